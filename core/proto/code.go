@@ -1,0 +1,36 @@
+package proto
+
+// Code names why a link was refused or closed. Codes travel as strings so a
+// code from a newer peer is still printable.
+type Code string
+
+// Close codes, DESIGN §2.
+const (
+	CodeSSLMismatch        Code = "ssl_mismatch"
+	CodeAuthFailed         Code = "auth_failed"
+	CodeUnknownSlave       Code = "unknown_slave"
+	CodeDuplicateLink      Code = "duplicate_link"
+	CodeVersionUnsupported Code = "version_unsupported"
+	CodeManagementDisabled Code = "management_disabled"
+	CodeNameMismatch       Code = "name_mismatch"
+	CodeWrongRole          Code = "wrong_role"
+	CodeRateLimited        Code = "rate_limited"
+	CodeShuttingDown       Code = "shutting_down"
+	CodeCertChanged        Code = "cert_changed"
+	CodeProtocolError      Code = "protocol_error"
+	CodeTimeout            Code = "timeout"
+	CodeRemoved            Code = "removed"
+	CodeNormal             Code = "normal"
+)
+
+// Request methods the agent answers.
+const (
+	MethodStatus = "status"
+)
+
+// Response error codes.
+const (
+	ErrUnknownMethod = "unknown_method"
+	ErrBadRequest    = "bad_request"
+	ErrInternal      = "internal"
+)
