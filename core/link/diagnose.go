@@ -1,0 +1,142 @@
+package link
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"strings"
+
+	"github.com/lanyard/lanyard/core/auth"
+	wire "github.com/lanyard/lanyard/core/proto"
+)
+
+// Step is one stage of a connection diagnosis.
+type Step struct {
+	Name   string // "name lookup", "TCP", "SSL", "hello", "version", "password"
+	OK     bool
+	Detail string // what was found
+	Fix    string // on failure: what to do, in plain words
+}
+
+// DiagnoseOptions describe the link to test.
+type DiagnoseOptions struct {
+	Address  string // host:port
+	Identity *Identity
+	Options  Options
+	// Target, when set with a name and key, runs the full handshake and
+	// checks the password. Without it the probe introduces itself under a
+	// name no agent has, so nothing is learned about the password.
+	Target *Target
+}
+
+// probeName is the name a password-less diagnosis asks for.
+const probeName = "lanyard-diagnose"
+
+// Diagnose tests a link step by step: name lookup, TCP, SSL, hello,
+// version, password. It reports each step as it finishes and returns
+// whether all the steps it ran passed. It stops at the first failure.
+func Diagnose(ctx context.Context, o DiagnoseOptions, report func(Step)) bool {
+	opts := o.Options.withDefaults()
+	host, port, err := net.SplitHostPort(o.Address)
+	if err != nil {
+		report(Step{Name: "address", Detail: err.Error(), Fix: "give the address as HOST:PORT, for example 10.0.0.4:16888"})
+		return false
+	}
+
+	// 1. Name lookup.
+	if ip := net.ParseIP(host); ip != nil {
+		report(Step{Name: "name lookup", OK: true, Detail: host + " is an IP address; nothing to look up"})
+	} else {
+		lctx, cancel := context.WithTimeout(ctx, opts.HandshakeTimeout)
+		addrs, err := net.DefaultResolver.LookupHost(lctx, host)
+		cancel()
+		if err != nil {
+			report(Step{Name: "name lookup", Detail: err.Error(),
+				Fix: fmt.Sprintf("check the spelling of %q, or use the machine's IP address (static IPs are best)", host)})
+			return false
+		}
+		report(Step{Name: "name lookup", OK: true, Detail: fmt.Sprintf("%s is %v", host, addrs)})
+	}
+
+	// 2–6. TCP, SSL, hello, version and password, from one real
+	// handshake: a separate TCP probe would only add a connection the
+	// peer has to log.
+	t := Target{Address: o.Address, Name: probeName, KDF: auth.DefaultKDF}
+	withPassword := o.Target != nil && o.Target.Name != ""
+	if withPassword {
+		t = *o.Target
+		t.Address = o.Address
+	}
+	d := &Dialer{Identity: o.Identity, Options: o.Options}
+	l, err := d.Dial(ctx, t)
+	if CodeOf(err) == CodeDialFailed {
+		var le *Error
+		errors.As(err, &le)
+		report(Step{Name: "TCP", Detail: le.Err.Error(), Fix: le.Reason})
+		return false
+	}
+	report(Step{Name: "TCP", OK: true, Detail: fmt.Sprintf("connected to %s:%s", host, port)})
+	if l != nil {
+		l.CloseWith(&Error{Code: wire.CodeNormal, Reason: "diagnosis complete"})
+	}
+	sslStep := Step{Name: "SSL", OK: true, Detail: "SSL is " + sslWord(opts.SSL) + " at both ends"}
+	code := CodeOf(err)
+	var le *Error
+	errors.As(err, &le)
+	reason := ""
+	if le != nil {
+		reason = le.Reason
+	} else if err != nil {
+		reason = err.Error()
+	}
+	switch code {
+	case wire.CodeSSLMismatch:
+		report(Step{Name: "SSL", Detail: reason, Fix: fmt.Sprintf("turn SSL %s at the other end, or %s here: both ends must match", sslWord(opts.SSL), sslWord(!opts.SSL))})
+		return false
+	case wire.CodeCertChanged:
+		report(Step{Name: "SSL", Detail: reason, Fix: "if the peer was reinstalled, trust its new certificate; otherwise find out what answers at this address"})
+		return false
+	case wire.CodeProtocolError, wire.CodeTimeout:
+		if opts.SSL && le != nil && le.Err != nil && !errors.Is(le.Err, net.ErrClosed) && code == wire.CodeProtocolError && reasonMentionsTLS(reason) {
+			report(Step{Name: "SSL", Detail: reason, Fix: "the peer does not speak TLS 1.3 as Lanyard does; check the address and that it runs Lanyard"})
+			return false
+		}
+		report(sslStep)
+		report(Step{Name: "hello", Detail: reason, Fix: "this address does not answer like Lanyard: check the port, and that the agent or console there is running"})
+		return false
+	}
+	report(sslStep)
+	if code == wire.CodeVersionUnsupported {
+		report(Step{Name: "hello", OK: true, Detail: "a Lanyard peer answered"})
+		report(Step{Name: "version", Detail: reason, Fix: "upgrade the older side so both speak a common protocol version"})
+		return false
+	}
+	report(Step{Name: "hello", OK: true, Detail: "a Lanyard peer answered"})
+	report(Step{Name: "version", OK: true, Detail: "protocol " + wire.Local.String() + " is supported at both ends"})
+	switch {
+	case err == nil:
+		report(Step{Name: "password", OK: true, Detail: "the password matches; the link works"})
+		return true
+	case code == wire.CodeAuthFailed:
+		report(Step{Name: "password", Detail: reason, Fix: "enter the same management password on the console and on the agent (lanyard-agent password set); check its spelling and keyboard layout"})
+	case code == wire.CodeNameMismatch && !withPassword:
+		report(Step{Name: "password", OK: true, Detail: "not checked (no name and password given); the peer says: " + reason})
+		return true
+	case code == wire.CodeWrongRole && !withPassword:
+		report(Step{Name: "password", OK: true, Detail: "not checked (no name and password given); " + reason})
+		return true
+	case code == wire.CodeUnknownSlave && !withPassword:
+		report(Step{Name: "password", OK: true, Detail: "not checked (no name and password given); a console answered"})
+		return true
+	case code == wire.CodeManagementDisabled:
+		report(Step{Name: "password", Detail: reason, Fix: "on that server run: lanyard-agent set management on"})
+	case code == wire.CodeRateLimited:
+		report(Step{Name: "password", Detail: reason, Fix: "wait, then try again with the right password"})
+	default:
+		report(Step{Name: "password", Detail: reason, Fix: "see the Remote Management Log on both ends for details"})
+	}
+	return false
+}
+
+func reasonMentionsTLS(s string) bool { return strings.Contains(s, "TLS") }

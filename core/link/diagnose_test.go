@@ -1,0 +1,77 @@
+package link
+
+import (
+	"context"
+	"net"
+	"strings"
+	"testing"
+
+	"github.com/lanyard/lanyard/core/proto/pb"
+)
+
+// diagnose runs Diagnose and returns the steps it reported.
+func diagnose(t *testing.T, o DiagnoseOptions) ([]Step, bool) {
+	t.Helper()
+	if o.Identity == nil {
+		o.Identity = newIdentity(t, pb.Role_ROLE_MASTER)
+	}
+	var steps []Step
+	ok := Diagnose(context.Background(), o, func(s Step) { steps = append(steps, s) })
+	return steps, ok
+}
+
+// failed is the name of the failing step, or "".
+func failed(steps []Step) string {
+	for _, s := range steps {
+		if !s.OK {
+			return s.Name
+		}
+	}
+	return ""
+}
+
+func TestDiagnoseFindsTheFailingStep(t *testing.T) {
+	srv := startServer(t, newIdentity(t, pb.Role_ROLE_AGENT), Options{SSL: true},
+		&agentAuth{name: "FS01", key: key(t, "FS01", "pw"), management: true}, nil)
+	closed, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	closedAddr := closed.Addr().String()
+	_ = closed.Close()
+
+	right := &Target{Name: "FS01", Key: key(t, "FS01", "pw"), KDF: testKDF}
+	wrong := &Target{Name: "FS01", Key: key(t, "FS01", "nope"), KDF: testKDF}
+	cases := []struct {
+		name       string
+		o          DiagnoseOptions
+		wantFailed string
+		wantFix    string
+	}{
+		{"everything right passes every step", DiagnoseOptions{Address: srv.addr(), Options: Options{SSL: true}, Target: right}, "", ""},
+		{"without a password the reachable steps pass", DiagnoseOptions{Address: srv.addr(), Options: Options{SSL: true}}, "", ""},
+		{"a wrong password fails at the password", DiagnoseOptions{Address: srv.addr(), Options: Options{SSL: true}, Target: wrong}, "password", "same management password"},
+		{"SSL off here fails at SSL", DiagnoseOptions{Address: srv.addr(), Target: right}, "SSL", "both ends must match"},
+		{"a closed port fails at TCP", DiagnoseOptions{Address: closedAddr}, "TCP", "nothing is listening"},
+		{"a malformed address fails first", DiagnoseOptions{Address: "no-port"}, "address", "HOST:PORT"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			steps, ok := diagnose(t, tc.o)
+			got := failed(steps)
+			if got != tc.wantFailed || ok != (tc.wantFailed == "") {
+				t.Fatalf("failed step %q (ok=%v), want %q; steps: %+v", got, ok, tc.wantFailed, steps)
+			}
+			if tc.wantFix != "" && !strings.Contains(steps[len(steps)-1].Fix, tc.wantFix) {
+				t.Errorf("fix %q lacks %q", steps[len(steps)-1].Fix, tc.wantFix)
+			}
+		})
+	}
+	// Drain what the listener reported about the probes.
+	for len(srv.refusals) > 0 {
+		<-srv.refusals
+	}
+	for len(srv.links) > 0 {
+		closeLink(<-srv.links)
+	}
+}

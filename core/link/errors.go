@@ -1,0 +1,77 @@
+package link
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/lanyard/lanyard/core/proto"
+)
+
+// Error is why a handshake failed or a link closed. It carries the close
+// code both ends agree on and a reason in plain words for the local user.
+type Error struct {
+	Code       proto.Code
+	Reason     string        // plain words, safe to show and log locally
+	PeerReason string        // what the peer is told; "" sends a generic text
+	Remote     bool          // the peer sent this code; we did not decide it
+	RetryAfter time.Duration // with CodeRateLimited: when to try again
+	Err        error         // the underlying error, if any
+}
+
+func (e *Error) Error() string {
+	msg := string(e.Code)
+	if e.Reason != "" {
+		msg += ": " + e.Reason
+	}
+	if e.Err != nil && e.Reason == "" {
+		msg += ": " + e.Err.Error()
+	}
+	return msg
+}
+
+func (e *Error) Unwrap() error { return e.Err }
+
+// Is matches another *Error by code, so errors.Is(err, ErrAuthFailed)
+// works whatever the reason text says.
+func (e *Error) Is(target error) bool {
+	var t *Error
+	if errors.As(target, &t) {
+		return t.Code == e.Code
+	}
+	return false
+}
+
+// Sentinels for errors.Is.
+var (
+	ErrSSLMismatch        = &Error{Code: proto.CodeSSLMismatch}
+	ErrAuthFailed         = &Error{Code: proto.CodeAuthFailed}
+	ErrUnknownSlave       = &Error{Code: proto.CodeUnknownSlave}
+	ErrDuplicateLink      = &Error{Code: proto.CodeDuplicateLink}
+	ErrVersionUnsupported = &Error{Code: proto.CodeVersionUnsupported}
+	ErrManagementDisabled = &Error{Code: proto.CodeManagementDisabled}
+	ErrNameMismatch       = &Error{Code: proto.CodeNameMismatch}
+	ErrWrongRole          = &Error{Code: proto.CodeWrongRole}
+	ErrRateLimited        = &Error{Code: proto.CodeRateLimited}
+	ErrShuttingDown       = &Error{Code: proto.CodeShuttingDown}
+	ErrCertChanged        = &Error{Code: proto.CodeCertChanged}
+	ErrProtocol           = &Error{Code: proto.CodeProtocolError}
+	ErrTimeout            = &Error{Code: proto.CodeTimeout}
+)
+
+// Refuse builds the error an Authenticator returns to turn a peer away.
+func Refuse(code proto.Code, format string, args ...any) *Error {
+	return &Error{Code: code, Reason: fmt.Sprintf(format, args...)}
+}
+
+// CodeOf returns the close code of err, or "" when err is not a link error.
+func CodeOf(err error) proto.Code {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Code
+	}
+	return ""
+}
+
+// ErrClosed is returned by operations on a link closed by this side.
+var ErrClosed = errors.New("link closed")

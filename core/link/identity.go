@@ -1,0 +1,88 @@
+package link
+
+import (
+	"crypto/ed25519"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/hex"
+	"encoding/pem"
+	"fmt"
+	"math/big"
+	"time"
+
+	"github.com/lanyard/lanyard/core/proto/pb"
+)
+
+// Identity is who this process is on every link it makes.
+type Identity struct {
+	Role      pb.Role
+	InstallID [16]byte // fixed per installation
+	BootID    [16]byte // new at every process start
+	Software  string   // "lanyard 0.1.0", for the peer's logs
+
+	// Certificate is presented on every TLS link, in both directions.
+	Certificate tls.Certificate
+	// Fingerprint is the hex SHA-256 of Certificate's leaf.
+	Fingerprint string
+}
+
+// NewCertificate makes the self-signed certificate an installation keeps
+// for life. Peers pin it on first success rather than trusting a CA, so its
+// subject and validity only serve humans reading it.
+func NewCertificate(commonName string) (certPEM, keyPEM []byte, err error) {
+	pub, priv, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		return nil, nil, err
+	}
+	serial, err := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 127))
+	if err != nil {
+		return nil, nil, err
+	}
+	now := time.Now()
+	tmpl := &x509.Certificate{
+		SerialNumber: serial,
+		Subject:      pkix.Name{CommonName: commonName, Organization: []string{"Lanyard"}},
+		NotBefore:    now.Add(-time.Hour),
+		NotAfter:     now.AddDate(100, 0, 0),
+		KeyUsage:     x509.KeyUsageDigitalSignature,
+		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth},
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, pub, priv)
+	if err != nil {
+		return nil, nil, err
+	}
+	keyDER, err := x509.MarshalPKCS8PrivateKey(priv)
+	if err != nil {
+		return nil, nil, err
+	}
+	certPEM = pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
+	keyPEM = pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER})
+	return certPEM, keyPEM, nil
+}
+
+// LoadCertificate parses a stored certificate and key and returns them with
+// the certificate's fingerprint.
+func LoadCertificate(certPEM, keyPEM []byte) (tls.Certificate, string, error) {
+	cert, err := tls.X509KeyPair(certPEM, keyPEM)
+	if err != nil {
+		return tls.Certificate{}, "", fmt.Errorf("stored TLS certificate is unreadable: %w", err)
+	}
+	return cert, Fingerprint(cert.Certificate[0]), nil
+}
+
+// Fingerprint is the hex SHA-256 of a DER certificate: what peers pin.
+func Fingerprint(der []byte) string {
+	sum := sha256.Sum256(der)
+	return hex.EncodeToString(sum[:])
+}
+
+// ShortFingerprint is the first 16 hex digits, grouped for reading aloud.
+func ShortFingerprint(fp string) string {
+	if len(fp) < 16 {
+		return fp
+	}
+	return fp[0:4] + ":" + fp[4:8] + ":" + fp[8:12] + ":" + fp[12:16]
+}

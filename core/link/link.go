@@ -1,0 +1,432 @@
+package link
+
+import (
+	"context"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"google.golang.org/protobuf/proto"
+
+	wire "github.com/lanyard/lanyard/core/proto"
+	"github.com/lanyard/lanyard/core/proto/pb"
+)
+
+// Peer describes the other end of an authenticated link.
+type Peer struct {
+	Name        string // the slave's name
+	Role        pb.Role
+	InstallID   string // hex
+	BootID      string // hex
+	Software    string
+	Remote      string // ip:port as seen by this side
+	Dialed      bool   // this side dialed the connection
+	SSL         bool
+	Fingerprint string // hex SHA-256 of the peer's certificate; "" without SSL
+	Version     uint32
+}
+
+// Handler receives what the peer sends on its own initiative, and the
+// link's end. The agent implements HandleRequest; the console implements
+// HandleEvent. HandleRequest runs on its own goroutine per request,
+// HandleEvent in order on the reader, HandleClose once on whichever
+// goroutine closed the link. A callback instead of a watcher goroutine per
+// link keeps an idle link's memory small.
+type Handler interface {
+	HandleRequest(ctx context.Context, l *Link, method string, body []byte) (proto.Message, error)
+	HandleEvent(l *Link, typ string, body []byte)
+	HandleClose(l *Link, err *Error)
+}
+
+// RequestError is an error answer to a request, as the peer sent it.
+type RequestError struct {
+	Code    string
+	Message string
+}
+
+func (e *RequestError) Error() string { return e.Code + ": " + e.Message }
+
+// Link is one authenticated connection. It is safe for concurrent use.
+type Link struct {
+	conn      net.Conn
+	peer      Peer
+	heartbeat time.Duration
+	deadAfter time.Duration
+	since     time.Time
+
+	writeMu sync.Mutex
+
+	mu      sync.Mutex
+	pending map[uint64]chan wire.Frame
+	cancels map[uint64]context.CancelFunc
+	handler Handler
+
+	nextID   atomic.Uint64
+	lastRecv atomic.Int64 // unix nanos of the last frame read
+	rtt      atomic.Int64 // nanos
+
+	pingTimer *time.Timer
+	// ctx is cancelled when the link closes, so request handlers stop with it.
+	ctx       context.Context
+	cancelCtx context.CancelFunc
+	closeOnce sync.Once
+	done      chan struct{}
+	err       error // why the link closed; set before done closes
+}
+
+func newLink(conn net.Conn, peer Peer, heartbeat, deadAfter time.Duration) *Link {
+	l := &Link{
+		conn:      conn,
+		peer:      peer,
+		heartbeat: heartbeat,
+		deadAfter: deadAfter,
+		since:     time.Now(),
+		pending:   make(map[uint64]chan wire.Frame),
+		done:      make(chan struct{}),
+	}
+	l.ctx, l.cancelCtx = context.WithCancel(context.Background())
+	l.lastRecv.Store(time.Now().UnixNano())
+	return l
+}
+
+// Peer describes the other end.
+func (l *Link) Peer() Peer { return l.peer }
+
+// Since is when the link was authenticated.
+func (l *Link) Since() time.Time { return l.since }
+
+// RTT is the last measured round trip, zero before the first pong.
+func (l *Link) RTT() time.Duration { return time.Duration(l.rtt.Load()) }
+
+// LastReceived is when the last frame arrived.
+func (l *Link) LastReceived() time.Time { return time.Unix(0, l.lastRecv.Load()) }
+
+// Heartbeat is the ping interval agreed in the handshake.
+func (l *Link) Heartbeat() time.Duration { return l.heartbeat }
+
+// Done is closed when the link closes.
+func (l *Link) Done() <-chan struct{} { return l.done }
+
+// Err says why the link closed; nil while it is open.
+func (l *Link) Err() error {
+	select {
+	case <-l.done:
+		return l.err
+	default:
+		return nil
+	}
+}
+
+// Start hands the link to a fresh reader goroutine and starts heartbeats.
+// A fresh goroutine matters: the handshake grew its goroutine's stack, and
+// a stack never shrinks while its goroutine lives.
+func (l *Link) Start(h Handler) {
+	l.mu.Lock()
+	l.handler = h
+	l.mu.Unlock()
+	l.pingTimer = time.AfterFunc(l.heartbeat, l.tick)
+	go l.readLoop()
+}
+
+// tick runs on the heartbeat: it declares a silent peer dead and pings.
+func (l *Link) tick() {
+	select {
+	case <-l.done:
+		return
+	default:
+	}
+	silent := time.Since(l.LastReceived())
+	if silent > l.deadAfter {
+		l.CloseWith(&Error{Code: wire.CodeTimeout,
+			Reason: fmt.Sprintf("no word from %s for %s (it stopped answering; the network or the peer is down)", l.peer.Remote, silent.Round(time.Second))})
+		return
+	}
+	ping, _ := proto.Marshal(&pb.Ping{SentUnixNano: time.Now().UnixNano()})
+	if err := l.write(wire.Frame{Kind: wire.KindPing, Payload: ping}); err != nil {
+		l.CloseWith(&Error{Code: wire.CodeTimeout, Reason: "cannot send to " + l.peer.Remote, Err: err})
+		return
+	}
+	// Check again at the dead line if that comes before the next ping.
+	next := l.heartbeat
+	if d := l.deadAfter - silent; d > 0 && d < next {
+		next = d + time.Millisecond
+	}
+	l.pingTimer.Reset(next)
+}
+
+func (l *Link) readLoop() {
+	for {
+		f, err := wire.ReadFrame(l.conn, wire.MaxFrame)
+		if err != nil {
+			l.CloseWith(readError(err, l.peer.Remote))
+			return
+		}
+		l.lastRecv.Store(time.Now().UnixNano())
+		switch f.Kind {
+		case wire.KindPing:
+			// Echo the sender's clock back.
+			_ = l.write(wire.Frame{Kind: wire.KindPong, ID: f.ID, Payload: f.Payload})
+		case wire.KindPong:
+			var p pb.Ping
+			if proto.Unmarshal(f.Payload, &p) == nil && p.SentUnixNano > 0 {
+				if rtt := time.Now().UnixNano() - p.SentUnixNano; rtt >= 0 {
+					l.rtt.Store(rtt)
+				}
+			}
+		case wire.KindResponse, wire.KindChunk:
+			l.mu.Lock()
+			ch := l.pending[f.ID]
+			delete(l.pending, f.ID)
+			l.mu.Unlock()
+			if ch != nil {
+				ch <- f
+			}
+		case wire.KindRequest:
+			l.serveRequest(f)
+		case wire.KindCancel:
+			l.mu.Lock()
+			cancel := l.cancels[f.ID]
+			l.mu.Unlock()
+			if cancel != nil {
+				cancel()
+			}
+		case wire.KindEvent:
+			var ev pb.Event
+			if err := proto.Unmarshal(f.Payload, &ev); err != nil {
+				l.CloseWith(&Error{Code: wire.CodeProtocolError, Reason: "malformed event from " + l.peer.Remote, Err: err})
+				return
+			}
+			if h := l.getHandler(); h != nil {
+				h.HandleEvent(l, ev.Type, ev.Body)
+			}
+		case wire.KindClose:
+			l.CloseWith(remoteClose(f.Payload))
+			return
+		case wire.KindHello, wire.KindProof, wire.KindWelcome:
+			l.CloseWith(&Error{Code: wire.CodeProtocolError, Reason: fmt.Sprintf("%s sent a %s after the handshake", l.peer.Remote, f.Kind)})
+			return
+		default:
+			// A newer peer's frame kind: ignore it, as the protocol promises.
+		}
+	}
+}
+
+func (l *Link) getHandler() Handler {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.handler
+}
+
+func (l *Link) serveRequest(f wire.Frame) {
+	var req pb.Request
+	if err := proto.Unmarshal(f.Payload, &req); err != nil {
+		l.respond(f.ID, nil, &RequestError{Code: wire.ErrBadRequest, Message: "malformed request"})
+		return
+	}
+	h := l.getHandler()
+	if h == nil {
+		l.respond(f.ID, nil, &RequestError{Code: wire.ErrUnknownMethod, Message: "this peer answers no requests"})
+		return
+	}
+	ctx, cancel := context.WithCancel(l.ctx)
+	l.mu.Lock()
+	if l.cancels == nil {
+		l.cancels = make(map[uint64]context.CancelFunc)
+	}
+	l.cancels[f.ID] = cancel
+	l.mu.Unlock()
+	go func() {
+		defer func() {
+			l.mu.Lock()
+			delete(l.cancels, f.ID)
+			l.mu.Unlock()
+			cancel()
+		}()
+		resp, err := h.HandleRequest(ctx, l, req.Method, req.Body)
+		l.respond(f.ID, resp, err)
+	}()
+}
+
+func (l *Link) respond(id uint64, msg proto.Message, err error) {
+	var r pb.Response
+	if err != nil {
+		var re *RequestError
+		if errors.As(err, &re) {
+			r.ErrorCode, r.Error = re.Code, re.Message
+		} else {
+			r.ErrorCode, r.Error = wire.ErrInternal, err.Error()
+		}
+	} else if msg != nil {
+		body, merr := proto.Marshal(msg)
+		if merr != nil {
+			r.ErrorCode, r.Error = wire.ErrInternal, merr.Error()
+		}
+		r.Body = body
+	}
+	payload, _ := proto.Marshal(&r)
+	_ = l.write(wire.Frame{Kind: wire.KindResponse, ID: id, Payload: payload})
+}
+
+// Request sends a request and decodes the answer into resp.
+func (l *Link) Request(ctx context.Context, method string, req, resp proto.Message) error {
+	var body []byte
+	if req != nil {
+		var err error
+		if body, err = proto.Marshal(req); err != nil {
+			return err
+		}
+	}
+	payload, err := proto.Marshal(&pb.Request{Method: method, Body: body})
+	if err != nil {
+		return err
+	}
+	id := l.nextID.Add(1)
+	ch := make(chan wire.Frame, 1)
+	l.mu.Lock()
+	l.pending[id] = ch
+	l.mu.Unlock()
+	defer func() {
+		l.mu.Lock()
+		delete(l.pending, id)
+		l.mu.Unlock()
+	}()
+	if err := l.write(wire.Frame{Kind: wire.KindRequest, ID: id, Payload: payload}); err != nil {
+		return err
+	}
+	select {
+	case f := <-ch:
+		var r pb.Response
+		if err := proto.Unmarshal(f.Payload, &r); err != nil {
+			return fmt.Errorf("malformed response from %s: %w", l.peer.Remote, err)
+		}
+		if r.ErrorCode != "" {
+			return &RequestError{Code: r.ErrorCode, Message: r.Error}
+		}
+		if resp != nil {
+			return proto.Unmarshal(r.Body, resp)
+		}
+		return nil
+	case <-ctx.Done():
+		_ = l.write(wire.Frame{Kind: wire.KindCancel, ID: id})
+		return ctx.Err()
+	case <-l.done:
+		return l.err
+	}
+}
+
+// Notify pushes an event to the peer.
+func (l *Link) Notify(typ string, msg proto.Message) error {
+	var body []byte
+	if msg != nil {
+		var err error
+		if body, err = proto.Marshal(msg); err != nil {
+			return err
+		}
+	}
+	payload, err := proto.Marshal(&pb.Event{Type: typ, Body: body})
+	if err != nil {
+		return err
+	}
+	return l.write(wire.Frame{Kind: wire.KindEvent, Payload: payload})
+}
+
+func (l *Link) write(f wire.Frame) error {
+	select {
+	case <-l.done:
+		return l.err
+	default:
+	}
+	buf := getBuffer()
+	defer putBuffer(buf)
+	*buf = wire.AppendFrame((*buf)[:0], f)
+	l.writeMu.Lock()
+	defer l.writeMu.Unlock()
+	// A peer that stopped reading must not hold a writer forever.
+	_ = l.conn.SetWriteDeadline(time.Now().Add(l.deadAfter))
+	_, err := l.conn.Write(*buf)
+	return err
+}
+
+// Close closes the link normally, telling the peer why.
+func (l *Link) Close(code wire.Code, reason string) error {
+	l.CloseWith(&Error{Code: code, Reason: reason})
+	return nil
+}
+
+// CloseWith closes the link with err as its reason. When err was decided
+// on this side, the peer is sent a close frame first. Only the first call
+// has an effect.
+func (l *Link) CloseWith(err *Error) {
+	l.closeOnce.Do(func() {
+		if !err.Remote && err.Code != wire.CodeTimeout {
+			payload, _ := proto.Marshal(&pb.Close{Code: string(err.Code), Reason: err.Reason,
+				RetryAfterMs: uint32(err.RetryAfter / time.Millisecond)})
+			buf := wire.AppendFrame(nil, wire.Frame{Kind: wire.KindClose, Payload: payload})
+			// Shorten the deadline before taking the lock, so a writer stuck
+			// on a peer that stopped reading gives way within a second.
+			_ = l.conn.SetWriteDeadline(time.Now().Add(time.Second))
+			l.writeMu.Lock()
+			_, _ = l.conn.Write(buf)
+			l.writeMu.Unlock()
+		}
+		l.err = err
+		if l.pingTimer != nil {
+			l.pingTimer.Stop()
+		}
+		_ = l.conn.Close()
+		l.cancelCtx()
+		close(l.done)
+		if h := l.getHandler(); h != nil {
+			h.HandleClose(l, err)
+		}
+	})
+}
+
+func (l *Link) String() string {
+	return fmt.Sprintf("%s (%s)", l.peer.Name, l.peer.Remote)
+}
+
+// readError turns a read failure into the reason a person reads.
+func readError(err error, remote string) *Error {
+	switch {
+	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
+		return &Error{Code: wire.CodeNormal, Remote: true, Reason: remote + " closed the connection", Err: err}
+	case errors.Is(err, net.ErrClosed):
+		return &Error{Code: wire.CodeNormal, Reason: "closed", Err: err}
+	case errors.Is(err, wire.ErrFrameTooLarge), errors.Is(err, wire.ErrMalformedFrame):
+		return &Error{Code: wire.CodeProtocolError, Reason: remote + " sent a malformed frame", Err: err}
+	}
+	return &Error{Code: wire.CodeNormal, Remote: true, Reason: "connection to " + remote + " lost: " + err.Error(), Err: err}
+}
+
+// remoteClose decodes a close frame the peer sent.
+func remoteClose(payload []byte) *Error {
+	var c pb.Close
+	if err := proto.Unmarshal(payload, &c); err != nil {
+		return &Error{Code: wire.CodeProtocolError, Remote: true, Reason: "malformed close frame", Err: err}
+	}
+	code := wire.Code(c.Code)
+	if code == "" {
+		code = wire.CodeNormal
+	}
+	return &Error{Code: code, Remote: true, Reason: c.Reason,
+		RetryAfter: time.Duration(c.RetryAfterMs) * time.Millisecond}
+}
+
+var bufferPool = sync.Pool{New: func() any { b := make([]byte, 0, 512); return &b }}
+
+func getBuffer() *[]byte { return bufferPool.Get().(*[]byte) }
+
+func putBuffer(b *[]byte) {
+	// Large buffers would pin memory after one big message; let them go.
+	if cap(*b) <= 64<<10 {
+		bufferPool.Put(b)
+	}
+}
+
+func hexID(b []byte) string { return hex.EncodeToString(b) }
