@@ -32,7 +32,8 @@ func (o Options) withDefaults() Options {
 	if o.Heartbeat <= 0 {
 		o.Heartbeat = DefaultHeartbeat
 	}
-	if o.DeadAfter <= 0 {
+	// A link must survive at least one lost ping.
+	if o.DeadAfter < 2*o.Heartbeat {
 		o.DeadAfter = 3 * o.Heartbeat
 	}
 	if o.HandshakeTimeout <= 0 {

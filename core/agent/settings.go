@@ -1,0 +1,193 @@
+package agent
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"strings"
+	"time"
+
+	"github.com/lanyard/lanyard/core/auth"
+	"github.com/lanyard/lanyard/core/link"
+	"github.com/lanyard/lanyard/core/store"
+)
+
+const settingsKey = "agent"
+
+// Settings are the agent's own configuration.
+type Settings struct {
+	Name string `json:"name"`
+	// Key is derived from the management password; the password itself
+	// is never stored.
+	Key []byte          `json:"key"`
+	KDF store.KDFParams `json:"kdf"`
+	// Listen is where consoles dial this agent; "" means not listening.
+	Listen string `json:"listen"`
+	// SSL must match every console's setting.
+	SSL bool `json:"ssl"`
+	// Management off refuses every console.
+	Management       bool `json:"management"`
+	HeartbeatSeconds int  `json:"heartbeat_seconds,omitempty"`
+}
+
+// Initialized reports whether init has given the agent a name and key.
+func (s Settings) Initialized() bool { return s.Name != "" && len(s.Key) == len(auth.Key{}) }
+
+// Heartbeat is the ping interval.
+func (s Settings) Heartbeat() time.Duration {
+	if s.HeartbeatSeconds <= 0 {
+		return link.DefaultHeartbeat
+	}
+	return time.Duration(s.HeartbeatSeconds) * time.Second
+}
+
+func (s Settings) key() auth.Key {
+	var k auth.Key
+	copy(k[:], s.Key)
+	return k
+}
+
+func (s Settings) kdf() auth.KDFParams {
+	return auth.KDFParams{Time: s.KDF.Time, MemoryKiB: s.KDF.MemoryKiB, Threads: s.KDF.Threads}
+}
+
+// LoadSettings reads the agent's settings; found is false before init.
+func LoadSettings(db *store.DB) (s Settings, found bool, err error) {
+	found, err = db.GetSettings(settingsKey, &s)
+	return s, found, err
+}
+
+// InitOptions are the flags of `lanyard-agent init`. Nil pointers and
+// empty values keep what is stored.
+type InitOptions struct {
+	Name       string
+	Password   []byte
+	Listen     *string // "" or "off" stops listening
+	SSL        *bool
+	Management *bool
+	Masters    []string // replaces the list when non-nil
+}
+
+// NormalizeHostPort validates host:port (a bare host gets the default
+// port) for a master or listen address.
+func NormalizeHostPort(addr string, forListen bool) (string, error) {
+	addr = strings.TrimSpace(addr)
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		if forListen {
+			return "", fmt.Errorf("listen address %q is not host:port (for example :%d)", addr, link.DefaultPort)
+		}
+		// A bare host: a name, an IPv4 address, or an IPv6 address with or
+		// without brackets. Anything else with a colon or a bracket in it
+		// ("host:1:2", "[host") is a mistyped host:port, not a host.
+		host, port = addr, fmt.Sprint(link.DefaultPort)
+		if len(host) > 1 && host[0] == '[' && host[len(host)-1] == ']' {
+			host = host[1 : len(host)-1]
+		}
+		if _, ipErr := netip.ParseAddr(host); ipErr != nil && strings.ContainsAny(host, ":[]") {
+			return "", fmt.Errorf("master address %q is not host:port (for example console.example.lan:%d, or [::1]:%d for an IPv6 address)", addr, link.DefaultPort, link.DefaultPort)
+		}
+	}
+	var p int
+	if _, err := fmt.Sscanf(port, "%d", &p); err != nil || p < 1 && !(forListen && p == 0) || p > 65535 || fmt.Sprint(p) != port {
+		return "", fmt.Errorf("port %q in %q is not a number from 1 to 65535 (use one above 5000; the default is %d)", port, addr, link.DefaultPort)
+	}
+	if host == "" && !forListen {
+		return "", fmt.Errorf("master address %q has no host: give the console's host name or IP", addr)
+	}
+	if strings.ContainsAny(host, " /\\@") {
+		return "", fmt.Errorf("%q is not a valid host name or IP address", host)
+	}
+	return net.JoinHostPort(host, port), nil
+}
+
+// Init creates or updates the agent's settings in one transaction and
+// returns them with warnings a person should read. Nothing is written when
+// it fails.
+func Init(db *store.DB, o InitOptions) (Settings, []string, error) {
+	var masters []store.Master
+	if o.Masters != nil {
+		// Non-nil even when empty: an empty list clears the masters.
+		masters = make([]store.Master, 0, len(o.Masters))
+		seen := map[string]bool{}
+		for _, m := range o.Masters {
+			addr, err := NormalizeHostPort(m, false)
+			if err != nil {
+				return Settings{}, nil, err
+			}
+			if seen[strings.ToLower(addr)] {
+				return Settings{}, nil, fmt.Errorf("master %s is given twice", addr)
+			}
+			seen[strings.ToLower(addr)] = true
+			masters = append(masters, store.Master{Address: addr})
+		}
+	}
+	listen := ""
+	if o.Listen != nil && *o.Listen != "" && *o.Listen != "off" {
+		var err error
+		if listen, err = NormalizeHostPort(*o.Listen, true); err != nil {
+			return Settings{}, nil, err
+		}
+	}
+	var s Settings
+	err := db.UpdateSettings(settingsKey, &s, func() error {
+		fresh := !s.Initialized()
+		if fresh {
+			s.Management, s.SSL = true, true
+		}
+		if o.Name != "" {
+			if err := auth.ValidateName(o.Name); err != nil {
+				return err
+			}
+			if !strings.EqualFold(o.Name, s.Name) && len(o.Password) == 0 {
+				return errors.New("a new name needs the password too: the name is part of the key (use --password-stdin)")
+			}
+			s.Name = o.Name
+		}
+		if s.Name == "" {
+			return errors.New("the agent has no name yet: give one with --name (letters, digits, '-', '_', '.')")
+		}
+		if len(o.Password) > 0 {
+			k, err := auth.DeriveKey(o.Password, s.Name, auth.DefaultKDF)
+			if err != nil {
+				return err
+			}
+			s.Key = k[:]
+			s.KDF = store.KDFParams{Time: auth.DefaultKDF.Time, MemoryKiB: auth.DefaultKDF.MemoryKiB, Threads: auth.DefaultKDF.Threads}
+		}
+		if !s.Initialized() {
+			return errors.New("the agent has no management password yet: give one with --password-stdin")
+		}
+		if o.Listen != nil {
+			s.Listen = listen
+		}
+		if o.SSL != nil {
+			s.SSL = *o.SSL
+		}
+		if o.Management != nil {
+			s.Management = *o.Management
+		}
+		return nil
+	})
+	if err != nil {
+		return Settings{}, nil, err
+	}
+	if masters != nil {
+		if err := db.ReplaceMasters(masters); err != nil {
+			return Settings{}, nil, err
+		}
+	}
+	var warnings []string
+	ms, err := db.Masters()
+	if err != nil {
+		return Settings{}, nil, err
+	}
+	if s.Listen == "" && len(ms) == 0 {
+		warnings = append(warnings, "this agent neither listens (--listen :16888) nor dials a console (--master HOST:PORT): no console will be able to reach it")
+	}
+	if !s.Management {
+		warnings = append(warnings, "remote management is off: every console will be refused")
+	}
+	return s, warnings, nil
+}

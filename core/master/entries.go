@@ -1,0 +1,178 @@
+package master
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"strings"
+
+	"github.com/lanyard/lanyard/core/auth"
+	"github.com/lanyard/lanyard/core/link"
+	"github.com/lanyard/lanyard/core/store"
+)
+
+// SlaveSpec is what a user enters to add or edit a slave.
+type SlaveSpec struct {
+	Name      string
+	Group     string
+	Direction store.Direction
+	// Address is host:port for outbound slaves; a bare host gets the
+	// default port. Ignored for inbound slaves.
+	Address string
+	// Password is required when adding, and when renaming (the name is
+	// part of the key). Empty on edit keeps the stored key. It is used
+	// once, to derive the key, and never stored.
+	Password []byte
+	Notes    string
+}
+
+// NormalizeAddress validates an outbound address and adds the default port
+// to a bare host. IPv6 literals need brackets when a port is given.
+func NormalizeAddress(addr string) (string, error) {
+	addr = strings.TrimSpace(addr)
+	if addr == "" {
+		return "", errors.New("an outbound slave needs an address: its host name or IP, and port")
+	}
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		// A bare host or IPv6 literal: use the default port.
+		host, port = strings.Trim(addr, "[]"), fmt.Sprint(link.DefaultPort)
+	}
+	if _, err := ParsePort(port); err != nil {
+		return "", err
+	}
+	if err := validateHost(host); err != nil {
+		return "", err
+	}
+	return net.JoinHostPort(host, port), nil
+}
+
+func validateHost(host string) error {
+	if host == "" {
+		return errors.New("the address has no host: enter a host name or IP address")
+	}
+	if net.ParseIP(host) != nil {
+		return nil
+	}
+	if len(host) > 253 {
+		return fmt.Errorf("host name %q is too long", host)
+	}
+	for _, label := range strings.Split(strings.TrimSuffix(host, "."), ".") {
+		if label == "" || len(label) > 63 || label[0] == '-' || label[len(label)-1] == '-' {
+			return fmt.Errorf("%q is not a valid host name or IP address", host)
+		}
+		for _, r := range label {
+			if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-') {
+				return fmt.Errorf("%q is not a valid host name or IP address (unexpected %q)", host, r)
+			}
+		}
+	}
+	return nil
+}
+
+// validate checks a spec; adding requires a password.
+func (s *SlaveSpec) validate(adding bool) error {
+	s.Name = strings.TrimSpace(s.Name)
+	if err := auth.ValidateName(s.Name); err != nil {
+		return err
+	}
+	switch s.Direction {
+	case store.Outbound:
+		addr, err := NormalizeAddress(s.Address)
+		if err != nil {
+			return err
+		}
+		s.Address = addr
+	case store.Inbound:
+		s.Address = ""
+	default:
+		return fmt.Errorf("connection type %q is neither outbound (the console dials the slave) nor inbound (the slave dials the console)", s.Direction)
+	}
+	if adding && len(s.Password) == 0 {
+		return errors.New("the management password is required: the same one set on the agent")
+	}
+	return nil
+}
+
+// NewEntry validates a spec and derives its key: the entry AddSlave stores.
+func NewEntry(spec SlaveSpec) (store.Slave, error) {
+	if err := spec.validate(true); err != nil {
+		return store.Slave{}, err
+	}
+	k, err := auth.DeriveKey(spec.Password, spec.Name, auth.DefaultKDF)
+	if err != nil {
+		return store.Slave{}, err
+	}
+	return store.Slave{
+		Name: spec.Name, Group: spec.Group, Direction: spec.Direction, Address: spec.Address,
+		Key: k[:], KDF: storeKDF(auth.DefaultKDF), Notes: spec.Notes,
+	}, nil
+}
+
+// AddSlave validates, derives the key and stores a new entry. The CLI
+// calls it on the database directly; a running Master wraps it.
+func AddSlave(db *store.DB, spec SlaveSpec) (store.Slave, error) {
+	e, err := NewEntry(spec)
+	if err != nil {
+		return store.Slave{}, err
+	}
+	return db.AddSlave(e)
+}
+
+// EditSlave changes the entry called name. Fields of spec left empty keep
+// their value, except Group and Notes which are set as given.
+func EditSlave(db *store.DB, name string, spec SlaveSpec) (store.Slave, error) {
+	old, err := db.SlaveByName(name)
+	if err != nil {
+		return store.Slave{}, err
+	}
+	if spec.Name == "" {
+		spec.Name = old.Name
+	}
+	if spec.Direction == "" {
+		spec.Direction = old.Direction
+	}
+	if spec.Address == "" && spec.Direction == store.Outbound {
+		spec.Address = old.Address
+	}
+	if err := spec.validate(false); err != nil {
+		return store.Slave{}, err
+	}
+	renamed := !strings.EqualFold(spec.Name, old.Name)
+	if renamed && len(spec.Password) == 0 {
+		return store.Slave{}, fmt.Errorf("renaming %s to %s needs the management password again: the name is part of the key", old.Name, spec.Name)
+	}
+	var newKey []byte
+	if len(spec.Password) > 0 {
+		k, err := auth.DeriveKey(spec.Password, spec.Name, auth.DefaultKDF)
+		if err != nil {
+			return store.Slave{}, err
+		}
+		newKey = k[:]
+	}
+	return db.UpdateSlave(old.ID, func(s *store.Slave) error {
+		s.Name, s.Group, s.Direction, s.Address, s.Notes = spec.Name, spec.Group, spec.Direction, spec.Address, spec.Notes
+		if newKey != nil {
+			s.Key, s.KDF = newKey, storeKDF(auth.DefaultKDF)
+		}
+		if renamed || s.Direction != old.Direction || s.Address != old.Address {
+			// Another agent may answer now: trust on first use again.
+			s.PinnedCert, s.PinnedInstallID = "", ""
+		}
+		return nil
+	})
+}
+
+func storeKDF(p auth.KDFParams) store.KDFParams {
+	return store.KDFParams{Time: p.Time, MemoryKiB: p.MemoryKiB, Threads: p.Threads}
+}
+
+func authKDF(p store.KDFParams) auth.KDFParams {
+	return auth.KDFParams{Time: p.Time, MemoryKiB: p.MemoryKiB, Threads: p.Threads}
+}
+
+func entryKey(s store.Slave) auth.Key {
+	var k auth.Key
+	copy(k[:], s.Key)
+	return k
+}

@@ -1,0 +1,93 @@
+package master
+
+import (
+	"sync"
+	"time"
+
+	"github.com/lanyard/lanyard/core/store"
+)
+
+// State is where a slave's link stands.
+type State string
+
+// Slave states, as the server tree shows them.
+const (
+	StateOffline    State = "offline"    // no link; an inbound slave waiting to dial in
+	StateConnecting State = "connecting" // dialing or handshaking
+	StateConnected  State = "connected"
+	StateError      State = "error" // the last attempt failed for a reason the user must fix
+)
+
+// Event kinds beyond the connection-log events (connected, auth_failed…).
+const (
+	EventState    = "state"    // a slave's state or details changed
+	EventAdded    = "added"    // an entry was added
+	EventRemoved  = "removed"  // an entry was removed
+	EventSettings = "settings" // settings applied or the listener changed
+	EventResync   = "resync"   // events were dropped: re-read everything
+)
+
+// Event is what subscribers receive: every connection-log record, and
+// every change of a slave's state.
+type Event struct {
+	Time      time.Time
+	Kind      string
+	SlaveID   string
+	Slave     string
+	Direction store.Direction
+	Remote    string
+	State     State
+	Severity  string
+	Reason    string
+}
+
+// hub fans events out to subscribers without ever blocking the sender: a
+// subscriber that falls behind loses events and is told to resync.
+type hub struct {
+	mu   sync.Mutex
+	subs map[*subscriber]struct{}
+}
+
+type subscriber struct {
+	ch     chan Event
+	lagged bool
+}
+
+func (h *hub) subscribe(buffer int) (<-chan Event, func()) {
+	s := &subscriber{ch: make(chan Event, buffer)}
+	h.mu.Lock()
+	if h.subs == nil {
+		h.subs = make(map[*subscriber]struct{})
+	}
+	h.subs[s] = struct{}{}
+	h.mu.Unlock()
+	var once sync.Once
+	return s.ch, func() {
+		once.Do(func() {
+			h.mu.Lock()
+			delete(h.subs, s)
+			h.mu.Unlock()
+			close(s.ch)
+		})
+	}
+}
+
+func (h *hub) publish(e Event) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for s := range h.subs {
+		if s.lagged {
+			select {
+			case s.ch <- Event{Time: e.Time, Kind: EventResync}:
+				s.lagged = false
+			default:
+				continue
+			}
+		}
+		select {
+		case s.ch <- e:
+		default:
+			s.lagged = true
+		}
+	}
+}

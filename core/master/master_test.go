@@ -1,0 +1,339 @@
+package master
+
+import (
+	"context"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/sirupsen/logrus"
+	"github.com/sirupsen/logrus/hooks/test"
+	"go.uber.org/goleak"
+
+	"github.com/lanyard/lanyard/core/agent"
+	"github.com/lanyard/lanyard/core/auth"
+	"github.com/lanyard/lanyard/core/link"
+	"github.com/lanyard/lanyard/core/proto/pb"
+	"github.com/lanyard/lanyard/core/store"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+// quiet is a logger that keeps what it logs for assertions.
+func quiet() (*logrus.Logger, *test.Hook) {
+	return test.NewNullLogger()
+}
+
+func openDB(t *testing.T, kind string) *store.DB {
+	t.Helper()
+	db, err := store.Open(filepath.Join(t.TempDir(), kind+".db"), store.Options{Kind: kind})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = db.Close() })
+	return db
+}
+
+func identity(t *testing.T, db *store.DB, role pb.Role) *link.Identity {
+	t.Helper()
+	stored, err := db.LoadOrCreateIdentity(func() (store.Identity, error) {
+		c, k, err := link.NewCertificate("test")
+		return store.Identity{InstallID: auth.NewID(), CertPEM: c, KeyPEM: k}, err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert, fp, err := link.LoadCertificate(stored.CertPEM, stored.KeyPEM)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &link.Identity{Role: role, InstallID: stored.InstallID, BootID: auth.NewID(), Software: "test",
+		Certificate: cert, Fingerprint: fp}
+}
+
+// fast timing so reconnects and dead peers happen within a test.
+const (
+	testHeartbeat = 200 * time.Millisecond
+	testDeadAfter = 800 * time.Millisecond
+)
+
+// console is a Master on a fresh database, listening on loopback.
+type console struct {
+	*Master
+	db     *store.DB
+	events <-chan Event
+	stop   func()
+}
+
+func startConsole(t *testing.T, ssl bool, db *store.DB) *console {
+	t.Helper()
+	if db == nil {
+		db = openDB(t, "console")
+	}
+	if err := SaveSettings(db, Settings{Listen: true, ListenAddress: "127.0.0.1:0", SSL: ssl}); err != nil {
+		t.Fatal(err)
+	}
+	log, _ := quiet()
+	// Every test agent dials from 127.0.0.1: one address's failure budget
+	// must not throttle unrelated tests.
+	lim := auth.NewLimiter(auth.LimiterConfig{IPBurst: 1000, NameBurst: 1000})
+	m := New(Config{DB: db, Identity: identity(t, db, pb.Role_ROLE_MASTER), Logger: log, Limiter: lim,
+		Heartbeat: testHeartbeat, DeadAfter: testDeadAfter, RedialInitial: 20 * time.Millisecond, RedialMax: 200 * time.Millisecond})
+	events, cancel := m.Subscribe(1024)
+	if err := m.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	c := &console{Master: m, db: db, events: events}
+	c.stop = func() { _ = m.Close(); cancel() }
+	t.Cleanup(c.stop)
+	return c
+}
+
+// slaveAgent is an in-process agent with its own database.
+type slaveAgent struct {
+	*agent.Agent
+	db *store.DB
+}
+
+func startAgent(t *testing.T, name, password string, ssl bool, listen bool, masters ...string) *slaveAgent {
+	t.Helper()
+	db := openDB(t, "agent")
+	return startAgentOn(t, db, name, password, ssl, listen, masters...)
+}
+
+func startAgentOn(t *testing.T, db *store.DB, name, password string, ssl bool, listen bool, masters ...string) *slaveAgent {
+	t.Helper()
+	if _, found, _ := agent.LoadSettings(db); !found {
+		l := "off"
+		if listen {
+			l = "127.0.0.1:0"
+		}
+		if _, _, err := agent.Init(db, agent.InitOptions{Name: name, Password: []byte(password), Listen: &l, SSL: &ssl, Masters: masters}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	log, _ := quiet()
+	a := agent.New(agent.Config{DB: db, Identity: identity(t, db, pb.Role_ROLE_AGENT), Logger: log, Version: "test",
+		RedialInitial: 20 * time.Millisecond, RedialMax: 200 * time.Millisecond, Heartbeat: testHeartbeat, DeadAfter: testDeadAfter})
+	if err := a.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = a.Close() })
+	return &slaveAgent{Agent: a, db: db}
+}
+
+// waitFor waits for an event matching ok, failing after a deadline.
+func (c *console) waitFor(t *testing.T, what string, ok func(Event) bool) Event {
+	t.Helper()
+	deadline := time.After(10 * time.Second)
+	for {
+		select {
+		case e := <-c.events:
+			if ok(e) {
+				return e
+			}
+		case <-deadline:
+			t.Fatalf("no %s within 10s; slaves: %+v", what, c.Slaves())
+		}
+	}
+}
+
+func (c *console) waitState(t *testing.T, name string, state State) SlaveView {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		if v, ok := c.Slave(name); ok && v.State == state {
+			return v
+		}
+		if time.Now().After(deadline) {
+			v, _ := c.Slave(name)
+			t.Fatalf("%s is %s (%s: %s), want %s", name, v.State, v.LastCode, v.LastError, state)
+		}
+		select {
+		case <-c.events:
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
+
+func kind(k, slave string) func(Event) bool {
+	return func(e Event) bool { return e.Kind == k && strings.EqualFold(e.Slave, slave) }
+}
+
+func TestOutboundAndInboundSlavesLinkAtTheSameTime(t *testing.T) {
+	for _, ssl := range []bool{false, true} {
+		t.Run(map[bool]string{false: "plain", true: "tls"}[ssl], func(t *testing.T) {
+			c := startConsole(t, ssl, nil)
+			out := startAgent(t, "FS01", "pw-one", ssl, true)
+			startAgent(t, "FS02", "pw-two", ssl, false, c.ListenAddr())
+
+			if _, err := c.AddSlave(SlaveSpec{Name: "FS01", Direction: store.Outbound, Address: out.ListenAddr(), Password: []byte("pw-one")}); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := c.AddSlave(SlaveSpec{Name: "fs02", Direction: store.Inbound, Password: []byte("pw-two")}); err != nil {
+				t.Fatal(err)
+			}
+			for _, name := range []string{"FS01", "FS02"} {
+				v := c.waitState(t, name, StateConnected)
+				if v.SSL != ssl {
+					t.Errorf("%s SSL = %v", name, v.SSL)
+				}
+				st, err := c.Status(context.Background(), name)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !strings.EqualFold(st.Name, name) || st.Hostname == "" || st.AgentVersion != "test" {
+					t.Errorf("status of %s = %+v", name, st)
+				}
+			}
+			// Trust on first use: the certificate and install ID are pinned.
+			e, _ := c.db.SlaveByName("FS01")
+			if e.PinnedInstallID == "" || (ssl && e.PinnedCert == "") || (!ssl && e.PinnedCert != "") {
+				t.Errorf("pins after first link: cert %q install %q", e.PinnedCert, e.PinnedInstallID)
+			}
+		})
+	}
+}
+
+func TestWrongPasswordLeavesTheSlaveInErrorAndIsLogged(t *testing.T) {
+	c := startConsole(t, true, nil)
+	a := startAgent(t, "FS01", "right", true, true)
+	if _, err := c.AddSlave(SlaveSpec{Name: "FS01", Direction: store.Outbound, Address: a.ListenAddr(), Password: []byte("wrong")}); err != nil {
+		t.Fatal(err)
+	}
+	v := c.waitState(t, "FS01", StateError)
+	if v.LastCode != "auth_failed" || !strings.Contains(v.LastError, "wrong management password") {
+		t.Errorf("last error %s: %s", v.LastCode, v.LastError)
+	}
+	_ = c.db.Flush()
+	events, err := c.db.Events(store.EventFilter{Slave: "FS01"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, e := range events {
+		if e.Kind == "auth_failed" && e.Direction == "outbound" && e.Remote == a.ListenAddr() && e.Severity == "error" {
+			found = true
+		}
+	}
+	if !found {
+		t.Errorf("no auth_failed record in %+v", events)
+	}
+}
+
+func TestUnknownInboundSlaveIsRefusedAndNamed(t *testing.T) {
+	c := startConsole(t, false, nil)
+	startAgent(t, "STRANGER", "pw", false, false, c.ListenAddr())
+	e := c.waitFor(t, "unknown_slave", kind("unknown_slave", "STRANGER"))
+	if !strings.Contains(e.Reason, `"STRANGER"`) || !strings.Contains(e.Reason, "127.0.0.1") || e.Severity != "error" {
+		t.Errorf("event = %+v", e)
+	}
+}
+
+func TestAgentDialingInUnderAnOutboundEntryIsToldWhy(t *testing.T) {
+	c := startConsole(t, false, nil)
+	if _, err := c.AddSlave(SlaveSpec{Name: "FS01", Direction: store.Outbound, Address: "127.0.0.1:1", Password: []byte("pw")}); err != nil {
+		t.Fatal(err)
+	}
+	startAgent(t, "FS01", "pw", false, false, c.ListenAddr())
+	e := c.waitFor(t, "refusal", func(e Event) bool { return e.Kind == "unknown_slave" && e.Slave == "FS01" })
+	if !strings.Contains(e.Reason, "set up here as outbound") {
+		t.Errorf("reason %q", e.Reason)
+	}
+}
+
+func TestManagementOffIsShownPlainly(t *testing.T) {
+	c := startConsole(t, false, nil)
+	db := openDB(t, "agent")
+	off, l, ssl := false, "127.0.0.1:0", false
+	if _, _, err := agent.Init(db, agent.InitOptions{Name: "FS01", Password: []byte("pw"), Listen: &l, SSL: &ssl, Management: &off}); err != nil {
+		t.Fatal(err)
+	}
+	a := startAgentOn(t, db, "FS01", "pw", false, true)
+	if _, err := c.AddSlave(SlaveSpec{Name: "FS01", Direction: store.Outbound, Address: a.ListenAddr(), Password: []byte("pw")}); err != nil {
+		t.Fatal(err)
+	}
+	v := c.waitState(t, "FS01", StateError)
+	if v.LastCode != "management_disabled" || !strings.Contains(v.LastError, "does not accept remote management") {
+		t.Errorf("%s: %s", v.LastCode, v.LastError)
+	}
+}
+
+func TestOneLinkPerSlave(t *testing.T) {
+	c := startConsole(t, false, nil)
+	if _, err := c.AddSlave(SlaveSpec{Name: "FS01", Direction: store.Inbound, Password: []byte("pw")}); err != nil {
+		t.Fatal(err)
+	}
+	// The same agent told about this console twice, under two spellings.
+	port := c.ListenAddr()[strings.LastIndex(c.ListenAddr(), ":")+1:]
+	a := startAgent(t, "FS01", "pw", false, false, "127.0.0.1:"+port, "localhost:"+port)
+	c.waitState(t, "FS01", StateConnected)
+	e := c.waitFor(t, "duplicate_link", kind("duplicate_link", "FS01"))
+	if !strings.Contains(e.Reason, "already linked") {
+		t.Errorf("reason %q", e.Reason)
+	}
+	if v, _ := c.Slave("FS01"); v.State != StateConnected {
+		t.Errorf("the first link was disturbed: %+v", v)
+	}
+	_ = a
+}
+
+func TestConsoleRestartBringsInboundAndOutboundSlavesBack(t *testing.T) {
+	db := openDB(t, "console")
+	c := startConsole(t, true, db)
+	out := startAgent(t, "FS01", "pw1", true, true)
+	if _, err := c.AddSlave(SlaveSpec{Name: "FS01", Direction: store.Outbound, Address: out.ListenAddr(), Password: []byte("pw1")}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.AddSlave(SlaveSpec{Name: "FS02", Direction: store.Inbound, Password: []byte("pw2")}); err != nil {
+		t.Fatal(err)
+	}
+	addr := c.ListenAddr()
+	startAgent(t, "FS02", "pw2", true, false, addr)
+	c.waitState(t, "FS01", StateConnected)
+	c.waitState(t, "FS02", StateConnected)
+
+	c.stop()
+	// The same port again, as a restarted console would use.
+	if err := SaveSettings(db, Settings{Listen: true, ListenAddress: addr, SSL: true}); err != nil {
+		t.Fatal(err)
+	}
+	log, _ := quiet()
+	m := New(Config{DB: db, Identity: identity(t, db, pb.Role_ROLE_MASTER), Logger: log, Heartbeat: testHeartbeat, DeadAfter: testDeadAfter,
+		RedialInitial: 20 * time.Millisecond, RedialMax: 200 * time.Millisecond})
+	events, cancel := m.Subscribe(1024)
+	defer cancel()
+	if err := m.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	if m.ListenAddr() != addr {
+		t.Fatalf("restarted console listens on %q (%v)", m.ListenAddr(), m.ListenError())
+	}
+	c2 := &console{Master: m, db: db, events: events}
+	c2.waitState(t, "FS01", StateConnected)
+	c2.waitState(t, "FS02", StateConnected)
+}
+
+func TestOneAgentServesTwoConsolesAtOnce(t *testing.T) {
+	dialedTo := startConsole(t, true, nil)  // the agent dials this one
+	dialingIn := startConsole(t, true, nil) // this one dials the agent
+	if _, err := dialedTo.AddSlave(SlaveSpec{Name: "FS01", Direction: store.Inbound, Password: []byte("pw")}); err != nil {
+		t.Fatal(err)
+	}
+	a := startAgent(t, "FS01", "pw", true, true, dialedTo.ListenAddr())
+	if _, err := dialingIn.AddSlave(SlaveSpec{Name: "FS01", Direction: store.Outbound, Address: a.ListenAddr(), Password: []byte("pw")}); err != nil {
+		t.Fatal(err)
+	}
+	dialedTo.waitState(t, "FS01", StateConnected)
+	dialingIn.waitState(t, "FS01", StateConnected)
+	for _, c := range []*console{dialedTo, dialingIn} {
+		if _, err := c.Status(context.Background(), "FS01"); err != nil {
+			t.Errorf("status through one of two consoles: %v", err)
+		}
+	}
+	if n := a.Links(); n != 2 {
+		t.Errorf("agent holds %d links, want 2", n)
+	}
+}

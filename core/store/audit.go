@@ -1,0 +1,71 @@
+package store
+
+import (
+	"encoding/json"
+	"fmt"
+	"slices"
+	"time"
+
+	"go.etcd.io/bbolt"
+)
+
+// AuditRecord says who sent which command to which slave, and the result.
+type AuditRecord struct {
+	Time    time.Time `json:"time"`
+	Slave   string    `json:"slave"`
+	Command string    `json:"command"`
+	Result  string    `json:"result"`
+}
+
+// AppendAudit stores r durably. Zero Time = now. Commands are rare next to
+// connection events, so each record has its own transaction.
+func (db *DB) AppendAudit(r AuditRecord) error {
+	if r.Time.IsZero() {
+		r.Time = db.now()
+	}
+	value, err := json.Marshal(r)
+	if err != nil {
+		return fmt.Errorf("audit record for %q cannot be stored: %w", r.Command, err)
+	}
+	return db.update(func(tx *bbolt.Tx) error {
+		b, err := db.bucket(tx, bucketAudit)
+		if err != nil {
+			return err
+		}
+		// Same key layout as the connection log: time ‖ sequence, with
+		// the bucket's own sequence keeping equal times apart.
+		seq, err := b.NextSequence()
+		if err != nil {
+			return err
+		}
+		return b.Put(encodeKey(timeNanos(r.Time), seq), value)
+	})
+}
+
+// Audit returns the newest limit records (limit <= 0: all), oldest first.
+func (db *DB) Audit(limit int) ([]AuditRecord, error) {
+	var records []AuditRecord
+	err := db.view(func(tx *bbolt.Tx) error {
+		b, err := db.bucket(tx, bucketAudit)
+		if err != nil {
+			return err
+		}
+		c := b.Cursor()
+		for key, value := c.Last(); key != nil; key, value = c.Prev() {
+			var r AuditRecord
+			if err := json.Unmarshal(value, &r); err != nil {
+				return db.damaged(bucketAudit, describeKey(key), err)
+			}
+			records = append(records, r)
+			if limit > 0 && len(records) >= limit {
+				break
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	slices.Reverse(records)
+	return records, nil
+}

@@ -1,0 +1,637 @@
+package store
+
+import (
+	"bytes"
+	"cmp"
+	"context"
+	"encoding/binary"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"runtime"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"go.etcd.io/bbolt"
+)
+
+// Severity values for Event.Severity.
+const (
+	SeverityInfo    = "info"
+	SeverityWarning = "warning"
+	SeverityError   = "error"
+)
+
+// Event is one connection-log record.
+type Event struct {
+	Seq       uint64    `json:"-"` // filled on read: the key's sequence part; a cursor
+	Time      time.Time `json:"time"`
+	Slave     string    `json:"slave,omitempty"`
+	Direction string    `json:"direction,omitempty"` // "inbound"/"outbound"
+	Remote    string    `json:"remote,omitempty"`
+	Kind      string    `json:"event"`            // connecting, connected, disconnected, auth_failed, ssl_mismatch, ...
+	Severity  string    `json:"severity"`         // "info", "warning", "error"
+	Reason    string    `json:"reason,omitempty"` // plain words
+	Error     string    `json:"error,omitempty"`
+
+	// keyNanos is the time part of the record's key, filled on read. It can
+	// be later than Time (see nextKey), so Key must not rebuild it from Time.
+	keyNanos int64
+}
+
+// Key returns the record's key: pass it as EventFilter.AfterKey to read the
+// records logged after this one. For an Event that was not read from the
+// store it is built from Time and Seq.
+func (e Event) Key() []byte {
+	nanos := e.keyNanos
+	if nanos == 0 {
+		// keyNanos is only ever raised above the event time, never
+		// lowered, so 0 means "not read from the store" or a time at or
+		// before 1970; timeNanos gives the right answer for both.
+		nanos = timeNanos(e.Time)
+	}
+	return encodeKey(nanos, e.Seq)
+}
+
+// EventFilter selects connection-log records.
+type EventFilter struct {
+	Slave      string    // case-insensitive exact match; "" = all
+	Since      time.Time // zero = no lower bound
+	AfterKey   []byte    // resume after this key (exclusive), for paging forward
+	Limit      int       // 0 = no limit
+	ErrorsOnly bool      // Severity warning or error
+}
+
+func (f EventFilter) match(e *Event) bool {
+	if f.Slave != "" && !strings.EqualFold(f.Slave, e.Slave) {
+		return false
+	}
+	if f.ErrorsOnly && e.Severity != SeverityWarning && e.Severity != SeverityError {
+		return false
+	}
+	return true
+}
+
+// lowerBound returns the smallest key the filter accepts and whether that
+// key itself is excluded.
+func (f EventFilter) lowerBound() (key []byte, exclusive bool) {
+	if !f.Since.IsZero() {
+		key = encodeKey(timeNanos(f.Since), 0)
+	}
+	if f.AfterKey != nil && bytes.Compare(f.AfterKey, key) >= 0 {
+		return f.AfterKey, true
+	}
+	return key, false
+}
+
+// Group-commit tuning.
+const (
+	// eventQueueSize bounds the memory a burst can take; Record blocks
+	// beyond it rather than drop.
+	eventQueueSize = 4096
+	// maxBatch caps one bbolt transaction so that a reconnect storm still
+	// releases waiters every few milliseconds.
+	maxBatch = 1024
+	// pruneInterval and the record count in pruneEvery decide how often the
+	// writer enforces retention; the log may exceed LogMaxRecords by about
+	// a tenth in between.
+	pruneInterval = time.Minute
+	// pruneChunk caps the deletions per transaction, so that pruning a
+	// large backlog does not build one huge transaction in memory.
+	pruneChunk = 10_000
+)
+
+// eventKeyLen: big-endian uint64 unix nanoseconds ‖ big-endian uint64 sequence.
+const eventKeyLen = 16
+
+func encodeKey(nanos int64, seq uint64) []byte {
+	key := make([]byte, eventKeyLen)
+	binary.BigEndian.PutUint64(key[:8], uint64(nanos))
+	binary.BigEndian.PutUint64(key[8:], seq)
+	return key
+}
+
+func decodeKey(key []byte) (nanos int64, seq uint64, ok bool) {
+	if len(key) != eventKeyLen {
+		return 0, 0, false
+	}
+	nanos = int64(binary.BigEndian.Uint64(key[:8]))
+	if nanos < 0 {
+		return 0, 0, false
+	}
+	return nanos, binary.BigEndian.Uint64(key[8:]), true
+}
+
+// timeNanos maps t onto the non-negative int64 range, where the big-endian
+// encoding sorts like the time itself. Times before 1970 (never produced by
+// a running clock) become 0; times past 2262 saturate.
+func timeNanos(t time.Time) int64 {
+	switch {
+	case t.Unix() < 0:
+		return 0
+	case t.Unix() >= math.MaxInt64/int64(time.Second):
+		return math.MaxInt64
+	}
+	return t.UnixNano()
+}
+
+// describeKey names a connlog or audit key in an error message.
+func describeKey(key []byte) string {
+	nanos, seq, ok := decodeKey(key)
+	if !ok {
+		return hex.EncodeToString(key)
+	}
+	return fmt.Sprintf("%s (logged %s, #%d)", hex.EncodeToString(key), time.Unix(0, nanos).UTC().Format(time.RFC3339Nano), seq)
+}
+
+// connLog is the group-commit machinery behind Record, Append and Flush.
+type connLog struct {
+	queue chan pendingEvent
+	stop  chan struct{} // closed by Close: drain the queue and exit
+	done  chan struct{} // closed by the writer when it has exited
+
+	// sendMu makes "not closed, so send" atomic with respect to Close:
+	// senders hold it shared while they send, Close takes it exclusively to
+	// set closed. Once Close holds it no sender is mid-send, so the final
+	// drain sees every record that was accepted.
+	sendMu sync.RWMutex
+	closed bool
+
+	// Owned by the writer goroutine once it runs.
+	lastNanos    int64  // time part of the newest key written
+	nextSeq      uint64 // sequence part of the next key
+	sincePrune   int
+	lastPruned   time.Time
+	pruneEvery   int
+	finalErr     error // a commit error while draining at Close
+	unflushedErr error // the first failure since a Flush last returned
+	lostTotal    int   // Record events lost, for the log
+	// committed counts batches and records written, so that the benchmark
+	// can report the batch size the group commit achieves.
+	committedBatches, committedRecords int
+}
+
+type pendingEvent struct {
+	event Event
+	flush bool       // a Flush marker, not a record
+	done  chan error // nil for Record; buffered so the writer never blocks
+	err   error      // this record's own failure (it could not be encoded)
+}
+
+func (db *DB) startConnLog() error {
+	cl := &db.connlog
+	cl.queue = make(chan pendingEvent, eventQueueSize)
+	cl.stop = make(chan struct{})
+	cl.done = make(chan struct{})
+	cl.pruneEvery = db.opts.LogMaxRecords/10 + 1
+
+	// Seed the sequence from the newest key ever written: the last key in
+	// the bucket, or the high-water mark in meta if pruning removed it.
+	err := db.view(func(tx *bbolt.Tx) error {
+		log, err := db.bucket(tx, bucketConnLog)
+		if err != nil {
+			return err
+		}
+		meta, err := db.bucket(tx, bucketMeta)
+		if err != nil {
+			return err
+		}
+		lastKey, _ := log.Cursor().Last()
+		if mark := meta.Get(metaConnLogLast); bytes.Compare(mark, lastKey) > 0 {
+			lastKey = mark
+		}
+		if lastKey == nil {
+			return nil
+		}
+		nanos, seq, ok := decodeKey(lastKey)
+		if !ok {
+			return db.damaged(bucketConnLog, describeKey(lastKey), errors.New("malformed key"))
+		}
+		cl.lastNanos, cl.nextSeq = nanos, seq+1
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	if removed, err := db.PruneEvents(db.now()); err != nil {
+		return err
+	} else if removed > 0 {
+		db.log.WithField("removed", removed).Info("connection log pruned")
+	}
+	cl.lastPruned = time.Now()
+	go db.runConnLogWriter()
+	return nil
+}
+
+// stopConnLog makes further sends fail with ErrClosed, lets the writer
+// commit everything already queued, and waits for it to exit.
+func (db *DB) stopConnLog() error {
+	cl := &db.connlog
+	cl.sendMu.Lock()
+	cl.closed = true
+	cl.sendMu.Unlock()
+	close(cl.stop)
+	<-cl.done
+	return cl.finalErr
+}
+
+func (db *DB) enqueue(ctx context.Context, p pendingEvent) error {
+	cl := &db.connlog
+	cl.sendMu.RLock()
+	defer cl.sendMu.RUnlock()
+	if cl.closed {
+		return ErrClosed
+	}
+	select {
+	case cl.queue <- p:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// Record queues e for the next group commit and returns at once (a bounded
+// queue; when full it waits, it never drops). Zero Time = now. After Close
+// the event is discarded with a warning in the log, since there is no
+// caller to tell.
+func (db *DB) Record(e Event) {
+	if e.Time.IsZero() {
+		e.Time = db.now()
+	}
+	if err := db.enqueue(context.Background(), pendingEvent{event: e}); err != nil {
+		db.log.WithError(err).WithField("event", e.Kind).Warn("connection log event discarded")
+	}
+}
+
+// Append queues e and waits until the batch holding it is durably committed.
+// Zero Time = now. If ctx ends first Append returns ctx.Err(), and the
+// record may or may not be written. After Close it returns ErrClosed.
+func (db *DB) Append(ctx context.Context, e Event) error {
+	// Checked first because select picks at random among ready cases: a
+	// caller that has already given up must not get its record written.
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if e.Time.IsZero() {
+		e.Time = db.now()
+	}
+	done := make(chan error, 1)
+	if err := db.enqueue(ctx, pendingEvent{event: e, done: done}); err != nil {
+		return err
+	}
+	select {
+	case err := <-done:
+		return err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// Flush waits until everything queued before the call is committed. It
+// returns the first write failure since a Flush last returned (Record has
+// no other way to report one), and ErrClosed after Close (which flushes by
+// itself).
+func (db *DB) Flush() error {
+	done := make(chan error, 1)
+	if err := db.enqueue(context.Background(), pendingEvent{flush: true, done: done}); err != nil {
+		return err
+	}
+	return <-done
+}
+
+func (db *DB) runConnLogWriter() {
+	cl := &db.connlog
+	defer close(cl.done)
+	batch := make([]pendingEvent, 0, maxBatch)
+	for {
+		select {
+		case p := <-cl.queue:
+			batch = cl.fill(append(batch[:0], p))
+			db.commitBatch(batch)
+			clear(batch) // drop references to the events until reused
+			db.pruneIfDue()
+			cl.letReleasedWaitersQueue()
+		case <-cl.stop:
+			// No sender can be mid-send any more (see sendMu), so what
+			// is in the channel now is everything left.
+			for {
+				batch = cl.fill(batch[:0])
+				if len(batch) == 0 {
+					return
+				}
+				if err := db.commitBatch(batch); err != nil {
+					cl.finalErr = fmt.Errorf("write the connection log before closing: %w", err)
+				}
+				clear(batch)
+			}
+		}
+	}
+}
+
+// letReleasedWaitersQueue yields until the queue stops growing (or holds a
+// full batch). Without it, appenders that wait for durability split into two
+// groups that alternate: the next batch is cut from those that queued during
+// the last commit, a moment before the group that commit just released has
+// queued again, and every batch is half the size it could be. Yielding lets
+// the released goroutines run first; it costs one yield when nobody is
+// waiting, and correctness does not depend on it.
+func (cl *connLog) letReleasedWaitersQueue() {
+	queued := len(cl.queue)
+	for queued < maxBatch {
+		runtime.Gosched()
+		now := len(cl.queue)
+		if now == queued {
+			return
+		}
+		queued = now
+	}
+}
+
+// fill adds whatever is already queued, up to maxBatch, without waiting:
+// the batch is whatever piled up while the previous commit was syncing.
+func (cl *connLog) fill(batch []pendingEvent) []pendingEvent {
+	for len(batch) < maxBatch {
+		select {
+		case p := <-cl.queue:
+			batch = append(batch, p)
+		default:
+			return batch
+		}
+	}
+	return batch
+}
+
+// commitBatch writes every record of batch in one durable transaction and
+// then releases the waiters.
+func (db *DB) commitBatch(batch []pendingEvent) error {
+	cl := &db.connlog
+	written := 0
+	err := db.update(func(tx *bbolt.Tx) error {
+		log, err := db.bucket(tx, bucketConnLog)
+		if err != nil {
+			return err
+		}
+		// Keys only ever grow, so pages can be packed full instead of
+		// split in half.
+		log.FillPercent = 0.95
+		for i := range batch {
+			p := &batch[i]
+			if p.flush {
+				continue
+			}
+			value, err := json.Marshal(p.event)
+			if err != nil {
+				p.err = fmt.Errorf("connection log event %q cannot be stored: %w", p.event.Kind, err)
+				continue
+			}
+			if err := log.Put(cl.nextKey(p.event.Time), value); err != nil {
+				return err
+			}
+			written++
+		}
+		return nil
+	})
+	if err != nil {
+		err = fmt.Errorf("write the connection log to %s: %w", db.path, err)
+		written = 0
+	}
+
+	// Records queued by Record have nobody waiting to hear that they were
+	// lost: log it, and keep the error for the next Flush.
+	lost := 0
+	var lostErr error
+	for i := range batch {
+		p := &batch[i]
+		if recordErr := cmp.Or(err, p.err); recordErr != nil && p.done == nil && !p.flush {
+			lost++
+			lostErr = cmp.Or(lostErr, recordErr)
+		}
+	}
+	if lost > 0 {
+		cl.lostTotal += lost
+		db.log.WithError(lostErr).WithField("lost", lost).WithField("lost_total", cl.lostTotal).Error("connection log records lost")
+		what := fmt.Sprintf("%d connection log records were", lost)
+		if lost == 1 {
+			what = "a connection log record was"
+		}
+		cl.unflushedErr = cmp.Or(cl.unflushedErr, fmt.Errorf("%s lost: %w", what, lostErr))
+	}
+	cl.unflushedErr = cmp.Or(cl.unflushedErr, err)
+
+	flushed := false
+	for i := range batch {
+		p := &batch[i]
+		switch {
+		case p.flush:
+			p.done <- cl.unflushedErr
+			flushed = true
+		case p.done != nil:
+			p.done <- cmp.Or(err, p.err)
+		}
+	}
+	if flushed {
+		cl.unflushedErr = nil
+	}
+
+	cl.sincePrune += written
+	cl.committedBatches++
+	cl.committedRecords += written
+	return err
+}
+
+// nextKey returns a key greater than every key written before, also across
+// restarts. Its time part is the event's time, or the previous key's time if
+// that is later (the clock stepped back, or a record was stamped just before
+// a record that won the race to the queue): keys then follow commit order,
+// so a reader paging with AfterKey never misses a record committed after
+// its cursor. The event keeps its own Time in the value.
+func (cl *connLog) nextKey(t time.Time) []byte {
+	cl.lastNanos = max(cl.lastNanos, timeNanos(t))
+	key := encodeKey(cl.lastNanos, cl.nextSeq)
+	cl.nextSeq++
+	return key
+}
+
+func (db *DB) pruneIfDue() {
+	cl := &db.connlog
+	if cl.sincePrune < cl.pruneEvery && time.Since(cl.lastPruned) < pruneInterval {
+		return
+	}
+	cl.sincePrune = 0
+	cl.lastPruned = time.Now()
+	removed, err := db.PruneEvents(db.now())
+	if err != nil {
+		db.log.WithError(err).Error("cannot prune the connection log")
+		return
+	}
+	if removed > 0 {
+		db.log.WithField("removed", removed).Debug("connection log pruned")
+	}
+}
+
+// PruneEvents removes records older than Options.LogRetention before now,
+// then the oldest records beyond Options.LogMaxRecords. The writer calls it
+// every so often and Open calls it once; callers rarely need to.
+func (db *DB) PruneEvents(now time.Time) (removed int, err error) {
+	cutoff := timeNanos(now.Add(-db.opts.LogRetention))
+	total, err := db.CountEvents()
+	if err != nil {
+		return 0, err
+	}
+	for {
+		chunkRemoved := 0
+		err := db.update(func(tx *bbolt.Tx) error {
+			log, err := db.bucket(tx, bucketConnLog)
+			if err != nil {
+				return err
+			}
+			c := log.Cursor()
+			if err := db.keepHighWaterMark(tx, c); err != nil {
+				return err
+			}
+			for chunkRemoved < pruneChunk {
+				key, _ := c.First()
+				if key == nil {
+					return nil
+				}
+				// A malformed key decodes as time 0 and goes first:
+				// pruning is where such debris gets cleared.
+				nanos, _, _ := decodeKey(key)
+				if nanos >= cutoff && total-chunkRemoved <= db.opts.LogMaxRecords {
+					return nil
+				}
+				if err := c.Delete(); err != nil {
+					return err
+				}
+				chunkRemoved++
+			}
+			return nil
+		})
+		if err != nil {
+			return removed, fmt.Errorf("prune the connection log in %s: %w", db.path, err)
+		}
+		removed += chunkRemoved
+		total -= chunkRemoved
+		if chunkRemoved < pruneChunk {
+			return removed, nil
+		}
+	}
+}
+
+// keepHighWaterMark copies the newest key into meta before pruning may
+// delete it, so that Open can seed the sequence above every key ever handed
+// out even when the bucket is empty. Doing it here, in the pruning
+// transaction, spares every commit a second write.
+func (db *DB) keepHighWaterMark(tx *bbolt.Tx, c *bbolt.Cursor) error {
+	newest, _ := c.Last()
+	if newest == nil {
+		return nil
+	}
+	meta, err := db.bucket(tx, bucketMeta)
+	if err != nil {
+		return err
+	}
+	if bytes.Compare(newest, meta.Get(metaConnLogLast)) <= 0 {
+		return nil
+	}
+	return meta.Put(metaConnLogLast, newest)
+}
+
+// CountEvents returns the number of records in the connection log.
+func (db *DB) CountEvents() (int, error) {
+	var n int
+	err := db.view(func(tx *bbolt.Tx) error {
+		log, err := db.bucket(tx, bucketConnLog)
+		if err != nil {
+			return err
+		}
+		n = log.Stats().KeyN
+		return nil
+	})
+	return n, err
+}
+
+func (db *DB) decodeEvent(key, value []byte) (Event, error) {
+	nanos, seq, ok := decodeKey(key)
+	if !ok {
+		return Event{}, db.damaged(bucketConnLog, describeKey(key), errors.New("malformed key"))
+	}
+	var e Event
+	if err := json.Unmarshal(value, &e); err != nil {
+		return Event{}, db.damaged(bucketConnLog, describeKey(key), err)
+	}
+	e.Seq, e.keyNanos = seq, nanos
+	return e, nil
+}
+
+// Events returns the records matching f, oldest first.
+func (db *DB) Events(f EventFilter) ([]Event, error) {
+	var events []Event
+	err := db.view(func(tx *bbolt.Tx) error {
+		log, err := db.bucket(tx, bucketConnLog)
+		if err != nil {
+			return err
+		}
+		bound, exclusive := f.lowerBound()
+		c := log.Cursor()
+		key, value := c.First()
+		if bound != nil {
+			key, value = c.Seek(bound)
+		}
+		for ; key != nil; key, value = c.Next() {
+			if exclusive && bytes.Equal(key, bound) {
+				continue
+			}
+			e, err := db.decodeEvent(key, value)
+			if err != nil {
+				return err
+			}
+			if !f.match(&e) {
+				continue
+			}
+			events = append(events, e)
+			if f.Limit > 0 && len(events) >= f.Limit {
+				return nil
+			}
+		}
+		return nil
+	})
+	return events, err
+}
+
+// LastEvents returns the newest n records matching f (f.Limit is ignored;
+// n <= 0 means all), oldest first, for a view that opens at the bottom.
+func (db *DB) LastEvents(f EventFilter, n int) ([]Event, error) {
+	var events []Event
+	err := db.view(func(tx *bbolt.Tx) error {
+		log, err := db.bucket(tx, bucketConnLog)
+		if err != nil {
+			return err
+		}
+		bound, exclusive := f.lowerBound()
+		c := log.Cursor()
+		for key, value := c.Last(); key != nil; key, value = c.Prev() {
+			if cmp := bytes.Compare(key, bound); cmp < 0 || (cmp == 0 && exclusive) {
+				return nil
+			}
+			e, err := db.decodeEvent(key, value)
+			if err != nil {
+				return err
+			}
+			if !f.match(&e) {
+				continue
+			}
+			events = append(events, e)
+			if n > 0 && len(events) >= n {
+				return nil
+			}
+		}
+		return nil
+	})
+	slices.Reverse(events)
+	return events, err
+}

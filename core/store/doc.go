@@ -1,0 +1,62 @@
+// Package store is Lanyard's persistence: one bbolt file per process
+// (console.db for the console, agent.db for the agent), opened by Open and
+// released by Close.
+//
+// # The file
+//
+// The file and its pid file are 0600 and their directory 0700 when Open
+// creates it: the file holds the TLS private key and the slaves' derived
+// keys. bbolt locks the file for one writer; a second Open, from another
+// process or from this one, waits Options.LockTimeout and then returns a
+// *LockedError that names the holder's pid (read from "<path>.pid", which
+// the holder writes once it has the lock and removes on Close).
+//
+// Buckets:
+//
+//	meta      "schema" → uint32 big-endian; "connlog_last" → newest connlog key at the last prune
+//	identity  install_id, cert_pem, key_pem
+//	settings  name → JSON
+//	slaves    slave ID (hex) → JSON Slave            (console)
+//	masters   lower-cased host:port → JSON Master    (agent)
+//	connlog   time ‖ sequence → JSON Event
+//	audit     time ‖ sequence → JSON AuditRecord     (console)
+//
+// Schema changes are migrations, an append-only list run at Open, each in
+// its own transaction with the bump of meta/schema. A file from a newer
+// build is refused rather than guessed at.
+//
+// Every error that comes from the file itself (a non-bbolt file, an entry
+// that does not decode) names the file and, where there is one, the entry's
+// key, and matches ErrDamaged; nothing in the file makes the package panic
+// short of bbolt's own page-level corruption checks.
+//
+// The callbacks of LoadOrCreateIdentity, UpdateSettings, UpdateSlave and
+// UpdateMaster run inside a write transaction, which bbolt serialises: they
+// must not call back into the DB (Append and Flush would wait for a writer
+// that waits for them).
+//
+// # The connection log
+//
+// Connection events arrive in storms (ten thousand slaves relinking after a
+// console restart), and one durable bbolt transaction costs an fsync, so
+// events are group-committed: Record and Append put the event on a bounded
+// queue; one writer goroutine, owned by the DB, takes whatever has piled up
+// (up to 1024 events) and writes it in one transaction, then releases every
+// Append waiting on that batch. A batch therefore costs one commit (two
+// fsyncs) however many events it holds, and callers that wait for
+// durability (Append) and callers that don't (Record) share it. Record never
+// drops an event: a full queue makes it wait; should the disk fail a write,
+// the loss is logged and the next Flush returns it. Close commits everything
+// queued before it returns.
+//
+// Keys are the big-endian time in Unix nanoseconds followed by a big-endian
+// sequence number, so byte order is time order and a key is a cursor
+// (Event.Key, EventFilter.AfterKey). The sequence only grows, across
+// restarts too, and a key's time part never goes below the previous key's,
+// so keys follow commit order even when the clock steps back; the event's
+// own Time is kept in the value.
+//
+// Retention (Options.LogRetention, Options.LogMaxRecords) is enforced at
+// Open and by the writer about every tenth of LogMaxRecords appended or
+// every minute while events keep arriving.
+package store

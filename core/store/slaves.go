@@ -1,0 +1,341 @@
+package store
+
+import (
+	"cmp"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"net"
+	"slices"
+	"strings"
+	"time"
+
+	"go.etcd.io/bbolt"
+)
+
+// Direction says which side dials.
+type Direction string
+
+const (
+	Outbound Direction = "outbound" // the console dials the slave
+	Inbound  Direction = "inbound"  // the slave dials the console
+)
+
+// KDFParams are the Argon2id parameters Slave.Key was derived with.
+type KDFParams struct {
+	Time      uint32 `json:"time"`
+	MemoryKiB uint32 `json:"memory_kib"`
+	Threads   uint32 `json:"threads"`
+}
+
+// Slave is one managed server as the console knows it.
+type Slave struct {
+	ID              string    `json:"id"`   // random 16-byte hex, assigned by AddSlave, stable
+	Name            string    `json:"name"` // 1–63 chars; unique case-insensitively
+	Group           string    `json:"group,omitempty"`
+	Direction       Direction `json:"direction"`
+	Address         string    `json:"address,omitempty"` // host:port; outbound only; unique among outbound entries (host compared case-insensitively)
+	Key             []byte    `json:"key"`               // 32-byte derived key (never a password)
+	KDF             KDFParams `json:"kdf"`
+	PinnedCert      string    `json:"pinned_cert"`       // hex SHA-256 of the peer's DER certificate; "" until first success
+	PinnedInstallID string    `json:"pinned_install_id"` // hex; "" until first success
+	Notes           string    `json:"notes,omitempty"`
+	Created         time.Time `json:"created"`
+	Updated         time.Time `json:"updated"`
+}
+
+// DuplicateError reports an entry that clashes with an existing one.
+// errors.Is(err, ErrDuplicate) is true.
+type DuplicateError struct {
+	Field    string // "name", "address" or "master"
+	Value    string // the clashing value
+	Existing string // the existing entry's name (for "master": its address)
+}
+
+func (e *DuplicateError) Error() string {
+	switch e.Field {
+	case "name":
+		return fmt.Sprintf("a slave named %q already exists", e.Existing)
+	case "address":
+		return fmt.Sprintf("slave %q already uses address %s", e.Existing, e.Value)
+	case "master":
+		return fmt.Sprintf("the masters list already has %s", e.Existing)
+	default:
+		return fmt.Sprintf("%s %q is already in use by %q", e.Field, e.Value, e.Existing)
+	}
+}
+
+// Is makes errors.Is(err, ErrDuplicate) true.
+func (e *DuplicateError) Is(target error) bool { return target == ErrDuplicate }
+
+// notFoundError names what was missing and matches ErrNotFound.
+type notFoundError struct{ what string }
+
+func (e *notFoundError) Error() string        { return e.what }
+func (e *notFoundError) Is(target error) bool { return target == ErrNotFound }
+
+func (s *Slave) validate() error {
+	if strings.TrimSpace(s.Name) == "" {
+		return errorf(ErrInvalid, "a slave needs a name")
+	}
+	switch s.Direction {
+	case Outbound:
+		if s.Address == "" {
+			return errorf(ErrInvalid, "slave %q is outbound, so it needs an address (host:port) to dial", s.Name)
+		}
+	case Inbound:
+		if s.Address != "" {
+			return errorf(ErrInvalid, "slave %q is inbound (it dials the console), so it has no address: clear the address or make it outbound", s.Name)
+		}
+	default:
+		return errorf(ErrInvalid, "slave %q has direction %q: choose %q or %q", s.Name, s.Direction, Outbound, Inbound)
+	}
+	return nil
+}
+
+// addressKey is the form in which two addresses are compared: the host's
+// case does not matter (DNS names are case-insensitive), the port's form
+// does not occur in practice.
+func addressKey(address string) string {
+	host, port, err := net.SplitHostPort(address)
+	if err != nil {
+		return strings.ToLower(address)
+	}
+	return net.JoinHostPort(strings.ToLower(host), port)
+}
+
+// clash returns the DuplicateError if s would clash with existing (an
+// entry with the same ID is s itself and never clashes).
+func clash(s *Slave, existing *Slave) error {
+	if s.ID == existing.ID {
+		return nil
+	}
+	if strings.EqualFold(s.Name, existing.Name) {
+		return &DuplicateError{Field: "name", Value: s.Name, Existing: existing.Name}
+	}
+	if s.Direction == Outbound && existing.Direction == Outbound && addressKey(s.Address) == addressKey(existing.Address) {
+		return &DuplicateError{Field: "address", Value: s.Address, Existing: existing.Name}
+	}
+	return nil
+}
+
+func newSlaveID() string {
+	var id [16]byte
+	_, _ = rand.Read(id[:]) // never fails (crypto/rand crashes the program instead)
+	return hex.EncodeToString(id[:])
+}
+
+// allSlaves decodes every entry, in key (ID) order. Uniqueness checks scan
+// them all: a console has at most some ten thousand entries and adding one
+// is rare, so an index would cost more in consistency than it saves.
+func (db *DB) allSlaves(tx *bbolt.Tx) ([]Slave, error) {
+	b, err := db.bucket(tx, bucketSlaves)
+	if err != nil {
+		return nil, err
+	}
+	var slaves []Slave
+	err = b.ForEach(func(key, value []byte) error {
+		s, err := db.decodeSlave(key, value)
+		if err != nil {
+			return err
+		}
+		slaves = append(slaves, s)
+		return nil
+	})
+	return slaves, err
+}
+
+func (db *DB) decodeSlave(key, value []byte) (Slave, error) {
+	var s Slave
+	if err := json.Unmarshal(value, &s); err != nil {
+		return Slave{}, db.damaged(bucketSlaves, fmt.Sprintf("%q", key), err)
+	}
+	// The key is the truth: an ID field edited out of step with it would
+	// otherwise make the entry unreachable by ID.
+	s.ID = string(key)
+	return s, nil
+}
+
+func (db *DB) putSlave(tx *bbolt.Tx, s *Slave) error {
+	b, err := db.bucket(tx, bucketSlaves)
+	if err != nil {
+		return err
+	}
+	value, err := json.Marshal(s)
+	if err != nil {
+		return fmt.Errorf("slave %q cannot be stored: %w", s.Name, err)
+	}
+	return b.Put([]byte(s.ID), value)
+}
+
+// Slaves returns every slave, sorted by name (case-insensitively).
+func (db *DB) Slaves() ([]Slave, error) {
+	var slaves []Slave
+	err := db.view(func(tx *bbolt.Tx) (err error) {
+		slaves, err = db.allSlaves(tx)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	slices.SortFunc(slaves, func(a, b Slave) int {
+		return cmp.Or(cmp.Compare(strings.ToLower(a.Name), strings.ToLower(b.Name)), cmp.Compare(a.ID, b.ID))
+	})
+	return slaves, nil
+}
+
+// SlaveByName returns the slave with this name, compared case-insensitively.
+// The error matches ErrNotFound when there is none.
+func (db *DB) SlaveByName(name string) (Slave, error) {
+	var found Slave
+	err := db.view(func(tx *bbolt.Tx) error {
+		s, err := db.findSlaveByName(tx, name)
+		found = s
+		return err
+	})
+	return found, err
+}
+
+func (db *DB) findSlaveByName(tx *bbolt.Tx, name string) (Slave, error) {
+	slaves, err := db.allSlaves(tx)
+	if err != nil {
+		return Slave{}, err
+	}
+	for _, s := range slaves {
+		if strings.EqualFold(s.Name, name) {
+			return s, nil
+		}
+	}
+	return Slave{}, &notFoundError{fmt.Sprintf("no slave named %q", name)}
+}
+
+// SlaveByID returns the slave with this ID. The error matches ErrNotFound
+// when there is none.
+func (db *DB) SlaveByID(id string) (Slave, error) {
+	var found Slave
+	err := db.view(func(tx *bbolt.Tx) error {
+		s, err := db.getSlave(tx, id)
+		found = s
+		return err
+	})
+	return found, err
+}
+
+func (db *DB) getSlave(tx *bbolt.Tx, id string) (Slave, error) {
+	b, err := db.bucket(tx, bucketSlaves)
+	if err != nil {
+		return Slave{}, err
+	}
+	value := b.Get([]byte(id))
+	if value == nil {
+		return Slave{}, &notFoundError{fmt.Sprintf("no slave with ID %s", id)}
+	}
+	return db.decodeSlave([]byte(id), value)
+}
+
+// AddSlave stores a new slave and returns it with its ID, Created and
+// Updated set. The name must be unique (case-insensitively) and an outbound
+// address unique among outbound slaves; a clash returns *DuplicateError.
+func (db *DB) AddSlave(s Slave) (Slave, error) {
+	added, err := db.AddSlaves([]Slave{s})
+	if err != nil {
+		return Slave{}, err
+	}
+	return added[0], nil
+}
+
+// AddSlaves adds all of ss in one transaction, or none of them if any is
+// invalid or clashes with a stored slave or with another of ss (for
+// importing a list). It returns them with IDs and times set.
+func (db *DB) AddSlaves(ss []Slave) ([]Slave, error) {
+	now := db.now().UTC()
+	added := make([]Slave, len(ss))
+	for i, s := range ss {
+		if err := s.validate(); err != nil {
+			return nil, err
+		}
+		s.ID = newSlaveID()
+		s.Created, s.Updated = now, now
+		added[i] = s
+	}
+	err := db.update(func(tx *bbolt.Tx) error {
+		existing, err := db.allSlaves(tx)
+		if err != nil {
+			return err
+		}
+		for i := range added {
+			s := &added[i]
+			for j := range existing {
+				if err := clash(s, &existing[j]); err != nil {
+					return err
+				}
+			}
+			if err := db.putSlave(tx, s); err != nil {
+				return err
+			}
+			existing = append(existing, *s)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return added, nil
+}
+
+// UpdateSlave reads the slave with this ID, lets fn change it and stores the
+// result, all in one transaction; if fn errors nothing is written. ID and
+// Created cannot change; Updated is set. The changed entry must still be
+// unique (as in AddSlave).
+func (db *DB) UpdateSlave(id string, fn func(*Slave) error) (Slave, error) {
+	var updated Slave
+	err := db.update(func(tx *bbolt.Tx) error {
+		s, err := db.getSlave(tx, id)
+		if err != nil {
+			return err
+		}
+		created := s.Created
+		if err := fn(&s); err != nil {
+			return err
+		}
+		if s.ID != id {
+			return errorf(ErrInvalid, "the ID of slave %q cannot change (from %s to %s)", s.Name, id, s.ID)
+		}
+		if err := s.validate(); err != nil {
+			return err
+		}
+		s.Created, s.Updated = created, db.now().UTC()
+		existing, err := db.allSlaves(tx)
+		if err != nil {
+			return err
+		}
+		for j := range existing {
+			if err := clash(&s, &existing[j]); err != nil {
+				return err
+			}
+		}
+		updated = s
+		return db.putSlave(tx, &s)
+	})
+	if err != nil {
+		return Slave{}, err
+	}
+	return updated, nil
+}
+
+// RemoveSlave deletes the slave with this name (case-insensitively). The
+// error matches ErrNotFound when there is none.
+func (db *DB) RemoveSlave(name string) error {
+	return db.update(func(tx *bbolt.Tx) error {
+		s, err := db.findSlaveByName(tx, name)
+		if err != nil {
+			return err
+		}
+		b, err := db.bucket(tx, bucketSlaves)
+		if err != nil {
+			return err
+		}
+		return b.Delete([]byte(s.ID))
+	})
+}
