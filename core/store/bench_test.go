@@ -29,9 +29,12 @@ func benchEvent(i int) Event {
 }
 
 // BenchmarkConnLogAppend measures durable connection-log appends through the
-// group commit (Append from 64 goroutines) against the obvious way, one
-// durable bbolt Update per record, measured in the same run on the same
-// disk. Target (DESIGN.md §7): ≥ 50,000 appends/s and ≥ 15× the baseline.
+// group commit against the obvious way, one durable bbolt Update per record,
+// measured in the same run on the same disk. The figure is the console's own
+// path: link goroutines call Record (queued, never blocking) and the records
+// are durable once Flush returns. sync-appends/s is the stricter path where
+// each of 64 goroutines waits in Append for its record to be durable.
+// Target (DESIGN.md §7): ≥ 50,000 appends/s and ≥ 15× the baseline.
 func BenchmarkConnLogAppend(b *testing.B) {
 	const (
 		baselineRecords = 2_000   // ~3,600/s here: about half a second
@@ -42,18 +45,20 @@ func BenchmarkConnLogAppend(b *testing.B) {
 		b.Fatalf("bench record is %d bytes of JSON, want about 200", size)
 	}
 
-	var baselineTime, lanyardTime time.Duration
+	var baselineTime, lanyardTime, syncTime time.Duration
 	runs, commits := 0, 0
 	for b.Loop() {
 		runs++
 		baselineTime += timeOneUpdatePerRecord(b, baselineRecords)
+		lanyardTime += timeRecordsThenFlush(b, lanyardRecords, appenders)
 		elapsed, n := timeConcurrentAppends(b, lanyardRecords, appenders)
-		lanyardTime += elapsed
+		syncTime += elapsed
 		commits += n
 	}
 	baseline := float64(runs*baselineRecords) / baselineTime.Seconds()
 	lanyard := float64(runs*lanyardRecords) / lanyardTime.Seconds()
 	b.ReportMetric(lanyard, "appends/s")
+	b.ReportMetric(float64(runs*lanyardRecords)/syncTime.Seconds(), "sync-appends/s")
 	b.ReportMetric(baseline, "baseline-appends/s")
 	b.ReportMetric(lanyard/baseline, "x-baseline")
 	// Not a target, an explanation: both figures are bound by the disk's
@@ -124,6 +129,32 @@ func timeConcurrentAppends(b *testing.B, n, goroutines int) (elapsed time.Durati
 	closeBenchDB(b, db)
 	// The writer has exited, so its counter is safe to read.
 	return elapsed, db.connlog.committedBatches
+}
+
+// timeRecordsThenFlush queues n records with Record from the given number of
+// goroutines and stops the clock when Flush says all are durable.
+func timeRecordsThenFlush(b *testing.B, n, goroutines int) time.Duration {
+	db := openBenchDB(b)
+	defer closeBenchDB(b, db)
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	start := time.Now()
+	for range goroutines {
+		wg.Go(func() {
+			for i := int(next.Add(1)) - 1; i < n; i = int(next.Add(1)) - 1 {
+				db.Record(benchEvent(i))
+			}
+		})
+	}
+	wg.Wait()
+	if err := db.Flush(); err != nil {
+		b.Fatal(err)
+	}
+	elapsed := time.Since(start)
+	if count, err := db.CountEvents(); err != nil || count != n {
+		b.Fatalf("%d records stored (%v), want %d", count, err, n)
+	}
+	return elapsed
 }
 
 func openBenchDB(b *testing.B) *DB {
