@@ -99,10 +99,10 @@ func TestHandleRequestAnswersStatusAndRefusesTheRest(t *testing.T) {
 	db := initializedDB(t)
 	a := newAgent(t, db)
 	ctx := context.Background()
-	if _, err := a.HandleRequest(ctx, nil, "nope", nil); err == nil {
-		t.Fatal("an unknown method was answered")
-	} else if re := (*link.RequestError)(nil); !errors.As(err, &re) || re.Code != wire.ErrUnknownMethod {
-		t.Fatalf("err = %v, want code %s", err, wire.ErrUnknownMethod)
+	_, err := a.HandleRequest(ctx, nil, "nope", nil)
+	var re *link.RequestError
+	if !errors.As(err, &re) || re.Code != wire.ErrUnknownMethod {
+		t.Fatalf("err = %v, want a RequestError with code %s", err, wire.ErrUnknownMethod)
 	}
 	msg, err := a.HandleRequest(ctx, nil, wire.MethodStatus, nil)
 	if err != nil {
@@ -392,6 +392,25 @@ func TestTheAgentDialsItsMasterAndPinsItsCertificate(t *testing.T) {
 				t.Fatalf("the console saw %s, want shutting_down", e.Code)
 			}
 		})
+	}
+}
+
+func TestAnAgentWithManagementOffDialsNoMaster(t *testing.T) {
+	cons := listenAsConsole(t, true)
+	db := initializedDB(t)
+	mustInit(t, db, agent.InitOptions{Management: ptr(false), Masters: []string{cons.Addr().String()}})
+	a := newAgent(t, db)
+	if err := a.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	// The first dial would be at once; give it ample time to show up.
+	select {
+	case <-cons.links:
+		t.Fatal("an agent with management off linked to its master")
+	case <-time.After(300 * time.Millisecond):
+	}
+	if !a.warned("remote management is off") {
+		t.Fatal("no warning that management is off")
 	}
 }
 

@@ -90,7 +90,9 @@ func ReadFrame(r io.Reader, max int) (Frame, error) {
 	if n < minBody {
 		return Frame{}, fmt.Errorf("%w: length %d is shorter than a header", ErrMalformedFrame, n)
 	}
-	if uint64(n) > uint64(max) {
+	// Compared as int64: a negative max must refuse every frame, not turn
+	// into a huge unsigned limit.
+	if int64(n) > int64(max) {
 		return Frame{}, fmt.Errorf("%w: %d bytes, limit %d", ErrFrameTooLarge, n, max)
 	}
 	if _, err := io.ReadFull(r, hdr[4:]); err != nil {
