@@ -130,6 +130,26 @@ func Init(db *store.DB, o InitOptions) (Settings, []string, error) {
 			return Settings{}, nil, err
 		}
 	}
+	// Derive the key before the write transaction: Argon2id takes a good
+	// fraction of a second, and the database stays locked meanwhile.
+	var key []byte
+	keyName := o.Name
+	if len(o.Password) > 0 {
+		if keyName == "" {
+			cur, _, err := LoadSettings(db)
+			if err != nil {
+				return Settings{}, nil, err
+			}
+			keyName = cur.Name
+		}
+		if keyName != "" {
+			k, err := auth.DeriveKey(o.Password, keyName, auth.DefaultKDF)
+			if err != nil {
+				return Settings{}, nil, err
+			}
+			key = k[:]
+		}
+	}
 	var s Settings
 	err := db.UpdateSettings(settingsKey, &s, func() error {
 		fresh := !s.Initialized()
@@ -149,11 +169,10 @@ func Init(db *store.DB, o InitOptions) (Settings, []string, error) {
 			return errors.New("the agent has no name yet: give one with --name (letters, digits, '-', '_', '.')")
 		}
 		if len(o.Password) > 0 {
-			k, err := auth.DeriveKey(o.Password, s.Name, auth.DefaultKDF)
-			if err != nil {
-				return err
+			if key == nil || !strings.EqualFold(keyName, s.Name) {
+				return errors.New("the agent's name changed while the password was being processed: run the command again")
 			}
-			s.Key = k[:]
+			s.Key = key
 			s.KDF = store.KDFParams{Time: auth.DefaultKDF.Time, MemoryKiB: auth.DefaultKDF.MemoryKiB, Threads: auth.DefaultKDF.Threads}
 		}
 		if !s.Initialized() {
