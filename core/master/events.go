@@ -16,6 +16,7 @@ const (
 	StateConnecting State = "connecting" // dialing or handshaking
 	StateConnected  State = "connected"
 	StateError      State = "error" // the last attempt failed for a reason the user must fix
+	StateDisabled   State = "disabled" // the user disconnected it
 )
 
 // Event kinds beyond the connection-log events (connected, auth_failed…).

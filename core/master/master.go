@@ -109,12 +109,12 @@ func (m *Master) Start(ctx context.Context) error {
 	m.settings = settings
 	now := time.Now()
 	for _, e := range entries {
-		s := &slave{entry: e, state: StateOffline, changed: now}
+		s := &slave{entry: e, state: initialState(e), changed: now}
 		m.slaves[e.ID] = s
 		m.byName[strings.ToLower(e.Name)] = s
 	}
 	for _, s := range m.slaves {
-		if s.entry.Direction == store.Outbound {
+		if s.entry.Direction == store.Outbound && !s.entry.Disabled {
 			m.startDialerLocked(s)
 		}
 	}
@@ -333,22 +333,87 @@ func (m *Master) kickAll() {
 	}
 }
 
-// Connect asks an outbound slave's dialer to try now rather than after
-// its backoff.
+func initialState(e store.Slave) State {
+	if e.Disabled {
+		return StateDisabled
+	}
+	return StateOffline
+}
+
+// Connect enables a disconnected slave and, for an outbound one, dials now
+// rather than after its backoff. An inbound slave is linked when it next
+// dials in.
 func (m *Master) Connect(name string) error {
 	m.mu.Lock()
-	defer m.mu.Unlock()
 	s := m.byName[strings.ToLower(name)]
 	if s == nil {
+		m.mu.Unlock()
 		return fmt.Errorf("no slave named %q", name)
 	}
-	if s.kick == nil {
-		return fmt.Errorf("%s is inbound: it connects to this console by itself", s.entry.Name)
+	wasDisabled := s.entry.Disabled
+	id := s.entry.ID
+	m.mu.Unlock()
+	if wasDisabled {
+		if _, err := m.cfg.DB.UpdateSlave(id, func(e *store.Slave) error { e.Disabled = false; return nil }); err != nil {
+			return err
+		}
 	}
-	select {
-	case s.kick <- struct{}{}:
-	default:
+	m.mu.Lock()
+	if s = m.slaves[id]; s == nil {
+		m.mu.Unlock()
+		return fmt.Errorf("no slave named %q", name)
 	}
+	s.entry.Disabled = false
+	if s.state == StateDisabled {
+		s.state, s.changed = StateOffline, time.Now()
+	}
+	if s.entry.Direction == store.Outbound && s.stopDial == nil {
+		m.startDialerLocked(s)
+	}
+	if s.kick != nil {
+		select {
+		case s.kick <- struct{}{}:
+		default:
+		}
+	}
+	m.mu.Unlock()
+	if wasDisabled {
+		m.record(recordArgs{slave: s, kind: "enabled", severity: "info", reason: "connected by the user"})
+	} else {
+		m.publishState(id)
+	}
+	return nil
+}
+
+// Disconnect closes a slave's link and keeps it closed, across restarts,
+// until Connect.
+func (m *Master) Disconnect(name string) error {
+	e, err := m.cfg.DB.SlaveByName(name)
+	if err != nil {
+		return err
+	}
+	if _, err := m.cfg.DB.UpdateSlave(e.ID, func(e *store.Slave) error { e.Disabled = true; return nil }); err != nil {
+		return err
+	}
+	m.mu.Lock()
+	s := m.slaves[e.ID]
+	if s == nil {
+		m.mu.Unlock()
+		return nil
+	}
+	s.entry.Disabled = true
+	if s.stopDial != nil {
+		s.stopDial()
+		s.stopDial, s.kick = nil, nil
+	}
+	l := s.link
+	s.link = nil
+	s.state, s.changed = StateDisabled, time.Now()
+	m.mu.Unlock()
+	if l != nil {
+		l.CloseWith(&link.Error{Code: wire.CodeDisabled, Reason: "disconnected by the console's user"})
+	}
+	m.record(recordArgs{slave: s, kind: "disabled", severity: "info", reason: "disconnected by the user; it stays offline until Connect"})
 	return nil
 }
 
@@ -446,6 +511,11 @@ func (m *Master) Admit(h *pb.Hello, remote netip.AddrPort, fingerprint string) (
 			"%s dialed in from %s, but it is set up here as outbound (this console dials it at %s): change its entry to inbound, or remove this console from the agent's masters",
 			e.Name, from, e.Address),
 			PeerReason: fmt.Sprintf("this console dials %s itself (the entry is outbound); remove this console from the agent's masters", e.Name)}
+	}
+	if e.Disabled {
+		return link.Admission{}, &link.Error{Code: wire.CodeDisabled,
+			Reason:     fmt.Sprintf("%s dialed in from %s but is disconnected on this console (Connect to link it again)", e.Name, from),
+			PeerReason: "this console's user has disconnected this server; it will be accepted again after Connect"}
 	}
 	if e.PinnedCert != "" && fingerprint != "" && fingerprint != e.PinnedCert {
 		return link.Admission{}, &link.Error{Code: wire.CodeCertChanged, Reason: fmt.Sprintf(
@@ -616,6 +686,9 @@ func (m *Master) HandleClose(l *link.Link, err *link.Error) {
 	if stateFor(code) == StateError {
 		s.state = StateError
 	}
+	if s.entry.Disabled {
+		s.state = StateDisabled
+	}
 	s.lastCode, s.lastErr = code, err.Reason
 	args := recordArgs{slave: s, kind: "disconnected", severity: severityFor(code), remote: l.Peer().Remote,
 		reason: fmt.Sprintf("link closed (%s): %s", code, err.Reason)}
@@ -719,7 +792,7 @@ func (m *Master) AddSlave(spec SlaveSpec) (SlaveView, error) {
 		return SlaveView{}, err
 	}
 	m.mu.Lock()
-	s := &slave{entry: e, state: StateOffline, changed: time.Now()}
+	s := &slave{entry: e, state: initialState(e), changed: time.Now()}
 	m.slaves[e.ID] = s
 	m.byName[strings.ToLower(e.Name)] = s
 	if e.Direction == store.Outbound {
@@ -756,7 +829,7 @@ func (m *Master) EditSlave(name string, spec SlaveSpec) (SlaveView, error) {
 			s.stopDial()
 			s.stopDial, s.kick = nil, nil
 		}
-		if e.Direction == store.Outbound {
+		if e.Direction == store.Outbound && !e.Disabled {
 			m.startDialerLocked(s)
 		}
 	}

@@ -21,6 +21,7 @@ const (
 	CodeTimeout            Code = "timeout"
 	CodeRemoved            Code = "removed"
 	CodeNormal             Code = "normal"
+	CodeDisabled           Code = "disabled" // the console's user disconnected this slave
 )
 
 // Request methods the agent answers.

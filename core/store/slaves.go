@@ -41,6 +41,7 @@ type Slave struct {
 	PinnedCert      string    `json:"pinned_cert"`       // hex SHA-256 of the peer's DER certificate; "" until first success
 	PinnedInstallID string    `json:"pinned_install_id"` // hex; "" until first success
 	Notes           string    `json:"notes,omitempty"`
+	Disabled        bool      `json:"disabled,omitempty"` // the user disconnected it: no link until Connect
 	Created         time.Time `json:"created"`
 	Updated         time.Time `json:"updated"`
 }

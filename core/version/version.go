@@ -1,0 +1,15 @@
+package version
+
+// Version is the release version, set at link time by the Makefile; a plain
+// `go build` leaves the development default.
+var Version = "0.1.0-dev"
+
+// String returns the version to show to a user, e.g. "0.1.0-dev" or
+// "v1.2.3-4-gabcdef0-dirty". A build stamped with an empty value still shows
+// something readable.
+func String() string {
+	if Version == "" {
+		return "unknown"
+	}
+	return Version
+}
