@@ -15,7 +15,7 @@ const (
 	StateOffline    State = "offline"    // no link; an inbound slave waiting to dial in
 	StateConnecting State = "connecting" // dialing or handshaking
 	StateConnected  State = "connected"
-	StateError      State = "error" // the last attempt failed for a reason the user must fix
+	StateError      State = "error"    // the last attempt failed for a reason the user must fix
 	StateDisabled   State = "disabled" // the user disconnected it
 )
 
