@@ -1,0 +1,113 @@
+package console
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/sirupsen/logrus"
+	"github.com/spf13/cobra"
+
+	"github.com/lanyard/lanyard/app"
+	"github.com/lanyard/lanyard/core/store"
+	"github.com/lanyard/lanyard/core/version"
+)
+
+// Exit codes.
+const (
+	exitOK    = 0
+	exitError = 1
+	exitUsage = 2
+)
+
+// usageError marks a mistake in the command line (exit code 2).
+type usageError struct{ error }
+
+func usagef(format string, args ...any) error {
+	return usageError{fmt.Errorf(format, args...)}
+}
+
+// env is what every command shares.
+type env struct {
+	dataDir  string
+	logLevel string
+	logJSON  bool
+	stdin    io.Reader
+	stdout   io.Writer
+	stderr   io.Writer
+}
+
+func (e *env) dir() (string, error) {
+	if e.dataDir != "" {
+		return e.dataDir, nil
+	}
+	return app.ConsoleDataDir()
+}
+
+func (e *env) logger() (*logrus.Logger, error) {
+	return app.NewLogger(e.stderr, e.logLevel, e.logJSON)
+}
+
+// openDB opens the console's database; a running console holding it
+// produces the store's "already running" error, never a hang.
+func (e *env) openDB(log logrus.FieldLogger) (*store.DB, error) {
+	dir, err := e.dir()
+	if err != nil {
+		return nil, err
+	}
+	return app.OpenStore(dir, "console", log)
+}
+
+// Main runs the console's command line and returns the exit code.
+func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	e := &env{stdin: stdin, stdout: stdout, stderr: stderr}
+	root := &cobra.Command{
+		Use:   "lanyard",
+		Short: "Lanyard console: manage many servers running lanyard-agent",
+		Long: `Lanyard console. With no command it opens the window.
+
+The other commands work on the data directory when no console is running
+there, for automation, tests and headless use.`,
+		Version:       version.String(),
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		Args:          cobra.NoArgs,
+		RunE:          func(cmd *cobra.Command, _ []string) error { return runGUI(cmd.Context(), e) },
+	}
+	root.SetIn(stdin)
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	root.PersistentFlags().StringVar(&e.dataDir, "data-dir", "", "data directory (default: the user's config dir + /lanyard)")
+	root.PersistentFlags().StringVar(&e.logLevel, "log-level", "info", "log level: debug, info, warning, error")
+	root.PersistentFlags().BoolVar(&e.logJSON, "log-json", false, "log JSON lines instead of text")
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
+	root.AddCommand(serveCmd(e), settingsCmd(e), slaveCmd(e), logCmd(e))
+
+	root.SetArgs(args)
+	err := root.Execute()
+	if err == nil {
+		return exitOK
+	}
+	fmt.Fprintln(stderr, "lanyard:", err)
+	var ue usageError
+	if errors.As(err, &ue) || isCobraUsage(err) {
+		return exitUsage
+	}
+	return exitError
+}
+
+// isCobraUsage recognises cobra's own argument errors.
+func isCobraUsage(err error) bool {
+	msg := err.Error()
+	for _, p := range []string{"unknown command", "unknown flag", "accepts ", "requires at least", "required flag", "unknown shorthand"} {
+		if strings.Contains(msg, p) {
+			return true
+		}
+	}
+	return false
+}
+
+// Run is main's body for the console binary.
+func Run() int { return Main(os.Args[1:], os.Stdin, os.Stdout, os.Stderr) }

@@ -1,0 +1,54 @@
+package console
+
+import (
+	"context"
+	"sync"
+
+	"github.com/sirupsen/logrus"
+
+	"github.com/lanyard/lanyard/app"
+	"github.com/lanyard/lanyard/core/master"
+	"github.com/lanyard/lanyard/core/proto/pb"
+	"github.com/lanyard/lanyard/core/store"
+)
+
+// runtime is a running console: its database and its fleet.
+type runtime struct {
+	db     *store.DB
+	master *master.Master
+	log    logrus.FieldLogger
+	once   sync.Once
+	err    error
+}
+
+// startRuntime opens the database, loads the identity and starts the
+// fleet: the listener when set, and a dialer per outbound slave.
+func startRuntime(ctx context.Context, e *env, log logrus.FieldLogger) (*runtime, error) {
+	db, err := e.openDB(log)
+	if err != nil {
+		return nil, err
+	}
+	id, err := app.LoadIdentity(db, pb.Role_ROLE_MASTER)
+	if err != nil {
+		_ = db.Close()
+		return nil, err
+	}
+	m := master.New(master.Config{DB: db, Identity: id, Logger: log})
+	if err := m.Start(ctx); err != nil {
+		_ = db.Close()
+		return nil, err
+	}
+	return &runtime{db: db, master: m, log: log}, nil
+}
+
+// Close closes every link with shutting_down, flushes the log and closes
+// the database. Idempotent.
+func (r *runtime) Close() error {
+	r.once.Do(func() {
+		r.err = r.master.Close()
+		if err := r.db.Close(); r.err == nil {
+			r.err = err
+		}
+	})
+	return r.err
+}

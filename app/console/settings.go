@@ -1,0 +1,132 @@
+package console
+
+import (
+	"encoding/json"
+	"fmt"
+	"text/tabwriter"
+
+	"github.com/spf13/cobra"
+
+	"github.com/lanyard/lanyard/core/master"
+)
+
+func settingsCmd(e *env) *cobra.Command {
+	cmd := &cobra.Command{Use: "settings", Short: "Show or change the Remote Management Settings"}
+	var asJSON bool
+	show := &cobra.Command{
+		Use:   "show",
+		Short: "Show the settings",
+		Args:  cobra.NoArgs,
+		RunE: func(*cobra.Command, []string) error {
+			db, err := e.openDB(nil)
+			if err != nil {
+				return err
+			}
+			defer db.Close()
+			s, err := master.LoadSettings(db)
+			if err != nil {
+				return err
+			}
+			if asJSON {
+				return json.NewEncoder(e.stdout).Encode(s)
+			}
+			printSettings(e, s)
+			return nil
+		},
+	}
+	show.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+
+	var listen, ssl string
+	var noListen bool
+	var heartbeat int
+	set := &cobra.Command{
+		Use:   "set",
+		Short: "Change the settings",
+		Example: `  lanyard settings set --listen :16888 --ssl on
+  lanyard settings set --no-listen`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if listen != "" && noListen {
+				return usagef("--listen and --no-listen contradict each other")
+			}
+			if !cmd.Flags().Changed("listen") && !noListen && ssl == "" && !cmd.Flags().Changed("heartbeat") {
+				return usagef("nothing to change: give --listen HOST:PORT, --no-listen, --ssl on|off or --heartbeat SECONDS")
+			}
+			sslOn, err := parseOnOff("--ssl", ssl)
+			if err != nil {
+				return err
+			}
+			if listen != "" {
+				if err := master.ValidateListenAddress(listen); err != nil {
+					return usageError{err}
+				}
+			}
+			db, err := e.openDB(nil)
+			if err != nil {
+				return err
+			}
+			defer db.Close()
+			s, err := master.LoadSettings(db)
+			if err != nil {
+				return err
+			}
+			if listen != "" {
+				s.Listen, s.ListenAddress = true, listen
+			}
+			if noListen {
+				s.Listen = false
+			}
+			if sslOn != nil {
+				s.SSL = *sslOn
+			}
+			if cmd.Flags().Changed("heartbeat") {
+				s.HeartbeatSeconds = heartbeat
+			}
+			if err := master.SaveSettings(db, s); err != nil {
+				return usageError{err}
+			}
+			printSettings(e, s)
+			return nil
+		},
+	}
+	set.Flags().StringVar(&listen, "listen", "", "listen for inbound slaves on HOST:PORT (e.g. :16888)")
+	set.Flags().BoolVar(&noListen, "no-listen", false, "stop listening for inbound slaves")
+	set.Flags().StringVar(&ssl, "ssl", "", "on or off; must match every slave")
+	set.Flags().IntVar(&heartbeat, "heartbeat", 0, "seconds between pings (default 15)")
+	cmd.AddCommand(show, set)
+	return cmd
+}
+
+func printSettings(e *env, s master.Settings) {
+	tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
+	listen := "off"
+	if s.Listen {
+		listen = "on, " + s.ListenAddress
+	}
+	fmt.Fprintf(tw, "listen\t%s\n", listen)
+	fmt.Fprintf(tw, "ssl\t%s\n", onOff(s.SSL))
+	fmt.Fprintf(tw, "heartbeat\t%s\n", s.Heartbeat())
+	_ = tw.Flush()
+}
+
+func onOff(b bool) string {
+	if b {
+		return "on"
+	}
+	return "off"
+}
+
+// parseOnOff parses an on/off flag; "" means not given.
+func parseOnOff(flag, v string) (*bool, error) {
+	switch v {
+	case "":
+		return nil, nil
+	case "on", "true", "yes":
+		t := true
+		return &t, nil
+	case "off", "false", "no":
+		f := false
+		return &f, nil
+	}
+	return nil, usagef("%s takes on or off, not %q", flag, v)
+}

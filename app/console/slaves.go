@@ -1,0 +1,262 @@
+package console
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/lanyard/lanyard/app"
+	"github.com/lanyard/lanyard/core/link"
+	"github.com/lanyard/lanyard/core/master"
+	"github.com/lanyard/lanyard/core/store"
+)
+
+func slaveCmd(e *env) *cobra.Command {
+	cmd := &cobra.Command{Use: "slave", Short: "Add, list, edit or remove slaves"}
+	cmd.AddCommand(slaveAddCmd(e), slaveListCmd(e), slaveEditCmd(e), slaveRemoveCmd(e), slaveTrustCmd(e))
+	return cmd
+}
+
+// specFlags are the flags add and edit share.
+type specFlags struct {
+	name, address, group, notes string
+	inbound, passwordStdin      bool
+}
+
+func (f *specFlags) register(cmd *cobra.Command, withName bool) {
+	if withName {
+		cmd.Flags().StringVar(&f.name, "name", "", "the slave's name, as given to `lanyard-agent init --name`")
+	}
+	cmd.Flags().BoolVar(&f.inbound, "inbound", false, "the slave dials this console (the console must listen)")
+	cmd.Flags().StringVar(&f.address, "address", "", "HOST:PORT the console dials (outbound); the port defaults to 16888")
+	cmd.Flags().StringVar(&f.group, "group", "", "group shown in the server tree")
+	cmd.Flags().StringVar(&f.notes, "notes", "", "free text")
+	cmd.Flags().BoolVar(&f.passwordStdin, "password-stdin", false, "read the management password from standard input")
+}
+
+func slaveAddCmd(e *env) *cobra.Command {
+	var f specFlags
+	cmd := &cobra.Command{
+		Use:   "add --name N (--inbound | --address HOST:PORT) --password-stdin",
+		Short: "Add a slave",
+		Example: `  printf '%s\n' "$PW" | lanyard slave add --name FS01 --address 10.0.0.4:16888 --password-stdin
+  printf '%s\n' "$PW" | lanyard slave add --name FS02 --inbound --password-stdin`,
+		Args: cobra.NoArgs,
+		RunE: func(*cobra.Command, []string) error {
+			if f.name == "" {
+				return usagef("--name is required")
+			}
+			if f.inbound == (f.address != "") {
+				return usagef("give either --inbound (the slave dials this console) or --address HOST:PORT (this console dials the slave)")
+			}
+			if !f.passwordStdin {
+				return usagef("--password-stdin is required: the password is read from standard input, never from the command line")
+			}
+			spec := master.SlaveSpec{Name: f.name, Group: f.group, Notes: f.notes, Address: f.address, Direction: store.Outbound}
+			if f.inbound {
+				spec.Direction = store.Inbound
+			}
+			// Validate before asking for the password.
+			if _, err := master.NormalizeAddress(f.address); err != nil && !f.inbound {
+				return usageError{err}
+			}
+			pw, err := app.ReadPassword(e.stdin, e.stderr, true)
+			if err != nil {
+				return usageError{err}
+			}
+			spec.Password = pw
+			db, err := e.openDB(nil)
+			if err != nil {
+				return err
+			}
+			defer db.Close()
+			s, err := master.AddSlave(db, spec)
+			if err != nil {
+				return asUsage(err)
+			}
+			how := "inbound: it will dial this console, which must listen (lanyard settings set --listen :16888)"
+			if s.Direction == store.Outbound {
+				how = "outbound: this console dials " + s.Address
+			}
+			fmt.Fprintf(e.stdout, "added %s (%s)\n", s.Name, how)
+			return nil
+		},
+	}
+	f.register(cmd, true)
+	return cmd
+}
+
+// asUsage makes validation and duplicate errors exit with code 2.
+func asUsage(err error) error {
+	if errors.Is(err, store.ErrDuplicate) || errors.Is(err, store.ErrNotFound) {
+		return usageError{err}
+	}
+	var ve interface{ Unwrap() error }
+	if errors.As(err, &ve) {
+		return err
+	}
+	return usageError{err}
+}
+
+func slaveEditCmd(e *env) *cobra.Command {
+	var f specFlags
+	var rename string
+	cmd := &cobra.Command{
+		Use:   "edit NAME [flags]",
+		Short: "Change a slave's entry",
+		Long: `Change a slave's entry. Flags not given keep their value. The password stays
+unless --password-stdin is given; renaming needs it (the name is part of the key).`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			db, err := e.openDB(nil)
+			if err != nil {
+				return err
+			}
+			defer db.Close()
+			old, err := db.SlaveByName(args[0])
+			if err != nil {
+				return usageError{err}
+			}
+			spec := master.SlaveSpec{Name: rename, Group: old.Group, Notes: old.Notes, Direction: old.Direction}
+			if cmd.Flags().Changed("group") {
+				spec.Group = f.group
+			}
+			if cmd.Flags().Changed("notes") {
+				spec.Notes = f.notes
+			}
+			if f.inbound && f.address != "" {
+				return usagef("--inbound and --address contradict each other")
+			}
+			if f.inbound {
+				spec.Direction = store.Inbound
+			}
+			if f.address != "" {
+				spec.Direction, spec.Address = store.Outbound, f.address
+			}
+			if f.passwordStdin {
+				if spec.Password, err = app.ReadPassword(e.stdin, e.stderr, true); err != nil {
+					return usageError{err}
+				}
+			}
+			s, err := master.EditSlave(db, args[0], spec)
+			if err != nil {
+				return asUsage(err)
+			}
+			fmt.Fprintf(e.stdout, "updated %s\n", s.Name)
+			return nil
+		},
+	}
+	f.register(cmd, false)
+	cmd.Flags().StringVar(&rename, "rename", "", "new name (needs --password-stdin)")
+	return cmd
+}
+
+func slaveRemoveCmd(e *env) *cobra.Command {
+	return &cobra.Command{
+		Use:   "remove NAME",
+		Short: "Remove a slave",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(_ *cobra.Command, args []string) error {
+			db, err := e.openDB(nil)
+			if err != nil {
+				return err
+			}
+			defer db.Close()
+			if err := db.RemoveSlave(args[0]); err != nil {
+				return usageError{err}
+			}
+			fmt.Fprintf(e.stdout, "removed %s\n", args[0])
+			return nil
+		},
+	}
+}
+
+func slaveTrustCmd(e *env) *cobra.Command {
+	return &cobra.Command{
+		Use:   "trust NAME",
+		Short: "Trust the certificate a slave presents next (after it was reinstalled)",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(_ *cobra.Command, args []string) error {
+			db, err := e.openDB(nil)
+			if err != nil {
+				return err
+			}
+			defer db.Close()
+			s, err := db.SlaveByName(args[0])
+			if err != nil {
+				return usageError{err}
+			}
+			if _, err := db.UpdateSlave(s.ID, func(s *store.Slave) error { s.PinnedCert = ""; return nil }); err != nil {
+				return err
+			}
+			fmt.Fprintf(e.stdout, "%s: the next certificate it presents will be trusted and pinned\n", s.Name)
+			return nil
+		},
+	}
+}
+
+// slaveJSON is `slave list --json`: everything but the key.
+type slaveJSON struct {
+	Name       string    `json:"name"`
+	Group      string    `json:"group,omitempty"`
+	Direction  string    `json:"direction"`
+	Address    string    `json:"address,omitempty"`
+	PinnedCert string    `json:"pinned_cert,omitempty"`
+	InstallID  string    `json:"install_id,omitempty"`
+	Notes      string    `json:"notes,omitempty"`
+	Created    time.Time `json:"created"`
+	Updated    time.Time `json:"updated"`
+}
+
+func slaveListCmd(e *env) *cobra.Command {
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "list",
+		Short: "List the slaves",
+		Args:  cobra.NoArgs,
+		RunE: func(*cobra.Command, []string) error {
+			db, err := e.openDB(nil)
+			if err != nil {
+				return err
+			}
+			defer db.Close()
+			slaves, err := db.Slaves()
+			if err != nil {
+				return err
+			}
+			if asJSON {
+				enc := json.NewEncoder(e.stdout)
+				out := make([]slaveJSON, 0, len(slaves))
+				for _, s := range slaves {
+					out = append(out, slaveJSON{Name: s.Name, Group: s.Group, Direction: string(s.Direction), Address: s.Address,
+						PinnedCert: s.PinnedCert, InstallID: s.PinnedInstallID, Notes: s.Notes, Created: s.Created, Updated: s.Updated})
+				}
+				return enc.Encode(out)
+			}
+			if len(slaves) == 0 {
+				fmt.Fprintln(e.stdout, "no slaves yet: add one with `lanyard slave add`")
+				return nil
+			}
+			tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
+			fmt.Fprintln(tw, "NAME\tDIRECTION\tADDRESS\tGROUP\tCERTIFICATE")
+			for _, s := range slaves {
+				addr := s.Address
+				if addr == "" {
+					addr = "-"
+				}
+				cert := "not pinned yet"
+				if s.PinnedCert != "" {
+					cert = link.ShortFingerprint(s.PinnedCert)
+				}
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", s.Name, s.Direction, addr, s.Group, cert)
+			}
+			return tw.Flush()
+		},
+	}
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	return cmd
+}

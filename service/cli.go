@@ -1,0 +1,326 @@
+package service
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/sirupsen/logrus"
+	"github.com/spf13/cobra"
+
+	"github.com/lanyard/lanyard/app"
+	"github.com/lanyard/lanyard/core/agent"
+	"github.com/lanyard/lanyard/core/auth"
+	"github.com/lanyard/lanyard/core/link"
+	"github.com/lanyard/lanyard/core/proto/pb"
+	"github.com/lanyard/lanyard/core/store"
+	"github.com/lanyard/lanyard/core/version"
+)
+
+// Exit codes: 2 for a mistake in the command line.
+const (
+	exitOK    = 0
+	exitError = 1
+	exitUsage = 2
+)
+
+type usageError struct{ error }
+
+func usagef(format string, args ...any) error { return usageError{fmt.Errorf(format, args...)} }
+
+type env struct {
+	dataDir  string
+	logLevel string
+	logJSON  bool
+	stdin    io.Reader
+	stdout   io.Writer
+	stderr   io.Writer
+}
+
+func (e *env) dir() (string, error) {
+	if e.dataDir != "" {
+		return e.dataDir, nil
+	}
+	return app.AgentDataDir()
+}
+
+func (e *env) openDB(log logrus.FieldLogger) (*store.DB, error) {
+	dir, err := e.dir()
+	if err != nil {
+		return nil, err
+	}
+	return app.OpenStore(dir, "agent", log)
+}
+
+// Main runs the agent's command line and returns the exit code.
+func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	e := &env{stdin: stdin, stdout: stdout, stderr: stderr}
+	root := &cobra.Command{
+		Use:           "lanyard-agent",
+		Short:         "Lanyard agent: lets Lanyard consoles manage this server",
+		Version:       version.String(),
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.SetIn(stdin)
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	root.PersistentFlags().StringVar(&e.dataDir, "data-dir", "", "data directory (default: /var/lib/lanyard-agent as root, else the user's config dir)")
+	root.PersistentFlags().StringVar(&e.logLevel, "log-level", "info", "log level: debug, info, warning, error")
+	root.PersistentFlags().BoolVar(&e.logJSON, "log-json", false, "log JSON lines instead of text")
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
+	root.AddCommand(initCmd(e), runCmd(e), diagnoseCmd(e))
+	root.SetArgs(args)
+	err := root.Execute()
+	if err == nil {
+		return exitOK
+	}
+	fmt.Fprintln(stderr, "lanyard-agent:", err)
+	var ue usageError
+	msg := err.Error()
+	if errors.As(err, &ue) || strings.Contains(msg, "unknown command") || strings.Contains(msg, "accepts ") ||
+		strings.Contains(msg, "unknown flag") || strings.Contains(msg, "requires at least") {
+		return exitUsage
+	}
+	return exitError
+}
+
+// Run is main's body for the agent binary.
+func Run() int { return Main(os.Args[1:], os.Stdin, os.Stdout, os.Stderr) }
+
+func parseOnOff(flag, v string) (*bool, error) {
+	switch v {
+	case "":
+		return nil, nil
+	case "on", "true", "yes":
+		t := true
+		return &t, nil
+	case "off", "false", "no":
+		f := false
+		return &f, nil
+	}
+	return nil, usagef("%s takes on or off, not %q", flag, v)
+}
+
+func initCmd(e *env) *cobra.Command {
+	var name, listen, ssl, management string
+	var masters []string
+	var passwordStdin bool
+	cmd := &cobra.Command{
+		Use:   "init --name NAME --password-stdin [flags]",
+		Short: "Create or update the agent's settings",
+		Long: `Create or update the agent's settings. The name and management password must
+be entered the same on every console that manages this server. The password
+is read from standard input and only a key derived from it is stored.`,
+		Example: `  printf '%s\n' "$PW" | lanyard-agent init --name FS01 --password-stdin --listen :16888 --ssl on
+  printf '%s\n' "$PW" | lanyard-agent init --name FS02 --password-stdin --master console.example.lan:16888`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			o := agent.InitOptions{Name: name}
+			if name != "" {
+				if err := auth.ValidateName(name); err != nil {
+					return usageError{err}
+				}
+			}
+			var err error
+			if o.SSL, err = parseOnOff("--ssl", ssl); err != nil {
+				return err
+			}
+			if o.Management, err = parseOnOff("--management", management); err != nil {
+				return err
+			}
+			if cmd.Flags().Changed("listen") {
+				if listen != "off" && listen != "" {
+					if _, err := agent.NormalizeHostPort(listen, true); err != nil {
+						return usageError{err}
+					}
+				}
+				o.Listen = &listen
+			}
+			if cmd.Flags().Changed("master") {
+				o.Masters = masters
+				for _, m := range masters {
+					if _, err := agent.NormalizeHostPort(m, false); err != nil {
+						return usageError{err}
+					}
+				}
+			}
+			if passwordStdin {
+				if o.Password, err = app.ReadPassword(e.stdin, e.stderr, true); err != nil {
+					return usageError{err}
+				}
+			}
+			db, err := e.openDB(nil)
+			if err != nil {
+				return err
+			}
+			defer db.Close()
+			s, warnings, err := agent.Init(db, o)
+			if err != nil {
+				return usageError{err}
+			}
+			if _, err := app.LoadIdentity(db, pb.Role_ROLE_AGENT); err != nil {
+				return err
+			}
+			ms, _ := db.Masters()
+			fmt.Fprintf(e.stdout, "name        %s\n", s.Name)
+			l := s.Listen
+			if l == "" {
+				l = "off"
+			}
+			fmt.Fprintf(e.stdout, "listen      %s\n", l)
+			fmt.Fprintf(e.stdout, "ssl         %s\n", onOff(s.SSL))
+			fmt.Fprintf(e.stdout, "management  %s\n", onOff(s.Management))
+			for _, m := range ms {
+				fmt.Fprintf(e.stdout, "master      %s\n", m.Address)
+			}
+			for _, w := range warnings {
+				fmt.Fprintln(e.stderr, "warning:", w)
+			}
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&name, "name", "", "this server's name: 1–63 letters, digits, '-', '_' or '.'")
+	cmd.Flags().BoolVar(&passwordStdin, "password-stdin", false, "read the management password from standard input")
+	cmd.Flags().StringVar(&listen, "listen", "", "accept consoles on HOST:PORT (e.g. :16888), or off")
+	cmd.Flags().StringVar(&ssl, "ssl", "", "on or off (default on); must match every console")
+	cmd.Flags().StringArrayVar(&masters, "master", nil, "console HOST:PORT to dial (repeatable; replaces the list)")
+	cmd.Flags().StringVar(&management, "management", "", "on or off: off refuses every console")
+	return cmd
+}
+
+func onOff(b bool) string {
+	if b {
+		return "on"
+	}
+	return "off"
+}
+
+func runCmd(e *env) *cobra.Command {
+	return &cobra.Command{
+		Use:   "run",
+		Short: "Run the agent in the foreground",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			log, err := app.NewLogger(e.stderr, e.logLevel, e.logJSON)
+			if err != nil {
+				return usageError{err}
+			}
+			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+			defer stop()
+			dir, err := e.dir()
+			if err != nil {
+				return err
+			}
+			db, err := e.openDB(log)
+			if err != nil {
+				return err
+			}
+			defer db.Close()
+			id, err := app.LoadIdentity(db, pb.Role_ROLE_AGENT)
+			if err != nil {
+				return err
+			}
+			a := agent.New(agent.Config{DB: db, Identity: id, Logger: log, Version: version.String(), DataDir: dir})
+			if err := a.Start(ctx); err != nil {
+				return err
+			}
+			log.WithField("fingerprint", link.ShortFingerprint(id.Fingerprint)).Infof("agent %s running", version.String())
+			<-ctx.Done()
+			log.Info("stopping: closing every link")
+			if err := a.Close(); err != nil {
+				return err
+			}
+			log.Info("stopped")
+			return db.Close()
+		},
+	}
+}
+
+func diagnoseCmd(e *env) *cobra.Command {
+	var ssl string
+	var timeout time.Duration
+	cmd := &cobra.Command{
+		Use:   "diagnose HOST:PORT",
+		Short: "Test the link to a console or agent step by step",
+		Long: `Test the link to HOST:PORT step by step: name lookup, TCP, SSL, hello and
+version, printing each result and, on failure, the likely cause and fix.
+With this agent's settings it also checks the password. Exit 0 only when all
+steps pass.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			addr, err := agent.NormalizeHostPort(args[0], false)
+			if err != nil {
+				return usageError{err}
+			}
+			sslOn, err := parseOnOff("--ssl", ssl)
+			if err != nil {
+				return err
+			}
+			o := link.DiagnoseOptions{Address: addr, Options: link.Options{HandshakeTimeout: timeout}}
+			// Use this agent's identity, name and key when it has them,
+			// so the password is checked too.
+			id, settings := diagnoseIdentity(e)
+			o.Identity = id
+			if settings != nil {
+				o.Options.SSL = settings.SSL
+				t := link.Target{Name: settings.Name}
+				copy(t.Key[:], settings.Key)
+				t.KDF = auth.KDFParams{Time: settings.KDF.Time, MemoryKiB: settings.KDF.MemoryKiB, Threads: settings.KDF.Threads}
+				o.Target = &t
+			}
+			if sslOn != nil {
+				o.Options.SSL = *sslOn
+			}
+			fmt.Fprintf(e.stdout, "Diagnosing %s (SSL %s)\n", addr, onOff(o.Options.SSL))
+			ok := link.Diagnose(cmd.Context(), o, func(s link.Step) {
+				mark := "ok  "
+				if !s.OK {
+					mark = "FAIL"
+				}
+				fmt.Fprintf(e.stdout, "  [%s] %-12s %s\n", mark, s.Name, s.Detail)
+				if !s.OK && s.Fix != "" {
+					fmt.Fprintf(e.stdout, "         fix: %s\n", s.Fix)
+				}
+			})
+			if !ok {
+				return errors.New("the link does not work; see the failing step above")
+			}
+			fmt.Fprintln(e.stdout, "All steps passed.")
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&ssl, "ssl", "", "on or off (default: this agent's setting, else off)")
+	cmd.Flags().DurationVar(&timeout, "timeout", 10*time.Second, "time allowed for each step")
+	return cmd
+}
+
+// diagnoseIdentity loads the agent's identity and settings when its
+// database can be read (a running agent holds it: then a throwaway
+// identity probes without the password step).
+func diagnoseIdentity(e *env) (*link.Identity, *agent.Settings) {
+	db, err := e.openDB(nil)
+	if err == nil {
+		defer db.Close()
+		s, found, err := agent.LoadSettings(db)
+		id, idErr := app.LoadIdentity(db, pb.Role_ROLE_AGENT)
+		if idErr == nil {
+			if err == nil && found && s.Initialized() {
+				return id, &s
+			}
+			return id, nil
+		}
+	}
+	certPEM, keyPEM, err := link.NewCertificate("lanyard diagnose")
+	if err != nil {
+		return &link.Identity{Role: pb.Role_ROLE_AGENT}, nil
+	}
+	cert, fp, _ := link.LoadCertificate(certPEM, keyPEM)
+	return &link.Identity{Role: pb.Role_ROLE_AGENT, InstallID: auth.NewID(), BootID: auth.NewID(),
+		Software: "lanyard-agent " + version.String() + " (diagnose)", Certificate: cert, Fingerprint: fp}, nil
+}
