@@ -3,97 +3,25 @@ package link
 import (
 	"context"
 	"io"
-	"net"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/lanyard/lanyard/core/internal/netsim"
 	wire "github.com/lanyard/lanyard/core/proto"
 	"github.com/lanyard/lanyard/core/proto/pb"
 )
-
-// blackhole is a loopback TCP proxy that forwards until frozen, then
-// silently drops everything while keeping both connections open: a peer
-// that vanished without closing, as after a power cut or a cable pull.
-type blackhole struct {
-	ln     net.Listener
-	target string
-	frozen atomic.Bool
-	wg     sync.WaitGroup
-	mu     sync.Mutex
-	conns  []net.Conn
-}
-
-func newBlackhole(t *testing.T, target string) *blackhole {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	b := &blackhole{ln: ln, target: target}
-	b.wg.Add(1)
-	go b.accept()
-	t.Cleanup(b.close)
-	return b
-}
-
-func (b *blackhole) addr() string { return b.ln.Addr().String() }
-
-func (b *blackhole) accept() {
-	defer b.wg.Done()
-	for {
-		in, err := b.ln.Accept()
-		if err != nil {
-			return
-		}
-		out, err := net.Dial("tcp", b.target)
-		if err != nil {
-			_ = in.Close()
-			continue
-		}
-		b.mu.Lock()
-		b.conns = append(b.conns, in, out)
-		b.mu.Unlock()
-		b.wg.Add(2)
-		go b.pipe(in, out)
-		go b.pipe(out, in)
-	}
-}
-
-func (b *blackhole) pipe(dst, src net.Conn) {
-	defer b.wg.Done()
-	buf := make([]byte, 4096)
-	for {
-		n, err := src.Read(buf)
-		if err != nil {
-			return
-		}
-		if !b.frozen.Load() {
-			if _, err := dst.Write(buf[:n]); err != nil {
-				return
-			}
-		}
-	}
-}
-
-func (b *blackhole) close() {
-	_ = b.ln.Close()
-	b.mu.Lock()
-	for _, c := range b.conns {
-		_ = c.Close()
-	}
-	b.mu.Unlock()
-	b.wg.Wait()
-}
 
 func TestSilentPeerIsDeclaredDeadWithinTheWindow(t *testing.T) {
 	opts := Options{Heartbeat: 100 * time.Millisecond, DeadAfter: 400 * time.Millisecond}
 	srv := startServer(t, newIdentity(t, pb.Role_ROLE_AGENT), opts,
 		&agentAuth{name: "FS01", key: key(t, "FS01", "pw"), management: true}, nil)
-	hole := newBlackhole(t, srv.addr())
+	hole, err := netsim.NewBlackhole(srv.addr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(hole.Close)
 	d := &Dialer{Identity: newIdentity(t, pb.Role_ROLE_MASTER)} // adopts the acceptor's timing
-	console, err := d.Dial(context.Background(), Target{Address: hole.addr(), Name: "FS01", Key: key(t, "FS01", "pw"), KDF: testKDF})
+	console, err := d.Dial(context.Background(), Target{Address: hole.Addr(), Name: "FS01", Key: key(t, "FS01", "pw"), KDF: testKDF})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -115,7 +43,7 @@ func TestSilentPeerIsDeclaredDeadWithinTheWindow(t *testing.T) {
 		t.Fatal("no RTT measured from pings")
 	}
 
-	hole.frozen.Store(true)
+	hole.Freeze()
 	frozenAt := time.Now()
 	for _, rec := range []*recorder{consoleRec, agentRec} {
 		select {

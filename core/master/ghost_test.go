@@ -2,83 +2,14 @@ package master
 
 import (
 	"context"
-	"net"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/lanyard/lanyard/core/internal/netsim"
 	"github.com/lanyard/lanyard/core/proto/pb"
 	"github.com/lanyard/lanyard/core/store"
 )
-
-// blackhole forwards TCP until frozen, then drops everything while keeping
-// both connections open: the network view of a machine that lost power.
-type blackhole struct {
-	ln     net.Listener
-	target string
-	frozen atomic.Bool
-	wg     sync.WaitGroup
-	mu     sync.Mutex
-	conns  []net.Conn
-}
-
-func newBlackhole(t *testing.T, target string) *blackhole {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	b := &blackhole{ln: ln, target: target}
-	b.wg.Add(1)
-	go func() {
-		defer b.wg.Done()
-		for {
-			in, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			out, err := net.Dial("tcp", target)
-			if err != nil {
-				_ = in.Close()
-				continue
-			}
-			b.mu.Lock()
-			b.conns = append(b.conns, in, out)
-			b.mu.Unlock()
-			b.wg.Add(2)
-			go b.pipe(in, out)
-			go b.pipe(out, in)
-		}
-	}()
-	t.Cleanup(func() {
-		_ = ln.Close()
-		b.mu.Lock()
-		for _, c := range b.conns {
-			_ = c.Close()
-		}
-		b.mu.Unlock()
-		b.wg.Wait()
-	})
-	return b
-}
-
-func (b *blackhole) pipe(dst, src net.Conn) {
-	defer b.wg.Done()
-	buf := make([]byte, 4096)
-	for {
-		n, err := src.Read(buf)
-		if err != nil {
-			return
-		}
-		if !b.frozen.Load() {
-			if _, err := dst.Write(buf[:n]); err != nil {
-				return
-			}
-		}
-	}
-}
 
 func TestRestartedAgentReplacesItsGhostLinkAtOnce(t *testing.T) {
 	db := openDB(t, "console")
@@ -102,13 +33,17 @@ func TestRestartedAgentReplacesItsGhostLinkAtOnce(t *testing.T) {
 	}
 
 	// The agent reaches the console through a path that will go dark.
-	hole := newBlackhole(t, c.ListenAddr())
+	hole, err := netsim.NewBlackhole(c.ListenAddr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(hole.Close)
 	agentDB := openDB(t, "agent")
-	first := startAgentOn(t, agentDB, "FS01", "pw", false, false, hole.ln.Addr().String())
+	first := startAgentOn(t, agentDB, "FS01", "pw", false, false, hole.Addr())
 	ghost := c.waitState(t, "FS01", StateConnected)
 
 	// Power cut: the path goes dark, the agent process ends.
-	hole.frozen.Store(true)
+	hole.Freeze()
 	_ = first.Close()
 
 	// It boots again (new boot ID, same installation) on a working path.
