@@ -65,7 +65,7 @@ func (d *Dialer) handshake(ctx context.Context, raw net.Conn, t Target, o Option
 	var fingerprint string
 	var exporter []byte
 	if o.SSL {
-		tc := tls.Client(raw, d.tlsConfig())
+		tc := tls.Client(raw, d.Identity.clientTLS())
 		if err := tc.HandshakeContext(ctx); err != nil {
 			return nil, d.tlsError(err, remote)
 		}
@@ -181,17 +181,6 @@ func (d *Dialer) handshake(ctx context.Context, raw net.Conn, t Target, o Option
 		Fingerprint: fingerprint,
 		Version:     version,
 	}, heartbeat, deadAfter), nil
-}
-
-func (d *Dialer) tlsConfig() *tls.Config {
-	return &tls.Config{
-		MinVersion:   tls.VersionTLS13,
-		Certificates: []tls.Certificate{d.Identity.Certificate},
-		// Certificates are self-signed and pinned by fingerprint after the
-		// handshake, not checked against a CA. crypto/tls still verifies
-		// that the peer holds the certificate's private key.
-		InsecureSkipVerify: true, //nolint:gosec // pinned, see above
-	}
 }
 
 // tlsError explains a failed TLS handshake; the SSL mismatch case is

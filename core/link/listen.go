@@ -1,6 +1,7 @@
 package link
 
 import (
+	"context"
 	"crypto/tls"
 	"errors"
 	"fmt"
@@ -71,14 +72,15 @@ type Listener struct {
 
 // Listen binds the address and starts accepting. Close stops it.
 func Listen(cfg ListenConfig) (*Listener, error) {
-	ln, err := net.Listen("tcp", cfg.Address)
+	o := cfg.Options.withDefaults()
+	lc := net.ListenConfig{KeepAlive: o.Heartbeat}
+	ln, err := lc.Listen(context.Background(), "tcp", cfg.Address)
 	if err != nil {
 		return nil, listenError(cfg.Address, err)
 	}
 	if cfg.Limiter == nil {
 		cfg.Limiter = auth.NewLimiter(auth.LimiterConfig{})
 	}
-	o := cfg.Options.withDefaults()
 	l := &Listener{
 		cfg:     cfg,
 		opts:    o,
@@ -171,10 +173,6 @@ func (l *Listener) serve(conn net.Conn) {
 	defer l.forget(conn)
 	deadline := time.Now().Add(l.opts.HandshakeTimeout)
 	_ = conn.SetDeadline(deadline)
-	if tc, ok := conn.(*net.TCPConn); ok {
-		_ = tc.SetKeepAlive(true)
-		_ = tc.SetKeepAlivePeriod(l.opts.Heartbeat)
-	}
 
 	// Admission control: a reconnect storm waits its turn here. A
 	// connection that cannot get a slot in half the handshake time is
@@ -269,7 +267,7 @@ func (l *Listener) handshake(raw net.Conn) (*Link, string, error) {
 	var exporter []byte
 	switch {
 	case first[0] == wire.TLSHandshakeByte && ssl:
-		tc := tls.Server(&sniffedConn{Conn: raw, head: first[:]}, l.tlsConfig())
+		tc := tls.Server(&sniffedConn{Conn: raw, head: first[:]}, id.serverTLS())
 		if err := tc.Handshake(); err != nil {
 			if isTLSVersionError(err) {
 				return nil, "", &Error{Code: wire.CodeProtocolError, Err: err,
@@ -438,13 +436,4 @@ func (l *Listener) handshake(raw net.Conn) (*Link, string, error) {
 		Fingerprint: fingerprint,
 		Version:     version,
 	}, l.opts.Heartbeat, l.opts.DeadAfter), name, nil
-}
-
-func (l *Listener) tlsConfig() *tls.Config {
-	return &tls.Config{
-		MinVersion:   tls.VersionTLS13,
-		Certificates: []tls.Certificate{l.cfg.Identity.Certificate},
-		// Any certificate: peers are pinned by fingerprint, not by CA.
-		ClientAuth: tls.RequireAnyClientCert,
-	}
 }
