@@ -29,6 +29,10 @@ type Config struct {
 	// DataDir is the disk whose usage the status reports.
 	DataDir string
 	Limiter *auth.Limiter
+	// ControlDir, when set, is the directory in which Start opens the
+	// local control socket (ControlSocket) through which the command line
+	// reconfigures the running agent. Usually the data directory.
+	ControlDir string
 
 	// Timing overrides for tests; zero values take the defaults.
 	Heartbeat        time.Duration
@@ -36,6 +40,8 @@ type Config struct {
 	HandshakeTimeout time.Duration
 	RedialInitial    time.Duration
 	RedialMax        time.Duration
+	// ControlTimeout bounds one control connection; default 30s.
+	ControlTimeout time.Duration
 }
 
 // Agent runs the slave's side of every link.
@@ -48,11 +54,22 @@ type Agent struct {
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 
-	mu       sync.Mutex
-	settings Settings
-	listener *link.Listener
-	links    map[*link.Link]struct{}
-	closed   bool
+	// cfgMu serialises configuration changes (and Start and Close) so that
+	// a change is persisted and applied as one step; it is taken before mu
+	// and held across store writes and listener restarts, never while
+	// deriving a key.
+	cfgMu sync.Mutex
+
+	mu        sync.Mutex
+	settings  Settings
+	listener  *link.Listener
+	listenErr string // why the configured address is not bound, if it is not
+	// links maps every adopted link to the master whose dialer made it, or
+	// to nil for a console that dialed in.
+	links   map[*link.Link]*masterRun
+	masters map[string]*masterRun // by masterKey(address)
+	control *controlServer
+	closed  bool
 }
 
 // ErrNotInitialized means init has not been run.
@@ -67,12 +84,13 @@ func New(cfg Config) *Agent {
 	if cfg.Limiter == nil {
 		cfg.Limiter = auth.NewLimiter(auth.LimiterConfig{})
 	}
-	return &Agent{cfg: cfg, log: log, links: map[*link.Link]struct{}{}}
+	return &Agent{cfg: cfg, log: log, links: map[*link.Link]*masterRun{}, masters: map[string]*masterRun{}}
 }
 
-// Start listens (when set) and dials every master. It fails when the
-// agent is not initialised or its port cannot be bound: a service that
-// cannot do its one job should say so at once.
+// Start opens the control socket (when Config.ControlDir is set), listens
+// (when set) and dials every master. It fails when the agent is not
+// initialised or its port or control socket cannot be opened: a service
+// that cannot do its one job should say so at once.
 func (a *Agent) Start(ctx context.Context) error {
 	s, _, err := LoadSettings(a.cfg.DB)
 	if err != nil {
@@ -85,20 +103,42 @@ func (a *Agent) Start(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	a.started = time.Now()
-	a.ctx, a.cancel = context.WithCancel(ctx)
+	a.cfgMu.Lock()
+	defer a.cfgMu.Unlock()
 	a.mu.Lock()
+	switch {
+	case a.closed:
+		a.mu.Unlock()
+		return errShuttingDown
+	case a.ctx != nil:
+		a.mu.Unlock()
+		return errors.New("the agent is already started")
+	}
+	now := time.Now()
+	a.started = now
+	a.ctx, a.cancel = context.WithCancel(ctx)
 	a.settings = s
+	for _, m := range masters {
+		a.masters[masterKey(m.Address)] = &masterRun{addr: m.Address, state: MasterOffline, since: now}
+	}
 	a.mu.Unlock()
+
+	var cs *controlServer
+	if a.cfg.ControlDir != "" {
+		if cs, err = a.openControl(a.cfg.ControlDir); err != nil {
+			a.cancel()
+			return err
+		}
+	}
 	if !s.Management {
 		a.record("", "management_disabled", "warning", "remote management is off: every console will be refused (lanyard-agent set management on)")
 	}
 	if s.Listen != "" {
-		ln, err := link.Listen(link.ListenConfig{
-			Address: s.Listen, Identity: a.cfg.Identity, Options: a.linkOptions(), Auth: a,
-			Limiter: a.cfg.Limiter, OnLink: a.adopt, OnRefused: a.refused,
-		})
+		ln, err := a.listen(s.Listen, s)
 		if err != nil {
+			if cs != nil {
+				cs.close()
+			}
 			a.cancel()
 			return err
 		}
@@ -107,11 +147,17 @@ func (a *Agent) Start(ctx context.Context) error {
 		a.mu.Unlock()
 		a.record("", "listening", "info", fmt.Sprintf("listening for consoles on %s %s", ln.Addr(), sslPhrase(s.SSL)))
 	}
+	a.mu.Lock()
 	if s.Management {
-		for _, m := range masters {
-			a.startDialer(m.Address)
+		for _, mr := range a.masters {
+			a.startDialerLocked(mr)
 		}
 	}
+	if cs != nil {
+		a.control = cs
+		a.serveControlLocked(cs)
+	}
+	a.mu.Unlock()
 	return nil
 }
 
@@ -132,21 +178,32 @@ func (a *Agent) ListenAddr() string {
 	return a.listener.Addr().String()
 }
 
-// Close ends every link with shutting_down and stops. Idempotent.
+// Close ends every link with shutting_down, stops listening and dialing,
+// removes the control socket and waits for every goroutine. Idempotent.
 func (a *Agent) Close() error {
+	a.cfgMu.Lock()
 	a.mu.Lock()
 	if a.closed || a.cancel == nil {
 		a.closed = true
 		a.mu.Unlock()
+		a.cfgMu.Unlock()
 		return nil
 	}
 	a.closed = true
 	ln := a.listener
+	a.listener = nil
+	cs := a.control
 	links := make([]*link.Link, 0, len(a.links))
 	for l := range a.links {
 		links = append(links, l)
 	}
 	a.mu.Unlock()
+	// Released before waiting: a control request blocked on cfgMu must be
+	// able to see closed and return, or Wait below would never end.
+	a.cfgMu.Unlock()
+	if cs != nil {
+		cs.close()
+	}
 	if ln != nil {
 		_ = ln.Close()
 	}
@@ -158,61 +215,24 @@ func (a *Agent) Close() error {
 	return a.cfg.DB.Flush()
 }
 
-func (a *Agent) linkOptions() link.Options {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	return link.Options{SSL: a.settings.SSL, Heartbeat: cmp.Or(a.cfg.Heartbeat, a.settings.Heartbeat()),
+// optionsFor are the link options under settings s.
+func (a *Agent) optionsFor(s Settings) link.Options {
+	return link.Options{SSL: s.SSL, Heartbeat: cmp.Or(a.cfg.Heartbeat, s.Heartbeat()),
 		DeadAfter: a.cfg.DeadAfter, HandshakeTimeout: a.cfg.HandshakeTimeout}
 }
 
-func (a *Agent) startDialer(addr string) {
-	r := &link.Redialer{
-		Dial: func(ctx context.Context, t link.Target) (*link.Link, error) {
-			d := &link.Dialer{Identity: a.cfg.Identity, Options: a.linkOptions()}
-			return d.Dial(ctx, t)
-		},
-		Target: func() (link.Target, bool) {
-			a.mu.Lock()
-			s := a.settings
-			a.mu.Unlock()
-			pin := ""
-			if ms, err := a.cfg.DB.Masters(); err == nil {
-				for _, m := range ms {
-					if strings.EqualFold(m.Address, addr) {
-						pin = m.PinnedCert
-					}
-				}
-			}
-			return link.Target{Address: addr, Name: s.Name, Key: s.key(), KDF: s.kdf(), PinnedCert: pin}, s.Management
-		},
-		OnLink: func(l *link.Link) bool {
-			if l.Peer().Fingerprint != "" {
-				fp := l.Peer().Fingerprint
-				_ = a.cfg.DB.UpdateMaster(addr, func(m *store.Master) error {
-					if m.PinnedCert == "" {
-						m.PinnedCert = fp
-					}
-					return nil
-				})
-			}
-			a.adopt(l)
-			return true
-		},
-		OnFailure: func(err error, retryIn time.Duration) {
-			code := string(link.CodeOf(err))
-			if code == "" {
-				code = string(link.CodeDialFailed)
-			}
-			a.record(addr, code, "warning", fmt.Sprintf("%s (next try in %s)", reasonOf(err), retryIn.Round(time.Second)))
-		},
-		Initial: a.cfg.RedialInitial,
-		Max:     a.cfg.RedialMax,
-	}
-	a.wg.Add(1)
-	go func() {
-		defer a.wg.Done()
-		r.Run(a.ctx)
-	}()
+func (a *Agent) linkOptions() link.Options {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.optionsFor(a.settings)
+}
+
+// listen binds addr for consoles with the SSL and heartbeat of s.
+func (a *Agent) listen(addr string, s Settings) (*link.Listener, error) {
+	return link.Listen(link.ListenConfig{
+		Address: addr, Identity: a.cfg.Identity, Options: a.optionsFor(s), Auth: a,
+		Limiter: a.cfg.Limiter, OnLink: a.adopt, OnRefused: a.refused,
+	})
 }
 
 func reasonOf(err error) string {
@@ -240,16 +260,31 @@ func (a *Agent) Admit(h *pb.Hello, remote netip.AddrPort, _ string) (link.Admiss
 	return link.Admission{Name: s.Name, Key: s.key(), KDF: s.kdf()}, nil
 }
 
+// adopt takes on a link a console dialed in on.
 func (a *Agent) adopt(l *link.Link) {
 	a.mu.Lock()
-	if a.closed {
-		a.mu.Unlock()
-		l.CloseWith(&link.Error{Code: wire.CodeShuttingDown, Reason: "the agent is shutting down"})
+	var refuse *link.Error
+	switch {
+	case a.closed:
+		refuse = &link.Error{Code: wire.CodeShuttingDown, Reason: "the agent is shutting down"}
+	case !a.settings.Management:
+		// Admitted a moment before management was turned off.
+		refuse = &link.Error{Code: wire.CodeManagementDisabled, Reason: managementOffReason}
+	default:
+		a.links[l] = nil
+		// Started under mu, so that whoever closes it after seeing it in
+		// links has HandleClose called. Start calls nothing back.
+		l.Start(a)
+	}
+	a.mu.Unlock()
+	if refuse != nil {
+		l.CloseWith(refuse)
 		return
 	}
-	a.links[l] = struct{}{}
-	a.mu.Unlock()
-	l.Start(a)
+	a.recordLinked(l)
+}
+
+func (a *Agent) recordLinked(l *link.Link) {
 	p := l.Peer()
 	dir := "accepted"
 	if p.Dialed {
@@ -274,10 +309,15 @@ func (a *Agent) HandleRequest(ctx context.Context, l *link.Link, method string, 
 // HandleEvent ignores events: consoles send requests.
 func (a *Agent) HandleEvent(*link.Link, string, []byte) {}
 
-// HandleClose forgets a closed link.
+// HandleClose forgets a closed link and, for a link the agent dialed,
+// notes the master's new state.
 func (a *Agent) HandleClose(l *link.Link, err *link.Error) {
 	a.mu.Lock()
+	mr, ok := a.links[l]
 	delete(a.links, l)
+	if ok && mr != nil && mr.link == l {
+		mr.linkClosed(err)
+	}
 	a.mu.Unlock()
 	a.record(l.Peer().Remote, "disconnected", "info", fmt.Sprintf("console link closed (%s): %s", err.Code, err.Reason))
 }

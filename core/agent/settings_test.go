@@ -162,6 +162,8 @@ func take(t *testing.T, db *store.DB) snapshot {
 	return snapshot{settings: s, masters: masters(t, db)}
 }
 
+func (s snapshot) equal(o snapshot) bool { return reflect.DeepEqual(s, o) }
+
 func masters(t *testing.T, db *store.DB) []store.Master {
 	t.Helper()
 	ms, err := db.Masters()

@@ -1,0 +1,269 @@
+package agent
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/lanyard/lanyard/core/auth"
+	"github.com/lanyard/lanyard/core/store"
+)
+
+// What the running agent and the offline path share: the same validation,
+// the same store writes and the same descriptions of a change, so a
+// command says the same whether the service is running or not.
+
+// ControlError is a refused configuration change. Usage is true when the
+// request itself is wrong (a malformed address, a duplicate master, an
+// empty password): the command line exits with code 2 for those.
+//
+// Errors from the running agent over the control socket always arrive as
+// a *ControlError; locally, only usage errors are one, and Err keeps the
+// cause for errors.Is (store.ErrDuplicate, store.ErrNotFound).
+type ControlError struct {
+	Message string
+	Usage   bool
+	Err     error // the local cause; nil when it came over the socket
+}
+
+func (e *ControlError) Error() string { return e.Message }
+func (e *ControlError) Unwrap() error { return e.Err }
+
+// IsUsage reports whether err is a mistake in the request rather than a
+// failure to carry it out.
+func IsUsage(err error) bool {
+	var ce *ControlError
+	return errors.As(err, &ce) && ce.Usage
+}
+
+func usage(err error) error { return &ControlError{Message: err.Error(), Usage: true, Err: err} }
+
+func usagef(format string, args ...any) error { return usage(fmt.Errorf(format, args...)) }
+
+// errUnchanged tells updateSettings that there is nothing to write.
+var errUnchanged = errors.New("unchanged")
+
+// updateSettings applies fn to the stored settings in one transaction and
+// returns them before and after. fn returning errUnchanged writes nothing
+// and is no error (before and after are then equal).
+func updateSettings(db *store.DB, fn func(*Settings) error) (before, after Settings, err error) {
+	var s Settings
+	unchanged := false
+	err = db.UpdateSettings(settingsKey, &s, func() error {
+		if !s.Initialized() {
+			return ErrNotInitialized
+		}
+		before = s
+		err := fn(&s)
+		if errors.Is(err, errUnchanged) {
+			unchanged = true
+		}
+		return err
+	})
+	if unchanged {
+		return before, before, nil
+	}
+	if err != nil {
+		return Settings{}, Settings{}, err
+	}
+	return before, s, nil
+}
+
+// parseListen is `set listen`'s value: host:port, or off.
+func parseListen(v string) (string, error) {
+	v = strings.TrimSpace(v)
+	if v == "" || strings.EqualFold(v, "off") {
+		return "", nil
+	}
+	addr, err := NormalizeHostPort(v, true)
+	if err != nil {
+		return "", usage(err)
+	}
+	return addr, nil
+}
+
+// parseOnOff is an on/off value for the setting named what.
+func parseOnOff(what, v string) (bool, error) {
+	switch strings.ToLower(strings.TrimSpace(v)) {
+	case "on", "true", "yes":
+		return true, nil
+	case "off", "false", "no":
+		return false, nil
+	}
+	return false, usagef("%s takes on or off, not %q", what, v)
+}
+
+func onOff(b bool) string {
+	if b {
+		return "on"
+	}
+	return "off"
+}
+
+func offIfEmpty(s string) string {
+	if s == "" {
+		return "off"
+	}
+	return s
+}
+
+// parseMaster is a master's address as the masters list keeps it.
+func parseMaster(v string) (string, error) {
+	addr, err := NormalizeHostPort(v, false)
+	if err != nil {
+		return "", usage(err)
+	}
+	return addr, nil
+}
+
+func setListen(db *store.DB, addr string) (before, after Settings, err error) {
+	return updateSettings(db, func(s *Settings) error {
+		if s.Listen == addr {
+			return errUnchanged
+		}
+		s.Listen = addr
+		return nil
+	})
+}
+
+func setSSL(db *store.DB, on bool) (before, after Settings, err error) {
+	return updateSettings(db, func(s *Settings) error {
+		if s.SSL == on {
+			return errUnchanged
+		}
+		s.SSL = on
+		return nil
+	})
+}
+
+func setManagement(db *store.DB, on bool) (before, after Settings, err error) {
+	return updateSettings(db, func(s *Settings) error {
+		if s.Management == on {
+			return errUnchanged
+		}
+		s.Management = on
+		return nil
+	})
+}
+
+var errEmptyPassword = errors.New("the password is empty: type the new management password")
+
+// deriveFor derives the key for the agent's stored name. It runs outside
+// any transaction and lock: Argon2id takes a good fraction of a second.
+func deriveFor(name string, pw []byte) (auth.Key, error) {
+	if len(pw) == 0 {
+		return auth.Key{}, usage(errEmptyPassword)
+	}
+	if name == "" {
+		return auth.Key{}, ErrNotInitialized
+	}
+	return auth.DeriveKey(pw, name, auth.DefaultKDF)
+}
+
+func storeKDF() store.KDFParams {
+	return store.KDFParams{Time: auth.DefaultKDF.Time, MemoryKiB: auth.DefaultKDF.MemoryKiB, Threads: auth.DefaultKDF.Threads}
+}
+
+// setKey stores a key derived for name. A name changed meanwhile refuses,
+// because the name is the key's salt.
+func setKey(db *store.DB, name string, key auth.Key) (before, after Settings, err error) {
+	return updateSettings(db, func(s *Settings) error {
+		if !strings.EqualFold(s.Name, name) {
+			return errors.New("the agent's name changed while the password was being processed: run the command again")
+		}
+		if bytes.Equal(s.Key, key[:]) && s.KDF == storeKDF() {
+			return errUnchanged
+		}
+		s.Key = bytes.Clone(key[:])
+		s.KDF = storeKDF()
+		return nil
+	})
+}
+
+// requireInit refuses masters changes before init, as settings changes are.
+func requireInit(db *store.DB) error {
+	s, _, err := LoadSettings(db)
+	if err != nil {
+		return err
+	}
+	if !s.Initialized() {
+		return ErrNotInitialized
+	}
+	return nil
+}
+
+// addMaster stores a new master (addr already parsed). A duplicate is the
+// user's mistake.
+func addMaster(db *store.DB, addr string) error {
+	if err := requireInit(db); err != nil {
+		return err
+	}
+	err := db.AddMaster(store.Master{Address: addr})
+	if errors.Is(err, store.ErrDuplicate) {
+		return usage(err)
+	}
+	return err
+}
+
+// removeMaster removes the master at addr (already parsed; the host's case
+// does not matter) and returns the address as it was stored.
+func removeMaster(db *store.DB, addr string) (string, error) {
+	if err := requireInit(db); err != nil {
+		return "", err
+	}
+	ms, err := db.Masters()
+	if err != nil {
+		return "", err
+	}
+	stored := ""
+	list := make([]string, 0, len(ms))
+	for _, m := range ms {
+		list = append(list, m.Address)
+		if masterKey(m.Address) == masterKey(addr) {
+			stored = m.Address
+		}
+	}
+	if stored == "" {
+		have := "the list is empty"
+		if len(list) > 0 {
+			have = "the list has " + strings.Join(list, ", ")
+		}
+		return "", usage(&notInListError{fmt.Sprintf("%s is not in the masters list (%s)", addr, have)})
+	}
+	if err := db.RemoveMaster(stored); err != nil {
+		if errors.Is(err, store.ErrNotFound) {
+			return "", usage(err)
+		}
+		return "", err
+	}
+	return stored, nil
+}
+
+// notInListError matches store.ErrNotFound.
+type notInListError struct{ msg string }
+
+func (e *notInListError) Error() string        { return e.msg }
+func (e *notInListError) Is(target error) bool { return target == store.ErrNotFound }
+
+// describe lists what changed between two settings, in the words the
+// command line prints.
+func describe(before, after Settings) []string {
+	var c []string
+	if before.Name != after.Name {
+		c = append(c, fmt.Sprintf("name: %s → %s", before.Name, after.Name))
+	}
+	if before.Listen != after.Listen {
+		c = append(c, fmt.Sprintf("listen: %s → %s", offIfEmpty(before.Listen), offIfEmpty(after.Listen)))
+	}
+	if before.SSL != after.SSL {
+		c = append(c, fmt.Sprintf("ssl: %s → %s", onOff(before.SSL), onOff(after.SSL)))
+	}
+	if before.Management != after.Management {
+		c = append(c, fmt.Sprintf("management: %s → %s", onOff(before.Management), onOff(after.Management)))
+	}
+	if !bytes.Equal(before.Key, after.Key) || before.KDF != after.KDF {
+		c = append(c, "password: changed")
+	}
+	return c
+}

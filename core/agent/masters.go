@@ -1,0 +1,226 @@
+package agent
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"strings"
+	"time"
+
+	"github.com/lanyard/lanyard/core/link"
+	wire "github.com/lanyard/lanyard/core/proto"
+	"github.com/lanyard/lanyard/core/store"
+)
+
+// MasterState is where the agent stands with one of its masters.
+type MasterState string
+
+// Master states, as the status shows them.
+const (
+	// MasterConnecting: dialing, with no failure since the last link.
+	MasterConnecting MasterState = "connecting"
+	// MasterConnected: linked.
+	MasterConnected MasterState = "connected"
+	// MasterOffline: not dialing (management is off), or failing in a way
+	// that time may fix (the console is down, the network is out).
+	MasterOffline MasterState = "offline"
+	// MasterError: failing in a way a person must fix (password, SSL,
+	// name, certificate).
+	MasterError MasterState = "error"
+)
+
+// masterRun is the agent's live view of one master. The agent's mu guards
+// every field.
+type masterRun struct {
+	addr   string
+	dialer *dialer     // nil when not dialing
+	link   *link.Link  // the link its dialer made, while open
+	state  MasterState // see the constants
+	since  time.Time   // when state last changed
+	// The last failure, kept after a later success so the status can say
+	// what went wrong last.
+	lastErr   string
+	lastErrAt time.Time
+	nextTry   time.Time // when the next dial is due, after a failure
+}
+
+// dialer is one run of a master's Redialer; a restart makes a new one, so
+// callbacks from an old run recognise themselves as stale.
+type dialer struct {
+	cancel context.CancelFunc
+}
+
+func (mr *masterRun) setState(st MasterState, now time.Time) {
+	if mr.state != st {
+		mr.state, mr.since = st, now
+	}
+}
+
+func (mr *masterRun) failed(reason string, now time.Time) {
+	mr.lastErr, mr.lastErrAt = reason, now
+}
+
+// linkClosed notes the end of the master's link.
+func (mr *masterRun) linkClosed(err *link.Error) {
+	now := time.Now()
+	mr.link = nil
+	if mr.dialer != nil {
+		mr.setState(MasterConnecting, now)
+	} else {
+		mr.setState(MasterOffline, now)
+	}
+	// A close this agent decided (a setting changed, shutting down) is
+	// not a failure; anything else is worth showing.
+	if err.Remote || err.Code == wire.CodeTimeout || err.Code == wire.CodeProtocolError {
+		reason := err.Reason
+		if reason == "" {
+			reason = err.Error()
+		}
+		mr.failed("the link closed: "+reason, now)
+	}
+}
+
+// masterKey is how masters are told apart: the host's case does not
+// matter (as in the store).
+func masterKey(addr string) string {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return strings.ToLower(addr)
+	}
+	return net.JoinHostPort(strings.ToLower(host), port)
+}
+
+// stateForFailure is the state a failed dial leaves a master in: error
+// when a person must fix something, offline when time may fix it (the same
+// rule the console applies to its slaves).
+func stateForFailure(code wire.Code) MasterState {
+	switch code {
+	case wire.CodeAuthFailed, wire.CodeSSLMismatch, wire.CodeCertChanged, wire.CodeVersionUnsupported,
+		wire.CodeNameMismatch, wire.CodeManagementDisabled, wire.CodeWrongRole, wire.CodeUnknownSlave,
+		wire.CodeProtocolError:
+		return MasterError
+	}
+	return MasterOffline
+}
+
+// startDialerLocked starts dialing mr unless it is dialed already or the
+// agent is not running. a.mu is held.
+func (a *Agent) startDialerLocked(mr *masterRun) {
+	if a.closed || a.ctx == nil || mr.dialer != nil {
+		return
+	}
+	ctx, cancel := context.WithCancel(a.ctx)
+	d := &dialer{cancel: cancel}
+	mr.dialer = d
+	mr.setState(MasterConnecting, time.Now())
+	mr.nextTry = time.Time{}
+	addr := mr.addr
+	// current reports, under a.mu, whether this run is still wanted.
+	current := func() bool { return mr.dialer == d && !a.closed && a.masters[masterKey(addr)] == mr }
+	r := &link.Redialer{
+		Dial: func(ctx context.Context, t link.Target) (*link.Link, error) {
+			d := &link.Dialer{Identity: a.cfg.Identity, Options: a.linkOptions()}
+			return d.Dial(ctx, t)
+		},
+		Target: func() (link.Target, bool) {
+			a.mu.Lock()
+			s := a.settings
+			ok := current() && s.Management
+			a.mu.Unlock()
+			if !ok {
+				return link.Target{}, false
+			}
+			pin := ""
+			if ms, err := a.cfg.DB.Masters(); err == nil {
+				for _, m := range ms {
+					if strings.EqualFold(m.Address, addr) {
+						pin = m.PinnedCert
+					}
+				}
+			}
+			return link.Target{Address: addr, Name: s.Name, Key: s.key(), KDF: s.kdf(), PinnedCert: pin}, true
+		},
+		OnAttempt: func(int) {
+			a.mu.Lock()
+			if current() {
+				mr.nextTry = time.Time{}
+			}
+			a.mu.Unlock()
+		},
+		OnLink: func(l *link.Link) bool { return a.adoptDialed(mr, current, l) },
+		OnFailure: func(err error, retryIn time.Duration) {
+			code := link.CodeOf(err)
+			if code == "" {
+				code = link.CodeDialFailed
+			}
+			now := time.Now()
+			a.mu.Lock()
+			if current() {
+				mr.setState(stateForFailure(code), now)
+				mr.failed(reasonOf(err), now)
+				mr.nextTry = now.Add(retryIn)
+			}
+			a.mu.Unlock()
+			a.record(addr, string(code), "warning", fmt.Sprintf("%s (next try in %s)", reasonOf(err), retryIn.Round(time.Second)))
+		},
+		Initial: a.cfg.RedialInitial,
+		Max:     a.cfg.RedialMax,
+	}
+	a.wg.Add(1)
+	go func() {
+		defer a.wg.Done()
+		defer cancel()
+		r.Run(ctx)
+	}()
+}
+
+// stopDialerLocked stops mr's dialer, if any; its open link stays open.
+// a.mu is held.
+func (a *Agent) stopDialerLocked(mr *masterRun) bool {
+	if mr.dialer == nil {
+		return false
+	}
+	mr.dialer.cancel()
+	mr.dialer = nil
+	return true
+}
+
+// adoptDialed takes on a link mr's dialer made, unless that dialer was
+// stopped or restarted meanwhile.
+func (a *Agent) adoptDialed(mr *masterRun, current func() bool, l *link.Link) bool {
+	a.mu.Lock()
+	ok := current()
+	a.mu.Unlock()
+	if ok && l.Peer().Fingerprint != "" {
+		fp := l.Peer().Fingerprint
+		_ = a.cfg.DB.UpdateMaster(mr.addr, func(m *store.Master) error {
+			if m.PinnedCert == "" {
+				m.PinnedCert = fp
+			}
+			return nil
+		})
+	}
+	a.mu.Lock()
+	var refuse *link.Error
+	switch {
+	case a.closed:
+		refuse = &link.Error{Code: wire.CodeShuttingDown, Reason: "the agent is shutting down"}
+	case !current():
+		refuse = &link.Error{Code: wire.CodeNormal, Reason: "the agent's settings changed while linking; it will link again if this console is still among its masters"}
+	case !a.settings.Management:
+		refuse = &link.Error{Code: wire.CodeManagementDisabled, Reason: managementOffReason}
+	default:
+		a.links[l] = mr
+		mr.link = l
+		mr.setState(MasterConnected, l.Since())
+		mr.nextTry = time.Time{}
+		l.Start(a) // under mu: see adopt
+	}
+	a.mu.Unlock()
+	if refuse != nil {
+		l.CloseWith(refuse)
+		return false
+	}
+	a.recordLinked(l)
+	return true
+}

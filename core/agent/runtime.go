@@ -1,0 +1,524 @@
+package agent
+
+import (
+	"cmp"
+	"errors"
+	"fmt"
+	"net"
+	"slices"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/lanyard/lanyard/core/link"
+	wire "github.com/lanyard/lanyard/core/proto"
+)
+
+// Runtime reconfiguration. Each change is validated, persisted and only
+// then applied, under cfgMu so that changes never interleave; a change
+// that cannot be applied is undone in the store, so a failure leaves the
+// settings and the running agent as they were. Each returns the list of
+// what changed, in plain words; an empty list means there was nothing to
+// change.
+
+var (
+	errShuttingDown = errors.New("the agent is shutting down")
+	errNotStarted   = errors.New("the agent is not running")
+)
+
+const managementOffReason = "remote management was turned off on this agent"
+
+// beginChange takes cfgMu for one change of a running agent.
+func (a *Agent) beginChange() (done func(), err error) {
+	a.cfgMu.Lock()
+	a.mu.Lock()
+	closed, started := a.closed, a.ctx != nil
+	a.mu.Unlock()
+	switch {
+	case closed:
+		err = errShuttingDown
+	case !started:
+		err = errNotStarted
+	}
+	if err != nil {
+		a.cfgMu.Unlock()
+		return nil, err
+	}
+	return a.cfgMu.Unlock, nil
+}
+
+// SetListen moves the listener to addr (host:port), or stops it ("" or
+// "off"). The new address is bound before the old one is let go, so a
+// port that cannot be bound leaves the agent listening where it was; only
+// when the new address shares the old one's port is the old listener
+// closed first. Consoles already linked stay linked.
+func (a *Agent) SetListen(addr string) ([]string, error) {
+	norm, err := parseListen(addr)
+	if err != nil {
+		return nil, err
+	}
+	done, err := a.beginChange()
+	if err != nil {
+		return nil, err
+	}
+	defer done()
+	a.mu.Lock()
+	cur, old := a.settings, a.listener
+	a.mu.Unlock()
+	if norm == cur.Listen && (norm == "" || old != nil) {
+		return []string{}, nil
+	}
+
+	var ln *link.Listener
+	inPlace := false // the new address needs the old one's port
+	if norm != "" {
+		ln, err = a.listen(norm, cur)
+		if err != nil {
+			if old == nil || !errors.Is(err, syscall.EADDRINUSE) || !samePort(old.Addr(), norm) {
+				return nil, err
+			}
+			inPlace = true
+		}
+	}
+	before, after, err := setListen(a.cfg.DB, norm)
+	if err != nil {
+		if ln != nil {
+			_ = ln.Close()
+		}
+		return nil, err
+	}
+	if inPlace {
+		a.mu.Lock()
+		a.listener = nil
+		a.mu.Unlock()
+		_ = old.Close()
+		if ln, err = a.listen(norm, after); err != nil {
+			rerr := a.cfg.DB.PutSettings(settingsKey, before)
+			back, berr := a.listen(rebindAddr(before.Listen, old.Addr()), before)
+			a.mu.Lock()
+			a.listener = back
+			if berr != nil {
+				a.listenErr = berr.Error()
+			}
+			a.mu.Unlock()
+			if berr != nil {
+				err = fmt.Errorf("%w; and listening again on %s failed too, so the agent is not listening now: %v", err, before.Listen, berr)
+			}
+			return nil, errors.Join(err, rerr)
+		}
+		old = nil
+	}
+	a.mu.Lock()
+	a.settings = after
+	a.listener = ln
+	a.listenErr = ""
+	linked := len(a.links)
+	a.mu.Unlock()
+	if old != nil {
+		_ = old.Close()
+	}
+	changes := describe(before, after)
+	a.recordSettings(changes)
+	if ln != nil {
+		bound := fmt.Sprintf("listening for consoles on %s %s", ln.Addr(), sslPhrase(after.SSL))
+		a.record("", "listening", "info", bound)
+		changes = append(changes, bound)
+	} else {
+		msg := "stopped listening for consoles"
+		if linked > 0 {
+			msg += fmt.Sprintf(" (the %d linked now stay linked)", linked)
+		}
+		a.record("", "listening", "info", msg)
+		changes = append(changes, msg)
+	}
+	return changes, nil
+}
+
+// samePort reports whether addr (host:port) asks for the port bound
+// already; port 0 asks for any port.
+func samePort(bound net.Addr, addr string) bool {
+	_, port, err := net.SplitHostPort(addr)
+	if err != nil || port == "0" {
+		return false
+	}
+	_, boundPort, err := net.SplitHostPort(bound.String())
+	return err == nil && port == boundPort
+}
+
+// rebindAddr is where to listen again on a restart: the configured address,
+// or the port actually bound when the configuration asked for any (":0").
+func rebindAddr(configured string, bound net.Addr) string {
+	host, port, err := net.SplitHostPort(configured)
+	if err != nil || port != "0" || bound == nil {
+		return configured
+	}
+	_, boundPort, err := net.SplitHostPort(bound.String())
+	if err != nil {
+		return configured
+	}
+	return net.JoinHostPort(host, boundPort)
+}
+
+// SetSSL turns SSL on or off: the listener restarts with the new setting,
+// every link closes with the reason "the agent's SSL setting changed", and
+// the masters are dialed again at once with the new setting.
+func (a *Agent) SetSSL(on bool) ([]string, error) {
+	done, err := a.beginChange()
+	if err != nil {
+		return nil, err
+	}
+	defer done()
+	before, after, err := setSSL(a.cfg.DB, on)
+	if err != nil {
+		return nil, err
+	}
+	return a.relink(before, after, "the agent's SSL setting changed")
+}
+
+// SetPassword sets a new management password. The key is derived (with
+// auth.DefaultKDF and the agent's name) before anything is locked; then it
+// is stored, the listener restarts (so no handshake begun with the old key
+// can finish), and every link closes so consoles authenticate again with
+// the new password. pw is not kept; the caller should zero it.
+func (a *Agent) SetPassword(pw []byte) ([]string, error) {
+	a.mu.Lock()
+	name, started := a.settings.Name, a.ctx != nil
+	a.mu.Unlock()
+	if len(pw) == 0 {
+		return nil, usage(errEmptyPassword)
+	}
+	if !started {
+		return nil, errNotStarted
+	}
+	key, err := deriveFor(name, pw)
+	if err != nil {
+		return nil, err
+	}
+	defer clear(key[:])
+	done, err := a.beginChange()
+	if err != nil {
+		return nil, err
+	}
+	defer done()
+	before, after, err := setKey(a.cfg.DB, name, key)
+	if err != nil {
+		return nil, err
+	}
+	return a.relink(before, after, "the agent's management password changed: link again with the new password")
+}
+
+// relink applies settings that every link was authenticated under (SSL,
+// key): restart the listener, close every link, and redial the masters.
+// If the listener cannot be bound again, the stored settings go back to
+// before and nothing else changes.
+func (a *Agent) relink(before, after Settings, reason string) ([]string, error) {
+	changes := describe(before, after)
+	if len(changes) == 0 {
+		return []string{}, nil
+	}
+	a.mu.Lock()
+	a.settings = after
+	a.mu.Unlock()
+	bound, err := a.relisten(after)
+	if err != nil {
+		rerr := a.cfg.DB.PutSettings(settingsKey, before)
+		a.mu.Lock()
+		a.settings = before
+		a.mu.Unlock()
+		if _, berr := a.relisten(before); berr != nil {
+			err = fmt.Errorf("%w; and listening again with the old setting failed too, so the agent is not listening now: %v", err, berr)
+		}
+		return nil, errors.Join(fmt.Errorf("the setting was left as it was: %w", err), rerr)
+	}
+	a.recordSettings(changes)
+	if bound != "" {
+		msg := fmt.Sprintf("listening for consoles on %s %s", bound, sslPhrase(after.SSL))
+		a.record("", "listening", "info", msg)
+		changes = append(changes, msg)
+	}
+
+	// Every link was authenticated under the old settings. The dialers
+	// stop first, so none adopts a link between the sweep and the close;
+	// they start again once the old links are gone, so a console never
+	// sees the new link while the old one still stands.
+	a.mu.Lock()
+	links := a.linksLocked()
+	var redial []*masterRun
+	for _, mr := range a.masters {
+		if a.stopDialerLocked(mr) {
+			redial = append(redial, mr)
+		}
+	}
+	a.mu.Unlock()
+	closeAll(links, &link.Error{Code: wire.CodeNormal, Reason: reason})
+	a.mu.Lock()
+	for _, mr := range redial {
+		if a.masters[masterKey(mr.addr)] == mr && a.settings.Management {
+			a.startDialerLocked(mr)
+		}
+	}
+	a.mu.Unlock()
+	if len(links) > 0 {
+		changes = append(changes, fmt.Sprintf("closed %s: %s", plural(len(links), "console link"), reason))
+	}
+	if len(redial) > 0 {
+		changes = append(changes, fmt.Sprintf("dialing %s again", plural(len(redial), "master")))
+	}
+	return changes, nil
+}
+
+// relisten closes the listener and binds again under s; "" when s does not
+// listen.
+func (a *Agent) relisten(s Settings) (string, error) {
+	a.mu.Lock()
+	old := a.listener
+	a.listener = nil
+	a.mu.Unlock()
+	addr := s.Listen
+	if old != nil {
+		// Close waits for handshakes in progress to end, so no link
+		// authenticated under the old settings arrives after this.
+		_ = old.Close()
+		addr = rebindAddr(s.Listen, old.Addr())
+	}
+	if addr == "" {
+		return "", nil
+	}
+	ln, err := a.listen(addr, s)
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if err != nil {
+		a.listenErr = err.Error()
+		return "", err
+	}
+	a.listener, a.listenErr = ln, ""
+	return ln.Addr().String(), nil
+}
+
+// SetManagement turns remote management on or off. Off closes every link
+// with management_disabled and stops dialing the masters; the listener
+// keeps running and refuses every console. On dials the masters again.
+func (a *Agent) SetManagement(on bool) ([]string, error) {
+	done, err := a.beginChange()
+	if err != nil {
+		return nil, err
+	}
+	defer done()
+	before, after, err := setManagement(a.cfg.DB, on)
+	if err != nil {
+		return nil, err
+	}
+	changes := describe(before, after)
+	if len(changes) == 0 {
+		return []string{}, nil
+	}
+	now := time.Now()
+	var links []*link.Link
+	n := 0
+	a.mu.Lock()
+	a.settings = after
+	for _, mr := range a.masters {
+		if on {
+			a.startDialerLocked(mr)
+			n++
+		} else {
+			if a.stopDialerLocked(mr) {
+				n++
+			}
+			mr.setState(MasterOffline, now)
+		}
+	}
+	if !on {
+		links = a.linksLocked()
+	}
+	a.mu.Unlock()
+	closeAll(links, &link.Error{Code: wire.CodeManagementDisabled, Reason: managementOffReason})
+	a.recordSettings(changes)
+	if !on {
+		a.record("", "management_disabled", "warning", "remote management is off: every console will be refused (lanyard-agent set management on)")
+		if len(links) > 0 {
+			changes = append(changes, fmt.Sprintf("closed %s with management_disabled", plural(len(links), "console link")))
+		}
+		if n > 0 {
+			changes = append(changes, fmt.Sprintf("stopped dialing %s", plural(n, "master")))
+		}
+	} else if n > 0 {
+		changes = append(changes, fmt.Sprintf("dialing %s", plural(n, "master")))
+	}
+	return changes, nil
+}
+
+// AddMaster adds a console to dial (host:port; a bare host gets the
+// default port), stores it and dials it at once when management is on.
+// An address already in the list is refused with the store's message.
+func (a *Agent) AddMaster(addr string) ([]string, error) {
+	norm, err := parseMaster(addr)
+	if err != nil {
+		return nil, err
+	}
+	done, err := a.beginChange()
+	if err != nil {
+		return nil, err
+	}
+	defer done()
+	if err := addMaster(a.cfg.DB, norm); err != nil {
+		return nil, err
+	}
+	a.mu.Lock()
+	mr := &masterRun{addr: norm, state: MasterOffline, since: time.Now()}
+	a.masters[masterKey(norm)] = mr
+	dialing := a.settings.Management
+	if dialing {
+		a.startDialerLocked(mr)
+	}
+	a.mu.Unlock()
+	changes := []string{"masters: added " + norm}
+	if dialing {
+		changes = append(changes, "dialing "+norm)
+	} else {
+		changes = append(changes, "not dialing "+norm+" while remote management is off")
+	}
+	a.record(norm, "added", "info", "master added: "+norm)
+	return changes, nil
+}
+
+// RemoveMaster removes a console from the masters list, stops dialing it
+// and closes its link (code removed).
+func (a *Agent) RemoveMaster(addr string) ([]string, error) {
+	norm, err := parseMaster(addr)
+	if err != nil {
+		return nil, err
+	}
+	done, err := a.beginChange()
+	if err != nil {
+		return nil, err
+	}
+	defer done()
+	stored, err := removeMaster(a.cfg.DB, norm)
+	if err != nil {
+		return nil, err
+	}
+	a.mu.Lock()
+	var l *link.Link
+	if mr := a.masters[masterKey(stored)]; mr != nil {
+		delete(a.masters, masterKey(stored))
+		a.stopDialerLocked(mr)
+		l = mr.link
+	}
+	a.mu.Unlock()
+	changes := []string{"masters: removed " + stored}
+	if l != nil {
+		l.CloseWith(&link.Error{Code: wire.CodeRemoved, Reason: "this console was removed from the agent's masters list"})
+		changes = append(changes, "closed the link to "+stored)
+	}
+	a.record(stored, "removed", "info", "master removed: "+stored)
+	return changes, nil
+}
+
+// linksLocked is every open link; a.mu is held.
+func (a *Agent) linksLocked() []*link.Link {
+	links := make([]*link.Link, 0, len(a.links))
+	for l := range a.links {
+		links = append(links, l)
+	}
+	return links
+}
+
+func closeAll(links []*link.Link, e *link.Error) {
+	for _, l := range links {
+		l.CloseWith(e)
+	}
+}
+
+func (a *Agent) recordSettings(changes []string) {
+	if len(changes) > 0 {
+		a.record("", "settings", "info", "settings changed: "+strings.Join(changes, "; "))
+	}
+}
+
+func plural(n int, what string) string {
+	if n == 1 {
+		return "1 " + what
+	}
+	return fmt.Sprintf("%d %ss", n, what)
+}
+
+// StatusSnapshot is the agent's state as `lanyard-agent status` shows it.
+type StatusSnapshot struct {
+	// Running is false when the snapshot was read from the database of an
+	// agent that is not running.
+	Running bool   `json:"running"`
+	Name    string `json:"name"`
+	Version string `json:"version,omitempty"`
+	// Listen is the configured address, "" when not listening;
+	// ListenAddr is the one bound now, and ListenError why the configured
+	// address is not bound, if it is not.
+	Listen      string          `json:"listen"`
+	ListenAddr  string          `json:"listen_addr,omitempty"`
+	ListenError string          `json:"listen_error,omitempty"`
+	SSL         bool            `json:"ssl"`
+	Management  bool            `json:"management"`
+	Started     time.Time       `json:"started,omitzero"`
+	Masters     []MasterStatus  `json:"masters"`
+	Consoles    []ConsoleStatus `json:"consoles"`
+}
+
+// MasterStatus is one master: the console the agent dials at Address.
+type MasterStatus struct {
+	Address string      `json:"address"`
+	State   MasterState `json:"state"`
+	Since   time.Time   `json:"since,omitzero"`
+	// Remote is the address of the link, while connected.
+	Remote string `json:"remote,omitempty"`
+	// LastError is the last failure in plain words, kept after a later
+	// success; LastErrorAt is when it happened.
+	LastError   string    `json:"last_error,omitempty"`
+	LastErrorAt time.Time `json:"last_error_at,omitzero"`
+	// NextTry is when the next dial is due after a failure.
+	NextTry time.Time `json:"next_try,omitzero"`
+}
+
+// ConsoleStatus is a console that dialed in and is linked now.
+type ConsoleStatus struct {
+	Remote   string    `json:"remote"`
+	Since    time.Time `json:"since"`
+	SSL      bool      `json:"ssl"`
+	Software string    `json:"software,omitempty"`
+}
+
+// Snapshot is the agent's state now.
+func (a *Agent) Snapshot() StatusSnapshot {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	s := a.settings
+	st := StatusSnapshot{
+		Running: a.ctx != nil && !a.closed, Name: s.Name, Version: a.cfg.Version,
+		Listen: s.Listen, ListenError: a.listenErr, SSL: s.SSL, Management: s.Management,
+		Started:  a.started,
+		Masters:  make([]MasterStatus, 0, len(a.masters)),
+		Consoles: []ConsoleStatus{},
+	}
+	if a.listener != nil {
+		st.ListenAddr = a.listener.Addr().String()
+	}
+	for _, mr := range a.masters {
+		m := MasterStatus{Address: mr.addr, State: mr.state, Since: mr.since,
+			LastError: mr.lastErr, LastErrorAt: mr.lastErrAt, NextTry: mr.nextTry}
+		if mr.link != nil {
+			m.Remote = mr.link.Peer().Remote
+		}
+		st.Masters = append(st.Masters, m)
+	}
+	slices.SortFunc(st.Masters, func(x, y MasterStatus) int { return cmp.Compare(masterKey(x.Address), masterKey(y.Address)) })
+	for l, mr := range a.links {
+		if mr != nil {
+			continue
+		}
+		p := l.Peer()
+		st.Consoles = append(st.Consoles, ConsoleStatus{Remote: p.Remote, Since: l.Since(), SSL: p.SSL, Software: p.Software})
+	}
+	slices.SortFunc(st.Consoles, func(x, y ConsoleStatus) int {
+		return cmp.Or(x.Since.Compare(y.Since), cmp.Compare(x.Remote, y.Remote))
+	})
+	return st
+}
