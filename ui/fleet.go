@@ -1,0 +1,81 @@
+package ui
+
+import (
+	"context"
+
+	"github.com/lanyard/lanyard/core/link"
+	"github.com/lanyard/lanyard/core/master"
+	"github.com/lanyard/lanyard/core/proto/pb"
+	"github.com/lanyard/lanyard/core/store"
+)
+
+// The console's windows see the running console (*master.Master) only
+// through these small interfaces, so each screen states what it needs and
+// the composition root (app/console) decides what provides it.
+
+// Fleet is the server tree's view of the slaves: a snapshot, a live event
+// stream, and the actions on one slave.
+type Fleet interface {
+	// Slaves returns every slave, sorted by group then name.
+	Slaves() []master.SlaveView
+	// Subscribe streams changes; cancel closes the channel. A lagging
+	// subscriber receives master.EventResync and should re-read Slaves.
+	Subscribe(buffer int) (events <-chan master.Event, cancel func())
+	Connect(name string) error
+	Disconnect(name string) error
+	RemoveSlave(name string) error
+	TrustCertificate(name string) error
+	// Status asks a connected slave for fresh host details.
+	Status(ctx context.Context, name string) (*pb.StatusResponse, error)
+}
+
+// SlaveEditor adds, edits and tests slave entries (the Add/Edit Slave
+// dialog).
+type SlaveEditor interface {
+	AddSlave(spec master.SlaveSpec) (master.SlaveView, error)
+	EditSlave(name string, spec master.SlaveSpec) (master.SlaveView, error)
+	// TestConnection checks the entered values without saving them and
+	// reports each step (name lookup, TCP, SSL, password, version).
+	TestConnection(ctx context.Context, spec master.SlaveSpec, report func(link.Step)) bool
+	Slaves() []master.SlaveView
+}
+
+// RemoteSettings reads and applies the Remote Management Settings.
+type RemoteSettings interface {
+	Settings() master.Settings
+	// ApplySettings validates, saves and applies at once (the listener is
+	// restarted, links are remade when SSL changed).
+	ApplySettings(master.Settings) error
+	// ListenAddr is the bound listen address, "" when not listening.
+	ListenAddr() string
+	// ListenError is why listening failed, or nil.
+	ListenError() error
+}
+
+// ConnectionLog pages the connection log (the Remote Management Log
+// window). Live records arrive through Fleet.Subscribe.
+type ConnectionLog interface {
+	Events(f store.EventFilter) ([]store.Event, error)
+	LastEvents(f store.EventFilter, n int) ([]store.Event, error)
+}
+
+// Console is everything the main window needs; *master.Master provides it.
+type Console interface {
+	Fleet
+	SlaveEditor
+	RemoteSettings
+	ConnectionLog
+}
+
+// PortChecker says whether a TCP port is free on this machine.
+type PortChecker func(port int) PortReport
+
+// PortReport is a PortChecker's answer, in plain words.
+type PortReport struct {
+	Free      bool
+	Text      string // e.g. "port 16888 is used by lanyard (pid 4242)"
+	Suggested int    // a free port above 5000, 0 if none was found
+	Err       error  // the check itself failed
+}
+
+var _ Console = (*master.Master)(nil)
