@@ -1,13 +1,13 @@
 package service
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
+	"path/filepath"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/sirupsen/logrus"
@@ -33,20 +33,71 @@ type usageError struct{ error }
 
 func usagef(format string, args ...any) error { return usageError{fmt.Errorf(format, args...)} }
 
-type env struct {
-	dataDir  string
-	logLevel string
-	logJSON  bool
-	stdin    io.Reader
-	stdout   io.Writer
-	stderr   io.Writer
+// noArgs and exactArgs are cobra's checks, reported as usage errors.
+func noArgs(cmd *cobra.Command, args []string) error {
+	if len(args) > 0 {
+		return usagef("%s takes no arguments, got %q (see lanyard-agent %s --help)", cmd.CommandPath(), args[0], cmd.Name())
+	}
+	return nil
 }
 
-func (e *env) dir() (string, error) {
-	if e.dataDir != "" {
-		return e.dataDir, nil
+func exactArgs(n int) cobra.PositionalArgs {
+	return func(cmd *cobra.Command, args []string) error {
+		if len(args) != n {
+			return usagef("%s takes %d argument(s), got %d (see %s --help)", cmd.CommandPath(), n, len(args), cmd.CommandPath())
+		}
+		return nil
 	}
-	return app.AgentDataDir()
+}
+
+type env struct {
+	ctx         context.Context
+	dataDir     string
+	logDir      string
+	logLevel    string
+	logJSON     bool
+	serviceName string
+	asService   bool
+	stdin       io.Reader
+	stdout      io.Writer
+	stderr      io.Writer
+
+	// Seams for tests; nil means the real thing.
+	privileged func() bool
+	firewall   runner
+
+	// liveStatus, when set, adds what the running agent itself says
+	// (each master's link state) to `status`. The local control channel
+	// provides it; until then status shows what the database holds.
+	liveStatus func(ctx context.Context, r *StatusReport) error
+}
+
+// dir is the data directory, absolute: --data-dir or the default.
+func (e *env) dir() (string, error) {
+	d := e.dataDir
+	if d == "" {
+		var err error
+		if d, err = app.AgentDataDir(); err != nil {
+			return "", err
+		}
+	}
+	return filepath.Abs(d)
+}
+
+// logDirectory is the log directory, absolute: --log-dir, or the default
+// for the data directory (app.AgentLogDir).
+func (e *env) logDirectory(dataDir string) (string, error) {
+	if e.logDir != "" {
+		return filepath.Abs(e.logDir)
+	}
+	return app.AgentLogDir(dataDir), nil
+}
+
+func (e *env) isPrivileged() bool {
+	if e.privileged != nil {
+		return e.privileged()
+	}
+	return app.IsPrivileged()
 }
 
 func (e *env) openDB(log logrus.FieldLogger) (*store.DB, error) {
@@ -54,44 +105,88 @@ func (e *env) openDB(log logrus.FieldLogger) (*store.DB, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := app.EnsurePrivateDir(dir); err != nil {
+		return nil, err
+	}
 	return app.OpenStore(dir, "agent", log)
 }
 
 // Main runs the agent's command line and returns the exit code.
 func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	e := &env{stdin: stdin, stdout: stdout, stderr: stderr}
+	return mainEnv(&env{ctx: context.Background(), stdin: stdin, stdout: stdout, stderr: stderr}, args)
+}
+
+// Run is main's body for the agent binary.
+func Run() int { return Main(os.Args[1:], os.Stdin, os.Stdout, os.Stderr) }
+
+func mainEnv(e *env, args []string) int {
+	root := rootCmd(e)
+	root.SetArgs(args)
+	err := root.ExecuteContext(e.ctx)
+	if err == nil {
+		return exitOK
+	}
+	fmt.Fprintln(e.stderr, "lanyard-agent:", err)
+	return exitCode(err)
+}
+
+// exitCode is 2 for a mistake in the command line (cobra's own errors
+// included), 1 for anything else.
+func exitCode(err error) int {
+	var ue usageError
+	msg := err.Error()
+	if errors.As(err, &ue) || strings.Contains(msg, "unknown command") || strings.Contains(msg, "accepts ") ||
+		strings.Contains(msg, "unknown flag") || strings.Contains(msg, "unknown shorthand flag") ||
+		strings.Contains(msg, "requires at least") || strings.Contains(msg, "invalid argument") {
+		return exitUsage
+	}
+	return exitError
+}
+
+func rootCmd(e *env) *cobra.Command {
 	root := &cobra.Command{
 		Use:           "lanyard-agent",
 		Short:         "Lanyard agent: lets Lanyard consoles manage this server",
 		Version:       version.String(),
 		SilenceUsage:  true,
 		SilenceErrors: true,
+		PersistentPreRunE: func(*cobra.Command, []string) error {
+			if _, err := logrus.ParseLevel(e.logLevel); err != nil {
+				return usagef("--log-level %q: use debug, info, warning or error", e.logLevel)
+			}
+			if err := validServiceName(e.serviceName); err != nil {
+				return usageError{err}
+			}
+			return nil
+		},
 	}
-	root.SetIn(stdin)
-	root.SetOut(stdout)
-	root.SetErr(stderr)
-	root.PersistentFlags().StringVar(&e.dataDir, "data-dir", "", "data directory (default: /var/lib/lanyard-agent as root, else the user's config dir)")
-	root.PersistentFlags().StringVar(&e.logLevel, "log-level", "info", "log level: debug, info, warning, error")
-	root.PersistentFlags().BoolVar(&e.logJSON, "log-json", false, "log JSON lines instead of text")
+	root.SetIn(e.stdin)
+	root.SetOut(e.stdout)
+	root.SetErr(e.stderr)
+	pf := root.PersistentFlags()
+	pf.StringVar(&e.dataDir, "data-dir", "", "data directory (default: "+app.SystemAgentDataDir()+" as root/Administrator, else the user's config dir)")
+	pf.StringVar(&e.logDir, "log-dir", "", "log directory (default: "+app.SystemAgentLogDir()+" with the default data dir as root, else DATA-DIR/log)")
+	pf.StringVar(&e.logLevel, "log-level", "info", "log level: debug, info, warning, error")
+	pf.BoolVar(&e.logJSON, "log-json", false, "log JSON lines instead of text")
+	// Hidden: a second service beside the real one (the install test
+	// uses it).
+	pf.StringVar(&e.serviceName, "service-name", DefaultServiceName, "name of the system service")
+	_ = pf.MarkHidden("service-name")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
-	root.AddCommand(initCmd(e), runCmd(e), diagnoseCmd(e))
-	root.SetArgs(args)
-	err := root.Execute()
-	if err == nil {
-		return exitOK
-	}
-	fmt.Fprintln(stderr, "lanyard-agent:", err)
-	var ue usageError
-	msg := err.Error()
-	if errors.As(err, &ue) || strings.Contains(msg, "unknown command") || strings.Contains(msg, "accepts ") ||
-		strings.Contains(msg, "unknown flag") || strings.Contains(msg, "requires at least") {
-		return exitUsage
-	}
-	return exitError
+	root.AddCommand(
+		initCmd(e), runCmd(e), diagnoseCmd(e), portCheckCmd(e), logsCmd(e),
+		installCmd(e), uninstallCmd(e), controlCmd(e, "start"), controlCmd(e, "stop"), controlCmd(e, "restart"),
+		statusCmd(e),
+	)
+	// ---------------------------------------------------------------
+	// CONFIG COMMANDS GO HERE: `masters add|remove|list`, `set listen|
+	// ssl|management`, `password set`. They are built with the local
+	// control channel (core/agent): when the service runs they reach it,
+	// otherwise they edit the database. Register them with
+	// root.AddCommand(...) on this spot.
+	// ---------------------------------------------------------------
+	return root
 }
-
-// Run is main's body for the agent binary.
-func Run() int { return Main(os.Args[1:], os.Stdin, os.Stdout, os.Stderr) }
 
 func parseOnOff(flag, v string) (*bool, error) {
 	switch v {
@@ -119,7 +214,7 @@ be entered the same on every console that manages this server. The password
 is read from standard input and only a key derived from it is stored.`,
 		Example: `  printf '%s\n' "$PW" | lanyard-agent init --name FS01 --password-stdin --listen :16888 --ssl on
   printf '%s\n' "$PW" | lanyard-agent init --name FS02 --password-stdin --master console.example.lan:16888`,
-		Args: cobra.NoArgs,
+		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			o := agent.InitOptions{Name: name}
 			if name != "" {
@@ -144,11 +239,24 @@ is read from standard input and only a key derived from it is stored.`,
 			}
 			if cmd.Flags().Changed("master") {
 				o.Masters = masters
+				seen := map[string]bool{}
 				for _, m := range masters {
-					if _, err := agent.NormalizeHostPort(m, false); err != nil {
+					addr, err := agent.NormalizeHostPort(m, false)
+					if err != nil {
 						return usageError{err}
 					}
+					if seen[strings.ToLower(addr)] {
+						return usagef("master %s is given twice", addr)
+					}
+					seen[strings.ToLower(addr)] = true
 				}
+			}
+			dir, err := e.dir()
+			if err != nil {
+				return err
+			}
+			if _, err := os.Stat(filepath.Join(dir, app.AgentDB)); errors.Is(err, os.ErrNotExist) && (name == "" || !passwordStdin) {
+				return usagef("a first init needs --name and --password-stdin")
 			}
 			if passwordStdin {
 				if o.Password, err = app.ReadPassword(e.stdin, e.stderr, true); err != nil {
@@ -201,47 +309,6 @@ func onOff(b bool) string {
 	return "off"
 }
 
-func runCmd(e *env) *cobra.Command {
-	return &cobra.Command{
-		Use:   "run",
-		Short: "Run the agent in the foreground",
-		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			log, err := app.NewLogger(e.stderr, e.logLevel, e.logJSON)
-			if err != nil {
-				return usageError{err}
-			}
-			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
-			defer stop()
-			dir, err := e.dir()
-			if err != nil {
-				return err
-			}
-			db, err := e.openDB(log)
-			if err != nil {
-				return err
-			}
-			defer db.Close()
-			id, err := app.LoadIdentity(db, pb.Role_ROLE_AGENT)
-			if err != nil {
-				return err
-			}
-			a := agent.New(agent.Config{DB: db, Identity: id, Logger: log, Version: version.String(), DataDir: dir})
-			if err := a.Start(ctx); err != nil {
-				return err
-			}
-			log.WithField("fingerprint", link.ShortFingerprint(id.Fingerprint)).Infof("agent %s running", version.String())
-			<-ctx.Done()
-			log.Info("stopping: closing every link")
-			if err := a.Close(); err != nil {
-				return err
-			}
-			log.Info("stopped")
-			return db.Close()
-		},
-	}
-}
-
 func diagnoseCmd(e *env) *cobra.Command {
 	var ssl string
 	var timeout time.Duration
@@ -252,7 +319,7 @@ func diagnoseCmd(e *env) *cobra.Command {
 version, printing each result and, on failure, the likely cause and fix.
 With this agent's settings it also checks the password. Exit 0 only when all
 steps pass.`,
-		Args: cobra.ExactArgs(1),
+		Args: exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			addr, err := agent.NormalizeHostPort(args[0], false)
 			if err != nil {

@@ -1,0 +1,271 @@
+package service
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+
+	"github.com/kardianos/service"
+	"github.com/spf13/cobra"
+
+	"github.com/lanyard/lanyard/app"
+	"github.com/lanyard/lanyard/core/agent"
+	"github.com/lanyard/lanyard/core/store"
+)
+
+// needsAdmin is the refusal for a command run without administrator
+// rights.
+func needsAdmin(what string) error {
+	if runtime.GOOS == "windows" {
+		return usagef("%s needs administrator rights: run it in a PowerShell or command prompt opened with \"Run as administrator\"", what)
+	}
+	return usagef("%s needs root: run it with sudo (sudo lanyard-agent %s)", what, what)
+}
+
+// serviceParams is the service this command works on: its name, and the
+// data and log directories the installed service runs with.
+func (e *env) serviceParams() (svcParams, error) {
+	dir, err := e.dir()
+	if err != nil {
+		return svcParams{}, err
+	}
+	logDir, err := e.logDirectory(dir)
+	if err != nil {
+		return svcParams{}, err
+	}
+	return svcParams{Name: e.serviceName, DataDir: dir, LogDir: logDir, LogLevel: e.logLevel, LogJSON: e.logJSON}, nil
+}
+
+// checkServicePaths refuses directories the service files cannot carry
+// safely (the SysV script quotes them for the shell).
+func checkServicePaths(paths ...string) error {
+	if runtime.GOOS == "windows" {
+		return nil
+	}
+	for _, p := range paths {
+		if strings.ContainsAny(p, "\"$`\\\n") {
+			return usagef("%q: a service directory may not contain \", $, `, \\ or a line break", p)
+		}
+	}
+	return nil
+}
+
+func (e *env) runner() runner {
+	if e.firewall != nil {
+		return e.firewall
+	}
+	return execRunner
+}
+
+func installCmd(e *env) *cobra.Command {
+	var noFirewall bool
+	cmd := &cobra.Command{
+		Use:   "install [--no-firewall]",
+		Short: "Install the agent as a system service that starts at boot",
+		Long: `Install the agent as a system service (systemd, SysV init, launchd or the
+Windows service manager, whichever this system has) that starts at boot and
+restarts after a failure. It runs "lanyard-agent run" with this data
+directory. Run init first; install needs root or Administrator.
+
+Where the system has a firewall lanyard-agent can drive (Windows, ufw or
+firewalld when active), install allows inbound TCP on the listen port;
+otherwise it prints the command to run. --no-firewall skips that.`,
+		Example: `  sudo lanyard-agent install
+  sudo lanyard-agent start`,
+		Args: noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error { return e.install(cmd.Context(), noFirewall) },
+	}
+	cmd.Flags().BoolVar(&noFirewall, "no-firewall", false, "do not add a firewall rule")
+	return cmd
+}
+
+func (e *env) install(ctx context.Context, noFirewall bool) error {
+	if !e.isPrivileged() {
+		return needsAdmin("install")
+	}
+	p, err := e.serviceParams()
+	if err != nil {
+		return err
+	}
+	if err := checkServicePaths(p.DataDir, p.LogDir); err != nil {
+		return err
+	}
+	s, err := newService(nil, p)
+	if err != nil {
+		return err
+	}
+	state, err := serviceState(s, p.Name)
+	if err != nil {
+		return fmt.Errorf("cannot ask the service manager (%s) about %s: %w", s.Platform(), p.Name, err)
+	}
+	if state != StateNotInstalled {
+		return usagef("the %s service is already installed (%s). To run it with changed settings: lanyard-agent restart; to install it afresh: lanyard-agent uninstall, then install", p.Name, state)
+	}
+	settings, err := readSettings(p.DataDir)
+	if err != nil {
+		return err
+	}
+	if !settings.Initialized() {
+		return usagef("the agent is not initialised (no name or password in %s): run `lanyard-agent init --name NAME --password-stdin` first", p.DataDir)
+	}
+	if err := app.EnsurePrivateDir(p.LogDir); err != nil {
+		return err
+	}
+	if err := service.Control(s, "install"); err != nil {
+		// Take back whatever the service manager got half-way through.
+		_ = s.Uninstall()
+		if s.Platform() == platformSysV {
+			_ = removeSysVLeftovers(p.Name)
+		}
+		return fmt.Errorf("installing the service failed: %w", err)
+	}
+	if err := afterInstall(p.Name); err != nil {
+		fmt.Fprintln(e.stderr, "warning:", err)
+	}
+	exe, _ := os.Executable()
+	fmt.Fprintf(e.stdout, "Installed the %s service (%s); it starts at boot and runs:\n  %s %s\n",
+		p.Name, s.Platform(), exe, strings.Join(p.runArguments(), " "))
+	if noFirewall {
+		fmt.Fprintln(e.stdout, "firewall: left alone (--no-firewall)")
+	} else {
+		openFirewall(ctx, e.stdout, runtime.GOOS, e.runner(), p.Name, settings.Listen, p.DataDir, exe)
+	}
+	fmt.Fprintf(e.stdout, "Start it now: lanyard-agent%s start\n", e.serviceFlag())
+	return nil
+}
+
+// serviceFlag repeats a non-default --service-name in suggested commands.
+func (e *env) serviceFlag() string {
+	if e.serviceName == DefaultServiceName {
+		return ""
+	}
+	return " --service-name " + e.serviceName
+}
+
+// readSettings reads the agent's settings without creating anything: a
+// data directory without agent.db has none. A running agent holds the
+// database: that is an error here.
+func readSettings(dataDir string) (agent.Settings, error) {
+	path := filepath.Join(dataDir, app.AgentDB)
+	if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
+		return agent.Settings{}, nil
+	}
+	db, err := store.Open(path, store.Options{Kind: "agent"})
+	if err != nil {
+		return agent.Settings{}, err
+	}
+	defer db.Close()
+	s, _, err := agent.LoadSettings(db)
+	return s, err
+}
+
+func uninstallCmd(e *env) *cobra.Command {
+	return &cobra.Command{
+		Use:   "uninstall",
+		Short: "Stop the service and remove it (the data directory is kept)",
+		Long: `Stop the agent's service and remove it from the service manager, with the
+firewall rule install added. The data directory (name, key, certificate,
+settings) and the log directory are kept: install again to use them, or
+delete them to remove every trace.`,
+		Args: noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error { return e.uninstall(cmd.Context()) },
+	}
+}
+
+func (e *env) uninstall(ctx context.Context) error {
+	if !e.isPrivileged() {
+		return needsAdmin("uninstall")
+	}
+	p, err := e.serviceParams()
+	if err != nil {
+		return err
+	}
+	s, err := newService(nil, p)
+	if err != nil {
+		return err
+	}
+	state, err := serviceState(s, p.Name)
+	if err != nil {
+		return fmt.Errorf("cannot ask the service manager (%s) about %s: %w", s.Platform(), p.Name, err)
+	}
+	if state == StateNotInstalled {
+		return usagef("the %s service is not installed", p.Name)
+	}
+	if state == StateRunning {
+		if err := service.Control(s, "stop"); err != nil {
+			return fmt.Errorf("stopping the service before removing it failed: %w", err)
+		}
+		fmt.Fprintf(e.stdout, "Stopped the %s service\n", p.Name)
+	}
+	if err := service.Control(s, "uninstall"); err != nil {
+		return fmt.Errorf("removing the service failed: %w", err)
+	}
+	if s.Platform() == platformSysV {
+		if err := removeSysVLeftovers(p.Name); err != nil {
+			fmt.Fprintln(e.stderr, "warning: removing the runlevel links:", err)
+		}
+	}
+	fmt.Fprintf(e.stdout, "Removed the %s service (%s)\n", p.Name, s.Platform())
+	closeFirewall(ctx, e.stdout, runtime.GOOS, e.runner(), p.DataDir)
+	fmt.Fprintf(e.stdout, "Kept the data directory %s and the log directory %s: install again to use them, or delete them to remove every trace.\n", p.DataDir, p.LogDir)
+	return nil
+}
+
+// controlCmd is start, stop or restart.
+func controlCmd(e *env, action string) *cobra.Command {
+	short := map[string]string{
+		"start":   "Start the installed service",
+		"stop":    "Stop the service: every console link is closed with shutting_down",
+		"restart": "Restart the service",
+	}[action]
+	return &cobra.Command{
+		Use:   action,
+		Short: short,
+		Args:  noArgs,
+		RunE:  func(cmd *cobra.Command, _ []string) error { return e.control(action) },
+	}
+}
+
+func (e *env) control(action string) error {
+	if !e.isPrivileged() {
+		return needsAdmin(action)
+	}
+	p, err := e.serviceParams()
+	if err != nil {
+		return err
+	}
+	s, err := newService(nil, p)
+	if err != nil {
+		return err
+	}
+	state, err := serviceState(s, p.Name)
+	if err != nil {
+		return fmt.Errorf("cannot ask the service manager (%s) about %s: %w", s.Platform(), p.Name, err)
+	}
+	switch {
+	case state == StateNotInstalled:
+		return usagef("the %s service is not installed: run lanyard-agent install first", p.Name)
+	case action == "start" && state == StateRunning:
+		fmt.Fprintf(e.stdout, "The %s service is already running\n", p.Name)
+		return nil
+	case action == "stop" && state != StateRunning:
+		fmt.Fprintf(e.stdout, "The %s service is not running\n", p.Name)
+		return nil
+	}
+	if err := service.Control(s, action); err != nil {
+		return fmt.Errorf("%w; see lanyard-agent logs -n 20%s", err, e.serviceFlag())
+	}
+	state, err = serviceState(s, p.Name)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "The %s service is %s\n", p.Name, state)
+	if action != "stop" && state != StateRunning {
+		return fmt.Errorf("the service did not stay up; see lanyard-agent logs -n 20%s", e.serviceFlag())
+	}
+	return nil
+}

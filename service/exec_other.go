@@ -1,0 +1,7 @@
+//go:build !windows
+
+package service
+
+import "os/exec"
+
+func prepareCommand(*exec.Cmd, string, []string) {}

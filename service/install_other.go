@@ -1,0 +1,5 @@
+//go:build !windows
+
+package service
+
+func afterInstall(string) error { return nil }

@@ -1,0 +1,192 @@
+package service
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/lanyard/lanyard/app"
+	"github.com/lanyard/lanyard/core/agent"
+	"github.com/lanyard/lanyard/core/store"
+)
+
+// StatusReport is what `lanyard-agent status` says; --json prints it as
+// is.
+type StatusReport struct {
+	Service  string `json:"service"`
+	Platform string `json:"platform"`
+	// State is running, stopped, failed, not installed or unknown.
+	State      State  `json:"state"`
+	StateError string `json:"state_error,omitempty"`
+	DataDir    string `json:"data_dir"`
+	LogFile    string `json:"log_file"`
+	// Settings are read from the database when it can be read (a running
+	// agent holds it); SettingsError says why not.
+	Settings      *SettingsReport `json:"settings,omitempty"`
+	SettingsError string          `json:"settings_error,omitempty"`
+	// Links is each console link as the running agent reports it. The
+	// local control channel fills it in (env.liveStatus); empty until then.
+	Links []LinkReport `json:"links,omitempty"`
+}
+
+// SettingsReport is the agent's configuration, never its key.
+type SettingsReport struct {
+	Name       string   `json:"name"`
+	Listen     string   `json:"listen"` // "" when not listening
+	SSL        bool     `json:"ssl"`
+	Management bool     `json:"management"`
+	Masters    []string `json:"masters"`
+}
+
+// LinkReport is one console link of the running agent.
+type LinkReport struct {
+	Peer      string    `json:"peer"`      // the master's address, or the console that dialed in
+	Direction string    `json:"direction"` // "dialed" or "accepted"
+	State     string    `json:"state"`     // e.g. "connected", "retrying"
+	Since     time.Time `json:"since,omitzero"`
+	LastError string    `json:"last_error,omitempty"`
+}
+
+// statusLockTimeout is how long status waits for the database: a running
+// agent holds it for good.
+const statusLockTimeout = 300 * time.Millisecond
+
+func statusCmd(e *env) *cobra.Command {
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "status [--json]",
+		Short: "Show the service's state and the agent's settings",
+		Long: `Show whether the agent's service is running, stopped or not installed, and the
+agent's name, listen address, SSL and management settings and masters (read
+from its database; pass --data-dir when the service was installed with one).`,
+		Args: noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			r, err := e.status(cmd.Context())
+			if err != nil {
+				return err
+			}
+			if asJSON {
+				enc := json.NewEncoder(e.stdout)
+				enc.SetIndent("", "  ")
+				return enc.Encode(r)
+			}
+			printStatus(e.stdout, r)
+			return nil
+		},
+	}
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON for scripts")
+	return cmd
+}
+
+func (e *env) status(ctx context.Context) (*StatusReport, error) {
+	p, err := e.serviceParams()
+	if err != nil {
+		return nil, err
+	}
+	r := &StatusReport{Service: p.Name, DataDir: p.DataDir, LogFile: filepath.Join(p.LogDir, app.AgentLogFile)}
+	if s, err := newService(nil, p); err != nil {
+		r.State, r.StateError = StateUnknown, err.Error()
+	} else {
+		r.Platform = s.Platform()
+		r.State, err = serviceState(s, p.Name)
+		if err != nil {
+			r.StateError = err.Error()
+		}
+	}
+	r.Settings, err = settingsReport(p.DataDir)
+	if err != nil {
+		r.SettingsError = err.Error()
+	}
+	if e.liveStatus != nil && r.State == StateRunning {
+		if err := e.liveStatus(ctx, r); err != nil {
+			r.StateError = err.Error()
+		}
+	}
+	return r, nil
+}
+
+// settingsReport reads the settings without creating anything.
+func settingsReport(dataDir string) (*SettingsReport, error) {
+	path := filepath.Join(dataDir, app.AgentDB)
+	if _, err := os.Stat(path); err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return nil, fmt.Errorf("not initialised: no %s in %s (run lanyard-agent init)", app.AgentDB, dataDir)
+		}
+		return nil, err
+	}
+	db, err := store.Open(path, store.Options{Kind: "agent", LockTimeout: statusLockTimeout})
+	if err != nil {
+		var le *store.LockedError
+		if errors.As(err, &le) {
+			who := "the running agent"
+			if le.PID > 0 {
+				who += fmt.Sprintf(" (pid %d)", le.PID)
+			}
+			return nil, fmt.Errorf("not readable while %s holds the database", who)
+		}
+		return nil, err
+	}
+	defer db.Close()
+	s, _, err := agent.LoadSettings(db)
+	if err != nil {
+		return nil, err
+	}
+	if !s.Initialized() {
+		return nil, errors.New("not initialised: run lanyard-agent init --name NAME --password-stdin")
+	}
+	ms, err := db.Masters()
+	if err != nil {
+		return nil, err
+	}
+	rep := &SettingsReport{Name: s.Name, Listen: s.Listen, SSL: s.SSL, Management: s.Management, Masters: []string{}}
+	for _, m := range ms {
+		rep.Masters = append(rep.Masters, m.Address)
+	}
+	return rep, nil
+}
+
+func printStatus(w io.Writer, r *StatusReport) {
+	state := string(r.State)
+	if r.Platform != "" {
+		state += " (" + r.Platform + ")"
+	}
+	fmt.Fprintf(w, "service     %s: %s\n", r.Service, state)
+	if r.StateError != "" {
+		fmt.Fprintf(w, "            %s\n", r.StateError)
+	}
+	fmt.Fprintf(w, "data dir    %s\n", r.DataDir)
+	fmt.Fprintf(w, "log file    %s\n", r.LogFile)
+	if r.Settings == nil {
+		fmt.Fprintf(w, "settings    %s\n", r.SettingsError)
+	} else {
+		s := r.Settings
+		listen := s.Listen
+		if listen == "" {
+			listen = "off"
+		}
+		fmt.Fprintf(w, "name        %s\n", s.Name)
+		fmt.Fprintf(w, "listen      %s\n", listen)
+		fmt.Fprintf(w, "ssl         %s\n", onOff(s.SSL))
+		fmt.Fprintf(w, "management  %s\n", onOff(s.Management))
+		for _, m := range s.Masters {
+			fmt.Fprintf(w, "master      %s\n", m)
+		}
+	}
+	for _, l := range r.Links {
+		line := fmt.Sprintf("link        %s %s: %s", l.Direction, l.Peer, l.State)
+		if !l.Since.IsZero() {
+			line += " since " + l.Since.Local().Format("2006-01-02 15:04:05")
+		}
+		if l.LastError != "" {
+			line += " (" + l.LastError + ")"
+		}
+		fmt.Fprintln(w, line)
+	}
+}
