@@ -66,9 +66,8 @@ type env struct {
 	privileged func() bool
 	firewall   runner
 
-	// liveStatus, when set, adds what the running agent itself says
-	// (each master's link state) to `status`. The local control channel
-	// provides it; until then status shows what the database holds.
+	// liveStatus, when set, replaces asking the running agent over its
+	// control socket for `status` (tests).
 	liveStatus func(ctx context.Context, r *StatusReport) error
 }
 
@@ -178,13 +177,9 @@ func rootCmd(e *env) *cobra.Command {
 		installCmd(e), uninstallCmd(e), controlCmd(e, "start"), controlCmd(e, "stop"), controlCmd(e, "restart"),
 		statusCmd(e),
 	)
-	// ---------------------------------------------------------------
-	// CONFIG COMMANDS GO HERE: `masters add|remove|list`, `set listen|
-	// ssl|management`, `password set`. They are built with the local
-	// control channel (core/agent): when the service runs they reach it,
-	// otherwise they edit the database. Register them with
-	// root.AddCommand(...) on this spot.
-	// ---------------------------------------------------------------
+	// Settings that change while the agent runs go through its control
+	// socket (configcmds.go).
+	root.AddCommand(configCmds(e)...)
 	return root
 }
 

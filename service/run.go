@@ -108,7 +108,9 @@ func (e *env) runAgent(ctx context.Context, log *logrus.Logger, dir string, p *p
 	if err != nil {
 		return err
 	}
-	p.agent = agent.New(agent.Config{DB: db, Identity: id, Logger: log, Version: version.String(), DataDir: dir})
+	p.agent = agent.New(agent.Config{DB: db, Identity: id, Logger: log, Version: version.String(), DataDir: dir,
+		// The CLI reaches the running agent through this socket.
+		ControlDir: dir})
 	p.onStarted = func() {
 		log.WithField("fingerprint", link.ShortFingerprint(id.Fingerprint)).Infof("agent %s running", version.String())
 	}

@@ -104,10 +104,14 @@ func (e *env) status(ctx context.Context) (*StatusReport, error) {
 	if err != nil {
 		r.SettingsError = err.Error()
 	}
-	if e.liveStatus != nil && r.State == StateRunning {
-		if err := e.liveStatus(ctx, r); err != nil {
-			r.StateError = err.Error()
-		}
+	live := e.liveStatus
+	if live == nil {
+		live = liveStatusFromControl(p.DataDir)
+	}
+	// Ask the agent itself whenever one answers, under a service manager
+	// or in the foreground.
+	if err := live(ctx, r); err != nil {
+		r.StateError = err.Error()
 	}
 	return r, nil
 }

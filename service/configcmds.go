@@ -1,0 +1,204 @@
+package service
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/lanyard/lanyard/app"
+	"github.com/lanyard/lanyard/core/agent"
+)
+
+// configCmds are the commands that change settings: through the running
+// agent's control socket when it runs (taking effect at once), else in the
+// database.
+func configCmds(e *env) []*cobra.Command {
+	return []*cobra.Command{mastersCmd(e), setCmd(e), passwordCmd(e)}
+}
+
+// configure applies one change and says what changed and where.
+func (e *env) configure(req agent.ControlRequest) error {
+	dir, err := e.dir()
+	if err != nil {
+		return err
+	}
+	res, err := agent.Configure(dir, req)
+	if err != nil {
+		if agent.IsUsage(err) {
+			return usageError{err}
+		}
+		return err
+	}
+	if len(res.Changes) == 0 {
+		fmt.Fprintln(e.stdout, "nothing to change")
+		return nil
+	}
+	for _, c := range res.Changes {
+		fmt.Fprintln(e.stdout, c)
+	}
+	if res.Status.Running {
+		fmt.Fprintln(e.stdout, "applied to the running agent")
+	} else {
+		fmt.Fprintln(e.stdout, "saved; the agent uses it when it starts")
+	}
+	return nil
+}
+
+func mastersCmd(e *env) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "masters",
+		Short: "List, add or remove the consoles this agent dials",
+		Args:  noArgs,
+	}
+	list := &cobra.Command{
+		Use:   "list",
+		Short: "List the consoles this agent dials, with each link's state",
+		Args:  noArgs,
+		RunE: func(*cobra.Command, []string) error {
+			dir, err := e.dir()
+			if err != nil {
+				return err
+			}
+			res, err := agent.Configure(dir, agent.ControlRequest{Op: agent.OpMastersList})
+			if err != nil {
+				return err
+			}
+			if len(res.Status.Masters) == 0 {
+				fmt.Fprintln(e.stdout, "no masters: this agent dials no console (lanyard-agent masters add HOST:PORT)")
+				return nil
+			}
+			tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
+			fmt.Fprintln(tw, "MASTER\tSTATE\tSINCE\tLAST ERROR")
+			for _, m := range res.Status.Masters {
+				state, since := string(m.State), "-"
+				if !res.Status.Running {
+					state = "not running"
+				} else if !m.Since.IsZero() {
+					since = m.Since.Local().Format(time.DateTime)
+				}
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", m.Address, state, since, orDash(m.LastError))
+			}
+			return tw.Flush()
+		},
+	}
+	add := &cobra.Command{
+		Use:     "add HOST:PORT",
+		Short:   "Dial another console (the port defaults to 16888)",
+		Example: "  lanyard-agent masters add console.example.lan:16888",
+		Args:    exactArgs(1),
+		RunE: func(_ *cobra.Command, args []string) error {
+			return e.configure(agent.ControlRequest{Op: agent.OpMastersAdd, Value: args[0]})
+		},
+	}
+	remove := &cobra.Command{
+		Use:   "remove HOST:PORT",
+		Short: "Stop dialing a console",
+		Args:  exactArgs(1),
+		RunE: func(_ *cobra.Command, args []string) error {
+			return e.configure(agent.ControlRequest{Op: agent.OpMastersRemove, Value: args[0]})
+		},
+	}
+	cmd.AddCommand(list, add, remove)
+	return cmd
+}
+
+func setCmd(e *env) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "set",
+		Short: "Change the listen address, SSL or management",
+		Args:  noArgs,
+	}
+	one := func(use, short, op string, example string) *cobra.Command {
+		return &cobra.Command{
+			Use:     use,
+			Short:   short,
+			Example: example,
+			Args:    exactArgs(1),
+			RunE: func(_ *cobra.Command, args []string) error {
+				return e.configure(agent.ControlRequest{Op: op, Value: args[0]})
+			},
+		}
+	}
+	cmd.AddCommand(
+		one("listen HOST:PORT|off", "Accept consoles on HOST:PORT, or stop listening", agent.OpSetListen,
+			"  lanyard-agent set listen :16888\n  lanyard-agent set listen off"),
+		one("ssl on|off", "Turn SSL on or off (must match every console)", agent.OpSetSSL, "  lanyard-agent set ssl on"),
+		one("management on|off", "Accept remote management, or refuse every console", agent.OpSetManagement,
+			"  lanyard-agent set management off"),
+	)
+	return cmd
+}
+
+func passwordCmd(e *env) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "password",
+		Short: "Change the management password",
+		Args:  noArgs,
+	}
+	set := &cobra.Command{
+		Use:   "set",
+		Short: "Set a new management password, read from standard input",
+		Long: `Set a new management password, read from standard input (typed twice
+without echo at a terminal). Every console must then be given the same
+password; linked consoles are disconnected and must log in again.`,
+		Args: noArgs,
+		RunE: func(*cobra.Command, []string) error {
+			pw, err := app.ReadPassword(e.stdin, e.stderr, true)
+			if err != nil {
+				return usageError{err}
+			}
+			defer clear(pw)
+			return e.configure(agent.ControlRequest{Op: agent.OpPasswordSet, Password: pw})
+		},
+	}
+	cmd.AddCommand(set)
+	return cmd
+}
+
+// liveStatusFromControl fills a status report from the running agent.
+func liveStatusFromControl(dataDir string) func(ctx context.Context, r *StatusReport) error {
+	return func(_ context.Context, r *StatusReport) error {
+		c, err := agent.DialControl(dataDir)
+		if err != nil {
+			if errors.Is(err, agent.ErrNotRunning) {
+				return nil
+			}
+			return err
+		}
+		st, err := c.Status()
+		if err != nil {
+			return err
+		}
+		masters := make([]string, 0, len(st.Masters))
+		for _, m := range st.Masters {
+			masters = append(masters, m.Address)
+			r.Links = append(r.Links, LinkReport{Peer: m.Address, Direction: "dialed", State: string(m.State),
+				Since: m.Since, LastError: m.LastError})
+		}
+		for _, cs := range st.Consoles {
+			r.Links = append(r.Links, LinkReport{Peer: cs.Remote, Direction: "accepted", State: "connected", Since: cs.Since})
+		}
+		listen := st.ListenAddr
+		if listen == "" {
+			listen = st.Listen
+		}
+		r.Settings = &SettingsReport{Name: st.Name, Listen: listen, SSL: st.SSL, Management: st.Management, Masters: masters}
+		r.SettingsError = ""
+		if r.State != StateRunning {
+			// Running in the foreground (lanyard-agent run), not as a service.
+			r.StateError = "the agent is running in the foreground, not as a service"
+		}
+		return nil
+	}
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}

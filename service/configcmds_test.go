@@ -1,0 +1,73 @@
+package service
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+)
+
+// startAgentInProcess runs `run` in this process until the test ends.
+func startAgentInProcess(t *testing.T, dir string) {
+	t.Helper()
+	var stderr syncBuffer
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan int, 1)
+	go func() {
+		e := &env{ctx: ctx, stdin: strings.NewReader(""), stdout: &syncBuffer{}, stderr: &stderr}
+		done <- mainEnv(e, []string{"run", "--data-dir", dir})
+	}()
+	stderr.waitFor(t, "running", 15*time.Second)
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case <-done:
+		case <-time.After(15 * time.Second):
+			t.Error("run did not stop")
+		}
+	})
+}
+
+func TestConfigCommandsReachTheRunningAgentOrTheDatabase(t *testing.T) {
+	dir := initAgent(t, "--listen", "127.0.0.1:0")
+	c := cli{t: t}
+
+	// Stopped: the database is edited.
+	if r := c.run("", "set", "ssl", "off", "--data-dir", dir); r.code != 0 || !strings.Contains(r.stdout, "saved; the agent uses it when it starts") {
+		t.Fatalf("set ssl while stopped: %s", r)
+	}
+
+	startAgentInProcess(t, dir)
+	cases := []struct {
+		name  string
+		stdin string
+		args  []string
+		code  int
+		want  string
+	}{
+		{"ssl applies at once", "", []string{"set", "ssl", "on"}, 0, "applied to the running agent"},
+		{"a master is added and dialed", "", []string{"masters", "add", "127.0.0.1:1"}, 0, "masters: added 127.0.0.1:1"},
+		{"a duplicate master is a usage error", "", []string{"masters", "add", "127.0.0.1:1"}, 2, ""},
+		{"the list shows each link's state", "", []string{"masters", "list"}, 0, "127.0.0.1:1"},
+		{"a bad listen address is a usage error", "", []string{"set", "listen", "nonsense"}, 2, ""},
+		{"a bad on/off is a usage error", "", []string{"set", "management", "maybe"}, 2, ""},
+		{"an empty password is a usage error", "\n", []string{"password", "set"}, 2, ""},
+		{"the password changes at once", testPassword + "-2\n", []string{"password", "set"}, 0, "applied to the running agent"},
+		{"a master is removed", "", []string{"masters", "remove", "127.0.0.1:1"}, 0, "applied to the running agent"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			r := c.run(tc.stdin, append(tc.args, "--data-dir", dir)...)
+			if r.code != tc.code || !strings.Contains(r.stdout, tc.want) {
+				t.Fatalf("want exit %d and %q; got %s", tc.code, tc.want, r)
+			}
+			if strings.Contains(r.stdout+r.stderr, testPassword) {
+				t.Error("a password was printed")
+			}
+		})
+	}
+	r := c.run("", "status", "--data-dir", dir)
+	if r.code != 0 || !strings.Contains(r.stdout, "ssl         on") {
+		t.Errorf("status of the running agent: %s", r)
+	}
+}
