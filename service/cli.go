@@ -183,20 +183,6 @@ func rootCmd(e *env) *cobra.Command {
 	return root
 }
 
-func parseOnOff(flag, v string) (*bool, error) {
-	switch v {
-	case "":
-		return nil, nil
-	case "on", "true", "yes":
-		t := true
-		return &t, nil
-	case "off", "false", "no":
-		f := false
-		return &f, nil
-	}
-	return nil, usagef("%s takes on or off, not %q", flag, v)
-}
-
 func initCmd(e *env) *cobra.Command {
 	var name, listen, ssl, management string
 	var masters []string
@@ -297,13 +283,6 @@ is read from standard input and only a key derived from it is stored.`,
 	return cmd
 }
 
-func onOff(b bool) string {
-	if b {
-		return "on"
-	}
-	return "off"
-}
-
 func diagnoseCmd(e *env) *cobra.Command {
 	var ssl string
 	var timeout time.Duration
@@ -386,3 +365,14 @@ func diagnoseIdentity(e *env) (*link.Identity, *agent.Settings) {
 	return &link.Identity{Role: pb.Role_ROLE_AGENT, InstallID: auth.NewID(), BootID: auth.NewID(),
 		Software: "lanyard-agent " + version.String() + " (diagnose)", Certificate: cert, Fingerprint: fp}, nil
 }
+
+// parseOnOff reads an on/off flag; a bad value is a usage error.
+func parseOnOff(flag, v string) (*bool, error) {
+	b, err := app.ParseOnOff(flag, v)
+	if err != nil {
+		return nil, usageError{err}
+	}
+	return b, nil
+}
+
+var onOff = app.OnOff

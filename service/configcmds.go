@@ -80,7 +80,7 @@ func mastersCmd(e *env) *cobra.Command {
 				} else if !m.Since.IsZero() {
 					since = m.Since.Local().Format(time.DateTime)
 				}
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", m.Address, state, since, orDash(m.LastError))
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", m.Address, state, since, app.OrDash(m.LastError))
 			}
 			return tw.Flush()
 		},
@@ -194,11 +194,4 @@ func liveStatusFromControl(dataDir string) func(ctx context.Context, r *StatusRe
 		}
 		return nil
 	}
-}
-
-func orDash(s string) string {
-	if s == "" {
-		return "-"
-	}
-	return s
 }

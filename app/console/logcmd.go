@@ -7,6 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/lanyard/lanyard/app"
 	"github.com/lanyard/lanyard/core/store"
 )
 
@@ -53,7 +54,7 @@ func logCmd(e *env) *cobra.Command {
 					continue
 				}
 				fmt.Fprintf(e.stdout, "%s  %-7s  %-12s  %-9s  %-21s  %s\n", ev.Time.Local().Format("2006-01-02 15:04:05"),
-					ev.Severity, orDash(ev.Slave), orDash(ev.Direction), orDash(ev.Remote), ev.Kind+": "+ev.Reason)
+					ev.Severity, app.OrDash(ev.Slave), app.OrDash(ev.Direction), app.OrDash(ev.Remote), ev.Kind+": "+ev.Reason)
 			}
 			return nil
 		},
@@ -63,11 +64,4 @@ func logCmd(e *env) *cobra.Command {
 	cmd.Flags().BoolVar(&asJSON, "json", false, "one JSON object per line")
 	cmd.Flags().BoolVar(&errorsOnly, "errors", false, "only warnings and errors")
 	return cmd
-}
-
-func orDash(s string) string {
-	if s == "" {
-		return "-"
-	}
-	return s
 }

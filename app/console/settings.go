@@ -7,6 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/lanyard/lanyard/app"
 	"github.com/lanyard/lanyard/core/master"
 )
 
@@ -109,24 +110,13 @@ func printSettings(e *env, s master.Settings) {
 	_ = tw.Flush()
 }
 
-func onOff(b bool) string {
-	if b {
-		return "on"
+// parseOnOff reads an on/off flag; a bad value is a usage error.
+func parseOnOff(flag, v string) (*bool, error) {
+	b, err := app.ParseOnOff(flag, v)
+	if err != nil {
+		return nil, usageError{err}
 	}
-	return "off"
+	return b, nil
 }
 
-// parseOnOff parses an on/off flag; "" means not given.
-func parseOnOff(flag, v string) (*bool, error) {
-	switch v {
-	case "":
-		return nil, nil
-	case "on", "true", "yes":
-		t := true
-		return &t, nil
-	case "off", "false", "no":
-		f := false
-		return &f, nil
-	}
-	return nil, usagef("%s takes on or off, not %q", flag, v)
-}
+var onOff = app.OnOff
