@@ -244,6 +244,12 @@ is read from standard input and only a key derived from it is stored.`,
 					return usageError{err}
 				}
 			}
+			// A running agent holds its database: hand it the changes.
+			if c, err := agent.DialControl(dir); err == nil {
+				return e.initLive(c, o)
+			} else if !errors.Is(err, agent.ErrNotRunning) {
+				return err
+			}
 			db, err := e.openDB(nil)
 			if err != nil {
 				return err
@@ -376,3 +382,79 @@ func parseOnOff(flag, v string) (*bool, error) {
 }
 
 var onOff = app.OnOff
+
+// initLive applies init's flags to the running agent, one change at a
+// time, in the order a person would: address and SSL, management, masters,
+// and the password last. Renaming needs the agent stopped: the name is
+// part of the key every console holds.
+func (e *env) initLive(c *agent.ControlClient, o agent.InitOptions) error {
+	defer clear(o.Password)
+	st, err := c.Status()
+	if err != nil {
+		return err
+	}
+	if o.Name != "" && !strings.EqualFold(o.Name, st.Name) {
+		return usagef("the running agent is named %s: stop it (lanyard-agent stop) to rename it, since the name is part of the key", st.Name)
+	}
+	var changes []string
+	apply := func(ch []string, err error) error {
+		changes = append(changes, ch...)
+		if err != nil && agent.IsUsage(err) {
+			return usageError{err}
+		}
+		return err
+	}
+	if o.Listen != nil {
+		if err := apply(c.SetListen(*o.Listen)); err != nil {
+			return err
+		}
+	}
+	if o.SSL != nil {
+		if err := apply(c.SetSSL(*o.SSL)); err != nil {
+			return err
+		}
+	}
+	if o.Management != nil {
+		if err := apply(c.SetManagement(*o.Management)); err != nil {
+			return err
+		}
+	}
+	if o.Masters != nil {
+		want := map[string]bool{}
+		for _, m := range o.Masters {
+			addr, _ := agent.NormalizeHostPort(m, false)
+			want[strings.ToLower(addr)] = true
+		}
+		have := map[string]bool{}
+		for _, m := range st.Masters {
+			have[strings.ToLower(m.Address)] = true
+			if !want[strings.ToLower(m.Address)] {
+				if err := apply(c.RemoveMaster(m.Address)); err != nil {
+					return err
+				}
+			}
+		}
+		for _, m := range o.Masters {
+			addr, _ := agent.NormalizeHostPort(m, false)
+			if !have[strings.ToLower(addr)] {
+				if err := apply(c.AddMaster(addr)); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	if len(o.Password) > 0 {
+		if err := apply(c.SetPassword(o.Password)); err != nil {
+			return err
+		}
+	}
+	if len(changes) == 0 {
+		fmt.Fprintln(e.stdout, "nothing to change")
+		return nil
+	}
+	for _, ch := range changes {
+		fmt.Fprintln(e.stdout, ch)
+	}
+	fmt.Fprintln(e.stdout, "applied to the running agent")
+	return nil
+}

@@ -66,6 +66,16 @@ func TestConfigCommandsReachTheRunningAgentOrTheDatabase(t *testing.T) {
 			}
 		})
 	}
+	// init, too, reaches the running agent; renaming it does not.
+	if r := c.run("", "init", "--data-dir", dir, "--listen", "127.0.0.1:0", "--management", "off"); r.code != 0 || !strings.Contains(r.stdout, "applied to the running agent") {
+		t.Errorf("init while running: %s", r)
+	}
+	if r := c.run(testPassword+"\n", "init", "--data-dir", dir, "--name", "OTHER", "--password-stdin"); r.code != 2 || !strings.Contains(r.stderr, "to rename it") {
+		t.Errorf("rename while running: %s", r)
+	}
+	if r := c.run("", "init", "--data-dir", dir, "--management", "on"); r.code != 0 {
+		t.Errorf("init while running: %s", r)
+	}
 	r := c.run("", "status", "--data-dir", dir)
 	if r.code != 0 || !strings.Contains(r.stdout, "ssl         on") {
 		t.Errorf("status of the running agent: %s", r)
