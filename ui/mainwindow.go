@@ -1,92 +1,551 @@
 package ui
 
 import (
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
 	"fyne.io/fyne/v2"
-	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/layout"
+	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
-	"github.com/lanyard/lanyard/assets"
-	"github.com/lanyard/lanyard/core/version"
+	"github.com/lanyard/lanyard/core/master"
 )
 
 // Title is the main window's title.
 const Title = "Lanyard"
 
-// Menu and card labels; the tests spell them out, as a user would read them.
+// Menu, item and button labels; the tests spell them out, as a user reads
+// them.
 const (
-	menuFile         = "File"
-	menuView         = "View"
-	menuHelp         = "Help"
-	itemQuit         = "Quit"
-	itemLog          = "Remote Management Log"
-	itemAbout        = "About"
-	placeholderTitle = "Lanyard console"
+	menuFile           = "File"
+	menuSettings       = "Settings"
+	menuView           = "View"
+	menuHelp           = "Help"
+	itemAddSlave       = "Add Slave…"
+	itemQuit           = "Quit"
+	itemSettings       = "Remote Management Settings…"
+	itemLog            = "Remote Management Log"
+	itemRefresh        = "Refresh"
+	itemTroubleshoot   = "Troubleshooting"
+	itemAbout          = "About"
+	toolAdd            = "Add Slave"
+	toolEdit           = "Edit"
+	toolRemove         = "Remove"
+	toolConnect        = "Connect"
+	toolDisconnect     = "Disconnect"
+	toolRefresh        = "Refresh"
+	sortName           = "Name"
+	sortState          = "State"
+	filterPlaceholder  = "Filter (Ctrl+F)"
+	removeConfirmTitle = "Remove slave"
 )
 
-// Icon returns the application icon as a Fyne resource, for the window and
-// for fyne.App.SetIcon.
-func Icon() fyne.Resource {
-	return fyne.NewStaticResource("icon.png", assets.IconPNG)
+// Preferences keys: the window remembers its size and split.
+const (
+	prefWidth  = "mainwindow.width"
+	prefHeight = "mainwindow.height"
+	prefSplit  = "mainwindow.split"
+	prefSort   = "mainwindow.sort"
+)
+
+// Defaults for a first start.
+const (
+	defaultWidth  = 1180
+	defaultHeight = 760
+	defaultSplit  = 0.32
+)
+
+// statusTimeout bounds a Status request started by Refresh.
+const statusTimeout = 10 * time.Second
+
+// NewMainWindow builds the console's main window over c: toolbar, menus,
+// the server tree with its filter, the selected slave's tabs and the status
+// bar, or the welcome panel while there are no slaves. It follows the
+// fleet's events until the window closes. ports answers the settings
+// dialog's Check port. The caller shows the window.
+func NewMainWindow(a fyne.App, c Console, ports PortChecker) fyne.Window {
+	return newMainWindow(a, c, ports, windowOptions{do: fyne.Do, now: time.Now, interval: refreshInterval}).win
 }
 
-// NewMainWindow builds the console's main window: title, icon, menus and,
-// until the server tree lands, a placeholder card. The caller shows it.
-func NewMainWindow(a fyne.App) fyne.Window {
-	w := a.NewWindow(Title)
-	w.SetIcon(Icon())
-	w.SetMaster()
-	w.SetMainMenu(mainMenu(a, w))
-	w.SetContent(placeholder())
-	w.Resize(fyne.NewSize(1000, 680))
-	return w
+// windowOptions are what tests replace: how work gets onto the Fyne thread
+// (fyne.Do), the clock, the batching interval, and (when set) what opens
+// the Remote Management Log instead of ShowLogWindow.
+type windowOptions struct {
+	do       func(func())
+	now      func() time.Time
+	interval time.Duration
+	showLog  func()
 }
 
-// mainMenu returns File, View and Help. Items whose screens do not exist yet
-// are present but disabled, so the menu already has its final shape.
-func mainMenu(a fyne.App, w fyne.Window) *fyne.MainMenu {
-	quit := fyne.NewMenuItem(itemQuit, a.Quit)
+// mainWindow is the main window's state. Every field is touched on the
+// Fyne thread only, except those the comments mark.
+type mainWindow struct {
+	app   fyne.App
+	win   fyne.Window
+	c     Console
+	ports PortChecker
+	opts  windowOptions
+
+	model   *treeModel
+	tree    *serverTree
+	detail  *detailPane
+	status  *statusBar
+	filter  *filterEntry
+	sort    *widget.Select
+	split   *container.Split
+	welcome fyne.CanvasObject
+	menu    *fyne.MainMenu
+
+	addBtn, editBtn, removeBtn, connBtn, refreshBtn *widget.Button
+
+	prompted  map[string]time.Time // unknown slaves asked about, by lower-case name
+	welcomeOn bool                 // the welcome panel is up (no slaves)
+
+	// Background work: cancelled, and waited for by wait, when the window
+	// closes. Safe from any goroutine.
+	ctx    context.Context
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+	closed bool
+}
+
+func newMainWindow(a fyne.App, c Console, ports PortChecker, opts windowOptions) *mainWindow {
+	mw := &mainWindow{app: a, c: c, ports: ports, opts: opts, model: newTreeModel(), prompted: map[string]time.Time{}}
+	mw.ctx, mw.cancel = context.WithCancel(context.Background())
+	mw.win = a.NewWindow(Title)
+	mw.win.SetIcon(Icon())
+	mw.win.SetMaster()
+
+	mw.tree = newServerTree(mw.model)
+	mw.tree.onSelect = mw.selectionChanged
+	mw.detail = newDetailPane(opts.now)
+	mw.detail.onRefresh = mw.refreshStatus
+	mw.detail.onTrust = mw.trust
+	mw.status = newStatusBar()
+	mw.filter = newFilterEntry(mw)
+	mw.filter.SetPlaceHolder(filterPlaceholder)
+	mw.filter.ActionItem = widget.NewIcon(theme.SearchIcon())
+	mw.filter.OnChanged = mw.filterChanged
+	mw.sort = widget.NewSelect([]string{sortName, sortState}, mw.sortChanged)
+	mw.welcome = newWelcome(mw.addSlave, func() { mw.showSettings(true) })
+
+	mw.menu = mw.mainMenu()
+	mw.win.SetMainMenu(mw.menu)
+	mw.win.SetContent(mw.layout())
+	mw.bindKeys()
+	mw.restoreGeometry()
+
+	// Subscribe before reading the snapshot, so no change falls between.
+	events, unsubscribe := c.Subscribe(4096)
+	mw.applyBatch(batch{all: c.Slaves(), listen: ptr(readListenInfo(c))})
+	mw.tree.openNewGroups(true)
+	mw.sort.SetSelected(map[bool]string{false: sortName, true: sortState}[a.Preferences().String(prefSort) == sortState])
+
+	feed := newLiveFeed(c, c)
+	mw.wg.Go(func() {
+		defer unsubscribe()
+		feed.run(mw.ctx, events, opts.interval, func(b batch) {
+			mw.opts.do(func() { mw.applyBatch(b) })
+		})
+	})
+	mw.win.SetOnClosed(mw.closing)
+	// Quit (File menu, tray) ends the app without closing the window.
+	a.Lifecycle().SetOnStopped(mw.closing)
+	return mw
+}
+
+func ptr[T any](v T) *T { return &v }
+
+// layout is toolbar, body (tree and detail, or the welcome panel) and
+// status bar.
+func (mw *mainWindow) layout() fyne.CanvasObject {
+	mw.addBtn = toolButton(toolAdd, theme.ContentAddIcon(), mw.addSlave)
+	mw.editBtn = toolButton(toolEdit, theme.DocumentCreateIcon(), mw.editSelected)
+	mw.removeBtn = toolButton(toolRemove, theme.DeleteIcon(), mw.removeSelected)
+	mw.connBtn = toolButton(toolDisconnect, theme.LogoutIcon(), mw.toggleConnection)
+	mw.refreshBtn = toolButton(toolRefresh, theme.ViewRefreshIcon(), mw.refresh)
+	toolbar := container.NewHBox(mw.addBtn, mw.editBtn, mw.removeBtn, vline(), mw.connBtn, mw.refreshBtn)
+
+	left := container.NewBorder(
+		container.NewPadded(container.NewBorder(nil, nil, nil,
+			container.NewHBox(widget.NewLabelWithStyle("Sort", fyne.TextAlignTrailing, fyne.TextStyle{}), mw.sort), mw.filter)),
+		nil, nil, nil, mw.tree)
+	mw.split = container.NewHSplit(left, container.NewPadded(mw.detail.obj))
+	mw.split.SetOffset(defaultSplit)
+
+	body := container.NewStack(mw.split, mw.welcome)
+	top := container.NewVBox(toolbar, widget.NewSeparator())
+	return container.NewBorder(top, mw.status.obj, nil, nil, body)
+}
+
+func toolButton(label string, icon fyne.Resource, tapped func()) *widget.Button {
+	b := widget.NewButtonWithIcon(label, icon, tapped)
+	b.Importance = widget.LowImportance
+	return b
+}
+
+// vline is a short vertical separator between toolbar groups.
+func vline() fyne.CanvasObject {
+	return container.New(layout.NewCustomPaddedLayout(6, 6, 2, 2), widget.NewSeparator())
+}
+
+func (mw *mainWindow) mainMenu() *fyne.MainMenu {
+	add := fyne.NewMenuItem(itemAddSlave, mw.addSlave)
+	add.Icon = theme.ContentAddIcon()
+	add.Shortcut = shortcutAdd()
+	quit := fyne.NewMenuItem(itemQuit, mw.app.Quit)
 	quit.IsQuit = true
 
-	connLog := fyne.NewMenuItem(itemLog, nil)
-	connLog.Disabled = true
+	settings := fyne.NewMenuItem(itemSettings, func() { mw.showSettings(false) })
+	settings.Icon = theme.SettingsIcon()
 
-	about := fyne.NewMenuItem(itemAbout, func() { showAbout(w) })
+	connLog := fyne.NewMenuItem(itemLog, mw.showLog)
+	connLog.Icon = theme.ListIcon()
+	connLog.Shortcut = shortcutLog()
+	refresh := fyne.NewMenuItem(itemRefresh, mw.refresh) // F5: a plain key, see shortcuts.go
+	refresh.Icon = theme.ViewRefreshIcon()
+
+	help := fyne.NewMenuItem(itemTroubleshoot, func() { showTroubleshooting(mw.win) })
+	help.Icon = theme.HelpIcon()
+	about := fyne.NewMenuItem(itemAbout, func() { showAbout(mw.win) })
+	about.Icon = theme.InfoIcon()
 
 	return fyne.NewMainMenu(
-		fyne.NewMenu(menuFile, quit),
-		fyne.NewMenu(menuView, connLog),
-		fyne.NewMenu(menuHelp, about),
+		fyne.NewMenu(menuFile, add, fyne.NewMenuItemSeparator(), quit),
+		fyne.NewMenu(menuSettings, settings),
+		fyne.NewMenu(menuView, connLog, refresh),
+		fyne.NewMenu(menuHelp, help, about),
 	)
 }
 
-// placeholder is the centred card shown where the server tree will be.
-func placeholder() fyne.CanvasObject {
-	// Inline code next to proportional text is mis-measured by Fyne 2.7
-	// (spaces vanish or double), so the commands get a block of their own.
-	body := widget.NewRichText(
-		&widget.TextSegment{Style: widget.RichTextStyleParagraph, Text: "The server tree arrives in the next release."},
-		&widget.TextSegment{Style: widget.RichTextStyleParagraph, Text: "Meanwhile use these from a terminal (see README):"},
-		&widget.TextSegment{Style: widget.RichTextStyleCodeBlock, Text: "lanyard serve\nlanyard slave add"},
-	)
-	card := widget.NewCard(placeholderTitle, "", body)
-	return container.NewCenter(container.NewVBox(iconImage(96), card))
+// restoreGeometry applies the remembered size and split.
+func (mw *mainWindow) restoreGeometry() {
+	p := mw.app.Preferences()
+	w := p.FloatWithFallback(prefWidth, defaultWidth)
+	h := p.FloatWithFallback(prefHeight, defaultHeight)
+	mw.win.Resize(fyne.NewSize(float32(max(w, 640)), float32(max(h, 420))))
+	if off := p.FloatWithFallback(prefSplit, defaultSplit); off >= 0.1 && off <= 0.8 {
+		mw.split.SetOffset(off)
+	}
 }
 
-// showAbout shows the product name, icon and version in a dialog over w.
-func showAbout(w fyne.Window) {
-	name := widget.NewLabelWithStyle("Lanyard", fyne.TextAlignCenter, fyne.TextStyle{Bold: true})
-	ver := widget.NewLabelWithStyle("Version "+version.String(), fyne.TextAlignCenter, fyne.TextStyle{})
-	what := widget.NewLabelWithStyle("Centralized remote management console", fyne.TextAlignCenter, fyne.TextStyle{})
-	content := container.NewVBox(iconImage(64), name, ver, what)
-	dialog.ShowCustom("About Lanyard", "Close", content, w)
+// closing remembers the geometry and stops the background work. It runs
+// once, when the window closes or the app stops.
+func (mw *mainWindow) closing() {
+	if mw.closed {
+		return
+	}
+	mw.closed = true
+	p := mw.app.Preferences()
+	size := mw.win.Canvas().Size()
+	if size.Width > 0 && size.Height > 0 {
+		p.SetFloat(prefWidth, float64(size.Width))
+		p.SetFloat(prefHeight, float64(size.Height))
+	}
+	p.SetFloat(prefSplit, mw.split.Offset)
+	mw.cancel()
 }
 
-// iconImage returns the app icon drawn at size × size.
-func iconImage(size float32) fyne.CanvasObject {
-	img := canvas.NewImageFromResource(Icon())
-	img.FillMode = canvas.ImageFillContain
-	img.SetMinSize(fyne.NewSize(size, size))
-	return container.NewCenter(img)
+// wait blocks until the window's goroutines have ended (after close).
+func (mw *mainWindow) wait() { mw.wg.Wait() }
+
+// goDo runs work in a goroutine owned by the window and applies its result
+// on the Fyne thread, unless the window closed meanwhile.
+func (mw *mainWindow) goDo(work func(ctx context.Context) func()) {
+	mw.wg.Go(func() {
+		apply := work(mw.ctx)
+		if apply == nil || mw.ctx.Err() != nil {
+			return
+		}
+		mw.opts.do(func() {
+			if !mw.closed {
+				apply()
+			}
+		})
+	})
+}
+
+// applyBatch brings the window up to date with a batch of changes.
+func (mw *mainWindow) applyBatch(b batch) {
+	if mw.closed {
+		return
+	}
+	var ch change
+	if b.all != nil {
+		ch = mw.model.replaceAll(b.all)
+	} else {
+		ch = mw.model.apply(b.views, b.removed)
+	}
+	mw.tree.redraw(ch)
+	mw.status.setCounts(&mw.model.counts)
+	if b.listen != nil {
+		mw.status.setListen(*b.listen)
+	}
+	mw.showWelcome(mw.model.len() == 0)
+	mw.syncDetail()
+	for _, s := range b.strangers {
+		mw.promptStranger(s)
+	}
+}
+
+// strangerQuiet is how long the window does not ask again about the same
+// unknown slave (an agent set up for this console retries every minute).
+const strangerQuiet = 10 * time.Minute
+
+// promptStranger offers to add a slave that tried to connect without an
+// entry, unless the user is busy in another dialog or was asked lately.
+func (mw *mainWindow) promptStranger(s strangerAttempt) {
+	key := strings.ToLower(s.name)
+	for _, e := range mw.model.slaves {
+		if e.lname == key {
+			return // an entry of the other direction; the log says why
+		}
+	}
+	now := mw.opts.now()
+	if at, ok := mw.prompted[key]; ok && now.Sub(at) < strangerQuiet {
+		return
+	}
+	if mw.win.Canvas().Overlays().Top() != nil {
+		return
+	}
+	mw.prompted[key] = now
+	UnknownSlavePrompt(mw.win, s.name, s.remote, func(name string) { ShowSlaveDialog(mw.win, mw.c, nil, name) })
+}
+
+func (mw *mainWindow) showWelcome(on bool) {
+	if on == mw.welcomeOn && on == mw.welcome.Visible() && on != mw.split.Visible() {
+		return
+	}
+	wasWelcome := mw.welcomeOn
+	mw.welcomeOn = on
+	showIf(mw.welcome, on)
+	showIf(mw.split, !on)
+	if wasWelcome && !on && mw.tree.selected == "" {
+		// The first slave was just added: show it.
+		if g := mw.model.groups; len(g) > 0 && len(mw.model.kids[g[0]]) > 0 {
+			mw.tree.Select(mw.model.kids[g[0]][0])
+		}
+	}
+}
+
+// selectionChanged follows the tree's selection.
+func (mw *mainWindow) selectionChanged(string) {
+	mw.syncDetail()
+	if v, ok := mw.selectedSlave(); ok && v.State == master.StateConnected && v.Status == nil {
+		mw.refreshStatus()
+	}
+}
+
+// selectedSlave is the slave selected in the tree, if a slave is.
+func (mw *mainWindow) selectedSlave() (master.SlaveView, bool) {
+	id := mw.tree.selected
+	if id == "" || isGroupNode(id) {
+		return master.SlaveView{}, false
+	}
+	return mw.model.view(id)
+}
+
+// syncDetail shows the selection in the detail pane and sets which
+// actions apply.
+func (mw *mainWindow) syncDetail() {
+	id := mw.tree.selected
+	switch {
+	case id == "":
+		mw.detail.clear()
+	case isGroupNode(id):
+		gc, ok := mw.model.group(id)
+		if !ok {
+			mw.tree.UnselectAll()
+			return
+		}
+		mw.detail.showGroup(groupLabel(id), gc)
+	default:
+		v, ok := mw.model.view(id)
+		if !ok {
+			mw.tree.UnselectAll() // removed; calls back with ""
+			return
+		}
+		mw.detail.show(v)
+	}
+	mw.updateActions()
+}
+
+// updateActions enables the toolbar buttons that apply to the selection.
+func (mw *mainWindow) updateActions() {
+	v, ok := mw.selectedSlave()
+	for _, b := range []*widget.Button{mw.editBtn, mw.removeBtn, mw.connBtn} {
+		if ok {
+			b.Enable()
+		} else {
+			b.Disable()
+		}
+	}
+	if ok && (v.State == master.StateConnected || v.State == master.StateConnecting) {
+		mw.connBtn.SetText(toolDisconnect)
+		mw.connBtn.SetIcon(theme.LogoutIcon())
+	} else {
+		mw.connBtn.SetText(toolConnect)
+		mw.connBtn.SetIcon(theme.LoginIcon())
+	}
+}
+
+func (mw *mainWindow) filterChanged(s string) {
+	if mw.model.setFilter(s) {
+		mw.tree.redraw(change{reshaped: true})
+	}
+}
+
+func (mw *mainWindow) sortChanged(s string) {
+	o := sortByName
+	if s == sortState {
+		o = sortByState
+	}
+	mw.app.Preferences().SetString(prefSort, s)
+	if mw.model.setOrder(o) {
+		mw.tree.redraw(change{reshaped: true})
+	}
+}
+
+func (mw *mainWindow) focusFilter() {
+	if mw.filter.Visible() {
+		mw.win.Canvas().Focus(mw.filter)
+	}
+}
+
+// ---------------------------------------------------------------------------
+// Actions
+
+func (mw *mainWindow) addSlave() {
+	ShowSlaveDialog(mw.win, mw.c, nil, "")
+}
+
+func (mw *mainWindow) editSelected() {
+	v, ok := mw.selectedSlave()
+	if !ok {
+		return
+	}
+	ShowSlaveDialog(mw.win, mw.c, &v, "")
+}
+
+// removeSelected asks first, then removes in the background; the tree
+// learns of it from the fleet's events.
+func (mw *mainWindow) removeSelected() {
+	v, ok := mw.selectedSlave()
+	if !ok {
+		return
+	}
+	msg := widget.NewLabel(fmt.Sprintf("Remove %s from this console?\n\nIts link is closed and its entry and password are forgotten.\nThe agent keeps running; add it again to manage it.", v.Name))
+	var d *dialog.CustomDialog
+	remove := widget.NewButtonWithIcon(toolRemove, theme.DeleteIcon(), func() {
+		d.Hide()
+		name := v.Name
+		mw.goDo(func(context.Context) func() {
+			if err := mw.c.RemoveSlave(name); err != nil {
+				return func() { mw.showError("Could not remove "+name, err) }
+			}
+			return nil
+		})
+	})
+	remove.Importance = widget.DangerImportance
+	cancel := widget.NewButtonWithIcon("Cancel", theme.CancelIcon(), func() { d.Hide() })
+	d = dialog.NewCustomWithoutButtons(removeConfirmTitle, msg, mw.win)
+	d.SetButtons([]fyne.CanvasObject{cancel, remove})
+	d.Show()
+}
+
+// toggleConnection disconnects a linked slave, or connects (now) one that
+// is not.
+func (mw *mainWindow) toggleConnection() {
+	v, ok := mw.selectedSlave()
+	if !ok {
+		return
+	}
+	name := v.Name
+	disconnect := v.State == master.StateConnected || v.State == master.StateConnecting
+	mw.goDo(func(context.Context) func() {
+		var err error
+		what := "connect"
+		if disconnect {
+			what = "disconnect"
+			err = mw.c.Disconnect(name)
+		} else {
+			err = mw.c.Connect(name)
+		}
+		if err != nil {
+			return func() { mw.showError(fmt.Sprintf("Could not %s %s", what, name), err) }
+		}
+		return nil
+	})
+}
+
+// refresh re-reads the whole fleet and asks the selected slave for fresh
+// status, both in the background.
+func (mw *mainWindow) refresh() {
+	mw.goDo(func(context.Context) func() {
+		b := batch{all: mw.c.Slaves(), listen: ptr(readListenInfo(mw.c))}
+		return func() { mw.applyBatch(b) }
+	})
+	mw.refreshStatus()
+}
+
+// refreshStatus asks the selected slave, if connected, for its status.
+func (mw *mainWindow) refreshStatus() {
+	v, ok := mw.selectedSlave()
+	if !ok || v.State != master.StateConnected {
+		return
+	}
+	id, name := v.ID, v.Name
+	mw.goDo(func(ctx context.Context) func() {
+		ctx, cancel := context.WithTimeout(ctx, statusTimeout)
+		defer cancel()
+		st, err := mw.c.Status(ctx, name)
+		return func() {
+			e, ok := mw.model.slaves[id]
+			if !ok {
+				return
+			}
+			if err != nil {
+				if mw.tree.selected == id {
+					mw.detail.note.SetText("Could not refresh the details: " + err.Error())
+					mw.detail.note.Show()
+				}
+				return
+			}
+			e.view.Status = st
+			if mw.tree.selected == id {
+				mw.detail.show(e.view)
+			}
+		}
+	})
+}
+
+func (mw *mainWindow) trust(name string) {
+	mw.goDo(func(context.Context) func() {
+		if err := mw.c.TrustCertificate(name); err != nil {
+			return func() { mw.showError("Could not trust the new certificate of "+name, err) }
+		}
+		return nil
+	})
+}
+
+func (mw *mainWindow) showLog() {
+	if mw.opts.showLog != nil {
+		mw.opts.showLog()
+		return
+	}
+	ShowLogWindow(mw.app, mw.c, mw.c)
+}
+
+func (mw *mainWindow) showSettings(tickListen bool) {
+	showSettingsDialog(mw.win, mw.c, mw.ports, tickListen, mw.opts.do)
+}
+
+func (mw *mainWindow) showError(what string, err error) {
+	dialog.ShowInformation(what, capitalize(err.Error()), mw.win)
 }

@@ -1,98 +1,466 @@
 package ui
 
 import (
+	"os"
+	"regexp"
+	"slices"
+	"strings"
 	"testing"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
-	"fyne.io/fyne/v2/widget"
+
+	"github.com/lanyard/lanyard/core/master"
+	"github.com/lanyard/lanyard/core/store"
 )
 
 func TestMainWindowIsTitledLanyard(t *testing.T) {
-	w := NewMainWindow(test.NewTempApp(t))
-	if got := w.Title(); got != "Lanyard" {
+	mw, _ := openMainWindow(t, newFakeConsole(), nil)
+	if got := mw.win.Title(); got != "Lanyard" {
 		t.Errorf("Title() = %q, want %q", got, "Lanyard")
 	}
 }
 
-func TestMainMenuHasTheConsoleMenus(t *testing.T) {
-	w := NewMainWindow(test.NewTempApp(t))
-	menu := w.MainMenu()
-	if menu == nil {
-		t.Fatal("the main window has no main menu")
+func TestMainMenuHasTheConsoleMenusInOrder(t *testing.T) {
+	mw, _ := openMainWindow(t, newFakeConsole(), nil)
+	menu := mw.win.MainMenu()
+	var got []string
+	for _, m := range menu.Items {
+		got = append(got, m.Label)
 	}
-
-	tests := []struct {
-		menu, item string
-		disabled   bool
-	}{
-		{"File", "Quit", false},
-		{"View", "Remote Management Log", true},
-		{"Help", "About", false},
+	if want := []string{"File", "Settings", "View", "Help"}; !slices.Equal(got, want) {
+		t.Fatalf("menus = %v, want %v", got, want)
 	}
-	for _, tt := range tests {
-		t.Run(tt.menu+" has "+tt.item, func(t *testing.T) {
-			item := findItem(menu, tt.menu, tt.item)
-			if item == nil {
-				t.Fatalf("no %s → %s item in %s", tt.menu, tt.item, describe(menu))
-			}
-			if item.Disabled != tt.disabled {
-				t.Errorf("%s → %s disabled = %v, want %v", tt.menu, tt.item, item.Disabled, tt.disabled)
-			}
-			if !tt.disabled && item.Action == nil {
-				t.Errorf("%s → %s has no action", tt.menu, tt.item)
-			}
-		})
+	for _, tt := range []struct{ menu, item string }{
+		{"File", "Add Slave…"},
+		{"File", "Quit"},
+		{"Settings", "Remote Management Settings…"},
+		{"View", "Remote Management Log"},
+		{"View", "Refresh"},
+		{"Help", "Troubleshooting"},
+		{"Help", "About"},
+	} {
+		item := findItem(menu, tt.menu, tt.item)
+		if item == nil {
+			t.Errorf("no %s → %s item in %s", tt.menu, tt.item, describe(menu))
+			continue
+		}
+		if item.Action == nil || item.Disabled {
+			t.Errorf("%s → %s has no action or is disabled", tt.menu, tt.item)
+		}
 	}
-
 	if quit := findItem(menu, "File", "Quit"); quit != nil && !quit.IsQuit {
 		t.Error("File → Quit is not marked IsQuit, so the desktop driver would add a second Quit")
 	}
 }
 
-func TestMenusComeInTheOrderFileViewHelp(t *testing.T) {
-	w := NewMainWindow(test.NewTempApp(t))
+func TestHelpMenuOpensTroubleshootingAndAbout(t *testing.T) {
+	for _, item := range []string{"Troubleshooting", "About"} {
+		t.Run(item, func(t *testing.T) {
+			mw, _ := openMainWindow(t, newFakeConsole(), nil)
+			findItem(mw.win.MainMenu(), "Help", item).Action()
+			if !strings.Contains(overlayText(mw.win), item) && !strings.Contains(overlayText(mw.win), "Lanyard") {
+				t.Errorf("Help → %s opened %q", item, overlayText(mw.win))
+			}
+		})
+	}
+}
+
+// The troubleshooting dialog repeats the README's list: same items, same
+// order.
+func TestTroubleshootingMatchesTheREADME(t *testing.T) {
+	raw, err := os.ReadFile("../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	readme := string(raw)
+	start := strings.Index(readme, "## Troubleshooting")
+	end := strings.Index(readme[start+3:], "\n## ")
+	section := readme[start : start+3+end]
+	var want []string
+	for _, m := range regexp.MustCompile(`(?m)^\d+\. \*\*(.+?)\*\*`).FindAllStringSubmatch(section, -1) {
+		want = append(want, strings.ReplaceAll(m[1], "`", ""))
+	}
 	var got []string
-	for _, m := range w.MainMenu().Items {
-		got = append(got, m.Label)
+	for _, tip := range troubleshootingTips() {
+		got = append(got, tip.title)
 	}
-	want := []string{"File", "View", "Help"}
-	if len(got) != len(want) {
-		t.Fatalf("menus = %v, want %v", got, want)
-	}
-	for i := range want {
-		if got[i] != want[i] {
-			t.Fatalf("menus = %v, want %v", got, want)
-		}
+	if !slices.Equal(got, want) {
+		t.Errorf("troubleshooting titles\n got %q\nwant %q (README)", got, want)
 	}
 }
 
-func TestHelpAboutOpensADialog(t *testing.T) {
-	w := NewMainWindow(test.NewTempApp(t))
-	w.Show()
-	if top := w.Canvas().Overlays().Top(); top != nil {
-		t.Fatal("an overlay is already open before Help → About")
+func TestTheTreeShowsGroupsAndSlavesWithTheirStateInWords(t *testing.T) {
+	mw, _ := openMainWindow(t, newFakeConsole(demoFleet()...), nil)
+	want := []string{
+		"[Office] 1 of 3 connected",
+		"BACKUP-7 | wrong password | out → | ",
+		"FS01 | connected | out → | ssl-on",
+		"FS02 | offline | ← in | ",
+		"[Web] 1 of 2 connected",
+		"web-1 | connecting… | out → | ",
+		"web-2 | connected | ← in | ssl-off",
+		"[Ungrouped] 0 of 1 connected",
+		"lab-pc | disabled | out → | ",
 	}
-	findItem(w.MainMenu(), "Help", "About").Action()
-	if w.Canvas().Overlays().Top() == nil {
-		t.Error("Help → About opened no dialog")
+	if got := rowTexts(mw); !slices.Equal(got, want) {
+		t.Errorf("tree rows\n got %q\nwant %q", got, want)
 	}
 }
 
-func TestMainWindowShowsThePlaceholderCard(t *testing.T) {
-	w := NewMainWindow(test.NewTempApp(t))
-	var card *widget.Card
-	walk(w.Content(), func(o fyne.CanvasObject) {
-		if c, ok := o.(*widget.Card); ok {
-			card = c
+func TestSortByStatePutsProblemsFirst(t *testing.T) {
+	mw, _ := openMainWindow(t, newFakeConsole(demoFleet()...), nil)
+	mw.sort.SetSelected(sortState)
+	var names []string
+	for _, r := range rowTexts(mw) {
+		names = append(names, strings.Split(r, " | ")[0])
+	}
+	want := []string{"[Office] 1 of 3 connected", "BACKUP-7", "FS02", "FS01",
+		"[Web] 1 of 2 connected", "web-1", "web-2", "[Ungrouped] 0 of 1 connected", "lab-pc"}
+	if !slices.Equal(names, want) {
+		t.Errorf("sorted by state\n got %q\nwant %q", names, want)
+	}
+	if got := fyne.CurrentApp().Preferences().String(prefSort); got != sortState {
+		t.Errorf("the sort order is not remembered: preference %q", got)
+	}
+}
+
+func TestTheFilterMatchesNameGroupAndAddressIgnoringCase(t *testing.T) {
+	mw, _ := openMainWindow(t, newFakeConsole(demoFleet()...), nil)
+	tests := []struct {
+		typed string
+		want  []string
+	}{
+		{"fs0", []string{"[Office] 1 of 3 connected", "FS01", "FS02"}},
+		{"WEB", []string{"[Web] 1 of 2 connected", "web-1", "web-2"}},
+		{"backup7.EXAMPLE", []string{"[Office] 1 of 3 connected", "BACKUP-7"}},
+		{"192.168.1", []string{"[Ungrouped] 0 of 1 connected", "lab-pc"}},
+		{"nothing-matches", nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.typed, func(t *testing.T) {
+			mw.filter.SetText("")
+			test.Type(mw.filter, tt.typed)
+			var got []string
+			for _, r := range rowTexts(mw) {
+				got = append(got, strings.Split(r, " | ")[0])
+			}
+			if !slices.Equal(got, tt.want) {
+				t.Errorf("filter %q shows %q, want %q", tt.typed, got, tt.want)
+			}
+		})
+	}
+	t.Run("escape clears it", func(t *testing.T) {
+		mw.filter.TypedKey(&fyne.KeyEvent{Name: fyne.KeyEscape})
+		if n := len(rowTexts(mw)); n != 9 {
+			t.Errorf("after Escape the tree shows %d rows, want all 9", n)
 		}
 	})
-	if card == nil {
-		t.Fatal("the main window shows no card")
+}
+
+func TestAStateEventRedrawsThatRow(t *testing.T) {
+	fc := newFakeConsole(demoFleet()...)
+	mw, q := openMainWindow(t, fc, nil)
+	v, _ := fc.Slave("FS02")
+	v.State, v.Remote, v.SSL = master.StateConnected, "198.51.100.4:40000", true
+	fc.set(v)
+	waitUntil(t, q, "FS02 to show connected", func() bool { return rowOf(mw, "FS02") == "FS02 | connected | ← in | ssl-on" })
+	if got := rowTexts(mw)[0]; got != "[Office] 2 of 3 connected" {
+		t.Errorf("the group row did not follow: %q", got)
 	}
-	if card.Title != "Lanyard console" {
-		t.Errorf("card title = %q, want %q", card.Title, "Lanyard console")
+	if got := mw.status.counts.Text; got != "3 connected · 0 offline · 1 connecting · 1 error · 1 disabled" {
+		t.Errorf("status counts %q", got)
 	}
+}
+
+func TestSelectingASlaveFillsTheOverview(t *testing.T) {
+	mw, _ := openMainWindow(t, newFakeConsole(demoFleet()...), nil)
+	mw.tree.Select("a1")
+	if got := mw.detail.tabs.Selected().Text; got != tabOverview {
+		t.Errorf("tab %q", got)
+	}
+	want := map[string]string{
+		fHost:      "fs01.office.example",
+		fOS:        "debian 12.5 (linux/amd64)",
+		fUptime:    "3 d 4 h",
+		fAgent:     "1.0.0",
+		fCPU:       "12 %",
+		fMemory:    "3.0 GiB of 8.0 GiB (37 %)",
+		fDisk:      "120.0 GiB of 500.0 GiB (24 %)",
+		fDirection: "Outbound: this console dials the slave",
+		fAddress:   "10.0.0.4:16888",
+		fRemote:    "10.0.0.4:16888",
+		fSSL:       "On (TLS 1.3, certificate pinned)",
+		fRTT:       "1.2 ms",
+		fSince:     "12:55:00 (2 h 5 min ago)",
+		fGroup:     "Office",
+	}
+	for f, w := range want {
+		if got := mw.detail.values[f].Text; got != w {
+			t.Errorf("%s = %q, want %q", f, got, w)
+		}
+	}
+	if mw.detail.problem.Visible() {
+		t.Error("a connected slave shows a problem")
+	}
+	for _, tab := range []string{tabTasks, tabLog, tabSettings} {
+		found := false
+		for _, it := range mw.detail.tabs.Items {
+			if it.Text == tab && slices.Contains(textsIn(it.Content), "Arrives with remote management") {
+				found = true
+			}
+		}
+		if !found {
+			t.Errorf("no %s tab with its placeholder", tab)
+		}
+	}
+
+	t.Run("a failing slave shows its error and fix", func(t *testing.T) {
+		mw.tree.Select("a3")
+		if !mw.detail.problem.Visible() || mw.detail.problemTitle.Text != "Last error: wrong password" ||
+			!strings.Contains(mw.detail.problemText.Text, "enter the same management password") {
+			t.Errorf("problem %v %q %q", mw.detail.problem.Visible(), mw.detail.problemTitle.Text, mw.detail.problemText.Text)
+		}
+	})
+	t.Run("a group shows its summary", func(t *testing.T) {
+		mw.tree.Select(groupNodeID("Web"))
+		if got := mw.detail.groupMsg.Text; !strings.HasPrefix(got, "Web: 2 servers, 1 connected.") {
+			t.Errorf("group summary %q", got)
+		}
+		if !mw.editBtn.Disabled() || !mw.removeBtn.Disabled() {
+			t.Error("Edit and Remove are enabled with a group selected")
+		}
+	})
+}
+
+func TestTheStatusBarCountsAndSaysWhereItListens(t *testing.T) {
+	tests := []struct {
+		name   string
+		li     listenInfo
+		listen string
+	}{
+		{"every address with SSL", listenInfo{master.Settings{Listen: true, ListenAddress: ":16888", SSL: true}, "[::]:16888", nil}, "listening on :16888 (SSL)"},
+		{"one address without SSL", listenInfo{master.Settings{Listen: true, ListenAddress: "127.0.0.1:0"}, "127.0.0.1:40123", nil}, "listening on 127.0.0.1:40123 (no SSL)"},
+		{"off", listenInfo{master.Settings{ListenAddress: ":16888", SSL: true}, "", nil}, "not listening"},
+		{"failed", listenInfo{master.Settings{Listen: true, ListenAddress: ":80"}, "", errString("listen tcp :80: bind: permission denied")}, "NOT listening: listen tcp :80: bind: permission denied"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got, _ := listenText(tt.li); got != tt.listen {
+				t.Errorf("listenText = %q, want %q", got, tt.listen)
+			}
+		})
+	}
+	mw, _ := openMainWindow(t, newFakeConsole(demoFleet()...), nil)
+	if got, want := mw.status.text(), "2 connected · 1 offline · 1 connecting · 1 error · 1 disabled · listening on :16888 (SSL)"; got != want {
+		t.Errorf("status bar %q, want %q", got, want)
+	}
+}
+
+type errString string
+
+func (e errString) Error() string { return string(e) }
+
+func TestRemoveAsksFirst(t *testing.T) {
+	fc := newFakeConsole(demoFleet()...)
+	mw, q := openMainWindow(t, fc, nil)
+	mw.tree.Select("a2")
+	test.Tap(mw.removeBtn)
+	if got := overlayText(mw.win); !strings.Contains(got, "Remove FS02 from this console?") {
+		t.Fatalf("Remove did not ask first: %q", got)
+	}
+	tapButton(t, mw.win, "Cancel")
+	q.runPending()
+	if c := fc.called(); len(c) != 0 {
+		t.Fatalf("Cancel still did %q", c)
+	}
+	test.Tap(mw.removeBtn)
+	tapButton(t, mw.win, "Remove")
+	waitUntil(t, q, "the removal", func() bool { return slices.Contains(fc.called(), "remove FS02") })
+}
+
+func TestConnectAndDisconnectFollowTheState(t *testing.T) {
+	fc := newFakeConsole(demoFleet()...)
+	mw, q := openMainWindow(t, fc, nil)
+	mw.tree.Select("a1")
+	if mw.connBtn.Text != toolDisconnect {
+		t.Fatalf("a connected slave offers %q", mw.connBtn.Text)
+	}
+	test.Tap(mw.connBtn)
+	mw.tree.Select("c1")
+	if mw.connBtn.Text != toolConnect {
+		t.Fatalf("a disabled slave offers %q", mw.connBtn.Text)
+	}
+	test.Tap(mw.connBtn)
+	waitUntil(t, q, "both calls", func() bool {
+		c := fc.called()
+		return slices.Contains(c, "disconnect FS01") && slices.Contains(c, "connect lab-pc")
+	})
+}
+
+func TestEachShortcutTriggersItsAction(t *testing.T) {
+	t.Run("Ctrl+N adds a slave", func(t *testing.T) {
+		mw, _ := openMainWindow(t, newFakeConsole(demoFleet()...), nil)
+		press(mw.win, shortcutAdd())
+		if got := overlayText(mw.win); !strings.Contains(got, "Add Slave") {
+			t.Errorf("Ctrl+N opened %q", got)
+		}
+	})
+	t.Run("Ctrl+E edits the selected slave, also from the filter box", func(t *testing.T) {
+		mw, _ := openMainWindow(t, newFakeConsole(demoFleet()...), nil)
+		mw.tree.Select("a1")
+		mw.win.Canvas().Focus(mw.filter)
+		press(mw.win, shortcutEdit())
+		if got := overlayText(mw.win); !strings.Contains(got, "Edit Slave FS01") {
+			t.Errorf("Ctrl+E opened %q", got)
+		}
+	})
+	t.Run("Delete removes the selected slave, from the tree", func(t *testing.T) {
+		mw, _ := openMainWindow(t, newFakeConsole(demoFleet()...), nil)
+		mw.tree.Select("a2")
+		mw.win.Canvas().Focus(mw.tree)
+		pressKey(mw.win, fyne.KeyDelete)
+		if got := overlayText(mw.win); !strings.Contains(got, "Remove FS02") {
+			t.Errorf("Delete opened %q", got)
+		}
+	})
+	t.Run("Delete in the filter box edits the filter", func(t *testing.T) {
+		mw, _ := openMainWindow(t, newFakeConsole(demoFleet()...), nil)
+		mw.tree.Select("a2")
+		mw.win.Canvas().Focus(mw.filter)
+		pressKey(mw.win, fyne.KeyDelete)
+		if got := overlayText(mw.win); got != "" {
+			t.Errorf("Delete in the filter box opened %q", got)
+		}
+	})
+	t.Run("Ctrl+L opens the log window", func(t *testing.T) {
+		// The log window runs its own background reads through fyne.Do:
+		// here a stand-in records that it was asked for.
+		opened := 0
+		mw, _ := openMainWindow(t, newFakeConsole(demoFleet()...), nil)
+		mw.opts.showLog = func() { opened++ }
+		press(mw.win, shortcutLog())
+		if opened != 1 {
+			t.Errorf("Ctrl+L opened the log %d times", opened)
+		}
+	})
+	t.Run("F5 refreshes, from the window and from the filter box", func(t *testing.T) {
+		fc := newFakeConsole(demoFleet()...)
+		mw, q := openMainWindow(t, fc, nil)
+		before := fc.slavesRead()
+		pressKey(mw.win, fyne.KeyF5)
+		waitUntil(t, q, "a fresh read", func() bool { return fc.slavesRead() > before })
+		mw.win.Canvas().Focus(mw.filter)
+		before = fc.slavesRead()
+		pressKey(mw.win, fyne.KeyF5)
+		waitUntil(t, q, "a fresh read", func() bool { return fc.slavesRead() > before })
+	})
+	t.Run("Ctrl+F focuses the filter", func(t *testing.T) {
+		mw, _ := openMainWindow(t, newFakeConsole(demoFleet()...), nil)
+		press(mw.win, shortcutFilter())
+		if mw.win.Canvas().Focused() != mw.filter {
+			t.Errorf("focus is on %T", mw.win.Canvas().Focused())
+		}
+	})
+}
+
+// A menu item's shortcut fires by itself in Fyne 2.7 and wins over a window
+// shortcut: no key may be bound twice.
+func TestEveryShortcutIsBoundOnce(t *testing.T) {
+	mw, _ := openMainWindow(t, newFakeConsole(), nil)
+	seen := map[string]string{}
+	for _, m := range mw.win.MainMenu().Items {
+		for _, it := range m.Items {
+			if it.Shortcut == nil {
+				continue
+			}
+			name := it.Shortcut.ShortcutName()
+			if other, dup := seen[name]; dup {
+				t.Errorf("%s is bound to %s and %s", name, other, it.Label)
+			}
+			seen[name] = "menu " + it.Label
+		}
+	}
+	for name := range mw.windowShortcuts() {
+		if other, dup := seen[name]; dup {
+			t.Errorf("%s is bound to %s and the window", name, other)
+		}
+		seen[name] = "window"
+	}
+	if len(seen) != 4 {
+		t.Errorf("bound shortcuts %v, want Ctrl+N, Ctrl+L, Ctrl+E, Ctrl+F", seen)
+	}
+}
+
+func TestTheWelcomePanelShowsUntilTheFirstSlave(t *testing.T) {
+	m := liveConsole(t)
+	mw, q := openMainWindow(t, m, nil)
+	if !mw.welcome.Visible() || mw.split.Visible() {
+		t.Fatal("no welcome panel on an empty console")
+	}
+	texts := strings.Join(textsIn(mw.welcome), "\n")
+	for _, want := range []string{"Outbound: the console dials the server", "Inbound: the server dials the console",
+		welcomeAddLabel, welcomeListenLabel} {
+		if !strings.Contains(texts, want) {
+			t.Errorf("the welcome panel lacks %q", want)
+		}
+	}
+	if _, err := m.AddSlave(master.SlaveSpec{Name: "FS09", Direction: store.Inbound, Password: []byte("pw")}); err != nil {
+		t.Fatal(err)
+	}
+	waitUntil(t, q, "the tree to replace the welcome panel", func() bool { return !mw.welcome.Visible() && mw.split.Visible() })
+	if got := rowTexts(mw); !slices.Equal(got, []string{"[Ungrouped] 0 of 1 connected", "FS09 | offline | ← in | "}) {
+		t.Errorf("rows %q", got)
+	}
+}
+
+func TestWelcomeListenButtonOpensTheSettingsWithListenTicked(t *testing.T) {
+	fc := newFakeConsole()
+	fc.settings.Listen = false
+	mw, _ := openMainWindow(t, fc, nil)
+	for _, o := range test.LaidOutObjects(mw.welcome) {
+		if b, ok := o.(interface {
+			fyne.Tappable
+			fyne.CanvasObject
+		}); ok && slices.Contains(textsIn(b), welcomeListenLabel) {
+			test.Tap(b)
+			break
+		}
+	}
+	if got := overlayText(mw.win); !strings.Contains(got, settingsTitle) {
+		t.Fatalf("the button opened %q", got)
+	}
+}
+
+func TestTheWindowRemembersItsSizeAndSplit(t *testing.T) {
+	fc := newFakeConsole(demoFleet()...)
+	mw, q := openMainWindow(t, fc, nil)
+	mw.win.Resize(fyne.NewSize(900, 600))
+	mw.split.SetOffset(0.41)
+	closeMainWindow(t, mw, q)
+
+	again := newMainWindow(fyne.CurrentApp(), fc, nil, windowOptions{do: q.do, now: mw.opts.now, interval: mw.opts.interval})
+	defer closeMainWindow(t, again, q)
+	if got := again.win.Canvas().Size(); got != fyne.NewSize(900, 600) {
+		t.Errorf("size %v, want 900×600", got)
+	}
+	if again.split.Offset != 0.41 {
+		t.Errorf("split %v, want 0.41", again.split.Offset)
+	}
+}
+
+func TestMainWindowGoldens(t *testing.T) {
+	t.Run("with slaves", func(t *testing.T) {
+		mw, _ := openMainWindow(t, newFakeConsole(demoFleet()...), nil)
+		mw.win.Resize(fyne.NewSize(1100, 700))
+		mw.tree.Select("a1")
+		test.AssertRendersToMarkup(t, "mainwindow_slaves.xml", mw.win.Canvas())
+	})
+	t.Run("welcome", func(t *testing.T) {
+		mw, _ := openMainWindow(t, newFakeConsole(), nil)
+		mw.win.Resize(fyne.NewSize(1100, 700))
+		test.AssertRendersToMarkup(t, "mainwindow_welcome.xml", mw.win.Canvas())
+	})
 }
 
 // findItem returns the item labelled item in the menu labelled menu, or nil.
@@ -126,12 +494,37 @@ func describe(m *fyne.MainMenu) string {
 	return s
 }
 
-// walk calls fn for o and every object inside it, through containers.
-func walk(o fyne.CanvasObject, fn func(fyne.CanvasObject)) {
-	fn(o)
-	if c, ok := o.(*fyne.Container); ok {
-		for _, child := range c.Objects {
-			walk(child, fn)
-		}
+func TestAnUnknownSlaveIsOfferedOnceAndOnlyWhenNew(t *testing.T) {
+	fc := newFakeConsole(demoFleet()...)
+	mw, q := openMainWindow(t, fc, nil)
+	fc.publish(master.Event{Kind: "unknown_slave", Slave: "FS77", Remote: "198.51.100.9:50000"})
+	waitUntil(t, q, "the prompt", func() bool { return strings.Contains(overlayText(mw.win), "FS77") })
+	mw.win.Canvas().Overlays().Top().Hide()
+	mw.win.Canvas().Overlays().Remove(mw.win.Canvas().Overlays().Top())
+
+	fc.publish(master.Event{Kind: "unknown_slave", Slave: "fs77", Remote: "198.51.100.9:50001"})
+	fc.publish(master.Event{Kind: "unknown_slave", Slave: "FS01", Remote: "198.51.100.9:50002"}) // has an entry
+	marker := demoFleet()[1]                                                                     // FS02 connects: once shown, the events before it were applied
+	marker.State = master.StateConnected
+	fc.set(marker)
+	waitUntil(t, q, "the events to be applied", func() bool { return strings.Contains(rowOf(mw, "FS02"), "| connected |") })
+	if got := overlayText(mw.win); got != "" {
+		t.Errorf("asked again: %q", got)
+	}
+}
+
+func TestTheFirstSlaveAddedIsSelectedButNothingIsAtStart(t *testing.T) {
+	fc := newFakeConsole(demoFleet()...)
+	mw, _ := openMainWindow(t, fc, nil)
+	if mw.tree.selected != "" {
+		t.Errorf("%q is selected at start", mw.tree.selected)
+	}
+
+	empty := newFakeConsole()
+	mw, q := openMainWindow(t, empty, nil)
+	empty.set(demoFleet()[0])
+	waitUntil(t, q, "the first slave to be selected", func() bool { return mw.tree.selected == "a1" })
+	if got := mw.detail.title.Text; got != "FS01" {
+		t.Errorf("the detail pane shows %q", got)
 	}
 }

@@ -5,6 +5,7 @@ import (
 
 	fyneapp "fyne.io/fyne/v2/app"
 
+	"github.com/lanyard/lanyard/core/portcheck"
 	"github.com/lanyard/lanyard/ui"
 )
 
@@ -25,7 +26,27 @@ func runGUI(ctx context.Context, e *env) error {
 	defer rt.Close()
 	a := fyneapp.NewWithID(appID)
 	a.SetIcon(ui.Icon())
-	w := ui.NewMainWindow(a)
+	m := rt.master
+	w := ui.NewMainWindow(a, m, checkPort)
+	// Notifications and the tray menu start with the app, on its thread.
+	stop := func() {}
+	a.Lifecycle().SetOnStarted(func() {
+		stop = ui.StartNotifier(a, m,
+			func() { w.Show(); w.RequestFocus() },
+			func() { ui.ShowLogWindow(a, m, m) },
+			func(name string) { w.Show(); ui.ShowSlaveDialog(w, m, nil, name) })
+	})
 	w.ShowAndRun()
+	stop()
 	return rt.Close()
+}
+
+// checkPort is the settings dialog's Check port: core/portcheck, in the
+// words the dialog shows.
+func checkPort(port int) ui.PortReport {
+	r, err := portcheck.Check(port)
+	if err != nil {
+		return ui.PortReport{Err: err}
+	}
+	return ui.PortReport{Free: r.Free, Text: r.String(), Suggested: r.Suggested}
 }

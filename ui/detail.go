@@ -1,0 +1,519 @@
+package ui
+
+import (
+	"cmp"
+	"fmt"
+	"image/color"
+	"strings"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/canvas"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/layout"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/lanyard/lanyard/core/link"
+	"github.com/lanyard/lanyard/core/master"
+	wire "github.com/lanyard/lanyard/core/proto"
+	"github.com/lanyard/lanyard/core/proto/pb"
+	"github.com/lanyard/lanyard/core/store"
+)
+
+// Tab titles of the detail pane.
+const (
+	tabOverview = "Overview"
+	tabTasks    = "Tasks"
+	tabLog      = "Log"
+	tabSettings = "Settings"
+)
+
+// Overview field labels, in the order shown.
+const (
+	fHost      = "Host name"
+	fOS        = "Operating system"
+	fUptime    = "Uptime"
+	fAgent     = "Agent version"
+	fCPU       = "CPU"
+	fMemory    = "Memory"
+	fDisk      = "Disk"
+	fState     = "State"
+	fGroup     = "Group"
+	fDirection = "Direction"
+	fAddress   = "Address"
+	fRemote    = "Remote address"
+	fSSL       = "SSL"
+	fRTT       = "Round-trip time"
+	fSince     = "Connected since"
+)
+
+var (
+	serverFields = []string{fHost, fOS, fUptime, fAgent, fCPU, fMemory, fDisk}
+	linkFields   = []string{fState, fGroup, fDirection, fAddress, fRemote, fSSL, fRTT, fSince}
+)
+
+// none stands for a value not known (no link, no status yet).
+const none = "—"
+
+// detailPane is the right pane: the selected slave's tabs, a group's
+// summary, or a hint when nothing is selected.
+type detailPane struct {
+	obj fyne.CanvasObject
+
+	empty    fyne.CanvasObject
+	groupBox fyne.CanvasObject
+	groupMsg *widget.Label
+	tabs     *container.AppTabs
+
+	icon     *widget.Icon
+	title    *widget.Label
+	subtitle *widget.RichText
+	refresh  *widget.Button
+	values   map[string]*widget.Label
+	keys     map[string]fyne.CanvasObject
+	note     *widget.Label
+	noteRow  fyne.CanvasObject
+
+	problem      fyne.CanvasObject
+	problemBg    *canvas.Rectangle
+	problemTitle *widget.Label
+	problemText  *widget.Label
+	trust        *widget.Button
+
+	now   func() time.Time
+	shown string // the slave ID on show, "" for none
+	view  master.SlaveView
+	looks stateLooks
+
+	// onRefresh asks for fresh status of the slave shown; onTrust trusts
+	// its new certificate.
+	onRefresh func()
+	onTrust   func(name string)
+}
+
+func newDetailPane(now func() time.Time) *detailPane {
+	d := &detailPane{now: now, values: map[string]*widget.Label{}, keys: map[string]fyne.CanvasObject{}, looks: stateLooks{}}
+
+	hint := widget.NewLabel("Select a server in the tree to see its details.")
+	hint.Importance = widget.LowImportance
+	d.empty = container.NewCenter(hint)
+
+	d.groupMsg = widget.NewLabel("")
+	d.groupMsg.Wrapping = fyne.TextWrapWord
+	d.groupBox = container.NewPadded(container.NewVBox(d.groupMsg))
+
+	d.icon = widget.NewIcon(nil)
+	d.title = widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	d.title.SizeName = theme.SizeNameSubHeadingText
+	d.subtitle = widget.NewRichText(&widget.TextSegment{
+		Style: widget.RichTextStyle{ColorName: theme.ColorNamePlaceHolder, Inline: true, SizeName: theme.SizeNameText}})
+	d.refresh = widget.NewButtonWithIcon("Refresh status", theme.ViewRefreshIcon(), func() {
+		if d.onRefresh != nil {
+			d.onRefresh()
+		}
+	})
+	header := container.NewBorder(nil, nil, container.NewHBox(container.NewCenter(d.icon), d.title), d.refresh, d.subtitle)
+
+	d.note = widget.NewLabel("")
+	d.note.Importance = widget.LowImportance
+	d.note.Wrapping = fyne.TextWrapWord
+
+	d.problemTitle = widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	d.problemTitle.Importance = widget.DangerImportance
+	d.problemText = widget.NewLabel("")
+	d.problemText.Wrapping = fyne.TextWrapWord
+	d.trust = widget.NewButtonWithIcon("Trust the new certificate", theme.ConfirmIcon(), func() {
+		if d.onTrust != nil {
+			d.onTrust(d.view.Name)
+		}
+	})
+	d.problemBg = canvas.NewRectangle(color.Transparent)
+	d.problemBg.CornerRadius = theme.InputRadiusSize()
+	d.problem = container.NewVBox(container.NewStack(d.problemBg,
+		container.NewPadded(container.NewVBox(d.problemTitle, d.problemText, container.NewHBox(d.trust)))))
+
+	d.noteRow = layout.NewSpacer()
+	rows := d.fieldRows("Link", linkFields)
+	rows = append(rows, d.fieldRows("Server", nil)...)
+	rows = append(rows, d.noteRow, d.note)
+	rows = append(rows, d.fieldRows("", serverFields)...)
+	grid := container.NewThemeOverride(container.New(layout.NewFormLayout(), rows...), newCompactTheme())
+	overview := container.NewVBox(header, widget.NewSeparator(), d.problem, grid)
+	d.tabs = container.NewAppTabs(
+		container.NewTabItemWithIcon(tabOverview, theme.InfoIcon(), container.NewVScroll(container.NewPadded(overview))),
+		container.NewTabItemWithIcon(tabTasks, theme.ListIcon(), arrivesLater("Backup tasks, their schedules and live progress")),
+		container.NewTabItemWithIcon(tabLog, theme.DocumentIcon(), arrivesLater("A live tail of this agent's log, with a level filter")),
+		container.NewTabItemWithIcon(tabSettings, theme.SettingsIcon(), arrivesLater("This agent's settings, edited from here")),
+	)
+	d.obj = container.NewStack(d.empty, d.groupBox, d.tabs)
+	d.showOnly(d.empty)
+	return d
+}
+
+// fieldRows are a section's heading and its field labels and values, for
+// one form layout shared by every section so that the columns line up.
+func (d *detailPane) fieldRows(title string, fields []string) []fyne.CanvasObject {
+	var objs []fyne.CanvasObject
+	if title != "" {
+		h := widget.NewLabelWithStyle(title, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+		objs = append(objs, h, layout.NewSpacer())
+	}
+	for _, f := range fields {
+		v := widget.NewLabel(none)
+		v.Selectable = true
+		v.Wrapping = fyne.TextWrapWord
+		k := fieldName(f)
+		d.values[f], d.keys[f] = v, k
+		objs = append(objs, k, v)
+	}
+	return objs
+}
+
+// showField shows or hides a field's row.
+func (d *detailPane) showField(f string, show bool) {
+	showIf(d.keys[f], show)
+	showIf(d.values[f], show)
+}
+
+// fieldName is a field's label, quieter than its value, in a column wide
+// enough for the longest so that values line up from slave to slave.
+func fieldName(s string) fyne.CanvasObject {
+	return container.New(&minWidthLayout{width: 140}, widget.NewRichText(&widget.TextSegment{Text: s,
+		Style: widget.RichTextStyle{ColorName: theme.ColorNamePlaceHolder, Inline: true, SizeName: theme.SizeNameText}}))
+}
+
+// minWidthLayout stacks its objects, at least width wide.
+type minWidthLayout struct{ width float32 }
+
+func (l *minWidthLayout) Layout(objs []fyne.CanvasObject, size fyne.Size) {
+	for _, o := range objs {
+		o.Move(fyne.NewPos(0, 0))
+		o.Resize(size)
+	}
+}
+
+func (l *minWidthLayout) MinSize(objs []fyne.CanvasObject) fyne.Size {
+	s := fyne.NewSize(l.width, 0)
+	for _, o := range objs {
+		s = s.Max(o.MinSize())
+	}
+	return s
+}
+
+// compactTheme tightens the padding of the overview's rows; everything
+// else is the app's theme. (Inside the override theme.Current() is the
+// override itself, so the base is kept.)
+type compactTheme struct{ base fyne.Theme }
+
+func newCompactTheme() compactTheme { return compactTheme{base: fyne.CurrentApp().Settings().Theme()} }
+
+func (c compactTheme) Color(n fyne.ThemeColorName, v fyne.ThemeVariant) color.Color {
+	return c.base.Color(n, v)
+}
+func (c compactTheme) Font(s fyne.TextStyle) fyne.Resource     { return c.base.Font(s) }
+func (c compactTheme) Icon(n fyne.ThemeIconName) fyne.Resource { return c.base.Icon(n) }
+func (c compactTheme) Size(n fyne.ThemeSizeName) float32 {
+	switch n {
+	case theme.SizeNameInnerPadding:
+		return 4
+	case theme.SizeNamePadding:
+		return 3
+	}
+	return c.base.Size(n)
+}
+
+// arrivesLater is a tab's placeholder until its feature lands.
+func arrivesLater(what string) fyne.CanvasObject {
+	title := widget.NewLabelWithStyle("Arrives with remote management", fyne.TextAlignCenter, fyne.TextStyle{Bold: true})
+	body := widget.NewLabelWithStyle(what+".", fyne.TextAlignCenter, fyne.TextStyle{})
+	body.Importance = widget.LowImportance
+	return container.NewCenter(container.NewVBox(title, body))
+}
+
+func (d *detailPane) showOnly(o fyne.CanvasObject) {
+	for _, c := range []fyne.CanvasObject{d.empty, d.groupBox, d.tabs} {
+		if c == o {
+			c.Show()
+		} else {
+			c.Hide()
+		}
+	}
+}
+
+// clear shows the hint.
+func (d *detailPane) clear() {
+	d.shown = ""
+	d.showOnly(d.empty)
+}
+
+// showGroup summarises a group.
+func (d *detailPane) showGroup(name string, gc groupCount) {
+	d.shown = ""
+	d.groupMsg.SetText(fmt.Sprintf("%s: %s, %d connected.\n\nSelect one of its servers to see its details.",
+		name, countNoun(gc.total, "server", "servers"), gc.connected))
+	d.showOnly(d.groupBox)
+}
+
+// show fills the tabs with v.
+func (d *detailPane) show(v master.SlaveView) {
+	first := d.shown != v.ID
+	d.shown, d.view = v.ID, v
+	d.icon.SetResource(d.looks.of(v.State))
+	d.title.SetText(v.Name)
+	dir := "outbound"
+	if v.Direction == store.Inbound {
+		dir = "inbound"
+	}
+	d.subtitle.Segments[0].(*widget.TextSegment).Text = stateWord(&v) + " · " + dir
+	d.subtitle.Refresh()
+	d.refresh.Enable()
+	if v.State != master.StateConnected {
+		d.refresh.Disable()
+	}
+
+	set := func(f, s string) {
+		if s == "" {
+			s = none
+		}
+		if l := d.values[f]; l.Text != s {
+			l.SetText(s)
+		}
+	}
+	// Not "since": a slave that is retrying changes state at every try.
+	set(fState, stateSentence(&v))
+	set(fGroup, cmp.Or(v.Group, ungroupedLabel))
+	if v.Direction == store.Inbound {
+		set(fDirection, "Inbound: the slave dials this console")
+		set(fAddress, "(the slave dials in)")
+	} else {
+		set(fDirection, "Outbound: this console dials the slave")
+		set(fAddress, v.Address)
+	}
+	linked := v.State == master.StateConnected
+	if linked {
+		set(fRemote, v.Remote)
+		if v.SSL {
+			set(fSSL, "On (TLS 1.3, certificate pinned)")
+		} else {
+			set(fSSL, "Off: traffic after login can be read on the network")
+		}
+		set(fRTT, cmp.Or(fmtRTT(v.RTT), "measured at the first heartbeat"))
+		set(fSince, d.since(v.ConnectedSince))
+	} else {
+		for _, f := range []string{fRemote, fSSL, fRTT, fSince} {
+			set(f, none)
+		}
+	}
+	for _, f := range []string{fRemote, fSSL, fRTT, fSince} {
+		d.showField(f, linked)
+	}
+
+	st := v.Status
+	for _, f := range serverFields {
+		d.showField(f, st != nil)
+	}
+	showIf(d.noteRow, true)
+	if st == nil {
+		for _, f := range serverFields {
+			set(f, none)
+		}
+		set(fAgent, v.Software)
+		if linked {
+			d.note.SetText("Asking " + v.Name + " for its details…")
+		} else {
+			d.note.SetText("Host details appear once " + v.Name + " is connected.")
+		}
+		d.note.Show()
+	} else {
+		set(fHost, st.Hostname)
+		set(fOS, osLine(st))
+		set(fUptime, fmtUptime(st.UptimeSeconds))
+		set(fAgent, cmp.Or(st.AgentVersion, v.Software))
+		set(fCPU, fmt.Sprintf("%.0f %%", st.CpuPercent))
+		set(fMemory, usage(st.MemoryUsed, st.MemoryTotal))
+		set(fDisk, usage(st.DiskUsed, st.DiskTotal))
+		if linked {
+			d.note.Hide()
+			d.noteRow.Hide()
+		} else {
+			d.note.SetText("Last known details; " + v.Name + " is not connected.")
+			d.note.Show()
+		}
+	}
+	d.showProblem(&v)
+	if first {
+		d.tabs.SelectIndex(0)
+	}
+	d.showOnly(d.tabs)
+}
+
+// showProblem shows the last failure and its fix, when it matters now.
+func (d *detailPane) showProblem(v *master.SlaveView) {
+	d.trust.Hide()
+	switch {
+	case v.State == master.StateDisabled:
+		d.problemTitle.SetText("Disconnected")
+		d.problemTitle.Importance = widget.MediumImportance
+		d.problemText.SetText("You disconnected " + v.Name + ". It stays offline, across restarts, until you click Connect.")
+	case v.State != master.StateConnected && v.LastError != "":
+		title := "Last error"
+		if t := problemTitle(v.LastCode); t != "" {
+			title += ": " + t
+		}
+		d.problemTitle.SetText(title)
+		d.problemTitle.Importance = widget.DangerImportance
+		d.problemText.SetText(capitalize(v.LastError))
+		if v.LastCode == string(wire.CodeCertChanged) {
+			d.trust.Show()
+		}
+	default:
+		d.problem.Hide()
+		return
+	}
+	d.problemTitle.Refresh()
+	tint := theme.Color(theme.ColorNameError)
+	if v.State == master.StateDisabled {
+		tint = theme.Color(theme.ColorNameDisabled)
+	}
+	r, g, b, _ := tint.RGBA()
+	d.problemBg.FillColor = color.NRGBA{R: uint8(r >> 8), G: uint8(g >> 8), B: uint8(b >> 8), A: 0x26}
+	d.problemBg.Refresh()
+	d.problem.Show()
+}
+
+// problemTitle names a close or failure code in a few plain words.
+func problemTitle(code string) string {
+	switch wire.Code(code) {
+	case wire.CodeAuthFailed:
+		return "wrong password"
+	case wire.CodeSSLMismatch:
+		return "SSL setting differs"
+	case wire.CodeCertChanged:
+		return "certificate changed"
+	case wire.CodeNameMismatch:
+		return "name differs"
+	case wire.CodeManagementDisabled:
+		return "management is off"
+	case wire.CodeVersionUnsupported:
+		return "incompatible version"
+	case wire.CodeUnknownSlave:
+		return "not set up"
+	case wire.CodeWrongRole:
+		return "wrong role"
+	case wire.CodeProtocolError:
+		return "protocol error"
+	case wire.CodeRateLimited:
+		return "too many attempts"
+	case wire.CodeTimeout:
+		return "timed out"
+	case wire.CodeDuplicateLink:
+		return "already linked"
+	case wire.CodeShuttingDown:
+		return "peer shut down"
+	case link.CodeDialFailed:
+		return "unreachable"
+	}
+	return ""
+}
+
+// stateSentence says the state and for how long.
+func stateSentence(v *master.SlaveView) string {
+	var s string
+	switch v.State {
+	case master.StateConnected:
+		s = "Connected"
+	case master.StateConnecting:
+		s = "Connecting"
+	case master.StateError:
+		s = "Error"
+	case master.StateDisabled:
+		s = "Disabled (disconnected by you)"
+	default:
+		s = "Offline"
+		if v.Direction == store.Inbound {
+			s = "Offline: waiting for the slave to dial in"
+		}
+	}
+	return s
+}
+
+func (d *detailPane) since(t time.Time) string {
+	if t.IsZero() {
+		return none
+	}
+	now := d.now()
+	ago := now.Sub(t)
+	stamp := t.Format("15:04:05")
+	if y, m, dd := t.Date(); y != now.Year() || m != now.Month() || dd != now.Day() {
+		stamp = t.Format("2 Jan 2006 15:04")
+	}
+	return fmt.Sprintf("%s (%s ago)", stamp, fmtDuration(ago))
+}
+
+func osLine(st *pb.StatusResponse) string {
+	var parts []string
+	if st.Platform != "" {
+		parts = append(parts, st.Platform)
+	}
+	if st.Os != "" || st.Arch != "" {
+		parts = append(parts, "("+strings.Trim(st.Os+"/"+st.Arch, "/")+")")
+	}
+	return strings.Join(parts, " ")
+}
+
+// fmtDuration is a rounded human duration: "45 s", "12 min", "3 h 5 min",
+// "4 d 2 h".
+func fmtDuration(d time.Duration) string {
+	switch {
+	case d < 0:
+		return "0 s"
+	case d < time.Minute:
+		return fmt.Sprintf("%d s", int(d.Seconds()))
+	case d < time.Hour:
+		return fmt.Sprintf("%d min", int(d.Minutes()))
+	case d < 24*time.Hour:
+		return fmt.Sprintf("%d h %d min", int(d.Hours()), int(d.Minutes())%60)
+	default:
+		return fmt.Sprintf("%d d %d h", int(d.Hours())/24, int(d.Hours())%24)
+	}
+}
+
+func fmtUptime(sec uint64) string {
+	if sec == 0 {
+		return ""
+	}
+	return fmtDuration(time.Duration(sec) * time.Second)
+}
+
+func fmtRTT(d time.Duration) string {
+	switch {
+	case d <= 0:
+		return ""
+	case d < 10*time.Millisecond:
+		return fmt.Sprintf("%.1f ms", float64(d)/float64(time.Millisecond))
+	default:
+		return fmt.Sprintf("%d ms", d.Milliseconds())
+	}
+}
+
+// usage is "3.1 GiB of 7.8 GiB (40 %)".
+func usage(used, total uint64) string {
+	if total == 0 {
+		return ""
+	}
+	return fmt.Sprintf("%s of %s (%d %%)", bytesIEC(used), bytesIEC(total), used*100/total)
+}
+
+func bytesIEC(n uint64) string {
+	const unit = 1024
+	if n < unit {
+		return fmt.Sprintf("%d B", n)
+	}
+	div, exp := uint64(unit), 0
+	for m := n / unit; m >= unit; m /= unit {
+		div *= unit
+		exp++
+	}
+	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
+}

@@ -1,0 +1,77 @@
+package ui
+
+import (
+	"fmt"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/canvas"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/lanyard/lanyard/assets"
+	"github.com/lanyard/lanyard/core/version"
+)
+
+// troubleshootingTip is one item of the README's troubleshooting list (a
+// test keeps the two in step): a bold title and the text that follows it,
+// punctuation included.
+type troubleshootingTip struct{ title, text string }
+
+const troubleshootingIntro = "Check the Remote Management Log (View menu, Ctrl+L) and the agent's output: every failure carries its reason. Then:"
+
+func troubleshootingTips() []troubleshootingTip {
+	return []troubleshootingTip{
+		{"Use static IP addresses", " for the console and for agents the console dials, or host names that always resolve to the same machine."},
+		{"Use one high port above 5000, the same everywhere.", " The default is 16888. Ports below 1024 need administrator rights."},
+		{"Find a free port", ": Settings → Remote Management Settings → Check port names the process holding it (or ss -ltnp | grep 16888 on Linux, netstat -ano | findstr 16888 on Windows). \"the port is already in use\" in the log means exactly that."},
+		{"Check the name and the password.", " The name is part of the key: the console's entry and lanyard-agent init --name must match (case does not matter). name_mismatch shows both names; auth_failed means the passwords differ. Retype the password on both ends; watch the keyboard layout."},
+		{"SSL must match", " on both ends (ssl_mismatch)."},
+		{"Name lookup", ": diagnose says whether the host name resolves; if not, use the IP address."},
+		{"Test on the LAN first", ", then across the Internet."},
+		{"ISPs block some ports", ", and many home connections refuse inbound connections: use inbound mode (the agent dials the console), or another port."},
+		{"Firewalls", ": open the listening port for TCP on the listening side (ufw allow 16888/tcp, firewall-cmd --add-port=16888/tcp --permanent, or on Windows netsh advfirewall firewall add rule name=Lanyard dir=in action=allow protocol=TCP localport=16888). A connection that times out rather than being refused usually means a firewall drops it."},
+		{"cert_changed", ": the agent was reinstalled (new certificate) or something else answers at that address. If you reinstalled it, select the slave and click \"Trust the new certificate\" (or run lanyard slave trust NAME)."},
+		{"rate_limited", ": too many failed attempts from that address or for that name; fix the password and wait the time given."},
+		{"lanyard-agent diagnose HOST:PORT", " runs all of the above checks in order and names the first that fails. Add Slave → Test connection does the same from here."},
+	}
+}
+
+// showTroubleshooting opens the troubleshooting list over w.
+func showTroubleshooting(w fyne.Window) {
+	segs := []widget.RichTextSegment{&widget.TextSegment{Style: widget.RichTextStyleParagraph, Text: troubleshootingIntro}}
+	for i, t := range troubleshootingTips() {
+		segs = append(segs,
+			&widget.TextSegment{Style: widget.RichTextStyleStrong, Text: fmt.Sprintf("%d. %s", i+1, t.title)},
+			&widget.TextSegment{Style: widget.RichTextStyleParagraph, Text: t.text},
+		)
+	}
+	rt := widget.NewRichText(segs...)
+	rt.Wrapping = fyne.TextWrapWord
+	d := dialog.NewCustom("Troubleshooting", "Close", container.NewVScroll(rt), w)
+	d.Resize(fyne.NewSize(720, 560))
+	d.Show()
+}
+
+// Icon returns the application icon as a Fyne resource, for the window and
+// for fyne.App.SetIcon.
+func Icon() fyne.Resource {
+	return fyne.NewStaticResource("icon.png", assets.IconPNG)
+}
+
+// showAbout shows the product name, icon and version in a dialog over w.
+func showAbout(w fyne.Window) {
+	name := widget.NewLabelWithStyle("Lanyard", fyne.TextAlignCenter, fyne.TextStyle{Bold: true})
+	ver := widget.NewLabelWithStyle("Version "+version.String(), fyne.TextAlignCenter, fyne.TextStyle{})
+	what := widget.NewLabelWithStyle("Centralized remote management console", fyne.TextAlignCenter, fyne.TextStyle{})
+	content := container.NewVBox(iconImage(64), name, ver, what)
+	dialog.ShowCustom("About Lanyard", "Close", content, w)
+}
+
+// iconImage returns the app icon drawn at size × size.
+func iconImage(size float32) fyne.CanvasObject {
+	img := canvas.NewImageFromResource(Icon())
+	img.FillMode = canvas.ImageFillContain
+	img.SetMinSize(fyne.NewSize(size, size))
+	return container.NewCenter(img)
+}

@@ -1,0 +1,198 @@
+package ui
+
+import (
+	"context"
+	"strings"
+	"time"
+
+	"github.com/lanyard/lanyard/core/master"
+)
+
+// Live updates. Fleet.Subscribe delivers events on a goroutine, one per
+// change and in bursts of thousands when many slaves relink at once. The
+// feed collects them off the Fyne thread, keeping only which slaves
+// changed, and at most ten times a second reads their fresh views (still
+// off the Fyne thread) and hands the window one batch to apply in one
+// fyne.Do. The Fyne thread never waits on the fleet.
+
+// refreshInterval is the shortest time between two batches: at most ten UI
+// refreshes a second.
+const refreshInterval = 100 * time.Millisecond
+
+// bigBatch is the number of changed slaves above which one Slaves()
+// snapshot is cheaper than looking each up.
+const bigBatch = 256
+
+// slaveLookup is the fast path *master.Master offers beside Fleet: one
+// slave by name, without copying the whole fleet.
+type slaveLookup interface {
+	Slave(name string) (master.SlaveView, bool)
+}
+
+// listenInfo is what the status bar says about the listener.
+type listenInfo struct {
+	settings master.Settings
+	addr     string
+	err      error
+}
+
+func readListenInfo(rs RemoteSettings) listenInfo {
+	return listenInfo{settings: rs.Settings(), addr: rs.ListenAddr(), err: rs.ListenError()}
+}
+
+// batch is one coalesced update for the window.
+type batch struct {
+	all       []master.SlaveView // non-nil: the whole fleet (first read or resync)
+	views     []master.SlaveView // changed or added slaves
+	removed   []string           // IDs
+	listen    *listenInfo        // nil: unchanged
+	strangers []strangerAttempt  // unknown slaves that tried to connect
+}
+
+// strangerAttempt is a slave with no entry here trying to connect.
+type strangerAttempt struct{ name, remote string }
+
+// eventUnknownSlave is the connection-log kind of a refused stranger.
+const eventUnknownSlave = "unknown_slave"
+
+// liveFeed coalesces events into batches.
+type liveFeed struct {
+	fleet    Fleet
+	settings RemoteSettings // nil: no listener info
+	lookup   slaveLookup    // nil: use Slaves()
+
+	pending   map[string]string // slave ID → name, changed since the last batch
+	resync    bool
+	listen    bool
+	strangers []strangerAttempt
+}
+
+func newLiveFeed(fleet Fleet, settings RemoteSettings) *liveFeed {
+	f := &liveFeed{fleet: fleet, settings: settings, pending: map[string]string{}}
+	f.lookup, _ = fleet.(slaveLookup)
+	return f
+}
+
+// add notes one event.
+func (f *liveFeed) add(e master.Event) {
+	switch {
+	case e.Kind == master.EventResync:
+		f.resync = true
+	case e.SlaveID != "":
+		f.pending[e.SlaveID] = e.Slave
+	case e.Kind == eventUnknownSlave:
+		for _, s := range f.strangers {
+			if strings.EqualFold(s.name, e.Slave) {
+				return
+			}
+		}
+		f.strangers = append(f.strangers, strangerAttempt{name: e.Slave, remote: e.Remote})
+	default:
+		// Not about a known slave: settings, the listener, a stranger.
+		f.listen = true
+	}
+}
+
+// dirty is whether a batch is due.
+func (f *liveFeed) dirty() bool {
+	return f.resync || f.listen || len(f.pending) > 0 || len(f.strangers) > 0
+}
+
+// collect reads what changed and resets. It runs off the Fyne thread.
+func (f *liveFeed) collect() batch {
+	var b batch
+	if f.listen || f.resync {
+		if f.settings != nil {
+			li := readListenInfo(f.settings)
+			b.listen = &li
+		}
+	}
+	switch {
+	case f.resync:
+		b.all = f.fleet.Slaves()
+		if b.all == nil {
+			b.all = []master.SlaveView{}
+		}
+	case f.lookup != nil && len(f.pending) <= bigBatch:
+		for id, name := range f.pending {
+			if v, ok := f.lookup.Slave(name); ok && v.ID == id {
+				b.views = append(b.views, v)
+			} else {
+				// Removed. (A rename is published under the new name,
+				// which is the one kept here: the last event wins.)
+				b.removed = append(b.removed, id)
+			}
+		}
+	case len(f.pending) > 0:
+		found := make(map[string]bool, len(f.pending))
+		for _, v := range f.fleet.Slaves() {
+			if _, ok := f.pending[v.ID]; ok {
+				b.views = append(b.views, v)
+				found[v.ID] = true
+			}
+		}
+		for id := range f.pending {
+			if !found[id] {
+				b.removed = append(b.removed, id)
+			}
+		}
+	}
+	b.strangers, f.strangers = f.strangers, nil
+	clear(f.pending)
+	f.resync, f.listen = false, false
+	return b
+}
+
+// run feeds events into batches until ctx ends or the stream closes. The
+// first event after a quiet spell goes out at once; later ones wait for
+// the interval, so bursts cost at most ten batches a second.
+func (f *liveFeed) run(ctx context.Context, events <-chan master.Event, interval time.Duration, deliver func(batch)) {
+	var (
+		timer *time.Timer
+		due   <-chan time.Time
+		last  time.Time
+	)
+	defer func() {
+		if timer != nil {
+			timer.Stop()
+		}
+	}()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case e, ok := <-events:
+			if !ok {
+				return
+			}
+			f.add(e)
+			// Drain what is already queued before deciding.
+			for drained := false; !drained; {
+				select {
+				case e, ok := <-events:
+					if !ok {
+						return
+					}
+					f.add(e)
+				default:
+					drained = true
+				}
+			}
+			if due == nil {
+				wait := max(interval-time.Since(last), 0)
+				if timer == nil {
+					timer = time.NewTimer(wait)
+				} else {
+					timer.Reset(wait)
+				}
+				due = timer.C
+			}
+		case <-due:
+			due = nil
+			last = time.Now()
+			if f.dirty() {
+				deliver(f.collect())
+			}
+		}
+	}
+}

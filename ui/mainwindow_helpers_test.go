@@ -1,0 +1,518 @@
+package ui
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/canvas"
+	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/widget"
+	"github.com/sirupsen/logrus"
+	"go.uber.org/goleak"
+
+	"github.com/lanyard/lanyard/core/agent"
+	"github.com/lanyard/lanyard/core/auth"
+	"github.com/lanyard/lanyard/core/link"
+	"github.com/lanyard/lanyard/core/master"
+	"github.com/lanyard/lanyard/core/proto/pb"
+	"github.com/lanyard/lanyard/core/store"
+)
+
+// ---- Helpers of the main window, tree and settings dialog tests ----
+
+// fyneThread stands in for fyne.Do: work that background goroutines hand
+// to the Fyne thread waits here until the test runs it on its own
+// goroutine, so widgets are only ever touched by the test's goroutine.
+type fyneThread struct{ ch chan func() }
+
+func newFyneThread() *fyneThread { return &fyneThread{ch: make(chan func(), 1<<16)} }
+
+func (q *fyneThread) do(f func()) { q.ch <- f }
+
+// runPending runs the work already queued, without waiting for more.
+func (q *fyneThread) runPending() {
+	for {
+		select {
+		case f := <-q.ch:
+			f()
+		default:
+			return
+		}
+	}
+}
+
+// leakCheck fails the test if it leaves goroutines behind. Call it first,
+// so that its check runs after every other cleanup.
+func leakCheck(t *testing.T) {
+	t.Helper()
+	before := goleak.IgnoreCurrent()
+	t.Cleanup(func() { goleak.VerifyNone(t, before) })
+}
+
+// liveConsole starts a real *master.Master on a fresh bbolt store,
+// listening on a loopback port, with plain links and fast timings.
+func liveConsole(t testing.TB) *master.Master {
+	t.Helper()
+	db := liveStore(t, "console")
+	if err := master.SaveSettings(db, master.Settings{Listen: true, ListenAddress: "127.0.0.1:0"}); err != nil {
+		t.Fatal(err)
+	}
+	m := master.New(master.Config{DB: db, Identity: liveIdentity(t, db, pb.Role_ROLE_MASTER), Logger: silentLogger(),
+		Limiter:   auth.NewLimiter(auth.LimiterConfig{IPBurst: 1000, NameBurst: 1000}),
+		Heartbeat: 200 * time.Millisecond, DeadAfter: 800 * time.Millisecond,
+		RedialInitial: 20 * time.Millisecond, RedialMax: 200 * time.Millisecond})
+	if err := m.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = m.Close() })
+	return m
+}
+
+// liveAgent starts a real in-process agent called name that listens on a
+// loopback port (plain links) for the console to dial.
+func liveAgent(t testing.TB, name, password string) *agent.Agent {
+	t.Helper()
+	db := liveStore(t, "agent")
+	l, ssl := "127.0.0.1:0", false
+	if _, _, err := agent.Init(db, agent.InitOptions{Name: name, Password: []byte(password), Listen: &l, SSL: &ssl}); err != nil {
+		t.Fatal(err)
+	}
+	a := agent.New(agent.Config{DB: db, Identity: liveIdentity(t, db, pb.Role_ROLE_AGENT), Logger: silentLogger(), Version: "test",
+		RedialInitial: 20 * time.Millisecond, RedialMax: 200 * time.Millisecond,
+		Heartbeat: 200 * time.Millisecond, DeadAfter: 800 * time.Millisecond})
+	if err := a.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = a.Close() })
+	return a
+}
+
+func liveStore(t testing.TB, kind string) *store.DB {
+	t.Helper()
+	db, err := store.Open(filepath.Join(t.TempDir(), kind+".db"), store.Options{Kind: kind})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = db.Close() })
+	return db
+}
+
+func liveIdentity(t testing.TB, db *store.DB, role pb.Role) *link.Identity {
+	t.Helper()
+	stored, err := db.LoadOrCreateIdentity(func() (store.Identity, error) {
+		c, k, err := link.NewCertificate("test")
+		return store.Identity{InstallID: auth.NewID(), CertPEM: c, KeyPEM: k}, err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert, fp, err := link.LoadCertificate(stored.CertPEM, stored.KeyPEM)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &link.Identity{Role: role, InstallID: stored.InstallID, BootID: auth.NewID(), Software: "test",
+		Certificate: cert, Fingerprint: fp}
+}
+
+func silentLogger() *logrus.Logger {
+	l := logrus.New()
+	l.SetOutput(io.Discard)
+	return l
+}
+
+// fixedNow is the clock of every main window test: times shown never move.
+var fixedNow = time.Date(2026, 3, 14, 15, 0, 0, 0, time.Local)
+
+// openMainWindow builds the main window over c in a test app, with its
+// Fyne-thread work queued for the test to run, and closes it (waiting for
+// its goroutines) at the end of the test.
+func openMainWindow(t *testing.T, c Console, ports PortChecker) (*mainWindow, *fyneThread) {
+	t.Helper()
+	test.NewTempApp(t)
+	q := newFyneThread()
+	mw := newMainWindow(fyne.CurrentApp(), c, ports, windowOptions{do: q.do, now: func() time.Time { return fixedNow },
+		interval: 10 * time.Millisecond})
+	mw.win.Show()
+	t.Cleanup(func() { closeMainWindow(t, mw, q) })
+	return mw, q
+}
+
+// closeMainWindow closes the window and waits for its goroutines to end,
+// running the work they hand over meanwhile.
+func closeMainWindow(t *testing.T, mw *mainWindow, q *fyneThread) {
+	t.Helper()
+	if !mw.closed {
+		mw.win.Close()
+	}
+	done := make(chan struct{})
+	go func() { mw.wait(); close(done) }()
+	deadline := time.After(10 * time.Second)
+	for {
+		select {
+		case <-done:
+			q.runPending()
+			return
+		case f := <-q.ch:
+			f()
+		case <-deadline:
+			t.Fatal("the main window's goroutines outlived it by 10 s")
+		}
+	}
+}
+
+// waitUntil runs the work queued for the Fyne thread until done reports
+// true, checking done also between items (work that finishes in the
+// background without queueing anything), and fails after 20 s.
+func waitUntil(t testing.TB, q *fyneThread, what string, done func() bool) {
+	t.Helper()
+	deadline := time.NewTimer(20 * time.Second)
+	defer deadline.Stop()
+	tick := time.NewTicker(5 * time.Millisecond)
+	defer tick.Stop()
+	for !done() {
+		select {
+		case f := <-q.ch:
+			f()
+		case <-tick.C:
+		case <-deadline.C:
+			t.Fatalf("gave up waiting for %s", what)
+		}
+	}
+}
+
+// rowTexts is what the tree shows on screen, top to bottom, one string per
+// row: "[Group] n of m connected" or "name | state | direction | ssl".
+func rowTexts(mw *mainWindow) []string {
+	type row struct {
+		y    float32
+		text string
+	}
+	var rows []row
+	d := fyne.CurrentApp().Driver()
+	for _, o := range test.LaidOutObjects(&mw.tree.Tree) {
+		if !o.Visible() {
+			continue
+		}
+		switch r := o.(type) {
+		case *groupRow:
+			rows = append(rows, row{d.AbsolutePositionForObject(r).Y, "[" + r.name.Text + "] " + r.count.Text})
+		case *slaveRow:
+			lock := ""
+			if r.lock.Visible() && r.lock.Resource != nil {
+				lock = strings.TrimSuffix(r.lock.Resource.Name()[strings.Index(r.lock.Resource.Name(), "_")+1:], ".svg")
+			}
+			rows = append(rows, row{d.AbsolutePositionForObject(r).Y,
+				strings.Join([]string{r.full, r.state.Text, r.dir.text.Text, lock}, " | ")})
+		}
+	}
+	sort.SliceStable(rows, func(i, j int) bool { return rows[i].y < rows[j].y })
+	out := make([]string, len(rows))
+	for i, r := range rows {
+		out[i] = r.text
+	}
+	return out
+}
+
+// rowOf is the on-screen row of the slave called name, or "".
+func rowOf(mw *mainWindow, name string) string {
+	for _, r := range rowTexts(mw) {
+		if strings.HasPrefix(r, name+" | ") {
+			return r
+		}
+	}
+	return ""
+}
+
+// idOf is the ID of the slave called name in the window's model.
+func idOf(t *testing.T, mw *mainWindow, name string) string {
+	t.Helper()
+	for id, e := range mw.model.slaves {
+		if strings.EqualFold(e.view.Name, name) {
+			return id
+		}
+	}
+	t.Fatalf("no slave %s in the window", name)
+	return ""
+}
+
+// textsIn lists the texts of the labels, buttons and canvas texts inside o.
+func textsIn(o fyne.CanvasObject) []string {
+	var out []string
+	for _, c := range test.LaidOutObjects(o) {
+		if !c.Visible() {
+			continue
+		}
+		switch c := c.(type) {
+		case *widget.Label:
+			out = append(out, c.Text)
+		case *widget.Button:
+			out = append(out, c.Text)
+		case *canvas.Text:
+			out = append(out, c.Text)
+		case *widget.RichText:
+			out = append(out, c.String())
+		}
+	}
+	return out
+}
+
+// overlayText is every text of the topmost overlay (a dialog), or "" when
+// none is open.
+func overlayText(w fyne.Window) string {
+	top := w.Canvas().Overlays().Top()
+	if top == nil {
+		return ""
+	}
+	return strings.Join(textsIn(top), "\n")
+}
+
+// tapButton taps the visible button labelled label in the topmost overlay.
+func tapButton(t *testing.T, w fyne.Window, label string) {
+	t.Helper()
+	top := w.Canvas().Overlays().Top()
+	if top == nil {
+		t.Fatalf("no dialog open to tap %q in", label)
+	}
+	for _, o := range test.LaidOutObjects(top) {
+		if b, ok := o.(*widget.Button); ok && b.Text == label && b.Visible() {
+			test.Tap(b)
+			return
+		}
+	}
+	t.Fatalf("no %q button in the dialog: %q", label, textsIn(top))
+}
+
+// press types a shortcut the way the desktop driver routes it: a main-menu
+// item with that shortcut first, then the focused widget if it takes
+// shortcuts, else the window canvas.
+func press(w fyne.Window, sc fyne.Shortcut) {
+	if item := menuItemWithShortcut(w.MainMenu(), sc); item != nil {
+		item.Action()
+		return
+	}
+	if f, ok := w.Canvas().Focused().(fyne.Shortcutable); ok {
+		f.TypedShortcut(sc)
+		return
+	}
+	w.Canvas().(fyne.Shortcutable).TypedShortcut(sc)
+}
+
+// pressKey types a plain key as the desktop driver routes it: to the
+// focused widget, else to the canvas's key handler.
+func pressKey(w fyne.Window, k fyne.KeyName) {
+	e := &fyne.KeyEvent{Name: k}
+	if f := w.Canvas().Focused(); f != nil {
+		f.TypedKey(e)
+		return
+	}
+	if h := w.Canvas().OnTypedKey(); h != nil {
+		h(e)
+	}
+}
+
+func menuItemWithShortcut(m *fyne.MainMenu, sc fyne.Shortcut) *fyne.MenuItem {
+	if m == nil {
+		return nil
+	}
+	for _, menu := range m.Items {
+		for _, it := range menu.Items {
+			if it.Shortcut != nil && it.Shortcut.ShortcutName() == sc.ShortcutName() {
+				return it
+			}
+		}
+	}
+	return nil
+}
+
+// ---- A console with fixed contents, for goldens and UI-only behaviour ----
+
+// fakeConsole is a Console whose slaves the test sets; it records what the
+// window asked of it. Safe for concurrent use.
+type fakeConsole struct {
+	mu          sync.Mutex
+	slaves      []master.SlaveView
+	settings    master.Settings
+	listenAddr  string
+	listenErr   error
+	subs        map[chan master.Event]struct{}
+	slavesCalls int
+	calls       []string // "remove FS01", "connect FS01", "apply …"
+	applyErr    error
+}
+
+func newFakeConsole(slaves ...master.SlaveView) *fakeConsole {
+	return &fakeConsole{slaves: slaves, settings: master.Settings{Listen: true, ListenAddress: ":16888", SSL: true},
+		listenAddr: "[::]:16888", subs: map[chan master.Event]struct{}{}}
+}
+
+func (f *fakeConsole) Slaves() []master.SlaveView {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.slavesCalls++
+	return append([]master.SlaveView(nil), f.slaves...)
+}
+
+func (f *fakeConsole) Slave(name string) (master.SlaveView, bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, v := range f.slaves {
+		if strings.EqualFold(v.Name, name) {
+			return v, true
+		}
+	}
+	return master.SlaveView{}, false
+}
+
+func (f *fakeConsole) Subscribe(buffer int) (<-chan master.Event, func()) {
+	ch := make(chan master.Event, buffer)
+	f.mu.Lock()
+	f.subs[ch] = struct{}{}
+	f.mu.Unlock()
+	var once sync.Once
+	return ch, func() {
+		once.Do(func() {
+			f.mu.Lock()
+			delete(f.subs, ch)
+			f.mu.Unlock()
+			close(ch)
+		})
+	}
+}
+
+// publish sends e to every subscriber.
+func (f *fakeConsole) publish(e master.Event) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for ch := range f.subs {
+		ch <- e
+	}
+}
+
+// set replaces (or adds) a slave and publishes its state event.
+func (f *fakeConsole) set(v master.SlaveView) {
+	f.mu.Lock()
+	found := false
+	for i := range f.slaves {
+		if f.slaves[i].ID == v.ID {
+			f.slaves[i], found = v, true
+		}
+	}
+	if !found {
+		f.slaves = append(f.slaves, v)
+	}
+	f.mu.Unlock()
+	f.publish(master.Event{Kind: master.EventState, SlaveID: v.ID, Slave: v.Name, State: v.State})
+}
+
+func (f *fakeConsole) record(call string) {
+	f.mu.Lock()
+	f.calls = append(f.calls, call)
+	f.mu.Unlock()
+}
+
+func (f *fakeConsole) called() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]string(nil), f.calls...)
+}
+
+func (f *fakeConsole) slavesRead() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.slavesCalls
+}
+
+func (f *fakeConsole) Connect(name string) error    { f.record("connect " + name); return nil }
+func (f *fakeConsole) Disconnect(name string) error { f.record("disconnect " + name); return nil }
+func (f *fakeConsole) RemoveSlave(name string) error {
+	f.record("remove " + name)
+	return nil
+}
+func (f *fakeConsole) TrustCertificate(name string) error { f.record("trust " + name); return nil }
+
+func (f *fakeConsole) Status(_ context.Context, name string) (*pb.StatusResponse, error) {
+	v, ok := f.Slave(name)
+	if !ok || v.Status == nil {
+		return nil, errors.New(name + " is not connected")
+	}
+	return v.Status, nil
+}
+
+func (f *fakeConsole) AddSlave(spec master.SlaveSpec) (master.SlaveView, error) {
+	return master.SlaveView{}, fmt.Errorf("not in this fake")
+}
+
+func (f *fakeConsole) EditSlave(string, master.SlaveSpec) (master.SlaveView, error) {
+	return master.SlaveView{}, fmt.Errorf("not in this fake")
+}
+
+func (f *fakeConsole) TestConnection(context.Context, master.SlaveSpec, func(link.Step)) bool {
+	return false
+}
+
+func (f *fakeConsole) Settings() master.Settings {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.settings
+}
+
+func (f *fakeConsole) ApplySettings(s master.Settings) error {
+	f.record(fmt.Sprintf("apply %+v", s))
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.applyErr != nil {
+		return f.applyErr
+	}
+	f.settings = s
+	return nil
+}
+
+func (f *fakeConsole) ListenAddr() string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.listenAddr
+}
+
+func (f *fakeConsole) ListenError() error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.listenErr
+}
+
+func (f *fakeConsole) Events(store.EventFilter) ([]store.Event, error) { return nil, nil }
+func (f *fakeConsole) LastEvents(store.EventFilter, int) ([]store.Event, error) {
+	return nil, nil
+}
+
+// demoFleet is the fake fleet of the goldens: two groups and ungrouped
+// slaves, one in each state, outbound and inbound, with and without SSL.
+func demoFleet() []master.SlaveView {
+	since := fixedNow.Add(-2*time.Hour - 5*time.Minute)
+	return []master.SlaveView{
+		{ID: "a1", Name: "FS01", Group: "Office", Direction: store.Outbound, Address: "10.0.0.4:16888",
+			State: master.StateConnected, Remote: "10.0.0.4:16888", SSL: true, RTT: 1200 * time.Microsecond,
+			ConnectedSince: since, Software: "lanyard-agent 1.0.0",
+			Status: &pb.StatusResponse{Name: "FS01", Hostname: "fs01.office.example", Os: "linux", Platform: "debian 12.5",
+				Arch: "amd64", UptimeSeconds: 3*86400 + 4*3600, AgentVersion: "1.0.0", CpuPercent: 12.4,
+				MemoryTotal: 8 << 30, MemoryUsed: 3 << 30, DiskTotal: 500 << 30, DiskUsed: 120 << 30, Ssl: true, Management: true}},
+		{ID: "a2", Name: "FS02", Group: "Office", Direction: store.Inbound, State: master.StateOffline},
+		{ID: "a3", Name: "BACKUP-7", Group: "Office", Direction: store.Outbound, Address: "backup7.example:16888",
+			State: master.StateError, LastCode: "auth_failed",
+			LastError: "backup7.example:16888 refused the password: enter the same management password on the console and on the agent"},
+		{ID: "b1", Name: "web-1", Group: "Web", Direction: store.Outbound, Address: "10.0.1.10:16888",
+			State: master.StateConnecting},
+		{ID: "b2", Name: "web-2", Group: "Web", Direction: store.Inbound, State: master.StateConnected, Remote: "203.0.113.7:50122",
+			SSL: false, ConnectedSince: since},
+		{ID: "c1", Name: "lab-pc", Direction: store.Outbound, Address: "192.168.1.20:16888", State: master.StateDisabled,
+			LastCode: "disabled", LastError: "disconnected by the console's user"},
+	}
+}

@@ -1,0 +1,461 @@
+package ui
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/canvas"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/driver/desktop"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/lanyard/lanyard/core/auth"
+	"github.com/lanyard/lanyard/core/master"
+)
+
+// Notifications: desktop notifications for outages and strangers, and the
+// tray menu with the fleet's counts.
+
+// Texts of the tray menu.
+const (
+	trayOpen = "Open Lanyard"
+	trayLog  = "Remote Management Log"
+	trayQuit = "Quit"
+)
+
+const (
+	// DefaultOfflineGrace is how long a slave that was connected may stay
+	// offline before a notification says so: a restart or a network blip
+	// is not news.
+	DefaultOfflineGrace = 60 * time.Second
+	// UnknownSlaveQuiet is how long the same unknown slave is not
+	// announced again: an agent set up with the wrong console retries
+	// every minute.
+	UnknownSlaveQuiet = 10 * time.Minute
+	// outageListMax is how many outages one notification names; more are
+	// counted, so that a network failure does not bring 500 notifications.
+	outageListMax = 3
+	// trayUnknownMax is how many recent unknown slaves the tray offers to
+	// add.
+	trayUnknownMax = 3
+)
+
+// notifierOptions tune a notifier; tests set a fake clock and ticks.
+type notifierOptions struct {
+	grace        time.Duration
+	unknownQuiet time.Duration
+	now          func() time.Time
+	tick         <-chan time.Time // when outages are checked; nil = every second
+	trayEvery    time.Duration    // shortest time between two tray updates
+	do           func(func())
+}
+
+// StartNotifier watches the fleet: a slave that was connected and stays
+// offline or in error past the grace period raises one desktop
+// notification per outage, and an unknown slave trying to connect raises
+// one per name per ten minutes. On a desktop it also sets the tray menu:
+// the counts, "Open Lanyard" (openMain), "Remote Management Log" (openLog),
+// "Add unknown slave NAME…" for recent strangers (openMain, then
+// addSlave(name): only when the user picks it), and Quit. Call it on the
+// Fyne thread; stop ends it.
+func StartNotifier(a fyne.App, fleet Fleet, openMain func(), openLog func(), addSlave func(name string)) (stop func()) {
+	return startNotifier(a, fleet, notifierOptions{grace: DefaultOfflineGrace, unknownQuiet: UnknownSlaveQuiet,
+		now: time.Now, trayEvery: time.Second, do: fyne.Do}, openMain, openLog, addSlave)
+}
+
+func startNotifier(a fyne.App, fleet Fleet, o notifierOptions, openMain, openLog func(), addSlave func(string)) (stop func()) {
+	events, unsubscribe := fleet.Subscribe(1024)
+	w := newOutageWatch(o.grace, o.unknownQuiet)
+	w.seed(fleet.Slaves(), o.now())
+
+	var tray *trayMenu
+	if d, ok := a.(desktop.App); ok {
+		tray = newTrayMenu(d, a, openMain, openLog, addSlave)
+		tray.show(w.summary())
+	}
+
+	tick := o.tick
+	var ticker *time.Ticker
+	if tick == nil {
+		ticker = time.NewTicker(time.Second)
+		tick = ticker.C
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		var trayDue <-chan time.Time
+		var trayTimer *time.Timer
+		defer func() {
+			if trayTimer != nil {
+				trayTimer.Stop()
+			}
+		}()
+		trayDirty := false
+		send := func(ns []*fyne.Notification) {
+			for _, n := range ns {
+				a.SendNotification(n)
+			}
+		}
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case e, ok := <-events:
+				if !ok {
+					return
+				}
+				if e.Kind == master.EventResync {
+					w.seed(fleet.Slaves(), o.now())
+				} else {
+					send(w.event(e, o.now()))
+				}
+				trayDirty = true
+			case <-tick:
+				send(w.due(o.now()))
+			case <-trayDue:
+				trayDue = nil
+				s := w.summary()
+				o.do(func() { tray.show(s) })
+			}
+			if trayDirty && tray != nil && trayDue == nil {
+				trayDirty = false
+				trayTimer = time.NewTimer(o.trayEvery)
+				trayDue = trayTimer.C
+			}
+		}
+	}()
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			cancel()
+			unsubscribe()
+			wg.Wait()
+			if ticker != nil {
+				ticker.Stop()
+			}
+		})
+	}
+}
+
+// outageWatch is the notifier's state machine: fed events and the time,
+// it says which notifications are due. It has no goroutine or clock of its
+// own, so tests drive it step by step.
+type outageWatch struct {
+	grace, unknownQuiet time.Duration
+	slaves              map[string]*watchedSlave // by entry ID
+	strangers           map[string]time.Time     // lower-case name → last announced
+	recent              []stranger               // newest first, for the tray
+}
+
+type watchedSlave struct {
+	name          string
+	state         master.State
+	everConnected bool      // outages count only for slaves seen connected
+	downSince     time.Time // zero: not in an outage
+	announced     bool      // this outage was announced
+}
+
+type stranger struct{ name, addr string }
+
+// trayState is what the tray menu shows.
+type trayState struct {
+	connected, offline int
+	strangers          []stranger
+}
+
+func newOutageWatch(grace, unknownQuiet time.Duration) *outageWatch {
+	return &outageWatch{grace: grace, unknownQuiet: unknownQuiet, slaves: map[string]*watchedSlave{},
+		strangers: map[string]time.Time{}}
+}
+
+// seed takes the fleet as it is now (at start, and after a resync):
+// known slaves change state as if by an event, new ones are added, gone
+// ones forgotten.
+func (w *outageWatch) seed(views []master.SlaveView, now time.Time) {
+	seen := make(map[string]bool, len(views))
+	for _, v := range views {
+		seen[v.ID] = true
+		s := w.slaves[v.ID]
+		if s == nil {
+			s = &watchedSlave{state: v.State}
+			w.slaves[v.ID] = s
+		}
+		s.name = v.Name
+		w.setState(s, v.State, now)
+	}
+	for id := range w.slaves {
+		if !seen[id] {
+			delete(w.slaves, id)
+		}
+	}
+}
+
+// event applies one fleet event and returns the notifications it raises
+// at once (outages wait for due).
+func (w *outageWatch) event(e master.Event, now time.Time) []*fyne.Notification {
+	switch e.Kind {
+	case master.EventRemoved:
+		delete(w.slaves, e.SlaveID)
+		return nil
+	case "unknown_slave":
+		return w.stranger(e, now)
+	}
+	if e.SlaveID == "" || e.State == "" {
+		return nil
+	}
+	s := w.slaves[e.SlaveID]
+	if s == nil {
+		s = &watchedSlave{state: e.State}
+		w.slaves[e.SlaveID] = s
+	}
+	s.name = e.Slave
+	w.setState(s, e.State, now)
+	return nil
+}
+
+func (w *outageWatch) setState(s *watchedSlave, st master.State, now time.Time) {
+	s.state = st
+	switch st {
+	case master.StateConnected:
+		s.everConnected, s.downSince, s.announced = true, time.Time{}, false
+	case master.StateDisabled:
+		// The user's choice, not an outage.
+		s.downSince, s.announced = time.Time{}, false
+	default: // offline, connecting (redialing), error
+		if s.everConnected && s.downSince.IsZero() {
+			s.downSince = now
+		}
+	}
+}
+
+// due returns a notification for the outages that passed the grace
+// period since the last call: one per slave, or one summary for many.
+func (w *outageWatch) due(now time.Time) []*fyne.Notification {
+	var down []*watchedSlave
+	for _, s := range w.slaves {
+		if !s.downSince.IsZero() && !s.announced && now.Sub(s.downSince) >= w.grace {
+			s.announced = true
+			down = append(down, s)
+		}
+	}
+	if len(down) == 0 {
+		return nil
+	}
+	slices.SortFunc(down, func(a, b *watchedSlave) int {
+		return strings.Compare(strings.ToLower(a.name), strings.ToLower(b.name))
+	})
+	if len(down) > outageListMax {
+		names := make([]string, outageListMax)
+		for i := range names {
+			names[i] = down[i].name
+		}
+		return []*fyne.Notification{fyne.NewNotification(fmt.Sprintf("%d slaves offline", len(down)),
+			fmt.Sprintf("%s and %d more have been offline for over %s.", strings.Join(names, ", "),
+				len(down)-outageListMax, humanDuration(w.grace)))}
+	}
+	out := make([]*fyne.Notification, len(down))
+	for i, s := range down {
+		out[i] = fyne.NewNotification(s.name+" is offline",
+			fmt.Sprintf("%s has been %s since %s (over %s).", s.name, stateWords(s.state),
+				s.downSince.Format("15:04:05"), humanDuration(w.grace)))
+	}
+	return out
+}
+
+// stranger announces an unknown slave's attempt, once per name per quiet
+// period. An attempt under the name of a known (outbound) entry is not a
+// stranger: the log window explains that one.
+func (w *outageWatch) stranger(e master.Event, now time.Time) []*fyne.Notification {
+	if e.Slave == "" {
+		return nil
+	}
+	for _, s := range w.slaves {
+		if strings.EqualFold(s.name, e.Slave) {
+			return nil
+		}
+	}
+	key := strings.ToLower(e.Slave)
+	if last, ok := w.strangers[key]; ok && now.Sub(last) < w.unknownQuiet {
+		return nil
+	}
+	w.strangers[key] = now
+	for k, t := range w.strangers {
+		if now.Sub(t) >= w.unknownQuiet {
+			delete(w.strangers, k)
+		}
+	}
+	w.recent = slices.DeleteFunc(w.recent, func(s stranger) bool { return strings.EqualFold(s.name, e.Slave) })
+	w.recent = append([]stranger{{name: e.Slave, addr: e.Remote}}, w.recent...)
+	if len(w.recent) > trayUnknownMax {
+		w.recent = w.recent[:trayUnknownMax]
+	}
+	return []*fyne.Notification{fyne.NewNotification("Unknown slave",
+		fmt.Sprintf("Unknown slave %s tried to connect from %s", e.Slave, orUnknown(e.Remote)))}
+}
+
+// summary is what the tray shows now.
+func (w *outageWatch) summary() trayState {
+	var st trayState
+	for _, s := range w.slaves {
+		switch s.state {
+		case master.StateConnected:
+			st.connected++
+		case master.StateDisabled:
+		default:
+			st.offline++
+		}
+	}
+	// Strangers stay on offer until someone adds them or they stop trying.
+	for _, s := range w.recent {
+		known := false
+		for _, k := range w.slaves {
+			known = known || strings.EqualFold(k.name, s.name)
+		}
+		if !known {
+			st.strangers = append(st.strangers, s)
+		}
+	}
+	return st
+}
+
+func stateWords(s master.State) string {
+	switch s {
+	case master.StateError:
+		return "failing to connect"
+	case master.StateConnecting:
+		return "reconnecting"
+	}
+	return "offline"
+}
+
+func humanDuration(d time.Duration) string {
+	switch {
+	case d >= time.Minute && d%time.Minute == 0:
+		if d == time.Minute {
+			return "a minute"
+		}
+		return fmt.Sprintf("%d minutes", d/time.Minute)
+	case d >= time.Second && d%time.Second == 0:
+		return fmt.Sprintf("%d seconds", d/time.Second)
+	}
+	return d.String()
+}
+
+func orUnknown(s string) string {
+	if s == "" {
+		return "an unknown address"
+	}
+	return s
+}
+
+// trayMenu is the system tray menu. Items are rebuilt in place, and the
+// menu re-set only when its text changes (the driver rebuilds the whole
+// native menu each time).
+type trayMenu struct {
+	app      desktop.App
+	menu     *fyne.Menu
+	counts   *fyne.MenuItem
+	fixed    []*fyne.MenuItem
+	openMain func()
+	addSlave func(string)
+	shown    string
+}
+
+func newTrayMenu(d desktop.App, a fyne.App, openMain, openLog func(), addSlave func(string)) *trayMenu {
+	t := &trayMenu{app: d, openMain: openMain, addSlave: addSlave}
+	t.counts = fyne.NewMenuItem("", nil)
+	t.counts.Disabled = true
+	quit := fyne.NewMenuItem(trayQuit, a.Quit)
+	quit.IsQuit = true
+	t.fixed = []*fyne.MenuItem{
+		fyne.NewMenuItem(trayOpen, openMain),
+		fyne.NewMenuItem(trayLog, openLog),
+		fyne.NewMenuItemSeparator(),
+		quit,
+	}
+	t.menu = fyne.NewMenu("Lanyard")
+	return t
+}
+
+// show updates the menu to st; it runs on the Fyne thread.
+func (t *trayMenu) show(st trayState) {
+	if t == nil {
+		return
+	}
+	t.counts.Label = fmt.Sprintf("%d connected · %d offline", st.connected, st.offline)
+	items := []*fyne.MenuItem{t.counts, fyne.NewMenuItemSeparator(), t.fixed[0], t.fixed[1]}
+	if len(st.strangers) > 0 {
+		items = append(items, fyne.NewMenuItemSeparator())
+		for _, s := range st.strangers {
+			name := s.name
+			items = append(items, fyne.NewMenuItem("Add unknown slave "+name+"…", func() {
+				t.openMain()
+				t.addSlave(name)
+			}))
+		}
+	}
+	items = append(items, t.fixed[2:]...)
+	text := menuText(items)
+	if text == t.shown {
+		return
+	}
+	t.shown = text
+	t.menu.Items = items
+	t.app.SetSystemTrayMenu(t.menu)
+}
+
+func menuText(items []*fyne.MenuItem) string {
+	var b strings.Builder
+	for _, it := range items {
+		b.WriteString(it.Label)
+		b.WriteByte('\n')
+	}
+	return b.String()
+}
+
+// UnknownSlavePrompt tells, inside parent, that a slave this console has
+// no entry for tried to connect, and offers to add it: add(name) runs only
+// if the user picks "Add Slave…" (open the Add Slave dialog with the name
+// filled in). Desktop notifications have no buttons, so the main window
+// shows this when it sees an "unknown_slave" event.
+func UnknownSlavePrompt(parent fyne.Window, name, addr string, add func(name string)) {
+	if err := auth.ValidateName(name); err != nil {
+		body := wrappedText(fmt.Sprintf("A slave tried to connect from %s under a name that cannot be used. %s",
+			orUnknown(addr), sentence(err.Error())))
+		dialog.NewCustom("Unknown slave", "Close", body, parent).Show()
+		return
+	}
+	body := wrappedText(fmt.Sprintf("A slave named %s tried to connect from %s, but this console has no entry for it.", name, orUnknown(addr)),
+		"If it is yours, add it as an inbound slave with the password set on its agent. If not, ignore this: it cannot connect without an entry.")
+	dialog.NewCustomConfirm("Unknown slave "+name, "Add Slave…", "Ignore", body, func(ok bool) {
+		if ok {
+			add(name)
+		}
+	}, parent).Show()
+}
+
+// wrappedText is paragraphs wrapped at a fixed width, measured before the
+// dialog that shows them takes its size.
+func wrappedText(paragraphs ...string) fyne.CanvasObject {
+	const width = 460
+	text := widget.NewLabel(strings.Join(paragraphs, "\n\n"))
+	text.Wrapping = fyne.TextWrapWord
+	space := canvas.NewRectangle(nil)
+	space.SetMinSize(fyne.NewSize(width, 0))
+	gap := canvas.NewRectangle(nil)
+	gap.SetMinSize(fyne.NewSize(0, theme.Padding()))
+	box := container.NewVBox(space, text, gap)
+	for range 2 { // the wrapped height follows from the width
+		box.Resize(fyne.NewSize(width, box.MinSize().Height))
+	}
+	return box
+}

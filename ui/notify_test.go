@@ -1,0 +1,349 @@
+package ui
+
+import (
+	"context"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/driver/desktop"
+	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/lanyard/lanyard/core/master"
+	"github.com/lanyard/lanyard/core/proto/pb"
+)
+
+var t0 = time.Date(2026, 5, 1, 10, 0, 0, 0, time.UTC)
+
+func stateEvent(id, name string, st master.State) master.Event {
+	return master.Event{Kind: master.EventState, SlaveID: id, Slave: name, State: st}
+}
+
+func titles(ns []*fyne.Notification) string {
+	var out []string
+	for _, n := range ns {
+		out = append(out, n.Title+": "+n.Content)
+	}
+	return strings.Join(out, " | ")
+}
+
+func TestOutagesAreAnnouncedOncePastTheGracePeriod(t *testing.T) {
+	type step struct {
+		at    time.Duration // since t0
+		event *master.Event // applied at that time, or
+		check string        // the notifications due then ("" = none)
+	}
+	ev := func(e master.Event) *master.Event { return &e }
+	tests := []struct {
+		name  string
+		start master.State
+		steps []step
+	}{
+		{"an outage past the grace period is announced once", master.StateConnected, []step{
+			{at: 0, event: ev(stateEvent("1", "FS01", master.StateOffline))},
+			{at: 59 * time.Second, check: ""},
+			{at: 60 * time.Second, check: "FS01 is offline: FS01 has been offline since 10:00:00 (over a minute)."},
+			{at: 10 * time.Minute, check: ""},
+		}},
+		{"a short blip is not announced", master.StateConnected, []step{
+			{at: 0, event: ev(stateEvent("1", "FS01", master.StateOffline))},
+			{at: 5 * time.Second, event: ev(stateEvent("1", "FS01", master.StateConnecting))},
+			{at: 10 * time.Second, event: ev(stateEvent("1", "FS01", master.StateConnected))},
+			{at: 10 * time.Minute, check: ""},
+		}},
+		{"redialing and failing count as one outage", master.StateConnected, []step{
+			{at: 0, event: ev(stateEvent("1", "FS01", master.StateOffline))},
+			{at: 20 * time.Second, event: ev(stateEvent("1", "FS01", master.StateConnecting))},
+			{at: 40 * time.Second, event: ev(stateEvent("1", "FS01", master.StateError))},
+			{at: 61 * time.Second, check: "FS01 is offline: FS01 has been failing to connect since 10:00:00 (over a minute)."},
+			{at: 62 * time.Second, event: ev(stateEvent("1", "FS01", master.StateConnecting))},
+			{at: 5 * time.Minute, check: ""},
+		}},
+		{"the next outage is announced again", master.StateConnected, []step{
+			{at: 0, event: ev(stateEvent("1", "FS01", master.StateOffline))},
+			{at: 60 * time.Second, check: "FS01 is offline: FS01 has been offline since 10:00:00 (over a minute)."},
+			{at: 70 * time.Second, event: ev(stateEvent("1", "FS01", master.StateConnected))},
+			{at: 80 * time.Second, event: ev(stateEvent("1", "FS01", master.StateOffline))},
+			{at: 139 * time.Second, check: ""},
+			{at: 140 * time.Second, check: "FS01 is offline: FS01 has been offline since 10:01:20 (over a minute)."},
+		}},
+		{"a slave never seen connected is not announced", master.StateOffline, []step{
+			{at: 0, event: ev(stateEvent("1", "FS01", master.StateError))},
+			{at: time.Hour, check: ""},
+		}},
+		{"disconnecting by the user is not an outage", master.StateConnected, []step{
+			{at: 0, event: ev(stateEvent("1", "FS01", master.StateDisabled))},
+			{at: time.Hour, check: ""},
+		}},
+		{"a removed slave is not announced", master.StateConnected, []step{
+			{at: 0, event: ev(stateEvent("1", "FS01", master.StateOffline))},
+			{at: time.Second, event: ev(master.Event{Kind: master.EventRemoved, SlaveID: "1", Slave: "FS01"})},
+			{at: time.Hour, check: ""},
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			w := newOutageWatch(time.Minute, UnknownSlaveQuiet)
+			w.seed([]master.SlaveView{{ID: "1", Name: "FS01", State: tt.start}}, t0)
+			for _, s := range tt.steps {
+				now := t0.Add(s.at)
+				if s.event != nil {
+					if got := w.event(*s.event, now); len(got) != 0 {
+						t.Errorf("at %v an event raised %s", s.at, titles(got))
+					}
+					continue
+				}
+				if got := titles(w.due(now)); got != s.check {
+					t.Errorf("at %v: %q, want %q", s.at, got, s.check)
+				}
+			}
+		})
+	}
+}
+
+func TestManyOutagesAtOnceMakeOneNotification(t *testing.T) {
+	w := newOutageWatch(time.Minute, UnknownSlaveQuiet)
+	var views []master.SlaveView
+	for _, n := range []string{"FS05", "FS02", "FS04", "FS01", "FS03"} {
+		views = append(views, master.SlaveView{ID: n, Name: n, State: master.StateConnected})
+	}
+	w.seed(views, t0)
+	for _, v := range views {
+		w.event(stateEvent(v.ID, v.Name, master.StateOffline), t0)
+	}
+	got := titles(w.due(t0.Add(time.Minute)))
+	if want := "5 slaves offline: FS01, FS02, FS03 and 2 more have been offline for over a minute."; got != want {
+		t.Errorf("got %q, want %q", got, want)
+	}
+}
+
+func TestAnUnknownSlaveIsAnnouncedOncePerNamePerTenMinutes(t *testing.T) {
+	w := newOutageWatch(time.Minute, 10*time.Minute)
+	w.seed([]master.SlaveView{{ID: "1", Name: "FS01", State: master.StateOffline}}, t0)
+	unknown := func(name, addr string) master.Event {
+		return master.Event{Kind: "unknown_slave", Slave: name, Remote: addr, Severity: "error"}
+	}
+	steps := []struct {
+		at    time.Duration
+		event master.Event
+		want  string
+	}{
+		{0, unknown("STRANGER", "192.168.1.7:51234"), "Unknown slave: Unknown slave STRANGER tried to connect from 192.168.1.7:51234"},
+		{time.Minute, unknown("STRANGER", "192.168.1.7:51240"), ""},
+		{9 * time.Minute, unknown("stranger", "192.168.1.7:51250"), ""},
+		{9 * time.Minute, unknown("OTHER", "10.1.1.1:40000"), "Unknown slave: Unknown slave OTHER tried to connect from 10.1.1.1:40000"},
+		{10 * time.Minute, unknown("STRANGER", "192.168.1.7:51260"), "Unknown slave: Unknown slave STRANGER tried to connect from 192.168.1.7:51260"},
+		{11 * time.Minute, unknown("FS01", "10.0.0.1:50000"), ""}, // a known entry set up as outbound: the log explains
+	}
+	for _, s := range steps {
+		if got := titles(w.event(s.event, t0.Add(s.at))); got != s.want {
+			t.Errorf("at %v, %s from %s: %q, want %q", s.at, s.event.Slave, s.event.Remote, got, s.want)
+		}
+	}
+	st := w.summary()
+	if len(st.strangers) != 2 || st.strangers[0].name != "STRANGER" || st.strangers[1].name != "OTHER" {
+		t.Errorf("the tray offers %+v", st.strangers)
+	}
+}
+
+// scriptedFleet is a Fleet whose events the test sends.
+type scriptedFleet struct {
+	views  []master.SlaveView
+	events chan master.Event
+	closed chan struct{}
+}
+
+func newScriptedFleet(views ...master.SlaveView) *scriptedFleet {
+	return &scriptedFleet{views: views, events: make(chan master.Event), closed: make(chan struct{})}
+}
+
+func (f *scriptedFleet) Slaves() []master.SlaveView { return f.views }
+func (f *scriptedFleet) Subscribe(int) (<-chan master.Event, func()) {
+	var once sync.Once
+	return f.events, func() { once.Do(func() { close(f.closed) }) }
+}
+func (f *scriptedFleet) Connect(string) error          { return nil }
+func (f *scriptedFleet) Disconnect(string) error       { return nil }
+func (f *scriptedFleet) RemoveSlave(string) error      { return nil }
+func (f *scriptedFleet) TrustCertificate(string) error { return nil }
+func (f *scriptedFleet) Status(context.Context, string) (*pb.StatusResponse, error) {
+	return nil, nil
+}
+
+// trayApp is the test app with a system tray and a notification log.
+type trayApp struct {
+	fyne.App
+	sent chan *fyne.Notification
+	menu *fyne.Menu
+	sets int
+}
+
+var _ desktop.App = (*trayApp)(nil)
+
+func newTrayApp(t *testing.T) *trayApp {
+	return &trayApp{App: test.NewTempApp(t), sent: make(chan *fyne.Notification, 16)}
+}
+
+func (a *trayApp) SendNotification(n *fyne.Notification) { a.sent <- n }
+func (a *trayApp) SetSystemTrayMenu(m *fyne.Menu)        { a.menu = m; a.sets++ }
+func (a *trayApp) SetSystemTrayIcon(fyne.Resource)       {}
+func (a *trayApp) SetSystemTrayWindow(fyne.Window)       {}
+
+func (a *trayApp) labels() []string {
+	var out []string
+	for _, it := range a.menu.Items {
+		if !it.IsSeparator {
+			out = append(out, it.Label)
+		}
+	}
+	return out
+}
+
+func (a *trayApp) item(label string) *fyne.MenuItem {
+	for _, it := range a.menu.Items {
+		if it.Label == label {
+			return it
+		}
+	}
+	return nil
+}
+
+func TestTheNotifierAnnouncesAndKeepsTheTrayCurrent(t *testing.T) {
+	noLeaksAfter(t)
+	a := newTrayApp(t)
+	fleet := newScriptedFleet(
+		master.SlaveView{ID: "1", Name: "FS01", State: master.StateConnected},
+		master.SlaveView{ID: "2", Name: "FS02", State: master.StateConnected},
+		master.SlaveView{ID: "3", Name: "FS03", State: master.StateDisabled},
+	)
+	var mu sync.Mutex
+	now := t0
+	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	advance := func(d time.Duration) { mu.Lock(); now = now.Add(d); mu.Unlock() }
+	tick := make(chan time.Time)
+	q := newUIQueue()
+	var opened, logged int
+	var added []string
+	stop := startNotifier(a, fleet, notifierOptions{grace: time.Minute, unknownQuiet: 10 * time.Minute, now: clock,
+		tick: tick, trayEvery: time.Millisecond, do: q.do},
+		func() { opened++ }, func() { logged++ }, func(name string) { added = append(added, name) })
+	defer stop()
+
+	if got := strings.Join(a.labels(), ", "); got != "2 connected · 0 offline, Open Lanyard, Remote Management Log, Quit" {
+		t.Errorf("tray at start: %s", got)
+	}
+	if q := a.item(trayQuit); q == nil || !q.IsQuit {
+		t.Error("the tray's Quit is not marked IsQuit, so the driver would add a second one")
+	}
+
+	fleet.events <- stateEvent("1", "FS01", master.StateOffline)
+	q.runUntil(t, "the tray to count the outage", func() bool { return a.menu.Items[0].Label == "1 connected · 1 offline" })
+
+	// A tick is taken only when the loop has finished the one before, so
+	// two ticks in a row mean the first was fully handled.
+	advance(59 * time.Second)
+	tick <- now
+	tick <- now
+	if len(a.sent) != 0 {
+		t.Fatalf("announced before the grace period: %s", (<-a.sent).Content)
+	}
+	advance(time.Second)
+	tick <- now
+	if n := <-a.sent; n.Title != "FS01 is offline" {
+		t.Errorf("notification %q: %q", n.Title, n.Content)
+	}
+	advance(time.Hour)
+	tick <- now
+	tick <- now
+	if len(a.sent) != 0 {
+		t.Errorf("announced the same outage twice: %s", (<-a.sent).Content)
+	}
+
+	fleet.events <- master.Event{Kind: "unknown_slave", Slave: "STRANGER", Remote: "192.168.1.7:51234", Severity: "error"}
+	if n := <-a.sent; n.Content != "Unknown slave STRANGER tried to connect from 192.168.1.7:51234" {
+		t.Errorf("notification %q: %q", n.Title, n.Content)
+	}
+	q.runUntil(t, "the tray to offer the stranger", func() bool { return a.item("Add unknown slave STRANGER…") != nil })
+	a.item("Add unknown slave STRANGER…").Action()
+	a.item(trayLog).Action()
+	if opened != 1 || logged != 1 || len(added) != 1 || added[0] != "STRANGER" {
+		t.Errorf("after picking the tray items: opened %d, log %d, added %v", opened, logged, added)
+	}
+	sets := a.sets
+	fleet.events <- stateEvent("2", "FS02", master.StateConnected) // no change in the counts
+	fleet.events <- stateEvent("1", "FS01", master.StateConnected)
+	q.runUntil(t, "the tray to count the return", func() bool { return a.menu.Items[0].Label == "2 connected · 0 offline" })
+	if a.sets-sets != 1 {
+		t.Errorf("the tray menu was set %d times for one change of its text", a.sets-sets)
+	}
+	stop()
+	select {
+	case <-fleet.closed:
+	default:
+		t.Error("stop did not unsubscribe")
+	}
+}
+
+func TestARealUnknownSlaveIsAnnounced(t *testing.T) {
+	noLeaksAfter(t)
+	a := newTrayApp(t)
+	m := consoleOnTempStore(t, nil, true)
+	q := newUIQueue()
+	stop := startNotifier(a, m, notifierOptions{grace: time.Minute, unknownQuiet: 10 * time.Minute, now: time.Now,
+		trayEvery: time.Millisecond, do: q.do}, func() {}, func() {}, func(string) {})
+	defer stop()
+	loopbackAgent(t, "STRANGER", "pw", false, m.ListenAddr())
+	n := <-a.sent
+	if !strings.HasPrefix(n.Content, "Unknown slave STRANGER tried to connect from 127.0.0.1:") {
+		t.Errorf("notification %q: %q", n.Title, n.Content)
+	}
+	stop()
+	if len(a.sent) != 0 {
+		t.Errorf("the agent's retries were announced again: %q", (<-a.sent).Content)
+	}
+}
+
+// buttonLabelled finds a button in the window's top overlay.
+func buttonLabelled(t *testing.T, w fyne.Window, label string) *widget.Button {
+	t.Helper()
+	top := w.Canvas().Overlays().Top()
+	if top == nil {
+		t.Fatal("no dialog is open")
+	}
+	for _, o := range test.LaidOutObjects(top) {
+		if b, ok := o.(*widget.Button); ok && b.Text == label {
+			return b
+		}
+	}
+	t.Fatalf("the dialog has no %q button", label)
+	return nil
+}
+
+func TestTheUnknownSlavePromptAddsOnlyWhenAsked(t *testing.T) {
+	test.NewTempApp(t)
+	w := test.NewTempWindow(t, widget.NewLabel("main window"))
+	w.Resize(fyne.NewSize(800, 600))
+	var added []string
+	add := func(name string) { added = append(added, name) }
+
+	UnknownSlavePrompt(w, "STRANGER", "192.168.1.7:51234", add)
+	test.AssertRendersToMarkup(t, "unknownslave_prompt.xml", w.Canvas())
+	test.Tap(buttonLabelled(t, w, "Ignore"))
+	if len(added) != 0 {
+		t.Errorf("Ignore added %v", added)
+	}
+	UnknownSlavePrompt(w, "STRANGER", "192.168.1.7:51234", add)
+	test.Tap(buttonLabelled(t, w, "Add Slave…"))
+	if len(added) != 1 || added[0] != "STRANGER" {
+		t.Errorf("Add Slave… added %v", added)
+	}
+
+	UnknownSlavePrompt(w, "bad name", "10.0.0.9:5000", add)
+	buttonLabelled(t, w, "Close")
+	if len(added) != 1 {
+		t.Errorf("a name that cannot be used was offered for adding: %v", added)
+	}
+}

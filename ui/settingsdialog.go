@@ -1,0 +1,415 @@
+package ui
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/layout"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/lanyard/lanyard/core/master"
+)
+
+// Settings dialog texts.
+const (
+	settingsTitle            = "Remote Management Settings"
+	settingsListenLabel      = "Listen for incoming slave connections"
+	settingsSSLLabel         = "SSL (TLS 1.3)"
+	settingsSSLWarning       = "Every console and slave must use the same SSL setting."
+	settingsPlainWarning     = "Without SSL, traffic after login can be read on the network."
+	settingsCheckPortLabel   = "Check port"
+	settingsApplyLabel       = "Apply"
+	settingsCancelLabel      = "Cancel"
+	settingsDefaultPort      = 16888
+	settingsDefaultHeartbeat = 15
+)
+
+// ShowSettingsDialog opens the Remote Management Settings over parent:
+// listening, its address and port (with a port check), SSL and the
+// heartbeat. Apply saves and applies them at once, in the background, and
+// closes the dialog unless something failed. tickListen starts with the
+// listen box ticked (the welcome panel's "Listen for incoming
+// connections…").
+func ShowSettingsDialog(parent fyne.Window, rs RemoteSettings, ports PortChecker, tickListen bool) {
+	showSettingsDialog(parent, rs, ports, tickListen, fyne.Do)
+}
+
+// settingsForm is the dialog's state; do runs a function on the Fyne
+// thread (fyne.Do, or a test's queue).
+type settingsForm struct {
+	rs    RemoteSettings
+	ports PortChecker
+	do    func(func())
+	old   master.Settings
+
+	listen      *widget.Check
+	address     *widget.Entry
+	port        *widget.Entry
+	portMsg     *widget.Label
+	check       *widget.Button
+	checkResult *widget.Label
+	use         *widget.Button
+	suggested   int
+	ssl         *widget.Check
+	plainWarn   *widget.Label
+	heartbeat   *widget.Entry
+	hbMsg       *widget.Label
+	result      *widget.Label
+	apply       *widget.Button
+	cancel      *widget.Button
+
+	dlg    *dialog.CustomDialog
+	closed bool
+	busy   bool
+}
+
+func showSettingsDialog(parent fyne.Window, rs RemoteSettings, ports PortChecker, tickListen bool, do func(func())) *settingsForm {
+	f := &settingsForm{rs: rs, ports: ports, do: do, old: rs.Settings()}
+	host, port := splitListenAddress(f.old.ListenAddress)
+
+	f.listen = widget.NewCheck(settingsListenLabel, nil)
+	f.listen.SetChecked(f.old.Listen || tickListen)
+
+	f.address = widget.NewEntry()
+	f.address.SetPlaceHolder("all addresses of this computer")
+	f.address.SetText(host)
+	f.address.OnChanged = func(string) { f.validate() }
+
+	f.port = widget.NewEntry()
+	f.port.SetText(portOrDefault(port))
+	f.port.OnChanged = func(string) { f.clearCheck(); f.validate() }
+	f.portMsg = widget.NewLabel("")
+	f.portMsg.Importance = widget.DangerImportance
+	f.portMsg.Wrapping = fyne.TextWrapWord
+
+	f.check = widget.NewButtonWithIcon(settingsCheckPortLabel, theme.SearchIcon(), f.checkPort)
+	f.checkResult = widget.NewLabel("")
+	f.checkResult.Wrapping = fyne.TextWrapWord
+	f.use = widget.NewButton("", func() {
+		f.port.SetText(strconv.Itoa(f.suggested))
+	})
+	f.use.Hide()
+
+	f.ssl = widget.NewCheck(settingsSSLLabel, nil)
+	sslWarn := widget.NewLabelWithStyle(settingsSSLWarning, fyne.TextAlignLeading, fyne.TextStyle{Italic: true})
+	f.plainWarn = widget.NewLabel(settingsPlainWarning)
+	f.plainWarn.Importance = widget.WarningImportance
+	f.ssl.SetChecked(f.old.SSL)
+	f.ssl.OnChanged = func(on bool) { showIf(f.plainWarn, !on) }
+	showIf(f.plainWarn, !f.old.SSL)
+
+	f.heartbeat = widget.NewEntry()
+	hb := f.old.HeartbeatSeconds
+	if hb <= 0 {
+		hb = settingsDefaultHeartbeat
+	}
+	f.heartbeat.SetText(strconv.Itoa(hb))
+	f.heartbeat.OnChanged = func(string) { f.validate() }
+	f.hbMsg = widget.NewLabel("")
+	f.hbMsg.Importance = widget.DangerImportance
+
+	f.result = widget.NewLabel("")
+	f.result.Wrapping = fyne.TextWrapWord
+	f.result.Hide()
+	f.checkResult.Hide()
+	f.listen.OnChanged = func(bool) { f.validate() }
+
+	portRow := container.NewHBox(container.New(&fixedWidthLayout{width: 110}, f.port), f.check)
+	listenForm := container.New(layout.NewFormLayout(),
+		widget.NewLabel("Address"), f.address,
+		widget.NewLabel("Port"), portRow,
+	)
+	checkRow := container.NewBorder(nil, nil, nil, container.NewVBox(f.use), f.checkResult)
+	note := widget.NewLabel("Apply takes effect at once: the listener restarts, and every link is remade when SSL or the heartbeat changes.")
+	note.Wrapping = fyne.TextWrapWord
+	note.Importance = widget.LowImportance
+	hbRow := container.NewHBox(container.New(&fixedWidthLayout{width: 80}, f.heartbeat), widget.NewLabel("seconds between pings (1–600)"))
+
+	content := container.NewVBox(
+		f.listen,
+		indent(container.NewVBox(listenForm, f.portMsg, checkRow)),
+		widget.NewSeparator(),
+		f.ssl,
+		indent(container.NewVBox(sslWarn, f.plainWarn)),
+		widget.NewSeparator(),
+		container.New(layout.NewFormLayout(), widget.NewLabel("Heartbeat"), hbRow),
+		f.hbMsg,
+		note,
+		f.result,
+	)
+
+	f.apply = widget.NewButtonWithIcon(settingsApplyLabel, theme.ConfirmIcon(), f.applyNow)
+	f.apply.Importance = widget.HighImportance
+	f.cancel = widget.NewButtonWithIcon(settingsCancelLabel, theme.CancelIcon(), f.close)
+	f.dlg = dialog.NewCustomWithoutButtons(settingsTitle, content, parent)
+	f.dlg.SetButtons([]fyne.CanvasObject{f.cancel, f.apply})
+	f.dlg.SetOnClosed(func() { f.closed = true })
+	f.validate()
+	f.dlg.Resize(fyne.NewSize(600, content.MinSize().Height+120))
+	f.dlg.Show()
+	return f
+}
+
+// indent shifts o right, under the checkbox it belongs to.
+func indent(o fyne.CanvasObject) fyne.CanvasObject {
+	return container.NewBorder(nil, nil, container.New(&fixedWidthLayout{width: 24}), nil, o)
+}
+
+func portOrDefault(p string) string {
+	if p == "" {
+		return strconv.Itoa(settingsDefaultPort)
+	}
+	return p
+}
+
+// splitListenAddress splits "host:port" (or "[v6]:port") without the net
+// package.
+func splitListenAddress(addr string) (host, port string) {
+	i := strings.LastIndexByte(addr, ':')
+	if i < 0 {
+		return addr, ""
+	}
+	return strings.Trim(addr[:i], "[]"), addr[i+1:]
+}
+
+// joinListenAddress is splitListenAddress's inverse.
+func joinListenAddress(host, port string) string {
+	if strings.Contains(host, ":") {
+		host = "[" + host + "]"
+	}
+	return host + ":" + port
+}
+
+// settings is what the form says, and the first problem with it.
+func (f *settingsForm) settings() (master.Settings, error) {
+	s := master.Settings{Listen: f.listen.Checked, SSL: f.ssl.Checked}
+	host := strings.TrimSpace(f.address.Text)
+	portErr := f.portError()
+	if portErr == nil {
+		s.ListenAddress = joinListenAddress(host, strings.TrimSpace(f.port.Text))
+	}
+	var hbErr error
+	hbText := strings.TrimSpace(f.heartbeat.Text)
+	if hbText != "" {
+		hb, err := strconv.Atoi(hbText)
+		if err != nil || hb < 1 || hb > 600 {
+			hbErr = fmt.Errorf("the heartbeat is a number of seconds from 1 to 600 (the default is %d)", settingsDefaultHeartbeat)
+		}
+		s.HeartbeatSeconds = hb
+	}
+	if hbErr != nil {
+		return s, hbErr
+	}
+	if !s.Listen {
+		// Not listening: the address is kept for later, but need not be
+		// valid now.
+		if portErr != nil || master.ValidateListenAddress(s.ListenAddress) != nil {
+			s.ListenAddress = f.old.ListenAddress
+		}
+		return s, nil
+	}
+	if portErr != nil {
+		return s, portErr
+	}
+	return s, master.ValidateListenAddress(s.ListenAddress)
+}
+
+func (f *settingsForm) portError() error {
+	_, err := master.ParsePort(strings.TrimSpace(f.port.Text))
+	return err
+}
+
+// validate enables what applies and shows each problem beside its field.
+func (f *settingsForm) validate() {
+	on := f.listen.Checked
+	for _, w := range []fyne.Disableable{f.address, f.port, f.check} {
+		if on {
+			w.Enable()
+		} else {
+			w.Disable()
+		}
+	}
+	f.portMsg.SetText("")
+	if on {
+		if err := f.portError(); err != nil {
+			f.portMsg.SetText(capitalize(err.Error()) + ".")
+		} else if err := master.ValidateListenAddress(joinListenAddress(strings.TrimSpace(f.address.Text), strings.TrimSpace(f.port.Text))); err != nil {
+			f.portMsg.SetText(capitalize(err.Error()) + ".")
+		}
+	}
+	if f.portError() != nil {
+		f.check.Disable()
+	}
+	showIf(f.portMsg, f.portMsg.Text != "")
+	_, err := f.settings()
+	f.hbMsg.SetText("")
+	if err != nil && strings.Contains(err.Error(), "heartbeat") {
+		f.hbMsg.SetText(capitalize(err.Error()) + ".")
+	}
+	showIf(f.hbMsg, f.hbMsg.Text != "")
+	if f.apply != nil {
+		if err != nil || f.busy {
+			f.apply.Disable()
+		} else {
+			f.apply.Enable()
+		}
+	}
+}
+
+func capitalize(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
+}
+
+func (f *settingsForm) clearCheck() {
+	f.setCheck("", widget.MediumImportance)
+	f.use.Hide()
+}
+
+// setCheck shows the port check's answer (nothing hides the line).
+func (f *settingsForm) setCheck(text string, imp widget.Importance) {
+	f.checkResult.Importance = imp
+	f.checkResult.SetText(text)
+	showIf(f.checkResult, text != "")
+}
+
+// setResult shows Apply's progress or failure (nothing hides the line).
+func (f *settingsForm) setResult(text string, imp widget.Importance) {
+	f.result.Importance = imp
+	f.result.SetText(text)
+	showIf(f.result, text != "")
+}
+
+// checkPort asks the PortChecker in the background. A port this console
+// already listens on is reported as such, not as taken by "lanyard".
+func (f *settingsForm) checkPort() {
+	port, err := master.ParsePort(strings.TrimSpace(f.port.Text))
+	if err != nil {
+		return
+	}
+	f.clearCheck()
+	if own := listenPort(f.rs.ListenAddr()); own == port {
+		f.setCheck(fmt.Sprintf("Port %d is in use by this console: it is listening there now. Apply keeps it.", port), widget.SuccessImportance)
+		return
+	}
+	if f.ports == nil {
+		f.setCheck("Checking ports is not available here.", widget.MediumImportance)
+		return
+	}
+	f.setCheck(fmt.Sprintf("Checking port %d…", port), widget.MediumImportance)
+	f.check.Disable()
+	go func() {
+		r := f.ports(port)
+		f.do(func() {
+			if f.closed {
+				return
+			}
+			f.check.Enable()
+			if strings.TrimSpace(f.port.Text) != strconv.Itoa(port) {
+				return // the user typed another port meanwhile
+			}
+			f.showCheck(port, r)
+		})
+	}()
+}
+
+func (f *settingsForm) showCheck(port int, r PortReport) {
+	switch {
+	case r.Err != nil:
+		f.setCheck(fmt.Sprintf("Could not check port %d: %v", port, r.Err), widget.DangerImportance)
+	case r.Free:
+		f.setCheck(textOr(r.Text, fmt.Sprintf("Port %d is free.", port)), widget.SuccessImportance)
+	default:
+		f.setCheck(textOr(r.Text, fmt.Sprintf("Port %d is in use.", port)), widget.WarningImportance)
+	}
+	if !r.Free && r.Suggested > 0 {
+		f.suggested = r.Suggested
+		f.use.SetText(fmt.Sprintf("Use %d", r.Suggested))
+		f.use.Show()
+	}
+}
+
+func textOr(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
+}
+
+// applyNow applies in the background; the dialog closes on success and
+// otherwise says what went wrong.
+func (f *settingsForm) applyNow() {
+	s, err := f.settings()
+	if err != nil {
+		f.setResult(capitalize(err.Error())+".", widget.DangerImportance)
+		return
+	}
+	f.busy = true
+	f.apply.Disable()
+	f.cancel.Disable()
+	f.setResult("Applying…", widget.MediumImportance)
+	go func() {
+		err := f.rs.ApplySettings(s)
+		var listenErr error
+		if err == nil && s.Listen {
+			listenErr = f.rs.ListenError()
+		}
+		f.do(func() {
+			f.busy = false
+			if f.closed {
+				return
+			}
+			f.cancel.Enable()
+			f.validate()
+			switch {
+			case err != nil:
+				f.setResult("Not applied: "+err.Error(), widget.DangerImportance)
+			case listenErr != nil:
+				f.old = f.rs.Settings()
+				f.setResult("Saved, but the console cannot listen: "+listenErr.Error()+
+					". Choose another port (Check port suggests one) and apply again.", widget.DangerImportance)
+			default:
+				f.close()
+			}
+		})
+	}()
+}
+
+func (f *settingsForm) close() {
+	f.closed = true
+	f.dlg.Hide()
+}
+
+// fixedWidthLayout gives its objects a fixed width and their own height.
+type fixedWidthLayout struct{ width float32 }
+
+func (l *fixedWidthLayout) Layout(objs []fyne.CanvasObject, size fyne.Size) {
+	for _, o := range objs {
+		o.Move(fyne.NewPos(0, 0))
+		o.Resize(fyne.NewSize(l.width, size.Height))
+	}
+}
+
+func (l *fixedWidthLayout) MinSize(objs []fyne.CanvasObject) fyne.Size {
+	h := float32(0)
+	for _, o := range objs {
+		h = max(h, o.MinSize().Height)
+	}
+	return fyne.NewSize(l.width, h)
+}
+
+// showIf shows or hides o.
+func showIf(o fyne.CanvasObject, show bool) {
+	if show {
+		o.Show()
+	} else {
+		o.Hide()
+	}
+}

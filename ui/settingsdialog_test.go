@@ -1,0 +1,226 @@
+package ui
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"sync/atomic"
+	"testing"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/widget"
+)
+
+// openSettings shows the Remote Management Settings over a test window.
+func openSettings(t *testing.T, rs RemoteSettings, ports PortChecker, tickListen bool) (*settingsForm, *fyneThread, fyne.Window) {
+	t.Helper()
+	test.NewTempApp(t)
+	w := test.NewTempWindow(t, widget.NewLabel("main window"))
+	w.Resize(fyne.NewSize(800, 720))
+	q := newFyneThread()
+	return showSettingsDialog(w, rs, ports, tickListen, q.do), q, w
+}
+
+func shownText(l *widget.Label) string {
+	if !l.Visible() {
+		return ""
+	}
+	return l.Text
+}
+
+func TestThePortIsValidatedAsTheUserTypes(t *testing.T) {
+	f, _, _ := openSettings(t, newFakeConsole(), nil, false)
+	tests := []struct {
+		port string
+		ok   bool
+	}{
+		{"16888", true},
+		{"1", true},
+		{"65535", true},
+		{"0", false},
+		{"65536", false},
+		{"-5", false},
+		{"port", false},
+		{"", false},
+	}
+	for _, tt := range tests {
+		t.Run(fmt.Sprintf("port %q", tt.port), func(t *testing.T) {
+			f.port.SetText(tt.port)
+			msg := shownText(f.portMsg)
+			if tt.ok && (msg != "" || f.apply.Disabled()) {
+				t.Errorf("a valid port shows %q, Apply disabled %v", msg, f.apply.Disabled())
+			}
+			if !tt.ok && (!strings.Contains(msg, "not a number from 1 to 65535") || !f.apply.Disabled()) {
+				t.Errorf("an invalid port shows %q, Apply disabled %v", msg, f.apply.Disabled())
+			}
+			if !tt.ok && !f.check.Disabled() {
+				t.Error("Check port is enabled for an invalid port")
+			}
+		})
+	}
+	t.Run("an address that is no IP of this machine", func(t *testing.T) {
+		f.port.SetText("16888")
+		f.address.SetText("example.com")
+		if msg := shownText(f.portMsg); !strings.Contains(msg, "must be an IP address of this machine") || !f.apply.Disabled() {
+			t.Errorf("shows %q, Apply disabled %v", msg, f.apply.Disabled())
+		}
+		f.address.SetText("")
+	})
+	t.Run("not listening, the port does not matter", func(t *testing.T) {
+		f.port.SetText("0")
+		f.listen.SetChecked(false)
+		if !f.port.Disabled() || f.apply.Disabled() || shownText(f.portMsg) != "" {
+			t.Errorf("port disabled %v, Apply disabled %v, message %q", f.port.Disabled(), f.apply.Disabled(), shownText(f.portMsg))
+		}
+	})
+}
+
+func TestTheHeartbeatIsValidated(t *testing.T) {
+	f, _, _ := openSettings(t, newFakeConsole(), nil, false)
+	for _, tt := range []struct {
+		text string
+		ok   bool
+	}{{"15", true}, {"1", true}, {"600", true}, {"", true}, {"0", false}, {"601", false}, {"soon", false}} {
+		f.heartbeat.SetText(tt.text)
+		if got := shownText(f.hbMsg) == "" && !f.apply.Disabled(); got != tt.ok {
+			t.Errorf("heartbeat %q: accepted %v, want %v (message %q)", tt.text, got, tt.ok, shownText(f.hbMsg))
+		}
+	}
+}
+
+func TestSSLWarnings(t *testing.T) {
+	f, _, w := openSettings(t, newFakeConsole(), nil, false)
+	all := overlayText(w)
+	if !strings.Contains(all, "Every console and slave must use the same SSL setting.") {
+		t.Errorf("no must-match warning in %q", all)
+	}
+	if f.plainWarn.Visible() {
+		t.Error("the plain-traffic warning shows with SSL on")
+	}
+	f.ssl.SetChecked(false)
+	if !f.plainWarn.Visible() || f.plainWarn.Text != "Without SSL, traffic after login can be read on the network." {
+		t.Errorf("with SSL off: visible %v, %q", f.plainWarn.Visible(), f.plainWarn.Text)
+	}
+}
+
+func TestCheckPortNamesTheHolderAndOffersAFreePort(t *testing.T) {
+	var asked atomic.Int32
+	ports := func(port int) PortReport {
+		asked.Store(int32(port))
+		return PortReport{Text: fmt.Sprintf("Port %d is not free: it is held by squatter (pid 4242). Port %d is free and can be used instead.", port, port+1),
+			Suggested: port + 1}
+	}
+	f, q, _ := openSettings(t, newFakeConsole(), ports, false)
+	f.port.SetText("23456")
+	test.Tap(f.check)
+	waitUntil(t, q, "the check's answer", func() bool { return strings.Contains(f.checkResult.Text, "squatter (pid 4242)") })
+	if asked.Load() != 23456 {
+		t.Errorf("checked port %d", asked.Load())
+	}
+	if !f.use.Visible() || f.use.Text != "Use 23457" {
+		t.Fatalf("suggestion button: visible %v, %q", f.use.Visible(), f.use.Text)
+	}
+	test.Tap(f.use)
+	if f.port.Text != "23457" || f.use.Visible() || f.checkResult.Text != "" {
+		t.Errorf("after Use: port %q, button visible %v, result %q", f.port.Text, f.use.Visible(), f.checkResult.Text)
+	}
+
+	t.Run("a free port", func(t *testing.T) {
+		f, q, _ := openSettings(t, newFakeConsole(), func(p int) PortReport { return PortReport{Free: true, Text: fmt.Sprintf("Port %d is free.", p)} }, false)
+		f.port.SetText("23458")
+		test.Tap(f.check)
+		waitUntil(t, q, "the answer", func() bool { return f.checkResult.Text == "Port 23458 is free." })
+		if f.use.Visible() {
+			t.Error("a free port offers another")
+		}
+	})
+	t.Run("the port this console listens on", func(t *testing.T) {
+		called := false
+		fc := newFakeConsole() // listening on [::]:16888
+		f, _, _ := openSettings(t, fc, func(int) PortReport { called = true; return PortReport{} }, false)
+		f.port.SetText("16888")
+		test.Tap(f.check)
+		if called || !strings.Contains(f.checkResult.Text, "Port 16888 is in use by this console") {
+			t.Errorf("checker called %v; result %q", called, f.checkResult.Text)
+		}
+	})
+}
+
+func TestApplySavesAndClosesOrSaysWhy(t *testing.T) {
+	t.Run("success closes", func(t *testing.T) {
+		fc := newFakeConsole()
+		f, q, w := openSettings(t, fc, nil, false)
+		f.port.SetText("17000")
+		f.heartbeat.SetText("20")
+		test.Tap(f.apply)
+		waitUntil(t, q, "the dialog to close", func() bool { return w.Canvas().Overlays().Top() == nil })
+		if got := fc.Settings(); got.ListenAddress != ":17000" || got.HeartbeatSeconds != 20 || !got.Listen || !got.SSL {
+			t.Errorf("applied %+v", got)
+		}
+	})
+	t.Run("an error stays, in plain words", func(t *testing.T) {
+		fc := newFakeConsole()
+		fc.applyErr = errors.New("could not save the settings: disk full")
+		f, q, w := openSettings(t, fc, nil, false)
+		test.Tap(f.apply)
+		waitUntil(t, q, "the error", func() bool { return strings.Contains(f.result.Text, "disk full") })
+		if w.Canvas().Overlays().Top() == nil || f.apply.Disabled() || f.cancel.Disabled() {
+			t.Error("the dialog closed or stayed disabled after an error")
+		}
+	})
+	t.Run("a listener that cannot start stays open", func(t *testing.T) {
+		fc := newFakeConsole()
+		fc.listenErr = errors.New("listen tcp :80: bind: permission denied")
+		f, q, w := openSettings(t, fc, nil, false)
+		test.Tap(f.apply)
+		waitUntil(t, q, "the error", func() bool { return strings.Contains(f.result.Text, "cannot listen") })
+		if w.Canvas().Overlays().Top() == nil {
+			t.Error("the dialog closed")
+		}
+	})
+}
+
+// Against a real console: Apply restarts the listener.
+func TestApplyChangesTheListener(t *testing.T) {
+	leakCheck(t)
+	m := liveConsole(t)
+	addr := m.ListenAddr() // 127.0.0.1:<port>
+	host, port := splitListenAddress(addr)
+
+	f, q, w := openSettings(t, m, nil, false)
+	if !f.listen.Checked || f.port.Text != "0" {
+		t.Fatalf("the dialog shows listen %v on port %q", f.listen.Checked, f.port.Text)
+	}
+	f.listen.SetChecked(false)
+	test.Tap(f.apply)
+	waitUntil(t, q, "the dialog to close", func() bool { return w.Canvas().Overlays().Top() == nil })
+	if got := m.ListenAddr(); got != "" {
+		t.Fatalf("still listening on %s", got)
+	}
+
+	f = showSettingsDialog(w, m, nil, true, q.do)
+	if !f.listen.Checked {
+		t.Fatal("tickListen did not tick the box")
+	}
+	f.address.SetText(host)
+	f.port.SetText(port)
+	test.Tap(f.apply)
+	waitUntil(t, q, "the dialog to close", func() bool { return w.Canvas().Overlays().Top() == nil })
+	if got := m.ListenAddr(); got != addr {
+		t.Errorf("listening on %q (%v), want %q", got, m.ListenError(), addr)
+	}
+}
+
+func TestSettingsDialogGolden(t *testing.T) {
+	fc := newFakeConsole()
+	fc.settings.SSL = false
+	ports := func(p int) PortReport {
+		return PortReport{Text: fmt.Sprintf("Port %d is not free: it is held by nginx (pid 812). Port %d is free and can be used instead.", p, p+1), Suggested: p + 1}
+	}
+	f, q, w := openSettings(t, fc, ports, false)
+	f.port.SetText("8080")
+	test.Tap(f.check)
+	waitUntil(t, q, "the check", func() bool { return f.use.Visible() })
+	test.AssertRendersToMarkup(t, "settingsdialog.xml", w.Canvas())
+}

@@ -1,0 +1,98 @@
+package ui
+
+import (
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/driver/desktop"
+	"fyne.io/fyne/v2/widget"
+)
+
+// Keyboard shortcuts of the main window. Each is bound in exactly one
+// place, because in Fyne 2.7 a main-menu item's shortcut fires by itself
+// and wins over a window shortcut for the same keys:
+//
+//   - Ctrl+N (File → Add Slave…) and Ctrl+L (View → Remote Management Log)
+//     live on their menu items, which also show them.
+//   - Ctrl+E (edit) and Ctrl+F (filter) have no menu item: they are window
+//     shortcuts. The filter box, which takes every shortcut while it has
+//     the focus, hands these two back to the window.
+//   - Delete (remove) and F5 (refresh) are plain keys, which Fyne never
+//     turns into shortcuts: the window's key handler takes them when
+//     nothing has the focus and the server tree hands them over when it
+//     has. The filter box keeps Delete for its text and passes F5 on.
+//
+// On macOS Fyne maps Ctrl to Cmd (KeyModifierShortcutDefault).
+
+func shortcutAdd() fyne.Shortcut    { return ctrl(fyne.KeyN) }
+func shortcutLog() fyne.Shortcut    { return ctrl(fyne.KeyL) }
+func shortcutEdit() fyne.Shortcut   { return ctrl(fyne.KeyE) }
+func shortcutFilter() fyne.Shortcut { return ctrl(fyne.KeyF) }
+
+func ctrl(k fyne.KeyName) *desktop.CustomShortcut {
+	return &desktop.CustomShortcut{KeyName: k, Modifier: fyne.KeyModifierShortcutDefault}
+}
+
+// windowShortcuts are the shortcuts bound on the canvas; menu shortcuts
+// are not among them.
+func (mw *mainWindow) windowShortcuts() map[string]func() {
+	return map[string]func(){
+		shortcutEdit().ShortcutName():   mw.editSelected,
+		shortcutFilter().ShortcutName(): mw.focusFilter,
+	}
+}
+
+// bindKeys registers the window shortcuts and the plain-key handler.
+func (mw *mainWindow) bindKeys() {
+	c := mw.win.Canvas()
+	for _, sc := range []fyne.Shortcut{shortcutEdit(), shortcutFilter()} {
+		action := mw.windowShortcuts()[sc.ShortcutName()]
+		c.AddShortcut(sc, func(fyne.Shortcut) { action() })
+	}
+	c.SetOnTypedKey(func(e *fyne.KeyEvent) { mw.typedKey(e) })
+	mw.tree.onKey = mw.typedKey
+}
+
+// typedKey handles the window's plain keys; it reports whether it did.
+func (mw *mainWindow) typedKey(e *fyne.KeyEvent) bool {
+	switch e.Name {
+	case fyne.KeyDelete:
+		mw.removeSelected()
+		return true
+	case fyne.KeyF5:
+		mw.refresh()
+		return true
+	}
+	return false
+}
+
+// filterEntry is the tree's filter box. Escape clears it.
+type filterEntry struct {
+	widget.Entry
+	mw *mainWindow
+}
+
+func newFilterEntry(mw *mainWindow) *filterEntry {
+	e := &filterEntry{mw: mw}
+	e.ExtendBaseWidget(e)
+	return e
+}
+
+// TypedShortcut passes the window's own shortcuts back to it.
+func (e *filterEntry) TypedShortcut(s fyne.Shortcut) {
+	if action, ok := e.mw.windowShortcuts()[s.ShortcutName()]; ok {
+		action()
+		return
+	}
+	e.Entry.TypedShortcut(s)
+}
+
+// TypedKey passes F5 on and clears the filter on Escape.
+func (e *filterEntry) TypedKey(k *fyne.KeyEvent) {
+	switch k.Name {
+	case fyne.KeyF5:
+		e.mw.refresh()
+	case fyne.KeyEscape:
+		e.SetText("")
+	default:
+		e.Entry.TypedKey(k)
+	}
+}

@@ -1,0 +1,580 @@
+package ui
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/widget"
+	"github.com/sirupsen/logrus"
+	"go.uber.org/goleak"
+
+	"github.com/lanyard/lanyard/core/agent"
+	"github.com/lanyard/lanyard/core/auth"
+	"github.com/lanyard/lanyard/core/link"
+	"github.com/lanyard/lanyard/core/master"
+	"github.com/lanyard/lanyard/core/proto/pb"
+	"github.com/lanyard/lanyard/core/store"
+)
+
+// ---- Shared helpers of the slave dialog, log window and notifier tests ----
+
+// noLeaksAfter fails the test if it leaves goroutines behind. Call it
+// first, so that its check runs after every other cleanup.
+func noLeaksAfter(t *testing.T) {
+	t.Helper()
+	before := goleak.IgnoreCurrent()
+	t.Cleanup(func() { goleak.VerifyNone(t, before) })
+}
+
+// uiQueue stands in for fyne.Do: work that background goroutines hand to
+// the Fyne thread waits here until the test runs it on its own goroutine,
+// so widgets are only ever touched by the test's goroutine.
+type uiQueue struct{ ch chan func() }
+
+func newUIQueue() *uiQueue { return &uiQueue{ch: make(chan func(), 1<<16)} }
+
+func (q *uiQueue) do(f func()) { q.ch <- f }
+
+// runUntil runs queued work until done reports true, failing after 20 s.
+func (q *uiQueue) runUntil(t testing.TB, what string, done func() bool) {
+	t.Helper()
+	deadline := time.NewTimer(20 * time.Second)
+	defer deadline.Stop()
+	for !done() {
+		select {
+		case f := <-q.ch:
+			f()
+		case <-deadline.C:
+			t.Fatalf("gave up waiting for %s", what)
+		}
+	}
+}
+
+// runPending runs the work already queued, without waiting for more.
+func (q *uiQueue) runPending() {
+	for {
+		select {
+		case f := <-q.ch:
+			f()
+		default:
+			return
+		}
+	}
+}
+
+func quietLogger() *logrus.Logger {
+	l := logrus.New()
+	l.SetOutput(nopWriter{})
+	return l
+}
+
+type nopWriter struct{}
+
+func (nopWriter) Write(p []byte) (int, error) { return len(p), nil }
+
+func openTestStore(t testing.TB, kind string, opts store.Options) *store.DB {
+	t.Helper()
+	opts.Kind = kind
+	if opts.LogRetention == 0 {
+		opts.LogRetention = 24 * time.Hour * 365 * 50
+	}
+	db, err := store.Open(filepath.Join(t.TempDir(), kind+".db"), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = db.Close() })
+	return db
+}
+
+func testIdentity(t testing.TB, db *store.DB, role pb.Role) *link.Identity {
+	t.Helper()
+	stored, err := db.LoadOrCreateIdentity(func() (store.Identity, error) {
+		c, k, err := link.NewCertificate("test")
+		return store.Identity{InstallID: auth.NewID(), CertPEM: c, KeyPEM: k}, err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert, fp, err := link.LoadCertificate(stored.CertPEM, stored.KeyPEM)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &link.Identity{Role: role, InstallID: stored.InstallID, BootID: auth.NewID(), Software: "test",
+		Certificate: cert, Fingerprint: fp}
+}
+
+// consoleOnTempStore starts a real *master.Master on a fresh bbolt store,
+// or on db when given, with plain links and fast timings. With listen it
+// listens on loopback (and logs that it does).
+func consoleOnTempStore(t testing.TB, db *store.DB, listen bool) *master.Master {
+	t.Helper()
+	if db == nil {
+		db = openTestStore(t, "console", store.Options{})
+	}
+	if err := master.SaveSettings(db, master.Settings{Listen: listen, ListenAddress: "127.0.0.1:0"}); err != nil {
+		t.Fatal(err)
+	}
+	m := master.New(master.Config{DB: db, Identity: testIdentity(t, db, pb.Role_ROLE_MASTER), Logger: quietLogger(),
+		Limiter:   auth.NewLimiter(auth.LimiterConfig{IPBurst: 1000, NameBurst: 1000}),
+		Heartbeat: 200 * time.Millisecond, DeadAfter: 800 * time.Millisecond,
+		RedialInitial: 20 * time.Millisecond, RedialMax: 200 * time.Millisecond})
+	if err := m.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = m.Close() })
+	return m
+}
+
+// loopbackAgent starts a real in-process agent named name. With listen it
+// accepts the console on a loopback port (returned); masters are consoles
+// it dials.
+func loopbackAgent(t testing.TB, name, password string, listen bool, masters ...string) *agent.Agent {
+	t.Helper()
+	db := openTestStore(t, "agent", store.Options{})
+	l, ssl := "off", false
+	if listen {
+		l = "127.0.0.1:0"
+	}
+	if _, _, err := agent.Init(db, agent.InitOptions{Name: name, Password: []byte(password), Listen: &l, SSL: &ssl, Masters: masters}); err != nil {
+		t.Fatal(err)
+	}
+	a := agent.New(agent.Config{DB: db, Identity: testIdentity(t, db, pb.Role_ROLE_AGENT), Logger: quietLogger(), Version: "test",
+		RedialInitial: 20 * time.Millisecond, RedialMax: 200 * time.Millisecond,
+		Heartbeat: 200 * time.Millisecond, DeadAfter: 800 * time.Millisecond})
+	if err := a.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = a.Close() })
+	return a
+}
+
+// ---- The Add/Edit Slave dialog ----
+
+// openSlaveDialog shows the dialog in a test window and returns it with
+// the queue its background work reports to.
+func openSlaveDialog(t *testing.T, editor SlaveEditor, editing *master.SlaveView, prefill string) (*slaveDialog, *uiQueue, fyne.Window) {
+	t.Helper()
+	test.NewTempApp(t)
+	w := test.NewTempWindow(t, widget.NewLabel("main window"))
+	w.Resize(fyne.NewSize(900, 760))
+	q := newUIQueue()
+	d := newSlaveDialog(w, editor, editing, prefill, q.do)
+	d.show()
+	return d, q, w
+}
+
+// typeInto replaces an entry's text as a user would: clear it (as one
+// who typed and erased, so an empty field counts as visited), type, and
+// move on to the next field.
+func typeInto(e fyne.Focusable, text string) {
+	switch e := e.(type) {
+	case *dialogEntry:
+		e.SetText("x")
+		e.SetText("")
+	case *dialogSelectEntry:
+		e.SetText("")
+	}
+	test.Type(e, text)
+	e.FocusLost()
+}
+
+func shown(l *widget.Label) string {
+	if !l.Visible() {
+		return ""
+	}
+	return l.Text
+}
+
+func TestAddedSlaveAppearsInTheFleet(t *testing.T) {
+	noLeaksAfter(t)
+	m := consoleOnTempStore(t, nil, true)
+	a := loopbackAgent(t, "FS01", "pw-one", true)
+	host, port := splitAddress(a.ListenAddr())
+
+	d, q, _ := openSlaveDialog(t, m, nil, "")
+	typeInto(d.name, "FS01")
+	typeInto(d.address, host)
+	typeInto(d.port, port)
+	typeInto(d.password, "pw-one")
+	typeInto(d.group, "Lab")
+	if d.save.Disabled() {
+		t.Fatalf("Save is disabled with valid values; messages: %q %q %q",
+			shown(d.nameMsg), shown(d.addressMsg), shown(d.passwordMsg))
+	}
+	test.Tap(d.save)
+	q.runUntil(t, "the dialog to close after saving", func() bool { return d.closed })
+
+	var got *master.SlaveView
+	for _, s := range m.Slaves() {
+		if s.Name == "FS01" {
+			got = &s
+		}
+	}
+	if got == nil {
+		t.Fatalf("FS01 is not among the slaves: %+v", m.Slaves())
+	}
+	if got.Address != a.ListenAddr() || got.Group != "Lab" || got.Direction != store.Outbound {
+		t.Errorf("saved %+v", *got)
+	}
+	if d.password.Text != "" {
+		t.Error("the password entry still holds the password after closing")
+	}
+}
+
+// fleetOf is a SlaveEditor with a fixed fleet, for checks that need no
+// links.
+type fleetOf struct {
+	slaves []master.SlaveView
+	added  []master.SlaveSpec
+	err    error
+	// test, when set, replaces TestConnection.
+	test func(ctx context.Context, spec master.SlaveSpec, report func(link.Step)) bool
+}
+
+func (f *fleetOf) AddSlave(spec master.SlaveSpec) (master.SlaveView, error) {
+	if f.err != nil {
+		return master.SlaveView{}, f.err
+	}
+	spec.Password = append([]byte(nil), spec.Password...)
+	f.added = append(f.added, spec)
+	return master.SlaveView{Name: spec.Name}, nil
+}
+
+func (f *fleetOf) EditSlave(name string, spec master.SlaveSpec) (master.SlaveView, error) {
+	return f.AddSlave(spec)
+}
+
+func (f *fleetOf) TestConnection(ctx context.Context, spec master.SlaveSpec, report func(link.Step)) bool {
+	if f.test != nil {
+		return f.test(ctx, spec, report)
+	}
+	return false
+}
+
+func (f *fleetOf) Slaves() []master.SlaveView { return f.slaves }
+
+var twoSlaves = []master.SlaveView{
+	{ID: "1", Name: "FS01", Group: "Lab", Direction: store.Outbound, Address: "10.0.0.4:16888"},
+	{ID: "2", Name: "WEB02", Group: "DMZ", Direction: store.Inbound},
+}
+
+func TestEachFieldIsValidatedAsTheUserTypes(t *testing.T) {
+	tests := []struct {
+		name                    string
+		slave, addr, port, pass string
+		inbound                 bool
+		field                   string // which message
+		want                    string // "" = no message in that field
+		saveEnabled             bool
+	}{
+		{name: "valid outbound values pass", slave: "FS09", addr: "10.0.0.9", port: "16888", pass: "pw", field: "name", saveEnabled: true},
+		{name: "an empty name is refused", slave: "", addr: "10.0.0.9", port: "16888", pass: "pw", field: "name", want: "Slave name is empty"},
+		{name: "a space in the name is refused", slave: "FS 09", addr: "10.0.0.9", port: "16888", pass: "pw", field: "name", want: "has a space"},
+		{name: "a slash in the name is refused and named", slave: "FS/09", addr: "10.0.0.9", port: "16888", pass: "pw", field: "name", want: `'/' at position 3`},
+		{name: "a name of 64 characters is too long", slave: strings.Repeat("a", 64), addr: "10.0.0.9", port: "16888", pass: "pw", field: "name", want: "at most 63"},
+		{name: "a name of 63 characters is fine", slave: strings.Repeat("a", 63), addr: "10.0.0.9", port: "16888", pass: "pw", field: "name", saveEnabled: true},
+		{name: "a duplicate name is refused with the clash named", slave: "fs01", addr: "10.0.0.9", port: "16888", pass: "pw", field: "name", want: "A slave named FS01 already exists (group Lab)"},
+		{name: "an empty address is refused", slave: "FS09", addr: "", port: "16888", pass: "pw", field: "address", want: "host name or IP address"},
+		{name: "a host name with an underscore is refused", slave: "FS09", addr: "bad_host", port: "16888", pass: "pw", field: "address", want: `"bad_host" is not a valid host name`},
+		{name: "a host name is accepted", slave: "FS09", addr: "fs09.example.com", port: "16888", pass: "pw", field: "address", saveEnabled: true},
+		{name: "an IPv6 address is accepted", slave: "FS09", addr: "2001:db8::9", port: "16888", pass: "pw", field: "address", saveEnabled: true},
+		{name: "an IPv6 address in brackets is accepted", slave: "FS09", addr: "[2001:db8::9]", port: "16888", pass: "pw", field: "address", saveEnabled: true},
+		{name: "a port typed into the address is pointed to the Port field", slave: "FS09", addr: "10.0.0.9:16888", port: "16888", pass: "pw", field: "address", want: "the port goes in the Port field"},
+		{name: "a duplicate outbound address and port is refused with the clash named", slave: "FS09", addr: "10.0.0.4", port: "16888", pass: "pw", field: "address", want: "FS01 already uses 10.0.0.4:16888"},
+		{name: "the same host on another port is fine", slave: "FS09", addr: "10.0.0.4", port: "16889", pass: "pw", field: "address", saveEnabled: true},
+		{name: "port 0 is refused", slave: "FS09", addr: "10.0.0.9", port: "0", pass: "pw", field: "port", want: "1 to 65535"},
+		{name: "port 65536 is refused", slave: "FS09", addr: "10.0.0.9", port: "65536", pass: "pw", field: "port", want: "1 to 65535"},
+		{name: "a port that is not a number is refused", slave: "FS09", addr: "10.0.0.9", port: "http", pass: "pw", field: "port", want: "not a number"},
+		{name: "an empty port is refused", slave: "FS09", addr: "10.0.0.9", port: "", pass: "pw", field: "port", want: "Enter the port"},
+		{name: "port 65535 is fine", slave: "FS09", addr: "10.0.0.9", port: "65535", pass: "pw", field: "port", saveEnabled: true},
+		{name: "the password is required when adding", slave: "FS09", addr: "10.0.0.9", port: "16888", pass: "", field: "password", want: "Enter the management password"},
+		{name: "an inbound slave needs no address", slave: "FS09", addr: "", port: "", pass: "pw", inbound: true, field: "address", saveEnabled: true},
+		{name: "an inbound slave still needs a unique name", slave: "WEB02", pass: "pw", inbound: true, field: "name", want: "A slave named WEB02 already exists"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			d, _, _ := openSlaveDialog(t, &fleetOf{slaves: twoSlaves}, nil, "")
+			if tt.inbound {
+				d.direction.SetSelected(directionInbound)
+			}
+			// typeInto clears each field first, so every field counts as
+			// visited, as for a user who filled in the form.
+			typeInto(d.name, tt.slave)
+			typeInto(d.address, tt.addr)
+			typeInto(d.port, tt.port)
+			typeInto(d.password, tt.pass)
+			msgs := map[string]*widget.Label{"name": d.nameMsg, "address": d.addressMsg, "port": d.addressMsg, "password": d.passwordMsg}
+			got := shown(msgs[tt.field])
+			if tt.want == "" && got != "" || !strings.Contains(got, tt.want) {
+				t.Errorf("%s message = %q, want %q", tt.field, got, tt.want)
+			}
+			if d.save.Disabled() == tt.saveEnabled {
+				t.Errorf("Save enabled = %v, want %v (messages %q %q %q)", !d.save.Disabled(), tt.saveEnabled,
+					shown(d.nameMsg), shown(d.addressMsg), shown(d.passwordMsg))
+			}
+		})
+	}
+}
+
+func TestAnUntouchedFormShowsNoErrorsUntilTheUserTriesToSave(t *testing.T) {
+	d, _, _ := openSlaveDialog(t, &fleetOf{}, nil, "")
+	for _, l := range []*widget.Label{d.nameMsg, d.addressMsg, d.passwordMsg} {
+		if l.Visible() {
+			t.Errorf("a fresh dialog shows %q", l.Text)
+		}
+	}
+	if !d.save.Disabled() {
+		t.Error("Save is enabled on an empty form")
+	}
+	d.name.TypedKey(&fyne.KeyEvent{Name: fyne.KeyReturn}) // Enter: try to save
+	for _, l := range []*widget.Label{d.nameMsg, d.addressMsg, d.passwordMsg} {
+		if !l.Visible() {
+			t.Errorf("after Enter on an empty form a message is still hidden (%q)", l.Text)
+		}
+	}
+	if d.closed {
+		t.Error("Enter on an invalid form closed the dialog")
+	}
+}
+
+func TestEnterSavesWhenValidAndEscapeCancels(t *testing.T) {
+	ed := &fleetOf{}
+	d, q, _ := openSlaveDialog(t, ed, nil, "")
+	typeInto(d.name, "FS09")
+	typeInto(d.address, "fs09.lan")
+	typeInto(d.password, "secret")
+	d.password.TypedKey(&fyne.KeyEvent{Name: fyne.KeyReturn})
+	q.runUntil(t, "the dialog to save and close", func() bool { return d.closed })
+	if len(ed.added) != 1 || ed.added[0].Name != "FS09" || ed.added[0].Address != "fs09.lan:16888" || string(ed.added[0].Password) != "secret" {
+		t.Fatalf("added %+v", ed.added)
+	}
+
+	ed2 := &fleetOf{}
+	d2, _, _ := openSlaveDialog(t, ed2, nil, "")
+	typeInto(d2.name, "FS10")
+	d2.name.TypedKey(&fyne.KeyEvent{Name: fyne.KeyEscape})
+	if !d2.closed || len(ed2.added) != 0 {
+		t.Errorf("Escape: closed=%v added=%+v", d2.closed, ed2.added)
+	}
+}
+
+func TestTheSaveErrorIsShownAndTheTypedValuesKept(t *testing.T) {
+	noLeaksAfter(t)
+	m := consoleOnTempStore(t, nil, true)
+	d, q, _ := openSlaveDialog(t, m, nil, "")
+	d.now = func() time.Time { return d.slavesAt } // the dialog's view of the fleet stays as it was
+	typeInto(d.name, "FS02")
+	typeInto(d.address, "10.0.0.2")
+	typeInto(d.password, "pw")
+	// Someone else adds FS02 after the dialog last looked.
+	if _, err := m.AddSlave(master.SlaveSpec{Name: "fs02", Direction: store.Inbound, Password: []byte("x")}); err != nil {
+		t.Fatal(err)
+	}
+	test.Tap(d.save)
+	q.runUntil(t, "the save to fail", func() bool { return !d.saving })
+	if d.closed {
+		t.Fatal("the dialog closed although AddSlave failed")
+	}
+	if !d.saveErrBox.Visible() || !strings.Contains(d.saveErr.Text, `"fs02" already exists`) {
+		t.Errorf("save error = %q (visible %v)", d.saveErr.Text, d.saveErrBox.Visible())
+	}
+	if d.name.Text != "FS02" || d.address.Text != "10.0.0.2" || d.password.Text != "pw" {
+		t.Errorf("typed values lost: %q %q %q", d.name.Text, d.address.Text, d.password.Text)
+	}
+	if !strings.Contains(shown(d.nameMsg), "already exists") {
+		t.Errorf("after the refusal the name message is %q", shown(d.nameMsg))
+	}
+}
+
+func TestEditingKeepsThePasswordUnlessRetypedAndRenamingNeedsIt(t *testing.T) {
+	ed := &fleetOf{slaves: twoSlaves}
+	editing := twoSlaves[0]
+	d, q, _ := openSlaveDialog(t, ed, &editing, "")
+	if d.dlg == nil || d.title != "Edit Slave FS01" {
+		t.Errorf("title %q", d.title)
+	}
+	if d.password.Text != "" || d.password.PlaceHolder != "unchanged" {
+		t.Errorf("password entry: text %q placeholder %q", d.password.Text, d.password.PlaceHolder)
+	}
+	if d.name.Text != "FS01" || d.address.Text != "10.0.0.4" || d.port.Text != "16888" || d.group.Text != "Lab" {
+		t.Errorf("prefilled %q %q %q %q", d.name.Text, d.address.Text, d.port.Text, d.group.Text)
+	}
+	if d.save.Disabled() {
+		t.Errorf("Save is disabled for an unchanged entry: %q", shown(d.passwordMsg))
+	}
+	typeInto(d.name, "FS01B")
+	if !strings.Contains(shown(d.passwordMsg), "Renaming FS01 to FS01B needs the password") || !d.save.Disabled() {
+		t.Errorf("rename without password: message %q, save disabled %v", shown(d.passwordMsg), d.save.Disabled())
+	}
+	typeInto(d.password, "pw")
+	if d.save.Disabled() {
+		t.Errorf("rename with password still refused: %q", shown(d.passwordMsg))
+	}
+	test.Tap(d.save)
+	q.runUntil(t, "the edit to save", func() bool { return d.closed })
+	if len(ed.added) != 1 || ed.added[0].Name != "FS01B" || string(ed.added[0].Password) != "pw" {
+		t.Errorf("edited %+v", ed.added)
+	}
+}
+
+func TestAPrefilledNameStartsAsInbound(t *testing.T) {
+	d, _, _ := openSlaveDialog(t, &fleetOf{}, nil, "STRANGER")
+	if d.name.Text != "STRANGER" || d.direction.Selected != directionInbound || d.addrBox.Visible() {
+		t.Errorf("name %q direction %q address shown %v", d.name.Text, d.direction.Selected, d.addrBox.Visible())
+	}
+	if d.dirHint.Text != inboundHint {
+		t.Errorf("hint %q", d.dirHint.Text)
+	}
+}
+
+// stepsShown returns the steps the dialog lists.
+func stepsShown(d *slaveDialog) []link.Step {
+	var out []link.Step
+	for _, o := range d.steps.Objects {
+		if r, ok := o.(*stepRow); ok {
+			out = append(out, r.step)
+		}
+	}
+	return out
+}
+
+func TestTestConnectionShowsEveryStep(t *testing.T) {
+	noLeaksAfter(t)
+	m := consoleOnTempStore(t, nil, true)
+	a := loopbackAgent(t, "FS01", "right", true)
+	host, port := splitAddress(a.ListenAddr())
+
+	run := func(t *testing.T, password string) (*slaveDialog, []link.Step) {
+		d, q, _ := openSlaveDialog(t, m, nil, "")
+		typeInto(d.name, "FS01")
+		typeInto(d.address, host)
+		typeInto(d.port, port)
+		typeInto(d.password, password)
+		test.Tap(d.test)
+		if !d.progress.Visible() || d.test.Text != stopTestLabel {
+			t.Error("no progress shown while the test runs")
+		}
+		q.runUntil(t, "the test to finish", func() bool { return d.testCancel == nil })
+		if d.progress.Visible() {
+			t.Error("the progress bar is still shown after the test")
+		}
+		return d, stepsShown(d)
+	}
+
+	t.Run("with the right password every step passes", func(t *testing.T) {
+		d, steps := run(t, "right")
+		var names []string
+		for _, s := range steps {
+			names = append(names, s.Name)
+			if !s.OK {
+				t.Errorf("step %s failed: %s", s.Name, s.Detail)
+			}
+		}
+		if got, want := strings.Join(names, ","), "name lookup,TCP,SSL,hello,version,password"; got != want {
+			t.Errorf("steps %s, want %s", got, want)
+		}
+		if d.testStatus.Text != "All checks passed." {
+			t.Errorf("status %q", d.testStatus.Text)
+		}
+	})
+	t.Run("with a wrong password the password step fails with a fix", func(t *testing.T) {
+		d, steps := run(t, "wrong")
+		last := steps[len(steps)-1]
+		if last.Name != "password" || last.OK || !strings.Contains(last.Fix, "same management password") {
+			t.Errorf("last step %+v", last)
+		}
+		for _, s := range steps[:len(steps)-1] {
+			if !s.OK {
+				t.Errorf("step %s failed before the password: %s", s.Name, s.Detail)
+			}
+		}
+		if d.testStatus.Text != "Failed at password." {
+			t.Errorf("status %q", d.testStatus.Text)
+		}
+	})
+	if n := len(m.Slaves()); n != 0 {
+		t.Errorf("testing saved %d entries", n)
+	}
+}
+
+func TestClosingTheDialogCancelsTheTest(t *testing.T) {
+	noLeaksAfter(t)
+	started := make(chan struct{})
+	ended := make(chan error, 1)
+	ed := &fleetOf{test: func(ctx context.Context, spec master.SlaveSpec, report func(link.Step)) bool {
+		report(link.Step{Name: "name lookup", OK: true, Detail: "10.0.0.9 is an IP address"})
+		close(started)
+		<-ctx.Done()
+		ended <- ctx.Err()
+		return false
+	}}
+	d, q, _ := openSlaveDialog(t, ed, nil, "")
+	typeInto(d.name, "FS09")
+	typeInto(d.address, "10.0.0.9")
+	test.Tap(d.test)
+	<-started
+	q.runUntil(t, "the first step to show", func() bool { return len(stepsShown(d)) == 1 })
+	test.Tap(d.cancel)
+	if err := <-ended; err != context.Canceled {
+		t.Errorf("the test's context ended with %v", err)
+	}
+	q.runPending()
+	if !d.closed {
+		t.Error("Cancel did not close the dialog")
+	}
+}
+
+func TestInboundTestSaysWhetherTheSlaveTriedToConnect(t *testing.T) {
+	noLeaksAfter(t)
+	m := consoleOnTempStore(t, nil, true)
+	d, q, _ := openSlaveDialog(t, m, nil, "")
+	d.direction.SetSelected(directionInbound)
+	typeInto(d.name, "FS77")
+	test.Tap(d.test)
+	q.runUntil(t, "the inbound test to finish", func() bool { return d.testCancel == nil })
+	steps := stepsShown(d)
+	if len(steps) != 2 || steps[0].Name != "listening" || !steps[0].OK || steps[1].Name != "connection" || steps[1].OK ||
+		!strings.Contains(steps[1].Detail, "no slave named FS77 has tried to connect") {
+		t.Errorf("steps %+v", steps)
+	}
+}
+
+func TestSlaveDialogGoldens(t *testing.T) {
+	t.Run("empty", func(t *testing.T) {
+		_, _, w := openSlaveDialog(t, &fleetOf{slaves: twoSlaves}, nil, "")
+		test.AssertRendersToMarkup(t, "slavedialog_add_empty.xml", w.Canvas())
+	})
+	t.Run("with validation errors", func(t *testing.T) {
+		d, _, w := openSlaveDialog(t, &fleetOf{slaves: twoSlaves}, nil, "")
+		typeInto(d.name, "fs01")
+		typeInto(d.address, "10.0.0.9:22")
+		typeInto(d.port, "70000")
+		d.name.TypedKey(&fyne.KeyEvent{Name: fyne.KeyReturn})
+		test.AssertRendersToMarkup(t, "slavedialog_add_errors.xml", w.Canvas())
+	})
+	t.Run("after a failed test", func(t *testing.T) {
+		ed := &fleetOf{test: func(_ context.Context, spec master.SlaveSpec, report func(link.Step)) bool {
+			report(link.Step{Name: "name lookup", OK: true, Detail: "10.0.0.9 is an IP address; nothing to look up"})
+			report(link.Step{Name: "TCP", OK: true, Detail: "connected to 10.0.0.9:16888"})
+			report(link.Step{Name: "SSL", OK: true, Detail: "SSL is on at both ends"})
+			report(link.Step{Name: "hello", OK: true, Detail: "a Lanyard peer answered"})
+			report(link.Step{Name: "version", OK: true, Detail: "protocol 1 is supported at both ends"})
+			report(link.Step{Name: "password", Detail: fmt.Sprintf("%s refused the password", spec.Name),
+				Fix: "enter the same management password on the console and on the agent (lanyard-agent password set)"})
+			return false
+		}}
+		d, q, w := openSlaveDialog(t, ed, nil, "")
+		typeInto(d.name, "FS09")
+		typeInto(d.address, "10.0.0.9")
+		typeInto(d.password, "secret")
+		test.Tap(d.test)
+		q.runUntil(t, "the test to finish", func() bool { return d.testCancel == nil })
+		test.AssertRendersToMarkup(t, "slavedialog_test_failed.xml", w.Canvas())
+	})
+}

@@ -1,0 +1,118 @@
+package ui
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/layout"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/lanyard/lanyard/core/master"
+)
+
+// statusBar is the strip along the window's bottom: how many slaves are
+// connected and offline, and whether the console listens.
+type statusBar struct {
+	counts *widget.Label
+	listen *widget.Label
+	obj    fyne.CanvasObject
+}
+
+func newStatusBar() *statusBar {
+	s := &statusBar{counts: widget.NewLabel(""), listen: widget.NewLabel("")}
+	s.listen.Alignment = fyne.TextAlignTrailing
+	s.obj = container.NewVBox(widget.NewSeparator(), container.NewHBox(s.counts, layout.NewSpacer(), s.listen))
+	return s
+}
+
+// text is the whole bar as one line, as the tests and a screen reader see it.
+func (s *statusBar) text() string {
+	return s.counts.Text + " · " + s.listen.Text
+}
+
+func (s *statusBar) setCounts(c *stateCounts) {
+	s.counts.SetText(countsText(c))
+}
+
+func (s *statusBar) setListen(li listenInfo) {
+	text, bad := listenText(li)
+	s.listen.SetText(text)
+	if bad {
+		s.listen.Importance = widget.DangerImportance
+	} else {
+		s.listen.Importance = widget.MediumImportance
+	}
+	s.listen.Refresh()
+}
+
+// countsText is "N connected · M offline", with connecting, error and
+// disabled counts added when there are any.
+func countsText(c *stateCounts) string {
+	parts := []string{
+		fmt.Sprintf("%d connected", c.of(master.StateConnected)),
+		fmt.Sprintf("%d offline", c.of(master.StateOffline)),
+	}
+	if n := c.of(master.StateConnecting); n > 0 {
+		parts = append(parts, fmt.Sprintf("%d connecting", n))
+	}
+	if n := c.of(master.StateError); n > 0 {
+		parts = append(parts, countNoun(n, "error", "errors"))
+	}
+	if n := c.of(master.StateDisabled); n > 0 {
+		parts = append(parts, fmt.Sprintf("%d disabled", n))
+	}
+	return strings.Join(parts, " · ")
+}
+
+func countNoun(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return fmt.Sprintf("%d %s", n, many)
+}
+
+// listenText is "listening on :16888 (SSL)", "not listening" or "NOT
+// listening: <reason>"; bad is true for the last.
+func listenText(li listenInfo) (text string, bad bool) {
+	if li.err != nil {
+		return "NOT listening: " + li.err.Error(), true
+	}
+	if li.addr == "" {
+		return "not listening", false
+	}
+	ssl := "no SSL"
+	if li.settings.SSL {
+		ssl = "SSL"
+	}
+	return fmt.Sprintf("listening on %s (%s)", shownListenAddr(li), ssl), false
+}
+
+// shownListenAddr is the address as the user set it (":16888" for every
+// address) with the port actually bound.
+func shownListenAddr(li listenInfo) string {
+	port := listenPort(li.addr)
+	if port == 0 {
+		return li.addr
+	}
+	host := ""
+	if i := strings.LastIndexByte(li.settings.ListenAddress, ':'); i >= 0 {
+		host = li.settings.ListenAddress[:i]
+	}
+	return host + ":" + strconv.Itoa(port)
+}
+
+// listenPort is the port of a bound "host:port", or 0.
+func listenPort(addr string) int {
+	i := strings.LastIndexByte(addr, ':')
+	if i < 0 {
+		return 0
+	}
+	p, err := strconv.Atoi(addr[i+1:])
+	if err != nil {
+		return 0
+	}
+	return p
+}

@@ -1,0 +1,515 @@
+package ui
+
+import (
+	"fmt"
+	"image/color"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/canvas"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/lanyard/lanyard/core/master"
+	"github.com/lanyard/lanyard/core/store"
+)
+
+// serverTree is the left pane's tree: groups → slaves, virtualised by
+// widget.Tree. Only the rows on screen exist; each remembers which node it
+// shows, so a state change redraws that one row (if it is on screen) and
+// never the whole tree.
+type serverTree struct {
+	widget.Tree
+	model *treeModel
+	looks stateLooks
+
+	// bound maps a node ID to the row currently drawing it. A pooled row
+	// may linger here after scrolling away; its id field tells.
+	bound map[string]treeRow
+	// known are the group nodes seen so far: a new group opens, a group
+	// the user closed stays closed.
+	known map[string]bool
+
+	selected string          // widget.Tree has no getter for it
+	onSelect func(id string) // a slave ID, a group node ID, or "" for none
+	onKey    func(*fyne.KeyEvent) bool
+}
+
+// treeRow is a slave or group row.
+type treeRow interface {
+	fyne.CanvasObject
+	boundID() string
+}
+
+func newServerTree(model *treeModel) *serverTree {
+	t := &serverTree{model: model, looks: stateLooks{}, bound: map[string]treeRow{}, known: map[string]bool{}}
+	t.ChildUIDs = model.children
+	t.IsBranch = func(id string) bool { return id == "" || isGroupNode(id) }
+	t.CreateNode = func(branch bool) fyne.CanvasObject {
+		if branch {
+			return newGroupRow()
+		}
+		return newSlaveRow(t.looks)
+	}
+	t.UpdateNode = t.updateNode
+	t.HideSeparators = true
+	t.OnSelected = func(id string) {
+		t.selected = id
+		if t.onSelect != nil {
+			t.onSelect(id)
+		}
+	}
+	// widget.Tree.Select unselects the old node before it selects the new
+	// one: the pane briefly hears "" and then the new ID, on this thread.
+	t.OnUnselected = func(id string) {
+		if t.selected != id {
+			return
+		}
+		t.selected = ""
+		if t.onSelect != nil {
+			t.onSelect("")
+		}
+	}
+	t.ExtendBaseWidget(t)
+	return t
+}
+
+// TypedKey lets the window's keys (Delete, F5) work while the tree has the
+// keyboard focus; everything else goes to widget.Tree (arrows, space).
+func (t *serverTree) TypedKey(e *fyne.KeyEvent) {
+	if t.onKey != nil && t.onKey(e) {
+		return
+	}
+	t.Tree.TypedKey(e)
+}
+
+func (t *serverTree) updateNode(id string, branch bool, o fyne.CanvasObject) {
+	switch r := o.(type) {
+	case *groupRow:
+		t.bind(id, r)
+		gc, _ := t.model.group(id)
+		r.set(groupLabel(id), gc)
+	case *slaveRow:
+		t.bind(id, r)
+		if v, ok := t.model.view(id); ok {
+			r.set(&v)
+		}
+	}
+}
+
+func (t *serverTree) bind(id string, r interface {
+	treeRow
+	setID(string)
+}) {
+	if old := r.boundID(); old != id {
+		if cur, ok := t.bound[old]; ok && cur == treeRow(r) {
+			delete(t.bound, old)
+		}
+		r.setID(id)
+	}
+	t.bound[id] = r
+}
+
+// redraw shows what a model change did: one tree refresh when the shape
+// changed, otherwise only the rows on screen that now differ from the
+// model. Its cost follows the rows on screen, not the size of the batch.
+func (t *serverTree) redraw(c change) {
+	if c.reshaped {
+		t.openNewGroups(false)
+		t.Refresh()
+		return
+	}
+	if len(c.rows) == 0 {
+		return
+	}
+	for id, r := range t.bound {
+		if r.boundID() != id {
+			continue // a pooled row, since rebound
+		}
+		switch r := r.(type) {
+		case *slaveRow:
+			if e, ok := t.model.slaves[id]; ok && !sameRow(&r.drawn, &e.view) {
+				r.set(&e.view)
+			}
+		case *groupRow:
+			if gc, ok := t.model.group(id); ok && gc != r.drawn {
+				r.set(groupLabel(id), gc)
+			}
+		}
+	}
+}
+
+// openNewGroups opens the groups the tree has not shown before. all opens
+// them in one pass (the first snapshot).
+func (t *serverTree) openNewGroups(all bool) {
+	var fresh []string
+	for _, g := range t.model.groups {
+		if !t.known[g] {
+			t.known[g] = true
+			fresh = append(fresh, g)
+		}
+	}
+	if len(fresh) == 0 {
+		return
+	}
+	if all {
+		t.OpenAllBranches()
+		return
+	}
+	for _, g := range fresh {
+		t.OpenBranch(g)
+	}
+}
+
+// ---------------------------------------------------------------------------
+// Rows
+
+// Row geometry, in Fyne units.
+const (
+	rowIcon     = 16
+	rowGap      = 6
+	stateColumn = 96 // "connecting…", "error" and the like
+	badgeWidth  = 44
+	lockWidth   = 16
+	rowInset    = 10 // keeps the last column clear of the scroll bar
+)
+
+// slaveRow draws one slave: state mark, name, state word, direction badge
+// and SSL padlock, in fixed columns so rows line up.
+type slaveRow struct {
+	widget.BaseWidget
+	id    string
+	icon  *stateMark
+	name  *canvas.Text
+	full  string // the untruncated name
+	state *canvas.Text
+	dir   *badge
+	lock  *canvas.Image
+	ssl   bool // what lock shows
+	width float32
+	drawn master.SlaveView // what the row shows
+}
+
+func newSlaveRow(looks stateLooks) *slaveRow {
+	r := &slaveRow{
+		icon:  newStateMark(looks),
+		name:  canvas.NewText("", theme.Color(theme.ColorNameForeground)),
+		state: canvas.NewText("", theme.Color(theme.ColorNamePlaceHolder)),
+		dir:   newBadge(),
+		lock:  canvas.NewImageFromResource(lockIcon(true)),
+		ssl:   true,
+	}
+	r.lock.FillMode = canvas.ImageFillContain
+	r.state.TextSize = theme.CaptionTextSize() + 1
+	r.ExtendBaseWidget(r)
+	return r
+}
+
+func (r *slaveRow) boundID() string { return r.id }
+func (r *slaveRow) setID(id string) { r.id = id }
+
+// set shows v.
+func (r *slaveRow) set(v *master.SlaveView) {
+	r.drawn = *v
+	r.icon.set(v.State)
+	r.full = v.Name
+	fg := theme.Color(theme.ColorNameForeground)
+	if v.State == master.StateDisabled {
+		fg = theme.Color(theme.ColorNamePlaceHolder)
+	}
+	r.name.Color = fg
+	r.fitName()
+	r.name.Refresh()
+	r.state.Text = stateWord(v)
+	r.state.Color = theme.Color(theme.ColorNamePlaceHolder)
+	if v.State == master.StateError {
+		r.state.Color = theme.Color(theme.ColorNameError)
+	}
+	r.state.Refresh()
+	if v.Direction == store.Inbound {
+		r.dir.set("← in")
+	} else {
+		r.dir.set("out →")
+	}
+	// Redrawing an SVG image costs far more than the rest of the row:
+	// only when the padlock changes.
+	if v.State != master.StateConnected {
+		r.lock.Hide()
+		return
+	}
+	if r.ssl != v.SSL {
+		r.ssl = v.SSL
+		r.lock.Resource = lockIcon(v.SSL)
+		r.lock.Refresh()
+	}
+	r.lock.Show()
+}
+
+// stateWord is the state in words, beside the mark, for those who cannot
+// tell the colours apart.
+func stateWord(v *master.SlaveView) string {
+	switch v.State {
+	case master.StateConnected:
+		return "connected"
+	case master.StateConnecting:
+		return "connecting…"
+	case master.StateError:
+		if t := problemTitle(v.LastCode); t != "" {
+			return t
+		}
+		return "error"
+	case master.StateDisabled:
+		return "disabled"
+	default:
+		return "offline"
+	}
+}
+
+// fitName truncates the name with an ellipsis to the width it has.
+func (r *slaveRow) fitName() {
+	avail := r.nameWidth(r.width)
+	r.name.Text = r.full
+	if avail <= 0 || fyne.MeasureText(r.full, r.name.TextSize, r.name.TextStyle).Width <= avail {
+		return
+	}
+	runes := []rune(r.full)
+	lo, hi := 0, len(runes)
+	for lo < hi { // the longest prefix that fits with "…"
+		mid := (lo + hi + 1) / 2
+		if fyne.MeasureText(string(runes[:mid])+"…", r.name.TextSize, r.name.TextStyle).Width <= avail {
+			lo = mid
+		} else {
+			hi = mid - 1
+		}
+	}
+	r.name.Text = string(runes[:lo]) + "…"
+}
+
+func (r *slaveRow) nameWidth(w float32) float32 {
+	return w - (rowIcon + rowGap) - (rowGap + stateColumn + rowGap + badgeWidth + rowGap + lockWidth + rowInset)
+}
+
+func (r *slaveRow) CreateRenderer() fyne.WidgetRenderer {
+	return &slaveRowRenderer{r: r}
+}
+
+type slaveRowRenderer struct{ r *slaveRow }
+
+func (s *slaveRowRenderer) Layout(size fyne.Size) {
+	r := s.r
+	if r.width != size.Width {
+		r.width = size.Width
+		r.fitName()
+	}
+	r.icon.Resize(fyne.NewSquareSize(rowIcon))
+	r.icon.Move(fyne.NewPos(0, (size.Height-rowIcon)/2))
+	x := float32(rowIcon + rowGap)
+	nameH := r.name.MinSize().Height
+	r.name.Move(fyne.NewPos(x, (size.Height-nameH)/2))
+	r.name.Resize(fyne.NewSize(r.nameWidth(size.Width), nameH))
+
+	right := size.Width - rowInset - lockWidth
+	r.lock.Resize(fyne.NewSquareSize(lockWidth))
+	r.lock.Move(fyne.NewPos(right, (size.Height-lockWidth)/2))
+	right -= rowGap + badgeWidth
+	bh := r.dir.MinSize().Height
+	r.dir.Resize(fyne.NewSize(badgeWidth, bh))
+	r.dir.Move(fyne.NewPos(right, (size.Height-bh)/2))
+	right -= rowGap + stateColumn
+	sh := r.state.MinSize().Height
+	r.state.Move(fyne.NewPos(right, (size.Height-sh)/2))
+	r.state.Resize(fyne.NewSize(stateColumn, sh))
+}
+
+func (s *slaveRowRenderer) MinSize() fyne.Size {
+	h := s.r.name.MinSize().Height + 2*theme.Padding()
+	return fyne.NewSize(rowIcon+rowGap+80+rowGap+stateColumn+rowGap+badgeWidth+rowGap+lockWidth+rowInset, h)
+}
+
+func (s *slaveRowRenderer) Refresh() {
+	s.r.name.Refresh()
+	s.r.state.Refresh()
+	s.r.dir.Refresh()
+}
+
+func (s *slaveRowRenderer) Objects() []fyne.CanvasObject {
+	return []fyne.CanvasObject{s.r.icon, s.r.name, s.r.state, s.r.dir, s.r.lock}
+}
+
+func (s *slaveRowRenderer) Destroy() {}
+
+// groupRow draws a group: its name in bold and how many are connected.
+type groupRow struct {
+	widget.BaseWidget
+	id    string
+	name  *canvas.Text
+	count *canvas.Text
+	drawn groupCount
+}
+
+func newGroupRow() *groupRow {
+	r := &groupRow{
+		name:  canvas.NewText("", theme.Color(theme.ColorNameForeground)),
+		count: canvas.NewText("", theme.Color(theme.ColorNamePlaceHolder)),
+	}
+	r.name.TextStyle.Bold = true
+	r.count.TextSize = theme.CaptionTextSize() + 1
+	r.count.Alignment = fyne.TextAlignTrailing
+	r.ExtendBaseWidget(r)
+	return r
+}
+
+func (r *groupRow) boundID() string { return r.id }
+func (r *groupRow) setID(id string) { r.id = id }
+
+func (r *groupRow) set(name string, gc groupCount) {
+	r.drawn = gc
+	r.name.Text = name
+	r.name.Refresh()
+	r.count.Text = fmt.Sprintf("%d of %d connected", gc.connected, gc.total)
+	r.count.Refresh()
+}
+
+func (r *groupRow) CreateRenderer() fyne.WidgetRenderer { return &groupRowRenderer{r: r} }
+
+type groupRowRenderer struct{ r *groupRow }
+
+func (g *groupRowRenderer) Layout(size fyne.Size) {
+	nh := g.r.name.MinSize().Height
+	g.r.name.Move(fyne.NewPos(0, (size.Height-nh)/2))
+	g.r.name.Resize(fyne.NewSize(size.Width/2, nh))
+	ch := g.r.count.MinSize().Height
+	g.r.count.Move(fyne.NewPos(size.Width/2, (size.Height-ch)/2))
+	g.r.count.Resize(fyne.NewSize(size.Width/2-rowInset, ch))
+}
+
+func (g *groupRowRenderer) MinSize() fyne.Size {
+	return fyne.NewSize(200, g.r.name.MinSize().Height+2*theme.Padding())
+}
+
+func (g *groupRowRenderer) Refresh() { g.r.name.Refresh(); g.r.count.Refresh() }
+
+func (g *groupRowRenderer) Objects() []fyne.CanvasObject {
+	return []fyne.CanvasObject{g.r.name, g.r.count}
+}
+
+func (g *groupRowRenderer) Destroy() {}
+
+// badge is a small outlined pill of text.
+type badge struct {
+	widget.BaseWidget
+	bg   *canvas.Rectangle
+	text *canvas.Text
+}
+
+func newBadge() *badge {
+	b := &badge{bg: canvas.NewRectangle(color.Transparent), text: canvas.NewText("", theme.Color(theme.ColorNameForeground))}
+	b.bg.StrokeWidth = 1
+	b.bg.CornerRadius = 7
+	b.text.TextSize = theme.CaptionTextSize()
+	b.text.Alignment = fyne.TextAlignCenter
+	b.ExtendBaseWidget(b)
+	return b
+}
+
+func (b *badge) set(s string) {
+	if b.text.Text == s {
+		return
+	}
+	b.text.Text = s
+	b.text.Refresh()
+}
+
+func (b *badge) CreateRenderer() fyne.WidgetRenderer { return &badgeRenderer{b: b} }
+
+type badgeRenderer struct{ b *badge }
+
+func (r *badgeRenderer) Layout(size fyne.Size) {
+	r.b.bg.Resize(size)
+	th := r.b.text.MinSize().Height
+	r.b.text.Move(fyne.NewPos(0, (size.Height-th)/2))
+	r.b.text.Resize(fyne.NewSize(size.Width, th))
+}
+
+func (r *badgeRenderer) MinSize() fyne.Size {
+	m := r.b.text.MinSize()
+	return fyne.NewSize(m.Width+10, m.Height+2)
+}
+
+func (r *badgeRenderer) Refresh() {
+	r.b.bg.StrokeColor = theme.Color(theme.ColorNameInputBorder)
+	r.b.bg.FillColor = theme.Color(theme.ColorNameInputBackground)
+	r.b.text.Color = theme.Color(theme.ColorNameForeground)
+	r.b.bg.Refresh()
+	r.b.text.Refresh()
+}
+
+func (r *badgeRenderer) Objects() []fyne.CanvasObject { return []fyne.CanvasObject{r.b.bg, r.b.text} }
+
+func (r *badgeRenderer) Destroy() {}
+
+// stateMark shows a state's mark. It keeps one image per state, each drawn
+// once, and shows the one that applies: a row whose state flips costs no
+// SVG rendering.
+type stateMark struct {
+	widget.BaseWidget
+	looks  stateLooks
+	images map[master.State]*canvas.Image
+	shown  master.State
+	objs   []fyne.CanvasObject
+}
+
+func newStateMark(looks stateLooks) *stateMark {
+	m := &stateMark{looks: looks, images: map[master.State]*canvas.Image{}}
+	m.ExtendBaseWidget(m)
+	return m
+}
+
+func (m *stateMark) set(s master.State) {
+	if s == m.shown && m.images[s] != nil {
+		return
+	}
+	if cur := m.images[m.shown]; cur != nil {
+		cur.Hide()
+	}
+	m.shown = s
+	img := m.images[s]
+	if img == nil {
+		img = canvas.NewImageFromResource(m.looks.of(s))
+		img.FillMode = canvas.ImageFillContain
+		img.Resize(m.Size())
+		m.images[s] = img
+		m.objs = append(m.objs, img)
+		m.Refresh() // the renderer learns of the new image
+		return
+	}
+	img.Show()
+}
+
+func (m *stateMark) CreateRenderer() fyne.WidgetRenderer { return &stateMarkRenderer{m: m} }
+
+type stateMarkRenderer struct{ m *stateMark }
+
+func (r *stateMarkRenderer) Layout(size fyne.Size) {
+	for _, o := range r.m.objs {
+		o.Resize(size)
+	}
+}
+
+func (r *stateMarkRenderer) MinSize() fyne.Size { return fyne.NewSquareSize(rowIcon) }
+
+func (r *stateMarkRenderer) Refresh() {
+	for _, o := range r.m.objs {
+		o.Resize(r.m.Size())
+	}
+	for s, img := range r.m.images {
+		if s != r.m.shown {
+			img.Hide()
+		} else if !img.Visible() {
+			img.Show()
+		}
+	}
+}
+
+func (r *stateMarkRenderer) Objects() []fyne.CanvasObject { return r.m.objs }
+
+func (r *stateMarkRenderer) Destroy() {}
