@@ -357,6 +357,10 @@ func (d *slaveDialog) check() (master.SlaveSpec, slaveFieldErrors) {
 		Group:    strings.TrimSpace(d.group.Text),
 		Password: []byte(d.password.Text),
 	}
+	if d.editing != nil {
+		// The dialog has no notes field: keep what the entry has.
+		spec.Notes = d.editing.Notes
+	}
 	others := d.fleet()
 	isSelf := func(s master.SlaveView) bool { return d.editing != nil && s.ID == d.editing.ID }
 

@@ -260,7 +260,7 @@ func (f *fleetOf) TestConnection(ctx context.Context, spec master.SlaveSpec, rep
 func (f *fleetOf) Slaves() []master.SlaveView { return f.slaves }
 
 var twoSlaves = []master.SlaveView{
-	{ID: "1", Name: "FS01", Group: "Lab", Direction: store.Outbound, Address: "10.0.0.4:16888"},
+	{ID: "1", Name: "FS01", Group: "Lab", Direction: store.Outbound, Address: "10.0.0.4:16888", Notes: "rack 4"},
 	{ID: "2", Name: "WEB02", Group: "DMZ", Direction: store.Inbound},
 }
 
@@ -420,6 +420,9 @@ func TestEditingKeepsThePasswordUnlessRetypedAndRenamingNeedsIt(t *testing.T) {
 	q.runUntil(t, "the edit to save", func() bool { return d.closed })
 	if len(ed.added) != 1 || ed.added[0].Name != "FS01B" || string(ed.added[0].Password) != "pw" {
 		t.Errorf("edited %+v", ed.added)
+	}
+	if len(ed.added) == 1 && ed.added[0].Notes != "rack 4" {
+		t.Errorf("editing dropped the entry's notes: %q", ed.added[0].Notes)
 	}
 }
 

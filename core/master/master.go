@@ -706,6 +706,7 @@ type SlaveView struct {
 	LastCode        string
 	LastError       string
 	PinnedCert      string
+	Notes           string
 
 	// With a link:
 	Remote         string
@@ -719,7 +720,7 @@ type SlaveView struct {
 func (s *slave) view() SlaveView {
 	v := SlaveView{ID: s.entry.ID, Name: s.entry.Name, Group: s.entry.Group, Direction: s.entry.Direction,
 		Address: s.entry.Address, State: s.state, StateSince: s.changed, LastCode: s.lastCode,
-		LastError: s.lastErr, PinnedCert: s.entry.PinnedCert}
+		LastError: s.lastErr, PinnedCert: s.entry.PinnedCert, Notes: s.entry.Notes}
 	if l := s.link; l != nil {
 		p := l.Peer()
 		v.Remote, v.SSL, v.RTT, v.ConnectedSince, v.Software = p.Remote, p.SSL, l.RTT(), l.Since(), p.Software
