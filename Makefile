@@ -30,7 +30,7 @@ TOOLS         := $(CURDIR)/bin/tools
 help: ## List the targets
 	@echo "Usage: make TARGET [VERSION=...] [FUZZTIME=30s] [ARGS='...']"
 	@echo
-	@awk 'BEGIN {FS = ":.*## "} /^[a-z][a-z-]*:.*## / {printf "  %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+	@awk 'BEGIN {FS = ":.*## "} /^[a-z][a-z-]*:.*## / {printf "  %-16s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
 deps: ## Install the Debian packages the cgo build needs (only those missing)
 	@scripts/deps $(BUILD_DEPS)

@@ -3,6 +3,8 @@ package ui
 import (
 	"context"
 	"fmt"
+	"os"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -55,6 +57,25 @@ type notifierOptions struct {
 	tick         <-chan time.Time // when outages are checked; nil = every second
 	trayEvery    time.Duration    // shortest time between two tray updates
 	do           func(func())
+	noTray       bool // the desktop has no system tray to talk to
+}
+
+// systemTrayUsable reports whether a tray menu can be set without harm.
+// On Linux and the BSDs Fyne's tray talks to the D-Bus session bus; with
+// none (a server, CI, Xvfb) it panics when the app quits (fyne-io/fyne
+// #6403), losing the clean shutdown, so the tray is left out there.
+func systemTrayUsable() bool {
+	switch runtime.GOOS {
+	case "linux", "freebsd", "openbsd", "netbsd", "dragonfly":
+	default:
+		return true
+	}
+	if os.Getenv("DBUS_SESSION_BUS_ADDRESS") != "" {
+		return true
+	}
+	// The bus's default place when the variable is not exported.
+	_, err := os.Stat(fmt.Sprintf("/run/user/%d/bus", os.Getuid()))
+	return err == nil
 }
 
 // StartNotifier watches the fleet: a slave that was connected and stays
@@ -67,7 +88,7 @@ type notifierOptions struct {
 // Fyne thread; stop ends it.
 func StartNotifier(a fyne.App, fleet Fleet, openMain func(), openLog func(), addSlave func(name string)) (stop func()) {
 	return startNotifier(a, fleet, notifierOptions{grace: DefaultOfflineGrace, unknownQuiet: UnknownSlaveQuiet,
-		now: time.Now, trayEvery: time.Second, do: fyne.Do}, openMain, openLog, addSlave)
+		now: time.Now, trayEvery: time.Second, do: fyne.Do, noTray: !systemTrayUsable()}, openMain, openLog, addSlave)
 }
 
 func startNotifier(a fyne.App, fleet Fleet, o notifierOptions, openMain, openLog func(), addSlave func(string)) (stop func()) {
@@ -76,7 +97,7 @@ func startNotifier(a fyne.App, fleet Fleet, o notifierOptions, openMain, openLog
 	w.seed(fleet.Slaves(), o.now())
 
 	var tray *trayMenu
-	if d, ok := a.(desktop.App); ok {
+	if d, ok := a.(desktop.App); ok && !o.noTray {
 		tray = newTrayMenu(d, a, openMain, openLog, addSlave)
 		tray.show(w.summary())
 	}

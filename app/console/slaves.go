@@ -29,7 +29,7 @@ type specFlags struct {
 
 func (f *specFlags) register(cmd *cobra.Command, withName bool) {
 	if withName {
-		cmd.Flags().StringVar(&f.name, "name", "", "the slave's name, as given to `lanyard-agent init --name`")
+		cmd.Flags().StringVar(&f.name, "name", "", "the slave's name, as given to lanyard-agent init --name")
 	}
 	cmd.Flags().BoolVar(&f.inbound, "inbound", false, "the slave dials this console (the console must listen)")
 	cmd.Flags().StringVar(&f.address, "address", "", "HOST:PORT the console dials (outbound); the port defaults to 16888")
@@ -78,11 +78,14 @@ func slaveAddCmd(e *env) *cobra.Command {
 			if err != nil {
 				return asUsage(err)
 			}
-			how := "inbound: it will dial this console, which must listen (lanyard settings set --listen :16888)"
 			if s.Direction == store.Outbound {
-				how = "outbound: this console dials " + s.Address
+				fmt.Fprintf(e.stdout, "added %s, outbound: this console dials %s\n", s.Name, s.Address)
+				return nil
 			}
-			fmt.Fprintf(e.stdout, "added %s (%s)\n", s.Name, how)
+			fmt.Fprintf(e.stdout, "added %s, inbound: it dials this console\n", s.Name)
+			if settings, err := master.LoadSettings(db); err == nil && !settings.Listen {
+				fmt.Fprintln(e.stdout, "note: this console does not listen yet; turn it on with: lanyard settings set --listen :16888")
+			}
 			return nil
 		},
 	}
