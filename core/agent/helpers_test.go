@@ -283,27 +283,25 @@ func (a *runningAgent) warned(text string) bool {
 }
 
 // event waits for the agent's connection log to hold an event of kind.
+// The agent logs every record as it queues it, so the test waits for the
+// log line, then reads the durable record.
 func (a *runningAgent) event(t *testing.T, kind string) store.Event {
 	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		if err := a.db.Flush(); err != nil {
-			t.Fatal(err)
-		}
-		events, err := a.db.Events(store.EventFilter{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, e := range events {
-			if e.Kind == kind {
-				return e
-			}
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("no %q event within 5s; the log holds %+v", kind, events)
-		}
-		time.Sleep(10 * time.Millisecond)
+	a.watch.wait(t, 0, kind+" event", func(l logged) bool { return l.event == kind })
+	if err := a.db.Flush(); err != nil {
+		t.Fatal(err)
 	}
+	events, err := a.db.Events(store.EventFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range events {
+		if e.Kind == kind {
+			return e
+		}
+	}
+	t.Fatalf("%q was logged but is not in the connection log: %+v", kind, events)
+	return store.Event{}
 }
 
 // console is the console's end of the tests: an identity that dials agents
