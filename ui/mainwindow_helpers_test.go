@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
-	"path/filepath"
 	"sort"
 	"strings"
 	"sync"
@@ -16,7 +14,6 @@ import (
 	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/widget"
-	"github.com/sirupsen/logrus"
 	"go.uber.org/goleak"
 
 	"github.com/lanyard/lanyard/core/agent"
@@ -62,11 +59,11 @@ func leakCheck(t *testing.T) {
 // listening on a loopback port, with plain links and fast timings.
 func liveConsole(t testing.TB) *master.Master {
 	t.Helper()
-	db := liveStore(t, "console")
+	db := openTestStore(t, "console", store.Options{})
 	if err := master.SaveSettings(db, master.Settings{Listen: true, ListenAddress: "127.0.0.1:0"}); err != nil {
 		t.Fatal(err)
 	}
-	m := master.New(master.Config{DB: db, Identity: liveIdentity(t, db, pb.Role_ROLE_MASTER), Logger: silentLogger(),
+	m := master.New(master.Config{DB: db, Identity: testIdentity(t, db, pb.Role_ROLE_MASTER), Logger: quietLogger(),
 		Limiter:   auth.NewLimiter(auth.LimiterConfig{IPBurst: 1000, NameBurst: 1000}),
 		Heartbeat: 200 * time.Millisecond, DeadAfter: 800 * time.Millisecond,
 		RedialInitial: 20 * time.Millisecond, RedialMax: 200 * time.Millisecond})
@@ -81,12 +78,12 @@ func liveConsole(t testing.TB) *master.Master {
 // loopback port (plain links) for the console to dial.
 func liveAgent(t testing.TB, name, password string) *agent.Agent {
 	t.Helper()
-	db := liveStore(t, "agent")
+	db := openTestStore(t, "agent", store.Options{})
 	l, ssl := "127.0.0.1:0", false
 	if _, _, err := agent.Init(db, agent.InitOptions{Name: name, Password: []byte(password), Listen: &l, SSL: &ssl}); err != nil {
 		t.Fatal(err)
 	}
-	a := agent.New(agent.Config{DB: db, Identity: liveIdentity(t, db, pb.Role_ROLE_AGENT), Logger: silentLogger(), Version: "test",
+	a := agent.New(agent.Config{DB: db, Identity: testIdentity(t, db, pb.Role_ROLE_AGENT), Logger: quietLogger(), Version: "test",
 		RedialInitial: 20 * time.Millisecond, RedialMax: 200 * time.Millisecond,
 		Heartbeat: 200 * time.Millisecond, DeadAfter: 800 * time.Millisecond})
 	if err := a.Start(context.Background()); err != nil {
@@ -94,39 +91,6 @@ func liveAgent(t testing.TB, name, password string) *agent.Agent {
 	}
 	t.Cleanup(func() { _ = a.Close() })
 	return a
-}
-
-func liveStore(t testing.TB, kind string) *store.DB {
-	t.Helper()
-	db, err := store.Open(filepath.Join(t.TempDir(), kind+".db"), store.Options{Kind: kind})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = db.Close() })
-	return db
-}
-
-func liveIdentity(t testing.TB, db *store.DB, role pb.Role) *link.Identity {
-	t.Helper()
-	stored, err := db.LoadOrCreateIdentity(func() (store.Identity, error) {
-		c, k, err := link.NewCertificate("test")
-		return store.Identity{InstallID: auth.NewID(), CertPEM: c, KeyPEM: k}, err
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	cert, fp, err := link.LoadCertificate(stored.CertPEM, stored.KeyPEM)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &link.Identity{Role: role, InstallID: stored.InstallID, BootID: auth.NewID(), Software: "test",
-		Certificate: cert, Fingerprint: fp}
-}
-
-func silentLogger() *logrus.Logger {
-	l := logrus.New()
-	l.SetOutput(io.Discard)
-	return l
 }
 
 // fixedNow is the clock of every main window test: times shown never move.
