@@ -47,6 +47,8 @@ run: build ## Build, then open the console (default data dir; pass flags in ARGS
 # go vet compiles every package; go test -race then builds only the packages
 # that have tests: `go test ./...` would also build main under -race, and so
 # compile GLFW's C code a second time (about 2.5 minutes on a cold cache).
+# -count=1: the end-to-end tests build and run the binaries themselves, which
+# go test's cache cannot see, so a cached pass could hide a broken binary.
 test: deps ## gofmt, go vet, staticcheck, agent-is-headless check, go test -race
 	@echo "==> [1/5] gofmt -l (must list nothing)"
 	@files=$$(find . -name '*.go' -not -path './.git/*' -not -path './bin/*' -not -path '*/testdata/*' -print0 \
@@ -64,8 +66,8 @@ test: deps ## gofmt, go vet, staticcheck, agent-is-headless check, go test -race
 	@echo "==> [5/5] go test -race ./... (the packages that have tests)"
 	@pkgs=$$($(GO) list -e -f '{{if or .TestGoFiles .XTestGoFiles}}{{.ImportPath}}{{end}}' ./...); \
 	if [ -z "$$pkgs" ]; then echo "go test: no package has tests"; exit 0; fi; \
-	echo "$(GO) test -race -timeout 12m" $$pkgs; \
-	$(GO) test -race -timeout 12m $$pkgs
+	echo "$(GO) test -race -count=1 -timeout 12m" $$pkgs; \
+	$(GO) test -race -count=1 -timeout 12m $$pkgs
 
 bench: deps ## Run every benchmark once; table of figure, baseline, ratio (raw: bin/bench.txt)
 	@mkdir -p bin
