@@ -17,7 +17,6 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/lanyard/lanyard/core/agent"
-	"github.com/lanyard/lanyard/core/auth"
 	"github.com/lanyard/lanyard/core/link"
 	"github.com/lanyard/lanyard/core/master"
 	"github.com/lanyard/lanyard/core/proto/pb"
@@ -59,38 +58,14 @@ func leakCheck(t *testing.T) {
 // listening on a loopback port, with plain links and fast timings.
 func liveConsole(t testing.TB) *master.Master {
 	t.Helper()
-	db := openTestStore(t, "console", store.Options{})
-	if err := master.SaveSettings(db, master.Settings{Listen: true, ListenAddress: "127.0.0.1:0"}); err != nil {
-		t.Fatal(err)
-	}
-	m := master.New(master.Config{DB: db, Identity: testIdentity(t, db, pb.Role_ROLE_MASTER), Logger: quietLogger(),
-		Limiter:   auth.NewLimiter(auth.LimiterConfig{IPBurst: 1000, NameBurst: 1000}),
-		Heartbeat: 200 * time.Millisecond, DeadAfter: 800 * time.Millisecond,
-		RedialInitial: 20 * time.Millisecond, RedialMax: 200 * time.Millisecond})
-	if err := m.Start(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = m.Close() })
-	return m
+	return consoleOnTempStore(t, nil, true)
 }
 
 // liveAgent starts a real in-process agent called name that listens on a
 // loopback port (plain links) for the console to dial.
 func liveAgent(t testing.TB, name, password string) *agent.Agent {
 	t.Helper()
-	db := openTestStore(t, "agent", store.Options{})
-	l, ssl := "127.0.0.1:0", false
-	if _, _, err := agent.Init(db, agent.InitOptions{Name: name, Password: []byte(password), Listen: &l, SSL: &ssl}); err != nil {
-		t.Fatal(err)
-	}
-	a := agent.New(agent.Config{DB: db, Identity: testIdentity(t, db, pb.Role_ROLE_AGENT), Logger: quietLogger(), Version: "test",
-		RedialInitial: 20 * time.Millisecond, RedialMax: 200 * time.Millisecond,
-		Heartbeat: 200 * time.Millisecond, DeadAfter: 800 * time.Millisecond})
-	if err := a.Start(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = a.Close() })
-	return a
+	return loopbackAgent(t, name, password, true)
 }
 
 // fixedNow is the clock of every main window test: times shown never move.
