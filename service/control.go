@@ -84,23 +84,9 @@ otherwise it prints the command to run. --no-firewall skips that.`,
 }
 
 func (e *env) install(ctx context.Context, noFirewall bool) error {
-	if !e.isPrivileged() {
-		return needsAdmin("install")
-	}
-	p, err := e.serviceParams()
+	p, s, state, err := e.managedService("install", func(p svcParams) error { return checkServicePaths(p.DataDir, p.LogDir) })
 	if err != nil {
 		return err
-	}
-	if err := checkServicePaths(p.DataDir, p.LogDir); err != nil {
-		return err
-	}
-	s, err := newService(nil, p)
-	if err != nil {
-		return err
-	}
-	state, err := serviceState(s, p.Name)
-	if err != nil {
-		return fmt.Errorf("cannot ask the service manager (%s) about %s: %w", s.Platform(), p.Name, err)
 	}
 	if state != StateNotInstalled {
 		return usagef("the %s service is already installed (%s). To run it with changed settings: lanyard-agent restart; to install it afresh: lanyard-agent uninstall, then install", p.Name, state)
@@ -177,20 +163,9 @@ delete them to remove every trace.`,
 }
 
 func (e *env) uninstall(ctx context.Context) error {
-	if !e.isPrivileged() {
-		return needsAdmin("uninstall")
-	}
-	p, err := e.serviceParams()
+	p, s, state, err := e.managedService("uninstall", nil)
 	if err != nil {
 		return err
-	}
-	s, err := newService(nil, p)
-	if err != nil {
-		return err
-	}
-	state, err := serviceState(s, p.Name)
-	if err != nil {
-		return fmt.Errorf("cannot ask the service manager (%s) about %s: %w", s.Platform(), p.Name, err)
 	}
 	if state == StateNotInstalled {
 		return usagef("the %s service is not installed", p.Name)
@@ -231,20 +206,9 @@ func controlCmd(e *env, action string) *cobra.Command {
 }
 
 func (e *env) control(action string) error {
-	if !e.isPrivileged() {
-		return needsAdmin(action)
-	}
-	p, err := e.serviceParams()
+	p, s, state, err := e.managedService(action, nil)
 	if err != nil {
 		return err
-	}
-	s, err := newService(nil, p)
-	if err != nil {
-		return err
-	}
-	state, err := serviceState(s, p.Name)
-	if err != nil {
-		return fmt.Errorf("cannot ask the service manager (%s) about %s: %w", s.Platform(), p.Name, err)
 	}
 	switch {
 	case state == StateNotInstalled:
@@ -268,4 +232,32 @@ func (e *env) control(action string) error {
 		return fmt.Errorf("the service did not stay up; see lanyard-agent logs -n 20%s", e.serviceFlag())
 	}
 	return nil
+}
+
+// managedService checks the privileges action needs and asks the service
+// manager about the agent's service: the first steps of install,
+// uninstall, start, stop and restart. check, when set, runs on the
+// parameters before the service manager is asked.
+func (e *env) managedService(action string, check func(svcParams) error) (svcParams, service.Service, State, error) {
+	if !e.isPrivileged() {
+		return svcParams{}, nil, "", needsAdmin(action)
+	}
+	p, err := e.serviceParams()
+	if err != nil {
+		return svcParams{}, nil, "", err
+	}
+	if check != nil {
+		if err := check(p); err != nil {
+			return svcParams{}, nil, "", err
+		}
+	}
+	s, err := newService(nil, p)
+	if err != nil {
+		return svcParams{}, nil, "", err
+	}
+	state, err := serviceState(s, p.Name)
+	if err != nil {
+		return svcParams{}, nil, "", fmt.Errorf("cannot ask the service manager (%s) about %s: %w", s.Platform(), p.Name, err)
+	}
+	return p, s, state, nil
 }
