@@ -19,6 +19,14 @@ const (
 	// nofileLimit is the open-file limit the unit raises (systemd
 	// LimitNOFILE, ulimit -n in the SysV script).
 	nofileLimit = 65536
+	// systemd restarts a failed agent after restartSec seconds, and gives
+	// up when it has started it startLimitBurst times within
+	// startLimitInterval seconds: an agent that dies within about 20 s of
+	// every start is a crash loop to stop, one that runs longer between
+	// failures is restarted for ever.
+	restartSec         = 5
+	startLimitInterval = 120
+	startLimitBurst    = 5
 )
 
 // Platforms kardianos picks (service.ChosenSystem().String()).
@@ -82,8 +90,8 @@ func serviceConfig(p svcParams, platform string) *service.Config {
 		Arguments:   p.runArguments(),
 		Executable:  p.Executable,
 		Option: service.KeyValue{
-			// systemd: raise the open-file limit, restart after a crash
-			// or a failed start (not after a clean stop).
+			// systemd: the unit is ours (systemdUnit) when the executable
+			// is known, else kardianos' own with these two settings.
 			"LimitNOFILE": nofileLimit,
 			"Restart":     "on-failure",
 			// SysV: the agent's own output (only a crash writes there)
@@ -102,11 +110,118 @@ func serviceConfig(p svcParams, platform string) *service.Config {
 	}
 	if platform == platformSystemd {
 		// Only systemd reads these as unit lines; Windows would take them
-		// for the names of services to depend on.
+		// for the names of services to depend on. systemdUnit writes its
+		// own; they serve kardianos' unit when ours cannot be written.
 		c.Dependencies = []string{"After=network-online.target", "Wants=network-online.target"}
+		if exe, err := p.executable(); err == nil {
+			c.Option["SystemdScript"] = systemdUnit(p, exe)
+		}
 	}
 	return c
 }
+
+// executable is the absolute path of the binary the service runs, found
+// the way kardianos finds it.
+func (p svcParams) executable() (string, error) {
+	if p.Executable != "" {
+		return filepath.Abs(p.Executable)
+	}
+	return os.Executable()
+}
+
+// systemdUnit is the agent's systemd unit, running exe. It is complete
+// text: kardianos passes text without "{{" through its template engine
+// unchanged, so what is quoted here is what systemd reads. Beside
+// kardianos' own unit it restarts a failed agent after 5 s rather than
+// 120 s, limits the start rate in the [Unit] section where systemd reads
+// it, quotes the command line by systemd's rules (%, $, \ and " too),
+// and adds the hardening that does not get in an agent's way: it runs as
+// root and must read everything it backs up, so it gets no capability
+// bounding or ProtectHome; /usr, /boot and /etc are read-only
+// (ProtectSystem=full keeps /var, /srv, /opt and /mnt writable), /tmp is
+// its own unless its data or logs are there, and no child gains
+// privileges. Its data and log directories are
+// named writable, so a --data-dir under /etc or /usr still works.
+func systemdUnit(p svcParams, exe string) string {
+	var b strings.Builder
+	line := func(format string, args ...any) { fmt.Fprintf(&b, format+"\n", args...) }
+	line("[Unit]")
+	line("Description=%s", systemdSpecifierEscape(serviceDescription))
+	line("Documentation=man:lanyard-agent(1)")
+	line("ConditionFileIsExecutable=%s", systemdSpecifierEscape(exe))
+	line("After=network-online.target")
+	line("Wants=network-online.target")
+	line("StartLimitIntervalSec=%d", startLimitInterval)
+	line("StartLimitBurst=%d", startLimitBurst)
+	line("")
+	line("[Service]")
+	args := []string{systemdQuote(exe, false)}
+	for _, a := range p.runArguments() {
+		args = append(args, systemdQuote(a, true))
+	}
+	line("ExecStart=%s", strings.Join(args, " "))
+	line("Restart=on-failure")
+	line("RestartSec=%d", restartSec)
+	line("LimitNOFILE=%d", nofileLimit)
+	line("NoNewPrivileges=yes")
+	line("ProtectSystem=full")
+	if !underTmp(p.DataDir) && !underTmp(p.LogDir) {
+		// A private /tmp would hide a data or log directory under /tmp
+		// (a test's, or a trial's).
+		line("PrivateTmp=yes")
+	}
+	// "-": a directory that does not exist yet is no reason not to start
+	// (the agent creates it).
+	line("ReadWritePaths=-%s", systemdQuote(p.DataDir, false))
+	if p.LogDir != p.DataDir {
+		line("ReadWritePaths=-%s", systemdQuote(p.LogDir, false))
+	}
+	line("EnvironmentFile=-/etc/default/%s", p.Name)
+	line("EnvironmentFile=-/etc/sysconfig/%s", p.Name)
+	line("")
+	line("[Install]")
+	line("WantedBy=multi-user.target")
+	return b.String()
+}
+
+// underTmp says whether dir is in a directory that PrivateTmp replaces.
+func underTmp(dir string) bool {
+	for _, tmp := range []string{"/tmp", "/var/tmp"} {
+		if dir == tmp || strings.HasPrefix(dir, tmp+"/") {
+			return true
+		}
+	}
+	return false
+}
+
+// systemdQuote quotes s as one word of a systemd setting: in double
+// quotes, with backslashes before quotes and backslashes, and %% for a
+// literal %. In a command's arguments (arg) $ is doubled too, so systemd
+// does not expand it as a variable. (checkUnit refuses control
+// characters: a unit cannot hold them all.)
+func systemdQuote(s string, arg bool) string {
+	var b strings.Builder
+	b.WriteByte('"')
+	for _, r := range s {
+		switch {
+		case r == '"' || r == '\\':
+			b.WriteByte('\\')
+			b.WriteRune(r)
+		case r == '%':
+			b.WriteString("%%")
+		case r == '$' && arg:
+			b.WriteString("$$")
+		default:
+			b.WriteRune(r)
+		}
+	}
+	b.WriteByte('"')
+	return b.String()
+}
+
+// systemdSpecifierEscape makes s literal in a setting that expands %
+// specifiers but does not unquote (a description, a condition's path).
+func systemdSpecifierEscape(s string) string { return strings.ReplaceAll(s, "%", "%%") }
 
 // newService builds the kardianos service for p around i (nil for a
 // service that is only controlled, not run).
@@ -114,11 +229,32 @@ func newService(i service.Interface, p svcParams) (service.Service, error) {
 	if i == nil {
 		i = noProgram{}
 	}
-	s, err := service.New(i, serviceConfig(p, service.Platform()))
+	c := serviceConfig(p, service.Platform())
+	if err := checkUnit(p, c); err != nil {
+		return nil, err
+	}
+	s, err := service.New(i, c)
 	if err != nil {
 		return nil, fmt.Errorf("this system's service manager is not supported (%v): run `lanyard-agent run` under your init system instead", err)
 	}
 	return s, nil
+}
+
+// checkUnit refuses what a systemd unit cannot say: kardianos takes "{{"
+// for the start of a template action, a unit is read line by line, and
+// systemd runs no executable whose path has quotes or backslashes.
+func checkUnit(p svcParams, c *service.Config) error {
+	if _, ok := c.Option["SystemdScript"]; !ok {
+		return nil
+	}
+	exe, _ := p.executable()
+	bad := func(s string) bool {
+		return strings.Contains(s, "{{") || strings.ContainsFunc(s, func(r rune) bool { return r < 0x20 || r == 0x7f })
+	}
+	if bad(exe) || bad(p.DataDir) || bad(p.LogDir) || strings.ContainsAny(exe, `"'\`) {
+		return fmt.Errorf(`a systemd service cannot run %q with data directory %q and log directory %q: use paths without control characters or "{{", and an executable path without quotes or backslashes`, exe, p.DataDir, p.LogDir)
+	}
+	return nil
 }
 
 // noProgram is the Interface of a service that this process only
