@@ -82,7 +82,7 @@ generate: ## Regenerate protobuf code (needs protoc; installs protobuf-compiler 
 	@command -v protoc >/dev/null 2>&1 || { echo "generate: protoc not found; install protobuf-compiler (Debian) or protobuf (elsewhere)"; exit 1; }
 	GOBIN=$(TOOLS) $(GO) install $(PROTOC_GEN_GO)
 	protoc --plugin=protoc-gen-go=$(TOOLS)/protoc-gen-go \
-		--go_out=. --go_opt=module=$(MODULE) core/proto/pb/lanyard.proto
+		--go_out=. --go_opt=module=$(MODULE) core/wire/pb/lanyard.proto
 
 # The agent's release builds: CGO_ENABLED=0, no paths or symbols, stamped
 # with VERSION. The .deb is built with nfpm through `go run` (fetched from

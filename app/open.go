@@ -8,9 +8,9 @@ import (
 
 	"github.com/lanyard/lanyard/core/auth"
 	"github.com/lanyard/lanyard/core/link"
-	"github.com/lanyard/lanyard/core/proto/pb"
 	"github.com/lanyard/lanyard/core/store"
 	"github.com/lanyard/lanyard/core/version"
+	"github.com/lanyard/lanyard/core/wire/pb"
 )
 
 // Database file names inside a data directory.

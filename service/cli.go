@@ -10,6 +10,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/lanyard/lanyard/app/cmdline"
+
 	"github.com/sirupsen/logrus"
 	"github.com/spf13/cobra"
 
@@ -17,38 +19,10 @@ import (
 	"github.com/lanyard/lanyard/core/agent"
 	"github.com/lanyard/lanyard/core/auth"
 	"github.com/lanyard/lanyard/core/link"
-	"github.com/lanyard/lanyard/core/proto/pb"
 	"github.com/lanyard/lanyard/core/store"
 	"github.com/lanyard/lanyard/core/version"
+	"github.com/lanyard/lanyard/core/wire/pb"
 )
-
-// Exit codes: 2 for a mistake in the command line.
-const (
-	exitOK    = 0
-	exitError = 1
-	exitUsage = 2
-)
-
-type usageError struct{ error }
-
-func usagef(format string, args ...any) error { return usageError{fmt.Errorf(format, args...)} }
-
-// noArgs and exactArgs are cobra's checks, reported as usage errors.
-func noArgs(cmd *cobra.Command, args []string) error {
-	if len(args) > 0 {
-		return usagef("%s takes no arguments, got %q (see lanyard-agent %s --help)", cmd.CommandPath(), args[0], cmd.Name())
-	}
-	return nil
-}
-
-func exactArgs(n int) cobra.PositionalArgs {
-	return func(cmd *cobra.Command, args []string) error {
-		if len(args) != n {
-			return usagef("%s takes %d argument(s), got %d (see %s --help)", cmd.CommandPath(), n, len(args), cmd.CommandPath())
-		}
-		return nil
-	}
-}
 
 type env struct {
 	ctx         context.Context
@@ -119,27 +93,7 @@ func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 func Run() int { return Main(os.Args[1:], os.Stdin, os.Stdout, os.Stderr) }
 
 func mainEnv(e *env, args []string) int {
-	root := rootCmd(e)
-	root.SetArgs(args)
-	err := root.ExecuteContext(e.ctx)
-	if err == nil {
-		return exitOK
-	}
-	fmt.Fprintln(e.stderr, "lanyard-agent:", err)
-	return exitCode(err)
-}
-
-// exitCode is 2 for a mistake in the command line (cobra's own errors
-// included), 1 for anything else.
-func exitCode(err error) int {
-	var ue usageError
-	msg := err.Error()
-	if errors.As(err, &ue) || strings.Contains(msg, "unknown command") || strings.Contains(msg, "accepts ") ||
-		strings.Contains(msg, "unknown flag") || strings.Contains(msg, "unknown shorthand flag") ||
-		strings.Contains(msg, "requires at least") || strings.Contains(msg, "invalid argument") {
-		return exitUsage
-	}
-	return exitError
+	return cmdline.Execute(e.ctx, rootCmd(e), args, e.stderr)
 }
 
 func rootCmd(e *env) *cobra.Command {
@@ -151,10 +105,10 @@ func rootCmd(e *env) *cobra.Command {
 		SilenceErrors: true,
 		PersistentPreRunE: func(*cobra.Command, []string) error {
 			if _, err := logrus.ParseLevel(e.logLevel); err != nil {
-				return usagef("--log-level %q: use debug, info, warning or error", e.logLevel)
+				return cmdline.Usagef("--log-level %q: use debug, info, warning or error", e.logLevel)
 			}
 			if err := validServiceName(e.serviceName); err != nil {
-				return usageError{err}
+				return cmdline.Usage(err)
 			}
 			return nil
 		},
@@ -171,7 +125,7 @@ func rootCmd(e *env) *cobra.Command {
 	// uses it).
 	pf.StringVar(&e.serviceName, "service-name", DefaultServiceName, "name of the system service")
 	_ = pf.MarkHidden("service-name")
-	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return cmdline.Usage(err) })
 	root.AddCommand(
 		initCmd(e), runCmd(e), diagnoseCmd(e), portCheckCmd(e), logsCmd(e),
 		installCmd(e), uninstallCmd(e), controlCmd(e, "start"), controlCmd(e, "stop"), controlCmd(e, "restart"),
@@ -195,25 +149,25 @@ be entered the same on every console that manages this server. The password
 is read from standard input and only a key derived from it is stored.`,
 		Example: `  printf '%s\n' "$PW" | lanyard-agent init --name FS01 --password-stdin --listen :16888 --ssl on
   printf '%s\n' "$PW" | lanyard-agent init --name FS02 --password-stdin --master console.example.lan:16888`,
-		Args: noArgs,
+		Args: cmdline.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			o := agent.InitOptions{Name: name}
 			if name != "" {
 				if err := auth.ValidateName(name); err != nil {
-					return usageError{err}
+					return cmdline.Usage(err)
 				}
 			}
 			var err error
-			if o.SSL, err = parseOnOff("--ssl", ssl); err != nil {
+			if o.SSL, err = cmdline.ParseOnOff("--ssl", ssl); err != nil {
 				return err
 			}
-			if o.Management, err = parseOnOff("--management", management); err != nil {
+			if o.Management, err = cmdline.ParseOnOff("--management", management); err != nil {
 				return err
 			}
 			if cmd.Flags().Changed("listen") {
 				if listen != "off" && listen != "" {
 					if _, err := agent.NormalizeHostPort(listen, true); err != nil {
-						return usageError{err}
+						return cmdline.Usage(err)
 					}
 				}
 				o.Listen = &listen
@@ -224,10 +178,10 @@ is read from standard input and only a key derived from it is stored.`,
 				for _, m := range masters {
 					addr, err := agent.NormalizeHostPort(m, false)
 					if err != nil {
-						return usageError{err}
+						return cmdline.Usage(err)
 					}
 					if seen[strings.ToLower(addr)] {
-						return usagef("master %s is given twice", addr)
+						return cmdline.Usagef("master %s is given twice", addr)
 					}
 					seen[strings.ToLower(addr)] = true
 				}
@@ -237,11 +191,11 @@ is read from standard input and only a key derived from it is stored.`,
 				return err
 			}
 			if _, err := os.Stat(filepath.Join(dir, app.AgentDB)); errors.Is(err, os.ErrNotExist) && (name == "" || !passwordStdin) {
-				return usagef("a first init needs --name and --password-stdin")
+				return cmdline.Usagef("a first init needs --name and --password-stdin")
 			}
 			if passwordStdin {
 				if o.Password, err = app.ReadPassword(e.stdin, e.stderr, true); err != nil {
-					return usageError{err}
+					return cmdline.Usage(err)
 				}
 			}
 			// A running agent holds its database: hand it the changes.
@@ -257,7 +211,7 @@ is read from standard input and only a key derived from it is stored.`,
 			defer db.Close()
 			s, warnings, err := agent.Init(db, o)
 			if err != nil {
-				return usageError{err}
+				return cmdline.Usage(err)
 			}
 			if _, err := app.LoadIdentity(db, pb.Role_ROLE_AGENT); err != nil {
 				return err
@@ -269,8 +223,8 @@ is read from standard input and only a key derived from it is stored.`,
 				l = "off"
 			}
 			fmt.Fprintf(e.stdout, "listen      %s\n", l)
-			fmt.Fprintf(e.stdout, "ssl         %s\n", onOff(s.SSL))
-			fmt.Fprintf(e.stdout, "management  %s\n", onOff(s.Management))
+			fmt.Fprintf(e.stdout, "ssl         %s\n", cmdline.OnOff(s.SSL))
+			fmt.Fprintf(e.stdout, "management  %s\n", cmdline.OnOff(s.Management))
 			for _, m := range ms {
 				fmt.Fprintf(e.stdout, "master      %s\n", m.Address)
 			}
@@ -299,13 +253,13 @@ func diagnoseCmd(e *env) *cobra.Command {
 version, printing each result and, on failure, the likely cause and fix.
 With this agent's settings it also checks the password. Exit 0 only when all
 steps pass.`,
-		Args: exactArgs(1),
+		Args: cmdline.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			addr, err := agent.NormalizeHostPort(args[0], false)
 			if err != nil {
-				return usageError{err}
+				return cmdline.Usage(err)
 			}
-			sslOn, err := parseOnOff("--ssl", ssl)
+			sslOn, err := cmdline.ParseOnOff("--ssl", ssl)
 			if err != nil {
 				return err
 			}
@@ -324,7 +278,7 @@ steps pass.`,
 			if sslOn != nil {
 				o.Options.SSL = *sslOn
 			}
-			fmt.Fprintf(e.stdout, "Diagnosing %s (SSL %s)\n", addr, onOff(o.Options.SSL))
+			fmt.Fprintf(e.stdout, "Diagnosing %s (SSL %s)\n", addr, cmdline.OnOff(o.Options.SSL))
 			ok := link.Diagnose(cmd.Context(), o, func(s link.Step) {
 				mark := "ok  "
 				if !s.OK {
@@ -372,17 +326,6 @@ func diagnoseIdentity(e *env) (*link.Identity, *agent.Settings) {
 		Software: "lanyard-agent " + version.String() + " (diagnose)", Certificate: cert, Fingerprint: fp}, nil
 }
 
-// parseOnOff reads an on/off flag; a bad value is a usage error.
-func parseOnOff(flag, v string) (*bool, error) {
-	b, err := app.ParseOnOff(flag, v)
-	if err != nil {
-		return nil, usageError{err}
-	}
-	return b, nil
-}
-
-var onOff = app.OnOff
-
 // initLive applies init's flags to the running agent, one change at a
 // time, in the order a person would: address and SSL, management, masters,
 // and the password last. Renaming needs the agent stopped: the name is
@@ -394,14 +337,11 @@ func (e *env) initLive(c *agent.ControlClient, o agent.InitOptions) error {
 		return err
 	}
 	if o.Name != "" && !strings.EqualFold(o.Name, st.Name) {
-		return usagef("the running agent is named %s: stop it (lanyard-agent stop) to rename it, since the name is part of the key", st.Name)
+		return cmdline.Usagef("the running agent is named %s: stop it (lanyard-agent stop) to rename it, since the name is part of the key", st.Name)
 	}
 	var changes []string
 	apply := func(ch []string, err error) error {
 		changes = append(changes, ch...)
-		if err != nil && agent.IsUsage(err) {
-			return usageError{err}
-		}
 		return err
 	}
 	if o.Listen != nil {

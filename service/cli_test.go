@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lanyard/lanyard/app/cmdline"
+
 	"github.com/lanyard/lanyard/app"
 )
 
@@ -59,7 +61,7 @@ func TestBadInputIsAUsageErrorThatChangesNothing(t *testing.T) {
 				stdin += "\n"
 			}
 			r := cli{t: t}.run(stdin, append(tc.args, "--data-dir", initialised)...)
-			if r.code != exitUsage {
+			if r.code != cmdline.ExitUsage {
 				t.Fatalf("want exit 2: %s", r)
 			}
 			if !strings.Contains(r.stderr, tc.say) {
@@ -85,7 +87,7 @@ func TestAFailedFirstInitWritesNothing(t *testing.T) {
 	} {
 		dir := filepath.Join(t.TempDir(), "data")
 		r := cli{t: t}.run(testPassword+"\n", append(args, "--data-dir", dir)...)
-		if r.code != exitUsage {
+		if r.code != cmdline.ExitUsage {
 			t.Errorf("%q: want exit 2: %s", args, r)
 		}
 		if _, err := os.Stat(dir); !os.IsNotExist(err) {
@@ -102,7 +104,7 @@ func TestServiceCommandsNeedAdministratorRights(t *testing.T) {
 	}
 	for _, cmd := range []string{"install", "uninstall", "start", "stop", "restart"} {
 		r := c.run("", cmd, "--data-dir", t.TempDir(), "--service-name", "lanyard-agent-unit")
-		if r.code != exitUsage || !strings.Contains(r.stderr, want) {
+		if r.code != cmdline.ExitUsage || !strings.Contains(r.stderr, want) {
 			t.Errorf("%s without rights: %s", cmd, r)
 		}
 	}
@@ -116,7 +118,7 @@ func TestInstallRefusesAnAgentThatIsNotInitialised(t *testing.T) {
 	c := cli{t: t, privileged: func() bool { return true }}
 	dir := t.TempDir()
 	r := c.run("", "install", "--data-dir", dir, "--service-name", unitServiceName())
-	if r.code != exitUsage || !strings.Contains(r.stderr, "lanyard-agent init --name NAME --password-stdin") {
+	if r.code != cmdline.ExitUsage || !strings.Contains(r.stderr, "lanyard-agent init --name NAME --password-stdin") {
 		t.Fatalf("install before init: %s", r)
 	}
 	if entries, _ := os.ReadDir(dir); len(entries) != 0 {
@@ -129,7 +131,7 @@ func TestControllingAServiceThatIsNotInstalledSaysSo(t *testing.T) {
 	dir := initAgent(t)
 	for _, cmd := range []string{"uninstall", "start", "stop", "restart"} {
 		r := c.run("", cmd, "--data-dir", dir, "--service-name", unitServiceName())
-		if r.code != exitUsage || !strings.Contains(r.stderr, "is not installed") {
+		if r.code != cmdline.ExitUsage || !strings.Contains(r.stderr, "is not installed") {
 			t.Errorf("%s of a service that is not installed: %s", cmd, r)
 		}
 	}
@@ -181,7 +183,7 @@ func TestPortCheckNamesTheProcessHoldingThePort(t *testing.T) {
 	defer ln.Close()
 	port := ln.Addr().(*net.TCPAddr).Port
 	r := cli{t: t}.run("", "port-check", fmt.Sprint(port))
-	if r.code != exitError || !strings.Contains(r.stdout, fmt.Sprintf("pid %d", os.Getpid())) || !strings.Contains(r.stdout, "can be used instead") {
+	if r.code != cmdline.ExitError || !strings.Contains(r.stdout, fmt.Sprintf("pid %d", os.Getpid())) || !strings.Contains(r.stdout, "can be used instead") {
 		t.Fatalf("port-check of a held port: %s", r)
 	}
 	_ = ln.Close()
@@ -244,7 +246,7 @@ func TestRunInTheForegroundLogsToTheTerminalAndTheFileButNeverThePassword(t *tes
 func TestRunBeforeInitSaysWhatToDo(t *testing.T) {
 	dir := t.TempDir()
 	r := cli{t: t}.run("", "run", "--data-dir", dir)
-	if r.code != exitError || !strings.Contains(r.stderr, "lanyard-agent init") {
+	if r.code != cmdline.ExitError || !strings.Contains(r.stderr, "lanyard-agent init") {
 		t.Fatalf("run before init: %s", r)
 	}
 }

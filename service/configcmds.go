@@ -7,6 +7,8 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/lanyard/lanyard/app/cmdline"
+
 	"github.com/spf13/cobra"
 
 	"github.com/lanyard/lanyard/app"
@@ -28,9 +30,6 @@ func (e *env) configure(req agent.ControlRequest) error {
 	}
 	res, err := agent.Configure(dir, req)
 	if err != nil {
-		if agent.IsUsage(err) {
-			return usageError{err}
-		}
 		return err
 	}
 	if len(res.Changes) == 0 {
@@ -52,12 +51,12 @@ func mastersCmd(e *env) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "masters",
 		Short: "List, add or remove the consoles this agent dials",
-		Args:  noArgs,
+		Args:  cmdline.NoArgs,
 	}
 	list := &cobra.Command{
 		Use:   "list",
 		Short: "List the consoles this agent dials, with each link's state",
-		Args:  noArgs,
+		Args:  cmdline.NoArgs,
 		RunE: func(*cobra.Command, []string) error {
 			dir, err := e.dir()
 			if err != nil {
@@ -80,7 +79,7 @@ func mastersCmd(e *env) *cobra.Command {
 				} else if !m.Since.IsZero() {
 					since = m.Since.Local().Format(time.DateTime)
 				}
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", m.Address, state, since, app.OrDash(m.LastError))
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", m.Address, state, since, cmdline.OrDash(m.LastError))
 			}
 			return tw.Flush()
 		},
@@ -89,7 +88,7 @@ func mastersCmd(e *env) *cobra.Command {
 		Use:     "add HOST:PORT",
 		Short:   "Dial another console (the port defaults to 16888)",
 		Example: "  lanyard-agent masters add console.example.lan:16888",
-		Args:    exactArgs(1),
+		Args:    cmdline.ExactArgs(1),
 		RunE: func(_ *cobra.Command, args []string) error {
 			return e.configure(agent.ControlRequest{Op: agent.OpMastersAdd, Value: args[0]})
 		},
@@ -97,7 +96,7 @@ func mastersCmd(e *env) *cobra.Command {
 	remove := &cobra.Command{
 		Use:   "remove HOST:PORT",
 		Short: "Stop dialing a console",
-		Args:  exactArgs(1),
+		Args:  cmdline.ExactArgs(1),
 		RunE: func(_ *cobra.Command, args []string) error {
 			return e.configure(agent.ControlRequest{Op: agent.OpMastersRemove, Value: args[0]})
 		},
@@ -110,14 +109,14 @@ func setCmd(e *env) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "set",
 		Short: "Change the listen address, SSL or management",
-		Args:  noArgs,
+		Args:  cmdline.NoArgs,
 	}
 	one := func(use, short, op string, example string) *cobra.Command {
 		return &cobra.Command{
 			Use:     use,
 			Short:   short,
 			Example: example,
-			Args:    exactArgs(1),
+			Args:    cmdline.ExactArgs(1),
 			RunE: func(_ *cobra.Command, args []string) error {
 				return e.configure(agent.ControlRequest{Op: op, Value: args[0]})
 			},
@@ -137,7 +136,7 @@ func passwordCmd(e *env) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "password",
 		Short: "Change the management password",
-		Args:  noArgs,
+		Args:  cmdline.NoArgs,
 	}
 	set := &cobra.Command{
 		Use:   "set",
@@ -145,11 +144,11 @@ func passwordCmd(e *env) *cobra.Command {
 		Long: `Set a new management password, read from standard input (typed twice
 without echo at a terminal). Every console must then be given the same
 password; linked consoles are disconnected and must log in again.`,
-		Args: noArgs,
+		Args: cmdline.NoArgs,
 		RunE: func(*cobra.Command, []string) error {
 			pw, err := app.ReadPassword(e.stdin, e.stderr, true)
 			if err != nil {
-				return usageError{err}
+				return cmdline.Usage(err)
 			}
 			defer clear(pw)
 			return e.configure(agent.ControlRequest{Op: agent.OpPasswordSet, Password: pw})

@@ -23,12 +23,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lanyard/lanyard/app/cmdline"
+
 	"golang.org/x/sys/unix"
 
 	"github.com/lanyard/lanyard/app"
 	"github.com/lanyard/lanyard/core/link"
-	wire "github.com/lanyard/lanyard/core/proto"
-	"github.com/lanyard/lanyard/core/proto/pb"
+	"github.com/lanyard/lanyard/core/wire"
+	"github.com/lanyard/lanyard/core/wire/pb"
 )
 
 func TestInstallStartLinkStopUninstallLeavesNothingBehind(t *testing.T) {
@@ -92,7 +94,7 @@ func TestInstallStartLinkStopUninstallLeavesNothingBehind(t *testing.T) {
 		}
 	}
 	// A second install is refused, and says what to do instead.
-	if out, err := runBin(t, "", bin, append([]string{"install", "--no-firewall"}, common...)...); exitCodeOf(err) != exitUsage || !strings.Contains(out, "already installed") {
+	if out, err := runBin(t, "", bin, append([]string{"install", "--no-firewall"}, common...)...); exitCodeOf(err) != cmdline.ExitUsage || !strings.Contains(out, "already installed") {
 		t.Errorf("a second install: %v\n%s", err, out)
 	}
 

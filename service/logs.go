@@ -14,6 +14,8 @@ import (
 	"runtime"
 	"time"
 
+	"github.com/lanyard/lanyard/app/cmdline"
+
 	"github.com/sirupsen/logrus"
 	"github.com/spf13/cobra"
 
@@ -36,17 +38,17 @@ interrupted. --level keeps lines at that level and above: debug, info,
 warning, error. Text and JSON lines are both understood.`,
 		Example: `  lanyard-agent logs -n 100
   lanyard-agent logs -f --level warning`,
-		Args: noArgs,
+		Args: cmdline.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			min := logrus.TraceLevel
 			if level != "" {
 				var err error
 				if min, err = logrus.ParseLevel(level); err != nil {
-					return usagef("--level %q: use debug, info, warning or error", level)
+					return cmdline.Usagef("--level %q: use debug, info, warning or error", level)
 				}
 			}
 			if n < 0 {
-				return usagef("-n %d: give a number of lines, 0 for all", n)
+				return cmdline.Usagef("-n %d: give a number of lines, 0 for all", n)
 			}
 			dir, err := e.dir()
 			if err != nil {

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"strconv"
 
+	"github.com/lanyard/lanyard/app/cmdline"
+
 	"github.com/spf13/cobra"
 
 	"github.com/lanyard/lanyard/core/portcheck"
@@ -20,7 +22,7 @@ process that holds it (pid, name and command line; run as root or
 Administrator to see other users' processes) and suggest a free port above
 5000. Exit 0 when the port is free, 1 when it is not.`,
 		Example: "  lanyard-agent port-check 16888",
-		Args:    exactArgs(1),
+		Args:    cmdline.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			port, err := parsePort(args[0])
 			if err != nil {
@@ -53,7 +55,7 @@ Administrator to see other users' processes) and suggest a free port above
 func parsePort(s string) (int, error) {
 	p, err := strconv.Atoi(s)
 	if err != nil || p < 1 || p > 65535 || strconv.Itoa(p) != s {
-		return 0, usagef("port %q is not a number from 1 to 65535 (use one above 5000; the default is 16888)", s)
+		return 0, cmdline.Usagef("port %q is not a number from 1 to 65535 (use one above 5000; the default is 16888)", s)
 	}
 	return p, nil
 }

@@ -8,6 +8,8 @@ import (
 	"runtime"
 	"syscall"
 
+	"github.com/lanyard/lanyard/app/cmdline"
+
 	"github.com/kardianos/service"
 	"github.com/sirupsen/logrus"
 	"github.com/spf13/cobra"
@@ -15,8 +17,8 @@ import (
 	"github.com/lanyard/lanyard/app"
 	"github.com/lanyard/lanyard/core/agent"
 	"github.com/lanyard/lanyard/core/link"
-	"github.com/lanyard/lanyard/core/proto/pb"
 	"github.com/lanyard/lanyard/core/version"
+	"github.com/lanyard/lanyard/core/wire/pb"
 )
 
 func runCmd(e *env) *cobra.Command {
@@ -28,7 +30,7 @@ terminal it runs in the foreground and logs to standard error and to its log
 file; SIGINT or SIGTERM closes every link with shutting_down. The installed
 service runs this same command (with --as-service): it then logs to the file
 and the system log (journald/syslog, the Windows event log).`,
-		Args: noArgs,
+		Args: cmdline.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return e.run(cmd.Context()) },
 	}
 	cmd.Flags().BoolVar(&e.asService, "as-service", false, "run under the service manager (set by install)")
@@ -59,7 +61,7 @@ func (e *env) run(ctx context.Context) error {
 	}
 	log, err := app.NewLogger(out, e.logLevel, e.logJSON)
 	if err != nil {
-		return usageError{err}
+		return cmdline.Usage(err)
 	}
 
 	p := newProgram(nil, log)

@@ -18,8 +18,8 @@ import (
 	"github.com/lanyard/lanyard/core/auth"
 	"github.com/lanyard/lanyard/core/link"
 	"github.com/lanyard/lanyard/core/master"
-	"github.com/lanyard/lanyard/core/proto/pb"
 	"github.com/lanyard/lanyard/core/store"
+	"github.com/lanyard/lanyard/core/wire/pb"
 )
 
 // ---- Shared helpers of the slave dialog, log window and notifier tests ----

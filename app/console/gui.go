@@ -3,6 +3,8 @@ package console
 import (
 	"context"
 
+	"github.com/lanyard/lanyard/app/cmdline"
+
 	fyneapp "fyne.io/fyne/v2/app"
 
 	"github.com/lanyard/lanyard/core/portcheck"
@@ -17,7 +19,7 @@ const appID = "dev.lanyard.console"
 func runGUI(ctx context.Context, e *env) error {
 	log, err := e.logger()
 	if err != nil {
-		return usageError{err}
+		return cmdline.Usage(err)
 	}
 	rt, err := startRuntime(ctx, e, log)
 	if err != nil {

@@ -5,9 +5,10 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/lanyard/lanyard/app/cmdline"
+
 	"github.com/spf13/cobra"
 
-	"github.com/lanyard/lanyard/app"
 	"github.com/lanyard/lanyard/core/store"
 )
 
@@ -54,7 +55,7 @@ func logCmd(e *env) *cobra.Command {
 					continue
 				}
 				fmt.Fprintf(e.stdout, "%s  %-7s  %-12s  %-9s  %-21s  %s\n", ev.Time.Local().Format("2006-01-02 15:04:05"),
-					ev.Severity, app.OrDash(ev.Slave), app.OrDash(ev.Direction), app.OrDash(ev.Remote), ev.Kind+": "+ev.Reason)
+					ev.Severity, cmdline.OrDash(ev.Slave), cmdline.OrDash(ev.Direction), cmdline.OrDash(ev.Remote), ev.Kind+": "+ev.Reason)
 			}
 			return nil
 		},

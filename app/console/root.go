@@ -1,11 +1,11 @@
 package console
 
 import (
-	"errors"
-	"fmt"
+	"context"
 	"io"
 	"os"
-	"strings"
+
+	"github.com/lanyard/lanyard/app/cmdline"
 
 	"github.com/sirupsen/logrus"
 	"github.com/spf13/cobra"
@@ -14,20 +14,6 @@ import (
 	"github.com/lanyard/lanyard/core/store"
 	"github.com/lanyard/lanyard/core/version"
 )
-
-// Exit codes.
-const (
-	exitOK    = 0
-	exitError = 1
-	exitUsage = 2
-)
-
-// usageError marks a mistake in the command line (exit code 2).
-type usageError struct{ error }
-
-func usagef(format string, args ...any) error {
-	return usageError{fmt.Errorf(format, args...)}
-}
 
 // env is what every command shares.
 type env struct {
@@ -82,31 +68,10 @@ there, for automation, tests and headless use.`,
 	root.PersistentFlags().StringVar(&e.dataDir, "data-dir", "", "data directory (default: the user's config dir + /lanyard)")
 	root.PersistentFlags().StringVar(&e.logLevel, "log-level", "info", "log level: debug, info, warning, error")
 	root.PersistentFlags().BoolVar(&e.logJSON, "log-json", false, "log JSON lines instead of text")
-	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return cmdline.Usage(err) })
 	root.AddCommand(serveCmd(e), settingsCmd(e), slaveCmd(e), logCmd(e))
 
-	root.SetArgs(args)
-	err := root.Execute()
-	if err == nil {
-		return exitOK
-	}
-	fmt.Fprintln(stderr, "lanyard:", err)
-	var ue usageError
-	if errors.As(err, &ue) || isCobraUsage(err) {
-		return exitUsage
-	}
-	return exitError
-}
-
-// isCobraUsage recognises cobra's own argument errors.
-func isCobraUsage(err error) bool {
-	msg := err.Error()
-	for _, p := range []string{"unknown command", "unknown flag", "accepts ", "requires at least", "required flag", "unknown shorthand"} {
-		if strings.Contains(msg, p) {
-			return true
-		}
-	}
-	return false
+	return cmdline.Execute(context.Background(), root, args, stderr)
 }
 
 // Run is main's body for the console binary.

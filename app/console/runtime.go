@@ -8,8 +8,8 @@ import (
 
 	"github.com/lanyard/lanyard/app"
 	"github.com/lanyard/lanyard/core/master"
-	"github.com/lanyard/lanyard/core/proto/pb"
 	"github.com/lanyard/lanyard/core/store"
+	"github.com/lanyard/lanyard/core/wire/pb"
 )
 
 // runtime is a running console: its database and its fleet.

@@ -6,6 +6,8 @@ import (
 	"os/signal"
 	"syscall"
 
+	"github.com/lanyard/lanyard/app/cmdline"
+
 	"github.com/spf13/cobra"
 )
 
@@ -21,7 +23,7 @@ shutting_down and the log is flushed.`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			log, err := e.logger()
 			if err != nil {
-				return usageError{err}
+				return cmdline.Usage(err)
 			}
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()

@@ -5,9 +5,10 @@ import (
 	"fmt"
 	"text/tabwriter"
 
+	"github.com/lanyard/lanyard/app/cmdline"
+
 	"github.com/spf13/cobra"
 
-	"github.com/lanyard/lanyard/app"
 	"github.com/lanyard/lanyard/core/master"
 )
 
@@ -48,18 +49,18 @@ func settingsCmd(e *env) *cobra.Command {
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if listen != "" && noListen {
-				return usagef("--listen and --no-listen contradict each other")
+				return cmdline.Usagef("--listen and --no-listen contradict each other")
 			}
 			if !cmd.Flags().Changed("listen") && !noListen && ssl == "" && !cmd.Flags().Changed("heartbeat") {
-				return usagef("nothing to change: give --listen HOST:PORT, --no-listen, --ssl on|off or --heartbeat SECONDS")
+				return cmdline.Usagef("nothing to change: give --listen HOST:PORT, --no-listen, --ssl on|off or --heartbeat SECONDS")
 			}
-			sslOn, err := parseOnOff("--ssl", ssl)
+			sslOn, err := cmdline.ParseOnOff("--ssl", ssl)
 			if err != nil {
 				return err
 			}
 			if listen != "" {
 				if err := master.ValidateListenAddress(listen); err != nil {
-					return usageError{err}
+					return cmdline.Usage(err)
 				}
 			}
 			db, err := e.openDB(nil)
@@ -84,7 +85,7 @@ func settingsCmd(e *env) *cobra.Command {
 				s.HeartbeatSeconds = heartbeat
 			}
 			if err := master.SaveSettings(db, s); err != nil {
-				return usageError{err}
+				return cmdline.Usage(err)
 			}
 			printSettings(e, s)
 			return nil
@@ -105,18 +106,7 @@ func printSettings(e *env, s master.Settings) {
 		listen = "on, " + s.ListenAddress
 	}
 	fmt.Fprintf(tw, "listen\t%s\n", listen)
-	fmt.Fprintf(tw, "ssl\t%s\n", onOff(s.SSL))
+	fmt.Fprintf(tw, "ssl\t%s\n", cmdline.OnOff(s.SSL))
 	fmt.Fprintf(tw, "heartbeat\t%s\n", s.Heartbeat())
 	_ = tw.Flush()
 }
-
-// parseOnOff reads an on/off flag; a bad value is a usage error.
-func parseOnOff(flag, v string) (*bool, error) {
-	b, err := app.ParseOnOff(flag, v)
-	if err != nil {
-		return nil, usageError{err}
-	}
-	return b, nil
-}
-
-var onOff = app.OnOff

@@ -7,6 +7,8 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/lanyard/lanyard/app/cmdline"
+
 	"github.com/spf13/cobra"
 
 	"github.com/lanyard/lanyard/app"
@@ -48,13 +50,13 @@ func slaveAddCmd(e *env) *cobra.Command {
 		Args: cobra.NoArgs,
 		RunE: func(*cobra.Command, []string) error {
 			if f.name == "" {
-				return usagef("--name is required")
+				return cmdline.Usagef("--name is required")
 			}
 			if f.inbound == (f.address != "") {
-				return usagef("give either --inbound (the slave dials this console) or --address HOST:PORT (this console dials the slave)")
+				return cmdline.Usagef("give either --inbound (the slave dials this console) or --address HOST:PORT (this console dials the slave)")
 			}
 			if !f.passwordStdin {
-				return usagef("--password-stdin is required: the password is read from standard input, never from the command line")
+				return cmdline.Usagef("--password-stdin is required: the password is read from standard input, never from the command line")
 			}
 			spec := master.SlaveSpec{Name: f.name, Group: f.group, Notes: f.notes, Address: f.address, Direction: store.Outbound}
 			if f.inbound {
@@ -62,11 +64,11 @@ func slaveAddCmd(e *env) *cobra.Command {
 			}
 			// Validate before asking for the password.
 			if _, err := master.NormalizeAddress(f.address); err != nil && !f.inbound {
-				return usageError{err}
+				return cmdline.Usage(err)
 			}
 			pw, err := app.ReadPassword(e.stdin, e.stderr, true)
 			if err != nil {
-				return usageError{err}
+				return cmdline.Usage(err)
 			}
 			spec.Password = pw
 			db, err := e.openDB(nil)
@@ -96,13 +98,13 @@ func slaveAddCmd(e *env) *cobra.Command {
 // asUsage makes validation and duplicate errors exit with code 2.
 func asUsage(err error) error {
 	if errors.Is(err, store.ErrDuplicate) || errors.Is(err, store.ErrNotFound) {
-		return usageError{err}
+		return cmdline.Usage(err)
 	}
 	var ve interface{ Unwrap() error }
 	if errors.As(err, &ve) {
 		return err
 	}
-	return usageError{err}
+	return cmdline.Usage(err)
 }
 
 func slaveEditCmd(e *env) *cobra.Command {
@@ -122,7 +124,7 @@ unless --password-stdin is given; renaming needs it (the name is part of the key
 			defer db.Close()
 			old, err := db.SlaveByName(args[0])
 			if err != nil {
-				return usageError{err}
+				return cmdline.Usage(err)
 			}
 			spec := master.SlaveSpec{Name: rename, Group: old.Group, Notes: old.Notes, Direction: old.Direction}
 			if cmd.Flags().Changed("group") {
@@ -132,7 +134,7 @@ unless --password-stdin is given; renaming needs it (the name is part of the key
 				spec.Notes = f.notes
 			}
 			if f.inbound && f.address != "" {
-				return usagef("--inbound and --address contradict each other")
+				return cmdline.Usagef("--inbound and --address contradict each other")
 			}
 			if f.inbound {
 				spec.Direction = store.Inbound
@@ -142,7 +144,7 @@ unless --password-stdin is given; renaming needs it (the name is part of the key
 			}
 			if f.passwordStdin {
 				if spec.Password, err = app.ReadPassword(e.stdin, e.stderr, true); err != nil {
-					return usageError{err}
+					return cmdline.Usage(err)
 				}
 			}
 			s, err := master.EditSlave(db, args[0], spec)
@@ -170,7 +172,7 @@ func slaveRemoveCmd(e *env) *cobra.Command {
 			}
 			defer db.Close()
 			if err := db.RemoveSlave(args[0]); err != nil {
-				return usageError{err}
+				return cmdline.Usage(err)
 			}
 			fmt.Fprintf(e.stdout, "removed %s\n", args[0])
 			return nil
@@ -191,7 +193,7 @@ func slaveTrustCmd(e *env) *cobra.Command {
 			defer db.Close()
 			s, err := db.SlaveByName(args[0])
 			if err != nil {
-				return usageError{err}
+				return cmdline.Usage(err)
 			}
 			if _, err := db.UpdateSlave(s.ID, func(s *store.Slave) error { s.PinnedCert = ""; return nil }); err != nil {
 				return err

@@ -30,6 +30,10 @@ type ControlError struct {
 func (e *ControlError) Error() string { return e.Message }
 func (e *ControlError) Unwrap() error { return e.Err }
 
+// UsageMistake tells the command lines (app/cmdline) that the request, not
+// the agent, was at fault: exit code 2.
+func (e *ControlError) UsageMistake() bool { return e.Usage }
+
 // IsUsage reports whether err is a mistake in the request rather than a
 // failure to carry it out.
 func IsUsage(err error) bool {

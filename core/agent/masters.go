@@ -8,8 +8,8 @@ import (
 	"time"
 
 	"github.com/lanyard/lanyard/core/link"
-	wire "github.com/lanyard/lanyard/core/proto"
 	"github.com/lanyard/lanyard/core/store"
+	"github.com/lanyard/lanyard/core/wire"
 )
 
 // MasterState is where the agent stands with one of its masters.

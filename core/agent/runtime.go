@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/lanyard/lanyard/core/link"
-	wire "github.com/lanyard/lanyard/core/proto"
+	"github.com/lanyard/lanyard/core/wire"
 )
 
 // Runtime reconfiguration. Each change is validated, persisted and only

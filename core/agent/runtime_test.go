@@ -12,8 +12,8 @@ import (
 
 	"github.com/lanyard/lanyard/core/agent"
 	"github.com/lanyard/lanyard/core/link"
-	wire "github.com/lanyard/lanyard/core/proto"
 	"github.com/lanyard/lanyard/core/store"
+	"github.com/lanyard/lanyard/core/wire"
 )
 
 // newPassword is what the password tests change the password to.

@@ -18,7 +18,7 @@
 //     (Limiter), so an online guesser gets a few tries a minute.
 //
 // The handshake's order, timeouts, close codes and the TLS session itself
-// belong to core/link; the frame codec and messages to core/proto. This
+// belong to core/link; the frame codec and messages to core/wire. This
 // package has no goroutines and does no I/O; everything in it is safe for
 // concurrent use.
 //

@@ -11,10 +11,10 @@ import (
 	"unicode/utf8"
 
 	"google.golang.org/protobuf/encoding/protowire"
-	gproto "google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/proto"
 
-	"github.com/lanyard/lanyard/core/proto"
-	"github.com/lanyard/lanyard/core/proto/pb"
+	"github.com/lanyard/lanyard/core/wire"
+	"github.com/lanyard/lanyard/core/wire/pb"
 )
 
 // The fuzz targets' seed corpora are committed under testdata/fuzz/<target>/
@@ -55,13 +55,13 @@ func FuzzParseHello(f *testing.F) {
 			checkSafeToLog(t, err)
 			return
 		}
-		if len(payload) > proto.MaxPreAuthFrame {
+		if len(payload) > wire.MaxPreAuthFrame {
 			t.Fatalf("accepted a %d-byte payload", len(payload))
 		}
 		if err := ValidateHello(h); err != nil {
 			t.Fatalf("ParseHello accepted what ValidateHello refuses: %v", err)
 		}
-		again, err := gproto.Marshal(h)
+		again, err := proto.Marshal(h)
 		if err != nil {
 			t.Fatalf("an accepted hello does not marshal: %v", err)
 		}
@@ -69,7 +69,7 @@ func FuzzParseHello(f *testing.F) {
 		if err != nil {
 			t.Fatalf("an accepted hello, re-marshalled, is refused: %v", err)
 		}
-		if !gproto.Equal(h, h2) {
+		if !proto.Equal(h, h2) {
 			t.Fatalf("re-parse differs:\n%v\n%v", h, h2)
 		}
 	})
@@ -88,7 +88,7 @@ func FuzzParseProof(f *testing.F) {
 		if len(mac) != MACSize {
 			t.Fatalf("accepted a %d-byte mac", len(mac))
 		}
-		again, err := gproto.Marshal(&pb.Proof{Mac: mac})
+		again, err := proto.Marshal(&pb.Proof{Mac: mac})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -108,12 +108,12 @@ func FuzzParseWelcome(f *testing.F) {
 			checkSafeToLog(t, err)
 			return
 		}
-		again, err := gproto.Marshal(w)
+		again, err := proto.Marshal(w)
 		if err != nil {
 			t.Fatal(err)
 		}
 		w2, err := ParseWelcome(again)
-		if err != nil || !gproto.Equal(w, w2) {
+		if err != nil || !proto.Equal(w, w2) {
 			t.Fatalf("re-parse gave %v, %v", w2, err)
 		}
 	})
@@ -123,7 +123,7 @@ func FuzzParseWelcome(f *testing.F) {
 // otherwise valid payload is just over the pre-authentication limit.
 func padToOversize(valid []byte) []byte {
 	// Field 1000's tag and a length under 16 KiB are 2 bytes each.
-	pad := proto.MaxPreAuthFrame + 1 - len(valid) - 4
+	pad := wire.MaxPreAuthFrame + 1 - len(valid) - 4
 	b := protowire.AppendTag(bytes.Clone(valid), 1000, protowire.BytesType)
 	return protowire.AppendBytes(b, bytes.Repeat([]byte{'x'}, pad))
 }
@@ -153,7 +153,7 @@ func seedCorpus(t testing.TB) map[string]map[string][]byte {
 			"truncated":            hello[:len(hello)/2],
 			"oversize":             padToOversize(hello),
 			"garbage":              garbage,
-			"frame-magic-not-body": []byte(proto.Magic),
+			"frame-magic-not-body": []byte(wire.Magic),
 		},
 		"FuzzParseProof": {
 			"valid-proof": proof,
@@ -218,8 +218,8 @@ func TestFuzzSeedCorpus(t *testing.T) {
 		}
 	}
 	for target, seeds := range seeds {
-		if n := len(seeds["oversize"]); n != proto.MaxPreAuthFrame+1 {
-			t.Errorf("%s oversize seed is %d bytes, want %d", target, n, proto.MaxPreAuthFrame+1)
+		if n := len(seeds["oversize"]); n != wire.MaxPreAuthFrame+1 {
+			t.Errorf("%s oversize seed is %d bytes, want %d", target, n, wire.MaxPreAuthFrame+1)
 		}
 	}
 }

@@ -6,10 +6,10 @@ import (
 	"fmt"
 	"time"
 
-	gproto "google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/proto"
 
-	"github.com/lanyard/lanyard/core/proto"
-	"github.com/lanyard/lanyard/core/proto/pb"
+	"github.com/lanyard/lanyard/core/wire"
+	"github.com/lanyard/lanyard/core/wire/pb"
 )
 
 // Sizes of the handshake's fixed-length fields.
@@ -89,9 +89,9 @@ type HelloParams struct {
 // end fails here with a clear error instead of at the peer.
 func NewHello(p HelloParams) (*pb.Hello, error) {
 	h := &pb.Hello{
-		Magic:      proto.HelloMagic,
-		VersionMin: proto.Local.Min,
-		VersionMax: proto.Local.Max,
+		Magic:      wire.HelloMagic,
+		VersionMin: wire.Local.Min,
+		VersionMax: wire.Local.Max,
 		Role:       p.Role,
 		Name:       p.Name,
 		InstallId:  append([]byte(nil), p.InstallID[:]...),
@@ -123,8 +123,8 @@ func ValidateHello(h *pb.Hello) error {
 	if h == nil {
 		return fieldErr(msg, "", "missing")
 	}
-	if h.Magic != proto.HelloMagic {
-		return fieldErr(msg, "magic", "got %s, want %q", quoteShort(h.Magic), proto.HelloMagic)
+	if h.Magic != wire.HelloMagic {
+		return fieldErr(msg, "magic", "got %s, want %q", quoteShort(h.Magic), wire.HelloMagic)
 	}
 	if h.VersionMin < 1 {
 		return fieldErr(msg, "version_min", "is 0; versions start at 1")
@@ -186,18 +186,18 @@ func roleName(r pb.Role) string {
 // checkSize refuses a payload over the pre-authentication frame limit before
 // any decoding, whatever the caller's reader allowed.
 func checkSize(msg string, payload []byte) error {
-	if len(payload) > proto.MaxPreAuthFrame {
+	if len(payload) > wire.MaxPreAuthFrame {
 		return fieldErr(msg, "", "%d bytes, over the %d-byte limit before authentication",
-			len(payload), proto.MaxPreAuthFrame)
+			len(payload), wire.MaxPreAuthFrame)
 	}
 	return nil
 }
 
-func unmarshal(msg string, payload []byte, m gproto.Message) error {
+func unmarshal(msg string, payload []byte, m proto.Message) error {
 	if err := checkSize(msg, payload); err != nil {
 		return err
 	}
-	if err := gproto.Unmarshal(payload, m); err != nil {
+	if err := proto.Unmarshal(payload, m); err != nil {
 		return &FieldError{Message: msg, Reason: "not a valid protobuf message: " + err.Error(), Err: err}
 	}
 	return nil
@@ -270,10 +270,10 @@ func ParseWelcome(payload []byte) (*pb.Welcome, error) {
 	if w.HeartbeatMs != 0 && w.DeadAfterMs != 0 && dead < 2*hb {
 		return nil, fieldErr(msg, "dead_after_ms", "%v is less than twice the heartbeat %v", dead, hb)
 	}
-	if w.MaxFrame != 0 && w.MaxFrame < proto.MaxPreAuthFrame {
+	if w.MaxFrame != 0 && w.MaxFrame < wire.MaxPreAuthFrame {
 		// Larger than our own MaxFrame is fine: the sender never exceeds its
 		// own limit anyway. Smaller than a handshake frame is nonsense.
-		return nil, fieldErr(msg, "max_frame", "%d bytes is below the %d-byte minimum", w.MaxFrame, proto.MaxPreAuthFrame)
+		return nil, fieldErr(msg, "max_frame", "%d bytes is below the %d-byte minimum", w.MaxFrame, wire.MaxPreAuthFrame)
 	}
 	return w, nil
 }

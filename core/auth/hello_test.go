@@ -7,17 +7,17 @@ import (
 	"testing"
 
 	"google.golang.org/protobuf/encoding/protowire"
-	gproto "google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/proto"
 
-	"github.com/lanyard/lanyard/core/proto"
-	"github.com/lanyard/lanyard/core/proto/pb"
+	"github.com/lanyard/lanyard/core/wire"
+	"github.com/lanyard/lanyard/core/wire/pb"
 )
 
 // testHello is a valid hello with fixed bytes, so its encoding is stable
 // (the fuzz seed corpus is built from it).
 func testHello() *pb.Hello {
 	return &pb.Hello{
-		Magic:      proto.HelloMagic,
+		Magic:      wire.HelloMagic,
 		VersionMin: 1,
 		VersionMax: 1,
 		Role:       pb.Role_ROLE_AGENT,
@@ -31,9 +31,9 @@ func testHello() *pb.Hello {
 	}
 }
 
-func marshal(t testing.TB, m gproto.Message) []byte {
+func marshal(t testing.TB, m proto.Message) []byte {
 	t.Helper()
-	b, err := gproto.MarshalOptions{Deterministic: true}.Marshal(m)
+	b, err := proto.MarshalOptions{Deterministic: true}.Marshal(m)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -48,7 +48,7 @@ func TestValidHelloIsAccepted(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !gproto.Equal(h, testHello()) {
+	if !proto.Equal(h, testHello()) {
 		t.Fatalf("parsed %v", h)
 	}
 }
@@ -127,7 +127,7 @@ func TestValidateHelloAcceptsEdgeValues(t *testing.T) {
 func TestParseHelloRefusesBadPayloads(t *testing.T) {
 	valid := marshal(t, testHello())
 	oversize := append(bytes.Clone(valid), protowire.AppendTag(nil, 99, protowire.BytesType)...)
-	oversize = protowire.AppendBytes(oversize, make([]byte, proto.MaxPreAuthFrame))
+	oversize = protowire.AppendBytes(oversize, make([]byte, wire.MaxPreAuthFrame))
 	tests := []struct {
 		name    string
 		payload []byte
@@ -175,7 +175,7 @@ func TestNewHelloBuildsAValidHelloWithAFreshNonce(t *testing.T) {
 	if bytes.Equal(a.Nonce, b.Nonce) {
 		t.Error("two hellos share a nonce")
 	}
-	if a.VersionMin != proto.Local.Min || a.VersionMax != proto.Local.Max || a.Magic != proto.HelloMagic {
+	if a.VersionMin != wire.Local.Min || a.VersionMax != wire.Local.Max || a.Magic != wire.HelloMagic {
 		t.Errorf("hello %v does not carry this build's magic and versions", a)
 	}
 	p.Name = "bad name"
@@ -194,7 +194,7 @@ func TestNewIDAndNonceAreRandom(t *testing.T) {
 }
 
 func testWelcome() *pb.Welcome {
-	return &pb.Welcome{Mac: bytes.Repeat([]byte{0x44}, MACSize), Version: 1, HeartbeatMs: 15_000, DeadAfterMs: 45_000, MaxFrame: proto.MaxFrame}
+	return &pb.Welcome{Mac: bytes.Repeat([]byte{0x44}, MACSize), Version: 1, HeartbeatMs: 15_000, DeadAfterMs: 45_000, MaxFrame: wire.MaxFrame}
 }
 
 func TestParseProof(t *testing.T) {
@@ -208,7 +208,7 @@ func TestParseProof(t *testing.T) {
 		"a truncated mac is refused":     marshal(t, &pb.Proof{Mac: mac[:31]}),
 		"a long mac is refused":          marshal(t, &pb.Proof{Mac: append(mac, 0)}),
 		"garbage is refused":             {0x0a, 0xff},
-		"an oversize payload is refused": make([]byte, proto.MaxPreAuthFrame+1),
+		"an oversize payload is refused": make([]byte, wire.MaxPreAuthFrame+1),
 	} {
 		t.Run(name, func(t *testing.T) {
 			if m, err := ParseProof(payload); err == nil || m != nil || !errors.Is(err, ErrMalformed) {
@@ -244,7 +244,7 @@ func TestParseWelcome(t *testing.T) {
 			tt.mutate(w)
 			got, err := ParseWelcome(marshal(t, w))
 			if tt.want == "" {
-				if err != nil || !gproto.Equal(got, w) {
+				if err != nil || !proto.Equal(got, w) {
 					t.Fatalf("ParseWelcome = %v, %v", got, err)
 				}
 				return
@@ -254,7 +254,7 @@ func TestParseWelcome(t *testing.T) {
 			}
 		})
 	}
-	if _, err := ParseWelcome(make([]byte, proto.MaxPreAuthFrame+1)); !errors.Is(err, ErrMalformed) {
+	if _, err := ParseWelcome(make([]byte, wire.MaxPreAuthFrame+1)); !errors.Is(err, ErrMalformed) {
 		t.Errorf("an oversize welcome: %v", err)
 	}
 }

@@ -7,7 +7,7 @@ import (
 
 	"golang.org/x/crypto/argon2"
 
-	"github.com/lanyard/lanyard/core/proto/pb"
+	"github.com/lanyard/lanyard/core/wire/pb"
 )
 
 // KDFParams are the Argon2id parameters a key was derived with. They are

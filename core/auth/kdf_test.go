@@ -10,7 +10,7 @@ import (
 
 	"golang.org/x/crypto/argon2"
 
-	"github.com/lanyard/lanyard/core/proto/pb"
+	"github.com/lanyard/lanyard/core/wire/pb"
 )
 
 // fastKDF is the cheapest parameter set Validate accepts, so tests that only

@@ -7,7 +7,7 @@ import (
 	"fmt"
 	"math"
 
-	"github.com/lanyard/lanyard/core/proto/pb"
+	"github.com/lanyard/lanyard/core/wire/pb"
 )
 
 // TLSExporterLabel is the label both ends pass to

@@ -11,8 +11,8 @@ import (
 	"testing"
 	"time"
 
-	wire "github.com/lanyard/lanyard/core/proto"
-	"github.com/lanyard/lanyard/core/proto/pb"
+	"github.com/lanyard/lanyard/core/wire"
+	"github.com/lanyard/lanyard/core/wire/pb"
 )
 
 // Benchmarks for DESIGN §7, run by `make bench`. Each measures its own

@@ -23,8 +23,8 @@ import (
 
 	"google.golang.org/protobuf/proto"
 
-	wire "github.com/lanyard/lanyard/core/proto"
-	"github.com/lanyard/lanyard/core/proto/pb"
+	"github.com/lanyard/lanyard/core/wire"
+	"github.com/lanyard/lanyard/core/wire/pb"
 )
 
 // Helpers for bench_test.go. Every benchmark talks to 127.0.0.1 only and

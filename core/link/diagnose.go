@@ -8,7 +8,7 @@ import (
 	"strings"
 
 	"github.com/lanyard/lanyard/core/auth"
-	wire "github.com/lanyard/lanyard/core/proto"
+	"github.com/lanyard/lanyard/core/wire"
 )
 
 // Step is one stage of a connection diagnosis.

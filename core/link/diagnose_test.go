@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/lanyard/lanyard/core/proto/pb"
+	"github.com/lanyard/lanyard/core/wire/pb"
 )
 
 // diagnose runs Diagnose and returns the steps it reported.

@@ -5,13 +5,13 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/lanyard/lanyard/core/proto"
+	"github.com/lanyard/lanyard/core/wire"
 )
 
 // Error is why a handshake failed or a link closed. It carries the close
 // code both ends agree on and a reason in plain words for the local user.
 type Error struct {
-	Code       proto.Code
+	Code       wire.Code
 	Reason     string        // plain words, safe to show and log locally
 	PeerReason string        // what the peer is told; "" sends a generic text
 	Remote     bool          // the peer sent this code; we did not decide it
@@ -44,28 +44,28 @@ func (e *Error) Is(target error) bool {
 
 // Sentinels for errors.Is.
 var (
-	ErrSSLMismatch        = &Error{Code: proto.CodeSSLMismatch}
-	ErrAuthFailed         = &Error{Code: proto.CodeAuthFailed}
-	ErrUnknownSlave       = &Error{Code: proto.CodeUnknownSlave}
-	ErrDuplicateLink      = &Error{Code: proto.CodeDuplicateLink}
-	ErrVersionUnsupported = &Error{Code: proto.CodeVersionUnsupported}
-	ErrManagementDisabled = &Error{Code: proto.CodeManagementDisabled}
-	ErrNameMismatch       = &Error{Code: proto.CodeNameMismatch}
-	ErrWrongRole          = &Error{Code: proto.CodeWrongRole}
-	ErrRateLimited        = &Error{Code: proto.CodeRateLimited}
-	ErrShuttingDown       = &Error{Code: proto.CodeShuttingDown}
-	ErrCertChanged        = &Error{Code: proto.CodeCertChanged}
-	ErrProtocol           = &Error{Code: proto.CodeProtocolError}
-	ErrTimeout            = &Error{Code: proto.CodeTimeout}
+	ErrSSLMismatch        = &Error{Code: wire.CodeSSLMismatch}
+	ErrAuthFailed         = &Error{Code: wire.CodeAuthFailed}
+	ErrUnknownSlave       = &Error{Code: wire.CodeUnknownSlave}
+	ErrDuplicateLink      = &Error{Code: wire.CodeDuplicateLink}
+	ErrVersionUnsupported = &Error{Code: wire.CodeVersionUnsupported}
+	ErrManagementDisabled = &Error{Code: wire.CodeManagementDisabled}
+	ErrNameMismatch       = &Error{Code: wire.CodeNameMismatch}
+	ErrWrongRole          = &Error{Code: wire.CodeWrongRole}
+	ErrRateLimited        = &Error{Code: wire.CodeRateLimited}
+	ErrShuttingDown       = &Error{Code: wire.CodeShuttingDown}
+	ErrCertChanged        = &Error{Code: wire.CodeCertChanged}
+	ErrProtocol           = &Error{Code: wire.CodeProtocolError}
+	ErrTimeout            = &Error{Code: wire.CodeTimeout}
 )
 
 // Refuse builds the error an Authenticator returns to turn a peer away.
-func Refuse(code proto.Code, format string, args ...any) *Error {
+func Refuse(code wire.Code, format string, args ...any) *Error {
 	return &Error{Code: code, Reason: fmt.Sprintf(format, args...)}
 }
 
 // CodeOf returns the close code of err, or "" when err is not a link error.
-func CodeOf(err error) proto.Code {
+func CodeOf(err error) wire.Code {
 	var e *Error
 	if errors.As(err, &e) {
 		return e.Code

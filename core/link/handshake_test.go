@@ -14,8 +14,8 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/lanyard/lanyard/core/auth"
-	wire "github.com/lanyard/lanyard/core/proto"
-	"github.com/lanyard/lanyard/core/proto/pb"
+	"github.com/lanyard/lanyard/core/wire"
+	"github.com/lanyard/lanyard/core/wire/pb"
 )
 
 // Every behaviour runs over plain TCP and TLS, and with the console as the

@@ -14,7 +14,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/lanyard/lanyard/core/proto/pb"
+	"github.com/lanyard/lanyard/core/wire/pb"
 )
 
 // Identity is who this process is on every link it makes.

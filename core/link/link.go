@@ -13,8 +13,8 @@ import (
 
 	"google.golang.org/protobuf/proto"
 
-	wire "github.com/lanyard/lanyard/core/proto"
-	"github.com/lanyard/lanyard/core/proto/pb"
+	"github.com/lanyard/lanyard/core/wire"
+	"github.com/lanyard/lanyard/core/wire/pb"
 )
 
 // Peer describes the other end of an authenticated link.
@@ -128,8 +128,8 @@ func (l *Link) Err() error {
 func (l *Link) Start(h Handler) {
 	l.mu.Lock()
 	l.handler = h
-	l.mu.Unlock()
 	l.pingTimer = time.AfterFunc(l.heartbeat, l.tick)
+	l.mu.Unlock()
 	go l.readLoop()
 }
 
@@ -156,7 +156,9 @@ func (l *Link) tick() {
 	if d := l.deadAfter - silent; d > 0 && d < next {
 		next = d + time.Millisecond
 	}
+	l.mu.Lock()
 	l.pingTimer.Reset(next)
+	l.mu.Unlock()
 }
 
 func (l *Link) readLoop() {
@@ -375,9 +377,11 @@ func (l *Link) CloseWith(err *Error) {
 			l.writeMu.Unlock()
 		}
 		l.err = err
+		l.mu.Lock()
 		if l.pingTimer != nil {
 			l.pingTimer.Stop()
 		}
+		l.mu.Unlock()
 		_ = l.conn.Close()
 		l.cancelCtx()
 		close(l.done)

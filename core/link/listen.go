@@ -13,8 +13,8 @@ import (
 	"time"
 
 	"github.com/lanyard/lanyard/core/auth"
-	wire "github.com/lanyard/lanyard/core/proto"
-	"github.com/lanyard/lanyard/core/proto/pb"
+	"github.com/lanyard/lanyard/core/wire"
+	"github.com/lanyard/lanyard/core/wire/pb"
 )
 
 // Admission is what the acceptor needs to authenticate a peer it admits.

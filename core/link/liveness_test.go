@@ -7,8 +7,8 @@ import (
 	"time"
 
 	"github.com/lanyard/lanyard/core/internal/netsim"
-	wire "github.com/lanyard/lanyard/core/proto"
-	"github.com/lanyard/lanyard/core/proto/pb"
+	"github.com/lanyard/lanyard/core/wire"
+	"github.com/lanyard/lanyard/core/wire/pb"
 )
 
 func TestSilentPeerIsDeclaredDeadWithinTheWindow(t *testing.T) {

@@ -92,3 +92,11 @@ func (h *hub) publish(e Event) {
 		}
 	}
 }
+
+// Events pages the connection log (oldest first), for the log window.
+func (m *Master) Events(f store.EventFilter) ([]store.Event, error) { return m.cfg.DB.Events(f) }
+
+// LastEvents returns the newest n matching records, oldest first.
+func (m *Master) LastEvents(f store.EventFilter, n int) ([]store.Event, error) {
+	return m.cfg.DB.LastEvents(f, n)
+}

@@ -7,8 +7,8 @@ import (
 	"time"
 
 	"github.com/lanyard/lanyard/core/internal/netsim"
-	"github.com/lanyard/lanyard/core/proto/pb"
 	"github.com/lanyard/lanyard/core/store"
+	"github.com/lanyard/lanyard/core/wire/pb"
 )
 
 func TestRestartedAgentReplacesItsGhostLinkAtOnce(t *testing.T) {

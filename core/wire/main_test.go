@@ -1,4 +1,4 @@
-package proto_test
+package wire_test
 
 import (
 	"testing"

@@ -89,11 +89,3 @@ func portOf(addr string) string {
 	}
 	return addr
 }
-
-// Events pages the connection log (oldest first), for the log window.
-func (m *Master) Events(f store.EventFilter) ([]store.Event, error) { return m.cfg.DB.Events(f) }
-
-// LastEvents returns the newest n matching records, oldest first.
-func (m *Master) LastEvents(f store.EventFilter, n int) ([]store.Event, error) {
-	return m.cfg.DB.LastEvents(f, n)
-}

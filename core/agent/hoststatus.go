@@ -11,7 +11,7 @@ import (
 	"github.com/shirou/gopsutil/v4/host"
 	"github.com/shirou/gopsutil/v4/mem"
 
-	"github.com/lanyard/lanyard/core/proto/pb"
+	"github.com/lanyard/lanyard/core/wire/pb"
 )
 
 // status gathers what the Overview tab shows. Each probe that fails

@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/lanyard/lanyard/app/cmdline"
+
 	"github.com/spf13/cobra"
 
 	"github.com/lanyard/lanyard/app"
@@ -66,7 +68,7 @@ func statusCmd(e *env) *cobra.Command {
 		Long: `Show whether the agent's service is running, stopped or not installed, and the
 agent's name, listen address, SSL and management settings and masters (read
 from its database; pass --data-dir when the service was installed with one).`,
-		Args: noArgs,
+		Args: cmdline.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			r, err := e.status(cmd.Context())
 			if err != nil {
@@ -177,8 +179,8 @@ func printStatus(w io.Writer, r *StatusReport) {
 		}
 		fmt.Fprintf(w, "name        %s\n", s.Name)
 		fmt.Fprintf(w, "listen      %s\n", listen)
-		fmt.Fprintf(w, "ssl         %s\n", onOff(s.SSL))
-		fmt.Fprintf(w, "management  %s\n", onOff(s.Management))
+		fmt.Fprintf(w, "ssl         %s\n", cmdline.OnOff(s.SSL))
+		fmt.Fprintf(w, "management  %s\n", cmdline.OnOff(s.Management))
 		for _, m := range s.Masters {
 			fmt.Fprintf(w, "master      %s\n", m)
 		}

@@ -1,4 +1,4 @@
-package proto_test
+package wire_test
 
 import (
 	"bytes"
@@ -6,7 +6,7 @@ import (
 	"io"
 	"testing"
 
-	wire "github.com/lanyard/lanyard/core/proto"
+	"github.com/lanyard/lanyard/core/wire"
 )
 
 // FuzzReadFrame feeds ReadFrame arbitrary bytes with the pre-auth limit, as

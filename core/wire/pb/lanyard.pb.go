@@ -7,7 +7,7 @@
 // versions:
 // 	protoc-gen-go v1.36.12
 // 	protoc        v3.21.12
-// source: core/proto/pb/lanyard.proto
+// source: core/wire/pb/lanyard.proto
 
 package pb
 
@@ -60,11 +60,11 @@ func (x Role) String() string {
 }
 
 func (Role) Descriptor() protoreflect.EnumDescriptor {
-	return file_core_proto_pb_lanyard_proto_enumTypes[0].Descriptor()
+	return file_core_wire_pb_lanyard_proto_enumTypes[0].Descriptor()
 }
 
 func (Role) Type() protoreflect.EnumType {
-	return &file_core_proto_pb_lanyard_proto_enumTypes[0]
+	return &file_core_wire_pb_lanyard_proto_enumTypes[0]
 }
 
 func (x Role) Number() protoreflect.EnumNumber {
@@ -73,7 +73,7 @@ func (x Role) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use Role.Descriptor instead.
 func (Role) EnumDescriptor() ([]byte, []int) {
-	return file_core_proto_pb_lanyard_proto_rawDescGZIP(), []int{0}
+	return file_core_wire_pb_lanyard_proto_rawDescGZIP(), []int{0}
 }
 
 // KDFParams are the Argon2id parameters a key was derived with.
@@ -88,7 +88,7 @@ type KDFParams struct {
 
 func (x *KDFParams) Reset() {
 	*x = KDFParams{}
-	mi := &file_core_proto_pb_lanyard_proto_msgTypes[0]
+	mi := &file_core_wire_pb_lanyard_proto_msgTypes[0]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -100,7 +100,7 @@ func (x *KDFParams) String() string {
 func (*KDFParams) ProtoMessage() {}
 
 func (x *KDFParams) ProtoReflect() protoreflect.Message {
-	mi := &file_core_proto_pb_lanyard_proto_msgTypes[0]
+	mi := &file_core_wire_pb_lanyard_proto_msgTypes[0]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -113,7 +113,7 @@ func (x *KDFParams) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use KDFParams.ProtoReflect.Descriptor instead.
 func (*KDFParams) Descriptor() ([]byte, []int) {
-	return file_core_proto_pb_lanyard_proto_rawDescGZIP(), []int{0}
+	return file_core_wire_pb_lanyard_proto_rawDescGZIP(), []int{0}
 }
 
 func (x *KDFParams) GetTime() uint32 {
@@ -157,7 +157,7 @@ type Hello struct {
 
 func (x *Hello) Reset() {
 	*x = Hello{}
-	mi := &file_core_proto_pb_lanyard_proto_msgTypes[1]
+	mi := &file_core_wire_pb_lanyard_proto_msgTypes[1]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -169,7 +169,7 @@ func (x *Hello) String() string {
 func (*Hello) ProtoMessage() {}
 
 func (x *Hello) ProtoReflect() protoreflect.Message {
-	mi := &file_core_proto_pb_lanyard_proto_msgTypes[1]
+	mi := &file_core_wire_pb_lanyard_proto_msgTypes[1]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -182,7 +182,7 @@ func (x *Hello) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Hello.ProtoReflect.Descriptor instead.
 func (*Hello) Descriptor() ([]byte, []int) {
-	return file_core_proto_pb_lanyard_proto_rawDescGZIP(), []int{1}
+	return file_core_wire_pb_lanyard_proto_rawDescGZIP(), []int{1}
 }
 
 func (x *Hello) GetMagic() string {
@@ -272,7 +272,7 @@ type Proof struct {
 
 func (x *Proof) Reset() {
 	*x = Proof{}
-	mi := &file_core_proto_pb_lanyard_proto_msgTypes[2]
+	mi := &file_core_wire_pb_lanyard_proto_msgTypes[2]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -284,7 +284,7 @@ func (x *Proof) String() string {
 func (*Proof) ProtoMessage() {}
 
 func (x *Proof) ProtoReflect() protoreflect.Message {
-	mi := &file_core_proto_pb_lanyard_proto_msgTypes[2]
+	mi := &file_core_wire_pb_lanyard_proto_msgTypes[2]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -297,7 +297,7 @@ func (x *Proof) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Proof.ProtoReflect.Descriptor instead.
 func (*Proof) Descriptor() ([]byte, []int) {
-	return file_core_proto_pb_lanyard_proto_rawDescGZIP(), []int{2}
+	return file_core_wire_pb_lanyard_proto_rawDescGZIP(), []int{2}
 }
 
 func (x *Proof) GetMac() []byte {
@@ -321,7 +321,7 @@ type Welcome struct {
 
 func (x *Welcome) Reset() {
 	*x = Welcome{}
-	mi := &file_core_proto_pb_lanyard_proto_msgTypes[3]
+	mi := &file_core_wire_pb_lanyard_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -333,7 +333,7 @@ func (x *Welcome) String() string {
 func (*Welcome) ProtoMessage() {}
 
 func (x *Welcome) ProtoReflect() protoreflect.Message {
-	mi := &file_core_proto_pb_lanyard_proto_msgTypes[3]
+	mi := &file_core_wire_pb_lanyard_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -346,7 +346,7 @@ func (x *Welcome) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Welcome.ProtoReflect.Descriptor instead.
 func (*Welcome) Descriptor() ([]byte, []int) {
-	return file_core_proto_pb_lanyard_proto_rawDescGZIP(), []int{3}
+	return file_core_wire_pb_lanyard_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *Welcome) GetMac() []byte {
@@ -396,7 +396,7 @@ type Close struct {
 
 func (x *Close) Reset() {
 	*x = Close{}
-	mi := &file_core_proto_pb_lanyard_proto_msgTypes[4]
+	mi := &file_core_wire_pb_lanyard_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -408,7 +408,7 @@ func (x *Close) String() string {
 func (*Close) ProtoMessage() {}
 
 func (x *Close) ProtoReflect() protoreflect.Message {
-	mi := &file_core_proto_pb_lanyard_proto_msgTypes[4]
+	mi := &file_core_wire_pb_lanyard_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -421,7 +421,7 @@ func (x *Close) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Close.ProtoReflect.Descriptor instead.
 func (*Close) Descriptor() ([]byte, []int) {
-	return file_core_proto_pb_lanyard_proto_rawDescGZIP(), []int{4}
+	return file_core_wire_pb_lanyard_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *Close) GetCode() string {
@@ -457,7 +457,7 @@ type Request struct {
 
 func (x *Request) Reset() {
 	*x = Request{}
-	mi := &file_core_proto_pb_lanyard_proto_msgTypes[5]
+	mi := &file_core_wire_pb_lanyard_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -469,7 +469,7 @@ func (x *Request) String() string {
 func (*Request) ProtoMessage() {}
 
 func (x *Request) ProtoReflect() protoreflect.Message {
-	mi := &file_core_proto_pb_lanyard_proto_msgTypes[5]
+	mi := &file_core_wire_pb_lanyard_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -482,7 +482,7 @@ func (x *Request) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Request.ProtoReflect.Descriptor instead.
 func (*Request) Descriptor() ([]byte, []int) {
-	return file_core_proto_pb_lanyard_proto_rawDescGZIP(), []int{5}
+	return file_core_wire_pb_lanyard_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *Request) GetMethod() string {
@@ -510,7 +510,7 @@ type Response struct {
 
 func (x *Response) Reset() {
 	*x = Response{}
-	mi := &file_core_proto_pb_lanyard_proto_msgTypes[6]
+	mi := &file_core_wire_pb_lanyard_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -522,7 +522,7 @@ func (x *Response) String() string {
 func (*Response) ProtoMessage() {}
 
 func (x *Response) ProtoReflect() protoreflect.Message {
-	mi := &file_core_proto_pb_lanyard_proto_msgTypes[6]
+	mi := &file_core_wire_pb_lanyard_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -535,7 +535,7 @@ func (x *Response) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Response.ProtoReflect.Descriptor instead.
 func (*Response) Descriptor() ([]byte, []int) {
-	return file_core_proto_pb_lanyard_proto_rawDescGZIP(), []int{6}
+	return file_core_wire_pb_lanyard_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *Response) GetErrorCode() string {
@@ -570,7 +570,7 @@ type Event struct {
 
 func (x *Event) Reset() {
 	*x = Event{}
-	mi := &file_core_proto_pb_lanyard_proto_msgTypes[7]
+	mi := &file_core_wire_pb_lanyard_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -582,7 +582,7 @@ func (x *Event) String() string {
 func (*Event) ProtoMessage() {}
 
 func (x *Event) ProtoReflect() protoreflect.Message {
-	mi := &file_core_proto_pb_lanyard_proto_msgTypes[7]
+	mi := &file_core_wire_pb_lanyard_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -595,7 +595,7 @@ func (x *Event) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Event.ProtoReflect.Descriptor instead.
 func (*Event) Descriptor() ([]byte, []int) {
-	return file_core_proto_pb_lanyard_proto_rawDescGZIP(), []int{7}
+	return file_core_wire_pb_lanyard_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *Event) GetType() string {
@@ -623,7 +623,7 @@ type Ping struct {
 
 func (x *Ping) Reset() {
 	*x = Ping{}
-	mi := &file_core_proto_pb_lanyard_proto_msgTypes[8]
+	mi := &file_core_wire_pb_lanyard_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -635,7 +635,7 @@ func (x *Ping) String() string {
 func (*Ping) ProtoMessage() {}
 
 func (x *Ping) ProtoReflect() protoreflect.Message {
-	mi := &file_core_proto_pb_lanyard_proto_msgTypes[8]
+	mi := &file_core_wire_pb_lanyard_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -648,7 +648,7 @@ func (x *Ping) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Ping.ProtoReflect.Descriptor instead.
 func (*Ping) Descriptor() ([]byte, []int) {
-	return file_core_proto_pb_lanyard_proto_rawDescGZIP(), []int{8}
+	return file_core_wire_pb_lanyard_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *Ping) GetSentUnixNano() int64 {
@@ -667,7 +667,7 @@ type StatusRequest struct {
 
 func (x *StatusRequest) Reset() {
 	*x = StatusRequest{}
-	mi := &file_core_proto_pb_lanyard_proto_msgTypes[9]
+	mi := &file_core_wire_pb_lanyard_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -679,7 +679,7 @@ func (x *StatusRequest) String() string {
 func (*StatusRequest) ProtoMessage() {}
 
 func (x *StatusRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_core_proto_pb_lanyard_proto_msgTypes[9]
+	mi := &file_core_wire_pb_lanyard_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -692,7 +692,7 @@ func (x *StatusRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StatusRequest.ProtoReflect.Descriptor instead.
 func (*StatusRequest) Descriptor() ([]byte, []int) {
-	return file_core_proto_pb_lanyard_proto_rawDescGZIP(), []int{9}
+	return file_core_wire_pb_lanyard_proto_rawDescGZIP(), []int{9}
 }
 
 type StatusResponse struct {
@@ -718,7 +718,7 @@ type StatusResponse struct {
 
 func (x *StatusResponse) Reset() {
 	*x = StatusResponse{}
-	mi := &file_core_proto_pb_lanyard_proto_msgTypes[10]
+	mi := &file_core_wire_pb_lanyard_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -730,7 +730,7 @@ func (x *StatusResponse) String() string {
 func (*StatusResponse) ProtoMessage() {}
 
 func (x *StatusResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_core_proto_pb_lanyard_proto_msgTypes[10]
+	mi := &file_core_wire_pb_lanyard_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -743,7 +743,7 @@ func (x *StatusResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StatusResponse.ProtoReflect.Descriptor instead.
 func (*StatusResponse) Descriptor() ([]byte, []int) {
-	return file_core_proto_pb_lanyard_proto_rawDescGZIP(), []int{10}
+	return file_core_wire_pb_lanyard_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *StatusResponse) GetName() string {
@@ -851,11 +851,11 @@ func (x *StatusResponse) GetManagement() bool {
 	return false
 }
 
-var File_core_proto_pb_lanyard_proto protoreflect.FileDescriptor
+var File_core_wire_pb_lanyard_proto protoreflect.FileDescriptor
 
-const file_core_proto_pb_lanyard_proto_rawDesc = "" +
+const file_core_wire_pb_lanyard_proto_rawDesc = "" +
 	"\n" +
-	"\x1bcore/proto/pb/lanyard.proto\x12\n" +
+	"\x1acore/wire/pb/lanyard.proto\x12\n" +
 	"lanyard.v1\"X\n" +
 	"\tKDFParams\x12\x12\n" +
 	"\x04time\x18\x01 \x01(\rR\x04time\x12\x1d\n" +
@@ -930,23 +930,23 @@ const file_core_proto_pb_lanyard_proto_rawDesc = "" +
 	"\x10ROLE_UNSPECIFIED\x10\x00\x12\x0f\n" +
 	"\vROLE_MASTER\x10\x01\x12\x0e\n" +
 	"\n" +
-	"ROLE_AGENT\x10\x02B*Z(github.com/lanyard/lanyard/core/proto/pbb\x06proto3"
+	"ROLE_AGENT\x10\x02B)Z'github.com/lanyard/lanyard/core/wire/pbb\x06proto3"
 
 var (
-	file_core_proto_pb_lanyard_proto_rawDescOnce sync.Once
-	file_core_proto_pb_lanyard_proto_rawDescData []byte
+	file_core_wire_pb_lanyard_proto_rawDescOnce sync.Once
+	file_core_wire_pb_lanyard_proto_rawDescData []byte
 )
 
-func file_core_proto_pb_lanyard_proto_rawDescGZIP() []byte {
-	file_core_proto_pb_lanyard_proto_rawDescOnce.Do(func() {
-		file_core_proto_pb_lanyard_proto_rawDescData = protoimpl.X.CompressGZIP(unsafe.Slice(unsafe.StringData(file_core_proto_pb_lanyard_proto_rawDesc), len(file_core_proto_pb_lanyard_proto_rawDesc)))
+func file_core_wire_pb_lanyard_proto_rawDescGZIP() []byte {
+	file_core_wire_pb_lanyard_proto_rawDescOnce.Do(func() {
+		file_core_wire_pb_lanyard_proto_rawDescData = protoimpl.X.CompressGZIP(unsafe.Slice(unsafe.StringData(file_core_wire_pb_lanyard_proto_rawDesc), len(file_core_wire_pb_lanyard_proto_rawDesc)))
 	})
-	return file_core_proto_pb_lanyard_proto_rawDescData
+	return file_core_wire_pb_lanyard_proto_rawDescData
 }
 
-var file_core_proto_pb_lanyard_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_core_proto_pb_lanyard_proto_msgTypes = make([]protoimpl.MessageInfo, 11)
-var file_core_proto_pb_lanyard_proto_goTypes = []any{
+var file_core_wire_pb_lanyard_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
+var file_core_wire_pb_lanyard_proto_msgTypes = make([]protoimpl.MessageInfo, 11)
+var file_core_wire_pb_lanyard_proto_goTypes = []any{
 	(Role)(0),              // 0: lanyard.v1.Role
 	(*KDFParams)(nil),      // 1: lanyard.v1.KDFParams
 	(*Hello)(nil),          // 2: lanyard.v1.Hello
@@ -960,7 +960,7 @@ var file_core_proto_pb_lanyard_proto_goTypes = []any{
 	(*StatusRequest)(nil),  // 10: lanyard.v1.StatusRequest
 	(*StatusResponse)(nil), // 11: lanyard.v1.StatusResponse
 }
-var file_core_proto_pb_lanyard_proto_depIdxs = []int32{
+var file_core_wire_pb_lanyard_proto_depIdxs = []int32{
 	0, // 0: lanyard.v1.Hello.role:type_name -> lanyard.v1.Role
 	1, // 1: lanyard.v1.Hello.kdf:type_name -> lanyard.v1.KDFParams
 	2, // [2:2] is the sub-list for method output_type
@@ -970,27 +970,27 @@ var file_core_proto_pb_lanyard_proto_depIdxs = []int32{
 	0, // [0:2] is the sub-list for field type_name
 }
 
-func init() { file_core_proto_pb_lanyard_proto_init() }
-func file_core_proto_pb_lanyard_proto_init() {
-	if File_core_proto_pb_lanyard_proto != nil {
+func init() { file_core_wire_pb_lanyard_proto_init() }
+func file_core_wire_pb_lanyard_proto_init() {
+	if File_core_wire_pb_lanyard_proto != nil {
 		return
 	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
-			RawDescriptor: unsafe.Slice(unsafe.StringData(file_core_proto_pb_lanyard_proto_rawDesc), len(file_core_proto_pb_lanyard_proto_rawDesc)),
+			RawDescriptor: unsafe.Slice(unsafe.StringData(file_core_wire_pb_lanyard_proto_rawDesc), len(file_core_wire_pb_lanyard_proto_rawDesc)),
 			NumEnums:      1,
 			NumMessages:   11,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
-		GoTypes:           file_core_proto_pb_lanyard_proto_goTypes,
-		DependencyIndexes: file_core_proto_pb_lanyard_proto_depIdxs,
-		EnumInfos:         file_core_proto_pb_lanyard_proto_enumTypes,
-		MessageInfos:      file_core_proto_pb_lanyard_proto_msgTypes,
+		GoTypes:           file_core_wire_pb_lanyard_proto_goTypes,
+		DependencyIndexes: file_core_wire_pb_lanyard_proto_depIdxs,
+		EnumInfos:         file_core_wire_pb_lanyard_proto_enumTypes,
+		MessageInfos:      file_core_wire_pb_lanyard_proto_msgTypes,
 	}.Build()
-	File_core_proto_pb_lanyard_proto = out.File
-	file_core_proto_pb_lanyard_proto_goTypes = nil
-	file_core_proto_pb_lanyard_proto_depIdxs = nil
+	File_core_wire_pb_lanyard_proto = out.File
+	file_core_wire_pb_lanyard_proto_goTypes = nil
+	file_core_wire_pb_lanyard_proto_depIdxs = nil
 }

@@ -1,4 +1,4 @@
-package proto_test
+package wire_test
 
 import (
 	"bytes"
@@ -7,7 +7,7 @@ import (
 
 	"pgregory.net/rapid"
 
-	wire "github.com/lanyard/lanyard/core/proto"
+	"github.com/lanyard/lanyard/core/wire"
 )
 
 // frameGen draws any frame WriteFrame accepts: every kind byte, known or

@@ -1,9 +1,9 @@
-package proto_test
+package wire_test
 
 import (
 	"testing"
 
-	wire "github.com/lanyard/lanyard/core/proto"
+	"github.com/lanyard/lanyard/core/wire"
 )
 
 func TestNegotiate(t *testing.T) {

@@ -1,4 +1,4 @@
-package proto_test
+package wire_test
 
 import (
 	"bytes"
@@ -9,7 +9,7 @@ import (
 	"testing"
 	"testing/iotest"
 
-	wire "github.com/lanyard/lanyard/core/proto"
+	"github.com/lanyard/lanyard/core/wire"
 )
 
 // maxPayload is the largest payload a frame may carry after authentication.

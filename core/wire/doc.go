@@ -1,4 +1,4 @@
-// Package proto owns Lanyard's wire format: the connection preamble, the
+// Package wire owns Lanyard's wire format: the connection preamble, the
 // frame layout, the message types (generated from pb/lanyard.proto), protocol
 // versions and the close codes both ends use to explain a failure.
 //
@@ -13,4 +13,4 @@
 // length counts the bytes after itself (kind, id and payload), big-endian.
 // Before authentication a frame may be at most MaxPreAuthFrame bytes; after
 // it, MaxFrame.
-package proto
+package wire

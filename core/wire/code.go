@@ -1,4 +1,4 @@
-package proto
+package wire
 
 // Code names why a link was refused or closed. Codes travel as strings so a
 // code from a newer peer is still printable.

@@ -9,6 +9,8 @@ import (
 	"runtime"
 	"strings"
 
+	"github.com/lanyard/lanyard/app/cmdline"
+
 	"github.com/kardianos/service"
 	"github.com/spf13/cobra"
 
@@ -21,9 +23,9 @@ import (
 // rights.
 func needsAdmin(what string) error {
 	if runtime.GOOS == "windows" {
-		return usagef("%s needs administrator rights: run it in a PowerShell or command prompt opened with \"Run as administrator\"", what)
+		return cmdline.Usagef("%s needs administrator rights: run it in a PowerShell or command prompt opened with \"Run as administrator\"", what)
 	}
-	return usagef("%s needs root: run it with sudo (sudo lanyard-agent %s)", what, what)
+	return cmdline.Usagef("%s needs root: run it with sudo (sudo lanyard-agent %s)", what, what)
 }
 
 // serviceParams is the service this command works on: its name, and the
@@ -48,7 +50,7 @@ func checkServicePaths(paths ...string) error {
 	}
 	for _, p := range paths {
 		if strings.ContainsAny(p, "\"$`\\\n") {
-			return usagef("%q: a service directory may not contain \", $, `, \\ or a line break", p)
+			return cmdline.Usagef("%q: a service directory may not contain \", $, `, \\ or a line break", p)
 		}
 	}
 	return nil
@@ -76,7 +78,7 @@ firewalld when active), install allows inbound TCP on the listen port;
 otherwise it prints the command to run. --no-firewall skips that.`,
 		Example: `  sudo lanyard-agent install
   sudo lanyard-agent start`,
-		Args: noArgs,
+		Args: cmdline.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return e.install(cmd.Context(), noFirewall) },
 	}
 	cmd.Flags().BoolVar(&noFirewall, "no-firewall", false, "do not add a firewall rule")
@@ -89,14 +91,14 @@ func (e *env) install(ctx context.Context, noFirewall bool) error {
 		return err
 	}
 	if state != StateNotInstalled {
-		return usagef("the %s service is already installed (%s). To run it with changed settings: lanyard-agent restart; to install it afresh: lanyard-agent uninstall, then install", p.Name, state)
+		return cmdline.Usagef("the %s service is already installed (%s). To run it with changed settings: lanyard-agent restart; to install it afresh: lanyard-agent uninstall, then install", p.Name, state)
 	}
 	settings, err := readSettings(p.DataDir)
 	if err != nil {
 		return err
 	}
 	if !settings.Initialized() {
-		return usagef("the agent is not initialised (no name or password in %s): run `lanyard-agent init --name NAME --password-stdin` first", p.DataDir)
+		return cmdline.Usagef("the agent is not initialised (no name or password in %s): run `lanyard-agent init --name NAME --password-stdin` first", p.DataDir)
 	}
 	if err := app.EnsurePrivateDir(p.LogDir); err != nil {
 		return err
@@ -157,7 +159,7 @@ func uninstallCmd(e *env) *cobra.Command {
 firewall rule install added. The data directory (name, key, certificate,
 settings) and the log directory are kept: install again to use them, or
 delete them to remove every trace.`,
-		Args: noArgs,
+		Args: cmdline.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return e.uninstall(cmd.Context()) },
 	}
 }
@@ -168,7 +170,7 @@ func (e *env) uninstall(ctx context.Context) error {
 		return err
 	}
 	if state == StateNotInstalled {
-		return usagef("the %s service is not installed", p.Name)
+		return cmdline.Usagef("the %s service is not installed", p.Name)
 	}
 	if state == StateRunning {
 		if err := service.Control(s, "stop"); err != nil {
@@ -200,7 +202,7 @@ func controlCmd(e *env, action string) *cobra.Command {
 	return &cobra.Command{
 		Use:   action,
 		Short: short,
-		Args:  noArgs,
+		Args:  cmdline.NoArgs,
 		RunE:  func(cmd *cobra.Command, _ []string) error { return e.control(action) },
 	}
 }
@@ -212,7 +214,7 @@ func (e *env) control(action string) error {
 	}
 	switch {
 	case state == StateNotInstalled:
-		return usagef("the %s service is not installed: run lanyard-agent install first", p.Name)
+		return cmdline.Usagef("the %s service is not installed: run lanyard-agent install first", p.Name)
 	case action == "start" && state == StateRunning:
 		fmt.Fprintf(e.stdout, "The %s service is already running\n", p.Name)
 		return nil

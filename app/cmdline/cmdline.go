@@ -1,0 +1,175 @@
+package cmdline
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/spf13/cobra"
+)
+
+// Exit codes of both command lines.
+const (
+	ExitOK    = 0
+	ExitError = 1
+	ExitUsage = 2
+)
+
+// UsageError marks a mistake in the command line (exit code 2).
+type UsageError struct{ Err error }
+
+func (e UsageError) Error() string { return e.Err.Error() }
+func (e UsageError) Unwrap() error { return e.Err }
+
+// Usage marks err as a mistake in the command line; nil stays nil.
+func Usage(err error) error {
+	if err == nil {
+		return nil
+	}
+	return UsageError{err}
+}
+
+// Usagef is a mistake in the command line, in words.
+func Usagef(format string, args ...any) error { return UsageError{fmt.Errorf(format, args...)} }
+
+// usageMarker is implemented by errors from other layers that know they
+// are the request's fault (the agent's control errors).
+type usageMarker interface{ UsageMistake() bool }
+
+// cobraMistakes are the beginnings of cobra's own argument and flag errors.
+var cobraMistakes = []string{
+	"unknown command", "unknown flag", "unknown shorthand flag", "accepts ", "requires at least",
+	"required flag", "invalid argument", "flag needs an argument",
+}
+
+// IsUsage reports whether err is a mistake in the command line: a
+// UsageError, an error that says so of itself, or one of cobra's own.
+func IsUsage(err error) bool {
+	if err == nil {
+		return false
+	}
+	var ue UsageError
+	if errors.As(err, &ue) {
+		return true
+	}
+	var um usageMarker
+	if errors.As(err, &um) && um.UsageMistake() {
+		return true
+	}
+	msg := err.Error()
+	for _, p := range cobraMistakes {
+		if strings.HasPrefix(msg, p) {
+			return true
+		}
+	}
+	return false
+}
+
+// ExitCode is the process's exit code for what a command returned.
+func ExitCode(err error) int {
+	switch {
+	case err == nil:
+		return ExitOK
+	case IsUsage(err):
+		return ExitUsage
+	}
+	return ExitError
+}
+
+// NoArgs refuses positional arguments, as a usage error.
+func NoArgs(cmd *cobra.Command, args []string) error {
+	if len(args) > 0 {
+		return Usagef("%s takes no arguments, got %q (see %s --help)", cmd.CommandPath(), args[0], cmd.CommandPath())
+	}
+	return nil
+}
+
+// ExactArgs wants exactly n positional arguments, as a usage error.
+func ExactArgs(n int) cobra.PositionalArgs {
+	return func(cmd *cobra.Command, args []string) error {
+		if len(args) != n {
+			return Usagef("%s takes %d argument(s), got %d (see %s --help)", cmd.CommandPath(), n, len(args), cmd.CommandPath())
+		}
+		return nil
+	}
+}
+
+// RangeArgs wants between min and max positional arguments.
+func RangeArgs(min, max int) cobra.PositionalArgs {
+	return func(cmd *cobra.Command, args []string) error {
+		if len(args) < min || len(args) > max {
+			return Usagef("%s takes %d to %d argument(s), got %d (see %s --help)", cmd.CommandPath(), min, max, len(args), cmd.CommandPath())
+		}
+		return nil
+	}
+}
+
+// ParseOnOff reads an on/off value of the flag or setting named what; ""
+// means not given (nil). Anything else is a usage error.
+func ParseOnOff(what, v string) (*bool, error) {
+	switch strings.ToLower(strings.TrimSpace(v)) {
+	case "":
+		return nil, nil
+	case "on", "true", "yes":
+		t := true
+		return &t, nil
+	case "off", "false", "no":
+		f := false
+		return &f, nil
+	}
+	return nil, Usagef("%s takes on or off, not %q", what, v)
+}
+
+// OnOff is how the command lines print a setting.
+func OnOff(b bool) string {
+	if b {
+		return "on"
+	}
+	return "off"
+}
+
+// OrDash prints "-" for an empty table cell.
+func OrDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+// Execute runs root with args and returns the exit code. An error is
+// printed once, after the program's name; flag errors and unknown
+// subcommands of a command group are usage errors (exit code 2).
+func Execute(ctx context.Context, root *cobra.Command, args []string, stderr io.Writer) int {
+	root.SilenceUsage = true
+	root.SilenceErrors = true
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return Usage(err) })
+	strictGroups(root)
+	root.SetArgs(args)
+	err := root.ExecuteContext(ctx)
+	if err != nil {
+		fmt.Fprintf(stderr, "%s: %v\n", root.Name(), err)
+	}
+	return ExitCode(err)
+}
+
+// strictGroups makes every command that only groups others (it has
+// subcommands and does nothing itself) refuse an unknown subcommand as a
+// usage error, and print its help when run bare. Cobra's default prints
+// the help and exits 0 for both, which hides typos in scripts.
+func strictGroups(cmd *cobra.Command) {
+	for _, c := range cmd.Commands() {
+		strictGroups(c)
+	}
+	if !cmd.HasSubCommands() || cmd.Runnable() || !cmd.HasParent() {
+		return
+	}
+	cmd.Args = func(c *cobra.Command, args []string) error {
+		if len(args) > 0 {
+			return Usagef("unknown command %q for %q (see %s --help)", args[0], c.CommandPath(), c.CommandPath())
+		}
+		return nil
+	}
+	cmd.RunE = func(c *cobra.Command, _ []string) error { return c.Help() }
+}

@@ -1,0 +1,116 @@
+package cmdline
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/spf13/cobra"
+)
+
+type marked struct{ usage bool }
+
+func (m marked) Error() string      { return "marked" }
+func (m marked) UsageMistake() bool { return m.usage }
+
+func TestExitCodeSaysWhoseMistakeItWas(t *testing.T) {
+	cases := []struct {
+		name string
+		err  error
+		want int
+	}{
+		{"success", nil, ExitOK},
+		{"a failure", errors.New("disk full"), ExitError},
+		{"a usage error", Usagef("bad --port %q", "x"), ExitUsage},
+		{"a wrapped usage error", fmt.Errorf("add: %w", Usage(errors.New("bad name"))), ExitUsage},
+		{"an error that marks itself as the request's fault", fmt.Errorf("agent: %w", marked{true}), ExitUsage},
+		{"an error that marks itself as not the request's fault", marked{false}, ExitError},
+		{"cobra's unknown flag", errors.New("unknown flag: --bogus"), ExitUsage},
+		{"cobra's unknown command", errors.New(`unknown command "x" for "lanyard"`), ExitUsage},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			if got := ExitCode(c.err); got != c.want {
+				t.Fatalf("ExitCode(%v) = %d, want %d", c.err, got, c.want)
+			}
+		})
+	}
+	if Usage(nil) != nil {
+		t.Fatal("Usage(nil) is not nil")
+	}
+}
+
+func TestParseOnOffAcceptsTheUsualWordsAndRefusesTheRest(t *testing.T) {
+	for v, want := range map[string]*bool{"": nil, "on": ptr(true), "YES": ptr(true), "true": ptr(true), " off ": ptr(false), "no": ptr(false), "false": ptr(false)} {
+		got, err := ParseOnOff("--ssl", v)
+		if err != nil || (got == nil) != (want == nil) || (got != nil && *got != *want) {
+			t.Fatalf("ParseOnOff(%q) = %v, %v", v, got, err)
+		}
+	}
+	_, err := ParseOnOff("--ssl", "maybe")
+	if !IsUsage(err) || !strings.Contains(err.Error(), `--ssl takes on or off, not "maybe"`) {
+		t.Fatalf("ParseOnOff(maybe) = %v", err)
+	}
+	if OnOff(true) != "on" || OnOff(false) != "off" || OrDash("") != "-" || OrDash("x") != "x" {
+		t.Fatal("printing on/off or an empty cell changed")
+	}
+}
+
+func ptr(b bool) *bool { return &b }
+
+// tree is a small command line: `prog group leaf [ARG]`.
+func tree(ran *string) *cobra.Command {
+	root := &cobra.Command{Use: "prog"}
+	group := &cobra.Command{Use: "group", Short: "a group"}
+	leaf := &cobra.Command{Use: "leaf", Args: RangeArgs(0, 1), RunE: func(*cobra.Command, []string) error {
+		*ran = "leaf"
+		return nil
+	}}
+	fail := &cobra.Command{Use: "fail", Args: NoArgs, RunE: func(*cobra.Command, []string) error { return errors.New("it broke") }}
+	two := &cobra.Command{Use: "two", Args: ExactArgs(2), RunE: func(*cobra.Command, []string) error { return nil }}
+	group.AddCommand(leaf, fail, two)
+	root.AddCommand(group)
+	return root
+}
+
+func TestExecuteEndsEveryMistakeWithExitCode2(t *testing.T) {
+	cases := []struct {
+		args   []string
+		code   int
+		stderr string
+	}{
+		{[]string{"group", "leaf"}, ExitOK, ""},
+		{[]string{"group", "bogus"}, ExitUsage, `prog: unknown command "bogus" for "prog group"`},
+		{[]string{"bogus"}, ExitUsage, `unknown command "bogus"`},
+		{[]string{"group", "leaf", "--nope"}, ExitUsage, "unknown flag: --nope"},
+		{[]string{"group", "leaf", "a", "b"}, ExitUsage, "takes 0 to 1 argument(s), got 2"},
+		{[]string{"group", "two", "a"}, ExitUsage, "takes 2 argument(s), got 1"},
+		{[]string{"group", "fail", "x"}, ExitUsage, `takes no arguments, got "x"`},
+		{[]string{"group", "fail"}, ExitError, "prog: it broke"},
+	}
+	for _, c := range cases {
+		t.Run(strings.Join(c.args, " "), func(t *testing.T) {
+			var ran string
+			var stderr bytes.Buffer
+			root := tree(&ran)
+			root.SetOut(&bytes.Buffer{})
+			code := Execute(context.Background(), root, c.args, &stderr)
+			if code != c.code || !strings.Contains(stderr.String(), c.stderr) {
+				t.Fatalf("exit %d, stderr %q; want %d and %q", code, stderr.String(), c.code, c.stderr)
+			}
+		})
+	}
+}
+
+func TestABareGroupPrintsItsHelp(t *testing.T) {
+	var ran string
+	var out, stderr bytes.Buffer
+	root := tree(&ran)
+	root.SetOut(&out)
+	if code := Execute(context.Background(), root, []string{"group"}, &stderr); code != ExitOK || !strings.Contains(out.String(), "leaf") {
+		t.Fatalf("exit %d, out %q", code, out.String())
+	}
+}
