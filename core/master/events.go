@@ -7,18 +7,6 @@ import (
 	"github.com/lanyard/lanyard/core/store"
 )
 
-// State is where a slave's link stands.
-type State string
-
-// Slave states, as the server tree shows them.
-const (
-	StateOffline    State = "offline"    // no link; an inbound slave waiting to dial in
-	StateConnecting State = "connecting" // dialing or handshaking
-	StateConnected  State = "connected"
-	StateError      State = "error"    // the last attempt failed for a reason the user must fix
-	StateDisabled   State = "disabled" // the user disconnected it
-)
-
 // Event kinds beyond the connection-log events (connected, auth_failed…).
 const (
 	EventState    = "state"    // a slave's state or details changed

@@ -1,0 +1,125 @@
+package master
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"google.golang.org/protobuf/proto"
+
+	"github.com/lanyard/lanyard/core/link"
+	"github.com/lanyard/lanyard/core/wire"
+	"github.com/lanyard/lanyard/core/wire/pb"
+)
+
+// What the redialers and links report, turned into transitions of the
+// slave's state and records in the connection log.
+
+// connecting: a redialer starts an attempt.
+func (m *Master) connecting(id string) {
+	m.mu.Lock()
+	s := m.slaves[id]
+	if s == nil || s.state == StateConnecting {
+		m.mu.Unlock()
+		return
+	}
+	news := s.connecting(time.Now())
+	args := recordArgs{slave: s, kind: "connecting", severity: "info", remote: s.entry.Address,
+		reason: "connecting to " + s.entry.Address}
+	m.mu.Unlock()
+	m.recordOrPublish(news, id, args)
+}
+
+// dialFailed: a redialer's attempt failed; the next is in retryIn.
+func (m *Master) dialFailed(id string, err error, retryIn time.Duration) {
+	code := string(link.CodeOf(err))
+	if code == "" {
+		code = string(link.CodeDialFailed)
+	}
+	reason := err.Error()
+	var le *link.Error
+	if errors.As(err, &le) && le.Reason != "" {
+		reason = le.Reason
+	}
+	m.mu.Lock()
+	s := m.slaves[id]
+	if s == nil {
+		m.mu.Unlock()
+		return
+	}
+	news := s.failed(code, reason, time.Now())
+	args := recordArgs{slave: s, kind: code, severity: severityFor(code), remote: s.entry.Address,
+		reason: fmt.Sprintf("%s (next try in %s)", reason, retryIn.Round(time.Second))}
+	m.mu.Unlock()
+	m.recordOrPublish(news, id, args)
+}
+
+// recordOrPublish records a when it is news, and otherwise only tells
+// subscribers that slave id's state changed.
+func (m *Master) recordOrPublish(news bool, id string, a recordArgs) {
+	if news {
+		m.record(a)
+		return
+	}
+	m.publishState(id)
+}
+
+// fetchStatus asks a newly linked agent about its host.
+func (m *Master) fetchStatus(id string, l *link.Link) {
+	defer m.wg.Done()
+	ctx, cancel := context.WithTimeout(m.ctx, 10*time.Second)
+	defer cancel()
+	var st pb.StatusResponse
+	if err := l.Request(ctx, wire.MethodStatus, &pb.StatusRequest{}, &st); err != nil {
+		return
+	}
+	m.mu.Lock()
+	if s := m.slaves[id]; s != nil && s.link == l {
+		s.status = &st
+	}
+	m.mu.Unlock()
+	m.publishState(id)
+}
+
+// HandleRequest refuses requests: agents answer, they do not ask.
+func (m *Master) HandleRequest(context.Context, *link.Link, string, []byte) (proto.Message, error) {
+	return nil, &link.RequestError{Code: wire.ErrUnknownMethod, Message: "the console answers no requests"}
+}
+
+// HandleEvent receives an agent's pushed events.
+func (m *Master) HandleEvent(l *link.Link, typ string, body []byte) {
+	if typ == "status" {
+		var st pb.StatusResponse
+		if proto.Unmarshal(body, &st) != nil {
+			return
+		}
+		m.mu.Lock()
+		s := m.byName[strings.ToLower(l.Peer().Name)]
+		if s == nil || s.link != l {
+			m.mu.Unlock()
+			return
+		}
+		s.status = &st
+		id := s.entry.ID
+		m.mu.Unlock()
+		m.publishState(id)
+	}
+}
+
+// HandleClose marks a slave offline when its current link ends.
+func (m *Master) HandleClose(l *link.Link, err *link.Error) {
+	m.mu.Lock()
+	s := m.byName[strings.ToLower(l.Peer().Name)]
+	if s == nil || s.link != l {
+		m.mu.Unlock()
+		return
+	}
+	code := string(err.Code)
+	s.closed(code, err.Reason, time.Now())
+	args := recordArgs{slave: s, kind: "disconnected", severity: severityFor(code), remote: l.Peer().Remote,
+		reason: fmt.Sprintf("link closed (%s): %s", code, err.Reason)}
+	m.mu.Unlock()
+	m.record(args)
+}

@@ -1,0 +1,266 @@
+package master
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"google.golang.org/protobuf/proto"
+
+	"github.com/lanyard/lanyard/core/link"
+	"github.com/lanyard/lanyard/core/store"
+	"github.com/lanyard/lanyard/core/wire"
+	"github.com/lanyard/lanyard/core/wire/pb"
+)
+
+// The user's changes to entries, and the views of slaves the UI reads.
+
+// Connect enables a disconnected slave and, for an outbound one, dials now
+// rather than after its backoff. An inbound slave is linked when it next
+// dials in.
+func (m *Master) Connect(name string) error {
+	m.mu.Lock()
+	s := m.byName[strings.ToLower(name)]
+	if s == nil {
+		m.mu.Unlock()
+		return fmt.Errorf("no slave named %q", name)
+	}
+	wasDisabled := s.entry.Disabled
+	id := s.entry.ID
+	m.mu.Unlock()
+	if wasDisabled {
+		if _, err := m.cfg.DB.UpdateSlave(id, func(e *store.Slave) error { e.Disabled = false; return nil }); err != nil {
+			return err
+		}
+	}
+	m.mu.Lock()
+	if s = m.slaves[id]; s == nil {
+		m.mu.Unlock()
+		return fmt.Errorf("no slave named %q", name)
+	}
+	s.enabled(time.Now())
+	if s.entry.Direction == store.Outbound && s.stopDial == nil {
+		m.startDialerLocked(s)
+	}
+	s.kickDialer()
+	m.mu.Unlock()
+	if wasDisabled {
+		m.record(recordArgs{slave: s, kind: "enabled", severity: "info", reason: "connected by the user"})
+	} else {
+		m.publishState(id)
+	}
+	return nil
+}
+
+// Disconnect closes a slave's link and keeps it closed, across restarts,
+// until Connect.
+func (m *Master) Disconnect(name string) error {
+	e, err := m.cfg.DB.SlaveByName(name)
+	if err != nil {
+		return err
+	}
+	if _, err := m.cfg.DB.UpdateSlave(e.ID, func(e *store.Slave) error { e.Disabled = true; return nil }); err != nil {
+		return err
+	}
+	m.mu.Lock()
+	s := m.slaves[e.ID]
+	if s == nil {
+		m.mu.Unlock()
+		return nil
+	}
+	l := s.disabled(time.Now())
+	m.mu.Unlock()
+	if l != nil {
+		l.CloseWith(&link.Error{Code: wire.CodeDisabled, Reason: "disconnected by the console's user"})
+	}
+	m.record(recordArgs{slave: s, kind: "disabled", severity: "info", reason: "disconnected by the user; it stays offline until Connect"})
+	return nil
+}
+
+// SlaveView is a snapshot of one slave for display.
+type SlaveView struct {
+	ID, Name, Group string
+	Direction       store.Direction
+	Address         string
+	State           State
+	StateSince      time.Time
+	LastCode        string
+	LastError       string
+	PinnedCert      string
+	Notes           string
+
+	// With a link:
+	Remote         string
+	SSL            bool
+	RTT            time.Duration
+	ConnectedSince time.Time
+	Software       string
+	Status         *pb.StatusResponse
+}
+
+func (s *slave) view() SlaveView {
+	v := SlaveView{ID: s.entry.ID, Name: s.entry.Name, Group: s.entry.Group, Direction: s.entry.Direction,
+		Address: s.entry.Address, State: s.state, StateSince: s.changed, LastCode: s.lastCode,
+		LastError: s.lastErr, PinnedCert: s.entry.PinnedCert, Notes: s.entry.Notes}
+	if l := s.link; l != nil {
+		p := l.Peer()
+		v.Remote, v.SSL, v.RTT, v.ConnectedSince, v.Software = p.Remote, p.SSL, l.RTT(), l.Since(), p.Software
+	}
+	if s.status != nil {
+		v.Status = proto.Clone(s.status).(*pb.StatusResponse)
+	}
+	return v
+}
+
+// Slaves returns every slave, sorted by group then name.
+func (m *Master) Slaves() []SlaveView {
+	m.mu.Lock()
+	out := make([]SlaveView, 0, len(m.slaves))
+	for _, s := range m.slaves {
+		out = append(out, s.view())
+	}
+	m.mu.Unlock()
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Group != out[j].Group {
+			return out[i].Group < out[j].Group
+		}
+		return strings.ToLower(out[i].Name) < strings.ToLower(out[j].Name)
+	})
+	return out
+}
+
+// Slave returns one slave by name.
+func (m *Master) Slave(name string) (SlaveView, bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	s := m.byName[strings.ToLower(name)]
+	if s == nil {
+		return SlaveView{}, false
+	}
+	return s.view(), true
+}
+
+// Status asks a connected slave for its status now.
+func (m *Master) Status(ctx context.Context, name string) (*pb.StatusResponse, error) {
+	var st pb.StatusResponse
+	if err := m.Request(ctx, name, wire.MethodStatus, &pb.StatusRequest{}, &st); err != nil {
+		return nil, err
+	}
+	return &st, nil
+}
+
+// Request sends a request to a connected slave.
+func (m *Master) Request(ctx context.Context, name, method string, req, resp proto.Message) error {
+	m.mu.Lock()
+	s := m.byName[strings.ToLower(name)]
+	var l *link.Link
+	if s != nil {
+		l = s.link
+	}
+	m.mu.Unlock()
+	if s == nil {
+		return fmt.Errorf("no slave named %q", name)
+	}
+	if l == nil {
+		return fmt.Errorf("%s is not connected", s.entry.Name)
+	}
+	return l.Request(ctx, method, req, resp)
+}
+
+// AddSlave stores a new entry and starts linking it.
+func (m *Master) AddSlave(spec SlaveSpec) (SlaveView, error) {
+	e, err := AddSlave(m.cfg.DB, spec)
+	if err != nil {
+		return SlaveView{}, err
+	}
+	m.mu.Lock()
+	s := newSlave(e, time.Now())
+	m.slaves[e.ID] = s
+	m.byName[strings.ToLower(e.Name)] = s
+	if e.Direction == store.Outbound {
+		m.startDialerLocked(s)
+	}
+	v := s.view()
+	m.mu.Unlock()
+	m.record(recordArgs{slave: s, kind: EventAdded, severity: "info", reason: "slave added (" + string(e.Direction) + ")"})
+	return v, nil
+}
+
+// EditSlave changes an entry and relinks it when what identifies the link
+// changed.
+func (m *Master) EditSlave(name string, spec SlaveSpec) (SlaveView, error) {
+	e, err := EditSlave(m.cfg.DB, name, spec)
+	if err != nil {
+		return SlaveView{}, err
+	}
+	m.mu.Lock()
+	s := m.slaves[e.ID]
+	if s == nil {
+		m.mu.Unlock()
+		return SlaveView{}, fmt.Errorf("no slave named %q", name)
+	}
+	old := s.entry
+	delete(m.byName, strings.ToLower(old.Name))
+	s.entry = e
+	m.byName[strings.ToLower(e.Name)] = s
+	relink := old.Name != e.Name || old.Direction != e.Direction || old.Address != e.Address || string(old.Key) != string(e.Key)
+	var l *link.Link
+	if relink {
+		l = s.link
+		s.stopDialing()
+		if e.Direction == store.Outbound && !e.Disabled {
+			m.startDialerLocked(s)
+		}
+	}
+	v := s.view()
+	m.mu.Unlock()
+	if l != nil {
+		l.CloseWith(&link.Error{Code: wire.CodeNormal, Reason: "the entry was edited; relinking"})
+	}
+	m.record(recordArgs{slave: s, kind: EventState, severity: "info", reason: "slave edited"})
+	return v, nil
+}
+
+// RemoveSlave deletes an entry and closes its link.
+func (m *Master) RemoveSlave(name string) error {
+	if err := m.cfg.DB.RemoveSlave(name); err != nil {
+		return err
+	}
+	m.mu.Lock()
+	s := m.byName[strings.ToLower(name)]
+	if s == nil {
+		m.mu.Unlock()
+		return nil
+	}
+	delete(m.byName, strings.ToLower(name))
+	delete(m.slaves, s.entry.ID)
+	l := s.removed()
+	m.mu.Unlock()
+	if l != nil {
+		l.CloseWith(&link.Error{Code: wire.CodeRemoved, Reason: "this slave was removed from the console"})
+	}
+	m.record(recordArgs{slave: s, kind: EventRemoved, severity: "info", reason: "slave removed"})
+	return nil
+}
+
+// TrustCertificate forgets a slave's pinned certificate so the next
+// successful link pins the new one, and retries at once.
+func (m *Master) TrustCertificate(name string) error {
+	e, err := m.cfg.DB.SlaveByName(name)
+	if err != nil {
+		return err
+	}
+	if _, err := m.cfg.DB.UpdateSlave(e.ID, func(s *store.Slave) error { s.PinnedCert = ""; return nil }); err != nil {
+		return err
+	}
+	m.mu.Lock()
+	if s := m.slaves[e.ID]; s != nil {
+		s.entry.PinnedCert = ""
+		s.kickDialer()
+	}
+	m.mu.Unlock()
+	m.record(recordArgs{name: e.Name, kind: "trusted", severity: "info", reason: "the next certificate " + e.Name + " presents will be trusted"})
+	return nil
+}

@@ -1,0 +1,169 @@
+package master
+
+import (
+	"context"
+	"time"
+
+	"github.com/lanyard/lanyard/core/link"
+	"github.com/lanyard/lanyard/core/store"
+	"github.com/lanyard/lanyard/core/wire"
+	"github.com/lanyard/lanyard/core/wire/pb"
+)
+
+// State is where a slave's link stands.
+type State string
+
+// Slave states, as the server tree shows them.
+const (
+	StateOffline    State = "offline"    // no link; an inbound slave waiting to dial in
+	StateConnecting State = "connecting" // dialing or handshaking
+	StateConnected  State = "connected"
+	StateError      State = "error"    // the last attempt failed for a reason the user must fix
+	StateDisabled   State = "disabled" // the user disconnected it
+)
+
+// slave is the runtime state of one entry. Guarded by Master.mu. Its
+// state changes only through the transitions below.
+type slave struct {
+	entry    store.Slave
+	state    State
+	changed  time.Time
+	link     *link.Link
+	lastCode string
+	lastErr  string
+	status   *pb.StatusResponse
+
+	stopDial context.CancelFunc
+	kick     chan struct{}
+
+	// The last failure logged, to keep a slave that is down for a day from
+	// writing the same line every minute.
+	loggedFailure   string
+	loggedFailureAt time.Time
+}
+
+// repeatQuiet is how long an identical failure is not logged again.
+const repeatQuiet = 10 * time.Minute
+
+func newSlave(e store.Slave, now time.Time) *slave {
+	s := &slave{entry: e, state: StateOffline, changed: now}
+	if e.Disabled {
+		s.state = StateDisabled
+	}
+	return s
+}
+
+func (s *slave) set(st State, now time.Time) {
+	s.state, s.changed = st, now
+}
+
+// connecting: a dial has started. It reports whether that is news worth
+// logging: connecting again after a failure is not, the failure was.
+func (s *slave) connecting(now time.Time) (news bool) {
+	s.set(StateConnecting, now)
+	return s.loggedFailure == "" || now.Sub(s.loggedFailureAt) >= repeatQuiet
+}
+
+// linked: l is the slave's link now.
+func (s *slave) linked(l *link.Link, now time.Time) {
+	s.link = l
+	s.set(StateConnected, now)
+	s.lastCode, s.lastErr = "", ""
+	s.loggedFailure = ""
+	s.status = nil
+}
+
+// failed: an attempt to link failed with code. It reports whether the
+// failure is news worth logging: the same failure is logged once per
+// repeatQuiet.
+func (s *slave) failed(code, reason string, now time.Time) (news bool) {
+	s.set(stateFor(code), now)
+	s.lastCode, s.lastErr = code, reason
+	key := code + "\x00" + reason
+	if key == s.loggedFailure && now.Sub(s.loggedFailureAt) < repeatQuiet {
+		return false
+	}
+	s.loggedFailure, s.loggedFailureAt = key, now
+	return true
+}
+
+// closed: the slave's link ended with code.
+func (s *slave) closed(code, reason string, now time.Time) {
+	s.link = nil
+	switch {
+	case s.entry.Disabled:
+		s.set(StateDisabled, now)
+	default:
+		s.set(stateFor(code), now)
+	}
+	s.lastCode, s.lastErr = code, reason
+}
+
+// disabled: the user disconnected the slave; it returns its link, if any,
+// for the caller to close, and stops dialing.
+func (s *slave) disabled(now time.Time) *link.Link {
+	s.entry.Disabled = true
+	s.stopDialing()
+	l := s.link
+	s.link = nil
+	s.set(StateDisabled, now)
+	return l
+}
+
+// enabled: the user connected a disconnected slave again.
+func (s *slave) enabled(now time.Time) {
+	s.entry.Disabled = false
+	if s.state == StateDisabled {
+		s.set(StateOffline, now)
+	}
+}
+
+// removed: the entry is gone; it returns its link, if any, for the caller
+// to close, and stops dialing.
+func (s *slave) removed() *link.Link {
+	s.stopDialing()
+	l := s.link
+	s.link = nil
+	return l
+}
+
+// stopDialing ends the slave's redialer, if it has one.
+func (s *slave) stopDialing() {
+	if s.stopDial != nil {
+		s.stopDial()
+		s.stopDial, s.kick = nil, nil
+	}
+}
+
+// kickDialer makes the slave's redialer try now rather than after its
+// backoff.
+func (s *slave) kickDialer() {
+	if s.kick != nil {
+		select {
+		case s.kick <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// stateFor is the state a failure leaves a slave in: error when the user
+// must fix something, offline when time may fix it.
+func stateFor(code string) State {
+	switch wire.Code(code) {
+	case wire.CodeAuthFailed, wire.CodeSSLMismatch, wire.CodeCertChanged, wire.CodeVersionUnsupported,
+		wire.CodeNameMismatch, wire.CodeManagementDisabled, wire.CodeWrongRole, wire.CodeUnknownSlave,
+		wire.CodeProtocolError:
+		return StateError
+	}
+	return StateOffline
+}
+
+func severityFor(code string) string {
+	switch StateFor := stateFor(code); {
+	case StateFor == StateError:
+		return "error"
+	case code == "connected", code == "connecting", code == string(wire.CodeShuttingDown), code == string(wire.CodeNormal):
+		return "info"
+	}
+	return "warning"
+}
