@@ -4,4 +4,24 @@
 // stream the UI and the headless console consume.
 //
 // It never touches Fyne; ui/ talks to it through small interfaces.
+//
+// # Files
+//
+//	master.go          Master: Start, Close, the settings in force, the listener, a redialer per outbound slave
+//	state.go           a slave's state and its named transitions (connecting, linked, failed, closed, disabled,
+//	                   enabled, removed): the only place a slave's state changes
+//	admission.go       who may link (Admit), the one-link-per-slave rule, adopting a link, pinning
+//	links.go           what redialers and links report (attempts, failures, pushed status, closes)
+//	slaves.go          the user's changes (add, edit, remove, connect, disconnect, trust) and SlaveView
+//	entries.go         SlaveSpec: validating an entry and deriving its key, also for the CLI without a Master
+//	settings.go        the Remote Management Settings, stored and validated
+//	record.go          writing a connection-log record, logging it and publishing it
+//	events.go          Event, the subscribers' hub, and the log queries the log window pages through
+//	testconnection.go  Test connection in the Add/Edit Slave dialog
+//
+// # Locking
+//
+// Master.mu guards the settings, the listener and every slave. Nothing
+// that can block (the store, a link's Close, the hub) is called with it
+// held, except starting a redialer's goroutine.
 package master
