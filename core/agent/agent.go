@@ -14,6 +14,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/lanyard/lanyard/core/auth"
+	"github.com/lanyard/lanyard/core/control"
 	"github.com/lanyard/lanyard/core/link"
 	"github.com/lanyard/lanyard/core/store"
 	"github.com/lanyard/lanyard/core/wire"
@@ -68,7 +69,7 @@ type Agent struct {
 	// to nil for a console that dialed in.
 	links   map[*link.Link]*masterRun
 	masters map[string]*masterRun // by masterKey(address)
-	control *controlServer
+	control *control.Server
 	closed  bool
 }
 
@@ -123,7 +124,7 @@ func (a *Agent) Start(ctx context.Context) error {
 	}
 	a.mu.Unlock()
 
-	var cs *controlServer
+	var cs *control.Server
 	if a.cfg.ControlDir != "" {
 		if cs, err = a.openControl(a.cfg.ControlDir); err != nil {
 			a.cancel()
@@ -137,7 +138,7 @@ func (a *Agent) Start(ctx context.Context) error {
 		ln, err := a.listen(s.Listen, s)
 		if err != nil {
 			if cs != nil {
-				cs.close()
+				cs.Close()
 			}
 			a.cancel()
 			return err
@@ -202,7 +203,7 @@ func (a *Agent) Close() error {
 	// able to see closed and return, or Wait below would never end.
 	a.cfgMu.Unlock()
 	if cs != nil {
-		cs.close()
+		cs.Close()
 	}
 	if ln != nil {
 		_ = ln.Close()

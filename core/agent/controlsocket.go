@@ -1,22 +1,19 @@
 package agent
 
 import (
-	"bytes"
+	"context"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"net"
 	"os"
 	"path/filepath"
-	"runtime"
 	"strings"
-	"sync"
-	"time"
 
 	"github.com/lanyard/lanyard/core/auth"
+	"github.com/lanyard/lanyard/core/control"
 	"github.com/lanyard/lanyard/core/store"
 )
 
@@ -35,14 +32,10 @@ const (
 )
 
 // MaxControlRequest bounds one request on the control socket.
-const MaxControlRequest = 64 << 10
+const MaxControlRequest = control.MaxRequest
 
 // DefaultControlTimeout bounds one control connection, request to response.
-const DefaultControlTimeout = 30 * time.Second
-
-// maxControlResponse bounds what the client reads back (a status with
-// thousands of masters fits).
-const maxControlResponse = 16 << 20
+const DefaultControlTimeout = control.DefaultTimeout
 
 // Control operations.
 const (
@@ -110,204 +103,60 @@ const permissionMessage = "permission denied: run as root or as the service's us
 
 // ---- server ----
 
-type controlServer struct {
-	a       *Agent
-	ln      *net.UnixListener
-	path    string
-	file    os.FileInfo // the socket as created, so close removes only ours
-	timeout time.Duration
-
-	mu     sync.Mutex
-	conns  map[net.Conn]struct{}
-	closed bool
-	done   chan struct{}
-	once   sync.Once
-}
-
 // openControl binds the control socket in dir (checked first), replacing
 // a stale one left by a crash. Nothing is served until serveControlLocked.
-func (a *Agent) openControl(dir string) (*controlServer, error) {
-	path := ControlSocketPath(dir)
-	if err := checkControlDir(dir); err != nil {
-		return nil, err
-	}
-	if err := clearStaleSocket(path); err != nil {
-		return nil, err
-	}
-	ln, err := listenControl(path)
-	if err != nil {
-		return nil, fmt.Errorf("cannot open the control socket %s: %w", path, err)
-	}
-	fi, err := os.Lstat(path)
-	if err != nil {
-		_ = ln.Close()
-		return nil, fmt.Errorf("cannot open the control socket %s: %w", path, err)
-	}
-	timeout := a.cfg.ControlTimeout
-	if timeout <= 0 {
-		timeout = DefaultControlTimeout
-	}
-	return &controlServer{a: a, ln: ln, path: path, file: fi, timeout: timeout,
-		conns: map[net.Conn]struct{}{}, done: make(chan struct{})}, nil
-}
-
-// serveControlLocked starts accepting; the agent's context or Close stops
-// it. a.mu is held.
-func (a *Agent) serveControlLocked(cs *controlServer) {
-	a.wg.Add(2)
-	go func() {
-		defer a.wg.Done()
-		cs.acceptLoop()
-	}()
-	go func() {
-		defer a.wg.Done()
-		select {
-		case <-a.ctx.Done():
-			cs.close()
-		case <-cs.done:
-		}
-	}()
-	a.log.WithField("event", "control").Infof("control socket at %s", cs.path)
-}
-
-// close stops accepting, ends the connections in progress and removes the
-// socket file if it is still ours. Idempotent.
-func (cs *controlServer) close() {
-	cs.once.Do(func() {
-		cs.mu.Lock()
-		cs.closed = true
-		for c := range cs.conns {
-			_ = c.Close()
-		}
-		cs.mu.Unlock()
-		close(cs.done)
-		_ = cs.ln.Close()
-		if fi, err := os.Lstat(cs.path); err == nil && os.SameFile(fi, cs.file) {
-			_ = os.Remove(cs.path)
-		}
+func (a *Agent) openControl(dir string) (*control.Server, error) {
+	return control.Listen(control.Config{
+		Dir: dir, File: ControlSocket, Owner: "lanyard-agent", Denied: permissionMessage,
+		Timeout: a.cfg.ControlTimeout,
+		OnRefused: func(err error) {
+			a.log.WithField("event", "control").Warnf("control socket: refused a request: %v", err)
+		},
 	})
 }
 
-func (cs *controlServer) acceptLoop() {
-	for {
-		c, err := cs.ln.AcceptUnix()
-		if err != nil {
-			select {
-			case <-cs.done:
-				return
-			default:
-			}
-			if errors.Is(err, net.ErrClosed) {
-				return
-			}
-			// Out of file descriptors and the like: wait, then go on.
-			t := time.NewTimer(50 * time.Millisecond)
-			select {
-			case <-cs.done:
-				t.Stop()
-				return
-			case <-t.C:
-			}
-			continue
-		}
-		cs.mu.Lock()
-		if cs.closed {
-			cs.mu.Unlock()
-			_ = c.Close()
-			return
-		}
-		cs.conns[c] = struct{}{}
-		// The accept loop holds a count, so this Add never races Wait.
-		cs.a.wg.Add(1)
-		cs.mu.Unlock()
-		go cs.handle(c)
-	}
+// serveControlLocked starts answering; the agent's context or Close stops
+// it. a.mu is held.
+func (a *Agent) serveControlLocked(cs *control.Server) {
+	a.wg.Add(2)
+	go func() {
+		defer a.wg.Done()
+		cs.Serve(a.handleControl)
+	}()
+	go func() {
+		defer a.wg.Done()
+		<-a.ctx.Done()
+		cs.Close()
+	}()
+	a.log.WithField("event", "control").Infof("control socket at %s", cs.Path())
 }
 
-var errRequestTooLarge = fmt.Errorf("the request is larger than %d KiB", MaxControlRequest>>10)
-
-func (cs *controlServer) handle(c *net.UnixConn) {
-	defer func() {
-		cs.mu.Lock()
-		delete(cs.conns, c)
-		cs.mu.Unlock()
-		_ = c.Close()
-		cs.a.wg.Done()
-	}()
-	// The request must arrive within the timeout; the answer gets its own
-	// short deadline (reply), so a late request is still told why.
-	_ = c.SetReadDeadline(time.Now().Add(cs.timeout))
-	if err := peerAllowed(c); err != nil {
-		cs.a.log.WithField("event", "control").Warnf("control socket: refused a request: %v", err)
-		reply(c, ControlResponse{Error: err.Error()})
-		return
-	}
-	buf := make([]byte, MaxControlRequest+1)
-	defer clear(buf)
-	n, err := readRequest(c, buf)
-	switch {
-	case n == 0 && errors.Is(err, io.EOF):
-		return // a probe (DialControl) or a client that gave up
-	case errors.Is(err, errRequestTooLarge):
-		reply(c, ControlResponse{Error: err.Error()})
-		return
-	case err != nil:
-		var ne net.Error
-		if errors.As(err, &ne) && ne.Timeout() {
-			err = fmt.Errorf("the request did not arrive within %s", cs.timeout)
-		}
-		reply(c, ControlResponse{Error: err.Error()})
-		return
-	}
+// handleControl answers one request line.
+func (a *Agent) handleControl(_ context.Context, line []byte, w *control.Writer) {
 	var req ControlRequest
-	err = json.Unmarshal(buf[:n], &req)
-	clear(buf[:n])
+	err := json.Unmarshal(line, &req)
 	defer clear(req.Password)
 	if err != nil {
-		reply(c, ControlResponse{Error: fmt.Sprintf("malformed control request: %v", err)})
+		reply(w, ControlResponse{Error: fmt.Sprintf("malformed control request: %v", err)})
 		return
 	}
-	reply(c, cs.a.serveControl(req))
+	reply(w, a.serveControl(req))
 }
 
-// readRequest reads one request, up to a newline or the end of the
-// stream, into buf; a request that does not fit is refused.
-func readRequest(c net.Conn, buf []byte) (int, error) {
-	n := 0
-	for {
-		if n == len(buf) {
-			return n, errRequestTooLarge
-		}
-		m, err := c.Read(buf[n:])
-		if i := bytes.IndexByte(buf[n:n+m], '\n'); i >= 0 {
-			return n + i, nil
-		}
-		n += m
-		if errors.Is(err, io.EOF) {
-			if n == 0 {
-				return 0, io.EOF
-			}
-			return n, nil
-		}
-		if err != nil {
-			return n, err
-		}
-	}
-}
-
-// replyTimeout bounds writing an answer to a client that stopped reading.
-const replyTimeout = 5 * time.Second
-
-func reply(c net.Conn, resp ControlResponse) {
-	_ = c.SetWriteDeadline(time.Now().Add(replyTimeout))
+func reply(w *control.Writer, resp ControlResponse) {
 	if resp.Changes == nil {
 		resp.Changes = []string{}
 	}
-	b, err := json.Marshal(resp)
-	if err != nil {
-		b, _ = json.Marshal(ControlResponse{Error: "cannot encode the answer: " + err.Error(), Changes: []string{}})
+	if err := w.Send(resp); err != nil && !isNetError(err) {
+		_ = w.Send(ControlResponse{Error: err.Error(), Changes: []string{}})
 	}
-	_, _ = c.Write(append(b, '\n'))
+}
+
+// isNetError tells a client that went away from an answer that could not
+// be encoded.
+func isNetError(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne) || errors.Is(err, net.ErrClosed)
 }
 
 // serveControl carries out one request on the running agent.
@@ -352,122 +201,53 @@ func unknownOp(op string) error {
 	return usagef("unknown control operation %q (known: %s)", op, strings.Join(controlOps, ", "))
 }
 
-// clearStaleSocket makes way for a new control socket at path: a socket
-// nobody answers on is left from an agent that crashed and is removed; a
-// socket that answers belongs to a running agent and is left alone.
-func clearStaleSocket(path string) error {
-	// A bind interrupted by a crash leaves its private directory behind.
-	if entries, err := os.ReadDir(filepath.Dir(path)); err == nil {
-		for _, e := range entries {
-			if isBindDir(e) {
-				_ = os.RemoveAll(filepath.Join(filepath.Dir(path), e.Name()))
-			}
-		}
-	}
-	fi, err := os.Lstat(path)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil
-	}
-	if err != nil {
-		return fmt.Errorf("cannot check the control socket %s: %w", path, err)
-	}
-	if runtime.GOOS != "windows" && fi.Mode().Type() != fs.ModeSocket {
-		return fmt.Errorf("%s is in the way of the control socket and is not a socket: move it aside", path)
-	}
-	if c, err := net.DialTimeout("unix", path, time.Second); err == nil {
-		_ = c.Close()
-		return fmt.Errorf("another lanyard-agent already answers on %s: stop it first, or give this one another data directory", path)
-	}
-	if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return fmt.Errorf("cannot remove the stale control socket %s: %w", path, err)
-	}
-	return nil
-}
-
-// bindDirPrefix names the private directory a socket is bound in before
-// it is moved into place (control_unix.go).
-const bindDirPrefix = ".lsock"
-
-func isBindDir(e fs.DirEntry) bool {
-	rest, ok := strings.CutPrefix(e.Name(), bindDirPrefix)
-	if !ok || rest == "" || !e.IsDir() {
-		return false
-	}
-	return strings.Trim(rest, "0123456789") == ""
-}
-
-// checkSocketPath refuses a path longer than a Unix socket address holds,
-// in words rather than as "invalid argument".
-func checkSocketPath(path string) error {
-	limit := 104 // macOS and the BSDs, with the terminating NUL
-	if runtime.GOOS == "linux" || runtime.GOOS == "android" || runtime.GOOS == "windows" {
-		limit = 108
-	}
-	if len(path) >= limit {
-		return fmt.Errorf("the path %s is too long for a socket (at most %d bytes): use a data directory with a shorter path", path, limit-1)
-	}
-	return nil
-}
-
 // ---- client ----
 
 // ControlClient talks to the running agent over its control socket; each
 // call is one connection.
 type ControlClient struct {
-	path    string
-	timeout time.Duration
+	c *control.Client
 }
 
 // DialControl checks that an agent answers on the control socket in
 // dataDir. The error matches ErrNotRunning when none does; a user who may
 // not use the socket gets a *ControlError saying so.
 func DialControl(dataDir string) (*ControlClient, error) {
-	path := ControlSocketPath(dataDir)
-	c, err := dialControl(path)
+	c, err := control.Dial(ControlSocketPath(dataDir))
 	if err != nil {
-		return nil, err
+		return nil, controlDialError(err)
 	}
-	_ = c.Close()
-	return &ControlClient{path: path, timeout: DefaultControlTimeout + 5*time.Second}, nil
+	return &ControlClient{c: c}, nil
 }
 
-func dialControl(path string) (*net.UnixConn, error) {
-	c, err := net.DialTimeout("unix", path, 5*time.Second)
-	if err == nil {
-		return c.(*net.UnixConn), nil
+// controlDialError words a failed dial as the agent's command line does.
+func controlDialError(err error) error {
+	var pe *control.PermissionError
+	if errors.As(err, &pe) {
+		return &ControlError{Message: fmt.Sprintf("%s (cannot use %s)", permissionMessage, pe.Path), Err: err}
 	}
-	if errors.Is(err, fs.ErrPermission) {
-		return nil, &ControlError{Message: fmt.Sprintf("%s (cannot use %s)", permissionMessage, path), Err: err}
+	var nr *control.NotRunningError
+	if errors.As(err, &nr) {
+		// Missing, refused (a socket left by an agent that stopped), or
+		// not a socket at all: no agent to talk to. Falling back to the
+		// database is safe, because a running agent holds its lock.
+		return &notRunningError{path: nr.Path, err: err}
 	}
-	// Missing, refused (a socket left by an agent that stopped), or not a
-	// socket at all: no agent to talk to. Falling back to the database is
-	// safe, because a running agent holds its lock.
-	return nil, &notRunningError{path: path, err: err}
+	return err
 }
 
 // Do sends one request and returns the answer. A refusal is a
 // *ControlError; its Usage says whether the request was at fault.
 func (c *ControlClient) Do(req ControlRequest) (ControlResponse, error) {
-	conn, err := dialControl(c.path)
-	if err != nil {
-		return ControlResponse{}, err
-	}
-	defer conn.Close()
-	_ = conn.SetDeadline(time.Now().Add(c.timeout))
 	msg := encodeRequest(req)
-	_, werr := conn.Write(msg)
+	line, err := c.c.Call(msg)
 	clear(msg)
-	if werr == nil {
-		_ = conn.CloseWrite()
+	if err != nil {
+		return ControlResponse{}, controlDialError(err)
 	}
-	// Read even after a failed write: the agent may have answered (and
-	// closed) before reading everything, to refuse.
 	var resp ControlResponse
-	if err := json.NewDecoder(io.LimitReader(conn, maxControlResponse)).Decode(&resp); err != nil {
-		if werr != nil {
-			err = werr
-		}
-		return ControlResponse{}, fmt.Errorf("no answer from the agent on %s: %w", c.path, err)
+	if err := json.Unmarshal(line, &resp); err != nil {
+		return ControlResponse{}, fmt.Errorf("no answer from the agent on %s: %w", c.c.Path, err)
 	}
 	if !resp.OK {
 		return resp, &ControlError{Message: resp.Error, Usage: resp.Usage}
@@ -482,7 +262,7 @@ func encodeRequest(req ControlRequest) []byte {
 	op, _ := json.Marshal(req.Op)
 	val, _ := json.Marshal(req.Value)
 	pwLen := base64.StdEncoding.EncodedLen(len(req.Password))
-	b := make([]byte, 0, len(`{"op":,"value":,"password":""}`)+len(op)+len(val)+pwLen+1)
+	b := make([]byte, 0, len(`{"op":,"value":,"password":""}`)+len(op)+len(val)+pwLen)
 	b = append(b, `{"op":`...)
 	b = append(b, op...)
 	b = append(b, `,"value":`...)
@@ -494,7 +274,7 @@ func encodeRequest(req ControlRequest) []byte {
 		base64.StdEncoding.Encode(b[start:], req.Password)
 		b = append(b, '"')
 	}
-	return append(b, "}\n"...)
+	return append(b, '}')
 }
 
 func (c *ControlClient) result(req ControlRequest) (Result, error) {

@@ -1,6 +1,6 @@
 //go:build unix
 
-package agent
+package control
 
 import (
 	"fmt"
@@ -10,10 +10,10 @@ import (
 	"syscall"
 )
 
-// checkControlDir refuses a data directory that another user could write:
-// they could replace the control socket with their own and read what the
-// command line sends (a new password among it).
-func checkControlDir(dir string) error {
+// checkDir refuses a data directory that another user could write: they
+// could replace the socket with their own and read what the command line
+// sends (a new password among it).
+func checkDir(dir string) error {
 	fi, err := os.Stat(dir)
 	if err != nil {
 		return fmt.Errorf("cannot open the control socket in %s: %w", dir, err)
@@ -27,16 +27,16 @@ func checkControlDir(dir string) error {
 	if st, ok := fi.Sys().(*syscall.Stat_t); ok {
 		uid := uint64(os.Geteuid())
 		if owner := uint64(st.Uid); owner != uid && owner != 0 {
-			return fmt.Errorf("the data directory %s belongs to uid %d, not to this service's user (uid %d) or root: run chown %d %s", dir, owner, uid, uid, dir)
+			return fmt.Errorf("the data directory %s belongs to uid %d, not to this process's user (uid %d) or root: run chown %d %s", dir, owner, uid, uid, dir)
 		}
 	}
 	return nil
 }
 
-// listenControl binds the socket inside a fresh owner-only directory,
-// makes it owner-only (0600, whatever the umask) and only then renames it
-// into place, so nobody else can ever connect through a wider mode.
-func listenControl(path string) (*net.UnixListener, error) {
+// listenSocket binds the socket inside a fresh owner-only directory, makes
+// it owner-only (0600, whatever the umask) and only then renames it into
+// place, so nobody else can ever connect through a wider mode.
+func listenSocket(path string) (*net.UnixListener, error) {
 	tmp, err := os.MkdirTemp(filepath.Dir(path), bindDirPrefix)
 	if err != nil {
 		return nil, err
@@ -53,7 +53,7 @@ func listenControl(path string) (*net.UnixListener, error) {
 	if err != nil {
 		return nil, err
 	}
-	// close removes the file at its final path, and only if it is ours.
+	// Close removes the file at its final path, and only if it is ours.
 	ln.SetUnlinkOnClose(false)
 	if err := os.Chmod(bindPath, 0o600); err != nil {
 		_ = ln.Close()

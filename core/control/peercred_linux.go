@@ -1,4 +1,4 @@
-package agent
+package control
 
 import (
 	"fmt"
@@ -7,10 +7,10 @@ import (
 	"syscall"
 )
 
-// peerAllowed lets only the service's own user and root use the control
-// socket, going by the credentials the kernel recorded when the peer
-// connected (SO_PEERCRED).
-func peerAllowed(c *net.UnixConn) error {
+// peerAllowed lets only the process's own user and root use the socket,
+// going by the credentials the kernel recorded when the peer connected
+// (SO_PEERCRED). denied starts the refusal.
+func peerAllowed(c *net.UnixConn, denied string) error {
 	raw, err := c.SyscallConn()
 	if err != nil {
 		return fmt.Errorf("cannot tell who is asking: %w", err)
@@ -29,5 +29,5 @@ func peerAllowed(c *net.UnixConn) error {
 	if cred.Uid == 0 || int(cred.Uid) == self {
 		return nil
 	}
-	return fmt.Errorf("%s (uid %d), not uid %d (pid %d)", permissionMessage, self, cred.Uid, cred.Pid)
+	return fmt.Errorf("%s (uid %d), not uid %d (pid %d)", denied, self, cred.Uid, cred.Pid)
 }

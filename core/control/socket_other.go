@@ -1,6 +1,6 @@
 //go:build !unix
 
-package agent
+package control
 
 import (
 	"fmt"
@@ -8,10 +8,10 @@ import (
 	"os"
 )
 
-// checkControlDir: on Windows the data directory's ACL (owner-only, set
-// when it is created) is what keeps other users off the socket; mode bits
-// mean nothing there.
-func checkControlDir(dir string) error {
+// checkDir: on Windows the data directory's ACL (owner-only, set when it
+// is created) is what keeps other users off the socket; mode bits mean
+// nothing there.
+func checkDir(dir string) error {
 	fi, err := os.Stat(dir)
 	if err != nil {
 		return fmt.Errorf("cannot open the control socket in %s: %w", dir, err)
@@ -22,9 +22,9 @@ func checkControlDir(dir string) error {
 	return nil
 }
 
-// listenControl binds the socket where it belongs; the file inherits the
+// listenSocket binds the socket where it belongs; the file inherits the
 // data directory's ACL.
-func listenControl(path string) (*net.UnixListener, error) {
+func listenSocket(path string) (*net.UnixListener, error) {
 	if err := checkSocketPath(path); err != nil {
 		return nil, err
 	}
