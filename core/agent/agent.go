@@ -254,9 +254,10 @@ func (a *Agent) Admit(h *pb.Hello, remote netip.AddrPort, _ string) (link.Admiss
 			"console at %s refused: remote management is off (lanyard-agent set management on)", remote.Addr())
 	}
 	if !strings.EqualFold(h.Name, s.Name) {
+		// The peer is told only that the name does not match (the
+		// listener's generic words): an agent's name is not for strangers.
 		return link.Admission{}, &link.Error{Code: wire.CodeNameMismatch,
-			Reason:     fmt.Sprintf("console at %s asked for %q, but this agent is named %q: fix the name in that console's entry", remote.Addr(), h.Name, s.Name),
-			PeerReason: fmt.Sprintf("this agent is named %q, not %q", s.Name, h.Name)}
+			Reason: fmt.Sprintf("console at %s asked for %q, but this agent is named %q: fix the name in that console's entry", remote.Addr(), h.Name, s.Name)}
 	}
 	return link.Admission{Name: s.Name, Key: s.key(), KDF: s.kdf()}, nil
 }

@@ -124,11 +124,12 @@ func TestConsolesAreRefusedWithAReason(t *testing.T) {
 		key        func(t *testing.T) auth.Key
 		code       wire.Code
 		mention    []string // in the console's error
+		hidden     []string // never in the console's error
 		logged     []string // in the agent's connection log
 	}{
-		{name: "a console asking for another name is told both names",
+		{name: "a console asking for another name is told it does not match, never the agent's name",
 			management: true, dialName: "FS02", key: func(*testing.T) auth.Key { return wrongKey },
-			code: wire.CodeNameMismatch, mention: []string{`"FS01"`, `"FS02"`}, logged: []string{`"FS01"`, `"FS02"`}},
+			code: wire.CodeNameMismatch, mention: []string{"not named FS02"}, hidden: []string{"FS01"}, logged: []string{`"FS01"`, `"FS02"`}},
 		{name: "a console is refused while management is off",
 			management: false, dialName: slaveName, key: func(t *testing.T) auth.Key { return keyFor(t, slaveName, password) },
 			code: wire.CodeManagementDisabled, mention: []string{"management"}, logged: []string{"management is off"}},
@@ -152,6 +153,11 @@ func TestConsolesAreRefusedWithAReason(t *testing.T) {
 			for _, s := range c.mention {
 				if !strings.Contains(err.Error(), s) {
 					t.Errorf("the console's error %q does not mention %s", err, s)
+				}
+			}
+			for _, s := range c.hidden {
+				if strings.Contains(err.Error(), s) {
+					t.Errorf("the console's error %q tells it %s", err, s)
 				}
 			}
 			e := a.event(t, string(c.code))

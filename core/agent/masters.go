@@ -76,7 +76,10 @@ func (mr *masterRun) linkClosed(err *link.Error) {
 		if reason == "" {
 			reason = err.Error()
 		}
-		mr.failed("the link closed: "+reason, now)
+		if !err.Remote {
+			reason = "the link closed: " + reason
+		}
+		mr.failed(reason, now) // a peer's reason says who closed it
 	}
 }
 

@@ -428,7 +428,7 @@ func TestSnapshotSaysWhatTheAgentIsDoing(t *testing.T) {
 	ml.CloseWith(&link.Error{Code: wire.CodeShuttingDown, Reason: "the console is shutting down"})
 	linkedMaster(t, cons)
 	up = masterStatus(t, a.Snapshot(), cons.Addr().String())
-	if up.State != agent.MasterConnected || !strings.Contains(up.LastError, "the link closed: the console is shutting down") {
+	if up.State != agent.MasterConnected || !strings.Contains(up.LastError, `closed the link (shutting_down), saying "the console is shutting down"`) {
 		t.Errorf("the master after a relink: %+v", up)
 	}
 }

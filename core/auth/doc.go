@@ -14,8 +14,11 @@
 //     sent, and the TLS exporter; ProofMAC/VerifyProof are the HMACs each side
 //     sends over it, bound to the prover's role so a proof cannot be
 //     reflected;
-//   - rate limiting of failed attempts per source address and per name
-//     (Limiter), so an online guesser gets a few tries a minute.
+//   - rate limiting of failed attempts per source address and, for
+//     strangers, per name (Limiter), so an online guesser gets a few tries a
+//     minute while a peer that authenticated before is not locked out by
+//     them. A token is reserved when a handshake starts and given back on
+//     success, so parallel handshakes cannot outrun the limit.
 //
 // The handshake's order, timeouts, close codes and the TLS session itself
 // belong to core/link; the frame codec and messages to core/wire. This

@@ -124,7 +124,7 @@ func ValidateHello(h *pb.Hello) error {
 		return fieldErr(msg, "", "missing")
 	}
 	if h.Magic != wire.HelloMagic {
-		return fieldErr(msg, "magic", "got %s, want %q", quoteShort(h.Magic), wire.HelloMagic)
+		return fieldErr(msg, "magic", "got %s, want %q", wire.Quote(h.Magic), wire.HelloMagic)
 	}
 	if h.VersionMin < 1 {
 		return fieldErr(msg, "version_min", "is 0; versions start at 1")
@@ -161,7 +161,7 @@ func ValidateHello(h *pb.Hello) error {
 			// Printable ASCII only: it goes into logs and the UI verbatim,
 			// where control or bidi characters could disguise a line.
 			return fieldErr(msg, "software", "%s has a byte 0x%02x that is not printable ASCII",
-				quoteShort(h.Software), c)
+				wire.Quote(h.Software), c)
 		}
 	}
 	return nil

@@ -2,6 +2,7 @@ package auth
 
 import (
 	"container/heap"
+	"fmt"
 	"math"
 	"net/netip"
 	"sync"
@@ -20,19 +21,25 @@ type LimiterConfig struct {
 	// at least 2. At the bound the bucket that would have refilled soonest is
 	// forgotten first (see Limiter).
 	MaxKeys int
-	Now     func() time.Time // default time.Now; tests inject a fake clock
+	// KnownFor is how long a success makes its peer known (see Limiter);
+	// default 24 hours. MaxKnown bounds the peers remembered; default
+	// 100,000.
+	KnownFor time.Duration
+	MaxKnown int
+	Now      func() time.Time // default time.Now; tests inject a fake clock
 }
 
 // Defaults for LimiterConfig. A source gets 10 failures at once and then one
 // per 6 s (10 a minute); a name 20 at once and one per 3 s, more than one
-// source because a fleet behind one name (a slave re-added, a password being
-// changed) legitimately fails from several places.
+// source because strangers guessing one name from many addresses share it.
 const (
 	DefaultIPInterval   = 6 * time.Second
 	DefaultIPBurst      = 10
 	DefaultNameInterval = 3 * time.Second
 	DefaultNameBurst    = 20
 	DefaultMaxKeys      = 10_000
+	DefaultKnownFor     = 24 * time.Hour
+	DefaultMaxKnown     = 100_000
 )
 
 // IPv6PrefixLen is how IPv6 sources are grouped: one bucket per /64. A
@@ -48,14 +55,28 @@ const maxWait = 365 * 24 * time.Hour
 // retrying exactly after the retryAfter it was given is let in.
 const tokenSlop = 1e-9
 
-// Limiter limits failed handshakes per source and per slave name with token
-// buckets (golang.org/x/time/rate). Only failures consume tokens: Check
-// never does, so a source that always authenticates is never limited.
+// Limiter limits failed handshakes with token buckets
+// (golang.org/x/time/rate): one per source address, which every handshake
+// from that address is subject to, and one per slave name, which only
+// strangers are subject to.
 //
-// The acceptor calls Check(ip, "") when a connection arrives and
-// Check(ip, name) once the hello is read, answering rate_limited with
-// retryAfter, before reading a proof, when it refuses; then Fail or Succeed
-// with the outcome.
+// The acceptor calls CheckSource when a connection arrives, before it gives
+// the connection a handshake slot. Once the peer's hello has named the slave,
+// Reserve takes a token from each bucket the peer is subject to, and refuses
+// (with a *LimitError saying which count refused and when to retry) when one
+// is empty, before any proof is read. Only failures keep their tokens: a
+// Ticket's Succeed gives them back. Reserving before the proof is checked,
+// rather than counting after, is what keeps a burst of parallel handshakes
+// from being checked past the limit. Fail counts a failure no ticket covers
+// (a connection that sent garbage or nothing before its hello).
+//
+// Known peers. A peer that authenticated for a name recently (KnownFor) from
+// the same source, or with the same certificate, or whose certificate the
+// acceptor has pinned for that name (Attempt.Pinned), is known: it is not
+// subject to the name's bucket, so strangers guessing a name from other
+// addresses cannot lock out the console or agent that really owns it. A
+// source's bucket applies to known peers too: it is checked before the
+// peer can say who it is.
 //
 // Sources are keyed by address, with IPv4-mapped IPv6 addresses unmapped
 // and IPv6 grouped by /64 (IPv6PrefixLen); an invalid address (a
@@ -63,13 +84,14 @@ const tokenSlop = 1e-9
 // (lower-case) form; an empty name, or one ValidateName refuses, has no
 // bucket, since no slave can have it and so there is no password to guess.
 //
-// Memory is bounded by MaxKeys. A bucket that has refilled is forgotten (a
-// fresh bucket is full, so nothing is lost); when the bound is reached with
-// none full, the bucket that would refill soonest goes first: it holds the
-// least information. An attacker churning through more sources than the
-// bound, each failing a few times, fills the table with buckets that refill
-// within seconds, and those go before a name bucket it has drained, which
-// takes a minute; such sources escape their own limits, but not the name's.
+// Memory is bounded by MaxKeys and MaxKnown. A bucket that has refilled is
+// forgotten (a fresh bucket is full, so nothing is lost); when the bound is
+// reached with none full, the bucket that would refill soonest goes first: it
+// holds the least information. An attacker churning through more sources
+// than the bound, each failing a few times, fills the table with buckets
+// that refill within seconds, and those go before a name bucket it has
+// drained, which takes a minute; such sources escape their own limits, but
+// not the name's.
 //
 // Only failures count, so slaves sharing one address (behind NAT) are
 // unaffected by each other unless their failures together empty the
@@ -77,15 +99,18 @@ const tokenSlop = 1e-9
 //
 // A Limiter is safe for concurrent use.
 type Limiter struct {
-	now     func() time.Time
-	ipCls   class
-	nameCls class
-	maxKeys int
+	now      func() time.Time
+	ipCls    class
+	nameCls  class
+	maxKeys  int
+	knownFor time.Duration
+	maxKnown int
 
 	mu     sync.Mutex
 	ips    map[netip.Prefix]*bucket
 	names  map[string]*bucket
-	byFull fullHeap // every bucket, earliest fullAt first
+	byFull fullHeap             // every bucket, earliest fullAt first
+	known  map[string]time.Time // knownKey → until when
 }
 
 // class is one kind of bucket's parameters.
@@ -106,11 +131,6 @@ type bucket struct {
 	isName bool
 	ip     netip.Prefix
 	name   string
-
-	// For name buckets: the one source every failure since the bucket was
-	// last full came from, and whether any came from another (see Succeed).
-	source netip.Prefix
-	mixed  bool
 }
 
 // NewLimiter returns a Limiter with cfg's zero fields set to the defaults.
@@ -130,106 +150,186 @@ func NewLimiter(cfg LimiterConfig) *Limiter {
 	if cfg.MaxKeys <= 0 {
 		cfg.MaxKeys = DefaultMaxKeys
 	}
-	// One Fail may add a source and a name; room for both keeps the bound
-	// meaningful without evicting the key just added.
+	// One reservation may add a source and a name; room for both keeps the
+	// bound meaningful without evicting the key just added.
 	cfg.MaxKeys = max(cfg.MaxKeys, 2)
+	if cfg.KnownFor <= 0 {
+		cfg.KnownFor = DefaultKnownFor
+	}
+	if cfg.MaxKnown <= 0 {
+		cfg.MaxKnown = DefaultMaxKnown
+	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
 	return &Limiter{
-		now:     cfg.Now,
-		ipCls:   class{cfg.PerIP, cfg.IPBurst},
-		nameCls: class{cfg.PerName, cfg.NameBurst},
-		maxKeys: cfg.MaxKeys,
-		ips:     make(map[netip.Prefix]*bucket),
-		names:   make(map[string]*bucket),
+		now:      cfg.Now,
+		ipCls:    class{cfg.PerIP, cfg.IPBurst},
+		nameCls:  class{cfg.PerName, cfg.NameBurst},
+		maxKeys:  cfg.MaxKeys,
+		knownFor: cfg.KnownFor,
+		maxKnown: cfg.MaxKnown,
+		ips:      make(map[netip.Prefix]*bucket),
+		names:    make(map[string]*bucket),
+		known:    make(map[string]time.Time),
 	}
 }
 
-// Check reports whether a handshake from ip for name may proceed. When it
-// may not, retryAfter is how long until it may (rounded up to a whole
-// millisecond, the wire's unit), the longer of the two buckets' waits. name
-// may be "" before the hello is read.
-func (l *Limiter) Check(ip netip.Addr, name string) (retryAfter time.Duration, ok bool) {
+// Attempt is one handshake as the limiter sees it.
+type Attempt struct {
+	Source      netip.Addr
+	Name        string // the slave's name from the peer's hello
+	Fingerprint string // the peer certificate's; "" without SSL
+	// Pinned says the acceptor holds Fingerprint pinned for Name (the
+	// console's inbound entries): the peer is known.
+	Pinned bool
+}
+
+// LimitError says which count refused a handshake and when to retry.
+type LimitError struct {
+	RetryAfter time.Duration // rounded up to a whole millisecond, the wire's unit
+	Source     netip.Prefix  // the address (or IPv6 /64) whose failures were counted
+	Name       string        // set when the name's count refused, in normal form
+}
+
+func (e *LimitError) Error() string {
+	if e.Name != "" {
+		return fmt.Sprintf("too many failed attempts for the name %s from several addresses; retry in %s",
+			e.Name, e.RetryAfter.Round(time.Second))
+	}
+	return fmt.Sprintf("too many failed attempts from %s; retry in %s", sourceString(e.Source), e.RetryAfter.Round(time.Second))
+}
+
+func sourceString(p netip.Prefix) string {
+	switch {
+	case !p.IsValid():
+		return "this address"
+	case p.Addr().Is4():
+		return p.Addr().String()
+	}
+	return p.String()
+}
+
+// CheckSource reports whether a connection from ip may take a handshake
+// slot: nil, or a *LimitError when the source's failures have emptied its
+// bucket. It takes no token.
+func (l *Limiter) CheckSource(ip netip.Addr) error {
 	src := sourceKey(ip)
-	nk, named := nameKey(name)
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	now := l.now()
 	l.prune(now)
-	ok = true
 	if b := l.ips[src]; b != nil {
 		if d, limited := b.wait(now); limited {
-			ok, retryAfter = false, max(retryAfter, d)
+			return &LimitError{RetryAfter: d, Source: src}
 		}
 	}
-	if named {
-		if b := l.names[nk]; b != nil {
-			if d, limited := b.wait(now); limited {
-				ok, retryAfter = false, max(retryAfter, d)
-			}
-		}
-	}
-	return retryAfter, ok
+	return nil
 }
 
-// Fail records a failed handshake from ip for name: it takes a token from
-// both buckets. A bucket may go into debt (negative tokens), down to minus
-// its burst: failures of handshakes that passed Check together all count,
-// but failures past that (a caller that skipped Check) cannot push
-// retryAfter out without end.
-func (l *Limiter) Fail(ip netip.Addr, name string) {
-	src := sourceKey(ip)
-	nk, named := nameKey(name)
+// Ticket is a reservation taken for one handshake. Succeed gives its tokens
+// back; a handshake that fails, or never ends, keeps them spent.
+type Ticket struct {
+	l       *Limiter
+	src     netip.Prefix
+	known   []string // knownKeys to remember on success
+	buckets []*bucket
+	once    sync.Once
+}
+
+// Reserve takes a token for a handshake from every bucket a is subject to
+// (the source's; the name's unless the peer is known), all or none. It
+// returns a *LimitError, with the longer wait when both refuse, when one is
+// empty.
+func (l *Limiter) Reserve(a Attempt) (*Ticket, error) {
+	src := sourceKey(a.Source)
+	nk, named := nameKey(a.Name)
+	t := &Ticket{l: l, src: src}
+	if named {
+		t.known = append(t.known, knownKey(nk, src.String()))
+		if a.Fingerprint != "" {
+			t.known = append(t.known, knownKey(nk, "cert "+a.Fingerprint))
+		}
+	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	now := l.now()
 	l.prune(now)
+	var refused *LimitError
 	if !l.ipCls.off() {
 		b := l.ips[src]
 		if b == nil {
 			b = l.add(&bucket{cls: l.ipCls, ip: src})
 			l.ips[src] = b
 		}
-		l.take(b, now, src)
+		if d, limited := b.wait(now); limited {
+			refused = &LimitError{RetryAfter: d, Source: src}
+		}
+		t.buckets = append(t.buckets, b)
 	}
-	if named && !l.nameCls.off() {
+	if named && !l.nameCls.off() && !a.Pinned && !l.isKnownLocked(t.known, now) {
 		b := l.names[nk]
 		if b == nil {
 			b = l.add(&bucket{cls: l.nameCls, isName: true, name: nk})
 			l.names[nk] = b
 		}
-		l.take(b, now, src)
+		if d, limited := b.wait(now); limited && (refused == nil || d > refused.RetryAfter) {
+			refused = &LimitError{RetryAfter: d, Source: src, Name: nk}
+		}
+		t.buckets = append(t.buckets, b)
 	}
+	if refused != nil {
+		return nil, refused
+	}
+	for _, b := range t.buckets {
+		l.take(b, now, 1)
+	}
+	return t, nil
 }
 
-// Succeed records a successful handshake from ip for name.
+// Succeed gives the ticket's tokens back and makes its peer known for the
+// name, from its source and by its certificate. Later calls do nothing.
 //
-// It never gives tokens back to the source's bucket: a source's bucket
-// counts guesses from that source against every name, and an attacker
-// holding one valid key (say, of a slave it controls) could otherwise
-// alternate one success with each guess and guess without limit.
-//
-// It forgets the name's bucket only when every failure counted in it came
-// from this same source. Then the failures were most likely the
-// succeeding peer's own (an old password, a retry storm after a change), and
-// forgetting them gives nothing to an attacker: one at that source is still
-// held by the source's bucket, which Succeed never refills and which, with
-// the defaults, is the stricter of the two. Failures from any other source
-// stay counted, so a distributed guesser cannot have a legitimate peer's
-// success reset the name's limit for it.
-func (l *Limiter) Succeed(ip netip.Addr, name string) {
-	nk, named := nameKey(name)
-	if !named {
+// A source's token comes back only because this handshake took it: a peer
+// holding one valid key (of a slave it controls) gains nothing towards
+// guessing another's by succeeding in between.
+func (t *Ticket) Succeed() {
+	t.once.Do(func() {
+		l := t.l
+		l.mu.Lock()
+		defer l.mu.Unlock()
+		now := l.now()
+		for _, b := range t.buckets {
+			if b.index >= 0 { // not forgotten meanwhile
+				l.take(b, now, -1)
+			}
+		}
+		for _, k := range t.known {
+			l.rememberLocked(k, now)
+		}
+	})
+}
+
+// Fail records a failure that no ticket covers: a connection from ip that
+// sent garbage, or nothing, before naming a slave. It takes a token from the
+// source's bucket, which may go into debt down to minus its burst, so
+// failures of connections that passed CheckSource together all count but
+// cannot push retryAfter out without end.
+func (l *Limiter) Fail(ip netip.Addr) {
+	if l.ipCls.off() {
 		return
 	}
 	src := sourceKey(ip)
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	l.prune(l.now())
-	if b := l.names[nk]; b != nil && !b.mixed && b.source == src {
-		l.remove(b)
+	now := l.now()
+	l.prune(now)
+	b := l.ips[src]
+	if b == nil {
+		b = l.add(&bucket{cls: l.ipCls, ip: src})
+		l.ips[src] = b
 	}
+	l.take(b, now, 1)
 }
 
 // Len returns how many sources and names are tracked: at most MaxKeys,
@@ -241,21 +341,50 @@ func (l *Limiter) Len() int {
 	return len(l.byFull)
 }
 
-// take consumes one token of b at now on behalf of src.
-func (l *Limiter) take(b *bucket, now time.Time, src netip.Prefix) {
-	burst := float64(b.cls.burst)
-	tokens := b.lim.TokensAt(now)
-	if b.isName {
-		switch {
-		case tokens >= burst-tokenSlop:
-			b.source, b.mixed = src, false
-		case b.source != src:
-			b.mixed = true
+func knownKey(name, by string) string { return name + "\x00" + by }
+
+func (l *Limiter) isKnownLocked(keys []string, now time.Time) bool {
+	for _, k := range keys {
+		if until, ok := l.known[k]; ok {
+			if now.Before(until) {
+				return true
+			}
+			delete(l.known, k)
 		}
 	}
-	if tokens-1 >= -burst-tokenSlop {
-		b.lim.ReserveN(now, 1)
-		tokens = b.lim.TokensAt(now)
+	return false
+}
+
+func (l *Limiter) rememberLocked(k string, now time.Time) {
+	if _, ok := l.known[k]; !ok && len(l.known) >= l.maxKnown {
+		for k2, until := range l.known {
+			if !now.Before(until) {
+				delete(l.known, k2)
+			}
+		}
+		// Still full: forget any one. Only successes add entries, so this
+		// takes a fleet larger than MaxKnown, not an attacker.
+		for k2 := range l.known {
+			if len(l.known) < l.maxKnown {
+				break
+			}
+			delete(l.known, k2)
+		}
+	}
+	l.known[k] = now.Add(l.knownFor)
+}
+
+// take consumes n tokens of b at now, or gives -n back. A bucket may go
+// into debt down to minus its burst (see Fail); a refund never lifts it
+// above its burst.
+func (l *Limiter) take(b *bucket, now time.Time, n int) {
+	burst := float64(b.cls.burst)
+	tokens := b.lim.TokensAt(now)
+	if n < 0 || tokens-float64(n) >= -burst-tokenSlop {
+		// A negative reservation gives tokens back; x/time/rate caps the
+		// count at the burst when it next reads it (TestLimiterRefundIsExact).
+		b.lim.ReserveN(now, n)
+		tokens = min(b.lim.TokensAt(now), burst)
 	}
 	b.fullAt = now.Add(tokenTime(burst-tokens, b.cls.limit))
 	heap.Fix(&l.byFull, b.index)
@@ -267,6 +396,7 @@ func (l *Limiter) add(b *bucket) *bucket {
 		l.remove(l.byFull[0])
 	}
 	b.lim = rate.NewLimiter(b.cls.limit, b.cls.burst)
+	b.fullAt = l.now()
 	heap.Push(&l.byFull, b)
 	return b
 }
@@ -317,10 +447,12 @@ func tokenTime(n float64, limit rate.Limit) time.Duration {
 	return time.Duration(math.Ceil(ns * (1 - 1e-12)))
 }
 
-// sourceKey maps an address to its bucket's key: the address itself for
-// IPv4 (after unmapping ::ffff:a.b.c.d, so a dual-stack listener does not
-// give one client two buckets), its /64 for IPv6, and the zero Prefix for an
-// invalid address.
+// SourceKey maps an address to the source it counts as: the address itself
+// for IPv4 (after unmapping ::ffff:a.b.c.d, so a dual-stack listener does
+// not give one client two), its /64 for IPv6, and the zero Prefix for an
+// invalid address. Whatever counts or caps connections per source uses it.
+func SourceKey(ip netip.Addr) netip.Prefix { return sourceKey(ip) }
+
 func sourceKey(ip netip.Addr) netip.Prefix {
 	ip = ip.Unmap()
 	switch {

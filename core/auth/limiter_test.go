@@ -1,10 +1,12 @@
 package auth
 
 import (
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"net/netip"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -50,17 +52,47 @@ func ipN(n int) netip.Addr {
 	return netip.AddrFrom4([4]byte{10, byte(n >> 16), byte(n >> 8), byte(n)})
 }
 
+// fail is one failed handshake: a reservation that is never given back.
+func fail(t testing.TB, l *Limiter, ip netip.Addr, name string) {
+	t.Helper()
+	if _, err := l.Reserve(Attempt{Source: ip, Name: name}); err != nil {
+		t.Fatalf("Reserve(%v, %q) refused a failure the test meant to count: %v", ip, name, err)
+	}
+}
+
+// probe asks whether a handshake from ip for name would be let in now,
+// without changing anything: it reserves and gives the tokens back without
+// making the peer known.
+func probe(l *Limiter, ip netip.Addr, name string) (time.Duration, bool) {
+	t, err := l.Reserve(Attempt{Source: ip, Name: name})
+	if err != nil {
+		var le *LimitError
+		if !errors.As(err, &le) {
+			panic(err)
+		}
+		return le.RetryAfter, false
+	}
+	l.mu.Lock()
+	for _, b := range t.buckets {
+		if b.index >= 0 {
+			l.take(b, l.now(), -1)
+		}
+	}
+	l.mu.Unlock()
+	return 0, true
+}
+
 func wantOK(t *testing.T, l *Limiter, ip netip.Addr, name string) {
 	t.Helper()
-	if d, ok := l.Check(ip, name); !ok || d != 0 {
-		t.Fatalf("Check(%v, %q) = %v, %v; want allowed", ip, name, d, ok)
+	if d, ok := probe(l, ip, name); !ok {
+		t.Fatalf("(%v, %q) refused with retryAfter %v; want allowed", ip, name, d)
 	}
 }
 
 func wantRefused(t *testing.T, l *Limiter, ip netip.Addr, name string, retry time.Duration) {
 	t.Helper()
-	if d, ok := l.Check(ip, name); ok || d != retry {
-		t.Fatalf("Check(%v, %q) = %v, %v; want refused with retryAfter %v", ip, name, d, ok, retry)
+	if d, ok := probe(l, ip, name); ok || d != retry {
+		t.Fatalf("(%v, %q) = %v, %v; want refused with retryAfter %v", ip, name, d, ok, retry)
 	}
 }
 
@@ -69,15 +101,21 @@ func TestLimiterAllowsABurstOfFailuresThenRefusesWithTheRightRetryAfter(t *testi
 	wantOK(t, l, ipA, "")
 	for i := range DefaultIPBurst {
 		wantOK(t, l, ipA, "")
-		l.Fail(ipA, fmt.Sprintf("name%d", i)) // distinct names: only the source's bucket empties
+		fail(t, l, ipA, fmt.Sprintf("name%d", i)) // distinct names: only the source's bucket empties
 	}
 	wantRefused(t, l, ipA, "", DefaultIPInterval)
 	wantRefused(t, l, ipA, "name0", DefaultIPInterval)
+	if err := l.CheckSource(ipA); err == nil {
+		t.Fatal("CheckSource let in a source whose bucket is empty")
+	}
 	clk.Advance(2 * time.Second)
 	wantRefused(t, l, ipA, "", 4*time.Second)
 	clk.Advance(4 * time.Second)
 	wantOK(t, l, ipA, "")
-	l.Fail(ipA, "")
+	if err := l.CheckSource(ipA); err != nil {
+		t.Fatalf("CheckSource after the refill: %v", err)
+	}
+	fail(t, l, ipA, "")
 	wantRefused(t, l, ipA, "", DefaultIPInterval)
 	wantOK(t, l, ipB, "") // another source is not affected
 }
@@ -85,7 +123,7 @@ func TestLimiterAllowsABurstOfFailuresThenRefusesWithTheRightRetryAfter(t *testi
 func TestLimiterRecoversOverTimeAndForgetsRefilledBuckets(t *testing.T) {
 	l, clk := newTestLimiter(LimiterConfig{})
 	for range DefaultIPBurst {
-		l.Fail(ipA, "FS01")
+		fail(t, l, ipA, "FS01")
 	}
 	wantRefused(t, l, ipA, "FS01", DefaultIPInterval)
 	if n := l.Len(); n != 2 {
@@ -98,7 +136,7 @@ func TestLimiterRecoversOverTimeAndForgetsRefilledBuckets(t *testing.T) {
 	// A whole burst is available again.
 	for range DefaultIPBurst {
 		wantOK(t, l, ipA, "FS01")
-		l.Fail(ipA, "FS01")
+		fail(t, l, ipA, "FS01")
 	}
 	wantRefused(t, l, ipA, "FS01", DefaultIPInterval)
 }
@@ -107,7 +145,7 @@ func TestLimiterLimitsANameAcrossSources(t *testing.T) {
 	l, clk := newTestLimiter(LimiterConfig{})
 	for i := range DefaultNameBurst {
 		wantOK(t, l, ipN(i), "FS01")
-		l.Fail(ipN(i), "FS01")
+		fail(t, l, ipN(i), "FS01")
 	}
 	fresh := ipN(1000)
 	wantRefused(t, l, fresh, "FS01", DefaultNameInterval)
@@ -119,12 +157,135 @@ func TestLimiterLimitsANameAcrossSources(t *testing.T) {
 	wantOK(t, l, fresh, "FS01")
 }
 
-func TestLimiterReportsTheLongerWaitWhenBothBucketsRefuse(t *testing.T) {
+func TestLimiterRefusalSaysWhichCountRefused(t *testing.T) {
 	l, _ := newTestLimiter(LimiterConfig{IPBurst: 1, NameBurst: 1, PerIP: rate.Every(time.Second), PerName: rate.Every(time.Minute)})
-	l.Fail(ipA, "FS01")
-	wantRefused(t, l, ipA, "", time.Second)
-	wantRefused(t, l, ipB, "FS01", time.Minute)
-	wantRefused(t, l, ipA, "FS01", time.Minute)
+	fail(t, l, ipA, "FS01")
+	var le *LimitError
+	_, err := l.Reserve(Attempt{Source: ipA})
+	if !errors.As(err, &le) || le.Name != "" || le.Source != netip.MustParsePrefix("192.0.2.1/32") || le.RetryAfter != time.Second {
+		t.Fatalf("source refusal = %#v", err)
+	}
+	if got := err.Error(); got != "too many failed attempts from 192.0.2.1; retry in 1s" {
+		t.Errorf("source refusal reads %q", got)
+	}
+	_, err = l.Reserve(Attempt{Source: ipB, Name: "FS01"})
+	if !errors.As(err, &le) || le.Name != "fs01" || le.RetryAfter != time.Minute {
+		t.Fatalf("name refusal = %#v", err)
+	}
+	if got := err.Error(); got != "too many failed attempts for the name fs01 from several addresses; retry in 1m0s" {
+		t.Errorf("name refusal reads %q", got)
+	}
+	// Both refuse: the longer wait wins, and names its count.
+	_, err = l.Reserve(Attempt{Source: ipA, Name: "FS01"})
+	if !errors.As(err, &le) || le.Name != "fs01" || le.RetryAfter != time.Minute {
+		t.Fatalf("both = %#v", err)
+	}
+}
+
+func TestLimiterReservesAllOrNothing(t *testing.T) {
+	l, _ := newTestLimiter(LimiterConfig{IPBurst: 5, NameBurst: 1})
+	fail(t, l, ipA, "FS01")
+	// The name is empty: a refusal must not take the source's token too.
+	for range 20 {
+		wantRefused(t, l, ipB, "FS01", DefaultNameInterval)
+	}
+	for i := range 5 {
+		fail(t, l, ipB, fmt.Sprintf("FS%d", 10+i))
+	}
+	wantRefused(t, l, ipB, "", DefaultIPInterval)
+}
+
+// The reservation is what bounds a burst of parallel handshakes: however
+// many start at once, at most the burst get past Reserve.
+func TestLimiterLetsAtMostTheBurstOfParallelHandshakesThrough(t *testing.T) {
+	l, _ := newTestLimiter(LimiterConfig{})
+	var passed atomic.Int32
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	for range 60 {
+		wg.Go(func() {
+			<-start
+			if _, err := l.Reserve(Attempt{Source: ipA, Name: "FS01"}); err == nil {
+				passed.Add(1)
+			}
+		})
+	}
+	close(start)
+	wg.Wait()
+	if n := passed.Load(); n != DefaultIPBurst {
+		t.Fatalf("%d of 60 parallel handshakes were let through; want the burst, %d", n, DefaultIPBurst)
+	}
+}
+
+func TestLimiterRefundIsExact(t *testing.T) {
+	l, clk := newTestLimiter(LimiterConfig{IPBurst: 3, NameBurst: 100})
+	fail(t, l, ipA, "FS01")
+	fail(t, l, ipA, "FS01")
+	tk, err := l.Reserve(Attempt{Source: ipA, Name: "FS01"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tk.Succeed()
+	tk.Succeed() // a second call gives nothing more
+	// Two failures stand: exactly one token is left.
+	fail(t, l, ipA, "FS01")
+	wantRefused(t, l, ipA, "", DefaultIPInterval)
+	// A refund never lifts a bucket over its burst.
+	clk.Advance(time.Hour)
+	tk, _ = l.Reserve(Attempt{Source: ipA, Name: "FS01"})
+	clk.Advance(time.Hour)
+	tk.Succeed()
+	for range 3 {
+		fail(t, l, ipA, "FS01")
+	}
+	wantRefused(t, l, ipA, "", DefaultIPInterval)
+}
+
+func TestLimiterKnownPeersAreNotLockedOutByStrangers(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		known func(l *Limiter) Attempt // makes the peer known, returns its next attempt
+	}{
+		{"a peer that succeeded from this address", func(l *Limiter) Attempt {
+			tk, _ := l.Reserve(Attempt{Source: ipA, Name: "FS01"})
+			tk.Succeed()
+			return Attempt{Source: ipA, Name: "FS01"}
+		}},
+		{"a peer that succeeded with this certificate, from a new address", func(l *Limiter) Attempt {
+			tk, _ := l.Reserve(Attempt{Source: ipA, Name: "FS01", Fingerprint: "aa"})
+			tk.Succeed()
+			return Attempt{Source: ipB, Name: "FS01", Fingerprint: "aa"}
+		}},
+		{"a peer whose certificate is pinned", func(*Limiter) Attempt {
+			return Attempt{Source: ipB, Name: "FS01", Fingerprint: "bb", Pinned: true}
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			l, clk := newTestLimiter(LimiterConfig{})
+			next := tc.known(l)
+			for i := range 100 { // strangers from many addresses drain the name
+				_, _ = l.Reserve(Attempt{Source: ipN(i), Name: "fs01"})
+			}
+			wantRefused(t, l, ipN(500), "FS01", DefaultNameInterval)
+			if _, err := l.Reserve(next); err != nil {
+				t.Fatalf("the known peer was refused: %v", err)
+			}
+			// Knowledge fades: a day later it is a stranger again.
+			if !next.Pinned {
+				clk.Advance(DefaultKnownFor - DefaultNameInterval*DefaultNameBurst)
+				for i := range 100 {
+					_, _ = l.Reserve(Attempt{Source: ipN(i), Name: "fs01"})
+				}
+				clk.Advance(DefaultNameInterval * DefaultNameBurst)
+				for i := range 100 {
+					_, _ = l.Reserve(Attempt{Source: ipN(i), Name: "fs01"})
+				}
+				if _, err := l.Reserve(next); err == nil {
+					t.Fatal("still known after KnownFor")
+				}
+			}
+		})
+	}
 }
 
 func TestLimiterGroupsSources(t *testing.T) {
@@ -145,7 +306,7 @@ func TestLimiterGroupsSources(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			l, _ := newTestLimiter(LimiterConfig{IPBurst: 1})
-			l.Fail(tt.fail, "")
+			l.Fail(tt.fail)
 			wantRefused(t, l, tt.same, "", DefaultIPInterval)
 			wantOK(t, l, tt.other, "")
 		})
@@ -154,9 +315,9 @@ func TestLimiterGroupsSources(t *testing.T) {
 
 func TestLimiterDoesNotTrackInvalidOrEmptyNames(t *testing.T) {
 	l, _ := newTestLimiter(LimiterConfig{})
-	l.Fail(ipA, "")
-	l.Fail(ipA, "not a name")
-	l.Fail(ipA, string(make([]byte, 4000)))
+	fail(t, l, ipA, "")
+	fail(t, l, ipA, "not a name")
+	fail(t, l, ipA, string(make([]byte, 4000)))
 	if n := l.Len(); n != 1 {
 		t.Fatalf("Len = %d, want 1: only the source is tracked", n)
 	}
@@ -164,62 +325,30 @@ func TestLimiterDoesNotTrackInvalidOrEmptyNames(t *testing.T) {
 
 func TestLimiterBoundsDebtFromFailuresPastTheLimit(t *testing.T) {
 	l, _ := newTestLimiter(LimiterConfig{})
-	// Handshakes that passed Check together and then all failed: each
-	// counts, but only up to one extra burst.
+	// Connections that passed CheckSource together and then all sent
+	// garbage: each counts, but only up to one extra burst.
 	for range 1000 {
-		l.Fail(ipA, "")
+		l.Fail(ipA)
 	}
 	wantRefused(t, l, ipA, "", (DefaultIPBurst+1)*DefaultIPInterval)
 }
 
-func TestLimiterSucceedNeverRefillsASource(t *testing.T) {
+func TestLimiterSucceedNeverRefillsASourceBeyondItsOwnToken(t *testing.T) {
 	l, _ := newTestLimiter(LimiterConfig{})
-	for range DefaultIPBurst {
-		l.Fail(ipA, "victim")
+	for range DefaultIPBurst - 1 {
+		fail(t, l, ipA, "victim")
 	}
 	// An attacker with a valid key for its own slave succeeds from the same
 	// source: its guesses against "victim" must stay counted.
-	l.Succeed(ipA, "own-slave")
-	l.Succeed(ipA, "victim")
+	for range 5 {
+		tk, err := l.Reserve(Attempt{Source: ipA, Name: "own-slave"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		tk.Succeed()
+	}
+	fail(t, l, ipA, "victim")
 	wantRefused(t, l, ipA, "", DefaultIPInterval)
-}
-
-func TestLimiterSucceedForgetsANameOnlyWhenAllItsFailuresCameFromThatSource(t *testing.T) {
-	t.Run("failures from the succeeding source are forgotten", func(t *testing.T) {
-		l, _ := newTestLimiter(LimiterConfig{IPBurst: 100, NameBurst: 3})
-		for range 3 {
-			l.Fail(ipA, "FS01")
-		}
-		wantRefused(t, l, ipB, "FS01", DefaultNameInterval)
-		l.Succeed(ipA, "fs01")
-		wantOK(t, l, ipB, "FS01")
-	})
-	t.Run("failures from another source stay counted", func(t *testing.T) {
-		l, _ := newTestLimiter(LimiterConfig{IPBurst: 100, NameBurst: 3})
-		l.Fail(ipB, "FS01")
-		l.Fail(ipA, "FS01")
-		l.Fail(ipA, "FS01")
-		l.Succeed(ipA, "FS01")
-		wantRefused(t, l, ipA, "FS01", DefaultNameInterval)
-	})
-	t.Run("a success from another source changes nothing", func(t *testing.T) {
-		l, _ := newTestLimiter(LimiterConfig{IPBurst: 100, NameBurst: 3})
-		for range 3 {
-			l.Fail(ipA, "FS01")
-		}
-		l.Succeed(ipB, "FS01")
-		wantRefused(t, l, ipB, "FS01", DefaultNameInterval)
-	})
-	t.Run("the source is remembered afresh once the bucket has refilled", func(t *testing.T) {
-		l, clk := newTestLimiter(LimiterConfig{IPBurst: 100, NameBurst: 3, MaxKeys: 100})
-		l.Fail(ipB, "FS01")
-		clk.Advance(DefaultNameInterval)
-		for range 3 {
-			l.Fail(ipA, "FS01")
-		}
-		l.Succeed(ipA, "FS01")
-		wantOK(t, l, ipB, "FS01")
-	})
 }
 
 func TestLimiterStaysWithinMaxKeysUnder100kSources(t *testing.T) {
@@ -227,12 +356,12 @@ func TestLimiterStaysWithinMaxKeysUnder100kSources(t *testing.T) {
 	l, clk := newTestLimiter(LimiterConfig{MaxKeys: maxKeys})
 	// A name the attacker has drained first …
 	for i := range DefaultNameBurst {
-		l.Fail(ipN(i), "victim")
+		fail(t, l, ipN(i), "victim")
 	}
 	// … is not pushed out by 100,000 sources failing once each (with
 	// random names, to churn the name table too).
 	for i := range 100_000 {
-		l.Fail(ipN(DefaultNameBurst+i), fmt.Sprintf("n%d", i))
+		fail(t, l, ipN(DefaultNameBurst+i), fmt.Sprintf("n%d", i))
 		if i%1000 == 0 {
 			clk.Advance(time.Millisecond)
 			if n := l.Len(); n > maxKeys {
@@ -246,14 +375,28 @@ func TestLimiterStaysWithinMaxKeysUnder100kSources(t *testing.T) {
 	if len(l.ips)+len(l.names) != len(l.byFull) {
 		t.Fatalf("maps (%d+%d) and heap (%d) disagree", len(l.ips), len(l.names), len(l.byFull))
 	}
-	if _, ok := l.Check(ipN(999_999), "victim"); ok {
+	if _, ok := probe(l, ipN(999_999), "victim"); ok {
 		t.Fatal("the drained name was forgotten under churn")
+	}
+}
+
+func TestLimiterBoundsTheKnownPeers(t *testing.T) {
+	l, _ := newTestLimiter(LimiterConfig{MaxKnown: 50})
+	for i := range 1000 {
+		tk, err := l.Reserve(Attempt{Source: ipN(i), Name: "FS01", Fingerprint: fmt.Sprint(i)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		tk.Succeed()
+	}
+	if n := len(l.known); n > 50 {
+		t.Fatalf("%d known peers remembered, over MaxKnown 50", n)
 	}
 }
 
 func TestLimiterIsSafeForConcurrentUse(t *testing.T) {
 	const maxKeys = 200
-	l, clk := newTestLimiter(LimiterConfig{MaxKeys: maxKeys})
+	l, clk := newTestLimiter(LimiterConfig{MaxKeys: maxKeys, MaxKnown: 100})
 	var wg sync.WaitGroup
 	for g := range 8 {
 		wg.Go(func() {
@@ -263,15 +406,15 @@ func TestLimiterIsSafeForConcurrentUse(t *testing.T) {
 				name := fmt.Sprintf("s%d", r.IntN(50))
 				switch r.IntN(4) {
 				case 0:
-					l.Fail(ip, name)
+					l.Fail(ip)
 				case 1:
-					l.Succeed(ip, name)
+					if tk, err := l.Reserve(Attempt{Source: ip, Name: name}); err == nil && r.IntN(2) == 0 {
+						tk.Succeed()
+					}
 				case 2:
 					clk.Advance(time.Duration(r.IntN(100)) * time.Millisecond)
 				default:
-					if d, ok := l.Check(ip, name); ok != (d == 0) {
-						t.Errorf("Check = %v, %v", d, ok)
-					}
+					_ = l.CheckSource(ip)
 				}
 			}
 		})
@@ -285,7 +428,8 @@ func TestLimiterIsSafeForConcurrentUse(t *testing.T) {
 func TestLimiterWithInfiniteRatesTracksNothing(t *testing.T) {
 	l, _ := newTestLimiter(LimiterConfig{PerIP: rate.Inf, PerName: rate.Inf})
 	for range 100 {
-		l.Fail(ipA, "FS01")
+		fail(t, l, ipA, "FS01")
+		l.Fail(ipA)
 	}
 	wantOK(t, l, ipA, "FS01")
 	if l.Len() != 0 {
@@ -310,14 +454,17 @@ func TestLimiterRetryAfterIsExact(t *testing.T) {
 		for range steps {
 			ip := rapid.SampledFrom(ips).Draw(t, "ip")
 			name := rapid.SampledFrom(names).Draw(t, "name")
-			if rapid.Bool().Draw(t, "fail") {
-				l.Fail(ip, name)
+			switch rapid.IntRange(0, 2).Draw(t, "what") {
+			case 0:
+				_, _ = l.Reserve(Attempt{Source: ip, Name: name})
+			case 1:
+				l.Fail(ip)
 			}
 			clk.Advance(time.Duration(rapid.IntRange(0, 5000).Draw(t, "advance ms")) * time.Millisecond)
 		}
 		ip := rapid.SampledFrom(ips).Draw(t, "ip")
 		name := rapid.SampledFrom(names).Draw(t, "name")
-		d, ok := l.Check(ip, name)
+		d, ok := probe(l, ip, name)
 		if ok {
 			return
 		}
@@ -325,11 +472,11 @@ func TestLimiterRetryAfterIsExact(t *testing.T) {
 			t.Fatalf("retryAfter %v is not a positive whole number of milliseconds", d)
 		}
 		clk.Advance(d - time.Millisecond)
-		if _, ok := l.Check(ip, name); ok {
+		if _, ok := probe(l, ip, name); ok {
 			t.Fatalf("allowed 1ms before retryAfter %v", d)
 		}
 		clk.Advance(time.Millisecond)
-		if got, ok := l.Check(ip, name); !ok {
+		if got, ok := probe(l, ip, name); !ok {
 			t.Fatalf("refused again at retryAfter %v, now wait %v", d, got)
 		}
 	})

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/lanyard/lanyard/core/wire"
 )
 
 // MaxNameLen is the longest slave name, in characters (names are ASCII, so
@@ -45,7 +47,7 @@ func ValidateName(name string) error {
 			continue
 		}
 		if c == ' ' {
-			return &nameError{fmt.Sprintf("slave name %s has a space; %s", quoteShort(name), nameAdvice)}
+			return &nameError{fmt.Sprintf("slave name %s has a space; %s", wire.Quote(name), nameAdvice)}
 		}
 		r, size := utf8.DecodeRuneInString(name[i:])
 		var what string
@@ -55,11 +57,11 @@ func ValidateName(name string) error {
 			what = fmt.Sprintf("%q", r)
 		}
 		return &nameError{fmt.Sprintf("slave name %s has %s at position %d; %s",
-			quoteShort(name), what, pos, nameAdvice)}
+			wire.Quote(name), what, pos, nameAdvice)}
 	}
 	if len(name) > MaxNameLen {
 		return &nameError{fmt.Sprintf("slave name %s is %d characters long; at most %d are allowed",
-			quoteShort(name), len(name), MaxNameLen)}
+			wire.Quote(name), len(name), MaxNameLen)}
 	}
 	return nil
 }
@@ -72,20 +74,3 @@ func nameChar(c byte) bool {
 // NormalizeName returns the form a name is compared, stored under and salted
 // with. Valid names are ASCII, so strings.ToLower is exactly ASCII folding.
 func NormalizeName(name string) string { return strings.ToLower(name) }
-
-// quoteShort quotes s for a log line, keeping at most 64 bytes of it: names
-// and other strings reach us from unauthenticated peers and may be up to a
-// frame long.
-func quoteShort(s string) string {
-	const max = 64
-	if len(s) <= max {
-		return fmt.Sprintf("%q", s)
-	}
-	cut := max
-	// Do not split a UTF-8 sequence: %q would show a half character as an
-	// escape, which reads like a different string.
-	for cut > 0 && !utf8.RuneStart(s[cut]) {
-		cut--
-	}
-	return fmt.Sprintf("%q…", s[:cut])
-}

@@ -1,10 +1,12 @@
 package link
 
 import (
+	"bytes"
 	"context"
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"strings"
 	"time"
@@ -25,11 +27,18 @@ type Dialer struct {
 
 // Target is what the dialer needs to know about the peer it dials.
 type Target struct {
-	Address    string // host:port
-	Name       string // the slave's name: the KDF salt, checked against the peer's hello
-	Key        auth.Key
-	KDF        auth.KDFParams
-	PinnedCert string // the peer certificate's fingerprint; "" trusts on first use
+	Address string // host:port
+	Name    string // the slave's name: the KDF salt, checked against the peer's hello
+	Key     auth.Key
+	KDF     auth.KDFParams
+	// PinnedCert is the fingerprint the peer's certificate must have: the
+	// one pinned at the first link, or the one a person gave when adding
+	// the peer. "" trusts the first certificate seen.
+	PinnedCert string
+	// TrustFix is the command that trusts a new certificate, for the
+	// cert_changed message ("lanyard slave trust FS01"); "" says it
+	// generically.
+	TrustFix string
 }
 
 // Dial connects, runs the handshake and returns an authenticated link that
@@ -52,6 +61,8 @@ func (d *Dialer) Dial(ctx context.Context, t Target) (*Link, error) {
 	return l, nil
 }
 
+// handshake runs the dialer's side: TLS and the pin, our hello, the
+// peer's hello and the shared checks, our proof, the welcome.
 func (d *Dialer) handshake(ctx context.Context, raw net.Conn, t Target, o Options) (*Link, error) {
 	if dl, ok := ctx.Deadline(); ok {
 		_ = raw.SetDeadline(dl)
@@ -60,185 +71,198 @@ func (d *Dialer) handshake(ctx context.Context, raw net.Conn, t Target, o Option
 	stop := context.AfterFunc(ctx, func() { _ = raw.SetDeadline(time.Unix(1, 0)) })
 	defer stop()
 
-	remote := t.Address
-	conn := raw
-	var fingerprint string
-	var exporter []byte
+	s := &shake{raw: raw, conn: raw, remote: t.Address, id: d.Identity, ssl: o.SSL, dialed: true}
 	if o.SSL {
-		tc := tls.Client(raw, d.Identity.clientTLS())
-		if err := tc.HandshakeContext(ctx); err != nil {
-			return nil, d.tlsError(err, remote)
+		if err := d.startTLS(ctx, s, t); err != nil {
+			return nil, err
 		}
-		cs := tc.ConnectionState()
-		fingerprint = Fingerprint(cs.PeerCertificates[0].Raw)
-		// The pin is checked before anything about the password is sent,
-		// so an impostor at a known address learns nothing to attack.
-		if t.PinnedCert != "" && fingerprint != t.PinnedCert {
-			return nil, &Error{Code: wire.CodeCertChanged, Reason: fmt.Sprintf(
-				"the certificate of %s changed (pinned %s, now %s): if it was reinstalled, trust the new certificate; otherwise something is impersonating it",
-				remote, ShortFingerprint(t.PinnedCert), ShortFingerprint(fingerprint))}
-		}
-		var err error
-		if exporter, err = cs.ExportKeyingMaterial(auth.TLSExporterLabel, nil, 32); err != nil {
-			return nil, &Error{Code: wire.CodeProtocolError, Reason: "TLS exporter failed", Err: err}
-		}
-		conn = tc
 	}
-
-	hello := newHello(d.Identity, t.Name, t.KDF, o.SSL)
-	myHello, frame, err := marshalFrame(wire.KindHello, hello)
-	if err != nil {
+	if err := s.sendHello(t.Name, t.KDF); err != nil {
 		return nil, err
 	}
-	if _, err := conn.Write(append([]byte(wire.Magic), frame...)); err != nil {
-		return nil, handshakeReadError(err, remote, "answer")
-	}
-
-	if m, err := readMagic(conn); err != nil {
-		return nil, handshakeReadError(err, remote, "hello")
-	} else if string(m) != wire.Magic {
-		return nil, &Error{Code: wire.CodeProtocolError, Reason: fmt.Sprintf(
-			"%s is not a Lanyard %s: it answered %q; check the address and port", remote, roleName(opposite(d.Identity.Role)), m)}
-	}
-	f, err := wire.ReadFrame(conn, wire.MaxPreAuthFrame)
-	if err != nil {
-		return nil, handshakeReadError(err, remote, "hello")
-	}
-	if f.Kind == wire.KindClose {
-		return nil, d.refused(f.Payload, remote, t.Name, o.SSL)
-	}
-	if f.Kind != wire.KindHello {
-		return nil, &Error{Code: wire.CodeProtocolError, Reason: fmt.Sprintf("%s sent a %s instead of its hello", remote, f.Kind)}
-	}
-	peer, err := auth.ParseHello(f.Payload)
-	if err != nil {
-		return nil, &Error{Code: wire.CodeProtocolError, Reason: fmt.Sprintf("%s sent an invalid hello: %v", remote, err), Err: err}
-	}
-	version, ok := wire.Negotiate(wire.Local, wire.VersionRange{Min: peer.VersionMin, Max: peer.VersionMax})
-	if !ok {
-		return nil, &Error{Code: wire.CodeVersionUnsupported, Reason: versionReason(d.Identity.Role, wire.VersionRange{Min: peer.VersionMin, Max: peer.VersionMax})}
-	}
-	if peer.Role != opposite(d.Identity.Role) {
-		return nil, &Error{Code: wire.CodeWrongRole, Reason: fmt.Sprintf("%s is %s, not %s: check the address", remote, aRole(peer.Role), aRole(opposite(d.Identity.Role)))}
-	}
-	if !strings.EqualFold(peer.Name, t.Name) {
-		return nil, &Error{Code: wire.CodeNameMismatch, Reason: fmt.Sprintf(
-			"the agent at %s is named %q, not %q: fix the name in the slave's entry (the name is part of the password check)", remote, peer.Name, t.Name)}
-	}
-	if peer.Ssl != o.SSL {
-		return nil, sslMismatch(o.SSL, remote)
-	}
-	if peerKDF := auth.KDFFromPB(peer.Kdf); peerKDF != t.KDF {
-		return nil, &Error{Code: wire.CodeAuthFailed, Reason: fmt.Sprintf(
-			"%s derives its key with %s, this side with %s: set the password again on the side with the older setting", remote, peerKDF, t.KDF)}
-	}
-
-	transcript := auth.Transcript(myHello, f.Payload, exporter)
-	_, proofFrame, err := marshalFrame(wire.KindProof, &pb.Proof{Mac: auth.ProofMAC(t.Key, d.Identity.Role, transcript)})
-	if err != nil {
+	if err := readAcceptorHello(s, t); err != nil {
 		return nil, err
 	}
-	if _, err := conn.Write(proofFrame); err != nil {
-		return nil, handshakeReadError(err, remote, "answer to our proof")
+	if err := s.prove(t.Key); err != nil {
+		return nil, err
 	}
-	f, err = wire.ReadFrame(conn, wire.MaxPreAuthFrame)
-	if err != nil {
-		return nil, handshakeReadError(err, remote, "answer to our proof")
+	f, e := s.read("answer to our proof")
+	switch {
+	case e != nil:
+		return nil, e
+	case f.Kind == wire.KindClose:
+		return nil, refusedBy(f.Payload, s.remote, t.Name, o.SSL)
 	}
-	if f.Kind == wire.KindClose {
-		return nil, d.refused(f.Payload, remote, t.Name, o.SSL)
+	heartbeat, deadAfter, e := s.readWelcome(f, t.Key, o)
+	if e != nil {
+		return nil, e
 	}
-	if f.Kind != wire.KindWelcome {
-		return nil, &Error{Code: wire.CodeProtocolError, Reason: fmt.Sprintf("%s sent a %s instead of a welcome", remote, f.Kind)}
-	}
-	welcome, err := auth.ParseWelcome(f.Payload)
-	if err != nil {
-		return nil, &Error{Code: wire.CodeProtocolError, Reason: fmt.Sprintf("%s sent an invalid welcome: %v", remote, err), Err: err}
-	}
-	if !auth.VerifyProof(t.Key, peer.Role, transcript, welcome.Mac) {
-		writeClose(conn, false, wire.CodeAuthFailed, "authentication failed", 0)
-		return nil, &Error{Code: wire.CodeAuthFailed, Reason: fmt.Sprintf(
-			"%s could not prove it knows the password for %s: it is not the %s you set up, or its password changed", remote, t.Name, roleName(peer.Role))}
-	}
-
-	heartbeat, deadAfter := o.Heartbeat, o.DeadAfter
-	if welcome.HeartbeatMs > 0 {
-		heartbeat = time.Duration(welcome.HeartbeatMs) * time.Millisecond
-	}
-	if welcome.DeadAfterMs > 0 {
-		deadAfter = time.Duration(welcome.DeadAfterMs) * time.Millisecond
-	}
-	_ = raw.SetDeadline(time.Time{})
-	return newLink(conn, Peer{
-		Name:        peer.Name,
-		Role:        peer.Role,
-		InstallID:   hexID(peer.InstallId),
-		BootID:      hexID(peer.BootId),
-		Software:    peer.Software,
-		Remote:      raw.RemoteAddr().String(),
-		Dialed:      true,
-		SSL:         o.SSL,
-		Fingerprint: fingerprint,
-		Version:     version,
-	}, heartbeat, deadAfter), nil
+	return s.link(heartbeat, deadAfter, o.MaxInFlight), nil
 }
 
-// tlsError explains a failed TLS handshake; the SSL mismatch case is
-// recognised from the listener's plain magic in the record header.
-func (d *Dialer) tlsError(err error, remote string) *Error {
+// startTLS runs TLS and checks the pin before anything about the password
+// is sent, so an impostor at a known address learns nothing to attack.
+func (d *Dialer) startTLS(ctx context.Context, s *shake, t Target) error {
+	rec := &recordingConn{Conn: s.raw}
+	tc := tls.Client(rec, d.Identity.clientTLS())
+	err := tc.HandshakeContext(ctx)
+	head := rec.stop()
+	if err != nil {
+		return tlsError(err, s, t, head)
+	}
+	if e := s.tlsEstablished(tc); e != nil {
+		return e
+	}
+	if t.PinnedCert != "" && s.fingerprint != t.PinnedCert {
+		fix := "if it was reinstalled, trust its new certificate"
+		if t.TrustFix != "" {
+			fix = "if it was reinstalled, run " + t.TrustFix
+		}
+		return &Error{Code: wire.CodeCertChanged, Reason: fmt.Sprintf(
+			"the certificate of %s is not the one trusted here (expected %s, it presented %s): %s; otherwise something is impersonating it",
+			s.remote, ShortFingerprint(t.PinnedCert), ShortFingerprint(s.fingerprint), fix)}
+	}
+	return nil
+}
+
+// readAcceptorHello reads the acceptor's magic and hello (or its refusal)
+// and makes the shared checks, plus the one only the dialer can make: the
+// name the acceptor states is the one dialed. A check that fails is told to
+// the acceptor too, so both ends report it.
+func readAcceptorHello(s *shake, t Target) error {
+	if m, err := readMagic(s.conn); err != nil {
+		return handshakeReadError(err, s.remote, "hello")
+	} else if string(m) != wire.Magic {
+		return &Error{Code: wire.CodeProtocolError, Reason: fmt.Sprintf(
+			"%s is not a Lanyard %s: it answered %s; check the address and port", s.remote, roleName(opposite(s.id.Role)), wire.Quote(string(m)))}
+	}
+	f, e := s.read("hello")
+	switch {
+	case e != nil:
+		return e
+	case f.Kind == wire.KindClose:
+		return refusedBy(f.Payload, s.remote, t.Name, s.ssl)
+	case f.Kind != wire.KindHello:
+		return &Error{Code: wire.CodeProtocolError, Reason: fmt.Sprintf("%s sent a %s instead of its hello", s.remote, f.Kind)}
+	}
+	if e := s.takeHello(f.Payload); e != nil {
+		return e
+	}
+	e = s.checkPeer()
+	if e == nil && !strings.EqualFold(s.peer.Name, t.Name) {
+		e = &Error{Code: wire.CodeNameMismatch,
+			Reason: fmt.Sprintf("the agent at %s is named %q, not %q: fix the name in the slave's entry (the name is part of the password check)",
+				s.remote, s.peer.Name, t.Name),
+			PeerReason: fmt.Sprintf("this side links to a slave named %q", t.Name)}
+	}
+	if e == nil {
+		e = s.checkKDF(t.KDF)
+	}
+	if e != nil {
+		reason := e.PeerReason
+		if reason == "" {
+			reason = genericPeerReason(e.Code)
+		}
+		writeClose(s.conn, false, e.Code, reason, 0)
+		return e
+	}
+	return nil
+}
+
+// tlsError explains a failed TLS handshake. A plain listener answers a
+// ClientHello with its magic and a close frame (an SSL mismatch, or a
+// refusal at its door): head, the bytes the handshake read, holds them.
+func tlsError(err error, s *shake, t Target, head []byte) *Error {
 	var rhe tls.RecordHeaderError
 	if errors.As(err, &rhe) && string(rhe.RecordHeader[:len(wire.Magic)]) == wire.Magic {
-		return sslMismatch(true, remote)
+		if bytes.HasPrefix(head, []byte(wire.Magic)) {
+			_ = s.raw.SetReadDeadline(time.Now().Add(time.Second))
+			rest := io.MultiReader(bytes.NewReader(head[len(wire.Magic):]), s.raw)
+			if f, ferr := wire.ReadFrame(rest, wire.MaxPreAuthFrame); ferr == nil && f.Kind == wire.KindClose {
+				return refusedBy(f.Payload, s.remote, t.Name, true)
+			}
+		}
+		return sslMismatch(true, s.remote, "")
 	}
 	if isTLSVersionError(err) {
-		return &Error{Code: wire.CodeProtocolError, Err: err, Reason: fmt.Sprintf("%s does not speak TLS 1.3: upgrade it", remote)}
+		return &Error{Code: wire.CodeProtocolError, Err: err, Reason: fmt.Sprintf("%s does not speak TLS 1.3: upgrade it", s.remote)}
 	}
 	var ne net.Error
 	if errors.As(err, &ne) && ne.Timeout() {
-		return &Error{Code: wire.CodeTimeout, Err: err, Reason: fmt.Sprintf("%s did not complete the TLS handshake in time", remote)}
+		return &Error{Code: wire.CodeTimeout, Err: err, Reason: fmt.Sprintf("%s did not complete the TLS handshake in time", s.remote)}
 	}
-	return &Error{Code: wire.CodeProtocolError, Err: err, Reason: fmt.Sprintf("TLS handshake with %s failed: %v", remote, err)}
+	return &Error{Code: wire.CodeProtocolError, Err: err, Reason: fmt.Sprintf("TLS handshake with %s failed: %v", s.remote, err)}
 }
 
-// sslMismatch is the plain-words report of SSL on at one end only.
-func sslMismatch(localSSL bool, remote string) *Error {
-	return &Error{Code: wire.CodeSSLMismatch, Reason: fmt.Sprintf(
-		"SSL is %s here but %s at %s: turn SSL %s at both ends (the setting must match on the console and the agent)",
-		sslWord(localSSL), sslWord(!localSSL), remote, sslWord(localSSL))}
+// recordingConn keeps a copy of the first bytes read through it until
+// stop: crypto/tls reads ahead into its own buffer, so what a plain
+// listener answered is only found here. The handshake reads and stops it
+// on one goroutine; the link's reader comes after.
+type recordingConn struct {
+	net.Conn
+	head    []byte
+	stopped bool
 }
 
-func versionReason(local pb.Role, peer wire.VersionRange) string {
-	return fmt.Sprintf("this %s speaks protocol %s, the peer speaks %s: upgrade the older one", roleName(local), wire.Local, peer)
+func (c *recordingConn) Read(p []byte) (int, error) {
+	n, err := c.Conn.Read(p)
+	if !c.stopped && len(c.head) < wire.MaxPreAuthFrame {
+		c.head = append(c.head, p[:min(n, wire.MaxPreAuthFrame-len(c.head))]...)
+	}
+	return n, err
 }
 
-// refused turns the acceptor's close frame into this side's plain-words
+// stop ends the recording and returns what was read.
+func (c *recordingConn) stop() []byte {
+	head := c.head
+	c.head, c.stopped = nil, true
+	return head
+}
+
+// refusedBy turns the acceptor's close frame into this side's plain-words
 // error. The acceptor keeps its reasons generic; the fix is known here.
-func (d *Dialer) refused(payload []byte, remote, name string, ssl bool) *Error {
+// What the acceptor said is its words, quoted; the retry it asks for is
+// capped, since anyone at the address could have sent it.
+func refusedBy(payload []byte, remote, name string, ssl bool) *Error {
 	var c pb.Close
 	if err := proto.Unmarshal(payload, &c); err != nil {
 		return &Error{Code: wire.CodeProtocolError, Remote: true, Reason: remote + " sent a malformed close frame", Err: err}
 	}
-	e := &Error{Code: wire.Code(c.Code), Remote: true, Reason: c.Reason,
-		RetryAfter: time.Duration(c.RetryAfterMs) * time.Millisecond}
+	e := &Error{Code: wire.Code(c.Code), Remote: true,
+		RetryAfter: min(time.Duration(c.RetryAfterMs)*time.Millisecond, MaxRetryAfterBeforeAuth)}
+	said := wire.Quote(c.Reason)
 	switch e.Code {
 	case wire.CodeSSLMismatch:
-		e.Reason = sslMismatch(ssl, remote).Reason
+		e.Reason = sslMismatch(ssl, remote, "").Reason
 	case wire.CodeAuthFailed:
 		e.Reason = fmt.Sprintf("wrong management password for %s: %s refused it; enter the same password on the console and on the agent", name, remote)
 	case wire.CodeUnknownSlave:
-		e.Reason = fmt.Sprintf("the console at %s does not know a slave named %s: %s", remote, name, c.Reason)
+		e.Reason = fmt.Sprintf("the console at %s does not know a slave named %s; it says %s", remote, name, said)
+	case wire.CodeNameMismatch:
+		e.Reason = fmt.Sprintf("the agent at %s is not named %s: compare the name in the slave's entry with `lanyard-agent status` on that server (the name is part of the password check)", remote, name)
 	case wire.CodeManagementDisabled:
 		e.Reason = fmt.Sprintf("%s does not accept remote management (on that server: lanyard-agent set management on)", remote)
 	case wire.CodeRateLimited:
-		e.Reason = fmt.Sprintf("%s is refusing this address after too many failed attempts; retrying in %s", remote, e.RetryAfter.Round(time.Second))
+		e.Reason = fmt.Sprintf("%s is turning this side away for now; it says %s; the next try waits at least %s", remote, said, e.RetryAfter.Round(time.Second))
 	case wire.CodeShuttingDown:
 		e.Reason = remote + " is shutting down"
 	default:
-		if e.Reason == "" {
-			e.Reason = remote + " refused the connection"
-		} else {
-			e.Reason = remote + " refused: " + e.Reason
-		}
+		e.Reason = unknownClose(e, remote, "refused", c.Code, c.Reason)
 	}
 	return e
+}
+
+// unknownClose words a close whose code this side has no words for:
+// the peer's code and reason are its words, quoted. A code this version
+// does not know becomes protocol_error: the user must upgrade one end.
+func unknownClose(e *Error, remote, verb, code, reason string) string {
+	if !e.Code.Known() {
+		e.Code = wire.CodeProtocolError
+		return fmt.Sprintf("%s %s with a code this version does not know (%s), saying %s: upgrade the older end",
+			remote, verb, wire.Quote(code), wire.Quote(reason))
+	}
+	if reason == "" {
+		return fmt.Sprintf("%s %s (%s)", remote, verb, e.Code)
+	}
+	return fmt.Sprintf("%s %s (%s), saying %s", remote, verb, e.Code, wire.Quote(reason))
 }

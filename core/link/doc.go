@@ -7,6 +7,19 @@
 // is the same whichever way it was made. The console sends requests, the
 // agent answers them and pushes events.
 //
+// Files: handshake.go holds the handshake's phases both sides share
+// (TLS, hellos and their one check, proof, verify, welcome); listen.go the
+// acceptor (the door: per-address caps, the hello deadline and the failure
+// limit before a slot; sniffing TLS from plain) and its handshake; dial.go
+// the dialer and its handshake; link.go the authenticated Link and its
+// frame dispatcher; redial.go reconnecting with backoff; diagnose.go the
+// step-by-step connection test.
+//
+// Anything a peer says (a close reason, a code this version does not know)
+// is shown as its words, quoted and cut by wire.Quote, and a retry it asks
+// for is capped: MaxRetryAfterBeforeAuth before authentication, when anyone
+// at the address could have sent it, MaxRetryAfterLinked after.
+//
 // link knows nothing about the fleet, the database or the UI. What to do
 // with a new link (the duplicate-link rule, logging) is decided by its
 // caller, core/master or core/agent.

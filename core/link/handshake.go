@@ -18,9 +18,256 @@ import (
 	"github.com/lanyard/lanyard/core/wire/pb"
 )
 
+// The handshake, DESIGN §2, in the phases both sides share. Each side's
+// function (Listener.handshake, Dialer.handshake) reads as the list of its
+// phases; this file holds the phases themselves:
+//
+//	sniff      acceptor only: TLS, Lanyard's plain magic, or something else (listen.go)
+//	TLS        tlsEstablished: the peer's fingerprint and the exporter
+//	hellos     sendHello, readHello, then checkPeer and checkKDF on both sides
+//	prove      the dialer's proof over the transcript (prove)
+//	verify     the acceptor checks it before proving anything (verifyProof)
+//	welcome    the acceptor's own proof and the link's timing (sendWelcome, readWelcome)
+
 // CodeDialFailed is the event of a dial that never reached a handshake. It
 // never travels on the wire.
 const CodeDialFailed wire.Code = "dial_failed"
+
+// Caps on a peer's retry_after, DESIGN §2. Before authentication anyone at
+// the address can send one, so it is held to the redial backoff's maximum;
+// an authenticated peer may ask for longer, but not for ever.
+const (
+	MaxRetryAfterBeforeAuth = RedialMax
+	MaxRetryAfterLinked     = 10 * time.Minute
+)
+
+// shake is one handshake in progress, on either side.
+type shake struct {
+	raw    net.Conn
+	conn   net.Conn // raw, or TLS over it
+	remote string   // the peer's address, for messages
+	id     *Identity
+	ssl    bool
+	dialed bool // this side dialed
+
+	fingerprint string // the peer certificate's, with SSL
+	exporter    []byte // the TLS exporter, with SSL
+
+	mine, theirs []byte    // both hellos as sent, for the transcript
+	peer         *pb.Hello // the peer's hello, validated
+	helloSent    bool      // our magic and hello went out
+	version      uint32
+	transcript   []byte
+}
+
+// who names the peer for a message: its address, and the name its hello
+// claims once one was read.
+func (s *shake) who() string {
+	if s.peer == nil {
+		return s.remote
+	}
+	return fmt.Sprintf("%s (%s)", s.remote, s.peer.Name)
+}
+
+// tlsEstablished records what the TLS handshake gives authentication.
+func (s *shake) tlsEstablished(tc *tls.Conn) *Error {
+	cs := tc.ConnectionState()
+	if len(cs.PeerCertificates) == 0 {
+		return &Error{Code: wire.CodeProtocolError, Reason: s.remote + " presented no certificate"}
+	}
+	exporter, err := cs.ExportKeyingMaterial(auth.TLSExporterLabel, nil, 32)
+	if err != nil {
+		return &Error{Code: wire.CodeProtocolError, Reason: "TLS exporter failed", Err: err}
+	}
+	s.fingerprint = Fingerprint(cs.PeerCertificates[0].Raw)
+	s.exporter = exporter
+	s.conn = tc
+	return nil
+}
+
+// sendHello writes our magic and hello for the slave called name.
+func (s *shake) sendHello(name string, kdf auth.KDFParams) error {
+	mine, frame, err := marshalFrame(wire.KindHello, newHello(s.id, name, kdf, s.ssl))
+	if err != nil {
+		return err
+	}
+	s.mine = mine
+	if _, err := s.conn.Write(append([]byte(wire.Magic), frame...)); err != nil {
+		return handshakeReadError(err, s.remote, "hello")
+	}
+	s.helloSent = true
+	return nil
+}
+
+// read reads one pre-authentication frame.
+func (s *shake) read(what string) (wire.Frame, *Error) {
+	f, err := wire.ReadFrame(s.conn, wire.MaxPreAuthFrame)
+	if err != nil {
+		return f, handshakeReadError(err, s.remote, what)
+	}
+	return f, nil
+}
+
+// takeHello validates the payload of the peer's hello frame and keeps it.
+func (s *shake) takeHello(payload []byte) *Error {
+	h, err := auth.ParseHello(payload)
+	if err != nil {
+		return &Error{Code: wire.CodeProtocolError, Err: err, Reason: fmt.Sprintf("%s sent an invalid hello: %v", s.remote, err)}
+	}
+	s.peer, s.theirs = h, payload
+	return nil
+}
+
+// checkPeer is the one check of a peer's hello both sides make: a common
+// protocol version, the opposite role and the same SSL setting. Reason is
+// for this side; PeerReason is what the peer is told.
+func (s *shake) checkPeer() *Error {
+	local := s.id.Role
+	peerRange := wire.VersionRange{Min: s.peer.VersionMin, Max: s.peer.VersionMax}
+	version, ok := wire.Negotiate(wire.Local, peerRange)
+	switch {
+	case !ok:
+		reason := fmt.Sprintf("this %s speaks protocol %s, the peer speaks %s: upgrade the older one", roleName(local), wire.Local, peerRange)
+		return &Error{Code: wire.CodeVersionUnsupported, Reason: s.who() + ": " + reason, PeerReason: reason}
+	case s.peer.Role != opposite(local):
+		return &Error{Code: wire.CodeWrongRole,
+			Reason:     fmt.Sprintf("%s is %s, not %s: check the address", s.who(), aRole(s.peer.Role), aRole(opposite(local))),
+			PeerReason: fmt.Sprintf("this is %s; %s cannot link to it", aRole(local), aRole(s.peer.Role))}
+	case s.peer.Ssl != s.ssl:
+		return sslMismatch(s.ssl, s.who(), "")
+	}
+	s.version = version
+	return nil
+}
+
+// checkKDF refuses a peer that derives its key with other parameters: the
+// proofs could never match, and "wrong password" would mislead.
+func (s *shake) checkKDF(kdf auth.KDFParams) *Error {
+	if peerKDF := auth.KDFFromPB(s.peer.Kdf); peerKDF != kdf {
+		return &Error{Code: wire.CodeAuthFailed,
+			Reason: fmt.Sprintf("%s derives its key with %s, this side with %s: set the password again on the side with the older setting",
+				s.who(), peerKDF, kdf),
+			PeerReason: fmt.Sprintf("key parameters differ: this side uses %s", kdf)}
+	}
+	return nil
+}
+
+// makeTranscript binds both hellos, dialer's first, and the TLS session.
+func (s *shake) makeTranscript() {
+	if s.dialed {
+		s.transcript = auth.Transcript(s.mine, s.theirs, s.exporter)
+	} else {
+		s.transcript = auth.Transcript(s.theirs, s.mine, s.exporter)
+	}
+}
+
+// prove sends the dialer's proof.
+func (s *shake) prove(key auth.Key) error {
+	s.makeTranscript()
+	_, frame, err := marshalFrame(wire.KindProof, &pb.Proof{Mac: auth.ProofMAC(key, s.id.Role, s.transcript)})
+	if err != nil {
+		return err
+	}
+	if _, err := s.conn.Write(frame); err != nil {
+		return handshakeReadError(err, s.remote, "answer to our proof")
+	}
+	return nil
+}
+
+// verifyProof reads the dialer's proof and checks it in constant time. A
+// wrong or malformed proof is auth_failed, to be told to the dialer; a
+// close frame is the dialer giving up, and gaveUp says so.
+func (s *shake) verifyProof(key auth.Key) (e *Error, gaveUp bool) {
+	f, e := s.read("proof")
+	if e != nil {
+		return e, false
+	}
+	if f.Kind == wire.KindClose {
+		// The dialer found something wrong with our hello (name, version)
+		// and said so; its reason is for its user, ours is the same fact.
+		e := remoteClose(f.Payload, s.remote, MaxRetryAfterBeforeAuth)
+		e.Reason = fmt.Sprintf("%s gave up: %s", s.who(), e.Reason)
+		return e, true
+	}
+	var mac []byte
+	var err error
+	if f.Kind == wire.KindProof {
+		mac, err = auth.ParseProof(f.Payload)
+	} else {
+		err = fmt.Errorf("a %s instead of its proof", f.Kind)
+	}
+	s.makeTranscript()
+	if err != nil {
+		return &Error{Code: wire.CodeAuthFailed, Err: err, Reason: fmt.Sprintf("%s sent an invalid proof: %v", s.who(), err)}, false
+	}
+	if !auth.VerifyProof(key, s.peer.Role, s.transcript, mac) {
+		return &Error{Code: wire.CodeAuthFailed, Reason: fmt.Sprintf(
+			"wrong management password from %s for %s: the password entered there does not match the one set here",
+			s.remote, s.peer.Name)}, false
+	}
+	return nil, false
+}
+
+// sendWelcome is the acceptor's own proof and the link's timing.
+func (s *shake) sendWelcome(key auth.Key, o Options) error {
+	_, frame, err := marshalFrame(wire.KindWelcome, &pb.Welcome{
+		Mac:         auth.ProofMAC(key, s.id.Role, s.transcript),
+		Version:     s.version,
+		HeartbeatMs: uint32(o.Heartbeat / time.Millisecond),
+		DeadAfterMs: uint32(o.DeadAfter / time.Millisecond),
+		MaxFrame:    wire.MaxFrame,
+	})
+	if err != nil {
+		return err
+	}
+	if _, err := s.conn.Write(frame); err != nil {
+		return handshakeReadError(err, s.remote, "welcome")
+	}
+	return nil
+}
+
+// readWelcome reads the acceptor's welcome and checks its proof. It
+// returns the timing the acceptor set, or o's where it set none.
+func (s *shake) readWelcome(f wire.Frame, key auth.Key, o Options) (heartbeat, deadAfter time.Duration, err *Error) {
+	if f.Kind != wire.KindWelcome {
+		return 0, 0, &Error{Code: wire.CodeProtocolError, Reason: fmt.Sprintf("%s sent a %s instead of a welcome", s.remote, f.Kind)}
+	}
+	welcome, perr := auth.ParseWelcome(f.Payload)
+	if perr != nil {
+		return 0, 0, &Error{Code: wire.CodeProtocolError, Reason: fmt.Sprintf("%s sent an invalid welcome: %v", s.remote, perr), Err: perr}
+	}
+	if !auth.VerifyProof(key, s.peer.Role, s.transcript, welcome.Mac) {
+		writeClose(s.conn, false, wire.CodeAuthFailed, "authentication failed", 0)
+		return 0, 0, &Error{Code: wire.CodeAuthFailed, Reason: fmt.Sprintf(
+			"%s could not prove it knows the password for %s: it is not the %s you set up, or its password changed",
+			s.remote, s.peer.Name, roleName(s.peer.Role))}
+	}
+	heartbeat, deadAfter = o.Heartbeat, o.DeadAfter
+	if welcome.HeartbeatMs > 0 {
+		heartbeat = time.Duration(welcome.HeartbeatMs) * time.Millisecond
+	}
+	if welcome.DeadAfterMs > 0 {
+		deadAfter = time.Duration(welcome.DeadAfterMs) * time.Millisecond
+	}
+	return heartbeat, deadAfter, nil
+}
+
+// link ends the handshake: deadlines off, and the authenticated link.
+func (s *shake) link(heartbeat, deadAfter time.Duration, maxInFlight int) *Link {
+	_ = s.raw.SetDeadline(time.Time{})
+	return newLink(s.conn, Peer{
+		Name:        s.peer.Name,
+		Role:        s.peer.Role,
+		InstallID:   hexID(s.peer.InstallId),
+		BootID:      hexID(s.peer.BootId),
+		Software:    s.peer.Software,
+		Remote:      s.raw.RemoteAddr().String(),
+		Dialed:      s.dialed,
+		SSL:         s.ssl,
+		Fingerprint: s.fingerprint,
+		Version:     s.version,
+	}, heartbeat, deadAfter, maxInFlight)
+}
 
 // opposite is the role a peer of role r must have.
 func opposite(r pb.Role) pb.Role {
@@ -55,6 +302,19 @@ func sslWord(on bool) string {
 	return "off"
 }
 
+// sslMismatch is the plain-words report of SSL on at one end only. claimed
+// is the name a plain hello claimed, when one was read: the peer is not
+// authenticated, so the name is only what it says.
+func sslMismatch(localSSL bool, remote, claimed string) *Error {
+	fix := fmt.Sprintf("turn SSL %s at both ends (the setting must match on the console and the agent)", sslWord(localSSL))
+	if claimed != "" {
+		return &Error{Code: wire.CodeSSLMismatch, Reason: fmt.Sprintf(
+			"%s, as it says, at %s: SSL is %s there but %s here: %s", claimed, remote, sslWord(!localSSL), sslWord(localSSL), fix)}
+	}
+	return &Error{Code: wire.CodeSSLMismatch, Reason: fmt.Sprintf(
+		"SSL is %s here but %s at %s: %s", sslWord(localSSL), sslWord(!localSSL), remote, fix)}
+}
+
 // newHello builds this side's hello for a link about the slave called name.
 func newHello(id *Identity, name string, kdf auth.KDFParams, ssl bool) *pb.Hello {
 	return &pb.Hello{
@@ -85,7 +345,7 @@ func marshalFrame(kind wire.Kind, msg proto.Message) ([]byte, []byte, error) {
 // ours.
 func writeClose(conn net.Conn, preamble bool, code wire.Code, reason string, retryAfter time.Duration) {
 	_, frame, _ := marshalFrame(wire.KindClose, &pb.Close{Code: string(code), Reason: reason,
-		RetryAfterMs: uint32(retryAfter / time.Millisecond)})
+		RetryAfterMs: uint32(min(retryAfter, MaxRetryAfterLinked) / time.Millisecond)})
 	if preamble {
 		frame = append([]byte(wire.Magic), frame...)
 	}
@@ -107,7 +367,7 @@ func handshakeReadError(err error, remote, what string) *Error {
 	case errors.As(err, &ne) && ne.Timeout():
 		return &Error{Code: wire.CodeTimeout, Err: err,
 			Reason: fmt.Sprintf("%s did not send its %s in time (it may not be a Lanyard peer, or it is overloaded)", remote, what)}
-	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, syscall.ECONNRESET):
+	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, syscall.ECONNRESET), errors.Is(err, syscall.EPIPE):
 		return &Error{Code: wire.CodeProtocolError, Err: err,
 			Reason: fmt.Sprintf("%s closed the connection before sending its %s (it refused this address, is overloaded, or is not a Lanyard peer)", remote, what)}
 	case errors.Is(err, wire.ErrFrameTooLarge), errors.Is(err, wire.ErrMalformedFrame):
@@ -135,7 +395,7 @@ func dialError(addr string, timeout time.Duration, err error) *Error {
 	return &Error{Code: CodeDialFailed, Reason: reason, Err: err}
 }
 
-// tlsVersionError recognises a peer that only speaks older TLS.
+// isTLSVersionError recognises a peer that only speaks older TLS.
 func isTLSVersionError(err error) bool {
 	var ae tls.AlertError
 	if errors.As(err, &ae) && ae == 70 { // protocol_version

@@ -170,9 +170,22 @@ func TestSSLMismatchIsReportedOnBothSidesQuickly(t *testing.T) {
 			if r.Err.Code != wire.CodeSSLMismatch {
 				t.Fatalf("listener: %v", r.Err)
 			}
-			want = fmt.Sprintf("SSL is %s here but %s at", sslWord(listenSSL), sslWord(!listenSSL))
-			if !strings.Contains(r.Err.Reason, want) {
-				t.Errorf("listener reason %q lacks %q", r.Err.Reason, want)
+			// A plain hello names the slave it claims to be, and the
+			// listener says so; a TLS ClientHello names none, and the
+			// listener says that.
+			wants := []string{"FS01, as it says, at 127.0.0.1:", "SSL is off there but on here", "turn SSL on at both ends"}
+			wantName := "FS01"
+			if !listenSSL {
+				wants = []string{"SSL is off here but on at 127.0.0.1:", "carries no slave name"}
+				wantName = ""
+			}
+			for _, want := range wants {
+				if !strings.Contains(r.Err.Reason, want) {
+					t.Errorf("listener reason %q lacks %q", r.Err.Reason, want)
+				}
+			}
+			if r.Name != wantName {
+				t.Errorf("refusal name = %q, want %q", r.Name, wantName)
 			}
 			if time.Since(start) > 2*time.Second {
 				t.Errorf("mismatch took %s to report", time.Since(start))
@@ -204,7 +217,7 @@ func TestChangedCertificateIsRefusedBeforeAnyProof(t *testing.T) {
 	_, err := d.Dial(context.Background(), Target{Address: srv.addr(), Name: "FS01",
 		Key: key(t, "FS01", "pw"), KDF: testKDF, PinnedCert: strings.Repeat("ab", 32)})
 	e := wantCode(t, err, wire.CodeCertChanged)
-	if !strings.Contains(e.Reason, "trust the new certificate") {
+	if !strings.Contains(e.Reason, "trust its new certificate") {
 		t.Errorf("reason %q gives no fix", e.Reason)
 	}
 	srv.nextRefusal(t, 5*time.Second) // the listener saw the dialer hang up
@@ -215,16 +228,19 @@ func TestChangedCertificateIsRefusedBeforeAnyProof(t *testing.T) {
 	}
 }
 
-func TestNameMismatchNamesBothNames(t *testing.T) {
+// The agent's name is not told to a stranger: the dialer learns that the
+// name it asked for is not the agent's, and the agent's own log has both.
+func TestNameMismatchIsReportedWithoutRevealingTheName(t *testing.T) {
 	srv := startServer(t, newIdentity(t, pb.Role_ROLE_AGENT), Options{},
 		&agentAuth{name: "FS02", key: key(t, "FS02", "pw"), management: true}, nil)
 	d := &Dialer{Identity: newIdentity(t, pb.Role_ROLE_MASTER)}
 	_, err := d.Dial(context.Background(), Target{Address: srv.addr(), Name: "FS01", Key: key(t, "FS01", "pw"), KDF: testKDF})
 	e := wantCode(t, err, wire.CodeNameMismatch)
-	if !strings.Contains(e.Reason, "FS02") {
-		t.Errorf("dialer reason %q does not name the agent's name", e.Reason)
+	if strings.Contains(e.Reason, "FS02") || !strings.Contains(e.Reason, "is not named FS01") {
+		t.Errorf("dialer reason %q: want the name it asked for, never the agent's", e.Reason)
 	}
-	if r := srv.nextRefusal(t, 5*time.Second); r.Err.Code != wire.CodeNameMismatch {
+	r := srv.nextRefusal(t, 5*time.Second)
+	if r.Err.Code != wire.CodeNameMismatch || !strings.Contains(r.Err.Reason, "FS01") || !strings.Contains(r.Err.Reason, "FS02") {
 		t.Errorf("listener: %v", r.Err)
 	}
 }

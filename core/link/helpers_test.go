@@ -74,8 +74,7 @@ func (a *agentAuth) Admit(h *pb.Hello, _ netip.AddrPort, _ string) (Admission, e
 		return Admission{}, Refuse(wire.CodeManagementDisabled, "management is off")
 	}
 	if !strings.EqualFold(h.Name, a.name) {
-		return Admission{}, &Error{Code: wire.CodeNameMismatch, Reason: "asked for " + h.Name,
-			PeerReason: "this agent is named " + a.name}
+		return Admission{}, &Error{Code: wire.CodeNameMismatch, Reason: "asked for " + h.Name + ", this agent is " + a.name}
 	}
 	return Admission{Name: a.name, Key: a.key, KDF: testKDF}, nil
 }

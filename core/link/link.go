@@ -66,6 +66,10 @@ type Link struct {
 	cancels map[uint64]context.CancelFunc
 	handler Handler
 
+	// inFlight holds a token per request being served; when it is full a
+	// request is answered "busy" at once.
+	inFlight chan struct{}
+
 	nextID   atomic.Uint64
 	lastRecv atomic.Int64 // unix nanos of the last frame read
 	rtt      atomic.Int64 // nanos
@@ -79,7 +83,7 @@ type Link struct {
 	err       error // why the link closed; set before done closes
 }
 
-func newLink(conn net.Conn, peer Peer, heartbeat, deadAfter time.Duration) *Link {
+func newLink(conn net.Conn, peer Peer, heartbeat, deadAfter time.Duration, maxInFlight int) *Link {
 	l := &Link{
 		conn:      conn,
 		peer:      peer,
@@ -87,6 +91,7 @@ func newLink(conn net.Conn, peer Peer, heartbeat, deadAfter time.Duration) *Link
 		deadAfter: deadAfter,
 		since:     time.Now(),
 		pending:   make(map[uint64]chan wire.Frame),
+		inFlight:  make(chan struct{}, max(maxInFlight, 1)),
 		done:      make(chan struct{}),
 	}
 	l.ctx, l.cancelCtx = context.WithCancel(context.Background())
@@ -207,7 +212,7 @@ func (l *Link) readLoop() {
 				h.HandleEvent(l, ev.Type, ev.Body)
 			}
 		case wire.KindClose:
-			l.CloseWith(remoteClose(f.Payload))
+			l.CloseWith(remoteClose(f.Payload, l.peer.Remote, MaxRetryAfterLinked))
 			return
 		case wire.KindHello, wire.KindProof, wire.KindWelcome:
 			l.CloseWith(&Error{Code: wire.CodeProtocolError, Reason: fmt.Sprintf("%s sent a %s after the handshake", l.peer.Remote, f.Kind)})
@@ -235,6 +240,13 @@ func (l *Link) serveRequest(f wire.Frame) {
 		l.respond(f.ID, nil, &RequestError{Code: wire.ErrUnknownMethod, Message: "this peer answers no requests"})
 		return
 	}
+	select {
+	case l.inFlight <- struct{}{}:
+	default:
+		l.respond(f.ID, nil, &RequestError{Code: wire.ErrBusy,
+			Message: fmt.Sprintf("%d requests are being served on this link already; try again when one has finished", cap(l.inFlight))})
+		return
+	}
 	ctx, cancel := context.WithCancel(l.ctx)
 	l.mu.Lock()
 	if l.cancels == nil {
@@ -248,6 +260,7 @@ func (l *Link) serveRequest(f wire.Frame) {
 			delete(l.cancels, f.ID)
 			l.mu.Unlock()
 			cancel()
+			<-l.inFlight
 		}()
 		resp, err := h.HandleRequest(ctx, l, req.Method, req.Body)
 		l.respond(f.ID, resp, err)
@@ -367,7 +380,7 @@ func (l *Link) CloseWith(err *Error) {
 	l.closeOnce.Do(func() {
 		if !err.Remote && err.Code != wire.CodeTimeout {
 			payload, _ := proto.Marshal(&pb.Close{Code: string(err.Code), Reason: err.Reason,
-				RetryAfterMs: uint32(err.RetryAfter / time.Millisecond)})
+				RetryAfterMs: uint32(min(err.RetryAfter, MaxRetryAfterLinked) / time.Millisecond)})
 			buf := wire.AppendFrame(nil, wire.Frame{Kind: wire.KindClose, Payload: payload})
 			// Shorten the deadline before taking the lock, so a writer stuck
 			// on a peer that stopped reading gives way within a second.
@@ -408,18 +421,20 @@ func readError(err error, remote string) *Error {
 	return &Error{Code: wire.CodeNormal, Remote: true, Reason: "connection to " + remote + " lost: " + err.Error(), Err: err}
 }
 
-// remoteClose decodes a close frame the peer sent.
-func remoteClose(payload []byte) *Error {
+// remoteClose decodes a close frame the peer sent: its reason is its
+// words, quoted, and the retry it asks for is capped at maxRetry.
+func remoteClose(payload []byte, remote string, maxRetry time.Duration) *Error {
 	var c pb.Close
 	if err := proto.Unmarshal(payload, &c); err != nil {
-		return &Error{Code: wire.CodeProtocolError, Remote: true, Reason: "malformed close frame", Err: err}
+		return &Error{Code: wire.CodeProtocolError, Remote: true, Reason: "malformed close frame from " + remote, Err: err}
 	}
-	code := wire.Code(c.Code)
-	if code == "" {
-		code = wire.CodeNormal
+	e := &Error{Code: wire.Code(c.Code), Remote: true,
+		RetryAfter: min(time.Duration(c.RetryAfterMs)*time.Millisecond, maxRetry)}
+	if e.Code == "" {
+		e.Code = wire.CodeNormal
 	}
-	return &Error{Code: code, Remote: true, Reason: c.Reason,
-		RetryAfter: time.Duration(c.RetryAfterMs) * time.Millisecond}
+	e.Reason = unknownClose(e, remote, "closed the link", c.Code, c.Reason)
+	return e
 }
 
 var bufferPool = sync.Pool{New: func() any { b := make([]byte, 0, 512); return &b }}

@@ -22,6 +22,10 @@ type Admission struct {
 	Name string // the slave's name, stated in this side's hello
 	Key  auth.Key
 	KDF  auth.KDFParams
+	// Pinned says the peer presented the certificate this side has pinned
+	// for the name: strangers' failures under the name do not hold it back
+	// (auth.Limiter's known peers).
+	Pinned bool
 }
 
 // Authenticator decides, from a peer's validated hello, whether to go on
@@ -30,15 +34,19 @@ type Admission struct {
 type Authenticator interface {
 	// Admit returns the admission, or an *Error (see Refuse) whose Reason
 	// is logged locally and whose PeerReason, if any, is sent to the peer.
-	// fingerprint is the peer certificate's, "" without SSL.
+	// fingerprint is the peer certificate's, "" without SSL. The peer is
+	// not authenticated yet: a refusal tells it nothing it did not say.
 	Admit(hello *pb.Hello, remote netip.AddrPort, fingerprint string) (Admission, error)
 }
 
 // Refusal reports a handshake the listener turned away or that failed.
 type Refusal struct {
 	Remote string // ip:port
-	Name   string // the name in the peer's hello; "" if none was read
-	Err    *Error
+	// Name is the name the peer's hello claimed, "" if none was read. It is
+	// what an unauthenticated peer says, no more (with an SSL mismatch, the
+	// Reason says so in words).
+	Name string
+	Err  *Error
 }
 
 // ListenConfig configures a Listener.
@@ -47,8 +55,8 @@ type ListenConfig struct {
 	Identity *Identity
 	Options  Options
 	Auth     Authenticator
-	// Limiter rate-limits failed attempts per IP and per name; nil makes
-	// one with the defaults.
+	// Limiter rate-limits failed attempts per address and per name; nil
+	// makes one with the defaults.
 	Limiter *auth.Limiter
 	// OnLink receives every authenticated link, not yet started. It runs
 	// on the handshake goroutine and must not block for long.
@@ -58,6 +66,13 @@ type ListenConfig struct {
 }
 
 // Listener accepts connections and authenticates them.
+//
+// Before authentication the door is guarded as DESIGN §2 says: an address
+// whose failures emptied its bucket is turned away before it takes a
+// handshake slot; an address may have at most MaxPerSource connections in
+// the handshake (an IPv6 /64 counts as one address); the first byte and the
+// hello must come within HelloTimeout, the whole handshake within
+// HandshakeTimeout; MaxHandshakes bounds the handshakes in progress.
 type Listener struct {
 	cfg     ListenConfig
 	opts    Options
@@ -68,6 +83,8 @@ type Listener struct {
 	once    sync.Once
 	mu      sync.Mutex
 	pending map[net.Conn]struct{}
+	// perSource counts connections in the handshake per source.
+	perSource map[netip.Prefix]int
 }
 
 // Listen binds the address and starts accepting. Close stops it.
@@ -82,12 +99,13 @@ func Listen(cfg ListenConfig) (*Listener, error) {
 		cfg.Limiter = auth.NewLimiter(auth.LimiterConfig{})
 	}
 	l := &Listener{
-		cfg:     cfg,
-		opts:    o,
-		ln:      ln,
-		sem:     make(chan struct{}, o.MaxHandshakes),
-		quit:    make(chan struct{}),
-		pending: make(map[net.Conn]struct{}),
+		cfg:       cfg,
+		opts:      o,
+		ln:        ln,
+		sem:       make(chan struct{}, o.MaxHandshakes),
+		quit:      make(chan struct{}),
+		pending:   make(map[net.Conn]struct{}),
+		perSource: make(map[netip.Prefix]int),
 	}
 	l.wg.Add(1)
 	go l.acceptLoop()
@@ -171,24 +189,17 @@ func (l *Listener) forget(conn net.Conn) {
 func (l *Listener) serve(conn net.Conn) {
 	defer l.wg.Done()
 	defer l.forget(conn)
-	deadline := time.Now().Add(l.opts.HandshakeTimeout)
-	_ = conn.SetDeadline(deadline)
-
-	// Admission control: a reconnect storm waits its turn here. A
-	// connection that cannot get a slot in half the handshake time is
-	// dropped, and its dialer backs off and retries.
-	wait := time.NewTimer(l.opts.HandshakeTimeout / 2)
-	select {
-	case l.sem <- struct{}{}:
-		wait.Stop()
-	case <-wait.C:
+	ip := remoteIP(conn)
+	if e := l.enter(ip); e != nil {
+		// Turned away at the door, in plain words a dialer of either SSL
+		// setting can read (see Dialer.tlsError).
+		writeClose(conn, true, e.Code, e.PeerReason, e.RetryAfter)
 		_ = conn.Close()
-		l.refused(Refusal{Remote: conn.RemoteAddr().String(), Err: &Error{Code: wire.CodeRateLimited,
-			Reason: "too many connections arriving at once; this one was dropped and will retry"}})
+		l.refused(Refusal{Remote: conn.RemoteAddr().String(), Err: e})
 		return
-	case <-l.quit:
-		wait.Stop()
-		_ = conn.Close()
+	}
+	defer l.leave(ip)
+	if !l.takeSlot(conn) {
 		return
 	}
 	lnk, name, err := l.handshake(conn)
@@ -216,10 +227,68 @@ func (l *Listener) serve(conn net.Conn) {
 	l.cfg.OnLink(lnk)
 }
 
+// enter admits a connection from ip through the door, before it may take a
+// handshake slot: its address's failures have not emptied its bucket, and
+// it has fewer than MaxPerSource connections in the handshake already.
+func (l *Listener) enter(ip netip.Addr) *Error {
+	if err := l.cfg.Limiter.CheckSource(ip); err != nil {
+		var le *auth.LimitError
+		errors.As(err, &le)
+		return &Error{Code: wire.CodeRateLimited, RetryAfter: le.RetryAfter, PeerReason: err.Error(),
+			Reason: fmt.Sprintf("%s was turned away before its handshake: %v", ip, err)}
+	}
+	src := auth.SourceKey(ip)
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if n := l.perSource[src]; n >= l.opts.MaxPerSource {
+		return &Error{Code: wire.CodeRateLimited, PeerReason: "too many connections at once from your address; try again shortly",
+			Reason: fmt.Sprintf("%s was turned away: it has %d connections in the handshake already (at most %d per address)", ip, n, l.opts.MaxPerSource)}
+	}
+	l.perSource[src]++
+	return nil
+}
+
+// leave undoes enter once the handshake is over.
+func (l *Listener) leave(ip netip.Addr) {
+	src := auth.SourceKey(ip)
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.perSource[src]--; l.perSource[src] <= 0 {
+		delete(l.perSource, src)
+	}
+}
+
+// takeSlot waits for one of MaxHandshakes slots: a reconnect storm waits
+// its turn here. A connection that cannot get one in half the handshake
+// time is dropped, and its dialer backs off and retries.
+func (l *Listener) takeSlot(conn net.Conn) bool {
+	wait := time.NewTimer(l.opts.HandshakeTimeout / 2)
+	defer wait.Stop()
+	select {
+	case l.sem <- struct{}{}:
+		return true
+	case <-wait.C:
+		_ = conn.Close()
+		l.refused(Refusal{Remote: conn.RemoteAddr().String(), Err: &Error{Code: wire.CodeRateLimited,
+			Reason: "too many connections arriving at once; this one was dropped and will retry"}})
+	case <-l.quit:
+		_ = conn.Close()
+	}
+	return false
+}
+
 func (l *Listener) refused(r Refusal) {
 	if l.cfg.OnRefused != nil {
 		l.cfg.OnRefused(r)
 	}
+}
+
+// remoteIP is a connection's source address, or the zero Addr.
+func remoteIP(conn net.Conn) netip.Addr {
+	if ta, ok := conn.RemoteAddr().(*net.TCPAddr); ok {
+		return ta.AddrPort().Addr()
+	}
+	return netip.Addr{}
 }
 
 // errProbe is a connection closed before it sent anything.
@@ -237,203 +306,203 @@ func genericPeerReason(code wire.Code) string {
 		return "this server does not accept remote management"
 	case wire.CodeRateLimited:
 		return "too many failed attempts; try again later"
+	case wire.CodeNameMismatch:
+		return "name does not match this agent's"
 	}
 	return string(code)
 }
 
-// handshake runs the acceptor's side. It returns the name from the peer's
-// hello, when one was read, for the refusal report.
+// handshake runs the acceptor's side: sniff, TLS, the peer's hello under
+// the short hello deadline, the door's rate limit, the shared hello checks
+// and the admission, our hello, the proof, the welcome. It returns the name
+// the peer's hello claimed, when one was read, for the refusal report.
 func (l *Listener) handshake(raw net.Conn) (*Link, string, error) {
-	remote := raw.RemoteAddr().String()
-	ip := netip.Addr{}
-	if ta, ok := raw.RemoteAddr().(*net.TCPAddr); ok {
-		ip = ta.AddrPort().Addr()
+	s := &shake{raw: raw, conn: raw, remote: raw.RemoteAddr().String(), id: l.cfg.Identity, ssl: l.opts.SSL}
+	ip := remoteIP(raw)
+	deadline := time.Now().Add(l.opts.HandshakeTimeout)
+	_ = raw.SetDeadline(earliest(time.Now().Add(l.opts.HelloTimeout), deadline))
+	if err := l.sniffAndReadHello(s); err != nil {
+		if err != errProbe && CodeOf(err) != wire.CodeSSLMismatch {
+			l.cfg.Limiter.Fail(ip) // garbage, or nothing in time, counts against the address
+		}
+		return nil, s.claimed(), err
 	}
-	id := l.cfg.Identity
-	ssl := l.opts.SSL
+	_ = raw.SetDeadline(deadline) // the hello is in: the rest has the whole handshake's time
+	name := s.peer.Name
 
-	// Sniff the first bytes: a TLS ClientHello, our plain magic, or
-	// something else. This is how an SSL mismatch is told apart from
-	// garbage in both directions.
+	adm, admitErr := l.cfg.Auth.Admit(s.peer, netip.AddrPortFrom(ip, 0), s.fingerprint)
+	ticket, err := l.cfg.Limiter.Reserve(auth.Attempt{Source: ip, Name: name, Fingerprint: s.fingerprint, Pinned: adm.Pinned})
+	if err != nil {
+		return nil, name, s.refuse(rateLimited(s, err))
+	}
+	// From here a refusal keeps the ticket's token: it counts as a failure.
+	refusal := s.checkPeer()
+	if refusal == nil {
+		refusal = asError(admitErr)
+	}
+	if refusal == nil {
+		refusal = s.checkKDF(adm.KDF)
+	}
+	if refusal != nil {
+		return nil, name, s.refuse(refusal)
+	}
+	if err := s.sendHello(adm.Name, adm.KDF); err != nil {
+		return nil, name, err
+	}
+	if e, gaveUp := s.verifyProof(adm.Key); e != nil {
+		if e.Code == wire.CodeAuthFailed && !gaveUp {
+			e = s.refuse(e)
+		}
+		return nil, name, e
+	}
+	ticket.Succeed()
+	if err := s.sendWelcome(adm.Key, l.opts); err != nil {
+		return nil, name, err
+	}
+	return s.link(l.opts.Heartbeat, l.opts.DeadAfter, l.opts.MaxInFlight), name, nil
+}
+
+// sniffAndReadHello reads the first byte and sets the connection up as it
+// says (TLS for a ClientHello, plain for Lanyard's magic, a refusal for
+// anything else), then reads the peer's hello. An SSL mismatch is answered
+// in plain words; a plain hello at a TLS listener still has its name read,
+// so the report can say which slave it claims to be.
+func (l *Listener) sniffAndReadHello(s *shake) error {
 	var first [1]byte
-	if _, err := raw.Read(first[:]); err != nil {
+	if _, err := s.raw.Read(first[:]); err != nil {
 		if errors.Is(err, io.EOF) {
-			return nil, "", errProbe
+			return errProbe
 		}
-		return nil, "", handshakeReadError(err, remote, "first bytes")
+		return handshakeReadError(err, s.remote, "first bytes")
 	}
-	conn := raw
-	var fingerprint string
-	var exporter []byte
 	switch {
-	case first[0] == wire.TLSHandshakeByte && ssl:
-		tc := tls.Server(&sniffedConn{Conn: raw, head: first[:]}, id.serverTLS())
-		if err := tc.Handshake(); err != nil {
-			if isTLSVersionError(err) {
-				return nil, "", &Error{Code: wire.CodeProtocolError, Err: err,
-					Reason: fmt.Sprintf("%s offered an older TLS version; only TLS 1.3 is accepted: upgrade it", remote)}
-			}
-			return nil, "", &Error{Code: wire.CodeProtocolError, Err: err, Reason: fmt.Sprintf("TLS handshake with %s failed: %v", remote, err)}
+	case first[0] == wire.TLSHandshakeByte && !s.ssl:
+		writeClose(s.raw, true, wire.CodeSSLMismatch, "SSL is off at this end", 0)
+		e := sslMismatch(false, s.remote, "")
+		e.Reason += "; a TLS connection carries no slave name, so look for ssl_mismatch in the log of the agent at that address"
+		return e
+	case first[0] == wire.TLSHandshakeByte:
+		if err := l.acceptTLS(s, first[0]); err != nil {
+			return err
 		}
-		cs := tc.ConnectionState()
-		if len(cs.PeerCertificates) == 0 {
-			return nil, "", &Error{Code: wire.CodeProtocolError, Reason: remote + " presented no certificate"}
-		}
-		fingerprint = Fingerprint(cs.PeerCertificates[0].Raw)
-		var err error
-		if exporter, err = cs.ExportKeyingMaterial(auth.TLSExporterLabel, nil, 32); err != nil {
-			return nil, "", &Error{Code: wire.CodeProtocolError, Reason: "TLS exporter failed", Err: err}
-		}
-		conn = tc
-		if m, err := readMagic(conn); err != nil {
-			return nil, "", handshakeReadError(err, remote, "hello")
+		if m, err := readMagic(s.conn); err != nil {
+			return handshakeReadError(err, s.remote, "hello")
 		} else if string(m) != wire.Magic {
-			return nil, "", &Error{Code: wire.CodeProtocolError, Reason: fmt.Sprintf("%s sent %s inside TLS", remote, looksLike(m))}
+			return &Error{Code: wire.CodeProtocolError, Reason: fmt.Sprintf("%s sent %s inside TLS", s.remote, looksLike(m))}
 		}
-	case first[0] == wire.TLSHandshakeByte && !ssl:
-		writeClose(raw, true, wire.CodeSSLMismatch, "SSL is off at this end", 0)
-		return nil, "", sslMismatch(false, remote)
 	default:
-		var rest [len(wire.Magic) - 1]byte
-		n, err := io.ReadFull(raw, rest[:])
-		head := append(first[:], rest[:n]...)
-		if err != nil && len(head) < len(wire.Magic) {
-			return nil, "", &Error{Code: wire.CodeProtocolError, Err: err, Reason: fmt.Sprintf("%s sent %s and closed", remote, looksLike(head))}
+		if err := readPlainMagic(s, first[0]); err != nil {
+			return err
 		}
-		if string(head[:len(wire.Magic)]) != wire.Magic {
-			return nil, "", &Error{Code: wire.CodeProtocolError, Reason: fmt.Sprintf("%s sent %s", remote, looksLike(head))}
-		}
-		if ssl {
-			writeClose(raw, true, wire.CodeSSLMismatch, "SSL is on at this end", 0)
-			return nil, "", sslMismatch(true, remote)
+		if s.ssl {
+			return plainAtTLS(s)
 		}
 	}
-	// From here on a refusal is a proper close frame, after our magic
-	// unless our hello (which carries it) went out already.
-	helloSent := false
-	refuse := func(name string, e *Error) (*Link, string, error) {
-		peerReason := e.PeerReason
-		if peerReason == "" {
-			peerReason = genericPeerReason(e.Code)
-		}
-		writeClose(conn, !helloSent, e.Code, peerReason, e.RetryAfter)
-		return nil, name, e
+	f, e := s.read("hello")
+	switch {
+	case e != nil:
+		return e
+	case f.Kind != wire.KindHello:
+		return s.refuse(&Error{Code: wire.CodeProtocolError, Reason: fmt.Sprintf("%s sent a %s before its hello", s.remote, f.Kind)})
 	}
+	if e := s.takeHello(f.Payload); e != nil {
+		return s.refuse(e)
+	}
+	return nil
+}
 
-	f, err := wire.ReadFrame(conn, wire.MaxPreAuthFrame)
-	if err != nil {
-		l.cfg.Limiter.Fail(ip, "")
-		return nil, "", handshakeReadError(err, remote, "hello")
-	}
-	if f.Kind != wire.KindHello {
-		l.cfg.Limiter.Fail(ip, "")
-		return refuse("", &Error{Code: wire.CodeProtocolError, Reason: fmt.Sprintf("%s sent a %s before its hello", remote, f.Kind)})
-	}
-	hello, err := auth.ParseHello(f.Payload)
-	if err != nil {
-		l.cfg.Limiter.Fail(ip, "")
-		return refuse("", &Error{Code: wire.CodeProtocolError, Err: err, Reason: fmt.Sprintf("%s sent an invalid hello: %v", remote, err)})
-	}
-	name := hello.Name
-	peerHello := f.Payload // the exact bytes, for the transcript
-	if retry, ok := l.cfg.Limiter.Check(ip, name); !ok {
-		return refuse(name, &Error{Code: wire.CodeRateLimited, RetryAfter: retry, Reason: fmt.Sprintf(
-			"%s (%s) was refused without checking its password: too many failed attempts from this address or for this name; it may retry in %s",
-			remote, name, retry.Round(time.Second))})
-	}
-	peerRange := wire.VersionRange{Min: hello.VersionMin, Max: hello.VersionMax}
-	version, ok := wire.Negotiate(wire.Local, peerRange)
-	if !ok {
-		reason := versionReason(id.Role, peerRange)
-		return refuse(name, &Error{Code: wire.CodeVersionUnsupported, Reason: fmt.Sprintf("%s (%s): %s", remote, name, reason), PeerReason: reason})
-	}
-	if hello.Role != opposite(id.Role) {
-		reason := fmt.Sprintf("this is %s; %s cannot link to it", aRole(id.Role), aRole(hello.Role))
-		return refuse(name, &Error{Code: wire.CodeWrongRole, Reason: fmt.Sprintf("%s (%s) is %s: %s", remote, name, aRole(hello.Role), reason), PeerReason: reason})
-	}
-	if hello.Ssl != ssl {
-		return refuse(name, sslMismatch(ssl, remote))
-	}
-	adm, err := l.cfg.Auth.Admit(hello, netip.AddrPortFrom(ip, 0), fingerprint)
-	if err != nil {
-		var e *Error
-		if !errors.As(err, &e) {
-			e = &Error{Code: wire.CodeProtocolError, Reason: err.Error(), Err: err}
+// plainAtTLS answers Lanyard's plain magic at a TLS listener: SSL is off
+// there. The plain hello that follows is read with the same bounds as any
+// hello, so the report can name the slave it claims to be.
+func plainAtTLS(s *shake) error {
+	if f, err := wire.ReadFrame(s.raw, wire.MaxPreAuthFrame); err == nil && f.Kind == wire.KindHello {
+		if h, err := auth.ParseHello(f.Payload); err == nil {
+			s.peer = h
 		}
-		if e.Code == wire.CodeUnknownSlave || e.Code == wire.CodeNameMismatch {
-			// Guessing names is an attack too.
-			l.cfg.Limiter.Fail(ip, name)
+	}
+	writeClose(s.raw, true, wire.CodeSSLMismatch, "SSL is on at this end", 0)
+	return sslMismatch(true, s.remote, s.claimed())
+}
+
+// acceptTLS runs the TLS handshake whose first byte was read already.
+func (l *Listener) acceptTLS(s *shake, first byte) error {
+	tc := tls.Server(&sniffedConn{Conn: s.raw, head: []byte{first}}, s.id.serverTLS())
+	if err := tc.Handshake(); err != nil {
+		var ne net.Error
+		switch {
+		case isTLSVersionError(err):
+			return &Error{Code: wire.CodeProtocolError, Err: err,
+				Reason: fmt.Sprintf("%s offered an older TLS version; only TLS 1.3 is accepted: upgrade it", s.remote)}
+		case errors.As(err, &ne) && ne.Timeout():
+			return handshakeReadError(err, s.remote, "TLS handshake")
 		}
-		return refuse(name, e)
+		return &Error{Code: wire.CodeProtocolError, Err: err, Reason: fmt.Sprintf("TLS handshake with %s failed: %v", s.remote, err)}
 	}
-	if peerKDF := auth.KDFFromPB(hello.Kdf); peerKDF != adm.KDF {
-		return refuse(name, &Error{Code: wire.CodeAuthFailed, Reason: fmt.Sprintf(
-			"%s (%s) derives its key with %s, this side with %s: set the password again on the side with the older setting", remote, name, peerKDF, adm.KDF),
-			PeerReason: fmt.Sprintf("key parameters differ: this side uses %s", adm.KDF)})
+	if e := s.tlsEstablished(tc); e != nil {
+		return e
 	}
+	return nil
+}
 
-	mine := newHello(id, adm.Name, adm.KDF, ssl)
-	myHello, frame, err := marshalFrame(wire.KindHello, mine)
-	if err != nil {
-		return nil, name, err
+// readPlainMagic reads the rest of Lanyard's plain magic after its first
+// byte, or says what the bytes look like instead.
+func readPlainMagic(s *shake, first byte) error {
+	var rest [len(wire.Magic) - 1]byte
+	n, err := io.ReadFull(s.raw, rest[:])
+	head := append([]byte{first}, rest[:n]...)
+	switch {
+	case string(head) == wire.Magic:
+		return nil
+	case err != nil:
+		return &Error{Code: wire.CodeProtocolError, Err: err, Reason: fmt.Sprintf("%s sent %s and closed", s.remote, looksLike(head))}
 	}
-	if _, err := conn.Write(append([]byte(wire.Magic), frame...)); err != nil {
-		return nil, name, handshakeReadError(err, remote, "proof")
-	}
-	helloSent = true
+	return &Error{Code: wire.CodeProtocolError, Reason: fmt.Sprintf("%s sent %s", s.remote, looksLike(head))}
+}
 
-	f, err = wire.ReadFrame(conn, wire.MaxPreAuthFrame)
-	if err != nil {
-		l.cfg.Limiter.Fail(ip, name)
-		return nil, name, handshakeReadError(err, remote, "proof")
+// claimed is the name the peer's hello claims, "" before one was read.
+func (s *shake) claimed() string {
+	if s.peer == nil {
+		return ""
 	}
-	if f.Kind == wire.KindClose {
-		// The dialer found something wrong with our hello (name, version)
-		// and said so; its reason is for its user, ours is the same fact.
-		e := remoteClose(f.Payload)
-		e.Reason = fmt.Sprintf("%s (%s) gave up: %s", remote, name, e.Reason)
-		return nil, name, e
-	}
-	var mac []byte
-	if f.Kind == wire.KindProof {
-		mac, err = auth.ParseProof(f.Payload)
-	} else {
-		err = fmt.Errorf("a %s instead of its proof", f.Kind)
-	}
-	transcript := auth.Transcript(peerHello, myHello, exporter)
-	if err != nil || !auth.VerifyProof(adm.Key, hello.Role, transcript, mac) {
-		l.cfg.Limiter.Fail(ip, name)
-		reason := fmt.Sprintf("wrong management password from %s for %s: the password entered there does not match the one set here", remote, name)
-		if err != nil {
-			reason = fmt.Sprintf("%s (%s) sent an invalid proof: %v", remote, name, err)
-		}
-		return refuse(name, &Error{Code: wire.CodeAuthFailed, Reason: reason, Err: err})
-	}
-	l.cfg.Limiter.Succeed(ip, name)
+	return s.peer.Name
+}
 
-	_, frame, err = marshalFrame(wire.KindWelcome, &pb.Welcome{
-		Mac:         auth.ProofMAC(adm.Key, id.Role, transcript),
-		Version:     version,
-		HeartbeatMs: uint32(l.opts.Heartbeat / time.Millisecond),
-		DeadAfterMs: uint32(l.opts.DeadAfter / time.Millisecond),
-		MaxFrame:    wire.MaxFrame,
-	})
-	if err != nil {
-		return nil, name, err
+// refuse tells the peer why it is turned away, after our magic unless our
+// hello (which carries it) went out already, and returns e.
+func (s *shake) refuse(e *Error) *Error {
+	reason := e.PeerReason
+	if reason == "" {
+		reason = genericPeerReason(e.Code)
 	}
-	if _, err := conn.Write(frame); err != nil {
-		return nil, name, handshakeReadError(err, remote, "welcome")
+	writeClose(s.conn, !s.helloSent, e.Code, reason, e.RetryAfter)
+	return e
+}
+
+// rateLimited is the refusal of a peer whose failures, or strangers'
+// failures under its name, used up the limit: it names the count that
+// refused and when to retry.
+func rateLimited(s *shake, err error) *Error {
+	var le *auth.LimitError
+	errors.As(err, &le)
+	return &Error{Code: wire.CodeRateLimited, RetryAfter: le.RetryAfter, PeerReason: err.Error(),
+		Reason: fmt.Sprintf("%s was refused without checking its password: %v", s.who(), err)}
+}
+
+// asError makes any error an *Error; nil stays nil.
+func asError(err error) *Error {
+	if err == nil {
+		return nil
 	}
-	_ = raw.SetDeadline(time.Time{})
-	return newLink(conn, Peer{
-		Name:        hello.Name,
-		Role:        hello.Role,
-		InstallID:   hexID(hello.InstallId),
-		BootID:      hexID(hello.BootId),
-		Software:    hello.Software,
-		Remote:      remote,
-		SSL:         ssl,
-		Fingerprint: fingerprint,
-		Version:     version,
-	}, l.opts.Heartbeat, l.opts.DeadAfter), name, nil
+	var e *Error
+	if !errors.As(err, &e) {
+		e = &Error{Code: wire.CodeProtocolError, Reason: err.Error(), Err: err}
+	}
+	return e
+}
+
+func earliest(a, b time.Time) time.Time {
+	if a.Before(b) {
+		return a
+	}
+	return b
 }

@@ -2,6 +2,7 @@ package link
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"github.com/cenkalti/backoff/v5"
@@ -31,6 +32,9 @@ type Redialer struct {
 	OnLink func(*Link) bool
 	// OnFailure reports a failed dial and when the next one is due.
 	OnFailure func(err error, retryIn time.Duration)
+	// OnLinkEnd reports why a link OnLink kept has ended and when the next
+	// dial is due. Optional.
+	OnLinkEnd func(err error, retryIn time.Duration)
 	// Kick, when it receives, cuts a wait short (a user's Connect button).
 	Kick <-chan struct{}
 	// Initial and Max override the backoff bounds (tests); zero = defaults.
@@ -76,9 +80,9 @@ func (r *Redialer) Run(ctx context.Context) {
 					b.Reset()
 				}
 				err = l.Err()
-				wait = b.NextBackOff()
-				if e, ok := err.(*Error); ok && e.RetryAfter > wait {
-					wait = e.RetryAfter
+				wait = nextWait(b, err)
+				if r.OnLinkEnd != nil {
+					r.OnLinkEnd(err, wait)
 				}
 				if !r.sleep(ctx, wait) {
 					return
@@ -90,10 +94,7 @@ func (r *Redialer) Run(ctx context.Context) {
 		if ctx.Err() != nil {
 			return
 		}
-		wait = b.NextBackOff()
-		if e, ok := err.(*Error); ok && e.RetryAfter > wait {
-			wait = e.RetryAfter
-		}
+		wait = nextWait(b, err)
 		if r.OnFailure != nil {
 			r.OnFailure(err, wait)
 		}
@@ -101,6 +102,18 @@ func (r *Redialer) Run(ctx context.Context) {
 			return
 		}
 	}
+}
+
+// nextWait is the backoff's next interval, or longer when the peer asked
+// for it. Its request was capped when it was read (MaxRetryAfterBeforeAuth,
+// MaxRetryAfterLinked), so no forged close can silence a dialer for long.
+func nextWait(b *backoff.ExponentialBackOff, err error) time.Duration {
+	wait := b.NextBackOff()
+	var e *Error
+	if errors.As(err, &e) && e.RetryAfter > wait {
+		wait = e.RetryAfter
+	}
+	return wait
 }
 
 func (r *Redialer) sleep(ctx context.Context, d time.Duration) bool {

@@ -34,4 +34,17 @@ const (
 	ErrUnknownMethod = "unknown_method"
 	ErrBadRequest    = "bad_request"
 	ErrInternal      = "internal"
+	ErrBusy          = "busy" // the link serves as many requests as it may; try again
 )
+
+// Known reports whether c is one of the codes above. A code from a newer
+// peer is shown as the peer's words (Quote), never taken for one of ours.
+func (c Code) Known() bool {
+	switch c {
+	case CodeSSLMismatch, CodeAuthFailed, CodeUnknownSlave, CodeDuplicateLink, CodeVersionUnsupported,
+		CodeManagementDisabled, CodeNameMismatch, CodeWrongRole, CodeRateLimited, CodeShuttingDown,
+		CodeCertChanged, CodeProtocolError, CodeTimeout, CodeRemoved, CodeNormal, CodeDisabled:
+		return true
+	}
+	return false
+}

@@ -1,0 +1,30 @@
+package wire
+
+import (
+	"strconv"
+	"unicode/utf8"
+)
+
+// MaxQuoted is how many bytes of a peer's text Quote keeps.
+const MaxQuoted = 120
+
+// Quote is how words a peer sent (a close reason, a name, a software
+// string, a request error) are shown and logged: in double quotes, with
+// control, format and invalid characters escaped as Go does (%q), and cut to
+// MaxQuoted bytes with "…" after the quote. The quotes say they are the
+// peer's words, not Lanyard's; the escaping keeps a hostile peer from
+// forging a log line or hiding text behind bidi overrides; the cut keeps it
+// from filling a log with one reason. Every place that shows peer text
+// uses it.
+func Quote(s string) string {
+	if len(s) <= MaxQuoted {
+		return strconv.Quote(s)
+	}
+	cut := MaxQuoted
+	// Do not split a UTF-8 sequence: a half character would be escaped and
+	// read like a different string.
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return strconv.Quote(s[:cut]) + "…"
+}
