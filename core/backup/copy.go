@@ -1,0 +1,159 @@
+package backup
+
+import (
+	"context"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"sync"
+	"sync/atomic"
+	"syscall"
+
+	"github.com/zeebo/blake3"
+)
+
+// bufSize is the copy buffer: large enough that a typical file is one
+// read and one write, small enough that Stop is noticed within a
+// millisecond or so between two of them.
+const bufSize = 1 << 20
+
+var bufPool = sync.Pool{New: func() any { b := make([]byte, bufSize); return &b }}
+
+// copier is one worker's reusable buffer and hasher.
+type copier struct {
+	buf  *[]byte
+	h    *blake3.Hasher
+	wrap func(io.Writer) io.Writer
+}
+
+func newCopier(wrap func(io.Writer) io.Writer) *copier {
+	return &copier{buf: bufPool.Get().(*[]byte), h: blake3.New(), wrap: wrap}
+}
+
+func (c *copier) release() { bufPool.Put(c.buf) }
+
+// copied is what copyFile read.
+type copied struct {
+	size    int64
+	mtime   int64
+	mode    fs.FileMode
+	hash    string
+	changed bool // the source changed while it was read
+}
+
+// copyFile copies src to a new file dst, hashing what it reads. A source
+// that cannot be read is an ordinary error (a warning for the run); a
+// destination that cannot be written is a *destError; a cancelled ctx
+// returns its cause. dst is removed unless the copy succeeded.
+func (c *copier) copyFile(ctx context.Context, open func(string) (*os.File, error), src, dst string, done *atomic.Int64) (res copied, err error) {
+	in, err := open(src)
+	if err != nil {
+		return res, sourceErr(src, err)
+	}
+	defer in.Close()
+	fi, err := in.Stat()
+	if err != nil {
+		return res, sourceErr(src, err)
+	}
+	if !fi.Mode().IsRegular() {
+		return res, fmt.Errorf("%s is no longer a regular file: skipped", src)
+	}
+	res.size, res.mtime, res.mode = 0, fi.ModTime().UnixNano(), fi.Mode()
+	out, err := os.OpenFile(dst, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return res, destErr(err)
+	}
+	ok := false
+	defer func() {
+		if !ok {
+			_ = out.Close()
+			_ = os.Remove(dst)
+		}
+	}()
+	var w io.Writer = out
+	if c.wrap != nil {
+		w = c.wrap(out)
+	}
+	c.h.Reset()
+	buf := *c.buf
+	for {
+		if ctx.Err() != nil {
+			return res, context.Cause(ctx)
+		}
+		n, rerr := in.Read(buf)
+		if n > 0 {
+			_, _ = c.h.Write(buf[:n])
+			if _, werr := w.Write(buf[:n]); werr != nil {
+				return res, destErr(werr)
+			}
+			res.size += int64(n)
+			done.Add(int64(n))
+		}
+		if rerr == io.EOF {
+			break
+		}
+		if rerr != nil {
+			return res, fmt.Errorf("%s could not be read to the end: %v: skipped", src, plainErr(rerr))
+		}
+	}
+	if err := out.Close(); err != nil {
+		return res, destErr(err)
+	}
+	ok = true
+	res.hash = hex.EncodeToString(c.h.Sum(nil))
+	if after, err := in.Stat(); err == nil && (after.Size() != res.size || after.ModTime().UnixNano() != res.mtime) {
+		res.changed = true
+	} else if fi.Size() != res.size {
+		res.changed = true
+	}
+	return res, nil
+}
+
+// sourceErr words a failure to open or read a source file.
+func sourceErr(src string, err error) error {
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return fmt.Errorf("%s vanished during the backup", src)
+	case errors.Is(err, fs.ErrPermission):
+		return fmt.Errorf("%s cannot be read: permission denied", src)
+	}
+	return fmt.Errorf("%s cannot be read: %v", src, plainErr(err))
+}
+
+// isTooManyLinks: the file has as many hard links as the file system
+// allows; copy it instead.
+func isTooManyLinks(err error) bool { return errors.Is(err, syscall.EMLINK) }
+
+// hashFile is the hex BLAKE3 of the file at path.
+func (c *copier) hashFile(ctx context.Context, path string, done *atomic.Int64) (string, int64, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", 0, err
+	}
+	defer f.Close()
+	c.h.Reset()
+	buf := *c.buf
+	var n int64
+	for {
+		if ctx.Err() != nil {
+			return "", n, context.Cause(ctx)
+		}
+		m, err := f.Read(buf)
+		if m > 0 {
+			_, _ = c.h.Write(buf[:m])
+			n += int64(m)
+			if done != nil {
+				done.Add(int64(m))
+			}
+		}
+		if err == io.EOF {
+			return hex.EncodeToString(c.h.Sum(nil)), n, nil
+		}
+		if err != nil {
+			return "", n, err
+		}
+	}
+}

@@ -1,0 +1,48 @@
+// Package backup is the snapshot engine the agent runs: backup tasks and
+// their validation, schedules, retention, the run that makes a snapshot,
+// and verify, restore, snapshot listing and browsing. It knows nothing of
+// the network, the GUI or the database: the agent (core/agent) stores
+// tasks and run history and calls this package.
+//
+// # Snapshots on disk
+//
+// A task's snapshots live in DEST/<task>/, one folder per run named after
+// its start in UTC (2025-06-01T020000Z). Inside, every source keeps its
+// full original path (/home/alice/docs → home/alice/docs), so a snapshot
+// is an ordinary folder tree a person can browse and copy from with any
+// file manager. .lanyard/ at its top holds manifest.jsonl (one JSON line
+// per folder, file and link: path, type, size, mode, mtime, owner, BLAKE3
+// content hash, link target) and snapshot.json (the run's summary).
+//
+// # A run
+//
+// Start checks the destination (it must exist, and must not be, contain
+// or lie inside a source), removes what an interrupted run left
+// (*.partial, *.removing) with a log line, reads the newest complete
+// snapshot's manifest and scans the sources (one lstat per entry; the
+// totals make the first progress update's ETA). It then writes
+// DEST/<task>/<id>.partial/: folders first, then files and links with
+// Options.Workers goroutines. A file whose size, mtime, mode and owner
+// match the previous manifest is hard-linked from the previous snapshot
+// and inherits its hash; any other file is read once through a pooled
+// 1 MiB buffer that feeds both the hash and the copy. Modes, times and
+// (as root) owners are kept; symbolic links are stored as links; sockets,
+// devices and FIFOs are skipped with a warning. Last come the manifest,
+// the summary, the folders' modes and times, one syncfs for the whole
+// destination (an fsync per file elsewhere), and the rename to
+// DEST/<task>/<id>/. A final name therefore always means a complete,
+// durable snapshot.
+//
+// A source file that cannot be read, vanishes or changes during the run
+// is a warning (ResultWarnings); a destination that cannot be written
+// (full, read-only, missing) fails the run (ResultFailed), and the
+// partial snapshot is removed. Stop (or cancelling the run's context)
+// ends it within a second with ResultStopped; earlier snapshots are never
+// touched. One run per task at a time (*BusyError); runs of different
+// tasks overlap. After a successful run the task's Retention removes
+// snapshots it no longer keeps, never the newest.
+//
+// Progress is an interface the engine calls at most MaxUpdates times a
+// second; the command line's progress bar and the link to the console are
+// its implementations.
+package backup

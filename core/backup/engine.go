@@ -1,0 +1,174 @@
+package backup
+
+import (
+	"context"
+	"io"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/sirupsen/logrus"
+)
+
+// Options configure an Engine. The zero value is usable.
+type Options struct {
+	Logger logrus.FieldLogger
+	// Workers copy, hash and link files in parallel; default 4 (copying
+	// waits on the disk as much as on the CPU, so more workers than cores
+	// pay off).
+	Workers int
+	// Now is the clock (tests); default time.Now.
+	Now func() time.Time
+	// Location is where retention counts days, weeks and months; default
+	// time.Local.
+	Location *time.Location
+
+	// Test seams; see export_test.go.
+	wrapWriter func(io.Writer) io.Writer
+	beforeFile func(rel string)
+	openSource func(path string) (*os.File, error)
+}
+
+// Engine runs backups, verifies and restores snapshots. It allows one run
+// per task at a time; runs of different tasks may overlap. Safe for
+// concurrent use.
+type Engine struct {
+	opts Options
+	log  logrus.FieldLogger
+
+	mu      sync.Mutex
+	running map[string]*Handle // by NameKey
+}
+
+// New builds an Engine.
+func New(opts Options) *Engine {
+	if opts.Logger == nil {
+		l := logrus.New()
+		l.SetOutput(io.Discard)
+		opts.Logger = l
+	}
+	if opts.Workers <= 0 {
+		opts.Workers = 4
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.Location == nil {
+		opts.Location = time.Local
+	}
+	if opts.openSource == nil {
+		opts.openSource = os.Open
+	}
+	return &Engine{opts: opts, log: opts.Logger, running: map[string]*Handle{}}
+}
+
+// Handle is a run in progress.
+type Handle struct {
+	Task   string
+	Since  time.Time
+	cancel context.CancelCauseFunc
+	done   chan struct{}
+	report Report
+}
+
+// Done is closed when the run has ended.
+func (h *Handle) Done() <-chan struct{} { return h.done }
+
+// Report is the run's report; call it after Done.
+func (h *Handle) Report() Report {
+	<-h.done
+	return h.report
+}
+
+// StartOptions are per-run choices.
+type StartOptions struct {
+	Progress Progress
+	Trigger  string  // recorded in the report: manual, schedule, catch-up, console
+	RateHint float64 // bytes per second for the first ETA (e.g. the last run's)
+	// OnEnd, when set, is called with the report before Done closes.
+	OnEnd func(Report)
+}
+
+// Start begins a run of t in its own goroutine, which ctx owns: cancelling
+// ctx stops the run as Stop does. A task that is already running returns
+// a *BusyError (errors.Is ErrBusy).
+func (e *Engine) Start(ctx context.Context, t Task, so StartOptions) (*Handle, error) {
+	key := NameKey(t.Name)
+	e.mu.Lock()
+	if h, busy := e.running[key]; busy {
+		e.mu.Unlock()
+		return nil, &BusyError{Task: t.Name, Since: h.Since}
+	}
+	rctx, cancel := context.WithCancelCause(ctx)
+	h := &Handle{Task: t.Name, Since: e.opts.Now(), cancel: cancel, done: make(chan struct{})}
+	e.running[key] = h
+	e.mu.Unlock()
+	go func() {
+		defer cancel(nil)
+		rep := e.run(rctx, t, h.Since, so)
+		rep.Trigger = so.Trigger
+		h.report = rep
+		e.mu.Lock()
+		delete(e.running, key)
+		e.mu.Unlock()
+		if so.OnEnd != nil {
+			so.OnEnd(rep)
+		}
+		close(h.done)
+	}()
+	return h, nil
+}
+
+// Run is Start and wait.
+func (e *Engine) Run(ctx context.Context, t Task, so StartOptions) (Report, error) {
+	h, err := e.Start(ctx, t, so)
+	if err != nil {
+		return Report{}, err
+	}
+	return h.Report(), nil
+}
+
+// Stop cancels the task's run, if one is in progress, and waits (at most
+// until ctx ends) for it to clean up. It says whether a run was stopped.
+func (e *Engine) Stop(ctx context.Context, task string) bool {
+	e.mu.Lock()
+	h := e.running[NameKey(task)]
+	e.mu.Unlock()
+	if h == nil {
+		return false
+	}
+	h.cancel(errStopped)
+	select {
+	case <-h.done:
+	case <-ctx.Done():
+	}
+	return true
+}
+
+// Running is the task's run in progress, or nil.
+func (e *Engine) Running(task string) *Handle {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.running[NameKey(task)]
+}
+
+// Wait waits for every run to end (or ctx).
+func (e *Engine) Wait(ctx context.Context) error {
+	for {
+		e.mu.Lock()
+		var h *Handle
+		for _, r := range e.running {
+			h = r
+			break
+		}
+		e.mu.Unlock()
+		if h == nil {
+			return nil
+		}
+		select {
+		case <-h.done:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}

@@ -1,0 +1,126 @@
+package backup
+
+import (
+	"bufio"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+)
+
+// Files in a snapshot's metaDir.
+const (
+	manifestFile = "manifest.jsonl"
+	summaryFile  = "snapshot.json"
+)
+
+// HashName is the content hash of every manifest this build writes.
+const HashName = "blake3"
+
+// Entry types in a manifest.
+const (
+	TypeDir     = "dir"
+	TypeFile    = "file"
+	TypeSymlink = "symlink"
+)
+
+// Entry is one line of a snapshot's manifest: a folder, file or symbolic
+// link, at its path relative to the snapshot's root (slash-separated; the
+// source's full path, so /home/alice/a.txt is home/alice/a.txt).
+type Entry struct {
+	Path  string      `json:"path"`
+	Type  string      `json:"type"`
+	Size  int64       `json:"size,omitempty"`
+	Mode  fs.FileMode `json:"mode"`  // permission and set-id/sticky bits
+	MTime int64       `json:"mtime"` // Unix nanoseconds
+	UID   int         `json:"uid,omitempty"`
+	GID   int         `json:"gid,omitempty"`
+	Hash  string      `json:"hash,omitempty"`   // hex BLAKE3-256 of a file's content
+	Link  string      `json:"target,omitempty"` // a symbolic link's target
+}
+
+// ModTime is the entry's modification time.
+func (e *Entry) ModTime() time.Time { return time.Unix(0, e.MTime) }
+
+// manifestHeader is the manifest's first line.
+type manifestHeader struct {
+	Format int    `json:"lanyard_manifest"`
+	Hash   string `json:"hash"`
+}
+
+// writeManifest writes entries (already in path order) to path.
+func writeManifest(path string, entries []Entry) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return destErr(err)
+	}
+	w := bufio.NewWriterSize(f, 256<<10)
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	err = enc.Encode(manifestHeader{Format: 1, Hash: HashName})
+	for i := 0; err == nil && i < len(entries); i++ {
+		err = enc.Encode(&entries[i])
+	}
+	if err == nil {
+		err = w.Flush()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return destErr(err)
+	}
+	return nil
+}
+
+// readManifest reads a snapshot's manifest, calling fn for every entry in
+// order.
+func readManifest(snapDir string, fn func(*Entry) error) error {
+	path := filepath.Join(snapDir, metaDir, manifestFile)
+	f, err := os.Open(path)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("snapshot %s has no manifest (%s): it is not a complete Lanyard snapshot", filepath.Base(snapDir), path)
+		}
+		return fmt.Errorf("cannot read the manifest of snapshot %s: %w", filepath.Base(snapDir), err)
+	}
+	defer f.Close()
+	dec := json.NewDecoder(bufio.NewReaderSize(f, 256<<10))
+	var h manifestHeader
+	if err := dec.Decode(&h); err != nil || h.Format != 1 {
+		return fmt.Errorf("the manifest %s is damaged or from a newer Lanyard (%v)", path, err)
+	}
+	if h.Hash != HashName {
+		return fmt.Errorf("the manifest %s uses the hash %q, which this Lanyard does not know: upgrade it", path, h.Hash)
+	}
+	for line := 2; ; line++ {
+		var e Entry
+		if err := dec.Decode(&e); err == io.EOF {
+			return nil
+		} else if err != nil {
+			return fmt.Errorf("the manifest %s is damaged at entry %d: %v", path, line, err)
+		}
+		if _, ok := cleanRel(e.Path); !ok || strings.HasPrefix(e.Path, "/") {
+			return fmt.Errorf("the manifest %s is damaged at entry %d: path %q leaves the snapshot", path, line, e.Path)
+		}
+		if err := fn(&e); err != nil {
+			return err
+		}
+	}
+}
+
+// loadManifest is the whole manifest as a map by path.
+func loadManifest(snapDir string) (map[string]*Entry, error) {
+	m := map[string]*Entry{}
+	err := readManifest(snapDir, func(e *Entry) error {
+		c := *e
+		m[c.Path] = &c
+		return nil
+	})
+	return m, err
+}

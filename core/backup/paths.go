@@ -1,0 +1,63 @@
+package backup
+
+import (
+	"path/filepath"
+	"runtime"
+	"strings"
+)
+
+// caseInsensitiveFS: the platform's usual file systems ignore case.
+var caseInsensitiveFS = runtime.GOOS == "windows" || runtime.GOOS == "darwin"
+
+// relRoot maps an absolute source path to where it lives inside a
+// snapshot, as a slash-separated relative path: /home/alice → home/alice,
+// C:\Users\alice → C/Users/alice, \\server\share\dir → UNC/server/share/dir.
+// Every source keeps its full path, so two sources never collide and a
+// person finds a file where it was.
+func relRoot(abs string) string {
+	p := filepath.Clean(abs)
+	vol := filepath.VolumeName(p)
+	rest := strings.TrimLeft(filepath.ToSlash(p[len(vol):]), "/")
+	switch {
+	case vol == "":
+	case strings.HasPrefix(vol, `\\`) || strings.HasPrefix(vol, "//"):
+		v := strings.Trim(filepath.ToSlash(vol), "/")
+		rest = strings.TrimSuffix("UNC/"+v+"/"+rest, "/")
+	default:
+		rest = strings.TrimSuffix(strings.TrimSuffix(vol, ":")+"/"+rest, "/")
+	}
+	return rest
+}
+
+// nativeRel turns a snapshot-relative slash path into an OS path below base.
+func nativeRel(base, rel string) string {
+	if rel == "" {
+		return base
+	}
+	return filepath.Join(base, filepath.FromSlash(rel))
+}
+
+// cleanRel normalises a path a user gave for something inside a snapshot:
+// an original absolute path (/home/alice/x) or a snapshot-relative one
+// (home/alice/x) both become home/alice/x. ok is false for a path that
+// leaves the snapshot.
+func cleanRel(p string) (string, bool) {
+	p = strings.TrimSpace(p)
+	if p == "" || p == "/" || p == "." {
+		return "", true
+	}
+	if filepath.IsAbs(p) || filepath.VolumeName(p) != "" {
+		p = relRoot(p)
+	}
+	p = strings.Trim(filepath.ToSlash(p), "/")
+	for _, part := range strings.Split(p, "/") {
+		if part == ".." {
+			return "", false
+		}
+	}
+	c := filepath.ToSlash(filepath.Clean(filepath.FromSlash(p)))
+	if c == "." {
+		c = ""
+	}
+	return c, true
+}

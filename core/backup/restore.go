@@ -1,0 +1,296 @@
+package backup
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+)
+
+// RestoreOptions say what to restore where.
+type RestoreOptions struct {
+	// Target is the folder to restore into; each path keeps its full
+	// original path below it (/home/alice/a.txt → TARGET/home/alice/a.txt).
+	Target string
+	// Paths limits the restore to these files or folders (original
+	// absolute paths, or paths inside the snapshot); empty restores all.
+	Paths []string
+	// Overwrite replaces files that exist in the target; without it the
+	// restore refuses before writing anything.
+	Overwrite bool
+}
+
+// RestoreReport is what Restore did.
+type RestoreReport struct {
+	Task     string   `json:"task"`
+	Snapshot string   `json:"snapshot"`
+	Target   string   `json:"target"`
+	Files    int64    `json:"files"`
+	Bytes    int64    `json:"bytes"`
+	Dirs     int64    `json:"dirs"`
+	Symlinks int64    `json:"symlinks"`
+	Replaced int64    `json:"replaced"` // existing files overwritten
+	Paths    []string `json:"paths"`    // what was asked for, as restored under Target
+	Warnings []string `json:"warnings,omitempty"`
+}
+
+// ExistsError: the restore would overwrite files and was not asked to.
+type ExistsError struct {
+	Target string
+	Paths  []string // the first few, under Target
+	Count  int
+}
+
+func (e *ExistsError) Error() string {
+	more := ""
+	if e.Count > len(e.Paths) {
+		more = fmt.Sprintf(" and %d more", e.Count-len(e.Paths))
+	}
+	return fmt.Sprintf("%d file(s) already exist in %s (%s%s): nothing was restored; pass --overwrite to replace them, or restore into an empty folder",
+		e.Count, e.Target, strings.Join(e.Paths, ", "), more)
+}
+
+// Restore copies a snapshot, or the chosen paths of it, into
+// opt.Target, with modes, times and (as root) owners, and reports what it
+// restored.
+func (e *Engine) Restore(ctx context.Context, snap SnapshotInfo, task string, opt RestoreOptions, p Progress) (RestoreReport, error) {
+	rep := RestoreReport{Task: task, Snapshot: snap.ID, Target: opt.Target, Paths: []string{}}
+	if opt.Target == "" || !filepath.IsAbs(opt.Target) {
+		return rep, invalidf("the restore target %q must be an absolute folder path", opt.Target)
+	}
+	if within(opt.Target, snap.Path) || pathKey(opt.Target) == pathKey(snap.Path) {
+		return rep, invalidf("the restore target %s is inside the snapshot: pick a folder outside it", opt.Target)
+	}
+	var want []string
+	for _, p := range opt.Paths {
+		rel, ok := cleanRel(p)
+		if !ok {
+			return rep, invalidf("path %q leaves the snapshot", p)
+		}
+		want = append(want, rel)
+	}
+	found := make([]bool, len(want))
+	var entries []Entry
+	var total int64
+	err := readManifest(snap.Path, func(en *Entry) error {
+		if len(want) > 0 {
+			hit := false
+			for i, w := range want {
+				if w == "" || en.Path == w || strings.HasPrefix(en.Path, w+"/") {
+					found[i], hit = true, true
+				}
+			}
+			if !hit {
+				return nil
+			}
+		}
+		entries = append(entries, *en)
+		total += en.Size
+		return nil
+	})
+	if err != nil {
+		return rep, err
+	}
+	for i, w := range want {
+		if !found[i] {
+			return rep, invalidf("%s is not in snapshot %s (lanyard-agent task browse lists what is)", opt.Paths[i], snap.ID)
+		}
+		rep.Paths = append(rep.Paths, nativeRel(opt.Target, w))
+	}
+	if len(want) == 0 {
+		rep.Paths = append(rep.Paths, opt.Target)
+	}
+	// Parents of what was asked for, so a single file gets its folders.
+	sort.Slice(entries, func(i, j int) bool { return entries[i].Path < entries[j].Path })
+
+	if err := checkConflicts(opt, entries); err != nil {
+		return rep, err
+	}
+	m := newMeter(task, p, 0)
+	defer m.close()
+	m.setPhase(PhaseRestoring)
+	m.filesTotal.Store(int64(len(entries)))
+	m.bytesTotal.Store(total)
+
+	if err := os.MkdirAll(opt.Target, 0o700); err != nil {
+		return rep, fmt.Errorf("cannot create the restore target %s: %w", opt.Target, err)
+	}
+	for i := range entries {
+		en := &entries[i]
+		dst := nativeRel(opt.Target, en.Path)
+		if err := os.MkdirAll(filepath.Dir(dst), 0o700); err != nil {
+			return rep, fmt.Errorf("cannot restore %s: %w", dst, err)
+		}
+		if en.Type == TypeDir {
+			if err := os.Mkdir(dst, 0o700); err != nil && !errors.Is(err, fs.ErrExist) {
+				return rep, fmt.Errorf("cannot restore %s: %w", dst, err)
+			}
+			rep.Dirs++
+		}
+	}
+
+	var mu sync.Mutex
+	var firstErr error
+	work := make(chan int, 256)
+	var wg sync.WaitGroup
+	for w := 0; w < e.opts.Workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range work {
+				if ctx.Err() != nil {
+					continue
+				}
+				en := &entries[i]
+				m.setCurrent(nativeRel(opt.Target, en.Path))
+				replaced, err := restoreEntry(snap.Path, opt.Target, en)
+				mu.Lock()
+				switch {
+				case err != nil && firstErr == nil:
+					firstErr = err
+				case err == nil && en.Type == TypeFile:
+					rep.Files++
+					rep.Bytes += en.Size
+				case err == nil && en.Type == TypeSymlink:
+					rep.Symlinks++
+				}
+				if replaced {
+					rep.Replaced++
+				}
+				mu.Unlock()
+				m.filesDone.Add(1)
+				m.bytesDone.Add(en.Size)
+			}
+		}()
+	}
+	for i := range entries {
+		if ctx.Err() != nil {
+			break
+		}
+		if entries[i].Type == TypeDir {
+			m.filesDone.Add(1)
+			continue
+		}
+		mu.Lock()
+		failed := firstErr != nil
+		mu.Unlock()
+		if failed {
+			break
+		}
+		work <- i
+	}
+	close(work)
+	wg.Wait()
+	if firstErr != nil {
+		return rep, firstErr
+	}
+	if ctx.Err() != nil {
+		return rep, errors.New("the restore was stopped before it finished: what is in the target may be incomplete")
+	}
+	for i := len(entries) - 1; i >= 0; i-- {
+		en := &entries[i]
+		if en.Type != TypeDir {
+			continue
+		}
+		it := item{mode: en.Mode, mtime: en.MTime, uid: en.UID, gid: en.GID, owned: canChown}
+		if err := applyMeta(nativeRel(opt.Target, en.Path), &it); err != nil {
+			rep.Warnings = append(rep.Warnings, fmt.Sprintf("%s: cannot restore its mode or time: %v", nativeRel(opt.Target, en.Path), plainErr(err)))
+		}
+	}
+	return rep, nil
+}
+
+// checkConflicts refuses, before anything is written, a restore that would
+// replace files it was not allowed to, or put a folder where a file is.
+func checkConflicts(opt RestoreOptions, entries []Entry) error {
+	ex := &ExistsError{Target: opt.Target}
+	for i := range entries {
+		en := &entries[i]
+		dst := nativeRel(opt.Target, en.Path)
+		fi, err := os.Lstat(dst)
+		if err != nil {
+			continue
+		}
+		if en.Type == TypeDir {
+			if !fi.IsDir() {
+				return fmt.Errorf("%s exists and is not a folder, but the snapshot has a folder there: move it aside first", dst)
+			}
+			continue
+		}
+		if fi.IsDir() {
+			return fmt.Errorf("%s is a folder, but the snapshot has a file there: move it aside first", dst)
+		}
+		if !opt.Overwrite {
+			ex.Count++
+			if len(ex.Paths) < 3 {
+				ex.Paths = append(ex.Paths, dst)
+			}
+		}
+	}
+	if ex.Count > 0 {
+		return ex
+	}
+	return nil
+}
+
+// restoreEntry restores one file or link: written beside its place and
+// renamed over it, so an existing file is replaced whole or not at all.
+func restoreEntry(root, target string, en *Entry) (replaced bool, err error) {
+	src := nativeRel(root, en.Path)
+	dst := nativeRel(target, en.Path)
+	tmp := filepath.Join(filepath.Dir(dst), ".lanyard-restore-"+filepath.Base(dst))
+	_ = os.Remove(tmp)
+	switch en.Type {
+	case TypeSymlink:
+		if err := os.Symlink(en.Link, tmp); err != nil {
+			return false, fmt.Errorf("cannot restore %s: %w", dst, err)
+		}
+		_ = lchown(tmp, en.UID, en.GID)
+		_ = lutimes(tmp, en.MTime)
+	case TypeFile:
+		if err := copyPlain(src, tmp); err != nil {
+			_ = os.Remove(tmp)
+			return false, fmt.Errorf("cannot restore %s: %w", dst, err)
+		}
+		it := item{mode: en.Mode, mtime: en.MTime, uid: en.UID, gid: en.GID, owned: canChown}
+		if err := applyMeta(tmp, &it); err != nil {
+			_ = os.Remove(tmp)
+			return false, fmt.Errorf("cannot restore %s: %w", dst, err)
+		}
+	default:
+		return false, nil
+	}
+	if _, err := os.Lstat(dst); err == nil {
+		replaced = true
+	}
+	if err := os.Rename(tmp, dst); err != nil {
+		_ = os.Remove(tmp)
+		return false, fmt.Errorf("cannot restore %s: %w", dst, err)
+	}
+	return replaced, nil
+}
+
+// copyPlain copies a file with io.Copy between two *os.File, which lets
+// the kernel copy it (copy_file_range) without passing through here.
+func copyPlain(src, dst string) error {
+	in, err := os.Open(src)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	out, err := os.OpenFile(dst, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return err
+	}
+	_, err = io.Copy(out, in)
+	if cerr := out.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}

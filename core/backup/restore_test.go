@@ -1,0 +1,187 @@
+package backup_test
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/lanyard/lanyard/core/backup"
+)
+
+// richTree fills the fixture's source with files, folders, modes, times
+// and links.
+func richTree(f *fixture) {
+	f.random("photos/2024/a.jpg", 300<<10)
+	f.random("photos/2024/b.jpg", 5)
+	f.write("docs/report.txt", "the report", 0o640)
+	f.write("docs/run.sh", "#!/bin/sh\necho hi\n", 0o755)
+	f.write("docs/empty", "", 0o600)
+	_ = os.MkdirAll(filepath.Join(f.src, "empty-dir"), 0o750)
+	_ = os.Symlink("docs/report.txt", filepath.Join(f.src, "latest"))
+	when := time.Date(2019, 7, 1, 8, 0, 0, 0, time.UTC)
+	for _, p := range []string{"docs/report.txt", "photos/2024", "empty-dir", "docs"} {
+		_ = os.Chtimes(filepath.Join(f.src, p), when, when)
+	}
+}
+
+func TestRestoreRoundTrip(t *testing.T) {
+	f := newFixture(t)
+	richTree(f)
+	e := backup.New(backup.Options{})
+	f.mustRun(e, backup.ResultCompleted)
+	snap := f.snapshots()[0]
+	target := filepath.Join(t.TempDir(), "restored")
+	rep, err := e.Restore(context.Background(), snap, "docs", backup.RestoreOptions{Target: target}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Files != 5 || rep.Symlinks != 1 || rep.Bytes != 300<<10+5+10+18 {
+		t.Fatalf("report %+v", rep)
+	}
+	restored := filepath.Join(target, filepath.FromSlash(backup.RelRoot(f.src)))
+	if got, want := treeHashes(t, restored), treeHashes(t, f.src); !equalMaps(got, want) {
+		t.Fatalf("restored tree differs:\n got %v\nwant %v", got, want)
+	}
+	if _, err := os.Stat(filepath.Join(target, ".lanyard")); !errors.Is(err, os.ErrNotExist) {
+		t.Fatal("the snapshot's own data was restored")
+	}
+}
+
+func TestRestoreChosenPaths(t *testing.T) {
+	f := newFixture(t)
+	richTree(f)
+	e := backup.New(backup.Options{})
+	f.mustRun(e, backup.ResultCompleted)
+	snap := f.snapshots()[0]
+	target := t.TempDir()
+	report := filepath.Join(f.src, "docs/report.txt")
+	rep, err := e.Restore(context.Background(), snap, "docs",
+		backup.RestoreOptions{Target: target, Paths: []string{report, backup.RelRoot(filepath.Join(f.src, "photos/2024"))}}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Files != 3 {
+		t.Fatalf("restored %d files", rep.Files)
+	}
+	out := filepath.Join(target, filepath.FromSlash(backup.RelRoot(report)))
+	if hashOf(t, out) != hashOf(t, report) {
+		t.Fatal("the restored file differs")
+	}
+	if _, err := os.Stat(filepath.Join(target, filepath.FromSlash(backup.RelRoot(filepath.Join(f.src, "docs/run.sh"))))); err == nil {
+		t.Fatal("a file that was not asked for was restored")
+	}
+	_, err = e.Restore(context.Background(), snap, "docs", backup.RestoreOptions{Target: target, Paths: []string{"/no/such/file"}}, nil)
+	if !errors.Is(err, backup.ErrInvalid) || !strings.Contains(err.Error(), "is not in snapshot") {
+		t.Fatalf("an unknown path: %v", err)
+	}
+}
+
+func TestRestoreRefusesToOverwriteUnlessAsked(t *testing.T) {
+	f := newFixture(t)
+	richTree(f)
+	e := backup.New(backup.Options{})
+	f.mustRun(e, backup.ResultCompleted)
+	snap := f.snapshots()[0]
+	target := t.TempDir()
+	report := filepath.Join(target, filepath.FromSlash(backup.RelRoot(filepath.Join(f.src, "docs/report.txt"))))
+	_ = os.MkdirAll(filepath.Dir(report), 0o755)
+	_ = os.WriteFile(report, []byte("edited since"), 0o644)
+
+	_, err := e.Restore(context.Background(), snap, "docs", backup.RestoreOptions{Target: target}, nil)
+	var ex *backup.ExistsError
+	if !errors.As(err, &ex) || ex.Count != 1 || !strings.Contains(err.Error(), "--overwrite") {
+		t.Fatalf("restore over an existing file: %v", err)
+	}
+	if b, _ := os.ReadFile(report); string(b) != "edited since" {
+		t.Fatal("the existing file was changed")
+	}
+	if _, err := os.Stat(filepath.Join(filepath.Dir(report), "run.sh")); err == nil {
+		t.Fatal("a refused restore wrote files")
+	}
+
+	rep, err := e.Restore(context.Background(), snap, "docs", backup.RestoreOptions{Target: target, Overwrite: true}, nil)
+	if err != nil || rep.Replaced != 1 {
+		t.Fatalf("with overwrite: %+v %v", rep, err)
+	}
+	if b, _ := os.ReadFile(report); string(b) != "the report" {
+		t.Fatalf("the file holds %q", b)
+	}
+}
+
+func TestVerifyReportsMissingAndChangedFiles(t *testing.T) {
+	f := newFixture(t)
+	richTree(f)
+	e := backup.New(backup.Options{})
+	f.mustRun(e, backup.ResultCompleted)
+	snap := f.snapshots()[0]
+	vr, err := e.Verify(context.Background(), snap, "docs", nil)
+	if err != nil || !vr.OK() || vr.Files != 11 {
+		t.Fatalf("a fresh snapshot: %+v %v", vr, err)
+	}
+	report := f.snapPath(snap.ID, filepath.Join(f.src, "docs/report.txt"))
+	_ = os.Chmod(report, 0o644)
+	_ = os.WriteFile(report, []byte("THE REPORT"), 0o644)
+	_ = os.Remove(f.snapPath(snap.ID, filepath.Join(f.src, "photos/2024/b.jpg")))
+	vr, err = e.Verify(context.Background(), snap, "docs", nil)
+	if err != nil || vr.OK() || vr.Missing != 1 || vr.Changed != 1 || len(vr.Problems) != 2 {
+		t.Fatalf("a damaged snapshot: %+v %v", vr, err)
+	}
+}
+
+func TestBrowsePagesThroughAFolder(t *testing.T) {
+	f := newFixture(t)
+	for i := range 250 {
+		f.write("many/"+strings.Repeat("n", 50)+string(rune('a'+i/26%26))+string(rune('a'+i%26))+string(rune('0'+i/676)), "x", 0o644)
+	}
+	richTree(f)
+	e := backup.New(backup.Options{})
+	f.mustRun(e, backup.ResultCompleted)
+	snap := f.snapshots()[0]
+
+	top, err := backup.Browse(snap, "/", "", 0)
+	if err != nil || len(top.Entries) != 1 || top.Entries[0].Type != backup.TypeDir {
+		t.Fatalf("top: %+v %v", top, err)
+	}
+	docs, err := backup.Browse(snap, filepath.Join(f.src, "docs"), "", 0)
+	if err != nil || docs.Total != 3 || docs.Entries[0].Name != "empty" || docs.Entries[1].Name != "report.txt" || docs.Entries[1].Size != 10 {
+		t.Fatalf("docs: %+v %v", docs, err)
+	}
+	var names []string
+	after := ""
+	pages := 0
+	for {
+		page, err := backup.Browse(snap, filepath.Join(f.src, "many"), after, 100)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if b, _ := jsonSize(page); b >= 16<<10 {
+			t.Fatalf("a page encodes to %d bytes", b)
+		}
+		pages++
+		for _, en := range page.Entries {
+			names = append(names, en.Name)
+		}
+		if page.Next == "" {
+			break
+		}
+		after = page.Next
+	}
+	if len(names) != 250 || pages < 3 {
+		t.Fatalf("%d names in %d pages", len(names), pages)
+	}
+	for i := 1; i < len(names); i++ {
+		if names[i-1] >= names[i] {
+			t.Fatalf("out of order or repeated: %q then %q", names[i-1], names[i])
+		}
+	}
+	if _, err := backup.Browse(snap, "/no/such", "", 0); !errors.Is(err, backup.ErrInvalid) {
+		t.Fatalf("an unknown folder: %v", err)
+	}
+	if _, err := backup.Browse(snap, "../../etc", "", 0); !errors.Is(err, backup.ErrInvalid) {
+		t.Fatalf("a folder outside the snapshot: %v", err)
+	}
+}

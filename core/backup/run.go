@@ -1,0 +1,657 @@
+package backup
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/bmatcuk/doublestar/v4"
+	"github.com/sirupsen/logrus"
+)
+
+// Item kinds found by the scan.
+const (
+	kindDir byte = iota + 1
+	kindFile
+	kindSymlink
+)
+
+// item is one thing the scan found to back up.
+type item struct {
+	src   string // the path to read
+	rel   string // where it goes in the snapshot
+	kind  byte
+	size  int64
+	mode  fs.FileMode
+	mtime int64
+	uid   int
+	gid   int
+	owned bool
+	prev  *Entry // the previous snapshot's entry when the file is unchanged
+
+	// Set by the worker that stored it.
+	stored bool
+	linked bool
+	hash   string
+	link   string
+}
+
+// run is one backup run in progress.
+type run struct {
+	e    *Engine
+	t    Task
+	log  logrus.FieldLogger
+	m    *meter
+	rep  *Report
+	ctx  context.Context
+	stop context.CancelCauseFunc
+
+	partial string // the snapshot being written
+	prevDir string // the newest complete snapshot, or ""
+
+	mu       sync.Mutex
+	fatal    error
+	noLinks  bool // the destination refused a hard link: copy instead
+	warnOnce map[string]bool
+}
+
+func (r *run) warn(format string, args ...any) {
+	msg := fmt.Sprintf(format, args...)
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.rep.WarningCount++
+	if len(r.rep.Warnings) < MaxWarnings {
+		r.rep.Warnings = append(r.rep.Warnings, msg)
+	}
+	r.log.Warn(msg)
+}
+
+// fail records the first error that fails the run and stops the others.
+func (r *run) fail(err error) {
+	r.mu.Lock()
+	if r.fatal == nil {
+		r.fatal = err
+	}
+	r.mu.Unlock()
+	r.stop(err)
+}
+
+// run carries out one backup of t; it always returns a report.
+func (e *Engine) run(ctx context.Context, t Task, started time.Time, so StartOptions) Report {
+	rep := Report{Task: t.Name, Started: started, Result: ResultRunning}
+	rctx, stop := context.WithCancelCause(ctx)
+	defer stop(nil)
+	r := &run{e: e, t: t, rep: &rep, ctx: rctx, stop: stop, warnOnce: map[string]bool{},
+		log: e.log.WithField("task", t.Name)}
+	r.m = newMeter(t.Name, so.Progress, so.RateHint)
+	err := r.execute()
+	if r.partial != "" {
+		if rmErr := os.RemoveAll(r.partial); rmErr != nil {
+			r.log.WithError(rmErr).Warnf("cannot remove the unfinished snapshot %s; the next run removes it", r.partial)
+		}
+	}
+	r.m.close()
+	rep.Finished = e.opts.Now()
+	r.mu.Lock()
+	if r.fatal != nil {
+		err = r.fatal
+	}
+	r.mu.Unlock()
+	switch {
+	case err == nil && rep.WarningCount > 0:
+		rep.Result = ResultWarnings
+	case err == nil:
+		rep.Result = ResultCompleted
+	case errors.Is(err, errStopped) || (ctx.Err() != nil && !errors.As(err, new(*destError))):
+		rep.Result, rep.Error, rep.Snapshot = ResultStopped, "stopped before it finished; earlier snapshots are untouched", ""
+	default:
+		rep.Result, rep.Error, rep.Snapshot = ResultFailed, err.Error(), ""
+	}
+	return rep
+}
+
+func (r *run) execute() error {
+	t := r.t
+	if err := CheckDestination(t.Sources, t.Destination); err != nil {
+		return err
+	}
+	fi, err := os.Stat(t.Destination)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return fmt.Errorf("the destination %s does not exist: create it, or mount the share it is on", t.Destination)
+	case err != nil:
+		return destErr(err)
+	case !fi.IsDir():
+		return fmt.Errorf("the destination %s is not a folder", t.Destination)
+	}
+	taskDir := TaskDir(t.Destination, t.Name)
+	if err := os.Mkdir(taskDir, 0o700); err != nil && !errors.Is(err, fs.ErrExist) {
+		return destErr(err)
+	}
+	r.cleanStale(taskDir)
+	prev, err := r.loadPrevious(taskDir)
+	if err != nil {
+		return err
+	}
+
+	r.m.setPhase(PhaseScanning)
+	items, err := r.scan(prev)
+	if err != nil {
+		return err
+	}
+
+	id := snapshotID(r.rep.Started)
+	for n := 2; ; n++ {
+		_, e1 := os.Lstat(filepath.Join(taskDir, id))
+		_, e2 := os.Lstat(filepath.Join(taskDir, id+partialSuffix))
+		if errors.Is(e1, fs.ErrNotExist) && errors.Is(e2, fs.ErrNotExist) {
+			break
+		}
+		id = snapshotID(r.rep.Started) + "-" + strconv.Itoa(n)
+	}
+	r.partial = filepath.Join(taskDir, id+partialSuffix)
+	if err := os.Mkdir(r.partial, 0o700); err != nil {
+		r.partial = ""
+		return destErr(err)
+	}
+	r.log.WithFields(logrus.Fields{"snapshot": id, "previous": filepath.Base(r.prevDir)}).Debug("writing the snapshot")
+
+	r.m.setPhase(PhaseCopying)
+	if err := r.makeDirs(items); err != nil {
+		return err
+	}
+	r.storeAll(items)
+	if err := r.ctx.Err(); err != nil {
+		return context.Cause(r.ctx)
+	}
+
+	r.m.setPhase(PhaseFinishing)
+	r.m.setCurrent("")
+	entries := r.entries(items)
+	if err := r.finish(entries, id); err != nil {
+		return err
+	}
+	final := filepath.Join(taskDir, id)
+	if err := r.ctx.Err(); err != nil {
+		return context.Cause(r.ctx)
+	}
+	if err := os.Rename(r.partial, final); err != nil {
+		return destErr(err)
+	}
+	r.partial = ""
+	if err := syncDir(taskDir); err != nil {
+		return destErr(err)
+	}
+	r.rep.Snapshot = id
+	r.rep.Removed = r.e.applyRetention(r.log, t, taskDir, id)
+	return nil
+}
+
+// cleanStale removes what an interrupted run or deletion left behind.
+func (r *run) cleanStale(taskDir string) {
+	ents, err := os.ReadDir(taskDir)
+	if err != nil {
+		return
+	}
+	for _, e := range ents {
+		name := e.Name()
+		var what string
+		switch {
+		case strings.HasSuffix(name, partialSuffix):
+			what = "unfinished snapshot"
+		case strings.HasSuffix(name, removingSuffix):
+			what = "half-deleted snapshot"
+		default:
+			continue
+		}
+		if _, ok := parseID(strings.TrimSuffix(strings.TrimSuffix(name, partialSuffix), removingSuffix)); !ok {
+			continue
+		}
+		p := filepath.Join(taskDir, name)
+		if err := os.RemoveAll(p); err != nil {
+			r.log.WithError(err).Warnf("cannot remove the %s %s left by an interrupted run", what, p)
+			continue
+		}
+		r.log.Infof("removed the %s %s left by an interrupted run", what, p)
+	}
+}
+
+// loadPrevious reads the manifest of the newest complete snapshot, whose
+// unchanged files the run hard-links. None (or an unreadable one) means
+// every file is copied.
+func (r *run) loadPrevious(taskDir string) (map[string]*Entry, error) {
+	snaps, err := ListSnapshots(r.t.Destination, r.t.Name)
+	if err != nil {
+		return nil, destErr(err)
+	}
+	for i := len(snaps) - 1; i >= 0; i-- {
+		dir := filepath.Join(taskDir, snaps[i].ID)
+		m, err := loadManifest(dir)
+		if err != nil {
+			r.log.WithError(err).Warnf("snapshot %s cannot serve as the base of this run; trying an older one", snaps[i].ID)
+			continue
+		}
+		r.prevDir = dir
+		return m, nil
+	}
+	return nil, nil
+}
+
+// excluded says whether an exclude pattern matches the item at rel: a
+// pattern without a slash matches any file or folder's name (*.tmp,
+// node_modules); one with a slash matches the whole path, written as the
+// original absolute path (/home/*/.cache, **/build/**).
+func (r *run) excluded(rel string) bool {
+	for _, p := range r.t.Excludes {
+		p = filepath.ToSlash(p)
+		var ok bool
+		if !strings.Contains(p, "/") {
+			ok, _ = doublestar.Match(p, rel[strings.LastIndexByte(rel, '/')+1:])
+		} else {
+			ok, _ = doublestar.Match(strings.TrimPrefix(p, "/"), rel)
+		}
+		if ok {
+			return true
+		}
+	}
+	return false
+}
+
+// scan walks every source (a lstat per entry, nothing read) and lists what
+// to store, with totals for the progress; the files the previous snapshot
+// holds unchanged are marked to be linked.
+func (r *run) scan(prev map[string]*Entry) ([]item, error) {
+	var items []item
+	var files, bytes int64
+	add := func(it item) {
+		if it.kind == kindFile {
+			if p := prev[it.rel]; p != nil && unchanged(p, &it) {
+				it.prev = p
+			} else {
+				bytes += it.size
+			}
+			files++
+		} else if it.kind == kindSymlink {
+			files++
+		}
+		items = append(items, it)
+		if len(items)%1024 == 0 {
+			r.m.filesTotal.Store(files)
+			r.m.bytesTotal.Store(bytes)
+			if err := r.ctx.Err(); err != nil {
+				return
+			}
+		}
+	}
+	for _, src := range r.t.Sources {
+		if err := r.ctx.Err(); err != nil {
+			return nil, context.Cause(r.ctx)
+		}
+		root := relRoot(src)
+		// A source given as a symbolic link is followed: the person named
+		// it to have what it points at.
+		walkRoot := src
+		if fi, err := os.Lstat(src); err == nil && fi.Mode()&fs.ModeSymlink != 0 {
+			if res, err := filepath.EvalSymlinks(src); err == nil {
+				walkRoot = res
+			}
+		}
+		err := filepath.WalkDir(walkRoot, func(p string, d fs.DirEntry, err error) error {
+			if cerr := r.ctx.Err(); cerr != nil {
+				return cerr
+			}
+			rel := root
+			if p != walkRoot {
+				rel = root + "/" + filepath.ToSlash(p[len(walkRoot)+1:])
+			}
+			if err != nil {
+				if p == walkRoot && d == nil {
+					r.warn("source %s cannot be read: %v", src, plainErr(err))
+					return nil
+				}
+				r.warn("%s cannot be read: %v", p, plainErr(err))
+				r.rep.FilesSkipped++
+				if d != nil && d.IsDir() {
+					return fs.SkipDir
+				}
+				return nil
+			}
+			if p != walkRoot && r.excluded(rel) {
+				if d.IsDir() {
+					return fs.SkipDir
+				}
+				return nil
+			}
+			fi, err := d.Info()
+			if err != nil {
+				if errors.Is(err, fs.ErrNotExist) {
+					r.warn("%s vanished during the backup", p)
+				} else {
+					r.warn("%s cannot be read: %v", p, plainErr(err))
+				}
+				r.rep.FilesSkipped++
+				return nil
+			}
+			it := item{src: p, rel: rel, mode: fi.Mode(), mtime: fi.ModTime().UnixNano(), size: fi.Size()}
+			it.uid, it.gid, it.owned = ownerOf(fi)
+			switch {
+			case fi.IsDir():
+				it.kind, it.size = kindDir, 0
+			case fi.Mode().IsRegular():
+				it.kind = kindFile
+			case fi.Mode()&fs.ModeSymlink != 0:
+				it.kind, it.size = kindSymlink, 0
+			default:
+				r.warn("%s skipped: %s is not backed up", p, specialKind(fi.Mode()))
+				r.rep.FilesSkipped++
+				return nil
+			}
+			add(it)
+			return nil
+		})
+		if err != nil {
+			if r.ctx.Err() != nil {
+				return nil, context.Cause(r.ctx)
+			}
+			return nil, err
+		}
+	}
+	r.m.filesTotal.Store(files)
+	r.m.bytesTotal.Store(bytes)
+	return items, nil
+}
+
+// unchanged: the previous snapshot's file can stand for this one.
+func unchanged(p *Entry, it *item) bool {
+	return p.Type == TypeFile && p.Size == it.size && p.MTime == it.mtime && p.Mode == entryMode(it.mode) &&
+		p.Hash != "" && (!it.owned || p.UID == it.uid && p.GID == it.gid)
+}
+
+// entryMode is the part of a mode a manifest records and a copy restores.
+func entryMode(m fs.FileMode) fs.FileMode {
+	return m & (fs.ModePerm | fs.ModeSetuid | fs.ModeSetgid | fs.ModeSticky)
+}
+
+// makeDirs creates every folder (owner-only until finish sets its mode),
+// parents first: the scan lists a folder before what it holds.
+func (r *run) makeDirs(items []item) error {
+	for i := range items {
+		it := &items[i]
+		if it.kind != kindDir {
+			continue
+		}
+		if err := os.MkdirAll(nativeRel(r.partial, it.rel), 0o700); err != nil {
+			return destErr(err)
+		}
+		it.stored = true
+		r.rep.Dirs++
+	}
+	// Parents of sources that are files or links (home/alice for
+	// /home/alice/notes.txt).
+	for _, src := range r.t.Sources {
+		if dir := filepath.Dir(nativeRel(r.partial, relRoot(src))); dir != r.partial {
+			if err := os.MkdirAll(dir, 0o700); err != nil {
+				return destErr(err)
+			}
+		}
+	}
+	return nil
+}
+
+// storeAll links or copies every file and link, with Workers goroutines.
+func (r *run) storeAll(items []item) {
+	work := make(chan int, 256)
+	var wg sync.WaitGroup
+	for w := 0; w < r.e.opts.Workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			c := newCopier(r.e.opts.wrapWriter)
+			defer c.release()
+			for i := range work {
+				if r.ctx.Err() != nil {
+					continue
+				}
+				r.store(c, &items[i])
+			}
+		}()
+	}
+	for i := range items {
+		if items[i].kind == kindDir {
+			continue
+		}
+		if r.ctx.Err() != nil {
+			break
+		}
+		work <- i
+	}
+	close(work)
+	wg.Wait()
+}
+
+// store puts one file or link into the snapshot.
+func (r *run) store(c *copier, it *item) {
+	if h := r.e.opts.beforeFile; h != nil {
+		h(it.rel)
+	}
+	dst := nativeRel(r.partial, it.rel)
+	r.m.setCurrent(it.src)
+	defer r.m.filesDone.Add(1)
+	if it.kind == kindSymlink {
+		r.storeSymlink(it, dst)
+		return
+	}
+	if it.prev != nil && r.link(it, dst) {
+		return
+	}
+	res, err := c.copyFile(r.ctx, r.e.opts.openSource, it.src, dst, &r.m.bytesDone)
+	switch {
+	case err == nil:
+	case errors.As(err, new(*destError)):
+		r.fail(err)
+		return
+	case r.ctx.Err() != nil:
+		return
+	default:
+		r.warn("%s", err)
+		r.mu.Lock()
+		r.rep.FilesSkipped++
+		r.mu.Unlock()
+		return
+	}
+	if res.changed {
+		r.warn("%s changed while it was being copied: the snapshot has the copy as read, and the next run copies it again", it.src)
+	}
+	// What was open is what the manifest records.
+	it.size, it.mtime, it.mode = res.size, res.mtime, res.mode
+	if err := applyMeta(dst, it); err != nil {
+		r.fail(destErr(err))
+		return
+	}
+	it.hash, it.stored = res.hash, true
+	r.mu.Lock()
+	r.rep.FilesCopied++
+	r.rep.BytesCopied += res.size
+	r.mu.Unlock()
+}
+
+// link hard-links an unchanged file from the previous snapshot; false
+// means copy it instead.
+func (r *run) link(it *item, dst string) bool {
+	r.mu.Lock()
+	noLinks := r.noLinks
+	r.mu.Unlock()
+	if noLinks {
+		return false
+	}
+	old := nativeRel(r.prevDir, it.rel)
+	// The previous copy must still be what its manifest says (a person
+	// may have edited the snapshot; its folder is an ordinary one).
+	if fi, err := os.Lstat(old); err != nil || !fi.Mode().IsRegular() || fi.Size() != it.size || fi.ModTime().UnixNano() != it.mtime {
+		return false
+	}
+	if err := os.Link(old, dst); err != nil {
+		if isTooManyLinks(err) {
+			return false
+		}
+		r.mu.Lock()
+		if !r.noLinks {
+			r.noLinks = true
+			r.log.WithError(err).Warn("the destination refuses hard links: unchanged files are copied instead")
+		}
+		r.mu.Unlock()
+		return false
+	}
+	it.hash, it.stored, it.linked = it.prev.Hash, true, true
+	r.m.bytesDone.Add(0)
+	r.mu.Lock()
+	r.rep.FilesLinked++
+	r.rep.BytesLinked += it.size
+	r.mu.Unlock()
+	return true
+}
+
+func (r *run) storeSymlink(it *item, dst string) {
+	target, err := os.Readlink(it.src)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			r.warn("%s vanished during the backup", it.src)
+		} else {
+			r.warn("%s cannot be read: %v", it.src, plainErr(err))
+		}
+		r.mu.Lock()
+		r.rep.FilesSkipped++
+		r.mu.Unlock()
+		return
+	}
+	if err := os.Symlink(target, dst); err != nil {
+		r.fail(destErr(err))
+		return
+	}
+	if err := lchown(dst, it.uid, it.gid); err != nil && it.owned {
+		r.warnDestMeta(err)
+	}
+	_ = lutimes(dst, it.mtime)
+	it.link, it.stored = target, true
+	r.mu.Lock()
+	r.rep.Symlinks++
+	r.mu.Unlock()
+}
+
+// warnDestMeta warns once that owners cannot be kept at the destination.
+func (r *run) warnDestMeta(err error) {
+	r.mu.Lock()
+	seen := r.warnOnce["owner"]
+	r.warnOnce["owner"] = true
+	r.mu.Unlock()
+	if !seen {
+		r.warn("the destination cannot keep file owners (%v): restored files will belong to the restoring user", plainErr(err))
+	}
+}
+
+// applyMeta gives a stored file its mode, owner and times.
+func applyMeta(path string, it *item) error {
+	if it.owned {
+		if err := lchown(path, it.uid, it.gid); err != nil {
+			return err
+		}
+	}
+	if err := os.Chmod(path, it.mode&fs.ModePerm|it.mode&(fs.ModeSetuid|fs.ModeSetgid|fs.ModeSticky)); err != nil {
+		return err
+	}
+	mt := time.Unix(0, it.mtime)
+	return os.Chtimes(path, mt, mt)
+}
+
+// entries is the manifest: everything stored, in path order.
+func (r *run) entries(items []item) []Entry {
+	out := make([]Entry, 0, len(items))
+	for i := range items {
+		it := &items[i]
+		if !it.stored {
+			continue
+		}
+		e := Entry{Path: it.rel, Mode: entryMode(it.mode), MTime: it.mtime}
+		if it.owned {
+			e.UID, e.GID = it.uid, it.gid
+		}
+		switch it.kind {
+		case kindDir:
+			e.Type = TypeDir
+		case kindFile:
+			e.Type, e.Size, e.Hash = TypeFile, it.size, it.hash
+		case kindSymlink:
+			e.Type, e.Link = TypeSymlink, it.link
+		}
+		out = append(out, e)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Path < out[j].Path })
+	return out
+}
+
+// finish writes the manifest and summary, gives folders their modes and
+// times (deepest first, as writing into a folder changes its time) and
+// makes everything durable.
+func (r *run) finish(entries []Entry, id string) error {
+	meta := filepath.Join(r.partial, metaDir)
+	if err := os.Mkdir(meta, 0o700); err != nil {
+		return destErr(err)
+	}
+	if err := writeManifest(filepath.Join(meta, manifestFile), entries); err != nil {
+		return err
+	}
+	info := SnapshotInfo{ID: id, Time: r.rep.Started, Finished: r.e.opts.Now(), Result: ResultCompleted,
+		Files: r.rep.Files(), Bytes: r.rep.BytesCopied + r.rep.BytesLinked, Dirs: r.rep.Dirs, Symlinks: r.rep.Symlinks,
+		Warnings: r.rep.WarningCount, Sources: r.t.Sources}
+	if r.rep.WarningCount > 0 {
+		info.Result = ResultWarnings
+	}
+	b, _ := json.MarshalIndent(info, "", "  ")
+	if err := writeFile(filepath.Join(meta, summaryFile), append(b, '\n')); err != nil {
+		return err
+	}
+	for i := len(entries) - 1; i >= 0; i-- {
+		e := &entries[i]
+		if e.Type != TypeDir {
+			continue
+		}
+		it := item{mode: e.Mode, mtime: e.MTime, uid: e.UID, gid: e.GID, owned: canChown}
+		if err := applyMeta(nativeRel(r.partial, e.Path), &it); err != nil {
+			return destErr(err)
+		}
+	}
+	if err := syncTree(r.partial); err != nil {
+		return destErr(err)
+	}
+	return nil
+}
+
+func writeFile(path string, b []byte) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return destErr(err)
+	}
+	_, err = f.Write(b)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return destErr(err)
+}
+
+// plainErr drops the path an *fs.PathError repeats.
+func plainErr(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}

@@ -1,0 +1,523 @@
+package backup_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/sirupsen/logrus"
+	logtest "github.com/sirupsen/logrus/hooks/test"
+
+	"github.com/lanyard/lanyard/core/backup"
+)
+
+func TestFirstRunCopiesAndTheNextLinksWhatIsUnchanged(t *testing.T) {
+	f := newFixture(t)
+	same := f.random("same.bin", 200<<10)
+	changed := f.write("sub/changed.txt", "version 1", 0o644)
+	removed := f.write("sub/removed.txt", "bye", 0o644)
+	f.write("sub/deeper/empty.txt", "", 0o600)
+	e := backup.New(backup.Options{})
+
+	first := f.mustRun(e, backup.ResultCompleted)
+	if first.FilesCopied != 4 || first.FilesLinked != 0 || first.BytesCopied != 200<<10+9+3 {
+		t.Fatalf("first run: copied %d (%d bytes), linked %d", first.FilesCopied, first.BytesCopied, first.FilesLinked)
+	}
+	if got := treeHashes(t, f.snapPath(first.Snapshot, f.src)); !equalMaps(got, treeHashes(t, f.src)) {
+		t.Fatalf("the snapshot differs from the source:\n%v\n%v", got, treeHashes(t, f.src))
+	}
+
+	// A change keeps the size but moves the time.
+	f.write("sub/changed.txt", "version 2", 0o644)
+	old := time.Now().Add(-time.Hour)
+	_ = os.Chtimes(changed, old, old)
+	_ = os.Remove(removed)
+	added := f.write("added.txt", "new", 0o644)
+
+	second := f.mustRun(e, backup.ResultCompleted)
+	if second.FilesLinked != 2 || second.FilesCopied != 2 {
+		t.Fatalf("second run: linked %d, copied %d; want 2 and 2", second.FilesLinked, second.FilesCopied)
+	}
+	for _, p := range []string{same, filepath.Join(f.src, "sub/deeper/empty.txt")} {
+		if inode(t, f.snapPath(first.Snapshot, p)) != inode(t, f.snapPath(second.Snapshot, p)) {
+			t.Errorf("%s is not hard-linked between the snapshots", p)
+		}
+	}
+	if inode(t, f.snapPath(first.Snapshot, changed)) == inode(t, f.snapPath(second.Snapshot, changed)) {
+		t.Error("the changed file shares an inode with its old copy")
+	}
+	if b, _ := os.ReadFile(f.snapPath(second.Snapshot, changed)); string(b) != "version 2" {
+		t.Errorf("changed file holds %q", b)
+	}
+	if _, err := os.Lstat(f.snapPath(second.Snapshot, removed)); !errors.Is(err, os.ErrNotExist) {
+		t.Error("a removed file is in the new snapshot")
+	}
+	if _, err := os.Lstat(f.snapPath(second.Snapshot, added)); err != nil {
+		t.Error("the added file is missing from the new snapshot")
+	}
+	if b, _ := os.ReadFile(f.snapPath(first.Snapshot, changed)); string(b) != "version 1" {
+		t.Errorf("the earlier snapshot changed: %q", b)
+	}
+	snaps := f.snapshots()
+	if len(snaps) != 2 || snaps[0].ID != first.Snapshot || snaps[1].ID != second.Snapshot || snaps[1].Files != 4 || snaps[1].Result != backup.ResultCompleted {
+		t.Fatalf("snapshots: %+v", snaps)
+	}
+	f.assertNoPartial()
+}
+
+func equalMaps(a, b map[string]string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for k, v := range a {
+		if b[k] != v {
+			return false
+		}
+	}
+	return true
+}
+
+func TestModesAndTimesArePreserved(t *testing.T) {
+	f := newFixture(t)
+	f.write("private.key", "k", 0o600)
+	f.write("bin/tool", "#!/bin/sh\n", 0o755)
+	f.write("shared/readme", "r", 0o444)
+	_ = os.Chmod(filepath.Join(f.src, "shared"), 0o2750)
+	when := time.Date(2020, 2, 29, 12, 34, 56, 789000000, time.UTC)
+	for _, p := range []string{"private.key", "bin/tool", "shared/readme", "shared", "bin"} {
+		_ = os.Chtimes(filepath.Join(f.src, p), when, when)
+	}
+	rep := f.mustRun(backup.New(backup.Options{}), backup.ResultCompleted)
+	src, snap := treeHashes(t, f.src), treeHashes(t, f.snapPath(rep.Snapshot, f.src))
+	if !equalMaps(src, snap) {
+		t.Fatalf("modes or times differ:\nsource   %v\nsnapshot %v", src, snap)
+	}
+}
+
+func TestSymlinksAreStoredAsLinks(t *testing.T) {
+	f := newFixture(t)
+	f.write("target.txt", "t", 0o644)
+	for name, target := range map[string]string{"rel": "target.txt", "abs": "/etc/hostname", "dangling": "nowhere/at/all"} {
+		if err := os.Symlink(target, filepath.Join(f.src, name)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	e := backup.New(backup.Options{})
+	rep := f.mustRun(e, backup.ResultCompleted)
+	if rep.Symlinks != 3 {
+		t.Fatalf("symlinks %d", rep.Symlinks)
+	}
+	for name, target := range map[string]string{"rel": "target.txt", "abs": "/etc/hostname", "dangling": "nowhere/at/all"} {
+		got, err := os.Readlink(f.snapPath(rep.Snapshot, filepath.Join(f.src, name)))
+		if err != nil || got != target {
+			t.Errorf("%s: link to %q (%v), want %q", name, got, err, target)
+		}
+	}
+	vr, err := e.Verify(context.Background(), f.snapshots()[0], "docs", nil)
+	if err != nil || !vr.OK() {
+		t.Fatalf("verify: %+v %v", vr, err)
+	}
+}
+
+func TestExcludes(t *testing.T) {
+	tests := []struct {
+		name     string
+		patterns []string
+		gone     []string
+	}{
+		{"a name pattern matches in every folder", []string{"*.tmp"}, []string{"a.tmp", "sub/b.tmp"}},
+		{"a folder name drops the whole folder", []string{"node_modules"}, []string{"app/node_modules/x.js", "app/node_modules"}},
+		{"a path pattern is matched against the full path", []string{"**/cache/**"}, []string{"app/cache/big.bin"}},
+		{"an absolute pattern names one place", []string{"<src>/sub"}, []string{"sub/b.tmp", "sub"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFixture(t)
+			for _, p := range []string{"keep.txt", "a.tmp", "sub/b.tmp", "app/node_modules/x.js", "app/cache/big.bin", "app/main.go"} {
+				f.write(p, p, 0o644)
+			}
+			for _, p := range tt.patterns {
+				f.task.Excludes = append(f.task.Excludes, strings.ReplaceAll(p, "<src>", f.src))
+			}
+			if _, err := f.task.Validate(); err != nil {
+				t.Fatal(err)
+			}
+			rep := f.mustRun(backup.New(backup.Options{}), backup.ResultCompleted)
+			for _, g := range tt.gone {
+				if _, err := os.Lstat(f.snapPath(rep.Snapshot, filepath.Join(f.src, g))); err == nil {
+					t.Errorf("%s was backed up despite %v", g, tt.patterns)
+				}
+			}
+			for _, k := range []string{"keep.txt", "app/main.go"} {
+				if _, err := os.Lstat(f.snapPath(rep.Snapshot, filepath.Join(f.src, k))); err != nil {
+					t.Errorf("%s is missing: %v", k, err)
+				}
+			}
+		})
+	}
+}
+
+func TestSpecialFilesAreSkippedWithAWarning(t *testing.T) {
+	f := newFixture(t)
+	f.write("ok.txt", "ok", 0o644)
+	if err := syscall.Mkfifo(filepath.Join(f.src, "pipe"), 0o644); err != nil {
+		t.Skipf("cannot make a FIFO here: %v", err)
+	}
+	rep := f.mustRun(backup.New(backup.Options{}), backup.ResultWarnings)
+	if rep.FilesSkipped != 1 || rep.WarningCount != 1 || !strings.Contains(rep.Warnings[0], "FIFO") {
+		t.Fatalf("skipped %d, warnings %q", rep.FilesSkipped, rep.Warnings)
+	}
+	if snaps := f.snapshots(); len(snaps) != 1 || snaps[0].Result != backup.ResultWarnings {
+		t.Fatalf("snapshots %+v", snaps)
+	}
+}
+
+func TestAFileThatVanishesMidRunIsAWarning(t *testing.T) {
+	f := newFixture(t)
+	f.write("a.txt", "a", 0o644)
+	gone := f.write("b.txt", "b", 0o644)
+	f.write("c.txt", "c", 0o644)
+	opts := backup.WithBeforeFile(backup.Options{Workers: 1}, func(rel string) {
+		if strings.HasSuffix(rel, "/a.txt") {
+			_ = os.Remove(gone)
+		}
+	})
+	rep := f.mustRun(backup.New(opts), backup.ResultWarnings)
+	if rep.FilesCopied != 2 || rep.FilesSkipped != 1 || !strings.Contains(strings.Join(rep.Warnings, "\n"), "b.txt vanished during the backup") {
+		t.Fatalf("copied %d skipped %d warnings %q", rep.FilesCopied, rep.FilesSkipped, rep.Warnings)
+	}
+}
+
+func TestAnUnreadableFileIsAWarning(t *testing.T) {
+	t.Run("by its permissions", func(t *testing.T) {
+		if os.Geteuid() == 0 {
+			t.Skip("root reads a file whatever its mode; the case below covers it through the source-open seam")
+		}
+		f := newFixture(t)
+		f.write("ok.txt", "ok", 0o644)
+		f.write("secret.txt", "s", 0o000)
+		rep := f.mustRun(backup.New(backup.Options{}), backup.ResultWarnings)
+		if !strings.Contains(strings.Join(rep.Warnings, "\n"), "secret.txt cannot be read: permission denied") {
+			t.Fatalf("warnings %q", rep.Warnings)
+		}
+	})
+	t.Run("as the system refuses to open it", func(t *testing.T) {
+		f := newFixture(t)
+		f.write("ok.txt", "ok", 0o644)
+		secret := f.write("secret.txt", "s", 0o600)
+		opts := backup.WithOpenSource(backup.Options{}, func(p string) (*os.File, error) {
+			if p == secret {
+				return nil, &os.PathError{Op: "open", Path: p, Err: syscall.EACCES}
+			}
+			return os.Open(p)
+		})
+		rep := f.mustRun(backup.New(opts), backup.ResultWarnings)
+		if rep.FilesCopied != 1 || rep.FilesSkipped != 1 || !strings.Contains(strings.Join(rep.Warnings, "\n"), "secret.txt cannot be read: permission denied") {
+			t.Fatalf("copied %d skipped %d warnings %q", rep.FilesCopied, rep.FilesSkipped, rep.Warnings)
+		}
+	})
+}
+
+// failingWriter fails with ENOSPC once n bytes have gone through it.
+type failingWriter struct {
+	w    io.Writer
+	left *atomic.Int64
+}
+
+func (f failingWriter) Write(b []byte) (int, error) {
+	if f.left.Add(-int64(len(b))) < 0 {
+		return 0, &os.PathError{Op: "write", Path: "dest", Err: syscall.ENOSPC}
+	}
+	return f.w.Write(b)
+}
+
+func TestADestinationThatFailsWritesFailsTheRun(t *testing.T) {
+	f := newFixture(t)
+	for i := range 20 {
+		f.random("f"+string(rune('a'+i)), 64<<10)
+	}
+	good := backup.New(backup.Options{})
+	first := f.mustRun(good, backup.ResultCompleted)
+	f.random("new.bin", 1<<20)
+
+	left := &atomic.Int64{}
+	left.Store(300 << 10)
+	bad := backup.New(backup.WithWriterWrap(backup.Options{}, func(w io.Writer) io.Writer { return failingWriter{w, left} }))
+	rep := f.mustRun(bad, backup.ResultFailed)
+	if !strings.Contains(rep.Error, "the destination is full") || rep.Snapshot != "" {
+		t.Fatalf("error %q, snapshot %q", rep.Error, rep.Snapshot)
+	}
+	if snaps := f.snapshots(); len(snaps) != 1 || snaps[0].ID != first.Snapshot {
+		t.Fatalf("snapshots after the failure: %+v", snaps)
+	}
+	f.assertNoPartial()
+	vr, err := good.Verify(context.Background(), f.snapshots()[0], "docs", nil)
+	if err != nil || !vr.OK() {
+		t.Fatalf("the earlier snapshot no longer verifies: %+v %v", vr, err)
+	}
+}
+
+func TestAFullTmpfsFailsTheRun(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("mounting a tmpfs needs root; the writer seam above covers a full disk")
+	}
+	f := newFixture(t)
+	mnt := filepath.Join(t.TempDir(), "small")
+	_ = os.Mkdir(mnt, 0o755)
+	if err := syscall.Mount("tmpfs", mnt, "tmpfs", 0, "size=1m"); err != nil {
+		t.Skipf("cannot mount a tmpfs here (%v); the writer seam above covers a full disk", err)
+	}
+	t.Cleanup(func() { _ = syscall.Unmount(mnt, syscall.MNT_DETACH) })
+	f.task.Destination = mnt
+	f.random("big.bin", 3<<20)
+	rep := f.mustRun(backup.New(backup.Options{}), backup.ResultFailed)
+	if !strings.Contains(rep.Error, "the destination is full") {
+		t.Fatalf("error %q", rep.Error)
+	}
+	f.assertNoPartial()
+	if len(f.snapshots()) != 0 {
+		t.Fatal("a snapshot was made on a full disk")
+	}
+}
+
+func TestAMissingDestinationFailsTheRun(t *testing.T) {
+	f := newFixture(t)
+	f.write("a", "a", 0o644)
+	f.task.Destination = filepath.Join(f.dest, "not-mounted")
+	rep := f.mustRun(backup.New(backup.Options{}), backup.ResultFailed)
+	if !strings.Contains(rep.Error, "does not exist: create it, or mount the share") {
+		t.Fatalf("error %q", rep.Error)
+	}
+	if _, err := os.Stat(f.task.Destination); !errors.Is(err, os.ErrNotExist) {
+		t.Fatal("the run created the missing destination")
+	}
+}
+
+func TestADestinationInsideASourceIsRefused(t *testing.T) {
+	f := newFixture(t)
+	f.write("a", "a", 0o644)
+	f.task.Destination = filepath.Join(f.src, "backups")
+	_ = os.Mkdir(f.task.Destination, 0o755)
+	if _, err := f.task.Validate(); !errors.Is(err, backup.ErrInvalid) || !strings.Contains(err.Error(), "is inside the source") {
+		t.Fatalf("Validate: %v", err)
+	}
+	rep := f.mustRun(backup.New(backup.Options{}), backup.ResultFailed)
+	if !strings.Contains(rep.Error, "is inside the source") {
+		t.Fatalf("error %q", rep.Error)
+	}
+	if ents, _ := os.ReadDir(f.task.Destination); len(ents) != 0 {
+		t.Fatalf("the run wrote into the destination: %v", ents)
+	}
+}
+
+func TestOneRunPerTask(t *testing.T) {
+	f := newFixture(t)
+	f.write("a", "a", 0o644)
+	release := make(chan struct{})
+	entered := make(chan struct{})
+	var once sync.Once
+	e := backup.New(backup.WithBeforeFile(backup.Options{}, func(string) {
+		first := false
+		once.Do(func() { first = true; close(entered) })
+		if first {
+			<-release
+		}
+	}))
+	h, err := e.Start(context.Background(), f.task, backup.StartOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitClosed(t, entered, 10*time.Second, "the first run reaching its first file")
+	_, err = e.Start(context.Background(), f.task, backup.StartOptions{})
+	var busy *backup.BusyError
+	if !errors.As(err, &busy) || !strings.Contains(err.Error(), "task docs is already running since ") {
+		t.Fatalf("second start: %v", err)
+	}
+	other := f.task
+	other.Name = "other"
+	if _, err := e.Run(context.Background(), other, backup.StartOptions{}); err != nil {
+		t.Fatalf("another task could not run beside it: %v", err)
+	}
+	close(release)
+	if rep := h.Report(); rep.Result != backup.ResultCompleted {
+		t.Fatalf("first run: %+v", rep)
+	}
+}
+
+func TestStopCancelsWithinASecondAndKeepsEarlierSnapshots(t *testing.T) {
+	f := newFixture(t)
+	f.random("small.txt", 10)
+	e := backup.New(backup.Options{})
+	first := f.mustRun(e, backup.ResultCompleted)
+	f.random("huge.bin", 64<<20)
+
+	started := make(chan struct{})
+	release := make(chan struct{})
+	var once sync.Once
+	slow := backup.New(backup.WithWriterWrap(backup.Options{}, func(w io.Writer) io.Writer {
+		return writerFunc(func(b []byte) (int, error) {
+			once.Do(func() { close(started); <-release })
+			return w.Write(b)
+		})
+	}))
+	h, err := slow.Start(context.Background(), f.task, backup.StartOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitClosed(t, started, 10*time.Second, "the copy starting")
+	// Stop with an ended context cancels and returns without waiting, so
+	// the blocked writer can be let go after the cancel.
+	noWait, cancel := context.WithCancel(context.Background())
+	cancel()
+	begin := time.Now()
+	if !slow.Stop(noWait, "DOCS") {
+		t.Fatal("Stop found no run")
+	}
+	close(release)
+	waitClosed(t, h.Done(), time.Second, "the run ending after Stop")
+	t.Logf("stopped in %s", time.Since(begin))
+	rep := h.Report()
+	if rep.Result != backup.ResultStopped || rep.Snapshot != "" {
+		t.Fatalf("report %+v", rep)
+	}
+	f.assertNoPartial()
+	snaps := f.snapshots()
+	if len(snaps) != 1 || snaps[0].ID != first.Snapshot {
+		t.Fatalf("snapshots %+v", snaps)
+	}
+	if vr, err := e.Verify(context.Background(), snaps[0], "docs", nil); err != nil || !vr.OK() {
+		t.Fatalf("verify after stop: %+v %v", vr, err)
+	}
+}
+
+type writerFunc func([]byte) (int, error)
+
+func (w writerFunc) Write(b []byte) (int, error) { return w(b) }
+
+func TestAStalePartialIsRemovedWithALogLine(t *testing.T) {
+	f := newFixture(t)
+	f.write("a", "a", 0o644)
+	stale := filepath.Join(backup.TaskDir(f.dest, "docs"), "2020-01-01T000000Z.partial")
+	if err := os.MkdirAll(filepath.Join(stale, "home"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	log, hook := logtest.NewNullLogger()
+	log.SetLevel(logrus.DebugLevel)
+	f.mustRun(backup.New(backup.Options{Logger: log}), backup.ResultCompleted)
+	if _, err := os.Stat(stale); !errors.Is(err, os.ErrNotExist) {
+		t.Fatal("the stale partial snapshot is still there")
+	}
+	found := false
+	for _, e := range hook.AllEntries() {
+		if strings.Contains(e.Message, "removed the unfinished snapshot") && strings.Contains(e.Message, "2020-01-01T000000Z.partial") {
+			found = true
+		}
+	}
+	if !found {
+		t.Fatal("no log line about the removed partial snapshot")
+	}
+}
+
+func TestRetentionRunsAfterASuccessfulRun(t *testing.T) {
+	f := newFixture(t)
+	f.write("a", "a", 0o644)
+	c := &clock{now: time.Date(2025, 5, 1, 2, 0, 0, 0, time.UTC), step: 6 * time.Hour}
+	e := backup.New(backup.Options{Now: c.Now, Location: time.UTC})
+	f.task.Retention = backup.Retention{KeepLast: 2, KeepDaily: 3}
+	var last backup.Report
+	for range 8 {
+		last = f.mustRun(e, backup.ResultCompleted)
+	}
+	var ids []string
+	for _, s := range f.snapshots() {
+		ids = append(ids, s.ID)
+	}
+	// Each run reads the clock twice (start, end) and the snapshot summary
+	// once: runs start 18 h apart.
+	if len(ids) < 3 || ids[len(ids)-1] != last.Snapshot {
+		t.Fatalf("kept %v", ids)
+	}
+	days := map[string]bool{}
+	for _, id := range ids {
+		days[id[:10]] = true
+	}
+	if len(days) > 3+1 {
+		t.Fatalf("kept snapshots on %d days: %v", len(days), ids)
+	}
+	f.assertNoPartial()
+}
+
+func TestProgressIsThrottledAndStartsWithAnETA(t *testing.T) {
+	f := newFixture(t)
+	for i := range 50 {
+		f.random("f/"+string(rune('a'+i%26))+string(rune('a'+i/26)), 100<<10)
+	}
+	var mu sync.Mutex
+	var updates []backup.Status
+	p := backup.ProgressFunc(func(s backup.Status) {
+		mu.Lock()
+		updates = append(updates, s)
+		mu.Unlock()
+	})
+	slow := backup.New(backup.WithWriterWrap(backup.Options{Workers: 1}, func(w io.Writer) io.Writer {
+		return writerFunc(func(b []byte) (int, error) {
+			time.Sleep(10 * time.Millisecond) // a slow disk, so the run lasts about half a second
+			return w.Write(b)
+		})
+	}))
+	begin := time.Now()
+	rep, err := slow.Run(context.Background(), f.task, backup.StartOptions{Progress: p})
+	if err != nil || rep.Result != backup.ResultCompleted {
+		t.Fatalf("%+v %v", rep, err)
+	}
+	elapsed := time.Since(begin)
+	mu.Lock()
+	defer mu.Unlock()
+	if len(updates) < 2 {
+		t.Fatalf("only %d updates", len(updates))
+	}
+	if max := int(elapsed.Seconds()*backup.MaxUpdates) + 2; len(updates) > max {
+		t.Fatalf("%d updates in %s, at most %d allowed", len(updates), elapsed, max)
+	}
+	u := updates[0]
+	if u.FilesTotal != 50 || u.BytesTotal != 50*100<<10 || u.ETA <= 0 || u.Phase != backup.PhaseCopying {
+		t.Fatalf("first update %+v", u)
+	}
+	if last := updates[len(updates)-1]; last.FilesDone != 50 || last.BytesDone != last.BytesTotal {
+		t.Fatalf("last update %+v", last)
+	}
+}
+
+func TestASourceThatChangesWhileCopiedIsAWarning(t *testing.T) {
+	f := newFixture(t)
+	p := f.random("growing.log", 3<<20)
+	var once sync.Once
+	e := backup.New(backup.WithWriterWrap(backup.Options{}, func(w io.Writer) io.Writer {
+		return writerFunc(func(b []byte) (int, error) {
+			once.Do(func() {
+				fh, _ := os.OpenFile(p, os.O_APPEND|os.O_WRONLY, 0)
+				_, _ = fh.Write(bytes.Repeat([]byte("x"), 10))
+				_ = fh.Close()
+			})
+			return w.Write(b)
+		})
+	}))
+	rep := f.mustRun(e, backup.ResultWarnings)
+	if !strings.Contains(strings.Join(rep.Warnings, "\n"), "changed while it was being copied") {
+		t.Fatalf("warnings %q", rep.Warnings)
+	}
+	// The next run copies it again rather than linking a torn copy.
+	next := f.mustRun(backup.New(backup.Options{}), backup.ResultCompleted)
+	if next.FilesCopied != 1 {
+		t.Fatalf("the changed file was linked, not copied again: %+v", next)
+	}
+}

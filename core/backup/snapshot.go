@@ -1,0 +1,123 @@
+package backup
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+)
+
+// Snapshot folder names: the run's start in UTC, without colons (which
+// Windows and SMB shares refuse), e.g. 2025-06-01T020000Z; a second run
+// in the same second gets -2, -3… A run writes into ID + partialSuffix and
+// renames to ID only when everything is in place and synced; retention
+// renames to ID + removingSuffix before deleting, so a final name always
+// means a complete snapshot.
+const (
+	idLayout       = "2006-01-02T150405Z"
+	partialSuffix  = ".partial"
+	removingSuffix = ".removing"
+)
+
+// SnapshotInfo describes one complete snapshot.
+type SnapshotInfo struct {
+	ID       string    `json:"id"`
+	Path     string    `json:"path"`
+	Time     time.Time `json:"time"` // when its run started
+	Finished time.Time `json:"finished,omitzero"`
+	Result   Result    `json:"result"`
+	Files    int64     `json:"files"`
+	Bytes    int64     `json:"bytes"`
+	Dirs     int64     `json:"dirs"`
+	Symlinks int64     `json:"symlinks"`
+	Warnings int       `json:"warnings"`
+	Sources  []string  `json:"sources,omitempty"`
+}
+
+// snapshotID is the folder name for a run started at t.
+func snapshotID(t time.Time) string { return t.UTC().Format(idLayout) }
+
+// parseID reads the time out of a snapshot's folder name; ok is false for
+// anything else.
+func parseID(name string) (time.Time, bool) {
+	if len(name) < len(idLayout) {
+		return time.Time{}, false
+	}
+	t, err := time.Parse(idLayout, name[:len(idLayout)])
+	if err != nil {
+		return time.Time{}, false
+	}
+	if rest := name[len(idLayout):]; rest != "" {
+		if len(rest) < 2 || rest[0] != '-' || strings.Trim(rest[1:], "0123456789") != "" {
+			return time.Time{}, false
+		}
+	}
+	return t, true
+}
+
+// TaskDir is the folder that holds a task's snapshots.
+func TaskDir(dest, task string) string { return filepath.Join(dest, task) }
+
+// ListSnapshots lists the complete snapshots of task under dest, oldest
+// first. A destination or task folder that does not exist has none.
+func ListSnapshots(dest, task string) ([]SnapshotInfo, error) {
+	dir := TaskDir(dest, task)
+	ents, err := os.ReadDir(dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return []SnapshotInfo{}, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("cannot list the snapshots in %s: %w", dir, err)
+	}
+	out := []SnapshotInfo{}
+	for _, e := range ents {
+		t, ok := parseID(e.Name())
+		if !ok || !e.IsDir() {
+			continue
+		}
+		out = append(out, readSummary(filepath.Join(dir, e.Name()), t))
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	return out, nil
+}
+
+// readSummary is a snapshot's description from its summary file; one
+// without (copied in by hand, or damaged) says so in Result.
+func readSummary(path string, t time.Time) SnapshotInfo {
+	info := SnapshotInfo{ID: filepath.Base(path), Path: path, Time: t}
+	b, err := os.ReadFile(filepath.Join(path, metaDir, summaryFile))
+	if err == nil {
+		err = json.Unmarshal(b, &info)
+	}
+	info.ID, info.Path = filepath.Base(path), path
+	if err != nil {
+		info.Result = Result("unreadable: " + err.Error())
+	}
+	return info
+}
+
+// FindSnapshot resolves id (a snapshot's ID, or "latest") among the
+// complete snapshots of task under dest.
+func FindSnapshot(dest, task, id string) (SnapshotInfo, error) {
+	snaps, err := ListSnapshots(dest, task)
+	if err != nil {
+		return SnapshotInfo{}, err
+	}
+	if len(snaps) == 0 {
+		return SnapshotInfo{}, invalidf("task %s has no snapshots in %s yet", task, dest)
+	}
+	if id == "" || strings.EqualFold(id, "latest") {
+		return snaps[len(snaps)-1], nil
+	}
+	for _, s := range snaps {
+		if s.ID == id || strings.TrimSuffix(s.ID, "Z") == strings.TrimSuffix(id, "Z") {
+			return s, nil
+		}
+	}
+	return SnapshotInfo{}, invalidf("task %s has no snapshot %q (lanyard-agent task snapshots %s lists them)", task, id, task)
+}

@@ -1,0 +1,247 @@
+package backup
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/bmatcuk/doublestar/v4"
+)
+
+// Task is a backup task as stored: what to copy, where to, when, and how
+// many snapshots to keep. The agent persists it as JSON.
+type Task struct {
+	Name        string    `json:"name"`
+	Sources     []string  `json:"sources"`     // absolute paths of files or folders
+	Destination string    `json:"destination"` // absolute path of an existing folder
+	Excludes    []string  `json:"excludes,omitempty"`
+	Schedule    string    `json:"schedule"` // ParseSchedule's canonical form
+	Retention   Retention `json:"retention"`
+	// OverdueAfter is how long after its last success the task counts as
+	// overdue; 0 means twice the schedule's interval (never for manual).
+	OverdueAfter Duration `json:"overdue_after,omitempty"`
+	// CatchUp runs a task once at start when the agent was down at its
+	// scheduled time.
+	CatchUp bool `json:"catch_up"`
+	// Version grows by one with every save; a save made against an older
+	// version is refused (ErrConflict).
+	Version  uint64    `json:"version"`
+	Created  time.Time `json:"created"`
+	Modified time.Time `json:"modified"`
+}
+
+// Duration is a time.Duration that reads and writes as text ("36h").
+type Duration time.Duration
+
+// MarshalText writes d as time.Duration's String.
+func (d Duration) MarshalText() ([]byte, error) { return []byte(time.Duration(d).String()), nil }
+
+// UnmarshalText reads what time.ParseDuration reads.
+func (d *Duration) UnmarshalText(b []byte) error {
+	v, err := time.ParseDuration(string(b))
+	*d = Duration(v)
+	return err
+}
+
+// ErrInvalid matches every validation error: the task (or request) is at
+// fault, not the machine.
+var ErrInvalid = errors.New("invalid backup task")
+
+type invalidError struct{ msg string }
+
+func (e *invalidError) Error() string        { return e.msg }
+func (e *invalidError) Is(target error) bool { return target == ErrInvalid }
+
+func invalidf(format string, args ...any) error {
+	return &invalidError{msg: fmt.Sprintf(format, args...)}
+}
+
+// MaxNameLen bounds a task's name, which is also a folder name.
+const MaxNameLen = 63
+
+// ValidateName checks a task's name: 1–63 letters, digits, '-', '_' or
+// '.', starting with a letter or digit. Names are compared without case
+// (NameKey), since the name is a folder on disks that ignore case.
+func ValidateName(name string) error {
+	if name == "" {
+		return invalidf("a task needs a name")
+	}
+	if len(name) > MaxNameLen {
+		return invalidf("task name %q is longer than %d characters", name, MaxNameLen)
+	}
+	for i, r := range name {
+		ok := r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9'
+		if !ok && i > 0 {
+			ok = r == '-' || r == '_' || r == '.'
+		}
+		if !ok {
+			return invalidf("task name %q: use letters, digits, '-', '_' and '.', starting with a letter or digit", name)
+		}
+	}
+	return nil
+}
+
+// NameKey is the case-insensitive identity of a task name.
+func NameKey(name string) string { return strings.ToLower(name) }
+
+// metaDir is the folder at the root of every snapshot that holds its
+// manifest and summary; no source may have it as its top folder.
+const metaDir = ".lanyard"
+
+// Normalize cleans t in place: absolute, cleaned paths, canonical schedule,
+// trimmed excludes. It fails only when a path cannot be made absolute.
+func (t *Task) Normalize() error {
+	t.Name = strings.TrimSpace(t.Name)
+	for i, s := range t.Sources {
+		a, err := filepath.Abs(strings.TrimSpace(s))
+		if err != nil {
+			return invalidf("source %q: %v", s, err)
+		}
+		t.Sources[i] = a
+	}
+	if t.Destination != "" {
+		a, err := filepath.Abs(strings.TrimSpace(t.Destination))
+		if err != nil {
+			return invalidf("destination %q: %v", t.Destination, err)
+		}
+		t.Destination = a
+	}
+	ex := t.Excludes[:0]
+	for _, e := range t.Excludes {
+		if e = strings.TrimSpace(e); e != "" {
+			ex = append(ex, e)
+		}
+	}
+	t.Excludes = ex
+	if s, err := ParseSchedule(t.Schedule); err == nil {
+		t.Schedule = s.String()
+	}
+	return nil
+}
+
+// Validate checks everything about t that can be checked before a run:
+// the name, that every source exists, that the destination is neither a
+// source nor inside one (nor a source inside the destination), the
+// exclude patterns, the schedule and the retention. Errors match
+// ErrInvalid. Warnings are things that are allowed but probably not meant
+// (a destination that does not exist yet: runs fail until it does).
+func (t *Task) Validate() (warnings []string, err error) {
+	if err := ValidateName(t.Name); err != nil {
+		return nil, err
+	}
+	if len(t.Sources) == 0 {
+		return nil, invalidf("task %s needs at least one source (--source PATH)", t.Name)
+	}
+	if t.Destination == "" {
+		return nil, invalidf("task %s needs a destination folder (--dest DIR)", t.Name)
+	}
+	if !filepath.IsAbs(t.Destination) {
+		return nil, invalidf("destination %q is not an absolute path", t.Destination)
+	}
+	seen := map[string]string{}
+	for _, s := range t.Sources {
+		if !filepath.IsAbs(s) {
+			return nil, invalidf("source %q is not an absolute path", s)
+		}
+		if _, err := os.Lstat(s); err != nil {
+			if errors.Is(err, fs.ErrNotExist) {
+				return nil, invalidf("source %s does not exist", s)
+			}
+			return nil, invalidf("source %s cannot be read: %v", s, err)
+		}
+		if rel := relRoot(s); rel == "" {
+			return nil, invalidf("source %s is the root of the file system: the destination would be inside it; name the folders to back up", s)
+		} else if top, _, _ := strings.Cut(rel, "/"); top == metaDir {
+			return nil, invalidf("source %s: a top-level folder named %s is reserved for snapshot data", s, metaDir)
+		}
+		if prev, dup := seen[pathKey(s)]; dup {
+			return nil, invalidf("source %s is given twice (also as %s)", s, prev)
+		}
+		seen[pathKey(s)] = s
+	}
+	for _, a := range t.Sources {
+		for _, b := range t.Sources {
+			if a != b && within(b, a) {
+				return nil, invalidf("source %s is inside source %s: give only %s", b, a, a)
+			}
+		}
+	}
+	if err := CheckDestination(t.Sources, t.Destination); err != nil {
+		return nil, err
+	}
+	if fi, err := os.Stat(t.Destination); err != nil {
+		warnings = append(warnings, fmt.Sprintf("the destination %s does not exist yet: runs fail until it does (create it, or mount the share)", t.Destination))
+	} else if !fi.IsDir() {
+		return nil, invalidf("destination %s is not a folder", t.Destination)
+	}
+	for _, e := range t.Excludes {
+		if !doublestar.ValidatePattern(filepath.ToSlash(e)) {
+			return nil, invalidf("exclude pattern %q is not a valid glob: use *, ** and ? (e.g. **/*.tmp or /home/*/.cache)", e)
+		}
+	}
+	if _, err := ParseSchedule(t.Schedule); err != nil {
+		return nil, invalidf("%v", err)
+	}
+	if err := t.Retention.Validate(); err != nil {
+		return nil, err
+	}
+	if t.OverdueAfter < 0 {
+		return nil, invalidf("overdue-after %s is negative", time.Duration(t.OverdueAfter))
+	}
+	return warnings, nil
+}
+
+// CheckDestination refuses a destination that is a source, is inside one
+// (every run would copy the earlier snapshots again) or contains one. Both
+// the paths as given and with symbolic links resolved are compared.
+func CheckDestination(sources []string, dest string) error {
+	d := dest
+	dr := resolve(dest)
+	for _, s := range sources {
+		sr := resolve(s)
+		switch {
+		case pathKey(s) == pathKey(d) || pathKey(sr) == pathKey(dr):
+			return invalidf("the destination %s is the same folder as the source %s: pick a destination outside every source", dest, s)
+		case within(d, s) || within(dr, sr):
+			return invalidf("the destination %s is inside the source %s: every run would copy the earlier snapshots again; pick a destination outside every source, or back up the folders beside it", dest, s)
+		case within(s, d) || within(sr, dr):
+			return invalidf("the source %s is inside the destination %s: pick a destination outside every source", s, dest)
+		}
+	}
+	return nil
+}
+
+// resolve is p with symbolic links resolved as far as the path exists.
+func resolve(p string) string {
+	if r, err := filepath.EvalSymlinks(p); err == nil {
+		return r
+	}
+	dir, base := filepath.Split(p)
+	if dir == p || dir == "" {
+		return p
+	}
+	return filepath.Join(resolve(filepath.Clean(dir)), base)
+}
+
+// within says whether p is strictly inside dir.
+func within(p, dir string) bool {
+	rel, err := filepath.Rel(dir, p)
+	if err != nil || rel == "." {
+		return false
+	}
+	return rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator)) && !filepath.IsAbs(rel)
+}
+
+// pathKey compares paths as the platform does (case-insensitively on
+// Windows and macOS).
+func pathKey(p string) string {
+	p = filepath.Clean(p)
+	if caseInsensitiveFS {
+		return strings.ToLower(p)
+	}
+	return p
+}

@@ -1,0 +1,87 @@
+package backup_test
+
+import (
+	"encoding/json"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/lanyard/lanyard/core/backup"
+)
+
+func jsonSize(v any) (int, error) {
+	b, err := json.Marshal(v)
+	return len(b), err
+}
+
+func TestValidateRefusesBadTasks(t *testing.T) {
+	root := t.TempDir()
+	src := filepath.Join(root, "src")
+	other := filepath.Join(root, "other")
+	dest := filepath.Join(root, "dest")
+	for _, d := range []string{src, other, dest, filepath.Join(src, "inner")} {
+		_ = os.MkdirAll(d, 0o755)
+	}
+	_ = os.Symlink(src, filepath.Join(root, "src-link"))
+	base := backup.Task{Name: "t1", Sources: []string{src}, Destination: dest, Schedule: "daily@02:00"}
+	tests := []struct {
+		name   string
+		change func(*backup.Task)
+		want   string
+	}{
+		{"an empty name", func(t *backup.Task) { t.Name = "" }, "needs a name"},
+		{"a name with a slash", func(t *backup.Task) { t.Name = "a/b" }, "use letters"},
+		{"a name starting with a dot", func(t *backup.Task) { t.Name = ".hidden" }, "use letters"},
+		{"no source", func(t *backup.Task) { t.Sources = nil }, "at least one source"},
+		{"a missing source", func(t *backup.Task) { t.Sources = []string{filepath.Join(root, "nope")} }, "does not exist"},
+		{"a source given twice", func(t *backup.Task) { t.Sources = []string{src, src} }, "given twice"},
+		{"a source inside another", func(t *backup.Task) { t.Sources = []string{src, filepath.Join(src, "inner")} }, "is inside source"},
+		{"the destination is the source", func(t *backup.Task) { t.Destination = src }, "same folder"},
+		{"the destination inside a source", func(t *backup.Task) { t.Destination = filepath.Join(src, "inner") }, "is inside the source"},
+		{"the destination inside a source through a link", func(t *backup.Task) {
+			t.Sources = []string{filepath.Join(root, "src-link")}
+			t.Destination = filepath.Join(src, "inner")
+		}, "is inside the source"},
+		{"a source inside the destination", func(t *backup.Task) { t.Sources = []string{src}; t.Destination = root }, "inside the destination"},
+		{"the file system root as a source", func(t *backup.Task) { t.Sources = []string{"/"} }, "root of the file system"},
+		{"a bad schedule", func(t *backup.Task) { t.Schedule = "every day" }, "not valid"},
+		{"a bad exclude", func(t *backup.Task) { t.Excludes = []string{"[a-"} }, "not a valid glob"},
+		{"negative retention", func(t *backup.Task) { t.Retention.KeepLast = -2 }, "give 0 or more"},
+		{"a destination that is a file", func(t *backup.Task) {
+			p := filepath.Join(root, "file")
+			_ = os.WriteFile(p, nil, 0o644)
+			t.Destination = p
+		}, "not a folder"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			task := base
+			task.Sources = append([]string(nil), base.Sources...)
+			tt.change(&task)
+			_, err := task.Validate()
+			if !errors.Is(err, backup.ErrInvalid) || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("Validate: %v; want an ErrInvalid saying %q", err, tt.want)
+			}
+		})
+	}
+	good := base
+	if w, err := good.Validate(); err != nil || len(w) != 0 {
+		t.Fatalf("a good task: %v %v", w, err)
+	}
+	good.Destination = filepath.Join(root, "not-yet")
+	if w, err := good.Validate(); err != nil || len(w) != 1 || !strings.Contains(w[0], "does not exist yet") {
+		t.Fatalf("a destination not mounted yet should only warn: %v %v", w, err)
+	}
+}
+
+func TestNormalizeCleansPaths(t *testing.T) {
+	task := backup.Task{Name: " x ", Sources: []string{"/a/b/../c/"}, Destination: "/d//e/", Excludes: []string{" *.tmp ", ""}, Schedule: "daily@2:00"}
+	if err := task.Normalize(); err != nil {
+		t.Fatal(err)
+	}
+	if task.Name != "x" || task.Sources[0] != "/a/c" || task.Destination != "/d/e" || len(task.Excludes) != 1 || task.Excludes[0] != "*.tmp" || task.Schedule != "daily@02:00" {
+		t.Fatalf("%+v", task)
+	}
+}
