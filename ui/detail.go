@@ -14,7 +14,6 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
-	"github.com/lanyard/lanyard/core/link"
 	"github.com/lanyard/lanyard/core/master"
 	"github.com/lanyard/lanyard/core/store"
 	"github.com/lanyard/lanyard/core/wire"
@@ -411,7 +410,7 @@ func problemTitle(code string) string {
 		return "already linked"
 	case wire.CodeShuttingDown:
 		return "peer shut down"
-	case link.CodeDialFailed:
+	case wire.CodeDialFailed:
 		return "unreachable"
 	}
 	return ""

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/lanyard/lanyard/core/master"
+	"github.com/lanyard/lanyard/core/wire"
 )
 
 // Live updates. Fleet.Subscribe delivers events on a goroutine, one per
@@ -52,9 +53,6 @@ type batch struct {
 // strangerAttempt is a slave with no entry here trying to connect.
 type strangerAttempt struct{ name, remote string }
 
-// eventUnknownSlave is the connection-log kind of a refused stranger.
-const eventUnknownSlave = "unknown_slave"
-
 // liveFeed coalesces events into batches.
 type liveFeed struct {
 	fleet    Fleet
@@ -80,7 +78,7 @@ func (f *liveFeed) add(e master.Event) {
 		f.resync = true
 	case e.SlaveID != "":
 		f.pending[e.SlaveID] = e.Slave
-	case e.Kind == eventUnknownSlave:
+	case e.Kind == string(wire.CodeUnknownSlave):
 		for _, s := range f.strangers {
 			if strings.EqualFold(s.name, e.Slave) {
 				return

@@ -305,13 +305,13 @@ func (lw *logWindow) announces(e master.Event) bool {
 	if lw.slave != "" && !strings.EqualFold(lw.slave, e.Slave) {
 		return false
 	}
-	return !lw.errorsOnly || e.Severity == store.SeverityWarning || e.Severity == store.SeverityError
+	return !lw.errorsOnly || e.Severity.Problem()
 }
 
-// isLogRecord tells connection-log records from the state changes that
-// share the stream (which carry no severity).
+// isLogRecord tells connection-log records from the state changes and
+// resyncs that share the stream.
 func isLogRecord(e master.Event) bool {
-	return e.Kind != master.EventResync && (e.Kind != master.EventState || e.Severity != "")
+	return e.Kind != master.EventResync && e.Kind != master.EventState
 }
 
 func (lw *logWindow) searchChanged(text string) {
@@ -587,7 +587,7 @@ func (lw *logWindow) liveBatch(batch []master.Event) {
 		switch {
 		case e.Kind == master.EventResync:
 			resync = true
-		case e.Kind == master.EventAdded || e.Kind == master.EventRemoved:
+		case e.Kind == store.KindAdded || e.Kind == store.KindRemoved:
 			fleetChanged = true
 		}
 		if lw.announces(e) {
@@ -1025,7 +1025,7 @@ func defuse(s string) string {
 	return s
 }
 
-func severityWord(s string) string {
+func severityWord(s store.Severity) string {
 	switch s {
 	case store.SeverityError:
 		return "Error"
@@ -1034,10 +1034,10 @@ func severityWord(s string) string {
 	case store.SeverityInfo:
 		return "Info"
 	}
-	return s
+	return string(s)
 }
 
-func severityIcon(s string) fyne.Resource {
+func severityIcon(s store.Severity) fyne.Resource {
 	switch s {
 	case store.SeverityError:
 		return theme.NewErrorThemedResource(theme.ErrorIcon())

@@ -450,7 +450,7 @@ func TestOlderEventsPagesBackThroughTheWholeLog(t *testing.T) {
 				at = at.Add(time.Duration(rapid.IntRange(1, 2000).Draw(rt, "gap")) * time.Millisecond)
 			}
 			recs[i] = store.Event{Time: at, Slave: rapid.SampledFrom([]string{"A", "B", "C"}).Draw(rt, "slave"),
-				Kind: "k", Severity: rapid.SampledFrom([]string{"info", "warning", "error"}).Draw(rt, "severity"),
+				Kind: "k", Severity: rapid.SampledFrom([]store.Severity{"info", "warning", "error"}).Draw(rt, "severity"),
 				Reason: fmt.Sprint(i)}
 		}
 		db := logStoreWith(t, n, func(i int) store.Event { return recs[i] })

@@ -20,6 +20,8 @@ import (
 
 	"github.com/lanyard/lanyard/core/auth"
 	"github.com/lanyard/lanyard/core/master"
+	"github.com/lanyard/lanyard/core/store"
+	"github.com/lanyard/lanyard/core/wire"
 )
 
 // Notifications: desktop notifications for outages and strangers, and the
@@ -224,10 +226,10 @@ func (w *outageWatch) seed(views []master.SlaveView, now time.Time) {
 // at once (outages wait for due).
 func (w *outageWatch) event(e master.Event, now time.Time) []*fyne.Notification {
 	switch e.Kind {
-	case master.EventRemoved:
+	case store.KindRemoved:
 		delete(w.slaves, e.SlaveID)
 		return nil
-	case "unknown_slave":
+	case string(wire.CodeUnknownSlave):
 		return w.stranger(e, now)
 	}
 	if e.SlaveID == "" || e.State == "" {

@@ -13,6 +13,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/lanyard/lanyard/core/master"
+	"github.com/lanyard/lanyard/core/store"
 	"github.com/lanyard/lanyard/core/wire/pb"
 )
 
@@ -80,7 +81,7 @@ func TestOutagesAreAnnouncedOncePastTheGracePeriod(t *testing.T) {
 		}},
 		{"a removed slave is not announced", master.StateConnected, []step{
 			{at: 0, event: ev(stateEvent("1", "FS01", master.StateOffline))},
-			{at: time.Second, event: ev(master.Event{Kind: master.EventRemoved, SlaveID: "1", Slave: "FS01"})},
+			{at: time.Second, event: ev(master.Event{Kind: store.KindRemoved, SlaveID: "1", Slave: "FS01"})},
 			{at: time.Hour, check: ""},
 		}},
 	}

@@ -14,13 +14,13 @@ import (
 
 // logRecord is one line of `lanyard log --json`.
 type logRecord struct {
-	Time      time.Time `json:"time"`
-	Slave     string    `json:"slave"`
-	Direction string    `json:"direction"`
-	Remote    string    `json:"remote"`
-	Event     string    `json:"event"`
-	Severity  string    `json:"severity"`
-	Reason    string    `json:"reason"`
+	Time      time.Time      `json:"time"`
+	Slave     string         `json:"slave"`
+	Direction string         `json:"direction"`
+	Remote    string         `json:"remote"`
+	Event     string         `json:"event"`
+	Severity  store.Severity `json:"severity"`
+	Reason    string         `json:"reason"`
 }
 
 func logCmd(e *env) *cobra.Command {

@@ -132,7 +132,7 @@ func (a *Agent) Start(ctx context.Context) error {
 		}
 	}
 	if !s.Management {
-		a.record("", "management_disabled", "warning", "remote management is off: every console will be refused (lanyard-agent set management on)")
+		a.record("", string(wire.CodeManagementDisabled), store.SeverityWarning, "remote management is off: every console will be refused (lanyard-agent set management on)")
 	}
 	if s.Listen != "" {
 		ln, err := a.listen(s.Listen, s)
@@ -146,7 +146,7 @@ func (a *Agent) Start(ctx context.Context) error {
 		a.mu.Lock()
 		a.listener = ln
 		a.mu.Unlock()
-		a.record("", "listening", "info", fmt.Sprintf("listening for consoles on %s %s", ln.Addr(), sslPhrase(s.SSL)))
+		a.record("", store.KindListening, store.SeverityInfo, fmt.Sprintf("listening for consoles on %s %s", ln.Addr(), sslPhrase(s.SSL)))
 	}
 	a.mu.Lock()
 	if s.Management {
@@ -292,11 +292,11 @@ func (a *Agent) recordLinked(l *link.Link) {
 	if p.Dialed {
 		dir = "dialed"
 	}
-	a.record(p.Remote, "connected", "info", fmt.Sprintf("console linked (%s, %s, %s)", dir, sslPhrase(p.SSL), p.Software))
+	a.record(p.Remote, store.KindConnected, store.SeverityInfo, fmt.Sprintf("console linked (%s, %s, %s)", dir, sslPhrase(p.SSL), p.Software))
 }
 
 func (a *Agent) refused(r link.Refusal) {
-	a.record(r.Remote, string(r.Err.Code), "warning", r.Err.Reason)
+	a.record(r.Remote, string(r.Err.Code), store.SeverityWarning, r.Err.Reason)
 }
 
 // HandleRequest answers a console's request.
@@ -321,7 +321,7 @@ func (a *Agent) HandleClose(l *link.Link, err *link.Error) {
 		mr.linkClosed(err)
 	}
 	a.mu.Unlock()
-	a.record(l.Peer().Remote, "disconnected", "info", fmt.Sprintf("console link closed (%s): %s", err.Code, err.Reason))
+	a.record(l.Peer().Remote, store.KindDisconnected, store.SeverityInfo, fmt.Sprintf("console link closed (%s): %s", err.Code, err.Reason))
 }
 
 // Links is how many consoles are linked now.
@@ -331,7 +331,7 @@ func (a *Agent) Links() int {
 	return len(a.links)
 }
 
-func (a *Agent) record(remote, kind, severity, reason string) {
+func (a *Agent) record(remote, kind string, severity store.Severity, reason string) {
 	a.mu.Lock()
 	name := a.settings.Name
 	a.mu.Unlock()
@@ -340,12 +340,5 @@ func (a *Agent) record(remote, kind, severity, reason string) {
 	if remote != "" {
 		e = e.WithField("remote", remote)
 	}
-	switch severity {
-	case "error":
-		e.Error(reason)
-	case "warning":
-		e.Warn(reason)
-	default:
-		e.Info(reason)
-	}
+	e.Log(severity.Level(), reason)
 }

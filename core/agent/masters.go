@@ -97,10 +97,7 @@ func masterKey(addr string) string {
 // when a person must fix something, offline when time may fix it (the same
 // rule the console applies to its slaves).
 func stateForFailure(code wire.Code) MasterState {
-	switch code {
-	case wire.CodeAuthFailed, wire.CodeSSLMismatch, wire.CodeCertChanged, wire.CodeVersionUnsupported,
-		wire.CodeNameMismatch, wire.CodeManagementDisabled, wire.CodeWrongRole, wire.CodeUnknownSlave,
-		wire.CodeProtocolError:
+	if code.NeedsPerson() {
 		return MasterError
 	}
 	return MasterOffline
@@ -154,7 +151,7 @@ func (a *Agent) startDialerLocked(mr *masterRun) {
 		OnFailure: func(err error, retryIn time.Duration) {
 			code := link.CodeOf(err)
 			if code == "" {
-				code = link.CodeDialFailed
+				code = wire.CodeDialFailed
 			}
 			now := time.Now()
 			a.mu.Lock()
@@ -164,7 +161,7 @@ func (a *Agent) startDialerLocked(mr *masterRun) {
 				mr.nextTry = now.Add(retryIn)
 			}
 			a.mu.Unlock()
-			a.record(addr, string(code), "warning", fmt.Sprintf("%s (next try in %s)", reasonOf(err), retryIn.Round(time.Second)))
+			a.record(addr, string(code), store.SeverityWarning, fmt.Sprintf("%s (next try in %s)", reasonOf(err), retryIn.Round(time.Second)))
 		},
 		Initial: a.cfg.RedialInitial,
 		Max:     a.cfg.RedialMax,

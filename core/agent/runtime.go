@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/lanyard/lanyard/core/link"
+	"github.com/lanyard/lanyard/core/store"
 	"github.com/lanyard/lanyard/core/wire"
 )
 
@@ -121,14 +122,14 @@ func (a *Agent) SetListen(addr string) ([]string, error) {
 	a.recordSettings(changes)
 	if ln != nil {
 		bound := fmt.Sprintf("listening for consoles on %s %s", ln.Addr(), sslPhrase(after.SSL))
-		a.record("", "listening", "info", bound)
+		a.record("", store.KindListening, store.SeverityInfo, bound)
 		changes = append(changes, bound)
 	} else {
 		msg := "stopped listening for consoles"
 		if linked > 0 {
 			msg += fmt.Sprintf(" (the %d linked now stay linked)", linked)
 		}
-		a.record("", "listening", "info", msg)
+		a.record("", store.KindListening, store.SeverityInfo, msg)
 		changes = append(changes, msg)
 	}
 	return changes, nil
@@ -233,7 +234,7 @@ func (a *Agent) relink(before, after Settings, reason string) ([]string, error) 
 	a.recordSettings(changes)
 	if bound != "" {
 		msg := fmt.Sprintf("listening for consoles on %s %s", bound, sslPhrase(after.SSL))
-		a.record("", "listening", "info", msg)
+		a.record("", store.KindListening, store.SeverityInfo, msg)
 		changes = append(changes, msg)
 	}
 
@@ -335,7 +336,7 @@ func (a *Agent) SetManagement(on bool) ([]string, error) {
 	closeAll(links, &link.Error{Code: wire.CodeManagementDisabled, Reason: managementOffReason})
 	a.recordSettings(changes)
 	if !on {
-		a.record("", "management_disabled", "warning", "remote management is off: every console will be refused (lanyard-agent set management on)")
+		a.record("", string(wire.CodeManagementDisabled), store.SeverityWarning, "remote management is off: every console will be refused (lanyard-agent set management on)")
 		if len(links) > 0 {
 			changes = append(changes, fmt.Sprintf("closed %s with management_disabled", plural(len(links), "console link")))
 		}
@@ -378,7 +379,7 @@ func (a *Agent) AddMaster(addr string) ([]string, error) {
 	} else {
 		changes = append(changes, "not dialing "+norm+" while remote management is off")
 	}
-	a.record(norm, "added", "info", "master added: "+norm)
+	a.record(norm, store.KindAdded, store.SeverityInfo, "master added: "+norm)
 	return changes, nil
 }
 
@@ -411,7 +412,7 @@ func (a *Agent) RemoveMaster(addr string) ([]string, error) {
 		l.CloseWith(&link.Error{Code: wire.CodeRemoved, Reason: "this console was removed from the agent's masters list"})
 		changes = append(changes, "closed the link to "+stored)
 	}
-	a.record(stored, "removed", "info", "master removed: "+stored)
+	a.record(stored, store.KindRemoved, store.SeverityInfo, "master removed: "+stored)
 	return changes, nil
 }
 
@@ -432,7 +433,7 @@ func closeAll(links []*link.Link, e *link.Error) {
 
 func (a *Agent) recordSettings(changes []string) {
 	if len(changes) > 0 {
-		a.record("", "settings", "info", "settings changed: "+strings.Join(changes, "; "))
+		a.record("", store.KindSettings, store.SeverityInfo, "settings changed: "+strings.Join(changes, "; "))
 	}
 }
 

@@ -108,7 +108,7 @@ func TestSetListenMovesTheListenerWithoutARestart(t *testing.T) {
 	if _, err := c.dial(t, newAddr, false, slaveName, keyFor(t, slaveName, password)); err != nil {
 		t.Fatalf("a console cannot dial the new address: %v", err)
 	}
-	if _, err := c.dial(t, oldAddr, false, slaveName, keyFor(t, slaveName, password)); link.CodeOf(err) != link.CodeDialFailed {
+	if _, err := c.dial(t, oldAddr, false, slaveName, keyFor(t, slaveName, password)); link.CodeOf(err) != wire.CodeDialFailed {
 		t.Fatalf("dialing the old address: %v, want nothing listening there", err)
 	}
 	if _, err := status(t, kept); err != nil {
@@ -139,7 +139,7 @@ func TestSetListenOffStopsListeningAndOnStartsAgain(t *testing.T) {
 		t.Fatalf("still listening on %q (stored %q)", a.ListenAddr(), stored(t, a.db).Listen)
 	}
 	c := newConsole(t)
-	if _, err := c.dial(t, oldAddr, true, slaveName, keyFor(t, slaveName, password)); link.CodeOf(err) != link.CodeDialFailed {
+	if _, err := c.dial(t, oldAddr, true, slaveName, keyFor(t, slaveName, password)); link.CodeOf(err) != wire.CodeDialFailed {
 		t.Fatalf("dialing an agent that stopped listening: %v", err)
 	}
 	changes, err = a.SetListen("127.0.0.1:0")
@@ -403,7 +403,7 @@ func TestSnapshotSaysWhatTheAgentIsDoing(t *testing.T) {
 	ml, _ := linkedMaster(t, cons)
 	c := newConsole(t)
 	c.link(t, a, false)
-	a.watch.waitEvent(t, mark, string(link.CodeDialFailed), nobody)
+	a.watch.waitEvent(t, mark, string(wire.CodeDialFailed), nobody)
 
 	st := a.Snapshot()
 	if !st.Running || st.Name != slaveName || st.Version != "test-1.2.3" || st.Listen != "127.0.0.1:0" ||

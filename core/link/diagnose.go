@@ -70,7 +70,7 @@ func Diagnose(ctx context.Context, o DiagnoseOptions, report func(Step)) bool {
 	}
 	d := &Dialer{Identity: o.Identity, Options: o.Options}
 	l, err := d.Dial(ctx, t)
-	if CodeOf(err) == CodeDialFailed {
+	if CodeOf(err) == wire.CodeDialFailed {
 		var le *Error
 		errors.As(err, &le)
 		report(Step{Name: "TCP", Detail: le.Err.Error(), Fix: le.Reason})

@@ -29,10 +29,6 @@ import (
 //	verify     the acceptor checks it before proving anything (verifyProof)
 //	welcome    the acceptor's own proof and the link's timing (sendWelcome, readWelcome)
 
-// CodeDialFailed is the event of a dial that never reached a handshake. It
-// never travels on the wire.
-const CodeDialFailed wire.Code = "dial_failed"
-
 // Caps on a peer's retry_after, DESIGN §2. Before authentication anyone at
 // the address can send one, so it is held to the redial backoff's maximum;
 // an authenticated peer may ask for longer, but not for ever.
@@ -392,7 +388,7 @@ func dialError(addr string, timeout time.Duration, err error) *Error {
 	case errors.As(err, &ne) && ne.Timeout(), errors.Is(err, os.ErrDeadlineExceeded):
 		reason = fmt.Sprintf("no answer from %s within %s: a firewall may be dropping the connection, the ISP may block the port, or the address is wrong", addr, timeout)
 	}
-	return &Error{Code: CodeDialFailed, Reason: reason, Err: err}
+	return &Error{Code: wire.CodeDialFailed, Reason: reason, Err: err}
 }
 
 // isTLSVersionError recognises a peer that only speaks older TLS.

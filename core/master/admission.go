@@ -53,9 +53,8 @@ func (m *Master) refused(r link.Refusal) {
 	m.mu.Lock()
 	s := m.byName[strings.ToLower(r.Name)]
 	m.mu.Unlock()
-	code := string(r.Err.Code)
-	m.record(recordArgs{slave: s, name: r.Name, direction: store.Inbound, kind: code,
-		severity: severityFor(code), remote: r.Remote, reason: r.Err.Reason})
+	m.record(recordArgs{slave: s, name: r.Name, direction: store.Inbound, kind: string(r.Err.Code),
+		severity: severityFor(r.Err.Code), remote: r.Remote, reason: r.Err.Reason})
 }
 
 // duplicateVerdict is the one-link-per-slave rule, in one place: a new
@@ -95,7 +94,7 @@ func (m *Master) adopt(l *link.Link, id string) bool {
 	p := l.Peer()
 	replace, why := duplicateVerdict(s.link, l, time.Now())
 	if !replace {
-		args := recordArgs{slave: s, kind: string(wire.CodeDuplicateLink), severity: "warning", remote: p.Remote,
+		args := recordArgs{slave: s, kind: string(wire.CodeDuplicateLink), severity: store.SeverityWarning, remote: p.Remote,
 			reason: fmt.Sprintf("a second link from %s was refused: %s", p.Remote, why)}
 		m.mu.Unlock()
 		l.CloseWith(&link.Error{Code: wire.CodeDuplicateLink, Reason: s.entry.Name + " is " + why})
@@ -106,12 +105,12 @@ func (m *Master) adopt(l *link.Link, id string) bool {
 	s.linked(l, time.Now())
 	pin := s.pin(p)
 	entryID := s.entry.ID
-	args := recordArgs{slave: s, kind: "connected", severity: "info", remote: p.Remote, reason: linkedReason(p)}
+	args := recordArgs{slave: s, kind: store.KindConnected, severity: store.SeverityInfo, remote: p.Remote, reason: linkedReason(p)}
 	m.mu.Unlock()
 
 	if old != nil {
 		old.CloseWith(&link.Error{Code: wire.CodeDuplicateLink, Reason: "replaced by a new link: " + why})
-		m.record(recordArgs{slave: s, kind: string(wire.CodeDuplicateLink), severity: "info", remote: old.Peer().Remote,
+		m.record(recordArgs{slave: s, kind: string(wire.CodeDuplicateLink), severity: store.SeverityInfo, remote: old.Peer().Remote,
 			reason: "old link replaced: " + why})
 	}
 	if pin != nil {

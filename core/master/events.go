@@ -7,13 +7,12 @@ import (
 	"github.com/lanyard/lanyard/core/store"
 )
 
-// Event kinds beyond the connection-log events (connected, auth_failed…).
+// Event kinds that only subscribers see; every other event is a
+// connection-log record, of a kind named in store (store.KindConnected…) or
+// a close code (wire.CodeAuthFailed…).
 const (
-	EventState    = "state"    // a slave's state or details changed
-	EventAdded    = "added"    // an entry was added
-	EventRemoved  = "removed"  // an entry was removed
-	EventSettings = "settings" // settings applied or the listener changed
-	EventResync   = "resync"   // events were dropped: re-read everything
+	EventState  = "state"  // a slave's state or details changed
+	EventResync = "resync" // events were dropped: re-read everything
 )
 
 // Event is what subscribers receive: every connection-log record, and
@@ -26,7 +25,7 @@ type Event struct {
 	Direction store.Direction
 	Remote    string
 	State     State
-	Severity  string
+	Severity  store.Severity // "" for EventState and EventResync
 	Reason    string
 }
 

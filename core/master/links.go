@@ -10,6 +10,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/lanyard/lanyard/core/link"
+	"github.com/lanyard/lanyard/core/store"
 	"github.com/lanyard/lanyard/core/wire"
 	"github.com/lanyard/lanyard/core/wire/pb"
 )
@@ -26,7 +27,7 @@ func (m *Master) connecting(id string) {
 		return
 	}
 	news := s.connecting(time.Now())
-	args := recordArgs{slave: s, kind: "connecting", severity: "info", remote: s.entry.Address,
+	args := recordArgs{slave: s, kind: store.KindConnecting, severity: store.SeverityInfo, remote: s.entry.Address,
 		reason: "connecting to " + s.entry.Address}
 	m.mu.Unlock()
 	m.recordOrPublish(news, id, args)
@@ -34,9 +35,9 @@ func (m *Master) connecting(id string) {
 
 // dialFailed: a redialer's attempt failed; the next is in retryIn.
 func (m *Master) dialFailed(id string, err error, retryIn time.Duration) {
-	code := string(link.CodeOf(err))
+	code := link.CodeOf(err)
 	if code == "" {
-		code = string(link.CodeDialFailed)
+		code = wire.CodeDialFailed
 	}
 	reason := err.Error()
 	var le *link.Error
@@ -50,7 +51,7 @@ func (m *Master) dialFailed(id string, err error, retryIn time.Duration) {
 		return
 	}
 	news := s.failed(code, reason, time.Now())
-	args := recordArgs{slave: s, kind: code, severity: severityFor(code), remote: s.entry.Address,
+	args := recordArgs{slave: s, kind: string(code), severity: severityFor(code), remote: s.entry.Address,
 		reason: fmt.Sprintf("%s (next try in %s)", reason, retryIn.Round(time.Second))}
 	m.mu.Unlock()
 	m.recordOrPublish(news, id, args)
@@ -116,9 +117,9 @@ func (m *Master) HandleClose(l *link.Link, err *link.Error) {
 		m.mu.Unlock()
 		return
 	}
-	code := string(err.Code)
+	code := err.Code
 	s.closed(code, err.Reason, time.Now())
-	args := recordArgs{slave: s, kind: "disconnected", severity: severityFor(code), remote: l.Peer().Remote,
+	args := recordArgs{slave: s, kind: store.KindDisconnected, severity: severityFor(code), remote: l.Peer().Remote,
 		reason: fmt.Sprintf("link closed (%s): %s", code, err.Reason)}
 	m.mu.Unlock()
 	m.record(args)

@@ -186,7 +186,7 @@ func (m *Master) ApplySettings(s Settings) error {
 		}
 	}
 	m.mu.Unlock()
-	m.record(recordArgs{kind: EventSettings, severity: "info", reason: describeSettings(s)})
+	m.record(recordArgs{kind: store.KindSettings, severity: store.SeverityInfo, reason: describeSettings(s)})
 	if old.Listen != s.Listen || old.ListenAddress != s.ListenAddress || old.SSL != s.SSL || old.Heartbeat() != s.Heartbeat() {
 		m.restartListener()
 	}
@@ -222,7 +222,7 @@ func (m *Master) restartListener() {
 		m.mu.Lock()
 		m.listenErr = nil
 		m.mu.Unlock()
-		m.hub.publish(Event{Time: time.Now(), Kind: EventSettings})
+		m.hub.publish(Event{Time: time.Now(), Kind: store.KindSettings})
 		return
 	}
 	ln, err := link.Listen(link.ListenConfig{
@@ -246,14 +246,14 @@ func (m *Master) restartListener() {
 	}
 	m.mu.Unlock()
 	if err != nil {
-		m.record(recordArgs{kind: "listen_failed", severity: "error", reason: err.Error()})
+		m.record(recordArgs{kind: store.KindListenFailed, severity: store.SeverityError, reason: err.Error()})
 		return
 	}
 	ssl := "without SSL"
 	if settings.SSL {
 		ssl = "with SSL"
 	}
-	m.record(recordArgs{kind: "listening", severity: "info", reason: fmt.Sprintf("listening for inbound slaves on %s %s", ln.Addr(), ssl)})
+	m.record(recordArgs{kind: store.KindListening, severity: store.SeverityInfo, reason: fmt.Sprintf("listening for inbound slaves on %s %s", ln.Addr(), ssl)})
 }
 
 func (m *Master) startDialerLocked(s *slave) {

@@ -29,7 +29,7 @@ type recordArgs struct {
 	name      string // the slave's name when slave is nil
 	direction store.Direction
 	kind      string
-	severity  string
+	severity  store.Severity
 	remote    string
 	reason    string
 }
@@ -52,13 +52,6 @@ func (m *Master) record(a recordArgs) {
 	if e.Remote != "" {
 		entry = entry.WithField("remote", e.Remote)
 	}
-	switch e.Severity {
-	case "error":
-		entry.Error(e.Reason)
-	case "warning":
-		entry.Warn(e.Reason)
-	default:
-		entry.Info(e.Reason)
-	}
+	entry.Log(e.Severity.Level(), e.Reason)
 	m.hub.publish(e)
 }

@@ -47,7 +47,7 @@ func (m *Master) Connect(name string) error {
 	s.kickDialer()
 	m.mu.Unlock()
 	if wasDisabled {
-		m.record(recordArgs{slave: s, kind: "enabled", severity: "info", reason: "connected by the user"})
+		m.record(recordArgs{slave: s, kind: store.KindEnabled, severity: store.SeverityInfo, reason: "connected by the user"})
 	} else {
 		m.publishState(id)
 	}
@@ -75,7 +75,7 @@ func (m *Master) Disconnect(name string) error {
 	if l != nil {
 		l.CloseWith(&link.Error{Code: wire.CodeDisabled, Reason: "disconnected by the console's user"})
 	}
-	m.record(recordArgs{slave: s, kind: "disabled", severity: "info", reason: "disconnected by the user; it stays offline until Connect"})
+	m.record(recordArgs{slave: s, kind: store.KindDisabled, severity: store.SeverityInfo, reason: "disconnected by the user; it stays offline until Connect"})
 	return nil
 }
 
@@ -184,7 +184,7 @@ func (m *Master) AddSlave(spec SlaveSpec) (SlaveView, error) {
 	}
 	v := s.view()
 	m.mu.Unlock()
-	m.record(recordArgs{slave: s, kind: EventAdded, severity: "info", reason: "slave added (" + string(e.Direction) + ")"})
+	m.record(recordArgs{slave: s, kind: store.KindAdded, severity: store.SeverityInfo, reason: "slave added (" + string(e.Direction) + ")"})
 	return v, nil
 }
 
@@ -219,7 +219,7 @@ func (m *Master) EditSlave(name string, spec SlaveSpec) (SlaveView, error) {
 	if l != nil {
 		l.CloseWith(&link.Error{Code: wire.CodeNormal, Reason: "the entry was edited; relinking"})
 	}
-	m.record(recordArgs{slave: s, kind: EventState, severity: "info", reason: "slave edited"})
+	m.record(recordArgs{slave: s, kind: store.KindEdited, severity: store.SeverityInfo, reason: "slave edited"})
 	return v, nil
 }
 
@@ -241,7 +241,7 @@ func (m *Master) RemoveSlave(name string) error {
 	if l != nil {
 		l.CloseWith(&link.Error{Code: wire.CodeRemoved, Reason: "this slave was removed from the console"})
 	}
-	m.record(recordArgs{slave: s, kind: EventRemoved, severity: "info", reason: "slave removed"})
+	m.record(recordArgs{slave: s, kind: store.KindRemoved, severity: store.SeverityInfo, reason: "slave removed"})
 	return nil
 }
 
@@ -261,6 +261,6 @@ func (m *Master) TrustCertificate(name string) error {
 		s.kickDialer()
 	}
 	m.mu.Unlock()
-	m.record(recordArgs{name: e.Name, kind: "trusted", severity: "info", reason: "the next certificate " + e.Name + " presents will be trusted"})
+	m.record(recordArgs{name: e.Name, kind: store.KindTrusted, severity: store.SeverityInfo, reason: "the next certificate " + e.Name + " presents will be trusted"})
 	return nil
 }

@@ -76,10 +76,10 @@ func (s *slave) linked(l *link.Link, now time.Time) {
 // failed: an attempt to link failed with code. It reports whether the
 // failure is news worth logging: the same failure is logged once per
 // repeatQuiet.
-func (s *slave) failed(code, reason string, now time.Time) (news bool) {
+func (s *slave) failed(code wire.Code, reason string, now time.Time) (news bool) {
 	s.set(stateFor(code), now)
-	s.lastCode, s.lastErr = code, reason
-	key := code + "\x00" + reason
+	s.lastCode, s.lastErr = string(code), reason
+	key := string(code) + "\x00" + reason
 	if key == s.loggedFailure && now.Sub(s.loggedFailureAt) < repeatQuiet {
 		return false
 	}
@@ -88,7 +88,7 @@ func (s *slave) failed(code, reason string, now time.Time) (news bool) {
 }
 
 // closed: the slave's link ended with code.
-func (s *slave) closed(code, reason string, now time.Time) {
+func (s *slave) closed(code wire.Code, reason string, now time.Time) {
 	s.link = nil
 	switch {
 	case s.entry.Disabled:
@@ -96,7 +96,7 @@ func (s *slave) closed(code, reason string, now time.Time) {
 	default:
 		s.set(stateFor(code), now)
 	}
-	s.lastCode, s.lastErr = code, reason
+	s.lastCode, s.lastErr = string(code), reason
 }
 
 // disabled: the user disconnected the slave; it returns its link, if any,
@@ -148,22 +148,20 @@ func (s *slave) kickDialer() {
 
 // stateFor is the state a failure leaves a slave in: error when the user
 // must fix something, offline when time may fix it.
-func stateFor(code string) State {
-	switch wire.Code(code) {
-	case wire.CodeAuthFailed, wire.CodeSSLMismatch, wire.CodeCertChanged, wire.CodeVersionUnsupported,
-		wire.CodeNameMismatch, wire.CodeManagementDisabled, wire.CodeWrongRole, wire.CodeUnknownSlave,
-		wire.CodeProtocolError:
+func stateFor(code wire.Code) State {
+	if code.NeedsPerson() {
 		return StateError
 	}
 	return StateOffline
 }
 
-func severityFor(code string) string {
-	switch StateFor := stateFor(code); {
-	case StateFor == StateError:
-		return "error"
-	case code == "connected", code == "connecting", code == string(wire.CodeShuttingDown), code == string(wire.CodeNormal):
-		return "info"
+// severityFor is how much a failure or close with code matters.
+func severityFor(code wire.Code) store.Severity {
+	switch {
+	case code.NeedsPerson():
+		return store.SeverityError
+	case code == wire.CodeShuttingDown, code == wire.CodeNormal:
+		return store.SeverityInfo
 	}
-	return "warning"
+	return store.SeverityWarning
 }

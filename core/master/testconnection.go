@@ -68,7 +68,7 @@ func (m *Master) reportInbound(spec SlaveSpec, report func(link.Step)) bool {
 		if e.Direction != string(store.Inbound) || e.Remote == "" {
 			continue
 		}
-		ok := e.Kind == "connected"
+		ok := e.Kind == store.KindConnected
 		step := link.Step{Name: "connection", OK: ok, Detail: fmt.Sprintf("last try from %s at %s: %s — %s",
 			e.Remote, e.Time.Local().Format("2006-01-02 15:04:05"), e.Kind, e.Reason)}
 		if !ok {

@@ -16,14 +16,50 @@ import (
 	"sync"
 	"time"
 
+	"github.com/sirupsen/logrus"
 	"go.etcd.io/bbolt"
 )
 
-// Severity values for Event.Severity.
+// Severity is how much a connection-log record matters.
+type Severity string
+
+// Severities, named once for the console, the agent and the log window.
 const (
-	SeverityInfo    = "info"
-	SeverityWarning = "warning"
-	SeverityError   = "error"
+	SeverityInfo    Severity = "info"
+	SeverityWarning Severity = "warning"
+	SeverityError   Severity = "error"
+)
+
+// Problem reports whether a person should look: a warning or an error.
+func (s Severity) Problem() bool { return s == SeverityWarning || s == SeverityError }
+
+// Level is the logrus level a record of this severity is logged at.
+func (s Severity) Level() logrus.Level {
+	switch s {
+	case SeverityError:
+		return logrus.ErrorLevel
+	case SeverityWarning:
+		return logrus.WarnLevel
+	}
+	return logrus.InfoLevel
+}
+
+// Kinds of connection-log records (Event.Kind). A refusal or a closed link
+// is recorded under its close code (wire.Code) too: auth_failed,
+// ssl_mismatch, dial_failed and the others.
+const (
+	KindConnecting   = "connecting"    // dialing a peer
+	KindConnected    = "connected"     // a link is up
+	KindDisconnected = "disconnected"  // a link ended
+	KindListening    = "listening"     // the listener is up (or off)
+	KindListenFailed = "listen_failed" // the listener could not start
+	KindSettings     = "settings"      // settings applied
+	KindAdded        = "added"         // an entry (slave or master) was added
+	KindRemoved      = "removed"       // an entry was removed
+	KindEdited       = "edited"        // a slave's entry was edited
+	KindEnabled      = "enabled"       // the user connected a disconnected slave
+	KindDisabled     = "disabled"      // the user disconnected a slave
+	KindTrusted      = "trusted"       // the user trusted a slave's new certificate
 )
 
 // Event is one connection-log record.
@@ -33,8 +69,8 @@ type Event struct {
 	Slave     string    `json:"slave,omitempty"`
 	Direction string    `json:"direction,omitempty"` // "inbound"/"outbound"
 	Remote    string    `json:"remote,omitempty"`
-	Kind      string    `json:"event"`            // connecting, connected, disconnected, auth_failed, ssl_mismatch, ...
-	Severity  string    `json:"severity"`         // "info", "warning", "error"
+	Kind      string    `json:"event"` // connecting, connected, disconnected, auth_failed, ssl_mismatch, ...
+	Severity  Severity  `json:"severity"`
 	Reason    string    `json:"reason,omitempty"` // plain words
 	Error     string    `json:"error,omitempty"`
 
@@ -70,7 +106,7 @@ func (f EventFilter) match(e *Event) bool {
 	if f.Slave != "" && !strings.EqualFold(f.Slave, e.Slave) {
 		return false
 	}
-	if f.ErrorsOnly && e.Severity != SeverityWarning && e.Severity != SeverityError {
+	if f.ErrorsOnly && !e.Severity.Problem() {
 		return false
 	}
 	return true

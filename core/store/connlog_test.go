@@ -19,7 +19,7 @@ import (
 // when Open and the writer prune with the real clock.
 var t0 = time.Now().UTC().Truncate(time.Second).Add(-time.Hour)
 
-func event(slave, kind, severity string, at time.Time) Event {
+func event(slave, kind string, severity Severity, at time.Time) Event {
 	return Event{Time: at, Slave: slave, Direction: "outbound", Remote: "10.0.0.4:16888", Kind: kind, Severity: severity}
 }
 

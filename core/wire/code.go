@@ -22,7 +22,24 @@ const (
 	CodeRemoved            Code = "removed"
 	CodeNormal             Code = "normal"
 	CodeDisabled           Code = "disabled" // the console's user disconnected this slave
+
+	// CodeDialFailed is the event of a dial that never reached a
+	// handshake. It never travels on the wire.
+	CodeDialFailed Code = "dial_failed"
 )
+
+// NeedsPerson reports whether a link refused or closed with c stays down
+// until a person fixes something (a password, SSL on one end, a name, a
+// certificate, a version, a setting): the peer is shown in error, and
+// retrying alone will not help. Any other code is something time may fix.
+func (c Code) NeedsPerson() bool {
+	switch c {
+	case CodeAuthFailed, CodeSSLMismatch, CodeCertChanged, CodeVersionUnsupported, CodeNameMismatch,
+		CodeManagementDisabled, CodeWrongRole, CodeUnknownSlave, CodeProtocolError:
+		return true
+	}
+	return false
+}
 
 // Request methods the agent answers.
 const (
