@@ -5,7 +5,10 @@
 //
 // Which side dialed matters only until the handshake ends: after it, a Link
 // is the same whichever way it was made. The console sends requests, the
-// agent answers them and pushes events.
+// agent answers them and pushes events. A large answer (a log backlog, a
+// folder listing) is a stream (Stream, Chunks): chunks under 16 KiB, at
+// most wire.StreamWindow of them unconsumed, so a slow reader slows the
+// sender rather than growing a buffer on either side.
 //
 // Files: handshake.go holds the handshake's phases both sides share
 // (TLS, hellos and their one check, proof, verify, welcome); listen.go the

@@ -64,6 +64,8 @@ type Link struct {
 	mu      sync.Mutex
 	pending map[uint64]chan wire.Frame
 	cancels map[uint64]context.CancelFunc
+	streams map[uint64]*streamIn  // streams this side asked for (stream.go)
+	outs    map[uint64]*streamOut // streams this side is sending (stream.go)
 	handler Handler
 
 	// inFlight holds a token per request being served; when it is full a
@@ -185,7 +187,11 @@ func (l *Link) readLoop() {
 					l.rtt.Store(rtt)
 				}
 			}
-		case wire.KindResponse, wire.KindChunk:
+		case wire.KindChunk:
+			l.deliverChunk(f)
+		case wire.KindCredit:
+			l.credit(f.ID)
+		case wire.KindResponse:
 			l.mu.Lock()
 			ch := l.pending[f.ID]
 			delete(l.pending, f.ID)
@@ -247,7 +253,7 @@ func (l *Link) serveRequest(f wire.Frame) {
 			Message: fmt.Sprintf("%d requests are being served on this link already; try again when one has finished", cap(l.inFlight))})
 		return
 	}
-	ctx, cancel := context.WithCancel(l.ctx)
+	ctx, cancel := context.WithCancel(context.WithValue(l.ctx, requestKey{}, f.ID))
 	l.mu.Lock()
 	if l.cancels == nil {
 		l.cancels = make(map[uint64]context.CancelFunc)
@@ -258,6 +264,7 @@ func (l *Link) serveRequest(f wire.Frame) {
 		defer func() {
 			l.mu.Lock()
 			delete(l.cancels, f.ID)
+			delete(l.outs, f.ID)
 			l.mu.Unlock()
 			cancel()
 			<-l.inFlight

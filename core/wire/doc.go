@@ -12,5 +12,8 @@
 //
 // length counts the bytes after itself (kind, id and payload), big-endian.
 // Before authentication a frame may be at most MaxPreAuthFrame bytes; after
-// it, MaxFrame.
+// it, MaxFrame. A stream answers a request with chunk frames of at most
+// MaxChunk payload bytes before the response; the requester sends a credit
+// frame for each chunk it has consumed, and the answerer never has more
+// than StreamWindow chunks unconsumed.
 package wire

@@ -23,6 +23,12 @@ const (
 	// MaxFrame bounds every frame after authentication; bulk data is
 	// streamed in chunks well below it.
 	MaxFrame = 1 << 20
+	// MaxChunk bounds a stream chunk's payload, so that a chunk frame
+	// stays under 16 KiB and no reader's buffer grows past that.
+	MaxChunk = 16<<10 - 256
+	// StreamWindow is how many chunks of one stream may be on their way
+	// before the receiver grants more with KindCredit.
+	StreamWindow = 4
 	// minBody is kind + id: the smallest legal value of the length field.
 	minBody = 1 + 8
 )
@@ -44,13 +50,16 @@ const (
 	KindPing     Kind = 9
 	KindPong     Kind = 10
 	KindClose    Kind = 11
+	// KindCredit lets the sender of a stream send one more chunk: the
+	// receiver sends one for each chunk it has consumed (same ID).
+	KindCredit Kind = 12
 )
 
 var kindNames = [...]string{
 	KindHello: "hello", KindProof: "proof", KindWelcome: "welcome",
 	KindRequest: "request", KindResponse: "response", KindEvent: "event",
 	KindChunk: "chunk", KindCancel: "cancel", KindPing: "ping",
-	KindPong: "pong", KindClose: "close",
+	KindPong: "pong", KindClose: "close", KindCredit: "credit",
 }
 
 func (k Kind) String() string {
@@ -62,7 +71,7 @@ func (k Kind) String() string {
 
 // Known reports whether this version of Lanyard understands the kind. A
 // frame of an unknown kind from a newer peer is skipped, not fatal.
-func (k Kind) Known() bool { return k >= KindHello && k <= KindClose }
+func (k Kind) Known() bool { return k >= KindHello && k <= KindCredit }
 
 // Frame is one unit on the wire.
 type Frame struct {

@@ -19,7 +19,7 @@ const maxPayload = wire.MaxFrame - (wire.HeaderSize - 4)
 var allKinds = []wire.Kind{
 	wire.KindHello, wire.KindProof, wire.KindWelcome, wire.KindRequest,
 	wire.KindResponse, wire.KindEvent, wire.KindChunk, wire.KindCancel,
-	wire.KindPing, wire.KindPong, wire.KindClose,
+	wire.KindPing, wire.KindPong, wire.KindClose, wire.KindCredit,
 }
 
 // lengthField encodes only a frame's length field.
@@ -318,7 +318,8 @@ func TestKind(t *testing.T) {
 		{wire.KindPing, "ping", true},
 		{wire.KindPong, "pong", true},
 		{wire.KindClose, "close", true},
-		{12, "kind(12)", false},
+		{wire.KindCredit, "credit", true},
+		{13, "kind(13)", false},
 		{255, "kind(255)", false},
 	}
 	for _, c := range cases {
@@ -347,7 +348,7 @@ func TestEveryKnownKindHasAName(t *testing.T) {
 			t.Errorf("kind %d is unknown but is called %q", k, kind)
 		}
 	}
-	if len(allKinds) != int(wire.KindClose) {
+	if len(allKinds) != int(wire.KindCredit) {
 		t.Fatalf("allKinds lists %d kinds; update it", len(allKinds))
 	}
 }
