@@ -2,6 +2,7 @@ package app
 
 import (
 	"bufio"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"io"
@@ -15,29 +16,109 @@ import (
 // without echo at a terminal (asked twice when confirm is set). The
 // password is never printed or logged.
 func ReadPassword(stdin io.Reader, stderr io.Writer, confirm bool) ([]byte, error) {
+	if t, ok := terminalOf(stdin); ok {
+		return readTyped(t, stderr, confirm, false)
+	}
+	return readLine(stdin)
+}
+
+// ReadNewPassword reads a new management password like ReadPassword with
+// confirmation; at a terminal it also offers to generate one: an empty
+// first answer makes a long random password (GeneratePassword), shown
+// once, now, for the person to copy into the console. A password that was
+// typed is never shown.
+func ReadNewPassword(stdin io.Reader, stderr io.Writer) ([]byte, error) {
+	if t, ok := terminalOf(stdin); ok {
+		return readTyped(t, stderr, true, true)
+	}
+	return readLine(stdin)
+}
+
+// terminal reads a line without echo.
+type terminal interface {
+	readHidden() ([]byte, error)
+}
+
+type fdTerminal int
+
+func (fd fdTerminal) readHidden() ([]byte, error) { return term.ReadPassword(int(fd)) }
+
+// terminalOf is stdin as a terminal, when it is one.
+func terminalOf(stdin io.Reader) (terminal, bool) {
+	if t, ok := stdin.(terminal); ok {
+		return t, true // tests
+	}
 	if f, ok := stdin.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
-		fmt.Fprint(stderr, "Management password: ")
-		pw, err := term.ReadPassword(int(f.Fd()))
+		return fdTerminal(f.Fd()), true
+	}
+	return nil, false
+}
+
+func readTyped(t terminal, stderr io.Writer, confirm, offerGenerated bool) ([]byte, error) {
+	prompt := "Management password: "
+	if offerGenerated {
+		prompt = "Management password (or press Enter to generate a long random one): "
+	}
+	fmt.Fprint(stderr, prompt)
+	pw, err := t.readHidden()
+	fmt.Fprintln(stderr)
+	if err != nil {
+		return nil, err
+	}
+	if len(pw) == 0 && offerGenerated {
+		pw = GeneratePassword()
+		fmt.Fprintf(stderr, "Generated management password, shown this once: %s\n", pw)
+		fmt.Fprintln(stderr, "Enter it on the console that manages this server (Add Slave), then clear the screen; it is not stored anywhere.")
+		return pw, nil
+	}
+	if confirm && len(pw) > 0 {
+		fmt.Fprint(stderr, "Again, to confirm: ")
+		again, err := t.readHidden()
 		fmt.Fprintln(stderr)
 		if err != nil {
 			return nil, err
 		}
-		if confirm {
-			fmt.Fprint(stderr, "Again, to confirm: ")
-			again, err := term.ReadPassword(int(f.Fd()))
-			fmt.Fprintln(stderr)
-			if err != nil {
-				return nil, err
-			}
-			if string(again) != string(pw) {
-				return nil, errors.New("the two passwords differ; nothing was changed")
-			}
+		if string(again) != string(pw) {
+			return nil, errors.New("the two passwords differ; nothing was changed")
 		}
-		if len(pw) == 0 {
-			return nil, errors.New("the password is empty; nothing was changed")
-		}
-		return pw, nil
 	}
+	if len(pw) == 0 {
+		return nil, errors.New("the password is empty; nothing was changed")
+	}
+	return pw, nil
+}
+
+// passwordAlphabet has no look-alikes (0/O, 1/l/I), so a generated password
+// survives being read aloud or copied by hand.
+const passwordAlphabet = "23456789abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ"
+
+// GeneratePassword returns a long random management password: 24
+// characters from passwordAlphabet (about 139 bits) in groups of four
+// joined by '-', e.g. "7kQ2-m9XH-…". Long enough that a recorded login
+// (SSL off) cannot be guessed offline.
+func GeneratePassword() []byte {
+	const groups, per = 6, 4
+	// Bytes at or above the largest multiple of the alphabet's size are
+	// drawn again, so every character is equally likely.
+	const limit = 256 / len(passwordAlphabet) * len(passwordAlphabet)
+	pw := make([]byte, 0, groups*(per+1)-1)
+	var b [1]byte
+	for n := 0; n < groups*per; {
+		_, _ = rand.Read(b[:]) // never fails since Go 1.24
+		if int(b[0]) >= limit {
+			continue
+		}
+		if n > 0 && n%per == 0 {
+			pw = append(pw, '-')
+		}
+		pw = append(pw, passwordAlphabet[int(b[0])%len(passwordAlphabet)])
+		n++
+	}
+	return pw
+}
+
+// readLine reads one line from a pipe.
+func readLine(stdin io.Reader) ([]byte, error) {
 	line, err := bufio.NewReader(stdin).ReadString('\n')
 	if err != nil && !(errors.Is(err, io.EOF) && line != "") {
 		if errors.Is(err, io.EOF) {

@@ -146,9 +146,13 @@ func initCmd(e *env) *cobra.Command {
 		Short: "Create or update the agent's settings",
 		Long: `Create or update the agent's settings. The name and management password must
 be entered the same on every console that manages this server. The password
-is read from standard input and only a key derived from it is stored.`,
+is read from standard input and only a key derived from it is stored; at a
+terminal, pressing Enter instead generates a long random one, shown once.
+It prints this agent's certificate fingerprint: give it to the console when
+adding this server, so the console checks its first contact.`,
 		Example: `  printf '%s\n' "$PW" | lanyard-agent init --name FS01 --password-stdin --listen :16888 --ssl on
-  printf '%s\n' "$PW" | lanyard-agent init --name FS02 --password-stdin --master console.example.lan:16888`,
+  printf '%s\n' "$PW" | lanyard-agent init --name FS02 --password-stdin --master console.example.lan:16888=SHA256:9f86…0a08
+  lanyard-agent init --name FS03 --password-stdin --listen :16888   # at a terminal: Enter generates a password`,
 		Args: cmdline.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			o := agent.InitOptions{Name: name}
@@ -176,7 +180,7 @@ is read from standard input and only a key derived from it is stored.`,
 				o.Masters = masters
 				seen := map[string]bool{}
 				for _, m := range masters {
-					addr, err := agent.NormalizeHostPort(m, false)
+					addr, _, err := agent.ParseMasterSpec(m)
 					if err != nil {
 						return cmdline.Usage(err)
 					}
@@ -194,7 +198,7 @@ is read from standard input and only a key derived from it is stored.`,
 				return cmdline.Usagef("a first init needs --name and --password-stdin")
 			}
 			if passwordStdin {
-				if o.Password, err = app.ReadPassword(e.stdin, e.stderr, true); err != nil {
+				if o.Password, err = app.ReadNewPassword(e.stdin, e.stderr); err != nil {
 					return cmdline.Usage(err)
 				}
 			}
@@ -213,7 +217,8 @@ is read from standard input and only a key derived from it is stored.`,
 			if err != nil {
 				return cmdline.Usage(err)
 			}
-			if _, err := app.LoadIdentity(db, pb.Role_ROLE_AGENT); err != nil {
+			id, err := app.LoadIdentity(db, pb.Role_ROLE_AGENT)
+			if err != nil {
 				return err
 			}
 			ms, _ := db.Masters()
@@ -226,10 +231,14 @@ is read from standard input and only a key derived from it is stored.`,
 			fmt.Fprintf(e.stdout, "ssl         %s\n", cmdline.OnOff(s.SSL))
 			fmt.Fprintf(e.stdout, "management  %s\n", cmdline.OnOff(s.Management))
 			for _, m := range ms {
-				fmt.Fprintf(e.stdout, "master      %s\n", m.Address)
+				fmt.Fprintf(e.stdout, "master      %s%s\n", m.Address, expects(m.PinnedCert))
 			}
+			printFingerprint(e, id.Fingerprint)
 			for _, w := range warnings {
 				fmt.Fprintln(e.stderr, "warning:", w)
+			}
+			if !s.SSL {
+				fmt.Fprintf(e.stderr, "warning: %s; %s\n", link.SSLOffRisk, link.SSLAdvice)
 			}
 			return nil
 		},
@@ -238,7 +247,7 @@ is read from standard input and only a key derived from it is stored.`,
 	cmd.Flags().BoolVar(&passwordStdin, "password-stdin", false, "read the management password from standard input")
 	cmd.Flags().StringVar(&listen, "listen", "", "accept consoles on HOST:PORT (e.g. :16888), or off")
 	cmd.Flags().StringVar(&ssl, "ssl", "", "on or off (default on); must match every console")
-	cmd.Flags().StringArrayVar(&masters, "master", nil, "console HOST:PORT to dial (repeatable; replaces the list)")
+	cmd.Flags().StringArrayVar(&masters, "master", nil, "console HOST:PORT to dial, or HOST:PORT=SHA256:… to check its certificate at the first contact (repeatable; replaces the list)")
 	cmd.Flags().StringVar(&management, "management", "", "on or off: off refuses every console")
 	return cmd
 }
@@ -265,9 +274,12 @@ steps pass.`,
 			}
 			o := link.DiagnoseOptions{Address: addr, Options: link.Options{HandshakeTimeout: timeout}}
 			// Use this agent's identity, name and key when it has them,
-			// so the password is checked too.
-			id, settings := diagnoseIdentity(e)
+			// so the password is checked too; and the certificate pinned
+			// for a master at this address, so no proof goes to an
+			// impostor there.
+			id, settings, pin := diagnoseIdentity(e, addr)
 			o.Identity = id
+			o.PinnedCert, o.TrustFix = pin, "lanyard-agent masters trust "+addr
 			if settings != nil {
 				o.Options.SSL = settings.SSL
 				t := link.Target{Name: settings.Name}
@@ -301,29 +313,49 @@ steps pass.`,
 	return cmd
 }
 
-// diagnoseIdentity loads the agent's identity and settings when its
-// database can be read (a running agent holds it: then a throwaway
-// identity probes without the password step).
-func diagnoseIdentity(e *env) (*link.Identity, *agent.Settings) {
+// diagnoseIdentity loads the agent's identity and settings, and the
+// certificate pinned for a master at addr, when its database can be read.
+// A running agent holds it: then a throwaway identity probes without the
+// password step, and the pin comes from the running agent.
+func diagnoseIdentity(e *env, addr string) (*link.Identity, *agent.Settings, string) {
 	db, err := e.openDB(nil)
 	if err == nil {
 		defer db.Close()
 		s, found, err := agent.LoadSettings(db)
 		id, idErr := app.LoadIdentity(db, pb.Role_ROLE_AGENT)
-		if idErr == nil {
-			if err == nil && found && s.Initialized() {
-				return id, &s
+		ms, msErr := db.Masters()
+		if idErr == nil && msErr == nil {
+			pin := ""
+			for _, m := range ms {
+				if strings.EqualFold(m.Address, addr) {
+					pin = m.PinnedCert
+				}
 			}
-			return id, nil
+			if err == nil && found && s.Initialized() {
+				return id, &s, pin
+			}
+			return id, nil, pin
+		}
+	}
+	pin := ""
+	if dir, err := e.dir(); err == nil {
+		if c, err := agent.DialControl(dir); err == nil {
+			if ms, err := c.Masters(); err == nil {
+				for _, m := range ms {
+					if strings.EqualFold(m.Address, addr) {
+						pin = m.Fingerprint
+					}
+				}
+			}
 		}
 	}
 	certPEM, keyPEM, err := link.NewCertificate("lanyard diagnose")
 	if err != nil {
-		return &link.Identity{Role: pb.Role_ROLE_AGENT}, nil
+		return &link.Identity{Role: pb.Role_ROLE_AGENT}, nil, pin
 	}
 	cert, fp, _ := link.LoadCertificate(certPEM, keyPEM)
 	return &link.Identity{Role: pb.Role_ROLE_AGENT, InstallID: auth.NewID(), BootID: auth.NewID(),
-		Software: "lanyard-agent " + version.String() + " (diagnose)", Certificate: cert, Fingerprint: fp}, nil
+		Software: "lanyard-agent " + version.String() + " (diagnose)", Certificate: cert, Fingerprint: fp}, nil, pin
 }
 
 // initLive applies init's flags to the running agent, one change at a
@@ -362,12 +394,12 @@ func (e *env) initLive(c *agent.ControlClient, o agent.InitOptions) error {
 	if o.Masters != nil {
 		want := map[string]bool{}
 		for _, m := range o.Masters {
-			addr, _ := agent.NormalizeHostPort(m, false)
+			addr, _, _ := agent.ParseMasterSpec(m)
 			want[strings.ToLower(addr)] = true
 		}
-		have := map[string]bool{}
+		have := map[string]string{} // address → expected certificate
 		for _, m := range st.Masters {
-			have[strings.ToLower(m.Address)] = true
+			have[strings.ToLower(m.Address)] = m.Fingerprint
 			if !want[strings.ToLower(m.Address)] {
 				if err := apply(c.RemoveMaster(m.Address)); err != nil {
 					return err
@@ -375,11 +407,16 @@ func (e *env) initLive(c *agent.ControlClient, o agent.InitOptions) error {
 			}
 		}
 		for _, m := range o.Masters {
-			addr, _ := agent.NormalizeHostPort(m, false)
-			if !have[strings.ToLower(addr)] {
-				if err := apply(c.AddMaster(addr)); err != nil {
-					return err
-				}
+			addr, fp, _ := agent.ParseMasterSpec(m)
+			pin, known := have[strings.ToLower(addr)]
+			switch {
+			case !known:
+				err = apply(c.AddMaster(m))
+			case fp != "" && fp != pin:
+				err = apply(c.TrustMaster(m))
+			}
+			if err != nil {
+				return err
 			}
 		}
 	}
@@ -390,11 +427,31 @@ func (e *env) initLive(c *agent.ControlClient, o agent.InitOptions) error {
 	}
 	if len(changes) == 0 {
 		fmt.Fprintln(e.stdout, "nothing to change")
-		return nil
+	} else {
+		for _, ch := range changes {
+			fmt.Fprintln(e.stdout, ch)
+		}
+		fmt.Fprintln(e.stdout, "applied to the running agent")
 	}
-	for _, ch := range changes {
-		fmt.Fprintln(e.stdout, ch)
-	}
-	fmt.Fprintln(e.stdout, "applied to the running agent")
+	printFingerprint(e, st.Fingerprint)
 	return nil
+}
+
+// printFingerprint shows this agent's certificate fingerprint, and what it
+// is for.
+func printFingerprint(e *env, fp string) {
+	if fp == "" {
+		return
+	}
+	fmt.Fprintf(e.stdout, "certificate %s\n", link.FormatFingerprint(fp))
+	fmt.Fprintln(e.stderr, "Give this certificate fingerprint to the console when you add this server, so its first contact is checked.")
+}
+
+// expects words the certificate a master must present, "" when it trusts
+// the next one.
+func expects(fp string) string {
+	if fp == "" {
+		return ""
+	}
+	return " (expects " + link.FormatFingerprint(fp) + ")"
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/lanyard/lanyard/app"
 	"github.com/lanyard/lanyard/core/agent"
+	"github.com/lanyard/lanyard/core/link"
 )
 
 // configCmds are the commands that change settings: through the running
@@ -50,7 +51,7 @@ func (e *env) configure(req agent.ControlRequest) error {
 func mastersCmd(e *env) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "masters",
-		Short: "List, add or remove the consoles this agent dials",
+		Short: "List, add, remove, trust or retry the consoles this agent dials",
 		Args:  cmdline.NoArgs,
 	}
 	list := &cobra.Command{
@@ -71,7 +72,7 @@ func mastersCmd(e *env) *cobra.Command {
 				return nil
 			}
 			tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "MASTER\tSTATE\tSINCE\tLAST ERROR")
+			fmt.Fprintln(tw, "MASTER\tSTATE\tSINCE\tCERTIFICATE\tLAST ERROR")
 			for _, m := range res.Status.Masters {
 				state, since := string(m.State), "-"
 				if !res.Status.Running {
@@ -79,18 +80,52 @@ func mastersCmd(e *env) *cobra.Command {
 				} else if !m.Since.IsZero() {
 					since = m.Since.Local().Format(time.DateTime)
 				}
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", m.Address, state, since, cmdline.OrDash(m.LastError))
+				cert := "the next one seen"
+				if m.Fingerprint != "" {
+					cert = link.ShortFingerprint(m.Fingerprint)
+				}
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", m.Address, state, since, cert, cmdline.OrDash(m.LastError))
 			}
 			return tw.Flush()
 		},
 	}
 	add := &cobra.Command{
-		Use:     "add HOST:PORT",
-		Short:   "Dial another console (the port defaults to 16888)",
-		Example: "  lanyard-agent masters add console.example.lan:16888",
-		Args:    cmdline.ExactArgs(1),
+		Use:   "add HOST:PORT[=SHA256:…]",
+		Short: "Dial another console (the port defaults to 16888)",
+		Long: `Dial another console. The port defaults to 16888. Give the console's certificate
+fingerprint after = (Remote Management Settings on the console shows it) and
+the first contact is checked against it; without it, the first certificate
+seen is trusted and pinned.`,
+		Example: "  lanyard-agent masters add console.example.lan:16888\n" +
+			"  lanyard-agent masters add console.example.lan:16888=SHA256:9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+		Args: cmdline.ExactArgs(1),
 		RunE: func(_ *cobra.Command, args []string) error {
 			return e.configure(agent.ControlRequest{Op: agent.OpMastersAdd, Value: args[0]})
+		},
+	}
+	trust := &cobra.Command{
+		Use:   "trust HOST:PORT[=SHA256:…]",
+		Short: "Trust a console's new certificate (after it was reinstalled)",
+		Long: `Trust the certificate the console at HOST:PORT presents next, after the
+console was reinstalled and its certificate changed (cert_changed). Check
+first that it was: otherwise something else answers at that address. With
+=SHA256:… the console must present exactly that certificate instead.`,
+		Example: "  lanyard-agent masters trust console.example.lan:16888",
+		Args:    cmdline.ExactArgs(1),
+		RunE: func(_ *cobra.Command, args []string) error {
+			return e.configure(agent.ControlRequest{Op: agent.OpMastersTrust, Value: args[0]})
+		},
+	}
+	retry := &cobra.Command{
+		Use:   "retry [HOST:PORT]",
+		Short: "Dial a console (or every one) now instead of after its wait",
+		Args:  cmdline.RangeArgs(0, 1),
+		RunE: func(_ *cobra.Command, args []string) error {
+			req := agent.ControlRequest{Op: agent.OpMastersRetry}
+			if len(args) == 1 {
+				req.Value = args[0]
+			}
+			return e.configure(req)
 		},
 	}
 	remove := &cobra.Command{
@@ -101,7 +136,7 @@ func mastersCmd(e *env) *cobra.Command {
 			return e.configure(agent.ControlRequest{Op: agent.OpMastersRemove, Value: args[0]})
 		},
 	}
-	cmd.AddCommand(list, add, remove)
+	cmd.AddCommand(list, add, remove, trust, retry)
 	return cmd
 }
 
@@ -146,7 +181,7 @@ without echo at a terminal). Every console must then be given the same
 password; linked consoles are disconnected and must log in again.`,
 		Args: cmdline.NoArgs,
 		RunE: func(*cobra.Command, []string) error {
-			pw, err := app.ReadPassword(e.stdin, e.stderr, true)
+			pw, err := app.ReadNewPassword(e.stdin, e.stderr)
 			if err != nil {
 				return cmdline.Usage(err)
 			}
@@ -185,7 +220,8 @@ func liveStatusFromControl(dataDir string) func(ctx context.Context, r *StatusRe
 		if listen == "" {
 			listen = st.Listen
 		}
-		r.Settings = &SettingsReport{Name: st.Name, Listen: listen, SSL: st.SSL, Management: st.Management, Masters: masters}
+		r.Settings = &SettingsReport{Name: st.Name, Listen: listen, SSL: st.SSL, Management: st.Management, Masters: masters,
+			Fingerprint: st.Fingerprint, MasterCerts: masterCerts(st.Masters)}
 		r.SettingsError = ""
 		if r.State != StateRunning {
 			// Running in the foreground (lanyard-agent run), not as a service.
@@ -193,4 +229,16 @@ func liveStatusFromControl(dataDir string) func(ctx context.Context, r *StatusRe
 		}
 		return nil
 	}
+}
+
+// masterCerts maps each master to the certificate fingerprint it must
+// present; masters that trust the next one seen are left out.
+func masterCerts(ms []agent.MasterStatus) map[string]string {
+	certs := map[string]string{}
+	for _, m := range ms {
+		if m.Fingerprint != "" {
+			certs[m.Address] = m.Fingerprint
+		}
+	}
+	return certs
 }

@@ -53,6 +53,12 @@ func TestConfigCommandsReachTheRunningAgentOrTheDatabase(t *testing.T) {
 		{"a bad on/off is a usage error", "", []string{"set", "management", "maybe"}, 2, ""},
 		{"an empty password is a usage error", "\n", []string{"password", "set"}, 2, ""},
 		{"the password changes at once", testPassword + "-2\n", []string{"password", "set"}, 0, "applied to the running agent"},
+		{"a master's new certificate is trusted", "", []string{"masters", "trust", "127.0.0.1:1"}, 0, ""},
+		{"a master is told which certificate to expect", "", []string{"masters", "trust", "127.0.0.1:1=SHA256:" + strings.Repeat("ab", 32)}, 0, "must present the certificate SHA256:abab"},
+		{"the list shows the certificate expected", "", []string{"masters", "list"}, 0, "abab:abab:abab:abab"},
+		{"a malformed fingerprint is a usage error", "", []string{"masters", "trust", "127.0.0.1:1=SHA256:nope"}, 2, ""},
+		{"a master not in the list cannot be trusted", "", []string{"masters", "trust", "127.0.0.1:2"}, 2, ""},
+		{"the dialers are hurried", "", []string{"masters", "retry"}, 0, "127.0.0.1:1: dialing now"},
 		{"a master is removed", "", []string{"masters", "remove", "127.0.0.1:1"}, 0, "applied to the running agent"},
 	}
 	for _, tc := range cases {
@@ -77,7 +83,7 @@ func TestConfigCommandsReachTheRunningAgentOrTheDatabase(t *testing.T) {
 		t.Errorf("init while running: %s", r)
 	}
 	r := c.run("", "status", "--data-dir", dir)
-	if r.code != 0 || !strings.Contains(r.stdout, "ssl         on") {
+	if r.code != 0 || !strings.Contains(r.stdout, "ssl         on") || !strings.Contains(r.stdout, "certificate SHA256:") {
 		t.Errorf("status of the running agent: %s", r)
 	}
 }

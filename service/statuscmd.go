@@ -16,6 +16,7 @@ import (
 
 	"github.com/lanyard/lanyard/app"
 	"github.com/lanyard/lanyard/core/agent"
+	"github.com/lanyard/lanyard/core/link"
 	"github.com/lanyard/lanyard/core/store"
 )
 
@@ -45,6 +46,11 @@ type SettingsReport struct {
 	SSL        bool     `json:"ssl"`
 	Management bool     `json:"management"`
 	Masters    []string `json:"masters"`
+	// Fingerprint is this agent's certificate's (hex SHA-256): what a
+	// console's user gives when adding it, so the first contact is checked.
+	Fingerprint string `json:"fingerprint,omitempty"`
+	// MasterCerts maps a master to the certificate it must present.
+	MasterCerts map[string]string `json:"master_certificates,omitempty"`
 }
 
 // LinkReport is one console link of the running agent.
@@ -151,9 +157,17 @@ func settingsReport(dataDir string) (*SettingsReport, error) {
 	if err != nil {
 		return nil, err
 	}
-	rep := &SettingsReport{Name: s.Name, Listen: s.Listen, SSL: s.SSL, Management: s.Management, Masters: []string{}}
+	fp, err := agent.Fingerprint(db)
+	if err != nil {
+		return nil, err
+	}
+	rep := &SettingsReport{Name: s.Name, Listen: s.Listen, SSL: s.SSL, Management: s.Management, Masters: []string{},
+		Fingerprint: fp, MasterCerts: map[string]string{}}
 	for _, m := range ms {
 		rep.Masters = append(rep.Masters, m.Address)
+		if m.PinnedCert != "" {
+			rep.MasterCerts[m.Address] = m.PinnedCert
+		}
 	}
 	return rep, nil
 }
@@ -178,10 +192,16 @@ func printStatus(w io.Writer, r *StatusReport) {
 			listen = "off"
 		}
 		fmt.Fprintf(w, "name        %s\n", s.Name)
+		if s.Fingerprint != "" {
+			fmt.Fprintf(w, "certificate %s\n", link.FormatFingerprint(s.Fingerprint))
+		}
 		fmt.Fprintf(w, "listen      %s\n", listen)
-		fmt.Fprintf(w, "ssl         %s\n", cmdline.OnOff(s.SSL))
+		fmt.Fprintf(w, "ssl         %s\n", sslLine(s.SSL))
 		fmt.Fprintf(w, "management  %s\n", cmdline.OnOff(s.Management))
 		for _, m := range s.Masters {
+			if fp := s.MasterCerts[m]; fp != "" {
+				m += " (expects " + link.FormatFingerprint(fp) + ")"
+			}
 			fmt.Fprintf(w, "master      %s\n", m)
 		}
 	}
@@ -195,4 +215,12 @@ func printStatus(w io.Writer, r *StatusReport) {
 		}
 		fmt.Fprintln(w, line)
 	}
+}
+
+// sslLine is the SSL setting with what it means when off (DESIGN §2).
+func sslLine(on bool) string {
+	if on {
+		return "on"
+	}
+	return "off: " + link.SSLOffRisk + "; " + link.SSLAdvice
 }

@@ -69,6 +69,9 @@ type Agent struct {
 	// to nil for a console that dialed in.
 	links   map[*link.Link]*masterRun
 	masters map[string]*masterRun // by masterKey(address)
+	// known is the certificates of consoles that have linked here
+	// (knownconsoles.go): strangers' failures do not lock them out.
+	known   map[string]bool
 	control *control.Server
 	closed  bool
 }
@@ -104,6 +107,10 @@ func (a *Agent) Start(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	known, err := loadKnownConsoles(a.cfg.DB)
+	if err != nil {
+		return err
+	}
 	a.cfgMu.Lock()
 	defer a.cfgMu.Unlock()
 	a.mu.Lock()
@@ -119,8 +126,9 @@ func (a *Agent) Start(ctx context.Context) error {
 	a.started = now
 	a.ctx, a.cancel = context.WithCancel(ctx)
 	a.settings = s
+	a.known = known
 	for _, m := range masters {
-		a.masters[masterKey(m.Address)] = &masterRun{addr: m.Address, state: MasterOffline, since: now}
+		a.masters[masterKey(m.Address)] = &masterRun{addr: m.Address, state: MasterOffline, since: now, pin: m.PinnedCert}
 	}
 	a.mu.Unlock()
 
@@ -245,7 +253,7 @@ func reasonOf(err error) string {
 }
 
 // Admit decides on a console dialing in (link.Authenticator).
-func (a *Agent) Admit(h *pb.Hello, remote netip.AddrPort, _ string) (link.Admission, error) {
+func (a *Agent) Admit(h *pb.Hello, remote netip.AddrPort, fingerprint string) (link.Admission, error) {
 	a.mu.Lock()
 	s := a.settings
 	a.mu.Unlock()
@@ -259,7 +267,10 @@ func (a *Agent) Admit(h *pb.Hello, remote netip.AddrPort, _ string) (link.Admiss
 		return link.Admission{}, &link.Error{Code: wire.CodeNameMismatch,
 			Reason: fmt.Sprintf("console at %s asked for %q, but this agent is named %q: fix the name in that console's entry", remote.Addr(), h.Name, s.Name)}
 	}
-	return link.Admission{Name: s.Name, Key: s.key(), KDF: s.kdf()}, nil
+	a.mu.Lock()
+	known := fingerprint != "" && a.known[fingerprint]
+	a.mu.Unlock()
+	return link.Admission{Name: s.Name, Key: s.key(), KDF: s.kdf(), Pinned: known}, nil
 }
 
 // adopt takes on a link a console dialed in on.
@@ -283,6 +294,7 @@ func (a *Agent) adopt(l *link.Link) {
 		l.CloseWith(refuse)
 		return
 	}
+	a.rememberConsole(l.Peer().Fingerprint)
 	a.recordLinked(l)
 }
 

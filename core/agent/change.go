@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/lanyard/lanyard/core/auth"
+	"github.com/lanyard/lanyard/core/link"
 	"github.com/lanyard/lanyard/core/store"
 )
 
@@ -121,6 +122,32 @@ func parseMaster(v string) (string, error) {
 	return addr, nil
 }
 
+// ParseMasterSpec reads a master as `masters add`, `masters trust` and
+// `init --master` take it: HOST:PORT, optionally followed by
+// =SHA256:… , the console's certificate fingerprint (Remote Management
+// Settings shows it), which the first contact is then checked against
+// instead of trusted blindly. fp is "" when none was given.
+func ParseMasterSpec(v string) (addr, fp string, err error) {
+	a, f, hasFP := strings.Cut(v, "=")
+	if addr, err = parseMaster(a); err != nil {
+		return "", "", err
+	}
+	if hasFP {
+		if fp, err = link.ParseFingerprint(f); err != nil {
+			return "", "", usage(err)
+		}
+	}
+	return addr, fp, nil
+}
+
+// expecting is how a change words a master's expected certificate.
+func expecting(fp string) string {
+	if fp == "" {
+		return ""
+	}
+	return ", expecting the certificate " + link.FormatFingerprint(fp)
+}
+
 func setListen(db *store.DB, addr string) (before, after Settings, err error) {
 	return updateSettings(db, func(s *Settings) error {
 		if s.Listen == addr {
@@ -197,44 +224,72 @@ func requireInit(db *store.DB) error {
 	return nil
 }
 
-// addMaster stores a new master (addr already parsed). A duplicate is the
-// user's mistake.
-func addMaster(db *store.DB, addr string) error {
+// addMaster stores a new master (addr already parsed), expecting the
+// certificate fp when one was given. A duplicate is the user's mistake.
+func addMaster(db *store.DB, addr, fp string) error {
 	if err := requireInit(db); err != nil {
 		return err
 	}
-	err := db.AddMaster(store.Master{Address: addr})
+	err := db.AddMaster(store.Master{Address: addr, PinnedCert: fp})
 	if errors.Is(err, store.ErrDuplicate) {
 		return usage(err)
 	}
 	return err
 }
 
-// removeMaster removes the master at addr (already parsed; the host's case
-// does not matter) and returns the address as it was stored.
-func removeMaster(db *store.DB, addr string) (string, error) {
+// storedMaster finds the master at addr (already parsed; the host's case
+// does not matter) as it is stored; a master not in the list is the
+// user's mistake, and the error lists the ones that are.
+func storedMaster(db *store.DB, addr string) (store.Master, error) {
 	if err := requireInit(db); err != nil {
-		return "", err
+		return store.Master{}, err
 	}
 	ms, err := db.Masters()
 	if err != nil {
-		return "", err
+		return store.Master{}, err
 	}
-	stored := ""
 	list := make([]string, 0, len(ms))
 	for _, m := range ms {
 		list = append(list, m.Address)
 		if masterKey(m.Address) == masterKey(addr) {
-			stored = m.Address
+			return m, nil
 		}
 	}
-	if stored == "" {
-		have := "the list is empty"
-		if len(list) > 0 {
-			have = "the list has " + strings.Join(list, ", ")
-		}
-		return "", usage(&notInListError{fmt.Sprintf("%s is not in the masters list (%s)", addr, have)})
+	have := "the list is empty"
+	if len(list) > 0 {
+		have = "the list has " + strings.Join(list, ", ")
 	}
+	return store.Master{}, usage(&notInListError{fmt.Sprintf("%s is not in the masters list (%s)", addr, have)})
+}
+
+// trustMaster makes the master at addr expect the certificate fp, or, with
+// fp "", trust the one it presents next (after the console was
+// reinstalled). It returns the address as stored and the change in words.
+func trustMaster(db *store.DB, addr, fp string) (string, string, error) {
+	m, err := storedMaster(db, addr)
+	if err != nil {
+		return "", "", err
+	}
+	if m.PinnedCert == fp {
+		return m.Address, "", nil
+	}
+	if err := db.UpdateMaster(m.Address, func(m *store.Master) error { m.PinnedCert = fp; return nil }); err != nil {
+		return "", "", err
+	}
+	if fp == "" {
+		return m.Address, fmt.Sprintf("masters: %s will be trusted with the certificate it presents next", m.Address), nil
+	}
+	return m.Address, fmt.Sprintf("masters: %s must present the certificate %s", m.Address, link.FormatFingerprint(fp)), nil
+}
+
+// removeMaster removes the master at addr (already parsed; the host's case
+// does not matter) and returns the address as it was stored.
+func removeMaster(db *store.DB, addr string) (string, error) {
+	m, err := storedMaster(db, addr)
+	if err != nil {
+		return "", err
+	}
+	stored := m.Address
 	if err := db.RemoveMaster(stored); err != nil {
 		if errors.Is(err, store.ErrNotFound) {
 			return "", usage(err)

@@ -46,10 +46,13 @@ const (
 	OpMastersList   = "masters_list"
 	OpMastersAdd    = "masters_add"    // Value: host:port
 	OpMastersRemove = "masters_remove" // Value: host:port
+	OpMastersTrust  = "masters_trust"  // Value: host:port, or host:port=SHA256:…
+	OpMastersRetry  = "masters_retry"  // Value: host:port, or "" for every master
 	OpPasswordSet   = "password_set"   // Password
 )
 
-var controlOps = []string{OpStatus, OpSetListen, OpSetSSL, OpSetManagement, OpMastersList, OpMastersAdd, OpMastersRemove, OpPasswordSet}
+var controlOps = []string{OpStatus, OpSetListen, OpSetSSL, OpSetManagement, OpMastersList, OpMastersAdd, OpMastersRemove,
+	OpMastersTrust, OpMastersRetry, OpPasswordSet}
 
 // ControlRequest is one request on the control socket, or to Configure.
 type ControlRequest struct {
@@ -191,6 +194,10 @@ func (a *Agent) apply(req ControlRequest) ([]string, error) {
 		return a.AddMaster(req.Value)
 	case OpMastersRemove:
 		return a.RemoveMaster(req.Value)
+	case OpMastersTrust:
+		return a.TrustMaster(req.Value)
+	case OpMastersRetry:
+		return a.RetryMasters(req.Value)
 	case OpPasswordSet:
 		return a.SetPassword(req.Password)
 	}
@@ -421,12 +428,21 @@ func ApplyOffline(db *store.DB, req ControlRequest) (Result, error) {
 			before, after, err = setManagement(db, on)
 		}
 	case OpMastersAdd:
-		var addr string
-		if addr, err = parseMaster(req.Value); err == nil {
-			if err = addMaster(db, addr); err == nil {
-				changes = append(changes, "masters: added "+addr)
+		var addr, fp string
+		if addr, fp, err = ParseMasterSpec(req.Value); err == nil {
+			if err = addMaster(db, addr, fp); err == nil {
+				changes = append(changes, "masters: added "+addr+expecting(fp))
 			}
 		}
+	case OpMastersTrust:
+		var addr, fp, change string
+		if addr, fp, err = ParseMasterSpec(req.Value); err == nil {
+			if _, change, err = trustMaster(db, addr, fp); err == nil && change != "" {
+				changes = append(changes, change)
+			}
+		}
+	case OpMastersRetry:
+		err = errors.New("the agent is not running, so there is no dialer to hurry: start it (lanyard-agent start) and it dials its masters at once")
 	case OpMastersRemove:
 		var addr string
 		if addr, err = parseMaster(req.Value); err == nil {
@@ -477,10 +493,19 @@ func OfflineStatus(db *store.DB) (StatusSnapshot, error) {
 	if err != nil {
 		return StatusSnapshot{}, err
 	}
-	st := StatusSnapshot{Name: s.Name, Listen: s.Listen, SSL: s.SSL, Management: s.Management,
+	fp, err := Fingerprint(db)
+	if err != nil {
+		return StatusSnapshot{}, err
+	}
+	st := StatusSnapshot{Name: s.Name, Listen: s.Listen, SSL: s.SSL, Management: s.Management, Fingerprint: fp,
 		Masters: make([]MasterStatus, 0, len(ms)), Consoles: []ConsoleStatus{}}
 	for _, m := range ms {
-		st.Masters = append(st.Masters, MasterStatus{Address: m.Address, State: MasterOffline})
+		st.Masters = append(st.Masters, MasterStatus{Address: m.Address, State: MasterOffline, Fingerprint: m.PinnedCert})
 	}
 	return st, nil
+}
+
+// TrustMaster is Agent.TrustMaster on the running agent.
+func (c *ControlClient) TrustMaster(spec string) ([]string, error) {
+	return c.changes(OpMastersTrust, spec)
 }

@@ -42,6 +42,21 @@ type masterRun struct {
 	lastErr   string
 	lastErrAt time.Time
 	nextTry   time.Time // when the next dial is due, after a failure
+	// pin is the console's certificate fingerprint as the store keeps it:
+	// pinned at the first link, or given by a person; "" trusts the next.
+	pin string
+	// kick cuts its dialer's wait short (masters retry, a settings change).
+	kick chan struct{}
+}
+
+// kickLocked has mr's dialer, if it waits, dial now. a.mu is held.
+func (mr *masterRun) kickLocked() {
+	if mr.kick != nil {
+		select {
+		case mr.kick <- struct{}{}:
+		default:
+		}
+	}
 }
 
 // dialer is one run of a master's Redialer; a restart makes a new one, so
@@ -112,6 +127,7 @@ func (a *Agent) startDialerLocked(mr *masterRun) {
 	ctx, cancel := context.WithCancel(a.ctx)
 	d := &dialer{cancel: cancel}
 	mr.dialer = d
+	mr.kick = make(chan struct{}, 1)
 	mr.setState(MasterConnecting, time.Now())
 	mr.nextTry = time.Time{}
 	addr := mr.addr
@@ -124,21 +140,14 @@ func (a *Agent) startDialerLocked(mr *masterRun) {
 		},
 		Target: func() (link.Target, bool) {
 			a.mu.Lock()
-			s := a.settings
+			s, pin := a.settings, mr.pin
 			ok := current() && s.Management
 			a.mu.Unlock()
 			if !ok {
 				return link.Target{}, false
 			}
-			pin := ""
-			if ms, err := a.cfg.DB.Masters(); err == nil {
-				for _, m := range ms {
-					if strings.EqualFold(m.Address, addr) {
-						pin = m.PinnedCert
-					}
-				}
-			}
-			return link.Target{Address: addr, Name: s.Name, Key: s.key(), KDF: s.kdf(), PinnedCert: pin}, true
+			return link.Target{Address: addr, Name: s.Name, Key: s.key(), KDF: s.kdf(), PinnedCert: pin,
+				TrustFix: "lanyard-agent masters trust " + addr}, true
 		},
 		OnAttempt: func(int) {
 			a.mu.Lock()
@@ -163,6 +172,14 @@ func (a *Agent) startDialerLocked(mr *masterRun) {
 			a.mu.Unlock()
 			a.record(addr, string(code), store.SeverityWarning, fmt.Sprintf("%s (next try in %s)", reasonOf(err), retryIn.Round(time.Second)))
 		},
+		OnLinkEnd: func(_ error, retryIn time.Duration) {
+			a.mu.Lock()
+			if current() {
+				mr.nextTry = time.Now().Add(retryIn)
+			}
+			a.mu.Unlock()
+		},
+		Kick:    mr.kick,
 		Initial: a.cfg.RedialInitial,
 		Max:     a.cfg.RedialMax,
 	}
@@ -181,7 +198,7 @@ func (a *Agent) stopDialerLocked(mr *masterRun) bool {
 		return false
 	}
 	mr.dialer.cancel()
-	mr.dialer = nil
+	mr.dialer, mr.kick = nil, nil
 	return true
 }
 
@@ -189,16 +206,24 @@ func (a *Agent) stopDialerLocked(mr *masterRun) bool {
 // stopped or restarted meanwhile.
 func (a *Agent) adoptDialed(mr *masterRun, current func() bool, l *link.Link) bool {
 	a.mu.Lock()
-	ok := current()
+	ok := current() && mr.pin == ""
 	a.mu.Unlock()
-	if ok && l.Peer().Fingerprint != "" {
-		fp := l.Peer().Fingerprint
-		_ = a.cfg.DB.UpdateMaster(mr.addr, func(m *store.Master) error {
+	if fp := l.Peer().Fingerprint; ok && fp != "" {
+		// Trust on first use: the certificate that proved the password is
+		// pinned, and checked before every later proof.
+		err := a.cfg.DB.UpdateMaster(mr.addr, func(m *store.Master) error {
 			if m.PinnedCert == "" {
 				m.PinnedCert = fp
 			}
 			return nil
 		})
+		if err == nil {
+			a.mu.Lock()
+			if mr.pin == "" {
+				mr.pin = fp
+			}
+			a.mu.Unlock()
+		}
 	}
 	a.mu.Lock()
 	var refuse *link.Error

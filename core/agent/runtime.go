@@ -350,10 +350,11 @@ func (a *Agent) SetManagement(on bool) ([]string, error) {
 }
 
 // AddMaster adds a console to dial (host:port; a bare host gets the
-// default port), stores it and dials it at once when management is on.
+// default port; =SHA256:… after it gives the certificate to expect, see
+// ParseMasterSpec), stores it and dials it at once when management is on.
 // An address already in the list is refused with the store's message.
-func (a *Agent) AddMaster(addr string) ([]string, error) {
-	norm, err := parseMaster(addr)
+func (a *Agent) AddMaster(spec string) ([]string, error) {
+	norm, fp, err := ParseMasterSpec(spec)
 	if err != nil {
 		return nil, err
 	}
@@ -362,18 +363,18 @@ func (a *Agent) AddMaster(addr string) ([]string, error) {
 		return nil, err
 	}
 	defer done()
-	if err := addMaster(a.cfg.DB, norm); err != nil {
+	if err := addMaster(a.cfg.DB, norm, fp); err != nil {
 		return nil, err
 	}
 	a.mu.Lock()
-	mr := &masterRun{addr: norm, state: MasterOffline, since: time.Now()}
+	mr := &masterRun{addr: norm, state: MasterOffline, since: time.Now(), pin: fp}
 	a.masters[masterKey(norm)] = mr
 	dialing := a.settings.Management
 	if dialing {
 		a.startDialerLocked(mr)
 	}
 	a.mu.Unlock()
-	changes := []string{"masters: added " + norm}
+	changes := []string{"masters: added " + norm + expecting(fp)}
 	if dialing {
 		changes = append(changes, "dialing "+norm)
 	} else {
@@ -416,6 +417,87 @@ func (a *Agent) RemoveMaster(addr string) ([]string, error) {
 	return changes, nil
 }
 
+// TrustMaster makes the master at HOST:PORT trust the certificate it
+// presents next (after the console was reinstalled), or, given
+// HOST:PORT=SHA256:…, expect exactly that one; then dials it at once. A
+// link up now with another certificate is closed, so the check applies.
+func (a *Agent) TrustMaster(spec string) ([]string, error) {
+	norm, fp, err := ParseMasterSpec(spec)
+	if err != nil {
+		return nil, err
+	}
+	done, err := a.beginChange()
+	if err != nil {
+		return nil, err
+	}
+	defer done()
+	stored, change, err := trustMaster(a.cfg.DB, norm, fp)
+	if err != nil || change == "" {
+		return []string{}, err
+	}
+	changes := []string{change}
+	a.mu.Lock()
+	var stale *link.Link
+	if mr := a.masters[masterKey(stored)]; mr != nil {
+		mr.pin = fp
+		if mr.link != nil && fp != "" && mr.link.Peer().Fingerprint != fp {
+			stale = mr.link
+		}
+		mr.kickLocked()
+	}
+	a.mu.Unlock()
+	if stale != nil {
+		stale.CloseWith(&link.Error{Code: wire.CodeNormal, Reason: "the certificate this console presented is not the one now expected"})
+		changes = append(changes, "closed the link to "+stored+": its certificate is not the one now expected")
+	}
+	a.record(stored, store.KindTrusted, store.SeverityInfo, change)
+	return changes, nil
+}
+
+// RetryMasters has the dialer of the master at addr (every master when
+// addr is "") dial now instead of at the end of its wait.
+func (a *Agent) RetryMasters(addr string) ([]string, error) {
+	key := ""
+	if strings.TrimSpace(addr) != "" {
+		norm, err := parseMaster(addr)
+		if err != nil {
+			return nil, err
+		}
+		if _, err := storedMaster(a.cfg.DB, norm); err != nil {
+			return nil, err
+		}
+		key = masterKey(norm)
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.closed || a.ctx == nil {
+		return nil, errNotStarted
+	}
+	changes := []string{}
+	for k, mr := range a.masters {
+		switch {
+		case key != "" && k != key:
+		case mr.link != nil:
+			changes = append(changes, mr.addr+": linked already")
+		case mr.dialer == nil:
+			changes = append(changes, mr.addr+": not dialing while remote management is off")
+		default:
+			mr.kickLocked()
+			changes = append(changes, mr.addr+": dialing now")
+		}
+	}
+	slices.Sort(changes)
+	return changes, nil
+}
+
+// kickAllLocked has every waiting dialer dial now: after a settings
+// change, what failed before may work. a.mu is held.
+func (a *Agent) kickAllLocked() {
+	for _, mr := range a.masters {
+		mr.kickLocked()
+	}
+}
+
 // linksLocked is every open link; a.mu is held.
 func (a *Agent) linksLocked() []*link.Link {
 	links := make([]*link.Link, 0, len(a.links))
@@ -431,8 +513,13 @@ func closeAll(links []*link.Link, e *link.Error) {
 	}
 }
 
+// recordSettings logs a settings change, and has every waiting dialer try
+// again at once under the new settings.
 func (a *Agent) recordSettings(changes []string) {
 	if len(changes) > 0 {
+		a.mu.Lock()
+		a.kickAllLocked()
+		a.mu.Unlock()
 		a.record("", store.KindSettings, store.SeverityInfo, "settings changed: "+strings.Join(changes, "; "))
 	}
 }
@@ -454,11 +541,14 @@ type StatusSnapshot struct {
 	// Listen is the configured address, "" when not listening;
 	// ListenAddr is the one bound now, and ListenError why the configured
 	// address is not bound, if it is not.
-	Listen      string          `json:"listen"`
-	ListenAddr  string          `json:"listen_addr,omitempty"`
-	ListenError string          `json:"listen_error,omitempty"`
-	SSL         bool            `json:"ssl"`
-	Management  bool            `json:"management"`
+	Listen      string `json:"listen"`
+	ListenAddr  string `json:"listen_addr,omitempty"`
+	ListenError string `json:"listen_error,omitempty"`
+	SSL         bool   `json:"ssl"`
+	Management  bool   `json:"management"`
+	// Fingerprint is this agent's certificate's (hex SHA-256), for a
+	// console's user to check or give when adding it; "" before it has one.
+	Fingerprint string          `json:"fingerprint,omitempty"`
 	Started     time.Time       `json:"started,omitzero"`
 	Masters     []MasterStatus  `json:"masters"`
 	Consoles    []ConsoleStatus `json:"consoles"`
@@ -477,6 +567,10 @@ type MasterStatus struct {
 	LastErrorAt time.Time `json:"last_error_at,omitzero"`
 	// NextTry is when the next dial is due after a failure.
 	NextTry time.Time `json:"next_try,omitzero"`
+	// Fingerprint is the console certificate's this agent expects (pinned
+	// at the first link, or given with masters add/trust); "" trusts the
+	// next one it sees.
+	Fingerprint string `json:"fingerprint,omitempty"`
 }
 
 // ConsoleStatus is a console that dialed in and is linked now.
@@ -495,7 +589,7 @@ func (a *Agent) Snapshot() StatusSnapshot {
 	st := StatusSnapshot{
 		Running: a.ctx != nil && !a.closed, Name: s.Name, Version: a.cfg.Version,
 		Listen: s.Listen, ListenError: a.listenErr, SSL: s.SSL, Management: s.Management,
-		Started:  a.started,
+		Fingerprint: a.cfg.Identity.Fingerprint, Started: a.started,
 		Masters:  make([]MasterStatus, 0, len(a.masters)),
 		Consoles: []ConsoleStatus{},
 	}
@@ -504,7 +598,7 @@ func (a *Agent) Snapshot() StatusSnapshot {
 	}
 	for _, mr := range a.masters {
 		m := MasterStatus{Address: mr.addr, State: mr.state, Since: mr.since,
-			LastError: mr.lastErr, LastErrorAt: mr.lastErrAt, NextTry: mr.nextTry}
+			LastError: mr.lastErr, LastErrorAt: mr.lastErrAt, NextTry: mr.nextTry, Fingerprint: mr.pin}
 		if mr.link != nil {
 			m.Remote = mr.link.Peer().Remote
 		}

@@ -1,6 +1,7 @@
 package agent
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"net"
@@ -58,6 +59,23 @@ func LoadSettings(db *store.DB) (s Settings, found bool, err error) {
 	return s, found, err
 }
 
+// Fingerprint is the agent's certificate fingerprint as stored (hex
+// SHA-256), "" before init or the first start made the certificate. It
+// never creates one.
+func Fingerprint(db *store.DB) (string, error) {
+	id, err := db.LoadOrCreateIdentity(func() (store.Identity, error) { return store.Identity{}, errNoIdentity })
+	if errors.Is(err, errNoIdentity) {
+		return "", nil
+	}
+	if err != nil {
+		return "", err
+	}
+	_, fp, err := link.LoadCertificate(id.CertPEM, id.KeyPEM)
+	return fp, err
+}
+
+var errNoIdentity = errors.New("no identity yet")
+
 // InitOptions are the flags of `lanyard-agent init`. Nil pointers and
 // empty values keep what is stored.
 type InitOptions struct {
@@ -66,7 +84,9 @@ type InitOptions struct {
 	Listen     *string // "" or "off" stops listening
 	SSL        *bool
 	Management *bool
-	Masters    []string // replaces the list when non-nil
+	// Masters replaces the list when non-nil. Each is HOST:PORT, or
+	// HOST:PORT=SHA256:… to expect that certificate (ParseMasterSpec).
+	Masters []string
 }
 
 // NormalizeHostPort validates host:port (a bare host gets the default
@@ -102,26 +122,45 @@ func NormalizeHostPort(addr string, forListen bool) (string, error) {
 	return net.JoinHostPort(host, port), nil
 }
 
+// initMasters is init's new masters list, nil to keep the list as it is.
+// A master already in the list keeps its pinned certificate unless another
+// is given: running init again must not reopen the first-use blind spot.
+func initMasters(db *store.DB, specs []string) ([]store.Master, error) {
+	if specs == nil {
+		return nil, nil
+	}
+	old, err := db.Masters()
+	if err != nil {
+		return nil, err
+	}
+	pins := map[string]string{}
+	for _, m := range old {
+		pins[masterKey(m.Address)] = m.PinnedCert
+	}
+	// Non-nil even when empty: an empty list clears the masters.
+	masters := make([]store.Master, 0, len(specs))
+	seen := map[string]bool{}
+	for _, spec := range specs {
+		addr, fp, err := ParseMasterSpec(spec)
+		if err != nil {
+			return nil, err
+		}
+		if seen[masterKey(addr)] {
+			return nil, fmt.Errorf("master %s is given twice", addr)
+		}
+		seen[masterKey(addr)] = true
+		masters = append(masters, store.Master{Address: addr, PinnedCert: cmp.Or(fp, pins[masterKey(addr)])})
+	}
+	return masters, nil
+}
+
 // Init creates or updates the agent's settings in one transaction and
 // returns them with warnings a person should read. Nothing is written when
 // it fails.
 func Init(db *store.DB, o InitOptions) (Settings, []string, error) {
-	var masters []store.Master
-	if o.Masters != nil {
-		// Non-nil even when empty: an empty list clears the masters.
-		masters = make([]store.Master, 0, len(o.Masters))
-		seen := map[string]bool{}
-		for _, m := range o.Masters {
-			addr, err := NormalizeHostPort(m, false)
-			if err != nil {
-				return Settings{}, nil, err
-			}
-			if seen[strings.ToLower(addr)] {
-				return Settings{}, nil, fmt.Errorf("master %s is given twice", addr)
-			}
-			seen[strings.ToLower(addr)] = true
-			masters = append(masters, store.Master{Address: addr})
-		}
+	masters, err := initMasters(db, o.Masters)
+	if err != nil {
+		return Settings{}, nil, err
 	}
 	listen := ""
 	if o.Listen != nil && *o.Listen != "" && *o.Listen != "off" {
@@ -151,7 +190,7 @@ func Init(db *store.DB, o InitOptions) (Settings, []string, error) {
 		}
 	}
 	var s Settings
-	err := db.UpdateSettings(settingsKey, &s, func() error {
+	err = db.UpdateSettings(settingsKey, &s, func() error {
 		fresh := !s.Initialized()
 		if fresh {
 			s.Management, s.SSL = true, true

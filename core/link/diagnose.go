@@ -28,6 +28,12 @@ type DiagnoseOptions struct {
 	// checks the password. Without it the probe introduces itself under a
 	// name no agent has, so nothing is learned about the password.
 	Target *Target
+	// PinnedCert is the certificate the peer at Address must present (the
+	// one pinned for it, or given by a person): a diagnosis sends no proof
+	// to anything else. It overrides Target's. TrustFix is the command
+	// that trusts a new one, for the message.
+	PinnedCert string
+	TrustFix   string
 }
 
 // probeName is the name a password-less diagnosis asks for.
@@ -43,36 +49,25 @@ func Diagnose(ctx context.Context, o DiagnoseOptions, report func(Step)) bool {
 		report(Step{Name: "address", Detail: err.Error(), Fix: "give the address as HOST:PORT, for example 10.0.0.4:16888"})
 		return false
 	}
-
-	// 1. Name lookup.
-	if ip := net.ParseIP(host); ip != nil {
-		report(Step{Name: "name lookup", OK: true, Detail: host + " is an IP address; nothing to look up"})
-	} else {
-		lctx, cancel := context.WithTimeout(ctx, opts.HandshakeTimeout)
-		addrs, err := net.DefaultResolver.LookupHost(lctx, host)
-		cancel()
-		if err != nil {
-			report(Step{Name: "name lookup", Detail: err.Error(),
-				Fix: fmt.Sprintf("check the spelling of %q, or use the machine's IP address (static IPs are best)", host)})
-			return false
-		}
-		report(Step{Name: "name lookup", OK: true, Detail: fmt.Sprintf("%s is %v", host, addrs)})
+	if !lookUp(ctx, host, opts, report) {
+		return false
 	}
-
-	// 2–6. TCP, SSL, hello, version and password, from one real
-	// handshake: a separate TCP probe would only add a connection the
-	// peer has to log.
+	// TCP, SSL, hello, version and password, from one real handshake: a
+	// separate TCP probe would only add a connection the peer has to log.
 	t := Target{Address: o.Address, Name: probeName, KDF: auth.DefaultKDF}
 	withPassword := o.Target != nil && o.Target.Name != ""
 	if withPassword {
 		t = *o.Target
 		t.Address = o.Address
 	}
+	if o.PinnedCert != "" {
+		t.PinnedCert, t.TrustFix = o.PinnedCert, o.TrustFix
+	}
 	d := &Dialer{Identity: o.Identity, Options: o.Options}
 	l, err := d.Dial(ctx, t)
+	var le *Error
+	errors.As(err, &le)
 	if CodeOf(err) == wire.CodeDialFailed {
-		var le *Error
-		errors.As(err, &le)
 		report(Step{Name: "TCP", Detail: le.Err.Error(), Fix: le.Reason})
 		return false
 	}
@@ -80,25 +75,53 @@ func Diagnose(ctx context.Context, o DiagnoseOptions, report func(Step)) bool {
 	if l != nil {
 		l.CloseWith(&Error{Code: wire.CodeNormal, Reason: "diagnosis complete"})
 	}
-	sslStep := Step{Name: "SSL", OK: true, Detail: "SSL is " + sslWord(opts.SSL) + " at both ends"}
-	code := CodeOf(err)
-	var le *Error
-	errors.As(err, &le)
 	reason := ""
 	if le != nil {
 		reason = le.Reason
 	} else if err != nil {
 		reason = err.Error()
 	}
+	if !reportTransport(opts.SSL, le, reason, report) {
+		return false
+	}
+	return reportAuthentication(err, reason, withPassword, report)
+}
+
+// lookUp is the name lookup step.
+func lookUp(ctx context.Context, host string, opts Options, report func(Step)) bool {
+	if ip := net.ParseIP(host); ip != nil {
+		report(Step{Name: "name lookup", OK: true, Detail: host + " is an IP address; nothing to look up"})
+		return true
+	}
+	lctx, cancel := context.WithTimeout(ctx, opts.HandshakeTimeout)
+	addrs, err := net.DefaultResolver.LookupHost(lctx, host)
+	cancel()
+	if err != nil {
+		report(Step{Name: "name lookup", Detail: err.Error(),
+			Fix: fmt.Sprintf("check the spelling of %q, or use the machine's IP address (static IPs are best)", host)})
+		return false
+	}
+	report(Step{Name: "name lookup", OK: true, Detail: fmt.Sprintf("%s is %v", host, addrs)})
+	return true
+}
+
+// reportTransport reports the SSL, hello and version steps from the
+// handshake's outcome; false when one of them failed.
+func reportTransport(ssl bool, le *Error, reason string, report func(Step)) bool {
+	sslStep := Step{Name: "SSL", OK: true, Detail: "SSL is " + sslWord(ssl) + " at both ends"}
+	code := wire.Code("")
+	if le != nil {
+		code = le.Code
+	}
 	switch code {
 	case wire.CodeSSLMismatch:
-		report(Step{Name: "SSL", Detail: reason, Fix: fmt.Sprintf("turn SSL %s at the other end, or %s here: both ends must match", sslWord(opts.SSL), sslWord(!opts.SSL))})
+		report(Step{Name: "SSL", Detail: reason, Fix: fmt.Sprintf("turn SSL %s at the other end, or %s here: both ends must match", sslWord(ssl), sslWord(!ssl))})
 		return false
 	case wire.CodeCertChanged:
-		report(Step{Name: "SSL", Detail: reason, Fix: "if the peer was reinstalled, trust its new certificate; otherwise find out what answers at this address"})
+		report(Step{Name: "SSL", Detail: reason, Fix: "if the peer was reinstalled, trust its new certificate; otherwise find out what answers at this address (no password was sent to it)"})
 		return false
 	case wire.CodeProtocolError, wire.CodeTimeout:
-		if opts.SSL && le != nil && le.Err != nil && !errors.Is(le.Err, net.ErrClosed) && code == wire.CodeProtocolError && reasonMentionsTLS(reason) {
+		if ssl && le.Err != nil && !errors.Is(le.Err, net.ErrClosed) && code == wire.CodeProtocolError && strings.Contains(reason, "TLS") {
 			report(Step{Name: "SSL", Detail: reason, Fix: "the peer does not speak TLS 1.3 as Lanyard does; check the address and that it runs Lanyard"})
 			return false
 		}
@@ -107,27 +130,32 @@ func Diagnose(ctx context.Context, o DiagnoseOptions, report func(Step)) bool {
 		return false
 	}
 	report(sslStep)
+	report(Step{Name: "hello", OK: true, Detail: "a Lanyard peer answered"})
 	if code == wire.CodeVersionUnsupported {
-		report(Step{Name: "hello", OK: true, Detail: "a Lanyard peer answered"})
 		report(Step{Name: "version", Detail: reason, Fix: "upgrade the older side so both speak a common protocol version"})
 		return false
 	}
-	report(Step{Name: "hello", OK: true, Detail: "a Lanyard peer answered"})
 	report(Step{Name: "version", OK: true, Detail: "protocol " + wire.Local.String() + " is supported at both ends"})
-	switch {
+	return true
+}
+
+// reportAuthentication is the password step.
+func reportAuthentication(err error, reason string, withPassword bool, report func(Step)) bool {
+	notChecked := "not checked (no name and password given); "
+	switch code := CodeOf(err); {
 	case err == nil:
 		report(Step{Name: "password", OK: true, Detail: "the password matches; the link works"})
 		return true
 	case code == wire.CodeAuthFailed:
 		report(Step{Name: "password", Detail: reason, Fix: "enter the same management password on the console and on the agent (lanyard-agent password set); check its spelling and keyboard layout"})
 	case code == wire.CodeNameMismatch && !withPassword:
-		report(Step{Name: "password", OK: true, Detail: "not checked (no name and password given); the peer says: " + reason})
+		report(Step{Name: "password", OK: true, Detail: notChecked + "an agent answered"})
 		return true
 	case code == wire.CodeWrongRole && !withPassword:
-		report(Step{Name: "password", OK: true, Detail: "not checked (no name and password given); " + reason})
+		report(Step{Name: "password", OK: true, Detail: notChecked + reason})
 		return true
 	case code == wire.CodeUnknownSlave && !withPassword:
-		report(Step{Name: "password", OK: true, Detail: "not checked (no name and password given); a console answered"})
+		report(Step{Name: "password", OK: true, Detail: notChecked + "a console answered"})
 		return true
 	case code == wire.CodeManagementDisabled:
 		report(Step{Name: "password", Detail: reason, Fix: "on that server run: lanyard-agent set management on"})
@@ -138,5 +166,3 @@ func Diagnose(ctx context.Context, o DiagnoseOptions, report func(Step)) bool {
 	}
 	return false
 }
-
-func reasonMentionsTLS(s string) bool { return strings.Contains(s, "TLS") }

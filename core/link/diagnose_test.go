@@ -5,6 +5,7 @@ import (
 	"net"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/lanyard/lanyard/core/wire/pb"
 )
@@ -73,5 +74,32 @@ func TestDiagnoseFindsTheFailingStep(t *testing.T) {
 	}
 	for len(srv.links) > 0 {
 		closeLink(<-srv.links)
+	}
+}
+
+// An impostor at an address whose certificate is pinned gets nothing from
+// a diagnosis: not a proof, not even a hello.
+func TestDiagnoseRespectsThePin(t *testing.T) {
+	admitted := make(chan string, 4)
+	impostor := startServer(t, newIdentity(t, pb.Role_ROLE_AGENT), Options{SSL: true},
+		&agentAuth{name: "FS01", key: key(t, "FS01", "pw"), management: true, admitted: admitted}, nil)
+	real := newIdentity(t, pb.Role_ROLE_AGENT)
+	right := &Target{Name: "FS01", Key: key(t, "FS01", "pw"), KDF: testKDF}
+	for _, target := range []*Target{right, nil} {
+		steps, ok := diagnose(t, DiagnoseOptions{Address: impostor.addr(), Options: Options{SSL: true}, Target: target,
+			PinnedCert: real.Fingerprint, TrustFix: "lanyard-agent masters trust " + impostor.addr()})
+		if ok || failed(steps) != "SSL" {
+			t.Fatalf("steps %+v: want the SSL step to fail", steps)
+		}
+		last := steps[len(steps)-1]
+		if !strings.Contains(last.Detail, "lanyard-agent masters trust") || !strings.Contains(last.Fix, "no password was sent") {
+			t.Errorf("the SSL step says %+v", last)
+		}
+		impostor.nextRefusal(t, 5*time.Second) // it saw the dialer hang up after TLS
+	}
+	select {
+	case name := <-admitted:
+		t.Fatalf("the impostor received a hello for %s", name)
+	default:
 	}
 }

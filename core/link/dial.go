@@ -23,6 +23,8 @@ import (
 type Dialer struct {
 	Identity *Identity
 	Options  Options
+	// LocalAddr is the address to dial from; nil lets the system choose.
+	LocalAddr net.Addr
 }
 
 // Target is what the dialer needs to know about the peer it dials.
@@ -48,7 +50,7 @@ func (d *Dialer) Dial(ctx context.Context, t Target) (*Link, error) {
 	o := d.Options.withDefaults()
 	ctx, cancel := context.WithTimeout(ctx, o.HandshakeTimeout)
 	defer cancel()
-	nd := net.Dialer{KeepAlive: o.Heartbeat}
+	nd := net.Dialer{KeepAlive: o.Heartbeat, LocalAddr: d.LocalAddr}
 	raw, err := nd.DialContext(ctx, "tcp", t.Address)
 	if err != nil {
 		return nil, dialError(t.Address, o.HandshakeTimeout, err)

@@ -11,9 +11,11 @@ import (
 	"encoding/pem"
 	"fmt"
 	"math/big"
+	"strings"
 	"sync"
 	"time"
 
+	"github.com/lanyard/lanyard/core/wire"
 	"github.com/lanyard/lanyard/core/wire/pb"
 )
 
@@ -114,6 +116,35 @@ func LoadCertificate(certPEM, keyPEM []byte) (tls.Certificate, string, error) {
 func Fingerprint(der []byte) string {
 	sum := sha256.Sum256(der)
 	return hex.EncodeToString(sum[:])
+}
+
+// FingerprintPrefix starts a fingerprint as people read and type it.
+const FingerprintPrefix = "SHA256:"
+
+// FormatFingerprint is a fingerprint as it is shown for a person to compare
+// or copy: "SHA256:" and the 64 hex digits ("" stays "").
+func FormatFingerprint(fp string) string {
+	if fp == "" {
+		return ""
+	}
+	return FingerprintPrefix + fp
+}
+
+// ParseFingerprint reads an expected fingerprint a person typed or pasted:
+// "SHA256:" (optional, any case) and 64 hex digits, which may be grouped
+// with colons or spaces (as openssl prints them). It returns the form peers
+// are pinned by: 64 lower-case hex digits.
+func ParseFingerprint(s string) (string, error) {
+	t := strings.TrimSpace(s)
+	if len(t) >= len(FingerprintPrefix) && strings.EqualFold(t[:len(FingerprintPrefix)], FingerprintPrefix) {
+		t = t[len(FingerprintPrefix):]
+	}
+	t = strings.NewReplacer(":", "", " ", "").Replace(strings.ToLower(t))
+	if _, err := hex.DecodeString(t); err != nil || len(t) != 2*sha256.Size {
+		return "", fmt.Errorf("%s is not a certificate fingerprint: give SHA256: and the 64 hex digits the other side prints (lanyard-agent status, or Remote Management Settings on the console)",
+			wire.Quote(s))
+	}
+	return t, nil
 }
 
 // ShortFingerprint is the first 16 hex digits, grouped for reading aloud.

@@ -185,3 +185,28 @@ func (b *blocker) HandleRequest(ctx context.Context, l *Link, method string, bod
 	}
 	return b.recorder.HandleRequest(ctx, l, method, body)
 }
+
+func TestFingerprintsAreReadAsPeopleTypeThem(t *testing.T) {
+	const fp = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
+	for _, in := range []string{
+		"SHA256:" + fp,
+		"sha256:" + strings.ToUpper(fp),
+		fp,
+		"  SHA256:9F:86:D0:81:88:4C:7D:65:9A:2F:EA:A0:C5:5A:D0:15:A3:BF:4F:1B:2B:0B:82:2C:D1:5D:6C:15:B0:F0:0A:08 ",
+	} {
+		got, err := ParseFingerprint(in)
+		if err != nil || got != fp {
+			t.Errorf("ParseFingerprint(%q) = %q, %v; want %s", in, got, err, fp)
+		}
+	}
+	for _, in := range []string{"", "SHA256:", "SHA256:" + fp[:63], "SHA256:" + fp + "00", "SHA256:" + strings.Repeat("zz", 32), "MD5:" + fp} {
+		if got, err := ParseFingerprint(in); err == nil {
+			t.Errorf("ParseFingerprint(%q) = %q, want an error", in, got)
+		} else if !strings.Contains(err.Error(), "SHA256:") {
+			t.Errorf("error %q does not say what to give", err)
+		}
+	}
+	if got := FormatFingerprint(fp); got != "SHA256:"+fp {
+		t.Errorf("FormatFingerprint = %q", got)
+	}
+}

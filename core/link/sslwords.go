@@ -1,0 +1,15 @@
+package link
+
+// What SSL on and off mean, in the words every place that offers the
+// choice uses: beside the console's checkbox, in `lanyard settings show`
+// and in `lanyard-agent status` (DESIGN §2, SECURITY.md).
+const (
+	// SSLOffRisk is what SSL off exposes.
+	SSLOffRisk = "with SSL off, anyone who records one login can try passwords offline at leisure, " +
+		"and anyone on the network path can take over the link and send commands as the console"
+	// SSLOnRisk is what SSL on still leaves open.
+	SSLOnRisk = "with SSL on, that holds only at the very first contact, and not even then " +
+		"when the other side's certificate fingerprint was given"
+	// SSLAdvice is what to do about it.
+	SSLAdvice = "keep SSL on and use long random passwords"
+)

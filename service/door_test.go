@@ -1,0 +1,106 @@
+package service
+
+import (
+	"context"
+	"net/netip"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/lanyard/lanyard/app/cmdline"
+	"github.com/lanyard/lanyard/core/auth"
+	"github.com/lanyard/lanyard/core/link"
+	"github.com/lanyard/lanyard/core/wire/pb"
+)
+
+var fingerprintLine = regexp.MustCompile(`(?m)^certificate SHA256:([0-9a-f]{64})$`)
+
+func TestInitPrintsTheCertificateFingerprintAndStatusShowsIt(t *testing.T) {
+	dir := t.TempDir()
+	r := cli{t: t}.run(testPassword+"\n", "init", "--data-dir", dir, "--name", "FS01", "--password-stdin", "--listen", ":16888")
+	m := fingerprintLine.FindStringSubmatch(r.stdout)
+	if r.code != 0 || m == nil || !strings.Contains(r.stderr, "Give this certificate fingerprint to the console") {
+		t.Fatalf("init: %s", r)
+	}
+	st := cli{t: t}.run("", "status", "--data-dir", dir, "--service-name", unitServiceName())
+	if st.code != 0 || !strings.Contains(st.stdout, "certificate SHA256:"+m[1]) {
+		t.Fatalf("status does not show the fingerprint init printed (%s): %s", m[1], st)
+	}
+}
+
+func TestSSLOffIsDescribedHonestly(t *testing.T) {
+	dir := t.TempDir()
+	r := cli{t: t}.run(testPassword+"\n", "init", "--data-dir", dir, "--name", "FS01", "--password-stdin", "--listen", ":16888", "--ssl", "off")
+	if r.code != 0 || !strings.Contains(r.stderr, link.SSLOffRisk) {
+		t.Fatalf("init with SSL off: %s", r)
+	}
+	st := cli{t: t}.run("", "status", "--data-dir", dir, "--service-name", unitServiceName())
+	if !strings.Contains(st.stdout, "ssl         off: "+link.SSLOffRisk) {
+		t.Fatalf("status with SSL off: %s", st)
+	}
+}
+
+func TestInitTakesAnExpectedFingerprintPerMaster(t *testing.T) {
+	fp := strings.Repeat("9f", 32)
+	dir := initAgent(t, "--master", "10.0.0.2:16888=SHA256:"+fp, "--master", "10.0.0.3:16888")
+	rep, err := settingsReport(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.MasterCerts["10.0.0.2:16888"] != fp || rep.MasterCerts["10.0.0.3:16888"] != "" {
+		t.Fatalf("stored %+v", rep.MasterCerts)
+	}
+	// Running init again with the same masters keeps what was pinned.
+	if r := (cli{t: t}).run("", "init", "--data-dir", dir, "--master", "10.0.0.2:16888"); r.code != 0 {
+		t.Fatal(r)
+	}
+	if rep, _ := settingsReport(dir); rep.MasterCerts["10.0.0.2:16888"] != fp {
+		t.Fatalf("init again dropped the pin: %+v", rep.MasterCerts)
+	}
+	r := cli{t: t}.run("", "init", "--data-dir", dir, "--master", "10.0.0.2:16888=SHA256:123")
+	if r.code != cmdline.ExitUsage || !strings.Contains(r.stderr, "64 hex digits") {
+		t.Fatalf("a short fingerprint: %s", r)
+	}
+}
+
+// recordingAuth is an impostor's Authenticator: it notes every hello.
+type recordingAuth struct{ hellos chan string }
+
+func (a recordingAuth) Admit(h *pb.Hello, _ netip.AddrPort, _ string) (link.Admission, error) {
+	a.hellos <- h.Name
+	return link.Admission{Name: h.Name, KDF: auth.DefaultKDF}, nil
+}
+
+// An impostor at a master's address, with another certificate than the one
+// pinned there, gets no proof from `lanyard-agent diagnose`.
+func TestDiagnoseSendsNoProofToAnImpostorAtAPinnedAddress(t *testing.T) {
+	certPEM, keyPEM, err := link.NewCertificate("impostor")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert, fp, _ := link.LoadCertificate(certPEM, keyPEM)
+	hellos := make(chan string, 4)
+	ln, err := link.Listen(link.ListenConfig{Address: "127.0.0.1:0",
+		Identity: &link.Identity{Role: pb.Role_ROLE_MASTER, InstallID: auth.NewID(), BootID: auth.NewID(), Certificate: cert, Fingerprint: fp},
+		Options:  link.Options{SSL: true}, Auth: recordingAuth{hellos},
+		OnLink: func(l *link.Link) { l.CloseWith(&link.Error{Code: "normal"}) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	addr := ln.Addr().String()
+	dir := initAgent(t, "--master", addr+"=SHA256:"+strings.Repeat("ab", 32))
+
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	r := cli{t: t}.runContext(ctx, "", "diagnose", addr, "--data-dir", dir)
+	if r.code != cmdline.ExitError || !strings.Contains(r.stdout, "[FAIL] SSL") || !strings.Contains(r.stdout, "lanyard-agent masters trust "+addr) {
+		t.Fatalf("diagnose of an impostor: %s", r)
+	}
+	select {
+	case name := <-hellos:
+		t.Fatalf("the impostor received a hello for %s", name)
+	default:
+	}
+}
