@@ -98,8 +98,20 @@ func mainEnv(e *env, args []string) int {
 
 func rootCmd(e *env) *cobra.Command {
 	root := &cobra.Command{
-		Use:           "lanyard-agent",
-		Short:         "Lanyard agent: lets Lanyard consoles manage this server",
+		Use:   "lanyard-agent",
+		Short: "Lanyard agent: lets Lanyard consoles manage this server",
+		Long: `Lanyard agent: the service on each server that Lanyard consoles manage. It
+listens for consoles or dials them, authenticates them with a management
+password that never crosses the wire, optionally over TLS, and answers their
+requests.
+
+Start with init (the server's name, the password, and a listen address or the
+consoles to dial), then install and start the system service. Run as root,
+the agent keeps its data in ` + app.SystemAgentDataDir() + ` and its log in
+` + app.SystemAgentLogDir() + `.
+
+Exit codes: 0 success, 1 failure, 2 a mistake in the command line or a
+refusal before anything was done.`,
 		Version:       version.String(),
 		SilenceUsage:  true,
 		SilenceErrors: true,

@@ -48,7 +48,18 @@ func (e *env) openDB(log logrus.FieldLogger) (*store.DB, error) {
 
 // Main runs the console's command line and returns the exit code.
 func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	e := &env{stdin: stdin, stdout: stdout, stderr: stderr}
+	root := rootCmd(&env{stdin: stdin, stdout: stdout, stderr: stderr})
+	return cmdline.Execute(context.Background(), root, args, stderr)
+}
+
+// Command is the console's command tree as the binary runs it, so its
+// manual pages and shell completions can be generated from it when the
+// packages are built (packaging/gendocs).
+func Command() *cobra.Command {
+	return rootCmd(&env{stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr})
+}
+
+func rootCmd(e *env) *cobra.Command {
 	root := &cobra.Command{
 		Use:   "lanyard",
 		Short: "Lanyard console: manage many servers running lanyard-agent",
@@ -62,16 +73,15 @@ there, for automation, tests and headless use.`,
 		Args:          cobra.NoArgs,
 		RunE:          func(cmd *cobra.Command, _ []string) error { return runGUI(cmd.Context(), e) },
 	}
-	root.SetIn(stdin)
-	root.SetOut(stdout)
-	root.SetErr(stderr)
+	root.SetIn(e.stdin)
+	root.SetOut(e.stdout)
+	root.SetErr(e.stderr)
 	root.PersistentFlags().StringVar(&e.dataDir, "data-dir", "", "data directory (default: the user's config dir + /lanyard)")
 	root.PersistentFlags().StringVar(&e.logLevel, "log-level", "info", "log level: debug, info, warning, error")
 	root.PersistentFlags().BoolVar(&e.logJSON, "log-json", false, "log JSON lines instead of text")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return cmdline.Usage(err) })
 	root.AddCommand(serveCmd(e), settingsCmd(e), slaveCmd(e), logCmd(e))
-
-	return cmdline.Execute(context.Background(), root, args, stderr)
+	return root
 }
 
 // Run is main's body for the console binary.
