@@ -25,7 +25,7 @@ STATICCHECK   := $(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2
 PROTOC_GEN_GO := google.golang.org/protobuf/cmd/protoc-gen-go@v1.36.12
 TOOLS         := $(CURDIR)/bin/tools
 
-.PHONY: help deps build run test bench fuzz generate clean dist deb
+.PHONY: help deps build run test bench fuzz generate clean dist deb deb-agent deb-console test-deb
 
 help: ## List the targets
 	@echo "Usage: make TARGET [VERSION=...] [FUZZTIME=30s] [ARGS='...']"
@@ -85,16 +85,17 @@ generate: ## Regenerate protobuf code (needs protoc; installs protobuf-compiler 
 		--go_out=. --go_opt=module=$(MODULE) core/wire/pb/lanyard.proto
 
 # The agent's release builds: CGO_ENABLED=0, no paths or symbols, stamped
-# with VERSION. The .deb is built with nfpm through `go run` (fetched from
-# the Go module proxy on first use; go.mod is not touched). Debian versions
-# must start with a digit: a `git describe` without a tag becomes
-# 0.0.0~git<hash>, and v1.2.3-4-gabc becomes 1.2.3+4.gabc. nfpm does not
-# expand variables in file paths: each binary is staged as
-# dist/.deb/lanyard-agent first.
+# with VERSION. The .debs are built by scripts/deb (with nfpm, fetched
+# from the Go module proxy on first use; go.mod is not touched), which
+# also says what Debian version VERSION becomes.
 DIST_PLATFORMS := linux/amd64 linux/arm64 windows/amd64 darwin/arm64
 DEB_ARCHES     := amd64 arm64
-NFPM           := $(GO) run github.com/goreleaser/nfpm/v2/cmd/nfpm@v2.45.2
-DEB_VERSION    := $(shell echo '$(VERSION)' | sed -E 's/^v([0-9])/\1/; /^[0-9]+\.[0-9]/!s/^/0.0.0~git/; s/-/+/; s/-/./g')
+DEB_VERSION    := $(shell VERSION='$(VERSION)' scripts/deb version)
+# What scripts/deb needs beyond the console's build: dpkg-shlibdeps works
+# out the console's Depends.
+DEB_DEPS       := dpkg-dev
+# What the package test needs: lintian, the desktop-entry checker, man.
+DEB_TEST_DEPS  := lintian desktop-file-utils man-db
 
 dist: ## Build the agent for linux, windows, darwin into dist/, plus .deb packages and checksums
 	@mkdir -p dist && rm -f dist/lanyard-agent-* dist/lanyard-agent_*
@@ -104,24 +105,26 @@ dist: ## Build the agent for linux, windows, darwin into dist/, plus .deb packag
 		echo "==> $$out"; \
 		CGO_ENABLED=0 GOOS=$$os GOARCH=$$arch $(GO) build -trimpath -ldflags "-s -w $(LDFLAGS)" -o $$out ./service/lanyard-agent; \
 	done
-	@$(MAKE) --no-print-directory deb VERSION=$(VERSION)
+	@$(MAKE) --no-print-directory deb-agent VERSION=$(VERSION)
 	@cd dist && sha256sum -- lanyard-agent-$(VERSION)-* lanyard-agent_$(DEB_VERSION)_*.deb > lanyard-agent-$(VERSION).sha256
 	@ls -l dist/lanyard-agent*
 
-deb: ## Build dist/lanyard-agent_VERSION_ARCH.deb (amd64, arm64) with nfpm
+deb: deb-agent deb-console ## Build the .debs: lanyard-agent (amd64, arm64) and lanyard, the console (this machine's arch)
+
+deb-agent: ## Build only dist/lanyard-agent_VERSION_ARCH.deb (amd64, arm64)
 	@mkdir -p dist
 	@for arch in $(DEB_ARCHES); do \
-		bin=dist/lanyard-agent-$(VERSION)-linux-$$arch; \
-		if [ ! -f "$$bin" ]; then \
-			echo "==> $$bin"; \
-			CGO_ENABLED=0 GOOS=linux GOARCH=$$arch $(GO) build -trimpath -ldflags "-s -w $(LDFLAGS)" -o $$bin ./service/lanyard-agent; \
-		fi; \
-		echo "==> dist/lanyard-agent_$(DEB_VERSION)_$$arch.deb (nfpm)"; \
-		mkdir -p dist/.deb && cp "$$bin" dist/.deb/lanyard-agent; \
-		DEB_ARCH=$$arch DEB_VERSION='$(DEB_VERSION)' \
-			$(NFPM) pkg --packager deb --config packaging/nfpm.yaml --target dist/; \
+		GO="$(GO)" VERSION="$(VERSION)" scripts/deb lanyard-agent $$arch; \
 	done
-	@rm -rf dist/.deb
+
+deb-console: deps ## Build only dist/lanyard_VERSION_ARCH.deb, the console (cgo: ~2.5 min the first time)
+	@scripts/deps $(DEB_DEPS)
+	@mkdir -p dist
+	@GO="$(GO)" VERSION="$(VERSION)" scripts/deb lanyard
+
+test-deb: deps ## Build both .debs, lintian them, install, check and remove them (root; ~N min)
+	@scripts/deps $(DEB_DEPS) $(DEB_TEST_DEPS)
+	LANYARD_TEST_DEB=full $(GO) test -count=1 -v -timeout 20m -run 'TestDebianPackages' ./packaging/
 
 clean: ## Remove bin/ and dist/ (binaries, tools, bench output, packages)
 	rm -rf bin dist lanyard lanyard-agent
