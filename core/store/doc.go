@@ -20,6 +20,8 @@
 //	masters   lower-cased host:port → JSON Master    (agent)
 //	connlog   time ‖ sequence → JSON Event
 //	audit     time ‖ sequence → JSON AuditRecord     (console)
+//	tasks     lower-cased task name → JSON backup task (agent; the document is core/agent's)
+//	runs      lower-cased task name → bucket: sequence → JSON run report (agent)
 //
 // Schema changes are migrations, an append-only list run at Open, each in
 // its own transaction with the bump of meta/schema. A file from a newer

@@ -85,11 +85,12 @@ var (
 // Append only: never edit or reorder an entry that has shipped.
 var migrations = []func(tx *bbolt.Tx) error{
 	createBuckets,
+	createTaskBuckets, // 2: the agent's backup tasks and run history (tasks.go)
 }
 
 // CurrentSchema is the schema version this build writes. A test keeps it
 // equal to len(migrations).
-const CurrentSchema = 1
+const CurrentSchema = 2
 
 func createBuckets(tx *bbolt.Tx) error {
 	for _, name := range [][]byte{

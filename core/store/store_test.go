@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -302,7 +303,7 @@ func TestOpenRefusesNewerSchema(t *testing.T) {
 	if !errors.Is(err, ErrNewerSchema) {
 		t.Errorf("Open: %v, want ErrNewerSchema", err)
 	}
-	want := "created by a newer Lanyard (schema 6, this build knows 1): upgrade Lanyard"
+	want := fmt.Sprintf("created by a newer Lanyard (schema %d, this build knows %d): upgrade Lanyard", CurrentSchema+5, CurrentSchema)
 	if !strings.Contains(err.Error(), want) || !strings.Contains(err.Error(), path) {
 		t.Errorf("message %q, want it to name %s and contain %q", err, path, want)
 	}
