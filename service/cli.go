@@ -146,6 +146,7 @@ refusal before anything was done.`,
 	// Settings that change while the agent runs go through its control
 	// socket (configcmds.go).
 	root.AddCommand(configCmds(e)...)
+	root.AddCommand(taskCmd(e))
 	return root
 }
 

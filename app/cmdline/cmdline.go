@@ -67,11 +67,24 @@ func IsUsage(err error) bool {
 	return false
 }
 
+// CodeError ends a command with its own exit code (such as 3 for a
+// backup that completed with warnings) and says why.
+type CodeError struct {
+	Code int
+	Err  error
+}
+
+func (e *CodeError) Error() string { return e.Err.Error() }
+func (e *CodeError) Unwrap() error { return e.Err }
+
 // ExitCode is the process's exit code for what a command returned.
 func ExitCode(err error) int {
+	var ce *CodeError
 	switch {
 	case err == nil:
 		return ExitOK
+	case errors.As(err, &ce):
+		return ce.Code
 	case IsUsage(err):
 		return ExitUsage
 	}

@@ -30,6 +30,7 @@ func TestExitCodeSaysWhoseMistakeItWas(t *testing.T) {
 		{"an error that marks itself as not the request's fault", marked{false}, ExitError},
 		{"cobra's unknown flag", errors.New("unknown flag: --bogus"), ExitUsage},
 		{"cobra's unknown command", errors.New(`unknown command "x" for "lanyard"`), ExitUsage},
+		{"a command's own exit code", fmt.Errorf("run: %w", &CodeError{Code: 3, Err: errors.New("completed with warnings")}), 3},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

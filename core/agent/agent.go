@@ -73,6 +73,7 @@ type Agent struct {
 	// (knownconsoles.go): strangers' failures do not lock them out.
 	known   map[string]bool
 	control *control.Server
+	tasks   *Tasks
 	closed  bool
 }
 
@@ -88,7 +89,8 @@ func New(cfg Config) *Agent {
 	if cfg.Limiter == nil {
 		cfg.Limiter = auth.NewLimiter(auth.LimiterConfig{})
 	}
-	return &Agent{cfg: cfg, log: log, links: map[*link.Link]*masterRun{}, masters: map[string]*masterRun{}}
+	return &Agent{cfg: cfg, log: log, links: map[*link.Link]*masterRun{}, masters: map[string]*masterRun{},
+		tasks: NewTasks(TasksConfig{DB: cfg.DB, Logger: log, Schedule: true})}
 }
 
 // Start opens the control socket (when Config.ControlDir is set), listens
@@ -156,6 +158,22 @@ func (a *Agent) Start(ctx context.Context) error {
 		a.mu.Unlock()
 		a.record("", store.KindListening, store.SeverityInfo, fmt.Sprintf("listening for consoles on %s %s", ln.Addr(), sslPhrase(s.SSL)))
 	}
+	// Backup tasks: interrupted runs recorded, missed ones caught up, the
+	// schedule started, all before the control socket answers.
+	if err := a.tasks.Start(a.ctx); err != nil {
+		a.mu.Lock()
+		ln := a.listener
+		a.listener = nil
+		a.mu.Unlock()
+		if ln != nil {
+			_ = ln.Close()
+		}
+		if cs != nil {
+			cs.Close()
+		}
+		a.cancel()
+		return fmt.Errorf("cannot start the backup tasks: %w", err)
+	}
 	a.mu.Lock()
 	if s.Management {
 		for _, mr := range a.masters {
@@ -176,6 +194,9 @@ func sslPhrase(on bool) string {
 	}
 	return "without SSL"
 }
+
+// Tasks is the agent's backup tasks.
+func (a *Agent) Tasks() *Tasks { return a.tasks }
 
 // ListenAddr is the bound listen address, or "".
 func (a *Agent) ListenAddr() string {
@@ -220,6 +241,7 @@ func (a *Agent) Close() error {
 	for _, l := range links {
 		l.CloseWith(&link.Error{Code: wire.CodeShuttingDown, Reason: "the agent is shutting down"})
 	}
+	a.tasks.Close()
 	a.wg.Wait()
 	return a.cfg.DB.Flush()
 }

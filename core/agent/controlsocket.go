@@ -62,6 +62,12 @@ type ControlRequest struct {
 	// local socket and is never logged; the agent zeroes its copies once
 	// the key is derived.
 	Password []byte `json:"password,omitempty"`
+	// Task carries the arguments of the task_* operations (taskcontrol.go).
+	Task *TaskArgs `json:"task,omitempty"`
+	// Stream asks for progress: the agent sends any number of lines
+	// carrying an Event before the final answer (the one without). An
+	// agent that predates it ignores the field and answers in one line.
+	Stream bool `json:"stream,omitempty"`
 }
 
 // ControlResponse is the agent's answer.
@@ -72,6 +78,10 @@ type ControlResponse struct {
 	Error   string          `json:"error,omitempty"`
 	// Usage: the request was wrong (exit code 2), not the agent.
 	Usage bool `json:"usage,omitempty"`
+	// Task is the answer to a task_* operation.
+	Task *TaskResult `json:"task,omitempty"`
+	// Event marks a progress line of a streamed answer.
+	Event *TaskEvent `json:"event,omitempty"`
 }
 
 // Result is what a configuration command did: the changes in plain words
@@ -135,12 +145,16 @@ func (a *Agent) serveControlLocked(cs *control.Server) {
 }
 
 // handleControl answers one request line.
-func (a *Agent) handleControl(_ context.Context, line []byte, w *control.Writer) {
+func (a *Agent) handleControl(ctx context.Context, line []byte, w *control.Writer) {
 	var req ControlRequest
 	err := json.Unmarshal(line, &req)
 	defer clear(req.Password)
 	if err != nil {
 		reply(w, ControlResponse{Error: fmt.Sprintf("malformed control request: %v", err)})
+		return
+	}
+	if isTaskOp(req.Op) {
+		a.serveTask(ctx, req, w)
 		return
 	}
 	reply(w, a.serveControl(req))
@@ -281,6 +295,14 @@ func encodeRequest(req ControlRequest) []byte {
 		base64.StdEncoding.Encode(b[start:], req.Password)
 		b = append(b, '"')
 	}
+	if req.Task != nil {
+		args, _ := json.Marshal(req.Task)
+		b = append(b, `,"task":`...)
+		b = append(b, args...)
+	}
+	if req.Stream {
+		b = append(b, `,"stream":true`...)
+	}
 	return append(b, '}')
 }
 
@@ -369,19 +391,9 @@ func Configure(dataDir string, req ControlRequest) (Result, error) {
 		}
 		return Result{}, ErrNotInitialized
 	}
-	db, err := store.Open(path, store.Options{Kind: "agent"})
-	if errors.Is(err, store.ErrAlreadyRunning) {
-		// It may have started between the two looks: ask it once more.
-		if c, cerr := DialControl(dataDir); cerr == nil {
-			return c.result(req)
-		}
-		who := "an agent is running with this data directory"
-		var le *store.LockedError
-		if errors.As(err, &le) && le.PID > 0 {
-			who = fmt.Sprintf("an agent is running with this data directory (pid %d)", le.PID)
-		}
-		return Result{}, fmt.Errorf("%s but does not answer on its control socket %s, so the change cannot reach it: restart the agent (lanyard-agent restart), or stop it and run this command again: %w",
-			who, ControlSocketPath(dataDir), err)
+	db, c, err := openOffline(dataDir)
+	if c != nil {
+		return c.result(req)
 	}
 	if err != nil {
 		return Result{}, err
@@ -391,6 +403,28 @@ func Configure(dataDir string, req ControlRequest) (Result, error) {
 		return Result{}, cerr
 	}
 	return r, err
+}
+
+// openOffline opens the database of an agent that did not answer on its
+// control socket. When the agent holds the database after all (it started
+// between the two looks) and answers now, it returns a client for it
+// instead; when it holds it but does not answer, an error that says what
+// to do.
+func openOffline(dataDir string) (*store.DB, *ControlClient, error) {
+	db, err := store.Open(filepath.Join(dataDir, DBFile), store.Options{Kind: "agent"})
+	if errors.Is(err, store.ErrAlreadyRunning) {
+		if c, cerr := DialControl(dataDir); cerr == nil {
+			return nil, c, nil
+		}
+		who := "an agent is running with this data directory"
+		var le *store.LockedError
+		if errors.As(err, &le) && le.PID > 0 {
+			who = fmt.Sprintf("an agent is running with this data directory (pid %d)", le.PID)
+		}
+		return nil, nil, fmt.Errorf("%s but does not answer on its control socket %s, so the request cannot reach it: restart the agent (lanyard-agent restart), or stop it and run this command again: %w",
+			who, ControlSocketPath(dataDir), err)
+	}
+	return db, nil, err
 }
 
 func isKnownOp(op string) bool {

@@ -11,6 +11,23 @@
 // directory, owner-only; DialControl, Configure) and, when none runs,
 // edits the database with the same validation and messages (ApplyOffline).
 //
+// Tasks (tasks.go) is the agent's backup tasks: definitions in the tasks
+// bucket, each saved with a version that grows by one, so an edit made
+// against an older version is refused (ErrConflict); runs through the
+// core/backup engine, one per task at a time, each recorded in the runs
+// bucket when it starts and when it ends (a record left "running" by a
+// killed process becomes "interrupted" at the next start) and logged;
+// the scheduler, which starts tasks on time and, at start, runs once
+// each task that missed its slot while the agent was down and says
+// catch-up; history, snapshots, browse, verify and restore. Every method
+// takes a context and returns plain data, and Subscribe delivers
+// progress, started, finished, changed and removed events, so the control
+// socket, the offline command line and the link to consoles share it.
+// The task_* control operations (taskcontrol.go) carry it over the
+// socket; a request with Stream set gets progress lines before its
+// answer. When no agent runs, TaskControl does the same in-process on the
+// database, with the same validation and words.
+//
 // It has no GUI and no cgo: it runs inside the headless lanyard-agent
 // service.
 package agent

@@ -129,7 +129,9 @@ func (e *Engine) Run(ctx context.Context, t Task, so StartOptions) (Report, erro
 }
 
 // Stop cancels the task's run, if one is in progress, and waits (at most
-// until ctx ends) for it to clean up. It says whether a run was stopped.
+// until ctx ends) for it to clean up. It says whether a run was stopped:
+// false when none was running, or the run finished before the cancel
+// reached it.
 func (e *Engine) Stop(ctx context.Context, task string) bool {
 	e.mu.Lock()
 	h := e.running[NameKey(task)]
@@ -140,9 +142,10 @@ func (e *Engine) Stop(ctx context.Context, task string) bool {
 	h.cancel(errStopped)
 	select {
 	case <-h.done:
+		return h.report.Result == ResultStopped
 	case <-ctx.Done():
+		return true
 	}
-	return true
 }
 
 // Running is the task's run in progress, or nil.

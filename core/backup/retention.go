@@ -44,9 +44,9 @@ func (r Retention) String() string {
 	for _, v := range []struct {
 		n    int
 		what string
-	}{{r.KeepLast, "last"}, {r.KeepDaily, "daily"}, {r.KeepWeekly, "weekly"}, {r.KeepMonthly, "monthly"}} {
+	}{{r.KeepLast, "the last %d"}, {r.KeepDaily, "%d daily"}, {r.KeepWeekly, "%d weekly"}, {r.KeepMonthly, "%d monthly"}} {
 		if v.n > 0 {
-			parts = append(parts, fmt.Sprintf("%d %s", v.n, v.what))
+			parts = append(parts, fmt.Sprintf(v.what, v.n))
 		}
 	}
 	return "keep " + strings.Join(parts, ", ")

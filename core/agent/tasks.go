@@ -1,0 +1,797 @@
+package agent
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/sirupsen/logrus"
+
+	"github.com/lanyard/lanyard/core/backup"
+	"github.com/lanyard/lanyard/core/store"
+)
+
+// RunsKept is how many run records the agent keeps per task.
+const RunsKept = 100
+
+// TasksConfig is what Tasks is built from.
+type TasksConfig struct {
+	DB     *store.DB
+	Logger logrus.FieldLogger
+	// Engine runs the backups; default backup.New with Logger.
+	Engine *backup.Engine
+	// Schedule starts tasks on time, and runs a missed one once at Start
+	// (catch-up). The running agent sets it; the offline command line
+	// does not.
+	Schedule bool
+	// Now is the clock; default time.Now.
+	Now func() time.Time
+}
+
+// Tasks is the agent's backup tasks: their stored definitions, their
+// runs (one per task at a time, started by hand, by the schedule or at
+// start to catch up), history, snapshots, verify and restore. The control
+// socket, the offline command line and the link to consoles all call it:
+// every method takes a context and returns plain data, and Subscribe
+// delivers progress, finished and changed events to any number of
+// listeners. Safe for concurrent use.
+type Tasks struct {
+	db  *store.DB
+	eng *backup.Engine
+	log logrus.FieldLogger
+	now func() time.Time
+	cfg TasksConfig
+
+	ctx    context.Context
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+	wake   chan struct{}
+
+	mu      sync.Mutex
+	active  map[string]*activeRun // by backup.NameKey
+	subs    map[int]chan TaskEvent
+	nextSub int
+	closed  bool
+}
+
+type activeRun struct {
+	since   time.Time
+	trigger string
+	status  *backup.Status // latest progress
+}
+
+// TaskInfo is a task with its state: the run in progress, the last run
+// and success, the next scheduled run and whether it is overdue.
+type TaskInfo struct {
+	Task    backup.Task `json:"task"`
+	Running bool        `json:"running"`
+	// Progress is the run in progress's latest progress.
+	Progress    *backup.Status `json:"progress,omitempty"`
+	LastRun     *backup.Report `json:"last_run,omitempty"`
+	LastSuccess time.Time      `json:"last_success,omitzero"`
+	NextRun     time.Time      `json:"next_run,omitzero"`
+	// OverdueAfter is the task's own, or twice its schedule's interval;
+	// 0 for a manual task, which is never overdue.
+	OverdueAfter backup.Duration `json:"overdue_after"`
+	Overdue      bool            `json:"overdue"`
+}
+
+// Event kinds.
+const (
+	EventProgress = "progress" // Status
+	EventStarted  = "started"  // Report (running)
+	EventFinished = "finished" // Report
+	EventChanged  = "changed"  // Info: added or edited
+	EventRemoved  = "removed"
+)
+
+// TaskEvent is what subscribers hear.
+type TaskEvent struct {
+	Kind   string         `json:"kind"`
+	Task   string         `json:"task"`
+	Status *backup.Status `json:"status,omitempty"`
+	Report *backup.Report `json:"report,omitempty"`
+	Info   *TaskInfo      `json:"info,omitempty"`
+}
+
+// Errors a caller can tell apart with errors.Is.
+var (
+	// ErrUnknownTask: no task has that name (a usage error).
+	ErrUnknownTask = errors.New("unknown task")
+	// ErrConflict: the task was saved by someone else since it was read.
+	ErrConflict = errors.New("changed by another console: reload")
+)
+
+func unknownTask(name string) error {
+	return &ControlError{Message: fmt.Sprintf("there is no task named %s (lanyard-agent task list shows them)", name), Usage: true, Err: ErrUnknownTask}
+}
+
+// taskErr marks what is the request's fault (invalid tasks, unknown
+// snapshots and paths, a restore that would overwrite) as a usage error.
+func taskErr(err error) error {
+	var ex *backup.ExistsError
+	if errors.Is(err, backup.ErrInvalid) || errors.As(err, &ex) {
+		return usage(err)
+	}
+	return err
+}
+
+// NewTasks builds the task manager; Start brings it to life.
+func NewTasks(cfg TasksConfig) *Tasks {
+	if cfg.Logger == nil {
+		l := logrus.New()
+		l.SetOutput(io.Discard)
+		cfg.Logger = l
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Engine == nil {
+		cfg.Engine = backup.New(backup.Options{Logger: cfg.Logger, Now: cfg.Now})
+	}
+	return &Tasks{db: cfg.DB, eng: cfg.Engine, log: cfg.Logger, now: cfg.Now, cfg: cfg,
+		wake: make(chan struct{}, 1), active: map[string]*activeRun{}, subs: map[int]chan TaskEvent{}}
+}
+
+// Start marks runs that were in progress when the process last ended as
+// interrupted, and, with TasksConfig.Schedule, runs each task that missed
+// its time while the agent was down (once, when it says catch-up) and
+// starts the scheduler. ctx owns every run: ending it stops them.
+func (t *Tasks) Start(ctx context.Context) error {
+	t.mu.Lock()
+	if t.ctx != nil {
+		t.mu.Unlock()
+		return errors.New("the task manager is already started")
+	}
+	t.ctx, t.cancel = context.WithCancel(ctx)
+	t.mu.Unlock()
+	if err := t.markInterrupted(); err != nil {
+		return err
+	}
+	if t.cfg.Schedule {
+		t.catchUp()
+		t.wg.Add(1)
+		go func() {
+			defer t.wg.Done()
+			t.scheduleLoop()
+		}()
+	}
+	return nil
+}
+
+// Close stops every run in progress (each ends "stopped") and the
+// scheduler, and waits for them. Idempotent.
+func (t *Tasks) Close() {
+	t.mu.Lock()
+	if t.closed || t.cancel == nil {
+		t.closed = true
+		t.mu.Unlock()
+		return
+	}
+	t.closed = true
+	t.mu.Unlock()
+	t.cancel()
+	// The scheduler, and every run until it has recorded its report.
+	t.wg.Wait()
+}
+
+// Subscribe returns a channel of every task event and a function that
+// ends the subscription. A subscriber that does not keep up loses
+// progress events first; others wait up to a second for it.
+func (t *Tasks) Subscribe(buffer int) (<-chan TaskEvent, func()) {
+	ch := make(chan TaskEvent, max(buffer, 16))
+	t.mu.Lock()
+	id := t.nextSub
+	t.nextSub++
+	t.subs[id] = ch
+	t.mu.Unlock()
+	var once sync.Once
+	return ch, func() {
+		once.Do(func() {
+			t.mu.Lock()
+			delete(t.subs, id)
+			t.mu.Unlock()
+		})
+	}
+}
+
+func (t *Tasks) emit(ev TaskEvent) {
+	t.mu.Lock()
+	subs := make([]chan TaskEvent, 0, len(t.subs))
+	for _, ch := range t.subs {
+		subs = append(subs, ch)
+	}
+	t.mu.Unlock()
+	for _, ch := range subs {
+		if ev.Kind == EventProgress {
+			select {
+			case ch <- ev:
+			default:
+			}
+			continue
+		}
+		timer := time.NewTimer(time.Second)
+		select {
+		case ch <- ev:
+		case <-timer.C:
+			t.log.Warnf("a listener missed the %s event of task %s", ev.Kind, ev.Task)
+		}
+		timer.Stop()
+	}
+}
+
+// ---- definitions ----
+
+func decodeTask(doc []byte) (backup.Task, error) {
+	var task backup.Task
+	if err := json.Unmarshal(doc, &task); err != nil {
+		return task, fmt.Errorf("a stored task is unreadable (%v): remove it and add it again", err)
+	}
+	return task, nil
+}
+
+func (t *Tasks) load(name string) (backup.Task, error) {
+	doc, err := t.db.Task(name)
+	if errors.Is(err, store.ErrNotFound) {
+		return backup.Task{}, unknownTask(name)
+	}
+	if err != nil {
+		return backup.Task{}, err
+	}
+	return decodeTask(doc)
+}
+
+func (t *Tasks) loadAll() ([]backup.Task, error) {
+	docs, err := t.db.Tasks()
+	if err != nil {
+		return nil, err
+	}
+	out := make([]backup.Task, 0, len(docs))
+	for _, d := range docs {
+		task, err := decodeTask(d)
+		if err != nil {
+			t.log.Warn(err)
+			continue
+		}
+		out = append(out, task)
+	}
+	return out, nil
+}
+
+// List is every task with its state, by name.
+func (t *Tasks) List(ctx context.Context) ([]TaskInfo, error) {
+	tasks, err := t.loadAll()
+	if err != nil {
+		return nil, err
+	}
+	out := make([]TaskInfo, 0, len(tasks))
+	for _, task := range tasks {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		info, err := t.info(task)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, info)
+	}
+	return out, nil
+}
+
+// Get is one task with its state.
+func (t *Tasks) Get(_ context.Context, name string) (TaskInfo, error) {
+	task, err := t.load(name)
+	if err != nil {
+		return TaskInfo{}, err
+	}
+	return t.info(task)
+}
+
+func (t *Tasks) info(task backup.Task) (TaskInfo, error) {
+	info := TaskInfo{Task: task}
+	t.mu.Lock()
+	if ar := t.active[backup.NameKey(task.Name)]; ar != nil {
+		info.Running = true
+		if ar.status != nil {
+			s := *ar.status
+			info.Progress = &s
+		}
+	}
+	t.mu.Unlock()
+	runs, err := t.history(task.Name, 0)
+	if err != nil {
+		return info, err
+	}
+	for i := len(runs) - 1; i >= 0; i-- {
+		r := runs[i]
+		if info.LastRun == nil && r.Result != backup.ResultRunning {
+			info.LastRun = &r
+		}
+		if r.Result.Succeeded() {
+			info.LastSuccess = r.Finished
+			break
+		}
+	}
+	now := t.now()
+	sched, _ := backup.ParseSchedule(task.Schedule)
+	info.NextRun = sched.Next(now)
+	info.OverdueAfter = task.OverdueAfter
+	if info.OverdueAfter == 0 {
+		info.OverdueAfter = backup.Duration(2 * sched.Interval(now))
+	}
+	if info.OverdueAfter > 0 {
+		since := info.LastSuccess
+		if since.IsZero() {
+			since = task.Created
+		}
+		info.Overdue = now.Sub(since) > time.Duration(info.OverdueAfter)
+	}
+	return info, nil
+}
+
+// Put saves a task: a new one when task.Version is 0 (a task of that name
+// must not exist), else an edit of the stored task at that version (one
+// saved since is refused with ErrConflict). It validates first (errors
+// are usage errors) and returns the saved task and any warnings.
+func (t *Tasks) Put(_ context.Context, task backup.Task) (TaskInfo, []string, error) {
+	if err := task.Normalize(); err != nil {
+		return TaskInfo{}, nil, taskErr(err)
+	}
+	warnings, err := task.Validate()
+	if err != nil {
+		return TaskInfo{}, nil, taskErr(err)
+	}
+	now := t.now()
+	var saved backup.Task
+	err = t.db.UpdateTask(task.Name, func(old []byte) ([]byte, error) {
+		saved = task
+		switch {
+		case old == nil && task.Version != 0:
+			return nil, fmt.Errorf("task %s was removed by another console: %w", task.Name, ErrConflict)
+		case old == nil:
+			saved.Version, saved.Created, saved.Modified = 1, now, now
+		case task.Version == 0:
+			prev, _ := decodeTask(old)
+			return nil, usagef("a task named %s already exists (lanyard-agent task edit %s changes it)", prev.Name, prev.Name)
+		default:
+			prev, err := decodeTask(old)
+			if err != nil {
+				return nil, err
+			}
+			if prev.Version != task.Version {
+				return nil, fmt.Errorf("task %s was %w", task.Name, ErrConflict)
+			}
+			saved.Name = prev.Name // the name is the task's identity and folder
+			saved.Version, saved.Created, saved.Modified = prev.Version+1, prev.Created, now
+		}
+		return json.Marshal(saved)
+	})
+	if err != nil {
+		return TaskInfo{}, nil, err
+	}
+	info, err := t.info(saved)
+	if err != nil {
+		return TaskInfo{}, nil, err
+	}
+	verb := "added"
+	if saved.Version > 1 {
+		verb = "changed"
+	}
+	t.log.WithField("task", saved.Name).Infof("task %s %s (version %d)", saved.Name, verb, saved.Version)
+	t.emit(TaskEvent{Kind: EventChanged, Task: saved.Name, Info: &info})
+	t.poke()
+	return info, warnings, nil
+}
+
+// Remove deletes a task and its history (not its snapshots). version 0
+// removes whatever is stored; otherwise a task saved since is refused
+// with ErrConflict. A running task is refused: stop it first.
+func (t *Tasks) Remove(_ context.Context, name string, version uint64) (backup.Task, error) {
+	if t.eng.Running(name) != nil {
+		return backup.Task{}, fmt.Errorf("task %s is running: stop it first (lanyard-agent task stop %s)", name, name)
+	}
+	var removed backup.Task
+	err := t.db.UpdateTask(name, func(old []byte) ([]byte, error) {
+		if old == nil {
+			return nil, unknownTask(name)
+		}
+		prev, err := decodeTask(old)
+		if err != nil {
+			return nil, nil // unreadable: removing it is the fix
+		}
+		if version != 0 && prev.Version != version {
+			return nil, fmt.Errorf("task %s was %w", name, ErrConflict)
+		}
+		removed = prev
+		return nil, nil
+	})
+	if errors.Is(err, store.ErrNotFound) {
+		return backup.Task{}, unknownTask(name)
+	}
+	if err != nil {
+		return backup.Task{}, err
+	}
+	t.log.WithField("task", removed.Name).Infof("task %s removed; its snapshots in %s are kept", removed.Name, backup.TaskDir(removed.Destination, removed.Name))
+	t.emit(TaskEvent{Kind: EventRemoved, Task: removed.Name})
+	t.poke()
+	return removed, nil
+}
+
+// ---- runs ----
+
+// Run starts a run of the task and returns at once; Done on the handle
+// closes when it ends. trigger says who asked: manual, schedule,
+// catch-up, console. A task already running returns a *backup.BusyError.
+func (t *Tasks) Run(_ context.Context, name, trigger string) (*backup.Handle, error) {
+	task, err := t.load(name)
+	if err != nil {
+		return nil, err
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.ctx == nil || t.closed {
+		return nil, errors.New("the agent is shutting down")
+	}
+	if h := t.eng.Running(task.Name); h != nil {
+		return nil, &backup.BusyError{Task: task.Name, Since: h.Since}
+	}
+	key := backup.NameKey(task.Name)
+	start := backup.Report{Task: task.Name, Trigger: trigger, Started: t.now(), Result: backup.ResultRunning}
+	doc, _ := json.Marshal(start)
+	seq, err := t.db.AppendRun(task.Name, doc, RunsKept)
+	if err != nil {
+		return nil, err
+	}
+	ar := &activeRun{since: start.Started, trigger: trigger}
+	t.wg.Add(1)
+	h, err := t.eng.Start(t.ctx, task, backup.StartOptions{
+		Trigger:  trigger,
+		RateHint: t.rateHint(task.Name),
+		Progress: backup.ProgressFunc(func(s backup.Status) {
+			t.mu.Lock()
+			ar.status = &s
+			t.mu.Unlock()
+			t.emit(TaskEvent{Kind: EventProgress, Task: task.Name, Status: &s})
+		}),
+		OnEnd: func(rep backup.Report) {
+			defer t.wg.Done()
+			t.finished(task, seq, rep)
+		},
+	})
+	if err != nil {
+		t.wg.Done()
+		return nil, err
+	}
+	t.active[key] = ar
+	t.log.WithFields(logrus.Fields{"task": task.Name, "trigger": trigger}).Infof("task %s: run started (%s)", task.Name, trigger)
+	go t.emit(TaskEvent{Kind: EventStarted, Task: task.Name, Report: &start})
+	return h, nil
+}
+
+// finished records a run's report and says how it went.
+func (t *Tasks) finished(task backup.Task, seq uint64, rep backup.Report) {
+	if rep.Result == backup.ResultStopped && t.ctx.Err() != nil {
+		rep.Error = "stopped: the agent was shutting down; earlier snapshots are untouched"
+	}
+	doc, _ := json.Marshal(rep)
+	if err := t.db.PutRun(task.Name, seq, doc); err != nil && !errors.Is(err, store.ErrNotFound) {
+		t.log.WithError(err).Errorf("task %s: cannot record the run's result", task.Name)
+	}
+	t.mu.Lock()
+	delete(t.active, backup.NameKey(task.Name))
+	t.mu.Unlock()
+	logRun(t.log.WithFields(logrus.Fields{"task": task.Name, "result": string(rep.Result)}), rep)
+	t.emit(TaskEvent{Kind: EventFinished, Task: task.Name, Report: &rep})
+}
+
+// logRun logs a run's end at a level that fits its result.
+func logRun(log logrus.FieldLogger, rep backup.Report) {
+	d := rep.Duration().Round(100 * time.Millisecond)
+	done := fmt.Sprintf("%d files (%d copied, %d linked), %s copied, in %s", rep.Files(), rep.FilesCopied, rep.FilesLinked, Bytes(rep.BytesCopied), d)
+	switch rep.Result {
+	case backup.ResultCompleted:
+		log.Infof("task %s: completed: snapshot %s, %s", rep.Task, rep.Snapshot, done)
+	case backup.ResultWarnings:
+		first := ""
+		if len(rep.Warnings) > 0 {
+			first = "; first: " + rep.Warnings[0]
+		}
+		log.Warnf("task %s: completed with %d warning(s): snapshot %s, %s%s", rep.Task, rep.WarningCount, rep.Snapshot, done, first)
+	case backup.ResultStopped:
+		log.Warnf("task %s: stopped after %s: %s", rep.Task, d, rep.Error)
+	default:
+		log.Errorf("task %s: failed after %s: %s", rep.Task, d, rep.Error)
+	}
+	if len(rep.Removed) > 0 {
+		log.Infof("task %s: retention removed %d snapshot(s): %s", rep.Task, len(rep.Removed), strings.Join(rep.Removed, ", "))
+	}
+}
+
+// Bytes is n in binary units, as people read sizes.
+func Bytes(n int64) string {
+	const unit = 1024
+	if n < unit {
+		return fmt.Sprintf("%d B", n)
+	}
+	div, exp := int64(unit), 0
+	for m := n / unit; m >= unit; m /= unit {
+		div *= unit
+		exp++
+	}
+	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
+}
+
+// rateHint is the last successful run's copy rate, for the first ETA.
+func (t *Tasks) rateHint(name string) float64 {
+	runs, err := t.history(name, 10)
+	if err != nil {
+		return 0
+	}
+	for i := len(runs) - 1; i >= 0; i-- {
+		r := runs[i]
+		if r.Result.Succeeded() && r.BytesCopied > 1<<20 && r.Duration() > 0 {
+			return float64(r.BytesCopied) / r.Duration().Seconds()
+		}
+	}
+	return 0
+}
+
+// Stop stops the task's run in progress and waits (at most until ctx
+// ends) for it to clean up; false when none was running.
+func (t *Tasks) Stop(ctx context.Context, name string) (bool, error) {
+	task, err := t.load(name)
+	if err != nil {
+		return false, err
+	}
+	stopped := t.eng.Stop(ctx, task.Name)
+	if stopped {
+		t.log.WithField("task", task.Name).Infof("task %s: stop requested", task.Name)
+	}
+	return stopped, nil
+}
+
+// Running is the task's run in progress, or nil.
+func (t *Tasks) Running(name string) *backup.Handle { return t.eng.Running(name) }
+
+// History is the task's newest limit run reports (all kept for 0),
+// oldest first.
+func (t *Tasks) History(_ context.Context, name string, limit int) ([]backup.Report, error) {
+	task, err := t.load(name)
+	if err != nil {
+		return nil, err
+	}
+	return t.history(task.Name, limit)
+}
+
+func (t *Tasks) history(name string, limit int) ([]backup.Report, error) {
+	recs, err := t.db.Runs(name, limit)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]backup.Report, 0, len(recs))
+	for _, r := range recs {
+		var rep backup.Report
+		if err := json.Unmarshal(r.Doc, &rep); err != nil {
+			continue
+		}
+		out = append(out, rep)
+	}
+	return out, nil
+}
+
+// markInterrupted turns run records left "running" by a process that
+// ended mid-run into "interrupted".
+func (t *Tasks) markInterrupted() error {
+	tasks, err := t.loadAll()
+	if err != nil {
+		return err
+	}
+	for _, task := range tasks {
+		recs, err := t.db.Runs(task.Name, 0)
+		if err != nil {
+			return err
+		}
+		for _, r := range recs {
+			var rep backup.Report
+			if json.Unmarshal(r.Doc, &rep) != nil || rep.Result != backup.ResultRunning || t.eng.Running(task.Name) != nil {
+				continue
+			}
+			rep.Result = backup.ResultInterrupted
+			rep.Error = "the agent stopped during the run (killed, crashed or the machine went down); the unfinished snapshot is removed by the next run"
+			doc, _ := json.Marshal(rep)
+			if err := t.db.PutRun(task.Name, r.Seq, doc); err != nil {
+				return err
+			}
+			t.log.WithField("task", task.Name).Warnf("task %s: the run started %s was interrupted", task.Name, rep.Started.Local().Format(time.DateTime))
+		}
+	}
+	return nil
+}
+
+// ---- snapshots ----
+
+func (t *Tasks) snapshot(name, id string) (backup.Task, backup.SnapshotInfo, error) {
+	task, err := t.load(name)
+	if err != nil {
+		return task, backup.SnapshotInfo{}, err
+	}
+	snap, err := backup.FindSnapshot(task.Destination, task.Name, id)
+	return task, snap, taskErr(err)
+}
+
+// Snapshots lists the task's complete snapshots, oldest first.
+func (t *Tasks) Snapshots(_ context.Context, name string) ([]backup.SnapshotInfo, error) {
+	task, err := t.load(name)
+	if err != nil {
+		return nil, err
+	}
+	return backup.ListSnapshots(task.Destination, task.Name)
+}
+
+// Browse lists one page of one folder of a snapshot ("latest" or "" is
+// the newest); see backup.Browse.
+func (t *Tasks) Browse(_ context.Context, name, snapshot, dir, after string, limit int) (backup.BrowsePage, error) {
+	_, snap, err := t.snapshot(name, snapshot)
+	if err != nil {
+		return backup.BrowsePage{}, err
+	}
+	page, err := backup.Browse(snap, dir, after, limit)
+	return page, taskErr(err)
+}
+
+// Verify re-hashes a snapshot ("latest" or "" is the newest) against its
+// manifest.
+func (t *Tasks) Verify(ctx context.Context, name, snapshot string, p backup.Progress) (backup.VerifyReport, error) {
+	task, snap, err := t.snapshot(name, snapshot)
+	if err != nil {
+		return backup.VerifyReport{}, err
+	}
+	rep, err := t.eng.Verify(ctx, snap, task.Name, p)
+	log := t.log.WithFields(logrus.Fields{"task": task.Name, "snapshot": snap.ID})
+	switch {
+	case err != nil:
+		log.Warnf("task %s: verify of snapshot %s could not finish: %v", task.Name, snap.ID, err)
+	case rep.OK():
+		log.Infof("task %s: snapshot %s verified: %d entries, %s re-read, all match", task.Name, snap.ID, rep.Files, Bytes(rep.Bytes))
+	default:
+		log.Warnf("task %s: snapshot %s does not match its manifest: %d missing, %d changed", task.Name, snap.ID, rep.Missing, rep.Changed)
+	}
+	return rep, err
+}
+
+// Restore copies a snapshot, or paths of it, into a target folder.
+func (t *Tasks) Restore(ctx context.Context, name, snapshot string, opt backup.RestoreOptions, p backup.Progress) (backup.RestoreReport, error) {
+	task, snap, err := t.snapshot(name, snapshot)
+	if err != nil {
+		return backup.RestoreReport{}, err
+	}
+	rep, err := t.eng.Restore(ctx, snap, task.Name, opt, p)
+	if err != nil {
+		return rep, taskErr(err)
+	}
+	t.log.WithFields(logrus.Fields{"task": task.Name, "snapshot": snap.ID}).Infof("task %s: restored %d files (%s) from snapshot %s into %s",
+		task.Name, rep.Files, Bytes(rep.Bytes), snap.ID, opt.Target)
+	return rep, nil
+}
+
+// ---- the schedule ----
+
+// poke wakes the scheduler to look at the tasks again.
+func (t *Tasks) poke() {
+	select {
+	case t.wake <- struct{}{}:
+	default:
+	}
+}
+
+// catchUp runs, once, every task that says catch-up and missed its
+// latest slot while the agent was down.
+func (t *Tasks) catchUp() {
+	tasks, err := t.loadAll()
+	if err != nil {
+		t.log.WithError(err).Error("cannot read the backup tasks to catch up")
+		return
+	}
+	now := t.now()
+	for _, task := range tasks {
+		runs, _ := t.history(task.Name, 1)
+		var last time.Time
+		if len(runs) > 0 {
+			last = runs[0].Started
+		}
+		if !missedSlot(task, last, now) {
+			continue
+		}
+		if _, err := t.Run(t.ctx, task.Name, "catch-up"); err != nil {
+			t.log.WithError(err).Warnf("task %s: cannot catch up", task.Name)
+		}
+	}
+}
+
+// missedSlot says whether a catch-up run is due: the task catches up, has
+// a schedule, and its latest slot before now came after both its last
+// run's start (or, never run, its creation).
+func missedSlot(task backup.Task, lastStart, now time.Time) bool {
+	if !task.CatchUp {
+		return false
+	}
+	s, err := backup.ParseSchedule(task.Schedule)
+	if err != nil || s.Manual() {
+		return false
+	}
+	prev := s.Prev(now)
+	if prev.IsZero() {
+		return false
+	}
+	since := lastStart
+	if since.IsZero() || task.Created.After(since) {
+		since = task.Created
+	}
+	return prev.After(since)
+}
+
+// scheduleLoop starts each scheduled task at its time.
+func (t *Tasks) scheduleLoop() {
+	type plan struct {
+		spec string
+		next time.Time
+	}
+	plans := map[string]*plan{}
+	for {
+		tasks, err := t.loadAll()
+		if err != nil {
+			t.log.WithError(err).Error("the scheduler cannot read the backup tasks; trying again in a minute")
+		}
+		now := t.now()
+		var wakeAt time.Time
+		seen := map[string]bool{}
+		for _, task := range tasks {
+			key := backup.NameKey(task.Name)
+			seen[key] = true
+			s, err := backup.ParseSchedule(task.Schedule)
+			if err != nil || s.Manual() {
+				delete(plans, key)
+				continue
+			}
+			p := plans[key]
+			if p == nil || p.spec != s.String() {
+				p = &plan{spec: s.String(), next: s.Next(now)}
+				plans[key] = p
+			}
+			if !p.next.After(now) {
+				p.next = s.Next(now)
+				if h := t.eng.Running(task.Name); h != nil {
+					t.log.WithField("task", task.Name).Warnf("task %s: scheduled run skipped: the previous run is still going (since %s)", task.Name, h.Since.Local().Format("15:04"))
+				} else if _, err := t.Run(t.ctx, task.Name, "schedule"); err != nil {
+					t.log.WithError(err).Errorf("task %s: the scheduled run could not start", task.Name)
+				}
+			}
+			if wakeAt.IsZero() || p.next.Before(wakeAt) {
+				wakeAt = p.next
+			}
+		}
+		for key := range plans {
+			if !seen[key] {
+				delete(plans, key)
+			}
+		}
+		wait := time.Minute
+		if !wakeAt.IsZero() {
+			wait = min(max(wakeAt.Sub(now), 0), time.Hour)
+		}
+		timer := time.NewTimer(wait)
+		select {
+		case <-t.ctx.Done():
+			timer.Stop()
+			return
+		case <-t.wake:
+		case <-timer.C:
+		}
+		timer.Stop()
+	}
+}

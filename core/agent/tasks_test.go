@@ -1,0 +1,243 @@
+package agent_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/sirupsen/logrus"
+	"github.com/sirupsen/logrus/hooks/test"
+
+	"github.com/lanyard/lanyard/core/agent"
+	"github.com/lanyard/lanyard/core/backup"
+	"github.com/lanyard/lanyard/core/store"
+)
+
+// backupDirs makes a source folder with a few files and an empty
+// destination.
+func backupDirs(t *testing.T) (src, dest string) {
+	t.Helper()
+	root := t.TempDir()
+	src, dest = filepath.Join(root, "data"), filepath.Join(root, "backups")
+	for _, d := range []string{filepath.Join(src, "sub"), dest} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for name, content := range map[string]string{"a.txt": "alpha", "sub/b.txt": "beta"} {
+		if err := os.WriteFile(filepath.Join(src, name), []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return src, dest
+}
+
+func newTasks(t *testing.T, db *store.DB, cfg agent.TasksConfig) (*agent.Tasks, *test.Hook) {
+	t.Helper()
+	logger, hook := test.NewNullLogger()
+	logger.SetLevel(logrus.DebugLevel)
+	cfg.DB, cfg.Logger = db, logger
+	tasks := agent.NewTasks(cfg)
+	if err := tasks.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(tasks.Close)
+	return tasks, hook
+}
+
+func TestTasksAreSavedWithVersions(t *testing.T) {
+	db := openDB(t)
+	tasks, _ := newTasks(t, db, agent.TasksConfig{})
+	src, dest := backupDirs(t)
+	ctx := context.Background()
+	info, warnings, err := tasks.Put(ctx, backup.Task{Name: "Docs", Sources: []string{src}, Destination: dest, Schedule: "daily@2:00", CatchUp: true})
+	if err != nil || len(warnings) != 0 || info.Task.Version != 1 || info.Task.Schedule != "daily@02:00" || info.Task.Created.IsZero() {
+		t.Fatalf("add: %+v %v %v", info, warnings, err)
+	}
+	if info.NextRun.IsZero() || time.Duration(info.OverdueAfter) != 48*time.Hour {
+		t.Fatalf("next run %v, overdue after %v", info.NextRun, info.OverdueAfter)
+	}
+	_, _, err = tasks.Put(ctx, backup.Task{Name: "docs", Sources: []string{src}, Destination: dest})
+	if !agent.IsUsage(err) || !strings.Contains(err.Error(), "a task named Docs already exists") {
+		t.Fatalf("a second add: %v", err)
+	}
+	edit := info.Task
+	edit.Schedule = "hourly"
+	edited, _, err := tasks.Put(ctx, edit)
+	if err != nil || edited.Task.Version != 2 || edited.Task.Schedule != "hourly" || !edited.Task.Created.Equal(info.Task.Created) {
+		t.Fatalf("edit: %+v %v", edited, err)
+	}
+	stale := info.Task // version 1, saved over since
+	stale.Schedule = "manual"
+	if _, _, err := tasks.Put(ctx, stale); !errors.Is(err, agent.ErrConflict) || !strings.Contains(err.Error(), "changed by another console: reload") {
+		t.Fatalf("a stale edit: %v", err)
+	}
+	if got, _ := tasks.Get(ctx, "DOCS"); got.Task.Schedule != "hourly" || got.Task.Version != 2 {
+		t.Fatalf("after a refused edit: %+v", got.Task)
+	}
+	if _, err := tasks.Remove(ctx, "docs", 1); !errors.Is(err, agent.ErrConflict) {
+		t.Fatalf("a stale remove: %v", err)
+	}
+	if _, err := tasks.Remove(ctx, "docs", 2); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tasks.Get(ctx, "docs"); !errors.Is(err, agent.ErrUnknownTask) || !agent.IsUsage(err) {
+		t.Fatalf("a removed task: %v", err)
+	}
+}
+
+func TestBadTasksAreRefusedAsUsageErrors(t *testing.T) {
+	db := openDB(t)
+	tasks, _ := newTasks(t, db, agent.TasksConfig{})
+	src, dest := backupDirs(t)
+	for name, task := range map[string]backup.Task{
+		"a bad cron":                {Name: "x", Sources: []string{src}, Destination: dest, Schedule: "61 * * * *"},
+		"a missing source":          {Name: "x", Sources: []string{src + "-nope"}, Destination: dest},
+		"a destination in a source": {Name: "x", Sources: []string{src}, Destination: filepath.Join(src, "sub")},
+		"a name that is not a name": {Name: "../x", Sources: []string{src}, Destination: dest},
+	} {
+		t.Run(name, func(t *testing.T) {
+			if _, _, err := tasks.Put(context.Background(), task); !agent.IsUsage(err) {
+				t.Fatalf("Put: %v, want a usage error", err)
+			}
+		})
+	}
+	if all, _ := tasks.List(context.Background()); len(all) != 0 {
+		t.Fatalf("a refused task was saved: %+v", all)
+	}
+}
+
+func TestARunIsRecordedLoggedAndAnnounced(t *testing.T) {
+	db := openDB(t)
+	tasks, hook := newTasks(t, db, agent.TasksConfig{})
+	src, dest := backupDirs(t)
+	ctx := context.Background()
+	if _, _, err := tasks.Put(ctx, backup.Task{Name: "docs", Sources: []string{src}, Destination: dest}); err != nil {
+		t.Fatal(err)
+	}
+	events, unsubscribe := tasks.Subscribe(64)
+	defer unsubscribe()
+	h, err := tasks.Run(ctx, "docs", "manual")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tasks.Run(ctx, "docs", "manual"); !errors.Is(err, backup.ErrBusy) && h.Report().Result != backup.ResultCompleted {
+		t.Fatalf("a second run while the first goes on: %v", err)
+	}
+	rep := h.Report()
+	if rep.Result != backup.ResultCompleted || rep.FilesCopied != 2 {
+		t.Fatalf("report %+v", rep)
+	}
+	kinds := map[string]bool{}
+	deadline := time.After(10 * time.Second)
+	for !kinds[agent.EventFinished] {
+		select {
+		case ev := <-events:
+			kinds[ev.Kind] = true
+		case <-deadline:
+			t.Fatalf("events so far %v", kinds)
+		}
+	}
+	if !kinds[agent.EventStarted] {
+		t.Fatalf("no started event: %v", kinds)
+	}
+	hist, err := tasks.History(ctx, "docs", 0)
+	if err != nil || len(hist) != 1 || hist[0].Result != backup.ResultCompleted || hist[0].Trigger != "manual" || hist[0].Snapshot == "" {
+		t.Fatalf("history %+v %v", hist, err)
+	}
+	var started, ended bool
+	for _, e := range hook.AllEntries() {
+		started = started || strings.Contains(e.Message, "task docs: run started (manual)")
+		ended = ended || strings.Contains(e.Message, "task docs: completed: snapshot "+rep.Snapshot)
+	}
+	if !started || !ended {
+		t.Fatalf("the run's start or end was not logged: %v %v", started, ended)
+	}
+	info, _ := tasks.Get(ctx, "docs")
+	if info.LastRun == nil || info.LastRun.Snapshot != rep.Snapshot || info.LastSuccess.IsZero() || info.Running {
+		t.Fatalf("info after the run: %+v", info)
+	}
+}
+
+func TestARunCutShortByTheProcessEndingIsMarkedInterrupted(t *testing.T) {
+	db := openDB(t)
+	src, dest := backupDirs(t)
+	task := backup.Task{Name: "docs", Sources: []string{src}, Destination: dest, Version: 1}
+	doc, _ := json.Marshal(task)
+	_ = db.UpdateTask("docs", func([]byte) ([]byte, error) { return doc, nil })
+	running, _ := json.Marshal(backup.Report{Task: "docs", Started: time.Now().Add(-time.Minute), Result: backup.ResultRunning})
+	if _, err := db.AppendRun("docs", running, 10); err != nil {
+		t.Fatal(err)
+	}
+	tasks, _ := newTasks(t, db, agent.TasksConfig{})
+	hist, _ := tasks.History(context.Background(), "docs", 0)
+	if len(hist) != 1 || hist[0].Result != backup.ResultInterrupted || !strings.Contains(hist[0].Error, "the agent stopped during the run") {
+		t.Fatalf("history %+v", hist)
+	}
+}
+
+func TestAMissedRunIsCaughtUpOnceAtStart(t *testing.T) {
+	for _, catchUp := range []bool{true, false} {
+		t.Run(map[bool]string{true: "with catch-up", false: "without"}[catchUp], func(t *testing.T) {
+			db := openDB(t)
+			src, dest := backupDirs(t)
+			created := time.Now().Add(-72 * time.Hour)
+			task := backup.Task{Name: "docs", Sources: []string{src}, Destination: dest, Schedule: "daily@00:00", CatchUp: catchUp, Version: 1, Created: created}
+			doc, _ := json.Marshal(task)
+			_ = db.UpdateTask("docs", func([]byte) ([]byte, error) { return doc, nil })
+			tasks, _ := newTasks(t, db, agent.TasksConfig{Schedule: true})
+			hist, _ := tasks.History(context.Background(), "docs", 0)
+			want := 0
+			if catchUp {
+				want = 1 // three missed days, one run
+			}
+			if len(hist) != want {
+				t.Fatalf("%d runs at start, want %d", len(hist), want)
+			}
+			if catchUp {
+				if h := tasks.Running("docs"); h != nil {
+					<-h.Done()
+				}
+				hist, _ = tasks.History(context.Background(), "docs", 0)
+				if hist[0].Trigger != "catch-up" || hist[0].Result != backup.ResultCompleted {
+					t.Fatalf("catch-up run: %+v", hist[0])
+				}
+			}
+		})
+	}
+}
+
+func TestTheSchedulerRunsATaskOnTime(t *testing.T) {
+	db := openDB(t)
+	src, dest := backupDirs(t)
+	// A clock 300 ms before a minute starts, so an every-minute task is
+	// due almost at once.
+	real := time.Now()
+	offset := real.Truncate(time.Minute).Add(time.Minute - 300*time.Millisecond).Sub(real)
+	now := func() time.Time { return time.Now().Add(offset) }
+	tasks, _ := newTasks(t, db, agent.TasksConfig{Schedule: true, Now: now})
+	events, unsubscribe := tasks.Subscribe(64)
+	defer unsubscribe()
+	if _, _, err := tasks.Put(context.Background(), backup.Task{Name: "docs", Sources: []string{src}, Destination: dest, Schedule: "* * * * *"}); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.After(10 * time.Second)
+	for {
+		select {
+		case ev := <-events:
+			if ev.Kind == agent.EventFinished {
+				if ev.Report.Trigger != "schedule" || ev.Report.Result != backup.ResultCompleted {
+					t.Fatalf("report %+v", ev.Report)
+				}
+				return
+			}
+		case <-deadline:
+			t.Fatal("the task did not run at its time")
+		}
+	}
+}

@@ -1,0 +1,111 @@
+package service
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"github.com/schollz/progressbar/v3"
+	"golang.org/x/term"
+
+	"github.com/lanyard/lanyard/core/agent"
+	"github.com/lanyard/lanyard/core/backup"
+)
+
+// progressView shows a run's, verify's or restore's progress: a progress
+// bar when the output is a terminal, else a plain line at most every
+// plainEvery (for logs and scripts).
+type progressView struct {
+	out   io.Writer
+	bar   *progressbar.ProgressBar
+	max   int64
+	bytes bool // the bar counts bytes, else files
+	last  time.Time
+	line  string
+	shown bool
+}
+
+const plainEvery = time.Second
+
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
+}
+
+func (e *env) newProgress() *progressView {
+	p := &progressView{out: e.stdout}
+	if isTerminal(e.stdout) {
+		p.bar = progressbar.NewOptions64(-1,
+			progressbar.OptionSetWriter(e.stdout),
+			progressbar.OptionSetWidth(30),
+			progressbar.OptionThrottle(100*time.Millisecond),
+			progressbar.OptionShowElapsedTimeOnFinish(),
+			progressbar.OptionSetPredictTime(false),
+			progressbar.OptionClearOnFinish(),
+			progressbar.OptionSpinnerType(14),
+		)
+	}
+	return p
+}
+
+// event takes a task event; only progress is shown.
+func (p *progressView) event(ev agent.TaskEvent) {
+	if ev.Kind == agent.EventProgress && ev.Status != nil {
+		p.update(*ev.Status)
+	}
+}
+
+func (p *progressView) update(s backup.Status) {
+	if p.bar == nil {
+		if time.Since(p.last) < plainEvery && s.FilesDone < s.FilesTotal {
+			return
+		}
+		if line := plainProgress(s); line != p.line {
+			p.last, p.line = time.Now(), line
+			fmt.Fprintln(p.out, line)
+		}
+		return
+	}
+	useBytes := s.BytesTotal > 0
+	max := s.FilesTotal
+	done := s.FilesDone
+	if useBytes {
+		max, done = s.BytesTotal, s.BytesDone
+	}
+	if max != p.max || useBytes != p.bytes {
+		p.max, p.bytes = max, useBytes
+		p.bar.ChangeMax64(max)
+	}
+	p.bar.Describe(fmt.Sprintf("%-9s %d/%d files  %s/s  ETA %s", s.Phase, s.FilesDone, s.FilesTotal, agent.Bytes(int64(s.Rate)), eta(s.ETA)))
+	_ = p.bar.Set64(done)
+	p.shown = true
+}
+
+// done clears the bar before the result is printed.
+func (p *progressView) done() {
+	if p.bar != nil && p.shown {
+		_ = p.bar.Finish()
+		_ = p.bar.Clear()
+	}
+}
+
+// plainProgress is one progress line for a log or a script.
+func plainProgress(s backup.Status) string {
+	line := fmt.Sprintf("%s %d/%d files", s.Phase, s.FilesDone, s.FilesTotal)
+	if s.BytesTotal > 0 {
+		line += fmt.Sprintf(", %s/%s", agent.Bytes(s.BytesDone), agent.Bytes(s.BytesTotal))
+	}
+	line += fmt.Sprintf(", %s/s, ETA %s", agent.Bytes(int64(s.Rate)), eta(s.ETA))
+	if s.Current != "" {
+		line += ", " + s.Current
+	}
+	return line
+}
+
+func eta(d time.Duration) string {
+	if d <= 0 {
+		return "-"
+	}
+	return d.Round(time.Second).String()
+}

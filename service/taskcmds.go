@@ -1,0 +1,760 @@
+package service
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"text/tabwriter"
+	"time"
+
+	"github.com/sirupsen/logrus"
+	"github.com/spf13/cobra"
+
+	"github.com/lanyard/lanyard/app"
+	"github.com/lanyard/lanyard/app/cmdline"
+	"github.com/lanyard/lanyard/core/agent"
+	"github.com/lanyard/lanyard/core/backup"
+)
+
+// ExitWarnings is `task run`'s exit code for a run that completed with
+// warnings.
+const ExitWarnings = 3
+
+// taskCmd is `lanyard-agent task …`: backup tasks, through the running
+// agent's control socket, or on the database (and the engine) in this
+// process when the agent is not running.
+func taskCmd(e *env) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "task",
+		Short: "Add, run and restore backup tasks",
+		Long: `Backup tasks: what to copy, where to, when, and how many snapshots to keep.
+The commands reach the running agent (service or foreground) through its
+control socket; when it is not running they work on its database, and
+run, verify and restore in this process.`,
+		Args: cmdline.NoArgs,
+	}
+	cmd.AddCommand(taskAddCmd(e), taskEditCmd(e), taskRemoveCmd(e), taskListCmd(e), taskShowCmd(e),
+		taskRunCmd(e), taskStopCmd(e), taskHistoryCmd(e), taskSnapshotsCmd(e), taskBrowseCmd(e),
+		taskVerifyCmd(e), taskRestoreCmd(e))
+	return cmd
+}
+
+// taskDo carries out one task operation. logged operations are written to
+// the agent's log file when they run in this process.
+func (e *env) taskDo(ctx context.Context, op string, args agent.TaskArgs, onEvent func(agent.TaskEvent), logged bool) (*agent.TaskResult, error) {
+	dir, err := e.dir()
+	if err != nil {
+		return nil, err
+	}
+	var log logrus.FieldLogger
+	if logged {
+		if log, err = e.offlineLogger(dir); err != nil {
+			return nil, err
+		}
+	}
+	return agent.TaskControl(ctx, dir, agent.ControlRequest{Op: op, Task: &args}, onEvent, log)
+}
+
+// offlineLogger writes what an in-process operation does to the agent's
+// log file, as the running agent would, when that file can be opened.
+func (e *env) offlineLogger(dataDir string) (logrus.FieldLogger, error) {
+	l := logrus.New()
+	l.SetOutput(io.Discard)
+	logDir, err := e.logDirectory(dataDir)
+	if err != nil {
+		return l, nil
+	}
+	if _, err := os.Stat(filepath.Join(dataDir, agent.DBFile)); err != nil {
+		return l, nil
+	}
+	f, err := app.RotatedFile(logDir, app.AgentLogFile)
+	if err != nil {
+		return l, nil
+	}
+	log, err := app.NewLogger(f, e.logLevel, e.logJSON)
+	if err != nil {
+		return nil, cmdline.Usage(err)
+	}
+	return log, nil
+}
+
+func printJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
+
+// ---- add, edit ----
+
+// taskFlags are the flags that define a task.
+type taskFlags struct {
+	sources, excludes                            []string
+	dest, schedule, overdue, catchUp             string
+	keepLast, keepDaily, keepWeekly, keepMonthly int
+}
+
+func (f *taskFlags) register(cmd *cobra.Command, adding bool) {
+	fl := cmd.Flags()
+	what := ""
+	if !adding {
+		what = " (replaces the list)"
+	}
+	fl.StringArrayVar(&f.sources, "source", nil, "file or folder to back up (repeatable)"+what)
+	fl.StringVar(&f.dest, "dest", "", "folder the snapshots go into (DIR/NAME/<time>/), a local disk or a mounted share")
+	fl.StringArrayVar(&f.excludes, "exclude", nil, "leave out what matches: a name (*.tmp, node_modules) or a path glob (/home/*/.cache, **/build/**); repeatable"+what)
+	def := "manual"
+	if !adding {
+		def = ""
+	}
+	fl.StringVar(&f.schedule, "schedule", def, "cron expression, hourly, daily@HH:MM, weekly@DAY@HH:MM or manual")
+	fl.IntVar(&f.keepLast, "keep-last", 0, "keep the newest N snapshots")
+	fl.IntVar(&f.keepDaily, "keep-daily", 0, "keep the newest snapshot of each of the last N days that have one")
+	fl.IntVar(&f.keepWeekly, "keep-weekly", 0, "keep the newest snapshot of each of the last N weeks")
+	fl.IntVar(&f.keepMonthly, "keep-monthly", 0, "keep the newest snapshot of each of the last N months")
+	fl.StringVar(&f.overdue, "overdue-after", "", "flag the task as overdue this long after its last success, e.g. 36h or 3d (default: twice the schedule's interval)")
+	fl.StringVar(&f.catchUp, "catch-up", "", "on or off (default on): run once at start when the agent was down at the scheduled time")
+}
+
+// apply sets what the flags given change; it says whether anything was.
+func (f *taskFlags) apply(cmd *cobra.Command, t *backup.Task) (bool, error) {
+	changed := false
+	fl := cmd.Flags()
+	if fl.Changed("source") {
+		t.Sources = nil
+		for _, s := range f.sources {
+			abs, err := filepath.Abs(s)
+			if err != nil {
+				return false, cmdline.Usagef("--source %q: %v", s, err)
+			}
+			t.Sources = append(t.Sources, abs)
+		}
+		changed = true
+	}
+	if fl.Changed("dest") {
+		abs, err := filepath.Abs(f.dest)
+		if err != nil || f.dest == "" {
+			return false, cmdline.Usagef("--dest %q is not a folder path", f.dest)
+		}
+		t.Destination, changed = abs, true
+	}
+	if fl.Changed("exclude") {
+		t.Excludes, changed = f.excludes, true
+	}
+	if fl.Changed("schedule") || t.Version == 0 {
+		s, err := backup.ParseSchedule(f.schedule)
+		if err != nil {
+			return false, cmdline.Usage(err)
+		}
+		t.Schedule, changed = s.String(), true
+	}
+	for _, k := range []struct {
+		flag string
+		v    int
+		dst  *int
+	}{{"keep-last", f.keepLast, &t.Retention.KeepLast}, {"keep-daily", f.keepDaily, &t.Retention.KeepDaily},
+		{"keep-weekly", f.keepWeekly, &t.Retention.KeepWeekly}, {"keep-monthly", f.keepMonthly, &t.Retention.KeepMonthly}} {
+		if fl.Changed(k.flag) {
+			if k.v < 0 {
+				return false, cmdline.Usagef("--%s %d: give 0 or more", k.flag, k.v)
+			}
+			*k.dst, changed = k.v, true
+		}
+	}
+	if fl.Changed("overdue-after") {
+		d, err := parseDays(f.overdue)
+		if err != nil {
+			return false, cmdline.Usagef("--overdue-after %q: give a duration such as 36h or 3d", f.overdue)
+		}
+		t.OverdueAfter, changed = backup.Duration(d), true
+	}
+	if fl.Changed("catch-up") || t.Version == 0 {
+		on, err := cmdline.ParseOnOff("--catch-up", f.catchUp)
+		if err != nil {
+			return false, err
+		}
+		t.CatchUp = on == nil || *on
+		changed = changed || fl.Changed("catch-up")
+	}
+	return changed, nil
+}
+
+// parseDays is time.ParseDuration that also reads whole days ("3d").
+func parseDays(s string) (time.Duration, error) {
+	if d, ok := strings.CutSuffix(strings.TrimSpace(s), "d"); ok {
+		n, err := strconv.Atoi(d)
+		if err != nil || n < 0 {
+			return 0, errors.New("bad days")
+		}
+		return time.Duration(n) * 24 * time.Hour, nil
+	}
+	d, err := time.ParseDuration(s)
+	if err == nil && d < 0 {
+		err = errors.New("negative")
+	}
+	return d, err
+}
+
+func taskAddCmd(e *env) *cobra.Command {
+	var f taskFlags
+	cmd := &cobra.Command{
+		Use:   "add NAME --source PATH… --dest DIR [flags]",
+		Short: "Add a backup task",
+		Example: `  lanyard-agent task add docs --source /home/alice/Documents --dest /mnt/backup --schedule daily@02:00 --keep-daily 14 --keep-monthly 6
+  lanyard-agent task add etc --source /etc --dest /srv/backup --exclude '*.swp' --schedule '30 1 * * 1-5'`,
+		Args: cmdline.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			t := backup.Task{Name: args[0]}
+			if err := backup.ValidateName(t.Name); err != nil {
+				return cmdline.Usage(err)
+			}
+			if !cmd.Flags().Changed("source") || !cmd.Flags().Changed("dest") {
+				return cmdline.Usagef("task add needs --source PATH (one or more) and --dest DIR")
+			}
+			if _, err := f.apply(cmd, &t); err != nil {
+				return err
+			}
+			res, err := e.taskDo(cmd.Context(), agent.OpTaskAdd, agent.TaskArgs{Task: &t}, nil, true)
+			if err != nil {
+				return err
+			}
+			return e.printSaved(res, "added")
+		},
+	}
+	f.register(cmd, true)
+	return cmd
+}
+
+func taskEditCmd(e *env) *cobra.Command {
+	var f taskFlags
+	cmd := &cobra.Command{
+		Use:     "edit NAME [flags]",
+		Short:   "Change a backup task (only the flags given)",
+		Example: "  lanyard-agent task edit docs --schedule weekly@sun@03:00 --keep-weekly 8",
+		Args:    cmdline.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			cur, err := e.taskDo(cmd.Context(), agent.OpTaskGet, agent.TaskArgs{Name: args[0]}, nil, false)
+			if err != nil {
+				return err
+			}
+			t := cur.Info.Task
+			changed, err := f.apply(cmd, &t)
+			if err != nil {
+				return err
+			}
+			if !changed {
+				return cmdline.Usagef("nothing to change: give the flags to change (see lanyard-agent task edit --help)")
+			}
+			res, err := e.taskDo(cmd.Context(), agent.OpTaskEdit, agent.TaskArgs{Task: &t}, nil, true)
+			if err != nil {
+				return err
+			}
+			return e.printSaved(res, "changed")
+		},
+	}
+	f.register(cmd, false)
+	return cmd
+}
+
+func (e *env) printSaved(res *agent.TaskResult, verb string) error {
+	for _, w := range res.Warnings {
+		fmt.Fprintln(e.stderr, "warning:", w)
+	}
+	fmt.Fprintf(e.stdout, "task %s %s\n", res.Info.Task.Name, verb)
+	printTask(e.stdout, res.Info)
+	if res.Running {
+		fmt.Fprintln(e.stdout, "applied to the running agent")
+	} else {
+		fmt.Fprintln(e.stdout, "saved; the agent runs it on schedule once it runs (lanyard-agent start)")
+	}
+	return nil
+}
+
+// printTask prints a task's definition, then the extra rows.
+func printTask(w io.Writer, info *agent.TaskInfo, extra ...[2]string) {
+	t := info.Task
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	for _, s := range t.Sources {
+		fmt.Fprintf(tw, "  source\t%s\n", s)
+	}
+	fmt.Fprintf(tw, "  destination\t%s (snapshots in %s)\n", t.Destination, backup.TaskDir(t.Destination, t.Name))
+	for _, x := range t.Excludes {
+		fmt.Fprintf(tw, "  exclude\t%s\n", x)
+	}
+	next := ""
+	if !info.NextRun.IsZero() {
+		next = " (next run " + info.NextRun.Local().Format("2006-01-02 15:04") + ")"
+	}
+	fmt.Fprintf(tw, "  schedule\t%s%s\n", t.Schedule, next)
+	fmt.Fprintf(tw, "  retention\t%s\n", t.Retention)
+	if info.OverdueAfter > 0 {
+		fmt.Fprintf(tw, "  overdue after\t%s\n", time.Duration(info.OverdueAfter))
+	}
+	fmt.Fprintf(tw, "  catch up\t%s\n", cmdline.OnOff(t.CatchUp))
+	fmt.Fprintf(tw, "  version\t%d\n", t.Version)
+	for _, row := range extra {
+		fmt.Fprintf(tw, "  %s\t%s\n", row[0], row[1])
+	}
+	_ = tw.Flush()
+}
+
+// ---- remove, list, show ----
+
+func taskRemoveCmd(e *env) *cobra.Command {
+	return &cobra.Command{
+		Use:   "remove NAME",
+		Short: "Remove a backup task and its history (its snapshots are kept)",
+		Args:  cmdline.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			res, err := e.taskDo(cmd.Context(), agent.OpTaskRemove, agent.TaskArgs{Name: args[0]}, nil, true)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(e.stdout, "task %s removed; its snapshots in %s are kept (delete them by hand when no longer needed)\n",
+				res.Removed.Name, backup.TaskDir(res.Removed.Destination, res.Removed.Name))
+			return nil
+		},
+	}
+}
+
+func taskListCmd(e *env) *cobra.Command {
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "list",
+		Short: "List the backup tasks with their last result and next run",
+		Args:  cmdline.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			res, err := e.taskDo(cmd.Context(), agent.OpTaskList, agent.TaskArgs{}, nil, false)
+			if err != nil {
+				return err
+			}
+			if asJSON {
+				return printJSON(e.stdout, res.Tasks)
+			}
+			if len(res.Tasks) == 0 {
+				fmt.Fprintln(e.stdout, "no backup tasks (lanyard-agent task add NAME --source PATH --dest DIR)")
+				return nil
+			}
+			tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
+			fmt.Fprintln(tw, "TASK\tSCHEDULE\tLAST RUN\tRESULT\tNEXT RUN\tSTATE")
+			for _, info := range res.Tasks {
+				last, result := "-", "never run"
+				if info.LastRun != nil {
+					last, result = info.LastRun.Started.Local().Format("2006-01-02 15:04"), string(info.LastRun.Result)
+				}
+				next := "-"
+				if !info.NextRun.IsZero() {
+					next = info.NextRun.Local().Format("2006-01-02 15:04")
+				}
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", info.Task.Name, info.Task.Schedule, last, result, next, taskState(info))
+			}
+			return tw.Flush()
+		},
+	}
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	return cmd
+}
+
+func taskState(info agent.TaskInfo) string {
+	switch {
+	case info.Running && info.Progress != nil:
+		return fmt.Sprintf("running (%d/%d files)", info.Progress.FilesDone, info.Progress.FilesTotal)
+	case info.Running:
+		return "running"
+	case info.Overdue:
+		return "OVERDUE"
+	}
+	return "ok"
+}
+
+func taskShowCmd(e *env) *cobra.Command {
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "show NAME",
+		Short: "Show a backup task, its state and its last run",
+		Args:  cmdline.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			res, err := e.taskDo(cmd.Context(), agent.OpTaskGet, agent.TaskArgs{Name: args[0]}, nil, false)
+			if err != nil {
+				return err
+			}
+			if asJSON {
+				return printJSON(e.stdout, res.Info)
+			}
+			info := res.Info
+			fmt.Fprintf(e.stdout, "task %s: %s\n", info.Task.Name, taskState(*info))
+			var rows [][2]string
+			if info.LastRun != nil {
+				last := info.LastRun.Started.Local().Format(time.DateTime) + ", " + string(info.LastRun.Result)
+				if info.LastRun.Error != "" {
+					last += ": " + info.LastRun.Error
+				}
+				rows = append(rows, [2]string{"last run", last})
+			}
+			if !info.LastSuccess.IsZero() {
+				rows = append(rows, [2]string{"last success", info.LastSuccess.Local().Format(time.DateTime)})
+			}
+			if info.Progress != nil {
+				rows = append(rows, [2]string{"progress", plainProgress(*info.Progress)})
+			}
+			printTask(e.stdout, info, rows...)
+			return nil
+		},
+	}
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	return cmd
+}
+
+// ---- run, stop, history ----
+
+func taskRunCmd(e *env) *cobra.Command {
+	var wait, asJSON bool
+	cmd := &cobra.Command{
+		Use:   "run NAME [--wait]",
+		Short: "Run a backup task now",
+		Long: `Run a backup task now. With --wait, or when the agent is not running (the
+run then happens in this process), the command shows the progress and returns
+when the run ends: exit code 0 when it completed, 3 when it completed with
+warnings, 1 when it failed or was stopped. Without --wait a running agent
+starts the run and the command returns at once.`,
+		Args: cmdline.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+			defer stop()
+			view := e.newProgress()
+			if asJSON {
+				view = nil
+			}
+			onEvent := func(ev agent.TaskEvent) {
+				if view != nil {
+					view.event(ev)
+				}
+			}
+			res, err := e.taskDo(ctx, agent.OpTaskRun, agent.TaskArgs{Name: args[0], Wait: wait}, onEvent, true)
+			if view != nil {
+				view.done()
+			}
+			if err != nil {
+				if ctx.Err() != nil && cmd.Context().Err() == nil {
+					return fmt.Errorf("interrupted: the run goes on in the agent (lanyard-agent task stop %s stops it)", args[0])
+				}
+				return err
+			}
+			if res.Started {
+				if asJSON {
+					return printJSON(e.stdout, res.Info)
+				}
+				fmt.Fprintf(e.stdout, "task %s started in the agent; lanyard-agent task show %s follows it, task history %s shows how it ended\n",
+					res.Info.Task.Name, res.Info.Task.Name, res.Info.Task.Name)
+				return nil
+			}
+			rep := res.Report
+			if asJSON {
+				if err := printJSON(e.stdout, rep); err != nil {
+					return err
+				}
+			} else {
+				printReport(e.stdout, rep)
+			}
+			return runExit(rep)
+		},
+	}
+	cmd.Flags().BoolVar(&wait, "wait", false, "wait for the run to end, showing its progress")
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print the run's report as JSON (no progress)")
+	return cmd
+}
+
+// runExit is task run's exit code for a report.
+func runExit(rep *backup.Report) error {
+	switch rep.Result {
+	case backup.ResultCompleted:
+		return nil
+	case backup.ResultWarnings:
+		return &cmdline.CodeError{Code: ExitWarnings, Err: fmt.Errorf("task %s completed with %d warning(s)", rep.Task, rep.WarningCount)}
+	case backup.ResultStopped:
+		return &cmdline.CodeError{Code: cmdline.ExitError, Err: fmt.Errorf("task %s was stopped", rep.Task)}
+	}
+	return &cmdline.CodeError{Code: cmdline.ExitError, Err: fmt.Errorf("task %s failed: %s", rep.Task, rep.Error)}
+}
+
+func printReport(w io.Writer, rep *backup.Report) {
+	d := rep.Duration().Round(100 * time.Millisecond)
+	switch {
+	case rep.Result.Succeeded():
+		fmt.Fprintf(w, "%s: snapshot %s, %d files (%d copied, %d linked), %s copied, in %s\n",
+			rep.Result, rep.Snapshot, rep.Files(), rep.FilesCopied, rep.FilesLinked, agent.Bytes(rep.BytesCopied), d)
+	default:
+		fmt.Fprintf(w, "%s after %s: %s\n", rep.Result, d, rep.Error)
+	}
+	if rep.WarningCount > 0 {
+		fmt.Fprintf(w, "warnings (%d):\n", rep.WarningCount)
+		for _, m := range rep.Warnings {
+			fmt.Fprintln(w, "  "+m)
+		}
+		if more := rep.WarningCount - len(rep.Warnings); more > 0 {
+			fmt.Fprintf(w, "  … and %d more (see the agent's log)\n", more)
+		}
+	}
+	if len(rep.Removed) > 0 {
+		fmt.Fprintf(w, "retention removed %d snapshot(s): %s\n", len(rep.Removed), strings.Join(rep.Removed, ", "))
+	}
+}
+
+func taskStopCmd(e *env) *cobra.Command {
+	return &cobra.Command{
+		Use:   "stop NAME",
+		Short: "Stop a backup task's run in progress (earlier snapshots are untouched)",
+		Args:  cmdline.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			res, err := e.taskDo(cmd.Context(), agent.OpTaskStop, agent.TaskArgs{Name: args[0]}, nil, false)
+			if err != nil {
+				return err
+			}
+			if res.Stopped {
+				fmt.Fprintf(e.stdout, "task %s stopped\n", args[0])
+			} else {
+				fmt.Fprintf(e.stdout, "task %s is not running\n", args[0])
+			}
+			return nil
+		},
+	}
+}
+
+func taskHistoryCmd(e *env) *cobra.Command {
+	var asJSON bool
+	var n int
+	cmd := &cobra.Command{
+		Use:   "history NAME",
+		Short: "The task's runs, oldest first: start, result, counts, error",
+		Args:  cmdline.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			res, err := e.taskDo(cmd.Context(), agent.OpTaskHistory, agent.TaskArgs{Name: args[0], Limit: n}, nil, false)
+			if err != nil {
+				return err
+			}
+			if asJSON {
+				if res.History == nil {
+					res.History = []backup.Report{}
+				}
+				return printJSON(e.stdout, res.History)
+			}
+			if len(res.History) == 0 {
+				fmt.Fprintf(e.stdout, "task %s has not run yet\n", args[0])
+				return nil
+			}
+			tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
+			fmt.Fprintln(tw, "STARTED\tTRIGGER\tRESULT\tFILES\tCOPIED\tLINKED\tSKIPPED\tBYTES COPIED\tDURATION\tSNAPSHOT / ERROR")
+			for _, r := range res.History {
+				dur := "-"
+				if !r.Finished.IsZero() {
+					dur = r.Duration().Round(100 * time.Millisecond).String()
+				}
+				what := r.Snapshot
+				if r.Error != "" {
+					what = r.Error
+				}
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%d\t%d\t%d\t%s\t%s\t%s\n", r.Started.Local().Format("2006-01-02 15:04:05"),
+					cmdline.OrDash(r.Trigger), r.Result, r.Files(), r.FilesCopied, r.FilesLinked, r.FilesSkipped,
+					agent.Bytes(r.BytesCopied), dur, cmdline.OrDash(what))
+			}
+			return tw.Flush()
+		},
+	}
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	cmd.Flags().IntVarP(&n, "lines", "n", 20, "the newest N runs (0 for every one kept)")
+	return cmd
+}
+
+// ---- snapshots, browse, verify, restore ----
+
+func taskSnapshotsCmd(e *env) *cobra.Command {
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "snapshots NAME",
+		Short: "The task's complete snapshots, newest last",
+		Args:  cmdline.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			res, err := e.taskDo(cmd.Context(), agent.OpTaskSnapshots, agent.TaskArgs{Name: args[0]}, nil, false)
+			if err != nil {
+				return err
+			}
+			if res.Snapshots == nil {
+				res.Snapshots = []backup.SnapshotInfo{}
+			}
+			if asJSON {
+				return printJSON(e.stdout, res.Snapshots)
+			}
+			if len(res.Snapshots) == 0 {
+				fmt.Fprintf(e.stdout, "task %s has no snapshots yet (lanyard-agent task run %s)\n", args[0], args[0])
+				return nil
+			}
+			tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
+			fmt.Fprintln(tw, "SNAPSHOT\tTIME\tRESULT\tFILES\tSIZE\tPATH")
+			for _, s := range res.Snapshots {
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\t%s\n", s.ID, s.Time.Local().Format("2006-01-02 15:04:05"), s.Result, s.Files, agent.Bytes(s.Bytes), s.Path)
+			}
+			return tw.Flush()
+		},
+	}
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	return cmd
+}
+
+func taskBrowseCmd(e *env) *cobra.Command {
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "browse NAME SNAPSHOT [FOLDER]",
+		Short: "List one folder of a snapshot (SNAPSHOT may be latest)",
+		Example: `  lanyard-agent task browse docs latest
+  lanyard-agent task browse docs 2025-06-01T020000Z /home/alice/Documents`,
+		Args: cmdline.RangeArgs(2, 3),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			dir := ""
+			if len(args) == 3 {
+				dir = args[2]
+			}
+			all := backup.BrowsePage{Entries: []backup.BrowseEntry{}}
+			after := ""
+			for {
+				res, err := e.taskDo(cmd.Context(), agent.OpTaskBrowse, agent.TaskArgs{Name: args[0], Snapshot: args[1], Dir: dir, After: after, Limit: backup.BrowseMaxEntries}, nil, false)
+				if err != nil {
+					return err
+				}
+				all.Snapshot, all.Dir, all.Total = res.Page.Snapshot, res.Page.Dir, res.Page.Total
+				all.Entries = append(all.Entries, res.Page.Entries...)
+				if res.Page.Next == "" {
+					break
+				}
+				after = res.Page.Next
+			}
+			if asJSON {
+				return printJSON(e.stdout, all)
+			}
+			fmt.Fprintf(e.stdout, "%s in snapshot %s (%d entries)\n", all.Dir, all.Snapshot, all.Total)
+			tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', tabwriter.AlignRight)
+			for _, en := range all.Entries {
+				name := en.Name
+				switch en.Type {
+				case backup.TypeDir:
+					name += "/"
+				case backup.TypeSymlink:
+					name += " -> " + en.Target
+				}
+				size := "-"
+				if en.Type == backup.TypeFile {
+					size = agent.Bytes(en.Size)
+				}
+				fmt.Fprintf(tw, "%s\t%s\t%s\t %s\n", os.FileMode(en.Mode).String(), size, en.MTime.Local().Format("2006-01-02 15:04"), name)
+			}
+			return tw.Flush()
+		},
+	}
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	return cmd
+}
+
+func taskVerifyCmd(e *env) *cobra.Command {
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "verify NAME [SNAPSHOT]",
+		Short: "Re-read a snapshot (default: the newest) and check every file against its manifest",
+		Long: `Re-read every file of a snapshot (default: the newest) and compare it with
+the snapshot's manifest: content hash, size, type, link target. Exit code 0
+only when every file matches; each missing or changed file is listed.`,
+		Args: cmdline.RangeArgs(1, 2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			snap := "latest"
+			if len(args) == 2 {
+				snap = args[1]
+			}
+			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+			defer stop()
+			view := e.newProgress()
+			res, err := e.taskDo(ctx, agent.OpTaskVerify, agent.TaskArgs{Name: args[0], Snapshot: snap}, view.event, true)
+			view.done()
+			if err != nil {
+				return err
+			}
+			vr := res.Verify
+			if asJSON {
+				if err := printJSON(e.stdout, vr); err != nil {
+					return err
+				}
+			} else if vr.OK() {
+				fmt.Fprintf(e.stdout, "snapshot %s verified: %d entries, %s re-read, every file matches its manifest\n", vr.Snapshot, vr.Files, agent.Bytes(vr.Bytes))
+			} else {
+				for _, p := range vr.Problems {
+					fmt.Fprintf(e.stdout, "%s: %s\n", p.Path, p.Reason)
+				}
+			}
+			if !vr.OK() {
+				return fmt.Errorf("snapshot %s does not match its manifest: %d missing, %d changed", vr.Snapshot, vr.Missing, vr.Changed)
+			}
+			return nil
+		},
+	}
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	return cmd
+}
+
+func taskRestoreCmd(e *env) *cobra.Command {
+	var target string
+	var paths []string
+	var overwrite, asJSON bool
+	cmd := &cobra.Command{
+		Use:   "restore NAME SNAPSHOT --target DIR [--path P]… [--overwrite]",
+		Short: "Copy a snapshot, or paths of it, into a folder",
+		Long: `Copy a whole snapshot (SNAPSHOT may be latest), or the files and folders given
+with --path (their original paths), into DIR, keeping each file's full path
+below it (/home/alice/a.txt is restored as DIR/home/alice/a.txt), with its
+mode and times. A file that already exists there is not replaced unless
+--overwrite is given; then nothing at all is restored.`,
+		Example: "  lanyard-agent task restore docs latest --target /tmp/restore --path /home/alice/Documents/report.odt",
+		Args:    cmdline.ExactArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if target == "" {
+				return cmdline.Usagef("task restore needs --target DIR")
+			}
+			abs, err := filepath.Abs(target)
+			if err != nil {
+				return cmdline.Usagef("--target %q: %v", target, err)
+			}
+			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+			defer stop()
+			view := e.newProgress()
+			res, err := e.taskDo(ctx, agent.OpTaskRestore, agent.TaskArgs{Name: args[0], Snapshot: args[1], Target: abs, Paths: paths, Overwrite: overwrite}, view.event, true)
+			view.done()
+			if err != nil {
+				return err
+			}
+			rr := res.Restore
+			if asJSON {
+				return printJSON(e.stdout, rr)
+			}
+			fmt.Fprintf(e.stdout, "restored %d files (%s), %d folders and %d links from snapshot %s into %s\n",
+				rr.Files, agent.Bytes(rr.Bytes), rr.Dirs, rr.Symlinks, rr.Snapshot, rr.Target)
+			if rr.Replaced > 0 {
+				fmt.Fprintf(e.stdout, "%d existing files were replaced\n", rr.Replaced)
+			}
+			for _, p := range rr.Paths {
+				fmt.Fprintln(e.stdout, "  "+p)
+			}
+			for _, w := range rr.Warnings {
+				fmt.Fprintln(e.stderr, "warning:", w)
+			}
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&target, "target", "", "folder to restore into (created if missing)")
+	cmd.Flags().StringArrayVar(&paths, "path", nil, "restore only this file or folder, by its original path (repeatable)")
+	cmd.Flags().BoolVar(&overwrite, "overwrite", false, "replace files that already exist in the target")
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	return cmd
+}

@@ -1,0 +1,194 @@
+package service
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"syscall"
+	"testing"
+)
+
+// taskTree is a source folder with a few files and an empty destination.
+func taskTree(t *testing.T) (src, dest string) {
+	t.Helper()
+	root := t.TempDir()
+	src, dest = filepath.Join(root, "data"), filepath.Join(root, "backups")
+	for _, d := range []string{filepath.Join(src, "docs"), dest} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for name, content := range map[string]string{"docs/report.txt": "the report", "notes.txt": "notes"} {
+		if err := os.WriteFile(filepath.Join(src, name), []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return src, dest
+}
+
+// exerciseTasks runs every task command against the agent in dir, as a
+// script would; live says whether the agent runs (the words and exit
+// codes must be the same either way).
+func exerciseTasks(t *testing.T, dir string, live bool) {
+	c := cli{t: t}
+	src, dest := taskTree(t)
+	run := func(want int, args ...string) result {
+		t.Helper()
+		r := c.run("", append(args, "--data-dir", dir)...)
+		if r.code != want {
+			t.Fatalf("%v: want exit %d, got %s", args, want, r)
+		}
+		return r
+	}
+	r := run(0, "task", "add", "docs", "--source", src, "--dest", dest, "--schedule", "daily@02:00", "--keep-last", "5")
+	if !strings.Contains(r.stdout, "task docs added") || !strings.Contains(r.stdout, "daily@02:00") {
+		t.Fatalf("add: %s", r)
+	}
+	if live != strings.Contains(r.stdout, "applied to the running agent") {
+		t.Fatalf("add says where it went wrongly (live %v): %s", live, r)
+	}
+
+	// Bad input exits 2 and changes nothing.
+	for _, bad := range [][]string{
+		{"task", "add", "other", "--source", src + "-missing", "--dest", dest},
+		{"task", "add", "other", "--source", src, "--dest", filepath.Join(src, "docs")},
+		{"task", "add", "other", "--source", src, "--dest", dest, "--schedule", "every day"},
+		{"task", "add", "docs", "--source", src, "--dest", dest},
+		{"task", "add", "other", "--dest", dest},
+		{"task", "run", "nope"},
+		{"task", "edit", "docs", "--schedule", "99 * * * *"},
+		{"task", "show", "nope"},
+	} {
+		r := run(2, bad...)
+		if !strings.HasPrefix(r.stderr, "lanyard-agent: ") {
+			t.Fatalf("%v: no reason given: %s", bad, r)
+		}
+	}
+	var list []struct {
+		Task struct {
+			Name     string `json:"name"`
+			Schedule string `json:"schedule"`
+			Version  int    `json:"version"`
+		} `json:"task"`
+	}
+	if err := json.Unmarshal([]byte(run(0, "task", "list", "--json").stdout), &list); err != nil || len(list) != 1 ||
+		list[0].Task.Schedule != "daily@02:00" || list[0].Task.Version != 1 {
+		t.Fatalf("list after refusals: %+v %v", list, err)
+	}
+
+	// A run: with --wait when the agent runs, by itself when it does not.
+	r = run(0, "task", "run", "docs", "--wait")
+	if !strings.Contains(r.stdout, "completed: snapshot ") || !strings.Contains(r.stdout, "2 files (2 copied, 0 linked)") {
+		t.Fatalf("run: %s", r)
+	}
+	// A FIFO makes the next run complete with a warning: exit 3.
+	if err := syscall.Mkfifo(filepath.Join(src, "pipe"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r = run(ExitWarnings, "task", "run", "docs", "--wait")
+	if !strings.Contains(r.stdout, "completed with warnings") || !strings.Contains(r.stdout, "FIFO") || !strings.Contains(r.stdout, "2 linked") {
+		t.Fatalf("run with a warning: %s", r)
+	}
+	_ = os.Remove(filepath.Join(src, "pipe"))
+
+	var snaps []map[string]any
+	if err := json.Unmarshal([]byte(run(0, "task", "snapshots", "docs", "--json").stdout), &snaps); err != nil || len(snaps) != 2 {
+		t.Fatalf("snapshots: %v %v", snaps, err)
+	}
+	for _, k := range []string{"id", "path", "time", "result", "files", "bytes"} {
+		if _, ok := snaps[0][k]; !ok {
+			t.Fatalf("a snapshot has no %q: %v", k, snaps[0])
+		}
+	}
+	first, last := snaps[0]["id"].(string), snaps[1]["id"].(string)
+	if snaps[1]["result"] != "completed with warnings" || first >= last {
+		t.Fatalf("snapshots out of order or results wrong: %v", snaps)
+	}
+
+	r = run(0, "task", "browse", "docs", last, filepath.Join(src, "docs"))
+	if !strings.Contains(r.stdout, "report.txt") {
+		t.Fatalf("browse: %s", r)
+	}
+	run(0, "task", "verify", "docs")
+	run(0, "task", "verify", "docs", first)
+
+	target := filepath.Join(t.TempDir(), "restored")
+	report := filepath.Join(src, "docs", "report.txt")
+	r = run(0, "task", "restore", "docs", first, "--target", target, "--path", report)
+	restored := filepath.Join(target, strings.TrimPrefix(report, "/"))
+	if b, err := os.ReadFile(restored); err != nil || string(b) != "the report" || !strings.Contains(r.stdout, "restored 1 files") {
+		t.Fatalf("restore: %s (%q %v)", r, b, err)
+	}
+	_ = os.WriteFile(restored, []byte("changed since"), 0o644)
+	r = run(2, "task", "restore", "docs", first, "--target", target, "--path", report)
+	if !strings.Contains(r.stderr, "--overwrite") {
+		t.Fatalf("restore over a file: %s", r)
+	}
+	if b, _ := os.ReadFile(restored); string(b) != "changed since" {
+		t.Fatal("a refused restore changed the file")
+	}
+	run(0, "task", "restore", "docs", first, "--target", target, "--path", report, "--overwrite")
+	if b, _ := os.ReadFile(restored); string(b) != "the report" {
+		t.Fatalf("restore --overwrite left %q", b)
+	}
+
+	// A damaged snapshot fails verify with exit 1 and names the file.
+	snapFile := filepath.Join(snaps[0]["path"].(string), strings.TrimPrefix(filepath.Join(src, "notes.txt"), "/"))
+	_ = os.Remove(snapFile)
+	r = run(1, "task", "verify", "docs", first)
+	if !strings.Contains(r.stdout, "notes.txt: missing") {
+		t.Fatalf("verify of a damaged snapshot: %s", r)
+	}
+
+	var hist []map[string]any
+	if err := json.Unmarshal([]byte(run(0, "task", "history", "docs", "--json").stdout), &hist); err != nil || len(hist) != 2 {
+		t.Fatalf("history: %v %v", hist, err)
+	}
+	run(0, "task", "edit", "docs", "--schedule", "manual")
+	if r := run(0, "task", "show", "docs"); !regexp.MustCompile(`version +2\n`).MatchString(r.stdout) {
+		t.Fatalf("show after edit: %s", r)
+	}
+	if r := run(0, "task", "stop", "docs"); !strings.Contains(r.stdout, "not running") {
+		t.Fatalf("stop: %s", r)
+	}
+	r = run(0, "task", "remove", "docs")
+	if !strings.Contains(r.stdout, "snapshots in "+filepath.Join(dest, "docs")+" are kept") {
+		t.Fatalf("remove: %s", r)
+	}
+	run(2, "task", "history", "docs")
+}
+
+func TestTaskCommandsWorkOnTheDatabaseWhenTheAgentIsStopped(t *testing.T) {
+	dir := initAgent(t, "--listen", "127.0.0.1:0")
+	exerciseTasks(t, dir, false)
+}
+
+func TestTaskCommandsReachTheRunningAgent(t *testing.T) {
+	dir := initAgent(t, "--listen", "127.0.0.1:0")
+	startAgentInProcess(t, dir)
+	exerciseTasks(t, dir, true)
+}
+
+func TestTaskRunWithoutWaitLeavesTheRunToTheAgent(t *testing.T) {
+	dir := initAgent(t, "--listen", "127.0.0.1:0")
+	startAgentInProcess(t, dir)
+	src, dest := taskTree(t)
+	c := cli{t: t}
+	if r := c.run("", "task", "add", "docs", "--source", src, "--dest", dest, "--data-dir", dir); r.code != 0 {
+		t.Fatal(r)
+	}
+	r := c.run("", "task", "run", "docs", "--data-dir", dir)
+	if r.code != 0 || !strings.Contains(r.stdout, "task docs started in the agent") {
+		t.Fatalf("run without --wait: %s", r)
+	}
+}
+
+func TestTaskCommandsBeforeInitSayWhatToDo(t *testing.T) {
+	dir := t.TempDir()
+	r := cli{t: t}.run("", "task", "list", "--data-dir", dir)
+	if r.code != 1 || !strings.Contains(r.stderr, "lanyard-agent init") {
+		t.Fatalf("%s", r)
+	}
+}
