@@ -25,7 +25,7 @@ STATICCHECK   := $(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2
 PROTOC_GEN_GO := google.golang.org/protobuf/cmd/protoc-gen-go@v1.36.12
 TOOLS         := $(CURDIR)/bin/tools
 
-.PHONY: help deps build run test bench fuzz generate clean dist deb deb-agent deb-console test-deb
+.PHONY: help deps build run test test-long bench fuzz generate clean dist deb deb-agent deb-console test-deb
 
 help: ## List the targets
 	@echo "Usage: make TARGET [VERSION=...] [FUZZTIME=30s] [ARGS='...']"
@@ -73,6 +73,9 @@ bench: deps ## Run every benchmark once; table of figure, baseline, ratio (raw: 
 	@mkdir -p bin
 	@echo "==> go test -bench . -benchtime 1x ./... (raw output in bin/bench.txt; a table follows each package)"
 	$(GO) test -run '^$$' -bench . -benchtime 1x -timeout 20m ./... 2>&1 | tee bin/bench.txt | scripts/benchfmt
+
+test-long: ## The long forms of tests whose quick forms make test runs (a minute of junk proofs against one agent)
+	LANYARD_TEST_LONG=1 $(GO) test -race -count=1 -timeout 10m -run 'TestStrangersGuessingANameCannotLockOutItsConsole' ./core/link/
 
 fuzz: deps ## Run every fuzz target for FUZZTIME each (default 30s)
 	@GO="$(GO)" scripts/fuzz $(FUZZTIME)

@@ -50,6 +50,9 @@ type RemoteSettings interface {
 	ListenAddr() string
 	// ListenError is why listening failed, or nil.
 	ListenError() error
+	// Fingerprint is this console's certificate fingerprint (hex SHA-256),
+	// for agents that dial it; "" when it has none.
+	Fingerprint() string
 }
 
 // ConnectionLog pages the connection log (the Remote Management Log

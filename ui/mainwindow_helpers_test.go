@@ -421,6 +421,11 @@ func (f *fakeConsole) ListenAddr() string {
 	return f.listenAddr
 }
 
+// testConsoleFingerprint is the fake console's certificate fingerprint.
+const testConsoleFingerprint = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
+
+func (f *fakeConsole) Fingerprint() string { return testConsoleFingerprint }
+
 func (f *fakeConsole) ListenError() error {
 	f.mu.Lock()
 	defer f.mu.Unlock()

@@ -12,6 +12,7 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
+	"github.com/lanyard/lanyard/core/link"
 	"github.com/lanyard/lanyard/core/master"
 )
 
@@ -21,7 +22,8 @@ const (
 	settingsListenLabel      = "Listen for incoming slave connections"
 	settingsSSLLabel         = "SSL (TLS 1.3)"
 	settingsSSLWarning       = "Every console and slave must use the same SSL setting."
-	settingsPlainWarning     = "Without SSL, traffic after login can be read on the network."
+	settingsCertLabel        = "This console's certificate"
+	settingsCertHint         = "Give it to an agent that dials this console (lanyard-agent masters add HOST:PORT=SHA256:…), so its first contact is checked."
 	settingsCheckPortLabel   = "Check port"
 	settingsApplyLabel       = "Apply"
 	settingsCancelLabel      = "Cancel"
@@ -56,7 +58,7 @@ type settingsForm struct {
 	use         *widget.Button
 	suggested   int
 	ssl         *widget.Check
-	plainWarn   *widget.Label
+	sslRisk     *widget.Label // what the SSL setting exposes, in link's words
 	heartbeat   *widget.Entry
 	hbMsg       *widget.Label
 	result      *widget.Label
@@ -97,11 +99,11 @@ func showSettingsDialog(parent fyne.Window, rs RemoteSettings, ports PortChecker
 
 	f.ssl = widget.NewCheck(settingsSSLLabel, nil)
 	sslWarn := widget.NewLabelWithStyle(settingsSSLWarning, fyne.TextAlignLeading, fyne.TextStyle{Italic: true})
-	f.plainWarn = widget.NewLabel(settingsPlainWarning)
-	f.plainWarn.Importance = widget.WarningImportance
+	f.sslRisk = widget.NewLabel("")
+	f.sslRisk.Wrapping = fyne.TextWrapWord
 	f.ssl.SetChecked(f.old.SSL)
-	f.ssl.OnChanged = func(on bool) { showIf(f.plainWarn, !on) }
-	showIf(f.plainWarn, !f.old.SSL)
+	f.ssl.OnChanged = f.showSSLRisk
+	f.showSSLRisk(f.old.SSL)
 
 	f.heartbeat = widget.NewEntry()
 	hb := f.old.HeartbeatSeconds
@@ -135,7 +137,8 @@ func showSettingsDialog(parent fyne.Window, rs RemoteSettings, ports PortChecker
 		indent(container.NewVBox(listenForm, f.portMsg, checkRow)),
 		widget.NewSeparator(),
 		f.ssl,
-		indent(container.NewVBox(sslWarn, f.plainWarn)),
+		indent(container.NewVBox(sslWarn, f.sslRisk)),
+		f.certificateRow(),
 		widget.NewSeparator(),
 		container.New(layout.NewFormLayout(), widget.NewLabel("Heartbeat"), hbRow),
 		f.hbMsg,
@@ -153,6 +156,38 @@ func showSettingsDialog(parent fyne.Window, rs RemoteSettings, ports PortChecker
 	f.dlg.Resize(fyne.NewSize(600, content.MinSize().Height+120))
 	f.dlg.Show()
 	return f
+}
+
+// showSSLRisk says beside the checkbox what the SSL setting exposes.
+func (f *settingsForm) showSSLRisk(on bool) {
+	if on {
+		f.sslRisk.Importance = widget.LowImportance
+		f.sslRisk.SetText(sentence(link.SSLOnRisk))
+		return
+	}
+	f.sslRisk.Importance = widget.WarningImportance
+	f.sslRisk.SetText(sentence(link.SSLOffRisk) + " " + sentence(link.SSLAdvice))
+}
+
+// certificateRow shows this console's certificate fingerprint, to read out
+// or copy to an agent.
+func (f *settingsForm) certificateRow() fyne.CanvasObject {
+	fp := link.FormatFingerprint(f.rs.Fingerprint())
+	if fp == "" {
+		return container.NewVBox()
+	}
+	value := widget.NewLabel(fp)
+	value.Selectable = true
+	value.Wrapping = fyne.TextWrapBreak
+	value.TextStyle = fyne.TextStyle{Monospace: true}
+	hint := widget.NewLabel(settingsCertHint)
+	hint.Wrapping = fyne.TextWrapWord
+	hint.SizeName = theme.SizeNameCaptionText
+	copyBtn := widget.NewButtonWithIcon("Copy", theme.ContentCopyIcon(), func() {
+		fyne.CurrentApp().Clipboard().SetContent(fp)
+	})
+	return container.NewVBox(widget.NewLabelWithStyle(settingsCertLabel, fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
+		container.NewBorder(nil, nil, nil, copyBtn, value), hint)
 }
 
 // indent shifts o right, under the checkbox it belongs to.

@@ -95,12 +95,27 @@ func TestSSLWarnings(t *testing.T) {
 	if !strings.Contains(all, "Every console and slave must use the same SSL setting.") {
 		t.Errorf("no must-match warning in %q", all)
 	}
-	if f.plainWarn.Visible() {
-		t.Error("the plain-traffic warning shows with SSL on")
+	// Beside the checkbox, what each setting exposes, in honest words.
+	if got := f.sslRisk.Text; !strings.Contains(got, "only an impostor answering at the very first contact") || !strings.Contains(got, "fingerprint") {
+		t.Errorf("with SSL on the dialog says %q", got)
 	}
 	f.ssl.SetChecked(false)
-	if !f.plainWarn.Visible() || f.plainWarn.Text != "Without SSL, traffic after login can be read on the network." {
-		t.Errorf("with SSL off: visible %v, %q", f.plainWarn.Visible(), f.plainWarn.Text)
+	for _, want := range []string{"try passwords offline", "take over the link and send commands as the console", "long random passwords"} {
+		if !strings.Contains(f.sslRisk.Text, want) || f.sslRisk.Importance != widget.WarningImportance {
+			t.Errorf("with SSL off the dialog says %q (importance %v); want %q", f.sslRisk.Text, f.sslRisk.Importance, want)
+		}
+	}
+}
+
+func TestTheConsolesOwnFingerprintIsShownAndCopied(t *testing.T) {
+	_, _, w := openSettings(t, newFakeConsole(), nil, false)
+	all := overlayText(w)
+	if !strings.Contains(all, "SHA256:"+testConsoleFingerprint) || !strings.Contains(all, "lanyard-agent masters add") {
+		t.Fatalf("the dialog does not show the console's fingerprint: %q", all)
+	}
+	tapButton(t, w, "Copy")
+	if got := fyne.CurrentApp().Clipboard().Content(); got != "SHA256:"+testConsoleFingerprint {
+		t.Errorf("Copy put %q on the clipboard", got)
 	}
 }
 

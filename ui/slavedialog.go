@@ -25,19 +25,23 @@ import (
 
 // Texts of the Add/Edit Slave dialog that tests and users read.
 const (
-	slaveDialogAddTitle  = "Add Slave"
-	directionOutbound    = "Outbound"
-	directionInbound     = "Inbound"
-	outboundHint         = "This console dials the slave at its address and port."
-	inboundHint          = "The slave dials this console; the console must listen (Settings → Remote Management Settings)"
-	passwordUnchanged    = "unchanged"
-	passwordKeepHint     = "Leave empty to keep the current password."
-	testConnectionLabel  = "Test connection"
-	stopTestLabel        = "Stop test"
-	testIntro            = "Test connection checks the values above without saving them: name lookup, TCP, SSL, hello, version and password."
-	slaveSnapshotMaxAge  = time.Second
-	slaveDialogMinWidth  = 600
-	slaveDialogTestLines = 150
+	slaveDialogAddTitle = "Add Slave"
+	directionOutbound   = "Outbound"
+	directionInbound    = "Inbound"
+	outboundHint        = "This console dials the slave at its address and port."
+	inboundHint         = "The slave dials this console; the console must listen (Settings → Remote Management Settings)"
+	passwordUnchanged   = "unchanged"
+	passwordKeepHint    = "Leave empty to keep the current password."
+	testConnectionLabel = "Test connection"
+	stopTestLabel       = "Stop test"
+	testIntro           = "Test connection checks the values above without saving them: name lookup, TCP, SSL, hello, version and password."
+	// The expected fingerprint: optional, and what closes the first-use
+	// blind spot (DESIGN §2).
+	fingerprintPlaceholder = "optional: SHA256:… as lanyard-agent status prints it"
+	fingerprintHint        = "Given, the agent's first contact is checked against it; empty, the first certificate it presents is trusted and pinned."
+	slaveSnapshotMaxAge    = time.Second
+	slaveDialogMinWidth    = 600
+	slaveDialogTestLines   = 150
 	// slaveDialogSlack is room kept for the messages under the fields, so
 	// the dialog does not grow and jump while the user types.
 	slaveDialogSlack = 96
@@ -80,6 +84,8 @@ type slaveDialog struct {
 	password    *dialogEntry
 	passwordMsg *widget.Label
 	passwordTip *widget.Label
+	fingerprint *dialogEntry
+	fpMsg       *widget.Label
 	group       *dialogSelectEntry
 	saveErr     *widget.Label
 	saveErrBox  *fyne.Container
@@ -113,11 +119,11 @@ type slaveDialog struct {
 
 // slaveFieldErrors are the messages shown under the fields; "" is valid.
 type slaveFieldErrors struct {
-	name, address, port, password string
+	name, address, port, password, fingerprint string
 }
 
 func (e slaveFieldErrors) ok() bool {
-	return e.name == "" && e.address == "" && e.port == "" && e.password == ""
+	return e.name == "" && e.address == "" && e.port == "" && e.password == "" && e.fingerprint == ""
 }
 
 func newSlaveDialog(parent fyne.Window, editor SlaveEditor, editing *master.SlaveView, prefillName string, do func(func())) *slaveDialog {
@@ -160,6 +166,13 @@ func (d *slaveDialog) build(prefillName string) {
 	d.passwordTip.SizeName = theme.SizeNameCaptionText
 	d.passwordTip.Hide()
 
+	d.fingerprint = d.newEntry()
+	d.fingerprint.SetPlaceHolder(fingerprintPlaceholder)
+	d.fpMsg = newFieldMessage()
+	fpHint := widget.NewLabel(fingerprintHint)
+	fpHint.Wrapping = fyne.TextWrapWord
+	fpHint.SizeName = theme.SizeNameCaptionText
+
 	d.group = newDialogSelectEntry(d.groups())
 	d.group.SetPlaceHolder("none")
 	d.group.onEscape = d.close
@@ -183,6 +196,9 @@ func (d *slaveDialog) build(prefillName string) {
 		d.password.SetPlaceHolder(passwordUnchanged)
 		d.passwordTip.SetText(passwordKeepHint)
 		d.passwordTip.Show()
+		if d.editing.PinnedCert != "" {
+			d.fingerprint.SetPlaceHolder("pinned: SHA256:" + link.ShortFingerprint(d.editing.PinnedCert) + "… (empty keeps it)")
+		}
 	case prefillName != "":
 		d.name.SetText(prefillName)
 		d.direction.SetSelected(directionInbound)
@@ -206,6 +222,7 @@ func (d *slaveDialog) build(prefillName string) {
 		widget.NewLabel("Connection"), container.NewVBox(d.direction, d.dirHint),
 		d.addrLabel, d.addrBox,
 		widget.NewLabel("Password"), container.NewVBox(d.password, d.passwordMsg, d.passwordTip),
+		widget.NewLabel("Certificate"), container.NewVBox(d.fingerprint, d.fpMsg, fpHint),
 		widget.NewLabel("Group"), d.group,
 	)
 
@@ -415,6 +432,14 @@ func (d *slaveDialog) check() (master.SlaveSpec, slaveFieldErrors) {
 		spec.Direction = store.Inbound
 	}
 
+	if text := strings.TrimSpace(d.fingerprint.Text); text != "" {
+		if fp, err := link.ParseFingerprint(text); err != nil {
+			errs.fingerprint = "Not a certificate fingerprint: paste SHA256: and the 64 hex digits that lanyard-agent status prints."
+		} else {
+			spec.Fingerprint = fp
+		}
+	}
+
 	switch {
 	case d.editing == nil && len(spec.Password) == 0:
 		errs.password = "Enter the management password set on the agent."
@@ -448,6 +473,7 @@ func (d *slaveDialog) validate() {
 	// has been there or tried to save, or is renaming.
 	renaming := d.editing != nil && !strings.EqualFold(strings.TrimSpace(d.name.Text), d.editing.Name)
 	changed = d.setMessage(d.passwordMsg, errs.password, d.touched[d.password] || renaming) || changed
+	changed = d.setMessage(d.fpMsg, errs.fingerprint, d.touched[d.fingerprint]) || changed
 	if d.editing != nil && renaming == d.passwordTip.Visible() {
 		if renaming {
 			d.passwordTip.Hide()

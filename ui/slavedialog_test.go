@@ -581,3 +581,27 @@ func TestSlaveDialogGoldens(t *testing.T) {
 		test.AssertRendersToMarkup(t, "slavedialog_test_failed.xml", w.Canvas())
 	})
 }
+
+func TestTheExpectedFingerprintIsCheckedAsTypedAndSaved(t *testing.T) {
+	ed := &fleetOf{slaves: twoSlaves}
+	d, q, _ := openSlaveDialog(t, ed, nil, "")
+	typeInto(d.name, "FS09")
+	typeInto(d.address, "10.0.0.9")
+	typeInto(d.password, "secret")
+	typeInto(d.fingerprint, "SHA256:12")
+	if !d.fpMsg.Visible() || !strings.Contains(d.fpMsg.Text, "64 hex digits") || !d.save.Disabled() {
+		t.Fatalf("a short fingerprint: message %q (shown %v), Save disabled %v", d.fpMsg.Text, d.fpMsg.Visible(), d.save.Disabled())
+	}
+	typeInto(d.fingerprint, "sha256:9F:86:D0:81:88:4C:7D:65:9A:2F:EA:A0:C5:5A:D0:15:A3:BF:4F:1B:2B:0B:82:2C:D1:5D:6C:15:B0:F0:0A:08")
+	if d.fpMsg.Visible() || d.save.Disabled() {
+		t.Fatalf("a fingerprint as openssl prints it is refused: %q", d.fpMsg.Text)
+	}
+	test.Tap(d.save)
+	q.runUntil(t, "the dialog to save and close", func() bool { return d.closed })
+	if len(ed.added) != 1 {
+		t.Fatalf("saved %d entries", len(ed.added))
+	}
+	if got := ed.added[0].Fingerprint; got != testConsoleFingerprint {
+		t.Errorf("saved fingerprint %q", got)
+	}
+}

@@ -9,7 +9,10 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/lanyard/lanyard/app"
+	"github.com/lanyard/lanyard/core/link"
 	"github.com/lanyard/lanyard/core/master"
+	"github.com/lanyard/lanyard/core/wire/pb"
 )
 
 func settingsCmd(e *env) *cobra.Command {
@@ -29,10 +32,17 @@ func settingsCmd(e *env) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if asJSON {
-				return json.NewEncoder(e.stdout).Encode(s)
+			id, err := app.LoadIdentity(db, pb.Role_ROLE_MASTER)
+			if err != nil {
+				return err
 			}
-			printSettings(e, s)
+			if asJSON {
+				return json.NewEncoder(e.stdout).Encode(struct {
+					master.Settings
+					Fingerprint string `json:"fingerprint"`
+				}{s, id.Fingerprint})
+			}
+			printSettings(e, s, id.Fingerprint)
 			return nil
 		},
 	}
@@ -87,7 +97,7 @@ func settingsCmd(e *env) *cobra.Command {
 			if err := master.SaveSettings(db, s); err != nil {
 				return cmdline.Usage(err)
 			}
-			printSettings(e, s)
+			printSettings(e, s, "")
 			return nil
 		},
 	}
@@ -99,14 +109,24 @@ func settingsCmd(e *env) *cobra.Command {
 	return cmd
 }
 
-func printSettings(e *env, s master.Settings) {
+// printSettings prints the settings, with this console's certificate
+// fingerprint when fp is given.
+func printSettings(e *env, s master.Settings, fp string) {
 	tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
 	listen := "off"
 	if s.Listen {
 		listen = "on, " + s.ListenAddress
 	}
 	fmt.Fprintf(tw, "listen\t%s\n", listen)
-	fmt.Fprintf(tw, "ssl\t%s\n", cmdline.OnOff(s.SSL))
+	ssl := "on: " + link.SSLOnRisk
+	if !s.SSL {
+		ssl = "off: " + link.SSLOffRisk + "; " + link.SSLAdvice
+	}
+	fmt.Fprintf(tw, "ssl\t%s\n", ssl)
 	fmt.Fprintf(tw, "heartbeat\t%s\n", s.Heartbeat())
+	if fp != "" {
+		fmt.Fprintf(tw, "certificate\t%s\n", link.FormatFingerprint(fp))
+		fmt.Fprintf(tw, "\t(give it to an agent that dials this console: lanyard-agent masters add HOST:PORT=SHA256:…)\n")
+	}
 	_ = tw.Flush()
 }

@@ -25,8 +25,8 @@ func slaveCmd(e *env) *cobra.Command {
 
 // specFlags are the flags add and edit share.
 type specFlags struct {
-	name, address, group, notes string
-	inbound, passwordStdin      bool
+	name, address, group, notes, fingerprint string
+	inbound, passwordStdin                   bool
 }
 
 func (f *specFlags) register(cmd *cobra.Command, withName bool) {
@@ -38,6 +38,19 @@ func (f *specFlags) register(cmd *cobra.Command, withName bool) {
 	cmd.Flags().StringVar(&f.group, "group", "", "group shown in the server tree")
 	cmd.Flags().StringVar(&f.notes, "notes", "", "free text")
 	cmd.Flags().BoolVar(&f.passwordStdin, "password-stdin", false, "read the management password from standard input")
+	cmd.Flags().StringVar(&f.fingerprint, "fingerprint", "", "the agent's certificate fingerprint, SHA256:… (lanyard-agent status shows it): the first contact is checked against it")
+}
+
+// parseFingerprint checks --fingerprint before the password is asked for.
+func (f *specFlags) parseFingerprint() (string, error) {
+	if f.fingerprint == "" {
+		return "", nil
+	}
+	fp, err := link.ParseFingerprint(f.fingerprint)
+	if err != nil {
+		return "", cmdline.Usage(err)
+	}
+	return fp, nil
 }
 
 func slaveAddCmd(e *env) *cobra.Command {
@@ -46,7 +59,7 @@ func slaveAddCmd(e *env) *cobra.Command {
 		Use:   "add --name N (--inbound | --address HOST:PORT) --password-stdin",
 		Short: "Add a slave",
 		Example: `  printf '%s\n' "$PW" | lanyard slave add --name FS01 --address 10.0.0.4:16888 --password-stdin
-  printf '%s\n' "$PW" | lanyard slave add --name FS02 --inbound --password-stdin`,
+  printf '%s\n' "$PW" | lanyard slave add --name FS02 --inbound --password-stdin --fingerprint SHA256:9f86…0a08`,
 		Args: cobra.NoArgs,
 		RunE: func(*cobra.Command, []string) error {
 			if f.name == "" {
@@ -61,6 +74,10 @@ func slaveAddCmd(e *env) *cobra.Command {
 			spec := master.SlaveSpec{Name: f.name, Group: f.group, Notes: f.notes, Address: f.address, Direction: store.Outbound}
 			if f.inbound {
 				spec.Direction = store.Inbound
+			}
+			var err error
+			if spec.Fingerprint, err = f.parseFingerprint(); err != nil {
+				return err
 			}
 			// Validate before asking for the password.
 			if _, err := master.NormalizeAddress(f.address); err != nil && !f.inbound {
@@ -79,6 +96,9 @@ func slaveAddCmd(e *env) *cobra.Command {
 			s, err := master.AddSlave(db, spec)
 			if err != nil {
 				return asUsage(err)
+			}
+			if s.PinnedCert == "" {
+				fmt.Fprintln(e.stderr, "note: no --fingerprint given, so the first certificate the slave presents is trusted; compare it with `lanyard-agent status` on the server (lanyard slave list shows it once linked)")
 			}
 			if s.Direction == store.Outbound {
 				fmt.Fprintf(e.stdout, "added %s, outbound: this console dials %s\n", s.Name, s.Address)
@@ -142,6 +162,9 @@ unless --password-stdin is given; renaming needs it (the name is part of the key
 			if f.address != "" {
 				spec.Direction, spec.Address = store.Outbound, f.address
 			}
+			if spec.Fingerprint, err = f.parseFingerprint(); err != nil {
+				return err
+			}
 			if f.passwordStdin {
 				if spec.Password, err = app.ReadPassword(e.stdin, e.stderr, true); err != nil {
 					return cmdline.Usage(err)
@@ -181,11 +204,20 @@ func slaveRemoveCmd(e *env) *cobra.Command {
 }
 
 func slaveTrustCmd(e *env) *cobra.Command {
-	return &cobra.Command{
-		Use:   "trust NAME",
+	var f specFlags
+	cmd := &cobra.Command{
+		Use:   "trust NAME [--fingerprint SHA256:…]",
 		Short: "Trust the certificate a slave presents next (after it was reinstalled)",
-		Args:  cobra.ExactArgs(1),
+		Long: `Trust the certificate the slave presents next, after it was reinstalled and its
+certificate changed (cert_changed). Check first that it was: otherwise
+something else answers at its address. With --fingerprint the slave must
+present exactly that certificate instead.`,
+		Args: cobra.ExactArgs(1),
 		RunE: func(_ *cobra.Command, args []string) error {
+			fp, err := f.parseFingerprint()
+			if err != nil {
+				return err
+			}
 			db, err := e.openDB(nil)
 			if err != nil {
 				return err
@@ -195,13 +227,19 @@ func slaveTrustCmd(e *env) *cobra.Command {
 			if err != nil {
 				return cmdline.Usage(err)
 			}
-			if _, err := db.UpdateSlave(s.ID, func(s *store.Slave) error { s.PinnedCert = ""; return nil }); err != nil {
+			if _, err := db.UpdateSlave(s.ID, func(s *store.Slave) error { s.PinnedCert = fp; return nil }); err != nil {
 				return err
+			}
+			if fp != "" {
+				fmt.Fprintf(e.stdout, "%s: it must present the certificate %s\n", s.Name, link.FormatFingerprint(fp))
+				return nil
 			}
 			fmt.Fprintf(e.stdout, "%s: the next certificate it presents will be trusted and pinned\n", s.Name)
 			return nil
 		},
 	}
+	cmd.Flags().StringVar(&f.fingerprint, "fingerprint", "", "the certificate it must present, SHA256:…")
+	return cmd
 }
 
 // slaveJSON is `slave list --json`: everything but the key.

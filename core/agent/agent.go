@@ -326,7 +326,7 @@ func (a *Agent) recordLinked(l *link.Link) {
 	if p.Dialed {
 		dir = "dialed"
 	}
-	a.record(p.Remote, store.KindConnected, store.SeverityInfo, fmt.Sprintf("console linked (%s, %s, %s)", dir, sslPhrase(p.SSL), p.Software))
+	a.record(p.Remote, store.KindConnected, store.SeverityInfo, fmt.Sprintf("console linked (%s, %s, %s)", dir, sslPhrase(p.SSL), wire.Quote(p.Software)))
 }
 
 func (a *Agent) refused(r link.Refusal) {

@@ -8,8 +8,8 @@ const (
 	SSLOffRisk = "with SSL off, anyone who records one login can try passwords offline at leisure, " +
 		"and anyone on the network path can take over the link and send commands as the console"
 	// SSLOnRisk is what SSL on still leaves open.
-	SSLOnRisk = "with SSL on, that holds only at the very first contact, and not even then " +
-		"when the other side's certificate fingerprint was given"
+	SSLOnRisk = "with SSL on, only an impostor answering at the very first contact gets a login to try passwords against offline, " +
+		"and not even that when the other side's certificate fingerprint was given"
 	// SSLAdvice is what to do about it.
 	SSLAdvice = "keep SSL on and use long random passwords"
 )

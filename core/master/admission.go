@@ -41,17 +41,25 @@ func (m *Master) Admit(h *pb.Hello, remote netip.AddrPort, fingerprint string) (
 	}
 	if e.PinnedCert != "" && fingerprint != "" && fingerprint != e.PinnedCert {
 		return link.Admission{}, &link.Error{Code: wire.CodeCertChanged, Reason: fmt.Sprintf(
-			"the certificate of %s (from %s) changed (pinned %s, now %s): if the agent was reinstalled, trust the new certificate; otherwise something is impersonating it",
-			e.Name, from, link.ShortFingerprint(e.PinnedCert), link.ShortFingerprint(fingerprint)),
+			"the certificate of %s (from %s) is not the one trusted here (expected %s, it presented %s): if the agent was reinstalled, run %s; otherwise something is impersonating it",
+			e.Name, from, link.ShortFingerprint(e.PinnedCert), link.ShortFingerprint(fingerprint), trustFix(e.Name)),
 			PeerReason: "this console does not trust your certificate: it changed since the first connection"}
 	}
-	return link.Admission{Name: e.Name, Key: entryKey(e), KDF: authKDF(e.KDF)}, nil
+	// A slave presenting its pinned certificate is known: strangers'
+	// failures under its name do not hold it back.
+	pinned := e.PinnedCert != "" && fingerprint == e.PinnedCert
+	return link.Admission{Name: e.Name, Key: entryKey(e), KDF: authKDF(e.KDF), Pinned: pinned}, nil
 }
 
-// refused logs a failed inbound handshake.
+// refused logs a failed inbound handshake. An SSL mismatch also shows on
+// the row of the slave the plain hello claimed to be, unless that slave is
+// linked (the claim is unauthenticated; its reason says "as it says").
 func (m *Master) refused(r link.Refusal) {
 	m.mu.Lock()
 	s := m.byName[strings.ToLower(r.Name)]
+	if s != nil && r.Err.Code == wire.CodeSSLMismatch && s.link == nil && !s.entry.Disabled {
+		s.failed(r.Err.Code, r.Err.Reason, time.Now())
+	}
 	m.mu.Unlock()
 	m.record(recordArgs{slave: s, name: r.Name, direction: store.Inbound, kind: string(r.Err.Code),
 		severity: severityFor(r.Err.Code), remote: r.Remote, reason: r.Err.Reason})
@@ -153,5 +161,5 @@ func linkedReason(p link.Peer) string {
 	if p.SSL {
 		ssl = "with SSL"
 	}
-	return fmt.Sprintf("linked %s %s (%s)", dir, ssl, p.Software)
+	return fmt.Sprintf("linked %s %s (%s)", dir, ssl, wire.Quote(p.Software))
 }

@@ -24,6 +24,11 @@ type SlaveSpec struct {
 	// once, to derive the key, and never stored.
 	Password []byte
 	Notes    string
+	// Fingerprint is the agent's certificate fingerprint as a person gave
+	// it ("SHA256:…", which `lanyard-agent init` and `status` print): the
+	// first contact is then checked against it instead of trusted blindly.
+	// Empty keeps what is pinned (or trusts the first certificate).
+	Fingerprint string
 }
 
 // NormalizeAddress validates an outbound address and adds the default port
@@ -91,6 +96,13 @@ func (s *SlaveSpec) validate(adding bool) error {
 	if adding && len(s.Password) == 0 {
 		return errors.New("the management password is required: the same one set on the agent")
 	}
+	if strings.TrimSpace(s.Fingerprint) != "" {
+		fp, err := link.ParseFingerprint(s.Fingerprint)
+		if err != nil {
+			return err
+		}
+		s.Fingerprint = fp
+	}
 	return nil
 }
 
@@ -105,7 +117,7 @@ func NewEntry(spec SlaveSpec) (store.Slave, error) {
 	}
 	return store.Slave{
 		Name: spec.Name, Group: spec.Group, Direction: spec.Direction, Address: spec.Address,
-		Key: k[:], KDF: storeKDF(auth.DefaultKDF), Notes: spec.Notes,
+		Key: k[:], KDF: storeKDF(auth.DefaultKDF), Notes: spec.Notes, PinnedCert: spec.Fingerprint,
 	}, nil
 }
 
@@ -158,6 +170,9 @@ func EditSlave(db *store.DB, name string, spec SlaveSpec) (store.Slave, error) {
 		if renamed || s.Direction != old.Direction || s.Address != old.Address {
 			// Another agent may answer now: trust on first use again.
 			s.PinnedCert, s.PinnedInstallID = "", ""
+		}
+		if spec.Fingerprint != "" {
+			s.PinnedCert = spec.Fingerprint
 		}
 		return nil
 	})

@@ -91,3 +91,8 @@ func SaveSettings(db *store.DB, s Settings) error {
 	}
 	return db.PutSettings(settingsKey, s)
 }
+
+// Fingerprint is this console's certificate fingerprint (hex SHA-256): what
+// an agent that dials it is given (lanyard-agent masters add
+// HOST:PORT=SHA256:…), so its first contact is checked.
+func (m *Master) Fingerprint() string { return m.cfg.Identity.Fingerprint }

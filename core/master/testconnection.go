@@ -24,6 +24,8 @@ func (m *Master) TestConnection(ctx context.Context, spec SlaveSpec, report func
 		return m.reportInbound(spec, report)
 	}
 	var target *link.Target
+	stored, err := m.cfg.DB.SlaveByName(spec.Name)
+	found := err == nil
 	if len(spec.Password) > 0 {
 		k, err := auth.DeriveKey(spec.Password, spec.Name, auth.DefaultKDF)
 		if err != nil {
@@ -31,13 +33,23 @@ func (m *Master) TestConnection(ctx context.Context, spec SlaveSpec, report func
 			return false
 		}
 		target = &link.Target{Name: spec.Name, Key: k, KDF: auth.DefaultKDF}
-	} else if e, err := m.cfg.DB.SlaveByName(spec.Name); err == nil {
+	} else if found {
 		// Editing without retyping the password: test with the stored key.
-		target = &link.Target{Name: e.Name, Key: entryKey(e), KDF: authKDF(e.KDF), PinnedCert: e.PinnedCert}
+		target = &link.Target{Name: stored.Name, Key: entryKey(stored), KDF: authKDF(stored.KDF)}
+	}
+	// The certificate to expect: the one given, else the one pinned for
+	// this entry while it points at the same address (as EditSlave keeps
+	// it). A retyped password goes to nothing else.
+	pin := spec.Fingerprint
+	if pin == "" && found && stored.Address == spec.Address {
+		pin = stored.PinnedCert
 	}
 	return link.Diagnose(ctx, link.DiagnoseOptions{Address: spec.Address, Identity: m.cfg.Identity,
-		Options: m.linkOptions(), Target: target}, report)
+		Options: m.linkOptions(), Target: target, PinnedCert: pin, TrustFix: trustFix(spec.Name)}, report)
 }
+
+// trustFix is the console's command that trusts a slave's new certificate.
+func trustFix(name string) string { return "lanyard slave trust " + name }
 
 // reportInbound tells what the log knows about an inbound slave's tries.
 func (m *Master) reportInbound(spec SlaveSpec, report func(link.Step)) bool {

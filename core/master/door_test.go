@@ -1,0 +1,112 @@
+package master
+
+import (
+	"context"
+	"net/netip"
+	"strings"
+	"sync/atomic"
+	"testing"
+
+	"github.com/lanyard/lanyard/core/auth"
+	"github.com/lanyard/lanyard/core/link"
+	"github.com/lanyard/lanyard/core/store"
+	"github.com/lanyard/lanyard/core/wire"
+	"github.com/lanyard/lanyard/core/wire/pb"
+)
+
+// The console's side of issue 9: pins everywhere, expected fingerprints,
+// known slaves and SSL mismatches that name the slave.
+
+// impostorAuth counts the hellos an impostor receives.
+type impostorAuth struct{ hellos *atomic.Int32 }
+
+func (a impostorAuth) Admit(h *pb.Hello, _ netip.AddrPort, _ string) (link.Admission, error) {
+	a.hellos.Add(1)
+	return link.Admission{Name: h.Name, KDF: auth.DefaultKDF}, nil
+}
+
+// startImpostor listens with SSL as an agent with its own certificate.
+func startImpostor(t *testing.T) (string, *atomic.Int32) {
+	t.Helper()
+	var hellos atomic.Int32
+	ln, err := link.Listen(link.ListenConfig{Address: "127.0.0.1:0", Identity: identity(t, openDB(t, "impostor"), pb.Role_ROLE_AGENT),
+		Options: link.Options{SSL: true}, Auth: impostorAuth{&hellos},
+		OnLink: func(l *link.Link) { l.CloseWith(&link.Error{Code: wire.CodeNormal}) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = ln.Close() })
+	return ln.Addr().String(), &hellos
+}
+
+func TestAnExpectedFingerprintAndAPinKeepProofsFromAnImpostor(t *testing.T) {
+	c := startConsole(t, true, nil)
+	addr, hellos := startImpostor(t)
+	expected := "SHA256:" + strings.Repeat("ab", 32)
+	if _, err := c.AddSlave(SlaveSpec{Name: "FS01", Direction: store.Outbound, Address: addr,
+		Password: []byte("pw"), Fingerprint: expected}); err != nil {
+		t.Fatal(err)
+	}
+	v := c.waitState(t, "FS01", StateError)
+	if v.LastCode != string(wire.CodeCertChanged) || !strings.Contains(v.LastError, "lanyard slave trust FS01") {
+		t.Fatalf("first contact with the wrong certificate: %s: %s", v.LastCode, v.LastError)
+	}
+	if v.PinnedCert != strings.Repeat("ab", 32) {
+		t.Errorf("the fingerprint given was not kept: %q", v.PinnedCert)
+	}
+
+	// Test connection with the password typed again checks the pin too.
+	var steps []link.Step
+	ok := c.TestConnection(context.Background(), SlaveSpec{Name: "FS01", Direction: store.Outbound, Address: addr,
+		Password: []byte("pw")}, func(s link.Step) { steps = append(steps, s) })
+	if ok || steps[len(steps)-1].Name != "SSL" || !strings.Contains(steps[len(steps)-1].Detail, "lanyard slave trust FS01") {
+		t.Fatalf("test connection against an impostor: ok=%v %+v", ok, steps)
+	}
+	if n := hellos.Load(); n != 0 {
+		t.Fatalf("the impostor received %d hellos", n)
+	}
+
+	// A malformed fingerprint is the user's mistake, in words.
+	_, err := c.AddSlave(SlaveSpec{Name: "FS02", Direction: store.Outbound, Address: addr, Password: []byte("pw"), Fingerprint: "SHA256:12"})
+	if err == nil || !strings.Contains(err.Error(), "64 hex digits") {
+		t.Fatalf("a short fingerprint: %v", err)
+	}
+}
+
+func TestASlavePresentingItsPinnedCertificateIsKnown(t *testing.T) {
+	c := startConsole(t, true, nil)
+	if _, err := c.AddSlave(SlaveSpec{Name: "FS01", Direction: store.Inbound, Password: []byte("pw"),
+		Fingerprint: "SHA256:" + strings.Repeat("cd", 32)}); err != nil {
+		t.Fatal(err)
+	}
+	remote := netip.MustParseAddrPort("192.0.2.1:0")
+	for fp, want := range map[string]bool{strings.Repeat("cd", 32): true, strings.Repeat("ef", 32): false} {
+		adm, _ := c.Admit(&pb.Hello{Name: "fs01"}, remote, fp)
+		if adm.Pinned != want {
+			t.Errorf("certificate %s…: Pinned = %v, want %v", fp[:4], adm.Pinned, want)
+		}
+	}
+}
+
+func TestAnSSLMismatchNamesTheSlaveWhereItCan(t *testing.T) {
+	t.Run("a plain hello at a TLS console names the slave it claims", func(t *testing.T) {
+		c := startConsole(t, true, nil)
+		if _, err := c.AddSlave(SlaveSpec{Name: "FS04", Direction: store.Inbound, Password: []byte("pw")}); err != nil {
+			t.Fatal(err)
+		}
+		startAgent(t, "FS04", "pw", false, false, c.ListenAddr())
+		v := c.waitState(t, "FS04", StateError)
+		if v.LastCode != string(wire.CodeSSLMismatch) || !strings.Contains(v.LastError, "FS04, as it says, at 127.0.0.1:") ||
+			!strings.Contains(v.LastError, "SSL is off there but on here") {
+			t.Fatalf("the slave's row: %s: %s", v.LastCode, v.LastError)
+		}
+	})
+	t.Run("a TLS connection at a plain console says it carries no name", func(t *testing.T) {
+		c := startConsole(t, false, nil)
+		startAgent(t, "FS05", "pw", true, false, c.ListenAddr())
+		e := c.waitFor(t, "ssl_mismatch", func(e Event) bool { return e.Kind == string(wire.CodeSSLMismatch) })
+		if e.Slave != "" || !strings.Contains(e.Reason, "carries no slave name") {
+			t.Fatalf("event %+v", e)
+		}
+	})
+}
