@@ -5,7 +5,9 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"runtime"
+	"strings"
 	"syscall"
 
 	"github.com/lanyard/lanyard/app/cmdline"
@@ -86,14 +88,14 @@ func (e *env) run(ctx context.Context) error {
 		}
 	}
 
-	err = e.runAgent(ctx, log, dir, p, s, managed)
+	err = e.runAgent(ctx, log, dir, logDir, p, s, managed)
 	if err != nil {
 		log.WithError(err).Error("the agent stopped")
 	}
 	return err
 }
 
-func (e *env) runAgent(ctx context.Context, log *logrus.Logger, dir string, p *program, s service.Service, managed bool) error {
+func (e *env) runAgent(ctx context.Context, log *logrus.Logger, dir, logDir string, p *program, s service.Service, managed bool) error {
 	db, err := e.openDB(log)
 	if err != nil {
 		return err
@@ -112,7 +114,10 @@ func (e *env) runAgent(ctx context.Context, log *logrus.Logger, dir string, p *p
 	}
 	p.agent = agent.New(agent.Config{DB: db, Identity: id, Logger: log, Version: version.String(), DataDir: dir,
 		// The CLI reaches the running agent through this socket.
-		ControlDir: dir})
+		ControlDir: dir,
+		// Consoles tail this file (their Log tab, lanyard agent-log).
+		LogFile:        filepath.Join(logDir, app.AgentLogFile),
+		WithoutMethods: withoutMethods()})
 	p.onStarted = func() {
 		log.WithField("fingerprint", link.ShortFingerprint(id.Fingerprint)).Infof("agent %s running", version.String())
 	}
@@ -167,4 +172,12 @@ func waitForStop(ctx context.Context, p *program) {
 	case <-ctx.Done():
 	case <-p.Failed():
 	}
+}
+
+// withoutMethodsEnv lists request methods the agent acts as if it did not
+// know, comma-separated: end-to-end tests use it to play an older agent.
+const withoutMethodsEnv = "LANYARD_AGENT_WITHOUT_METHODS"
+
+func withoutMethods() []string {
+	return strings.FieldsFunc(os.Getenv(withoutMethodsEnv), func(r rune) bool { return r == ',' || r == ' ' })
 }

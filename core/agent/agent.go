@@ -43,6 +43,17 @@ type Config struct {
 	RedialMax        time.Duration
 	// ControlTimeout bounds one control connection; default 30s.
 	ControlTimeout time.Duration
+
+	// LogFile is the agent's log file, which consoles may tail; "" when
+	// it logs to no file.
+	LogFile string
+	// LogTailInterval is how often a console's log tail looks for new
+	// lines; default logtail.DefaultInterval.
+	LogTailInterval time.Duration
+	// WithoutMethods are request methods this agent acts as if it did not
+	// know, as an older version would not (tests of the console's
+	// "not supported" path).
+	WithoutMethods []string
 }
 
 // Agent runs the slave's side of every link.
@@ -75,6 +86,8 @@ type Agent struct {
 	control *control.Server
 	tasks   *Tasks
 	closed  bool
+
+	push pusher // events to every linked console (push.go)
 }
 
 // ErrNotInitialized means init has not been run.
@@ -333,13 +346,9 @@ func (a *Agent) refused(r link.Refusal) {
 	a.record(r.Remote, string(r.Err.Code), store.SeverityWarning, r.Err.Reason)
 }
 
-// HandleRequest answers a console's request.
+// HandleRequest answers a console's request (manage.go).
 func (a *Agent) HandleRequest(ctx context.Context, l *link.Link, method string, body []byte) (proto.Message, error) {
-	switch method {
-	case wire.MethodStatus:
-		return a.status(ctx), nil
-	}
-	return nil, &link.RequestError{Code: wire.ErrUnknownMethod, Message: fmt.Sprintf("this agent does not know %q: upgrade it", method)}
+	return a.serve(ctx, l, method, body)
 }
 
 // HandleEvent ignores events: consoles send requests.
@@ -348,6 +357,7 @@ func (a *Agent) HandleEvent(*link.Link, string, []byte) {}
 // HandleClose forgets a closed link and, for a link the agent dialed,
 // notes the master's new state.
 func (a *Agent) HandleClose(l *link.Link, err *link.Error) {
+	a.push.forget(l)
 	a.mu.Lock()
 	mr, ok := a.links[l]
 	delete(a.links, l)

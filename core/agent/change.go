@@ -196,18 +196,18 @@ func storeKDF() store.KDFParams {
 	return store.KDFParams{Time: auth.DefaultKDF.Time, MemoryKiB: auth.DefaultKDF.MemoryKiB, Threads: auth.DefaultKDF.Threads}
 }
 
-// setKey stores a key derived for name. A name changed meanwhile refuses,
-// because the name is the key's salt.
-func setKey(db *store.DB, name string, key auth.Key) (before, after Settings, err error) {
+// setKey stores a key derived for name with kdf. A name changed meanwhile
+// refuses, because the name is the key's salt.
+func setKey(db *store.DB, name string, key auth.Key, kdf store.KDFParams) (before, after Settings, err error) {
 	return updateSettings(db, func(s *Settings) error {
 		if !strings.EqualFold(s.Name, name) {
 			return errors.New("the agent's name changed while the password was being processed: run the command again")
 		}
-		if bytes.Equal(s.Key, key[:]) && s.KDF == storeKDF() {
+		if bytes.Equal(s.Key, key[:]) && s.KDF == kdf {
 			return errUnchanged
 		}
 		s.Key = bytes.Clone(key[:])
-		s.KDF = storeKDF()
+		s.KDF = kdf
 		return nil
 	})
 }

@@ -495,7 +495,7 @@ func ApplyOffline(db *store.DB, req ControlRequest) (Result, error) {
 		}
 		var key auth.Key
 		if key, err = deriveFor(s.Name, req.Password); err == nil {
-			before, after, err = setKey(db, s.Name, key)
+			before, after, err = setKey(db, s.Name, key, storeKDF())
 			clear(key[:])
 		}
 	default:

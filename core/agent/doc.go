@@ -28,6 +28,15 @@
 // answer. When no agent runs, TaskControl does the same in-process on the
 // database, with the same validation and words.
 //
+// A linked console manages the agent through requests (manage*.go): one
+// table says which methods this version answers (status with disks and
+// the agent's clock, the log tail streamed from its log file, settings
+// read and changed with the same setters as the command line, a password
+// change that keeps the asking console's link); anything else is answered
+// "unknown method" with the agent's version. Events (a changed status,
+// later a task's progress) are pushed to every linked console through a
+// small per-link queue that never makes the agent wait (push.go).
+//
 // It has no GUI and no cgo: it runs inside the headless lanyard-agent
 // service.
 package agent

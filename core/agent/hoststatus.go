@@ -48,5 +48,48 @@ func (a *Agent) status(ctx context.Context) *pb.StatusResponse {
 	if pct, err := cpu.PercentWithContext(ctx, 0, false); err == nil && len(pct) > 0 {
 		st.CpuPercent = pct[0]
 	}
+	st.DataDir = dir
+	st.Disks = disks(ctx)
+	// Last, so the console's estimate of the clock skew is not thrown off
+	// by the time the probes took.
+	st.TimeUnixNano = time.Now().UnixNano()
 	return st
+}
+
+// disks lists the real file systems (not /proc, tmpfs, overlays and the
+// like), one per device, with their usage.
+func disks(ctx context.Context) []*pb.Disk {
+	parts, err := disk.PartitionsWithContext(ctx, false)
+	if err != nil {
+		return nil
+	}
+	var out []*pb.Disk
+	seen := map[string]bool{}
+	for _, p := range parts {
+		if seen[p.Device] || pseudoFS[p.Fstype] {
+			continue
+		}
+		u, err := disk.UsageWithContext(ctx, p.Mountpoint)
+		if err != nil || u.Total == 0 {
+			continue
+		}
+		seen[p.Device] = true
+		out = append(out, &pb.Disk{Mountpoint: p.Mountpoint, Device: p.Device, Fstype: p.Fstype, Total: u.Total, Used: u.Used})
+		if len(out) == maxDisks {
+			break
+		}
+	}
+	return out
+}
+
+// maxDisks bounds the list, so a host with thousands of mounts still
+// answers with a small message.
+const maxDisks = 64
+
+// pseudoFS are file systems that hold no data worth watching.
+var pseudoFS = map[string]bool{
+	"tmpfs": true, "devtmpfs": true, "squashfs": true, "proc": true, "sysfs": true,
+	"cgroup": true, "cgroup2": true, "devpts": true, "mqueue": true, "debugfs": true, "tracefs": true,
+	"securityfs": true, "pstore": true, "bpf": true, "autofs": true, "fusectl": true, "configfs": true,
+	"hugetlbfs": true, "binfmt_misc": true, "nsfs": true, "ramfs": true, "efivarfs": true, "rpc_pipefs": true,
 }

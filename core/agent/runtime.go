@@ -10,6 +10,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/lanyard/lanyard/core/auth"
 	"github.com/lanyard/lanyard/core/link"
 	"github.com/lanyard/lanyard/core/store"
 	"github.com/lanyard/lanyard/core/wire"
@@ -28,6 +29,8 @@ var (
 )
 
 const managementOffReason = "remote management was turned off on this agent"
+
+const removedReason = "this console was removed from the agent's masters list"
 
 // beginChange takes cfgMu for one change of a running agent.
 func (a *Agent) beginChange() (done func(), err error) {
@@ -163,7 +166,11 @@ func rebindAddr(configured string, bound net.Addr) string {
 // SetSSL turns SSL on or off: the listener restarts with the new setting,
 // every link closes with the reason "the agent's SSL setting changed", and
 // the masters are dialed again at once with the new setting.
-func (a *Agent) SetSSL(on bool) ([]string, error) {
+func (a *Agent) SetSSL(on bool) ([]string, error) { return a.changeSSL(on, nil) }
+
+// changeSSL is SetSSL leaving keep (the link that asked) open for its
+// answer; the caller closes it after answering.
+func (a *Agent) changeSSL(on bool, keep *link.Link) ([]string, error) {
 	done, err := a.beginChange()
 	if err != nil {
 		return nil, err
@@ -173,7 +180,7 @@ func (a *Agent) SetSSL(on bool) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	return a.relink(before, after, "the agent's SSL setting changed")
+	return a.relink(before, after, "the agent's SSL setting changed", keep)
 }
 
 // SetPassword sets a new management password. The key is derived (with
@@ -201,18 +208,45 @@ func (a *Agent) SetPassword(pw []byte) ([]string, error) {
 		return nil, err
 	}
 	defer done()
-	before, after, err := setKey(a.cfg.DB, name, key)
+	before, after, err := setKey(a.cfg.DB, name, key, storeKDF())
 	if err != nil {
 		return nil, err
 	}
-	return a.relink(before, after, "the agent's management password changed: link again with the new password")
+	return a.relink(before, after, "the agent's management password changed: link again with the new password", nil)
+}
+
+// changeKey stores a key a console derived from a new password, with its
+// KDF parameters, and relinks like SetPassword, except that keep (the
+// link the console asked over) stays open: that console has the new key
+// too. Every other console must link again with the new password.
+func (a *Agent) changeKey(key auth.Key, kdf auth.KDFParams, keep *link.Link) ([]string, error) {
+	if err := kdf.Validate(); err != nil {
+		return nil, fmt.Errorf("the new key's parameters are refused: %w", err)
+	}
+	done, err := a.beginChange()
+	if err != nil {
+		return nil, err
+	}
+	defer done()
+	a.mu.Lock()
+	name := a.settings.Name
+	a.mu.Unlock()
+	before, after, err := setKey(a.cfg.DB, name, key,
+		store.KDFParams{Time: kdf.Time, MemoryKiB: kdf.MemoryKiB, Threads: kdf.Threads})
+	if err != nil {
+		return nil, err
+	}
+	return a.relink(before, after, "the agent's management password was changed by another console: link again with the new password", keep)
 }
 
 // relink applies settings that every link was authenticated under (SSL,
 // key): restart the listener, close every link, and redial the masters.
 // If the listener cannot be bound again, the stored settings go back to
-// before and nothing else changes.
-func (a *Agent) relink(before, after Settings, reason string) ([]string, error) {
+// before and nothing else changes. keep, when not nil, is left open and
+// its master's dialer running: the link that asked for the change, which
+// its caller closes after answering, or keeps (a password change made
+// over it).
+func (a *Agent) relink(before, after Settings, reason string, keep *link.Link) ([]string, error) {
 	changes := describe(before, after)
 	if len(changes) == 0 {
 		return []string{}, nil
@@ -244,8 +278,12 @@ func (a *Agent) relink(before, after Settings, reason string) ([]string, error) 
 	// sees the new link while the old one still stands.
 	a.mu.Lock()
 	links := a.linksLocked()
+	links = slices.DeleteFunc(links, func(l *link.Link) bool { return l == keep })
 	var redial []*masterRun
 	for _, mr := range a.masters {
+		if keep != nil && mr.link == keep {
+			continue
+		}
 		if a.stopDialerLocked(mr) {
 			redial = append(redial, mr)
 		}
@@ -299,7 +337,11 @@ func (a *Agent) relisten(s Settings) (string, error) {
 // SetManagement turns remote management on or off. Off closes every link
 // with management_disabled and stops dialing the masters; the listener
 // keeps running and refuses every console. On dials the masters again.
-func (a *Agent) SetManagement(on bool) ([]string, error) {
+func (a *Agent) SetManagement(on bool) ([]string, error) { return a.changeManagement(on, nil) }
+
+// changeManagement is SetManagement leaving keep (the link that asked)
+// open for its answer; the caller closes it after answering.
+func (a *Agent) changeManagement(on bool, keep *link.Link) ([]string, error) {
 	done, err := a.beginChange()
 	if err != nil {
 		return nil, err
@@ -333,7 +375,8 @@ func (a *Agent) SetManagement(on bool) ([]string, error) {
 		links = a.linksLocked()
 	}
 	a.mu.Unlock()
-	closeAll(links, &link.Error{Code: wire.CodeManagementDisabled, Reason: managementOffReason})
+	closeAll(slices.DeleteFunc(links, func(l *link.Link) bool { return l == keep }),
+		&link.Error{Code: wire.CodeManagementDisabled, Reason: managementOffReason})
 	a.recordSettings(changes)
 	if !on {
 		a.record("", string(wire.CodeManagementDisabled), store.SeverityWarning, "remote management is off: every console will be refused (lanyard-agent set management on)")
@@ -386,7 +429,11 @@ func (a *Agent) AddMaster(spec string) ([]string, error) {
 
 // RemoveMaster removes a console from the masters list, stops dialing it
 // and closes its link (code removed).
-func (a *Agent) RemoveMaster(addr string) ([]string, error) {
+func (a *Agent) RemoveMaster(addr string) ([]string, error) { return a.dropMaster(addr, nil) }
+
+// dropMaster is RemoveMaster leaving keep (the link that asked) open for
+// its answer; the caller closes it after answering.
+func (a *Agent) dropMaster(addr string, keep *link.Link) ([]string, error) {
 	norm, err := parseMaster(addr)
 	if err != nil {
 		return nil, err
@@ -410,7 +457,9 @@ func (a *Agent) RemoveMaster(addr string) ([]string, error) {
 	a.mu.Unlock()
 	changes := []string{"masters: removed " + stored}
 	if l != nil {
-		l.CloseWith(&link.Error{Code: wire.CodeRemoved, Reason: "this console was removed from the agent's masters list"})
+		if l != keep {
+			l.CloseWith(&link.Error{Code: wire.CodeRemoved, Reason: removedReason})
+		}
 		changes = append(changes, "closed the link to "+stored)
 	}
 	a.record(stored, store.KindRemoved, store.SeverityInfo, "master removed: "+stored)
@@ -521,6 +570,7 @@ func (a *Agent) recordSettings(changes []string) {
 		a.kickAllLocked()
 		a.mu.Unlock()
 		a.record("", store.KindSettings, store.SeverityInfo, "settings changed: "+strings.Join(changes, "; "))
+		a.statusChanged()
 	}
 }
 

@@ -253,7 +253,8 @@ func (l *Link) serveRequest(f wire.Frame) {
 			Message: fmt.Sprintf("%d requests are being served on this link already; try again when one has finished", cap(l.inFlight))})
 		return
 	}
-	ctx, cancel := context.WithCancel(context.WithValue(l.ctx, requestKey{}, f.ID))
+	st := &requestState{id: f.ID}
+	ctx, cancel := context.WithCancel(context.WithValue(l.ctx, requestKey{}, st))
 	l.mu.Lock()
 	if l.cancels == nil {
 		l.cancels = make(map[uint64]context.CancelFunc)
@@ -271,6 +272,7 @@ func (l *Link) serveRequest(f wire.Frame) {
 		}()
 		resp, err := h.HandleRequest(ctx, l, req.Method, req.Body)
 		l.respond(f.ID, resp, err)
+		st.answered()
 	}()
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"sync/atomic"
 
 	"google.golang.org/protobuf/proto"
@@ -23,9 +24,42 @@ import (
 // ErrStreamOverrun: the peer sent more chunks than it was granted.
 var ErrStreamOverrun = errors.New("the peer sent more of a stream than it was allowed")
 
-// requestKey carries the ID of the request a handler is answering in its
-// context.
+// requestKey carries the *requestState of the request a handler is
+// answering in its context.
 type requestKey struct{}
+
+// requestState is what a handler may attach to the request it answers.
+type requestState struct {
+	id    uint64
+	mu    sync.Mutex
+	after []func()
+}
+
+// answered runs what was to happen once the response was sent.
+func (st *requestState) answered() {
+	st.mu.Lock()
+	after := st.after
+	st.after = nil
+	st.mu.Unlock()
+	for _, fn := range after {
+		fn()
+	}
+}
+
+// AfterResponse arranges for fn to run once the response to the request
+// being handled with ctx has been written: a change that closes the link
+// (a new SSL setting, management turned off) must first tell the peer it
+// was made. It reports false, and runs nothing, outside a handler.
+func AfterResponse(ctx context.Context, fn func()) bool {
+	st, ok := ctx.Value(requestKey{}).(*requestState)
+	if !ok {
+		return false
+	}
+	st.mu.Lock()
+	st.after = append(st.after, fn)
+	st.mu.Unlock()
+	return true
+}
 
 // streamIn is a stream this side asked for.
 type streamIn struct {
@@ -178,10 +212,11 @@ var ErrNotARequest = errors.New("not inside a request handler")
 
 // Chunks is the writer for the request whose handler runs with ctx.
 func (l *Link) Chunks(ctx context.Context) (*ChunkWriter, error) {
-	id, ok := ctx.Value(requestKey{}).(uint64)
+	st, ok := ctx.Value(requestKey{}).(*requestState)
 	if !ok {
 		return nil, ErrNotARequest
 	}
+	id := st.id
 	out := &streamOut{credit: make(chan struct{}, wire.StreamWindow)}
 	for range wire.StreamWindow {
 		out.credit <- struct{}{}

@@ -44,13 +44,16 @@ func (s *streamer) HandleRequest(ctx context.Context, l *Link, method string, bo
 		s.done <- nil
 		return &pb.StatusResponse{Name: fmt.Sprint(s.n)}, nil
 	case "flood":
-		id := ctx.Value(requestKey{}).(uint64)
+		id := ctx.Value(requestKey{}).(*requestState).id
 		for range wire.StreamWindow * 3 {
 			if err := l.write(wire.Frame{Kind: wire.KindChunk, ID: id, Payload: []byte("x")}); err != nil {
 				return nil, err
 			}
 		}
 		return &pb.StatusResponse{}, nil
+	case "close-after":
+		AfterResponse(ctx, func() { l.CloseWith(&Error{Code: wire.CodeNormal, Reason: "the setting changed"}) })
+		return &pb.StatusResponse{Name: "told first"}, nil
 	case "oversize":
 		w, err := l.Chunks(ctx)
 		if err != nil {
@@ -236,5 +239,22 @@ func TestChunksOutsideAHandlerIsAnError(t *testing.T) {
 	var l Link
 	if _, err := l.Chunks(context.Background()); !errors.Is(err, ErrNotARequest) {
 		t.Fatalf("Chunks: %v", err)
+	}
+}
+
+func TestAChangeThatClosesTheLinkIsAnsweredFirst(t *testing.T) {
+	console := streamPair(t, variant{ssl: true}, newStreamer(0))
+	var resp pb.StatusResponse
+	if err := console.Request(context.Background(), "close-after", nil, &resp); err != nil || resp.Name != "told first" {
+		t.Fatalf("Request: %v (%q), want the answer before the close", err, resp.Name)
+	}
+	select {
+	case <-console.Done():
+		wantCode(t, console.Err(), wire.CodeNormal)
+	case <-time.After(10 * time.Second):
+		t.Fatal("the link did not close after the answer")
+	}
+	if AfterResponse(context.Background(), func() {}) {
+		t.Fatal("AfterResponse outside a handler reported true")
 	}
 }

@@ -41,11 +41,6 @@ func (c Code) NeedsPerson() bool {
 	return false
 }
 
-// Request methods the agent answers.
-const (
-	MethodStatus = "status"
-)
-
 // Response error codes.
 const (
 	ErrUnknownMethod = "unknown_method"

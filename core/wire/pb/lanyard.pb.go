@@ -712,6 +712,9 @@ type StatusResponse struct {
 	DiskUsed           uint64                 `protobuf:"varint,13,opt,name=disk_used,json=diskUsed,proto3" json:"disk_used,omitempty"`
 	Ssl                bool                   `protobuf:"varint,14,opt,name=ssl,proto3" json:"ssl,omitempty"`
 	Management         bool                   `protobuf:"varint,15,opt,name=management,proto3" json:"management,omitempty"`
+	TimeUnixNano       int64                  `protobuf:"varint,16,opt,name=time_unix_nano,json=timeUnixNano,proto3" json:"time_unix_nano,omitempty"` // the agent's clock as it answered
+	Disks              []*Disk                `protobuf:"bytes,17,rep,name=disks,proto3" json:"disks,omitempty"`                                      // every real file system
+	DataDir            string                 `protobuf:"bytes,18,opt,name=data_dir,json=dataDir,proto3" json:"data_dir,omitempty"`                   // the agent's data directory (disk_* above)
 	unknownFields      protoimpl.UnknownFields
 	sizeCache          protoimpl.SizeCache
 }
@@ -851,6 +854,858 @@ func (x *StatusResponse) GetManagement() bool {
 	return false
 }
 
+func (x *StatusResponse) GetTimeUnixNano() int64 {
+	if x != nil {
+		return x.TimeUnixNano
+	}
+	return 0
+}
+
+func (x *StatusResponse) GetDisks() []*Disk {
+	if x != nil {
+		return x.Disks
+	}
+	return nil
+}
+
+func (x *StatusResponse) GetDataDir() string {
+	if x != nil {
+		return x.DataDir
+	}
+	return ""
+}
+
+// Disk is one mounted file system of the agent's host.
+type Disk struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Mountpoint    string                 `protobuf:"bytes,1,opt,name=mountpoint,proto3" json:"mountpoint,omitempty"`
+	Device        string                 `protobuf:"bytes,2,opt,name=device,proto3" json:"device,omitempty"`
+	Fstype        string                 `protobuf:"bytes,3,opt,name=fstype,proto3" json:"fstype,omitempty"`
+	Total         uint64                 `protobuf:"varint,4,opt,name=total,proto3" json:"total,omitempty"`
+	Used          uint64                 `protobuf:"varint,5,opt,name=used,proto3" json:"used,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Disk) Reset() {
+	*x = Disk{}
+	mi := &file_core_wire_pb_lanyard_proto_msgTypes[11]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Disk) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Disk) ProtoMessage() {}
+
+func (x *Disk) ProtoReflect() protoreflect.Message {
+	mi := &file_core_wire_pb_lanyard_proto_msgTypes[11]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Disk.ProtoReflect.Descriptor instead.
+func (*Disk) Descriptor() ([]byte, []int) {
+	return file_core_wire_pb_lanyard_proto_rawDescGZIP(), []int{11}
+}
+
+func (x *Disk) GetMountpoint() string {
+	if x != nil {
+		return x.Mountpoint
+	}
+	return ""
+}
+
+func (x *Disk) GetDevice() string {
+	if x != nil {
+		return x.Device
+	}
+	return ""
+}
+
+func (x *Disk) GetFstype() string {
+	if x != nil {
+		return x.Fstype
+	}
+	return ""
+}
+
+func (x *Disk) GetTotal() uint64 {
+	if x != nil {
+		return x.Total
+	}
+	return 0
+}
+
+func (x *Disk) GetUsed() uint64 {
+	if x != nil {
+		return x.Used
+	}
+	return 0
+}
+
+// LogTailRequest asks for the agent's log: a backlog, then (follow) new
+// lines as they are written, until the request is cancelled. The backlog
+// and the live lines arrive as LogLines chunks; LogTailResponse ends a
+// tail that does not follow.
+type LogTailRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Lines         uint32                 `protobuf:"varint,1,opt,name=lines,proto3" json:"lines,omitempty"`                                        // the last N lines of the backlog (with all unset)
+	SinceUnixNano int64                  `protobuf:"varint,2,opt,name=since_unix_nano,json=sinceUnixNano,proto3" json:"since_unix_nano,omitempty"` // or every line written from this time on
+	MinLevel      string                 `protobuf:"bytes,3,opt,name=min_level,json=minLevel,proto3" json:"min_level,omitempty"`                   // "debug", "info", "warning", "error"; "" for all
+	Follow        bool                   `protobuf:"varint,4,opt,name=follow,proto3" json:"follow,omitempty"`                                      // then new lines until cancelled
+	All           bool                   `protobuf:"varint,5,opt,name=all,proto3" json:"all,omitempty"`                                            // the whole backlog
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *LogTailRequest) Reset() {
+	*x = LogTailRequest{}
+	mi := &file_core_wire_pb_lanyard_proto_msgTypes[12]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *LogTailRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*LogTailRequest) ProtoMessage() {}
+
+func (x *LogTailRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_core_wire_pb_lanyard_proto_msgTypes[12]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use LogTailRequest.ProtoReflect.Descriptor instead.
+func (*LogTailRequest) Descriptor() ([]byte, []int) {
+	return file_core_wire_pb_lanyard_proto_rawDescGZIP(), []int{12}
+}
+
+func (x *LogTailRequest) GetLines() uint32 {
+	if x != nil {
+		return x.Lines
+	}
+	return 0
+}
+
+func (x *LogTailRequest) GetSinceUnixNano() int64 {
+	if x != nil {
+		return x.SinceUnixNano
+	}
+	return 0
+}
+
+func (x *LogTailRequest) GetMinLevel() string {
+	if x != nil {
+		return x.MinLevel
+	}
+	return ""
+}
+
+func (x *LogTailRequest) GetFollow() bool {
+	if x != nil {
+		return x.Follow
+	}
+	return false
+}
+
+func (x *LogTailRequest) GetAll() bool {
+	if x != nil {
+		return x.All
+	}
+	return false
+}
+
+type LogLine struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Text          string                 `protobuf:"bytes,1,opt,name=text,proto3" json:"text,omitempty"`                                        // the line as written, without its newline; cut at 4 KiB
+	Level         string                 `protobuf:"bytes,2,opt,name=level,proto3" json:"level,omitempty"`                                      // "" when the line has none
+	TimeUnixNano  int64                  `protobuf:"varint,3,opt,name=time_unix_nano,json=timeUnixNano,proto3" json:"time_unix_nano,omitempty"` // 0 when the line has none
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *LogLine) Reset() {
+	*x = LogLine{}
+	mi := &file_core_wire_pb_lanyard_proto_msgTypes[13]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *LogLine) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*LogLine) ProtoMessage() {}
+
+func (x *LogLine) ProtoReflect() protoreflect.Message {
+	mi := &file_core_wire_pb_lanyard_proto_msgTypes[13]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use LogLine.ProtoReflect.Descriptor instead.
+func (*LogLine) Descriptor() ([]byte, []int) {
+	return file_core_wire_pb_lanyard_proto_rawDescGZIP(), []int{13}
+}
+
+func (x *LogLine) GetText() string {
+	if x != nil {
+		return x.Text
+	}
+	return ""
+}
+
+func (x *LogLine) GetLevel() string {
+	if x != nil {
+		return x.Level
+	}
+	return ""
+}
+
+func (x *LogLine) GetTimeUnixNano() int64 {
+	if x != nil {
+		return x.TimeUnixNano
+	}
+	return 0
+}
+
+type LogLines struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Lines         []*LogLine             `protobuf:"bytes,1,rep,name=lines,proto3" json:"lines,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *LogLines) Reset() {
+	*x = LogLines{}
+	mi := &file_core_wire_pb_lanyard_proto_msgTypes[14]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *LogLines) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*LogLines) ProtoMessage() {}
+
+func (x *LogLines) ProtoReflect() protoreflect.Message {
+	mi := &file_core_wire_pb_lanyard_proto_msgTypes[14]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use LogLines.ProtoReflect.Descriptor instead.
+func (*LogLines) Descriptor() ([]byte, []int) {
+	return file_core_wire_pb_lanyard_proto_rawDescGZIP(), []int{14}
+}
+
+func (x *LogLines) GetLines() []*LogLine {
+	if x != nil {
+		return x.Lines
+	}
+	return nil
+}
+
+type LogTailResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	File          string                 `protobuf:"bytes,1,opt,name=file,proto3" json:"file,omitempty"` // the log file read
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *LogTailResponse) Reset() {
+	*x = LogTailResponse{}
+	mi := &file_core_wire_pb_lanyard_proto_msgTypes[15]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *LogTailResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*LogTailResponse) ProtoMessage() {}
+
+func (x *LogTailResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_core_wire_pb_lanyard_proto_msgTypes[15]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use LogTailResponse.ProtoReflect.Descriptor instead.
+func (*LogTailResponse) Descriptor() ([]byte, []int) {
+	return file_core_wire_pb_lanyard_proto_rawDescGZIP(), []int{15}
+}
+
+func (x *LogTailResponse) GetFile() string {
+	if x != nil {
+		return x.File
+	}
+	return ""
+}
+
+// MasterInfo is one console the agent dials, with its link's state.
+type MasterInfo struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Address       string                 `protobuf:"bytes,1,opt,name=address,proto3" json:"address,omitempty"`
+	State         string                 `protobuf:"bytes,2,opt,name=state,proto3" json:"state,omitempty"` // connecting, connected, offline, error
+	SinceUnixNano int64                  `protobuf:"varint,3,opt,name=since_unix_nano,json=sinceUnixNano,proto3" json:"since_unix_nano,omitempty"`
+	Remote        string                 `protobuf:"bytes,4,opt,name=remote,proto3" json:"remote,omitempty"`
+	LastError     string                 `protobuf:"bytes,5,opt,name=last_error,json=lastError,proto3" json:"last_error,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *MasterInfo) Reset() {
+	*x = MasterInfo{}
+	mi := &file_core_wire_pb_lanyard_proto_msgTypes[16]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *MasterInfo) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*MasterInfo) ProtoMessage() {}
+
+func (x *MasterInfo) ProtoReflect() protoreflect.Message {
+	mi := &file_core_wire_pb_lanyard_proto_msgTypes[16]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use MasterInfo.ProtoReflect.Descriptor instead.
+func (*MasterInfo) Descriptor() ([]byte, []int) {
+	return file_core_wire_pb_lanyard_proto_rawDescGZIP(), []int{16}
+}
+
+func (x *MasterInfo) GetAddress() string {
+	if x != nil {
+		return x.Address
+	}
+	return ""
+}
+
+func (x *MasterInfo) GetState() string {
+	if x != nil {
+		return x.State
+	}
+	return ""
+}
+
+func (x *MasterInfo) GetSinceUnixNano() int64 {
+	if x != nil {
+		return x.SinceUnixNano
+	}
+	return 0
+}
+
+func (x *MasterInfo) GetRemote() string {
+	if x != nil {
+		return x.Remote
+	}
+	return ""
+}
+
+func (x *MasterInfo) GetLastError() string {
+	if x != nil {
+		return x.LastError
+	}
+	return ""
+}
+
+// ConsoleInfo is one console linked to the agent now.
+type ConsoleInfo struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Remote        string                 `protobuf:"bytes,1,opt,name=remote,proto3" json:"remote,omitempty"`
+	Master        string                 `protobuf:"bytes,2,opt,name=master,proto3" json:"master,omitempty"` // the masters entry the agent dialed it as; "" when it dialed in
+	Ssl           bool                   `protobuf:"varint,3,opt,name=ssl,proto3" json:"ssl,omitempty"`
+	Software      string                 `protobuf:"bytes,4,opt,name=software,proto3" json:"software,omitempty"`
+	SinceUnixNano int64                  `protobuf:"varint,5,opt,name=since_unix_nano,json=sinceUnixNano,proto3" json:"since_unix_nano,omitempty"`
+	You           bool                   `protobuf:"varint,6,opt,name=you,proto3" json:"you,omitempty"` // the console asking
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ConsoleInfo) Reset() {
+	*x = ConsoleInfo{}
+	mi := &file_core_wire_pb_lanyard_proto_msgTypes[17]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ConsoleInfo) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ConsoleInfo) ProtoMessage() {}
+
+func (x *ConsoleInfo) ProtoReflect() protoreflect.Message {
+	mi := &file_core_wire_pb_lanyard_proto_msgTypes[17]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ConsoleInfo.ProtoReflect.Descriptor instead.
+func (*ConsoleInfo) Descriptor() ([]byte, []int) {
+	return file_core_wire_pb_lanyard_proto_rawDescGZIP(), []int{17}
+}
+
+func (x *ConsoleInfo) GetRemote() string {
+	if x != nil {
+		return x.Remote
+	}
+	return ""
+}
+
+func (x *ConsoleInfo) GetMaster() string {
+	if x != nil {
+		return x.Master
+	}
+	return ""
+}
+
+func (x *ConsoleInfo) GetSsl() bool {
+	if x != nil {
+		return x.Ssl
+	}
+	return false
+}
+
+func (x *ConsoleInfo) GetSoftware() string {
+	if x != nil {
+		return x.Software
+	}
+	return ""
+}
+
+func (x *ConsoleInfo) GetSinceUnixNano() int64 {
+	if x != nil {
+		return x.SinceUnixNano
+	}
+	return 0
+}
+
+func (x *ConsoleInfo) GetYou() bool {
+	if x != nil {
+		return x.You
+	}
+	return false
+}
+
+// AgentSettings are the agent's remote-management settings.
+type AgentSettings struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Name          string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	Listen        string                 `protobuf:"bytes,2,opt,name=listen,proto3" json:"listen,omitempty"` // configured; "" when not listening
+	ListenAddr    string                 `protobuf:"bytes,3,opt,name=listen_addr,json=listenAddr,proto3" json:"listen_addr,omitempty"`
+	ListenError   string                 `protobuf:"bytes,4,opt,name=listen_error,json=listenError,proto3" json:"listen_error,omitempty"`
+	Ssl           bool                   `protobuf:"varint,5,opt,name=ssl,proto3" json:"ssl,omitempty"`
+	Management    bool                   `protobuf:"varint,6,opt,name=management,proto3" json:"management,omitempty"`
+	Masters       []*MasterInfo          `protobuf:"bytes,7,rep,name=masters,proto3" json:"masters,omitempty"`
+	Consoles      []*ConsoleInfo         `protobuf:"bytes,8,rep,name=consoles,proto3" json:"consoles,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AgentSettings) Reset() {
+	*x = AgentSettings{}
+	mi := &file_core_wire_pb_lanyard_proto_msgTypes[18]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AgentSettings) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AgentSettings) ProtoMessage() {}
+
+func (x *AgentSettings) ProtoReflect() protoreflect.Message {
+	mi := &file_core_wire_pb_lanyard_proto_msgTypes[18]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AgentSettings.ProtoReflect.Descriptor instead.
+func (*AgentSettings) Descriptor() ([]byte, []int) {
+	return file_core_wire_pb_lanyard_proto_rawDescGZIP(), []int{18}
+}
+
+func (x *AgentSettings) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *AgentSettings) GetListen() string {
+	if x != nil {
+		return x.Listen
+	}
+	return ""
+}
+
+func (x *AgentSettings) GetListenAddr() string {
+	if x != nil {
+		return x.ListenAddr
+	}
+	return ""
+}
+
+func (x *AgentSettings) GetListenError() string {
+	if x != nil {
+		return x.ListenError
+	}
+	return ""
+}
+
+func (x *AgentSettings) GetSsl() bool {
+	if x != nil {
+		return x.Ssl
+	}
+	return false
+}
+
+func (x *AgentSettings) GetManagement() bool {
+	if x != nil {
+		return x.Management
+	}
+	return false
+}
+
+func (x *AgentSettings) GetMasters() []*MasterInfo {
+	if x != nil {
+		return x.Masters
+	}
+	return nil
+}
+
+func (x *AgentSettings) GetConsoles() []*ConsoleInfo {
+	if x != nil {
+		return x.Consoles
+	}
+	return nil
+}
+
+type SettingsGetRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SettingsGetRequest) Reset() {
+	*x = SettingsGetRequest{}
+	mi := &file_core_wire_pb_lanyard_proto_msgTypes[19]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SettingsGetRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SettingsGetRequest) ProtoMessage() {}
+
+func (x *SettingsGetRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_core_wire_pb_lanyard_proto_msgTypes[19]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SettingsGetRequest.ProtoReflect.Descriptor instead.
+func (*SettingsGetRequest) Descriptor() ([]byte, []int) {
+	return file_core_wire_pb_lanyard_proto_rawDescGZIP(), []int{19}
+}
+
+// SettingsSetRequest changes what it names; the rest stays.
+type SettingsSetRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Listen        *string                `protobuf:"bytes,1,opt,name=listen,proto3,oneof" json:"listen,omitempty"` // host:port, or "off"
+	Ssl           *bool                  `protobuf:"varint,2,opt,name=ssl,proto3,oneof" json:"ssl,omitempty"`
+	Management    *bool                  `protobuf:"varint,3,opt,name=management,proto3,oneof" json:"management,omitempty"`
+	MastersAdd    []string               `protobuf:"bytes,4,rep,name=masters_add,json=mastersAdd,proto3" json:"masters_add,omitempty"`
+	MastersRemove []string               `protobuf:"bytes,5,rep,name=masters_remove,json=mastersRemove,proto3" json:"masters_remove,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SettingsSetRequest) Reset() {
+	*x = SettingsSetRequest{}
+	mi := &file_core_wire_pb_lanyard_proto_msgTypes[20]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SettingsSetRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SettingsSetRequest) ProtoMessage() {}
+
+func (x *SettingsSetRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_core_wire_pb_lanyard_proto_msgTypes[20]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SettingsSetRequest.ProtoReflect.Descriptor instead.
+func (*SettingsSetRequest) Descriptor() ([]byte, []int) {
+	return file_core_wire_pb_lanyard_proto_rawDescGZIP(), []int{20}
+}
+
+func (x *SettingsSetRequest) GetListen() string {
+	if x != nil && x.Listen != nil {
+		return *x.Listen
+	}
+	return ""
+}
+
+func (x *SettingsSetRequest) GetSsl() bool {
+	if x != nil && x.Ssl != nil {
+		return *x.Ssl
+	}
+	return false
+}
+
+func (x *SettingsSetRequest) GetManagement() bool {
+	if x != nil && x.Management != nil {
+		return *x.Management
+	}
+	return false
+}
+
+func (x *SettingsSetRequest) GetMastersAdd() []string {
+	if x != nil {
+		return x.MastersAdd
+	}
+	return nil
+}
+
+func (x *SettingsSetRequest) GetMastersRemove() []string {
+	if x != nil {
+		return x.MastersRemove
+	}
+	return nil
+}
+
+type SettingsSetResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Changes       []string               `protobuf:"bytes,1,rep,name=changes,proto3" json:"changes,omitempty"` // in plain words; empty when nothing changed
+	Settings      *AgentSettings         `protobuf:"bytes,2,opt,name=settings,proto3" json:"settings,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SettingsSetResponse) Reset() {
+	*x = SettingsSetResponse{}
+	mi := &file_core_wire_pb_lanyard_proto_msgTypes[21]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SettingsSetResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SettingsSetResponse) ProtoMessage() {}
+
+func (x *SettingsSetResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_core_wire_pb_lanyard_proto_msgTypes[21]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SettingsSetResponse.ProtoReflect.Descriptor instead.
+func (*SettingsSetResponse) Descriptor() ([]byte, []int) {
+	return file_core_wire_pb_lanyard_proto_rawDescGZIP(), []int{21}
+}
+
+func (x *SettingsSetResponse) GetChanges() []string {
+	if x != nil {
+		return x.Changes
+	}
+	return nil
+}
+
+func (x *SettingsSetResponse) GetSettings() *AgentSettings {
+	if x != nil {
+		return x.Settings
+	}
+	return nil
+}
+
+// PasswordSetRequest carries the key derived from the new password (never
+// the password) and its KDF parameters. Only over SSL.
+type PasswordSetRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Key           []byte                 `protobuf:"bytes,1,opt,name=key,proto3" json:"key,omitempty"`
+	Kdf           *KDFParams             `protobuf:"bytes,2,opt,name=kdf,proto3" json:"kdf,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PasswordSetRequest) Reset() {
+	*x = PasswordSetRequest{}
+	mi := &file_core_wire_pb_lanyard_proto_msgTypes[22]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PasswordSetRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PasswordSetRequest) ProtoMessage() {}
+
+func (x *PasswordSetRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_core_wire_pb_lanyard_proto_msgTypes[22]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PasswordSetRequest.ProtoReflect.Descriptor instead.
+func (*PasswordSetRequest) Descriptor() ([]byte, []int) {
+	return file_core_wire_pb_lanyard_proto_rawDescGZIP(), []int{22}
+}
+
+func (x *PasswordSetRequest) GetKey() []byte {
+	if x != nil {
+		return x.Key
+	}
+	return nil
+}
+
+func (x *PasswordSetRequest) GetKdf() *KDFParams {
+	if x != nil {
+		return x.Kdf
+	}
+	return nil
+}
+
+type PasswordSetResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Changes       []string               `protobuf:"bytes,1,rep,name=changes,proto3" json:"changes,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PasswordSetResponse) Reset() {
+	*x = PasswordSetResponse{}
+	mi := &file_core_wire_pb_lanyard_proto_msgTypes[23]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PasswordSetResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PasswordSetResponse) ProtoMessage() {}
+
+func (x *PasswordSetResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_core_wire_pb_lanyard_proto_msgTypes[23]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PasswordSetResponse.ProtoReflect.Descriptor instead.
+func (*PasswordSetResponse) Descriptor() ([]byte, []int) {
+	return file_core_wire_pb_lanyard_proto_rawDescGZIP(), []int{23}
+}
+
+func (x *PasswordSetResponse) GetChanges() []string {
+	if x != nil {
+		return x.Changes
+	}
+	return nil
+}
+
 var File_core_wire_pb_lanyard_proto protoreflect.FileDescriptor
 
 const file_core_wire_pb_lanyard_proto_rawDesc = "" +
@@ -903,7 +1758,7 @@ const file_core_wire_pb_lanyard_proto_rawDesc = "" +
 	"\x04body\x18\x02 \x01(\fR\x04body\",\n" +
 	"\x04Ping\x12$\n" +
 	"\x0esent_unix_nano\x18\x01 \x01(\x03R\fsentUnixNano\"\x0f\n" +
-	"\rStatusRequest\"\xd1\x03\n" +
+	"\rStatusRequest\"\xba\x04\n" +
 	"\x0eStatusResponse\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x1a\n" +
 	"\bhostname\x18\x02 \x01(\tR\bhostname\x12\x0e\n" +
@@ -925,7 +1780,80 @@ const file_core_wire_pb_lanyard_proto_rawDesc = "" +
 	"\x03ssl\x18\x0e \x01(\bR\x03ssl\x12\x1e\n" +
 	"\n" +
 	"management\x18\x0f \x01(\bR\n" +
-	"management*=\n" +
+	"management\x12$\n" +
+	"\x0etime_unix_nano\x18\x10 \x01(\x03R\ftimeUnixNano\x12&\n" +
+	"\x05disks\x18\x11 \x03(\v2\x10.lanyard.v1.DiskR\x05disks\x12\x19\n" +
+	"\bdata_dir\x18\x12 \x01(\tR\adataDir\"\x80\x01\n" +
+	"\x04Disk\x12\x1e\n" +
+	"\n" +
+	"mountpoint\x18\x01 \x01(\tR\n" +
+	"mountpoint\x12\x16\n" +
+	"\x06device\x18\x02 \x01(\tR\x06device\x12\x16\n" +
+	"\x06fstype\x18\x03 \x01(\tR\x06fstype\x12\x14\n" +
+	"\x05total\x18\x04 \x01(\x04R\x05total\x12\x12\n" +
+	"\x04used\x18\x05 \x01(\x04R\x04used\"\x95\x01\n" +
+	"\x0eLogTailRequest\x12\x14\n" +
+	"\x05lines\x18\x01 \x01(\rR\x05lines\x12&\n" +
+	"\x0fsince_unix_nano\x18\x02 \x01(\x03R\rsinceUnixNano\x12\x1b\n" +
+	"\tmin_level\x18\x03 \x01(\tR\bminLevel\x12\x16\n" +
+	"\x06follow\x18\x04 \x01(\bR\x06follow\x12\x10\n" +
+	"\x03all\x18\x05 \x01(\bR\x03all\"Y\n" +
+	"\aLogLine\x12\x12\n" +
+	"\x04text\x18\x01 \x01(\tR\x04text\x12\x14\n" +
+	"\x05level\x18\x02 \x01(\tR\x05level\x12$\n" +
+	"\x0etime_unix_nano\x18\x03 \x01(\x03R\ftimeUnixNano\"5\n" +
+	"\bLogLines\x12)\n" +
+	"\x05lines\x18\x01 \x03(\v2\x13.lanyard.v1.LogLineR\x05lines\"%\n" +
+	"\x0fLogTailResponse\x12\x12\n" +
+	"\x04file\x18\x01 \x01(\tR\x04file\"\x9b\x01\n" +
+	"\n" +
+	"MasterInfo\x12\x18\n" +
+	"\aaddress\x18\x01 \x01(\tR\aaddress\x12\x14\n" +
+	"\x05state\x18\x02 \x01(\tR\x05state\x12&\n" +
+	"\x0fsince_unix_nano\x18\x03 \x01(\x03R\rsinceUnixNano\x12\x16\n" +
+	"\x06remote\x18\x04 \x01(\tR\x06remote\x12\x1d\n" +
+	"\n" +
+	"last_error\x18\x05 \x01(\tR\tlastError\"\xa5\x01\n" +
+	"\vConsoleInfo\x12\x16\n" +
+	"\x06remote\x18\x01 \x01(\tR\x06remote\x12\x16\n" +
+	"\x06master\x18\x02 \x01(\tR\x06master\x12\x10\n" +
+	"\x03ssl\x18\x03 \x01(\bR\x03ssl\x12\x1a\n" +
+	"\bsoftware\x18\x04 \x01(\tR\bsoftware\x12&\n" +
+	"\x0fsince_unix_nano\x18\x05 \x01(\x03R\rsinceUnixNano\x12\x10\n" +
+	"\x03you\x18\x06 \x01(\bR\x03you\"\x98\x02\n" +
+	"\rAgentSettings\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12\x16\n" +
+	"\x06listen\x18\x02 \x01(\tR\x06listen\x12\x1f\n" +
+	"\vlisten_addr\x18\x03 \x01(\tR\n" +
+	"listenAddr\x12!\n" +
+	"\flisten_error\x18\x04 \x01(\tR\vlistenError\x12\x10\n" +
+	"\x03ssl\x18\x05 \x01(\bR\x03ssl\x12\x1e\n" +
+	"\n" +
+	"management\x18\x06 \x01(\bR\n" +
+	"management\x120\n" +
+	"\amasters\x18\a \x03(\v2\x16.lanyard.v1.MasterInfoR\amasters\x123\n" +
+	"\bconsoles\x18\b \x03(\v2\x17.lanyard.v1.ConsoleInfoR\bconsoles\"\x14\n" +
+	"\x12SettingsGetRequest\"\xd7\x01\n" +
+	"\x12SettingsSetRequest\x12\x1b\n" +
+	"\x06listen\x18\x01 \x01(\tH\x00R\x06listen\x88\x01\x01\x12\x15\n" +
+	"\x03ssl\x18\x02 \x01(\bH\x01R\x03ssl\x88\x01\x01\x12#\n" +
+	"\n" +
+	"management\x18\x03 \x01(\bH\x02R\n" +
+	"management\x88\x01\x01\x12\x1f\n" +
+	"\vmasters_add\x18\x04 \x03(\tR\n" +
+	"mastersAdd\x12%\n" +
+	"\x0emasters_remove\x18\x05 \x03(\tR\rmastersRemoveB\t\n" +
+	"\a_listenB\x06\n" +
+	"\x04_sslB\r\n" +
+	"\v_management\"f\n" +
+	"\x13SettingsSetResponse\x12\x18\n" +
+	"\achanges\x18\x01 \x03(\tR\achanges\x125\n" +
+	"\bsettings\x18\x02 \x01(\v2\x19.lanyard.v1.AgentSettingsR\bsettings\"O\n" +
+	"\x12PasswordSetRequest\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\fR\x03key\x12'\n" +
+	"\x03kdf\x18\x02 \x01(\v2\x15.lanyard.v1.KDFParamsR\x03kdf\"/\n" +
+	"\x13PasswordSetResponse\x12\x18\n" +
+	"\achanges\x18\x01 \x03(\tR\achanges*=\n" +
 	"\x04Role\x12\x14\n" +
 	"\x10ROLE_UNSPECIFIED\x10\x00\x12\x0f\n" +
 	"\vROLE_MASTER\x10\x01\x12\x0e\n" +
@@ -945,29 +1873,48 @@ func file_core_wire_pb_lanyard_proto_rawDescGZIP() []byte {
 }
 
 var file_core_wire_pb_lanyard_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_core_wire_pb_lanyard_proto_msgTypes = make([]protoimpl.MessageInfo, 11)
+var file_core_wire_pb_lanyard_proto_msgTypes = make([]protoimpl.MessageInfo, 24)
 var file_core_wire_pb_lanyard_proto_goTypes = []any{
-	(Role)(0),              // 0: lanyard.v1.Role
-	(*KDFParams)(nil),      // 1: lanyard.v1.KDFParams
-	(*Hello)(nil),          // 2: lanyard.v1.Hello
-	(*Proof)(nil),          // 3: lanyard.v1.Proof
-	(*Welcome)(nil),        // 4: lanyard.v1.Welcome
-	(*Close)(nil),          // 5: lanyard.v1.Close
-	(*Request)(nil),        // 6: lanyard.v1.Request
-	(*Response)(nil),       // 7: lanyard.v1.Response
-	(*Event)(nil),          // 8: lanyard.v1.Event
-	(*Ping)(nil),           // 9: lanyard.v1.Ping
-	(*StatusRequest)(nil),  // 10: lanyard.v1.StatusRequest
-	(*StatusResponse)(nil), // 11: lanyard.v1.StatusResponse
+	(Role)(0),                   // 0: lanyard.v1.Role
+	(*KDFParams)(nil),           // 1: lanyard.v1.KDFParams
+	(*Hello)(nil),               // 2: lanyard.v1.Hello
+	(*Proof)(nil),               // 3: lanyard.v1.Proof
+	(*Welcome)(nil),             // 4: lanyard.v1.Welcome
+	(*Close)(nil),               // 5: lanyard.v1.Close
+	(*Request)(nil),             // 6: lanyard.v1.Request
+	(*Response)(nil),            // 7: lanyard.v1.Response
+	(*Event)(nil),               // 8: lanyard.v1.Event
+	(*Ping)(nil),                // 9: lanyard.v1.Ping
+	(*StatusRequest)(nil),       // 10: lanyard.v1.StatusRequest
+	(*StatusResponse)(nil),      // 11: lanyard.v1.StatusResponse
+	(*Disk)(nil),                // 12: lanyard.v1.Disk
+	(*LogTailRequest)(nil),      // 13: lanyard.v1.LogTailRequest
+	(*LogLine)(nil),             // 14: lanyard.v1.LogLine
+	(*LogLines)(nil),            // 15: lanyard.v1.LogLines
+	(*LogTailResponse)(nil),     // 16: lanyard.v1.LogTailResponse
+	(*MasterInfo)(nil),          // 17: lanyard.v1.MasterInfo
+	(*ConsoleInfo)(nil),         // 18: lanyard.v1.ConsoleInfo
+	(*AgentSettings)(nil),       // 19: lanyard.v1.AgentSettings
+	(*SettingsGetRequest)(nil),  // 20: lanyard.v1.SettingsGetRequest
+	(*SettingsSetRequest)(nil),  // 21: lanyard.v1.SettingsSetRequest
+	(*SettingsSetResponse)(nil), // 22: lanyard.v1.SettingsSetResponse
+	(*PasswordSetRequest)(nil),  // 23: lanyard.v1.PasswordSetRequest
+	(*PasswordSetResponse)(nil), // 24: lanyard.v1.PasswordSetResponse
 }
 var file_core_wire_pb_lanyard_proto_depIdxs = []int32{
-	0, // 0: lanyard.v1.Hello.role:type_name -> lanyard.v1.Role
-	1, // 1: lanyard.v1.Hello.kdf:type_name -> lanyard.v1.KDFParams
-	2, // [2:2] is the sub-list for method output_type
-	2, // [2:2] is the sub-list for method input_type
-	2, // [2:2] is the sub-list for extension type_name
-	2, // [2:2] is the sub-list for extension extendee
-	0, // [0:2] is the sub-list for field type_name
+	0,  // 0: lanyard.v1.Hello.role:type_name -> lanyard.v1.Role
+	1,  // 1: lanyard.v1.Hello.kdf:type_name -> lanyard.v1.KDFParams
+	12, // 2: lanyard.v1.StatusResponse.disks:type_name -> lanyard.v1.Disk
+	14, // 3: lanyard.v1.LogLines.lines:type_name -> lanyard.v1.LogLine
+	17, // 4: lanyard.v1.AgentSettings.masters:type_name -> lanyard.v1.MasterInfo
+	18, // 5: lanyard.v1.AgentSettings.consoles:type_name -> lanyard.v1.ConsoleInfo
+	19, // 6: lanyard.v1.SettingsSetResponse.settings:type_name -> lanyard.v1.AgentSettings
+	1,  // 7: lanyard.v1.PasswordSetRequest.kdf:type_name -> lanyard.v1.KDFParams
+	8,  // [8:8] is the sub-list for method output_type
+	8,  // [8:8] is the sub-list for method input_type
+	8,  // [8:8] is the sub-list for extension type_name
+	8,  // [8:8] is the sub-list for extension extendee
+	0,  // [0:8] is the sub-list for field type_name
 }
 
 func init() { file_core_wire_pb_lanyard_proto_init() }
@@ -975,13 +1922,14 @@ func file_core_wire_pb_lanyard_proto_init() {
 	if File_core_wire_pb_lanyard_proto != nil {
 		return
 	}
+	file_core_wire_pb_lanyard_proto_msgTypes[20].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_core_wire_pb_lanyard_proto_rawDesc), len(file_core_wire_pb_lanyard_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   11,
+			NumMessages:   24,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -1,0 +1,98 @@
+package agent
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"time"
+
+	"google.golang.org/protobuf/proto"
+
+	"github.com/lanyard/lanyard/core/link"
+	"github.com/lanyard/lanyard/core/wire"
+)
+
+// Remote management: what a linked console may ask of the agent. Each
+// method is one entry in the table below, so what this version answers is
+// stated once; a method it does not know is answered
+// wire.ErrUnknownMethod with the agent's version, and the console says
+// "not supported by this agent version" rather than failing as a whole.
+
+// method is one request a console may send.
+type method struct {
+	// change: the request changes something or starts work; it is
+	// logged at info, a read at debug.
+	change bool
+	handle func(a *Agent, ctx context.Context, l *link.Link, body []byte) (proto.Message, error)
+}
+
+// methods is every request this agent answers.
+var methods = map[string]method{
+	wire.MethodStatus:      {handle: (*Agent).handleStatus},
+	wire.MethodLogTail:     {handle: (*Agent).handleLogTail},
+	wire.MethodSettingsGet: {handle: (*Agent).handleSettingsGet},
+	wire.MethodSettingsSet: {change: true, handle: (*Agent).handleSettingsSet},
+	wire.MethodPasswordSet: {change: true, handle: (*Agent).handlePasswordSet},
+}
+
+// Methods lists the request methods this agent answers, sorted.
+func (a *Agent) Methods() []string {
+	var names []string
+	for name := range methods {
+		if !slices.Contains(a.cfg.WithoutMethods, name) {
+			names = append(names, name)
+		}
+	}
+	slices.Sort(names)
+	return names
+}
+
+// serve answers one request from a console and logs it.
+func (a *Agent) serve(ctx context.Context, l *link.Link, name string, body []byte) (proto.Message, error) {
+	m, ok := methods[name]
+	if !ok || slices.Contains(a.cfg.WithoutMethods, name) {
+		a.log.WithField("event", "manage").WithField("remote", remoteOf(l)).
+			Infof("a console asked for %s, which this agent version does not know", wire.Quote(name))
+		return nil, &link.RequestError{Code: wire.ErrUnknownMethod,
+			Message: fmt.Sprintf("this agent (version %s) does not know %s", a.cfg.Version, wire.Quote(name))}
+	}
+	start := time.Now()
+	resp, err := m.handle(a, ctx, l, body)
+	e := a.log.WithField("event", "manage").WithField("remote", remoteOf(l)).WithField("method", name)
+	switch {
+	case err != nil && ctx.Err() != nil:
+		e.Debugf("console request %s ended: the console cancelled it", name)
+	case err != nil:
+		e.Warnf("console request %s failed: %v", name, err)
+	case m.change:
+		e.Infof("console request %s: done in %s", name, time.Since(start).Round(time.Millisecond))
+	default:
+		e.Debugf("console request %s: answered", name)
+	}
+	return resp, err
+}
+
+// decode reads a request body; a body that does not parse is the
+// console's mistake.
+func decode(body []byte, msg proto.Message) error {
+	if err := proto.Unmarshal(body, msg); err != nil {
+		return badRequest("malformed request: %v", err)
+	}
+	return nil
+}
+
+func badRequest(format string, args ...any) error {
+	return &link.RequestError{Code: wire.ErrBadRequest, Message: fmt.Sprintf(format, args...)}
+}
+
+func (a *Agent) handleStatus(ctx context.Context, _ *link.Link, _ []byte) (proto.Message, error) {
+	return a.status(ctx), nil
+}
+
+// remoteOf is the console's address, for the log.
+func remoteOf(l *link.Link) string {
+	if l == nil {
+		return ""
+	}
+	return l.Peer().Remote
+}
