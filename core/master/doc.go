@@ -18,6 +18,8 @@
 //	record.go          writing a connection-log record, logging it and publishing it
 //	events.go          Event, the subscribers' hub, and the log queries the log window pages through
 //	testconnection.go  Test connection in the Add/Edit Slave dialog
+//	remote.go          remote management: commands to a linked agent (status, log, settings, password),
+//	                   refusals in plain words, "not supported by this agent version", the audit
 //
 // # Locking
 //

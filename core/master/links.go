@@ -73,12 +73,14 @@ func (m *Master) fetchStatus(id string, l *link.Link) {
 	ctx, cancel := context.WithTimeout(m.ctx, 10*time.Second)
 	defer cancel()
 	var st pb.StatusResponse
+	sent := time.Now()
 	if err := l.Request(ctx, wire.MethodStatus, &pb.StatusRequest{}, &st); err != nil {
 		return
 	}
+	skew := clockSkew(&st, sent, time.Now())
 	m.mu.Lock()
 	if s := m.slaves[id]; s != nil && s.link == l {
-		s.status = &st
+		s.status, s.skew = &st, skew
 	}
 	m.mu.Unlock()
 	m.publishState(id)
@@ -91,22 +93,27 @@ func (m *Master) HandleRequest(context.Context, *link.Link, string, []byte) (pro
 
 // HandleEvent receives an agent's pushed events.
 func (m *Master) HandleEvent(l *link.Link, typ string, body []byte) {
-	if typ == "status" {
-		var st pb.StatusResponse
-		if proto.Unmarshal(body, &st) != nil {
-			return
-		}
-		m.mu.Lock()
-		s := m.byName[strings.ToLower(l.Peer().Name)]
-		if s == nil || s.link != l {
-			m.mu.Unlock()
-			return
-		}
-		s.status = &st
-		id := s.entry.ID
-		m.mu.Unlock()
-		m.publishState(id)
+	if typ != wire.EventStatus {
+		m.remoteEvent(l, typ, body)
+		return
 	}
+	var st pb.StatusResponse
+	if proto.Unmarshal(body, &st) != nil {
+		return
+	}
+	// A pushed status travelled one way: half a round trip.
+	got := time.Now()
+	skew := clockSkew(&st, got.Add(-l.RTT()), got)
+	m.mu.Lock()
+	s := m.byName[strings.ToLower(l.Peer().Name)]
+	if s == nil || s.link != l {
+		m.mu.Unlock()
+		return
+	}
+	s.status, s.skew = &st, skew
+	id := s.entry.ID
+	m.mu.Unlock()
+	m.publishState(id)
 }
 
 // HandleClose marks a slave offline when its current link ends.

@@ -98,6 +98,9 @@ type SlaveView struct {
 	ConnectedSince time.Time
 	Software       string
 	Status         *pb.StatusResponse
+	// ClockSkew is how far the agent's clock is ahead of this console's
+	// (negative: behind), measured with the last status.
+	ClockSkew time.Duration
 }
 
 func (s *slave) view() SlaveView {
@@ -110,6 +113,7 @@ func (s *slave) view() SlaveView {
 	}
 	if s.status != nil {
 		v.Status = proto.Clone(s.status).(*pb.StatusResponse)
+		v.ClockSkew = s.skew
 	}
 	return v
 }

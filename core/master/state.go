@@ -32,6 +32,7 @@ type slave struct {
 	lastCode string
 	lastErr  string
 	status   *pb.StatusResponse
+	skew     time.Duration // the agent's clock minus this console's (remote.go)
 
 	stopDial context.CancelFunc
 	kick     chan struct{}

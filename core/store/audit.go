@@ -15,6 +15,9 @@ type AuditRecord struct {
 	Slave   string    `json:"slave"`
 	Command string    `json:"command"`
 	Result  string    `json:"result"`
+	// Origin is where the command came from: the console's window, or its
+	// command line (with the user's uid).
+	Origin string `json:"origin,omitempty"`
 }
 
 // AppendAudit stores r durably. Zero Time = now. Commands are rare next to

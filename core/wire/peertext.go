@@ -16,11 +16,15 @@ const MaxQuoted = 120
 // forging a log line or hiding text behind bidi overrides; the cut keeps it
 // from filling a log with one reason. Every place that shows peer text
 // uses it.
-func Quote(s string) string {
-	if len(s) <= MaxQuoted {
+func Quote(s string) string { return QuoteUpTo(s, MaxQuoted) }
+
+// QuoteUpTo is Quote with another cut, for a peer's longer text (an
+// agent's answer to a console's command).
+func QuoteUpTo(s string, max int) string {
+	if len(s) <= max {
 		return strconv.Quote(s)
 	}
-	cut := MaxQuoted
+	cut := max
 	// Do not split a UTF-8 sequence: a half character would be escaped and
 	// read like a different string.
 	for cut > 0 && !utf8.RuneStart(s[cut]) {

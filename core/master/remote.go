@@ -1,0 +1,453 @@
+package master
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"google.golang.org/protobuf/proto"
+
+	"github.com/lanyard/lanyard/core/auth"
+	"github.com/lanyard/lanyard/core/link"
+	"github.com/lanyard/lanyard/core/store"
+	"github.com/lanyard/lanyard/core/wire"
+	"github.com/lanyard/lanyard/core/wire/pb"
+)
+
+// Remote management: the commands the console sends a linked agent, for
+// the window and the command line alike. A command for a slave that is
+// not linked is refused at once, in plain words, and never queued. A
+// method the agent does not know is reported as not supported by its
+// version. Every command that changes something or starts work on a slave
+// is recorded in the audit (what, which slave, when, from where, the
+// result); reads are not.
+
+// ErrNotLinked: the slave has no link now, so nothing was sent.
+var ErrNotLinked = errors.New("not connected")
+
+// NotLinkedError says why a command was not sent.
+type NotLinkedError struct {
+	Slave  string
+	State  State
+	Reason string // plain words: why it is not linked and what to do
+}
+
+func (e *NotLinkedError) Error() string { return e.Reason }
+func (e *NotLinkedError) Unwrap() error { return ErrNotLinked }
+
+// ErrNotSupported: the agent's version does not know the method.
+var ErrNotSupported = errors.New("not supported by this agent version")
+
+// NotSupportedError names what is not supported and the agent's version.
+type NotSupportedError struct {
+	Slave, What, Version string
+}
+
+func (e *NotSupportedError) Error() string {
+	return fmt.Sprintf("%s: %s is not supported by this agent version (%s): upgrade lanyard-agent on it", e.Slave, e.What, e.Version)
+}
+func (e *NotSupportedError) Unwrap() error { return ErrNotSupported }
+
+// maxAgentText is where an agent's error message is cut when shown.
+const maxAgentText = 400
+
+// originKey carries where a command came from in its context.
+type originKey struct{}
+
+// WithOrigin marks commands sent with ctx as coming from origin (for the
+// audit), e.g. "command line (uid 1000)". Without it they come from the
+// window.
+func WithOrigin(ctx context.Context, origin string) context.Context {
+	return context.WithValue(ctx, originKey{}, origin)
+}
+
+func originOf(ctx context.Context) string {
+	if o, ok := ctx.Value(originKey{}).(string); ok && o != "" {
+		return o
+	}
+	return "window"
+}
+
+// linkFor is the slave's link, or why there is none.
+func (m *Master) linkFor(name string) (*link.Link, string, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	s := m.byName[strings.ToLower(name)]
+	if s == nil {
+		return nil, name, fmt.Errorf("no slave named %s", wire.Quote(name))
+	}
+	if s.link != nil {
+		return s.link, s.entry.Name, nil
+	}
+	return nil, s.entry.Name, &NotLinkedError{Slave: s.entry.Name, State: s.state, Reason: notLinkedReason(s)}
+}
+
+// notLinkedReason says why s is not linked, in the words a refused
+// command shows. m.mu is held.
+func notLinkedReason(s *slave) string {
+	name := s.entry.Name
+	since := ""
+	if !s.changed.IsZero() {
+		since = " since " + s.changed.Format("15:04:05")
+	}
+	switch {
+	case s.state == StateDisabled:
+		return name + " is disconnected (you disconnected it): Connect it first; nothing was sent"
+	case wire.Code(s.lastCode) == wire.CodeManagementDisabled:
+		return name + " does not accept remote management: it is turned off on the agent (run `lanyard-agent set management on` there); nothing was sent"
+	case s.state == StateConnecting:
+		return name + " is connecting" + since + ", not connected yet: try again in a moment; nothing was sent"
+	case s.lastErr != "":
+		return fmt.Sprintf("%s is offline%s (%s): nothing was sent", name, since, s.lastErr)
+	case s.entry.Direction == store.Inbound:
+		return name + " is offline: it has not dialed in to this console" + since + "; nothing was sent"
+	}
+	return name + " is offline" + since + ": nothing was sent"
+}
+
+// agentVersion is what the slave's agent says it is, for "not supported".
+func (m *Master) agentVersion(name string, l *link.Link) string {
+	m.mu.Lock()
+	s := m.byName[strings.ToLower(name)]
+	var st *pb.StatusResponse
+	if s != nil {
+		st = s.status
+	}
+	m.mu.Unlock()
+	if st != nil && st.AgentVersion != "" {
+		return st.AgentVersion
+	}
+	sw := l.Peer().Software
+	if i := strings.LastIndexByte(sw, ' '); i >= 0 {
+		sw = sw[i+1:]
+	}
+	if sw == "" {
+		return "unknown"
+	}
+	return sw
+}
+
+// command is one request to a linked slave: what names it for the audit
+// and in errors ("settings set: ssl on"), feature for "not supported"
+// ("the agent's settings"); audit says whether it changes something.
+type command struct {
+	what    string
+	feature string
+	audit   bool
+}
+
+// run sends c to the slave through fn and explains what went wrong.
+func (m *Master) run(ctx context.Context, name string, c command, fn func(l *link.Link) error) error {
+	l, display, err := m.linkFor(name)
+	if err == nil {
+		err = m.explain(display, c, l, fn(l))
+	}
+	if c.audit {
+		m.audit(ctx, display, c.what, err)
+	}
+	return err
+}
+
+// explain turns a request's failure into words for the user.
+func (m *Master) explain(slave string, c command, l *link.Link, err error) error {
+	if err == nil {
+		return nil
+	}
+	var re *link.RequestError
+	var le *link.Error
+	switch {
+	case errors.As(err, &re) && re.Code == wire.ErrUnknownMethod:
+		return &NotSupportedError{Slave: slave, What: c.feature, Version: m.agentVersion(slave, l)}
+	case errors.As(err, &re) && re.Code == wire.ErrBusy:
+		return fmt.Errorf("%s is busy with other requests from this console: try again in a moment", slave)
+	case errors.As(err, &re):
+		return &AgentError{Slave: slave, Code: re.Code, Message: re.Message}
+	case errors.As(err, &le):
+		return fmt.Errorf("the link to %s closed before it answered (%s): the command may or may not have been carried out", slave, le.Reason)
+	case errors.Is(err, context.DeadlineExceeded):
+		return fmt.Errorf("%s did not answer in time: the command may still be carried out", slave)
+	}
+	return err
+}
+
+// AgentError is an agent's refusal or failure, in its own words.
+type AgentError struct {
+	Slave, Code, Message string
+}
+
+func (e *AgentError) Error() string {
+	return fmt.Sprintf("%s answered: %s", e.Slave, wire.QuoteUpTo(e.Message, maxAgentText))
+}
+
+// Mistake reports whether the agent found the request itself wrong (bad
+// input), rather than failing to carry it out.
+func (e *AgentError) Mistake() bool { return e.Code == wire.ErrBadRequest }
+
+// audit records one command.
+func (m *Master) audit(ctx context.Context, slave, what string, err error) {
+	result := "ok"
+	var nl *NotLinkedError
+	switch {
+	case errors.As(err, &nl):
+		result = "refused: " + nl.Reason
+	case err != nil:
+		result = "failed: " + err.Error()
+	}
+	r := store.AuditRecord{Slave: slave, Command: what, Result: result, Origin: originOf(ctx)}
+	if aerr := m.cfg.DB.AppendAudit(r); aerr != nil {
+		m.log.WithError(aerr).Warn("could not record a command in the audit")
+	}
+	e := m.log.WithField("event", "command").WithField("slave", slave).WithField("origin", r.Origin)
+	if err != nil {
+		e.Warnf("%s: %s", what, result)
+	} else {
+		e.Infof("%s: done", what)
+	}
+}
+
+// AuditFilter selects audit records.
+type AuditFilter struct {
+	Slave string // "" for every slave; case does not matter
+	Last  int    // the newest n; 0 for all
+}
+
+// Audit returns the recorded commands, oldest first.
+func (m *Master) Audit(f AuditFilter) ([]store.AuditRecord, error) {
+	return ReadAudit(m.cfg.DB, f)
+}
+
+// ReadAudit is Audit on a console's database (no console running).
+func ReadAudit(db *store.DB, f AuditFilter) ([]store.AuditRecord, error) {
+	all, err := db.Audit(0)
+	if err != nil {
+		return nil, err
+	}
+	out := all[:0]
+	for _, r := range all {
+		if f.Slave == "" || strings.EqualFold(r.Slave, f.Slave) {
+			out = append(out, r)
+		}
+	}
+	if f.Last > 0 && len(out) > f.Last {
+		out = out[len(out)-f.Last:]
+	}
+	return out, nil
+}
+
+// ---- status ----
+
+// StatusReport is a slave's fresh status and what the console measured.
+type StatusReport struct {
+	Slave  SlaveView
+	Status *pb.StatusResponse
+	// ClockSkew is how far the agent's clock is ahead of this console's
+	// (negative: behind), corrected by half the round trip.
+	ClockSkew time.Duration
+	RTT       time.Duration
+}
+
+// RemoteStatus asks a linked slave for its status now (and keeps it as
+// the slave's last known status).
+func (m *Master) RemoteStatus(ctx context.Context, name string) (StatusReport, error) {
+	var rep StatusReport
+	err := m.run(ctx, name, command{what: "status", feature: "status"}, func(l *link.Link) error {
+		var st pb.StatusResponse
+		sent := time.Now()
+		if err := l.Request(ctx, wire.MethodStatus, &pb.StatusRequest{}, &st); err != nil {
+			return err
+		}
+		got := time.Now()
+		rep.Status, rep.RTT = &st, got.Sub(sent)
+		rep.ClockSkew = clockSkew(&st, sent, got)
+		m.mu.Lock()
+		if s := m.byName[strings.ToLower(name)]; s != nil && s.link == l {
+			s.status = proto.Clone(&st).(*pb.StatusResponse)
+			s.skew = rep.ClockSkew
+		}
+		m.mu.Unlock()
+		return nil
+	})
+	if err != nil {
+		return rep, err
+	}
+	rep.Slave, _ = m.Slave(name)
+	return rep, nil
+}
+
+// clockSkew is the agent's clock minus this console's at the moment the
+// agent answered, taken as halfway between sending and receiving. Zero
+// when the agent does not send its clock.
+func clockSkew(st *pb.StatusResponse, sent, got time.Time) time.Duration {
+	if st.TimeUnixNano == 0 {
+		return 0
+	}
+	mid := sent.Add(got.Sub(sent) / 2)
+	return time.Unix(0, st.TimeUnixNano).Sub(mid)
+}
+
+// ---- the agent's log ----
+
+// LogQuery says which lines of an agent's log to read.
+type LogQuery struct {
+	Last     int       // the last n lines (0 with no Since and not All: none)
+	All      bool      // the whole backlog
+	Since    time.Time // or every line from then on
+	MinLevel string    // "debug", "info", "warning", "error"; "" for all
+	Follow   bool      // then new lines, until ctx ends
+}
+
+// AgentLog streams a slave's log to onLines: the backlog, then (Follow)
+// new lines until ctx ends, when it returns ctx.Err(). onLines runs on
+// the caller's goroutine; while it works, the agent waits (nothing piles
+// up on either side).
+func (m *Master) AgentLog(ctx context.Context, name string, q LogQuery, onLines func([]*pb.LogLine) error) error {
+	req := &pb.LogTailRequest{Lines: uint32(max(q.Last, 0)), All: q.All, MinLevel: q.MinLevel, Follow: q.Follow}
+	if !q.Since.IsZero() {
+		req.SinceUnixNano = q.Since.UnixNano()
+	}
+	return m.run(ctx, name, command{what: "agent log", feature: "the agent's log"}, func(l *link.Link) error {
+		err := l.Stream(ctx, wire.MethodLogTail, req, func(chunk []byte) error {
+			var ll pb.LogLines
+			if err := proto.Unmarshal(chunk, &ll); err != nil {
+				return fmt.Errorf("a malformed part of %s's log: %w", name, err)
+			}
+			return onLines(ll.Lines)
+		}, nil)
+		if ctx.Err() != nil && errors.Is(err, ctx.Err()) {
+			return ctx.Err()
+		}
+		return err
+	})
+}
+
+// ---- the agent's settings ----
+
+// AgentSettings reads a slave's settings.
+func (m *Master) AgentSettings(ctx context.Context, name string) (*pb.AgentSettings, error) {
+	var out pb.AgentSettings
+	err := m.run(ctx, name, command{what: "settings", feature: "the agent's settings"}, func(l *link.Link) error {
+		return l.Request(ctx, wire.MethodSettingsGet, &pb.SettingsGetRequest{}, &out)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// SetAgentSettings changes a slave's settings as req says and returns
+// what changed. A change that cuts this console's link (SSL, management
+// off, removing this console from its masters) is answered first; the
+// link then closes.
+func (m *Master) SetAgentSettings(ctx context.Context, name string, req *pb.SettingsSetRequest) (*pb.SettingsSetResponse, error) {
+	var out pb.SettingsSetResponse
+	err := m.run(ctx, name, command{what: "settings set: " + DescribeSettingsChange(req), feature: "changing the agent's settings", audit: true},
+		func(l *link.Link) error { return l.Request(ctx, wire.MethodSettingsSet, req, &out) })
+	if err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// DescribeSettingsChange is a change in the words of the audit:
+// "ssl on, listen :16888, masters add 10.0.0.2:16888".
+func DescribeSettingsChange(req *pb.SettingsSetRequest) string {
+	var parts []string
+	if req.Listen != nil {
+		parts = append(parts, "listen "+req.GetListen())
+	}
+	if req.Ssl != nil {
+		parts = append(parts, "ssl "+onOff(req.GetSsl()))
+	}
+	if req.Management != nil {
+		parts = append(parts, "management "+onOff(req.GetManagement()))
+	}
+	for _, a := range req.MastersAdd {
+		parts = append(parts, "masters add "+a)
+	}
+	for _, r := range req.MastersRemove {
+		parts = append(parts, "masters remove "+r)
+	}
+	if len(parts) == 0 {
+		return "nothing"
+	}
+	return strings.Join(parts, ", ")
+}
+
+func onOff(b bool) string {
+	if b {
+		return "on"
+	}
+	return "off"
+}
+
+// ---- the password ----
+
+// ErrPasswordNeedsSSL: a password change is refused over a plain link.
+var ErrPasswordNeedsSSL = errors.New("a password change needs SSL: with SSL off the new key could be read on the network. Turn SSL on here and on the agent first, or run `lanyard-agent password set` on the server")
+
+// ChangePassword gives a slave a new management password: the key is
+// derived here (the password never leaves this process), sent over the
+// current SSL link, and, once the agent has it, stored in this console's
+// entry. This console's link survives; every other console of that slave
+// must be given the new password. pw is not kept; the caller zeroes it.
+func (m *Master) ChangePassword(ctx context.Context, name string, pw []byte) ([]string, error) {
+	var changes []string
+	c := command{what: "password set", feature: "changing the password from the console", audit: true}
+	err := m.run(ctx, name, c, func(l *link.Link) error {
+		if !l.Peer().SSL {
+			return ErrPasswordNeedsSSL
+		}
+		if len(pw) == 0 {
+			return errors.New("the new password is empty")
+		}
+		m.mu.Lock()
+		s := m.byName[strings.ToLower(name)]
+		var entry store.Slave
+		if s != nil {
+			entry = s.entry
+		}
+		m.mu.Unlock()
+		if s == nil {
+			return fmt.Errorf("no slave named %s", wire.Quote(name))
+		}
+		key, err := auth.DeriveKey(pw, entry.Name, auth.DefaultKDF)
+		if err != nil {
+			return err
+		}
+		defer clear(key[:])
+		var resp pb.PasswordSetResponse
+		if err := l.Request(ctx, wire.MethodPasswordSet, &pb.PasswordSetRequest{Key: key[:], Kdf: auth.DefaultKDF.PB()}, &resp); err != nil {
+			return err
+		}
+		changes = resp.Changes
+		return m.storeKey(entry.ID, key, auth.DefaultKDF)
+	})
+	return changes, err
+}
+
+// storeKey saves a slave's new key without relinking: the link it was
+// changed over stays up.
+func (m *Master) storeKey(id string, key auth.Key, kdf auth.KDFParams) error {
+	_, err := m.cfg.DB.UpdateSlave(id, func(e *store.Slave) error {
+		e.Key = append([]byte(nil), key[:]...)
+		e.KDF = storeKDF(kdf)
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("the agent has the new password, but this console could not save it (%v): edit the slave and type the new password", err)
+	}
+	m.mu.Lock()
+	if s := m.slaves[id]; s != nil {
+		s.entry.Key = append([]byte(nil), key[:]...)
+		s.entry.KDF = storeKDF(kdf)
+	}
+	m.mu.Unlock()
+	return nil
+}
+
+// remoteEvent takes an event an agent pushed beyond its status.
+func (m *Master) remoteEvent(l *link.Link, typ string, body []byte) {
+	_, _, _ = l, typ, body // tasks' events arrive here (remote_tasks.go)
+}

@@ -1,0 +1,215 @@
+package master
+
+import (
+	"context"
+	"errors"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/lanyard/lanyard/core/agent"
+	"github.com/lanyard/lanyard/core/store"
+	"github.com/lanyard/lanyard/core/wire"
+	"github.com/lanyard/lanyard/core/wire/pb"
+)
+
+// startAgentWith is startAgent (listening on loopback) with changes to
+// the agent's configuration.
+func startAgentWith(t *testing.T, name, password string, ssl bool, configure func(*agent.Config)) *slaveAgent {
+	t.Helper()
+	db := openDB(t, "agent")
+	l := "127.0.0.1:0"
+	if _, _, err := agent.Init(db, agent.InitOptions{Name: name, Password: []byte(password), Listen: &l, SSL: &ssl}); err != nil {
+		t.Fatal(err)
+	}
+	log, _ := quiet()
+	cfg := agent.Config{DB: db, Identity: identity(t, db, pb.Role_ROLE_AGENT), Logger: log, Version: "test-7.1",
+		RedialInitial: 20 * time.Millisecond, RedialMax: 200 * time.Millisecond, Heartbeat: testHeartbeat, DeadAfter: testDeadAfter}
+	if configure != nil {
+		configure(&cfg)
+	}
+	a := agent.New(cfg)
+	if err := a.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = a.Close() })
+	return &slaveAgent{Agent: a, db: db}
+}
+
+// linked is a console with one outbound slave FS01, linked.
+func linked(t *testing.T, ssl bool, configure func(*agent.Config)) (*console, *slaveAgent) {
+	t.Helper()
+	c := startConsole(t, ssl, nil)
+	a := startAgentWith(t, "FS01", "pw-one", ssl, configure)
+	if _, err := c.AddSlave(SlaveSpec{Name: "FS01", Direction: store.Outbound, Address: a.ListenAddr(), Password: []byte("pw-one")}); err != nil {
+		t.Fatal(err)
+	}
+	c.waitState(t, "FS01", StateConnected)
+	return c, a
+}
+
+func lastAudit(t *testing.T, c *console) store.AuditRecord {
+	t.Helper()
+	recs, err := c.Audit(AuditFilter{Slave: "fs01", Last: 1})
+	if err != nil || len(recs) != 1 {
+		t.Fatalf("audit: %v, %v", recs, err)
+	}
+	return recs[0]
+}
+
+func TestACommandForAnOfflineSlaveIsRefusedAtOnceAndAudited(t *testing.T) {
+	c := startConsole(t, false, nil)
+	// A port nobody listens on.
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	_ = ln.Close()
+	if _, err := c.AddSlave(SlaveSpec{Name: "FS01", Direction: store.Outbound, Address: addr, Password: []byte("pw")}); err != nil {
+		t.Fatal(err)
+	}
+	c.waitState(t, "FS01", StateOffline)
+	ctx := WithOrigin(context.Background(), "command line (uid 1000)")
+	_, err = c.SetAgentSettings(ctx, "fs01", &pb.SettingsSetRequest{Ssl: ptrTo(true)})
+	var nl *NotLinkedError
+	if !errors.As(err, &nl) || !errors.Is(err, ErrNotLinked) || !strings.Contains(err.Error(), "FS01 is offline") ||
+		!strings.Contains(err.Error(), "nothing was sent") {
+		t.Fatalf("a command for an offline slave: %v", err)
+	}
+	r := lastAudit(t, c)
+	if r.Slave != "FS01" || r.Command != "settings set: ssl on" || !strings.HasPrefix(r.Result, "refused: FS01 is offline") ||
+		r.Origin != "command line (uid 1000)" {
+		t.Fatalf("audit record %+v", r)
+	}
+	if _, err := c.AgentSettings(context.Background(), "nobody"); err == nil || !strings.Contains(err.Error(), `no slave named "nobody"`) {
+		t.Fatalf("a command for an unknown slave: %v", err)
+	}
+}
+
+func TestACommandForASlaveWithManagementOffSaysSo(t *testing.T) {
+	c := startConsole(t, false, nil)
+	a := startAgentWith(t, "FS01", "pw-one", false, nil)
+	if _, err := a.SetManagement(false); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.AddSlave(SlaveSpec{Name: "FS01", Direction: store.Outbound, Address: a.ListenAddr(), Password: []byte("pw-one")}); err != nil {
+		t.Fatal(err)
+	}
+	c.waitState(t, "FS01", StateError)
+	_, err := c.AgentSettings(context.Background(), "FS01")
+	if !errors.Is(err, ErrNotLinked) || !strings.Contains(err.Error(), "does not accept remote management") {
+		t.Fatalf("a command with management off: %v", err)
+	}
+}
+
+func TestAMethodTheAgentLacksIsNotSupportedByItsVersion(t *testing.T) {
+	c, _ := linked(t, false, func(cfg *agent.Config) { cfg.WithoutMethods = []string{wire.MethodSettingsGet, wire.MethodSettingsSet} })
+	// What it knows still works.
+	rep, err := c.RemoteStatus(context.Background(), "FS01")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := rep.ClockSkew; d > time.Second || d < -time.Second {
+		t.Fatalf("clock skew %s between two clocks of one machine", d)
+	}
+	if v, _ := c.Slave("FS01"); v.Status == nil || v.Status.TimeUnixNano == 0 {
+		t.Fatalf("the fresh status was not kept: %+v", v.Status)
+	}
+	_, err = c.AgentSettings(context.Background(), "FS01")
+	var ns *NotSupportedError
+	if !errors.As(err, &ns) || err.Error() != "FS01: the agent's settings is not supported by this agent version (test-7.1): upgrade lanyard-agent on it" {
+		t.Fatalf("settings on an agent without them: %v", err)
+	}
+}
+
+func TestSettingsAreChangedAndTheChangeIsAudited(t *testing.T) {
+	c, a := linked(t, false, nil)
+	extra := "192.0.2.10:16888"
+	resp, err := c.SetAgentSettings(context.Background(), "FS01", &pb.SettingsSetRequest{MastersAdd: []string{extra}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(resp.Changes) == 0 || !strings.Contains(resp.Changes[0], "masters: added "+extra) {
+		t.Fatalf("changes %q", resp.Changes)
+	}
+	if ms := a.Snapshot().Masters; len(ms) != 1 || ms[0].Address != extra {
+		t.Fatalf("the agent's masters: %+v", ms)
+	}
+	if r := lastAudit(t, c); r.Command != "settings set: masters add "+extra || r.Result != "ok" || r.Origin != "window" {
+		t.Fatalf("audit %+v", r)
+	}
+	// The agent's own refusal comes back in its words, and is audited.
+	_, err = c.SetAgentSettings(context.Background(), "FS01", &pb.SettingsSetRequest{Listen: ptrTo("nonsense:port")})
+	var ae *AgentError
+	if !errors.As(err, &ae) || !ae.Mistake() || !strings.HasPrefix(err.Error(), `FS01 answered: "`) {
+		t.Fatalf("a bad listen address: %v", err)
+	}
+	if r := lastAudit(t, c); !strings.HasPrefix(r.Result, "failed: FS01 answered") {
+		t.Fatalf("audit of a refused change %+v", r)
+	}
+}
+
+func TestAPasswordChangeKeepsTheLinkAndTheConsoleLinksAgainWithIt(t *testing.T) {
+	c := startConsole(t, false, nil)
+	a := startAgentWith(t, "FS01", "pw-one", false, nil)
+	if _, err := c.AddSlave(SlaveSpec{Name: "FS01", Direction: store.Outbound, Address: a.ListenAddr(), Password: []byte("pw-one")}); err != nil {
+		t.Fatal(err)
+	}
+	c.waitState(t, "FS01", StateConnected)
+	if _, err := c.ChangePassword(context.Background(), "FS01", []byte("pw-two")); !errors.Is(err, ErrPasswordNeedsSSL) {
+		t.Fatalf("a password change without SSL: %v", err)
+	}
+
+	db := openDB(t, "console")
+	c = startConsole(t, true, db)
+	a = startAgentWith(t, "FS01", "pw-one", true, nil)
+	if _, err := c.AddSlave(SlaveSpec{Name: "FS01", Direction: store.Outbound, Address: a.ListenAddr(), Password: []byte("pw-one")}); err != nil {
+		t.Fatal(err)
+	}
+	before := c.waitState(t, "FS01", StateConnected)
+	changes, err := c.ChangePassword(context.Background(), "FS01", []byte("pw-two"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(changes) == 0 || changes[0] != "password: changed" {
+		t.Fatalf("changes %q", changes)
+	}
+	after, _ := c.Slave("FS01")
+	if after.State != StateConnected || !after.ConnectedSince.Equal(before.ConnectedSince) {
+		t.Fatalf("the link did not survive: %+v", after)
+	}
+	if _, err := c.RemoteStatus(context.Background(), "FS01"); err != nil {
+		t.Fatalf("the link after the change: %v", err)
+	}
+	if r := lastAudit(t, c); r.Command != "password set" || r.Result != "ok" {
+		t.Fatalf("audit %+v", r)
+	}
+	// A restarted console links with the key it saved.
+	c.stop()
+	c = startConsole(t, true, db)
+	c.waitState(t, "FS01", StateConnected)
+}
+
+func TestTheAgentsLogComesThroughTheConsole(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "agent.log")
+	content := "time=\"2026-01-02 10:00:00.000\" level=info msg=\"one\"\n" +
+		"time=\"2026-01-02 10:00:01.000\" level=error msg=\"two\"\n"
+	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c, _ := linked(t, false, func(cfg *agent.Config) { cfg.LogFile = path })
+	var got []*pb.LogLine
+	err := c.AgentLog(context.Background(), "FS01", LogQuery{All: true, MinLevel: "error"}, func(l []*pb.LogLine) error {
+		got = append(got, l...)
+		return nil
+	})
+	if err != nil || len(got) != 1 || !strings.Contains(got[0].Text, "two") || got[0].Level != "error" {
+		t.Fatalf("log: %v, %+v", err, got)
+	}
+}
+
+func ptrTo[T any](v T) *T { return &v }
