@@ -85,8 +85,14 @@ type proc struct {
 
 func start(t *testing.T, name, bin string, args ...string) *proc {
 	t.Helper()
+	return startEnv(t, name, nil, bin, args...)
+}
+
+// startEnv is start with more environment variables.
+func startEnv(t *testing.T, name string, env []string, bin string, args ...string) *proc {
+	t.Helper()
 	cmd := exec.Command(bin, append(args, "--log-json")...)
-	cmd.Env = append(os.Environ(), "LANG=en_US.UTF-8")
+	cmd.Env = append(append(os.Environ(), "LANG=en_US.UTF-8"), env...)
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -249,6 +255,11 @@ func (f *fleet) startConsole() {
 
 // agent inits and runs an agent; listen "" means it dials the console.
 func (f *fleet) agent(name, password string, ssl bool, listen bool, masters ...string) (*proc, string) {
+	return f.agentEnv(nil, name, password, ssl, listen, masters...)
+}
+
+// agentEnv is agent with more environment variables for the agent.
+func (f *fleet) agentEnv(env []string, name, password string, ssl bool, listen bool, masters ...string) (*proc, string) {
 	dir := f.t.TempDir()
 	args := []string{"init", "--data-dir", dir, "--name", name, "--password-stdin", "--ssl", onOff(ssl)}
 	if listen {
@@ -258,7 +269,7 @@ func (f *fleet) agent(name, password string, ssl bool, listen bool, masters ...s
 		args = append(args, "--master", m)
 	}
 	mustRun(f.t, password+"\n", f.agentBin, args...)
-	p := start(f.t, name, f.agentBin, "run", "--data-dir", dir)
+	p := startEnv(f.t, name, env, f.agentBin, "run", "--data-dir", dir)
 	addr := ""
 	if listen {
 		addr = p.listenAddr()

@@ -1,4 +1,9 @@
 // Package console is the console's composition root: the `lanyard` command
 // line (serve, settings, slave, log) and, with no command, the window. It
 // wires core/store, core/master and ui together.
+//
+// The running console (window or serve) opens a control socket in its
+// data directory (controlsock.go, on core/control), so that the commands
+// that manage a slave through its link (status, agent-log,
+// agent-settings, password, audit; remotecmds.go) work while it runs.
 package console

@@ -80,7 +80,8 @@ there, for automation, tests and headless use.`,
 	root.PersistentFlags().StringVar(&e.logLevel, "log-level", "info", "log level: debug, info, warning, error")
 	root.PersistentFlags().BoolVar(&e.logJSON, "log-json", false, "log JSON lines instead of text")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return cmdline.Usage(err) })
-	root.AddCommand(serveCmd(e), settingsCmd(e), slaveCmd(e), logCmd(e))
+	root.AddCommand(serveCmd(e), settingsCmd(e), slaveCmd(e), logCmd(e),
+		statusCmd(e), agentLogCmd(e), agentSettingsCmd(e), passwordCmd(e), auditCmd(e))
 	return root
 }
 

@@ -2,6 +2,7 @@ package console
 
 import (
 	"context"
+	"path/filepath"
 	"sync"
 
 	"github.com/sirupsen/logrus"
@@ -14,11 +15,12 @@ import (
 
 // runtime is a running console: its database and its fleet.
 type runtime struct {
-	db     *store.DB
-	master *master.Master
-	log    logrus.FieldLogger
-	once   sync.Once
-	err    error
+	db          *store.DB
+	master      *master.Master
+	log         logrus.FieldLogger
+	stopControl func()
+	once        sync.Once
+	err         error
 }
 
 // startRuntime opens the database, loads the identity and starts the
@@ -38,13 +40,23 @@ func startRuntime(ctx context.Context, e *env, log logrus.FieldLogger) (*runtime
 		_ = db.Close()
 		return nil, err
 	}
-	return &runtime{db: db, master: m, log: log}, nil
+	// The command line reaches the running console through this socket.
+	dir, _ := e.dir()
+	stop, err := openControl(dir, m)
+	if err != nil {
+		_ = m.Close()
+		_ = db.Close()
+		return nil, err
+	}
+	log.WithField("event", "control").Debugf("control socket at %s", filepath.Join(dir, ControlSocket))
+	return &runtime{db: db, master: m, log: log, stopControl: stop}, nil
 }
 
 // Close closes every link with shutting_down, flushes the log and closes
 // the database. Idempotent.
 func (r *runtime) Close() error {
 	r.once.Do(func() {
+		r.stopControl()
 		r.err = r.master.Close()
 		if err := r.db.Close(); r.err == nil {
 			r.err = err

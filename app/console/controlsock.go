@@ -1,0 +1,282 @@
+package console
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"time"
+
+	"github.com/lanyard/lanyard/core/control"
+	"github.com/lanyard/lanyard/core/master"
+	"github.com/lanyard/lanyard/core/store"
+	"github.com/lanyard/lanyard/core/wire/pb"
+)
+
+// The console's control socket: console.sock in its data directory,
+// opened by the running console (window or `lanyard serve`) with the same
+// owner-only rules as the agent's (core/control). The commands that
+// manage a slave (status, agent-log, agent-settings, password, task…)
+// reach the running console through it: it holds the links. One JSON
+// request line; the answer is JSON lines, the last with "done": true.
+
+// ControlSocket is the socket's file name in the console's data directory.
+const ControlSocket = "console.sock"
+
+// Control operations.
+const (
+	opStatus       = "status"
+	opAgentLog     = "agent_log"
+	opSettingsShow = "settings_show"
+	opSettingsSet  = "settings_set"
+	opPasswordSet  = "password_set"
+	opAudit        = "audit"
+)
+
+// ctlRequest is one request on the console's control socket.
+type ctlRequest struct {
+	Op    string `json:"op"`
+	Slave string `json:"slave,omitempty"`
+
+	// agent_log
+	Lines  int       `json:"lines,omitempty"`
+	All    bool      `json:"all,omitempty"`
+	Since  time.Time `json:"since,omitzero"`
+	Level  string    `json:"level,omitempty"`
+	Follow bool      `json:"follow,omitempty"`
+
+	// settings_set
+	Listen        *string  `json:"listen,omitempty"`
+	SSL           *bool    `json:"ssl,omitempty"`
+	Management    *bool    `json:"management,omitempty"`
+	MastersAdd    []string `json:"masters_add,omitempty"`
+	MastersRemove []string `json:"masters_remove,omitempty"`
+
+	// password_set: travels only over the owner-only socket and is zeroed
+	// once the key is derived.
+	Password []byte `json:"password,omitempty"`
+
+	// audit
+	Last int `json:"last,omitempty"`
+}
+
+// ctlResponse is one answer line; the last has Done set.
+type ctlResponse struct {
+	Done  bool   `json:"done,omitempty"`
+	OK    bool   `json:"ok"`
+	Error string `json:"error,omitempty"`
+	// Usage: the request was wrong (exit code 2), not the console or the
+	// agent.
+	Usage bool `json:"usage,omitempty"`
+
+	Status   *statusJSON         `json:"status,omitempty"`
+	Log      []logLineJSON       `json:"log,omitempty"`
+	Settings *agentSettingsJSON  `json:"settings,omitempty"`
+	Changes  []string            `json:"changes,omitempty"`
+	Audit    []store.AuditRecord `json:"audit,omitempty"`
+}
+
+// ---- server ----
+
+// openControl opens the console's control socket in dir, answering with
+// m until the returned stop is called.
+func openControl(dir string, m *master.Master) (stop func(), err error) {
+	s, err := control.Listen(control.Config{Dir: dir, File: ControlSocket, Owner: "lanyard console",
+		Denied: "permission denied: run as root or as the console's user"})
+	if err != nil {
+		return nil, err
+	}
+	h := &ctlHandler{m: m}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		s.Serve(h.serve)
+	}()
+	return func() { s.Close(); <-done }, nil
+}
+
+// ctlHandler answers control requests with the running console.
+type ctlHandler struct {
+	m *master.Master
+}
+
+// origin is how commands from the control socket appear in the audit.
+const origin = "command line"
+
+func (h *ctlHandler) serve(ctx context.Context, line []byte, w *control.Writer) {
+	var req ctlRequest
+	err := json.Unmarshal(line, &req)
+	defer clear(req.Password)
+	if err != nil {
+		_ = w.Send(ctlResponse{Done: true, Error: fmt.Sprintf("malformed control request: %v", err), Usage: true})
+		return
+	}
+	ctx = master.WithOrigin(ctx, origin)
+	resp := h.answer(ctx, &req, w)
+	resp.Done = true
+	if resp.Error == "" {
+		resp.OK = true
+	}
+	_ = w.Send(resp)
+}
+
+// answer carries out req; streams send their parts through w.
+func (h *ctlHandler) answer(ctx context.Context, req *ctlRequest, w *control.Writer) ctlResponse {
+	if req.Op != opAudit && req.Slave == "" {
+		return ctlResponse{Error: "no slave named: give --slave NAME", Usage: true}
+	}
+	switch req.Op {
+	case opStatus:
+		rep, err := h.m.RemoteStatus(ctx, req.Slave)
+		if err != nil {
+			return failure(err)
+		}
+		return ctlResponse{Status: statusOf(rep)}
+	case opAgentLog:
+		if req.Follow {
+			w.Watch()
+		}
+		q := master.LogQuery{Last: req.Lines, All: req.All, Since: req.Since, MinLevel: req.Level, Follow: req.Follow}
+		err := h.m.AgentLog(ctx, req.Slave, q, func(lines []*pb.LogLine) error {
+			return w.Send(ctlResponse{OK: true, Log: logLinesJSON(lines)})
+		})
+		if err != nil && !errors.Is(err, context.Canceled) {
+			return failure(err)
+		}
+		return ctlResponse{}
+	case opSettingsShow:
+		s, err := h.m.AgentSettings(ctx, req.Slave)
+		if err != nil {
+			return failure(err)
+		}
+		return ctlResponse{Settings: settingsJSON(s)}
+	case opSettingsSet:
+		set := &pb.SettingsSetRequest{Listen: req.Listen, Ssl: req.SSL, Management: req.Management,
+			MastersAdd: req.MastersAdd, MastersRemove: req.MastersRemove}
+		resp, err := h.m.SetAgentSettings(ctx, req.Slave, set)
+		if err != nil {
+			return failure(err)
+		}
+		return ctlResponse{Changes: nonNil(resp.Changes), Settings: settingsJSON(resp.Settings)}
+	case opPasswordSet:
+		changes, err := h.m.ChangePassword(ctx, req.Slave, req.Password)
+		if err != nil {
+			return failure(err)
+		}
+		return ctlResponse{Changes: nonNil(changes)}
+	case opAudit:
+		recs, err := h.m.Audit(master.AuditFilter{Slave: req.Slave, Last: req.Last})
+		if err != nil {
+			return failure(err)
+		}
+		return ctlResponse{Audit: recs}
+	}
+	return ctlResponse{Error: fmt.Sprintf("unknown control operation %q", req.Op), Usage: true}
+}
+
+// failure is an error answer; the agent finding the request wrong is a
+// usage mistake.
+func failure(err error) ctlResponse {
+	var ae *master.AgentError
+	return ctlResponse{Error: err.Error(), Usage: errors.As(err, &ae) && ae.Mistake()}
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
+
+// ---- client ----
+
+// consoleClient talks to the running console.
+type consoleClient struct {
+	c *control.Client
+}
+
+// errNoConsole says, in one line, that the command needs a running
+// console.
+type errNoConsole struct{ dir string }
+
+func (e errNoConsole) Error() string {
+	return fmt.Sprintf("no console is running with the data directory %s: start it first (lanyard, or lanyard serve)", e.dir)
+}
+
+// dialConsole reaches the running console whose data directory is dir.
+func dialConsole(dir string) (*consoleClient, error) {
+	c, err := control.Dial(filepath.Join(dir, ControlSocket))
+	var pe *control.PermissionError
+	switch {
+	case errors.Is(err, control.ErrNotRunning):
+		return nil, errNoConsole{dir: dir}
+	case errors.As(err, &pe):
+		return nil, fmt.Errorf("permission denied: run as the console's user (cannot use %s)", pe.Path)
+	case err != nil:
+		return nil, err
+	}
+	return &consoleClient{c: c}, nil
+}
+
+// ctlError is the console's refusal; Usage marks a mistake in the request.
+type ctlError struct {
+	msg   string
+	usage bool
+}
+
+func (e *ctlError) Error() string      { return e.msg }
+func (e *ctlError) UsageMistake() bool { return e.usage }
+
+// do sends req and hands every part (for a stream) to onPart, then
+// returns the final answer. ctx ending hangs up, which stops a stream.
+func (cc *consoleClient) do(ctx context.Context, req ctlRequest, onPart func(ctlResponse) error) (ctlResponse, error) {
+	line := encodeCtlRequest(req)
+	defer clear(line)
+	var final *ctlResponse
+	err := cc.c.Stream(ctx, line, func(b []byte) error {
+		var r ctlResponse
+		if err := json.Unmarshal(b, &r); err != nil {
+			return fmt.Errorf("a malformed answer from the console: %w", err)
+		}
+		if r.Done {
+			final = &r
+			return nil
+		}
+		if onPart != nil {
+			return onPart(r)
+		}
+		return nil
+	})
+	if err != nil {
+		return ctlResponse{}, err
+	}
+	if final == nil {
+		return ctlResponse{}, errors.New("the console closed the connection without answering (did it stop?)")
+	}
+	if !final.OK {
+		return *final, &ctlError{msg: final.Error, usage: final.Usage}
+	}
+	return *final, nil
+}
+
+// encodeCtlRequest is the request as one JSON line. The password is
+// written straight into the buffer the caller zeroes: encoding/json would
+// leave copies of it in its pooled buffers.
+func encodeCtlRequest(req ctlRequest) []byte {
+	pw := req.Password
+	req.Password = nil
+	b, _ := json.Marshal(req)
+	if len(pw) == 0 {
+		return b
+	}
+	n := base64.StdEncoding.EncodedLen(len(pw))
+	out := make([]byte, 0, len(b)+len(`,"password":""`)+n)
+	out = append(out, b[:len(b)-1]...) // without the closing brace
+	out = append(out, `,"password":"`...)
+	start := len(out)
+	out = out[:start+n]
+	base64.StdEncoding.Encode(out[start:], pw)
+	return append(out, `"}`...)
+}

@@ -1,0 +1,198 @@
+package app_test
+
+import (
+	"bufio"
+	"encoding/json"
+	"errors"
+	"net"
+	"os/exec"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// runExit runs a CLI command and returns its output and exit code.
+func runExit(t *testing.T, stdin, bin string, args ...string) (string, int) {
+	t.Helper()
+	out, err := run(t, stdin, bin, args...)
+	var ee *exec.ExitError
+	switch {
+	case err == nil:
+		return out, 0
+	case errors.As(err, &ee):
+		return out, ee.ExitCode()
+	}
+	t.Fatalf("%v: %v", args, err)
+	return "", -1
+}
+
+// deadAddress is a loopback address nothing listens on.
+func deadAddress(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	_ = ln.Close()
+	return addr
+}
+
+func TestTheConsoleCommandLineManagesSlavesThroughTheRunningConsole(t *testing.T) {
+	f := newFleet(t, true)
+	agent, addr := f.agent("FS01", "first-pw", true, true)
+	f.addSlave("FS01", "first-pw", addr)
+	f.addSlave("FS09", "pw", deadAddress(t))
+	dd := []string{"--data-dir", f.consoleDir}
+	cli := func(stdin string, args ...string) (string, int) {
+		t.Helper()
+		return runExit(t, stdin, f.consoleBin, append(args, dd...)...)
+	}
+
+	// Without a running console: one line, exit 1.
+	out, code := cli("", "status", "FS01")
+	if code != 1 || strings.Count(strings.TrimSpace(out), "\n") != 0 || !strings.Contains(out, "no console is running with the data directory") {
+		t.Fatalf("status without a console: exit %d\n%s", code, out)
+	}
+
+	f.startConsole()
+	f.console.event("connected", "FS01", 15*time.Second)
+
+	out, code = cli("", "status", "FS01", "--json")
+	var st struct {
+		Slave, State string
+		ClockSkew    float64 `json:"clock_skew_ms"`
+		Disks                      []struct {
+			Mountpoint string
+			Total      uint64
+		}
+	}
+	if err := json.Unmarshal([]byte(out), &st); code != 0 || err != nil {
+		t.Fatalf("status --json: exit %d, %v\n%s", code, err, out)
+	}
+	if st.State != "connected" || len(st.Disks) == 0 || st.Disks[0].Total == 0 || st.ClockSkew > 1000 || st.ClockSkew < -1000 {
+		t.Fatalf("status %+v", st)
+	}
+	if out, code = cli("", "status", "FS01"); code != 0 || !strings.Contains(out, "in step with this console") {
+		t.Fatalf("status: exit %d\n%s", code, out)
+	}
+
+	// The agent's log, its backlog then a live line.
+	if out, code = cli("", "agent-log", "--slave", "fs01", "-n", "50"); code != 0 || !strings.Contains(out, "running") {
+		t.Fatalf("agent-log: exit %d\n%s", code, out)
+	}
+	follow := exec.Command(f.consoleBin, "agent-log", "--slave", "FS01", "-f", "-n", "1", "--data-dir", f.consoleDir)
+	stdout, err := follow.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := follow.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = follow.Process.Kill(); _ = follow.Wait() })
+	lines := make(chan string, 100)
+	go func() {
+		sc := bufio.NewScanner(stdout)
+		for sc.Scan() {
+			lines <- sc.Text()
+		}
+		close(lines)
+	}()
+	<-lines // the backlog's last line
+	if out, code = cli("", "agent-settings", "set", "--slave", "FS01", "--master-add", "192.0.2.7:16888"); code != 0 ||
+		!strings.Contains(out, "FS01: masters: added 192.0.2.7:16888") {
+		t.Fatalf("agent-settings set: exit %d\n%s", code, out)
+	}
+	waitLine(t, lines, "master added: 192.0.2.7:16888")
+	_ = follow.Process.Signal(syscall.SIGINT)
+	if err := follow.Wait(); err != nil {
+		t.Fatalf("agent-log -f after Ctrl+C: %v", err)
+	}
+
+	out, code = cli("", "agent-settings", "show", "--slave", "FS01", "--json")
+	var s struct {
+		Name     string
+		SSL      bool
+		Masters  []struct{ Address string }
+		Consoles []struct {
+			This bool `json:"this_console"`
+		}
+	}
+	if err := json.Unmarshal([]byte(out), &s); code != 0 || err != nil || s.Name != "FS01" || !s.SSL ||
+		len(s.Masters) != 1 || len(s.Consoles) != 1 || !s.Consoles[0].This {
+		t.Fatalf("agent-settings show: exit %d, %v %+v\n%s", code, err, s, out)
+	}
+	if out, code = cli("", "agent-settings", "set", "--slave", "FS01", "--listen", "not-an-address"); code != 2 {
+		t.Fatalf("a bad listen address: exit %d, want 2\n%s", code, out)
+	}
+	if out, code = cli("", "agent-settings", "show", "--slave", "FS09"); code != 1 || !strings.Contains(out, "FS09 is offline") ||
+		!strings.Contains(out, "nothing was sent") {
+		t.Fatalf("a command for an offline slave: exit %d\n%s", code, out)
+	}
+
+	// A new password: the link survives, and the console saved the key.
+	if out, code = cli("second-pw\n", "password", "set", "--slave", "FS01", "--password-stdin"); code != 0 ||
+		!strings.Contains(out, "FS01: password: changed") {
+		t.Fatalf("password set: exit %d\n%s", code, out)
+	}
+	if out, code = cli("", "status", "FS01"); code != 0 {
+		t.Fatalf("status after the password change: exit %d\n%s", code, out)
+	}
+	agent.waitLog("the password change", func(l logLine) bool { return strings.Contains(l.Msg, "console request password.set: done") }, 5*time.Second)
+
+	out, code = cli("", "audit", "--json")
+	if code != 0 {
+		t.Fatalf("audit: exit %d\n%s", code, out)
+	}
+	for _, want := range []string{`"command":"settings set: masters add 192.0.2.7:16888","result":"ok","origin":"command line"`,
+		`"command":"password set","result":"ok"`} {
+		if !strings.Contains(out, want) {
+			t.Errorf("audit lacks %s:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, `"slave":"FS09"`) {
+		t.Errorf("a read was audited:\n%s", out)
+	}
+
+	// After a restart the console links with the new password.
+	f.console.stop()
+	if out, code = cli("", "audit", "--slave", "FS01"); code != 0 || !strings.Contains(out, "password set: ok") {
+		t.Fatalf("audit from the database: exit %d\n%s", code, out)
+	}
+	f.startConsole()
+	f.console.event("connected", "FS01", 15*time.Second)
+}
+
+func waitLine(t *testing.T, lines <-chan string, want string) {
+	t.Helper()
+	deadline := time.After(15 * time.Second)
+	for {
+		select {
+		case l, ok := <-lines:
+			if !ok {
+				t.Fatalf("the output ended before %q", want)
+			}
+			if strings.Contains(l, want) {
+				return
+			}
+		case <-deadline:
+			t.Fatalf("no line with %q within 15s", want)
+		}
+	}
+}
+
+func TestAnOlderAgentStaysManageableForWhatItKnows(t *testing.T) {
+	f := newFleet(t, false)
+	_, addr := f.agentEnv([]string{"LANYARD_AGENT_WITHOUT_METHODS=settings.get,settings.set,log.tail"}, "FS01", "pw", false, true)
+	f.addSlave("FS01", "pw", addr)
+	f.startConsole()
+	f.console.event("connected", "FS01", 15*time.Second)
+	out, code := runExit(t, "", f.consoleBin, "agent-settings", "show", "--slave", "FS01", "--data-dir", f.consoleDir)
+	if code != 1 || !strings.Contains(out, "not supported by this agent version (") {
+		t.Fatalf("settings from an agent without them: exit %d\n%s", code, out)
+	}
+	if out, code = runExit(t, "", f.consoleBin, "status", "FS01", "--data-dir", f.consoleDir); code != 0 {
+		t.Fatalf("status from the same agent: exit %d\n%s", code, out)
+	}
+}
