@@ -65,8 +65,10 @@ func rootCmd(e *env) *cobra.Command {
 		Short: "Lanyard console: manage many servers running lanyard-agent",
 		Long: `Lanyard console. With no command it opens the window.
 
-The other commands work on the data directory when no console is running
-there, for automation, tests and headless use.`,
+serve, settings, slave and log work on the data directory when no console
+is running there, for automation, tests and headless use. status,
+agent-log, agent-settings, password and audit manage slaves through the
+running console (the window or lanyard serve).`,
 		Version:       version.String(),
 		SilenceUsage:  true,
 		SilenceErrors: true,
