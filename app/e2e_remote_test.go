@@ -63,7 +63,7 @@ func TestTheConsoleCommandLineManagesSlavesThroughTheRunningConsole(t *testing.T
 	var st struct {
 		Slave, State string
 		ClockSkew    float64 `json:"clock_skew_ms"`
-		Disks                      []struct {
+		Disks        []struct {
 			Mountpoint string
 			Total      uint64
 		}
