@@ -25,7 +25,7 @@ STATICCHECK   := $(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2
 PROTOC_GEN_GO := google.golang.org/protobuf/cmd/protoc-gen-go@v1.36.12
 TOOLS         := $(CURDIR)/bin/tools
 
-.PHONY: help deps build run test test-long bench fuzz generate clean dist deb deb-agent deb-console test-deb
+.PHONY: help deps build run test test-long bench fuzz generate clean dist deb deb-agent deb-console test-deb test-crash
 
 help: ## List the targets
 	@echo "Usage: make TARGET [VERSION=...] [FUZZTIME=30s] [ARGS='...']"
@@ -69,7 +69,11 @@ test: deps ## gofmt, go vet, staticcheck, agent-is-headless check, go test -race
 	echo "$(GO) test -race -count=1 -timeout 12m" $$pkgs; \
 	$(GO) test -race -count=1 -timeout 12m $$pkgs
 
+# The backup benchmarks measure rsync and restic beside Lanyard's engine.
+BENCH_DEPS := rsync restic
+
 bench: deps ## Run every benchmark once; table of figure, baseline, ratio (raw: bin/bench.txt)
+	@scripts/deps $(BENCH_DEPS)
 	@mkdir -p bin
 	@echo "==> go test -bench . -benchtime 1x ./... (raw output in bin/bench.txt; a table follows each package)"
 	$(GO) test -run '^$$' -bench . -benchtime 1x -timeout 20m ./... 2>&1 | tee bin/bench.txt | scripts/benchfmt
@@ -124,6 +128,12 @@ deb-console: deps ## Build only dist/lanyard_VERSION_ARCH.deb, the console (cgo:
 	@scripts/deps $(DEB_DEPS)
 	@mkdir -p dist
 	@GO="$(GO)" VERSION="$(VERSION)" scripts/deb lanyard
+
+# make test runs the crash test's quick form (3 kills).
+CRASH_ITERATIONS ?= 20
+
+test-crash: ## Kill -9 the real agent mid-backup CRASH_ITERATIONS times (default 20); then every snapshot must verify
+	LANYARD_CRASH_ITERATIONS=$(CRASH_ITERATIONS) $(GO) test -count=1 -v -timeout 15m -run 'TestKillingTheAgentMidRunLosesNoSnapshot' ./service/
 
 test-deb: deps ## Build both .debs, lintian them, install, check and remove them (root; ~N min)
 	@scripts/deps $(DEB_DEPS) $(DEB_TEST_DEPS)
