@@ -355,7 +355,7 @@ func (d *detailPane) showProblem(v *master.SlaveView) {
 		d.problemTitle.SetText("Disconnected")
 		d.problemTitle.Importance = widget.MediumImportance
 		d.problemText.SetText("You disconnected " + v.Name + ". It stays offline, across restarts, until you click Connect.")
-	case v.State != master.StateConnected && v.LastError != "":
+	case (v.State != master.StateConnected || v.LastCode == string(wire.CodeDuplicateInstall)) && v.LastError != "":
 		title := "Last error"
 		if t := problemTitle(v.LastCode); t != "" {
 			title += ": " + t
@@ -363,7 +363,12 @@ func (d *detailPane) showProblem(v *master.SlaveView) {
 		d.problemTitle.SetText(title)
 		d.problemTitle.Importance = widget.DangerImportance
 		d.problemText.SetText(capitalize(v.LastError))
-		if v.LastCode == string(wire.CodeCertChanged) {
+		switch wire.Code(v.LastCode) {
+		case wire.CodeCertChanged:
+			d.trust.SetText("Trust the new certificate")
+			d.trust.Show()
+		case wire.CodeDuplicateInstall:
+			d.trust.SetText("Trust the new installation")
 			d.trust.Show()
 		}
 	default:
@@ -390,6 +395,8 @@ func problemTitle(code string) string {
 		return "SSL setting differs"
 	case wire.CodeCertChanged:
 		return "certificate changed"
+	case wire.CodeDuplicateInstall:
+		return "another installation"
 	case wire.CodeNameMismatch:
 		return "name differs"
 	case wire.CodeManagementDisabled:

@@ -207,11 +207,12 @@ func slaveTrustCmd(e *env) *cobra.Command {
 	var f specFlags
 	cmd := &cobra.Command{
 		Use:   "trust NAME [--fingerprint SHA256:…]",
-		Short: "Trust the certificate a slave presents next (after it was reinstalled)",
-		Long: `Trust the certificate the slave presents next, after it was reinstalled and its
-certificate changed (cert_changed). Check first that it was: otherwise
-something else answers at its address. With --fingerprint the slave must
-present exactly that certificate instead.`,
+		Short: "Trust the certificate and installation a slave presents next (after it was reinstalled)",
+		Long: `Trust the certificate and installation the slave presents next, after it was
+reinstalled and its certificate changed (cert_changed), or to let a second
+installation take its name over (duplicate_install). Check first that it
+was: otherwise something else answers at its address. With --fingerprint
+the slave must present exactly that certificate instead.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(_ *cobra.Command, args []string) error {
 			fp, err := f.parseFingerprint()
@@ -223,18 +224,17 @@ present exactly that certificate instead.`,
 				return err
 			}
 			defer db.Close()
-			s, err := db.SlaveByName(args[0])
-			if err != nil {
+			s, err := master.Trust(db, args[0], fp)
+			if errors.Is(err, store.ErrNotFound) {
 				return cmdline.Usage(err)
-			}
-			if _, err := db.UpdateSlave(s.ID, func(s *store.Slave) error { s.PinnedCert = fp; return nil }); err != nil {
+			} else if err != nil {
 				return err
 			}
 			if fp != "" {
 				fmt.Fprintf(e.stdout, "%s: it must present the certificate %s\n", s.Name, link.FormatFingerprint(fp))
 				return nil
 			}
-			fmt.Fprintf(e.stdout, "%s: the next certificate it presents will be trusted and pinned\n", s.Name)
+			fmt.Fprintf(e.stdout, "%s: the next certificate and installation it presents will be trusted and pinned\n", s.Name)
 			return nil
 		},
 	}

@@ -1,6 +1,7 @@
 package master
 
 import (
+	"encoding/hex"
 	"fmt"
 	"net/netip"
 	"strings"
@@ -19,27 +20,32 @@ func (m *Master) Admit(h *pb.Hello, remote netip.AddrPort, fingerprint string) (
 	m.mu.Lock()
 	s := m.byName[strings.ToLower(h.Name)]
 	var e store.Slave
+	var rival *link.Error
 	if s != nil {
 		e = s.entry
+		rival = s.secondInstall(hexID(h.InstallId), remote.Addr().String())
 	}
 	m.mu.Unlock()
 	from := remote.Addr().String()
-	if s == nil {
+	switch {
+	case s == nil:
 		return link.Admission{}, &link.Error{Code: wire.CodeUnknownSlave, Reason: fmt.Sprintf(
 			"unknown slave %q tried to connect from %s: if it is yours, add it as an inbound slave with the same password", h.Name, from)}
-	}
-	if e.Direction != store.Inbound {
+	case e.Direction != store.Inbound:
 		return link.Admission{}, &link.Error{Code: wire.CodeUnknownSlave, Reason: fmt.Sprintf(
 			"%s dialed in from %s, but it is set up here as outbound (this console dials it at %s): change its entry to inbound, or remove this console from the agent's masters",
 			e.Name, from, e.Address),
 			PeerReason: fmt.Sprintf("this console dials %s itself (the entry is outbound); remove this console from the agent's masters", e.Name)}
-	}
-	if e.Disabled {
+	case e.Disabled:
 		return link.Admission{}, &link.Error{Code: wire.CodeDisabled,
 			Reason:     fmt.Sprintf("%s dialed in from %s but is disconnected on this console (Connect to link it again)", e.Name, from),
 			PeerReason: "this console's user has disconnected this server; it will be accepted again after Connect"}
-	}
-	if e.PinnedCert != "" && fingerprint != "" && fingerprint != e.PinnedCert {
+	case rival != nil:
+		// Refused before any proof: with SSL on the newcomer's certificate
+		// differs too, but "a second installation" says more than
+		// "the certificate changed".
+		return link.Admission{}, rival
+	case e.PinnedCert != "" && fingerprint != "" && fingerprint != e.PinnedCert:
 		return link.Admission{}, &link.Error{Code: wire.CodeCertChanged, Reason: fmt.Sprintf(
 			"the certificate of %s (from %s) is not the one trusted here (expected %s, it presented %s): if the agent was reinstalled, run %s; otherwise something is impersonating it",
 			e.Name, from, link.ShortFingerprint(e.PinnedCert), link.ShortFingerprint(fingerprint), trustFix(e.Name)),
@@ -57,35 +63,88 @@ func (m *Master) Admit(h *pb.Hello, remote netip.AddrPort, fingerprint string) (
 func (m *Master) refused(r link.Refusal) {
 	m.mu.Lock()
 	s := m.byName[strings.ToLower(r.Name)]
-	if s != nil && r.Err.Code == wire.CodeSSLMismatch && s.link == nil && !s.entry.Disabled {
+	switch {
+	case s == nil:
+	case r.Err.Code == wire.CodeSSLMismatch && s.link == nil && !s.entry.Disabled:
 		s.failed(r.Err.Code, r.Err.Reason, time.Now())
+	case r.Err.Code == wire.CodeDuplicateInstall:
+		s.rivalRefused(r.Err, time.Now())
 	}
 	m.mu.Unlock()
 	m.record(recordArgs{slave: s, name: r.Name, direction: store.Inbound, kind: string(r.Err.Code),
 		severity: severityFor(r.Err.Code), remote: r.Remote, reason: r.Err.Reason})
 }
 
-// duplicateVerdict is the one-link-per-slave rule, in one place: a new
-// link replaces the current one when the current one is a ghost (the agent
-// restarted, so its boot ID changed, or the link missed its heartbeats);
-// otherwise the new link is refused.
-func duplicateVerdict(cur, next *link.Link, now time.Time) (replace bool, why string) {
-	if cur == nil {
-		return true, ""
+// secondInstall refuses an agent whose installation is not the one
+// pinned for the slave: a cloned server, or a second agent given the same
+// name and password, would otherwise take the link from the first one at
+// every reconnect. It stays refused until the user trusts it (Trust, the
+// same action as for a changed certificate). nil when installID is the
+// pinned one or nothing is pinned yet. Master.mu is held.
+func (s *slave) secondInstall(installID, from string) *link.Error {
+	pinned := s.entry.PinnedInstallID
+	if pinned == "" || installID == pinned {
+		return nil
 	}
-	if cur.Peer().BootID != next.Peer().BootID {
-		return true, "the agent restarted, so its old link is a ghost"
+	first := "the installation this console trusts (install " + shortID(pinned) + ") is not linked now"
+	if s.link != nil {
+		first = "the first one stays linked"
+	}
+	return &link.Error{Code: wire.CodeDuplicateInstall,
+		Reason: fmt.Sprintf("a second installation claims the name %s (install %s at %s); %s: if this one replaces it (the agent was reinstalled), trust it; if it is a copy of that server, give it its own name",
+			s.entry.Name, shortID(installID), from, first),
+		PeerReason: "this console trusts another installation under this name; it refuses this one until its user trusts it"}
+}
+
+// shortID is the start of a hex install ID, enough to tell two apart.
+func shortID(id string) string {
+	if len(id) > 8 {
+		return id[:8] + "…"
+	}
+	return id
+}
+
+func hexID(b []byte) string { return hex.EncodeToString(b) }
+
+// linkVerdict is the one-link-per-slave rule, in one place. A new link
+// next for slave s is refused when it comes from another installation than
+// the pinned one (secondInstall). Otherwise it replaces the current link
+// when there is none, when that one has closed, when it belongs to another
+// installation (the user trusted the new one), when the agent restarted
+// (its boot ID changed, so the old link is a ghost) or when the old link
+// missed its heartbeats; else it is refused as duplicate_link. why says
+// which, for the log. Master.mu is held.
+func (s *slave) linkVerdict(next *link.Link, now time.Time) (refuse *link.Error, why string) {
+	p := next.Peer()
+	if e := s.secondInstall(p.InstallID, p.Remote); e != nil {
+		return e, e.Reason
+	}
+	cur := s.link
+	switch {
+	case cur == nil:
+		return nil, ""
+	case cur.Err() != nil:
+		return nil, "the old link had closed"
+	case cur.Peer().InstallID != p.InstallID:
+		return nil, "the installation the user trusted replaces the old one"
+	case cur.Peer().BootID != p.BootID:
+		return nil, "the agent restarted, so its old link is a ghost"
 	}
 	if silent := now.Sub(cur.LastReceived()); silent > cur.Heartbeat()*3/2 {
-		return true, fmt.Sprintf("the old link missed its heartbeats (silent for %s)", silent.Round(time.Second))
+		return nil, fmt.Sprintf("the old link missed its heartbeats (silent for %s)", silent.Round(time.Second))
 	}
-	return false, fmt.Sprintf("already linked to this console since %s from %s",
-		cur.Since().Format(time.TimeOnly), cur.Peer().Remote)
+	why = fmt.Sprintf("already linked to this console since %s from %s", cur.Since().Format(time.TimeOnly), cur.Peer().Remote)
+	return &link.Error{Code: wire.CodeDuplicateLink, Reason: s.entry.Name + " is " + why}, why
 }
 
 // adopt takes a new authenticated link for a slave, applying the
 // one-link-per-slave rule. id is the entry the dialer dialed, "" for an
 // inbound link. It reports whether the link was kept.
+//
+// The link is started under Master.mu, in the same step that makes it the
+// slave's link: whoever closes it after seeing it there (Close,
+// ApplySettings, Disconnect) has its HandleClose run, and a link is never
+// left current, closed and unnoticed.
 func (m *Master) adopt(l *link.Link, id string) bool {
 	m.mu.Lock()
 	var s *slave
@@ -100,35 +159,39 @@ func (m *Master) adopt(l *link.Link, id string) bool {
 		return false
 	}
 	p := l.Peer()
-	replace, why := duplicateVerdict(s.link, l, time.Now())
-	if !replace {
-		args := recordArgs{slave: s, kind: string(wire.CodeDuplicateLink), severity: store.SeverityWarning, remote: p.Remote,
+	now := time.Now()
+	refuse, why := s.linkVerdict(l, now)
+	if refuse != nil {
+		args := recordArgs{slave: s, kind: string(refuse.Code), severity: severityFor(refuse.Code), remote: p.Remote,
 			reason: fmt.Sprintf("a second link from %s was refused: %s", p.Remote, why)}
+		if refuse.Code == wire.CodeDuplicateInstall {
+			args.reason = why
+			s.rivalRefused(refuse, now)
+		}
 		m.mu.Unlock()
-		l.CloseWith(&link.Error{Code: wire.CodeDuplicateLink, Reason: s.entry.Name + " is " + why})
+		l.CloseWith(refuse)
 		m.record(args)
 		return false
 	}
 	old := s.link
-	s.linked(l, time.Now())
+	s.linked(l, now)
 	pin := s.pin(p)
 	entryID := s.entry.ID
-	args := recordArgs{slave: s, kind: store.KindConnected, severity: store.SeverityInfo, remote: p.Remote, reason: linkedReason(p)}
+	l.Start(m)
+	m.wg.Add(1) // under mu, so that Close, which waits, cannot have begun
 	m.mu.Unlock()
 
 	if old != nil {
 		old.CloseWith(&link.Error{Code: wire.CodeDuplicateLink, Reason: "replaced by a new link: " + why})
-		m.record(recordArgs{slave: s, kind: string(wire.CodeDuplicateLink), severity: store.SeverityInfo, remote: old.Peer().Remote,
-			reason: "old link replaced: " + why})
+		m.record(recordArgs{slave: s, kind: string(wire.CodeDuplicateLink), severity: store.SeverityInfo,
+			remote: old.Peer().Remote, reason: "old link replaced: " + why})
 	}
 	if pin != nil {
 		if _, err := m.cfg.DB.UpdateSlave(entryID, pin); err != nil {
 			m.log.WithError(err).Warn("could not save the pinned certificate")
 		}
 	}
-	l.Start(m)
-	m.record(args)
-	m.wg.Add(1)
+	m.record(recordArgs{slave: s, kind: store.KindConnected, severity: store.SeverityInfo, remote: p.Remote, reason: linkedReason(p)})
 	go m.fetchStatus(entryID, l)
 	return true
 }

@@ -178,6 +178,22 @@ func EditSlave(db *store.DB, name string, spec SlaveSpec) (store.Slave, error) {
 	})
 }
 
+// Trust makes the slave called name accept the certificate and the
+// installation it presents next: after a reinstall (cert_changed), or to
+// let a second installation take the name over (duplicate_install). With a
+// fingerprint it must present exactly that certificate. The CLI calls it on
+// the database directly; a running Master wraps it.
+func Trust(db *store.DB, name, fingerprint string) (store.Slave, error) {
+	e, err := db.SlaveByName(name)
+	if err != nil {
+		return store.Slave{}, err
+	}
+	return db.UpdateSlave(e.ID, func(s *store.Slave) error {
+		s.PinnedCert, s.PinnedInstallID = fingerprint, ""
+		return nil
+	})
+}
+
 func storeKDF(p auth.KDFParams) store.KDFParams {
 	return store.KDFParams{Time: p.Time, MemoryKiB: p.MemoryKiB, Threads: p.Threads}
 }

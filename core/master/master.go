@@ -42,6 +42,10 @@ type Master struct {
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 
+	// applyMu makes settings changes one at a time: two that overlapped
+	// could each restart the listener and leave the wrong one bound.
+	applyMu sync.Mutex
+
 	mu        sync.Mutex
 	settings  Settings
 	slaves    map[string]*slave // by entry ID
@@ -171,6 +175,8 @@ func (m *Master) ListenError() error {
 // ApplySettings validates, saves and applies new settings at once: the
 // listener is restarted and, when SSL changed, every link is remade.
 func (m *Master) ApplySettings(s Settings) error {
+	m.applyMu.Lock()
+	defer m.applyMu.Unlock()
 	if err := SaveSettings(m.cfg.DB, s); err != nil {
 		return err
 	}

@@ -68,6 +68,12 @@ type console struct {
 
 func startConsole(t *testing.T, ssl bool, db *store.DB) *console {
 	t.Helper()
+	return startConsoleWith(t, ssl, db, nil)
+}
+
+// startConsoleWith is startConsole with the config adjusted by tune.
+func startConsoleWith(t *testing.T, ssl bool, db *store.DB, tune func(*Config)) *console {
+	t.Helper()
 	if db == nil {
 		db = openDB(t, "console")
 	}
@@ -80,6 +86,9 @@ func startConsole(t *testing.T, ssl bool, db *store.DB) *console {
 	lim := auth.NewLimiter(auth.LimiterConfig{IPBurst: 1000, NameBurst: 1000})
 	m := New(Config{DB: db, Identity: identity(t, db, pb.Role_ROLE_MASTER), Logger: log, Limiter: lim,
 		Heartbeat: testHeartbeat, DeadAfter: testDeadAfter, RedialInitial: 20 * time.Millisecond, RedialMax: 200 * time.Millisecond})
+	if tune != nil {
+		tune(&m.cfg)
+	}
 	events, cancel := m.Subscribe(1024)
 	if err := m.Start(context.Background()); err != nil {
 		t.Fatal(err)
@@ -153,6 +162,21 @@ func (c *console) waitState(t *testing.T, name string, state State) SlaveView {
 		select {
 		case <-c.events:
 		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
+
+// until waits for ok to hold, looking again at every event and at least
+// every 20 ms, failing after a deadline.
+func (c *console) until(t *testing.T, what string, ok func() bool) {
+	t.Helper()
+	deadline := time.After(10 * time.Second)
+	for !ok() {
+		select {
+		case <-c.events:
+		case <-time.After(20 * time.Millisecond):
+		case <-deadline:
+			t.Fatalf("%s: not within 10s; slaves: %+v", what, c.Slaves())
 		}
 	}
 }

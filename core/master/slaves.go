@@ -249,22 +249,20 @@ func (m *Master) RemoveSlave(name string) error {
 	return nil
 }
 
-// TrustCertificate forgets a slave's pinned certificate so the next
-// successful link pins the new one, and retries at once.
+// TrustCertificate forgets a slave's pinned certificate and installation
+// so the next successful link pins the new ones (after a reinstall, or to
+// let a second installation take the name over), and retries at once.
 func (m *Master) TrustCertificate(name string) error {
-	e, err := m.cfg.DB.SlaveByName(name)
+	e, err := Trust(m.cfg.DB, name, "")
 	if err != nil {
-		return err
-	}
-	if _, err := m.cfg.DB.UpdateSlave(e.ID, func(s *store.Slave) error { s.PinnedCert = ""; return nil }); err != nil {
 		return err
 	}
 	m.mu.Lock()
 	if s := m.slaves[e.ID]; s != nil {
-		s.entry.PinnedCert = ""
+		s.entry.PinnedCert, s.entry.PinnedInstallID = "", ""
 		s.kickDialer()
 	}
 	m.mu.Unlock()
-	m.record(recordArgs{name: e.Name, kind: store.KindTrusted, severity: store.SeverityInfo, reason: "the next certificate " + e.Name + " presents will be trusted"})
+	m.record(recordArgs{name: e.Name, kind: store.KindTrusted, severity: store.SeverityInfo, reason: "the next certificate and installation " + e.Name + " presents will be trusted"})
 	return nil
 }

@@ -88,6 +88,18 @@ func (s *slave) failed(code wire.Code, reason string, now time.Time) (news bool)
 	return true
 }
 
+// rivalRefused: another installation claiming the slave's name was
+// refused (secondInstall). A linked slave stays linked and shows the
+// refusal as its last problem, with the trust action; an unlinked one has
+// failed.
+func (s *slave) rivalRefused(e *link.Error, now time.Time) {
+	if s.link == nil {
+		s.failed(e.Code, e.Reason, now)
+		return
+	}
+	s.lastCode, s.lastErr = string(e.Code), e.Reason
+}
+
 // closed: the slave's link ended with code.
 func (s *slave) closed(code wire.Code, reason string, now time.Time) {
 	s.link = nil

@@ -22,6 +22,7 @@ const (
 	CodeRemoved            Code = "removed"
 	CodeNormal             Code = "normal"
 	CodeDisabled           Code = "disabled" // the console's user disconnected this slave
+	CodeDuplicateInstall   Code = "duplicate_install"
 
 	// CodeDialFailed is the event of a dial that never reached a
 	// handshake. It never travels on the wire.
@@ -35,7 +36,7 @@ const (
 func (c Code) NeedsPerson() bool {
 	switch c {
 	case CodeAuthFailed, CodeSSLMismatch, CodeCertChanged, CodeVersionUnsupported, CodeNameMismatch,
-		CodeManagementDisabled, CodeWrongRole, CodeUnknownSlave, CodeProtocolError:
+		CodeManagementDisabled, CodeWrongRole, CodeUnknownSlave, CodeProtocolError, CodeDuplicateInstall:
 		return true
 	}
 	return false
@@ -55,7 +56,7 @@ func (c Code) Known() bool {
 	switch c {
 	case CodeSSLMismatch, CodeAuthFailed, CodeUnknownSlave, CodeDuplicateLink, CodeVersionUnsupported,
 		CodeManagementDisabled, CodeNameMismatch, CodeWrongRole, CodeRateLimited, CodeShuttingDown,
-		CodeCertChanged, CodeProtocolError, CodeTimeout, CodeRemoved, CodeNormal, CodeDisabled:
+		CodeCertChanged, CodeProtocolError, CodeTimeout, CodeRemoved, CodeNormal, CodeDisabled, CodeDuplicateInstall:
 		return true
 	}
 	return false

@@ -16,6 +16,7 @@ func TestACodeSaysWhetherAPersonMustAct(t *testing.T) {
 		{CodeWrongRole, true},
 		{CodeUnknownSlave, true},
 		{CodeProtocolError, true},
+		{CodeDuplicateInstall, true},
 		{CodeDialFailed, false},
 		{CodeTimeout, false},
 		{CodeRateLimited, false},
