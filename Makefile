@@ -135,7 +135,7 @@ CRASH_ITERATIONS ?= 20
 test-crash: ## Kill -9 the real agent mid-backup CRASH_ITERATIONS times (default 20); then every snapshot must verify
 	LANYARD_CRASH_ITERATIONS=$(CRASH_ITERATIONS) $(GO) test -count=1 -v -timeout 15m -run 'TestKillingTheAgentMidRunLosesNoSnapshot' ./service/
 
-test-deb: deps ## Build both .debs, lintian them, install, check and remove them (root; ~N min)
+test-deb: deps ## As root: build both .debs, lintian them, install, check and purge them (~2 min; the first console build adds 2.5-5)
 	@scripts/deps $(DEB_DEPS) $(DEB_TEST_DEPS)
 	LANYARD_TEST_DEB=full $(GO) test -count=1 -v -timeout 20m -run 'TestDebianPackages' ./packaging/
 
