@@ -85,6 +85,11 @@ type detailPane struct {
 	view  master.SlaveView
 	looks stateLooks
 
+	// The live Log and Settings tabs, when the console can manage slaves
+	// (detailremote.go).
+	logTab *logTab
+	setTab *settingsTab
+
 	// onRefresh asks for fresh status of the slave shown; onTrust trusts
 	// its new certificate.
 	onRefresh func()
@@ -244,6 +249,7 @@ func (d *detailPane) showOnly(o fyne.CanvasObject) {
 func (d *detailPane) clear() {
 	d.shown = ""
 	d.showOnly(d.empty)
+	d.clearRemote()
 }
 
 // showGroup summarises a group.
@@ -252,6 +258,7 @@ func (d *detailPane) showGroup(name string, gc groupCount) {
 	d.groupMsg.SetText(fmt.Sprintf("%s: %s, %d connected.\n\nSelect one of its servers to see its details.",
 		name, countNoun(gc.total, "server", "servers"), gc.connected))
 	d.showOnly(d.groupBox)
+	d.clearRemote()
 }
 
 // show fills the tabs with v.
@@ -345,6 +352,7 @@ func (d *detailPane) show(v master.SlaveView) {
 		d.tabs.SelectIndex(0)
 	}
 	d.showOnly(d.tabs)
+	d.showRemote(v)
 }
 
 // showProblem shows the last failure and its fix, when it matters now.

@@ -127,6 +127,7 @@ func newMainWindow(a fyne.App, c Console, ports PortChecker, opts windowOptions)
 	mw.detail = newDetailPane(opts.now)
 	mw.detail.onRefresh = mw.refreshStatus
 	mw.detail.onTrust = mw.trust
+	mw.attachRemote()
 	mw.status = newStatusBar()
 	mw.filter = newFilterEntry(mw)
 	mw.filter.SetPlaceHolder(filterPlaceholder)
@@ -218,6 +219,7 @@ func (mw *mainWindow) mainMenu() *fyne.MainMenu {
 
 	return fyne.NewMainMenu(
 		fyne.NewMenu(menuFile, add, fyne.NewMenuItemSeparator(), quit),
+		mw.slaveMenu(),
 		fyne.NewMenu(menuSettings, settings),
 		fyne.NewMenu(menuView, connLog, refresh),
 		fyne.NewMenu(menuHelp, help, about),

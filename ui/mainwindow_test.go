@@ -28,12 +28,16 @@ func TestMainMenuHasTheConsoleMenusInOrder(t *testing.T) {
 	for _, m := range menu.Items {
 		got = append(got, m.Label)
 	}
-	if want := []string{"File", "Settings", "View", "Help"}; !slices.Equal(got, want) {
+	if want := []string{"File", "Slave", "Settings", "View", "Help"}; !slices.Equal(got, want) {
 		t.Fatalf("menus = %v, want %v", got, want)
 	}
 	for _, tt := range []struct{ menu, item string }{
 		{"File", "Add Slave…"},
 		{"File", "Quit"},
+		{"Slave", "Edit…"},
+		{"Slave", "Connect or Disconnect"},
+		{"Slave", "Change Password…"},
+		{"Slave", "Remove…"},
 		{"Settings", "Remote Management Settings…"},
 		{"View", "Remote Management Log"},
 		{"View", "Refresh"},

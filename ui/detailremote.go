@@ -1,0 +1,104 @@
+package ui
+
+import (
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
+
+	"github.com/lanyard/lanyard/core/master"
+)
+
+// The detail pane's remote-management tabs (Log, Settings) and the Slave
+// menu's actions that manage the selected slave over its link. They exist
+// when the console the window runs on can manage slaves (Remote).
+
+// attachRemote puts the live tabs in place of their placeholders.
+func (mw *mainWindow) attachRemote() {
+	rm, ok := mw.c.(Remote)
+	if !ok {
+		return
+	}
+	mw.detail.attachRemote(newLogTab(mw, rm, mw.opts.interval), newSettingsTab(mw, rm, mw.win, mw.opts.now))
+}
+
+func (d *detailPane) attachRemote(log *logTab, set *settingsTab) {
+	d.logTab, d.setTab = log, set
+	for _, it := range d.tabs.Items {
+		switch it.Text {
+		case tabLog:
+			it.Content = log.obj
+		case tabSettings:
+			it.Content = set.obj
+		}
+	}
+	d.tabs.OnSelected = func(*container.TabItem) { d.tabSelected() }
+	d.tabs.Refresh()
+}
+
+// tabSelected tells the tabs which one shows.
+func (d *detailPane) tabSelected() {
+	if d.logTab == nil {
+		return
+	}
+	sel := ""
+	if it := d.tabs.Selected(); it != nil && d.shown != "" && d.tabs.Visible() {
+		sel = it.Text
+	}
+	d.logTab.setVisible(sel == tabLog)
+	d.setTab.setVisible(sel == tabSettings)
+}
+
+// showRemote passes the slave shown on to the tabs.
+func (d *detailPane) showRemote(v master.SlaveView) {
+	if d.logTab == nil {
+		return
+	}
+	d.logTab.show(v)
+	d.setTab.show(v)
+	d.tabSelected()
+}
+
+// clearRemote: no slave shows.
+func (d *detailPane) clearRemote() {
+	if d.logTab == nil {
+		return
+	}
+	d.logTab.clear()
+	d.setTab.clear()
+	d.tabSelected()
+}
+
+// changePassword opens the Change Password dialog for the selected slave.
+func (mw *mainWindow) changePassword() {
+	rm, ok := mw.c.(Remote)
+	if !ok {
+		return
+	}
+	v, ok := mw.selectedSlave()
+	if !ok {
+		dialog.ShowInformation(pwTitle, "Select a server in the tree first.", mw.win)
+		return
+	}
+	showPasswordDialog(mw.win, mw, rm, v)
+}
+
+// Labels of the Slave menu.
+const (
+	menuSlave      = "Slave"
+	itemEditSlave  = "Edit…"
+	itemConnect    = "Connect or Disconnect"
+	itemPassword   = "Change Password…"
+	itemRemoveSlav = "Remove…"
+)
+
+// slaveMenu acts on the slave selected in the tree. Its items carry no
+// shortcuts: Ctrl+E and Delete are bound on the window (shortcuts.go).
+func (mw *mainWindow) slaveMenu() *fyne.Menu {
+	return fyne.NewMenu(menuSlave,
+		fyne.NewMenuItem(itemEditSlave, mw.editSelected),
+		fyne.NewMenuItem(itemConnect, mw.toggleConnection),
+		fyne.NewMenuItem(itemPassword, mw.changePassword),
+		fyne.NewMenuItemSeparator(),
+		fyne.NewMenuItem(itemRemoveSlav, mw.removeSelected),
+	)
+}

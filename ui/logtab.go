@@ -1,0 +1,435 @@
+package ui
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/lanyard/lanyard/core/master"
+	"github.com/lanyard/lanyard/core/wire/pb"
+)
+
+// The Log tab: a live tail of the selected slave's agent log. While the
+// tab shows a connected slave, one stream runs (the last lines, then new
+// ones as the agent writes them); lines gather off the Fyne thread and
+// land at most once per refresh interval in one fyne.Do, however fast the
+// agent writes, into a bounded buffer a virtualised list shows. The level
+// filter is applied by the agent (changing it reads the backlog afresh),
+// the search here. Pause freezes the view; lines that arrive meanwhile
+// wait, bounded too, and appear on Resume.
+
+// Texts of the Log tab.
+const (
+	logTabLevelAll      = "All levels"
+	logTabLevelInfo     = "Info and above"
+	logTabLevelWarnings = "Warnings and errors"
+	logTabLevelErrors   = "Errors only"
+	logTabSearch        = "Search the lines shown"
+	logTabPause         = "Pause"
+	logTabResume        = "Resume"
+	logTabCopy          = "Copy"
+)
+
+// logTabLevels maps the level choices to the agent's minimum level.
+var logTabLevels = map[string]string{
+	logTabLevelAll: "", logTabLevelInfo: "info", logTabLevelWarnings: "warning", logTabLevelErrors: "error",
+}
+
+const (
+	// logTabMaxLines bounds the lines kept (and the lines waiting while
+	// paused).
+	logTabMaxLines = 10_000
+	// logTabBacklog is how many lines of the past a tail starts with.
+	logTabBacklog = 500
+)
+
+type logEntry struct {
+	text  string
+	level string
+}
+
+type logTab struct {
+	obj   fyne.CanvasObject
+	r     runner
+	rm    Remote
+	every time.Duration
+
+	level   *widget.Select
+	search  *widget.Entry
+	pause   *widget.Button
+	copyBtn *widget.Button
+	status  *widget.Label
+	list    *widget.List
+
+	lines   []logEntry
+	shown   []int // indices of lines matching the search; nil: all
+	query   string
+	paused  bool
+	held    []logEntry
+	dropped int // lines dropped by the bounds since the tail started
+
+	slave   string
+	linked  bool
+	visible bool
+	gen     int // which stream the lines arriving belong to
+	cancel  context.CancelFunc
+	running bool
+	problem string // why no tail runs, in plain words
+}
+
+func newLogTab(r runner, rm Remote, every time.Duration) *logTab {
+	t := &logTab{r: r, rm: rm, every: every}
+	t.level = widget.NewSelect([]string{logTabLevelAll, logTabLevelInfo, logTabLevelWarnings, logTabLevelErrors},
+		func(string) { t.restart() })
+	t.level.Selected = logTabLevelAll
+	t.search = widget.NewEntry()
+	t.search.SetPlaceHolder(logTabSearch)
+	t.search.ActionItem = widget.NewIcon(theme.SearchIcon())
+	t.search.OnChanged = t.setQuery
+	t.pause = widget.NewButtonWithIcon(logTabPause, theme.MediaPauseIcon(), t.togglePause)
+	t.copyBtn = widget.NewButtonWithIcon(logTabCopy, theme.ContentCopyIcon(), t.copyShown)
+	t.status = widget.NewLabel("")
+	t.status.Truncation = fyne.TextTruncateEllipsis
+	t.list = widget.NewList(t.length, t.newRow, t.updateRow)
+	t.list.OnSelected = func(widget.ListItemID) {} // lines are selectable to read, Copy takes what is shown
+	bar := container.NewBorder(nil, nil, container.NewHBox(t.level, t.pause, t.copyBtn), nil, t.search)
+	t.obj = container.NewBorder(container.NewVBox(bar, t.status), nil, nil, nil, t.list)
+	t.showStatus()
+	return t
+}
+
+func (t *logTab) length() int {
+	if t.shown != nil {
+		return len(t.shown)
+	}
+	return len(t.lines)
+}
+
+func (t *logTab) entry(i int) logEntry {
+	if t.shown != nil {
+		return t.lines[t.shown[i]]
+	}
+	return t.lines[i]
+}
+
+func (t *logTab) newRow() fyne.CanvasObject {
+	l := widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Monospace: true})
+	l.Truncation = fyne.TextTruncateEllipsis
+	return l
+}
+
+func (t *logTab) updateRow(id widget.ListItemID, o fyne.CanvasObject) {
+	if id >= t.length() {
+		return
+	}
+	e := t.entry(id)
+	l := o.(*widget.Label)
+	imp := widget.MediumImportance
+	switch e.level {
+	case "error":
+		imp = widget.DangerImportance
+	case "warning":
+		imp = widget.WarningImportance
+	case "debug":
+		imp = widget.LowImportance
+	}
+	if l.Text != e.text || l.Importance != imp {
+		l.Importance = imp
+		l.Text = e.text
+		l.Refresh()
+	}
+}
+
+// show follows the slave shown in the detail pane.
+func (t *logTab) show(v master.SlaveView) {
+	linked := v.State == master.StateConnected
+	if v.Name != t.slave {
+		t.stop()
+		t.slave, t.linked = v.Name, linked
+		t.lines, t.shown, t.held, t.dropped, t.problem = nil, nil, nil, 0, ""
+		t.refilter()
+		t.list.Refresh()
+	} else if linked != t.linked {
+		t.linked = linked
+		if linked {
+			t.problem = "" // a new link: try again
+		}
+	}
+	t.sync()
+}
+
+// setVisible says whether the tab is the one selected.
+func (t *logTab) setVisible(on bool) {
+	t.visible = on
+	t.sync()
+}
+
+// clear forgets the slave (nothing selected).
+func (t *logTab) clear() {
+	t.stop()
+	t.slave = ""
+}
+
+// sync runs a tail exactly while the tab shows a connected slave.
+func (t *logTab) sync() {
+	want := t.visible && t.linked && t.slave != "" && t.problem == ""
+	switch {
+	case want && !t.running:
+		t.start()
+	case !want && t.running:
+		t.stop()
+	}
+	t.showStatus()
+}
+
+func (t *logTab) restart() {
+	if t.running {
+		t.stop()
+	}
+	t.problem = ""
+	t.lines, t.shown, t.held, t.dropped = nil, nil, nil, 0
+	t.refilter()
+	t.list.Refresh()
+	t.sync()
+}
+
+func (t *logTab) stop() {
+	if t.cancel != nil {
+		t.cancel()
+		t.cancel = nil
+	}
+	t.running = false
+	t.gen++
+}
+
+// start begins a tail of the slave's log: the stream runs in one
+// goroutine, the lines it brings wait in a feed, and a second goroutine
+// hands them to the Fyne thread once per interval.
+func (t *logTab) start() {
+	t.gen++
+	gen, slave := t.gen, t.slave
+	q := master.LogQuery{Last: logTabBacklog, Follow: true, MinLevel: logTabLevels[t.level.Selected]}
+	stopCtx, stop := context.WithCancel(context.Background())
+	t.running, t.cancel = true, stop
+	f := &logFeed{}
+	t.r.spawn(func(wctx context.Context) {
+		ctx, cancel := context.WithCancel(wctx)
+		defer cancel()
+		defer context.AfterFunc(stopCtx, cancel)()
+		pumped := make(chan struct{})
+		go func() {
+			defer close(pumped)
+			t.pump(ctx, gen, f)
+		}()
+		err := t.rm.AgentLog(ctx, slave, q, func(lines []*pb.LogLine) error {
+			f.add(lines)
+			return nil
+		})
+		cancel()
+		<-pumped
+		if stopCtx.Err() != nil || wctx.Err() != nil {
+			return // stopped on purpose, or the window closed
+		}
+		batch, dropped := f.take()
+		t.r.do(func() {
+			if t.gen != gen {
+				return
+			}
+			stop()
+			t.append(batch, dropped)
+			t.running, t.cancel = false, nil
+			t.problem = logProblem(slave, err)
+			t.showStatus()
+		})
+	})
+}
+
+// pump hands what the feed gathered to the Fyne thread, at most once per
+// interval and never while the previous hand-over is still waiting.
+func (t *logTab) pump(ctx context.Context, gen int, f *logFeed) {
+	tick := time.NewTicker(t.every)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+		if !f.due() {
+			continue
+		}
+		batch, dropped := f.take()
+		f.handing()
+		t.r.do(func() {
+			f.handed()
+			if t.gen == gen {
+				t.append(batch, dropped)
+			}
+		})
+	}
+}
+
+// logProblem says why a tail ended, in the words the tab shows.
+func logProblem(slave string, err error) string {
+	var ns *master.NotSupportedError
+	switch {
+	case err == nil, errors.Is(err, context.Canceled):
+		return "The agent ended the log of " + slave + ". Choose a level to read it again."
+	case errors.As(err, &ns):
+		return ns.Error()
+	}
+	return fmt.Sprintf("The log of %s stopped: %s", slave, capitalize(err.Error()))
+}
+
+// append takes a batch of new lines: into the view, or held while
+// paused; both bounded, the oldest going first.
+func (t *logTab) append(batch []logEntry, dropped int) {
+	t.dropped += dropped
+	if len(batch) == 0 && dropped == 0 {
+		return
+	}
+	if t.paused {
+		t.held = appendBounded(t.held, batch, &t.dropped)
+		t.showStatus()
+		return
+	}
+	t.lines = appendBounded(t.lines, batch, &t.dropped)
+	t.refilter()
+	t.list.Refresh()
+	t.list.ScrollToBottom()
+	t.showStatus()
+}
+
+// appendBounded appends and drops the oldest beyond logTabMaxLines,
+// counting them in dropped.
+func appendBounded(dst, src []logEntry, dropped *int) []logEntry {
+	dst = append(dst, src...)
+	if over := len(dst) - logTabMaxLines; over > 0 {
+		*dropped += over
+		dst = append(dst[:0], dst[over:]...)
+	}
+	return dst
+}
+
+func (t *logTab) setQuery(q string) {
+	t.query = strings.ToLower(strings.TrimSpace(q))
+	t.refilter()
+	t.list.Refresh()
+	t.showStatus()
+}
+
+// refilter finds the lines that match the search.
+func (t *logTab) refilter() {
+	if t.query == "" {
+		t.shown = nil
+		return
+	}
+	t.shown = t.shown[:0]
+	if t.shown == nil {
+		t.shown = []int{}
+	}
+	for i, l := range t.lines {
+		if strings.Contains(strings.ToLower(l.text), t.query) {
+			t.shown = append(t.shown, i)
+		}
+	}
+}
+
+func (t *logTab) togglePause() {
+	t.paused = !t.paused
+	if t.paused {
+		t.pause.SetText(logTabResume)
+		t.pause.SetIcon(theme.MediaPlayIcon())
+	} else {
+		t.pause.SetText(logTabPause)
+		t.pause.SetIcon(theme.MediaPauseIcon())
+		held := t.held
+		t.held = nil
+		t.append(held, 0)
+	}
+	t.showStatus()
+}
+
+// copyShown puts the lines shown (the search applied) on the clipboard.
+func (t *logTab) copyShown() {
+	var b strings.Builder
+	for i := range t.length() {
+		b.WriteString(t.entry(i).text)
+		b.WriteByte('\n')
+	}
+	fyne.CurrentApp().Clipboard().SetContent(b.String())
+	t.status.SetText(fmt.Sprintf("Copied %s to the clipboard.", countNoun(t.length(), "line", "lines")))
+}
+
+// showStatus says what the tab is doing.
+func (t *logTab) showStatus() {
+	var s string
+	switch {
+	case t.slave == "":
+		s = ""
+	case t.problem != "":
+		s = t.problem
+	case !t.linked:
+		s = t.slave + " is not connected: its log shows here once it is."
+	case t.paused:
+		s = fmt.Sprintf("Paused · %s waiting", countNoun(len(t.held), "new line", "new lines"))
+	case t.query != "":
+		s = fmt.Sprintf("%s of %s match", countNoun(len(t.shown), "line", "lines"), fmt.Sprint(len(t.lines)))
+	case t.running:
+		s = fmt.Sprintf("Following the log of %s · %s", t.slave, countNoun(len(t.lines), "line", "lines"))
+	default:
+		s = fmt.Sprintf("The log of %s · %s", t.slave, countNoun(len(t.lines), "line", "lines"))
+	}
+	if t.dropped > 0 && t.problem == "" && t.linked {
+		s += fmt.Sprintf(" (%d older lines let go to keep up)", t.dropped)
+	}
+	if t.status.Text != s {
+		t.status.SetText(s)
+	}
+}
+
+// logFeed gathers lines off the Fyne thread until the pump takes them.
+type logFeed struct {
+	mu       sync.Mutex
+	pending  []logEntry
+	dropped  int
+	inflight bool // a hand-over waits for the Fyne thread
+}
+
+func (f *logFeed) add(lines []*pb.LogLine) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, l := range lines {
+		f.pending = append(f.pending, logEntry{text: l.Text, level: l.Level})
+	}
+	if over := len(f.pending) - logTabMaxLines; over > 0 {
+		f.dropped += over
+		f.pending = append(f.pending[:0], f.pending[over:]...)
+	}
+}
+
+// due: there is something to hand over and no hand-over waits.
+func (f *logFeed) due() bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return !f.inflight && (len(f.pending) > 0 || f.dropped > 0)
+}
+
+func (f *logFeed) take() ([]logEntry, int) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	b, d := f.pending, f.dropped
+	f.pending, f.dropped = nil, 0
+	return b, d
+}
+
+func (f *logFeed) handing() { f.mu.Lock(); f.inflight = true; f.mu.Unlock() }
+func (f *logFeed) handed()  { f.mu.Lock(); f.inflight = false; f.mu.Unlock() }

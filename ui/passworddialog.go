@@ -1,0 +1,143 @@
+package ui
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/lanyard/lanyard/core/master"
+)
+
+// The Change Password dialog (Slave → Change Password…): a new
+// management password, typed twice, pushed to the agent over the current
+// link and then saved in this console's entry. The link survives; other
+// consoles of that slave will need the new password, and the dialog says
+// so. Over a link without SSL it explains why it cannot, and offers
+// nothing to type.
+
+// Texts of the dialog.
+const (
+	pwTitle   = "Change Password"
+	pwNew     = "New password"
+	pwAgain   = "Type it again"
+	pwChange  = "Change"
+	pwTimeout = 60 * time.Second
+)
+
+type passwordDialog struct {
+	d       *dialog.CustomDialog
+	pw      *widget.Entry
+	again   *widget.Entry
+	problem *widget.Label
+	change  *widget.Button
+}
+
+// showPasswordDialog opens the dialog for slave v.
+func showPasswordDialog(win fyne.Window, r runner, rm Remote, v master.SlaveView) *passwordDialog {
+	p := &passwordDialog{}
+	intro := widget.NewLabel(fmt.Sprintf("The new password is turned into a key here; only the key goes to %s, over this console's SSL link, and is then saved in this console's entry. This console stays linked.", v.Name))
+	intro.Wrapping = fyne.TextWrapWord
+	others := widget.NewLabel(fmt.Sprintf("Other consoles that manage %s are disconnected and will need the new password (edit the slave there and type it).", v.Name))
+	others.Wrapping = fyne.TextWrapWord
+	others.Importance = widget.WarningImportance
+	p.problem = widget.NewLabel("")
+	p.problem.Wrapping = fyne.TextWrapWord
+	p.problem.Importance = widget.DangerImportance
+	cancel := widget.NewButtonWithIcon("Cancel", theme.CancelIcon(), func() { p.d.Hide() })
+	p.change = widget.NewButtonWithIcon(pwChange, theme.ConfirmIcon(), nil)
+	p.change.Importance = widget.HighImportance
+
+	var body fyne.CanvasObject
+	switch {
+	case v.State != master.StateConnected:
+		p.problem.SetText(v.Name + " is not connected. The password can be changed from here only over its link; connect it first, or run `lanyard-agent password set` on the server.")
+		body = container.NewVBox(p.problem)
+		p.change.Disable()
+	case !v.SSL:
+		p.problem.SetText("This console's link to " + v.Name + " does not use SSL, so the new key could be read on the network. Turn SSL on here and on the agent first, or run `lanyard-agent password set` on the server.")
+		body = container.NewVBox(p.problem)
+		p.change.Disable()
+	default:
+		p.pw = widget.NewPasswordEntry()
+		p.again = widget.NewPasswordEntry()
+		p.pw.OnChanged = func(string) { p.validate(false) }
+		p.again.OnChanged = func(string) { p.validate(false) }
+		p.again.OnSubmitted = func(string) { p.submit(win, r, rm, v) }
+		form := widget.NewForm(widget.NewFormItem(pwNew, p.pw), widget.NewFormItem(pwAgain, p.again))
+		body = container.NewVBox(intro, form, p.problem, others)
+		p.change.OnTapped = func() { p.submit(win, r, rm, v) }
+		p.validate(false)
+	}
+	p.d = dialog.NewCustomWithoutButtons(pwTitle+": "+v.Name, body, win)
+	p.d.SetButtons([]fyne.CanvasObject{cancel, p.change})
+	p.d.Resize(fyne.NewSize(500, 0))
+	p.d.Show()
+	if p.pw != nil {
+		win.Canvas().Focus(p.pw)
+	}
+	return p
+}
+
+// validate checks the two entries; strict also complains about an empty
+// one (on Change).
+func (p *passwordDialog) validate(strict bool) bool {
+	msg := ""
+	switch {
+	case p.pw.Text == "" || p.again.Text == "":
+		if strict {
+			msg = "Type the new password twice."
+		}
+	case p.pw.Text != p.again.Text:
+		msg = "The two passwords differ."
+	}
+	p.problem.SetText(msg)
+	ok := p.pw.Text != "" && p.pw.Text == p.again.Text && msg == ""
+	if ok {
+		p.change.Enable()
+	} else {
+		p.change.Disable()
+	}
+	return ok
+}
+
+// submit sends the password in the background behind a waiting dialog.
+func (p *passwordDialog) submit(win fyne.Window, r runner, rm Remote, v master.SlaveView) {
+	if !p.validate(true) {
+		return
+	}
+	pw := []byte(p.pw.Text)
+	p.pw.SetText("")
+	p.again.SetText("")
+	p.d.Hide()
+	ctx, cancel := context.WithTimeout(context.Background(), pwTimeout)
+	wait := showWait(win, pwTitle, "Giving "+v.Name+" its new password…", cancel)
+	r.spawn(func(wctx context.Context) {
+		defer cancel()
+		defer context.AfterFunc(wctx, cancel)()
+		changes, err := rm.ChangePassword(ctx, v.Name, pw)
+		clear(pw)
+		r.do(func() {
+			wait.hide()
+			if err != nil {
+				msg := capitalize(err.Error())
+				if ctx.Err() != nil {
+					msg = "Cancelled. The agent may have the new password already: if this console cannot link to " + v.Name + " again, edit the slave and type the new password."
+				}
+				dialog.ShowInformation("The password of "+v.Name+" was not changed", msg, win)
+				return
+			}
+			done := "The password of " + v.Name + " was changed and saved here; this console stayed linked."
+			if len(changes) > 1 {
+				done += "\n\n" + strings.Join(changes[1:], "\n")
+			}
+			dialog.ShowInformation(pwTitle, done+"\n\nOther consoles of "+v.Name+" need the new password.", win)
+		})
+	})
+}

@@ -1,0 +1,52 @@
+package ui
+
+import (
+	"context"
+
+	"github.com/lanyard/lanyard/core/master"
+	"github.com/lanyard/lanyard/core/wire/pb"
+)
+
+// Remote manages one slave over its link: the Log and Settings tabs and
+// the Change Password dialog use it. *master.Master provides it; every
+// call is slow (it crosses the network) and runs off the Fyne thread.
+type Remote interface {
+	// AgentLog streams a slave's log: the backlog, then (Follow) new
+	// lines until ctx ends. onLines runs on the caller's goroutine.
+	AgentLog(ctx context.Context, name string, q master.LogQuery, onLines func([]*pb.LogLine) error) error
+	AgentSettings(ctx context.Context, name string) (*pb.AgentSettings, error)
+	SetAgentSettings(ctx context.Context, name string, req *pb.SettingsSetRequest) (*pb.SettingsSetResponse, error)
+	// ChangePassword gives the slave a new password over its SSL link and
+	// saves it in the entry; the link survives. pw is zeroed by the caller.
+	ChangePassword(ctx context.Context, name string, pw []byte) ([]string, error)
+}
+
+var _ Remote = (*master.Master)(nil)
+
+// runner is what a tab needs of the window it lives in: goroutines the
+// window owns (cancelled and waited for when it closes) and a way back to
+// the Fyne thread.
+type runner interface {
+	// spawn runs fn in a goroutine owned by the window; ctx ends when the
+	// window closes.
+	spawn(fn func(ctx context.Context))
+	// do runs fn on the Fyne thread, unless the window has closed.
+	do(fn func())
+}
+
+// spawn runs fn in a goroutine the window owns.
+func (mw *mainWindow) spawn(fn func(ctx context.Context)) {
+	mw.wg.Go(func() { fn(mw.ctx) })
+}
+
+// do runs fn on the Fyne thread unless the window closed meanwhile.
+func (mw *mainWindow) do(fn func()) {
+	if mw.ctx.Err() != nil {
+		return
+	}
+	mw.opts.do(func() {
+		if !mw.closed {
+			fn()
+		}
+	})
+}

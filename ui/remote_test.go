@@ -1,0 +1,369 @@
+package ui
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/lanyard/lanyard/core/master"
+	"github.com/lanyard/lanyard/core/wire/pb"
+)
+
+// fakeRemote is a fakeConsole that can also manage its slaves: a log
+// stream the test feeds, settings it keeps, and every call recorded.
+type fakeRemote struct {
+	*fakeConsole
+	feed chan []*pb.LogLine // lines the open log stream delivers
+
+	rmu       sync.Mutex
+	queries   []master.LogQuery
+	streams   int // log streams open now
+	settings  *pb.AgentSettings
+	sets      []*pb.SettingsSetRequest
+	passwords []string
+	setErr    error
+	hold      chan struct{} // when set, SetAgentSettings waits for it
+}
+
+func newFakeRemote(slaves ...master.SlaveView) *fakeRemote {
+	return &fakeRemote{fakeConsole: newFakeConsole(slaves...), feed: make(chan []*pb.LogLine, 64),
+		settings: &pb.AgentSettings{Name: "FS01", Listen: ":16888", ListenAddr: "[::]:16888", Ssl: true, Management: true,
+			Masters: []*pb.MasterInfo{{Address: "10.0.0.2:16888", State: "connected", Remote: "10.0.0.2:16888"}},
+			Consoles: []*pb.ConsoleInfo{
+				{Remote: "10.0.0.2:16888", Master: "10.0.0.2:16888", Ssl: true, SinceUnixNano: fixedNow.Add(-time.Hour).UnixNano()},
+				{Remote: "10.0.0.9:50211", Ssl: true, SinceUnixNano: fixedNow.Add(-2 * time.Hour).UnixNano(), You: true},
+			}}}
+}
+
+func (f *fakeRemote) AgentLog(ctx context.Context, name string, q master.LogQuery, onLines func([]*pb.LogLine) error) error {
+	f.rmu.Lock()
+	f.queries = append(f.queries, q)
+	f.streams++
+	f.rmu.Unlock()
+	defer func() {
+		f.rmu.Lock()
+		f.streams--
+		f.rmu.Unlock()
+	}()
+	for {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case lines := <-f.feed:
+			if err := onLines(lines); err != nil {
+				return err
+			}
+		}
+	}
+}
+
+func (f *fakeRemote) openStreams() int {
+	f.rmu.Lock()
+	defer f.rmu.Unlock()
+	return f.streams
+}
+
+func (f *fakeRemote) lastQuery() master.LogQuery {
+	f.rmu.Lock()
+	defer f.rmu.Unlock()
+	return f.queries[len(f.queries)-1]
+}
+
+func (f *fakeRemote) AgentSettings(context.Context, string) (*pb.AgentSettings, error) {
+	f.rmu.Lock()
+	defer f.rmu.Unlock()
+	return f.settings, nil
+}
+
+func (f *fakeRemote) SetAgentSettings(ctx context.Context, _ string, req *pb.SettingsSetRequest) (*pb.SettingsSetResponse, error) {
+	f.rmu.Lock()
+	f.sets = append(f.sets, req)
+	hold, err := f.hold, f.setErr
+	f.rmu.Unlock()
+	if hold != nil {
+		select {
+		case <-hold:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &pb.SettingsSetResponse{Changes: []string{master.DescribeSettingsChange(req)}, Settings: f.settings}, nil
+}
+
+func (f *fakeRemote) ChangePassword(_ context.Context, name string, pw []byte) ([]string, error) {
+	f.rmu.Lock()
+	defer f.rmu.Unlock()
+	f.passwords = append(f.passwords, name+":"+string(pw))
+	return []string{"password: changed", "closed 1 console link"}, nil
+}
+
+// remoteWindow is the main window on the demo fleet with FS01 selected and
+// the tab called tab shown.
+func remoteWindow(t *testing.T, tab string) (*mainWindow, *fyneThread, *fakeRemote) {
+	t.Helper()
+	fr := newFakeRemote(demoFleet()...)
+	mw, q := openMainWindow(t, fr, nil)
+	mw.win.Resize(fyne.NewSize(1100, 700))
+	mw.tree.Select("a1")
+	for i, it := range mw.detail.tabs.Items {
+		if it.Text == tab {
+			mw.detail.tabs.SelectIndex(i)
+		}
+	}
+	return mw, q, fr
+}
+
+// logLines makes n lines numbered from first, every tenth a warning.
+func logLines(first, n int) []*pb.LogLine {
+	out := make([]*pb.LogLine, n)
+	for i := range n {
+		lvl := "info"
+		if (first+i)%10 == 0 {
+			lvl = "warning"
+		}
+		out[i] = &pb.LogLine{Level: lvl, Text: fmt.Sprintf(`time="2026-03-14 14:59:%02d.000" level=%s msg="line %d"`, (first+i)%60, lvl, first+i)}
+	}
+	return out
+}
+
+func TestTheLogTabTailsTheSelectedSlaveWhileItShows(t *testing.T) {
+	mw, q, fr := remoteWindow(t, tabLog)
+	lt := mw.detail.logTab
+	waitUntil(t, q, "the log stream", func() bool { return fr.openStreams() == 1 })
+	if got := fr.lastQuery(); got.Last != logTabBacklog || !got.Follow || got.MinLevel != "" {
+		t.Fatalf("the tail asked for %+v", got)
+	}
+	fr.feed <- logLines(1, 20)
+	waitUntil(t, q, "20 lines", func() bool { return lt.length() == 20 })
+	if !strings.Contains(lt.status.Text, "Following the log of FS01 · 20 lines") {
+		t.Errorf("status %q", lt.status.Text)
+	}
+
+	// Another tab: the stream stops; back: it starts again.
+	mw.detail.tabs.SelectIndex(0)
+	waitUntil(t, q, "the stream to stop", func() bool { return fr.openStreams() == 0 })
+	mw.detail.tabs.SelectIndex(2)
+	waitUntil(t, q, "the stream again", func() bool { return fr.openStreams() == 1 })
+
+	// The level filter is the agent's: a new stream with the level.
+	lt.level.SetSelected(logTabLevelWarnings)
+	waitUntil(t, q, "a warnings stream", func() bool {
+		return fr.openStreams() == 1 && fr.lastQuery().MinLevel == "warning"
+	})
+	if lt.length() != 0 {
+		t.Errorf("%d old lines still shown after the level changed", lt.length())
+	}
+
+	// An offline slave has no stream, and the tab says why.
+	v := demoFleet()[0]
+	v.State = master.StateOffline
+	fr.set(v)
+	waitUntil(t, q, "the stream to stop when FS01 went offline", func() bool { return fr.openStreams() == 0 })
+	waitUntil(t, q, "the tab to say so", func() bool { return strings.Contains(lt.status.Text, "FS01 is not connected") })
+}
+
+func TestTheLogTabKeepsUpWithAFloodInFewUpdates(t *testing.T) {
+	mw, q, fr := remoteWindow(t, tabLog)
+	lt := mw.detail.logTab
+	waitUntil(t, q, "the log stream", func() bool { return fr.openStreams() == 1 })
+	const total = 15_000 // more than the tab keeps
+	for i := 0; i < total; i += 100 {
+		fr.feed <- logLines(i, 100)
+	}
+	updates := 0
+	lastLine := fmt.Sprintf("line %d\"", total-1)
+	waitUntil(t, q, "the last line", func() bool {
+		updates++
+		n := lt.length()
+		return n > 0 && strings.HasSuffix(lt.entry(n-1).text, lastLine)
+	})
+	if n := lt.length(); n != logTabMaxLines {
+		t.Errorf("%d lines kept, want the bound %d", n, logTabMaxLines)
+	}
+	if lt.dropped != total-logTabMaxLines || !strings.Contains(lt.status.Text, "older lines let go") {
+		t.Errorf("dropped %d, status %q", lt.dropped, lt.status.Text)
+	}
+	// Lines stay in order: the first kept is the one after those let go.
+	if first := lt.entry(0).text; !strings.HasSuffix(first, fmt.Sprintf("line %d\"", total-logTabMaxLines)) {
+		t.Errorf("the oldest line kept is %q", first)
+	}
+}
+
+func TestTheLogTabSearchesPausesAndCopies(t *testing.T) {
+	mw, q, fr := remoteWindow(t, tabLog)
+	lt := mw.detail.logTab
+	waitUntil(t, q, "the log stream", func() bool { return fr.openStreams() == 1 })
+	fr.feed <- logLines(1, 30)
+	waitUntil(t, q, "30 lines", func() bool { return lt.length() == 30 })
+
+	test.Type(lt.search, "level=warning")
+	if lt.length() != 3 || !strings.Contains(lt.status.Text, "3 lines of 30 match") {
+		t.Fatalf("search: %d lines, status %q", lt.length(), lt.status.Text)
+	}
+	test.Tap(lt.copyBtn)
+	clip := fyne.CurrentApp().Clipboard().Content()
+	if strings.Count(clip, "\n") != 3 || !strings.Contains(clip, `msg="line 10"`) || !strings.Contains(clip, `msg="line 30"`) {
+		t.Errorf("clipboard %q", clip)
+	}
+	lt.search.SetText("")
+
+	test.Tap(lt.pause)
+	fr.feed <- logLines(31, 5)
+	waitUntil(t, q, "the paused tab to count the new lines", func() bool { return strings.Contains(lt.status.Text, "Paused · 5 new lines waiting") })
+	if lt.length() != 30 {
+		t.Fatalf("%d lines shown while paused, want 30", lt.length())
+	}
+	test.Tap(lt.pause)
+	if lt.length() != 35 || lt.pause.Text != logTabPause {
+		t.Fatalf("after Resume: %d lines, button %q", lt.length(), lt.pause.Text)
+	}
+}
+
+func TestLogTabGolden(t *testing.T) {
+	mw, q, fr := remoteWindow(t, tabLog)
+	lt := mw.detail.logTab
+	waitUntil(t, q, "the log stream", func() bool { return fr.openStreams() == 1 })
+	lines := logLines(1, 12)
+	lines[4].Level, lines[4].Text = "error", `time="2026-03-14 14:59:05.000" level=error msg="task nightly: failed: the destination /mnt/backup is not mounted"`
+	lines[7].Level = "debug"
+	fr.feed <- lines
+	waitUntil(t, q, "12 lines", func() bool { return lt.length() == 12 })
+	test.AssertRendersToMarkup(t, "logtab.xml", mw.win.Canvas())
+}
+
+func TestTheSettingsTabShowsAndChangesTheAgentsSettings(t *testing.T) {
+	mw, q, fr := remoteWindow(t, tabSettings)
+	st := mw.detail.setTab
+	waitUntil(t, q, "the settings", func() bool { return st.loaded != nil })
+	if st.apply.Disabled() == false {
+		t.Error("Apply is enabled before anything changed")
+	}
+	test.AssertRendersToMarkup(t, "settingstab.xml", mw.win.Canvas())
+
+	// A change that spares this console's link is sent at once.
+	st.address.SetText(":17000")
+	if st.apply.Disabled() {
+		t.Fatal("Apply is disabled after a change")
+	}
+	test.Tap(st.apply)
+	if txt := overlayText(mw.win); strings.Contains(txt, "Change the settings") {
+		// FS01 is dialed by this console (outbound): a new listen port
+		// is its business too.
+		if !strings.Contains(txt, "edit the slave's address to match") {
+			t.Fatalf("the confirmation says %q", txt)
+		}
+		tapButton(t, mw.win, "Change")
+	}
+	waitUntil(t, q, "the change to be sent", func() bool {
+		fr.rmu.Lock()
+		defer fr.rmu.Unlock()
+		return len(fr.sets) == 1
+	})
+	waitUntil(t, q, "the answer", func() bool { return strings.HasPrefix(st.status.Text, "Done: listen :17000") })
+
+	// SSL off would cut this console's link: it asks first and says so.
+	st.ssl.SetChecked(false)
+	test.Tap(st.apply)
+	txt := overlayText(mw.win)
+	if !strings.Contains(txt, "SSL turns off on FS01") || !strings.Contains(txt, "cannot link to FS01 again until the two match") {
+		t.Fatalf("the confirmation says %q", txt)
+	}
+	tapButton(t, mw.win, "Cancel")
+	fr.rmu.Lock()
+	n := len(fr.sets)
+	fr.rmu.Unlock()
+	if n != 1 {
+		t.Fatalf("%d changes sent; the cancelled one was sent", n)
+	}
+
+	// Removing the master this console's link came through, and turning
+	// management off, are named too.
+	st.ssl.SetChecked(true)
+	st.management.SetChecked(false)
+	test.Tap(st.apply)
+	if txt := overlayText(mw.win); !strings.Contains(txt, "will refuse every console, this one included") {
+		t.Fatalf("management off: the confirmation says %q", txt)
+	}
+	tapButton(t, mw.win, "Cancel")
+}
+
+func TestASlowSettingsChangeShowsASpinnerAndCanBeCancelled(t *testing.T) {
+	mw, q, fr := remoteWindow(t, tabSettings)
+	st := mw.detail.setTab
+	waitUntil(t, q, "the settings", func() bool { return st.loaded != nil })
+	fr.rmu.Lock()
+	fr.hold = make(chan struct{}) // never answered
+	fr.rmu.Unlock()
+	st.newMaster.SetText("192.0.2.5:16888")
+	test.Tap(st.addMaster)
+	test.Tap(st.apply)
+	txt := overlayText(mw.win)
+	if !strings.Contains(txt, "Sending the change to FS01") {
+		t.Fatalf("no waiting dialog: %q", txt)
+	}
+	found := false
+	for _, o := range test.LaidOutObjects(mw.win.Canvas().Overlays().Top()) {
+		if _, ok := o.(*widget.Activity); ok {
+			found = true
+		}
+	}
+	if !found {
+		t.Error("the waiting dialog has no spinner")
+	}
+	tapButton(t, mw.win, waitCancel)
+	waitUntil(t, q, "the cancel to be reported", func() bool {
+		return strings.Contains(overlayText(mw.win), "Cancelled; the change may still reach FS01")
+	})
+}
+
+func TestChangePasswordIsTypedTwiceAndSentOverSSL(t *testing.T) {
+	mw, q, fr := remoteWindow(t, tabOverview)
+	findItem(mw.win.MainMenu(), menuSlave, itemPassword).Action()
+	txt := overlayText(mw.win)
+	if !strings.Contains(txt, "Other consoles that manage FS01 are disconnected and will need the new password") {
+		t.Fatalf("the dialog does not warn about other consoles: %q", txt)
+	}
+	var entries []*widget.Entry
+	for _, o := range test.LaidOutObjects(mw.win.Canvas().Overlays().Top()) {
+		if e, ok := o.(*widget.Entry); ok && e.Password {
+			entries = append(entries, e)
+		}
+	}
+	if len(entries) != 2 {
+		t.Fatalf("%d password entries", len(entries))
+	}
+	test.Type(entries[0], "new-secret")
+	test.Type(entries[1], "new-secrex")
+	if !strings.Contains(overlayText(mw.win), "The two passwords differ.") {
+		t.Fatalf("no mismatch warning: %q", overlayText(mw.win))
+	}
+	test.AssertRendersToMarkup(t, "passworddialog_mismatch.xml", mw.win.Canvas())
+	entries[1].SetText("new-secret")
+	tapButton(t, mw.win, pwChange)
+	waitUntil(t, q, "the password to be sent", func() bool {
+		fr.rmu.Lock()
+		defer fr.rmu.Unlock()
+		return len(fr.passwords) == 1
+	})
+	if fr.passwords[0] != "FS01:new-secret" {
+		t.Errorf("sent %q", fr.passwords[0])
+	}
+	waitUntil(t, q, "the result", func() bool { return strings.Contains(overlayText(mw.win), "was changed and saved here") })
+
+	// Over a link without SSL there is nothing to type, and it says why.
+	mw.tree.Select("b2")
+	findItem(mw.win.MainMenu(), menuSlave, itemPassword).Action()
+	if txt := overlayText(mw.win); !strings.Contains(txt, "does not use SSL") {
+		t.Fatalf("no SSL: %q", txt)
+	}
+}

@@ -1,0 +1,480 @@
+package ui
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/layout"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/lanyard/lanyard/core/master"
+	"github.com/lanyard/lanyard/core/wire/pb"
+)
+
+// The Settings tab: the selected slave's agent settings, read when the
+// tab shows a connected slave and edited here. Apply sends only what
+// changed; a change that would end or endanger this console's own link
+// (SSL, management off, this console removed from the masters, a new
+// listen address this console dials) asks first and says what will
+// happen.
+
+// Texts of the Settings tab.
+const (
+	setTabListen     = "Listen for consoles"
+	setTabSSL        = "Use SSL (must match on every console)"
+	setTabManagement = "Accept remote management"
+	setTabAddMaster  = "Add"
+	setTabApply      = "Apply"
+	setTabDiscard    = "Discard changes"
+	setTabReload     = "Reload"
+	setTabMasterHint = "console address:port to dial"
+	setTabConfirm    = "Change the settings of %s?"
+	setTabTimeout    = 30 * time.Second
+)
+
+type settingsTab struct {
+	obj fyne.CanvasObject
+	r   runner
+	rm  Remote
+	win fyne.Window
+	now func() time.Time
+
+	status     *widget.Label
+	listen     *widget.Check
+	address    *widget.Entry
+	ssl        *widget.Check
+	management *widget.Check
+	masters    *fyne.Container
+	newMaster  *widget.Entry
+	addMaster  *widget.Button
+	consoles   *widget.Label
+	apply      *widget.Button
+	discard    *widget.Button
+	reload     *widget.Button
+	form       fyne.CanvasObject
+
+	view    master.SlaveView
+	slave   string
+	linked  bool
+	visible bool
+	loaded  *pb.AgentSettings // as read from the agent
+	removed []string          // masters marked for removal
+	added   []string          // masters to add
+	loading bool
+	gen     int
+	filling bool // the widgets are being set from loaded: no change events
+}
+
+func newSettingsTab(r runner, rm Remote, win fyne.Window, now func() time.Time) *settingsTab {
+	t := &settingsTab{r: r, rm: rm, win: win, now: now}
+	t.status = widget.NewLabel("")
+	t.status.Wrapping = fyne.TextWrapWord
+	t.address = widget.NewEntry()
+	t.address.SetPlaceHolder(":16888")
+	t.address.OnChanged = func(string) { t.edited() }
+	t.listen = widget.NewCheck(setTabListen, func(on bool) {
+		if on {
+			t.address.Enable()
+		} else {
+			t.address.Disable()
+		}
+		t.edited()
+	})
+	t.ssl = widget.NewCheck(setTabSSL, func(bool) { t.edited() })
+	t.management = widget.NewCheck(setTabManagement, func(bool) { t.edited() })
+	t.masters = container.NewVBox()
+	t.newMaster = widget.NewEntry()
+	t.newMaster.SetPlaceHolder(setTabMasterHint)
+	t.newMaster.OnSubmitted = func(string) { t.addNewMaster() }
+	t.addMaster = widget.NewButtonWithIcon(setTabAddMaster, theme.ContentAddIcon(), t.addNewMaster)
+	t.consoles = widget.NewLabel("")
+	t.consoles.Wrapping = fyne.TextWrapWord
+	t.apply = widget.NewButtonWithIcon(setTabApply, theme.ConfirmIcon(), t.confirmApply)
+	t.apply.Importance = widget.HighImportance
+	t.discard = widget.NewButtonWithIcon(setTabDiscard, theme.CancelIcon(), func() { t.fill() })
+	t.reload = widget.NewButtonWithIcon(setTabReload, theme.ViewRefreshIcon(), t.load)
+
+	heading := func(s string) fyne.CanvasObject {
+		return widget.NewLabelWithStyle(s, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	}
+	note := func(s string) fyne.CanvasObject {
+		l := widget.NewLabel(s)
+		l.Importance = widget.LowImportance
+		l.Wrapping = fyne.TextWrapWord
+		return l
+	}
+	listenRow := container.NewBorder(nil, nil, t.listen, nil, t.address)
+	t.form = container.NewVBox(
+		heading("Listening"), listenRow,
+		note("Consoles that dial this server use this address:port. Consoles already linked stay linked when it changes."),
+		heading("Security"), t.ssl,
+		note("Changing SSL closes every console's link to this server, this one included; a console links again only when its SSL setting matches."),
+		t.management,
+		note("Off: the server refuses every console, this one included, until someone turns it on at the server (lanyard-agent set management on)."),
+		heading("Masters: consoles this server dials"), t.masters,
+		container.NewBorder(nil, nil, nil, t.addMaster, t.newMaster),
+		heading("Consoles linked now"), t.consoles,
+	)
+	buttons := container.NewHBox(t.reload, layout.NewSpacer(), t.discard, t.apply)
+	t.obj = container.NewBorder(t.status, buttons, nil, nil, container.NewVScroll(container.NewPadded(t.form)))
+	t.showState()
+	return t
+}
+
+// show follows the slave shown in the detail pane.
+func (t *settingsTab) show(v master.SlaveView) {
+	linked := v.State == master.StateConnected
+	t.view = v
+	if v.Name != t.slave {
+		t.gen++
+		t.slave, t.linked, t.loaded, t.loading = v.Name, linked, nil, false
+		t.added, t.removed = nil, nil
+		t.fill()
+	} else if linked != t.linked {
+		t.linked = linked
+		if linked {
+			t.loaded = nil // read afresh: it may have changed meanwhile
+		}
+	}
+	t.sync()
+}
+
+func (t *settingsTab) setVisible(on bool) {
+	t.visible = on
+	t.sync()
+}
+
+func (t *settingsTab) clear() {
+	t.gen++
+	t.slave, t.loaded = "", nil
+}
+
+// sync reads the settings when the tab first shows a connected slave.
+func (t *settingsTab) sync() {
+	if t.visible && t.linked && t.slave != "" && t.loaded == nil && !t.loading {
+		t.load()
+	}
+	t.showState()
+}
+
+// load reads the agent's settings in the background.
+func (t *settingsTab) load() {
+	if t.slave == "" || !t.linked {
+		return
+	}
+	t.gen++
+	gen, slave := t.gen, t.slave
+	t.loading = true
+	t.status.SetText("Reading the settings of " + slave + "…")
+	t.showState()
+	t.r.spawn(func(ctx context.Context) {
+		ctx, cancel := context.WithTimeout(ctx, setTabTimeout)
+		defer cancel()
+		s, err := t.rm.AgentSettings(ctx, slave)
+		t.r.do(func() {
+			if t.gen != gen {
+				return
+			}
+			t.loading = false
+			if err != nil {
+				t.status.SetText(capitalize(err.Error()))
+				t.showState()
+				return
+			}
+			t.loaded = s
+			t.added, t.removed = nil, nil
+			t.fill()
+			t.status.SetText(fmt.Sprintf("The settings of %s, read at %s.", slave, t.now().Format("15:04:05")))
+		})
+	})
+}
+
+// fill sets the widgets from what was read, forgetting edits.
+func (t *settingsTab) fill() {
+	t.filling = true
+	defer func() { t.filling = false }()
+	t.added, t.removed = nil, nil
+	s := t.loaded
+	if s == nil {
+		s = &pb.AgentSettings{}
+	}
+	t.listen.SetChecked(s.Listen != "")
+	t.address.SetText(s.Listen)
+	if s.Listen == "" {
+		t.address.Disable()
+	}
+	t.ssl.SetChecked(s.Ssl)
+	t.management.SetChecked(s.Management)
+	t.newMaster.SetText("")
+	t.fillMasters()
+	t.fillConsoles()
+	t.showState()
+}
+
+func (t *settingsTab) fillMasters() {
+	var rows []fyne.CanvasObject
+	if t.loaded != nil {
+		for _, m := range t.loaded.Masters {
+			addr := m.Address
+			state := m.State
+			if m.LastError != "" && m.State != "connected" {
+				state += ": " + m.LastError
+			}
+			gone := slices.Contains(t.removed, addr)
+			label := widget.NewLabel(addr + "  ·  " + state)
+			label.Truncation = fyne.TextTruncateEllipsis
+			var btn *widget.Button
+			if gone {
+				label.Importance = widget.LowImportance
+				label.SetText(addr + "  ·  to be removed")
+				btn = widget.NewButtonWithIcon("Keep", theme.ContentUndoIcon(), func() {
+					t.removed = slices.DeleteFunc(t.removed, func(a string) bool { return a == addr })
+					t.fillMasters()
+					t.edited()
+				})
+			} else {
+				btn = widget.NewButtonWithIcon("Remove", theme.DeleteIcon(), func() {
+					t.removed = append(t.removed, addr)
+					t.fillMasters()
+					t.edited()
+				})
+			}
+			rows = append(rows, container.NewBorder(nil, nil, nil, btn, label))
+		}
+	}
+	for _, a := range t.added {
+		addr := a
+		label := widget.NewLabel(addr + "  ·  to be added")
+		btn := widget.NewButtonWithIcon("Undo", theme.ContentUndoIcon(), func() {
+			t.added = slices.DeleteFunc(t.added, func(x string) bool { return x == addr })
+			t.fillMasters()
+			t.edited()
+		})
+		rows = append(rows, container.NewBorder(nil, nil, nil, btn, label))
+	}
+	if len(rows) == 0 {
+		l := widget.NewLabel("None: this server dials no console.")
+		l.Importance = widget.LowImportance
+		rows = append(rows, l)
+	}
+	t.masters.Objects = rows
+	t.masters.Refresh()
+}
+
+func (t *settingsTab) fillConsoles() {
+	if t.loaded == nil {
+		t.consoles.SetText("")
+		return
+	}
+	var lines []string
+	for _, c := range t.loaded.Consoles {
+		how := "dialed in"
+		if c.Master != "" {
+			how = "dialed by the server as " + c.Master
+		}
+		line := fmt.Sprintf("%s · %s · SSL %s · since %s", c.Remote, how, onOffWord(c.Ssl),
+			time.Unix(0, c.SinceUnixNano).Format("15:04:05"))
+		if c.You {
+			line += " · this console"
+		}
+		lines = append(lines, line)
+	}
+	if len(lines) == 0 {
+		lines = append(lines, "None.")
+	}
+	t.consoles.SetText(strings.Join(lines, "\n"))
+}
+
+func onOffWord(b bool) string {
+	if b {
+		return "on"
+	}
+	return "off"
+}
+
+func (t *settingsTab) addNewMaster() {
+	a := strings.TrimSpace(t.newMaster.Text)
+	if a == "" || slices.Contains(t.added, a) {
+		return
+	}
+	t.added = append(t.added, a)
+	t.newMaster.SetText("")
+	t.fillMasters()
+	t.edited()
+}
+
+func (t *settingsTab) edited() {
+	if !t.filling {
+		t.showState()
+	}
+}
+
+// request is what the edits change; nil when nothing.
+func (t *settingsTab) request() *pb.SettingsSetRequest {
+	s := t.loaded
+	if s == nil {
+		return nil
+	}
+	req := &pb.SettingsSetRequest{MastersAdd: t.added, MastersRemove: t.removed}
+	listen := ""
+	if t.listen.Checked {
+		listen = strings.TrimSpace(t.address.Text)
+	}
+	if listen != s.Listen {
+		v := listen
+		if v == "" {
+			v = "off"
+		}
+		req.Listen = &v
+	}
+	if t.ssl.Checked != s.Ssl {
+		req.Ssl = ptr(t.ssl.Checked)
+	}
+	if t.management.Checked != s.Management {
+		req.Management = ptr(t.management.Checked)
+	}
+	if req.Listen == nil && req.Ssl == nil && req.Management == nil && len(req.MastersAdd)+len(req.MastersRemove) == 0 {
+		return nil
+	}
+	return req
+}
+
+// showState enables what applies now.
+func (t *settingsTab) showState() {
+	ready := t.loaded != nil && t.linked && !t.loading
+	for _, w := range []fyne.Disableable{t.listen, t.ssl, t.management, t.newMaster, t.addMaster} {
+		if ready {
+			w.Enable()
+		} else {
+			w.Disable()
+		}
+	}
+	if ready && t.listen.Checked {
+		t.address.Enable()
+	} else {
+		t.address.Disable()
+	}
+	changed := ready && t.request() != nil
+	for _, b := range []*widget.Button{t.apply, t.discard} {
+		if changed {
+			b.Enable()
+		} else {
+			b.Disable()
+		}
+	}
+	if t.linked && t.slave != "" && !t.loading {
+		t.reload.Enable()
+	} else {
+		t.reload.Disable()
+	}
+	if !t.linked && t.slave != "" {
+		t.status.SetText(t.slave + " is not connected: its settings can be read and changed once it is.")
+	}
+}
+
+// consequences says, in plain words, what the change does to this
+// console's own link; empty when nothing.
+func (t *settingsTab) consequences(req *pb.SettingsSetRequest) []string {
+	name, v := t.slave, t.view
+	var you *pb.ConsoleInfo
+	for _, c := range t.loaded.GetConsoles() {
+		if c.You {
+			you = c
+		}
+	}
+	var out []string
+	if req.Ssl != nil {
+		next := "on"
+		if !req.GetSsl() {
+			next = "off"
+		}
+		s := fmt.Sprintf("SSL turns %s on %s: every console's link to it closes at once, this one included.", next, name)
+		if req.GetSsl() == v.SSL {
+			s += " This console uses the same setting, so it links again within seconds."
+		} else {
+			s += fmt.Sprintf(" This console has SSL %s, so it cannot link to %s again until the two match (Settings → Remote Management Settings).", onOffWord(v.SSL), name)
+		}
+		out = append(out, s)
+	}
+	if req.Management != nil && !req.GetManagement() {
+		out = append(out, fmt.Sprintf("%s will refuse every console, this one included, until someone turns remote management on at the server (lanyard-agent set management on). It cannot be undone from here.", name))
+	}
+	if you != nil && you.Master != "" && slices.ContainsFunc(req.MastersRemove, func(a string) bool { return strings.EqualFold(a, you.Master) }) {
+		out = append(out, fmt.Sprintf("%s stops dialing this console (%s) and closes this link. It comes back only if this console is added again on the server.", name, you.Master))
+	}
+	if req.Listen != nil && you != nil && you.Master == "" && v.Direction == "outbound" {
+		if req.GetListen() == "off" {
+			out = append(out, fmt.Sprintf("%s stops listening. This console dials it at %s, so it will not reach %s again once this link ends.", name, v.Address, name))
+		} else {
+			out = append(out, fmt.Sprintf("%s will listen on %s. This link stays up, but this console dials it at %s: edit the slave's address to match, or it will not reach %s again once this link ends.", name, req.GetListen(), v.Address, name))
+		}
+	}
+	return out
+}
+
+// confirmApply asks first when the change touches this console's link.
+func (t *settingsTab) confirmApply() {
+	req := t.request()
+	if req == nil {
+		return
+	}
+	cons := t.consequences(req)
+	if len(cons) == 0 {
+		t.send(req)
+		return
+	}
+	msg := widget.NewLabel(strings.Join(cons, "\n\n"))
+	msg.Wrapping = fyne.TextWrapWord
+	d := dialog.NewCustomConfirm(fmt.Sprintf(setTabConfirm, t.slave), "Change", "Cancel", msg, func(ok bool) {
+		if ok {
+			t.send(req)
+		}
+	}, t.win)
+	d.Resize(fyne.NewSize(520, 0))
+	d.Show()
+}
+
+// send applies req in the background behind a waiting dialog.
+func (t *settingsTab) send(req *pb.SettingsSetRequest) {
+	slave := t.slave
+	t.gen++
+	gen := t.gen
+	ctx, cancel := context.WithTimeout(context.Background(), setTabTimeout)
+	wait := showWait(t.win, "Changing settings", "Sending the change to "+slave+"…", cancel)
+	t.r.spawn(func(wctx context.Context) {
+		defer cancel()
+		defer context.AfterFunc(wctx, cancel)()
+		resp, err := t.rm.SetAgentSettings(ctx, slave, req)
+		t.r.do(func() {
+			wait.hide()
+			if t.gen != gen {
+				return
+			}
+			if err != nil {
+				msg := capitalize(err.Error())
+				if ctx.Err() != nil {
+					msg = "Cancelled; the change may still reach " + slave + ". Reload to see its settings."
+				}
+				t.status.SetText(msg)
+				dialog.ShowInformation("The settings of "+slave+" were not changed", msg, t.win)
+				return
+			}
+			if resp.Settings != nil {
+				t.loaded = resp.Settings
+			}
+			t.fill()
+			done := "nothing changed"
+			if len(resp.Changes) > 0 {
+				done = strings.Join(resp.Changes, "; ")
+			}
+			t.status.SetText("Done: " + done + ".")
+		})
+	})
+}
