@@ -1,3 +1,5 @@
+//go:build unix
+
 package service
 
 import (
@@ -82,6 +84,10 @@ func exerciseTasks(t *testing.T, dir string, live bool) {
 	r = run(0, "task", "run", "docs", "--wait")
 	if !strings.Contains(r.stdout, "completed: snapshot ") || !strings.Contains(r.stdout, "2 files (2 copied, 0 linked)") {
 		t.Fatalf("run: %s", r)
+	}
+	// Not a terminal: plain progress lines before the result.
+	if !regexp.MustCompile(`(?m)^finishing 2/2 files, 15 B/15 B, .* ETA -$`).MatchString(r.stdout) {
+		t.Fatalf("run printed no progress: %s", r)
 	}
 	// A FIFO makes the next run complete with a warning: exit 3.
 	if err := syscall.Mkfifo(filepath.Join(src, "pipe"), 0o644); err != nil {

@@ -193,13 +193,25 @@ func (t *Tasks) doRun(ctx context.Context, args TaskArgs, emit func(TaskEvent), 
 		res.Started, res.Info = true, &info
 		return err
 	}
+	forward := func(ev TaskEvent) {
+		if ev.Kind == EventProgress && backup.NameKey(ev.Task) == backup.NameKey(h.Task) {
+			emit(ev)
+		}
+	}
 	for {
 		select {
 		case ev := <-events:
-			if ev.Kind == EventProgress && backup.NameKey(ev.Task) == backup.NameKey(h.Task) {
-				emit(ev)
-			}
+			forward(ev)
 		case <-h.Done():
+			// The last progress update is sent before the run ends.
+			for drained := false; !drained; {
+				select {
+				case ev := <-events:
+					forward(ev)
+				default:
+					drained = true
+				}
+			}
 			rep := h.Report()
 			res.Report = &rep
 			return nil

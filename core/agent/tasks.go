@@ -63,6 +63,9 @@ type activeRun struct {
 	since   time.Time
 	trigger string
 	status  *backup.Status // latest progress
+	// announced is closed once the started event is out, so that no
+	// listener hears of the end before the start.
+	announced chan struct{}
 }
 
 // TaskInfo is a task with its state: the run in progress, the last run
@@ -432,22 +435,34 @@ func (t *Tasks) Run(_ context.Context, name, trigger string) (*backup.Handle, er
 	if err != nil {
 		return nil, err
 	}
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	if t.ctx == nil || t.closed {
-		return nil, errors.New("the agent is shutting down")
-	}
-	if h := t.eng.Running(task.Name); h != nil {
-		return nil, &backup.BusyError{Task: task.Name, Since: h.Since}
-	}
-	key := backup.NameKey(task.Name)
-	start := backup.Report{Task: task.Name, Trigger: trigger, Started: t.now(), Result: backup.ResultRunning}
-	doc, _ := json.Marshal(start)
-	seq, err := t.db.AppendRun(task.Name, doc, RunsKept)
+	h, ar, start, err := t.start(task, trigger)
 	if err != nil {
 		return nil, err
 	}
-	ar := &activeRun{since: start.Started, trigger: trigger}
+	t.log.WithFields(logrus.Fields{"task": task.Name, "trigger": trigger}).Infof("task %s: run started (%s)", task.Name, trigger)
+	t.emit(TaskEvent{Kind: EventStarted, Task: task.Name, Report: &start})
+	close(ar.announced)
+	return h, nil
+}
+
+// start records and starts a run; t.mu makes the busy check, the record
+// and the start one step.
+func (t *Tasks) start(task backup.Task, trigger string) (*backup.Handle, *activeRun, backup.Report, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	start := backup.Report{Task: task.Name, Trigger: trigger, Started: t.now(), Result: backup.ResultRunning}
+	if t.ctx == nil || t.closed {
+		return nil, nil, start, errors.New("the agent is shutting down")
+	}
+	if h := t.eng.Running(task.Name); h != nil {
+		return nil, nil, start, &backup.BusyError{Task: task.Name, Since: h.Since}
+	}
+	doc, _ := json.Marshal(start)
+	seq, err := t.db.AppendRun(task.Name, doc, RunsKept)
+	if err != nil {
+		return nil, nil, start, err
+	}
+	ar := &activeRun{since: start.Started, trigger: trigger, announced: make(chan struct{})}
 	t.wg.Add(1)
 	h, err := t.eng.Start(t.ctx, task, backup.StartOptions{
 		Trigger:  trigger,
@@ -460,17 +475,16 @@ func (t *Tasks) Run(_ context.Context, name, trigger string) (*backup.Handle, er
 		}),
 		OnEnd: func(rep backup.Report) {
 			defer t.wg.Done()
+			<-ar.announced
 			t.finished(task, seq, rep)
 		},
 	})
 	if err != nil {
 		t.wg.Done()
-		return nil, err
+		return nil, nil, start, err
 	}
-	t.active[key] = ar
-	t.log.WithFields(logrus.Fields{"task": task.Name, "trigger": trigger}).Infof("task %s: run started (%s)", task.Name, trigger)
-	go t.emit(TaskEvent{Kind: EventStarted, Task: task.Name, Report: &start})
-	return h, nil
+	t.active[backup.NameKey(task.Name)] = ar
+	return h, ar, start, nil
 }
 
 // finished records a run's report and says how it went.

@@ -512,7 +512,6 @@ func (r *run) link(it *item, dst string) bool {
 		return false
 	}
 	it.hash, it.stored, it.linked = it.prev.Hash, true, true
-	r.m.bytesDone.Add(0)
 	r.mu.Lock()
 	r.rep.FilesLinked++
 	r.rep.BytesLinked += it.size
