@@ -115,7 +115,7 @@ func TestInstallStartLinkStopUninstallLeavesNothingBehind(t *testing.T) {
 
 	step = time.Now()
 	l := dialConsole(t, addr, "FS01", testPassword)
-	l.Start(nopHandler{})
+	l.Start(nopHandler{}, nil)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	var status pb.StatusResponse

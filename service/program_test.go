@@ -152,7 +152,7 @@ func TestStopClosesEveryConsoleLinkWithShuttingDown(t *testing.T) {
 	}
 
 	l := dialConsole(t, a.ListenAddr(), "FS01", testPassword)
-	l.Start(nopHandler{})
+	l.Start(nopHandler{}, nil)
 	var st pb.StatusResponse
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()

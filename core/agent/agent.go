@@ -322,7 +322,7 @@ func (a *Agent) adopt(l *link.Link) {
 		a.links[l] = nil
 		// Started under mu, so that whoever closes it after seeing it in
 		// links has HandleClose called. Start calls nothing back.
-		l.Start(a)
+		l.Start(a, &a.wg) // Close waits for its reader and handlers
 	}
 	a.mu.Unlock()
 	if refuse != nil {

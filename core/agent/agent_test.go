@@ -367,7 +367,7 @@ func TestTheAgentDialsItsMasterAndPinsItsCertificate(t *testing.T) {
 			}
 			l := cons.next(t)
 			h := newHandler()
-			l.Start(h)
+			l.Start(h, nil)
 			if p := l.Peer(); p.Name != slaveName || p.Role != pb.Role_ROLE_AGENT || p.Dialed {
 				t.Fatalf("peer = %+v; want agent %s that dialed in", p, slaveName)
 			}

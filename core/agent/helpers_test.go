@@ -338,7 +338,7 @@ func (c *console) link(t *testing.T, a *runningAgent, ssl bool) (*link.Link, *ha
 		t.Fatalf("dial: %v", err)
 	}
 	h := newHandler()
-	l.Start(h)
+	l.Start(h, nil)
 	// The agent answers only once it has adopted the link.
 	if _, err := status(t, l); err != nil {
 		t.Fatalf("first request on a new link: %v", err)

@@ -239,7 +239,7 @@ func (a *Agent) adoptDialed(mr *masterRun, current func() bool, l *link.Link) bo
 		mr.link = l
 		mr.setState(MasterConnected, l.Since())
 		mr.nextTry = time.Time{}
-		l.Start(a) // under mu: see adopt
+		l.Start(a, &a.wg) // under mu: see adopt
 	}
 	a.mu.Unlock()
 	if refuse != nil {

@@ -83,7 +83,7 @@ func linkedMaster(t *testing.T, cons *consoleListener) (*link.Link, *handler) {
 	t.Helper()
 	l := cons.next(t)
 	h := newHandler()
-	l.Start(h)
+	l.Start(h, nil)
 	if _, err := status(t, l); err != nil {
 		t.Fatalf("status over the agent's link: %v", err)
 	}

@@ -201,8 +201,8 @@ func BenchmarkRequestRoundTrip(b *testing.B) {
 		closeLink(agent)
 		b.Fatalf("no link on the listening side: %v", s.err())
 	}
-	agent.Start(h)
-	console.Start(h)
+	agent.Start(h, nil)
+	console.Start(h, nil)
 	b.Cleanup(func() {
 		closeLink(console)
 		closeLink(agent)

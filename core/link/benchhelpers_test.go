@@ -279,7 +279,7 @@ func acceptLanyard(tb testing.TB, n int) *idleAcceptor {
 	)
 	accepted := up.arm(n)
 	s := listenBench(tb, true, func(l *Link) {
-		l.Start(h)
+		l.Start(h, nil)
 		mu.Lock()
 		links = append(links, l)
 		mu.Unlock()
@@ -495,7 +495,7 @@ func TestBenchDialerChild(t *testing.T) {
 			if err != nil {
 				return err
 			}
-			l.Start(h)
+			l.Start(h, nil)
 			mu.Lock()
 			closers = append(closers, func() { closeLink(l); <-l.Done() })
 			mu.Unlock()

@@ -244,8 +244,8 @@ func TestStrangersGuessingANameCannotLockOutItsConsole(t *testing.T) {
 		t.Fatal(err)
 	}
 	agentSide := <-srv.links
-	first.Start(newRecorder("console"))
-	agentSide.Start(newRecorder("FS01"))
+	first.Start(newRecorder("console"), nil)
+	agentSide.Start(newRecorder("FS01"), nil)
 
 	// 20 junk proofs a second from each of two addresses.
 	ctx, cancel := context.WithTimeout(context.Background(), attack)

@@ -83,8 +83,8 @@ func TestLinkComesUpAndAnswersRequests(t *testing.T) {
 				console, agentSide = accepted, dialed
 			}
 			agentRec, consoleRec := newRecorder("FS01"), newRecorder("console")
-			agentSide.Start(agentRec)
-			console.Start(consoleRec)
+			agentSide.Start(agentRec, nil)
+			console.Start(consoleRec, nil)
 			defer closeLink(console)
 
 			var st pb.StatusResponse

@@ -71,6 +71,9 @@ type Link struct {
 	// inFlight holds a token per request being served; when it is full a
 	// request is answered "busy" at once.
 	inFlight chan struct{}
+	// group is the owner's: it counts the reader, every request handler and
+	// every heartbeat in progress, so the owner's Close can wait for them.
+	group *sync.WaitGroup
 
 	nextID   atomic.Uint64
 	lastRecv atomic.Int64 // unix nanos of the last frame read
@@ -132,21 +135,48 @@ func (l *Link) Err() error {
 // Start hands the link to a fresh reader goroutine and starts heartbeats.
 // A fresh goroutine matters: the handshake grew its goroutine's stack, and
 // a stack never shrinks while its goroutine lives.
-func (l *Link) Start(h Handler) {
+//
+// The reader, every request handler and every heartbeat are counted in
+// group, the owner's WaitGroup, until they return: an owner that closes its
+// links and then waits on group knows that none of them still runs (nor
+// calls back into it). nil counts them nowhere. Like any WaitGroup Add, Start
+// must not race with the owner's Wait when nothing else is counted.
+func (l *Link) Start(h Handler, group *sync.WaitGroup) {
+	if group == nil {
+		group = new(sync.WaitGroup)
+	}
+	group.Add(1) // before the timer can fire: enter relies on it
 	l.mu.Lock()
-	l.handler = h
+	l.handler, l.group = h, group
 	l.pingTimer = time.AfterFunc(l.heartbeat, l.tick)
 	l.mu.Unlock()
-	go l.readLoop()
+	go func() {
+		defer group.Done()
+		l.readLoop()
+	}()
+}
+
+// enter counts a heartbeat in the owner's group, unless the link has
+// closed. While the link is open its reader is counted (it returns only
+// after CloseWith has closed done), so the count is never zero here.
+func (l *Link) enter() bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	select {
+	case <-l.done:
+		return false
+	default:
+		l.group.Add(1)
+		return true
+	}
 }
 
 // tick runs on the heartbeat: it declares a silent peer dead and pings.
 func (l *Link) tick() {
-	select {
-	case <-l.done:
+	if !l.enter() {
 		return
-	default:
 	}
+	defer l.group.Done()
 	silent := time.Since(l.LastReceived())
 	if silent > l.deadAfter {
 		l.CloseWith(&Error{Code: wire.CodeTimeout,
@@ -261,7 +291,9 @@ func (l *Link) serveRequest(f wire.Frame) {
 	}
 	l.cancels[f.ID] = cancel
 	l.mu.Unlock()
+	l.group.Add(1) // on the reader, which is counted
 	go func() {
+		defer l.group.Done()
 		defer func() {
 			l.mu.Lock()
 			delete(l.cancels, f.ID)
@@ -399,14 +431,14 @@ func (l *Link) CloseWith(err *Error) {
 			l.writeMu.Unlock()
 		}
 		l.err = err
+		_ = l.conn.Close()
+		l.cancelCtx()
 		l.mu.Lock()
 		if l.pingTimer != nil {
 			l.pingTimer.Stop()
 		}
+		close(l.done) // under mu: see enter
 		l.mu.Unlock()
-		_ = l.conn.Close()
-		l.cancelCtx()
-		close(l.done)
 		if h := l.getHandler(); h != nil {
 			h.HandleClose(l, err)
 		}

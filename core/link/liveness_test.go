@@ -27,8 +27,8 @@ func TestSilentPeerIsDeclaredDeadWithinTheWindow(t *testing.T) {
 	}
 	agentSide := srv.nextLink(t)
 	consoleRec, agentRec := newRecorder("console"), newRecorder("FS01")
-	console.Start(consoleRec)
-	agentSide.Start(agentRec)
+	console.Start(consoleRec, nil)
+	agentSide.Start(agentRec, nil)
 
 	// Healthy for several heartbeats: pings keep it alive and measure RTT.
 	deadline := time.Now().Add(5 * time.Second)
@@ -73,7 +73,7 @@ func TestRedialerReconnectsAndHonoursRetryAfter(t *testing.T) {
 		Target: func() (Target, bool) {
 			return Target{Address: srv.addr(), Name: "FS01", Key: key(t, "FS01", "pw"), KDF: testKDF}, true
 		},
-		OnLink:    func(l *Link) bool { l.Start(newRecorder("console")); linked <- l; return true },
+		OnLink:    func(l *Link) bool { l.Start(newRecorder("console"), nil); linked <- l; return true },
 		OnFailure: func(err error, retryIn time.Duration) { failures <- retryIn },
 		Initial:   10 * time.Millisecond, Max: 50 * time.Millisecond,
 	}
@@ -83,7 +83,7 @@ func TestRedialerReconnectsAndHonoursRetryAfter(t *testing.T) {
 
 	first := <-linked
 	a := srv.nextLink(t)
-	a.Start(newRecorder("FS01"))
+	a.Start(newRecorder("FS01"), nil)
 	// The agent side closes with a retry-after: the console waits at least that long.
 	start := time.Now()
 	a.CloseWith(&Error{Code: wire.CodeShuttingDown, Reason: "restarting", RetryAfter: 300 * time.Millisecond})
@@ -94,7 +94,7 @@ func TestRedialerReconnectsAndHonoursRetryAfter(t *testing.T) {
 			t.Errorf("redialed after %s, before the 300ms retry-after", waited)
 		}
 		b := srv.nextLink(t)
-		b.Start(newRecorder("FS01"))
+		b.Start(newRecorder("FS01"), nil)
 		closeLink(second)
 	case <-time.After(5 * time.Second):
 		t.Fatal("no reconnect")
@@ -110,8 +110,8 @@ func TestRequestIsCancelledOnTheAgentWhenTheConsoleGivesUp(t *testing.T) {
 		t.Fatal(err)
 	}
 	agentSide := srv.nextLink(t)
-	agentSide.Start(newRecorder("FS01"))
-	console.Start(newRecorder("console"))
+	agentSide.Start(newRecorder("FS01"), nil)
+	console.Start(newRecorder("console"), nil)
 	defer closeLink(console)
 
 	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)

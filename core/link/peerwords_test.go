@@ -80,9 +80,9 @@ func TestAForgedRetryAfterCannotSilenceADialer(t *testing.T) {
 				return Target{Address: srv.addr(), Name: "FS01", Key: key(t, "FS01", "pw"), KDF: testKDF}, true
 			},
 			OnLink: func(l *Link) bool {
-				l.Start(newRecorder("console"))
+				l.Start(newRecorder("console"), nil)
 				a := srv.nextLink(t)
-				a.Start(newRecorder("FS01"))
+				a.Start(newRecorder("FS01"), nil)
 				a.CloseWith(&Error{Code: wire.CodeShuttingDown, Reason: "bye", RetryAfter: forged * time.Millisecond})
 				return true
 			},
@@ -143,8 +143,8 @@ func TestRequestsInFlightAreBoundedAndExtrasAreTurnedAwayBusy(t *testing.T) {
 	}
 	agentSide := srv.nextLink(t)
 	h := &blocker{recorder: newRecorder("FS01"), entered: make(chan struct{}, 4)}
-	agentSide.Start(h)
-	console.Start(newRecorder("console"))
+	agentSide.Start(h, nil)
+	console.Start(newRecorder("console"), nil)
 	defer closeLink(console)
 
 	ctx, cancel := context.WithCancel(context.Background())
@@ -209,4 +209,61 @@ func TestFingerprintsAreReadAsPeopleTypeThem(t *testing.T) {
 	if got := FormatFingerprint(fp); got != "SHA256:"+fp {
 		t.Errorf("FormatFingerprint = %q", got)
 	}
+}
+
+// A link's reader, request handlers and heartbeats are counted in its
+// owner's group until they return, so an owner's Close can wait for them.
+func TestTheOwnersGroupWaitsForTheReaderAndEveryHandler(t *testing.T) {
+	srv := startServer(t, newIdentity(t, pb.Role_ROLE_AGENT), Options{Heartbeat: 50 * time.Millisecond},
+		&agentAuth{name: "FS01", key: key(t, "FS01", "pw"), management: true}, nil)
+	d := &Dialer{Identity: newIdentity(t, pb.Role_ROLE_MASTER)}
+	console, err := d.Dial(context.Background(), Target{Address: srv.addr(), Name: "FS01", Key: key(t, "FS01", "pw"), KDF: testKDF})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var group, consoleGroup sync.WaitGroup
+	release := make(chan struct{})
+	h := &slowHandler{recorder: newRecorder("FS01"), entered: make(chan struct{}, 1), release: release}
+	agentSide := srv.nextLink(t)
+	agentSide.Start(h, &group)
+	console.Start(newRecorder("console"), &consoleGroup)
+	go func() { _ = console.Request(context.Background(), "slow", nil, nil) }()
+	<-h.entered
+
+	agentSide.CloseWith(&Error{Code: wire.CodeShuttingDown, Reason: "owner closing"})
+	joined := make(chan struct{})
+	go func() { group.Wait(); close(joined) }()
+	select {
+	case <-joined:
+		t.Fatal("the owner's group was done while a request handler still ran")
+	case <-console.Done(): // the close reached the peer; the handler still runs
+	}
+	select {
+	case <-joined:
+		t.Fatal("the owner's group was done while a request handler still ran")
+	default:
+	}
+	close(release)
+	select {
+	case <-joined:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the owner's group never finished")
+	}
+	consoleGroup.Wait()
+}
+
+// slowHandler answers "slow" only when released, whatever its context says.
+type slowHandler struct {
+	*recorder
+	entered chan struct{}
+	release chan struct{}
+}
+
+func (s *slowHandler) HandleRequest(ctx context.Context, l *Link, method string, body []byte) (proto.Message, error) {
+	if method != "slow" {
+		return s.recorder.HandleRequest(ctx, l, method, body)
+	}
+	s.entered <- struct{}{}
+	<-s.release
+	return nil, ctx.Err()
 }

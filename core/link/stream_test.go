@@ -76,8 +76,8 @@ func streamPair(t *testing.T, v variant, s *streamer) *Link {
 			t.Fatal(err)
 		}
 		console := srv.nextLink(t)
-		agentSide.Start(s)
-		console.Start(newRecorder("console"))
+		agentSide.Start(s, nil)
+		console.Start(newRecorder("console"), nil)
 		t.Cleanup(func() { closeLink(console); closeLink(agentSide) })
 		return console
 	}
@@ -86,8 +86,8 @@ func streamPair(t *testing.T, v variant, s *streamer) *Link {
 		t.Fatal(err)
 	}
 	agentSide := srv.nextLink(t)
-	agentSide.Start(s)
-	console.Start(newRecorder("console"))
+	agentSide.Start(s, nil)
+	console.Start(newRecorder("console"), nil)
 	t.Cleanup(func() { closeLink(console); closeLink(agentSide) })
 	return console
 }

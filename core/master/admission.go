@@ -177,8 +177,8 @@ func (m *Master) adopt(l *link.Link, id string) bool {
 	s.linked(l, now)
 	pin := s.pin(p)
 	entryID := s.entry.ID
-	l.Start(m)
-	m.wg.Add(1) // under mu, so that Close, which waits, cannot have begun
+	l.Start(m, &m.wg) // under mu too: Close waits for its reader and handlers
+	m.wg.Add(1)       // under mu, so that Close, which waits, cannot have begun
 	m.mu.Unlock()
 
 	if old != nil {
