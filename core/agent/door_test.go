@@ -5,10 +5,14 @@ import (
 	"errors"
 	"net"
 	"net/netip"
+	"runtime"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"go.uber.org/goleak"
 
 	"github.com/lanyard/lanyard/core/agent"
 	"github.com/lanyard/lanyard/core/auth"
@@ -216,4 +220,57 @@ func TestAKnownConsoleIsNotLockedOutByStrangersAfterARestart(t *testing.T) {
 	}
 	// … and the console that linked before links at once.
 	known.link(t, a, true)
+}
+
+// agentLinkGoroutines lists goroutines now inside one of the agent's
+// link callbacks (a request handler, or a reader or heartbeat delivering to
+// it or closing).
+func agentLinkGoroutines() []string {
+	buf := make([]byte, 1<<20)
+	buf = buf[:runtime.Stack(buf, true)]
+	var found []string
+	for _, g := range strings.Split(string(buf), "\n\n") {
+		if strings.Contains(g, "core/link.(*Link)") && strings.Contains(g, "core/agent.(*Agent)") {
+			found = append(found, g)
+		}
+	}
+	return found
+}
+
+// Close waits for every link's reader, request handlers and heartbeats:
+// once it returns, none of them runs, and goleak finds nothing.
+func TestCloseJoinsEveryLinksGoroutines(t *testing.T) {
+	cons := listenAsConsole(t, false)
+	db := initializedDB(t)
+	mustInit(t, db, agent.InitOptions{Listen: ptr("127.0.0.1:0"), SSL: ptr(false), Masters: []string{cons.Addr().String()}})
+	before := goleak.IgnoreCurrent() // the store's writer runs until the test ends
+	a := newAgentWith(t, db, func(c *agent.Config) { c.Heartbeat = 50 * time.Millisecond })
+	if err := a.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	dialed := cons.next(t) // the agent's link to its master
+	accepted, err := newConsole(t).dial(t, a.ListenAddr(), false, slaveName, keyFor(t, slaveName, password))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var consoles sync.WaitGroup
+	var asked sync.WaitGroup
+	for _, l := range []*link.Link{dialed, accepted} {
+		l.Start(newHandler(), &consoles)
+		for range 16 { // requests in flight when the agent closes
+			asked.Go(func() { _, _ = status(t, l) })
+		}
+	}
+	if err := a.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if g := agentLinkGoroutines(); len(g) > 0 {
+		t.Fatalf("after Close, %d of the agent's link goroutines still run:\n%s", len(g), strings.Join(g, "\n\n"))
+	}
+	asked.Wait()
+	dialed.CloseWith(&link.Error{Code: wire.CodeNormal})
+	accepted.CloseWith(&link.Error{Code: wire.CodeNormal})
+	consoles.Wait()
+	_ = cons.Close()
+	goleak.VerifyNone(t, before)
 }

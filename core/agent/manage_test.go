@@ -69,7 +69,7 @@ func (c *console) linkWith(t *testing.T, a *runningAgent, ssl bool, h link.Handl
 	if err != nil {
 		t.Fatalf("dial: %v", err)
 	}
-	l.Start(h)
+	l.Start(h, nil)
 	if _, err := status(t, l); err != nil {
 		t.Fatalf("first request on a new link: %v", err)
 	}

@@ -1,9 +1,16 @@
 package link
 
 import (
+	"bytes"
+	"flag"
+	"fmt"
 	"io"
 	"net"
+	"os"
+	"path/filepath"
+	"sync"
 	"testing"
+	"time"
 
 	"google.golang.org/protobuf/proto"
 
@@ -59,4 +66,86 @@ func FuzzAcceptorHandshake(f *testing.F) {
 			t.Fatalf("a link was authenticated from fuzzed bytes %q", data)
 		}
 	})
+}
+
+// dispatchSeeds are frames an authenticated peer could send: one of every
+// kind, well formed and not, in the order a real peer might.
+func dispatchSeeds() map[string][]byte {
+	frame := func(kind wire.Kind, id uint64, msg proto.Message) []byte {
+		var payload []byte
+		if msg != nil {
+			payload, _ = proto.Marshal(msg)
+		}
+		return wire.AppendFrame(nil, wire.Frame{Kind: kind, ID: id, Payload: payload})
+	}
+	cat := func(parts ...[]byte) []byte { return bytes.Join(parts, nil) }
+	status, _ := proto.Marshal(&pb.StatusRequest{})
+	return map[string][]byte{
+		"ping-and-pong":       cat(frame(wire.KindPing, 1, &pb.Ping{SentUnixNano: 1}), frame(wire.KindPong, 2, &pb.Ping{SentUnixNano: -5})),
+		"status-request":      frame(wire.KindRequest, 7, &pb.Request{Method: wire.MethodStatus, Body: status}),
+		"blocked-then-cancel": cat(frame(wire.KindRequest, 8, &pb.Request{Method: "block"}), frame(wire.KindCancel, 8, nil)),
+		"unknown-method":      frame(wire.KindRequest, 9, &pb.Request{Method: "no such method"}),
+		"requests-past-bound": bytes.Repeat(frame(wire.KindRequest, 10, &pb.Request{Method: "block"}), 8),
+		"event":               frame(wire.KindEvent, 0, &pb.Event{Type: wire.EventStatus, Body: []byte{0xff}}),
+		"stray-response":      frame(wire.KindResponse, 999, &pb.Response{Error: "nobody asked"}),
+		"stray-chunk":         cat(frame(wire.KindChunk, 999, nil), frame(wire.KindCredit, 999, nil)),
+		"close":               frame(wire.KindClose, 0, &pb.Close{Code: "connected", Reason: "forged\nline", RetryAfterMs: 1 << 31}),
+		"hello-after-auth":    frame(wire.KindHello, 0, &pb.Hello{}),
+		"newer-kind":          wire.AppendFrame(nil, wire.Frame{Kind: 99, ID: 1, Payload: []byte("later")}),
+		"malformed-request":   wire.AppendFrame(nil, wire.Frame{Kind: wire.KindRequest, ID: 3, Payload: []byte{0xff, 0xff}}),
+		"malformed-event":     wire.AppendFrame(nil, wire.Frame{Kind: wire.KindEvent, Payload: []byte{0x0a, 0x7f}}),
+		"oversize-length":     {0x7f, 0xff, 0xff, 0xff, byte(wire.KindRequest)},
+		"short-length":        {0, 0, 0, 1, 0},
+		"empty":               {},
+	}
+}
+
+// FuzzPostAuthDispatch feeds arbitrary bytes to an authenticated link's
+// frame dispatcher, as a peer could once it has logged in. It must never
+// panic, must end when the peer hangs up, and must leave no goroutine
+// running in the owner's group.
+func FuzzPostAuthDispatch(f *testing.F) {
+	for _, seed := range dispatchSeeds() {
+		f.Add(seed)
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		client, server := net.Pipe()
+		l := newLink(server, Peer{Name: "FS01", Remote: "fuzz"}, time.Hour, 2*time.Hour, 4)
+		var group sync.WaitGroup
+		l.Start(newRecorder("FS01"), &group)
+		var drain sync.WaitGroup
+		drain.Go(func() { _, _ = io.Copy(io.Discard, client) })
+		_, _ = client.Write(data)
+		_ = client.Close()
+		select {
+		case <-l.Done():
+		case <-time.After(10 * time.Second):
+			t.Fatalf("the link did not close after the peer hung up; input %q", data)
+		}
+		group.Wait()
+		drain.Wait()
+	})
+}
+
+var updateSeeds = flag.Bool("update-seeds", false, "rewrite the committed fuzz seeds under testdata/fuzz")
+
+// The committed seeds of FuzzPostAuthDispatch are what dispatchSeeds makes.
+func TestDispatchSeedCorpus(t *testing.T) {
+	dir := filepath.Join("testdata", "fuzz", "FuzzPostAuthDispatch")
+	for name, data := range dispatchSeeds() {
+		path := filepath.Join(dir, name)
+		want := []byte(fmt.Sprintf("go test fuzz v1\n[]byte(%q)\n", data))
+		if *updateSeeds {
+			if err := os.MkdirAll(dir, 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(path, want, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			continue
+		}
+		if got, err := os.ReadFile(path); err != nil || !bytes.Equal(got, want) {
+			t.Errorf("%s is missing or stale; run go test -run TestDispatchSeedCorpus -update-seeds (%v)", path, err)
+		}
+	}
 }

@@ -3,9 +3,14 @@ package master
 import (
 	"context"
 	"net/netip"
+	"runtime"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
+
+	"go.uber.org/goleak"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/lanyard/lanyard/core/auth"
 	"github.com/lanyard/lanyard/core/link"
@@ -110,3 +115,75 @@ func TestAnSSLMismatchNamesTheSlaveWhereItCan(t *testing.T) {
 		}
 	})
 }
+
+// consoleLinkGoroutines lists goroutines now inside one of the console's
+// link callbacks.
+func consoleLinkGoroutines() []string {
+	buf := make([]byte, 1<<20)
+	buf = buf[:runtime.Stack(buf, true)]
+	var found []string
+	for _, g := range strings.Split(string(buf), "\n\n") {
+		if strings.Contains(g, "core/link.(*Link)") && strings.Contains(g, "core/master.(*Master)") {
+			found = append(found, g)
+		}
+	}
+	return found
+}
+
+// quietAgent is an agent's end that admits FS01 and hands its links over.
+type quietAgent struct{ key auth.Key }
+
+func (q quietAgent) Admit(h *pb.Hello, _ netip.AddrPort, _ string) (link.Admission, error) {
+	return link.Admission{Name: "FS01", Key: q.key, KDF: auth.DefaultKDF}, nil
+}
+
+// Close waits for every link's reader and handlers: once it returns, none
+// of them runs, and goleak finds nothing.
+func TestCloseJoinsEveryLinksGoroutines(t *testing.T) {
+	db := openDB(t, "console")
+	k, err := auth.DeriveKey([]byte("pw"), "FS01", auth.DefaultKDF)
+	if err != nil {
+		t.Fatal(err)
+	}
+	links := make(chan *link.Link, 1)
+	ln, err := link.Listen(link.ListenConfig{Address: "127.0.0.1:0", Identity: identity(t, openDB(t, "agent"), pb.Role_ROLE_AGENT),
+		Auth: quietAgent{k}, OnLink: func(l *link.Link) { links <- l }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	before := goleak.IgnoreCurrent() // the stores' writers and the listener run until the test ends
+	c := startConsole(t, false, db)
+	if _, err := c.AddSlave(SlaveSpec{Name: "FS01", Direction: store.Outbound, Address: ln.Addr().String(), Password: []byte("pw")}); err != nil {
+		t.Fatal(err)
+	}
+	agentSide := <-links
+	var agents sync.WaitGroup
+	agentSide.Start(quietHandler{}, &agents)
+	c.waitState(t, "FS01", StateConnected)
+	// The agent pushes status without pause: the console's reader is busy
+	// delivering when the console closes.
+	var pushing sync.WaitGroup
+	pushing.Go(func() {
+		for i := 0; i < 100_000 && agentSide.Notify(wire.EventStatus, &pb.StatusResponse{Name: "FS01", Hostname: "fs01"}) == nil; i++ {
+		}
+	})
+	c.waitFor(t, "a pushed status", func(e Event) bool { return e.Slave == "FS01" && e.Kind == EventState })
+	c.stop()
+	if g := consoleLinkGoroutines(); len(g) > 0 {
+		t.Fatalf("after Close, %d of the console's link goroutines still run:\n%s", len(g), strings.Join(g, "\n\n"))
+	}
+	agentSide.CloseWith(&link.Error{Code: wire.CodeNormal})
+	pushing.Wait()
+	agents.Wait()
+	goleak.VerifyNone(t, before)
+}
+
+// quietHandler answers nothing.
+type quietHandler struct{}
+
+func (quietHandler) HandleRequest(context.Context, *link.Link, string, []byte) (proto.Message, error) {
+	return nil, nil
+}
+func (quietHandler) HandleEvent(*link.Link, string, []byte) {}
+func (quietHandler) HandleClose(*link.Link, *link.Error)    {}
