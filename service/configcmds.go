@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -153,7 +154,13 @@ func setCmd(e *env) *cobra.Command {
 			Example: example,
 			Args:    cmdline.ExactArgs(1),
 			RunE: func(_ *cobra.Command, args []string) error {
-				return e.configure(agent.ControlRequest{Op: op, Value: args[0]})
+				if err := e.configure(agent.ControlRequest{Op: op, Value: args[0]}); err != nil {
+					return err
+				}
+				if op == agent.OpSetSSL && strings.EqualFold(strings.TrimSpace(args[0]), "off") {
+					fmt.Fprintf(e.stderr, "warning: %s; %s\n", link.SSLOffRisk, link.SSLAdvice)
+				}
+				return nil
 			},
 		}
 	}

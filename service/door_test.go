@@ -39,6 +39,12 @@ func TestSSLOffIsDescribedHonestly(t *testing.T) {
 	if !strings.Contains(st.stdout, "ssl         off: "+link.SSLOffRisk) {
 		t.Fatalf("status with SSL off: %s", st)
 	}
+	if r := (cli{t: t}).run("", "set", "ssl", "on", "--data-dir", dir); r.code != 0 || strings.Contains(r.stderr, link.SSLOffRisk) {
+		t.Fatalf("set ssl on: %s", r)
+	}
+	if r := (cli{t: t}).run("", "set", "ssl", "off", "--data-dir", dir); r.code != 0 || !strings.Contains(r.stderr, link.SSLOffRisk) {
+		t.Fatalf("set ssl off says nothing of what it exposes: %s", r)
+	}
 }
 
 func TestInitTakesAnExpectedFingerprintPerMaster(t *testing.T) {
