@@ -58,7 +58,7 @@ func ParseSchedule(s string) (Schedule, error) {
 		spec = fmt.Sprintf("weekly@%s@%02d:%02d", weekdayNames[d], h, m)
 		expr = fmt.Sprintf("%d %d * * %d", m, h, d)
 	}
-	sched, err := cronParser.Parse(expr)
+	sched, err := parseCron(expr)
 	if err != nil {
 		return Schedule{}, fmt.Errorf("schedule %q is not valid (%v): use %s", s, err, ScheduleForms)
 	}
@@ -66,6 +66,17 @@ func ParseSchedule(s string) (Schedule, error) {
 		return Schedule{}, fmt.Errorf("schedule %q never fires: use %s", s, ScheduleForms)
 	}
 	return Schedule{spec: spec, sched: sched}, nil
+}
+
+// parseCron is the cron parser, which panics on some malformed input
+// ("TZ=" with nothing after it): that is an error too, not a crash.
+func parseCron(expr string) (sched cron.Schedule, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			sched, err = nil, fmt.Errorf("malformed")
+		}
+	}()
+	return cronParser.Parse(expr)
 }
 
 var weekdayNames = [...]string{"sun", "mon", "tue", "wed", "thu", "fri", "sat"}
