@@ -77,7 +77,11 @@ func (p *progressView) update(s backup.Status) {
 		p.max, p.bytes = max, useBytes
 		p.bar.ChangeMax64(max)
 	}
-	p.bar.Describe(fmt.Sprintf("%-9s %d/%d files  %s/s  ETA %s", s.Phase, s.FilesDone, s.FilesTotal, agent.Bytes(int64(s.Rate)), eta(s.ETA)))
+	desc := fmt.Sprintf("%-9s %d/%d files", s.Phase, s.FilesDone, s.FilesTotal)
+	if useBytes {
+		desc += fmt.Sprintf("  %s/%s", agent.Bytes(s.BytesDone), agent.Bytes(s.BytesTotal))
+	}
+	p.bar.Describe(desc + fmt.Sprintf("  %s/s  ETA %s", agent.Bytes(int64(s.Rate)), eta(s.ETA)))
 	_ = p.bar.Set64(done)
 	p.shown = true
 }
