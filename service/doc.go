@@ -12,5 +12,13 @@
 // firewall rule install adds (firewall.go: pure command builders, an
 // injectable runner).
 //
+// `task …` (taskcmds.go) manages backup tasks through core/agent's
+// TaskControl: the running agent over its control socket, or the
+// database and the backup engine in this process when none runs. A run,
+// verify or restore shows a progress bar in a terminal and a plain line a
+// second otherwise (progress.go); `task run` exits 3 when the run
+// completed with warnings. crash_linux_test.go kills the real binary in
+// the middle of runs (make test-crash).
+//
 // It has no GUI and no cgo.
 package service

@@ -471,6 +471,14 @@ starts the run and the command returns at once.`,
 	return cmd
 }
 
+// plural is "1 file", "2 files".
+func plural(n int64, word string) string {
+	if n == 1 {
+		return "1 " + word
+	}
+	return fmt.Sprintf("%d %ss", n, word)
+}
+
 // runExit is task run's exit code for a report.
 func runExit(rep *backup.Report) error {
 	switch rep.Result {
@@ -488,8 +496,8 @@ func printReport(w io.Writer, rep *backup.Report) {
 	d := rep.Duration().Round(100 * time.Millisecond)
 	switch {
 	case rep.Result.Succeeded():
-		fmt.Fprintf(w, "%s: snapshot %s, %d files (%d copied, %d linked), %s copied, in %s\n",
-			rep.Result, rep.Snapshot, rep.Files(), rep.FilesCopied, rep.FilesLinked, agent.Bytes(rep.BytesCopied), d)
+		fmt.Fprintf(w, "%s: snapshot %s, %s (%d copied, %d linked), %s copied, in %s\n",
+			rep.Result, rep.Snapshot, plural(rep.Files(), "file"), rep.FilesCopied, rep.FilesLinked, agent.Bytes(rep.BytesCopied), d)
 	default:
 		fmt.Fprintf(w, "%s after %s: %s\n", rep.Result, d, rep.Error)
 	}
@@ -738,8 +746,8 @@ mode and times. A file that already exists there is not replaced unless
 			if asJSON {
 				return printJSON(e.stdout, rr)
 			}
-			fmt.Fprintf(e.stdout, "restored %d files (%s), %d folders and %d links from snapshot %s into %s\n",
-				rr.Files, agent.Bytes(rr.Bytes), rr.Dirs, rr.Symlinks, rr.Snapshot, rr.Target)
+			fmt.Fprintf(e.stdout, "restored %s (%s), %s and %s from snapshot %s into %s\n",
+				plural(rr.Files, "file"), agent.Bytes(rr.Bytes), plural(rr.Dirs, "folder"), plural(rr.Symlinks, "link"), rr.Snapshot, rr.Target)
 			if rr.Replaced > 0 {
 				fmt.Fprintf(e.stdout, "%d existing files were replaced\n", rr.Replaced)
 			}

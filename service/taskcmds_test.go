@@ -124,7 +124,7 @@ func exerciseTasks(t *testing.T, dir string, live bool) {
 	report := filepath.Join(src, "docs", "report.txt")
 	r = run(0, "task", "restore", "docs", first, "--target", target, "--path", report)
 	restored := filepath.Join(target, strings.TrimPrefix(report, "/"))
-	if b, err := os.ReadFile(restored); err != nil || string(b) != "the report" || !strings.Contains(r.stdout, "restored 1 files") {
+	if b, err := os.ReadFile(restored); err != nil || string(b) != "the report" || !strings.Contains(r.stdout, "restored 1 file (") {
 		t.Fatalf("restore: %s (%q %v)", r, b, err)
 	}
 	_ = os.WriteFile(restored, []byte("changed since"), 0o644)
