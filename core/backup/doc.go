@@ -35,8 +35,9 @@
 //
 // A source file that cannot be read, vanishes or changes during the run
 // is a warning (ResultWarnings); a destination that cannot be written
-// (full, read-only, missing) fails the run (ResultFailed), and the
-// partial snapshot is removed. Stop (or cancelling the run's context)
+// (full, read-only, missing) or a whole source that is missing (an
+// unmounted share) fails the run (ResultFailed), and the partial snapshot
+// is removed. Stop (or cancelling the run's context)
 // ends it within a second with ResultStopped; earlier snapshots are never
 // touched. One run per task at a time (*BusyError); runs of different
 // tasks overlap. After a successful run the task's Retention removes

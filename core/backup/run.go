@@ -297,6 +297,15 @@ func (r *run) scan(prev map[string]*Entry) ([]item, error) {
 			return nil, context.Cause(r.ctx)
 		}
 		root := relRoot(src)
+		// A whole source missing is not a vanished file: a share that is
+		// not mounted would make an empty snapshot, and retention would
+		// then push out the good ones. The run fails instead.
+		if _, err := os.Stat(src); err != nil {
+			if errors.Is(err, fs.ErrNotExist) {
+				return nil, fmt.Errorf("the source %s does not exist (is it mounted?): nothing was backed up, earlier snapshots are kept", src)
+			}
+			return nil, fmt.Errorf("the source %s cannot be read (%v): nothing was backed up, earlier snapshots are kept", src, plainErr(err))
+		}
 		// A source given as a symbolic link is followed: the person named
 		// it to have what it points at.
 		walkRoot := src

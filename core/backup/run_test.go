@@ -281,6 +281,26 @@ func TestAMissingDestinationFailsTheRun(t *testing.T) {
 	}
 }
 
+func TestAMissingSourceFailsTheRunAndKeepsEarlierSnapshots(t *testing.T) {
+	f := newFixture(t)
+	f.write("a", "a", 0o644)
+	f.task.Retention = backup.Retention{KeepLast: 1}
+	e := backup.New(backup.Options{})
+	first := f.mustRun(e, backup.ResultCompleted)
+	// The source share is unmounted: its folder is gone.
+	if err := os.RemoveAll(f.src); err != nil {
+		t.Fatal(err)
+	}
+	rep := f.mustRun(e, backup.ResultFailed)
+	if !strings.Contains(rep.Error, "does not exist (is it mounted?)") {
+		t.Fatalf("error %q", rep.Error)
+	}
+	if snaps := f.snapshots(); len(snaps) != 1 || snaps[0].ID != first.Snapshot {
+		t.Fatalf("snapshots %+v", snaps)
+	}
+	f.assertNoPartial()
+}
+
 func TestADestinationInsideASourceIsRefused(t *testing.T) {
 	f := newFixture(t)
 	f.write("a", "a", 0o644)
