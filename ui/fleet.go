@@ -25,7 +25,9 @@ type Fleet interface {
 	Disconnect(name string) error
 	RemoveSlave(name string) error
 	TrustCertificate(name string) error
-	// Status asks a connected slave for fresh host details.
+	// Status asks a connected slave for fresh host details. The fleet
+	// keeps them and publishes the change; the window shows them from
+	// there, like any other change, and reads only the error here.
 	Status(ctx context.Context, name string) (*pb.StatusResponse, error)
 }
 

@@ -497,6 +497,9 @@ func (mw *mainWindow) refresh() {
 }
 
 // refreshStatus asks the selected slave, if connected, for its status.
+// The answer comes back the way every change does: the fleet keeps it and
+// publishes the change, and the next batch shows it. Only a failure is
+// shown here.
 func (mw *mainWindow) refreshStatus() {
 	v, ok := mw.selectedSlave()
 	if !ok || v.State != master.StateConnected {
@@ -506,24 +509,15 @@ func (mw *mainWindow) refreshStatus() {
 	mw.goDo(func(ctx context.Context) func() {
 		ctx, cancel := context.WithTimeout(ctx, statusTimeout)
 		defer cancel()
-		st, err := mw.c.Status(ctx, name)
-		return func() {
-			e, ok := mw.model.slaves[id]
-			if !ok {
-				return
-			}
-			if err != nil {
+		if _, err := mw.c.Status(ctx, name); err != nil {
+			return func() {
 				if mw.tree.selected == id {
 					mw.detail.note.SetText("Could not refresh the details: " + err.Error())
 					mw.detail.note.Show()
 				}
-				return
-			}
-			e.view.Status = st
-			if mw.tree.selected == id {
-				mw.detail.show(e.view)
 			}
 		}
+		return nil
 	})
 }
 

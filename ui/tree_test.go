@@ -232,3 +232,36 @@ func TestAGroupOfOneFollowsItsSlave(t *testing.T) {
 		t.Errorf("Lab counts %+v", got)
 	}
 }
+
+// Refresh asks the agent again; the answer stays through later events of
+// the same slave, because the window reads status from one place: the
+// fleet's views.
+func TestARefreshedStatusStaysThroughAnUnrelatedEvent(t *testing.T) {
+	leakCheck(t)
+	m := liveConsole(t)
+	a := liveAgent(t, "FS01", "pw1")
+	if _, err := m.AddSlave(master.SlaveSpec{Name: "FS01", Direction: store.Outbound, Address: a.ListenAddr(), Password: []byte("pw1")}); err != nil {
+		t.Fatal(err)
+	}
+	mw, q := openMainWindow(t, m, nil)
+	waitUntil(t, q, "FS01 linked with its status", func() bool {
+		v, ok := mw.model.view(idOf(t, mw, "FS01"))
+		return ok && v.Status != nil
+	})
+	id := idOf(t, mw, "FS01")
+	mw.tree.Select(id)
+	shown := func() int64 { v, _ := mw.model.view(id); return v.Status.TimeUnixNano }
+	before := shown()
+
+	tapButtonIn(t, mw.refreshBtn, toolRefresh)
+	waitUntil(t, q, "the refreshed status", func() bool { return shown() > before })
+	refreshed := shown()
+
+	if _, err := m.EditSlave("FS01", master.SlaveSpec{Notes: "rack 4"}); err != nil {
+		t.Fatal(err)
+	}
+	waitUntil(t, q, "the edit", func() bool { v, _ := mw.model.view(id); return v.Notes == "rack 4" })
+	if got := shown(); got != refreshed {
+		t.Errorf("after an unrelated event the window shows the status of %d, want the refresh's %d", got, refreshed)
+	}
+}

@@ -192,7 +192,7 @@ func (m *Master) adopt(l *link.Link, id string) bool {
 		}
 	}
 	m.record(recordArgs{slave: s, kind: store.KindConnected, severity: store.SeverityInfo, remote: p.Remote, reason: linkedReason(p)})
-	go m.fetchStatus(entryID, l)
+	go m.fetchStatus(l)
 	return true
 }
 

@@ -68,20 +68,38 @@ func (m *Master) recordOrPublish(news bool, id string, a recordArgs) {
 }
 
 // fetchStatus asks a newly linked agent about its host.
-func (m *Master) fetchStatus(id string, l *link.Link) {
+func (m *Master) fetchStatus(l *link.Link) {
 	defer m.wg.Done()
 	ctx, cancel := context.WithTimeout(m.ctx, 10*time.Second)
 	defer cancel()
+	_, _ = m.askStatus(ctx, l)
+}
+
+// askStatus asks l's agent for its status and keeps the answer.
+func (m *Master) askStatus(ctx context.Context, l *link.Link) (*pb.StatusResponse, error) {
 	var st pb.StatusResponse
 	sent := time.Now()
 	if err := l.Request(ctx, wire.MethodStatus, &pb.StatusRequest{}, &st); err != nil {
+		return nil, err
+	}
+	m.keepStatus(l, proto.Clone(&st).(*pb.StatusResponse), clockSkew(&st, sent, time.Now()))
+	return &st, nil
+}
+
+// keepStatus keeps st, which came over l, as its slave's status, with the
+// agent's clock skew, and tells subscribers: the one place a status is
+// kept, whether the console asked (at link time, or Status) or the agent
+// pushed it. A status that came over a link no longer current, or that is
+// older than the one kept, is dropped.
+func (m *Master) keepStatus(l *link.Link, st *pb.StatusResponse, skew time.Duration) {
+	m.mu.Lock()
+	s := m.byName[strings.ToLower(l.Peer().Name)]
+	if s == nil || s.link != l || (s.status != nil && st.TimeUnixNano < s.status.TimeUnixNano) {
+		m.mu.Unlock()
 		return
 	}
-	skew := clockSkew(&st, sent, time.Now())
-	m.mu.Lock()
-	if s := m.slaves[id]; s != nil && s.link == l {
-		s.status, s.skew = &st, skew
-	}
+	s.status, s.skew = st, skew
+	id := s.entry.ID
 	m.mu.Unlock()
 	m.publishState(id)
 }
@@ -103,17 +121,7 @@ func (m *Master) HandleEvent(l *link.Link, typ string, body []byte) {
 	}
 	// A pushed status travelled one way: half a round trip.
 	got := time.Now()
-	skew := clockSkew(&st, got.Add(-l.RTT()), got)
-	m.mu.Lock()
-	s := m.byName[strings.ToLower(l.Peer().Name)]
-	if s == nil || s.link != l {
-		m.mu.Unlock()
-		return
-	}
-	s.status, s.skew = &st, skew
-	id := s.entry.ID
-	m.mu.Unlock()
-	m.publishState(id)
+	m.keepStatus(l, &st, clockSkew(&st, got.Add(-l.RTT()), got))
 }
 
 // HandleClose marks a slave offline when its current link ends.

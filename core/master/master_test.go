@@ -361,3 +361,34 @@ func TestOneAgentServesTwoConsolesAtOnce(t *testing.T) {
 		t.Errorf("agent holds %d links, want 2", n)
 	}
 }
+
+func TestARefreshedStatusStaysThroughLaterEvents(t *testing.T) {
+	c := startConsole(t, false, nil)
+	a := startAgent(t, "FS01", "pw", false, true)
+	if _, err := c.AddSlave(SlaveSpec{Name: "FS01", Direction: store.Outbound, Address: a.ListenAddr(), Password: []byte("pw")}); err != nil {
+		t.Fatal(err)
+	}
+	c.waitState(t, "FS01", StateConnected)
+	c.until(t, "the status fetched at link time", func() bool { v, _ := c.Slave("FS01"); return v.Status != nil })
+	first, _ := c.Slave("FS01")
+
+	st, err := c.Status(context.Background(), "FS01")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.TimeUnixNano <= first.Status.TimeUnixNano {
+		t.Fatalf("the refresh is not newer: %d after %d", st.TimeUnixNano, first.Status.TimeUnixNano)
+	}
+	c.waitFor(t, "the refresh published", func(e Event) bool { return e.Kind == EventState && e.Slave == "FS01" })
+
+	// An unrelated change of that slave: its view, as a subscriber reads it
+	// after the event, still carries the refreshed status.
+	if _, err := c.EditSlave("FS01", SlaveSpec{Notes: "rack 4"}); err != nil {
+		t.Fatal(err)
+	}
+	c.waitFor(t, "the edit", kind(store.KindEdited, "FS01"))
+	v, _ := c.Slave("FS01")
+	if v.Notes != "rack 4" || v.Status == nil || v.Status.TimeUnixNano != st.TimeUnixNano {
+		t.Errorf("after an unrelated event the status is from %v, want the refresh's %d", v.Status, st.TimeUnixNano)
+	}
+}

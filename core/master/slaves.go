@@ -146,29 +146,22 @@ func (m *Master) Slave(name string) (SlaveView, bool) {
 	return s.view(), true
 }
 
-// Status asks a connected slave for its status now.
+// Status asks a connected slave for its status now. The fleet keeps the
+// answer, so every later view of the slave carries it, and publishes the
+// change (EventState): the UI learns of it the way it learns of any change.
 func (m *Master) Status(ctx context.Context, name string) (*pb.StatusResponse, error) {
-	var st pb.StatusResponse
-	if err := m.Request(ctx, name, wire.MethodStatus, &pb.StatusRequest{}, &st); err != nil {
+	l, _, err := m.linkFor(name)
+	if err != nil {
 		return nil, err
 	}
-	return &st, nil
+	return m.askStatus(ctx, l)
 }
 
 // Request sends a request to a connected slave.
 func (m *Master) Request(ctx context.Context, name, method string, req, resp proto.Message) error {
-	m.mu.Lock()
-	s := m.byName[strings.ToLower(name)]
-	var l *link.Link
-	if s != nil {
-		l = s.link
-	}
-	m.mu.Unlock()
-	if s == nil {
-		return fmt.Errorf("no slave named %q", name)
-	}
-	if l == nil {
-		return fmt.Errorf("%s is not connected", s.entry.Name)
+	l, _, err := m.linkFor(name)
+	if err != nil {
+		return err
 	}
 	return l.Request(ctx, method, req, resp)
 }
