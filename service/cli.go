@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/lanyard/lanyard/app/cmdline"
+	"github.com/lanyard/lanyard/core/address"
 
 	"github.com/sirupsen/logrus"
 	"github.com/spf13/cobra"
@@ -183,7 +184,7 @@ adding this server, so the console checks its first contact.`,
 			}
 			if cmd.Flags().Changed("listen") {
 				if listen != "off" && listen != "" {
-					if _, err := agent.NormalizeHostPort(listen, true); err != nil {
+					if _, err := address.ParseListen(listen); err != nil {
 						return cmdline.Usage(err)
 					}
 				}
@@ -277,10 +278,11 @@ With this agent's settings it also checks the password. Exit 0 only when all
 steps pass.`,
 		Args: cmdline.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			addr, err := agent.NormalizeHostPort(args[0], false)
+			a, err := address.ParseDial(args[0])
 			if err != nil {
 				return cmdline.Usage(err)
 			}
+			addr := a.String()
 			sslOn, err := cmdline.ParseOnOff("--ssl", ssl)
 			if err != nil {
 				return err

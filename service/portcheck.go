@@ -3,9 +3,9 @@ package service
 import (
 	"encoding/json"
 	"fmt"
-	"strconv"
 
 	"github.com/lanyard/lanyard/app/cmdline"
+	"github.com/lanyard/lanyard/core/address"
 
 	"github.com/spf13/cobra"
 
@@ -24,9 +24,9 @@ Administrator to see other users' processes) and suggest a free port above
 		Example: "  lanyard-agent port-check 16888",
 		Args:    cmdline.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			port, err := parsePort(args[0])
+			port, err := address.ParsePort(args[0])
 			if err != nil {
-				return err
+				return cmdline.Usage(err)
 			}
 			r, err := portcheck.CheckContext(cmd.Context(), port)
 			if err != nil {
@@ -49,13 +49,4 @@ Administrator to see other users' processes) and suggest a free port above
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON for scripts")
 	return cmd
-}
-
-// parsePort reads a port number: digits only, 1 to 65535.
-func parsePort(s string) (int, error) {
-	p, err := strconv.Atoi(s)
-	if err != nil || p < 1 || p > 65535 || strconv.Itoa(p) != s {
-		return 0, cmdline.Usagef("port %q is not a number from 1 to 65535 (use one above 5000; the default is 16888)", s)
-	}
-	return p, nil
 }

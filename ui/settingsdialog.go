@@ -12,6 +12,7 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
+	"github.com/lanyard/lanyard/core/address"
 	"github.com/lanyard/lanyard/core/link"
 	"github.com/lanyard/lanyard/core/master"
 )
@@ -27,7 +28,6 @@ const (
 	settingsCheckPortLabel   = "Check port"
 	settingsApplyLabel       = "Apply"
 	settingsCancelLabel      = "Cancel"
-	settingsDefaultPort      = 16888
 	settingsDefaultHeartbeat = 15
 )
 
@@ -72,7 +72,7 @@ type settingsForm struct {
 
 func showSettingsDialog(parent fyne.Window, rs RemoteSettings, ports PortChecker, tickListen bool, do func(func())) *settingsForm {
 	f := &settingsForm{rs: rs, ports: ports, do: do, old: rs.Settings()}
-	host, port := splitListenAddress(f.old.ListenAddress)
+	host, port := address.Split(f.old.ListenAddress)
 
 	f.listen = widget.NewCheck(settingsListenLabel, nil)
 	f.listen.SetChecked(f.old.Listen || tickListen)
@@ -197,27 +197,9 @@ func indent(o fyne.CanvasObject) fyne.CanvasObject {
 
 func portOrDefault(p string) string {
 	if p == "" {
-		return strconv.Itoa(settingsDefaultPort)
+		return strconv.Itoa(address.DefaultPort)
 	}
 	return p
-}
-
-// splitListenAddress splits "host:port" (or "[v6]:port") without the net
-// package.
-func splitListenAddress(addr string) (host, port string) {
-	i := strings.LastIndexByte(addr, ':')
-	if i < 0 {
-		return addr, ""
-	}
-	return strings.Trim(addr[:i], "[]"), addr[i+1:]
-}
-
-// joinListenAddress is splitListenAddress's inverse.
-func joinListenAddress(host, port string) string {
-	if strings.Contains(host, ":") {
-		host = "[" + host + "]"
-	}
-	return host + ":" + port
 }
 
 // settings is what the form says, and the first problem with it.
@@ -226,7 +208,7 @@ func (f *settingsForm) settings() (master.Settings, error) {
 	host := strings.TrimSpace(f.address.Text)
 	portErr := f.portError()
 	if portErr == nil {
-		s.ListenAddress = joinListenAddress(host, strings.TrimSpace(f.port.Text))
+		s.ListenAddress = address.Join(host, f.port.Text)
 	}
 	var hbErr error
 	hbText := strings.TrimSpace(f.heartbeat.Text)
@@ -243,7 +225,7 @@ func (f *settingsForm) settings() (master.Settings, error) {
 	if !s.Listen {
 		// Not listening: the address is kept for later, but need not be
 		// valid now.
-		if portErr != nil || master.ValidateListenAddress(s.ListenAddress) != nil {
+		if _, err := address.ParseListen(s.ListenAddress); portErr != nil || err != nil {
 			s.ListenAddress = f.old.ListenAddress
 		}
 		return s, nil
@@ -251,11 +233,12 @@ func (f *settingsForm) settings() (master.Settings, error) {
 	if portErr != nil {
 		return s, portErr
 	}
-	return s, master.ValidateListenAddress(s.ListenAddress)
+	_, err := address.ParseListen(s.ListenAddress)
+	return s, err
 }
 
 func (f *settingsForm) portError() error {
-	_, err := master.ParsePort(strings.TrimSpace(f.port.Text))
+	_, err := address.ParsePort(strings.TrimSpace(f.port.Text))
 	return err
 }
 
@@ -273,7 +256,7 @@ func (f *settingsForm) validate() {
 	if on {
 		if err := f.portError(); err != nil {
 			f.portMsg.SetText(capitalize(err.Error()) + ".")
-		} else if err := master.ValidateListenAddress(joinListenAddress(strings.TrimSpace(f.address.Text), strings.TrimSpace(f.port.Text))); err != nil {
+		} else if _, err := address.ParseListen(address.Join(f.address.Text, f.port.Text)); err != nil {
 			f.portMsg.SetText(capitalize(err.Error()) + ".")
 		}
 	}
@@ -325,12 +308,12 @@ func (f *settingsForm) setResult(text string, imp widget.Importance) {
 // checkPort asks the PortChecker in the background. A port this console
 // already listens on is reported as such, not as taken by "lanyard".
 func (f *settingsForm) checkPort() {
-	port, err := master.ParsePort(strings.TrimSpace(f.port.Text))
+	port, err := address.ParsePort(strings.TrimSpace(f.port.Text))
 	if err != nil {
 		return
 	}
 	f.clearCheck()
-	if own := listenPort(f.rs.ListenAddr()); own == port {
+	if own, err := address.ParseListen(f.rs.ListenAddr()); err == nil && own.Port == port {
 		f.setCheck(fmt.Sprintf("Port %d is in use by this console: it is listening there now. Apply keeps it.", port), widget.SuccessImportance)
 		return
 	}

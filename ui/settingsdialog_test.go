@@ -10,6 +10,8 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/widget"
+
+	"github.com/lanyard/lanyard/core/address"
 )
 
 // openSettings shows the Remote Management Settings over a test window.
@@ -201,7 +203,7 @@ func TestApplyChangesTheListener(t *testing.T) {
 	leakCheck(t)
 	m := liveConsole(t)
 	addr := m.ListenAddr() // 127.0.0.1:<port>
-	host, port := splitListenAddress(addr)
+	host, port := address.Split(addr)
 
 	f, q, w := openSettings(t, m, nil, false)
 	if !f.listen.Checked || f.port.Text != "0" {

@@ -17,6 +17,7 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
+	"github.com/lanyard/lanyard/core/address"
 	"github.com/lanyard/lanyard/core/auth"
 	"github.com/lanyard/lanyard/core/link"
 	"github.com/lanyard/lanyard/core/master"
@@ -153,7 +154,7 @@ func (d *slaveDialog) build(prefillName string) {
 	d.address = d.newEntry()
 	d.address.SetPlaceHolder("host name or IP address")
 	d.port = d.newEntry()
-	d.port.SetText(fmt.Sprint(link.DefaultPort))
+	d.port.SetText(fmt.Sprint(address.DefaultPort))
 	d.addressMsg = newFieldMessage()
 	portBox := container.NewHBox(widget.NewLabel("Port"), container.NewGridWrap(fyne.NewSize(92, d.port.MinSize().Height), d.port))
 	d.addrBox = container.NewVBox(container.NewBorder(nil, nil, nil, portBox, d.address), d.addressMsg)
@@ -396,8 +397,8 @@ func (d *slaveDialog) check() (master.SlaveSpec, slaveFieldErrors) {
 		spec.Direction = store.Outbound
 		port := strings.TrimSpace(d.port.Text)
 		if port == "" {
-			errs.port = fmt.Sprintf("Enter the port the agent listens on, 1 to 65535 (the default is %d).", link.DefaultPort)
-		} else if _, err := master.ParsePort(port); err != nil {
+			errs.port = fmt.Sprintf("Enter the port the agent listens on, 1 to 65535 (the default is %d).", address.DefaultPort)
+		} else if _, err := address.ParsePort(port); err != nil {
 			errs.port = sentence(err.Error())
 			port = ""
 		}
@@ -405,18 +406,19 @@ func (d *slaveDialog) check() (master.SlaveSpec, slaveFieldErrors) {
 		switch {
 		case host == "":
 			errs.address = "Enter the slave's host name or IP address."
-		case hasPort(host):
+		case hasPortIn(host):
 			errs.address = "Enter only the host here; the port goes in the Port field."
 		default:
 			checkPort := port
 			if checkPort == "" {
-				checkPort = fmt.Sprint(link.DefaultPort) // the port has its own message
+				checkPort = fmt.Sprint(address.DefaultPort) // the port has its own message
 			}
-			addr, err := master.NormalizeAddress(joinHostPort(strings.Trim(host, "[]"), checkPort))
+			a, err := address.ParseDial(address.Join(host, checkPort))
 			if err != nil {
 				errs.address = sentence(err.Error())
 				break
 			}
+			addr := a.String()
 			spec.Address = addr
 			if port == "" {
 				break
@@ -776,21 +778,11 @@ func splitAddress(addr string) (host, port string) {
 	return strings.Trim(addr[:i], "[]"), addr[i+1:]
 }
 
-// joinHostPort is net.JoinHostPort, which ui may not import.
-func joinHostPort(host, port string) string {
-	if strings.Contains(host, ":") {
-		return "[" + host + "]:" + port
-	}
-	return host + ":" + port
-}
-
-// hasPort reports whether a typed host carries a port: "host:16888" or
-// "[::1]:16888". An IPv6 address has two colons or more.
-func hasPort(host string) bool {
-	if strings.HasPrefix(host, "[") {
-		return strings.Contains(host, "]:")
-	}
-	return strings.Count(host, ":") == 1
+// hasPortIn reports whether a typed host carries a port ("host:16888",
+// "[::1]:16888"; an IPv6 address alone has none).
+func hasPortIn(host string) bool {
+	_, port := address.Split(host)
+	return port != ""
 }
 
 func inGroup(group string) string {

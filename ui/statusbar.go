@@ -10,6 +10,7 @@ import (
 	"fyne.io/fyne/v2/layout"
 	"fyne.io/fyne/v2/widget"
 
+	"github.com/lanyard/lanyard/core/address"
 	"github.com/lanyard/lanyard/core/master"
 )
 
@@ -93,26 +94,10 @@ func listenText(li listenInfo) (text string, bad bool) {
 // shownListenAddr is the address as the user set it (":16888" for every
 // address) with the port actually bound.
 func shownListenAddr(li listenInfo) string {
-	port := listenPort(li.addr)
-	if port == 0 {
+	bound, err := address.ParseListen(li.addr)
+	if err != nil || bound.Port == 0 {
 		return li.addr
 	}
-	host := ""
-	if i := strings.LastIndexByte(li.settings.ListenAddress, ':'); i >= 0 {
-		host = li.settings.ListenAddress[:i]
-	}
-	return host + ":" + strconv.Itoa(port)
-}
-
-// listenPort is the port of a bound "host:port", or 0.
-func listenPort(addr string) int {
-	i := strings.LastIndexByte(addr, ':')
-	if i < 0 {
-		return 0
-	}
-	p, err := strconv.Atoi(addr[i+1:])
-	if err != nil {
-		return 0
-	}
-	return p
+	host, _ := address.Split(li.settings.ListenAddress)
+	return address.Join(host, strconv.Itoa(bound.Port))
 }

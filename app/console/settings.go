@@ -6,6 +6,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/lanyard/lanyard/app/cmdline"
+	"github.com/lanyard/lanyard/core/address"
 
 	"github.com/spf13/cobra"
 
@@ -69,7 +70,7 @@ func settingsCmd(e *env) *cobra.Command {
 				return err
 			}
 			if listen != "" {
-				if err := master.ValidateListenAddress(listen); err != nil {
+				if _, err := address.ParseListen(listen); err != nil {
 					return cmdline.Usage(err)
 				}
 			}

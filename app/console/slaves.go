@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/lanyard/lanyard/app/cmdline"
+	"github.com/lanyard/lanyard/core/address"
 
 	"github.com/spf13/cobra"
 
@@ -80,7 +81,7 @@ func slaveAddCmd(e *env) *cobra.Command {
 				return err
 			}
 			// Validate before asking for the password.
-			if _, err := master.NormalizeAddress(f.address); err != nil && !f.inbound {
+			if _, err := address.ParseDial(f.address); err != nil && !f.inbound {
 				return cmdline.Usage(err)
 			}
 			pw, err := app.ReadPassword(e.stdin, e.stderr, true)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/lanyard/lanyard/core/address"
 	"github.com/lanyard/lanyard/core/auth"
 	"github.com/lanyard/lanyard/core/link"
 	"github.com/lanyard/lanyard/core/store"
@@ -81,11 +82,11 @@ func parseListen(v string) (string, error) {
 	if v == "" || strings.EqualFold(v, "off") {
 		return "", nil
 	}
-	addr, err := NormalizeHostPort(v, true)
+	addr, err := address.ParseListen(v)
 	if err != nil {
 		return "", usage(err)
 	}
-	return addr, nil
+	return addr.String(), nil
 }
 
 // parseOnOff is an on/off value for the setting named what.
@@ -115,11 +116,11 @@ func offIfEmpty(s string) string {
 
 // parseMaster is a master's address as the masters list keeps it.
 func parseMaster(v string) (string, error) {
-	addr, err := NormalizeHostPort(v, false)
+	addr, err := address.ParseDial(v)
 	if err != nil {
 		return "", usage(err)
 	}
-	return addr, nil
+	return addr.String(), nil
 }
 
 // ParseMasterSpec reads a master as `masters add`, `masters trust` and

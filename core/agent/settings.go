@@ -4,11 +4,10 @@ import (
 	"cmp"
 	"errors"
 	"fmt"
-	"net"
-	"net/netip"
 	"strings"
 	"time"
 
+	"github.com/lanyard/lanyard/core/address"
 	"github.com/lanyard/lanyard/core/auth"
 	"github.com/lanyard/lanyard/core/link"
 	"github.com/lanyard/lanyard/core/store"
@@ -89,39 +88,6 @@ type InitOptions struct {
 	Masters []string
 }
 
-// NormalizeHostPort validates host:port (a bare host gets the default
-// port) for a master or listen address.
-func NormalizeHostPort(addr string, forListen bool) (string, error) {
-	addr = strings.TrimSpace(addr)
-	host, port, err := net.SplitHostPort(addr)
-	if err != nil {
-		if forListen {
-			return "", fmt.Errorf("listen address %q is not host:port (for example :%d)", addr, link.DefaultPort)
-		}
-		// A bare host: a name, an IPv4 address, or an IPv6 address with or
-		// without brackets. Anything else with a colon or a bracket in it
-		// ("host:1:2", "[host") is a mistyped host:port, not a host.
-		host, port = addr, fmt.Sprint(link.DefaultPort)
-		if len(host) > 1 && host[0] == '[' && host[len(host)-1] == ']' {
-			host = host[1 : len(host)-1]
-		}
-		if _, ipErr := netip.ParseAddr(host); ipErr != nil && strings.ContainsAny(host, ":[]") {
-			return "", fmt.Errorf("master address %q is not host:port (for example console.example.lan:%d, or [::1]:%d for an IPv6 address)", addr, link.DefaultPort, link.DefaultPort)
-		}
-	}
-	var p int
-	if _, err := fmt.Sscanf(port, "%d", &p); err != nil || p < 1 && !(forListen && p == 0) || p > 65535 || fmt.Sprint(p) != port {
-		return "", fmt.Errorf("port %q in %q is not a number from 1 to 65535 (use one above 5000; the default is %d)", port, addr, link.DefaultPort)
-	}
-	if host == "" && !forListen {
-		return "", fmt.Errorf("master address %q has no host: give the console's host name or IP", addr)
-	}
-	if strings.ContainsAny(host, " /\\@") {
-		return "", fmt.Errorf("%q is not a valid host name or IP address", host)
-	}
-	return net.JoinHostPort(host, port), nil
-}
-
 // initMasters is init's new masters list, nil to keep the list as it is.
 // A master already in the list keeps its pinned certificate unless another
 // is given: running init again must not reopen the first-use blind spot.
@@ -165,9 +131,11 @@ func Init(db *store.DB, o InitOptions) (Settings, []string, error) {
 	listen := ""
 	if o.Listen != nil && *o.Listen != "" && *o.Listen != "off" {
 		var err error
-		if listen, err = NormalizeHostPort(*o.Listen, true); err != nil {
+		a, err := address.ParseListen(*o.Listen)
+		if err != nil {
 			return Settings{}, nil, err
 		}
+		listen = a.String()
 	}
 	// Derive the key before the write transaction: Argon2id takes a good
 	// fraction of a second, and the database stays locked meanwhile.

@@ -14,64 +14,6 @@ import (
 	"github.com/lanyard/lanyard/core/store"
 )
 
-func TestNormalizeHostPort(t *testing.T) {
-	cases := []struct {
-		name      string
-		addr      string
-		forListen bool
-		want      string // "" means an error
-	}{
-		{"a bare master host gets the default port", "console.example.lan", false, "console.example.lan:16888"},
-		{"a master host with a port keeps it", "console.example.lan:7000", false, "console.example.lan:7000"},
-		{"spaces around a master address are dropped", "  console:7000\t", false, "console:7000"},
-		{"a bare IPv4 master gets the default port", "10.0.0.1", false, "10.0.0.1:16888"},
-		{"a bare IPv6 master gets brackets and the default port", "::1", false, "[::1]:16888"},
-		{"a bracketed IPv6 master gets the default port", "[fe80::1]", false, "[fe80::1]:16888"},
-		{"a bracketed IPv6 master with a port keeps it", "[::1]:7000", false, "[::1]:7000"},
-		{"a master port above 65535 is refused", ":99999", false, ""},
-		{"a master host with a space is refused", "a b:1", false, ""},
-		{"master port zero is refused", "[::1]:0", false, ""},
-		{"master port zero after a name is refused", "console:0", false, ""},
-		{"a master without a host is refused", ":7000", false, ""},
-		{"an empty master is refused", "", false, ""},
-		{"a master with an empty port is refused", "console:", false, ""},
-		{"a master with a word for a port is refused", "console:http", false, ""},
-		{"a master port with a plus sign is refused", "console:+7000", false, ""},
-		{"a master port with a leading zero is refused", "console:07000", false, ""},
-		{"a negative master port is refused", "console:-1", false, ""},
-		{"a master with user info is refused", "root@console:7000", false, ""},
-		{"a master with a path is refused", "console/x:7000", false, ""},
-		{"a master with two ports is refused", "console:7000:8000", false, ""},
-		{"a master that is not an IPv6 address but has colons is refused", "a:b:c", false, ""},
-		{"a master with an unclosed bracket is refused", "[console", false, ""},
-		{"a listen address on every interface is kept", ":16888", true, ":16888"},
-		{"a listen address on one interface is kept", "127.0.0.1:16888", true, "127.0.0.1:16888"},
-		{"listen port zero picks a free port", "127.0.0.1:0", true, "127.0.0.1:0"},
-		{"an IPv6 listen address is kept", "[::1]:0", true, "[::1]:0"},
-		{"a listen address without a port is refused", "localhost", true, ""},
-		{"a bare listen port without a colon is refused", "16888", true, ""},
-		{"a listen port above 65535 is refused", ":99999", true, ""},
-		{"a listen host with a space is refused", "a b:1", true, ""},
-	}
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			got, err := agent.NormalizeHostPort(c.addr, c.forListen)
-			if c.want == "" {
-				if err == nil {
-					t.Fatalf("NormalizeHostPort(%q, %v) = %q, want an error", c.addr, c.forListen, got)
-				}
-				if err.Error() == "" {
-					t.Fatal("the error says nothing")
-				}
-				return
-			}
-			if err != nil || got != c.want {
-				t.Fatalf("NormalizeHostPort(%q, %v) = %q, %v; want %q", c.addr, c.forListen, got, err, c.want)
-			}
-		})
-	}
-}
-
 func TestFirstInitNeedsANameAndAPassword(t *testing.T) {
 	cases := []struct {
 		name    string

@@ -1,10 +1,14 @@
 package link
 
-import "time"
+import (
+	"time"
+
+	"github.com/lanyard/lanyard/core/address"
+)
 
 // Defaults, DESIGN §2.
 const (
-	DefaultPort             = 16888
+	DefaultPort             = address.DefaultPort // the one definition lives with the address parsers
 	DefaultHeartbeat        = 15 * time.Second
 	DefaultDeadAfter        = 45 * time.Second
 	DefaultHandshakeTimeout = 10 * time.Second

@@ -3,9 +3,9 @@ package master
 import (
 	"errors"
 	"fmt"
-	"net"
 	"strings"
 
+	"github.com/lanyard/lanyard/core/address"
 	"github.com/lanyard/lanyard/core/auth"
 	"github.com/lanyard/lanyard/core/link"
 	"github.com/lanyard/lanyard/core/store"
@@ -31,50 +31,6 @@ type SlaveSpec struct {
 	Fingerprint string
 }
 
-// NormalizeAddress validates an outbound address and adds the default port
-// to a bare host. IPv6 literals need brackets when a port is given.
-func NormalizeAddress(addr string) (string, error) {
-	addr = strings.TrimSpace(addr)
-	if addr == "" {
-		return "", errors.New("an outbound slave needs an address: its host name or IP, and port")
-	}
-	host, port, err := net.SplitHostPort(addr)
-	if err != nil {
-		// A bare host or IPv6 literal: use the default port.
-		host, port = strings.Trim(addr, "[]"), fmt.Sprint(link.DefaultPort)
-	}
-	if _, err := ParsePort(port); err != nil {
-		return "", err
-	}
-	if err := validateHost(host); err != nil {
-		return "", err
-	}
-	return net.JoinHostPort(host, port), nil
-}
-
-func validateHost(host string) error {
-	if host == "" {
-		return errors.New("the address has no host: enter a host name or IP address")
-	}
-	if net.ParseIP(host) != nil {
-		return nil
-	}
-	if len(host) > 253 {
-		return fmt.Errorf("host name %q is too long", host)
-	}
-	for _, label := range strings.Split(strings.TrimSuffix(host, "."), ".") {
-		if label == "" || len(label) > 63 || label[0] == '-' || label[len(label)-1] == '-' {
-			return fmt.Errorf("%q is not a valid host name or IP address", host)
-		}
-		for _, r := range label {
-			if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-') {
-				return fmt.Errorf("%q is not a valid host name or IP address (unexpected %q)", host, r)
-			}
-		}
-	}
-	return nil
-}
-
 // validate checks a spec; adding requires a password.
 func (s *SlaveSpec) validate(adding bool) error {
 	s.Name = strings.TrimSpace(s.Name)
@@ -83,11 +39,11 @@ func (s *SlaveSpec) validate(adding bool) error {
 	}
 	switch s.Direction {
 	case store.Outbound:
-		addr, err := NormalizeAddress(s.Address)
+		addr, err := address.ParseDial(s.Address)
 		if err != nil {
 			return err
 		}
-		s.Address = addr
+		s.Address = addr.String()
 	case store.Inbound:
 		s.Address = ""
 	default:
