@@ -188,6 +188,7 @@ func (a *Agent) Start(ctx context.Context) error {
 		return fmt.Errorf("cannot start the backup tasks: %w", err)
 	}
 	a.mu.Lock()
+	a.startTaskPushLocked() // every linked console hears of the tasks' runs
 	if s.Management {
 		for _, mr := range a.masters {
 			a.startDialerLocked(mr)

@@ -33,6 +33,19 @@ var methods = map[string]method{
 	wire.MethodSettingsGet: {handle: (*Agent).handleSettingsGet},
 	wire.MethodSettingsSet: {change: true, handle: (*Agent).handleSettingsSet},
 	wire.MethodPasswordSet: {change: true, handle: (*Agent).handlePasswordSet},
+
+	wire.MethodTaskList:      {handle: (*Agent).handleTaskList},
+	wire.MethodTaskGet:       {handle: (*Agent).handleTaskGet},
+	wire.MethodTaskCheck:     {handle: (*Agent).handleTaskCheck},
+	wire.MethodTaskPut:       {change: true, handle: (*Agent).handleTaskPut},
+	wire.MethodTaskDelete:    {change: true, handle: (*Agent).handleTaskDelete},
+	wire.MethodTaskRun:       {change: true, handle: (*Agent).handleTaskRun},
+	wire.MethodTaskStop:      {change: true, handle: (*Agent).handleTaskStop},
+	wire.MethodTaskHistory:   {handle: (*Agent).handleTaskHistory},
+	wire.MethodTaskSnapshots: {handle: (*Agent).handleTaskSnapshots},
+	wire.MethodTaskBrowse:    {handle: (*Agent).handleTaskBrowse},
+	wire.MethodTaskVerify:    {change: true, handle: (*Agent).handleTaskVerify},
+	wire.MethodTaskRestore:   {change: true, handle: (*Agent).handleTaskRestore},
 }
 
 // Methods lists the request methods this agent answers, sorted.

@@ -51,13 +51,47 @@ func (d *Duration) UnmarshalText(b []byte) error {
 // fault, not the machine.
 var ErrInvalid = errors.New("invalid backup task")
 
-type invalidError struct{ msg string }
+type invalidError struct {
+	msg   string
+	field string // the task's field at fault, when one is
+}
 
 func (e *invalidError) Error() string        { return e.msg }
 func (e *invalidError) Is(target error) bool { return target == ErrInvalid }
 
 func invalidf(format string, args ...any) error {
 	return &invalidError{msg: fmt.Sprintf(format, args...)}
+}
+
+// Fields of a task, as FieldOf names them.
+const (
+	FieldName         = "name"
+	FieldSources      = "sources"
+	FieldDestination  = "destination"
+	FieldExcludes     = "excludes"
+	FieldSchedule     = "schedule"
+	FieldRetention    = "retention"
+	FieldOverdueAfter = "overdue_after"
+)
+
+// inField marks a validation error as the fault of one field, so that a
+// form can show it under that field.
+func inField(field string, err error) error {
+	var ie *invalidError
+	if errors.As(err, &ie) {
+		return &invalidError{msg: ie.msg, field: field}
+	}
+	return err
+}
+
+// FieldOf is the task field a validation error is about ("" when it is
+// about none, or is not a validation error).
+func FieldOf(err error) string {
+	var ie *invalidError
+	if errors.As(err, &ie) {
+		return ie.field
+	}
+	return ""
 }
 
 // MaxNameLen bounds a task's name, which is also a folder name.
@@ -131,66 +165,66 @@ func (t *Task) Normalize() error {
 // (a destination that does not exist yet: runs fail until it does).
 func (t *Task) Validate() (warnings []string, err error) {
 	if err := ValidateName(t.Name); err != nil {
-		return nil, err
+		return nil, inField(FieldName, err)
 	}
 	if len(t.Sources) == 0 {
-		return nil, invalidf("task %s needs at least one source (--source PATH)", t.Name)
+		return nil, inField(FieldSources, invalidf("task %s needs at least one source (--source PATH)", t.Name))
 	}
 	if t.Destination == "" {
-		return nil, invalidf("task %s needs a destination folder (--dest DIR)", t.Name)
+		return nil, inField(FieldDestination, invalidf("task %s needs a destination folder (--dest DIR)", t.Name))
 	}
 	if !filepath.IsAbs(t.Destination) {
-		return nil, invalidf("destination %q is not an absolute path", t.Destination)
+		return nil, inField(FieldDestination, invalidf("destination %q is not an absolute path", t.Destination))
 	}
 	seen := map[string]string{}
 	for _, s := range t.Sources {
 		if !filepath.IsAbs(s) {
-			return nil, invalidf("source %q is not an absolute path", s)
+			return nil, inField(FieldSources, invalidf("source %q is not an absolute path", s))
 		}
 		if _, err := os.Lstat(s); err != nil {
 			if errors.Is(err, fs.ErrNotExist) {
-				return nil, invalidf("source %s does not exist", s)
+				return nil, inField(FieldSources, invalidf("source %s does not exist", s))
 			}
-			return nil, invalidf("source %s cannot be read: %v", s, err)
+			return nil, inField(FieldSources, invalidf("source %s cannot be read: %v", s, err))
 		}
 		if rel := relRoot(s); rel == "" {
-			return nil, invalidf("source %s is the root of the file system: the destination would be inside it; name the folders to back up", s)
+			return nil, inField(FieldSources, invalidf("source %s is the root of the file system: the destination would be inside it; name the folders to back up", s))
 		} else if top, _, _ := strings.Cut(rel, "/"); top == metaDir {
-			return nil, invalidf("source %s: a top-level folder named %s is reserved for snapshot data", s, metaDir)
+			return nil, inField(FieldSources, invalidf("source %s: a top-level folder named %s is reserved for snapshot data", s, metaDir))
 		}
 		if prev, dup := seen[pathKey(s)]; dup {
-			return nil, invalidf("source %s is given twice (also as %s)", s, prev)
+			return nil, inField(FieldSources, invalidf("source %s is given twice (also as %s)", s, prev))
 		}
 		seen[pathKey(s)] = s
 	}
 	for _, a := range t.Sources {
 		for _, b := range t.Sources {
 			if a != b && within(b, a) {
-				return nil, invalidf("source %s is inside source %s: give only %s", b, a, a)
+				return nil, inField(FieldSources, invalidf("source %s is inside source %s: give only %s", b, a, a))
 			}
 		}
 	}
 	if err := CheckDestination(t.Sources, t.Destination); err != nil {
-		return nil, err
+		return nil, inField(FieldDestination, err)
 	}
 	if fi, err := os.Stat(t.Destination); err != nil {
 		warnings = append(warnings, fmt.Sprintf("the destination %s does not exist yet: runs fail until it does (create it, or mount the share)", t.Destination))
 	} else if !fi.IsDir() {
-		return nil, invalidf("destination %s is not a folder", t.Destination)
+		return nil, inField(FieldDestination, invalidf("destination %s is not a folder", t.Destination))
 	}
 	for _, e := range t.Excludes {
 		if !doublestar.ValidatePattern(filepath.ToSlash(e)) {
-			return nil, invalidf("exclude pattern %q is not a valid glob: use *, ** and ? (e.g. **/*.tmp or /home/*/.cache)", e)
+			return nil, inField(FieldExcludes, invalidf("exclude pattern %q is not a valid glob: use *, ** and ? (e.g. **/*.tmp or /home/*/.cache)", e))
 		}
 	}
 	if _, err := ParseSchedule(t.Schedule); err != nil {
-		return nil, invalidf("%v", err)
+		return nil, inField(FieldSchedule, invalidf("%v", err))
 	}
 	if err := t.Retention.Validate(); err != nil {
-		return nil, err
+		return nil, inField(FieldRetention, err)
 	}
 	if t.OverdueAfter < 0 {
-		return nil, invalidf("overdue-after %s is negative", time.Duration(t.OverdueAfter))
+		return nil, inField(FieldOverdueAfter, invalidf("overdue-after %s is negative", time.Duration(t.OverdueAfter)))
 	}
 	return warnings, nil
 }

@@ -9,12 +9,35 @@ const (
 	MethodSettingsGet = "settings.get" // SettingsGetRequest → AgentSettings
 	MethodSettingsSet = "settings.set" // SettingsSetRequest → SettingsSetResponse
 	MethodPasswordSet = "password.set" // PasswordSetRequest → PasswordSetResponse (SSL only)
+
+	// Backup tasks. The lists stream TaskPart chunks before the response.
+	MethodTaskList      = "task.list"      // TaskListRequest → TaskPart…, TaskListResponse
+	MethodTaskGet       = "task.get"       // TaskGetRequest → TaskInfo
+	MethodTaskCheck     = "task.check"     // TaskCheckRequest → TaskCheckResponse
+	MethodTaskPut       = "task.put"       // TaskPutRequest → TaskPutResponse
+	MethodTaskDelete    = "task.delete"    // TaskDeleteRequest → TaskDeleteResponse
+	MethodTaskRun       = "task.run"       // TaskRunRequest → TaskRunResponse
+	MethodTaskStop      = "task.stop"      // TaskStopRequest → TaskStopResponse
+	MethodTaskHistory   = "task.history"   // TaskHistoryRequest → TaskPart…
+	MethodTaskSnapshots = "task.snapshots" // TaskSnapshotsRequest → TaskPart…
+	MethodTaskBrowse    = "task.browse"    // TaskBrowseRequest → TaskPart…, TaskBrowseResponse
+	MethodTaskVerify    = "task.verify"    // TaskVerifyRequest → TaskPart…, TaskVerifyResponse
+	MethodTaskRestore   = "task.restore"   // TaskRestoreRequest → TaskPart…, TaskRestoreResponse
 )
 
 // Events the agent pushes to every linked console.
 const (
-	EventStatus = "status" // StatusResponse: the agent's settings or state changed
+	EventStatus       = "status"        // StatusResponse: the agent's settings or state changed
+	EventTaskProgress = "task.progress" // Progress: a run's progress, at most ten a second
+	EventRunStarted   = "run.started"   // RunReport (result running)
+	EventRunFinished  = "run.finished"  // RunReport
+	EventTaskChanged  = "task.changed"  // TaskInfo: added or edited
+	EventTaskRemoved  = "task.removed"  // TaskRemoved
 	// EventResync: events for this console were dropped (it did not keep
 	// up); it should read again what it shows. No body.
 	EventResync = "resync"
 )
+
+// ErrConflict answers a save or removal made against an older version of
+// a task: another console changed it meanwhile.
+const ErrConflict = "conflict"

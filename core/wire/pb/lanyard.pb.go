@@ -1706,6 +1706,2184 @@ func (x *PasswordSetResponse) GetChanges() []string {
 	return nil
 }
 
+type Retention struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	KeepLast      uint32                 `protobuf:"varint,1,opt,name=keep_last,json=keepLast,proto3" json:"keep_last,omitempty"`
+	KeepDaily     uint32                 `protobuf:"varint,2,opt,name=keep_daily,json=keepDaily,proto3" json:"keep_daily,omitempty"`
+	KeepWeekly    uint32                 `protobuf:"varint,3,opt,name=keep_weekly,json=keepWeekly,proto3" json:"keep_weekly,omitempty"`
+	KeepMonthly   uint32                 `protobuf:"varint,4,opt,name=keep_monthly,json=keepMonthly,proto3" json:"keep_monthly,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Retention) Reset() {
+	*x = Retention{}
+	mi := &file_core_wire_pb_lanyard_proto_msgTypes[24]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Retention) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Retention) ProtoMessage() {}
+
+func (x *Retention) ProtoReflect() protoreflect.Message {
+	mi := &file_core_wire_pb_lanyard_proto_msgTypes[24]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Retention.ProtoReflect.Descriptor instead.
+func (*Retention) Descriptor() ([]byte, []int) {
+	return file_core_wire_pb_lanyard_proto_rawDescGZIP(), []int{24}
+}
+
+func (x *Retention) GetKeepLast() uint32 {
+	if x != nil {
+		return x.KeepLast
+	}
+	return 0
+}
+
+func (x *Retention) GetKeepDaily() uint32 {
+	if x != nil {
+		return x.KeepDaily
+	}
+	return 0
+}
+
+func (x *Retention) GetKeepWeekly() uint32 {
+	if x != nil {
+		return x.KeepWeekly
+	}
+	return 0
+}
+
+func (x *Retention) GetKeepMonthly() uint32 {
+	if x != nil {
+		return x.KeepMonthly
+	}
+	return 0
+}
+
+// Task is a backup task's definition.
+type Task struct {
+	state            protoimpl.MessageState `protogen:"open.v1"`
+	Name             string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	Sources          []string               `protobuf:"bytes,2,rep,name=sources,proto3" json:"sources,omitempty"`
+	Destination      string                 `protobuf:"bytes,3,opt,name=destination,proto3" json:"destination,omitempty"`
+	Excludes         []string               `protobuf:"bytes,4,rep,name=excludes,proto3" json:"excludes,omitempty"`
+	Schedule         string                 `protobuf:"bytes,5,opt,name=schedule,proto3" json:"schedule,omitempty"` // cron, hourly, daily@HH:MM, weekly@DAY@HH:MM, manual
+	Retention        *Retention             `protobuf:"bytes,6,opt,name=retention,proto3" json:"retention,omitempty"`
+	OverdueAfterMs   int64                  `protobuf:"varint,7,opt,name=overdue_after_ms,json=overdueAfterMs,proto3" json:"overdue_after_ms,omitempty"` // 0: twice the schedule's interval
+	CatchUp          bool                   `protobuf:"varint,8,opt,name=catch_up,json=catchUp,proto3" json:"catch_up,omitempty"`
+	Version          uint64                 `protobuf:"varint,9,opt,name=version,proto3" json:"version,omitempty"` // 0 for a new task; a save at an older version is refused
+	CreatedUnixNano  int64                  `protobuf:"varint,10,opt,name=created_unix_nano,json=createdUnixNano,proto3" json:"created_unix_nano,omitempty"`
+	ModifiedUnixNano int64                  `protobuf:"varint,11,opt,name=modified_unix_nano,json=modifiedUnixNano,proto3" json:"modified_unix_nano,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
+}
+
+func (x *Task) Reset() {
+	*x = Task{}
+	mi := &file_core_wire_pb_lanyard_proto_msgTypes[25]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Task) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Task) ProtoMessage() {}
+
+func (x *Task) ProtoReflect() protoreflect.Message {
+	mi := &file_core_wire_pb_lanyard_proto_msgTypes[25]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Task.ProtoReflect.Descriptor instead.
+func (*Task) Descriptor() ([]byte, []int) {
+	return file_core_wire_pb_lanyard_proto_rawDescGZIP(), []int{25}
+}
+
+func (x *Task) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *Task) GetSources() []string {
+	if x != nil {
+		return x.Sources
+	}
+	return nil
+}
+
+func (x *Task) GetDestination() string {
+	if x != nil {
+		return x.Destination
+	}
+	return ""
+}
+
+func (x *Task) GetExcludes() []string {
+	if x != nil {
+		return x.Excludes
+	}
+	return nil
+}
+
+func (x *Task) GetSchedule() string {
+	if x != nil {
+		return x.Schedule
+	}
+	return ""
+}
+
+func (x *Task) GetRetention() *Retention {
+	if x != nil {
+		return x.Retention
+	}
+	return nil
+}
+
+func (x *Task) GetOverdueAfterMs() int64 {
+	if x != nil {
+		return x.OverdueAfterMs
+	}
+	return 0
+}
+
+func (x *Task) GetCatchUp() bool {
+	if x != nil {
+		return x.CatchUp
+	}
+	return false
+}
+
+func (x *Task) GetVersion() uint64 {
+	if x != nil {
+		return x.Version
+	}
+	return 0
+}
+
+func (x *Task) GetCreatedUnixNano() int64 {
+	if x != nil {
+		return x.CreatedUnixNano
+	}
+	return 0
+}
+
+func (x *Task) GetModifiedUnixNano() int64 {
+	if x != nil {
+		return x.ModifiedUnixNano
+	}
+	return 0
+}
+
+// Progress is a run's (or a verify's, a restore's) progress.
+type Progress struct {
+	state           protoimpl.MessageState `protogen:"open.v1"`
+	Task            string                 `protobuf:"bytes,1,opt,name=task,proto3" json:"task,omitempty"`
+	Phase           string                 `protobuf:"bytes,2,opt,name=phase,proto3" json:"phase,omitempty"`
+	StartedUnixNano int64                  `protobuf:"varint,3,opt,name=started_unix_nano,json=startedUnixNano,proto3" json:"started_unix_nano,omitempty"`
+	FilesDone       int64                  `protobuf:"varint,4,opt,name=files_done,json=filesDone,proto3" json:"files_done,omitempty"`
+	FilesTotal      int64                  `protobuf:"varint,5,opt,name=files_total,json=filesTotal,proto3" json:"files_total,omitempty"`
+	BytesDone       int64                  `protobuf:"varint,6,opt,name=bytes_done,json=bytesDone,proto3" json:"bytes_done,omitempty"`
+	BytesTotal      int64                  `protobuf:"varint,7,opt,name=bytes_total,json=bytesTotal,proto3" json:"bytes_total,omitempty"`
+	Current         string                 `protobuf:"bytes,8,opt,name=current,proto3" json:"current,omitempty"`
+	Rate            float64                `protobuf:"fixed64,9,opt,name=rate,proto3" json:"rate,omitempty"` // bytes per second
+	EtaMs           int64                  `protobuf:"varint,10,opt,name=eta_ms,json=etaMs,proto3" json:"eta_ms,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
+}
+
+func (x *Progress) Reset() {
+	*x = Progress{}
+	mi := &file_core_wire_pb_lanyard_proto_msgTypes[26]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Progress) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Progress) ProtoMessage() {}
+
+func (x *Progress) ProtoReflect() protoreflect.Message {
+	mi := &file_core_wire_pb_lanyard_proto_msgTypes[26]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Progress.ProtoReflect.Descriptor instead.
+func (*Progress) Descriptor() ([]byte, []int) {
+	return file_core_wire_pb_lanyard_proto_rawDescGZIP(), []int{26}
+}
+
+func (x *Progress) GetTask() string {
+	if x != nil {
+		return x.Task
+	}
+	return ""
+}
+
+func (x *Progress) GetPhase() string {
+	if x != nil {
+		return x.Phase
+	}
+	return ""
+}
+
+func (x *Progress) GetStartedUnixNano() int64 {
+	if x != nil {
+		return x.StartedUnixNano
+	}
+	return 0
+}
+
+func (x *Progress) GetFilesDone() int64 {
+	if x != nil {
+		return x.FilesDone
+	}
+	return 0
+}
+
+func (x *Progress) GetFilesTotal() int64 {
+	if x != nil {
+		return x.FilesTotal
+	}
+	return 0
+}
+
+func (x *Progress) GetBytesDone() int64 {
+	if x != nil {
+		return x.BytesDone
+	}
+	return 0
+}
+
+func (x *Progress) GetBytesTotal() int64 {
+	if x != nil {
+		return x.BytesTotal
+	}
+	return 0
+}
+
+func (x *Progress) GetCurrent() string {
+	if x != nil {
+		return x.Current
+	}
+	return ""
+}
+
+func (x *Progress) GetRate() float64 {
+	if x != nil {
+		return x.Rate
+	}
+	return 0
+}
+
+func (x *Progress) GetEtaMs() int64 {
+	if x != nil {
+		return x.EtaMs
+	}
+	return 0
+}
+
+// RunReport is what one run did (a history record).
+type RunReport struct {
+	state            protoimpl.MessageState `protogen:"open.v1"`
+	Task             string                 `protobuf:"bytes,1,opt,name=task,proto3" json:"task,omitempty"`
+	Snapshot         string                 `protobuf:"bytes,2,opt,name=snapshot,proto3" json:"snapshot,omitempty"`
+	Trigger          string                 `protobuf:"bytes,3,opt,name=trigger,proto3" json:"trigger,omitempty"`
+	StartedUnixNano  int64                  `protobuf:"varint,4,opt,name=started_unix_nano,json=startedUnixNano,proto3" json:"started_unix_nano,omitempty"`
+	FinishedUnixNano int64                  `protobuf:"varint,5,opt,name=finished_unix_nano,json=finishedUnixNano,proto3" json:"finished_unix_nano,omitempty"`
+	Result           string                 `protobuf:"bytes,6,opt,name=result,proto3" json:"result,omitempty"` // completed, completed with warnings, failed, stopped, running, interrupted
+	Error            string                 `protobuf:"bytes,7,opt,name=error,proto3" json:"error,omitempty"`
+	FilesCopied      int64                  `protobuf:"varint,8,opt,name=files_copied,json=filesCopied,proto3" json:"files_copied,omitempty"`
+	FilesLinked      int64                  `protobuf:"varint,9,opt,name=files_linked,json=filesLinked,proto3" json:"files_linked,omitempty"`
+	FilesSkipped     int64                  `protobuf:"varint,10,opt,name=files_skipped,json=filesSkipped,proto3" json:"files_skipped,omitempty"`
+	BytesCopied      int64                  `protobuf:"varint,11,opt,name=bytes_copied,json=bytesCopied,proto3" json:"bytes_copied,omitempty"`
+	BytesLinked      int64                  `protobuf:"varint,12,opt,name=bytes_linked,json=bytesLinked,proto3" json:"bytes_linked,omitempty"`
+	Dirs             int64                  `protobuf:"varint,13,opt,name=dirs,proto3" json:"dirs,omitempty"`
+	Symlinks         int64                  `protobuf:"varint,14,opt,name=symlinks,proto3" json:"symlinks,omitempty"`
+	Warnings         []string               `protobuf:"bytes,15,rep,name=warnings,proto3" json:"warnings,omitempty"` // the first ones; warning_count counts all
+	WarningCount     int64                  `protobuf:"varint,16,opt,name=warning_count,json=warningCount,proto3" json:"warning_count,omitempty"`
+	Removed          []string               `protobuf:"bytes,17,rep,name=removed,proto3" json:"removed,omitempty"` // snapshots retention removed
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
+}
+
+func (x *RunReport) Reset() {
+	*x = RunReport{}
+	mi := &file_core_wire_pb_lanyard_proto_msgTypes[27]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RunReport) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RunReport) ProtoMessage() {}
+
+func (x *RunReport) ProtoReflect() protoreflect.Message {
+	mi := &file_core_wire_pb_lanyard_proto_msgTypes[27]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RunReport.ProtoReflect.Descriptor instead.
+func (*RunReport) Descriptor() ([]byte, []int) {
+	return file_core_wire_pb_lanyard_proto_rawDescGZIP(), []int{27}
+}
+
+func (x *RunReport) GetTask() string {
+	if x != nil {
+		return x.Task
+	}
+	return ""
+}
+
+func (x *RunReport) GetSnapshot() string {
+	if x != nil {
+		return x.Snapshot
+	}
+	return ""
+}
+
+func (x *RunReport) GetTrigger() string {
+	if x != nil {
+		return x.Trigger
+	}
+	return ""
+}
+
+func (x *RunReport) GetStartedUnixNano() int64 {
+	if x != nil {
+		return x.StartedUnixNano
+	}
+	return 0
+}
+
+func (x *RunReport) GetFinishedUnixNano() int64 {
+	if x != nil {
+		return x.FinishedUnixNano
+	}
+	return 0
+}
+
+func (x *RunReport) GetResult() string {
+	if x != nil {
+		return x.Result
+	}
+	return ""
+}
+
+func (x *RunReport) GetError() string {
+	if x != nil {
+		return x.Error
+	}
+	return ""
+}
+
+func (x *RunReport) GetFilesCopied() int64 {
+	if x != nil {
+		return x.FilesCopied
+	}
+	return 0
+}
+
+func (x *RunReport) GetFilesLinked() int64 {
+	if x != nil {
+		return x.FilesLinked
+	}
+	return 0
+}
+
+func (x *RunReport) GetFilesSkipped() int64 {
+	if x != nil {
+		return x.FilesSkipped
+	}
+	return 0
+}
+
+func (x *RunReport) GetBytesCopied() int64 {
+	if x != nil {
+		return x.BytesCopied
+	}
+	return 0
+}
+
+func (x *RunReport) GetBytesLinked() int64 {
+	if x != nil {
+		return x.BytesLinked
+	}
+	return 0
+}
+
+func (x *RunReport) GetDirs() int64 {
+	if x != nil {
+		return x.Dirs
+	}
+	return 0
+}
+
+func (x *RunReport) GetSymlinks() int64 {
+	if x != nil {
+		return x.Symlinks
+	}
+	return 0
+}
+
+func (x *RunReport) GetWarnings() []string {
+	if x != nil {
+		return x.Warnings
+	}
+	return nil
+}
+
+func (x *RunReport) GetWarningCount() int64 {
+	if x != nil {
+		return x.WarningCount
+	}
+	return 0
+}
+
+func (x *RunReport) GetRemoved() []string {
+	if x != nil {
+		return x.Removed
+	}
+	return nil
+}
+
+// TaskInfo is a task with its state.
+type TaskInfo struct {
+	state               protoimpl.MessageState `protogen:"open.v1"`
+	Task                *Task                  `protobuf:"bytes,1,opt,name=task,proto3" json:"task,omitempty"`
+	Running             bool                   `protobuf:"varint,2,opt,name=running,proto3" json:"running,omitempty"`
+	Progress            *Progress              `protobuf:"bytes,3,opt,name=progress,proto3" json:"progress,omitempty"`
+	LastRun             *RunReport             `protobuf:"bytes,4,opt,name=last_run,json=lastRun,proto3" json:"last_run,omitempty"`
+	LastSuccessUnixNano int64                  `protobuf:"varint,5,opt,name=last_success_unix_nano,json=lastSuccessUnixNano,proto3" json:"last_success_unix_nano,omitempty"`
+	NextRunUnixNano     int64                  `protobuf:"varint,6,opt,name=next_run_unix_nano,json=nextRunUnixNano,proto3" json:"next_run_unix_nano,omitempty"`
+	OverdueAfterMs      int64                  `protobuf:"varint,7,opt,name=overdue_after_ms,json=overdueAfterMs,proto3" json:"overdue_after_ms,omitempty"`
+	Overdue             bool                   `protobuf:"varint,8,opt,name=overdue,proto3" json:"overdue,omitempty"`
+	unknownFields       protoimpl.UnknownFields
+	sizeCache           protoimpl.SizeCache
+}
+
+func (x *TaskInfo) Reset() {
+	*x = TaskInfo{}
+	mi := &file_core_wire_pb_lanyard_proto_msgTypes[28]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TaskInfo) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TaskInfo) ProtoMessage() {}
+
+func (x *TaskInfo) ProtoReflect() protoreflect.Message {
+	mi := &file_core_wire_pb_lanyard_proto_msgTypes[28]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TaskInfo.ProtoReflect.Descriptor instead.
+func (*TaskInfo) Descriptor() ([]byte, []int) {
+	return file_core_wire_pb_lanyard_proto_rawDescGZIP(), []int{28}
+}
+
+func (x *TaskInfo) GetTask() *Task {
+	if x != nil {
+		return x.Task
+	}
+	return nil
+}
+
+func (x *TaskInfo) GetRunning() bool {
+	if x != nil {
+		return x.Running
+	}
+	return false
+}
+
+func (x *TaskInfo) GetProgress() *Progress {
+	if x != nil {
+		return x.Progress
+	}
+	return nil
+}
+
+func (x *TaskInfo) GetLastRun() *RunReport {
+	if x != nil {
+		return x.LastRun
+	}
+	return nil
+}
+
+func (x *TaskInfo) GetLastSuccessUnixNano() int64 {
+	if x != nil {
+		return x.LastSuccessUnixNano
+	}
+	return 0
+}
+
+func (x *TaskInfo) GetNextRunUnixNano() int64 {
+	if x != nil {
+		return x.NextRunUnixNano
+	}
+	return 0
+}
+
+func (x *TaskInfo) GetOverdueAfterMs() int64 {
+	if x != nil {
+		return x.OverdueAfterMs
+	}
+	return 0
+}
+
+func (x *TaskInfo) GetOverdue() bool {
+	if x != nil {
+		return x.Overdue
+	}
+	return false
+}
+
+type Snapshot struct {
+	state            protoimpl.MessageState `protogen:"open.v1"`
+	Id               string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	Path             string                 `protobuf:"bytes,2,opt,name=path,proto3" json:"path,omitempty"`
+	TimeUnixNano     int64                  `protobuf:"varint,3,opt,name=time_unix_nano,json=timeUnixNano,proto3" json:"time_unix_nano,omitempty"`
+	FinishedUnixNano int64                  `protobuf:"varint,4,opt,name=finished_unix_nano,json=finishedUnixNano,proto3" json:"finished_unix_nano,omitempty"`
+	Result           string                 `protobuf:"bytes,5,opt,name=result,proto3" json:"result,omitempty"`
+	Files            int64                  `protobuf:"varint,6,opt,name=files,proto3" json:"files,omitempty"`
+	Bytes            int64                  `protobuf:"varint,7,opt,name=bytes,proto3" json:"bytes,omitempty"`
+	Dirs             int64                  `protobuf:"varint,8,opt,name=dirs,proto3" json:"dirs,omitempty"`
+	Symlinks         int64                  `protobuf:"varint,9,opt,name=symlinks,proto3" json:"symlinks,omitempty"`
+	Warnings         int64                  `protobuf:"varint,10,opt,name=warnings,proto3" json:"warnings,omitempty"`
+	Sources          []string               `protobuf:"bytes,11,rep,name=sources,proto3" json:"sources,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
+}
+
+func (x *Snapshot) Reset() {
+	*x = Snapshot{}
+	mi := &file_core_wire_pb_lanyard_proto_msgTypes[29]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Snapshot) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Snapshot) ProtoMessage() {}
+
+func (x *Snapshot) ProtoReflect() protoreflect.Message {
+	mi := &file_core_wire_pb_lanyard_proto_msgTypes[29]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Snapshot.ProtoReflect.Descriptor instead.
+func (*Snapshot) Descriptor() ([]byte, []int) {
+	return file_core_wire_pb_lanyard_proto_rawDescGZIP(), []int{29}
+}
+
+func (x *Snapshot) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *Snapshot) GetPath() string {
+	if x != nil {
+		return x.Path
+	}
+	return ""
+}
+
+func (x *Snapshot) GetTimeUnixNano() int64 {
+	if x != nil {
+		return x.TimeUnixNano
+	}
+	return 0
+}
+
+func (x *Snapshot) GetFinishedUnixNano() int64 {
+	if x != nil {
+		return x.FinishedUnixNano
+	}
+	return 0
+}
+
+func (x *Snapshot) GetResult() string {
+	if x != nil {
+		return x.Result
+	}
+	return ""
+}
+
+func (x *Snapshot) GetFiles() int64 {
+	if x != nil {
+		return x.Files
+	}
+	return 0
+}
+
+func (x *Snapshot) GetBytes() int64 {
+	if x != nil {
+		return x.Bytes
+	}
+	return 0
+}
+
+func (x *Snapshot) GetDirs() int64 {
+	if x != nil {
+		return x.Dirs
+	}
+	return 0
+}
+
+func (x *Snapshot) GetSymlinks() int64 {
+	if x != nil {
+		return x.Symlinks
+	}
+	return 0
+}
+
+func (x *Snapshot) GetWarnings() int64 {
+	if x != nil {
+		return x.Warnings
+	}
+	return 0
+}
+
+func (x *Snapshot) GetSources() []string {
+	if x != nil {
+		return x.Sources
+	}
+	return nil
+}
+
+type BrowseEntry struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Name          string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	Type          string                 `protobuf:"bytes,2,opt,name=type,proto3" json:"type,omitempty"` // dir, file, symlink
+	Size          int64                  `protobuf:"varint,3,opt,name=size,proto3" json:"size,omitempty"`
+	Mode          uint32                 `protobuf:"varint,4,opt,name=mode,proto3" json:"mode,omitempty"` // Go's fs.FileMode bits
+	MtimeUnixNano int64                  `protobuf:"varint,5,opt,name=mtime_unix_nano,json=mtimeUnixNano,proto3" json:"mtime_unix_nano,omitempty"`
+	Target        string                 `protobuf:"bytes,6,opt,name=target,proto3" json:"target,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *BrowseEntry) Reset() {
+	*x = BrowseEntry{}
+	mi := &file_core_wire_pb_lanyard_proto_msgTypes[30]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *BrowseEntry) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*BrowseEntry) ProtoMessage() {}
+
+func (x *BrowseEntry) ProtoReflect() protoreflect.Message {
+	mi := &file_core_wire_pb_lanyard_proto_msgTypes[30]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use BrowseEntry.ProtoReflect.Descriptor instead.
+func (*BrowseEntry) Descriptor() ([]byte, []int) {
+	return file_core_wire_pb_lanyard_proto_rawDescGZIP(), []int{30}
+}
+
+func (x *BrowseEntry) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *BrowseEntry) GetType() string {
+	if x != nil {
+		return x.Type
+	}
+	return ""
+}
+
+func (x *BrowseEntry) GetSize() int64 {
+	if x != nil {
+		return x.Size
+	}
+	return 0
+}
+
+func (x *BrowseEntry) GetMode() uint32 {
+	if x != nil {
+		return x.Mode
+	}
+	return 0
+}
+
+func (x *BrowseEntry) GetMtimeUnixNano() int64 {
+	if x != nil {
+		return x.MtimeUnixNano
+	}
+	return 0
+}
+
+func (x *BrowseEntry) GetTarget() string {
+	if x != nil {
+		return x.Target
+	}
+	return ""
+}
+
+type VerifyProblem struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Path          string                 `protobuf:"bytes,1,opt,name=path,proto3" json:"path,omitempty"`
+	Reason        string                 `protobuf:"bytes,2,opt,name=reason,proto3" json:"reason,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *VerifyProblem) Reset() {
+	*x = VerifyProblem{}
+	mi := &file_core_wire_pb_lanyard_proto_msgTypes[31]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *VerifyProblem) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*VerifyProblem) ProtoMessage() {}
+
+func (x *VerifyProblem) ProtoReflect() protoreflect.Message {
+	mi := &file_core_wire_pb_lanyard_proto_msgTypes[31]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use VerifyProblem.ProtoReflect.Descriptor instead.
+func (*VerifyProblem) Descriptor() ([]byte, []int) {
+	return file_core_wire_pb_lanyard_proto_rawDescGZIP(), []int{31}
+}
+
+func (x *VerifyProblem) GetPath() string {
+	if x != nil {
+		return x.Path
+	}
+	return ""
+}
+
+func (x *VerifyProblem) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+// TaskPart is one chunk of a task stream: a slice of a long list, or a
+// progress update of a verify or restore.
+type TaskPart struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Progress      *Progress              `protobuf:"bytes,1,opt,name=progress,proto3" json:"progress,omitempty"`
+	Tasks         []*TaskInfo            `protobuf:"bytes,2,rep,name=tasks,proto3" json:"tasks,omitempty"`
+	Runs          []*RunReport           `protobuf:"bytes,3,rep,name=runs,proto3" json:"runs,omitempty"`
+	Snapshots     []*Snapshot            `protobuf:"bytes,4,rep,name=snapshots,proto3" json:"snapshots,omitempty"`
+	Entries       []*BrowseEntry         `protobuf:"bytes,5,rep,name=entries,proto3" json:"entries,omitempty"`
+	Problems      []*VerifyProblem       `protobuf:"bytes,6,rep,name=problems,proto3" json:"problems,omitempty"`
+	Paths         []string               `protobuf:"bytes,7,rep,name=paths,proto3" json:"paths,omitempty"`
+	Warnings      []string               `protobuf:"bytes,8,rep,name=warnings,proto3" json:"warnings,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *TaskPart) Reset() {
+	*x = TaskPart{}
+	mi := &file_core_wire_pb_lanyard_proto_msgTypes[32]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TaskPart) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TaskPart) ProtoMessage() {}
+
+func (x *TaskPart) ProtoReflect() protoreflect.Message {
+	mi := &file_core_wire_pb_lanyard_proto_msgTypes[32]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TaskPart.ProtoReflect.Descriptor instead.
+func (*TaskPart) Descriptor() ([]byte, []int) {
+	return file_core_wire_pb_lanyard_proto_rawDescGZIP(), []int{32}
+}
+
+func (x *TaskPart) GetProgress() *Progress {
+	if x != nil {
+		return x.Progress
+	}
+	return nil
+}
+
+func (x *TaskPart) GetTasks() []*TaskInfo {
+	if x != nil {
+		return x.Tasks
+	}
+	return nil
+}
+
+func (x *TaskPart) GetRuns() []*RunReport {
+	if x != nil {
+		return x.Runs
+	}
+	return nil
+}
+
+func (x *TaskPart) GetSnapshots() []*Snapshot {
+	if x != nil {
+		return x.Snapshots
+	}
+	return nil
+}
+
+func (x *TaskPart) GetEntries() []*BrowseEntry {
+	if x != nil {
+		return x.Entries
+	}
+	return nil
+}
+
+func (x *TaskPart) GetProblems() []*VerifyProblem {
+	if x != nil {
+		return x.Problems
+	}
+	return nil
+}
+
+func (x *TaskPart) GetPaths() []string {
+	if x != nil {
+		return x.Paths
+	}
+	return nil
+}
+
+func (x *TaskPart) GetWarnings() []string {
+	if x != nil {
+		return x.Warnings
+	}
+	return nil
+}
+
+// task.list: TaskPart chunks (tasks), then TaskListResponse.
+type TaskListRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *TaskListRequest) Reset() {
+	*x = TaskListRequest{}
+	mi := &file_core_wire_pb_lanyard_proto_msgTypes[33]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TaskListRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TaskListRequest) ProtoMessage() {}
+
+func (x *TaskListRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_core_wire_pb_lanyard_proto_msgTypes[33]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TaskListRequest.ProtoReflect.Descriptor instead.
+func (*TaskListRequest) Descriptor() ([]byte, []int) {
+	return file_core_wire_pb_lanyard_proto_rawDescGZIP(), []int{33}
+}
+
+type TaskListResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Count         uint32                 `protobuf:"varint,1,opt,name=count,proto3" json:"count,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *TaskListResponse) Reset() {
+	*x = TaskListResponse{}
+	mi := &file_core_wire_pb_lanyard_proto_msgTypes[34]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TaskListResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TaskListResponse) ProtoMessage() {}
+
+func (x *TaskListResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_core_wire_pb_lanyard_proto_msgTypes[34]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TaskListResponse.ProtoReflect.Descriptor instead.
+func (*TaskListResponse) Descriptor() ([]byte, []int) {
+	return file_core_wire_pb_lanyard_proto_rawDescGZIP(), []int{34}
+}
+
+func (x *TaskListResponse) GetCount() uint32 {
+	if x != nil {
+		return x.Count
+	}
+	return 0
+}
+
+// task.get
+type TaskGetRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Name          string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *TaskGetRequest) Reset() {
+	*x = TaskGetRequest{}
+	mi := &file_core_wire_pb_lanyard_proto_msgTypes[35]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TaskGetRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TaskGetRequest) ProtoMessage() {}
+
+func (x *TaskGetRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_core_wire_pb_lanyard_proto_msgTypes[35]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TaskGetRequest.ProtoReflect.Descriptor instead.
+func (*TaskGetRequest) Descriptor() ([]byte, []int) {
+	return file_core_wire_pb_lanyard_proto_rawDescGZIP(), []int{35}
+}
+
+func (x *TaskGetRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+// task.check: validate a definition on the agent (its paths, its clock)
+// without saving it.
+type TaskCheckRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Task          *Task                  `protobuf:"bytes,1,opt,name=task,proto3" json:"task,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *TaskCheckRequest) Reset() {
+	*x = TaskCheckRequest{}
+	mi := &file_core_wire_pb_lanyard_proto_msgTypes[36]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TaskCheckRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TaskCheckRequest) ProtoMessage() {}
+
+func (x *TaskCheckRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_core_wire_pb_lanyard_proto_msgTypes[36]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TaskCheckRequest.ProtoReflect.Descriptor instead.
+func (*TaskCheckRequest) Descriptor() ([]byte, []int) {
+	return file_core_wire_pb_lanyard_proto_rawDescGZIP(), []int{36}
+}
+
+func (x *TaskCheckRequest) GetTask() *Task {
+	if x != nil {
+		return x.Task
+	}
+	return nil
+}
+
+type TaskCheckResponse struct {
+	state            protoimpl.MessageState `protogen:"open.v1"`
+	Error            string                 `protobuf:"bytes,1,opt,name=error,proto3" json:"error,omitempty"` // the first problem, "" when none
+	Field            string                 `protobuf:"bytes,2,opt,name=field,proto3" json:"field,omitempty"` // its field: name, sources, destination, excludes, schedule, retention, overdue_after
+	Warnings         []string               `protobuf:"bytes,3,rep,name=warnings,proto3" json:"warnings,omitempty"`
+	NextRunsUnixNano []int64                `protobuf:"varint,4,rep,packed,name=next_runs_unix_nano,json=nextRunsUnixNano,proto3" json:"next_runs_unix_nano,omitempty"` // the next five runs on the agent's clock
+	Normalized       *Task                  `protobuf:"bytes,5,opt,name=normalized,proto3" json:"normalized,omitempty"`                                                 // as it would be saved
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
+}
+
+func (x *TaskCheckResponse) Reset() {
+	*x = TaskCheckResponse{}
+	mi := &file_core_wire_pb_lanyard_proto_msgTypes[37]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TaskCheckResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TaskCheckResponse) ProtoMessage() {}
+
+func (x *TaskCheckResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_core_wire_pb_lanyard_proto_msgTypes[37]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TaskCheckResponse.ProtoReflect.Descriptor instead.
+func (*TaskCheckResponse) Descriptor() ([]byte, []int) {
+	return file_core_wire_pb_lanyard_proto_rawDescGZIP(), []int{37}
+}
+
+func (x *TaskCheckResponse) GetError() string {
+	if x != nil {
+		return x.Error
+	}
+	return ""
+}
+
+func (x *TaskCheckResponse) GetField() string {
+	if x != nil {
+		return x.Field
+	}
+	return ""
+}
+
+func (x *TaskCheckResponse) GetWarnings() []string {
+	if x != nil {
+		return x.Warnings
+	}
+	return nil
+}
+
+func (x *TaskCheckResponse) GetNextRunsUnixNano() []int64 {
+	if x != nil {
+		return x.NextRunsUnixNano
+	}
+	return nil
+}
+
+func (x *TaskCheckResponse) GetNormalized() *Task {
+	if x != nil {
+		return x.Normalized
+	}
+	return nil
+}
+
+// task.put: version 0 adds, else edits the task stored at that version.
+type TaskPutRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Task          *Task                  `protobuf:"bytes,1,opt,name=task,proto3" json:"task,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *TaskPutRequest) Reset() {
+	*x = TaskPutRequest{}
+	mi := &file_core_wire_pb_lanyard_proto_msgTypes[38]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TaskPutRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TaskPutRequest) ProtoMessage() {}
+
+func (x *TaskPutRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_core_wire_pb_lanyard_proto_msgTypes[38]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TaskPutRequest.ProtoReflect.Descriptor instead.
+func (*TaskPutRequest) Descriptor() ([]byte, []int) {
+	return file_core_wire_pb_lanyard_proto_rawDescGZIP(), []int{38}
+}
+
+func (x *TaskPutRequest) GetTask() *Task {
+	if x != nil {
+		return x.Task
+	}
+	return nil
+}
+
+type TaskPutResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Info          *TaskInfo              `protobuf:"bytes,1,opt,name=info,proto3" json:"info,omitempty"`
+	Warnings      []string               `protobuf:"bytes,2,rep,name=warnings,proto3" json:"warnings,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *TaskPutResponse) Reset() {
+	*x = TaskPutResponse{}
+	mi := &file_core_wire_pb_lanyard_proto_msgTypes[39]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TaskPutResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TaskPutResponse) ProtoMessage() {}
+
+func (x *TaskPutResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_core_wire_pb_lanyard_proto_msgTypes[39]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TaskPutResponse.ProtoReflect.Descriptor instead.
+func (*TaskPutResponse) Descriptor() ([]byte, []int) {
+	return file_core_wire_pb_lanyard_proto_rawDescGZIP(), []int{39}
+}
+
+func (x *TaskPutResponse) GetInfo() *TaskInfo {
+	if x != nil {
+		return x.Info
+	}
+	return nil
+}
+
+func (x *TaskPutResponse) GetWarnings() []string {
+	if x != nil {
+		return x.Warnings
+	}
+	return nil
+}
+
+// task.delete: version 0 removes whatever is stored.
+type TaskDeleteRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Name          string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	Version       uint64                 `protobuf:"varint,2,opt,name=version,proto3" json:"version,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *TaskDeleteRequest) Reset() {
+	*x = TaskDeleteRequest{}
+	mi := &file_core_wire_pb_lanyard_proto_msgTypes[40]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TaskDeleteRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TaskDeleteRequest) ProtoMessage() {}
+
+func (x *TaskDeleteRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_core_wire_pb_lanyard_proto_msgTypes[40]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TaskDeleteRequest.ProtoReflect.Descriptor instead.
+func (*TaskDeleteRequest) Descriptor() ([]byte, []int) {
+	return file_core_wire_pb_lanyard_proto_rawDescGZIP(), []int{40}
+}
+
+func (x *TaskDeleteRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *TaskDeleteRequest) GetVersion() uint64 {
+	if x != nil {
+		return x.Version
+	}
+	return 0
+}
+
+type TaskDeleteResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Removed       *Task                  `protobuf:"bytes,1,opt,name=removed,proto3" json:"removed,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *TaskDeleteResponse) Reset() {
+	*x = TaskDeleteResponse{}
+	mi := &file_core_wire_pb_lanyard_proto_msgTypes[41]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TaskDeleteResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TaskDeleteResponse) ProtoMessage() {}
+
+func (x *TaskDeleteResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_core_wire_pb_lanyard_proto_msgTypes[41]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TaskDeleteResponse.ProtoReflect.Descriptor instead.
+func (*TaskDeleteResponse) Descriptor() ([]byte, []int) {
+	return file_core_wire_pb_lanyard_proto_rawDescGZIP(), []int{41}
+}
+
+func (x *TaskDeleteResponse) GetRemoved() *Task {
+	if x != nil {
+		return x.Removed
+	}
+	return nil
+}
+
+// task.run starts a run and answers at once; progress and the end arrive
+// as events (task.progress, run.finished).
+type TaskRunRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Name          string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *TaskRunRequest) Reset() {
+	*x = TaskRunRequest{}
+	mi := &file_core_wire_pb_lanyard_proto_msgTypes[42]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TaskRunRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TaskRunRequest) ProtoMessage() {}
+
+func (x *TaskRunRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_core_wire_pb_lanyard_proto_msgTypes[42]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TaskRunRequest.ProtoReflect.Descriptor instead.
+func (*TaskRunRequest) Descriptor() ([]byte, []int) {
+	return file_core_wire_pb_lanyard_proto_rawDescGZIP(), []int{42}
+}
+
+func (x *TaskRunRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+type TaskRunResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Info          *TaskInfo              `protobuf:"bytes,1,opt,name=info,proto3" json:"info,omitempty"`
+	Started       *RunReport             `protobuf:"bytes,2,opt,name=started,proto3" json:"started,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *TaskRunResponse) Reset() {
+	*x = TaskRunResponse{}
+	mi := &file_core_wire_pb_lanyard_proto_msgTypes[43]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TaskRunResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TaskRunResponse) ProtoMessage() {}
+
+func (x *TaskRunResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_core_wire_pb_lanyard_proto_msgTypes[43]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TaskRunResponse.ProtoReflect.Descriptor instead.
+func (*TaskRunResponse) Descriptor() ([]byte, []int) {
+	return file_core_wire_pb_lanyard_proto_rawDescGZIP(), []int{43}
+}
+
+func (x *TaskRunResponse) GetInfo() *TaskInfo {
+	if x != nil {
+		return x.Info
+	}
+	return nil
+}
+
+func (x *TaskRunResponse) GetStarted() *RunReport {
+	if x != nil {
+		return x.Started
+	}
+	return nil
+}
+
+type TaskStopRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Name          string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *TaskStopRequest) Reset() {
+	*x = TaskStopRequest{}
+	mi := &file_core_wire_pb_lanyard_proto_msgTypes[44]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TaskStopRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TaskStopRequest) ProtoMessage() {}
+
+func (x *TaskStopRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_core_wire_pb_lanyard_proto_msgTypes[44]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TaskStopRequest.ProtoReflect.Descriptor instead.
+func (*TaskStopRequest) Descriptor() ([]byte, []int) {
+	return file_core_wire_pb_lanyard_proto_rawDescGZIP(), []int{44}
+}
+
+func (x *TaskStopRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+type TaskStopResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Stopped       bool                   `protobuf:"varint,1,opt,name=stopped,proto3" json:"stopped,omitempty"` // false: it was not running
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *TaskStopResponse) Reset() {
+	*x = TaskStopResponse{}
+	mi := &file_core_wire_pb_lanyard_proto_msgTypes[45]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TaskStopResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TaskStopResponse) ProtoMessage() {}
+
+func (x *TaskStopResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_core_wire_pb_lanyard_proto_msgTypes[45]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TaskStopResponse.ProtoReflect.Descriptor instead.
+func (*TaskStopResponse) Descriptor() ([]byte, []int) {
+	return file_core_wire_pb_lanyard_proto_rawDescGZIP(), []int{45}
+}
+
+func (x *TaskStopResponse) GetStopped() bool {
+	if x != nil {
+		return x.Stopped
+	}
+	return false
+}
+
+// task.history: TaskPart chunks (runs, oldest first), then an empty response.
+type TaskHistoryRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Name          string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	Limit         uint32                 `protobuf:"varint,2,opt,name=limit,proto3" json:"limit,omitempty"` // the newest N; 0 for all kept
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *TaskHistoryRequest) Reset() {
+	*x = TaskHistoryRequest{}
+	mi := &file_core_wire_pb_lanyard_proto_msgTypes[46]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TaskHistoryRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TaskHistoryRequest) ProtoMessage() {}
+
+func (x *TaskHistoryRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_core_wire_pb_lanyard_proto_msgTypes[46]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TaskHistoryRequest.ProtoReflect.Descriptor instead.
+func (*TaskHistoryRequest) Descriptor() ([]byte, []int) {
+	return file_core_wire_pb_lanyard_proto_rawDescGZIP(), []int{46}
+}
+
+func (x *TaskHistoryRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *TaskHistoryRequest) GetLimit() uint32 {
+	if x != nil {
+		return x.Limit
+	}
+	return 0
+}
+
+// task.snapshots: TaskPart chunks (snapshots, oldest first), then an empty response.
+type TaskSnapshotsRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Name          string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *TaskSnapshotsRequest) Reset() {
+	*x = TaskSnapshotsRequest{}
+	mi := &file_core_wire_pb_lanyard_proto_msgTypes[47]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TaskSnapshotsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TaskSnapshotsRequest) ProtoMessage() {}
+
+func (x *TaskSnapshotsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_core_wire_pb_lanyard_proto_msgTypes[47]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TaskSnapshotsRequest.ProtoReflect.Descriptor instead.
+func (*TaskSnapshotsRequest) Descriptor() ([]byte, []int) {
+	return file_core_wire_pb_lanyard_proto_rawDescGZIP(), []int{47}
+}
+
+func (x *TaskSnapshotsRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+// task.browse: TaskPart chunks (entries), then BrowseResponse.
+type TaskBrowseRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Name          string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	Snapshot      string                 `protobuf:"bytes,2,opt,name=snapshot,proto3" json:"snapshot,omitempty"` // "latest" or "" for the newest
+	Dir           string                 `protobuf:"bytes,3,opt,name=dir,proto3" json:"dir,omitempty"`           // an original absolute path; "" for the top
+	After         string                 `protobuf:"bytes,4,opt,name=after,proto3" json:"after,omitempty"`       // the page after this name
+	Limit         uint32                 `protobuf:"varint,5,opt,name=limit,proto3" json:"limit,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *TaskBrowseRequest) Reset() {
+	*x = TaskBrowseRequest{}
+	mi := &file_core_wire_pb_lanyard_proto_msgTypes[48]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TaskBrowseRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TaskBrowseRequest) ProtoMessage() {}
+
+func (x *TaskBrowseRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_core_wire_pb_lanyard_proto_msgTypes[48]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TaskBrowseRequest.ProtoReflect.Descriptor instead.
+func (*TaskBrowseRequest) Descriptor() ([]byte, []int) {
+	return file_core_wire_pb_lanyard_proto_rawDescGZIP(), []int{48}
+}
+
+func (x *TaskBrowseRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *TaskBrowseRequest) GetSnapshot() string {
+	if x != nil {
+		return x.Snapshot
+	}
+	return ""
+}
+
+func (x *TaskBrowseRequest) GetDir() string {
+	if x != nil {
+		return x.Dir
+	}
+	return ""
+}
+
+func (x *TaskBrowseRequest) GetAfter() string {
+	if x != nil {
+		return x.After
+	}
+	return ""
+}
+
+func (x *TaskBrowseRequest) GetLimit() uint32 {
+	if x != nil {
+		return x.Limit
+	}
+	return 0
+}
+
+type TaskBrowseResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Snapshot      string                 `protobuf:"bytes,1,opt,name=snapshot,proto3" json:"snapshot,omitempty"`
+	Dir           string                 `protobuf:"bytes,2,opt,name=dir,proto3" json:"dir,omitempty"`
+	Total         uint32                 `protobuf:"varint,3,opt,name=total,proto3" json:"total,omitempty"`
+	Next          string                 `protobuf:"bytes,4,opt,name=next,proto3" json:"next,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *TaskBrowseResponse) Reset() {
+	*x = TaskBrowseResponse{}
+	mi := &file_core_wire_pb_lanyard_proto_msgTypes[49]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TaskBrowseResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TaskBrowseResponse) ProtoMessage() {}
+
+func (x *TaskBrowseResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_core_wire_pb_lanyard_proto_msgTypes[49]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TaskBrowseResponse.ProtoReflect.Descriptor instead.
+func (*TaskBrowseResponse) Descriptor() ([]byte, []int) {
+	return file_core_wire_pb_lanyard_proto_rawDescGZIP(), []int{49}
+}
+
+func (x *TaskBrowseResponse) GetSnapshot() string {
+	if x != nil {
+		return x.Snapshot
+	}
+	return ""
+}
+
+func (x *TaskBrowseResponse) GetDir() string {
+	if x != nil {
+		return x.Dir
+	}
+	return ""
+}
+
+func (x *TaskBrowseResponse) GetTotal() uint32 {
+	if x != nil {
+		return x.Total
+	}
+	return 0
+}
+
+func (x *TaskBrowseResponse) GetNext() string {
+	if x != nil {
+		return x.Next
+	}
+	return ""
+}
+
+// task.verify: TaskPart chunks (progress, problems), then VerifyResponse.
+type TaskVerifyRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Name          string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	Snapshot      string                 `protobuf:"bytes,2,opt,name=snapshot,proto3" json:"snapshot,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *TaskVerifyRequest) Reset() {
+	*x = TaskVerifyRequest{}
+	mi := &file_core_wire_pb_lanyard_proto_msgTypes[50]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TaskVerifyRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TaskVerifyRequest) ProtoMessage() {}
+
+func (x *TaskVerifyRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_core_wire_pb_lanyard_proto_msgTypes[50]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TaskVerifyRequest.ProtoReflect.Descriptor instead.
+func (*TaskVerifyRequest) Descriptor() ([]byte, []int) {
+	return file_core_wire_pb_lanyard_proto_rawDescGZIP(), []int{50}
+}
+
+func (x *TaskVerifyRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *TaskVerifyRequest) GetSnapshot() string {
+	if x != nil {
+		return x.Snapshot
+	}
+	return ""
+}
+
+type TaskVerifyResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Task          string                 `protobuf:"bytes,1,opt,name=task,proto3" json:"task,omitempty"`
+	Snapshot      string                 `protobuf:"bytes,2,opt,name=snapshot,proto3" json:"snapshot,omitempty"`
+	Files         int64                  `protobuf:"varint,3,opt,name=files,proto3" json:"files,omitempty"`
+	Bytes         int64                  `protobuf:"varint,4,opt,name=bytes,proto3" json:"bytes,omitempty"`
+	Missing       int64                  `protobuf:"varint,5,opt,name=missing,proto3" json:"missing,omitempty"`
+	Changed       int64                  `protobuf:"varint,6,opt,name=changed,proto3" json:"changed,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *TaskVerifyResponse) Reset() {
+	*x = TaskVerifyResponse{}
+	mi := &file_core_wire_pb_lanyard_proto_msgTypes[51]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TaskVerifyResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TaskVerifyResponse) ProtoMessage() {}
+
+func (x *TaskVerifyResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_core_wire_pb_lanyard_proto_msgTypes[51]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TaskVerifyResponse.ProtoReflect.Descriptor instead.
+func (*TaskVerifyResponse) Descriptor() ([]byte, []int) {
+	return file_core_wire_pb_lanyard_proto_rawDescGZIP(), []int{51}
+}
+
+func (x *TaskVerifyResponse) GetTask() string {
+	if x != nil {
+		return x.Task
+	}
+	return ""
+}
+
+func (x *TaskVerifyResponse) GetSnapshot() string {
+	if x != nil {
+		return x.Snapshot
+	}
+	return ""
+}
+
+func (x *TaskVerifyResponse) GetFiles() int64 {
+	if x != nil {
+		return x.Files
+	}
+	return 0
+}
+
+func (x *TaskVerifyResponse) GetBytes() int64 {
+	if x != nil {
+		return x.Bytes
+	}
+	return 0
+}
+
+func (x *TaskVerifyResponse) GetMissing() int64 {
+	if x != nil {
+		return x.Missing
+	}
+	return 0
+}
+
+func (x *TaskVerifyResponse) GetChanged() int64 {
+	if x != nil {
+		return x.Changed
+	}
+	return 0
+}
+
+// task.restore: TaskPart chunks (progress, paths, warnings), then RestoreResponse.
+type TaskRestoreRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Name          string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	Snapshot      string                 `protobuf:"bytes,2,opt,name=snapshot,proto3" json:"snapshot,omitempty"`
+	Target        string                 `protobuf:"bytes,3,opt,name=target,proto3" json:"target,omitempty"`
+	Paths         []string               `protobuf:"bytes,4,rep,name=paths,proto3" json:"paths,omitempty"`
+	Overwrite     bool                   `protobuf:"varint,5,opt,name=overwrite,proto3" json:"overwrite,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *TaskRestoreRequest) Reset() {
+	*x = TaskRestoreRequest{}
+	mi := &file_core_wire_pb_lanyard_proto_msgTypes[52]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TaskRestoreRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TaskRestoreRequest) ProtoMessage() {}
+
+func (x *TaskRestoreRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_core_wire_pb_lanyard_proto_msgTypes[52]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TaskRestoreRequest.ProtoReflect.Descriptor instead.
+func (*TaskRestoreRequest) Descriptor() ([]byte, []int) {
+	return file_core_wire_pb_lanyard_proto_rawDescGZIP(), []int{52}
+}
+
+func (x *TaskRestoreRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *TaskRestoreRequest) GetSnapshot() string {
+	if x != nil {
+		return x.Snapshot
+	}
+	return ""
+}
+
+func (x *TaskRestoreRequest) GetTarget() string {
+	if x != nil {
+		return x.Target
+	}
+	return ""
+}
+
+func (x *TaskRestoreRequest) GetPaths() []string {
+	if x != nil {
+		return x.Paths
+	}
+	return nil
+}
+
+func (x *TaskRestoreRequest) GetOverwrite() bool {
+	if x != nil {
+		return x.Overwrite
+	}
+	return false
+}
+
+type TaskRestoreResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Task          string                 `protobuf:"bytes,1,opt,name=task,proto3" json:"task,omitempty"`
+	Snapshot      string                 `protobuf:"bytes,2,opt,name=snapshot,proto3" json:"snapshot,omitempty"`
+	Target        string                 `protobuf:"bytes,3,opt,name=target,proto3" json:"target,omitempty"`
+	Files         int64                  `protobuf:"varint,4,opt,name=files,proto3" json:"files,omitempty"`
+	Bytes         int64                  `protobuf:"varint,5,opt,name=bytes,proto3" json:"bytes,omitempty"`
+	Dirs          int64                  `protobuf:"varint,6,opt,name=dirs,proto3" json:"dirs,omitempty"`
+	Symlinks      int64                  `protobuf:"varint,7,opt,name=symlinks,proto3" json:"symlinks,omitempty"`
+	Replaced      int64                  `protobuf:"varint,8,opt,name=replaced,proto3" json:"replaced,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *TaskRestoreResponse) Reset() {
+	*x = TaskRestoreResponse{}
+	mi := &file_core_wire_pb_lanyard_proto_msgTypes[53]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TaskRestoreResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TaskRestoreResponse) ProtoMessage() {}
+
+func (x *TaskRestoreResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_core_wire_pb_lanyard_proto_msgTypes[53]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TaskRestoreResponse.ProtoReflect.Descriptor instead.
+func (*TaskRestoreResponse) Descriptor() ([]byte, []int) {
+	return file_core_wire_pb_lanyard_proto_rawDescGZIP(), []int{53}
+}
+
+func (x *TaskRestoreResponse) GetTask() string {
+	if x != nil {
+		return x.Task
+	}
+	return ""
+}
+
+func (x *TaskRestoreResponse) GetSnapshot() string {
+	if x != nil {
+		return x.Snapshot
+	}
+	return ""
+}
+
+func (x *TaskRestoreResponse) GetTarget() string {
+	if x != nil {
+		return x.Target
+	}
+	return ""
+}
+
+func (x *TaskRestoreResponse) GetFiles() int64 {
+	if x != nil {
+		return x.Files
+	}
+	return 0
+}
+
+func (x *TaskRestoreResponse) GetBytes() int64 {
+	if x != nil {
+		return x.Bytes
+	}
+	return 0
+}
+
+func (x *TaskRestoreResponse) GetDirs() int64 {
+	if x != nil {
+		return x.Dirs
+	}
+	return 0
+}
+
+func (x *TaskRestoreResponse) GetSymlinks() int64 {
+	if x != nil {
+		return x.Symlinks
+	}
+	return 0
+}
+
+func (x *TaskRestoreResponse) GetReplaced() int64 {
+	if x != nil {
+		return x.Replaced
+	}
+	return 0
+}
+
+// Events about tasks, pushed to every console: task.progress (Progress),
+// run.started and run.finished (RunReport), task.changed (TaskInfo),
+// task.removed (TaskRemoved).
+type TaskRemoved struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Name          string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *TaskRemoved) Reset() {
+	*x = TaskRemoved{}
+	mi := &file_core_wire_pb_lanyard_proto_msgTypes[54]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TaskRemoved) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TaskRemoved) ProtoMessage() {}
+
+func (x *TaskRemoved) ProtoReflect() protoreflect.Message {
+	mi := &file_core_wire_pb_lanyard_proto_msgTypes[54]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TaskRemoved.ProtoReflect.Descriptor instead.
+func (*TaskRemoved) Descriptor() ([]byte, []int) {
+	return file_core_wire_pb_lanyard_proto_rawDescGZIP(), []int{54}
+}
+
+func (x *TaskRemoved) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
 var File_core_wire_pb_lanyard_proto protoreflect.FileDescriptor
 
 const file_core_wire_pb_lanyard_proto_rawDesc = "" +
@@ -1853,7 +4031,180 @@ const file_core_wire_pb_lanyard_proto_rawDesc = "" +
 	"\x03key\x18\x01 \x01(\fR\x03key\x12'\n" +
 	"\x03kdf\x18\x02 \x01(\v2\x15.lanyard.v1.KDFParamsR\x03kdf\"/\n" +
 	"\x13PasswordSetResponse\x12\x18\n" +
-	"\achanges\x18\x01 \x03(\tR\achanges*=\n" +
+	"\achanges\x18\x01 \x03(\tR\achanges\"\x8b\x01\n" +
+	"\tRetention\x12\x1b\n" +
+	"\tkeep_last\x18\x01 \x01(\rR\bkeepLast\x12\x1d\n" +
+	"\n" +
+	"keep_daily\x18\x02 \x01(\rR\tkeepDaily\x12\x1f\n" +
+	"\vkeep_weekly\x18\x03 \x01(\rR\n" +
+	"keepWeekly\x12!\n" +
+	"\fkeep_monthly\x18\x04 \x01(\rR\vkeepMonthly\"\xfc\x02\n" +
+	"\x04Task\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12\x18\n" +
+	"\asources\x18\x02 \x03(\tR\asources\x12 \n" +
+	"\vdestination\x18\x03 \x01(\tR\vdestination\x12\x1a\n" +
+	"\bexcludes\x18\x04 \x03(\tR\bexcludes\x12\x1a\n" +
+	"\bschedule\x18\x05 \x01(\tR\bschedule\x123\n" +
+	"\tretention\x18\x06 \x01(\v2\x15.lanyard.v1.RetentionR\tretention\x12(\n" +
+	"\x10overdue_after_ms\x18\a \x01(\x03R\x0eoverdueAfterMs\x12\x19\n" +
+	"\bcatch_up\x18\b \x01(\bR\acatchUp\x12\x18\n" +
+	"\aversion\x18\t \x01(\x04R\aversion\x12*\n" +
+	"\x11created_unix_nano\x18\n" +
+	" \x01(\x03R\x0fcreatedUnixNano\x12,\n" +
+	"\x12modified_unix_nano\x18\v \x01(\x03R\x10modifiedUnixNano\"\xa5\x02\n" +
+	"\bProgress\x12\x12\n" +
+	"\x04task\x18\x01 \x01(\tR\x04task\x12\x14\n" +
+	"\x05phase\x18\x02 \x01(\tR\x05phase\x12*\n" +
+	"\x11started_unix_nano\x18\x03 \x01(\x03R\x0fstartedUnixNano\x12\x1d\n" +
+	"\n" +
+	"files_done\x18\x04 \x01(\x03R\tfilesDone\x12\x1f\n" +
+	"\vfiles_total\x18\x05 \x01(\x03R\n" +
+	"filesTotal\x12\x1d\n" +
+	"\n" +
+	"bytes_done\x18\x06 \x01(\x03R\tbytesDone\x12\x1f\n" +
+	"\vbytes_total\x18\a \x01(\x03R\n" +
+	"bytesTotal\x12\x18\n" +
+	"\acurrent\x18\b \x01(\tR\acurrent\x12\x12\n" +
+	"\x04rate\x18\t \x01(\x01R\x04rate\x12\x15\n" +
+	"\x06eta_ms\x18\n" +
+	" \x01(\x03R\x05etaMs\"\x99\x04\n" +
+	"\tRunReport\x12\x12\n" +
+	"\x04task\x18\x01 \x01(\tR\x04task\x12\x1a\n" +
+	"\bsnapshot\x18\x02 \x01(\tR\bsnapshot\x12\x18\n" +
+	"\atrigger\x18\x03 \x01(\tR\atrigger\x12*\n" +
+	"\x11started_unix_nano\x18\x04 \x01(\x03R\x0fstartedUnixNano\x12,\n" +
+	"\x12finished_unix_nano\x18\x05 \x01(\x03R\x10finishedUnixNano\x12\x16\n" +
+	"\x06result\x18\x06 \x01(\tR\x06result\x12\x14\n" +
+	"\x05error\x18\a \x01(\tR\x05error\x12!\n" +
+	"\ffiles_copied\x18\b \x01(\x03R\vfilesCopied\x12!\n" +
+	"\ffiles_linked\x18\t \x01(\x03R\vfilesLinked\x12#\n" +
+	"\rfiles_skipped\x18\n" +
+	" \x01(\x03R\ffilesSkipped\x12!\n" +
+	"\fbytes_copied\x18\v \x01(\x03R\vbytesCopied\x12!\n" +
+	"\fbytes_linked\x18\f \x01(\x03R\vbytesLinked\x12\x12\n" +
+	"\x04dirs\x18\r \x01(\x03R\x04dirs\x12\x1a\n" +
+	"\bsymlinks\x18\x0e \x01(\x03R\bsymlinks\x12\x1a\n" +
+	"\bwarnings\x18\x0f \x03(\tR\bwarnings\x12#\n" +
+	"\rwarning_count\x18\x10 \x01(\x03R\fwarningCount\x12\x18\n" +
+	"\aremoved\x18\x11 \x03(\tR\aremoved\"\xd4\x02\n" +
+	"\bTaskInfo\x12$\n" +
+	"\x04task\x18\x01 \x01(\v2\x10.lanyard.v1.TaskR\x04task\x12\x18\n" +
+	"\arunning\x18\x02 \x01(\bR\arunning\x120\n" +
+	"\bprogress\x18\x03 \x01(\v2\x14.lanyard.v1.ProgressR\bprogress\x120\n" +
+	"\blast_run\x18\x04 \x01(\v2\x15.lanyard.v1.RunReportR\alastRun\x123\n" +
+	"\x16last_success_unix_nano\x18\x05 \x01(\x03R\x13lastSuccessUnixNano\x12+\n" +
+	"\x12next_run_unix_nano\x18\x06 \x01(\x03R\x0fnextRunUnixNano\x12(\n" +
+	"\x10overdue_after_ms\x18\a \x01(\x03R\x0eoverdueAfterMs\x12\x18\n" +
+	"\aoverdue\x18\b \x01(\bR\aoverdue\"\xac\x02\n" +
+	"\bSnapshot\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x12\x12\n" +
+	"\x04path\x18\x02 \x01(\tR\x04path\x12$\n" +
+	"\x0etime_unix_nano\x18\x03 \x01(\x03R\ftimeUnixNano\x12,\n" +
+	"\x12finished_unix_nano\x18\x04 \x01(\x03R\x10finishedUnixNano\x12\x16\n" +
+	"\x06result\x18\x05 \x01(\tR\x06result\x12\x14\n" +
+	"\x05files\x18\x06 \x01(\x03R\x05files\x12\x14\n" +
+	"\x05bytes\x18\a \x01(\x03R\x05bytes\x12\x12\n" +
+	"\x04dirs\x18\b \x01(\x03R\x04dirs\x12\x1a\n" +
+	"\bsymlinks\x18\t \x01(\x03R\bsymlinks\x12\x1a\n" +
+	"\bwarnings\x18\n" +
+	" \x01(\x03R\bwarnings\x12\x18\n" +
+	"\asources\x18\v \x03(\tR\asources\"\x9d\x01\n" +
+	"\vBrowseEntry\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12\x12\n" +
+	"\x04type\x18\x02 \x01(\tR\x04type\x12\x12\n" +
+	"\x04size\x18\x03 \x01(\x03R\x04size\x12\x12\n" +
+	"\x04mode\x18\x04 \x01(\rR\x04mode\x12&\n" +
+	"\x0fmtime_unix_nano\x18\x05 \x01(\x03R\rmtimeUnixNano\x12\x16\n" +
+	"\x06target\x18\x06 \x01(\tR\x06target\";\n" +
+	"\rVerifyProblem\x12\x12\n" +
+	"\x04path\x18\x01 \x01(\tR\x04path\x12\x16\n" +
+	"\x06reason\x18\x02 \x01(\tR\x06reason\"\xe3\x02\n" +
+	"\bTaskPart\x120\n" +
+	"\bprogress\x18\x01 \x01(\v2\x14.lanyard.v1.ProgressR\bprogress\x12*\n" +
+	"\x05tasks\x18\x02 \x03(\v2\x14.lanyard.v1.TaskInfoR\x05tasks\x12)\n" +
+	"\x04runs\x18\x03 \x03(\v2\x15.lanyard.v1.RunReportR\x04runs\x122\n" +
+	"\tsnapshots\x18\x04 \x03(\v2\x14.lanyard.v1.SnapshotR\tsnapshots\x121\n" +
+	"\aentries\x18\x05 \x03(\v2\x17.lanyard.v1.BrowseEntryR\aentries\x125\n" +
+	"\bproblems\x18\x06 \x03(\v2\x19.lanyard.v1.VerifyProblemR\bproblems\x12\x14\n" +
+	"\x05paths\x18\a \x03(\tR\x05paths\x12\x1a\n" +
+	"\bwarnings\x18\b \x03(\tR\bwarnings\"\x11\n" +
+	"\x0fTaskListRequest\"(\n" +
+	"\x10TaskListResponse\x12\x14\n" +
+	"\x05count\x18\x01 \x01(\rR\x05count\"$\n" +
+	"\x0eTaskGetRequest\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\"8\n" +
+	"\x10TaskCheckRequest\x12$\n" +
+	"\x04task\x18\x01 \x01(\v2\x10.lanyard.v1.TaskR\x04task\"\xbc\x01\n" +
+	"\x11TaskCheckResponse\x12\x14\n" +
+	"\x05error\x18\x01 \x01(\tR\x05error\x12\x14\n" +
+	"\x05field\x18\x02 \x01(\tR\x05field\x12\x1a\n" +
+	"\bwarnings\x18\x03 \x03(\tR\bwarnings\x12-\n" +
+	"\x13next_runs_unix_nano\x18\x04 \x03(\x03R\x10nextRunsUnixNano\x120\n" +
+	"\n" +
+	"normalized\x18\x05 \x01(\v2\x10.lanyard.v1.TaskR\n" +
+	"normalized\"6\n" +
+	"\x0eTaskPutRequest\x12$\n" +
+	"\x04task\x18\x01 \x01(\v2\x10.lanyard.v1.TaskR\x04task\"W\n" +
+	"\x0fTaskPutResponse\x12(\n" +
+	"\x04info\x18\x01 \x01(\v2\x14.lanyard.v1.TaskInfoR\x04info\x12\x1a\n" +
+	"\bwarnings\x18\x02 \x03(\tR\bwarnings\"A\n" +
+	"\x11TaskDeleteRequest\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12\x18\n" +
+	"\aversion\x18\x02 \x01(\x04R\aversion\"@\n" +
+	"\x12TaskDeleteResponse\x12*\n" +
+	"\aremoved\x18\x01 \x01(\v2\x10.lanyard.v1.TaskR\aremoved\"$\n" +
+	"\x0eTaskRunRequest\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\"l\n" +
+	"\x0fTaskRunResponse\x12(\n" +
+	"\x04info\x18\x01 \x01(\v2\x14.lanyard.v1.TaskInfoR\x04info\x12/\n" +
+	"\astarted\x18\x02 \x01(\v2\x15.lanyard.v1.RunReportR\astarted\"%\n" +
+	"\x0fTaskStopRequest\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\",\n" +
+	"\x10TaskStopResponse\x12\x18\n" +
+	"\astopped\x18\x01 \x01(\bR\astopped\">\n" +
+	"\x12TaskHistoryRequest\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12\x14\n" +
+	"\x05limit\x18\x02 \x01(\rR\x05limit\"*\n" +
+	"\x14TaskSnapshotsRequest\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\"\x81\x01\n" +
+	"\x11TaskBrowseRequest\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12\x1a\n" +
+	"\bsnapshot\x18\x02 \x01(\tR\bsnapshot\x12\x10\n" +
+	"\x03dir\x18\x03 \x01(\tR\x03dir\x12\x14\n" +
+	"\x05after\x18\x04 \x01(\tR\x05after\x12\x14\n" +
+	"\x05limit\x18\x05 \x01(\rR\x05limit\"l\n" +
+	"\x12TaskBrowseResponse\x12\x1a\n" +
+	"\bsnapshot\x18\x01 \x01(\tR\bsnapshot\x12\x10\n" +
+	"\x03dir\x18\x02 \x01(\tR\x03dir\x12\x14\n" +
+	"\x05total\x18\x03 \x01(\rR\x05total\x12\x12\n" +
+	"\x04next\x18\x04 \x01(\tR\x04next\"C\n" +
+	"\x11TaskVerifyRequest\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12\x1a\n" +
+	"\bsnapshot\x18\x02 \x01(\tR\bsnapshot\"\xa4\x01\n" +
+	"\x12TaskVerifyResponse\x12\x12\n" +
+	"\x04task\x18\x01 \x01(\tR\x04task\x12\x1a\n" +
+	"\bsnapshot\x18\x02 \x01(\tR\bsnapshot\x12\x14\n" +
+	"\x05files\x18\x03 \x01(\x03R\x05files\x12\x14\n" +
+	"\x05bytes\x18\x04 \x01(\x03R\x05bytes\x12\x18\n" +
+	"\amissing\x18\x05 \x01(\x03R\amissing\x12\x18\n" +
+	"\achanged\x18\x06 \x01(\x03R\achanged\"\x90\x01\n" +
+	"\x12TaskRestoreRequest\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12\x1a\n" +
+	"\bsnapshot\x18\x02 \x01(\tR\bsnapshot\x12\x16\n" +
+	"\x06target\x18\x03 \x01(\tR\x06target\x12\x14\n" +
+	"\x05paths\x18\x04 \x03(\tR\x05paths\x12\x1c\n" +
+	"\toverwrite\x18\x05 \x01(\bR\toverwrite\"\xd5\x01\n" +
+	"\x13TaskRestoreResponse\x12\x12\n" +
+	"\x04task\x18\x01 \x01(\tR\x04task\x12\x1a\n" +
+	"\bsnapshot\x18\x02 \x01(\tR\bsnapshot\x12\x16\n" +
+	"\x06target\x18\x03 \x01(\tR\x06target\x12\x14\n" +
+	"\x05files\x18\x04 \x01(\x03R\x05files\x12\x14\n" +
+	"\x05bytes\x18\x05 \x01(\x03R\x05bytes\x12\x12\n" +
+	"\x04dirs\x18\x06 \x01(\x03R\x04dirs\x12\x1a\n" +
+	"\bsymlinks\x18\a \x01(\x03R\bsymlinks\x12\x1a\n" +
+	"\breplaced\x18\b \x01(\x03R\breplaced\"!\n" +
+	"\vTaskRemoved\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name*=\n" +
 	"\x04Role\x12\x14\n" +
 	"\x10ROLE_UNSPECIFIED\x10\x00\x12\x0f\n" +
 	"\vROLE_MASTER\x10\x01\x12\x0e\n" +
@@ -1873,33 +4224,64 @@ func file_core_wire_pb_lanyard_proto_rawDescGZIP() []byte {
 }
 
 var file_core_wire_pb_lanyard_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_core_wire_pb_lanyard_proto_msgTypes = make([]protoimpl.MessageInfo, 24)
+var file_core_wire_pb_lanyard_proto_msgTypes = make([]protoimpl.MessageInfo, 55)
 var file_core_wire_pb_lanyard_proto_goTypes = []any{
-	(Role)(0),                   // 0: lanyard.v1.Role
-	(*KDFParams)(nil),           // 1: lanyard.v1.KDFParams
-	(*Hello)(nil),               // 2: lanyard.v1.Hello
-	(*Proof)(nil),               // 3: lanyard.v1.Proof
-	(*Welcome)(nil),             // 4: lanyard.v1.Welcome
-	(*Close)(nil),               // 5: lanyard.v1.Close
-	(*Request)(nil),             // 6: lanyard.v1.Request
-	(*Response)(nil),            // 7: lanyard.v1.Response
-	(*Event)(nil),               // 8: lanyard.v1.Event
-	(*Ping)(nil),                // 9: lanyard.v1.Ping
-	(*StatusRequest)(nil),       // 10: lanyard.v1.StatusRequest
-	(*StatusResponse)(nil),      // 11: lanyard.v1.StatusResponse
-	(*Disk)(nil),                // 12: lanyard.v1.Disk
-	(*LogTailRequest)(nil),      // 13: lanyard.v1.LogTailRequest
-	(*LogLine)(nil),             // 14: lanyard.v1.LogLine
-	(*LogLines)(nil),            // 15: lanyard.v1.LogLines
-	(*LogTailResponse)(nil),     // 16: lanyard.v1.LogTailResponse
-	(*MasterInfo)(nil),          // 17: lanyard.v1.MasterInfo
-	(*ConsoleInfo)(nil),         // 18: lanyard.v1.ConsoleInfo
-	(*AgentSettings)(nil),       // 19: lanyard.v1.AgentSettings
-	(*SettingsGetRequest)(nil),  // 20: lanyard.v1.SettingsGetRequest
-	(*SettingsSetRequest)(nil),  // 21: lanyard.v1.SettingsSetRequest
-	(*SettingsSetResponse)(nil), // 22: lanyard.v1.SettingsSetResponse
-	(*PasswordSetRequest)(nil),  // 23: lanyard.v1.PasswordSetRequest
-	(*PasswordSetResponse)(nil), // 24: lanyard.v1.PasswordSetResponse
+	(Role)(0),                    // 0: lanyard.v1.Role
+	(*KDFParams)(nil),            // 1: lanyard.v1.KDFParams
+	(*Hello)(nil),                // 2: lanyard.v1.Hello
+	(*Proof)(nil),                // 3: lanyard.v1.Proof
+	(*Welcome)(nil),              // 4: lanyard.v1.Welcome
+	(*Close)(nil),                // 5: lanyard.v1.Close
+	(*Request)(nil),              // 6: lanyard.v1.Request
+	(*Response)(nil),             // 7: lanyard.v1.Response
+	(*Event)(nil),                // 8: lanyard.v1.Event
+	(*Ping)(nil),                 // 9: lanyard.v1.Ping
+	(*StatusRequest)(nil),        // 10: lanyard.v1.StatusRequest
+	(*StatusResponse)(nil),       // 11: lanyard.v1.StatusResponse
+	(*Disk)(nil),                 // 12: lanyard.v1.Disk
+	(*LogTailRequest)(nil),       // 13: lanyard.v1.LogTailRequest
+	(*LogLine)(nil),              // 14: lanyard.v1.LogLine
+	(*LogLines)(nil),             // 15: lanyard.v1.LogLines
+	(*LogTailResponse)(nil),      // 16: lanyard.v1.LogTailResponse
+	(*MasterInfo)(nil),           // 17: lanyard.v1.MasterInfo
+	(*ConsoleInfo)(nil),          // 18: lanyard.v1.ConsoleInfo
+	(*AgentSettings)(nil),        // 19: lanyard.v1.AgentSettings
+	(*SettingsGetRequest)(nil),   // 20: lanyard.v1.SettingsGetRequest
+	(*SettingsSetRequest)(nil),   // 21: lanyard.v1.SettingsSetRequest
+	(*SettingsSetResponse)(nil),  // 22: lanyard.v1.SettingsSetResponse
+	(*PasswordSetRequest)(nil),   // 23: lanyard.v1.PasswordSetRequest
+	(*PasswordSetResponse)(nil),  // 24: lanyard.v1.PasswordSetResponse
+	(*Retention)(nil),            // 25: lanyard.v1.Retention
+	(*Task)(nil),                 // 26: lanyard.v1.Task
+	(*Progress)(nil),             // 27: lanyard.v1.Progress
+	(*RunReport)(nil),            // 28: lanyard.v1.RunReport
+	(*TaskInfo)(nil),             // 29: lanyard.v1.TaskInfo
+	(*Snapshot)(nil),             // 30: lanyard.v1.Snapshot
+	(*BrowseEntry)(nil),          // 31: lanyard.v1.BrowseEntry
+	(*VerifyProblem)(nil),        // 32: lanyard.v1.VerifyProblem
+	(*TaskPart)(nil),             // 33: lanyard.v1.TaskPart
+	(*TaskListRequest)(nil),      // 34: lanyard.v1.TaskListRequest
+	(*TaskListResponse)(nil),     // 35: lanyard.v1.TaskListResponse
+	(*TaskGetRequest)(nil),       // 36: lanyard.v1.TaskGetRequest
+	(*TaskCheckRequest)(nil),     // 37: lanyard.v1.TaskCheckRequest
+	(*TaskCheckResponse)(nil),    // 38: lanyard.v1.TaskCheckResponse
+	(*TaskPutRequest)(nil),       // 39: lanyard.v1.TaskPutRequest
+	(*TaskPutResponse)(nil),      // 40: lanyard.v1.TaskPutResponse
+	(*TaskDeleteRequest)(nil),    // 41: lanyard.v1.TaskDeleteRequest
+	(*TaskDeleteResponse)(nil),   // 42: lanyard.v1.TaskDeleteResponse
+	(*TaskRunRequest)(nil),       // 43: lanyard.v1.TaskRunRequest
+	(*TaskRunResponse)(nil),      // 44: lanyard.v1.TaskRunResponse
+	(*TaskStopRequest)(nil),      // 45: lanyard.v1.TaskStopRequest
+	(*TaskStopResponse)(nil),     // 46: lanyard.v1.TaskStopResponse
+	(*TaskHistoryRequest)(nil),   // 47: lanyard.v1.TaskHistoryRequest
+	(*TaskSnapshotsRequest)(nil), // 48: lanyard.v1.TaskSnapshotsRequest
+	(*TaskBrowseRequest)(nil),    // 49: lanyard.v1.TaskBrowseRequest
+	(*TaskBrowseResponse)(nil),   // 50: lanyard.v1.TaskBrowseResponse
+	(*TaskVerifyRequest)(nil),    // 51: lanyard.v1.TaskVerifyRequest
+	(*TaskVerifyResponse)(nil),   // 52: lanyard.v1.TaskVerifyResponse
+	(*TaskRestoreRequest)(nil),   // 53: lanyard.v1.TaskRestoreRequest
+	(*TaskRestoreResponse)(nil),  // 54: lanyard.v1.TaskRestoreResponse
+	(*TaskRemoved)(nil),          // 55: lanyard.v1.TaskRemoved
 }
 var file_core_wire_pb_lanyard_proto_depIdxs = []int32{
 	0,  // 0: lanyard.v1.Hello.role:type_name -> lanyard.v1.Role
@@ -1910,11 +4292,28 @@ var file_core_wire_pb_lanyard_proto_depIdxs = []int32{
 	18, // 5: lanyard.v1.AgentSettings.consoles:type_name -> lanyard.v1.ConsoleInfo
 	19, // 6: lanyard.v1.SettingsSetResponse.settings:type_name -> lanyard.v1.AgentSettings
 	1,  // 7: lanyard.v1.PasswordSetRequest.kdf:type_name -> lanyard.v1.KDFParams
-	8,  // [8:8] is the sub-list for method output_type
-	8,  // [8:8] is the sub-list for method input_type
-	8,  // [8:8] is the sub-list for extension type_name
-	8,  // [8:8] is the sub-list for extension extendee
-	0,  // [0:8] is the sub-list for field type_name
+	25, // 8: lanyard.v1.Task.retention:type_name -> lanyard.v1.Retention
+	26, // 9: lanyard.v1.TaskInfo.task:type_name -> lanyard.v1.Task
+	27, // 10: lanyard.v1.TaskInfo.progress:type_name -> lanyard.v1.Progress
+	28, // 11: lanyard.v1.TaskInfo.last_run:type_name -> lanyard.v1.RunReport
+	27, // 12: lanyard.v1.TaskPart.progress:type_name -> lanyard.v1.Progress
+	29, // 13: lanyard.v1.TaskPart.tasks:type_name -> lanyard.v1.TaskInfo
+	28, // 14: lanyard.v1.TaskPart.runs:type_name -> lanyard.v1.RunReport
+	30, // 15: lanyard.v1.TaskPart.snapshots:type_name -> lanyard.v1.Snapshot
+	31, // 16: lanyard.v1.TaskPart.entries:type_name -> lanyard.v1.BrowseEntry
+	32, // 17: lanyard.v1.TaskPart.problems:type_name -> lanyard.v1.VerifyProblem
+	26, // 18: lanyard.v1.TaskCheckRequest.task:type_name -> lanyard.v1.Task
+	26, // 19: lanyard.v1.TaskCheckResponse.normalized:type_name -> lanyard.v1.Task
+	26, // 20: lanyard.v1.TaskPutRequest.task:type_name -> lanyard.v1.Task
+	29, // 21: lanyard.v1.TaskPutResponse.info:type_name -> lanyard.v1.TaskInfo
+	26, // 22: lanyard.v1.TaskDeleteResponse.removed:type_name -> lanyard.v1.Task
+	29, // 23: lanyard.v1.TaskRunResponse.info:type_name -> lanyard.v1.TaskInfo
+	28, // 24: lanyard.v1.TaskRunResponse.started:type_name -> lanyard.v1.RunReport
+	25, // [25:25] is the sub-list for method output_type
+	25, // [25:25] is the sub-list for method input_type
+	25, // [25:25] is the sub-list for extension type_name
+	25, // [25:25] is the sub-list for extension extendee
+	0,  // [0:25] is the sub-list for field type_name
 }
 
 func init() { file_core_wire_pb_lanyard_proto_init() }
@@ -1929,7 +4328,7 @@ func file_core_wire_pb_lanyard_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_core_wire_pb_lanyard_proto_rawDesc), len(file_core_wire_pb_lanyard_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   24,
+			NumMessages:   55,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

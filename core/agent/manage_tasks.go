@@ -1,0 +1,455 @@
+package agent
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+
+	"google.golang.org/protobuf/proto"
+
+	"github.com/lanyard/lanyard/core/backup"
+	"github.com/lanyard/lanyard/core/link"
+	"github.com/lanyard/lanyard/core/wire"
+	"github.com/lanyard/lanyard/core/wire/pb"
+)
+
+// Backup tasks over the link: every request calls the agent's task
+// manager (Tasks) directly, the same one the command line and the
+// scheduler use, so there is one implementation and one set of words.
+// Lists travel as TaskPart chunks under wire.MaxChunk; a verify's or a
+// restore's progress too, the newest only when the console reads slower
+// than the engine reports. The task manager's events (progress, started,
+// finished, changed, removed) are pushed to every linked console.
+
+// nextRunsShown is how many coming runs task.check lists.
+const nextRunsShown = 5
+
+// taskError turns a task manager's error into the console's words and
+// code: the request's fault is bad_request, an edit of an older version
+// conflict.
+func taskError(err error) error {
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, ErrConflict):
+		return &link.RequestError{Code: wire.ErrConflict, Message: err.Error()}
+	case IsUsage(err), errors.Is(err, backup.ErrInvalid), errors.Is(err, ErrUnknownTask):
+		return &link.RequestError{Code: wire.ErrBadRequest, Message: err.Error()}
+	}
+	var busy *backup.BusyError
+	if errors.As(err, &busy) {
+		return &link.RequestError{Code: wire.ErrBadRequest, Message: err.Error()}
+	}
+	return err
+}
+
+// parts packs list items into TaskPart chunks under wire.MaxChunk.
+type parts struct {
+	ctx  context.Context
+	w    *link.ChunkWriter
+	part pb.TaskPart
+	size int
+}
+
+func newParts(ctx context.Context, l *link.Link) (*parts, error) {
+	w, err := l.Chunks(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return &parts{ctx: ctx, w: w}, nil
+}
+
+// add adds one item (its encoded size n) with put, sending the chunk
+// first when the item would not fit.
+func (p *parts) add(n int, put func(*pb.TaskPart)) error {
+	n += 4 // the field's tag and length
+	if p.size+n > wire.MaxChunk-64 && p.size > 0 {
+		if err := p.flush(); err != nil {
+			return err
+		}
+	}
+	put(&p.part)
+	p.size += n
+	return nil
+}
+
+func (p *parts) flush() error {
+	if p.size == 0 {
+		return nil
+	}
+	err := p.w.SendMsg(p.ctx, &p.part)
+	p.part.Reset()
+	p.size = 0
+	return err
+}
+
+// cutText keeps one string under what a chunk holds.
+func cutText(s string) string {
+	const max = wire.MaxChunk / 4
+	if len(s) <= max {
+		return s
+	}
+	return s[:max] + "…"
+}
+
+func (a *Agent) handleTaskList(ctx context.Context, l *link.Link, _ []byte) (proto.Message, error) {
+	infos, err := a.tasks.List(ctx)
+	if err != nil {
+		return nil, taskError(err)
+	}
+	p, err := newParts(ctx, l)
+	if err != nil {
+		return nil, err
+	}
+	for _, info := range infos {
+		m := InfoToPB(info)
+		if m.LastRun != nil && proto.Size(m) > wire.MaxChunk/2 {
+			m.LastRun.Warnings = nil // the full list is in the history
+		}
+		if err := p.add(proto.Size(m), func(tp *pb.TaskPart) { tp.Tasks = append(tp.Tasks, m) }); err != nil {
+			return nil, err
+		}
+	}
+	if err := p.flush(); err != nil {
+		return nil, err
+	}
+	return &pb.TaskListResponse{Count: uint32(len(infos))}, nil
+}
+
+func (a *Agent) handleTaskGet(ctx context.Context, _ *link.Link, body []byte) (proto.Message, error) {
+	var req pb.TaskGetRequest
+	if err := decode(body, &req); err != nil {
+		return nil, err
+	}
+	info, err := a.tasks.Get(ctx, req.Name)
+	if err != nil {
+		return nil, taskError(err)
+	}
+	return trimInfo(InfoToPB(info)), nil
+}
+
+// trimInfo keeps a task's answer small: the last run's warnings are in
+// its history.
+func trimInfo(m *pb.TaskInfo) *pb.TaskInfo {
+	if m.LastRun != nil && len(m.LastRun.Warnings) > 20 {
+		m.LastRun.Warnings = m.LastRun.Warnings[:20]
+	}
+	return m
+}
+
+func (a *Agent) handleTaskCheck(_ context.Context, _ *link.Link, body []byte) (proto.Message, error) {
+	var req pb.TaskCheckRequest
+	if err := decode(body, &req); err != nil {
+		return nil, err
+	}
+	task := TaskFromPB(req.Task)
+	resp := &pb.TaskCheckResponse{}
+	if err := task.Normalize(); err != nil {
+		resp.Error, resp.Field = err.Error(), backup.FieldOf(err)
+		return resp, nil
+	}
+	warnings, err := task.Validate()
+	if err != nil {
+		resp.Error, resp.Field = err.Error(), backup.FieldOf(err)
+	}
+	resp.Warnings = warnings
+	resp.Normalized = TaskToPB(task)
+	if s, err := backup.ParseSchedule(task.Schedule); err == nil && !s.Manual() {
+		at := a.tasks.now()
+		for range nextRunsShown {
+			at = s.Next(at)
+			if at.IsZero() {
+				break
+			}
+			resp.NextRunsUnixNano = append(resp.NextRunsUnixNano, at.UnixNano())
+		}
+	}
+	return resp, nil
+}
+
+func (a *Agent) handleTaskPut(ctx context.Context, _ *link.Link, body []byte) (proto.Message, error) {
+	var req pb.TaskPutRequest
+	if err := decode(body, &req); err != nil {
+		return nil, err
+	}
+	if req.Task == nil {
+		return nil, badRequest("task.put needs the task's definition")
+	}
+	info, warnings, err := a.tasks.Put(ctx, TaskFromPB(req.Task))
+	if err != nil {
+		return nil, taskError(err)
+	}
+	return &pb.TaskPutResponse{Info: trimInfo(InfoToPB(info)), Warnings: warnings}, nil
+}
+
+func (a *Agent) handleTaskDelete(ctx context.Context, _ *link.Link, body []byte) (proto.Message, error) {
+	var req pb.TaskDeleteRequest
+	if err := decode(body, &req); err != nil {
+		return nil, err
+	}
+	removed, err := a.tasks.Remove(ctx, req.Name, req.Version)
+	if err != nil {
+		return nil, taskError(err)
+	}
+	return &pb.TaskDeleteResponse{Removed: TaskToPB(removed)}, nil
+}
+
+func (a *Agent) handleTaskRun(ctx context.Context, _ *link.Link, body []byte) (proto.Message, error) {
+	var req pb.TaskRunRequest
+	if err := decode(body, &req); err != nil {
+		return nil, err
+	}
+	h, err := a.tasks.Run(ctx, req.Name, "console")
+	if err != nil {
+		return nil, taskError(err)
+	}
+	info, err := a.tasks.Get(ctx, req.Name)
+	if err != nil {
+		return nil, taskError(err)
+	}
+	started := backup.Report{Task: h.Task, Trigger: "console", Started: h.Since, Result: backup.ResultRunning}
+	return &pb.TaskRunResponse{Info: trimInfo(InfoToPB(info)), Started: ReportToPB(started)}, nil
+}
+
+func (a *Agent) handleTaskStop(ctx context.Context, _ *link.Link, body []byte) (proto.Message, error) {
+	var req pb.TaskStopRequest
+	if err := decode(body, &req); err != nil {
+		return nil, err
+	}
+	stopped, err := a.tasks.Stop(ctx, req.Name)
+	if err != nil {
+		return nil, taskError(err)
+	}
+	return &pb.TaskStopResponse{Stopped: stopped}, nil
+}
+
+func (a *Agent) handleTaskHistory(ctx context.Context, l *link.Link, body []byte) (proto.Message, error) {
+	var req pb.TaskHistoryRequest
+	if err := decode(body, &req); err != nil {
+		return nil, err
+	}
+	runs, err := a.tasks.History(ctx, req.Name, int(req.Limit))
+	if err != nil {
+		return nil, taskError(err)
+	}
+	p, err := newParts(ctx, l)
+	if err != nil {
+		return nil, err
+	}
+	for _, r := range runs {
+		m := ReportToPB(r)
+		for i := range m.Warnings {
+			m.Warnings[i] = cutText(m.Warnings[i])
+		}
+		for proto.Size(m) > wire.MaxChunk-128 && len(m.Warnings) > 0 {
+			m.Warnings = m.Warnings[:len(m.Warnings)/2]
+		}
+		if err := p.add(proto.Size(m), func(tp *pb.TaskPart) { tp.Runs = append(tp.Runs, m) }); err != nil {
+			return nil, err
+		}
+	}
+	if err := p.flush(); err != nil {
+		return nil, err
+	}
+	return &pb.TaskListResponse{Count: uint32(len(runs))}, nil
+}
+
+func (a *Agent) handleTaskSnapshots(ctx context.Context, l *link.Link, body []byte) (proto.Message, error) {
+	var req pb.TaskSnapshotsRequest
+	if err := decode(body, &req); err != nil {
+		return nil, err
+	}
+	snaps, err := a.tasks.Snapshots(ctx, req.Name)
+	if err != nil {
+		return nil, taskError(err)
+	}
+	p, err := newParts(ctx, l)
+	if err != nil {
+		return nil, err
+	}
+	for _, s := range snaps {
+		m := SnapshotToPB(s)
+		if err := p.add(proto.Size(m), func(tp *pb.TaskPart) { tp.Snapshots = append(tp.Snapshots, m) }); err != nil {
+			return nil, err
+		}
+	}
+	if err := p.flush(); err != nil {
+		return nil, err
+	}
+	return &pb.TaskListResponse{Count: uint32(len(snaps))}, nil
+}
+
+func (a *Agent) handleTaskBrowse(ctx context.Context, l *link.Link, body []byte) (proto.Message, error) {
+	var req pb.TaskBrowseRequest
+	if err := decode(body, &req); err != nil {
+		return nil, err
+	}
+	page, err := a.tasks.Browse(ctx, req.Name, req.Snapshot, req.Dir, req.After, int(req.Limit))
+	if err != nil {
+		return nil, taskError(err)
+	}
+	p, err := newParts(ctx, l)
+	if err != nil {
+		return nil, err
+	}
+	for _, e := range page.Entries {
+		m := EntryToPB(e)
+		m.Name, m.Target = cutText(m.Name), cutText(m.Target)
+		if err := p.add(proto.Size(m), func(tp *pb.TaskPart) { tp.Entries = append(tp.Entries, m) }); err != nil {
+			return nil, err
+		}
+	}
+	if err := p.flush(); err != nil {
+		return nil, err
+	}
+	return &pb.TaskBrowseResponse{Snapshot: page.Snapshot, Dir: page.Dir, Total: uint32(page.Total), Next: page.Next}, nil
+}
+
+// progressSender sends the newest progress of a verify or restore as a
+// chunk, without ever making the engine wait for the console.
+type progressSender struct {
+	mu     sync.Mutex
+	latest *pb.Progress
+	wake   chan struct{}
+	done   chan struct{}
+}
+
+func (a *Agent) sendProgress(ctx context.Context, p *parts) (*progressSender, func()) {
+	ps := &progressSender{wake: make(chan struct{}, 1), done: make(chan struct{})}
+	stop := make(chan struct{})
+	go func() {
+		defer close(ps.done)
+		for {
+			select {
+			case <-stop:
+				return
+			case <-ctx.Done():
+				return
+			case <-ps.wake:
+			}
+			ps.mu.Lock()
+			m := ps.latest
+			ps.latest = nil
+			ps.mu.Unlock()
+			if m != nil {
+				_ = p.w.SendMsg(ctx, &pb.TaskPart{Progress: m})
+			}
+		}
+	}()
+	return ps, func() { close(stop); <-ps.done }
+}
+
+func (ps *progressSender) update(s backup.Status) {
+	ps.mu.Lock()
+	ps.latest = ProgressToPB(s)
+	ps.mu.Unlock()
+	select {
+	case ps.wake <- struct{}{}:
+	default:
+	}
+}
+
+func (a *Agent) handleTaskVerify(ctx context.Context, l *link.Link, body []byte) (proto.Message, error) {
+	var req pb.TaskVerifyRequest
+	if err := decode(body, &req); err != nil {
+		return nil, err
+	}
+	p, err := newParts(ctx, l)
+	if err != nil {
+		return nil, err
+	}
+	ps, stop := a.sendProgress(ctx, p)
+	vr, err := a.tasks.Verify(ctx, req.Name, req.Snapshot, backup.ProgressFunc(ps.update))
+	stop()
+	if err != nil {
+		return nil, taskError(err)
+	}
+	for _, pr := range vr.Problems {
+		m := &pb.VerifyProblem{Path: cutText(pr.Path), Reason: cutText(pr.Reason)}
+		if err := p.add(proto.Size(m), func(tp *pb.TaskPart) { tp.Problems = append(tp.Problems, m) }); err != nil {
+			return nil, err
+		}
+	}
+	if err := p.flush(); err != nil {
+		return nil, err
+	}
+	return &pb.TaskVerifyResponse{Task: vr.Task, Snapshot: vr.Snapshot, Files: vr.Files, Bytes: vr.Bytes,
+		Missing: int64(vr.Missing), Changed: int64(vr.Changed)}, nil
+}
+
+func (a *Agent) handleTaskRestore(ctx context.Context, l *link.Link, body []byte) (proto.Message, error) {
+	var req pb.TaskRestoreRequest
+	if err := decode(body, &req); err != nil {
+		return nil, err
+	}
+	p, err := newParts(ctx, l)
+	if err != nil {
+		return nil, err
+	}
+	ps, stop := a.sendProgress(ctx, p)
+	opt := backup.RestoreOptions{Target: req.Target, Paths: req.Paths, Overwrite: req.Overwrite}
+	rr, err := a.tasks.Restore(ctx, req.Name, req.Snapshot, opt, backup.ProgressFunc(ps.update))
+	stop()
+	if err != nil {
+		return nil, taskError(err)
+	}
+	for _, path := range rr.Paths {
+		path = cutText(path)
+		if err := p.add(len(path), func(tp *pb.TaskPart) { tp.Paths = append(tp.Paths, path) }); err != nil {
+			return nil, err
+		}
+	}
+	for _, w := range rr.Warnings {
+		w = cutText(w)
+		if err := p.add(len(w), func(tp *pb.TaskPart) { tp.Warnings = append(tp.Warnings, w) }); err != nil {
+			return nil, err
+		}
+	}
+	if err := p.flush(); err != nil {
+		return nil, err
+	}
+	return &pb.TaskRestoreResponse{Task: rr.Task, Snapshot: rr.Snapshot, Target: rr.Target, Files: rr.Files, Bytes: rr.Bytes,
+		Dirs: rr.Dirs, Symlinks: rr.Symlinks, Replaced: rr.Replaced}, nil
+}
+
+// pushTaskEvents forwards the task manager's events to every linked
+// console until ctx ends: progress coalesced per task (a console that
+// reads slowly gets the newest), the rest in order.
+func (a *Agent) pushTaskEvents(ctx context.Context) {
+	events, unsubscribe := a.tasks.Subscribe(256)
+	defer unsubscribe()
+	for {
+		var ev TaskEvent
+		select {
+		case <-ctx.Done():
+			return
+		case ev = <-events:
+		}
+		key := backup.NameKey(ev.Task)
+		switch {
+		case ev.Kind == EventProgress && ev.Status != nil:
+			a.pushAll(wire.EventTaskProgress, ProgressToPB(*ev.Status), "progress/"+key)
+		case ev.Kind == EventStarted && ev.Report != nil:
+			a.pushAll(wire.EventRunStarted, ReportToPB(*ev.Report), "")
+		case ev.Kind == EventFinished && ev.Report != nil:
+			a.pushAll(wire.EventRunFinished, ReportToPB(*ev.Report), "")
+		case ev.Kind == EventChanged && ev.Info != nil:
+			a.pushAll(wire.EventTaskChanged, trimInfo(InfoToPB(*ev.Info)), "changed/"+key)
+		case ev.Kind == EventRemoved:
+			a.pushAll(wire.EventTaskRemoved, &pb.TaskRemoved{Name: ev.Task}, "")
+		default:
+			a.log.Debugf("task event %q not pushed", fmt.Sprint(ev.Kind))
+		}
+	}
+}
+
+// startTaskPushLocked runs pushTaskEvents for the agent's life. a.mu is
+// held.
+func (a *Agent) startTaskPushLocked() {
+	a.wg.Add(1)
+	go func() {
+		defer a.wg.Done()
+		a.pushTaskEvents(a.ctx)
+	}()
+}

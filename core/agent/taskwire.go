@@ -1,0 +1,131 @@
+package agent
+
+import (
+	"io/fs"
+	"time"
+
+	"github.com/lanyard/lanyard/core/backup"
+	"github.com/lanyard/lanyard/core/wire/pb"
+)
+
+// The backup tasks' types on the wire: each conversion is written once,
+// here, for the agent (to the wire) and the console (from it).
+
+func nanos(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixNano()
+}
+
+func fromNanos(n int64) time.Time {
+	if n == 0 {
+		return time.Time{}
+	}
+	return time.Unix(0, n)
+}
+
+// TaskToPB is a task's definition on the wire.
+func TaskToPB(t backup.Task) *pb.Task {
+	return &pb.Task{Name: t.Name, Sources: t.Sources, Destination: t.Destination, Excludes: t.Excludes,
+		Schedule: t.Schedule, Retention: &pb.Retention{KeepLast: uint32(t.Retention.KeepLast), KeepDaily: uint32(t.Retention.KeepDaily),
+			KeepWeekly: uint32(t.Retention.KeepWeekly), KeepMonthly: uint32(t.Retention.KeepMonthly)},
+		OverdueAfterMs: time.Duration(t.OverdueAfter).Milliseconds(), CatchUp: t.CatchUp, Version: t.Version,
+		CreatedUnixNano: nanos(t.Created), ModifiedUnixNano: nanos(t.Modified)}
+}
+
+// TaskFromPB reads a task's definition off the wire.
+func TaskFromPB(m *pb.Task) backup.Task {
+	r := m.GetRetention()
+	return backup.Task{Name: m.GetName(), Sources: m.GetSources(), Destination: m.GetDestination(), Excludes: m.GetExcludes(),
+		Schedule: m.GetSchedule(), Retention: backup.Retention{KeepLast: int(r.GetKeepLast()), KeepDaily: int(r.GetKeepDaily()),
+			KeepWeekly: int(r.GetKeepWeekly()), KeepMonthly: int(r.GetKeepMonthly())},
+		OverdueAfter: backup.Duration(time.Duration(m.GetOverdueAfterMs()) * time.Millisecond), CatchUp: m.GetCatchUp(),
+		Version: m.GetVersion(), Created: fromNanos(m.GetCreatedUnixNano()), Modified: fromNanos(m.GetModifiedUnixNano())}
+}
+
+// ProgressToPB is a progress update on the wire.
+func ProgressToPB(s backup.Status) *pb.Progress {
+	return &pb.Progress{Task: s.Task, Phase: s.Phase, StartedUnixNano: nanos(s.Started), FilesDone: s.FilesDone,
+		FilesTotal: s.FilesTotal, BytesDone: s.BytesDone, BytesTotal: s.BytesTotal, Current: s.Current, Rate: s.Rate,
+		EtaMs: s.ETA.Milliseconds()}
+}
+
+// ProgressFromPB reads a progress update off the wire.
+func ProgressFromPB(m *pb.Progress) backup.Status {
+	return backup.Status{Task: m.GetTask(), Phase: m.GetPhase(), Started: fromNanos(m.GetStartedUnixNano()),
+		FilesDone: m.GetFilesDone(), FilesTotal: m.GetFilesTotal(), BytesDone: m.GetBytesDone(), BytesTotal: m.GetBytesTotal(),
+		Current: m.GetCurrent(), Rate: m.GetRate(), ETA: time.Duration(m.GetEtaMs()) * time.Millisecond}
+}
+
+// ReportToPB is a run's report on the wire.
+func ReportToPB(r backup.Report) *pb.RunReport {
+	return &pb.RunReport{Task: r.Task, Snapshot: r.Snapshot, Trigger: r.Trigger, StartedUnixNano: nanos(r.Started),
+		FinishedUnixNano: nanos(r.Finished), Result: string(r.Result), Error: r.Error, FilesCopied: r.FilesCopied,
+		FilesLinked: r.FilesLinked, FilesSkipped: r.FilesSkipped, BytesCopied: r.BytesCopied, BytesLinked: r.BytesLinked,
+		Dirs: r.Dirs, Symlinks: r.Symlinks, Warnings: r.Warnings, WarningCount: int64(r.WarningCount), Removed: r.Removed}
+}
+
+// ReportFromPB reads a run's report off the wire.
+func ReportFromPB(m *pb.RunReport) backup.Report {
+	return backup.Report{Task: m.GetTask(), Snapshot: m.GetSnapshot(), Trigger: m.GetTrigger(),
+		Started: fromNanos(m.GetStartedUnixNano()), Finished: fromNanos(m.GetFinishedUnixNano()),
+		Result: backup.Result(m.GetResult()), Error: m.GetError(), FilesCopied: m.GetFilesCopied(),
+		FilesLinked: m.GetFilesLinked(), FilesSkipped: m.GetFilesSkipped(), BytesCopied: m.GetBytesCopied(),
+		BytesLinked: m.GetBytesLinked(), Dirs: m.GetDirs(), Symlinks: m.GetSymlinks(), Warnings: m.GetWarnings(),
+		WarningCount: int(m.GetWarningCount()), Removed: m.GetRemoved()}
+}
+
+// InfoToPB is a task with its state on the wire.
+func InfoToPB(i TaskInfo) *pb.TaskInfo {
+	out := &pb.TaskInfo{Task: TaskToPB(i.Task), Running: i.Running, LastSuccessUnixNano: nanos(i.LastSuccess),
+		NextRunUnixNano: nanos(i.NextRun), OverdueAfterMs: time.Duration(i.OverdueAfter).Milliseconds(), Overdue: i.Overdue}
+	if i.Progress != nil {
+		out.Progress = ProgressToPB(*i.Progress)
+	}
+	if i.LastRun != nil {
+		out.LastRun = ReportToPB(*i.LastRun)
+	}
+	return out
+}
+
+// InfoFromPB reads a task with its state off the wire.
+func InfoFromPB(m *pb.TaskInfo) TaskInfo {
+	out := TaskInfo{Task: TaskFromPB(m.GetTask()), Running: m.GetRunning(), LastSuccess: fromNanos(m.GetLastSuccessUnixNano()),
+		NextRun: fromNanos(m.GetNextRunUnixNano()), OverdueAfter: backup.Duration(time.Duration(m.GetOverdueAfterMs()) * time.Millisecond),
+		Overdue: m.GetOverdue()}
+	if m.GetProgress() != nil {
+		p := ProgressFromPB(m.GetProgress())
+		out.Progress = &p
+	}
+	if m.GetLastRun() != nil {
+		r := ReportFromPB(m.GetLastRun())
+		out.LastRun = &r
+	}
+	return out
+}
+
+// SnapshotToPB is a snapshot on the wire.
+func SnapshotToPB(s backup.SnapshotInfo) *pb.Snapshot {
+	return &pb.Snapshot{Id: s.ID, Path: s.Path, TimeUnixNano: nanos(s.Time), FinishedUnixNano: nanos(s.Finished),
+		Result: string(s.Result), Files: s.Files, Bytes: s.Bytes, Dirs: s.Dirs, Symlinks: s.Symlinks,
+		Warnings: int64(s.Warnings), Sources: s.Sources}
+}
+
+// SnapshotFromPB reads a snapshot off the wire.
+func SnapshotFromPB(m *pb.Snapshot) backup.SnapshotInfo {
+	return backup.SnapshotInfo{ID: m.GetId(), Path: m.GetPath(), Time: fromNanos(m.GetTimeUnixNano()),
+		Finished: fromNanos(m.GetFinishedUnixNano()), Result: backup.Result(m.GetResult()), Files: m.GetFiles(),
+		Bytes: m.GetBytes(), Dirs: m.GetDirs(), Symlinks: m.GetSymlinks(), Warnings: int(m.GetWarnings()), Sources: m.GetSources()}
+}
+
+// EntryToPB is a folder entry of a snapshot on the wire.
+func EntryToPB(e backup.BrowseEntry) *pb.BrowseEntry {
+	return &pb.BrowseEntry{Name: e.Name, Type: e.Type, Size: e.Size, Mode: uint32(e.Mode), MtimeUnixNano: nanos(e.MTime), Target: e.Target}
+}
+
+// EntryFromPB reads a folder entry off the wire.
+func EntryFromPB(m *pb.BrowseEntry) backup.BrowseEntry {
+	return backup.BrowseEntry{Name: m.GetName(), Type: m.GetType(), Size: m.GetSize(), Mode: fs.FileMode(m.GetMode()),
+		MTime: fromNanos(m.GetMtimeUnixNano()), Target: m.GetTarget()}
+}
