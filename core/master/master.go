@@ -37,6 +37,8 @@ type Master struct {
 	cfg Config
 	log logrus.FieldLogger
 	hub hub
+	// tasks fans the agents' task events out (remote_tasks.go).
+	tasks taskHub
 
 	ctx    context.Context
 	cancel context.CancelFunc

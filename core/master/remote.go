@@ -9,6 +9,7 @@ import (
 
 	"google.golang.org/protobuf/proto"
 
+	"github.com/lanyard/lanyard/core/agent"
 	"github.com/lanyard/lanyard/core/auth"
 	"github.com/lanyard/lanyard/core/link"
 	"github.com/lanyard/lanyard/core/store"
@@ -179,6 +180,15 @@ type AgentError struct {
 
 func (e *AgentError) Error() string {
 	return fmt.Sprintf("%s answered: %s", e.Slave, wire.QuoteUpTo(e.Message, maxAgentText))
+}
+
+// Unwrap lets errors.Is(err, agent.ErrConflict) find an edit refused
+// because another console saved first.
+func (e *AgentError) Unwrap() error {
+	if e.Code == wire.ErrConflict {
+		return agent.ErrConflict
+	}
+	return nil
 }
 
 // Mistake reports whether the agent found the request itself wrong (bad
@@ -445,9 +455,4 @@ func (m *Master) storeKey(id string, key auth.Key, kdf auth.KDFParams) error {
 	}
 	m.mu.Unlock()
 	return nil
-}
-
-// remoteEvent takes an event an agent pushed beyond its status.
-func (m *Master) remoteEvent(l *link.Link, typ string, body []byte) {
-	_, _, _ = l, typ, body // tasks' events arrive here (remote_tasks.go)
 }

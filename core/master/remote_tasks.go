@@ -1,0 +1,437 @@
+package master
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"google.golang.org/protobuf/proto"
+
+	"github.com/lanyard/lanyard/core/agent"
+	"github.com/lanyard/lanyard/core/backup"
+	"github.com/lanyard/lanyard/core/link"
+	"github.com/lanyard/lanyard/core/wire"
+	"github.com/lanyard/lanyard/core/wire/pb"
+)
+
+// Backup tasks of a linked slave, for the window and the command line.
+// Each call is one request to the slave's agent, whose task manager does
+// the work; lists arrive in chunks. What the agents push about their
+// tasks (progress, runs started and finished, tasks changed and removed)
+// reaches every WatchTasks subscriber.
+
+// TaskEvent is an event about a task of one slave.
+type TaskEvent struct {
+	Slave string
+	agent.TaskEvent
+}
+
+// TaskEventResync tells a subscriber it missed events (it did not keep
+// up, or the agent dropped some for this console): read the tasks again.
+const TaskEventResync = "resync"
+
+// taskHub fans task events out without ever blocking the link's reader: a
+// subscriber that falls behind loses progress first, then is told to
+// resync.
+type taskHub struct {
+	mu   sync.Mutex
+	subs map[*taskSub]struct{}
+}
+
+type taskSub struct {
+	ch     chan TaskEvent
+	lagged bool
+}
+
+// WatchTasks streams the task events of every slave; cancel ends it and
+// closes the channel.
+func (m *Master) WatchTasks(buffer int) (<-chan TaskEvent, func()) {
+	h := &m.tasks
+	s := &taskSub{ch: make(chan TaskEvent, max(buffer, 16))}
+	h.mu.Lock()
+	if h.subs == nil {
+		h.subs = map[*taskSub]struct{}{}
+	}
+	h.subs[s] = struct{}{}
+	h.mu.Unlock()
+	var once sync.Once
+	return s.ch, func() {
+		once.Do(func() {
+			h.mu.Lock()
+			delete(h.subs, s)
+			h.mu.Unlock()
+			close(s.ch)
+		})
+	}
+}
+
+func (h *taskHub) publish(e TaskEvent) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for s := range h.subs {
+		if s.lagged {
+			select {
+			case s.ch <- TaskEvent{Slave: e.Slave, TaskEvent: agent.TaskEvent{Kind: TaskEventResync}}:
+				s.lagged = false
+			default:
+				continue
+			}
+		}
+		select {
+		case s.ch <- e:
+		default:
+			if e.Kind != agent.EventProgress {
+				s.lagged = true
+			}
+		}
+	}
+}
+
+// remoteEvent takes an event an agent pushed beyond its status.
+func (m *Master) remoteEvent(l *link.Link, typ string, body []byte) {
+	m.mu.Lock()
+	s := m.byName[strings.ToLower(l.Peer().Name)]
+	if s == nil || s.link != l {
+		m.mu.Unlock()
+		return
+	}
+	slave := s.entry.Name
+	m.mu.Unlock()
+	ev := TaskEvent{Slave: slave}
+	switch typ {
+	case wire.EventTaskProgress:
+		var p pb.Progress
+		if proto.Unmarshal(body, &p) != nil {
+			return
+		}
+		st := agent.ProgressFromPB(&p)
+		ev.Kind, ev.Task, ev.Status = agent.EventProgress, st.Task, &st
+	case wire.EventRunStarted, wire.EventRunFinished:
+		var r pb.RunReport
+		if proto.Unmarshal(body, &r) != nil {
+			return
+		}
+		rep := agent.ReportFromPB(&r)
+		ev.Kind, ev.Task, ev.Report = agent.EventStarted, rep.Task, &rep
+		if typ == wire.EventRunFinished {
+			ev.Kind = agent.EventFinished
+		}
+	case wire.EventTaskChanged:
+		var ti pb.TaskInfo
+		if proto.Unmarshal(body, &ti) != nil {
+			return
+		}
+		info := agent.InfoFromPB(&ti)
+		ev.Kind, ev.Task, ev.Info = agent.EventChanged, info.Task.Name, &info
+	case wire.EventTaskRemoved:
+		var r pb.TaskRemoved
+		if proto.Unmarshal(body, &r) != nil {
+			return
+		}
+		ev.Kind, ev.Task = agent.EventRemoved, r.Name
+	case wire.EventResync:
+		ev.Kind = TaskEventResync
+	default:
+		return // a newer agent's event: ignored, as the protocol promises
+	}
+	m.tasks.publish(ev)
+}
+
+const taskFeature = "backup tasks"
+
+// collect runs a task stream and merges its parts.
+func collect(ctx context.Context, l *link.Link, method string, req, resp proto.Message, onProgress func(backup.Status)) (*pb.TaskPart, error) {
+	all := &pb.TaskPart{}
+	err := l.Stream(ctx, method, req, func(chunk []byte) error {
+		var p pb.TaskPart
+		if err := proto.Unmarshal(chunk, &p); err != nil {
+			return fmt.Errorf("a malformed part of the answer: %w", err)
+		}
+		if p.Progress != nil {
+			if onProgress != nil {
+				onProgress(agent.ProgressFromPB(p.Progress))
+			}
+			p.Progress = nil
+		}
+		proto.Merge(all, &p)
+		return nil
+	}, resp)
+	return all, err
+}
+
+// Tasks lists a slave's backup tasks with their state.
+func (m *Master) Tasks(ctx context.Context, slave string) ([]agent.TaskInfo, error) {
+	var out []agent.TaskInfo
+	err := m.run(ctx, slave, command{what: "task list", feature: taskFeature}, func(l *link.Link) error {
+		parts, err := collect(ctx, l, wire.MethodTaskList, &pb.TaskListRequest{}, &pb.TaskListResponse{}, nil)
+		for _, t := range parts.GetTasks() {
+			out = append(out, agent.InfoFromPB(t))
+		}
+		return err
+	})
+	if out == nil {
+		out = []agent.TaskInfo{}
+	}
+	return out, err
+}
+
+// Task is one task of a slave with its state.
+func (m *Master) Task(ctx context.Context, slave, name string) (agent.TaskInfo, error) {
+	var out agent.TaskInfo
+	err := m.run(ctx, slave, command{what: "task show " + name, feature: taskFeature}, func(l *link.Link) error {
+		var ti pb.TaskInfo
+		if err := l.Request(ctx, wire.MethodTaskGet, &pb.TaskGetRequest{Name: name}, &ti); err != nil {
+			return err
+		}
+		out = agent.InfoFromPB(&ti)
+		return nil
+	})
+	return out, err
+}
+
+// TaskCheck is the agent's verdict on a task's definition before it is
+// saved.
+type TaskCheck struct {
+	Error      string // the first problem, "" when none
+	Field      string // its field (backup.Field*)
+	Warnings   []string
+	NextRuns   []time.Time // on the agent's clock
+	Normalized backup.Task
+}
+
+// CheckTask has the slave's agent validate a definition (its paths exist
+// there, its clock gives the next runs) without saving it.
+func (m *Master) CheckTask(ctx context.Context, slave string, t backup.Task) (TaskCheck, error) {
+	var out TaskCheck
+	err := m.run(ctx, slave, command{what: "task check " + t.Name, feature: "checking a task on the agent"}, func(l *link.Link) error {
+		var resp pb.TaskCheckResponse
+		if err := l.Request(ctx, wire.MethodTaskCheck, &pb.TaskCheckRequest{Task: agent.TaskToPB(t)}, &resp); err != nil {
+			return err
+		}
+		out = TaskCheck{Error: resp.Error, Field: resp.Field, Warnings: resp.Warnings, Normalized: agent.TaskFromPB(resp.Normalized)}
+		for _, n := range resp.NextRunsUnixNano {
+			out.NextRuns = append(out.NextRuns, time.Unix(0, n))
+		}
+		return nil
+	})
+	return out, err
+}
+
+// PutTask adds a task (Version 0) or saves an edit of the version read;
+// an edit of an older version is refused with an error matching
+// agent.ErrConflict ("changed by another console: reload").
+func (m *Master) PutTask(ctx context.Context, slave string, t backup.Task) (agent.TaskInfo, []string, error) {
+	what := "task add " + t.Name
+	if t.Version != 0 {
+		what = fmt.Sprintf("task edit %s (version %d)", t.Name, t.Version)
+	}
+	var info agent.TaskInfo
+	var warnings []string
+	err := m.run(ctx, slave, command{what: what, feature: taskFeature, audit: true}, func(l *link.Link) error {
+		var resp pb.TaskPutResponse
+		if err := l.Request(ctx, wire.MethodTaskPut, &pb.TaskPutRequest{Task: agent.TaskToPB(t)}, &resp); err != nil {
+			return err
+		}
+		info, warnings = agent.InfoFromPB(resp.Info), resp.Warnings
+		return nil
+	})
+	return info, warnings, err
+}
+
+// RemoveTask removes a task (its snapshots stay). version 0 removes
+// whatever is stored; otherwise a task saved since is refused.
+func (m *Master) RemoveTask(ctx context.Context, slave, name string, version uint64) (backup.Task, error) {
+	var removed backup.Task
+	err := m.run(ctx, slave, command{what: "task remove " + name, feature: taskFeature, audit: true}, func(l *link.Link) error {
+		var resp pb.TaskDeleteResponse
+		if err := l.Request(ctx, wire.MethodTaskDelete, &pb.TaskDeleteRequest{Name: name, Version: version}, &resp); err != nil {
+			return err
+		}
+		removed = agent.TaskFromPB(resp.Removed)
+		return nil
+	})
+	return removed, err
+}
+
+// RunTask starts a run and returns at once; its progress and end arrive
+// through WatchTasks.
+func (m *Master) RunTask(ctx context.Context, slave, name string) (agent.TaskInfo, error) {
+	info, _, err := m.runTask(ctx, slave, name)
+	return info, err
+}
+
+// runTask is RunTask, also saying when the run started (the agent's
+// clock).
+func (m *Master) runTask(ctx context.Context, slave, name string) (agent.TaskInfo, time.Time, error) {
+	var info agent.TaskInfo
+	var started time.Time
+	err := m.run(ctx, slave, command{what: "task run " + name, feature: taskFeature, audit: true}, func(l *link.Link) error {
+		var resp pb.TaskRunResponse
+		if err := l.Request(ctx, wire.MethodTaskRun, &pb.TaskRunRequest{Name: name}, &resp); err != nil {
+			return err
+		}
+		info, started = agent.InfoFromPB(resp.Info), agent.ReportFromPB(resp.Started).Started
+		return nil
+	})
+	return info, started, err
+}
+
+// waitPoll is how often RunTaskAndWait asks for the task's state, in
+// case the end's event was missed.
+const waitPoll = 5 * time.Second
+
+// RunTaskAndWait starts a run, hands its progress to onProgress and
+// returns its report when it ends. When ctx ends first the run goes on in
+// the agent and ctx's error is returned.
+func (m *Master) RunTaskAndWait(ctx context.Context, slave, name string, onProgress func(backup.Status)) (backup.Report, error) {
+	events, stop := m.WatchTasks(256)
+	defer stop()
+	info, started, err := m.runTask(ctx, slave, name)
+	if err != nil {
+		return backup.Report{}, err
+	}
+	task := info.Task.Name
+	poll := time.NewTicker(waitPoll)
+	defer poll.Stop()
+	mine := func(e TaskEvent) bool {
+		return strings.EqualFold(e.Slave, slave) && backup.NameKey(e.Task) == backup.NameKey(task)
+	}
+	for {
+		select {
+		case <-ctx.Done():
+			return backup.Report{}, ctx.Err()
+		case e := <-events:
+			switch {
+			case e.Kind == TaskEventResync:
+				poll.Reset(time.Millisecond)
+			case !mine(e):
+			case e.Kind == agent.EventProgress && onProgress != nil:
+				onProgress(*e.Status)
+			case e.Kind == agent.EventFinished && e.Report.Started.Compare(started) >= 0:
+				return *e.Report, nil
+			}
+		case <-poll.C:
+			poll.Reset(waitPoll)
+			cur, err := m.Task(ctx, slave, task)
+			if err != nil {
+				var nl *NotLinkedError
+				if errors.As(err, &nl) {
+					return backup.Report{}, fmt.Errorf("%s: the link closed during the run; the run goes on in the agent (lanyard task history %s --slave %s shows how it ended)", nl.Reason, task, slave)
+				}
+				continue
+			}
+			if !cur.Running && cur.LastRun != nil && cur.LastRun.Started.Compare(started) >= 0 && cur.LastRun.Result != backup.ResultRunning {
+				return *cur.LastRun, nil
+			}
+		}
+	}
+}
+
+// StopTask stops the task's run in progress; false when none was running.
+func (m *Master) StopTask(ctx context.Context, slave, name string) (bool, error) {
+	var stopped bool
+	err := m.run(ctx, slave, command{what: "task stop " + name, feature: taskFeature, audit: true}, func(l *link.Link) error {
+		var resp pb.TaskStopResponse
+		if err := l.Request(ctx, wire.MethodTaskStop, &pb.TaskStopRequest{Name: name}, &resp); err != nil {
+			return err
+		}
+		stopped = resp.Stopped
+		return nil
+	})
+	return stopped, err
+}
+
+// TaskHistory is the task's newest limit runs (0: all kept), oldest first.
+func (m *Master) TaskHistory(ctx context.Context, slave, name string, limit int) ([]backup.Report, error) {
+	out := []backup.Report{}
+	err := m.run(ctx, slave, command{what: "task history " + name, feature: taskFeature}, func(l *link.Link) error {
+		parts, err := collect(ctx, l, wire.MethodTaskHistory, &pb.TaskHistoryRequest{Name: name, Limit: uint32(max(limit, 0))}, nil, nil)
+		for _, r := range parts.GetRuns() {
+			out = append(out, agent.ReportFromPB(r))
+		}
+		return err
+	})
+	return out, err
+}
+
+// TaskSnapshots lists the task's complete snapshots, oldest first.
+func (m *Master) TaskSnapshots(ctx context.Context, slave, name string) ([]backup.SnapshotInfo, error) {
+	out := []backup.SnapshotInfo{}
+	err := m.run(ctx, slave, command{what: "task snapshots " + name, feature: taskFeature}, func(l *link.Link) error {
+		parts, err := collect(ctx, l, wire.MethodTaskSnapshots, &pb.TaskSnapshotsRequest{Name: name}, nil, nil)
+		for _, s := range parts.GetSnapshots() {
+			out = append(out, agent.SnapshotFromPB(s))
+		}
+		return err
+	})
+	return out, err
+}
+
+// BrowseSnapshot lists one page of one folder of a snapshot.
+func (m *Master) BrowseSnapshot(ctx context.Context, slave, name, snapshot, dir, after string, limit int) (backup.BrowsePage, error) {
+	page := backup.BrowsePage{Entries: []backup.BrowseEntry{}}
+	err := m.run(ctx, slave, command{what: "task browse " + name, feature: taskFeature}, func(l *link.Link) error {
+		var resp pb.TaskBrowseResponse
+		parts, err := collect(ctx, l, wire.MethodTaskBrowse, &pb.TaskBrowseRequest{Name: name, Snapshot: snapshot, Dir: dir,
+			After: after, Limit: uint32(max(limit, 0))}, &resp, nil)
+		if err != nil {
+			return err
+		}
+		page.Snapshot, page.Dir, page.Total, page.Next = resp.Snapshot, resp.Dir, int(resp.Total), resp.Next
+		for _, e := range parts.GetEntries() {
+			page.Entries = append(page.Entries, agent.EntryFromPB(e))
+		}
+		return nil
+	})
+	return page, err
+}
+
+// VerifySnapshot re-hashes a snapshot on the agent against its manifest.
+func (m *Master) VerifySnapshot(ctx context.Context, slave, name, snapshot string, onProgress func(backup.Status)) (backup.VerifyReport, error) {
+	var out backup.VerifyReport
+	err := m.run(ctx, slave, command{what: strings.TrimSpace("task verify " + name + " " + snapshot), feature: taskFeature, audit: true}, func(l *link.Link) error {
+		var resp pb.TaskVerifyResponse
+		parts, err := collect(ctx, l, wire.MethodTaskVerify, &pb.TaskVerifyRequest{Name: name, Snapshot: snapshot}, &resp, onProgress)
+		if err != nil {
+			return err
+		}
+		out = backup.VerifyReport{Task: resp.Task, Snapshot: resp.Snapshot, Files: resp.Files, Bytes: resp.Bytes,
+			Missing: int(resp.Missing), Changed: int(resp.Changed)}
+		for _, p := range parts.GetProblems() {
+			out.Problems = append(out.Problems, backup.Problem{Path: p.Path, Reason: p.Reason})
+		}
+		return nil
+	})
+	return out, err
+}
+
+// RestoreSnapshot copies a snapshot, or paths of it, into a folder on the
+// slave.
+func (m *Master) RestoreSnapshot(ctx context.Context, slave, name, snapshot string, opt backup.RestoreOptions, onProgress func(backup.Status)) (backup.RestoreReport, error) {
+	var out backup.RestoreReport
+	what := fmt.Sprintf("task restore %s %s into %s", name, snapshot, opt.Target)
+	if len(opt.Paths) > 0 {
+		what += fmt.Sprintf(" (%d paths)", len(opt.Paths))
+	}
+	if opt.Overwrite {
+		what += " overwriting"
+	}
+	err := m.run(ctx, slave, command{what: what, feature: taskFeature, audit: true}, func(l *link.Link) error {
+		var resp pb.TaskRestoreResponse
+		parts, err := collect(ctx, l, wire.MethodTaskRestore, &pb.TaskRestoreRequest{Name: name, Snapshot: snapshot, Target: opt.Target,
+			Paths: opt.Paths, Overwrite: opt.Overwrite}, &resp, onProgress)
+		if err != nil {
+			return err
+		}
+		out = backup.RestoreReport{Task: resp.Task, Snapshot: resp.Snapshot, Target: resp.Target, Files: resp.Files, Bytes: resp.Bytes,
+			Dirs: resp.Dirs, Symlinks: resp.Symlinks, Replaced: resp.Replaced, Paths: parts.GetPaths(), Warnings: parts.GetWarnings()}
+		if out.Paths == nil {
+			out.Paths = []string{}
+		}
+		return nil
+	})
+	return out, err
+}

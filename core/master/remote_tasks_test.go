@@ -1,0 +1,139 @@
+package master
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/lanyard/lanyard/core/agent"
+	"github.com/lanyard/lanyard/core/backup"
+	"github.com/lanyard/lanyard/core/store"
+)
+
+// sourceTree is a folder with n files and an empty destination beside it.
+func sourceTree(t *testing.T, n int) (src, dest string) {
+	t.Helper()
+	root := t.TempDir()
+	src, dest = filepath.Join(root, "data"), filepath.Join(root, "backups")
+	for _, d := range []string{src, dest} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := range n {
+		if err := os.WriteFile(filepath.Join(src, "f"+strings.Repeat("x", i)+".txt"), []byte(strings.Repeat("y", 1000*i)), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return src, dest
+}
+
+func TestTwoConsolesManageOneAgentsTasksAndSeeTheSameRun(t *testing.T) {
+	a := startAgentWith(t, "FS01", "pw-one", true, nil)
+	c1, c2 := startConsole(t, true, nil), startConsole(t, true, nil)
+	for _, c := range []*console{c1, c2} {
+		if _, err := c.AddSlave(SlaveSpec{Name: "FS01", Direction: store.Outbound, Address: a.ListenAddr(), Password: []byte("pw-one")}); err != nil {
+			t.Fatal(err)
+		}
+		c.waitState(t, "FS01", StateConnected)
+	}
+	watch2, stop2 := c2.WatchTasks(1024)
+	defer stop2()
+	ctx := context.Background()
+	src, dest := sourceTree(t, 30)
+
+	check, err := c1.CheckTask(ctx, "FS01", backup.Task{Name: "docs", Sources: []string{src}, Destination: filepath.Join(src, "in"), Schedule: "hourly"})
+	if err != nil || check.Field != backup.FieldDestination || len(check.NextRuns) != 5 {
+		t.Fatalf("check: %+v, %v", check, err)
+	}
+	info, _, err := c1.PutTask(ctx, "FS01", backup.Task{Name: "docs", Sources: []string{src}, Destination: dest, Schedule: "manual"})
+	if err != nil || info.Task.Version != 1 {
+		t.Fatalf("add: %+v, %v", info, err)
+	}
+	waitTaskEvent(t, watch2, func(e TaskEvent) bool { return e.Kind == agent.EventChanged && e.Task == "docs" })
+
+	// Both consoles read version 1; the first to save wins, the second
+	// is told, and nothing is lost.
+	t1, _ := c1.Task(ctx, "FS01", "docs")
+	t2, _ := c2.Task(ctx, "FS01", "docs")
+	t1.Task.Retention.KeepLast = 5
+	if _, _, err := c1.PutTask(ctx, "FS01", t1.Task); err != nil {
+		t.Fatal(err)
+	}
+	t2.Task.Retention.KeepLast = 9
+	_, _, err = c2.PutTask(ctx, "FS01", t2.Task)
+	if !errors.Is(err, agent.ErrConflict) || !strings.Contains(err.Error(), "changed by another console: reload") {
+		t.Fatalf("the second save: %v", err)
+	}
+	if cur, _ := c2.Task(ctx, "FS01", "docs"); cur.Task.Retention.KeepLast != 5 || cur.Task.Version != 2 {
+		t.Fatalf("after the refused save: %+v", cur.Task)
+	}
+
+	// A run started by one console: the other sees its progress and end.
+	progressed := 0
+	rep, err := c1.RunTaskAndWait(ctx, "FS01", "docs", func(backup.Status) { progressed++ })
+	if err != nil || rep.Result != backup.ResultCompleted || rep.Trigger != "console" {
+		t.Fatalf("run: %+v, %v", rep, err)
+	}
+	waitTaskEvent(t, watch2, func(e TaskEvent) bool { return e.Kind == agent.EventProgress && e.Slave == "FS01" })
+	waitTaskEvent(t, watch2, func(e TaskEvent) bool { return e.Kind == agent.EventFinished && e.Report.Snapshot == rep.Snapshot })
+	if progressed == 0 {
+		t.Error("the console that ran it saw no progress")
+	}
+
+	hist, err := c2.TaskHistory(ctx, "FS01", "docs", 0)
+	if err != nil || len(hist) != 1 || hist[0].Snapshot != rep.Snapshot {
+		t.Fatalf("history: %+v, %v", hist, err)
+	}
+	snaps, err := c2.TaskSnapshots(ctx, "FS01", "docs")
+	if err != nil || len(snaps) != 1 {
+		t.Fatalf("snapshots: %+v, %v", snaps, err)
+	}
+	page, err := c2.BrowseSnapshot(ctx, "FS01", "docs", "latest", src, "", 0)
+	if err != nil || len(page.Entries) != 30 {
+		t.Fatalf("browse: %d entries, %v", len(page.Entries), err)
+	}
+	target := t.TempDir()
+	rr, err := c2.RestoreSnapshot(ctx, "FS01", "docs", snaps[0].ID, backup.RestoreOptions{Target: target, Paths: []string{filepath.Join(src, "fx.txt")}}, nil)
+	if err != nil || rr.Files != 1 {
+		t.Fatalf("restore: %+v, %v", rr, err)
+	}
+	vr, err := c1.VerifySnapshot(ctx, "FS01", "docs", "latest", nil)
+	if err != nil || !vr.OK() {
+		t.Fatalf("verify: %+v, %v", vr, err)
+	}
+
+	// Every command that changed something or started work is audited.
+	recs, _ := c1.Audit(AuditFilter{Slave: "FS01"})
+	var cmds []string
+	for _, r := range recs {
+		cmds = append(cmds, r.Command+": "+r.Result)
+	}
+	want := []string{"task add docs: ok", "task edit docs (version 1): ok", "task run docs: ok", "task verify docs latest: ok"}
+	if strings.Join(cmds, "\n") != strings.Join(want, "\n") {
+		t.Errorf("audit of the first console:\n%s", strings.Join(cmds, "\n"))
+	}
+	recs, _ = c2.Audit(AuditFilter{})
+	if len(recs) != 2 || !strings.HasPrefix(recs[0].Result, "failed: ") || !strings.HasPrefix(recs[1].Command, "task restore docs") {
+		t.Errorf("audit of the second console: %+v", recs)
+	}
+}
+
+func waitTaskEvent(t *testing.T, events <-chan TaskEvent, ok func(TaskEvent) bool) TaskEvent {
+	t.Helper()
+	deadline := time.After(20 * time.Second)
+	for {
+		select {
+		case e := <-events:
+			if ok(e) {
+				return e
+			}
+		case <-deadline:
+			t.Fatal("no such task event within 20s")
+		}
+	}
+}
