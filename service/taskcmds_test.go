@@ -10,6 +10,8 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+
+	"github.com/lanyard/lanyard/app/taskcli"
 )
 
 // taskTree is a source folder with a few files and an empty destination.
@@ -93,7 +95,7 @@ func exerciseTasks(t *testing.T, dir string, live bool) {
 	if err := syscall.Mkfifo(filepath.Join(src, "pipe"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	r = run(ExitWarnings, "task", "run", "docs", "--wait")
+	r = run(taskcli.ExitWarnings, "task", "run", "docs", "--wait")
 	if !strings.Contains(r.stdout, "completed with warnings") || !strings.Contains(r.stdout, "FIFO") || !strings.Contains(r.stdout, "2 linked") {
 		t.Fatalf("run with a warning: %s", r)
 	}

@@ -1,4 +1,4 @@
-package service
+package taskcli
 
 import (
 	"fmt"
@@ -33,11 +33,11 @@ func isTerminal(w io.Writer) bool {
 	return ok && term.IsTerminal(int(f.Fd()))
 }
 
-func (e *env) newProgress() *progressView {
-	p := &progressView{out: e.stdout}
-	if isTerminal(e.stdout) {
+func newProgress(out io.Writer) *progressView {
+	p := &progressView{out: out}
+	if isTerminal(out) {
 		p.bar = progressbar.NewOptions64(-1,
-			progressbar.OptionSetWriter(e.stdout),
+			progressbar.OptionSetWriter(out),
 			progressbar.OptionSetWidth(30),
 			progressbar.OptionThrottle(100*time.Millisecond),
 			progressbar.OptionShowElapsedTimeOnFinish(),

@@ -1,4 +1,4 @@
-package service
+package taskcli
 
 import (
 	"context"
@@ -15,10 +15,8 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/sirupsen/logrus"
 	"github.com/spf13/cobra"
 
-	"github.com/lanyard/lanyard/app"
 	"github.com/lanyard/lanyard/app/cmdline"
 	"github.com/lanyard/lanyard/core/agent"
 	"github.com/lanyard/lanyard/core/backup"
@@ -28,18 +26,70 @@ import (
 // warnings.
 const ExitWarnings = 3
 
-// taskCmd is `lanyard-agent task …`: backup tasks, through the running
-// agent's control socket, or on the database (and the engine) in this
-// process when the agent is not running.
-func taskCmd(e *env) *cobra.Command {
+// Env is where the task commands run: how they reach the tasks, and how
+// they name themselves in hints.
+type Env struct {
+	Stdout, Stderr io.Writer
+	// Do carries out one task operation: on the agent (its control socket,
+	// or its database in this process) or on a slave through the running
+	// console. onEvent, when set, receives progress; logged marks the
+	// operations an agent logs when they run in this process.
+	Do func(ctx context.Context, op string, args agent.TaskArgs, onEvent func(agent.TaskEvent), logged bool) (*agent.TaskResult, error)
+	// Prog is the program the hints and examples name: "lanyard-agent"
+	// or "lanyard".
+	Prog string
+	// Where is what hints add after the arguments: "" for the agent,
+	// " --slave FS01" for the console. ExampleWhere is the same for the
+	// examples in the help.
+	Where        func() string
+	ExampleWhere string
+	// RemotePaths says the paths given name files on another machine:
+	// they must be absolute and are passed on as given. Otherwise they are
+	// made absolute here.
+	RemotePaths bool
+}
+
+// hint is a task command as the user would type it.
+func (e *Env) hint(args ...string) string {
+	s := e.Prog + " task " + strings.Join(args, " ")
+	if e.Where != nil {
+		s += e.Where()
+	}
+	return s
+}
+
+// examples are example lines for a command's help.
+func (e *Env) examples(lines ...string) string {
+	for i, l := range lines {
+		lines[i] = "  " + e.Prog + " task " + l + e.ExampleWhere
+	}
+	return strings.Join(lines, "\n")
+}
+
+// path reads a path given on the command line.
+func (e *Env) path(flag, p string) (string, error) {
+	if e.RemotePaths {
+		if !filepath.IsAbs(p) {
+			return "", cmdline.Usagef("%s %q: give an absolute path on the server", flag, p)
+		}
+		return filepath.Clean(p), nil
+	}
+	abs, err := filepath.Abs(p)
+	if err != nil {
+		return "", cmdline.Usagef("%s %q: %v", flag, p, err)
+	}
+	return abs, nil
+}
+
+// Command is `task …`: add, edit, remove, list, show, run, stop, history,
+// snapshots, browse, verify and restore, the same words, flags, JSON and
+// exit codes wherever they run.
+func Command(e *Env, long string) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "task",
 		Short: "Add, run and restore backup tasks",
-		Long: `Backup tasks: what to copy, where to, when, and how many snapshots to keep.
-The commands reach the running agent (service or foreground) through its
-control socket; when it is not running they work on its database, and
-run, verify and restore in this process.`,
-		Args: cmdline.NoArgs,
+		Long:  long,
+		Args:  cmdline.NoArgs,
 	}
 	cmd.AddCommand(taskAddCmd(e), taskEditCmd(e), taskRemoveCmd(e), taskListCmd(e), taskShowCmd(e),
 		taskRunCmd(e), taskStopCmd(e), taskHistoryCmd(e), taskSnapshotsCmd(e), taskBrowseCmd(e),
@@ -47,46 +97,8 @@ run, verify and restore in this process.`,
 	return cmd
 }
 
-// taskDo carries out one task operation. logged operations are written to
-// the agent's log file when they run in this process.
-func (e *env) taskDo(ctx context.Context, op string, args agent.TaskArgs, onEvent func(agent.TaskEvent), logged bool) (*agent.TaskResult, error) {
-	dir, err := e.dir()
-	if err != nil {
-		return nil, err
-	}
-	var log logrus.FieldLogger
-	if logged {
-		if log, err = e.offlineLogger(dir); err != nil {
-			return nil, err
-		}
-	}
-	return agent.TaskControl(ctx, dir, agent.ControlRequest{Op: op, Task: &args}, onEvent, log)
-}
-
-// offlineLogger writes what an in-process operation does to the agent's
-// log file, as the running agent would, when that file can be opened.
-func (e *env) offlineLogger(dataDir string) (logrus.FieldLogger, error) {
-	l := logrus.New()
-	l.SetOutput(io.Discard)
-	logDir, err := e.logDirectory(dataDir)
-	if err != nil {
-		return l, nil
-	}
-	if _, err := os.Stat(filepath.Join(dataDir, agent.DBFile)); err != nil {
-		return l, nil
-	}
-	f, err := app.RotatedFile(logDir, app.AgentLogFile)
-	if err != nil {
-		return l, nil
-	}
-	log, err := app.NewLogger(f, e.logLevel, e.logJSON)
-	if err != nil {
-		return nil, cmdline.Usage(err)
-	}
-	return log, nil
-}
-
-func printJSON(w io.Writer, v any) error {
+// PrintJSON prints v as indented JSON, as every --json does.
+func PrintJSON(w io.Writer, v any) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	return enc.Encode(v)
@@ -124,24 +136,27 @@ func (f *taskFlags) register(cmd *cobra.Command, adding bool) {
 }
 
 // apply sets what the flags given change; it says whether anything was.
-func (f *taskFlags) apply(cmd *cobra.Command, t *backup.Task) (bool, error) {
+func (f *taskFlags) apply(e *Env, cmd *cobra.Command, t *backup.Task) (bool, error) {
 	changed := false
 	fl := cmd.Flags()
 	if fl.Changed("source") {
 		t.Sources = nil
 		for _, s := range f.sources {
-			abs, err := filepath.Abs(s)
+			abs, err := e.path("--source", s)
 			if err != nil {
-				return false, cmdline.Usagef("--source %q: %v", s, err)
+				return false, err
 			}
 			t.Sources = append(t.Sources, abs)
 		}
 		changed = true
 	}
 	if fl.Changed("dest") {
-		abs, err := filepath.Abs(f.dest)
-		if err != nil || f.dest == "" {
+		if f.dest == "" {
 			return false, cmdline.Usagef("--dest %q is not a folder path", f.dest)
+		}
+		abs, err := e.path("--dest", f.dest)
+		if err != nil {
+			return false, err
 		}
 		t.Destination, changed = abs, true
 	}
@@ -202,13 +217,13 @@ func parseDays(s string) (time.Duration, error) {
 	return d, err
 }
 
-func taskAddCmd(e *env) *cobra.Command {
+func taskAddCmd(e *Env) *cobra.Command {
 	var f taskFlags
 	cmd := &cobra.Command{
 		Use:   "add NAME --source PATH… --dest DIR [flags]",
 		Short: "Add a backup task",
-		Example: `  lanyard-agent task add docs --source /home/alice/Documents --dest /mnt/backup --schedule daily@02:00 --keep-daily 14 --keep-monthly 6
-  lanyard-agent task add etc --source /etc --dest /srv/backup --exclude '*.swp' --schedule '30 1 * * 1-5'`,
+		Example: e.examples("add docs --source /home/alice/Documents --dest /mnt/backup --schedule daily@02:00 --keep-daily 14 --keep-monthly 6",
+			"add etc --source /etc --dest /srv/backup --exclude '*.swp' --schedule '30 1 * * 1-5'"),
 		Args: cmdline.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			t := backup.Task{Name: args[0]}
@@ -218,10 +233,10 @@ func taskAddCmd(e *env) *cobra.Command {
 			if !cmd.Flags().Changed("source") || !cmd.Flags().Changed("dest") {
 				return cmdline.Usagef("task add needs --source PATH (one or more) and --dest DIR")
 			}
-			if _, err := f.apply(cmd, &t); err != nil {
+			if _, err := f.apply(e, cmd, &t); err != nil {
 				return err
 			}
-			res, err := e.taskDo(cmd.Context(), agent.OpTaskAdd, agent.TaskArgs{Task: &t}, nil, true)
+			res, err := e.Do(cmd.Context(), agent.OpTaskAdd, agent.TaskArgs{Task: &t}, nil, true)
 			if err != nil {
 				return err
 			}
@@ -232,27 +247,27 @@ func taskAddCmd(e *env) *cobra.Command {
 	return cmd
 }
 
-func taskEditCmd(e *env) *cobra.Command {
+func taskEditCmd(e *Env) *cobra.Command {
 	var f taskFlags
 	cmd := &cobra.Command{
 		Use:     "edit NAME [flags]",
 		Short:   "Change a backup task (only the flags given)",
-		Example: "  lanyard-agent task edit docs --schedule weekly@sun@03:00 --keep-weekly 8",
+		Example: e.examples("edit docs --schedule weekly@sun@03:00 --keep-weekly 8"),
 		Args:    cmdline.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			cur, err := e.taskDo(cmd.Context(), agent.OpTaskGet, agent.TaskArgs{Name: args[0]}, nil, false)
+			cur, err := e.Do(cmd.Context(), agent.OpTaskGet, agent.TaskArgs{Name: args[0]}, nil, false)
 			if err != nil {
 				return err
 			}
 			t := cur.Info.Task
-			changed, err := f.apply(cmd, &t)
+			changed, err := f.apply(e, cmd, &t)
 			if err != nil {
 				return err
 			}
 			if !changed {
-				return cmdline.Usagef("nothing to change: give the flags to change (see lanyard-agent task edit --help)")
+				return cmdline.Usagef("nothing to change: give the flags to change (see %s task edit --help)", e.Prog)
 			}
-			res, err := e.taskDo(cmd.Context(), agent.OpTaskEdit, agent.TaskArgs{Task: &t}, nil, true)
+			res, err := e.Do(cmd.Context(), agent.OpTaskEdit, agent.TaskArgs{Task: &t}, nil, true)
 			if err != nil {
 				return err
 			}
@@ -263,16 +278,16 @@ func taskEditCmd(e *env) *cobra.Command {
 	return cmd
 }
 
-func (e *env) printSaved(res *agent.TaskResult, verb string) error {
+func (e *Env) printSaved(res *agent.TaskResult, verb string) error {
 	for _, w := range res.Warnings {
-		fmt.Fprintln(e.stderr, "warning:", w)
+		fmt.Fprintln(e.Stderr, "warning:", w)
 	}
-	fmt.Fprintf(e.stdout, "task %s %s\n", res.Info.Task.Name, verb)
-	printTask(e.stdout, res.Info)
+	fmt.Fprintf(e.Stdout, "task %s %s\n", res.Info.Task.Name, verb)
+	printTask(e.Stdout, res.Info)
 	if res.Running {
-		fmt.Fprintln(e.stdout, "applied to the running agent")
+		fmt.Fprintln(e.Stdout, "applied to the running agent")
 	} else {
-		fmt.Fprintln(e.stdout, "saved; the agent runs it on schedule once it runs (lanyard-agent start)")
+		fmt.Fprintln(e.Stdout, "saved; the agent runs it on schedule once it runs (lanyard-agent start)")
 	}
 	return nil
 }
@@ -307,42 +322,42 @@ func printTask(w io.Writer, info *agent.TaskInfo, extra ...[2]string) {
 
 // ---- remove, list, show ----
 
-func taskRemoveCmd(e *env) *cobra.Command {
+func taskRemoveCmd(e *Env) *cobra.Command {
 	return &cobra.Command{
 		Use:   "remove NAME",
 		Short: "Remove a backup task and its history (its snapshots are kept)",
 		Args:  cmdline.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			res, err := e.taskDo(cmd.Context(), agent.OpTaskRemove, agent.TaskArgs{Name: args[0]}, nil, true)
+			res, err := e.Do(cmd.Context(), agent.OpTaskRemove, agent.TaskArgs{Name: args[0]}, nil, true)
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(e.stdout, "task %s removed; its snapshots in %s are kept (delete them by hand when no longer needed)\n",
+			fmt.Fprintf(e.Stdout, "task %s removed; its snapshots in %s are kept (delete them by hand when no longer needed)\n",
 				res.Removed.Name, backup.TaskDir(res.Removed.Destination, res.Removed.Name))
 			return nil
 		},
 	}
 }
 
-func taskListCmd(e *env) *cobra.Command {
+func taskListCmd(e *Env) *cobra.Command {
 	var asJSON bool
 	cmd := &cobra.Command{
 		Use:   "list",
 		Short: "List the backup tasks with their last result and next run",
 		Args:  cmdline.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			res, err := e.taskDo(cmd.Context(), agent.OpTaskList, agent.TaskArgs{}, nil, false)
+			res, err := e.Do(cmd.Context(), agent.OpTaskList, agent.TaskArgs{}, nil, false)
 			if err != nil {
 				return err
 			}
 			if asJSON {
-				return printJSON(e.stdout, res.Tasks)
+				return PrintJSON(e.Stdout, res.Tasks)
 			}
 			if len(res.Tasks) == 0 {
-				fmt.Fprintln(e.stdout, "no backup tasks (lanyard-agent task add NAME --source PATH --dest DIR)")
+				fmt.Fprintf(e.Stdout, "no backup tasks (%s)\n", e.hint("add NAME --source PATH --dest DIR"))
 				return nil
 			}
-			tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
+			tw := tabwriter.NewWriter(e.Stdout, 0, 4, 2, ' ', 0)
 			fmt.Fprintln(tw, "TASK\tSCHEDULE\tLAST RUN\tRESULT\tNEXT RUN\tSTATE")
 			for _, info := range res.Tasks {
 				last, result := "-", "never run"
@@ -374,22 +389,22 @@ func taskState(info agent.TaskInfo) string {
 	return "ok"
 }
 
-func taskShowCmd(e *env) *cobra.Command {
+func taskShowCmd(e *Env) *cobra.Command {
 	var asJSON bool
 	cmd := &cobra.Command{
 		Use:   "show NAME",
 		Short: "Show a backup task, its state and its last run",
 		Args:  cmdline.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			res, err := e.taskDo(cmd.Context(), agent.OpTaskGet, agent.TaskArgs{Name: args[0]}, nil, false)
+			res, err := e.Do(cmd.Context(), agent.OpTaskGet, agent.TaskArgs{Name: args[0]}, nil, false)
 			if err != nil {
 				return err
 			}
 			if asJSON {
-				return printJSON(e.stdout, res.Info)
+				return PrintJSON(e.Stdout, res.Info)
 			}
 			info := res.Info
-			fmt.Fprintf(e.stdout, "task %s: %s\n", info.Task.Name, taskState(*info))
+			fmt.Fprintf(e.Stdout, "task %s: %s\n", info.Task.Name, taskState(*info))
 			var rows [][2]string
 			if info.LastRun != nil {
 				last := info.LastRun.Started.Local().Format(time.DateTime) + ", " + string(info.LastRun.Result)
@@ -404,7 +419,7 @@ func taskShowCmd(e *env) *cobra.Command {
 			if info.Progress != nil {
 				rows = append(rows, [2]string{"progress", plainProgress(*info.Progress)})
 			}
-			printTask(e.stdout, info, rows...)
+			printTask(e.Stdout, info, rows...)
 			return nil
 		},
 	}
@@ -414,7 +429,7 @@ func taskShowCmd(e *env) *cobra.Command {
 
 // ---- run, stop, history ----
 
-func taskRunCmd(e *env) *cobra.Command {
+func taskRunCmd(e *Env) *cobra.Command {
 	var wait, asJSON bool
 	cmd := &cobra.Command{
 		Use:   "run NAME [--wait]",
@@ -428,7 +443,7 @@ starts the run and the command returns at once.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
-			view := e.newProgress()
+			view := newProgress(e.Stdout)
 			if asJSON {
 				view = nil
 			}
@@ -437,31 +452,31 @@ starts the run and the command returns at once.`,
 					view.event(ev)
 				}
 			}
-			res, err := e.taskDo(ctx, agent.OpTaskRun, agent.TaskArgs{Name: args[0], Wait: wait}, onEvent, true)
+			res, err := e.Do(ctx, agent.OpTaskRun, agent.TaskArgs{Name: args[0], Wait: wait}, onEvent, true)
 			if view != nil {
 				view.done()
 			}
 			if err != nil {
 				if ctx.Err() != nil && cmd.Context().Err() == nil {
-					return fmt.Errorf("interrupted: the run goes on in the agent (lanyard-agent task stop %s stops it)", args[0])
+					return fmt.Errorf("interrupted: the run goes on in the agent (%s stops it)", e.hint("stop", args[0]))
 				}
 				return err
 			}
 			if res.Started {
 				if asJSON {
-					return printJSON(e.stdout, res.Info)
+					return PrintJSON(e.Stdout, res.Info)
 				}
-				fmt.Fprintf(e.stdout, "task %s started in the agent; lanyard-agent task show %s follows it, task history %s shows how it ended\n",
-					res.Info.Task.Name, res.Info.Task.Name, res.Info.Task.Name)
+				fmt.Fprintf(e.Stdout, "task %s started in the agent; %s follows it, %s shows how it ended\n",
+					res.Info.Task.Name, e.hint("show", res.Info.Task.Name), e.hint("history", res.Info.Task.Name))
 				return nil
 			}
 			rep := res.Report
 			if asJSON {
-				if err := printJSON(e.stdout, rep); err != nil {
+				if err := PrintJSON(e.Stdout, rep); err != nil {
 					return err
 				}
 			} else {
-				printReport(e.stdout, rep)
+				printReport(e.Stdout, rep)
 			}
 			return runExit(rep)
 		},
@@ -515,27 +530,27 @@ func printReport(w io.Writer, rep *backup.Report) {
 	}
 }
 
-func taskStopCmd(e *env) *cobra.Command {
+func taskStopCmd(e *Env) *cobra.Command {
 	return &cobra.Command{
 		Use:   "stop NAME",
 		Short: "Stop a backup task's run in progress (earlier snapshots are untouched)",
 		Args:  cmdline.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			res, err := e.taskDo(cmd.Context(), agent.OpTaskStop, agent.TaskArgs{Name: args[0]}, nil, false)
+			res, err := e.Do(cmd.Context(), agent.OpTaskStop, agent.TaskArgs{Name: args[0]}, nil, false)
 			if err != nil {
 				return err
 			}
 			if res.Stopped {
-				fmt.Fprintf(e.stdout, "task %s stopped\n", args[0])
+				fmt.Fprintf(e.Stdout, "task %s stopped\n", args[0])
 			} else {
-				fmt.Fprintf(e.stdout, "task %s is not running\n", args[0])
+				fmt.Fprintf(e.Stdout, "task %s is not running\n", args[0])
 			}
 			return nil
 		},
 	}
 }
 
-func taskHistoryCmd(e *env) *cobra.Command {
+func taskHistoryCmd(e *Env) *cobra.Command {
 	var asJSON bool
 	var n int
 	cmd := &cobra.Command{
@@ -543,7 +558,7 @@ func taskHistoryCmd(e *env) *cobra.Command {
 		Short: "The task's runs, oldest first: start, result, counts, error",
 		Args:  cmdline.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			res, err := e.taskDo(cmd.Context(), agent.OpTaskHistory, agent.TaskArgs{Name: args[0], Limit: n}, nil, false)
+			res, err := e.Do(cmd.Context(), agent.OpTaskHistory, agent.TaskArgs{Name: args[0], Limit: n}, nil, false)
 			if err != nil {
 				return err
 			}
@@ -551,13 +566,13 @@ func taskHistoryCmd(e *env) *cobra.Command {
 				if res.History == nil {
 					res.History = []backup.Report{}
 				}
-				return printJSON(e.stdout, res.History)
+				return PrintJSON(e.Stdout, res.History)
 			}
 			if len(res.History) == 0 {
-				fmt.Fprintf(e.stdout, "task %s has not run yet\n", args[0])
+				fmt.Fprintf(e.Stdout, "task %s has not run yet\n", args[0])
 				return nil
 			}
-			tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
+			tw := tabwriter.NewWriter(e.Stdout, 0, 4, 2, ' ', 0)
 			fmt.Fprintln(tw, "STARTED\tTRIGGER\tRESULT\tFILES\tCOPIED\tLINKED\tSKIPPED\tBYTES COPIED\tDURATION\tSNAPSHOT / ERROR")
 			for _, r := range res.History {
 				dur := "-"
@@ -582,14 +597,14 @@ func taskHistoryCmd(e *env) *cobra.Command {
 
 // ---- snapshots, browse, verify, restore ----
 
-func taskSnapshotsCmd(e *env) *cobra.Command {
+func taskSnapshotsCmd(e *Env) *cobra.Command {
 	var asJSON bool
 	cmd := &cobra.Command{
 		Use:   "snapshots NAME",
 		Short: "The task's complete snapshots, newest last",
 		Args:  cmdline.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			res, err := e.taskDo(cmd.Context(), agent.OpTaskSnapshots, agent.TaskArgs{Name: args[0]}, nil, false)
+			res, err := e.Do(cmd.Context(), agent.OpTaskSnapshots, agent.TaskArgs{Name: args[0]}, nil, false)
 			if err != nil {
 				return err
 			}
@@ -597,13 +612,13 @@ func taskSnapshotsCmd(e *env) *cobra.Command {
 				res.Snapshots = []backup.SnapshotInfo{}
 			}
 			if asJSON {
-				return printJSON(e.stdout, res.Snapshots)
+				return PrintJSON(e.Stdout, res.Snapshots)
 			}
 			if len(res.Snapshots) == 0 {
-				fmt.Fprintf(e.stdout, "task %s has no snapshots yet (lanyard-agent task run %s)\n", args[0], args[0])
+				fmt.Fprintf(e.Stdout, "task %s has no snapshots yet (%s)\n", args[0], e.hint("run", args[0]))
 				return nil
 			}
-			tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
+			tw := tabwriter.NewWriter(e.Stdout, 0, 4, 2, ' ', 0)
 			fmt.Fprintln(tw, "SNAPSHOT\tTIME\tRESULT\tFILES\tSIZE\tPATH")
 			for _, s := range res.Snapshots {
 				fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\t%s\n", s.ID, s.Time.Local().Format("2006-01-02 15:04:05"), s.Result, s.Files, agent.Bytes(s.Bytes), s.Path)
@@ -615,14 +630,13 @@ func taskSnapshotsCmd(e *env) *cobra.Command {
 	return cmd
 }
 
-func taskBrowseCmd(e *env) *cobra.Command {
+func taskBrowseCmd(e *Env) *cobra.Command {
 	var asJSON bool
 	cmd := &cobra.Command{
-		Use:   "browse NAME SNAPSHOT [FOLDER]",
-		Short: "List one folder of a snapshot (SNAPSHOT may be latest)",
-		Example: `  lanyard-agent task browse docs latest
-  lanyard-agent task browse docs 2025-06-01T020000Z /home/alice/Documents`,
-		Args: cmdline.RangeArgs(2, 3),
+		Use:     "browse NAME SNAPSHOT [FOLDER]",
+		Short:   "List one folder of a snapshot (SNAPSHOT may be latest)",
+		Example: e.examples("browse docs latest", "browse docs 2025-06-01T020000Z /home/alice/Documents"),
+		Args:    cmdline.RangeArgs(2, 3),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			dir := ""
 			if len(args) == 3 {
@@ -631,7 +645,7 @@ func taskBrowseCmd(e *env) *cobra.Command {
 			all := backup.BrowsePage{Entries: []backup.BrowseEntry{}}
 			after := ""
 			for {
-				res, err := e.taskDo(cmd.Context(), agent.OpTaskBrowse, agent.TaskArgs{Name: args[0], Snapshot: args[1], Dir: dir, After: after, Limit: backup.BrowseMaxEntries}, nil, false)
+				res, err := e.Do(cmd.Context(), agent.OpTaskBrowse, agent.TaskArgs{Name: args[0], Snapshot: args[1], Dir: dir, After: after, Limit: backup.BrowseMaxEntries}, nil, false)
 				if err != nil {
 					return err
 				}
@@ -643,10 +657,10 @@ func taskBrowseCmd(e *env) *cobra.Command {
 				after = res.Page.Next
 			}
 			if asJSON {
-				return printJSON(e.stdout, all)
+				return PrintJSON(e.Stdout, all)
 			}
-			fmt.Fprintf(e.stdout, "%s in snapshot %s (%d entries)\n", all.Dir, all.Snapshot, all.Total)
-			tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', tabwriter.AlignRight)
+			fmt.Fprintf(e.Stdout, "%s in snapshot %s (%d entries)\n", all.Dir, all.Snapshot, all.Total)
+			tw := tabwriter.NewWriter(e.Stdout, 0, 4, 2, ' ', tabwriter.AlignRight)
 			for _, en := range all.Entries {
 				name := en.Name
 				switch en.Type {
@@ -668,7 +682,7 @@ func taskBrowseCmd(e *env) *cobra.Command {
 	return cmd
 }
 
-func taskVerifyCmd(e *env) *cobra.Command {
+func taskVerifyCmd(e *Env) *cobra.Command {
 	var asJSON bool
 	cmd := &cobra.Command{
 		Use:   "verify NAME [SNAPSHOT]",
@@ -684,22 +698,22 @@ only when every file matches; each missing or changed file is listed.`,
 			}
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
-			view := e.newProgress()
-			res, err := e.taskDo(ctx, agent.OpTaskVerify, agent.TaskArgs{Name: args[0], Snapshot: snap}, view.event, true)
+			view := newProgress(e.Stdout)
+			res, err := e.Do(ctx, agent.OpTaskVerify, agent.TaskArgs{Name: args[0], Snapshot: snap}, view.event, true)
 			view.done()
 			if err != nil {
 				return err
 			}
 			vr := res.Verify
 			if asJSON {
-				if err := printJSON(e.stdout, vr); err != nil {
+				if err := PrintJSON(e.Stdout, vr); err != nil {
 					return err
 				}
 			} else if vr.OK() {
-				fmt.Fprintf(e.stdout, "snapshot %s verified: %d entries, %s re-read, every file matches its manifest\n", vr.Snapshot, vr.Files, agent.Bytes(vr.Bytes))
+				fmt.Fprintf(e.Stdout, "snapshot %s verified: %d entries, %s re-read, every file matches its manifest\n", vr.Snapshot, vr.Files, agent.Bytes(vr.Bytes))
 			} else {
 				for _, p := range vr.Problems {
-					fmt.Fprintf(e.stdout, "%s: %s\n", p.Path, p.Reason)
+					fmt.Fprintf(e.Stdout, "%s: %s\n", p.Path, p.Reason)
 				}
 			}
 			if !vr.OK() {
@@ -712,7 +726,7 @@ only when every file matches; each missing or changed file is listed.`,
 	return cmd
 }
 
-func taskRestoreCmd(e *env) *cobra.Command {
+func taskRestoreCmd(e *Env) *cobra.Command {
 	var target string
 	var paths []string
 	var overwrite, asJSON bool
@@ -724,38 +738,38 @@ with --path (their original paths), into DIR, keeping each file's full path
 below it (/home/alice/a.txt is restored as DIR/home/alice/a.txt), with its
 mode and times. A file that already exists there is not replaced unless
 --overwrite is given; then nothing at all is restored.`,
-		Example: "  lanyard-agent task restore docs latest --target /tmp/restore --path /home/alice/Documents/report.odt",
+		Example: e.examples("restore docs latest --target /tmp/restore --path /home/alice/Documents/report.odt"),
 		Args:    cmdline.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if target == "" {
 				return cmdline.Usagef("task restore needs --target DIR")
 			}
-			abs, err := filepath.Abs(target)
+			abs, err := e.path("--target", target)
 			if err != nil {
-				return cmdline.Usagef("--target %q: %v", target, err)
+				return err
 			}
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
-			view := e.newProgress()
-			res, err := e.taskDo(ctx, agent.OpTaskRestore, agent.TaskArgs{Name: args[0], Snapshot: args[1], Target: abs, Paths: paths, Overwrite: overwrite}, view.event, true)
+			view := newProgress(e.Stdout)
+			res, err := e.Do(ctx, agent.OpTaskRestore, agent.TaskArgs{Name: args[0], Snapshot: args[1], Target: abs, Paths: paths, Overwrite: overwrite}, view.event, true)
 			view.done()
 			if err != nil {
 				return err
 			}
 			rr := res.Restore
 			if asJSON {
-				return printJSON(e.stdout, rr)
+				return PrintJSON(e.Stdout, rr)
 			}
-			fmt.Fprintf(e.stdout, "restored %s (%s), %s and %s from snapshot %s into %s\n",
+			fmt.Fprintf(e.Stdout, "restored %s (%s), %s and %s from snapshot %s into %s\n",
 				plural(rr.Files, "file"), agent.Bytes(rr.Bytes), plural(rr.Dirs, "folder"), plural(rr.Symlinks, "link"), rr.Snapshot, rr.Target)
 			if rr.Replaced > 0 {
-				fmt.Fprintf(e.stdout, "%d existing files were replaced\n", rr.Replaced)
+				fmt.Fprintf(e.Stdout, "%d existing files were replaced\n", rr.Replaced)
 			}
 			for _, p := range rr.Paths {
-				fmt.Fprintln(e.stdout, "  "+p)
+				fmt.Fprintln(e.Stdout, "  "+p)
 			}
 			for _, w := range rr.Warnings {
-				fmt.Fprintln(e.stderr, "warning:", w)
+				fmt.Fprintln(e.Stderr, "warning:", w)
 			}
 			return nil
 		},
