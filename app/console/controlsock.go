@@ -7,8 +7,10 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"strings"
 	"time"
 
+	"github.com/lanyard/lanyard/core/agent"
 	"github.com/lanyard/lanyard/core/control"
 	"github.com/lanyard/lanyard/core/master"
 	"github.com/lanyard/lanyard/core/store"
@@ -60,6 +62,11 @@ type ctlRequest struct {
 
 	// audit
 	Last int `json:"last,omitempty"`
+
+	// task_* (the agent's own operations and arguments, core/agent);
+	// Stream asks for progress lines before the answer.
+	Task   *agent.TaskArgs `json:"task,omitempty"`
+	Stream bool            `json:"stream,omitempty"`
 }
 
 // ctlResponse is one answer line; the last has Done set.
@@ -76,6 +83,8 @@ type ctlResponse struct {
 	Settings *agentSettingsJSON  `json:"settings,omitempty"`
 	Changes  []string            `json:"changes,omitempty"`
 	Audit    []store.AuditRecord `json:"audit,omitempty"`
+	Task     *agent.TaskResult   `json:"task,omitempty"`
+	Event    *agent.TaskEvent    `json:"event,omitempty"` // a progress line of a task stream
 }
 
 // ---- server ----
@@ -126,6 +135,9 @@ func (h *ctlHandler) serve(ctx context.Context, line []byte, w *control.Writer) 
 func (h *ctlHandler) answer(ctx context.Context, req *ctlRequest, w *control.Writer) ctlResponse {
 	if req.Op != opAudit && req.Slave == "" {
 		return ctlResponse{Error: "no slave named: give --slave NAME", Usage: true}
+	}
+	if strings.HasPrefix(req.Op, "task_") {
+		return h.task(ctx, req, w)
 	}
 	switch req.Op {
 	case opStatus:

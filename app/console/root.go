@@ -67,8 +67,8 @@ func rootCmd(e *env) *cobra.Command {
 
 serve, settings, slave and log work on the data directory when no console
 is running there, for automation, tests and headless use. status,
-agent-log, agent-settings, password and audit manage slaves through the
-running console (the window or lanyard serve).`,
+agent-log, agent-settings, password, task and audit manage slaves through
+the running console (the window or lanyard serve).`,
 		Version:       version.String(),
 		SilenceUsage:  true,
 		SilenceErrors: true,
@@ -83,7 +83,7 @@ running console (the window or lanyard serve).`,
 	root.PersistentFlags().BoolVar(&e.logJSON, "log-json", false, "log JSON lines instead of text")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return cmdline.Usage(err) })
 	root.AddCommand(serveCmd(e), settingsCmd(e), slaveCmd(e), logCmd(e),
-		statusCmd(e), agentLogCmd(e), agentSettingsCmd(e), passwordCmd(e), auditCmd(e))
+		statusCmd(e), agentLogCmd(e), agentSettingsCmd(e), passwordCmd(e), auditCmd(e), taskCmd(e))
 	return root
 }
 

@@ -137,7 +137,35 @@ func (m *Master) remoteEvent(l *link.Link, typ string, body []byte) {
 	default:
 		return // a newer agent's event: ignored, as the protocol promises
 	}
+	m.logTaskEvent(ev)
 	m.tasks.publish(ev)
+}
+
+// logTaskEvent writes what an agent said about its tasks to the console's
+// log: runs at info (a failure as an error), progress at debug.
+func (m *Master) logTaskEvent(ev TaskEvent) {
+	e := m.log.WithField("slave", ev.Slave).WithField("task", ev.Task)
+	switch ev.Kind {
+	case agent.EventProgress:
+		s := ev.Status
+		e.WithField("event", "task_progress").Debugf("%s: task %s: %s %d/%d files, %s/%s", ev.Slave, ev.Task, s.Phase,
+			s.FilesDone, s.FilesTotal, agent.Bytes(s.BytesDone), agent.Bytes(s.BytesTotal))
+	case agent.EventStarted:
+		e.WithField("event", "run_started").Infof("%s: task %s: run started (%s)", ev.Slave, ev.Task, ev.Report.Trigger)
+	case agent.EventFinished:
+		r := ev.Report
+		e = e.WithField("event", "run_finished").WithField("result", string(r.Result))
+		switch r.Result {
+		case backup.ResultCompleted:
+			e.Infof("%s: task %s: completed: snapshot %s, %d files", ev.Slave, ev.Task, r.Snapshot, r.Files())
+		case backup.ResultWarnings:
+			e.Warnf("%s: task %s: completed with %d warnings: snapshot %s", ev.Slave, ev.Task, r.WarningCount, r.Snapshot)
+		default:
+			e.Errorf("%s: task %s: %s: %s", ev.Slave, ev.Task, r.Result, r.Error)
+		}
+	case agent.EventChanged, agent.EventRemoved:
+		e.WithField("event", "task_"+ev.Kind).Infof("%s: task %s %s", ev.Slave, ev.Task, ev.Kind)
+	}
 }
 
 const taskFeature = "backup tasks"

@@ -1,0 +1,141 @@
+package console
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"github.com/lanyard/lanyard/app/taskcli"
+	"github.com/lanyard/lanyard/core/agent"
+	"github.com/lanyard/lanyard/core/backup"
+	"github.com/lanyard/lanyard/core/control"
+)
+
+// `lanyard task … --slave NAME`: the agent's own task commands
+// (app/taskcli), carried out on a slave through the running console.
+
+func taskCmd(e *env) *cobra.Command {
+	var slave string
+	te := &taskcli.Env{Stdout: e.stdout, Stderr: e.stderr, Prog: "lanyard", RemotePaths: true,
+		Where:        func() string { return " --slave " + slave },
+		ExampleWhere: " --slave FS01",
+		Do: func(ctx context.Context, op string, args agent.TaskArgs, onEvent func(agent.TaskEvent), _ bool) (*agent.TaskResult, error) {
+			if err := needSlave(slave); err != nil {
+				return nil, err
+			}
+			return e.taskDo(ctx, slave, op, args, onEvent)
+		},
+	}
+	cmd := taskcli.Command(te, `Backup tasks of a slave, through the running console (the window or lanyard
+serve): the same commands, flags, JSON and exit codes as lanyard-agent task
+on the server. Paths are the server's, and must be absolute.`)
+	cmd.PersistentFlags().StringVar(&slave, "slave", "", "the slave (its name in this console)")
+	return cmd
+}
+
+// taskDo sends one task operation to the running console for slave.
+func (e *env) taskDo(ctx context.Context, slave, op string, args agent.TaskArgs, onEvent func(agent.TaskEvent)) (*agent.TaskResult, error) {
+	req := ctlRequest{Op: op, Slave: slave, Task: &args, Stream: onEvent != nil}
+	r, err := e.call(ctx, req, func(part ctlResponse) error {
+		if part.Event != nil && onEvent != nil {
+			onEvent(*part.Event)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if r.Task == nil {
+		return nil, fmt.Errorf("the running console does not know task commands: restart it so that it runs this version")
+	}
+	return r.Task, nil
+}
+
+// task carries out a task operation on a slave for the control socket.
+func (h *ctlHandler) task(ctx context.Context, req *ctlRequest, w *control.Writer) ctlResponse {
+	if req.Stream {
+		w.Watch() // Ctrl+C ends a wait; a verify or restore stops
+	}
+	args := agent.TaskArgs{}
+	if req.Task != nil {
+		args = *req.Task
+	}
+	emit := func(ev agent.TaskEvent) {
+		if req.Stream {
+			_ = w.Send(ctlResponse{OK: true, Event: &ev})
+		}
+	}
+	progress := func(s backup.Status) {
+		emit(agent.TaskEvent{Kind: agent.EventProgress, Task: args.Name, Status: &s})
+	}
+	m, slave := h.m, req.Slave
+	res := &agent.TaskResult{Running: true}
+	var err error
+	switch req.Op {
+	case agent.OpTaskList:
+		res.Tasks, err = m.Tasks(ctx, slave)
+	case agent.OpTaskGet:
+		var info agent.TaskInfo
+		if info, err = m.Task(ctx, slave, args.Name); err == nil {
+			res.Info = &info
+		}
+	case agent.OpTaskAdd, agent.OpTaskEdit:
+		if args.Task == nil {
+			return ctlResponse{Error: req.Op + " needs the task's definition", Usage: true}
+		}
+		t := *args.Task
+		if req.Op == agent.OpTaskAdd {
+			t.Version = 0
+		}
+		var info agent.TaskInfo
+		if info, res.Warnings, err = m.PutTask(ctx, slave, t); err == nil {
+			res.Info = &info
+		}
+	case agent.OpTaskRemove:
+		var removed backup.Task
+		if removed, err = m.RemoveTask(ctx, slave, args.Name, args.Version); err == nil {
+			res.Removed = &removed
+		}
+	case agent.OpTaskRun:
+		if args.Wait {
+			var rep backup.Report
+			if rep, err = m.RunTaskAndWait(ctx, slave, args.Name, progress); err == nil {
+				res.Report = &rep
+			}
+			break
+		}
+		var info agent.TaskInfo
+		if info, err = m.RunTask(ctx, slave, args.Name); err == nil {
+			res.Started, res.Info = true, &info
+		}
+	case agent.OpTaskStop:
+		res.Stopped, err = m.StopTask(ctx, slave, args.Name)
+	case agent.OpTaskHistory:
+		res.History, err = m.TaskHistory(ctx, slave, args.Name, args.Limit)
+	case agent.OpTaskSnapshots:
+		res.Snapshots, err = m.TaskSnapshots(ctx, slave, args.Name)
+	case agent.OpTaskBrowse:
+		var page backup.BrowsePage
+		if page, err = m.BrowseSnapshot(ctx, slave, args.Name, args.Snapshot, args.Dir, args.After, args.Limit); err == nil {
+			res.Page = &page
+		}
+	case agent.OpTaskVerify:
+		var vr backup.VerifyReport
+		if vr, err = m.VerifySnapshot(ctx, slave, args.Name, args.Snapshot, progress); err == nil {
+			res.Verify = &vr
+		}
+	case agent.OpTaskRestore:
+		var rr backup.RestoreReport
+		opt := backup.RestoreOptions{Target: args.Target, Paths: args.Paths, Overwrite: args.Overwrite}
+		if rr, err = m.RestoreSnapshot(ctx, slave, args.Name, args.Snapshot, opt, progress); err == nil {
+			res.Restore = &rr
+		}
+	default:
+		return ctlResponse{Error: fmt.Sprintf("unknown task operation %q", req.Op), Usage: true}
+	}
+	if err != nil {
+		return failure(err)
+	}
+	return ctlResponse{Task: res}
+}

@@ -1,0 +1,170 @@
+package app_test
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// taskSource is a folder of n files to back up, and an empty destination.
+func taskSource(t *testing.T, n int) (src, dest string) {
+	t.Helper()
+	root := t.TempDir()
+	src, dest = filepath.Join(root, "data"), filepath.Join(root, "backups")
+	for _, d := range []string{filepath.Join(src, "docs"), dest} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := range n {
+		body := strings.Repeat(fmt.Sprintf("line %d of a file worth backing up\n", i), 200)
+		if err := os.WriteFile(filepath.Join(src, "docs", fmt.Sprintf("file-%04d.txt", i)), []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.WriteFile(filepath.Join(src, "report.txt"), []byte("the quarterly report"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return src, dest
+}
+
+// rawConsoleRequest sends one request line to a running console's control
+// socket, as a script could, and returns the final answer.
+func rawConsoleRequest(t *testing.T, dir, line string) map[string]any {
+	t.Helper()
+	c, err := net.Dial("unix", filepath.Join(dir, "console.sock"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	_ = c.SetDeadline(time.Now().Add(20 * time.Second))
+	if _, err := c.Write([]byte(line + "\n")); err != nil {
+		t.Fatal(err)
+	}
+	sc := bufio.NewScanner(c)
+	sc.Buffer(nil, 16<<20)
+	for sc.Scan() {
+		var r map[string]any
+		if err := json.Unmarshal(sc.Bytes(), &r); err != nil {
+			t.Fatalf("answer %q: %v", sc.Text(), err)
+		}
+		if r["done"] == true {
+			return r
+		}
+	}
+	t.Fatalf("no final answer: %v", sc.Err())
+	return nil
+}
+
+func TestBackupTasksFromTheConsolesCommandLineSeenByTwoConsoles(t *testing.T) {
+	one := newFleet(t, true)
+	_, addr := one.agent("FS01", "pw-tasks", true, true)
+	two := newFleet(t, true)
+	one.addSlave("FS09", "pw", deadAddress(t))
+	for _, f := range []*fleet{one, two} {
+		f.addSlave("FS01", "pw-tasks", addr)
+		f.console = start(t, "console", f.consoleBin, "serve", "--data-dir", f.consoleDir, "--log-level", "debug")
+		f.console.event("connected", "FS01", 15*time.Second)
+	}
+	cli := func(f *fleet, stdin string, args ...string) (string, int) {
+		t.Helper()
+		return runExit(t, stdin, f.consoleBin, append(args, "--data-dir", f.consoleDir)...)
+	}
+	src, dest := taskSource(t, 400)
+
+	// Added from the first console's command line, with the agent's checks.
+	if out, code := cli(one, "", "task", "add", "docs", "--slave", "FS01", "--source", "data", "--dest", dest); code != 2 ||
+		!strings.Contains(out, "give an absolute path on the server") {
+		t.Fatalf("a relative source: exit %d\n%s", code, out)
+	}
+	if out, code := cli(one, "", "task", "add", "docs", "--slave", "FS01", "--source", src, "--dest", filepath.Join(src, "docs")); code != 2 ||
+		!strings.Contains(out, "inside the source") {
+		t.Fatalf("a destination inside the source: exit %d\n%s", code, out)
+	}
+	out, code := cli(one, "", "task", "add", "docs", "--slave", "FS01", "--source", src, "--dest", dest, "--keep-last", "3")
+	if code != 0 || !strings.Contains(out, "task docs added") || !strings.Contains(out, "applied to the running agent") {
+		t.Fatalf("task add: exit %d\n%s", code, out)
+	}
+	two.console.waitLog("the new task", func(l logLine) bool { return l.Event == "task_changed" && l.Slave == "FS01" }, 15*time.Second)
+
+	// Run and wait: progress in the terminal, both consoles hear it.
+	out, code = cli(one, "", "task", "run", "docs", "--slave", "FS01", "--wait")
+	if code != 0 || !strings.Contains(out, "completed: snapshot") || !strings.Contains(out, "files") {
+		t.Fatalf("task run --wait: exit %d\n%s", code, out)
+	}
+	for _, f := range []*fleet{one, two} {
+		f.console.waitLog("the run's progress", func(l logLine) bool { return l.Event == "task_progress" && l.Slave == "FS01" }, 15*time.Second)
+		f.console.waitLog("the run's end", func(l logLine) bool { return l.Event == "run_finished" && l.Slave == "FS01" }, 15*time.Second)
+	}
+
+	out, code = cli(two, "", "task", "history", "docs", "--slave", "FS01", "--json")
+	var hist []struct{ Result, Snapshot, Trigger string }
+	if err := json.Unmarshal([]byte(out), &hist); code != 0 || err != nil || len(hist) != 1 || hist[0].Result != "completed" || hist[0].Trigger != "console" {
+		t.Fatalf("history: exit %d %v\n%s", code, err, out)
+	}
+	out, code = cli(two, "", "task", "snapshots", "docs", "--slave", "FS01", "--json")
+	var snaps []struct{ ID string }
+	if err := json.Unmarshal([]byte(out), &snaps); code != 0 || err != nil || len(snaps) != 1 || snaps[0].ID != hist[0].Snapshot {
+		t.Fatalf("snapshots: exit %d %v\n%s", code, err, out)
+	}
+	if out, code = cli(two, "", "task", "browse", "docs", "latest", src, "--slave", "FS01"); code != 0 || !strings.Contains(out, "report.txt") {
+		t.Fatalf("browse: exit %d\n%s", code, out)
+	}
+
+	// Restore one file, then verify the snapshot.
+	target := t.TempDir()
+	report := filepath.Join(src, "report.txt")
+	if out, code = cli(two, "", "task", "restore", "docs", snaps[0].ID, "--slave", "FS01", "--target", target, "--path", report); code != 0 ||
+		!strings.Contains(out, "restored 1 file ") {
+		t.Fatalf("restore: exit %d\n%s", code, out)
+	}
+	if b, err := os.ReadFile(filepath.Join(target, report)); err != nil || string(b) != "the quarterly report" {
+		t.Fatalf("the restored file: %q %v", b, err)
+	}
+	if out, code = cli(two, "", "task", "restore", "docs", "latest", "--slave", "FS01", "--target", target, "--path", report); code != 2 {
+		t.Fatalf("a restore over an existing file: exit %d, want 2\n%s", code, out)
+	}
+	if out, code = cli(one, "", "task", "verify", "docs", "--slave", "FS01"); code != 0 || !strings.Contains(out, "every file matches its manifest") {
+		t.Fatalf("verify: exit %d\n%s", code, out)
+	}
+
+	// A concurrent edit: the second console saves first; the first one's
+	// save of what it read earlier is refused.
+	out, _ = cli(one, "", "task", "show", "docs", "--slave", "FS01", "--json")
+	var shown struct {
+		Task map[string]any `json:"task"`
+	}
+	if err := json.Unmarshal([]byte(out), &shown); err != nil {
+		t.Fatalf("show --json: %v\n%s", err, out)
+	}
+	if out, code = cli(two, "", "task", "edit", "docs", "--slave", "FS01", "--keep-last", "9"); code != 0 {
+		t.Fatalf("edit from the second console: exit %d\n%s", code, out)
+	}
+	shown.Task["retention"] = map[string]any{"keep_last": 1}
+	def, _ := json.Marshal(shown.Task)
+	r := rawConsoleRequest(t, one.consoleDir, `{"op":"task_edit","slave":"FS01","task":{"definition":`+string(def)+`}}`)
+	if r["ok"] != false || !strings.Contains(fmt.Sprint(r["error"]), "changed by another console: reload") {
+		t.Fatalf("a stale edit: %v", r)
+	}
+	out, _ = cli(one, "", "task", "show", "docs", "--slave", "FS01")
+	if !strings.Contains(out, "keep the last 9") {
+		t.Fatalf("the second console's edit was lost:\n%s", out)
+	}
+
+	// A slave that is not connected is refused at once.
+	if out, code = cli(one, "", "task", "list", "--slave", "FS09"); code != 1 || !strings.Contains(out, "FS09 is offline") {
+		t.Fatalf("task list of an offline slave: exit %d\n%s", code, out)
+	}
+	out, _ = cli(one, "", "audit", "--slave", "FS01")
+	for _, want := range []string{"task add docs: ok", "task run docs: ok", "task verify docs", "task edit docs (version 1): failed: FS01 answered: \"task docs was changed by another console: reload\""} {
+		if !strings.Contains(out, want) {
+			t.Errorf("the first console's audit lacks %q:\n%s", want, out)
+		}
+	}
+}
