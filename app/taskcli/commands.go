@@ -3,13 +3,11 @@ package taskcli
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"os"
 	"os/signal"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"syscall"
 	"text/tabwriter"
@@ -184,7 +182,7 @@ func (f *taskFlags) apply(e *Env, cmd *cobra.Command, t *backup.Task) (bool, err
 		}
 	}
 	if fl.Changed("overdue-after") {
-		d, err := parseDays(f.overdue)
+		d, err := backup.ParseDuration(f.overdue)
 		if err != nil {
 			return false, cmdline.Usagef("--overdue-after %q: give a duration such as 36h or 3d", f.overdue)
 		}
@@ -199,22 +197,6 @@ func (f *taskFlags) apply(e *Env, cmd *cobra.Command, t *backup.Task) (bool, err
 		changed = changed || fl.Changed("catch-up")
 	}
 	return changed, nil
-}
-
-// parseDays is time.ParseDuration that also reads whole days ("3d").
-func parseDays(s string) (time.Duration, error) {
-	if d, ok := strings.CutSuffix(strings.TrimSpace(s), "d"); ok {
-		n, err := strconv.Atoi(d)
-		if err != nil || n < 0 {
-			return 0, errors.New("bad days")
-		}
-		return time.Duration(n) * 24 * time.Hour, nil
-	}
-	d, err := time.ParseDuration(s)
-	if err == nil && d < 0 {
-		err = errors.New("negative")
-	}
-	return d, err
 }
 
 func taskAddCmd(e *Env) *cobra.Command {

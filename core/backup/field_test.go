@@ -45,3 +45,16 @@ func TestAnInvalidTaskNamesTheFieldAtFault(t *testing.T) {
 		t.Fatalf("a valid task: %v", err)
 	}
 }
+
+func TestDurationsAreReadInHoursOrDays(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		want string
+		ok   bool
+	}{{"36h", "36h0m0s", true}, {"3d", "72h0m0s", true}, {" 90m ", "1h30m0s", true}, {"-1h", "", false}, {"3 days", "", false}, {"", "", false}} {
+		d, err := ParseDuration(tc.in)
+		if (err == nil) != tc.ok || (tc.ok && d.String() != tc.want) {
+			t.Errorf("ParseDuration(%q) = %v, %v", tc.in, d, err)
+		}
+	}
+}
