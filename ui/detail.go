@@ -87,8 +87,9 @@ type detailPane struct {
 
 	// The live Log and Settings tabs, when the console can manage slaves
 	// (detailremote.go).
-	logTab *logTab
-	setTab *settingsTab
+	tasksTab *tasksTab
+	logTab   *logTab
+	setTab   *settingsTab
 
 	// onRefresh asks for fresh status of the slave shown; onTrust trusts
 	// its new certificate.

@@ -4,6 +4,7 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/theme"
 
 	"github.com/lanyard/lanyard/core/master"
 )
@@ -18,13 +19,16 @@ func (mw *mainWindow) attachRemote() {
 	if !ok {
 		return
 	}
-	mw.detail.attachRemote(newLogTab(mw, rm, mw.opts.interval), newSettingsTab(mw, rm, mw.win, mw.opts.now))
+	mw.detail.attachRemote(newTasksTab(mw, rm, mw.win, mw.opts.now, mw.opts.interval),
+		newLogTab(mw, rm, mw.opts.interval), newSettingsTab(mw, rm, mw.win, mw.opts.now))
 }
 
-func (d *detailPane) attachRemote(log *logTab, set *settingsTab) {
-	d.logTab, d.setTab = log, set
+func (d *detailPane) attachRemote(tasks *tasksTab, log *logTab, set *settingsTab) {
+	d.tasksTab, d.logTab, d.setTab = tasks, log, set
 	for _, it := range d.tabs.Items {
 		switch it.Text {
+		case tabTasks:
+			it.Content = tasks.obj
 		case tabLog:
 			it.Content = log.obj
 		case tabSettings:
@@ -44,6 +48,7 @@ func (d *detailPane) tabSelected() {
 	if it := d.tabs.Selected(); it != nil && d.shown != "" && d.tabs.Visible() {
 		sel = it.Text
 	}
+	d.tasksTab.setVisible(sel == tabTasks)
 	d.logTab.setVisible(sel == tabLog)
 	d.setTab.setVisible(sel == tabSettings)
 }
@@ -53,6 +58,7 @@ func (d *detailPane) showRemote(v master.SlaveView) {
 	if d.logTab == nil {
 		return
 	}
+	d.tasksTab.show(v)
 	d.logTab.show(v)
 	d.setTab.show(v)
 	d.tabSelected()
@@ -63,6 +69,7 @@ func (d *detailPane) clearRemote() {
 	if d.logTab == nil {
 		return
 	}
+	d.tasksTab.clear()
 	d.logTab.clear()
 	d.setTab.clear()
 	d.tabSelected()
@@ -88,17 +95,50 @@ const (
 	itemEditSlave  = "Edit…"
 	itemConnect    = "Connect or Disconnect"
 	itemPassword   = "Change Password…"
+	itemRunTask    = "Run Task"
 	itemRemoveSlav = "Remove…"
 )
 
-// slaveMenu acts on the slave selected in the tree. Its items carry no
-// shortcuts: Ctrl+E and Delete are bound on the window (shortcuts.go).
+// slaveMenu acts on the slave selected in the tree. Run Task carries
+// Ctrl+R, bound here only (a menu shortcut wins over a window's); Ctrl+E
+// and Delete are bound on the window (shortcuts.go).
 func (mw *mainWindow) slaveMenu() *fyne.Menu {
+	run := fyne.NewMenuItem(itemRunTask, mw.runTask)
+	run.Icon = theme.MediaPlayIcon()
+	run.Shortcut = shortcutRunTask()
 	return fyne.NewMenu(menuSlave,
 		fyne.NewMenuItem(itemEditSlave, mw.editSelected),
 		fyne.NewMenuItem(itemConnect, mw.toggleConnection),
 		fyne.NewMenuItem(itemPassword, mw.changePassword),
+		run,
 		fyne.NewMenuItemSeparator(),
 		fyne.NewMenuItem(itemRemoveSlav, mw.removeSelected),
 	)
+}
+
+// runTask runs the task selected in the Tasks tab (Ctrl+R).
+func (mw *mainWindow) runTask() {
+	d := mw.detail
+	if d.tasksTab == nil || d.shown == "" {
+		return
+	}
+	if it := d.tabs.Selected(); it == nil || it.Text != tabTasks {
+		d.tabs.SelectIndex(1)
+		return // show the tasks first; Ctrl+R again runs the selected one
+	}
+	d.tasksTab.runSelected()
+}
+
+// refreshTab reads the shown tab's contents again (F5).
+func (d *detailPane) refreshTab() {
+	if d.tasksTab == nil || d.shown == "" {
+		return
+	}
+	switch it := d.tabs.Selected(); {
+	case it == nil:
+	case it.Text == tabTasks:
+		d.tasksTab.load()
+	case it.Text == tabSettings:
+		d.setTab.load()
+	}
 }

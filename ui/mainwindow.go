@@ -494,6 +494,7 @@ func (mw *mainWindow) refresh() {
 		return func() { mw.applyBatch(b) }
 	})
 	mw.refreshStatus()
+	mw.detail.refreshTab()
 }
 
 // refreshStatus asks the selected slave, if connected, for its status.

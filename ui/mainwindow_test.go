@@ -37,6 +37,7 @@ func TestMainMenuHasTheConsoleMenusInOrder(t *testing.T) {
 		{"Slave", "Edit…"},
 		{"Slave", "Connect or Disconnect"},
 		{"Slave", "Change Password…"},
+		{"Slave", "Run Task"},
 		{"Slave", "Remove…"},
 		{"Settings", "Remote Management Settings…"},
 		{"View", "Remote Management Log"},
@@ -391,8 +392,8 @@ func TestEveryShortcutIsBoundOnce(t *testing.T) {
 		}
 		seen[name] = "window"
 	}
-	if len(seen) != 4 {
-		t.Errorf("bound shortcuts %v, want Ctrl+N, Ctrl+L, Ctrl+E, Ctrl+F", seen)
+	if len(seen) != 5 {
+		t.Errorf("bound shortcuts %v, want Ctrl+N, Ctrl+L, Ctrl+R, Ctrl+E, Ctrl+F", seen)
 	}
 }
 

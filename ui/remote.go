@@ -3,6 +3,8 @@ package ui
 import (
 	"context"
 
+	"github.com/lanyard/lanyard/core/agent"
+	"github.com/lanyard/lanyard/core/backup"
 	"github.com/lanyard/lanyard/core/master"
 	"github.com/lanyard/lanyard/core/wire/pb"
 )
@@ -19,6 +21,22 @@ type Remote interface {
 	// ChangePassword gives the slave a new password over its SSL link and
 	// saves it in the entry; the link survives. pw is zeroed by the caller.
 	ChangePassword(ctx context.Context, name string, pw []byte) ([]string, error)
+
+	// Backup tasks of a slave (the Tasks tab and its dialogs).
+	Tasks(ctx context.Context, slave string) ([]agent.TaskInfo, error)
+	Task(ctx context.Context, slave, name string) (agent.TaskInfo, error)
+	CheckTask(ctx context.Context, slave string, t backup.Task) (master.TaskCheck, error)
+	PutTask(ctx context.Context, slave string, t backup.Task) (agent.TaskInfo, []string, error)
+	RemoveTask(ctx context.Context, slave, name string, version uint64) (backup.Task, error)
+	RunTask(ctx context.Context, slave, name string) (agent.TaskInfo, error)
+	StopTask(ctx context.Context, slave, name string) (bool, error)
+	TaskHistory(ctx context.Context, slave, name string, limit int) ([]backup.Report, error)
+	TaskSnapshots(ctx context.Context, slave, name string) ([]backup.SnapshotInfo, error)
+	BrowseSnapshot(ctx context.Context, slave, name, snapshot, dir, after string, limit int) (backup.BrowsePage, error)
+	VerifySnapshot(ctx context.Context, slave, name, snapshot string, onProgress func(backup.Status)) (backup.VerifyReport, error)
+	RestoreSnapshot(ctx context.Context, slave, name, snapshot string, opt backup.RestoreOptions, onProgress func(backup.Status)) (backup.RestoreReport, error)
+	// WatchTasks streams every slave's task events; cancel closes it.
+	WatchTasks(buffer int) (<-chan master.TaskEvent, func())
 }
 
 var _ Remote = (*master.Master)(nil)

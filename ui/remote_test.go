@@ -20,6 +20,7 @@ import (
 // stream the test feeds, settings it keeps, and every call recorded.
 type fakeRemote struct {
 	*fakeConsole
+	*fakeTasks
 	feed chan []*pb.LogLine // lines the open log stream delivers
 
 	rmu       sync.Mutex
@@ -33,7 +34,7 @@ type fakeRemote struct {
 }
 
 func newFakeRemote(slaves ...master.SlaveView) *fakeRemote {
-	return &fakeRemote{fakeConsole: newFakeConsole(slaves...), feed: make(chan []*pb.LogLine, 64),
+	return &fakeRemote{fakeConsole: newFakeConsole(slaves...), fakeTasks: demoTasks(), feed: make(chan []*pb.LogLine, 64),
 		settings: &pb.AgentSettings{Name: "FS01", Listen: ":16888", ListenAddr: "[::]:16888", Ssl: true, Management: true,
 			Masters: []*pb.MasterInfo{{Address: "10.0.0.2:16888", State: "connected", Remote: "10.0.0.2:16888"}},
 			Consoles: []*pb.ConsoleInfo{

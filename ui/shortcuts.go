@@ -10,11 +10,14 @@ import (
 // place, because in Fyne 2.7 a main-menu item's shortcut fires by itself
 // and wins over a window shortcut for the same keys:
 //
-//   - Ctrl+N (File → Add Slave…) and Ctrl+L (View → Remote Management Log)
-//     live on their menu items, which also show them.
+//   - Ctrl+N (File → Add Slave…), Ctrl+L (View → Remote Management Log)
+//     and Ctrl+R (Slave → Run Task) live on their menu items, which also
+//     show them.
 //   - Ctrl+E (edit) and Ctrl+F (filter) have no menu item: they are window
 //     shortcuts. The filter box, which takes every shortcut while it has
 //     the focus, hands these two back to the window.
+//   - Enter in the Tasks tab's table edits the selected task; the table
+//     takes it, and F5 too, while it has the focus.
 //   - Delete (remove) and F5 (refresh) are plain keys, which Fyne never
 //     turns into shortcuts: the window's key handler takes them when
 //     nothing has the focus and the server tree hands them over when it
@@ -22,10 +25,11 @@ import (
 //
 // On macOS Fyne maps Ctrl to Cmd (KeyModifierShortcutDefault).
 
-func shortcutAdd() fyne.Shortcut    { return ctrl(fyne.KeyN) }
-func shortcutLog() fyne.Shortcut    { return ctrl(fyne.KeyL) }
-func shortcutEdit() fyne.Shortcut   { return ctrl(fyne.KeyE) }
-func shortcutFilter() fyne.Shortcut { return ctrl(fyne.KeyF) }
+func shortcutAdd() fyne.Shortcut     { return ctrl(fyne.KeyN) }
+func shortcutLog() fyne.Shortcut     { return ctrl(fyne.KeyL) }
+func shortcutEdit() fyne.Shortcut    { return ctrl(fyne.KeyE) }
+func shortcutFilter() fyne.Shortcut  { return ctrl(fyne.KeyF) }
+func shortcutRunTask() fyne.Shortcut { return ctrl(fyne.KeyR) }
 
 func ctrl(k fyne.KeyName) *desktop.CustomShortcut {
 	return &desktop.CustomShortcut{KeyName: k, Modifier: fyne.KeyModifierShortcutDefault}

@@ -1,0 +1,508 @@
+package ui
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/lanyard/lanyard/core/agent"
+	"github.com/lanyard/lanyard/core/backup"
+)
+
+// The Task dialog: a backup task's definition, added or edited. What can
+// be checked here is checked as it is typed (the name, the numbers, the
+// schedule's form); the rest (that the sources exist on the server, that
+// the destination is not inside a source) is checked by the agent a
+// moment after typing stops, and each problem shows under its field. The
+// schedule has presets and shows the next five runs on the server's
+// clock. Save asks the agent to check again and store it; an edit made by
+// another console meanwhile is refused with "changed by another console:
+// reload", never overwritten.
+
+// Texts of the Task dialog.
+const (
+	tdAddTitle    = "Add Backup Task"
+	tdEditTitle   = "Edit Backup Task"
+	tdSave        = "Save"
+	tdReload      = "Reload"
+	tdManual      = "Manual only"
+	tdHourly      = "Every hour"
+	tdDaily       = "Daily at"
+	tdWeekly      = "Weekly on"
+	tdCron        = "Custom (cron)"
+	tdCheckDelay  = 400 * time.Millisecond
+	tdSaveTimeout = 60 * time.Second
+)
+
+var tdWeekdays = []string{"Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"}
+
+// taskDialog is the open dialog.
+type taskDialog struct {
+	d     *dialog.CustomDialog
+	win   fyne.Window
+	r     runner
+	rm    Remote
+	slave string
+	base  backup.Task // as read (version, times); the fields come from the form
+	saved func(agent.TaskInfo)
+
+	name, sources, dest, excludes, clock, cron, overdue *widget.Entry
+	keep                                                [4]*widget.Entry
+	kind, weekday                                       *widget.Select
+	catchUp                                             *widget.Check
+	errs                                                map[string]*widget.Label
+	nextRuns, warnings, status                          *widget.Label
+	save                                                *widget.Button
+	body                                                fyne.CanvasObject
+
+	mu       sync.Mutex // guards checkGen between the debounce timer and the Fyne thread
+	checkGen int
+	timer    *time.Timer
+	agentErr string // the agent's last verdict, and its field
+	agentFld string
+}
+
+// showTaskDialog opens the dialog: cur nil adds a task.
+func showTaskDialog(win fyne.Window, r runner, rm Remote, slave string, cur *agent.TaskInfo, saved func(agent.TaskInfo)) *taskDialog {
+	td := &taskDialog{win: win, r: r, rm: rm, slave: slave, saved: saved, errs: map[string]*widget.Label{}}
+	if cur != nil {
+		td.base = cur.Task
+	} else {
+		td.base = backup.Task{Schedule: "daily@02:00", CatchUp: true, Retention: backup.Retention{KeepDaily: 14, KeepMonthly: 6}}
+	}
+	td.build(cur != nil)
+	td.fill(td.base)
+	title := tdAddTitle + " on " + slave
+	if cur != nil {
+		title = tdEditTitle + ": " + cur.Task.Name
+	}
+	cancel := widget.NewButtonWithIcon("Cancel", theme.CancelIcon(), func() { td.close() })
+	td.save = widget.NewButtonWithIcon(tdSave, theme.DocumentSaveIcon(), td.submit)
+	td.save.Importance = widget.HighImportance
+	td.body = td.form()
+	td.d = dialog.NewCustomWithoutButtons(title, container.NewVScroll(td.body), win)
+	td.d.SetButtons([]fyne.CanvasObject{cancel, td.save})
+	td.d.Resize(fyne.NewSize(920, 560))
+	td.d.Show()
+	td.changed()
+	if cur == nil {
+		win.Canvas().Focus(td.name)
+	}
+	return td
+}
+
+func (td *taskDialog) build(editing bool) {
+	entry := func(hint string) *widget.Entry {
+		e := widget.NewEntry()
+		e.SetPlaceHolder(hint)
+		e.OnChanged = func(string) { td.changed() }
+		return e
+	}
+	multi := func(hint string) *widget.Entry {
+		e := widget.NewMultiLineEntry()
+		e.SetPlaceHolder(hint)
+		e.SetMinRowsVisible(3)
+		e.OnChanged = func(string) { td.changed() }
+		return e
+	}
+	td.name = entry("e.g. documents")
+	if editing {
+		td.name.Disable()
+	}
+	td.sources = multi("one folder or file per line, as paths on the server:\n/home/alice/Documents")
+	td.dest = entry("a folder on the server: /mnt/backup")
+	td.excludes = multi("optional, one per line: *.tmp, node_modules, /home/*/.cache")
+	td.kind = widget.NewSelect([]string{tdManual, tdHourly, tdDaily, tdWeekly, tdCron}, func(string) { td.scheduleShown(); td.changed() })
+	td.clock = entry("02:00")
+	td.weekday = widget.NewSelect(tdWeekdays, func(string) { td.changed() })
+	td.cron = entry("30 2 * * 1-5")
+	for i := range td.keep {
+		td.keep[i] = entry("0")
+	}
+	td.overdue = entry("default: twice the schedule's interval")
+	td.catchUp = widget.NewCheck("Catch up: run once at start when the server was off at the scheduled time", func(bool) { td.changed() })
+	for _, f := range []string{backup.FieldName, backup.FieldSources, backup.FieldDestination, backup.FieldExcludes,
+		backup.FieldSchedule, backup.FieldRetention, backup.FieldOverdueAfter} {
+		l := widget.NewLabel("")
+		l.Importance = widget.DangerImportance
+		l.Wrapping = fyne.TextWrapWord
+		l.Hide()
+		td.errs[f] = l
+	}
+	td.nextRuns = widget.NewLabel("")
+	td.nextRuns.Importance = widget.LowImportance
+	td.nextRuns.Wrapping = fyne.TextWrapWord
+	td.warnings = widget.NewLabel("")
+	td.warnings.Importance = widget.WarningImportance
+	td.warnings.Wrapping = fyne.TextWrapWord
+	td.warnings.Hide()
+	td.status = widget.NewLabel("")
+	td.status.Wrapping = fyne.TextWrapWord
+}
+
+// form lays the fields out, each with its error under it.
+func (td *taskDialog) form() fyne.CanvasObject {
+	field := func(label string, w fyne.CanvasObject, errKey string) fyne.CanvasObject {
+		l := widget.NewLabelWithStyle(label, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+		objs := []fyne.CanvasObject{l, w}
+		if errKey != "" {
+			objs = append(objs, td.errs[errKey])
+		}
+		return container.NewVBox(objs...)
+	}
+	keepRow := container.NewGridWithColumns(4,
+		labelled("Keep last", td.keep[0]), labelled("Daily", td.keep[1]),
+		labelled("Weekly", td.keep[2]), labelled("Monthly", td.keep[3]))
+	schedule := container.NewVBox(
+		td.kind, container.NewGridWithColumns(2, td.weekday, td.clock),
+		td.cron, td.nextRuns)
+	left := container.NewVBox(
+		field("Name", td.name, backup.FieldName),
+		field("Sources", td.sources, backup.FieldSources),
+		field("Destination", td.dest, backup.FieldDestination),
+		field("Exclude", td.excludes, backup.FieldExcludes))
+	right := container.NewVBox(
+		field("Schedule (the server's time)", schedule, backup.FieldSchedule),
+		field("Snapshots to keep (0 everywhere keeps all)", keepRow, backup.FieldRetention),
+		field("Overdue after", td.overdue, backup.FieldOverdueAfter),
+		td.catchUp)
+	return container.NewVBox(container.NewGridWithColumns(2, left, right), td.warnings, td.status)
+}
+
+func labelled(s string, w fyne.CanvasObject) fyne.CanvasObject {
+	l := widget.NewLabel(s)
+	l.Importance = widget.LowImportance
+	return container.NewVBox(l, w)
+}
+
+// fill sets the form from t.
+func (td *taskDialog) fill(t backup.Task) {
+	td.name.SetText(t.Name)
+	td.sources.SetText(strings.Join(t.Sources, "\n"))
+	td.dest.SetText(t.Destination)
+	td.excludes.SetText(strings.Join(t.Excludes, "\n"))
+	td.clock.SetText("02:00")
+	td.weekday.SetSelected(tdWeekdays[6])
+	spec := t.Schedule
+	switch {
+	case spec == "" || spec == backup.ScheduleManual:
+		td.kind.SetSelected(tdManual)
+	case spec == "hourly":
+		td.kind.SetSelected(tdHourly)
+	case strings.HasPrefix(spec, "daily@"):
+		td.kind.SetSelected(tdDaily)
+		td.clock.SetText(strings.TrimPrefix(spec, "daily@"))
+	case strings.HasPrefix(spec, "weekly@"):
+		td.kind.SetSelected(tdWeekly)
+		day, clock, _ := strings.Cut(strings.TrimPrefix(spec, "weekly@"), "@")
+		for _, w := range tdWeekdays {
+			if strings.HasPrefix(strings.ToLower(w), day) {
+				td.weekday.SetSelected(w)
+			}
+		}
+		td.clock.SetText(clock)
+	default:
+		td.kind.SetSelected(tdCron)
+		td.cron.SetText(spec)
+	}
+	for i, v := range []int{t.Retention.KeepLast, t.Retention.KeepDaily, t.Retention.KeepWeekly, t.Retention.KeepMonthly} {
+		td.keep[i].SetText(strconv.Itoa(v))
+	}
+	td.overdue.SetText("")
+	if t.OverdueAfter > 0 {
+		td.overdue.SetText(time.Duration(t.OverdueAfter).String())
+	}
+	td.catchUp.SetChecked(t.CatchUp)
+	td.scheduleShown()
+}
+
+// scheduleShown shows the inputs the chosen preset needs.
+func (td *taskDialog) scheduleShown() {
+	k := td.kind.Selected
+	showIf(td.clock, k == tdDaily || k == tdWeekly)
+	showIf(td.weekday, k == tdWeekly)
+	showIf(td.cron, k == tdCron)
+	if td.body != nil {
+		td.body.Refresh()
+	}
+}
+
+// schedule is the schedule the form says.
+func (td *taskDialog) schedule() string {
+	switch td.kind.Selected {
+	case tdHourly:
+		return "hourly"
+	case tdDaily:
+		return "daily@" + strings.TrimSpace(td.clock.Text)
+	case tdWeekly:
+		return "weekly@" + strings.ToLower(td.weekday.Selected[:3]) + "@" + strings.TrimSpace(td.clock.Text)
+	case tdCron:
+		return strings.TrimSpace(td.cron.Text)
+	}
+	return backup.ScheduleManual
+}
+
+func lines(s string) []string {
+	var out []string
+	for _, l := range strings.Split(s, "\n") {
+		if l = strings.TrimSpace(l); l != "" {
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
+// task is the definition the form says, and the problems it can tell
+// without the agent, by field.
+func (td *taskDialog) task() (backup.Task, map[string]string) {
+	t := td.base
+	problems := map[string]string{}
+	t.Name = strings.TrimSpace(td.name.Text)
+	if err := backup.ValidateName(t.Name); err != nil {
+		problems[backup.FieldName] = capitalize(err.Error())
+	}
+	t.Sources = lines(td.sources.Text)
+	for _, s := range t.Sources {
+		if !strings.HasPrefix(s, "/") && !isWindowsAbs(s) {
+			problems[backup.FieldSources] = fmt.Sprintf("%q is not an absolute path on the server.", s)
+		}
+	}
+	if len(t.Sources) == 0 {
+		problems[backup.FieldSources] = "Give at least one folder or file to back up."
+	}
+	t.Destination = strings.TrimSpace(td.dest.Text)
+	switch {
+	case t.Destination == "":
+		problems[backup.FieldDestination] = "Give the folder the snapshots go into."
+	case !strings.HasPrefix(t.Destination, "/") && !isWindowsAbs(t.Destination):
+		problems[backup.FieldDestination] = fmt.Sprintf("%q is not an absolute path on the server.", t.Destination)
+	}
+	t.Excludes = lines(td.excludes.Text)
+	t.Schedule = td.schedule()
+	if _, err := backup.ParseSchedule(t.Schedule); err != nil {
+		problems[backup.FieldSchedule] = capitalize(err.Error())
+	}
+	var keep [4]int
+	for i, e := range td.keep {
+		txt := strings.TrimSpace(e.Text)
+		if txt == "" {
+			continue
+		}
+		n, err := strconv.Atoi(txt)
+		if err != nil || n < 0 {
+			problems[backup.FieldRetention] = fmt.Sprintf("%q is not a number of snapshots: give 0 or more.", txt)
+			continue
+		}
+		keep[i] = n
+	}
+	t.Retention = backup.Retention{KeepLast: keep[0], KeepDaily: keep[1], KeepWeekly: keep[2], KeepMonthly: keep[3]}
+	t.OverdueAfter = 0
+	if o := strings.TrimSpace(td.overdue.Text); o != "" {
+		d, err := backup.ParseDuration(o)
+		if err != nil {
+			problems[backup.FieldOverdueAfter] = capitalize(err.Error()) + "."
+		}
+		t.OverdueAfter = backup.Duration(d)
+	}
+	t.CatchUp = td.catchUp.Checked
+	return t, problems
+}
+
+func isWindowsAbs(p string) bool {
+	return len(p) >= 3 && p[1] == ':' && (p[2] == '\\' || p[2] == '/') || strings.HasPrefix(p, `\\`)
+}
+
+// changed re-checks the form: here at once, and on the agent once typing
+// pauses.
+func (td *taskDialog) changed() {
+	if td.save == nil {
+		return // still being built
+	}
+	t, problems := td.task()
+	td.agentErr, td.agentFld = "", ""
+	td.showProblems(problems)
+	td.mu.Lock()
+	td.checkGen++
+	gen := td.checkGen
+	if td.timer != nil {
+		td.timer.Stop()
+	}
+	local := len(problems) == 0
+	if local {
+		td.timer = time.AfterFunc(tdCheckDelay, func() { td.r.do(func() { td.checkOnAgent(gen, t) }) })
+	}
+	td.mu.Unlock()
+}
+
+// showProblems shows each problem under its field.
+func (td *taskDialog) showProblems(problems map[string]string) {
+	if td.agentErr != "" {
+		if _, ok := problems[td.agentFld]; !ok {
+			problems[td.agentFld] = td.agentErr
+		}
+	}
+	relayout := false
+	for f, l := range td.errs {
+		msg := problems[f]
+		if l.Text != msg {
+			l.SetText(msg)
+		}
+		if l.Visible() != (msg != "") {
+			showIf(l, msg != "")
+			relayout = true
+		}
+	}
+	if relayout && td.body != nil {
+		td.body.Refresh()
+	}
+	if _, ok := problems[""]; ok {
+		td.status.SetText(problems[""])
+	}
+	if len(problems) == 0 {
+		td.save.Enable()
+	} else {
+		td.save.Disable()
+	}
+}
+
+// checkOnAgent asks the agent about t, unless the form changed since.
+func (td *taskDialog) checkOnAgent(gen int, t backup.Task) {
+	td.mu.Lock()
+	current := gen == td.checkGen
+	td.mu.Unlock()
+	if !current {
+		return
+	}
+	td.status.SetText("Checking with " + td.slave + "…")
+	td.r.spawn(func(ctx context.Context) {
+		ctx, cancel := context.WithTimeout(ctx, taskTimeout)
+		defer cancel()
+		check, err := td.rm.CheckTask(ctx, td.slave, t)
+		td.r.do(func() {
+			td.mu.Lock()
+			current := gen == td.checkGen
+			td.mu.Unlock()
+			if !current {
+				return
+			}
+			if err != nil {
+				td.status.SetText("Could not check with " + td.slave + ": " + err.Error())
+				return
+			}
+			td.status.SetText("")
+			td.agentErr, td.agentFld = check.Error, check.Field
+			if td.agentErr != "" {
+				td.agentErr = capitalize(td.agentErr)
+				if td.agentFld == "" {
+					td.agentFld = backup.FieldSources
+				}
+			}
+			_, problems := td.task()
+			td.showProblems(problems)
+			td.warnings.SetText(strings.Join(check.Warnings, "\n"))
+			showIf(td.warnings, len(check.Warnings) > 0)
+			td.body.Refresh()
+			td.showNextRuns(check.NextRuns)
+		})
+	})
+}
+
+func (td *taskDialog) showNextRuns(runs []time.Time) {
+	if len(runs) == 0 {
+		td.nextRuns.SetText("Runs only when you start it (Run, Ctrl+R).")
+		return
+	}
+	var parts []string
+	for _, r := range runs {
+		parts = append(parts, r.Format("Mon 2 Jan 15:04"))
+	}
+	td.nextRuns.SetText("Next runs: " + strings.Join(parts, " · "))
+}
+
+// submit saves the task on the agent behind a waiting dialog.
+func (td *taskDialog) submit() {
+	t, problems := td.task()
+	if len(problems) > 0 {
+		td.showProblems(problems)
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), tdSaveTimeout)
+	wait := showWait(td.win, "Saving "+t.Name, "Saving the task on "+td.slave+"…", cancel)
+	td.r.spawn(func(wctx context.Context) {
+		defer cancel()
+		defer context.AfterFunc(wctx, cancel)()
+		check, err := td.rm.CheckTask(ctx, td.slave, t)
+		var info agent.TaskInfo
+		if err == nil && check.Error == "" {
+			info, _, err = td.rm.PutTask(ctx, td.slave, t)
+		}
+		td.r.do(func() {
+			wait.hide()
+			switch {
+			case err == nil && check.Error != "":
+				td.agentErr, td.agentFld = capitalize(check.Error), check.Field
+				_, problems := td.task()
+				td.showProblems(problems)
+			case errors.Is(err, agent.ErrConflict):
+				td.conflict()
+			case err != nil:
+				td.status.SetText(capitalize(err.Error()))
+				td.status.Importance = widget.DangerImportance
+				td.status.Refresh()
+			default:
+				td.close()
+				if td.saved != nil {
+					td.saved(info)
+				}
+			}
+		})
+	})
+}
+
+// conflict says another console saved the task first and offers to read
+// it again (the edits here are then lost, on purpose: the other console's
+// are on the server).
+func (td *taskDialog) conflict() {
+	name := td.base.Name
+	msg := fmt.Sprintf("%s was changed by another console since this dialog read it: reload to see the version on %s, then make your change again.", name, td.slave)
+	dialog.ShowCustomConfirm("Changed by another console", tdReload, "Keep editing", widget.NewLabel(msg), func(reload bool) {
+		if !reload {
+			return
+		}
+		td.r.spawn(func(ctx context.Context) {
+			ctx, cancel := context.WithTimeout(ctx, taskTimeout)
+			defer cancel()
+			cur, err := td.rm.Task(ctx, td.slave, name)
+			td.r.do(func() {
+				if err != nil {
+					td.status.SetText(capitalize(err.Error()))
+					return
+				}
+				td.base = cur.Task
+				td.fill(cur.Task)
+				td.changed()
+				td.status.SetText(fmt.Sprintf("Reloaded version %d from %s.", cur.Task.Version, td.slave))
+			})
+		})
+	}, td.win)
+}
+
+func (td *taskDialog) close() {
+	td.mu.Lock()
+	td.checkGen++
+	if td.timer != nil {
+		td.timer.Stop()
+	}
+	td.mu.Unlock()
+	td.d.Hide()
+}

@@ -1,0 +1,706 @@
+package ui
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/lanyard/lanyard/core/agent"
+	"github.com/lanyard/lanyard/core/backup"
+	"github.com/lanyard/lanyard/core/master"
+)
+
+// The Tasks tab: the selected slave's backup tasks in a table (name,
+// schedule, last result and when, next run, and while one runs a progress
+// bar with its rate and ETA) and what can be done with them. The list is
+// read when the tab shows a connected slave; what the agent pushes
+// (progress, runs started and ended, tasks changed by any console) is
+// gathered off the Fyne thread and applied at most once per refresh
+// interval in one fyne.Do. Enter edits the selected task, F5 reads the
+// list again, Ctrl+R runs (Slave → Run Task).
+
+// Texts of the Tasks tab.
+const (
+	taskRun       = "Run"
+	taskStop      = "Stop"
+	taskAdd       = "Add"
+	taskEdit      = "Edit"
+	taskRemove    = "Remove"
+	taskHistory   = "History"
+	taskSnapshots = "Snapshots"
+	taskRestore   = "Restore"
+	taskVerify    = "Verify"
+	taskReload    = "Refresh"
+	taskTimeout   = 30 * time.Second
+)
+
+// taskColumns are the table's headings.
+var taskColumns = []string{"Task", "Schedule", "Last result", "Next run", "Progress"}
+
+// taskColumnShares are the columns' shares of the table's width, and
+// taskColumnMin their narrowest.
+var (
+	taskColumnShares = []float32{0.14, 0.15, 0.28, 0.16, 0.27}
+	taskColumnMin    = []float32{100, 110, 200, 118, 196}
+)
+
+type tasksTab struct {
+	obj   fyne.CanvasObject
+	r     runner
+	rm    Remote
+	win   fyne.Window
+	now   func() time.Time
+	every time.Duration
+
+	table  *taskTable
+	status *widget.Label
+	empty  fyne.CanvasObject
+
+	run, stop, add, edit, remove, history, snapshots, restore, verify, reload *widget.Button
+
+	rows     []agent.TaskInfo
+	selected int // row index, -1 for none
+
+	slave   string
+	linked  bool
+	visible bool
+	loaded  bool
+	loading bool
+	gen     int
+	feed    *taskFeed
+
+	// The dialogs opened last, for tests to reach.
+	lastDialog  *taskDialog
+	lastRestore *restoreDialog
+}
+
+func newTasksTab(r runner, rm Remote, win fyne.Window, now func() time.Time, every time.Duration) *tasksTab {
+	t := &tasksTab{r: r, rm: rm, win: win, now: now, every: every, selected: -1, feed: &taskFeed{}}
+	t.status = widget.NewLabel("")
+	t.status.Truncation = fyne.TextTruncateEllipsis
+	t.table = newTaskTable(t)
+	b := func(label string, icon fyne.Resource, f func()) *widget.Button {
+		btn := widget.NewButtonWithIcon(label, icon, f)
+		btn.Importance = widget.LowImportance
+		return btn
+	}
+	t.run = b(taskRun, theme.MediaPlayIcon(), t.runSelected)
+	t.stop = b(taskStop, theme.MediaStopIcon(), t.stopSelected)
+	t.add = b(taskAdd, theme.ContentAddIcon(), func() { t.openDialog(nil) })
+	t.edit = b(taskEdit, theme.DocumentCreateIcon(), t.editSelected)
+	t.remove = b(taskRemove, theme.DeleteIcon(), t.removeSelected)
+	t.history = b(taskHistory, theme.HistoryIcon(), t.showHistory)
+	t.snapshots = b(taskSnapshots, theme.FolderIcon(), t.showSnapshots)
+	t.restore = b(taskRestore+"…", theme.DownloadIcon(), t.restoreSelected)
+	t.verify = b(taskVerify, theme.ConfirmIcon(), t.verifySelected)
+	t.reload = b(taskReload, theme.ViewRefreshIcon(), t.load)
+	bar := container.NewHBox(t.run, t.stop, vline(), t.add, t.edit, t.remove, vline(), t.reload)
+	more := container.NewHBox(t.history, t.snapshots, t.restore, t.verify)
+	hint := widget.NewLabel("No backup tasks on this server yet. Add one to choose what to copy, where to and when.")
+	hint.Importance = widget.LowImportance
+	hint.Wrapping = fyne.TextWrapWord
+	t.empty = container.NewCenter(container.NewVBox(hint, container.NewCenter(widget.NewButtonWithIcon("Add a task…", theme.ContentAddIcon(), func() { t.openDialog(nil) }))))
+	t.obj = container.NewBorder(container.NewVBox(bar, t.status), more, nil, nil,
+		container.NewStack(t.table, t.empty))
+	t.r.spawn(t.watch)
+	t.showState()
+	return t
+}
+
+// show follows the slave shown in the detail pane.
+func (t *tasksTab) show(v master.SlaveView) {
+	linked := v.State == master.StateConnected
+	if v.Name != t.slave {
+		t.gen++
+		t.slave, t.linked, t.loaded, t.loading = v.Name, linked, false, false
+		t.rows, t.selected = nil, -1
+		t.table.UnselectAll()
+		t.table.Refresh()
+	} else if linked != t.linked {
+		t.linked = linked
+		t.loaded = false
+	}
+	t.sync()
+}
+
+func (t *tasksTab) setVisible(on bool) {
+	t.visible = on
+	t.sync()
+}
+
+func (t *tasksTab) clear() {
+	t.gen++
+	t.slave, t.loaded = "", false
+}
+
+func (t *tasksTab) sync() {
+	if t.visible && t.linked && t.slave != "" && !t.loaded && !t.loading {
+		t.load()
+	}
+	t.showState()
+}
+
+// load reads the slave's tasks in the background.
+func (t *tasksTab) load() {
+	if t.slave == "" || !t.linked {
+		return
+	}
+	t.gen++
+	gen, slave := t.gen, t.slave
+	t.loading = true
+	if !t.loaded {
+		t.status.SetText("Reading the tasks of " + slave + "…")
+	}
+	t.r.spawn(func(ctx context.Context) {
+		ctx, cancel := context.WithTimeout(ctx, taskTimeout)
+		defer cancel()
+		rows, err := t.rm.Tasks(ctx, slave)
+		t.r.do(func() {
+			if t.gen != gen {
+				return
+			}
+			t.loading = false
+			if err != nil {
+				t.status.SetText(capitalize(err.Error()))
+				t.showState()
+				return
+			}
+			t.loaded = true
+			t.setRows(rows)
+			t.status.SetText(fmt.Sprintf("%s on %s, read at %s.", countNoun(len(rows), "task", "tasks"), slave, t.now().Format("15:04:05")))
+		})
+	})
+}
+
+// setRows replaces the rows, keeping the selection on the same task.
+func (t *tasksTab) setRows(rows []agent.TaskInfo) {
+	sel := ""
+	if t.selected >= 0 && t.selected < len(t.rows) {
+		sel = t.rows[t.selected].Task.Name
+	}
+	sort.Slice(rows, func(i, j int) bool {
+		return strings.ToLower(rows[i].Task.Name) < strings.ToLower(rows[j].Task.Name)
+	})
+	t.rows = rows
+	t.selected = -1
+	for i, r := range rows {
+		if r.Task.Name == sel {
+			t.selected = i
+		}
+	}
+	t.table.Refresh()
+	if t.selected >= 0 {
+		t.table.Select(widget.TableCellID{Row: t.selected, Col: 0})
+	} else {
+		t.table.UnselectAll()
+	}
+	t.showState()
+}
+
+// current is the selected task, if one is.
+func (t *tasksTab) current() (agent.TaskInfo, bool) {
+	if t.selected < 0 || t.selected >= len(t.rows) {
+		return agent.TaskInfo{}, false
+	}
+	return t.rows[t.selected], true
+}
+
+// showState enables what applies to the selection.
+func (t *tasksTab) showState() {
+	cur, ok := t.current()
+	ready := t.linked && t.loaded
+	set := func(b *widget.Button, on bool) {
+		if on {
+			b.Enable()
+		} else {
+			b.Disable()
+		}
+	}
+	set(t.run, ready && ok && !cur.Running)
+	set(t.stop, ready && ok && cur.Running)
+	set(t.add, ready)
+	set(t.edit, ready && ok)
+	set(t.remove, ready && ok && !cur.Running)
+	for _, b := range []*widget.Button{t.history, t.snapshots, t.restore, t.verify} {
+		set(b, ready && ok)
+	}
+	set(t.reload, t.linked && t.slave != "")
+	showIf(t.empty, ready && len(t.rows) == 0)
+	showIf(t.table, !(ready && len(t.rows) == 0))
+	if !t.linked && t.slave != "" {
+		t.status.SetText(t.slave + " is not connected: its tasks show here once it is.")
+	}
+}
+
+// ---- live updates ----
+
+// taskFeed gathers the task events of the slave shown until the next
+// refresh.
+type taskFeed struct {
+	mu       sync.Mutex
+	progress map[string]backup.Status // by task key
+	reload   bool
+	inflight bool
+}
+
+// watch follows every slave's task events for the window's life and
+// hands those of the slave shown to the Fyne thread once per interval.
+func (t *tasksTab) watch(ctx context.Context) {
+	events, stop := t.rm.WatchTasks(1024)
+	defer stop()
+	tick := time.NewTicker(t.every)
+	defer tick.Stop()
+	f := t.feed
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case e, ok := <-events:
+			if !ok {
+				return
+			}
+			f.add(e)
+		case <-tick.C:
+			f.mu.Lock()
+			due := !f.inflight && (len(f.progress) > 0 || f.reload)
+			var prog map[string]backup.Status
+			reload := false
+			if due {
+				prog, reload = f.progress, f.reload
+				f.progress, f.reload, f.inflight = nil, false, true
+			}
+			f.mu.Unlock()
+			if !due {
+				continue
+			}
+			t.r.do(func() {
+				f.mu.Lock()
+				f.inflight = false
+				f.mu.Unlock()
+				t.apply(prog, reload)
+			})
+		}
+	}
+}
+
+// add notes one event; which slave it concerns is checked on the Fyne
+// thread, which knows the slave shown.
+func (f *taskFeed) add(e master.TaskEvent) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	key := strings.ToLower(e.Slave) + "\x00" + backup.NameKey(e.Task)
+	switch e.Kind {
+	case agent.EventProgress:
+		if f.progress == nil {
+			f.progress = map[string]backup.Status{}
+		}
+		f.progress[key] = *e.Status
+	default:
+		// A run started or ended, a task changed: read the list again,
+		// which also says what other consoles did.
+		f.reload = true
+		if e.Kind == agent.EventFinished && f.progress != nil {
+			delete(f.progress, key)
+		}
+	}
+}
+
+// apply brings the table up to date with gathered events.
+func (t *tasksTab) apply(prog map[string]backup.Status, reload bool) {
+	if t.slave == "" || !t.loaded {
+		return
+	}
+	prefix := strings.ToLower(t.slave) + "\x00"
+	changed := false
+	for key, st := range prog {
+		name, ok := strings.CutPrefix(key, prefix)
+		if !ok {
+			continue
+		}
+		for i := range t.rows {
+			if backup.NameKey(t.rows[i].Task.Name) == name {
+				s := st
+				t.rows[i].Running, t.rows[i].Progress = true, &s
+				t.table.RefreshRow(i)
+				changed = true
+			}
+		}
+	}
+	if changed {
+		t.showState()
+	}
+	if reload && t.visible && !t.loading {
+		t.load()
+	} else if reload {
+		t.loaded = false // read again when next shown
+	}
+}
+
+// ---- the table ----
+
+// taskTable is the table of tasks; Enter edits the selected one and F5
+// reads the list again.
+type taskTable struct {
+	widget.Table
+	tab *tasksTab
+}
+
+func newTaskTable(t *tasksTab) *taskTable {
+	tt := &taskTable{tab: t}
+	tt.Length = func() (int, int) { return len(t.rows), len(taskColumns) }
+	tt.CreateCell = newTaskCell
+	tt.UpdateCell = func(id widget.TableCellID, o fyne.CanvasObject) { t.updateCell(id, o.(*taskCell)) }
+	tt.ShowHeaderRow = true
+	tt.CreateHeader = func() fyne.CanvasObject {
+		return widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	}
+	tt.UpdateHeader = func(id widget.TableCellID, o fyne.CanvasObject) {
+		if id.Col >= 0 && id.Col < len(taskColumns) {
+			o.(*widget.Label).SetText(taskColumns[id.Col])
+		}
+	}
+	tt.OnSelected = func(id widget.TableCellID) {
+		t.selected = id.Row
+		t.showState()
+	}
+	tt.ExtendBaseWidget(tt)
+	tt.fitColumns(760)
+	return tt
+}
+
+// Resize shares the width among the columns.
+func (tt *taskTable) Resize(size fyne.Size) {
+	tt.fitColumns(size.Width)
+	tt.Table.Resize(size)
+}
+
+func (tt *taskTable) fitColumns(width float32) {
+	width -= theme.Padding() * float32(len(taskColumns)+2)
+	for i, share := range taskColumnShares {
+		tt.SetColumnWidth(i, max(taskColumnMin[i], width*share))
+	}
+}
+
+// RefreshRow redraws one row.
+func (tt *taskTable) RefreshRow(row int) {
+	for c := range taskColumns {
+		tt.RefreshItem(widget.TableCellID{Row: row, Col: c})
+	}
+}
+
+// TypedKey edits on Enter and reads again on F5.
+func (tt *taskTable) TypedKey(e *fyne.KeyEvent) {
+	switch e.Name {
+	case fyne.KeyReturn, fyne.KeyEnter:
+		tt.tab.editSelected()
+	case fyne.KeyF5:
+		tt.tab.load()
+	default:
+		tt.Table.TypedKey(e)
+	}
+}
+
+// taskCell is a label, or (in the Progress column while a run goes) a
+// progress bar with the rate and ETA.
+type taskCell struct {
+	widget.BaseWidget
+	label *widget.Label
+	bar   *widget.ProgressBar
+	info  *widget.Label
+	run   fyne.CanvasObject
+}
+
+func newTaskCell() fyne.CanvasObject {
+	c := &taskCell{label: widget.NewLabel(""), bar: widget.NewProgressBar(), info: widget.NewLabel("")}
+	c.label.Truncation = fyne.TextTruncateEllipsis
+	c.info.Truncation = fyne.TextTruncateEllipsis
+	c.info.SizeName = theme.SizeNameCaptionText
+	c.bar.TextFormatter = func() string { return "" }
+	c.run = container.NewBorder(nil, nil, nil, nil, container.NewStack(c.bar, container.NewPadded(c.info)))
+	c.ExtendBaseWidget(c)
+	return c
+}
+
+func (c *taskCell) CreateRenderer() fyne.WidgetRenderer {
+	return widget.NewSimpleRenderer(container.NewStack(c.label, c.run))
+}
+
+func (c *taskCell) setText(s string, imp widget.Importance) {
+	c.run.Hide()
+	c.label.Show()
+	if c.label.Text != s || c.label.Importance != imp {
+		c.label.Importance = imp
+		c.label.Text = s
+		c.label.Refresh()
+	}
+}
+
+func (c *taskCell) setProgress(s backup.Status) {
+	c.label.Hide()
+	c.run.Show()
+	frac, text := progressWords(s)
+	c.bar.SetValue(frac)
+	if c.info.Text != text {
+		c.info.SetText(text)
+	}
+}
+
+// progressWords are a progress bar's fill and its words: "42 % · 12.3
+// MiB/s · ETA 1 min 20 s".
+func progressWords(s backup.Status) (float64, string) {
+	var frac float64
+	switch {
+	case s.BytesTotal > 0:
+		frac = float64(s.BytesDone) / float64(s.BytesTotal)
+	case s.FilesTotal > 0:
+		frac = float64(s.FilesDone) / float64(s.FilesTotal)
+	}
+	frac = min(max(frac, 0), 1)
+	parts := []string{fmt.Sprintf("%d %%", int(frac*100))}
+	if s.Rate > 0 {
+		parts = append(parts, bytesIEC(uint64(s.Rate))+"/s")
+	}
+	if s.ETA > 0 {
+		parts = append(parts, "ETA "+fmtDuration(s.ETA))
+	} else if s.Phase != "" && s.Phase != "copying" {
+		parts = append(parts, s.Phase)
+	}
+	return frac, strings.Join(parts, " · ")
+}
+
+func (t *tasksTab) updateCell(id widget.TableCellID, c *taskCell) {
+	if id.Row < 0 || id.Row >= len(t.rows) {
+		c.setText("", widget.MediumImportance)
+		return
+	}
+	info := t.rows[id.Row]
+	switch id.Col {
+	case 0:
+		c.setText(info.Task.Name, widget.MediumImportance)
+	case 1:
+		c.setText(scheduleWords(info.Task.Schedule), widget.MediumImportance)
+	case 2:
+		text, imp := lastResult(info)
+		if info.LastRun != nil {
+			text += " · " + t.when(info.LastRun.Started)
+		}
+		c.setText(text, imp)
+	case 3:
+		if info.NextRun.IsZero() {
+			c.setText("manual", widget.LowImportance)
+		} else {
+			c.setText(t.when(info.NextRun), widget.MediumImportance)
+		}
+	case 4:
+		if info.Running {
+			st := backup.Status{Phase: "starting"}
+			if info.Progress != nil {
+				st = *info.Progress
+			}
+			c.setProgress(st)
+		} else {
+			c.setText(none, widget.LowImportance)
+		}
+	}
+}
+
+// when is a time as the table shows it: "15:04" today, else "Mon 2 Jan
+// 15:04".
+func (t *tasksTab) when(at time.Time) string {
+	now := t.now()
+	at = at.In(now.Location())
+	day := func(t time.Time) time.Time { y, m, d := t.Date(); return time.Date(y, m, d, 0, 0, 0, 0, t.Location()) }
+	switch day(at).Sub(day(now)) / (24 * time.Hour) {
+	case 0:
+		return "today " + at.Format("15:04")
+	case 1:
+		return "tomorrow " + at.Format("15:04")
+	case -1:
+		return "yesterday " + at.Format("15:04")
+	}
+	return at.Format("2 Jan 15:04")
+}
+
+// lastResult is the last run's result in words, and how to show it.
+func lastResult(info agent.TaskInfo) (string, widget.Importance) {
+	r := info.LastRun
+	var s string
+	imp := widget.MediumImportance
+	switch {
+	case r == nil:
+		s, imp = "never run", widget.LowImportance
+	case r.Result == backup.ResultCompleted:
+		s, imp = "completed", widget.SuccessImportance
+	case r.Result == backup.ResultWarnings:
+		s, imp = fmt.Sprintf("completed, %s", countNoun(r.WarningCount, "warning", "warnings")), widget.WarningImportance
+	default:
+		s, imp = string(r.Result), widget.DangerImportance
+		if r.Error != "" {
+			s += ": " + r.Error
+		}
+	}
+	if info.Overdue {
+		s, imp = "OVERDUE · "+s, widget.DangerImportance
+	}
+	return s, imp
+}
+
+// scheduleWords says a schedule as people do.
+func scheduleWords(spec string) string {
+	switch {
+	case spec == "" || spec == "manual":
+		return "manual only"
+	case spec == "hourly":
+		return "every hour"
+	case strings.HasPrefix(spec, "daily@"):
+		return "daily at " + strings.TrimPrefix(spec, "daily@")
+	case strings.HasPrefix(spec, "weekly@"):
+		parts := strings.Split(strings.TrimPrefix(spec, "weekly@"), "@")
+		if len(parts) == 2 {
+			return "weekly, " + capitalize(parts[0]) + " " + parts[1]
+		}
+	}
+	return spec
+}
+
+// ---- actions ----
+
+func (t *tasksTab) runSelected() {
+	cur, ok := t.current()
+	if !ok || cur.Running || !t.linked {
+		return
+	}
+	slave, name := t.slave, cur.Task.Name
+	t.status.SetText("Starting " + name + "…")
+	t.r.spawn(func(ctx context.Context) {
+		ctx, cancel := context.WithTimeout(ctx, taskTimeout)
+		defer cancel()
+		info, err := t.rm.RunTask(ctx, slave, name)
+		t.r.do(func() {
+			if err != nil {
+				t.status.SetText(capitalize(err.Error()))
+				dialog.ShowInformation("Could not run "+name, capitalize(err.Error()), t.win)
+				return
+			}
+			if t.slave == slave {
+				t.replace(info)
+				t.status.SetText(name + " is running on " + slave + ".")
+			}
+		})
+	})
+}
+
+// replace puts a fresh state of one task in its row.
+func (t *tasksTab) replace(info agent.TaskInfo) {
+	for i := range t.rows {
+		if backup.NameKey(t.rows[i].Task.Name) == backup.NameKey(info.Task.Name) {
+			if info.Running && info.Progress == nil {
+				info.Progress = t.rows[i].Progress
+			}
+			t.rows[i] = info
+			t.table.RefreshRow(i)
+			t.showState()
+			return
+		}
+	}
+	t.setRows(append(t.rows, info))
+}
+
+func (t *tasksTab) stopSelected() {
+	cur, ok := t.current()
+	if !ok || !cur.Running {
+		return
+	}
+	slave, name := t.slave, cur.Task.Name
+	t.status.SetText("Stopping " + name + "…")
+	t.r.spawn(func(ctx context.Context) {
+		ctx, cancel := context.WithTimeout(ctx, taskTimeout)
+		defer cancel()
+		_, err := t.rm.StopTask(ctx, slave, name)
+		t.r.do(func() {
+			if err != nil {
+				t.status.SetText(capitalize(err.Error()))
+				return
+			}
+			t.status.SetText(name + " stopped; earlier snapshots are untouched.")
+			t.load()
+		})
+	})
+}
+
+func (t *tasksTab) editSelected() {
+	if cur, ok := t.current(); ok {
+		t.openDialog(&cur)
+	}
+}
+
+func (t *tasksTab) openDialog(cur *agent.TaskInfo) {
+	if !t.linked || !t.loaded {
+		return
+	}
+	t.lastDialog = showTaskDialog(t.win, t.r, t.rm, t.slave, cur, func(info agent.TaskInfo) {
+		t.replace(info)
+		t.status.SetText(fmt.Sprintf("%s saved on %s (version %d).", info.Task.Name, t.slave, info.Task.Version))
+	})
+}
+
+func (t *tasksTab) removeSelected() {
+	cur, ok := t.current()
+	if !ok {
+		return
+	}
+	slave, name, version := t.slave, cur.Task.Name, cur.Task.Version
+	msg := fmt.Sprintf("Remove the task %s from %s?\n\nIts history goes with it. Its snapshots stay in %s; delete them by hand when no longer needed.",
+		name, slave, backup.TaskDir(cur.Task.Destination, name))
+	dialog.ShowConfirm("Remove task", msg, func(yes bool) {
+		if !yes {
+			return
+		}
+		t.r.spawn(func(ctx context.Context) {
+			ctx, cancel := context.WithTimeout(ctx, taskTimeout)
+			defer cancel()
+			_, err := t.rm.RemoveTask(ctx, slave, name, version)
+			t.r.do(func() {
+				if err != nil {
+					dialog.ShowInformation("Could not remove "+name, capitalize(err.Error()), t.win)
+					return
+				}
+				t.status.SetText(name + " removed; its snapshots are kept.")
+				t.load()
+			})
+		})
+	}, t.win)
+}
+
+func (t *tasksTab) showHistory() {
+	if cur, ok := t.current(); ok {
+		showHistoryView(t.win, t.r, t.rm, t.slave, cur.Task.Name, t.now)
+	}
+}
+
+func (t *tasksTab) showSnapshots() {
+	if cur, ok := t.current(); ok {
+		showSnapshotsView(t.win, t.r, t.rm, t.slave, cur.Task.Name)
+	}
+}
+
+func (t *tasksTab) restoreSelected() {
+	if cur, ok := t.current(); ok {
+		t.lastRestore = showRestoreDialog(t.win, t.r, t.rm, t.slave, cur.Task.Name, "")
+	}
+}
+
+func (t *tasksTab) verifySelected() {
+	if cur, ok := t.current(); ok {
+		verifySnapshot(t.win, t.r, t.rm, t.slave, cur.Task.Name, "latest")
+	}
+}

@@ -1,0 +1,370 @@
+package ui
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/lanyard/lanyard/core/agent"
+	"github.com/lanyard/lanyard/core/backup"
+	"github.com/lanyard/lanyard/core/master"
+)
+
+// fakeTasks is the task side of fakeRemote: tasks, a snapshot tree, and a
+// hub of task events the test publishes.
+type fakeTasks struct {
+	mu       sync.Mutex
+	tasks    map[string]agent.TaskInfo
+	calls    []string
+	check    master.TaskCheck
+	putErr   error
+	tree     map[string][]backup.BrowseEntry // folder → entries
+	restored []backup.RestoreOptions
+	subs     map[chan master.TaskEvent]struct{}
+}
+
+func (f *fakeTasks) record(c string) {
+	f.mu.Lock()
+	f.calls = append(f.calls, c)
+	f.mu.Unlock()
+}
+
+func (f *fakeTasks) taskCalls(prefix string) int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	n := 0
+	for _, c := range f.calls {
+		if strings.HasPrefix(c, prefix) {
+			n++
+		}
+	}
+	return n
+}
+
+func demoTasks() *fakeTasks {
+	day := fixedNow.Add(-24 * time.Hour)
+	tasks := map[string]agent.TaskInfo{
+		"documents": {Task: backup.Task{Name: "documents", Sources: []string{"/home/alice/Documents"}, Destination: "/mnt/backup",
+			Schedule: "daily@02:00", Retention: backup.Retention{KeepDaily: 14}, CatchUp: true, Version: 3},
+			LastRun: &backup.Report{Task: "documents", Started: day.Add(-13 * time.Hour), Finished: day.Add(-13*time.Hour + 4*time.Minute),
+				Result: backup.ResultCompleted, Snapshot: "2026-03-13T020000Z"},
+			NextRun: fixedNow.Add(11 * time.Hour)},
+		"mail": {Task: backup.Task{Name: "mail", Sources: []string{"/var/mail"}, Destination: "/mnt/nas", Schedule: "hourly", Version: 1},
+			LastRun: &backup.Report{Task: "mail", Started: fixedNow.Add(-time.Hour), Result: backup.ResultFailed,
+				Error: "the destination /mnt/nas is not mounted"},
+			NextRun: fixedNow.Add(time.Hour), Overdue: true},
+		"photos": {Task: backup.Task{Name: "photos", Sources: []string{"/srv/photos"}, Destination: "/mnt/backup", Schedule: "manual", Version: 1}},
+	}
+	tree := map[string][]backup.BrowseEntry{
+		"/":           {{Name: "home", Type: backup.TypeDir}},
+		"/home":       {{Name: "alice", Type: backup.TypeDir}},
+		"/home/alice": {{Name: "Documents", Type: backup.TypeDir}},
+		"/home/alice/Documents": {{Name: "invoices", Type: backup.TypeDir}, {Name: "report.odt", Type: backup.TypeFile, Size: 48213},
+			{Name: "taxes-2025.pdf", Type: backup.TypeFile, Size: 1 << 20}},
+	}
+	return &fakeTasks{tasks: tasks, tree: tree, subs: map[chan master.TaskEvent]struct{}{}}
+}
+
+func (f *fakeTasks) Tasks(context.Context, string) ([]agent.TaskInfo, error) {
+	f.record("list")
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []agent.TaskInfo
+	for _, t := range f.tasks {
+		out = append(out, t)
+	}
+	return out, nil
+}
+
+func (f *fakeTasks) Task(_ context.Context, _, name string) (agent.TaskInfo, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.tasks[name], nil
+}
+
+func (f *fakeTasks) CheckTask(_ context.Context, _ string, t backup.Task) (master.TaskCheck, error) {
+	f.record("check " + t.Name)
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	c := f.check
+	c.Normalized = t
+	return c, nil
+}
+
+func (f *fakeTasks) PutTask(_ context.Context, _ string, t backup.Task) (agent.TaskInfo, []string, error) {
+	f.record(fmt.Sprintf("put %s v%d", t.Name, t.Version))
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.putErr != nil {
+		return agent.TaskInfo{}, nil, f.putErr
+	}
+	t.Version++
+	info := agent.TaskInfo{Task: t}
+	f.tasks[t.Name] = info
+	return info, nil, nil
+}
+
+func (f *fakeTasks) RemoveTask(_ context.Context, _, name string, version uint64) (backup.Task, error) {
+	f.record(fmt.Sprintf("remove %s v%d", name, version))
+	return backup.Task{Name: name}, nil
+}
+
+func (f *fakeTasks) RunTask(_ context.Context, _, name string) (agent.TaskInfo, error) {
+	f.record("run " + name)
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	info := f.tasks[name]
+	info.Running = true
+	return info, nil
+}
+
+func (f *fakeTasks) StopTask(_ context.Context, _, name string) (bool, error) {
+	f.record("stop " + name)
+	return true, nil
+}
+
+func (f *fakeTasks) TaskHistory(context.Context, string, string, int) ([]backup.Report, error) {
+	return nil, nil
+}
+
+func (f *fakeTasks) TaskSnapshots(_ context.Context, _, name string) ([]backup.SnapshotInfo, error) {
+	return []backup.SnapshotInfo{
+		{ID: "2026-03-12T020000Z", Time: fixedNow.Add(-61 * time.Hour), Result: backup.ResultCompleted, Files: 1204, Bytes: 3 << 30},
+		{ID: "2026-03-13T020000Z", Time: fixedNow.Add(-37 * time.Hour), Result: backup.ResultCompleted, Files: 1210, Bytes: 3 << 30},
+	}, nil
+}
+
+func (f *fakeTasks) BrowseSnapshot(_ context.Context, _, _, snap, dir, _ string, _ int) (backup.BrowsePage, error) {
+	f.record("browse " + snap + " " + dir)
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	entries := append([]backup.BrowseEntry(nil), f.tree[dir]...)
+	sort.Slice(entries, func(i, j int) bool { return entries[i].Name < entries[j].Name })
+	return backup.BrowsePage{Snapshot: snap, Dir: dir, Entries: entries, Total: len(entries)}, nil
+}
+
+func (f *fakeTasks) VerifySnapshot(context.Context, string, string, string, func(backup.Status)) (backup.VerifyReport, error) {
+	return backup.VerifyReport{}, nil
+}
+
+func (f *fakeTasks) RestoreSnapshot(_ context.Context, _, task, snap string, opt backup.RestoreOptions, onProgress func(backup.Status)) (backup.RestoreReport, error) {
+	f.mu.Lock()
+	f.restored = append(f.restored, opt)
+	f.mu.Unlock()
+	onProgress(backup.Status{Task: task, Phase: "restoring", FilesDone: 1, FilesTotal: 1, BytesDone: 48213, BytesTotal: 48213})
+	return backup.RestoreReport{Task: task, Snapshot: snap, Target: opt.Target, Files: 1, Bytes: 48213, Paths: opt.Paths}, nil
+}
+
+func (f *fakeTasks) WatchTasks(buffer int) (<-chan master.TaskEvent, func()) {
+	ch := make(chan master.TaskEvent, buffer)
+	f.mu.Lock()
+	f.subs[ch] = struct{}{}
+	f.mu.Unlock()
+	var once sync.Once
+	return ch, func() {
+		once.Do(func() {
+			f.mu.Lock()
+			delete(f.subs, ch)
+			f.mu.Unlock()
+			close(ch)
+		})
+	}
+}
+
+func (f *fakeTasks) publishTask(e master.TaskEvent) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for ch := range f.subs {
+		ch <- e
+	}
+}
+
+// tasksWindow is the main window on the demo fleet with FS01's Tasks tab
+// shown and its tasks read.
+func tasksWindow(t *testing.T) (*mainWindow, *fyneThread, *fakeRemote) {
+	t.Helper()
+	mw, q, fr := remoteWindow(t, tabTasks)
+	tt := mw.detail.tasksTab
+	waitUntil(t, q, "the tasks", func() bool { return tt.loaded && len(tt.rows) == 3 })
+	return mw, q, fr
+}
+
+func TestTheTasksTabListsTheTasksAndFollowsARun(t *testing.T) {
+	mw, q, fr := tasksWindow(t)
+	tt := mw.detail.tasksTab
+	if got := []string{tt.rows[0].Task.Name, tt.rows[1].Task.Name, tt.rows[2].Task.Name}; strings.Join(got, ",") != "documents,mail,photos" {
+		t.Fatalf("rows %v", got)
+	}
+	if s, imp := lastResult(tt.rows[1]); !strings.HasPrefix(s, "OVERDUE · failed: the destination") || imp != widget.DangerImportance {
+		t.Errorf("mail's result %q (%v)", s, imp)
+	}
+	tt.table.Select(widget.TableCellID{Row: 0, Col: 0})
+	test.AssertRendersToMarkup(t, "taskstab_idle.xml", mw.win.Canvas())
+
+	// Ctrl+R runs the selected task; the agent's progress fills its bar.
+	press(mw.win, shortcutRunTask())
+	waitUntil(t, q, "the run request", func() bool { return fr.taskCalls("run documents") == 1 })
+	fr.publishTask(master.TaskEvent{Slave: "FS01", TaskEvent: agent.TaskEvent{Kind: agent.EventProgress, Task: "documents",
+		Status: &backup.Status{Task: "documents", Phase: "copying", FilesDone: 312, FilesTotal: 800, BytesDone: 420 << 20,
+			BytesTotal: 1000 << 20, Rate: 12.5 * (1 << 20), ETA: 46 * time.Second}}})
+	waitUntil(t, q, "the progress", func() bool { return tt.rows[0].Progress != nil && tt.rows[0].Progress.FilesDone == 312 })
+	if !tt.stop.Disabled() == false || !tt.run.Disabled() {
+		t.Errorf("while running: Run enabled %v, Stop enabled %v", !tt.run.Disabled(), !tt.stop.Disabled())
+	}
+	if _, words := progressWords(*tt.rows[0].Progress); words != "42 % · 12.5 MiB/s · ETA 46 s" {
+		t.Errorf("progress words %q", words)
+	}
+	test.AssertRendersToMarkup(t, "taskstab_running.xml", mw.win.Canvas())
+
+	// Another slave's events do not touch this table; a finished run
+	// reads the list again.
+	fr.publishTask(master.TaskEvent{Slave: "web-2", TaskEvent: agent.TaskEvent{Kind: agent.EventProgress, Task: "mail",
+		Status: &backup.Status{FilesDone: 1, FilesTotal: 2}}})
+	reads := fr.taskCalls("list")
+	fr.publishTask(master.TaskEvent{Slave: "FS01", TaskEvent: agent.TaskEvent{Kind: agent.EventFinished, Task: "documents",
+		Report: &backup.Report{Task: "documents", Result: backup.ResultCompleted}}})
+	waitUntil(t, q, "the list read again", func() bool { return fr.taskCalls("list") > reads })
+	if tt.rows[1].Running {
+		t.Error("another slave's progress reached this table")
+	}
+
+	// Enter edits; F5 reads again.
+	mw.win.Canvas().Focus(tt.table)
+	pressKey(mw.win, fyne.KeyReturn)
+	if !strings.Contains(overlayText(mw.win), "Edit Backup Task: documents") {
+		t.Fatalf("Enter did not open the task: %q", overlayText(mw.win))
+	}
+	tapButton(t, mw.win, "Cancel")
+	reads = fr.taskCalls("list")
+	mw.win.Canvas().Focus(tt.table)
+	pressKey(mw.win, fyne.KeyF5)
+	waitUntil(t, q, "F5 to read the list again", func() bool { return fr.taskCalls("list") > reads })
+}
+
+func TestTheTaskDialogShowsTheAgentsVerdictUnderItsField(t *testing.T) {
+	mw, q, fr := tasksWindow(t)
+	tt := mw.detail.tasksTab
+	fr.fakeTasks.mu.Lock()
+	fr.fakeTasks.check = master.TaskCheck{Error: "source /home/bob/Documents does not exist", Field: backup.FieldSources,
+		NextRuns: []time.Time{fixedNow.Add(11 * time.Hour), fixedNow.Add(35 * time.Hour)}}
+	fr.fakeTasks.mu.Unlock()
+	test.Tap(tt.add)
+	td := openTaskDialog(t, mw)
+	test.Type(td.name, "bob-docs")
+	test.Type(td.sources, "/home/bob/Documents")
+	test.Type(td.dest, "/mnt/backup")
+	waitUntil(t, q, "the agent's verdict", func() bool { return td.errs[backup.FieldSources].Visible() })
+	if got := td.errs[backup.FieldSources].Text; got != "Source /home/bob/Documents does not exist" {
+		t.Errorf("under Sources: %q", got)
+	}
+	if !td.save.Disabled() {
+		t.Error("Save is enabled with a problem shown")
+	}
+	if !strings.HasPrefix(td.nextRuns.Text, "Next runs: ") {
+		t.Errorf("next runs %q", td.nextRuns.Text)
+	}
+	test.AssertRendersToMarkup(t, "taskdialog_error.xml", mw.win.Canvas())
+
+	// A problem the form can see itself shows at once.
+	td.keep[0].SetText("many")
+	if !td.errs[backup.FieldRetention].Visible() {
+		t.Error("a bad number is not shown under Retention")
+	}
+	td.keep[0].SetText("3")
+
+	// The agent is satisfied: Save stores it.
+	fr.fakeTasks.mu.Lock()
+	fr.fakeTasks.check = master.TaskCheck{}
+	fr.fakeTasks.mu.Unlock()
+	td.sources.SetText("/home/bob/Docs")
+	waitUntil(t, q, "the new verdict", func() bool { return !td.errs[backup.FieldSources].Visible() && !td.save.Disabled() })
+	test.Tap(td.save)
+	waitUntil(t, q, "the save", func() bool { return fr.taskCalls("put bob-docs v0") == 1 })
+	waitUntil(t, q, "the new row", func() bool { return len(tt.rows) == 4 })
+}
+
+func TestASaveAfterAnotherConsolesEditSaysReload(t *testing.T) {
+	mw, q, fr := tasksWindow(t)
+	tt := mw.detail.tasksTab
+	tt.table.Select(widget.TableCellID{Row: 0, Col: 0})
+	test.Tap(tt.edit)
+	td := openTaskDialog(t, mw)
+	fr.fakeTasks.mu.Lock()
+	fr.fakeTasks.putErr = fmt.Errorf("FS01 answered: \"task documents was changed by another console: reload\": %w", agent.ErrConflict)
+	fr.fakeTasks.mu.Unlock()
+	td.keep[0].SetText("7")
+	waitUntil(t, q, "Save", func() bool { return !td.save.Disabled() })
+	test.Tap(td.save)
+	waitUntil(t, q, "the conflict", func() bool { return strings.Contains(overlayText(mw.win), "was changed by another console") })
+	if fr.taskCalls("put documents v3") != 1 {
+		t.Fatalf("calls %v", fr.fakeTasks.calls)
+	}
+	tapButton(t, mw.win, tdReload)
+	waitUntil(t, q, "the reload", func() bool { return strings.Contains(td.status.Text, "Reloaded version 3") })
+	if td.keep[0].Text != "0" {
+		t.Errorf("after reload keep-last shows %q, the stored 0", td.keep[0].Text)
+	}
+	td.close()
+}
+
+// openTaskDialog finds the task dialog just opened.
+func openTaskDialog(t *testing.T, mw *mainWindow) *taskDialog {
+	t.Helper()
+	top := mw.win.Canvas().Overlays().Top()
+	if top == nil {
+		t.Fatal("no dialog")
+	}
+	td := mw.detail.tasksTab.lastDialog
+	if td == nil {
+		t.Fatal("no task dialog")
+	}
+	t.Cleanup(td.close)
+	return td
+}
+
+func TestTheRestoreDialogBrowsesLazilyAndRestoresWhatIsTicked(t *testing.T) {
+	mw, q, fr := tasksWindow(t)
+	tt := mw.detail.tasksTab
+	tt.table.Select(widget.TableCellID{Row: 0, Col: 0})
+	test.Tap(tt.restore)
+	rd := tt.lastRestore
+	waitUntil(t, q, "the snapshots and the top folder", func() bool { return rd.snapshot != "" && rd.nodes[""].loaded })
+	if rd.snapshot != "2026-03-13T020000Z" {
+		t.Errorf("the newest snapshot is not chosen: %s", rd.snapshot)
+	}
+	// A folder whose only entry is a folder opens it too, down to the
+	// source's files; the others wait until opened.
+	waitUntil(t, q, "the folders down to Documents", func() bool {
+		n := rd.nodes["/home/alice/Documents"]
+		return n != nil && n.loaded
+	})
+	if n := rd.nodes["/home/alice/Documents/invoices"]; n == nil || n.loaded || fr.taskCalls("browse") != 4 {
+		t.Fatalf("folders read before they were opened: %v", fr.fakeTasks.calls)
+	}
+	if !rd.restore.Disabled() {
+		t.Error("Restore is enabled with nothing ticked")
+	}
+	rd.ticked["/home/alice/Documents/report.odt"] = true
+	rd.tree.Refresh()
+	rd.target.SetText("/srv/restore")
+	if rd.overwrite.Checked || rd.restore.Disabled() {
+		t.Fatalf("overwrite %v, restore disabled %v", rd.overwrite.Checked, rd.restore.Disabled())
+	}
+	test.AssertRendersToMarkup(t, "restoredialog.xml", mw.win.Canvas())
+	test.Tap(rd.restore)
+	waitUntil(t, q, "the summary", func() bool { return strings.Contains(overlayText(mw.win), "Restored 1 files") })
+	fr.fakeTasks.mu.Lock()
+	got := fr.fakeTasks.restored
+	fr.fakeTasks.mu.Unlock()
+	if len(got) != 1 || got[0].Target != "/srv/restore" || got[0].Overwrite || strings.Join(got[0].Paths, ",") != "/home/alice/Documents/report.odt" {
+		t.Fatalf("restored %+v", got)
+	}
+}

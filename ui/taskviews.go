@@ -1,0 +1,297 @@
+package ui
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/lanyard/lanyard/core/backup"
+)
+
+// The History and Snapshots views of a task, and Verify: each reads from
+// the agent in the background while a spinner says so.
+
+// gridTable is a read-only table of rows of cells with a header row.
+func gridTable(headers []string, widths []float32, rows func() [][]string) *widget.Table {
+	t := widget.NewTableWithHeaders(
+		func() (int, int) { return len(rows()), len(headers) },
+		func() fyne.CanvasObject {
+			l := widget.NewLabel("")
+			l.Truncation = fyne.TextTruncateEllipsis
+			return l
+		},
+		func(id widget.TableCellID, o fyne.CanvasObject) {
+			r := rows()
+			if id.Row < len(r) && id.Col < len(r[id.Row]) {
+				o.(*widget.Label).SetText(r[id.Row][id.Col])
+			}
+		})
+	t.ShowHeaderColumn = false
+	t.CreateHeader = func() fyne.CanvasObject {
+		return widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	}
+	t.UpdateHeader = func(id widget.TableCellID, o fyne.CanvasObject) {
+		if id.Col >= 0 && id.Col < len(headers) {
+			o.(*widget.Label).SetText(headers[id.Col])
+		}
+	}
+	for i, w := range widths {
+		t.SetColumnWidth(i, w)
+	}
+	return t
+}
+
+// loadingView is a dialog's body while it reads: a spinner and words.
+func loadingView(what string) (fyne.CanvasObject, *widget.Activity, *widget.Label) {
+	act := widget.NewActivity()
+	act.Start()
+	l := widget.NewLabel(what)
+	l.Wrapping = fyne.TextWrapWord
+	return container.NewBorder(nil, nil, act, nil, l), act, l
+}
+
+// showHistoryView lists a task's runs, newest first.
+func showHistoryView(win fyne.Window, r runner, rm Remote, slave, task string, now func() time.Time) {
+	var rows [][]string
+	table := gridTable([]string{"Started", "Trigger", "Result", "Files", "Copied", "Linked", "Bytes copied", "Duration", "Snapshot or error"},
+		[]float32{150, 80, 170, 70, 70, 70, 100, 80, 320}, func() [][]string { return rows })
+	loading, act, words := loadingView("Reading the history of " + task + " on " + slave + "…")
+	body := container.NewStack(table, loading)
+	table.Hide()
+	d := dialog.NewCustom("History of "+task+" on "+slave, "Close", body, win)
+	d.Resize(fyne.NewSize(1000, 520))
+	ctx, cancel := context.WithCancel(context.Background())
+	d.SetOnClosed(cancel)
+	d.Show()
+	r.spawn(func(wctx context.Context) {
+		defer context.AfterFunc(wctx, cancel)()
+		runs, err := rm.TaskHistory(ctx, slave, task, 0)
+		r.do(func() {
+			act.Stop()
+			if err != nil {
+				words.SetText(capitalize(err.Error()))
+				return
+			}
+			if len(runs) == 0 {
+				words.SetText(task + " has not run yet.")
+				return
+			}
+			for i := len(runs) - 1; i >= 0; i-- {
+				rows = append(rows, historyRow(runs[i]))
+			}
+			loading.Hide()
+			table.Show()
+			table.Refresh()
+		})
+	})
+}
+
+func historyRow(r backup.Report) []string {
+	dur := none
+	if !r.Finished.IsZero() {
+		dur = fmtDuration(r.Duration())
+	}
+	what := r.Snapshot
+	if r.Error != "" {
+		what = r.Error
+	} else if r.WarningCount > 0 {
+		what = fmt.Sprintf("%s (%s)", r.Snapshot, countNoun(r.WarningCount, "warning", "warnings"))
+	}
+	return []string{r.Started.Local().Format("2006-01-02 15:04:05"), r.Trigger, string(r.Result),
+		fmt.Sprint(r.Files()), fmt.Sprint(r.FilesCopied), fmt.Sprint(r.FilesLinked), bytesIEC(uint64(max(r.BytesCopied, 0))), dur, what}
+}
+
+// showSnapshotsView lists a task's snapshots, newest first, with Restore
+// and Verify for the one selected.
+func showSnapshotsView(win fyne.Window, r runner, rm Remote, slave, task string) {
+	var snaps []backup.SnapshotInfo
+	var rows [][]string
+	selected := -1
+	table := gridTable([]string{"Snapshot", "Taken", "Result", "Files", "Size", "Folder on the server"},
+		[]float32{200, 150, 170, 70, 90, 330}, func() [][]string { return rows })
+	loading, act, words := loadingView("Reading the snapshots of " + task + " on " + slave + "…")
+	table.Hide()
+	restore := widget.NewButtonWithIcon(taskRestore+"…", theme.DownloadIcon(), nil)
+	verify := widget.NewButtonWithIcon(taskVerify, theme.ConfirmIcon(), nil)
+	restore.Disable()
+	verify.Disable()
+	table.OnSelected = func(id widget.TableCellID) {
+		selected = id.Row
+		restore.Enable()
+		verify.Enable()
+	}
+	pick := func() string {
+		if selected < 0 || selected >= len(snaps) {
+			return ""
+		}
+		return snaps[selected].ID
+	}
+	restore.OnTapped = func() {
+		if id := pick(); id != "" {
+			showRestoreDialog(win, r, rm, slave, task, id)
+		}
+	}
+	verify.OnTapped = func() {
+		if id := pick(); id != "" {
+			verifySnapshot(win, r, rm, slave, task, id)
+		}
+	}
+	body := container.NewBorder(nil, container.NewHBox(restore, verify), nil, nil, container.NewStack(table, loading))
+	d := dialog.NewCustom("Snapshots of "+task+" on "+slave, "Close", body, win)
+	d.Resize(fyne.NewSize(1000, 520))
+	ctx, cancel := context.WithCancel(context.Background())
+	d.SetOnClosed(cancel)
+	d.Show()
+	r.spawn(func(wctx context.Context) {
+		defer context.AfterFunc(wctx, cancel)()
+		list, err := rm.TaskSnapshots(ctx, slave, task)
+		r.do(func() {
+			act.Stop()
+			if err != nil {
+				words.SetText(capitalize(err.Error()))
+				return
+			}
+			if len(list) == 0 {
+				words.SetText(task + " has no snapshots yet: run it first.")
+				return
+			}
+			for i := len(list) - 1; i >= 0; i-- {
+				s := list[i]
+				snaps = append(snaps, s)
+				rows = append(rows, []string{s.ID, s.Time.Local().Format("2006-01-02 15:04:05"), string(s.Result),
+					fmt.Sprint(s.Files), bytesIEC(uint64(max(s.Bytes, 0))), s.Path})
+			}
+			loading.Hide()
+			table.Show()
+			table.Refresh()
+		})
+	})
+}
+
+// progressDialog shows a long operation's progress with Cancel.
+type progressDialog struct {
+	d     *dialog.CustomDialog
+	bar   *widget.ProgressBar
+	words *widget.Label
+	cur   *widget.Label
+}
+
+func showProgress(win fyne.Window, title, what string, cancel func()) *progressDialog {
+	p := &progressDialog{bar: widget.NewProgressBar(), words: widget.NewLabel(what), cur: widget.NewLabel("")}
+	p.words.Wrapping = fyne.TextWrapWord
+	p.cur.Truncation = fyne.TextTruncateEllipsis
+	p.cur.Importance = widget.LowImportance
+	stop := widget.NewButtonWithIcon(waitCancel, theme.CancelIcon(), func() { p.d.Hide(); cancel() })
+	p.d = dialog.NewCustomWithoutButtons(title, container.NewVBox(p.words, p.bar, p.cur), win)
+	p.d.SetButtons([]fyne.CanvasObject{stop})
+	p.d.Resize(fyne.NewSize(520, 0))
+	p.d.Show()
+	return p
+}
+
+func (p *progressDialog) update(s backup.Status) {
+	frac, text := progressWords(s)
+	if s.FilesTotal > 0 {
+		text = fmt.Sprintf("%s · %d of %d files", text, s.FilesDone, s.FilesTotal)
+	}
+	p.bar.SetValue(frac)
+	p.words.SetText(text)
+	if s.Current != "" {
+		p.cur.SetText(s.Current)
+	}
+}
+
+// progressPump hands the newest progress to the Fyne thread at most every
+// interval; it never makes the operation wait.
+type progressPump struct {
+	r      runner
+	every  time.Duration
+	apply  func(backup.Status)
+	latest chan backup.Status
+}
+
+func newProgressPump(r runner, apply func(backup.Status)) *progressPump {
+	return &progressPump{r: r, every: refreshInterval, apply: apply, latest: make(chan backup.Status, 1)}
+}
+
+// offer keeps s as the newest progress.
+func (p *progressPump) offer(s backup.Status) {
+	select {
+	case <-p.latest:
+	default:
+	}
+	select {
+	case p.latest <- s:
+	default:
+	}
+}
+
+// run hands progress over until ctx ends.
+func (p *progressPump) run(ctx context.Context) {
+	tick := time.NewTicker(p.every)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+			select {
+			case s := <-p.latest:
+				p.r.do(func() { p.apply(s) })
+			default:
+			}
+		}
+	}
+}
+
+// verifySnapshot re-reads a snapshot on the agent, with progress, and
+// says what it found.
+func verifySnapshot(win fyne.Window, r runner, rm Remote, slave, task, snapshot string) {
+	ctx, cancel := context.WithCancel(context.Background())
+	pd := showProgress(win, "Verifying "+task, "Re-reading snapshot "+snapshot+" of "+task+" on "+slave+"…", cancel)
+	pump := newProgressPump(r, pd.update)
+	r.spawn(func(wctx context.Context) {
+		defer cancel()
+		defer context.AfterFunc(wctx, cancel)()
+		pctx, stop := context.WithCancel(ctx)
+		done := make(chan struct{})
+		go func() { defer close(done); pump.run(pctx) }()
+		vr, err := rm.VerifySnapshot(ctx, slave, task, snapshot, pump.offer)
+		stop()
+		<-done
+		r.do(func() {
+			pd.d.Hide()
+			switch {
+			case err != nil && ctx.Err() != nil:
+				return // cancelled
+			case err != nil:
+				dialog.ShowInformation("Could not verify "+task, capitalize(err.Error()), win)
+			case vr.OK():
+				dialog.ShowInformation("Snapshot verified", fmt.Sprintf("Snapshot %s of %s on %s: %d entries, %s re-read; every file matches its manifest.",
+					vr.Snapshot, task, slave, vr.Files, bytesIEC(uint64(max(vr.Bytes, 0)))), win)
+			default:
+				var b strings.Builder
+				fmt.Fprintf(&b, "Snapshot %s of %s does not match its manifest: %d missing, %d changed.\n\n", vr.Snapshot, task, vr.Missing, vr.Changed)
+				for i, p := range vr.Problems {
+					if i == 20 {
+						fmt.Fprintf(&b, "… and %d more (lanyard task verify %s --slave %s lists them all)", len(vr.Problems)-20, task, slave)
+						break
+					}
+					fmt.Fprintf(&b, "%s: %s\n", p.Path, p.Reason)
+				}
+				l := widget.NewLabel(b.String())
+				l.Wrapping = fyne.TextWrapWord
+				d := dialog.NewCustom("Snapshot does not match", "Close", container.NewVScroll(l), win)
+				d.Resize(fyne.NewSize(640, 420))
+				d.Show()
+			}
+		})
+	})
+}
