@@ -36,7 +36,8 @@ const (
 	fAgent     = "Agent version"
 	fCPU       = "CPU"
 	fMemory    = "Memory"
-	fDisk      = "Disk"
+	fDisk      = "Disks"
+	fClock     = "Clock"
 	fState     = "State"
 	fGroup     = "Group"
 	fDirection = "Direction"
@@ -48,7 +49,7 @@ const (
 )
 
 var (
-	serverFields = []string{fHost, fOS, fUptime, fAgent, fCPU, fMemory, fDisk}
+	serverFields = []string{fHost, fOS, fUptime, fAgent, fClock, fCPU, fMemory, fDisk}
 	linkFields   = []string{fState, fGroup, fDirection, fAddress, fRemote, fSSL, fRTT, fSince}
 )
 
@@ -339,7 +340,11 @@ func (d *detailPane) show(v master.SlaveView) {
 		set(fAgent, cmp.Or(st.AgentVersion, v.Software))
 		set(fCPU, fmt.Sprintf("%.0f %%", st.CpuPercent))
 		set(fMemory, usage(st.MemoryUsed, st.MemoryTotal))
-		set(fDisk, usage(st.DiskUsed, st.DiskTotal))
+		set(fDisk, disksLine(st))
+		set(fClock, "")
+		if st.TimeUnixNano != 0 {
+			set(fClock, master.DescribeSkew(v.ClockSkew))
+		}
 		if linked {
 			d.note.Hide()
 			d.noteRow.Hide()
@@ -531,4 +536,17 @@ func bytesIEC(n uint64) string {
 		exp++
 	}
 	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
+}
+
+// disksLine is every disk the agent reported, one per line, or the data
+// directory's disk from an agent that reports only that.
+func disksLine(st *pb.StatusResponse) string {
+	if len(st.Disks) == 0 {
+		return usage(st.DiskUsed, st.DiskTotal)
+	}
+	lines := make([]string, 0, len(st.Disks))
+	for _, d := range st.Disks {
+		lines = append(lines, d.Mountpoint+"  "+usage(d.Used, d.Total))
+	}
+	return strings.Join(lines, "\n")
 }

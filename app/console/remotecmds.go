@@ -92,7 +92,7 @@ func printStatus(w io.Writer, s *statusJSON) {
 	fmt.Fprintf(tw, "Host:\t%s (%s %s/%s), up %s\n", s.Hostname, s.Platform, s.OS, s.Arch, upFor(s.UptimeSeconds))
 	fmt.Fprintf(tw, "Agent:\t%s, up %s; management %s, agent SSL %s\n", s.AgentVersion, upFor(s.AgentUptimeSeconds),
 		cmdline.OnOff(s.Management), cmdline.OnOff(s.AgentSSL))
-	fmt.Fprintf(tw, "Clock:\t%s\n", skewWords(time.Duration(s.ClockSkewMillis*float64(time.Millisecond))))
+	fmt.Fprintf(tw, "Clock:\t%s\n", master.DescribeSkew(time.Duration(s.ClockSkewMillis*float64(time.Millisecond))))
 	fmt.Fprintf(tw, "CPU:\t%.0f %%\n", s.CPUPercent)
 	fmt.Fprintf(tw, "Memory:\t%s\n", usedOf(s.MemoryUsed, s.MemoryTotal))
 	for i, d := range s.Disks {
@@ -102,21 +102,6 @@ func printStatus(w io.Writer, s *statusJSON) {
 		}
 		fmt.Fprintf(tw, "%s\t%s  %s  (%s, %s)\n", label, d.Mountpoint, usedOf(d.Used, d.Total), d.FSType, d.Device)
 	}
-}
-
-// SkewWords says how far an agent's clock is from this console's.
-func skewWords(d time.Duration) string {
-	abs := d
-	if abs < 0 {
-		abs = -abs
-	}
-	switch {
-	case abs < time.Second:
-		return "in step with this console (within a second)"
-	case d > 0:
-		return fmt.Sprintf("%s ahead of this console", abs.Round(100*time.Millisecond))
-	}
-	return fmt.Sprintf("%s behind this console", abs.Round(100*time.Millisecond))
 }
 
 func upFor(sec uint64) string {

@@ -286,6 +286,22 @@ func (m *Master) RemoteStatus(ctx context.Context, name string) (StatusReport, e
 	return rep, nil
 }
 
+// DescribeSkew says how far an agent's clock is from this console's, as
+// the window and the command line show it.
+func DescribeSkew(d time.Duration) string {
+	abs := d
+	if abs < 0 {
+		abs = -abs
+	}
+	switch {
+	case abs < time.Second:
+		return "in step with this console (within a second)"
+	case d > 0:
+		return fmt.Sprintf("%s ahead of this console", abs.Round(100*time.Millisecond))
+	}
+	return fmt.Sprintf("%s behind this console", abs.Round(100*time.Millisecond))
+}
+
 // clockSkew is the agent's clock minus this console's at the moment the
 // agent answered, taken as halfway between sending and receiving. Zero
 // when the agent does not send its clock.
