@@ -32,10 +32,13 @@
 // table says which methods this version answers (status with disks and
 // the agent's clock, the log tail streamed from its log file, settings
 // read and changed with the same setters as the command line, a password
-// change that keeps the asking console's link); anything else is answered
-// "unknown method" with the agent's version. Events (a changed status,
-// later a task's progress) are pushed to every linked console through a
-// small per-link queue that never makes the agent wait (push.go).
+// change that keeps the asking console's link, and the backup tasks, which
+// call Tasks directly: manage_tasks.go); anything else is answered
+// "unknown method" with the agent's version. Lists and logs are streamed
+// in chunks under 16 KiB. Events (a changed status, a task's progress,
+// runs started and finished, tasks changed) are pushed to every linked
+// console through a small per-link queue that never makes the agent wait
+// (push.go); the wire forms of the task types are in taskwire.go.
 //
 // It has no GUI and no cgo: it runs inside the headless lanyard-agent
 // service.

@@ -20,6 +20,8 @@
 //	testconnection.go  Test connection in the Add/Edit Slave dialog
 //	remote.go          remote management: commands to a linked agent (status, log, settings, password),
 //	                   refusals in plain words, "not supported by this agent version", the audit
+//	remote_tasks.go    a linked agent's backup tasks (list, check, put, run, history, restore…) and the
+//	                   task events agents push, fanned out to WatchTasks subscribers
 //
 // # Locking
 //
