@@ -94,7 +94,14 @@ func (e *Engine) run(ctx context.Context, t Task, started time.Time, so StartOpt
 		log: e.log.WithField("task", t.Name)}
 	r.m = newMeter(t.Name, so.Progress, so.RateHint)
 	err := r.execute()
-	if r.partial != "" {
+	switch {
+	case r.partial == "":
+	case ctx.Err() != nil && !errors.Is(context.Cause(ctx), errStopped):
+		// The process is shutting down: removing a large partial
+		// snapshot could outlast the service manager's patience, and the
+		// next run removes it anyway.
+		r.log.Infof("left the unfinished snapshot %s for the next run to remove", r.partial)
+	default:
 		if rmErr := os.RemoveAll(r.partial); rmErr != nil {
 			r.log.WithError(rmErr).Warnf("cannot remove the unfinished snapshot %s; the next run removes it", r.partial)
 		}

@@ -398,6 +398,38 @@ func TestStopCancelsWithinASecondAndKeepsEarlierSnapshots(t *testing.T) {
 	}
 }
 
+func TestAShutdownLeavesThePartialSnapshotToTheNextRun(t *testing.T) {
+	f := newFixture(t)
+	f.random("big.bin", 8<<20)
+	started := make(chan struct{})
+	release := make(chan struct{})
+	var once sync.Once
+	e := backup.New(backup.WithWriterWrap(backup.Options{}, func(w io.Writer) io.Writer {
+		return writerFunc(func(b []byte) (int, error) {
+			once.Do(func() { close(started); <-release })
+			return w.Write(b)
+		})
+	}))
+	ctx, shutdown := context.WithCancel(context.Background())
+	h, err := e.Start(ctx, f.task, backup.StartOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitClosed(t, started, 10*time.Second, "the copy starting")
+	shutdown()
+	close(release)
+	waitClosed(t, h.Done(), time.Second, "the run ending at shutdown")
+	if rep := h.Report(); rep.Result != backup.ResultStopped {
+		t.Fatalf("report %+v", rep)
+	}
+	names := f.taskDirNames()
+	if len(names) != 1 || !strings.HasSuffix(names[0], ".partial") {
+		t.Fatalf("task folder after a shutdown: %v", names)
+	}
+	f.mustRun(backup.New(backup.Options{}), backup.ResultCompleted)
+	f.assertNoPartial()
+}
+
 type writerFunc func([]byte) (int, error)
 
 func (w writerFunc) Write(b []byte) (int, error) { return w(b) }
