@@ -20,7 +20,7 @@ import (
 )
 
 // crashIterations is how many runs TestKillingTheAgentMidRunLosesNoSnapshot
-// kills: LANYARD_CRASH_ITERATIONS (make test-crash sets 20), else 3.
+// strikes: LANYARD_CRASH_ITERATIONS (make test-crash sets 20), else 3.
 func crashIterations(t *testing.T) int {
 	if s := os.Getenv("LANYARD_CRASH_ITERATIONS"); s != "" {
 		n, err := strconv.Atoi(s)
@@ -66,26 +66,36 @@ func TestKillingTheAgentMidRunLosesNoSnapshot(t *testing.T) {
 	if out, err := agentCLI("task", "add", "docs", "--source", src, "--dest", dest, "--keep-last", "4"); err != nil {
 		t.Fatalf("task add: %v\n%s", err, out)
 	}
+	// The first run copies everything: how long it takes here says when
+	// to strike later runs, which copy two thirds of it.
+	begin := time.Now()
 	if out, err := agentCLI("task", "run", "docs"); err != nil {
 		t.Fatalf("the first run: %v\n%s", err, out)
 	}
+	full := time.Since(begin)
 
 	n := crashIterations(t)
 	killed := 0
 	for i := range n {
-		// Change a third of the files, so every run copies a while.
-		for range 150 {
-			write(rng.IntN(300))
+		// Change two thirds of the files, so every run copies a while.
+		for _, f := range rng.Perm(300)[:200] {
+			write(f)
 		}
 		inAgent := i%2 == 1
-		// Most kills land in the copy; every fourth a moment later, in
-		// the finish or retention if the run gets that far.
-		var later time.Duration
-		if i%4 == 2 {
-			later = time.Duration(rng.IntN(150)) * time.Millisecond
-		}
-		if killRun(t, bin, data, inAgent, later) {
-			killed++
+		// Somewhere between the scan and the rename, most likely in the
+		// copy, now and then in the finish (sync, manifest) or retention.
+		// A run that beat the kill is tried again (files changed anew),
+		// sooner, at most three times.
+		at := full/20 + time.Duration(rng.Int64N(int64(full/2)))
+		for attempt := 0; attempt < 3; attempt++ {
+			if killRun(t, bin, data, inAgent, at) {
+				killed++
+				break
+			}
+			for _, f := range rng.Perm(300)[:200] {
+				write(f)
+			}
+			at /= 2
 		}
 		if i%4 == 3 {
 			// Now and then a run that finishes, so there are snapshots
@@ -117,7 +127,7 @@ func TestKillingTheAgentMidRunLosesNoSnapshot(t *testing.T) {
 			interrupted++
 		}
 	}
-	t.Logf("%d kills, %d after the copy began; %d runs recorded as interrupted", n, killed, interrupted)
+	t.Logf("%d kills, %d before the run ended (a first run took %s); %d runs recorded as interrupted", n, killed, full.Round(time.Millisecond), interrupted)
 	if interrupted < n/2 {
 		t.Fatalf("only %d of %d kills caught a run in progress: the tree is too small for this machine", interrupted, n)
 	}
@@ -134,17 +144,16 @@ func TestKillingTheAgentMidRunLosesNoSnapshot(t *testing.T) {
 	checkSnapshots(t, bin, data, dest, false)
 }
 
-// killRun starts a run, waits until it is copying (and later more), and
-// kills the process doing it with SIGKILL. It says whether the run had
-// started copying when killed.
-func killRun(t *testing.T, bin, data string, inAgent bool, later time.Duration) bool {
+// killRun starts a run and kills the process doing it with SIGKILL after
+// the given time, unless the run completes first. It says whether it
+// killed.
+func killRun(t *testing.T, bin, data string, inAgent bool, after time.Duration) bool {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	var agentProc *exec.Cmd
 	if inAgent {
 		agentProc = exec.CommandContext(ctx, bin, "run", "--data-dir", data)
-		agentProc.Stdout, agentProc.Stderr = nil, nil
 		if err := agentProc.Start(); err != nil {
 			t.Fatal(err)
 		}
@@ -156,7 +165,6 @@ func killRun(t *testing.T, bin, data string, inAgent bool, later time.Duration) 
 	if err != nil {
 		t.Fatal(err)
 	}
-	client.Stderr = nil
 	if err := client.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -164,35 +172,36 @@ func killRun(t *testing.T, bin, data string, inAgent bool, later time.Duration) 
 	if inAgent {
 		victim = agentProc.Process
 	}
-	// Progress lines come at most once a second when not in a terminal;
-	// the first one means the copy is under way.
-	lines := bufio.NewScanner(stdout)
-	copying := false
-	for lines.Scan() {
-		if strings.HasPrefix(lines.Text(), "copying") {
-			copying = true
-			break
+	ended := make(chan bool, 1) // true: the run ended before the kill
+	go func() {
+		lines := bufio.NewScanner(stdout)
+		for lines.Scan() {
+			if strings.HasPrefix(lines.Text(), "completed") {
+				ended <- true
+				for lines.Scan() {
+				}
+				return
+			}
 		}
-		if strings.Contains(lines.Text(), "completed") {
-			break
+		ended <- false
+	}()
+	timer := time.NewTimer(after)
+	defer timer.Stop()
+	select {
+	case <-timer.C:
+	case done := <-ended:
+		if done {
+			_ = client.Wait()
+			if inAgent {
+				_ = agentProc.Process.Signal(syscall.SIGKILL)
+			}
+			return false
 		}
-	}
-	if copying && later > 0 {
-		timer := time.NewTimer(later)
-		<-timer.C
 	}
 	_ = victim.Signal(syscall.SIGKILL)
-	go func() { _, _ = bufio.NewReader(stdout).WriteTo(discard{}) }()
 	_ = client.Wait()
-	if inAgent {
-		_ = agentProc.Wait()
-	}
-	return copying
+	return true
 }
-
-type discard struct{}
-
-func (discard) Write(p []byte) (int, error) { return len(p), nil }
 
 // waitForSocket waits for the agent's control socket to answer.
 func waitForSocket(t *testing.T, path string) {

@@ -37,9 +37,11 @@
 // is a warning (ResultWarnings); a destination that cannot be written
 // (full, read-only, missing) or a whole source that is missing (an
 // unmounted share) fails the run (ResultFailed), and the partial snapshot
-// is removed. Stop (or cancelling the run's context)
-// ends it within a second with ResultStopped; earlier snapshots are never
-// touched. One run per task at a time (*BusyError); runs of different
+// is removed. Stop ends a run within a second with ResultStopped and
+// removes its partial snapshot; a run ended by its context (the agent
+// shutting down) leaves that to the next run, so the stop is quick.
+// Earlier snapshots are never touched. One run per task at a time
+// (*BusyError); runs of different
 // tasks overlap. After a successful run the task's Retention removes
 // snapshots it no longer keeps, never the newest.
 //
