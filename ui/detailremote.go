@@ -20,7 +20,7 @@ func (mw *mainWindow) attachRemote() {
 		return
 	}
 	mw.detail.attachRemote(newTasksTab(mw, rm, mw.win, mw.opts.now, mw.opts.interval),
-		newLogTab(mw, rm, mw.opts.interval), newSettingsTab(mw, rm, mw.win, mw.opts.now))
+		newLogTab(mw, rm, mw.opts.interval, mw.opts.now), newSettingsTab(mw, rm, mw.win, mw.opts.now))
 }
 
 func (d *detailPane) attachRemote(tasks *tasksTab, log *logTab, set *settingsTab) {

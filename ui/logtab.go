@@ -22,8 +22,9 @@ import (
 // ones as the agent writes them); lines gather off the Fyne thread and
 // land at most once per refresh interval in one fyne.Do, however fast the
 // agent writes, into a bounded buffer a virtualised list shows. The level
-// filter is applied by the agent (changing it reads the backlog afresh),
-// the search here. Pause freezes the view; lines that arrive meanwhile
+// filter and the starting point (the last lines, since an hour, since
+// midnight, the whole file) are the agent's (changing them reads the
+// backlog afresh), the search is applied here. Pause freezes the view; lines that arrive meanwhile
 // wait, bounded too, and appear on Resume.
 
 // Texts of the Log tab.
@@ -33,6 +34,10 @@ const (
 	logTabLevelWarnings = "Warnings and errors"
 	logTabLevelErrors   = "Errors only"
 	logTabSearch        = "Search the lines shown"
+	logTabFromLast      = "Last 500 lines"
+	logTabFromHour      = "Since an hour ago"
+	logTabFromToday     = "Since midnight"
+	logTabFromAll       = "The whole log file"
 	logTabPause         = "Pause"
 	logTabResume        = "Resume"
 	logTabCopy          = "Copy"
@@ -63,6 +68,8 @@ type logTab struct {
 	every time.Duration
 
 	level   *widget.Select
+	from    *widget.Select
+	now     func() time.Time
 	search  *widget.Entry
 	pause   *widget.Button
 	copyBtn *widget.Button
@@ -85,11 +92,14 @@ type logTab struct {
 	problem string // why no tail runs, in plain words
 }
 
-func newLogTab(r runner, rm Remote, every time.Duration) *logTab {
-	t := &logTab{r: r, rm: rm, every: every}
+func newLogTab(r runner, rm Remote, every time.Duration, now func() time.Time) *logTab {
+	t := &logTab{r: r, rm: rm, every: every, now: now}
 	t.level = widget.NewSelect([]string{logTabLevelAll, logTabLevelInfo, logTabLevelWarnings, logTabLevelErrors},
 		func(string) { t.restart() })
 	t.level.Selected = logTabLevelAll
+	t.from = widget.NewSelect([]string{logTabFromLast, logTabFromHour, logTabFromToday, logTabFromAll},
+		func(string) { t.restart() })
+	t.from.Selected = logTabFromLast
 	t.search = widget.NewEntry()
 	t.search.SetPlaceHolder(logTabSearch)
 	t.search.ActionItem = widget.NewIcon(theme.SearchIcon())
@@ -100,7 +110,7 @@ func newLogTab(r runner, rm Remote, every time.Duration) *logTab {
 	t.status.Truncation = fyne.TextTruncateEllipsis
 	t.list = widget.NewList(t.length, t.newRow, t.updateRow)
 	t.list.OnSelected = func(widget.ListItemID) {} // lines are selectable to read, Copy takes what is shown
-	bar := container.NewBorder(nil, nil, container.NewHBox(t.level, t.pause, t.copyBtn), nil, t.search)
+	bar := container.NewBorder(nil, nil, container.NewHBox(t.from, t.level, t.pause, t.copyBtn), nil, t.search)
 	t.obj = container.NewBorder(container.NewVBox(bar, t.status), nil, nil, nil, t.list)
 	t.showStatus()
 	return t
@@ -216,7 +226,7 @@ func (t *logTab) stop() {
 func (t *logTab) start() {
 	t.gen++
 	gen, slave := t.gen, t.slave
-	q := master.LogQuery{Last: logTabBacklog, Follow: true, MinLevel: logTabLevels[t.level.Selected]}
+	q := t.logQuery()
 	stopCtx, stop := context.WithCancel(context.Background())
 	t.running, t.cancel = true, stop
 	f := &logFeed{}
@@ -252,6 +262,25 @@ func (t *logTab) start() {
 	})
 }
 
+// logQuery is the tail the choices ask for: where in the past it starts,
+// at which level, then following.
+func (t *logTab) logQuery() master.LogQuery {
+	q := master.LogQuery{Follow: true, MinLevel: logTabLevels[t.level.Selected]}
+	now := t.now()
+	switch t.from.Selected {
+	case logTabFromHour:
+		q.Since = now.Add(-time.Hour)
+	case logTabFromToday:
+		y, m, d := now.Date()
+		q.Since = time.Date(y, m, d, 0, 0, 0, 0, now.Location())
+	case logTabFromAll:
+		q.All = true
+	default:
+		q.Last = logTabBacklog
+	}
+	return q
+}
+
 // pump hands what the feed gathered to the Fyne thread, at most once per
 // interval and never while the previous hand-over is still waiting.
 func (t *logTab) pump(ctx context.Context, gen int, f *logFeed) {
@@ -282,7 +311,7 @@ func logProblem(slave string, err error) string {
 	var ns *master.NotSupportedError
 	switch {
 	case err == nil, errors.Is(err, context.Canceled):
-		return "The agent ended the log of " + slave + ". Choose a level to read it again."
+		return "The agent ended the log of " + slave + ". Choose a starting point or a level to read it again."
 	case errors.As(err, &ns):
 		return ns.Error()
 	}

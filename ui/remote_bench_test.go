@@ -76,7 +76,7 @@ func BenchmarkLogTabLiveTail(b *testing.B) {
 
 		ctx, cancel := context.WithCancel(context.Background())
 		r := &benchRunner{ctx: ctx, q: make(chan func(), 1<<16)}
-		lt := newLogTab(r, m, refreshInterval)
+		lt := newLogTab(r, m, refreshInterval, time.Now)
 		lt.show(v)
 		lt.setVisible(true)
 

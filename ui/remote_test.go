@@ -165,6 +165,13 @@ func TestTheLogTabTailsTheSelectedSlaveWhileItShows(t *testing.T) {
 		t.Errorf("%d old lines still shown after the level changed", lt.length())
 	}
 
+	// The starting point is the agent's too.
+	lt.from.SetSelected(logTabFromHour)
+	waitUntil(t, q, "a stream since an hour ago", func() bool {
+		got := fr.lastQuery()
+		return fr.openStreams() == 1 && got.Since.Equal(fixedNow.Add(-time.Hour)) && got.Last == 0 && got.MinLevel == "warning"
+	})
+
 	// An offline slave has no stream, and the tab says why.
 	v := demoFleet()[0]
 	v.State = master.StateOffline
