@@ -25,7 +25,7 @@ STATICCHECK   := $(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2
 PROTOC_GEN_GO := google.golang.org/protobuf/cmd/protoc-gen-go@v1.36.12
 TOOLS         := $(CURDIR)/bin/tools
 
-.PHONY: help deps build run test test-long bench fuzz generate clean dist deb deb-agent deb-console test-deb test-crash
+.PHONY: help deps build run test test-long test-internet bench fuzz generate clean dist deb deb-agent deb-console test-deb test-crash
 
 help: ## List the targets
 	@echo "Usage: make TARGET [VERSION=...] [FUZZTIME=30s] [ARGS='...']"
@@ -80,6 +80,12 @@ bench: deps ## Run every benchmark once; table of figure, baseline, ratio (raw: 
 
 test-long: ## The long forms of tests whose quick forms make test runs (a minute of junk proofs against one agent)
 	LANYARD_TEST_LONG=1 $(GO) test -race -count=1 -timeout 10m -run 'TestStrangersGuessingANameCannotLockOutItsConsole' ./core/link/
+
+# make test runs it too, where it can (as root, with ip and nft); here a
+# machine that cannot build the namespaces fails instead of skipping.
+test-internet: deps ## As root: the customer site on the Internet in network namespaces, real binaries (~30 s); needs nftables
+	@scripts/deps iproute2 nftables
+	LANYARD_TEST_INTERNET=1 $(GO) test -count=1 -v -timeout 10m -run 'TestTheCustomerSiteOnTheInternet|TestALab|TestSweep' ./app/ ./internal/netlab/
 
 fuzz: deps ## Run every fuzz target for FUZZTIME each (default 30s)
 	@GO="$(GO)" scripts/fuzz $(FUZZTIME)

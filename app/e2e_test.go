@@ -93,6 +93,12 @@ func startEnv(t *testing.T, name string, env []string, bin string, args ...strin
 	t.Helper()
 	cmd := exec.Command(bin, append(args, "--log-json")...)
 	cmd.Env = append(append(os.Environ(), "LANG=en_US.UTF-8"), env...)
+	return startCmd(t, name, cmd)
+}
+
+// startCmd starts a prepared command whose arguments end with --log-json.
+func startCmd(t *testing.T, name string, cmd *exec.Cmd) *proc {
+	t.Helper()
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
