@@ -96,9 +96,9 @@ func (a *Agent) SetListen(addr string) ([]string, error) {
 		a.listener = nil
 		a.mu.Unlock()
 		_ = old.Close()
-		if ln, err = a.listen(norm, after); err != nil {
+		if ln, err = a.listenAgain(norm, after); err != nil {
 			rerr := a.cfg.DB.PutSettings(settingsKey, before)
-			back, berr := a.listen(rebindAddr(before.Listen, old.Addr()), before)
+			back, berr := a.listenAgain(rebindAddr(before.Listen, old.Addr()), before)
 			a.mu.Lock()
 			a.listener = back
 			if berr != nil {
@@ -136,6 +136,22 @@ func (a *Agent) SetListen(addr string) ([]string, error) {
 		changes = append(changes, msg)
 	}
 	return changes, nil
+}
+
+// listenAgain binds an address this agent let go of a moment ago. A
+// process started at that moment (the host status runs lsb_release)
+// holds a copy of the old socket until it has started, so the port can
+// look taken for a few milliseconds: it tries again for up to a second
+// before calling the port in use.
+func (a *Agent) listenAgain(addr string, s Settings) (*link.Listener, error) {
+	deadline := time.Now().Add(time.Second)
+	for {
+		ln, err := a.listen(addr, s)
+		if err == nil || !errors.Is(err, syscall.EADDRINUSE) || time.Now().After(deadline) {
+			return ln, err
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }
 
 // samePort reports whether addr (host:port) asks for the port bound
@@ -323,7 +339,7 @@ func (a *Agent) relisten(s Settings) (string, error) {
 	if addr == "" {
 		return "", nil
 	}
-	ln, err := a.listen(addr, s)
+	ln, err := a.listenAgain(addr, s)
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if err != nil {
