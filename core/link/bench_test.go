@@ -57,10 +57,10 @@ func newLanyardHandshakeRig(b *testing.B, ssl bool) *handshakeRig {
 		l.CloseWith(&Error{Code: wire.CodeNormal, Reason: "benchmark"})
 		r.served.hit()
 	}, r.served.hit)
-	d, target := benchDialer(b, ssl, s.Addr().String())
+	agents := benchDialer(b, ssl, s.Addr().String())
 	r.err = s.err
 	r.dial = func() error {
-		l, err := d.Dial(context.Background(), target)
+		l, err := agents.Dial(context.Background())
 		if err != nil {
 			return err
 		}
@@ -189,8 +189,7 @@ func BenchmarkRequestRoundTrip(b *testing.B) {
 	accepted := make(chan *Link, 1)
 	h := &benchHandler{}
 	s := listenBench(b, true, func(l *Link) { accepted <- l }, nil)
-	d, target := benchDialer(b, true, s.Addr().String())
-	agent, err := d.Dial(context.Background(), target)
+	agent, err := benchDialer(b, true, s.Addr().String()).Dial(context.Background())
 	if err != nil {
 		b.Fatal(err)
 	}

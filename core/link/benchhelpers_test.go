@@ -110,11 +110,29 @@ func (s *benchListener) err() error {
 	return nil
 }
 
-// benchDialer is an agent dialing the console at addr.
-func benchDialer(tb testing.TB, ssl bool, addr string) (*Dialer, Target) {
+// benchAgents dials the console at an address as agents named benchName,
+// each dial from the next of 254 source addresses (127.0.1.1 to
+// 127.0.1.254): the listener lets one address have only MaxPerSource
+// handshakes at once, as a real fleet has an address per server.
+type benchAgents struct {
+	id     *Identity
+	ssl    bool
+	target Target
+	next   atomic.Uint32
+}
+
+func benchDialer(tb testing.TB, ssl bool, addr string) *benchAgents {
 	tb.Helper()
-	return &Dialer{Identity: newIdentity(tb, pb.Role_ROLE_AGENT), Options: Options{SSL: ssl}},
-		Target{Address: addr, Name: benchName, Key: key(tb, benchName, benchPassword), KDF: testKDF}
+	return &benchAgents{id: newIdentity(tb, pb.Role_ROLE_AGENT), ssl: ssl,
+		target: Target{Address: addr, Name: benchName, Key: key(tb, benchName, benchPassword), KDF: testKDF}}
+}
+
+// Dial makes one link from the next source address.
+func (a *benchAgents) Dial(ctx context.Context) (*Link, error) {
+	n := a.next.Add(1)
+	src := net.IPv4(127, 0, 1, byte(1+n%254))
+	d := Dialer{Identity: a.id, Options: Options{SSL: a.ssl}, LocalAddr: &net.TCPAddr{IP: src}}
+	return d.Dial(ctx, a.target)
 }
 
 // bareTLSConfigs are plain crypto/tls 1.3 configurations with cert, the
@@ -488,10 +506,10 @@ func TestBenchDialerChild(t *testing.T) {
 
 	var err error
 	if mode == "lanyard" {
-		d, target := benchDialer(t, true, addr)
+		agents := benchDialer(t, true, addr)
 		h := &benchHandler{}
 		err = runConcurrently(n, benchWorkers, func() error {
-			l, err := d.Dial(context.Background(), target)
+			l, err := agents.Dial(context.Background())
 			if err != nil {
 				return err
 			}

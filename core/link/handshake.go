@@ -78,6 +78,7 @@ func (s *shake) tlsEstablished(tc *tls.Conn) *Error {
 	s.fingerprint = Fingerprint(cs.PeerCertificates[0].Raw)
 	s.exporter = exporter
 	s.conn = tc
+	dropPeerCertificates(tc) // the fingerprint is all a link keeps (tlsmem.go)
 	return nil
 }
 

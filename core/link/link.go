@@ -79,7 +79,7 @@ type Link struct {
 	lastRecv atomic.Int64 // unix nanos of the last frame read
 	rtt      atomic.Int64 // nanos
 
-	pingTimer *time.Timer
+	timer *time.Timer // the heartbeat: pings and the dead line (tick)
 	// ctx is cancelled when the link closes, so request handlers stop with it.
 	ctx       context.Context
 	cancelCtx context.CancelFunc
@@ -132,9 +132,14 @@ func (l *Link) Err() error {
 	}
 }
 
-// Start hands the link to a fresh reader goroutine and starts heartbeats.
-// A fresh goroutine matters: the handshake grew its goroutine's stack, and
-// a stack never shrinks while its goroutine lives.
+// Start hands the link to a fresh reader goroutine and starts its one
+// timer. A fresh goroutine matters: the handshake grew its goroutine's
+// stack, and a stack never shrinks while its goroutine lives.
+//
+// Only the agent's side pings (DESIGN §2): every heartbeat it sends a ping
+// and checks that the console answered. The console's side only answers,
+// and its timer wakes once per dead window to see whether anything came:
+// a console holding thousands of links sends no pings and wakes for none.
 //
 // The reader, every request handler and every heartbeat are counted in
 // group, the owner's WaitGroup, until they return: an owner that closes its
@@ -146,15 +151,23 @@ func (l *Link) Start(h Handler, group *sync.WaitGroup) {
 		group = new(sync.WaitGroup)
 	}
 	group.Add(1) // before the timer can fire: enter relies on it
+	first := l.deadAfter
+	if l.pings() {
+		first = l.heartbeat
+	}
 	l.mu.Lock()
 	l.handler, l.group = h, group
-	l.pingTimer = time.AfterFunc(l.heartbeat, l.tick)
+	l.timer = time.AfterFunc(first, l.tick)
 	l.mu.Unlock()
 	go func() {
 		defer group.Done()
 		l.readLoop()
 	}()
 }
+
+// pings reports whether this side sends the pings: the agent's does (its
+// peer is a console), the console's only answers.
+func (l *Link) pings() bool { return l.peer.Role == pb.Role_ROLE_MASTER }
 
 // enter counts a heartbeat in the owner's group, unless the link has
 // closed. While the link is open its reader is counted (it returns only
@@ -171,7 +184,8 @@ func (l *Link) enter() bool {
 	}
 }
 
-// tick runs on the heartbeat: it declares a silent peer dead and pings.
+// tick runs on the link's timer: it declares a silent peer dead and, on
+// the side that pings, pings.
 func (l *Link) tick() {
 	if !l.enter() {
 		return
@@ -183,18 +197,18 @@ func (l *Link) tick() {
 			Reason: fmt.Sprintf("no word from %s for %s (it stopped answering; the network or the peer is down)", l.peer.Remote, silent.Round(time.Second))})
 		return
 	}
-	ping, _ := proto.Marshal(&pb.Ping{SentUnixNano: time.Now().UnixNano()})
-	if err := l.write(wire.Frame{Kind: wire.KindPing, Payload: ping}); err != nil {
-		l.CloseWith(&Error{Code: wire.CodeTimeout, Reason: "cannot send to " + l.peer.Remote, Err: err})
-		return
-	}
-	// Check again at the dead line if that comes before the next ping.
-	next := l.heartbeat
-	if d := l.deadAfter - silent; d > 0 && d < next {
-		next = d + time.Millisecond
+	// Check again at the dead line, or at the next ping if that is sooner.
+	next := l.deadAfter - silent + time.Millisecond
+	if l.pings() {
+		ping, _ := proto.Marshal(&pb.Ping{SentUnixNano: time.Now().UnixNano(), LastRttNanos: l.rtt.Load()})
+		if err := l.write(wire.Frame{Kind: wire.KindPing, Payload: ping}); err != nil {
+			l.CloseWith(&Error{Code: wire.CodeTimeout, Reason: "cannot send to " + l.peer.Remote, Err: err})
+			return
+		}
+		next = min(next, l.heartbeat)
 	}
 	l.mu.Lock()
-	l.pingTimer.Reset(next)
+	l.timer.Reset(next)
 	l.mu.Unlock()
 }
 
@@ -208,8 +222,13 @@ func (l *Link) readLoop() {
 		l.lastRecv.Store(time.Now().UnixNano())
 		switch f.Kind {
 		case wire.KindPing:
-			// Echo the sender's clock back.
+			// Echo the sender's clock back, and keep the round trip it
+			// measured: this side sends no pings of its own.
 			_ = l.write(wire.Frame{Kind: wire.KindPong, ID: f.ID, Payload: f.Payload})
+			var p pb.Ping
+			if !l.pings() && proto.Unmarshal(f.Payload, &p) == nil && p.LastRttNanos > 0 {
+				l.rtt.Store(p.LastRttNanos)
+			}
 		case wire.KindPong:
 			var p pb.Ping
 			if proto.Unmarshal(f.Payload, &p) == nil && p.SentUnixNano > 0 {
@@ -434,8 +453,8 @@ func (l *Link) CloseWith(err *Error) {
 		_ = l.conn.Close()
 		l.cancelCtx()
 		l.mu.Lock()
-		if l.pingTimer != nil {
-			l.pingTimer.Stop()
+		if l.timer != nil {
+			l.timer.Stop()
 		}
 		close(l.done) // under mu: see enter
 		l.mu.Unlock()

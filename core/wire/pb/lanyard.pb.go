@@ -613,10 +613,14 @@ func (x *Event) GetBody() []byte {
 }
 
 // Ping and Pong carry the sender's clock so the pinger can measure the
-// round trip.
+// round trip. Only the agent's side pings; the console answers, and learns
+// the round trip from last_rtt_nanos (an older agent that leaves it unset
+// still pings, so either side may be older).
 type Ping struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	SentUnixNano  int64                  `protobuf:"varint,1,opt,name=sent_unix_nano,json=sentUnixNano,proto3" json:"sent_unix_nano,omitempty"`
+	state        protoimpl.MessageState `protogen:"open.v1"`
+	SentUnixNano int64                  `protobuf:"varint,1,opt,name=sent_unix_nano,json=sentUnixNano,proto3" json:"sent_unix_nano,omitempty"`
+	// The pinger's latest measured round trip, 0 before the first pong.
+	LastRttNanos  int64 `protobuf:"varint,2,opt,name=last_rtt_nanos,json=lastRttNanos,proto3" json:"last_rtt_nanos,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -654,6 +658,13 @@ func (*Ping) Descriptor() ([]byte, []int) {
 func (x *Ping) GetSentUnixNano() int64 {
 	if x != nil {
 		return x.SentUnixNano
+	}
+	return 0
+}
+
+func (x *Ping) GetLastRttNanos() int64 {
+	if x != nil {
+		return x.LastRttNanos
 	}
 	return 0
 }
@@ -3933,9 +3944,10 @@ const file_core_wire_pb_lanyard_proto_rawDesc = "" +
 	"\x04body\x18\x03 \x01(\fR\x04body\"/\n" +
 	"\x05Event\x12\x12\n" +
 	"\x04type\x18\x01 \x01(\tR\x04type\x12\x12\n" +
-	"\x04body\x18\x02 \x01(\fR\x04body\",\n" +
+	"\x04body\x18\x02 \x01(\fR\x04body\"R\n" +
 	"\x04Ping\x12$\n" +
-	"\x0esent_unix_nano\x18\x01 \x01(\x03R\fsentUnixNano\"\x0f\n" +
+	"\x0esent_unix_nano\x18\x01 \x01(\x03R\fsentUnixNano\x12$\n" +
+	"\x0elast_rtt_nanos\x18\x02 \x01(\x03R\flastRttNanos\"\x0f\n" +
 	"\rStatusRequest\"\xba\x04\n" +
 	"\x0eStatusResponse\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x1a\n" +
