@@ -47,6 +47,8 @@ func FuzzAcceptorHandshake(f *testing.F) {
 		cfg: ListenConfig{Identity: id, Auth: &agentAuth{name: "FS01", key: k, management: true},
 			Limiter: auth.NewLimiter(auth.LimiterConfig{IPBurst: 1 << 30, NameBurst: 1 << 30})},
 		opts: Options{}.withDefaults(),
+		sem:  make(chan struct{}, 1),
+		quit: make(chan struct{}),
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		client, server := net.Pipe()

@@ -49,9 +49,10 @@ type shake struct {
 	fingerprint string // the peer certificate's, with SSL
 	exporter    []byte // the TLS exporter, with SSL
 
-	mine, theirs []byte    // both hellos as sent, for the transcript
-	peer         *pb.Hello // the peer's hello, validated
-	helloSent    bool      // our magic and hello went out
+	mine, theirs []byte        // both hellos as sent, for the transcript
+	peer         *pb.Hello     // the peer's hello, validated
+	helloSent    bool          // our magic and hello went out
+	slot         chan struct{} // the listener's slots, while this handshake holds one (admit.go)
 	version      uint32
 	transcript   []byte
 }

@@ -47,6 +47,9 @@ type Refusal struct {
 	// Reason says so in words).
 	Name string
 	Err  *Error
+	// Busy says it was turned away for load (no handshake slot free), not
+	// for anything it did: it was told when to come back.
+	Busy bool
 }
 
 // ListenConfig configures a Listener.
@@ -68,16 +71,25 @@ type ListenConfig struct {
 // Listener accepts connections and authenticates them.
 //
 // Before authentication the door is guarded as DESIGN §2 says: an address
-// whose failures emptied its bucket is turned away before it takes a
-// handshake slot; an address may have at most MaxPerSource connections in
-// the handshake (an IPv6 /64 counts as one address); the first byte and the
-// hello must come within HelloTimeout, the whole handshake within
-// HandshakeTimeout; MaxHandshakes bounds the handshakes in progress.
+// whose failures emptied its bucket is turned away at once; an address may
+// have at most MaxPerSource connections in the handshake (an IPv6 /64
+// counts as one address); the first byte and the hello must come within
+// HelloTimeout, the whole handshake within HandshakeTimeout.
+//
+// Admission is bound by CPU, not by waiting (admit.go): a connection takes
+// one of MaxHandshakes slots (a few per core) only once its TLS ClientHello
+// or plain hello has arrived, so a slot is never held by a peer that has
+// sent nothing. One that finds no slot free within SlotWait is turned away
+// with rate_limited and a retry-after spread over the backlog, in plain
+// words either kind of dialer reads: a reconnect storm is served as fast
+// as the CPU allows and the rest come back later, spread out, rather than
+// timing out halfway through handshakes that cost CPU.
 type Listener struct {
 	cfg     ListenConfig
 	opts    Options
 	ln      net.Listener
-	sem     chan struct{}
+	sem     chan struct{} // a token per handshake slot taken (admit.go)
+	load    loadMeter     // slots granted and refused, per second
 	quit    chan struct{}
 	wg      sync.WaitGroup
 	once    sync.Once
@@ -199,11 +211,7 @@ func (l *Listener) serve(conn net.Conn) {
 		return
 	}
 	defer l.leave(ip)
-	if !l.takeSlot(conn) {
-		return
-	}
 	lnk, name, err := l.handshake(conn)
-	<-l.sem
 	if err == errProbe {
 		// Connected and closed without a byte: a port check, not news.
 		_ = conn.Close()
@@ -215,7 +223,7 @@ func (l *Listener) serve(conn net.Conn) {
 		if !errors.As(err, &e) {
 			e = &Error{Code: wire.CodeProtocolError, Reason: err.Error(), Err: err}
 		}
-		l.refused(Refusal{Remote: conn.RemoteAddr().String(), Name: name, Err: e})
+		l.refused(Refusal{Remote: conn.RemoteAddr().String(), Name: name, Err: e, Busy: errors.Is(e, ErrBusy)})
 		return
 	}
 	select {
@@ -256,25 +264,6 @@ func (l *Listener) leave(ip netip.Addr) {
 	if l.perSource[src]--; l.perSource[src] <= 0 {
 		delete(l.perSource, src)
 	}
-}
-
-// takeSlot waits for one of MaxHandshakes slots: a reconnect storm waits
-// its turn here. A connection that cannot get one in half the handshake
-// time is dropped, and its dialer backs off and retries.
-func (l *Listener) takeSlot(conn net.Conn) bool {
-	wait := time.NewTimer(l.opts.HandshakeTimeout / 2)
-	defer wait.Stop()
-	select {
-	case l.sem <- struct{}{}:
-		return true
-	case <-wait.C:
-		_ = conn.Close()
-		l.refused(Refusal{Remote: conn.RemoteAddr().String(), Err: &Error{Code: wire.CodeRateLimited,
-			Reason: "too many connections arriving at once; this one was dropped and will retry"}})
-	case <-l.quit:
-		_ = conn.Close()
-	}
-	return false
 }
 
 func (l *Listener) refused(r Refusal) {
@@ -321,8 +310,9 @@ func (l *Listener) handshake(raw net.Conn) (*Link, string, error) {
 	ip := remoteIP(raw)
 	deadline := time.Now().Add(l.opts.HandshakeTimeout)
 	_ = raw.SetDeadline(earliest(time.Now().Add(l.opts.HelloTimeout), deadline))
+	defer s.giveSlotBack()
 	if err := l.sniffAndReadHello(s); err != nil {
-		if err != errProbe && CodeOf(err) != wire.CodeSSLMismatch {
+		if code := CodeOf(err); err != errProbe && code != wire.CodeSSLMismatch && code != wire.CodeShuttingDown && !errors.Is(err, ErrBusy) {
 			l.cfg.Limiter.Fail(ip) // garbage, or nothing in time, counts against the address
 		}
 		return nil, s.claimed(), err
@@ -382,7 +372,14 @@ func (l *Listener) sniffAndReadHello(s *shake) error {
 		e.Reason += "; a TLS connection carries no slave name, so look for ssl_mismatch in the log of the agent at that address"
 		return e
 	case first[0] == wire.TLSHandshakeByte:
-		if err := l.acceptTLS(s, first[0]); err != nil {
+		hello, err := readClientHello(s, first[0])
+		if err != nil {
+			return err
+		}
+		if err := l.takeSlot(s); err != nil {
+			return err
+		}
+		if err := l.acceptTLS(s, hello); err != nil {
 			return err
 		}
 		if m, err := readMagic(s.conn); err != nil {
@@ -405,6 +402,12 @@ func (l *Listener) sniffAndReadHello(s *shake) error {
 	case f.Kind != wire.KindHello:
 		return s.refuse(&Error{Code: wire.CodeProtocolError, Reason: fmt.Sprintf("%s sent a %s before its hello", s.remote, f.Kind)})
 	}
+	if !s.ssl {
+		// A plain hello has arrived: the rest of this handshake is work.
+		if err := l.takeSlot(s); err != nil {
+			return err
+		}
+	}
 	if e := s.takeHello(f.Payload); e != nil {
 		return s.refuse(e)
 	}
@@ -424,9 +427,10 @@ func plainAtTLS(s *shake) error {
 	return sslMismatch(true, s.remote, s.claimed())
 }
 
-// acceptTLS runs the TLS handshake whose first byte was read already.
-func (l *Listener) acceptTLS(s *shake, first byte) error {
-	tc := tls.Server(&sniffedConn{Conn: s.raw, head: []byte{first}}, s.id.serverTLS())
+// acceptTLS runs the TLS handshake whose first record (the ClientHello)
+// was read already.
+func (l *Listener) acceptTLS(s *shake, head []byte) error {
+	tc := tls.Server(&sniffedConn{Conn: s.raw, head: head}, s.id.serverTLS())
 	if err := tc.Handshake(); err != nil {
 		var ne net.Error
 		switch {

@@ -1,6 +1,7 @@
 package link
 
 import (
+	"runtime"
 	"time"
 
 	"github.com/lanyard/lanyard/core/address"
@@ -16,12 +17,17 @@ const (
 	// its hello (TLS included): a stranger holding sockets open idle gives
 	// its handshake slots back within it.
 	DefaultHelloTimeout = 2 * time.Second
-	// DefaultMaxHandshakes bounds handshakes in progress on one listener, so
-	// a reconnect storm queues instead of starving every handshake of CPU.
-	DefaultMaxHandshakes = 64
-	// DefaultMaxPerSource bounds one address's share of them (an IPv6 /64
-	// counts as one address), well below DefaultMaxHandshakes, so no single
-	// address can fill every slot.
+	// SlotsPerCore sizes a listener's handshake slots by default: a slot is
+	// taken only once the peer's hello is in, so a few per core keep every
+	// core busy while a reconnect storm waits its turn, instead of starving
+	// every handshake of CPU.
+	SlotsPerCore = 16
+	// DefaultSlotWait is how long a connection whose hello is in waits for
+	// a handshake slot before it is told to come back later.
+	DefaultSlotWait = time.Second
+	// DefaultMaxPerSource bounds one address's connections in the
+	// handshake (an IPv6 /64 counts as one address), well below the slots,
+	// so no single address can fill them all.
 	DefaultMaxPerSource = 8
 	// DefaultMaxInFlight bounds the requests a link serves at once; more are
 	// answered "busy".
@@ -42,8 +48,12 @@ type Options struct {
 	// HelloTimeout bounds, on a listener, the wait for the first byte and
 	// the peer's hello, TLS included; never more than HandshakeTimeout.
 	HelloTimeout time.Duration
-	// MaxHandshakes bounds concurrent handshakes on a listener.
+	// MaxHandshakes bounds concurrent handshakes on a listener; default
+	// SlotsPerCore per core.
 	MaxHandshakes int
+	// SlotWait is how long a handshake waits for a slot; default
+	// DefaultSlotWait.
+	SlotWait time.Duration
 	// MaxPerSource bounds concurrent handshakes from one address.
 	MaxPerSource int
 	// MaxInFlight bounds the requests one link serves at once.
@@ -66,7 +76,10 @@ func (o Options) withDefaults() Options {
 	}
 	o.HelloTimeout = min(o.HelloTimeout, o.HandshakeTimeout)
 	if o.MaxHandshakes <= 0 {
-		o.MaxHandshakes = DefaultMaxHandshakes
+		o.MaxHandshakes = SlotsPerCore * runtime.GOMAXPROCS(0)
+	}
+	if o.SlotWait <= 0 {
+		o.SlotWait = DefaultSlotWait
 	}
 	if o.MaxPerSource <= 0 {
 		o.MaxPerSource = DefaultMaxPerSource

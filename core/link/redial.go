@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/cenkalti/backoff/v5"
+
+	"github.com/lanyard/lanyard/core/wire"
 )
 
 // Redial timing, DESIGN §2.
@@ -80,7 +82,7 @@ func (r *Redialer) Run(ctx context.Context) {
 					b.Reset()
 				}
 				err = l.Err()
-				wait = nextWait(b, err)
+				wait = nextWait(b, err, b.InitialInterval)
 				if r.OnLinkEnd != nil {
 					r.OnLinkEnd(err, wait)
 				}
@@ -94,7 +96,7 @@ func (r *Redialer) Run(ctx context.Context) {
 		if ctx.Err() != nil {
 			return
 		}
-		wait = nextWait(b, err)
+		wait = nextWait(b, err, b.InitialInterval)
 		if r.OnFailure != nil {
 			r.OnFailure(err, wait)
 		}
@@ -107,10 +109,18 @@ func (r *Redialer) Run(ctx context.Context) {
 // nextWait is the backoff's next interval, or longer when the peer asked
 // for it. Its request was capped when it was read (MaxRetryAfterBeforeAuth,
 // MaxRetryAfterLinked), so no forged close can silence a dialer for long.
-func nextWait(b *backoff.ExponentialBackOff, err error) time.Duration {
-	wait := b.NextBackOff()
+//
+// A peer that turned the dialer away with rate_limited and a retry-after
+// is not down, only busy, and it chose the moment to spread its load: the
+// dialer comes back then (not sooner than floor), and its backoff does not
+// grow.
+func nextWait(b *backoff.ExponentialBackOff, err error, floor time.Duration) time.Duration {
 	var e *Error
-	if errors.As(err, &e) && e.RetryAfter > wait {
+	if errors.As(err, &e) && e.Code == wire.CodeRateLimited && e.RetryAfter > 0 {
+		return max(e.RetryAfter, floor)
+	}
+	wait := b.NextBackOff()
+	if e != nil && e.RetryAfter > wait {
 		wait = e.RetryAfter
 	}
 	return wait
