@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"net/netip"
 	"strings"
 	"sync"
@@ -23,8 +24,24 @@ import (
 
 // Config is what an Agent is built from.
 type Config struct {
-	DB       *store.DB
+	// DB keeps the agent's settings, masters, pins, connection log and
+	// backup tasks. Nil runs the agent in memory, as the agents of a
+	// simulated fleet do (lanyard-agent simulate): Settings and Masters are
+	// then taken as given, pins and known consoles live as long as the
+	// agent, the connection log goes to the Logger only, settings changes
+	// are refused, and there are no backup tasks.
+	DB *store.DB
+	// Settings and Masters, with DB nil, are the agent's configuration.
+	Settings Settings
+	Masters  []store.Master
+	// Probe reads the host's figures for status answers; nil makes one.
+	// Agents in one process may share one.
+	Probe *HostProbe
+
 	Identity *link.Identity
+	// DialFrom is the address to dial masters from; nil lets the system
+	// choose. The agents of a simulated fleet each dial from their own.
+	DialFrom net.Addr
 	Logger   logrus.FieldLogger
 	Version  string
 	// DataDir is the disk whose usage the status reports.
@@ -85,6 +102,7 @@ type Agent struct {
 	known   map[string]bool
 	control *control.Server
 	tasks   *Tasks
+	probe   *HostProbe
 	closed  bool
 
 	push pusher // events to every linked console (push.go)
@@ -102,8 +120,34 @@ func New(cfg Config) *Agent {
 	if cfg.Limiter == nil {
 		cfg.Limiter = auth.NewLimiter(auth.LimiterConfig{})
 	}
+	if cfg.Probe == nil {
+		cfg.Probe = &HostProbe{}
+	}
 	return &Agent{cfg: cfg, log: log, links: map[*link.Link]*masterRun{}, masters: map[string]*masterRun{},
-		tasks: NewTasks(TasksConfig{DB: cfg.DB, Logger: log, Schedule: true})}
+		probe: cfg.Probe, tasks: NewTasks(TasksConfig{DB: cfg.DB, Logger: log, Schedule: cfg.DB != nil})}
+}
+
+// inMemory reports whether the agent runs without a database (Config.DB).
+func (a *Agent) inMemory() bool { return a.cfg.DB == nil }
+
+// loadState is what Start reads: from the database, or as given.
+func (a *Agent) loadState() (Settings, []store.Master, map[string]bool, error) {
+	if a.inMemory() {
+		return a.cfg.Settings, a.cfg.Masters, map[string]bool{}, nil
+	}
+	s, _, err := LoadSettings(a.cfg.DB)
+	if err != nil {
+		return Settings{}, nil, nil, err
+	}
+	masters, err := a.cfg.DB.Masters()
+	if err != nil {
+		return Settings{}, nil, nil, err
+	}
+	known, err := loadKnownConsoles(a.cfg.DB)
+	if err != nil {
+		return Settings{}, nil, nil, err
+	}
+	return s, masters, known, nil
 }
 
 // Start opens the control socket (when Config.ControlDir is set), listens
@@ -111,20 +155,12 @@ func New(cfg Config) *Agent {
 // initialised or its port or control socket cannot be opened: a service
 // that cannot do its one job should say so at once.
 func (a *Agent) Start(ctx context.Context) error {
-	s, _, err := LoadSettings(a.cfg.DB)
+	s, masters, known, err := a.loadState()
 	if err != nil {
 		return err
 	}
 	if !s.Initialized() {
 		return ErrNotInitialized
-	}
-	masters, err := a.cfg.DB.Masters()
-	if err != nil {
-		return err
-	}
-	known, err := loadKnownConsoles(a.cfg.DB)
-	if err != nil {
-		return err
 	}
 	a.cfgMu.Lock()
 	defer a.cfgMu.Unlock()
@@ -257,6 +293,9 @@ func (a *Agent) Close() error {
 	}
 	a.tasks.Close()
 	a.wg.Wait()
+	if a.inMemory() {
+		return nil
+	}
 	return a.cfg.DB.Flush()
 }
 
@@ -380,7 +419,9 @@ func (a *Agent) record(remote, kind string, severity store.Severity, reason stri
 	a.mu.Lock()
 	name := a.settings.Name
 	a.mu.Unlock()
-	a.cfg.DB.Record(store.Event{Slave: name, Remote: remote, Kind: kind, Severity: severity, Reason: reason})
+	if !a.inMemory() {
+		a.cfg.DB.Record(store.Event{Slave: name, Remote: remote, Kind: kind, Severity: severity, Reason: reason})
+	}
 	e := a.log.WithField("event", kind)
 	if remote != "" {
 		e = e.WithField("remote", remote)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"runtime"
+	"sync"
 	"time"
 
 	"github.com/shirou/gopsutil/v4/cpu"
@@ -29,31 +30,76 @@ func (a *Agent) status(ctx context.Context) *pb.StatusResponse {
 		Ssl:                s.SSL,
 		Management:         s.Management,
 	}
-	st.Hostname, _ = os.Hostname()
-	if hi, err := host.InfoWithContext(ctx); err == nil {
-		st.UptimeSeconds = hi.Uptime
-		st.Platform = hi.Platform + " " + hi.PlatformVersion
-	}
-	if vm, err := mem.VirtualMemoryWithContext(ctx); err == nil {
-		st.MemoryTotal, st.MemoryUsed = vm.Total, vm.Used
-	}
-	dir := a.cfg.DataDir
-	if dir == "" {
-		dir = "/"
-	}
-	if du, err := disk.UsageWithContext(ctx, dir); err == nil {
-		st.DiskTotal, st.DiskUsed = du.Total, du.Used
-	}
-	// Zero interval: the usage since the previous call, without waiting.
-	if pct, err := cpu.PercentWithContext(ctx, 0, false); err == nil && len(pct) > 0 {
-		st.CpuPercent = pct[0]
-	}
-	st.DataDir = dir
-	st.Disks = disks(ctx)
+	a.probe.read(ctx, a.cfg.DataDir).fill(st)
 	// Last, so the console's estimate of the clock skew is not thrown off
 	// by the time the probes took.
 	st.TimeUnixNano = time.Now().UnixNano()
 	return st
+}
+
+// HostProbe reads the host's figures a status answer carries: host name,
+// uptime, platform, memory, disks and CPU. A reading is kept for
+// probeFresh, so consoles asking at once, or the agents of a simulated
+// fleet sharing one probe, cost one reading. Safe for concurrent use.
+type HostProbe struct {
+	mu   sync.Mutex
+	last hostFacts
+}
+
+// probeFresh is how long a reading answers for.
+const probeFresh = time.Second
+
+// hostFacts is one reading. Its Disks are shared by every answer made from
+// it and never changed.
+type hostFacts struct {
+	at                  time.Time
+	dir                 string
+	hostname, platform  string
+	uptime              uint64
+	memTotal, memUsed   uint64
+	diskTotal, diskUsed uint64
+	cpuPercent          float64
+	disks               []*pb.Disk
+}
+
+// read returns a reading no older than probeFresh, with dir's usage (the
+// data directory; "" is /).
+func (p *HostProbe) read(ctx context.Context, dir string) hostFacts {
+	if dir == "" {
+		dir = "/"
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.last.dir == dir && time.Since(p.last.at) < probeFresh {
+		return p.last
+	}
+	f := hostFacts{at: time.Now(), dir: dir}
+	f.hostname, _ = os.Hostname()
+	if hi, err := host.InfoWithContext(ctx); err == nil {
+		f.uptime = hi.Uptime
+		f.platform = hi.Platform + " " + hi.PlatformVersion
+	}
+	if vm, err := mem.VirtualMemoryWithContext(ctx); err == nil {
+		f.memTotal, f.memUsed = vm.Total, vm.Used
+	}
+	if du, err := disk.UsageWithContext(ctx, dir); err == nil {
+		f.diskTotal, f.diskUsed = du.Total, du.Used
+	}
+	// Zero interval: the usage since the previous call, without waiting.
+	if pct, err := cpu.PercentWithContext(ctx, 0, false); err == nil && len(pct) > 0 {
+		f.cpuPercent = pct[0]
+	}
+	f.disks = disks(ctx)
+	p.last = f
+	return f
+}
+
+// fill copies the reading into a status answer.
+func (f hostFacts) fill(st *pb.StatusResponse) {
+	st.Hostname, st.UptimeSeconds, st.Platform = f.hostname, f.uptime, f.platform
+	st.MemoryTotal, st.MemoryUsed = f.memTotal, f.memUsed
+	st.DiskTotal, st.DiskUsed, st.DataDir = f.diskTotal, f.diskUsed, f.dir
+	st.CpuPercent, st.Disks = f.cpuPercent, f.disks
 }
 
 // disks lists the real file systems (not /proc, tmpfs, overlays and the

@@ -44,6 +44,14 @@ func (a *Agent) rememberConsole(fp string) {
 	if known {
 		return
 	}
+	if a.inMemory() {
+		a.mu.Lock()
+		if len(a.known) < maxKnownConsoles {
+			a.known[fp] = true
+		}
+		a.mu.Unlock()
+		return
+	}
 	var k knownConsoles
 	err := a.cfg.DB.UpdateSettings(knownConsolesKey, &k, func() error {
 		if !slices.Contains(k.Fingerprints, fp) {

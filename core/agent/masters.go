@@ -135,7 +135,7 @@ func (a *Agent) startDialerLocked(mr *masterRun) {
 	current := func() bool { return mr.dialer == d && !a.closed && a.masters[masterKey(addr)] == mr }
 	r := &link.Redialer{
 		Dial: func(ctx context.Context, t link.Target) (*link.Link, error) {
-			d := &link.Dialer{Identity: a.cfg.Identity, Options: a.linkOptions()}
+			d := &link.Dialer{Identity: a.cfg.Identity, Options: a.linkOptions(), LocalAddr: a.cfg.DialFrom}
 			return d.Dial(ctx, t)
 		},
 		Target: func() (link.Target, bool) {
@@ -170,7 +170,14 @@ func (a *Agent) startDialerLocked(mr *masterRun) {
 				mr.nextTry = now.Add(retryIn)
 			}
 			a.mu.Unlock()
-			a.record(addr, string(code), store.SeverityWarning, fmt.Sprintf("%s (next try in %s)", reasonOf(err), retryIn.Round(time.Second)))
+			// A console that is busy linking others, or holding this
+			// address back for a while, asks for a later try: offline,
+			// retrying, nothing for a person to fix here.
+			severity := store.SeverityWarning
+			if code == wire.CodeRateLimited {
+				severity = store.SeverityInfo
+			}
+			a.record(addr, string(code), severity, fmt.Sprintf("%s (next try in %s)", reasonOf(err), retryIn.Round(time.Second)))
 		},
 		OnLinkEnd: func(_ error, retryIn time.Duration) {
 			a.mu.Lock()
@@ -211,12 +218,15 @@ func (a *Agent) adoptDialed(mr *masterRun, current func() bool, l *link.Link) bo
 	if fp := l.Peer().Fingerprint; ok && fp != "" {
 		// Trust on first use: the certificate that proved the password is
 		// pinned, and checked before every later proof.
-		err := a.cfg.DB.UpdateMaster(mr.addr, func(m *store.Master) error {
-			if m.PinnedCert == "" {
-				m.PinnedCert = fp
-			}
-			return nil
-		})
+		var err error
+		if !a.inMemory() {
+			err = a.cfg.DB.UpdateMaster(mr.addr, func(m *store.Master) error {
+				if m.PinnedCert == "" {
+					m.PinnedCert = fp
+				}
+				return nil
+			})
+		}
 		if err == nil {
 			a.mu.Lock()
 			if mr.pin == "" {

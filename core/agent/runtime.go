@@ -26,6 +26,7 @@ import (
 var (
 	errShuttingDown = errors.New("the agent is shutting down")
 	errNotStarted   = errors.New("the agent is not running")
+	errInMemory     = errors.New("this agent runs in memory (a simulated agent): its settings cannot be changed")
 )
 
 const managementOffReason = "remote management was turned off on this agent"
@@ -43,6 +44,8 @@ func (a *Agent) beginChange() (done func(), err error) {
 		err = errShuttingDown
 	case !started:
 		err = errNotStarted
+	case a.inMemory():
+		err = errInMemory
 	}
 	if err != nil {
 		a.cfgMu.Unlock()
@@ -527,6 +530,9 @@ func (a *Agent) RetryMasters(addr string) ([]string, error) {
 		norm, err := parseMaster(addr)
 		if err != nil {
 			return nil, err
+		}
+		if a.inMemory() {
+			return nil, errInMemory
 		}
 		if _, err := storedMaster(a.cfg.DB, norm); err != nil {
 			return nil, err

@@ -21,7 +21,7 @@ const RunsKept = 100
 
 // TasksConfig is what Tasks is built from.
 type TasksConfig struct {
-	DB     *store.DB
+	DB     *store.DB // nil: no tasks (an agent in memory, Config.DB)
 	Logger logrus.FieldLogger
 	// Engine runs the backups; default backup.New with Logger.
 	Engine *backup.Engine
@@ -109,6 +109,9 @@ var (
 	// ErrConflict: the task was saved by someone else since it was read.
 	ErrConflict = errors.New("changed by another console: reload")
 )
+
+// errNoTasks refuses a task on an agent without a database (Config.DB).
+var errNoTasks = errors.New("this agent runs in memory (a simulated agent) and keeps no backup tasks")
 
 func unknownTask(name string) error {
 	return &ControlError{Message: fmt.Sprintf("there is no task named %s (lanyard-agent task list shows them)", name), Usage: true, Err: ErrUnknownTask}
@@ -239,6 +242,9 @@ func decodeTask(doc []byte) (backup.Task, error) {
 }
 
 func (t *Tasks) load(name string) (backup.Task, error) {
+	if t.db == nil {
+		return backup.Task{}, unknownTask(name)
+	}
 	doc, err := t.db.Task(name)
 	if errors.Is(err, store.ErrNotFound) {
 		return backup.Task{}, unknownTask(name)
@@ -250,6 +256,9 @@ func (t *Tasks) load(name string) (backup.Task, error) {
 }
 
 func (t *Tasks) loadAll() ([]backup.Task, error) {
+	if t.db == nil {
+		return nil, nil
+	}
 	docs, err := t.db.Tasks()
 	if err != nil {
 		return nil, err
@@ -349,6 +358,9 @@ func (t *Tasks) Put(_ context.Context, task backup.Task) (TaskInfo, []string, er
 	if err != nil {
 		return TaskInfo{}, nil, taskErr(err)
 	}
+	if t.db == nil {
+		return TaskInfo{}, nil, errNoTasks
+	}
 	now := t.now()
 	var saved backup.Task
 	err = t.db.UpdateTask(task.Name, func(old []byte) ([]byte, error) {
@@ -397,6 +409,9 @@ func (t *Tasks) Put(_ context.Context, task backup.Task) (TaskInfo, []string, er
 func (t *Tasks) Remove(_ context.Context, name string, version uint64) (backup.Task, error) {
 	if t.eng.Running(name) != nil {
 		return backup.Task{}, fmt.Errorf("task %s is running: stop it first (lanyard-agent task stop %s)", name, name)
+	}
+	if t.db == nil {
+		return backup.Task{}, unknownTask(name)
 	}
 	var removed backup.Task
 	err := t.db.UpdateTask(name, func(old []byte) ([]byte, error) {
