@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net"
 	"slices"
@@ -43,7 +44,8 @@ type Slave struct {
 	Notes           string    `json:"notes,omitempty"`
 	Disabled        bool      `json:"disabled,omitempty"` // the user disconnected it: no link until Connect
 	Created         time.Time `json:"created"`
-	Updated         time.Time `json:"updated"`
+	Updated         time.Time `json:"updated"`            // the user's last change
+	LastSeen        time.Time `json:"last_seen,omitzero"` // when a link last came up or ended (SavePins)
 }
 
 // DuplicateError reports an entry that clashes with an existing one.
@@ -106,30 +108,13 @@ func addressKey(address string) string {
 	return net.JoinHostPort(strings.ToLower(host), port)
 }
 
-// clash returns the DuplicateError if s would clash with existing (an
-// entry with the same ID is s itself and never clashes).
-func clash(s *Slave, existing *Slave) error {
-	if s.ID == existing.ID {
-		return nil
-	}
-	if strings.EqualFold(s.Name, existing.Name) {
-		return &DuplicateError{Field: "name", Value: s.Name, Existing: existing.Name}
-	}
-	if s.Direction == Outbound && existing.Direction == Outbound && addressKey(s.Address) == addressKey(existing.Address) {
-		return &DuplicateError{Field: "address", Value: s.Address, Existing: existing.Name}
-	}
-	return nil
-}
-
 func newSlaveID() string {
 	var id [16]byte
 	_, _ = rand.Read(id[:]) // never fails (crypto/rand crashes the program instead)
 	return hex.EncodeToString(id[:])
 }
 
-// allSlaves decodes every entry, in key (ID) order. Uniqueness checks scan
-// them all: a console has at most some ten thousand entries and adding one
-// is rare, so an index would cost more in consistency than it saves.
+// allSlaves decodes every entry, in key (ID) order.
 func (db *DB) allSlaves(tx *bbolt.Tx) ([]Slave, error) {
 	b, err := db.bucket(tx, bucketSlaves)
 	if err != nil {
@@ -189,26 +174,25 @@ func (db *DB) Slaves() ([]Slave, error) {
 // SlaveByName returns the slave with this name, compared case-insensitively.
 // The error matches ErrNotFound when there is none.
 func (db *DB) SlaveByName(name string) (Slave, error) {
-	var found Slave
-	err := db.view(func(tx *bbolt.Tx) error {
-		s, err := db.findSlaveByName(tx, name)
-		found = s
-		return err
-	})
-	return found, err
-}
-
-func (db *DB) findSlaveByName(tx *bbolt.Tx, name string) (Slave, error) {
-	slaves, err := db.allSlaves(tx)
+	id, ok, err := db.idByName(name)
 	if err != nil {
 		return Slave{}, err
 	}
-	for _, s := range slaves {
-		if strings.EqualFold(s.Name, name) {
-			return s, nil
-		}
+	notFound := &notFoundError{fmt.Sprintf("no slave named %q", name)}
+	if !ok {
+		return Slave{}, notFound
 	}
-	return Slave{}, &notFoundError{fmt.Sprintf("no slave named %q", name)}
+	var found Slave
+	err = db.view(func(tx *bbolt.Tx) error {
+		s, err := db.getSlave(tx, id)
+		found = s
+		return err
+	})
+	if errors.Is(err, ErrNotFound) || err == nil && !strings.EqualFold(found.Name, name) {
+		// Removed or renamed between the lookup and the read.
+		return Slave{}, notFound
+	}
+	return found, err
 }
 
 // SlaveByID returns the slave with this ID. The error matches ErrNotFound
@@ -260,22 +244,16 @@ func (db *DB) AddSlaves(ss []Slave) ([]Slave, error) {
 		s.Created, s.Updated = now, now
 		added[i] = s
 	}
-	err := db.update(func(tx *bbolt.Tx) error {
-		existing, err := db.allSlaves(tx)
-		if err != nil {
-			return err
-		}
+	err := db.writeSlaves(func(tx *bbolt.Tx, ix *slaveIndex) error {
 		for i := range added {
 			s := &added[i]
-			for j := range existing {
-				if err := clash(s, &existing[j]); err != nil {
-					return err
-				}
+			if err := ix.clash(db, tx, s); err != nil {
+				return err
 			}
 			if err := db.putSlave(tx, s); err != nil {
 				return err
 			}
-			existing = append(existing, *s)
+			ix.add(s)
 		}
 		return nil
 	})
@@ -291,12 +269,12 @@ func (db *DB) AddSlaves(ss []Slave) ([]Slave, error) {
 // unique (as in AddSlave).
 func (db *DB) UpdateSlave(id string, fn func(*Slave) error) (Slave, error) {
 	var updated Slave
-	err := db.update(func(tx *bbolt.Tx) error {
+	err := db.writeSlaves(func(tx *bbolt.Tx, ix *slaveIndex) error {
 		s, err := db.getSlave(tx, id)
 		if err != nil {
 			return err
 		}
-		created := s.Created
+		old := s
 		if err := fn(&s); err != nil {
 			return err
 		}
@@ -306,16 +284,12 @@ func (db *DB) UpdateSlave(id string, fn func(*Slave) error) (Slave, error) {
 		if err := s.validate(); err != nil {
 			return err
 		}
-		s.Created, s.Updated = created, db.now().UTC()
-		existing, err := db.allSlaves(tx)
-		if err != nil {
+		s.Created, s.Updated = old.Created, db.now().UTC()
+		if err := ix.clash(db, tx, &s); err != nil {
 			return err
 		}
-		for j := range existing {
-			if err := clash(&s, &existing[j]); err != nil {
-				return err
-			}
-		}
+		ix.remove(&old)
+		ix.add(&s)
 		updated = s
 		return db.putSlave(tx, &s)
 	})
@@ -328,8 +302,12 @@ func (db *DB) UpdateSlave(id string, fn func(*Slave) error) (Slave, error) {
 // RemoveSlave deletes the slave with this name (case-insensitively). The
 // error matches ErrNotFound when there is none.
 func (db *DB) RemoveSlave(name string) error {
-	return db.update(func(tx *bbolt.Tx) error {
-		s, err := db.findSlaveByName(tx, name)
+	return db.writeSlaves(func(tx *bbolt.Tx, ix *slaveIndex) error {
+		id, ok := ix.names[strings.ToLower(name)]
+		if !ok {
+			return &notFoundError{fmt.Sprintf("no slave named %q", name)}
+		}
+		s, err := db.getSlave(tx, id)
 		if err != nil {
 			return err
 		}
@@ -337,6 +315,54 @@ func (db *DB) RemoveSlave(name string) error {
 		if err != nil {
 			return err
 		}
-		return b.Delete([]byte(s.ID))
+		if err := b.Delete([]byte(id)); err != nil {
+			return err
+		}
+		ix.remove(&s)
+		return nil
+	})
+}
+
+// Pin is what a link's life changes in an entry: the certificate and
+// installation pinned at its first link, and when it was last seen.
+type Pin struct {
+	ID string
+	// Cert and InstallID, when not "", become the pinned ones.
+	Cert, InstallID string
+	// LastSeen, when not zero, is when a link came up or ended.
+	LastSeen time.Time
+}
+
+// SavePins writes pins in one transaction, reading and writing only the
+// entries they name: none of these fields must be unique, so nothing else
+// is checked, and Updated (the user's last change) stays. A pin for an
+// entry removed meanwhile is skipped.
+func (db *DB) SavePins(pins []Pin) error {
+	if len(pins) == 0 {
+		return nil
+	}
+	return db.update(func(tx *bbolt.Tx) error {
+		for _, p := range pins {
+			s, err := db.getSlave(tx, p.ID)
+			if errors.Is(err, ErrNotFound) {
+				continue
+			}
+			if err != nil {
+				return err
+			}
+			if p.Cert != "" {
+				s.PinnedCert = p.Cert
+			}
+			if p.InstallID != "" {
+				s.PinnedInstallID = p.InstallID
+			}
+			if !p.LastSeen.IsZero() {
+				s.LastSeen = p.LastSeen.UTC()
+			}
+			if err := db.putSlave(tx, &s); err != nil {
+				return err
+			}
+		}
+		return nil
 	})
 }

@@ -182,7 +182,8 @@ type DB struct {
 	log  logrus.FieldLogger
 	now  func() time.Time // tests replace it right after Open, before any other use
 
-	connlog connLog
+	connlog    connLog
+	slaveIndex slaveIndex // slaveindex.go
 
 	closeOnce sync.Once
 	closeErr  error
