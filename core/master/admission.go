@@ -175,21 +175,17 @@ func (m *Master) adopt(l *link.Link, id string) bool {
 	}
 	old := s.link
 	s.linked(l, now)
-	pin := s.pin(p)
-	entryID := s.entry.ID
+	pin := s.pin(p, now)
 	l.Start(m, &m.wg) // under mu too: Close waits for its reader and handlers
 	m.wg.Add(1)       // under mu, so that Close, which waits, cannot have begun
 	m.mu.Unlock()
 
+	// The link is up; what follows is bookkeeping, off its path.
+	m.pins.queue(pin)
 	if old != nil {
 		old.CloseWith(&link.Error{Code: wire.CodeDuplicateLink, Reason: "replaced by a new link: " + why})
 		m.record(recordArgs{slave: s, kind: string(wire.CodeDuplicateLink), severity: store.SeverityInfo,
 			remote: old.Peer().Remote, reason: "old link replaced: " + why})
-	}
-	if pin != nil {
-		if _, err := m.cfg.DB.UpdateSlave(entryID, pin); err != nil {
-			m.log.WithError(err).Warn("could not save the pinned certificate")
-		}
 	}
 	m.record(recordArgs{slave: s, kind: store.KindConnected, severity: store.SeverityInfo, remote: p.Remote, reason: linkedReason(p)})
 	go m.fetchStatus(l)
@@ -197,20 +193,16 @@ func (m *Master) adopt(l *link.Link, id string) bool {
 }
 
 // pin notes the certificate and install ID p presented as the ones to
-// expect (trust on first use) and returns the change to store, or nil when
-// they are pinned already.
-func (s *slave) pin(p link.Peer) func(*store.Slave) error {
-	if (p.Fingerprint == "" || s.entry.PinnedCert == p.Fingerprint) && s.entry.PinnedInstallID == p.InstallID {
-		return nil
+// expect (trust on first use), and returns what to save: those when they
+// are new, and when the slave was seen.
+func (s *slave) pin(p link.Peer, now time.Time) store.Pin {
+	pin := store.Pin{ID: s.entry.ID, LastSeen: now}
+	if p.Fingerprint != "" && s.entry.PinnedCert != p.Fingerprint {
+		s.entry.PinnedCert, pin.Cert = p.Fingerprint, p.Fingerprint
 	}
-	pin := func(e *store.Slave) error {
-		if p.Fingerprint != "" {
-			e.PinnedCert = p.Fingerprint
-		}
-		e.PinnedInstallID = p.InstallID
-		return nil
+	if s.entry.PinnedInstallID != p.InstallID {
+		s.entry.PinnedInstallID, pin.InstallID = p.InstallID, p.InstallID
 	}
-	_ = pin(&s.entry)
 	return pin
 }
 

@@ -16,6 +16,7 @@
 //	entries.go         SlaveSpec: validating an entry and deriving its key, also for the CLI without a Master
 //	settings.go        the Remote Management Settings, stored and validated
 //	record.go          writing a connection-log record, logging it and publishing it
+//	pins.go            saving pinned certificates and last-seen times in batches, off the links' path
 //	events.go          Event, the subscribers' hub, and the log queries the log window pages through
 //	testconnection.go  Test connection in the Add/Edit Slave dialog
 //	remote.go          remote management: commands to a linked agent (status, log, settings, password),

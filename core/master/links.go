@@ -133,9 +133,12 @@ func (m *Master) HandleClose(l *link.Link, err *link.Error) {
 		return
 	}
 	code := err.Code
-	s.closed(code, err.Reason, time.Now())
+	now := time.Now()
+	s.closed(code, err.Reason, now)
 	args := recordArgs{slave: s, kind: store.KindDisconnected, severity: severityFor(code), remote: l.Peer().Remote,
 		reason: fmt.Sprintf("link closed (%s): %s", code, err.Reason)}
+	id := s.entry.ID
 	m.mu.Unlock()
+	m.pins.queue(store.Pin{ID: id, LastSeen: now})
 	m.record(args)
 }

@@ -44,6 +44,12 @@ type Master struct {
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 
+	// pins saves pinned certificates and last-seen times in batches
+	// (pins.go); it stops after every link has closed.
+	pins        *pinWriter
+	stopPins    context.CancelFunc
+	pinsStopped chan struct{}
+
 	// applyMu makes settings changes one at a time: two that overlapped
 	// could each restart the listener and leave the wrong one bound.
 	applyMu sync.Mutex
@@ -67,7 +73,8 @@ func New(cfg Config) *Master {
 	if cfg.Limiter == nil {
 		cfg.Limiter = auth.NewLimiter(auth.LimiterConfig{})
 	}
-	return &Master{cfg: cfg, log: log, slaves: map[string]*slave{}, byName: map[string]*slave{}}
+	return &Master{cfg: cfg, log: log, slaves: map[string]*slave{}, byName: map[string]*slave{},
+		pins: newPinWriter(cfg.DB, log)}
 }
 
 // Start loads the settings and entries, starts listening if set, and
@@ -84,6 +91,12 @@ func (m *Master) Start(ctx context.Context) error {
 		return err
 	}
 	m.ctx, m.cancel = context.WithCancel(ctx)
+	pinCtx, stopPins := context.WithCancel(context.WithoutCancel(ctx))
+	m.stopPins, m.pinsStopped = stopPins, make(chan struct{})
+	go func() {
+		defer close(m.pinsStopped)
+		m.pins.run(pinCtx)
+	}()
 	m.mu.Lock()
 	m.settings = settings
 	now := time.Now()
@@ -129,6 +142,8 @@ func (m *Master) Close() error {
 		l.CloseWith(&link.Error{Code: wire.CodeShuttingDown, Reason: "the console is shutting down"})
 	}
 	m.wg.Wait()
+	m.stopPins() // every link has closed: their last-seen times are queued
+	<-m.pinsStopped
 	return m.cfg.DB.Flush()
 }
 

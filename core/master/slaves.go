@@ -31,7 +31,7 @@ func (m *Master) Connect(name string) error {
 	id := s.entry.ID
 	m.mu.Unlock()
 	if wasDisabled {
-		if _, err := m.cfg.DB.UpdateSlave(id, func(e *store.Slave) error { e.Disabled = false; return nil }); err != nil {
+		if err := m.updateEntry(id, func(e *store.Slave) error { e.Disabled = false; return nil }); err != nil {
 			return err
 		}
 	}
@@ -61,7 +61,7 @@ func (m *Master) Disconnect(name string) error {
 	if err != nil {
 		return err
 	}
-	if _, err := m.cfg.DB.UpdateSlave(e.ID, func(e *store.Slave) error { e.Disabled = true; return nil }); err != nil {
+	if err := m.updateEntry(e.ID, func(e *store.Slave) error { e.Disabled = true; return nil }); err != nil {
 		return err
 	}
 	m.mu.Lock()
@@ -135,6 +135,19 @@ func (m *Master) Slaves() []SlaveView {
 	return out
 }
 
+// Linked is how many slaves are linked now.
+func (m *Master) Linked() int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	n := 0
+	for _, s := range m.slaves {
+		if s.link != nil {
+			n++
+		}
+	}
+	return n
+}
+
 // Slave returns one slave by name.
 func (m *Master) Slave(name string) (SlaveView, bool) {
 	m.mu.Lock()
@@ -188,7 +201,11 @@ func (m *Master) AddSlave(spec SlaveSpec) (SlaveView, error) {
 // EditSlave changes an entry and relinks it when what identifies the link
 // changed.
 func (m *Master) EditSlave(name string, spec SlaveSpec) (SlaveView, error) {
-	e, err := EditSlave(m.cfg.DB, name, spec)
+	var e store.Slave
+	err := m.holdPins(name, func() (err error) {
+		e, err = EditSlave(m.cfg.DB, name, spec)
+		return err
+	})
 	if err != nil {
 		return SlaveView{}, err
 	}
@@ -246,7 +263,11 @@ func (m *Master) RemoveSlave(name string) error {
 // so the next successful link pins the new ones (after a reinstall, or to
 // let a second installation take the name over), and retries at once.
 func (m *Master) TrustCertificate(name string) error {
-	e, err := Trust(m.cfg.DB, name, "")
+	var e store.Slave
+	err := m.holdPins(name, func() (err error) {
+		e, err = Trust(m.cfg.DB, name, "")
+		return err
+	})
 	if err != nil {
 		return err
 	}
@@ -258,4 +279,28 @@ func (m *Master) TrustCertificate(name string) error {
 	m.mu.Unlock()
 	m.record(recordArgs{name: e.Name, kind: store.KindTrusted, severity: store.SeverityInfo, reason: "the next certificate and installation " + e.Name + " presents will be trusted"})
 	return nil
+}
+
+// updateEntry changes entry id in the store, after its queued pin is saved
+// (pins.go).
+func (m *Master) updateEntry(id string, fn func(*store.Slave) error) error {
+	return m.pins.hold(id, func() error {
+		_, err := m.cfg.DB.UpdateSlave(id, fn)
+		return err
+	})
+}
+
+// holdPins runs fn, a change in the store of the entry called name, after
+// that entry's queued pin is saved (pins.go).
+func (m *Master) holdPins(name string, fn func() error) error {
+	m.mu.Lock()
+	var id string
+	if s := m.byName[strings.ToLower(name)]; s != nil {
+		id = s.entry.ID
+	}
+	m.mu.Unlock()
+	if id == "" {
+		return fn()
+	}
+	return m.pins.hold(id, fn)
 }

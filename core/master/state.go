@@ -48,6 +48,9 @@ const repeatQuiet = 10 * time.Minute
 
 func newSlave(e store.Slave, now time.Time) *slave {
 	s := &slave{entry: e, state: StateOffline, changed: now}
+	if !e.LastSeen.IsZero() && e.LastSeen.Before(now) {
+		s.changed = e.LastSeen // offline since it was last seen
+	}
 	if e.Disabled {
 		s.state = StateDisabled
 	}
