@@ -142,7 +142,7 @@ refusal before anything was done.`,
 	root.AddCommand(
 		initCmd(e), runCmd(e), diagnoseCmd(e), portCheckCmd(e), logsCmd(e),
 		installCmd(e), uninstallCmd(e), controlCmd(e, "start"), controlCmd(e, "stop"), controlCmd(e, "restart"),
-		statusCmd(e),
+		statusCmd(e), simulateCmd(e),
 	)
 	// Settings that change while the agent runs go through its control
 	// socket (configcmds.go).

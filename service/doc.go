@@ -20,5 +20,10 @@
 // completed with warnings. crash_linux_test.go kills the real binary in
 // the middle of runs (make test-crash).
 //
+// `simulate` (simulate.go) runs a simulated fleet for load tests
+// (core/fleetsim): it raises its open-file limit and, when the fleet needs
+// more open files than one process may have, spreads it over child
+// processes of itself, which die with it, and sums their progress.
+//
 // It has no GUI and no cgo.
 package service

@@ -19,6 +19,7 @@ type runtime struct {
 	master      *master.Master
 	log         logrus.FieldLogger
 	stopControl func()
+	stopMemory  context.CancelFunc
 	once        sync.Once
 	err         error
 }
@@ -26,6 +27,12 @@ type runtime struct {
 // startRuntime opens the database, loads the identity and starts the
 // fleet: the listener when set, and a dialer per outbound slave.
 func startRuntime(ctx context.Context, e *env, log logrus.FieldLogger) (*runtime, error) {
+	// Each link holds an open file: as many as the system allows.
+	if limit, err := app.RaiseFileLimit(); err != nil {
+		log.WithError(err).Warn("cannot raise the open-file limit")
+	} else {
+		log.WithField("event", "files").Info(app.FileLimitWords(limit))
+	}
 	db, err := e.openDB(log)
 	if err != nil {
 		return nil, err
@@ -49,13 +56,16 @@ func startRuntime(ctx context.Context, e *env, log logrus.FieldLogger) (*runtime
 		return nil, err
 	}
 	log.WithField("event", "control").Debugf("control socket at %s", filepath.Join(dir, ControlSocket))
-	return &runtime{db: db, master: m, log: log, stopControl: stop}, nil
+	memCtx, stopMemory := context.WithCancel(ctx)
+	go keepMemory(memCtx, m.Linked, log)
+	return &runtime{db: db, master: m, log: log, stopControl: stop, stopMemory: stopMemory}, nil
 }
 
 // Close closes every link with shutting_down, flushes the log and closes
 // the database. Idempotent.
 func (r *runtime) Close() error {
 	r.once.Do(func() {
+		r.stopMemory()
 		r.stopControl()
 		r.err = r.master.Close()
 		if err := r.db.Close(); r.err == nil {

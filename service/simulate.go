@@ -1,0 +1,416 @@
+package service
+
+import (
+	"bufio"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/netip"
+	"os"
+	"os/exec"
+	"os/signal"
+	"strconv"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/sirupsen/logrus"
+	"github.com/spf13/cobra"
+	"golang.org/x/term"
+
+	"github.com/lanyard/lanyard/app"
+	"github.com/lanyard/lanyard/app/cmdline"
+	"github.com/lanyard/lanyard/core/address"
+	"github.com/lanyard/lanyard/core/fleetsim"
+	"github.com/lanyard/lanyard/core/slavefile"
+	"github.com/lanyard/lanyard/core/version"
+)
+
+// simulateFlags are simulate's flags.
+type simulateFlags struct {
+	count       int
+	first       int
+	master      string
+	listenBase  string
+	ssl         string
+	namePrefix  string
+	sourceBase  string
+	duration    time.Duration
+	entriesOut  string
+	entriesOnly bool
+	seed        string
+	jsonOut     bool
+	child       bool
+}
+
+func simulateCmd(e *env) *cobra.Command {
+	var f simulateFlags
+	cmd := &cobra.Command{
+		Use:   "simulate --count N (--master HOST:PORT | --listen-base HOST:PORT) [flags]",
+		Short: "Run a simulated fleet of N agents on this machine, for load tests",
+		Long: `Run a simulated fleet: N agents in this process, each the real agent with its
+real request handlers, kept in memory (no database), each with its own
+certificate and its own address on 127.0.0.0/8, dialing the console at
+--master (its inbound slaves), or listening at --listen-base plus its number
+for a console that dials them (outbound slaves).
+
+Keys come from --seed, not from passwords: --entries-out writes the file the
+console imports (lanyard slave import FILE) to know the whole fleet, with
+keys, so it is owner-only; the same seed gives the same keys on every run.
+With --entries-only it writes the file and exits, so the console can have
+the entries before the fleet starts dialing.
+
+Each link holds one open file (two for a listening agent): simulate raises
+its own open-file limit as far as the system allows and, when the fleet
+needs more files than one process may open, spreads it over several
+processes by itself. It runs until interrupted (Ctrl+C) or for --duration,
+printing how many agents are linked.`,
+		Example: `  lanyard-agent simulate --count 19000 --master 127.0.0.1:16888 --seed s1 --entries-out fleet.csv --entries-only
+  lanyard slave import fleet.csv
+  lanyard-agent simulate --count 19000 --master 127.0.0.1:16888 --seed s1
+  lanyard-agent simulate --count 500 --listen-base 127.2.0.1:17000 --ssl off --duration 10m`,
+		Args: cmdline.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error { return e.simulate(cmd.Context(), f) },
+	}
+	fl := cmd.Flags()
+	fl.IntVar(&f.count, "count", 0, "how many agents")
+	fl.StringVar(&f.master, "master", "", "the console every agent dials (HOST:PORT)")
+	fl.StringVar(&f.listenBase, "listen-base", "", "agents listen here instead, agent i at this address plus i (HOST:PORT on 127.0.0.0/8)")
+	fl.StringVar(&f.ssl, "ssl", "on", "SSL on or off (must match the console)")
+	fl.StringVar(&f.namePrefix, "name-prefix", fleetsim.DefaultNamePrefix, "agent names: this prefix and a five-digit number")
+	fl.StringVar(&f.sourceBase, "source-base", fleetsim.DefaultSourceBase.String(), "agent i dials from this address plus i (on 127.0.0.0/8)")
+	fl.DurationVar(&f.duration, "duration", 0, "stop after this long (default: until interrupted)")
+	fl.StringVar(&f.entriesOut, "entries-out", "", "write the console's import file for the fleet here (.csv or .json; with keys, owner-only)")
+	fl.BoolVar(&f.entriesOnly, "entries-only", false, "write --entries-out and exit without running the fleet")
+	fl.StringVar(&f.seed, "seed", "", "the secret the agents' keys are made from (default: a random one, printed)")
+	fl.BoolVar(&f.jsonOut, "json", false, "report progress as JSON lines")
+	// A process running its share of a fleet spread over several.
+	fl.IntVar(&f.first, "first", 0, "number of the first agent (a share of a larger fleet)")
+	fl.BoolVar(&f.child, "child", false, "run as one process of a fleet spread over several")
+	_ = fl.MarkHidden("first")
+	_ = fl.MarkHidden("child")
+	return cmd
+}
+
+// simReport is one progress line: what the fleet (or one process's share
+// of it) looks like now.
+type simReport struct {
+	ElapsedMs int64 `json:"elapsed_ms"`
+	Agents    int   `json:"agents"`
+	Linked    int   `json:"linked"`
+	Processes int   `json:"processes"`
+	// Started is set once every agent has been started (identities made).
+	Started bool `json:"started"`
+	// Done is set on the last line, when the fleet has stopped.
+	Done bool `json:"done,omitempty"`
+}
+
+// simReportEvery is how often progress is reported.
+const simReportEvery = 500 * time.Millisecond
+
+func (e *env) simulate(ctx context.Context, f simulateFlags) error {
+	cfg, err := f.config()
+	if err != nil {
+		return err
+	}
+	if f.entriesOut != "" && !f.child {
+		if err := writeFleetEntries(f.entriesOut, cfg); err != nil {
+			return err
+		}
+		if !f.jsonOut {
+			fmt.Fprintf(e.stdout, "wrote the console's entries for %d agents to %s (with keys: keep it private)\n", cfg.Count, f.entriesOut)
+		}
+	}
+	if f.entriesOnly {
+		if f.entriesOut == "" {
+			return cmdline.Usagef("--entries-only needs --entries-out FILE")
+		}
+		return nil
+	}
+	limit, err := app.RaiseFileLimit()
+	if err != nil {
+		return fmt.Errorf("cannot raise the open-file limit: %w", err)
+	}
+	perProcess := cfg.Count
+	if limit > 0 {
+		files := uint64(1)
+		if cfg.ListenBase.IsValid() {
+			files = 2 // its listener and the console's link
+		}
+		perProcess = int(app.LinksPermitted(limit) / files)
+	}
+	if perProcess <= 0 {
+		return fmt.Errorf("%s: not enough for even one agent", app.FileLimitWords(limit))
+	}
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if f.duration > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, f.duration)
+		defer cancel()
+	}
+	out := newSimOutput(e.stdout, f.jsonOut)
+	if !f.child {
+		processes := (cfg.Count + perProcess - 1) / perProcess
+		out.note(describeFleet(cfg, f, processes, limit))
+		if processes > 1 {
+			return e.simulateSpread(ctx, f, cfg, perProcess, out)
+		}
+	}
+	return simulateHere(ctx, cfg, e.stderr, out)
+}
+
+// config turns the flags into the fleet's configuration.
+func (f *simulateFlags) config() (fleetsim.Config, error) {
+	var cfg fleetsim.Config
+	if f.count <= 0 {
+		return cfg, cmdline.Usagef("--count: give how many agents to simulate")
+	}
+	ssl, err := cmdline.ParseOnOff("--ssl", f.ssl)
+	if err != nil {
+		return cfg, err
+	}
+	if ssl == nil {
+		return cfg, cmdline.Usagef("--ssl takes on or off")
+	}
+	switch {
+	case (f.master == "") == (f.listenBase == ""):
+		return cfg, cmdline.Usagef("give either --master HOST:PORT (the agents dial a console) or --listen-base HOST:PORT (a console dials them)")
+	case f.listenBase != "":
+		ap, err := netip.ParseAddrPort(f.listenBase)
+		if err != nil || ap.Port() == 0 {
+			return cfg, cmdline.Usagef("--listen-base %q: give an address on 127.0.0.0/8 and a port, such as 127.2.0.1:17000", f.listenBase)
+		}
+		cfg.ListenBase = ap
+	default:
+		addr, err := address.ParseDial(f.master)
+		if err != nil {
+			return cfg, cmdline.Usage(err)
+		}
+		cfg.Master = addr.String()
+	}
+	if cfg.SourceBase, err = netip.ParseAddr(f.sourceBase); err != nil {
+		return cfg, cmdline.Usagef("--source-base %q is not an IPv4 address on 127.0.0.0/8", f.sourceBase)
+	}
+	if f.seed == "" {
+		var b [16]byte
+		_, _ = rand.Read(b[:])
+		f.seed = hex.EncodeToString(b[:])
+	}
+	cfg.Count, cfg.First, cfg.NamePrefix, cfg.SSL, cfg.Seed = f.count, f.first, f.namePrefix, *ssl, []byte(f.seed)
+	cfg.Software = "lanyard-agent " + version.String() + " (simulated)"
+	// Entries validates the rest the way Start will.
+	if _, err := fleetsim.Entries(cfg); err != nil {
+		return cfg, cmdline.Usage(err)
+	}
+	return cfg, nil
+}
+
+func describeFleet(cfg fleetsim.Config, f simulateFlags, processes int, limit uint64) string {
+	ssl := "without SSL"
+	if cfg.SSL {
+		ssl = "with SSL"
+	}
+	first, last := fleetsim.Name(cfg.NamePrefix, cfg.First), fleetsim.Name(cfg.NamePrefix, cfg.First+cfg.Count-1)
+	where := "dialing " + cfg.Master
+	if cfg.ListenBase.IsValid() {
+		where = "listening at " + cfg.ListenBase.String() + " and up"
+	}
+	in := "in this process"
+	if processes > 1 {
+		in = fmt.Sprintf("in %d processes", processes)
+	}
+	return fmt.Sprintf("simulating %d agents (%s to %s) %s %s from %s and up, %s (%s); seed %q",
+		cfg.Count, first, last, where, ssl, cfg.SourceBase, in, app.FileLimitWords(limit), f.seed)
+}
+
+// writeFleetEntries writes the console's import file, owner-only.
+func writeFleetEntries(path string, cfg fleetsim.Config) error {
+	rows, err := fleetsim.Entries(cfg)
+	if err != nil {
+		return err
+	}
+	file, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+	if err != nil {
+		return fmt.Errorf("cannot write the entries: %w", err)
+	}
+	if err := slavefile.Write(file, rows, slavefile.FormatOf(path)); err != nil {
+		_ = file.Close()
+		return fmt.Errorf("cannot write the entries to %s: %w", path, err)
+	}
+	return file.Close()
+}
+
+// simulateHere runs the whole fleet, or this process's share, until ctx
+// ends, reporting as it goes.
+func simulateHere(ctx context.Context, cfg fleetsim.Config, stderr io.Writer, out *simOutput) error {
+	log := logrus.New()
+	log.SetOutput(stderr)
+	log.SetLevel(logrus.ErrorLevel)
+	cfg.Logger = log
+	start := time.Now()
+	fleet, err := fleetsim.Start(context.WithoutCancel(ctx), cfg)
+	if err != nil {
+		return err
+	}
+	report := func(done bool) {
+		out.report(simReport{ElapsedMs: time.Since(start).Milliseconds(), Agents: fleet.Count(), Linked: fleet.Linked(),
+			Processes: 1, Started: true, Done: done})
+	}
+	t := time.NewTicker(simReportEvery)
+	defer t.Stop()
+	for {
+		report(false)
+		select {
+		case <-ctx.Done():
+			err := fleet.Close()
+			report(true)
+			return err
+		case <-t.C:
+		}
+	}
+}
+
+// simulateSpread runs the fleet in several child processes of this
+// program, perProcess agents each, and reports their sum.
+func (e *env) simulateSpread(ctx context.Context, f simulateFlags, cfg fleetsim.Config, perProcess int, out *simOutput) error {
+	exe, err := os.Executable()
+	if err != nil {
+		return err
+	}
+	start := time.Now()
+	var (
+		mu      sync.Mutex
+		latest  []simReport
+		wg      sync.WaitGroup
+		errs    = make([]error, 0)
+		started = make(chan struct{})
+	)
+	n := (cfg.Count + perProcess - 1) / perProcess
+	latest = make([]simReport, n)
+	children := make([]*exec.Cmd, 0, n)
+	for p := range n {
+		first := cfg.First + p*perProcess
+		count := min(perProcess, cfg.First+cfg.Count-first)
+		args := []string{"simulate", "--child", "--json", "--count", strconv.Itoa(count), "--first", strconv.Itoa(first),
+			"--ssl", f.ssl, "--name-prefix", cfg.NamePrefix, "--source-base", f.sourceBase, "--seed", f.seed}
+		if cfg.ListenBase.IsValid() {
+			args = append(args, "--listen-base", f.listenBase)
+		} else {
+			args = append(args, "--master", cfg.Master)
+		}
+		cmd := exec.Command(exe, args...)
+		cmd.Stderr = e.stderr
+		stopWithParent(cmd)
+		stdout, err := cmd.StdoutPipe()
+		if err != nil {
+			return err
+		}
+		if err := cmd.Start(); err != nil {
+			signalAll(children, syscall.SIGTERM)
+			return fmt.Errorf("cannot start process %d of the fleet: %w", p+1, err)
+		}
+		children = append(children, cmd)
+		wg.Go(func() {
+			sc := bufio.NewScanner(stdout)
+			for sc.Scan() {
+				var r simReport
+				if json.Unmarshal(sc.Bytes(), &r) == nil && r.Agents > 0 {
+					mu.Lock()
+					latest[p] = r
+					mu.Unlock()
+				}
+			}
+			if err := cmd.Wait(); err != nil && ctx.Err() == nil {
+				mu.Lock()
+				errs = append(errs, fmt.Errorf("process %d of the fleet (%s and %d more) stopped: %w",
+					p+1, fleetsim.Name(cfg.NamePrefix, first), count-1, err))
+				mu.Unlock()
+			}
+		})
+	}
+	go func() { wg.Wait(); close(started) }()
+	sum := func(done bool) simReport {
+		mu.Lock()
+		defer mu.Unlock()
+		r := simReport{ElapsedMs: time.Since(start).Milliseconds(), Agents: cfg.Count, Processes: n, Started: true, Done: done}
+		for _, c := range latest {
+			r.Linked += c.Linked
+			r.Started = r.Started && c.Started
+		}
+		return r
+	}
+	t := time.NewTicker(simReportEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			signalAll(children, syscall.SIGTERM)
+			<-started
+			out.report(sum(true))
+			return nil
+		case <-started: // every child has ended on its own
+			out.report(sum(true))
+			mu.Lock()
+			defer mu.Unlock()
+			return errors.Join(append(errs, errors.New("every process of the fleet has stopped"))...)
+		case <-t.C:
+			out.report(sum(false))
+		}
+	}
+}
+
+func signalAll(cmds []*exec.Cmd, sig os.Signal) {
+	for _, c := range cmds {
+		if c.Process != nil {
+			_ = c.Process.Signal(sig)
+		}
+	}
+}
+
+// simOutput prints progress: JSON lines, or one line a person reads,
+// rewritten in place at a terminal.
+type simOutput struct {
+	w        io.Writer
+	json     bool
+	terminal bool
+	last     time.Time
+}
+
+func newSimOutput(w io.Writer, jsonOut bool) *simOutput {
+	f, ok := w.(*os.File)
+	return &simOutput{w: w, json: jsonOut, terminal: ok && term.IsTerminal(int(f.Fd()))}
+}
+
+func (o *simOutput) note(s string) {
+	if !o.json {
+		fmt.Fprintln(o.w, s)
+	}
+}
+
+func (o *simOutput) report(r simReport) {
+	if o.json {
+		b, _ := json.Marshal(r)
+		fmt.Fprintf(o.w, "%s\n", b)
+		return
+	}
+	// Off a terminal, a line every 5 seconds is plenty.
+	if !o.terminal && !r.Done && time.Since(o.last) < 5*time.Second {
+		return
+	}
+	o.last = time.Now()
+	line := fmt.Sprintf("%d of %d agents linked (%d %%) after %s", r.Linked, r.Agents, 100*r.Linked/max(r.Agents, 1),
+		(time.Duration(r.ElapsedMs) * time.Millisecond).Round(time.Second))
+	switch {
+	case r.Done:
+		fmt.Fprintf(o.w, "\r%s; stopped\n", line)
+	case o.terminal:
+		fmt.Fprintf(o.w, "\r%s ", line)
+	default:
+		fmt.Fprintln(o.w, line)
+	}
+}
