@@ -85,7 +85,7 @@ func sameRecords(t *testing.T, what string, got, want []store.Event) {
 	}
 }
 
-func TestTheLogWindowOpensFastOnAHundredThousandRecordsAndPagesOlderOnDemand(t *testing.T) {
+func TestTheLogWindowOpensOnTheNewestOfAHundredThousandRecordsAndPagesOlderOnDemand(t *testing.T) {
 	noLeaksAfter(t)
 	test.NewTempApp(t)
 	const total = 100_000
@@ -94,24 +94,14 @@ func TestTheLogWindowOpensFastOnAHundredThousandRecordsAndPagesOlderOnDemand(t *
 	q := newUIQueue()
 	o := testLogOptions(q)
 
-	// A first window pays for loading fonts and theme once per process.
-	warm := newLogWindow(fyne.CurrentApp(), m, m, o)
-	q.runUntil(t, "the first page", func() bool { return !warm.loadingFirst })
-	warm.win.Close()
-
-	began := time.Now()
 	newest, err := m.LastEvents(store.EventFilter{}, o.pageSize)
 	if err != nil {
 		t.Fatal(err)
 	}
-	read := time.Since(began)
-	began = time.Now()
+	// How fast it opens is BenchmarkLogWindowOpen's figure, beside the
+	// store read in the same run: a shared machine makes any time limit
+	// here a coin toss. This test checks what the window shows.
 	lw := openLogWindow(t, m, o, q)
-	// About 50 ms here, 2 ms of it the read; the race detector slows
-	// both about tenfold. BenchmarkLogWindowOpen has the strict figure.
-	if took, limit := time.Since(began), max(time.Second, 100*read); took > limit {
-		t.Errorf("opening took %v (the store read %v), more than %v", took, read, limit)
-	}
 	sameRecords(t, "first page", recordsShown(lw), newest)
 	if !lw.atBottom() {
 		t.Error("the window did not open scrolled to the newest record")
