@@ -281,6 +281,12 @@ func (a *Agent) Close() error {
 	// Released before waiting: a control request blocked on cfgMu must be
 	// able to see closed and return, or Wait below would never end.
 	a.cfgMu.Unlock()
+	// Every console hears why first, before anything else stops and could
+	// end a link for a reason of its own. A link adopted from here on is
+	// refused with shutting_down too (adopt, adoptDialed see closed).
+	for _, l := range links {
+		l.CloseWith(&link.Error{Code: wire.CodeShuttingDown, Reason: "the agent is shutting down"})
+	}
 	if cs != nil {
 		cs.Close()
 	}
@@ -288,9 +294,6 @@ func (a *Agent) Close() error {
 		_ = ln.Close()
 	}
 	a.cancel()
-	for _, l := range links {
-		l.CloseWith(&link.Error{Code: wire.CodeShuttingDown, Reason: "the agent is shutting down"})
-	}
 	a.tasks.Close()
 	a.wg.Wait()
 	if a.inMemory() {

@@ -445,3 +445,85 @@ func TestFailuresAreRateLimitedBeforeTheProof(t *testing.T) {
 	srv.nextRefusal(t, 5*time.Second)
 	srv.nextRefusal(t, 5*time.Second)
 }
+
+// The listener hands a link to its owner, which may take a moment to take
+// it (the agent writes to its store). Closing the listener meanwhile, as a
+// stopping agent or a settings change does, must leave that link open: it
+// is the owner's to close, with its own reason (shutting_down), not
+// "closed" because the listener still counted it as a handshake.
+func TestAListenerClosedWhileItsOwnerTakesALinkLeavesThatLinkOpen(t *testing.T) {
+	for _, ssl := range []bool{false, true} {
+		t.Run(fmt.Sprintf("ssl=%v", ssl), func(t *testing.T) {
+			opts := Options{SSL: ssl}
+			master, agent := newIdentity(t, pb.Role_ROLE_MASTER), newIdentity(t, pb.Role_ROLE_AGENT)
+			handed, release := make(chan *Link, 1), make(chan struct{})
+			var ln *Listener
+			stillPending := -1
+			ln, err := Listen(ListenConfig{
+				Address: "127.0.0.1:0", Identity: agent, Options: opts,
+				Auth: &agentAuth{name: "FS01", key: key(t, "FS01", "secret"), management: true},
+				OnLink: func(l *Link) {
+					ln.mu.Lock()
+					stillPending = len(ln.pending)
+					ln.mu.Unlock()
+					l.Start(newRecorder("FS01"), nil)
+					handed <- l
+					<-release
+				},
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { _ = ln.Close() })
+			d := &Dialer{Identity: master, Options: opts}
+			console, err := d.Dial(context.Background(), Target{Address: ln.Addr().String(), Name: "FS01", Key: key(t, "FS01", "secret"), KDF: testKDF})
+			if err != nil {
+				t.Fatal(err)
+			}
+			rec := newRecorder("console")
+			console.Start(rec, nil)
+			defer closeLink(console)
+			var accepted *Link
+			select {
+			case accepted = <-handed:
+			case <-time.After(10 * time.Second):
+				t.Fatal("the listener handed out no link")
+			}
+			defer closeLink(accepted)
+			if stillPending != 0 {
+				t.Errorf("while its owner took the link the listener still held %d connection(s) to close", stillPending)
+			}
+
+			closed := make(chan error, 1)
+			go func() { closed <- ln.Close() }()
+			eventually(t, 10*time.Second, "the closed listener refuses new connections", func() bool {
+				c, err := net.DialTimeout("tcp", ln.Addr().String(), time.Second)
+				if err != nil {
+					return true
+				}
+				_ = c.Close()
+				return false
+			})
+			close(release)
+			select {
+			case <-closed:
+			case <-time.After(10 * time.Second):
+				t.Fatal("Close did not return")
+			}
+
+			var st pb.StatusResponse
+			if err := console.Request(context.Background(), wire.MethodStatus, &pb.StatusRequest{}, &st); err != nil {
+				t.Fatalf("the link died with its listener: %v", err)
+			}
+			accepted.CloseWith(&Error{Code: wire.CodeShuttingDown, Reason: "the agent is shutting down"})
+			select {
+			case e := <-rec.closed:
+				if e.Code != wire.CodeShuttingDown {
+					t.Errorf("the console saw the link close with %s (%v), want shutting_down", e.Code, e)
+				}
+			case <-time.After(10 * time.Second):
+				t.Fatal("the console did not see the close")
+			}
+		})
+	}
+}

@@ -446,6 +446,10 @@ func (l *Link) CloseWith(err *Error) {
 			// on a peer that stopped reading gives way within a second.
 			_ = l.conn.SetWriteDeadline(time.Now().Add(time.Second))
 			l.writeMu.Lock()
+			// And a second of its own for the close frame, however long the
+			// lock took on a busy machine: a deadline already past would
+			// drop the frame, and the peer would hear "closed" without why.
+			_ = l.conn.SetWriteDeadline(time.Now().Add(time.Second))
 			_, _ = l.conn.Write(buf)
 			l.writeMu.Unlock()
 		}

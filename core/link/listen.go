@@ -200,30 +200,8 @@ func (l *Listener) forget(conn net.Conn) {
 
 func (l *Listener) serve(conn net.Conn) {
 	defer l.wg.Done()
-	defer l.forget(conn)
-	ip := remoteIP(conn)
-	if e := l.enter(ip); e != nil {
-		// Turned away at the door, in plain words a dialer of either SSL
-		// setting can read (see Dialer.tlsError).
-		writeClose(conn, true, e.Code, e.PeerReason, e.RetryAfter)
-		_ = conn.Close()
-		l.refused(Refusal{Remote: conn.RemoteAddr().String(), Err: e})
-		return
-	}
-	defer l.leave(ip)
-	lnk, name, err := l.handshake(conn)
-	if err == errProbe {
-		// Connected and closed without a byte: a port check, not news.
-		_ = conn.Close()
-		return
-	}
-	if err != nil {
-		_ = conn.Close()
-		var e *Error
-		if !errors.As(err, &e) {
-			e = &Error{Code: wire.CodeProtocolError, Reason: err.Error(), Err: err}
-		}
-		l.refused(Refusal{Remote: conn.RemoteAddr().String(), Name: name, Err: e, Busy: errors.Is(e, ErrBusy)})
+	lnk := l.authenticate(conn)
+	if lnk == nil {
 		return
 	}
 	select {
@@ -232,7 +210,44 @@ func (l *Listener) serve(conn net.Conn) {
 		return
 	default:
 	}
+	// The connection is no longer pending: from here it is the owner's
+	// link, and Close must not cut it, even while OnLink still runs (the
+	// owner may be writing to its store), or a console linked a moment
+	// before its agent stops would hear "closed" instead of why.
 	l.cfg.OnLink(lnk)
+}
+
+// authenticate takes conn through the door and the handshake and returns
+// its link, or nil when it was refused (and closed). Either way conn has
+// left the pending set and its source's count when it returns.
+func (l *Listener) authenticate(conn net.Conn) *Link {
+	defer l.forget(conn)
+	ip := remoteIP(conn)
+	if e := l.enter(ip); e != nil {
+		// Turned away at the door, in plain words a dialer of either SSL
+		// setting can read (see Dialer.tlsError).
+		writeClose(conn, true, e.Code, e.PeerReason, e.RetryAfter)
+		_ = conn.Close()
+		l.refused(Refusal{Remote: conn.RemoteAddr().String(), Err: e})
+		return nil
+	}
+	defer l.leave(ip)
+	lnk, name, err := l.handshake(conn)
+	if err == errProbe {
+		// Connected and closed without a byte: a port check, not news.
+		_ = conn.Close()
+		return nil
+	}
+	if err != nil {
+		_ = conn.Close()
+		var e *Error
+		if !errors.As(err, &e) {
+			e = &Error{Code: wire.CodeProtocolError, Reason: err.Error(), Err: err}
+		}
+		l.refused(Refusal{Remote: conn.RemoteAddr().String(), Name: name, Err: e, Busy: errors.Is(e, ErrBusy)})
+		return nil
+	}
+	return lnk
 }
 
 // enter admits a connection from ip through the door, before it may take a

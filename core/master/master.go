@@ -134,13 +134,16 @@ func (m *Master) Close() error {
 		}
 	}
 	m.mu.Unlock()
+	// Every slave hears why first, before the listener and the dialers
+	// stop; a link adopted from here on is refused with shutting_down too
+	// (adopt sees closed).
+	for _, l := range links {
+		l.CloseWith(&link.Error{Code: wire.CodeShuttingDown, Reason: "the console is shutting down"})
+	}
 	if ln != nil {
 		_ = ln.Close()
 	}
 	m.cancel()
-	for _, l := range links {
-		l.CloseWith(&link.Error{Code: wire.CodeShuttingDown, Reason: "the console is shutting down"})
-	}
 	m.wg.Wait()
 	m.stopPins() // every link has closed: their last-seen times are queued
 	<-m.pinsStopped
