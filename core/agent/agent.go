@@ -85,7 +85,7 @@ type Agent struct {
 
 	// cfgMu serialises configuration changes (and Start and Close) so that
 	// a change is persisted and applied as one step; it is taken before mu
-	// and held across store writes and listener restarts, never while
+	// and held across store writes and listener changes, never while
 	// deriving a key.
 	cfgMu sync.Mutex
 

@@ -182,8 +182,8 @@ func rebindAddr(configured string, bound net.Addr) string {
 	return net.JoinHostPort(host, boundPort)
 }
 
-// SetSSL turns SSL on or off: the listener restarts with the new setting,
-// every link closes with the reason "the agent's SSL setting changed", and
+// SetSSL turns SSL on or off: the listener takes the new setting on the
+// port it holds (it is never let go), every link closes with the reason "the agent's SSL setting changed", and
 // the masters are dialed again at once with the new setting.
 func (a *Agent) SetSSL(on bool) ([]string, error) { return a.changeSSL(on, nil) }
 
@@ -204,8 +204,8 @@ func (a *Agent) changeSSL(on bool, keep *link.Link) ([]string, error) {
 
 // SetPassword sets a new management password. The key is derived (with
 // auth.DefaultKDF and the agent's name) before anything is locked; then it
-// is stored, the listener restarts (so no handshake begun with the old key
-// can finish), and every link closes so consoles authenticate again with
+// is stored, the listener aborts its handshakes in progress (so none begun
+// with the old key can finish), and every link closes so consoles authenticate again with
 // the new password. pw is not kept; the caller should zero it.
 func (a *Agent) SetPassword(pw []byte) ([]string, error) {
 	a.mu.Lock()
@@ -259,9 +259,10 @@ func (a *Agent) changeKey(key auth.Key, kdf auth.KDFParams, keep *link.Link) ([]
 }
 
 // relink applies settings that every link was authenticated under (SSL,
-// key): restart the listener, close every link, and redial the masters.
-// If the listener cannot be bound again, the stored settings go back to
-// before and nothing else changes. keep, when not nil, is left open and
+// key): apply them to the listener on the port it holds (relisten), close
+// every link, and redial the masters. If the agent was not listening and
+// its address cannot be bound now, the stored settings go back to before
+// and nothing else changes. keep, when not nil, is left open and
 // its master's dialer running: the link that asked for the change, which
 // its caller closes after answering, or keeps (a password change made
 // over it).
@@ -325,24 +326,31 @@ func (a *Agent) relink(before, after Settings, reason string, keep *link.Link) (
 	return changes, nil
 }
 
-// relisten closes the listener and binds again under s; "" when s does not
-// listen.
+// relisten applies s to the listener: the socket stays bound and only
+// the options change (link.Listener.Reconfigure), so no console's dial is
+// refused meanwhile and no other program can take the port. Handshakes
+// begun under the old settings are aborted, and every link they made has
+// been adopted when it returns, for relink to close. With no listener
+// (the address could not be bound before) it binds afresh. It returns the
+// bound address, "" when s does not listen.
 func (a *Agent) relisten(s Settings) (string, error) {
 	a.mu.Lock()
-	old := a.listener
-	a.listener = nil
-	a.mu.Unlock()
-	addr := s.Listen
-	if old != nil {
-		// Close waits for handshakes in progress to end, so no link
-		// authenticated under the old settings arrives after this.
-		_ = old.Close()
-		addr = rebindAddr(s.Listen, old.Addr())
+	cur := a.listener
+	if s.Listen == "" {
+		a.listener = nil
 	}
-	if addr == "" {
+	a.mu.Unlock()
+	switch {
+	case cur != nil && s.Listen == "":
+		_ = cur.Close()
+		return "", nil
+	case cur != nil:
+		cur.Reconfigure(a.optionsFor(s))
+		return cur.Addr().String(), nil
+	case s.Listen == "":
 		return "", nil
 	}
-	ln, err := a.listenAgain(addr, s)
+	ln, err := a.listen(s.Listen, s)
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if err != nil {

@@ -248,7 +248,7 @@ func TestSetSSLClosesEveryLinkAndRelinksWithTheNewSetting(t *testing.T) {
 			t.Errorf("%s saw the link close with %s %q, want the agent's reason that SSL changed", side, e.Code, e.Reason)
 		}
 	}
-	// The listener restarted on the same port, now with SSL.
+	// The listener kept its port (it is never let go), now with SSL.
 	if a.ListenAddr() != addr {
 		t.Fatalf("listening on %s, want %s again", a.ListenAddr(), addr)
 	}

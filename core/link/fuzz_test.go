@@ -60,7 +60,7 @@ func FuzzAcceptorHandshake(f *testing.F) {
 			_ = client.Close()
 		}()
 		go func() { _, _ = io.Copy(io.Discard, client) }()
-		lnk, _, err := l.handshake(server)
+		lnk, _, err := l.handshake(server, l.opts)
 		_ = server.Close()
 		<-done
 		if err == nil {

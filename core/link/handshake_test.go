@@ -527,3 +527,55 @@ func TestAListenerClosedWhileItsOwnerTakesALinkLeavesThatLinkOpen(t *testing.T) 
 		})
 	}
 }
+
+// Reconfigure changes SSL under a bound socket: the port is never let
+// go, the links handed out stay up, a handshake begun under the old
+// setting is aborted, and the next dialers meet the new setting.
+func TestReconfigureSwitchesSSLWithoutLettingThePortGo(t *testing.T) {
+	agent, master := newIdentity(t, pb.Role_ROLE_AGENT), newIdentity(t, pb.Role_ROLE_MASTER)
+	k := key(t, "FS01", "pw")
+	srv := startServer(t, agent, Options{}, &agentAuth{name: "FS01", key: k, management: true}, nil)
+	target := Target{Address: srv.addr(), Name: "FS01", Key: k, KDF: testKDF}
+	plain, tlsDialer := &Dialer{Identity: master}, &Dialer{Identity: master, Options: Options{SSL: true}}
+
+	before, err := plain.Dial(context.Background(), target)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer closeLink(before)
+	rec := newRecorder("console")
+	before.Start(rec, nil)
+	agentSide := srv.nextLink(t)
+	agentSide.Start(newRecorder("FS01"), nil)
+	defer closeLink(agentSide)
+
+	// A dialer in the middle of its handshake: connected, hello not sent.
+	midway := rawDial(t, srv.addr())
+	srv.Reconfigure(Options{SSL: true})
+	if !readUntilClosed(midway, time.Now().Add(10*time.Second)) {
+		t.Error("a handshake begun without SSL was still open after the switch")
+	}
+	if r := srv.nextRefusal(t, 10*time.Second); r.Err.Code == "" {
+		t.Errorf("the aborted handshake was reported without a code: %+v", r)
+	}
+
+	if _, err := plain.Dial(context.Background(), target); CodeOf(err) != wire.CodeSSLMismatch {
+		t.Errorf("a plain dial after the switch: %v, want ssl_mismatch", err)
+	}
+	srv.nextRefusal(t, 10*time.Second)
+	after, err := tlsDialer.Dial(context.Background(), target)
+	if err != nil {
+		t.Fatalf("a TLS dial after the switch: %v", err)
+	}
+	defer closeLink(after)
+	if !after.Peer().SSL {
+		t.Error("the new link is not TLS")
+	}
+	closeLink(srv.nextLink(t))
+
+	// The link from before is the owner's to close: it still answers.
+	var st pb.StatusResponse
+	if err := before.Request(context.Background(), wire.MethodStatus, &pb.StatusRequest{}, &st); err != nil {
+		t.Errorf("the link from before the switch: %v", err)
+	}
+}

@@ -85,18 +85,30 @@ type ListenConfig struct {
 // as the CPU allows and the rest come back later, spread out, rather than
 // timing out halfway through handshakes that cost CPU.
 type Listener struct {
-	cfg     ListenConfig
-	opts    Options
-	ln      net.Listener
-	sem     chan struct{} // a token per handshake slot taken (admit.go)
-	load    loadMeter     // slots granted and refused, per second
-	quit    chan struct{}
-	wg      sync.WaitGroup
-	once    sync.Once
-	mu      sync.Mutex
-	pending map[net.Conn]struct{}
+	cfg ListenConfig
+	// opts are the options at Listen: the door's limits (MaxHandshakes,
+	// MaxPerSource, SlotWait) keep them for good.
+	opts Options
+	ln   net.Listener
+	sem  chan struct{} // a token per handshake slot taken (admit.go)
+	load loadMeter     // slots granted and refused, per second
+	quit chan struct{}
+	wg   sync.WaitGroup
+	once sync.Once
+	mu   sync.Mutex
+	// round is what connections are accepted under now (Reconfigure).
+	round *round
+	// pending is every connection in the handshake, with its round.
+	pending map[net.Conn]*round
 	// perSource counts connections in the handshake per source.
 	perSource map[netip.Prefix]int
+}
+
+// round is one set of options connections are accepted under, and the
+// connections accepted under it until their links are handed out.
+type round struct {
+	opts Options
+	wg   sync.WaitGroup
 }
 
 // Listen binds the address and starts accepting. Close stops it.
@@ -116,7 +128,8 @@ func Listen(cfg ListenConfig) (*Listener, error) {
 		ln:        ln,
 		sem:       make(chan struct{}, o.MaxHandshakes),
 		quit:      make(chan struct{}),
-		pending:   make(map[net.Conn]struct{}),
+		round:     &round{opts: o},
+		pending:   make(map[net.Conn]*round),
 		perSource: make(map[netip.Prefix]int),
 	}
 	l.wg.Add(1)
@@ -185,11 +198,36 @@ func (l *Listener) acceptLoop() {
 		}
 		backoff = 0
 		l.mu.Lock()
-		l.pending[conn] = struct{}{}
+		r := l.round
+		l.pending[conn] = r
+		r.wg.Add(1)
 		l.mu.Unlock()
 		l.wg.Add(1)
-		go l.serve(conn)
+		go l.serve(conn, r)
 	}
+}
+
+// Reconfigure has every connection accepted from now on handshake under
+// o (SSL on or off, heartbeat, timeouts) while the socket stays bound, so
+// no dialer is refused meanwhile and no other program can take the port.
+// The handshakes begun under the previous options are aborted, and
+// Reconfigure returns once every link authenticated under them has been
+// handed to OnLink: an owner that then closes the links it holds leaves
+// none from before. The door's limits (MaxHandshakes, MaxPerSource,
+// SlotWait) keep their values from Listen. The Authenticator is asked per
+// connection, so a new key needs no more than this call.
+func (l *Listener) Reconfigure(o Options) {
+	o = o.withDefaults()
+	l.mu.Lock()
+	old := l.round
+	l.round = &round{opts: o}
+	for c, r := range l.pending {
+		if r != l.round {
+			_ = c.Close()
+		}
+	}
+	l.mu.Unlock()
+	old.wg.Wait()
 }
 
 func (l *Listener) forget(conn net.Conn) {
@@ -198,9 +236,10 @@ func (l *Listener) forget(conn net.Conn) {
 	l.mu.Unlock()
 }
 
-func (l *Listener) serve(conn net.Conn) {
+func (l *Listener) serve(conn net.Conn, r *round) {
 	defer l.wg.Done()
-	lnk := l.authenticate(conn)
+	defer r.wg.Done() // after OnLink: see Reconfigure
+	lnk := l.authenticate(conn, r.opts)
 	if lnk == nil {
 		return
 	}
@@ -220,7 +259,7 @@ func (l *Listener) serve(conn net.Conn) {
 // authenticate takes conn through the door and the handshake and returns
 // its link, or nil when it was refused (and closed). Either way conn has
 // left the pending set and its source's count when it returns.
-func (l *Listener) authenticate(conn net.Conn) *Link {
+func (l *Listener) authenticate(conn net.Conn, o Options) *Link {
 	defer l.forget(conn)
 	ip := remoteIP(conn)
 	if e := l.enter(ip); e != nil {
@@ -232,7 +271,7 @@ func (l *Listener) authenticate(conn net.Conn) *Link {
 		return nil
 	}
 	defer l.leave(ip)
-	lnk, name, err := l.handshake(conn)
+	lnk, name, err := l.handshake(conn, o)
 	if err == errProbe {
 		// Connected and closed without a byte: a port check, not news.
 		_ = conn.Close()
@@ -320,11 +359,11 @@ func genericPeerReason(code wire.Code) string {
 // the short hello deadline, the door's rate limit, the shared hello checks
 // and the admission, our hello, the proof, the welcome. It returns the name
 // the peer's hello claimed, when one was read, for the refusal report.
-func (l *Listener) handshake(raw net.Conn) (*Link, string, error) {
-	s := &shake{raw: raw, conn: raw, remote: raw.RemoteAddr().String(), id: l.cfg.Identity, ssl: l.opts.SSL}
+func (l *Listener) handshake(raw net.Conn, o Options) (*Link, string, error) {
+	s := &shake{raw: raw, conn: raw, remote: raw.RemoteAddr().String(), id: l.cfg.Identity, ssl: o.SSL}
 	ip := remoteIP(raw)
-	deadline := time.Now().Add(l.opts.HandshakeTimeout)
-	_ = raw.SetDeadline(earliest(time.Now().Add(l.opts.HelloTimeout), deadline))
+	deadline := time.Now().Add(o.HandshakeTimeout)
+	_ = raw.SetDeadline(earliest(time.Now().Add(o.HelloTimeout), deadline))
 	defer s.giveSlotBack()
 	if err := l.sniffAndReadHello(s); err != nil {
 		if code := CodeOf(err); err != errProbe && code != wire.CodeSSLMismatch && code != wire.CodeShuttingDown && !errors.Is(err, ErrBusy) {
@@ -361,10 +400,10 @@ func (l *Listener) handshake(raw net.Conn) (*Link, string, error) {
 		return nil, name, e
 	}
 	ticket.Succeed()
-	if err := s.sendWelcome(adm.Key, l.opts); err != nil {
+	if err := s.sendWelcome(adm.Key, o); err != nil {
 		return nil, name, err
 	}
-	return s.link(l.opts.Heartbeat, l.opts.DeadAfter, l.opts.MaxInFlight), name, nil
+	return s.link(o.Heartbeat, o.DeadAfter, o.MaxInFlight), name, nil
 }
 
 // sniffAndReadHello reads the first byte and sets the connection up as it
