@@ -141,56 +141,15 @@ func (f *liveFeed) collect() batch {
 	return b
 }
 
-// run feeds events into batches until ctx ends or the stream closes. The
-// first event after a quiet spell goes out at once; later ones wait for
-// the interval, so bursts cost at most ten batches a second.
+// run feeds events into batches (batchEvents) until ctx ends or the
+// stream closes, and delivers what changed in each.
 func (f *liveFeed) run(ctx context.Context, events <-chan master.Event, interval time.Duration, deliver func(batch)) {
-	var (
-		timer *time.Timer
-		due   <-chan time.Time
-		last  time.Time
-	)
-	defer func() {
-		if timer != nil {
-			timer.Stop()
-		}
-	}()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case e, ok := <-events:
-			if !ok {
-				return
-			}
+	batchEvents(ctx, events, interval, func(evs []master.Event) {
+		for _, e := range evs {
 			f.add(e)
-			// Drain what is already queued before deciding.
-			for drained := false; !drained; {
-				select {
-				case e, ok := <-events:
-					if !ok {
-						return
-					}
-					f.add(e)
-				default:
-					drained = true
-				}
-			}
-			if due == nil {
-				wait := max(interval-time.Since(last), 0)
-				if timer == nil {
-					timer = time.NewTimer(wait)
-				} else {
-					timer.Reset(wait)
-				}
-				due = timer.C
-			}
-		case <-due:
-			due = nil
-			last = time.Now()
-			if f.dirty() {
-				deliver(f.collect())
-			}
 		}
-	}
+		if f.dirty() {
+			deliver(f.collect())
+		}
+	})
 }

@@ -55,21 +55,15 @@ type logWindowOptions struct {
 	fillRows    int            // older pages are read until this many rows show
 	every       time.Duration  // shortest time between two live refreshes
 	searchDelay time.Duration  // typing pause before a search runs; 0 = at once
-	lagRetry    time.Duration  // wait before re-reading a record not yet committed
 	exportPage  int            // records per page when exporting
 	now         func() time.Time
 }
 
 func defaultLogWindowOptions() logWindowOptions {
 	return logWindowOptions{loc: time.Local, do: fyne.Do, pageSize: 500, maxRows: 5000, fillRows: 60,
-		every: 100 * time.Millisecond, searchDelay: 250 * time.Millisecond, lagRetry: 50 * time.Millisecond,
+		every: 100 * time.Millisecond, searchDelay: 250 * time.Millisecond,
 		exportPage: 1000, now: time.Now}
 }
-
-// lagRetries bounds how often a live event that is not yet in the store
-// (the log commits in groups, a few milliseconds after the event) is
-// looked for again.
-const lagRetries = 20
 
 // ShowLogWindow opens the Remote Management Log window, or brings the open
 // one to the front: there is one per app.
@@ -122,13 +116,9 @@ type logWindow struct {
 	older, newer *store.Event
 	atStart      bool // nothing older than older matches
 	atEnd        bool // nothing newer than newer matches (live records are being followed)
-	pageSpan     time.Duration
 
 	loadingFirst, loadingOlder, loadingNewer bool
 	newerAgain                               bool // more live records came while reading
-	expected                                 int  // live records announced but not read yet
-	lagTries                                 int
-	lagTimer                                 *time.Timer
 	armed                                    bool // the first page is shown: scrolling to the top may load more
 	newAway                                  int  // records that arrived while the user looked elsewhere
 	loadErr                                  error
@@ -268,9 +258,6 @@ func (lw *logWindow) close() {
 	if lw.searchTmr != nil {
 		lw.searchTmr.Stop()
 	}
-	if lw.lagTimer != nil {
-		lw.lagTimer.Stop()
-	}
 	lw.stop()
 }
 
@@ -299,19 +286,13 @@ func (lw *logWindow) matcher() func(store.Event) bool {
 // announces reports whether a live event is a connection-log record that
 // the slave and kind filters let through.
 func (lw *logWindow) announces(e master.Event) bool {
-	if !isLogRecord(e) {
+	if !e.IsRecord() {
 		return false
 	}
 	if lw.slave != "" && !strings.EqualFold(lw.slave, e.Slave) {
 		return false
 	}
 	return !lw.errorsOnly || e.Severity.Problem()
-}
-
-// isLogRecord tells connection-log records from the state changes and
-// resyncs that share the stream.
-func isLogRecord(e master.Event) bool {
-	return e.Kind != master.EventResync && e.Kind != master.EventState
 }
 
 func (lw *logWindow) searchChanged(text string) {
@@ -371,7 +352,7 @@ func (lw *logWindow) reload() {
 	lw.rows, lw.older, lw.newer = nil, nil, nil
 	lw.atStart, lw.atEnd = false, true
 	lw.loadingFirst, lw.loadingOlder, lw.loadingNewer, lw.newerAgain = true, false, false, false
-	lw.expected, lw.newAway, lw.armed, lw.loadErr = 0, 0, false, nil
+	lw.newAway, lw.armed, lw.loadErr = 0, false, nil
 	lw.selected, lw.checked = nil, 0
 	lw.showDetail(nil)
 	lw.refresh()
@@ -398,14 +379,13 @@ func (lw *logWindow) firstLoaded(evs []store.Event, rows []*logRow, err error) {
 	lw.rows = rows
 	if len(evs) > 0 {
 		lw.older, lw.newer = &evs[0], &evs[len(evs)-1]
-		lw.pageSpan = evs[len(evs)-1].Time.Sub(evs[0].Time)
 	}
 	lw.atStart = len(evs) < lw.o.pageSize
 	lw.noteNames(evs)
 	lw.refresh()
 	lw.list.ScrollToBottom()
 	lw.armed = true // from now on, scrolling to a loading row loads
-	if lw.expected > 0 || lw.newerAgain {
+	if lw.newerAgain {
 		lw.loadNewer() // records came while this page was read
 	}
 	lw.fillUp()
@@ -428,9 +408,11 @@ func (lw *logWindow) loadOlder() {
 	}
 	lw.loadingOlder = true
 	gen := lw.gen
-	log, f, n, match, before, span := lw.log, lw.serverFilter(), lw.o.pageSize, lw.matcher(), *lw.older, lw.pageSpan
+	log, f, n, match := lw.log, lw.serverFilter(), lw.o.pageSize, lw.matcher()
+	f.Before = lw.older.Key()
 	go func() {
-		evs, atStart, err := olderEvents(log, f, before, n, span)
+		evs, err := log.LastEvents(f, n)
+		atStart := len(evs) < n
 		rows := matching(evs, match)
 		lw.o.do(func() {
 			if gen == lw.gen {
@@ -451,9 +433,6 @@ func (lw *logWindow) olderLoaded(evs []store.Event, rows []*logRow, atStart bool
 	offset, topBefore := lw.list.GetScrollOffset(), lw.topRow()
 	if len(evs) > 0 {
 		lw.older = &evs[0]
-		if len(evs) == lw.o.pageSize {
-			lw.pageSpan = evs[len(evs)-1].Time.Sub(evs[0].Time)
-		}
 	}
 	lw.atStart = atStart
 	lw.rows = append(rows, lw.rows...)
@@ -526,7 +505,6 @@ func (lw *logWindow) newerLoaded(evs []store.Event, rows []*logRow, err error) {
 	if !full {
 		lw.atEnd = true
 	}
-	lw.expected = max(lw.expected-len(evs), 0)
 	lw.rows = append(lw.rows, rows...)
 	removed := 0
 	if extra := len(lw.rows) - lw.o.maxRows; extra > 0 {
@@ -556,24 +534,10 @@ func (lw *logWindow) newerLoaded(evs []store.Event, rows []*logRow, err error) {
 		}
 	})
 
-	switch {
-	case wasAtEnd && full || lw.newerAgain:
+	if wasAtEnd && full || lw.newerAgain {
 		// Catching up with live records: read on to the newest. (Paging
 		// down through old records reads one page per scroll instead.)
 		lw.loadNewer()
-	case lw.expected > 0 && lw.lagTries < lagRetries:
-		// An announced record is not committed yet: look again shortly.
-		lw.lagTries++
-		gen := lw.gen
-		lw.lagTimer = time.AfterFunc(lw.o.lagRetry, func() {
-			lw.o.do(func() {
-				if gen == lw.gen {
-					lw.loadNewer()
-				}
-			})
-		})
-	default:
-		lw.expected, lw.lagTries = 0, 0
 	}
 }
 
@@ -607,8 +571,8 @@ func (lw *logWindow) liveBatch(batch []master.Event) {
 		lw.refreshStatus()
 		return
 	}
-	lw.expected += announced
-	lw.lagTries = 0
+	// Announced records are committed: reading on from the newest row
+	// finds them.
 	lw.loadNewer()
 }
 
@@ -1045,173 +1009,6 @@ func severityIcon(s store.Severity) fyne.Resource {
 		return theme.NewWarningThemedResource(theme.WarningIcon())
 	}
 	return theme.InfoIcon()
-}
-
-// ---- Paging backwards ----
-
-// olderEvents returns up to n records matching f that were logged before
-// the record before, oldest first, and whether they reach back to the
-// first matching record of the log.
-//
-// The store pages forward only (Since and AfterKey are lower bounds), so
-// this probes time windows that end at before: it reads forward from
-// hi-span, keeps what lies below before's key, narrows the window when it
-// holds more than one probe reads and widens it when it holds too few.
-// span is a first guess of how far back n records reach. Correctness rests
-// on key order alone; the times only make the probes cheap.
-func olderEvents(log ConnectionLog, f store.EventFilter, before store.Event, n int, span time.Duration) ([]store.Event, bool, error) {
-	f.Since, f.AfterKey, f.Limit = time.Time{}, nil, 0
-	upper := before.Key()
-	head := f
-	head.Limit = 1
-	first, err := log.Events(head)
-	if err != nil {
-		return nil, false, err
-	}
-	if len(first) == 0 || bytes.Compare(first[0].Key(), upper) >= 0 {
-		return nil, true, nil
-	}
-	if n <= 0 {
-		return nil, false, nil
-	}
-	start := first[0].Time
-	limit := max(2*n, 64)
-	if span <= 0 {
-		span = time.Minute
-	}
-	hi := before.Time
-	var chunks [][]store.Event // newest first
-	need := n
-	for {
-		lo := hi.Add(-span)
-		fromStart := !lo.After(start)
-		probe := f
-		probe.Limit = limit
-		if !fromStart {
-			probe.Since = lo
-		}
-		evs, err := log.Events(probe)
-		if err != nil {
-			return nil, false, err
-		}
-		below := belowKey(evs, upper)
-		if len(below) == limit {
-			// More records between lo and before than a probe reads.
-			if span > time.Microsecond {
-				span /= 4
-				continue
-			}
-			// A burst within one instant (or a clock that stepped back,
-			// which gives many keys the same time): walk to before.
-			newest, err := walkBefore(log, f, below, upper, need, limit)
-			if err != nil {
-				return nil, false, err
-			}
-			return joinChunks(append(chunks, newest)), false, nil
-		}
-		if len(below) >= need {
-			chunks = append(chunks, below[len(below)-need:])
-			return joinChunks(chunks), fromStart && len(below) == need, nil
-		}
-		chunks = append(chunks, below)
-		need -= len(below)
-		if fromStart {
-			return joinChunks(chunks), true, nil
-		}
-		if len(below) > 0 {
-			upper = below[0].Key()
-			span *= 2
-		} else {
-			span *= 4
-		}
-		hi = lo
-	}
-}
-
-// belowKey returns the leading records of evs whose keys sort below upper.
-func belowKey(evs []store.Event, upper []byte) []store.Event {
-	for i, e := range evs {
-		if bytes.Compare(e.Key(), upper) >= 0 {
-			return evs[:i]
-		}
-	}
-	return evs
-}
-
-// walkBefore reads forward from the end of have up to upper and returns
-// the newest need records below upper.
-func walkBefore(log ConnectionLog, f store.EventFilter, have []store.Event, upper []byte, need, limit int) ([]store.Event, error) {
-	keep := func(evs []store.Event) []store.Event {
-		if len(evs) > need {
-			return slices.Clone(evs[len(evs)-need:])
-		}
-		return evs
-	}
-	out := keep(have)
-	p := f
-	p.Limit = limit
-	p.AfterKey = have[len(have)-1].Key()
-	for {
-		evs, err := log.Events(p)
-		if err != nil {
-			return nil, err
-		}
-		below := belowKey(evs, upper)
-		out = keep(append(out, below...))
-		if len(below) < len(evs) || len(evs) < limit {
-			return out, nil
-		}
-		p.AfterKey = evs[len(evs)-1].Key()
-	}
-}
-
-func joinChunks(newestFirst [][]store.Event) []store.Event {
-	var out []store.Event
-	for i := len(newestFirst) - 1; i >= 0; i-- {
-		out = append(out, newestFirst[i]...)
-	}
-	return out
-}
-
-// ---- Live events ----
-
-// batchEvents hands the events from in to flush in batches, at most one
-// batch per every, until ctx ends or in closes. It never blocks on flush
-// longer than flush takes, so the sender (which drops events for a
-// subscriber that lags) sees a fast reader.
-func batchEvents(ctx context.Context, in <-chan master.Event, every time.Duration, flush func([]master.Event)) {
-	var pending []master.Event
-	var timer *time.Timer
-	var due <-chan time.Time
-	var last time.Time
-	defer func() {
-		if timer != nil {
-			timer.Stop()
-		}
-	}()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case e, ok := <-in:
-			if !ok {
-				if len(pending) > 0 {
-					flush(pending)
-				}
-				return
-			}
-			pending = append(pending, e)
-			if due == nil {
-				timer = time.NewTimer(max(every-time.Since(last), 0))
-				due = timer.C
-			}
-		case <-due:
-			due, last = nil, time.Now()
-			batch := pending
-			pending = nil
-			flush(batch)
-		}
-	}
 }
 
 // ---- Row widgets ----

@@ -12,7 +12,6 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
-	"pgregory.net/rapid"
 
 	"github.com/lanyard/lanyard/core/master"
 	"github.com/lanyard/lanyard/core/store"
@@ -51,7 +50,7 @@ func busyLog(n int) func(i int) store.Event {
 
 func testLogOptions(q *uiQueue) logWindowOptions {
 	o := defaultLogWindowOptions()
-	o.loc, o.do, o.every, o.searchDelay, o.lagRetry = testZone, q.do, 0, 0, time.Millisecond
+	o.loc, o.do, o.every, o.searchDelay = testZone, q.do, 0, 0
 	o.now = func() time.Time { return time.Date(2026, 5, 1, 12, 0, 0, 0, testZone) }
 	return o
 }
@@ -418,70 +417,6 @@ func TestLogWindowGolden(t *testing.T) {
 	lw.list.Select(lw.topRow() + 1)
 	test.Tap(rowViewShowing(t, lw, "2026-05-01 11:03:04").check)
 	test.AssertRendersToMarkup(t, "logwindow.xml", lw.win.Canvas())
-}
-
-// TestOlderEventsPagesBackThroughTheWholeLog checks the backward paging
-// against the whole log read forward, on logs with bursts, equal times and
-// a clock that steps back, for every filter.
-func TestOlderEventsPagesBackThroughTheWholeLog(t *testing.T) {
-	rapid.Check(t, func(rt *rapid.T) {
-		n := rapid.IntRange(0, 150).Draw(rt, "records")
-		base := time.Now().Add(-time.Hour)
-		at := base
-		recs := make([]store.Event, n)
-		for i := range recs {
-			switch rapid.IntRange(0, 9).Draw(rt, "step") {
-			case 0: // same instant
-			case 1: // the clock steps back
-				at = at.Add(-time.Duration(rapid.IntRange(1, 600).Draw(rt, "back")) * time.Second)
-			case 2: // a long pause
-				at = at.Add(time.Duration(rapid.IntRange(1, 3000).Draw(rt, "pause")) * time.Second)
-			default:
-				at = at.Add(time.Duration(rapid.IntRange(1, 2000).Draw(rt, "gap")) * time.Millisecond)
-			}
-			recs[i] = store.Event{Time: at, Slave: rapid.SampledFrom([]string{"A", "B", "C"}).Draw(rt, "slave"),
-				Kind: "k", Severity: rapid.SampledFrom([]store.Severity{"info", "warning", "error"}).Draw(rt, "severity"),
-				Reason: fmt.Sprint(i)}
-		}
-		db := logStoreWith(t, n, func(i int) store.Event { return recs[i] })
-		defer func() { _ = db.Close() }()
-		f := store.EventFilter{Slave: rapid.SampledFrom([]string{"", "a", "B"}).Draw(rt, "filter slave"),
-			ErrorsOnly: rapid.Bool().Draw(rt, "errors only")}
-		page := rapid.IntRange(1, 40).Draw(rt, "page")
-		span := time.Duration(rapid.IntRange(0, 100_000).Draw(rt, "span ms")) * time.Millisecond
-
-		want, err := db.Events(f)
-		if err != nil {
-			rt.Fatal(err)
-		}
-		got, err := db.LastEvents(f, page)
-		if err != nil {
-			rt.Fatal(err)
-		}
-		atStart := len(got) < page
-		for !atStart {
-			var older []store.Event
-			older, atStart, err = olderEvents(db, f, got[0], page, span)
-			if err != nil {
-				rt.Fatal(err)
-			}
-			if len(older) > page || !atStart && len(older) != page {
-				rt.Fatalf("a page of %d records (page size %d, at start %v)", len(older), page, atStart)
-			}
-			got = append(older, got...)
-			if len(got) > len(want) {
-				rt.Fatalf("paged back to %d records, the log has %d", len(got), len(want))
-			}
-		}
-		if len(got) != len(want) {
-			rt.Fatalf("paged back to %d records, the log has %d matching", len(got), len(want))
-		}
-		for i := range got {
-			if !bytes.Equal(got[i].Key(), want[i].Key()) {
-				rt.Fatalf("record %d: got #%d, want #%d", i, got[i].Seq, want[i].Seq)
-			}
-		}
-	})
 }
 
 // BenchmarkLogWindowOpen measures opening the log window on a log of

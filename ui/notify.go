@@ -111,51 +111,46 @@ func startNotifier(a fyne.App, fleet Fleet, o notifierOptions, openMain, openLog
 		tick = ticker.C
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		var trayDue <-chan time.Time
-		var trayTimer *time.Timer
-		defer func() {
-			if trayTimer != nil {
-				trayTimer.Stop()
-			}
-		}()
-		trayDirty := false
-		send := func(ns []*fyne.Notification) {
-			for _, n := range ns {
-				a.SendNotification(n)
-			}
+	var mu sync.Mutex // guards w between the two goroutines
+	send := func(ns []*fyne.Notification) {
+		for _, n := range ns {
+			a.SendNotification(n)
 		}
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case e, ok := <-events:
-				if !ok {
-					return
-				}
+	}
+	var wg sync.WaitGroup
+	// Events come in batches (at most one per trayEvery), and the tray is
+	// set once per batch: a relink storm does not rebuild the menu a
+	// thousand times.
+	wg.Go(func() {
+		batchEvents(ctx, events, o.trayEvery, func(batch []master.Event) {
+			mu.Lock()
+			for _, e := range batch {
 				if e.Kind == master.EventResync {
 					w.seed(fleet.Slaves(), o.now())
 				} else {
 					send(w.event(e, o.now()))
 				}
-				trayDirty = true
-			case <-tick:
-				send(w.due(o.now()))
-			case <-trayDue:
-				trayDue = nil
-				s := w.summary()
+			}
+			s := w.summary()
+			mu.Unlock()
+			if tray != nil {
 				o.do(func() { tray.show(s) })
 			}
-			if trayDirty && tray != nil && trayDue == nil {
-				trayDirty = false
-				trayTimer = time.NewTimer(o.trayEvery)
-				trayDue = trayTimer.C
+		})
+	})
+	// Outages are announced when their grace period has passed.
+	wg.Go(func() {
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-tick:
+				mu.Lock()
+				send(w.due(o.now()))
+				mu.Unlock()
 			}
 		}
-	}()
+	})
 	var once sync.Once
 	return func() {
 		once.Do(func() {

@@ -15,8 +15,9 @@ const (
 	EventResync = "resync" // events were dropped: re-read everything
 )
 
-// Event is what subscribers receive: every connection-log record, and
-// every change of a slave's state.
+// Event is what subscribers receive: every change of a slave's state
+// (EventState, at once), and every connection-log record once the store has
+// committed it (with its Key, from which the log can be read on).
 type Event struct {
 	Time      time.Time
 	Kind      string
@@ -24,10 +25,15 @@ type Event struct {
 	Slave     string
 	Direction store.Direction
 	Remote    string
-	State     State
-	Severity  store.Severity // "" for EventState and EventResync
+	State     State          // EventState only
+	Severity  store.Severity // records only
 	Reason    string
+	Key       []byte // a record's key in the connection log; nil for EventState, EventResync
 }
+
+// IsRecord tells a committed connection-log record from the state changes
+// and resyncs that share the stream.
+func (e Event) IsRecord() bool { return e.Key != nil }
 
 // hub fans events out to subscribers without ever blocking the sender: a
 // subscriber that falls behind loses events and is told to resync.

@@ -61,6 +61,8 @@ type Master struct {
 	listener  *link.Listener
 	listenErr error
 	closed    bool
+
+	stopCommits func() // ends the store's announcements of committed records
 }
 
 // New builds a Master. Start brings it to life.
@@ -73,8 +75,10 @@ func New(cfg Config) *Master {
 	if cfg.Limiter == nil {
 		cfg.Limiter = auth.NewLimiter(auth.LimiterConfig{})
 	}
-	return &Master{cfg: cfg, log: log, slaves: map[string]*slave{}, byName: map[string]*slave{},
+	m := &Master{cfg: cfg, log: log, slaves: map[string]*slave{}, byName: map[string]*slave{},
 		pins: newPinWriter(cfg.DB, log)}
+	m.stopCommits = cfg.DB.OnCommit(m.committed)
+	return m
 }
 
 // Start loads the settings and entries, starts listening if set, and
@@ -120,6 +124,9 @@ func (m *Master) Start(ctx context.Context) error {
 func (m *Master) Close() error {
 	m.mu.Lock()
 	if m.closed || m.cancel == nil {
+		if !m.closed {
+			m.stopCommits()
+		}
 		m.closed = true
 		m.mu.Unlock()
 		return nil
@@ -147,7 +154,9 @@ func (m *Master) Close() error {
 	m.wg.Wait()
 	m.stopPins() // every link has closed: their last-seen times are queued
 	<-m.pinsStopped
-	return m.cfg.DB.Flush()
+	err := m.cfg.DB.Flush()
+	m.stopCommits()
+	return err
 }
 
 // Subscribe returns a stream of events. The channel is closed by the

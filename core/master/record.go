@@ -8,8 +8,10 @@ import (
 	"github.com/lanyard/lanyard/core/store"
 )
 
-// Recording: every connection-log record is written to the store, logged,
-// and published to subscribers; a state change is only published.
+// Recording: a connection-log record is written to the store and logged,
+// and its slave's change published at once (EventState); the store
+// announces the record itself once it is committed (committed), so a
+// subscriber that reads the log after an announcement always finds it.
 
 func (m *Master) publishState(id string) {
 	m.mu.Lock()
@@ -34,17 +36,17 @@ type recordArgs struct {
 	reason    string
 }
 
-// record writes a connection-log record, logs it, and tells subscribers.
+// record writes a connection-log record, logs it, and tells subscribers
+// that its slave changed.
 func (m *Master) record(a recordArgs) {
-	e := Event{Time: time.Now(), Kind: a.kind, Slave: a.name, Direction: a.direction,
+	e := store.Event{Time: time.Now(), Kind: a.kind, Slave: a.name, Direction: string(a.direction),
 		Remote: a.remote, Severity: a.severity, Reason: a.reason}
 	if a.slave != nil {
 		m.mu.Lock()
-		e.SlaveID, e.Slave, e.Direction, e.State = a.slave.entry.ID, a.slave.entry.Name, a.slave.entry.Direction, a.slave.state
+		e.SlaveID, e.Slave, e.Direction = a.slave.entry.ID, a.slave.entry.Name, string(a.slave.entry.Direction)
 		m.mu.Unlock()
 	}
-	m.cfg.DB.Record(store.Event{Time: e.Time, Slave: e.Slave, Direction: string(e.Direction), Remote: e.Remote,
-		Kind: e.Kind, Severity: e.Severity, Reason: e.Reason})
+	m.cfg.DB.Record(e)
 	entry := m.log.WithFields(logrus.Fields{"event": e.Kind})
 	if e.Slave != "" {
 		entry = entry.WithField("slave", e.Slave)
@@ -53,5 +55,15 @@ func (m *Master) record(a recordArgs) {
 		entry = entry.WithField("remote", e.Remote)
 	}
 	entry.Log(e.Severity.Level(), e.Reason)
-	m.hub.publish(e)
+	if e.SlaveID != "" {
+		m.publishState(e.SlaveID)
+	}
+}
+
+// committed publishes the records the store made durable (store.OnCommit).
+func (m *Master) committed(records []store.Event) {
+	for _, r := range records {
+		m.hub.publish(Event{Time: r.Time, Kind: r.Kind, SlaveID: r.SlaveID, Slave: r.Slave,
+			Direction: store.Direction(r.Direction), Remote: r.Remote, Severity: r.Severity, Reason: r.Reason, Key: r.Key()})
+	}
 }

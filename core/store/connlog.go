@@ -67,6 +67,7 @@ type Event struct {
 	Seq       uint64    `json:"-"` // filled on read: the key's sequence part; a cursor
 	Time      time.Time `json:"time"`
 	Slave     string    `json:"slave,omitempty"`
+	SlaveID   string    `json:"slave_id,omitempty"`  // the console's entry, when the record is about one
 	Direction string    `json:"direction,omitempty"` // "inbound"/"outbound"
 	Remote    string    `json:"remote,omitempty"`
 	Kind      string    `json:"event"` // connecting, connected, disconnected, auth_failed, ssl_mismatch, ...
@@ -80,8 +81,9 @@ type Event struct {
 }
 
 // Key returns the record's key: pass it as EventFilter.AfterKey to read the
-// records logged after this one. For an Event that was not read from the
-// store it is built from Time and Seq.
+// records logged after this one, or as Before for those logged before it.
+// It is set on every Event read from the store or announced by OnCommit;
+// for another Event it is built from Time and Seq.
 func (e Event) Key() []byte {
 	nanos := e.keyNanos
 	if nanos == 0 {
@@ -98,6 +100,7 @@ type EventFilter struct {
 	Slave      string    // case-insensitive exact match; "" = all
 	Since      time.Time // zero = no lower bound
 	AfterKey   []byte    // resume after this key (exclusive), for paging forward
+	Before     []byte    // only records before this key (exclusive), for paging backward
 	Limit      int       // 0 = no limit
 	ErrorsOnly bool      // Severity warning or error
 }
@@ -122,6 +125,11 @@ func (f EventFilter) lowerBound() (key []byte, exclusive bool) {
 		return f.AfterKey, true
 	}
 	return key, false
+}
+
+// below reports whether key is under the filter's upper bound.
+func (f EventFilter) below(key []byte) bool {
+	return f.Before == nil || bytes.Compare(key, f.Before) < 0
 }
 
 // Group-commit tuning.
@@ -209,6 +217,57 @@ type connLog struct {
 	// committed counts batches and records written, so that the benchmark
 	// can report the batch size the group commit achieves.
 	committedBatches, committedRecords int
+
+	// Who hears of committed records (OnCommit).
+	listenMu  sync.Mutex
+	listeners map[*commitListener]struct{}
+}
+
+type commitListener struct{ fn func([]Event) }
+
+// OnCommit has fn told, after every commit of the connection log, which
+// records it made durable, oldest first, each with its key (Event.Key): a
+// reader that pages the log finds every record it was told of, and can
+// start at its key. It returns a function that stops the announcements;
+// after it returns fn is not called again. fn runs on the log's writer
+// goroutine, so it must return quickly and must not call Record, Append or
+// Flush; it must not keep the slice.
+func (db *DB) OnCommit(fn func([]Event)) (stop func()) {
+	cl := &db.connlog
+	l := &commitListener{fn: fn}
+	cl.listenMu.Lock()
+	if cl.listeners == nil {
+		cl.listeners = map[*commitListener]struct{}{}
+	}
+	cl.listeners[l] = struct{}{}
+	cl.listenMu.Unlock()
+	return func() {
+		cl.listenMu.Lock()
+		delete(cl.listeners, l)
+		cl.listenMu.Unlock()
+	}
+}
+
+// announce tells the OnCommit listeners of the records in batch that were
+// written.
+func (cl *connLog) announce(batch []pendingEvent) {
+	cl.listenMu.Lock()
+	defer cl.listenMu.Unlock()
+	if len(cl.listeners) == 0 {
+		return
+	}
+	written := make([]Event, 0, len(batch))
+	for i := range batch {
+		if p := &batch[i]; !p.flush && p.err == nil {
+			written = append(written, p.event)
+		}
+	}
+	if len(written) == 0 {
+		return
+	}
+	for l := range cl.listeners {
+		l.fn(written)
+	}
 }
 
 type pendingEvent struct {
@@ -424,7 +483,8 @@ func (db *DB) commitBatch(batch []pendingEvent) error {
 				p.err = fmt.Errorf("connection log event %q cannot be stored: %w", p.event.Kind, err)
 				continue
 			}
-			if err := log.Put(cl.nextKey(p.event.Time), value); err != nil {
+			p.event.keyNanos, p.event.Seq = cl.nextKey(p.event.Time)
+			if err := log.Put(encodeKey(p.event.keyNanos, p.event.Seq), value); err != nil {
 				return err
 			}
 			written++
@@ -434,6 +494,8 @@ func (db *DB) commitBatch(batch []pendingEvent) error {
 	if err != nil {
 		err = fmt.Errorf("write the connection log to %s: %w", db.path, err)
 		written = 0
+	} else {
+		cl.announce(batch)
 	}
 
 	// Records queued by Record have nobody waiting to hear that they were
@@ -485,11 +547,11 @@ func (db *DB) commitBatch(batch []pendingEvent) error {
 // a record that won the race to the queue): keys then follow commit order,
 // so a reader paging with AfterKey never misses a record committed after
 // its cursor. The event keeps its own Time in the value.
-func (cl *connLog) nextKey(t time.Time) []byte {
+func (cl *connLog) nextKey(t time.Time) (nanos int64, seq uint64) {
 	cl.lastNanos = max(cl.lastNanos, timeNanos(t))
-	key := encodeKey(cl.lastNanos, cl.nextSeq)
+	seq = cl.nextSeq
 	cl.nextSeq++
-	return key
+	return cl.lastNanos, seq
 }
 
 func (db *DB) pruneIfDue() {
@@ -618,7 +680,7 @@ func (db *DB) Events(f EventFilter) ([]Event, error) {
 		if bound != nil {
 			key, value = c.Seek(bound)
 		}
-		for ; key != nil; key, value = c.Next() {
+		for ; key != nil && f.below(key); key, value = c.Next() {
 			if exclusive && bytes.Equal(key, bound) {
 				continue
 			}
@@ -640,7 +702,8 @@ func (db *DB) Events(f EventFilter) ([]Event, error) {
 }
 
 // LastEvents returns the newest n records matching f (f.Limit is ignored;
-// n <= 0 means all), oldest first, for a view that opens at the bottom.
+// n <= 0 means all), oldest first: for a view that opens at the bottom, and
+// with f.Before for the page above the oldest record it shows.
 func (db *DB) LastEvents(f EventFilter, n int) ([]Event, error) {
 	var events []Event
 	err := db.view(func(tx *bbolt.Tx) error {
@@ -650,7 +713,16 @@ func (db *DB) LastEvents(f EventFilter, n int) ([]Event, error) {
 		}
 		bound, exclusive := f.lowerBound()
 		c := log.Cursor()
-		for key, value := c.Last(); key != nil; key, value = c.Prev() {
+		key, value := c.Last()
+		if f.Before != nil {
+			if key, value = c.Seek(f.Before); key == nil {
+				key, value = c.Last()
+			}
+			if key != nil && !f.below(key) {
+				key, value = c.Prev()
+			}
+		}
+		for ; key != nil; key, value = c.Prev() {
 			if cmp := bytes.Compare(key, bound); cmp < 0 || (cmp == 0 && exclusive) {
 				return nil
 			}

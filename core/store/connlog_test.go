@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -386,14 +387,19 @@ func TestLastEvents(t *testing.T) {
 		n      int
 		want   string
 	}{
-		"newest 2":           {EventFilter{}, 2, "45"},
-		"all":                {EventFilter{}, 0, "012345"},
-		"more than there":    {EventFilter{}, 50, "012345"},
-		"newest fs01 errors": {EventFilter{Slave: "FS01", ErrorsOnly: true}, 3, "4"},
-		"newest 3 of fs01":   {EventFilter{Slave: "fs01"}, 3, "024"},
-		"since":              {EventFilter{Since: t0.Add(4 * time.Minute)}, 10, "45"},
-		"after key":          {EventFilter{AfterKey: all[3].Key()}, 10, "45"},
-		"after last key":     {EventFilter{AfterKey: all[5].Key()}, 10, ""},
+		"newest 2":            {EventFilter{}, 2, "45"},
+		"all":                 {EventFilter{}, 0, "012345"},
+		"more than there":     {EventFilter{}, 50, "012345"},
+		"newest fs01 errors":  {EventFilter{Slave: "FS01", ErrorsOnly: true}, 3, "4"},
+		"newest 3 of fs01":    {EventFilter{Slave: "fs01"}, 3, "024"},
+		"since":               {EventFilter{Since: t0.Add(4 * time.Minute)}, 10, "45"},
+		"after key":           {EventFilter{AfterKey: all[3].Key()}, 10, "45"},
+		"after last key":      {EventFilter{AfterKey: all[5].Key()}, 10, ""},
+		"before a key":        {EventFilter{Before: all[4].Key()}, 2, "23"},
+		"before the first":    {EventFilter{Before: all[0].Key()}, 10, ""},
+		"before past the end": {EventFilter{Before: encodeKey(math.MaxInt64, 0)}, 2, "45"},
+		"between two keys":    {EventFilter{AfterKey: all[1].Key(), Before: all[5].Key()}, 10, "234"},
+		"fs01 before a key":   {EventFilter{Slave: "fs01", Before: all[4].Key()}, 10, "02"},
 	} {
 		got, err := db.LastEvents(tc.filter, tc.n)
 		if err != nil {
@@ -402,6 +408,114 @@ func TestLastEvents(t *testing.T) {
 		if reasons(got) != tc.want {
 			t.Errorf("%s: got %q, want %q", name, reasons(got), tc.want)
 		}
+	}
+}
+
+func TestEventsStopBeforeTheUpperBound(t *testing.T) {
+	db := openTestDB(t, testOptions())
+	seedEvents(t, db)
+	all, _ := db.Events(EventFilter{})
+	got, err := db.Events(EventFilter{AfterKey: all[0].Key(), Before: all[4].Key()})
+	if err != nil || reasons(got) != "123" {
+		t.Errorf("Events between two keys = %q, %v", reasons(got), err)
+	}
+}
+
+// Paging backward with Before visits every matching record once, in
+// order, on logs with bursts, equal times and a clock that steps back.
+func TestPagingBackwardVisitsEveryRecordOnce(t *testing.T) {
+	rapid.Check(t, func(rt *rapid.T) {
+		db := openTestDB(t, Options{Kind: "console", LockTimeout: 100 * time.Millisecond, LogMaxRecords: 1000})
+		at := time.Now().Add(-time.Hour)
+		for i := range rapid.IntRange(0, 150).Draw(rt, "records") {
+			switch rapid.IntRange(0, 9).Draw(rt, "step") {
+			case 0: // same instant
+			case 1: // the clock steps back
+				at = at.Add(-time.Duration(rapid.IntRange(1, 600).Draw(rt, "back")) * time.Second)
+			default:
+				at = at.Add(time.Duration(rapid.IntRange(1, 2000).Draw(rt, "gap")) * time.Millisecond)
+			}
+			db.Record(Event{Time: at, Slave: rapid.SampledFrom([]string{"A", "B", "C"}).Draw(rt, "slave"), Kind: "k",
+				Severity: rapid.SampledFrom([]Severity{"info", "warning", "error"}).Draw(rt, "severity"), Reason: fmt.Sprint(i)})
+		}
+		if err := db.Flush(); err != nil {
+			rt.Fatal(err)
+		}
+		f := EventFilter{Slave: rapid.SampledFrom([]string{"", "a", "B"}).Draw(rt, "filter slave"),
+			ErrorsOnly: rapid.Bool().Draw(rt, "errors only")}
+		page := rapid.IntRange(1, 40).Draw(rt, "page")
+		want, err := db.Events(f)
+		if err != nil {
+			rt.Fatal(err)
+		}
+		var got []Event
+		for {
+			older, err := db.LastEvents(f, page)
+			if err != nil {
+				rt.Fatal(err)
+			}
+			got = append(older, got...)
+			if len(older) < page {
+				break
+			}
+			f.Before = older[0].Key()
+		}
+		if len(got) != len(want) {
+			rt.Fatalf("paged back to %d records, the log has %d matching", len(got), len(want))
+		}
+		for i := range got {
+			if !bytes.Equal(got[i].Key(), want[i].Key()) {
+				rt.Fatalf("record %d: got #%d, want #%d", i, got[i].Seq, want[i].Seq)
+			}
+		}
+		_ = db.Close()
+	})
+}
+
+func TestCommittedRecordsAreAnnouncedWithTheirKeys(t *testing.T) {
+	db := openTestDB(t, testOptions())
+	var mu sync.Mutex
+	var heard []Event
+	var unreadable []string
+	stop := db.OnCommit(func(evs []Event) {
+		// Announced after the commit: a reader finds each one at once.
+		for _, e := range evs {
+			found, err := db.LastEvents(EventFilter{Before: encodeKey(math.MaxInt64, 0)}, 0)
+			if err != nil || !slices.ContainsFunc(found, func(f Event) bool { return bytes.Equal(f.Key(), e.Key()) }) {
+				mu.Lock()
+				unreadable = append(unreadable, e.Reason)
+				mu.Unlock()
+			}
+		}
+		mu.Lock()
+		heard = append(heard, evs...)
+		mu.Unlock()
+	})
+	for i := range 50 {
+		db.Record(event("FS01", "connected", SeverityInfo, t0.Add(time.Duration(i)*time.Second)))
+	}
+	mustAppend(t, db, event("FS02", "auth_failed", SeverityError, t0.Add(time.Minute)))
+	if err := db.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	all, _ := db.Events(EventFilter{})
+	mu.Lock()
+	if len(heard) != 51 || len(unreadable) != 0 {
+		t.Fatalf("heard %d of 51 records; not readable when announced: %v", len(heard), unreadable)
+	}
+	for i := range all {
+		if !bytes.Equal(heard[i].Key(), all[i].Key()) || heard[i].Seq != all[i].Seq || heard[i].Kind != all[i].Kind {
+			t.Fatalf("announcement %d: %+v, the log has %+v", i, heard[i], all[i])
+		}
+	}
+	mu.Unlock()
+
+	stop()
+	mustAppend(t, db, event("FS03", "connected", SeverityInfo, t0.Add(2*time.Minute)))
+	mu.Lock()
+	defer mu.Unlock()
+	if len(heard) != 51 {
+		t.Errorf("heard %d records after stop", len(heard)-51)
 	}
 }
 
@@ -550,7 +664,7 @@ func TestWriterKeysStrictlyIncrease(t *testing.T) {
 		times := rapid.SliceOf(rapid.Int64Range(0, 1<<62)).Draw(t, "times")
 		var prev []byte
 		for _, n := range times {
-			key := cl.nextKey(time.Unix(0, n))
+			key := encodeKey(cl.nextKey(time.Unix(0, n)))
 			if prev != nil && bytes.Compare(prev, key) >= 0 {
 				t.Fatalf("key %x not above %x", key, prev)
 			}

@@ -60,11 +60,14 @@
 // durability (Append) and callers that don't (Record) share it. Record never
 // drops an event: a full queue makes it wait; should the disk fail a write,
 // the loss is logged and the next Flush returns it. Close commits everything
-// queued before it returns.
+// queued before it returns. After each commit the writer tells the OnCommit
+// listeners which records it made durable, with their keys: a reader told
+// of a record finds it, with no retrying.
 //
 // Keys are the big-endian time in Unix nanoseconds followed by a big-endian
-// sequence number, so byte order is time order and a key is a cursor
-// (Event.Key, EventFilter.AfterKey). The sequence only grows, across
+// sequence number, so byte order is time order and a key is a cursor both
+// ways: EventFilter.AfterKey pages forward (Events), EventFilter.Before
+// pages backward (LastEvents). The sequence only grows, across
 // restarts too, and a key's time part never goes below the previous key's,
 // so keys follow commit order even when the clock steps back; the event's
 // own Time is kept in the value.
