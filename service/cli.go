@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -194,14 +195,16 @@ adding this server, so the console checks its first contact.`,
 				o.Masters = masters
 				seen := map[string]bool{}
 				for _, m := range masters {
-					addr, _, err := agent.ParseMasterSpec(m)
+					addrs, _, err := agent.ParseMasterSpec(m)
 					if err != nil {
 						return cmdline.Usage(err)
 					}
-					if seen[strings.ToLower(addr)] {
-						return cmdline.Usagef("master %s is given twice", addr)
+					for _, addr := range addrs {
+						if seen[strings.ToLower(addr)] {
+							return cmdline.Usagef("master %s is given twice", addr)
+						}
+						seen[strings.ToLower(addr)] = true
 					}
-					seen[strings.ToLower(addr)] = true
 				}
 			}
 			dir, err := e.dir()
@@ -245,7 +248,7 @@ adding this server, so the console checks its first contact.`,
 			fmt.Fprintf(e.stdout, "ssl         %s\n", cmdline.OnOff(s.SSL))
 			fmt.Fprintf(e.stdout, "management  %s\n", cmdline.OnOff(s.Management))
 			for _, m := range ms {
-				fmt.Fprintf(e.stdout, "master      %s%s\n", m.Address, expects(m.PinnedCert))
+				fmt.Fprintf(e.stdout, "master      %s%s\n", m.Spec(), expects(m.PinnedCert))
 			}
 			printFingerprint(e, id.Fingerprint)
 			for _, w := range warnings {
@@ -270,31 +273,34 @@ func diagnoseCmd(e *env) *cobra.Command {
 	var ssl string
 	var timeout time.Duration
 	cmd := &cobra.Command{
-		Use:   "diagnose HOST:PORT",
+		Use:   "diagnose HOST:PORT[,HOST:PORT…]",
 		Short: "Test the link to a console or agent step by step",
 		Long: `Test the link to HOST:PORT step by step: name lookup, TCP, SSL, hello and
 version, printing each result and, on failure, the likely cause and fix.
-With this agent's settings it also checks the password. Exit 0 only when all
-steps pass.`,
+With this agent's settings it also checks the password. Give several
+addresses of one console, separated by commas (as in masters add), and each
+is diagnosed in turn, then a summary says which work. Exit 0 only when every
+step passes at every address.`,
+		Example: "  lanyard-agent diagnose console.example.lan:16888\n" +
+			"  lanyard-agent diagnose billsit.example.com:16888,billsit.example.com:50000",
 		Args: cmdline.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			a, err := address.ParseDial(args[0])
+			list, err := address.ParseDialList(args[0])
 			if err != nil {
 				return cmdline.Usage(err)
 			}
-			addr := a.String()
 			sslOn, err := cmdline.ParseOnOff("--ssl", ssl)
 			if err != nil {
 				return err
 			}
-			o := link.DiagnoseOptions{Address: addr, Options: link.Options{HandshakeTimeout: timeout}}
 			// Use this agent's identity, name and key when it has them,
 			// so the password is checked too; and the certificate pinned
-			// for a master at this address, so no proof goes to an
-			// impostor there.
-			id, settings, pin := diagnoseIdentity(e, addr)
-			o.Identity = id
-			o.PinnedCert, o.TrustFix = pin, "lanyard-agent masters trust "+addr
+			// for the master at these addresses (one console, one
+			// certificate), so no proof goes to an impostor there.
+			first := list[0].String()
+			id, settings, pin := diagnoseIdentity(e, first)
+			o := link.DiagnoseOptions{Identity: id, Options: link.Options{HandshakeTimeout: timeout},
+				PinnedCert: pin, TrustFix: "lanyard-agent masters trust " + first}
 			if settings != nil {
 				o.Options.SSL = settings.SSL
 				t := link.Target{Name: settings.Name}
@@ -305,27 +311,60 @@ steps pass.`,
 			if sslOn != nil {
 				o.Options.SSL = *sslOn
 			}
-			fmt.Fprintf(e.stdout, "Diagnosing %s (SSL %s)\n", addr, cmdline.OnOff(o.Options.SSL))
-			ok := link.Diagnose(cmd.Context(), o, func(s link.Step) {
-				mark := "ok  "
-				if !s.OK {
-					mark = "FAIL"
+			var works, fails []string
+			for i, a := range list {
+				if i > 0 {
+					fmt.Fprintln(e.stdout)
 				}
-				fmt.Fprintf(e.stdout, "  [%s] %-12s %s\n", mark, s.Name, s.Detail)
-				if !s.OK && s.Fix != "" {
-					fmt.Fprintf(e.stdout, "         fix: %s\n", s.Fix)
+				o.Address = a.String()
+				if failed := diagnoseOne(cmd.Context(), e, o); failed != "" {
+					fails = append(fails, o.Address+" ("+failed+")")
+				} else {
+					works = append(works, o.Address)
 				}
-			})
-			if !ok {
-				return errors.New("the link does not work; see the failing step above")
 			}
-			fmt.Fprintln(e.stdout, "All steps passed.")
-			return nil
+			if len(list) == 1 {
+				if len(fails) > 0 {
+					return errors.New("the link does not work; see the failing step above")
+				}
+				fmt.Fprintln(e.stdout, "All steps passed.")
+				return nil
+			}
+			fmt.Fprintln(e.stdout)
+			switch {
+			case len(fails) == 0:
+				fmt.Fprintf(e.stdout, "Every address works: %s.\n", strings.Join(works, ", "))
+				return nil
+			case len(works) == 0:
+				fmt.Fprintf(e.stdout, "No address works: %s.\n", strings.Join(fails, "; "))
+				return errors.New("the link does not work at any address; see the failing steps above")
+			}
+			fmt.Fprintf(e.stdout, "Works: %s.\nDoes not work: %s.\n", strings.Join(works, ", "), strings.Join(fails, "; "))
+			return fmt.Errorf("the agent can link through %s, but not through every address; see the failing steps above", strings.Join(works, ", "))
 		},
 	}
 	cmd.Flags().StringVar(&ssl, "ssl", "", "on or off (default: this agent's setting, else off)")
 	cmd.Flags().DurationVar(&timeout, "timeout", 10*time.Second, "time allowed for each step")
 	return cmd
+}
+
+// diagnoseOne diagnoses the link to o.Address, printing each step, and
+// returns the failing step in a few words, or "" when every step passed.
+func diagnoseOne(ctx context.Context, e *env, o link.DiagnoseOptions) string {
+	fmt.Fprintf(e.stdout, "Diagnosing %s (SSL %s)\n", o.Address, cmdline.OnOff(o.Options.SSL))
+	failed := ""
+	link.Diagnose(ctx, o, func(s link.Step) {
+		mark := "ok  "
+		if !s.OK {
+			mark = "FAIL"
+			failed = s.Name + ": " + s.Detail
+		}
+		fmt.Fprintf(e.stdout, "  [%s] %-12s %s\n", mark, s.Name, s.Detail)
+		if !s.OK && s.Fix != "" {
+			fmt.Fprintf(e.stdout, "         fix: %s\n", s.Fix)
+		}
+	})
+	return failed
 }
 
 // diagnoseIdentity loads the agent's identity and settings, and the
@@ -342,7 +381,7 @@ func diagnoseIdentity(e *env, addr string) (*link.Identity, *agent.Settings, str
 		if idErr == nil && msErr == nil {
 			pin := ""
 			for _, m := range ms {
-				if strings.EqualFold(m.Address, addr) {
+				if m.Has(addr) {
 					pin = m.PinnedCert
 				}
 			}
@@ -357,7 +396,7 @@ func diagnoseIdentity(e *env, addr string) (*link.Identity, *agent.Settings, str
 		if c, err := agent.DialControl(dir); err == nil {
 			if ms, err := c.Masters(); err == nil {
 				for _, m := range ms {
-					if strings.EqualFold(m.Address, addr) {
+					if slices.ContainsFunc(m.Addresses, func(a string) bool { return strings.EqualFold(a, addr) }) {
 						pin = m.Fingerprint
 					}
 				}
@@ -371,6 +410,63 @@ func diagnoseIdentity(e *env, addr string) (*link.Identity, *agent.Settings, str
 	cert, fp, _ := link.LoadCertificate(certPEM, keyPEM)
 	return &link.Identity{Role: pb.Role_ROLE_AGENT, InstallID: auth.NewID(), BootID: auth.NewID(),
 		Software: "lanyard-agent " + version.String() + " (diagnose)", Certificate: cert, Fingerprint: fp}, nil, pin
+}
+
+// initLiveMasters makes the running agent's masters the list init was
+// given: a console given with the same addresses stays as it is (its
+// certificate trusted anew when another is given), the others are removed
+// and the new ones added. A console given again with other addresses
+// keeps the certificate it had pinned, unless another is given.
+func initLiveMasters(c *agent.ControlClient, have []agent.MasterStatus, specs []string, apply func([]string, error) error) error {
+	same := func(a, b []string) bool {
+		return strings.EqualFold(agent.MasterSpec(a), agent.MasterSpec(b))
+	}
+	type wanted struct {
+		spec  string
+		addrs []string
+		fp    string
+	}
+	var want []wanted
+	for _, spec := range specs {
+		addrs, fp, _ := agent.ParseMasterSpec(spec)
+		want = append(want, wanted{spec, addrs, fp})
+	}
+	pins := map[string]string{} // address, lower case → the certificate its console must present
+	for _, m := range have {
+		for _, a := range m.Addresses {
+			pins[strings.ToLower(a)] = m.Fingerprint
+		}
+		if !slices.ContainsFunc(want, func(w wanted) bool { return same(w.addrs, m.Addresses) }) {
+			if err := apply(c.RemoveMaster(m.Address)); err != nil {
+				return err
+			}
+		}
+	}
+	pinOf := func(addrs []string) string {
+		for _, a := range addrs {
+			if fp := pins[strings.ToLower(a)]; fp != "" {
+				return fp
+			}
+		}
+		return ""
+	}
+	for _, w := range want {
+		i := slices.IndexFunc(have, func(m agent.MasterStatus) bool { return same(w.addrs, m.Addresses) })
+		var err error
+		switch {
+		case i >= 0 && w.fp != "" && w.fp != have[i].Fingerprint:
+			err = apply(c.TrustMaster(w.spec))
+		case i >= 0:
+		case w.fp == "" && pinOf(w.addrs) != "":
+			err = apply(c.AddMaster(agent.MasterSpec(w.addrs) + "=" + link.FormatFingerprint(pinOf(w.addrs))))
+		default:
+			err = apply(c.AddMaster(w.spec))
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // initLive applies init's flags to the running agent, one change at a
@@ -407,32 +503,8 @@ func (e *env) initLive(c *agent.ControlClient, o agent.InitOptions) error {
 		}
 	}
 	if o.Masters != nil {
-		want := map[string]bool{}
-		for _, m := range o.Masters {
-			addr, _, _ := agent.ParseMasterSpec(m)
-			want[strings.ToLower(addr)] = true
-		}
-		have := map[string]string{} // address → expected certificate
-		for _, m := range st.Masters {
-			have[strings.ToLower(m.Address)] = m.Fingerprint
-			if !want[strings.ToLower(m.Address)] {
-				if err := apply(c.RemoveMaster(m.Address)); err != nil {
-					return err
-				}
-			}
-		}
-		for _, m := range o.Masters {
-			addr, fp, _ := agent.ParseMasterSpec(m)
-			pin, known := have[strings.ToLower(addr)]
-			switch {
-			case !known:
-				err = apply(c.AddMaster(m))
-			case fp != "" && fp != pin:
-				err = apply(c.TrustMaster(m))
-			}
-			if err != nil {
-				return err
-			}
+		if err := initLiveMasters(c, st.Masters, o.Masters, apply); err != nil {
+			return err
 		}
 	}
 	if len(o.Password) > 0 {

@@ -74,6 +74,7 @@ func mastersCmd(e *env) *cobra.Command {
 			}
 			tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
 			fmt.Fprintln(tw, "MASTER\tSTATE\tSINCE\tCERTIFICATE\tLAST ERROR")
+			var notes []string
 			for _, m := range res.Status.Masters {
 				state, since := string(m.State), "-"
 				if !res.Status.Running {
@@ -81,23 +82,43 @@ func mastersCmd(e *env) *cobra.Command {
 				} else if !m.Since.IsZero() {
 					since = m.Since.Local().Format(time.DateTime)
 				}
+				if m.Via != "" && len(m.Addresses) > 1 {
+					state += " through " + m.Label(m.Via)
+				}
 				cert := "the next one seen"
 				if m.Fingerprint != "" {
 					cert = link.ShortFingerprint(m.Fingerprint)
 				}
 				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", m.Address, state, since, cert, cmdline.OrDash(m.LastError))
+				for _, ae := range m.AddressErrors {
+					notes = append(notes, fmt.Sprintf("%s, %s: %s (%s)", m.Address, m.Label(ae.Address), ae.Error, ae.At.Local().Format(time.TimeOnly)))
+				}
 			}
-			return tw.Flush()
+			if err := tw.Flush(); err != nil {
+				return err
+			}
+			if len(notes) > 0 {
+				fmt.Fprintln(e.stdout, "\nWhy other addresses failed at their last try:")
+				for _, n := range notes {
+					fmt.Fprintln(e.stdout, "  "+n)
+				}
+			}
+			return nil
 		},
 	}
 	add := &cobra.Command{
-		Use:   "add HOST:PORT[=SHA256:…]",
+		Use:   "add HOST:PORT[,HOST:PORT…][=SHA256:…]",
 		Short: "Dial another console (the port defaults to 16888)",
-		Long: `Dial another console. The port defaults to 16888. Give the console's certificate
-fingerprint after = (Remote Management Settings on the console shows it) and
-the first contact is checked against it; without it, the first certificate
-seen is trusted and pinned.`,
+		Long: `Dial another console. The port defaults to 16888. A console reached at several
+addresses (its name at two forwarded ports, in case an ISP blocks one; a LAN
+and a public address) is one master: give them all, separated by commas, in
+the order to try. When one cannot be reached the agent tries the next at
+once, and once linked it tries the address that worked first. Give the
+console's certificate fingerprint after = (Remote Management Settings on the
+console shows it) and the first contact is checked against it, at every
+address; without it, the first certificate seen is trusted and pinned.`,
 		Example: "  lanyard-agent masters add console.example.lan:16888\n" +
+			"  lanyard-agent masters add billsit.example.com:16888,billsit.example.com:50000\n" +
 			"  lanyard-agent masters add console.example.lan:16888=SHA256:9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
 		Args: cmdline.ExactArgs(1),
 		RunE: func(_ *cobra.Command, args []string) error {
@@ -131,7 +152,7 @@ first that it was: otherwise something else answers at that address. With
 	}
 	remove := &cobra.Command{
 		Use:   "remove HOST:PORT",
-		Short: "Stop dialing a console",
+		Short: "Stop dialing a console (given by any of its addresses)",
 		Args:  cmdline.ExactArgs(1),
 		RunE: func(_ *cobra.Command, args []string) error {
 			return e.configure(agent.ControlRequest{Op: agent.OpMastersRemove, Value: args[0]})
@@ -218,7 +239,7 @@ func liveStatusFromControl(dataDir string) func(ctx context.Context, r *StatusRe
 		for _, m := range st.Masters {
 			masters = append(masters, m.Address)
 			r.Links = append(r.Links, LinkReport{Peer: m.Address, Direction: "dialed", State: string(m.State),
-				Since: m.Since, LastError: m.LastError})
+				Since: m.Since, LastError: m.LastError, Via: m.Via, AddressErrors: m.AddressErrors, labels: m.Label})
 		}
 		for _, cs := range st.Consoles {
 			r.Links = append(r.Links, LinkReport{Peer: cs.Remote, Direction: "accepted", State: "connected", Since: cs.Since})

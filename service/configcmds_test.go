@@ -7,14 +7,15 @@ import (
 	"time"
 )
 
-// startAgentInProcess runs `run` in this process until the test ends.
-func startAgentInProcess(t *testing.T, dir string) {
+// startAgentInProcess runs `run` in this process until the test ends and
+// returns what it logs.
+func startAgentInProcess(t *testing.T, dir string) *syncBuffer {
 	t.Helper()
-	var stderr syncBuffer
+	stderr := &syncBuffer{}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan int, 1)
 	go func() {
-		e := &env{ctx: ctx, stdin: strings.NewReader(""), stdout: &syncBuffer{}, stderr: &stderr}
+		e := &env{ctx: ctx, stdin: strings.NewReader(""), stdout: &syncBuffer{}, stderr: stderr}
 		done <- mainEnv(e, []string{"run", "--data-dir", dir})
 	}()
 	stderr.waitFor(t, "running", 15*time.Second)
@@ -26,6 +27,7 @@ func startAgentInProcess(t *testing.T, dir string) {
 			t.Error("run did not stop")
 		}
 	})
+	return stderr
 }
 
 func TestConfigCommandsReachTheRunningAgentOrTheDatabase(t *testing.T) {

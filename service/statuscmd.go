@@ -55,11 +55,18 @@ type SettingsReport struct {
 
 // LinkReport is one console link of the running agent.
 type LinkReport struct {
-	Peer      string    `json:"peer"`      // the master's address, or the console that dialed in
+	Peer      string    `json:"peer"`      // the master's address(es), or the console that dialed in
 	Direction string    `json:"direction"` // "dialed" or "accepted"
 	State     string    `json:"state"`     // e.g. "connected", "retrying"
 	Since     time.Time `json:"since,omitzero"`
 	LastError string    `json:"last_error,omitempty"`
+	// Via is, for a master with several addresses, the one the link came
+	// through; AddressErrors say why the others failed at their last try.
+	Via           string               `json:"via,omitempty"`
+	AddressErrors []agent.AddressError `json:"address_errors,omitempty"`
+	// labels name the addresses in the text: the port alone when they
+	// share a host.
+	labels func(string) string
 }
 
 // statusLockTimeout is how long status waits for the database: a running
@@ -164,9 +171,9 @@ func settingsReport(dataDir string) (*SettingsReport, error) {
 	rep := &SettingsReport{Name: s.Name, Listen: s.Listen, SSL: s.SSL, Management: s.Management, Masters: []string{},
 		Fingerprint: fp, MasterCerts: map[string]string{}}
 	for _, m := range ms {
-		rep.Masters = append(rep.Masters, m.Address)
+		rep.Masters = append(rep.Masters, m.Spec())
 		if m.PinnedCert != "" {
-			rep.MasterCerts[m.Address] = m.PinnedCert
+			rep.MasterCerts[m.Spec()] = m.PinnedCert
 		}
 	}
 	return rep, nil
@@ -206,14 +213,24 @@ func printStatus(w io.Writer, r *StatusReport) {
 		}
 	}
 	for _, l := range r.Links {
+		label := l.labels
+		if label == nil {
+			label = func(a string) string { return a }
+		}
 		line := fmt.Sprintf("link        %s %s: %s", l.Direction, l.Peer, l.State)
+		if l.Via != "" {
+			line += " through " + label(l.Via)
+		}
 		if !l.Since.IsZero() {
 			line += " since " + l.Since.Local().Format("2006-01-02 15:04:05")
 		}
-		if l.LastError != "" {
+		if l.LastError != "" && l.Via == "" {
 			line += " (" + l.LastError + ")"
 		}
 		fmt.Fprintln(w, line)
+		for _, e := range l.AddressErrors {
+			fmt.Fprintf(w, "              %s: %s (%s)\n", label(e.Address), e.Error, e.At.Local().Format(time.TimeOnly))
+		}
 	}
 }
 

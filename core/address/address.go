@@ -58,6 +58,31 @@ func ParseDial(s string) (HostPort, error) {
 	return HostPort{Host: host, Port: p}, nil
 }
 
+// ParseDialList reads the addresses of one peer, comma-separated, in the
+// order to try them ("office.example:16888,office.example:50000": its name
+// at two forwarded ports), each as ParseDial reads it. An address given
+// twice, or an empty item, is refused.
+func ParseDialList(s string) ([]HostPort, error) {
+	var list []HostPort
+	seen := map[string]bool{}
+	for _, item := range strings.Split(s, ",") {
+		if strings.TrimSpace(item) == "" && strings.Contains(s, ",") {
+			return nil, fmt.Errorf("%q has an empty address between its commas: give each address once, separated by commas", strings.TrimSpace(s))
+		}
+		a, err := ParseDial(item)
+		if err != nil {
+			return nil, err
+		}
+		key := strings.ToLower(a.String())
+		if seen[key] {
+			return nil, fmt.Errorf("%s is given twice in %q: give each address once", a, strings.TrimSpace(s))
+		}
+		seen[key] = true
+		list = append(list, a)
+	}
+	return list, nil
+}
+
 // ParseListen reads an address to listen on: ":port" for every interface,
 // or ip:port (localhost:port) for one. Port 0 asks the system for any free
 // port (tests, demos).

@@ -1,6 +1,7 @@
 package address
 
 import (
+	"fmt"
 	"testing"
 
 	"go.uber.org/goleak"
@@ -130,5 +131,41 @@ func TestAFormsHostAndPortFieldsJoinAndSplit(t *testing.T) {
 	}
 	if got := Join(" [::1] ", " 7000 "); got != "[::1]:7000" {
 		t.Errorf("Join trims and unbrackets: %q", got)
+	}
+}
+
+func TestOnePeersAddressesAreReadInOrderOrRefusedInPlainWords(t *testing.T) {
+	for _, tc := range []struct {
+		name, in, want, err string
+	}{
+		{name: "one address is a list of one", in: "office.example", want: "[office.example:16888]"},
+		{name: "two ports of one name keep their order", in: "office.example:16888, office.example:50000",
+			want: "[office.example:16888 office.example:50000]"},
+		{name: "a LAN and a public address", in: "10.0.0.3,[2001:db8::3]:50000", want: "[10.0.0.3:16888 [2001:db8::3]:50000]"},
+		{name: "an address given twice is refused", in: "a:1,A:1", err: `A:1 is given twice in "a:1,A:1": give each address once`},
+		{name: "an empty item is refused", in: "a:1,,b:1", err: `"a:1,,b:1" has an empty address between its commas: give each address once, separated by commas`},
+		{name: "a trailing comma is refused", in: "a:1,", err: `"a:1," has an empty address between its commas: give each address once, separated by commas`},
+		{name: "a bad address in the list is refused with its own words", in: "a:1,b:99999", err: `port "99999"` + portWords},
+		{name: "nothing is refused", in: "", err: "no address given: enter the host name or IP address, and the port"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			list, err := ParseDialList(tc.in)
+			if tc.err != "" {
+				if err == nil || err.Error() != tc.err {
+					t.Fatalf("ParseDialList(%q) = %v, %v; want the error %q", tc.in, list, err, tc.err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("ParseDialList(%q): %v", tc.in, err)
+			}
+			var got []string
+			for _, a := range list {
+				got = append(got, a.String())
+			}
+			if fmt.Sprint(got) != tc.want {
+				t.Errorf("ParseDialList(%q) = %v, want %s", tc.in, got, tc.want)
+			}
+		})
 	}
 }

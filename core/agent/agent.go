@@ -96,7 +96,7 @@ type Agent struct {
 	// links maps every adopted link to the master whose dialer made it, or
 	// to nil for a console that dialed in.
 	links   map[*link.Link]*masterRun
-	masters map[string]*masterRun // by masterKey(address)
+	masters map[string]*masterRun // by masterKey of each one's first address
 	// known is the certificates of consoles that have linked here
 	// (knownconsoles.go): strangers' failures do not lock them out.
 	known   map[string]bool
@@ -179,7 +179,8 @@ func (a *Agent) Start(ctx context.Context) error {
 	a.settings = s
 	a.known = known
 	for _, m := range masters {
-		a.masters[masterKey(m.Address)] = &masterRun{addr: m.Address, state: MasterOffline, since: now, pin: m.PinnedCert}
+		mr := newMasterRun(m, now)
+		a.masters[mr.key()] = mr
 	}
 	a.mu.Unlock()
 
@@ -383,6 +384,13 @@ func (a *Agent) recordLinked(l *link.Link) {
 		dir = "dialed"
 	}
 	a.record(p.Remote, store.KindConnected, store.SeverityInfo, fmt.Sprintf("console linked (%s, %s, %s)", dir, sslPhrase(p.SSL), wire.Quote(p.Software)))
+}
+
+// recordLinkedVia is recordLinked for a console dialed at one of its
+// several addresses: it says which one worked.
+func (a *Agent) recordLinkedVia(l *link.Link, via string) {
+	p := l.Peer()
+	a.record(p.Remote, store.KindConnected, store.SeverityInfo, fmt.Sprintf("console linked (dialed at %s, %s, %s)", via, sslPhrase(p.SSL), wire.Quote(p.Software)))
 }
 
 func (a *Agent) refused(r link.Refusal) {

@@ -114,32 +114,44 @@ func offIfEmpty(s string) string {
 	return s
 }
 
-// parseMaster is a master's address as the masters list keeps it.
-func parseMaster(v string) (string, error) {
-	addr, err := address.ParseDial(v)
+// parseMasterAddrs is one console's addresses as the masters list keeps
+// them: host:port, comma-separated, in the order to try them.
+func parseMasterAddrs(v string) ([]string, error) {
+	list, err := address.ParseDialList(v)
 	if err != nil {
-		return "", usage(err)
+		return nil, usage(err)
 	}
-	return addr.String(), nil
+	addrs := make([]string, len(list))
+	for i, a := range list {
+		addrs[i] = a.String()
+	}
+	return addrs, nil
 }
 
 // ParseMasterSpec reads a master as `masters add`, `masters trust` and
-// `init --master` take it: HOST:PORT, optionally followed by
-// =SHA256:… , the console's certificate fingerprint (Remote Management
-// Settings shows it), which the first contact is then checked against
-// instead of trusted blindly. fp is "" when none was given.
-func ParseMasterSpec(v string) (addr, fp string, err error) {
+// `init --master` take it: the console's HOST:PORT, or several addresses
+// of that one console separated by commas, tried in that order (its name
+// at two forwarded ports: office.example:16888,office.example:50000);
+// optionally followed by =SHA256:… , the console's certificate
+// fingerprint (Remote Management Settings shows it), which the first
+// contact is then checked against instead of trusted blindly. One console
+// has one certificate, so the fingerprint holds for every address. fp is
+// "" when none was given.
+func ParseMasterSpec(v string) (addrs []string, fp string, err error) {
 	a, f, hasFP := strings.Cut(v, "=")
-	if addr, err = parseMaster(a); err != nil {
-		return "", "", err
+	if addrs, err = parseMasterAddrs(a); err != nil {
+		return nil, "", err
 	}
 	if hasFP {
 		if fp, err = link.ParseFingerprint(f); err != nil {
-			return "", "", usage(err)
+			return nil, "", usage(err)
 		}
 	}
-	return addr, fp, nil
+	return addrs, fp, nil
 }
+
+// MasterSpec is a master's addresses as the command line writes them.
+func MasterSpec(addrs []string) string { return strings.Join(addrs, ",") }
 
 // expecting is how a change words a master's expected certificate.
 func expecting(fp string) string {
@@ -225,22 +237,24 @@ func requireInit(db *store.DB) error {
 	return nil
 }
 
-// addMaster stores a new master (addr already parsed), expecting the
-// certificate fp when one was given. A duplicate is the user's mistake.
-func addMaster(db *store.DB, addr, fp string) error {
+// addMaster stores a new master (addrs already parsed), expecting the
+// certificate fp when one was given. An address already in the list is
+// the user's mistake.
+func addMaster(db *store.DB, addrs []string, fp string) error {
 	if err := requireInit(db); err != nil {
 		return err
 	}
-	err := db.AddMaster(store.Master{Address: addr, PinnedCert: fp})
+	err := db.AddMaster(store.Master{Addresses: addrs, PinnedCert: fp})
 	if errors.Is(err, store.ErrDuplicate) {
-		return usage(err)
+		return usage(fmt.Errorf("%w: remove it first (lanyard-agent masters remove ADDRESS), then add the console with all its addresses", err))
 	}
 	return err
 }
 
-// storedMaster finds the master at addr (already parsed; the host's case
-// does not matter) as it is stored; a master not in the list is the
-// user's mistake, and the error lists the ones that are.
+// storedMaster finds the master that has addr (already parsed; the host's
+// case does not matter) among its addresses, as it is stored; a master
+// not in the list is the user's mistake, and the error lists the ones
+// that are.
 func storedMaster(db *store.DB, addr string) (store.Master, error) {
 	if err := requireInit(db); err != nil {
 		return store.Master{}, err
@@ -251,8 +265,8 @@ func storedMaster(db *store.DB, addr string) (store.Master, error) {
 	}
 	list := make([]string, 0, len(ms))
 	for _, m := range ms {
-		list = append(list, m.Address)
-		if masterKey(m.Address) == masterKey(addr) {
+		list = append(list, m.Spec())
+		if m.Has(addr) {
 			return m, nil
 		}
 	}
@@ -263,41 +277,42 @@ func storedMaster(db *store.DB, addr string) (store.Master, error) {
 	return store.Master{}, usage(&notInListError{fmt.Sprintf("%s is not in the masters list (%s)", addr, have)})
 }
 
-// trustMaster makes the master at addr expect the certificate fp, or, with
-// fp "", trust the one it presents next (after the console was
-// reinstalled). It returns the address as stored and the change in words.
-func trustMaster(db *store.DB, addr, fp string) (string, string, error) {
+// trustMaster makes the master with the address addr expect the
+// certificate fp, or, with fp "", trust the one it presents next (after the
+// console was reinstalled). It returns the master as stored and the change
+// in words.
+func trustMaster(db *store.DB, addr, fp string) (store.Master, string, error) {
 	m, err := storedMaster(db, addr)
 	if err != nil {
-		return "", "", err
+		return store.Master{}, "", err
 	}
 	if m.PinnedCert == fp {
-		return m.Address, "", nil
+		return m, "", nil
 	}
-	if err := db.UpdateMaster(m.Address, func(m *store.Master) error { m.PinnedCert = fp; return nil }); err != nil {
-		return "", "", err
+	if err := db.UpdateMaster(m.Addresses[0], func(m *store.Master) error { m.PinnedCert = fp; return nil }); err != nil {
+		return store.Master{}, "", err
 	}
 	if fp == "" {
-		return m.Address, fmt.Sprintf("masters: %s will be trusted with the certificate it presents next", m.Address), nil
+		return m, fmt.Sprintf("masters: %s will be trusted with the certificate it presents next", m.Spec()), nil
 	}
-	return m.Address, fmt.Sprintf("masters: %s must present the certificate %s", m.Address, link.FormatFingerprint(fp)), nil
+	return m, fmt.Sprintf("masters: %s must present the certificate %s", m.Spec(), link.FormatFingerprint(fp)), nil
 }
 
-// removeMaster removes the master at addr (already parsed; the host's case
-// does not matter) and returns the address as it was stored.
-func removeMaster(db *store.DB, addr string) (string, error) {
+// removeMaster removes the master that has the address addr (already
+// parsed; the host's case does not matter), with all its addresses, and
+// returns it as it was stored.
+func removeMaster(db *store.DB, addr string) (store.Master, error) {
 	m, err := storedMaster(db, addr)
 	if err != nil {
-		return "", err
+		return store.Master{}, err
 	}
-	stored := m.Address
-	if err := db.RemoveMaster(stored); err != nil {
+	if err := db.RemoveMaster(m.Addresses[0]); err != nil {
 		if errors.Is(err, store.ErrNotFound) {
-			return "", usage(err)
+			return store.Master{}, usage(err)
 		}
-		return "", err
+		return store.Master{}, err
 	}
-	return stored, nil
+	return m, nil
 }
 
 // notInListError matches store.ErrNotFound.

@@ -44,8 +44,8 @@ const (
 	OpSetSSL        = "set_ssl"        // Value: on or off
 	OpSetManagement = "set_management" // Value: on or off
 	OpMastersList   = "masters_list"
-	OpMastersAdd    = "masters_add"    // Value: host:port
-	OpMastersRemove = "masters_remove" // Value: host:port
+	OpMastersAdd    = "masters_add"    // Value: host:port[,host:port…][=SHA256:…]
+	OpMastersRemove = "masters_remove" // Value: host:port (any of the master's addresses)
 	OpMastersTrust  = "masters_trust"  // Value: host:port, or host:port=SHA256:…
 	OpMastersRetry  = "masters_retry"  // Value: host:port, or "" for every master
 	OpPasswordSet   = "password_set"   // Password
@@ -462,26 +462,29 @@ func ApplyOffline(db *store.DB, req ControlRequest) (Result, error) {
 			before, after, err = setManagement(db, on)
 		}
 	case OpMastersAdd:
-		var addr, fp string
-		if addr, fp, err = ParseMasterSpec(req.Value); err == nil {
-			if err = addMaster(db, addr, fp); err == nil {
-				changes = append(changes, "masters: added "+addr+expecting(fp))
+		var addrs []string
+		var fp string
+		if addrs, fp, err = ParseMasterSpec(req.Value); err == nil {
+			if err = addMaster(db, addrs, fp); err == nil {
+				changes = append(changes, "masters: added "+MasterSpec(addrs)+expecting(fp))
 			}
 		}
 	case OpMastersTrust:
-		var addr, fp, change string
-		if addr, fp, err = ParseMasterSpec(req.Value); err == nil {
-			if _, change, err = trustMaster(db, addr, fp); err == nil && change != "" {
+		var addrs []string
+		var fp, change string
+		if addrs, fp, err = ParseMasterSpec(req.Value); err == nil {
+			if _, change, err = trustMaster(db, addrs[0], fp); err == nil && change != "" {
 				changes = append(changes, change)
 			}
 		}
 	case OpMastersRetry:
 		err = errors.New("the agent is not running, so there is no dialer to hurry: start it (lanyard-agent start) and it dials its masters at once")
 	case OpMastersRemove:
-		var addr string
-		if addr, err = parseMaster(req.Value); err == nil {
-			if addr, err = removeMaster(db, addr); err == nil {
-				changes = append(changes, "masters: removed "+addr)
+		var addrs []string
+		if addrs, err = parseMasterAddrs(req.Value); err == nil {
+			var m store.Master
+			if m, err = removeMaster(db, addrs[0]); err == nil {
+				changes = append(changes, "masters: removed "+m.Spec())
 			}
 		}
 	case OpPasswordSet:
@@ -534,7 +537,8 @@ func OfflineStatus(db *store.DB) (StatusSnapshot, error) {
 	st := StatusSnapshot{Name: s.Name, Listen: s.Listen, SSL: s.SSL, Management: s.Management, Fingerprint: fp,
 		Masters: make([]MasterStatus, 0, len(ms)), Consoles: []ConsoleStatus{}}
 	for _, m := range ms {
-		st.Masters = append(st.Masters, MasterStatus{Address: m.Address, State: MasterOffline, Fingerprint: m.PinnedCert})
+		st.Masters = append(st.Masters, MasterStatus{Address: m.Spec(), Addresses: m.Addresses, State: MasterOffline,
+			Fingerprint: m.PinnedCert, Preferred: m.LastGood})
 	}
 	return st, nil
 }

@@ -38,7 +38,7 @@ func (a *Agent) settingsFor(l *link.Link) *pb.AgentSettings {
 		ci := &pb.ConsoleInfo{Remote: p.Remote, Ssl: p.SSL, Software: p.Software,
 			SinceUnixNano: c.Since().UnixNano(), You: c == l}
 		if mr != nil {
-			ci.Master = mr.addr
+			ci.Master = mr.spec()
 		}
 		out.Consoles = append(out.Consoles, ci)
 	}
@@ -122,15 +122,15 @@ func (a *Agent) handleSettingsSet(ctx context.Context, l *link.Link, body []byte
 }
 
 // isMasterLink reports whether l is the link the agent made to the master
-// at addr.
+// at addr (any of its addresses).
 func (a *Agent) isMasterLink(addr string, l *link.Link) bool {
-	norm, err := parseMaster(addr)
+	addrs, err := parseMasterAddrs(addr)
 	if err != nil {
 		return false
 	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	mr := a.masters[masterKey(norm)]
+	mr := a.masterWithLocked(addrs[0])
 	return mr != nil && mr.link == l
 }
 

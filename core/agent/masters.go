@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"slices"
 	"strings"
 	"time"
 
@@ -29,24 +30,79 @@ const (
 	MasterError MasterState = "error"
 )
 
-// masterRun is the agent's live view of one master. The agent's mu guards
-// every field.
+// masterRun is the agent's live view of one master: one console, at one
+// or more addresses. The agent's mu guards every field.
 type masterRun struct {
-	addr   string
+	addrs  []string    // as stored, in the order given
 	dialer *dialer     // nil when not dialing
 	link   *link.Link  // the link its dialer made, while open
+	via    string      // the address link came through
 	state  MasterState // see the constants
 	since  time.Time   // when state last changed
 	// The last failure, kept after a later success so the status can say
 	// what went wrong last.
 	lastErr   string
 	lastErrAt time.Time
-	nextTry   time.Time // when the next dial is due, after a failure
+	// lastGood is the address the last link came through, tried first
+	// (stored, so it outlives a restart).
+	lastGood string
+	// addrErrs is why each address failed at its last try, in a few words,
+	// for a console with several; an address that works again is dropped.
+	addrErrs map[string]addressFailure
+	nextTry  time.Time // when the next dial is due, after a failure
 	// pin is the console's certificate fingerprint as the store keeps it:
 	// pinned at the first link, or given by a person; "" trusts the next.
+	// One console has one certificate, whichever address it answers at.
 	pin string
 	// kick cuts its dialer's wait short (masters retry, a settings change).
 	kick chan struct{}
+}
+
+type addressFailure struct {
+	brief string
+	at    time.Time
+}
+
+func newMasterRun(m store.Master, now time.Time) *masterRun {
+	return &masterRun{addrs: m.Addresses, lastGood: m.LastGood, pin: m.PinnedCert, state: MasterOffline, since: now,
+		addrErrs: map[string]addressFailure{}}
+}
+
+// key is how the agent's masters map finds mr: its first address.
+func (mr *masterRun) key() string { return masterKey(mr.addrs[0]) }
+
+// spec is mr's addresses as the command line writes them.
+func (mr *masterRun) spec() string { return MasterSpec(mr.addrs) }
+
+// has reports whether addr is one of mr's addresses.
+func (mr *masterRun) has(addr string) bool {
+	return slices.ContainsFunc(mr.addrs, func(a string) bool { return masterKey(a) == masterKey(addr) })
+}
+
+// order is the addresses in the order a round tries them: the one that
+// worked last first, then the rest as given.
+func (mr *masterRun) order() []string {
+	if mr.lastGood == "" || !mr.has(mr.lastGood) {
+		return slices.Clone(mr.addrs)
+	}
+	out := []string{mr.lastGood}
+	for _, a := range mr.addrs {
+		if masterKey(a) != masterKey(mr.lastGood) {
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
+// masterWithLocked is the master that has addr among its addresses, or
+// nil. a.mu is held.
+func (a *Agent) masterWithLocked(addr string) *masterRun {
+	for _, mr := range a.masters {
+		if mr.has(addr) {
+			return mr
+		}
+	}
+	return nil
 }
 
 // kickLocked has mr's dialer, if it waits, dial now. a.mu is held.
@@ -78,7 +134,7 @@ func (mr *masterRun) failed(reason string, now time.Time) {
 // linkClosed notes the end of the master's link.
 func (mr *masterRun) linkClosed(err *link.Error) {
 	now := time.Now()
-	mr.link = nil
+	mr.link, mr.via = nil, ""
 	if mr.dialer != nil {
 		mr.setState(MasterConnecting, now)
 	} else {
@@ -130,13 +186,25 @@ func (a *Agent) startDialerLocked(mr *masterRun) {
 	mr.kick = make(chan struct{}, 1)
 	mr.setState(MasterConnecting, time.Now())
 	mr.nextTry = time.Time{}
-	addr := mr.addr
+	spec, several := mr.spec(), len(mr.addrs) > 1
 	// current reports, under a.mu, whether this run is still wanted.
-	current := func() bool { return mr.dialer == d && !a.closed && a.masters[masterKey(addr)] == mr }
+	current := func() bool { return mr.dialer == d && !a.closed && a.masters[mr.key()] == mr }
+	// via is the address the last Dial linked through; Dial and OnLink run
+	// one after the other on the Redialer's goroutine.
+	var via string
 	r := &link.Redialer{
 		Dial: func(ctx context.Context, t link.Target) (*link.Link, error) {
+			a.mu.Lock()
+			order := mr.order()
+			a.mu.Unlock()
 			d := &link.Dialer{Identity: a.cfg.Identity, Options: a.linkOptions(), LocalAddr: a.cfg.DialFrom}
-			return d.Dial(ctx, t)
+			l, addr, err := d.DialAny(ctx, t, order, func(addr string, err error) {
+				if several {
+					a.addressFailed(mr, current, addr, err)
+				}
+			})
+			via = addr
+			return l, err
 		},
 		Target: func() (link.Target, bool) {
 			a.mu.Lock()
@@ -146,8 +214,8 @@ func (a *Agent) startDialerLocked(mr *masterRun) {
 			if !ok {
 				return link.Target{}, false
 			}
-			return link.Target{Address: addr, Name: s.Name, Key: s.key(), KDF: s.kdf(), PinnedCert: pin,
-				TrustFix: "lanyard-agent masters trust " + addr}, true
+			return link.Target{Name: s.Name, Key: s.key(), KDF: s.kdf(), PinnedCert: pin,
+				TrustFix: "lanyard-agent masters trust " + mr.addrs[0]}, true
 		},
 		OnAttempt: func(int) {
 			a.mu.Lock()
@@ -156,7 +224,7 @@ func (a *Agent) startDialerLocked(mr *masterRun) {
 			}
 			a.mu.Unlock()
 		},
-		OnLink: func(l *link.Link) bool { return a.adoptDialed(mr, current, l) },
+		OnLink: func(l *link.Link) bool { return a.adoptDialed(mr, current, l, via) },
 		OnFailure: func(err error, retryIn time.Duration) {
 			code := link.CodeOf(err)
 			if code == "" {
@@ -177,7 +245,7 @@ func (a *Agent) startDialerLocked(mr *masterRun) {
 			if code == wire.CodeRateLimited {
 				severity = store.SeverityInfo
 			}
-			a.record(addr, string(code), severity, fmt.Sprintf("%s (next try in %s)", reasonOf(err), retryIn.Round(time.Second)))
+			a.record(spec, string(code), severity, fmt.Sprintf("%s (next try in %s)", reasonOf(err), retryIn.Round(time.Second)))
 		},
 		OnLinkEnd: func(_ error, retryIn time.Duration) {
 			a.mu.Lock()
@@ -198,6 +266,23 @@ func (a *Agent) startDialerLocked(mr *masterRun) {
 	}()
 }
 
+// addressFailed notes why one address of a console with several failed,
+// and logs it with the whole reason: the round goes on to the next
+// address at once.
+func (a *Agent) addressFailed(mr *masterRun, current func() bool, addr string, err error) {
+	now := time.Now()
+	a.mu.Lock()
+	if current() {
+		mr.addrErrs[addr] = addressFailure{brief: link.Brief(err), at: now}
+	}
+	a.mu.Unlock()
+	code := link.CodeOf(err)
+	if code == "" {
+		code = wire.CodeDialFailed
+	}
+	a.record(addr, string(code), store.SeverityWarning, fmt.Sprintf("%s: %s", addr, reasonOf(err)))
+}
+
 // stopDialerLocked stops mr's dialer, if any; its open link stays open.
 // a.mu is held.
 func (a *Agent) stopDialerLocked(mr *masterRun) bool {
@@ -209,30 +294,42 @@ func (a *Agent) stopDialerLocked(mr *masterRun) bool {
 	return true
 }
 
-// adoptDialed takes on a link mr's dialer made, unless that dialer was
-// stopped or restarted meanwhile.
-func (a *Agent) adoptDialed(mr *masterRun, current func() bool, l *link.Link) bool {
+// adoptDialed takes on a link mr's dialer made through the address via,
+// unless that dialer was stopped or restarted meanwhile.
+func (a *Agent) adoptDialed(mr *masterRun, current func() bool, l *link.Link, via string) bool {
 	a.mu.Lock()
-	ok := current() && mr.pin == ""
+	ok := current()
+	pinNow := ok && mr.pin == "" && l.Peer().Fingerprint != ""
+	remember := ok && via != "" && masterKey(via) != masterKey(mr.lastGood)
 	a.mu.Unlock()
-	if fp := l.Peer().Fingerprint; ok && fp != "" {
+	if pinNow || remember {
 		// Trust on first use: the certificate that proved the password is
-		// pinned, and checked before every later proof.
+		// pinned, and checked before every later proof. The address that
+		// worked is tried first next time, after a restart too.
+		fp := l.Peer().Fingerprint
 		var err error
 		if !a.inMemory() {
-			err = a.cfg.DB.UpdateMaster(mr.addr, func(m *store.Master) error {
-				if m.PinnedCert == "" {
+			err = a.cfg.DB.UpdateMaster(mr.addrs[0], func(m *store.Master) error {
+				if pinNow && m.PinnedCert == "" {
 					m.PinnedCert = fp
+				}
+				if remember {
+					m.LastGood = via
 				}
 				return nil
 			})
 		}
 		if err == nil {
 			a.mu.Lock()
-			if mr.pin == "" {
+			if pinNow && mr.pin == "" {
 				mr.pin = fp
 			}
+			if remember {
+				mr.lastGood = via
+			}
 			a.mu.Unlock()
+		} else {
+			a.log.WithError(err).Warn("could not save the console's certificate or the address that worked")
 		}
 	}
 	a.mu.Lock()
@@ -246,16 +343,22 @@ func (a *Agent) adoptDialed(mr *masterRun, current func() bool, l *link.Link) bo
 		refuse = &link.Error{Code: wire.CodeManagementDisabled, Reason: managementOffReason}
 	default:
 		a.links[l] = mr
-		mr.link = l
+		mr.link, mr.via = l, via
+		delete(mr.addrErrs, via)
 		mr.setState(MasterConnected, l.Since())
 		mr.nextTry = time.Time{}
 		l.Start(a, &a.wg) // under mu: see adopt
 	}
+	several := len(mr.addrs) > 1
 	a.mu.Unlock()
 	if refuse != nil {
 		l.CloseWith(refuse)
 		return false
 	}
-	a.recordLinked(l)
+	if several {
+		a.recordLinkedVia(l, via)
+	} else {
+		a.recordLinked(l)
+	}
 	return true
 }

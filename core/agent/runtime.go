@@ -312,7 +312,7 @@ func (a *Agent) relink(before, after Settings, reason string, keep *link.Link) (
 	closeAll(links, &link.Error{Code: wire.CodeNormal, Reason: reason})
 	a.mu.Lock()
 	for _, mr := range redial {
-		if a.masters[masterKey(mr.addr)] == mr && a.settings.Management {
+		if a.masters[mr.key()] == mr && a.settings.Management {
 			a.startDialerLocked(mr)
 		}
 	}
@@ -419,12 +419,13 @@ func (a *Agent) changeManagement(on bool, keep *link.Link) ([]string, error) {
 	return changes, nil
 }
 
-// AddMaster adds a console to dial (host:port; a bare host gets the
-// default port; =SHA256:… after it gives the certificate to expect, see
-// ParseMasterSpec), stores it and dials it at once when management is on.
-// An address already in the list is refused with the store's message.
+// AddMaster adds a console to dial (host:port, or several addresses of
+// that one console separated by commas, tried in order; a bare host gets
+// the default port; =SHA256:… after them gives the certificate to expect,
+// see ParseMasterSpec), stores it and dials it at once when management is
+// on. An address already in the list is refused with the store's message.
 func (a *Agent) AddMaster(spec string) ([]string, error) {
-	norm, fp, err := ParseMasterSpec(spec)
+	addrs, fp, err := ParseMasterSpec(spec)
 	if err != nil {
 		return nil, err
 	}
@@ -433,17 +434,18 @@ func (a *Agent) AddMaster(spec string) ([]string, error) {
 		return nil, err
 	}
 	defer done()
-	if err := addMaster(a.cfg.DB, norm, fp); err != nil {
+	if err := addMaster(a.cfg.DB, addrs, fp); err != nil {
 		return nil, err
 	}
 	a.mu.Lock()
-	mr := &masterRun{addr: norm, state: MasterOffline, since: time.Now(), pin: fp}
-	a.masters[masterKey(norm)] = mr
+	mr := newMasterRun(store.Master{Addresses: addrs, PinnedCert: fp}, time.Now())
+	a.masters[mr.key()] = mr
 	dialing := a.settings.Management
 	if dialing {
 		a.startDialerLocked(mr)
 	}
 	a.mu.Unlock()
+	norm := mr.spec()
 	changes := []string{"masters: added " + norm + expecting(fp)}
 	if dialing {
 		changes = append(changes, "dialing "+norm)
@@ -454,14 +456,15 @@ func (a *Agent) AddMaster(spec string) ([]string, error) {
 	return changes, nil
 }
 
-// RemoveMaster removes a console from the masters list, stops dialing it
-// and closes its link (code removed).
+// RemoveMaster removes a console from the masters list (given by any of
+// its addresses, or all of them), stops dialing it and closes its link
+// (code removed).
 func (a *Agent) RemoveMaster(addr string) ([]string, error) { return a.dropMaster(addr, nil) }
 
 // dropMaster is RemoveMaster leaving keep (the link that asked) open for
 // its answer; the caller closes it after answering.
 func (a *Agent) dropMaster(addr string, keep *link.Link) ([]string, error) {
-	norm, err := parseMaster(addr)
+	addrs, err := parseMasterAddrs(addr)
 	if err != nil {
 		return nil, err
 	}
@@ -470,14 +473,15 @@ func (a *Agent) dropMaster(addr string, keep *link.Link) ([]string, error) {
 		return nil, err
 	}
 	defer done()
-	stored, err := removeMaster(a.cfg.DB, norm)
+	m, err := removeMaster(a.cfg.DB, addrs[0])
 	if err != nil {
 		return nil, err
 	}
+	stored := m.Spec()
 	a.mu.Lock()
 	var l *link.Link
-	if mr := a.masters[masterKey(stored)]; mr != nil {
-		delete(a.masters, masterKey(stored))
+	if mr := a.masters[masterKey(m.Addresses[0])]; mr != nil {
+		delete(a.masters, mr.key())
 		a.stopDialerLocked(mr)
 		l = mr.link
 	}
@@ -493,12 +497,13 @@ func (a *Agent) dropMaster(addr string, keep *link.Link) ([]string, error) {
 	return changes, nil
 }
 
-// TrustMaster makes the master at HOST:PORT trust the certificate it
-// presents next (after the console was reinstalled), or, given
-// HOST:PORT=SHA256:…, expect exactly that one; then dials it at once. A
-// link up now with another certificate is closed, so the check applies.
+// TrustMaster makes the master at HOST:PORT (any of its addresses) trust
+// the certificate it presents next (after the console was reinstalled),
+// or, given HOST:PORT=SHA256:…, expect exactly that one, at every address;
+// then dials it at once. A link up now with another certificate is
+// closed, so the check applies.
 func (a *Agent) TrustMaster(spec string) ([]string, error) {
-	norm, fp, err := ParseMasterSpec(spec)
+	addrs, fp, err := ParseMasterSpec(spec)
 	if err != nil {
 		return nil, err
 	}
@@ -507,14 +512,15 @@ func (a *Agent) TrustMaster(spec string) ([]string, error) {
 		return nil, err
 	}
 	defer done()
-	stored, change, err := trustMaster(a.cfg.DB, norm, fp)
+	m, change, err := trustMaster(a.cfg.DB, addrs[0], fp)
 	if err != nil || change == "" {
 		return []string{}, err
 	}
+	stored := m.Spec()
 	changes := []string{change}
 	a.mu.Lock()
 	var stale *link.Link
-	if mr := a.masters[masterKey(stored)]; mr != nil {
+	if mr := a.masters[masterKey(m.Addresses[0])]; mr != nil {
 		mr.pin = fp
 		if mr.link != nil && fp != "" && mr.link.Peer().Fingerprint != fp {
 			stale = mr.link
@@ -530,22 +536,24 @@ func (a *Agent) TrustMaster(spec string) ([]string, error) {
 	return changes, nil
 }
 
-// RetryMasters has the dialer of the master at addr (every master when
-// addr is "") dial now instead of at the end of its wait.
+// RetryMasters has the dialer of the master at addr (any of its
+// addresses; every master when addr is "") dial now instead of at the
+// end of its wait.
 func (a *Agent) RetryMasters(addr string) ([]string, error) {
 	key := ""
 	if strings.TrimSpace(addr) != "" {
-		norm, err := parseMaster(addr)
+		addrs, err := parseMasterAddrs(addr)
 		if err != nil {
 			return nil, err
 		}
 		if a.inMemory() {
 			return nil, errInMemory
 		}
-		if _, err := storedMaster(a.cfg.DB, norm); err != nil {
+		m, err := storedMaster(a.cfg.DB, addrs[0])
+		if err != nil {
 			return nil, err
 		}
-		key = masterKey(norm)
+		key = masterKey(m.Addresses[0])
 	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
@@ -557,12 +565,12 @@ func (a *Agent) RetryMasters(addr string) ([]string, error) {
 		switch {
 		case key != "" && k != key:
 		case mr.link != nil:
-			changes = append(changes, mr.addr+": linked already")
+			changes = append(changes, mr.spec()+": linked already")
 		case mr.dialer == nil:
-			changes = append(changes, mr.addr+": not dialing while remote management is off")
+			changes = append(changes, mr.spec()+": not dialing while remote management is off")
 		default:
 			mr.kickLocked()
-			changes = append(changes, mr.addr+": dialing now")
+			changes = append(changes, mr.spec()+": dialing now")
 		}
 	}
 	slices.Sort(changes)
@@ -636,11 +644,24 @@ type StatusSnapshot struct {
 
 // MasterStatus is one master: the console the agent dials at Address.
 type MasterStatus struct {
-	Address string      `json:"address"`
-	State   MasterState `json:"state"`
-	Since   time.Time   `json:"since,omitzero"`
+	// Address is the console's address, or its several addresses
+	// separated by commas, as the command line writes them.
+	Address string `json:"address"`
+	// Addresses are the same, one by one, in the order given.
+	Addresses []string    `json:"addresses"`
+	State     MasterState `json:"state"`
+	Since     time.Time   `json:"since,omitzero"`
 	// Remote is the address of the link, while connected.
 	Remote string `json:"remote,omitempty"`
+	// Via is the address the link was dialed at, while connected.
+	Via string `json:"via,omitempty"`
+	// Preferred is the address the last link came through: the next
+	// round tries it first.
+	Preferred string `json:"preferred,omitempty"`
+	// AddressErrors are, for a console with several addresses, why each
+	// failed at its last try, in a few words; the one in use is not among
+	// them.
+	AddressErrors []AddressError `json:"address_errors,omitempty"`
 	// LastError is the last failure in plain words, kept after a later
 	// success; LastErrorAt is when it happened.
 	LastError   string    `json:"last_error,omitempty"`
@@ -651,6 +672,28 @@ type MasterStatus struct {
 	// at the first link, or given with masters add/trust); "" trusts the
 	// next one it sees.
 	Fingerprint string `json:"fingerprint,omitempty"`
+}
+
+// AddressError is why one address of a console failed at its last try.
+type AddressError struct {
+	Address string    `json:"address"`
+	Error   string    `json:"error"` // in a few words: "connection timed out (blocked on the way?)"
+	At      time.Time `json:"at"`
+}
+
+// Label is how a list names one of m's addresses: the port alone when
+// every address has the same host ("50000"), else the whole address.
+func (m MasterStatus) Label(addr string) string {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return addr
+	}
+	for _, a := range m.Addresses {
+		if h, _, err := net.SplitHostPort(a); err != nil || !strings.EqualFold(h, host) {
+			return addr
+		}
+	}
+	return port
 }
 
 // ConsoleStatus is a console that dialed in and is linked now.
@@ -677,10 +720,15 @@ func (a *Agent) Snapshot() StatusSnapshot {
 		st.ListenAddr = a.listener.Addr().String()
 	}
 	for _, mr := range a.masters {
-		m := MasterStatus{Address: mr.addr, State: mr.state, Since: mr.since,
-			LastError: mr.lastErr, LastErrorAt: mr.lastErrAt, NextTry: mr.nextTry, Fingerprint: mr.pin}
+		m := MasterStatus{Address: mr.spec(), Addresses: slices.Clone(mr.addrs), State: mr.state, Since: mr.since,
+			LastError: mr.lastErr, LastErrorAt: mr.lastErrAt, NextTry: mr.nextTry, Fingerprint: mr.pin, Preferred: mr.lastGood}
 		if mr.link != nil {
-			m.Remote = mr.link.Peer().Remote
+			m.Remote, m.Via = mr.link.Peer().Remote, mr.via
+		}
+		for _, addr := range mr.addrs {
+			if f, ok := mr.addrErrs[addr]; ok && addr != m.Via {
+				m.AddressErrors = append(m.AddressErrors, AddressError{Address: addr, Error: f.brief, At: f.at})
+			}
 		}
 		st.Masters = append(st.Masters, m)
 	}

@@ -325,7 +325,7 @@ func TestAddMasterDialsItAndRemoveMasterClosesItsLink(t *testing.T) {
 	if m.State != agent.MasterConnected || m.Remote == "" || m.Since.IsZero() {
 		t.Fatalf("master %+v, want connected with its remote address", m)
 	}
-	if ms := masters(t, a.db); len(ms) != 1 || ms[0].Address != addr || ms[0].PinnedCert != cons.id.Fingerprint {
+	if ms := masters(t, a.db); len(ms) != 1 || ms[0].Spec() != addr || ms[0].PinnedCert != cons.id.Fingerprint {
 		t.Fatalf("stored masters %+v, want %s pinned to the console's certificate", ms, addr)
 	}
 	if l.Peer().Name != slaveName {

@@ -3,7 +3,7 @@ package agent
 import (
 	"cmp"
 	"errors"
-	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -83,14 +83,17 @@ type InitOptions struct {
 	Listen     *string // "" or "off" stops listening
 	SSL        *bool
 	Management *bool
-	// Masters replaces the list when non-nil. Each is HOST:PORT, or
-	// HOST:PORT=SHA256:… to expect that certificate (ParseMasterSpec).
+	// Masters replaces the list when non-nil. Each is one console:
+	// HOST:PORT, or several of its addresses separated by commas, and
+	// =SHA256:… after them to expect that certificate (ParseMasterSpec).
 	Masters []string
 }
 
 // initMasters is init's new masters list, nil to keep the list as it is.
-// A master already in the list keeps its pinned certificate unless another
-// is given: running init again must not reopen the first-use blind spot.
+// A console already in the list (one of its addresses is given again)
+// keeps its pinned certificate unless another is given, and the address
+// that worked last: running init again must not reopen the first-use
+// blind spot.
 func initMasters(db *store.DB, specs []string) ([]store.Master, error) {
 	if specs == nil {
 		return nil, nil
@@ -99,23 +102,31 @@ func initMasters(db *store.DB, specs []string) ([]store.Master, error) {
 	if err != nil {
 		return nil, err
 	}
-	pins := map[string]string{}
-	for _, m := range old {
-		pins[masterKey(m.Address)] = m.PinnedCert
-	}
 	// Non-nil even when empty: an empty list clears the masters.
 	masters := make([]store.Master, 0, len(specs))
 	seen := map[string]bool{}
 	for _, spec := range specs {
-		addr, fp, err := ParseMasterSpec(spec)
+		addrs, fp, err := ParseMasterSpec(spec)
 		if err != nil {
 			return nil, err
 		}
-		if seen[masterKey(addr)] {
-			return nil, fmt.Errorf("master %s is given twice", addr)
+		m := store.Master{Addresses: addrs, PinnedCert: fp}
+		for _, a := range addrs {
+			if seen[masterKey(a)] {
+				return nil, usagef("master %s is given twice", a)
+			}
+			seen[masterKey(a)] = true
 		}
-		seen[masterKey(addr)] = true
-		masters = append(masters, store.Master{Address: addr, PinnedCert: cmp.Or(fp, pins[masterKey(addr)])})
+		for _, o := range old {
+			if slices.ContainsFunc(addrs, o.Has) {
+				m.PinnedCert = cmp.Or(fp, o.PinnedCert)
+				if m.Has(o.LastGood) {
+					m.LastGood = o.LastGood
+				}
+				break
+			}
+		}
+		masters = append(masters, m)
 	}
 	return masters, nil
 }

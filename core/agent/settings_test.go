@@ -118,7 +118,7 @@ func masters(t *testing.T, db *store.DB) []store.Master {
 func addresses(ms []store.Master) []string {
 	var out []string
 	for _, m := range ms {
-		out = append(out, m.Address)
+		out = append(out, m.Spec())
 	}
 	return out
 }
@@ -153,7 +153,7 @@ func TestReinitChangesOnlyWhatItIsGiven(t *testing.T) {
 		{"masters replace the list, bare hosts getting the default port",
 			agent.InitOptions{Masters: []string{"b.example:7000", "A.example"}},
 			func(s *snapshot) {
-				s.masters = []store.Master{{Address: "A.example:16888"}, {Address: "b.example:7000"}}
+				s.masters = []store.Master{{Addresses: []string{"A.example:16888"}}, {Addresses: []string{"b.example:7000"}}}
 			}},
 		{"an empty masters list clears the list",
 			agent.InitOptions{Masters: []string{}},

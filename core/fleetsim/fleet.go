@@ -172,7 +172,7 @@ func Start(ctx context.Context, cfg Config) (*Fleet, error) {
 		if cfg.ListenBase.IsValid() {
 			s.Listen = netip.AddrPortFrom(addrPlus(cfg.ListenBase.Addr(), i), cfg.ListenBase.Port()).String()
 		} else {
-			masters = []store.Master{{Address: cfg.Master}}
+			masters = []store.Master{{Addresses: []string{cfg.Master}}}
 		}
 		f.agents[j] = agent.New(agent.Config{
 			Settings: s, Masters: masters, Identity: ids[j], Probe: probe, Limiter: limiter,

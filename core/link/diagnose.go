@@ -68,7 +68,7 @@ func Diagnose(ctx context.Context, o DiagnoseOptions, report func(Step)) bool {
 	var le *Error
 	errors.As(err, &le)
 	if CodeOf(err) == wire.CodeDialFailed {
-		report(Step{Name: "TCP", Detail: le.Err.Error(), Fix: le.Reason})
+		report(Step{Name: "TCP", Detail: Brief(le) + ": " + le.Err.Error(), Fix: le.Reason})
 		return false
 	}
 	report(Step{Name: "TCP", OK: true, Detail: fmt.Sprintf("connected to %s:%s", host, port)})

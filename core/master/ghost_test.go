@@ -47,7 +47,7 @@ func TestRestartedAgentReplacesItsGhostLinkAtOnce(t *testing.T) {
 	_ = first.Close()
 
 	// It boots again (new boot ID, same installation) on a working path.
-	if err := agentDB.ReplaceMasters([]store.Master{{Address: c.ListenAddr()}}); err != nil {
+	if err := agentDB.ReplaceMasters([]store.Master{{Addresses: []string{c.ListenAddr()}}}); err != nil {
 		t.Fatal(err)
 	}
 	restartedAt := time.Now()

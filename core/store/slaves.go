@@ -53,7 +53,7 @@ type Slave struct {
 type DuplicateError struct {
 	Field    string // "name", "address" or "master"
 	Value    string // the clashing value
-	Existing string // the existing entry's name (for "master": its address)
+	Existing string // the existing entry's name (for "master": its addresses, a,b)
 }
 
 func (e *DuplicateError) Error() string {
@@ -63,7 +63,10 @@ func (e *DuplicateError) Error() string {
 	case "address":
 		return fmt.Sprintf("slave %q already uses address %s", e.Existing, e.Value)
 	case "master":
-		return fmt.Sprintf("the masters list already has %s", e.Existing)
+		if addressKey(e.Value) == addressKey(e.Existing) {
+			return fmt.Sprintf("the masters list already has %s", e.Existing)
+		}
+		return fmt.Sprintf("the masters list already has %s, in %s", e.Value, e.Existing)
 	default:
 		return fmt.Sprintf("%s %q is already in use by %q", e.Field, e.Value, e.Existing)
 	}

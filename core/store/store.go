@@ -85,12 +85,13 @@ var (
 // Append only: never edit or reorder an entry that has shipped.
 var migrations = []func(tx *bbolt.Tx) error{
 	createBuckets,
-	createTaskBuckets, // 2: the agent's backup tasks and run history (tasks.go)
+	createTaskBuckets,  // 2: the agent's backup tasks and run history (tasks.go)
+	masterAddressLists, // 3: a master has a list of addresses (masters.go)
 }
 
 // CurrentSchema is the schema version this build writes. A test keeps it
 // equal to len(migrations).
-const CurrentSchema = 2
+const CurrentSchema = 3
 
 func createBuckets(tx *bbolt.Tx) error {
 	for _, name := range [][]byte{
