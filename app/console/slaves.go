@@ -20,7 +20,8 @@ import (
 
 func slaveCmd(e *env) *cobra.Command {
 	cmd := &cobra.Command{Use: "slave", Short: "Add, list, edit or remove slaves"}
-	cmd.AddCommand(slaveAddCmd(e), slaveListCmd(e), slaveEditCmd(e), slaveRemoveCmd(e), slaveTrustCmd(e))
+	cmd.AddCommand(slaveAddCmd(e), slaveListCmd(e), slaveEditCmd(e), slaveRemoveCmd(e), slaveTrustCmd(e),
+		slaveImportCmd(e), slaveExportCmd(e))
 	return cmd
 }
 

@@ -1,0 +1,276 @@
+package master
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"runtime"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/lanyard/lanyard/core/auth"
+	"github.com/lanyard/lanyard/core/link"
+	"github.com/lanyard/lanyard/core/slavefile"
+	"github.com/lanyard/lanyard/core/store"
+)
+
+// Importing and exporting entries in bulk (core/slavefile). An import
+// checks every row first and reports every bad one by its line (a name or
+// address used twice, in the file or by a slave already here, a bad
+// address, a damaged key, neither a password nor a key); then, unless it
+// is a dry run, it adds the good rows in one transaction. Keys exported
+// by another console are taken as they are; passwords are turned into keys
+// by a pool of workers, Argon2id bounding the time (64 MiB and about a
+// fifth of a second each).
+
+// ImportOptions tune an import.
+type ImportOptions struct {
+	// DryRun checks and derives everything and adds nothing.
+	DryRun bool
+	// SkipBad adds the good rows even when some are bad; otherwise one bad
+	// row means nothing is added.
+	SkipBad bool
+	// Workers derive keys from passwords at once; default one per core.
+	Workers int
+	// Progress is told how many rows are done, of how many, as they are;
+	// called from the workers, one call at a time.
+	Progress func(done, total int)
+}
+
+// ImportReport says what an import did.
+type ImportReport struct {
+	Rows    int                    // rows read
+	Bad     []*slavefile.LineError // the rows refused, by line
+	Derived int                    // keys derived from passwords
+	// Added are the entries added (none on a dry run, and none when a row
+	// was bad without SkipBad); Ready are those that would be.
+	Added []store.Slave
+	Ready int
+}
+
+// ErrBadRows is returned (errors.Is) when rows were refused and, without
+// SkipBad, nothing was added.
+var ErrBadRows = errors.New("some rows are refused")
+
+// ImportSlaves checks rows, derives their keys and adds them to db (see
+// above). ctx stops the key derivations.
+func ImportSlaves(ctx context.Context, db *store.DB, rows []slavefile.Row, o ImportOptions) (ImportReport, error) {
+	rep := ImportReport{Rows: len(rows)}
+	existing, err := db.Slaves()
+	if err != nil {
+		return rep, err
+	}
+	prepared, bad := checkRows(rows, existing)
+	rep.Bad = bad
+	entries, derived, bad, err := makeKeys(ctx, prepared, o, len(rows), len(rows)-len(prepared))
+	rep.Bad = sortedBad(append(rep.Bad, bad...))
+	rep.Derived = derived
+	if err != nil {
+		return rep, err
+	}
+	rep.Ready = len(entries)
+	switch {
+	case len(rep.Bad) > 0 && !o.SkipBad:
+		return rep, fmt.Errorf("%w: %d of %d; nothing was added", ErrBadRows, len(rep.Bad), len(rows))
+	case o.DryRun || len(entries) == 0:
+		return rep, nil
+	}
+	if rep.Added, err = db.AddSlaves(entries); err != nil {
+		return rep, err
+	}
+	return rep, nil
+}
+
+// preparedRow is a row that passed the cheap checks, waiting for its key.
+type preparedRow struct {
+	line     int
+	entry    store.Slave
+	password string
+}
+
+// checkRows makes the checks that cost nothing: the values, and names and
+// addresses used twice, in the file or already.
+func checkRows(rows []slavefile.Row, existing []store.Slave) ([]preparedRow, []*slavefile.LineError) {
+	names, addrs := map[string]string{}, map[string]string{}
+	for _, e := range existing {
+		names[strings.ToLower(e.Name)] = "slave " + e.Name + " already here"
+		if e.Direction == store.Outbound {
+			addrs[strings.ToLower(e.Address)] = "slave " + e.Name + " already here"
+		}
+	}
+	var out []preparedRow
+	var bad []*slavefile.LineError
+	for _, r := range rows {
+		p, err := prepareRow(r)
+		if err == nil {
+			if by, ok := names[strings.ToLower(p.entry.Name)]; ok {
+				err = fmt.Errorf("the name %s is taken by %s", p.entry.Name, by)
+			} else if by, ok := addrs[strings.ToLower(p.entry.Address)]; ok && p.entry.Direction == store.Outbound {
+				err = fmt.Errorf("the address %s is taken by %s", p.entry.Address, by)
+			}
+		}
+		if err != nil {
+			bad = append(bad, &slavefile.LineError{Line: r.Line, Err: err})
+			continue
+		}
+		names[strings.ToLower(p.entry.Name)] = fmt.Sprintf("line %d", r.Line)
+		if p.entry.Direction == store.Outbound {
+			addrs[strings.ToLower(p.entry.Address)] = fmt.Sprintf("line %d", r.Line)
+		}
+		out = append(out, p)
+	}
+	return out, bad
+}
+
+// prepareRow checks one row's values and reads its key, if it has one.
+func prepareRow(r slavefile.Row) (preparedRow, error) {
+	p := preparedRow{line: r.Line, password: r.Password}
+	dir := store.Direction(strings.ToLower(r.Direction))
+	if dir == "" {
+		dir = store.Inbound
+		if r.Address != "" {
+			dir = store.Outbound
+		}
+	}
+	spec := SlaveSpec{Name: r.Name, Group: r.Group, Direction: dir, Address: r.Address, Notes: r.Notes, Fingerprint: r.Fingerprint}
+	if dir == store.Inbound && r.Address != "" {
+		return p, fmt.Errorf("%s is inbound (it dials the console), so it has no address: clear the address or make it outbound", r.Name)
+	}
+	if err := spec.validate(false); err != nil {
+		return p, err
+	}
+	switch {
+	case r.Key != "" && r.Password != "":
+		return p, errors.New("give a password or a key, not both")
+	case r.Key == "" && r.Password == "":
+		return p, errors.New("no password and no key: give the management password set on the agent, or a key another console exported")
+	}
+	p.entry = store.Slave{Name: spec.Name, Group: spec.Group, Direction: spec.Direction, Address: spec.Address,
+		Notes: spec.Notes, PinnedCert: spec.Fingerprint}
+	if r.Key != "" {
+		k, kdf, err := slavefile.ParseKey(r.Key)
+		if err != nil {
+			return p, err
+		}
+		p.entry.Key, p.entry.KDF = k[:], storeKDF(kdf)
+	}
+	return p, nil
+}
+
+// makeKeys derives the keys of the rows that have a password, on
+// o.Workers workers, and reports progress over total rows, done of which
+// are done already.
+func makeKeys(ctx context.Context, rows []preparedRow, o ImportOptions, total, done int) ([]store.Slave, int, []*slavefile.LineError, error) {
+	var (
+		mu       sync.Mutex
+		bad      []*slavefile.LineError
+		progress atomic.Int64
+		derived  atomic.Int64
+		next     atomic.Int64
+		wg       sync.WaitGroup
+	)
+	progress.Store(int64(done))
+	report := func() {
+		if o.Progress != nil {
+			mu.Lock()
+			o.Progress(int(progress.Add(1)), total)
+			mu.Unlock()
+		} else {
+			progress.Add(1)
+		}
+	}
+	ok := make([]bool, len(rows))
+	workers := o.Workers
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	for range min(workers, max(len(rows), 1)) {
+		wg.Go(func() {
+			for {
+				i := int(next.Add(1)) - 1
+				if i >= len(rows) || ctx.Err() != nil {
+					return
+				}
+				r := &rows[i]
+				if r.password != "" {
+					k, err := auth.DeriveKey([]byte(r.password), r.entry.Name, auth.DefaultKDF)
+					r.password = ""
+					if err != nil {
+						mu.Lock()
+						bad = append(bad, &slavefile.LineError{Line: r.line, Err: err})
+						mu.Unlock()
+						report()
+						continue
+					}
+					r.entry.Key, r.entry.KDF = k[:], storeKDF(auth.DefaultKDF)
+					derived.Add(1)
+				}
+				ok[i] = true
+				report()
+			}
+		})
+	}
+	wg.Wait()
+	if err := ctx.Err(); err != nil {
+		return nil, int(derived.Load()), bad, fmt.Errorf("stopped before every key was derived: %w", err)
+	}
+	entries := make([]store.Slave, 0, len(rows))
+	for i, r := range rows {
+		if ok[i] {
+			entries = append(entries, r.entry)
+		}
+	}
+	return entries, int(derived.Load()), bad, nil
+}
+
+func sortedBad(bad []*slavefile.LineError) []*slavefile.LineError {
+	slices.SortStableFunc(bad, func(a, b *slavefile.LineError) int { return cmp.Compare(a.Line, b.Line) })
+	return bad
+}
+
+// ExportRows is every entry of db as rows of the slave list file, by name;
+// with keys, each row carries its key (the file is then as secret as the
+// passwords).
+func ExportRows(db *store.DB, withKeys bool) ([]slavefile.Row, error) {
+	entries, err := db.Slaves()
+	if err != nil {
+		return nil, err
+	}
+	rows := make([]slavefile.Row, len(entries))
+	for i, e := range entries {
+		rows[i] = slavefile.Row{Name: e.Name, Direction: string(e.Direction), Address: e.Address, Group: e.Group,
+			Fingerprint: link.FormatFingerprint(e.PinnedCert), Notes: e.Notes}
+		if withKeys {
+			rows[i].Key = slavefile.FormatKey(entryKey(e), authKDF(e.KDF))
+		}
+	}
+	return rows, nil
+}
+
+// ImportSlaves imports rows (see the package function) and starts linking
+// the new slaves; the log gets one record for the whole import.
+func (m *Master) ImportSlaves(ctx context.Context, rows []slavefile.Row, o ImportOptions, from string) (ImportReport, error) {
+	rep, err := ImportSlaves(ctx, m.cfg.DB, rows, o)
+	if len(rep.Added) == 0 {
+		return rep, err
+	}
+	now := time.Now()
+	m.mu.Lock()
+	for _, e := range rep.Added {
+		s := newSlave(e, now)
+		m.slaves[e.ID] = s
+		m.byName[strings.ToLower(e.Name)] = s
+		if e.Direction == store.Outbound {
+			m.startDialerLocked(s)
+		}
+	}
+	m.mu.Unlock()
+	m.record(recordArgs{kind: store.KindAdded, severity: store.SeverityInfo,
+		reason: fmt.Sprintf("%d slaves imported from %s", len(rep.Added), from)})
+	m.hub.publish(Event{Time: now, Kind: EventResync})
+	return rep, err
+}

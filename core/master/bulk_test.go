@@ -1,0 +1,151 @@
+package master
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/lanyard/lanyard/core/auth"
+	"github.com/lanyard/lanyard/core/slavefile"
+	"github.com/lanyard/lanyard/core/store"
+)
+
+// testKey is a key as another console would export it.
+func testKey(b byte) string {
+	var k auth.Key
+	for i := range k {
+		k[i] = b
+	}
+	return slavefile.FormatKey(k, auth.DefaultKDF)
+}
+
+func readRows(t *testing.T, csv string) []slavefile.Row {
+	t.Helper()
+	rows, bad, err := slavefile.Read(strings.NewReader(csv), slavefile.CSV)
+	if err != nil || len(bad) != 0 {
+		t.Fatalf("the test file does not read: %v %v", err, bad)
+	}
+	return rows
+}
+
+func TestAnImportReportsEveryBadRowByItsLineAndAddsNothing(t *testing.T) {
+	db := openDB(t, "console")
+	if _, err := db.AddSlave(store.Slave{Name: "HERE", Direction: store.Outbound, Address: "10.0.0.9:16888", Key: make([]byte, 32)}); err != nil {
+		t.Fatal(err)
+	}
+	rows := readRows(t, "name,direction,address,key,password,fingerprint\n"+
+		"FS01,outbound,10.0.0.1:16888,"+testKey(1)+",,\n"+ // 2 good
+		"fs01,inbound,,"+testKey(2)+",,\n"+ // 3 name twice in the file
+		"here,inbound,,"+testKey(3)+",,\n"+ // 4 name of a slave already here
+		"FS04,outbound,10.0.0.9:16888,"+testKey(4)+",,\n"+ // 5 address already here
+		"FS05,outbound,not a host,"+testKey(5)+",,\n"+ // 6 bad address
+		"FS06,inbound,,lanyard-key-v1:argon2id:t=3:m=65536:p=4:AAAA,,\n"+ // 7 damaged key
+		"FS07,inbound,,,,\n"+ // 8 neither
+		"FS08,inbound,,"+testKey(8)+",pw,\n"+ // 9 both
+		"FS09,sideways,,"+testKey(9)+",,\n"+ // 10 bad direction
+		"FS10,inbound,10.0.0.3:1,"+testKey(10)+",,\n"+ // 11 inbound with an address
+		"FS11,inbound,,"+testKey(11)+",,SHA256:nope\n"+ // 12 bad fingerprint
+		"bad name!,inbound,,"+testKey(12)+",,\n") // 13 bad name
+	rep, err := ImportSlaves(context.Background(), db, rows, ImportOptions{})
+	if !errors.Is(err, ErrBadRows) {
+		t.Fatalf("ImportSlaves: %v, want ErrBadRows", err)
+	}
+	var lines []int
+	for _, b := range rep.Bad {
+		lines = append(lines, b.Line)
+	}
+	want := []int{3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13}
+	if len(lines) != len(want) {
+		t.Fatalf("bad lines %v, want %v: %v", lines, want, rep.Bad)
+	}
+	for i := range want {
+		if lines[i] != want[i] {
+			t.Fatalf("bad lines %v, want %v: %v", lines, want, rep.Bad)
+		}
+	}
+	if !strings.Contains(rep.Bad[0].Error(), "line 2") || !strings.Contains(rep.Bad[1].Error(), "HERE already here") {
+		t.Errorf("the clashes do not say with what: %v / %v", rep.Bad[0], rep.Bad[1])
+	}
+	if all, _ := db.Slaves(); len(all) != 1 || rep.Ready != 1 || len(rep.Added) != 0 {
+		t.Errorf("%d slaves stored, %d ready, %d added; want nothing added while a row is bad", len(all), rep.Ready, len(rep.Added))
+	}
+	// With SkipBad the good row goes in.
+	rep, err = ImportSlaves(context.Background(), db, rows, ImportOptions{SkipBad: true})
+	if err != nil || len(rep.Added) != 1 || rep.Added[0].Name != "FS01" {
+		t.Fatalf("SkipBad: added %+v, %v; want FS01", rep.Added, err)
+	}
+}
+
+func TestPasswordsAreDerivedOnWorkersAndADryRunAddsNothing(t *testing.T) {
+	db := openDB(t, "console")
+	rows := readRows(t, "name,password\nFS01,pw-one\nFS02,pw-two\nFS03,pw-three\n")
+	var calls []int
+	rep, err := ImportSlaves(context.Background(), db, rows, ImportOptions{DryRun: true, Workers: 2,
+		Progress: func(done, total int) {
+			if total != 3 {
+				t.Errorf("progress total %d, want 3", total)
+			}
+			calls = append(calls, done)
+		}})
+	if err != nil || rep.Derived != 3 || rep.Ready != 3 || len(rep.Added) != 0 {
+		t.Fatalf("dry run = %+v, %v; want 3 derived and ready, none added", rep, err)
+	}
+	if len(calls) != 3 || calls[2] != 3 {
+		t.Errorf("progress calls %v, want three ending at 3", calls)
+	}
+	if all, _ := db.Slaves(); len(all) != 0 {
+		t.Errorf("a dry run stored %d slaves", len(all))
+	}
+	rep, err = ImportSlaves(context.Background(), db, rows, ImportOptions{})
+	if err != nil || len(rep.Added) != 3 {
+		t.Fatalf("import = %+v, %v", rep, err)
+	}
+	want, _ := auth.DeriveKey([]byte("pw-two"), "FS02", auth.DefaultKDF)
+	got, _ := db.SlaveByName("FS02")
+	if !bytes.Equal(got.Key, want[:]) || got.Direction != store.Inbound {
+		t.Errorf("FS02 was stored with another key or direction: %s", got.Direction)
+	}
+}
+
+func TestASecondConsoleGetsTheWholeFleetFromAnExportWithKeys(t *testing.T) {
+	first := openDB(t, "console")
+	rows := readRows(t, "name,direction,address,group,key,notes,fingerprint\n"+
+		"FS01,outbound,10.0.0.1:16888,Acme,"+testKey(1)+",rack 2,SHA256:"+strings.Repeat("ab", 32)+"\n"+
+		"FS02,inbound,,Acme,"+testKey(2)+",,\n")
+	if _, err := ImportSlaves(context.Background(), first, rows, ImportOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	exported, err := ExportRows(first, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	if err := slavefile.Write(&buf, exported, slavefile.JSON); err != nil {
+		t.Fatal(err)
+	}
+	again, bad, err := slavefile.Read(&buf, slavefile.JSON)
+	if err != nil || len(bad) != 0 {
+		t.Fatal(err, bad)
+	}
+	second := openDB(t, "console")
+	if _, err := ImportSlaves(context.Background(), second, again, ImportOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	a, _ := first.Slaves()
+	b, _ := second.Slaves()
+	for i := range a {
+		if a[i].Name != b[i].Name || !bytes.Equal(a[i].Key, b[i].Key) || a[i].KDF != b[i].KDF || a[i].Address != b[i].Address ||
+			a[i].Group != b[i].Group || a[i].Notes != b[i].Notes || a[i].PinnedCert != b[i].PinnedCert {
+			t.Errorf("entry %d differs after export and import:\n%+v\n%+v", i, a[i], b[i])
+		}
+	}
+	// Without keys, no key leaves.
+	plain, _ := ExportRows(first, false)
+	for _, r := range plain {
+		if r.Key != "" {
+			t.Errorf("an export without keys has the key of %s", r.Name)
+		}
+	}
+}
