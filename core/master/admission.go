@@ -57,7 +57,8 @@ func (m *Master) Admit(h *pb.Hello, remote netip.AddrPort, fingerprint string) (
 	return link.Admission{Name: e.Name, Key: entryKey(e), KDF: authKDF(e.KDF), Pinned: pinned}, nil
 }
 
-// refused logs a failed inbound handshake. An SSL mismatch also shows on
+// refused logs a failed inbound handshake, or counts it (refusals.go). An
+// SSL mismatch also shows on
 // the row of the slave the plain hello claimed to be, unless that slave is
 // linked (the claim is unauthenticated; its reason says "as it says").
 func (m *Master) refused(r link.Refusal) {
@@ -71,6 +72,9 @@ func (m *Master) refused(r link.Refusal) {
 		s.rivalRefused(r.Err, time.Now())
 	}
 	m.mu.Unlock()
+	if m.refusals.note(r, time.Now(), m.flushRefusals) == countIt {
+		return // summed up at the end of the second (refusals.go)
+	}
 	m.record(recordArgs{slave: s, name: r.Name, direction: store.Inbound, kind: string(r.Err.Code),
 		severity: severityFor(r.Err.Code), remote: r.Remote, reason: r.Err.Reason})
 }

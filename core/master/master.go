@@ -62,7 +62,8 @@ type Master struct {
 	listenErr error
 	closed    bool
 
-	stopCommits func() // ends the store's announcements of committed records
+	stopCommits func()     // ends the store's announcements of committed records
+	refusals    refusalLog // refusals.go
 }
 
 // New builds a Master. Start brings it to life.
@@ -150,6 +151,8 @@ func (m *Master) Close() error {
 	if ln != nil {
 		_ = ln.Close()
 	}
+	m.refusals.close()
+	m.flushRefusals()
 	m.cancel()
 	m.wg.Wait()
 	m.stopPins() // every link has closed: their last-seen times are queued
