@@ -5,6 +5,7 @@ import (
 
 	"github.com/lanyard/lanyard/core/link"
 	"github.com/lanyard/lanyard/core/master"
+	"github.com/lanyard/lanyard/core/slavefile"
 	"github.com/lanyard/lanyard/core/store"
 	"github.com/lanyard/lanyard/core/wire/pb"
 )
@@ -64,12 +65,23 @@ type ConnectionLog interface {
 	LastEvents(f store.EventFilter, n int) ([]store.Event, error)
 }
 
+// SlaveFiles imports and exports slave entries in bulk (File > Import
+// Slaves, Export Slaves).
+type SlaveFiles interface {
+	// ImportSlaves checks rows, derives keys from passwords and adds them
+	// (see master.ImportSlaves); from names the file, for the log.
+	ImportSlaves(ctx context.Context, rows []slavefile.Row, o master.ImportOptions, from string) (master.ImportReport, error)
+	// ExportSlaves is every slave as rows, with their keys or without.
+	ExportSlaves(withKeys bool) ([]slavefile.Row, error)
+}
+
 // Console is everything the main window needs; *master.Master provides it.
 type Console interface {
 	Fleet
 	SlaveEditor
 	RemoteSettings
 	ConnectionLog
+	SlaveFiles
 }
 
 // PortChecker says whether a TCP port is free on this machine.

@@ -200,6 +200,10 @@ func (mw *mainWindow) mainMenu() *fyne.MainMenu {
 	add := fyne.NewMenuItem(itemAddSlave, mw.addSlave)
 	add.Icon = theme.ContentAddIcon()
 	add.Shortcut = shortcutAdd()
+	importItem := fyne.NewMenuItem(itemImport, mw.importSlaves)
+	importItem.Icon = theme.DownloadIcon()
+	exportItem := fyne.NewMenuItem(itemExport, mw.exportSlaves)
+	exportItem.Icon = theme.UploadIcon()
 	quit := fyne.NewMenuItem(itemQuit, mw.app.Quit)
 	quit.IsQuit = true
 
@@ -218,7 +222,7 @@ func (mw *mainWindow) mainMenu() *fyne.MainMenu {
 	about.Icon = theme.InfoIcon()
 
 	return fyne.NewMainMenu(
-		fyne.NewMenu(menuFile, add, fyne.NewMenuItemSeparator(), quit),
+		fyne.NewMenu(menuFile, add, importItem, exportItem, fyne.NewMenuItemSeparator(), quit),
 		mw.slaveMenu(),
 		fyne.NewMenu(menuSettings, settings),
 		fyne.NewMenu(menuView, connLog, refresh),

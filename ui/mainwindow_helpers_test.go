@@ -19,6 +19,7 @@ import (
 	"github.com/lanyard/lanyard/core/agent"
 	"github.com/lanyard/lanyard/core/link"
 	"github.com/lanyard/lanyard/core/master"
+	"github.com/lanyard/lanyard/core/slavefile"
 	"github.com/lanyard/lanyard/core/store"
 	"github.com/lanyard/lanyard/core/wire/pb"
 )
@@ -460,3 +461,10 @@ func demoFleet() []master.SlaveView {
 			LastCode: "disabled", LastError: "disconnected by the console's user"},
 	}
 }
+
+func (f *fakeConsole) ImportSlaves(context.Context, []slavefile.Row, master.ImportOptions, string) (master.ImportReport, error) {
+	f.record("import")
+	return master.ImportReport{}, errors.New("the fake console imports nothing")
+}
+
+func (f *fakeConsole) ExportSlaves(bool) ([]slavefile.Row, error) { return nil, nil }

@@ -251,6 +251,11 @@ func ExportRows(db *store.DB, withKeys bool) ([]slavefile.Row, error) {
 	return rows, nil
 }
 
+// ExportSlaves is every entry as rows of the slave list file (ExportRows).
+func (m *Master) ExportSlaves(withKeys bool) ([]slavefile.Row, error) {
+	return ExportRows(m.cfg.DB, withKeys)
+}
+
 // ImportSlaves imports rows (see the package function) and starts linking
 // the new slaves; the log gets one record for the whole import.
 func (m *Master) ImportSlaves(ctx context.Context, rows []slavefile.Row, o ImportOptions, from string) (ImportReport, error) {

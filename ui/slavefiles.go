@@ -1,0 +1,213 @@
+package ui
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/storage"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/lanyard/lanyard/core/master"
+	"github.com/lanyard/lanyard/core/slavefile"
+)
+
+// File > Import Slaves… and Export Slaves…: the same as `lanyard slave
+// import` and `export`, for the running console. An import shows its
+// progress and the time left (passwords cost about a fifth of a second
+// each), can be cancelled, and lists every bad row by its line before
+// anything is added.
+
+const (
+	itemImport      = "Import Slaves…"
+	itemExport      = "Export Slaves…"
+	importTitle     = "Import slaves"
+	exportTitle     = "Export slaves"
+	exportKeysLabel = "Include each slave's key, so another console needs no passwords"
+	exportKeysWarn  = "A file with keys is as secret as the passwords: anyone who has it can manage these servers. It is written readable by you only; move it only over an encrypted channel and delete it once imported."
+)
+
+// importSlaves asks for a file and imports it.
+func (mw *mainWindow) importSlaves() {
+	open := dialog.NewFileOpen(func(r fyne.URIReadCloser, err error) {
+		if err != nil {
+			mw.showError("Could not open the file", err)
+			return
+		}
+		if r == nil {
+			return // cancelled
+		}
+		name := r.URI().Name()
+		rows, bad, err := slavefile.Read(r, slavefile.FormatOf(name))
+		_ = r.Close()
+		if err != nil {
+			mw.showError("Could not import "+name, err)
+			return
+		}
+		mw.importRows(name, rows, bad, false)
+	}, mw.win)
+	open.SetFilter(storage.NewExtensionFileFilter([]string{".csv", ".json"}))
+	open.Resize(fyne.NewSize(880, 560))
+	open.Show()
+}
+
+// importRows imports rows read from the file called name, of which bad
+// could not be read, showing its progress. Unless skipBad, any bad row
+// means nothing is added and the rows are listed.
+func (mw *mainWindow) importRows(name string, rows []slavefile.Row, bad []*slavefile.LineError, skipBad bool) {
+	ctx, cancel := context.WithCancel(mw.ctx)
+	label := widget.NewLabel(fmt.Sprintf("Checking %d slaves…", len(rows)))
+	bar := widget.NewProgressBar()
+	progress := dialog.NewCustom(importTitle, "Cancel", container.NewVBox(label, bar), mw.win)
+	progress.SetOnClosed(cancel)
+	progress.Resize(fyne.NewSize(460, 0))
+	progress.Show()
+
+	o := master.ImportOptions{SkipBad: skipBad, DryRun: len(bad) > 0 && !skipBad}
+	start := time.Now()
+	var last time.Time
+	o.Progress = func(done, total int) {
+		if now := time.Now(); now.Sub(last) >= 100*time.Millisecond || done == total {
+			last = now
+			text := progressText(done, total, now.Sub(start))
+			mw.opts.do(func() {
+				bar.SetValue(float64(done) / float64(max(total, 1)))
+				label.SetText(text)
+			})
+		}
+	}
+	mw.goDo(func(context.Context) func() {
+		rep, err := mw.c.ImportSlaves(ctx, rows, o, name)
+		rep.Bad = append(bad, rep.Bad...)
+		return func() {
+			cancelled := ctx.Err() != nil
+			cancel()
+			progress.Hide()
+			switch {
+			case cancelled:
+				dialog.ShowInformation(importTitle, "The import was cancelled; nothing was added.", mw.win)
+			case errors.Is(err, master.ErrBadRows) || len(bad) > 0 && !skipBad:
+				mw.showBadRows(name, rows, bad, rep)
+			case err != nil:
+				mw.showError("Could not import "+name, err)
+			default:
+				dialog.ShowInformation(importTitle, fmt.Sprintf("Added %d slaves from %s (%d keys derived from passwords) in %s.",
+					len(rep.Added), name, rep.Derived, time.Since(start).Round(100*time.Millisecond)), mw.win)
+			}
+		}
+	})
+}
+
+// progressText says how far an import is, and how long is left.
+func progressText(done, total int, elapsed time.Duration) string {
+	text := fmt.Sprintf("%d of %d slaves ready", done, total)
+	if done > 0 && done < total && elapsed > time.Second {
+		left := time.Duration(float64(elapsed) / float64(done) * float64(total-done))
+		text += fmt.Sprintf(", about %s left", left.Round(time.Second))
+	}
+	return text
+}
+
+// showBadRows lists every refused row; the good ones can be added on
+// their own.
+func (mw *mainWindow) showBadRows(name string, rows []slavefile.Row, readBad []*slavefile.LineError, rep master.ImportReport) {
+	lines := make([]string, len(rep.Bad))
+	for i, b := range rep.Bad {
+		lines[i] = b.Error()
+	}
+	list := widget.NewList(func() int { return len(lines) },
+		func() fyne.CanvasObject { return widget.NewLabel("") },
+		func(i widget.ListItemID, o fyne.CanvasObject) { o.(*widget.Label).SetText(lines[i]) })
+	head := widget.NewLabel(fmt.Sprintf("%d of %d rows of %s are refused, so nothing was added. Fix them and import again, or add the %d good ones now.",
+		len(rep.Bad), len(rows)+len(readBad), name, rep.Ready))
+	head.Wrapping = fyne.TextWrapWord
+	body := container.NewBorder(head, nil, nil, nil, list)
+	var d *dialog.CustomDialog
+	closeBtn := widget.NewButton("Close", func() { d.Hide() })
+	addGood := widget.NewButtonWithIcon(fmt.Sprintf("Add the %d good ones", rep.Ready), theme.ContentAddIcon(), func() {
+		d.Hide()
+		mw.importRows(name, rows, readBad, true)
+	})
+	addGood.Importance = widget.HighImportance
+	if rep.Ready == 0 {
+		addGood.Disable()
+	}
+	d = dialog.NewCustomWithoutButtons(importTitle, body, mw.win)
+	d.SetButtons([]fyne.CanvasObject{closeBtn, addGood})
+	d.Resize(fyne.NewSize(720, 460))
+	d.Show()
+}
+
+// exportSlaves asks whether to include the keys, then where to save.
+func (mw *mainWindow) exportSlaves() {
+	keys := widget.NewCheck(exportKeysLabel, nil)
+	warn := widget.NewLabel(exportKeysWarn)
+	warn.Wrapping = fyne.TextWrapWord
+	warn.Importance = widget.DangerImportance
+	warn.Hide()
+	keys.OnChanged = func(on bool) {
+		if on {
+			warn.Show()
+		} else {
+			warn.Hide()
+		}
+	}
+	body := container.NewVBox(widget.NewLabel("Every slave is written to a CSV or JSON file that lanyard slave import, or File > Import Slaves on another console, reads."), keys, warn)
+	dialog.ShowCustomConfirm(exportTitle, "Choose the file…", "Cancel", body, func(ok bool) {
+		if ok {
+			mw.chooseExportFile(keys.Checked)
+		}
+	}, mw.win)
+}
+
+func (mw *mainWindow) chooseExportFile(withKeys bool) {
+	save := dialog.NewFileSave(func(w fyne.URIWriteCloser, err error) {
+		if err != nil {
+			mw.showError("Could not save", err)
+			return
+		}
+		if w == nil {
+			return // cancelled
+		}
+		n, err := exportTo(w, mw.c, withKeys)
+		if err != nil {
+			mw.showError("Could not export to "+w.URI().Name(), err)
+			return
+		}
+		msg := fmt.Sprintf("Wrote %d slaves to %s.", n, w.URI().Name())
+		if withKeys {
+			msg += "\n\n" + exportKeysWarn
+		}
+		dialog.ShowInformation(exportTitle, msg, mw.win)
+	}, mw.win)
+	save.SetFileName("lanyard-slaves-" + time.Now().Format("20060102") + ".csv")
+	save.SetFilter(storage.NewExtensionFileFilter([]string{".csv", ".json"}))
+	save.Resize(fyne.NewSize(880, 560))
+	save.Show()
+}
+
+// exportTo writes every slave to w and closes it. A file with keys is made
+// owner-only before anything is written to it.
+func exportTo(w fyne.URIWriteCloser, c SlaveFiles, withKeys bool) (int, error) {
+	rows, err := c.ExportSlaves(withKeys)
+	if err == nil && withKeys {
+		if w.URI().Scheme() != "file" {
+			err = errors.New("a file with keys must be saved on this computer, where it can be made readable by you only")
+		} else {
+			err = os.Chmod(w.URI().Path(), 0o600)
+		}
+	}
+	if err == nil {
+		err = slavefile.Write(w, rows, slavefile.FormatOf(w.URI().Name()))
+	}
+	if cerr := w.Close(); err == nil {
+		err = cerr
+	}
+	return len(rows), err
+}

@@ -1,0 +1,77 @@
+package ui
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"fyne.io/fyne/v2/storage"
+
+	"github.com/lanyard/lanyard/core/auth"
+	"github.com/lanyard/lanyard/core/master"
+	"github.com/lanyard/lanyard/core/slavefile"
+)
+
+func keyFor(b byte) string {
+	var k auth.Key
+	for i := range k {
+		k[i] = b
+	}
+	return slavefile.FormatKey(k, auth.DefaultKDF)
+}
+
+func TestImportListsTheBadRowsAndAddsTheGoodOnesOnlyWhenAsked(t *testing.T) {
+	leakCheck(t)
+	c := liveConsole(t)
+	mw, q := openMainWindow(t, c, nil)
+	rows, bad, err := slavefile.Read(strings.NewReader("name,direction,key\n"+
+		"FS01,inbound,"+keyFor(1)+"\n"+
+		"FS02,inbound,"+keyFor(2)+"\n"+
+		"fs01,inbound,"+keyFor(3)+"\n"), slavefile.CSV)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mw.importRows("fleet.csv", rows, bad, false)
+	waitUntil(t, q, "the list of bad rows", func() bool { return strings.Contains(overlayText(mw.win), "are refused") })
+	text := overlayText(mw.win)
+	for _, want := range []string{"1 of 3 rows of fleet.csv are refused, so nothing was added", "line 4: the name fs01 is taken by line 2"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("the dialog does not say %q:\n%s", want, text)
+		}
+	}
+	if n := len(c.Slaves()); n != 0 {
+		t.Fatalf("%d slaves added while a row was bad", n)
+	}
+	tapButton(t, mw.win, "Add the 2 good ones")
+	waitUntil(t, q, "the import's result", func() bool { return strings.Contains(overlayText(mw.win), "Added 2 slaves from fleet.csv") })
+	waitUntil(t, q, "the two slaves in the tree", func() bool { return rowOf(mw, "FS01") != "" && rowOf(mw, "FS02") != "" })
+}
+
+func TestAnExportWithKeysIsOwnerOnlyAndImportsElsewhere(t *testing.T) {
+	leakCheck(t)
+	c := liveConsole(t)
+	rows, _, _ := slavefile.Read(strings.NewReader("name,direction,key\nFS01,inbound,"+keyFor(1)+"\n"), slavefile.CSV)
+	if _, err := c.ImportSlaves(t.Context(), rows, master.ImportOptions{}, "test"); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "fleet.json")
+	w, err := storage.Writer(storage.NewFileURI(path))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, err := exportTo(w, c, true); err != nil || n != 1 {
+		t.Fatalf("exportTo = %d, %v", n, err)
+	}
+	fi, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fi.Mode().Perm() != 0o600 {
+		t.Errorf("a file with keys has mode %v, want 0600", fi.Mode().Perm())
+	}
+	b, _ := os.ReadFile(path)
+	if !strings.Contains(string(b), keyFor(1)) {
+		t.Errorf("the export lacks the key:\n%s", b)
+	}
+}
