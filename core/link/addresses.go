@@ -94,6 +94,8 @@ func Brief(err error) string {
 		return "connection timed out (blocked on the way?)"
 	case e.Code == wire.CodeTimeout:
 		return "connected, but no answer in time"
+	case errors.Is(e.Err, ErrAltered):
+		return "altered on the way (turn SSL on at both ends)"
 	case e.Code == wire.CodeProtocolError:
 		return "connected, but what came back was not Lanyard (altered or cut on the way?)"
 	case e.Code == wire.CodeCertChanged:

@@ -1,7 +1,11 @@
 package link
 
 import (
+	"bytes"
+	"errors"
 	"net"
+
+	"github.com/lanyard/lanyard/core/wire"
 )
 
 // sniffedConn replays bytes already read from a connection before reading
@@ -21,9 +25,23 @@ func (c *sniffedConn) Read(p []byte) (int, error) {
 	return c.Conn.Read(p)
 }
 
+// ErrAltered is the cause of a protocol_error whose stream arrived
+// changed on the way: Lanyard's greeting with its letters rewritten, as a
+// firewall or proxy that inspects plain traffic does.
+var ErrAltered = errors.New("the Lanyard greeting was altered on the way")
+
+// altered reports whether head is Lanyard's magic, changed on the way in a
+// way such boxes change text (letter case).
+func altered(head []byte) bool {
+	return len(head) == len(wire.Magic) && string(head) != wire.Magic && bytes.EqualFold(head, []byte(wire.Magic))
+}
+
 // looksLike names what a non-Lanyard first few bytes probably are, for a
 // log line a person can act on.
 func looksLike(head []byte) string {
+	if altered(head) {
+		return "Lanyard's greeting " + AlteredOnTheWay
+	}
 	s := string(head)
 	for _, m := range []string{"GET ", "POST", "HEAD", "PUT ", "OPTI", "DELE", "PATC", "CONN"} {
 		if len(s) >= 4 && s[:4] == m {

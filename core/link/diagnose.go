@@ -126,7 +126,11 @@ func reportTransport(ssl bool, le *Error, reason string, report func(Step)) bool
 			return false
 		}
 		report(sslStep)
-		report(Step{Name: "hello", Detail: reason, Fix: "this address does not answer like Lanyard: check the port, and that the agent or console there is running"})
+		fix := "this address does not answer like Lanyard: check the port, and that the agent or console there is running"
+		if errors.Is(le, ErrAltered) {
+			fix = "turn SSL on at both ends: a firewall or proxy that inspects traffic can neither read nor change an SSL link"
+		}
+		report(Step{Name: "hello", Detail: reason, Fix: fix})
 		return false
 	}
 	report(sslStep)

@@ -134,6 +134,9 @@ func (d *Dialer) startTLS(ctx context.Context, s *shake, t Target) error {
 func readAcceptorHello(s *shake, t Target) error {
 	if m, err := readMagic(s.conn); err != nil {
 		return handshakeReadError(err, s.remote, "hello")
+	} else if altered(m) {
+		return &Error{Code: wire.CodeProtocolError, Err: ErrAltered, Reason: fmt.Sprintf(
+			"the answer from %s was %s", s.remote, AlteredOnTheWay)}
 	} else if string(m) != wire.Magic {
 		return &Error{Code: wire.CodeProtocolError, Reason: fmt.Sprintf(
 			"%s is not a Lanyard %s: it answered %s; check the address and port", s.remote, roleName(opposite(s.id.Role)), wire.Quote(string(m)))}

@@ -511,6 +511,12 @@ func readPlainMagic(s *shake, first byte) error {
 	switch {
 	case string(head) == wire.Magic:
 		return nil
+	case altered(head):
+		// Tell the dialer too: it would otherwise see only a closed
+		// connection. The box rewrites this answer as well, which is how
+		// the dialer recognises it.
+		writeClose(s.raw, true, wire.CodeProtocolError, "the greeting arrived "+AlteredOnTheWay, 0)
+		return &Error{Code: wire.CodeProtocolError, Err: ErrAltered, Reason: fmt.Sprintf("%s sent %s", s.remote, looksLike(head))}
 	case err != nil:
 		return &Error{Code: wire.CodeProtocolError, Err: err, Reason: fmt.Sprintf("%s sent %s and closed", s.remote, looksLike(head))}
 	}

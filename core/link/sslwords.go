@@ -12,4 +12,9 @@ const (
 		"and not even that when the other side's certificate fingerprint was given"
 	// SSLAdvice is what to do about it.
 	SSLAdvice = "keep SSL on and use long random passwords"
+	// AlteredOnTheWay says what a stream that arrives changed means, and
+	// the fix: a "smart" firewall or proxy that inspects plain traffic is
+	// in the path.
+	AlteredOnTheWay = "altered on the way by a firewall or proxy that inspects traffic: " +
+		"turn SSL on at both ends, which such a box can neither read nor change"
 )
