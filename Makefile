@@ -83,7 +83,7 @@ test-long: ## The long forms of tests whose quick forms make test runs (a minute
 
 # make test runs it too, where it can (as root, with ip and nft); here a
 # machine that cannot build the namespaces fails instead of skipping.
-test-internet: deps ## As root: the customer site on the Internet in network namespaces, real binaries (~30 s); needs nftables
+test-internet: deps ## As root: the customer site on the Internet in network namespaces, real binaries (~45 s); needs nftables
 	@scripts/deps iproute2 nftables
 	LANYARD_TEST_INTERNET=1 $(GO) test -count=1 -v -timeout 10m -run 'TestTheCustomerSiteOnTheInternet|TestALab|TestSweep' ./app/ ./internal/netlab/
 

@@ -13,10 +13,14 @@ import (
 	"fmt"
 	"net/netip"
 	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
+	"github.com/lanyard/lanyard/core/link"
 	"github.com/lanyard/lanyard/internal/netlab"
 )
 
@@ -145,16 +149,60 @@ func inDocRanges(addr string) bool {
 	return false
 }
 
-// TestTheCustomerSiteOnTheInternet checks, with the real binaries, that
-// an agent behind a customer's NAT router reaches the console behind the
-// office router's port forwarding by name, that the console cannot dial
-// through the customer's router, and that all of it stays inside the
-// namespaces the test made.
+var (
+	middleboxOnce sync.Once
+	middleboxPath string
+	middleboxErr  error
+)
+
+// middlebox builds the lab's "smart firewall" (internal/netlab/cmd/middlebox)
+// once per test run.
+func middlebox(t *testing.T) string {
+	t.Helper()
+	middleboxOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "lanyard-e2e-middlebox-")
+		if err != nil {
+			middleboxErr = err
+			return
+		}
+		middleboxPath = filepath.Join(dir, "middlebox")
+		cmd := exec.Command("go", "build", "-o", middleboxPath, "github.com/lanyard/lanyard/internal/netlab/cmd/middlebox")
+		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			middleboxErr = fmt.Errorf("go build middlebox: %v\n%s", err, out)
+		}
+	})
+	if middleboxErr != nil {
+		t.Fatal(middleboxErr)
+	}
+	return middleboxPath
+}
+
+// agentStatus is what `lanyard-agent status` prints for the agent with
+// this data directory, run on the agent's own machine.
+func agentStatus(t *testing.T, ns *netlab.Namespace, agentBin, dir string) string {
+	t.Helper()
+	// status says "not installed" about the service, and may exit non-zero
+	// for that; the links are what matter here.
+	out, _ := ns.Command(agentBin, "status", "--data-dir", dir).CombinedOutput()
+	return string(out)
+}
+
+// TestTheCustomerSiteOnTheInternet checks, with the real binaries, the
+// issue's six points: an agent behind a customer's NAT router reaches the
+// console behind the office router's port forwarding by name (1); the
+// console cannot dial through the customer's router (2); with the usual
+// port blocked the agent falls back to the second forwarded port at once
+// and keeps using it (3); it follows the office's new public address by
+// name (4); a smart firewall that rewrites plain traffic breaks links
+// without SSL and not those with it (5); and all of it stays inside the
+// namespaces the test made, which are gone afterwards (6).
 func TestTheCustomerSiteOnTheInternet(t *testing.T) {
 	consoleBin, agentBin := binaries(t)
 	if err := netlab.Available(); err != nil && os.Getenv(netlab.RequireEnv) == "" {
 		t.Skipf("skipped: cannot build the network lab: %v", err)
 	}
+	boxBin := middlebox(t)
 	for _, ssl := range []bool{true, false} {
 		t.Run("ssl="+onOff(ssl), func(t *testing.T) {
 			t.Parallel()
@@ -175,10 +223,10 @@ func TestTheCustomerSiteOnTheInternet(t *testing.T) {
 				"--ssl", onOff(ssl), "--listen", customerHost+":"+consolePort)
 			fs02 := inNS(t, s.customerNS, "FS02", agentBin, "run", "--data-dir", fs02Dir)
 			fs02.event("listening", "", internetDeadline)
-			// FS01 dials the office by name.
+			// FS01 dials the office by name, at both forwarded ports.
 			fs01Dir := t.TempDir()
 			mustRun(t, "pw-fs01\n", agentBin, "init", "--data-dir", fs01Dir, "--name", "FS01", "--password-stdin",
-				"--ssl", onOff(ssl), "--master", officeName+":"+consolePort)
+				"--ssl", onOff(ssl), "--master", usual+","+second)
 			fs01 := inNS(t, s.customerNS, "FS01", agentBin, "run", "--data-dir", fs01Dir)
 
 			// 1. Inbound through NAT and the port forward: the console sees
@@ -187,7 +235,9 @@ func TestTheCustomerSiteOnTheInternet(t *testing.T) {
 			if !strings.HasPrefix(l.Remote, customerPublic+":") {
 				t.Errorf("the console saw FS01 arrive from %q, want the customer router's public address %s", l.Remote, customerPublic)
 			}
-			fs01.event("connected", "", internetDeadline)
+			if l := fs01.event("connected", "", internetDeadline); !strings.Contains(l.Msg, "dialed at "+usual) {
+				t.Errorf("FS01 linked with %q, want it through the usual port first (%s)", l.Msg, usual)
+			}
 			t.Logf("1. FS01 linked inbound through both routers; the console saw it from %s", l.Remote)
 
 			// 2. The console cannot dial FS02 through the customer's router,
@@ -197,15 +247,19 @@ func TestTheCustomerSiteOnTheInternet(t *testing.T) {
 				t.Errorf("the console's reason for FS02 is %q, want a timeout or no route", l.Msg)
 			}
 			t.Logf("2. the console cannot dial FS02: %s", l.Msg)
-			console.stop()
 			for _, line := range fs02.snapshot() {
 				if line.Remote != "" {
 					t.Errorf("FS02 heard from %s, through a router that lets nothing in: %s", line.Remote, line.Msg)
 				}
 			}
 
+			fs01 = theISPBlocksTheUsualPort(t, s, console, fs01, agentBin, fs01Dir)
+			theOfficeGetsANewAddress(t, s, console, fs01)
+			aSmartFirewallInThePath(t, s, console, fs01, ssl, agentBin, fs01Dir, boxBin)
+
 			// 6. What the console recorded came from documentation
 			// addresses only; the lab's teardown checks the rest.
+			console.stop()
 			records := (&fleet{t: t, consoleBin: consoleBin, consoleDir: consoleDir}).connlog()
 			if !hasRecord(records, "connected", "FS01", "inbound") || !hasRecord(records, "dial_failed", "FS02", "outbound") {
 				t.Errorf("the connection log lacks FS01's link or FS02's failure: %v", records)
@@ -217,6 +271,167 @@ func TestTheCustomerSiteOnTheInternet(t *testing.T) {
 			}
 		})
 	}
+}
+
+// The office's two forwarded ports, by name, as the agent's master entry
+// lists them.
+var (
+	usual  = officeName + ":" + consolePort
+	second = officeName + ":" + secondPort
+)
+
+// connectTimeout is how long the agent waits for one address before it
+// tries the next.
+const connectTimeout = link.DefaultHandshakeTimeout
+
+// theISPBlocksTheUsualPort is point 3: with 16888 dropped on the way the
+// agent links through 50000 within one connect timeout and says why 16888
+// failed; unblocked and restarted, it goes straight to 50000, the port
+// that worked. It returns the agent now running.
+func theISPBlocksTheUsualPort(t *testing.T, s *site, console, fs01 *proc, agentBin, dir string) *proc {
+	t.Helper()
+	fs01.stop()
+	s.customerRouter.Nft(`
+table ip isp {
+	chain forward {
+		type filter hook forward priority -5; policy accept
+		oifname "wan0" tcp dport 16888 drop
+	}
+}`)
+	mark := console.mark()
+	began := time.Now()
+	fs01 = inNS(t, s.customerNS, "FS01", agentBin, "run", "--data-dir", dir)
+	l := fs01.event("connected", "", connectTimeout+internetDeadline)
+	took := time.Since(began)
+	if !strings.Contains(l.Msg, "dialed at "+second) {
+		t.Errorf("with 16888 blocked FS01 linked with %q, want it through %s", l.Msg, second)
+	}
+	timedOut := false
+	for _, line := range fs01.snapshot() {
+		if line.Event == "dial_failed" && line.Remote == usual {
+			timedOut = true
+		}
+		if strings.Contains(line.Msg, "next try in") {
+			t.Errorf("FS01 waited out a backoff before trying %s: %s", second, line.Msg)
+		}
+	}
+	if !timedOut {
+		t.Errorf("FS01 logged no failure of %s before linking through %s:\n%s", usual, second, fs01.dump())
+	}
+	if took > 2*connectTimeout {
+		t.Errorf("FS01 took %s to link through %s, want about one connect timeout (%s)", took, second, connectTimeout)
+	}
+	console.eventFrom(mark, "connected", "FS01", internetDeadline)
+	st := agentStatus(t, s.customerNS, agentBin, dir)
+	if !strings.Contains(st, "through "+secondPort) || !strings.Contains(st, consolePort+": connection timed out (blocked on the way?)") {
+		t.Errorf("FS01's status does not say it links through %s and why %s failed:\n%s", secondPort, consolePort, st)
+	}
+	t.Logf("3. 16888 blocked: FS01 linked through 50000 after %s; its status:\n%s", took.Round(time.Millisecond), st)
+
+	fs01.stop()
+	s.customerRouter.MustRun("nft", "delete", "table", "ip", "isp")
+	before := syns(t, s)
+	mark = console.mark()
+	fs01 = inNS(t, s.customerNS, "FS01", agentBin, "run", "--data-dir", dir)
+	if l := fs01.event("connected", "", internetDeadline); !strings.Contains(l.Msg, "dialed at "+second) {
+		t.Errorf("unblocked and restarted, FS01 linked with %q, want it through %s, which worked last", l.Msg, second)
+	}
+	console.eventFrom(mark, "connected", "FS01", internetDeadline)
+	if after := syns(t, s); after != before {
+		t.Errorf("unblocked and restarted, FS01 tried 16888 again (%d connection attempts) before the port that worked last", after-before)
+	}
+	t.Log("3. unblocked and restarted: FS01 went straight to 50000")
+	return fs01
+}
+
+// syns is how many connections the customer's LAN has opened to port
+// 16888 on the Internet so far.
+func syns(t *testing.T, s *site) int {
+	t.Helper()
+	n, err := s.customerRouter.Counter("ip", "watch", "to16888")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// newOfficePublic is the office router's address after the ISP changed
+// it.
+const newOfficePublic = "203.0.113.20"
+
+// theOfficeGetsANewAddress is point 4: the ISP gives the office router
+// another public address and the name is updated, as dynamic DNS would:
+// the agent's link dies with the old address and it relinks by name.
+func theOfficeGetsANewAddress(t *testing.T, s *site, console, fs01 *proc) {
+	t.Helper()
+	agentMark, consoleMark := fs01.mark(), console.mark()
+	s.officeRouter.IP("addr", "del", officePublic+"/24", "dev", "wan0")
+	s.officeRouter.IP("addr", "add", newOfficePublic+"/24", "dev", "wan0")
+	s.officeRouter.IP("route", "replace", "default", "via", ispOfficeSide)
+	// The ISP forgets where the old address was, so packets to it go
+	// nowhere instead of reaching the router by its cached hardware
+	// address.
+	s.internet.IP("neigh", "flush", "dev", "office0")
+	s.customerNS.SetHosts(newOfficePublic + "\t" + officeName)
+
+	fs01.eventFrom(agentMark, "disconnected", "", internetDeadline)
+	l := fs01.eventFrom(agentMark, "connected", "", 3*internetDeadline)
+	if !strings.Contains(l.Msg, "dialed at "+officeName) {
+		t.Errorf("FS01 relinked with %q, want it by the office's name", l.Msg)
+	}
+	console.eventFrom(consoleMark, "connected", "FS01", internetDeadline)
+	t.Logf("4. the office moved to %s: FS01 relinked by name (%s)", newOfficePublic, l.Msg)
+}
+
+// aSmartFirewallInThePath is point 5: a box in the Internet that rewrites
+// plain streams (internal/netlab/cmd/middlebox) takes every connection to
+// the office's ports. Without SSL the agent cannot link through it, and
+// both ends say the stream was not Lanyard's; with SSL it links.
+func aSmartFirewallInThePath(t *testing.T, s *site, console, fs01 *proc, ssl bool, agentBin, dir, boxBin string) {
+	t.Helper()
+	fs01.stop()
+	box := startCmd(t, "middlebox", s.internet.Command(boxBin, "-listen", ":7000", "-upstream", newOfficePublic+":"+consolePort))
+	box.event("listening", "", internetDeadline)
+	s.internet.Nft(`
+table ip smart_firewall {
+	chain prerouting {
+		type nat hook prerouting priority dstnat; policy accept
+		iifname "cust0" tcp dport { 16888, 50000 } redirect to :7000
+	}
+}`)
+	consoleMark := console.mark()
+	fs01 = inNS(t, s.customerNS, "FS01", agentBin, "run", "--data-dir", dir)
+	if ssl {
+		fs01.event("connected", "", internetDeadline)
+		box.event("passed_tls", "", internetDeadline)
+		l := console.eventFrom(consoleMark, "connected", "FS01", internetDeadline)
+		if !strings.HasPrefix(l.Remote, ispOfficeSide+":") {
+			t.Errorf("the console saw FS01 arrive from %q, want the smart firewall (%s): was it in the path?", l.Remote, ispOfficeSide)
+		}
+		t.Log("5. SSL on: FS01 linked through the smart firewall, which passed TLS through")
+		return
+	}
+	box.event("rewrote", "", internetDeadline)
+	// Both ports cross the box: the agent tries each, and both ends say
+	// the stream was altered on the way and to turn SSL on.
+	for _, addr := range []string{second, usual} {
+		l := fs01.waitLog("protocol_error at "+addr, func(l logLine) bool { return l.Event == "protocol_error" && l.Remote == addr }, internetDeadline)
+		if !strings.Contains(l.Msg, "altered on the way") || !strings.Contains(l.Msg, "turn SSL on") {
+			t.Errorf("FS01's reason for %s is %q, want it to say the answer was altered on the way and to turn SSL on", addr, l.Msg)
+		}
+		t.Logf("5. SSL off: %s", l.Msg)
+	}
+	fs01.waitLog("the end of the round", func(l logLine) bool { return strings.Contains(l.Msg, "next try in") }, internetDeadline)
+	for _, line := range fs01.snapshot() {
+		if line.Event == "connected" {
+			t.Errorf("FS01 linked without SSL through a firewall that rewrites plain traffic: %s", line.Msg)
+		}
+	}
+	l := console.waitLogFrom(consoleMark, "protocol_error", func(l logLine) bool { return l.Event == "protocol_error" }, internetDeadline)
+	if !strings.Contains(l.Msg, "altered on the way") {
+		t.Errorf("the console's reason is %q, want it to say FS01's greeting was altered on the way", l.Msg)
+	}
+	t.Logf("5. SSL off: the console says %s", l.Msg)
 }
 
 // snapshot is every JSON log line so far.

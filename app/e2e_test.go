@@ -132,9 +132,23 @@ func startCmd(t *testing.T, name string, cmd *exec.Cmd) *proc {
 // waitLog waits until a log line matches.
 func (p *proc) waitLog(what string, ok func(logLine) bool, within time.Duration) logLine {
 	p.t.Helper()
+	return p.waitLogFrom(0, what, ok, within)
+}
+
+// mark is where the log is now: waitLogFrom(mark, …) looks only at what
+// comes after.
+func (p *proc) mark() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return len(p.lines)
+}
+
+// waitLogFrom waits until a log line from the from'th on matches.
+func (p *proc) waitLogFrom(from int, what string, ok func(logLine) bool, within time.Duration) logLine {
+	p.t.Helper()
 	deadline := time.NewTimer(within)
 	defer deadline.Stop()
-	seen := 0
+	seen := from
 	for {
 		p.mu.Lock()
 		lines := p.lines[seen:]
@@ -162,7 +176,13 @@ func (p *proc) waitLog(what string, ok func(logLine) bool, within time.Duration)
 
 func (p *proc) event(ev, slave string, within time.Duration) logLine {
 	p.t.Helper()
-	return p.waitLog(ev+" "+slave, func(l logLine) bool {
+	return p.eventFrom(0, ev, slave, within)
+}
+
+// eventFrom is event among the lines after a mark.
+func (p *proc) eventFrom(from int, ev, slave string, within time.Duration) logLine {
+	p.t.Helper()
+	return p.waitLogFrom(from, ev+" "+slave, func(l logLine) bool {
 		return l.Event == ev && (slave == "" || strings.EqualFold(l.Slave, slave))
 	}, within)
 }

@@ -15,4 +15,7 @@
 // It needs root, iproute2's ip and nftables' nft; New skips the test with
 // the reason when any is missing, unless the environment variable named by
 // RequireEnv is set, in which case it fails it. Only tests import it.
+//
+// cmd/middlebox is a "smart firewall" to put in a lab's path: a proxy that
+// rewrites the start of plain streams and passes TLS through.
 package netlab
