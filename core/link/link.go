@@ -80,6 +80,11 @@ type Link struct {
 	rtt      atomic.Int64 // nanos
 
 	timer *time.Timer // the heartbeat: pings and the dead line (tick)
+	// due is when timer is set to fire; excused is how late it fired
+	// since the frame received at excusedFor (tick). Guarded by mu.
+	due        time.Time
+	excused    time.Duration
+	excusedFor int64
 	// ctx is cancelled when the link closes, so request handlers stop with it.
 	ctx       context.Context
 	cancelCtx context.CancelFunc
@@ -157,6 +162,7 @@ func (l *Link) Start(h Handler, group *sync.WaitGroup) {
 	}
 	l.mu.Lock()
 	l.handler, l.group = h, group
+	l.due = time.Now().Add(first)
 	l.timer = time.AfterFunc(first, l.tick)
 	l.mu.Unlock()
 	go func() {
@@ -186,19 +192,37 @@ func (l *Link) enter() bool {
 
 // tick runs on the link's timer: it declares a silent peer dead and, on
 // the side that pings, pings.
+//
+// Silence is counted on this side's timer, not on the wall clock: the time
+// the timer fired late is time this process did not run (a starved CPU, a
+// long key derivation beside it, a paused VM, a suspended laptop), when
+// the peer's frames may be waiting unread in the socket; it is not held
+// against the peer. A peer is declared dead once the timer has run on
+// time for DeadAfter without a frame from it.
 func (l *Link) tick() {
 	if !l.enter() {
 		return
 	}
 	defer l.group.Done()
-	silent := time.Since(l.LastReceived())
-	if silent > l.deadAfter {
+	now := time.Now()
+	last := l.lastRecv.Load()
+	l.mu.Lock()
+	if l.excusedFor != last {
+		l.excused, l.excusedFor = 0, last
+	}
+	if late := now.Sub(l.due); late > 0 {
+		l.excused += late
+	}
+	excused := l.excused
+	l.mu.Unlock()
+	silent := now.Sub(time.Unix(0, last))
+	if silent-excused > l.deadAfter {
 		l.CloseWith(&Error{Code: wire.CodeTimeout,
 			Reason: fmt.Sprintf("no word from %s for %s (it stopped answering; the network or the peer is down)", l.peer.Remote, silent.Round(time.Second))})
 		return
 	}
 	// Check again at the dead line, or at the next ping if that is sooner.
-	next := l.deadAfter - silent + time.Millisecond
+	next := l.deadAfter - (silent - excused) + time.Millisecond
 	if l.pings() {
 		ping, _ := proto.Marshal(&pb.Ping{SentUnixNano: time.Now().UnixNano(), LastRttNanos: l.rtt.Load()})
 		if err := l.write(wire.Frame{Kind: wire.KindPing, Payload: ping}); err != nil {
@@ -208,6 +232,7 @@ func (l *Link) tick() {
 		next = min(next, l.heartbeat)
 	}
 	l.mu.Lock()
+	l.due = time.Now().Add(next)
 	l.timer.Reset(next)
 	l.mu.Unlock()
 }

@@ -3,6 +3,7 @@ package link
 import (
 	"context"
 	"io"
+	"net"
 	"testing"
 	"time"
 
@@ -31,7 +32,7 @@ func TestSilentPeerIsDeclaredDeadWithinTheWindow(t *testing.T) {
 	agentSide.Start(agentRec, nil)
 
 	// Healthy for several heartbeats: pings keep it alive and measure RTT.
-	deadline := time.Now().Add(5 * time.Second)
+	deadline := time.Now().Add(30 * time.Second)
 	for console.RTT() == 0 && time.Now().Before(deadline) {
 		select {
 		case e := <-consoleRec.closed:
@@ -43,21 +44,19 @@ func TestSilentPeerIsDeclaredDeadWithinTheWindow(t *testing.T) {
 		t.Fatal("no RTT measured from pings")
 	}
 
+	// Dead after 400 ms of silence while each side's timer ran on time
+	// (about half a second here; a loaded machine's late timers add to
+	// it, see tick): the deadline below is for giving up, not a target.
 	hole.Freeze()
-	frozenAt := time.Now()
 	for _, rec := range []*recorder{consoleRec, agentRec} {
 		select {
 		case e := <-rec.closed:
 			if e.Code != wire.CodeTimeout {
 				t.Errorf("closed with %v, want timeout", e)
 			}
-		case <-time.After(5 * time.Second):
+		case <-time.After(30 * time.Second):
 			t.Fatal("silent peer not declared dead")
 		}
-	}
-	// Dead after 400 ms of silence, noticed on a 100 ms tick: well under 2 s.
-	if took := time.Since(frozenAt); took > 2*time.Second {
-		t.Errorf("took %s to declare the peer dead", took)
 	}
 }
 
@@ -138,5 +137,51 @@ func TestListenerCloseIsIdempotentAndAbortsHandshakes(t *testing.T) {
 	}
 	if _, err := io.Copy(io.Discard, c); err != nil {
 		t.Logf("after close: %v", err)
+	}
+}
+
+// A process that did not run for a while (a starved CPU, a key derivation
+// beside it, a paused VM) finds its timer late and its peer's frames
+// unread: that silence is its own, not the peer's. Only silence while the
+// timer ran on time declares the peer dead.
+func TestSilenceWhileThisSideDidNotRunIsNotHeldAgainstThePeer(t *testing.T) {
+	for _, c := range []struct {
+		name        string
+		stalled     time.Duration // how late the timer fires
+		wantTimeout bool
+	}{
+		{"a timer on time after four hours of silence declares the peer dead", 0, true},
+		{"a timer three and a half hours late keeps the link", 210 * time.Minute, false},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			ours, theirs := net.Pipe()
+			drained := make(chan struct{})
+			go func() { defer close(drained); _, _ = io.Copy(io.Discard, theirs) }()
+			defer func() { _ = theirs.Close(); <-drained }()
+			// An agent's side (it pings), with a heartbeat that never fires
+			// by itself during the test: tick is called by hand.
+			l := newLink(ours, Peer{Role: pb.Role_ROLE_MASTER, Remote: "console"}, time.Hour, 3*time.Hour, 1)
+			rec := newRecorder("FS01")
+			l.Start(rec, nil)
+			defer closeLink(l)
+			now := time.Now()
+			l.mu.Lock()
+			l.timer.Stop()
+			l.due = now.Add(-c.stalled)
+			l.mu.Unlock()
+			l.lastRecv.Store(now.Add(-4 * time.Hour).UnixNano())
+
+			l.tick()
+			select {
+			case e := <-rec.closed:
+				if !c.wantTimeout || e.Code != wire.CodeTimeout {
+					t.Fatalf("the link closed with %s (%s)", e.Code, e.Reason)
+				}
+			default:
+				if c.wantTimeout {
+					t.Fatal("a peer silent for four hours while this side ran on time is still alive")
+				}
+			}
+		})
 	}
 }
