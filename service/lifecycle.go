@@ -203,11 +203,11 @@ func controlCmd(e *env, action string) *cobra.Command {
 		Use:   action,
 		Short: short,
 		Args:  cmdline.NoArgs,
-		RunE:  func(cmd *cobra.Command, _ []string) error { return e.control(action) },
+		RunE:  func(cmd *cobra.Command, _ []string) error { return e.control(cmd.Context(), action) },
 	}
 }
 
-func (e *env) control(action string) error {
+func (e *env) control(ctx context.Context, action string) error {
 	p, s, state, err := e.managedService(action, nil)
 	if err != nil {
 		return err
@@ -222,7 +222,12 @@ func (e *env) control(action string) error {
 		fmt.Fprintf(e.stdout, "The %s service is not running\n", p.Name)
 		return nil
 	}
-	if err := service.Control(s, action); err != nil {
+	if s.Platform() == platformSystemd {
+		err = systemctl(ctx, e.runner(), action, p.Name)
+	} else {
+		err = service.Control(s, action)
+	}
+	if err != nil {
 		return fmt.Errorf("%w; see lanyard-agent logs -n 20%s", err, e.serviceFlag())
 	}
 	state, err = serviceState(s, p.Name)
@@ -232,6 +237,26 @@ func (e *env) control(action string) error {
 	fmt.Fprintf(e.stdout, "The %s service is %s\n", p.Name, state)
 	if action != "stop" && state != StateRunning {
 		return fmt.Errorf("the service did not stay up; see lanyard-agent logs -n 20%s", e.serviceFlag())
+	}
+	return nil
+}
+
+// systemctl starts, stops or restarts the agent's systemd unit. A start
+// or restart first clears the unit's failed state (systemctl
+// reset-failed): once the agent failed startLimitBurst times within
+// startLimitInterval, systemd refuses every start, even one a person asks
+// for after fixing the cause, until that is done. Its failure (the unit
+// had not failed) is no reason not to start.
+func systemctl(ctx context.Context, run runner, action, name string) error {
+	unit := name + ".service"
+	if action == "start" || action == "restart" {
+		_, _ = run(ctx, "systemctl", "reset-failed", unit)
+	}
+	if out, err := run(ctx, "systemctl", action, unit); err != nil {
+		if out = strings.TrimSpace(out); out != "" {
+			return fmt.Errorf("systemctl %s %s failed: %w: %s", action, unit, err, out)
+		}
+		return fmt.Errorf("systemctl %s %s failed: %w", action, unit, err)
 	}
 	return nil
 }
