@@ -189,6 +189,7 @@ func TestDebianPackages(t *testing.T) {
 	if full {
 		desktopEntry(t)
 	}
+	upgradeRewritesTheUnit(t, root, debs[0])
 
 	// Remove: nothing the packages installed is left.
 	step = time.Now()
@@ -417,5 +418,60 @@ func desktopEntry(t *testing.T) {
 	}
 	if _, err := os.Stat("/usr/share/pixmaps/" + fields["Icon"] + ".png"); err != nil {
 		t.Errorf("the menu entry's icon %q is not in /usr/share/pixmaps: %v", fields["Icon"], err)
+	}
+}
+
+// oldAgentUnit is the systemd unit an agent installed by an older version
+// runs under (kardianos' template: a restart after 120 s), with data and
+// log directories of its own.
+const oldAgentUnit = `[Unit]
+Description=Lanyard agent
+ConditionFileIsExecutable=/usr/bin/lanyard-agent
+
+[Service]
+StartLimitInterval=5
+StartLimitBurst=10
+ExecStart=/usr/bin/lanyard-agent "run" "--data-dir" "/srv/lanyard test data" "--log-dir" "/srv/lanyard test logs" "--as-service"
+Restart=on-failure
+RestartSec=120
+
+[Install]
+WantedBy=multi-user.target
+`
+
+// upgradeRewritesTheUnit upgrades the agent's package over a service
+// installed by an older version: the postinst rewrites its systemd unit
+// as this version writes it, keeping its directories. (Without systemd
+// running, daemon-reload fails and is reported; the unit is rewritten
+// all the same.)
+func upgradeRewritesTheUnit(t *testing.T, root string, agentDeb deb) {
+	t.Helper()
+	const unit = "/etc/systemd/system/lanyard-agent.service"
+	if _, err := os.Stat(filepath.Dir(unit)); err != nil {
+		t.Logf("no %s: the unit upgrade is not tried", filepath.Dir(unit))
+		return
+	}
+	if _, err := os.Lstat(unit); err == nil {
+		t.Logf("%s exists on this machine: the unit upgrade is not tried", unit)
+		return
+	}
+	if err := os.WriteFile(unit, []byte(oldAgentUnit), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	defer os.Remove(unit)
+	out := run(t, root, []string{"DEBIAN_FRONTEND=noninteractive"}, "apt-get", "install", "--reinstall", "-y", "-q",
+		"-o", "DPkg::Lock::Timeout=300", agentDeb.file)
+	if !strings.Contains(out, "Rewrote the systemd unit "+unit) {
+		t.Errorf("upgrading the package did not rewrite the old unit:\n%s", out)
+	}
+	got, err := os.ReadFile(unit)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"RestartSec=5\n", "StartLimitBurst=5\n",
+		`"--data-dir" "/srv/lanyard test data" "--log-dir" "/srv/lanyard test logs"`} {
+		if !strings.Contains(string(got), want) {
+			t.Errorf("the upgraded unit lacks %q:\n%s", want, got)
+		}
 	}
 }

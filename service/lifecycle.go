@@ -64,9 +64,9 @@ func (e *env) runner() runner {
 }
 
 func installCmd(e *env) *cobra.Command {
-	var noFirewall bool
+	var noFirewall, upgrade bool
 	cmd := &cobra.Command{
-		Use:   "install [--no-firewall]",
+		Use:   "install [--no-firewall | --upgrade-unit]",
 		Short: "Install the agent as a system service that starts at boot",
 		Long: `Install the agent as a system service (systemd, SysV init, launchd or the
 Windows service manager, whichever this system has) that starts at boot and
@@ -75,14 +75,52 @@ directory. Run init first; install needs root or Administrator.
 
 Where the system has a firewall lanyard-agent can drive (Windows, ufw or
 firewalld when active), install allows inbound TCP on the listen port;
-otherwise it prints the command to run. --no-firewall skips that.`,
+otherwise it prints the command to run. --no-firewall skips that.
+
+--upgrade-unit rewrites the systemd unit of a service installed by an older
+version as this version writes it (restart 5 s after a failure, the start
+limit, the hardening), keeping the program, data and log directories and
+log settings it runs with, and reloads systemd; restart the service to run
+under it. The Debian package does this on upgrade.`,
 		Example: `  sudo lanyard-agent install
   sudo lanyard-agent start`,
 		Args: cmdline.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error { return e.install(cmd.Context(), noFirewall) },
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if upgrade {
+				return e.upgradeUnit(cmd.Context())
+			}
+			return e.install(cmd.Context(), noFirewall)
+		},
 	}
 	cmd.Flags().BoolVar(&noFirewall, "no-firewall", false, "do not add a firewall rule")
+	cmd.Flags().BoolVar(&upgrade, "upgrade-unit", false, "rewrite an installed service's systemd unit for this version, keeping its directories")
+	cmd.MarkFlagsMutuallyExclusive("no-firewall", "upgrade-unit")
 	return cmd
+}
+
+// upgradeUnit is install --upgrade-unit.
+func (e *env) upgradeUnit(ctx context.Context) error {
+	if !e.isPrivileged() {
+		return needsAdmin("install")
+	}
+	path := systemdUnitPath(e.serviceName)
+	p, changed, err := upgradeUnit(ctx, e.runner(), path)
+	switch {
+	case errors.Is(err, errNoUnit):
+		fmt.Fprintf(e.stdout, "The %s service has no systemd unit (%s): nothing to upgrade\n", e.serviceName, path)
+		return nil
+	case err != nil && !changed:
+		return err
+	case !changed:
+		fmt.Fprintf(e.stdout, "The systemd unit %s is this version's already\n", path)
+		return nil
+	}
+	if err != nil {
+		fmt.Fprintln(e.stderr, "warning:", err)
+	}
+	fmt.Fprintf(e.stdout, "Rewrote the systemd unit %s for this version; it runs %s with data directory %s and log directory %s.\nRestart the service to run under it: lanyard-agent%s restart\n",
+		path, p.Executable, p.DataDir, p.LogDir, e.serviceFlag())
+	return nil
 }
 
 func (e *env) install(ctx context.Context, noFirewall bool) error {

@@ -32,45 +32,6 @@ func unitSections(t *testing.T, unit string) map[string]map[string][]string {
 	return sections
 }
 
-// systemdWords splits a systemd command line into its words as systemd
-// does: specifiers first (%% is a %), then quotes and backslash escapes,
-// then, in the arguments, $$ (a $ that is not a variable) when the
-// command runs.
-func systemdWords(t *testing.T, line string) []string {
-	t.Helper()
-	line = strings.ReplaceAll(line, "%%", "%")
-	var words []string
-	for i := 0; i < len(line); {
-		if line[i] == ' ' {
-			i++
-			continue
-		}
-		if line[i] != '"' {
-			t.Fatalf("word at %d of %q is not quoted", i, line)
-		}
-		var w strings.Builder
-		i++
-		for ; i < len(line) && line[i] != '"'; i++ {
-			if line[i] != '\\' {
-				w.WriteByte(line[i])
-				continue
-			}
-			i++
-			w.WriteByte(line[i])
-		}
-		if i == len(line) {
-			t.Fatalf("unbalanced quote in %q", line)
-		}
-		i++
-		word := w.String()
-		if len(words) > 0 {
-			word = strings.ReplaceAll(word, "$$", "$")
-		}
-		words = append(words, word)
-	}
-	return words
-}
-
 func testParams(dataDir, logDir string) svcParams {
 	return svcParams{Name: DefaultServiceName, DataDir: dataDir, LogDir: logDir, LogLevel: "info"}
 }
@@ -136,14 +97,21 @@ func TestTheSystemdUnitRunsExactlyTheAgentsCommandLine(t *testing.T) {
 			if len(execStart) != 1 {
 				t.Fatalf("ExecStart = %q, want one line", execStart)
 			}
-			got := systemdWords(t, execStart[0])
+			got, err := execStartWords(execStart[0])
+			if err != nil {
+				t.Fatal(err)
+			}
 			want := append([]string{tc.exe}, p.runArguments()...)
 			if !reflect.DeepEqual(got, want) {
 				t.Errorf("systemd would run\n  %q\nwant\n  %q", got, want)
 			}
 			var dirs []string
 			for _, rw := range s["Service"]["ReadWritePaths"] {
-				dirs = append(dirs, systemdWords(t, strings.TrimPrefix(rw, "-"))...)
+				words, err := systemdWords(strings.TrimPrefix(rw, "-"))
+				if err != nil {
+					t.Fatal(err)
+				}
+				dirs = append(dirs, words...)
 			}
 			if want := []string{tc.data, tc.log}; !reflect.DeepEqual(dirs, want) {
 				t.Errorf("writable directories %q, want %q", dirs, want)
