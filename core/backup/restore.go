@@ -33,7 +33,7 @@ type RestoreReport struct {
 	Target   string   `json:"target"`
 	Files    int64    `json:"files"`
 	Bytes    int64    `json:"bytes"`
-	Dirs     int64    `json:"dirs"`
+	Dirs     int64    `json:"dirs"` // folders restored, and folders made to hold what was asked for
 	Symlinks int64    `json:"symlinks"`
 	Replaced int64    `json:"replaced"` // existing files overwritten
 	Paths    []string `json:"paths"`    // what was asked for, as restored under Target
@@ -106,7 +106,7 @@ func (e *Engine) Restore(ctx context.Context, snap SnapshotInfo, task string, op
 	if len(want) == 0 {
 		rep.Paths = append(rep.Paths, opt.Target)
 	}
-	// Parents of what was asked for, so a single file gets its folders.
+	// Folders before what they hold.
 	sort.Slice(entries, func(i, j int) bool { return entries[i].Path < entries[j].Path })
 
 	if err := checkConflicts(opt, entries); err != nil {
@@ -124,7 +124,12 @@ func (e *Engine) Restore(ctx context.Context, snap SnapshotInfo, task string, op
 	for i := range entries {
 		en := &entries[i]
 		dst := nativeRel(opt.Target, en.Path)
-		if err := os.MkdirAll(filepath.Dir(dst), 0o700); err != nil {
+		// The folders above what was asked for (a single file's) are made
+		// as they are needed, and counted: a restore of one file says
+		// which folders it made, not "0 folders".
+		made, err := mkdirAllCounted(filepath.Dir(dst))
+		rep.Dirs += made
+		if err != nil {
 			return rep, fmt.Errorf("cannot restore %s: %w", dst, err)
 		}
 		if en.Type == TypeDir {
@@ -204,6 +209,29 @@ func (e *Engine) Restore(ctx context.Context, snap SnapshotInfo, task string, op
 		}
 	}
 	return rep, nil
+}
+
+// mkdirAllCounted is os.MkdirAll (mode 0700) that returns how many
+// folders it made.
+func mkdirAllCounted(dir string) (int64, error) {
+	var missing []string
+	for d := dir; ; d = filepath.Dir(d) {
+		if _, err := os.Lstat(d); err == nil || filepath.Dir(d) == d {
+			break
+		}
+		missing = append(missing, d)
+	}
+	var made int64
+	for i := len(missing) - 1; i >= 0; i-- {
+		if err := os.Mkdir(missing[i], 0o700); err != nil {
+			if errors.Is(err, fs.ErrExist) {
+				continue
+			}
+			return made, err
+		}
+		made++
+	}
+	return made, nil
 }
 
 // checkConflicts refuses, before anything is written, a restore that would

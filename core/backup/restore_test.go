@@ -187,3 +187,59 @@ func TestBrowsePagesThroughAFolder(t *testing.T) {
 		t.Fatalf("a folder outside the snapshot: %v", err)
 	}
 }
+
+// dirsUnder counts the folders below root.
+func dirsUnder(t *testing.T, root string) int64 {
+	t.Helper()
+	var n int64
+	err := filepath.WalkDir(root, func(p string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() && p != root {
+			n++
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// The report's folder count is true: a restore of one file counts the
+// folders it made to hold it, a whole restore every folder it made, and
+// a restore into folders that are there already none of them.
+func TestARestoreCountsTheFoldersItMakes(t *testing.T) {
+	f := newFixture(t)
+	richTree(f)
+	e := backup.New(backup.Options{})
+	f.mustRun(e, backup.ResultCompleted)
+	snap := f.snapshots()[0]
+	report := filepath.Join(f.src, "docs/report.txt")
+
+	one := t.TempDir()
+	rep, err := e.Restore(context.Background(), snap, "docs", backup.RestoreOptions{Target: one, Paths: []string{report}}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := int64(strings.Count(backup.RelRoot(report), "/")); rep.Files != 1 || rep.Dirs != want || dirsUnder(t, one) != want {
+		t.Errorf("one file: %d files, %d folders reported, %d made; want 1 file in %d folders", rep.Files, rep.Dirs, dirsUnder(t, one), want)
+	}
+	rep, err = e.Restore(context.Background(), snap, "docs", backup.RestoreOptions{Target: one, Paths: []string{report}, Overwrite: true}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Files != 1 || rep.Replaced != 1 || rep.Dirs != 0 {
+		t.Errorf("the same file again: %d files, %d replaced, %d folders; want 1, 1 and no folder made", rep.Files, rep.Replaced, rep.Dirs)
+	}
+
+	all := filepath.Join(t.TempDir(), "all")
+	rep, err = e.Restore(context.Background(), snap, "docs", backup.RestoreOptions{Target: all}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if made := dirsUnder(t, all); rep.Dirs != made {
+		t.Errorf("the whole snapshot: %d folders reported, %d made", rep.Dirs, made)
+	}
+}
