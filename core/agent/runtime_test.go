@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/lanyard/lanyard/core/agent"
+	"github.com/lanyard/lanyard/core/internal/netsim"
 	"github.com/lanyard/lanyard/core/link"
 	"github.com/lanyard/lanyard/core/store"
 	"github.com/lanyard/lanyard/core/wire"
@@ -19,15 +20,12 @@ import (
 // newPassword is what the password tests change the password to.
 const newPassword = "pw-rotated-2b7e41d9"
 
-// freeAddr is a loopback address whose port was free a moment ago.
+// freeAddr is a loopback address nothing listens on, whose port no other
+// connection takes before the test binds it (netsim.FreeAddr).
 func freeAddr(t *testing.T) string {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	addr, err := netsim.FreeAddr()
 	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	if err := ln.Close(); err != nil {
 		t.Fatal(err)
 	}
 	return addr

@@ -3,7 +3,6 @@ package master
 import (
 	"context"
 	"errors"
-	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -11,6 +10,7 @@ import (
 	"time"
 
 	"github.com/lanyard/lanyard/core/agent"
+	"github.com/lanyard/lanyard/core/internal/netsim"
 	"github.com/lanyard/lanyard/core/store"
 	"github.com/lanyard/lanyard/core/wire"
 	"github.com/lanyard/lanyard/core/wire/pb"
@@ -62,13 +62,10 @@ func lastAudit(t *testing.T, c *console) store.AuditRecord {
 
 func TestACommandForAnOfflineSlaveIsRefusedAtOnceAndAudited(t *testing.T) {
 	c := startConsole(t, false, nil)
-	// A port nobody listens on.
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	addr, err := netsim.FreeAddr() // a port nobody listens on
 	if err != nil {
 		t.Fatal(err)
 	}
-	addr := ln.Addr().String()
-	_ = ln.Close()
 	if _, err := c.AddSlave(SlaveSpec{Name: "FS01", Direction: store.Outbound, Address: addr, Password: []byte("pw")}); err != nil {
 		t.Fatal(err)
 	}

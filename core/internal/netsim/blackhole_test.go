@@ -3,6 +3,7 @@ package netsim
 import (
 	"io"
 	"net"
+	"net/netip"
 	"testing"
 	"time"
 
@@ -47,4 +48,23 @@ func TestBlackholeForwardsThenDropsWithoutClosing(t *testing.T) {
 	if ne, ok := err.(net.Error); !ok || !ne.Timeout() {
 		t.Fatalf("after freezing, read returned %v; want a timeout (silence, not a close)", err)
 	}
+}
+
+func TestFreeAddrIsALoopbackPortOutsideTheEphemeralRangeThatCanBeBound(t *testing.T) {
+	addr, err := FreeAddr()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ap, err := netip.ParseAddrPort(addr)
+	if err != nil || !ap.Addr().IsLoopback() {
+		t.Fatalf("FreeAddr = %q (%v), want a loopback address", addr, err)
+	}
+	if int(ap.Port()) >= ephemeralLow() {
+		t.Errorf("port %d is in the ephemeral range (from %d)", ap.Port(), ephemeralLow())
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		t.Fatalf("binding %s: %v", addr, err)
+	}
+	_ = ln.Close()
 }
