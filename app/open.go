@@ -47,10 +47,5 @@ func LoadIdentity(db *store.DB, role pb.Role) (*link.Identity, error) {
 	if err != nil {
 		return nil, fmt.Errorf("loading this installation's identity: %w", err)
 	}
-	cert, fp, err := link.LoadCertificate(stored.CertPEM, stored.KeyPEM)
-	if err != nil {
-		return nil, err
-	}
-	return &link.Identity{Role: role, InstallID: stored.InstallID, BootID: auth.NewID(),
-		Software: software, Certificate: cert, Fingerprint: fp}, nil
+	return link.NewIdentity(role, software, stored.InstallID, stored.CertPEM, stored.KeyPEM)
 }

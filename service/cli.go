@@ -403,13 +403,11 @@ func diagnoseIdentity(e *env, addr string) (*link.Identity, *agent.Settings, str
 			}
 		}
 	}
-	certPEM, keyPEM, err := link.NewCertificate("lanyard diagnose")
+	id, err := link.NewThrowawayIdentity(pb.Role_ROLE_AGENT, "lanyard-agent "+version.String()+" (diagnose)")
 	if err != nil {
 		return &link.Identity{Role: pb.Role_ROLE_AGENT}, nil, pin
 	}
-	cert, fp, _ := link.LoadCertificate(certPEM, keyPEM)
-	return &link.Identity{Role: pb.Role_ROLE_AGENT, InstallID: auth.NewID(), BootID: auth.NewID(),
-		Software: "lanyard-agent " + version.String() + " (diagnose)", Certificate: cert, Fingerprint: fp}, nil, pin
+	return id, nil, pin
 }
 
 // initLiveMasters makes the running agent's masters the list init was

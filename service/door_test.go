@@ -12,6 +12,7 @@ import (
 	"github.com/lanyard/lanyard/core/auth"
 	"github.com/lanyard/lanyard/core/link"
 	"github.com/lanyard/lanyard/core/wire/pb"
+	"github.com/lanyard/lanyard/internal/testkit"
 )
 
 var fingerprintLine = regexp.MustCompile(`(?m)^certificate SHA256:([0-9a-f]{64})$`)
@@ -81,14 +82,9 @@ func (a recordingAuth) Admit(h *pb.Hello, _ netip.AddrPort, _ string) (link.Admi
 // An impostor at a master's address, with another certificate than the one
 // pinned there, gets no proof from `lanyard-agent diagnose`.
 func TestDiagnoseSendsNoProofToAnImpostorAtAPinnedAddress(t *testing.T) {
-	certPEM, keyPEM, err := link.NewCertificate("impostor")
-	if err != nil {
-		t.Fatal(err)
-	}
-	cert, fp, _ := link.LoadCertificate(certPEM, keyPEM)
 	hellos := make(chan string, 4)
 	ln, err := link.Listen(link.ListenConfig{Address: "127.0.0.1:0",
-		Identity: &link.Identity{Role: pb.Role_ROLE_MASTER, InstallID: auth.NewID(), BootID: auth.NewID(), Certificate: cert, Fingerprint: fp},
+		Identity: testkit.Identity(t, nil, pb.Role_ROLE_MASTER),
 		Options:  link.Options{SSL: true}, Auth: recordingAuth{hellos},
 		OnLink: func(l *link.Link) { l.CloseWith(&link.Error{Code: "normal"}) }})
 	if err != nil {

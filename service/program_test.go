@@ -18,6 +18,7 @@ import (
 	"github.com/lanyard/lanyard/core/link"
 	"github.com/lanyard/lanyard/core/wire"
 	"github.com/lanyard/lanyard/core/wire/pb"
+	"github.com/lanyard/lanyard/internal/testkit"
 )
 
 // fakeAgent's Start blocks until released or cancelled; Close records.
@@ -179,20 +180,8 @@ func TestStopClosesEveryConsoleLinkWithShuttingDown(t *testing.T) {
 // dialConsole links to an agent as a console would.
 func dialConsole(t testing.TB, addr, name, password string) *link.Link {
 	t.Helper()
-	certPEM, keyPEM, err := link.NewCertificate("test console")
-	if err != nil {
-		t.Fatal(err)
-	}
-	cert, fp, err := link.LoadCertificate(certPEM, keyPEM)
-	if err != nil {
-		t.Fatal(err)
-	}
-	id := &link.Identity{Role: pb.Role_ROLE_MASTER, InstallID: auth.NewID(), BootID: auth.NewID(),
-		Software: "lanyard test", Certificate: cert, Fingerprint: fp}
-	key, err := auth.DeriveKey([]byte(password), name, auth.DefaultKDF)
-	if err != nil {
-		t.Fatal(err)
-	}
+	id := testkit.Identity(t, nil, pb.Role_ROLE_MASTER)
+	key := testkit.Key(t, name, password, auth.DefaultKDF)
 	d := &link.Dialer{Identity: id, Options: link.Options{SSL: true}}
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()

@@ -15,6 +15,8 @@ import (
 
 	"github.com/lanyard/lanyard/core/master"
 	"github.com/lanyard/lanyard/core/store"
+	"github.com/lanyard/lanyard/internal/testkit"
+	"github.com/lanyard/lanyard/internal/testkit/mastertest"
 )
 
 // testZone is the log window's time zone in tests: fixed, so goldens and
@@ -24,7 +26,7 @@ var testZone = time.FixedZone("CEST", 2*60*60)
 // logStoreWith returns a console store holding the records gen makes.
 func logStoreWith(t testing.TB, n int, gen func(i int) store.Event) *store.DB {
 	t.Helper()
-	db := openTestStore(t, "console", store.Options{LogMaxRecords: 2 * max(n, 1000)})
+	db := testkit.Store(t, "console", store.Options{LogMaxRecords: 2 * max(n, 1000)})
 	for i := range n {
 		db.Record(gen(i))
 	}
@@ -89,7 +91,7 @@ func TestTheLogWindowOpensOnTheNewestOfAHundredThousandRecordsAndPagesOlderOnDem
 	test.NewTempApp(t)
 	const total = 100_000
 	db := logStoreWith(t, total, busyLog(total))
-	m := consoleOnTempStore(t, db, false)
+	m := mastertest.Start(t, mastertest.Options{DB: db})
 	q := newUIQueue()
 	o := testLogOptions(q)
 
@@ -180,7 +182,7 @@ func TestTheLogWindowFollowsNewRecordsUnlessScrolledUp(t *testing.T) {
 		KDF: store.KDFParams{Time: 1, MemoryKiB: 64, Threads: 1}}); err != nil {
 		t.Fatal(err)
 	}
-	m := consoleOnTempStore(t, db, false)
+	m := mastertest.Start(t, mastertest.Options{DB: db})
 	q := newUIQueue()
 	lw := openLogWindow(t, m, testLogOptions(q), q)
 	if len(lw.rows) != 40 || !lw.atStart {
@@ -237,7 +239,7 @@ func openFewRecords(t *testing.T) (*logWindow, *uiQueue, *master.Master) {
 	test.NewTempApp(t)
 	recs := fewRecords()
 	db := logStoreWith(t, len(recs), func(i int) store.Event { return recs[i] })
-	m := consoleOnTempStore(t, db, false)
+	m := mastertest.Start(t, mastertest.Options{DB: db})
 	q := newUIQueue()
 	return openLogWindow(t, m, testLogOptions(q), q), q, m
 }
@@ -339,7 +341,7 @@ func TestExportWritesEveryMatchingRecordAsCSV(t *testing.T) {
 	test.NewTempApp(t)
 	recs := fewRecords()
 	db := logStoreWith(t, len(recs), func(i int) store.Event { return recs[i] })
-	m := consoleOnTempStore(t, db, false)
+	m := mastertest.Start(t, mastertest.Options{DB: db})
 	all := func(store.Event) bool { return true }
 
 	read := func(t *testing.T, f store.EventFilter, match func(store.Event) bool) [][]string {
@@ -391,7 +393,7 @@ func TestExportWritesEveryMatchingRecordAsCSV(t *testing.T) {
 func TestASecondShowFocusesTheOpenLogWindow(t *testing.T) {
 	noLeaksAfter(t)
 	test.NewTempApp(t)
-	m := consoleOnTempStore(t, nil, false)
+	m := mastertest.Start(t, mastertest.Options{})
 	q := newUIQueue()
 	a := fyne.CurrentApp()
 	first := showLogWindow(a, m, m, testLogOptions(q))
@@ -428,7 +430,7 @@ func BenchmarkLogWindowOpen(b *testing.B) {
 	test.NewTempApp(b)
 	const total = 100_000
 	db := logStoreWith(b, total, busyLog(total))
-	m := consoleOnTempStore(b, db, false)
+	m := mastertest.Start(b, mastertest.Options{DB: db})
 	q := newUIQueue()
 	o := testLogOptions(q)
 

@@ -14,9 +14,7 @@ import (
 	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/widget"
-	"go.uber.org/goleak"
 
-	"github.com/lanyard/lanyard/core/agent"
 	"github.com/lanyard/lanyard/core/link"
 	"github.com/lanyard/lanyard/core/master"
 	"github.com/lanyard/lanyard/core/slavefile"
@@ -26,59 +24,16 @@ import (
 
 // ---- Helpers of the main window, tree and settings dialog tests ----
 
-// fyneThread stands in for fyne.Do: work that background goroutines hand
-// to the Fyne thread waits here until the test runs it on its own
-// goroutine, so widgets are only ever touched by the test's goroutine.
-type fyneThread struct{ ch chan func() }
-
-func newFyneThread() *fyneThread { return &fyneThread{ch: make(chan func(), 1<<16)} }
-
-func (q *fyneThread) do(f func()) { q.ch <- f }
-
-// runPending runs the work already queued, without waiting for more.
-func (q *fyneThread) runPending() {
-	for {
-		select {
-		case f := <-q.ch:
-			f()
-		default:
-			return
-		}
-	}
-}
-
-// leakCheck fails the test if it leaves goroutines behind. Call it first,
-// so that its check runs after every other cleanup.
-func leakCheck(t *testing.T) {
-	t.Helper()
-	before := goleak.IgnoreCurrent()
-	t.Cleanup(func() { goleak.VerifyNone(t, before) })
-}
-
-// liveConsole starts a real *master.Master on a fresh bbolt store,
-// listening on a loopback port, with plain links and fast timings.
-func liveConsole(t testing.TB) *master.Master {
-	t.Helper()
-	return consoleOnTempStore(t, nil, true)
-}
-
-// liveAgent starts a real in-process agent called name that listens on a
-// loopback port (plain links) for the console to dial.
-func liveAgent(t testing.TB, name, password string) *agent.Agent {
-	t.Helper()
-	return loopbackAgent(t, name, password, true)
-}
-
 // fixedNow is the clock of every main window test: times shown never move.
 var fixedNow = time.Date(2026, 3, 14, 15, 0, 0, 0, time.Local)
 
 // openMainWindow builds the main window over c in a test app, with its
 // Fyne-thread work queued for the test to run, and closes it (waiting for
 // its goroutines) at the end of the test.
-func openMainWindow(t *testing.T, c Console, ports PortChecker) (*mainWindow, *fyneThread) {
+func openMainWindow(t *testing.T, c Console, ports PortChecker) (*mainWindow, *uiQueue) {
 	t.Helper()
 	test.NewTempApp(t)
-	q := newFyneThread()
+	q := newUIQueue()
 	mw := newMainWindow(fyne.CurrentApp(), c, ports, windowOptions{do: q.do, now: func() time.Time { return fixedNow },
 		interval: 10 * time.Millisecond})
 	mw.win.Show()
@@ -88,7 +43,7 @@ func openMainWindow(t *testing.T, c Console, ports PortChecker) (*mainWindow, *f
 
 // closeMainWindow closes the window and waits for its goroutines to end,
 // running the work they hand over meanwhile.
-func closeMainWindow(t *testing.T, mw *mainWindow, q *fyneThread) {
+func closeMainWindow(t *testing.T, mw *mainWindow, q *uiQueue) {
 	t.Helper()
 	if !mw.closed {
 		mw.win.Close()
@@ -105,26 +60,6 @@ func closeMainWindow(t *testing.T, mw *mainWindow, q *fyneThread) {
 			f()
 		case <-deadline:
 			t.Fatal("the main window's goroutines outlived it by 10 s")
-		}
-	}
-}
-
-// waitUntil runs the work queued for the Fyne thread until done reports
-// true, checking done also between items (work that finishes in the
-// background without queueing anything), and fails after 20 s.
-func waitUntil(t testing.TB, q *fyneThread, what string, done func() bool) {
-	t.Helper()
-	deadline := time.NewTimer(20 * time.Second)
-	defer deadline.Stop()
-	tick := time.NewTicker(5 * time.Millisecond)
-	defer tick.Stop()
-	for !done() {
-		select {
-		case f := <-q.ch:
-			f()
-		case <-tick.C:
-		case <-deadline.C:
-			t.Fatalf("gave up waiting for %s", what)
 		}
 	}
 }

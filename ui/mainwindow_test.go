@@ -12,6 +12,7 @@ import (
 
 	"github.com/lanyard/lanyard/core/master"
 	"github.com/lanyard/lanyard/core/store"
+	"github.com/lanyard/lanyard/internal/testkit/mastertest"
 )
 
 func TestMainWindowIsTitledLanyard(t *testing.T) {
@@ -169,7 +170,7 @@ func TestAStateEventRedrawsThatRow(t *testing.T) {
 	v, _ := fc.Slave("FS02")
 	v.State, v.Remote, v.SSL = master.StateConnected, "198.51.100.4:40000", true
 	fc.set(v)
-	waitUntil(t, q, "FS02 to show connected", func() bool { return rowOf(mw, "FS02") == "FS02 | connected | ← in | ssl-on" })
+	q.runUntil(t, "FS02 to show connected", func() bool { return rowOf(mw, "FS02") == "FS02 | connected | ← in | ssl-on" })
 	if got := rowTexts(mw)[0]; got != "[Office] 2 of 3 connected" {
 		t.Errorf("the group row did not follow: %q", got)
 	}
@@ -281,7 +282,7 @@ func TestRemoveAsksFirst(t *testing.T) {
 	}
 	test.Tap(mw.removeBtn)
 	tapButton(t, mw.win, "Remove")
-	waitUntil(t, q, "the removal", func() bool { return slices.Contains(fc.called(), "remove FS02") })
+	q.runUntil(t, "the removal", func() bool { return slices.Contains(fc.called(), "remove FS02") })
 }
 
 func TestConnectAndDisconnectFollowTheState(t *testing.T) {
@@ -297,7 +298,7 @@ func TestConnectAndDisconnectFollowTheState(t *testing.T) {
 		t.Fatalf("a disabled slave offers %q", mw.connBtn.Text)
 	}
 	test.Tap(mw.connBtn)
-	waitUntil(t, q, "both calls", func() bool {
+	q.runUntil(t, "both calls", func() bool {
 		c := fc.called()
 		return slices.Contains(c, "disconnect FS01") && slices.Contains(c, "connect lab-pc")
 	})
@@ -354,11 +355,11 @@ func TestEachShortcutTriggersItsAction(t *testing.T) {
 		mw, q := openMainWindow(t, fc, nil)
 		before := fc.slavesRead()
 		pressKey(mw.win, fyne.KeyF5)
-		waitUntil(t, q, "a fresh read", func() bool { return fc.slavesRead() > before })
+		q.runUntil(t, "a fresh read", func() bool { return fc.slavesRead() > before })
 		mw.win.Canvas().Focus(mw.filter)
 		before = fc.slavesRead()
 		pressKey(mw.win, fyne.KeyF5)
-		waitUntil(t, q, "a fresh read", func() bool { return fc.slavesRead() > before })
+		q.runUntil(t, "a fresh read", func() bool { return fc.slavesRead() > before })
 	})
 	t.Run("Ctrl+F focuses the filter", func(t *testing.T) {
 		mw, _ := openMainWindow(t, newFakeConsole(demoFleet()...), nil)
@@ -398,7 +399,7 @@ func TestEveryShortcutIsBoundOnce(t *testing.T) {
 }
 
 func TestTheWelcomePanelShowsUntilTheFirstSlave(t *testing.T) {
-	m := liveConsole(t)
+	m := mastertest.Start(t, mastertest.Options{Listen: true})
 	mw, q := openMainWindow(t, m, nil)
 	if !mw.welcome.Visible() || mw.split.Visible() {
 		t.Fatal("no welcome panel on an empty console")
@@ -413,7 +414,7 @@ func TestTheWelcomePanelShowsUntilTheFirstSlave(t *testing.T) {
 	if _, err := m.AddSlave(master.SlaveSpec{Name: "FS09", Direction: store.Inbound, Password: []byte("pw")}); err != nil {
 		t.Fatal(err)
 	}
-	waitUntil(t, q, "the tree to replace the welcome panel", func() bool { return !mw.welcome.Visible() && mw.split.Visible() })
+	q.runUntil(t, "the tree to replace the welcome panel", func() bool { return !mw.welcome.Visible() && mw.split.Visible() })
 	if got := rowTexts(mw); !slices.Equal(got, []string{"[Ungrouped] 0 of 1 connected", "FS09 | offline | ← in | "}) {
 		t.Errorf("rows %q", got)
 	}
@@ -503,7 +504,7 @@ func TestAnUnknownSlaveIsOfferedOnceAndOnlyWhenNew(t *testing.T) {
 	fc := newFakeConsole(demoFleet()...)
 	mw, q := openMainWindow(t, fc, nil)
 	fc.publish(master.Event{Kind: "unknown_slave", Slave: "FS77", Remote: "198.51.100.9:50000"})
-	waitUntil(t, q, "the prompt", func() bool { return strings.Contains(overlayText(mw.win), "FS77") })
+	q.runUntil(t, "the prompt", func() bool { return strings.Contains(overlayText(mw.win), "FS77") })
 	mw.win.Canvas().Overlays().Top().Hide()
 	mw.win.Canvas().Overlays().Remove(mw.win.Canvas().Overlays().Top())
 
@@ -512,7 +513,7 @@ func TestAnUnknownSlaveIsOfferedOnceAndOnlyWhenNew(t *testing.T) {
 	marker := demoFleet()[1]                                                                     // FS02 connects: once shown, the events before it were applied
 	marker.State = master.StateConnected
 	fc.set(marker)
-	waitUntil(t, q, "the events to be applied", func() bool { return strings.Contains(rowOf(mw, "FS02"), "| connected |") })
+	q.runUntil(t, "the events to be applied", func() bool { return strings.Contains(rowOf(mw, "FS02"), "| connected |") })
 	if got := overlayText(mw.win); got != "" {
 		t.Errorf("asked again: %q", got)
 	}
@@ -528,7 +529,7 @@ func TestTheFirstSlaveAddedIsSelectedButNothingIsAtStart(t *testing.T) {
 	empty := newFakeConsole()
 	mw, q := openMainWindow(t, empty, nil)
 	empty.set(demoFleet()[0])
-	waitUntil(t, q, "the first slave to be selected", func() bool { return mw.tree.selected == "a1" })
+	q.runUntil(t, "the first slave to be selected", func() bool { return mw.tree.selected == "a1" })
 	if got := mw.detail.title.Text; got != "FS01" {
 		t.Errorf("the detail pane shows %q", got)
 	}

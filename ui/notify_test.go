@@ -15,6 +15,8 @@ import (
 	"github.com/lanyard/lanyard/core/master"
 	"github.com/lanyard/lanyard/core/store"
 	"github.com/lanyard/lanyard/core/wire/pb"
+	"github.com/lanyard/lanyard/internal/testkit"
+	"github.com/lanyard/lanyard/internal/testkit/mastertest"
 )
 
 var t0 = time.Date(2026, 5, 1, 10, 0, 0, 0, time.UTC)
@@ -291,12 +293,12 @@ func TestTheNotifierAnnouncesAndKeepsTheTrayCurrent(t *testing.T) {
 func TestARealUnknownSlaveIsAnnounced(t *testing.T) {
 	noLeaksAfter(t)
 	a := newTrayApp(t)
-	m := consoleOnTempStore(t, nil, true)
+	m := mastertest.Start(t, mastertest.Options{Listen: true})
 	q := newUIQueue()
 	stop := startNotifier(a, m, notifierOptions{grace: time.Minute, unknownQuiet: 10 * time.Minute, now: time.Now,
 		trayEvery: time.Millisecond, do: q.do}, func() {}, func() {}, func(string) {})
 	defer stop()
-	loopbackAgent(t, "STRANGER", "pw", false, m.ListenAddr())
+	testkit.Agent(t, testkit.AgentOptions{Name: "STRANGER", Password: "pw", Masters: []string{m.ListenAddr()}})
 	n := <-a.sent
 	if !strings.HasPrefix(n.Content, "Unknown slave STRANGER tried to connect from 127.0.0.1:") {
 		t.Errorf("notification %q: %q", n.Title, n.Content)

@@ -15,7 +15,8 @@ import (
 	"github.com/lanyard/lanyard/core/agent"
 	"github.com/lanyard/lanyard/core/master"
 	"github.com/lanyard/lanyard/core/store"
-	"github.com/lanyard/lanyard/core/wire/pb"
+	"github.com/lanyard/lanyard/internal/testkit"
+	"github.com/lanyard/lanyard/internal/testkit/mastertest"
 )
 
 // benchRunner is the window's runner for a benchmark: goroutines it
@@ -51,16 +52,12 @@ func BenchmarkLogTabLiveTail(b *testing.B) {
 		if err := os.WriteFile(logFile, nil, 0o600); err != nil {
 			b.Fatal(err)
 		}
-		db := openTestStore(b, "agent", store.Options{})
-		l, ssl := "127.0.0.1:0", false
-		if _, _, err := agent.Init(db, agent.InitOptions{Name: "FS01", Password: []byte("pw"), Listen: &l, SSL: &ssl}); err != nil {
-			b.Fatal(err)
-		}
-		a := agent.New(agent.Config{DB: db, Identity: testIdentity(b, db, pb.Role_ROLE_AGENT), Logger: quietLogger(), Version: "bench", LogFile: logFile})
-		if err := a.Start(context.Background()); err != nil {
-			b.Fatal(err)
-		}
-		m := consoleOnTempStore(b, nil, false)
+		a := testkit.Agent(b, testkit.AgentOptions{Name: "FS01", Password: "pw", Listen: true, Tune: func(c *agent.Config) {
+			// The product's timing, not the tests'.
+			c.Version, c.LogFile = "bench", logFile
+			c.Heartbeat, c.DeadAfter, c.RedialInitial, c.RedialMax = 0, 0, 0, 0
+		}})
+		m := mastertest.Start(b, mastertest.Options{})
 		v, err := m.AddSlave(master.SlaveSpec{Name: "FS01", Direction: store.Outbound, Address: a.ListenAddr(), Password: []byte("pw")})
 		if err != nil {
 			b.Fatal(err)

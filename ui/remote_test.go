@@ -110,7 +110,7 @@ func (f *fakeRemote) ChangePassword(_ context.Context, name string, pw []byte) (
 
 // remoteWindow is the main window on the demo fleet with FS01 selected and
 // the tab called tab shown.
-func remoteWindow(t *testing.T, tab string) (*mainWindow, *fyneThread, *fakeRemote) {
+func remoteWindow(t *testing.T, tab string) (*mainWindow, *uiQueue, *fakeRemote) {
 	t.Helper()
 	fr := newFakeRemote(demoFleet()...)
 	mw, q := openMainWindow(t, fr, nil)
@@ -140,25 +140,25 @@ func logLines(first, n int) []*pb.LogLine {
 func TestTheLogTabTailsTheSelectedSlaveWhileItShows(t *testing.T) {
 	mw, q, fr := remoteWindow(t, tabLog)
 	lt := mw.detail.logTab
-	waitUntil(t, q, "the log stream", func() bool { return fr.openStreams() == 1 })
+	q.runUntil(t, "the log stream", func() bool { return fr.openStreams() == 1 })
 	if got := fr.lastQuery(); got.Last != logTabBacklog || !got.Follow || got.MinLevel != "" {
 		t.Fatalf("the tail asked for %+v", got)
 	}
 	fr.feed <- logLines(1, 20)
-	waitUntil(t, q, "20 lines", func() bool { return lt.length() == 20 })
+	q.runUntil(t, "20 lines", func() bool { return lt.length() == 20 })
 	if !strings.Contains(lt.status.Text, "Following the log of FS01 · 20 lines") {
 		t.Errorf("status %q", lt.status.Text)
 	}
 
 	// Another tab: the stream stops; back: it starts again.
 	mw.detail.tabs.SelectIndex(0)
-	waitUntil(t, q, "the stream to stop", func() bool { return fr.openStreams() == 0 })
+	q.runUntil(t, "the stream to stop", func() bool { return fr.openStreams() == 0 })
 	mw.detail.tabs.SelectIndex(2)
-	waitUntil(t, q, "the stream again", func() bool { return fr.openStreams() == 1 })
+	q.runUntil(t, "the stream again", func() bool { return fr.openStreams() == 1 })
 
 	// The level filter is the agent's: a new stream with the level.
 	lt.level.SetSelected(logTabLevelWarnings)
-	waitUntil(t, q, "a warnings stream", func() bool {
+	q.runUntil(t, "a warnings stream", func() bool {
 		return fr.openStreams() == 1 && fr.lastQuery().MinLevel == "warning"
 	})
 	if lt.length() != 0 {
@@ -167,7 +167,7 @@ func TestTheLogTabTailsTheSelectedSlaveWhileItShows(t *testing.T) {
 
 	// The starting point is the agent's too.
 	lt.from.SetSelected(logTabFromHour)
-	waitUntil(t, q, "a stream since an hour ago", func() bool {
+	q.runUntil(t, "a stream since an hour ago", func() bool {
 		got := fr.lastQuery()
 		return fr.openStreams() == 1 && got.Since.Equal(fixedNow.Add(-time.Hour)) && got.Last == 0 && got.MinLevel == "warning"
 	})
@@ -176,21 +176,21 @@ func TestTheLogTabTailsTheSelectedSlaveWhileItShows(t *testing.T) {
 	v := demoFleet()[0]
 	v.State = master.StateOffline
 	fr.set(v)
-	waitUntil(t, q, "the stream to stop when FS01 went offline", func() bool { return fr.openStreams() == 0 })
-	waitUntil(t, q, "the tab to say so", func() bool { return strings.Contains(lt.status.Text, "FS01 is not connected") })
+	q.runUntil(t, "the stream to stop when FS01 went offline", func() bool { return fr.openStreams() == 0 })
+	q.runUntil(t, "the tab to say so", func() bool { return strings.Contains(lt.status.Text, "FS01 is not connected") })
 }
 
 func TestTheLogTabKeepsUpWithAFloodInFewUpdates(t *testing.T) {
 	mw, q, fr := remoteWindow(t, tabLog)
 	lt := mw.detail.logTab
-	waitUntil(t, q, "the log stream", func() bool { return fr.openStreams() == 1 })
+	q.runUntil(t, "the log stream", func() bool { return fr.openStreams() == 1 })
 	const total = 15_000 // more than the tab keeps
 	for i := 0; i < total; i += 100 {
 		fr.feed <- logLines(i, 100)
 	}
 	updates := 0
 	lastLine := fmt.Sprintf("line %d\"", total-1)
-	waitUntil(t, q, "the last line", func() bool {
+	q.runUntil(t, "the last line", func() bool {
 		updates++
 		n := lt.length()
 		return n > 0 && strings.HasSuffix(lt.entry(n-1).text, lastLine)
@@ -210,9 +210,9 @@ func TestTheLogTabKeepsUpWithAFloodInFewUpdates(t *testing.T) {
 func TestTheLogTabSearchesPausesAndCopies(t *testing.T) {
 	mw, q, fr := remoteWindow(t, tabLog)
 	lt := mw.detail.logTab
-	waitUntil(t, q, "the log stream", func() bool { return fr.openStreams() == 1 })
+	q.runUntil(t, "the log stream", func() bool { return fr.openStreams() == 1 })
 	fr.feed <- logLines(1, 30)
-	waitUntil(t, q, "30 lines", func() bool { return lt.length() == 30 })
+	q.runUntil(t, "30 lines", func() bool { return lt.length() == 30 })
 
 	test.Type(lt.search, "level=warning")
 	if lt.length() != 3 || !strings.Contains(lt.status.Text, "3 lines of 30 match") {
@@ -227,7 +227,7 @@ func TestTheLogTabSearchesPausesAndCopies(t *testing.T) {
 
 	test.Tap(lt.pause)
 	fr.feed <- logLines(31, 5)
-	waitUntil(t, q, "the paused tab to count the new lines", func() bool { return strings.Contains(lt.status.Text, "Paused · 5 new lines waiting") })
+	q.runUntil(t, "the paused tab to count the new lines", func() bool { return strings.Contains(lt.status.Text, "Paused · 5 new lines waiting") })
 	if lt.length() != 30 {
 		t.Fatalf("%d lines shown while paused, want 30", lt.length())
 	}
@@ -240,19 +240,19 @@ func TestTheLogTabSearchesPausesAndCopies(t *testing.T) {
 func TestLogTabGolden(t *testing.T) {
 	mw, q, fr := remoteWindow(t, tabLog)
 	lt := mw.detail.logTab
-	waitUntil(t, q, "the log stream", func() bool { return fr.openStreams() == 1 })
+	q.runUntil(t, "the log stream", func() bool { return fr.openStreams() == 1 })
 	lines := logLines(1, 12)
 	lines[4].Level, lines[4].Text = "error", `time="2026-03-14 14:59:05.000" level=error msg="task nightly: failed: the destination /mnt/backup is not mounted"`
 	lines[7].Level = "debug"
 	fr.feed <- lines
-	waitUntil(t, q, "12 lines", func() bool { return lt.length() == 12 })
+	q.runUntil(t, "12 lines", func() bool { return lt.length() == 12 })
 	test.AssertRendersToMarkup(t, "logtab.xml", mw.win.Canvas())
 }
 
 func TestTheSettingsTabShowsAndChangesTheAgentsSettings(t *testing.T) {
 	mw, q, fr := remoteWindow(t, tabSettings)
 	st := mw.detail.setTab
-	waitUntil(t, q, "the settings", func() bool { return st.loaded != nil })
+	q.runUntil(t, "the settings", func() bool { return st.loaded != nil })
 	if st.apply.Disabled() == false {
 		t.Error("Apply is enabled before anything changed")
 	}
@@ -272,12 +272,12 @@ func TestTheSettingsTabShowsAndChangesTheAgentsSettings(t *testing.T) {
 		}
 		tapButton(t, mw.win, "Change")
 	}
-	waitUntil(t, q, "the change to be sent", func() bool {
+	q.runUntil(t, "the change to be sent", func() bool {
 		fr.rmu.Lock()
 		defer fr.rmu.Unlock()
 		return len(fr.sets) == 1
 	})
-	waitUntil(t, q, "the answer", func() bool { return strings.HasPrefix(st.status.Text, "Done: listen :17000") })
+	q.runUntil(t, "the answer", func() bool { return strings.HasPrefix(st.status.Text, "Done: listen :17000") })
 
 	// SSL off would cut this console's link: it asks first and says so.
 	st.ssl.SetChecked(false)
@@ -308,7 +308,7 @@ func TestTheSettingsTabShowsAndChangesTheAgentsSettings(t *testing.T) {
 func TestASlowSettingsChangeShowsASpinnerAndCanBeCancelled(t *testing.T) {
 	mw, q, fr := remoteWindow(t, tabSettings)
 	st := mw.detail.setTab
-	waitUntil(t, q, "the settings", func() bool { return st.loaded != nil })
+	q.runUntil(t, "the settings", func() bool { return st.loaded != nil })
 	fr.rmu.Lock()
 	fr.hold = make(chan struct{}) // never answered
 	fr.rmu.Unlock()
@@ -329,7 +329,7 @@ func TestASlowSettingsChangeShowsASpinnerAndCanBeCancelled(t *testing.T) {
 		t.Error("the waiting dialog has no spinner")
 	}
 	tapButton(t, mw.win, waitCancel)
-	waitUntil(t, q, "the cancel to be reported", func() bool {
+	q.runUntil(t, "the cancel to be reported", func() bool {
 		return strings.Contains(overlayText(mw.win), "Cancelled; the change may still reach FS01")
 	})
 }
@@ -358,7 +358,7 @@ func TestChangePasswordIsTypedTwiceAndSentOverSSL(t *testing.T) {
 	test.AssertRendersToMarkup(t, "passworddialog_mismatch.xml", mw.win.Canvas())
 	entries[1].SetText("new-secret")
 	tapButton(t, mw.win, pwChange)
-	waitUntil(t, q, "the password to be sent", func() bool {
+	q.runUntil(t, "the password to be sent", func() bool {
 		fr.rmu.Lock()
 		defer fr.rmu.Unlock()
 		return len(fr.passwords) == 1
@@ -366,7 +366,7 @@ func TestChangePasswordIsTypedTwiceAndSentOverSSL(t *testing.T) {
 	if fr.passwords[0] != "FS01:new-secret" {
 		t.Errorf("sent %q", fr.passwords[0])
 	}
-	waitUntil(t, q, "the result", func() bool { return strings.Contains(overlayText(mw.win), "was changed and saved here") })
+	q.runUntil(t, "the result", func() bool { return strings.Contains(overlayText(mw.win), "was changed and saved here") })
 
 	// Over a link without SSL there is nothing to type, and it says why.
 	mw.tree.Select("b2")

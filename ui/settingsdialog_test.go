@@ -12,15 +12,16 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/lanyard/lanyard/core/address"
+	"github.com/lanyard/lanyard/internal/testkit/mastertest"
 )
 
 // openSettings shows the Remote Management Settings over a test window.
-func openSettings(t *testing.T, rs RemoteSettings, ports PortChecker, tickListen bool) (*settingsForm, *fyneThread, fyne.Window) {
+func openSettings(t *testing.T, rs RemoteSettings, ports PortChecker, tickListen bool) (*settingsForm, *uiQueue, fyne.Window) {
 	t.Helper()
 	test.NewTempApp(t)
 	w := test.NewTempWindow(t, widget.NewLabel("main window"))
 	w.Resize(fyne.NewSize(800, 720))
-	q := newFyneThread()
+	q := newUIQueue()
 	return showSettingsDialog(w, rs, ports, tickListen, q.do), q, w
 }
 
@@ -131,7 +132,7 @@ func TestCheckPortNamesTheHolderAndOffersAFreePort(t *testing.T) {
 	f, q, _ := openSettings(t, newFakeConsole(), ports, false)
 	f.port.SetText("23456")
 	test.Tap(f.check)
-	waitUntil(t, q, "the check's answer", func() bool { return strings.Contains(f.checkResult.Text, "squatter (pid 4242)") })
+	q.runUntil(t, "the check's answer", func() bool { return strings.Contains(f.checkResult.Text, "squatter (pid 4242)") })
 	if asked.Load() != 23456 {
 		t.Errorf("checked port %d", asked.Load())
 	}
@@ -147,7 +148,7 @@ func TestCheckPortNamesTheHolderAndOffersAFreePort(t *testing.T) {
 		f, q, _ := openSettings(t, newFakeConsole(), func(p int) PortReport { return PortReport{Free: true, Text: fmt.Sprintf("Port %d is free.", p)} }, false)
 		f.port.SetText("23458")
 		test.Tap(f.check)
-		waitUntil(t, q, "the answer", func() bool { return f.checkResult.Text == "Port 23458 is free." })
+		q.runUntil(t, "the answer", func() bool { return f.checkResult.Text == "Port 23458 is free." })
 		if f.use.Visible() {
 			t.Error("a free port offers another")
 		}
@@ -171,7 +172,7 @@ func TestApplySavesAndClosesOrSaysWhy(t *testing.T) {
 		f.port.SetText("17000")
 		f.heartbeat.SetText("20")
 		test.Tap(f.apply)
-		waitUntil(t, q, "the dialog to close", func() bool { return w.Canvas().Overlays().Top() == nil })
+		q.runUntil(t, "the dialog to close", func() bool { return w.Canvas().Overlays().Top() == nil })
 		if got := fc.Settings(); got.ListenAddress != ":17000" || got.HeartbeatSeconds != 20 || !got.Listen || !got.SSL {
 			t.Errorf("applied %+v", got)
 		}
@@ -181,7 +182,7 @@ func TestApplySavesAndClosesOrSaysWhy(t *testing.T) {
 		fc.applyErr = errors.New("could not save the settings: disk full")
 		f, q, w := openSettings(t, fc, nil, false)
 		test.Tap(f.apply)
-		waitUntil(t, q, "the error", func() bool { return strings.Contains(f.result.Text, "disk full") })
+		q.runUntil(t, "the error", func() bool { return strings.Contains(f.result.Text, "disk full") })
 		if w.Canvas().Overlays().Top() == nil || f.apply.Disabled() || f.cancel.Disabled() {
 			t.Error("the dialog closed or stayed disabled after an error")
 		}
@@ -191,7 +192,7 @@ func TestApplySavesAndClosesOrSaysWhy(t *testing.T) {
 		fc.listenErr = errors.New("listen tcp :80: bind: permission denied")
 		f, q, w := openSettings(t, fc, nil, false)
 		test.Tap(f.apply)
-		waitUntil(t, q, "the error", func() bool { return strings.Contains(f.result.Text, "cannot listen") })
+		q.runUntil(t, "the error", func() bool { return strings.Contains(f.result.Text, "cannot listen") })
 		if w.Canvas().Overlays().Top() == nil {
 			t.Error("the dialog closed")
 		}
@@ -200,8 +201,8 @@ func TestApplySavesAndClosesOrSaysWhy(t *testing.T) {
 
 // Against a real console: Apply restarts the listener.
 func TestApplyChangesTheListener(t *testing.T) {
-	leakCheck(t)
-	m := liveConsole(t)
+	noLeaksAfter(t)
+	m := mastertest.Start(t, mastertest.Options{Listen: true})
 	addr := m.ListenAddr() // 127.0.0.1:<port>
 	host, port := address.Split(addr)
 
@@ -211,7 +212,7 @@ func TestApplyChangesTheListener(t *testing.T) {
 	}
 	f.listen.SetChecked(false)
 	test.Tap(f.apply)
-	waitUntil(t, q, "the dialog to close", func() bool { return w.Canvas().Overlays().Top() == nil })
+	q.runUntil(t, "the dialog to close", func() bool { return w.Canvas().Overlays().Top() == nil })
 	if got := m.ListenAddr(); got != "" {
 		t.Fatalf("still listening on %s", got)
 	}
@@ -223,7 +224,7 @@ func TestApplyChangesTheListener(t *testing.T) {
 	f.address.SetText(host)
 	f.port.SetText(port)
 	test.Tap(f.apply)
-	waitUntil(t, q, "the dialog to close", func() bool { return w.Canvas().Overlays().Top() == nil })
+	q.runUntil(t, "the dialog to close", func() bool { return w.Canvas().Overlays().Top() == nil })
 	if got := m.ListenAddr(); got != addr {
 		t.Errorf("listening on %q (%v), want %q", got, m.ListenError(), addr)
 	}
@@ -238,6 +239,6 @@ func TestSettingsDialogGolden(t *testing.T) {
 	f, q, w := openSettings(t, fc, ports, false)
 	f.port.SetText("8080")
 	test.Tap(f.check)
-	waitUntil(t, q, "the check", func() bool { return f.use.Visible() })
+	q.runUntil(t, "the check", func() bool { return f.use.Visible() })
 	test.AssertRendersToMarkup(t, "settingsdialog.xml", w.Canvas())
 }

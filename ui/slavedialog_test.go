@@ -3,7 +3,6 @@ package ui
 import (
 	"context"
 	"fmt"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -11,15 +10,13 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/widget"
-	"github.com/sirupsen/logrus"
 	"go.uber.org/goleak"
 
-	"github.com/lanyard/lanyard/core/agent"
-	"github.com/lanyard/lanyard/core/auth"
 	"github.com/lanyard/lanyard/core/link"
 	"github.com/lanyard/lanyard/core/master"
 	"github.com/lanyard/lanyard/core/store"
-	"github.com/lanyard/lanyard/core/wire/pb"
+	"github.com/lanyard/lanyard/internal/testkit"
+	"github.com/lanyard/lanyard/internal/testkit/mastertest"
 )
 
 // ---- Shared helpers of the slave dialog, log window and notifier tests ----
@@ -41,15 +38,20 @@ func newUIQueue() *uiQueue { return &uiQueue{ch: make(chan func(), 1<<16)} }
 
 func (q *uiQueue) do(f func()) { q.ch <- f }
 
-// runUntil runs queued work until done reports true, failing after 20 s.
+// runUntil runs queued work until done reports true, checking done also
+// between items (work that finishes in the background without queueing
+// anything), and fails after 20 s.
 func (q *uiQueue) runUntil(t testing.TB, what string, done func() bool) {
 	t.Helper()
 	deadline := time.NewTimer(20 * time.Second)
 	defer deadline.Stop()
+	tick := time.NewTicker(5 * time.Millisecond)
+	defer tick.Stop()
 	for !done() {
 		select {
 		case f := <-q.ch:
 			f()
+		case <-tick.C:
 		case <-deadline.C:
 			t.Fatalf("gave up waiting for %s", what)
 		}
@@ -66,92 +68,6 @@ func (q *uiQueue) runPending() {
 			return
 		}
 	}
-}
-
-func quietLogger() *logrus.Logger {
-	l := logrus.New()
-	l.SetOutput(nopWriter{})
-	return l
-}
-
-type nopWriter struct{}
-
-func (nopWriter) Write(p []byte) (int, error) { return len(p), nil }
-
-func openTestStore(t testing.TB, kind string, opts store.Options) *store.DB {
-	t.Helper()
-	opts.Kind = kind
-	if opts.LogRetention == 0 {
-		opts.LogRetention = 24 * time.Hour * 365 * 50
-	}
-	db, err := store.Open(filepath.Join(t.TempDir(), kind+".db"), opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = db.Close() })
-	return db
-}
-
-func testIdentity(t testing.TB, db *store.DB, role pb.Role) *link.Identity {
-	t.Helper()
-	stored, err := db.LoadOrCreateIdentity(func() (store.Identity, error) {
-		c, k, err := link.NewCertificate("test")
-		return store.Identity{InstallID: auth.NewID(), CertPEM: c, KeyPEM: k}, err
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	cert, fp, err := link.LoadCertificate(stored.CertPEM, stored.KeyPEM)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &link.Identity{Role: role, InstallID: stored.InstallID, BootID: auth.NewID(), Software: "test",
-		Certificate: cert, Fingerprint: fp}
-}
-
-// consoleOnTempStore starts a real *master.Master on a fresh bbolt store,
-// or on db when given, with plain links and fast timings. With listen it
-// listens on loopback (and logs that it does).
-func consoleOnTempStore(t testing.TB, db *store.DB, listen bool) *master.Master {
-	t.Helper()
-	if db == nil {
-		db = openTestStore(t, "console", store.Options{})
-	}
-	if err := master.SaveSettings(db, master.Settings{Listen: listen, ListenAddress: "127.0.0.1:0"}); err != nil {
-		t.Fatal(err)
-	}
-	m := master.New(master.Config{DB: db, Identity: testIdentity(t, db, pb.Role_ROLE_MASTER), Logger: quietLogger(),
-		Limiter:   auth.NewLimiter(auth.LimiterConfig{IPBurst: 1000, NameBurst: 1000}),
-		Heartbeat: 200 * time.Millisecond, DeadAfter: 800 * time.Millisecond,
-		RedialInitial: 20 * time.Millisecond, RedialMax: 200 * time.Millisecond})
-	if err := m.Start(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = m.Close() })
-	return m
-}
-
-// loopbackAgent starts a real in-process agent named name. With listen it
-// accepts the console on a loopback port (returned); masters are consoles
-// it dials.
-func loopbackAgent(t testing.TB, name, password string, listen bool, masters ...string) *agent.Agent {
-	t.Helper()
-	db := openTestStore(t, "agent", store.Options{})
-	l, ssl := "off", false
-	if listen {
-		l = "127.0.0.1:0"
-	}
-	if _, _, err := agent.Init(db, agent.InitOptions{Name: name, Password: []byte(password), Listen: &l, SSL: &ssl, Masters: masters}); err != nil {
-		t.Fatal(err)
-	}
-	a := agent.New(agent.Config{DB: db, Identity: testIdentity(t, db, pb.Role_ROLE_AGENT), Logger: quietLogger(), Version: "test",
-		RedialInitial: 20 * time.Millisecond, RedialMax: 200 * time.Millisecond,
-		Heartbeat: 200 * time.Millisecond, DeadAfter: 800 * time.Millisecond})
-	if err := a.Start(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = a.Close() })
-	return a
 }
 
 // ---- The Add/Edit Slave dialog ----
@@ -193,8 +109,8 @@ func shown(l *widget.Label) string {
 
 func TestAddedSlaveAppearsInTheFleet(t *testing.T) {
 	noLeaksAfter(t)
-	m := consoleOnTempStore(t, nil, true)
-	a := loopbackAgent(t, "FS01", "pw-one", true)
+	m := mastertest.Start(t, mastertest.Options{Listen: true})
+	a := testkit.Agent(t, testkit.AgentOptions{Name: "FS01", Password: "pw-one", Listen: true})
 	host, port := splitAddress(a.ListenAddr())
 
 	d, q, _ := openSlaveDialog(t, m, nil, "")
@@ -366,7 +282,7 @@ func TestEnterSavesWhenValidAndEscapeCancels(t *testing.T) {
 
 func TestTheSaveErrorIsShownAndTheTypedValuesKept(t *testing.T) {
 	noLeaksAfter(t)
-	m := consoleOnTempStore(t, nil, true)
+	m := mastertest.Start(t, mastertest.Options{Listen: true})
 	d, q, _ := openSlaveDialog(t, m, nil, "")
 	d.now = func() time.Time { return d.slavesAt } // the dialog's view of the fleet stays as it was
 	typeInto(d.name, "FS02")
@@ -449,8 +365,8 @@ func stepsShown(d *slaveDialog) []link.Step {
 
 func TestTestConnectionShowsEveryStep(t *testing.T) {
 	noLeaksAfter(t)
-	m := consoleOnTempStore(t, nil, true)
-	a := loopbackAgent(t, "FS01", "right", true)
+	m := mastertest.Start(t, mastertest.Options{Listen: true})
+	a := testkit.Agent(t, testkit.AgentOptions{Name: "FS01", Password: "right", Listen: true})
 	host, port := splitAddress(a.ListenAddr())
 
 	run := func(t *testing.T, password string) (*slaveDialog, []link.Step) {
@@ -535,7 +451,7 @@ func TestClosingTheDialogCancelsTheTest(t *testing.T) {
 
 func TestInboundTestSaysWhetherTheSlaveTriedToConnect(t *testing.T) {
 	noLeaksAfter(t)
-	m := consoleOnTempStore(t, nil, true)
+	m := mastertest.Start(t, mastertest.Options{Listen: true})
 	d, q, _ := openSlaveDialog(t, m, nil, "")
 	d.direction.SetSelected(directionInbound)
 	typeInto(d.name, "FS77")

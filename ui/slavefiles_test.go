@@ -11,6 +11,7 @@ import (
 	"github.com/lanyard/lanyard/core/auth"
 	"github.com/lanyard/lanyard/core/master"
 	"github.com/lanyard/lanyard/core/slavefile"
+	"github.com/lanyard/lanyard/internal/testkit/mastertest"
 )
 
 func keyFor(b byte) string {
@@ -22,8 +23,8 @@ func keyFor(b byte) string {
 }
 
 func TestImportListsTheBadRowsAndAddsTheGoodOnesOnlyWhenAsked(t *testing.T) {
-	leakCheck(t)
-	c := liveConsole(t)
+	noLeaksAfter(t)
+	c := mastertest.Start(t, mastertest.Options{Listen: true})
 	mw, q := openMainWindow(t, c, nil)
 	rows, bad, err := slavefile.Read(strings.NewReader("name,direction,key\n"+
 		"FS01,inbound,"+keyFor(1)+"\n"+
@@ -33,7 +34,7 @@ func TestImportListsTheBadRowsAndAddsTheGoodOnesOnlyWhenAsked(t *testing.T) {
 		t.Fatal(err)
 	}
 	mw.importRows("fleet.csv", rows, bad, false)
-	waitUntil(t, q, "the list of bad rows", func() bool { return strings.Contains(overlayText(mw.win), "are refused") })
+	q.runUntil(t, "the list of bad rows", func() bool { return strings.Contains(overlayText(mw.win), "are refused") })
 	text := overlayText(mw.win)
 	for _, want := range []string{"1 of 3 rows of fleet.csv are refused, so nothing was added", "line 4: the name fs01 is taken by line 2"} {
 		if !strings.Contains(text, want) {
@@ -44,13 +45,13 @@ func TestImportListsTheBadRowsAndAddsTheGoodOnesOnlyWhenAsked(t *testing.T) {
 		t.Fatalf("%d slaves added while a row was bad", n)
 	}
 	tapButton(t, mw.win, "Add the 2 good ones")
-	waitUntil(t, q, "the import's result", func() bool { return strings.Contains(overlayText(mw.win), "Added 2 slaves from fleet.csv") })
-	waitUntil(t, q, "the two slaves in the tree", func() bool { return rowOf(mw, "FS01") != "" && rowOf(mw, "FS02") != "" })
+	q.runUntil(t, "the import's result", func() bool { return strings.Contains(overlayText(mw.win), "Added 2 slaves from fleet.csv") })
+	q.runUntil(t, "the two slaves in the tree", func() bool { return rowOf(mw, "FS01") != "" && rowOf(mw, "FS02") != "" })
 }
 
 func TestAnExportWithKeysIsOwnerOnlyAndImportsElsewhere(t *testing.T) {
-	leakCheck(t)
-	c := liveConsole(t)
+	noLeaksAfter(t)
+	c := mastertest.Start(t, mastertest.Options{Listen: true})
 	rows, _, _ := slavefile.Read(strings.NewReader("name,direction,key\nFS01,inbound,"+keyFor(1)+"\n"), slavefile.CSV)
 	if _, err := c.ImportSlaves(t.Context(), rows, master.ImportOptions{}, "test"); err != nil {
 		t.Fatal(err)

@@ -189,11 +189,11 @@ func (f *fakeTasks) publishTask(e master.TaskEvent) {
 
 // tasksWindow is the main window on the demo fleet with FS01's Tasks tab
 // shown and its tasks read.
-func tasksWindow(t *testing.T) (*mainWindow, *fyneThread, *fakeRemote) {
+func tasksWindow(t *testing.T) (*mainWindow, *uiQueue, *fakeRemote) {
 	t.Helper()
 	mw, q, fr := remoteWindow(t, tabTasks)
 	tt := mw.detail.tasksTab
-	waitUntil(t, q, "the tasks", func() bool { return tt.loaded && len(tt.rows) == 3 })
+	q.runUntil(t, "the tasks", func() bool { return tt.loaded && len(tt.rows) == 3 })
 	return mw, q, fr
 }
 
@@ -211,11 +211,11 @@ func TestTheTasksTabListsTheTasksAndFollowsARun(t *testing.T) {
 
 	// Ctrl+R runs the selected task; the agent's progress fills its bar.
 	press(mw.win, shortcutRunTask())
-	waitUntil(t, q, "the run request", func() bool { return fr.taskCalls("run documents") == 1 })
+	q.runUntil(t, "the run request", func() bool { return fr.taskCalls("run documents") == 1 })
 	fr.publishTask(master.TaskEvent{Slave: "FS01", TaskEvent: agent.TaskEvent{Kind: agent.EventProgress, Task: "documents",
 		Status: &backup.Status{Task: "documents", Phase: "copying", FilesDone: 312, FilesTotal: 800, BytesDone: 420 << 20,
 			BytesTotal: 1000 << 20, Rate: 12.5 * (1 << 20), ETA: 46 * time.Second}}})
-	waitUntil(t, q, "the progress", func() bool { return tt.rows[0].Progress != nil && tt.rows[0].Progress.FilesDone == 312 })
+	q.runUntil(t, "the progress", func() bool { return tt.rows[0].Progress != nil && tt.rows[0].Progress.FilesDone == 312 })
 	if !tt.stop.Disabled() == false || !tt.run.Disabled() {
 		t.Errorf("while running: Run enabled %v, Stop enabled %v", !tt.run.Disabled(), !tt.stop.Disabled())
 	}
@@ -231,7 +231,7 @@ func TestTheTasksTabListsTheTasksAndFollowsARun(t *testing.T) {
 	reads := fr.taskCalls("list")
 	fr.publishTask(master.TaskEvent{Slave: "FS01", TaskEvent: agent.TaskEvent{Kind: agent.EventFinished, Task: "documents",
 		Report: &backup.Report{Task: "documents", Result: backup.ResultCompleted}}})
-	waitUntil(t, q, "the list read again", func() bool { return fr.taskCalls("list") > reads })
+	q.runUntil(t, "the list read again", func() bool { return fr.taskCalls("list") > reads })
 	if tt.rows[1].Running {
 		t.Error("another slave's progress reached this table")
 	}
@@ -246,7 +246,7 @@ func TestTheTasksTabListsTheTasksAndFollowsARun(t *testing.T) {
 	reads = fr.taskCalls("list")
 	mw.win.Canvas().Focus(tt.table)
 	pressKey(mw.win, fyne.KeyF5)
-	waitUntil(t, q, "F5 to read the list again", func() bool { return fr.taskCalls("list") > reads })
+	q.runUntil(t, "F5 to read the list again", func() bool { return fr.taskCalls("list") > reads })
 }
 
 func TestTheTaskDialogShowsTheAgentsVerdictUnderItsField(t *testing.T) {
@@ -261,7 +261,7 @@ func TestTheTaskDialogShowsTheAgentsVerdictUnderItsField(t *testing.T) {
 	test.Type(td.name, "bob-docs")
 	test.Type(td.sources, "/home/bob/Documents")
 	test.Type(td.dest, "/mnt/backup")
-	waitUntil(t, q, "the agent's verdict", func() bool { return td.errs[backup.FieldSources].Visible() })
+	q.runUntil(t, "the agent's verdict", func() bool { return td.errs[backup.FieldSources].Visible() })
 	if got := td.errs[backup.FieldSources].Text; got != "Source /home/bob/Documents does not exist" {
 		t.Errorf("under Sources: %q", got)
 	}
@@ -285,10 +285,10 @@ func TestTheTaskDialogShowsTheAgentsVerdictUnderItsField(t *testing.T) {
 	fr.fakeTasks.check = master.TaskCheck{}
 	fr.fakeTasks.mu.Unlock()
 	td.sources.SetText("/home/bob/Docs")
-	waitUntil(t, q, "the new verdict", func() bool { return !td.errs[backup.FieldSources].Visible() && !td.save.Disabled() })
+	q.runUntil(t, "the new verdict", func() bool { return !td.errs[backup.FieldSources].Visible() && !td.save.Disabled() })
 	test.Tap(td.save)
-	waitUntil(t, q, "the save", func() bool { return fr.taskCalls("put bob-docs v0") == 1 })
-	waitUntil(t, q, "the new row", func() bool { return len(tt.rows) == 4 })
+	q.runUntil(t, "the save", func() bool { return fr.taskCalls("put bob-docs v0") == 1 })
+	q.runUntil(t, "the new row", func() bool { return len(tt.rows) == 4 })
 }
 
 func TestASaveAfterAnotherConsolesEditSaysReload(t *testing.T) {
@@ -301,14 +301,14 @@ func TestASaveAfterAnotherConsolesEditSaysReload(t *testing.T) {
 	fr.fakeTasks.putErr = fmt.Errorf("FS01 answered: \"task documents was changed by another console: reload\": %w", agent.ErrConflict)
 	fr.fakeTasks.mu.Unlock()
 	td.keep[0].SetText("7")
-	waitUntil(t, q, "Save", func() bool { return !td.save.Disabled() })
+	q.runUntil(t, "Save", func() bool { return !td.save.Disabled() })
 	test.Tap(td.save)
-	waitUntil(t, q, "the conflict", func() bool { return strings.Contains(overlayText(mw.win), "was changed by another console") })
+	q.runUntil(t, "the conflict", func() bool { return strings.Contains(overlayText(mw.win), "was changed by another console") })
 	if fr.taskCalls("put documents v3") != 1 {
 		t.Fatalf("calls %v", fr.fakeTasks.calls)
 	}
 	tapButton(t, mw.win, tdReload)
-	waitUntil(t, q, "the reload", func() bool { return strings.Contains(td.status.Text, "Reloaded version 3") })
+	q.runUntil(t, "the reload", func() bool { return strings.Contains(td.status.Text, "Reloaded version 3") })
 	if td.keep[0].Text != "0" {
 		t.Errorf("after reload keep-last shows %q, the stored 0", td.keep[0].Text)
 	}
@@ -336,13 +336,13 @@ func TestTheRestoreDialogBrowsesLazilyAndRestoresWhatIsTicked(t *testing.T) {
 	tt.table.Select(widget.TableCellID{Row: 0, Col: 0})
 	test.Tap(tt.restore)
 	rd := tt.lastRestore
-	waitUntil(t, q, "the snapshots and the top folder", func() bool { return rd.snapshot != "" && rd.nodes[""].loaded })
+	q.runUntil(t, "the snapshots and the top folder", func() bool { return rd.snapshot != "" && rd.nodes[""].loaded })
 	if rd.snapshot != "2026-03-13T020000Z" {
 		t.Errorf("the newest snapshot is not chosen: %s", rd.snapshot)
 	}
 	// A folder whose only entry is a folder opens it too, down to the
 	// source's files; the others wait until opened.
-	waitUntil(t, q, "the folders down to Documents", func() bool {
+	q.runUntil(t, "the folders down to Documents", func() bool {
 		n := rd.nodes["/home/alice/Documents"]
 		return n != nil && n.loaded
 	})
@@ -360,7 +360,7 @@ func TestTheRestoreDialogBrowsesLazilyAndRestoresWhatIsTicked(t *testing.T) {
 	}
 	test.AssertRendersToMarkup(t, "restoredialog.xml", mw.win.Canvas())
 	test.Tap(rd.restore)
-	waitUntil(t, q, "the summary", func() bool { return strings.Contains(overlayText(mw.win), "Restored 1 files") })
+	q.runUntil(t, "the summary", func() bool { return strings.Contains(overlayText(mw.win), "Restored 1 files") })
 	fr.fakeTasks.mu.Lock()
 	got := fr.fakeTasks.restored
 	fr.fakeTasks.mu.Unlock()

@@ -14,6 +14,8 @@ import (
 
 	"github.com/lanyard/lanyard/core/master"
 	"github.com/lanyard/lanyard/core/store"
+	"github.com/lanyard/lanyard/internal/testkit"
+	"github.com/lanyard/lanyard/internal/testkit/mastertest"
 )
 
 func TestAStateChangeRedrawsOneRowUnlessTheOrderDependsOnIt(t *testing.T) {
@@ -147,9 +149,9 @@ func TestABurstOfEventsIsCoalescedIntoFewBatches(t *testing.T) {
 // Against a real console: an outbound slave that links to an in-process
 // agent and an inbound one that never dials in.
 func TestALiveFleetShowsItsStatesAndFollowsThem(t *testing.T) {
-	leakCheck(t)
-	m := liveConsole(t)
-	a := liveAgent(t, "FS01", "pw1")
+	noLeaksAfter(t)
+	m := mastertest.Start(t, mastertest.Options{Listen: true})
+	a := testkit.Agent(t, testkit.AgentOptions{Name: "FS01", Password: "pw1", Listen: true})
 	if _, err := m.AddSlave(master.SlaveSpec{Name: "FS01", Group: "Office", Direction: store.Outbound, Address: a.ListenAddr(), Password: []byte("pw1")}); err != nil {
 		t.Fatal(err)
 	}
@@ -158,7 +160,7 @@ func TestALiveFleetShowsItsStatesAndFollowsThem(t *testing.T) {
 	}
 	mw, q := openMainWindow(t, m, nil)
 
-	waitUntil(t, q, "FS01 to connect", func() bool { return rowOf(mw, "FS01") == "FS01 | connected | out → | ssl-off" })
+	q.runUntil(t, "FS01 to connect", func() bool { return rowOf(mw, "FS01") == "FS01 | connected | out → | ssl-off" })
 	if got := rowTexts(mw); !slices.Equal(got, []string{
 		"[Office] 1 of 1 connected", "FS01 | connected | out → | ssl-off",
 		"[Ungrouped] 0 of 1 connected", "FS02 | offline | ← in | ",
@@ -172,7 +174,7 @@ func TestALiveFleetShowsItsStatesAndFollowsThem(t *testing.T) {
 
 	t.Run("selecting it fills the overview from the agent", func(t *testing.T) {
 		mw.tree.Select(idOf(t, mw, "FS01"))
-		waitUntil(t, q, "host details", func() bool { return mw.detail.values[fHost].Text != none })
+		q.runUntil(t, "host details", func() bool { return mw.detail.values[fHost].Text != none })
 		if got := mw.detail.values[fAgent].Text; got != "test" {
 			t.Errorf("agent version %q", got)
 		}
@@ -185,18 +187,18 @@ func TestALiveFleetShowsItsStatesAndFollowsThem(t *testing.T) {
 	})
 	t.Run("disconnect and connect again", func(t *testing.T) {
 		tapButtonIn(t, mw.connBtn, toolDisconnect)
-		waitUntil(t, q, "FS01 disabled", func() bool { return rowOf(mw, "FS01") == "FS01 | disabled | out → | " })
+		q.runUntil(t, "FS01 disabled", func() bool { return rowOf(mw, "FS01") == "FS01 | disabled | out → | " })
 		if !mw.detail.problem.Visible() || mw.detail.problemTitle.Text != "Disconnected" {
 			t.Errorf("detail after Disconnect: %q", mw.detail.problemTitle.Text)
 		}
 		tapButtonIn(t, mw.connBtn, toolConnect)
-		waitUntil(t, q, "FS01 connected again", func() bool { return rowOf(mw, "FS01") == "FS01 | connected | out → | ssl-off" })
+		q.runUntil(t, "FS01 connected again", func() bool { return rowOf(mw, "FS01") == "FS01 | connected | out → | ssl-off" })
 	})
 	t.Run("remove asks, then removes", func(t *testing.T) {
 		mw.tree.Select(idOf(t, mw, "FS02"))
 		pressKey(mw.win, fyne.KeyDelete)
 		tapButton(t, mw.win, "Remove")
-		waitUntil(t, q, "FS02 to leave the tree", func() bool { return rowOf(mw, "FS02") == "" && mw.tree.selected == "" })
+		q.runUntil(t, "FS02 to leave the tree", func() bool { return rowOf(mw, "FS02") == "" && mw.tree.selected == "" })
 		if n := len(m.Slaves()); n != 1 {
 			t.Errorf("the console still has %d slaves", n)
 		}
@@ -237,14 +239,14 @@ func TestAGroupOfOneFollowsItsSlave(t *testing.T) {
 // the same slave, because the window reads status from one place: the
 // fleet's views.
 func TestARefreshedStatusStaysThroughAnUnrelatedEvent(t *testing.T) {
-	leakCheck(t)
-	m := liveConsole(t)
-	a := liveAgent(t, "FS01", "pw1")
+	noLeaksAfter(t)
+	m := mastertest.Start(t, mastertest.Options{Listen: true})
+	a := testkit.Agent(t, testkit.AgentOptions{Name: "FS01", Password: "pw1", Listen: true})
 	if _, err := m.AddSlave(master.SlaveSpec{Name: "FS01", Direction: store.Outbound, Address: a.ListenAddr(), Password: []byte("pw1")}); err != nil {
 		t.Fatal(err)
 	}
 	mw, q := openMainWindow(t, m, nil)
-	waitUntil(t, q, "FS01 linked with its status", func() bool {
+	q.runUntil(t, "FS01 linked with its status", func() bool {
 		v, ok := mw.model.view(idOf(t, mw, "FS01"))
 		return ok && v.Status != nil
 	})
@@ -254,13 +256,13 @@ func TestARefreshedStatusStaysThroughAnUnrelatedEvent(t *testing.T) {
 	before := shown()
 
 	tapButtonIn(t, mw.refreshBtn, toolRefresh)
-	waitUntil(t, q, "the refreshed status", func() bool { return shown() > before })
+	q.runUntil(t, "the refreshed status", func() bool { return shown() > before })
 	refreshed := shown()
 
 	if _, err := m.EditSlave("FS01", master.SlaveSpec{Notes: "rack 4"}); err != nil {
 		t.Fatal(err)
 	}
-	waitUntil(t, q, "the edit", func() bool { v, _ := mw.model.view(id); return v.Notes == "rack 4" })
+	q.runUntil(t, "the edit", func() bool { v, _ := mw.model.view(id); return v.Notes == "rack 4" })
 	if got := shown(); got != refreshed {
 		t.Errorf("after an unrelated event the window shows the status of %d, want the refresh's %d", got, refreshed)
 	}

@@ -18,6 +18,7 @@ import (
 	"github.com/lanyard/lanyard/core/store"
 	"github.com/lanyard/lanyard/core/wire"
 	"github.com/lanyard/lanyard/core/wire/pb"
+	"github.com/lanyard/lanyard/internal/testkit"
 )
 
 // sslModes runs a test over plain TCP and over TLS.
@@ -317,7 +318,7 @@ func (c consoleAuth) Admit(h *pb.Hello, _ netip.AddrPort, _ string) (link.Admiss
 
 func listenAsConsole(t *testing.T, ssl bool) *consoleListener {
 	t.Helper()
-	c := &consoleListener{id: newIdentity(t, nil, pb.Role_ROLE_MASTER), links: make(chan *link.Link, 4)}
+	c := &consoleListener{id: testkit.Identity(t, nil, pb.Role_ROLE_MASTER), links: make(chan *link.Link, 4)}
 	ln, err := link.Listen(link.ListenConfig{
 		Address: "127.0.0.1:0", Identity: c.id, Options: link.Options{SSL: ssl},
 		Auth:   consoleAuth{key: keyFor(t, slaveName, password)},

@@ -2,7 +2,6 @@ package agent_test
 
 import (
 	"context"
-	"path/filepath"
 	"slices"
 	"sync"
 	"testing"
@@ -14,9 +13,9 @@ import (
 	"github.com/lanyard/lanyard/core/auth"
 	"github.com/lanyard/lanyard/core/backup"
 	"github.com/lanyard/lanyard/core/link"
-	"github.com/lanyard/lanyard/core/store"
 	"github.com/lanyard/lanyard/core/wire"
 	"github.com/lanyard/lanyard/core/wire/pb"
+	"github.com/lanyard/lanyard/internal/testkit"
 )
 
 // progressClock records when each progress update (numbered by
@@ -50,36 +49,14 @@ func (p *progressClock) HandleEvent(_ *link.Link, typ string, body []byte) {
 	}
 }
 
-// benchAgent is an initialised agent listening on loopback (plain links).
+// benchAgent is an initialised agent listening on loopback (plain links),
+// with the product's timing.
 func benchAgent(b *testing.B) *agent.Agent {
 	b.Helper()
-	db, err := store.Open(filepath.Join(b.TempDir(), "agent.db"), store.Options{Kind: "agent"})
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { _ = db.Close() })
-	l, ssl := "127.0.0.1:0", false
-	if _, _, err := agent.Init(db, agent.InitOptions{Name: slaveName, Password: []byte(password), Listen: &l, SSL: &ssl}); err != nil {
-		b.Fatal(err)
-	}
-	a := agent.New(agent.Config{DB: db, Identity: benchIdentity(b, pb.Role_ROLE_AGENT), Version: "bench"})
-	if err := a.Start(context.Background()); err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { _ = a.Close() })
-	return a
-}
-
-func benchIdentity(b *testing.B, role pb.Role) *link.Identity {
-	certPEM, keyPEM, err := link.NewCertificate("bench")
-	if err != nil {
-		b.Fatal(err)
-	}
-	cert, fp, err := link.LoadCertificate(certPEM, keyPEM)
-	if err != nil {
-		b.Fatal(err)
-	}
-	return &link.Identity{Role: role, InstallID: auth.NewID(), BootID: auth.NewID(), Software: "bench", Certificate: cert, Fingerprint: fp}
+	return testkit.Agent(b, testkit.AgentOptions{Name: slaveName, Password: password, Listen: true, Tune: func(c *agent.Config) {
+		c.Version = "bench"
+		c.Heartbeat, c.DeadAfter, c.RedialInitial, c.RedialMax = 0, 0, 0, 0
+	}})
 }
 
 // fanout links n consoles to a, emits updates progress updates of one
@@ -89,7 +66,7 @@ func benchIdentity(b *testing.B, role pb.Role) *link.Identity {
 func fanout(b *testing.B, a *agent.Agent, n, updates int, every time.Duration) (p50, p99 time.Duration, delivered float64) {
 	b.Helper()
 	key := keyFor(b, slaveName, password)
-	id := benchIdentity(b, pb.Role_ROLE_MASTER)
+	id := testkit.Identity(b, nil, pb.Role_ROLE_MASTER)
 	var clocks []*progressClock
 	for range n {
 		d := link.Dialer{Identity: id}

@@ -17,6 +17,7 @@ import (
 
 	"github.com/lanyard/lanyard/core/agent"
 	"github.com/lanyard/lanyard/core/store"
+	"github.com/lanyard/lanyard/internal/testkit"
 )
 
 // startControlled is an initialised agent listening on loopback with its
@@ -439,7 +440,7 @@ func TestConfigureEditsTheDatabaseWhenNoAgentRuns(t *testing.T) {
 		st.Masters[0].Address != "10.0.0.2:7000" || st.Masters[0].State != agent.MasterOffline {
 		t.Fatalf("status after the changes: %+v", st)
 	}
-	db = openDBAt(t, filepath.Join(dir, agent.DBFile))
+	db = testkit.StoreAt(t, filepath.Join(dir, agent.DBFile), "agent", store.Options{})
 	want := keyFor(t, slaveName, newPassword)
 	if s := stored(t, db); string(s.Key) != string(want[:]) {
 		t.Fatal("the stored key is not the new password's")

@@ -20,6 +20,7 @@ import (
 	"github.com/lanyard/lanyard/core/store"
 	"github.com/lanyard/lanyard/core/wire"
 	"github.com/lanyard/lanyard/core/wire/pb"
+	"github.com/lanyard/lanyard/internal/testkit"
 )
 
 // The agent's side of issue 9: expected fingerprints, trusting a new
@@ -30,7 +31,7 @@ import (
 func countingConsole(t *testing.T, addr string) (*consoleListener, *atomic.Int32) {
 	t.Helper()
 	var hellos atomic.Int32
-	c := &consoleListener{id: newIdentity(t, nil, pb.Role_ROLE_MASTER), links: make(chan *link.Link, 4)}
+	c := &consoleListener{id: testkit.Identity(t, nil, pb.Role_ROLE_MASTER), links: make(chan *link.Link, 4)}
 	auth := countingAuth{consoleAuth{key: keyFor(t, slaveName, password)}, &hellos}
 	ln, err := link.Listen(link.ListenConfig{
 		Address: addr, Identity: c.id, Options: link.Options{SSL: true}, Auth: auth,
@@ -200,7 +201,7 @@ func TestAKnownConsoleIsNotLockedOutByStrangersAfterARestart(t *testing.T) {
 	}
 	wrong := keyFor(t, slaveName, "not-the-password")
 	for _, src := range []string{"127.0.0.2", "127.0.0.3"} {
-		stranger := &link.Dialer{Identity: newIdentity(t, nil, pb.Role_ROLE_MASTER), Options: link.Options{SSL: true},
+		stranger := &link.Dialer{Identity: testkit.Identity(t, nil, pb.Role_ROLE_MASTER), Options: link.Options{SSL: true},
 			LocalAddr: &net.TCPAddr{IP: net.ParseIP(src)}}
 		for i := 0; ; i++ {
 			_, err := stranger.Dial(context.Background(), link.Target{Address: a.ListenAddr(), Name: slaveName, Key: wrong, KDF: auth.DefaultKDF})

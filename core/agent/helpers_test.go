@@ -21,6 +21,7 @@ import (
 	"github.com/lanyard/lanyard/core/store"
 	"github.com/lanyard/lanyard/core/wire"
 	"github.com/lanyard/lanyard/core/wire/pb"
+	"github.com/lanyard/lanyard/internal/testkit"
 )
 
 // The agent every test sets up, unless it says otherwise.
@@ -29,43 +30,17 @@ const (
 	password  = "pw-9f3c1e7a-never-on-disk"
 )
 
-// Deriving a key at auth.DefaultKDF costs up to a second or two under
-// -race, so each (name, password) is derived once per test binary.
-var (
-	keysMu sync.Mutex
-	keys   = map[string]auth.Key{}
-)
-
+// keyFor is the key of name and pw at the product's parameters, derived
+// once per test binary.
 func keyFor(t testing.TB, name, pw string) auth.Key {
 	t.Helper()
-	keysMu.Lock()
-	defer keysMu.Unlock()
-	id := auth.NormalizeName(name) + "\x00" + pw
-	if k, ok := keys[id]; ok {
-		return k
-	}
-	k, err := auth.DeriveKey([]byte(pw), name, auth.DefaultKDF)
-	if err != nil {
-		t.Fatal(err)
-	}
-	keys[id] = k
-	return k
+	return testkit.Key(t, name, pw, auth.DefaultKDF)
 }
 
 // openDB opens a fresh agent database in the test's temporary directory.
 func openDB(t *testing.T) *store.DB {
 	t.Helper()
-	return openDBAt(t, filepath.Join(t.TempDir(), "agent.db"))
-}
-
-func openDBAt(t *testing.T, path string) *store.DB {
-	t.Helper()
-	db, err := store.Open(path, store.Options{Kind: "agent"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = db.Close() })
-	return db
+	return testkit.Store(t, "agent", store.Options{})
 }
 
 // The file of an agent after `init --name FS01 --password-stdin --listen
@@ -108,7 +83,7 @@ func initializedDB(t *testing.T) *store.DB {
 	if err := os.WriteFile(path, templateFile, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	return openDBAt(t, path)
+	return testkit.StoreAt(t, path, "agent", store.Options{})
 }
 
 // mustInit applies o, which must succeed.
@@ -122,32 +97,6 @@ func mustInit(t *testing.T, db *store.DB, o agent.InitOptions) agent.Settings {
 }
 
 func ptr[T any](v T) *T { return &v }
-
-// newIdentity is an installation's identity; the agent's is kept in its
-// database as the service does, a console's is made on the spot.
-func newIdentity(t *testing.T, db *store.DB, role pb.Role) *link.Identity {
-	t.Helper()
-	create := func() (store.Identity, error) {
-		c, k, err := link.NewCertificate("test")
-		return store.Identity{InstallID: auth.NewID(), CertPEM: c, KeyPEM: k}, err
-	}
-	var stored store.Identity
-	var err error
-	if db != nil {
-		stored, err = db.LoadOrCreateIdentity(create)
-	} else {
-		stored, err = create()
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	cert, fp, err := link.LoadCertificate(stored.CertPEM, stored.KeyPEM)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &link.Identity{Role: role, InstallID: stored.InstallID, BootID: auth.NewID(), Software: "test",
-		Certificate: cert, Fingerprint: fp}
-}
 
 // runningAgent is an Agent under test and what it wrote.
 type runningAgent struct {
@@ -171,7 +120,7 @@ func newAgentWith(t *testing.T, db *store.DB, configure func(*agent.Config)) *ru
 	watch := newLogWatch()
 	logger.AddHook(watch)
 	cfg := agent.Config{
-		DB: db, Identity: newIdentity(t, db, pb.Role_ROLE_AGENT), Logger: logger,
+		DB: db, Identity: testkit.Identity(t, db, pb.Role_ROLE_AGENT), Logger: logger,
 		Version: "test-1.2.3", DataDir: t.TempDir(),
 		RedialInitial: 20 * time.Millisecond, RedialMax: 200 * time.Millisecond,
 	}
@@ -311,7 +260,7 @@ type console struct {
 }
 
 func newConsole(t *testing.T) *console {
-	return &console{id: newIdentity(t, nil, pb.Role_ROLE_MASTER)}
+	return &console{id: testkit.Identity(t, nil, pb.Role_ROLE_MASTER)}
 }
 
 // dial links to the agent at addr as a console would, with an explicit key.

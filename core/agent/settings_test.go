@@ -12,6 +12,7 @@ import (
 	"github.com/lanyard/lanyard/core/agent"
 	"github.com/lanyard/lanyard/core/auth"
 	"github.com/lanyard/lanyard/core/store"
+	"github.com/lanyard/lanyard/internal/testkit"
 )
 
 func TestFirstInitNeedsANameAndAPassword(t *testing.T) {
@@ -42,7 +43,7 @@ func TestFirstInitNeedsANameAndAPassword(t *testing.T) {
 
 func TestFirstInitStoresTheKeyButNeverThePassword(t *testing.T) {
 	dir := t.TempDir()
-	db := openDBAt(t, filepath.Join(dir, "agent.db"))
+	db := testkit.StoreAt(t, filepath.Join(dir, "agent.db"), "agent", store.Options{})
 	s, warnings, err := agent.Init(db, agent.InitOptions{Name: slaveName, Password: []byte(password)})
 	if err != nil {
 		t.Fatal(err)

@@ -222,12 +222,7 @@ func identity(name, software string) (*link.Identity, error) {
 	if err != nil {
 		return nil, err
 	}
-	cert, fp, err := link.LoadCertificate(certPEM, keyPEM)
-	if err != nil {
-		return nil, err
-	}
-	return &link.Identity{Role: pb.Role_ROLE_AGENT, InstallID: auth.NewID(), BootID: auth.NewID(),
-		Software: software, Certificate: cert, Fingerprint: fp}, nil
+	return link.NewIdentity(pb.Role_ROLE_AGENT, software, auth.NewID(), certPEM, keyPEM)
 }
 
 // Count is how many agents are in the fleet.

@@ -11,12 +11,11 @@ import (
 
 	"github.com/sirupsen/logrus"
 
-	"github.com/lanyard/lanyard/core/auth"
-	"github.com/lanyard/lanyard/core/link"
 	"github.com/lanyard/lanyard/core/master"
 	"github.com/lanyard/lanyard/core/slavefile"
 	"github.com/lanyard/lanyard/core/store"
 	"github.com/lanyard/lanyard/core/wire/pb"
+	"github.com/lanyard/lanyard/internal/testkit"
 )
 
 // console is a real core/master console on a fresh database holding the
@@ -43,18 +42,9 @@ func console(t *testing.T, rows []slavefile.Row, ssl, listen bool) *master.Maste
 	if err := master.SaveSettings(db, master.Settings{Listen: listen, ListenAddress: "127.0.0.1:0", SSL: ssl}); err != nil {
 		t.Fatal(err)
 	}
-	certPEM, keyPEM, err := link.NewCertificate("console")
-	if err != nil {
-		t.Fatal(err)
-	}
-	cert, fp, err := link.LoadCertificate(certPEM, keyPEM)
-	if err != nil {
-		t.Fatal(err)
-	}
 	log := logrus.New()
 	log.SetLevel(logrus.WarnLevel)
-	m := master.New(master.Config{DB: db, Logger: log, Identity: &link.Identity{Role: pb.Role_ROLE_MASTER,
-		InstallID: auth.NewID(), BootID: auth.NewID(), Software: "test", Certificate: cert, Fingerprint: fp},
+	m := master.New(master.Config{DB: db, Logger: log, Identity: testkit.Identity(t, nil, pb.Role_ROLE_MASTER),
 		RedialInitial: 20 * time.Millisecond, RedialMax: 200 * time.Millisecond})
 	if err := m.Start(context.Background()); err != nil {
 		t.Fatal(err)

@@ -44,18 +44,15 @@ func key(t testing.TB, name, password string) auth.Key {
 	return k
 }
 
+// newIdentity is a throwaway installation's identity (package testkit,
+// which the other packages' tests use, imports this one).
 func newIdentity(t testing.TB, role pb.Role) *Identity {
 	t.Helper()
-	certPEM, keyPEM, err := NewCertificate("test")
+	id, err := NewThrowawayIdentity(role, "test")
 	if err != nil {
 		t.Fatal(err)
 	}
-	cert, fp, err := LoadCertificate(certPEM, keyPEM)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &Identity{Role: role, InstallID: auth.NewID(), BootID: auth.NewID(),
-		Software: "test", Certificate: cert, Fingerprint: fp}
+	return id
 }
 
 // agentAuth admits consoles to an agent named name, like core/agent does.

@@ -15,6 +15,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/lanyard/lanyard/core/auth"
 	"github.com/lanyard/lanyard/core/wire"
 	"github.com/lanyard/lanyard/core/wire/pb"
 )
@@ -35,6 +36,30 @@ type Identity struct {
 	// pointer to its config, so one per link would cost memory per link.
 	clientOnce, serverOnce sync.Once
 	client, server         *tls.Config
+}
+
+// NewIdentity is this process's identity for role: its installation's ID,
+// certificate and key as the store keeps them, and a boot ID new at every
+// call (so a restarted process is told from its old links). Every identity
+// is built here: the console's and the agent's (app.LoadIdentity), a
+// throwaway one (NewThrowawayIdentity), and the tests'.
+func NewIdentity(role pb.Role, software string, installID [16]byte, certPEM, keyPEM []byte) (*Identity, error) {
+	cert, fp, err := LoadCertificate(certPEM, keyPEM)
+	if err != nil {
+		return nil, err
+	}
+	return &Identity{Role: role, InstallID: installID, BootID: auth.NewID(), Software: software,
+		Certificate: cert, Fingerprint: fp}, nil
+}
+
+// NewThrowawayIdentity is the identity of an installation that is never
+// kept: `lanyard-agent diagnose` run without an agent set up, and tests.
+func NewThrowawayIdentity(role pb.Role, software string) (*Identity, error) {
+	certPEM, keyPEM, err := NewCertificate(software)
+	if err != nil {
+		return nil, err
+	}
+	return NewIdentity(role, software, auth.NewID(), certPEM, keyPEM)
 }
 
 // clientTLS is the configuration for links this process dials.

@@ -13,6 +13,7 @@ import (
 	"github.com/lanyard/lanyard/core/store"
 	"github.com/lanyard/lanyard/core/wire"
 	"github.com/lanyard/lanyard/core/wire/pb"
+	"github.com/lanyard/lanyard/internal/testkit"
 )
 
 // An agent behind NAT arrives from whatever address its router has today,
@@ -27,7 +28,7 @@ func TestOneAgentArrivingFromAnotherAddressIsTheSameSlave(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	id := identity(t, openDB(t, "agent"), pb.Role_ROLE_AGENT) // one installation, one boot
+	id := testkit.Identity(t, testkit.Store(t, "agent", store.Options{}), pb.Role_ROLE_AGENT) // one installation, one boot
 	var links sync.WaitGroup
 	var opened []*link.Link
 	t.Cleanup(func() {

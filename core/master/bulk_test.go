@@ -10,6 +10,7 @@ import (
 	"github.com/lanyard/lanyard/core/auth"
 	"github.com/lanyard/lanyard/core/slavefile"
 	"github.com/lanyard/lanyard/core/store"
+	"github.com/lanyard/lanyard/internal/testkit"
 )
 
 // testKey is a key as another console would export it.
@@ -31,7 +32,7 @@ func readRows(t *testing.T, csv string) []slavefile.Row {
 }
 
 func TestAnImportReportsEveryBadRowByItsLineAndAddsNothing(t *testing.T) {
-	db := openDB(t, "console")
+	db := testkit.Store(t, "console", store.Options{})
 	if _, err := db.AddSlave(store.Slave{Name: "HERE", Direction: store.Outbound, Address: "10.0.0.9:16888", Key: make([]byte, 32)}); err != nil {
 		t.Fatal(err)
 	}
@@ -79,7 +80,7 @@ func TestAnImportReportsEveryBadRowByItsLineAndAddsNothing(t *testing.T) {
 }
 
 func TestPasswordsAreDerivedOnWorkersAndADryRunAddsNothing(t *testing.T) {
-	db := openDB(t, "console")
+	db := testkit.Store(t, "console", store.Options{})
 	rows := readRows(t, "name,password\nFS01,pw-one\nFS02,pw-two\nFS03,pw-three\n")
 	var calls []int
 	rep, err := ImportSlaves(context.Background(), db, rows, ImportOptions{DryRun: true, Workers: 2,
@@ -110,7 +111,7 @@ func TestPasswordsAreDerivedOnWorkersAndADryRunAddsNothing(t *testing.T) {
 }
 
 func TestASecondConsoleGetsTheWholeFleetFromAnExportWithKeys(t *testing.T) {
-	first := openDB(t, "console")
+	first := testkit.Store(t, "console", store.Options{})
 	rows := readRows(t, "name,direction,address,group,key,notes,fingerprint\n"+
 		"FS01,outbound,10.0.0.1:16888,Acme,"+testKey(1)+",rack 2,SHA256:"+strings.Repeat("ab", 32)+"\n"+
 		"FS02,inbound,,Acme,"+testKey(2)+",,\n")
@@ -129,7 +130,7 @@ func TestASecondConsoleGetsTheWholeFleetFromAnExportWithKeys(t *testing.T) {
 	if err != nil || len(bad) != 0 {
 		t.Fatal(err, bad)
 	}
-	second := openDB(t, "console")
+	second := testkit.Store(t, "console", store.Options{})
 	if _, err := ImportSlaves(context.Background(), second, again, ImportOptions{}); err != nil {
 		t.Fatal(err)
 	}

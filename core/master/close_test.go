@@ -11,6 +11,7 @@ import (
 	"github.com/lanyard/lanyard/core/store"
 	"github.com/lanyard/lanyard/core/wire"
 	"github.com/lanyard/lanyard/core/wire/pb"
+	"github.com/lanyard/lanyard/internal/testkit"
 )
 
 // closeWatcher is an agent's end that notes why its link closed.
@@ -27,7 +28,7 @@ func (w closeWatcher) HandleClose(_ *link.Link, err *link.Error) { w.closed <- e
 func TestCloseTellsEverySlaveTheConsoleIsShuttingDown(t *testing.T) {
 	for _, ssl := range []bool{false, true} {
 		t.Run(fmt.Sprintf("ssl=%v", ssl), func(t *testing.T) {
-			agentID := identity(t, openDB(t, "agent"), pb.Role_ROLE_AGENT)
+			agentID := testkit.Identity(t, testkit.Store(t, "agent", store.Options{}), pb.Role_ROLE_AGENT)
 			k1, err := auth.DeriveKey([]byte("pw"), "FS01", auth.DefaultKDF)
 			if err != nil {
 				t.Fatal(err)

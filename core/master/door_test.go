@@ -17,6 +17,7 @@ import (
 	"github.com/lanyard/lanyard/core/store"
 	"github.com/lanyard/lanyard/core/wire"
 	"github.com/lanyard/lanyard/core/wire/pb"
+	"github.com/lanyard/lanyard/internal/testkit"
 )
 
 // The console's side of issue 9: pins everywhere, expected fingerprints,
@@ -34,7 +35,7 @@ func (a impostorAuth) Admit(h *pb.Hello, _ netip.AddrPort, _ string) (link.Admis
 func startImpostor(t *testing.T) (string, *atomic.Int32) {
 	t.Helper()
 	var hellos atomic.Int32
-	ln, err := link.Listen(link.ListenConfig{Address: "127.0.0.1:0", Identity: identity(t, openDB(t, "impostor"), pb.Role_ROLE_AGENT),
+	ln, err := link.Listen(link.ListenConfig{Address: "127.0.0.1:0", Identity: testkit.Identity(t, testkit.Store(t, "impostor", store.Options{}), pb.Role_ROLE_AGENT),
 		Options: link.Options{SSL: true}, Auth: impostorAuth{&hellos},
 		OnLink: func(l *link.Link) { l.CloseWith(&link.Error{Code: wire.CodeNormal}) }})
 	if err != nil {
@@ -140,13 +141,13 @@ func (q quietAgent) Admit(h *pb.Hello, _ netip.AddrPort, _ string) (link.Admissi
 // Close waits for every link's reader and handlers: once it returns, none
 // of them runs, and goleak finds nothing.
 func TestCloseJoinsEveryLinksGoroutines(t *testing.T) {
-	db := openDB(t, "console")
+	db := testkit.Store(t, "console", store.Options{})
 	k, err := auth.DeriveKey([]byte("pw"), "FS01", auth.DefaultKDF)
 	if err != nil {
 		t.Fatal(err)
 	}
 	links := make(chan *link.Link, 1)
-	ln, err := link.Listen(link.ListenConfig{Address: "127.0.0.1:0", Identity: identity(t, openDB(t, "agent"), pb.Role_ROLE_AGENT),
+	ln, err := link.Listen(link.ListenConfig{Address: "127.0.0.1:0", Identity: testkit.Identity(t, testkit.Store(t, "agent", store.Options{}), pb.Role_ROLE_AGENT),
 		Auth: quietAgent{k}, OnLink: func(l *link.Link) { links <- l }})
 	if err != nil {
 		t.Fatal(err)

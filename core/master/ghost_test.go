@@ -9,17 +9,18 @@ import (
 	"github.com/lanyard/lanyard/core/internal/netsim"
 	"github.com/lanyard/lanyard/core/store"
 	"github.com/lanyard/lanyard/core/wire/pb"
+	"github.com/lanyard/lanyard/internal/testkit"
 )
 
 func TestRestartedAgentReplacesItsGhostLinkAtOnce(t *testing.T) {
-	db := openDB(t, "console")
+	db := testkit.Store(t, "console", store.Options{})
 	if err := SaveSettings(db, Settings{Listen: true, ListenAddress: "127.0.0.1:0"}); err != nil {
 		t.Fatal(err)
 	}
-	log, _ := quiet()
+	log, _ := testkit.Logger()
 	// A long heartbeat: the ghost must be replaced long before it could be
 	// declared dead.
-	m := New(Config{DB: db, Identity: identity(t, db, pb.Role_ROLE_MASTER), Logger: log,
+	m := New(Config{DB: db, Identity: testkit.Identity(t, db, pb.Role_ROLE_MASTER), Logger: log,
 		Heartbeat: 5 * time.Second, DeadAfter: 15 * time.Second})
 	events, cancel := m.Subscribe(1024)
 	defer cancel()
@@ -38,7 +39,7 @@ func TestRestartedAgentReplacesItsGhostLinkAtOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(hole.Close)
-	agentDB := openDB(t, "agent")
+	agentDB := testkit.Store(t, "agent", store.Options{})
 	first := startAgentOn(t, agentDB, "FS01", "pw", false, false, hole.Addr())
 	ghost := c.waitState(t, "FS01", StateConnected)
 

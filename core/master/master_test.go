@@ -2,61 +2,20 @@ package master
 
 import (
 	"context"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/sirupsen/logrus"
-	"github.com/sirupsen/logrus/hooks/test"
 	"go.uber.org/goleak"
 
 	"github.com/lanyard/lanyard/core/agent"
 	"github.com/lanyard/lanyard/core/auth"
-	"github.com/lanyard/lanyard/core/link"
 	"github.com/lanyard/lanyard/core/store"
 	"github.com/lanyard/lanyard/core/wire/pb"
+	"github.com/lanyard/lanyard/internal/testkit"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
-
-// quiet is a logger that keeps what it logs for assertions.
-func quiet() (*logrus.Logger, *test.Hook) {
-	return test.NewNullLogger()
-}
-
-func openDB(t *testing.T, kind string) *store.DB {
-	t.Helper()
-	db, err := store.Open(filepath.Join(t.TempDir(), kind+".db"), store.Options{Kind: kind})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = db.Close() })
-	return db
-}
-
-func identity(t *testing.T, db *store.DB, role pb.Role) *link.Identity {
-	t.Helper()
-	stored, err := db.LoadOrCreateIdentity(func() (store.Identity, error) {
-		c, k, err := link.NewCertificate("test")
-		return store.Identity{InstallID: auth.NewID(), CertPEM: c, KeyPEM: k}, err
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	cert, fp, err := link.LoadCertificate(stored.CertPEM, stored.KeyPEM)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &link.Identity{Role: role, InstallID: stored.InstallID, BootID: auth.NewID(), Software: "test",
-		Certificate: cert, Fingerprint: fp}
-}
-
-// fast timing so reconnects and dead peers happen within a test.
-const (
-	testHeartbeat = 200 * time.Millisecond
-	testDeadAfter = 800 * time.Millisecond
-)
 
 // console is a Master on a fresh database, listening on loopback.
 type console struct {
@@ -71,21 +30,23 @@ func startConsole(t *testing.T, ssl bool, db *store.DB) *console {
 	return startConsoleWith(t, ssl, db, nil)
 }
 
-// startConsoleWith is startConsole with the config adjusted by tune.
+// startConsoleWith is startConsole with the config adjusted by tune. It
+// builds the Master itself (mastertest cannot be imported here), from the
+// test kit's parts and timing.
 func startConsoleWith(t *testing.T, ssl bool, db *store.DB, tune func(*Config)) *console {
 	t.Helper()
 	if db == nil {
-		db = openDB(t, "console")
+		db = testkit.Store(t, "console", store.Options{})
 	}
 	if err := SaveSettings(db, Settings{Listen: true, ListenAddress: "127.0.0.1:0", SSL: ssl}); err != nil {
 		t.Fatal(err)
 	}
-	log, _ := quiet()
+	log, _ := testkit.Logger()
 	// Every test agent dials from 127.0.0.1: one address's failure budget
 	// must not throttle unrelated tests.
 	lim := auth.NewLimiter(auth.LimiterConfig{IPBurst: 1000, NameBurst: 1000})
-	m := New(Config{DB: db, Identity: identity(t, db, pb.Role_ROLE_MASTER), Logger: log, Limiter: lim,
-		Heartbeat: testHeartbeat, DeadAfter: testDeadAfter, RedialInitial: 20 * time.Millisecond, RedialMax: 200 * time.Millisecond})
+	m := New(Config{DB: db, Identity: testkit.Identity(t, db, pb.Role_ROLE_MASTER), Logger: log, Limiter: lim,
+		Heartbeat: testkit.Heartbeat, DeadAfter: testkit.DeadAfter, RedialInitial: testkit.RedialInitial, RedialMax: testkit.RedialMax})
 	if tune != nil {
 		tune(&m.cfg)
 	}
@@ -99,37 +60,17 @@ func startConsoleWith(t *testing.T, ssl bool, db *store.DB, tune func(*Config)) 
 	return c
 }
 
-// slaveAgent is an in-process agent with its own database.
-type slaveAgent struct {
-	*agent.Agent
-	db *store.DB
+// startAgent is a live agent named name with its own database: listening
+// on loopback when listen is set, dialing masters.
+func startAgent(t *testing.T, name, password string, ssl bool, listen bool, masters ...string) *agent.Agent {
+	t.Helper()
+	return testkit.Agent(t, testkit.AgentOptions{Name: name, Password: password, SSL: ssl, Listen: listen, Masters: masters})
 }
 
-func startAgent(t *testing.T, name, password string, ssl bool, listen bool, masters ...string) *slaveAgent {
+// startAgentOn is startAgent on db, which keeps its settings if it has any.
+func startAgentOn(t *testing.T, db *store.DB, name, password string, ssl bool, listen bool, masters ...string) *agent.Agent {
 	t.Helper()
-	db := openDB(t, "agent")
-	return startAgentOn(t, db, name, password, ssl, listen, masters...)
-}
-
-func startAgentOn(t *testing.T, db *store.DB, name, password string, ssl bool, listen bool, masters ...string) *slaveAgent {
-	t.Helper()
-	if _, found, _ := agent.LoadSettings(db); !found {
-		l := "off"
-		if listen {
-			l = "127.0.0.1:0"
-		}
-		if _, _, err := agent.Init(db, agent.InitOptions{Name: name, Password: []byte(password), Listen: &l, SSL: &ssl, Masters: masters}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	log, _ := quiet()
-	a := agent.New(agent.Config{DB: db, Identity: identity(t, db, pb.Role_ROLE_AGENT), Logger: log, Version: "test",
-		RedialInitial: 20 * time.Millisecond, RedialMax: 200 * time.Millisecond, Heartbeat: testHeartbeat, DeadAfter: testDeadAfter})
-	if err := a.Start(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = a.Close() })
-	return &slaveAgent{Agent: a, db: db}
+	return testkit.Agent(t, testkit.AgentOptions{DB: db, Name: name, Password: password, SSL: ssl, Listen: listen, Masters: masters})
 }
 
 // waitFor waits for an event matching ok, failing after a deadline.
@@ -269,7 +210,7 @@ func TestAgentDialingInUnderAnOutboundEntryIsToldWhy(t *testing.T) {
 
 func TestManagementOffIsShownPlainly(t *testing.T) {
 	c := startConsole(t, false, nil)
-	db := openDB(t, "agent")
+	db := testkit.Store(t, "agent", store.Options{})
 	off, l, ssl := false, "127.0.0.1:0", false
 	if _, _, err := agent.Init(db, agent.InitOptions{Name: "FS01", Password: []byte("pw"), Listen: &l, SSL: &ssl, Management: &off}); err != nil {
 		t.Fatal(err)
@@ -304,7 +245,7 @@ func TestOneLinkPerSlave(t *testing.T) {
 }
 
 func TestConsoleRestartBringsInboundAndOutboundSlavesBack(t *testing.T) {
-	db := openDB(t, "console")
+	db := testkit.Store(t, "console", store.Options{})
 	c := startConsole(t, true, db)
 	out := startAgent(t, "FS01", "pw1", true, true)
 	if _, err := c.AddSlave(SlaveSpec{Name: "FS01", Direction: store.Outbound, Address: out.ListenAddr(), Password: []byte("pw1")}); err != nil {
@@ -323,8 +264,8 @@ func TestConsoleRestartBringsInboundAndOutboundSlavesBack(t *testing.T) {
 	if err := SaveSettings(db, Settings{Listen: true, ListenAddress: addr, SSL: true}); err != nil {
 		t.Fatal(err)
 	}
-	log, _ := quiet()
-	m := New(Config{DB: db, Identity: identity(t, db, pb.Role_ROLE_MASTER), Logger: log, Heartbeat: testHeartbeat, DeadAfter: testDeadAfter,
+	log, _ := testkit.Logger()
+	m := New(Config{DB: db, Identity: testkit.Identity(t, db, pb.Role_ROLE_MASTER), Logger: log, Heartbeat: testkit.Heartbeat, DeadAfter: testkit.DeadAfter,
 		RedialInitial: 20 * time.Millisecond, RedialMax: 200 * time.Millisecond})
 	events, cancel := m.Subscribe(1024)
 	defer cancel()

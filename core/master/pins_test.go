@@ -6,15 +6,16 @@ import (
 	"time"
 
 	"github.com/lanyard/lanyard/core/store"
+	"github.com/lanyard/lanyard/internal/testkit"
 )
 
 func TestAPinQueuedBeforeATrustIsNeverSavedAfterIt(t *testing.T) {
-	db := openDB(t, "console")
+	db := testkit.Store(t, "console", store.Options{})
 	e, err := db.AddSlave(store.Slave{Name: "FS01", Direction: store.Inbound, Key: make([]byte, 32)})
 	if err != nil {
 		t.Fatal(err)
 	}
-	log, _ := quiet()
+	log, _ := testkit.Logger()
 	w := newPinWriter(db, log)
 	w.queue(store.Pin{ID: e.ID, Cert: "c1", InstallID: "i1", LastSeen: time.Now()})
 	err = w.hold(e.ID, func() error {
@@ -39,7 +40,7 @@ func TestAPinQueuedBeforeATrustIsNeverSavedAfterIt(t *testing.T) {
 }
 
 func TestQueuedPinsAreSavedInTheBackgroundAndAtTheEnd(t *testing.T) {
-	db := openDB(t, "console")
+	db := testkit.Store(t, "console", store.Options{})
 	var ids []string
 	for _, name := range []string{"a", "b", "c"} {
 		e, err := db.AddSlave(store.Slave{Name: name, Direction: store.Inbound, Key: make([]byte, 32)})
@@ -48,7 +49,7 @@ func TestQueuedPinsAreSavedInTheBackgroundAndAtTheEnd(t *testing.T) {
 		}
 		ids = append(ids, e.ID)
 	}
-	log, _ := quiet()
+	log, _ := testkit.Logger()
 	w := newPinWriter(db, log)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})

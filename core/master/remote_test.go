@@ -14,33 +14,24 @@ import (
 	"github.com/lanyard/lanyard/core/store"
 	"github.com/lanyard/lanyard/core/wire"
 	"github.com/lanyard/lanyard/core/wire/pb"
+	"github.com/lanyard/lanyard/internal/testkit"
 )
 
 // startAgentWith is startAgent (listening on loopback) with changes to
 // the agent's configuration.
-func startAgentWith(t *testing.T, name, password string, ssl bool, configure func(*agent.Config)) *slaveAgent {
+func startAgentWith(t *testing.T, name, password string, ssl bool, configure func(*agent.Config)) *agent.Agent {
 	t.Helper()
-	db := openDB(t, "agent")
-	l := "127.0.0.1:0"
-	if _, _, err := agent.Init(db, agent.InitOptions{Name: name, Password: []byte(password), Listen: &l, SSL: &ssl}); err != nil {
-		t.Fatal(err)
-	}
-	log, _ := quiet()
-	cfg := agent.Config{DB: db, Identity: identity(t, db, pb.Role_ROLE_AGENT), Logger: log, Version: "test-7.1",
-		RedialInitial: 20 * time.Millisecond, RedialMax: 200 * time.Millisecond, Heartbeat: testHeartbeat, DeadAfter: testDeadAfter}
-	if configure != nil {
-		configure(&cfg)
-	}
-	a := agent.New(cfg)
-	if err := a.Start(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = a.Close() })
-	return &slaveAgent{Agent: a, db: db}
+	return testkit.Agent(t, testkit.AgentOptions{Name: name, Password: password, SSL: ssl, Listen: true,
+		Tune: func(c *agent.Config) {
+			c.Version = "test-7.1"
+			if configure != nil {
+				configure(c)
+			}
+		}})
 }
 
 // linked is a console with one outbound slave FS01, linked.
-func linked(t *testing.T, ssl bool, configure func(*agent.Config)) (*console, *slaveAgent) {
+func linked(t *testing.T, ssl bool, configure func(*agent.Config)) (*console, *agent.Agent) {
 	t.Helper()
 	c := startConsole(t, ssl, nil)
 	a := startAgentWith(t, "FS01", "pw-one", ssl, configure)
@@ -161,7 +152,7 @@ func TestAPasswordChangeKeepsTheLinkAndTheConsoleLinksAgainWithIt(t *testing.T) 
 		t.Fatalf("a password change without SSL: %v", err)
 	}
 
-	db := openDB(t, "console")
+	db := testkit.Store(t, "console", store.Options{})
 	c = startConsole(t, true, db)
 	a = startAgentWith(t, "FS01", "pw-one", true, nil)
 	if _, err := c.AddSlave(SlaveSpec{Name: "FS01", Direction: store.Outbound, Address: a.ListenAddr(), Password: []byte("pw-one")}); err != nil {
