@@ -4,4 +4,40 @@
 // domain (core/master) reaches it through small interfaces and an event
 // stream wired up in the app package, so every screen can be tested with
 // the fyne.io/fyne/v2/test driver and a fake, without a display or cgo.
+//
+// # Files
+//
+//	fleet.go            the small interfaces the windows see the console through (Fleet, SlaveEditor, Console…)
+//	batch.go            the one batcher of fleet events, for the tree, the log window and the notifier
+//	live.go             what a batch changed: the views to redraw, the listener's state, strangers
+//	mainwindow.go       the main window: toolbar, menus, tree and detail pane, status bar; its actions
+//	tree.go             the server tree widget (groups → slaves, state marks, badges)
+//	treemodel.go        the tree's model: groups, order, filter, counts, applied a batch at a time
+//	statusbar.go        "412 connected · 3 offline · listening on :16888 (SSL)"
+//	detail.go           the detail pane: Overview, the last problem and its fix
+//	detailremote.go     the detail pane's remote tabs and the Slave menu
+//	remote.go           managing one slave over its link, for those tabs
+//	logtab.go           the Log tab: a live tail of the agent's log
+//	settingstab.go      the Settings tab: the agent's settings, edited remotely
+//	taskstab.go         the Tasks tab: backup tasks, run, stop, progress
+//	taskviews.go        a task's History and Snapshots, and Verify
+//	taskdialog.go       the Task dialog: a backup task's definition
+//	restoredialog.go    the Restore dialog: a snapshot, or part of one, to a folder
+//	passworddialog.go   Change Password: a new management password for a slave and its entry
+//	waitdialog.go       what a request to an agent shows while it is on its way
+//	slavedialog.go      the Add/Edit Slave dialog and its Test connection
+//	settingsdialog.go   Remote Management Settings, with Check port
+//	logwindow.go        the Remote Management Log window: paged both ways, live, filter, copy, CSV export
+//	notify.go           desktop notifications of outages and strangers, and the tray menu
+//	welcome.go          the panel shown while there are no slaves
+//	help.go             the icon, Troubleshooting and About
+//	icons.go            the tree's state marks, told apart by shape as well as colour
+//	shortcuts.go        the main window's keyboard shortcuts, each bound in one place
+//
+// # Threads
+//
+// Widgets are touched on the Fyne thread only. Events from the fleet and
+// answers from agents arrive on other goroutines, do their slow work there
+// and hand one function to fyne.Do (tests replace it with a queue they
+// run themselves).
 package ui

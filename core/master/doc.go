@@ -15,7 +15,7 @@
 //	slaves.go          the user's changes (add, edit, remove, connect, disconnect, trust) and SlaveView
 //	entries.go         SlaveSpec: validating an entry and deriving its key, also for the CLI without a Master
 //	settings.go        the Remote Management Settings, stored and validated
-//	record.go          writing a connection-log record, logging it and publishing it
+//	record.go          writing and logging a connection-log record; publishing it once the store committed it
 //	pins.go            saving pinned certificates and last-seen times in batches, off the links' path
 //	events.go          Event, the subscribers' hub, and the log queries the log window pages through
 //	testconnection.go  Test connection in the Add/Edit Slave dialog
@@ -28,5 +28,6 @@
 //
 // Master.mu guards the settings, the listener and every slave. Nothing
 // that can block (the store, a link's Close, the hub) is called with it
-// held, except starting a redialer's goroutine.
+// held, except starting goroutines: a redialer's, and a new link's reader,
+// which is started in the same step that makes it a slave's link (adopt).
 package master
