@@ -279,8 +279,12 @@ func TestTheSettingsTabShowsAndChangesTheAgentsSettings(t *testing.T) {
 	})
 	q.runUntil(t, "the answer", func() bool { return strings.HasPrefix(st.status.Text, "Done: listen :17000") })
 
-	// SSL off would cut this console's link: it asks first and says so.
+	// SSL off would cut this console's link: beside the checkbox it says
+	// what SSL off exposes, and Apply asks first and says so.
 	st.ssl.SetChecked(false)
+	if !strings.Contains(st.sslRisk.Text, "try passwords offline") || st.sslRisk.Importance != widget.WarningImportance {
+		t.Errorf("with SSL unticked the tab says %q", st.sslRisk.Text)
+	}
 	test.Tap(st.apply)
 	txt := overlayText(mw.win)
 	if !strings.Contains(txt, "SSL turns off on FS01") || !strings.Contains(txt, "cannot link to FS01 again until the two match") {

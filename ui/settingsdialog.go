@@ -99,11 +99,9 @@ func showSettingsDialog(parent fyne.Window, rs RemoteSettings, ports PortChecker
 
 	f.ssl = widget.NewCheck(settingsSSLLabel, nil)
 	sslWarn := widget.NewLabelWithStyle(settingsSSLWarning, fyne.TextAlignLeading, fyne.TextStyle{Italic: true})
-	f.sslRisk = widget.NewLabel("")
-	f.sslRisk.Wrapping = fyne.TextWrapWord
+	f.sslRisk = newSSLRisk(f.old.SSL)
 	f.ssl.SetChecked(f.old.SSL)
-	f.ssl.OnChanged = f.showSSLRisk
-	f.showSSLRisk(f.old.SSL)
+	f.ssl.OnChanged = func(on bool) { showSSLRisk(f.sslRisk, on) }
 
 	f.heartbeat = widget.NewEntry()
 	hb := f.old.HeartbeatSeconds
@@ -156,17 +154,6 @@ func showSettingsDialog(parent fyne.Window, rs RemoteSettings, ports PortChecker
 	f.dlg.Resize(fyne.NewSize(600, content.MinSize().Height+120))
 	f.dlg.Show()
 	return f
-}
-
-// showSSLRisk says beside the checkbox what the SSL setting exposes.
-func (f *settingsForm) showSSLRisk(on bool) {
-	if on {
-		f.sslRisk.Importance = widget.LowImportance
-		f.sslRisk.SetText(sentence(link.SSLOnRisk))
-		return
-	}
-	f.sslRisk.Importance = widget.WarningImportance
-	f.sslRisk.SetText(sentence(link.SSLOffRisk) + " " + sentence(link.SSLAdvice))
 }
 
 // certificateRow shows this console's certificate fingerprint, to read out

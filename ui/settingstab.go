@@ -50,6 +50,7 @@ type settingsTab struct {
 	listen     *widget.Check
 	address    *widget.Entry
 	ssl        *widget.Check
+	sslRisk    *widget.Label // what the SSL setting exposes
 	management *widget.Check
 	masters    *fyne.Container
 	newMaster  *widget.Entry
@@ -87,7 +88,11 @@ func newSettingsTab(r runner, rm Remote, win fyne.Window, now func() time.Time) 
 		}
 		t.edited()
 	})
-	t.ssl = widget.NewCheck(setTabSSL, func(bool) { t.edited() })
+	t.sslRisk = newSSLRisk(false)
+	t.ssl = widget.NewCheck(setTabSSL, func(on bool) {
+		showSSLRisk(t.sslRisk, on)
+		t.edited()
+	})
 	t.management = widget.NewCheck(setTabManagement, func(bool) { t.edited() })
 	t.masters = container.NewVBox()
 	t.newMaster = widget.NewEntry()
@@ -114,7 +119,7 @@ func newSettingsTab(r runner, rm Remote, win fyne.Window, now func() time.Time) 
 	t.form = container.NewVBox(
 		heading("Listening"), listenRow,
 		note("Consoles that dial this server use this address:port. Consoles already linked stay linked when it changes."),
-		heading("Security"), t.ssl,
+		heading("Security"), t.ssl, t.sslRisk,
 		note("Changing SSL closes every console's link to this server, this one included; a console links again only when its SSL setting matches."),
 		t.management,
 		note("Off: the server refuses every console, this one included, until someone turns it on at the server (lanyard-agent set management on)."),
@@ -211,6 +216,7 @@ func (t *settingsTab) fill() {
 		t.address.Disable()
 	}
 	t.ssl.SetChecked(s.Ssl)
+	showSSLRisk(t.sslRisk, s.Ssl)
 	t.management.SetChecked(s.Management)
 	t.newMaster.SetText("")
 	t.fillMasters()
