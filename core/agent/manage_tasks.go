@@ -84,6 +84,22 @@ func (p *parts) flush() error {
 	return err
 }
 
+// sendList sends items as TaskPart chunks: each made a message by toPB,
+// put in its place in the part by put.
+func sendList[T any, M proto.Message](ctx context.Context, l *link.Link, items []T, toPB func(T) M, put func(*pb.TaskPart, M)) error {
+	p, err := newParts(ctx, l)
+	if err != nil {
+		return err
+	}
+	for _, item := range items {
+		m := toPB(item)
+		if err := p.add(proto.Size(m), func(tp *pb.TaskPart) { put(tp, m) }); err != nil {
+			return err
+		}
+	}
+	return p.flush()
+}
+
 // cutText keeps one string under what a chunk holds.
 func cutText(s string) string {
 	const max = wire.MaxChunk / 4
@@ -98,20 +114,14 @@ func (a *Agent) handleTaskList(ctx context.Context, l *link.Link, _ []byte) (pro
 	if err != nil {
 		return nil, taskError(err)
 	}
-	p, err := newParts(ctx, l)
-	if err != nil {
-		return nil, err
-	}
-	for _, info := range infos {
+	err = sendList(ctx, l, infos, func(info TaskInfo) *pb.TaskInfo {
 		m := InfoToPB(info)
 		if m.LastRun != nil && proto.Size(m) > wire.MaxChunk/2 {
 			m.LastRun.Warnings = nil // the full list is in the history
 		}
-		if err := p.add(proto.Size(m), func(tp *pb.TaskPart) { tp.Tasks = append(tp.Tasks, m) }); err != nil {
-			return nil, err
-		}
-	}
-	if err := p.flush(); err != nil {
+		return m
+	}, func(tp *pb.TaskPart, m *pb.TaskInfo) { tp.Tasks = append(tp.Tasks, m) })
+	if err != nil {
 		return nil, err
 	}
 	return &pb.TaskListResponse{Count: uint32(len(infos))}, nil
@@ -233,11 +243,7 @@ func (a *Agent) handleTaskHistory(ctx context.Context, l *link.Link, body []byte
 	if err != nil {
 		return nil, taskError(err)
 	}
-	p, err := newParts(ctx, l)
-	if err != nil {
-		return nil, err
-	}
-	for _, r := range runs {
+	err = sendList(ctx, l, runs, func(r backup.Report) *pb.RunReport {
 		m := ReportToPB(r)
 		for i := range m.Warnings {
 			m.Warnings[i] = cutText(m.Warnings[i])
@@ -245,11 +251,9 @@ func (a *Agent) handleTaskHistory(ctx context.Context, l *link.Link, body []byte
 		for proto.Size(m) > wire.MaxChunk-128 && len(m.Warnings) > 0 {
 			m.Warnings = m.Warnings[:len(m.Warnings)/2]
 		}
-		if err := p.add(proto.Size(m), func(tp *pb.TaskPart) { tp.Runs = append(tp.Runs, m) }); err != nil {
-			return nil, err
-		}
-	}
-	if err := p.flush(); err != nil {
+		return m
+	}, func(tp *pb.TaskPart, m *pb.RunReport) { tp.Runs = append(tp.Runs, m) })
+	if err != nil {
 		return nil, err
 	}
 	return &pb.TaskListResponse{Count: uint32(len(runs))}, nil
@@ -264,17 +268,8 @@ func (a *Agent) handleTaskSnapshots(ctx context.Context, l *link.Link, body []by
 	if err != nil {
 		return nil, taskError(err)
 	}
-	p, err := newParts(ctx, l)
+	err = sendList(ctx, l, snaps, SnapshotToPB, func(tp *pb.TaskPart, m *pb.Snapshot) { tp.Snapshots = append(tp.Snapshots, m) })
 	if err != nil {
-		return nil, err
-	}
-	for _, s := range snaps {
-		m := SnapshotToPB(s)
-		if err := p.add(proto.Size(m), func(tp *pb.TaskPart) { tp.Snapshots = append(tp.Snapshots, m) }); err != nil {
-			return nil, err
-		}
-	}
-	if err := p.flush(); err != nil {
 		return nil, err
 	}
 	return &pb.TaskListResponse{Count: uint32(len(snaps))}, nil
@@ -289,18 +284,12 @@ func (a *Agent) handleTaskBrowse(ctx context.Context, l *link.Link, body []byte)
 	if err != nil {
 		return nil, taskError(err)
 	}
-	p, err := newParts(ctx, l)
-	if err != nil {
-		return nil, err
-	}
-	for _, e := range page.Entries {
+	err = sendList(ctx, l, page.Entries, func(e backup.BrowseEntry) *pb.BrowseEntry {
 		m := EntryToPB(e)
 		m.Name, m.Target = cutText(m.Name), cutText(m.Target)
-		if err := p.add(proto.Size(m), func(tp *pb.TaskPart) { tp.Entries = append(tp.Entries, m) }); err != nil {
-			return nil, err
-		}
-	}
-	if err := p.flush(); err != nil {
+		return m
+	}, func(tp *pb.TaskPart, m *pb.BrowseEntry) { tp.Entries = append(tp.Entries, m) })
+	if err != nil {
 		return nil, err
 	}
 	return &pb.TaskBrowseResponse{Snapshot: page.Snapshot, Dir: page.Dir, Total: uint32(page.Total), Next: page.Next}, nil
