@@ -17,7 +17,8 @@
 //	settings.go        the Remote Management Settings, stored and validated
 //	record.go          writing and logging a connection-log record; publishing it once the store committed it
 //	pins.go            saving pinned certificates and last-seen times in batches, off the links' path
-//	events.go          Event, the subscribers' hub, and the log queries the log window pages through
+//	events.go          Event, its hub, and the log queries the log window pages through
+//	fanout.go          fanout: events to subscribers without blocking the sender, resync for the slow
 //	testconnection.go  Test connection in the Add/Edit Slave dialog
 //	remote.go          remote management: commands to a linked agent (status, log, settings, password),
 //	                   refusals in plain words, "not supported by this agent version", the audit

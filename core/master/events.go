@@ -1,7 +1,6 @@
 package master
 
 import (
-	"sync"
 	"time"
 
 	"github.com/lanyard/lanyard/core/store"
@@ -35,55 +34,10 @@ type Event struct {
 // and resyncs that share the stream.
 func (e Event) IsRecord() bool { return e.Key != nil }
 
-// hub fans events out to subscribers without ever blocking the sender: a
-// subscriber that falls behind loses events and is told to resync.
-type hub struct {
-	mu   sync.Mutex
-	subs map[*subscriber]struct{}
-}
-
-type subscriber struct {
-	ch     chan Event
-	lagged bool
-}
-
-func (h *hub) subscribe(buffer int) (<-chan Event, func()) {
-	s := &subscriber{ch: make(chan Event, buffer)}
-	h.mu.Lock()
-	if h.subs == nil {
-		h.subs = make(map[*subscriber]struct{})
-	}
-	h.subs[s] = struct{}{}
-	h.mu.Unlock()
-	var once sync.Once
-	return s.ch, func() {
-		once.Do(func() {
-			h.mu.Lock()
-			delete(h.subs, s)
-			h.mu.Unlock()
-			close(s.ch)
-		})
-	}
-}
-
-func (h *hub) publish(e Event) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	for s := range h.subs {
-		if s.lagged {
-			select {
-			case s.ch <- Event{Time: e.Time, Kind: EventResync}:
-				s.lagged = false
-			default:
-				continue
-			}
-		}
-		select {
-		case s.ch <- e:
-		default:
-			s.lagged = true
-		}
-	}
+// newEventHub fans Events out; a subscriber that fell behind is sent
+// EventResync.
+func newEventHub() fanout[Event] {
+	return fanout[Event]{resync: func(e Event) Event { return Event{Time: e.Time, Kind: EventResync} }}
 }
 
 // Events pages the connection log (oldest first), for the log window.

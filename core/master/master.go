@@ -36,9 +36,9 @@ type Config struct {
 type Master struct {
 	cfg Config
 	log logrus.FieldLogger
-	hub hub
+	hub fanout[Event]
 	// tasks fans the agents' task events out (remote_tasks.go).
-	tasks taskHub
+	tasks fanout[TaskEvent]
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -77,7 +77,7 @@ func New(cfg Config) *Master {
 		cfg.Limiter = auth.NewLimiter(auth.LimiterConfig{})
 	}
 	m := &Master{cfg: cfg, log: log, slaves: map[string]*slave{}, byName: map[string]*slave{},
-		pins: newPinWriter(cfg.DB, log)}
+		pins: newPinWriter(cfg.DB, log), hub: newEventHub(), tasks: newTaskHub()}
 	m.stopCommits = cfg.DB.OnCommit(m.committed)
 	return m
 }

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"sync"
 	"time"
 
 	"google.golang.org/protobuf/proto"
@@ -33,61 +32,22 @@ type TaskEvent struct {
 // up, or the agent dropped some for this console): read the tasks again.
 const TaskEventResync = "resync"
 
-// taskHub fans task events out without ever blocking the link's reader: a
-// subscriber that falls behind loses progress first, then is told to
-// resync.
-type taskHub struct {
-	mu   sync.Mutex
-	subs map[*taskSub]struct{}
-}
-
-type taskSub struct {
-	ch     chan TaskEvent
-	lagged bool
+// newTaskHub fans task events out without ever blocking the link's
+// reader: a subscriber that falls behind loses progress first, then is
+// told to resync.
+func newTaskHub() fanout[TaskEvent] {
+	return fanout[TaskEvent]{
+		resync: func(e TaskEvent) TaskEvent {
+			return TaskEvent{Slave: e.Slave, TaskEvent: agent.TaskEvent{Kind: TaskEventResync}}
+		},
+		expendable: func(e TaskEvent) bool { return e.Kind == agent.EventProgress },
+	}
 }
 
 // WatchTasks streams the task events of every slave; cancel ends it and
 // closes the channel.
 func (m *Master) WatchTasks(buffer int) (<-chan TaskEvent, func()) {
-	h := &m.tasks
-	s := &taskSub{ch: make(chan TaskEvent, max(buffer, 16))}
-	h.mu.Lock()
-	if h.subs == nil {
-		h.subs = map[*taskSub]struct{}{}
-	}
-	h.subs[s] = struct{}{}
-	h.mu.Unlock()
-	var once sync.Once
-	return s.ch, func() {
-		once.Do(func() {
-			h.mu.Lock()
-			delete(h.subs, s)
-			h.mu.Unlock()
-			close(s.ch)
-		})
-	}
-}
-
-func (h *taskHub) publish(e TaskEvent) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	for s := range h.subs {
-		if s.lagged {
-			select {
-			case s.ch <- TaskEvent{Slave: e.Slave, TaskEvent: agent.TaskEvent{Kind: TaskEventResync}}:
-				s.lagged = false
-			default:
-				continue
-			}
-		}
-		select {
-		case s.ch <- e:
-		default:
-			if e.Kind != agent.EventProgress {
-				s.lagged = true
-			}
-		}
-	}
+	return m.tasks.subscribe(max(buffer, 16))
 }
 
 // remoteEvent takes an event an agent pushed beyond its status.
