@@ -60,6 +60,7 @@ const (
 	KindEnabled      = "enabled"       // the user connected a disconnected slave
 	KindDisabled     = "disabled"      // the user disconnected a slave
 	KindTrusted      = "trusted"       // the user trusted a slave's new certificate
+	KindRefusals     = "refusals"      // refusals counted together (RefusalLog)
 )
 
 // Event is one connection-log record.
@@ -74,6 +75,11 @@ type Event struct {
 	Severity  Severity  `json:"severity"`
 	Reason    string    `json:"reason,omitempty"` // plain words
 	Error     string    `json:"error,omitempty"`
+	// Refusal marks a record of peers turned away before they
+	// authenticated (RefusalLog): pruning removes such records first.
+	Refusal bool `json:"refusal,omitempty"`
+	// Count is how many refusals a counted record stands for; 0 for one.
+	Count int `json:"count,omitempty"`
 
 	// keyNanos is the time part of the record's key, filled on read. It can
 	// be later than Time (see nextKey), so Key must not rebuild it from Time.
@@ -144,7 +150,8 @@ const (
 	// writer enforces retention; the log may exceed LogMaxRecords by about
 	// a tenth in between.
 	pruneInterval = time.Minute
-	// pruneChunk caps the deletions per transaction, so that pruning a
+	// pruneChunk caps the deletions per transaction (and a transaction
+	// looks at four times as many records at most), so that pruning a
 	// large backlog does not build one huge transaction in memory.
 	pruneChunk = 10_000
 )
@@ -204,6 +211,8 @@ type connLog struct {
 	// drain sees every record that was accepted.
 	sendMu sync.RWMutex
 	closed bool
+
+	pruneMu sync.Mutex // PruneEvents runs one at a time
 
 	// Owned by the writer goroutine once it runs.
 	lastNanos    int64  // time part of the newest key written
@@ -572,16 +581,54 @@ func (db *DB) pruneIfDue() {
 }
 
 // PruneEvents removes records older than Options.LogRetention before now,
-// then the oldest records beyond Options.LogMaxRecords. The writer calls it
-// every so often and Open calls it once; callers rarely need to.
+// then, while the log holds more than Options.LogMaxRecords, the oldest
+// refusals (Event.Refusal: strangers turned away cannot push out what
+// linked peers did), then the oldest records of any kind. The writer calls
+// it every so often and Open calls it once; callers rarely need to. Calls
+// take turns: two at once would each remove the same excess.
 func (db *DB) PruneEvents(now time.Time) (removed int, err error) {
+	db.connlog.pruneMu.Lock()
+	defer db.connlog.pruneMu.Unlock()
 	cutoff := timeNanos(now.Add(-db.opts.LogRetention))
 	total, err := db.CountEvents()
 	if err != nil {
 		return 0, err
 	}
+	over := func() bool { return total > db.opts.LogMaxRecords }
+	passes := []func(key, value []byte) (remove, stop bool){
+		func(key, _ []byte) (bool, bool) {
+			// A malformed key decodes as time 0 and goes first: pruning
+			// is where such debris gets cleared.
+			nanos, _, _ := decodeKey(key)
+			return nanos < cutoff, nanos >= cutoff
+		},
+		func(_, value []byte) (bool, bool) { return over() && isRefusal(value), !over() },
+		func(_, _ []byte) (bool, bool) { return over(), !over() },
+	}
+	for _, pass := range passes {
+		n, err := db.prunePass(pass, func() { total-- })
+		removed += n
+		if err != nil {
+			return removed, fmt.Errorf("prune the connection log in %s: %w", db.path, err)
+		}
+	}
+	return removed, nil
+}
+
+// isRefusal reports whether a stored record is a refusal, without decoding
+// all of it.
+func isRefusal(value []byte) bool { return bytes.Contains(value, []byte(`"refusal":true`)) }
+
+// prunePass walks the log from its oldest record and removes those pass
+// says to, until pass says stop or the log ends. It works in transactions
+// of at most pruneChunk removals, so that pruning a large backlog does not
+// build one huge transaction; removed is called after every removal.
+func (db *DB) prunePass(pass func(key, value []byte) (remove, stop bool), removedOne func()) (int, error) {
+	var resume []byte // the last key looked at
+	total := 0
 	for {
-		chunkRemoved := 0
+		var doomed [][]byte
+		looked, finished := 0, false
 		err := db.update(func(tx *bbolt.Tx) error {
 			log, err := db.bucket(tx, bucketConnLog)
 			if err != nil {
@@ -591,31 +638,45 @@ func (db *DB) PruneEvents(now time.Time) (removed int, err error) {
 			if err := db.keepHighWaterMark(tx, c); err != nil {
 				return err
 			}
-			for chunkRemoved < pruneChunk {
-				key, _ := c.First()
+			key, value := c.First()
+			if resume != nil {
+				if key, value = c.Seek(resume); key != nil && bytes.Equal(key, resume) {
+					key, value = c.Next()
+				}
+			}
+			for ; ; key, value = c.Next() {
 				if key == nil {
-					return nil
+					finished = true
+					break
 				}
-				// A malformed key decodes as time 0 and goes first:
-				// pruning is where such debris gets cleared.
-				nanos, _, _ := decodeKey(key)
-				if nanos >= cutoff && total-chunkRemoved <= db.opts.LogMaxRecords {
-					return nil
+				if len(doomed) == pruneChunk || looked == 4*pruneChunk {
+					break
 				}
-				if err := c.Delete(); err != nil {
+				looked++
+				resume = append(resume[:0], key...)
+				remove, stop := pass(key, value)
+				if remove {
+					doomed = append(doomed, bytes.Clone(key))
+					removedOne()
+				}
+				if stop {
+					finished = true
+					break
+				}
+			}
+			for _, k := range doomed {
+				if err := log.Delete(k); err != nil {
 					return err
 				}
-				chunkRemoved++
 			}
 			return nil
 		})
 		if err != nil {
-			return removed, fmt.Errorf("prune the connection log in %s: %w", db.path, err)
+			return total, err
 		}
-		removed += chunkRemoved
-		total -= chunkRemoved
-		if chunkRemoved < pruneChunk {
-			return removed, nil
+		total += len(doomed)
+		if finished {
+			return total, nil
 		}
 	}
 }

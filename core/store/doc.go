@@ -74,5 +74,21 @@
 //
 // Retention (Options.LogRetention, Options.LogMaxRecords) is enforced at
 // Open and by the writer about every tenth of LogMaxRecords appended or
-// every minute while events keep arriving.
+// every minute while events keep arriving. Beyond LogMaxRecords, records
+// of peers turned away before they authenticated (Event.Refusal) go
+// first, then the oldest of any kind: strangers cannot push out what
+// linked peers did.
+//
+// # Refusals
+//
+// A RefusalLog (refusals.go), one for the console's listener and one for
+// the agent's, decides which refusals before authentication are recorded
+// and counts the rest, so that neither a relink storm nor a stranger
+// hammering the port washes out the log: the first of a kind from an
+// address in a minute is recorded (at most five a second), its repeats
+// are counted into one record when the minute ends, refusals for load
+// only counted, and at most one counted record is written a second. It
+// hands its records to the caller, which writes them (Record) and logs
+// them, so an agent without a database coalesces its log file the same
+// way.
 package store
