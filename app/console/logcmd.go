@@ -21,6 +21,10 @@ type logRecord struct {
 	Event     string         `json:"event"`
 	Severity  store.Severity `json:"severity"`
 	Reason    string         `json:"reason"`
+	// Refusal marks peers turned away before they authenticated; Count,
+	// how many a counted record stands for.
+	Refusal bool `json:"refusal,omitempty"`
+	Count   int  `json:"count,omitempty"`
 }
 
 func logCmd(e *env) *cobra.Command {
@@ -49,7 +53,7 @@ func logCmd(e *env) *cobra.Command {
 			for _, ev := range events {
 				if asJSON {
 					if err := enc.Encode(logRecord{Time: ev.Time, Slave: ev.Slave, Direction: ev.Direction, Remote: ev.Remote,
-						Event: ev.Kind, Severity: ev.Severity, Reason: ev.Reason}); err != nil {
+						Event: ev.Kind, Severity: ev.Severity, Reason: ev.Reason, Refusal: ev.Refusal, Count: ev.Count}); err != nil {
 						return err
 					}
 					continue

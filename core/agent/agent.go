@@ -106,6 +106,9 @@ type Agent struct {
 	closed  bool
 
 	push pusher // events to every linked console (push.go)
+	// refusals decides which consoles turned away before they
+	// authenticated are recorded, and counts the rest.
+	refusals *store.RefusalLog
 }
 
 // ErrNotInitialized means init has not been run.
@@ -123,8 +126,10 @@ func New(cfg Config) *Agent {
 	if cfg.Probe == nil {
 		cfg.Probe = &HostProbe{}
 	}
-	return &Agent{cfg: cfg, log: log, links: map[*link.Link]*masterRun{}, masters: map[string]*masterRun{},
+	a := &Agent{cfg: cfg, log: log, links: map[*link.Link]*masterRun{}, masters: map[string]*masterRun{},
 		probe: cfg.Probe, tasks: NewTasks(TasksConfig{DB: cfg.DB, Logger: log, Schedule: cfg.DB != nil})}
+	a.refusals = store.NewRefusalLog(a.write)
+	return a
 }
 
 // inMemory reports whether the agent runs without a database (Config.DB).
@@ -294,6 +299,7 @@ func (a *Agent) Close() error {
 	if ln != nil {
 		_ = ln.Close()
 	}
+	a.refusals.Close() // the listener is closed: write what it counted
 	a.cancel()
 	a.tasks.Close()
 	a.wg.Wait()
@@ -393,8 +399,11 @@ func (a *Agent) recordLinkedVia(l *link.Link, via string) {
 	a.record(p.Remote, store.KindConnected, store.SeverityInfo, fmt.Sprintf("console linked (dialed at %s, %s, %s)", via, sslPhrase(p.SSL), wire.Quote(p.Software)))
 }
 
+// refused notes a console turned away before it authenticated: the
+// refusal log records it, or counts it with its repeats (store.RefusalLog).
 func (a *Agent) refused(r link.Refusal) {
-	a.record(r.Remote, string(r.Err.Code), store.SeverityWarning, r.Err.Reason)
+	a.refusals.Note(store.Refusal{Event: store.Event{Slave: a.name(), Remote: r.Remote, Kind: string(r.Err.Code),
+		Severity: store.SeverityWarning, Reason: r.Err.Reason}, Busy: r.Busy, RetryAfter: r.Err.RetryAfter})
 }
 
 // HandleRequest answers a console's request (manage.go).
@@ -427,15 +436,25 @@ func (a *Agent) Links() int {
 }
 
 func (a *Agent) record(remote, kind string, severity store.Severity, reason string) {
-	a.mu.Lock()
-	name := a.settings.Name
-	a.mu.Unlock()
+	a.write(store.Event{Slave: a.name(), Remote: remote, Kind: kind, Severity: severity, Reason: reason})
+}
+
+// write puts a record in the connection log, if the agent has one, and in
+// the agent's log.
+func (a *Agent) write(r store.Event) {
 	if !a.inMemory() {
-		a.cfg.DB.Record(store.Event{Slave: name, Remote: remote, Kind: kind, Severity: severity, Reason: reason})
+		a.cfg.DB.Record(r)
 	}
-	e := a.log.WithField("event", kind)
-	if remote != "" {
-		e = e.WithField("remote", remote)
+	e := a.log.WithField("event", r.Kind)
+	if r.Remote != "" {
+		e = e.WithField("remote", r.Remote)
 	}
-	e.Log(severity.Level(), reason)
+	e.Log(r.Severity.Level(), r.Reason)
+}
+
+// name is the agent's name, for its records.
+func (a *Agent) name() string {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.settings.Name
 }

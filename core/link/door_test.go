@@ -197,6 +197,38 @@ func TestAnAddressOverItsFailureLimitIsTurnedAwayBeforeItsHandshake(t *testing.T
 	srv.nextRefusal(t, 5*time.Second)
 }
 
+// Garbage is a failure of its address: a source that sends it over and
+// over is soon turned away at the door, before it costs a handshake,
+// while another address is not.
+func TestGarbageCountsAsAFailureForItsAddress(t *testing.T) {
+	const burst = 3
+	lim := auth.NewLimiter(auth.LimiterConfig{IPBurst: burst})
+	srv := startServer(t, newIdentity(t, pb.Role_ROLE_AGENT), Options{SSL: false},
+		&agentAuth{name: "FS01", key: key(t, "FS01", "right"), management: true}, lim)
+	garbage := func(src string) Refusal {
+		t.Helper()
+		c, err := dialFrom(src, srv.addr())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		_, _ = c.Write([]byte("GET / HTTP/1.1\r\nHost: x\r\n\r\n"))
+		return srv.nextRefusal(t, 5*time.Second)
+	}
+	for i := range burst {
+		if r := garbage("127.0.0.7"); r.Err.Code != wire.CodeProtocolError {
+			t.Fatalf("garbage %d: %v, want protocol_error", i, r.Err)
+		}
+	}
+	r := garbage("127.0.0.7")
+	if r.Err.Code != wire.CodeRateLimited || !strings.Contains(r.Err.Reason, "before its handshake") {
+		t.Errorf("garbage after the burst: %v; want rate_limited before its handshake", r.Err)
+	}
+	if r := garbage("127.0.0.8"); r.Err.Code != wire.CodeProtocolError {
+		t.Errorf("garbage from another address: %v; want protocol_error", r.Err)
+	}
+}
+
 // Reserving a token when a handshake starts, not counting when it fails,
 // is what bounds a burst of parallel guesses.
 func TestABurstOfParallelWrongProofsChecksAtMostTheBurst(t *testing.T) {

@@ -57,26 +57,33 @@ func (m *Master) Admit(h *pb.Hello, remote netip.AddrPort, fingerprint string) (
 	return link.Admission{Name: e.Name, Key: entryKey(e), KDF: authKDF(e.KDF), Pinned: pinned}, nil
 }
 
-// refused logs a failed inbound handshake, or counts it (refusals.go). An
-// SSL mismatch also shows on
-// the row of the slave the plain hello claimed to be, unless that slave is
-// linked (the claim is unauthenticated; its reason says "as it says").
+// refused notes a failed inbound handshake: the refusal log records it,
+// or counts it with its repeats (store.RefusalLog). An SSL mismatch also
+// shows on the row of the slave the plain hello claimed to be, unless that
+// slave is linked (the claim is unauthenticated; its reason says "as it
+// says"), and so does a second installation's refusal.
 func (m *Master) refused(r link.Refusal) {
+	now := time.Now()
 	m.mu.Lock()
 	s := m.byName[strings.ToLower(r.Name)]
+	changed := ""
 	switch {
 	case s == nil:
 	case r.Err.Code == wire.CodeSSLMismatch && s.link == nil && !s.entry.Disabled:
-		s.failed(r.Err.Code, r.Err.Reason, time.Now())
+		s.failed(r.Err.Code, r.Err.Reason, now)
+		changed = s.entry.ID
 	case r.Err.Code == wire.CodeDuplicateInstall:
-		s.rivalRefused(r.Err, time.Now())
+		s.rivalRefused(r.Err, now)
+		changed = s.entry.ID
 	}
 	m.mu.Unlock()
-	if m.refusals.note(r, time.Now(), m.flushRefusals) == countIt {
-		return // summed up at the end of the second (refusals.go)
+	if changed != "" {
+		m.publishState(changed) // even when the log only counts the refusal
 	}
-	m.record(recordArgs{slave: s, name: r.Name, direction: store.Inbound, kind: string(r.Err.Code),
+	e := m.event(recordArgs{slave: s, name: r.Name, direction: store.Inbound, kind: string(r.Err.Code),
 		severity: severityFor(r.Err.Code), remote: r.Remote, reason: r.Err.Reason})
+	e.Time = now
+	m.refusals.Note(store.Refusal{Event: e, Busy: r.Busy, RetryAfter: r.Err.RetryAfter})
 }
 
 // secondInstall refuses an agent whose installation is not the one

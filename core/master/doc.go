@@ -10,7 +10,8 @@
 //	master.go          Master: Start, Close, the settings in force, the listener, a redialer per outbound slave
 //	state.go           a slave's state and its named transitions (connecting, linked, failed, closed, disabled,
 //	                   enabled, removed): the only place a slave's state changes
-//	admission.go       who may link (Admit), the one-link-per-slave rule, adopting a link, pinning
+//	admission.go       who may link (Admit), the one-link-per-slave rule, adopting a link, pinning; refusals
+//	                   go to the store's RefusalLog, which records or counts them
 //	links.go           what redialers and links report (attempts, failures, pushed status, closes)
 //	slaves.go          the user's changes (add, edit, remove, connect, disconnect, trust) and SlaveView
 //	entries.go         SlaveSpec: validating an entry and deriving its key, also for the CLI without a Master

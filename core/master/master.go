@@ -62,8 +62,10 @@ type Master struct {
 	listenErr error
 	closed    bool
 
-	stopCommits func()     // ends the store's announcements of committed records
-	refusals    refusalLog // refusals.go
+	stopCommits func() // ends the store's announcements of committed records
+	// refusals decides which peers turned away before they authenticated
+	// are recorded, and counts the rest.
+	refusals *store.RefusalLog
 }
 
 // New builds a Master. Start brings it to life.
@@ -79,6 +81,7 @@ func New(cfg Config) *Master {
 	m := &Master{cfg: cfg, log: log, slaves: map[string]*slave{}, byName: map[string]*slave{},
 		pins: newPinWriter(cfg.DB, log), hub: newEventHub(), tasks: newTaskHub()}
 	m.stopCommits = cfg.DB.OnCommit(m.committed)
+	m.refusals = store.NewRefusalLog(m.write)
 	return m
 }
 
@@ -151,8 +154,7 @@ func (m *Master) Close() error {
 	if ln != nil {
 		_ = ln.Close()
 	}
-	m.refusals.close()
-	m.flushRefusals()
+	m.refusals.Close() // the listener is closed: write what it counted
 	m.cancel()
 	m.wg.Wait()
 	m.stopPins() // every link has closed: their last-seen times are queued

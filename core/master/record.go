@@ -38,7 +38,10 @@ type recordArgs struct {
 
 // record writes a connection-log record, logs it, and tells subscribers
 // that its slave changed.
-func (m *Master) record(a recordArgs) {
+func (m *Master) record(a recordArgs) { m.write(m.event(a)) }
+
+// event is the record a describes.
+func (m *Master) event(a recordArgs) store.Event {
 	e := store.Event{Time: time.Now(), Kind: a.kind, Slave: a.name, Direction: string(a.direction),
 		Remote: a.remote, Severity: a.severity, Reason: a.reason}
 	if a.slave != nil {
@@ -46,6 +49,12 @@ func (m *Master) record(a recordArgs) {
 		e.SlaveID, e.Slave, e.Direction = a.slave.entry.ID, a.slave.entry.Name, string(a.slave.entry.Direction)
 		m.mu.Unlock()
 	}
+	return e
+}
+
+// write puts a record in the connection log and the console's log, and
+// tells subscribers that its slave changed.
+func (m *Master) write(e store.Event) {
 	m.cfg.DB.Record(e)
 	entry := m.log.WithFields(logrus.Fields{"event": e.Kind})
 	if e.Slave != "" {
