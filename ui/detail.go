@@ -14,6 +14,7 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
+	"github.com/lanyard/lanyard/core/human"
 	"github.com/lanyard/lanyard/core/master"
 	"github.com/lanyard/lanyard/core/store"
 	"github.com/lanyard/lanyard/core/wire"
@@ -339,7 +340,7 @@ func (d *detailPane) show(v master.SlaveView) {
 		set(fUptime, fmtUptime(st.UptimeSeconds))
 		set(fAgent, cmp.Or(st.AgentVersion, v.Software))
 		set(fCPU, fmt.Sprintf("%.0f %%", st.CpuPercent))
-		set(fMemory, usage(st.MemoryUsed, st.MemoryTotal))
+		set(fMemory, human.Usage(st.MemoryUsed, st.MemoryTotal))
 		set(fDisk, disksLine(st))
 		set(fClock, "")
 		if st.TimeUnixNano != 0 {
@@ -468,7 +469,7 @@ func (d *detailPane) since(t time.Time) string {
 	if y, m, dd := t.Date(); y != now.Year() || m != now.Month() || dd != now.Day() {
 		stamp = t.Format("2 Jan 2006 15:04")
 	}
-	return fmt.Sprintf("%s (%s ago)", stamp, fmtDuration(ago))
+	return fmt.Sprintf("%s (%s ago)", stamp, human.Duration(ago))
 }
 
 func osLine(st *pb.StatusResponse) string {
@@ -482,28 +483,11 @@ func osLine(st *pb.StatusResponse) string {
 	return strings.Join(parts, " ")
 }
 
-// fmtDuration is a rounded human duration: "45 s", "12 min", "3 h 5 min",
-// "4 d 2 h".
-func fmtDuration(d time.Duration) string {
-	switch {
-	case d < 0:
-		return "0 s"
-	case d < time.Minute:
-		return fmt.Sprintf("%d s", int(d.Seconds()))
-	case d < time.Hour:
-		return fmt.Sprintf("%d min", int(d.Minutes()))
-	case d < 24*time.Hour:
-		return fmt.Sprintf("%d h %d min", int(d.Hours()), int(d.Minutes())%60)
-	default:
-		return fmt.Sprintf("%d d %d h", int(d.Hours())/24, int(d.Hours())%24)
-	}
-}
-
 func fmtUptime(sec uint64) string {
 	if sec == 0 {
 		return ""
 	}
-	return fmtDuration(time.Duration(sec) * time.Second)
+	return human.Seconds(sec)
 }
 
 func fmtRTT(d time.Duration) string {
@@ -517,36 +501,15 @@ func fmtRTT(d time.Duration) string {
 	}
 }
 
-// usage is "3.1 GiB of 7.8 GiB (40 %)".
-func usage(used, total uint64) string {
-	if total == 0 {
-		return ""
-	}
-	return fmt.Sprintf("%s of %s (%d %%)", bytesIEC(used), bytesIEC(total), used*100/total)
-}
-
-func bytesIEC(n uint64) string {
-	const unit = 1024
-	if n < unit {
-		return fmt.Sprintf("%d B", n)
-	}
-	div, exp := uint64(unit), 0
-	for m := n / unit; m >= unit; m /= unit {
-		div *= unit
-		exp++
-	}
-	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
-}
-
 // disksLine is every disk the agent reported, one per line, or the data
 // directory's disk from an agent that reports only that.
 func disksLine(st *pb.StatusResponse) string {
 	if len(st.Disks) == 0 {
-		return usage(st.DiskUsed, st.DiskTotal)
+		return human.Usage(st.DiskUsed, st.DiskTotal)
 	}
 	lines := make([]string, 0, len(st.Disks))
 	for _, d := range st.Disks {
-		lines = append(lines, d.Mountpoint+"  "+usage(d.Used, d.Total))
+		lines = append(lines, d.Mountpoint+"  "+human.Usage(d.Used, d.Total))
 	}
 	return strings.Join(lines, "\n")
 }

@@ -14,6 +14,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/lanyard/lanyard/core/backup"
+	"github.com/lanyard/lanyard/core/human"
 )
 
 // The Restore dialog: pick a snapshot, browse its folders in a
@@ -147,7 +148,7 @@ func (rd *restoreDialog) loadSnapshots() {
 }
 
 func snapshotLabel(s backup.SnapshotInfo) string {
-	return fmt.Sprintf("%s · %s · %d files, %s", s.Time.Local().Format("2006-01-02 15:04"), s.Result, s.Files, bytesIEC(uint64(max(s.Bytes, 0))))
+	return fmt.Sprintf("%s · %s · %d files, %s", s.Time.Local().Format("2006-01-02 15:04"), s.Result, s.Files, human.Bytes(max(s.Bytes, 0)))
 }
 
 // pickSnapshot shows another snapshot's folders.
@@ -297,7 +298,7 @@ func (rd *restoreDialog) updateNode(id string, _ bool, o fyne.CanvasObject) {
 		row.size.SetText("→ " + e.Target)
 	default:
 		row.icon.SetResource(theme.FileIcon())
-		row.size.SetText(bytesIEC(uint64(max(e.Size, 0))))
+		row.size.SetText(human.Bytes(max(e.Size, 0)))
 	}
 	name := e.Name
 	if n.note != "" && n.loaded {
@@ -403,7 +404,7 @@ func (rd *restoreDialog) submit() {
 func showRestoreSummary(win fyne.Window, slave string, rr backup.RestoreReport) {
 	var b strings.Builder
 	fmt.Fprintf(&b, "Restored %d files (%s), %d folders and %d links from snapshot %s into %s on %s.",
-		rr.Files, bytesIEC(uint64(max(rr.Bytes, 0))), rr.Dirs, rr.Symlinks, rr.Snapshot, rr.Target, slave)
+		rr.Files, human.Bytes(max(rr.Bytes, 0)), rr.Dirs, rr.Symlinks, rr.Snapshot, rr.Target, slave)
 	if rr.Replaced > 0 {
 		fmt.Fprintf(&b, "\n%d existing files were replaced.", rr.Replaced)
 	}

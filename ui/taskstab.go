@@ -16,6 +16,7 @@ import (
 
 	"github.com/lanyard/lanyard/core/agent"
 	"github.com/lanyard/lanyard/core/backup"
+	"github.com/lanyard/lanyard/core/human"
 	"github.com/lanyard/lanyard/core/master"
 )
 
@@ -467,10 +468,10 @@ func progressWords(s backup.Status) (float64, string) {
 	frac = min(max(frac, 0), 1)
 	parts := []string{fmt.Sprintf("%d %%", int(frac*100))}
 	if s.Rate > 0 {
-		parts = append(parts, bytesIEC(uint64(s.Rate))+"/s")
+		parts = append(parts, human.Bytes(uint64(s.Rate))+"/s")
 	}
 	if s.ETA > 0 {
-		parts = append(parts, "ETA "+fmtDuration(s.ETA))
+		parts = append(parts, "ETA "+human.Duration(s.ETA))
 	} else if s.Phase != "" && s.Phase != "copying" {
 		parts = append(parts, s.Phase)
 	}

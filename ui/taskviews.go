@@ -13,6 +13,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/lanyard/lanyard/core/backup"
+	"github.com/lanyard/lanyard/core/human"
 )
 
 // The History and Snapshots views of a task, and Verify: each reads from
@@ -96,7 +97,7 @@ func showHistoryView(win fyne.Window, r runner, rm Remote, slave, task string, n
 func historyRow(r backup.Report) []string {
 	dur := none
 	if !r.Finished.IsZero() {
-		dur = fmtDuration(r.Duration())
+		dur = human.Duration(r.Duration())
 	}
 	what := r.Snapshot
 	if r.Error != "" {
@@ -105,7 +106,7 @@ func historyRow(r backup.Report) []string {
 		what = fmt.Sprintf("%s (%s)", r.Snapshot, countNoun(r.WarningCount, "warning", "warnings"))
 	}
 	return []string{r.Started.Local().Format("2006-01-02 15:04:05"), r.Trigger, string(r.Result),
-		fmt.Sprint(r.Files()), fmt.Sprint(r.FilesCopied), fmt.Sprint(r.FilesLinked), bytesIEC(uint64(max(r.BytesCopied, 0))), dur, what}
+		fmt.Sprint(r.Files()), fmt.Sprint(r.FilesCopied), fmt.Sprint(r.FilesLinked), human.Bytes(max(r.BytesCopied, 0)), dur, what}
 }
 
 // showSnapshotsView lists a task's snapshots, newest first, with Restore
@@ -166,7 +167,7 @@ func showSnapshotsView(win fyne.Window, r runner, rm Remote, slave, task string)
 				s := list[i]
 				snaps = append(snaps, s)
 				rows = append(rows, []string{s.ID, s.Time.Local().Format("2006-01-02 15:04:05"), string(s.Result),
-					fmt.Sprint(s.Files), bytesIEC(uint64(max(s.Bytes, 0))), s.Path})
+					fmt.Sprint(s.Files), human.Bytes(max(s.Bytes, 0)), s.Path})
 			}
 			loading.Hide()
 			table.Show()
@@ -275,7 +276,7 @@ func verifySnapshot(win fyne.Window, r runner, rm Remote, slave, task, snapshot 
 				dialog.ShowInformation("Could not verify "+task, capitalize(err.Error()), win)
 			case vr.OK():
 				dialog.ShowInformation("Snapshot verified", fmt.Sprintf("Snapshot %s of %s on %s: %d entries, %s re-read; every file matches its manifest.",
-					vr.Snapshot, task, slave, vr.Files, bytesIEC(uint64(max(vr.Bytes, 0)))), win)
+					vr.Snapshot, task, slave, vr.Files, human.Bytes(max(vr.Bytes, 0))), win)
 			default:
 				var b strings.Builder
 				fmt.Fprintf(&b, "Snapshot %s of %s does not match its manifest: %d missing, %d changed.\n\n", vr.Snapshot, task, vr.Missing, vr.Changed)

@@ -16,6 +16,7 @@ import (
 
 	"github.com/lanyard/lanyard/app"
 	"github.com/lanyard/lanyard/app/cmdline"
+	"github.com/lanyard/lanyard/core/human"
 	"github.com/lanyard/lanyard/core/master"
 	"github.com/lanyard/lanyard/core/store"
 )
@@ -89,50 +90,19 @@ func printStatus(w io.Writer, s *statusJSON) {
 	fmt.Fprintf(tw, "Slave:\t%s, %s (%s, %s) from %s since %s\n", s.Slave, s.State, s.Direction, ssl,
 		s.Remote, s.ConnectedSince.Local().Format("2006-01-02 15:04:05"))
 	fmt.Fprintf(tw, "Round trip:\t%.1f ms\n", s.RTTMillis)
-	fmt.Fprintf(tw, "Host:\t%s (%s %s/%s), up %s\n", s.Hostname, s.Platform, s.OS, s.Arch, upFor(s.UptimeSeconds))
-	fmt.Fprintf(tw, "Agent:\t%s, up %s; management %s, agent SSL %s\n", s.AgentVersion, upFor(s.AgentUptimeSeconds),
+	fmt.Fprintf(tw, "Host:\t%s (%s %s/%s), up %s\n", s.Hostname, s.Platform, s.OS, s.Arch, human.Seconds(s.UptimeSeconds))
+	fmt.Fprintf(tw, "Agent:\t%s, up %s; management %s, agent SSL %s\n", s.AgentVersion, human.Seconds(s.AgentUptimeSeconds),
 		cmdline.OnOff(s.Management), cmdline.OnOff(s.AgentSSL))
 	fmt.Fprintf(tw, "Clock:\t%s\n", master.DescribeSkew(time.Duration(s.ClockSkewMillis*float64(time.Millisecond))))
 	fmt.Fprintf(tw, "CPU:\t%.0f %%\n", s.CPUPercent)
-	fmt.Fprintf(tw, "Memory:\t%s\n", usedOf(s.MemoryUsed, s.MemoryTotal))
+	fmt.Fprintf(tw, "Memory:\t%s\n", cmdline.OrDash(human.Usage(s.MemoryUsed, s.MemoryTotal)))
 	for i, d := range s.Disks {
 		label := ""
 		if i == 0 {
 			label = "Disks:"
 		}
-		fmt.Fprintf(tw, "%s\t%s  %s  (%s, %s)\n", label, d.Mountpoint, usedOf(d.Used, d.Total), d.FSType, d.Device)
+		fmt.Fprintf(tw, "%s\t%s  %s  (%s, %s)\n", label, d.Mountpoint, cmdline.OrDash(human.Usage(d.Used, d.Total)), d.FSType, d.Device)
 	}
-}
-
-func upFor(sec uint64) string {
-	d := time.Duration(sec) * time.Second
-	switch {
-	case d >= 24*time.Hour:
-		return fmt.Sprintf("%d d %d h", int(d.Hours())/24, int(d.Hours())%24)
-	case d >= time.Hour:
-		return fmt.Sprintf("%d h %d min", int(d.Hours()), int(d.Minutes())%60)
-	}
-	return fmt.Sprintf("%d min", int(d.Minutes()))
-}
-
-func usedOf(used, total uint64) string {
-	if total == 0 {
-		return "-"
-	}
-	return fmt.Sprintf("%s of %s (%d %%)", sizeIEC(used), sizeIEC(total), used*100/total)
-}
-
-func sizeIEC(n uint64) string {
-	const unit = 1024
-	if n < unit {
-		return fmt.Sprintf("%d B", n)
-	}
-	div, exp := uint64(unit), 0
-	for m := n / unit; m >= unit; m /= unit {
-		div *= unit
-		exp++
-	}
-	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
 }
 
 func writeJSON(w io.Writer, v any) error {

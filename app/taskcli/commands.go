@@ -18,6 +18,7 @@ import (
 	"github.com/lanyard/lanyard/app/cmdline"
 	"github.com/lanyard/lanyard/core/agent"
 	"github.com/lanyard/lanyard/core/backup"
+	"github.com/lanyard/lanyard/core/human"
 )
 
 // ExitWarnings is `task run`'s exit code for a run that completed with
@@ -494,7 +495,7 @@ func printReport(w io.Writer, rep *backup.Report) {
 	switch {
 	case rep.Result.Succeeded():
 		fmt.Fprintf(w, "%s: snapshot %s, %s (%d copied, %d linked), %s copied, in %s\n",
-			rep.Result, rep.Snapshot, plural(rep.Files(), "file"), rep.FilesCopied, rep.FilesLinked, agent.Bytes(rep.BytesCopied), d)
+			rep.Result, rep.Snapshot, plural(rep.Files(), "file"), rep.FilesCopied, rep.FilesLinked, human.Bytes(rep.BytesCopied), d)
 	default:
 		fmt.Fprintf(w, "%s after %s: %s\n", rep.Result, d, rep.Error)
 	}
@@ -567,7 +568,7 @@ func taskHistoryCmd(e *Env) *cobra.Command {
 				}
 				fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%d\t%d\t%d\t%s\t%s\t%s\n", r.Started.Local().Format("2006-01-02 15:04:05"),
 					cmdline.OrDash(r.Trigger), r.Result, r.Files(), r.FilesCopied, r.FilesLinked, r.FilesSkipped,
-					agent.Bytes(r.BytesCopied), dur, cmdline.OrDash(what))
+					human.Bytes(r.BytesCopied), dur, cmdline.OrDash(what))
 			}
 			return tw.Flush()
 		},
@@ -603,7 +604,7 @@ func taskSnapshotsCmd(e *Env) *cobra.Command {
 			tw := tabwriter.NewWriter(e.Stdout, 0, 4, 2, ' ', 0)
 			fmt.Fprintln(tw, "SNAPSHOT\tTIME\tRESULT\tFILES\tSIZE\tPATH")
 			for _, s := range res.Snapshots {
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\t%s\n", s.ID, s.Time.Local().Format("2006-01-02 15:04:05"), s.Result, s.Files, agent.Bytes(s.Bytes), s.Path)
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\t%s\n", s.ID, s.Time.Local().Format("2006-01-02 15:04:05"), s.Result, s.Files, human.Bytes(s.Bytes), s.Path)
 			}
 			return tw.Flush()
 		},
@@ -653,7 +654,7 @@ func taskBrowseCmd(e *Env) *cobra.Command {
 				}
 				size := "-"
 				if en.Type == backup.TypeFile {
-					size = agent.Bytes(en.Size)
+					size = human.Bytes(en.Size)
 				}
 				fmt.Fprintf(tw, "%s\t%s\t%s\t %s\n", os.FileMode(en.Mode).String(), size, en.MTime.Local().Format("2006-01-02 15:04"), name)
 			}
@@ -692,7 +693,7 @@ only when every file matches; each missing or changed file is listed.`,
 					return err
 				}
 			} else if vr.OK() {
-				fmt.Fprintf(e.Stdout, "snapshot %s verified: %d entries, %s re-read, every file matches its manifest\n", vr.Snapshot, vr.Files, agent.Bytes(vr.Bytes))
+				fmt.Fprintf(e.Stdout, "snapshot %s verified: %d entries, %s re-read, every file matches its manifest\n", vr.Snapshot, vr.Files, human.Bytes(vr.Bytes))
 			} else {
 				for _, p := range vr.Problems {
 					fmt.Fprintf(e.Stdout, "%s: %s\n", p.Path, p.Reason)
@@ -743,7 +744,7 @@ mode and times. A file that already exists there is not replaced unless
 				return PrintJSON(e.Stdout, rr)
 			}
 			fmt.Fprintf(e.Stdout, "restored %s (%s), %s and %s from snapshot %s into %s\n",
-				plural(rr.Files, "file"), agent.Bytes(rr.Bytes), plural(rr.Dirs, "folder"), plural(rr.Symlinks, "link"), rr.Snapshot, rr.Target)
+				plural(rr.Files, "file"), human.Bytes(rr.Bytes), plural(rr.Dirs, "folder"), plural(rr.Symlinks, "link"), rr.Snapshot, rr.Target)
 			if rr.Replaced > 0 {
 				fmt.Fprintf(e.Stdout, "%d existing files were replaced\n", rr.Replaced)
 			}

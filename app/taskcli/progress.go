@@ -11,6 +11,7 @@ import (
 
 	"github.com/lanyard/lanyard/core/agent"
 	"github.com/lanyard/lanyard/core/backup"
+	"github.com/lanyard/lanyard/core/human"
 )
 
 // progressView shows a run's, verify's or restore's progress: a progress
@@ -79,9 +80,9 @@ func (p *progressView) update(s backup.Status) {
 	}
 	desc := fmt.Sprintf("%-9s %d/%d files", s.Phase, s.FilesDone, s.FilesTotal)
 	if useBytes {
-		desc += fmt.Sprintf("  %s/%s", agent.Bytes(s.BytesDone), agent.Bytes(s.BytesTotal))
+		desc += fmt.Sprintf("  %s/%s", human.Bytes(s.BytesDone), human.Bytes(s.BytesTotal))
 	}
-	p.bar.Describe(desc + fmt.Sprintf("  %s/s  ETA %s", agent.Bytes(int64(s.Rate)), eta(s.ETA)))
+	p.bar.Describe(desc + fmt.Sprintf("  %s/s  ETA %s", human.Bytes(int64(s.Rate)), eta(s.ETA)))
 	_ = p.bar.Set64(done)
 	p.shown = true
 }
@@ -98,9 +99,9 @@ func (p *progressView) done() {
 func plainProgress(s backup.Status) string {
 	line := fmt.Sprintf("%s %d/%d files", s.Phase, s.FilesDone, s.FilesTotal)
 	if s.BytesTotal > 0 {
-		line += fmt.Sprintf(", %s/%s", agent.Bytes(s.BytesDone), agent.Bytes(s.BytesTotal))
+		line += fmt.Sprintf(", %s/%s", human.Bytes(s.BytesDone), human.Bytes(s.BytesTotal))
 	}
-	line += fmt.Sprintf(", %s/s, ETA %s", agent.Bytes(int64(s.Rate)), eta(s.ETA))
+	line += fmt.Sprintf(", %s/s, ETA %s", human.Bytes(int64(s.Rate)), eta(s.ETA))
 	if s.Current != "" {
 		line += ", " + s.Current
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/sirupsen/logrus"
 
 	"github.com/lanyard/lanyard/core/backup"
+	"github.com/lanyard/lanyard/core/human"
 	"github.com/lanyard/lanyard/core/store"
 )
 
@@ -521,7 +522,7 @@ func (t *Tasks) finished(task backup.Task, seq uint64, rep backup.Report) {
 // logRun logs a run's end at a level that fits its result.
 func logRun(log logrus.FieldLogger, rep backup.Report) {
 	d := rep.Duration().Round(100 * time.Millisecond)
-	done := fmt.Sprintf("%d files (%d copied, %d linked), %s copied, in %s", rep.Files(), rep.FilesCopied, rep.FilesLinked, Bytes(rep.BytesCopied), d)
+	done := fmt.Sprintf("%d files (%d copied, %d linked), %s copied, in %s", rep.Files(), rep.FilesCopied, rep.FilesLinked, human.Bytes(rep.BytesCopied), d)
 	switch rep.Result {
 	case backup.ResultCompleted:
 		log.Infof("task %s: completed: snapshot %s, %s", rep.Task, rep.Snapshot, done)
@@ -539,20 +540,6 @@ func logRun(log logrus.FieldLogger, rep backup.Report) {
 	if len(rep.Removed) > 0 {
 		log.Infof("task %s: retention removed %d snapshot(s): %s", rep.Task, len(rep.Removed), strings.Join(rep.Removed, ", "))
 	}
-}
-
-// Bytes is n in binary units, as people read sizes.
-func Bytes(n int64) string {
-	const unit = 1024
-	if n < unit {
-		return fmt.Sprintf("%d B", n)
-	}
-	div, exp := int64(unit), 0
-	for m := n / unit; m >= unit; m /= unit {
-		div *= unit
-		exp++
-	}
-	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
 }
 
 // rateHint is the last successful run's copy rate, for the first ETA.
@@ -686,7 +673,7 @@ func (t *Tasks) Verify(ctx context.Context, name, snapshot string, p backup.Prog
 	case err != nil:
 		log.Warnf("task %s: verify of snapshot %s could not finish: %v", task.Name, snap.ID, err)
 	case rep.OK():
-		log.Infof("task %s: snapshot %s verified: %d entries, %s re-read, all match", task.Name, snap.ID, rep.Files, Bytes(rep.Bytes))
+		log.Infof("task %s: snapshot %s verified: %d entries, %s re-read, all match", task.Name, snap.ID, rep.Files, human.Bytes(rep.Bytes))
 	default:
 		log.Warnf("task %s: snapshot %s does not match its manifest: %d missing, %d changed", task.Name, snap.ID, rep.Missing, rep.Changed)
 	}
@@ -704,7 +691,7 @@ func (t *Tasks) Restore(ctx context.Context, name, snapshot string, opt backup.R
 		return rep, taskErr(err)
 	}
 	t.log.WithFields(logrus.Fields{"task": task.Name, "snapshot": snap.ID}).Infof("task %s: restored %d files (%s) from snapshot %s into %s",
-		task.Name, rep.Files, Bytes(rep.Bytes), snap.ID, opt.Target)
+		task.Name, rep.Files, human.Bytes(rep.Bytes), snap.ID, opt.Target)
 	return rep, nil
 }
 

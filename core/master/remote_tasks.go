@@ -11,6 +11,7 @@ import (
 
 	"github.com/lanyard/lanyard/core/agent"
 	"github.com/lanyard/lanyard/core/backup"
+	"github.com/lanyard/lanyard/core/human"
 	"github.com/lanyard/lanyard/core/link"
 	"github.com/lanyard/lanyard/core/wire"
 	"github.com/lanyard/lanyard/core/wire/pb"
@@ -109,7 +110,7 @@ func (m *Master) logTaskEvent(ev TaskEvent) {
 	case agent.EventProgress:
 		s := ev.Status
 		e.WithField("event", "task_progress").Debugf("%s: task %s: %s %d/%d files, %s/%s", ev.Slave, ev.Task, s.Phase,
-			s.FilesDone, s.FilesTotal, agent.Bytes(s.BytesDone), agent.Bytes(s.BytesTotal))
+			s.FilesDone, s.FilesTotal, human.Bytes(s.BytesDone), human.Bytes(s.BytesTotal))
 	case agent.EventStarted:
 		e.WithField("event", "run_started").Infof("%s: task %s: run started (%s)", ev.Slave, ev.Task, ev.Report.Trigger)
 	case agent.EventFinished:

@@ -1,0 +1,48 @@
+package human
+
+import (
+	"fmt"
+	"time"
+)
+
+// Bytes is n in binary units: "512 B", "1.5 KiB", "3.1 GiB".
+func Bytes[N ~int64 | ~uint64 | ~int](n N) string {
+	const unit = 1024
+	if n < unit {
+		return fmt.Sprintf("%d B", n)
+	}
+	div, exp := N(unit), 0
+	for m := n / unit; m >= unit; m /= unit {
+		div *= unit
+		exp++
+	}
+	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
+}
+
+// Usage is "3.1 GiB of 7.8 GiB (40 %)", or "" when total is unknown (0).
+func Usage(used, total uint64) string {
+	if total == 0 {
+		return ""
+	}
+	return fmt.Sprintf("%s of %s (%d %%)", Bytes(used), Bytes(total), used*100/total)
+}
+
+// Duration is d rounded down to what a person needs: "45 s", "12 min",
+// "3 h 5 min", "4 d 2 h"; a negative d is "0 s".
+func Duration(d time.Duration) string {
+	switch {
+	case d < 0:
+		return "0 s"
+	case d < time.Minute:
+		return fmt.Sprintf("%d s", int(d.Seconds()))
+	case d < time.Hour:
+		return fmt.Sprintf("%d min", int(d.Minutes()))
+	case d < 24*time.Hour:
+		return fmt.Sprintf("%d h %d min", int(d.Hours()), int(d.Minutes())%60)
+	default:
+		return fmt.Sprintf("%d d %d h", int(d.Hours())/24, int(d.Hours())%24)
+	}
+}
+
+// Seconds is Duration of a count of seconds, as agents report uptimes.
+func Seconds(sec uint64) string { return Duration(time.Duration(sec) * time.Second) }

@@ -1,0 +1,52 @@
+package human
+
+import (
+	"testing"
+	"time"
+)
+
+func TestBytes(t *testing.T) {
+	for _, c := range []struct {
+		n    int64
+		want string
+	}{
+		{0, "0 B"}, {1023, "1023 B"}, {1024, "1.0 KiB"}, {1536, "1.5 KiB"},
+		{5 << 20, "5.0 MiB"}, {3_328_599_654, "3.1 GiB"}, {1 << 60, "1.0 EiB"},
+	} {
+		if got := Bytes(c.n); got != c.want {
+			t.Errorf("Bytes(%d) = %q, want %q", c.n, got, c.want)
+		}
+		if got := Bytes(uint64(c.n)); got != c.want {
+			t.Errorf("Bytes(uint64(%d)) = %q, want %q", c.n, got, c.want)
+		}
+	}
+	if got := Bytes(uint64(1<<64 - 1)); got != "16.0 EiB" {
+		t.Errorf("the largest size reads %q", got)
+	}
+}
+
+func TestUsage(t *testing.T) {
+	if got := Usage(3_328_599_654, 8_375_186_227); got != "3.1 GiB of 7.8 GiB (39 %)" {
+		t.Errorf("Usage = %q", got)
+	}
+	if got := Usage(5, 0); got != "" {
+		t.Errorf("an unknown total reads %q, want nothing", got)
+	}
+}
+
+func TestDuration(t *testing.T) {
+	for _, c := range []struct {
+		d    time.Duration
+		want string
+	}{
+		{-time.Second, "0 s"}, {0, "0 s"}, {45 * time.Second, "45 s"}, {12*time.Minute + 59*time.Second, "12 min"},
+		{3*time.Hour + 5*time.Minute, "3 h 5 min"}, {98 * time.Hour, "4 d 2 h"},
+	} {
+		if got := Duration(c.d); got != c.want {
+			t.Errorf("Duration(%s) = %q, want %q", c.d, got, c.want)
+		}
+	}
+	if got := Seconds(3600); got != "1 h 0 min" {
+		t.Errorf("Seconds(3600) = %q", got)
+	}
+}
