@@ -61,20 +61,57 @@ func (e *ExistsError) Error() string {
 // restored.
 func (e *Engine) Restore(ctx context.Context, snap SnapshotInfo, task string, opt RestoreOptions, p Progress) (RestoreReport, error) {
 	rep := RestoreReport{Task: task, Snapshot: snap.ID, Target: opt.Target, Paths: []string{}}
+	want, err := restoreWants(snap, opt)
+	if err != nil {
+		return rep, err
+	}
+	entries, total, err := selectEntries(snap, opt, want, &rep)
+	if err != nil {
+		return rep, err
+	}
+	if err := checkConflicts(opt, entries); err != nil {
+		return rep, err
+	}
+	m := newMeter(task, p, 0)
+	defer m.close()
+	m.setPhase(PhaseRestoring)
+	m.filesTotal.Store(int64(len(entries)))
+	m.bytesTotal.Store(total)
+
+	if err := makeFolders(opt.Target, entries, &rep); err != nil {
+		return rep, err
+	}
+	if err := e.restoreContents(ctx, snap, opt.Target, entries, m, &rep); err != nil {
+		return rep, err
+	}
+	restoreFolderMeta(opt.Target, entries, &rep)
+	return rep, nil
+}
+
+// restoreWants checks the target and turns the paths asked for into
+// paths inside the snapshot; none means all of it.
+func restoreWants(snap SnapshotInfo, opt RestoreOptions) ([]string, error) {
 	if opt.Target == "" || !filepath.IsAbs(opt.Target) {
-		return rep, invalidf("the restore target %q must be an absolute folder path", opt.Target)
+		return nil, invalidf("the restore target %q must be an absolute folder path", opt.Target)
 	}
 	if within(opt.Target, snap.Path) || pathKey(opt.Target) == pathKey(snap.Path) {
-		return rep, invalidf("the restore target %s is inside the snapshot: pick a folder outside it", opt.Target)
+		return nil, invalidf("the restore target %s is inside the snapshot: pick a folder outside it", opt.Target)
 	}
 	var want []string
 	for _, p := range opt.Paths {
 		rel, ok := cleanRel(p)
 		if !ok {
-			return rep, invalidf("path %q leaves the snapshot", p)
+			return nil, invalidf("path %q leaves the snapshot", p)
 		}
 		want = append(want, rel)
 	}
+	return want, nil
+}
+
+// selectEntries reads the manifest entries under what was asked for,
+// folders before what they hold, and their total size; a path asked for
+// that the snapshot does not hold is an error. It fills rep.Paths.
+func selectEntries(snap SnapshotInfo, opt RestoreOptions, want []string, rep *RestoreReport) ([]Entry, int64, error) {
 	found := make([]bool, len(want))
 	var entries []Entry
 	var total int64
@@ -95,51 +132,51 @@ func (e *Engine) Restore(ctx context.Context, snap SnapshotInfo, task string, op
 		return nil
 	})
 	if err != nil {
-		return rep, err
+		return nil, 0, err
 	}
 	for i, w := range want {
 		if !found[i] {
-			return rep, invalidf("%s is not in snapshot %s (lanyard-agent task browse lists what is)", opt.Paths[i], snap.ID)
+			return nil, 0, invalidf("%s is not in snapshot %s (lanyard-agent task browse lists what is)", opt.Paths[i], snap.ID)
 		}
 		rep.Paths = append(rep.Paths, nativeRel(opt.Target, w))
 	}
 	if len(want) == 0 {
 		rep.Paths = append(rep.Paths, opt.Target)
 	}
-	// Folders before what they hold.
 	sort.Slice(entries, func(i, j int) bool { return entries[i].Path < entries[j].Path })
+	return entries, total, nil
+}
 
-	if err := checkConflicts(opt, entries); err != nil {
-		return rep, err
-	}
-	m := newMeter(task, p, 0)
-	defer m.close()
-	m.setPhase(PhaseRestoring)
-	m.filesTotal.Store(int64(len(entries)))
-	m.bytesTotal.Store(total)
-
-	if err := os.MkdirAll(opt.Target, 0o700); err != nil {
-		return rep, fmt.Errorf("cannot create the restore target %s: %w", opt.Target, err)
+// makeFolders makes the target and every folder the entries need, owner
+// only until restoreFolderMeta gives them their own modes, and counts them.
+func makeFolders(target string, entries []Entry, rep *RestoreReport) error {
+	if err := os.MkdirAll(target, 0o700); err != nil {
+		return fmt.Errorf("cannot create the restore target %s: %w", target, err)
 	}
 	for i := range entries {
 		en := &entries[i]
-		dst := nativeRel(opt.Target, en.Path)
+		dst := nativeRel(target, en.Path)
 		// The folders above what was asked for (a single file's) are made
 		// as they are needed, and counted: a restore of one file says
 		// which folders it made, not "0 folders".
 		made, err := mkdirAllCounted(filepath.Dir(dst))
 		rep.Dirs += made
 		if err != nil {
-			return rep, fmt.Errorf("cannot restore %s: %w", dst, err)
+			return fmt.Errorf("cannot restore %s: %w", dst, err)
 		}
 		if en.Type == TypeDir {
 			if err := os.Mkdir(dst, 0o700); err != nil && !errors.Is(err, fs.ErrExist) {
-				return rep, fmt.Errorf("cannot restore %s: %w", dst, err)
+				return fmt.Errorf("cannot restore %s: %w", dst, err)
 			}
 			rep.Dirs++
 		}
 	}
+	return nil
+}
 
+// restoreContents copies the files and makes the links, with the
+// engine's workers, stopping at the first error or when ctx ends.
+func (e *Engine) restoreContents(ctx context.Context, snap SnapshotInfo, target string, entries []Entry, m *meter, rep *RestoreReport) error {
 	var mu sync.Mutex
 	var firstErr error
 	work := make(chan int, 256)
@@ -153,8 +190,8 @@ func (e *Engine) Restore(ctx context.Context, snap SnapshotInfo, task string, op
 					continue
 				}
 				en := &entries[i]
-				m.setCurrent(nativeRel(opt.Target, en.Path))
-				replaced, err := restoreEntry(snap.Path, opt.Target, en)
+				m.setCurrent(nativeRel(target, en.Path))
+				replaced, err := restoreEntry(snap.Path, target, en)
 				mu.Lock()
 				switch {
 				case err != nil && firstErr == nil:
@@ -193,22 +230,28 @@ func (e *Engine) Restore(ctx context.Context, snap SnapshotInfo, task string, op
 	close(work)
 	wg.Wait()
 	if firstErr != nil {
-		return rep, firstErr
+		return firstErr
 	}
 	if ctx.Err() != nil {
-		return rep, errors.New("the restore was stopped before it finished: what is in the target may be incomplete")
+		return errors.New("the restore was stopped before it finished: what is in the target may be incomplete")
 	}
+	return nil
+}
+
+// restoreFolderMeta gives the folders their modes and times, deepest
+// first (filling a folder changes its time); what cannot be set is a
+// warning.
+func restoreFolderMeta(target string, entries []Entry, rep *RestoreReport) {
 	for i := len(entries) - 1; i >= 0; i-- {
 		en := &entries[i]
 		if en.Type != TypeDir {
 			continue
 		}
 		it := item{mode: en.Mode, mtime: en.MTime, uid: en.UID, gid: en.GID, owned: canChown}
-		if err := applyMeta(nativeRel(opt.Target, en.Path), &it); err != nil {
-			rep.Warnings = append(rep.Warnings, fmt.Sprintf("%s: cannot restore its mode or time: %v", nativeRel(opt.Target, en.Path), plainErr(err)))
+		if err := applyMeta(nativeRel(target, en.Path), &it); err != nil {
+			rep.Warnings = append(rep.Warnings, fmt.Sprintf("%s: cannot restore its mode or time: %v", nativeRel(target, en.Path), plainErr(err)))
 		}
 	}
-	return rep, nil
 }
 
 // mkdirAllCounted is os.MkdirAll (mode 0700) that returns how many
