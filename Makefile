@@ -72,11 +72,15 @@ test: deps ## gofmt, go vet, staticcheck, agent-is-headless check, go test -race
 # The backup benchmarks measure rsync and restic beside Lanyard's engine.
 BENCH_DEPS := rsync restic
 
-bench: deps ## Run every benchmark once; table of figure, baseline, ratio (raw: bin/bench.txt)
+# One package at a time (-p 1), so that no benchmark shares the cores with
+# another. BENCH_QUICK=1 runs the quick forms (under 5 minutes); BENCH_FLEET
+# sets the simulated fleet's size (default 10,000; quick 1,000).
+bench: deps ## Every benchmark once: BENCH lines (figure, baseline, ratio, target), bench/results.json (raw: bin/bench.txt)
 	@scripts/deps $(BENCH_DEPS)
-	@mkdir -p bin
-	@echo "==> go test -bench . -benchtime 1x ./... (raw output in bin/bench.txt; a table follows each package)"
-	$(GO) test -run '^$$' -bench . -benchtime 1x -timeout 20m ./... 2>&1 | tee bin/bench.txt | scripts/benchfmt
+	@mkdir -p bin bench
+	@echo "==> go test -bench . -benchtime 1x -p 1 ./... (raw output in bin/bench.txt)"
+	$(GO) test -run '^$$' -bench . -benchtime 1x -p 1 -timeout 45m ./... 2>&1 | tee bin/bench.txt \
+		| $(GO) run ./internal/benchtable/benchjson -o bench/results.json
 
 test-long: ## The long forms of tests whose quick forms make test runs (a minute of junk proofs against one agent)
 	LANYARD_TEST_LONG=1 $(GO) test -race -count=1 -timeout 10m -run 'TestStrangersGuessingANameCannotLockOutItsConsole' ./core/link/

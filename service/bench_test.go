@@ -12,6 +12,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/lanyard/lanyard/internal/benchtable"
 )
 
 // idleFor is how long each process sits idle before its memory is read.
@@ -57,15 +59,9 @@ func main() {
 	baseRSS := idleRSS(b, "ready", baseBin)
 	agentSize, baseSize := fileMB(b, agentBin), fileMB(b, baseBin)
 
-	b.ReportMetric(agentRSS, "MB-rss")
-	b.ReportMetric(baseRSS, "baseline-MB-rss")
-	b.ReportMetric(agentRSS/baseRSS, "x-baseline")
-	b.ReportMetric(agentSize, "MB-binary")
-	b.ReportMetric(baseSize, "baseline-MB-binary")
-	b.ReportMetric(agentSize/baseSize, "x-baseline-MB-binary")
-	if agentRSS > 20 {
-		b.Errorf("the idle agent holds %.1f MB resident; the target is 20 MB", agentRSS)
-	}
+	benchtable.Report(b,
+		benchtable.Figure{Name: "agent-idle-rss", Value: agentRSS, Unit: "MB", Baseline: baseRSS, Target: benchtable.AtMost(20, "MB")},
+		benchtable.Figure{Name: "agent-binary-size", Value: agentSize, Unit: "MB", Baseline: baseSize})
 }
 
 // goBuild builds pkg (in dir, "" for this module) the way make dist does.

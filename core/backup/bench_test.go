@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"github.com/lanyard/lanyard/core/backup"
+
+	"github.com/lanyard/lanyard/internal/benchtable"
 )
 
 // The benchmarks share one generated tree: 10,000 files of 50–150 KB
@@ -22,8 +24,9 @@ import (
 // warm page cache for both. Lanyard makes every snapshot durable (syncfs)
 // before it calls it complete, so every baseline is followed by `sync`
 // too, and the disk is synced before each measurement starts.
-const (
-	benchFiles = 10_000
+// The quick forms (BENCH_QUICK=1) use a fifth of the tree.
+var (
+	benchFiles = benchtable.Pick(2_000, 10_000)
 	benchDirs  = 100
 )
 
@@ -129,14 +132,9 @@ func runTask(e *backup.Engine, task backup.Task) func() error {
 	}
 }
 
-func report(b *testing.B, ours, base float64, target float64, what string) {
+func report(b *testing.B, ours, base float64, target float64, name string) {
 	b.Helper()
-	b.ReportMetric(ours, "s")
-	b.ReportMetric(base, "baseline-s")
-	b.ReportMetric(ours/base, "x-baseline")
-	if ours > base*target {
-		b.Logf("%s: %.2f s against %.2f s is %.2fx, above the %.2fx target", what, ours, base, ours/base, target)
-	}
+	benchtable.Report(b, benchtable.Figure{Name: name, Value: ours, Unit: "s", Baseline: base, Target: benchtable.RatioAtMost(target)})
 }
 
 // BenchmarkFirstBackup: the first run of a task (every file copied and
@@ -148,7 +146,7 @@ func BenchmarkFirstBackup(b *testing.B) {
 	_ = os.RemoveAll(cpDest)
 	task := benchTask(b, root)
 	ours := timed(b, runTask(backup.New(backup.Options{}), task))
-	report(b, ours, base, 1.3, "first backup vs cp -a")
+	report(b, ours, base, 1.3, "first-backup-vs-cp")
 }
 
 // BenchmarkUnchangedRerun: a second run over an unchanged tree (every file
@@ -165,7 +163,7 @@ func BenchmarkUnchangedRerun(b *testing.B) {
 	e := backup.New(backup.Options{})
 	timed(b, runTask(e, task))
 	ours := timed(b, runTask(e, task))
-	report(b, ours, base, 1.0, "unchanged re-run vs rsync --link-dest")
+	report(b, ours, base, 1.0, "unchanged-rerun-vs-rsync-link-dest")
 }
 
 // BenchmarkRestore: restoring a whole snapshot against `cp -a` of the
@@ -191,7 +189,7 @@ func BenchmarkRestore(b *testing.B) {
 		syncAll()
 		return nil
 	})
-	report(b, ours, base, 1.3, "restore vs cp -a")
+	report(b, ours, base, 1.3, "restore-vs-cp")
 }
 
 // BenchmarkResticFirst and BenchmarkResticUnchanged: the first and the
@@ -228,5 +226,9 @@ func benchRestic(b *testing.B, unchanged bool) {
 		base = timed(b, restic("backup", src))
 		ours = timed(b, runTask(e, task))
 	}
-	report(b, ours, base, 1.0, "against restic")
+	name := "first-backup-vs-restic"
+	if unchanged {
+		name = "unchanged-rerun-vs-restic"
+	}
+	report(b, ours, base, 1.0, name)
 }

@@ -13,12 +13,13 @@ import (
 
 	"github.com/lanyard/lanyard/core/wire"
 	"github.com/lanyard/lanyard/core/wire/pb"
+
+	"github.com/lanyard/lanyard/internal/benchtable"
 )
 
 // Benchmarks for DESIGN §7, run by `make bench`. Each measures its own
-// baseline in the same run and reports the figure X, "baseline-X" and the
-// ratio "x-baseline" (or "x-baseline-X" for a benchmark with several
-// figures), as scripts/benchfmt expects. Each does a fixed amount of work
+// baseline in the same run and prints its figures beside it, with their
+// targets, through internal/benchtable. Each does a fixed amount of work
 // whatever b.N is (the measurement runs once per call), all on 127.0.0.1.
 
 // ---------------------------------------------------------------------------
@@ -165,11 +166,10 @@ func BenchmarkHandshakeRate(b *testing.B) {
 
 	n := float64(rounds * perRound)
 	rate := func(i int) float64 { return n / took[i].Seconds() }
-	b.ReportMetric(rate(1), "handshakes/s")
-	b.ReportMetric(rate(0), "baseline-handshakes/s")
-	b.ReportMetric(rate(1)/rate(0), "x-baseline")
 	b.ReportMetric(rate(2), "mtls-handshakes/s")
 	b.ReportMetric(rate(3), "plain-handshakes/s")
+	benchtable.Report(b, benchtable.Figure{Name: "handshake-rate", Value: rate(1), Unit: "handshakes/s",
+		Baseline: rate(0), Target: benchtable.RatioAtLeast(0.8)})
 }
 
 // ---------------------------------------------------------------------------
@@ -264,13 +264,9 @@ func BenchmarkRequestRoundTrip(b *testing.B) {
 	lanyard, base = sortedCopy(lanyard), sortedCopy(base)
 	p50, p99 := percentile(lanyard, 50), percentile(lanyard, 99)
 	b50, b99 := percentile(base, 50), percentile(base, 99)
-	b.ReportMetric(p50, "p50-us")
-	b.ReportMetric(b50, "baseline-p50-us")
-	b.ReportMetric(p50/b50, "x-baseline-p50-us")
-	b.ReportMetric(p99, "p99-us")
-	b.ReportMetric(b99, "baseline-p99-us")
-	b.ReportMetric(p99/b99, "x-baseline-p99-us")
-	b.ReportMetric(p50/b50, "x-baseline")
+	benchtable.Report(b,
+		benchtable.Figure{Name: "request-round-trip-p50", Value: p50, Unit: "us", Baseline: b50, Target: benchtable.BaselinePlus(100, "us")},
+		benchtable.Figure{Name: "request-round-trip-p99", Value: p99, Unit: "us", Baseline: b99, Target: benchtable.AtMost(1000, "us")})
 }
 
 // startEcho starts a TCP server on loopback that echoes 64-byte messages,
@@ -352,7 +348,7 @@ func measureIdle(b *testing.B, mode string, n int) idleCost {
 // stack-KiB/link); rss-KiB/link is resident anonymous memory after free
 // memory went back to the OS, so it also counts runtime structures off the
 // heap such as poll descriptors (kernel socket buffers are in neither).
-// goroutines/link should be 1. Targets: ≤ 1.3× and ≤ 24 KiB.
+// goroutines/link should be 1. Target (DESIGN §7): ≤ 1.15×.
 //
 // LANYARD_BENCH_HEAPPROFILE=file writes the acceptor's heap profile when it
 // measures (file.lanyard and file.tls); LANYARD_BENCH_MEMPROFILERATE=1
@@ -362,20 +358,13 @@ func BenchmarkIdleLinkMemory(b *testing.B) {
 	bare := measureIdle(b, "tls", idleLinks)
 
 	const kib = 1024
-	report := func(unit string, figure, base float64) {
-		b.ReportMetric(figure, unit)
-		b.ReportMetric(base, "baseline-"+unit)
-		if base != 0 {
-			b.ReportMetric(figure/base, "x-baseline-"+unit)
-		}
+	fig := func(name, unit string, figure, base float64, target benchtable.Target) benchtable.Figure {
+		return benchtable.Figure{Name: name, Value: figure, Unit: unit, Baseline: base, Target: target}
 	}
-	total, baseTotal := (lanyard.heap+lanyard.stack)/kib, (bare.heap+bare.stack)/kib
-	report("KiB/link", total, baseTotal)
-	if baseTotal != 0 {
-		b.ReportMetric(total/baseTotal, "x-baseline")
-	}
-	report("heap-KiB/link", lanyard.heap/kib, bare.heap/kib)
-	report("stack-KiB/link", lanyard.stack/kib, bare.stack/kib)
-	report("rss-KiB/link", lanyard.rss/kib, bare.rss/kib)
-	report("goroutines/link", lanyard.goroutines, bare.goroutines)
+	benchtable.Report(b,
+		fig("idle-link-memory", "KiB/link", (lanyard.heap+lanyard.stack)/kib, (bare.heap+bare.stack)/kib, benchtable.RatioAtMost(1.15)),
+		fig("idle-link-heap", "KiB/link", lanyard.heap/kib, bare.heap/kib, benchtable.Target{}),
+		fig("idle-link-stack", "KiB/link", lanyard.stack/kib, bare.stack/kib, benchtable.Target{}),
+		fig("idle-link-rss", "KiB/link", lanyard.rss/kib, bare.rss/kib, benchtable.RatioAtMost(1.15)),
+		fig("idle-link-goroutines", "goroutines/link", lanyard.goroutines, bare.goroutines, benchtable.AtMost(1, "")))
 }
