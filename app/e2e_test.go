@@ -28,7 +28,7 @@ var (
 
 // binaries builds bin/lanyard and bin/lanyard-agent once per test run, or
 // uses LANYARD_BIN_DIR when the Makefile has built them already.
-func binaries(t *testing.T) (console, agent string) {
+func binaries(t testing.TB) (console, agent string) {
 	t.Helper()
 	if testing.Short() {
 		t.Skip("end-to-end tests build and run the real binaries")
@@ -229,7 +229,7 @@ func (p *proc) kill() {
 }
 
 // run runs a CLI command to completion with stdin and returns its output.
-func run(t *testing.T, stdin string, bin string, args ...string) (string, error) {
+func run(t testing.TB, stdin string, bin string, args ...string) (string, error) {
 	t.Helper()
 	cmd := exec.Command(bin, args...)
 	cmd.Env = append(os.Environ(), "LANG=en_US.UTF-8")
@@ -240,7 +240,7 @@ func run(t *testing.T, stdin string, bin string, args ...string) (string, error)
 	return out.String(), err
 }
 
-func mustRun(t *testing.T, stdin, bin string, args ...string) string {
+func mustRun(t testing.TB, stdin, bin string, args ...string) string {
 	t.Helper()
 	out, err := run(t, stdin, bin, args...)
 	if err != nil {

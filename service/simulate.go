@@ -102,7 +102,10 @@ type simReport struct {
 	ElapsedMs int64 `json:"elapsed_ms"`
 	Agents    int   `json:"agents"`
 	Linked    int   `json:"linked"`
-	Processes int   `json:"processes"`
+	// Links counts every link the agents hold: above Linked, some agent
+	// holds two links to its console.
+	Links     int `json:"links"`
+	Processes int `json:"processes"`
 	// Started is set once every agent has been started (identities made).
 	Started bool `json:"started"`
 	// Done is set on the last line, when the fleet has stopped.
@@ -258,7 +261,7 @@ func simulateHere(ctx context.Context, cfg fleetsim.Config, stderr io.Writer, ou
 		return err
 	}
 	report := func(done bool) {
-		out.report(simReport{ElapsedMs: time.Since(start).Milliseconds(), Agents: fleet.Count(), Linked: fleet.Linked(),
+		out.report(simReport{ElapsedMs: time.Since(start).Milliseconds(), Agents: fleet.Count(), Linked: fleet.Linked(), Links: fleet.Links(),
 			Processes: 1, Started: true, Done: done})
 	}
 	t := time.NewTicker(simReportEvery)
@@ -340,6 +343,7 @@ func (e *env) simulateSpread(ctx context.Context, f simulateFlags, cfg fleetsim.
 		r := simReport{ElapsedMs: time.Since(start).Milliseconds(), Agents: cfg.Count, Processes: n, Started: true, Done: done}
 		for _, c := range latest {
 			r.Linked += c.Linked
+			r.Links += c.Links
 			r.Started = r.Started && c.Started
 		}
 		return r

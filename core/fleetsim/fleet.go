@@ -239,6 +239,16 @@ func (f *Fleet) Linked() int {
 	return n
 }
 
+// Links is how many links the agents hold now, all told: Linked when no
+// agent holds two.
+func (f *Fleet) Links() int {
+	n := 0
+	for _, a := range f.agents {
+		n += a.Links()
+	}
+	return n
+}
+
 // Close closes every agent's links with shutting_down and stops them, all
 // at once. Idempotent.
 func (f *Fleet) Close() error {

@@ -108,8 +108,8 @@ func TestAFleetThatDialsLinksToARealConsoleEachFromItsOwnAddress(t *testing.T) {
 	for f.Linked() != cfg.Count && time.Now().Before(deadline) {
 		time.Sleep(20 * time.Millisecond)
 	}
-	if f.Linked() != cfg.Count {
-		t.Errorf("the fleet counts %d linked, want %d", f.Linked(), cfg.Count)
+	if f.Linked() != cfg.Count || f.Links() != cfg.Count {
+		t.Errorf("the fleet counts %d linked with %d links, want %d and one link each", f.Linked(), f.Links(), cfg.Count)
 	}
 }
 

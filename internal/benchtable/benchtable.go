@@ -199,7 +199,10 @@ func num(v float64) string {
 }
 
 // tnum prints a target's number as written.
-func tnum(v float64) string { return strconv.FormatFloat(v, 'f', -1, 64) }
+func tnum(v float64) string {
+	r, _ := strconv.ParseFloat(strconv.FormatFloat(v, 'g', 4, 64), 64) // four significant digits
+	return strconv.FormatFloat(r, 'f', -1, 64)
+}
 
 // word keeps a name or unit one field.
 func word(s string) string {
