@@ -25,7 +25,7 @@ STATICCHECK   := $(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2
 PROTOC_GEN_GO := google.golang.org/protobuf/cmd/protoc-gen-go@v1.36.12
 TOOLS         := $(CURDIR)/bin/tools
 
-.PHONY: help deps build run test test-long test-internet bench fuzz generate clean dist deb deb-agent deb-console test-deb test-crash
+.PHONY: help deps build run test test-long test-internet bench fuzz generate clean dist deb deb-agent deb-console test-deb test-crash test-crash-console test-fleet-kill
 
 help: ## List the targets
 	@echo "Usage: make TARGET [VERSION=...] [FUZZTIME=30s] [ARGS='...']"
@@ -144,6 +144,16 @@ CRASH_ITERATIONS ?= 20
 
 test-crash: ## Kill -9 the real agent mid-backup CRASH_ITERATIONS times (default 20); then every snapshot must verify
 	LANYARD_CRASH_ITERATIONS=$(CRASH_ITERATIONS) $(GO) test -count=1 -v -timeout 15m -run 'TestKillingTheAgentMidRunLosesNoSnapshot' ./service/
+
+# make test runs the quick forms: 3 kills of the appending console, and a
+# fleet of 40.
+test-crash-console: ## Kill -9 a console mid-storm of log appends CRASH_ITERATIONS times (default 20); every acknowledged append must be there
+	LANYARD_CONSOLE_CRASH_ITERATIONS=$(CRASH_ITERATIONS) $(GO) test -count=1 -v -timeout 10m -run 'TestKillingTheConsoleMidStormLosesNoAcknowledgedAppend' ./core/store/
+
+FLEET ?= 10000
+
+test-fleet-kill: deps ## Kill -9 the real console holding FLEET simulated links (default 10,000), restart: all back once, times logged
+	LANYARD_FLEET_KILL=$(FLEET) $(GO) test -count=1 -v -timeout 15m -run 'TestKillingTheConsoleHoldingAFleetBringsEveryLinkBackOnce' ./app/
 
 test-deb: deps ## As root: build both .debs, lintian them, install, check and purge them (~2 min; the first console build adds 2.5-5)
 	@scripts/deps $(DEB_DEPS) $(DEB_TEST_DEPS)

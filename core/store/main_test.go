@@ -20,6 +20,9 @@ func TestMain(m *testing.M) {
 	if path := os.Getenv(holdEnv); path != "" {
 		os.Exit(holdDatabase(path))
 	}
+	if path := os.Getenv(appendEnv); path != "" {
+		os.Exit(appendStorm(path))
+	}
 	goleak.VerifyTestMain(m)
 }
 
