@@ -1,6 +1,7 @@
-// Package netsim simulates network faults on loopback for tests: a proxy
-// that forwards TCP until told to drop everything while keeping both
-// connections open, as a peer behind a pulled cable or a power cut looks
-// from the other end; and free loopback addresses that stay free until
-// the test binds them (FreeAddr). Only tests import it.
+// Package netsim simulates network faults on loopback for tests: Proxy
+// forwards TCP to one address and can add latency, cap bandwidth, go
+// silent while keeping both connections open (as a peer behind a pulled
+// cable or a power cut looks from the other end), reset every connection,
+// and refuse new ones; FreeAddr gives loopback addresses that stay free
+// until the test binds them. Only tests import it.
 package netsim

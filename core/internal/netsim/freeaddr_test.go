@@ -1,0 +1,26 @@
+package netsim
+
+import (
+	"net"
+	"net/netip"
+	"testing"
+)
+
+func TestFreeAddrIsALoopbackPortOutsideTheEphemeralRangeThatCanBeBound(t *testing.T) {
+	addr, err := FreeAddr()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ap, err := netip.ParseAddrPort(addr)
+	if err != nil || !ap.Addr().IsLoopback() {
+		t.Fatalf("FreeAddr = %q (%v), want a loopback address", addr, err)
+	}
+	if int(ap.Port()) >= ephemeralLow() {
+		t.Errorf("port %d is in the ephemeral range (from %d)", ap.Port(), ephemeralLow())
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		t.Fatalf("binding %s: %v", addr, err)
+	}
+	_ = ln.Close()
+}
