@@ -33,6 +33,7 @@ func startRuntime(ctx context.Context, e *env, log logrus.FieldLogger) (*runtime
 	} else {
 		log.WithField("event", "files").Info(app.FileLimitWords(limit))
 	}
+	app.SetMemoryLimit(log)
 	db, err := e.openDB(log)
 	if err != nil {
 		return nil, err
@@ -57,7 +58,7 @@ func startRuntime(ctx context.Context, e *env, log logrus.FieldLogger) (*runtime
 	}
 	log.WithField("event", "control").Debugf("control socket at %s", filepath.Join(dir, ControlSocket))
 	memCtx, stopMemory := context.WithCancel(ctx)
-	go keepMemory(memCtx, m.Linked, log)
+	go app.KeepMemory(memCtx, m.Linked, app.SettleAfter, log)
 	return &runtime{db: db, master: m, log: log, stopControl: stop, stopMemory: stopMemory}, nil
 }
 
