@@ -5,7 +5,6 @@ import (
 	"errors"
 	"net"
 	"net/netip"
-	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -223,21 +222,6 @@ func TestAKnownConsoleIsNotLockedOutByStrangersAfterARestart(t *testing.T) {
 	known.link(t, a, true)
 }
 
-// agentLinkGoroutines lists goroutines now inside one of the agent's
-// link callbacks (a request handler, or a reader or heartbeat delivering to
-// it or closing).
-func agentLinkGoroutines() []string {
-	buf := make([]byte, 1<<20)
-	buf = buf[:runtime.Stack(buf, true)]
-	var found []string
-	for _, g := range strings.Split(string(buf), "\n\n") {
-		if strings.Contains(g, "core/link.(*Link)") && strings.Contains(g, "core/agent.(*Agent)") {
-			found = append(found, g)
-		}
-	}
-	return found
-}
-
 // Close waits for every link's reader, request handlers and heartbeats:
 // once it returns, none of them runs, and goleak finds nothing.
 func TestCloseJoinsEveryLinksGoroutines(t *testing.T) {
@@ -265,7 +249,9 @@ func TestCloseJoinsEveryLinksGoroutines(t *testing.T) {
 	if err := a.Close(); err != nil {
 		t.Fatal(err)
 	}
-	if g := agentLinkGoroutines(); len(g) > 0 {
+	// No goroutine is left inside one of the agent's link callbacks (a request
+	// handler, or a reader or heartbeat delivering to it or closing).
+	if g := testkit.Goroutines("core/link.(*Link)", "core/agent.(*Agent)"); len(g) > 0 {
 		t.Fatalf("after Close, %d of the agent's link goroutines still run:\n%s", len(g), strings.Join(g, "\n\n"))
 	}
 	asked.Wait()

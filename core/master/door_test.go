@@ -3,7 +3,6 @@ package master
 import (
 	"context"
 	"net/netip"
-	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -117,20 +116,6 @@ func TestAnSSLMismatchNamesTheSlaveWhereItCan(t *testing.T) {
 	})
 }
 
-// consoleLinkGoroutines lists goroutines now inside one of the console's
-// link callbacks.
-func consoleLinkGoroutines() []string {
-	buf := make([]byte, 1<<20)
-	buf = buf[:runtime.Stack(buf, true)]
-	var found []string
-	for _, g := range strings.Split(string(buf), "\n\n") {
-		if strings.Contains(g, "core/link.(*Link)") && strings.Contains(g, "core/master.(*Master)") {
-			found = append(found, g)
-		}
-	}
-	return found
-}
-
 // quietAgent is an agent's end that admits FS01 and hands its links over.
 type quietAgent struct{ key auth.Key }
 
@@ -171,7 +156,8 @@ func TestCloseJoinsEveryLinksGoroutines(t *testing.T) {
 	})
 	c.waitFor(t, "a pushed status", func(e Event) bool { return e.Slave == "FS01" && e.Kind == EventState })
 	c.stop()
-	if g := consoleLinkGoroutines(); len(g) > 0 {
+	// No goroutine is left inside one of the console's link callbacks.
+	if g := testkit.Goroutines("core/link.(*Link)", "core/master.(*Master)"); len(g) > 0 {
 		t.Fatalf("after Close, %d of the console's link goroutines still run:\n%s", len(g), strings.Join(g, "\n\n"))
 	}
 	agentSide.CloseWith(&link.Error{Code: wire.CodeNormal})
