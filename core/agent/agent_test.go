@@ -318,10 +318,15 @@ func (c consoleAuth) Admit(h *pb.Hello, _ netip.AddrPort, _ string) (link.Admiss
 
 func listenAsConsole(t *testing.T, ssl bool) *consoleListener {
 	t.Helper()
+	return listenAsConsoleOn(t, "127.0.0.1:0", ssl, consoleAuth{key: keyFor(t, slaveName, password)})
+}
+
+// listenAsConsoleOn is listenAsConsole at addr, admitting through a.
+func listenAsConsoleOn(t *testing.T, addr string, ssl bool, a link.Authenticator) *consoleListener {
+	t.Helper()
 	c := &consoleListener{id: testkit.Identity(t, nil, pb.Role_ROLE_MASTER), links: make(chan *link.Link, 4)}
 	ln, err := link.Listen(link.ListenConfig{
-		Address: "127.0.0.1:0", Identity: c.id, Options: link.Options{SSL: ssl},
-		Auth:   consoleAuth{key: keyFor(t, slaveName, password)},
+		Address: addr, Identity: c.id, Options: link.Options{SSL: ssl}, Auth: a,
 		OnLink: func(l *link.Link) { c.links <- l },
 	})
 	if err != nil {

@@ -30,22 +30,7 @@ import (
 func countingConsole(t *testing.T, addr string) (*consoleListener, *atomic.Int32) {
 	t.Helper()
 	var hellos atomic.Int32
-	c := &consoleListener{id: testkit.Identity(t, nil, pb.Role_ROLE_MASTER), links: make(chan *link.Link, 4)}
-	auth := countingAuth{consoleAuth{key: keyFor(t, slaveName, password)}, &hellos}
-	ln, err := link.Listen(link.ListenConfig{
-		Address: addr, Identity: c.id, Options: link.Options{SSL: true}, Auth: auth,
-		OnLink: func(l *link.Link) { c.links <- l },
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	c.Listener = ln
-	t.Cleanup(func() {
-		_ = ln.Close()
-		for len(c.links) > 0 {
-			(<-c.links).CloseWith(&link.Error{Code: wire.CodeNormal, Reason: "test over"})
-		}
-	})
+	c := listenAsConsoleOn(t, addr, true, countingAuth{consoleAuth{key: keyFor(t, slaveName, password)}, &hellos})
 	return c, &hellos
 }
 
