@@ -8,28 +8,20 @@ import (
 
 	"fyne.io/fyne/v2/storage"
 
-	"github.com/lanyard/lanyard/core/auth"
 	"github.com/lanyard/lanyard/core/master"
 	"github.com/lanyard/lanyard/core/slavefile"
+	"github.com/lanyard/lanyard/internal/testkit"
 	"github.com/lanyard/lanyard/internal/testkit/mastertest"
 )
-
-func keyFor(b byte) string {
-	var k auth.Key
-	for i := range k {
-		k[i] = b
-	}
-	return slavefile.FormatKey(k, auth.DefaultKDF)
-}
 
 func TestImportListsTheBadRowsAndAddsTheGoodOnesOnlyWhenAsked(t *testing.T) {
 	noLeaksAfter(t)
 	c := mastertest.Start(t, mastertest.Options{Listen: true})
 	mw, q := openMainWindow(t, c, nil)
 	rows, bad, err := slavefile.Read(strings.NewReader("name,direction,key\n"+
-		"FS01,inbound,"+keyFor(1)+"\n"+
-		"FS02,inbound,"+keyFor(2)+"\n"+
-		"fs01,inbound,"+keyFor(3)+"\n"), slavefile.CSV)
+		"FS01,inbound,"+testkit.ExportedKey(1)+"\n"+
+		"FS02,inbound,"+testkit.ExportedKey(2)+"\n"+
+		"fs01,inbound,"+testkit.ExportedKey(3)+"\n"), slavefile.CSV)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -52,7 +44,7 @@ func TestImportListsTheBadRowsAndAddsTheGoodOnesOnlyWhenAsked(t *testing.T) {
 func TestAnExportWithKeysIsOwnerOnlyAndImportsElsewhere(t *testing.T) {
 	noLeaksAfter(t)
 	c := mastertest.Start(t, mastertest.Options{Listen: true})
-	rows, _, _ := slavefile.Read(strings.NewReader("name,direction,key\nFS01,inbound,"+keyFor(1)+"\n"), slavefile.CSV)
+	rows, _, _ := slavefile.Read(strings.NewReader("name,direction,key\nFS01,inbound,"+testkit.ExportedKey(1)+"\n"), slavefile.CSV)
 	if _, err := c.ImportSlaves(t.Context(), rows, master.ImportOptions{}, "test"); err != nil {
 		t.Fatal(err)
 	}
@@ -72,7 +64,7 @@ func TestAnExportWithKeysIsOwnerOnlyAndImportsElsewhere(t *testing.T) {
 		t.Errorf("a file with keys has mode %v, want 0600", fi.Mode().Perm())
 	}
 	b, _ := os.ReadFile(path)
-	if !strings.Contains(string(b), keyFor(1)) {
+	if !strings.Contains(string(b), testkit.ExportedKey(1)) {
 		t.Errorf("the export lacks the key:\n%s", b)
 	}
 }

@@ -13,15 +13,6 @@ import (
 	"github.com/lanyard/lanyard/internal/testkit"
 )
 
-// testKey is a key as another console would export it.
-func testKey(b byte) string {
-	var k auth.Key
-	for i := range k {
-		k[i] = b
-	}
-	return slavefile.FormatKey(k, auth.DefaultKDF)
-}
-
 func readRows(t *testing.T, csv string) []slavefile.Row {
 	t.Helper()
 	rows, bad, err := slavefile.Read(strings.NewReader(csv), slavefile.CSV)
@@ -37,18 +28,18 @@ func TestAnImportReportsEveryBadRowByItsLineAndAddsNothing(t *testing.T) {
 		t.Fatal(err)
 	}
 	rows := readRows(t, "name,direction,address,key,password,fingerprint\n"+
-		"FS01,outbound,10.0.0.1:16888,"+testKey(1)+",,\n"+ // 2 good
-		"fs01,inbound,,"+testKey(2)+",,\n"+ // 3 name twice in the file
-		"here,inbound,,"+testKey(3)+",,\n"+ // 4 name of a slave already here
-		"FS04,outbound,10.0.0.9:16888,"+testKey(4)+",,\n"+ // 5 address already here
-		"FS05,outbound,not a host,"+testKey(5)+",,\n"+ // 6 bad address
+		"FS01,outbound,10.0.0.1:16888,"+testkit.ExportedKey(1)+",,\n"+ // 2 good
+		"fs01,inbound,,"+testkit.ExportedKey(2)+",,\n"+ // 3 name twice in the file
+		"here,inbound,,"+testkit.ExportedKey(3)+",,\n"+ // 4 name of a slave already here
+		"FS04,outbound,10.0.0.9:16888,"+testkit.ExportedKey(4)+",,\n"+ // 5 address already here
+		"FS05,outbound,not a host,"+testkit.ExportedKey(5)+",,\n"+ // 6 bad address
 		"FS06,inbound,,lanyard-key-v1:argon2id:t=3:m=65536:p=4:AAAA,,\n"+ // 7 damaged key
 		"FS07,inbound,,,,\n"+ // 8 neither
-		"FS08,inbound,,"+testKey(8)+",pw,\n"+ // 9 both
-		"FS09,sideways,,"+testKey(9)+",,\n"+ // 10 bad direction
-		"FS10,inbound,10.0.0.3:1,"+testKey(10)+",,\n"+ // 11 inbound with an address
-		"FS11,inbound,,"+testKey(11)+",,SHA256:nope\n"+ // 12 bad fingerprint
-		"bad name!,inbound,,"+testKey(12)+",,\n") // 13 bad name
+		"FS08,inbound,,"+testkit.ExportedKey(8)+",pw,\n"+ // 9 both
+		"FS09,sideways,,"+testkit.ExportedKey(9)+",,\n"+ // 10 bad direction
+		"FS10,inbound,10.0.0.3:1,"+testkit.ExportedKey(10)+",,\n"+ // 11 inbound with an address
+		"FS11,inbound,,"+testkit.ExportedKey(11)+",,SHA256:nope\n"+ // 12 bad fingerprint
+		"bad name!,inbound,,"+testkit.ExportedKey(12)+",,\n") // 13 bad name
 	rep, err := ImportSlaves(context.Background(), db, rows, ImportOptions{})
 	if !errors.Is(err, ErrBadRows) {
 		t.Fatalf("ImportSlaves: %v, want ErrBadRows", err)
@@ -113,8 +104,8 @@ func TestPasswordsAreDerivedOnWorkersAndADryRunAddsNothing(t *testing.T) {
 func TestASecondConsoleGetsTheWholeFleetFromAnExportWithKeys(t *testing.T) {
 	first := testkit.Store(t, "console", store.Options{})
 	rows := readRows(t, "name,direction,address,group,key,notes,fingerprint\n"+
-		"FS01,outbound,10.0.0.1:16888,Acme,"+testKey(1)+",rack 2,SHA256:"+strings.Repeat("ab", 32)+"\n"+
-		"FS02,inbound,,Acme,"+testKey(2)+",,\n")
+		"FS01,outbound,10.0.0.1:16888,Acme,"+testkit.ExportedKey(1)+",rack 2,SHA256:"+strings.Repeat("ab", 32)+"\n"+
+		"FS02,inbound,,Acme,"+testkit.ExportedKey(2)+",,\n")
 	if _, err := ImportSlaves(context.Background(), first, rows, ImportOptions{}); err != nil {
 		t.Fatal(err)
 	}

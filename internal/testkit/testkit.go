@@ -25,6 +25,7 @@ import (
 	"github.com/lanyard/lanyard/core/agent"
 	"github.com/lanyard/lanyard/core/auth"
 	"github.com/lanyard/lanyard/core/link"
+	"github.com/lanyard/lanyard/core/slavefile"
 	"github.com/lanyard/lanyard/core/store"
 	"github.com/lanyard/lanyard/core/wire/pb"
 )
@@ -154,4 +155,14 @@ func Agent(t testing.TB, o AgentOptions) *agent.Agent {
 	}
 	t.Cleanup(func() { _ = a.Close() })
 	return a
+}
+
+// ExportedKey is a key as another console exports it in a slave list file
+// (core/slavefile), every byte b: distinct b, distinct keys.
+func ExportedKey(b byte) string {
+	var k auth.Key
+	for i := range k {
+		k[i] = b
+	}
+	return slavefile.FormatKey(k, auth.DefaultKDF)
 }
