@@ -178,6 +178,19 @@ func middlebox(t *testing.T) string {
 	return middleboxPath
 }
 
+// newSiteLine is the `lanyard-agent init` line in what `lanyard settings`
+// printed.
+func newSiteLine(t *testing.T, settings string) string {
+	t.Helper()
+	for _, line := range strings.Split(settings, "\n") {
+		if rest, ok := strings.CutPrefix(line, "new site's agent"); ok {
+			return strings.TrimSpace(rest)
+		}
+	}
+	t.Fatalf("lanyard settings gives no line for a new site's agent:\n%s", settings)
+	return ""
+}
+
 // agentStatus is what `lanyard-agent status` prints for the agent with
 // this data directory, run on the agent's own machine.
 func agentStatus(t *testing.T, ns *netlab.Namespace, agentBin, dir string) string {
@@ -208,9 +221,12 @@ func TestTheCustomerSiteOnTheInternet(t *testing.T) {
 			t.Parallel()
 			s := buildInternet(t)
 
+			// The console is told its public name and both forwarded ports,
+			// and gives the line that sets up a new site's agent.
 			consoleDir := t.TempDir()
-			mustRun(t, "", consoleBin, "settings", "set", "--data-dir", consoleDir,
-				"--listen", consoleLAN+":"+consolePort, "--ssl", onOff(ssl), "--heartbeat", "1")
+			initLine := newSiteLine(t, mustRun(t, "", consoleBin, "settings", "set", "--data-dir", consoleDir,
+				"--listen", consoleLAN+":"+consolePort, "--ssl", onOff(ssl), "--heartbeat", "1",
+				"--public", officeName, "--public-ports", consolePort+","+secondPort))
 			mustRun(t, "pw-fs01\n", consoleBin, "slave", "add", "--data-dir", consoleDir, "--name", "FS01", "--inbound", "--password-stdin")
 			mustRun(t, "pw-fs02\n", consoleBin, "slave", "add", "--data-dir", consoleDir, "--name", "FS02",
 				"--address", customerPublic+":"+consolePort, "--password-stdin")
@@ -223,10 +239,14 @@ func TestTheCustomerSiteOnTheInternet(t *testing.T) {
 				"--ssl", onOff(ssl), "--listen", customerHost+":"+consolePort)
 			fs02 := inNS(t, s.customerNS, "FS02", agentBin, "run", "--data-dir", fs02Dir)
 			fs02.event("listening", "", internetDeadline)
-			// FS01 dials the office by name, at both forwarded ports.
+			// FS01 is set up with the console's line, so it dials the office
+			// by name at both forwarded ports.
 			fs01Dir := t.TempDir()
-			mustRun(t, "pw-fs01\n", agentBin, "init", "--data-dir", fs01Dir, "--name", "FS01", "--password-stdin",
-				"--ssl", onOff(ssl), "--master", usual+","+second)
+			if want := "--master " + usual + "," + second; !strings.Contains(initLine, want) {
+				t.Fatalf("the console's line for a new site is %q, want it to contain %q", initLine, want)
+			}
+			args := strings.Fields(strings.Replace(initLine, "--name NAME", "--name FS01", 1))[1:]
+			mustRun(t, "pw-fs01\n", agentBin, append(args, "--data-dir", fs01Dir)...)
 			fs01 := inNS(t, s.customerNS, "FS01", agentBin, "run", "--data-dir", fs01Dir)
 
 			// 1. Inbound through NAT and the port forward: the console sees

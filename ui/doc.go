@@ -27,6 +27,7 @@
 //	waitdialog.go       what a request to an agent shows while it is on its way
 //	slavedialog.go      the Add/Edit Slave dialog and its Test connection
 //	settingsdialog.go   Remote Management Settings, with Check port
+//	settingsreach.go    its Agents' addresses tab: LAN and public addresses, a new site's init line
 //	logwindow.go        the Remote Management Log window: paged both ways, live, filter, copy, CSV export
 //	notify.go           desktop notifications of outages and strangers, and the tray menu
 //	welcome.go          the panel shown while there are no slaves

@@ -56,6 +56,9 @@ type RemoteSettings interface {
 	// Fingerprint is this console's certificate fingerprint (hex SHA-256),
 	// for agents that dial it; "" when it has none.
 	Fingerprint() string
+	// LANAddresses is where agents on this computer's own networks would
+	// reach it listening at listenAddress (":16888" is every address).
+	LANAddresses(listenAddress string) []string
 }
 
 // ConnectionLog pages the connection log (the Remote Management Log

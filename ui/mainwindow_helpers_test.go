@@ -15,6 +15,7 @@ import (
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/widget"
 
+	"github.com/lanyard/lanyard/core/address"
 	"github.com/lanyard/lanyard/core/link"
 	"github.com/lanyard/lanyard/core/master"
 	"github.com/lanyard/lanyard/core/slavefile"
@@ -361,6 +362,14 @@ func (f *fakeConsole) ListenAddr() string {
 const testConsoleFingerprint = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
 
 func (f *fakeConsole) Fingerprint() string { return testConsoleFingerprint }
+
+// LANAddresses puts the fake console on one documentation address.
+func (f *fakeConsole) LANAddresses(listenAddress string) []string {
+	if host, port := address.Split(listenAddress); host == "" || host == "::" || host == "0.0.0.0" {
+		return []string{address.Join("192.0.2.67", port)}
+	}
+	return []string{listenAddress}
+}
 
 func (f *fakeConsole) ListenError() error {
 	f.mu.Lock()

@@ -25,6 +25,11 @@ const (
 	settingsSSLWarning       = "Every console and slave must use the same SSL setting."
 	settingsCertLabel        = "This console's certificate"
 	settingsCertHint         = "Give it to an agent that dials this console (lanyard-agent masters add HOST:PORT=SHA256:…), so its first contact is checked."
+	settingsListeningTab     = "Listening and SSL"
+	settingsAgentsTab        = "Agents' addresses"
+	settingsPublicHint       = "The office router's public address or name, for agents at customer sites"
+	settingsPortsHint        = "forwarded to this console, tried in this order"
+	settingsLineLabel        = "A new site's agent"
 	settingsCheckPortLabel   = "Check port"
 	settingsApplyLabel       = "Apply"
 	settingsCancelLabel      = "Cancel"
@@ -61,10 +66,21 @@ type settingsForm struct {
 	sslRisk     *widget.Label // what the SSL setting exposes, in link's words
 	heartbeat   *widget.Entry
 	hbMsg       *widget.Label
-	result      *widget.Label
-	apply       *widget.Button
-	cancel      *widget.Button
 
+	// Where agents reach this console (settingsreach.go).
+	lanAddrs *widget.Label
+	public   *widget.Entry
+	pubPorts *widget.Entry
+	pubMsg   *widget.Label
+	initLine *widget.Label
+	lineNote *widget.Label
+	copyLine *widget.Button
+
+	result *widget.Label
+	apply  *widget.Button
+	cancel *widget.Button
+
+	tabs   *container.AppTabs
 	dlg    *dialog.CustomDialog
 	closed bool
 	busy   bool
@@ -101,7 +117,6 @@ func showSettingsDialog(parent fyne.Window, rs RemoteSettings, ports PortChecker
 	sslWarn := widget.NewLabelWithStyle(settingsSSLWarning, fyne.TextAlignLeading, fyne.TextStyle{Italic: true})
 	f.sslRisk = newSSLRisk(f.old.SSL)
 	f.ssl.SetChecked(f.old.SSL)
-	f.ssl.OnChanged = func(on bool) { showSSLRisk(f.sslRisk, on) }
 
 	f.heartbeat = widget.NewEntry()
 	hb := f.old.HeartbeatSeconds
@@ -118,6 +133,7 @@ func showSettingsDialog(parent fyne.Window, rs RemoteSettings, ports PortChecker
 	f.result.Hide()
 	f.checkResult.Hide()
 	f.listen.OnChanged = func(bool) { f.validate() }
+	f.ssl.OnChanged = func(on bool) { showSSLRisk(f.sslRisk, on); f.validate() }
 
 	portRow := container.NewHBox(container.New(&fixedWidthLayout{width: 110}, f.port), f.check)
 	listenForm := container.New(layout.NewFormLayout(),
@@ -130,19 +146,21 @@ func showSettingsDialog(parent fyne.Window, rs RemoteSettings, ports PortChecker
 	note.Importance = widget.LowImportance
 	hbRow := container.NewHBox(container.New(&fixedWidthLayout{width: 80}, f.heartbeat), widget.NewLabel("seconds between pings (1–600)"))
 
-	content := container.NewVBox(
+	listening := container.NewVBox(
 		f.listen,
 		indent(container.NewVBox(listenForm, f.portMsg, checkRow)),
 		widget.NewSeparator(),
 		f.ssl,
 		indent(container.NewVBox(sslWarn, f.sslRisk)),
-		f.certificateRow(),
 		widget.NewSeparator(),
 		container.New(layout.NewFormLayout(), widget.NewLabel("Heartbeat"), hbRow),
 		f.hbMsg,
-		note,
-		f.result,
 	)
+	f.tabs = container.NewAppTabs(
+		container.NewTabItem(settingsListeningTab, listening),
+		container.NewTabItem(settingsAgentsTab, f.reachSection()),
+	)
+	content := container.NewVBox(f.tabs, note, f.result)
 
 	f.apply = widget.NewButtonWithIcon(settingsApplyLabel, theme.ConfirmIcon(), f.applyNow)
 	f.apply.Importance = widget.HighImportance
@@ -209,6 +227,9 @@ func (f *settingsForm) settings() (master.Settings, error) {
 	if hbErr != nil {
 		return s, hbErr
 	}
+	if err := f.publicSettings(&s); err != nil {
+		return s, err
+	}
 	if !s.Listen {
 		// Not listening: the address is kept for later, but need not be
 		// valid now.
@@ -251,7 +272,11 @@ func (f *settingsForm) validate() {
 		f.check.Disable()
 	}
 	showIf(f.portMsg, f.portMsg.Text != "")
-	_, err := f.settings()
+	s, err := f.settings()
+	if s.ListenAddress == "" {
+		s.ListenAddress = f.old.ListenAddress // a port being typed
+	}
+	f.showReach(s, f.publicSettings(&s))
 	f.hbMsg.SetText("")
 	if err != nil && strings.Contains(err.Error(), "heartbeat") {
 		f.hbMsg.SetText(capitalize(err.Error()) + ".")

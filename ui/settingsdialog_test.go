@@ -111,7 +111,8 @@ func TestSSLWarnings(t *testing.T) {
 }
 
 func TestTheConsolesOwnFingerprintIsShownAndCopied(t *testing.T) {
-	_, _, w := openSettings(t, newFakeConsole(), nil, false)
+	f, _, w := openSettings(t, newFakeConsole(), nil, false)
+	f.tabs.SelectIndex(1) // Agents' addresses
 	all := overlayText(w)
 	if !strings.Contains(all, "SHA256:"+testConsoleFingerprint) || !strings.Contains(all, "lanyard-agent masters add") {
 		t.Fatalf("the dialog does not show the console's fingerprint: %q", all)

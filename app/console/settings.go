@@ -3,6 +3,7 @@ package console
 import (
 	"encoding/json"
 	"fmt"
+	"strings"
 	"text/tabwriter"
 
 	"github.com/lanyard/lanyard/app/cmdline"
@@ -49,25 +50,33 @@ func settingsCmd(e *env) *cobra.Command {
 	}
 	show.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 
-	var listen, ssl string
+	var listen, ssl, public, publicPorts string
 	var noListen bool
 	var heartbeat int
 	set := &cobra.Command{
 		Use:   "set",
 		Short: "Change the settings",
 		Example: `  lanyard settings set --listen :16888 --ssl on
+  lanyard settings set --public office.example.com --public-ports 16888,50000
   lanyard settings set --no-listen`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if listen != "" && noListen {
 				return cmdline.Usagef("--listen and --no-listen contradict each other")
 			}
-			if !cmd.Flags().Changed("listen") && !noListen && ssl == "" && !cmd.Flags().Changed("heartbeat") {
-				return cmdline.Usagef("nothing to change: give --listen HOST:PORT, --no-listen, --ssl on|off or --heartbeat SECONDS")
+			changed := func(flag string) bool { return cmd.Flags().Changed(flag) }
+			if !changed("listen") && !noListen && ssl == "" && !changed("heartbeat") && !changed("public") && !changed("public-ports") {
+				return cmdline.Usagef("nothing to change: give --listen HOST:PORT, --no-listen, --ssl on|off, --heartbeat SECONDS, --public HOST or --public-ports PORT,PORT")
 			}
 			sslOn, err := cmdline.ParseOnOff("--ssl", ssl)
 			if err != nil {
 				return err
+			}
+			var ports []int
+			if changed("public-ports") {
+				if ports, err = master.ParsePorts(publicPorts); err != nil {
+					return cmdline.Usage(err)
+				}
 			}
 			if listen != "" {
 				if _, err := address.ParseListen(listen); err != nil {
@@ -95,10 +104,23 @@ func settingsCmd(e *env) *cobra.Command {
 			if cmd.Flags().Changed("heartbeat") {
 				s.HeartbeatSeconds = heartbeat
 			}
+			if changed("public") {
+				s.PublicHost = strings.TrimSpace(public)
+				if s.PublicHost == "" && !changed("public-ports") {
+					s.PublicPorts = nil // no public address, no ports forwarded to it
+				}
+			}
+			if changed("public-ports") {
+				s.PublicPorts = ports
+			}
 			if err := master.SaveSettings(db, s); err != nil {
 				return cmdline.Usage(err)
 			}
-			printSettings(e, s, "")
+			id, err := app.LoadIdentity(db, pb.Role_ROLE_MASTER)
+			if err != nil {
+				return err
+			}
+			printSettings(e, s, id.Fingerprint)
 			return nil
 		},
 	}
@@ -106,12 +128,15 @@ func settingsCmd(e *env) *cobra.Command {
 	set.Flags().BoolVar(&noListen, "no-listen", false, "stop listening for inbound slaves")
 	set.Flags().StringVar(&ssl, "ssl", "", "on or off; must match every slave")
 	set.Flags().IntVar(&heartbeat, "heartbeat", 0, "seconds between pings (default 15)")
+	set.Flags().StringVar(&public, "public", "", `where agents on the Internet find this console: the office router's public address or name ("" for none)`)
+	set.Flags().StringVar(&publicPorts, "public-ports", "", "the ports the router forwards to this console, in the order agents try them (e.g. 16888,50000; default the listening port)")
 	cmd.AddCommand(show, set)
 	return cmd
 }
 
 // printSettings prints the settings, with this console's certificate
-// fingerprint when fp is given.
+// fingerprint when fp is given, where agents reach this console, and the
+// command that sets up a new site's agent to dial it.
 func printSettings(e *env, s master.Settings, fp string) {
 	tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
 	listen := "off"
@@ -129,5 +154,13 @@ func printSettings(e *env, s master.Settings, fp string) {
 		fmt.Fprintf(tw, "certificate\t%s\n", link.FormatFingerprint(fp))
 		fmt.Fprintf(tw, "\t(give it to an agent that dials this console: lanyard-agent masters add HOST:PORT=SHA256:…)\n")
 	}
+	lan := master.LANAddresses(s.ListenAddress)
+	fmt.Fprintf(tw, "on this network\t%s\n", strings.Join(lan, ", "))
+	public := "none (set one with --public HOST --public-ports 16888,50000 for agents on the Internet)"
+	if pub := s.PublicAddresses(); len(pub) > 0 {
+		public = strings.Join(pub, ", ")
+	}
+	fmt.Fprintf(tw, "from the Internet\t%s\n", public)
+	fmt.Fprintf(tw, "new site's agent\t%s\n", master.AgentInitLine(s.AgentAddresses(lan), s.SSL, fp))
 	_ = tw.Flush()
 }

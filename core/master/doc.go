@@ -16,6 +16,7 @@
 //	slaves.go          the user's changes (add, edit, remove, connect, disconnect, trust) and SlaveView
 //	entries.go         SlaveSpec: validating an entry and deriving its key, also for the CLI without a Master
 //	settings.go        the Remote Management Settings, stored and validated
+//	reach.go           where agents reach the console: LAN and public addresses, a new site's init line
 //	record.go          writing and logging a connection-log record; publishing it once the store committed it
 //	pins.go            saving pinned certificates and last-seen times in batches, off the links' path
 //	events.go          Event, its hub, and the log queries the log window pages through

@@ -21,6 +21,13 @@ type Settings struct {
 	SSL bool `json:"ssl"`
 	// HeartbeatSeconds is how often links are pinged; 0 means 15 s.
 	HeartbeatSeconds int `json:"heartbeat_seconds,omitempty"`
+	// PublicHost is where agents on the Internet find this console: the
+	// office router's public address or name (reach.go). The console
+	// does not use it; it is what a new site's agent is given.
+	PublicHost string `json:"public_host,omitempty"`
+	// PublicPorts are the ports the router forwards to this console's
+	// port; none means the one it listens on.
+	PublicPorts []int `json:"public_ports,omitempty"`
 }
 
 // DefaultSettings: not listening, SSL on, the default port.
@@ -44,7 +51,7 @@ func (s Settings) Validate() error {
 	if s.HeartbeatSeconds < 0 || s.HeartbeatSeconds > 600 {
 		return fmt.Errorf("heartbeat %d s is out of range: use 1 to 600 seconds (default 15)", s.HeartbeatSeconds)
 	}
-	return nil
+	return s.ValidatePublic()
 }
 
 // LoadSettings reads the console's settings, or the defaults.
