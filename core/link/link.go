@@ -400,23 +400,36 @@ func (l *Link) Request(ctx context.Context, method string, req, resp proto.Messa
 	}
 	select {
 	case f := <-ch:
-		var r pb.Response
-		if err := proto.Unmarshal(f.Payload, &r); err != nil {
-			return fmt.Errorf("malformed response from %s: %w", l.peer.Remote, err)
-		}
-		if r.ErrorCode != "" {
-			return &RequestError{Code: r.ErrorCode, Message: r.Error}
-		}
-		if resp != nil {
-			return proto.Unmarshal(r.Body, resp)
-		}
-		return nil
+		return l.decodeResponse(f, resp)
 	case <-ctx.Done():
 		_ = l.write(wire.Frame{Kind: wire.KindCancel, ID: id})
 		return ctx.Err()
 	case <-l.done:
-		return l.err
+		// The reader hands over the answer before it reads a close that
+		// follows it (a change that ends the link is answered first); both
+		// may be ready by now, and select picks either.
+		select {
+		case f := <-ch:
+			return l.decodeResponse(f, resp)
+		default:
+			return l.err
+		}
 	}
+}
+
+// decodeResponse reads a response frame into resp, or the error it carries.
+func (l *Link) decodeResponse(f wire.Frame, resp proto.Message) error {
+	var r pb.Response
+	if err := proto.Unmarshal(f.Payload, &r); err != nil {
+		return fmt.Errorf("malformed response from %s: %w", l.peer.Remote, err)
+	}
+	if r.ErrorCode != "" {
+		return &RequestError{Code: r.ErrorCode, Message: r.Error}
+	}
+	if resp != nil {
+		return proto.Unmarshal(r.Body, resp)
+	}
+	return nil
 }
 
 // Notify pushes an event to the peer.
