@@ -10,6 +10,7 @@ package app_test
 // removed at the end (internal/netlab).
 
 import (
+	"bytes"
 	"fmt"
 	"net/netip"
 	"os"
@@ -273,7 +274,7 @@ func TestTheCustomerSiteOnTheInternet(t *testing.T) {
 				}
 			}
 
-			fs01 = theISPBlocksTheUsualPort(t, s, console, fs01, agentBin, fs01Dir)
+			fs01 = theISPBlocksTheUsualPort(t, s, console, fs01, ssl, agentBin, fs01Dir)
 			theOfficeGetsANewAddress(t, s, console, fs01)
 			aSmartFirewallInThePath(t, s, console, fs01, ssl, agentBin, fs01Dir, boxBin)
 
@@ -306,9 +307,10 @@ const connectTimeout = link.DefaultHandshakeTimeout
 
 // theISPBlocksTheUsualPort is point 3: with 16888 dropped on the way the
 // agent links through 50000 within one connect timeout and says why 16888
-// failed; unblocked and restarted, it goes straight to 50000, the port
-// that worked. It returns the agent now running.
-func theISPBlocksTheUsualPort(t *testing.T, s *site, console, fs01 *proc, agentBin, dir string) *proc {
+// failed, and diagnose says which address works; unblocked and restarted,
+// the agent goes straight to 50000, the port that worked. It returns the
+// agent now running.
+func theISPBlocksTheUsualPort(t *testing.T, s *site, console, fs01 *proc, ssl bool, agentBin, dir string) *proc {
 	t.Helper()
 	fs01.stop()
 	s.customerRouter.Nft(`
@@ -318,6 +320,15 @@ table ip isp {
 		oifname "wan0" tcp dport 16888 drop
 	}
 }`)
+	// diagnose, run beside the agent from the same site, says the same
+	// of each address; it waits out the same connect timeout meanwhile.
+	var diagnosed bytes.Buffer
+	diagnose := s.customerNS.Command(agentBin, "diagnose", usual+","+second, "--data-dir", t.TempDir(), "--ssl", onOff(ssl))
+	diagnose.Stdout, diagnose.Stderr = &diagnosed, &diagnosed
+	if err := diagnose.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = diagnose.Process.Kill(); _ = diagnose.Wait() })
 	mark := console.mark()
 	began := time.Now()
 	fs01 = inNS(t, s.customerNS, "FS01", agentBin, "run", "--data-dir", dir)
@@ -347,6 +358,10 @@ table ip isp {
 		t.Errorf("FS01's status does not say it links through %s and why %s failed:\n%s", secondPort, consolePort, st)
 	}
 	t.Logf("3. 16888 blocked: FS01 linked through 50000 after %s; its status:\n%s", took.Round(time.Millisecond), st)
+	_ = diagnose.Wait() // it exits non-zero: one address does not work
+	if out := diagnosed.String(); !strings.Contains(out, "Works: "+second+".") || !strings.Contains(out, "Does not work: "+usual+" (TCP") {
+		t.Errorf("diagnose of both addresses does not say 50000 works and 16888 does not:\n%s", out)
+	}
 
 	fs01.stop()
 	s.customerRouter.MustRun("nft", "delete", "table", "ip", "isp")
