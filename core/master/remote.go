@@ -438,11 +438,20 @@ func (m *Master) ChangePassword(ctx context.Context, name string, pw []byte) ([]
 		if s == nil {
 			return fmt.Errorf("no slave named %s", wire.Quote(name))
 		}
+		// Argon2id takes seconds on a loaded machine: the key is derived
+		// holding no link, and sent over the slave's link as it is then
+		// (one that dropped and came back meanwhile is as good).
 		key, err := auth.DeriveKey(pw, entry.Name, auth.DefaultKDF)
 		if err != nil {
 			return err
 		}
 		defer clear(key[:])
+		if l, _, err = m.linkFor(name); err != nil {
+			return err
+		}
+		if !l.Peer().SSL {
+			return ErrPasswordNeedsSSL
+		}
 		var resp pb.PasswordSetResponse
 		if err := l.Request(ctx, wire.MethodPasswordSet, &pb.PasswordSetRequest{Key: key[:], Kdf: auth.DefaultKDF.PB()}, &resp); err != nil {
 			return err
