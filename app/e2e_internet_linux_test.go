@@ -166,6 +166,7 @@ func middlebox(t *testing.T) string {
 			middleboxErr = err
 			return
 		}
+		builtInto(dir)
 		middleboxPath = filepath.Join(dir, "middlebox")
 		cmd := exec.Command("go", "build", "-o", middleboxPath, "github.com/lanyard/lanyard/internal/netlab/cmd/middlebox")
 		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")

@@ -24,7 +24,29 @@ var (
 	buildOnce sync.Once
 	binDir    string
 	buildErr  error
+
+	// built are the directories this test binary built programs into, for
+	// TestMain to remove: each holds some 50 MB.
+	builtMu sync.Mutex
+	built   []string
 )
+
+// builtInto notes a directory of built programs to remove at the end.
+func builtInto(dir string) {
+	builtMu.Lock()
+	defer builtMu.Unlock()
+	built = append(built, dir)
+}
+
+// removeBuilt removes what builtInto noted.
+func removeBuilt() {
+	builtMu.Lock()
+	defer builtMu.Unlock()
+	for _, dir := range built {
+		_ = os.RemoveAll(dir)
+	}
+	built = nil
+}
 
 // binaries builds bin/lanyard and bin/lanyard-agent once per test run, or
 // uses LANYARD_BIN_DIR when the Makefile has built them already.
@@ -42,6 +64,7 @@ func binaries(t testing.TB) (console, agent string) {
 		if buildErr != nil {
 			return
 		}
+		builtInto(binDir)
 		for _, b := range []struct{ out, pkg string }{
 			{"lanyard", "github.com/lanyard/lanyard"},
 			{"lanyard-agent", "github.com/lanyard/lanyard/service/lanyard-agent"},
