@@ -20,7 +20,7 @@ import (
 
 // console is a real core/master console on a fresh database holding the
 // entries of the fleet, listening on 127.0.0.1 when listen is set.
-func console(t *testing.T, rows []slavefile.Row, ssl, listen bool) *master.Master {
+func console(t testing.TB, rows []slavefile.Row, ssl, listen bool) *master.Master {
 	t.Helper()
 	db, err := store.Open(filepath.Join(t.TempDir(), "console.db"), store.Options{Kind: "console"})
 	if err != nil {
