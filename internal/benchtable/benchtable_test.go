@@ -52,7 +52,7 @@ func TestAFigureIsPrintedAsOneLineThatParsesBack(t *testing.T) {
 	}
 }
 
-func TestReportWritesEveryFigureAndLogsAMiss(t *testing.T) {
+func TestReportWritesEveryFigure(t *testing.T) {
 	var buf bytes.Buffer
 	out.w = &buf
 	defer func() { out.w = nil }()
