@@ -38,7 +38,10 @@
 // in chunks under 16 KiB. Events (a changed status, a task's progress,
 // runs started and finished, tasks changed) are pushed to every linked
 // console through a small per-link queue that never makes the agent wait
-// (push.go); the wire forms of the task types are in taskwire.go.
+// (push.go); the wire forms of the task types are in taskwire.go. A
+// relinking console asks for its tasks' backup health (health.go) with
+// what it saw last (a cursor per task: its version and the sequence of
+// its newest run record), and hears only of what changed since.
 //
 // It has no GUI and no cgo: it runs inside the headless lanyard-agent
 // service.

@@ -46,6 +46,7 @@ var methods = map[string]method{
 	wire.MethodTaskBrowse:    {handle: (*Agent).handleTaskBrowse},
 	wire.MethodTaskVerify:    {change: true, handle: (*Agent).handleTaskVerify},
 	wire.MethodTaskRestore:   {change: true, handle: (*Agent).handleTaskRestore},
+	wire.MethodTaskHealth:    {handle: (*Agent).handleTaskHealth},
 }
 
 // Methods lists the request methods this agent answers, sorted.

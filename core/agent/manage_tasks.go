@@ -420,9 +420,13 @@ func (a *Agent) pushTaskEvents(ctx context.Context) {
 		case ev.Kind == EventProgress && ev.Status != nil:
 			a.pushAll(wire.EventTaskProgress, ProgressToPB(*ev.Status), "progress/"+key)
 		case ev.Kind == EventStarted && ev.Report != nil:
-			a.pushAll(wire.EventRunStarted, ReportToPB(*ev.Report), "")
+			m := ReportToPB(*ev.Report)
+			m.RunSeq = ev.Seq
+			a.pushAll(wire.EventRunStarted, m, "")
 		case ev.Kind == EventFinished && ev.Report != nil:
-			a.pushAll(wire.EventRunFinished, ReportToPB(*ev.Report), "")
+			m := ReportToPB(*ev.Report)
+			m.RunSeq = ev.Seq
+			a.pushAll(wire.EventRunFinished, m, "")
 		case ev.Kind == EventChanged && ev.Info != nil:
 			a.pushAll(wire.EventTaskChanged, trimInfo(InfoToPB(*ev.Info)), "changed/"+key)
 		case ev.Kind == EventRemoved:

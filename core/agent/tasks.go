@@ -61,6 +61,7 @@ type Tasks struct {
 }
 
 type activeRun struct {
+	seq     uint64 // its record in the runs bucket
 	since   time.Time
 	trigger string
 	status  *backup.Status // latest progress
@@ -101,6 +102,8 @@ type TaskEvent struct {
 	Status *backup.Status `json:"status,omitempty"`
 	Report *backup.Report `json:"report,omitempty"`
 	Info   *TaskInfo      `json:"info,omitempty"`
+	// Seq is the run's record in the task's history (started, finished).
+	Seq uint64 `json:"seq,omitempty"`
 }
 
 // Errors a caller can tell apart with errors.Is.
@@ -456,7 +459,7 @@ func (t *Tasks) Run(_ context.Context, name, trigger string) (*backup.Handle, er
 		return nil, err
 	}
 	t.log.WithFields(logrus.Fields{"task": task.Name, "trigger": trigger}).Infof("task %s: run started (%s)", task.Name, trigger)
-	t.emit(TaskEvent{Kind: EventStarted, Task: task.Name, Report: &start})
+	t.emit(TaskEvent{Kind: EventStarted, Task: task.Name, Report: &start, Seq: ar.seq})
 	close(ar.announced)
 	return h, nil
 }
@@ -478,7 +481,7 @@ func (t *Tasks) start(task backup.Task, trigger string) (*backup.Handle, *active
 	if err != nil {
 		return nil, nil, start, err
 	}
-	ar := &activeRun{since: start.Started, trigger: trigger, announced: make(chan struct{})}
+	ar := &activeRun{seq: seq, since: start.Started, trigger: trigger, announced: make(chan struct{})}
 	t.wg.Add(1)
 	h, err := t.eng.Start(t.ctx, task, backup.StartOptions{
 		Trigger:  trigger,
@@ -516,7 +519,7 @@ func (t *Tasks) finished(task backup.Task, seq uint64, rep backup.Report) {
 	delete(t.active, backup.NameKey(task.Name))
 	t.mu.Unlock()
 	logRun(t.log.WithFields(logrus.Fields{"task": task.Name, "result": string(rep.Result)}), rep)
-	t.emit(TaskEvent{Kind: EventFinished, Task: task.Name, Report: &rep})
+	t.emit(TaskEvent{Kind: EventFinished, Task: task.Name, Report: &rep, Seq: seq})
 }
 
 // logRun logs a run's end at a level that fits its result.

@@ -199,6 +199,7 @@ func (m *Master) adopt(l *link.Link, id string) bool {
 			remote: old.Peer().Remote, reason: "old link replaced: " + why})
 	}
 	m.record(recordArgs{slave: s, kind: store.KindConnected, severity: store.SeverityInfo, remote: p.Remote, reason: linkedReason(p)})
+	m.linkedHealth(l, pin.ID, p.Name)
 	go m.fetchStatus(l)
 	return true
 }

@@ -26,6 +26,9 @@
 //	                   refusals in plain words, "not supported by this agent version", the audit
 //	remote_tasks.go    a linked agent's backup tasks (list, check, put, run, history, restore…) and the
 //	                   task events agents push, fanned out to WatchTasks subscribers
+//	health.go          the fleet's backup health (core/health's Tracker): read from each agent as it links
+//	                   (task.health: only what changed since; an older agent's whole list), kept up to date
+//	                   from pushed task events, published as EventBackup; alerts to WatchAlerts subscribers
 //
 // # Locking
 //

@@ -135,10 +135,12 @@ func (m *Master) HandleClose(l *link.Link, err *link.Error) {
 	code := err.Code
 	now := time.Now()
 	s.closed(code, err.Reason, now)
+	name := s.entry.Name
 	args := recordArgs{slave: s, kind: store.KindDisconnected, severity: severityFor(code), remote: l.Peer().Remote,
 		reason: fmt.Sprintf("link closed (%s): %s", code, err.Reason)}
 	id := s.entry.ID
 	m.mu.Unlock()
 	m.pins.queue(store.Pin{ID: id, LastSeen: now})
+	m.unlinkedHealth(id, name)
 	m.record(args)
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/sirupsen/logrus"
 
 	"github.com/lanyard/lanyard/core/auth"
+	"github.com/lanyard/lanyard/core/health"
 	"github.com/lanyard/lanyard/core/link"
 	"github.com/lanyard/lanyard/core/store"
 	"github.com/lanyard/lanyard/core/wire"
@@ -30,6 +31,12 @@ type Config struct {
 	HandshakeTimeout time.Duration
 	RedialInitial    time.Duration
 	RedialMax        time.Duration
+	// AlertGrace is how long a task stays failed or overdue, or a slave
+	// offline, before an alert says so (health.DefaultGrace).
+	AlertGrace time.Duration
+	// HealthTick is how often backup states are checked against the
+	// clock (default 10 s).
+	HealthTick time.Duration
 }
 
 // Master runs the console's side of every link.
@@ -39,6 +46,10 @@ type Master struct {
 	hub fanout[Event]
 	// tasks fans the agents' task events out (remote_tasks.go).
 	tasks fanout[TaskEvent]
+	// The fleet's backup health and its alerts (health.go).
+	health      *health.Tracker
+	healthSyncs healthSyncs
+	alerts      fanout[health.Alert]
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -79,7 +90,7 @@ func New(cfg Config) *Master {
 		cfg.Limiter = auth.NewLimiter(auth.LimiterConfig{})
 	}
 	m := &Master{cfg: cfg, log: log, slaves: map[string]*slave{}, byName: map[string]*slave{},
-		pins: newPinWriter(cfg.DB, log), hub: newEventHub(), tasks: newTaskHub()}
+		pins: newPinWriter(cfg.DB, log), hub: newEventHub(), tasks: newTaskHub(), alerts: newAlertHub()}
 	m.stopCommits = cfg.DB.OnCommit(m.committed)
 	m.refusals = store.NewRefusalLog(m.write)
 	return m
@@ -105,6 +116,10 @@ func (m *Master) Start(ctx context.Context) error {
 		defer close(m.pinsStopped)
 		m.pins.run(pinCtx)
 	}()
+	if err := m.openHealth(); err != nil {
+		m.cancel()
+		return err
+	}
 	m.mu.Lock()
 	m.settings = settings
 	now := time.Now()
@@ -159,6 +174,9 @@ func (m *Master) Close() error {
 	m.wg.Wait()
 	m.stopPins() // every link has closed: their last-seen times are queued
 	<-m.pinsStopped
+	if m.health != nil {
+		_ = m.health.Close()
+	}
 	err := m.cfg.DB.Flush()
 	m.stopCommits()
 	return err

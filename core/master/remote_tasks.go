@@ -99,6 +99,7 @@ func (m *Master) remoteEvent(l *link.Link, typ string, body []byte) {
 		return // a newer agent's event: ignored, as the protocol promises
 	}
 	m.logTaskEvent(ev)
+	m.healthEvent(l, ev, body)
 	m.tasks.publish(ev)
 }
 

@@ -9,6 +9,7 @@ import (
 
 	"google.golang.org/protobuf/proto"
 
+	"github.com/lanyard/lanyard/core/health"
 	"github.com/lanyard/lanyard/core/link"
 	"github.com/lanyard/lanyard/core/store"
 	"github.com/lanyard/lanyard/core/wire"
@@ -101,6 +102,10 @@ type SlaveView struct {
 	// ClockSkew is how far the agent's clock is ahead of this console's
 	// (negative: behind), measured with the last status.
 	ClockSkew time.Duration
+
+	// Backup is its tasks' health, counted (the last known when it is
+	// not linked).
+	Backup health.Summary
 }
 
 func (s *slave) view() SlaveView {
@@ -126,6 +131,7 @@ func (m *Master) Slaves() []SlaveView {
 		out = append(out, s.view())
 	}
 	m.mu.Unlock()
+	m.withBackup(out)
 	sort.Slice(out, func(i, j int) bool {
 		if out[i].Group != out[j].Group {
 			return out[i].Group < out[j].Group
@@ -151,12 +157,15 @@ func (m *Master) Linked() int {
 // Slave returns one slave by name.
 func (m *Master) Slave(name string) (SlaveView, bool) {
 	m.mu.Lock()
-	defer m.mu.Unlock()
 	s := m.byName[strings.ToLower(name)]
 	if s == nil {
+		m.mu.Unlock()
 		return SlaveView{}, false
 	}
-	return s.view(), true
+	v := []SlaveView{s.view()}
+	m.mu.Unlock()
+	m.withBackup(v)
+	return v[0], true
 }
 
 // Status asks a connected slave for its status now. The fleet keeps the
@@ -254,6 +263,9 @@ func (m *Master) RemoveSlave(name string) error {
 	m.mu.Unlock()
 	if l != nil {
 		l.CloseWith(&link.Error{Code: wire.CodeRemoved, Reason: "this slave was removed from the console"})
+	}
+	if m.health != nil {
+		m.health.Forget(s.entry.ID)
 	}
 	m.record(recordArgs{slave: s, kind: store.KindRemoved, severity: store.SeverityInfo, reason: "slave removed"})
 	return nil

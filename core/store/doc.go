@@ -22,6 +22,7 @@
 //	audit     time ‖ sequence → JSON AuditRecord     (console)
 //	tasks     lower-cased task name → JSON backup task (agent; the document is core/agent's)
 //	runs      lower-cased task name → bucket: sequence → JSON run report (agent)
+//	health    slave ID (hex) → JSON backup health of its tasks (console; the document is core/health's)
 //
 // Schema changes are migrations, an append-only list run at Open, each in
 // its own transaction with the bump of meta/schema. A file from a newer

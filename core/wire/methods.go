@@ -23,6 +23,7 @@ const (
 	MethodTaskBrowse    = "task.browse"    // TaskBrowseRequest → TaskPart…, TaskBrowseResponse
 	MethodTaskVerify    = "task.verify"    // TaskVerifyRequest → TaskPart…, TaskVerifyResponse
 	MethodTaskRestore   = "task.restore"   // TaskRestoreRequest → TaskPart…, TaskRestoreResponse
+	MethodTaskHealth    = "task.health"    // TaskHealthRequest → TaskPart… (health), TaskHealthResponse
 )
 
 // Events the agent pushes to every linked console.

@@ -2046,7 +2046,8 @@ type RunReport struct {
 	Symlinks         int64                  `protobuf:"varint,14,opt,name=symlinks,proto3" json:"symlinks,omitempty"`
 	Warnings         []string               `protobuf:"bytes,15,rep,name=warnings,proto3" json:"warnings,omitempty"` // the first ones; warning_count counts all
 	WarningCount     int64                  `protobuf:"varint,16,opt,name=warning_count,json=warningCount,proto3" json:"warning_count,omitempty"`
-	Removed          []string               `protobuf:"bytes,17,rep,name=removed,proto3" json:"removed,omitempty"` // snapshots retention removed
+	Removed          []string               `protobuf:"bytes,17,rep,name=removed,proto3" json:"removed,omitempty"`              // snapshots retention removed
+	RunSeq           uint64                 `protobuf:"varint,18,opt,name=run_seq,json=runSeq,proto3" json:"run_seq,omitempty"` // the run's record in the task's history (events; 0: not said)
 	unknownFields    protoimpl.UnknownFields
 	sizeCache        protoimpl.SizeCache
 }
@@ -2198,6 +2199,13 @@ func (x *RunReport) GetRemoved() []string {
 		return x.Removed
 	}
 	return nil
+}
+
+func (x *RunReport) GetRunSeq() uint64 {
+	if x != nil {
+		return x.RunSeq
+	}
+	return 0
 }
 
 // TaskInfo is a task with its state.
@@ -2573,6 +2581,7 @@ type TaskPart struct {
 	Problems      []*VerifyProblem       `protobuf:"bytes,6,rep,name=problems,proto3" json:"problems,omitempty"`
 	Paths         []string               `protobuf:"bytes,7,rep,name=paths,proto3" json:"paths,omitempty"`
 	Warnings      []string               `protobuf:"bytes,8,rep,name=warnings,proto3" json:"warnings,omitempty"`
+	Health        []*TaskHealth          `protobuf:"bytes,9,rep,name=health,proto3" json:"health,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2659,6 +2668,13 @@ func (x *TaskPart) GetPaths() []string {
 func (x *TaskPart) GetWarnings() []string {
 	if x != nil {
 		return x.Warnings
+	}
+	return nil
+}
+
+func (x *TaskPart) GetHealth() []*TaskHealth {
+	if x != nil {
+		return x.Health
 	}
 	return nil
 }
@@ -3895,6 +3911,302 @@ func (x *TaskRemoved) GetName() string {
 	return ""
 }
 
+// TaskCursor is what a console has seen of one task: its definition
+// (creation, version) and its run history (the newest record's sequence,
+// and whether that run had ended).
+type TaskCursor struct {
+	state           protoimpl.MessageState `protogen:"open.v1"`
+	Name            string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	CreatedUnixNano int64                  `protobuf:"varint,2,opt,name=created_unix_nano,json=createdUnixNano,proto3" json:"created_unix_nano,omitempty"`
+	Version         uint64                 `protobuf:"varint,3,opt,name=version,proto3" json:"version,omitempty"`
+	RunSeq          uint64                 `protobuf:"varint,4,opt,name=run_seq,json=runSeq,proto3" json:"run_seq,omitempty"`
+	RunDone         bool                   `protobuf:"varint,5,opt,name=run_done,json=runDone,proto3" json:"run_done,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
+}
+
+func (x *TaskCursor) Reset() {
+	*x = TaskCursor{}
+	mi := &file_core_wire_pb_lanyard_proto_msgTypes[55]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TaskCursor) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TaskCursor) ProtoMessage() {}
+
+func (x *TaskCursor) ProtoReflect() protoreflect.Message {
+	mi := &file_core_wire_pb_lanyard_proto_msgTypes[55]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TaskCursor.ProtoReflect.Descriptor instead.
+func (*TaskCursor) Descriptor() ([]byte, []int) {
+	return file_core_wire_pb_lanyard_proto_rawDescGZIP(), []int{55}
+}
+
+func (x *TaskCursor) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *TaskCursor) GetCreatedUnixNano() int64 {
+	if x != nil {
+		return x.CreatedUnixNano
+	}
+	return 0
+}
+
+func (x *TaskCursor) GetVersion() uint64 {
+	if x != nil {
+		return x.Version
+	}
+	return 0
+}
+
+func (x *TaskCursor) GetRunSeq() uint64 {
+	if x != nil {
+		return x.RunSeq
+	}
+	return 0
+}
+
+func (x *TaskCursor) GetRunDone() bool {
+	if x != nil {
+		return x.RunDone
+	}
+	return false
+}
+
+// TaskHealth is a task's backup health: the last run that ended (without
+// its warnings), the last success, the failures since, the next run.
+type TaskHealth struct {
+	state                protoimpl.MessageState `protogen:"open.v1"`
+	Cursor               *TaskCursor            `protobuf:"bytes,1,opt,name=cursor,proto3" json:"cursor,omitempty"`
+	Schedule             string                 `protobuf:"bytes,2,opt,name=schedule,proto3" json:"schedule,omitempty"`
+	OverdueAfterMs       int64                  `protobuf:"varint,3,opt,name=overdue_after_ms,json=overdueAfterMs,proto3" json:"overdue_after_ms,omitempty"` // in force: the task's own or twice its interval; 0: never overdue
+	Running              bool                   `protobuf:"varint,4,opt,name=running,proto3" json:"running,omitempty"`
+	RunningSinceUnixNano int64                  `protobuf:"varint,5,opt,name=running_since_unix_nano,json=runningSinceUnixNano,proto3" json:"running_since_unix_nano,omitempty"`
+	LastRun              *RunReport             `protobuf:"bytes,6,opt,name=last_run,json=lastRun,proto3" json:"last_run,omitempty"`
+	LastSuccessUnixNano  int64                  `protobuf:"varint,7,opt,name=last_success_unix_nano,json=lastSuccessUnixNano,proto3" json:"last_success_unix_nano,omitempty"`
+	FailuresSinceSuccess uint32                 `protobuf:"varint,8,opt,name=failures_since_success,json=failuresSinceSuccess,proto3" json:"failures_since_success,omitempty"`
+	NextRunUnixNano      int64                  `protobuf:"varint,9,opt,name=next_run_unix_nano,json=nextRunUnixNano,proto3" json:"next_run_unix_nano,omitempty"`
+	unknownFields        protoimpl.UnknownFields
+	sizeCache            protoimpl.SizeCache
+}
+
+func (x *TaskHealth) Reset() {
+	*x = TaskHealth{}
+	mi := &file_core_wire_pb_lanyard_proto_msgTypes[56]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TaskHealth) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TaskHealth) ProtoMessage() {}
+
+func (x *TaskHealth) ProtoReflect() protoreflect.Message {
+	mi := &file_core_wire_pb_lanyard_proto_msgTypes[56]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TaskHealth.ProtoReflect.Descriptor instead.
+func (*TaskHealth) Descriptor() ([]byte, []int) {
+	return file_core_wire_pb_lanyard_proto_rawDescGZIP(), []int{56}
+}
+
+func (x *TaskHealth) GetCursor() *TaskCursor {
+	if x != nil {
+		return x.Cursor
+	}
+	return nil
+}
+
+func (x *TaskHealth) GetSchedule() string {
+	if x != nil {
+		return x.Schedule
+	}
+	return ""
+}
+
+func (x *TaskHealth) GetOverdueAfterMs() int64 {
+	if x != nil {
+		return x.OverdueAfterMs
+	}
+	return 0
+}
+
+func (x *TaskHealth) GetRunning() bool {
+	if x != nil {
+		return x.Running
+	}
+	return false
+}
+
+func (x *TaskHealth) GetRunningSinceUnixNano() int64 {
+	if x != nil {
+		return x.RunningSinceUnixNano
+	}
+	return 0
+}
+
+func (x *TaskHealth) GetLastRun() *RunReport {
+	if x != nil {
+		return x.LastRun
+	}
+	return nil
+}
+
+func (x *TaskHealth) GetLastSuccessUnixNano() int64 {
+	if x != nil {
+		return x.LastSuccessUnixNano
+	}
+	return 0
+}
+
+func (x *TaskHealth) GetFailuresSinceSuccess() uint32 {
+	if x != nil {
+		return x.FailuresSinceSuccess
+	}
+	return 0
+}
+
+func (x *TaskHealth) GetNextRunUnixNano() int64 {
+	if x != nil {
+		return x.NextRunUnixNano
+	}
+	return 0
+}
+
+// task.health: the console sends the cursor of every task it knows; the
+// agent answers TaskPart chunks (health) with the tasks whose cursor
+// differs and those the console does not know, then TaskHealthResponse.
+type TaskHealthRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Known         []*TaskCursor          `protobuf:"bytes,1,rep,name=known,proto3" json:"known,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *TaskHealthRequest) Reset() {
+	*x = TaskHealthRequest{}
+	mi := &file_core_wire_pb_lanyard_proto_msgTypes[57]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TaskHealthRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TaskHealthRequest) ProtoMessage() {}
+
+func (x *TaskHealthRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_core_wire_pb_lanyard_proto_msgTypes[57]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TaskHealthRequest.ProtoReflect.Descriptor instead.
+func (*TaskHealthRequest) Descriptor() ([]byte, []int) {
+	return file_core_wire_pb_lanyard_proto_rawDescGZIP(), []int{57}
+}
+
+func (x *TaskHealthRequest) GetKnown() []*TaskCursor {
+	if x != nil {
+		return x.Known
+	}
+	return nil
+}
+
+type TaskHealthResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Removed       []string               `protobuf:"bytes,1,rep,name=removed,proto3" json:"removed,omitempty"` // known to the console, gone from the agent
+	Unchanged     uint32                 `protobuf:"varint,2,opt,name=unchanged,proto3" json:"unchanged,omitempty"`
+	UtcOffsetS    int32                  `protobuf:"varint,3,opt,name=utc_offset_s,json=utcOffsetS,proto3" json:"utc_offset_s,omitempty"` // the agent's clock's offset from UTC, for its schedules
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *TaskHealthResponse) Reset() {
+	*x = TaskHealthResponse{}
+	mi := &file_core_wire_pb_lanyard_proto_msgTypes[58]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TaskHealthResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TaskHealthResponse) ProtoMessage() {}
+
+func (x *TaskHealthResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_core_wire_pb_lanyard_proto_msgTypes[58]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TaskHealthResponse.ProtoReflect.Descriptor instead.
+func (*TaskHealthResponse) Descriptor() ([]byte, []int) {
+	return file_core_wire_pb_lanyard_proto_rawDescGZIP(), []int{58}
+}
+
+func (x *TaskHealthResponse) GetRemoved() []string {
+	if x != nil {
+		return x.Removed
+	}
+	return nil
+}
+
+func (x *TaskHealthResponse) GetUnchanged() uint32 {
+	if x != nil {
+		return x.Unchanged
+	}
+	return 0
+}
+
+func (x *TaskHealthResponse) GetUtcOffsetS() int32 {
+	if x != nil {
+		return x.UtcOffsetS
+	}
+	return 0
+}
+
 var File_core_wire_pb_lanyard_proto protoreflect.FileDescriptor
 
 const file_core_wire_pb_lanyard_proto_rawDesc = "" +
@@ -4079,7 +4391,7 @@ const file_core_wire_pb_lanyard_proto_rawDesc = "" +
 	"\acurrent\x18\b \x01(\tR\acurrent\x12\x12\n" +
 	"\x04rate\x18\t \x01(\x01R\x04rate\x12\x15\n" +
 	"\x06eta_ms\x18\n" +
-	" \x01(\x03R\x05etaMs\"\x99\x04\n" +
+	" \x01(\x03R\x05etaMs\"\xb2\x04\n" +
 	"\tRunReport\x12\x12\n" +
 	"\x04task\x18\x01 \x01(\tR\x04task\x12\x1a\n" +
 	"\bsnapshot\x18\x02 \x01(\tR\bsnapshot\x12\x18\n" +
@@ -4098,7 +4410,8 @@ const file_core_wire_pb_lanyard_proto_rawDesc = "" +
 	"\bsymlinks\x18\x0e \x01(\x03R\bsymlinks\x12\x1a\n" +
 	"\bwarnings\x18\x0f \x03(\tR\bwarnings\x12#\n" +
 	"\rwarning_count\x18\x10 \x01(\x03R\fwarningCount\x12\x18\n" +
-	"\aremoved\x18\x11 \x03(\tR\aremoved\"\xd4\x02\n" +
+	"\aremoved\x18\x11 \x03(\tR\aremoved\x12\x17\n" +
+	"\arun_seq\x18\x12 \x01(\x04R\x06runSeq\"\xd4\x02\n" +
 	"\bTaskInfo\x12$\n" +
 	"\x04task\x18\x01 \x01(\v2\x10.lanyard.v1.TaskR\x04task\x12\x18\n" +
 	"\arunning\x18\x02 \x01(\bR\arunning\x120\n" +
@@ -4130,7 +4443,7 @@ const file_core_wire_pb_lanyard_proto_rawDesc = "" +
 	"\x06target\x18\x06 \x01(\tR\x06target\";\n" +
 	"\rVerifyProblem\x12\x12\n" +
 	"\x04path\x18\x01 \x01(\tR\x04path\x12\x16\n" +
-	"\x06reason\x18\x02 \x01(\tR\x06reason\"\xe3\x02\n" +
+	"\x06reason\x18\x02 \x01(\tR\x06reason\"\x93\x03\n" +
 	"\bTaskPart\x120\n" +
 	"\bprogress\x18\x01 \x01(\v2\x14.lanyard.v1.ProgressR\bprogress\x12*\n" +
 	"\x05tasks\x18\x02 \x03(\v2\x14.lanyard.v1.TaskInfoR\x05tasks\x12)\n" +
@@ -4139,7 +4452,8 @@ const file_core_wire_pb_lanyard_proto_rawDesc = "" +
 	"\aentries\x18\x05 \x03(\v2\x17.lanyard.v1.BrowseEntryR\aentries\x125\n" +
 	"\bproblems\x18\x06 \x03(\v2\x19.lanyard.v1.VerifyProblemR\bproblems\x12\x14\n" +
 	"\x05paths\x18\a \x03(\tR\x05paths\x12\x1a\n" +
-	"\bwarnings\x18\b \x03(\tR\bwarnings\"\x11\n" +
+	"\bwarnings\x18\b \x03(\tR\bwarnings\x12.\n" +
+	"\x06health\x18\t \x03(\v2\x16.lanyard.v1.TaskHealthR\x06health\"\x11\n" +
 	"\x0fTaskListRequest\"(\n" +
 	"\x10TaskListResponse\x12\x14\n" +
 	"\x05count\x18\x01 \x01(\rR\x05count\"$\n" +
@@ -4216,7 +4530,32 @@ const file_core_wire_pb_lanyard_proto_rawDesc = "" +
 	"\bsymlinks\x18\a \x01(\x03R\bsymlinks\x12\x1a\n" +
 	"\breplaced\x18\b \x01(\x03R\breplaced\"!\n" +
 	"\vTaskRemoved\x12\x12\n" +
-	"\x04name\x18\x01 \x01(\tR\x04name*=\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\"\x9a\x01\n" +
+	"\n" +
+	"TaskCursor\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12*\n" +
+	"\x11created_unix_nano\x18\x02 \x01(\x03R\x0fcreatedUnixNano\x12\x18\n" +
+	"\aversion\x18\x03 \x01(\x04R\aversion\x12\x17\n" +
+	"\arun_seq\x18\x04 \x01(\x04R\x06runSeq\x12\x19\n" +
+	"\brun_done\x18\x05 \x01(\bR\arunDone\"\x9d\x03\n" +
+	"\n" +
+	"TaskHealth\x12.\n" +
+	"\x06cursor\x18\x01 \x01(\v2\x16.lanyard.v1.TaskCursorR\x06cursor\x12\x1a\n" +
+	"\bschedule\x18\x02 \x01(\tR\bschedule\x12(\n" +
+	"\x10overdue_after_ms\x18\x03 \x01(\x03R\x0eoverdueAfterMs\x12\x18\n" +
+	"\arunning\x18\x04 \x01(\bR\arunning\x125\n" +
+	"\x17running_since_unix_nano\x18\x05 \x01(\x03R\x14runningSinceUnixNano\x120\n" +
+	"\blast_run\x18\x06 \x01(\v2\x15.lanyard.v1.RunReportR\alastRun\x123\n" +
+	"\x16last_success_unix_nano\x18\a \x01(\x03R\x13lastSuccessUnixNano\x124\n" +
+	"\x16failures_since_success\x18\b \x01(\rR\x14failuresSinceSuccess\x12+\n" +
+	"\x12next_run_unix_nano\x18\t \x01(\x03R\x0fnextRunUnixNano\"A\n" +
+	"\x11TaskHealthRequest\x12,\n" +
+	"\x05known\x18\x01 \x03(\v2\x16.lanyard.v1.TaskCursorR\x05known\"n\n" +
+	"\x12TaskHealthResponse\x12\x18\n" +
+	"\aremoved\x18\x01 \x03(\tR\aremoved\x12\x1c\n" +
+	"\tunchanged\x18\x02 \x01(\rR\tunchanged\x12 \n" +
+	"\futc_offset_s\x18\x03 \x01(\x05R\n" +
+	"utcOffsetS*=\n" +
 	"\x04Role\x12\x14\n" +
 	"\x10ROLE_UNSPECIFIED\x10\x00\x12\x0f\n" +
 	"\vROLE_MASTER\x10\x01\x12\x0e\n" +
@@ -4236,7 +4575,7 @@ func file_core_wire_pb_lanyard_proto_rawDescGZIP() []byte {
 }
 
 var file_core_wire_pb_lanyard_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_core_wire_pb_lanyard_proto_msgTypes = make([]protoimpl.MessageInfo, 55)
+var file_core_wire_pb_lanyard_proto_msgTypes = make([]protoimpl.MessageInfo, 59)
 var file_core_wire_pb_lanyard_proto_goTypes = []any{
 	(Role)(0),                    // 0: lanyard.v1.Role
 	(*KDFParams)(nil),            // 1: lanyard.v1.KDFParams
@@ -4294,6 +4633,10 @@ var file_core_wire_pb_lanyard_proto_goTypes = []any{
 	(*TaskRestoreRequest)(nil),   // 53: lanyard.v1.TaskRestoreRequest
 	(*TaskRestoreResponse)(nil),  // 54: lanyard.v1.TaskRestoreResponse
 	(*TaskRemoved)(nil),          // 55: lanyard.v1.TaskRemoved
+	(*TaskCursor)(nil),           // 56: lanyard.v1.TaskCursor
+	(*TaskHealth)(nil),           // 57: lanyard.v1.TaskHealth
+	(*TaskHealthRequest)(nil),    // 58: lanyard.v1.TaskHealthRequest
+	(*TaskHealthResponse)(nil),   // 59: lanyard.v1.TaskHealthResponse
 }
 var file_core_wire_pb_lanyard_proto_depIdxs = []int32{
 	0,  // 0: lanyard.v1.Hello.role:type_name -> lanyard.v1.Role
@@ -4314,18 +4657,22 @@ var file_core_wire_pb_lanyard_proto_depIdxs = []int32{
 	30, // 15: lanyard.v1.TaskPart.snapshots:type_name -> lanyard.v1.Snapshot
 	31, // 16: lanyard.v1.TaskPart.entries:type_name -> lanyard.v1.BrowseEntry
 	32, // 17: lanyard.v1.TaskPart.problems:type_name -> lanyard.v1.VerifyProblem
-	26, // 18: lanyard.v1.TaskCheckRequest.task:type_name -> lanyard.v1.Task
-	26, // 19: lanyard.v1.TaskCheckResponse.normalized:type_name -> lanyard.v1.Task
-	26, // 20: lanyard.v1.TaskPutRequest.task:type_name -> lanyard.v1.Task
-	29, // 21: lanyard.v1.TaskPutResponse.info:type_name -> lanyard.v1.TaskInfo
-	26, // 22: lanyard.v1.TaskDeleteResponse.removed:type_name -> lanyard.v1.Task
-	29, // 23: lanyard.v1.TaskRunResponse.info:type_name -> lanyard.v1.TaskInfo
-	28, // 24: lanyard.v1.TaskRunResponse.started:type_name -> lanyard.v1.RunReport
-	25, // [25:25] is the sub-list for method output_type
-	25, // [25:25] is the sub-list for method input_type
-	25, // [25:25] is the sub-list for extension type_name
-	25, // [25:25] is the sub-list for extension extendee
-	0,  // [0:25] is the sub-list for field type_name
+	57, // 18: lanyard.v1.TaskPart.health:type_name -> lanyard.v1.TaskHealth
+	26, // 19: lanyard.v1.TaskCheckRequest.task:type_name -> lanyard.v1.Task
+	26, // 20: lanyard.v1.TaskCheckResponse.normalized:type_name -> lanyard.v1.Task
+	26, // 21: lanyard.v1.TaskPutRequest.task:type_name -> lanyard.v1.Task
+	29, // 22: lanyard.v1.TaskPutResponse.info:type_name -> lanyard.v1.TaskInfo
+	26, // 23: lanyard.v1.TaskDeleteResponse.removed:type_name -> lanyard.v1.Task
+	29, // 24: lanyard.v1.TaskRunResponse.info:type_name -> lanyard.v1.TaskInfo
+	28, // 25: lanyard.v1.TaskRunResponse.started:type_name -> lanyard.v1.RunReport
+	56, // 26: lanyard.v1.TaskHealth.cursor:type_name -> lanyard.v1.TaskCursor
+	28, // 27: lanyard.v1.TaskHealth.last_run:type_name -> lanyard.v1.RunReport
+	56, // 28: lanyard.v1.TaskHealthRequest.known:type_name -> lanyard.v1.TaskCursor
+	29, // [29:29] is the sub-list for method output_type
+	29, // [29:29] is the sub-list for method input_type
+	29, // [29:29] is the sub-list for extension type_name
+	29, // [29:29] is the sub-list for extension extendee
+	0,  // [0:29] is the sub-list for field type_name
 }
 
 func init() { file_core_wire_pb_lanyard_proto_init() }
@@ -4340,7 +4687,7 @@ func file_core_wire_pb_lanyard_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_core_wire_pb_lanyard_proto_rawDesc), len(file_core_wire_pb_lanyard_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   55,
+			NumMessages:   59,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

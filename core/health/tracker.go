@@ -1,0 +1,615 @@
+package health
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/sirupsen/logrus"
+
+	"github.com/lanyard/lanyard/core/backup"
+	"github.com/lanyard/lanyard/core/store"
+)
+
+// Defaults of a Tracker's Options.
+const (
+	// DefaultWriteEvery is how long changes gather before one write.
+	DefaultWriteEvery = 200 * time.Millisecond
+	// DefaultGrace is how long a task stays failed or overdue, or a
+	// slave offline, before it is announced: a retry that succeeds, a
+	// restart or a network blip is not news.
+	DefaultGrace = 60 * time.Second
+)
+
+// Slave is the stored record of one slave's tasks.
+type Slave struct {
+	ID   string `json:"id"`
+	Name string `json:"name"`
+	// Seen is when the console last heard from the agent (a sync, an
+	// event, or the moment its link closed).
+	Seen time.Time `json:"seen,omitzero"`
+	// UTCOffset is the agent's clock's offset from UTC in seconds, for its
+	// schedules.
+	UTCOffset int `json:"utc_offset,omitempty"`
+	// Synced: the agent's task list was read at least once.
+	Synced bool   `json:"synced,omitempty"`
+	Tasks  []Task `json:"tasks"`
+	// AlertedOffline: the slave's present outage was announced.
+	AlertedOffline bool `json:"alerted_offline,omitempty"`
+}
+
+func (s *Slave) zone() *time.Location {
+	if s.UTCOffset == 0 {
+		return time.UTC
+	}
+	return time.FixedZone("", s.UTCOffset)
+}
+
+func (s *Slave) find(name string) int {
+	key := backup.NameKey(name)
+	for i := range s.Tasks {
+		if backup.NameKey(s.Tasks[i].Name) == key {
+			return i
+		}
+	}
+	return -1
+}
+
+func (s *Slave) sortTasks() {
+	slices.SortFunc(s.Tasks, func(a, b Task) int { return strings.Compare(backup.NameKey(a.Name), backup.NameKey(b.Name)) })
+}
+
+// Row is one task's health at one moment, as the Backups view, the
+// report and the mails show it.
+type Row struct {
+	SlaveID string
+	Slave   string
+	Group   string // the console's entry's (Tracker leaves it empty)
+	Task    string
+	Eval
+	LastResult           backup.Result
+	LastRun              time.Time // when the last run that ended, ended
+	LastError            string
+	LastSuccess          time.Time
+	FailuresSinceSuccess int
+	Running              bool
+	RunningSince         time.Time
+	// LastKnown: the slave is not linked; the row is what was known at
+	// Seen.
+	LastKnown bool
+	Seen      time.Time
+}
+
+// Summary is one slave's tasks counted by state.
+type Summary struct {
+	Counts
+	Worst     State // "" when the slave has no tasks (or none known)
+	LastKnown bool  // the slave is not linked
+	Seen      time.Time
+}
+
+// AlertKind is what an alert announces.
+type AlertKind string
+
+// Alert kinds.
+const (
+	AlertFailed  AlertKind = "failed"
+	AlertOverdue AlertKind = "overdue"
+	AlertOffline AlertKind = "offline" // a slave, not a task
+)
+
+// Alert announces a task failed or overdue, or a slave offline, for
+// longer than the grace period.
+type Alert struct {
+	Kind    AlertKind
+	SlaveID string
+	Slave   string
+	Task    string    // "" for AlertOffline
+	Since   time.Time // when the state began, as far as this console saw
+	Row     Row       // the task's row (AlertFailed, AlertOverdue)
+}
+
+// Options configure a Tracker.
+type Options struct {
+	Logger     logrus.FieldLogger
+	Now        func() time.Time
+	WriteEvery time.Duration
+	Grace      time.Duration
+	// OnChange hears of slaves whose health (or link, as far as the
+	// rows show it) changed; it runs on the caller's goroutine, without
+	// the Tracker's lock, and must not block.
+	OnChange func(ids []string)
+}
+
+// Tracker is the console's record of its fleet's backup health. Safe for
+// concurrent use.
+type Tracker struct {
+	db   *store.DB
+	opts Options
+	log  logrus.FieldLogger
+
+	mu     sync.Mutex
+	slaves map[string]*tracked
+	dirty  map[string]bool
+	wake   chan struct{}
+	closed bool
+
+	cancel context.CancelFunc
+	done   chan struct{}
+}
+
+type tracked struct {
+	rec           Slave
+	online        bool
+	everOnline    bool      // linked since this console started
+	offlineSince  time.Time // zero while linked
+	worst         State     // the last evaluated worst state, for Tick's changes
+	lastEvaluated Counts
+}
+
+// Open reads the stored records. Start begins writing changes.
+func Open(db *store.DB, opts Options) (*Tracker, error) {
+	if opts.Logger == nil {
+		l := logrus.New()
+		l.SetOutput(io.Discard)
+		opts.Logger = l
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.WriteEvery <= 0 {
+		opts.WriteEvery = DefaultWriteEvery
+	}
+	if opts.Grace <= 0 {
+		opts.Grace = DefaultGrace
+	}
+	t := &Tracker{db: db, opts: opts, log: opts.Logger, slaves: map[string]*tracked{}, dirty: map[string]bool{},
+		wake: make(chan struct{}, 1)}
+	recs, err := Load(db)
+	if err != nil {
+		return nil, err
+	}
+	for _, r := range recs {
+		t.slaves[r.ID] = &tracked{rec: r}
+	}
+	return t, nil
+}
+
+// Load reads every stored record, for a report without a running
+// console.
+func Load(db *store.DB) ([]Slave, error) {
+	docs, err := db.HealthRecords()
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Slave, 0, len(docs))
+	for id, doc := range docs {
+		var r Slave
+		if err := json.Unmarshal(doc, &r); err != nil {
+			continue // a damaged record is rebuilt at the slave's next link
+		}
+		r.ID = id
+		out = append(out, r)
+	}
+	return out, nil
+}
+
+// Start writes changes in batches until Close.
+func (t *Tracker) Start(ctx context.Context) {
+	ctx, t.cancel = context.WithCancel(ctx)
+	t.done = make(chan struct{})
+	go func() {
+		defer close(t.done)
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.wake:
+			}
+			timer := time.NewTimer(t.opts.WriteEvery)
+			select {
+			case <-ctx.Done():
+				timer.Stop()
+				return
+			case <-timer.C:
+			}
+			t.Flush()
+		}
+	}()
+}
+
+// Close stops the writer and writes what is left. Idempotent.
+func (t *Tracker) Close() error {
+	t.mu.Lock()
+	if t.closed {
+		t.mu.Unlock()
+		return nil
+	}
+	t.closed = true
+	t.mu.Unlock()
+	if t.cancel != nil {
+		t.cancel()
+		<-t.done
+	}
+	return t.Flush()
+}
+
+// Flush writes every changed record now, in one transaction.
+func (t *Tracker) Flush() error {
+	t.mu.Lock()
+	if len(t.dirty) == 0 {
+		t.mu.Unlock()
+		return nil
+	}
+	docs := make(map[string][]byte, len(t.dirty))
+	for id := range t.dirty {
+		if s := t.slaves[id]; s != nil {
+			docs[id], _ = json.Marshal(&s.rec)
+		} else {
+			docs[id] = nil
+		}
+	}
+	clear(t.dirty)
+	t.mu.Unlock()
+	err := t.db.PutHealth(docs)
+	if err != nil {
+		t.log.WithError(err).WithField("slaves", len(docs)).Warn("could not save the backup health; it is kept in memory and saved with the next change")
+		t.mu.Lock()
+		for id := range docs {
+			t.dirty[id] = true
+		}
+		t.mu.Unlock()
+	}
+	return err
+}
+
+// changed marks ids dirty, wakes the writer and tells OnChange. t.mu is
+// not held.
+func (t *Tracker) changed(ids ...string) {
+	t.mu.Lock()
+	for _, id := range ids {
+		t.dirty[id] = true
+	}
+	t.mu.Unlock()
+	select {
+	case t.wake <- struct{}{}:
+	default:
+	}
+	if t.opts.OnChange != nil && len(ids) > 0 {
+		t.opts.OnChange(ids)
+	}
+}
+
+// slave is the tracked slave id, made when new. t.mu is held.
+func (t *Tracker) slave(id, name string) *tracked {
+	s := t.slaves[id]
+	if s == nil {
+		s = &tracked{rec: Slave{ID: id, Name: name, Tasks: []Task{}}}
+		t.slaves[id] = s
+	}
+	if name != "" {
+		s.rec.Name = name
+	}
+	return s
+}
+
+// Cursors is what this console has seen of the slave's tasks, by task
+// name, for the agent to answer with what changed since.
+func (t *Tracker) Cursors(id string) map[string]Cursor {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	out := map[string]Cursor{}
+	if s := t.slaves[id]; s != nil {
+		for _, task := range s.rec.Tasks {
+			out[task.Name] = task.Cursor
+		}
+	}
+	return out
+}
+
+// Sync applies what a relinked agent reported: changed tasks (whole),
+// removed ones by name; with full, the changed tasks are all there are.
+// utcOffset is the agent's clock's offset from UTC in seconds.
+func (t *Tracker) Sync(id, name string, changed []Task, removed []string, full bool, utcOffset int) {
+	t.mu.Lock()
+	s := t.slave(id, name)
+	now := t.opts.Now()
+	s.rec.Seen, s.rec.Synced, s.rec.UTCOffset = now, true, utcOffset
+	if full {
+		old := s.rec.Tasks
+		s.rec.Tasks = nil
+		for _, c := range changed {
+			if i := slices.IndexFunc(old, func(o Task) bool { return backup.NameKey(o.Name) == backup.NameKey(c.Name) }); i >= 0 {
+				c.Alerted = old[i].Alerted
+			}
+			s.rec.Tasks = append(s.rec.Tasks, c)
+		}
+	} else {
+		for _, r := range removed {
+			if i := s.rec.find(r); i >= 0 {
+				s.rec.Tasks = slices.Delete(s.rec.Tasks, i, i+1)
+			}
+		}
+		for _, c := range changed {
+			if i := s.rec.find(c.Name); i >= 0 {
+				c.Alerted = s.rec.Tasks[i].Alerted
+				s.rec.Tasks[i] = c
+			} else {
+				s.rec.Tasks = append(s.rec.Tasks, c)
+			}
+		}
+	}
+	if s.rec.Tasks == nil {
+		s.rec.Tasks = []Task{}
+	}
+	s.rec.sortTasks()
+	t.mu.Unlock()
+	t.changed(id)
+}
+
+// update runs fn on the slave's task; it reports false (and changes
+// nothing) when the task is not known: the caller reads the agent's
+// tasks again.
+func (t *Tracker) update(id, name, task string, fn func(*Task)) bool {
+	t.mu.Lock()
+	s := t.slave(id, name)
+	i := s.rec.find(task)
+	if i < 0 {
+		t.mu.Unlock()
+		return false
+	}
+	fn(&s.rec.Tasks[i])
+	s.rec.Seen = t.opts.Now()
+	t.mu.Unlock()
+	t.changed(id)
+	return true
+}
+
+// Started notes a run that began (seq: its run record's, 0 when the
+// agent did not say).
+func (t *Tracker) Started(id, name, task string, seq uint64, at time.Time) bool {
+	return t.update(id, name, task, func(tk *Task) {
+		tk.Running, tk.RunningSince = true, at
+		if seq > 0 {
+			tk.Cursor.RunSeq, tk.Cursor.RunDone = seq, false
+		}
+	})
+}
+
+// Finished notes a run that ended.
+func (t *Tracker) Finished(id, name string, rep backup.Report, seq uint64) bool {
+	return t.update(id, name, rep.Task, func(tk *Task) {
+		tk.Finish(rep)
+		if seq > 0 {
+			tk.Cursor.RunSeq, tk.Cursor.RunDone = seq, true
+		}
+	})
+}
+
+// Def is a task's definition as a task-changed event carries it.
+type Def struct {
+	Name         string
+	Created      time.Time
+	Version      uint64
+	Schedule     string
+	OverdueAfter time.Duration
+	NextRun      time.Time
+}
+
+// Changed notes a task added or edited; a new one starts with nothing
+// run.
+func (t *Tracker) Changed(id, name string, d Def) {
+	t.mu.Lock()
+	s := t.slave(id, name)
+	i := s.rec.find(d.Name)
+	if i < 0 {
+		s.rec.Tasks = append(s.rec.Tasks, Task{Name: d.Name})
+		s.rec.sortTasks()
+		i = s.rec.find(d.Name)
+	}
+	tk := &s.rec.Tasks[i]
+	tk.Name, tk.Cursor.Created, tk.Cursor.Version = d.Name, d.Created, d.Version
+	tk.Schedule, tk.OverdueAfter, tk.NextRun = d.Schedule, d.OverdueAfter, d.NextRun
+	s.rec.Seen = t.opts.Now()
+	t.mu.Unlock()
+	t.changed(id)
+}
+
+// Removed forgets a task the agent removed.
+func (t *Tracker) Removed(id, name, task string) {
+	t.mu.Lock()
+	s := t.slave(id, name)
+	if i := s.rec.find(task); i >= 0 {
+		s.rec.Tasks = slices.Delete(s.rec.Tasks, i, i+1)
+	}
+	t.mu.Unlock()
+	t.changed(id)
+}
+
+// Linked notes the slave's link coming up or going down.
+func (t *Tracker) Linked(id, name string, online bool) {
+	t.mu.Lock()
+	s := t.slave(id, name)
+	now := t.opts.Now()
+	if s.online == online {
+		t.mu.Unlock()
+		return
+	}
+	s.online = online
+	if online {
+		s.everOnline, s.offlineSince = true, time.Time{}
+		s.rec.AlertedOffline = false
+	} else {
+		s.offlineSince = now
+		if s.rec.Synced {
+			s.rec.Seen = now
+		}
+	}
+	t.mu.Unlock()
+	t.changed(id)
+}
+
+// Forget drops a slave whose entry was removed.
+func (t *Tracker) Forget(id string) {
+	t.mu.Lock()
+	_, ok := t.slaves[id]
+	delete(t.slaves, id)
+	t.mu.Unlock()
+	if ok {
+		t.changed(id)
+	}
+}
+
+// rows appends s's rows at now. t.mu is held.
+func (s *tracked) rows(out []Row, now time.Time) []Row {
+	zone := s.rec.zone()
+	for i := range s.rec.Tasks {
+		tk := &s.rec.Tasks[i]
+		out = append(out, Row{SlaveID: s.rec.ID, Slave: s.rec.Name, Task: tk.Name, Eval: Evaluate(tk, zone, now),
+			LastResult: tk.LastResult, LastRun: tk.LastFinished, LastError: tk.LastError, LastSuccess: tk.LastSuccess,
+			FailuresSinceSuccess: tk.FailuresSinceSuccess, Running: tk.Running, RunningSince: tk.RunningSince,
+			LastKnown: !s.online, Seen: s.rec.Seen})
+	}
+	return out
+}
+
+// Rows is every task of the given slaves (of all, when none is given),
+// evaluated now, by slave then task.
+func (t *Tracker) Rows(ids ...string) []Row {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	now := t.opts.Now()
+	var out []Row
+	if len(ids) == 0 {
+		out = make([]Row, 0, len(t.slaves)*3)
+		for _, s := range t.slaves {
+			out = s.rows(out, now)
+		}
+		return out
+	}
+	for _, id := range ids {
+		if s := t.slaves[id]; s != nil {
+			out = s.rows(out, now)
+		}
+	}
+	return out
+}
+
+// summary counts s's tasks at now. t.mu is held.
+func (s *tracked) summary(now time.Time) Summary {
+	sum := Summary{LastKnown: !s.online, Seen: s.rec.Seen}
+	zone := s.rec.zone()
+	for i := range s.rec.Tasks {
+		sum.Add(Evaluate(&s.rec.Tasks[i], zone, now).State, 1)
+	}
+	sum.Worst = sum.Counts.Worst()
+	return sum
+}
+
+// Summary is one slave's tasks counted now.
+func (t *Tracker) Summary(id string) Summary {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	s := t.slaves[id]
+	if s == nil {
+		return Summary{LastKnown: true}
+	}
+	return s.summary(t.opts.Now())
+}
+
+// Tick re-evaluates every task against the clock: slaves whose counts
+// changed (a task became overdue) are reported to OnChange, and the
+// alerts that came due are returned.
+func (t *Tracker) Tick() []Alert {
+	t.mu.Lock()
+	now := t.opts.Now()
+	var changed []string
+	var alerts []Alert
+	for id, s := range t.slaves {
+		sum := s.summary(now)
+		if sum.Counts != s.lastEvaluated {
+			s.lastEvaluated = sum.Counts
+			changed = append(changed, id)
+		}
+		if a, dirty := t.due(s, now); len(a) > 0 || dirty {
+			alerts = append(alerts, a...)
+			t.dirty[id] = true
+		}
+	}
+	t.mu.Unlock()
+	slices.SortFunc(alerts, func(a, b Alert) int {
+		return strings.Compare(strings.ToLower(a.Slave+"\x00"+a.Task), strings.ToLower(b.Slave+"\x00"+b.Task))
+	})
+	if len(changed) > 0 || len(alerts) > 0 {
+		select {
+		case t.wake <- struct{}{}:
+		default:
+		}
+	}
+	if len(changed) > 0 && t.opts.OnChange != nil {
+		t.opts.OnChange(changed)
+	}
+	return alerts
+}
+
+// due returns s's alerts that came due at now, and whether s's record
+// changed. t.mu is held.
+func (t *Tracker) due(s *tracked, now time.Time) (alerts []Alert, dirty bool) {
+	grace := t.opts.Grace
+	if !s.online && s.everOnline && !s.rec.AlertedOffline && now.Sub(s.offlineSince) >= grace {
+		s.rec.AlertedOffline, dirty = true, true
+		alerts = append(alerts, Alert{Kind: AlertOffline, SlaveID: s.rec.ID, Slave: s.rec.Name, Since: s.offlineSince})
+	}
+	zone := s.rec.zone()
+	for i := range s.rec.Tasks {
+		tk := &s.rec.Tasks[i]
+		key := backup.NameKey(tk.Name)
+		ev := Evaluate(tk, zone, now)
+		bad := ev.State == StateFailed || ev.State == StateOverdue
+		if !bad {
+			if tk.Alerted != "" {
+				tk.Alerted, dirty = "", true
+			}
+			continue
+		}
+		since := badSince(tk, ev.State, now)
+		if tk.Alerted == ev.State || now.Sub(since) < grace {
+			continue
+		}
+		tk.Alerted, dirty = ev.State, true
+		rows := s.rows(nil, now)
+		var row Row
+		for _, r := range rows {
+			if backup.NameKey(r.Task) == key {
+				row = r
+			}
+		}
+		alerts = append(alerts, Alert{Kind: AlertKind(ev.State), SlaveID: s.rec.ID, Slave: s.rec.Name, Task: tk.Name, Since: since, Row: row})
+	}
+	return alerts, dirty
+}
+
+// badSince is when task t entered state st (failed, overdue), as far as
+// its record tells: the end of its failing run, or the moment its last
+// success grew older than its overdue-after.
+func badSince(t *Task, st State, now time.Time) time.Time {
+	var at time.Time
+	switch st {
+	case StateFailed:
+		at = t.LastFinished
+	case StateOverdue:
+		base := t.LastSuccess
+		if base.IsZero() {
+			base = t.Cursor.Created
+		}
+		at = base.Add(t.OverdueAfter)
+	}
+	if at.IsZero() || at.After(now) {
+		return now
+	}
+	return at
+}

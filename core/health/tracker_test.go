@@ -1,0 +1,191 @@
+package health
+
+import (
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/lanyard/lanyard/core/backup"
+	"github.com/lanyard/lanyard/core/store"
+)
+
+type clock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
+func (c *clock) add(d time.Duration) {
+	c.mu.Lock()
+	c.now = c.now.Add(d)
+	c.mu.Unlock()
+}
+
+func openDB(t *testing.T, path string) *store.DB {
+	t.Helper()
+	db, err := store.Open(path, store.Options{Kind: "console"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return db
+}
+
+func newTracker(t *testing.T, db *store.DB, c *clock) *Tracker {
+	t.Helper()
+	tr, err := Open(db, Options{Now: c.Now, Grace: time.Minute})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tr
+}
+
+func dailyTask(name string, created time.Time) Task {
+	return Task{Name: name, Schedule: "daily@02:00", OverdueAfter: 48 * time.Hour, Cursor: Cursor{Created: created, Version: 1}}
+}
+
+func TestAnOfflineSlaveKeepsItsLastKnownStateAndBecomesOverdue(t *testing.T) {
+	c := &clock{now: noon}
+	db := openDB(t, filepath.Join(t.TempDir(), "console.db"))
+	defer db.Close()
+	tr := newTracker(t, db, c)
+	defer tr.Close()
+
+	tr.Linked("id1", "FS01", true)
+	tr.Sync("id1", "FS01", []Task{dailyTask("docs", ago(30*24*time.Hour))}, nil, true, 0)
+	tr.Finished("id1", "FS01", backup.Report{Task: "docs", Result: backup.ResultCompleted, Started: noon.Add(-time.Minute), Finished: noon}, 7)
+	if rows := tr.Rows(); len(rows) != 1 || rows[0].State != StateOK || rows[0].LastKnown {
+		t.Fatalf("linked: %+v", rows)
+	}
+	c.add(time.Hour)
+	tr.Linked("id1", "FS01", false)
+	rows := tr.Rows()
+	if rows[0].State != StateOK || !rows[0].LastKnown || !rows[0].Seen.Equal(noon.Add(time.Hour)) {
+		t.Fatalf("just offline: %+v", rows[0])
+	}
+	c.add(3 * 24 * time.Hour)
+	if rows := tr.Rows(); rows[0].State != StateOverdue || !rows[0].LastKnown {
+		t.Fatalf("silent for three days: %+v", rows[0])
+	}
+	if s := tr.Summary("id1"); s.Worst != StateOverdue || !s.LastKnown || s.Overdue != 1 {
+		t.Fatalf("summary %+v", s)
+	}
+}
+
+func TestTheRecordSurvivesARestartAndTheCursorsSayWhatWasSeen(t *testing.T) {
+	c := &clock{now: noon}
+	path := filepath.Join(t.TempDir(), "console.db")
+	db := openDB(t, path)
+	tr := newTracker(t, db, c)
+	tr.Sync("id1", "FS01", []Task{dailyTask("docs", ago(time.Hour)), dailyTask("mail", ago(time.Hour))}, nil, true, 3600)
+	tr.Started("id1", "FS01", "docs", 4, noon)
+	tr.Finished("id1", "FS01", backup.Report{Task: "docs", Result: backup.ResultFailed, Started: noon, Finished: noon.Add(time.Minute), Error: "read-only file system"}, 4)
+	if err := tr.Close(); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+
+	db = openDB(t, path)
+	defer db.Close()
+	tr = newTracker(t, db, c)
+	defer tr.Close()
+	cur := tr.Cursors("id1")
+	if got := cur["docs"]; got.RunSeq != 4 || !got.RunDone || got.Version != 1 {
+		t.Fatalf("cursor of docs: %+v", got)
+	}
+	rows := tr.Rows("id1")
+	if len(rows) != 2 || rows[0].Task != "docs" || rows[0].State != StateFailed || rows[0].LastError != "read-only file system" || !rows[0].LastKnown {
+		t.Fatalf("rows after a restart: %+v", rows)
+	}
+	// A sync with changes only: mail removed, docs changed.
+	fixed := dailyTask("docs", ago(time.Hour))
+	fixed.LastSuccess, fixed.LastResult = noon, backup.ResultCompleted
+	tr.Sync("id1", "FS01", []Task{fixed}, []string{"MAIL"}, false, 3600)
+	if rows := tr.Rows("id1"); len(rows) != 1 || rows[0].State != StateOK {
+		t.Fatalf("after the sync: %+v", rows)
+	}
+}
+
+func TestWritesAreBatched(t *testing.T) {
+	c := &clock{now: noon}
+	db := openDB(t, filepath.Join(t.TempDir(), "console.db"))
+	defer db.Close()
+	tr := newTracker(t, db, c)
+	for i := range 2000 {
+		id := string(rune('a'+i%26)) + string(rune('a'+i/26%26)) + string(rune('a'+i/676))
+		tr.Sync(id, "S"+id, []Task{dailyTask("docs", noon)}, nil, true, 0)
+	}
+	if err := tr.Close(); err != nil {
+		t.Fatal(err)
+	}
+	recs, err := Load(db)
+	if err != nil || len(recs) != 2000 {
+		t.Fatalf("%d records, %v", len(recs), err)
+	}
+}
+
+func TestAlertsWaitForTheGraceAndDoNotRepeat(t *testing.T) {
+	c := &clock{now: noon}
+	db := openDB(t, filepath.Join(t.TempDir(), "console.db"))
+	defer db.Close()
+	tr := newTracker(t, db, c)
+	defer tr.Close()
+	tr.Linked("id1", "FS01", true)
+	tr.Sync("id1", "FS01", []Task{dailyTask("docs", ago(time.Hour))}, nil, true, 0)
+	fail := func() {
+		tr.Finished("id1", "FS01", backup.Report{Task: "docs", Result: backup.ResultFailed, Started: c.Now(), Finished: c.Now(), Error: "no space"}, 0)
+	}
+	kinds := func(as []Alert) (out []AlertKind) {
+		for _, a := range as {
+			out = append(out, a.Kind)
+		}
+		return out
+	}
+
+	fail()
+	if a := tr.Tick(); len(a) != 0 {
+		t.Fatalf("within the grace: %v", kinds(a))
+	}
+	c.add(61 * time.Second)
+	a := tr.Tick()
+	if len(a) != 1 || a[0].Kind != AlertFailed || a[0].Task != "docs" || a[0].Row.LastError != "no space" {
+		t.Fatalf("past the grace: %+v", a)
+	}
+	fail() // failing again while failed is not news
+	c.add(2 * time.Minute)
+	if a := tr.Tick(); len(a) != 0 {
+		t.Fatalf("a second failure: %v", kinds(a))
+	}
+	// A success, then a failure: news again.
+	tr.Finished("id1", "FS01", backup.Report{Task: "docs", Result: backup.ResultCompleted, Started: c.Now(), Finished: c.Now()}, 0)
+	tr.Tick()
+	fail()
+	c.add(2 * time.Minute)
+	if a := tr.Tick(); len(a) != 1 || a[0].Kind != AlertFailed {
+		t.Fatalf("a failure after a success: %v", kinds(a))
+	}
+	// A failure fixed within the grace is never announced.
+	tr.Finished("id1", "FS01", backup.Report{Task: "docs", Result: backup.ResultCompleted, Started: c.Now(), Finished: c.Now()}, 0)
+	tr.Tick()
+	fail()
+	c.add(30 * time.Second)
+	tr.Finished("id1", "FS01", backup.Report{Task: "docs", Result: backup.ResultCompleted, Started: c.Now(), Finished: c.Now()}, 0)
+	c.add(time.Minute)
+	if a := tr.Tick(); len(a) != 0 {
+		t.Fatalf("a failure fixed within the grace: %v", kinds(a))
+	}
+	// Offline past the grace, once; overdue after two silent days, once.
+	tr.Linked("id1", "FS01", false)
+	c.add(2 * time.Minute)
+	if a := tr.Tick(); len(a) != 1 || a[0].Kind != AlertOffline || a[0].Slave != "FS01" {
+		t.Fatalf("offline: %v", kinds(a))
+	}
+	c.add(49 * time.Hour) // overdue for an hour by now
+	if a := tr.Tick(); len(a) != 1 || a[0].Kind != AlertOverdue {
+		t.Fatalf("overdue: %v", kinds(a))
+	}
+	c.add(time.Hour)
+	if a := tr.Tick(); len(a) != 0 {
+		t.Fatalf("overdue again: %v", kinds(a))
+	}
+}

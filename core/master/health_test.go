@@ -1,0 +1,155 @@
+package master
+
+import (
+	"context"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/lanyard/lanyard/core/agent"
+	"github.com/lanyard/lanyard/core/backup"
+	"github.com/lanyard/lanyard/core/health"
+	"github.com/lanyard/lanyard/core/store"
+	"github.com/lanyard/lanyard/core/wire"
+	"github.com/lanyard/lanyard/internal/testkit"
+)
+
+// rowsOf waits until the console's rows of slave satisfy ok.
+func rowsOf(t *testing.T, c *console, what string, ok func(map[string]BackupRow) bool) map[string]BackupRow {
+	t.Helper()
+	var rows map[string]BackupRow
+	c.until(t, what, func() bool {
+		rows = map[string]BackupRow{}
+		for _, r := range c.BackupRows() {
+			rows[r.Task] = r
+		}
+		return ok(rows)
+	})
+	return rows
+}
+
+func TestTheConsoleKeepsEachTasksBackupHealthAcrossARestart(t *testing.T) {
+	cdb := testkit.Store(t, "console", store.Options{})
+	adb := testkit.Store(t, "agent", store.Options{})
+	c := startConsole(t, false, cdb)
+	a := startAgentOn(t, adb, "FS01", "pw-one", false, true)
+	if _, err := c.AddSlave(SlaveSpec{Name: "FS01", Direction: store.Outbound, Address: a.ListenAddr(), Password: []byte("pw-one"), Group: "Acme"}); err != nil {
+		t.Fatal(err)
+	}
+	c.waitState(t, "FS01", StateConnected)
+	ctx := context.Background()
+	src, dest := sourceTree(t, 3)
+	missing := filepath.Join(dest, "not-mounted")
+	for _, task := range []backup.Task{
+		{Name: "docs", Sources: []string{src}, Destination: dest, Schedule: "daily@02:00"},
+		{Name: "offsite", Sources: []string{src}, Destination: missing, Schedule: "daily@03:00"},
+	} {
+		if _, _, err := c.PutTask(ctx, "FS01", task); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, name := range []string{"docs", "offsite", "offsite"} {
+		if _, err := c.RunTaskAndWait(ctx, "FS01", name, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rows := rowsOf(t, c, "docs ok and offsite failed twice", func(r map[string]BackupRow) bool {
+		return r["docs"].State == health.StateOK && r["offsite"].State == health.StateFailed && r["offsite"].FailuresSinceSuccess == 2
+	})
+	if r := rows["offsite"]; r.Group != "Acme" || r.Slave != "FS01" || r.LastResult != backup.ResultFailed || r.LastError == "" || r.LastKnown {
+		t.Fatalf("offsite: %+v", r)
+	}
+	if v, _ := c.Slave("FS01"); v.Backup.Worst != health.StateFailed || v.Backup.OK != 1 || v.Backup.Failed != 1 || v.Backup.LastKnown {
+		t.Fatalf("the slave's summary: %+v", v.Backup)
+	}
+
+	// The console stops; meanwhile the agent runs docs again.
+	c.stop()
+	if h, err := a.Tasks().Run(ctx, "docs", "manual"); err != nil {
+		t.Fatal(err)
+	} else {
+		<-h.Done()
+	}
+	docsBefore := rows["docs"].LastRun
+
+	// A console started on the same file shows the last known health at
+	// once, before the slave has linked...
+	a.Close()
+	c2 := startConsole(t, false, cdb)
+	rows = map[string]BackupRow{}
+	for _, r := range c2.BackupRows() {
+		rows[r.Task] = r
+	}
+	if len(rows) != 2 || rows["offsite"].State != health.StateFailed || !rows["offsite"].LastKnown || rows["offsite"].Seen.IsZero() {
+		t.Fatalf("before the slave links: %+v", rows)
+	}
+	// ...and what changed once it has.
+	a2 := startAgentOn(t, adb, "FS01", "pw-one", false, true)
+	c2.stop()
+	if _, err := cdb.UpdateSlave(mustEntry(t, c2, "FS01").ID, func(e *store.Slave) error { e.Address = a2.ListenAddr(); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	c3 := startConsole(t, false, cdb)
+	c3.waitState(t, "FS01", StateConnected)
+	rowsOf(t, c3, "the run made while the console was down", func(r map[string]BackupRow) bool {
+		return r["docs"].LastRun.After(docsBefore) && !r["docs"].LastKnown && r["offsite"].FailuresSinceSuccess == 2
+	})
+}
+
+func TestAFailedRunRaisesOneAlertAfterTheGrace(t *testing.T) {
+	c := startConsoleWith(t, false, nil, func(cfg *Config) { cfg.AlertGrace = 50 * time.Millisecond; cfg.HealthTick = 20 * time.Millisecond })
+	alerts, stop := c.WatchAlerts(16)
+	defer stop()
+	a := startAgentWith(t, "FS01", "pw-one", false, nil)
+	if _, err := c.AddSlave(SlaveSpec{Name: "FS01", Direction: store.Outbound, Address: a.ListenAddr(), Password: []byte("pw-one")}); err != nil {
+		t.Fatal(err)
+	}
+	c.waitState(t, "FS01", StateConnected)
+	ctx := context.Background()
+	src, dest := sourceTree(t, 1)
+	if _, _, err := c.PutTask(ctx, "FS01", backup.Task{Name: "offsite", Sources: []string{src}, Destination: filepath.Join(dest, "gone"), Schedule: "manual"}); err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		if _, err := c.RunTaskAndWait(ctx, "FS01", "offsite", nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	select {
+	case al := <-alerts:
+		if al.Kind != health.AlertFailed || al.Slave != "FS01" || al.Task != "offsite" || al.Row.LastError == "" {
+			t.Fatalf("alert %+v", al)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("no alert")
+	}
+	select {
+	case al := <-alerts:
+		t.Fatalf("a second alert for the same failure: %+v", al)
+	case <-time.After(300 * time.Millisecond):
+	}
+}
+
+func TestAnAgentWithoutTaskHealthIsReadWhole(t *testing.T) {
+	a := startAgentWith(t, "FS01", "pw-one", false, func(cfg *agent.Config) { cfg.WithoutMethods = []string{wire.MethodTaskHealth} })
+	ctx := context.Background()
+	src, dest := sourceTree(t, 1)
+	if _, _, err := a.Tasks().Put(ctx, backup.Task{Name: "offsite", Sources: []string{src}, Destination: filepath.Join(dest, "gone"), Schedule: "hourly"}); err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		if h, err := a.Tasks().Run(ctx, "offsite", "manual"); err != nil {
+			t.Fatal(err)
+		} else {
+			<-h.Done()
+		}
+	}
+	// The first link reads the whole list, and the history of what failed.
+	c := startConsole(t, false, nil)
+	if _, err := c.AddSlave(SlaveSpec{Name: "FS01", Direction: store.Outbound, Address: a.ListenAddr(), Password: []byte("pw-one")}); err != nil {
+		t.Fatal(err)
+	}
+	rowsOf(t, c, "offsite failed twice, from the list and its history", func(r map[string]BackupRow) bool {
+		return r["offsite"].State == health.StateFailed && r["offsite"].FailuresSinceSuccess == 2 && !r["offsite"].LastKnown
+	})
+}
