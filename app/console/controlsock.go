@@ -12,6 +12,7 @@ import (
 
 	"github.com/lanyard/lanyard/core/agent"
 	"github.com/lanyard/lanyard/core/control"
+	"github.com/lanyard/lanyard/core/health"
 	"github.com/lanyard/lanyard/core/master"
 	"github.com/lanyard/lanyard/core/store"
 	"github.com/lanyard/lanyard/core/wire/pb"
@@ -63,6 +64,10 @@ type ctlRequest struct {
 	// audit
 	Last int `json:"last,omitempty"`
 
+	// report_send: ok and running tasks are listed when they ran within
+	// it (health.Report.Since)
+	ReportSince time.Duration `json:"report_since,omitempty"`
+
 	// task_* (the agent's own operations and arguments, core/agent);
 	// Stream asks for progress lines before the answer.
 	Task   *agent.TaskArgs `json:"task,omitempty"`
@@ -85,6 +90,7 @@ type ctlResponse struct {
 	Audit    []store.AuditRecord `json:"audit,omitempty"`
 	Task     *agent.TaskResult   `json:"task,omitempty"`
 	Event    *agent.TaskEvent    `json:"event,omitempty"` // a progress line of a task stream
+	Rows     []health.Row        `json:"rows,omitempty"`  // report: every task's backup health
 }
 
 // ---- server ----
@@ -133,6 +139,16 @@ func (h *ctlHandler) serve(ctx context.Context, line []byte, w *control.Writer) 
 
 // answer carries out req; streams send their parts through w.
 func (h *ctlHandler) answer(ctx context.Context, req *ctlRequest, w *control.Writer) ctlResponse {
+	switch req.Op {
+	case opReport:
+		rows := h.m.BackupRows()
+		if rows == nil {
+			rows = []health.Row{}
+		}
+		return ctlResponse{Rows: rows}
+	case opReportSend:
+		return h.sendReport(ctx, req)
+	}
 	if req.Op != opAudit && req.Slave == "" {
 		return ctlResponse{Error: "no slave named: give --slave NAME", Usage: true}
 	}

@@ -83,7 +83,7 @@ the running console (the window or lanyard serve).`,
 	root.PersistentFlags().BoolVar(&e.logJSON, "log-json", false, "log JSON lines instead of text")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return cmdline.Usage(err) })
 	root.AddCommand(serveCmd(e), settingsCmd(e), slaveCmd(e), logCmd(e),
-		statusCmd(e), agentLogCmd(e), agentSettingsCmd(e), passwordCmd(e), auditCmd(e), taskCmd(e))
+		statusCmd(e), agentLogCmd(e), agentSettingsCmd(e), passwordCmd(e), auditCmd(e), taskCmd(e), reportCmd(e))
 	return root
 }
 

@@ -147,7 +147,6 @@ type tracked struct {
 	online        bool
 	everOnline    bool      // linked since this console started
 	offlineSince  time.Time // zero while linked
-	worst         State     // the last evaluated worst state, for Tick's changes
 	lastEvaluated Counts
 }
 
@@ -465,14 +464,17 @@ func (t *Tracker) Forget(id string) {
 }
 
 // rows appends s's rows at now. t.mu is held.
-func (s *tracked) rows(out []Row, now time.Time) []Row {
-	zone := s.rec.zone()
-	for i := range s.rec.Tasks {
-		tk := &s.rec.Tasks[i]
-		out = append(out, Row{SlaveID: s.rec.ID, Slave: s.rec.Name, Task: tk.Name, Eval: Evaluate(tk, zone, now),
+func (s *tracked) rows(out []Row, now time.Time) []Row { return s.rec.Rows(out, s.online, now) }
+
+// Rows appends the slave's rows at now; online says whether it is linked.
+func (s *Slave) Rows(out []Row, online bool, now time.Time) []Row {
+	zone := s.zone()
+	for i := range s.Tasks {
+		tk := &s.Tasks[i]
+		out = append(out, Row{SlaveID: s.ID, Slave: s.Name, Task: tk.Name, Eval: Evaluate(tk, zone, now),
 			LastResult: tk.LastResult, LastRun: tk.LastFinished, LastError: tk.LastError, LastSuccess: tk.LastSuccess,
 			FailuresSinceSuccess: tk.FailuresSinceSuccess, Running: tk.Running, RunningSince: tk.RunningSince,
-			LastKnown: !s.online, Seen: s.rec.Seen})
+			LastKnown: !online, Seen: s.Seen})
 	}
 	return out
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/lanyard/lanyard/core/backup"
 	"github.com/lanyard/lanyard/core/health"
 	"github.com/lanyard/lanyard/core/link"
+	"github.com/lanyard/lanyard/core/store"
 	"github.com/lanyard/lanyard/core/wire"
 	"github.com/lanyard/lanyard/core/wire/pb"
 )
@@ -356,4 +357,34 @@ func whenOrNever(t time.Time) string {
 		return "never"
 	}
 	return t.Local().Format(time.DateTime)
+}
+
+// ReadBackupRows is BackupRows from a console's database while no
+// console runs: every slave's last known health, marked as such.
+func ReadBackupRows(db *store.DB, now time.Time) ([]BackupRow, error) {
+	recs, err := health.Load(db)
+	if err != nil {
+		return nil, err
+	}
+	entries, err := db.Slaves()
+	if err != nil {
+		return nil, err
+	}
+	byID := make(map[string]store.Slave, len(entries))
+	for _, e := range entries {
+		byID[e.ID] = e
+	}
+	var out []BackupRow
+	for i := range recs {
+		e, ok := byID[recs[i].ID]
+		if !ok {
+			continue
+		}
+		n := len(out)
+		out = recs[i].Rows(out, false, now)
+		for j := n; j < len(out); j++ {
+			out[j].Slave, out[j].Group = e.Name, e.Group
+		}
+	}
+	return out, nil
 }

@@ -1,0 +1,99 @@
+package console
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/lanyard/lanyard/app/cmdline"
+	"github.com/lanyard/lanyard/core/health"
+	"github.com/lanyard/lanyard/core/master"
+)
+
+// lanyard report: the fleet's backup health, through the running console
+// (which knows what its slaves are doing now) or, when none runs, from
+// its database (every slave's last known state).
+
+const (
+	opReport     = "report"
+	opReportSend = "report_send"
+)
+
+func reportCmd(e *env) *cobra.Command {
+	var since time.Duration
+	var format string
+	var send bool
+	cmd := &cobra.Command{
+		Use:   "report [--since 24h] [--format text|csv|json|html] [--send]",
+		Short: "The fleet's backup health: every failed and overdue task, the rest counted",
+		Long: `Print the backup health of every task of every slave: its state (ok,
+failed, overdue, running, unknown), its last result and when, its last
+success, the failures since, and its next run. Failed, overdue and
+unknown tasks are always listed; with --since, ok and running tasks only
+when their last run ended within that time. --format json prints one
+object per task with slave, group, task, state, last_result, last_run,
+last_success, failures_since_success, next_run, overdue, running,
+last_known and seen. Through the running console, or from its database
+when none runs (then every slave is "last known"). --send mails the
+report (the daily summary's form) to the addresses in the mail settings,
+through the running console.`,
+		Args: cmdline.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if !slices.Contains(health.Formats, format) {
+				return cmdline.Usagef("--format %q: use %s", format, strings.Join(health.Formats, ", "))
+			}
+			if since < 0 {
+				return cmdline.Usagef("--since %s: give a duration such as 24h", since)
+			}
+			if send {
+				r, err := e.call(cmd.Context(), ctlRequest{Op: opReportSend, ReportSince: since}, nil)
+				if err != nil {
+					return err
+				}
+				fmt.Fprintln(e.stdout, strings.Join(r.Changes, "\n"))
+				return nil
+			}
+			rows, err := e.backupRows(cmd.Context())
+			if err != nil {
+				return err
+			}
+			rep := health.NewReport(rows, time.Now(), since)
+			return rep.Write(e.stdout, format, time.Local)
+		},
+	}
+	cmd.Flags().DurationVar(&since, "since", 0, "list ok and running tasks only when their last run ended within this time, e.g. 24h (0: all)")
+	cmd.Flags().StringVar(&format, "format", health.FormatText, "text, csv, json (one object per task) or html")
+	cmd.Flags().BoolVar(&send, "send", false, "mail the report now, through the running console")
+	return cmd
+}
+
+// backupRows reads the fleet's backup health through the running
+// console, or from the database when none runs.
+func (e *env) backupRows(ctx context.Context) ([]health.Row, error) {
+	r, err := e.call(ctx, ctlRequest{Op: opReport}, nil)
+	if err == nil {
+		return r.Rows, nil
+	}
+	if _, ok := err.(errNoConsole); !ok {
+		return nil, err
+	}
+	db, err := e.openDB(nil)
+	if err != nil {
+		return nil, err
+	}
+	defer db.Close()
+	return master.ReadBackupRows(db, time.Now())
+}
+
+// sendReport mails the report now (lanyard report --send).
+func (h *ctlHandler) sendReport(ctx context.Context, req *ctlRequest) ctlResponse {
+	msg, err := h.m.SendReport(ctx, req.ReportSince)
+	if err != nil {
+		return failure(err)
+	}
+	return ctlResponse{Changes: []string{msg}}
+}

@@ -1,0 +1,321 @@
+package health
+
+import (
+	"cmp"
+	"encoding/csv"
+	"encoding/json"
+	"fmt"
+	"html/template"
+	"io"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Formats a report is written in.
+const (
+	FormatText = "text"
+	FormatCSV  = "csv"
+	FormatJSON = "json"
+	FormatHTML = "html"
+)
+
+// Formats lists them, as the command line names them.
+var Formats = []string{FormatText, FormatCSV, FormatJSON, FormatHTML}
+
+// Report is the fleet's backup health at one moment: what `lanyard
+// report` prints and the daily mail says.
+type Report struct {
+	Generated time.Time
+	// Since: tasks that are well (ok, running) are listed only when their
+	// last run ended within it; 0 lists every task. Problems (failed,
+	// overdue, unknown) are always listed.
+	Since  time.Duration
+	Rows   []Row // listed, by state (worst first), slave, task
+	Counts Counts
+	Slaves int
+	// Ran counts the runs that ended within Since (all when 0) by
+	// whether they succeeded.
+	RanOK, RanFailed int
+}
+
+// NewReport makes the report of rows at now.
+func NewReport(rows []Row, now time.Time, since time.Duration) Report {
+	r := Report{Generated: now, Since: since}
+	slaves := map[string]bool{}
+	for _, row := range rows {
+		r.Counts.Add(row.State, 1)
+		slaves[row.SlaveID] = true
+		recent := since <= 0 || !row.LastRun.IsZero() && now.Sub(row.LastRun) <= since
+		if recent && !row.LastRun.IsZero() {
+			if row.LastResult.Succeeded() {
+				r.RanOK++
+			} else if failure(row.LastResult) {
+				r.RanFailed++
+			}
+		}
+		if recent || row.State == StateFailed || row.State == StateOverdue || row.State == StateUnknown {
+			r.Rows = append(r.Rows, row)
+		}
+	}
+	r.Slaves = len(slaves)
+	slices.SortFunc(r.Rows, func(a, b Row) int {
+		return cmp.Or(b.State.rank()-a.State.rank(), cmp.Compare(strings.ToLower(a.Slave), strings.ToLower(b.Slave)),
+			cmp.Compare(strings.ToLower(a.Task), strings.ToLower(b.Task)))
+	})
+	return r
+}
+
+// Of is the listed rows in state s.
+func (r *Report) Of(s State) []Row {
+	var out []Row
+	for _, row := range r.Rows {
+		if row.State == s {
+			out = append(out, row)
+		}
+	}
+	return out
+}
+
+// Subject is a mail subject that says it all: "Backups: 2 failed, 1
+// overdue of 42 tasks" or "Backups: all 42 tasks ok".
+func (r *Report) Subject() string {
+	var bad []string
+	for _, s := range []State{StateFailed, StateOverdue, StateUnknown} {
+		if n := r.Counts.Of(s); n > 0 {
+			bad = append(bad, fmt.Sprintf("%d %s", n, s))
+		}
+	}
+	total := r.Counts.Total()
+	if len(bad) == 0 {
+		return fmt.Sprintf("Backups: all %d %s ok", total, plural(total, "task", "tasks"))
+	}
+	return fmt.Sprintf("Backups: %s of %d %s", strings.Join(bad, ", "), total, plural(total, "task", "tasks"))
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}
+
+// Write writes the report in format.
+func (r *Report) Write(w io.Writer, format string, loc *time.Location) error {
+	switch format {
+	case FormatText, "":
+		return r.WriteText(w, loc)
+	case FormatCSV:
+		return r.WriteCSV(w)
+	case FormatJSON:
+		return r.WriteJSON(w)
+	case FormatHTML:
+		return r.WriteHTML(w, loc)
+	}
+	return fmt.Errorf("%q is not a report format: use text, csv, json or html", format)
+}
+
+// TaskJSON is one task in a JSON or CSV report.
+type TaskJSON struct {
+	Slave                string     `json:"slave"`
+	Group                string     `json:"group"`
+	Task                 string     `json:"task"`
+	State                State      `json:"state"`
+	LastResult           string     `json:"last_result"`
+	LastRun              *time.Time `json:"last_run"`
+	LastSuccess          *time.Time `json:"last_success"`
+	FailuresSinceSuccess int        `json:"failures_since_success"`
+	NextRun              *time.Time `json:"next_run"`
+	Overdue              bool       `json:"overdue"`
+	Running              bool       `json:"running"`
+	Error                string     `json:"error,omitempty"`
+	// LastKnown: the slave is not linked; this is what was known at Seen.
+	LastKnown bool       `json:"last_known"`
+	Seen      *time.Time `json:"seen"`
+}
+
+func timePtr(t time.Time) *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	u := t.UTC()
+	return &u
+}
+
+// JSON is row as a report lists it.
+func (row *Row) JSON() TaskJSON {
+	return TaskJSON{Slave: row.Slave, Group: row.Group, Task: row.Task, State: row.State, LastResult: string(row.LastResult),
+		LastRun: timePtr(row.LastRun), LastSuccess: timePtr(row.LastSuccess), FailuresSinceSuccess: row.FailuresSinceSuccess,
+		NextRun: timePtr(row.NextRun), Overdue: row.Overdue, Running: row.Running, Error: row.LastError,
+		LastKnown: row.LastKnown, Seen: timePtr(row.Seen)}
+}
+
+// WriteJSON writes one JSON object per listed task, one per line.
+func (r *Report) WriteJSON(w io.Writer) error {
+	enc := json.NewEncoder(w)
+	for i := range r.Rows {
+		if err := enc.Encode(r.Rows[i].JSON()); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+var csvHeader = []string{"slave", "group", "task", "state", "last_result", "last_run", "last_success",
+	"failures_since_success", "next_run", "overdue", "running", "last_known", "seen", "error"}
+
+func rfc(t *time.Time) string {
+	if t == nil {
+		return ""
+	}
+	return t.Format(time.RFC3339)
+}
+
+// WriteCSV writes a header and one line per listed task.
+func (r *Report) WriteCSV(w io.Writer) error {
+	cw := csv.NewWriter(w)
+	if err := cw.Write(csvHeader); err != nil {
+		return err
+	}
+	for i := range r.Rows {
+		j := r.Rows[i].JSON()
+		if err := cw.Write([]string{j.Slave, j.Group, j.Task, string(j.State), j.LastResult, rfc(j.LastRun), rfc(j.LastSuccess),
+			strconv.Itoa(j.FailuresSinceSuccess), rfc(j.NextRun), strconv.FormatBool(j.Overdue), strconv.FormatBool(j.Running),
+			strconv.FormatBool(j.LastKnown), rfc(j.Seen), j.Error}); err != nil {
+			return err
+		}
+	}
+	cw.Flush()
+	return cw.Error()
+}
+
+// When is t as a report shows it, in loc: "never" for the zero time.
+func When(t time.Time, loc *time.Location) string {
+	if t.IsZero() {
+		return "never"
+	}
+	return t.In(loc).Format("2006-01-02 15:04")
+}
+
+// Age is how long ago t was, in words: "3 h", "2 days".
+func Age(d time.Duration) string {
+	switch {
+	case d < time.Minute:
+		return "just now"
+	case d < time.Hour:
+		return fmt.Sprintf("%d min", int(d/time.Minute))
+	case d < 48*time.Hour:
+		return fmt.Sprintf("%d h", int(d/time.Hour))
+	}
+	return fmt.Sprintf("%d days", int(d/(24*time.Hour)))
+}
+
+// Detail is what a report says of a problem row, in one line.
+func (row *Row) Detail(now time.Time, loc *time.Location) string {
+	var b strings.Builder
+	switch row.State {
+	case StateFailed:
+		fmt.Fprintf(&b, "%s %s; last success %s", row.LastResult, When(row.LastRun, loc), When(row.LastSuccess, loc))
+		if row.FailuresSinceSuccess > 1 {
+			fmt.Fprintf(&b, "; %d failures since", row.FailuresSinceSuccess)
+		}
+		if row.LastError != "" {
+			fmt.Fprintf(&b, ": %s", row.LastError)
+		}
+	case StateOverdue:
+		fmt.Fprintf(&b, "last success %s", When(row.LastSuccess, loc))
+		if !row.LastSuccess.IsZero() {
+			fmt.Fprintf(&b, " (%s ago)", Age(now.Sub(row.LastSuccess)))
+		}
+	default:
+		fmt.Fprintf(&b, "last run %s", When(row.LastRun, loc))
+		if row.LastResult != "" {
+			fmt.Fprintf(&b, " (%s)", row.LastResult)
+		}
+	}
+	if row.LastKnown {
+		fmt.Fprintf(&b, " [last known: %s is offline, last heard from %s]", row.Slave, When(row.Seen, loc))
+	}
+	return b.String()
+}
+
+func (r *Report) headline() string {
+	return fmt.Sprintf("%d backup %s on %d %s: %s", r.Counts.Total(), plural(r.Counts.Total(), "task", "tasks"),
+		r.Slaves, plural(r.Slaves, "slave", "slaves"), r.Counts)
+}
+
+func (r *Report) ranLine() string {
+	within := "in all"
+	if r.Since > 0 {
+		within = "in the last " + strings.TrimSuffix(strings.TrimSuffix(r.Since.String(), "0s"), "0m")
+	}
+	return fmt.Sprintf("Runs that ended %s: %d succeeded, %d failed.", within, r.RanOK, r.RanFailed)
+}
+
+// WriteText writes the report for people: the counts, then every failed,
+// overdue and unknown task, then the rest listed.
+func (r *Report) WriteText(w io.Writer, loc *time.Location) error {
+	var b strings.Builder
+	fmt.Fprintf(&b, "Lanyard backup report, %s\n%s\n%s\n", When(r.Generated, loc), r.headline(), r.ranLine())
+	for _, s := range States {
+		rows := r.Of(s)
+		if len(rows) == 0 {
+			continue
+		}
+		fmt.Fprintf(&b, "\n%s (%d)\n", strings.ToUpper(string(s)), len(rows))
+		for i := range rows {
+			fmt.Fprintf(&b, "  %s / %s: %s\n", rows[i].Slave, rows[i].Task, rows[i].Detail(r.Generated, loc))
+		}
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+var htmlReport = template.Must(template.New("report").Funcs(template.FuncMap{
+	"upper": func(s State) string { return strings.ToUpper(string(s)) },
+}).Parse(`<!DOCTYPE html>
+<html><head><meta charset="utf-8"><title>{{.Subject}}</title></head>
+<body style="font-family: sans-serif; font-size: 14px; color: #222">
+<h2 style="margin-bottom: 4px">Lanyard backup report</h2>
+<p style="margin-top: 0; color: #555">{{.When}}</p>
+<p><b>{{.Headline}}</b><br>{{.Ran}}</p>
+{{range .Sections}}
+<h3 style="color: {{.Colour}}">{{upper .State}} ({{len .Rows}})</h3>
+<table cellpadding="4" cellspacing="0" style="border-collapse: collapse">
+<tr style="background: #eee; text-align: left"><th>Slave</th><th>Group</th><th>Task</th><th>Details</th></tr>
+{{range .Rows}}<tr style="border-top: 1px solid #ddd"><td>{{.Slave}}</td><td>{{.Group}}</td><td>{{.Task}}</td><td>{{.Detail}}</td></tr>
+{{end}}</table>
+{{end}}
+</body></html>
+`))
+
+type htmlRow struct{ Slave, Group, Task, Detail string }
+
+type htmlSection struct {
+	State  State
+	Colour string
+	Rows   []htmlRow
+}
+
+// WriteHTML writes the report as an HTML page (the daily mail's HTML
+// part): the same sections as the text.
+func (r *Report) WriteHTML(w io.Writer, loc *time.Location) error {
+	colours := map[State]string{StateFailed: "#c62828", StateOverdue: "#e65100", StateUnknown: "#616161", StateRunning: "#1565c0", StateOK: "#2e7d32"}
+	data := struct {
+		Subject, When, Headline, Ran string
+		Sections                     []htmlSection
+	}{Subject: r.Subject(), When: When(r.Generated, loc), Headline: r.headline(), Ran: r.ranLine()}
+	for _, s := range States {
+		rows := r.Of(s)
+		if len(rows) == 0 {
+			continue
+		}
+		sec := htmlSection{State: s, Colour: colours[s]}
+		for i := range rows {
+			sec.Rows = append(sec.Rows, htmlRow{Slave: rows[i].Slave, Group: rows[i].Group, Task: rows[i].Task, Detail: rows[i].Detail(r.Generated, loc)})
+		}
+		data.Sections = append(data.Sections, sec)
+	}
+	return htmlReport.Execute(w, data)
+}

@@ -1,0 +1,85 @@
+package health
+
+import (
+	"bytes"
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/lanyard/lanyard/core/backup"
+)
+
+func reportRows() []Row {
+	return []Row{
+		{SlaveID: "1", Slave: "FS01", Group: "Acme", Task: "docs", Eval: Eval{State: StateOK, NextRun: noon.Add(14 * time.Hour)},
+			LastResult: backup.ResultCompleted, LastRun: ago(10 * time.Hour), LastSuccess: ago(10 * time.Hour)},
+		{SlaveID: "1", Slave: "FS01", Group: "Acme", Task: "offsite", Eval: Eval{State: StateFailed},
+			LastResult: backup.ResultFailed, LastRun: ago(9 * time.Hour), LastSuccess: ago(33 * time.Hour), FailuresSinceSuccess: 2,
+			LastError: "destination /mnt/nas is not writable"},
+		{SlaveID: "2", Slave: "FS02", Task: "mail", Eval: Eval{State: StateOverdue, Overdue: true},
+			LastResult: backup.ResultCompleted, LastRun: ago(80 * time.Hour), LastSuccess: ago(80 * time.Hour), LastKnown: true, Seen: ago(70 * time.Hour)},
+		{SlaveID: "2", Slave: "FS02", Task: "weekly", Eval: Eval{State: StateOK},
+			LastResult: backup.ResultCompleted, LastRun: ago(5 * 24 * time.Hour), LastSuccess: ago(5 * 24 * time.Hour)},
+	}
+}
+
+func TestTheReportListsEveryProblemAndCountsTheRest(t *testing.T) {
+	r := NewReport(reportRows(), noon, 24*time.Hour)
+	if r.Subject() != "Backups: 1 failed, 1 overdue of 4 tasks" {
+		t.Fatalf("subject %q", r.Subject())
+	}
+	// The weekly task ran five days ago: counted, not listed.
+	if len(r.Rows) != 3 || r.Rows[0].Task != "offsite" || r.Rows[1].Task != "mail" || r.Rows[2].Task != "docs" {
+		t.Fatalf("rows %+v", r.Rows)
+	}
+	var text bytes.Buffer
+	if err := r.Write(&text, FormatText, time.UTC); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		"4 backup tasks on 2 slaves: 2 ok · 1 failed · 1 overdue",
+		"Runs that ended in the last 24h: 1 succeeded, 1 failed.",
+		"FAILED (1)\n  FS01 / offsite: failed 2026-03-10 03:00; last success 2026-03-09 03:00; 2 failures since: destination /mnt/nas is not writable",
+		"OVERDUE (1)\n  FS02 / mail: last success 2026-03-07 04:00 (3 days ago) [last known: FS02 is offline, last heard from 2026-03-07 14:00]",
+	} {
+		if !strings.Contains(text.String(), want) {
+			t.Errorf("the text lacks %q:\n%s", want, text.String())
+		}
+	}
+	var js bytes.Buffer
+	if err := r.Write(&js, FormatJSON, time.UTC); err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(js.String()), "\n")
+	var first map[string]any
+	if err := json.Unmarshal([]byte(lines[0]), &first); err != nil || len(lines) != 3 {
+		t.Fatalf("%d lines, %v", len(lines), err)
+	}
+	for _, k := range []string{"slave", "task", "state", "last_result", "last_run", "last_success", "failures_since_success", "next_run"} {
+		if _, ok := first[k]; !ok {
+			t.Errorf("a JSON task lacks %q: %v", k, first)
+		}
+	}
+	if first["state"] != "failed" || first["failures_since_success"] != 2.0 || first["next_run"] != nil {
+		t.Errorf("the failed task in JSON: %v", first)
+	}
+	var csv, html bytes.Buffer
+	if err := r.Write(&csv, FormatCSV, time.UTC); err != nil || !strings.HasPrefix(csv.String(), "slave,group,task,state,") || strings.Count(csv.String(), "\n") != 4 {
+		t.Fatalf("csv %v:\n%s", err, csv.String())
+	}
+	r.Rows[0].Task = "<script>"
+	if err := r.Write(&html, FormatHTML, time.UTC); err != nil || strings.Contains(html.String(), "<script>") || !strings.Contains(html.String(), "&lt;script&gt;") {
+		t.Fatalf("html %v: escaped? %s", err, html.String())
+	}
+	if err := r.Write(&html, "xml", time.UTC); err == nil {
+		t.Fatal("an unknown format was taken")
+	}
+}
+
+func TestAllWellSaysSo(t *testing.T) {
+	r := NewReport(reportRows()[:1], noon, 0)
+	if r.Subject() != "Backups: all 1 task ok" || len(r.Rows) != 1 {
+		t.Fatalf("%q, %d rows", r.Subject(), len(r.Rows))
+	}
+}
