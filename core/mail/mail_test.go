@@ -1,0 +1,130 @@
+package mail
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/emersion/go-smtp"
+
+	"github.com/lanyard/lanyard/core/store"
+	"github.com/lanyard/lanyard/internal/smtptest"
+	"github.com/lanyard/lanyard/internal/testkit"
+)
+
+func TestAMessageReachesEveryRecipientWithBothParts(t *testing.T) {
+	srv := smtptest.Start(t, smtptest.Options{User: "ops", Password: "s3cret"})
+	s := &Sender{Settings: Settings{Server: srv.Addr, Security: SecurityNone, User: "ops", From: "lanyard@example.com",
+		To: []string{"a@example.com", "b@example.com"}}, Password: "s3cret"}
+	if err := s.Send(context.Background(), Message{Subject: "Backups: 1 failed of 3 tasks", Text: "FS01 / offsite failed", HTML: "<b>FS01</b>"}); err != nil {
+		t.Fatal(err)
+	}
+	m := srv.Messages()[0]
+	if m.From != "lanyard@example.com" || strings.Join(m.To, ",") != "a@example.com,b@example.com" || m.Subject() != "Backups: 1 failed of 3 tasks" {
+		t.Fatalf("got %+v, subject %q", m, m.Subject())
+	}
+	if !strings.Contains(m.Data, "multipart/alternative") || !strings.Contains(m.Data, "text/html") || !strings.Contains(m.Data, "FS01 / offsite failed") {
+		t.Fatalf("body:\n%s", m.Data)
+	}
+}
+
+func TestTheServersRefusalIsQuoted(t *testing.T) {
+	cases := []struct {
+		name string
+		opts smtptest.Options
+		pw   string
+		want string
+	}{
+		{"a wrong password", smtptest.Options{User: "ops", Password: "right"}, "wrong", `refused: "535 5.7.8 Authentication credentials invalid"`},
+		{"a refused recipient", smtptest.Options{RefuseRcpt: &smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 1, 1}, Message: "No such user here"}},
+			"", "No such user here"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			srv := smtptest.Start(t, c.opts)
+			user := ""
+			if c.opts.User != "" {
+				user = "ops"
+			}
+			s := &Sender{Settings: Settings{Server: srv.Addr, Security: SecurityNone, User: user, From: "l@example.com", To: []string{"x@example.com"}}, Password: c.pw}
+			err := s.Send(context.Background(), Message{Subject: "test", Text: "test"})
+			if err == nil || !strings.Contains(err.Error(), c.want) || !strings.Contains(err.Error(), srv.Addr) {
+				t.Fatalf("error %v, want it to contain %q", err, c.want)
+			}
+			if c.pw != "" && strings.Contains(err.Error(), c.pw) {
+				t.Fatalf("the error shows the password: %v", err)
+			}
+		})
+	}
+}
+
+func TestSTARTTLSIsRequiredAndChecked(t *testing.T) {
+	ts := httptest.NewUnstartedServer(nil) // for its self-signed certificate
+	ts.StartTLS()
+	cert := ts.TLS.Certificates[0]
+	roots := x509.NewCertPool()
+	roots.AddCert(ts.Certificate())
+	ts.Close()
+	srv := smtptest.Start(t, smtptest.Options{TLS: &tls.Config{Certificates: []tls.Certificate{cert}}})
+	st := Settings{Server: srv.Addr, Security: SecuritySTARTTLS, From: "l@example.com", To: []string{"x@example.com"}}
+	ok := &Sender{Settings: st, TLSConfig: &tls.Config{RootCAs: roots, ServerName: "example.com"}}
+	if err := ok.Send(context.Background(), Message{Subject: "over TLS", Text: "x"}); err != nil {
+		t.Fatal(err)
+	}
+	untrusted := &Sender{Settings: st, TLSConfig: &tls.Config{ServerName: "example.com"}}
+	if err := untrusted.Send(context.Background(), Message{Subject: "x", Text: "x"}); err == nil {
+		t.Fatal("an untrusted certificate was accepted")
+	}
+	plain := smtptest.Start(t, smtptest.Options{})
+	st.Server = plain.Addr
+	if err := (&Sender{Settings: st}).Send(context.Background(), Message{Subject: "x", Text: "x"}); err == nil || len(plain.Messages()) != 0 {
+		t.Fatalf("STARTTLS required, the server has none: %v", err)
+	}
+}
+
+func TestSettingsAreCheckedAndThePasswordKeptApart(t *testing.T) {
+	bad := []struct {
+		name string
+		s    Settings
+		want string
+	}{
+		{"a server without a port", Settings{Server: "smtp.example.com", Security: SecurityTLS}, "give the port too"},
+		{"a bad sender", Settings{Server: "smtp.example.com:587", Security: SecurityTLS, From: "nobody"}, "is not a mail address"},
+		{"a bad recipient", Settings{Security: SecurityTLS, To: []string{"a@b.c", "x y"}}, `recipient "x y"`},
+		{"a bad time", Settings{Security: SecurityTLS, DailyAt: "25:00"}, "not a time of day"},
+		{"a bad security", Settings{Security: "ssl"}, "use none, starttls or tls"},
+	}
+	for _, c := range bad {
+		if err := c.s.Validate(); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: %v, want %q", c.name, err, c.want)
+		}
+	}
+	db := testkit.Store(t, "console", store.Options{})
+	s := Defaults()
+	s.Server, s.From, s.To, s.User, s.DailyAt = "smtp.example.com:587", "l@example.com", []string{"a@example.com"}, "ops", "07:30"
+	if err := Save(db, s); err != nil {
+		t.Fatal(err)
+	}
+	if err := SetPassword(db, "s3cret"); err != nil {
+		t.Fatal(err)
+	}
+	var raw map[string]any
+	if _, err := db.GetSettings(settingsKey, &raw); err != nil || strings.Contains(strings.ToLower(strings.Join(keys(raw), ",")), "password") {
+		t.Fatalf("the settings hold a password field: %v %v", raw, err)
+	}
+	got, _ := Load(db)
+	if pw, _ := Password(db); pw != "s3cret" || got.DailyAt != "07:30" || !got.OnFailed || !HasPassword(db) {
+		t.Fatalf("loaded %+v, password %q", got, pw)
+	}
+}
+
+func keys(m map[string]any) []string {
+	var out []string
+	for k := range m {
+		out = append(out, k)
+	}
+	return out
+}

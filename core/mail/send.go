@@ -1,0 +1,114 @@
+package mail
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"net/textproto"
+	"strconv"
+	"time"
+
+	gomail "github.com/wneessen/go-mail"
+
+	"github.com/lanyard/lanyard/core/address"
+	"github.com/lanyard/lanyard/core/wire"
+)
+
+// Message is one mail: a subject, a plain-text body and, optionally, an
+// HTML alternative.
+type Message struct {
+	Subject string
+	Text    string
+	HTML    string
+}
+
+// Sender sends mail with a set of settings.
+type Sender struct {
+	Settings Settings
+	Password string
+	// TLSConfig, when set, checks the server's certificate (tests give a
+	// private root); nil uses the system's roots and the server's name.
+	TLSConfig *tls.Config
+	Timeout   time.Duration // default 30 s
+}
+
+// maxRefusal is where a server's words are cut when shown.
+const maxRefusal = 300
+
+// Send sends msg to every recipient. A refusal names the step and quotes
+// the server.
+func (s *Sender) Send(ctx context.Context, msg Message) error {
+	st := s.Settings
+	if !st.Configured() {
+		return errors.New("mail is not set up: give the SMTP server, a sender and a recipient (Remote Management Settings, or lanyard settings set --smtp-server …)")
+	}
+	hp, err := address.ParseDial(st.Server)
+	if err != nil {
+		return err
+	}
+	opts := []gomail.Option{gomail.WithPort(hp.Port), gomail.WithTimeout(cmpDur(s.Timeout, 30*time.Second)),
+		gomail.WithoutNoop()}
+	switch st.Security {
+	case SecurityTLS:
+		opts = append(opts, gomail.WithSSL())
+	case SecurityNone:
+		opts = append(opts, gomail.WithTLSPolicy(gomail.NoTLS))
+	default:
+		opts = append(opts, gomail.WithTLSPolicy(gomail.TLSMandatory))
+	}
+	tc := s.TLSConfig
+	if tc == nil {
+		tc = &tls.Config{MinVersion: tls.VersionTLS12}
+	}
+	tc = tc.Clone()
+	if tc.ServerName == "" {
+		tc.ServerName = hp.Host
+	}
+	opts = append(opts, gomail.WithTLSConfig(tc))
+	if st.User != "" {
+		opts = append(opts, gomail.WithSMTPAuth(gomail.SMTPAuthPlain), gomail.WithUsername(st.User), gomail.WithPassword(s.Password))
+	}
+	c, err := gomail.NewClient(hp.Host, opts...)
+	if err != nil {
+		return fmt.Errorf("mail settings: %w", err)
+	}
+	m := gomail.NewMsg()
+	if err := m.From(st.From); err != nil {
+		return fmt.Errorf("sender %q: %w", st.From, err)
+	}
+	if err := m.To(st.To...); err != nil {
+		return fmt.Errorf("recipients: %w", err)
+	}
+	m.Subject(msg.Subject)
+	m.SetDate()
+	m.SetBodyString(gomail.TypeTextPlain, msg.Text)
+	if msg.HTML != "" {
+		m.AddAlternativeString(gomail.TypeTextHTML, msg.HTML)
+	}
+	if err := c.DialAndSendWithContext(ctx, m); err != nil {
+		return refusal(st.Server, err)
+	}
+	return nil
+}
+
+func cmpDur(d, def time.Duration) time.Duration {
+	if d > 0 {
+		return d
+	}
+	return def
+}
+
+// refusal words a failed send: the server's own reply when it answered,
+// quoted and cut.
+func refusal(server string, err error) error {
+	var tp *textproto.Error
+	if errors.As(err, &tp) {
+		return fmt.Errorf("the mail server %s refused: %s", server, wire.QuoteUpTo(strconv.Itoa(tp.Code)+" "+tp.Msg, maxRefusal))
+	}
+	var se *gomail.SendError
+	if errors.As(err, &se) && se.ErrorCode() != 0 {
+		return fmt.Errorf("the mail server %s refused: %s", server, wire.QuoteUpTo(se.Error(), maxRefusal))
+	}
+	return fmt.Errorf("could not send mail through %s: %s", server, wire.QuoteUpTo(err.Error(), maxRefusal))
+}

@@ -1,0 +1,183 @@
+package mail
+
+import (
+	"errors"
+	"fmt"
+	"net/mail"
+	"strings"
+	"time"
+
+	"github.com/lanyard/lanyard/core/address"
+	"github.com/lanyard/lanyard/core/store"
+)
+
+// Security is how the connection to the SMTP server is protected.
+type Security string
+
+// Securities.
+const (
+	SecurityNone     Security = "none"     // plain SMTP (port 25 inside a network)
+	SecuritySTARTTLS Security = "starttls" // plain, then STARTTLS, required (port 587)
+	SecurityTLS      Security = "tls"      // TLS from the first byte (port 465)
+)
+
+// ParseSecurity reads a security's name.
+func ParseSecurity(s string) (Security, error) {
+	switch v := Security(strings.ToLower(strings.TrimSpace(s))); v {
+	case SecurityNone, SecuritySTARTTLS, SecurityTLS:
+		return v, nil
+	}
+	return "", fmt.Errorf("%q is not an SMTP security: use none, starttls or tls", s)
+}
+
+// Settings are the console's mail settings. The password is not among
+// them (Password, SetPassword).
+type Settings struct {
+	Server   string   `json:"server,omitempty"` // host:port
+	Security Security `json:"security,omitempty"`
+	User     string   `json:"user,omitempty"`
+	From     string   `json:"from,omitempty"`
+	To       []string `json:"to,omitempty"`
+	// Which alerts are mailed as they happen.
+	OnFailed  bool `json:"on_failed"`
+	OnOverdue bool `json:"on_overdue"`
+	OnOffline bool `json:"on_offline"`
+	// DailyAt is the daily summary's time, "HH:MM" on this console's
+	// clock; "" sends none.
+	DailyAt string `json:"daily_at,omitempty"`
+}
+
+// Defaults: every alert mailed, STARTTLS, no daily summary until a time
+// is chosen.
+func Defaults() Settings {
+	return Settings{Security: SecuritySTARTTLS, OnFailed: true, OnOverdue: true, OnOffline: true}
+}
+
+// Configured says whether mail can be sent: a server, a sender and a
+// recipient.
+func (s Settings) Configured() bool { return s.Server != "" && s.From != "" && len(s.To) > 0 }
+
+// Validate checks the settings and says what is wrong, per field.
+func (s Settings) Validate() error {
+	if s.Server != "" {
+		if err := checkServer(s.Server); err != nil {
+			return err
+		}
+	}
+	if _, err := ParseSecurity(string(s.Security)); err != nil {
+		return err
+	}
+	if s.From != "" {
+		if _, err := mail.ParseAddress(s.From); err != nil {
+			return fmt.Errorf("sender %q is not a mail address: write name@example.com", s.From)
+		}
+	}
+	for _, to := range s.To {
+		if _, err := mail.ParseAddress(to); err != nil {
+			return fmt.Errorf("recipient %q is not a mail address: write name@example.com", to)
+		}
+	}
+	if s.DailyAt != "" {
+		if _, _, err := ParseClock(s.DailyAt); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// checkServer reads host:port with the one address reader; SMTP has no
+// default port here, so one must be given.
+func checkServer(s string) error {
+	if _, port := address.Split(s); port == "" {
+		return fmt.Errorf("SMTP server %q: give the port too, e.g. %s:587 (STARTTLS), :465 (TLS) or :25", s, s)
+	}
+	if _, err := address.ParseDial(s); err != nil {
+		return fmt.Errorf("SMTP server: %w", err)
+	}
+	return nil
+}
+
+// ParseClock reads a daily time, "HH:MM".
+func ParseClock(s string) (h, m int, err error) {
+	if _, err := fmt.Sscanf(s, "%d:%d", &h, &m); err != nil || len(s) < 4 || len(s) > 5 || h < 0 || h > 23 || m < 0 || m > 59 {
+		return 0, 0, fmt.Errorf("%q is not a time of day: write HH:MM (00:00 to 23:59), or off", s)
+	}
+	return h, m, nil
+}
+
+// SplitAddresses reads "a@x, b@y" into addresses.
+func SplitAddresses(s string) []string {
+	var out []string
+	for _, a := range strings.Split(s, ",") {
+		if a = strings.TrimSpace(a); a != "" {
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
+// Keys in the settings bucket.
+const (
+	settingsKey = "mail"
+	passwordKey = "mail_password"
+)
+
+// Load reads the mail settings (Defaults when none are stored).
+func Load(db *store.DB) (Settings, error) {
+	s := Defaults()
+	_, err := db.GetSettings(settingsKey, &s)
+	return s, err
+}
+
+// Save validates and stores the settings. A new daily time counts from
+// now: the first summary goes out when that time next comes.
+func Save(db *store.DB, s Settings) error {
+	if err := s.Validate(); err != nil {
+		return err
+	}
+	old, err := Load(db)
+	if err != nil {
+		return err
+	}
+	if old.DailyAt != s.DailyAt {
+		if err := MarkDailySent(db, time.Now()); err != nil {
+			return err
+		}
+	}
+	return db.PutSettings(settingsKey, s)
+}
+
+// dailySentKey remembers the last daily summary's slot, so a restart
+// neither repeats nor, the same day, misses it.
+const dailySentKey = "mail_daily_sent"
+
+// DailySent is when the last daily summary's slot was (zero: never).
+func DailySent(db *store.DB) (time.Time, error) {
+	var t time.Time
+	_, err := db.GetSettings(dailySentKey, &t)
+	return t, err
+}
+
+// MarkDailySent notes the daily summary of the slot at t as sent.
+func MarkDailySent(db *store.DB, t time.Time) error { return db.PutSettings(dailySentKey, t) }
+
+// Password is the stored SMTP password ("" when none).
+func Password(db *store.DB) (string, error) {
+	var pw string
+	_, err := db.GetSettings(passwordKey, &pw)
+	return pw, err
+}
+
+// SetPassword stores the SMTP password; "" removes it.
+func SetPassword(db *store.DB, pw string) error {
+	if strings.ContainsAny(pw, "\r\n") {
+		return errors.New("the SMTP password has a line break in it: type it again")
+	}
+	return db.PutSettings(passwordKey, pw)
+}
+
+// HasPassword says whether a password is stored, for "(stored)" in forms.
+func HasPassword(db *store.DB) bool {
+	pw, err := Password(db)
+	return err == nil && pw != ""
+}

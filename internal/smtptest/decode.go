@@ -1,0 +1,5 @@
+package smtptest
+
+import "mime"
+
+type mimeDecoder = mime.WordDecoder
