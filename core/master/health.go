@@ -66,9 +66,14 @@ func (m *Master) tickHealth(ctx context.Context) {
 			return
 		case <-t.C:
 		}
-		for _, a := range m.health.Tick() {
+		alerts := m.health.Tick()
+		for _, a := range alerts {
 			m.alertArrived(a)
 		}
+		if len(alerts) > 0 {
+			m.mailAlerts(alerts)
+		}
+		m.dailyDue(time.Now())
 	}
 }
 

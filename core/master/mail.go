@@ -1,12 +1,226 @@
 package master
 
 import (
+	"bytes"
 	"context"
-	"errors"
+	"fmt"
+	"os"
+	"strings"
 	"time"
+
+	"github.com/lanyard/lanyard/core/health"
+	"github.com/lanyard/lanyard/core/mail"
+	"github.com/lanyard/lanyard/core/store"
 )
 
-// SendReport mails the backup report now.
-func (m *Master) SendReport(context.Context, time.Duration) (string, error) {
-	return "", errors.New("mail is not set up on this console")
+// Mail: alerts as they come due (each kind switchable), the daily
+// summary at the chosen time, a report on demand and a test message, all
+// through the SMTP server in the mail settings (core/mail). Sending runs
+// off the health ticker's goroutine; a failure is logged with the
+// server's words.
+
+// mailTimeout bounds one send.
+const mailTimeout = 60 * time.Second
+
+// dailyLate is how late after its time a daily summary is still sent (the
+// console was not running at the time).
+const dailyLate = 12 * time.Hour
+
+// MailSettings are the console's mail settings (never the password), and
+// whether a password is stored.
+func (m *Master) MailSettings() (mail.Settings, bool, error) {
+	s, err := mail.Load(m.cfg.DB)
+	return s, mail.HasPassword(m.cfg.DB), err
+}
+
+// SetMailSettings validates and saves the mail settings; password, when
+// not nil, replaces the stored SMTP password ("" removes it).
+func (m *Master) SetMailSettings(s mail.Settings, password *string) error {
+	if err := mail.Save(m.cfg.DB, s); err != nil {
+		return err
+	}
+	if password != nil {
+		if err := mail.SetPassword(m.cfg.DB, *password); err != nil {
+			return err
+		}
+	}
+	m.log.WithField("event", "mail_settings").Infof("mail settings saved: server %s, %d recipient(s), daily summary %s",
+		orNone(s.Server), len(s.To), orNone(s.DailyAt))
+	return nil
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "none"
+	}
+	return s
+}
+
+// sender is a Sender with the stored settings, or s when given.
+func sender(db *store.DB, s *mail.Settings) (*mail.Sender, error) { return senderWith(db, s, nil) }
+
+// senderWith is sender with password instead of the stored one when not
+// nil.
+func senderWith(db *store.DB, s *mail.Settings, password *string) (*mail.Sender, error) {
+	st, err := mail.Load(db)
+	if err != nil {
+		return nil, err
+	}
+	if s != nil {
+		st = *s
+	}
+	if password != nil {
+		return &mail.Sender{Settings: st, Password: *password}, nil
+	}
+	pw, err := mail.Password(db)
+	if err != nil {
+		return nil, err
+	}
+	return &mail.Sender{Settings: st, Password: pw}, nil
+}
+
+// TestMail sends a test message with s and password (the stored ones
+// when nil) and reports success or the server's refusal.
+func (m *Master) TestMail(ctx context.Context, s *mail.Settings, password *string) (string, error) {
+	return TestMail(ctx, m.cfg.DB, s, password)
+}
+
+// TestMail is Master.TestMail on a console's database (no console
+// running).
+func TestMail(ctx context.Context, db *store.DB, s *mail.Settings, password *string) (string, error) {
+	snd, err := senderWith(db, s, password)
+	if err != nil {
+		return "", err
+	}
+	host, _ := os.Hostname()
+	msg := mail.Message{Subject: "Lanyard test message",
+		Text: fmt.Sprintf("This is a test message from the Lanyard console on %s.\n\nIf you can read it, the console can send its alerts and the daily backup summary.\n", host)}
+	ctx, cancel := context.WithTimeout(ctx, mailTimeout)
+	defer cancel()
+	if err := snd.Send(ctx, msg); err != nil {
+		return "", err
+	}
+	return fmt.Sprintf("test message sent through %s to %s", snd.Settings.Server, strings.Join(snd.Settings.To, ", ")), nil
+}
+
+// reportMail is the report as a mail: subject, text and HTML.
+func reportMail(r health.Report, title string) mail.Message {
+	var text, html bytes.Buffer
+	_ = r.WriteText(&text, time.Local)
+	_ = r.WriteHTML(&html, time.Local)
+	return mail.Message{Subject: title + r.Subject(), Text: text.String(), HTML: html.String()}
+}
+
+// SendReport mails the backup report now (lanyard report --send).
+func (m *Master) SendReport(ctx context.Context, since time.Duration) (string, error) {
+	snd, err := sender(m.cfg.DB, nil)
+	if err != nil {
+		return "", err
+	}
+	r := health.NewReport(m.BackupRows(), time.Now(), since)
+	ctx, cancel := context.WithTimeout(ctx, mailTimeout)
+	defer cancel()
+	if err := snd.Send(ctx, reportMail(r, "Lanyard report: ")); err != nil {
+		return "", err
+	}
+	return fmt.Sprintf("report sent to %s", strings.Join(snd.Settings.To, ", ")), nil
+}
+
+// mailAlerts mails the alerts the settings ask for, in one message.
+func (m *Master) mailAlerts(alerts []health.Alert) {
+	snd, err := sender(m.cfg.DB, nil)
+	if err != nil || !snd.Settings.Configured() {
+		return
+	}
+	st := snd.Settings
+	var picked []health.Alert
+	for _, a := range alerts {
+		if a.Kind == health.AlertFailed && st.OnFailed || a.Kind == health.AlertOverdue && st.OnOverdue || a.Kind == health.AlertOffline && st.OnOffline {
+			picked = append(picked, a)
+		}
+	}
+	if len(picked) == 0 {
+		return
+	}
+	msg := alertMail(picked, time.Now())
+	m.wg.Add(1)
+	go func() {
+		defer m.wg.Done()
+		ctx, cancel := context.WithTimeout(m.ctx, mailTimeout)
+		defer cancel()
+		if err := snd.Send(ctx, msg); err != nil {
+			m.log.WithError(err).WithField("event", "mail_failed").Errorf("could not mail %d alert(s): %v", len(picked), err)
+			return
+		}
+		m.log.WithField("event", "mail_sent").Infof("mailed: %s", msg.Subject)
+	}()
+}
+
+// alertMail words alerts: one line each, the subject naming the one or
+// counting many.
+func alertMail(alerts []health.Alert, now time.Time) mail.Message {
+	line := func(a health.Alert) string {
+		switch a.Kind {
+		case health.AlertOffline:
+			return fmt.Sprintf("%s is offline since %s", a.Slave, health.When(a.Since, time.Local))
+		case health.AlertFailed:
+			return fmt.Sprintf("%s / %s failed: %s", a.Slave, a.Task, a.Row.Detail(now, time.Local))
+		}
+		return fmt.Sprintf("%s / %s is overdue: %s", a.Slave, a.Task, a.Row.Detail(now, time.Local))
+	}
+	var b strings.Builder
+	for _, a := range alerts {
+		b.WriteString(line(a))
+		b.WriteString("\n")
+	}
+	b.WriteString("\nlanyard report shows the whole fleet; the Backups window (Ctrl+B) too.\n")
+	subject := "Lanyard: " + strings.SplitN(line(alerts[0]), ":", 2)[0]
+	if len(alerts) > 1 {
+		subject = fmt.Sprintf("Lanyard: %d backup alerts (%s, …)", len(alerts), strings.SplitN(line(alerts[0]), ":", 2)[0])
+	}
+	return mail.Message{Subject: subject, Text: b.String()}
+}
+
+// dailyDue sends the daily summary when its time has come and it was
+// not sent for this day's slot yet.
+func (m *Master) dailyDue(now time.Time) {
+	st, err := mail.Load(m.cfg.DB)
+	if err != nil || st.DailyAt == "" || !st.Configured() {
+		return
+	}
+	h, mi, err := mail.ParseClock(st.DailyAt)
+	if err != nil {
+		return
+	}
+	local := now.Local()
+	slot := time.Date(local.Year(), local.Month(), local.Day(), h, mi, 0, 0, time.Local)
+	if local.Before(slot) {
+		return
+	}
+	if sent, err := mail.DailySent(m.cfg.DB); err != nil || !sent.Before(slot) {
+		return
+	}
+	if err := mail.MarkDailySent(m.cfg.DB, slot); err != nil {
+		return
+	}
+	if local.Sub(slot) > dailyLate {
+		return // too late today: the next one is tomorrow
+	}
+	r := health.NewReport(m.BackupRows(), now, 24*time.Hour)
+	msg := reportMail(r, "Lanyard daily report: ")
+	snd, err := sender(m.cfg.DB, &st)
+	if err != nil {
+		return
+	}
+	m.wg.Add(1)
+	go func() {
+		defer m.wg.Done()
+		ctx, cancel := context.WithTimeout(m.ctx, mailTimeout)
+		defer cancel()
+		if err := snd.Send(ctx, msg); err != nil {
+			m.log.WithError(err).WithField("event", "mail_failed").Errorf("could not mail the daily summary: %v", err)
+			return
+		}
+		m.log.WithField("event", "mail_sent").Infof("daily summary mailed: %s", msg.Subject)
+	}()
 }
