@@ -148,6 +148,12 @@ func (h *ctlHandler) answer(ctx context.Context, req *ctlRequest, w *control.Wri
 		return ctlResponse{Rows: rows}
 	case opReportSend:
 		return h.sendReport(ctx, req)
+	case opTestMail:
+		msg, err := h.m.TestMail(ctx, nil, nil)
+		if err != nil {
+			return failure(err)
+		}
+		return ctlResponse{Changes: []string{msg}}
 	}
 	if req.Op != opAudit && req.Slave == "" {
 		return ctlResponse{Error: "no slave named: give --slave NAME", Usage: true}

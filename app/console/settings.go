@@ -45,7 +45,7 @@ func settingsCmd(e *env) *cobra.Command {
 				}{s, id.Fingerprint})
 			}
 			printSettings(e, s, id.Fingerprint)
-			return nil
+			return printMail(e, db)
 		},
 	}
 	show.Flags().BoolVar(&asJSON, "json", false, "print JSON")
@@ -53,6 +53,7 @@ func settingsCmd(e *env) *cobra.Command {
 	var listen, ssl, public, publicPorts string
 	var noListen bool
 	var heartbeat int
+	var mf mailFlags
 	set := &cobra.Command{
 		Use:   "set",
 		Short: "Change the settings",
@@ -65,8 +66,9 @@ func settingsCmd(e *env) *cobra.Command {
 				return cmdline.Usagef("--listen and --no-listen contradict each other")
 			}
 			changed := func(flag string) bool { return cmd.Flags().Changed(flag) }
-			if !changed("listen") && !noListen && ssl == "" && !changed("heartbeat") && !changed("public") && !changed("public-ports") {
-				return cmdline.Usagef("nothing to change: give --listen HOST:PORT, --no-listen, --ssl on|off, --heartbeat SECONDS, --public HOST or --public-ports PORT,PORT")
+			mailChanged := mf.changed(cmd)
+			if !changed("listen") && !noListen && ssl == "" && !changed("heartbeat") && !changed("public") && !changed("public-ports") && !mailChanged {
+				return cmdline.Usagef("nothing to change: give --listen HOST:PORT, --no-listen, --ssl on|off, --heartbeat SECONDS, --public HOST, --public-ports PORT,PORT or --smtp-…")
 			}
 			sslOn, err := cmdline.ParseOnOff("--ssl", ssl)
 			if err != nil {
@@ -116,12 +118,17 @@ func settingsCmd(e *env) *cobra.Command {
 			if err := master.SaveSettings(db, s); err != nil {
 				return cmdline.Usage(err)
 			}
+			if mailChanged {
+				if err := mf.apply(cmd, e, db); err != nil {
+					return err
+				}
+			}
 			id, err := app.LoadIdentity(db, pb.Role_ROLE_MASTER)
 			if err != nil {
 				return err
 			}
 			printSettings(e, s, id.Fingerprint)
-			return nil
+			return printMail(e, db)
 		},
 	}
 	set.Flags().StringVar(&listen, "listen", "", "listen for inbound slaves on HOST:PORT (e.g. :16888)")
@@ -130,7 +137,8 @@ func settingsCmd(e *env) *cobra.Command {
 	set.Flags().IntVar(&heartbeat, "heartbeat", 0, "seconds between pings (default 15)")
 	set.Flags().StringVar(&public, "public", "", `where agents on the Internet find this console: the office router's public address or name ("" for none)`)
 	set.Flags().StringVar(&publicPorts, "public-ports", "", "the ports the router forwards to this console, in the order agents try them (e.g. 16888,50000; default the listening port)")
-	cmd.AddCommand(show, set)
+	mf.register(set)
+	cmd.AddCommand(show, set, testMailCmd(e))
 	return cmd
 }
 

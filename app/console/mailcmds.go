@@ -1,0 +1,188 @@
+package console
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/spf13/cobra"
+
+	"github.com/lanyard/lanyard/app"
+	"github.com/lanyard/lanyard/app/cmdline"
+	"github.com/lanyard/lanyard/core/mail"
+	"github.com/lanyard/lanyard/core/master"
+	"github.com/lanyard/lanyard/core/store"
+)
+
+// The mail settings on the command line: lanyard settings set --smtp-…
+// (with the other settings, while no console runs) and lanyard settings
+// test-mail (through the running console, or on its own when none runs).
+
+const opTestMail = "mail_test"
+
+type mailFlags struct {
+	server, security, user, from, to, daily string
+	passwordStdin                           bool
+	onFailed, onOverdue, onOffline          string
+}
+
+var mailFlagNames = []string{"smtp-server", "smtp-security", "smtp-user", "smtp-from", "smtp-to", "smtp-password-stdin",
+	"daily-report", "mail-failed", "mail-overdue", "mail-offline"}
+
+func (f *mailFlags) register(cmd *cobra.Command) {
+	fl := cmd.Flags()
+	fl.StringVar(&f.server, "smtp-server", "", "the SMTP server, HOST:PORT (587 for STARTTLS, 465 for TLS); off removes the mail settings' server")
+	fl.StringVar(&f.security, "smtp-security", "", "none, starttls (default) or tls")
+	fl.StringVar(&f.user, "smtp-user", "", "the SMTP login (\"\" for none)")
+	fl.BoolVar(&f.passwordStdin, "smtp-password-stdin", false, "read the SMTP password from standard input (stored in console.db, owner only; never shown)")
+	fl.StringVar(&f.from, "smtp-from", "", "the sender's address")
+	fl.StringVar(&f.to, "smtp-to", "", "the recipients, ADDR[,ADDR…]")
+	fl.StringVar(&f.daily, "daily-report", "", "mail the daily backup summary at HH:MM, or off")
+	fl.StringVar(&f.onFailed, "mail-failed", "", "mail each failed backup: on or off (default on)")
+	fl.StringVar(&f.onOverdue, "mail-overdue", "", "mail each overdue backup: on or off (default on)")
+	fl.StringVar(&f.onOffline, "mail-offline", "", "mail each slave offline past its grace: on or off (default on)")
+}
+
+func (f *mailFlags) changed(cmd *cobra.Command) bool {
+	for _, n := range mailFlagNames {
+		if cmd.Flags().Changed(n) {
+			return true
+		}
+	}
+	return false
+}
+
+// apply changes the stored mail settings as the flags say.
+func (f *mailFlags) apply(cmd *cobra.Command, e *env, db *store.DB) error {
+	s, err := mail.Load(db)
+	if err != nil {
+		return err
+	}
+	fl := cmd.Flags()
+	if fl.Changed("smtp-server") {
+		s.Server = strings.TrimSpace(f.server)
+		if s.Server == "off" {
+			s.Server = ""
+		}
+	}
+	if fl.Changed("smtp-security") {
+		sec, err := mail.ParseSecurity(f.security)
+		if err != nil {
+			return cmdline.Usage(err)
+		}
+		s.Security = sec
+	}
+	if fl.Changed("smtp-user") {
+		s.User = strings.TrimSpace(f.user)
+	}
+	if fl.Changed("smtp-from") {
+		s.From = strings.TrimSpace(f.from)
+	}
+	if fl.Changed("smtp-to") {
+		s.To = mail.SplitAddresses(f.to)
+	}
+	if fl.Changed("daily-report") {
+		s.DailyAt = strings.TrimSpace(f.daily)
+		if s.DailyAt == "off" {
+			s.DailyAt = ""
+		}
+	}
+	for _, b := range []struct {
+		flag, val string
+		dst       *bool
+	}{{"mail-failed", f.onFailed, &s.OnFailed}, {"mail-overdue", f.onOverdue, &s.OnOverdue}, {"mail-offline", f.onOffline, &s.OnOffline}} {
+		if !fl.Changed(b.flag) {
+			continue
+		}
+		v, err := cmdline.ParseOnOff("--"+b.flag, b.val)
+		if err != nil {
+			return err
+		}
+		if v == nil {
+			return cmdline.Usagef("--%s: give on or off", b.flag)
+		}
+		*b.dst = *v
+	}
+	if err := s.Validate(); err != nil {
+		return cmdline.Usage(err)
+	}
+	if f.passwordStdin {
+		pw, err := app.ReadPassword(e.stdin, e.stderr, false)
+		if err != nil {
+			return err
+		}
+		defer clear(pw)
+		if err := mail.SetPassword(db, string(pw)); err != nil {
+			return cmdline.Usage(err)
+		}
+	}
+	return mail.Save(db, s)
+}
+
+// printMail prints the mail settings (never the password).
+func printMail(e *env, db *store.DB) error {
+	s, err := mail.Load(db)
+	if err != nil {
+		return err
+	}
+	tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
+	if s.Server == "" {
+		fmt.Fprintf(tw, "mail\toff (lanyard settings set --smtp-server HOST:PORT --smtp-from ADDR --smtp-to ADDR)\n")
+		return tw.Flush()
+	}
+	login := "none"
+	if s.User != "" {
+		login = s.User
+		if mail.HasPassword(db) {
+			login += " (password stored)"
+		} else {
+			login += " (no password stored)"
+		}
+	}
+	onOff := map[bool]string{true: "on", false: "off"}
+	fmt.Fprintf(tw, "smtp server\t%s (%s)\n", s.Server, s.Security)
+	fmt.Fprintf(tw, "smtp login\t%s\n", login)
+	fmt.Fprintf(tw, "mail from\t%s\n", cmdline.OrDash(s.From))
+	fmt.Fprintf(tw, "mail to\t%s\n", cmdline.OrDash(strings.Join(s.To, ", ")))
+	fmt.Fprintf(tw, "alerts mailed\tfailed %s, overdue %s, offline %s\n", onOff[s.OnFailed], onOff[s.OnOverdue], onOff[s.OnOffline])
+	fmt.Fprintf(tw, "daily report\t%s\n", map[bool]string{true: "off", false: "at " + s.DailyAt}[s.DailyAt == ""])
+	return tw.Flush()
+}
+
+func testMailCmd(e *env) *cobra.Command {
+	return &cobra.Command{
+		Use:   "test-mail",
+		Short: "Send a test message with the mail settings",
+		Long: `Send a test message to the mail settings' recipients and say whether the
+server took it, or quote its refusal. Through the running console, or on
+its own when none runs.`,
+		Args: cmdline.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			msg, err := e.testMail(cmd.Context())
+			if err != nil {
+				return err
+			}
+			fmt.Fprintln(e.stdout, msg)
+			return nil
+		},
+	}
+}
+
+func (e *env) testMail(ctx context.Context) (string, error) {
+	r, err := e.call(ctx, ctlRequest{Op: opTestMail}, nil)
+	if err == nil {
+		return strings.Join(r.Changes, "\n"), nil
+	}
+	var nc errNoConsole
+	if !errors.As(err, &nc) {
+		return "", err
+	}
+	db, err := e.openDB(nil)
+	if err != nil {
+		return "", err
+	}
+	defer db.Close()
+	return master.TestMail(ctx, db, nil, nil)
+}
