@@ -4,6 +4,7 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/theme"
 
+	"github.com/lanyard/lanyard/core/health"
 	"github.com/lanyard/lanyard/core/master"
 )
 
@@ -72,4 +73,33 @@ func lockIcon(ssl bool) fyne.Resource {
 		return svgIcon("ssl-on.svg", svgLocked, theme.ColorNameSuccess)
 	}
 	return svgIcon("ssl-off.svg", svgUnlocked, theme.ColorNameWarning)
+}
+
+// The backup marks stand beside the link's in the server tree and in the
+// Backups view, and differ from them in shape: a tick (ok), a diamond
+// (failed), an hourglass (overdue), a play triangle (running) and a
+// hollow square (unknown).
+const (
+	svgBackupOK      = `<path d="M3.5 12.6l2.3-2.3l3.9 3.9l8.5-8.5l2.3 2.3L9.7 18.8z"/>`
+	svgBackupFailed  = `<path d="M12 2.5L21.5 12L12 21.5L2.5 12z"/>`
+	svgBackupOverdue = `<path d="M6 3h12v2.4l-4.6 6.6l4.6 6.6V21H6v-2.4l4.6-6.6L6 5.4z"/>`
+	svgBackupRunning = `<path d="M7 4.5v15l12.5-7.5z"/>`
+	svgBackupUnknown = `<path d="M5 5h14v14H5zM7.6 7.6v8.8h8.8V7.6z"/>`
+)
+
+// backupIcon is the mark of a backup state; nil for "" (no tasks).
+func backupIcon(s health.State) fyne.Resource {
+	switch s {
+	case health.StateOK:
+		return svgIcon("backup-ok.svg", svgBackupOK, theme.ColorNameSuccess)
+	case health.StateFailed:
+		return svgIcon("backup-failed.svg", svgBackupFailed, theme.ColorNameError)
+	case health.StateOverdue:
+		return svgIcon("backup-overdue.svg", svgBackupOverdue, theme.ColorNameWarning)
+	case health.StateRunning:
+		return svgIcon("backup-running.svg", svgBackupRunning, theme.ColorNamePrimary)
+	case health.StateUnknown:
+		return svgIcon("backup-unknown.svg", svgBackupUnknown, theme.ColorNameDisabled)
+	}
+	return nil
 }

@@ -31,6 +31,7 @@ const (
 	itemQuit           = "Quit"
 	itemSettings       = "Remote Management Settings…"
 	itemLog            = "Remote Management Log"
+	itemBackups        = "Backups"
 	itemRefresh        = "Refresh"
 	itemTroubleshoot   = "Troubleshooting"
 	itemAbout          = "About"
@@ -81,6 +82,9 @@ type windowOptions struct {
 	now      func() time.Time
 	interval time.Duration
 	showLog  func()
+	// backups, when set, opens the Backups window instead of
+	// ShowBackupsWindow.
+	backups func()
 }
 
 // mainWindow is the main window's state. Every field is touched on the
@@ -213,6 +217,9 @@ func (mw *mainWindow) mainMenu() *fyne.MainMenu {
 	connLog := fyne.NewMenuItem(itemLog, mw.showLog)
 	connLog.Icon = theme.ListIcon()
 	connLog.Shortcut = shortcutLog()
+	backups := fyne.NewMenuItem(itemBackups, mw.showBackups)
+	backups.Icon = theme.StorageIcon()
+	backups.Shortcut = shortcutBackups()
 	refresh := fyne.NewMenuItem(itemRefresh, mw.refresh) // F5: a plain key, see shortcuts.go
 	refresh.Icon = theme.ViewRefreshIcon()
 
@@ -225,7 +232,7 @@ func (mw *mainWindow) mainMenu() *fyne.MainMenu {
 		fyne.NewMenu(menuFile, add, importItem, exportItem, fyne.NewMenuItemSeparator(), quit),
 		mw.slaveMenu(),
 		fyne.NewMenu(menuSettings, settings),
-		fyne.NewMenu(menuView, connLog, refresh),
+		fyne.NewMenu(menuView, connLog, backups, refresh),
 		fyne.NewMenu(menuHelp, help, about),
 	)
 }
@@ -289,7 +296,7 @@ func (mw *mainWindow) applyBatch(b batch) {
 		ch = mw.model.apply(b.views, b.removed)
 	}
 	mw.tree.redraw(ch)
-	mw.status.setCounts(&mw.model.counts)
+	mw.status.setCounts(&mw.model.counts, mw.model.backup)
 	if b.listen != nil {
 		mw.status.setListen(*b.listen)
 	}
@@ -541,6 +548,39 @@ func (mw *mainWindow) showLog() {
 		return
 	}
 	ShowLogWindow(mw.app, mw.c, mw.c)
+}
+
+// showBackups opens the Backups window (View → Backups, Ctrl+B).
+func (mw *mainWindow) showBackups() {
+	if mw.opts.backups != nil {
+		mw.opts.backups()
+		return
+	}
+	if src, ok := mw.c.(BackupSource); ok {
+		ShowBackupsWindow(mw.app, src, mw.openTasksOf)
+	}
+}
+
+// openTasksOf shows slave id's Tasks tab (a double-click in the Backups
+// window), bringing the main window to the front.
+func (mw *mainWindow) openTasksOf(id string) {
+	v, ok := mw.model.view(id)
+	if !ok {
+		return
+	}
+	if mw.filter.Text != "" && !mw.model.slaves[id].matches(mw.model.filter) {
+		mw.filter.SetText("")
+	}
+	mw.tree.OpenBranch(groupNodeID(v.Group))
+	mw.tree.Select(id)
+	mw.tree.ScrollTo(id)
+	for _, it := range mw.detail.tabs.Items {
+		if it.Text == tabTasks {
+			mw.detail.tabs.Select(it)
+		}
+	}
+	mw.win.Show()
+	mw.win.RequestFocus()
 }
 
 func (mw *mainWindow) showSettings(tickListen bool) {

@@ -393,8 +393,8 @@ func TestEveryShortcutIsBoundOnce(t *testing.T) {
 		}
 		seen[name] = "window"
 	}
-	if len(seen) != 5 {
-		t.Errorf("bound shortcuts %v, want Ctrl+N, Ctrl+L, Ctrl+R, Ctrl+E, Ctrl+F", seen)
+	if len(seen) != 6 {
+		t.Errorf("bound shortcuts %v, want Ctrl+N, Ctrl+L, Ctrl+B, Ctrl+R, Ctrl+E, Ctrl+F", seen)
 	}
 }
 

@@ -53,6 +53,7 @@ type settingsForm struct {
 	ports PortChecker
 	do    func(func())
 	old   master.Settings
+	mail  *mailForm // the Mail tab, when the console can send mail (MailEditor)
 
 	listen      *widget.Check
 	address     *widget.Entry
@@ -162,14 +163,20 @@ func showSettingsDialog(parent fyne.Window, rs RemoteSettings, ports PortChecker
 	)
 	content := container.NewVBox(f.tabs, note, f.result)
 
+	var body fyne.CanvasObject = content
+	if me, ok := rs.(MailEditor); ok {
+		f.mail = newMailForm(me, do)
+		body = container.NewAppTabs(container.NewTabItem(connectionsTabLabel, content),
+			container.NewTabItem(mailTabLabel, f.mail.obj))
+	}
 	f.apply = widget.NewButtonWithIcon(settingsApplyLabel, theme.ConfirmIcon(), f.applyNow)
 	f.apply.Importance = widget.HighImportance
 	f.cancel = widget.NewButtonWithIcon(settingsCancelLabel, theme.CancelIcon(), f.close)
-	f.dlg = dialog.NewCustomWithoutButtons(settingsTitle, content, parent)
+	f.dlg = dialog.NewCustomWithoutButtons(settingsTitle, body, parent)
 	f.dlg.SetButtons([]fyne.CanvasObject{f.cancel, f.apply})
 	f.dlg.SetOnClosed(func() { f.closed = true })
 	f.validate()
-	f.dlg.Resize(fyne.NewSize(600, content.MinSize().Height+120))
+	f.dlg.Resize(fyne.NewSize(600, body.MinSize().Height+120))
 	f.dlg.Show()
 	return f
 }
@@ -385,8 +392,29 @@ func (f *settingsForm) applyNow() {
 	f.apply.Disable()
 	f.cancel.Disable()
 	f.setResult("Applying…", widget.MediumImportance)
+	var saveMail func() error
+	if f.mail != nil && f.mail.changed() {
+		ms, merr := f.mail.settings()
+		if merr != nil {
+			f.busy = false
+			f.cancel.Enable()
+			f.validate()
+			f.setResult("Mail: "+capitalize(merr.Error())+".", widget.DangerImportance)
+			return
+		}
+		pw := f.mail.typedPassword()
+		saveMail = func() error { return f.mail.save(ms, pw) }
+	}
 	go func() {
-		err := f.rs.ApplySettings(s)
+		var err error
+		if saveMail != nil {
+			if err = saveMail(); err != nil {
+				err = fmt.Errorf("mail settings: %w", err)
+			}
+		}
+		if err == nil {
+			err = f.rs.ApplySettings(s)
+		}
 		var listenErr error
 		if err == nil && s.Listen {
 			listenErr = f.rs.ListenError()

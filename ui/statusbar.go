@@ -11,6 +11,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/lanyard/lanyard/core/address"
+	"github.com/lanyard/lanyard/core/health"
 	"github.com/lanyard/lanyard/core/master"
 )
 
@@ -34,8 +35,12 @@ func (s *statusBar) text() string {
 	return s.counts.Text + " · " + s.listen.Text
 }
 
-func (s *statusBar) setCounts(c *stateCounts) {
-	s.counts.SetText(countsText(c))
+func (s *statusBar) setCounts(c *stateCounts, backup health.Counts) {
+	text := countsText(c)
+	if backup.Total() > 0 {
+		text += " · backups: " + backup.String()
+	}
+	s.counts.SetText(text)
 }
 
 func (s *statusBar) setListen(li listenInfo) {

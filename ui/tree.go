@@ -9,6 +9,7 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
+	"github.com/lanyard/lanyard/core/health"
 	"github.com/lanyard/lanyard/core/master"
 	"github.com/lanyard/lanyard/core/store"
 )
@@ -179,6 +180,7 @@ type slaveRow struct {
 	widget.BaseWidget
 	id    string
 	icon  *stateMark
+	bmark *backupMark // the worst backup state, beside the link's
 	name  *canvas.Text
 	full  string // the untruncated name
 	state *canvas.Text
@@ -192,6 +194,7 @@ type slaveRow struct {
 func newSlaveRow(looks stateLooks) *slaveRow {
 	r := &slaveRow{
 		icon:  newStateMark(looks),
+		bmark: newBackupMark(),
 		name:  canvas.NewText("", theme.Color(theme.ColorNameForeground)),
 		state: canvas.NewText("", theme.Color(theme.ColorNamePlaceHolder)),
 		dir:   newBadge(),
@@ -210,7 +213,9 @@ func (r *slaveRow) setID(id string) { r.id = id }
 // set shows v.
 func (r *slaveRow) set(v *master.SlaveView) {
 	r.drawn = *v
-	r.icon.set(v.State)
+	r.icon.set(string(v.State))
+	r.bmark.set(string(v.Backup.Worst))
+	r.bmark.setFaded(v.Backup.LastKnown)
 	r.full = v.Name
 	fg := theme.Color(theme.ColorNameForeground)
 	if v.State == master.StateDisabled {
@@ -285,7 +290,7 @@ func (r *slaveRow) fitName() {
 }
 
 func (r *slaveRow) nameWidth(w float32) float32 {
-	return w - (rowIcon + rowGap) - (rowGap + stateColumn + rowGap + badgeWidth + rowGap + lockWidth + rowInset)
+	return w - 2*(rowIcon+rowGap) - (rowGap + stateColumn + rowGap + badgeWidth + rowGap + lockWidth + rowInset)
 }
 
 func (r *slaveRow) CreateRenderer() fyne.WidgetRenderer {
@@ -302,7 +307,9 @@ func (s *slaveRowRenderer) Layout(size fyne.Size) {
 	}
 	r.icon.Resize(fyne.NewSquareSize(rowIcon))
 	r.icon.Move(fyne.NewPos(0, (size.Height-rowIcon)/2))
-	x := float32(rowIcon + rowGap)
+	r.bmark.Resize(fyne.NewSquareSize(rowIcon))
+	r.bmark.Move(fyne.NewPos(rowIcon+rowGap, (size.Height-rowIcon)/2))
+	x := float32(2 * (rowIcon + rowGap))
 	nameH := r.name.MinSize().Height
 	r.name.Move(fyne.NewPos(x, (size.Height-nameH)/2))
 	r.name.Resize(fyne.NewSize(r.nameWidth(size.Width), nameH))
@@ -322,7 +329,7 @@ func (s *slaveRowRenderer) Layout(size fyne.Size) {
 
 func (s *slaveRowRenderer) MinSize() fyne.Size {
 	h := s.r.name.MinSize().Height + 2*theme.Padding()
-	return fyne.NewSize(rowIcon+rowGap+80+rowGap+stateColumn+rowGap+badgeWidth+rowGap+lockWidth+rowInset, h)
+	return fyne.NewSize(2*(rowIcon+rowGap)+58+rowGap+stateColumn+rowGap+badgeWidth+rowGap+lockWidth+rowInset, h)
 }
 
 func (s *slaveRowRenderer) Refresh() {
@@ -332,7 +339,7 @@ func (s *slaveRowRenderer) Refresh() {
 }
 
 func (s *slaveRowRenderer) Objects() []fyne.CanvasObject {
-	return []fyne.CanvasObject{s.r.icon, s.r.name, s.r.state, s.r.dir, s.r.lock}
+	return []fyne.CanvasObject{s.r.icon, s.r.bmark, s.r.name, s.r.state, s.r.dir, s.r.lock}
 }
 
 func (s *slaveRowRenderer) Destroy() {}
@@ -366,6 +373,9 @@ func (r *groupRow) set(name string, gc groupCount) {
 	r.name.Text = name
 	r.name.Refresh()
 	r.count.Text = fmt.Sprintf("%d of %d connected", gc.connected, gc.total)
+	if gc.backup.Total() > 0 {
+		r.count.Text += " · " + gc.backup.String()
+	}
 	r.count.Refresh()
 }
 
@@ -447,24 +457,60 @@ func (r *badgeRenderer) Objects() []fyne.CanvasObject { return []fyne.CanvasObje
 
 func (r *badgeRenderer) Destroy() {}
 
-// stateMark shows a state's mark. It keeps one image per state, each drawn
-// once, and shows the one that applies: a row whose state flips costs no
-// SVG rendering.
-type stateMark struct {
+// stateMark shows a slave's link state; backupMark its worst backup
+// state, beside it.
+type (
+	stateMark  = mark
+	backupMark = mark
+)
+
+func newStateMark(looks stateLooks) *stateMark {
+	return newMark(func(k string) fyne.Resource { return looks.of(master.State(k)) })
+}
+
+func newBackupMark() *backupMark {
+	return newMark(func(k string) fyne.Resource { return backupIcon(health.State(k)) })
+}
+
+// mark shows one of a few icons, by key. It keeps one image per key, each
+// drawn once, and shows the one that applies: a row whose state flips
+// costs no SVG rendering. faded draws it half transparent (what is shown
+// is last known).
+type mark struct {
 	widget.BaseWidget
-	looks  stateLooks
-	images map[master.State]*canvas.Image
-	shown  master.State
+	looks  func(string) fyne.Resource
+	images map[string]*canvas.Image
+	shown  string
+	faded  bool
 	objs   []fyne.CanvasObject
 }
 
-func newStateMark(looks stateLooks) *stateMark {
-	m := &stateMark{looks: looks, images: map[master.State]*canvas.Image{}}
+func newMark(looks func(string) fyne.Resource) *mark {
+	m := &mark{looks: looks, images: map[string]*canvas.Image{}}
 	m.ExtendBaseWidget(m)
 	return m
 }
 
-func (m *stateMark) set(s master.State) {
+// setFaded draws the mark half transparent, or not.
+func (m *mark) setFaded(f bool) {
+	if f == m.faded {
+		return
+	}
+	m.faded = f
+	for _, img := range m.images {
+		img.Translucency = fade(f)
+		img.Refresh()
+	}
+}
+
+func fade(f bool) float64 {
+	if f {
+		return 0.55
+	}
+	return 0
+}
+
+func (m *mark) set(s string) {
 	if s == m.shown && m.images[s] != nil {
 		return
 	}
@@ -474,8 +520,13 @@ func (m *stateMark) set(s master.State) {
 	m.shown = s
 	img := m.images[s]
 	if img == nil {
-		img = canvas.NewImageFromResource(m.looks.of(s))
+		res := m.looks(s)
+		if res == nil {
+			return
+		}
+		img = canvas.NewImageFromResource(res)
 		img.FillMode = canvas.ImageFillContain
+		img.Translucency = fade(m.faded)
 		img.Resize(m.Size())
 		m.images[s] = img
 		m.objs = append(m.objs, img)
@@ -485,19 +536,19 @@ func (m *stateMark) set(s master.State) {
 	img.Show()
 }
 
-func (m *stateMark) CreateRenderer() fyne.WidgetRenderer { return &stateMarkRenderer{m: m} }
+func (m *mark) CreateRenderer() fyne.WidgetRenderer { return &markRenderer{m: m} }
 
-type stateMarkRenderer struct{ m *stateMark }
+type markRenderer struct{ m *mark }
 
-func (r *stateMarkRenderer) Layout(size fyne.Size) {
+func (r *markRenderer) Layout(size fyne.Size) {
 	for _, o := range r.m.objs {
 		o.Resize(size)
 	}
 }
 
-func (r *stateMarkRenderer) MinSize() fyne.Size { return fyne.NewSquareSize(rowIcon) }
+func (r *markRenderer) MinSize() fyne.Size { return fyne.NewSquareSize(rowIcon) }
 
-func (r *stateMarkRenderer) Refresh() {
+func (r *markRenderer) Refresh() {
 	for _, o := range r.m.objs {
 		o.Resize(r.m.Size())
 	}
@@ -510,6 +561,6 @@ func (r *stateMarkRenderer) Refresh() {
 	}
 }
 
-func (r *stateMarkRenderer) Objects() []fyne.CanvasObject { return r.m.objs }
+func (r *markRenderer) Objects() []fyne.CanvasObject { return r.m.objs }
 
-func (r *stateMarkRenderer) Destroy() {}
+func (r *markRenderer) Destroy() {}

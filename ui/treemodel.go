@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/lanyard/lanyard/core/health"
 	"github.com/lanyard/lanyard/core/master"
 )
 
@@ -68,7 +69,10 @@ func (e *slaveEntry) matches(filter string) bool {
 
 // groupCount is a group's size and how many of it are connected, over all
 // its slaves (the filter does not change them).
-type groupCount struct{ total, connected int }
+type groupCount struct {
+	total, connected int
+	backup           health.Counts // its slaves' tasks by backup state
+}
 
 type groupInfo struct {
 	id string // node ID
@@ -106,6 +110,7 @@ type treeModel struct {
 	kids   map[string][]string // group node ID → visible slave IDs, in order
 
 	counts    stateCounts
+	backup    health.Counts         // every task by backup state, for the status bar
 	groupsAll map[string]*groupInfo // every group with a slave, by node ID
 }
 
@@ -234,7 +239,8 @@ func (m *treeModel) set(e *slaveEntry, v *master.SlaveView) {
 // sameRow is whether two views of a slave draw the same tree row.
 func sameRow(a, b *master.SlaveView) bool {
 	return a.Name == b.Name && a.Group == b.Group && a.Address == b.Address && a.State == b.State &&
-		a.Direction == b.Direction && a.SSL == b.SSL && a.LastCode == b.LastCode
+		a.Direction == b.Direction && a.SSL == b.SSL && a.LastCode == b.LastCode &&
+		a.Backup.Counts == b.Backup.Counts && a.Backup.LastKnown == b.Backup.LastKnown
 }
 
 func (m *treeModel) count(e *slaveEntry, d int) {
@@ -243,6 +249,12 @@ func (m *treeModel) count(e *slaveEntry, d int) {
 	g.total += d
 	if e.view.State == master.StateConnected {
 		g.connected += d
+	}
+	for _, st := range health.States {
+		if n := e.view.Backup.Of(st); n > 0 {
+			g.backup.Add(st, d*n)
+			m.backup.Add(st, d*n)
+		}
 	}
 }
 

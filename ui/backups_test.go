@@ -1,0 +1,151 @@
+package ui
+
+import (
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/lanyard/lanyard/core/backup"
+	"github.com/lanyard/lanyard/core/health"
+	"github.com/lanyard/lanyard/core/master"
+)
+
+// fakeBackups is a fleet with backup rows.
+type fakeBackups struct {
+	*fakeConsole
+	rmu  sync.Mutex
+	rows []master.BackupRow
+}
+
+func (f *fakeBackups) BackupRows(ids ...string) []master.BackupRow {
+	f.rmu.Lock()
+	defer f.rmu.Unlock()
+	var out []master.BackupRow
+	for _, r := range f.rows {
+		if len(ids) == 0 || containsString(ids, r.SlaveID) {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+func containsString(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// setRow replaces a row and announces its slave's change.
+func (f *fakeBackups) setRow(r master.BackupRow) {
+	f.rmu.Lock()
+	for i := range f.rows {
+		if f.rows[i].SlaveID == r.SlaveID && f.rows[i].Task == r.Task {
+			f.rows[i] = r
+		}
+	}
+	f.rmu.Unlock()
+	f.publish(master.Event{Kind: master.EventBackup, SlaveID: r.SlaveID, Slave: r.Slave})
+}
+
+func mixedRows() []master.BackupRow {
+	at := func(h int) time.Time { return fixedNow.Add(time.Duration(h) * time.Hour) }
+	return []master.BackupRow{
+		{SlaveID: "a1", Slave: "FS01", Group: "Acme", Task: "docs", Eval: health.Eval{State: health.StateOK, NextRun: at(11)},
+			LastResult: backup.ResultCompleted, LastRun: at(-13), LastSuccess: at(-13)},
+		{SlaveID: "a1", Slave: "FS01", Group: "Acme", Task: "offsite", Eval: health.Eval{State: health.StateFailed, NextRun: at(12)},
+			LastResult: backup.ResultFailed, LastRun: at(-12), LastSuccess: at(-36), FailuresSinceSuccess: 2, LastError: "destination is read-only"},
+		{SlaveID: "b2", Slave: "MAIL", Group: "Acme", Task: "spool", Eval: health.Eval{State: health.StateRunning, NextRun: at(1)},
+			Running: true, RunningSince: at(-1), LastResult: backup.ResultCompleted, LastRun: at(-25), LastSuccess: at(-25)},
+		{SlaveID: "c3", Slave: "NAS", Group: "Globex", Task: "media", Eval: health.Eval{State: health.StateOverdue, Overdue: true, NextRun: at(20)},
+			LastResult: backup.ResultCompleted, LastRun: at(-80), LastSuccess: at(-80), LastKnown: true, Seen: at(-70)},
+		{SlaveID: "d4", Slave: "WEB", Task: "site", Eval: health.Eval{State: health.StateUnknown}},
+	}
+}
+
+func openBackups(t *testing.T) (*backupsView, *fakeBackups, *uiQueue, *[]string) {
+	t.Helper()
+	noLeaksAfter(t)
+	test.NewTempApp(t)
+	q := newUIQueue()
+	src := &fakeBackups{fakeConsole: newFakeConsole(), rows: mixedRows()}
+	var opened []string
+	v := showBackupsWindow(fyne.CurrentApp(), src, func(id string) { opened = append(opened, id) },
+		backupsOptions{do: q.do, now: func() time.Time { return fixedNow }, every: 10 * time.Millisecond, loc: time.UTC})
+	v.win.Resize(fyne.NewSize(1320, 320))
+	t.Cleanup(func() { v.win.Close(); q.runPending() })
+	return v, src, q, &opened
+}
+
+func visibleTasks(v *backupsView) string {
+	var out []string
+	for _, b := range v.model.visible {
+		out = append(out, b.r.Slave+"/"+b.r.Task)
+	}
+	return strings.Join(out, " ")
+}
+
+func TestTheBackupsWindowShowsEveryTaskWorstFirst(t *testing.T) {
+	v, _, _, _ := openBackups(t)
+	if got := visibleTasks(v); got != "FS01/offsite NAS/media WEB/site MAIL/spool FS01/docs" {
+		t.Fatalf("rows %s", got)
+	}
+	if got := v.summary.Text; got != "5 of 5 tasks shown · 1 ok · 1 failed · 1 overdue · 1 running · 1 unknown" {
+		t.Fatalf("summary %q", got)
+	}
+	if text, _ := v.cellText(&v.model.visible[1].r, colState); text != "overdue · last known, 2 days" {
+		t.Fatalf("the offline slave's row says %q", text)
+	}
+	test.AssertRendersToMarkup(t, "backups_mixed.xml", v.win.Canvas())
+}
+
+func TestTheBackupsWindowSortsAndFilters(t *testing.T) {
+	v, _, _, _ := openBackups(t)
+	cases := []struct {
+		name string
+		do   func()
+		want string
+	}{
+		{"sorted by slave", func() { v.model.sortBy(colSlave) }, "FS01/docs FS01/offsite MAIL/spool NAS/media WEB/site"},
+		{"and the other way", func() { v.model.sortBy(colSlave) }, "WEB/site NAS/media MAIL/spool FS01/docs FS01/offsite"},
+		{"by failures", func() { v.model.sortBy(colFailures) }, "FS01/docs MAIL/spool NAS/media WEB/site FS01/offsite"},
+		{"only failed", func() { v.state.SetSelected("failed") }, "FS01/offsite"},
+		{"only running, whatever else", func() { v.state.SetSelected("running") }, "MAIL/spool"},
+		{"every state of one group", func() { v.state.SetSelected(backupsAllStates); v.group.SetSelected("Globex") }, "NAS/media"},
+		{"slaves without a group", func() { v.group.SetSelected(backupsUngrouped) }, "WEB/site"},
+		{"text in an error", func() { v.group.SetSelected(backupsAllGroups); v.filter.SetText("READ-ONLY") }, "FS01/offsite"},
+	}
+	for _, c := range cases {
+		c.do()
+		if got := visibleTasks(v); got != c.want {
+			t.Fatalf("%s: %s, want %s", c.name, got, c.want)
+		}
+	}
+	if got := v.summary.Text; !strings.HasPrefix(got, "1 of 5 tasks shown") {
+		t.Fatalf("summary %q", got)
+	}
+}
+
+func TestTheBackupsWindowFollowsTheFleetAndOpensATasksTab(t *testing.T) {
+	v, src, q, opened := openBackups(t)
+	fixed := mixedRows()[1]
+	fixed.State, fixed.FailuresSinceSuccess, fixed.LastResult, fixed.LastError = health.StateOK, 0, backup.ResultCompleted, ""
+	src.setRow(fixed)
+	q.runUntil(t, "offsite ok", func() bool { return v.model.counts.OK == 2 && v.model.counts.Failed == 0 })
+	if got := visibleTasks(v); got != "NAS/media WEB/site MAIL/spool FS01/docs FS01/offsite" {
+		t.Fatalf("rows after the fix %s", got)
+	}
+	cell := newBackupCell(v)
+	cell.show(widget.TableCellID{Row: 0, Col: colTask})
+	test.DoubleTap(cell)
+	if len(*opened) != 1 || (*opened)[0] != "c3" {
+		t.Fatalf("opened %v", *opened)
+	}
+}

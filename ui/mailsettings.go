@@ -1,0 +1,182 @@
+package ui
+
+import (
+	"context"
+	"strings"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/layout"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/lanyard/lanyard/core/mail"
+)
+
+// The Mail tab of Remote Management Settings: the SMTP server, its
+// security and login, sender and recipients, which alerts are mailed and
+// the daily summary's time, and Send test message, which tries the values
+// as typed and shows the server's own refusal. The password field never
+// shows the stored password: it says one is stored, and a typed one
+// replaces it.
+
+// MailEditor reads and saves the console's mail settings; *master.Master
+// provides it.
+type MailEditor interface {
+	MailSettings() (mail.Settings, bool, error)
+	SetMailSettings(s mail.Settings, password *string) error
+	TestMail(ctx context.Context, s *mail.Settings, password *string) (string, error)
+}
+
+// Texts of the Mail tab.
+const (
+	mailTabLabel        = "Mail"
+	connectionsTabLabel = "Connections"
+	mailTestLabel       = "Send test message"
+	mailPasswordStored  = "(stored; type to replace)"
+	mailSecurityNone    = "None"
+	mailSecuritySTART   = "STARTTLS"
+	mailSecurityTLS     = "TLS"
+	mailTestTimeout     = 60 * time.Second
+)
+
+type mailForm struct {
+	ed                         MailEditor
+	do                         func(func())
+	old                        mail.Settings
+	server, user, password     *widget.Entry
+	from, to, daily            *widget.Entry
+	security                   *widget.Select
+	onFailed, onOverdue, onOff *widget.Check
+	test                       *widget.Button
+	result                     *widget.Label
+	obj                        fyne.CanvasObject
+}
+
+var securityNames = map[string]mail.Security{mailSecurityNone: mail.SecurityNone, mailSecuritySTART: mail.SecuritySTARTTLS, mailSecurityTLS: mail.SecurityTLS}
+
+func newMailForm(ed MailEditor, do func(func())) *mailForm {
+	f := &mailForm{ed: ed, do: do}
+	s, stored, err := ed.MailSettings()
+	f.old = s
+	entry := func(text, hint string) *widget.Entry {
+		e := widget.NewEntry()
+		e.SetText(text)
+		e.SetPlaceHolder(hint)
+		return e
+	}
+	f.server = entry(s.Server, "smtp.example.com:587")
+	f.user = entry(s.User, "none")
+	f.password = widget.NewPasswordEntry()
+	if stored {
+		f.password.SetPlaceHolder(mailPasswordStored)
+	}
+	f.from = entry(s.From, "lanyard@example.com")
+	f.to = entry(strings.Join(s.To, ", "), "ops@example.com, boss@example.com")
+	f.daily = entry(s.DailyAt, "HH:MM, empty for none")
+	f.security = widget.NewSelect([]string{mailSecuritySTART, mailSecurityTLS, mailSecurityNone}, nil)
+	for name, sec := range securityNames {
+		if sec == s.Security {
+			f.security.SetSelected(name)
+		}
+	}
+	f.onFailed = widget.NewCheck("a backup failed", nil)
+	f.onFailed.SetChecked(s.OnFailed)
+	f.onOverdue = widget.NewCheck("a backup is overdue", nil)
+	f.onOverdue.SetChecked(s.OnOverdue)
+	f.onOff = widget.NewCheck("a slave is offline past its grace", nil)
+	f.onOff.SetChecked(s.OnOffline)
+	f.result = widget.NewLabel("")
+	f.result.Wrapping = fyne.TextWrapWord
+	if err != nil {
+		f.result.SetText("Could not read the mail settings: " + err.Error())
+		f.result.Importance = widget.DangerImportance
+	}
+	f.test = widget.NewButtonWithIcon(mailTestLabel, theme.MailSendIcon(), f.sendTest)
+
+	form := container.New(layout.NewFormLayout(),
+		widget.NewLabel("SMTP server"), container.NewBorder(nil, nil, nil, f.security, f.server),
+		widget.NewLabel("User"), f.user,
+		widget.NewLabel("Password"), f.password,
+		widget.NewLabel("From"), f.from,
+		widget.NewLabel("To"), f.to,
+		widget.NewLabel("Mail when"), container.NewVBox(f.onFailed, f.onOverdue, f.onOff),
+		widget.NewLabel("Daily summary at"), f.daily,
+	)
+	note := widget.NewLabel("The password is kept in this console's database (readable by you only), because the mail server needs it as typed; it is never shown again.")
+	note.Wrapping = fyne.TextWrapWord
+	note.Importance = widget.LowImportance
+	f.obj = container.NewVBox(form, note, container.NewHBox(f.test), f.result)
+	return f
+}
+
+// settings are the values typed, checked.
+func (f *mailForm) settings() (mail.Settings, error) {
+	s := f.old
+	s.Server, s.User, s.From = strings.TrimSpace(f.server.Text), strings.TrimSpace(f.user.Text), strings.TrimSpace(f.from.Text)
+	s.To = mail.SplitAddresses(f.to.Text)
+	s.DailyAt = strings.TrimSpace(f.daily.Text)
+	s.Security = securityNames[f.security.Selected]
+	if s.Security == "" {
+		s.Security = mail.SecuritySTARTTLS
+	}
+	s.OnFailed, s.OnOverdue, s.OnOffline = f.onFailed.Checked, f.onOverdue.Checked, f.onOff.Checked
+	return s, s.Validate()
+}
+
+// typedPassword is the password typed, nil when none was (keep the
+// stored one).
+func (f *mailForm) typedPassword() *string {
+	if f.password.Text == "" {
+		return nil
+	}
+	pw := f.password.Text
+	return &pw
+}
+
+// changed says whether anything differs from what is stored.
+func (f *mailForm) changed() bool {
+	s, err := f.settings()
+	return err != nil || f.password.Text != "" || !sameMail(s, f.old)
+}
+
+func sameMail(a, b mail.Settings) bool {
+	return a.Server == b.Server && a.Security == b.Security && a.User == b.User && a.From == b.From &&
+		strings.Join(a.To, ",") == strings.Join(b.To, ",") && a.DailyAt == b.DailyAt &&
+		a.OnFailed == b.OnFailed && a.OnOverdue == b.OnOverdue && a.OnOffline == b.OnOffline
+}
+
+// save stores what was typed; it runs off the Fyne thread.
+func (f *mailForm) save(s mail.Settings, pw *string) error { return f.ed.SetMailSettings(s, pw) }
+
+func (f *mailForm) setResult(text string, imp widget.Importance) {
+	f.result.SetText(text)
+	f.result.Importance = imp
+	f.result.Refresh()
+}
+
+// sendTest sends a test message with the values as typed.
+func (f *mailForm) sendTest() {
+	s, err := f.settings()
+	if err != nil {
+		f.setResult(capitalize(err.Error())+".", widget.DangerImportance)
+		return
+	}
+	pw := f.typedPassword()
+	f.test.Disable()
+	f.setResult("Sending a test message…", widget.MediumImportance)
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), mailTestTimeout)
+		defer cancel()
+		msg, err := f.ed.TestMail(ctx, &s, pw)
+		f.do(func() {
+			f.test.Enable()
+			if err != nil {
+				f.setResult(capitalize(err.Error())+".", widget.DangerImportance)
+				return
+			}
+			f.setResult(capitalize(msg)+".", widget.SuccessImportance)
+		})
+	}()
+}

@@ -1,0 +1,145 @@
+package ui
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/test"
+
+	"github.com/emersion/go-smtp"
+
+	"github.com/lanyard/lanyard/core/mail"
+	"github.com/lanyard/lanyard/core/master"
+	"github.com/lanyard/lanyard/core/store"
+	"github.com/lanyard/lanyard/internal/smtptest"
+	"github.com/lanyard/lanyard/internal/testkit"
+)
+
+// mailConsole is a fake console whose mail settings live in a real
+// database and whose test messages go through the real sender.
+type mailConsole struct {
+	*fakeConsole
+	db *store.DB
+}
+
+func (m *mailConsole) MailSettings() (mail.Settings, bool, error) {
+	s, err := mail.Load(m.db)
+	return s, mail.HasPassword(m.db), err
+}
+
+func (m *mailConsole) SetMailSettings(s mail.Settings, pw *string) error {
+	if err := mail.Save(m.db, s); err != nil {
+		return err
+	}
+	if pw != nil {
+		return mail.SetPassword(m.db, *pw)
+	}
+	return nil
+}
+
+func (m *mailConsole) TestMail(ctx context.Context, s *mail.Settings, pw *string) (string, error) {
+	return master.TestMail(ctx, m.db, s, pw)
+}
+
+func newMailConsole(t *testing.T) *mailConsole {
+	t.Helper()
+	return &mailConsole{fakeConsole: newFakeConsole(), db: testkit.Store(t, "console", store.Options{})}
+}
+
+func TestTheMailTabSendsATestMessageWithTheValuesTyped(t *testing.T) {
+	srv := smtptest.Start(t, smtptest.Options{User: "ops", Password: "s3cret"})
+	mc := newMailConsole(t)
+	if err := mail.SetPassword(mc.db, "old-password"); err != nil {
+		t.Fatal(err)
+	}
+	f, q, w := openSettings(t, mc, nil, false)
+	m := f.mail
+	if m == nil {
+		t.Fatal("no Mail tab")
+	}
+	if m.password.Text != "" || m.password.PlaceHolder != mailPasswordStored {
+		t.Fatalf("the password field shows %q / %q", m.password.Text, m.password.PlaceHolder)
+	}
+	m.server.SetText("smtp.example.com:587")
+	m.user.SetText("ops")
+	m.from.SetText("lanyard@example.com")
+	m.to.SetText("ops@example.com, boss@example.com")
+	m.daily.SetText("07:30")
+	selectTab(t, w, mailTabLabel)
+	test.AssertRendersToMarkup(t, "settingsdialog_mail.xml", w.Canvas())
+
+	// The test server has no TLS, and listens on a port of its own.
+	m.server.SetText(srv.Addr)
+	m.security.SetSelected(mailSecurityNone)
+
+	// With the stored (wrong) password: the server's words.
+	test.Tap(m.test)
+	q.runUntil(t, "the refusal", func() bool { return strings.Contains(m.result.Text, "refused") })
+	if !strings.Contains(m.result.Text, `"535 5.7.8 Authentication credentials invalid"`) || strings.Contains(m.result.Text, "old-password") {
+		t.Fatalf("result %q", m.result.Text)
+	}
+	test.Type(m.password, "s3cret")
+	test.Tap(m.test)
+	q.runUntil(t, "the test message", func() bool { return strings.Contains(m.result.Text, "sent") })
+	if got := srv.Messages(); len(got) != 1 || got[0].Subject() != "Lanyard test message" || len(got[0].To) != 2 {
+		t.Fatalf("messages %+v", got)
+	}
+
+	// Apply saves them, and the password typed.
+	test.Tap(f.apply)
+	q.runUntil(t, "the dialog to close", func() bool { return w.Canvas().Overlays().Top() == nil })
+	s, _ := mail.Load(mc.db)
+	if pw, _ := mail.Password(mc.db); pw != "s3cret" || s.Server != srv.Addr || s.DailyAt != "07:30" || len(s.To) != 2 || s.Security != mail.SecurityNone {
+		t.Fatalf("saved %+v, password %q", s, pw)
+	}
+}
+
+func TestAMailAddressMistakeIsShownAndNothingSent(t *testing.T) {
+	srv := smtptest.Start(t, smtptest.Options{RefuseRcpt: &smtp.SMTPError{Code: 550, Message: "no"}})
+	mc := newMailConsole(t)
+	f, _, _ := openSettings(t, mc, nil, false)
+	f.mail.server.SetText(srv.Addr)
+	f.mail.from.SetText("not an address")
+	f.mail.to.SetText("ops@example.com")
+	test.Tap(f.mail.test)
+	if !strings.Contains(f.mail.result.Text, `Sender "not an address" is not a mail address`) || len(srv.Messages()) != 0 {
+		t.Fatalf("result %q", f.mail.result.Text)
+	}
+}
+
+// selectTab selects the tab called label of the dialog over w.
+func selectTab(t *testing.T, w fyne.Window, label string) {
+	t.Helper()
+	var tabs *container.AppTabs
+	var walk func(o fyne.CanvasObject)
+	walk = func(o fyne.CanvasObject) {
+		if at, ok := o.(*container.AppTabs); ok {
+			tabs = at
+			return
+		}
+		if c, ok := o.(*fyne.Container); ok {
+			for _, k := range c.Objects {
+				walk(k)
+			}
+		}
+		if wd, ok := o.(fyne.Widget); ok && tabs == nil {
+			for _, k := range test.WidgetRenderer(wd).Objects() {
+				walk(k)
+			}
+		}
+	}
+	walk(w.Canvas().Overlays().Top())
+	if tabs == nil {
+		t.Fatal("no tabs in the dialog")
+	}
+	for _, it := range tabs.Items {
+		if it.Text == label {
+			tabs.Select(it)
+			return
+		}
+	}
+	t.Fatalf("no tab %q", label)
+}
