@@ -3,8 +3,6 @@ package ui
 import (
 	"context"
 	"time"
-
-	"github.com/lanyard/lanyard/core/master"
 )
 
 // batchEvents is the one batcher behind every window that follows the
@@ -15,9 +13,10 @@ import (
 // interval, so a burst of ten thousand costs a few batches. flush runs on
 // the batcher's goroutine, off the Fyne thread; the batcher never blocks
 // on anything else, so the fleet (which drops events for a subscriber that
-// lags) sees a fast reader.
-func batchEvents(ctx context.Context, in <-chan master.Event, every time.Duration, flush func([]master.Event)) {
-	var pending []master.Event
+// lags) sees a fast reader. E is the fleet's events, or the backup alerts
+// the notifier shows.
+func batchEvents[E any](ctx context.Context, in <-chan E, every time.Duration, flush func([]E)) {
+	var pending []E
 	var timer *time.Timer
 	var due <-chan time.Time
 	var last time.Time

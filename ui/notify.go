@@ -19,13 +19,15 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/lanyard/lanyard/core/auth"
+	"github.com/lanyard/lanyard/core/health"
 	"github.com/lanyard/lanyard/core/master"
 	"github.com/lanyard/lanyard/core/store"
 	"github.com/lanyard/lanyard/core/wire"
 )
 
-// Notifications: desktop notifications for outages and strangers, and the
-// tray menu with the fleet's counts.
+// Notifications: desktop notifications for outages, strangers and backups
+// that failed or became overdue, and the tray menu with the fleet's
+// counts.
 
 // Texts of the tray menu.
 const (
@@ -46,10 +48,19 @@ const (
 	// outageListMax is how many outages one notification names; more are
 	// counted, so that a network failure does not bring 500 notifications.
 	outageListMax = 3
+	// alertListMax is how many backup alerts one notification names.
+	alertListMax = 3
 	// trayUnknownMax is how many recent unknown slaves the tray offers to
 	// add.
 	trayUnknownMax = 3
 )
+
+// BackupAlerts streams the backup alerts that come due (a task failed or
+// overdue, past the grace period and once per state: core/health decides);
+// *master.Master provides it.
+type BackupAlerts interface {
+	WatchAlerts(buffer int) (<-chan health.Alert, func())
+}
 
 // notifierOptions tune a notifier; tests set a fake clock and ticks.
 type notifierOptions struct {
@@ -83,7 +94,10 @@ func systemTrayUsable() bool {
 // StartNotifier watches the fleet: a slave that was connected and stays
 // offline or in error past the grace period raises one desktop
 // notification per outage, and an unknown slave trying to connect raises
-// one per name per ten minutes. On a desktop it also sets the tray menu:
+// one per name per ten minutes. When fleet offers BackupAlerts, a backup
+// that failed or became overdue raises one too (core/health applies the
+// grace period and never repeats a state; alerts that come due together
+// make one notification). On a desktop it also sets the tray menu:
 // the counts, "Open Lanyard" (openMain), "Remote Management Log" (openLog),
 // "Add unknown slave NAME…" for recent strangers (openMain, then
 // addSlave(name): only when the user picks it), and Quit. Call it on the
@@ -138,6 +152,20 @@ func startNotifier(a fyne.App, fleet Fleet, o notifierOptions, openMain, openLog
 			}
 		})
 	})
+	// Backup alerts: those that come due together make one notification.
+	// (A slave's outage is the outage watch's to announce.)
+	var unwatch func()
+	if ba, ok := fleet.(BackupAlerts); ok {
+		var alerts <-chan health.Alert
+		alerts, unwatch = ba.WatchAlerts(256)
+		wg.Go(func() {
+			batchEvents(ctx, alerts, o.trayEvery, func(as []health.Alert) {
+				if n := backupNotification(as); n != nil {
+					a.SendNotification(n)
+				}
+			})
+		})
+	}
 	// Outages are announced when their grace period has passed.
 	wg.Go(func() {
 		for {
@@ -156,12 +184,55 @@ func startNotifier(a fyne.App, fleet Fleet, o notifierOptions, openMain, openLog
 		once.Do(func() {
 			cancel()
 			unsubscribe()
+			if unwatch != nil {
+				unwatch()
+			}
 			wg.Wait()
 			if ticker != nil {
 				ticker.Stop()
 			}
 		})
 	}
+}
+
+// backupNotification words the failed and overdue backups among alerts:
+// one names the task and what went wrong, many are counted and the first
+// few named. nil when none is about a backup.
+func backupNotification(alerts []health.Alert) *fyne.Notification {
+	var as []health.Alert
+	for _, a := range alerts {
+		if a.Kind == health.AlertFailed || a.Kind == health.AlertOverdue {
+			as = append(as, a)
+		}
+	}
+	what := func(a health.Alert) string {
+		if a.Kind == health.AlertFailed {
+			return "failed"
+		}
+		return "overdue"
+	}
+	switch len(as) {
+	case 0:
+		return nil
+	case 1:
+		a := as[0]
+		body := fmt.Sprintf("Backup task %s on %s %s", a.Task, a.Slave, what(a))
+		if a.Kind == health.AlertFailed && a.Row.LastError != "" {
+			body += ": " + a.Row.LastError
+		} else if a.Kind == health.AlertOverdue {
+			body += ": last success " + health.When(a.Row.LastSuccess, time.Local)
+		}
+		return fyne.NewNotification(fmt.Sprintf("%s: backup %s %s", a.Slave, a.Task, what(a)), body+".")
+	}
+	names := make([]string, 0, alertListMax)
+	for _, a := range as[:min(len(as), alertListMax)] {
+		names = append(names, fmt.Sprintf("%s / %s %s", a.Slave, a.Task, what(a)))
+	}
+	body := strings.Join(names, ", ")
+	if len(as) > alertListMax {
+		body += fmt.Sprintf(" and %d more", len(as)-alertListMax)
+	}
+	return fyne.NewNotification(fmt.Sprintf("%d backup alerts", len(as)), body+". The Backups window (Ctrl+B) lists them.")
 }
 
 // outageWatch is the notifier's state machine: fed events and the time,

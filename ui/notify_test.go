@@ -12,6 +12,7 @@ import (
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/widget"
 
+	"github.com/lanyard/lanyard/core/health"
 	"github.com/lanyard/lanyard/core/master"
 	"github.com/lanyard/lanyard/core/store"
 	"github.com/lanyard/lanyard/core/wire/pb"
@@ -348,5 +349,73 @@ func TestTheUnknownSlavePromptAddsOnlyWhenAsked(t *testing.T) {
 	buttonLabelled(t, w, "Close")
 	if len(added) != 1 {
 		t.Errorf("a name that cannot be used was offered for adding: %v", added)
+	}
+}
+
+func TestBackupAlertsAreWordedOnePerBatch(t *testing.T) {
+	failed := health.Alert{Kind: health.AlertFailed, Slave: "FS01", Task: "offsite",
+		Row: health.Row{LastError: "destination is read-only"}}
+	overdue := health.Alert{Kind: health.AlertOverdue, Slave: "NAS", Task: "media",
+		Row: health.Row{LastSuccess: time.Date(2026, 11, 28, 2, 0, 0, 0, time.Local)}}
+	offline := health.Alert{Kind: health.AlertOffline, Slave: "WEB"}
+	cases := []struct {
+		name           string
+		alerts         []health.Alert
+		title, content string
+	}{
+		{"a failed run names its error", []health.Alert{failed}, "FS01: backup offsite failed",
+			"Backup task offsite on FS01 failed: destination is read-only."},
+		{"an overdue task names its last success", []health.Alert{overdue}, "NAS: backup media overdue",
+			"Backup task media on NAS overdue: last success 2026-11-28 02:00."},
+		{"an outage is left to the outage watch", []health.Alert{offline}, "", ""},
+		{"several are counted", []health.Alert{failed, offline, overdue, failed, failed}, "4 backup alerts",
+			"FS01 / offsite failed, NAS / media overdue, FS01 / offsite failed and 1 more. The Backups window (Ctrl+B) lists them."},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			n := backupNotification(c.alerts)
+			if c.title == "" {
+				if n != nil {
+					t.Fatalf("notified %q", n.Title)
+				}
+				return
+			}
+			if n == nil || n.Title != c.title || n.Content != c.content {
+				t.Fatalf("got %+v, want %q: %q", n, c.title, c.content)
+			}
+		})
+	}
+}
+
+// alertFleet is a scripted fleet with backup alerts.
+type alertFleet struct {
+	*scriptedFleet
+	alerts  chan health.Alert
+	stopped chan struct{}
+}
+
+func (f *alertFleet) WatchAlerts(int) (<-chan health.Alert, func()) {
+	var once sync.Once
+	return f.alerts, func() { once.Do(func() { close(f.stopped) }) }
+}
+
+func TestTheNotifierAnnouncesBackupAlerts(t *testing.T) {
+	noLeaksAfter(t)
+	a := newTrayApp(t)
+	fleet := &alertFleet{scriptedFleet: newScriptedFleet(master.SlaveView{ID: "1", Name: "FS01", State: master.StateConnected}),
+		alerts: make(chan health.Alert), stopped: make(chan struct{})}
+	q := newUIQueue()
+	stop := startNotifier(a, fleet, notifierOptions{grace: time.Minute, unknownQuiet: time.Minute, now: func() time.Time { return t0 },
+		tick: make(chan time.Time), trayEvery: time.Millisecond, do: q.do, noTray: true}, func() {}, func() {}, func(string) {})
+	defer stop()
+	fleet.alerts <- health.Alert{Kind: health.AlertFailed, SlaveID: "1", Slave: "FS01", Task: "docs", Row: health.Row{LastError: "disk full"}}
+	if n := <-a.sent; n.Title != "FS01: backup docs failed" || n.Content != "Backup task docs on FS01 failed: disk full." {
+		t.Fatalf("notification %q: %q", n.Title, n.Content)
+	}
+	stop()
+	select {
+	case <-fleet.stopped:
+	default:
+		t.Error("stop did not end the alert stream")
 	}
 }
