@@ -424,17 +424,27 @@ database when none runs.`,
 // audit reads the audit through the running console, or from the
 // database when none runs.
 func (e *env) audit(ctx context.Context, f master.AuditFilter) ([]store.AuditRecord, error) {
-	r, err := e.call(ctx, ctlRequest{Op: opAudit, Slave: f.Slave, Last: f.Last}, nil)
+	return runningOrStored(ctx, e, ctlRequest{Op: opAudit, Slave: f.Slave, Last: f.Last},
+		func(r ctlResponse) []store.AuditRecord { return r.Audit },
+		func(db *store.DB) ([]store.AuditRecord, error) { return master.ReadAudit(db, f) })
+}
+
+// runningOrStored asks the running console, or, when none runs, reads
+// the answer from its database (which the running console would hold
+// locked).
+func runningOrStored[T any](ctx context.Context, e *env, req ctlRequest, answer func(ctlResponse) T, read func(*store.DB) (T, error)) (T, error) {
+	r, err := e.call(ctx, req, nil)
 	if err == nil {
-		return r.Audit, nil
+		return answer(r), nil
 	}
+	var zero T
 	if _, ok := err.(errNoConsole); !ok {
-		return nil, err
+		return zero, err
 	}
 	db, err := e.openDB(nil)
 	if err != nil {
-		return nil, err
+		return zero, err
 	}
 	defer db.Close()
-	return master.ReadAudit(db, f)
+	return read(db)
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/lanyard/lanyard/app/cmdline"
 	"github.com/lanyard/lanyard/core/health"
 	"github.com/lanyard/lanyard/core/master"
+	"github.com/lanyard/lanyard/core/store"
 )
 
 // lanyard report: the fleet's backup health, through the running console
@@ -74,19 +75,9 @@ through the running console.`,
 // backupRows reads the fleet's backup health through the running
 // console, or from the database when none runs.
 func (e *env) backupRows(ctx context.Context) ([]health.Row, error) {
-	r, err := e.call(ctx, ctlRequest{Op: opReport}, nil)
-	if err == nil {
-		return r.Rows, nil
-	}
-	if _, ok := err.(errNoConsole); !ok {
-		return nil, err
-	}
-	db, err := e.openDB(nil)
-	if err != nil {
-		return nil, err
-	}
-	defer db.Close()
-	return master.ReadBackupRows(db, time.Now())
+	return runningOrStored(ctx, e, ctlRequest{Op: opReport},
+		func(r ctlResponse) []health.Row { return r.Rows },
+		func(db *store.DB) ([]health.Row, error) { return master.ReadBackupRows(db, time.Now()) })
 }
 
 // sendReport mails the report now (lanyard report --send).
