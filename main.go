@@ -7,6 +7,9 @@ import (
 	"os"
 
 	"github.com/lanyard/lanyard/app/console"
+	// Before Fyne reads the locale: no "Error parsing user locale C" under
+	// C.UTF-8 (see the package's documentation).
+	_ "github.com/lanyard/lanyard/app/locale"
 )
 
 func main() { os.Exit(console.Run()) }
