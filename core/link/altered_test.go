@@ -6,6 +6,7 @@ import (
 	"errors"
 	"net"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -41,30 +42,39 @@ func TestAListenerToldAnAlteredGreetingSaysSoAndTellsTheDialer(t *testing.T) {
 	}
 }
 
-func TestADialerAnsweredWithAnAlteredGreetingSaysSo(t *testing.T) {
+// alteredConsole answers every connection as a console's refusal looks
+// after such a box lower-cased it, until the test ends.
+func alteredConsole(t *testing.T) string {
+	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer ln.Close()
-	// What a console's refusal looks like after the box lower-cased it.
-	done := make(chan struct{})
+	var wg sync.WaitGroup
+	t.Cleanup(func() { _ = ln.Close(); wg.Wait() })
+	wg.Add(1)
 	go func() {
-		defer close(done)
-		c, err := ln.Accept()
-		if err != nil {
-			return
+		defer wg.Done()
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			var refusal bytes.Buffer
+			writeClose(&writerConn{Conn: c, w: &refusal}, true, wire.CodeProtocolError, "altered", 0)
+			_, _ = c.Write(bytes.ToLower(refusal.Bytes()[:len(wire.Magic)]))
+			_, _ = c.Write(refusal.Bytes()[len(wire.Magic):])
+			_ = c.Close()
 		}
-		defer c.Close()
-		var refusal bytes.Buffer
-		writeClose(&writerConn{Conn: c, w: &refusal}, true, wire.CodeProtocolError, "altered", 0)
-		_, _ = c.Write(bytes.ToLower(refusal.Bytes()[:len(wire.Magic)]))
-		_, _ = c.Write(refusal.Bytes()[len(wire.Magic):])
 	}()
+	return ln.Addr().String()
+}
+
+func TestADialerAnsweredWithAnAlteredGreetingSaysSo(t *testing.T) {
+	addr := alteredConsole(t)
 	k := key(t, "FS01", "pw")
 	d := &Dialer{Identity: newIdentity(t, pb.Role_ROLE_AGENT)}
-	_, err = d.Dial(context.Background(), Target{Address: ln.Addr().String(), Name: "FS01", Key: k, KDF: testKDF})
-	<-done
+	_, err := d.Dial(context.Background(), Target{Address: addr, Name: "FS01", Key: k, KDF: testKDF})
 	e := wantCode(t, err, wire.CodeProtocolError)
 	if !errors.Is(err, ErrAltered) || !strings.Contains(e.Reason, "altered on the way") || !strings.Contains(e.Reason, "turn SSL on at both ends") {
 		t.Errorf("dialer: %q, want it to say the answer was altered on the way and to turn SSL on", e.Reason)
@@ -74,6 +84,15 @@ func TestADialerAnsweredWithAnAlteredGreetingSaysSo(t *testing.T) {
 	}
 	if !IsAddressFailure(e.Code) {
 		t.Error("an altered answer should send the dialer on to the next address: another port may take another path")
+	}
+
+	// diagnose stops at the hello and gives the same fix.
+	steps, ok := diagnose(t, DiagnoseOptions{Address: addr, Identity: newIdentity(t, pb.Role_ROLE_AGENT)})
+	if ok || failed(steps) != "hello" {
+		t.Fatalf("diagnose: ok=%v, failed at %q: %+v", ok, failed(steps), steps)
+	}
+	if last := steps[len(steps)-1]; !strings.Contains(last.Fix, "turn SSL on at both ends") {
+		t.Errorf("diagnose's fix is %q, want it to say to turn SSL on", last.Fix)
 	}
 }
 
