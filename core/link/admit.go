@@ -122,9 +122,14 @@ func (m *loadMeter) refused() time.Duration {
 	return minRetry + rand.N(spread)
 }
 
-// Bounds on the retry-after given for load.
+// Bounds on the retry-after given for load. The rate a restarting
+// console serves at is underestimated in its first seconds (few granted
+// yet, many turned away), so the spread would push agents far beyond the
+// moment it could take them; a turned-away connection costs the console
+// little (no cryptography), so ten seconds is the most it asks, and one
+// that comes back too early is simply told again.
 const (
 	minRetry       = time.Second
 	minRetrySpread = time.Second
-	maxRetry       = 30 * time.Second
+	maxRetry       = 10 * time.Second
 )

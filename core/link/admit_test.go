@@ -90,7 +90,7 @@ func TestAHandshakeThatFindsNoSlotIsToldPlainlyWhenToComeBack(t *testing.T) {
 			_, err := benchDialer(t, ssl, srv.addr()).Dial(context.Background())
 			e := wantCode(t, err, wire.CodeRateLimited)
 			if !e.Remote || e.RetryAfter < minRetry || e.RetryAfter > maxRetry || !strings.Contains(e.Reason, "busy") {
-				t.Errorf("refusal = %+v; want the console's word that it is busy, with a retry after 1–30 s", e)
+				t.Errorf("refusal = %+v; want the console's word that it is busy, with a retry after 1–10 s", e)
 			}
 			r := srv.nextRefusal(t, 5*time.Second)
 			if !r.Busy || r.Err.Code != wire.CodeRateLimited || !errors.Is(r.Err, ErrBusy) {
