@@ -298,9 +298,14 @@ step passes at every address.`,
 			// for the master at these addresses (one console, one
 			// certificate), so no proof goes to an impostor there.
 			first := list[0].String()
-			id, settings, pin := diagnoseIdentity(e, first)
+			id, settings, pin, running := diagnoseIdentity(e, first)
 			o := link.DiagnoseOptions{Identity: id, Options: link.Options{HandshakeTimeout: timeout},
 				PinnedCert: pin, TrustFix: "lanyard-agent masters trust " + first}
+			if running != nil {
+				// The running agent holds the database: its SSL setting
+				// is the one a link would use.
+				o.Options.SSL = running.SSL
+			}
 			if settings != nil {
 				o.Options.SSL = settings.SSL
 				t := link.Target{Name: settings.Name}
@@ -370,8 +375,9 @@ func diagnoseOne(ctx context.Context, e *env, o link.DiagnoseOptions) string {
 // diagnoseIdentity loads the agent's identity and settings, and the
 // certificate pinned for a master at addr, when its database can be read.
 // A running agent holds it: then a throwaway identity probes without the
-// password step, and the pin comes from the running agent.
-func diagnoseIdentity(e *env, addr string) (*link.Identity, *agent.Settings, string) {
+// password step, and the pin and the SSL setting come from the running
+// agent, whose status is returned too.
+func diagnoseIdentity(e *env, addr string) (*link.Identity, *agent.Settings, string, *agent.StatusSnapshot) {
 	db, err := e.openDB(nil)
 	if err == nil {
 		defer db.Close()
@@ -386,16 +392,18 @@ func diagnoseIdentity(e *env, addr string) (*link.Identity, *agent.Settings, str
 				}
 			}
 			if err == nil && found && s.Initialized() {
-				return id, &s, pin
+				return id, &s, pin, nil
 			}
-			return id, nil, pin
+			return id, nil, pin, nil
 		}
 	}
 	pin := ""
+	var running *agent.StatusSnapshot
 	if dir, err := e.dir(); err == nil {
 		if c, err := agent.DialControl(dir); err == nil {
-			if ms, err := c.Masters(); err == nil {
-				for _, m := range ms {
+			if st, err := c.Status(); err == nil {
+				running = &st
+				for _, m := range st.Masters {
 					if slices.ContainsFunc(m.Addresses, func(a string) bool { return strings.EqualFold(a, addr) }) {
 						pin = m.Fingerprint
 					}
@@ -405,9 +413,9 @@ func diagnoseIdentity(e *env, addr string) (*link.Identity, *agent.Settings, str
 	}
 	id, err := link.NewThrowawayIdentity(pb.Role_ROLE_AGENT, "lanyard-agent "+version.String()+" (diagnose)")
 	if err != nil {
-		return &link.Identity{Role: pb.Role_ROLE_AGENT}, nil, pin
+		return &link.Identity{Role: pb.Role_ROLE_AGENT}, nil, pin, running
 	}
-	return id, nil, pin
+	return id, nil, pin, running
 }
 
 // initLiveMasters makes the running agent's masters the list init was

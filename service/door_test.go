@@ -106,3 +106,27 @@ func TestDiagnoseSendsNoProofToAnImpostorAtAPinnedAddress(t *testing.T) {
 	default:
 	}
 }
+
+// A running agent holds its database, so diagnose asks it for its SSL
+// setting: with SSL on there, a console with SSL on is no mismatch.
+func TestDiagnoseUsesTheRunningAgentsSSLSetting(t *testing.T) {
+	hellos := make(chan string, 4)
+	ln, err := link.Listen(link.ListenConfig{Address: "127.0.0.1:0",
+		Identity: testkit.Identity(t, nil, pb.Role_ROLE_MASTER),
+		Options:  link.Options{SSL: true}, Auth: recordingAuth{hellos},
+		OnLink: func(l *link.Link) { l.CloseWith(&link.Error{Code: "normal"}) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	dir := initAgent(t, "--listen", "127.0.0.1:0", "--ssl", "on")
+	startAgentInProcess(t, dir)
+
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	addr := ln.Addr().String()
+	r := cli{t: t}.runContext(ctx, "", "diagnose", addr, "--data-dir", dir)
+	if !strings.Contains(r.stdout, "Diagnosing "+addr+" (SSL on)") || !strings.Contains(r.stdout, "[ok  ] SSL") {
+		t.Fatalf("diagnose while the agent runs with SSL on: %s", r)
+	}
+}
