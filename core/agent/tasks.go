@@ -118,7 +118,7 @@ var (
 var errNoTasks = errors.New("this agent runs in memory (a simulated agent) and keeps no backup tasks")
 
 func unknownTask(name string) error {
-	return &ControlError{Message: fmt.Sprintf("there is no task named %s (lanyard-agent task list shows them)", name), Usage: true, Err: ErrUnknownTask}
+	return &ControlError{Message: fmt.Sprintf("there is no task named %s (task list shows them)", name), Usage: true, Err: ErrUnknownTask}
 }
 
 // taskErr marks what is the request's fault (invalid tasks, unknown

@@ -86,8 +86,14 @@ func TestTasksAreSavedWithVersions(t *testing.T) {
 	if _, err := tasks.Remove(ctx, "docs", 2); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := tasks.Get(ctx, "docs"); !errors.Is(err, agent.ErrUnknownTask) || !agent.IsUsage(err) {
+	_, err = tasks.Get(ctx, "docs")
+	if !errors.Is(err, agent.ErrUnknownTask) || !agent.IsUsage(err) {
 		t.Fatalf("a removed task: %v", err)
+	}
+	// The console shows the agent's words too: they name a command both
+	// command lines have, not the agent's alone.
+	if msg := err.Error(); !strings.Contains(msg, "(task list shows them)") || strings.Contains(msg, "lanyard-agent") {
+		t.Errorf("an unknown task's error: %q", msg)
 	}
 }
 

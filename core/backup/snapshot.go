@@ -119,5 +119,5 @@ func FindSnapshot(dest, task, id string) (SnapshotInfo, error) {
 			return s, nil
 		}
 	}
-	return SnapshotInfo{}, invalidf("task %s has no snapshot %q (lanyard-agent task snapshots %s lists them)", task, id, task)
+	return SnapshotInfo{}, invalidf("task %s has no snapshot %q (task snapshots %s lists them)", task, id, task)
 }
