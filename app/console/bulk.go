@@ -91,7 +91,7 @@ func (e *env) importSlaves(ctx context.Context, path string, f slavefile.Format,
 	if len(bad) > 0 && !o.SkipBad {
 		o.DryRun = true // still check the rest, to list every mistake at once
 	}
-	bar := newCountBar(e.stderr, "rows ready")
+	bar := newCountBar(e.stderr, "rows checked")
 	o.Progress = bar.set
 	start := time.Now()
 	rep, err := master.ImportSlaves(ctx, db, rows, o)
