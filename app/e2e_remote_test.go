@@ -155,10 +155,22 @@ func TestTheConsoleCommandLineManagesSlavesThroughTheRunningConsole(t *testing.T
 		t.Errorf("a read was audited:\n%s", out)
 	}
 
+	// The connection log reads through the running console, which holds
+	// the database, and from the database once it stopped.
+	if out, code = cli("", "log", "--slave", "FS01", "--json"); code != 0 || !strings.Contains(out, `"event":"connected"`) {
+		t.Fatalf("log while the console runs: exit %d\n%s", code, out)
+	}
+	if out, code = cli("", "log", "--errors"); code != 0 || !strings.Contains(out, "FS09") || strings.Contains(out, "connected:") {
+		t.Fatalf("log --errors while the console runs: exit %d\n%s", code, out)
+	}
+
 	// After a restart the console links with the new password.
 	f.console.stop()
 	if out, code = cli("", "audit", "--slave", "FS01"); code != 0 || !strings.Contains(out, "password set: ok") {
 		t.Fatalf("audit from the database: exit %d\n%s", code, out)
+	}
+	if out, code = cli("", "log", "--slave", "FS01"); code != 0 || !strings.Contains(out, "connected: ") {
+		t.Fatalf("log from the database: exit %d\n%s", code, out)
 	}
 	f.startConsole()
 	f.console.event("connected", "FS01", 15*time.Second)

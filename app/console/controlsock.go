@@ -36,6 +36,7 @@ const (
 	opSettingsSet  = "settings_set"
 	opPasswordSet  = "password_set"
 	opAudit        = "audit"
+	opConnLog      = "log"
 )
 
 // ctlRequest is one request on the console's control socket.
@@ -68,6 +69,9 @@ type ctlRequest struct {
 	// it (health.Report.Since)
 	ReportSince time.Duration `json:"report_since,omitempty"`
 
+	// log (the connection log): Slave and Since filter it too.
+	ErrorsOnly bool `json:"errors_only,omitempty"`
+
 	// task_* (the agent's own operations and arguments, core/agent);
 	// Stream asks for progress lines before the answer.
 	Task   *agent.TaskArgs `json:"task,omitempty"`
@@ -88,6 +92,7 @@ type ctlResponse struct {
 	Settings *agentSettingsJSON  `json:"settings,omitempty"`
 	Changes  []string            `json:"changes,omitempty"`
 	Audit    []store.AuditRecord `json:"audit,omitempty"`
+	Events   []logRecord         `json:"events,omitempty"` // a part of the connection log
 	Task     *agent.TaskResult   `json:"task,omitempty"`
 	Event    *agent.TaskEvent    `json:"event,omitempty"` // a progress line of a task stream
 	Rows     []health.Row        `json:"rows,omitempty"`  // report: every task's backup health
@@ -155,7 +160,7 @@ func (h *ctlHandler) answer(ctx context.Context, req *ctlRequest, w *control.Wri
 		}
 		return ctlResponse{Changes: []string{msg}}
 	}
-	if req.Op != opAudit && req.Slave == "" {
+	if req.Op != opAudit && req.Op != opConnLog && req.Slave == "" {
 		return ctlResponse{Error: "no slave named: give --slave NAME", Usage: true}
 	}
 	if strings.HasPrefix(req.Op, "task_") {
@@ -206,9 +211,26 @@ func (h *ctlHandler) answer(ctx context.Context, req *ctlRequest, w *control.Wri
 			return failure(err)
 		}
 		return ctlResponse{Audit: recs}
+	case opConnLog:
+		events, err := h.m.Events(store.EventFilter{Slave: req.Slave, Since: req.Since, ErrorsOnly: req.ErrorsOnly})
+		if err != nil {
+			return failure(err)
+		}
+		for len(events) > 0 {
+			n := min(len(events), connLogPart)
+			if err := w.Send(ctlResponse{OK: true, Events: logRecords(events[:n])}); err != nil {
+				return failure(err)
+			}
+			events = events[n:]
+		}
+		return ctlResponse{}
 	}
 	return ctlResponse{Error: fmt.Sprintf("unknown control operation %q", req.Op), Usage: true}
 }
+
+// connLogPart is how many connection-log records one answer line
+// carries: the log holds up to 100,000, far more than one line should.
+const connLogPart = 1000
 
 // failure is an error answer; the agent finding the request wrong is a
 // usage mistake.

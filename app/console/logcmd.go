@@ -1,6 +1,7 @@
 package console
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"time"
@@ -34,34 +35,25 @@ func logCmd(e *env) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "log",
 		Short: "Print the connection log, oldest first",
-		Args:  cobra.NoArgs,
-		RunE: func(*cobra.Command, []string) error {
-			db, err := e.openDB(nil)
-			if err != nil {
-				return err
-			}
-			defer db.Close()
+		Long: `Print the connection log, oldest first: every connection event with its
+time, slave, direction, remote address and reason. Read through the running
+console (the window or lanyard serve), or from the database when none runs.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
 			f := store.EventFilter{Slave: slave, ErrorsOnly: errorsOnly}
 			if since > 0 {
 				f.Since = time.Now().Add(-since)
 			}
-			events, err := db.Events(f)
-			if err != nil {
+			enc := json.NewEncoder(e.stdout)
+			show := func(r logRecord) error {
+				if asJSON {
+					return enc.Encode(r)
+				}
+				_, err := fmt.Fprintf(e.stdout, "%s  %-7s  %-12s  %-9s  %-21s  %s\n", r.Time.Local().Format("2006-01-02 15:04:05"),
+					r.Severity, cmdline.OrDash(r.Slave), cmdline.OrDash(r.Direction), cmdline.OrDash(r.Remote), r.Event+": "+r.Reason)
 				return err
 			}
-			enc := json.NewEncoder(e.stdout)
-			for _, ev := range events {
-				if asJSON {
-					if err := enc.Encode(logRecord{Time: ev.Time, Slave: ev.Slave, Direction: ev.Direction, Remote: ev.Remote,
-						Event: ev.Kind, Severity: ev.Severity, Reason: ev.Reason, Refusal: ev.Refusal, Count: ev.Count}); err != nil {
-						return err
-					}
-					continue
-				}
-				fmt.Fprintf(e.stdout, "%s  %-7s  %-12s  %-9s  %-21s  %s\n", ev.Time.Local().Format("2006-01-02 15:04:05"),
-					ev.Severity, cmdline.OrDash(ev.Slave), cmdline.OrDash(ev.Direction), cmdline.OrDash(ev.Remote), ev.Kind+": "+ev.Reason)
-			}
-			return nil
+			return e.connLog(cmd.Context(), f, show)
 		},
 	}
 	cmd.Flags().StringVar(&slave, "slave", "", "only this slave's events")
@@ -69,4 +61,39 @@ func logCmd(e *env) *cobra.Command {
 	cmd.Flags().BoolVar(&asJSON, "json", false, "one JSON object per line")
 	cmd.Flags().BoolVar(&errorsOnly, "errors", false, "only warnings and errors")
 	return cmd
+}
+
+// connLog hands each record of the connection log that f selects to
+// show, oldest first: through the running console, which holds the
+// database, or from the database when none runs.
+func (e *env) connLog(ctx context.Context, f store.EventFilter, show func(logRecord) error) error {
+	showAll := func(recs []logRecord) error {
+		for _, r := range recs {
+			if err := show(r); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	_, err := runningOrStored(ctx, e, ctlRequest{Op: opConnLog, Slave: f.Slave, Since: f.Since, ErrorsOnly: f.ErrorsOnly},
+		func(r ctlResponse) error { return showAll(r.Events) },
+		func(ctlResponse) struct{} { return struct{}{} },
+		func(db *store.DB) (struct{}, error) {
+			events, err := db.Events(f)
+			if err != nil {
+				return struct{}{}, err
+			}
+			return struct{}{}, showAll(logRecords(events))
+		})
+	return err
+}
+
+// logRecords are events as `lanyard log --json` prints them.
+func logRecords(events []store.Event) []logRecord {
+	out := make([]logRecord, len(events))
+	for i, ev := range events {
+		out[i] = logRecord{Time: ev.Time, Slave: ev.Slave, Direction: ev.Direction, Remote: ev.Remote,
+			Event: ev.Kind, Severity: ev.Severity, Reason: ev.Reason, Refusal: ev.Refusal, Count: ev.Count}
+	}
+	return out
 }

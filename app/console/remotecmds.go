@@ -424,16 +424,16 @@ database when none runs.`,
 // audit reads the audit through the running console, or from the
 // database when none runs.
 func (e *env) audit(ctx context.Context, f master.AuditFilter) ([]store.AuditRecord, error) {
-	return runningOrStored(ctx, e, ctlRequest{Op: opAudit, Slave: f.Slave, Last: f.Last},
+	return runningOrStored(ctx, e, ctlRequest{Op: opAudit, Slave: f.Slave, Last: f.Last}, nil,
 		func(r ctlResponse) []store.AuditRecord { return r.Audit },
 		func(db *store.DB) ([]store.AuditRecord, error) { return master.ReadAudit(db, f) })
 }
 
 // runningOrStored asks the running console, or, when none runs, reads
 // the answer from its database (which the running console would hold
-// locked).
-func runningOrStored[T any](ctx context.Context, e *env, req ctlRequest, answer func(ctlResponse) T, read func(*store.DB) (T, error)) (T, error) {
-	r, err := e.call(ctx, req, nil)
+// locked). onPart, when not nil, takes the parts of a streamed answer.
+func runningOrStored[T any](ctx context.Context, e *env, req ctlRequest, onPart func(ctlResponse) error, answer func(ctlResponse) T, read func(*store.DB) (T, error)) (T, error) {
+	r, err := e.call(ctx, req, onPart)
 	if err == nil {
 		return answer(r), nil
 	}

@@ -75,7 +75,7 @@ through the running console.`,
 // backupRows reads the fleet's backup health through the running
 // console, or from the database when none runs.
 func (e *env) backupRows(ctx context.Context) ([]health.Row, error) {
-	return runningOrStored(ctx, e, ctlRequest{Op: opReport},
+	return runningOrStored(ctx, e, ctlRequest{Op: opReport}, nil,
 		func(r ctlResponse) []health.Row { return r.Rows },
 		func(db *store.DB) ([]health.Row, error) { return master.ReadBackupRows(db, time.Now()) })
 }
