@@ -89,7 +89,10 @@ func mastersCmd(e *env) *cobra.Command {
 				if m.Fingerprint != "" {
 					cert = link.ShortFingerprint(m.Fingerprint)
 				}
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", m.Address, state, since, cert, cmdline.OrDash(m.LastError))
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", m.Address, state, since, cert, lastErrorCell(m, time.Now()))
+				if m.Via == "" {
+					continue // not linked: the last error already says why each address failed
+				}
 				for _, ae := range m.AddressErrors {
 					notes = append(notes, fmt.Sprintf("%s, %s: %s (%s)", m.Address, m.Label(ae.Address), ae.Error, ae.At.Local().Format(time.TimeOnly)))
 				}
@@ -269,4 +272,22 @@ func masterCerts(ms []agent.MasterStatus) map[string]string {
 		}
 	}
 	return certs
+}
+
+// lastErrorCell is a master's last error in masters list, with when it
+// happened: it is kept after a later success, and "connected" beside an
+// undated "nothing is listening" reads as if both were true now.
+func lastErrorCell(m agent.MasterStatus, now time.Time) string {
+	if m.LastError == "" {
+		return "-"
+	}
+	if m.LastErrorAt.IsZero() {
+		return m.LastError
+	}
+	at := m.LastErrorAt.Local()
+	when := at.Format(time.TimeOnly)
+	if y, mo, d := at.Date(); y != now.Local().Year() || mo != now.Local().Month() || d != now.Local().Day() {
+		when = at.Format("2006-01-02 15:04")
+	}
+	return "at " + when + ": " + m.LastError
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/lanyard/lanyard/app/cmdline"
+	"github.com/lanyard/lanyard/core/agent"
 	"github.com/lanyard/lanyard/core/auth"
 	"github.com/lanyard/lanyard/core/link"
 	"github.com/lanyard/lanyard/core/wire"
@@ -109,5 +110,28 @@ func TestAConsoleAtTwoAddressesThroughTheCommandLine(t *testing.T) {
 	r = c.run("", "masters", "list", "--data-dir", dir)
 	if !strings.Contains(r.stdout, cons+","+closed) || strings.Contains(r.stdout, "the next one seen") {
 		t.Errorf("after init with the addresses reordered: %s", r)
+	}
+}
+
+func TestMastersListDatesTheLastError(t *testing.T) {
+	now := time.Date(2026, 3, 2, 10, 0, 0, 0, time.Local)
+	cases := []struct {
+		name string
+		m    agent.MasterStatus
+		want string
+	}{
+		{"no error is a dash", agent.MasterStatus{}, "-"},
+		{"an error today says its time", agent.MasterStatus{LastError: "nothing is listening", LastErrorAt: now.Add(-time.Hour)},
+			"at 09:00:00: nothing is listening"},
+		{"an error of another day says its date", agent.MasterStatus{LastError: "timed out", LastErrorAt: now.AddDate(0, 0, -3)},
+			"at 2026-02-27 10:00: timed out"},
+		{"an error without a time is shown as it is", agent.MasterStatus{LastError: "refused"}, "refused"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := lastErrorCell(tc.m, now); got != tc.want {
+				t.Fatalf("got %q, want %q", got, tc.want)
+			}
+		})
 	}
 }
