@@ -216,7 +216,7 @@ func portOrDefault(p string) string {
 
 // settings is what the form says, and the first problem with it.
 func (f *settingsForm) settings() (master.Settings, error) {
-	s := master.Settings{Listen: f.listen.Checked, SSL: f.ssl.Checked}
+	s := master.Settings{Listen: f.listen.Checked, SSL: f.ssl.Checked, AlertGraceSeconds: f.old.AlertGraceSeconds}
 	host := strings.TrimSpace(f.address.Text)
 	portErr := f.portError()
 	if portErr == nil {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"text/tabwriter"
+	"time"
 
 	"github.com/lanyard/lanyard/app/cmdline"
 	"github.com/lanyard/lanyard/core/address"
@@ -53,13 +54,17 @@ func settingsCmd(e *env) *cobra.Command {
 	var listen, ssl, public, publicPorts string
 	var noListen bool
 	var heartbeat int
+	var grace time.Duration
 	var mf mailFlags
 	set := &cobra.Command{
 		Use:   "set",
 		Short: "Change the settings",
 		Example: `  lanyard settings set --listen :16888 --ssl on
   lanyard settings set --public office.example.com --public-ports 16888,50000
-  lanyard settings set --no-listen`,
+  lanyard settings set --no-listen
+  lanyard settings set --smtp-server smtp.example.com:587 --smtp-from lanyard@example.com \
+      --smtp-to ops@example.com --smtp-user ops --smtp-password-stdin --daily-report 07:30
+  lanyard settings set --alert-grace 5m`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if listen != "" && noListen {
@@ -67,8 +72,9 @@ func settingsCmd(e *env) *cobra.Command {
 			}
 			changed := func(flag string) bool { return cmd.Flags().Changed(flag) }
 			mailChanged := mf.changed(cmd)
-			if !changed("listen") && !noListen && ssl == "" && !changed("heartbeat") && !changed("public") && !changed("public-ports") && !mailChanged {
-				return cmdline.Usagef("nothing to change: give --listen HOST:PORT, --no-listen, --ssl on|off, --heartbeat SECONDS, --public HOST, --public-ports PORT,PORT or --smtp-…")
+			if !changed("listen") && !noListen && ssl == "" && !changed("heartbeat") && !changed("public") && !changed("public-ports") &&
+				!changed("alert-grace") && !mailChanged {
+				return cmdline.Usagef("nothing to change: give --listen HOST:PORT, --no-listen, --ssl on|off, --heartbeat SECONDS, --public HOST, --public-ports PORT,PORT, --alert-grace DURATION or --smtp-…")
 			}
 			sslOn, err := cmdline.ParseOnOff("--ssl", ssl)
 			if err != nil {
@@ -115,6 +121,12 @@ func settingsCmd(e *env) *cobra.Command {
 			if changed("public-ports") {
 				s.PublicPorts = ports
 			}
+			if changed("alert-grace") {
+				if grace < time.Second || grace%time.Second != 0 {
+					return cmdline.Usagef("--alert-grace %s: give whole seconds, at least 1s (e.g. 90s, 5m)", grace)
+				}
+				s.AlertGraceSeconds = int(grace / time.Second)
+			}
 			if err := master.SaveSettings(db, s); err != nil {
 				return cmdline.Usage(err)
 			}
@@ -137,6 +149,7 @@ func settingsCmd(e *env) *cobra.Command {
 	set.Flags().IntVar(&heartbeat, "heartbeat", 0, "seconds between pings (default 15)")
 	set.Flags().StringVar(&public, "public", "", `where agents on the Internet find this console: the office router's public address or name ("" for none)`)
 	set.Flags().StringVar(&publicPorts, "public-ports", "", "the ports the router forwards to this console, in the order agents try them (e.g. 16888,50000; default the listening port)")
+	set.Flags().DurationVar(&grace, "alert-grace", 0, "how long a backup stays failed or overdue, or a slave offline, before a notification or mail says so (default 1m)")
 	mf.register(set)
 	cmd.AddCommand(show, set, testMailCmd(e))
 	return cmd
@@ -158,6 +171,7 @@ func printSettings(e *env, s master.Settings, fp string) {
 	}
 	fmt.Fprintf(tw, "ssl\t%s\n", ssl)
 	fmt.Fprintf(tw, "heartbeat\t%s\n", s.Heartbeat())
+	fmt.Fprintf(tw, "alert grace\t%s\n", s.AlertGrace())
 	if fp != "" {
 		fmt.Fprintf(tw, "certificate\t%s\n", link.FormatFingerprint(fp))
 		fmt.Fprintf(tw, "\t(give it to an agent that dials this console: lanyard-agent masters add HOST:PORT=SHA256:…)\n")

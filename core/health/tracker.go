@@ -523,6 +523,16 @@ func (t *Tracker) Summary(id string) Summary {
 	return s.summary(t.opts.Now())
 }
 
+// SetGrace changes the grace period of alerts from now on.
+func (t *Tracker) SetGrace(d time.Duration) {
+	if d <= 0 {
+		d = DefaultGrace
+	}
+	t.mu.Lock()
+	t.opts.Grace = d
+	t.mu.Unlock()
+}
+
 // Tick re-evaluates every task against the clock: slaves whose counts
 // changed (a task became overdue) are reported to OnChange, and the
 // alerts that came due are returned.

@@ -36,8 +36,8 @@ const healthTick = 10 * time.Second
 // healthSyncTimeout bounds one slave's health sync.
 const healthSyncTimeout = 30 * time.Second
 
-func (m *Master) openHealth() error {
-	tr, err := health.Open(m.cfg.DB, health.Options{Logger: m.log, Grace: m.cfg.AlertGrace, OnChange: m.backupChanged})
+func (m *Master) openHealth(s Settings) error {
+	tr, err := health.Open(m.cfg.DB, health.Options{Logger: m.log, Grace: m.alertGrace(s), OnChange: m.backupChanged})
 	if err != nil {
 		return err
 	}
@@ -49,6 +49,15 @@ func (m *Master) openHealth() error {
 		m.tickHealth(m.ctx)
 	}()
 	return nil
+}
+
+// alertGrace is the grace period of alerts: the configuration's (tests),
+// else the settings'.
+func (m *Master) alertGrace(s Settings) time.Duration {
+	if m.cfg.AlertGrace > 0 {
+		return m.cfg.AlertGrace
+	}
+	return s.AlertGrace()
 }
 
 // tickHealth re-evaluates the fleet's health against the clock and

@@ -31,8 +31,8 @@ type Config struct {
 	HandshakeTimeout time.Duration
 	RedialInitial    time.Duration
 	RedialMax        time.Duration
-	// AlertGrace is how long a task stays failed or overdue, or a slave
-	// offline, before an alert says so (health.DefaultGrace).
+	// AlertGrace, when set, is how long a task stays failed or overdue,
+	// or a slave offline, before an alert says so; else the settings say.
 	AlertGrace time.Duration
 	// HealthTick is how often backup states are checked against the
 	// clock (default 10 s).
@@ -116,7 +116,7 @@ func (m *Master) Start(ctx context.Context) error {
 		defer close(m.pinsStopped)
 		m.pins.run(pinCtx)
 	}()
-	if err := m.openHealth(); err != nil {
+	if err := m.openHealth(settings); err != nil {
 		m.cancel()
 		return err
 	}
@@ -244,6 +244,9 @@ func (m *Master) ApplySettings(s Settings) error {
 		}
 	}
 	m.mu.Unlock()
+	if m.health != nil {
+		m.health.SetGrace(m.alertGrace(s))
+	}
 	m.record(recordArgs{kind: store.KindSettings, severity: store.SeverityInfo, reason: describeSettings(s)})
 	if old.Listen != s.Listen || old.ListenAddress != s.ListenAddress || old.SSL != s.SSL || old.Heartbeat() != s.Heartbeat() {
 		m.restartListener()

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/lanyard/lanyard/core/address"
+	"github.com/lanyard/lanyard/core/health"
 	"github.com/lanyard/lanyard/core/link"
 	"github.com/lanyard/lanyard/core/store"
 )
@@ -28,6 +29,18 @@ type Settings struct {
 	// PublicPorts are the ports the router forwards to this console's
 	// port; none means the one it listens on.
 	PublicPorts []int `json:"public_ports,omitempty"`
+	// AlertGraceSeconds is how long a backup stays failed or overdue, or
+	// a slave offline, before a notification or a mail says so; 0 means
+	// 60 s.
+	AlertGraceSeconds int `json:"alert_grace_seconds,omitempty"`
+}
+
+// AlertGrace is the grace period of backup alerts these settings ask for.
+func (s Settings) AlertGrace() time.Duration {
+	if s.AlertGraceSeconds <= 0 {
+		return health.DefaultGrace
+	}
+	return time.Duration(s.AlertGraceSeconds) * time.Second
 }
 
 // DefaultSettings: not listening, SSL on, the default port.
@@ -50,6 +63,9 @@ func (s Settings) Validate() error {
 	}
 	if s.HeartbeatSeconds < 0 || s.HeartbeatSeconds > 600 {
 		return fmt.Errorf("heartbeat %d s is out of range: use 1 to 600 seconds (default 15)", s.HeartbeatSeconds)
+	}
+	if s.AlertGraceSeconds < 0 || s.AlertGraceSeconds > 24*3600 {
+		return fmt.Errorf("alert grace %d s is out of range: use 1 s to 24 h (default 60 s)", s.AlertGraceSeconds)
 	}
 	return s.ValidatePublic()
 }

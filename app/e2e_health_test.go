@@ -1,0 +1,141 @@
+package app_test
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/lanyard/lanyard/internal/smtptest"
+)
+
+// reportTask is one task of lanyard report --format json.
+type reportTask struct {
+	Slave, Task, State   string
+	LastResult           string     `json:"last_result"`
+	LastRun              *time.Time `json:"last_run"`
+	LastSuccess          *time.Time `json:"last_success"`
+	FailuresSinceSuccess int        `json:"failures_since_success"`
+	NextRun              *time.Time `json:"next_run"`
+}
+
+func readReport(t *testing.T, out string) map[string]reportTask {
+	t.Helper()
+	tasks := map[string]reportTask{}
+	for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
+		var r reportTask
+		if err := json.Unmarshal([]byte(line), &r); err != nil {
+			t.Fatalf("report line %q: %v\n%s", line, err, out)
+		}
+		tasks[r.Slave+"/"+r.Task] = r
+	}
+	return tasks
+}
+
+func TestTheFleetsBackupHealthIsReportedAndMailed(t *testing.T) {
+	const mailPassword = "mail-s3cret-9"
+	srv := smtptest.Start(t, smtptest.Options{User: "ops", Password: mailPassword})
+	f := newFleet(t, true)
+	_, addr := f.agent("FS01", "pw-health", true, true)
+	f.addSlave("FS01", "pw-health", addr)
+	cli := func(stdin string, args ...string) (string, int) {
+		t.Helper()
+		return runExit(t, stdin, f.consoleBin, append(args, "--data-dir", f.consoleDir)...)
+	}
+
+	// The mail settings, from the command line while no console runs.
+	out, code := cli(mailPassword+"\n", "settings", "set", "--smtp-server", srv.Addr, "--smtp-security", "none",
+		"--smtp-user", "ops", "--smtp-password-stdin", "--smtp-from", "lanyard@example.com",
+		"--smtp-to", "ops@example.com,boss@example.com", "--daily-report", "07:30", "--alert-grace", "1s")
+	if code != 0 || !strings.Contains(out, "ops (password stored)") || !strings.Contains(out, "at 07:30") || strings.Contains(out, mailPassword) {
+		t.Fatalf("settings set: exit %d\n%s", code, out)
+	}
+	if out, code := cli("", "settings", "set", "--daily-report", "25:00"); code != 2 || !strings.Contains(out, "not a time of day") {
+		t.Fatalf("a bad time: exit %d\n%s", code, out)
+	}
+	f.console = start(t, "console", f.consoleBin, "serve", "--data-dir", f.consoleDir, "--log-level", "debug")
+	f.console.event("connected", "FS01", 15*time.Second)
+
+	// One task that succeeds, one whose destination cannot be written:
+	// a file stands where its folder was.
+	src, dest := taskSource(t, 20)
+	blocked := filepath.Join(t.TempDir(), "offsite")
+	if err := os.MkdirAll(blocked, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, task := range [][]string{{"docs", dest}, {"offsite", blocked}} {
+		if out, code := cli("", "task", "add", task[0], "--slave", "FS01", "--source", src, "--dest", task[1]); code != 0 {
+			t.Fatalf("task add %s: exit %d\n%s", task[0], code, out)
+		}
+	}
+	if err := os.Remove(blocked); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(blocked, []byte("not a folder"), 0o444); err != nil {
+		t.Fatal(err)
+	}
+	if out, code := cli("", "task", "run", "docs", "--slave", "FS01", "--wait"); code != 0 {
+		t.Fatalf("task run docs: exit %d\n%s", code, out)
+	}
+	if out, code := cli("", "task", "run", "offsite", "--slave", "FS01", "--wait"); code == 0 {
+		t.Fatalf("task run offsite into a file succeeded:\n%s", out)
+	}
+
+	// The failure is mailed once its grace has passed (the console checks
+	// every ten seconds).
+	alert := srv.Wait(t, "about the failure", func(m smtptest.Message) bool { return strings.Contains(m.Subject(), "offsite failed") })
+	to := append([]string(nil), alert.To...)
+	sort.Strings(to)
+	if strings.Join(to, ",") != "boss@example.com,ops@example.com" || alert.From != "lanyard@example.com" || !strings.Contains(alert.Data, "FS01 / offsite failed") {
+		t.Fatalf("the alert from %s to %v:\n%s", alert.From, alert.To, alert.Data)
+	}
+	// lanyard report, through the running console, says the same.
+	out, code = cli("", "report", "--format", "json")
+	tasks := readReport(t, out)
+	docs, offsite := tasks["FS01/docs"], tasks["FS01/offsite"]
+	if code != 0 || len(tasks) != 2 || docs.State != "ok" || docs.LastResult != "completed" || docs.LastSuccess == nil || docs.FailuresSinceSuccess != 0 {
+		t.Fatalf("docs in the report: %+v (exit %d, all: %v)", docs, code, tasks)
+	}
+	if offsite.State != "failed" || offsite.LastResult != "failed" || offsite.LastSuccess != nil || offsite.FailuresSinceSuccess != 1 ||
+		offsite.LastRun == nil || offsite.NextRun != nil {
+		t.Fatalf("offsite in the report: %+v", offsite)
+	}
+	out, _ = cli("", "report")
+	if !strings.Contains(out, "2 backup tasks on 1 slave: 1 ok · 1 failed") || !strings.Contains(out, "FS01 / offsite: failed") {
+		t.Fatalf("the text report:\n%s", out)
+	}
+	// The summary is sent on demand, HTML with a plain-text part.
+	if out, code := cli("", "report", "--send"); code != 0 || !strings.Contains(out, "report sent to ops@example.com, boss@example.com") {
+		t.Fatalf("report --send: exit %d\n%s", code, out)
+	}
+	sum := srv.Wait(t, "with the summary", func(m smtptest.Message) bool { return strings.HasPrefix(m.Subject(), "Lanyard report: ") })
+	if sum.Subject() != "Lanyard report: Backups: 1 failed of 2 tasks" {
+		t.Fatalf("summary subject %q", sum.Subject())
+	}
+	for _, want := range []string{"multipart/alternative", "text/plain", "text/html", "FS01 / offsite"} {
+		if !strings.Contains(sum.Data, want) {
+			t.Errorf("the summary lacks %q:\n%s", want, sum.Data)
+		}
+	}
+	if out, code := cli("", "settings", "test-mail"); code != 0 || !strings.Contains(out, "test message sent through "+srv.Addr) {
+		t.Fatalf("test-mail: exit %d\n%s", code, out)
+	}
+	f.console.stop()
+	if strings.Contains(f.console.dump(), mailPassword) {
+		t.Fatal("the console logged the SMTP password")
+	}
+	if st, err := os.Stat(filepath.Join(f.consoleDir, "console.db")); err != nil {
+		t.Error(err)
+	} else if st.Mode().Perm() != 0o600 {
+		t.Errorf("console.db, which holds the SMTP password, is %v", st.Mode().Perm())
+	}
+
+	// Without a console, the report reads console.db: every slave last known.
+	out, code = cli("", "report", "--format", "json")
+	if tasks = readReport(t, out); code != 0 || tasks["FS01/offsite"].State != "failed" || tasks["FS01/docs"].State != "ok" {
+		t.Fatalf("report from the file: exit %d\n%s", code, out)
+	}
+}
