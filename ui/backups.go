@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
@@ -23,9 +24,11 @@ import (
 // every backup run?" at a glance. It reads the console's record of the
 // fleet's backup health (master.BackupRows), which is there at start
 // before any slave has linked, and follows the fleet's events through the
-// same coalescing feed as the server tree (at most ten updates a second,
-// one fyne.Do each). The table is virtualised: only the rows on screen
-// have widgets.
+// same coalescing feed as the server tree (at most ten updates a second).
+// The rows of the slaves that changed are read, put in their places and
+// sorted on the feed's goroutine; the Fyne thread only shows the result
+// (one fyne.Do each). The table is virtualised: only the rows on screen
+// have widgets, and a cell whose text did not change is not laid out again.
 
 // BackupSource is what the Backups window reads: the fleet's events and
 // the rows of the slaves they name.
@@ -43,6 +46,7 @@ const (
 	backupsAllStates   = "All states"
 	backupsFilterHint  = "Filter by slave, group, task or error"
 	backupsNoTasks     = "No backup tasks known yet: they appear as slaves link."
+	backupsReading     = "Reading the fleet's backups…"
 	backupsUngrouped   = "(no group)"
 	backupsLastKnownAs = "last known"
 )
@@ -65,7 +69,7 @@ const (
 var backupHeaders = [backupColumns]string{"State", "Slave", "Group", "Task", "Last result", "Last run", "Last success",
 	"Failures", "Next run", "Overdue"}
 
-var backupWidths = [backupColumns]float32{230, 120, 100, 110, 180, 130, 130, 70, 130, 75}
+var backupWidths = [backupColumns]float32{250, 110, 100, 110, 200, 130, 130, 70, 130, 75}
 
 // backupsOptions are what tests replace.
 type backupsOptions struct {
@@ -110,14 +114,23 @@ type backupsContent struct {
 
 func (c *backupsContent) CreateRenderer() fyne.WidgetRenderer { return widget.NewSimpleRenderer(c.obj) }
 
-// backupsView is the window's state; it lives on the Fyne thread.
+// backupsView is the window's state. The window opens empty and the
+// feed's goroutine fills it. The model is shared by the Fyne
+// thread (filters and sort, which the user changes) and the feed's
+// goroutine (the fleet's changes, sorted in there, off the Fyne thread),
+// under mu; each change yields a new snapshot of what to show, which only
+// the Fyne thread reads. A snapshot is never changed once made: a row
+// that changes is a new *bRow.
 type backupsView struct {
 	win       fyne.Window
 	src       BackupSource
 	o         backupsOptions
 	openTasks func(string)
 
-	model   *backupsModel
+	mu    sync.Mutex
+	model *backupsModel // under mu
+
+	snap    backupsSnapshot // what is shown; Fyne thread
 	table   *widget.Table
 	filter  *widget.Entry
 	group   *widget.Select
@@ -140,7 +153,7 @@ func newBackupsView(a fyne.App, src BackupSource, openTasks func(string), o back
 	v.filter = widget.NewEntry()
 	v.filter.SetPlaceHolder(backupsFilterHint)
 	v.filter.ActionItem = widget.NewIcon(theme.SearchIcon())
-	v.filter.OnChanged = func(s string) { v.model.setText(s); v.redraw() }
+	v.filter.OnChanged = func(s string) { v.change(func(m *backupsModel) { m.setText(s) }) }
 	v.group = widget.NewSelect([]string{backupsAllGroups}, func(s string) {
 		g := s
 		switch s {
@@ -149,8 +162,7 @@ func newBackupsView(a fyne.App, src BackupSource, openTasks func(string), o back
 		case backupsUngrouped:
 			g = ""
 		}
-		v.model.setGroup(g)
-		v.redraw()
+		v.change(func(m *backupsModel) { m.setGroup(g) })
 	})
 	states := []string{backupsAllStates}
 	for _, s := range []health.State{health.StateFailed, health.StateOverdue, health.StateRunning, health.StateOK, health.StateUnknown} {
@@ -161,8 +173,7 @@ func newBackupsView(a fyne.App, src BackupSource, openTasks func(string), o back
 		if s == backupsAllStates {
 			st = ""
 		}
-		v.model.setState(st)
-		v.redraw()
+		v.change(func(m *backupsModel) { m.setState(st) })
 	})
 	v.summary = widget.NewLabel("")
 	v.empty = widget.NewLabel(backupsNoTasks)
@@ -174,27 +185,39 @@ func newBackupsView(a fyne.App, src BackupSource, openTasks func(string), o back
 	content := &backupsContent{v: v, obj: container.NewBorder(container.NewPadded(bar), container.NewPadded(v.summary), nil, nil, body)}
 	content.ExtendBaseWidget(content)
 	v.win.SetContent(content)
-	v.win.Resize(fyne.NewSize(1320, 640))
+	v.win.Resize(fyne.NewSize(1360, 640))
 	v.win.Canvas().AddShortcut(shortcutFilter(), func(fyne.Shortcut) { v.win.Canvas().Focus(v.filter) })
 
+	// The window opens at once; its rows are read and sorted off the
+	// Fyne thread and shown when ready (30,000 take a moment).
 	events, unsubscribe := src.Subscribe(4096)
-	v.model.replaceAll(src.BackupRows())
-	v.group.SetSelected(backupsAllGroups)
-	v.state.SetSelected(backupsAllStates)
-	v.syncGroups()
-	v.redraw()
+	v.summary.SetText(backupsReading)
+	v.empty.Hide()
+	// Set, not selected: their callbacks would sort everything again.
+	v.group.Selected, v.state.Selected = backupsAllGroups, backupsAllStates
+	v.group.Refresh()
+	v.state.Refresh()
 
 	feed := newLiveFeed(src, nil)
 	v.wg.Go(func() {
 		defer unsubscribe()
-		feed.run(v.ctx, events, o.every, func(b batch) {
-			all, ids, rows := b.all != nil, changedIDs(b), []master.BackupRow(nil)
-			if all {
-				rows = src.BackupRows()
-			} else if len(ids) > 0 {
-				rows = src.BackupRows(ids...)
+		first := v.update(true, nil)
+		o.do(func() {
+			if v.ctx.Err() == nil {
+				v.show(first)
 			}
-			o.do(func() { v.apply(all, ids, rows) })
+		})
+		feed.run(v.ctx, events, o.every, func(b batch) {
+			all, ids := b.all != nil, changedIDs(b)
+			if !all && len(ids) == 0 {
+				return
+			}
+			snap := v.update(all, ids)
+			o.do(func() {
+				if v.ctx.Err() == nil {
+					v.show(snap)
+				}
+			})
 		})
 	})
 	v.win.SetOnClosed(func() { v.cancel(); v.wg.Wait() })
@@ -210,45 +233,55 @@ func changedIDs(b batch) []string {
 	return append(ids, b.removed...)
 }
 
-// apply brings the view up to date with the rows of the slaves ids (of
-// every slave when all).
-func (v *backupsView) apply(all bool, ids []string, rows []master.BackupRow) {
-	if v.ctx.Err() != nil {
-		return
+// update reads the rows of the slaves ids (of every slave when all) and
+// puts them in the model, off the Fyne thread; the snapshot is what to
+// show now.
+func (v *backupsView) update(all bool, ids []string) backupsSnapshot {
+	var rows []master.BackupRow
+	if all {
+		rows = v.src.BackupRows()
+	} else {
+		rows = v.src.BackupRows(ids...)
 	}
+	v.mu.Lock()
+	defer v.mu.Unlock()
 	if all {
 		v.model.replaceAll(rows)
 	} else {
 		v.model.replace(ids, rows)
 	}
-	v.syncGroups()
-	v.redraw()
+	return v.model.snapshot()
 }
 
-// redraw shows the model's visible rows.
-func (v *backupsView) redraw() {
-	v.summary.SetText(v.model.summaryText())
-	if v.model.len() == 0 {
+// change applies a change of the filters or the sort, on the Fyne thread.
+func (v *backupsView) change(fn func(*backupsModel)) {
+	v.mu.Lock()
+	fn(v.model)
+	snap := v.model.snapshot()
+	v.mu.Unlock()
+	v.show(snap)
+}
+
+// show draws a snapshot: the summary, the groups offered and the table,
+// whose cells on screen are filled again. It runs on the Fyne thread.
+func (v *backupsView) show(s backupsSnapshot) {
+	v.snap = s
+	v.summary.SetText(s.summary())
+	if s.total == 0 {
 		v.empty.Show()
 	} else {
 		v.empty.Hide()
 	}
-	v.table.Refresh()
-}
-
-// syncGroups offers the groups there are.
-func (v *backupsView) syncGroups() {
-	opts := append([]string{backupsAllGroups}, v.model.groupNames()...)
-	if slices.Equal(opts, v.group.Options) {
-		return
+	if opts := append([]string{backupsAllGroups}, s.groups...); !slices.Equal(opts, v.group.Options) {
+		v.group.Options = opts
+		v.group.Refresh()
 	}
-	v.group.Options = opts
-	v.group.Refresh()
+	v.table.Refresh()
 }
 
 func (v *backupsView) newTable() *widget.Table {
 	t := widget.NewTableWithHeaders(
-		func() (int, int) { return len(v.model.visible), backupColumns },
+		func() (int, int) { return len(v.snap.visible), backupColumns },
 		func() fyne.CanvasObject { return newBackupCell(v) },
 		func(id widget.TableCellID, o fyne.CanvasObject) { o.(*backupCell).show(id) })
 	t.ShowHeaderColumn = false
@@ -264,12 +297,12 @@ func (v *backupsView) newTable() *widget.Table {
 			return
 		}
 		text := backupHeaders[id.Col]
-		if v.model.sortCol == id.Col {
-			text += map[bool]string{false: " ▲", true: " ▼"}[v.model.desc]
+		if v.snap.sortCol == id.Col {
+			text += map[bool]string{false: " ▲", true: " ▼"}[v.snap.desc]
 		}
 		b.SetText(text)
 		col := id.Col
-		b.OnTapped = func() { v.model.sortBy(col); v.redraw() }
+		b.OnTapped = func() { v.change(func(m *backupsModel) { m.sortBy(col) }) }
 	}
 	for c, w := range backupWidths {
 		t.SetColumnWidth(c, w)
@@ -280,31 +313,36 @@ func (v *backupsView) newTable() *widget.Table {
 
 // open opens the Tasks tab of row's slave.
 func (v *backupsView) open(row int) {
-	if row < 0 || row >= len(v.model.visible) || v.openTasks == nil {
+	if row < 0 || row >= len(v.snap.visible) || v.openTasks == nil {
 		return
 	}
-	v.openTasks(v.model.visible[row].r.SlaveID)
+	v.openTasks(v.snap.visible[row].r.SlaveID)
 }
 
-// backupCell is one cell: text, and in the State column the mark.
+// backupCell is one cell: a line of text cut to the column's width, and
+// in the State column the mark before it. It is drawn with canvas.Text,
+// fitted once per text and width, and left alone when what it shows did
+// not change: a table refresh costs little.
 type backupCell struct {
 	widget.BaseWidget
-	v    *backupsView
-	id   widget.TableCellID
-	mark *backupMark
-	text *widget.Label
-	box  *fyne.Container
+	v     *backupsView
+	id    widget.TableCellID
+	mark  *backupMark
+	text  *canvas.Text
+	full  string
+	color fyne.ThemeColorName
+	width float32 // the width the text was fitted to
+	x     float32 // where the text was put
 }
 
 func newBackupCell(v *backupsView) *backupCell {
-	c := &backupCell{v: v, mark: newBackupMark(), text: widget.NewLabel("")}
-	c.text.Truncation = fyne.TextTruncateEllipsis
-	c.box = container.NewBorder(nil, nil, container.NewCenter(c.mark), nil, c.text)
+	c := &backupCell{v: v, mark: newBackupMark(), text: canvas.NewText("", theme.Color(theme.ColorNameForeground))}
+	c.mark.Hide()
 	c.ExtendBaseWidget(c)
 	return c
 }
 
-func (c *backupCell) CreateRenderer() fyne.WidgetRenderer { return widget.NewSimpleRenderer(c.box) }
+func (c *backupCell) CreateRenderer() fyne.WidgetRenderer { return &backupCellRenderer{c: c} }
 
 // Tapped selects the cell's row; DoubleTapped opens its slave's Tasks tab.
 func (c *backupCell) Tapped(*fyne.PointEvent)       { c.v.table.Select(c.id) }
@@ -312,42 +350,70 @@ func (c *backupCell) DoubleTapped(*fyne.PointEvent) { c.v.open(c.id.Row) }
 
 func (c *backupCell) show(id widget.TableCellID) {
 	c.id = id
-	if id.Row < 0 || id.Row >= len(c.v.model.visible) {
+	if id.Row < 0 || id.Row >= len(c.v.snap.visible) {
 		return
 	}
-	r := &c.v.model.visible[id.Row].r
-	text, col := c.v.cellText(r, id.Col)
-	c.text.Text = text
-	c.text.Importance = importanceOf(col)
-	c.text.Refresh()
-	left := c.box.Objects[1]
+	r := &c.v.snap.visible[id.Row].r
 	if id.Col == colState {
-		c.mark.set(string(r.State))
-		c.mark.setFaded(r.LastKnown)
-		if !left.Visible() {
-			left.Show()
-			c.box.Refresh()
-		}
-	} else if left.Visible() {
-		left.Hide()
-		c.box.Refresh()
+		setBackupMark(c.mark, r.State, r.LastKnown)
+		c.mark.Show()
+	} else {
+		c.mark.Hide()
 	}
+	text, col := c.v.cellText(r, id.Col)
+	if text == c.full && col == c.color && c.textX() == c.x {
+		return
+	}
+	c.full, c.color = text, col
+	c.text.Color = theme.Color(col)
+	c.width = -1 // fit again
+	c.Refresh()
 }
 
-// importanceOf is the label importance that draws in colour c.
-func importanceOf(c fyne.ThemeColorName) widget.Importance {
-	switch c {
-	case theme.ColorNameError:
-		return widget.DangerImportance
-	case theme.ColorNameWarning:
-		return widget.WarningImportance
-	case theme.ColorNamePrimary:
-		return widget.HighImportance
-	case theme.ColorNamePlaceHolder:
-		return widget.LowImportance
+// textX is where the text starts: after the mark in the State column.
+func (c *backupCell) textX() float32 {
+	if c.id.Col == colState {
+		return theme.InnerPadding() + rowIcon + rowGap
 	}
-	return widget.MediumImportance
+	return theme.InnerPadding()
 }
+
+// fit cuts the text to the cell's width.
+func (c *backupCell) fit() {
+	c.width = c.Size().Width - c.textX() - theme.InnerPadding()
+	c.text.Text = fitText(c.full, c.width, c.text.TextSize, c.text.TextStyle)
+}
+
+type backupCellRenderer struct{ c *backupCell }
+
+func (r *backupCellRenderer) Layout(size fyne.Size) {
+	c := r.c
+	c.mark.Resize(fyne.NewSquareSize(rowIcon))
+	c.mark.Move(fyne.NewPos(theme.InnerPadding(), (size.Height-rowIcon)/2))
+	x := c.textX()
+	c.x = x
+	if w := size.Width - x - theme.InnerPadding(); w != c.width {
+		c.fit()
+	}
+	h := c.text.MinSize().Height
+	c.text.Move(fyne.NewPos(x, (size.Height-h)/2))
+	c.text.Resize(fyne.NewSize(size.Width-x-theme.InnerPadding(), h))
+}
+
+func (r *backupCellRenderer) MinSize() fyne.Size {
+	return fyne.NewSize(rowIcon, r.c.text.MinSize().Height+2*theme.Padding())
+}
+
+func (r *backupCellRenderer) Refresh() {
+	r.Layout(r.c.Size())
+	canvas.Refresh(r.c.text)
+}
+
+func (r *backupCellRenderer) Objects() []fyne.CanvasObject {
+	return []fyne.CanvasObject{r.c.mark, r.c.text}
+}
+
+func (r *backupCellRenderer) Destroy() {}
 
 // cellText is what a cell says, and in which colour.
 func (v *backupsView) cellText(r *master.BackupRow, col int) (string, fyne.ThemeColorName) {
@@ -406,22 +472,44 @@ func (v *backupsView) cellText(r *master.BackupRow, col int) (string, fyne.Theme
 
 // ---- the model ----
 
-// bRow is one task's row with the lower-cased text the filter and sort
-// compare, computed once per change.
+// bRow is one task's row with what the filter and sort compare, computed
+// once per change: the lower-cased texts and the state's rank.
 type bRow struct {
 	r                     master.BackupRow
 	key                   string
 	lslave, lgroup, ltask string
 	lerror                string
+	rank                  int    // the state's place, worst first
+	mark                  uint64 // the model's generation in which it changed
+}
+
+// set makes b show r, lower-casing only the texts that changed.
+func (b *bRow) set(r *master.BackupRow) {
+	if r.Slave != b.r.Slave || b.lslave == "" {
+		b.lslave = strings.ToLower(r.Slave)
+	}
+	if r.Group != b.r.Group {
+		b.lgroup = strings.ToLower(r.Group)
+	}
+	if r.Task != b.r.Task || b.ltask == "" {
+		b.ltask = strings.ToLower(r.Task)
+	}
+	if r.LastError != b.r.LastError {
+		b.lerror = strings.ToLower(r.LastError)
+	}
+	b.r, b.rank = *r, stateOrder(r.State)
 }
 
 // backupsModel holds every row by key and the visible ones, filtered and
-// sorted. It lives on the Fyne thread.
+// sorted. It lives on the Fyne thread. A change of some slaves' rows
+// costs a sort of those rows and one merge with the rest, not a sort of
+// them all.
 type backupsModel struct {
 	rows    map[string]*bRow
 	bySlave map[string][]string
 	visible []*bRow
 	counts  health.Counts
+	gen     uint64
 
 	text    string
 	group   string // "\x00": every group
@@ -434,46 +522,85 @@ func newBackupsModel() *backupsModel {
 	return &backupsModel{rows: map[string]*bRow{}, bySlave: map[string][]string{}, group: "\x00", sortCol: colState}
 }
 
-func (m *backupsModel) len() int { return len(m.rows) }
-
 func rowKey(r *master.BackupRow) string { return r.SlaveID + "\x00" + backup.NameKey(r.Task) }
-
-func (m *backupsModel) put(r master.BackupRow) {
-	b := &bRow{r: r, key: rowKey(&r), lslave: strings.ToLower(r.Slave), lgroup: strings.ToLower(r.Group),
-		ltask: strings.ToLower(r.Task), lerror: strings.ToLower(r.LastError)}
-	m.rows[b.key] = b
-	m.bySlave[r.SlaveID] = append(m.bySlave[r.SlaveID], b.key)
-	m.counts.Add(r.State, 1)
-}
-
-func (m *backupsModel) drop(id string) {
-	for _, k := range m.bySlave[id] {
-		if b, ok := m.rows[k]; ok {
-			m.counts.Add(b.r.State, -1)
-			delete(m.rows, k)
-		}
-	}
-	delete(m.bySlave, id)
-}
 
 // replaceAll makes the model hold exactly rows.
 func (m *backupsModel) replaceAll(rows []master.BackupRow) {
 	m.rows, m.bySlave, m.counts = make(map[string]*bRow, len(rows)), map[string][]string{}, health.Counts{}
-	for _, r := range rows {
-		m.put(r)
+	for i := range rows {
+		b := &bRow{key: rowKey(&rows[i])}
+		b.set(&rows[i])
+		m.rows[b.key] = b
+		m.bySlave[b.r.SlaveID] = append(m.bySlave[b.r.SlaveID], b.key)
+		m.counts.Add(b.r.State, 1)
 	}
 	m.rebuild()
 }
 
-// replace replaces the rows of the slaves ids with rows.
+// replace replaces the rows of the slaves ids with rows (new *bRow
+// values, keeping the lower-cased texts that did not change); only they
+// are sorted again.
 func (m *backupsModel) replace(ids []string, rows []master.BackupRow) {
+	m.gen++
+	old := make(map[string]*bRow, len(rows))
 	for _, id := range ids {
-		m.drop(id)
+		for _, k := range m.bySlave[id] {
+			if b := m.rows[k]; b != nil {
+				old[k] = b
+			}
+		}
+		delete(m.bySlave, id)
 	}
-	for _, r := range rows {
-		m.put(r)
+	touched := make([]*bRow, 0, len(rows))
+	for i := range rows {
+		k := rowKey(&rows[i])
+		b := &bRow{key: k}
+		if was := old[k]; was != nil {
+			// A new row, not the old one changed: snapshots shown hold
+			// the old one.
+			delete(old, k)
+			m.counts.Add(was.r.State, -1)
+			was.mark = m.gen
+			*b = *was
+		}
+		m.rows[k] = b
+		b.set(&rows[i])
+		b.mark = m.gen
+		m.counts.Add(b.r.State, 1)
+		m.bySlave[b.r.SlaveID] = append(m.bySlave[b.r.SlaveID], k)
+		touched = append(touched, b)
 	}
-	m.rebuild()
+	for k, b := range old {
+		b.mark = m.gen
+		m.counts.Add(b.r.State, -1)
+		delete(m.rows, k)
+	}
+	m.merge(touched)
+}
+
+// merge puts the touched rows that match in their places among the
+// visible rows that did not change.
+func (m *backupsModel) merge(touched []*bRow) {
+	add := make([]*bRow, 0, len(touched))
+	for _, b := range touched {
+		if m.matches(b) {
+			add = append(add, b)
+		}
+	}
+	slices.SortFunc(add, m.compare)
+	out := make([]*bRow, 0, len(m.visible)+len(add))
+	i := 0
+	for _, b := range m.visible {
+		if b.mark == m.gen {
+			continue // changed or gone: among add, or not shown
+		}
+		for i < len(add) && m.compare(add[i], b) < 0 {
+			out = append(out, add[i])
+			i++
+		}
+		out = append(out, b)
+	}
+	m.visible = append(out, add[i:]...)
 }
 
 func (m *backupsModel) setText(s string)  { m.text = strings.ToLower(strings.TrimSpace(s)); m.rebuild() }
@@ -529,36 +656,47 @@ func stateOrder(s health.State) int {
 	return len(health.States)
 }
 
-func cmpTime(a, b time.Time) int { return a.Compare(b) }
-
+// compare orders two rows by the sort column, then by slave and task.
 func (m *backupsModel) compare(a, b *bRow) int {
-	var c int
+	if c := m.byColumn(a, b); c != 0 {
+		if m.desc {
+			return -c
+		}
+		return c
+	}
+	if c := strings.Compare(a.lslave, b.lslave); c != 0 {
+		return c
+	}
+	if c := strings.Compare(a.ltask, b.ltask); c != 0 {
+		return c
+	}
+	return strings.Compare(a.key, b.key)
+}
+
+func (m *backupsModel) byColumn(a, b *bRow) int {
 	switch m.sortCol {
 	case colState:
-		c = cmp.Compare(stateOrder(a.r.State), stateOrder(b.r.State))
+		return cmp.Compare(a.rank, b.rank)
 	case colSlave:
-		c = cmp.Compare(a.lslave, b.lslave)
+		return strings.Compare(a.lslave, b.lslave)
 	case colGroup:
-		c = cmp.Compare(a.lgroup, b.lgroup)
+		return strings.Compare(a.lgroup, b.lgroup)
 	case colTask:
-		c = cmp.Compare(a.ltask, b.ltask)
+		return strings.Compare(a.ltask, b.ltask)
 	case colResult:
-		c = cmp.Compare(a.r.LastResult, b.r.LastResult)
+		return cmp.Compare(a.r.LastResult, b.r.LastResult)
 	case colLastRun:
-		c = cmpTime(a.r.LastRun, b.r.LastRun)
+		return a.r.LastRun.Compare(b.r.LastRun)
 	case colSuccess:
-		c = cmpTime(a.r.LastSuccess, b.r.LastSuccess)
+		return a.r.LastSuccess.Compare(b.r.LastSuccess)
 	case colFailures:
-		c = cmp.Compare(a.r.FailuresSinceSuccess, b.r.FailuresSinceSuccess)
+		return cmp.Compare(a.r.FailuresSinceSuccess, b.r.FailuresSinceSuccess)
 	case colNextRun:
-		c = cmpTime(a.r.NextRun, b.r.NextRun)
+		return a.r.NextRun.Compare(b.r.NextRun)
 	case colOverdue:
-		c = cmp.Compare(b2i(b.r.Overdue), b2i(a.r.Overdue))
+		return cmp.Compare(b2i(b.r.Overdue), b2i(a.r.Overdue))
 	}
-	if m.desc {
-		c = -c
-	}
-	return cmp.Or(c, cmp.Compare(a.lslave, b.lslave), cmp.Compare(a.ltask, b.ltask), cmp.Compare(a.key, b.key))
+	return 0
 }
 
 func b2i(b bool) int {
@@ -590,7 +728,24 @@ func (m *backupsModel) groupNames() []string {
 	return out
 }
 
-// summaryText is "12 of 30,000 tasks shown · 28,000 ok · 1,200 failed…".
-func (m *backupsModel) summaryText() string {
-	return fmt.Sprintf("%d of %d tasks shown · %s", len(m.visible), len(m.rows), m.counts)
+// backupsSnapshot is what the window shows: never changed once made.
+type backupsSnapshot struct {
+	visible []*bRow
+	counts  health.Counts
+	total   int
+	groups  []string
+	sortCol int
+	desc    bool
+}
+
+// snapshot is what to show now. The visible slice is the model's, which
+// every change replaces rather than edits.
+func (m *backupsModel) snapshot() backupsSnapshot {
+	return backupsSnapshot{visible: m.visible, counts: m.counts, total: len(m.rows), groups: m.groupNames(),
+		sortCol: m.sortCol, desc: m.desc}
+}
+
+// summary is "12 of 30,000 tasks shown · 28,000 ok · 1,200 failed…".
+func (s *backupsSnapshot) summary() string {
+	return fmt.Sprintf("%d of %d tasks shown · %s", len(s.visible), s.total, s.counts)
 }

@@ -1,6 +1,11 @@
 package ui
 
 import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -13,6 +18,9 @@ import (
 	"github.com/lanyard/lanyard/core/backup"
 	"github.com/lanyard/lanyard/core/health"
 	"github.com/lanyard/lanyard/core/master"
+	"github.com/lanyard/lanyard/core/store"
+	"github.com/lanyard/lanyard/internal/testkit"
+	"github.com/lanyard/lanyard/internal/testkit/mastertest"
 )
 
 // fakeBackups is a fleet with backup rows.
@@ -79,14 +87,15 @@ func openBackups(t *testing.T) (*backupsView, *fakeBackups, *uiQueue, *[]string)
 	var opened []string
 	v := showBackupsWindow(fyne.CurrentApp(), src, func(id string) { opened = append(opened, id) },
 		backupsOptions{do: q.do, now: func() time.Time { return fixedNow }, every: 10 * time.Millisecond, loc: time.UTC})
-	v.win.Resize(fyne.NewSize(1320, 320))
+	v.win.Resize(fyne.NewSize(1360, 320))
 	t.Cleanup(func() { v.win.Close(); q.runPending() })
+	q.runUntil(t, "the rows", func() bool { return v.snap.total > 0 })
 	return v, src, q, &opened
 }
 
 func visibleTasks(v *backupsView) string {
 	var out []string
-	for _, b := range v.model.visible {
+	for _, b := range v.snap.visible {
 		out = append(out, b.r.Slave+"/"+b.r.Task)
 	}
 	return strings.Join(out, " ")
@@ -100,7 +109,7 @@ func TestTheBackupsWindowShowsEveryTaskWorstFirst(t *testing.T) {
 	if got := v.summary.Text; got != "5 of 5 tasks shown · 1 ok · 1 failed · 1 overdue · 1 running · 1 unknown" {
 		t.Fatalf("summary %q", got)
 	}
-	if text, _ := v.cellText(&v.model.visible[1].r, colState); text != "overdue · last known, 2 days" {
+	if text, _ := v.cellText(&v.snap.visible[1].r, colState); text != "overdue · last known, 2 d 22 h" {
 		t.Fatalf("the offline slave's row says %q", text)
 	}
 	test.AssertRendersToMarkup(t, "backups_mixed.xml", v.win.Canvas())
@@ -113,9 +122,9 @@ func TestTheBackupsWindowSortsAndFilters(t *testing.T) {
 		do   func()
 		want string
 	}{
-		{"sorted by slave", func() { v.model.sortBy(colSlave) }, "FS01/docs FS01/offsite MAIL/spool NAS/media WEB/site"},
-		{"and the other way", func() { v.model.sortBy(colSlave) }, "WEB/site NAS/media MAIL/spool FS01/docs FS01/offsite"},
-		{"by failures", func() { v.model.sortBy(colFailures) }, "FS01/docs MAIL/spool NAS/media WEB/site FS01/offsite"},
+		{"sorted by slave", func() { v.change(func(m *backupsModel) { m.sortBy(colSlave) }) }, "FS01/docs FS01/offsite MAIL/spool NAS/media WEB/site"},
+		{"and the other way", func() { v.change(func(m *backupsModel) { m.sortBy(colSlave) }) }, "WEB/site NAS/media MAIL/spool FS01/docs FS01/offsite"},
+		{"by failures", func() { v.change(func(m *backupsModel) { m.sortBy(colFailures) }) }, "FS01/docs MAIL/spool NAS/media WEB/site FS01/offsite"},
 		{"only failed", func() { v.state.SetSelected("failed") }, "FS01/offsite"},
 		{"only running, whatever else", func() { v.state.SetSelected("running") }, "MAIL/spool"},
 		{"every state of one group", func() { v.state.SetSelected(backupsAllStates); v.group.SetSelected("Globex") }, "NAS/media"},
@@ -138,7 +147,7 @@ func TestTheBackupsWindowFollowsTheFleetAndOpensATasksTab(t *testing.T) {
 	fixed := mixedRows()[1]
 	fixed.State, fixed.FailuresSinceSuccess, fixed.LastResult, fixed.LastError = health.StateOK, 0, backup.ResultCompleted, ""
 	src.setRow(fixed)
-	q.runUntil(t, "offsite ok", func() bool { return v.model.counts.OK == 2 && v.model.counts.Failed == 0 })
+	q.runUntil(t, "offsite ok", func() bool { return v.snap.counts.OK == 2 && v.snap.counts.Failed == 0 })
 	if got := visibleTasks(v); got != "NAS/media WEB/site MAIL/spool FS01/docs FS01/offsite" {
 		t.Fatalf("rows after the fix %s", got)
 	}
@@ -147,5 +156,96 @@ func TestTheBackupsWindowFollowsTheFleetAndOpensATasksTab(t *testing.T) {
 	test.DoubleTap(cell)
 	if len(*opened) != 1 || (*opened)[0] != "c3" {
 		t.Fatalf("opened %v", *opened)
+	}
+}
+
+// backupMarkOf is the backup mark the tree shows beside the slave called
+// name ("" for none).
+func backupMarkOf(mw *mainWindow, name string) string {
+	for _, o := range test.LaidOutObjects(&mw.tree.Tree) {
+		if r, ok := o.(*slaveRow); ok && o.Visible() && r.full == name {
+			return r.bmark.shown
+		}
+	}
+	return ""
+}
+
+// A real console and a real agent with a task that fails (its destination
+// cannot be written) and one that succeeds: the tree's mark, the group's
+// and the status bar's counts, the Backups window and the report agree.
+func TestTheWindowTheBackupsViewAndTheReportAgreeOnALiveFleet(t *testing.T) {
+	noLeaksAfter(t)
+	m := mastertest.Start(t, mastertest.Options{})
+	a := testkit.Agent(t, testkit.AgentOptions{Name: "FS01", Password: "pw1", Listen: true})
+	if _, err := m.AddSlave(master.SlaveSpec{Name: "FS01", Group: "Acme", Direction: store.Outbound, Address: a.ListenAddr(), Password: []byte("pw1")}); err != nil {
+		t.Fatal(err)
+	}
+	mw, q := openMainWindow(t, m, nil)
+	q.runUntil(t, "FS01 to connect", func() bool { return strings.HasPrefix(rowOf(mw, "FS01"), "FS01 | connected") })
+
+	root := t.TempDir()
+	src, dest, blocked := filepath.Join(root, "data"), filepath.Join(root, "backups"), filepath.Join(root, "offsite")
+	for _, d := range []string{src, dest} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.WriteFile(filepath.Join(src, "report.txt"), []byte("the quarterly report"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(blocked, []byte("a file where the folder should be"), 0o444); err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	for _, task := range []backup.Task{
+		{Name: "docs", Sources: []string{src}, Destination: dest, Schedule: "manual"},
+		{Name: "offsite", Sources: []string{src}, Destination: filepath.Join(blocked, "lanyard"), Schedule: "manual"},
+	} {
+		if _, _, err := m.PutTask(ctx, "FS01", task); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := m.RunTaskAndWait(ctx, "FS01", task.Name, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	q.runUntil(t, "the tree to mark FS01 failed", func() bool { return backupMarkOf(mw, "FS01") == string(health.StateFailed) })
+	if got := rowTexts(mw)[0]; got != "[Acme] 1 of 1 connected · 1 ok · 1 failed" {
+		t.Errorf("group row %q", got)
+	}
+	if got := mw.status.counts.Text; !strings.HasSuffix(got, " · backups: 1 ok · 1 failed") {
+		t.Errorf("status bar %q", got)
+	}
+
+	v := showBackupsWindow(fyne.CurrentApp(), m, nil, backupsOptions{do: q.do, now: time.Now, every: 10 * time.Millisecond, loc: time.UTC})
+	t.Cleanup(func() { v.win.Close(); q.runPending() })
+	q.runUntil(t, "the rows", func() bool { return v.snap.total > 0 })
+	if got := visibleTasks(v); got != "FS01/offsite FS01/docs" {
+		t.Fatalf("the Backups window shows %s", got)
+	}
+	if got := v.summary.Text; got != "2 of 2 tasks shown · 1 ok · 1 failed" {
+		t.Errorf("the Backups window's summary %q", got)
+	}
+
+	var out bytes.Buffer
+	rep := health.NewReport(m.BackupRows(), time.Now(), 0)
+	if err := rep.WriteJSON(&out); err != nil {
+		t.Fatal(err)
+	}
+	states := map[string]string{}
+	for _, line := range strings.Split(strings.TrimSpace(out.String()), "\n") {
+		var r struct{ Slave, Task, State string }
+		if err := json.Unmarshal([]byte(line), &r); err != nil {
+			t.Fatal(err)
+		}
+		states[r.Slave+"/"+r.Task] = r.State
+	}
+	for _, b := range v.snap.visible {
+		if got := states[b.r.Slave+"/"+b.r.Task]; got != string(b.r.State) {
+			t.Errorf("%s/%s: the report says %q, the Backups window %q", b.r.Slave, b.r.Task, got, b.r.State)
+		}
+	}
+	if len(states) != 2 || states["FS01/offsite"] != "failed" {
+		t.Errorf("report %v", states)
 	}
 }

@@ -127,12 +127,16 @@ func BenchmarkTreeStatusBatch(b *testing.B) {
 
 // plainTreeOfSameShape is a widget.Tree of 100 groups × 100 label leaves,
 // all open, in a window of the same size.
-func plainTreeOfSameShape(b *testing.B) *widget.Tree {
+func plainTreeOfSameShape(b *testing.B) *widget.Tree { return plainTree(b, benchGroups, benchPerGroup) }
+
+// plainTree is a widget.Tree of groups × perGroup label leaves, all open,
+// in a window of the benchmarks' size.
+func plainTree(b *testing.B, groups, perGroup int) *widget.Tree {
 	kids := map[string][]string{"": {}}
-	for g := range benchGroups {
+	for g := range groups {
 		gid := fmt.Sprintf("g%03d", g)
 		kids[""] = append(kids[""], gid)
-		for s := range benchPerGroup {
+		for s := range perGroup {
 			kids[gid] = append(kids[gid], fmt.Sprintf("%s-%03d", gid, s))
 		}
 	}

@@ -87,19 +87,28 @@ const (
 	svgBackupUnknown = `<path d="M5 5h14v14H5zM7.6 7.6v8.8h8.8V7.6z"/>`
 )
 
-// backupIcon is the mark of a backup state; nil for "" (no tasks).
-func backupIcon(s health.State) fyne.Resource {
+// backupIcon is the mark of a backup state, grey when it is last known;
+// nil for "" (no tasks).
+func backupIcon(s health.State, lastKnown bool) fyne.Resource {
+	var path string
+	var color fyne.ThemeColorName
 	switch s {
 	case health.StateOK:
-		return svgIcon("backup-ok.svg", svgBackupOK, theme.ColorNameSuccess)
+		path, color = svgBackupOK, theme.ColorNameSuccess
 	case health.StateFailed:
-		return svgIcon("backup-failed.svg", svgBackupFailed, theme.ColorNameError)
+		path, color = svgBackupFailed, theme.ColorNameError
 	case health.StateOverdue:
-		return svgIcon("backup-overdue.svg", svgBackupOverdue, theme.ColorNameWarning)
+		path, color = svgBackupOverdue, theme.ColorNameWarning
 	case health.StateRunning:
-		return svgIcon("backup-running.svg", svgBackupRunning, theme.ColorNamePrimary)
+		path, color = svgBackupRunning, theme.ColorNamePrimary
 	case health.StateUnknown:
-		return svgIcon("backup-unknown.svg", svgBackupUnknown, theme.ColorNameDisabled)
+		path, color = svgBackupUnknown, theme.ColorNameDisabled
+	default:
+		return nil
 	}
-	return nil
+	name := "backup-" + string(s)
+	if lastKnown {
+		name, color = name+"-last-known", theme.ColorNameDisabled
+	}
+	return svgIcon(name+".svg", path, color)
 }

@@ -3,6 +3,7 @@ package ui
 import (
 	"fmt"
 	"image/color"
+	"strings"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/canvas"
@@ -214,8 +215,7 @@ func (r *slaveRow) setID(id string) { r.id = id }
 func (r *slaveRow) set(v *master.SlaveView) {
 	r.drawn = *v
 	r.icon.set(string(v.State))
-	r.bmark.set(string(v.Backup.Worst))
-	r.bmark.setFaded(v.Backup.LastKnown)
+	setBackupMark(r.bmark, v.Backup.Worst, v.Backup.LastKnown)
 	r.full = v.Name
 	fg := theme.Color(theme.ColorNameForeground)
 	if v.State == master.StateDisabled {
@@ -271,22 +271,26 @@ func stateWord(v *master.SlaveView) string {
 
 // fitName truncates the name with an ellipsis to the width it has.
 func (r *slaveRow) fitName() {
-	avail := r.nameWidth(r.width)
-	r.name.Text = r.full
-	if avail <= 0 || fyne.MeasureText(r.full, r.name.TextSize, r.name.TextStyle).Width <= avail {
-		return
+	r.name.Text = fitText(r.full, r.nameWidth(r.width), r.name.TextSize, r.name.TextStyle)
+}
+
+// fitText is s, cut with an ellipsis to the longest prefix that fits in
+// width (s whole when it fits, or when width is not known yet).
+func fitText(s string, width, size float32, style fyne.TextStyle) string {
+	if width <= 0 || fyne.MeasureText(s, size, style).Width <= width {
+		return s
 	}
-	runes := []rune(r.full)
+	runes := []rune(s)
 	lo, hi := 0, len(runes)
 	for lo < hi { // the longest prefix that fits with "…"
 		mid := (lo + hi + 1) / 2
-		if fyne.MeasureText(string(runes[:mid])+"…", r.name.TextSize, r.name.TextStyle).Width <= avail {
+		if fyne.MeasureText(string(runes[:mid])+"…", size, style).Width <= width {
 			lo = mid
 		} else {
 			hi = mid - 1
 		}
 	}
-	r.name.Text = string(runes[:lo]) + "…"
+	return string(runes[:lo]) + "…"
 }
 
 func (r *slaveRow) nameWidth(w float32) float32 {
@@ -469,19 +473,33 @@ func newStateMark(looks stateLooks) *stateMark {
 }
 
 func newBackupMark() *backupMark {
-	return newMark(func(k string) fyne.Resource { return backupIcon(health.State(k)) })
+	return newMark(func(k string) fyne.Resource {
+		s, lastKnown := strings.CutSuffix(k, lastKnownKey)
+		return backupIcon(health.State(s), lastKnown)
+	})
+}
+
+// lastKnownKey marks the key of a backup mark that is last known.
+const lastKnownKey = "~last-known"
+
+// setBackupMark shows state s, in grey when it is last known (the slave
+// is not linked): its shape still says what it was.
+func setBackupMark(m *backupMark, s health.State, lastKnown bool) {
+	k := string(s)
+	if lastKnown && s != "" {
+		k += lastKnownKey
+	}
+	m.set(k)
 }
 
 // mark shows one of a few icons, by key. It keeps one image per key, each
 // drawn once, and shows the one that applies: a row whose state flips
-// costs no SVG rendering. faded draws it half transparent (what is shown
-// is last known).
+// costs no SVG rendering.
 type mark struct {
 	widget.BaseWidget
 	looks  func(string) fyne.Resource
 	images map[string]*canvas.Image
 	shown  string
-	faded  bool
 	objs   []fyne.CanvasObject
 }
 
@@ -489,25 +507,6 @@ func newMark(looks func(string) fyne.Resource) *mark {
 	m := &mark{looks: looks, images: map[string]*canvas.Image{}}
 	m.ExtendBaseWidget(m)
 	return m
-}
-
-// setFaded draws the mark half transparent, or not.
-func (m *mark) setFaded(f bool) {
-	if f == m.faded {
-		return
-	}
-	m.faded = f
-	for _, img := range m.images {
-		img.Translucency = fade(f)
-		img.Refresh()
-	}
-}
-
-func fade(f bool) float64 {
-	if f {
-		return 0.55
-	}
-	return 0
 }
 
 func (m *mark) set(s string) {
@@ -526,7 +525,6 @@ func (m *mark) set(s string) {
 		}
 		img = canvas.NewImageFromResource(res)
 		img.FillMode = canvas.ImageFillContain
-		img.Translucency = fade(m.faded)
 		img.Resize(m.Size())
 		m.images[s] = img
 		m.objs = append(m.objs, img)

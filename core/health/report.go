@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/lanyard/lanyard/core/human"
 )
 
 // Formats a report is written in.
@@ -198,17 +200,13 @@ func When(t time.Time, loc *time.Location) string {
 	return t.In(loc).Format("2006-01-02 15:04")
 }
 
-// Age is how long ago t was, in words: "3 h", "2 days".
+// Age is how long ago something was, in words: "just now", "12 min",
+// "3 h 5 min", "2 d 4 h" (core/human).
 func Age(d time.Duration) string {
-	switch {
-	case d < time.Minute:
+	if d < time.Minute {
 		return "just now"
-	case d < time.Hour:
-		return fmt.Sprintf("%d min", int(d/time.Minute))
-	case d < 48*time.Hour:
-		return fmt.Sprintf("%d h", int(d/time.Hour))
 	}
-	return fmt.Sprintf("%d days", int(d/(24*time.Hour)))
+	return human.Duration(d)
 }
 
 // Detail is what a report says of a problem row, in one line.

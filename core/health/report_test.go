@@ -41,7 +41,7 @@ func TestTheReportListsEveryProblemAndCountsTheRest(t *testing.T) {
 		"4 backup tasks on 2 slaves: 2 ok · 1 failed · 1 overdue",
 		"Runs that ended in the last 24h: 1 succeeded, 1 failed.",
 		"FAILED (1)\n  FS01 / offsite: failed 2026-03-10 03:00; last success 2026-03-09 03:00; 2 failures since: destination /mnt/nas is not writable",
-		"OVERDUE (1)\n  FS02 / mail: last success 2026-03-07 04:00 (3 days ago) [last known: FS02 is offline, last heard from 2026-03-07 14:00]",
+		"OVERDUE (1)\n  FS02 / mail: last success 2026-03-07 04:00 (3 d 8 h ago) [last known: FS02 is offline, last heard from 2026-03-07 14:00]",
 	} {
 		if !strings.Contains(text.String(), want) {
 			t.Errorf("the text lacks %q:\n%s", want, text.String())
