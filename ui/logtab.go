@@ -100,6 +100,8 @@ func newLogTab(r runner, rm Remote, every time.Duration, now func() time.Time) *
 	t.from = widget.NewSelect([]string{logTabFromLast, logTabFromHour, logTabFromToday, logTabFromAll},
 		func(string) { t.restart() })
 	t.from.Selected = logTabFromLast
+	fitOptions(t.level)
+	fitOptions(t.from)
 	t.search = widget.NewEntry()
 	t.search.SetPlaceHolder(logTabSearch)
 	t.search.ActionItem = widget.NewIcon(theme.SearchIcon())
@@ -462,3 +464,15 @@ func (f *logFeed) take() ([]logEntry, int) {
 
 func (f *logFeed) handing() { f.mu.Lock(); f.inflight = true; f.mu.Unlock() }
 func (f *logFeed) handed()  { f.mu.Lock(); f.inflight = false; f.mu.Unlock() }
+
+// fitOptions makes sel wide enough for its longest option. A Select is as
+// wide as its placeholder, which a Select that always has a choice never
+// shows, so the choice was cut ("Last 500 lin…").
+func fitOptions(sel *widget.Select) {
+	size := theme.TextSize()
+	for _, o := range sel.Options {
+		if fyne.MeasureText(o, size, fyne.TextStyle{}).Width > fyne.MeasureText(sel.PlaceHolder, size, fyne.TextStyle{}).Width {
+			sel.PlaceHolder = o
+		}
+	}
+}
