@@ -58,16 +58,20 @@ func loadingView(what string) (fyne.CanvasObject, *widget.Activity, *widget.Labe
 	return container.NewBorder(nil, nil, act, nil, l), act, l
 }
 
+// taskViewSize is the History and Snapshots dialogs' size: wide enough
+// for every column of either table, so the last is not cut.
+var taskViewSize = fyne.NewSize(1120, 520)
+
 // showHistoryView lists a task's runs, newest first.
 func showHistoryView(win fyne.Window, r runner, rm Remote, slave, task string, now func() time.Time) {
 	var rows [][]string
 	table := gridTable([]string{"Started", "Trigger", "Result", "Files", "Copied", "Linked", "Bytes copied", "Duration", "Snapshot or error"},
-		[]float32{150, 80, 170, 70, 70, 70, 100, 80, 320}, func() [][]string { return rows })
+		[]float32{150, 80, 170, 60, 60, 60, 100, 80, 290}, func() [][]string { return rows })
 	loading, act, words := loadingView("Reading the history of " + task + " on " + slave + "…")
 	body := container.NewStack(table, loading)
 	table.Hide()
 	d := dialog.NewCustom("History of "+task+" on "+slave, "Close", body, win)
-	d.Resize(fyne.NewSize(1000, 520))
+	d.Resize(taskViewSize)
 	ctx, cancel := context.WithCancel(context.Background())
 	d.SetOnClosed(cancel)
 	d.Show()
@@ -146,7 +150,7 @@ func showSnapshotsView(win fyne.Window, r runner, rm Remote, slave, task string)
 	}
 	body := container.NewBorder(nil, container.NewHBox(restore, verify), nil, nil, container.NewStack(table, loading))
 	d := dialog.NewCustom("Snapshots of "+task+" on "+slave, "Close", body, win)
-	d.Resize(fyne.NewSize(1000, 520))
+	d.Resize(taskViewSize)
 	ctx, cancel := context.WithCancel(context.Background())
 	d.SetOnClosed(cancel)
 	d.Show()
