@@ -39,6 +39,12 @@ type DiagnoseOptions struct {
 // probeName is the name a password-less diagnosis asks for.
 const probeName = "lanyard-diagnose"
 
+// IsDiagnoseProbe reports whether a hello's name is the one a diagnosis
+// without a password introduces itself with: a console refuses it as an
+// unknown slave (which tells the diagnosis a console answered), but need
+// not take it for a stranger asking to be added.
+func IsDiagnoseProbe(name string) bool { return strings.EqualFold(name, probeName) }
+
 // Diagnose tests a link step by step: name lookup, TCP, SSL, hello,
 // version, password. It reports each step as it finishes and returns
 // whether all the steps it ran passed. It stops at the first failure.

@@ -80,8 +80,15 @@ func (m *Master) refused(r link.Refusal) {
 	if changed != "" {
 		m.publishState(changed) // even when the log only counts the refusal
 	}
-	e := m.event(recordArgs{slave: s, name: r.Name, direction: store.Inbound, kind: string(r.Err.Code),
-		severity: severityFor(r.Err.Code), remote: r.Remote, reason: r.Err.Reason})
+	args := recordArgs{slave: s, name: r.Name, direction: store.Inbound, kind: string(r.Err.Code),
+		severity: severityFor(r.Err.Code), remote: r.Remote, reason: r.Err.Reason}
+	if s == nil && r.Err.Code == wire.CodeUnknownSlave && link.IsDiagnoseProbe(r.Name) {
+		// `lanyard-agent diagnose` of this console from a server: no
+		// stranger to add, nothing to fix.
+		args.name, args.kind, args.severity = "", store.KindDiagnosed, store.SeverityInfo
+		args.reason = fmt.Sprintf("a diagnosis (lanyard-agent diagnose) from %s reached this console: name lookup, TCP, SSL, hello and version work from there", r.Remote)
+	}
+	e := m.event(args)
 	e.Time = now
 	m.refusals.Note(store.Refusal{Event: e, Busy: r.Busy, RetryAfter: r.Err.RetryAfter})
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/lanyard/lanyard/core/agent"
 	"github.com/lanyard/lanyard/core/auth"
+	"github.com/lanyard/lanyard/core/link"
 	"github.com/lanyard/lanyard/core/store"
 	"github.com/lanyard/lanyard/core/wire/pb"
 	"github.com/lanyard/lanyard/internal/testkit"
@@ -192,6 +193,27 @@ func TestUnknownInboundSlaveIsRefusedAndNamed(t *testing.T) {
 	startAgent(t, "STRANGER", "pw", false, false, c.ListenAddr())
 	e := c.waitFor(t, "unknown_slave", kind("unknown_slave", "STRANGER"))
 	if !strings.Contains(e.Reason, `"STRANGER"`) || !strings.Contains(e.Reason, "127.0.0.1") || e.Severity != "error" {
+		t.Errorf("event = %+v", e)
+	}
+}
+
+// `lanyard-agent diagnose` of the console, without the agent's name and
+// password, is told "unknown slave" (so it knows a console answered), but
+// the console does not take it for a stranger to add, nor for an error.
+func TestADiagnosisIsNoStranger(t *testing.T) {
+	c := startConsole(t, false, nil)
+	id, err := link.NewThrowawayIdentity(pb.Role_ROLE_AGENT, "diagnose")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	var steps []link.Step
+	if !link.Diagnose(ctx, link.DiagnoseOptions{Address: c.ListenAddr(), Identity: id}, func(s link.Step) { steps = append(steps, s) }) {
+		t.Fatalf("the diagnosis failed: %+v", steps)
+	}
+	e := c.waitFor(t, "the diagnosis", func(e Event) bool { return e.Kind == store.KindDiagnosed || e.Kind == "unknown_slave" })
+	if e.Kind != store.KindDiagnosed || e.Severity != store.SeverityInfo || e.Slave != "" || !strings.Contains(e.Reason, "lanyard-agent diagnose") {
 		t.Errorf("event = %+v", e)
 	}
 }

@@ -61,6 +61,7 @@ const (
 	KindDisabled     = "disabled"      // the user disconnected a slave
 	KindTrusted      = "trusted"       // the user trusted a slave's new certificate
 	KindRefusals     = "refusals"      // refusals counted together (RefusalLog)
+	KindDiagnosed    = "diagnosed"     // a diagnosis (lanyard-agent diagnose) reached the listener
 )
 
 // Event is one connection-log record.
