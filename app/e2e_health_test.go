@@ -53,6 +53,19 @@ func TestTheFleetsBackupHealthIsReportedAndMailed(t *testing.T) {
 	if code != 0 || !strings.Contains(out, "ops (password stored)") || !strings.Contains(out, "at 07:30") || strings.Contains(out, mailPassword) {
 		t.Fatalf("settings set: exit %d\n%s", code, out)
 	}
+	out, _ = cli("", "settings", "show", "--json")
+	var shown struct {
+		Mail struct {
+			Server         string   `json:"server"`
+			To             []string `json:"to"`
+			DailyAt        string   `json:"daily_at"`
+			PasswordStored bool     `json:"password_stored"`
+		} `json:"mail"`
+	}
+	if err := json.Unmarshal([]byte(out), &shown); err != nil || shown.Mail.Server != srv.Addr || len(shown.Mail.To) != 2 ||
+		shown.Mail.DailyAt != "07:30" || !shown.Mail.PasswordStored || strings.Contains(out, mailPassword) {
+		t.Fatalf("settings show --json: %v\n%s", err, out)
+	}
 	if out, code := cli("", "settings", "set", "--daily-report", "25:00"); code != 2 || !strings.Contains(out, "not a time of day") {
 		t.Fatalf("a bad time: exit %d\n%s", code, out)
 	}

@@ -121,6 +121,13 @@ func (f *mailFlags) apply(cmd *cobra.Command, e *env, db *store.DB) error {
 	return mail.Save(db, s)
 }
 
+// mailJSON is the mail settings in settings show --json: whether a
+// password is stored, never the password.
+type mailJSON struct {
+	mail.Settings
+	PasswordStored bool `json:"password_stored"`
+}
+
 // printMail prints the mail settings (never the password).
 func printMail(e *env, db *store.DB) error {
 	s, err := mail.Load(db)

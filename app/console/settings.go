@@ -14,6 +14,7 @@ import (
 
 	"github.com/lanyard/lanyard/app"
 	"github.com/lanyard/lanyard/core/link"
+	"github.com/lanyard/lanyard/core/mail"
 	"github.com/lanyard/lanyard/core/master"
 	"github.com/lanyard/lanyard/core/wire/pb"
 )
@@ -40,10 +41,15 @@ func settingsCmd(e *env) *cobra.Command {
 				return err
 			}
 			if asJSON {
+				ms, err := mail.Load(db)
+				if err != nil {
+					return err
+				}
 				return json.NewEncoder(e.stdout).Encode(struct {
 					master.Settings
-					Fingerprint string `json:"fingerprint"`
-				}{s, id.Fingerprint})
+					Fingerprint string   `json:"fingerprint"`
+					Mail        mailJSON `json:"mail"`
+				}{s, id.Fingerprint, mailJSON{ms, mail.HasPassword(db)}})
 			}
 			printSettings(e, s, id.Fingerprint)
 			return printMail(e, db)
