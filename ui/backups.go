@@ -187,6 +187,12 @@ func newBackupsView(a fyne.App, src BackupSource, openTasks func(string), o back
 	v.win.SetContent(content)
 	v.win.Resize(fyne.NewSize(1360, 640))
 	v.win.Canvas().AddShortcut(shortcutFilter(), func(fyne.Shortcut) { v.win.Canvas().Focus(v.filter) })
+	// Enter opens the selected row's slave, as a double-click does.
+	v.win.Canvas().SetOnTypedKey(func(k *fyne.KeyEvent) {
+		if k.Name == fyne.KeyReturn || k.Name == fyne.KeyEnter {
+			v.open(v.sel)
+		}
+	})
 
 	// The window opens at once; its rows are read and sorted off the
 	// Fyne thread and shown when ready (30,000 take a moment).

@@ -157,6 +157,12 @@ func TestTheBackupsWindowFollowsTheFleetAndOpensATasksTab(t *testing.T) {
 	if len(*opened) != 1 || (*opened)[0] != "c3" {
 		t.Fatalf("opened %v", *opened)
 	}
+	// Enter opens the selected row's, as a double-click does.
+	v.table.Select(widget.TableCellID{Row: 1, Col: colSlave})
+	v.win.Canvas().OnTypedKey()(&fyne.KeyEvent{Name: fyne.KeyReturn})
+	if len(*opened) != 2 || (*opened)[1] != "d4" {
+		t.Fatalf("opened %v after Enter", *opened)
+	}
 }
 
 // backupMarkOf is the backup mark the tree shows beside the slave called
