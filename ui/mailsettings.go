@@ -31,14 +31,13 @@ type MailEditor interface {
 
 // Texts of the Mail tab.
 const (
-	mailTabLabel        = "Mail"
-	connectionsTabLabel = "Connections"
-	mailTestLabel       = "Send test message"
-	mailPasswordStored  = "(stored; type to replace)"
-	mailSecurityNone    = "None"
-	mailSecuritySTART   = "STARTTLS"
-	mailSecurityTLS     = "TLS"
-	mailTestTimeout     = 60 * time.Second
+	mailTabLabel       = "Mail"
+	mailTestLabel      = "Send test message"
+	mailPasswordStored = "(stored; type to replace)"
+	mailSecurityNone   = "None"
+	mailSecuritySTART  = "STARTTLS"
+	mailSecurityTLS    = "TLS"
+	mailTestTimeout    = 60 * time.Second
 )
 
 type mailForm struct {

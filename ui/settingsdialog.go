@@ -156,19 +156,24 @@ func showSettingsDialog(parent fyne.Window, rs RemoteSettings, ports PortChecker
 		widget.NewSeparator(),
 		container.New(layout.NewFormLayout(), widget.NewLabel("Heartbeat"), hbRow),
 		f.hbMsg,
+		note,
 	)
-	f.tabs = container.NewAppTabs(
-		container.NewTabItem(settingsListeningTab, listening),
-		container.NewTabItem(settingsAgentsTab, f.reachSection()),
-	)
-	content := container.NewVBox(f.tabs, note, f.result)
-
-	var body fyne.CanvasObject = content
+	// One row of tabs: the mail settings, where the console has them, are
+	// a third tab beside the two of the links. Each scrolls, so the
+	// dialog fits a small window.
+	pages := []fyne.CanvasObject{listening, f.reachSection()}
+	names := []string{settingsListeningTab, settingsAgentsTab}
 	if me, ok := rs.(MailEditor); ok {
 		f.mail = newMailForm(me, do)
-		body = container.NewAppTabs(container.NewTabItem(connectionsTabLabel, content),
-			container.NewTabItem(mailTabLabel, f.mail.obj))
+		pages, names = append(pages, f.mail.obj), append(names, mailTabLabel)
 	}
+	tallest := float32(0)
+	f.tabs = container.NewAppTabs()
+	for i, page := range pages {
+		tallest = max(tallest, page.MinSize().Height)
+		f.tabs.Append(container.NewTabItem(names[i], container.NewVScroll(page)))
+	}
+	body := container.NewBorder(nil, f.result, nil, nil, f.tabs)
 	f.apply = widget.NewButtonWithIcon(settingsApplyLabel, theme.ConfirmIcon(), f.applyNow)
 	f.apply.Importance = widget.HighImportance
 	f.cancel = widget.NewButtonWithIcon(settingsCancelLabel, theme.CancelIcon(), f.close)
@@ -176,7 +181,7 @@ func showSettingsDialog(parent fyne.Window, rs RemoteSettings, ports PortChecker
 	f.dlg.SetButtons([]fyne.CanvasObject{f.cancel, f.apply})
 	f.dlg.SetOnClosed(func() { f.closed = true })
 	f.validate()
-	f.dlg.Resize(fyne.NewSize(600, body.MinSize().Height+120))
+	f.dlg.Resize(dialogSize(parent, 600, tallest+f.tabs.MinSize().Height+f.result.MinSize().Height+120))
 	f.dlg.Show()
 	return f
 }
@@ -461,6 +466,15 @@ func (l *fixedWidthLayout) MinSize(objs []fyne.CanvasObject) fyne.Size {
 		h = max(h, o.MinSize().Height)
 	}
 	return fyne.NewSize(l.width, h)
+}
+
+// dialogSize is width × height, the height cut to what the window
+// leaves: a dialog taller than its window would lose its buttons.
+func dialogSize(parent fyne.Window, width, height float32) fyne.Size {
+	if room := parent.Canvas().Size().Height - 24; room > 0 && height > room {
+		height = room
+	}
+	return fyne.NewSize(width, height)
 }
 
 // showIf shows or hides o.

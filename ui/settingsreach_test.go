@@ -93,3 +93,16 @@ func TestSettingsDialogAgentsTabGolden(t *testing.T) {
 	}
 	test.AssertRendersToMarkup(t, "settingsdialog_agents.xml", w.Canvas())
 }
+
+func TestTheSettingsDialogFitsASmallWindow(t *testing.T) {
+	test.NewTempApp(t)
+	w := test.NewTempWindow(t, widget.NewLabel("main window"))
+	w.Resize(fyne.NewSize(640, 420)) // the smallest the main window gets
+	if got := dialogSize(w, 600, 900); got.Height > 420 || got.Width != 600 {
+		t.Errorf("a dialog wanting 600×900 in a 640×420 window is %v: its buttons would be cut off", got)
+	}
+	w.Resize(fyne.NewSize(1200, 1000))
+	if got := dialogSize(w, 600, 900); got.Height != 900 {
+		t.Errorf("in a window with room the dialog is %v, want its full 900", got)
+	}
+}
