@@ -220,7 +220,7 @@ func (td *taskDialog) fill(t backup.Task) {
 	}
 	td.overdue.SetText("")
 	if t.OverdueAfter > 0 {
-		td.overdue.SetText(time.Duration(t.OverdueAfter).String())
+		td.overdue.SetText(t.OverdueAfter.String())
 	}
 	td.catchUp.SetChecked(t.CatchUp)
 	td.scheduleShown()

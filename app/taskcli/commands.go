@@ -293,7 +293,7 @@ func printTask(w io.Writer, info *agent.TaskInfo, extra ...[2]string) {
 	fmt.Fprintf(tw, "  schedule\t%s%s\n", t.Schedule, next)
 	fmt.Fprintf(tw, "  retention\t%s\n", t.Retention)
 	if info.OverdueAfter > 0 {
-		fmt.Fprintf(tw, "  overdue after\t%s\n", time.Duration(info.OverdueAfter))
+		fmt.Fprintf(tw, "  overdue after\t%s\n", info.OverdueAfter)
 	}
 	fmt.Fprintf(tw, "  catch up\t%s\n", cmdline.OnOff(t.CatchUp))
 	fmt.Fprintf(tw, "  version\t%d\n", t.Version)

@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 )
 
 func TestAnInvalidTaskNamesTheFieldAtFault(t *testing.T) {
@@ -55,6 +56,22 @@ func TestDurationsAreReadInHoursOrDays(t *testing.T) {
 		d, err := ParseDuration(tc.in)
 		if (err == nil) != tc.ok || (tc.ok && d.String() != tc.want) {
 			t.Errorf("ParseDuration(%q) = %v, %v", tc.in, d, err)
+		}
+	}
+}
+
+func TestDurationsAreShownAsTheyAreTyped(t *testing.T) {
+	for _, tc := range []struct {
+		d    time.Duration
+		want string
+	}{{48 * time.Hour, "48h"}, {90 * time.Minute, "1h30m"}, {36*time.Hour + 30*time.Minute, "36h30m"},
+		{45 * time.Minute, "45m"}, {90 * time.Second, "1m30s"}, {0, "0s"}} {
+		got := Duration(tc.d).String()
+		if got != tc.want {
+			t.Errorf("%v shown as %q, want %q", tc.d, got, tc.want)
+		}
+		if back, err := ParseDuration(got); err != nil || back != tc.d {
+			t.Errorf("%q reads back as %v, %v", got, back, err)
 		}
 	}
 }
