@@ -119,6 +119,10 @@ func exerciseTasks(t *testing.T, dir string, live bool) {
 	if !strings.Contains(r.stdout, "report.txt") {
 		t.Fatalf("browse: %s", r)
 	}
+	// The snapshot's top holds the first folder of the source's path alone.
+	if r = run(0, "task", "browse", "docs", last); !strings.Contains(r.stdout, "(1 entry)") {
+		t.Fatalf("browse of the top: %s", r)
+	}
 	run(0, "task", "verify", "docs")
 	run(0, "task", "verify", "docs", first)
 

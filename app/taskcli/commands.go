@@ -642,7 +642,11 @@ func taskBrowseCmd(e *Env) *cobra.Command {
 			if asJSON {
 				return PrintJSON(e.Stdout, all)
 			}
-			fmt.Fprintf(e.Stdout, "%s in snapshot %s (%d entries)\n", all.Dir, all.Snapshot, all.Total)
+			entries := fmt.Sprintf("%d entries", all.Total)
+			if all.Total == 1 {
+				entries = "1 entry"
+			}
+			fmt.Fprintf(e.Stdout, "%s in snapshot %s (%s)\n", all.Dir, all.Snapshot, entries)
 			tw := tabwriter.NewWriter(e.Stdout, 0, 4, 2, ' ', tabwriter.AlignRight)
 			for _, en := range all.Entries {
 				name := en.Name
