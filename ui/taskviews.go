@@ -279,8 +279,8 @@ func verifySnapshot(win fyne.Window, r runner, rm Remote, slave, task, snapshot 
 			case err != nil:
 				dialog.ShowInformation("Could not verify "+task, capitalize(err.Error()), win)
 			case vr.OK():
-				dialog.ShowInformation("Snapshot verified", fmt.Sprintf("Snapshot %s of %s on %s: %d entries, %s re-read; every file matches its manifest.",
-					vr.Snapshot, task, slave, vr.Files, human.Bytes(max(vr.Bytes, 0))), win)
+				dialog.ShowInformation("Snapshot verified", fmt.Sprintf("Snapshot %s of %s on %s: %s, %s re-read; every file matches its manifest.",
+					vr.Snapshot, task, slave, countNoun(int(vr.Files), "file", "files"), human.Bytes(max(vr.Bytes, 0))), win)
 			default:
 				var b strings.Builder
 				fmt.Fprintf(&b, "Snapshot %s of %s does not match its manifest: %d missing, %d changed.\n\n", vr.Snapshot, task, vr.Missing, vr.Changed)

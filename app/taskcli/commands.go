@@ -697,7 +697,7 @@ only when every file matches; each missing or changed file is listed.`,
 					return err
 				}
 			} else if vr.OK() {
-				fmt.Fprintf(e.Stdout, "snapshot %s verified: %d entries, %s re-read, every file matches its manifest\n", vr.Snapshot, vr.Files, human.Bytes(vr.Bytes))
+				fmt.Fprintf(e.Stdout, "snapshot %s verified: %s, %s re-read, every file matches its manifest\n", vr.Snapshot, plural(vr.Files, "file"), human.Bytes(vr.Bytes))
 			} else {
 				for _, p := range vr.Problems {
 					fmt.Fprintf(e.Stdout, "%s: %s\n", p.Path, p.Reason)

@@ -75,7 +75,7 @@ func (e *Engine) Restore(ctx context.Context, snap SnapshotInfo, task string, op
 	m := newMeter(task, p, 0)
 	defer m.close()
 	m.setPhase(PhaseRestoring)
-	m.filesTotal.Store(int64(len(entries)))
+	m.filesTotal.Store(countFiles(entries))
 	m.bytesTotal.Store(total)
 
 	if err := makeFolders(opt.Target, entries, &rep); err != nil {
@@ -216,7 +216,6 @@ func (e *Engine) restoreContents(ctx context.Context, snap SnapshotInfo, target 
 			break
 		}
 		if entries[i].Type == TypeDir {
-			m.filesDone.Add(1)
 			continue
 		}
 		mu.Lock()
@@ -364,4 +363,17 @@ func copyPlain(src, dst string) error {
 		err = cerr
 	}
 	return err
+}
+
+// countFiles is how many of entries a restore or verify counts as files
+// in its progress: every one but the folders, which the summary counts
+// apart ("5 files (…), 5 folders").
+func countFiles(entries []Entry) int64 {
+	var n int64
+	for i := range entries {
+		if entries[i].Type != TypeDir {
+			n++
+		}
+	}
+	return n
 }

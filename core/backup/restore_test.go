@@ -121,7 +121,7 @@ func TestVerifyReportsMissingAndChangedFiles(t *testing.T) {
 	f.mustRun(e, backup.ResultCompleted)
 	snap := f.snapshots()[0]
 	vr, err := e.Verify(context.Background(), snap, "docs", nil)
-	if err != nil || !vr.OK() || vr.Files != 11 {
+	if err != nil || !vr.OK() || vr.Files != 6 {
 		t.Fatalf("a fresh snapshot: %+v %v", vr, err)
 	}
 	report := f.snapPath(snap.ID, filepath.Join(f.src, "docs/report.txt"))
@@ -241,5 +241,30 @@ func TestARestoreCountsTheFoldersItMakes(t *testing.T) {
 	}
 	if made := dirsUnder(t, all); rep.Dirs != made {
 		t.Errorf("the whole snapshot: %d folders reported, %d made", rep.Dirs, made)
+	}
+}
+
+// Restore's and verify's progress count files (and links), as their
+// summaries do, not folders as well.
+func TestRestoreAndVerifyProgressCountFilesNotFolders(t *testing.T) {
+	f := newFixture(t)
+	richTree(f)
+	e := backup.New(backup.Options{})
+	f.mustRun(e, backup.ResultCompleted)
+	snap := f.snapshots()[0]
+	var last backup.Status
+	p := backup.ProgressFunc(func(s backup.Status) { last = s })
+	if _, err := e.Restore(context.Background(), snap, "docs", backup.RestoreOptions{Target: filepath.Join(t.TempDir(), "r")}, p); err != nil {
+		t.Fatal(err)
+	}
+	if last.FilesTotal != 6 || last.FilesDone != 6 {
+		t.Errorf("restore's last progress: %d/%d files, want 6/6 (5 files and a link)", last.FilesDone, last.FilesTotal)
+	}
+	last = backup.Status{}
+	if _, err := e.Verify(context.Background(), snap, "docs", p); err != nil {
+		t.Fatal(err)
+	}
+	if last.FilesTotal != 6 || last.FilesDone != 6 {
+		t.Errorf("verify's last progress: %d/%d files, want 6/6 (5 files and a link)", last.FilesDone, last.FilesTotal)
 	}
 }

@@ -50,7 +50,7 @@ func (e *Engine) Verify(ctx context.Context, snap SnapshotInfo, task string, p P
 	m := newMeter(task, p, 0)
 	defer m.close()
 	m.setPhase(PhaseVerifying)
-	m.filesTotal.Store(int64(len(entries)))
+	m.filesTotal.Store(countFiles(entries))
 	m.bytesTotal.Store(total)
 
 	var mu sync.Mutex
@@ -85,7 +85,9 @@ func (e *Engine) Verify(ctx context.Context, snap SnapshotInfo, task string, p P
 					rep.Changed++
 				}
 				mu.Unlock()
-				m.filesDone.Add(1)
+				if en.Type != TypeDir {
+					m.filesDone.Add(1)
+				}
 			}
 		}()
 	}
