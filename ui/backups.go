@@ -193,6 +193,7 @@ func newBackupsView(a fyne.App, src BackupSource, openTasks func(string), o back
 			v.open(v.sel)
 		}
 	})
+	closeKeys(v.win)
 
 	// The window opens at once; its rows are read and sorted off the
 	// Fyne thread and shown when ready (30,000 take a moment).

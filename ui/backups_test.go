@@ -88,7 +88,12 @@ func openBackups(t *testing.T) (*backupsView, *fakeBackups, *uiQueue, *[]string)
 	v := showBackupsWindow(fyne.CurrentApp(), src, func(id string) { opened = append(opened, id) },
 		backupsOptions{do: q.do, now: func() time.Time { return fixedNow }, every: 10 * time.Millisecond, loc: time.UTC})
 	v.win.Resize(fyne.NewSize(1360, 320))
-	t.Cleanup(func() { v.win.Close(); q.runPending() })
+	t.Cleanup(func() {
+		if v.ctx.Err() == nil { // a test may have closed it
+			v.win.Close()
+		}
+		q.runPending()
+	})
 	q.runUntil(t, "the rows", func() bool { return v.snap.total > 0 })
 	return v, src, q, &opened
 }

@@ -247,6 +247,7 @@ func (lw *logWindow) build() {
 	content.ExtendBaseWidget(content)
 	lw.win.SetContent(content)
 	lw.win.Canvas().AddShortcut(&fyne.ShortcutCopy{}, func(fyne.Shortcut) { lw.copySelected() })
+	closeKeys(lw.win)
 }
 
 func (lw *logWindow) close() {

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/driver/desktop"
 	"fyne.io/fyne/v2/test"
 
 	"github.com/lanyard/lanyard/core/master"
@@ -62,7 +63,11 @@ func testLogOptions(q *uiQueue) logWindowOptions {
 func openLogWindow(t testing.TB, m *master.Master, o logWindowOptions, q *uiQueue) *logWindow {
 	t.Helper()
 	lw := newLogWindow(fyne.CurrentApp(), m, m, o)
-	t.Cleanup(lw.win.Close)
+	t.Cleanup(func() {
+		if !lw.closed { // a test may have closed it
+			lw.win.Close()
+		}
+	})
 	q.runUntil(t, "the first page", func() bool { return !lw.loadingFirst })
 	return lw
 }
@@ -456,4 +461,34 @@ func BenchmarkLogWindowOpen(b *testing.B) {
 	ms := func(d time.Duration) float64 { return float64(d) / float64(b.N) / float64(time.Millisecond) }
 	benchtable.Report(b, benchtable.Figure{Name: "log-window-open-100k", Value: ms(open), Unit: "ms",
 		Baseline: ms(read), Target: benchtable.AtMost(200, "ms")})
+}
+
+// The log window, like the Backups window, closes on Escape and on Ctrl+W,
+// as a window opened to look something up should.
+func TestEscapeAndCtrlWCloseTheSecondaryWindows(t *testing.T) {
+	for _, how := range []string{"Escape", "Ctrl+W"} {
+		t.Run(how, func(t *testing.T) {
+			lw, _, _ := openFewRecords(t)
+			c := lw.win.Canvas()
+			if how == "Escape" {
+				c.Unfocus()
+				c.OnTypedKey()(&fyne.KeyEvent{Name: fyne.KeyEscape})
+			} else {
+				press(lw.win, &desktop.CustomShortcut{KeyName: fyne.KeyW, Modifier: fyne.KeyModifierShortcutDefault})
+			}
+			if !lw.closed {
+				t.Fatalf("%s left the log window open", how)
+			}
+			v, _, _, _ := openBackups(t)
+			if how == "Escape" {
+				v.win.Canvas().Unfocus()
+				v.win.Canvas().OnTypedKey()(&fyne.KeyEvent{Name: fyne.KeyEscape})
+			} else {
+				press(v.win, &desktop.CustomShortcut{KeyName: fyne.KeyW, Modifier: fyne.KeyModifierShortcutDefault})
+			}
+			if v.ctx.Err() == nil {
+				t.Fatalf("%s left the Backups window open", how)
+			}
+		})
+	}
 }
