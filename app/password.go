@@ -28,10 +28,30 @@ func ReadPassword(stdin io.Reader, stderr io.Writer, confirm bool) ([]byte, erro
 // once, now, for the person to copy into the console. A password that was
 // typed is never shown.
 func ReadNewPassword(stdin io.Reader, stderr io.Writer) ([]byte, error) {
+	var pw []byte
+	var err error
 	if t, ok := terminalOf(stdin); ok {
-		return readTyped(t, stderr, true, true)
+		pw, err = readTyped(t, stderr, true, true)
+	} else {
+		pw, err = readLine(stdin)
 	}
-	return readLine(stdin)
+	if err == nil {
+		warnShort(stderr, pw)
+	}
+	return pw, err
+}
+
+// ShortPassword is the length under which a new password is taken with a
+// warning: a recorded login (SSL off, or an impostor at the first
+// contact) lets anyone try short ones offline.
+const ShortPassword = 12
+
+// warnShort says, without showing it, that a new password is short.
+func warnShort(stderr io.Writer, pw []byte) {
+	if n := len([]rune(string(pw))); n < ShortPassword {
+		fmt.Fprintf(stderr, "Warning: the password has only %d characters. Anyone who records one login (SSL off) can try short passwords offline; "+
+			"use 16 or more random characters (at a terminal, press Enter at the prompt to generate one).\n", n)
+	}
 }
 
 // terminal reads a line without echo.

@@ -3,6 +3,7 @@ package app
 import (
 	"bytes"
 	"errors"
+	"io"
 	"strings"
 	"testing"
 )
@@ -52,6 +53,22 @@ func TestANewPasswordAtATerminalIsTypedTwiceOrGenerated(t *testing.T) {
 		}
 		if !strings.Contains(out.String(), "press Enter to generate") {
 			t.Errorf("the prompt does not offer to generate: %q", out.String())
+		}
+	})
+	t.Run("a short one is taken with a warning that does not show it", func(t *testing.T) {
+		for _, in := range []io.Reader{&fakeTerminal{lines: []string{"pw7", "pw7"}}, strings.NewReader("pw7\n")} {
+			var out bytes.Buffer
+			pw, err := ReadNewPassword(in, &out)
+			if err != nil || string(pw) != "pw7" {
+				t.Fatalf("got %q, %v", pw, err)
+			}
+			if !strings.Contains(out.String(), "Warning: the password has only 3 characters") || strings.Contains(out.String(), "pw7") {
+				t.Errorf("the warning reads %q", out.String())
+			}
+		}
+		var out bytes.Buffer
+		if _, err := ReadNewPassword(strings.NewReader("correct-horse-battery\n"), &out); err != nil || out.Len() != 0 {
+			t.Errorf("a long password: %v, %q", err, out.String())
 		}
 	})
 	t.Run("an existing password is never generated", func(t *testing.T) {
