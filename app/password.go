@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"strings"
+	"unicode/utf8"
 
 	"golang.org/x/term"
 )
@@ -48,7 +49,7 @@ const ShortPassword = 12
 
 // warnShort says, without showing it, that a new password is short.
 func warnShort(stderr io.Writer, pw []byte) {
-	if n := len([]rune(string(pw))); n < ShortPassword {
+	if n := utf8.RuneCount(pw); n < ShortPassword {
 		fmt.Fprintf(stderr, "Warning: the password has only %d characters. Anyone who records one login (SSL off) can try short passwords offline; "+
 			"use 16 or more random characters (at a terminal, press Enter at the prompt to generate one).\n", n)
 	}
