@@ -21,6 +21,12 @@ import (
 
 func settingsCmd(e *env) *cobra.Command {
 	cmd := &cobra.Command{Use: "settings", Short: "Show or change the Remote Management Settings"}
+	cmd.AddCommand(settingsShowCmd(e), settingsSetCmd(e), testMailCmd(e))
+	return cmd
+}
+
+// settingsShowCmd is lanyard settings show.
+func settingsShowCmd(e *env) *cobra.Command {
 	var asJSON bool
 	show := &cobra.Command{
 		Use:   "show",
@@ -56,7 +62,11 @@ func settingsCmd(e *env) *cobra.Command {
 		},
 	}
 	show.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	return show
+}
 
+// settingsSetCmd is lanyard settings set.
+func settingsSetCmd(e *env) *cobra.Command {
 	var listen, ssl, public, publicPorts string
 	var noListen bool
 	var heartbeat int
@@ -157,8 +167,7 @@ func settingsCmd(e *env) *cobra.Command {
 	set.Flags().StringVar(&publicPorts, "public-ports", "", "the ports the router forwards to this console, in the order agents try them (e.g. 16888,50000; default the listening port)")
 	set.Flags().DurationVar(&grace, "alert-grace", 0, "how long a backup stays failed or overdue, or a slave offline, before a notification or mail says so (default 1m)")
 	mf.register(set)
-	cmd.AddCommand(show, set, testMailCmd(e))
-	return cmd
+	return set
 }
 
 // printSettings prints the settings, with this console's certificate
