@@ -20,6 +20,11 @@ func (c *sniffedConn) Read(p []byte) (int, error) {
 	if len(c.head) > 0 {
 		n := copy(p, c.head)
 		c.head = c.head[n:]
+		if len(c.head) == 0 {
+			// An empty tail still holds the whole record (a ClientHello,
+			// about 2.5 KiB) for as long as the link lives: let it go.
+			c.head = nil
+		}
 		return n, nil
 	}
 	return c.Conn.Read(p)

@@ -22,7 +22,7 @@
 // console's side answers and learns the round trip from the next ping. Each
 // side declares the link dead after DeadAfter without a frame, with one
 // timer per link. A TLS link keeps its peer certificate's fingerprint, not
-// the parsed certificate (tlsmem.go).
+// the parsed certificate, nor the buffers its handshake grew (tlsmem.go).
 //
 // Anything a peer says (a close reason, a code this version does not know)
 // is shown as its words, quoted and cut by wire.Quote, and a retry it asks

@@ -253,6 +253,9 @@ func (s *shake) readWelcome(f wire.Frame, key auth.Key, o Options) (heartbeat, d
 // link ends the handshake: deadlines off, and the authenticated link.
 func (s *shake) link(heartbeat, deadAfter time.Duration, maxInFlight int) *Link {
 	_ = s.raw.SetDeadline(time.Time{})
+	if tc, ok := s.conn.(*tls.Conn); ok {
+		releaseHandshakeBuffers(tc) // what the handshake grew, an idle link does not need (tlsmem.go)
+	}
 	return newLink(s.conn, Peer{
 		Name:        s.peer.Name,
 		Role:        s.peer.Role,

@@ -1,6 +1,7 @@
 package link
 
 import (
+	"bytes"
 	"context"
 	"crypto/tls"
 	"io"
@@ -9,6 +10,7 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/lanyard/lanyard/core/wire"
 	"github.com/lanyard/lanyard/core/wire/pb"
@@ -134,5 +136,121 @@ func TestALinkKeepsTheFingerprintButNotTheParsedCertificate(t *testing.T) {
 	}
 	if got := console.Peer().Fingerprint; got != agentID.Fingerprint {
 		t.Errorf("console sees fingerprint %q, want the agent's %q", got, agentID.Fingerprint)
+	}
+}
+
+// tlsPair is a TLS 1.3 connection over loopback TCP between the two
+// identities' configurations, with its handshake done.
+func tlsPair(t *testing.T) (server, client *tls.Conn) {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	accepted := make(chan *tls.Conn, 1)
+	go func() {
+		c, err := ln.Accept()
+		if err != nil {
+			accepted <- nil
+			return
+		}
+		tc := tls.Server(c, newIdentity(t, pb.Role_ROLE_MASTER).serverTLS())
+		if tc.Handshake() != nil {
+			_ = tc.Close()
+			tc = nil
+		}
+		accepted <- tc
+	}()
+	raw, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	client = tls.Client(raw, newIdentity(t, pb.Role_ROLE_AGENT).clientTLS())
+	if err := client.Handshake(); err != nil {
+		t.Fatal(err)
+	}
+	if server = <-accepted; server == nil {
+		t.Fatal("the server's handshake failed")
+	}
+	t.Cleanup(func() { _ = server.Close(); _ = client.Close() })
+	return server, client
+}
+
+// exchange sends msg from one end and checks that the other reads it whole.
+func exchange(t *testing.T, from, to *tls.Conn, msg []byte) {
+	t.Helper()
+	errc := make(chan error, 1)
+	go func() { _, err := from.Write(msg); errc <- err }()
+	got := make([]byte, len(msg))
+	if _, err := io.ReadFull(to, got); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-errc; err != nil {
+		t.Fatal(err)
+	}
+	if string(got) != string(msg) {
+		t.Fatalf("read %d bytes that differ from the %d sent", len(got), len(msg))
+	}
+}
+
+func TestReleasedHandshakeBuffersLeaveATLSConnectionWorking(t *testing.T) {
+	if !rawInputFound || !handFound || !inputFound {
+		t.Fatal("crypto/tls no longer keeps rawInput, hand and input as it did: update tlsmem.go for this Go version")
+	}
+	server, client := tlsPair(t)
+	for _, c := range []*tls.Conn{server, client} {
+		if !releaseHandshakeBuffers(c) {
+			t.Fatal("the buffers of a connection with nothing unread were kept")
+		}
+		rawInput := (*bytes.Buffer)(unsafe.Add(unsafe.Pointer(c), rawInputOffset))
+		hand := (*bytes.Buffer)(unsafe.Add(unsafe.Pointer(c), handOffset))
+		if rawInput.Cap() != 0 || hand.Cap() != 0 {
+			t.Fatalf("after release: rawInput holds %d bytes, hand %d; want none", rawInput.Cap(), hand.Cap())
+		}
+	}
+	exchange(t, client, server, []byte("ping"))
+	exchange(t, server, client, []byte("pong"))
+	big := bytes.Repeat([]byte("0123456789abcdef"), 4<<10) // several full records
+	exchange(t, client, server, big)
+	exchange(t, server, client, big)
+}
+
+func TestHandshakeBuffersWithUnreadDataAreKept(t *testing.T) {
+	server, client := tlsPair(t)
+	exchange(t, client, server, []byte("h")) // a record read whole
+	go func() { _, _ = client.Write([]byte("hello")) }()
+	var first [1]byte
+	if _, err := io.ReadFull(server, first[:]); err != nil {
+		t.Fatal(err)
+	}
+	if releaseHandshakeBuffers(server) {
+		t.Fatal("buffers released while 4 bytes of a record were unread")
+	}
+	rest := make([]byte, 4)
+	if _, err := io.ReadFull(server, rest); err != nil {
+		t.Fatal(err)
+	}
+	if got := string(first[:]) + string(rest); got != "hello" {
+		t.Fatalf("read %q, want %q", got, "hello")
+	}
+}
+
+func TestAnAcceptedLinkKeepsNoCopyOfTheClientHello(t *testing.T) {
+	srv := startServer(t, newIdentity(t, pb.Role_ROLE_MASTER), Options{SSL: true}, newBenchAuth(t), nil)
+	d := &Dialer{Identity: newIdentity(t, pb.Role_ROLE_AGENT), Options: Options{SSL: true}}
+	agent, err := d.Dial(context.Background(), Target{Address: srv.addr(), Name: benchName, Key: key(t, benchName, benchPassword), KDF: testKDF})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer closeLink(agent)
+	console := srv.nextLink(t)
+	defer closeLink(console)
+	sc, ok := console.conn.(*tls.Conn).NetConn().(*sniffedConn)
+	if !ok {
+		t.Fatalf("the accepted link's TLS runs over %T, want *sniffedConn", console.conn.(*tls.Conn).NetConn())
+	}
+	if sc.head != nil {
+		t.Errorf("the accepted link still holds %d bytes of the replayed ClientHello", cap(sc.head))
 	}
 }
