@@ -41,9 +41,21 @@ func (a *Agent) status(ctx context.Context) *pb.StatusResponse {
 // uptime, platform, memory, disks and CPU. A reading is kept for
 // probeFresh, so consoles asking at once, or the agents of a simulated
 // fleet sharing one probe, cost one reading. Safe for concurrent use.
+//
+// A reading takes 10 to 20 ms (gopsutil reads a dozen files under /proc
+// and asks every mount for its usage). Only the first answer, and the one
+// that finds the reading stale, wait for it: answers asked for meanwhile
+// are made from the previous reading at once, so a console asking
+// hundreds of times a second does not see a stall once a second.
 type HostProbe struct {
 	mu   sync.Mutex
 	last hostFacts
+	// taking is closed when the reading of takingDir under way lands; nil
+	// while none is.
+	taking    chan struct{}
+	takingDir string
+	// readHost takes a reading; nil is readHost (tests slow it down).
+	readHost func(ctx context.Context, dir string) hostFacts
 }
 
 // probeFresh is how long a reading answers for.
@@ -62,17 +74,69 @@ type hostFacts struct {
 	disks               []*pb.Disk
 }
 
-// read returns a reading no older than probeFresh, with dir's usage (the
-// data directory; "" is /).
+// read returns a reading of dir's host (the data directory; "" is /): the
+// last one while it is fresh, or while another caller is taking the next;
+// else a new one, taken without holding the lock. Callers with no reading
+// of dir at all wait for the one under way rather than take their own.
 func (p *HostProbe) read(ctx context.Context, dir string) hostFacts {
 	if dir == "" {
 		dir = "/"
 	}
 	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.last.dir == dir && time.Since(p.last.at) < probeFresh {
-		return p.last
+	for {
+		have := p.last.dir == dir
+		if have && time.Since(p.last.at) < probeFresh {
+			break
+		}
+		if p.taking == nil || p.takingDir != dir {
+			return p.take(ctx, dir) // unlocks
+		}
+		if have {
+			break // stale, but the next is under way
+		}
+		taking := p.taking
+		p.mu.Unlock()
+		select {
+		case <-taking:
+		case <-ctx.Done():
+		}
+		p.mu.Lock()
+		if ctx.Err() != nil { // the request was given up
+			f := p.last
+			p.mu.Unlock()
+			if f.dir != dir {
+				f = hostFacts{dir: dir}
+			}
+			return f
+		}
 	}
+	defer p.mu.Unlock()
+	return p.last
+}
+
+// take takes a reading of dir and keeps it. p.mu is held on entry and
+// released on return; it is not held while the host is read.
+func (p *HostProbe) take(ctx context.Context, dir string) hostFacts {
+	taking := make(chan struct{})
+	p.taking, p.takingDir = taking, dir
+	read := p.readHost
+	if read == nil {
+		read = readHost
+	}
+	p.mu.Unlock()
+	f := read(ctx, dir)
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.taking == taking {
+		p.taking = nil
+	}
+	close(taking)
+	p.last = f
+	return f
+}
+
+// readHost takes one reading of the host, with dir's usage.
+func readHost(ctx context.Context, dir string) hostFacts {
 	f := hostFacts{at: time.Now(), dir: dir}
 	f.hostname, _ = os.Hostname()
 	if hi, err := host.InfoWithContext(ctx); err == nil {
@@ -90,7 +154,6 @@ func (p *HostProbe) read(ctx context.Context, dir string) hostFacts {
 		f.cpuPercent = pct[0]
 	}
 	f.disks = disks(ctx)
-	p.last = f
 	return f
 }
 
