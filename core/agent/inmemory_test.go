@@ -2,6 +2,7 @@ package agent_test
 
 import (
 	"context"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -37,6 +38,9 @@ func TestAnAgentWithoutADatabaseLinksAndAnswersFromMemory(t *testing.T) {
 	}
 	if st.Name != slaveName || st.Hostname == "" || st.DataDir != "/" {
 		t.Errorf("status = name %q, host %q, data dir %q; want %s, this host, /", st.Name, st.Hostname, st.DataDir, slaveName)
+	}
+	if st.UptimeSeconds == 0 || (runtime.GOOS == "linux" && st.Platform == "") {
+		t.Errorf("status = uptime %d s, platform %q; want this host's", st.UptimeSeconds, st.Platform)
 	}
 	tasks, err := a.Tasks().List(context.Background())
 	if err != nil || len(tasks) != 0 {
