@@ -10,6 +10,7 @@ import (
 
 	"github.com/lanyard/lanyard/core/link"
 	"github.com/lanyard/lanyard/core/wire"
+	"github.com/sirupsen/logrus"
 )
 
 // Remote management: what a linked console may ask of the agent. Each
@@ -72,7 +73,13 @@ func (a *Agent) serve(ctx context.Context, l *link.Link, name string, body []byt
 	}
 	start := time.Now()
 	resp, err := m.handle(a, ctx, l, body)
-	e := a.log.WithField("event", "manage").WithField("remote", remoteOf(l)).WithField("method", name)
+	if err == nil && !m.change && !logsAt(a.log, logrus.DebugLevel) {
+		// A read answered is logged at debug level only: at any other
+		// level, no entry is built for it (a console may ask hundreds of
+		// times a second).
+		return resp, nil
+	}
+	e := a.log.WithFields(logrus.Fields{"event": "manage", "remote": remoteOf(l), "method": name})
 	switch {
 	case err != nil && ctx.Err() != nil:
 		e.Debugf("console request %s ended: the console cancelled it", name)
@@ -84,6 +91,18 @@ func (a *Agent) serve(ctx context.Context, l *link.Link, name string, body []byt
 		e.Debugf("console request %s: answered", name)
 	}
 	return resp, err
+}
+
+// logsAt reports whether log writes entries at level; a FieldLogger
+// other than logrus's own is taken to.
+func logsAt(log logrus.FieldLogger, level logrus.Level) bool {
+	switch l := log.(type) {
+	case *logrus.Logger:
+		return l.IsLevelEnabled(level)
+	case *logrus.Entry:
+		return l.Logger.IsLevelEnabled(level)
+	}
+	return true
 }
 
 // decode reads a request body; a body that does not parse is the

@@ -18,6 +18,7 @@ import (
 	"github.com/lanyard/lanyard/core/link"
 	"github.com/lanyard/lanyard/core/wire"
 	"github.com/lanyard/lanyard/core/wire/pb"
+	"github.com/sirupsen/logrus"
 )
 
 // events is a console's handler that records what the agent pushes.
@@ -355,5 +356,40 @@ func TestAPasswordChangeNeedsSSLAndKeepsTheAskingLink(t *testing.T) {
 	}
 	if _, err := c.dial(t, a.ListenAddr(), true, slaveName, newKey); err != nil {
 		t.Fatalf("the new password: %v", err)
+	}
+}
+
+func TestAReadAnsweredIsLoggedAtDebugLevelOnly(t *testing.T) {
+	db := initializedDB(t)
+	ssl, management := false, true
+	mustInit(t, db, agent.InitOptions{Listen: ptr("127.0.0.1:0"), SSL: &ssl, Management: &management})
+	var logger *logrus.Logger
+	a := newAgentWith(t, db, func(c *agent.Config) { logger = c.Logger.(*logrus.Logger) })
+	if err := a.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	l, _ := newConsole(t).link(t, a, false)
+	answered := func() int {
+		n := 0
+		for _, e := range a.log.AllEntries() {
+			if e.Data["event"] == "manage" && e.Data["method"] == wire.MethodStatus && strings.Contains(e.Message, "answered") {
+				n++
+			}
+		}
+		return n
+	}
+	for _, level := range []logrus.Level{logrus.DebugLevel, logrus.InfoLevel} {
+		logger.SetLevel(level)
+		before := answered()
+		if _, err := status(t, l); err != nil {
+			t.Fatal(err)
+		}
+		got, want := answered()-before, 0
+		if level == logrus.DebugLevel {
+			want = 1
+		}
+		if got != want {
+			t.Errorf("at level %s, a status request answered was logged %d times, want %d", level, got, want)
+		}
 	}
 }
