@@ -37,7 +37,7 @@ import (
 // form. Figures DESIGN §7 sets for 19,000 or 50,000 are projected from the
 // measured ones, linearly, and named so (-19k-projected, links-projected).
 func BenchmarkFleet(b *testing.B) {
-	n := fleetSize(b, "BENCH_FLEET", benchtable.Pick(1000, 10000))
+	n := benchtable.FleetSize(b)
 	idleWindow := benchtable.Pick(5*time.Second, 20*time.Second)
 	if _, err := app.RaiseFileLimit(); err != nil {
 		b.Fatal(err)

@@ -20,6 +20,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/lanyard/lanyard/internal/benchtable"
 )
 
 // consoleRun is one run of `lanyard serve`, whose log is watched for the
@@ -332,25 +334,12 @@ func percentiles(d []time.Duration, ps ...int) []time.Duration {
 	return out
 }
 
-// fleetSize is n, or LANYARD_FLEET when set (the long forms).
-func fleetSize(tb testing.TB, env string, n int) int {
-	tb.Helper()
-	if v := os.Getenv(env); v != "" {
-		m, err := strconv.Atoi(v)
-		if err != nil || m <= 0 {
-			tb.Fatalf("%s=%q: want a number of agents", env, v)
-		}
-		return m
-	}
-	return n
-}
-
 // TestKillingTheConsoleHoldingAFleetBringsEveryLinkBackOnce: the console
 // holds a simulated fleet, is killed with SIGKILL and started again; every
 // slave links again by itself, once, and the times are recorded. make
 // test-fleet-kill runs it with LANYARD_FLEET_KILL (default 10,000) agents.
 func TestKillingTheConsoleHoldingAFleetBringsEveryLinkBackOnce(t *testing.T) {
-	n := fleetSize(t, "LANYARD_FLEET_KILL", 40)
+	n := benchtable.Count(t, "LANYARD_FLEET_KILL", 40)
 	within := time.Duration(30+n/200) * time.Second
 	r := newFleetRig(t, n, "127.4.0.1")
 	r.importEntries(r.entries())

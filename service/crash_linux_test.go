@@ -17,6 +17,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/lanyard/lanyard/internal/testkit"
 )
 
 // crashIterations is how many runs TestKillingTheAgentMidRunLosesNoSnapshot
@@ -40,7 +42,7 @@ func crashIterations(t *testing.T) int {
 // snapshot is incomplete, the killed runs are in the history as
 // interrupted, and the next run succeeds and leaves nothing behind.
 func TestKillingTheAgentMidRunLosesNoSnapshot(t *testing.T) {
-	bin := agentBinary(t)
+	bin := testkit.AgentBinary(t)
 	data := t.TempDir()
 	mustRunBin(t, testPassword+"\n", bin, "init", "--data-dir", data, "--name", "FS01", "--password-stdin", "--listen", "127.0.0.1:0")
 	root := t.TempDir()

@@ -24,6 +24,7 @@ import (
 	"time"
 
 	"github.com/lanyard/lanyard/app/cmdline"
+	"github.com/lanyard/lanyard/internal/testkit"
 
 	"golang.org/x/sys/unix"
 
@@ -41,7 +42,7 @@ func TestInstallStartLinkStopUninstallLeavesNothingBehind(t *testing.T) {
 		t.Skip("installs a real system service on this machine: set LANYARD_TEST_INSTALL=1 to run it (CI=true does too)")
 	}
 	begin := time.Now()
-	bin := agentBinary(t)
+	bin := testkit.AgentBinary(t)
 	t.Logf("built the agent: %s", time.Since(begin).Round(time.Millisecond))
 	// An init script starts the agent in the background and exits; the
 	// orphan goes to the nearest subreaper, else pid 1. In a container

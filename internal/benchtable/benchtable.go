@@ -91,6 +91,24 @@ func Pick[T any](quick, full T) T {
 	return full
 }
 
+// FleetSize is the size of a simulated fleet: BENCH_FLEET when set,
+// else 1,000 agents in the quick forms and 10,000 in the full ones.
+func FleetSize(tb testing.TB) int { return Count(tb, "BENCH_FLEET", Pick(1000, 10000)) }
+
+// Count is n, or the number in the environment variable env when it is
+// set (a benchmark or long test at another size).
+func Count(tb testing.TB, env string, n int) int {
+	tb.Helper()
+	if v := os.Getenv(env); v != "" {
+		m, err := strconv.Atoi(v)
+		if err != nil || m <= 0 {
+			tb.Fatalf("%s=%q: want a number of agents", env, v)
+		}
+		return m
+	}
+	return n
+}
+
 var out struct {
 	sync.Mutex
 	w io.Writer

@@ -77,3 +77,18 @@ func TestOtherLinesAreNotTableLines(t *testing.T) {
 		}
 	}
 }
+
+func TestACountIsTheDefaultUnlessItsVariableIsSet(t *testing.T) {
+	if got := Count(t, "LANYARD_TEST_COUNT_UNSET", 40); got != 40 {
+		t.Errorf("unset: %d, want the default 40", got)
+	}
+	t.Setenv("LANYARD_TEST_COUNT", "5000")
+	if got := Count(t, "LANYARD_TEST_COUNT", 40); got != 5000 {
+		t.Errorf("set to 5000: %d", got)
+	}
+	t.Setenv("BENCH_FLEET", "")
+	t.Setenv("BENCH_QUICK", "1")
+	if got := FleetSize(t); got != 1000 {
+		t.Errorf("the quick fleet: %d, want 1000", got)
+	}
+}
