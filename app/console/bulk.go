@@ -16,6 +16,7 @@ import (
 	"github.com/lanyard/lanyard/app/cmdline"
 	"github.com/lanyard/lanyard/core/master"
 	"github.com/lanyard/lanyard/core/slavefile"
+	"github.com/lanyard/lanyard/core/store"
 )
 
 // withKeysWarning is said whenever keys are written to a file.
@@ -134,12 +135,12 @@ only, and the command says so.`,
 		Example: `  lanyard slave export fleet.csv
   lanyard slave export --with-keys /media/usb/fleet.json`,
 		Args: cobra.ExactArgs(1),
-		RunE: func(_ *cobra.Command, args []string) error {
+		RunE: func(cmd *cobra.Command, args []string) error {
 			f, err := fileFormat(format, args[0])
 			if err != nil {
 				return err
 			}
-			return e.exportSlaves(args[0], f, withKeys)
+			return e.exportSlaves(cmd.Context(), args[0], f, withKeys)
 		},
 	}
 	cmd.Flags().BoolVar(&withKeys, "with-keys", false, "include every slave's key (the file is then as secret as the passwords)")
@@ -147,13 +148,12 @@ only, and the command says so.`,
 	return cmd
 }
 
-func (e *env) exportSlaves(path string, f slavefile.Format, withKeys bool) error {
-	db, err := e.openDB(nil)
-	if err != nil {
-		return err
-	}
-	defer db.Close()
-	rows, err := master.ExportRows(db, withKeys)
+// exportSlaves writes every entry, of the running console or in its data
+// directory, to path.
+func (e *env) exportSlaves(ctx context.Context, path string, f slavefile.Format, withKeys bool) error {
+	rows, err := runningOrStored(ctx, e, ctlRequest{Op: opSlaveExport, WithKeys: withKeys}, nil,
+		func(r ctlResponse) []slavefile.Row { return r.Export },
+		func(db *store.DB) ([]slavefile.Row, error) { return master.ExportRows(db, withKeys) })
 	if err != nil {
 		return err
 	}

@@ -10,10 +10,12 @@ import (
 	"strings"
 	"time"
 
+	"github.com/lanyard/lanyard/app/cmdline"
 	"github.com/lanyard/lanyard/core/agent"
 	"github.com/lanyard/lanyard/core/control"
 	"github.com/lanyard/lanyard/core/health"
 	"github.com/lanyard/lanyard/core/master"
+	"github.com/lanyard/lanyard/core/slavefile"
 	"github.com/lanyard/lanyard/core/store"
 	"github.com/lanyard/lanyard/core/wire/pb"
 )
@@ -37,6 +39,8 @@ const (
 	opPasswordSet  = "password_set"
 	opAudit        = "audit"
 	opConnLog      = "log"
+	opSlaveList    = "slave_list"
+	opSlaveExport  = "slave_export"
 )
 
 // ctlRequest is one request on the console's control socket.
@@ -58,9 +62,15 @@ type ctlRequest struct {
 	MastersAdd    []string `json:"masters_add,omitempty"`
 	MastersRemove []string `json:"masters_remove,omitempty"`
 
-	// password_set: travels only over the owner-only socket and is zeroed
-	// once the key is derived.
+	// password_set, and console_settings_set's SMTP password: travels
+	// only over the owner-only socket and is zeroed once used.
 	Password []byte `json:"password,omitempty"`
+
+	// console_settings_set
+	Edit *settingsEdit `json:"edit,omitempty"`
+
+	// slave_export
+	WithKeys bool `json:"with_keys,omitempty"`
 
 	// audit
 	Last int `json:"last,omitempty"`
@@ -96,19 +106,23 @@ type ctlResponse struct {
 	Task     *agent.TaskResult   `json:"task,omitempty"`
 	Event    *agent.TaskEvent    `json:"event,omitempty"` // a progress line of a task stream
 	Rows     []health.Row        `json:"rows,omitempty"`  // report: every task's backup health
+
+	ConsoleSettings *settingsView   `json:"console_settings,omitempty"`
+	Slaves          []slaveJSON     `json:"slaves,omitempty"`
+	Export          []slavefile.Row `json:"export,omitempty"`
 }
 
 // ---- server ----
 
 // openControl opens the console's control socket in dir, answering with
 // m until the returned stop is called.
-func openControl(dir string, m *master.Master) (stop func(), err error) {
+func openControl(dir string, m *master.Master, db *store.DB) (stop func(), err error) {
 	s, err := control.Listen(control.Config{Dir: dir, File: ControlSocket, Owner: "lanyard console",
 		Denied: "permission denied: run as root or as the console's user"})
 	if err != nil {
 		return nil, err
 	}
-	h := &ctlHandler{m: m}
+	h := &ctlHandler{m: m, db: db}
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
@@ -119,7 +133,8 @@ func openControl(dir string, m *master.Master) (stop func(), err error) {
 
 // ctlHandler answers control requests with the running console.
 type ctlHandler struct {
-	m *master.Master
+	m  *master.Master
+	db *store.DB
 }
 
 // origin is how commands from the control socket appear in the audit.
@@ -159,6 +174,8 @@ func (h *ctlHandler) answer(ctx context.Context, req *ctlRequest, w *control.Wri
 			return failure(err)
 		}
 		return ctlResponse{Changes: []string{msg}}
+	case opConsoleSettings, opConsoleSettingsSet, opSlaveList, opSlaveExport:
+		return h.console(req)
 	}
 	if req.Op != opAudit && req.Op != opConnLog && req.Slave == "" {
 		return ctlResponse{Error: "no slave named: give --slave NAME", Usage: true}
@@ -228,6 +245,36 @@ func (h *ctlHandler) answer(ctx context.Context, req *ctlRequest, w *control.Wri
 	return ctlResponse{Error: fmt.Sprintf("unknown control operation %q", req.Op), Usage: true}
 }
 
+// console answers the commands about the console itself, with the same
+// functions the command line uses on the database when no console runs.
+func (h *ctlHandler) console(req *ctlRequest) ctlResponse {
+	var r ctlResponse
+	var err error
+	switch req.Op {
+	case opConsoleSettingsSet:
+		if req.Edit == nil {
+			return ctlResponse{Error: "nothing to change", Usage: true}
+		}
+		password := string(req.Password)
+		if err = applyEdit(masterHome{h.m}, *req.Edit, &password); err != nil {
+			return ctlResponse{Error: err.Error(), Usage: cmdline.IsUsage(err)}
+		}
+		fallthrough
+	case opConsoleSettings:
+		var v settingsView
+		v, err = viewOf(masterHome{h.m})
+		r.ConsoleSettings = &v
+	case opSlaveList:
+		r.Slaves, err = slaveList(h.db)
+	case opSlaveExport:
+		r.Export, err = master.ExportRows(h.db, req.WithKeys)
+	}
+	if err != nil {
+		return failure(err)
+	}
+	return r
+}
+
 // connLogPart is how many connection-log records one answer line
 // carries: the log holds up to 100,000, far more than one line should.
 const connLogPart = 1000
@@ -239,9 +286,9 @@ func failure(err error) ctlResponse {
 	return ctlResponse{Error: err.Error(), Usage: errors.As(err, &ae) && ae.Mistake()}
 }
 
-func nonNil(s []string) []string {
+func nonNil[T any](s []T) []T {
 	if s == nil {
-		return []string{}
+		return []T{}
 	}
 	return s
 }

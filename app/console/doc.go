@@ -5,5 +5,8 @@
 // The running console (window or serve) opens a control socket in its
 // data directory (controlsock.go, on core/control), so that the commands
 // that manage a slave through its link (status, agent-log,
-// agent-settings, password, audit; remotecmds.go) work while it runs.
+// agent-settings, password, audit; remotecmds.go) work while it runs, and
+// so that its own settings and slave list can be read and changed while it
+// runs (settingsedit.go: one edit, carried out on the running console or
+// on the database when none runs).
 package console

@@ -9,15 +9,13 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/lanyard/lanyard/app"
 	"github.com/lanyard/lanyard/app/cmdline"
 	"github.com/lanyard/lanyard/core/mail"
 	"github.com/lanyard/lanyard/core/master"
-	"github.com/lanyard/lanyard/core/store"
 )
 
 // The mail settings on the command line: lanyard settings set --smtp-…
-// (with the other settings, while no console runs) and lanyard settings
+// (with the other settings; settingsedit.go) and lanyard settings
 // test-mail (through the running console, or on its own when none runs).
 
 const opTestMail = "mail_test"
@@ -54,71 +52,51 @@ func (f *mailFlags) changed(cmd *cobra.Command) bool {
 	return false
 }
 
-// apply changes the stored mail settings as the flags say.
-func (f *mailFlags) apply(cmd *cobra.Command, e *env, db *store.DB) error {
-	s, err := mail.Load(db)
-	if err != nil {
-		return err
-	}
+// edit is the change to the mail settings the flags ask for.
+func (f *mailFlags) edit(cmd *cobra.Command) (*mailEdit, error) {
+	var ed mailEdit
 	fl := cmd.Flags()
-	if fl.Changed("smtp-server") {
-		s.Server = strings.TrimSpace(f.server)
-		if s.Server == "off" {
-			s.Server = ""
+	trimmed := func(flag, v string, dst **string) {
+		if fl.Changed(flag) {
+			v = strings.TrimSpace(v)
+			if v == "off" && (flag == "smtp-server" || flag == "daily-report") {
+				v = ""
+			}
+			*dst = &v
 		}
 	}
+	trimmed("smtp-server", f.server, &ed.Server)
+	trimmed("smtp-user", f.user, &ed.User)
+	trimmed("smtp-from", f.from, &ed.From)
+	trimmed("daily-report", f.daily, &ed.DailyAt)
 	if fl.Changed("smtp-security") {
 		sec, err := mail.ParseSecurity(f.security)
 		if err != nil {
-			return cmdline.Usage(err)
+			return nil, cmdline.Usage(err)
 		}
-		s.Security = sec
-	}
-	if fl.Changed("smtp-user") {
-		s.User = strings.TrimSpace(f.user)
-	}
-	if fl.Changed("smtp-from") {
-		s.From = strings.TrimSpace(f.from)
+		ed.Security = &sec
 	}
 	if fl.Changed("smtp-to") {
-		s.To = mail.SplitAddresses(f.to)
-	}
-	if fl.Changed("daily-report") {
-		s.DailyAt = strings.TrimSpace(f.daily)
-		if s.DailyAt == "off" {
-			s.DailyAt = ""
-		}
+		to := mail.SplitAddresses(f.to)
+		ed.To = &to
 	}
 	for _, b := range []struct {
 		flag, val string
-		dst       *bool
-	}{{"mail-failed", f.onFailed, &s.OnFailed}, {"mail-overdue", f.onOverdue, &s.OnOverdue}, {"mail-offline", f.onOffline, &s.OnOffline}} {
+		dst       **bool
+	}{{"mail-failed", f.onFailed, &ed.OnFailed}, {"mail-overdue", f.onOverdue, &ed.OnOverdue}, {"mail-offline", f.onOffline, &ed.OnOffline}} {
 		if !fl.Changed(b.flag) {
 			continue
 		}
 		v, err := cmdline.ParseOnOff("--"+b.flag, b.val)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		if v == nil {
-			return cmdline.Usagef("--%s: give on or off", b.flag)
+			return nil, cmdline.Usagef("--%s: give on or off", b.flag)
 		}
-		*b.dst = *v
+		*b.dst = v
 	}
-	if err := s.Validate(); err != nil {
-		return cmdline.Usage(err)
-	}
-	if f.passwordStdin {
-		pw, err := app.ReadPassword(e.stdin, e.stderr, false)
-		if err != nil {
-			return err
-		}
-		defer clear(pw)
-		if err := mail.SetPassword(db, string(pw)); err != nil {
-			return cmdline.Usage(err)
-		}
-	}
-	return mail.Save(db, s)
+	return &ed, nil
 }
 
 // mailJSON is the mail settings in settings show --json: whether a
@@ -129,20 +107,18 @@ type mailJSON struct {
 }
 
 // printMail prints the mail settings (never the password).
-func printMail(e *env, db *store.DB) error {
-	s, err := mail.Load(db)
-	if err != nil {
-		return err
-	}
+func printMail(e *env, m mailJSON) {
+	s := m.Settings
 	tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
+	defer tw.Flush()
 	if s.Server == "" {
 		fmt.Fprintf(tw, "mail\toff (lanyard settings set --smtp-server HOST:PORT --smtp-from ADDR --smtp-to ADDR)\n")
-		return tw.Flush()
+		return
 	}
 	login := "none"
 	if s.User != "" {
 		login = s.User
-		if mail.HasPassword(db) {
+		if m.PasswordStored {
 			login += " (password stored)"
 		} else {
 			login += " (no password stored)"
@@ -155,7 +131,6 @@ func printMail(e *env, db *store.DB) error {
 	fmt.Fprintf(tw, "mail to\t%s\n", cmdline.OrDash(strings.Join(s.To, ", ")))
 	fmt.Fprintf(tw, "alerts mailed\tfailed %s, overdue %s, offline %s\n", onOff[s.OnFailed], onOff[s.OnOverdue], onOff[s.OnOffline])
 	fmt.Fprintf(tw, "daily report\t%s\n", map[bool]string{true: "off", false: "at " + s.DailyAt}[s.DailyAt == ""])
-	return tw.Flush()
 }
 
 func testMailCmd(e *env) *cobra.Command {

@@ -65,11 +65,11 @@ func rootCmd(e *env) *cobra.Command {
 		Short: "Lanyard console: manage many servers running lanyard-agent",
 		Long: `Lanyard console. With no command it opens the window.
 
-serve, settings and slave work on the data directory when no console is
-running there, for automation, tests and headless use. status, agent-log,
-agent-settings, password and task manage slaves through the running console
-(the window or lanyard serve). log, audit and report read through the
-running console, or the data directory when none runs.`,
+settings, log, audit, report, slave list and slave export work through
+the running console (the window or lanyard serve), or on the data
+directory when none runs. serve, slave add, edit, remove, trust and
+import need the console stopped. status, agent-log, agent-settings,
+password and task manage slaves through the running console.`,
 		Version:       version.String(),
 		SilenceUsage:  true,
 		SilenceErrors: true,

@@ -50,7 +50,7 @@ func startRuntime(ctx context.Context, e *env, log logrus.FieldLogger) (*runtime
 	}
 	// The command line reaches the running console through this socket.
 	dir, _ := e.dir()
-	stop, err := openControl(dir, m)
+	stop, err := openControl(dir, m, db)
 	if err != nil {
 		_ = m.Close()
 		_ = db.Close()

@@ -7,16 +7,14 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/lanyard/lanyard/app/cmdline"
-	"github.com/lanyard/lanyard/core/address"
-
 	"github.com/spf13/cobra"
 
 	"github.com/lanyard/lanyard/app"
+	"github.com/lanyard/lanyard/app/cmdline"
+	"github.com/lanyard/lanyard/core/address"
 	"github.com/lanyard/lanyard/core/link"
-	"github.com/lanyard/lanyard/core/mail"
 	"github.com/lanyard/lanyard/core/master"
-	"github.com/lanyard/lanyard/core/wire/pb"
+	"github.com/lanyard/lanyard/core/store"
 )
 
 func settingsCmd(e *env) *cobra.Command {
@@ -30,51 +28,53 @@ func settingsShowCmd(e *env) *cobra.Command {
 	var asJSON bool
 	show := &cobra.Command{
 		Use:   "show",
-		Short: "Show the settings",
+		Short: "Show the settings (of the running console, or in its data directory)",
 		Args:  cobra.NoArgs,
-		RunE: func(*cobra.Command, []string) error {
-			db, err := e.openDB(nil)
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			v, err := runningOrStored(cmd.Context(), e, ctlRequest{Op: opConsoleSettings}, nil, settingsAnswer,
+				func(db *store.DB) (settingsView, error) { return viewOf(dbHome{db}) })
 			if err != nil {
 				return err
 			}
-			defer db.Close()
-			s, err := master.LoadSettings(db)
-			if err != nil {
-				return err
-			}
-			id, err := app.LoadIdentity(db, pb.Role_ROLE_MASTER)
-			if err != nil {
-				return err
-			}
-			if asJSON {
-				ms, err := mail.Load(db)
-				if err != nil {
-					return err
-				}
-				return json.NewEncoder(e.stdout).Encode(struct {
-					master.Settings
-					Fingerprint string   `json:"fingerprint"`
-					Mail        mailJSON `json:"mail"`
-				}{s, id.Fingerprint, mailJSON{ms, mail.HasPassword(db)}})
-			}
-			printSettings(e, s, id.Fingerprint)
-			return printMail(e, db)
+			return e.printSettingsView(v, asJSON)
 		},
 	}
 	show.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 	return show
 }
 
+// settingsAnswer is the running console's settings in its answer.
+func settingsAnswer(r ctlResponse) settingsView {
+	if r.ConsoleSettings == nil {
+		return settingsView{}
+	}
+	return *r.ConsoleSettings
+}
+
+func (e *env) printSettingsView(v settingsView, asJSON bool) error {
+	if asJSON {
+		return json.NewEncoder(e.stdout).Encode(v)
+	}
+	printSettings(e, v.Settings, v.Fingerprint)
+	printMail(e, v.Mail)
+	return nil
+}
+
+// settingsFlags are lanyard settings set's flags.
+type settingsFlags struct {
+	listen, ssl, public, publicPorts string
+	noListen                         bool
+	heartbeat                        int
+	grace                            time.Duration
+	mail                             mailFlags
+}
+
 // settingsSetCmd is lanyard settings set.
 func settingsSetCmd(e *env) *cobra.Command {
-	var listen, ssl, public, publicPorts string
-	var noListen bool
-	var heartbeat int
-	var grace time.Duration
-	var mf mailFlags
+	var f settingsFlags
 	set := &cobra.Command{
 		Use:   "set",
-		Short: "Change the settings",
+		Short: "Change the settings (of the running console at once, or in its data directory)",
 		Example: `  lanyard settings set --listen :16888 --ssl on
   lanyard settings set --public office.example.com --public-ports 16888,50000
   lanyard settings set --no-listen
@@ -83,91 +83,95 @@ func settingsSetCmd(e *env) *cobra.Command {
   lanyard settings set --alert-grace 5m`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if listen != "" && noListen {
-				return cmdline.Usagef("--listen and --no-listen contradict each other")
-			}
-			changed := func(flag string) bool { return cmd.Flags().Changed(flag) }
-			mailChanged := mf.changed(cmd)
-			if !changed("listen") && !noListen && ssl == "" && !changed("heartbeat") && !changed("public") && !changed("public-ports") &&
-				!changed("alert-grace") && !mailChanged {
-				return cmdline.Usagef("nothing to change: give --listen HOST:PORT, --no-listen, --ssl on|off, --heartbeat SECONDS, --public HOST, --public-ports PORT,PORT, --alert-grace DURATION or --smtp-…")
-			}
-			sslOn, err := cmdline.ParseOnOff("--ssl", ssl)
+			ed, err := f.edit(cmd)
 			if err != nil {
 				return err
 			}
-			var ports []int
-			if changed("public-ports") {
-				if ports, err = master.ParsePorts(publicPorts); err != nil {
-					return cmdline.Usage(err)
-				}
-			}
-			if listen != "" {
-				if _, err := address.ParseListen(listen); err != nil {
-					return cmdline.Usage(err)
-				}
-			}
-			db, err := e.openDB(nil)
-			if err != nil {
-				return err
-			}
-			defer db.Close()
-			s, err := master.LoadSettings(db)
-			if err != nil {
-				return err
-			}
-			if listen != "" {
-				s.Listen, s.ListenAddress = true, listen
-			}
-			if noListen {
-				s.Listen = false
-			}
-			if sslOn != nil {
-				s.SSL = *sslOn
-			}
-			if cmd.Flags().Changed("heartbeat") {
-				s.HeartbeatSeconds = heartbeat
-			}
-			if changed("public") {
-				s.PublicHost = strings.TrimSpace(public)
-				if s.PublicHost == "" && !changed("public-ports") {
-					s.PublicPorts = nil // no public address, no ports forwarded to it
-				}
-			}
-			if changed("public-ports") {
-				s.PublicPorts = ports
-			}
-			if changed("alert-grace") {
-				if grace < time.Second || grace%time.Second != 0 {
-					return cmdline.Usagef("--alert-grace %s: give whole seconds, at least 1s (e.g. 90s, 5m)", grace)
-				}
-				s.AlertGraceSeconds = int(grace / time.Second)
-			}
-			if err := master.SaveSettings(db, s); err != nil {
-				return cmdline.Usage(err)
-			}
-			if mailChanged {
-				if err := mf.apply(cmd, e, db); err != nil {
+			var pw []byte
+			if ed.SetMailPassword {
+				if pw, err = app.ReadPassword(e.stdin, e.stderr, false); err != nil {
 					return err
 				}
+				defer clear(pw)
 			}
-			id, err := app.LoadIdentity(db, pb.Role_ROLE_MASTER)
+			v, err := runningOrStored(cmd.Context(), e, ctlRequest{Op: opConsoleSettingsSet, Edit: &ed, Password: pw}, nil, settingsAnswer,
+				func(db *store.DB) (settingsView, error) {
+					password := string(pw)
+					if err := applyEdit(dbHome{db}, ed, &password); err != nil {
+						return settingsView{}, err
+					}
+					return viewOf(dbHome{db})
+				})
 			if err != nil {
 				return err
 			}
-			printSettings(e, s, id.Fingerprint)
-			return printMail(e, db)
+			return e.printSettingsView(v, false)
 		},
 	}
-	set.Flags().StringVar(&listen, "listen", "", "listen for inbound slaves on HOST:PORT (e.g. :16888)")
-	set.Flags().BoolVar(&noListen, "no-listen", false, "stop listening for inbound slaves")
-	set.Flags().StringVar(&ssl, "ssl", "", "on or off; must match every slave")
-	set.Flags().IntVar(&heartbeat, "heartbeat", 0, "seconds between pings (default 15)")
-	set.Flags().StringVar(&public, "public", "", `where agents on the Internet find this console: the office router's public address or name ("" for none)`)
-	set.Flags().StringVar(&publicPorts, "public-ports", "", "the ports the router forwards to this console, in the order agents try them (e.g. 16888,50000; default the listening port)")
-	set.Flags().DurationVar(&grace, "alert-grace", 0, "how long a backup stays failed or overdue, or a slave offline, before a notification or mail says so (default 1m)")
-	mf.register(set)
+	fl := set.Flags()
+	fl.StringVar(&f.listen, "listen", "", "listen for inbound slaves on HOST:PORT (e.g. :16888)")
+	fl.BoolVar(&f.noListen, "no-listen", false, "stop listening for inbound slaves")
+	fl.StringVar(&f.ssl, "ssl", "", "on or off; must match every slave")
+	fl.IntVar(&f.heartbeat, "heartbeat", 0, "seconds between pings (default 15)")
+	fl.StringVar(&f.public, "public", "", `where agents on the Internet find this console: the office router's public address or name ("" for none)`)
+	fl.StringVar(&f.publicPorts, "public-ports", "", "the ports the router forwards to this console, in the order agents try them (e.g. 16888,50000; default the listening port)")
+	fl.DurationVar(&f.grace, "alert-grace", 0, "how long a backup stays failed or overdue, or a slave offline, before a notification or mail says so (default 1m)")
+	f.mail.register(set)
 	return set
+}
+
+// edit is the change the flags ask for, checked as far as it can be
+// without the settings it changes.
+func (f *settingsFlags) edit(cmd *cobra.Command) (settingsEdit, error) {
+	var ed settingsEdit
+	changed := cmd.Flags().Changed
+	if f.listen != "" && f.noListen {
+		return ed, cmdline.Usagef("--listen and --no-listen contradict each other")
+	}
+	if f.listen != "" {
+		if _, err := address.ParseListen(f.listen); err != nil {
+			return ed, cmdline.Usage(err)
+		}
+		ed.Listen = &f.listen
+	}
+	if f.noListen {
+		ed.Listen = new(string)
+	}
+	var err error
+	if ed.SSL, err = cmdline.ParseOnOff("--ssl", f.ssl); err != nil {
+		return ed, err
+	}
+	if changed("heartbeat") {
+		ed.Heartbeat = &f.heartbeat
+	}
+	if changed("public") {
+		public := strings.TrimSpace(f.public)
+		ed.Public = &public
+	}
+	if changed("public-ports") {
+		ports, err := master.ParsePorts(f.publicPorts)
+		if err != nil {
+			return ed, cmdline.Usage(err)
+		}
+		ed.PublicPorts = &ports
+	}
+	if changed("alert-grace") {
+		if f.grace < time.Second || f.grace%time.Second != 0 {
+			return ed, cmdline.Usagef("--alert-grace %s: give whole seconds, at least 1s (e.g. 90s, 5m)", f.grace)
+		}
+		seconds := int(f.grace / time.Second)
+		ed.AlertGrace = &seconds
+	}
+	if f.mail.changed(cmd) {
+		if ed.Mail, err = f.mail.edit(cmd); err != nil {
+			return ed, err
+		}
+		ed.SetMailPassword = f.mail.passwordStdin
+	}
+	if !ed.touchesSettings() && ed.Mail == nil {
+		return ed, cmdline.Usagef("nothing to change: give --listen HOST:PORT, --no-listen, --ssl on|off, --heartbeat SECONDS, --public HOST, --public-ports PORT,PORT, --alert-grace DURATION or --smtp-…")
+	}
+	return ed, nil
 }
 
 // printSettings prints the settings, with this console's certificate

@@ -257,30 +257,34 @@ type slaveJSON struct {
 	Updated    time.Time `json:"updated"`
 }
 
+// slaveList is every entry as lanyard slave list shows it.
+func slaveList(db *store.DB) ([]slaveJSON, error) {
+	slaves, err := db.Slaves()
+	if err != nil {
+		return nil, err
+	}
+	out := make([]slaveJSON, 0, len(slaves))
+	for _, s := range slaves {
+		out = append(out, slaveJSON{Name: s.Name, Group: s.Group, Direction: string(s.Direction), Address: s.Address,
+			PinnedCert: s.PinnedCert, InstallID: s.PinnedInstallID, Notes: s.Notes, Created: s.Created, Updated: s.Updated})
+	}
+	return out, nil
+}
+
 func slaveListCmd(e *env) *cobra.Command {
 	var asJSON bool
 	cmd := &cobra.Command{
 		Use:   "list",
 		Short: "List the slaves",
 		Args:  cobra.NoArgs,
-		RunE: func(*cobra.Command, []string) error {
-			db, err := e.openDB(nil)
-			if err != nil {
-				return err
-			}
-			defer db.Close()
-			slaves, err := db.Slaves()
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			slaves, err := runningOrStored(cmd.Context(), e, ctlRequest{Op: opSlaveList}, nil,
+				func(r ctlResponse) []slaveJSON { return r.Slaves }, slaveList)
 			if err != nil {
 				return err
 			}
 			if asJSON {
-				enc := json.NewEncoder(e.stdout)
-				out := make([]slaveJSON, 0, len(slaves))
-				for _, s := range slaves {
-					out = append(out, slaveJSON{Name: s.Name, Group: s.Group, Direction: string(s.Direction), Address: s.Address,
-						PinnedCert: s.PinnedCert, InstallID: s.PinnedInstallID, Notes: s.Notes, Created: s.Created, Updated: s.Updated})
-				}
-				return enc.Encode(out)
+				return json.NewEncoder(e.stdout).Encode(nonNil(slaves))
 			}
 			if len(slaves) == 0 {
 				fmt.Fprintln(e.stdout, "no slaves yet: add one with `lanyard slave add`")
@@ -289,15 +293,11 @@ func slaveListCmd(e *env) *cobra.Command {
 			tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
 			fmt.Fprintln(tw, "NAME\tDIRECTION\tADDRESS\tGROUP\tCERTIFICATE")
 			for _, s := range slaves {
-				addr := s.Address
-				if addr == "" {
-					addr = "-"
-				}
 				cert := "not pinned yet"
 				if s.PinnedCert != "" {
 					cert = link.ShortFingerprint(s.PinnedCert)
 				}
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", s.Name, s.Direction, addr, s.Group, cert)
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", s.Name, s.Direction, cmdline.OrDash(s.Address), s.Group, cert)
 			}
 			return tw.Flush()
 		},

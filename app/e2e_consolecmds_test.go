@@ -1,0 +1,94 @@
+package app_test
+
+import (
+	"encoding/json"
+	"net"
+	"strings"
+	"testing"
+	"time"
+)
+
+// The console's own commands (settings show|set, slave list|export) work
+// the same while a console runs, through it, as on its database when
+// none runs; a change of settings takes effect at once.
+func TestTheConsolesOwnCommandsWorkWhileItRuns(t *testing.T) {
+	const smtpPassword = "smtp-s3cret-77"
+	f := newFleet(t, true)
+	_, addr := f.agent("FS01", "pw-running", true, true)
+	f.addSlave("FS01", "pw-running", addr)
+	cli := func(stdin string, args ...string) (string, int) {
+		t.Helper()
+		return runExit(t, stdin, f.consoleBin, append(args, "--data-dir", f.consoleDir)...)
+	}
+	f.startConsole()
+	f.console.event("connected", "FS01", 15*time.Second)
+
+	out, code := cli("", "slave", "list", "--json")
+	var listed []struct{ Name, Direction string }
+	if err := json.Unmarshal([]byte(out), &listed); code != 0 || err != nil || len(listed) != 1 || listed[0].Name != "FS01" {
+		t.Fatalf("slave list --json with the console running: exit %d, %v\n%s", code, err, out)
+	}
+	out, code = cli("", "slave", "export", "--with-keys", "-")
+	if code != 0 || !strings.Contains(out, "FS01,outbound,"+addr) || !strings.Contains(out, "warning: the file holds every slave's key") {
+		t.Fatalf("slave export with the console running: exit %d\n%s", code, out)
+	}
+
+	// A new listening address: the running console moves at once.
+	moved := deadAddress(t)
+	mark := f.console.mark()
+	out, code = cli("", "settings", "set", "--listen", moved, "--alert-grace", "5m")
+	if code != 0 || !strings.Contains(out, "on, "+moved) || !strings.Contains(out, "alert grace") {
+		t.Fatalf("settings set with the console running: exit %d\n%s", code, out)
+	}
+	f.console.waitLogFrom(mark, "listening on "+moved, func(l logLine) bool {
+		return l.Event == "listening" && strings.Contains(l.Msg, moved)
+	}, 10*time.Second)
+	c, err := net.DialTimeout("tcp", moved, 5*time.Second)
+	if err != nil {
+		t.Fatalf("the console does not listen on %s after settings set: %v", moved, err)
+	}
+	_ = c.Close()
+
+	// The SMTP password from standard input: stored, never shown or logged.
+	out, code = cli(smtpPassword+"\n", "settings", "set", "--smtp-server", "127.0.0.1:2525", "--smtp-security", "none",
+		"--smtp-from", "lanyard@example.com", "--smtp-to", "ops@example.com", "--smtp-user", "ops", "--smtp-password-stdin")
+	if code != 0 || !strings.Contains(out, "ops (password stored)") || strings.Contains(out, smtpPassword) {
+		t.Fatalf("settings set --smtp-… with the console running: exit %d\n%s", code, out)
+	}
+	// A mistake exits 2 and changes nothing, not even the valid part.
+	if out, code = cli("", "settings", "set", "--daily-report", "25:00", "--alert-grace", "9m"); code != 2 || !strings.Contains(out, "not a time of day") {
+		t.Fatalf("a bad time with the console running: exit %d\n%s", code, out)
+	}
+	running := shownSettings(t, cli)
+	f.console.stop()
+	if strings.Contains(f.console.dump(), smtpPassword) {
+		t.Fatal("the console logged the SMTP password")
+	}
+
+	// What the running console saved is what its database holds.
+	stored := shownSettings(t, cli)
+	for _, s := range []settingsShown{running, stored} {
+		if s.ListenAddress != moved || s.AlertGraceSeconds != 300 || s.Mail.Server != "127.0.0.1:2525" || !s.Mail.PasswordStored {
+			t.Fatalf("settings: running %+v, stored %+v", running, stored)
+		}
+	}
+}
+
+type settingsShown struct {
+	ListenAddress     string `json:"listen_address"`
+	AlertGraceSeconds int    `json:"alert_grace_seconds"`
+	Mail              struct {
+		Server         string `json:"server"`
+		PasswordStored bool   `json:"password_stored"`
+	} `json:"mail"`
+}
+
+func shownSettings(t *testing.T, cli func(string, ...string) (string, int)) settingsShown {
+	t.Helper()
+	out, code := cli("", "settings", "show", "--json")
+	var s settingsShown
+	if err := json.Unmarshal([]byte(out), &s); code != 0 || err != nil {
+		t.Fatalf("settings show --json: exit %d, %v\n%s", code, err, out)
+	}
+	return s
+}
