@@ -33,10 +33,10 @@ func TestLinksBothWaysWithAndWithoutSSL(t *testing.T) {
 			outbound.event("connected", "", 5*time.Second)
 			inbound.event("connected", "", 5*time.Second)
 
-			// A second process on the same data directory is told, not hung.
-			out, err := run(t, "", f.consoleBin, "slave", "list", "--data-dir", f.consoleDir)
+			// A second process that needs the database is told, not hung.
+			out, err := run(t, "third-pw\n", f.consoleBin, "slave", "add", "--name", "FS03", "--inbound", "--password-stdin", "--data-dir", f.consoleDir)
 			if err == nil || !strings.Contains(out, "already running") {
-				t.Errorf("slave list beside a running console: err=%v\n%s", err, out)
+				t.Errorf("slave add beside a running console: err=%v\n%s", err, out)
 			}
 
 			f.console.stop()

@@ -14,7 +14,8 @@ import (
 	"github.com/lanyard/lanyard/core/mail"
 )
 
-// The Mail tab of Remote Management Settings: the SMTP server, its
+// The mail settings in the Alerts and mail tab of Remote Management
+// Settings (below the alert grace, settingsdialog.go): the SMTP server, its
 // security and login, sender and recipients, which alerts are mailed and
 // the daily summary's time, and Send test message, which tries the values
 // as typed and shows the server's own refusal. The password field never
@@ -31,7 +32,7 @@ type MailEditor interface {
 
 // Texts of the Mail tab.
 const (
-	mailTabLabel       = "Mail"
+	mailTabLabel       = "Alerts and mail"
 	mailTestLabel      = "Send test message"
 	mailPasswordStored = "(stored; type to replace)"
 	mailSecurityNone   = "None"

@@ -1,9 +1,11 @@
 package ui
 
 import (
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
@@ -13,6 +15,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/lanyard/lanyard/core/address"
+	"github.com/lanyard/lanyard/core/health"
 	"github.com/lanyard/lanyard/core/link"
 	"github.com/lanyard/lanyard/core/master"
 )
@@ -34,6 +37,10 @@ const (
 	settingsApplyLabel       = "Apply"
 	settingsCancelLabel      = "Cancel"
 	settingsDefaultHeartbeat = 15
+	settingsAlertsTab        = "Alerts"
+	settingsGraceLabel       = "Alert after"
+	settingsGraceUnit        = "seconds (1–86400)"
+	settingsGraceHint        = "How long a backup stays failed or overdue, or a slave offline, before a notification or a mail says so: a problem that clears sooner is not announced."
 )
 
 // ShowSettingsDialog opens the Remote Management Settings over parent:
@@ -67,6 +74,8 @@ type settingsForm struct {
 	sslRisk     *widget.Label // what the SSL setting exposes, in link's words
 	heartbeat   *widget.Entry
 	hbMsg       *widget.Label
+	grace       *widget.Entry // the alert grace, in seconds
+	graceMsg    *widget.Label
 
 	// Where agents reach this console (settingsreach.go).
 	lanAddrs *widget.Label
@@ -129,6 +138,12 @@ func showSettingsDialog(parent fyne.Window, rs RemoteSettings, ports PortChecker
 	f.hbMsg = widget.NewLabel("")
 	f.hbMsg.Importance = widget.DangerImportance
 
+	f.grace = widget.NewEntry()
+	f.grace.SetText(strconv.Itoa(int(f.old.AlertGrace() / time.Second)))
+	f.grace.OnChanged = func(string) { f.validate() }
+	f.graceMsg = widget.NewLabel("")
+	f.graceMsg.Importance = widget.DangerImportance
+
 	f.result = widget.NewLabel("")
 	f.result.Wrapping = fyne.TextWrapWord
 	f.result.Hide()
@@ -158,15 +173,16 @@ func showSettingsDialog(parent fyne.Window, rs RemoteSettings, ports PortChecker
 		f.hbMsg,
 		note,
 	)
-	// One row of tabs: the mail settings, where the console has them, are
-	// a third tab beside the two of the links. Each scrolls, so the
-	// dialog fits a small window.
-	pages := []fyne.CanvasObject{listening, f.reachSection()}
-	names := []string{settingsListeningTab, settingsAgentsTab}
+	// One row of tabs: the alerts, with the mail settings where the
+	// console has them, are a third tab beside the two of the links. Each
+	// scrolls, so the dialog fits a small window.
+	alerts, alertsName := f.alertsSection(), settingsAlertsTab
 	if me, ok := rs.(MailEditor); ok {
 		f.mail = newMailForm(me, do)
-		pages, names = append(pages, f.mail.obj), append(names, mailTabLabel)
+		alerts, alertsName = container.NewVBox(alerts, widget.NewSeparator(), f.mail.obj), mailTabLabel
 	}
+	pages := []fyne.CanvasObject{listening, f.reachSection(), alerts}
+	names := []string{settingsListeningTab, settingsAgentsTab, alertsName}
 	tallest := float32(0)
 	f.tabs = container.NewAppTabs()
 	for i, page := range pages {
@@ -184,6 +200,16 @@ func showSettingsDialog(parent fyne.Window, rs RemoteSettings, ports PortChecker
 	f.dlg.Resize(dialogSize(parent, 600, tallest+f.tabs.MinSize().Height+f.result.MinSize().Height+120))
 	f.dlg.Show()
 	return f
+}
+
+// alertsSection is the alert grace: how long a problem lasts before a
+// notification or a mail says so.
+func (f *settingsForm) alertsSection() fyne.CanvasObject {
+	row := container.NewHBox(container.New(&fixedWidthLayout{width: 80}, f.grace), widget.NewLabel(settingsGraceUnit))
+	note := widget.NewLabel(settingsGraceHint)
+	note.Wrapping = fyne.TextWrapWord
+	note.Importance = widget.LowImportance
+	return container.NewVBox(container.New(layout.NewFormLayout(), widget.NewLabel(settingsGraceLabel), row), f.graceMsg, note)
 }
 
 // certificateRow shows this console's certificate fingerprint, to read out
@@ -222,6 +248,9 @@ func portOrDefault(p string) string {
 // settings is what the form says, and the first problem with it.
 func (f *settingsForm) settings() (master.Settings, error) {
 	s := master.Settings{Listen: f.listen.Checked, SSL: f.ssl.Checked, AlertGraceSeconds: f.old.AlertGraceSeconds}
+	if err := f.graceSeconds(&s); err != nil {
+		return s, err
+	}
 	host := strings.TrimSpace(f.address.Text)
 	portErr := f.portError()
 	if portErr == nil {
@@ -256,6 +285,23 @@ func (f *settingsForm) settings() (master.Settings, error) {
 	_, err := address.ParseListen(s.ListenAddress)
 	return s, err
 }
+
+// graceSeconds reads the alert grace into s.
+func (f *settingsForm) graceSeconds(s *master.Settings) error {
+	text := strings.TrimSpace(f.grace.Text)
+	if text == "" {
+		s.AlertGraceSeconds = 0 // the default
+		return nil
+	}
+	g, err := strconv.Atoi(text)
+	if err != nil || g < 1 || g > 24*3600 {
+		return errGrace
+	}
+	s.AlertGraceSeconds = g
+	return nil
+}
+
+var errGrace = fmt.Errorf("the alert grace is a number of seconds from 1 to 86400 (the default is %d)", int(health.DefaultGrace/time.Second))
 
 func (f *settingsForm) portError() error {
 	_, err := address.ParsePort(strings.TrimSpace(f.port.Text))
@@ -294,6 +340,11 @@ func (f *settingsForm) validate() {
 		f.hbMsg.SetText(capitalize(err.Error()) + ".")
 	}
 	showIf(f.hbMsg, f.hbMsg.Text != "")
+	f.graceMsg.SetText("")
+	if errors.Is(err, errGrace) {
+		f.graceMsg.SetText(capitalize(err.Error()) + ".")
+	}
+	showIf(f.graceMsg, f.graceMsg.Text != "")
 	if f.apply != nil {
 		if err != nil || f.busy {
 			f.apply.Disable()

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
@@ -89,6 +90,40 @@ func TestTheHeartbeatIsValidated(t *testing.T) {
 		if got := shownText(f.hbMsg) == "" && !f.apply.Disabled(); got != tt.ok {
 			t.Errorf("heartbeat %q: accepted %v, want %v (message %q)", tt.text, got, tt.ok, shownText(f.hbMsg))
 		}
+	}
+}
+
+func TestTheAlertGraceIsValidated(t *testing.T) {
+	f, _, _ := openSettings(t, newFakeConsole(), nil, false)
+	if f.grace.Text != "60" {
+		t.Errorf("the alert grace shows %q, want the default 60", f.grace.Text)
+	}
+	for _, tt := range []struct {
+		text string
+		ok   bool
+	}{{"300", true}, {"1", true}, {"86400", true}, {"", true}, {"0", false}, {"86401", false}, {"5m", false}} {
+		f.grace.SetText(tt.text)
+		if got := shownText(f.graceMsg) == "" && !f.apply.Disabled(); got != tt.ok {
+			t.Errorf("alert grace %q: accepted %v, want %v (message %q)", tt.text, got, tt.ok, shownText(f.graceMsg))
+		}
+	}
+}
+
+// Against a real console: the alert grace typed is the one its health
+// tracker uses, and is shown again when the dialog reopens.
+func TestApplyChangesTheAlertGrace(t *testing.T) {
+	noLeaksAfter(t)
+	m := mastertest.Start(t, mastertest.Options{})
+	f, q, w := openSettings(t, m, nil, false)
+	selectTab(t, w, mailTabLabel)
+	f.grace.SetText("300")
+	test.Tap(f.apply)
+	q.runUntil(t, "the dialog to close", func() bool { return w.Canvas().Overlays().Top() == nil })
+	if got := m.Settings().AlertGrace(); got != 5*time.Minute {
+		t.Fatalf("the console's alert grace is %s, want 5m", got)
+	}
+	if f = showSettingsDialog(w, m, nil, false, q.do); f.grace.Text != "300" {
+		t.Errorf("reopened, the dialog shows an alert grace of %q", f.grace.Text)
 	}
 }
 
