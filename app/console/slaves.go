@@ -287,7 +287,7 @@ func slaveListCmd(e *env) *cobra.Command {
 				return json.NewEncoder(e.stdout).Encode(nonNil(slaves))
 			}
 			if len(slaves) == 0 {
-				fmt.Fprintln(e.stdout, "no slaves yet: add one with `lanyard slave add`")
+				fmt.Fprintln(e.stdout, "no slaves yet: add one in the window (File > Add Slave…) or, with no console running, with `lanyard slave add`")
 				return nil
 			}
 			tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
