@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -13,6 +14,7 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
+	"github.com/lanyard/lanyard/core/logtail"
 	"github.com/lanyard/lanyard/core/master"
 	"github.com/lanyard/lanyard/core/wire/pb"
 )
@@ -436,15 +438,53 @@ type logFeed struct {
 }
 
 func (f *logFeed) add(lines []*pb.LogLine) {
+	now := time.Now()
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	for _, l := range lines {
-		f.pending = append(f.pending, logEntry{text: l.Text, level: l.Level})
+		f.pending = append(f.pending, logEntry{text: readableLine(l, now), level: l.Level})
 	}
 	if over := len(f.pending) - logTabMaxLines; over > 0 {
 		f.dropped += over
 		f.pending = append(f.pending[:0], f.pending[over:]...)
 	}
+}
+
+// readableLine is a log line as the Log tab shows it: the time (in this
+// computer's time zone; with the date when not today), the level, the
+// message, then the other fields, instead of logrus's time="…" level=…
+// msg="…". A line in another form is shown as written.
+func readableLine(l *pb.LogLine, now time.Time) string {
+	msg, fields := logtail.Message(l.Text)
+	if fields == nil && msg == l.Text {
+		return l.Text
+	}
+	var b strings.Builder
+	if l.TimeUnixNano != 0 {
+		t := time.Unix(0, l.TimeUnixNano).In(now.Location())
+		layout := "15:04:05"
+		if y, m, d := t.Date(); y != now.Year() || m != now.Month() || d != now.Day() {
+			layout = "Jan 02 15:04:05"
+		}
+		b.WriteString(t.Format(layout) + "  ")
+	}
+	if l.Level != "" {
+		fmt.Fprintf(&b, "%-5s  ", strings.ToUpper(strings.TrimSuffix(l.Level, "ing"))) // warning: WARN
+	}
+	b.WriteString(msg)
+	for i, f := range fields {
+		if i == 0 {
+			b.WriteString("  ")
+		} else {
+			b.WriteByte(' ')
+		}
+		v := f.Value
+		if v == "" || strings.ContainsAny(v, " \"=") {
+			v = strconv.Quote(v)
+		}
+		b.WriteString(f.Key + "=" + v)
+	}
+	return b.String()
 }
 
 // due: there is something to hand over and no hand-over waits.

@@ -132,7 +132,9 @@ func logLines(first, n int) []*pb.LogLine {
 		if (first+i)%10 == 0 {
 			lvl = "warning"
 		}
-		out[i] = &pb.LogLine{Level: lvl, Text: fmt.Sprintf(`time="2026-03-14 14:59:%02d.000" level=%s msg="line %d"`, (first+i)%60, lvl, first+i)}
+		at := time.Date(2026, 3, 14, 14, 59, (first+i)%60, 0, time.Local)
+		out[i] = &pb.LogLine{Level: lvl, TimeUnixNano: at.UnixNano(),
+			Text: fmt.Sprintf(`time="%s" level=%s msg="line %d"`, at.Format("2006-01-02 15:04:05.000"), lvl, first+i)}
 	}
 	return out
 }
@@ -189,7 +191,7 @@ func TestTheLogTabKeepsUpWithAFloodInFewUpdates(t *testing.T) {
 		fr.feed <- logLines(i, 100)
 	}
 	updates := 0
-	lastLine := fmt.Sprintf("line %d\"", total-1)
+	lastLine := fmt.Sprintf("line %d", total-1)
 	q.runUntil(t, "the last line", func() bool {
 		updates++
 		n := lt.length()
@@ -202,7 +204,7 @@ func TestTheLogTabKeepsUpWithAFloodInFewUpdates(t *testing.T) {
 		t.Errorf("dropped %d, status %q", lt.dropped, lt.status.Text)
 	}
 	// Lines stay in order: the first kept is the one after those let go.
-	if first := lt.entry(0).text; !strings.HasSuffix(first, fmt.Sprintf("line %d\"", total-logTabMaxLines)) {
+	if first := lt.entry(0).text; !strings.HasSuffix(first, fmt.Sprintf("line %d", total-logTabMaxLines)) {
 		t.Errorf("the oldest line kept is %q", first)
 	}
 }
@@ -214,13 +216,13 @@ func TestTheLogTabSearchesPausesAndCopies(t *testing.T) {
 	fr.feed <- logLines(1, 30)
 	q.runUntil(t, "30 lines", func() bool { return lt.length() == 30 })
 
-	test.Type(lt.search, "level=warning")
+	test.Type(lt.search, "WARN")
 	if lt.length() != 3 || !strings.Contains(lt.status.Text, "3 lines of 30 match") {
 		t.Fatalf("search: %d lines, status %q", lt.length(), lt.status.Text)
 	}
 	test.Tap(lt.copyBtn)
 	clip := fyne.CurrentApp().Clipboard().Content()
-	if strings.Count(clip, "\n") != 3 || !strings.Contains(clip, `msg="line 10"`) || !strings.Contains(clip, `msg="line 30"`) {
+	if strings.Count(clip, "\n") != 3 || !strings.Contains(clip, "Mar 14 14:59:10  WARN   line 10") || !strings.Contains(clip, "line 30") {
 		t.Errorf("clipboard %q", clip)
 	}
 	lt.search.SetText("")
@@ -377,5 +379,28 @@ func TestChangePasswordIsTypedTwiceAndSentOverSSL(t *testing.T) {
 	findItem(mw.win.MainMenu(), menuSlave, itemPassword).Action()
 	if txt := overlayText(mw.win); !strings.Contains(txt, "does not use SSL") {
 		t.Fatalf("no SSL: %q", txt)
+	}
+}
+
+func TestTheLogTabShowsTimeLevelMessageAndFields(t *testing.T) {
+	now := time.Date(2026, 12, 2, 15, 0, 0, 0, time.Local)
+	at := func(d time.Duration) int64 { return now.Add(d).UnixNano() }
+	for _, tt := range []struct {
+		name string
+		line *pb.LogLine
+		want string
+	}{
+		{"today", &pb.LogLine{Text: `time="2026-12-02 14:59:58.000" level=info msg="linked to the console" event=connected master="192.0.2.1:16888"`,
+			Level: "info", TimeUnixNano: at(-2 * time.Second)}, `14:59:58  INFO   linked to the console  event=connected master=192.0.2.1:16888`},
+		{"yesterday, a value with spaces", &pb.LogLine{Text: `time="x" level=warning msg="task failed" reason="disk full"`,
+			Level: "warning", TimeUnixNano: at(-24 * time.Hour)}, `Dec 01 15:00:00  WARN   task failed  reason="disk full"`},
+		{"no time or level", &pb.LogLine{Text: `msg=hello`}, `hello`},
+		{"not logrus", &pb.LogLine{Text: `goroutine 1 [running]:`, Level: "error"}, `goroutine 1 [running]:`},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := readableLine(tt.line, now); got != tt.want {
+				t.Errorf("\n got %q\nwant %q", got, tt.want)
+			}
+		})
 	}
 }

@@ -4,4 +4,6 @@
 // following the file through rotation (renamed, a new file created) and
 // truncation. It understands logrus's text and JSON lines; a line without
 // a level or time (a panic's stack trace) goes with the line before it.
+// Message splits a text line into its message and fields for reading (the
+// console's Log tab).
 package logtail
