@@ -97,11 +97,21 @@ func (r *fleetRig) startConsole() *consoleRun {
 	if err != nil {
 		r.tb.Fatal(err)
 	}
+	var log io.Reader = stderr
+	if dir := os.Getenv("LANYARD_FLEET_LOG_DIR"); dir != "" {
+		// A copy of each console run's log, to read after a slow run.
+		f, err := os.Create(filepath.Join(dir, fmt.Sprintf("console-%s.log", time.Now().Format("150405.000"))))
+		if err != nil {
+			r.tb.Fatal(err)
+		}
+		r.tb.Cleanup(func() { _ = f.Close() })
+		log = io.TeeReader(stderr, f)
+	}
 	c.started = time.Now()
 	if err := c.cmd.Start(); err != nil {
 		r.tb.Fatal(err)
 	}
-	go c.watch(stderr)
+	go c.watch(log)
 	r.tb.Cleanup(c.kill)
 	c.waitFor("its listening address", 30*time.Second, func() bool { return c.addr != "" })
 	if r.port == 0 {

@@ -92,7 +92,10 @@ func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 }
 
 // Run is main's body for the agent binary.
-func Run() int { return Main(os.Args[1:], os.Stdin, os.Stdout, os.Stderr) }
+func Run() int {
+	defer app.ProfileFromEnv("lanyard-agent")()
+	return Main(os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
+}
 
 func mainEnv(e *env, args []string) int {
 	return cmdline.Execute(e.ctx, rootCmd(e), args, e.stderr)

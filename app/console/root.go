@@ -89,4 +89,7 @@ password and task manage slaves through the running console.`,
 }
 
 // Run is main's body for the console binary.
-func Run() int { return Main(os.Args[1:], os.Stdin, os.Stdout, os.Stderr) }
+func Run() int {
+	defer app.ProfileFromEnv("lanyard")()
+	return Main(os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
+}
