@@ -46,90 +46,120 @@ func readClientHello(s *shake, first byte) ([]byte, error) {
 }
 
 // takeSlot waits up to SlotWait for a handshake slot. None free: the peer
-// is turned away with rate_limited and a jittered retry-after, in plain
-// bytes (our magic, a close frame) that a TLS dialer and a plain one both
-// read (Dialer.tlsError).
+// is turned away (turnAway).
 func (l *Listener) takeSlot(s *shake) error {
 	wait := time.NewTimer(l.opts.SlotWait)
 	defer wait.Stop()
 	select {
 	case l.sem <- struct{}{}:
-		s.slot = l.sem
-		l.load.granted()
+		s.slot, s.slotAt, s.load = l.sem, time.Now(), &l.load
 		return nil
 	case <-wait.C:
 	case <-l.quit:
 		return &Error{Code: wire.CodeShuttingDown, Reason: "shutting down"}
 	}
-	retry := l.load.refused()
+	return l.turnAway(s, "every handshake slot was busy")
+}
+
+// turnAway tells the peer, for load, to come back at the moment the
+// listener's schedule gives it: rate_limited with that retry-after, in
+// plain bytes (our magic, a close frame) that a TLS dialer and a plain one
+// both read (Dialer.tlsError). The error it returns wraps ErrBusy: the
+// refusal is counted, not held against the address.
+func (l *Listener) turnAway(s *shake, why string) *Error {
+	retry := l.load.refused(time.Now())
+	in := retry.Round(100 * time.Millisecond)
 	e := &Error{Code: wire.CodeRateLimited, RetryAfter: retry, Err: ErrBusy,
-		PeerReason: fmt.Sprintf("busy linking others; try again in %s", retry.Round(100*time.Millisecond)),
-		Reason:     fmt.Sprintf("%s was asked to come back in %s: every handshake slot was busy", s.remote, retry.Round(100*time.Millisecond))}
+		PeerReason: fmt.Sprintf("busy linking others; try again in %s", in),
+		Reason:     fmt.Sprintf("%s was asked to come back in %s: %s", s.remote, in, why)}
 	writeClose(s.raw, true, e.Code, e.PeerReason, e.RetryAfter)
 	return e
 }
 
-// giveSlotBack frees the handshake's slot, if it took one.
+// giveSlotBack frees the handshake's slot, if it took one, and tells the
+// meter how long it was held.
 func (s *shake) giveSlotBack() {
 	if s.slot != nil {
+		s.load.released(time.Since(s.slotAt))
 		<-s.slot
 		s.slot = nil
 	}
 }
 
-// loadMeter counts, per second, the slots granted and the connections
-// turned away, to spread the turned-away ones over the backlog they make.
+// loadMeter keeps the schedule a listener turns connections away by, so
+// that a storm comes back spread over the time the listener needs to serve
+// it, each one at a moment of its own:
+//
+//   - its rate is how many handshakes it completes a second with every
+//     slot busy: the slots over the time a slot is held (Little's law),
+//     the time averaged over the handshakes that held one lately. It
+//     is known within a handshake's time of the first slot being taken,
+//     where a count of handshakes per second would take seconds to learn
+//     and would underestimate a listener that has just started;
+//   - due is when the last connection turned away was told to come back.
+//     The next one is told to come back 1/rate later (not before minRetry
+//     from now), within a jitter of that step: n turned away come back
+//     over n/rate seconds, the backlog spread at the rate it is served.
+//
+// One told to come back too early finds the slots busy and is told again,
+// later in the schedule; the retry-after is capped at maxRetry.
 type loadMeter struct {
-	mu                    sync.Mutex
-	second                int64 // unix second the counts below are for
-	grants, refusals      int
-	lastGrants, lastRefus int // the previous second's
+	mu    sync.Mutex
+	slots int
+	hold  time.Duration // the time a slot is held, moving average
+	due   time.Time     // the last retry given, as a moment
+	// busyUntil: until then the listener counts as loaded (busy).
+	busyUntil time.Time
 }
 
-func (m *loadMeter) roll(now time.Time) {
-	sec := now.Unix()
-	if sec == m.second {
-		return
-	}
-	if sec == m.second+1 {
-		m.lastGrants, m.lastRefus = m.grants, m.refusals
-	} else {
-		m.lastGrants, m.lastRefus = 0, 0
-	}
-	m.second, m.grants, m.refusals = sec, 0, 0
-}
-
-func (m *loadMeter) granted() {
-	m.mu.Lock()
-	m.roll(time.Now())
-	m.grants++
-	m.mu.Unlock()
-}
-
-// refused counts a connection turned away and says when it should come
-// back: at a random moment within the time the listener needs to serve
-// the ones turned away before it, at the rate it serves them now (at least
-// minRetry, at most maxRetry), so the storm comes back spread out.
-func (m *loadMeter) refused() time.Duration {
-	m.mu.Lock()
-	m.roll(time.Now())
-	m.refusals++
-	rate := max(m.grants, m.lastGrants, 1)
-	backlog := max(m.refusals, m.lastRefus)
-	m.mu.Unlock()
-	spread := time.Duration(float64(time.Second) * float64(backlog) / float64(rate))
-	spread = min(max(spread, minRetrySpread), maxRetry-minRetry)
-	return minRetry + rand.N(spread)
-}
-
-// Bounds on the retry-after given for load. The rate a restarting
-// console serves at is underestimated in its first seconds (few granted
-// yet, many turned away), so the spread would push agents far beyond the
-// moment it could take them; a turned-away connection costs the console
-// little (no cryptography), so ten seconds is the most it asks, and one
-// that comes back too early is simply told again.
+// Schedule tuning. A moving average over the last holdWindow handshakes
+// or so; a listener that has served none yet assumes initialHold. A
+// listener counts as loaded for loadedFor after it last turned one away.
 const (
-	minRetry       = time.Second
-	minRetrySpread = time.Second
-	maxRetry       = 10 * time.Second
+	holdWindow  = 64
+	initialHold = 50 * time.Millisecond
+	loadedFor   = 5 * time.Second
+	minRetry    = time.Second
+	maxRetry    = 30 * time.Second
 )
+
+func newLoadMeter(slots int) loadMeter { return loadMeter{slots: max(slots, 1), hold: initialHold} }
+
+// released notes that a slot was held for d.
+func (m *loadMeter) released(d time.Duration) {
+	m.mu.Lock()
+	m.hold += (d - m.hold) / holdWindow
+	m.hold = max(m.hold, time.Microsecond)
+	m.mu.Unlock()
+}
+
+// step is the time between two handshakes served with every slot busy.
+func (m *loadMeter) step() time.Duration { return max(m.hold/time.Duration(m.slots), time.Microsecond) }
+
+// refused counts a connection turned away at now and returns when it
+// should come back: its own moment in the schedule.
+func (m *loadMeter) refused(now time.Time) time.Duration {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.busyUntil = now.Add(loadedFor)
+	step := m.step()
+	at := m.due
+	if earliest := now.Add(minRetry); at.Before(earliest) {
+		at = earliest
+	}
+	if limit := now.Add(maxRetry); at.Add(step).After(limit) {
+		// Beyond the cap: come back at the cap, spread over a second, and
+		// be scheduled again then.
+		return maxRetry - time.Second + rand.N(time.Second)
+	}
+	m.due = at.Add(step)
+	return at.Sub(now) + rand.N(step)
+}
+
+// loaded says whether the listener turned a connection away for load
+// lately.
+func (m *loadMeter) loaded(now time.Time) bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return now.Before(m.busyUntil)
+}

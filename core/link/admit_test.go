@@ -90,7 +90,7 @@ func TestAHandshakeThatFindsNoSlotIsToldPlainlyWhenToComeBack(t *testing.T) {
 			_, err := benchDialer(t, ssl, srv.addr()).Dial(context.Background())
 			e := wantCode(t, err, wire.CodeRateLimited)
 			if !e.Remote || e.RetryAfter < minRetry || e.RetryAfter > maxRetry || !strings.Contains(e.Reason, "busy") {
-				t.Errorf("refusal = %+v; want the console's word that it is busy, with a retry after 1–10 s", e)
+				t.Errorf("refusal = %+v; want the console's word that it is busy, with a retry after %s–%s", e, minRetry, maxRetry)
 			}
 			r := srv.nextRefusal(t, 5*time.Second)
 			if !r.Busy || r.Err.Code != wire.CodeRateLimited || !errors.Is(r.Err, ErrBusy) {
@@ -140,22 +140,152 @@ func TestABusyPeersRetryAfterIsTakenAsGivenAndTheBackoffDoesNotGrow(t *testing.T
 	}
 }
 
-func TestTheRetryAfterSpreadsWithTheBacklog(t *testing.T) {
-	var m loadMeter
-	for range 10 {
-		m.granted()
+// meterAt is a meter of slots whose slot is held for hold, as if it had
+// served many handshakes.
+func meterAt(slots int, hold time.Duration) *loadMeter {
+	m := newLoadMeter(slots)
+	for range 20 * holdWindow {
+		m.released(hold)
 	}
-	longest := time.Duration(0)
-	for range 200 {
-		d := m.refused()
-		if d < minRetry || d > maxRetry {
-			t.Fatalf("retry-after %s outside %s–%s", d, minRetry, maxRetry)
+	return &m
+}
+
+func TestAStormTurnedAwayComesBackSpreadOverTheTimeItTakesToServe(t *testing.T) {
+	// 32 slots, each held 32 ms: 1,000 handshakes a second.
+	m := meterAt(32, 32*time.Millisecond)
+	now := time.Now()
+	perSecond := make(map[int]int)
+	var longest time.Duration
+	for range 5000 {
+		d := m.refused(now)
+		if d < minRetry {
+			t.Fatalf("retry-after %s, under the %s floor", d, minRetry)
 		}
+		perSecond[int(d/time.Second)]++
 		longest = max(longest, d)
 	}
-	// 200 turned away at 10 served a second: spread over many seconds.
-	if longest < 5*time.Second {
-		t.Errorf("200 refusals at 10 handshakes a second spread over %s at most; want a spread of several seconds", longest)
+	// 5,000 at 1,000 a second: seconds 1 to 5 after now, 1,000 in each.
+	if longest < 5900*time.Millisecond || longest > 6100*time.Millisecond {
+		t.Errorf("the last of 5,000 comes back after %s; want about 6s (1s + 5,000 at 1,000/s)", longest)
+	}
+	for sec := 1; sec <= 5; sec++ {
+		if n := perSecond[sec]; n < 950 || n > 1050 {
+			t.Errorf("%d told to come back in second %d; want about 1,000 (the rate served)", n, sec)
+		}
+	}
+}
+
+func TestTheScheduleStartsAfreshOnceItsBacklogIsServed(t *testing.T) {
+	m := meterAt(32, 32*time.Millisecond)
+	now := time.Now()
+	for range 2000 {
+		m.refused(now)
+	}
+	later := now.Add(4 * time.Second) // the 2,000 were due by 3 s
+	if d := m.refused(later); d < minRetry || d > minRetry+10*time.Millisecond {
+		t.Errorf("the first turned away after the backlog was served waits %s; want the %s floor", d, minRetry)
+	}
+}
+
+func TestASlowListenerSpreadsFurtherAndCapsTheWait(t *testing.T) {
+	// 4 slots, each held half a second: 8 handshakes a second.
+	m := meterAt(4, 500*time.Millisecond)
+	now := time.Now()
+	var capped int
+	for range 400 {
+		d := m.refused(now)
+		if d > maxRetry {
+			t.Fatalf("retry-after %s beyond the %s cap", d, maxRetry)
+		}
+		if d >= maxRetry-time.Second {
+			capped++
+		}
+	}
+	// 8 a second fill the 29 seconds below the cap with about 232; the
+	// rest are told the cap, to be scheduled again when they return.
+	if capped < 150 {
+		t.Errorf("%d of 400 were told to come back at the cap; want the ~170 beyond what 30s serves", capped)
+	}
+}
+
+func TestAListenerThatServedNoneYetAssumesAHandshakesTime(t *testing.T) {
+	m := newLoadMeter(32)
+	now := time.Now()
+	for range 640 { // a second's worth at 32 slots × 50 ms
+		m.refused(now)
+	}
+	if d := m.refused(now); d < minRetry+900*time.Millisecond || d > minRetry+1100*time.Millisecond {
+		t.Errorf("the 641st turned away by a fresh listener waits %s; want about 2s", d)
+	}
+}
+
+func TestAListenerCountsAsLoadedForAWhileAfterItTurnsOneAway(t *testing.T) {
+	m := newLoadMeter(32)
+	now := time.Now()
+	if m.loaded(now) {
+		t.Fatal("a listener that turned none away counts as loaded")
+	}
+	m.refused(now)
+	if !m.loaded(now.Add(loadedFor - time.Millisecond)) {
+		t.Errorf("not loaded %s after turning one away", loadedFor-time.Millisecond)
+	}
+	if m.loaded(now.Add(loadedFor)) {
+		t.Errorf("still loaded %s after turning one away", loadedFor)
+	}
+}
+
+func TestAPeerWhoseFirstBytesComeLateDuringAStormIsToldWhenToComeBack(t *testing.T) {
+	srv := startServer(t, newIdentity(t, pb.Role_ROLE_MASTER),
+		Options{SSL: true, MaxHandshakes: 1, SlotWait: 50 * time.Millisecond, HelloTimeout: 500 * time.Millisecond,
+			HandshakeTimeout: 5 * time.Second}, newBenchAuth(t), nil)
+	lateFrom := func(src string) Refusal {
+		t.Helper()
+		for {
+			r := srv.nextRefusal(t, 5*time.Second)
+			if strings.HasPrefix(r.Remote, src+":") {
+				return r
+			}
+		}
+	}
+
+	// No storm: a socket that sends nothing is a stranger idling.
+	idle, err := dialFrom("127.0.0.4", srv.addr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer idle.Close()
+	if r := lateFrom("127.0.0.4"); r.Busy || r.Err.Code != wire.CodeTimeout {
+		t.Errorf("an idle socket with no storm on: %+v; want a timeout held against its address", r)
+	}
+
+	// A storm: the slot is held and a dialer was turned away for load.
+	holdSlot(t, "127.0.0.2", srv.addr())
+	waitSlotsTaken(t, srv.Listener, 1)
+	if _, err := benchDialer(t, true, srv.addr()).Dial(context.Background()); CodeOf(err) != wire.CodeRateLimited {
+		t.Fatalf("dial while the slot is held: %v, want rate_limited", err)
+	}
+	late, err := dialFrom("127.0.0.3", srv.addr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer late.Close()
+	_ = late.SetDeadline(time.Now().Add(5 * time.Second))
+	if m, err := readMagic(late); err != nil || string(m) != wire.Magic {
+		t.Fatalf("the late peer read %q, %v; want the plain refusal", m, err)
+	}
+	f, err := wire.ReadFrame(late, wire.MaxPreAuthFrame)
+	if err != nil || f.Kind != wire.KindClose {
+		t.Fatalf("the late peer read %v, %v; want a close", f.Kind, err)
+	}
+	e := remoteClose(f.Payload, "console", MaxRetryAfterBeforeAuth)
+	if e.Code != wire.CodeRateLimited || e.RetryAfter < minRetry {
+		t.Errorf("the late peer was told %+v; want rate_limited with a retry-after of at least %s", e, minRetry)
+	}
+	if r := lateFrom("127.0.0.3"); !r.Busy || !errors.Is(r.Err, ErrBusy) {
+		t.Errorf("the listener reported %+v; want a refusal for load", r)
+	}
+	if err := srv.cfg.Limiter.CheckSource(netip.MustParseAddr("127.0.0.3")); err != nil {
+		t.Errorf("the late peer's address is held back: %v", err)
 	}
 }
 

@@ -53,6 +53,10 @@ type shake struct {
 	peer         *pb.Hello     // the peer's hello, validated
 	helloSent    bool          // our magic and hello went out
 	slot         chan struct{} // the listener's slots, while this handshake holds one (admit.go)
+	slotAt       time.Time     // when it took the slot
+	deadline     time.Time     // the acceptor's: the whole handshake's end
+	helloTimeout time.Duration // the acceptor's: for the peer's hello, TLS included, once it has a slot
+	load         *loadMeter    // told how long the slot was held
 	version      uint32
 	transcript   []byte
 }

@@ -83,7 +83,13 @@ type ListenConfig struct {
 // with rate_limited and a retry-after spread over the backlog, in plain
 // words either kind of dialer reads: a reconnect storm is served as fast
 // as the CPU allows and the rest come back later, spread out, rather than
-// timing out halfway through handshakes that cost CPU.
+// timing out halfway through handshakes that cost CPU. The wait for a slot
+// is the listener's, not the peer's: once it has one, the peer has the
+// hello deadline afresh for its part of TLS and its hello. A connection
+// whose first bytes come late while the listener is turning others away
+// for load (a peer starved of CPU in the same storm, as likely as a
+// stranger idling) is told when to come back the same way, not held
+// against its address.
 type Listener struct {
 	cfg ListenConfig
 	// opts are the options at Listen: the door's limits (MaxHandshakes,
@@ -91,7 +97,7 @@ type Listener struct {
 	opts Options
 	ln   net.Listener
 	sem  chan struct{} // a token per handshake slot taken (admit.go)
-	load loadMeter     // slots granted and refused, per second
+	load loadMeter     // the schedule it turns connections away by
 	quit chan struct{}
 	wg   sync.WaitGroup
 	once sync.Once
@@ -127,6 +133,7 @@ func Listen(cfg ListenConfig) (*Listener, error) {
 		opts:      o,
 		ln:        ln,
 		sem:       make(chan struct{}, o.MaxHandshakes),
+		load:      newLoadMeter(o.MaxHandshakes),
 		quit:      make(chan struct{}),
 		round:     &round{opts: o},
 		pending:   make(map[net.Conn]*round),
@@ -360,12 +367,20 @@ func genericPeerReason(code wire.Code) string {
 // and the admission, our hello, the proof, the welcome. It returns the name
 // the peer's hello claimed, when one was read, for the refusal report.
 func (l *Listener) handshake(raw net.Conn, o Options) (*Link, string, error) {
-	s := &shake{raw: raw, conn: raw, remote: raw.RemoteAddr().String(), id: l.cfg.Identity, ssl: o.SSL}
-	ip := remoteIP(raw)
 	deadline := time.Now().Add(o.HandshakeTimeout)
+	s := &shake{raw: raw, conn: raw, remote: raw.RemoteAddr().String(), id: l.cfg.Identity, ssl: o.SSL,
+		deadline: deadline, helloTimeout: o.HelloTimeout}
+	ip := remoteIP(raw)
 	_ = raw.SetDeadline(earliest(time.Now().Add(o.HelloTimeout), deadline))
 	defer s.giveSlotBack()
 	if err := l.sniffAndReadHello(s); err != nil {
+		if CodeOf(err) == wire.CodeTimeout && s.slot == nil && l.load.loaded(time.Now()) {
+			// Its first bytes came late while a storm is being served: a
+			// peer starved of CPU or of bandwidth, as likely as a stranger
+			// idling. Told when to come back, like the storm, rather than
+			// left to back off further at every try.
+			err = l.turnAway(s, "its first bytes came late while the listener was turning others away for load")
+		}
 		if code := CodeOf(err); err != errProbe && code != wire.CodeSSLMismatch && code != wire.CodeShuttingDown && !errors.Is(err, ErrBusy) {
 			l.cfg.Limiter.Fail(ip) // garbage, or nothing in time, counts against the address
 		}
@@ -433,6 +448,9 @@ func (l *Listener) sniffAndReadHello(s *shake) error {
 		if err := l.takeSlot(s); err != nil {
 			return err
 		}
+		// The wait for the slot was this side's: the peer has the hello's
+		// time again for its part of TLS and its hello.
+		_ = s.raw.SetDeadline(earliest(time.Now().Add(s.helloTimeout), s.deadline))
 		if err := l.acceptTLS(s, hello); err != nil {
 			return err
 		}
