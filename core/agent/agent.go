@@ -42,6 +42,9 @@ type Config struct {
 	// DialFrom is the address to dial masters from; nil lets the system
 	// choose. The agents of a simulated fleet each dial from their own.
 	DialFrom net.Addr
+	// DialGate, when set, is shared by the agents of a simulated fleet
+	// (link.DialGate); nil for a real agent.
+	DialGate link.DialGate
 	Logger   logrus.FieldLogger
 	Version  string
 	// DataDir is the disk whose usage the status reports.

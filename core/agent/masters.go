@@ -197,7 +197,7 @@ func (a *Agent) startDialerLocked(mr *masterRun) {
 			a.mu.Lock()
 			order := mr.order()
 			a.mu.Unlock()
-			d := &link.Dialer{Identity: a.cfg.Identity, Options: a.linkOptions(), LocalAddr: a.cfg.DialFrom}
+			d := &link.Dialer{Identity: a.cfg.Identity, Options: a.linkOptions(), LocalAddr: a.cfg.DialFrom, Gate: a.cfg.DialGate}
 			l, addr, err := d.DialAny(ctx, t, order, func(addr string, err error) {
 				if several {
 					a.addressFailed(mr, current, addr, err)

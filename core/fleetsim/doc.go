@@ -12,6 +12,12 @@
 // over several processes, or run again, shares its keys: Entries gives the
 // console's import file for it (core/slavefile).
 //
+// The agents of one process dial through one link.DialGate
+// (DialsPerCore): each connects only when the process can send its first
+// flight at once, as a real agent with a CPU of its own would, so that the
+// console's hello deadline measures the agent, not the queue for this
+// process's CPU.
+//
 // `lanyard-agent simulate` is its command line; the scale benchmarks and
 // fault tests run it against a real console.
 package fleetsim

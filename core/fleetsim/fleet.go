@@ -141,6 +141,14 @@ func Entries(c Config) ([]slavefile.Row, error) {
 	return rows, nil
 }
 
+// DialsPerCore bounds, per core of the process, its agents that have
+// connected and not yet sent their first flight (link.DialGate): each
+// agent's handshake then goes as promptly as a real agent's on its own
+// machine, while the fleet dials as fast as the process can make
+// handshakes. The console is still met by a storm: every agent dials at
+// once, and those beyond what it serves are turned away and come back.
+const DialsPerCore = 16
+
 // Fleet is a running simulated fleet.
 type Fleet struct {
 	cfg    Config
@@ -162,6 +170,7 @@ func Start(ctx context.Context, cfg Config) (*Fleet, error) {
 	f := &Fleet{cfg: cfg, agents: make([]*agent.Agent, cfg.Count)}
 	probe := &agent.HostProbe{}
 	limiter := auth.NewLimiter(auth.LimiterConfig{})
+	gate := link.NewDialGate(DialsPerCore * runtime.GOMAXPROCS(0))
 	for j := range f.agents {
 		i := cfg.First + j
 		name := Name(cfg.NamePrefix, i)
@@ -176,8 +185,8 @@ func Start(ctx context.Context, cfg Config) (*Fleet, error) {
 		}
 		f.agents[j] = agent.New(agent.Config{
 			Settings: s, Masters: masters, Identity: ids[j], Probe: probe, Limiter: limiter,
-			DialFrom: &net.TCPAddr{IP: addrPlus(cfg.SourceBase, i).AsSlice()},
-			Logger:   cfg.Logger.WithField("agent", name), Version: cfg.Software,
+			DialFrom: &net.TCPAddr{IP: addrPlus(cfg.SourceBase, i).AsSlice()}, DialGate: gate,
+			Logger: cfg.Logger.WithField("agent", name), Version: cfg.Software,
 			Heartbeat: cfg.Heartbeat, RedialInitial: cfg.RedialInitial, RedialMax: cfg.RedialMax,
 		})
 	}

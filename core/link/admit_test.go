@@ -299,3 +299,40 @@ func waitSlotsTaken(t *testing.T, l *Listener, n int) {
 		time.Sleep(5 * time.Millisecond)
 	}
 }
+
+func TestADialGateLetsTheNextInOnceTheFirstFlightHasGone(t *testing.T) {
+	g := NewDialGate(1)
+	leave, err := g.enter(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	if _, err := g.enter(ctx); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("a second dial through a full gate of one: %v, want it held until its context ends", err)
+	}
+	leave()
+	leave() // idempotent: the first read and the end of Dial both leave
+	next, err := g.enter(context.Background())
+	if err != nil {
+		t.Fatalf("after the first left: %v", err)
+	}
+	next()
+
+	// Real dials through a gate of one: each leaves it once its first
+	// flight is out, so the next goes on, and none stays inside.
+	srv := startServer(t, newIdentity(t, pb.Role_ROLE_MASTER), Options{SSL: true}, newBenchAuth(t), nil)
+	agents := benchDialer(t, true, srv.addr())
+	d := Dialer{Identity: agents.id, Options: Options{SSL: true}, Gate: g}
+	for i := range 3 {
+		l, err := d.Dial(context.Background(), agents.target)
+		if err != nil {
+			t.Fatalf("dial %d through the gate: %v", i+1, err)
+		}
+		closeLink(l)
+		closeLink(srv.nextLink(t))
+	}
+	if len(g) != 0 {
+		t.Errorf("%d dials still inside the gate after every dial returned", len(g))
+	}
+}

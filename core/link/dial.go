@@ -9,6 +9,7 @@ import (
 	"io"
 	"net"
 	"strings"
+	"sync"
 	"time"
 
 	"google.golang.org/protobuf/proto"
@@ -25,6 +26,50 @@ type Dialer struct {
 	Options  Options
 	// LocalAddr is the address to dial from; nil lets the system choose.
 	LocalAddr net.Addr
+	// Gate, when set, is shared by the dialers of a process that dials for
+	// many peers (a simulated fleet): see DialGate.
+	Gate DialGate
+}
+
+// DialGate bounds how many dials of one process are between their TCP
+// connect and their first flight sent (the TLS ClientHello, or the plain
+// hello). A real agent computes its first flight the moment it has
+// connected, on a CPU of its own; a process simulating thousands shares
+// one, and without a bound every agent would connect at once and then
+// queue for the CPU to compute its first flight, holding connections the
+// acceptor's hello deadline runs on (a few seconds) while they wait.
+// Through the gate each connects only when it can send its first flight
+// at once, and the acceptor still sees them come as fast as the process
+// can make them.
+type DialGate chan struct{}
+
+// NewDialGate makes a gate for n dials at once.
+func NewDialGate(n int) DialGate { return make(DialGate, max(n, 1)) }
+
+// enter waits for room in the gate; it returns what lets the next one in
+// (idempotent), or an error when ctx ends first. A nil gate lets all in.
+func (g DialGate) enter(ctx context.Context) (leave func(), err error) {
+	if g == nil {
+		return func() {}, nil
+	}
+	select {
+	case g <- struct{}{}:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	var once sync.Once
+	return func() { once.Do(func() { <-g }) }, nil
+}
+
+// gatedConn leaves the gate at its first read: the first flight has gone.
+type gatedConn struct {
+	net.Conn
+	leave func()
+}
+
+func (c *gatedConn) Read(b []byte) (int, error) {
+	c.leave()
+	return c.Conn.Read(b)
 }
 
 // Target is what the dialer needs to know about the peer it dials.
@@ -48,12 +93,21 @@ type Target struct {
 // act on.
 func (d *Dialer) Dial(ctx context.Context, t Target) (*Link, error) {
 	o := d.Options.withDefaults()
+	// The wait at the gate is this process's, not the handshake's time.
+	leave, err := d.Gate.enter(ctx)
+	if err != nil {
+		return nil, dialError(t.Address, o.HandshakeTimeout, err)
+	}
+	defer leave()
 	ctx, cancel := context.WithTimeout(ctx, o.HandshakeTimeout)
 	defer cancel()
 	nd := net.Dialer{KeepAlive: o.Heartbeat, LocalAddr: d.LocalAddr}
 	raw, err := nd.DialContext(ctx, "tcp", t.Address)
 	if err != nil {
 		return nil, dialError(t.Address, o.HandshakeTimeout, err)
+	}
+	if d.Gate != nil {
+		raw = &gatedConn{Conn: raw, leave: leave}
 	}
 	l, err := d.handshake(ctx, raw, t, o)
 	if err != nil {

@@ -13,8 +13,12 @@
 // Files: handshake.go holds the handshake's phases both sides share
 // (TLS, hellos and their one check, proof, verify, welcome); listen.go the
 // acceptor (the door: per-address caps, the hello deadline and the failure
-// limit before a slot; sniffing TLS from plain) and its handshake; dial.go
-// the dialer and its handshake; link.go the authenticated Link and its
+// limit before a slot; sniffing TLS from plain) and its handshake; admit.go
+// the handshake slots and the schedule a storm is turned away by (each
+// connection told to come back at its own moment, the backlog spread at
+// the rate the slots are served); dial.go the dialer, its handshake and
+// the gate a process dialing for thousands shares; link.go the
+// authenticated Link and its
 // frame dispatcher; redial.go reconnecting with backoff; diagnose.go the
 // step-by-step connection test.
 //
