@@ -85,13 +85,10 @@ type logTab struct {
 	held    []logEntry
 	dropped int // lines dropped by the bounds since the tail started
 
-	slave   string
-	linked  bool
-	visible bool
-	gen     int // which stream the lines arriving belong to
-	cancel  context.CancelFunc
-	running bool
-	problem string // why no tail runs, in plain words
+	following // the generation: which stream the lines arriving belong to
+	cancel    context.CancelFunc
+	running   bool
+	problem   string // why no tail runs, in plain words
 }
 
 func newLogTab(r runner, rm Remote, every time.Duration, now func() time.Time) *logTab {
@@ -164,18 +161,14 @@ func (t *logTab) updateRow(id widget.ListItemID, o fyne.CanvasObject) {
 
 // show follows the slave shown in the detail pane.
 func (t *logTab) show(v master.SlaveView) {
-	linked := v.State == master.StateConnected
-	if v.Name != t.slave {
-		t.stop()
-		t.slave, t.linked = v.Name, linked
+	switch other, relinked, _ := t.follow(v); {
+	case other:
+		t.stopStream()
 		t.lines, t.shown, t.held, t.dropped, t.problem = nil, nil, nil, 0, ""
 		t.refilter()
 		t.list.Refresh()
-	} else if linked != t.linked {
-		t.linked = linked
-		if linked {
-			t.problem = "" // a new link: try again
-		}
+	case relinked:
+		t.problem = "" // a new link: try again
 	}
 	t.sync()
 }
@@ -189,12 +182,12 @@ func (t *logTab) setVisible(on bool) {
 // clear forgets the slave (nothing selected).
 func (t *logTab) clear() {
 	t.stop()
-	t.slave = ""
+	t.forget()
 }
 
 // sync runs a tail exactly while the tab shows a connected slave.
 func (t *logTab) sync() {
-	want := t.visible && t.linked && t.slave != "" && t.problem == ""
+	want := t.wanted() && t.problem == ""
 	switch {
 	case want && !t.running:
 		t.start()
@@ -216,20 +209,24 @@ func (t *logTab) restart() {
 }
 
 func (t *logTab) stop() {
+	t.stopStream()
+	t.begin() // lines still arriving from the stream are dropped
+}
+
+// stopStream ends the stream, if one runs.
+func (t *logTab) stopStream() {
 	if t.cancel != nil {
 		t.cancel()
 		t.cancel = nil
 	}
 	t.running = false
-	t.gen++
 }
 
 // start begins a tail of the slave's log: the stream runs in one
 // goroutine, the lines it brings wait in a feed, and a second goroutine
 // hands them to the Fyne thread once per interval.
 func (t *logTab) start() {
-	t.gen++
-	gen, slave := t.gen, t.slave
+	gen, slave := t.begin()
 	q := t.logQuery()
 	stopCtx, stop := context.WithCancel(context.Background())
 	t.running, t.cancel = true, stop
@@ -254,7 +251,7 @@ func (t *logTab) start() {
 		}
 		batch, dropped := f.take()
 		t.r.do(func() {
-			if t.gen != gen {
+			if !t.latest(gen) {
 				return
 			}
 			stop()
@@ -303,7 +300,7 @@ func (t *logTab) pump(ctx context.Context, gen int, f *logFeed) {
 		f.handing()
 		t.r.do(func() {
 			f.handed()
-			if t.gen == gen {
+			if t.latest(gen) {
 				t.append(batch, dropped)
 			}
 		})

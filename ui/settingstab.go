@@ -61,15 +61,12 @@ type settingsTab struct {
 	reload     *widget.Button
 	form       fyne.CanvasObject
 
-	view    master.SlaveView
-	slave   string
-	linked  bool
-	visible bool
+	view master.SlaveView
+	following
 	loaded  *pb.AgentSettings // as read from the agent
 	removed []string          // masters marked for removal
 	added   []string          // masters to add
 	loading bool
-	gen     int
 	filling bool // the widgets are being set from loaded: no change events
 }
 
@@ -135,18 +132,14 @@ func newSettingsTab(r runner, rm Remote, win fyne.Window, now func() time.Time) 
 
 // show follows the slave shown in the detail pane.
 func (t *settingsTab) show(v master.SlaveView) {
-	linked := v.State == master.StateConnected
 	t.view = v
-	if v.Name != t.slave {
-		t.gen++
-		t.slave, t.linked, t.loaded, t.loading = v.Name, linked, nil, false
+	switch other, relinked, _ := t.follow(v); {
+	case other:
+		t.loaded, t.loading = nil, false
 		t.added, t.removed = nil, nil
 		t.fill()
-	} else if linked != t.linked {
-		t.linked = linked
-		if linked {
-			t.loaded = nil // read afresh: it may have changed meanwhile
-		}
+	case relinked:
+		t.loaded = nil // read afresh: it may have changed meanwhile
 	}
 	t.sync()
 }
@@ -157,13 +150,13 @@ func (t *settingsTab) setVisible(on bool) {
 }
 
 func (t *settingsTab) clear() {
-	t.gen++
-	t.slave, t.loaded = "", nil
+	t.forget()
+	t.loaded = nil
 }
 
 // sync reads the settings when the tab first shows a connected slave.
 func (t *settingsTab) sync() {
-	if t.visible && t.linked && t.slave != "" && t.loaded == nil && !t.loading {
+	if t.wanted() && t.loaded == nil && !t.loading {
 		t.load()
 	}
 	t.showState()
@@ -174,8 +167,7 @@ func (t *settingsTab) load() {
 	if t.slave == "" || !t.linked {
 		return
 	}
-	t.gen++
-	gen, slave := t.gen, t.slave
+	gen, slave := t.begin()
 	t.loading = true
 	t.status.SetText("Reading the settings of " + slave + "…")
 	t.showState()
@@ -184,7 +176,7 @@ func (t *settingsTab) load() {
 		defer cancel()
 		s, err := t.rm.AgentSettings(ctx, slave)
 		t.r.do(func() {
-			if t.gen != gen {
+			if !t.latest(gen) {
 				return
 			}
 			t.loading = false
@@ -449,9 +441,7 @@ func (t *settingsTab) confirmApply() {
 
 // send applies req in the background behind a waiting dialog.
 func (t *settingsTab) send(req *pb.SettingsSetRequest) {
-	slave := t.slave
-	t.gen++
-	gen := t.gen
+	gen, slave := t.begin()
 	ctx, cancel := context.WithTimeout(context.Background(), setTabTimeout)
 	wait := showWait(t.win, "Changing settings", "Sending the change to "+slave+"…", cancel)
 	t.r.spawn(func(wctx context.Context) {
@@ -460,7 +450,7 @@ func (t *settingsTab) send(req *pb.SettingsSetRequest) {
 		resp, err := t.rm.SetAgentSettings(ctx, slave, req)
 		t.r.do(func() {
 			wait.hide()
-			if t.gen != gen {
+			if !t.latest(gen) {
 				return
 			}
 			if err != nil {

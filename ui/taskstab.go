@@ -71,12 +71,9 @@ type tasksTab struct {
 	rows     []agent.TaskInfo
 	selected int // row index, -1 for none
 
-	slave   string
-	linked  bool
-	visible bool
+	following
 	loaded  bool
 	loading bool
-	gen     int
 	feed    *taskFeed
 
 	// The dialogs opened last, for tests to reach.
@@ -119,15 +116,13 @@ func newTasksTab(r runner, rm Remote, win fyne.Window, now func() time.Time, eve
 
 // show follows the slave shown in the detail pane.
 func (t *tasksTab) show(v master.SlaveView) {
-	linked := v.State == master.StateConnected
-	if v.Name != t.slave {
-		t.gen++
-		t.slave, t.linked, t.loaded, t.loading = v.Name, linked, false, false
+	switch other, relinked, unlinked := t.follow(v); {
+	case other:
+		t.loaded, t.loading = false, false
 		t.rows, t.selected = nil, -1
 		t.table.UnselectAll()
 		t.table.Refresh()
-	} else if linked != t.linked {
-		t.linked = linked
+	case relinked, unlinked:
 		t.loaded = false
 	}
 	t.sync()
@@ -139,12 +134,12 @@ func (t *tasksTab) setVisible(on bool) {
 }
 
 func (t *tasksTab) clear() {
-	t.gen++
-	t.slave, t.loaded = "", false
+	t.forget()
+	t.loaded = false
 }
 
 func (t *tasksTab) sync() {
-	if t.visible && t.linked && t.slave != "" && !t.loaded && !t.loading {
+	if t.wanted() && !t.loaded && !t.loading {
 		t.load()
 	}
 	t.showState()
@@ -155,8 +150,7 @@ func (t *tasksTab) load() {
 	if t.slave == "" || !t.linked {
 		return
 	}
-	t.gen++
-	gen, slave := t.gen, t.slave
+	gen, slave := t.begin()
 	t.loading = true
 	if !t.loaded {
 		t.status.SetText("Reading the tasks of " + slave + "…")
@@ -166,7 +160,7 @@ func (t *tasksTab) load() {
 		defer cancel()
 		rows, err := t.rm.Tasks(ctx, slave)
 		t.r.do(func() {
-			if t.gen != gen {
+			if !t.latest(gen) {
 				return
 			}
 			t.loading = false
