@@ -55,7 +55,12 @@ func mastersCmd(e *env) *cobra.Command {
 		Short: "List, add, remove, trust or retry the consoles this agent dials",
 		Args:  cmdline.NoArgs,
 	}
-	list := &cobra.Command{
+	cmd.AddCommand(mastersListCmd(e), mastersAddCmd(e), mastersRemoveCmd(e), mastersTrustCmd(e), mastersRetryCmd(e))
+	return cmd
+}
+
+func mastersListCmd(e *env) *cobra.Command {
+	return &cobra.Command{
 		Use:   "list",
 		Short: "List the consoles this agent dials, with each link's state",
 		Args:  cmdline.NoArgs,
@@ -68,48 +73,75 @@ func mastersCmd(e *env) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if len(res.Status.Masters) == 0 {
-				fmt.Fprintln(e.stdout, "no masters: this agent dials no console (lanyard-agent masters add HOST:PORT)")
-				return nil
-			}
-			tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "MASTER\tSTATE\tSINCE\tCERTIFICATE\tLAST ERROR")
-			var notes []string
-			for _, m := range res.Status.Masters {
-				state, since := string(m.State), "-"
-				if !res.Status.Running {
-					state = "not running"
-				} else if !m.Since.IsZero() {
-					since = m.Since.Local().Format(time.DateTime)
-				}
-				if m.Via != "" && len(m.Addresses) > 1 {
-					state += " through " + m.Label(m.Via)
-				}
-				cert := "the next one seen"
-				if m.Fingerprint != "" {
-					cert = link.ShortFingerprint(m.Fingerprint)
-				}
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", m.Address, state, since, cert, lastErrorCell(m, time.Now()))
-				if m.Via == "" {
-					continue // not linked: the last error already says why each address failed
-				}
-				for _, ae := range m.AddressErrors {
-					notes = append(notes, fmt.Sprintf("%s, %s: %s (%s)", m.Address, m.Label(ae.Address), ae.Error, ae.At.Local().Format(time.TimeOnly)))
-				}
-			}
-			if err := tw.Flush(); err != nil {
-				return err
-			}
-			if len(notes) > 0 {
-				fmt.Fprintln(e.stdout, "\nWhy other addresses failed at their last try:")
-				for _, n := range notes {
-					fmt.Fprintln(e.stdout, "  "+n)
-				}
-			}
-			return nil
+			return e.printMasters(res.Status)
 		},
 	}
-	add := &cobra.Command{
+}
+
+// printMasters is masters list's table: each console, its link's state
+// and last error, then why the other addresses of a linked console failed.
+func (e *env) printMasters(st agent.StatusSnapshot) error {
+	if len(st.Masters) == 0 {
+		fmt.Fprintln(e.stdout, "no masters: this agent dials no console (lanyard-agent masters add HOST:PORT)")
+		return nil
+	}
+	tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "MASTER\tSTATE\tSINCE\tCERTIFICATE\tLAST ERROR")
+	var notes []string
+	for _, m := range st.Masters {
+		state, since := string(m.State), "-"
+		if !st.Running {
+			state = "not running"
+		} else if !m.Since.IsZero() {
+			since = m.Since.Local().Format(time.DateTime)
+		}
+		if m.Via != "" && len(m.Addresses) > 1 {
+			state += " through " + place(m, m.Via)
+		}
+		cert := "the next one seen"
+		if m.Fingerprint != "" {
+			cert = link.ShortFingerprint(m.Fingerprint)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", m.Address, state, since, cert, lastErrorCell(m, time.Now()))
+		notes = append(notes, otherAddressNotes(m)...)
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	if len(notes) > 0 {
+		fmt.Fprintln(e.stdout, "\nLinked through one address; the others failed at their last try:")
+		for _, n := range notes {
+			fmt.Fprintln(e.stdout, n)
+		}
+	}
+	return nil
+}
+
+// otherAddressNotes says, for a console linked through one of its
+// addresses, why each of the others failed at its last try. A console not
+// linked has none: its last error already says why each address failed.
+func otherAddressNotes(m agent.MasterStatus) []string {
+	if m.Via == "" || len(m.AddressErrors) == 0 {
+		return nil
+	}
+	notes := []string{fmt.Sprintf("  %s (linked through %s):", m.Address, place(m, m.Via))}
+	for _, ae := range m.AddressErrors {
+		notes = append(notes, fmt.Sprintf("    %s, at %s: %s", place(m, ae.Address), ae.At.Local().Format(time.TimeOnly), ae.Error))
+	}
+	return notes
+}
+
+// place names one of a console's addresses: "port 50000" when they all
+// share one host, the whole address otherwise.
+func place(m agent.MasterStatus, addr string) string {
+	if l := m.Label(addr); l != addr {
+		return "port " + l
+	}
+	return addr
+}
+
+func mastersAddCmd(e *env) *cobra.Command {
+	return &cobra.Command{
 		Use:   "add HOST:PORT[,HOST:PORT…][=SHA256:…]",
 		Short: "Dial another console (the port defaults to 16888)",
 		Long: `Dial another console. The port defaults to 16888. A console reached at several
@@ -128,7 +160,10 @@ address; without it, the first certificate seen is trusted and pinned.`,
 			return e.configure(agent.ControlRequest{Op: agent.OpMastersAdd, Value: args[0]})
 		},
 	}
-	trust := &cobra.Command{
+}
+
+func mastersTrustCmd(e *env) *cobra.Command {
+	return &cobra.Command{
 		Use:   "trust HOST:PORT[=SHA256:…]",
 		Short: "Trust a console's new certificate (after it was reinstalled)",
 		Long: `Trust the certificate the console at HOST:PORT presents next, after the
@@ -141,7 +176,10 @@ first that it was: otherwise something else answers at that address. With
 			return e.configure(agent.ControlRequest{Op: agent.OpMastersTrust, Value: args[0]})
 		},
 	}
-	retry := &cobra.Command{
+}
+
+func mastersRetryCmd(e *env) *cobra.Command {
+	return &cobra.Command{
 		Use:   "retry [HOST:PORT]",
 		Short: "Dial a console (or every one) now instead of after its wait",
 		Args:  cmdline.RangeArgs(0, 1),
@@ -153,7 +191,10 @@ first that it was: otherwise something else answers at that address. With
 			return e.configure(req)
 		},
 	}
-	remove := &cobra.Command{
+}
+
+func mastersRemoveCmd(e *env) *cobra.Command {
+	return &cobra.Command{
 		Use:   "remove HOST:PORT",
 		Short: "Stop dialing a console (given by any of its addresses)",
 		Args:  cmdline.ExactArgs(1),
@@ -161,8 +202,6 @@ first that it was: otherwise something else answers at that address. With
 			return e.configure(agent.ControlRequest{Op: agent.OpMastersRemove, Value: args[0]})
 		},
 	}
-	cmd.AddCommand(list, add, remove, trust, retry)
-	return cmd
 }
 
 func setCmd(e *env) *cobra.Command {

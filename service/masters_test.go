@@ -95,8 +95,9 @@ func TestAConsoleAtTwoAddressesThroughTheCommandLine(t *testing.T) {
 		t.Errorf("status does not say which address is in use and why the other failed:\n%s", out)
 	}
 	r = c.run("", "masters", "list", "--data-dir", dir)
-	if r.code != 0 || !strings.Contains(r.stdout, "connected through "+port(cons)) ||
-		!strings.Contains(r.stdout, spec+", "+port(closed)+": connection refused") {
+	notes := regexp.MustCompile(`(?m)^  ` + regexp.QuoteMeta(spec) + ` \(linked through port ` + port(cons) + `\):\n    port ` +
+		port(closed) + `, at \d\d:\d\d:\d\d: connection refused`)
+	if r.code != 0 || !strings.Contains(r.stdout, "connected through port "+port(cons)) || !notes.MatchString(r.stdout) {
 		t.Errorf("masters list: %s", r)
 	}
 	r = c.run("", "masters", "add", "127.0.0.9:1,"+cons, "--data-dir", dir)
