@@ -1,6 +1,7 @@
 package service
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -155,10 +156,15 @@ refusal before anything was done.`,
 	return root
 }
 
+// initFlags are lanyard-agent init's flags.
+type initFlags struct {
+	name, listen, ssl, management string
+	masters                       []string
+	passwordStdin                 bool
+}
+
 func initCmd(e *env) *cobra.Command {
-	var name, listen, ssl, management string
-	var masters []string
-	var passwordStdin bool
+	var f initFlags
 	cmd := &cobra.Command{
 		Use:   "init --name NAME --password-stdin [flags]",
 		Short: "Create or update the agent's settings",
@@ -173,51 +179,18 @@ adding this server, so the console checks its first contact.`,
   lanyard-agent init --name FS03 --password-stdin --listen :16888   # at a terminal: Enter generates a password`,
 		Args: cmdline.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			o := agent.InitOptions{Name: name}
-			if name != "" {
-				if err := auth.ValidateName(name); err != nil {
-					return cmdline.Usage(err)
-				}
-			}
-			var err error
-			if o.SSL, err = cmdline.ParseOnOff("--ssl", ssl); err != nil {
+			o, err := f.options(cmd)
+			if err != nil {
 				return err
-			}
-			if o.Management, err = cmdline.ParseOnOff("--management", management); err != nil {
-				return err
-			}
-			if cmd.Flags().Changed("listen") {
-				if listen != "off" && listen != "" {
-					if _, err := address.ParseListen(listen); err != nil {
-						return cmdline.Usage(err)
-					}
-				}
-				o.Listen = &listen
-			}
-			if cmd.Flags().Changed("master") {
-				o.Masters = masters
-				seen := map[string]bool{}
-				for _, m := range masters {
-					addrs, _, err := agent.ParseMasterSpec(m)
-					if err != nil {
-						return cmdline.Usage(err)
-					}
-					for _, addr := range addrs {
-						if seen[strings.ToLower(addr)] {
-							return cmdline.Usagef("master %s is given twice", addr)
-						}
-						seen[strings.ToLower(addr)] = true
-					}
-				}
 			}
 			dir, err := e.dir()
 			if err != nil {
 				return err
 			}
-			if _, err := os.Stat(filepath.Join(dir, app.AgentDB)); errors.Is(err, os.ErrNotExist) && (name == "" || !passwordStdin) {
+			if _, err := os.Stat(filepath.Join(dir, app.AgentDB)); errors.Is(err, os.ErrNotExist) && (f.name == "" || !f.passwordStdin) {
 				return cmdline.Usagef("a first init needs --name and --password-stdin")
 			}
-			if passwordStdin {
+			if f.passwordStdin {
 				if o.Password, err = app.ReadNewPassword(e.stdin, e.stderr); err != nil {
 					return cmdline.Usage(err)
 				}
@@ -228,48 +201,103 @@ adding this server, so the console checks its first contact.`,
 			} else if !errors.Is(err, agent.ErrNotRunning) {
 				return err
 			}
-			db, err := e.openDB(nil)
-			if err != nil {
-				return err
-			}
-			defer db.Close()
-			s, warnings, err := agent.Init(db, o)
-			if err != nil {
-				return cmdline.Usage(err)
-			}
-			id, err := app.LoadIdentity(db, pb.Role_ROLE_AGENT)
-			if err != nil {
-				return err
-			}
-			ms, _ := db.Masters()
-			fmt.Fprintf(e.stdout, "name        %s\n", s.Name)
-			l := s.Listen
-			if l == "" {
-				l = "off"
-			}
-			fmt.Fprintf(e.stdout, "listen      %s\n", l)
-			fmt.Fprintf(e.stdout, "ssl         %s\n", cmdline.OnOff(s.SSL))
-			fmt.Fprintf(e.stdout, "management  %s\n", cmdline.OnOff(s.Management))
-			for _, m := range ms {
-				fmt.Fprintf(e.stdout, "master      %s%s\n", m.Spec(), expects(m.PinnedCert))
-			}
-			printFingerprint(e, id.Fingerprint)
-			for _, w := range warnings {
-				fmt.Fprintln(e.stderr, "warning:", w)
-			}
-			if !s.SSL {
-				fmt.Fprintf(e.stderr, "warning: %s; %s\n", link.SSLOffRisk, link.SSLAdvice)
-			}
-			return nil
+			return e.initStored(o)
 		},
 	}
-	cmd.Flags().StringVar(&name, "name", "", "this server's name: 1–63 letters, digits, '-', '_' or '.'")
-	cmd.Flags().BoolVar(&passwordStdin, "password-stdin", false, "read the management password from standard input")
-	cmd.Flags().StringVar(&listen, "listen", "", "accept consoles on HOST:PORT (e.g. :16888), or off")
-	cmd.Flags().StringVar(&ssl, "ssl", "", "on or off (default on); must match every console")
-	cmd.Flags().StringArrayVar(&masters, "master", nil, "console HOST:PORT to dial, or HOST:PORT=SHA256:… to check its certificate at the first contact (repeatable; replaces the list)")
-	cmd.Flags().StringVar(&management, "management", "", "on or off: off refuses every console")
+	fl := cmd.Flags()
+	fl.StringVar(&f.name, "name", "", "this server's name: 1–63 letters, digits, '-', '_' or '.'")
+	fl.BoolVar(&f.passwordStdin, "password-stdin", false, "read the management password from standard input")
+	fl.StringVar(&f.listen, "listen", "", "accept consoles on HOST:PORT (e.g. :16888), or off")
+	fl.StringVar(&f.ssl, "ssl", "", "on or off (default on); must match every console")
+	fl.StringArrayVar(&f.masters, "master", nil, "console HOST:PORT to dial, or HOST:PORT=SHA256:… to check its certificate at the first contact (repeatable; replaces the list)")
+	fl.StringVar(&f.management, "management", "", "on or off: off refuses every console")
 	return cmd
+}
+
+// options are the changes the flags ask for, checked as far as they can
+// be without the settings they change (the password is read later).
+func (f *initFlags) options(cmd *cobra.Command) (agent.InitOptions, error) {
+	o := agent.InitOptions{Name: f.name}
+	if f.name != "" {
+		if err := auth.ValidateName(f.name); err != nil {
+			return o, cmdline.Usage(err)
+		}
+	}
+	var err error
+	if o.SSL, err = cmdline.ParseOnOff("--ssl", f.ssl); err != nil {
+		return o, err
+	}
+	if o.Management, err = cmdline.ParseOnOff("--management", f.management); err != nil {
+		return o, err
+	}
+	if cmd.Flags().Changed("listen") {
+		if f.listen != "off" && f.listen != "" {
+			if _, err := address.ParseListen(f.listen); err != nil {
+				return o, cmdline.Usage(err)
+			}
+		}
+		o.Listen = &f.listen
+	}
+	if cmd.Flags().Changed("master") {
+		if err := distinctMasters(f.masters); err != nil {
+			return o, err
+		}
+		o.Masters = f.masters
+	}
+	return o, nil
+}
+
+// distinctMasters checks every --master and that no address is given
+// twice, within one master or across them.
+func distinctMasters(masters []string) error {
+	seen := map[string]bool{}
+	for _, m := range masters {
+		addrs, _, err := agent.ParseMasterSpec(m)
+		if err != nil {
+			return cmdline.Usage(err)
+		}
+		for _, addr := range addrs {
+			if seen[strings.ToLower(addr)] {
+				return cmdline.Usagef("master %s is given twice", addr)
+			}
+			seen[strings.ToLower(addr)] = true
+		}
+	}
+	return nil
+}
+
+// initStored carries out init on the database of an agent that is not
+// running, and prints the settings that result.
+func (e *env) initStored(o agent.InitOptions) error {
+	db, err := e.openDB(nil)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	s, warnings, err := agent.Init(db, o)
+	if err != nil {
+		return cmdline.Usage(err)
+	}
+	id, err := app.LoadIdentity(db, pb.Role_ROLE_AGENT)
+	if err != nil {
+		return err
+	}
+	ms, _ := db.Masters()
+	fmt.Fprintf(e.stdout, "name        %s\n", s.Name)
+	fmt.Fprintf(e.stdout, "listen      %s\n", cmp.Or(s.Listen, "off"))
+	fmt.Fprintf(e.stdout, "ssl         %s\n", cmdline.OnOff(s.SSL))
+	fmt.Fprintf(e.stdout, "management  %s\n", cmdline.OnOff(s.Management))
+	for _, m := range ms {
+		fmt.Fprintf(e.stdout, "master      %s%s\n", m.Spec(), expects(m.PinnedCert))
+	}
+	printFingerprint(e, id.Fingerprint)
+	for _, w := range warnings {
+		fmt.Fprintln(e.stderr, "warning:", w)
+	}
+	if !s.SSL {
+		fmt.Fprintf(e.stderr, "warning: %s; %s\n", link.SSLOffRisk, link.SSLAdvice)
+	}
+	return nil
 }
 
 func diagnoseCmd(e *env) *cobra.Command {
