@@ -139,7 +139,27 @@ func (d *slaveDialog) build(prefillName string) {
 	if d.editing != nil {
 		d.title = "Edit Slave " + d.editing.Name
 	}
+	fpHint := d.buildFields()
+	d.prefill(prefillName)
+	form := d.buildForm(fpHint)
+	testPanel := d.buildTestPanel()
+	buttons := d.buildButtons()
 
+	width := canvas.NewRectangle(nil)
+	width.SetMinSize(fyne.NewSize(slaveDialogMinWidth, 0))
+	// The test panel takes whatever height the fields leave: messages
+	// under the fields shrink it rather than grow the dialog.
+	content := container.NewBorder(container.NewVBox(width, form, d.saveErrBox),
+		container.NewVBox(widget.NewSeparator(), buttons), nil, nil, testPanel)
+
+	d.dlg = dialog.NewCustomWithoutButtons(d.title, content, d.parent)
+	d.dlg.SetOnClosed(d.onClosed)
+	d.directionChanged()
+}
+
+// buildFields makes the fields and their messages; fpHint is the
+// certificate field's hint.
+func (d *slaveDialog) buildFields() (fpHint *widget.Label) {
 	d.name = d.newEntry()
 	d.name.SetPlaceHolder("for example FS01 (the name given to lanyard-agent init)")
 	d.nameMsg = newFieldMessage()
@@ -170,7 +190,7 @@ func (d *slaveDialog) build(prefillName string) {
 	d.fingerprint = d.newEntry()
 	d.fingerprint.SetPlaceHolder(fingerprintPlaceholder)
 	d.fpMsg = newFieldMessage()
-	fpHint := widget.NewLabel(fingerprintHint)
+	fpHint = widget.NewLabel(fingerprintHint)
 	fpHint.Wrapping = fyne.TextWrapWord
 	fpHint.SizeName = theme.SizeNameCaptionText
 
@@ -179,7 +199,12 @@ func (d *slaveDialog) build(prefillName string) {
 	d.group.onEscape = d.close
 	d.group.OnSubmitted = func(string) { d.submit() }
 
-	// Prefill: never the password.
+	return fpHint
+}
+
+// prefill fills the fields for an edit, or for an unknown slave that
+// dialed in (prefillName); never the password.
+func (d *slaveDialog) prefill(prefillName string) {
 	switch {
 	case d.editing != nil:
 		d.name.SetText(d.editing.Name)
@@ -212,13 +237,18 @@ func (d *slaveDialog) build(prefillName string) {
 		d.touched[d.name] = true // a prefilled name is checked at once
 	}
 
+}
+
+// buildForm lays the fields out, with the line that says why a save
+// failed.
+func (d *slaveDialog) buildForm(fpHint *widget.Label) fyne.CanvasObject {
 	d.saveErr = widget.NewLabel("")
 	d.saveErr.Importance = widget.DangerImportance
 	d.saveErr.Wrapping = fyne.TextWrapWord
 	d.saveErrBox = container.NewBorder(nil, nil, widget.NewIcon(theme.NewErrorThemedResource(theme.ErrorIcon())), nil, d.saveErr)
 	d.saveErrBox.Hide()
 
-	form := container.New(layout.NewFormLayout(),
+	return container.New(layout.NewFormLayout(),
 		widget.NewLabel("Name"), container.NewVBox(d.name, d.nameMsg),
 		widget.NewLabel("Connection"), container.NewVBox(d.direction, d.dirHint),
 		d.addrLabel, d.addrBox,
@@ -227,6 +257,10 @@ func (d *slaveDialog) build(prefillName string) {
 		widget.NewLabel("Group"), d.group,
 	)
 
+}
+
+// buildTestPanel is the connection test's steps, progress and result.
+func (d *slaveDialog) buildTestPanel() fyne.CanvasObject {
 	d.testIntro = widget.NewLabel(testIntro)
 	d.testIntro.Wrapping = fyne.TextWrapWord
 	d.steps = container.NewVBox(d.testIntro)
@@ -238,24 +272,18 @@ func (d *slaveDialog) build(prefillName string) {
 	d.testStatus = widget.NewLabel("")
 	d.testStatus.Hide()
 	testHeader := container.NewBorder(nil, nil, widget.NewLabelWithStyle("Connection test", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}), nil, d.testStatus)
-	testPanel := container.NewBorder(container.NewVBox(widget.NewSeparator(), testHeader, d.progress), nil, nil, nil, d.stepScroll)
+	return container.NewBorder(container.NewVBox(widget.NewSeparator(), testHeader, d.progress), nil, nil, nil, d.stepScroll)
 
+}
+
+// buildButtons is the row of Test connection, Cancel and Save.
+func (d *slaveDialog) buildButtons() fyne.CanvasObject {
 	d.test = widget.NewButtonWithIcon(testConnectionLabel, theme.MediaPlayIcon(), d.toggleTest)
 	d.cancel = widget.NewButton("Cancel", d.close)
 	d.save = widget.NewButtonWithIcon("Save", theme.DocumentSaveIcon(), d.submit)
 	d.save.Importance = widget.HighImportance
-	buttons := container.NewHBox(d.test, layout.NewSpacer(), d.cancel, d.save)
+	return container.NewHBox(d.test, layout.NewSpacer(), d.cancel, d.save)
 
-	width := canvas.NewRectangle(nil)
-	width.SetMinSize(fyne.NewSize(slaveDialogMinWidth, 0))
-	// The test panel takes whatever height the fields leave: messages
-	// under the fields shrink it rather than grow the dialog.
-	content := container.NewBorder(container.NewVBox(width, form, d.saveErrBox),
-		container.NewVBox(widget.NewSeparator(), buttons), nil, nil, testPanel)
-
-	d.dlg = dialog.NewCustomWithoutButtons(d.title, content, d.parent)
-	d.dlg.SetOnClosed(d.onClosed)
-	d.directionChanged()
 }
 
 // newEntry returns an entry wired to this dialog: typing validates, Enter
