@@ -271,10 +271,19 @@ func (m *Master) RemoteStatus(ctx context.Context, name string) (StatusReport, e
 		got := time.Now()
 		rep.Status, rep.RTT = &st, got.Sub(sent)
 		rep.ClockSkew = clockSkew(&st, sent, got)
+		// One critical section keeps the answer and takes the view: a
+		// console asking every slave at once takes its lock once per
+		// answer, not twice, and the view shares the caller's copy of the
+		// answer rather than cloning the fleet's again.
 		m.mu.Lock()
-		if s := m.byName[strings.ToLower(name)]; s != nil && s.link == l {
-			s.status = proto.Clone(&st).(*pb.StatusResponse)
-			s.skew = rep.ClockSkew
+		if s := m.byName[strings.ToLower(name)]; s != nil {
+			if s.link == l {
+				s.status = proto.Clone(&st).(*pb.StatusResponse)
+				s.skew = rep.ClockSkew
+				rep.Slave = s.viewWithStatus(&st)
+			} else {
+				rep.Slave = s.view()
+			}
 		}
 		m.mu.Unlock()
 		return nil
@@ -282,7 +291,9 @@ func (m *Master) RemoteStatus(ctx context.Context, name string) (StatusReport, e
 	if err != nil {
 		return rep, err
 	}
-	rep.Slave, _ = m.Slave(name)
+	views := []SlaveView{rep.Slave}
+	m.withBackup(views)
+	rep.Slave = views[0]
 	return rep, nil
 }
 

@@ -206,3 +206,23 @@ func TestTheAgentsLogComesThroughTheConsole(t *testing.T) {
 }
 
 func ptrTo[T any](v T) *T { return &v }
+
+func TestAStatusReportCarriesTheSlaveWithTheFreshStatusAndIsTheCallers(t *testing.T) {
+	c, _ := linked(t, false, nil)
+	rep, err := c.RemoteStatus(context.Background(), "FS01")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Slave.Name != "FS01" || rep.Slave.State != StateConnected || rep.Slave.Remote == "" {
+		t.Fatalf("the report's slave: %+v", rep.Slave)
+	}
+	if rep.Slave.Status == nil || rep.Slave.Status.TimeUnixNano != rep.Status.TimeUnixNano || rep.Slave.ClockSkew != rep.ClockSkew {
+		t.Fatalf("the report's slave has status %v and skew %s, want the fresh answer %v and %s",
+			rep.Slave.Status, rep.Slave.ClockSkew, rep.Status, rep.ClockSkew)
+	}
+	// The report is the caller's: changing it changes nothing the console keeps.
+	rep.Status.Hostname, rep.Slave.Status.Hostname = "changed", "changed"
+	if v, _ := c.Slave("FS01"); v.Status == nil || v.Status.Hostname == "changed" || v.Status.TimeUnixNano != rep.Status.TimeUnixNano {
+		t.Fatalf("the console's kept status: %v", v.Status)
+	}
+}

@@ -109,6 +109,17 @@ type SlaveView struct {
 }
 
 func (s *slave) view() SlaveView {
+	var status *pb.StatusResponse
+	if s.status != nil {
+		status = proto.Clone(s.status).(*pb.StatusResponse)
+	}
+	return s.viewWithStatus(status)
+}
+
+// viewWithStatus is the slave's view with status, a copy of its last
+// status that the view may keep (view clones s.status; RemoteStatus gives
+// the answer it decoded), or nil.
+func (s *slave) viewWithStatus(status *pb.StatusResponse) SlaveView {
 	v := SlaveView{ID: s.entry.ID, Name: s.entry.Name, Group: s.entry.Group, Direction: s.entry.Direction,
 		Address: s.entry.Address, State: s.state, StateSince: s.changed, LastCode: s.lastCode,
 		LastError: s.lastErr, PinnedCert: s.entry.PinnedCert, Notes: s.entry.Notes}
@@ -116,9 +127,8 @@ func (s *slave) view() SlaveView {
 		p := l.Peer()
 		v.Remote, v.SSL, v.RTT, v.ConnectedSince, v.Software = p.Remote, p.SSL, l.RTT(), l.Since(), p.Software
 	}
-	if s.status != nil {
-		v.Status = proto.Clone(s.status).(*pb.StatusResponse)
-		v.ClockSkew = s.skew
+	if status != nil {
+		v.Status, v.ClockSkew = status, s.skew
 	}
 	return v
 }
