@@ -74,7 +74,8 @@ BENCH_DEPS := rsync restic
 
 # One package at a time (-p 1), so that no benchmark shares the cores with
 # another. BENCH_QUICK=1 runs the quick forms (under 5 minutes); BENCH_FLEET
-# sets the simulated fleet's size (default 10,000; quick 1,000).
+# sets the simulated fleet's size (default 10,000 and then 19,000; quick
+# 1,000).
 bench: deps ## Every benchmark once: BENCH lines (figure, baseline, ratio, target), bench/results.json (raw: bin/bench.txt)
 	@scripts/deps $(BENCH_DEPS)
 	@mkdir -p bin bench

@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"runtime"
 	"runtime/debug"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -33,20 +34,37 @@ import (
 // crypto/tls 1.3 connections (their handshake rate, and their memory in
 // a process that holds only them).
 //
-// The fleet has BENCH_FLEET agents: 10,000 by default, 1,000 in the quick
-// form. Figures DESIGN §7 sets for 19,000 or 50,000 are projected from the
-// measured ones, linearly, and named so (-19k-projected, links-projected).
+// The full form measures a fleet of 10,000 and then one of 19,000 (the
+// sizes DESIGN §7 sets targets for); the quick form one of 1,000;
+// BENCH_FLEET=N one of N. Only the 50,000 links are projected (from the
+// measured memory and CPU per link, links-projected); a run that does not
+// measure 19,000 projects its 19,000 figures linearly from a fleet of
+// 5,000 or more, and names them so (-19k-projected).
 func BenchmarkFleet(b *testing.B) {
-	n := benchtable.FleetSize(b)
-	idleWindow := benchtable.Pick(5*time.Second, 20*time.Second)
+	sizes := benchtable.Pick([]int{1000}, []int{10000, 19000})
+	if os.Getenv("BENCH_FLEET") != "" {
+		sizes = []int{benchtable.FleetSize(b)}
+	}
 	if _, err := app.RaiseFileLimit(); err != nil {
 		b.Fatal(err)
 	}
+	var figs []benchtable.Figure
+	for i, n := range sizes {
+		// Each fleet dials from addresses of its own.
+		figs = append(figs, benchFleet(b, n, fmt.Sprintf("127.%d.0.1", 3+2*i), !slices.Contains(sizes, 19000))...)
+	}
+	benchtable.Report(b, figs...)
+}
+
+// benchFleet measures a fleet of n and returns its figures, with the
+// 19,000 ones projected from it when project is set.
+func benchFleet(b *testing.B, n int, sourceBase string, project bool) []benchtable.Figure {
+	idleWindow := benchtable.Pick(5*time.Second, 20*time.Second)
 	within := time.Duration(60+n/100) * time.Second
 
 	tlsRate, tlsRSS := bareTLS(b, n)
 
-	r := newFleetRig(b, n, "127.3.0.1")
+	r := newFleetRig(b, n, sourceBase)
 	file := r.entries()
 	imported := r.importEntries(file)
 	began := time.Now()
@@ -62,6 +80,7 @@ func BenchmarkFleet(b *testing.B) {
 	// The first link of the unpinned fleet, all at once.
 	c := r.startConsole()
 	sim := r.startFleet()
+	defer sim.stop() // before the next fleet starts
 	sim.waitFor("the fleet started", within, func(l simLine) bool { return l.Started })
 	zero := time.Now()
 	c.waitLinked(n, within)
@@ -101,27 +120,42 @@ func BenchmarkFleet(b *testing.B) {
 	fig := func(name string, v float64, unit string, base float64, target benchtable.Target) benchtable.Figure {
 		return benchtable.Figure{Name: name, Value: v, Unit: unit, Baseline: base, Target: target}
 	}
+	p99, all := relinkTargets(n)
 	figs := []benchtable.Figure{
 		fig(fleet("links-held"), float64(n), "links", float64(n), benchtable.RatioAtLeast(1)),
-		fig("links-projected", projected, "links", float64(n), benchtable.AtLeast(50000, "")),
+		fig(fleet("links-projected"), projected, "links", float64(n), benchtable.AtLeast(50000, "")),
 		fig(fleet("import-with-keys"), seconds(imported), "s", seconds(exported), benchtable.AtMost(10/scale19k, "s")),
 		fig(fleet("first-link-unpinned"), seconds(firstLink), "s", bareHandshakes(n), benchtable.AtMost(30, "s")),
 		fig(fleet("console-idle-rss"), perLinkKiB, "KiB/link", tlsRSS/1024, benchtable.RatioAtMost(1.15)),
 		fig(fleet("console-idle-cpu"), cpuPer1k, "%core/1k-links", cpu0, benchtable.AtMost(0.5, "%")),
-		fig(fleet("relink-after-kill9-p99"), seconds(relink[0]), "s", bareHandshakes(n), benchtable.AtMost(10, "s")),
-		fig(fleet("relink-after-kill9-all"), seconds(relink[1]), "s", bareHandshakes(n), benchtable.AtMost(15, "s")),
-		fig(fleet("log-records-per-storm"), float64(records), "records", float64(n), benchtable.BaselinePlus(stormSeconds, "")),
+		fig(fleet("relink-after-kill9-p99"), seconds(relink[0]), "s", bareHandshakes(n), p99),
+		fig(fleet("relink-after-kill9-all"), seconds(relink[1]), "s", bareHandshakes(n), all),
+		// One record per slave linked, one counted record per second of the
+		// storm, and the one the console writes when it starts listening
+		// (it starts whether or not a storm follows).
+		fig(fleet("log-records-per-storm"), float64(records), "records", float64(n), benchtable.BaselinePlus(stormSeconds+1, "")),
 		fig(fleet("console-stop-holding"), seconds(stop1), "s", seconds(stop0), benchtable.AtMost(2, "s")),
 	}
 	// A small fleet's times are mostly fixed delays (the first redial after
 	// a second): projected from 5,000 agents and more only.
-	if n >= 5000 {
+	if project && n >= 5000 {
 		figs = append(figs,
 			fig("import-with-keys-19k-projected", seconds(imported)*scale19k, "s", seconds(exported)*scale19k, benchtable.AtMost(10, "s")),
 			fig("first-link-unpinned-19k-projected", seconds(firstLink)*scale19k, "s", bareHandshakes(19000), benchtable.AtMost(30, "s")),
 			fig("relink-after-kill9-all-19k-projected", seconds(relink[1])*scale19k, "s", bareHandshakes(19000), benchtable.AtMost(30, "s")))
 	}
-	benchtable.Report(b, figs...)
+	return figs
+}
+
+// relinkTargets are DESIGN §7's for the relink of a fleet of n: 99 %
+// within 10 s and all within 15 s up to 10,000 (and at sizes in between,
+// measured while iterating); all within 30 s at 19,000 and above, where
+// the 99 % has no target of its own and is shown for comparison.
+func relinkTargets(n int) (p99, all benchtable.Target) {
+	if n >= 19000 {
+		return benchtable.Target{}, benchtable.AtMost(30, "s")
+	}
+	return benchtable.AtMost(10, "s"), benchtable.AtMost(15, "s")
 }
 
 // projectLinks is how many idle links this machine could hold, by its
