@@ -40,14 +40,19 @@ type copied struct {
 	size    int64
 	mtime   int64
 	mode    fs.FileMode
+	uid     int
+	gid     int
+	owned   bool
 	hash    string
 	changed bool // the source changed while it was read
 }
 
-// copyFile copies src to a new file dst, hashing what it reads. A source
-// that cannot be read is an ordinary error (a warning for the run); a
-// destination that cannot be written is a *destError; a cancelled ctx
-// returns its cause. dst is removed unless the copy succeeded.
+// copyFile copies src to a new file dst in one pass, hashing what it
+// reads, and gives the copy the mode, time and (as root) owner the source
+// had when it was opened. A source that cannot be read is an ordinary
+// error (a warning for the run); a destination that cannot be written is
+// a *destError; a cancelled ctx returns its cause. dst is removed unless
+// the copy succeeded.
 func (c *copier) copyFile(ctx context.Context, open func(string) (*os.File, error), src, dst string, done *atomic.Int64) (res copied, err error) {
 	in, err := open(src)
 	if err != nil {
@@ -61,45 +66,27 @@ func (c *copier) copyFile(ctx context.Context, open func(string) (*os.File, erro
 	if !fi.Mode().IsRegular() {
 		return res, fmt.Errorf("%s is no longer a regular file: skipped", src)
 	}
-	res.size, res.mtime, res.mode = 0, fi.ModTime().UnixNano(), fi.Mode()
-	out, err := os.OpenFile(dst, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	res.mtime, res.mode = fi.ModTime().UnixNano(), fi.Mode()
+	res.uid, res.gid, res.owned = ownerOf(fi)
+	out, err := createExcl(dst)
 	if err != nil {
 		return res, destErr(err)
 	}
-	ok := false
+	closed, ok := false, false
 	defer func() {
 		if !ok {
-			_ = out.Close()
+			if !closed {
+				_ = out.Close()
+			}
 			_ = os.Remove(dst)
 		}
 	}()
-	var w io.Writer = out
-	if c.wrap != nil {
-		w = c.wrap(out)
+	if err := c.copyData(ctx, src, in, out, &res, done); err != nil {
+		return res, err
 	}
-	c.h.Reset()
-	buf := *c.buf
-	for {
-		if ctx.Err() != nil {
-			return res, context.Cause(ctx)
-		}
-		n, rerr := in.Read(buf)
-		if n > 0 {
-			_, _ = c.h.Write(buf[:n])
-			if _, werr := w.Write(buf[:n]); werr != nil {
-				return res, destErr(werr)
-			}
-			res.size += int64(n)
-			done.Add(int64(n))
-		}
-		if rerr == io.EOF {
-			break
-		}
-		if rerr != nil {
-			return res, fmt.Errorf("%s could not be read to the end: %v: skipped", src, plainErr(rerr))
-		}
-	}
-	if err := out.Close(); err != nil {
+	closed = true
+	meta := item{mode: res.mode, mtime: res.mtime, uid: res.uid, gid: res.gid, owned: res.owned}
+	if err := closeWithMeta(out, &meta); err != nil {
 		return res, destErr(err)
 	}
 	ok = true
@@ -110,6 +97,37 @@ func (c *copier) copyFile(ctx context.Context, open func(string) (*os.File, erro
 		res.changed = true
 	}
 	return res, nil
+}
+
+// copyData reads in (src) to its end through the worker's buffer, feeding both
+// the hash and out, and counts the bytes in res and done.
+func (c *copier) copyData(ctx context.Context, src string, in, out *os.File, res *copied, done *atomic.Int64) error {
+	var w io.Writer = out
+	if c.wrap != nil {
+		w = c.wrap(out)
+	}
+	c.h.Reset()
+	buf := *c.buf
+	for {
+		if ctx.Err() != nil {
+			return context.Cause(ctx)
+		}
+		n, rerr := in.Read(buf)
+		if n > 0 {
+			_, _ = c.h.Write(buf[:n])
+			if _, werr := w.Write(buf[:n]); werr != nil {
+				return destErr(werr)
+			}
+			res.size += int64(n)
+			done.Add(int64(n))
+		}
+		if rerr == io.EOF {
+			return nil
+		}
+		if rerr != nil {
+			return fmt.Errorf("%s could not be read to the end: %v: skipped", src, plainErr(rerr))
+		}
+	}
 }
 
 // sourceErr words a failure to open or read a source file.
@@ -129,7 +147,7 @@ func isTooManyLinks(err error) bool { return errors.Is(err, syscall.EMLINK) }
 
 // hashFile is the hex BLAKE3 of the file at path.
 func (c *copier) hashFile(ctx context.Context, path string, done *atomic.Int64) (string, int64, error) {
-	f, err := os.Open(path)
+	f, err := openRead(path)
 	if err != nil {
 		return "", 0, err
 	}

@@ -57,7 +57,7 @@ func New(opts Options) *Engine {
 		opts.Location = time.Local
 	}
 	if opts.openSource == nil {
-		opts.openSource = os.Open
+		opts.openSource = openRead
 	}
 	return &Engine{opts: opts, log: opts.Logger, running: map[string]*Handle{}}
 }

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -266,5 +267,55 @@ func TestRestoreAndVerifyProgressCountFilesNotFolders(t *testing.T) {
 	}
 	if last.FilesTotal != 6 || last.FilesDone != 6 {
 		t.Errorf("verify's last progress: %d/%d files, want 6/6 (5 files and a link)", last.FilesDone, last.FilesTotal)
+	}
+}
+
+func TestOwnersSpecialModesAndNanosecondTimesSurviveABackupAndARestore(t *testing.T) {
+	f := newFixture(t)
+	f.write("bin/setuid-tool", "#!/bin/sh\n", 0o755)
+	f.write("notes.txt", "n", 0o640)
+	_ = os.Chmod(filepath.Join(f.src, "bin/setuid-tool"), 0o755|os.ModeSetuid)
+	when := time.Date(2021, 3, 4, 5, 6, 7, 123456789, time.UTC)
+	for _, p := range []string{"bin/setuid-tool", "notes.txt", "bin"} {
+		_ = os.Chtimes(filepath.Join(f.src, p), when, when)
+	}
+	asRoot := os.Geteuid() == 0
+	if asRoot {
+		// Given away after the times are set: chown keeps them.
+		for _, p := range []string{"notes.txt", "bin/setuid-tool"} {
+			if err := os.Lchown(filepath.Join(f.src, p), 1234, 5678); err != nil {
+				t.Fatal(err)
+			}
+		}
+		// chown clears set-user-ID: set it again.
+		_ = os.Chmod(filepath.Join(f.src, "bin/setuid-tool"), 0o755|os.ModeSetuid)
+		_ = os.Chtimes(filepath.Join(f.src, "bin/setuid-tool"), when, when)
+	}
+	e := backup.New(backup.Options{})
+	rep := f.mustRun(e, backup.ResultCompleted)
+	target := t.TempDir()
+	if _, err := e.Restore(context.Background(), f.snapshots()[0], "docs", backup.RestoreOptions{Target: target}, nil); err != nil {
+		t.Fatal(err)
+	}
+	want := treeHashes(t, f.src)
+	if !strings.HasPrefix(want["bin/setuid-tool"], "urwx") { // "u": set-user-ID
+		t.Fatalf("the fixture has no set-user-ID file: %v", want)
+	}
+	for _, dir := range []string{f.snapPath(rep.Snapshot, f.src), filepath.Join(target, filepath.FromSlash(backup.RelRoot(f.src)))} {
+		if got := treeHashes(t, dir); !equalMaps(got, want) {
+			t.Fatalf("%s differs:\n got %v\nwant %v", dir, got, want)
+		}
+		if !asRoot {
+			continue
+		}
+		for _, p := range []string{"notes.txt", "bin/setuid-tool"} {
+			fi, err := os.Lstat(filepath.Join(dir, p))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if st := fi.Sys().(*syscall.Stat_t); st.Uid != 1234 || st.Gid != 5678 {
+				t.Fatalf("%s in %s belongs to %d:%d, want 1234:5678", p, dir, st.Uid, st.Gid)
+			}
+		}
 	}
 }

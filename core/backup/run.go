@@ -489,10 +489,7 @@ func (r *run) store(c *copier, it *item) {
 	}
 	// What was open is what the manifest records.
 	it.size, it.mtime, it.mode = res.size, res.mtime, res.mode
-	if err := applyMeta(dst, it); err != nil {
-		r.fail(destErr(err))
-		return
-	}
+	it.uid, it.gid, it.owned = res.uid, res.gid, res.owned
 	it.hash, it.stored = res.hash, true
 	r.mu.Lock()
 	r.rep.FilesCopied++

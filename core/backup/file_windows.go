@@ -1,0 +1,12 @@
+package backup
+
+import "os"
+
+// openRead opens a file to read.
+func openRead(path string) (*os.File, error) { return os.Open(path) }
+
+// createExcl creates a new file to write; it fails if something is at
+// path already.
+func createExcl(path string) (*os.File, error) {
+	return os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+}
