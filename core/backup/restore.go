@@ -69,7 +69,8 @@ func (e *Engine) Restore(ctx context.Context, snap SnapshotInfo, task string, op
 	if err != nil {
 		return rep, err
 	}
-	if err := checkConflicts(opt, entries); err != nil {
+	taken, err := checkConflicts(opt, entries)
+	if err != nil {
 		return rep, err
 	}
 	m := newMeter(task, p, 0)
@@ -81,7 +82,7 @@ func (e *Engine) Restore(ctx context.Context, snap SnapshotInfo, task string, op
 	if err := makeFolders(opt.Target, entries, &rep); err != nil {
 		return rep, err
 	}
-	if err := e.restoreContents(ctx, snap, opt.Target, entries, m, &rep); err != nil {
+	if err := e.restoreContents(ctx, snap, opt, entries, taken, m, &rep); err != nil {
 		return rep, err
 	}
 	restoreFolderMeta(opt.Target, entries, &rep)
@@ -153,16 +154,20 @@ func makeFolders(target string, entries []Entry, rep *RestoreReport) error {
 	if err := os.MkdirAll(target, 0o700); err != nil {
 		return fmt.Errorf("cannot create the restore target %s: %w", target, err)
 	}
+	ready := "" // the last folder known to exist; entries come in path order
 	for i := range entries {
 		en := &entries[i]
 		dst := nativeRel(target, en.Path)
 		// The folders above what was asked for (a single file's) are made
 		// as they are needed, and counted: a restore of one file says
 		// which folders it made, not "0 folders".
-		made, err := mkdirAllCounted(filepath.Dir(dst))
-		rep.Dirs += made
-		if err != nil {
-			return fmt.Errorf("cannot restore %s: %w", dst, err)
+		if parent := filepath.Dir(dst); parent != ready {
+			made, err := mkdirAllCounted(parent)
+			rep.Dirs += made
+			if err != nil {
+				return fmt.Errorf("cannot restore %s: %w", dst, err)
+			}
+			ready = parent
 		}
 		if en.Type == TypeDir {
 			if err := os.Mkdir(dst, 0o700); err != nil && !errors.Is(err, fs.ErrExist) {
@@ -176,7 +181,8 @@ func makeFolders(target string, entries []Entry, rep *RestoreReport) error {
 
 // restoreContents copies the files and makes the links, with the
 // engine's workers, stopping at the first error or when ctx ends.
-func (e *Engine) restoreContents(ctx context.Context, snap SnapshotInfo, target string, entries []Entry, m *meter, rep *RestoreReport) error {
+func (e *Engine) restoreContents(ctx context.Context, snap SnapshotInfo, opt RestoreOptions, entries []Entry, taken []bool, m *meter, rep *RestoreReport) error {
+	target := opt.Target
 	var mu sync.Mutex
 	var firstErr error
 	work := make(chan int, 256)
@@ -191,7 +197,7 @@ func (e *Engine) restoreContents(ctx context.Context, snap SnapshotInfo, target 
 				}
 				en := &entries[i]
 				m.setCurrent(nativeRel(target, en.Path))
-				replaced, err := restoreEntry(snap.Path, target, en)
+				replaced, err := restoreEntry(snap.Path, target, en, taken[i], opt.Overwrite)
 				mu.Lock()
 				switch {
 				case err != nil && firstErr == nil:
@@ -278,8 +284,10 @@ func mkdirAllCounted(dir string) (int64, error) {
 
 // checkConflicts refuses, before anything is written, a restore that would
 // replace files it was not allowed to, or put a folder where a file is.
-func checkConflicts(opt RestoreOptions, entries []Entry) error {
+// It says which entries' places are taken (files that will be replaced).
+func checkConflicts(opt RestoreOptions, entries []Entry) (taken []bool, err error) {
 	ex := &ExistsError{Target: opt.Target}
+	taken = make([]bool, len(entries))
 	for i := range entries {
 		en := &entries[i]
 		dst := nativeRel(opt.Target, en.Path)
@@ -289,13 +297,14 @@ func checkConflicts(opt RestoreOptions, entries []Entry) error {
 		}
 		if en.Type == TypeDir {
 			if !fi.IsDir() {
-				return fmt.Errorf("%s exists and is not a folder, but the snapshot has a folder there: move it aside first", dst)
+				return nil, fmt.Errorf("%s exists and is not a folder, but the snapshot has a folder there: move it aside first", dst)
 			}
 			continue
 		}
 		if fi.IsDir() {
-			return fmt.Errorf("%s is a folder, but the snapshot has a file there: move it aside first", dst)
+			return nil, fmt.Errorf("%s is a folder, but the snapshot has a file there: move it aside first", dst)
 		}
+		taken[i] = true
 		if !opt.Overwrite {
 			ex.Count++
 			if len(ex.Paths) < 3 {
@@ -304,64 +313,86 @@ func checkConflicts(opt RestoreOptions, entries []Entry) error {
 		}
 	}
 	if ex.Count > 0 {
-		return ex
+		return nil, ex
 	}
-	return nil
+	return taken, nil
 }
 
-// restoreEntry restores one file or link: written beside its place and
-// renamed over it, so an existing file is replaced whole or not at all.
-func restoreEntry(root, target string, en *Entry) (replaced bool, err error) {
-	src := nativeRel(root, en.Path)
-	dst := nativeRel(target, en.Path)
-	tmp := filepath.Join(filepath.Dir(dst), ".lanyard-restore-"+filepath.Base(dst))
-	_ = os.Remove(tmp)
-	switch en.Type {
-	case TypeSymlink:
-		if err := os.Symlink(en.Link, tmp); err != nil {
-			return false, fmt.Errorf("cannot restore %s: %w", dst, err)
-		}
-		_ = lchown(tmp, en.UID, en.GID)
-		_ = lutimes(tmp, en.MTime)
-	case TypeFile:
-		if err := copyPlain(src, tmp); err != nil {
-			_ = os.Remove(tmp)
-			return false, fmt.Errorf("cannot restore %s: %w", dst, err)
-		}
-		it := item{mode: en.Mode, mtime: en.MTime, uid: en.UID, gid: en.GID, owned: canChown}
-		if err := applyMeta(tmp, &it); err != nil {
-			_ = os.Remove(tmp)
-			return false, fmt.Errorf("cannot restore %s: %w", dst, err)
-		}
-	default:
+// restoreEntry restores one file or link. Into a free place it is written
+// directly (created exclusively, so nothing that appeared meanwhile is
+// overwritten); an existing file (taken, with Overwrite) is replaced
+// whole or not at all: the copy is written beside it and renamed over it.
+func restoreEntry(root, target string, en *Entry, taken, overwrite bool) (replaced bool, err error) {
+	if en.Type != TypeFile && en.Type != TypeSymlink {
 		return false, nil
 	}
-	if _, err := os.Lstat(dst); err == nil {
-		replaced = true
+	dst := nativeRel(target, en.Path)
+	if !taken {
+		err := restoreAt(root, en, dst)
+		if err == nil || !overwrite || !errors.Is(err, fs.ErrExist) {
+			if err != nil {
+				return false, fmt.Errorf("cannot restore %s: %w", dst, err)
+			}
+			return false, nil
+		}
+		// Something appeared there since the check: replace it whole.
+	}
+	tmp := filepath.Join(filepath.Dir(dst), ".lanyard-restore-"+filepath.Base(dst))
+	err = restoreAt(root, en, tmp)
+	if errors.Is(err, fs.ErrExist) {
+		// Left by an interrupted restore.
+		_ = os.Remove(tmp)
+		err = restoreAt(root, en, tmp)
+	}
+	if err != nil {
+		return false, fmt.Errorf("cannot restore %s: %w", dst, err)
 	}
 	if err := os.Rename(tmp, dst); err != nil {
 		_ = os.Remove(tmp)
 		return false, fmt.Errorf("cannot restore %s: %w", dst, err)
 	}
-	return replaced, nil
+	return true, nil
 }
 
-// copyPlain copies a file with io.Copy between two *os.File, which lets
-// the kernel copy it (copy_file_range) without passing through here.
-func copyPlain(src, dst string) error {
-	in, err := os.Open(src)
+// restoreAt writes the entry's file or link at path, which must not
+// exist, with its mode, time and (as root) owner. A failed copy is
+// removed.
+func restoreAt(root string, en *Entry, path string) error {
+	if en.Type == TypeSymlink {
+		if err := os.Symlink(en.Link, path); err != nil {
+			return err
+		}
+		_ = lchown(path, en.UID, en.GID)
+		_ = lutimes(path, en.MTime)
+		return nil
+	}
+	out, err := createExcl(path)
+	if err != nil {
+		return err
+	}
+	it := item{mode: en.Mode, mtime: en.MTime, uid: en.UID, gid: en.GID, owned: canChown}
+	err = copyPlain(nativeRel(root, en.Path), out)
+	if err == nil {
+		err = closeWithMeta(out, &it)
+	} else {
+		_ = out.Close()
+	}
+	if err != nil {
+		_ = os.Remove(path)
+	}
+	return err
+}
+
+// copyPlain copies the file at src into out with io.Copy between two
+// *os.File, which lets the kernel copy it (copy_file_range) without
+// passing through here.
+func copyPlain(src string, out *os.File) error {
+	in, err := openRead(src)
 	if err != nil {
 		return err
 	}
 	defer in.Close()
-	out, err := os.OpenFile(dst, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-	if err != nil {
-		return err
-	}
 	_, err = io.Copy(out, in)
-	if cerr := out.Close(); err == nil {
-		err = cerr
-	}
 	return err
 }
 

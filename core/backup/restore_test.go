@@ -319,3 +319,27 @@ func TestOwnersSpecialModesAndNanosecondTimesSurviveABackupAndARestore(t *testin
 		}
 	}
 }
+
+func TestARestoreOverExistingFilesLeavesNoTemporaryFiles(t *testing.T) {
+	f := newFixture(t)
+	richTree(f)
+	e := backup.New(backup.Options{})
+	f.mustRun(e, backup.ResultCompleted)
+	snap := f.snapshots()[0]
+	target := t.TempDir()
+	docs := filepath.Join(target, filepath.FromSlash(backup.RelRoot(filepath.Join(f.src, "docs"))))
+	_ = os.MkdirAll(docs, 0o755)
+	_ = os.WriteFile(filepath.Join(docs, "report.txt"), []byte("edited since"), 0o644)
+	// What a restore killed mid-copy left beside the file it was replacing.
+	_ = os.WriteFile(filepath.Join(docs, ".lanyard-restore-run.sh"), []byte("half"), 0o600)
+	_ = os.WriteFile(filepath.Join(docs, "run.sh"), []byte("old"), 0o600)
+
+	rep, err := e.Restore(context.Background(), snap, "docs", backup.RestoreOptions{Target: target, Overwrite: true}, nil)
+	if err != nil || rep.Replaced != 2 || rep.Files != 5 {
+		t.Fatalf("restore: %+v %v", rep, err)
+	}
+	restored := filepath.Join(target, filepath.FromSlash(backup.RelRoot(f.src)))
+	if got, want := treeHashes(t, restored), treeHashes(t, f.src); !equalMaps(got, want) {
+		t.Fatalf("restored tree differs (a temporary file left, or a file not replaced):\n got %v\nwant %v", got, want)
+	}
+}
