@@ -1,6 +1,8 @@
 package backup
 
 import (
+	"fmt"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -166,3 +168,21 @@ func (m *meter) status(now time.Time) Status {
 	}
 	return s
 }
+
+// phaseTimes notes how long each phase of a run took, for the debug log:
+// where the time went when a run is slow.
+type phaseTimes struct {
+	last time.Time
+	took []string
+}
+
+func (p *phaseTimes) start() { p.last = time.Now() }
+
+// mark ends the phase called name.
+func (p *phaseTimes) mark(name string) {
+	now := time.Now()
+	p.took = append(p.took, fmt.Sprintf("%s %.2fs", name, now.Sub(p.last).Seconds()))
+	p.last = now
+}
+
+func (p *phaseTimes) String() string { return strings.Join(p.took, ", ") }

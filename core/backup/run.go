@@ -57,6 +57,7 @@ type run struct {
 
 	partial string // the snapshot being written
 	prevDir string // the newest complete snapshot, or ""
+	took    phaseTimes
 
 	mu       sync.Mutex
 	fatal    error
@@ -128,6 +129,7 @@ func (e *Engine) run(ctx context.Context, t Task, started time.Time, so StartOpt
 
 func (r *run) execute() error {
 	t := r.t
+	r.took.start()
 	if err := CheckDestination(t.Sources, t.Destination); err != nil {
 		return err
 	}
@@ -150,11 +152,13 @@ func (r *run) execute() error {
 		return err
 	}
 
+	r.took.mark("prepare")
 	r.m.setPhase(PhaseScanning)
 	items, err := r.scan(prev)
 	if err != nil {
 		return err
 	}
+	r.took.mark("scan")
 
 	id := snapshotID(r.rep.Started)
 	for n := 2; ; n++ {
@@ -180,6 +184,7 @@ func (r *run) execute() error {
 	if err := r.ctx.Err(); err != nil {
 		return context.Cause(r.ctx)
 	}
+	r.took.mark("copy")
 
 	r.m.setPhase(PhaseFinishing)
 	r.m.setCurrent("")
@@ -198,6 +203,8 @@ func (r *run) execute() error {
 	if err := syncDir(taskDir); err != nil {
 		return destErr(err)
 	}
+	r.took.mark("commit")
+	r.log.WithFields(logrus.Fields{"snapshot": id, "took": r.took.String()}).Debug("snapshot written")
 	r.rep.Snapshot = id
 	r.rep.Removed = r.e.applyRetention(r.log, t, taskDir, id)
 	return nil
@@ -621,6 +628,7 @@ func (r *run) finish(entries []Entry, id string) error {
 	if err := writeManifest(filepath.Join(meta, manifestFile), entries); err != nil {
 		return err
 	}
+	r.took.mark("manifest")
 	info := SnapshotInfo{ID: id, Time: r.rep.Started, Finished: r.e.opts.Now(), Result: ResultCompleted,
 		Files: r.rep.Files(), Bytes: r.rep.BytesCopied + r.rep.BytesLinked, Dirs: r.rep.Dirs, Symlinks: r.rep.Symlinks,
 		Warnings: r.rep.WarningCount, Sources: r.t.Sources}
@@ -641,9 +649,11 @@ func (r *run) finish(entries []Entry, id string) error {
 			return destErr(err)
 		}
 	}
+	r.took.mark("folders")
 	if err := syncTree(r.partial); err != nil {
 		return destErr(err)
 	}
+	r.took.mark("sync")
 	return nil
 }
 

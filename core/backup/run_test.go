@@ -458,6 +458,30 @@ func TestAStalePartialIsRemovedWithALogLine(t *testing.T) {
 	}
 }
 
+func TestTheDebugLogSaysWhereARunSpentItsTime(t *testing.T) {
+	f := newFixture(t)
+	f.write("a", "a", 0o644)
+	log, hook := logtest.NewNullLogger()
+	log.SetLevel(logrus.DebugLevel)
+	rep := f.mustRun(backup.New(backup.Options{Logger: log}), backup.ResultCompleted)
+	for _, e := range hook.AllEntries() {
+		if e.Message != "snapshot written" {
+			continue
+		}
+		took, _ := e.Data["took"].(string)
+		for _, phase := range []string{"prepare ", "scan ", "copy ", "manifest ", "folders ", "sync ", "commit "} {
+			if !strings.Contains(took, phase) {
+				t.Fatalf("the phases %q lack %q", took, phase)
+			}
+		}
+		if e.Data["snapshot"] != rep.Snapshot {
+			t.Fatalf("logged for snapshot %v, want %s", e.Data["snapshot"], rep.Snapshot)
+		}
+		return
+	}
+	t.Fatal("no debug line with the run's phases")
+}
+
 func TestRetentionRunsAfterASuccessfulRun(t *testing.T) {
 	f := newFixture(t)
 	f.write("a", "a", 0o644)
