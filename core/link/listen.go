@@ -77,7 +77,7 @@ type ListenConfig struct {
 // HelloTimeout, the whole handshake within HandshakeTimeout.
 //
 // Admission is bound by CPU, not by waiting (admit.go): a connection takes
-// one of MaxHandshakes slots (a few per core) only once its TLS ClientHello
+// one of MaxHandshakes slots (SlotsPerCore a core) only once its TLS ClientHello
 // or plain hello has arrived, so a slot is never held by a peer that has
 // sent nothing. One that finds no slot free within SlotWait is turned away
 // with rate_limited and a retry-after spread over the backlog, in plain
