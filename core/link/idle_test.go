@@ -254,3 +254,29 @@ func TestAnAcceptedLinkKeepsNoCopyOfTheClientHello(t *testing.T) {
 		t.Errorf("the accepted link still holds %d bytes of the replayed ClientHello", cap(sc.head))
 	}
 }
+
+// A link to a peer that stopped reading closes within about a second (the
+// close frame's own deadline): its TLS connection is not closed through
+// crypto/tls, which would wait up to five seconds more to send its
+// close_notify. A console stopping with thousands of links has two.
+func TestALinkToAPeerThatStoppedReadingClosesWithinASecondOrSo(t *testing.T) {
+	server, _ := tlsPair(t) // the client end never reads
+	l := newLink(server, Peer{Name: "FS01", Role: pb.Role_ROLE_AGENT, Remote: "FS01's address"}, time.Hour, time.Hour, 1)
+	// Fill the socket buffers beneath TLS until not one more byte goes:
+	// from then on every write to this peer waits for its deadline.
+	raw := server.NetConn()
+	for _, size := range []int{64 << 10, 1} {
+		chunk := make([]byte, size)
+		for {
+			_ = raw.SetWriteDeadline(time.Now().Add(100 * time.Millisecond))
+			if _, err := raw.Write(chunk); err != nil {
+				break
+			}
+		}
+	}
+	began := time.Now()
+	l.CloseWith(&Error{Code: wire.CodeShuttingDown, Reason: "the console is shutting down"})
+	if took := time.Since(began); took > 2500*time.Millisecond {
+		t.Errorf("closing a link to a peer that stopped reading took %s, want about a second", took.Round(time.Millisecond))
+	}
+}
