@@ -3,6 +3,8 @@ package master
 import (
 	"context"
 	"fmt"
+	"net"
+	"strings"
 	"testing"
 	"time"
 
@@ -74,5 +76,89 @@ func TestCloseTellsEverySlaveTheConsoleIsShuttingDown(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// dialBack is an agent's end that, when its link closes, dials the console
+// again at once, as a real agent soon does, and reports what it heard and
+// whether the console's port took the new connection.
+type dialBack struct {
+	quietHandler
+	addr  string
+	heard chan dialedBack
+}
+
+type dialedBack struct {
+	why  *link.Error
+	dial error // nil: the port took the connection
+}
+
+func (d dialBack) HandleClose(_ *link.Link, err *link.Error) {
+	c, derr := net.DialTimeout("tcp", d.addr, 5*time.Second)
+	if derr == nil {
+		_ = c.Close()
+	}
+	d.heard <- dialedBack{why: err, dial: derr}
+}
+
+// A stopping console shuts its door before it tells its slaves: a slave
+// that dials straight back finds the port closed, instead of a handshake
+// that the console would spend its stop on only to refuse it. Each link's
+// end is kept in the connection log; the console's log says it once.
+func TestAStoppingConsoleShutsItsDoorFirstAndLogsTheLinksEndOnce(t *testing.T) {
+	log, hook := testkit.Logger()
+	c := startConsoleWith(t, false, nil, func(cfg *Config) { cfg.Logger = log })
+	names := []string{"FS01", "FS02", "FS03"}
+	heard := make(chan dialedBack, len(names))
+	agentID := testkit.Identity(t, testkit.Store(t, "agent", store.Options{}), pb.Role_ROLE_AGENT)
+	for _, name := range names {
+		if _, err := c.AddSlave(SlaveSpec{Name: name, Direction: store.Inbound, Password: []byte("pw")}); err != nil {
+			t.Fatal(err)
+		}
+		d := &link.Dialer{Identity: agentID}
+		l, err := d.Dial(context.Background(), link.Target{Address: c.ListenAddr(), Name: name,
+			Key: testkit.Key(t, name, "pw", auth.DefaultKDF), KDF: auth.DefaultKDF})
+		if err != nil {
+			t.Fatal(err)
+		}
+		l.Start(dialBack{addr: c.ListenAddr(), heard: heard}, nil)
+		c.waitState(t, name, StateConnected)
+	}
+
+	c.stop()
+	for range names {
+		select {
+		case h := <-heard:
+			if h.why.Code != wire.CodeShuttingDown {
+				t.Errorf("a slave heard %s (%s), want shutting_down", h.why.Code, h.why.Reason)
+			}
+			if h.dial == nil {
+				t.Error("a slave that dialed back at once found the console's port still open")
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatal("a link stayed open after the console stopped")
+		}
+	}
+	records, err := c.db.Events(store.EventFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ended := map[string]bool{}
+	for _, r := range records {
+		if r.Kind == store.KindDisconnected && strings.Contains(r.Reason, string(wire.CodeShuttingDown)) {
+			ended[r.Slave] = true
+		}
+	}
+	if len(ended) != len(names) {
+		t.Errorf("the connection log has the end of the links to %v, want all of %v", ended, names)
+	}
+	var lines []string
+	for _, e := range hook.AllEntries() {
+		if e.Data["event"] == store.KindDisconnected {
+			lines = append(lines, fmt.Sprintf("%v %s", e.Data["links"], e.Message))
+		}
+	}
+	if len(lines) != 1 || !strings.HasPrefix(lines[0], "3 ") {
+		t.Errorf("the console's log said of the links' end:\n%s\nwant one line for the 3 links", strings.Join(lines, "\n"))
 	}
 }

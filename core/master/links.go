@@ -137,7 +137,9 @@ func (m *Master) HandleClose(l *link.Link, err *link.Error) {
 	s.closed(code, err.Reason, now)
 	name := s.entry.Name
 	args := recordArgs{slave: s, kind: store.KindDisconnected, severity: severityFor(code), remote: l.Peer().Remote,
-		reason: fmt.Sprintf("link closed (%s): %s", code, err.Reason)}
+		reason: fmt.Sprintf("link closed (%s): %s", code, err.Reason),
+		// Closed by this console's stop: Close logs them all in one line.
+		unlogged: m.closed && code == wire.CodeShuttingDown && !err.Remote}
 	id := s.entry.ID
 	m.mu.Unlock()
 	m.pins.queue(store.Pin{ID: id, LastSeen: now})

@@ -162,12 +162,21 @@ func (m *Master) Close() error {
 		}
 	}
 	m.mu.Unlock()
-	// Every slave hears why first, before the listener and the dialers
-	// stop; a link adopted from here on is refused with shutting_down too
-	// (adopt sees closed).
-	closeAll(links, &link.Error{Code: wire.CodeShuttingDown, Reason: "the console is shutting down"})
+	// The door closes first: a slave told below that the console is
+	// shutting down dials again within a second or two, and a console
+	// holding thousands of links would otherwise spend its stop on their
+	// handshakes, each refused at the end. A handshake that finishes
+	// meanwhile is refused with shutting_down (the listener, or adopt,
+	// which sees closed).
 	if ln != nil {
 		_ = ln.Close()
+	}
+	// Every linked slave hears why. Each link's end is in the connection
+	// log; the console's log has one line for them all, not thousands.
+	closeAll(links, &link.Error{Code: wire.CodeShuttingDown, Reason: "the console is shutting down"})
+	if len(links) > 0 {
+		m.log.WithFields(logrus.Fields{"event": store.KindDisconnected, "links": len(links)}).
+			Info("every link closed: the console is shutting down (each slave's is in the connection log)")
 	}
 	m.refusals.Close() // the listener is closed: write what it counted
 	m.cancel()

@@ -46,11 +46,12 @@ func startConsoleWith(t *testing.T, ssl bool, db *store.DB, tune func(*Config)) 
 	// Every test agent dials from 127.0.0.1: one address's failure budget
 	// must not throttle unrelated tests.
 	lim := auth.NewLimiter(auth.LimiterConfig{IPBurst: 1000, NameBurst: 1000})
-	m := New(Config{DB: db, Identity: testkit.Identity(t, db, pb.Role_ROLE_MASTER), Logger: log, Limiter: lim,
-		Heartbeat: testkit.Heartbeat, DeadAfter: testkit.DeadAfter, RedialInitial: testkit.RedialInitial, RedialMax: testkit.RedialMax})
+	cfg := Config{DB: db, Identity: testkit.Identity(t, db, pb.Role_ROLE_MASTER), Logger: log, Limiter: lim,
+		Heartbeat: testkit.Heartbeat, DeadAfter: testkit.DeadAfter, RedialInitial: testkit.RedialInitial, RedialMax: testkit.RedialMax}
 	if tune != nil {
-		tune(&m.cfg)
+		tune(&cfg)
 	}
+	m := New(cfg)
 	events, cancel := m.Subscribe(1024)
 	if err := m.Start(context.Background()); err != nil {
 		t.Fatal(err)

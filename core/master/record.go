@@ -34,11 +34,22 @@ type recordArgs struct {
 	severity  store.Severity
 	remote    string
 	reason    string
+	// unlogged records are kept in the connection log but not written to
+	// the console's log one by one: the links a stopping console closes,
+	// which Close logs in one line.
+	unlogged bool
 }
 
 // record writes a connection-log record, logs it, and tells subscribers
 // that its slave changed.
-func (m *Master) record(a recordArgs) { m.write(m.event(a)) }
+func (m *Master) record(a recordArgs) {
+	e := m.event(a)
+	if a.unlogged {
+		m.keep(e)
+		return
+	}
+	m.write(e)
+}
 
 // event is the record a describes.
 func (m *Master) event(a recordArgs) store.Event {
@@ -56,6 +67,23 @@ func (m *Master) event(a recordArgs) store.Event {
 // tells subscribers that its slave changed.
 func (m *Master) write(e store.Event) {
 	m.cfg.DB.Record(e)
+	m.logEvent(e)
+	if e.SlaveID != "" {
+		m.publishState(e.SlaveID)
+	}
+}
+
+// keep puts a record in the connection log only, and tells subscribers
+// that its slave changed.
+func (m *Master) keep(e store.Event) {
+	m.cfg.DB.Record(e)
+	if e.SlaveID != "" {
+		m.publishState(e.SlaveID)
+	}
+}
+
+// logEvent writes a record to the console's log.
+func (m *Master) logEvent(e store.Event) {
 	entry := m.log.WithFields(logrus.Fields{"event": e.Kind})
 	if e.Slave != "" {
 		entry = entry.WithField("slave", e.Slave)
@@ -64,9 +92,6 @@ func (m *Master) write(e store.Event) {
 		entry = entry.WithField("remote", e.Remote)
 	}
 	entry.Log(e.Severity.Level(), e.Reason)
-	if e.SlaveID != "" {
-		m.publishState(e.SlaveID)
-	}
 }
 
 // committed publishes the records the store made durable (store.OnCommit).
