@@ -242,7 +242,7 @@ func (h *ctlHandler) answer(ctx context.Context, req *ctlRequest, w *control.Wri
 		}
 		return ctlResponse{}
 	}
-	return ctlResponse{Error: fmt.Sprintf("unknown control operation %q", req.Op), Usage: true}
+	return ctlResponse{Error: fmt.Sprintf(unknownOp+" %q", req.Op), Usage: true}
 }
 
 // console answers the commands about the console itself, with the same
@@ -274,6 +274,10 @@ func (h *ctlHandler) console(req *ctlRequest) ctlResponse {
 	}
 	return r
 }
+
+// unknownOp begins the answer to an operation this console does not know:
+// a newer command line asks an older running console.
+const unknownOp = "unknown control operation"
 
 // connLogPart is how many connection-log records one answer line
 // carries: the log holds up to 100,000, far more than one line should.
@@ -359,6 +363,9 @@ func (cc *consoleClient) do(ctx context.Context, req ctlRequest, onPart func(ctl
 		return ctlResponse{}, errors.New("the console closed the connection without answering (did it stop?)")
 	}
 	if !final.OK {
+		if strings.HasPrefix(final.Error, unknownOp) {
+			return *final, fmt.Errorf("the running console is older than this command and cannot answer %s: restart it (the window, or the service) so that the new version runs, then try again", req.Op)
+		}
 		return *final, &ctlError{msg: final.Error, usage: final.Usage}
 	}
 	return *final, nil
