@@ -101,7 +101,7 @@ func showHistoryView(win fyne.Window, r runner, rm Remote, slave, task string, n
 func historyRow(r backup.Report) []string {
 	dur := none
 	if !r.Finished.IsZero() {
-		dur = human.Duration(r.Duration())
+		dur = human.Took(r.Duration())
 	}
 	what := r.Snapshot
 	if r.Error != "" {

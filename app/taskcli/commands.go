@@ -491,7 +491,7 @@ func runExit(rep *backup.Report) error {
 }
 
 func printReport(w io.Writer, rep *backup.Report) {
-	d := rep.Duration().Round(100 * time.Millisecond)
+	d := human.Took(rep.Duration())
 	switch {
 	case rep.Result.Succeeded():
 		fmt.Fprintf(w, "%s: snapshot %s, %s (%d copied, %d linked), %s copied, in %s\n",
@@ -560,7 +560,7 @@ func taskHistoryCmd(e *Env) *cobra.Command {
 			for _, r := range res.History {
 				dur := "-"
 				if !r.Finished.IsZero() {
-					dur = r.Duration().Round(100 * time.Millisecond).String()
+					dur = human.Took(r.Duration())
 				}
 				what := r.Snapshot
 				if r.Error != "" {

@@ -2,6 +2,7 @@ package human
 
 import (
 	"fmt"
+	"strconv"
 	"time"
 )
 
@@ -42,6 +43,16 @@ func Duration(d time.Duration) string {
 	default:
 		return fmt.Sprintf("%d d %d h", int(d.Hours())/24, int(d.Hours())%24)
 	}
+}
+
+// Took is how long a run took: to a tenth of a second under a minute
+// ("0.4 s", "12.3 s"), then as Duration ("3 min"). The command line and
+// the window say the same.
+func Took(d time.Duration) string {
+	if r := d.Round(100 * time.Millisecond); d >= 0 && r < time.Minute {
+		return strconv.FormatFloat(r.Seconds(), 'f', 1, 64) + " s"
+	}
+	return Duration(d.Round(time.Second))
 }
 
 // Seconds is Duration of a count of seconds, as agents report uptimes.

@@ -46,6 +46,14 @@ func TestDuration(t *testing.T) {
 			t.Errorf("Duration(%s) = %q, want %q", c.d, got, c.want)
 		}
 	}
+	for d, want := range map[time.Duration]string{
+		0: "0.0 s", 140 * time.Millisecond: "0.1 s", 12345 * time.Millisecond: "12.3 s", 59960 * time.Millisecond: "1 min",
+		3*time.Minute + 4*time.Second: "3 min", -time.Second: "0 s",
+	} {
+		if got := Took(d); got != want {
+			t.Errorf("Took(%s) = %q, want %q", d, got, want)
+		}
+	}
 	if got := Seconds(3600); got != "1 h 0 min" {
 		t.Errorf("Seconds(3600) = %q", got)
 	}
