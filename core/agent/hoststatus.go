@@ -125,7 +125,9 @@ func (p *HostProbe) take(ctx context.Context, dir string) hostFacts {
 		read = readHost
 	}
 	p.mu.Unlock()
-	f := read(ctx, dir)
+	// The reading is everyone's: a console giving up on the request that
+	// takes it does not leave the others an empty one.
+	f := read(context.WithoutCancel(ctx), dir)
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.taking == taking {

@@ -23,6 +23,9 @@ func (h *slowHost) read(ctx context.Context, dir string) hostFacts {
 	n := h.taken.Add(1)
 	h.begun <- struct{}{}
 	<-h.land
+	if ctx.Err() != nil {
+		return hostFacts{at: time.Now(), dir: dir} // a reading cut short is empty
+	}
 	return hostFacts{at: time.Now(), dir: dir, uptime: uint64(n)}
 }
 
@@ -96,5 +99,24 @@ func TestAnAnswerGivenUpWhileWaitingForTheFirstReadingIsEmpty(t *testing.T) {
 	host.land <- struct{}{}
 	if f := within(t, "the first reading", taker); f.uptime != 1 {
 		t.Errorf("the first reading is %d, want 1", f.uptime)
+	}
+}
+
+func TestAReadingIsKeptWholeWhenTheAnswerThatTookItIsGivenUp(t *testing.T) {
+	host := newSlowHost()
+	p := &HostProbe{readHost: host.read}
+	ctx, cancel := context.WithCancel(context.Background())
+	taker := make(chan hostFacts, 1)
+	go func() { taker <- p.read(ctx, "") }()
+	<-host.begun
+	cancel()
+	host.land <- struct{}{}
+	within(t, "the answer given up", taker)
+	if f := within(t, "the next answer", func() <-chan hostFacts {
+		ch := make(chan hostFacts, 1)
+		go func() { ch <- p.read(context.Background(), "") }()
+		return ch
+	}()); f.uptime != 1 {
+		t.Errorf("the reading kept after its taker gave up is %d, want the whole first reading (1)", f.uptime)
 	}
 }
