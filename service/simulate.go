@@ -52,7 +52,7 @@ func simulateCmd(e *env) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "simulate --count N (--master HOST:PORT | --listen-base HOST:PORT) [flags]",
 		Short: "Run a simulated fleet of N agents on this machine, for load tests",
-		Long: `Run a simulated fleet: N agents in this process, each the real agent with its
+		Long: fmt.Sprintf(`Run a simulated fleet: N agents in this process, each the real agent with its
 real request handlers, kept in memory (no database), each with its own
 certificate and its own address on 127.0.0.0/8, dialing the console at
 --master (its inbound slaves), or listening at --listen-base plus its number
@@ -64,11 +64,18 @@ keys, so it is owner-only; the same seed gives the same keys on every run.
 With --entries-only it writes the file and exits, so the console can have
 the entries before the fleet starts dialing.
 
+Every agent dials at once, as servers do after a power cut, but connects
+only when this process can send its first TLS flight at once (at most %d
+per core are between connecting and having sent it), as a server with a
+CPU of its own would: the console's hello deadline then measures the
+agents, not the queue for this machine's CPU. Run the fleet niced (nice -n
+10) on the console's machine, so that the console gets the CPU first.
+
 Each link holds one open file (two for a listening agent): simulate raises
 its own open-file limit as far as the system allows and, when the fleet
 needs more files than one process may open, spreads it over several
 processes by itself. It runs until interrupted (Ctrl+C) or for --duration,
-printing how many agents are linked.`,
+printing how many agents are linked.`, fleetsim.DialsPerCore),
 		Example: `  lanyard-agent simulate --count 19000 --master 127.0.0.1:16888 --seed s1 --entries-out fleet.csv --entries-only
   lanyard slave import fleet.csv
   lanyard-agent simulate --count 19000 --master 127.0.0.1:16888 --seed s1
