@@ -132,14 +132,30 @@ func need(b *testing.B, tools ...string) {
 	}
 }
 
-// benchTask is a task backing up the shared tree into a fresh destination.
-func benchTask(b *testing.B, root string) backup.Task {
+// outPath is a fresh path below root for a benchmark to write a copy to.
+// What the benchmarks write stays until they have all run (TestMain
+// removes root): on ext4 without a journal (this machine's disk) the
+// inode allocator steps over every inode of the block group freed in the
+// last minute (the last six while that part of the inode table is not
+// yet written back), one lookup each, so removing 10,000 files between
+// two measurements would slow whichever comes next. (About 12 GiB at the
+// end of a full run.)
+func outPath(b *testing.B, root, name string) string {
 	b.Helper()
-	dest, err := os.MkdirTemp(root, "dest-")
+	dir, err := os.MkdirTemp(root, name+"-")
 	if err != nil {
 		b.Fatal(err)
 	}
-	b.Cleanup(func() { _ = os.RemoveAll(dest) })
+	return filepath.Join(dir, name)
+}
+
+// benchTask is a task backing up the shared tree into a fresh destination.
+func benchTask(b *testing.B, root string) backup.Task {
+	b.Helper()
+	dest := outPath(b, root, "dest")
+	if err := os.Mkdir(dest, 0o755); err != nil {
+		b.Fatal(err)
+	}
 	return backup.Task{Name: "bench", Sources: []string{filepath.Join(root, "src")}, Destination: dest}
 }
 
@@ -165,14 +181,8 @@ func report(b *testing.B, ours, base float64, target float64, name string) {
 // hashed) against `cp -a` of the same tree. Target ≤ 1.3×.
 func BenchmarkFirstBackup(b *testing.B) {
 	root, src := sourceTree(b)
-	cpDest := filepath.Join(root, "cp")
+	cpDest := outPath(b, root, "cp")
 	base := timed(b, src, shell("cp", "-a", src, cpDest))
-	// The copy is removed only after both are measured. On ext4 without a
-	// journal (this machine's disk) a file created within about half a
-	// minute of many deletions in its block group makes the inode
-	// allocator step over every recently freed inode, so removing 10,000
-	// files here would slow whatever runs next and charge it to Lanyard.
-	defer os.RemoveAll(cpDest)
 	task := benchTask(b, root)
 	ours := timed(b, src, runTask(backup.New(backup.Options{}), task))
 	report(b, ours, base, 1.3, "first-backup-vs-cp")
@@ -183,9 +193,7 @@ func BenchmarkFirstBackup(b *testing.B) {
 func BenchmarkUnchangedRerun(b *testing.B) {
 	need(b, "rsync")
 	root, src := sourceTree(b)
-	r1, r2 := filepath.Join(root, "rsync1"), filepath.Join(root, "rsync2")
-	defer os.RemoveAll(r1)
-	defer os.RemoveAll(r2)
+	r1, r2 := outPath(b, root, "rsync1"), outPath(b, root, "rsync2")
 	timed(b, src, shell("rsync", "-a", src+"/", r1+"/"))
 	base := timed(b, src, shell("rsync", "-a", "--link-dest="+r1, src+"/", r2+"/"))
 	task := benchTask(b, root)
@@ -206,11 +214,9 @@ func BenchmarkRestore(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	cpDest := filepath.Join(root, "cp-restore")
-	defer os.RemoveAll(cpDest)
+	cpDest := outPath(b, root, "cp-restore")
 	base := timed(b, snap.Path, shell("cp", "-a", snap.Path, cpDest))
-	target := filepath.Join(root, "restored")
-	defer os.RemoveAll(target)
+	target := outPath(b, root, "restored")
 	ours := timed(b, snap.Path, func() error {
 		if _, err := e.Restore(context.Background(), snap, task.Name, backup.RestoreOptions{Target: target}, nil); err != nil {
 			return err
@@ -231,8 +237,7 @@ func BenchmarkResticUnchanged(b *testing.B) { benchRestic(b, true) }
 func benchRestic(b *testing.B, unchanged bool) {
 	need(b, "restic")
 	root, src := sourceTree(b)
-	repo := filepath.Join(root, "restic-repo")
-	defer os.RemoveAll(repo)
+	repo := outPath(b, root, "restic-repo")
 	restic := func(args ...string) func() error {
 		return func() error {
 			cmd := exec.Command("restic", append([]string{"--repo", repo, "--no-cache", "--quiet"}, args...)...)
