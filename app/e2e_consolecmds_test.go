@@ -8,7 +8,8 @@ import (
 	"time"
 )
 
-// The console's own commands (settings show|set, slave list|export) work
+// The console's own commands (settings show|set, slave add|edit|remove|
+// trust|list|export) work
 // the same while a console runs, through it, as on its database when
 // none runs; a change of settings takes effect at once.
 func TestTheConsolesOwnCommandsWorkWhileItRuns(t *testing.T) {
@@ -31,6 +32,36 @@ func TestTheConsolesOwnCommandsWorkWhileItRuns(t *testing.T) {
 	out, code = cli("", "slave", "export", "--with-keys", "-")
 	if code != 0 || !strings.Contains(out, "FS01,outbound,"+addr) || !strings.Contains(out, "warning: the file holds every slave's key") {
 		t.Fatalf("slave export with the console running: exit %d\n%s", code, out)
+	}
+
+	// A slave added beside the running console is linked at once; edited,
+	// trusted and removed the same way.
+	if out, code = cli("pw-second\n", "slave", "add", "--name", "FS02", "--inbound", "--password-stdin"); code != 0 || !strings.Contains(out, "added FS02, inbound") {
+		t.Fatalf("slave add with the console running: exit %d\n%s", code, out)
+	}
+	if out, code = cli("pw\n", "slave", "add", "--name", "fs02", "--inbound", "--password-stdin"); code != 2 {
+		t.Fatalf("a second FS02 with the console running: exit %d\n%s", code, out)
+	}
+	second, _ := f.agent("FS02", "pw-second", true, false, f.consoleAddress)
+	f.console.event("connected", "FS02", 15*time.Second)
+	if out, code = cli("", "slave", "edit", "FS02", "--group", "Office"); code != 0 {
+		t.Fatalf("slave edit with the console running: exit %d\n%s", code, out)
+	}
+	if out, code = cli("", "slave", "trust", "FS02"); code != 0 || !strings.Contains(out, "will be trusted") {
+		t.Fatalf("slave trust with the console running: exit %d\n%s", code, out)
+	}
+	out, _ = cli("", "slave", "list", "--json")
+	if !strings.Contains(out, `"name":"FS02","group":"Office"`) {
+		t.Fatalf("FS02 after the edit: %s", out)
+	}
+	if out, code = cli("", "slave", "remove", "FS02"); code != 0 {
+		t.Fatalf("slave remove with the console running: exit %d\n%s", code, out)
+	}
+	if l := second.event("disconnected", "", 15*time.Second); !strings.Contains(l.Msg, "removed") {
+		t.Errorf("FS02 was told %q, want that it was removed", l.Msg)
+	}
+	if out, code = cli("", "slave", "remove", "FS02"); code != 2 {
+		t.Errorf("removing FS02 twice: exit %d\n%s", code, out)
 	}
 
 	// A new listening address: the running console moves at once.

@@ -34,9 +34,9 @@ func TestLinksBothWaysWithAndWithoutSSL(t *testing.T) {
 			inbound.event("connected", "", 5*time.Second)
 
 			// A second process that needs the database is told, not hung.
-			out, err := run(t, "third-pw\n", f.consoleBin, "slave", "add", "--name", "FS03", "--inbound", "--password-stdin", "--data-dir", f.consoleDir)
+			out, err := run(t, "", f.consoleBin, "serve", "--data-dir", f.consoleDir)
 			if err == nil || !strings.Contains(out, "already running") {
-				t.Errorf("slave add beside a running console: err=%v\n%s", err, out)
+				t.Errorf("a second serve beside a running console: err=%v\n%s", err, out)
 			}
 
 			f.console.stop()

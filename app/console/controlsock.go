@@ -72,6 +72,9 @@ type ctlRequest struct {
 	// slave_export
 	WithKeys bool `json:"with_keys,omitempty"`
 
+	// slave_add, slave_edit, slave_trust (the name in Slave, but for add)
+	Entry *entryChange `json:"entry,omitempty"`
+
 	// audit
 	Last int `json:"last,omitempty"`
 
@@ -110,6 +113,7 @@ type ctlResponse struct {
 	ConsoleSettings *settingsView   `json:"console_settings,omitempty"`
 	Slaves          []slaveJSON     `json:"slaves,omitempty"`
 	Export          []slavefile.Row `json:"export,omitempty"`
+	Entry           *entryResult    `json:"entry,omitempty"`
 }
 
 // ---- server ----
@@ -176,6 +180,17 @@ func (h *ctlHandler) answer(ctx context.Context, req *ctlRequest, w *control.Wri
 		return ctlResponse{Changes: []string{msg}}
 	case opConsoleSettings, opConsoleSettingsSet, opSlaveList, opSlaveExport:
 		return h.console(req)
+	case opSlaveAdd, opSlaveEdit, opSlaveRemove, opSlaveTrust:
+		var c entryChange
+		if req.Entry != nil {
+			c = *req.Entry
+		}
+		res, err := changeEntry(masterEntries{h.m, h.db}, req.Op, req.Slave, c, req.Password)
+		if err != nil {
+			err = asUsage(err)
+			return ctlResponse{Error: err.Error(), Usage: cmdline.IsUsage(err)}
+		}
+		return ctlResponse{Entry: &res}
 	}
 	if req.Op != opAudit && req.Op != opConnLog && req.Slave == "" {
 		return ctlResponse{Error: "no slave named: give --slave NAME", Usage: true}

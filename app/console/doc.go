@@ -6,7 +6,7 @@
 // data directory (controlsock.go, on core/control), so that the commands
 // that manage a slave through its link (status, agent-log,
 // agent-settings, password, audit; remotecmds.go) work while it runs, and
-// so that its own settings and slave list can be read and changed while it
-// runs (settingsedit.go: one edit, carried out on the running console or
-// on the database when none runs).
+// so that its own settings and slaves can be read and changed while it
+// runs (settingsedit.go, entryedit.go: one change, carried out on the
+// running console or on the database when none runs).
 package console

@@ -65,11 +65,11 @@ func rootCmd(e *env) *cobra.Command {
 		Short: "Lanyard console: manage many servers running lanyard-agent",
 		Long: `Lanyard console. With no command it opens the window.
 
-settings, log, audit, report, slave list and slave export work through
-the running console (the window or lanyard serve), or on the data
-directory when none runs. serve, slave add, edit, remove, trust and
-import need the console stopped. status, agent-log, agent-settings,
-password and task manage slaves through the running console.`,
+settings, log, audit, report and slave (add, edit, remove, trust, list,
+export) work through the running console (the window or lanyard serve),
+or on the data directory when none runs. serve and slave import need the
+console stopped. status, agent-log, agent-settings, password and task
+manage slaves through the running console.`,
 		Version:       version.String(),
 		SilenceUsage:  true,
 		SilenceErrors: true,

@@ -1,6 +1,7 @@
 package console
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -14,7 +15,6 @@ import (
 
 	"github.com/lanyard/lanyard/app"
 	"github.com/lanyard/lanyard/core/link"
-	"github.com/lanyard/lanyard/core/master"
 	"github.com/lanyard/lanyard/core/store"
 )
 
@@ -63,7 +63,7 @@ func slaveAddCmd(e *env) *cobra.Command {
 		Example: `  printf '%s\n' "$PW" | lanyard slave add --name FS01 --address 10.0.0.4:16888 --password-stdin
   printf '%s\n' "$PW" | lanyard slave add --name FS02 --inbound --password-stdin --fingerprint SHA256:9f86…0a08`,
 		Args: cobra.NoArgs,
-		RunE: func(*cobra.Command, []string) error {
+		RunE: func(cmd *cobra.Command, _ []string) error {
 			if f.name == "" {
 				return cmdline.Usagef("--name is required")
 			}
@@ -73,12 +73,9 @@ func slaveAddCmd(e *env) *cobra.Command {
 			if !f.passwordStdin {
 				return cmdline.Usagef("--password-stdin is required: the password is read from standard input, never from the command line")
 			}
-			spec := master.SlaveSpec{Name: f.name, Group: f.group, Notes: f.notes, Address: f.address, Direction: store.Outbound}
-			if f.inbound {
-				spec.Direction = store.Inbound
-			}
+			c := entryChange{Name: f.name, Group: &f.group, Notes: &f.notes, Inbound: f.inbound, Address: f.address}
 			var err error
-			if spec.Fingerprint, err = f.parseFingerprint(); err != nil {
+			if c.Fingerprint, err = f.parseFingerprint(); err != nil {
 				return err
 			}
 			// Validate before asking for the password.
@@ -89,17 +86,12 @@ func slaveAddCmd(e *env) *cobra.Command {
 			if err != nil {
 				return cmdline.Usage(err)
 			}
-			spec.Password = pw
-			db, err := e.openDB(nil)
+			defer clear(pw)
+			s, err := e.changeSlave(cmd.Context(), opSlaveAdd, "", c, pw)
 			if err != nil {
 				return err
 			}
-			defer db.Close()
-			s, err := master.AddSlave(db, spec)
-			if err != nil {
-				return asUsage(err)
-			}
-			if s.PinnedCert == "" {
+			if s.Pinned == "" {
 				fmt.Fprintln(e.stderr, "note: no --fingerprint given, so the first certificate the slave presents is trusted; compare it with `lanyard-agent status` on the server (lanyard slave list shows it once linked)")
 			}
 			if s.Direction == store.Outbound {
@@ -107,7 +99,7 @@ func slaveAddCmd(e *env) *cobra.Command {
 				return nil
 			}
 			fmt.Fprintf(e.stdout, "added %s, inbound: it dials this console\n", s.Name)
-			if settings, err := master.LoadSettings(db); err == nil && !settings.Listen {
+			if !s.Listening {
 				fmt.Fprintln(e.stdout, "note: this console does not listen yet; turn it on with: lanyard settings set --listen :16888")
 			}
 			return nil
@@ -115,6 +107,25 @@ func slaveAddCmd(e *env) *cobra.Command {
 	}
 	f.register(cmd, true)
 	return cmd
+}
+
+// changeSlave carries out op (add, edit, remove, trust) through the
+// running console, or on its database when none runs. A mistake (a
+// duplicate, an unknown name, a bad value) exits 2.
+func (e *env) changeSlave(ctx context.Context, op, name string, c entryChange, pw []byte) (entryResult, error) {
+	res, err := runningOrStored(ctx, e, ctlRequest{Op: op, Slave: name, Entry: &c, Password: pw}, nil,
+		func(r ctlResponse) entryResult {
+			if r.Entry == nil {
+				return entryResult{Name: name}
+			}
+			return *r.Entry
+		},
+		func(db *store.DB) (entryResult, error) { return changeEntry(dbEntries{db}, op, name, c, pw) })
+	var ce *ctlError
+	if err != nil && !errors.As(err, &ce) {
+		err = asUsage(err)
+	}
+	return res, err
 }
 
 // asUsage makes validation and duplicate errors exit with code 2.
@@ -139,42 +150,30 @@ func slaveEditCmd(e *env) *cobra.Command {
 unless --password-stdin is given; renaming needs it (the name is part of the key).`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			db, err := e.openDB(nil)
-			if err != nil {
-				return err
-			}
-			defer db.Close()
-			old, err := db.SlaveByName(args[0])
-			if err != nil {
-				return cmdline.Usage(err)
-			}
-			spec := master.SlaveSpec{Name: rename, Group: old.Group, Notes: old.Notes, Direction: old.Direction}
-			if cmd.Flags().Changed("group") {
-				spec.Group = f.group
-			}
-			if cmd.Flags().Changed("notes") {
-				spec.Notes = f.notes
-			}
 			if f.inbound && f.address != "" {
 				return cmdline.Usagef("--inbound and --address contradict each other")
 			}
-			if f.inbound {
-				spec.Direction = store.Inbound
+			c := entryChange{Name: rename, Inbound: f.inbound, Address: f.address}
+			if cmd.Flags().Changed("group") {
+				c.Group = &f.group
 			}
-			if f.address != "" {
-				spec.Direction, spec.Address = store.Outbound, f.address
+			if cmd.Flags().Changed("notes") {
+				c.Notes = &f.notes
 			}
-			if spec.Fingerprint, err = f.parseFingerprint(); err != nil {
+			var err error
+			if c.Fingerprint, err = f.parseFingerprint(); err != nil {
 				return err
 			}
+			var pw []byte
 			if f.passwordStdin {
-				if spec.Password, err = app.ReadPassword(e.stdin, e.stderr, true); err != nil {
+				if pw, err = app.ReadPassword(e.stdin, e.stderr, true); err != nil {
 					return cmdline.Usage(err)
 				}
+				defer clear(pw)
 			}
-			s, err := master.EditSlave(db, args[0], spec)
+			s, err := e.changeSlave(cmd.Context(), opSlaveEdit, args[0], c, pw)
 			if err != nil {
-				return asUsage(err)
+				return err
 			}
 			fmt.Fprintf(e.stdout, "updated %s\n", s.Name)
 			return nil
@@ -190,14 +189,9 @@ func slaveRemoveCmd(e *env) *cobra.Command {
 		Use:   "remove NAME",
 		Short: "Remove a slave",
 		Args:  cobra.ExactArgs(1),
-		RunE: func(_ *cobra.Command, args []string) error {
-			db, err := e.openDB(nil)
-			if err != nil {
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if _, err := e.changeSlave(cmd.Context(), opSlaveRemove, args[0], entryChange{}, nil); err != nil {
 				return err
-			}
-			defer db.Close()
-			if err := db.RemoveSlave(args[0]); err != nil {
-				return cmdline.Usage(err)
 			}
 			fmt.Fprintf(e.stdout, "removed %s\n", args[0])
 			return nil
@@ -216,20 +210,13 @@ installation take its name over (duplicate_install). Check first that it
 was: otherwise something else answers at its address. With --fingerprint
 the slave must present exactly that certificate instead.`,
 		Args: cobra.ExactArgs(1),
-		RunE: func(_ *cobra.Command, args []string) error {
+		RunE: func(cmd *cobra.Command, args []string) error {
 			fp, err := f.parseFingerprint()
 			if err != nil {
 				return err
 			}
-			db, err := e.openDB(nil)
+			s, err := e.changeSlave(cmd.Context(), opSlaveTrust, args[0], entryChange{Fingerprint: fp}, nil)
 			if err != nil {
-				return err
-			}
-			defer db.Close()
-			s, err := master.Trust(db, args[0], fp)
-			if errors.Is(err, store.ErrNotFound) {
-				return cmdline.Usage(err)
-			} else if err != nil {
 				return err
 			}
 			if fp != "" {
@@ -287,7 +274,7 @@ func slaveListCmd(e *env) *cobra.Command {
 				return json.NewEncoder(e.stdout).Encode(nonNil(slaves))
 			}
 			if len(slaves) == 0 {
-				fmt.Fprintln(e.stdout, "no slaves yet: add one in the window (File > Add Slave…) or, with no console running, with `lanyard slave add`")
+				fmt.Fprintln(e.stdout, "no slaves yet: add one with `lanyard slave add`, or in the window (File > Add Slave…)")
 				return nil
 			}
 			tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)

@@ -285,22 +285,33 @@ func (m *Master) RemoveSlave(name string) error {
 // so the next successful link pins the new ones (after a reinstall, or to
 // let a second installation take the name over), and retries at once.
 func (m *Master) TrustCertificate(name string) error {
+	_, err := m.Trust(name, "")
+	return err
+}
+
+// Trust is TrustCertificate, or, with a fingerprint, pins that
+// certificate: the slave must present exactly it from now on.
+func (m *Master) Trust(name, fingerprint string) (store.Slave, error) {
 	var e store.Slave
 	err := m.holdPins(name, func() (err error) {
-		e, err = Trust(m.cfg.DB, name, "")
+		e, err = Trust(m.cfg.DB, name, fingerprint)
 		return err
 	})
 	if err != nil {
-		return err
+		return store.Slave{}, err
 	}
 	m.mu.Lock()
 	if s := m.slaves[e.ID]; s != nil {
-		s.entry.PinnedCert, s.entry.PinnedInstallID = "", ""
+		s.entry.PinnedCert, s.entry.PinnedInstallID = e.PinnedCert, e.PinnedInstallID
 		s.kickDialer()
 	}
 	m.mu.Unlock()
-	m.record(recordArgs{name: e.Name, kind: store.KindTrusted, severity: store.SeverityInfo, reason: "the next certificate and installation " + e.Name + " presents will be trusted"})
-	return nil
+	reason := "the next certificate and installation " + e.Name + " presents will be trusted"
+	if fingerprint != "" {
+		reason = e.Name + " must present the certificate " + link.FormatFingerprint(fingerprint)
+	}
+	m.record(recordArgs{name: e.Name, kind: store.KindTrusted, severity: store.SeverityInfo, reason: reason})
+	return e, nil
 }
 
 // updateEntry changes entry id in the store, after its queued pin is saved
