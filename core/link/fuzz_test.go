@@ -151,3 +151,21 @@ func TestDispatchSeedCorpus(t *testing.T) {
 		}
 	}
 }
+
+// FuzzPingRTT: whatever a peer sends as a ping, pingRTT reads the round
+// trip proto.Unmarshal would read, or 0 where it would fail.
+func FuzzPingRTT(f *testing.F) {
+	for _, p := range []*pb.Ping{{}, {SentUnixNano: 1}, {LastRttNanos: 2500}, {SentUnixNano: -1, LastRttNanos: -1}} {
+		b, _ := proto.Marshal(p)
+		f.Add(b)
+	}
+	f.Fuzz(func(t *testing.T, payload []byte) {
+		var want pb.Ping
+		if proto.Unmarshal(payload, &want) != nil {
+			want.LastRttNanos = 0
+		}
+		if got := pingRTT(payload); got != want.LastRttNanos {
+			t.Fatalf("pingRTT(%x) = %d, proto.Unmarshal reads %d", payload, got, want.LastRttNanos)
+		}
+	})
+}

@@ -12,6 +12,9 @@ import (
 	"time"
 	"unsafe"
 
+	"google.golang.org/protobuf/encoding/protowire"
+	"google.golang.org/protobuf/proto"
+
 	"github.com/lanyard/lanyard/core/wire"
 	"github.com/lanyard/lanyard/core/wire/pb"
 )
@@ -278,5 +281,39 @@ func TestALinkToAPeerThatStoppedReadingClosesWithinASecondOrSo(t *testing.T) {
 	l.CloseWith(&Error{Code: wire.CodeShuttingDown, Reason: "the console is shutting down"})
 	if took := time.Since(began); took > 2500*time.Millisecond {
 		t.Errorf("closing a link to a peer that stopped reading took %s, want about a second", took.Round(time.Millisecond))
+	}
+}
+
+func TestAPingsRoundTripIsReadAsProtobufWouldReadIt(t *testing.T) {
+	marshal := func(m *pb.Ping) []byte {
+		b, err := proto.Marshal(m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	withUnknown := protowire.AppendTag(marshal(&pb.Ping{SentUnixNano: 7, LastRttNanos: 1500}), 9, protowire.BytesType)
+	withUnknown = protowire.AppendBytes(withUnknown, []byte("from a newer peer"))
+	repeated := protowire.AppendVarint(protowire.AppendTag(marshal(&pb.Ping{LastRttNanos: 1}), 2, protowire.VarintType), 2)
+	for _, c := range []struct {
+		name    string
+		payload []byte
+	}{
+		{"a round trip and a clock", marshal(&pb.Ping{SentUnixNano: time.Now().UnixNano(), LastRttNanos: 123456})},
+		{"no round trip yet", marshal(&pb.Ping{SentUnixNano: 42})},
+		{"an empty ping", nil},
+		{"a field this version does not know", withUnknown},
+		{"the field twice", repeated},
+		{"a cut-off ping", marshal(&pb.Ping{SentUnixNano: 1 << 60, LastRttNanos: 1 << 40})[:5]},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			var want pb.Ping
+			if proto.Unmarshal(c.payload, &want) != nil {
+				want.LastRttNanos = 0
+			}
+			if got := pingRTT(c.payload); got != want.LastRttNanos {
+				t.Errorf("pingRTT = %d, proto.Unmarshal reads %d", got, want.LastRttNanos)
+			}
+		})
 	}
 }
