@@ -92,6 +92,12 @@ func (m *Master) backupChanged(ids []string) {
 	for _, id := range ids {
 		m.mu.Lock()
 		s := m.slaves[id]
+		if m.closed {
+			// Stopping: every link's end marks its slave offline here,
+			// thousands at once, and nobody will look any more.
+			m.mu.Unlock()
+			return
+		}
 		if s == nil {
 			m.mu.Unlock()
 			continue
