@@ -25,8 +25,8 @@
 // Options.Workers goroutines. A file whose size, mtime, mode and owner
 // match the previous manifest is hard-linked from the previous snapshot
 // and inherits its hash; any other file is read once through a pooled
-// 1 MiB buffer that feeds both the hash and the copy. Modes, times and
-// (as root) owners are kept; symbolic links are stored as links; sockets,
+// 1 MiB buffer that feeds both the hash and the copy (on Linux without
+// changing its access time). Modes, times and (as root) owners are kept; symbolic links are stored as links; sockets,
 // devices and FIFOs are skipped with a warning. Last come the manifest,
 // the summary, the folders' modes and times, one syncfs for the whole
 // destination (an fsync per file elsewhere), and the rename to

@@ -8,11 +8,17 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// openRead opens a file to read. os.Open would also try (and fail) to
-// register a regular file with the runtime's poller, four system calls
-// wasted per file; a backup opens two files per file it copies.
+// openRead opens a file to read, without changing its access time where
+// the system allows (Linux, for the file's owner or root): a backup, a
+// verify or a restore leaves the files it reads as they were. os.Open
+// would also try (and fail) to register a regular file with the runtime's
+// poller, four system calls wasted per file.
 func openRead(path string) (*os.File, error) {
-	fd, err := unix.Open(path, unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	fd, err := unix.Open(path, unix.O_RDONLY|unix.O_CLOEXEC|openNoATime, 0)
+	if err == unix.EPERM && openNoATime != 0 {
+		// Not the owner: read it the ordinary way.
+		fd, err = unix.Open(path, unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	}
 	if err != nil {
 		return nil, &os.PathError{Op: "open", Path: path, Err: err}
 	}

@@ -8,6 +8,9 @@ import (
 	"golang.org/x/sys/unix"
 )
 
+// openNoATime keeps a read from changing the file's access time.
+const openNoATime = unix.O_NOATIME
+
 // closeWithMeta gives a file just written its owner (as root), mode and
 // modification time through its descriptor, then closes it: no path is
 // looked up again, and the time is set after the last write. The file

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/lanyard/lanyard/core/backup"
 )
@@ -30,5 +31,25 @@ func TestAFullTmpfsFailsTheRun(t *testing.T) {
 	f.assertNoPartial()
 	if len(f.snapshots()) != 0 {
 		t.Fatal("a snapshot was made on a full disk")
+	}
+}
+
+func TestABackupLeavesTheSourcesAccessTimesAlone(t *testing.T) {
+	f := newFixture(t)
+	p := f.random("old.bin", 4096)
+	// Read last three days ago: an ordinary read would set the access
+	// time now (relatime updates one older than a day).
+	old := time.Now().Add(-72 * time.Hour).Truncate(time.Second)
+	if err := os.Chtimes(p, old, old); err != nil {
+		t.Fatal(err)
+	}
+	f.mustRun(backup.New(backup.Options{}), backup.ResultCompleted)
+	fi, err := os.Stat(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := fi.Sys().(*syscall.Stat_t)
+	if got := time.Unix(st.Atim.Unix()); !got.Equal(old) {
+		t.Fatalf("the source's access time moved from %s to %s", old, got)
 	}
 }
