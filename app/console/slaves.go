@@ -120,11 +120,10 @@ func (e *env) changeSlave(ctx context.Context, op, name string, c entryChange, p
 			}
 			return *r.Entry
 		},
-		func(db *store.DB) (entryResult, error) { return changeEntry(dbEntries{db}, op, name, c, pw) })
-	var ce *ctlError
-	if err != nil && !errors.As(err, &ce) {
-		err = asUsage(err)
-	}
+		func(db *store.DB) (entryResult, error) {
+			res, err := changeEntry(dbEntries{db}, op, name, c, pw)
+			return res, asUsage(err)
+		})
 	return res, err
 }
 
