@@ -284,113 +284,141 @@ func (r *run) excluded(rel string) bool {
 // to store, with totals for the progress; the files the previous snapshot
 // holds unchanged are marked to be linked.
 func (r *run) scan(prev map[string]*Entry) ([]item, error) {
-	var items []item
-	var files, bytes int64
-	add := func(it item) {
-		if it.kind == kindFile {
-			if p := prev[it.rel]; p != nil && unchanged(p, &it) {
-				it.prev = p
-			} else {
-				bytes += it.size
-			}
-			files++
-		} else if it.kind == kindSymlink {
-			files++
-		}
-		items = append(items, it)
-		if len(items)%1024 == 0 {
-			r.m.filesTotal.Store(files)
-			r.m.bytesTotal.Store(bytes)
-			if err := r.ctx.Err(); err != nil {
-				return
-			}
-		}
-	}
+	t := scanTally{r: r, prev: prev}
 	for _, src := range r.t.Sources {
 		if err := r.ctx.Err(); err != nil {
 			return nil, context.Cause(r.ctx)
 		}
-		root := relRoot(src)
-		// A whole source missing is not a vanished file: a share that is
-		// not mounted would make an empty snapshot, and retention would
-		// then push out the good ones. The run fails instead.
-		if _, err := os.Stat(src); err != nil {
-			if errors.Is(err, fs.ErrNotExist) {
-				return nil, fmt.Errorf("the source %s does not exist (is it mounted?): nothing was backed up, earlier snapshots are kept", src)
-			}
-			return nil, fmt.Errorf("the source %s cannot be read (%v): nothing was backed up, earlier snapshots are kept", src, plainErr(err))
-		}
-		// A source given as a symbolic link is followed: the person named
-		// it to have what it points at.
-		walkRoot := src
-		if fi, err := os.Lstat(src); err == nil && fi.Mode()&fs.ModeSymlink != 0 {
-			if res, err := filepath.EvalSymlinks(src); err == nil {
-				walkRoot = res
-			}
-		}
-		err := filepath.WalkDir(walkRoot, func(p string, d fs.DirEntry, err error) error {
-			if cerr := r.ctx.Err(); cerr != nil {
-				return cerr
-			}
-			rel := root
-			if p != walkRoot {
-				rel = root + "/" + filepath.ToSlash(p[len(walkRoot)+1:])
-			}
-			if err != nil {
-				if p == walkRoot && d == nil {
-					r.warn("source %s cannot be read: %v", src, plainErr(err))
-					return nil
-				}
-				r.warn("%s cannot be read: %v", p, plainErr(err))
-				r.rep.FilesSkipped++
-				if d != nil && d.IsDir() {
-					return fs.SkipDir
-				}
-				return nil
-			}
-			if p != walkRoot && r.excluded(rel) {
-				if d.IsDir() {
-					return fs.SkipDir
-				}
-				return nil
-			}
-			fi, err := d.Info()
-			if err != nil {
-				if errors.Is(err, fs.ErrNotExist) {
-					r.warn("%s vanished during the backup", p)
-				} else {
-					r.warn("%s cannot be read: %v", p, plainErr(err))
-				}
-				r.rep.FilesSkipped++
-				return nil
-			}
-			it := item{src: p, rel: rel, mode: fi.Mode(), mtime: fi.ModTime().UnixNano(), size: fi.Size()}
-			it.uid, it.gid, it.owned = ownerOf(fi)
-			switch {
-			case fi.IsDir():
-				it.kind, it.size = kindDir, 0
-			case fi.Mode().IsRegular():
-				it.kind = kindFile
-			case fi.Mode()&fs.ModeSymlink != 0:
-				it.kind, it.size = kindSymlink, 0
-			default:
-				r.warn("%s skipped: %s is not backed up", p, specialKind(fi.Mode()))
-				r.rep.FilesSkipped++
-				return nil
-			}
-			add(it)
-			return nil
-		})
+		walkRoot, err := sourceRoot(src)
 		if err != nil {
+			return nil, err
+		}
+		if err := filepath.WalkDir(walkRoot, r.visit(src, walkRoot, &t)); err != nil {
 			if r.ctx.Err() != nil {
 				return nil, context.Cause(r.ctx)
 			}
 			return nil, err
 		}
 	}
-	r.m.filesTotal.Store(files)
-	r.m.bytesTotal.Store(bytes)
-	return items, nil
+	t.publish()
+	return t.items, nil
+}
+
+// scanTally gathers what scan lists, with the totals the progress shows.
+type scanTally struct {
+	r            *run
+	prev         map[string]*Entry
+	items        []item
+	files, bytes int64
+}
+
+func (t *scanTally) add(it item) {
+	if it.kind == kindFile {
+		if p := t.prev[it.rel]; p != nil && unchanged(p, &it) {
+			it.prev = p
+		} else {
+			t.bytes += it.size
+		}
+		t.files++
+	} else if it.kind == kindSymlink {
+		t.files++
+	}
+	t.items = append(t.items, it)
+	if len(t.items)%1024 == 0 {
+		t.publish()
+	}
+}
+
+func (t *scanTally) publish() {
+	t.r.m.filesTotal.Store(t.files)
+	t.r.m.bytesTotal.Store(t.bytes)
+}
+
+// sourceRoot is where the walk of a source starts. A whole source missing
+// is not a vanished file: a share that is not mounted would make an empty
+// snapshot, and retention would then push out the good ones, so the run
+// fails instead. A source given as a symbolic link is followed: the
+// person named it to have what it points at.
+func sourceRoot(src string) (string, error) {
+	if _, err := os.Stat(src); err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return "", fmt.Errorf("the source %s does not exist (is it mounted?): nothing was backed up, earlier snapshots are kept", src)
+		}
+		return "", fmt.Errorf("the source %s cannot be read (%v): nothing was backed up, earlier snapshots are kept", src, plainErr(err))
+	}
+	if fi, err := os.Lstat(src); err == nil && fi.Mode()&fs.ModeSymlink != 0 {
+		if res, err := filepath.EvalSymlinks(src); err == nil {
+			return res, nil
+		}
+	}
+	return src, nil
+}
+
+// visit is the walk of one source: each entry that is not excluded and
+// can be read goes to t; what cannot be read is warned of and skipped.
+func (r *run) visit(src, walkRoot string, t *scanTally) fs.WalkDirFunc {
+	root := relRoot(src)
+	return func(p string, d fs.DirEntry, err error) error {
+		if cerr := r.ctx.Err(); cerr != nil {
+			return cerr
+		}
+		rel := root
+		if p != walkRoot {
+			rel = root + "/" + filepath.ToSlash(p[len(walkRoot)+1:])
+		}
+		if err != nil {
+			if p == walkRoot && d == nil {
+				r.warn("source %s cannot be read: %v", src, plainErr(err))
+				return nil
+			}
+			r.warn("%s cannot be read: %v", p, plainErr(err))
+			r.rep.FilesSkipped++
+			if d != nil && d.IsDir() {
+				return fs.SkipDir
+			}
+			return nil
+		}
+		if p != walkRoot && r.excluded(rel) {
+			if d.IsDir() {
+				return fs.SkipDir
+			}
+			return nil
+		}
+		if it, ok := r.itemOf(p, rel, d); ok {
+			t.add(it)
+		}
+		return nil
+	}
+}
+
+// itemOf is the entry at p as the snapshot stores it; ok is false, with a
+// warning, when it vanished, cannot be read or is of a kind not backed up.
+func (r *run) itemOf(p, rel string, d fs.DirEntry) (it item, ok bool) {
+	fi, err := d.Info()
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			r.warn("%s vanished during the backup", p)
+		} else {
+			r.warn("%s cannot be read: %v", p, plainErr(err))
+		}
+		r.rep.FilesSkipped++
+		return item{}, false
+	}
+	it = item{src: p, rel: rel, mode: fi.Mode(), mtime: fi.ModTime().UnixNano(), size: fi.Size()}
+	it.uid, it.gid, it.owned = ownerOf(fi)
+	switch {
+	case fi.IsDir():
+		it.kind, it.size = kindDir, 0
+	case fi.Mode().IsRegular():
+		it.kind = kindFile
+	case fi.Mode()&fs.ModeSymlink != 0:
+		it.kind, it.size = kindSymlink, 0
+	default:
+		r.warn("%s skipped: %s is not backed up", p, specialKind(fi.Mode()))
+		r.rep.FilesSkipped++
+		return item{}, false
+	}
+	return it, true
 }
 
 // unchanged: the previous snapshot's file can stand for this one.
