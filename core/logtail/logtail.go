@@ -236,58 +236,17 @@ func (t *tailer) waitForFile(ctx context.Context) (*os.File, error) {
 // Without HoldOpen the file is not kept open between looks, and lines
 // written to the old file after the last look are then not shown.
 func (t *tailer) follow(ctx context.Context, f *os.File, offset int64) error {
-	var partial []byte
-	buf := make([]byte, 32*1024)
+	fl := &follower{t: t, f: f, offset: offset, buf: make([]byte, 32*1024)}
+	defer fl.close()
 	tick := time.NewTicker(t.o.Interval)
 	defer tick.Stop()
-	defer func() {
-		if f != nil {
-			_ = f.Close() // the file open now, after rotations
-		}
-	}()
-	drain := func() error {
-		var batch []Line
-		for {
-			k, err := f.Read(buf)
-			if k > 0 {
-				offset += int64(k)
-				partial = append(partial, buf[:k]...)
-				for {
-					i := bytes.IndexByte(partial, '\n')
-					if i < 0 {
-						break
-					}
-					l := Parse(bytes.Clone(partial[:i]))
-					if t.filter.keep(&l) {
-						batch = append(batch, l)
-					}
-					partial = partial[i+1:]
-				}
-			}
-			if len(batch) >= backlogBatch || (err != nil && len(batch) > 0) {
-				if err := t.emit(batch); err != nil {
-					return err
-				}
-				batch = nil
-			}
-			if err == io.EOF {
-				return nil
-			}
-			if err != nil {
-				return err
-			}
-		}
-	}
-	var last os.FileInfo // the file read last, when it is not kept open
 	for {
-		if f != nil {
-			if err := drain(); err != nil {
+		if fl.f != nil {
+			if err := fl.drain(); err != nil {
 				return err
 			}
 			if !t.o.HoldOpen {
-				last, _ = f.Stat()
-				_ = f.Close()
-				f = nil
+				fl.release()
 			}
 		}
 		select {
@@ -295,50 +254,140 @@ func (t *tailer) follow(ctx context.Context, f *os.File, offset int64) error {
 			return nil
 		case <-tick.C:
 		}
-		if !t.o.HoldOpen {
-			nf, err := os.Open(t.path)
-			if err != nil {
-				continue // between the rename and the new file
-			}
-			fi, err := nf.Stat()
-			if err != nil {
-				_ = nf.Close()
-				return err
-			}
-			if last == nil || !os.SameFile(last, fi) || fi.Size() < offset {
-				offset, partial = 0, nil // rotated or truncated: from the start
-			}
-			if _, err := nf.Seek(offset, io.SeekStart); err != nil {
-				_ = nf.Close()
-				return err
-			}
-			f = nf
-			continue
+		var err error
+		if t.o.HoldOpen {
+			err = fl.checkRotation()
+		} else {
+			err = fl.reopen()
 		}
-		cur, err := f.Stat()
 		if err != nil {
 			return err
 		}
-		now, err := os.Stat(t.path)
-		switch {
-		case err == nil && !os.SameFile(cur, now):
-			// Rotated: finish the old file, then read the new one from
-			// its start.
-			if err := drain(); err != nil {
+	}
+}
+
+// follower is the state of one follow: the file open now (nil between
+// looks without HoldOpen), where its next byte is, and the start of a
+// line not yet complete.
+type follower struct {
+	t       *tailer
+	f       *os.File
+	offset  int64
+	partial []byte
+	buf     []byte
+	last    os.FileInfo // the file read last, when it is not kept open
+}
+
+// close closes the file open now, the one after any rotations.
+func (fl *follower) close() {
+	if fl.f != nil {
+		_ = fl.f.Close()
+	}
+}
+
+// drain emits the kept lines from the offset to the end of the file.
+func (fl *follower) drain() error {
+	var batch []Line
+	for {
+		k, err := fl.f.Read(fl.buf)
+		batch = fl.lines(fl.buf[:k], batch)
+		if len(batch) >= backlogBatch || (err != nil && len(batch) > 0) {
+			if err := fl.t.emit(batch); err != nil {
 				return err
 			}
-			nf, err := os.Open(t.path)
-			if err != nil {
-				continue // between the rename and the new file
-			}
-			_ = f.Close()
-			f, offset, partial = nf, 0, nil
-		case err == nil && now.Size() < offset:
-			// Truncated in place.
-			if _, err := f.Seek(0, io.SeekStart); err != nil {
-				return err
-			}
-			offset, partial = 0, nil
+			batch = nil
+		}
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return err
 		}
 	}
+}
+
+// lines appends to batch the kept lines that the bytes p complete; the
+// rest waits in partial for its newline.
+func (fl *follower) lines(p []byte, batch []Line) []Line {
+	fl.offset += int64(len(p))
+	fl.partial = append(fl.partial, p...)
+	for {
+		i := bytes.IndexByte(fl.partial, '\n')
+		if i < 0 {
+			return batch
+		}
+		l := Parse(bytes.Clone(fl.partial[:i]))
+		if fl.t.filter.keep(&l) {
+			batch = append(batch, l)
+		}
+		fl.partial = fl.partial[i+1:]
+	}
+}
+
+// restart reads from the start of the file: it was rotated or truncated.
+func (fl *follower) restart() {
+	fl.offset, fl.partial = 0, nil
+}
+
+// release closes the file between looks (without HoldOpen), remembering
+// which file it was.
+func (fl *follower) release() {
+	fl.last, _ = fl.f.Stat()
+	_ = fl.f.Close()
+	fl.f = nil
+}
+
+// reopen opens the path again for a look (without HoldOpen): from the
+// offset when it is the file read last, from its start when it was
+// rotated or truncated. Between the rename and the new file it leaves f
+// nil and the next look tries again.
+func (fl *follower) reopen() error {
+	nf, err := os.Open(fl.t.path)
+	if err != nil {
+		return nil // between the rename and the new file
+	}
+	fi, err := nf.Stat()
+	if err != nil {
+		_ = nf.Close()
+		return err
+	}
+	if fl.last == nil || !os.SameFile(fl.last, fi) || fi.Size() < fl.offset {
+		fl.restart()
+	}
+	if _, err := nf.Seek(fl.offset, io.SeekStart); err != nil {
+		_ = nf.Close()
+		return err
+	}
+	fl.f = nf
+	return nil
+}
+
+// checkRotation compares the open file with the path (with HoldOpen).
+// Rotated: it finishes the old file, then reads the new one from its
+// start. Truncated in place: it reads the file again from its start.
+func (fl *follower) checkRotation() error {
+	cur, err := fl.f.Stat()
+	if err != nil {
+		return err
+	}
+	now, err := os.Stat(fl.t.path)
+	switch {
+	case err == nil && !os.SameFile(cur, now):
+		if err := fl.drain(); err != nil {
+			return err
+		}
+		nf, err := os.Open(fl.t.path)
+		if err != nil {
+			return nil // between the rename and the new file
+		}
+		_ = fl.f.Close()
+		fl.f = nf
+		fl.restart()
+	case err == nil && now.Size() < fl.offset:
+		if _, err := fl.f.Seek(0, io.SeekStart); err != nil {
+			return err
+		}
+		fl.restart()
+	}
+	return nil
 }
