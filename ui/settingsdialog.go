@@ -98,11 +98,77 @@ type settingsForm struct {
 
 func showSettingsDialog(parent fyne.Window, rs RemoteSettings, ports PortChecker, tickListen bool, do func(func())) *settingsForm {
 	f := &settingsForm{rs: rs, ports: ports, do: do, old: rs.Settings()}
-	host, port := address.Split(f.old.ListenAddress)
+	f.result = widget.NewLabel("")
+	f.result.Wrapping = fyne.TextWrapWord
+	f.result.Hide()
+	// One row of tabs: the alerts, with the mail settings where the
+	// console has them, are a third tab beside the two of the links.
+	alerts, alertsName := f.alertsTab()
+	tallest := f.addTabs(
+		container.NewTabItem(settingsListeningTab, f.listeningTab(tickListen)),
+		container.NewTabItem(settingsAgentsTab, f.agentsTab()),
+		container.NewTabItem(alertsName, alerts),
+	)
+	body := container.NewBorder(nil, f.result, nil, nil, f.tabs)
+	f.apply = widget.NewButtonWithIcon(settingsApplyLabel, theme.ConfirmIcon(), f.applyNow)
+	f.apply.Importance = widget.HighImportance
+	f.cancel = widget.NewButtonWithIcon(settingsCancelLabel, theme.CancelIcon(), f.close)
+	f.dlg = dialog.NewCustomWithoutButtons(settingsTitle, body, parent)
+	f.dlg.SetButtons([]fyne.CanvasObject{f.cancel, f.apply})
+	f.dlg.SetOnClosed(func() { f.closed = true })
+	f.validate()
+	f.dlg.Resize(dialogSize(parent, 600, tallest+f.tabs.MinSize().Height+f.result.MinSize().Height+120))
+	f.dlg.Show()
+	return f
+}
 
+// addTabs makes the dialog's tabs of items, each page in a scroll so the
+// dialog fits a small window, and returns the tallest page's height.
+func (f *settingsForm) addTabs(items ...*container.TabItem) (tallest float32) {
+	f.tabs = container.NewAppTabs()
+	for _, it := range items {
+		tallest = max(tallest, it.Content.MinSize().Height)
+		it.Content = container.NewVScroll(it.Content)
+		f.tabs.Append(it)
+	}
+	return tallest
+}
+
+// listeningTab is the first tab: whether and where the console listens
+// (with the port check), SSL, and the heartbeat.
+func (f *settingsForm) listeningTab(tickListen bool) fyne.CanvasObject {
 	f.listen = widget.NewCheck(settingsListenLabel, nil)
 	f.listen.SetChecked(f.old.Listen || tickListen)
+	f.listen.OnChanged = func(bool) { f.validate() }
+	listenForm := f.listenFields()
+	checkRow := container.NewBorder(nil, nil, nil, container.NewVBox(f.use), f.checkResult)
 
+	f.ssl = widget.NewCheck(settingsSSLLabel, nil)
+	sslWarn := widget.NewLabelWithStyle(settingsSSLWarning, fyne.TextAlignLeading, fyne.TextStyle{Italic: true})
+	f.sslRisk = newSSLRisk(f.old.SSL)
+	f.ssl.SetChecked(f.old.SSL)
+	f.ssl.OnChanged = func(on bool) { showSSLRisk(f.sslRisk, on); f.validate() }
+
+	note := widget.NewLabel("Apply takes effect at once: the listener restarts, and every link is remade when SSL or the heartbeat changes.")
+	note.Wrapping = fyne.TextWrapWord
+	note.Importance = widget.LowImportance
+	return container.NewVBox(
+		f.listen,
+		indent(container.NewVBox(listenForm, f.portMsg, checkRow)),
+		widget.NewSeparator(),
+		f.ssl,
+		indent(container.NewVBox(sslWarn, f.sslRisk)),
+		widget.NewSeparator(),
+		f.heartbeatRow(),
+		f.hbMsg,
+		note,
+	)
+}
+
+// listenFields is the listening address and port, with Check port and
+// its answer (shown below the form by listeningTab).
+func (f *settingsForm) listenFields() fyne.CanvasObject {
+	host, port := address.Split(f.old.ListenAddress)
 	f.address = widget.NewEntry()
 	f.address.SetPlaceHolder("all addresses of this computer")
 	f.address.SetText(host)
@@ -118,16 +184,21 @@ func showSettingsDialog(parent fyne.Window, rs RemoteSettings, ports PortChecker
 	f.check = widget.NewButtonWithIcon(settingsCheckPortLabel, theme.SearchIcon(), f.checkPort)
 	f.checkResult = widget.NewLabel("")
 	f.checkResult.Wrapping = fyne.TextWrapWord
+	f.checkResult.Hide()
 	f.use = widget.NewButton("", func() {
 		f.port.SetText(strconv.Itoa(f.suggested))
 	})
 	f.use.Hide()
 
-	f.ssl = widget.NewCheck(settingsSSLLabel, nil)
-	sslWarn := widget.NewLabelWithStyle(settingsSSLWarning, fyne.TextAlignLeading, fyne.TextStyle{Italic: true})
-	f.sslRisk = newSSLRisk(f.old.SSL)
-	f.ssl.SetChecked(f.old.SSL)
+	portRow := container.NewHBox(container.New(&fixedWidthLayout{width: 110}, f.port), f.check)
+	return container.New(layout.NewFormLayout(),
+		widget.NewLabel("Address"), f.address,
+		widget.NewLabel("Port"), portRow,
+	)
+}
 
+// heartbeatRow is the heartbeat's field, as a form row.
+func (f *settingsForm) heartbeatRow() fyne.CanvasObject {
 	f.heartbeat = widget.NewEntry()
 	hb := f.old.HeartbeatSeconds
 	if hb <= 0 {
@@ -137,69 +208,26 @@ func showSettingsDialog(parent fyne.Window, rs RemoteSettings, ports PortChecker
 	f.heartbeat.OnChanged = func(string) { f.validate() }
 	f.hbMsg = widget.NewLabel("")
 	f.hbMsg.Importance = widget.DangerImportance
+	row := container.NewHBox(container.New(&fixedWidthLayout{width: 80}, f.heartbeat), widget.NewLabel("seconds between pings (1–600)"))
+	return container.New(layout.NewFormLayout(), widget.NewLabel("Heartbeat"), row)
+}
 
+// alertsTab is the third tab and its name: the alert grace, and the mail
+// settings when the console can send mail (a MailEditor).
+func (f *settingsForm) alertsTab() (fyne.CanvasObject, string) {
 	f.grace = widget.NewEntry()
 	f.grace.SetText(strconv.Itoa(int(f.old.AlertGrace() / time.Second)))
 	f.grace.OnChanged = func(string) { f.validate() }
 	f.graceMsg = widget.NewLabel("")
 	f.graceMsg.Importance = widget.DangerImportance
 
-	f.result = widget.NewLabel("")
-	f.result.Wrapping = fyne.TextWrapWord
-	f.result.Hide()
-	f.checkResult.Hide()
-	f.listen.OnChanged = func(bool) { f.validate() }
-	f.ssl.OnChanged = func(on bool) { showSSLRisk(f.sslRisk, on); f.validate() }
-
-	portRow := container.NewHBox(container.New(&fixedWidthLayout{width: 110}, f.port), f.check)
-	listenForm := container.New(layout.NewFormLayout(),
-		widget.NewLabel("Address"), f.address,
-		widget.NewLabel("Port"), portRow,
-	)
-	checkRow := container.NewBorder(nil, nil, nil, container.NewVBox(f.use), f.checkResult)
-	note := widget.NewLabel("Apply takes effect at once: the listener restarts, and every link is remade when SSL or the heartbeat changes.")
-	note.Wrapping = fyne.TextWrapWord
-	note.Importance = widget.LowImportance
-	hbRow := container.NewHBox(container.New(&fixedWidthLayout{width: 80}, f.heartbeat), widget.NewLabel("seconds between pings (1–600)"))
-
-	listening := container.NewVBox(
-		f.listen,
-		indent(container.NewVBox(listenForm, f.portMsg, checkRow)),
-		widget.NewSeparator(),
-		f.ssl,
-		indent(container.NewVBox(sslWarn, f.sslRisk)),
-		widget.NewSeparator(),
-		container.New(layout.NewFormLayout(), widget.NewLabel("Heartbeat"), hbRow),
-		f.hbMsg,
-		note,
-	)
-	// One row of tabs: the alerts, with the mail settings where the
-	// console has them, are a third tab beside the two of the links. Each
-	// scrolls, so the dialog fits a small window.
-	alerts, alertsName := f.alertsSection(), settingsAlertsTab
-	if me, ok := rs.(MailEditor); ok {
-		f.mail = newMailForm(me, do)
-		alerts, alertsName = container.NewVBox(alerts, widget.NewSeparator(), f.mail.obj), mailTabLabel
+	alerts := f.alertsSection()
+	me, ok := f.rs.(MailEditor)
+	if !ok {
+		return alerts, settingsAlertsTab
 	}
-	pages := []fyne.CanvasObject{listening, f.reachSection(), alerts}
-	names := []string{settingsListeningTab, settingsAgentsTab, alertsName}
-	tallest := float32(0)
-	f.tabs = container.NewAppTabs()
-	for i, page := range pages {
-		tallest = max(tallest, page.MinSize().Height)
-		f.tabs.Append(container.NewTabItem(names[i], container.NewVScroll(page)))
-	}
-	body := container.NewBorder(nil, f.result, nil, nil, f.tabs)
-	f.apply = widget.NewButtonWithIcon(settingsApplyLabel, theme.ConfirmIcon(), f.applyNow)
-	f.apply.Importance = widget.HighImportance
-	f.cancel = widget.NewButtonWithIcon(settingsCancelLabel, theme.CancelIcon(), f.close)
-	f.dlg = dialog.NewCustomWithoutButtons(settingsTitle, body, parent)
-	f.dlg.SetButtons([]fyne.CanvasObject{f.cancel, f.apply})
-	f.dlg.SetOnClosed(func() { f.closed = true })
-	f.validate()
-	f.dlg.Resize(dialogSize(parent, 600, tallest+f.tabs.MinSize().Height+f.result.MinSize().Height+120))
-	f.dlg.Show()
-	return f
+	f.mail = newMailForm(me, f.do)
+	return container.NewVBox(alerts, widget.NewSeparator(), f.mail.obj), mailTabLabel
 }
 
 // alertsSection is the alert grace: how long a problem lasts before a

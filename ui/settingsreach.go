@@ -22,8 +22,9 @@ import (
 // for a new customer site, ready to copy. The line follows the form as
 // the user types.
 
-// reachSection builds the part; validate keeps it current.
-func (f *settingsForm) reachSection() fyne.CanvasObject {
+// agentsTab builds the part, the dialog's second tab; validate keeps it
+// current.
+func (f *settingsForm) agentsTab() fyne.CanvasObject {
 	f.lanAddrs = widget.NewLabel("")
 	f.lanAddrs.Selectable = true
 	f.lanAddrs.Wrapping = fyne.TextWrapWord
