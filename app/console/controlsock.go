@@ -163,34 +163,8 @@ func (h *ctlHandler) serve(ctx context.Context, line []byte, w *control.Writer) 
 
 // answer carries out req; streams send their parts through w.
 func (h *ctlHandler) answer(ctx context.Context, req *ctlRequest, w *control.Writer) ctlResponse {
-	switch req.Op {
-	case opReport:
-		rows := h.m.BackupRows()
-		if rows == nil {
-			rows = []health.Row{}
-		}
-		return ctlResponse{Rows: rows}
-	case opReportSend:
-		return h.sendReport(ctx, req)
-	case opTestMail:
-		msg, err := h.m.TestMail(ctx, nil, nil)
-		if err != nil {
-			return failure(err)
-		}
-		return ctlResponse{Changes: []string{msg}}
-	case opConsoleSettings, opConsoleSettingsSet, opSlaveList, opSlaveExport:
-		return h.console(req)
-	case opSlaveAdd, opSlaveEdit, opSlaveRemove, opSlaveTrust:
-		var c entryChange
-		if req.Entry != nil {
-			c = *req.Entry
-		}
-		res, err := changeEntry(masterEntries{h.m, h.db}, req.Op, req.Slave, c, req.Password)
-		if err != nil {
-			err = asUsage(err)
-			return ctlResponse{Error: err.Error(), Usage: cmdline.IsUsage(err)}
-		}
-		return ctlResponse{Entry: &res}
+	if resp, ok := h.consoleWide(ctx, req); ok {
+		return resp
 	}
 	if req.Op != opAudit && req.Op != opConnLog && req.Slave == "" {
 		return ctlResponse{Error: "no slave named: give --slave NAME", Usage: true}
@@ -198,6 +172,54 @@ func (h *ctlHandler) answer(ctx context.Context, req *ctlRequest, w *control.Wri
 	if strings.HasPrefix(req.Op, "task_") {
 		return h.task(ctx, req, w)
 	}
+	return h.slaveOp(ctx, req, w)
+}
+
+// consoleWide answers the operations that name no slave to reach: the
+// fleet's report, mail, the console's settings and its list of slaves.
+// ok is false for any other operation.
+func (h *ctlHandler) consoleWide(ctx context.Context, req *ctlRequest) (resp ctlResponse, ok bool) {
+	switch req.Op {
+	case opReport:
+		rows := h.m.BackupRows()
+		if rows == nil {
+			rows = []health.Row{}
+		}
+		return ctlResponse{Rows: rows}, true
+	case opReportSend:
+		return h.sendReport(ctx, req), true
+	case opTestMail:
+		msg, err := h.m.TestMail(ctx, nil, nil)
+		if err != nil {
+			return failure(err), true
+		}
+		return ctlResponse{Changes: []string{msg}}, true
+	case opConsoleSettings, opConsoleSettingsSet, opSlaveList, opSlaveExport:
+		return h.console(req), true
+	case opSlaveAdd, opSlaveEdit, opSlaveRemove, opSlaveTrust:
+		return h.entry(req), true
+	}
+	return ctlResponse{}, false
+}
+
+// entry adds, edits, removes or trusts a slave in the console's list.
+func (h *ctlHandler) entry(req *ctlRequest) ctlResponse {
+	var c entryChange
+	if req.Entry != nil {
+		c = *req.Entry
+	}
+	res, err := changeEntry(masterEntries{h.m, h.db}, req.Op, req.Slave, c, req.Password)
+	if err != nil {
+		err = asUsage(err)
+		return ctlResponse{Error: err.Error(), Usage: cmdline.IsUsage(err)}
+	}
+	return ctlResponse{Entry: &res}
+}
+
+// slaveOp answers the operations about one slave: its status, log,
+// settings and password through its link, and (for one slave or all)
+// the audit trail and the connection log.
+func (h *ctlHandler) slaveOp(ctx context.Context, req *ctlRequest, w *control.Writer) ctlResponse {
 	switch req.Op {
 	case opStatus:
 		rep, err := h.m.RemoteStatus(ctx, req.Slave)
@@ -206,17 +228,7 @@ func (h *ctlHandler) answer(ctx context.Context, req *ctlRequest, w *control.Wri
 		}
 		return ctlResponse{Status: statusOf(rep)}
 	case opAgentLog:
-		if req.Follow {
-			w.Watch()
-		}
-		q := master.LogQuery{Last: req.Lines, All: req.All, Since: req.Since, MinLevel: req.Level, Follow: req.Follow}
-		err := h.m.AgentLog(ctx, req.Slave, q, func(lines []*pb.LogLine) error {
-			return w.Send(ctlResponse{OK: true, Log: logLinesJSON(lines)})
-		})
-		if err != nil && !errors.Is(err, context.Canceled) {
-			return failure(err)
-		}
-		return ctlResponse{}
+		return h.agentLog(ctx, req, w)
 	case opSettingsShow:
 		s, err := h.m.AgentSettings(ctx, req.Slave)
 		if err != nil {
@@ -244,20 +256,41 @@ func (h *ctlHandler) answer(ctx context.Context, req *ctlRequest, w *control.Wri
 		}
 		return ctlResponse{Audit: recs}
 	case opConnLog:
-		events, err := h.m.Events(store.EventFilter{Slave: req.Slave, Since: req.Since, ErrorsOnly: req.ErrorsOnly})
-		if err != nil {
-			return failure(err)
-		}
-		for len(events) > 0 {
-			n := min(len(events), connLogPart)
-			if err := w.Send(ctlResponse{OK: true, Events: logRecords(events[:n])}); err != nil {
-				return failure(err)
-			}
-			events = events[n:]
-		}
-		return ctlResponse{}
+		return h.connLog(req, w)
 	}
 	return ctlResponse{Error: fmt.Sprintf(unknownOp+" %q", req.Op), Usage: true}
+}
+
+// agentLog streams the agent's log lines, and (Follow) the new ones
+// until the caller goes.
+func (h *ctlHandler) agentLog(ctx context.Context, req *ctlRequest, w *control.Writer) ctlResponse {
+	if req.Follow {
+		w.Watch()
+	}
+	q := master.LogQuery{Last: req.Lines, All: req.All, Since: req.Since, MinLevel: req.Level, Follow: req.Follow}
+	err := h.m.AgentLog(ctx, req.Slave, q, func(lines []*pb.LogLine) error {
+		return w.Send(ctlResponse{OK: true, Log: logLinesJSON(lines)})
+	})
+	if err != nil && !errors.Is(err, context.Canceled) {
+		return failure(err)
+	}
+	return ctlResponse{}
+}
+
+// connLog sends the console's connection log in parts.
+func (h *ctlHandler) connLog(req *ctlRequest, w *control.Writer) ctlResponse {
+	events, err := h.m.Events(store.EventFilter{Slave: req.Slave, Since: req.Since, ErrorsOnly: req.ErrorsOnly})
+	if err != nil {
+		return failure(err)
+	}
+	for len(events) > 0 {
+		n := min(len(events), connLogPart)
+		if err := w.Send(ctlResponse{OK: true, Events: logRecords(events[:n])}); err != nil {
+			return failure(err)
+		}
+		events = events[n:]
+	}
+	return ctlResponse{}
 }
 
 // console answers the commands about the console itself, with the same
