@@ -7,7 +7,6 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
-	"fyne.io/fyne/v2/layout"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
@@ -51,7 +50,11 @@ type mailForm struct {
 	onFailed, onOverdue, onOff *widget.Check
 	test                       *widget.Button
 	result                     *widget.Label
-	obj                        fyne.CanvasObject
+	// rows are the form's rows (label, field), which the tab lays out in
+	// one form with the alert grace so that every field lines up; below
+	// goes under that form.
+	rows  []fyne.CanvasObject
+	below fyne.CanvasObject
 }
 
 var securityNames = map[string]mail.Security{mailSecurityNone: mail.SecurityNone, mailSecuritySTART: mail.SecuritySTARTTLS, mailSecurityTLS: mail.SecurityTLS}
@@ -95,7 +98,7 @@ func newMailForm(ed MailEditor, do func(func())) *mailForm {
 	}
 	f.test = widget.NewButtonWithIcon(mailTestLabel, theme.MailSendIcon(), f.sendTest)
 
-	form := container.New(layout.NewFormLayout(),
+	f.rows = []fyne.CanvasObject{
 		widget.NewLabel("SMTP server"), container.NewBorder(nil, nil, nil, f.security, f.server),
 		widget.NewLabel("User"), f.user,
 		widget.NewLabel("Password"), f.password,
@@ -103,11 +106,11 @@ func newMailForm(ed MailEditor, do func(func())) *mailForm {
 		widget.NewLabel("To"), f.to,
 		widget.NewLabel("Mail when"), container.NewVBox(f.onFailed, f.onOverdue, f.onOff),
 		widget.NewLabel("Daily summary at"), f.daily,
-	)
+	}
 	note := widget.NewLabel("The password is kept in this console's database (readable by you only), because the mail server needs it as typed; it is never shown again.")
 	note.Wrapping = fyne.TextWrapWord
 	note.Importance = widget.LowImportance
-	f.obj = container.NewVBox(form, note, container.NewHBox(f.test), f.result)
+	f.below = container.NewVBox(note, container.NewHBox(f.test), f.result)
 	return f
 }
 

@@ -143,3 +143,15 @@ func selectTab(t *testing.T, w fyne.Window, label string) {
 	}
 	t.Fatalf("no tab %q", label)
 }
+
+func TestTheAlertGraceLinesUpWithTheMailFields(t *testing.T) {
+	f, _, w := openSettings(t, newMailConsole(t), nil, false)
+	selectTab(t, w, mailTabLabel)
+	d := fyne.CurrentApp().Driver()
+	grace := d.AbsolutePositionForObject(f.grace).X
+	for name, field := range map[string]fyne.CanvasObject{"SMTP server": f.mail.server, "User": f.mail.user, "Daily summary at": f.mail.daily} {
+		if x := d.AbsolutePositionForObject(field).X; x != grace {
+			t.Errorf("the %s field starts at x=%v, the Alert after field at x=%v", name, x, grace)
+		}
+	}
+}

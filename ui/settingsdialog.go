@@ -213,31 +213,34 @@ func (f *settingsForm) heartbeatRow() fyne.CanvasObject {
 }
 
 // alertsTab is the third tab and its name: the alert grace, and the mail
-// settings when the console can send mail (a MailEditor).
+// settings when the console can send mail (a MailEditor), in one form so
+// that their labels and fields line up.
 func (f *settingsForm) alertsTab() (fyne.CanvasObject, string) {
+	rows := f.graceRows()
+	me, ok := f.rs.(MailEditor)
+	if !ok {
+		return container.New(layout.NewFormLayout(), rows...), settingsAlertsTab
+	}
+	f.mail = newMailForm(me, f.do)
+	rows = append(rows, f.mail.rows...)
+	return container.NewVBox(container.New(layout.NewFormLayout(), rows...), f.mail.below), mailTabLabel
+}
+
+// graceRows are the alert grace's form row: how long a problem lasts
+// before a notification or a mail says so, with what is wrong with the
+// value typed and what it is for under the field.
+func (f *settingsForm) graceRows() []fyne.CanvasObject {
 	f.grace = widget.NewEntry()
 	f.grace.SetText(strconv.Itoa(int(f.old.AlertGrace() / time.Second)))
 	f.grace.OnChanged = func(string) { f.validate() }
 	f.graceMsg = widget.NewLabel("")
 	f.graceMsg.Importance = widget.DangerImportance
-
-	alerts := f.alertsSection()
-	me, ok := f.rs.(MailEditor)
-	if !ok {
-		return alerts, settingsAlertsTab
-	}
-	f.mail = newMailForm(me, f.do)
-	return container.NewVBox(alerts, widget.NewSeparator(), f.mail.obj), mailTabLabel
-}
-
-// alertsSection is the alert grace: how long a problem lasts before a
-// notification or a mail says so.
-func (f *settingsForm) alertsSection() fyne.CanvasObject {
+	f.graceMsg.Wrapping = fyne.TextWrapWord
 	row := container.NewHBox(container.New(&fixedWidthLayout{width: 80}, f.grace), widget.NewLabel(settingsGraceUnit))
-	note := widget.NewLabel(settingsGraceHint)
-	note.Wrapping = fyne.TextWrapWord
-	note.Importance = widget.LowImportance
-	return container.NewVBox(container.New(layout.NewFormLayout(), widget.NewLabel(settingsGraceLabel), row), f.graceMsg, note)
+	hint := widget.NewLabel(settingsGraceHint)
+	hint.Wrapping = fyne.TextWrapWord
+	hint.SizeName = theme.SizeNameCaptionText
+	return []fyne.CanvasObject{widget.NewLabel(settingsGraceLabel), container.NewVBox(row, f.graceMsg, hint)}
 }
 
 // certificateRow shows this console's certificate fingerprint, to read out
