@@ -52,13 +52,17 @@ func (r *handshakeRig) run(b *testing.B, n int) time.Duration {
 
 // newLanyardHandshakeRig is a console listener and an agent dialer; every
 // link is closed as soon as it is up, on both sides.
-func newLanyardHandshakeRig(b *testing.B, ssl bool) *handshakeRig {
+func newLanyardHandshakeRig(b *testing.B, ssl, resume bool) *handshakeRig {
 	r := &handshakeRig{}
 	s := listenBench(b, ssl, func(l *Link) {
 		l.CloseWith(&Error{Code: wire.CodeNormal, Reason: "benchmark"})
 		r.served.hit()
 	}, r.served.hit)
 	agents := benchDialer(b, ssl, s.Addr().String())
+	if !resume {
+		// Every dial a first contact: a full handshake, as the baseline's.
+		agents.id.clientTLS().ClientSessionCache = nil
+	}
 	r.err = s.err
 	r.dial = func() error {
 		l, err := agents.Dial(context.Background())
@@ -139,18 +143,22 @@ func newBareTLSHandshakeRig(b *testing.B, mutual bool) *handshakeRig {
 // same machine. Target: ≥ 0.8×. Also reported, without a baseline: Lanyard
 // with SSL off (plain-handshakes/s) and bare crypto/tls with a client
 // certificate as Lanyard uses (mtls-handshakes/s), which tells how much of
-// the gap is TLS client authentication and how much Lanyard's own exchange.
+// the gap is TLS client authentication and how much Lanyard's own exchange;
+// and Lanyard relinking, its TLS session resumed (resumed-handshakes/s),
+// what a fleet coming back after a restart of the console costs. The
+// Lanyard figure itself is of full handshakes, as the baseline's are.
 func BenchmarkHandshakeRate(b *testing.B) {
 	const (
 		rounds   = 4
 		perRound = 400 // handshakes per variant per round
 		warmUp   = 64
 	)
-	lanyard := newLanyardHandshakeRig(b, true)
-	plain := newLanyardHandshakeRig(b, false)
+	lanyard := newLanyardHandshakeRig(b, true, false)
+	plain := newLanyardHandshakeRig(b, false, false)
 	bare := newBareTLSHandshakeRig(b, false)
 	mutual := newBareTLSHandshakeRig(b, true)
-	rigs := []*handshakeRig{bare, lanyard, mutual, plain}
+	resumed := newLanyardHandshakeRig(b, true, true)
+	rigs := []*handshakeRig{bare, lanyard, mutual, plain, resumed}
 	for _, r := range rigs {
 		r.run(b, warmUp)
 	}
@@ -168,6 +176,7 @@ func BenchmarkHandshakeRate(b *testing.B) {
 	rate := func(i int) float64 { return n / took[i].Seconds() }
 	b.ReportMetric(rate(2), "mtls-handshakes/s")
 	b.ReportMetric(rate(3), "plain-handshakes/s")
+	b.ReportMetric(rate(4), "resumed-handshakes/s")
 	benchtable.Report(b, benchtable.Figure{Name: "handshake-rate", Value: rate(1), Unit: "handshakes/s",
 		Baseline: rate(0), Target: benchtable.RatioAtLeast(0.8)})
 }

@@ -48,6 +48,7 @@ type shake struct {
 
 	fingerprint string // the peer certificate's, with SSL
 	exporter    []byte // the TLS exporter, with SSL
+	resumed     bool   // the TLS session was resumed (resume.go)
 
 	mine, theirs []byte        // both hellos as sent, for the transcript
 	peer         *pb.Hello     // the peer's hello, validated
@@ -76,6 +77,7 @@ func (s *shake) tlsEstablished(tc *tls.Conn) *Error {
 	if len(cs.PeerCertificates) == 0 {
 		return &Error{Code: wire.CodeProtocolError, Reason: s.remote + " presented no certificate"}
 	}
+	s.resumed = cs.DidResume
 	exporter, err := cs.ExportKeyingMaterial(auth.TLSExporterLabel, nil, 32)
 	if err != nil {
 		return &Error{Code: wire.CodeProtocolError, Reason: "TLS exporter failed", Err: err}
@@ -83,7 +85,6 @@ func (s *shake) tlsEstablished(tc *tls.Conn) *Error {
 	s.fingerprint = Fingerprint(cs.PeerCertificates[0].Raw)
 	s.exporter = exporter
 	s.conn = tc
-	dropPeerCertificates(tc) // the fingerprint is all a link keeps (tlsmem.go)
 	return nil
 }
 
@@ -258,7 +259,12 @@ func (s *shake) readWelcome(f wire.Frame, key auth.Key, o Options) (heartbeat, d
 func (s *shake) link(heartbeat, deadAfter time.Duration, maxInFlight int) *Link {
 	_ = s.raw.SetDeadline(time.Time{})
 	if tc, ok := s.conn.(*tls.Conn); ok {
-		releaseHandshakeBuffers(tc) // what the handshake grew, an idle link does not need (tlsmem.go)
+		// What the handshake grew, an idle link does not need (tlsmem.go).
+		// The dialer's session ticket came before the acceptor's hello and
+		// is cached by now, with the certificate a resumption presents
+		// again: only the fingerprint stays with the link.
+		dropPeerCertificates(tc)
+		releaseHandshakeBuffers(tc)
 	}
 	return newLink(s.conn, Peer{
 		Name:        s.peer.Name,
@@ -270,6 +276,7 @@ func (s *shake) link(heartbeat, deadAfter time.Duration, maxInFlight int) *Link 
 		Dialed:      s.dialed,
 		SSL:         s.ssl,
 		Fingerprint: s.fingerprint,
+		Resumed:     s.resumed,
 		Version:     s.version,
 	}, heartbeat, deadAfter, maxInFlight)
 }

@@ -72,6 +72,8 @@ func (id *Identity) clientTLS() *tls.Config {
 			// the handshake, not checked against a CA. crypto/tls still
 			// verifies that the peer holds the certificate's private key.
 			InsecureSkipVerify: true, //nolint:gosec // pinned, see above
+			// Sessions resume (resume.go): a relink costs no signatures.
+			ClientSessionCache: tls.NewLRUClientSessionCache(sessionCacheSize(id.Role)),
 		}
 	})
 	return id.client
@@ -85,9 +87,10 @@ func (id *Identity) serverTLS() *tls.Config {
 			Certificates: []tls.Certificate{id.Certificate},
 			// Any certificate: peers are pinned by fingerprint, not by CA.
 			ClientAuth: tls.RequireAnyClientCert,
-			// Dialers keep no session cache, so tickets would only cost a
-			// write (carrying the client certificate) per handshake.
-			SessionTicketsDisabled: true,
+		}
+		// Tickets whose keys survive a restart (resume.go).
+		if r := newTicketRotation(id.Certificate, id.server); r != nil {
+			id.server.GetConfigForClient = r.getConfigForClient
 		}
 	})
 	return id.server

@@ -30,6 +30,7 @@ type Peer struct {
 	Dialed      bool   // this side dialed the connection
 	SSL         bool
 	Fingerprint string // hex SHA-256 of the peer's certificate; "" without SSL
+	Resumed     bool   // the TLS session was resumed: no certificate signatures this time
 	Version     uint32
 }
 
