@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lanyard/lanyard/internal/freeport"
+
 	"github.com/lanyard/lanyard/app/cmdline"
 
 	"github.com/lanyard/lanyard/app"
@@ -176,7 +178,13 @@ func TestStatusJSONHasTheSettingsAndNeverTheKey(t *testing.T) {
 }
 
 func TestPortCheckNamesTheProcessHoldingThePort(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	// A port below the ephemeral range: once closed, no connection of
+	// another process takes it before the second check.
+	addr, err := freeport.Addr()
+	if err != nil {
+		t.Skip(err)
+	}
+	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,20 +11,20 @@ import (
 	"time"
 
 	"github.com/lanyard/lanyard/core/agent"
-	"github.com/lanyard/lanyard/core/internal/netsim"
 	"github.com/lanyard/lanyard/core/link"
 	"github.com/lanyard/lanyard/core/store"
 	"github.com/lanyard/lanyard/core/wire"
+	"github.com/lanyard/lanyard/internal/freeport"
 )
 
 // newPassword is what the password tests change the password to.
 const newPassword = "pw-rotated-2b7e41d9"
 
 // freeAddr is a loopback address nothing listens on, whose port no other
-// connection takes before the test binds it (netsim.FreeAddr).
+// connection takes before the test binds it (freeport.Addr).
 func freeAddr(t *testing.T) string {
 	t.Helper()
-	addr, err := netsim.FreeAddr()
+	addr, err := freeport.Addr()
 	if err != nil {
 		t.Fatal(err)
 	}

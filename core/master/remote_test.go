@@ -10,10 +10,10 @@ import (
 	"time"
 
 	"github.com/lanyard/lanyard/core/agent"
-	"github.com/lanyard/lanyard/core/internal/netsim"
 	"github.com/lanyard/lanyard/core/store"
 	"github.com/lanyard/lanyard/core/wire"
 	"github.com/lanyard/lanyard/core/wire/pb"
+	"github.com/lanyard/lanyard/internal/freeport"
 	"github.com/lanyard/lanyard/internal/testkit"
 )
 
@@ -53,7 +53,7 @@ func lastAudit(t *testing.T, c *console) store.AuditRecord {
 
 func TestACommandForAnOfflineSlaveIsRefusedAtOnceAndAudited(t *testing.T) {
 	c := startConsole(t, false, nil)
-	addr, err := netsim.FreeAddr() // a port nobody listens on
+	addr, err := freeport.Addr() // a port nobody listens on
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,10 +3,13 @@ package portcheck
 import (
 	"errors"
 	"net"
+	"net/netip"
 	"os"
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/lanyard/lanyard/internal/freeport"
 
 	"go.uber.org/goleak"
 )
@@ -66,29 +69,21 @@ func TestAPortThisTestListensOnNamesThisProcessAndSuggestsAnother(t *testing.T) 
 	}
 }
 
-// belowEphemeral is a port this test could bind, below the range the
-// system hands out to outgoing connections: on a busy machine another
-// process's connection may take a just-closed ephemeral port.
-func belowEphemeral(t *testing.T) int {
+// freePort is a port nothing holds, below the ephemeral range: on a busy
+// machine another process's connection may take a just-closed ephemeral
+// port.
+func freePort(t *testing.T) int {
 	t.Helper()
-	low := 32768
-	if b, err := os.ReadFile("/proc/sys/net/ipv4/ip_local_port_range"); err == nil {
-		if f := strings.Fields(string(b)); len(f) == 2 {
-			low, _ = strconv.Atoi(f[0])
-		}
+	addr, err := freeport.Addr()
+	if err != nil {
+		t.Skip(err)
 	}
-	for port := low - 1; port > max(low-2000, 1024); port -= 7 {
-		if ln, err := net.Listen("tcp", ":"+strconv.Itoa(port)); err == nil {
-			_ = ln.Close()
-			return port
-		}
-	}
-	t.Skip("no free port below the ephemeral range")
-	return 0
+	ap := netip.MustParseAddrPort(addr)
+	return int(ap.Port())
 }
 
 func TestAPortNobodyHoldsIsFree(t *testing.T) {
-	port := belowEphemeral(t)
+	port := freePort(t)
 	r, err := Check(port)
 	if err != nil {
 		t.Fatal(err)

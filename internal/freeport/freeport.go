@@ -1,4 +1,4 @@
-package netsim
+package freeport
 
 import (
 	"errors"
@@ -10,7 +10,7 @@ import (
 	"strings"
 )
 
-// FreeAddr returns a loopback address (127.0.0.1:PORT) that nothing
+// Addr returns a loopback address (127.0.0.1:PORT) that nothing
 // listens on, for a test that binds it later or wants a dial refused.
 //
 // A port from "127.0.0.1:0" would do only until the test binds it: the
@@ -18,7 +18,7 @@ import (
 // machine, and on a busy one another connection takes it in between. So
 // the port is drawn below the kernel's ephemeral range, where only a
 // program that asks for that very port gets it, and checked free.
-func FreeAddr() (string, error) {
+func Addr() (string, error) {
 	low := ephemeralLow()
 	const from = 10000
 	if low <= from+1000 {

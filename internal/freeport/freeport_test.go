@@ -1,19 +1,21 @@
-package netsim
+package freeport
 
 import (
 	"net"
 	"net/netip"
 	"testing"
+
+	"go.uber.org/goleak"
 )
 
 func TestFreeAddrIsALoopbackPortOutsideTheEphemeralRangeThatCanBeBound(t *testing.T) {
-	addr, err := FreeAddr()
+	addr, err := Addr()
 	if err != nil {
 		t.Fatal(err)
 	}
 	ap, err := netip.ParseAddrPort(addr)
 	if err != nil || !ap.Addr().IsLoopback() {
-		t.Fatalf("FreeAddr = %q (%v), want a loopback address", addr, err)
+		t.Fatalf("Addr = %q (%v), want a loopback address", addr, err)
 	}
 	if int(ap.Port()) >= ephemeralLow() {
 		t.Errorf("port %d is in the ephemeral range (from %d)", ap.Port(), ephemeralLow())
@@ -24,3 +26,5 @@ func TestFreeAddrIsALoopbackPortOutsideTheEphemeralRangeThatCanBeBound(t *testin
 	}
 	_ = ln.Close()
 }
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }

@@ -1,0 +1,5 @@
+// Package freeport gives tests loopback addresses that stay free until
+// they bind them: ports below the kernel's ephemeral range, which no
+// outgoing connection is handed. Only tests import it; it imports nothing
+// of Lanyard's, so any package's tests can.
+package freeport
