@@ -16,7 +16,8 @@
 //	meta      "schema" → uint32 big-endian; "connlog_last" → newest connlog key at the last prune
 //	identity  install_id, cert_pem, key_pem
 //	settings  name → JSON
-//	slaves    slave ID (hex) → JSON Slave            (console)
+//	slaves    slave ID (hex) → JSON Slave, without LastSeen (console)
+//	lastseen  slave ID (hex) → when it was last seen: Unix nanoseconds, int64 big-endian (console)
 //	masters   lower-cased host:port → JSON Master    (agent)
 //	connlog   time ‖ sequence → JSON Event
 //	audit     time ‖ sequence → JSON AuditRecord     (console)
@@ -43,6 +44,11 @@
 // SavePins writes what a link changes (the pinned certificate and
 // installation, when it was last seen) for many entries in one transaction,
 // touching nothing else and checking nothing, as none of it is unique.
+// Last-seen times change with every link's start and end, thousands at a
+// time when a console stops, so they live in a bucket of their own
+// (lastseen.go, schema 5): saving one writes eight bytes and decodes no
+// entry. Every read of a slave (Slaves, SlaveByID, SlaveByName) fills
+// Slave.LastSeen from it, and RemoveSlave deletes it with the entry.
 //
 // The callbacks of LoadOrCreateIdentity, UpdateSettings, UpdateSlave and
 // UpdateMaster run inside a write transaction, which bbolt serialises: they

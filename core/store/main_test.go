@@ -23,6 +23,9 @@ func TestMain(m *testing.M) {
 	if path := os.Getenv(appendEnv); path != "" {
 		os.Exit(appendStorm(path))
 	}
+	if path := os.Getenv(crashMigrationEnv); path != "" {
+		os.Exit(crashInMigration(path))
+	}
 	goleak.VerifyTestMain(m)
 }
 

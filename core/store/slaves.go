@@ -44,8 +44,10 @@ type Slave struct {
 	Notes           string    `json:"notes,omitempty"`
 	Disabled        bool      `json:"disabled,omitempty"` // the user disconnected it: no link until Connect
 	Created         time.Time `json:"created"`
-	Updated         time.Time `json:"updated"`            // the user's last change
-	LastSeen        time.Time `json:"last_seen,omitzero"` // when a link last came up or ended (SavePins)
+	Updated         time.Time `json:"updated"` // the user's last change
+	// LastSeen is when a link last came up or ended (SavePins). It is kept
+	// in the lastseen bucket (lastseen.go), never in the entry's JSON.
+	LastSeen time.Time `json:"last_seen,omitzero"`
 }
 
 // DuplicateError reports an entry that clashes with an existing one.
@@ -117,9 +119,14 @@ func newSlaveID() string {
 	return hex.EncodeToString(id[:])
 }
 
-// allSlaves decodes every entry, in key (ID) order.
+// allSlaves decodes every entry, with when it was last seen, in key (ID)
+// order.
 func (db *DB) allSlaves(tx *bbolt.Tx) ([]Slave, error) {
 	b, err := db.bucket(tx, bucketSlaves)
+	if err != nil {
+		return nil, err
+	}
+	seen, err := db.bucket(tx, bucketLastSeen)
 	if err != nil {
 		return nil, err
 	}
@@ -129,12 +136,16 @@ func (db *DB) allSlaves(tx *bbolt.Tx) ([]Slave, error) {
 		if err != nil {
 			return err
 		}
+		if s.LastSeen, err = db.lastSeenOf(seen, key); err != nil {
+			return err
+		}
 		slaves = append(slaves, s)
 		return nil
 	})
 	return slaves, err
 }
 
+// decodeSlave decodes an entry; its LastSeen is the caller's to fill.
 func (db *DB) decodeSlave(key, value []byte) (Slave, error) {
 	var s Slave
 	if err := json.Unmarshal(value, &s); err != nil {
@@ -143,15 +154,31 @@ func (db *DB) decodeSlave(key, value []byte) (Slave, error) {
 	// The key is the truth: an ID field edited out of step with it would
 	// otherwise make the entry unreachable by ID.
 	s.ID = string(key)
+	s.LastSeen = time.Time{}
 	return s, nil
 }
 
+// putSlave stores s: its entry, and when it was last seen apart.
 func (db *DB) putSlave(tx *bbolt.Tx, s *Slave) error {
+	if err := db.putEntry(tx, s); err != nil {
+		return err
+	}
+	seen, err := db.bucket(tx, bucketLastSeen)
+	if err != nil {
+		return err
+	}
+	return putLastSeen(seen, []byte(s.ID), s.LastSeen)
+}
+
+// putEntry stores s's entry only, without LastSeen.
+func (db *DB) putEntry(tx *bbolt.Tx, s *Slave) error {
 	b, err := db.bucket(tx, bucketSlaves)
 	if err != nil {
 		return err
 	}
-	value, err := json.Marshal(s)
+	entry := *s
+	entry.LastSeen = time.Time{}
+	value, err := json.Marshal(&entry)
 	if err != nil {
 		return fmt.Errorf("slave %q cannot be stored: %w", s.Name, err)
 	}
@@ -210,7 +237,22 @@ func (db *DB) SlaveByID(id string) (Slave, error) {
 	return found, err
 }
 
+// getSlave reads entry id with when it was last seen.
 func (db *DB) getSlave(tx *bbolt.Tx, id string) (Slave, error) {
+	s, err := db.getEntry(tx, id)
+	if err != nil {
+		return Slave{}, err
+	}
+	seen, err := db.bucket(tx, bucketLastSeen)
+	if err != nil {
+		return Slave{}, err
+	}
+	s.LastSeen, err = db.lastSeenOf(seen, []byte(id))
+	return s, err
+}
+
+// getEntry reads entry id without its LastSeen.
+func (db *DB) getEntry(tx *bbolt.Tx, id string) (Slave, error) {
 	b, err := db.bucket(tx, bucketSlaves)
 	if err != nil {
 		return Slave{}, err
@@ -321,6 +363,13 @@ func (db *DB) RemoveSlave(name string) error {
 		if err := b.Delete([]byte(id)); err != nil {
 			return err
 		}
+		seen, err := db.bucket(tx, bucketLastSeen)
+		if err != nil {
+			return err
+		}
+		if err := seen.Delete([]byte(id)); err != nil {
+			return err
+		}
 		ix.remove(&s)
 		return nil
 	})
@@ -339,33 +388,55 @@ type Pin struct {
 // SavePins writes pins in one transaction, reading and writing only the
 // entries they name: none of these fields must be unique, so nothing else
 // is checked, and Updated (the user's last change) stays. A pin for an
-// entry removed meanwhile is skipped.
+// entry removed meanwhile is skipped. A pin of a last-seen time only (what
+// most links' start and end bring) writes that time alone and decodes
+// nothing.
 func (db *DB) SavePins(pins []Pin) error {
 	if len(pins) == 0 {
 		return nil
 	}
 	return db.update(func(tx *bbolt.Tx) error {
+		slaves, err := db.bucket(tx, bucketSlaves)
+		if err != nil {
+			return err
+		}
+		seen, err := db.bucket(tx, bucketLastSeen)
+		if err != nil {
+			return err
+		}
 		for _, p := range pins {
-			s, err := db.getSlave(tx, p.ID)
-			if errors.Is(err, ErrNotFound) {
-				continue
-			}
-			if err != nil {
-				return err
-			}
-			if p.Cert != "" {
-				s.PinnedCert = p.Cert
-			}
-			if p.InstallID != "" {
-				s.PinnedInstallID = p.InstallID
+			if p.Cert != "" || p.InstallID != "" {
+				err := db.savePin(tx, p)
+				if errors.Is(err, ErrNotFound) {
+					continue // removed meanwhile
+				}
+				if err != nil {
+					return err
+				}
+			} else if slaves.Get([]byte(p.ID)) == nil {
+				continue // removed meanwhile
 			}
 			if !p.LastSeen.IsZero() {
-				s.LastSeen = p.LastSeen.UTC()
-			}
-			if err := db.putSlave(tx, &s); err != nil {
-				return err
+				if err := putLastSeen(seen, []byte(p.ID), p.LastSeen); err != nil {
+					return err
+				}
 			}
 		}
 		return nil
 	})
+}
+
+// savePin writes p's certificate and installation into its entry.
+func (db *DB) savePin(tx *bbolt.Tx, p Pin) error {
+	s, err := db.getEntry(tx, p.ID)
+	if err != nil {
+		return err
+	}
+	if p.Cert != "" {
+		s.PinnedCert = p.Cert
+	}
+	if p.InstallID != "" {
+		s.PinnedInstallID = p.InstallID
+	}
+	return db.putEntry(tx, &s)
 }

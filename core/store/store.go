@@ -88,11 +88,12 @@ var migrations = []func(tx *bbolt.Tx) error{
 	createTaskBuckets,  // 2: the agent's backup tasks and run history (tasks.go)
 	masterAddressLists, // 3: a master has a list of addresses (masters.go)
 	createHealthBucket, // 4: the console's record of its fleet's backup health (health.go)
+	lastSeenApart,      // 5: slaves' last-seen times in a bucket of their own (lastseen.go)
 }
 
 // CurrentSchema is the schema version this build writes. A test keeps it
 // equal to len(migrations).
-const CurrentSchema = 4
+const CurrentSchema = 5
 
 func createBuckets(tx *bbolt.Tx) error {
 	for _, name := range [][]byte{
