@@ -58,7 +58,7 @@ func (e *ExistsError) Error() string {
 
 // Restore copies a snapshot, or the chosen paths of it, into
 // opt.Target, with modes, times and (as root) owners, and reports what it
-// restored.
+// restored. What it restored is on disk when it returns without an error.
 func (e *Engine) Restore(ctx context.Context, snap SnapshotInfo, task string, opt RestoreOptions, p Progress) (RestoreReport, error) {
 	rep := RestoreReport{Task: task, Snapshot: snap.ID, Target: opt.Target, Paths: []string{}}
 	want, err := restoreWants(snap, opt)
@@ -86,6 +86,9 @@ func (e *Engine) Restore(ctx context.Context, snap SnapshotInfo, task string, op
 		return rep, err
 	}
 	restoreFolderMeta(opt.Target, entries, &rep)
+	if err := syncRestored(opt.Target, rep.Paths); err != nil {
+		return rep, fmt.Errorf("the restored files in %s may not all be on disk yet (%v): check the disk, then restore again with --overwrite", opt.Target, plainErr(err))
+	}
 	return rep, nil
 }
 

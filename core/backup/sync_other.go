@@ -35,6 +35,29 @@ func syncTree(dir string) error {
 	return nil
 }
 
+// syncRestored makes what a restore wrote below target durable: each
+// path asked for (a file, or a folder and all it holds), then every
+// folder from its parent up to target's parent, which record their names.
+func syncRestored(target string, paths []string) error {
+	done := map[string]bool{}
+	for _, p := range paths {
+		if err := syncTree(p); err != nil {
+			return err
+		}
+		for d := p; d != target && within(d, target); {
+			d = filepath.Dir(d)
+			if done[d] {
+				break
+			}
+			done[d] = true
+			if err := syncDir(d); err != nil {
+				return err
+			}
+		}
+	}
+	return syncDir(filepath.Dir(target))
+}
+
 func syncPath(p string) error {
 	f, err := os.Open(p)
 	if err != nil {
