@@ -51,7 +51,9 @@ type Master struct {
 	// The fleet's backup health and its alerts (health.go).
 	health      *health.Tracker
 	healthSyncs healthSyncs
-	alerts      fanout[health.Alert]
+	// held are new links' first reads, held while a storm lasts.
+	held   heldReads
+	alerts fanout[health.Alert]
 
 	ctx    context.Context
 	cancel context.CancelFunc
