@@ -3,14 +3,15 @@ package app_test
 import (
 	"encoding/json"
 	"net"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 )
 
 // The console's own commands (settings show|set, slave add|edit|remove|
-// trust|list|export) work
-// the same while a console runs, through it, as on its database when
+// trust|list|import|export) work the same while a console runs, through it, as on its database when
 // none runs; a change of settings takes effect at once.
 func TestTheConsolesOwnCommandsWorkWhileItRuns(t *testing.T) {
 	const smtpPassword = "smtp-s3cret-77"
@@ -62,6 +63,31 @@ func TestTheConsolesOwnCommandsWorkWhileItRuns(t *testing.T) {
 	}
 	if out, code = cli("", "slave", "remove", "FS02"); code != 2 {
 		t.Errorf("removing FS02 twice: exit %d\n%s", code, out)
+	}
+
+	// An import beside the running console is done by it, with the
+	// progress shown here; a bad row is listed by its line, and then
+	// nothing is added.
+	dir := t.TempDir()
+	good, bad := filepath.Join(dir, "more.csv"), filepath.Join(dir, "bad.csv")
+	for path, text := range map[string]string{
+		good: "name,direction,password\nFS03,inbound,pw-third\n",
+		bad:  "name,direction,password\nFS04,inbound,pw-fourth\nFS03,inbound,pw-again\n",
+	} {
+		if err := os.WriteFile(path, []byte(text), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	out, code = cli("", "slave", "import", good)
+	if code != 0 || !strings.Contains(out, "rows checked: 1 of 1") || !strings.Contains(out, "added 1 of 1 slaves (1 keys derived from passwords)") {
+		t.Fatalf("slave import with the console running: exit %d\n%s", code, out)
+	}
+	if out, code = cli("", "slave", "import", bad); code != 2 || !strings.Contains(out, bad+": line 3") || !strings.Contains(out, "nothing was added") {
+		t.Fatalf("slave import of a bad row with the console running: exit %d\n%s", code, out)
+	}
+	out, _ = cli("", "slave", "list", "--json")
+	if !strings.Contains(out, `"name":"FS03"`) || strings.Contains(out, "FS04") {
+		t.Fatalf("the slaves after the imports: %s", out)
 	}
 
 	// A new listening address: the running console moves at once.

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -41,8 +42,12 @@ Every row is checked first and every bad one is listed with its line and
 why; then all are added at once, or none unless --skip-bad. Keys are taken
 as they are; passwords are turned into keys as when adding one slave, about
 a fifth of a second each, on every core, with a progress bar and the time
-left. --dry-run does all of it and adds nothing. Stop the console first
-(File > Import slaves does the same in the window).`,
+left. --dry-run does all of it and adds nothing.
+
+With the console running (the window or lanyard serve) the import is done
+by it, and the new slaves are linked at once; the console reads FILE
+itself, so it must be readable by the console's user. File > Import
+Slaves… does the same in the window.`,
 		Example: `  lanyard slave import fleet.csv --dry-run
   lanyard slave import fleet.csv
   lanyard slave import other-console.json --skip-bad`,
@@ -74,48 +79,106 @@ func fileFormat(flag, path string) (slavefile.Format, error) {
 	return "", cmdline.Usagef("--format %q: use csv or json", flag)
 }
 
+// opSlaveImport is slave import through the running console.
+const opSlaveImport = "slave_import"
+
+// importResult is what an import did, as the command reports it; the
+// running console sends it back whole.
+type importResult struct {
+	Rows    int      `json:"rows"`
+	Bad     []string `json:"bad,omitempty"` // each row refused: its line and why
+	Derived int      `json:"derived"`
+	Added   int      `json:"added"`
+	Ready   int      `json:"ready"`
+	// Refused: rows were bad and, without --skip-bad, nothing was added.
+	Refused bool `json:"refused,omitempty"`
+}
+
+// importProgress is how many rows an import has checked, of how many.
+type importProgress struct {
+	Done  int `json:"done"`
+	Total int `json:"total"`
+}
+
+// importSlaves imports the file at path: through the running console,
+// which links the new slaves at once, or into its data directory when
+// none runs. Either way the progress shows here, with the time left.
 func (e *env) importSlaves(ctx context.Context, path string, f slavefile.Format, o master.ImportOptions) error {
-	file, err := os.Open(path)
+	abs, err := filepath.Abs(path)
 	if err != nil {
 		return cmdline.Usage(fmt.Errorf("cannot read %s: %w", path, err))
-	}
-	rows, bad, err := slavefile.Read(file, f)
-	_ = file.Close()
-	if err != nil {
-		return cmdline.Usage(fmt.Errorf("%s: %w", path, err))
-	}
-	db, err := e.openDB(nil)
-	if err != nil {
-		return err
-	}
-	defer db.Close()
-	if len(bad) > 0 && !o.SkipBad {
-		o.DryRun = true // still check the rest, to list every mistake at once
 	}
 	bar := newCountBar(e.stderr, "rows checked")
 	o.Progress = bar.set
 	start := time.Now()
-	rep, err := master.ImportSlaves(ctx, db, rows, o)
+	req := ctlRequest{Op: opSlaveImport, File: abs, Format: string(f), DryRun: o.DryRun, SkipBad: o.SkipBad, Workers: o.Workers}
+	res, err := runningOrStored(ctx, e, req,
+		func(r ctlResponse) error {
+			if r.Progress != nil {
+				bar.set(r.Progress.Done, r.Progress.Total)
+			}
+			return nil
+		},
+		func(r ctlResponse) importResult { return deref(r.Import) },
+		func(db *store.DB) (importResult, error) {
+			return importFile(ctx, path, f, o, func(ctx context.Context, rows []slavefile.Row, o master.ImportOptions) (master.ImportReport, error) {
+				return master.ImportSlaves(ctx, db, rows, o)
+			})
+		})
 	bar.done()
-	rep.Bad = append(bad, rep.Bad...)
-	rep.Rows += len(bad)
-	for _, b := range rep.Bad {
-		fmt.Fprintf(e.stderr, "%s: %v\n", path, b)
+	for _, b := range res.Bad {
+		fmt.Fprintf(e.stderr, "%s: %s\n", path, b)
 	}
 	took := time.Since(start).Round(100 * time.Millisecond)
 	switch {
-	case errors.Is(err, master.ErrBadRows):
-		return cmdline.Usagef("%d of %d rows are refused (listed above); nothing was added: fix them and run again, or add the others with --skip-bad", len(rep.Bad), rep.Rows)
 	case err != nil:
 		return err
-	case len(bad) > 0 && !o.SkipBad:
-		return cmdline.Usagef("%d of %d rows are refused (listed above); nothing was added: fix them and run again, or add the others with --skip-bad", len(rep.Bad), rep.Rows)
+	case res.Refused:
+		return cmdline.Usagef("%d of %d rows are refused (listed above); nothing was added: fix them and run again, or add the others with --skip-bad", len(res.Bad), res.Rows)
 	case o.DryRun:
-		fmt.Fprintf(e.stdout, "dry run: %d of %d slaves would be added (%d keys derived from passwords, in %s); nothing was added\n", rep.Ready, rep.Rows, rep.Derived, took)
+		fmt.Fprintf(e.stdout, "dry run: %d of %d slaves would be added (%d keys derived from passwords, in %s); nothing was added\n", res.Ready, res.Rows, res.Derived, took)
 	default:
-		fmt.Fprintf(e.stdout, "added %d of %d slaves (%d keys derived from passwords) in %s\n", len(rep.Added), rep.Rows, rep.Derived, took)
+		fmt.Fprintf(e.stdout, "added %d of %d slaves (%d keys derived from passwords) in %s\n", res.Added, res.Rows, res.Derived, took)
 	}
 	return nil
+}
+
+// importFile reads the file at path and imports its rows with add (the
+// running console's import, or the one on its database). Every row is
+// checked and every bad one listed; a bad row without SkipBad makes it a
+// dry run, so that all the mistakes are found at once.
+func importFile(ctx context.Context, path string, f slavefile.Format, o master.ImportOptions,
+	add func(context.Context, []slavefile.Row, master.ImportOptions) (master.ImportReport, error)) (importResult, error) {
+	file, err := os.Open(path)
+	if err != nil {
+		return importResult{}, cmdline.Usage(fmt.Errorf("cannot read %s: %w", path, err))
+	}
+	rows, bad, err := slavefile.Read(file, f)
+	_ = file.Close()
+	if err != nil {
+		return importResult{}, cmdline.Usage(fmt.Errorf("%s: %w", path, err))
+	}
+	refused := len(bad) > 0 && !o.SkipBad
+	if refused {
+		o.DryRun = true
+	}
+	rep, err := add(ctx, rows, o)
+	if errors.Is(err, master.ErrBadRows) {
+		refused, err = true, nil
+	}
+	res := importResult{Rows: rep.Rows + len(bad), Derived: rep.Derived, Added: len(rep.Added), Ready: rep.Ready, Refused: refused}
+	for _, b := range append(bad, rep.Bad...) {
+		res.Bad = append(res.Bad, b.Error())
+	}
+	return res, err
+}
+
+func deref[T any](p *T) T {
+	var zero T
+	if p == nil {
+		return zero
+	}
+	return *p
 }
 
 func slaveExportCmd(e *env) *cobra.Command {

@@ -72,6 +72,14 @@ type ctlRequest struct {
 	// slave_export
 	WithKeys bool `json:"with_keys,omitempty"`
 
+	// slave_import: the file by its absolute path (the console reads it:
+	// no password in it crosses the socket), and the options.
+	File    string `json:"file,omitempty"`
+	Format  string `json:"format,omitempty"`
+	DryRun  bool   `json:"dry_run,omitempty"`
+	SkipBad bool   `json:"skip_bad,omitempty"`
+	Workers int    `json:"workers,omitempty"`
+
 	// slave_add, slave_edit, slave_trust (the name in Slave, but for add)
 	Entry *entryChange `json:"entry,omitempty"`
 
@@ -114,6 +122,8 @@ type ctlResponse struct {
 	Slaves          []slaveJSON     `json:"slaves,omitempty"`
 	Export          []slavefile.Row `json:"export,omitempty"`
 	Entry           *entryResult    `json:"entry,omitempty"`
+	Import          *importResult   `json:"import,omitempty"`
+	Progress        *importProgress `json:"progress,omitempty"` // a part of an import
 }
 
 // ---- server ----
@@ -163,7 +173,7 @@ func (h *ctlHandler) serve(ctx context.Context, line []byte, w *control.Writer) 
 
 // answer carries out req; streams send their parts through w.
 func (h *ctlHandler) answer(ctx context.Context, req *ctlRequest, w *control.Writer) ctlResponse {
-	if resp, ok := h.consoleWide(ctx, req); ok {
+	if resp, ok := h.consoleWide(ctx, req, w); ok {
 		return resp
 	}
 	if req.Op != opAudit && req.Op != opConnLog && req.Slave == "" {
@@ -178,7 +188,7 @@ func (h *ctlHandler) answer(ctx context.Context, req *ctlRequest, w *control.Wri
 // consoleWide answers the operations that name no slave to reach: the
 // fleet's report, mail, the console's settings and its list of slaves.
 // ok is false for any other operation.
-func (h *ctlHandler) consoleWide(ctx context.Context, req *ctlRequest) (resp ctlResponse, ok bool) {
+func (h *ctlHandler) consoleWide(ctx context.Context, req *ctlRequest, w *control.Writer) (resp ctlResponse, ok bool) {
 	switch req.Op {
 	case opReport:
 		rows := h.m.BackupRows()
@@ -198,6 +208,8 @@ func (h *ctlHandler) consoleWide(ctx context.Context, req *ctlRequest) (resp ctl
 		return h.console(req), true
 	case opSlaveAdd, opSlaveEdit, opSlaveRemove, opSlaveTrust:
 		return h.entry(req), true
+	case opSlaveImport:
+		return h.importSlaves(ctx, req, w), true
 	}
 	return ctlResponse{}, false
 }
@@ -214,6 +226,36 @@ func (h *ctlHandler) entry(req *ctlRequest) ctlResponse {
 		return ctlResponse{Error: err.Error(), Usage: cmdline.IsUsage(err)}
 	}
 	return ctlResponse{Entry: &res}
+}
+
+// importProgressEvery spaces the progress an import sends.
+const importProgressEvery = 100 * time.Millisecond
+
+// importSlaves imports the file the request names, as slave import does
+// on the database, and links the new slaves at once. The progress goes
+// to the client as it is made; the client hanging up (Ctrl+C) stops the
+// key derivations, and nothing is added.
+func (h *ctlHandler) importSlaves(ctx context.Context, req *ctlRequest, w *control.Writer) ctlResponse {
+	w.Watch()
+	f := slavefile.Format(req.Format)
+	if !filepath.IsAbs(req.File) || (f != slavefile.CSV && f != slavefile.JSON) {
+		return ctlResponse{Error: fmt.Sprintf("slave import needs a file by its absolute path and its format (csv or json), not %q (%q)", req.File, req.Format), Usage: true}
+	}
+	var last time.Time
+	o := master.ImportOptions{DryRun: req.DryRun, SkipBad: req.SkipBad, Workers: req.Workers,
+		Progress: func(done, total int) {
+			if now := time.Now(); done == total || now.Sub(last) >= importProgressEvery {
+				last = now
+				_ = w.Send(ctlResponse{OK: true, Progress: &importProgress{Done: done, Total: total}})
+			}
+		}}
+	res, err := importFile(ctx, req.File, f, o, func(ctx context.Context, rows []slavefile.Row, o master.ImportOptions) (master.ImportReport, error) {
+		return h.m.ImportSlaves(ctx, rows, o, req.File)
+	})
+	if err != nil {
+		return ctlResponse{Error: err.Error(), Usage: cmdline.IsUsage(err)}
+	}
+	return ctlResponse{Import: &res}
 }
 
 // slaveOp answers the operations about one slave: its status, log,

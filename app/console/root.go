@@ -66,9 +66,9 @@ func rootCmd(e *env) *cobra.Command {
 		Long: `Lanyard console. With no command it opens the window.
 
 settings, log, audit, report and slave (add, edit, remove, trust, list,
-export) work through the running console (the window or lanyard serve),
-or on the data directory when none runs. serve and slave import need the
-console stopped. status, agent-log, agent-settings, password and task
+import, export) work through the running console (the window or lanyard
+serve), or on the data directory when none runs. serve needs the console
+stopped. status, agent-log, agent-settings, password and task
 manage slaves through the running console.`,
 		Version:       version.String(),
 		SilenceUsage:  true,
