@@ -104,7 +104,8 @@ func (d dialBack) HandleClose(_ *link.Link, err *link.Error) {
 // A stopping console shuts its door before it tells its slaves: a slave
 // that dials straight back finds the port closed, instead of a handshake
 // that the console would spend its stop on only to refuse it. Each link's
-// end is kept in the connection log; the console's log says it once.
+// end is kept in the connection log, and its slave's last-seen time in the
+// store; the console's log says it once.
 func TestAStoppingConsoleShutsItsDoorFirstAndLogsTheLinksEndOnce(t *testing.T) {
 	log, hook := testkit.Logger()
 	c := startConsoleWith(t, false, nil, func(cfg *Config) { cfg.Logger = log })
@@ -125,7 +126,17 @@ func TestAStoppingConsoleShutsItsDoorFirstAndLogsTheLinksEndOnce(t *testing.T) {
 		c.waitState(t, name, StateConnected)
 	}
 
+	stopping := time.Now()
 	c.stop()
+	slaves, err := c.db.Slaves()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range slaves {
+		if s.LastSeen.Before(stopping) {
+			t.Errorf("%s: last seen %v, before the console stopped (%v)", s.Name, s.LastSeen, stopping)
+		}
+	}
 	for range names {
 		select {
 		case h := <-heard:

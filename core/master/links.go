@@ -124,25 +124,76 @@ func (m *Master) HandleEvent(l *link.Link, typ string, body []byte) {
 	m.keepStatus(l, &st, clockSkew(&st, got.Add(-l.RTT()), got))
 }
 
-// HandleClose marks a slave offline when its current link ends.
+// HandleClose marks a slave offline when its current link ends. The
+// links that Close closes end in one round of their own (linksEnded):
+// thousands of closes each taking the fleet's lock, the pin writer's, the
+// health tracker's and the connection log's queue would spend the stop
+// waiting on one another.
 func (m *Master) HandleClose(l *link.Link, err *link.Error) {
-	m.mu.Lock()
-	s := m.byName[strings.ToLower(l.Peer().Name)]
-	if s == nil || s.link != l {
-		m.mu.Unlock()
+	if m.stopping.Load() {
 		return
 	}
-	code := err.Code
-	now := time.Now()
-	s.closed(code, err.Reason, now)
-	name := s.entry.Name
-	args := recordArgs{slave: s, kind: store.KindDisconnected, severity: severityFor(code), remote: l.Peer().Remote,
-		reason: fmt.Sprintf("link closed (%s): %s", code, err.Reason),
-		// Closed by this console's stop: Close logs them all in one line.
-		unlogged: m.closed && code == wire.CodeShuttingDown && !err.Remote}
-	id := s.entry.ID
+	m.mu.Lock()
+	end, ok := m.ended(l, err, time.Now())
 	m.mu.Unlock()
-	m.pins.queue(store.Pin{ID: id, LastSeen: now})
-	m.unlinkedHealth(id, name)
-	m.record(args)
+	if ok {
+		m.afterEnds([]linkEnd{end})
+	}
+}
+
+// linksEnded does what HandleClose does for each of links, all of them
+// closed, in one round: one hold of the fleet's lock for every slave's
+// state, one queueing of every last-seen time.
+func (m *Master) linksEnded(links []*link.Link) {
+	now := time.Now()
+	ends := make([]linkEnd, 0, len(links))
+	m.mu.Lock()
+	for _, l := range links {
+		var why *link.Error
+		if !errors.As(l.Err(), &why) {
+			continue // still open: not one of Close's
+		}
+		if end, ok := m.ended(l, why, now); ok {
+			ends = append(ends, end)
+		}
+	}
+	m.mu.Unlock()
+	m.afterEnds(ends)
+}
+
+// linkEnd is what is left to do after a link ended, once m.mu is
+// released.
+type linkEnd struct {
+	id, name string
+	seen     time.Time
+	record   recordArgs
+}
+
+// ended marks l's slave offline when l is its current link. m.mu is held.
+func (m *Master) ended(l *link.Link, err *link.Error, now time.Time) (linkEnd, bool) {
+	s := m.byName[strings.ToLower(l.Peer().Name)]
+	if s == nil || s.link != l {
+		return linkEnd{}, false
+	}
+	code := err.Code
+	s.closed(code, err.Reason, now)
+	return linkEnd{id: s.entry.ID, name: s.entry.Name, seen: now,
+		record: recordArgs{slave: s, kind: store.KindDisconnected, severity: severityFor(code), remote: l.Peer().Remote,
+			reason: fmt.Sprintf("link closed (%s): %s", code, err.Reason),
+			// Closed by this console's stop: Close logs them all in one line.
+			unlogged: m.closed && code == wire.CodeShuttingDown && !err.Remote}}, true
+}
+
+// afterEnds saves when the slaves were last seen, tells the health
+// tracker they are offline and records each link's end.
+func (m *Master) afterEnds(ends []linkEnd) {
+	pins := make([]store.Pin, len(ends))
+	for i, e := range ends {
+		pins[i] = store.Pin{ID: e.id, LastSeen: e.seen}
+	}
+	m.pins.queue(pins...)
+	for _, e := range ends {
+		m.unlinkedHealth(e.id, e.name)
+		m.record(e.record)
+	}
 }

@@ -76,6 +76,9 @@ type Master struct {
 	listener  *link.Listener
 	listenErr error
 	closed    bool
+	// stopping is set with closed by Close, which then notes the end of
+	// every link it closes itself, all at once (linksEnded).
+	stopping atomic.Bool
 
 	stopCommits func() // ends the store's announcements of committed records
 	// refusals decides which peers turned away before they authenticated
@@ -155,6 +158,7 @@ func (m *Master) Close() error {
 		return nil
 	}
 	m.closed = true
+	m.stopping.Store(true)
 	ln := m.listener
 	m.listener = nil
 	var links []*link.Link
@@ -176,6 +180,7 @@ func (m *Master) Close() error {
 	// Every linked slave hears why. Each link's end is in the connection
 	// log; the console's log has one line for them all, not thousands.
 	closeAll(links, &link.Error{Code: wire.CodeShuttingDown, Reason: "the console is shutting down"})
+	m.linksEnded(links)
 	if len(links) > 0 {
 		m.log.WithFields(logrus.Fields{"event": store.KindDisconnected, "links": len(links)}).
 			Info("every link closed: the console is shutting down (each slave's is in the connection log)")

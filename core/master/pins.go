@@ -37,22 +37,27 @@ func newPinWriter(db *store.DB, log logrus.FieldLogger) *pinWriter {
 	return &pinWriter{db: db, log: log, pending: map[string]store.Pin{}, wake: make(chan struct{}, 1)}
 }
 
-// queue notes p for the next save; it merges with a pin queued for the
-// same entry and not yet saved.
-func (w *pinWriter) queue(p store.Pin) {
+// queue notes pins for the next save; each merges with a pin queued for
+// the same entry and not yet saved.
+func (w *pinWriter) queue(pins ...store.Pin) {
+	if len(pins) == 0 {
+		return
+	}
 	w.mu.Lock()
-	q := w.pending[p.ID]
-	q.ID = p.ID
-	if p.Cert != "" {
-		q.Cert = p.Cert
+	for _, p := range pins {
+		q := w.pending[p.ID]
+		q.ID = p.ID
+		if p.Cert != "" {
+			q.Cert = p.Cert
+		}
+		if p.InstallID != "" {
+			q.InstallID = p.InstallID
+		}
+		if p.LastSeen.After(q.LastSeen) {
+			q.LastSeen = p.LastSeen
+		}
+		w.pending[p.ID] = q
 	}
-	if p.InstallID != "" {
-		q.InstallID = p.InstallID
-	}
-	if p.LastSeen.After(q.LastSeen) {
-		q.LastSeen = p.LastSeen
-	}
-	w.pending[p.ID] = q
 	w.mu.Unlock()
 	select {
 	case w.wake <- struct{}{}:
