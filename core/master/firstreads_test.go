@@ -7,19 +7,13 @@ import (
 	"time"
 
 	"github.com/lanyard/lanyard/core/link"
-	"github.com/lanyard/lanyard/core/store"
 )
 
 // linkedWithStatus is a console and a linked outbound slave FS01 whose
 // status was read at link time; it returns the link and that status's time.
 func linkedWithStatus(t *testing.T) (*console, *link.Link, int64) {
 	t.Helper()
-	c := startConsole(t, false, nil)
-	a := startAgent(t, "FS01", "pw", false, true)
-	if _, err := c.AddSlave(SlaveSpec{Name: "FS01", Direction: store.Outbound, Address: a.ListenAddr(), Password: []byte("pw")}); err != nil {
-		t.Fatal(err)
-	}
-	c.waitState(t, "FS01", StateConnected)
+	c, _ := linked(t, false, nil)
 	c.until(t, "the status read at link time", func() bool { v, _ := c.Slave("FS01"); return v.Status != nil })
 	v, _ := c.Slave("FS01")
 	return c, c.currentLink("FS01"), v.Status.TimeUnixNano

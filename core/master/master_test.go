@@ -327,21 +327,14 @@ func TestOneAgentServesTwoConsolesAtOnce(t *testing.T) {
 }
 
 func TestARefreshedStatusStaysThroughLaterEvents(t *testing.T) {
-	c := startConsole(t, false, nil)
-	a := startAgent(t, "FS01", "pw", false, true)
-	if _, err := c.AddSlave(SlaveSpec{Name: "FS01", Direction: store.Outbound, Address: a.ListenAddr(), Password: []byte("pw")}); err != nil {
-		t.Fatal(err)
-	}
-	c.waitState(t, "FS01", StateConnected)
-	c.until(t, "the status fetched at link time", func() bool { v, _ := c.Slave("FS01"); return v.Status != nil })
-	first, _ := c.Slave("FS01")
+	c, _, first := linkedWithStatus(t)
 
 	st, err := c.Status(context.Background(), "FS01")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if st.TimeUnixNano <= first.Status.TimeUnixNano {
-		t.Fatalf("the refresh is not newer: %d after %d", st.TimeUnixNano, first.Status.TimeUnixNano)
+	if st.TimeUnixNano <= first {
+		t.Fatalf("the refresh is not newer: %d after %d", st.TimeUnixNano, first)
 	}
 	c.waitFor(t, "the refresh published", func(e Event) bool { return e.Kind == EventState && e.Slave == "FS01" })
 
