@@ -2,10 +2,12 @@ package console
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/spf13/cobra"
 
+	"github.com/lanyard/lanyard/app/cmdline"
 	"github.com/lanyard/lanyard/app/taskcli"
 	"github.com/lanyard/lanyard/core/agent"
 	"github.com/lanyard/lanyard/core/backup"
@@ -61,34 +63,53 @@ func (h *ctlHandler) task(ctx context.Context, req *ctlRequest, w *control.Write
 	if req.Task != nil {
 		args = *req.Task
 	}
-	emit := func(ev agent.TaskEvent) {
+	progress := func(s backup.Status) {
 		if req.Stream {
-			_ = w.Send(ctlResponse{OK: true, Event: &ev})
+			_ = w.Send(ctlResponse{OK: true, Event: &agent.TaskEvent{Kind: agent.EventProgress, Task: args.Name, Status: &s}})
 		}
 	}
-	progress := func(s backup.Status) {
-		emit(agent.TaskEvent{Kind: agent.EventProgress, Task: args.Name, Status: &s})
-	}
-	m, slave := h.m, req.Slave
 	res := &agent.TaskResult{Running: true}
 	var err error
 	switch req.Op {
+	case agent.OpTaskList, agent.OpTaskGet, agent.OpTaskAdd, agent.OpTaskEdit, agent.OpTaskRemove:
+		err = h.taskDefinition(ctx, req.Op, req.Slave, args, res)
+	case agent.OpTaskRun, agent.OpTaskStop, agent.OpTaskHistory:
+		err = h.taskRun(ctx, req.Op, req.Slave, args, progress, res)
+	case agent.OpTaskSnapshots, agent.OpTaskBrowse, agent.OpTaskVerify, agent.OpTaskRestore:
+		err = h.taskSnapshot(ctx, req.Op, req.Slave, args, progress, res)
+	default:
+		return ctlResponse{Error: fmt.Sprintf("unknown task operation %q", req.Op), Usage: true}
+	}
+	var mistake cmdline.UsageError
+	if errors.As(err, &mistake) {
+		return ctlResponse{Error: err.Error(), Usage: true}
+	}
+	if err != nil {
+		return failure(err)
+	}
+	return ctlResponse{Task: res}
+}
+
+// taskDefinition lists, shows, adds, edits or removes a task, into res.
+func (h *ctlHandler) taskDefinition(ctx context.Context, op, slave string, args agent.TaskArgs, res *agent.TaskResult) error {
+	m := h.m
+	var err error
+	var info agent.TaskInfo
+	switch op {
 	case agent.OpTaskList:
 		res.Tasks, err = m.Tasks(ctx, slave)
 	case agent.OpTaskGet:
-		var info agent.TaskInfo
 		if info, err = m.Task(ctx, slave, args.Name); err == nil {
 			res.Info = &info
 		}
 	case agent.OpTaskAdd, agent.OpTaskEdit:
 		if args.Task == nil {
-			return ctlResponse{Error: req.Op + " needs the task's definition", Usage: true}
+			return cmdline.Usagef("%s needs the task's definition", op)
 		}
 		t := *args.Task
-		if req.Op == agent.OpTaskAdd {
+		if op == agent.OpTaskAdd {
 			t.Version = 0
 		}
-		var info agent.TaskInfo
 		if info, res.Warnings, err = m.PutTask(ctx, slave, t); err == nil {
 			res.Info = &info
 		}
@@ -97,13 +118,23 @@ func (h *ctlHandler) task(ctx context.Context, req *ctlRequest, w *control.Write
 		if removed, err = m.RemoveTask(ctx, slave, args.Name, args.Version); err == nil {
 			res.Removed = &removed
 		}
+	}
+	return err
+}
+
+// taskRun starts (or runs and waits for) a task, stops it, or reads its
+// history, into res.
+func (h *ctlHandler) taskRun(ctx context.Context, op, slave string, args agent.TaskArgs, progress func(backup.Status), res *agent.TaskResult) error {
+	m := h.m
+	var err error
+	switch op {
 	case agent.OpTaskRun:
 		if args.Wait {
 			var rep backup.Report
 			if rep, err = m.RunTaskAndWait(ctx, slave, args.Name, progress); err == nil {
 				res.Report = &rep
 			}
-			break
+			return err
 		}
 		var info agent.TaskInfo
 		if info, err = m.RunTask(ctx, slave, args.Name); err == nil {
@@ -113,6 +144,16 @@ func (h *ctlHandler) task(ctx context.Context, req *ctlRequest, w *control.Write
 		res.Stopped, err = m.StopTask(ctx, slave, args.Name)
 	case agent.OpTaskHistory:
 		res.History, err = m.TaskHistory(ctx, slave, args.Name, args.Limit)
+	}
+	return err
+}
+
+// taskSnapshot lists a task's snapshots, browses, verifies or restores
+// one, into res.
+func (h *ctlHandler) taskSnapshot(ctx context.Context, op, slave string, args agent.TaskArgs, progress func(backup.Status), res *agent.TaskResult) error {
+	m := h.m
+	var err error
+	switch op {
 	case agent.OpTaskSnapshots:
 		res.Snapshots, err = m.TaskSnapshots(ctx, slave, args.Name)
 	case agent.OpTaskBrowse:
@@ -131,11 +172,6 @@ func (h *ctlHandler) task(ctx context.Context, req *ctlRequest, w *control.Write
 		if rr, err = m.RestoreSnapshot(ctx, slave, args.Name, args.Snapshot, opt, progress); err == nil {
 			res.Restore = &rr
 		}
-	default:
-		return ctlResponse{Error: fmt.Sprintf("unknown task operation %q", req.Op), Usage: true}
 	}
-	if err != nil {
-		return failure(err)
-	}
-	return ctlResponse{Task: res}
+	return err
 }
