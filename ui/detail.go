@@ -268,56 +268,82 @@ func (d *detailPane) showGroup(name string, gc groupCount) {
 func (d *detailPane) show(v master.SlaveView) {
 	first := d.shown != v.ID
 	d.shown, d.view = v.ID, v
+	d.showHeader(&v)
+	d.showLink(&v)
+	d.showHost(&v)
+	d.showProblem(&v)
+	if first {
+		d.tabs.SelectIndex(0)
+	}
+	d.showOnly(d.tabs)
+	d.showRemote(v)
+}
+
+// showHeader shows the slave's icon, name, state and direction, and
+// whether it can be asked again now.
+func (d *detailPane) showHeader(v *master.SlaveView) {
 	d.icon.SetResource(d.looks.of(v.State))
 	d.title.SetText(v.Name)
 	dir := "outbound"
 	if v.Direction == store.Inbound {
 		dir = "inbound"
 	}
-	d.subtitle.Segments[0].(*widget.TextSegment).Text = stateWord(&v) + " · " + dir
+	d.subtitle.Segments[0].(*widget.TextSegment).Text = stateWord(v) + " · " + dir
 	d.subtitle.Refresh()
 	d.refresh.Enable()
 	if v.State != master.StateConnected {
 		d.refresh.Disable()
 	}
+}
 
-	set := func(f, s string) {
-		if s == "" {
-			s = none
-		}
-		if l := d.values[f]; l.Text != s {
-			l.SetText(s)
-		}
+// set shows s (none when empty) as the value of field f.
+func (d *detailPane) set(f, s string) {
+	if s == "" {
+		s = none
 	}
+	if l := d.values[f]; l.Text != s {
+		l.SetText(s)
+	}
+}
+
+// showLink fills in the entry and its link: state, group, direction and
+// address, and while connected the remote address, SSL, round trip and
+// since when.
+func (d *detailPane) showLink(v *master.SlaveView) {
 	// Not "since": a slave that is retrying changes state at every try.
-	set(fState, stateSentence(&v))
-	set(fGroup, cmp.Or(v.Group, ungroupedLabel))
+	d.set(fState, stateSentence(v))
+	d.set(fGroup, cmp.Or(v.Group, ungroupedLabel))
 	if v.Direction == store.Inbound {
-		set(fDirection, "Inbound: the slave dials this console")
-		set(fAddress, "(the slave dials in)")
+		d.set(fDirection, "Inbound: the slave dials this console")
+		d.set(fAddress, "(the slave dials in)")
 	} else {
-		set(fDirection, "Outbound: this console dials the slave")
-		set(fAddress, v.Address)
+		d.set(fDirection, "Outbound: this console dials the slave")
+		d.set(fAddress, v.Address)
 	}
 	linked := v.State == master.StateConnected
 	if linked {
-		set(fRemote, v.Remote)
+		d.set(fRemote, v.Remote)
 		if v.SSL {
-			set(fSSL, "On (TLS 1.3, certificate pinned)")
+			d.set(fSSL, "On (TLS 1.3, certificate pinned)")
 		} else {
-			set(fSSL, "Off: traffic after login can be read on the network")
+			d.set(fSSL, "Off: traffic after login can be read on the network")
 		}
-		set(fRTT, cmp.Or(fmtRTT(v.RTT), "measured at the first heartbeat"))
-		set(fSince, d.since(v.ConnectedSince))
+		d.set(fRTT, cmp.Or(fmtRTT(v.RTT), "measured at the first heartbeat"))
+		d.set(fSince, d.since(v.ConnectedSince))
 	} else {
 		for _, f := range []string{fRemote, fSSL, fRTT, fSince} {
-			set(f, none)
+			d.set(f, none)
 		}
 	}
 	for _, f := range []string{fRemote, fSSL, fRTT, fSince} {
 		d.showField(f, linked)
 	}
+}
 
+// showHost fills in the host's details from the slave's last status,
+// with a note when there are none yet or they are not current.
+func (d *detailPane) showHost(v *master.SlaveView) {
+	linked := v.State == master.StateConnected
 	st := v.Status
 	for _, f := range serverFields {
 		d.showField(f, st != nil)
@@ -325,41 +351,35 @@ func (d *detailPane) show(v master.SlaveView) {
 	showIf(d.noteRow, true)
 	if st == nil {
 		for _, f := range serverFields {
-			set(f, none)
+			d.set(f, none)
 		}
-		set(fAgent, v.Software)
+		d.set(fAgent, v.Software)
 		if linked {
 			d.note.SetText("Asking " + v.Name + " for its details…")
 		} else {
 			d.note.SetText("Host details appear once " + v.Name + " is connected.")
 		}
 		d.note.Show()
+		return
+	}
+	d.set(fHost, st.Hostname)
+	d.set(fOS, osLine(st))
+	d.set(fUptime, fmtUptime(st.UptimeSeconds))
+	d.set(fAgent, cmp.Or(st.AgentVersion, v.Software))
+	d.set(fCPU, fmt.Sprintf("%.0f %%", st.CpuPercent))
+	d.set(fMemory, human.Usage(st.MemoryUsed, st.MemoryTotal))
+	d.set(fDisk, disksLine(st))
+	d.set(fClock, "")
+	if st.TimeUnixNano != 0 {
+		d.set(fClock, master.DescribeSkew(v.ClockSkew))
+	}
+	if linked {
+		d.note.Hide()
+		d.noteRow.Hide()
 	} else {
-		set(fHost, st.Hostname)
-		set(fOS, osLine(st))
-		set(fUptime, fmtUptime(st.UptimeSeconds))
-		set(fAgent, cmp.Or(st.AgentVersion, v.Software))
-		set(fCPU, fmt.Sprintf("%.0f %%", st.CpuPercent))
-		set(fMemory, human.Usage(st.MemoryUsed, st.MemoryTotal))
-		set(fDisk, disksLine(st))
-		set(fClock, "")
-		if st.TimeUnixNano != 0 {
-			set(fClock, master.DescribeSkew(v.ClockSkew))
-		}
-		if linked {
-			d.note.Hide()
-			d.noteRow.Hide()
-		} else {
-			d.note.SetText("Last known details; " + v.Name + " is not connected.")
-			d.note.Show()
-		}
+		d.note.SetText("Last known details; " + v.Name + " is not connected.")
+		d.note.Show()
 	}
-	d.showProblem(&v)
-	if first {
-		d.tabs.SelectIndex(0)
-	}
-	d.showOnly(d.tabs)
-	d.showRemote(v)
 }
 
 // showProblem shows the last failure and its fix, when it matters now.
