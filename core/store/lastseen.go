@@ -62,37 +62,22 @@ func lastSeenApart(tx *bbolt.Tx) error {
 	if slaves == nil {
 		return nil
 	}
-	updates := map[string][]byte{}
-	err = slaves.ForEach(func(k, v []byte) error {
+	return rewriteEach(slaves, func(k, v []byte) ([]byte, error) {
 		var fields map[string]json.RawMessage
 		if json.Unmarshal(v, &fields) != nil {
-			return nil
+			return nil, nil
 		}
 		raw, ok := fields["last_seen"]
 		if !ok {
-			return nil
+			return nil, nil
 		}
 		var t time.Time
 		if json.Unmarshal(raw, &t) == nil && !t.IsZero() {
 			if err := seen.Put(k, encodeLastSeen(t)); err != nil {
-				return err
+				return nil, err
 			}
 		}
 		delete(fields, "last_seen")
-		value, err := json.Marshal(fields)
-		if err != nil {
-			return err
-		}
-		updates[string(k)] = value
-		return nil
+		return json.Marshal(fields)
 	})
-	if err != nil {
-		return err
-	}
-	for k, v := range updates {
-		if err := slaves.Put([]byte(k), v); err != nil {
-			return err
-		}
-	}
-	return nil
 }

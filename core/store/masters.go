@@ -269,26 +269,11 @@ func masterAddressLists(tx *bbolt.Tx) error {
 		Address    string `json:"address"`
 		PinnedCert string `json:"pinned_cert"`
 	}
-	updates := map[string][]byte{}
-	err := b.ForEach(func(k, v []byte) error {
+	return rewriteEach(b, func(_, v []byte) ([]byte, error) {
 		var old single
 		if json.Unmarshal(v, &old) != nil || old.Address == "" {
-			return nil
+			return nil, nil
 		}
-		value, err := json.Marshal(Master{Addresses: []string{old.Address}, PinnedCert: old.PinnedCert})
-		if err != nil {
-			return err
-		}
-		updates[string(k)] = value
-		return nil
+		return json.Marshal(Master{Addresses: []string{old.Address}, PinnedCert: old.PinnedCert})
 	})
-	if err != nil {
-		return err
-	}
-	for k, v := range updates {
-		if err := b.Put([]byte(k), v); err != nil {
-			return err
-		}
-	}
-	return nil
 }

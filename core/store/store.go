@@ -95,6 +95,30 @@ var migrations = []func(tx *bbolt.Tx) error{
 // equal to len(migrations).
 const CurrentSchema = 5
 
+// rewriteEach is how a migration rewrites a bucket's entries: fn sees
+// every key and value and returns the new value, or nil to leave the entry
+// as it is. The new values are put after the walk, as bbolt allows no
+// writes to a bucket while ForEach walks it.
+func rewriteEach(b *bbolt.Bucket, fn func(k, v []byte) ([]byte, error)) error {
+	updates := map[string][]byte{}
+	err := b.ForEach(func(k, v []byte) error {
+		value, err := fn(k, v)
+		if value != nil {
+			updates[string(k)] = value
+		}
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	for k, v := range updates {
+		if err := b.Put([]byte(k), v); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 func createBuckets(tx *bbolt.Tx) error {
 	for _, name := range [][]byte{
 		bucketMeta, bucketIdentity, bucketSettings, bucketSlaves,
