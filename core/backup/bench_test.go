@@ -34,7 +34,8 @@ import (
 // a shared machine (other builds, writeback, a virtual machine's memory)
 // only adds time, to either side at random: here the same `cp -a` took
 // 0.7 s to 2.6 s within one series, nearly all of the difference system
-// time. The quick forms (BENCH_QUICK=1) use a fifth of the tree.
+// time, most of it ext4 stepping over recently deleted inodes (see
+// outPath). The quick forms (BENCH_QUICK=1) use a fifth of the tree.
 var (
 	benchFiles = benchtable.Pick(2_000, 10_000)
 	benchDirs  = 100
