@@ -109,13 +109,11 @@ func StartNotifier(a fyne.App, fleet Fleet, openMain func(), openLog func(), add
 
 func startNotifier(a fyne.App, fleet Fleet, o notifierOptions, openMain, openLog func(), addSlave func(string)) (stop func()) {
 	events, unsubscribe := fleet.Subscribe(1024)
-	w := newOutageWatch(o.grace, o.unknownQuiet)
-	w.seed(fleet.Slaves(), o.now())
-
-	var tray *trayMenu
+	n := &notifier{a: a, fleet: fleet, o: o, w: newOutageWatch(o.grace, o.unknownQuiet)}
+	n.w.seed(fleet.Slaves(), o.now())
 	if d, ok := a.(desktop.App); ok && !o.noTray {
-		tray = newTrayMenu(d, a, openMain, openLog, addSlave)
-		tray.show(w.summary())
+		n.tray = newTrayMenu(d, a, openMain, openLog, addSlave)
+		n.tray.show(n.w.summary())
 	}
 
 	tick := o.tick
@@ -125,60 +123,20 @@ func startNotifier(a fyne.App, fleet Fleet, o notifierOptions, openMain, openLog
 		tick = ticker.C
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	var mu sync.Mutex // guards w between the two goroutines
-	send := func(ns []*fyne.Notification) {
-		for _, n := range ns {
-			a.SendNotification(n)
-		}
-	}
 	var wg sync.WaitGroup
 	// Events come in batches (at most one per trayEvery), and the tray is
 	// set once per batch: a relink storm does not rebuild the menu a
 	// thousand times.
-	wg.Go(func() {
-		batchEvents(ctx, events, o.trayEvery, func(batch []master.Event) {
-			mu.Lock()
-			for _, e := range batch {
-				if e.Kind == master.EventResync {
-					w.seed(fleet.Slaves(), o.now())
-				} else {
-					send(w.event(e, o.now()))
-				}
-			}
-			s := w.summary()
-			mu.Unlock()
-			if tray != nil {
-				o.do(func() { tray.show(s) })
-			}
-		})
-	})
+	wg.Go(func() { batchEvents(ctx, events, o.trayEvery, n.fleetEvents) })
 	// Backup alerts: those that come due together make one notification.
 	// (A slave's outage is the outage watch's to announce.)
 	var unwatch func()
 	if ba, ok := fleet.(BackupAlerts); ok {
 		var alerts <-chan health.Alert
 		alerts, unwatch = ba.WatchAlerts(256)
-		wg.Go(func() {
-			batchEvents(ctx, alerts, o.trayEvery, func(as []health.Alert) {
-				if n := backupNotification(as); n != nil {
-					a.SendNotification(n)
-				}
-			})
-		})
+		wg.Go(func() { batchEvents(ctx, alerts, o.trayEvery, n.backupAlerts) })
 	}
-	// Outages are announced when their grace period has passed.
-	wg.Go(func() {
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case <-tick:
-				mu.Lock()
-				send(w.due(o.now()))
-				mu.Unlock()
-			}
-		}
-	})
+	wg.Go(func() { n.announceDue(ctx, tick) })
 	var once sync.Once
 	return func() {
 		once.Do(func() {
@@ -192,6 +150,64 @@ func startNotifier(a fyne.App, fleet Fleet, o notifierOptions, openMain, openLog
 				ticker.Stop()
 			}
 		})
+	}
+}
+
+// notifier is what startNotifier runs: the outage watch, which its
+// goroutines share under mu, the tray (nil without one), and the app
+// that shows the notifications.
+type notifier struct {
+	a     fyne.App
+	fleet Fleet
+	o     notifierOptions
+	mu    sync.Mutex
+	w     *outageWatch
+	tray  *trayMenu
+}
+
+func (n *notifier) send(ns []*fyne.Notification) {
+	for _, x := range ns {
+		n.a.SendNotification(x)
+	}
+}
+
+// fleetEvents feeds a batch of the fleet's events to the outage watch,
+// then sets the tray once.
+func (n *notifier) fleetEvents(batch []master.Event) {
+	n.mu.Lock()
+	for _, e := range batch {
+		if e.Kind == master.EventResync {
+			n.w.seed(n.fleet.Slaves(), n.o.now())
+		} else {
+			n.send(n.w.event(e, n.o.now()))
+		}
+	}
+	s := n.w.summary()
+	n.mu.Unlock()
+	if n.tray != nil {
+		n.o.do(func() { n.tray.show(s) })
+	}
+}
+
+// backupAlerts announces a batch of backup alerts in one notification.
+func (n *notifier) backupAlerts(as []health.Alert) {
+	if x := backupNotification(as); x != nil {
+		n.a.SendNotification(x)
+	}
+}
+
+// announceDue announces, at every tick, the outages whose grace period
+// has passed, until ctx ends.
+func (n *notifier) announceDue(ctx context.Context, tick <-chan time.Time) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick:
+			n.mu.Lock()
+			n.send(n.w.due(n.o.now()))
+			n.mu.Unlock()
+		}
 	}
 }
 
