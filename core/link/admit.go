@@ -48,14 +48,6 @@ func readClientHello(s *shake, first byte) ([]byte, error) {
 // takeSlot waits up to SlotWait for a handshake slot. None free: the peer
 // is turned away (turnAway).
 func (l *Listener) takeSlot(s *shake) error {
-	select {
-	case l.sem <- struct{}{}:
-		s.slot, s.slotAt, s.load = l.sem, time.Now(), &l.load
-		return nil
-	default:
-	}
-	l.queued.Add(1)
-	defer l.queued.Add(-1)
 	wait := time.NewTimer(l.opts.SlotWait)
 	defer wait.Stop()
 	select {
@@ -82,14 +74,6 @@ func (l *Listener) turnAway(s *shake, why string) *Error {
 		Reason:     fmt.Sprintf("%s was asked to come back in %s: %s", s.remote, in, why)}
 	writeClose(s.raw, true, e.Code, e.PeerReason, e.RetryAfter)
 	return e
-}
-
-// Busy says whether the listener is serving a storm: a handshake is
-// waiting for a slot, or one was turned away for load lately. What can
-// wait, such as the console's first reads from each new link, waits while
-// it is, so that the handshakes have the CPU.
-func (l *Listener) Busy() bool {
-	return l.queued.Load() > 0 || l.load.loaded(time.Now())
 }
 
 // giveSlotBack frees the handshake's slot, if it took one, and tells the

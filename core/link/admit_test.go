@@ -336,25 +336,3 @@ func TestADialGateLetsTheNextInOnceTheFirstFlightHasGone(t *testing.T) {
 		t.Errorf("%d dials still inside the gate after every dial returned", len(g))
 	}
 }
-
-// A listener is busy while a handshake waits for a slot, and for a while
-// after it turned one away; one slot held with none waiting is not a storm.
-func TestAListenerIsBusyWhileAHandshakeWaitsForASlot(t *testing.T) {
-	srv := startServer(t, newIdentity(t, pb.Role_ROLE_MASTER),
-		Options{SSL: true, MaxHandshakes: 1, SlotWait: 10 * time.Second, HandshakeTimeout: 10 * time.Second}, newBenchAuth(t), nil)
-	if srv.Busy() {
-		t.Fatal("an idle listener says it is busy")
-	}
-	holdSlot(t, "127.0.0.2", srv.addr())
-	waitSlotsTaken(t, srv.Listener, 1)
-	if srv.Busy() {
-		t.Fatal("one handshake in its slot, none waiting: busy")
-	}
-	holdSlot(t, "127.0.0.3", srv.addr())
-	for deadline := time.Now().Add(5 * time.Second); !srv.Busy(); {
-		if time.Now().After(deadline) {
-			t.Fatal("a handshake waiting for the only slot: not busy after 5s")
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-}

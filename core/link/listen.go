@@ -9,7 +9,6 @@ import (
 	"net"
 	"net/netip"
 	"sync"
-	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -99,12 +98,10 @@ type Listener struct {
 	ln   net.Listener
 	sem  chan struct{} // a token per handshake slot taken (admit.go)
 	load loadMeter     // the schedule it turns connections away by
-	// queued counts handshakes waiting for a slot (admit.go, Busy).
-	queued atomic.Int64
-	quit   chan struct{}
-	wg     sync.WaitGroup
-	once   sync.Once
-	mu     sync.Mutex
+	quit chan struct{}
+	wg   sync.WaitGroup
+	once sync.Once
+	mu   sync.Mutex
 	// round is what connections are accepted under now (Reconfigure).
 	round *round
 	// pending is every connection in the handshake, with its round.

@@ -195,11 +195,7 @@ func (m *Master) adopt(l *link.Link, id string) bool {
 	s.linked(l, now)
 	pin := s.pin(p, now)
 	l.Start(m, &m.wg) // under mu too: Close waits for its reader and handlers
-	m.wg.Add(1)       // the first reads'; under mu, so that Close, which waits, cannot have begun
-	var busy func() bool
-	if !p.Dialed && m.listener != nil { // it came through the console's door
-		busy = m.listener.Busy
-	}
+	m.wg.Add(1)       // under mu, so that Close, which waits, cannot have begun
 	m.mu.Unlock()
 
 	// The link is up; what follows is bookkeeping, off its path.
@@ -210,8 +206,8 @@ func (m *Master) adopt(l *link.Link, id string) bool {
 			remote: old.Peer().Remote, reason: "old link replaced: " + why})
 	}
 	m.record(recordArgs{slave: s, kind: store.KindConnected, severity: store.SeverityInfo, remote: p.Remote, reason: linkedReason(p)})
-	m.linkedHealth(pin.ID, p.Name)
-	m.firstReads(l, busy)
+	m.linkedHealth(l, pin.ID, p.Name)
+	go m.fetchStatus(l)
 	return true
 }
 

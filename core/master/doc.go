@@ -19,8 +19,6 @@
 //	reach.go           where agents reach the console: LAN and public addresses, a new site's init line
 //	record.go          writing and logging a connection-log record; publishing it once the store committed it
 //	pins.go            saving pinned certificates and last-seen times in batches, off the links' path
-//	firstreads.go      a new link's first reads (status, backup health), held while the listener serves
-//	                   a storm so that the handshakes have the CPU
 //	events.go          Event, its hub, and the log queries the log window pages through
 //	fanout.go          fanout: events to subscribers without blocking the sender, resync for the slow
 //	testconnection.go  Test connection in the Add/Edit Slave dialog

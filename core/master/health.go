@@ -142,12 +142,17 @@ func (m *Master) BackupRows(ids ...string) []BackupRow {
 	return out
 }
 
-// linkedHealth notes a slave linked; what changed in its tasks is read
-// with its first reads (firstreads.go).
-func (m *Master) linkedHealth(id, name string) {
-	if m.health != nil {
-		m.health.Linked(id, name, true)
+// linkedHealth notes a slave linked and reads what changed in its tasks.
+func (m *Master) linkedHealth(l *link.Link, id, name string) {
+	if m.health == nil {
+		return
 	}
+	m.health.Linked(id, name, true)
+	m.wg.Add(1)
+	go func() {
+		defer m.wg.Done()
+		m.syncHealth(l)
+	}()
 }
 
 // unlinkedHealth notes a slave's link gone.

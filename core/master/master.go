@@ -51,9 +51,7 @@ type Master struct {
 	// The fleet's backup health and its alerts (health.go).
 	health      *health.Tracker
 	healthSyncs healthSyncs
-	// held are new links' first reads, held while a storm lasts.
-	held   heldReads
-	alerts fanout[health.Alert]
+	alerts      fanout[health.Alert]
 
 	ctx    context.Context
 	cancel context.CancelFunc

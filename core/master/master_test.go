@@ -326,6 +326,16 @@ func TestOneAgentServesTwoConsolesAtOnce(t *testing.T) {
 	}
 }
 
+// linkedWithStatus is a console and a linked outbound slave FS01 whose
+// status was read at link time; it returns the link and that status's time.
+func linkedWithStatus(t *testing.T) (*console, *link.Link, int64) {
+	t.Helper()
+	c, _ := linked(t, false, nil)
+	c.until(t, "the status read at link time", func() bool { v, _ := c.Slave("FS01"); return v.Status != nil })
+	v, _ := c.Slave("FS01")
+	return c, c.currentLink("FS01"), v.Status.TimeUnixNano
+}
+
 func TestARefreshedStatusStaysThroughLaterEvents(t *testing.T) {
 	c, _, first := linkedWithStatus(t)
 
