@@ -31,12 +31,19 @@ func richTree(f *fixture) {
 	}
 }
 
-func TestRestoreRoundTrip(t *testing.T) {
+// backedUpRichTree is a fixture holding richTree, backed up once by a
+// default engine, with that engine and its snapshot.
+func backedUpRichTree(t *testing.T) (*fixture, *backup.Engine, backup.SnapshotInfo) {
+	t.Helper()
 	f := newFixture(t)
 	richTree(f)
 	e := backup.New(backup.Options{})
 	f.mustRun(e, backup.ResultCompleted)
-	snap := f.snapshots()[0]
+	return f, e, f.snapshots()[0]
+}
+
+func TestRestoreRoundTrip(t *testing.T) {
+	f, e, snap := backedUpRichTree(t)
 	target := filepath.Join(t.TempDir(), "restored")
 	rep, err := e.Restore(context.Background(), snap, "docs", backup.RestoreOptions{Target: target}, nil)
 	if err != nil {
@@ -55,11 +62,7 @@ func TestRestoreRoundTrip(t *testing.T) {
 }
 
 func TestRestoreChosenPaths(t *testing.T) {
-	f := newFixture(t)
-	richTree(f)
-	e := backup.New(backup.Options{})
-	f.mustRun(e, backup.ResultCompleted)
-	snap := f.snapshots()[0]
+	f, e, snap := backedUpRichTree(t)
 	target := t.TempDir()
 	report := filepath.Join(f.src, "docs/report.txt")
 	rep, err := e.Restore(context.Background(), snap, "docs",
@@ -84,11 +87,7 @@ func TestRestoreChosenPaths(t *testing.T) {
 }
 
 func TestRestoreRefusesToOverwriteUnlessAsked(t *testing.T) {
-	f := newFixture(t)
-	richTree(f)
-	e := backup.New(backup.Options{})
-	f.mustRun(e, backup.ResultCompleted)
-	snap := f.snapshots()[0]
+	f, e, snap := backedUpRichTree(t)
 	target := t.TempDir()
 	report := filepath.Join(target, filepath.FromSlash(backup.RelRoot(filepath.Join(f.src, "docs/report.txt"))))
 	_ = os.MkdirAll(filepath.Dir(report), 0o755)
@@ -116,11 +115,7 @@ func TestRestoreRefusesToOverwriteUnlessAsked(t *testing.T) {
 }
 
 func TestVerifyReportsMissingAndChangedFiles(t *testing.T) {
-	f := newFixture(t)
-	richTree(f)
-	e := backup.New(backup.Options{})
-	f.mustRun(e, backup.ResultCompleted)
-	snap := f.snapshots()[0]
+	f, e, snap := backedUpRichTree(t)
 	vr, err := e.Verify(context.Background(), snap, "docs", nil)
 	if err != nil || !vr.OK() || vr.Files != 6 {
 		t.Fatalf("a fresh snapshot: %+v %v", vr, err)
@@ -212,11 +207,7 @@ func dirsUnder(t *testing.T, root string) int64 {
 // folders it made to hold it, a whole restore every folder it made, and
 // a restore into folders that are there already none of them.
 func TestARestoreCountsTheFoldersItMakes(t *testing.T) {
-	f := newFixture(t)
-	richTree(f)
-	e := backup.New(backup.Options{})
-	f.mustRun(e, backup.ResultCompleted)
-	snap := f.snapshots()[0]
+	f, e, snap := backedUpRichTree(t)
 	report := filepath.Join(f.src, "docs/report.txt")
 
 	one := t.TempDir()
@@ -248,11 +239,7 @@ func TestARestoreCountsTheFoldersItMakes(t *testing.T) {
 // Restore's and verify's progress count files (and links), as their
 // summaries do, not folders as well.
 func TestRestoreAndVerifyProgressCountFilesNotFolders(t *testing.T) {
-	f := newFixture(t)
-	richTree(f)
-	e := backup.New(backup.Options{})
-	f.mustRun(e, backup.ResultCompleted)
-	snap := f.snapshots()[0]
+	_, e, snap := backedUpRichTree(t)
 	var last backup.Status
 	p := backup.ProgressFunc(func(s backup.Status) { last = s })
 	if _, err := e.Restore(context.Background(), snap, "docs", backup.RestoreOptions{Target: filepath.Join(t.TempDir(), "r")}, p); err != nil {
@@ -321,11 +308,7 @@ func TestOwnersSpecialModesAndNanosecondTimesSurviveABackupAndARestore(t *testin
 }
 
 func TestARestoreOverExistingFilesLeavesNoTemporaryFiles(t *testing.T) {
-	f := newFixture(t)
-	richTree(f)
-	e := backup.New(backup.Options{})
-	f.mustRun(e, backup.ResultCompleted)
-	snap := f.snapshots()[0]
+	f, e, snap := backedUpRichTree(t)
 	target := t.TempDir()
 	docs := filepath.Join(target, filepath.FromSlash(backup.RelRoot(filepath.Join(f.src, "docs"))))
 	_ = os.MkdirAll(docs, 0o755)
