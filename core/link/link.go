@@ -82,7 +82,10 @@ type Link struct {
 	lastRecv atomic.Int64 // unix nanos of the last frame read
 	rtt      atomic.Int64 // nanos
 
-	timer *time.Timer // the heartbeat: pings and the dead line (tick)
+	timer *time.Timer // the side that pings: pings and the dead line (tick)
+	// watched is the console side's place in consoleWatch, its one timer
+	// shared with every other link (watch.go).
+	watched watchState
 	// due is when timer is set to fire; excused is how late it fired
 	// since the frame received at excusedFor (tick). Guarded by mu.
 	due        time.Time
@@ -106,6 +109,7 @@ func newLink(conn net.Conn, peer Peer, heartbeat, deadAfter time.Duration, maxIn
 		pending:   make(map[uint64]chan wire.Frame),
 		inFlight:  make(chan struct{}, max(maxInFlight, 1)),
 		done:      make(chan struct{}),
+		watched:   watchState{index: -1},
 	}
 	l.ctx, l.cancelCtx = context.WithCancel(context.Background())
 	l.lastRecv.Store(time.Now().UnixNano())
@@ -146,8 +150,9 @@ func (l *Link) Err() error {
 //
 // Only the agent's side pings (DESIGN §2): every heartbeat it sends a ping
 // and checks that the console answered. The console's side only answers,
-// and its timer wakes once per dead window to see whether anything came:
-// a console holding thousands of links sends no pings and wakes for none.
+// and has no timer of its own: one sweep looks at all the console's links
+// about once a second (watch.go). A console holding thousands of links
+// sends no pings and wakes for none.
 //
 // The reader, every request handler and every heartbeat are counted in
 // group, the owner's WaitGroup, until they return: an owner that closes its
@@ -159,14 +164,18 @@ func (l *Link) Start(h Handler, group *sync.WaitGroup) {
 		group = new(sync.WaitGroup)
 	}
 	group.Add(1) // before the timer can fire: enter relies on it
-	first := l.deadAfter
-	if l.pings() {
-		first = l.heartbeat
-	}
 	l.mu.Lock()
 	l.handler, l.group = h, group
-	l.due = time.Now().Add(first)
-	l.timer = time.AfterFunc(first, l.tick)
+	select {
+	case <-l.done: // closed before it started: nothing to watch
+	default:
+		if l.pings() {
+			l.due = time.Now().Add(l.heartbeat)
+			l.timer = time.AfterFunc(l.heartbeat, l.tick)
+		} else {
+			consoleWatch.add(l)
+		}
+	}
 	l.mu.Unlock()
 	go func() {
 		defer group.Done()
@@ -193,8 +202,8 @@ func (l *Link) enter() bool {
 	}
 }
 
-// tick runs on the link's timer: it declares a silent peer dead and, on
-// the side that pings, pings.
+// tick runs on the timer of the side that pings: it declares a silent
+// peer dead, and pings.
 //
 // Silence is counted on this side's timer, not on the wall clock: the time
 // the timer fired late is time this process did not run (a starved CPU, a
@@ -220,19 +229,15 @@ func (l *Link) tick() {
 	l.mu.Unlock()
 	silent := now.Sub(time.Unix(0, last))
 	if silent-excused > l.deadAfter {
-		l.CloseWith(&Error{Code: wire.CodeTimeout,
-			Reason: fmt.Sprintf("no word from %s for %s (it stopped answering; the network or the peer is down)", l.peer.Remote, silent.Round(time.Second))})
+		l.CloseWith(silentError(l.peer.Remote, silent))
 		return
 	}
-	// Check again at the dead line, or at the next ping if that is sooner.
-	next := l.deadAfter - (silent - excused) + time.Millisecond
-	if l.pings() {
-		ping, _ := proto.Marshal(&pb.Ping{SentUnixNano: time.Now().UnixNano(), LastRttNanos: l.rtt.Load()})
-		if err := l.write(wire.Frame{Kind: wire.KindPing, Payload: ping}); err != nil {
-			l.CloseWith(&Error{Code: wire.CodeTimeout, Reason: "cannot send to " + l.peer.Remote, Err: err})
-			return
-		}
-		next = min(next, l.heartbeat)
+	// Check again at the next ping, or at the dead line if that is sooner.
+	next := min(l.deadAfter-(silent-excused)+time.Millisecond, l.heartbeat)
+	ping, _ := proto.Marshal(&pb.Ping{SentUnixNano: time.Now().UnixNano(), LastRttNanos: l.rtt.Load()})
+	if err := l.write(wire.Frame{Kind: wire.KindPing, Payload: ping}); err != nil {
+		l.CloseWith(&Error{Code: wire.CodeTimeout, Reason: "cannot send to " + l.peer.Remote, Err: err})
+		return
 	}
 	l.mu.Lock()
 	l.due = time.Now().Add(next)
@@ -532,8 +537,9 @@ func (l *Link) CloseWith(err *Error) {
 		if l.timer != nil {
 			l.timer.Stop()
 		}
-		close(l.done) // under mu: see enter
+		close(l.done) // under mu: see enter and Start
 		l.mu.Unlock()
+		consoleWatch.remove(l)
 		if h := l.getHandler(); h != nil {
 			h.HandleClose(l, err)
 		}
@@ -551,6 +557,12 @@ func closeConn(c net.Conn) {
 		return
 	}
 	_ = c.Close()
+}
+
+// silentError is why a link whose peer went silent for silent was closed.
+func silentError(remote string, silent time.Duration) *Error {
+	return &Error{Code: wire.CodeTimeout,
+		Reason: fmt.Sprintf("no word from %s for %s (it stopped answering; the network or the peer is down)", remote, silent.Round(time.Second))}
 }
 
 func (l *Link) String() string {

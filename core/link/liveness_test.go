@@ -3,7 +3,6 @@ package link
 import (
 	"context"
 	"io"
-	"net"
 	"testing"
 	"time"
 
@@ -154,16 +153,11 @@ func TestSilenceWhileThisSideDidNotRunIsNotHeldAgainstThePeer(t *testing.T) {
 		{"a timer three and a half hours late keeps the link", 210 * time.Minute, false},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			ours, theirs := net.Pipe()
-			drained := make(chan struct{})
-			go func() { defer close(drained); _, _ = io.Copy(io.Discard, theirs) }()
-			defer func() { _ = theirs.Close(); <-drained }()
 			// An agent's side (it pings), with a heartbeat that never fires
 			// by itself during the test: tick is called by hand.
-			l := newLink(ours, Peer{Role: pb.Role_ROLE_MASTER, Remote: "console"}, time.Hour, 3*time.Hour, 1)
+			l := pipeLink(t, pb.Role_ROLE_MASTER, time.Hour, 3*time.Hour)
 			rec := newRecorder("FS01")
 			l.Start(rec, nil)
-			defer closeLink(l)
 			now := time.Now()
 			l.mu.Lock()
 			l.timer.Stop()
