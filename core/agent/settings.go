@@ -139,74 +139,18 @@ func Init(db *store.DB, o InitOptions) (Settings, []string, error) {
 	if err != nil {
 		return Settings{}, nil, err
 	}
-	listen := ""
-	if o.Listen != nil && *o.Listen != "" && *o.Listen != "off" {
-		var err error
-		a, err := address.ParseListen(*o.Listen)
-		if err != nil {
-			return Settings{}, nil, err
-		}
-		listen = a.String()
+	listen, err := initListen(o.Listen)
+	if err != nil {
+		return Settings{}, nil, err
 	}
 	// Derive the key before the write transaction: Argon2id takes a good
 	// fraction of a second, and the database stays locked meanwhile.
-	var key []byte
-	keyName := o.Name
-	if len(o.Password) > 0 {
-		if keyName == "" {
-			cur, _, err := LoadSettings(db)
-			if err != nil {
-				return Settings{}, nil, err
-			}
-			keyName = cur.Name
-		}
-		if keyName != "" {
-			k, err := auth.DeriveKey(o.Password, keyName, auth.DefaultKDF)
-			if err != nil {
-				return Settings{}, nil, err
-			}
-			key = k[:]
-		}
+	key, keyName, err := initKey(db, o)
+	if err != nil {
+		return Settings{}, nil, err
 	}
 	var s Settings
-	err = db.UpdateSettings(settingsKey, &s, func() error {
-		fresh := !s.Initialized()
-		if fresh {
-			s.Management, s.SSL = true, true
-		}
-		if o.Name != "" {
-			if err := auth.ValidateName(o.Name); err != nil {
-				return err
-			}
-			if !strings.EqualFold(o.Name, s.Name) && len(o.Password) == 0 {
-				return errors.New("a new name needs the password too: the name is part of the key (use --password-stdin)")
-			}
-			s.Name = o.Name
-		}
-		if s.Name == "" {
-			return errors.New("the agent has no name yet: give one with --name (letters, digits, '-', '_', '.')")
-		}
-		if len(o.Password) > 0 {
-			if key == nil || !strings.EqualFold(keyName, s.Name) {
-				return errors.New("the agent's name changed while the password was being processed: run the command again")
-			}
-			s.Key = key
-			s.KDF = store.KDFParams{Time: auth.DefaultKDF.Time, MemoryKiB: auth.DefaultKDF.MemoryKiB, Threads: auth.DefaultKDF.Threads}
-		}
-		if !s.Initialized() {
-			return errors.New("the agent has no management password yet: give one with --password-stdin")
-		}
-		if o.Listen != nil {
-			s.Listen = listen
-		}
-		if o.SSL != nil {
-			s.SSL = *o.SSL
-		}
-		if o.Management != nil {
-			s.Management = *o.Management
-		}
-		return nil
-	})
+	err = db.UpdateSettings(settingsKey, &s, func() error { return applyInit(&s, o, listen, key, keyName) })
 	if err != nil {
 		return Settings{}, nil, err
 	}
@@ -215,16 +159,114 @@ func Init(db *store.DB, o InitOptions) (Settings, []string, error) {
 			return Settings{}, nil, err
 		}
 	}
-	var warnings []string
-	ms, err := db.Masters()
+	warnings, err := initWarnings(db, s)
 	if err != nil {
 		return Settings{}, nil, err
 	}
+	return s, warnings, nil
+}
+
+// initListen is init's listen address in canonical form; "" when not
+// given, empty or "off".
+func initListen(v *string) (string, error) {
+	if v == nil || *v == "" || *v == "off" {
+		return "", nil
+	}
+	a, err := address.ParseListen(*v)
+	if err != nil {
+		return "", err
+	}
+	return a.String(), nil
+}
+
+// initKey derives the key for init's new password, if one is given, and
+// returns it with the name it was derived for: the one given, or else the
+// stored one. The key is nil when there is no password or no name yet.
+func initKey(db *store.DB, o InitOptions) (key []byte, keyName string, err error) {
+	keyName = o.Name
+	if len(o.Password) == 0 {
+		return nil, keyName, nil
+	}
+	if keyName == "" {
+		cur, _, err := LoadSettings(db)
+		if err != nil {
+			return nil, "", err
+		}
+		keyName = cur.Name
+	}
+	if keyName == "" {
+		return nil, "", nil
+	}
+	k, err := auth.DeriveKey(o.Password, keyName, auth.DefaultKDF)
+	if err != nil {
+		return nil, "", err
+	}
+	return k[:], keyName, nil
+}
+
+// applyInit is init's change to the stored settings s, inside the write
+// transaction. A fresh agent starts with management and SSL on.
+func applyInit(s *Settings, o InitOptions, listen string, key []byte, keyName string) error {
+	if !s.Initialized() {
+		s.Management, s.SSL = true, true
+	}
+	if err := applyInitName(s, o); err != nil {
+		return err
+	}
+	if len(o.Password) > 0 {
+		if key == nil || !strings.EqualFold(keyName, s.Name) {
+			return errors.New("the agent's name changed while the password was being processed: run the command again")
+		}
+		s.Key = key
+		s.KDF = storeKDF()
+	}
+	if !s.Initialized() {
+		return errors.New("the agent has no management password yet: give one with --password-stdin")
+	}
+	if o.Listen != nil {
+		s.Listen = listen
+	}
+	if o.SSL != nil {
+		s.SSL = *o.SSL
+	}
+	if o.Management != nil {
+		s.Management = *o.Management
+	}
+	return nil
+}
+
+// applyInitName sets init's new name, if one is given (a new name needs
+// the password too: the name is the key's salt). The agent must end up
+// with a name.
+func applyInitName(s *Settings, o InitOptions) error {
+	if o.Name != "" {
+		if err := auth.ValidateName(o.Name); err != nil {
+			return err
+		}
+		if !strings.EqualFold(o.Name, s.Name) && len(o.Password) == 0 {
+			return errors.New("a new name needs the password too: the name is part of the key (use --password-stdin)")
+		}
+		s.Name = o.Name
+	}
+	if s.Name == "" {
+		return errors.New("the agent has no name yet: give one with --name (letters, digits, '-', '_', '.')")
+	}
+	return nil
+}
+
+// initWarnings are what a person should read after init: an agent that no
+// console can reach, or one that refuses every console.
+func initWarnings(db *store.DB, s Settings) ([]string, error) {
+	ms, err := db.Masters()
+	if err != nil {
+		return nil, err
+	}
+	var warnings []string
 	if s.Listen == "" && len(ms) == 0 {
 		warnings = append(warnings, "this agent neither listens (--listen :16888) nor dials a console (--master HOST:PORT): no console will be able to reach it")
 	}
 	if !s.Management {
 		warnings = append(warnings, "remote management is off: every console will be refused")
 	}
-	return s, warnings, nil
+	return warnings, nil
 }
