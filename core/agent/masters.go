@@ -181,89 +181,137 @@ func (a *Agent) startDialerLocked(mr *masterRun) {
 		return
 	}
 	ctx, cancel := context.WithCancel(a.ctx)
-	d := &dialer{cancel: cancel}
-	mr.dialer = d
-	mr.kick = make(chan struct{}, 1)
-	mr.setState(MasterConnecting, time.Now())
-	mr.nextTry = time.Time{}
-	spec, several := mr.spec(), len(mr.addrs) > 1
-	// current reports, under a.mu, whether this run is still wanted.
-	current := func() bool { return mr.dialer == d && !a.closed && a.masters[mr.key()] == mr }
-	// via is the address the last Dial linked through; Dial and OnLink run
-	// one after the other on the Redialer's goroutine.
-	var via string
-	r := &link.Redialer{
-		Dial: func(ctx context.Context, t link.Target) (*link.Link, error) {
-			a.mu.Lock()
-			order := mr.order()
-			a.mu.Unlock()
-			d := &link.Dialer{Identity: a.cfg.Identity, Options: a.linkOptions(), LocalAddr: a.cfg.DialFrom, Gate: a.cfg.DialGate}
-			l, addr, err := d.DialAny(ctx, t, order, func(addr string, err error) {
-				if several {
-					a.addressFailed(mr, current, addr, err)
-				}
-			})
-			via = addr
-			return l, err
-		},
-		Target: func() (link.Target, bool) {
-			a.mu.Lock()
-			s, pin := a.settings, mr.pin
-			ok := current() && s.Management
-			a.mu.Unlock()
-			if !ok {
-				return link.Target{}, false
-			}
-			return link.Target{Name: s.Name, Key: s.key(), KDF: s.kdf(), PinnedCert: pin,
-				TrustFix: "lanyard-agent masters trust " + mr.addrs[0]}, true
-		},
-		OnAttempt: func(int) {
-			a.mu.Lock()
-			if current() {
-				mr.nextTry = time.Time{}
-			}
-			a.mu.Unlock()
-		},
-		OnLink: func(l *link.Link) bool { return a.adoptDialed(mr, current, l, via) },
-		OnFailure: func(err error, retryIn time.Duration) {
-			code := link.CodeOf(err)
-			if code == "" {
-				code = wire.CodeDialFailed
-			}
-			now := time.Now()
-			a.mu.Lock()
-			if current() {
-				mr.setState(stateForFailure(code), now)
-				mr.failed(reasonOf(err), now)
-				mr.nextTry = now.Add(retryIn)
-			}
-			a.mu.Unlock()
-			// A console that is busy linking others, or holding this
-			// address back for a while, asks for a later try: offline,
-			// retrying, nothing for a person to fix here.
-			severity := store.SeverityWarning
-			if code == wire.CodeRateLimited {
-				severity = store.SeverityInfo
-			}
-			a.record(spec, string(code), severity, fmt.Sprintf("%s (next try in %s)", reasonOf(err), retryIn.Round(time.Second)))
-		},
-		OnLinkEnd: func(_ error, retryIn time.Duration) {
-			a.mu.Lock()
-			if current() {
-				mr.nextTry = time.Now().Add(retryIn)
-			}
-			a.mu.Unlock()
-		},
-		Kick:    mr.kick,
-		Initial: a.cfg.RedialInitial,
-		Max:     a.cfg.RedialMax,
-	}
+	r := a.newMasterDialLocked(mr, cancel).redialer()
 	a.wg.Add(1)
 	go func() {
 		defer a.wg.Done()
 		defer cancel()
 		r.Run(ctx)
 	}()
+}
+
+// masterDial is one run of a master's dialer: what its Redialer's
+// callbacks share. They all run on the Redialer's goroutine.
+type masterDial struct {
+	a       *Agent
+	mr      *masterRun
+	d       *dialer
+	spec    string
+	several bool // mr has more than one address
+	// via is the address the last dial linked through; dial and onLink run
+	// one after the other.
+	via string
+}
+
+// newMasterDialLocked makes mr's dialer d and marks mr connecting.
+// a.mu is held.
+func (a *Agent) newMasterDialLocked(mr *masterRun, cancel context.CancelFunc) *masterDial {
+	d := &dialer{cancel: cancel}
+	mr.dialer = d
+	mr.kick = make(chan struct{}, 1)
+	mr.setState(MasterConnecting, time.Now())
+	mr.nextTry = time.Time{}
+	return &masterDial{a: a, mr: mr, d: d, spec: mr.spec(), several: len(mr.addrs) > 1}
+}
+
+// redialer is the Redialer that runs md. a.mu is held (it reads mr.kick).
+func (md *masterDial) redialer() *link.Redialer {
+	return &link.Redialer{
+		Dial:      md.dial,
+		Target:    md.target,
+		OnAttempt: md.onAttempt,
+		OnLink:    md.onLink,
+		OnFailure: md.onFailure,
+		OnLinkEnd: md.onLinkEnd,
+		Kick:      md.mr.kick,
+		Initial:   md.a.cfg.RedialInitial,
+		Max:       md.a.cfg.RedialMax,
+	}
+}
+
+// current reports, under a.mu, whether this run is still wanted.
+func (md *masterDial) current() bool {
+	a, mr := md.a, md.mr
+	return mr.dialer == md.d && !a.closed && a.masters[mr.key()] == mr
+}
+
+// dial tries mr's addresses in turn, the one that worked last first.
+func (md *masterDial) dial(ctx context.Context, t link.Target) (*link.Link, error) {
+	a, mr := md.a, md.mr
+	a.mu.Lock()
+	order := mr.order()
+	a.mu.Unlock()
+	d := &link.Dialer{Identity: a.cfg.Identity, Options: a.linkOptions(), LocalAddr: a.cfg.DialFrom, Gate: a.cfg.DialGate}
+	l, addr, err := d.DialAny(ctx, t, order, func(addr string, err error) {
+		if md.several {
+			a.addressFailed(mr, md.current, addr, err)
+		}
+	})
+	md.via = addr
+	return l, err
+}
+
+// target is who to dial as, or false when this run is no longer wanted
+// or management is off.
+func (md *masterDial) target() (link.Target, bool) {
+	a, mr := md.a, md.mr
+	a.mu.Lock()
+	s, pin := a.settings, mr.pin
+	ok := md.current() && s.Management
+	a.mu.Unlock()
+	if !ok {
+		return link.Target{}, false
+	}
+	return link.Target{Name: s.Name, Key: s.key(), KDF: s.kdf(), PinnedCert: pin,
+		TrustFix: "lanyard-agent masters trust " + mr.addrs[0]}, true
+}
+
+// onAttempt clears the next try's time: a try is under way.
+func (md *masterDial) onAttempt(int) {
+	md.a.mu.Lock()
+	if md.current() {
+		md.mr.nextTry = time.Time{}
+	}
+	md.a.mu.Unlock()
+}
+
+// onLink takes on the link the last dial made.
+func (md *masterDial) onLink(l *link.Link) bool {
+	return md.a.adoptDialed(md.mr, md.current, l, md.via)
+}
+
+// onFailure notes a failed round on mr and records it.
+func (md *masterDial) onFailure(err error, retryIn time.Duration) {
+	a, mr := md.a, md.mr
+	code := link.CodeOf(err)
+	if code == "" {
+		code = wire.CodeDialFailed
+	}
+	now := time.Now()
+	a.mu.Lock()
+	if md.current() {
+		mr.setState(stateForFailure(code), now)
+		mr.failed(reasonOf(err), now)
+		mr.nextTry = now.Add(retryIn)
+	}
+	a.mu.Unlock()
+	// A console that is busy linking others, or holding this
+	// address back for a while, asks for a later try: offline,
+	// retrying, nothing for a person to fix here.
+	severity := store.SeverityWarning
+	if code == wire.CodeRateLimited {
+		severity = store.SeverityInfo
+	}
+	a.record(md.spec, string(code), severity, fmt.Sprintf("%s (next try in %s)", reasonOf(err), retryIn.Round(time.Second)))
+}
+
+// onLinkEnd notes when the next try is due after mr's link ended.
+func (md *masterDial) onLinkEnd(_ error, retryIn time.Duration) {
+	md.a.mu.Lock()
+	if md.current() {
+		md.mr.nextTry = time.Now().Add(retryIn)
+	}
+	md.a.mu.Unlock()
 }
 
 // addressFailed notes why one address of a console with several failed,
