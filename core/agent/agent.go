@@ -172,13 +172,42 @@ func (a *Agent) Start(ctx context.Context) error {
 	}
 	a.cfgMu.Lock()
 	defer a.cfgMu.Unlock()
+	if err := a.begin(ctx, s, masters, known); err != nil {
+		return err
+	}
+	var cs *control.Server
+	if a.cfg.ControlDir != "" {
+		if cs, err = a.openControl(a.cfg.ControlDir); err != nil {
+			a.undoStart(nil)
+			return err
+		}
+	}
+	if !s.Management {
+		a.record("", string(wire.CodeManagementDisabled), store.SeverityWarning, "remote management is off: every console will be refused (lanyard-agent set management on)")
+	}
+	if err := a.startListening(s); err != nil {
+		a.undoStart(cs)
+		return err
+	}
+	// Backup tasks: interrupted runs recorded, missed ones caught up, the
+	// schedule started, all before the control socket answers.
+	if err := a.tasks.Start(a.ctx); err != nil {
+		a.undoStart(cs)
+		return fmt.Errorf("cannot start the backup tasks: %w", err)
+	}
+	a.goLive(s, cs)
+	return nil
+}
+
+// begin takes on the state Start loaded and the agent's context, unless
+// the agent is closed or started already.
+func (a *Agent) begin(ctx context.Context, s Settings, masters []store.Master, known map[string]bool) error {
 	a.mu.Lock()
+	defer a.mu.Unlock()
 	switch {
 	case a.closed:
-		a.mu.Unlock()
 		return errShuttingDown
 	case a.ctx != nil:
-		a.mu.Unlock()
 		return errors.New("the agent is already started")
 	}
 	now := time.Now()
@@ -190,50 +219,48 @@ func (a *Agent) Start(ctx context.Context) error {
 		mr := newMasterRun(m, now)
 		a.masters[mr.key()] = mr
 	}
-	a.mu.Unlock()
+	return nil
+}
 
-	var cs *control.Server
-	if a.cfg.ControlDir != "" {
-		if cs, err = a.openControl(a.cfg.ControlDir); err != nil {
-			a.cancel()
-			return err
-		}
+// startListening listens for consoles at s.Listen, when set.
+func (a *Agent) startListening(s Settings) error {
+	if s.Listen == "" {
+		return nil
 	}
-	if !s.Management {
-		a.record("", string(wire.CodeManagementDisabled), store.SeverityWarning, "remote management is off: every console will be refused (lanyard-agent set management on)")
-	}
-	if s.Listen != "" {
-		ln, err := a.listen(s.Listen, s)
-		if err != nil {
-			if cs != nil {
-				cs.Close()
-			}
-			a.cancel()
-			return err
-		}
-		a.mu.Lock()
-		a.listener = ln
-		a.mu.Unlock()
-		a.record("", store.KindListening, store.SeverityInfo, fmt.Sprintf("listening for consoles on %s %s", ln.Addr(), sslPhrase(s.SSL)))
-	}
-	// Backup tasks: interrupted runs recorded, missed ones caught up, the
-	// schedule started, all before the control socket answers.
-	if err := a.tasks.Start(a.ctx); err != nil {
-		a.mu.Lock()
-		ln := a.listener
-		a.listener = nil
-		a.mu.Unlock()
-		if ln != nil {
-			_ = ln.Close()
-		}
-		if cs != nil {
-			cs.Close()
-		}
-		a.cancel()
-		return fmt.Errorf("cannot start the backup tasks: %w", err)
+	ln, err := a.listen(s.Listen, s)
+	if err != nil {
+		return err
 	}
 	a.mu.Lock()
-	a.startTaskPushLocked() // every linked console hears of the tasks' runs
+	a.listener = ln
+	a.mu.Unlock()
+	a.record("", store.KindListening, store.SeverityInfo, fmt.Sprintf("listening for consoles on %s %s", ln.Addr(), sslPhrase(s.SSL)))
+	return nil
+}
+
+// undoStart closes what a failed Start opened: the listener, the control
+// socket cs (nil when none) and the agent's context.
+func (a *Agent) undoStart(cs *control.Server) {
+	a.mu.Lock()
+	ln := a.listener
+	a.listener = nil
+	a.mu.Unlock()
+	if ln != nil {
+		_ = ln.Close()
+	}
+	if cs != nil {
+		cs.Close()
+	}
+	a.cancel()
+}
+
+// goLive is Start's last step: every linked console hears of the tasks'
+// runs, every master is dialed (when management is on) and the control
+// socket cs (nil when none) answers.
+func (a *Agent) goLive(s Settings, cs *control.Server) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.startTaskPushLocked()
 	if s.Management {
 		for _, mr := range a.masters {
 			a.startDialerLocked(mr)
@@ -243,8 +270,6 @@ func (a *Agent) Start(ctx context.Context) error {
 		a.control = cs
 		a.serveControlLocked(cs)
 	}
-	a.mu.Unlock()
-	return nil
 }
 
 func sslPhrase(on bool) string {
