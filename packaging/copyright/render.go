@@ -112,21 +112,7 @@ func otherName(file string) string {
 // render writes the copyright file.
 func render(p Project, mods []Module) (string, error) {
 	var b strings.Builder
-	field := func(name, value string) { fmt.Fprintf(&b, "%s: %s\n", name, formatValue(value)) }
-	field("Format", formatURL)
-	field("Upstream-Name", upstream)
-	field("Upstream-Contact", contact)
-	field("Source", source)
-	field("Comment", "The programs in this package are built from Lanyard's source and link\n"+
-		"the Go standard library and the Go modules listed below (Files:\n"+
-		"vendor/MODULE/* names a module's source as `go mod vendor` lays it out).\n"+
-		"Each module's copyright and licence are read from its own licence files\n"+
-		"when the package is built.")
-	b.WriteString("\n")
-	field("Files", "*")
-	field("Copyright", p.Years+" The Lanyard authors")
-	field("License", ownLicense+"\n"+ownTerms)
-
+	writeHeader(&b, p)
 	var unknown []string
 	for _, m := range mods {
 		files, err := licenseFiles(m)
@@ -137,66 +123,114 @@ func render(p Project, mods []Module) (string, error) {
 			unknown = append(unknown, fmt.Sprintf("%s %s (no LICENSE or COPYING file in %s)", m.Path, m.Version, m.Dir))
 			continue
 		}
-		// One paragraph per directory: DEP-5 lets only the last
-		// paragraph that matches a file count, so the licences of one
-		// directory (a font's and another's) go into one paragraph,
-		// joined with "and", their texts one after the other.
-		for len(files) > 0 {
-			rel := files[0].Rel
-			n := 1
-			for n < len(files) && files[n].Rel == rel {
-				n++
-			}
-			group := files[:n]
-			files = files[n:]
-			var names, holders, texts, sources []string
-			for _, f := range group {
-				name := classify(f.Text)
-				if name == "" {
-					if rel == "." {
-						unknown = append(unknown, fmt.Sprintf("%s %s (%s is no licence licensecheck knows)", m.Path, m.Version, f.Name))
-						continue
-					}
-					// Bundled data (a font, say) under terms of its
-					// own: named after its file, with its whole text.
-					name = otherName(f.Name)
-				}
-				if !slices.Contains(names, name) {
-					names = append(names, name)
-				}
-				holders = copyrights(holders, f.Text)
-				src := path.Join(rel, f.Name)
-				sources = append(sources, src)
-				body := licenseBody(name, f.Text)
-				if len(group) > 1 {
-					body = "[" + src + "]\n\n" + body
-				}
-				if !slices.Contains(texts, body) {
-					texts = append(texts, body)
-				}
-			}
-			if len(names) == 0 {
-				continue
-			}
-			if len(holders) == 0 {
-				holders = []string{"the authors of " + m.Path}
-			}
-			pattern := "vendor/" + m.Path + "/*"
-			if rel != "." {
-				pattern = "vendor/" + m.Path + "/" + rel + "/*"
-			}
-			b.WriteString("\n")
-			field("Files", pattern)
-			field("Copyright", strings.Join(holders, "\n"))
-			field("License", strings.Join(names, " and ")+"\n"+strings.Join(texts, "\n\n"))
-			field("Comment", fmt.Sprintf("%s %s: %s", m.Path, m.Version, strings.Join(sources, ", ")))
-		}
+		unknown = append(unknown, writeModule(&b, m, files)...)
 	}
 	if len(unknown) > 0 {
 		sort.Strings(unknown)
 		return "", fmt.Errorf("cannot tell the licence of:\n  %s\nfind the module's licence and make it recognisable before shipping it", strings.Join(unknown, "\n  "))
 	}
 	return b.String(), nil
+}
+
+// field writes one DEP-5 field.
+func field(b *strings.Builder, name, value string) {
+	fmt.Fprintf(b, "%s: %s\n", name, formatValue(value))
+}
+
+// writeHeader writes the header paragraph and the one for Lanyard's own
+// files.
+func writeHeader(b *strings.Builder, p Project) {
+	field(b, "Format", formatURL)
+	field(b, "Upstream-Name", upstream)
+	field(b, "Upstream-Contact", contact)
+	field(b, "Source", source)
+	field(b, "Comment", "The programs in this package are built from Lanyard's source and link\n"+
+		"the Go standard library and the Go modules listed below (Files:\n"+
+		"vendor/MODULE/* names a module's source as `go mod vendor` lays it out).\n"+
+		"Each module's copyright and licence are read from its own licence files\n"+
+		"when the package is built.")
+	b.WriteString("\n")
+	field(b, "Files", "*")
+	field(b, "Copyright", p.Years+" The Lanyard authors")
+	field(b, "License", ownLicense+"\n"+ownTerms)
+}
+
+// writeModule writes m's paragraphs from its licence files (sorted by
+// directory) and returns the files whose licence it cannot tell.
+//
+// One paragraph per directory: DEP-5 lets only the last paragraph that
+// matches a file count, so the licences of one directory (a font's and
+// another's) go into one paragraph, joined with "and", their texts one
+// after the other.
+func writeModule(b *strings.Builder, m Module, files []LicenseFile) (unknown []string) {
+	for len(files) > 0 {
+		n := 1
+		for n < len(files) && files[n].Rel == files[0].Rel {
+			n++
+		}
+		para, bad := readParagraph(m, files[:n])
+		unknown = append(unknown, bad...)
+		if len(para.names) > 0 {
+			para.write(b, m, files[0].Rel)
+		}
+		files = files[n:]
+	}
+	return unknown
+}
+
+// paragraph is one directory's paragraph: its licences' names, holders,
+// texts and the files they come from.
+type paragraph struct {
+	names, holders, texts, sources []string
+}
+
+// readParagraph reads the licence files of one directory of m (group, all
+// with the same Rel), and returns those whose licence it cannot tell.
+func readParagraph(m Module, group []LicenseFile) (para paragraph, unknown []string) {
+	rel := group[0].Rel
+	for _, f := range group {
+		name := classify(f.Text)
+		if name == "" {
+			if rel == "." {
+				unknown = append(unknown, fmt.Sprintf("%s %s (%s is no licence licensecheck knows)", m.Path, m.Version, f.Name))
+				continue
+			}
+			// Bundled data (a font, say) under terms of its
+			// own: named after its file, with its whole text.
+			name = otherName(f.Name)
+		}
+		if !slices.Contains(para.names, name) {
+			para.names = append(para.names, name)
+		}
+		para.holders = copyrights(para.holders, f.Text)
+		src := path.Join(rel, f.Name)
+		para.sources = append(para.sources, src)
+		body := licenseBody(name, f.Text)
+		if len(group) > 1 {
+			body = "[" + src + "]\n\n" + body
+		}
+		if !slices.Contains(para.texts, body) {
+			para.texts = append(para.texts, body)
+		}
+	}
+	return para, unknown
+}
+
+// write writes the paragraph for m's files in directory rel.
+func (para paragraph) write(b *strings.Builder, m Module, rel string) {
+	holders := para.holders
+	if len(holders) == 0 {
+		holders = []string{"the authors of " + m.Path}
+	}
+	pattern := "vendor/" + m.Path + "/*"
+	if rel != "." {
+		pattern = "vendor/" + m.Path + "/" + rel + "/*"
+	}
+	b.WriteString("\n")
+	field(b, "Files", pattern)
+	field(b, "Copyright", strings.Join(holders, "\n"))
+	field(b, "License", strings.Join(para.names, " and ")+"\n"+strings.Join(para.texts, "\n\n"))
+	field(b, "Comment", fmt.Sprintf("%s %s: %s", m.Path, m.Version, strings.Join(para.sources, ", ")))
 }
 
 // licenseBody is the text under a License field: a pointer to
