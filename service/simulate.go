@@ -292,85 +292,118 @@ func (e *env) simulateSpread(ctx context.Context, f simulateFlags, cfg fleetsim.
 	if err != nil {
 		return err
 	}
-	start := time.Now()
-	var (
-		mu      sync.Mutex
-		latest  []simReport
-		wg      sync.WaitGroup
-		errs    = make([]error, 0)
-		started = make(chan struct{})
-	)
 	n := (cfg.Count + perProcess - 1) / perProcess
-	latest = make([]simReport, n)
-	children := make([]*exec.Cmd, 0, n)
+	sf := &spreadFleet{cfg: cfg, start: time.Now(), latest: make([]simReport, n), children: make([]*exec.Cmd, 0, n)}
 	for p := range n {
 		first := cfg.First + p*perProcess
 		count := min(perProcess, cfg.First+cfg.Count-first)
-		args := []string{"simulate", "--child", "--json", "--count", strconv.Itoa(count), "--first", strconv.Itoa(first),
-			"--ssl", f.ssl, "--name-prefix", cfg.NamePrefix, "--source-base", f.sourceBase, "--seed", f.seed}
-		if cfg.ListenBase.IsValid() {
-			args = append(args, "--listen-base", f.listenBase)
-		} else {
-			args = append(args, "--master", cfg.Master)
-		}
-		cmd := exec.Command(exe, args...)
+		cmd := exec.Command(exe, childArgs(f, cfg, first, count)...)
 		cmd.Stderr = e.stderr
 		stopWithParent(cmd)
-		stdout, err := cmd.StdoutPipe()
-		if err != nil {
+		if err := sf.startChild(ctx, p, cmd, first, count); err != nil {
 			return err
 		}
-		if err := cmd.Start(); err != nil {
-			signalAll(children, syscall.SIGTERM)
-			return fmt.Errorf("cannot start process %d of the fleet: %w", p+1, err)
-		}
-		children = append(children, cmd)
-		wg.Go(func() {
-			sc := bufio.NewScanner(stdout)
-			for sc.Scan() {
-				var r simReport
-				if json.Unmarshal(sc.Bytes(), &r) == nil && r.Agents > 0 {
-					mu.Lock()
-					latest[p] = r
-					mu.Unlock()
-				}
-			}
-			if err := cmd.Wait(); err != nil && ctx.Err() == nil {
-				mu.Lock()
-				errs = append(errs, fmt.Errorf("process %d of the fleet (%s and %d more) stopped: %w",
-					p+1, fleetsim.Name(cfg.NamePrefix, first), count-1, err))
-				mu.Unlock()
-			}
-		})
 	}
-	go func() { wg.Wait(); close(started) }()
-	sum := func(done bool) simReport {
-		mu.Lock()
-		defer mu.Unlock()
-		r := simReport{ElapsedMs: time.Since(start).Milliseconds(), Agents: cfg.Count, Processes: n, Started: true, Done: done}
-		for _, c := range latest {
-			r.Linked += c.Linked
-			r.Links += c.Links
-			r.Started = r.Started && c.Started
-		}
-		return r
+	ended := make(chan struct{})
+	go func() { sf.wg.Wait(); close(ended) }()
+	return sf.report(ctx, out, ended)
+}
+
+// spreadFleet is a fleet run in several child processes: the latest
+// report of each, and why any of them stopped on its own.
+type spreadFleet struct {
+	cfg      fleetsim.Config
+	start    time.Time
+	children []*exec.Cmd
+	wg       sync.WaitGroup // a goroutine per child, reading its reports
+
+	mu     sync.Mutex
+	latest []simReport // by child; under mu
+	errs   []error     // under mu
+}
+
+// childArgs are the arguments of the child process that runs count
+// agents from number first.
+func childArgs(f simulateFlags, cfg fleetsim.Config, first, count int) []string {
+	args := []string{"simulate", "--child", "--json", "--count", strconv.Itoa(count), "--first", strconv.Itoa(first),
+		"--ssl", f.ssl, "--name-prefix", cfg.NamePrefix, "--source-base", f.sourceBase, "--seed", f.seed}
+	if cfg.ListenBase.IsValid() {
+		return append(args, "--listen-base", f.listenBase)
 	}
+	return append(args, "--master", cfg.Master)
+}
+
+// startChild starts cmd as child p, which runs count agents from number
+// first, and reads its reports until it ends. When it cannot start, the
+// children started before it are stopped.
+func (sf *spreadFleet) startChild(ctx context.Context, p int, cmd *exec.Cmd, first, count int) error {
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		return err
+	}
+	if err := cmd.Start(); err != nil {
+		signalAll(sf.children, syscall.SIGTERM)
+		return fmt.Errorf("cannot start process %d of the fleet: %w", p+1, err)
+	}
+	sf.children = append(sf.children, cmd)
+	sf.wg.Go(func() {
+		sf.readReports(p, stdout)
+		if err := cmd.Wait(); err != nil && ctx.Err() == nil {
+			sf.mu.Lock()
+			sf.errs = append(sf.errs, fmt.Errorf("process %d of the fleet (%s and %d more) stopped: %w",
+				p+1, fleetsim.Name(sf.cfg.NamePrefix, first), count-1, err))
+			sf.mu.Unlock()
+		}
+	})
+	return nil
+}
+
+// readReports keeps child p's latest report, until its output ends.
+func (sf *spreadFleet) readReports(p int, stdout io.Reader) {
+	sc := bufio.NewScanner(stdout)
+	for sc.Scan() {
+		var r simReport
+		if json.Unmarshal(sc.Bytes(), &r) == nil && r.Agents > 0 {
+			sf.mu.Lock()
+			sf.latest[p] = r
+			sf.mu.Unlock()
+		}
+	}
+}
+
+// sum is the whole fleet's report: the children's added up.
+func (sf *spreadFleet) sum(done bool) simReport {
+	sf.mu.Lock()
+	defer sf.mu.Unlock()
+	r := simReport{ElapsedMs: time.Since(sf.start).Milliseconds(), Agents: sf.cfg.Count, Processes: len(sf.latest), Started: true, Done: done}
+	for _, c := range sf.latest {
+		r.Linked += c.Linked
+		r.Links += c.Links
+		r.Started = r.Started && c.Started
+	}
+	return r
+}
+
+// report prints the fleet's sum as it goes, until ctx ends (the children
+// are stopped) or every child has ended on its own (ended is closed),
+// which is an error.
+func (sf *spreadFleet) report(ctx context.Context, out *simOutput, ended <-chan struct{}) error {
 	t := time.NewTicker(simReportEvery)
 	defer t.Stop()
 	for {
 		select {
 		case <-ctx.Done():
-			signalAll(children, syscall.SIGTERM)
-			<-started
-			out.report(sum(true))
+			signalAll(sf.children, syscall.SIGTERM)
+			<-ended
+			out.report(sf.sum(true))
 			return nil
-		case <-started: // every child has ended on its own
-			out.report(sum(true))
-			mu.Lock()
-			defer mu.Unlock()
-			return errors.Join(append(errs, errors.New("every process of the fleet has stopped"))...)
+		case <-ended: // every child has ended on its own
+			out.report(sf.sum(true))
+			sf.mu.Lock()
+			defer sf.mu.Unlock()
+			return errors.Join(append(sf.errs, errors.New("every process of the fleet has stopped"))...)
 		case <-t.C:
-			out.report(sum(false))
+			out.report(sf.sum(false))
 		}
 	}
 }
