@@ -324,64 +324,82 @@ step passes at every address.`,
 			if err != nil {
 				return err
 			}
-			// Use this agent's identity, name and key when it has them,
-			// so the password is checked too; and the certificate pinned
-			// for the master at these addresses (one console, one
-			// certificate), so no proof goes to an impostor there.
-			first := list[0].String()
-			id, settings, pin, running := diagnoseIdentity(e, first)
-			o := link.DiagnoseOptions{Identity: id, Options: link.Options{HandshakeTimeout: timeout},
-				PinnedCert: pin, TrustFix: "lanyard-agent masters trust " + first}
-			if running != nil {
-				// The running agent holds the database: its SSL setting
-				// is the one a link would use.
-				o.Options.SSL = running.SSL
-			}
-			if settings != nil {
-				o.Options.SSL = settings.SSL
-				t := link.Target{Name: settings.Name}
-				copy(t.Key[:], settings.Key)
-				t.KDF = auth.KDFParams{Time: settings.KDF.Time, MemoryKiB: settings.KDF.MemoryKiB, Threads: settings.KDF.Threads}
-				o.Target = &t
-			}
-			if sslOn != nil {
-				o.Options.SSL = *sslOn
-			}
-			var works, fails []string
-			for i, a := range list {
-				if i > 0 {
-					fmt.Fprintln(e.stdout)
-				}
-				o.Address = a.String()
-				if failed := diagnoseOne(cmd.Context(), e, o); failed != "" {
-					fails = append(fails, o.Address+" ("+failed+")")
-				} else {
-					works = append(works, o.Address)
-				}
-			}
-			if len(list) == 1 {
-				if len(fails) > 0 {
-					return errors.New("the link does not work; see the failing step above")
-				}
-				fmt.Fprintln(e.stdout, "All steps passed.")
-				return nil
-			}
-			fmt.Fprintln(e.stdout)
-			switch {
-			case len(fails) == 0:
-				fmt.Fprintf(e.stdout, "Every address works: %s.\n", strings.Join(works, ", "))
-				return nil
-			case len(works) == 0:
-				fmt.Fprintf(e.stdout, "No address works: %s.\n", strings.Join(fails, "; "))
-				return errors.New("the link does not work at any address; see the failing steps above")
-			}
-			fmt.Fprintf(e.stdout, "Works: %s.\nDoes not work: %s.\n", strings.Join(works, ", "), strings.Join(fails, "; "))
-			return fmt.Errorf("the agent can link through %s, but not through every address; see the failing steps above", strings.Join(works, ", "))
+			o := diagnoseOptions(e, list[0].String(), timeout, sslOn)
+			works, fails := diagnoseEach(cmd.Context(), e, o, list)
+			return diagnoseVerdict(e, len(list), works, fails)
 		},
 	}
 	cmd.Flags().StringVar(&ssl, "ssl", "", "on or off (default: this agent's setting, else off)")
 	cmd.Flags().DurationVar(&timeout, "timeout", 10*time.Second, "time allowed for each step")
 	return cmd
+}
+
+// diagnoseOptions are diagnose's options for the console or agent whose
+// first address is first; sslOn, when set, is the --ssl flag.
+func diagnoseOptions(e *env, first string, timeout time.Duration, sslOn *bool) link.DiagnoseOptions {
+	// Use this agent's identity, name and key when it has them, so the
+	// password is checked too; and the certificate pinned for the master
+	// at these addresses (one console, one certificate), so no proof goes
+	// to an impostor there.
+	id, settings, pin, running := diagnoseIdentity(e, first)
+	o := link.DiagnoseOptions{Identity: id, Options: link.Options{HandshakeTimeout: timeout},
+		PinnedCert: pin, TrustFix: "lanyard-agent masters trust " + first}
+	if running != nil {
+		// The running agent holds the database: its SSL setting is the
+		// one a link would use.
+		o.Options.SSL = running.SSL
+	}
+	if settings != nil {
+		o.Options.SSL = settings.SSL
+		t := link.Target{Name: settings.Name}
+		copy(t.Key[:], settings.Key)
+		t.KDF = auth.KDFParams{Time: settings.KDF.Time, MemoryKiB: settings.KDF.MemoryKiB, Threads: settings.KDF.Threads}
+		o.Target = &t
+	}
+	if sslOn != nil {
+		o.Options.SSL = *sslOn
+	}
+	return o
+}
+
+// diagnoseEach diagnoses every address of list in turn, with o, and
+// returns those that work and those that do not, with the failing step.
+func diagnoseEach(ctx context.Context, e *env, o link.DiagnoseOptions, list []address.HostPort) (works, fails []string) {
+	for i, a := range list {
+		if i > 0 {
+			fmt.Fprintln(e.stdout)
+		}
+		o.Address = a.String()
+		if failed := diagnoseOne(ctx, e, o); failed != "" {
+			fails = append(fails, o.Address+" ("+failed+")")
+		} else {
+			works = append(works, o.Address)
+		}
+	}
+	return works, fails
+}
+
+// diagnoseVerdict prints what diagnosing n addresses came to, and is an
+// error unless every address works.
+func diagnoseVerdict(e *env, n int, works, fails []string) error {
+	if n == 1 {
+		if len(fails) > 0 {
+			return errors.New("the link does not work; see the failing step above")
+		}
+		fmt.Fprintln(e.stdout, "All steps passed.")
+		return nil
+	}
+	fmt.Fprintln(e.stdout)
+	switch {
+	case len(fails) == 0:
+		fmt.Fprintf(e.stdout, "Every address works: %s.\n", strings.Join(works, ", "))
+		return nil
+	case len(works) == 0:
+		fmt.Fprintf(e.stdout, "No address works: %s.\n", strings.Join(fails, "; "))
+		return errors.New("the link does not work at any address; see the failing steps above")
+	}
+	fmt.Fprintf(e.stdout, "Works: %s.\nDoes not work: %s.\n", strings.Join(works, ", "), strings.Join(fails, "; "))
+	return fmt.Errorf("the agent can link through %s, but not through every address; see the failing steps above", strings.Join(works, ", "))
 }
 
 // diagnoseOne diagnoses the link to o.Address, printing each step, and
