@@ -150,11 +150,33 @@ func newBackupsView(a fyne.App, src BackupSource, openTasks func(string), o back
 	v.win = a.NewWindow(backupsTitle)
 	v.win.SetIcon(Icon())
 
-	v.filter = widget.NewEntry()
-	v.filter.SetPlaceHolder(backupsFilterHint)
-	v.filter.ActionItem = widget.NewIcon(theme.SearchIcon())
-	v.filter.OnChanged = func(s string) { v.change(func(m *backupsModel) { m.setText(s) }) }
-	v.group = widget.NewSelect([]string{backupsAllGroups}, func(s string) {
+	v.filter = v.newFilter()
+	v.group = v.newGroupSelect()
+	v.state = v.newStateSelect()
+	v.summary = widget.NewLabel("")
+	v.empty = widget.NewLabel(backupsNoTasks)
+	v.empty.Alignment = fyne.TextAlignCenter
+	v.table = v.newTable()
+	v.win.SetContent(v.newContent())
+	v.win.Resize(fyne.NewSize(1360, 640))
+	v.bindKeys()
+	v.startFeed()
+	v.win.SetOnClosed(func() { v.cancel(); v.wg.Wait() })
+	return v
+}
+
+// newFilter is the filter field: the rows that hold its text.
+func (v *backupsView) newFilter() *widget.Entry {
+	e := widget.NewEntry()
+	e.SetPlaceHolder(backupsFilterHint)
+	e.ActionItem = widget.NewIcon(theme.SearchIcon())
+	e.OnChanged = func(s string) { v.change(func(m *backupsModel) { m.setText(s) }) }
+	return e
+}
+
+// newGroupSelect picks the group shown: all, the ungrouped or one.
+func (v *backupsView) newGroupSelect() *widget.Select {
+	return widget.NewSelect([]string{backupsAllGroups}, func(s string) {
 		g := s
 		switch s {
 		case backupsAllGroups:
@@ -164,28 +186,36 @@ func newBackupsView(a fyne.App, src BackupSource, openTasks func(string), o back
 		}
 		v.change(func(m *backupsModel) { m.setGroup(g) })
 	})
+}
+
+// newStateSelect picks the state shown: all, or one, worst first.
+func (v *backupsView) newStateSelect() *widget.Select {
 	states := []string{backupsAllStates}
 	for _, s := range []health.State{health.StateFailed, health.StateOverdue, health.StateRunning, health.StateOK, health.StateUnknown} {
 		states = append(states, string(s))
 	}
-	v.state = widget.NewSelect(states, func(s string) {
+	return widget.NewSelect(states, func(s string) {
 		st := health.State(s)
 		if s == backupsAllStates {
 			st = ""
 		}
 		v.change(func(m *backupsModel) { m.setState(st) })
 	})
-	v.summary = widget.NewLabel("")
-	v.empty = widget.NewLabel(backupsNoTasks)
-	v.empty.Alignment = fyne.TextAlignCenter
-	v.table = v.newTable()
+}
 
+// newContent lays the window out: the filters above the table, the
+// summary below it.
+func (v *backupsView) newContent() *backupsContent {
 	bar := container.NewBorder(nil, nil, nil, container.NewHBox(v.group, v.state), v.filter)
 	body := container.NewStack(v.table, container.NewCenter(v.empty))
 	content := &backupsContent{v: v, obj: container.NewBorder(container.NewPadded(bar), container.NewPadded(v.summary), nil, nil, body)}
 	content.ExtendBaseWidget(content)
-	v.win.SetContent(content)
-	v.win.Resize(fyne.NewSize(1360, 640))
+	return content
+}
+
+// bindKeys binds the window's keys: the filter shortcut, Enter and the
+// keys that close it.
+func (v *backupsView) bindKeys() {
 	v.win.Canvas().AddShortcut(shortcutFilter(), func(fyne.Shortcut) { v.win.Canvas().Focus(v.filter) })
 	// Enter opens the selected row's slave, as a double-click does.
 	v.win.Canvas().SetOnTypedKey(func(k *fyne.KeyEvent) {
@@ -194,10 +224,13 @@ func newBackupsView(a fyne.App, src BackupSource, openTasks func(string), o back
 		}
 	})
 	closeKeys(v.win)
+}
 
-	// The window opens at once; its rows are read and sorted off the
-	// Fyne thread and shown when ready (30,000 take a moment).
-	events, unsubscribe := src.Subscribe(4096)
+// startFeed starts the goroutine that fills the window and keeps it up
+// to date. The window opens at once; its rows are read and sorted off
+// the Fyne thread and shown when ready (30,000 take a moment).
+func (v *backupsView) startFeed() {
+	events, unsubscribe := v.src.Subscribe(4096)
 	v.summary.SetText(backupsReading)
 	v.empty.Hide()
 	// Set, not selected: their callbacks would sort everything again.
@@ -205,30 +238,32 @@ func newBackupsView(a fyne.App, src BackupSource, openTasks func(string), o back
 	v.group.Refresh()
 	v.state.Refresh()
 
-	feed := newLiveFeed(src, nil)
+	feed := newLiveFeed(v.src, nil)
 	v.wg.Go(func() {
 		defer unsubscribe()
-		first := v.update(true, nil)
-		o.do(func() {
-			if v.ctx.Err() == nil {
-				v.show(first)
-			}
-		})
-		feed.run(v.ctx, events, o.every, func(b batch) {
-			all, ids := b.all != nil, changedIDs(b)
-			if !all && len(ids) == 0 {
-				return
-			}
-			snap := v.update(all, ids)
-			o.do(func() {
-				if v.ctx.Err() == nil {
-					v.show(snap)
-				}
-			})
-		})
+		v.showSoon(v.update(true, nil))
+		feed.run(v.ctx, events, v.o.every, v.applyBatch)
 	})
-	v.win.SetOnClosed(func() { v.cancel(); v.wg.Wait() })
-	return v
+}
+
+// applyBatch puts the rows of the slaves a batch names in the model, off
+// the Fyne thread, and shows the result.
+func (v *backupsView) applyBatch(b batch) {
+	all, ids := b.all != nil, changedIDs(b)
+	if !all && len(ids) == 0 {
+		return
+	}
+	v.showSoon(v.update(all, ids))
+}
+
+// showSoon shows snap on the Fyne thread, unless the window has closed
+// meanwhile.
+func (v *backupsView) showSoon(snap backupsSnapshot) {
+	v.o.do(func() {
+		if v.ctx.Err() == nil {
+			v.show(snap)
+		}
+	})
 }
 
 // changedIDs are the slaves a batch names.
