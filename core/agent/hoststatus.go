@@ -1,6 +1,7 @@
 package agent
 
 import (
+	"cmp"
 	"context"
 	"os"
 	"runtime"
@@ -18,6 +19,11 @@ import (
 // status gathers what the Overview tab shows. Each probe that fails
 // leaves its fields empty rather than failing the request.
 func (a *Agent) status(ctx context.Context) *pb.StatusResponse {
+	return a.statusOf(a.probe.read(ctx, a.cfg.DataDir))
+}
+
+// statusOf is the status answer made from a reading of the host.
+func (a *Agent) statusOf(f hostFacts) *pb.StatusResponse {
 	a.mu.Lock()
 	s := a.settings
 	a.mu.Unlock()
@@ -30,7 +36,7 @@ func (a *Agent) status(ctx context.Context) *pb.StatusResponse {
 		Ssl:                s.SSL,
 		Management:         s.Management,
 	}
-	a.probe.read(ctx, a.cfg.DataDir).fill(st)
+	f.fill(st)
 	// Last, so the console's estimate of the clock skew is not thrown off
 	// by the time the probes took.
 	st.TimeUnixNano = time.Now().UnixNano()
@@ -80,20 +86,15 @@ type hostFacts struct {
 // else a new one, taken without holding the lock. Callers with no reading
 // of dir at all wait for the one under way rather than take their own.
 func (p *HostProbe) read(ctx context.Context, dir string) hostFacts {
-	if dir == "" {
-		dir = "/"
-	}
+	dir = cmp.Or(dir, "/")
 	p.mu.Lock()
 	for {
-		have := p.last.dir == dir
-		if have && time.Since(p.last.at) < probeFresh {
-			break
+		if f, ok := p.atHandLocked(dir); ok {
+			p.mu.Unlock()
+			return f
 		}
 		if p.taking == nil || p.takingDir != dir {
 			return p.take(ctx, dir) // unlocks
-		}
-		if have {
-			break // stale, but the next is under way
 		}
 		taking := p.taking
 		p.mu.Unlock()
@@ -111,8 +112,24 @@ func (p *HostProbe) read(ctx context.Context, dir string) hostFacts {
 			return f
 		}
 	}
+}
+
+// atHand returns the reading of dir that read would return without
+// waiting: the last one while it is fresh, or while the next is being
+// taken. It reports false when read would wait or take a reading.
+func (p *HostProbe) atHand(dir string) (hostFacts, bool) {
+	p.mu.Lock()
 	defer p.mu.Unlock()
-	return p.last
+	return p.atHandLocked(cmp.Or(dir, "/"))
+}
+
+// atHandLocked is atHand with p.mu held and dir not "".
+func (p *HostProbe) atHandLocked(dir string) (hostFacts, bool) {
+	if p.last.dir != dir {
+		return hostFacts{}, false
+	}
+	fresh := time.Since(p.last.at) < probeFresh
+	return p.last, fresh || p.taking != nil && p.takingDir == dir
 }
 
 // take takes a reading of dir and keeps it. p.mu is held on entry and

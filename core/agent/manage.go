@@ -25,11 +25,15 @@ type method struct {
 	// logged at info, a read at debug.
 	change bool
 	handle func(a *Agent, ctx context.Context, l *link.Link, body []byte) (proto.Message, error)
+	// atOnce, when set, answers a read on the link's reader if it can do
+	// so without waiting for anything (see link.AtOnce); else the request
+	// goes to handle.
+	atOnce func(a *Agent, body []byte) (proto.Message, bool)
 }
 
 // methods is every request this agent answers.
 var methods = map[string]method{
-	wire.MethodStatus:      {handle: (*Agent).handleStatus},
+	wire.MethodStatus:      {handle: (*Agent).handleStatus, atOnce: (*Agent).statusAtOnce},
 	wire.MethodLogTail:     {handle: (*Agent).handleLogTail},
 	wire.MethodSettingsGet: {handle: (*Agent).handleSettingsGet},
 	wire.MethodSettingsSet: {change: true, handle: (*Agent).handleSettingsSet},
@@ -73,11 +77,32 @@ func (a *Agent) serve(ctx context.Context, l *link.Link, name string, body []byt
 	}
 	start := time.Now()
 	resp, err := m.handle(a, ctx, l, body)
+	a.logServed(ctx, l, name, m, start, err)
+	return resp, err
+}
+
+// AnswerAtOnce answers, on the link's reader, the reads that need nothing
+// that could wait: a status while the host's reading is at hand. The rest
+// go to HandleRequest.
+func (a *Agent) AnswerAtOnce(l *link.Link, name string, body []byte) (proto.Message, bool, error) {
+	m, ok := methods[name]
+	if !ok || m.atOnce == nil || slices.Contains(a.cfg.WithoutMethods, name) {
+		return nil, false, nil
+	}
+	resp, answered := m.atOnce(a, body)
+	if answered {
+		a.logServed(context.Background(), l, name, m, time.Now(), nil)
+	}
+	return resp, answered, nil
+}
+
+// logServed logs a request served: a change at info, a failure as a
+// warning, a read answered at debug level only.
+func (a *Agent) logServed(ctx context.Context, l *link.Link, name string, m method, start time.Time, err error) {
 	if err == nil && !m.change && !logsAt(a.log, logrus.DebugLevel) {
-		// A read answered is logged at debug level only: at any other
-		// level, no entry is built for it (a console may ask hundreds of
-		// times a second).
-		return resp, nil
+		// At any level above debug, no entry is built for a read
+		// answered (a console may ask hundreds of times a second).
+		return
 	}
 	e := a.log.WithFields(logrus.Fields{"event": "manage", "remote": remoteOf(l), "method": name})
 	switch {
@@ -90,7 +115,6 @@ func (a *Agent) serve(ctx context.Context, l *link.Link, name string, body []byt
 	default:
 		e.Debugf("console request %s: answered", name)
 	}
-	return resp, err
 }
 
 // logsAt reports whether log writes entries at level; a FieldLogger
@@ -120,6 +144,14 @@ func badRequest(format string, args ...any) error {
 
 func (a *Agent) handleStatus(ctx context.Context, _ *link.Link, _ []byte) (proto.Message, error) {
 	return a.status(ctx), nil
+}
+
+func (a *Agent) statusAtOnce([]byte) (proto.Message, bool) {
+	f, ok := a.probe.atHand(a.cfg.DataDir)
+	if !ok {
+		return nil, false
+	}
+	return a.statusOf(f), true
 }
 
 // remoteOf is the console's address, for the log.

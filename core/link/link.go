@@ -36,14 +36,27 @@ type Peer struct {
 
 // Handler receives what the peer sends on its own initiative, and the
 // link's end. The agent implements HandleRequest; the console implements
-// HandleEvent. HandleRequest runs on its own goroutine per request,
-// HandleEvent in order on the reader, HandleClose once on whichever
+// HandleEvent. HandleRequest runs on its own goroutine per request (an
+// AtOnce handler answers some on the reader), HandleEvent in order on the
+// reader, HandleClose once on whichever
 // goroutine closed the link. A callback instead of a watcher goroutine per
 // link keeps an idle link's memory small.
 type Handler interface {
 	HandleRequest(ctx context.Context, l *Link, method string, body []byte) (proto.Message, error)
 	HandleEvent(l *Link, typ string, body []byte)
 	HandleClose(l *Link, err *Error)
+}
+
+// AtOnce is an optional part of a Handler. AnswerAtOnce is asked first, on
+// the link's reader, and answers the requests it can without waiting for
+// anything (a reading already at hand); the ones it leaves (answered
+// false) go to HandleRequest on a goroutine of their own. A request
+// answered at once costs no goroutine and no scheduler wake-up, about a
+// fifth of a quick request's round trip between two processes; but while
+// it is answered the link reads nothing else, so anything that can wait
+// (a disk, a slow mount, a lock held long) must be left to HandleRequest.
+type AtOnce interface {
+	AnswerAtOnce(l *Link, method string, body []byte) (resp proto.Message, answered bool, err error)
 }
 
 // RequestError is an error answer to a request, as the peer sent it.
@@ -358,6 +371,12 @@ func (l *Link) serveRequest(f wire.Frame) {
 	if h == nil {
 		l.respond(f.ID, nil, &RequestError{Code: wire.ErrUnknownMethod, Message: "this peer answers no requests"})
 		return
+	}
+	if q, ok := h.(AtOnce); ok {
+		if resp, answered, err := q.AnswerAtOnce(l, req.Method, req.Body); answered {
+			l.respond(f.ID, resp, err)
+			return
+		}
 	}
 	select {
 	case l.inFlight <- struct{}{}:

@@ -267,3 +267,48 @@ func (s *slowHandler) HandleRequest(ctx context.Context, l *Link, method string,
 	<-s.release
 	return nil, ctx.Err()
 }
+
+// A request its handler answers at once takes no slot: it is answered on
+// the reader, even while every slot is held; the rest still go to
+// HandleRequest.
+func TestARequestAnsweredAtOnceNeedsNoSlot(t *testing.T) {
+	srv := startServer(t, newIdentity(t, pb.Role_ROLE_AGENT), Options{MaxInFlight: 1},
+		&agentAuth{name: "FS01", key: key(t, "FS01", "pw"), management: true}, nil)
+	d := &Dialer{Identity: newIdentity(t, pb.Role_ROLE_MASTER)}
+	console, err := d.Dial(context.Background(), Target{Address: srv.addr(), Name: "FS01", Key: key(t, "FS01", "pw"), KDF: testKDF})
+	if err != nil {
+		t.Fatal(err)
+	}
+	agentSide := srv.nextLink(t)
+	h := &quick{blocker{recorder: newRecorder("FS01"), entered: make(chan struct{}, 4)}}
+	agentSide.Start(h, nil)
+	console.Start(newRecorder("console"), nil)
+	defer closeLink(console)
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	blocked := make(chan error, 1)
+	go func() { blocked <- console.Request(ctx, "block", nil, nil) }()
+	<-h.entered // the one slot is held
+	var st pb.StatusResponse
+	if err := console.Request(context.Background(), wire.MethodStatus, nil, &st); err != nil {
+		t.Fatalf("a status answered at once while the slot is held: %v", err)
+	}
+	if st.Hostname != "at-once" {
+		t.Errorf("status answered by %q, want the at-once answer", st.Hostname)
+	}
+	cancel()
+	if err := <-blocked; err != context.Canceled {
+		t.Errorf("the blocked request: %v, want cancelled", err)
+	}
+}
+
+// quick answers status at once and leaves everything else.
+type quick struct{ blocker }
+
+func (q *quick) AnswerAtOnce(_ *Link, method string, _ []byte) (proto.Message, bool, error) {
+	if method != wire.MethodStatus {
+		return nil, false, nil
+	}
+	return &pb.StatusResponse{Hostname: "at-once"}, true, nil
+}
