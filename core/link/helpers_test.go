@@ -184,3 +184,18 @@ func rawDial(t *testing.T, addr string) net.Conn {
 	_ = c.SetDeadline(time.Now().Add(5 * time.Second))
 	return c
 }
+
+// dialedPair is an agent's listener with opts (slave FS01, password "pw")
+// and a console's link dialed to it, and the agent's side of that link;
+// neither is started.
+func dialedPair(t *testing.T, opts Options) (console, agentSide *Link) {
+	t.Helper()
+	srv := startServer(t, newIdentity(t, pb.Role_ROLE_AGENT), opts,
+		&agentAuth{name: "FS01", key: key(t, "FS01", "pw"), management: true}, nil)
+	d := &Dialer{Identity: newIdentity(t, pb.Role_ROLE_MASTER)}
+	console, err := d.Dial(context.Background(), Target{Address: srv.addr(), Name: "FS01", Key: key(t, "FS01", "pw"), KDF: testKDF})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return console, srv.nextLink(t)
+}

@@ -100,14 +100,7 @@ func TestRedialerReconnectsAndHonoursRetryAfter(t *testing.T) {
 }
 
 func TestRequestIsCancelledOnTheAgentWhenTheConsoleGivesUp(t *testing.T) {
-	srv := startServer(t, newIdentity(t, pb.Role_ROLE_AGENT), Options{},
-		&agentAuth{name: "FS01", key: key(t, "FS01", "pw"), management: true}, nil)
-	d := &Dialer{Identity: newIdentity(t, pb.Role_ROLE_MASTER)}
-	console, err := d.Dial(context.Background(), Target{Address: srv.addr(), Name: "FS01", Key: key(t, "FS01", "pw"), KDF: testKDF})
-	if err != nil {
-		t.Fatal(err)
-	}
-	agentSide := srv.nextLink(t)
+	console, agentSide := dialedPair(t, Options{})
 	agentSide.Start(newRecorder("FS01"), nil)
 	console.Start(newRecorder("console"), nil)
 	defer closeLink(console)

@@ -134,14 +134,7 @@ func TestPeerWordsAreQuotedAndCutNeverTakenForOurOwn(t *testing.T) {
 }
 
 func TestRequestsInFlightAreBoundedAndExtrasAreTurnedAwayBusy(t *testing.T) {
-	srv := startServer(t, newIdentity(t, pb.Role_ROLE_AGENT), Options{MaxInFlight: 2},
-		&agentAuth{name: "FS01", key: key(t, "FS01", "pw"), management: true}, nil)
-	d := &Dialer{Identity: newIdentity(t, pb.Role_ROLE_MASTER)}
-	console, err := d.Dial(context.Background(), Target{Address: srv.addr(), Name: "FS01", Key: key(t, "FS01", "pw"), KDF: testKDF})
-	if err != nil {
-		t.Fatal(err)
-	}
-	agentSide := srv.nextLink(t)
+	console, agentSide := dialedPair(t, Options{MaxInFlight: 2})
 	h := &blocker{recorder: newRecorder("FS01"), entered: make(chan struct{}, 4)}
 	agentSide.Start(h, nil)
 	console.Start(newRecorder("console"), nil)
@@ -153,7 +146,7 @@ func TestRequestsInFlightAreBoundedAndExtrasAreTurnedAwayBusy(t *testing.T) {
 		wg.Go(func() { _ = console.Request(ctx, "block", nil, nil) })
 		<-h.entered
 	}
-	err = console.Request(context.Background(), wire.MethodStatus, nil, &pb.StatusResponse{})
+	err := console.Request(context.Background(), wire.MethodStatus, nil, &pb.StatusResponse{})
 	if re, ok := err.(*RequestError); !ok || re.Code != wire.ErrBusy {
 		t.Fatalf("a third request while two are served: %v, want busy", err)
 	}
@@ -214,17 +207,10 @@ func TestFingerprintsAreReadAsPeopleTypeThem(t *testing.T) {
 // A link's reader, request handlers and heartbeats are counted in its
 // owner's group until they return, so an owner's Close can wait for them.
 func TestTheOwnersGroupWaitsForTheReaderAndEveryHandler(t *testing.T) {
-	srv := startServer(t, newIdentity(t, pb.Role_ROLE_AGENT), Options{Heartbeat: 50 * time.Millisecond},
-		&agentAuth{name: "FS01", key: key(t, "FS01", "pw"), management: true}, nil)
-	d := &Dialer{Identity: newIdentity(t, pb.Role_ROLE_MASTER)}
-	console, err := d.Dial(context.Background(), Target{Address: srv.addr(), Name: "FS01", Key: key(t, "FS01", "pw"), KDF: testKDF})
-	if err != nil {
-		t.Fatal(err)
-	}
+	console, agentSide := dialedPair(t, Options{Heartbeat: 50 * time.Millisecond})
 	var group, consoleGroup sync.WaitGroup
 	release := make(chan struct{})
 	h := &slowHandler{recorder: newRecorder("FS01"), entered: make(chan struct{}, 1), release: release}
-	agentSide := srv.nextLink(t)
 	agentSide.Start(h, &group)
 	console.Start(newRecorder("console"), &consoleGroup)
 	go func() { _ = console.Request(context.Background(), "slow", nil, nil) }()
@@ -272,14 +258,7 @@ func (s *slowHandler) HandleRequest(ctx context.Context, l *Link, method string,
 // the reader, even while every slot is held; the rest still go to
 // HandleRequest.
 func TestARequestAnsweredAtOnceNeedsNoSlot(t *testing.T) {
-	srv := startServer(t, newIdentity(t, pb.Role_ROLE_AGENT), Options{MaxInFlight: 1},
-		&agentAuth{name: "FS01", key: key(t, "FS01", "pw"), management: true}, nil)
-	d := &Dialer{Identity: newIdentity(t, pb.Role_ROLE_MASTER)}
-	console, err := d.Dial(context.Background(), Target{Address: srv.addr(), Name: "FS01", Key: key(t, "FS01", "pw"), KDF: testKDF})
-	if err != nil {
-		t.Fatal(err)
-	}
-	agentSide := srv.nextLink(t)
+	console, agentSide := dialedPair(t, Options{MaxInFlight: 1})
 	h := &quick{blocker{recorder: newRecorder("FS01"), entered: make(chan struct{}, 4)}}
 	agentSide.Start(h, nil)
 	console.Start(newRecorder("console"), nil)
