@@ -353,7 +353,7 @@ func diagnoseOptions(e *env, first string, timeout time.Duration, sslOn *bool) l
 		o.Options.SSL = settings.SSL
 		t := link.Target{Name: settings.Name}
 		copy(t.Key[:], settings.Key)
-		t.KDF = auth.KDFParams{Time: settings.KDF.Time, MemoryKiB: settings.KDF.MemoryKiB, Threads: settings.KDF.Threads}
+		t.KDF = auth.KDFParams(settings.KDF)
 		o.Target = &t
 	}
 	if sslOn != nil {

@@ -206,7 +206,7 @@ func deriveFor(name string, pw []byte) (auth.Key, error) {
 }
 
 func storeKDF() store.KDFParams {
-	return store.KDFParams{Time: auth.DefaultKDF.Time, MemoryKiB: auth.DefaultKDF.MemoryKiB, Threads: auth.DefaultKDF.Threads}
+	return store.KDFParams(auth.DefaultKDF)
 }
 
 // setKey stores a key derived for name with kdf. A name changed meanwhile

@@ -250,8 +250,7 @@ func (a *Agent) changeKey(key auth.Key, kdf auth.KDFParams, keep *link.Link) ([]
 	a.mu.Lock()
 	name := a.settings.Name
 	a.mu.Unlock()
-	before, after, err := setKey(a.cfg.DB, name, key,
-		store.KDFParams{Time: kdf.Time, MemoryKiB: kdf.MemoryKiB, Threads: kdf.Threads})
+	before, after, err := setKey(a.cfg.DB, name, key, store.KDFParams(kdf))
 	if err != nil {
 		return nil, err
 	}

@@ -49,7 +49,7 @@ func (s Settings) key() auth.Key {
 }
 
 func (s Settings) kdf() auth.KDFParams {
-	return auth.KDFParams{Time: s.KDF.Time, MemoryKiB: s.KDF.MemoryKiB, Threads: s.KDF.Threads}
+	return auth.KDFParams(s.KDF)
 }
 
 // LoadSettings reads the agent's settings; found is false before init.

@@ -176,7 +176,7 @@ func Start(ctx context.Context, cfg Config) (*Fleet, error) {
 		name := Name(cfg.NamePrefix, i)
 		k := Key(cfg.Seed, name)
 		s := agent.Settings{Name: name, Key: k[:], SSL: cfg.SSL, Management: true,
-			KDF: store.KDFParams{Time: auth.DefaultKDF.Time, MemoryKiB: auth.DefaultKDF.MemoryKiB, Threads: auth.DefaultKDF.Threads}}
+			KDF: store.KDFParams(auth.DefaultKDF)}
 		var masters []store.Master
 		if cfg.ListenBase.IsValid() {
 			s.Listen = netip.AddrPortFrom(addrPlus(cfg.ListenBase.Addr(), i), cfg.ListenBase.Port()).String()

@@ -151,11 +151,11 @@ func Trust(db *store.DB, name, fingerprint string) (store.Slave, error) {
 }
 
 func storeKDF(p auth.KDFParams) store.KDFParams {
-	return store.KDFParams{Time: p.Time, MemoryKiB: p.MemoryKiB, Threads: p.Threads}
+	return store.KDFParams(p)
 }
 
 func authKDF(p store.KDFParams) auth.KDFParams {
-	return auth.KDFParams{Time: p.Time, MemoryKiB: p.MemoryKiB, Threads: p.Threads}
+	return auth.KDFParams(p)
 }
 
 func entryKey(s store.Slave) auth.Key {

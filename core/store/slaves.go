@@ -23,7 +23,9 @@ const (
 	Inbound  Direction = "inbound"  // the slave dials the console
 )
 
-// KDFParams are the Argon2id parameters Slave.Key was derived with.
+// KDFParams are the Argon2id parameters Slave.Key was derived with, as
+// stored. They have core/auth's KDFParams' fields, so that each converts
+// to the other (auth.KDFParams(p)); store imports nothing of Lanyard's.
 type KDFParams struct {
 	Time      uint32 `json:"time"`
 	MemoryKiB uint32 `json:"memory_kib"`
