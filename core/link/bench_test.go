@@ -349,15 +349,17 @@ func measureIdle(b *testing.B, mode string, n int) idleCost {
 }
 
 // BenchmarkIdleLinkMemory: the console's memory per idle authenticated TLS
-// link (started, so with its reader goroutine and heartbeat timer), vs a
-// bare crypto/tls server connection idle in Read on the goroutine that did
-// its handshake. Each side is measured in a fresh child process holding
+// link (started, so with its reader goroutine and its place in the
+// liveness sweep), vs a bare crypto/tls server connection idle in Read on
+// the goroutine that did its handshake. Each side is measured in a fresh child process holding
 // only the accepting ends; another child dials. KiB/link is heap in use
 // plus goroutine stacks after a GC (also reported apart, as heap- and
 // stack-KiB/link); rss-KiB/link is resident anonymous memory after free
 // memory went back to the OS, so it also counts runtime structures off the
 // heap such as poll descriptors (kernel socket buffers are in neither).
-// goroutines/link should be 1. Target (DESIGN §7): ≤ 1.15×.
+// goroutines/link should be 1: the link's reader (the console's one sweep
+// over all its links for silence is not counted against any one link).
+// Target (DESIGN §7): ≤ 1.15×.
 //
 // LANYARD_BENCH_HEAPPROFILE=file writes the acceptor's heap profile when it
 // measures (file.lanyard and file.tls); LANYARD_BENCH_MEMPROFILERATE=1
