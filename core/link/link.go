@@ -38,9 +38,9 @@ type Peer struct {
 // link's end. The agent implements HandleRequest; the console implements
 // HandleEvent. HandleRequest runs on its own goroutine per request (an
 // AtOnce handler answers some on the reader), HandleEvent in order on the
-// reader, HandleClose once on whichever
-// goroutine closed the link. A callback instead of a watcher goroutine per
-// link keeps an idle link's memory small.
+// reader, HandleClose once on whichever goroutine closed the link. A
+// callback instead of a watcher goroutine per link keeps an idle link's
+// memory small.
 type Handler interface {
 	HandleRequest(ctx context.Context, l *Link, method string, body []byte) (proto.Message, error)
 	HandleEvent(l *Link, typ string, body []byte)
