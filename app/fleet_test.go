@@ -21,6 +21,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lanyard/lanyard/app"
 	"github.com/lanyard/lanyard/internal/benchtable"
 )
 
@@ -50,6 +51,9 @@ type fleetRig struct {
 	sourceBase string
 	port       int
 	sim        *simRun
+	// fileLimit, when set, is the open-file limit (soft and hard) the
+	// simulated fleet runs under.
+	fileLimit int
 }
 
 // newFleetRig makes a console listening with SSL on 127.0.0.1 and the
@@ -253,10 +257,11 @@ type simRun struct {
 
 // simLine is one of simulate's JSON progress lines.
 type simLine struct {
-	Agents  int  `json:"agents"`
-	Linked  int  `json:"linked"`
-	Links   int  `json:"links"`
-	Started bool `json:"started"`
+	Agents    int  `json:"agents"`
+	Linked    int  `json:"linked"`
+	Links     int  `json:"links"`
+	Processes int  `json:"processes"`
+	Started   bool `json:"started"`
 }
 
 // startFleet starts the simulated fleet, niced (its agents would be on
@@ -264,8 +269,12 @@ type simLine struct {
 func (r *fleetRig) startFleet() *simRun {
 	r.tb.Helper()
 	s := &simRun{tb: r.tb, changed: make(chan struct{}), exited: make(chan struct{})}
-	s.cmd = exec.Command("nice", "-n", "10", r.agentBin, "simulate", "--json", "--count", strconv.Itoa(r.n),
-		"--master", "127.0.0.1:"+strconv.Itoa(r.port), "--seed", r.seed, "--source-base", r.sourceBase)
+	args := []string{"nice", "-n", "10", r.agentBin, "simulate", "--json", "--count", strconv.Itoa(r.n),
+		"--master", "127.0.0.1:" + strconv.Itoa(r.port), "--seed", r.seed, "--source-base", r.sourceBase}
+	if r.fileLimit > 0 {
+		args = append([]string{"prlimit", fmt.Sprintf("--nofile=%d:%d", r.fileLimit, r.fileLimit)}, args...)
+	}
+	s.cmd = exec.Command(args[0], args[1:]...)
 	s.cmd.Stderr = os.Stderr
 	stdout, err := s.cmd.StdoutPipe()
 	if err != nil {
@@ -374,5 +383,22 @@ func TestKillingTheConsoleHoldingAFleetBringsEveryLinkBackOnce(t *testing.T) {
 	t.Logf("the console stopped in %s holding %d links", took.Round(10*time.Millisecond), n)
 	if took > 5*time.Second {
 		t.Errorf("the console took %s to stop holding %d links", took, n)
+	}
+}
+
+// A fleet larger than one process may hold (by its open-file limit) is
+// spread over several processes by simulate itself, and every agent
+// links, once.
+func TestAFleetLargerThanOneProcessMayHoldIsSpreadOverProcesses(t *testing.T) {
+	const n, within = 6, 60 * time.Second
+	r := newFleetRig(t, n, "127.4.9.1")
+	r.fileLimit = app.FilesReserved + 4 // four agents a process
+	r.importEntries(r.entries())
+	c := r.startConsole()
+	sim := r.startFleet()
+	c.waitLinked(n, within)
+	l := sim.waitFor("every agent linked once", within, func(l simLine) bool { return l.Linked == n && l.Links == n })
+	if l.Processes != 2 {
+		t.Errorf("%d agents ran in %d processes, want 2 (four a process)", n, l.Processes)
 	}
 }
