@@ -49,7 +49,7 @@ type Slave struct {
 	Updated         time.Time `json:"updated"` // the user's last change
 	// LastSeen is when a link last came up or ended (SavePins). It is kept
 	// in the lastseen bucket (lastseen.go), never in the entry's JSON.
-	LastSeen time.Time `json:"last_seen,omitzero"`
+	LastSeen time.Time `json:"-"`
 }
 
 // DuplicateError reports an entry that clashes with an existing one.
@@ -156,7 +156,6 @@ func (db *DB) decodeSlave(key, value []byte) (Slave, error) {
 	// The key is the truth: an ID field edited out of step with it would
 	// otherwise make the entry unreachable by ID.
 	s.ID = string(key)
-	s.LastSeen = time.Time{}
 	return s, nil
 }
 
@@ -178,9 +177,7 @@ func (db *DB) putEntry(tx *bbolt.Tx, s *Slave) error {
 	if err != nil {
 		return err
 	}
-	entry := *s
-	entry.LastSeen = time.Time{}
-	value, err := json.Marshal(&entry)
+	value, err := json.Marshal(s)
 	if err != nil {
 		return fmt.Errorf("slave %q cannot be stored: %w", s.Name, err)
 	}
