@@ -2,7 +2,6 @@ package console
 
 import (
 	"context"
-	"errors"
 	"fmt"
 
 	"github.com/spf13/cobra"
@@ -80,8 +79,7 @@ func (h *ctlHandler) task(ctx context.Context, req *ctlRequest, w *control.Write
 	default:
 		return ctlResponse{Error: fmt.Sprintf("unknown task operation %q", req.Op), Usage: true}
 	}
-	var mistake cmdline.UsageError
-	if errors.As(err, &mistake) {
+	if cmdline.IsUsage(err) {
 		return ctlResponse{Error: err.Error(), Usage: true}
 	}
 	if err != nil {
