@@ -255,8 +255,11 @@ func tlsError(err error, s *shake, t Target, head []byte) *Error {
 
 // recordingConn keeps a copy of the first bytes read through it until
 // stop: crypto/tls reads ahead into its own buffer, so what a plain
-// listener answered is only found here. The handshake reads and stops it
-// on one goroutine; the link's reader comes after.
+// listener answered is only found here. Only such an answer is kept: an
+// answer that does not begin as Lanyard's magic does (a TLS record, on
+// every successful dial) stops the recording at its first read, so a dial
+// copies nothing. The handshake reads and stops it on one goroutine; the
+// link's reader comes after.
 type recordingConn struct {
 	net.Conn
 	head    []byte
@@ -265,7 +268,11 @@ type recordingConn struct {
 
 func (c *recordingConn) Read(p []byte) (int, error) {
 	n, err := c.Conn.Read(p)
-	if !c.stopped && len(c.head) < wire.MaxPreAuthFrame {
+	switch {
+	case c.stopped || n == 0:
+	case len(c.head) == 0 && p[0] != wire.Magic[0]:
+		c.stopped = true
+	case len(c.head) < wire.MaxPreAuthFrame:
 		c.head = append(c.head, p[:min(n, wire.MaxPreAuthFrame-len(c.head))]...)
 	}
 	return n, err
