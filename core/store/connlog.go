@@ -147,6 +147,13 @@ const (
 	// maxBatch caps one bbolt transaction so that a reconnect storm still
 	// releases waiters every few milliseconds.
 	maxBatch = 1024
+	// recordLinger is how long a batch that nobody waits for (Record
+	// only) gathers more before it is committed. In a reconnect storm the
+	// records come a few at a time, and committing each few on its own
+	// costs a transaction and an fdatasync apiece; lingering makes it one
+	// for all that came meanwhile. An Append or a Flush commits at once,
+	// with whatever lingered.
+	recordLinger = 20 * time.Millisecond
 	// pruneInterval and the record count in pruneEvery decide how often the
 	// writer enforces retention; the log may exceed LogMaxRecords by about
 	// a tenth in between.
@@ -412,10 +419,12 @@ func (db *DB) runConnLogWriter() {
 	cl := &db.connlog
 	defer close(cl.done)
 	batch := make([]pendingEvent, 0, maxBatch)
+	linger := time.NewTimer(recordLinger)
+	linger.Stop()
 	for {
 		select {
 		case p := <-cl.queue:
-			batch = cl.fill(append(batch[:0], p))
+			batch = cl.linger(cl.fill(append(batch[:0], p)), linger)
 			db.commitBatch(batch)
 			clear(batch) // drop references to the events until reused
 			db.pruneIfDue()
@@ -455,6 +464,34 @@ func (cl *connLog) letReleasedWaitersQueue() {
 		queued = now
 	}
 }
+
+// linger lets a batch that nobody waits for gather more, for up to
+// recordLinger: until then, a full batch, a waiter (Append or Flush), or
+// Close, whichever comes first. A batch with a waiter is returned as it is.
+func (cl *connLog) linger(batch []pendingEvent, t *time.Timer) []pendingEvent {
+	if slices.ContainsFunc(batch, waited) {
+		return batch
+	}
+	t.Reset(recordLinger)
+	defer t.Stop()
+	for len(batch) < maxBatch {
+		select {
+		case p := <-cl.queue:
+			batch = append(batch, p)
+			if waited(p) {
+				return batch
+			}
+		case <-t.C:
+			return batch
+		case <-cl.stop:
+			return batch
+		}
+	}
+	return batch
+}
+
+// waited reports whether somebody waits for p's commit.
+func waited(p pendingEvent) bool { return p.done != nil }
 
 // fill adds whatever is already queued, up to maxBatch, without waiting:
 // the batch is whatever piled up while the previous commit was syncing.

@@ -697,3 +697,78 @@ func TestUnstorableEventIsReported(t *testing.T) {
 		t.Errorf("%d records, want 1", n)
 	}
 }
+
+// lingerRig is a writer's queue with records and waiters, for linger.
+type lingerRig struct {
+	cl    *connLog
+	timer *time.Timer
+}
+
+func newLingerRig() *lingerRig {
+	t := time.NewTimer(recordLinger)
+	t.Stop()
+	return &lingerRig{cl: &connLog{queue: make(chan pendingEvent, 16), stop: make(chan struct{})}, timer: t}
+}
+
+func record(reason string) pendingEvent {
+	return pendingEvent{event: Event{Reason: reason}}
+}
+
+func appended(reason string) pendingEvent {
+	return pendingEvent{event: Event{Reason: reason}, done: make(chan error, 1)}
+}
+
+func batchReasons(batch []pendingEvent) string {
+	var r []string
+	for _, p := range batch {
+		r = append(r, p.event.Reason)
+	}
+	return strings.Join(r, " ")
+}
+
+// A batch of records nobody waits for takes in what comes next, up to
+// and with the first record somebody waits for, which ends the wait: a
+// reconnect storm's records share one commit, an Append is not held back.
+func TestRecordsLingerForMoreUntilSomebodyWaits(t *testing.T) {
+	r := newLingerRig()
+	for _, p := range []pendingEvent{record("r2"), appended("a3"), record("r4")} {
+		r.cl.queue <- p
+	}
+	got := r.cl.linger([]pendingEvent{record("r1")}, r.timer)
+	if batchReasons(got) != "r1 r2 a3" {
+		t.Errorf("batch %q; want r1 r2 a3, the record after the Append left for the next", batchReasons(got))
+	}
+	if len(r.cl.queue) != 1 {
+		t.Errorf("%d left queued; want 1", len(r.cl.queue))
+	}
+}
+
+// A batch that somebody waits for is committed as it is.
+func TestABatchWithAWaiterDoesNotLinger(t *testing.T) {
+	r := newLingerRig()
+	r.cl.queue <- record("r3")
+	got := r.cl.linger([]pendingEvent{record("r1"), appended("a2")}, r.timer)
+	if batchReasons(got) != "r1 a2" || len(r.cl.queue) != 1 {
+		t.Errorf("batch %q with %d left queued; want r1 a2 with r3 left", batchReasons(got), len(r.cl.queue))
+	}
+}
+
+// With nothing more coming, the lingering ends by itself, and at once
+// when the log closes.
+func TestLingeringEndsWithItsTimeOrClose(t *testing.T) {
+	r := newLingerRig()
+	if got := r.cl.linger([]pendingEvent{record("r1")}, r.timer); batchReasons(got) != "r1" {
+		t.Errorf("batch %q; want r1", batchReasons(got))
+	}
+	close(r.cl.stop)
+	done := make(chan []pendingEvent, 1)
+	go func() { done <- r.cl.linger([]pendingEvent{record("r2")}, time.NewTimer(time.Hour)) }()
+	select {
+	case got := <-done:
+		if batchReasons(got) != "r2" {
+			t.Errorf("batch %q; want r2", batchReasons(got))
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("a closing log kept lingering")
+	}
+}
