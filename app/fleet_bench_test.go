@@ -59,6 +59,7 @@ func BenchmarkFleet(b *testing.B) {
 // benchFleet measures a fleet of n and returns its figures, with the
 // 19,000 ones projected from it when project is set.
 func benchFleet(b *testing.B, n int, sourceBase string, project bool) []benchtable.Figure {
+	benchtable.Settle()
 	// Idle CPU is measured over whole heartbeats: the links of a storm
 	// ping in a bunch once a heartbeat, so a window of 1.33 heartbeats
 	// counted one bunch or two depending on where it fell (0.45 and

@@ -153,6 +153,7 @@ func BenchmarkHandshakeRate(b *testing.B) {
 		perRound = 400 // handshakes per variant per round
 		warmUp   = 64
 	)
+	benchtable.Settle()
 	lanyard := newLanyardHandshakeRig(b, true, false)
 	plain := newLanyardHandshakeRig(b, false, false)
 	bare := newBareTLSHandshakeRig(b, false)
@@ -194,6 +195,7 @@ func BenchmarkRequestRoundTrip(b *testing.B) {
 		perBlock = 1000 // 20,000 of each
 		warmUp   = 2000
 	)
+	benchtable.Settle()
 	// The console listens, the agent dials in; the console asks.
 	accepted := make(chan *Link, 1)
 	h := &benchHandler{}

@@ -13,7 +13,9 @@
 // them from `go test -bench` output into bench/results.json.
 //
 // Quick says whether BENCH_QUICK=1 asked for the quick forms (the whole
-// table in under five minutes), which benchmarks scale down to.
+// table in under five minutes), which benchmarks scale down to. Settle,
+// called before a measurement of latency or CPU, lets the disk writes of
+// the benchmarks before it finish first.
 //
 // Only benchmarks (test files) and the benchjson command import it.
 package benchtable

@@ -1,0 +1,7 @@
+//go:build unix
+
+package benchtable
+
+import "syscall"
+
+func settle() { syscall.Sync() }
