@@ -25,32 +25,33 @@ import (
 // BenchmarkCommandsOverAFleet: a real console (core/master) in this
 // process, linked with SSL to a simulated fleet in a child process (the
 // real `lanyard-agent simulate`), every agent from its own loopback
-// address. Two figures, each against plain TCP echo over as many
-// connections to a child process, measured in the same run, so that both
-// cross the same process boundary and neither shares its process with
-// the other side:
+// address. Two figures, each against plain TCP echo over connections to
+// a child process, measured in the same run, so that both cross the same
+// process boundary and neither shares its process with the other side:
 //
 //   - one command (a status request) sent to every slave at once, until
 //     the last answer, vs one 64-byte echo on every connection at once;
 //   - request round trips at 1,000 requests a second spread over every
-//     link (p50 and p99), vs echoes at the same pace over the echo
-//     connections.
+//     link (p50 and p99), vs echoes at the same pace over pacedEchoes
+//     echo connections, in blocks that take turns with the requests'.
 //
 // The fleet has BENCH_FLEET agents: 10,000 by default (DESIGN §7's
-// targets are for 10,000 links), 1,000 in the quick form. The echo
-// connections are closed before the fleet starts: one process may open
-// 20,000 files here.
+// targets are for 10,000 links), 1,000 in the quick form. The fan-out's
+// echo connections are closed before the fleet starts: one process may
+// open 20,000 files here.
 func BenchmarkCommandsOverAFleet(b *testing.B) {
 	n := benchtable.FleetSize(b)
 	paced := benchtable.Pick(3000, 10000) // requests at 1,000/s
 	bin := testkit.AgentBinary(b)
+	benchtable.Settle()
 
-	// The baseline first: echo over n connections to a child process.
+	// The fan-out's baseline first: echo over n connections to a child
+	// process.
 	echo := startEchoes(b, n)
 	fanOut(b, n, echo.once) // warm up: every connection used once
 	base := fanOut(b, n, echo.once)
-	plain := pace(b, paced, n, echo.once)
 	echo.close()
+	pacedEcho := startEchoes(b, min(n, pacedEchoes))
 
 	// The console here, the fleet in a child process.
 	seed := []byte("bench seed")
@@ -74,7 +75,7 @@ func BenchmarkCommandsOverAFleet(b *testing.B) {
 	}
 	fanOut(b, n, status) // warm up: every link used once
 	took := fanOut(b, n, status)
-	lanyard := pace(b, paced, n, status)
+	plain, lanyard := alternate(b, paced, pacedEcho, n, status)
 
 	us := func(d time.Duration) float64 { return float64(d) / float64(time.Microsecond) }
 	pct := func(d []time.Duration, p int) time.Duration { return d[(len(d)*p+99)/100-1] }
@@ -144,9 +145,32 @@ func fanOut(b *testing.B, n int, fn func(int) error) time.Duration {
 	return took
 }
 
-// pace runs total calls of fn, one every millisecond, on link i mod n in
-// turn, and returns each call's time, sorted.
-func pace(b *testing.B, total, n int, fn func(int) error) []time.Duration {
+// pacedEchoes is how many echo connections the paced baseline uses. They
+// stay open beside the fleet's links, so that blocks of echoes and of
+// requests can take turns, and one process may open 20,000 files here.
+const pacedEchoes = 2000
+
+// alternate paces total echoes over echo and total requests (status) over
+// the fleet's links, at 1,000 a second, in ten blocks of each that take
+// turns: whatever else the machine does meanwhile falls on both alike. It
+// returns the times of each, sorted.
+func alternate(b *testing.B, total int, echo *echoes, links int, status func(int) error) (plain, lanyard []time.Duration) {
+	b.Helper()
+	const blocks = 10
+	per := total / blocks
+	fanOut(b, len(echo.conns), echo.once) // warm up: every connection used once
+	for k := range blocks {
+		plain = append(plain, pace(b, per, k*per, len(echo.conns), echo.once)...)
+		lanyard = append(lanyard, pace(b, per, k*per, links, status)...)
+	}
+	slices.Sort(plain)
+	slices.Sort(lanyard)
+	return plain, lanyard
+}
+
+// pace runs total calls of fn, one every millisecond, on link (first+i)
+// mod n in turn, and returns each call's time, sorted.
+func pace(b *testing.B, total, first, n int, fn func(int) error) []time.Duration {
 	b.Helper()
 	times := make([]time.Duration, total)
 	errs := make(chan error, total)
@@ -157,7 +181,7 @@ func pace(b *testing.B, total, n int, fn func(int) error) []time.Duration {
 		<-tick.C
 		wg.Go(func() {
 			began := time.Now()
-			if err := fn(i % n); err != nil {
+			if err := fn((first + i) % n); err != nil {
 				errs <- err
 				return
 			}
