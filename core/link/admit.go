@@ -25,24 +25,33 @@ var ErrBusy = errors.New("every handshake slot is busy")
 // a record is at most 16 KiB (RFC 8446 §5.1) plus its header.
 const maxClientHello = 5 + 16<<10
 
-// readClientHello reads the first TLS record (the ClientHello) whose first
-// byte was read already, and returns the record, to be replayed to
-// crypto/tls.
-func readClientHello(s *shake, first byte) ([]byte, error) {
-	head := make([]byte, 5, 5+2<<10)
-	head[0] = first
-	if _, err := io.ReadFull(s.raw, head[1:]); err != nil {
-		return nil, handshakeReadError(err, s.remote, "TLS hello")
+// readClientHello reads the rest of the first TLS record (the
+// ClientHello), of which got holds the start (the listener's first read,
+// most often the whole record), and returns all that was read, to be
+// replayed to crypto/tls.
+func readClientHello(s *shake, got []byte) ([]byte, error) {
+	head, err := readAtLeast(s, got, 5)
+	if err != nil {
+		return nil, err
 	}
 	n := int(binary.BigEndian.Uint16(head[3:5]))
 	if 5+n > maxClientHello {
 		return nil, &Error{Code: wire.CodeProtocolError, Reason: fmt.Sprintf("%s sent a TLS record of %d bytes, larger than TLS allows", s.remote, n)}
 	}
-	head = append(head, make([]byte, n)...)
-	if _, err := io.ReadFull(s.raw, head[5:]); err != nil {
+	return readAtLeast(s, head, 5+n)
+}
+
+// readAtLeast reads on after got until it holds at least n bytes.
+func readAtLeast(s *shake, got []byte, n int) ([]byte, error) {
+	have := len(got)
+	if have >= n {
+		return got, nil
+	}
+	got = append(got, make([]byte, n-have)...)
+	if _, err := io.ReadFull(s.raw, got[have:]); err != nil {
 		return nil, handshakeReadError(err, s.remote, "TLS hello")
 	}
-	return head, nil
+	return got, nil
 }
 
 // takeSlot waits up to SlotWait for a handshake slot. None free: the peer

@@ -3,15 +3,18 @@ package link
 import (
 	"context"
 	"crypto/tls"
+	"encoding/binary"
 	"errors"
 	"net"
 	"net/netip"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/cenkalti/backoff/v5"
 
+	"github.com/lanyard/lanyard/core/auth"
 	"github.com/lanyard/lanyard/core/wire"
 	"github.com/lanyard/lanyard/core/wire/pb"
 )
@@ -334,5 +337,74 @@ func TestADialGateLetsTheNextInOnceTheFirstFlightHasGone(t *testing.T) {
 	}
 	if len(g) != 0 {
 		t.Errorf("%d dials still inside the gate after every dial returned", len(g))
+	}
+}
+
+// firstReads keeps what the reads through it returned, in order.
+type firstReads struct {
+	net.Conn
+	mu    sync.Mutex
+	reads [][]byte
+}
+
+func (c *firstReads) Read(p []byte) (int, error) {
+	n, err := c.Conn.Read(p)
+	c.mu.Lock()
+	c.reads = append(c.reads, append([]byte(nil), p[:n]...))
+	c.mu.Unlock()
+	return n, err
+}
+
+// The listener's first read of a connection takes whatever has come: a
+// TLS ClientHello, or a plain magic and hello, each sent in one write, is
+// read in one system call, not a byte, a header and a body in three.
+func TestTheFirstFlightIsReadInOneRead(t *testing.T) {
+	for _, ssl := range []bool{true, false} {
+		t.Run(sslWord(ssl), func(t *testing.T) {
+			ln, err := net.Listen("tcp", "127.0.0.1:0")
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer ln.Close()
+			l := &Listener{
+				cfg: ListenConfig{Identity: newIdentity(t, pb.Role_ROLE_AGENT),
+					Auth:    &agentAuth{name: "FS01", key: key(t, "FS01", "pw"), management: true},
+					Limiter: auth.NewLimiter(auth.LimiterConfig{})},
+				opts: Options{SSL: ssl}.withDefaults(),
+				sem:  make(chan struct{}, 1),
+				quit: make(chan struct{}),
+			}
+			dialed := make(chan *Link, 1)
+			go func() {
+				d := &Dialer{Identity: newIdentity(t, pb.Role_ROLE_MASTER), Options: Options{SSL: ssl}}
+				lnk, err := d.Dial(context.Background(), Target{Address: ln.Addr().String(), Name: "FS01", Key: key(t, "FS01", "pw"), KDF: testKDF})
+				if err != nil {
+					t.Error(err)
+				}
+				dialed <- lnk
+			}()
+			raw, err := ln.Accept()
+			if err != nil {
+				t.Fatal(err)
+			}
+			conn := &firstReads{Conn: raw}
+			lnk, _, err := l.handshake(conn, l.opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			closeLink(lnk)
+			if d := <-dialed; d != nil {
+				closeLink(d)
+			}
+			conn.mu.Lock()
+			first := conn.reads[0]
+			conn.mu.Unlock()
+			switch {
+			case ssl && (len(first) < 5 || len(first) != 5+int(binary.BigEndian.Uint16(first[3:5]))):
+				t.Errorf("the first read took %d bytes; want the whole ClientHello record", len(first))
+			case !ssl && (len(first) <= len(wire.Magic) || string(first[:len(wire.Magic)]) != wire.Magic):
+				t.Errorf("the first read took %q; want the magic and the hello after it", first)
+			}
+		})
 	}
 }

@@ -421,18 +421,45 @@ func (l *Listener) handshake(raw net.Conn, o Options) (*Link, string, error) {
 	return s.link(o.Heartbeat, o.DeadAfter, o.MaxInFlight), name, nil
 }
 
-// sniffAndReadHello reads the first byte and sets the connection up as it
-// says (TLS for a ClientHello, plain for Lanyard's magic, a refusal for
+// firstRead bounds the listener's first read of a connection: enough for
+// a whole ClientHello (about 1.5 KiB with the hybrid key share), or a plain
+// magic and hello, in the one system call that finds them.
+const firstRead = 5 + 2<<10
+
+// readFirst is the listener's first read: whatever has come, at least one
+// byte, up to firstRead.
+func (s *shake) readFirst() ([]byte, error) {
+	buf := make([]byte, firstRead)
+	n, err := s.raw.Read(buf)
+	switch {
+	case n > 0:
+		return buf[:n], nil
+	case errors.Is(err, io.EOF):
+		return nil, errProbe
+	case err == nil:
+		err = io.ErrNoProgress
+	}
+	return nil, handshakeReadError(err, s.remote, "first bytes")
+}
+
+// replay puts bytes read ahead back in front of the connection, for the
+// plain handshake and the link after it to read.
+func (s *shake) replay(ahead []byte) {
+	if len(ahead) > 0 {
+		s.raw = &sniffedConn{Conn: s.raw, head: ahead}
+		s.conn = s.raw
+	}
+}
+
+// sniffAndReadHello reads the first bytes and sets the connection up as
+// they say (TLS for a ClientHello, plain for Lanyard's magic, a refusal for
 // anything else), then reads the peer's hello. An SSL mismatch is answered
 // in plain words; a plain hello at a TLS listener still has its name read,
 // so the report can say which slave it claims to be.
 func (l *Listener) sniffAndReadHello(s *shake) error {
-	var first [1]byte
-	if _, err := s.raw.Read(first[:]); err != nil {
-		if errors.Is(err, io.EOF) {
-			return errProbe
-		}
-		return handshakeReadError(err, s.remote, "first bytes")
+	first, err := s.readFirst()
+	if err != nil {
+		return err
 	}
 	switch {
 	case first[0] == wire.TLSHandshakeByte && !s.ssl:
@@ -441,7 +468,7 @@ func (l *Listener) sniffAndReadHello(s *shake) error {
 		e.Reason += "; a TLS connection carries no slave name, so look for ssl_mismatch in the log of the agent at that address"
 		return e
 	case first[0] == wire.TLSHandshakeByte:
-		hello, err := readClientHello(s, first[0])
+		hello, err := readClientHello(s, first)
 		if err != nil {
 			return err
 		}
@@ -460,6 +487,7 @@ func (l *Listener) sniffAndReadHello(s *shake) error {
 			return &Error{Code: wire.CodeProtocolError, Reason: fmt.Sprintf("%s sent %s inside TLS", s.remote, looksLike(m))}
 		}
 	default:
+		s.replay(first[1:])
 		if err := readPlainMagic(s, first[0]); err != nil {
 			return err
 		}
