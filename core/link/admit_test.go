@@ -366,14 +366,7 @@ func TestTheFirstFlightIsReadInOneRead(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer ln.Close()
-			l := &Listener{
-				cfg: ListenConfig{Identity: newIdentity(t, pb.Role_ROLE_AGENT),
-					Auth:    &agentAuth{name: "FS01", key: key(t, "FS01", "pw"), management: true},
-					Limiter: auth.NewLimiter(auth.LimiterConfig{})},
-				opts: Options{SSL: ssl}.withDefaults(),
-				sem:  make(chan struct{}, 1),
-				quit: make(chan struct{}),
-			}
+			l := handshakeListener(t, Options{SSL: ssl}, auth.LimiterConfig{})
 			dialed := make(chan *Link, 1)
 			go func() {
 				d := &Dialer{Identity: newIdentity(t, pb.Role_ROLE_MASTER), Options: Options{SSL: ssl}}
@@ -387,6 +380,7 @@ func TestTheFirstFlightIsReadInOneRead(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			defer raw.Close() // the link closes it; this is for a handshake that failed
 			conn := &firstReads{Conn: raw}
 			lnk, _, err := l.handshake(conn, l.opts)
 			if err != nil {

@@ -23,8 +23,6 @@ import (
 // handshake, as a stranger dialing in could. It must never panic, never
 // authenticate without the key, and always return.
 func FuzzAcceptorHandshake(f *testing.F) {
-	id := newIdentity(f, pb.Role_ROLE_AGENT)
-	k := key(f, "FS01", "pw")
 	hello := func(mutate func(*pb.Hello)) []byte {
 		h := newHello(newIdentity(f, pb.Role_ROLE_MASTER), "FS01", testKDF, false)
 		if mutate != nil {
@@ -43,13 +41,7 @@ func FuzzAcceptorHandshake(f *testing.F) {
 	f.Add([]byte(wire.Magic))
 	f.Add([]byte{})
 
-	l := &Listener{
-		cfg: ListenConfig{Identity: id, Auth: &agentAuth{name: "FS01", key: k, management: true},
-			Limiter: auth.NewLimiter(auth.LimiterConfig{IPBurst: 1 << 30, NameBurst: 1 << 30})},
-		opts: Options{}.withDefaults(),
-		sem:  make(chan struct{}, 1),
-		quit: make(chan struct{}),
-	}
+	l := handshakeListener(f, Options{}, auth.LimiterConfig{IPBurst: 1 << 30, NameBurst: 1 << 30})
 	f.Fuzz(func(t *testing.T, data []byte) {
 		client, server := net.Pipe()
 		done := make(chan struct{})

@@ -55,6 +55,20 @@ func newIdentity(t testing.TB, role pb.Role) *Identity {
 	return id
 }
 
+// handshakeListener is the listening side of an agent named FS01 with the
+// password "pw", with one handshake slot and nothing accepting: a test
+// hands its handshake a connection of its own (l.handshake).
+func handshakeListener(tb testing.TB, opts Options, limits auth.LimiterConfig) *Listener {
+	return &Listener{
+		cfg: ListenConfig{Identity: newIdentity(tb, pb.Role_ROLE_AGENT),
+			Auth:    &agentAuth{name: "FS01", key: key(tb, "FS01", "pw"), management: true},
+			Limiter: auth.NewLimiter(limits)},
+		opts: opts.withDefaults(),
+		sem:  make(chan struct{}, 1),
+		quit: make(chan struct{}),
+	}
+}
+
 // agentAuth admits consoles to an agent named name, like core/agent does.
 type agentAuth struct {
 	name       string
