@@ -78,6 +78,10 @@ type Target struct {
 	Name    string // the slave's name: the KDF salt, checked against the peer's hello
 	Key     auth.Key
 	KDF     auth.KDFParams
+	// Next is a key a password change sent the peer before its answer
+	// came, if one did not: the peer holds it or Key. Dial proves it
+	// first and falls back to Key (nextkey.go).
+	Next *Secret
 	// PinnedCert is the fingerprint the peer's certificate must have: the
 	// one pinned at the first link, or the one a person gave when adding
 	// the peer. "" trusts the first certificate seen.
@@ -90,8 +94,22 @@ type Target struct {
 
 // Dial connects, runs the handshake and returns an authenticated link that
 // is not yet started. Every failure is an *Error whose Reason a person can
-// act on.
+// act on. With t.Next it may dial twice (nextkey.go).
 func (d *Dialer) Dial(ctx context.Context, t Target) (*Link, error) {
+	if t.Next == nil {
+		return d.dial(ctx, t, false)
+	}
+	l, err := d.dial(ctx, t.withNext(), true)
+	if CodeOf(err) != wire.CodeAuthFailed {
+		return l, err
+	}
+	t.Next = nil
+	return d.dial(ctx, t, false)
+}
+
+// dial is one connection and its handshake; next says t's key is the
+// next key.
+func (d *Dialer) dial(ctx context.Context, t Target, next bool) (*Link, error) {
 	o := d.Options.withDefaults()
 	// The wait at the gate is this process's, not the handshake's time.
 	leave, err := d.Gate.enter(ctx)
@@ -109,7 +127,7 @@ func (d *Dialer) Dial(ctx context.Context, t Target) (*Link, error) {
 	if d.Gate != nil {
 		raw = &gatedConn{Conn: raw, leave: leave}
 	}
-	l, err := d.handshake(ctx, raw, t, o)
+	l, err := d.handshake(ctx, raw, t, o, next)
 	if err != nil {
 		_ = raw.Close()
 		return nil, err
@@ -119,7 +137,7 @@ func (d *Dialer) Dial(ctx context.Context, t Target) (*Link, error) {
 
 // handshake runs the dialer's side: TLS and the pin, our hello, the
 // peer's hello and the shared checks, our proof, the welcome.
-func (d *Dialer) handshake(ctx context.Context, raw net.Conn, t Target, o Options) (*Link, error) {
+func (d *Dialer) handshake(ctx context.Context, raw net.Conn, t Target, o Options, next bool) (*Link, error) {
 	if dl, ok := ctx.Deadline(); ok {
 		_ = raw.SetDeadline(dl)
 	}
@@ -127,7 +145,7 @@ func (d *Dialer) handshake(ctx context.Context, raw net.Conn, t Target, o Option
 	stop := context.AfterFunc(ctx, func() { _ = raw.SetDeadline(time.Unix(1, 0)) })
 	defer stop()
 
-	s := &shake{raw: raw, conn: raw, remote: t.Address, id: d.Identity, ssl: o.SSL, dialed: true}
+	s := &shake{raw: raw, conn: raw, remote: t.Address, id: d.Identity, ssl: o.SSL, dialed: true, nextKey: next}
 	if o.SSL {
 		if err := d.startTLS(ctx, s, t); err != nil {
 			return nil, err

@@ -20,7 +20,9 @@
 // the gate a process dialing for thousands shares; link.go the
 // authenticated Link and its frame dispatcher; watch.go the sweep that
 // declares a console's silent peers dead; redial.go reconnecting with
-// backoff; diagnose.go the step-by-step connection test.
+// backoff; diagnose.go the step-by-step connection test; nextkey.go the
+// rule by which a link under either of two keys settles a password change
+// whose answer never came.
 //
 // Heartbeats: only the agent's side of a link pings, every heartbeat; the
 // console's side answers and learns the round trip from the next ping. Each

@@ -60,6 +60,7 @@ type shake struct {
 	load         *loadMeter    // told how long the slot was held
 	version      uint32
 	transcript   []byte
+	nextKey      bool // authenticated under the next key (nextkey.go)
 }
 
 // who names the peer for a message: its address, and the name its hello
@@ -177,20 +178,21 @@ func (s *shake) prove(key auth.Key) error {
 	return nil
 }
 
-// verifyProof reads the dialer's proof and checks it in constant time. A
+// verifyProof reads the dialer's proof and checks it in constant time
+// under each of keys, all of them, and returns the one it matched. A
 // wrong or malformed proof is auth_failed, to be told to the dialer; a
 // close frame is the dialer giving up, and gaveUp says so.
-func (s *shake) verifyProof(key auth.Key) (e *Error, gaveUp bool) {
+func (s *shake) verifyProof(keys []candidate) (matched candidate, e *Error, gaveUp bool) {
 	f, e := s.read("proof")
 	if e != nil {
-		return e, false
+		return candidate{}, e, false
 	}
 	if f.Kind == wire.KindClose {
 		// The dialer found something wrong with our hello (name, version)
 		// and said so; its reason is for its user, ours is the same fact.
 		e := remoteClose(f.Payload, s.remote, MaxRetryAfterBeforeAuth)
 		e.Reason = fmt.Sprintf("%s gave up: %s", s.who(), e.Reason)
-		return e, true
+		return candidate{}, e, true
 	}
 	var mac []byte
 	var err error
@@ -201,14 +203,20 @@ func (s *shake) verifyProof(key auth.Key) (e *Error, gaveUp bool) {
 	}
 	s.makeTranscript()
 	if err != nil {
-		return &Error{Code: wire.CodeAuthFailed, Err: err, Reason: fmt.Sprintf("%s sent an invalid proof: %v", s.who(), err)}, false
+		return candidate{}, &Error{Code: wire.CodeAuthFailed, Err: err, Reason: fmt.Sprintf("%s sent an invalid proof: %v", s.who(), err)}, false
 	}
-	if !auth.VerifyProof(key, s.peer.Role, s.transcript, mac) {
-		return &Error{Code: wire.CodeAuthFailed, Reason: fmt.Sprintf(
+	found := false
+	for _, k := range keys {
+		if auth.VerifyProof(k.key, s.peer.Role, s.transcript, mac) && !found {
+			matched, found = k, true
+		}
+	}
+	if !found {
+		return candidate{}, &Error{Code: wire.CodeAuthFailed, Reason: fmt.Sprintf(
 			"wrong management password from %s for %s: the password entered there does not match the one set here",
 			s.remote, s.peer.Name)}, false
 	}
-	return nil, false
+	return matched, nil, false
 }
 
 // sendWelcome is the acceptor's own proof and the link's timing.
@@ -278,6 +286,7 @@ func (s *shake) link(heartbeat, deadAfter time.Duration, maxInFlight int) *Link 
 		Fingerprint: s.fingerprint,
 		Resumed:     s.resumed,
 		Version:     s.version,
+		NextKey:     s.nextKey,
 	}, heartbeat, deadAfter, maxInFlight)
 }
 

@@ -58,13 +58,14 @@ func pair(t *testing.T, v variant, listenPW, dialPW string) (*server, *Dialer, T
 type slaveTable struct {
 	name string
 	key  auth.Key
+	next *Secret // nextkey.go
 }
 
 func (s *slaveTable) Admit(h *pb.Hello, _ netip.AddrPort, _ string) (Admission, error) {
 	if !strings.EqualFold(h.Name, s.name) {
 		return Admission{}, Refuse(wire.CodeUnknownSlave, "no inbound slave named %q", h.Name)
 	}
-	return Admission{Name: s.name, Key: s.key, KDF: testKDF}, nil
+	return Admission{Name: s.name, Key: s.key, KDF: testKDF, Next: s.next}, nil
 }
 
 func TestLinkComesUpAndAnswersRequests(t *testing.T) {

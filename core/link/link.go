@@ -32,6 +32,7 @@ type Peer struct {
 	Fingerprint string // hex SHA-256 of the peer's certificate; "" without SSL
 	Resumed     bool   // the TLS session was resumed: no certificate signatures this time
 	Version     uint32
+	NextKey     bool // authenticated under the next key, not the current one (nextkey.go)
 }
 
 // Handler receives what the peer sends on its own initiative, and the

@@ -22,6 +22,9 @@ type Admission struct {
 	Name string // the slave's name, stated in this side's hello
 	Key  auth.Key
 	KDF  auth.KDFParams
+	// Next is a key a password change sent the peer before its answer
+	// came, if one did not: the peer holds it or Key (nextkey.go).
+	Next *Secret
 	// Pinned says the peer presented the certificate this side has pinned
 	// for the name: strangers' failures under the name do not hold it back
 	// (auth.Limiter's known peers).
@@ -399,23 +402,26 @@ func (l *Listener) handshake(raw net.Conn, o Options) (*Link, string, error) {
 	if refusal == nil {
 		refusal = asError(admitErr)
 	}
+	kdf, keys := adm.keysFor(auth.KDFFromPB(s.peer.Kdf))
 	if refusal == nil {
-		refusal = s.checkKDF(adm.KDF)
+		refusal = s.checkKDF(kdf)
 	}
 	if refusal != nil {
 		return nil, name, s.refuse(refusal)
 	}
-	if err := s.sendHello(adm.Name, adm.KDF); err != nil {
+	if err := s.sendHello(adm.Name, kdf); err != nil {
 		return nil, name, err
 	}
-	if e, gaveUp := s.verifyProof(adm.Key); e != nil {
+	key, e, gaveUp := s.verifyProof(keys)
+	if e != nil {
 		if e.Code == wire.CodeAuthFailed && !gaveUp {
 			e = s.refuse(e)
 		}
 		return nil, name, e
 	}
 	ticket.Succeed()
-	if err := s.sendWelcome(adm.Key, o); err != nil {
+	s.nextKey = key.next
+	if err := s.sendWelcome(key.key, o); err != nil {
 		return nil, name, err
 	}
 	return s.link(o.Heartbeat, o.DeadAfter, o.MaxInFlight), name, nil

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/lanyard/lanyard/core/auth"
 	"github.com/lanyard/lanyard/core/link"
 	"github.com/lanyard/lanyard/core/store"
 	"github.com/lanyard/lanyard/core/wire"
@@ -54,7 +55,7 @@ func (m *Master) Admit(h *pb.Hello, remote netip.AddrPort, fingerprint string) (
 	// A slave presenting its pinned certificate is known: strangers'
 	// failures under its name do not hold it back.
 	pinned := e.PinnedCert != "" && fingerprint == e.PinnedCert
-	return link.Admission{Name: e.Name, Key: entryKey(e), KDF: authKDF(e.KDF), Pinned: pinned}, nil
+	return link.Admission{Name: e.Name, Key: entryKey(e), KDF: authKDF(e.KDF), Next: entryNext(e), Pinned: pinned}, nil
 }
 
 // refused notes a failed inbound handshake: the refusal log records it,
@@ -194,12 +195,16 @@ func (m *Master) adopt(l *link.Link, id string) bool {
 	old := s.link
 	s.linked(l, now)
 	pin := s.pin(p, now)
+	next, promote, settle := s.nextSettled(p)
 	l.Start(m, &m.wg) // under mu too: Close waits for its reader and handlers
 	m.wg.Add(1)       // under mu, so that Close, which waits, cannot have begun
 	m.mu.Unlock()
 
 	// The link is up; what follows is bookkeeping, off its path.
 	m.pins.queue(pin)
+	if settle {
+		m.settledByLink(s, pin.ID, next, promote, p.Remote)
+	}
 	if old != nil {
 		old.CloseWith(&link.Error{Code: wire.CodeDuplicateLink, Reason: "replaced by a new link: " + why})
 		m.record(recordArgs{slave: s, kind: string(wire.CodeDuplicateLink), severity: store.SeverityInfo,
@@ -209,6 +214,34 @@ func (m *Master) adopt(l *link.Link, id string) bool {
 	m.linkedHealth(l, pin.ID, p.Name)
 	go m.fetchStatus(l)
 	return true
+}
+
+// nextSettled says whether a link under p settles the entry's next key
+// (link/nextkey.go): up under it, the agent has it (promote); up under
+// the key before, the agent never took it, unless a change under way may
+// still give it.
+func (s *slave) nextSettled(p link.Peer) (next auth.Key, promote, settle bool) {
+	if len(s.entry.NextKey) != len(next) || (!p.NextKey && s.changingKey > 0) {
+		return next, false, false
+	}
+	copy(next[:], s.entry.NextKey)
+	return next, p.NextKey, true
+}
+
+// settledByLink keeps the key a link came up under, and says so in the
+// connection log.
+func (m *Master) settledByLink(s *slave, id string, next auth.Key, promote bool, remote string) {
+	args := recordArgs{slave: s, kind: store.KindEdited, severity: store.SeverityInfo, remote: remote}
+	switch err := m.settleNextKey(id, next, promote); {
+	case err != nil:
+		args.severity = store.SeverityWarning
+		args.reason = fmt.Sprintf("could not save which password the slave has (%v); the next link settles it again", err)
+	case promote:
+		args.reason = "linked with the new password from the change whose answer never came: it is now the only one kept"
+	default:
+		args.reason = "linked with the old password: the change whose answer never came did not reach the slave, and the old password stays"
+	}
+	m.record(args)
 }
 
 // pin notes the certificate and install ID p presented as the ones to

@@ -121,7 +121,9 @@ func EditSlave(db *store.DB, name string, spec SlaveSpec) (store.Slave, error) {
 	return db.UpdateSlave(old.ID, func(s *store.Slave) error {
 		s.Name, s.Group, s.Direction, s.Address, s.Notes = spec.Name, spec.Group, spec.Direction, spec.Address, spec.Notes
 		if newKey != nil {
+			// The password typed is the one to use: no other.
 			s.Key, s.KDF = newKey, storeKDF(auth.DefaultKDF)
+			s.NextKey, s.NextKDF = nil, store.KDFParams{}
 		}
 		if renamed || s.Direction != old.Direction || s.Address != old.Address {
 			// Another agent may answer now: trust on first use again.
@@ -156,6 +158,16 @@ func storeKDF(p auth.KDFParams) store.KDFParams {
 
 func authKDF(p store.KDFParams) auth.KDFParams {
 	return auth.KDFParams(p)
+}
+
+// entryNext is the entry's next key, nil without one.
+func entryNext(s store.Slave) *link.Secret {
+	if len(s.NextKey) != len(auth.Key{}) {
+		return nil
+	}
+	n := &link.Secret{KDF: authKDF(s.NextKDF)}
+	copy(n.Key[:], s.NextKey)
+	return n
 }
 
 func entryKey(s store.Slave) auth.Key {

@@ -352,7 +352,7 @@ func (m *Master) startDialerLocked(s *slave) {
 				return link.Target{}, false
 			}
 			return link.Target{Address: cur.entry.Address, Name: cur.entry.Name, Key: entryKey(cur.entry),
-				KDF: authKDF(cur.entry.KDF), PinnedCert: cur.entry.PinnedCert, TrustFix: trustFix(cur.entry.Name)}, true
+				KDF: authKDF(cur.entry.KDF), Next: entryNext(cur.entry), PinnedCert: cur.entry.PinnedCert, TrustFix: trustFix(cur.entry.Name)}, true
 		},
 		OnAttempt: func(int) { m.connecting(id) },
 		OnLink:    func(l *link.Link) bool { return m.adopt(l, id) },

@@ -1,6 +1,7 @@
 package master
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -425,12 +426,16 @@ func onOff(b bool) string {
 var ErrPasswordNeedsSSL = errors.New("a password change needs SSL: with SSL off the new key could be read on the network. Turn SSL on here and on the agent first, or run `lanyard-agent password set` on the server")
 
 // ChangePassword gives a slave a new management password: the key is
-// derived here (the password never leaves this process), sent over the
-// current SSL link, and, once the agent has it, stored in this console's
-// entry. This console's link survives; every other console of that slave
-// must be given the new password. pw is not kept; the caller zeroes it.
+// derived here (the password never leaves this process), kept in the
+// entry as its next key, sent over the current SSL link, and, once the
+// agent has it, made the entry's key. This console's link survives; every
+// other console of that slave must be given the new password. If no answer
+// comes (the link drops, this console stops), the entry keeps both keys
+// and the next link settles which one the agent has (link/nextkey.go). pw
+// is not kept; the caller zeroes it.
 func (m *Master) ChangePassword(ctx context.Context, name string, pw []byte) ([]string, error) {
 	var changes []string
+	inDoubt := false
 	c := command{what: "password set", feature: "changing the password from the console", audit: true}
 	err := m.run(ctx, name, c, func(l *link.Link) error {
 		if !l.Peer().SSL {
@@ -439,16 +444,11 @@ func (m *Master) ChangePassword(ctx context.Context, name string, pw []byte) ([]
 		if len(pw) == 0 {
 			return errors.New("the new password is empty")
 		}
-		m.mu.Lock()
-		s := m.byName[strings.ToLower(name)]
-		var entry store.Slave
-		if s != nil {
-			entry = s.entry
-		}
-		m.mu.Unlock()
+		s, entry, done := m.changingKey(name)
 		if s == nil {
 			return fmt.Errorf("no slave named %s", wire.Quote(name))
 		}
+		defer done()
 		// Argon2id takes seconds on a loaded machine: the key is derived
 		// holding no link, and sent over the slave's link as it is then
 		// (one that dropped and came back meanwhile is as good).
@@ -463,31 +463,92 @@ func (m *Master) ChangePassword(ctx context.Context, name string, pw []byte) ([]
 		if !l.Peer().SSL {
 			return ErrPasswordNeedsSSL
 		}
-		var resp pb.PasswordSetResponse
-		if err := l.Request(ctx, wire.MethodPasswordSet, &pb.PasswordSetRequest{Key: key[:], Kdf: auth.DefaultKDF.PB()}, &resp); err != nil {
-			return err
+		next := link.Secret{Key: key, KDF: auth.DefaultKDF}
+		if err := m.keepNextKey(entry.ID, &next); err != nil {
+			return fmt.Errorf("the new password was not sent: this console could not keep it (%v)", err)
 		}
-		changes = resp.Changes
-		return m.storeKey(entry.ID, key, auth.DefaultKDF)
+		var resp pb.PasswordSetResponse
+		err = l.Request(ctx, wire.MethodPasswordSet, &pb.PasswordSetRequest{Key: key[:], Kdf: auth.DefaultKDF.PB()}, &resp)
+		var refused *link.RequestError
+		switch {
+		case err == nil:
+			changes = resp.Changes
+			return m.settleNextKey(entry.ID, key, true)
+		case errors.As(err, &refused):
+			// The agent answered: it kept its key.
+			_ = m.settleNextKey(entry.ID, key, false)
+		default:
+			inDoubt = true
+		}
+		return err
 	})
+	if inDoubt {
+		err = fmt.Errorf("%w. This console keeps the old and the new password until the next link, and then the one the agent has", err)
+	}
 	return changes, err
 }
 
-// storeKey saves a slave's new key without relinking: the link it was
-// changed over stays up.
-func (m *Master) storeKey(id string, key auth.Key, kdf auth.KDFParams) error {
-	_, err := m.cfg.DB.UpdateSlave(id, func(e *store.Slave) error {
-		e.Key = append([]byte(nil), key[:]...)
-		e.KDF = storeKDF(kdf)
+// changingKey marks a password change of the slave called name under way,
+// so that a link coming up meanwhile under the old key does not drop the
+// next one; done ends it. It returns nil when there is no such slave.
+func (m *Master) changingKey(name string) (s *slave, entry store.Slave, done func()) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	s = m.byName[strings.ToLower(name)]
+	if s == nil {
+		return nil, store.Slave{}, nil
+	}
+	s.changingKey++
+	return s, s.entry, func() {
+		m.mu.Lock()
+		s.changingKey--
+		m.mu.Unlock()
+	}
+}
+
+// keepNextKey saves next as the entry's next key, before the agent is
+// sent it.
+func (m *Master) keepNextKey(id string, next *link.Secret) error {
+	if _, err := m.cfg.DB.UpdateSlave(id, func(e *store.Slave) error {
+		e.NextKey, e.NextKDF = append([]byte(nil), next.Key[:]...), storeKDF(next.KDF)
 		return nil
-	})
-	if err != nil {
-		return fmt.Errorf("the agent has the new password, but this console could not save it (%v): edit the slave and type the new password", err)
+	}); err != nil {
+		return err
 	}
 	m.mu.Lock()
 	if s := m.slaves[id]; s != nil {
-		s.entry.Key = append([]byte(nil), key[:]...)
-		s.entry.KDF = storeKDF(kdf)
+		s.entry.NextKey, s.entry.NextKDF = append([]byte(nil), next.Key[:]...), storeKDF(next.KDF)
+	}
+	m.mu.Unlock()
+	return nil
+}
+
+// settleNextKey makes the entry's next key its key (promote), or drops
+// it, without relinking: the link it was settled on stays up. next is
+// the key settled: one that a later change replaced is left alone.
+func (m *Master) settleNextKey(id string, next auth.Key, promote bool) error {
+	settle := func(e *store.Slave) {
+		if !bytes.Equal(e.NextKey, next[:]) {
+			return
+		}
+		if promote {
+			e.Key, e.KDF = e.NextKey, e.NextKDF
+		}
+		e.NextKey, e.NextKDF = nil, store.KDFParams{}
+	}
+	_, err := m.cfg.DB.UpdateSlave(id, func(e *store.Slave) error {
+		settle(e)
+		return nil
+	})
+	if err != nil {
+		if !promote {
+			return err
+		}
+		return fmt.Errorf("the agent has the new password, but this console could not save it (%v): it keeps both until it links again", err)
+	}
+	m.mu.Lock()
+	if s := m.slaves[id]; s != nil {
+		settle(&s.entry)
 	}
 	m.mu.Unlock()
 	return nil

@@ -34,6 +34,8 @@ type slave struct {
 	status   *pb.StatusResponse
 	skew     time.Duration // the agent's clock minus this console's (remote.go)
 
+	changingKey int // password changes under way (ChangePassword)
+
 	stopDial context.CancelFunc
 	kick     chan struct{}
 

@@ -34,13 +34,18 @@ type KDFParams struct {
 
 // Slave is one managed server as the console knows it.
 type Slave struct {
-	ID              string    `json:"id"`   // random 16-byte hex, assigned by AddSlave, stable
-	Name            string    `json:"name"` // 1–63 chars; unique case-insensitively
-	Group           string    `json:"group,omitempty"`
-	Direction       Direction `json:"direction"`
-	Address         string    `json:"address,omitempty"` // host:port; outbound only; unique among outbound entries (host compared case-insensitively)
-	Key             []byte    `json:"key"`               // 32-byte derived key (never a password)
-	KDF             KDFParams `json:"kdf"`
+	ID        string    `json:"id"`   // random 16-byte hex, assigned by AddSlave, stable
+	Name      string    `json:"name"` // 1–63 chars; unique case-insensitively
+	Group     string    `json:"group,omitempty"`
+	Direction Direction `json:"direction"`
+	Address   string    `json:"address,omitempty"` // host:port; outbound only; unique among outbound entries (host compared case-insensitively)
+	Key       []byte    `json:"key"`               // 32-byte derived key (never a password)
+	KDF       KDFParams `json:"kdf"`
+	// NextKey is a key a password change sent the agent before its answer
+	// came, if one did not: the agent holds it or Key, and the next link
+	// tells which (core/link/nextkey.go). Empty otherwise.
+	NextKey         []byte    `json:"next_key,omitempty"`
+	NextKDF         KDFParams `json:"next_kdf,omitzero"`
 	PinnedCert      string    `json:"pinned_cert"`       // hex SHA-256 of the peer's DER certificate; "" until first success
 	PinnedInstallID string    `json:"pinned_install_id"` // hex; "" until first success
 	Notes           string    `json:"notes,omitempty"`

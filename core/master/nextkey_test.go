@@ -1,0 +1,156 @@
+package master
+
+import (
+	"bytes"
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/lanyard/lanyard/core/agent"
+	"github.com/lanyard/lanyard/core/auth"
+	"github.com/lanyard/lanyard/core/internal/netsim"
+	"github.com/lanyard/lanyard/core/store"
+	"github.com/lanyard/lanyard/internal/testkit"
+)
+
+// A password change crosses two machines; if its answer never comes, the
+// entry keeps the old key and the next one, and the next link settles
+// which the agent has (core/link/nextkey.go).
+
+func derived(t *testing.T, password string) []byte {
+	t.Helper()
+	k, err := auth.DeriveKey([]byte(password), "FS01", auth.DefaultKDF)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k[:]
+}
+
+// settledKey waits until FS01's entry holds one key, and returns it.
+func settledKey(t *testing.T, c *console) []byte {
+	t.Helper()
+	var e store.Slave
+	c.until(t, "FS01's next key settled", func() bool {
+		var err error
+		e, err = c.db.SlaveByName("FS01")
+		return err == nil && len(e.NextKey) == 0
+	})
+	return e.Key
+}
+
+// A console stopped between sending a new key and saving the agent's
+// answer: whichever key the agent holds, it links, and that key stays.
+func TestAConsoleStoppedMidChangeLinksWithTheKeyTheAgentHas(t *testing.T) {
+	for _, dir := range []store.Direction{store.Outbound, store.Inbound} {
+		for _, agentPW := range []string{"pw-one", "pw-two"} {
+			t.Run(string(dir)+"/agent-has-"+agentPW, func(t *testing.T) {
+				db := testkit.Store(t, "console", store.Options{})
+				spec := SlaveSpec{Name: "FS01", Direction: dir, Password: []byte("pw-one")}
+				var a *agent.Agent
+				if dir == store.Outbound {
+					a = startAgentWith(t, "FS01", agentPW, true, nil)
+					spec.Address = a.ListenAddr()
+				}
+				e, err := AddSlave(db, spec)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if _, err := db.UpdateSlave(e.ID, func(e *store.Slave) error {
+					e.NextKey, e.NextKDF = derived(t, "pw-two"), storeKDF(auth.DefaultKDF)
+					return nil
+				}); err != nil {
+					t.Fatal(err)
+				}
+				c := startConsole(t, true, db)
+				if dir == store.Inbound {
+					startAgent(t, "FS01", agentPW, true, false, c.ListenAddr())
+				}
+				words := map[string]string{"pw-one": "linked with the old password", "pw-two": "linked with the new password"}[agentPW]
+				c.waitFor(t, "the record of the settled key", func(e Event) bool {
+					return e.Kind == store.KindEdited && strings.Contains(e.Reason, words)
+				})
+				c.waitState(t, "FS01", StateConnected)
+				if got := settledKey(t, c); !bytes.Equal(got, derived(t, agentPW)) {
+					t.Fatalf("the entry kept the key of %s, not the agent's (%s)", map[bool]string{true: "pw-one", false: "pw-two"}[bytes.Equal(got, derived(t, "pw-one"))], agentPW)
+				}
+				if dir == store.Inbound {
+					return // a restarted console would listen on another port
+				}
+				// What was settled is what a restarted console links with.
+				c.stop()
+				c = startConsole(t, true, db)
+				c.waitState(t, "FS01", StateConnected)
+			})
+		}
+	}
+}
+
+// A change whose answer does not come (the link drops after the agent
+// took the new key) says so and keeps both keys; the next link keeps the
+// new one.
+func TestAChangeWithoutAnAnswerKeepsBothKeysUntilTheNextLink(t *testing.T) {
+	patient := func(cfg *Config) { cfg.DeadAfter = time.Minute }
+	c := startConsoleWith(t, true, nil, patient)
+	adb := testkit.Store(t, "agent", store.Options{})
+	a := testkit.Agent(t, testkit.AgentOptions{DB: adb, Name: "FS01", Password: "pw-one", SSL: true, Listen: true,
+		Tune: func(cfg *agent.Config) { cfg.DeadAfter = time.Minute }})
+	path, err := netsim.NewProxy(a.ListenAddr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(path.Close)
+	if _, err := c.AddSlave(SlaveSpec{Name: "FS01", Direction: store.Outbound, Address: path.Addr(), Password: []byte("pw-one")}); err != nil {
+		t.Fatal(err)
+	}
+	c.waitState(t, "FS01", StateConnected)
+
+	// The request takes 2 s to arrive and its answer as long to come
+	// back: once the agent has the new key, the link is cut.
+	path.SetLatency(2 * time.Second)
+	changed := make(chan error, 1)
+	go func() {
+		_, err := c.ChangePassword(context.Background(), "FS01", []byte("pw-two"))
+		changed <- err
+	}()
+	c.until(t, "the agent took the new key", func() bool {
+		s, _, err := agent.LoadSettings(adb)
+		return err == nil && bytes.Equal(s.Key, derived(t, "pw-two"))
+	})
+	path.SetLatency(0)
+	path.Reset()
+	select {
+	case err := <-changed:
+		if err == nil || !strings.Contains(err.Error(), "keeps the old and the new password") {
+			t.Fatalf("a change without an answer: %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the change did not end when its link was cut")
+	}
+	c.waitState(t, "FS01", StateConnected)
+	if got := settledKey(t, c); !bytes.Equal(got, derived(t, "pw-two")) {
+		t.Fatal("the entry did not keep the key the agent has")
+	}
+}
+
+// Typing a password in the entry ends any doubt: that one is used.
+func TestEditingThePasswordDropsTheNextKey(t *testing.T) {
+	db := testkit.Store(t, "console", store.Options{})
+	e, err := AddSlave(db, SlaveSpec{Name: "FS01", Direction: store.Inbound, Password: []byte("pw-one")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.UpdateSlave(e.ID, func(e *store.Slave) error {
+		e.NextKey, e.NextKDF = derived(t, "pw-two"), storeKDF(auth.DefaultKDF)
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := EditSlave(db, "FS01", SlaveSpec{Password: []byte("pw-three")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got.Key, derived(t, "pw-three")) || got.NextKey != nil {
+		t.Fatalf("after editing the password: next key %x", got.NextKey)
+	}
+}
