@@ -2,6 +2,7 @@ package ui
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -125,12 +126,13 @@ func (p *passwordDialog) submit(win fyne.Window, r runner, rm Remote, v master.S
 		clear(pw)
 		r.do(func() {
 			wait.hide()
-			if err != nil {
-				msg := capitalize(err.Error())
-				if ctx.Err() != nil {
-					msg = "Cancelled. The agent may have the new password already: if this console cannot link to " + v.Name + " again, edit the slave and type the new password."
-				}
-				dialog.ShowInformation("The password of "+v.Name+" was not changed", msg, win)
+			switch {
+			case errors.Is(err, master.ErrPasswordInDoubt):
+				dialog.ShowInformation("The password of "+v.Name+" may have changed", capitalize(err.Error())+
+					"\n\nNothing needs retyping: the Remote Management Log will say which password "+v.Name+" has.", win)
+				return
+			case err != nil:
+				dialog.ShowInformation("The password of "+v.Name+" was not changed", capitalize(err.Error()), win)
 				return
 			}
 			done := "The password of " + v.Name + " was changed and saved here; this console stayed linked."

@@ -29,6 +29,7 @@ type fakeRemote struct {
 	settings  *pb.AgentSettings
 	sets      []*pb.SettingsSetRequest
 	passwords []string
+	pwErr     error // ChangePassword's answer
 	setErr    error
 	hold      chan struct{} // when set, SetAgentSettings waits for it
 }
@@ -105,6 +106,9 @@ func (f *fakeRemote) ChangePassword(_ context.Context, name string, pw []byte) (
 	f.rmu.Lock()
 	defer f.rmu.Unlock()
 	f.passwords = append(f.passwords, name+":"+string(pw))
+	if f.pwErr != nil {
+		return nil, f.pwErr
+	}
 	return []string{"password: changed", "closed 1 console link"}, nil
 }
 
@@ -340,15 +344,11 @@ func TestASlowSettingsChangeShowsASpinnerAndCanBeCancelled(t *testing.T) {
 	})
 }
 
-func TestChangePasswordIsTypedTwiceAndSentOverSSL(t *testing.T) {
-	mw, q, fr := remoteWindow(t, tabOverview)
-	findItem(mw.win.MainMenu(), menuSlave, itemPassword).Action()
-	txt := overlayText(mw.win)
-	if !strings.Contains(txt, "Other consoles that manage FS01 are disconnected and will need the new password") {
-		t.Fatalf("the dialog does not warn about other consoles: %q", txt)
-	}
+// passwordEntries are the two password fields of the dialog on top.
+func passwordEntries(t *testing.T, win fyne.Window) []*widget.Entry {
+	t.Helper()
 	var entries []*widget.Entry
-	for _, o := range test.LaidOutObjects(mw.win.Canvas().Overlays().Top()) {
+	for _, o := range test.LaidOutObjects(win.Canvas().Overlays().Top()) {
 		if e, ok := o.(*widget.Entry); ok && e.Password {
 			entries = append(entries, e)
 		}
@@ -356,6 +356,17 @@ func TestChangePasswordIsTypedTwiceAndSentOverSSL(t *testing.T) {
 	if len(entries) != 2 {
 		t.Fatalf("%d password entries", len(entries))
 	}
+	return entries
+}
+
+func TestChangePasswordIsTypedTwiceAndSentOverSSL(t *testing.T) {
+	mw, q, fr := remoteWindow(t, tabOverview)
+	findItem(mw.win.MainMenu(), menuSlave, itemPassword).Action()
+	txt := overlayText(mw.win)
+	if !strings.Contains(txt, "Other consoles that manage FS01 are disconnected and will need the new password") {
+		t.Fatalf("the dialog does not warn about other consoles: %q", txt)
+	}
+	entries := passwordEntries(t, mw.win)
 	test.Type(entries[0], "new-secret")
 	test.Type(entries[1], "new-secrex")
 	if !strings.Contains(overlayText(mw.win), "The two passwords differ.") {
@@ -373,6 +384,21 @@ func TestChangePasswordIsTypedTwiceAndSentOverSSL(t *testing.T) {
 		t.Errorf("sent %q", fr.passwords[0])
 	}
 	q.runUntil(t, "the result", func() bool { return strings.Contains(overlayText(mw.win), "was changed and saved here") })
+
+	// A change whose answer never came says the password may have
+	// changed, and that nothing needs retyping.
+	fr.rmu.Lock()
+	fr.pwErr = fmt.Errorf("the link to FS01 closed before it answered (reset): the command may or may not have been carried out. %w", master.ErrPasswordInDoubt)
+	fr.rmu.Unlock()
+	findItem(mw.win.MainMenu(), menuSlave, itemPassword).Action()
+	entries = passwordEntries(t, mw.win)
+	test.Type(entries[0], "newer-secret")
+	test.Type(entries[1], "newer-secret")
+	tapButton(t, mw.win, pwChange)
+	q.runUntil(t, "the result in doubt", func() bool {
+		txt := overlayText(mw.win)
+		return strings.Contains(txt, "The password of FS01 may have changed") && strings.Contains(txt, "Nothing needs retyping")
+	})
 
 	// Over a link without SSL there is nothing to type, and it says why.
 	mw.tree.Select("b2")

@@ -3,6 +3,7 @@ package master
 import (
 	"bytes"
 	"context"
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -121,7 +122,7 @@ func TestAChangeWithoutAnAnswerKeepsBothKeysUntilTheNextLink(t *testing.T) {
 	path.Reset()
 	select {
 	case err := <-changed:
-		if err == nil || !strings.Contains(err.Error(), "keeps the old and the new password") {
+		if !errors.Is(err, ErrPasswordInDoubt) || !strings.Contains(err.Error(), "keeps the old and the new password") {
 			t.Fatalf("a change without an answer: %v", err)
 		}
 	case <-time.After(10 * time.Second):
@@ -131,6 +132,30 @@ func TestAChangeWithoutAnAnswerKeepsBothKeysUntilTheNextLink(t *testing.T) {
 	if got := settledKey(t, c); !bytes.Equal(got, derived(t, "pw-two")) {
 		t.Fatal("the entry did not keep the key the agent has")
 	}
+}
+
+// A change cancelled before it was sent (while the key was derived) sends
+// nothing and keeps nothing.
+func TestAChangeCancelledBeforeItWasSentChangesNothing(t *testing.T) {
+	c, _ := linked(t, true, nil)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	_, err := c.ChangePassword(ctx, "FS01", []byte("pw-two"))
+	if err == nil || !strings.Contains(err.Error(), "nothing changed") || errors.Is(err, ErrPasswordInDoubt) {
+		t.Fatalf("a change cancelled before it was sent: %v", err)
+	}
+	if e, _ := c.db.SlaveByName("FS01"); e.NextKey != nil || !bytes.Equal(e.Key, derived(t, "pw-one")) {
+		t.Fatal("the entry changed")
+	}
+	// The agent kept its password: a new link under the old one comes up.
+	if err := c.Disconnect("FS01"); err != nil {
+		t.Fatal(err)
+	}
+	c.waitState(t, "FS01", StateDisabled)
+	if err := c.Connect("FS01"); err != nil {
+		t.Fatal(err)
+	}
+	c.waitState(t, "FS01", StateConnected)
 }
 
 // Typing a password in the entry ends any doubt: that one is used.

@@ -425,6 +425,10 @@ func onOff(b bool) string {
 // ErrPasswordNeedsSSL: a password change is refused over a plain link.
 var ErrPasswordNeedsSSL = errors.New("a password change needs SSL: with SSL off the new key could be read on the network. Turn SSL on here and on the agent first, or run `lanyard-agent password set` on the server")
 
+// ErrPasswordInDoubt: a password change was sent but its answer never
+// came, so the agent may hold either password (ChangePassword).
+var ErrPasswordInDoubt = errors.New("this console keeps the old and the new password until the next link, and then the one the agent has")
+
 // ChangePassword gives a slave a new management password: the key is
 // derived here (the password never leaves this process), kept in the
 // entry as its next key, sent over the current SSL link, and, once the
@@ -463,6 +467,10 @@ func (m *Master) ChangePassword(ctx context.Context, name string, pw []byte) ([]
 		if !l.Peer().SSL {
 			return ErrPasswordNeedsSSL
 		}
+		if ctx.Err() != nil {
+			// Cancelled while the key was derived: nothing was sent.
+			return errors.New("the password change was cancelled or timed out before it was sent: nothing changed")
+		}
 		next := link.Secret{Key: key, KDF: auth.DefaultKDF}
 		if err := m.keepNextKey(entry.ID, &next); err != nil {
 			return fmt.Errorf("the new password was not sent: this console could not keep it (%v)", err)
@@ -483,7 +491,7 @@ func (m *Master) ChangePassword(ctx context.Context, name string, pw []byte) ([]
 		return err
 	})
 	if inDoubt {
-		err = fmt.Errorf("%w. This console keeps the old and the new password until the next link, and then the one the agent has", err)
+		err = fmt.Errorf("%w. %w", err, ErrPasswordInDoubt)
 	}
 	return changes, err
 }
