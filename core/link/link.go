@@ -332,8 +332,8 @@ func pingRTT(payload []byte) int64 {
 	var rtt int64
 	for len(payload) > 0 {
 		num, typ, n := protowire.ConsumeTag(payload)
-		if n < 0 {
-			return 0
+		if n < 0 || num > protowire.MaxValidNumber {
+			return 0 // a number proto.Unmarshal refuses too
 		}
 		payload = payload[n:]
 		if num == pingLastRTTField && typ == protowire.VarintType {
