@@ -74,8 +74,9 @@ type SlaveFiles interface {
 	// ImportSlaves checks rows, derives keys from passwords and adds them
 	// (see master.ImportSlaves); from names the file, for the log.
 	ImportSlaves(ctx context.Context, rows []slavefile.Row, o master.ImportOptions, from string) (master.ImportReport, error)
-	// ExportSlaves is every slave as rows, with their keys or without.
-	ExportSlaves(withKeys bool) ([]slavefile.Row, error)
+	// ExportSlaves is every slave as rows, with their keys or without,
+	// and the slaves whose key may be stale (master.ExportRows).
+	ExportSlaves(withKeys bool) (rows []slavefile.Row, inDoubt []string, err error)
 }
 
 // Console is everything the main window needs; *master.Master provides it.

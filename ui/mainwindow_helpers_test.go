@@ -411,4 +411,4 @@ func (f *fakeConsole) ImportSlaves(context.Context, []slavefile.Row, master.Impo
 	return master.ImportReport{}, errors.New("the fake console imports nothing")
 }
 
-func (f *fakeConsole) ExportSlaves(bool) ([]slavefile.Row, error) { return nil, nil }
+func (f *fakeConsole) ExportSlaves(bool) ([]slavefile.Row, []string, error) { return nil, nil, nil }

@@ -175,7 +175,7 @@ func (mw *mainWindow) chooseExportFile(withKeys bool) {
 		if w == nil {
 			return // cancelled
 		}
-		n, err := exportTo(w, mw.c, withKeys)
+		n, inDoubt, err := exportTo(w, mw.c, withKeys)
 		if err != nil {
 			mw.showError("Could not export to "+w.URI().Name(), err)
 			return
@@ -183,6 +183,9 @@ func (mw *mainWindow) chooseExportFile(withKeys bool) {
 		msg := fmt.Sprintf("Wrote %d slaves to %s.", n, w.URI().Name())
 		if withKeys {
 			msg += "\n\n" + exportKeysWarn
+		}
+		if warn := master.InDoubtWarning(inDoubt); warn != "" {
+			msg += "\n\n" + capitalize(warn) + "."
 		}
 		dialog.ShowInformation(exportTitle, msg, mw.win)
 	}, mw.win)
@@ -192,10 +195,11 @@ func (mw *mainWindow) chooseExportFile(withKeys bool) {
 	save.Show()
 }
 
-// exportTo writes every slave to w and closes it. A file with keys is made
-// owner-only before anything is written to it.
-func exportTo(w fyne.URIWriteCloser, c SlaveFiles, withKeys bool) (int, error) {
-	rows, err := c.ExportSlaves(withKeys)
+// exportTo writes every slave to w and closes it, and returns how many,
+// and those whose key may be stale. A file with keys is made owner-only
+// before anything is written to it.
+func exportTo(w fyne.URIWriteCloser, c SlaveFiles, withKeys bool) (int, []string, error) {
+	rows, inDoubt, err := c.ExportSlaves(withKeys)
 	if err == nil && withKeys {
 		if w.URI().Scheme() != "file" {
 			err = errors.New("a file with keys must be saved on this computer, where it can be made readable by you only")
@@ -209,5 +213,5 @@ func exportTo(w fyne.URIWriteCloser, c SlaveFiles, withKeys bool) (int, error) {
 	if cerr := w.Close(); err == nil {
 		err = cerr
 	}
-	return len(rows), err
+	return len(rows), inDoubt, err
 }

@@ -53,8 +53,8 @@ func TestAnExportWithKeysIsOwnerOnlyAndImportsElsewhere(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if n, err := exportTo(w, c, true); err != nil || n != 1 {
-		t.Fatalf("exportTo = %d, %v", n, err)
+	if n, inDoubt, err := exportTo(w, c, true); err != nil || n != 1 || inDoubt != nil {
+		t.Fatalf("exportTo = %d, %q, %v", n, inDoubt, err)
 	}
 	fi, err := os.Stat(path)
 	if err != nil {

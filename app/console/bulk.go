@@ -214,12 +214,20 @@ only, and the command says so.`,
 // exportSlaves writes every entry, of the running console or in its data
 // directory, to path.
 func (e *env) exportSlaves(ctx context.Context, path string, f slavefile.Format, withKeys bool) error {
-	rows, err := runningOrStored(ctx, e, ctlRequest{Op: opSlaveExport, WithKeys: withKeys}, nil,
-		func(r ctlResponse) []slavefile.Row { return r.Export },
-		func(db *store.DB) ([]slavefile.Row, error) { return master.ExportRows(db, withKeys) })
+	type exported struct {
+		rows    []slavefile.Row
+		inDoubt []string
+	}
+	x, err := runningOrStored(ctx, e, ctlRequest{Op: opSlaveExport, WithKeys: withKeys}, nil,
+		func(r ctlResponse) exported { return exported{r.Export, r.ExportInDoubt} },
+		func(db *store.DB) (exported, error) {
+			rows, inDoubt, err := master.ExportRows(db, withKeys)
+			return exported{rows, inDoubt}, err
+		})
 	if err != nil {
 		return err
 	}
+	rows := x.rows
 	if path == "-" {
 		err = slavefile.Write(e.stdout, rows, f)
 	} else {
@@ -230,6 +238,9 @@ func (e *env) exportSlaves(ctx context.Context, path string, f slavefile.Format,
 	}
 	if withKeys {
 		fmt.Fprintln(e.stderr, "warning: "+withKeysWarning)
+	}
+	if w := master.InDoubtWarning(x.inDoubt); w != "" {
+		fmt.Fprintln(e.stderr, "warning: "+w)
 	}
 	if path != "-" {
 		fmt.Fprintf(e.stdout, "wrote %d slaves to %s\n", len(rows), path)

@@ -121,6 +121,7 @@ type ctlResponse struct {
 	ConsoleSettings *settingsView   `json:"console_settings,omitempty"`
 	Slaves          []slaveJSON     `json:"slaves,omitempty"`
 	Export          []slavefile.Row `json:"export,omitempty"`
+	ExportInDoubt   []string        `json:"export_in_doubt,omitempty"` // master.ExportRows
 	Entry           *entryResult    `json:"entry,omitempty"`
 	Import          *importResult   `json:"import,omitempty"`
 	Progress        *importProgress `json:"progress,omitempty"` // a part of an import
@@ -357,7 +358,7 @@ func (h *ctlHandler) console(req *ctlRequest) ctlResponse {
 	case opSlaveList:
 		r.Slaves, err = slaveList(h.db)
 	case opSlaveExport:
-		r.Export, err = master.ExportRows(h.db, req.WithKeys)
+		r.Export, r.ExportInDoubt, err = master.ExportRows(h.db, req.WithKeys)
 	}
 	if err != nil {
 		return failure(err)

@@ -234,25 +234,40 @@ func sortedBad(bad []*slavefile.LineError) []*slavefile.LineError {
 
 // ExportRows is every entry of db as rows of the slave list file, by name;
 // with keys, each row carries its key (the file is then as secret as the
-// passwords).
-func ExportRows(db *store.DB, withKeys bool) ([]slavefile.Row, error) {
+// passwords), and inDoubt names the entries whose key may not be the one
+// their agent holds: a password change awaits its answer (ChangePassword),
+// and the row has the key from before it.
+func ExportRows(db *store.DB, withKeys bool) (rows []slavefile.Row, inDoubt []string, err error) {
 	entries, err := db.Slaves()
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	rows := make([]slavefile.Row, len(entries))
+	rows = make([]slavefile.Row, len(entries))
 	for i, e := range entries {
 		rows[i] = slavefile.Row{Name: e.Name, Direction: string(e.Direction), Address: e.Address, Group: e.Group,
 			Fingerprint: link.FormatFingerprint(e.PinnedCert), Notes: e.Notes}
 		if withKeys {
 			rows[i].Key = slavefile.FormatKey(entryKey(e), authKDF(e.KDF))
+			if entryNext(e) != nil {
+				inDoubt = append(inDoubt, e.Name)
+			}
 		}
 	}
-	return rows, nil
+	return rows, inDoubt, nil
+}
+
+// InDoubtWarning says what an export with keys means for the entries
+// ExportRows named in doubt; "" when there are none.
+func InDoubtWarning(inDoubt []string) string {
+	if len(inDoubt) == 0 {
+		return ""
+	}
+	return fmt.Sprintf("a password change to %s has not been answered yet: the file holds the key from before it, which the agent may no longer take. Export again once the slave has linked (the Remote Management Log says which password it has)",
+		strings.Join(inDoubt, ", "))
 }
 
 // ExportSlaves is every entry as rows of the slave list file (ExportRows).
-func (m *Master) ExportSlaves(withKeys bool) ([]slavefile.Row, error) {
+func (m *Master) ExportSlaves(withKeys bool) ([]slavefile.Row, []string, error) {
 	return ExportRows(m.cfg.DB, withKeys)
 }
 

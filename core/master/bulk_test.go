@@ -109,9 +109,9 @@ func TestASecondConsoleGetsTheWholeFleetFromAnExportWithKeys(t *testing.T) {
 	if _, err := ImportSlaves(context.Background(), first, rows, ImportOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	exported, err := ExportRows(first, true)
-	if err != nil {
-		t.Fatal(err)
+	exported, inDoubt, err := ExportRows(first, true)
+	if err != nil || inDoubt != nil {
+		t.Fatal(err, inDoubt)
 	}
 	var buf bytes.Buffer
 	if err := slavefile.Write(&buf, exported, slavefile.JSON); err != nil {
@@ -134,10 +134,43 @@ func TestASecondConsoleGetsTheWholeFleetFromAnExportWithKeys(t *testing.T) {
 		}
 	}
 	// Without keys, no key leaves.
-	plain, _ := ExportRows(first, false)
+	plain, _, _ := ExportRows(first, false)
 	for _, r := range plain {
 		if r.Key != "" {
 			t.Errorf("an export without keys has the key of %s", r.Name)
 		}
+	}
+}
+
+// An export with keys names the entries whose password change awaits the
+// agent's answer: their row holds the key from before it.
+func TestAnExportWithKeysNamesTheEntriesInDoubt(t *testing.T) {
+	db := testkit.Store(t, "console", store.Options{})
+	rows := readRows(t, "name,direction,key\nFS01,inbound,"+testkit.ExportedKey(1)+"\nFS02,inbound,"+testkit.ExportedKey(2)+"\n")
+	if _, err := ImportSlaves(context.Background(), db, rows, ImportOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	e, err := db.SlaveByName("FS02")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.UpdateSlave(e.ID, func(e *store.Slave) error {
+		e.NextKey, e.NextKDF = bytes.Repeat([]byte{9}, 32), e.KDF
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	exported, inDoubt, err := ExportRows(db, true)
+	if err != nil || len(exported) != 2 || len(inDoubt) != 1 || inDoubt[0] != "FS02" {
+		t.Fatalf("ExportRows: %d rows, in doubt %q, %v", len(exported), inDoubt, err)
+	}
+	if exported[1].Key != testkit.ExportedKey(2) {
+		t.Errorf("FS02's row holds %q, not its key", exported[1].Key)
+	}
+	if w := InDoubtWarning(inDoubt); !strings.Contains(w, "FS02") || !strings.Contains(w, "Export again") {
+		t.Errorf("the warning reads %q", w)
+	}
+	if _, inDoubt, _ := ExportRows(db, false); inDoubt != nil {
+		t.Errorf("an export without keys names %q in doubt", inDoubt)
 	}
 }
