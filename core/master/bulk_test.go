@@ -154,12 +154,7 @@ func TestAnExportWithKeysNamesTheEntriesInDoubt(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := db.UpdateSlave(e.ID, func(e *store.Slave) error {
-		e.NextKey, e.NextKDF = bytes.Repeat([]byte{9}, 32), e.KDF
-		return nil
-	}); err != nil {
-		t.Fatal(err)
-	}
+	giveNextKey(t, db, e.ID, bytes.Repeat([]byte{9}, 32))
 	exported, inDoubt, err := ExportRows(db, true)
 	if err != nil || len(exported) != 2 || len(inDoubt) != 1 || inDoubt[0] != "FS02" {
 		t.Fatalf("ExportRows: %d rows, in doubt %q, %v", len(exported), inDoubt, err)

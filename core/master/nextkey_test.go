@@ -28,6 +28,18 @@ func derived(t *testing.T, password string) []byte {
 	return k[:]
 }
 
+// giveNextKey leaves entry id with next as its next key, as a change whose
+// answer never came does.
+func giveNextKey(t *testing.T, db *store.DB, id string, next []byte) {
+	t.Helper()
+	if _, err := db.UpdateSlave(id, func(e *store.Slave) error {
+		e.NextKey, e.NextKDF = next, storeKDF(auth.DefaultKDF)
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // settledKey waits until FS01's entry holds one key, and returns it.
 func settledKey(t *testing.T, c *console) []byte {
 	t.Helper()
@@ -57,12 +69,7 @@ func TestAConsoleStoppedMidChangeLinksWithTheKeyTheAgentHas(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				if _, err := db.UpdateSlave(e.ID, func(e *store.Slave) error {
-					e.NextKey, e.NextKDF = derived(t, "pw-two"), storeKDF(auth.DefaultKDF)
-					return nil
-				}); err != nil {
-					t.Fatal(err)
-				}
+				giveNextKey(t, db, e.ID, derived(t, "pw-two"))
 				c := startConsole(t, true, db)
 				if dir == store.Inbound {
 					startAgent(t, "FS01", agentPW, true, false, c.ListenAddr())
@@ -165,12 +172,7 @@ func TestEditingThePasswordDropsTheNextKey(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := db.UpdateSlave(e.ID, func(e *store.Slave) error {
-		e.NextKey, e.NextKDF = derived(t, "pw-two"), storeKDF(auth.DefaultKDF)
-		return nil
-	}); err != nil {
-		t.Fatal(err)
-	}
+	giveNextKey(t, db, e.ID, derived(t, "pw-two"))
 	got, err := EditSlave(db, "FS01", SlaveSpec{Password: []byte("pw-three")})
 	if err != nil {
 		t.Fatal(err)
