@@ -129,7 +129,7 @@ func (p *passwordDialog) submit(win fyne.Window, r runner, rm Remote, v master.S
 			switch {
 			case errors.Is(err, master.ErrPasswordInDoubt):
 				dialog.ShowInformation("The password of "+v.Name+" may have changed", capitalize(err.Error())+
-					"\n\nNothing needs retyping: the Remote Management Log will say which password "+v.Name+" has.", win)
+					".\n\nNothing needs retyping: the Remote Management Log will say which password "+v.Name+" has.", win)
 				return
 			case err != nil:
 				dialog.ShowInformation("The password of "+v.Name+" was not changed", capitalize(err.Error()), win)

@@ -388,7 +388,7 @@ func TestChangePasswordIsTypedTwiceAndSentOverSSL(t *testing.T) {
 	// A change whose answer never came says the password may have
 	// changed, and that nothing needs retyping.
 	fr.rmu.Lock()
-	fr.pwErr = fmt.Errorf("the link to FS01 closed before it answered (reset): the command may or may not have been carried out. %w", master.ErrPasswordInDoubt)
+	fr.pwErr = fmt.Errorf("the link to FS01 closed before it answered (reset): the command may or may not have been carried out; %w", master.ErrPasswordInDoubt)
 	fr.rmu.Unlock()
 	findItem(mw.win.MainMenu(), menuSlave, itemPassword).Action()
 	entries = passwordEntries(t, mw.win)

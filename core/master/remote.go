@@ -491,7 +491,7 @@ func (m *Master) ChangePassword(ctx context.Context, name string, pw []byte) ([]
 		return err
 	})
 	if inDoubt {
-		err = fmt.Errorf("%w. %w", err, ErrPasswordInDoubt)
+		err = fmt.Errorf("%w; %w", err, ErrPasswordInDoubt)
 	}
 	return changes, err
 }
