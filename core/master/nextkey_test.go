@@ -95,49 +95,79 @@ func TestAConsoleStoppedMidChangeLinksWithTheKeyTheAgentHas(t *testing.T) {
 }
 
 // A change whose answer does not come (the link drops after the agent
-// took the new key) says so and keeps both keys; the next link keeps the
-// new one.
+// took the new key, or the user cancels) says so and keeps both keys; the
+// next link keeps the new one.
 func TestAChangeWithoutAnAnswerKeepsBothKeysUntilTheNextLink(t *testing.T) {
-	patient := func(cfg *Config) { cfg.DeadAfter = time.Minute }
-	c := startConsoleWith(t, true, nil, patient)
-	adb := testkit.Store(t, "agent", store.Options{})
-	a := testkit.Agent(t, testkit.AgentOptions{DB: adb, Name: "FS01", Password: "pw-one", SSL: true, Listen: true,
-		Tune: func(cfg *agent.Config) { cfg.DeadAfter = time.Minute }})
-	path, err := netsim.NewProxy(a.ListenAddr())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(path.Close)
-	if _, err := c.AddSlave(SlaveSpec{Name: "FS01", Direction: store.Outbound, Address: path.Addr(), Password: []byte("pw-one")}); err != nil {
-		t.Fatal(err)
-	}
-	c.waitState(t, "FS01", StateConnected)
+	for _, tt := range []struct {
+		name  string
+		words string
+		// interrupt ends the wait for the answer; relink brings the next
+		// link, once the answer is given up.
+		interrupt func(path *netsim.Proxy, cancel func())
+		relink    func(t *testing.T, c *console, path *netsim.Proxy)
+	}{
+		{"its link is cut", "closed before it answered",
+			func(path *netsim.Proxy, _ func()) { path.SetLatency(0); path.Reset() },
+			func(*testing.T, *console, *netsim.Proxy) {}},
+		{"the user cancels", "cancelled before the agent answered",
+			func(_ *netsim.Proxy, cancel func()) { cancel() },
+			func(t *testing.T, c *console, path *netsim.Proxy) {
+				path.SetLatency(0)
+				if err := c.Disconnect("FS01"); err != nil {
+					t.Fatal(err)
+				}
+				c.waitState(t, "FS01", StateDisabled)
+				if err := c.Connect("FS01"); err != nil {
+					t.Fatal(err)
+				}
+			}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			patient := func(cfg *Config) { cfg.DeadAfter = time.Minute }
+			c := startConsoleWith(t, true, nil, patient)
+			adb := testkit.Store(t, "agent", store.Options{})
+			a := testkit.Agent(t, testkit.AgentOptions{DB: adb, Name: "FS01", Password: "pw-one", SSL: true, Listen: true,
+				Tune: func(cfg *agent.Config) { cfg.DeadAfter = time.Minute }})
+			path, err := netsim.NewProxy(a.ListenAddr())
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(path.Close)
+			if _, err := c.AddSlave(SlaveSpec{Name: "FS01", Direction: store.Outbound, Address: path.Addr(), Password: []byte("pw-one")}); err != nil {
+				t.Fatal(err)
+			}
+			c.waitState(t, "FS01", StateConnected)
 
-	// The request takes 2 s to arrive and its answer as long to come
-	// back: once the agent has the new key, the link is cut.
-	path.SetLatency(2 * time.Second)
-	changed := make(chan error, 1)
-	go func() {
-		_, err := c.ChangePassword(context.Background(), "FS01", []byte("pw-two"))
-		changed <- err
-	}()
-	c.until(t, "the agent took the new key", func() bool {
-		s, _, err := agent.LoadSettings(adb)
-		return err == nil && bytes.Equal(s.Key, derived(t, "pw-two"))
-	})
-	path.SetLatency(0)
-	path.Reset()
-	select {
-	case err := <-changed:
-		if !errors.Is(err, ErrPasswordInDoubt) || !strings.Contains(err.Error(), "keeps the old and the new password") {
-			t.Fatalf("a change without an answer: %v", err)
-		}
-	case <-time.After(10 * time.Second):
-		t.Fatal("the change did not end when its link was cut")
-	}
-	c.waitState(t, "FS01", StateConnected)
-	if got := settledKey(t, c); !bytes.Equal(got, derived(t, "pw-two")) {
-		t.Fatal("the entry did not keep the key the agent has")
+			// The request takes 2 s to arrive and its answer as long to
+			// come back: once the agent has the new key, the wait ends.
+			path.SetLatency(2 * time.Second)
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			changed := make(chan error, 1)
+			go func() {
+				_, err := c.ChangePassword(ctx, "FS01", []byte("pw-two"))
+				changed <- err
+			}()
+			c.until(t, "the agent took the new key", func() bool {
+				s, _, err := agent.LoadSettings(adb)
+				return err == nil && bytes.Equal(s.Key, derived(t, "pw-two"))
+			})
+			tt.interrupt(path, cancel)
+			select {
+			case err := <-changed:
+				if !errors.Is(err, ErrPasswordInDoubt) || !strings.Contains(err.Error(), tt.words) ||
+					!strings.Contains(err.Error(), "keeps the old and the new password") {
+					t.Fatalf("a change without an answer: %v", err)
+				}
+			case <-time.After(10 * time.Second):
+				t.Fatal("the change did not end")
+			}
+			tt.relink(t, c, path)
+			c.waitState(t, "FS01", StateConnected)
+			if got := settledKey(t, c); !bytes.Equal(got, derived(t, "pw-two")) {
+				t.Fatal("the entry did not keep the key the agent has")
+			}
+		})
 	}
 }
 

@@ -487,6 +487,9 @@ func (m *Master) ChangePassword(ctx context.Context, name string, pw []byte) ([]
 			_ = m.settleNextKey(entry.ID, key, false)
 		default:
 			inDoubt = true
+			if errors.Is(err, context.Canceled) {
+				err = errors.New("cancelled before the agent answered")
+			}
 		}
 		return err
 	})
