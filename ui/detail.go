@@ -476,6 +476,9 @@ func stateSentence(v *master.SlaveView) string {
 			s = "Offline: waiting for the slave to dial in"
 		}
 	}
+	if v.PasswordInDoubt {
+		s += " · a password change awaits its answer: the next link settles it"
+	}
 	return s
 }
 

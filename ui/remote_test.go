@@ -430,3 +430,16 @@ func TestTheLogTabShowsTimeLevelMessageAndFields(t *testing.T) {
 		})
 	}
 }
+
+// A slave whose password change awaits its answer says so on its
+// Overview, beside its state.
+func TestTheOverviewSaysAPasswordChangeIsInDoubt(t *testing.T) {
+	v := master.SlaveView{State: master.StateConnected, PasswordInDoubt: true}
+	if got, want := stateSentence(&v), "Connected · a password change awaits its answer: the next link settles it"; got != want {
+		t.Errorf("state %q, want %q", got, want)
+	}
+	v.PasswordInDoubt = false
+	if got := stateSentence(&v); got != "Connected" {
+		t.Errorf("state %q without a change in doubt", got)
+	}
+}

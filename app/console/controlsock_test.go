@@ -3,13 +3,18 @@ package console
 import (
 	"bytes"
 	"context"
+	"io"
 	"strings"
 	"testing"
 
+	"github.com/sirupsen/logrus"
 	"go.uber.org/goleak"
 
+	"github.com/lanyard/lanyard/app"
 	"github.com/lanyard/lanyard/app/cmdline"
 	"github.com/lanyard/lanyard/core/control"
+	"github.com/lanyard/lanyard/core/master"
+	"github.com/lanyard/lanyard/core/store"
 )
 
 // The window's toolkit starts goroutines of its own when its packages
@@ -39,5 +44,48 @@ func TestAnOlderRunningConsoleIsNamedAsSuch(t *testing.T) {
 	if code != cmdline.ExitError || !strings.Contains(stderr.String(), "the running console is older than this command") ||
 		strings.Contains(stderr.String(), unknownOp) {
 		t.Errorf("exit %d, stderr %q", code, stderr.String())
+	}
+}
+
+// A slave whose password change from the console awaits the agent's
+// answer is named by slave list (both forms) and by an export with keys,
+// whose row holds the key from before the change.
+func TestListAndExportNameASlaveWhosePasswordChangeIsInDoubt(t *testing.T) {
+	dir := t.TempDir()
+	log := logrus.New()
+	log.SetOutput(io.Discard)
+	db, err := app.OpenStore(dir, "console", log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := master.AddSlave(db, master.SlaveSpec{Name: "FS01", Direction: store.Inbound, Password: []byte("pw")})
+	if err == nil {
+		_, err = db.UpdateSlave(e.ID, func(e *store.Slave) error {
+			e.NextKey, e.NextKDF = bytes.Repeat([]byte{7}, 32), e.KDF
+			return nil
+		})
+	}
+	if cerr := db.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	run := func(args ...string) (string, string) {
+		t.Helper()
+		var stdout, stderr bytes.Buffer
+		if code := Main(append(args, "--data-dir", dir), strings.NewReader(""), &stdout, &stderr); code != 0 {
+			t.Fatalf("%s: exit %d\n%s%s", strings.Join(args, " "), code, &stdout, &stderr)
+		}
+		return stdout.String(), stderr.String()
+	}
+	if out, _ := run("slave", "list"); !strings.Contains(out, "FS01: a password change awaits its answer") {
+		t.Errorf("slave list:\n%s", out)
+	}
+	if out, _ := run("slave", "list", "--json"); !strings.Contains(out, `"password_in_doubt":true`) {
+		t.Errorf("slave list --json:\n%s", out)
+	}
+	if _, errOut := run("slave", "export", "--with-keys", "-"); !strings.Contains(errOut, "a password change to FS01 has not been answered yet") {
+		t.Errorf("slave export --with-keys said:\n%s", errOut)
 	}
 }

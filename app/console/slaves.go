@@ -241,6 +241,9 @@ type slaveJSON struct {
 	Notes      string    `json:"notes,omitempty"`
 	Created    time.Time `json:"created"`
 	Updated    time.Time `json:"updated"`
+	// PasswordInDoubt: a password change from the console awaits the
+	// agent's answer (master.SlaveView).
+	PasswordInDoubt bool `json:"password_in_doubt,omitempty"`
 }
 
 // slaveList is every entry as lanyard slave list shows it.
@@ -252,7 +255,8 @@ func slaveList(db *store.DB) ([]slaveJSON, error) {
 	out := make([]slaveJSON, 0, len(slaves))
 	for _, s := range slaves {
 		out = append(out, slaveJSON{Name: s.Name, Group: s.Group, Direction: string(s.Direction), Address: s.Address,
-			PinnedCert: s.PinnedCert, InstallID: s.PinnedInstallID, Notes: s.Notes, Created: s.Created, Updated: s.Updated})
+			PinnedCert: s.PinnedCert, InstallID: s.PinnedInstallID, Notes: s.Notes, Created: s.Created, Updated: s.Updated,
+			PasswordInDoubt: len(s.NextKey) > 0})
 	}
 	return out, nil
 }
@@ -285,7 +289,15 @@ func slaveListCmd(e *env) *cobra.Command {
 				}
 				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", s.Name, s.Direction, cmdline.OrDash(s.Address), s.Group, cert)
 			}
-			return tw.Flush()
+			if err := tw.Flush(); err != nil {
+				return err
+			}
+			for _, s := range slaves {
+				if s.PasswordInDoubt {
+					fmt.Fprintf(e.stdout, "%s: a password change awaits its answer; the next link settles which password it has\n", s.Name)
+				}
+			}
+			return nil
 		},
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")

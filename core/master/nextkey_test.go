@@ -99,17 +99,18 @@ func TestAConsoleStoppedMidChangeLinksWithTheKeyTheAgentHas(t *testing.T) {
 // next link keeps the new one.
 func TestAChangeWithoutAnAnswerKeepsBothKeysUntilTheNextLink(t *testing.T) {
 	for _, tt := range []struct {
-		name  string
-		words string
+		name        string
+		words       string
+		staysLinked bool // the link stays up until relink
 		// interrupt ends the wait for the answer; relink brings the next
 		// link, once the answer is given up.
 		interrupt func(path *netsim.Proxy, cancel func())
 		relink    func(t *testing.T, c *console, path *netsim.Proxy)
 	}{
-		{"its link is cut", "closed before it answered",
+		{"its link is cut", "closed before it answered", false,
 			func(path *netsim.Proxy, _ func()) { path.SetLatency(0); path.Reset() },
 			func(*testing.T, *console, *netsim.Proxy) {}},
-		{"the user cancels", "cancelled before the agent answered",
+		{"the user cancels", "cancelled before the agent answered", true,
 			func(_ *netsim.Proxy, cancel func()) { cancel() },
 			func(t *testing.T, c *console, path *netsim.Proxy) {
 				path.SetLatency(0)
@@ -162,11 +163,15 @@ func TestAChangeWithoutAnAnswerKeepsBothKeysUntilTheNextLink(t *testing.T) {
 			case <-time.After(10 * time.Second):
 				t.Fatal("the change did not end")
 			}
+			if v, _ := c.Slave("FS01"); tt.staysLinked && !v.PasswordInDoubt {
+				t.Error("the slave's view does not say its password change is in doubt")
+			}
 			tt.relink(t, c, path)
 			c.waitState(t, "FS01", StateConnected)
 			if got := settledKey(t, c); !bytes.Equal(got, derived(t, "pw-two")) {
 				t.Fatal("the entry did not keep the key the agent has")
 			}
+			c.until(t, "the view settled", func() bool { v, _ := c.Slave("FS01"); return !v.PasswordInDoubt })
 		})
 	}
 }

@@ -531,6 +531,7 @@ func (m *Master) keepNextKey(id string, next *link.Secret) error {
 		s.entry.NextKey, s.entry.NextKDF = append([]byte(nil), next.Key[:]...), storeKDF(next.KDF)
 	}
 	m.mu.Unlock()
+	m.publishState(id)
 	return nil
 }
 
@@ -562,5 +563,6 @@ func (m *Master) settleNextKey(id string, next auth.Key, promote bool) error {
 		settle(&s.entry)
 	}
 	m.mu.Unlock()
+	m.publishState(id)
 	return nil
 }

@@ -106,6 +106,11 @@ type SlaveView struct {
 	// Backup is its tasks' health, counted (the last known when it is
 	// not linked).
 	Backup health.Summary
+
+	// PasswordInDoubt: a password change from this console awaits the
+	// agent's answer, and the entry keeps the old key and the new one
+	// until a link shows which the agent has (ChangePassword).
+	PasswordInDoubt bool
 }
 
 func (s *slave) view() SlaveView {
@@ -122,7 +127,8 @@ func (s *slave) view() SlaveView {
 func (s *slave) viewWithStatus(status *pb.StatusResponse) SlaveView {
 	v := SlaveView{ID: s.entry.ID, Name: s.entry.Name, Group: s.entry.Group, Direction: s.entry.Direction,
 		Address: s.entry.Address, State: s.state, StateSince: s.changed, LastCode: s.lastCode,
-		LastError: s.lastErr, PinnedCert: s.entry.PinnedCert, Notes: s.entry.Notes}
+		LastError: s.lastErr, PinnedCert: s.entry.PinnedCert, Notes: s.entry.Notes,
+		PasswordInDoubt: len(s.entry.NextKey) > 0}
 	if l := s.link; l != nil {
 		p := l.Peer()
 		v.Remote, v.SSL, v.RTT, v.ConnectedSince, v.Software = p.Remote, p.SSL, l.RTT(), l.Since(), p.Software
