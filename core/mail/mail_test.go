@@ -6,7 +6,10 @@ import (
 	"crypto/x509"
 	"net/http/httptest"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/emersion/go-smtp"
 
@@ -127,4 +130,37 @@ func keys(m map[string]any) []string {
 		out = append(out, k)
 	}
 	return out
+}
+
+// Of the calls that claim one day's summary at once, exactly one gets
+// to send it; a later slot can be claimed again, an earlier one not.
+func TestADailySummaryIsClaimedOnce(t *testing.T) {
+	db := testkit.Store(t, "console", store.Options{})
+	slot := time.Date(2026, 12, 2, 7, 30, 0, 0, time.UTC)
+	var mine atomic.Int32
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Go(func() {
+			ok, err := ClaimDaily(db, slot)
+			if err != nil {
+				t.Error(err)
+			}
+			if ok {
+				mine.Add(1)
+			}
+		})
+	}
+	wg.Wait()
+	if n := mine.Load(); n != 1 {
+		t.Fatalf("%d callers claimed one slot", n)
+	}
+	if ok, _ := ClaimDaily(db, slot.Add(-24*time.Hour)); ok {
+		t.Error("an earlier slot was claimed after a later one")
+	}
+	if ok, _ := ClaimDaily(db, slot.Add(24*time.Hour)); !ok {
+		t.Error("the next day's slot could not be claimed")
+	}
+	if sent, _ := DailySent(db); !sent.Equal(slot.Add(24 * time.Hour)) {
+		t.Errorf("sent %v", sent)
+	}
 }

@@ -197,10 +197,8 @@ func (m *Master) dailyDue(now time.Time) {
 	if local.Before(slot) {
 		return
 	}
-	if sent, err := mail.DailySent(m.cfg.DB); err != nil || !sent.Before(slot) {
-		return
-	}
-	if err := mail.MarkDailySent(m.cfg.DB, slot); err != nil {
+	// Claimed in one transaction: two calls at once send it once.
+	if mine, err := mail.ClaimDaily(m.cfg.DB, slot); err != nil || !mine {
 		return
 	}
 	if local.Sub(slot) > dailyLate {
