@@ -256,7 +256,7 @@ func slaveList(db *store.DB) ([]slaveJSON, error) {
 	for _, s := range slaves {
 		out = append(out, slaveJSON{Name: s.Name, Group: s.Group, Direction: string(s.Direction), Address: s.Address,
 			PinnedCert: s.PinnedCert, InstallID: s.PinnedInstallID, Notes: s.Notes, Created: s.Created, Updated: s.Updated,
-			PasswordInDoubt: len(s.NextKey) > 0})
+			PasswordInDoubt: s.PasswordInDoubt()})
 	}
 	return out, nil
 }

@@ -221,11 +221,11 @@ func (m *Master) adopt(l *link.Link, id string) bool {
 // the key before, the agent never took it, unless a change under way may
 // still give it.
 func (s *slave) nextSettled(p link.Peer) (next auth.Key, promote, settle bool) {
-	if len(s.entry.NextKey) != len(next) || (!p.NextKey && s.changingKey > 0) {
+	n := entryNext(s.entry)
+	if n == nil || (!p.NextKey && s.changingKey > 0) {
 		return next, false, false
 	}
-	copy(next[:], s.entry.NextKey)
-	return next, p.NextKey, true
+	return n.Key, p.NextKey, true
 }
 
 // settledByLink keeps the key a link came up under, and says so in the

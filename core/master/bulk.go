@@ -248,7 +248,7 @@ func ExportRows(db *store.DB, withKeys bool) (rows []slavefile.Row, inDoubt []st
 			Fingerprint: link.FormatFingerprint(e.PinnedCert), Notes: e.Notes}
 		if withKeys {
 			rows[i].Key = slavefile.FormatKey(entryKey(e), authKDF(e.KDF))
-			if entryNext(e) != nil {
+			if e.PasswordInDoubt() {
 				inDoubt = append(inDoubt, e.Name)
 			}
 		}

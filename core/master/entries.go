@@ -162,7 +162,7 @@ func authKDF(p store.KDFParams) auth.KDFParams {
 
 // entryNext is the entry's next key, nil without one.
 func entryNext(s store.Slave) *link.Secret {
-	if len(s.NextKey) != len(auth.Key{}) {
+	if !s.PasswordInDoubt() {
 		return nil
 	}
 	n := &link.Secret{KDF: authKDF(s.NextKDF)}

@@ -520,26 +520,16 @@ func (m *Master) changingKey(name string) (s *slave, entry store.Slave, done fun
 // keepNextKey saves next as the entry's next key, before the agent is
 // sent it.
 func (m *Master) keepNextKey(id string, next *link.Secret) error {
-	if _, err := m.cfg.DB.UpdateSlave(id, func(e *store.Slave) error {
+	return m.changeKeys(id, func(e *store.Slave) {
 		e.NextKey, e.NextKDF = append([]byte(nil), next.Key[:]...), storeKDF(next.KDF)
-		return nil
-	}); err != nil {
-		return err
-	}
-	m.mu.Lock()
-	if s := m.slaves[id]; s != nil {
-		s.entry.NextKey, s.entry.NextKDF = append([]byte(nil), next.Key[:]...), storeKDF(next.KDF)
-	}
-	m.mu.Unlock()
-	m.publishState(id)
-	return nil
+	})
 }
 
 // settleNextKey makes the entry's next key its key (promote), or drops
 // it, without relinking: the link it was settled on stays up. next is
 // the key settled: one that a later change replaced is left alone.
 func (m *Master) settleNextKey(id string, next auth.Key, promote bool) error {
-	settle := func(e *store.Slave) {
+	err := m.changeKeys(id, func(e *store.Slave) {
 		if !bytes.Equal(e.NextKey, next[:]) {
 			return
 		}
@@ -547,20 +537,25 @@ func (m *Master) settleNextKey(id string, next auth.Key, promote bool) error {
 			e.Key, e.KDF = e.NextKey, e.NextKDF
 		}
 		e.NextKey, e.NextKDF = nil, store.KDFParams{}
-	}
-	_, err := m.cfg.DB.UpdateSlave(id, func(e *store.Slave) error {
-		settle(e)
-		return nil
 	})
-	if err != nil {
-		if !promote {
-			return err
-		}
+	if err != nil && promote {
 		return fmt.Errorf("the agent has the new password, but this console could not save it (%v): it keeps both until it links again", err)
+	}
+	return err
+}
+
+// changeKeys applies fn to entry id's keys in the store, then to the
+// entry this console holds, without relinking, and tells subscribers.
+func (m *Master) changeKeys(id string, fn func(*store.Slave)) error {
+	if _, err := m.cfg.DB.UpdateSlave(id, func(e *store.Slave) error {
+		fn(e)
+		return nil
+	}); err != nil {
+		return err
 	}
 	m.mu.Lock()
 	if s := m.slaves[id]; s != nil {
-		settle(&s.entry)
+		fn(&s.entry)
 	}
 	m.mu.Unlock()
 	m.publishState(id)

@@ -128,7 +128,7 @@ func (s *slave) viewWithStatus(status *pb.StatusResponse) SlaveView {
 	v := SlaveView{ID: s.entry.ID, Name: s.entry.Name, Group: s.entry.Group, Direction: s.entry.Direction,
 		Address: s.entry.Address, State: s.state, StateSince: s.changed, LastCode: s.lastCode,
 		LastError: s.lastErr, PinnedCert: s.entry.PinnedCert, Notes: s.entry.Notes,
-		PasswordInDoubt: len(s.entry.NextKey) > 0}
+		PasswordInDoubt: s.entry.PasswordInDoubt()}
 	if l := s.link; l != nil {
 		p := l.Peer()
 		v.Remote, v.SSL, v.RTT, v.ConnectedSince, v.Software = p.Remote, p.SSL, l.RTT(), l.Since(), p.Software

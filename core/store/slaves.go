@@ -57,6 +57,10 @@ type Slave struct {
 	LastSeen time.Time `json:"-"`
 }
 
+// PasswordInDoubt says a password change awaits the agent's answer: the
+// entry keeps a next key beside its key.
+func (s Slave) PasswordInDoubt() bool { return len(s.NextKey) > 0 }
+
 // DuplicateError reports an entry that clashes with an existing one.
 // errors.Is(err, ErrDuplicate) is true.
 type DuplicateError struct {
