@@ -71,6 +71,11 @@ var backupHeaders = [backupColumns]string{"State", "Slave", "Group", "Task", "La
 
 var backupWidths = [backupColumns]float32{250, 110, 100, 110, 200, 130, 130, 70, 130, 75}
 
+// backupsSize is the window's size. Its default shows every column but
+// Overdue, whose meaning the State column already gives; the table
+// scrolls to it.
+var backupsSize = windowSize{key: "backupswindow", def: fyne.NewSize(1250, 640), min: fyne.NewSize(640, 320)}
+
 // backupsOptions are what tests replace.
 type backupsOptions struct {
 	do    func(func())
@@ -158,10 +163,14 @@ func newBackupsView(a fyne.App, src BackupSource, openTasks func(string), o back
 	v.empty.Alignment = fyne.TextAlignCenter
 	v.table = v.newTable()
 	v.win.SetContent(v.newContent())
-	v.win.Resize(fyne.NewSize(1360, 640))
+	backupsSize.restore(a.Preferences(), v.win)
 	v.bindKeys()
 	v.startFeed()
-	v.win.SetOnClosed(func() { v.cancel(); v.wg.Wait() })
+	v.win.SetOnClosed(func() {
+		backupsSize.remember(a.Preferences(), v.win)
+		v.cancel()
+		v.wg.Wait()
+	})
 	return v
 }
 

@@ -13,6 +13,7 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/lanyard/lanyard/core/backup"
@@ -167,6 +168,44 @@ func TestTheBackupsWindowFollowsTheFleetAndOpensATasksTab(t *testing.T) {
 	v.win.Canvas().OnTypedKey()(&fyne.KeyEvent{Name: fyne.KeyReturn})
 	if len(*opened) != 2 || (*opened)[1] != "d4" {
 		t.Fatalf("opened %v after Enter", *opened)
+	}
+}
+
+// The window first opens narrower than a laptop's screen, with every
+// column but Overdue in view, and then at the size it was closed at.
+func TestTheBackupsWindowFitsALaptopAndRemembersItsSize(t *testing.T) {
+	noLeaksAfter(t)
+	test.NewTempApp(t)
+	q := newUIQueue()
+	src := &fakeBackups{fakeConsole: newFakeConsole(), rows: mixedRows()}
+	open := func() *backupsView {
+		return showBackupsWindow(fyne.CurrentApp(), src, func(string) {},
+			backupsOptions{do: q.do, now: func() time.Time { return fixedNow }, every: 10 * time.Millisecond, loc: time.UTC})
+	}
+	v := open()
+	t.Cleanup(func() {
+		if v.ctx.Err() == nil {
+			v.win.Close()
+		}
+		q.runPending()
+	})
+	if w := v.win.Canvas().Size().Width; w > 1280-20 {
+		t.Fatalf("the window opens %v wide, more than a screen 1280 wide holds", w)
+	}
+	var shown float32
+	for c := range colOverdue {
+		shown += backupWidths[c] + theme.SeparatorThicknessSize()
+	}
+	if w := v.table.Size().Width; w < shown {
+		t.Fatalf("the table is %v wide; the columns before Overdue need %v", w, shown)
+	}
+	v.win.Resize(fyne.NewSize(900, 480))
+	v.win.Close()
+	q.runPending()
+
+	v = open()
+	if got := v.win.Canvas().Size(); got != fyne.NewSize(900, 480) {
+		t.Fatalf("reopened at %v, closed at 900x480", got)
 	}
 }
 

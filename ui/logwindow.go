@@ -158,11 +158,14 @@ func (c *logWindowContent) CreateRenderer() fyne.WidgetRenderer {
 	return widget.NewSimpleRenderer(c.content)
 }
 
+// logWindowSize is the window's size.
+var logWindowSize = windowSize{key: "logwindow", def: fyne.NewSize(1180, 640), min: fyne.NewSize(640, 320)}
+
 func newLogWindow(a fyne.App, log ConnectionLog, fleet Fleet, o logWindowOptions) *logWindow {
 	lw := &logWindow{app: a, log: log, fleet: fleet, o: o, names: map[string]string{}}
 	lw.win = a.NewWindow(logWindowTitle)
 	lw.build()
-	lw.win.Resize(fyne.NewSize(1180, 640))
+	logWindowSize.restore(a.Preferences(), lw.win)
 	lw.win.SetOnClosed(lw.close)
 
 	// Subscribe before the first read, so nothing falls between the two.
@@ -255,6 +258,7 @@ func (lw *logWindow) close() {
 		return
 	}
 	lw.closed = true
+	logWindowSize.remember(lw.app.Preferences(), lw.win)
 	lw.gen++ // drop whatever is still loading
 	if lw.searchTmr != nil {
 		lw.searchTmr.Stop()

@@ -396,6 +396,8 @@ func TestExportWritesEveryMatchingRecordAsCSV(t *testing.T) {
 	}
 }
 
+// A second Show focuses the open window; once closed, the window opens
+// anew, at the size it was closed at.
 func TestASecondShowFocusesTheOpenLogWindow(t *testing.T) {
 	noLeaksAfter(t)
 	test.NewTempApp(t)
@@ -407,6 +409,7 @@ func TestASecondShowFocusesTheOpenLogWindow(t *testing.T) {
 		t.Error("a second ShowLogWindow opened a second window")
 	}
 	q.runUntil(t, "the first page", func() bool { return !first.loadingFirst })
+	first.win.Resize(fyne.NewSize(900, 500))
 	first.win.Close()
 	if !first.closed {
 		t.Fatal("closing the window did not stop it")
@@ -414,6 +417,9 @@ func TestASecondShowFocusesTheOpenLogWindow(t *testing.T) {
 	next := showLogWindow(a, m, m, testLogOptions(q))
 	if next == first {
 		t.Error("after closing, ShowLogWindow returned the closed window")
+	}
+	if got := next.win.Canvas().Size(); got != fyne.NewSize(900, 500) {
+		t.Errorf("reopened at %v, closed at 900x500", got)
 	}
 	q.runUntil(t, "the first page", func() bool { return !next.loadingFirst })
 	next.win.Close()

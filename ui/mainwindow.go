@@ -47,20 +47,18 @@ const (
 	removeConfirmTitle = "Remove slave"
 )
 
-// Preferences keys: the window remembers its size and split.
+// Preferences keys: the window remembers its size (mainSize), split and
+// sort.
 const (
-	prefWidth  = "mainwindow.width"
-	prefHeight = "mainwindow.height"
-	prefSplit  = "mainwindow.split"
-	prefSort   = "mainwindow.sort"
+	prefSplit = "mainwindow.split"
+	prefSort  = "mainwindow.sort"
 )
 
-// Defaults for a first start.
-const (
-	defaultWidth  = 1180
-	defaultHeight = 760
-	defaultSplit  = 0.32
-)
+// mainSize is the main window's size; defaultSplit its split, both for a
+// first start.
+var mainSize = windowSize{key: "mainwindow", def: fyne.NewSize(1180, 760), min: fyne.NewSize(640, 420)}
+
+const defaultSplit = 0.32
 
 // statusTimeout bounds a Status request started by Refresh.
 const statusTimeout = 10 * time.Second
@@ -240,9 +238,7 @@ func (mw *mainWindow) mainMenu() *fyne.MainMenu {
 // restoreGeometry applies the remembered size and split.
 func (mw *mainWindow) restoreGeometry() {
 	p := mw.app.Preferences()
-	w := p.FloatWithFallback(prefWidth, defaultWidth)
-	h := p.FloatWithFallback(prefHeight, defaultHeight)
-	mw.win.Resize(fyne.NewSize(float32(max(w, 640)), float32(max(h, 420))))
+	mainSize.restore(p, mw.win)
 	if off := p.FloatWithFallback(prefSplit, defaultSplit); off >= 0.1 && off <= 0.8 {
 		mw.split.SetOffset(off)
 	}
@@ -256,11 +252,7 @@ func (mw *mainWindow) closing() {
 	}
 	mw.closed = true
 	p := mw.app.Preferences()
-	size := mw.win.Canvas().Size()
-	if size.Width > 0 && size.Height > 0 {
-		p.SetFloat(prefWidth, float64(size.Width))
-		p.SetFloat(prefHeight, float64(size.Height))
-	}
+	mainSize.remember(p, mw.win)
 	p.SetFloat(prefSplit, mw.split.Offset)
 	mw.cancel()
 }

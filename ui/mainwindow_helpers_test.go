@@ -35,11 +35,17 @@ func openMainWindow(t *testing.T, c Console, ports PortChecker) (*mainWindow, *u
 	t.Helper()
 	test.NewTempApp(t)
 	q := newUIQueue()
-	mw := newMainWindow(fyne.CurrentApp(), c, ports, windowOptions{do: q.do, now: func() time.Time { return fixedNow },
-		interval: 10 * time.Millisecond})
+	mw := testMainWindow(c, ports, q)
 	mw.win.Show()
 	t.Cleanup(func() { closeMainWindow(t, mw, q) })
 	return mw, q
+}
+
+// testMainWindow builds the main window over c in the current app, its
+// Fyne-thread work queued on q, at the tests' clock.
+func testMainWindow(c Console, ports PortChecker, q *uiQueue) *mainWindow {
+	return newMainWindow(fyne.CurrentApp(), c, ports, windowOptions{do: q.do, now: func() time.Time { return fixedNow },
+		interval: 10 * time.Millisecond})
 }
 
 // closeMainWindow closes the window and waits for its goroutines to end,

@@ -131,6 +131,25 @@ func TestSortByStatePutsProblemsFirst(t *testing.T) {
 	}
 }
 
+func TestTheMainWindowReopensAtItsSizeAndSplit(t *testing.T) {
+	mw, q := openMainWindow(t, newFakeConsole(demoFleet()...), nil)
+	if got := mw.win.Canvas().Size(); got != mainSize.def {
+		t.Fatalf("a first start opens at %v, not the default %v", got, mainSize.def)
+	}
+	mw.win.Resize(fyne.NewSize(1000, 600))
+	mw.split.SetOffset(0.5)
+	closeMainWindow(t, mw, q)
+
+	next := testMainWindow(newFakeConsole(), nil, q)
+	t.Cleanup(func() { closeMainWindow(t, next, q) })
+	if got := next.win.Canvas().Size(); got != fyne.NewSize(1000, 600) {
+		t.Errorf("reopened at %v, closed at 1000x600", got)
+	}
+	if got := next.split.Offset; got != 0.5 {
+		t.Errorf("reopened with the split at %v, closed at 0.5", got)
+	}
+}
+
 func TestTheFilterMatchesNameGroupAndAddressIgnoringCase(t *testing.T) {
 	mw, _ := openMainWindow(t, newFakeConsole(demoFleet()...), nil)
 	tests := []struct {
