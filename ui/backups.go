@@ -69,12 +69,12 @@ const (
 var backupHeaders = [backupColumns]string{"State", "Slave", "Group", "Task", "Last result", "Last run", "Last success",
 	"Failures", "Next run", "Overdue"}
 
-var backupWidths = [backupColumns]float32{250, 110, 100, 110, 200, 130, 130, 70, 130, 75}
+var backupWidths = [backupColumns]float32{244, 110, 100, 110, 190, 130, 130, 70, 130, 75}
 
 // backupsSize is the window's size. Its default shows every column but
 // Overdue, whose meaning the State column already gives; the table
 // scrolls to it.
-var backupsSize = windowSize{key: "backupswindow", def: fyne.NewSize(1250, 640), min: fyne.NewSize(640, 320)}
+var backupsSize = windowSize{key: "backupswindow", def: fyne.NewSize(1264, 640), min: fyne.NewSize(640, 320)}
 
 // backupsOptions are what tests replace.
 type backupsOptions struct {

@@ -189,12 +189,12 @@ func TestTheBackupsWindowFitsALaptopAndRemembersItsSize(t *testing.T) {
 		}
 		q.runPending()
 	})
-	if w := v.win.Canvas().Size().Width; w > 1280-20 {
+	if w := v.win.Canvas().Size().Width; w > 1280-16 {
 		t.Fatalf("the window opens %v wide, more than a screen 1280 wide holds", w)
 	}
 	var shown float32
 	for c := range colOverdue {
-		shown += backupWidths[c] + theme.SeparatorThicknessSize()
+		shown += backupWidths[c] + theme.Padding() // a column, and the space after it
 	}
 	if w := v.table.Size().Width; w < shown {
 		t.Fatalf("the table is %v wide; the columns before Overdue need %v", w, shown)
