@@ -49,7 +49,7 @@ run: build ## Build, then open the console (default data dir; pass flags in ARGS
 # compile GLFW's C code a second time (about 2.5 minutes on a cold cache).
 # -count=1: the end-to-end tests build and run the binaries themselves, which
 # go test's cache cannot see, so a cached pass could hide a broken binary.
-test: deps ## gofmt, go vet, staticcheck, agent-is-headless check, go test -race
+test: deps ## gofmt, go vet, staticcheck, agent-is-headless check, the agent vetted for Windows and macOS, go test -race
 	@echo "==> [1/5] gofmt -l (must list nothing)"
 	@files=$$(find . -name '*.go' -not -path './.git/*' -not -path './bin/*' -not -path '*/testdata/*' -print0 \
 		| xargs -0 -r gofmt -l); \
@@ -63,6 +63,12 @@ test: deps ## gofmt, go vet, staticcheck, agent-is-headless check, go test -race
 	if gui=$$(grep -E '^fyne.io/|go-gl/' <<<"$$deps"); then \
 		echo "FAIL: ./service/lanyard-agent imports GUI packages:"; echo "$$gui"; exit 1; fi
 	CGO_ENABLED=0 $(GO) build -o /dev/null ./service/lanyard-agent
+	@echo "==> [4/5] the agent's packages, tests included, vet on the other systems it ships for"
+	@pkgs=$$($(GO) list -deps ./service/lanyard-agent | grep '^$(MODULE)/'); \
+	for p in $(filter-out linux/%,$(DIST_PLATFORMS)); do \
+		echo "GOOS=$${p%/*} GOARCH=$${p#*/} go vet (the agent's $$(wc -w <<<"$$pkgs") packages)"; \
+		CGO_ENABLED=0 GOOS=$${p%/*} GOARCH=$${p#*/} $(GO) vet $$pkgs || exit 1; \
+	done
 	@echo "==> [5/5] go test -race ./... (the packages that have tests)"
 	@pkgs=$$($(GO) list -e -f '{{if or .TestGoFiles .XTestGoFiles}}{{.ImportPath}}{{end}}' ./...); \
 	if [ -z "$$pkgs" ]; then echo "go test: no package has tests"; exit 0; fi; \
