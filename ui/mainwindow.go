@@ -56,7 +56,7 @@ const (
 
 // mainSize is the main window's size; defaultSplit its split, both for a
 // first start.
-var mainSize = windowSize{key: "mainwindow", def: fyne.NewSize(1180, 760), min: fyne.NewSize(640, 420)}
+var mainSize = windowSize{key: "mainwindow", def: fyne.NewSize(1240, 760), min: fyne.NewSize(640, 420)}
 
 const defaultSplit = 0.32
 

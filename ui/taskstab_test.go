@@ -11,6 +11,7 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/lanyard/lanyard/core/agent"
@@ -247,6 +248,40 @@ func TestTheTasksTabListsTheTasksAndFollowsARun(t *testing.T) {
 	mw.win.Canvas().Focus(tt.table)
 	pressKey(mw.win, fyne.KeyF5)
 	q.runUntil(t, "F5 to read the list again", func() bool { return fr.taskCalls("list") > reads })
+}
+
+// At the main window's first size, no column of the Tasks tab cuts what
+// it usually says.
+func TestTaskColumnsHoldTheirUsualTexts(t *testing.T) {
+	mw, _, _ := tasksWindow(t)
+	mw.win.Resize(mainSize.def)
+	tt := mw.detail.tasksTab
+	usual := [][]string{
+		{"documents", "database"},
+		{"daily at 02:00", "weekly, Sun 03:00", "every hour"},
+		{"completed · today 02:16", "completed · yesterday 02:16", "failed · 30 Nov 02:16"},
+		{"tomorrow 02:00", "30 Nov 03:00", "today 03:00"},
+		{"44 % · 50.0 MiB/s · ETA 7 s", "42 % · 12.5 MiB/s · ETA 46 s"},
+	}
+	all := theme.Padding() * float32(len(taskColumns)+2)
+	for _, w := range tt.table.widths {
+		all += w
+	}
+	if w := tt.table.Size().Width; all > w {
+		t.Errorf("the columns need %v, more than the table's %v: it scrolls sideways", all, w)
+	}
+	for c, texts := range usual {
+		size, pad := theme.TextSize(), 2*theme.InnerPadding() // a label's
+		if c == len(usual)-1 {
+			size, pad = theme.CaptionTextSize(), pad+2*theme.Padding() // a padded caption on the bar
+		}
+		for _, s := range texts {
+			need := fyne.MeasureText(s, size, fyne.TextStyle{}).Width + pad
+			if w := tt.table.widths[c]; w < need {
+				t.Errorf("the %s column is %v wide; %q needs %v", taskColumns[c], w, s, need)
+			}
+		}
+	}
 }
 
 func TestTheTaskDialogShowsTheAgentsVerdictUnderItsField(t *testing.T) {
