@@ -46,6 +46,10 @@ func TestALinkThroughAFaultyPathDiesWithinTheWindowAndComesBackOnce(t *testing.T
 			adb := testkit.Store(t, "agent", store.Options{})
 			a := testkit.Agent(t, testkit.AgentOptions{DB: adb, Name: "FS01", Password: "pw", SSL: true, Masters: []string{path.Addr()}})
 			before := c.waitState(t, "FS01", StateConnected)
+			// The console counts the link up once it sent its welcome; the
+			// agent, once it read it. A fault between the two is a failed
+			// handshake at the agent, not a dead link.
+			c.until(t, "the agent holds its link", func() bool { return a.Links() == 1 })
 
 			faultAt := time.Now()
 			tt.fault(path)
