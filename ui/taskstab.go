@@ -45,7 +45,7 @@ const (
 )
 
 // taskColumns are the table's headings.
-var taskColumns = []string{"Task", "Schedule", "Last result", "Next run", "Progress"}
+var taskColumns = [...]string{"Task", "Schedule", "Last result", "Next run", "Progress"}
 
 // taskColumnMin are the columns' narrowest widths: what they usually say
 // ("documents", "weekly, Sun 03:00", "completed · yesterday 02:16",
@@ -54,8 +54,8 @@ var taskColumns = []string{"Task", "Schedule", "Last result", "Next run", "Progr
 // taskColumnShares are their shares of any width beyond: most of it goes
 // to the last result, whose errors are long.
 var (
-	taskColumnMin    = [5]float32{96, 134, 202, 122, 164}
-	taskColumnShares = [5]float32{0.1, 0.1, 0.5, 0.1, 0.2}
+	taskColumnMin    = [len(taskColumns)]float32{96, 134, 202, 122, 164}
+	taskColumnShares = [len(taskColumns)]float32{0.1, 0.1, 0.5, 0.1, 0.2}
 )
 
 type tasksTab struct {
@@ -351,7 +351,7 @@ func (t *tasksTab) apply(prog map[string]backup.Status, reload bool) {
 type taskTable struct {
 	widget.Table
 	tab    *tasksTab
-	widths [5]float32 // the columns' widths, as last set
+	widths [len(taskColumns)]float32 // the columns' widths, as last set
 }
 
 func newTaskTable(t *tasksTab) *taskTable {
