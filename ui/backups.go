@@ -119,6 +119,8 @@ type backupsContent struct {
 
 func (c *backupsContent) CreateRenderer() fyne.WidgetRenderer { return widget.NewSimpleRenderer(c.obj) }
 
+func (c *backupsContent) keptSize() windowSize { return backupsSize }
+
 // backupsView is the window's state. The window opens empty and the
 // feed's goroutine fills it. The model is shared by the Fyne
 // thread (filters and sort, which the user changes) and the feed's

@@ -209,6 +209,24 @@ func TestTheBackupsWindowFitsALaptopAndRemembersItsSize(t *testing.T) {
 	}
 }
 
+// Fyne ends the app when the main window closes without closing the
+// others: the main window keeps their sizes as it closes.
+func TestAConsoleQuitWithTheBackupsWindowOpenKeepsItsSize(t *testing.T) {
+	noLeaksAfter(t)
+	mw, q := openMainWindow(t, newFakeConsole(), nil)
+	src := &fakeBackups{fakeConsole: newFakeConsole(), rows: mixedRows()}
+	v := showBackupsWindow(fyne.CurrentApp(), src, func(string) {},
+		backupsOptions{do: q.do, now: func() time.Time { return fixedNow }, every: 10 * time.Millisecond, loc: time.UTC})
+	t.Cleanup(func() { v.win.Close(); q.runPending() })
+	v.win.Resize(fyne.NewSize(1000, 500))
+
+	mw.closing() // what the app's stop runs, the Backups window still open
+	p := fyne.CurrentApp().Preferences()
+	if w, h := p.Float(backupsSize.key+".width"), p.Float(backupsSize.key+".height"); w != 1000 || h != 500 {
+		t.Errorf("kept %vx%v; the window was 1000x500", w, h)
+	}
+}
+
 // backupMarkOf is the backup mark the tree shows beside the slave called
 // name ("" for none).
 func backupMarkOf(mw *mainWindow, name string) string {

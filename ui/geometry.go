@@ -27,3 +27,17 @@ func (s windowSize) remember(p fyne.Preferences, w fyne.Window) {
 	p.SetFloat(s.key+".width", float64(size.Width))
 	p.SetFloat(s.key+".height", float64(size.Height))
 }
+
+// sizedContent is the content of a window that keeps its size.
+type sizedContent interface{ keptSize() windowSize }
+
+// rememberOpenWindows keeps the size of every open window that keeps
+// one. The main window calls it as it closes: Fyne ends the app then
+// without closing the other windows, so their own remember never runs.
+func rememberOpenWindows(a fyne.App) {
+	for _, w := range a.Driver().AllWindows() {
+		if c, ok := w.Content().(sizedContent); ok {
+			c.keptSize().remember(a.Preferences(), w)
+		}
+	}
+}

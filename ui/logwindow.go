@@ -158,6 +158,8 @@ func (c *logWindowContent) CreateRenderer() fyne.WidgetRenderer {
 	return widget.NewSimpleRenderer(c.content)
 }
 
+func (c *logWindowContent) keptSize() windowSize { return logWindowSize }
+
 // logWindowSize is the window's size.
 var logWindowSize = windowSize{key: "logwindow", def: fyne.NewSize(1180, 640), min: fyne.NewSize(640, 320)}
 

@@ -244,8 +244,9 @@ func (mw *mainWindow) restoreGeometry() {
 	}
 }
 
-// closing remembers the geometry and stops the background work. It runs
-// once, when the window closes or the app stops.
+// closing remembers the geometry, the other open windows' sizes too, and
+// stops the background work. It runs once, when the window closes or the
+// app stops.
 func (mw *mainWindow) closing() {
 	if mw.closed {
 		return
@@ -254,6 +255,7 @@ func (mw *mainWindow) closing() {
 	p := mw.app.Preferences()
 	mainSize.remember(p, mw.win)
 	p.SetFloat(prefSplit, mw.split.Offset)
+	rememberOpenWindows(mw.app)
 	mw.cancel()
 }
 
