@@ -208,6 +208,7 @@ func (mw *mainWindow) mainMenu() *fyne.MainMenu {
 	exportItem.Icon = theme.UploadIcon()
 	quit := fyne.NewMenuItem(itemQuit, mw.app.Quit)
 	quit.IsQuit = true
+	quit.Shortcut = shortcutQuit()
 
 	settings := fyne.NewMenuItem(itemSettings, func() { mw.showSettings(false) })
 	settings.Icon = theme.SettingsIcon()

@@ -358,6 +358,12 @@ func TestEachShortcutTriggersItsAction(t *testing.T) {
 			t.Errorf("Delete in the filter box opened %q", got)
 		}
 	})
+	t.Run("Ctrl+Q is File → Quit's", func(t *testing.T) {
+		mw, _ := openMainWindow(t, newFakeConsole(demoFleet()...), nil)
+		if item := menuItemWithShortcut(mw.win.MainMenu(), shortcutQuit()); item == nil || !item.IsQuit {
+			t.Errorf("Ctrl+Q is on %+v, not on the Quit item", item)
+		}
+	})
 	t.Run("Ctrl+L opens the log window", func(t *testing.T) {
 		// The log window runs its own background reads through fyne.Do:
 		// here a stand-in records that it was asked for.
@@ -412,8 +418,8 @@ func TestEveryShortcutIsBoundOnce(t *testing.T) {
 		}
 		seen[name] = "window"
 	}
-	if len(seen) != 6 {
-		t.Errorf("bound shortcuts %v, want Ctrl+N, Ctrl+L, Ctrl+B, Ctrl+R, Ctrl+E, Ctrl+F", seen)
+	if len(seen) != 7 {
+		t.Errorf("bound shortcuts %v, want Ctrl+N, Ctrl+Q, Ctrl+L, Ctrl+B, Ctrl+R, Ctrl+E, Ctrl+F", seen)
 	}
 }
 

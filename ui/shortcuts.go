@@ -10,9 +10,9 @@ import (
 // place, because in Fyne 2.7 a main-menu item's shortcut fires by itself
 // and wins over a window shortcut for the same keys:
 //
-//   - Ctrl+N (File → Add Slave…), Ctrl+L (View → Remote Management Log),
-//     Ctrl+B (View → Backups) and Ctrl+R (Slave → Run Task) live on their
-//     menu items, which also show them.
+//   - Ctrl+N (File → Add Slave…), Ctrl+Q (File → Quit), Ctrl+L (View →
+//     Remote Management Log), Ctrl+B (View → Backups) and Ctrl+R (Slave →
+//     Run Task) live on their menu items, which also show them.
 //   - Ctrl+E (edit) and Ctrl+F (filter) have no menu item: they are window
 //     shortcuts. The filter box, which takes every shortcut while it has
 //     the focus, hands these two back to the window.
@@ -26,6 +26,7 @@ import (
 // On macOS Fyne maps Ctrl to Cmd (KeyModifierShortcutDefault).
 
 func shortcutAdd() fyne.Shortcut     { return ctrl(fyne.KeyN) }
+func shortcutQuit() fyne.Shortcut    { return ctrl(fyne.KeyQ) }
 func shortcutLog() fyne.Shortcut     { return ctrl(fyne.KeyL) }
 func shortcutBackups() fyne.Shortcut { return ctrl(fyne.KeyB) }
 func shortcutEdit() fyne.Shortcut    { return ctrl(fyne.KeyE) }
