@@ -69,7 +69,14 @@ const (
 var backupHeaders = [backupColumns]string{"State", "Slave", "Group", "Task", "Last result", "Last run", "Last success",
 	"Failures", "Next run", "Overdue"}
 
-var backupWidths = [backupColumns]float32{244, 110, 100, 110, 190, 130, 130, 70, 130, 75}
+// backupMinWidths are the columns' narrowest widths (the State column's
+// for "overdue · last known, 3 h 5 min", a date's for "2026-12-03
+// 02:16"); backupShares their shares of a wider window: the names and
+// the last result, whose errors are long.
+var (
+	backupMinWidths = [backupColumns]float32{244, 110, 100, 110, 190, 130, 130, 70, 130, 75}
+	backupShares    = [backupColumns]float32{0.05, 0.15, 0.1, 0.15, 0.55, 0, 0, 0, 0, 0}
+)
 
 // backupsSize is the window's size. Its default shows every column but
 // Overdue, whose meaning the State column already gives; the table
@@ -138,7 +145,7 @@ type backupsView struct {
 	model *backupsModel // under mu
 
 	snap    backupsSnapshot // what is shown; Fyne thread
-	table   *widget.Table
+	table   *backupsTable
 	filter  *widget.Entry
 	group   *widget.Select
 	state   *widget.Select
@@ -332,12 +339,25 @@ func (v *backupsView) show(s backupsSnapshot) {
 	v.table.Refresh()
 }
 
-func (v *backupsView) newTable() *widget.Table {
-	t := widget.NewTableWithHeaders(
-		func() (int, int) { return len(v.snap.visible), backupColumns },
-		func() fyne.CanvasObject { return newBackupCell(v) },
-		func(id widget.TableCellID, o fyne.CanvasObject) { o.(*backupCell).show(id) })
-	t.ShowHeaderColumn = false
+// backupsTable is the window's table; its columns take what the window
+// has beyond their narrowest widths.
+type backupsTable struct {
+	widget.Table
+	cols columns
+}
+
+// Resize shares the width among the columns.
+func (t *backupsTable) Resize(size fyne.Size) {
+	t.cols.fit(&t.Table, size.Width)
+	t.Table.Resize(size)
+}
+
+func (v *backupsView) newTable() *backupsTable {
+	t := &backupsTable{cols: newColumns(backupMinWidths[:], backupShares[:])}
+	t.Length = func() (int, int) { return len(v.snap.visible), backupColumns }
+	t.CreateCell = func() fyne.CanvasObject { return newBackupCell(v) }
+	t.UpdateCell = func(id widget.TableCellID, o fyne.CanvasObject) { o.(*backupCell).show(id) }
+	t.ShowHeaderRow = true
 	t.CreateHeader = func() fyne.CanvasObject {
 		b := widget.NewButton("", nil)
 		b.Importance = widget.LowImportance
@@ -357,10 +377,9 @@ func (v *backupsView) newTable() *widget.Table {
 		col := id.Col
 		b.OnTapped = func() { v.change(func(m *backupsModel) { m.sortBy(col) }) }
 	}
-	for c, w := range backupWidths {
-		t.SetColumnWidth(c, w)
-	}
 	t.OnSelected = func(id widget.TableCellID) { v.sel = id.Row }
+	t.ExtendBaseWidget(t)
+	t.cols.fit(&t.Table, t.cols.need())
 	return t
 }
 

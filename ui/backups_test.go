@@ -172,7 +172,8 @@ func TestTheBackupsWindowFollowsTheFleetAndOpensATasksTab(t *testing.T) {
 }
 
 // The window first opens narrower than a laptop's screen, with every
-// column but Overdue in view, and then at the size it was closed at.
+// column but Overdue in view, shares a wider window among the columns
+// whose texts are long, and opens again at the size it was closed at.
 func TestTheBackupsWindowFitsALaptopAndRemembersItsSize(t *testing.T) {
 	noLeaksAfter(t)
 	test.NewTempApp(t)
@@ -194,10 +195,15 @@ func TestTheBackupsWindowFitsALaptopAndRemembersItsSize(t *testing.T) {
 	}
 	var shown float32
 	for c := range colOverdue {
-		shown += backupWidths[c] + theme.Padding() // a column, and the space after it
+		shown += v.table.cols.widths[c] + theme.Padding() // a column, and the space after it
 	}
 	if w := v.table.Size().Width; w < shown {
 		t.Fatalf("the table is %v wide; the columns before Overdue need %v", w, shown)
+	}
+	// A wider window goes to the names and the last result, not the dates.
+	v.win.Resize(fyne.NewSize(1900, 640))
+	if w := v.table.cols.widths; w[colResult] < backupMinWidths[colResult]+300 || w[colLastRun] != backupMinWidths[colLastRun] {
+		t.Errorf("at 1900 wide the last result is %v wide and the last run %v", w[colResult], w[colLastRun])
 	}
 	v.win.Resize(fyne.NewSize(900, 480))
 	v.win.Close()

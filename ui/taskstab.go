@@ -350,12 +350,12 @@ func (t *tasksTab) apply(prog map[string]backup.Status, reload bool) {
 // reads the list again.
 type taskTable struct {
 	widget.Table
-	tab    *tasksTab
-	widths [len(taskColumns)]float32 // the columns' widths, as last set
+	tab  *tasksTab
+	cols columns
 }
 
 func newTaskTable(t *tasksTab) *taskTable {
-	tt := &taskTable{tab: t}
+	tt := &taskTable{tab: t, cols: newColumns(taskColumnMin[:], taskColumnShares[:])}
 	tt.Length = func() (int, int) { return len(t.rows), len(taskColumns) }
 	tt.CreateCell = newTaskCell
 	tt.UpdateCell = func(id widget.TableCellID, o fyne.CanvasObject) { t.updateCell(id, o.(*taskCell)) }
@@ -373,25 +373,14 @@ func newTaskTable(t *tasksTab) *taskTable {
 		t.showState()
 	}
 	tt.ExtendBaseWidget(tt)
-	tt.fitColumns(760)
+	tt.cols.fit(&tt.Table, 760)
 	return tt
 }
 
 // Resize shares the width among the columns.
 func (tt *taskTable) Resize(size fyne.Size) {
-	tt.fitColumns(size.Width)
+	tt.cols.fit(&tt.Table, size.Width)
 	tt.Table.Resize(size)
-}
-
-func (tt *taskTable) fitColumns(width float32) {
-	extra := width - theme.Padding()*float32(len(taskColumns)+2)
-	for _, w := range taskColumnMin {
-		extra -= w
-	}
-	for i, share := range taskColumnShares {
-		tt.widths[i] = taskColumnMin[i] + max(extra, 0)*share
-		tt.SetColumnWidth(i, tt.widths[i])
-	}
 }
 
 // RefreshRow redraws one row.

@@ -263,12 +263,8 @@ func TestTaskColumnsHoldTheirUsualTexts(t *testing.T) {
 		{"tomorrow 02:00", "30 Nov 03:00", "today 03:00"},
 		{"44 % · 50.0 MiB/s · ETA 7 s", "42 % · 12.5 MiB/s · ETA 46 s"},
 	}
-	all := theme.Padding() * float32(len(taskColumns)+2)
-	for _, w := range tt.table.widths {
-		all += w
-	}
-	if w := tt.table.Size().Width; all > w {
-		t.Errorf("the columns need %v, more than the table's %v: it scrolls sideways", all, w)
+	if need, w := tt.table.cols.need(), tt.table.Size().Width; need > w {
+		t.Errorf("the columns need %v, more than the table's %v: it scrolls sideways", need, w)
 	}
 	for c, texts := range usual {
 		size, pad := theme.TextSize(), 2*theme.InnerPadding() // a label's
@@ -277,7 +273,7 @@ func TestTaskColumnsHoldTheirUsualTexts(t *testing.T) {
 		}
 		for _, s := range texts {
 			need := fyne.MeasureText(s, size, fyne.TextStyle{}).Width + pad
-			if w := tt.table.widths[c]; w < need {
+			if w := tt.table.cols.widths[c]; w < need {
 				t.Errorf("the %s column is %v wide; %q needs %v", taskColumns[c], w, s, need)
 			}
 		}
