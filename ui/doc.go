@@ -17,6 +17,7 @@
 //	detail.go           the detail pane: Overview, the last problem and its fix
 //	detailremote.go     the detail pane's remote tabs and the Slave menu
 //	remote.go           managing one slave over its link, for those tabs
+//	following.go        what the remote tabs share: the slave followed, linked or not, shown or not
 //	logtab.go           the Log tab: a live tail of the agent's log
 //	settingstab.go      the Settings tab: the agent's settings, edited remotely
 //	taskstab.go         the Tasks tab: backup tasks, run, stop, progress
@@ -28,7 +29,14 @@
 //	slavedialog.go      the Add/Edit Slave dialog and its Test connection
 //	settingsdialog.go   Remote Management Settings, with Check port
 //	settingsreach.go    its Agents' addresses tab: LAN and public addresses, a new site's init line
+//	mailsettings.go     its Alerts and mail tab's mail part: SMTP server, login, recipients, a test message
+//	sslrisk.go          the words beside every SSL checkbox on what the setting exposes
+//	slavefiles.go       File → Import Slaves… and Export Slaves…, with progress
 //	logwindow.go        the Remote Management Log window: paged both ways, live, filter, copy, CSV export
+//	backups.go          the Backups window: every task of every slave, worst first, filtered and sorted
+//	closekeys.go        Escape and Ctrl+W close the windows beside the main one
+//	geometry.go         windows' sizes: a first size that fits a laptop, then the size they were left at
+//	columns.go          tables' column widths: each its narrowest, the rest shared out
 //	notify.go           desktop notifications of outages and strangers, and the tray menu
 //	welcome.go          the panel shown while there are no slaves
 //	help.go             the icon, Troubleshooting and About
