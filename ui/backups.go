@@ -145,7 +145,7 @@ type backupsView struct {
 	model *backupsModel // under mu
 
 	snap    backupsSnapshot // what is shown; Fyne thread
-	table   *backupsTable
+	table   *fittedTable
 	filter  *widget.Entry
 	group   *widget.Select
 	state   *widget.Select
@@ -339,21 +339,8 @@ func (v *backupsView) show(s backupsSnapshot) {
 	v.table.Refresh()
 }
 
-// backupsTable is the window's table; its columns take what the window
-// has beyond their narrowest widths.
-type backupsTable struct {
-	widget.Table
-	cols columns
-}
-
-// Resize shares the width among the columns.
-func (t *backupsTable) Resize(size fyne.Size) {
-	t.cols.fit(&t.Table, size.Width)
-	t.Table.Resize(size)
-}
-
-func (v *backupsView) newTable() *backupsTable {
-	t := &backupsTable{cols: newColumns(backupMinWidths[:], backupShares[:])}
+func (v *backupsView) newTable() *fittedTable {
+	t := &fittedTable{cols: newColumns(backupMinWidths[:], backupShares[:])}
 	t.Length = func() (int, int) { return len(v.snap.visible), backupColumns }
 	t.CreateCell = func() fyne.CanvasObject { return newBackupCell(v) }
 	t.UpdateCell = func(id widget.TableCellID, o fyne.CanvasObject) { o.(*backupCell).show(id) }

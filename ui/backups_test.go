@@ -79,6 +79,12 @@ func mixedRows() []master.BackupRow {
 	}
 }
 
+// testBackupsOptions run the window's Fyne-thread work on q, at the
+// tests' clock, in UTC.
+func testBackupsOptions(q *uiQueue) backupsOptions {
+	return backupsOptions{do: q.do, now: func() time.Time { return fixedNow }, every: 10 * time.Millisecond, loc: time.UTC}
+}
+
 func openBackups(t *testing.T) (*backupsView, *fakeBackups, *uiQueue, *[]string) {
 	t.Helper()
 	noLeaksAfter(t)
@@ -87,7 +93,7 @@ func openBackups(t *testing.T) (*backupsView, *fakeBackups, *uiQueue, *[]string)
 	src := &fakeBackups{fakeConsole: newFakeConsole(), rows: mixedRows()}
 	var opened []string
 	v := showBackupsWindow(fyne.CurrentApp(), src, func(id string) { opened = append(opened, id) },
-		backupsOptions{do: q.do, now: func() time.Time { return fixedNow }, every: 10 * time.Millisecond, loc: time.UTC})
+		testBackupsOptions(q))
 	v.win.Resize(fyne.NewSize(1360, 320))
 	t.Cleanup(func() {
 		if v.ctx.Err() == nil { // a test may have closed it
@@ -181,7 +187,7 @@ func TestTheBackupsWindowFitsALaptopAndRemembersItsSize(t *testing.T) {
 	src := &fakeBackups{fakeConsole: newFakeConsole(), rows: mixedRows()}
 	open := func() *backupsView {
 		return showBackupsWindow(fyne.CurrentApp(), src, func(string) {},
-			backupsOptions{do: q.do, now: func() time.Time { return fixedNow }, every: 10 * time.Millisecond, loc: time.UTC})
+			testBackupsOptions(q))
 	}
 	v := open()
 	t.Cleanup(func() {
@@ -222,7 +228,7 @@ func TestAConsoleQuitWithTheBackupsWindowOpenKeepsItsSize(t *testing.T) {
 	mw, q := openMainWindow(t, newFakeConsole(), nil)
 	src := &fakeBackups{fakeConsole: newFakeConsole(), rows: mixedRows()}
 	v := showBackupsWindow(fyne.CurrentApp(), src, func(string) {},
-		backupsOptions{do: q.do, now: func() time.Time { return fixedNow }, every: 10 * time.Millisecond, loc: time.UTC})
+		testBackupsOptions(q))
 	t.Cleanup(func() { v.win.Close(); q.runPending() })
 	v.win.Resize(fyne.NewSize(1000, 500))
 

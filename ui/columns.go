@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 )
@@ -21,10 +22,7 @@ func newColumns(min, shares []float32) columns {
 // fit sets t's column widths for a table width wide. Fyne's table puts a
 // padding between columns and at each end.
 func (c *columns) fit(t *widget.Table, width float32) {
-	extra := width - theme.Padding()*float32(len(c.min)+2)
-	for _, w := range c.min {
-		extra -= w
-	}
+	extra := width - c.need()
 	for i := range c.min {
 		c.widths[i] = c.min[i] + max(extra, 0)*c.shares[i]
 		t.SetColumnWidth(i, c.widths[i])
@@ -38,4 +36,16 @@ func (c *columns) need() float32 {
 		all += w
 	}
 	return all
+}
+
+// fittedTable is a table whose columns share its width as cols say.
+type fittedTable struct {
+	widget.Table
+	cols columns
+}
+
+// Resize shares the width among the columns.
+func (t *fittedTable) Resize(size fyne.Size) {
+	t.cols.fit(&t.Table, size.Width)
+	t.Table.Resize(size)
 }

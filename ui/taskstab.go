@@ -349,13 +349,12 @@ func (t *tasksTab) apply(prog map[string]backup.Status, reload bool) {
 // taskTable is the table of tasks; Enter edits the selected one and F5
 // reads the list again.
 type taskTable struct {
-	widget.Table
-	tab  *tasksTab
-	cols columns
+	fittedTable
+	tab *tasksTab
 }
 
 func newTaskTable(t *tasksTab) *taskTable {
-	tt := &taskTable{tab: t, cols: newColumns(taskColumnMin[:], taskColumnShares[:])}
+	tt := &taskTable{fittedTable: fittedTable{cols: newColumns(taskColumnMin[:], taskColumnShares[:])}, tab: t}
 	tt.Length = func() (int, int) { return len(t.rows), len(taskColumns) }
 	tt.CreateCell = newTaskCell
 	tt.UpdateCell = func(id widget.TableCellID, o fyne.CanvasObject) { t.updateCell(id, o.(*taskCell)) }
@@ -375,12 +374,6 @@ func newTaskTable(t *tasksTab) *taskTable {
 	tt.ExtendBaseWidget(tt)
 	tt.cols.fit(&tt.Table, 760)
 	return tt
-}
-
-// Resize shares the width among the columns.
-func (tt *taskTable) Resize(size fyne.Size) {
-	tt.cols.fit(&tt.Table, size.Width)
-	tt.Table.Resize(size)
 }
 
 // RefreshRow redraws one row.
