@@ -60,7 +60,8 @@ func TestACommandForAnOfflineSlaveIsRefusedAtOnceAndAudited(t *testing.T) {
 	if _, err := c.AddSlave(SlaveSpec{Name: "FS01", Direction: store.Outbound, Address: addr, Password: []byte("pw")}); err != nil {
 		t.Fatal(err)
 	}
-	c.waitState(t, "FS01", StateOffline)
+	// Offline is also where it starts: wait for its first dial to fail.
+	c.until(t, "FS01's first dial fails", func() bool { v, _ := c.Slave("FS01"); return v.LastError != "" })
 	ctx := WithOrigin(context.Background(), "command line (uid 1000)")
 	_, err = c.SetAgentSettings(ctx, "fs01", &pb.SettingsSetRequest{Ssl: ptrTo(true)})
 	var nl *NotLinkedError
@@ -75,6 +76,43 @@ func TestACommandForAnOfflineSlaveIsRefusedAtOnceAndAudited(t *testing.T) {
 	}
 	if _, err := c.AgentSettings(context.Background(), "nobody"); err == nil || !strings.Contains(err.Error(), `no slave named "nobody"`) {
 		t.Fatalf("a command for an unknown slave: %v", err)
+	}
+}
+
+// A refused command says why the slave is not linked, from the state
+// its transitions left it in. A slave that is down stays "offline" while
+// its redialer tries again: each retry is not news, the failure is.
+func TestARefusedCommandSaysWhyTheSlaveIsNotLinked(t *testing.T) {
+	at := time.Date(2026, 3, 7, 10, 0, 0, 0, time.Local)
+	out := store.Slave{Name: "FS01", Direction: store.Outbound, Address: "127.0.0.1:16888"}
+	in := store.Slave{Name: "FS01", Direction: store.Inbound}
+	cases := []struct {
+		name  string
+		entry store.Slave
+		steps func(s *slave)
+		want  string
+	}{
+		{"never dialed", out, func(*slave) {}, "FS01 is offline since 10:00:00: nothing was sent"},
+		{"first attempt", out, func(s *slave) { s.connecting(at.Add(time.Second)) },
+			"FS01 is connecting since 10:00:01, not connected yet: try again in a moment; nothing was sent"},
+		{"failed", out, func(s *slave) { s.failed(wire.CodeDialFailed, "connection refused", at.Add(2*time.Second)) },
+			"FS01 is offline since 10:00:02 (connection refused): nothing was sent"},
+		{"retrying after a failure", out, func(s *slave) {
+			s.failed(wire.CodeDialFailed, "connection refused", at.Add(2*time.Second))
+			s.connecting(at.Add(3 * time.Second))
+		}, "FS01 is offline (connection refused), trying again now: nothing was sent"},
+		{"waiting for an inbound slave", in, func(*slave) {}, "FS01 is offline: it has not dialed in to this console since 10:00:00; nothing was sent"},
+		{"disconnected by the user", out, func(s *slave) { s.disabled(at.Add(4 * time.Second)) },
+			"FS01 is disconnected (you disconnected it): Connect it first; nothing was sent"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			s := newSlave(tc.entry, at)
+			tc.steps(s)
+			if got := notLinkedReason(s); got != tc.want {
+				t.Fatalf("got  %q\nwant %q", got, tc.want)
+			}
+		})
 	}
 }
 
