@@ -47,11 +47,12 @@ const (
 	fSSL       = "SSL"
 	fRTT       = "Round-trip time"
 	fSince     = "Connected since"
+	fSeen      = "Last seen"
 )
 
 var (
 	serverFields = []string{fHost, fOS, fUptime, fAgent, fClock, fCPU, fMemory, fDisk}
-	linkFields   = []string{fState, fGroup, fDirection, fAddress, fRemote, fSSL, fRTT, fSince}
+	linkFields   = []string{fState, fGroup, fDirection, fAddress, fRemote, fSSL, fRTT, fSince, fSeen}
 )
 
 // none stands for a value not known (no link, no status yet).
@@ -307,8 +308,8 @@ func (d *detailPane) set(f, s string) {
 }
 
 // showLink fills in the entry and its link: state, group, direction and
-// address, and while connected the remote address, SSL, round trip and
-// since when.
+// address; while connected the remote address, SSL, round trip and since
+// when, and while not when it was last seen.
 func (d *detailPane) showLink(v *master.SlaveView) {
 	// Not "since": a slave that is retrying changes state at every try.
 	d.set(fState, stateSentence(v))
@@ -338,6 +339,13 @@ func (d *detailPane) showLink(v *master.SlaveView) {
 	for _, f := range []string{fRemote, fSSL, fRTT, fSince} {
 		d.showField(f, linked)
 	}
+	// While linked it is now; once not, when the link ended.
+	seen := "never: it has not linked to this console yet"
+	if !v.LastSeen.IsZero() {
+		seen = d.since(v.LastSeen)
+	}
+	d.set(fSeen, seen)
+	d.showField(fSeen, !linked)
 }
 
 // showHost fills in the host's details from the slave's last status,
@@ -483,16 +491,7 @@ func stateSentence(v *master.SlaveView) string {
 }
 
 func (d *detailPane) since(t time.Time) string {
-	if t.IsZero() {
-		return none
-	}
-	now := d.now()
-	ago := now.Sub(t)
-	stamp := t.Format("15:04:05")
-	if y, m, dd := t.Date(); y != now.Year() || m != now.Month() || dd != now.Day() {
-		stamp = t.Format("2 Jan 2006 15:04")
-	}
-	return fmt.Sprintf("%s (%s ago)", stamp, human.Duration(ago))
+	return cmp.Or(human.Ago(t, d.now()), none)
 }
 
 func osLine(st *pb.StatusResponse) string {

@@ -401,7 +401,7 @@ func demoFleet() []master.SlaveView {
 				MemoryTotal: 8 << 30, MemoryUsed: 3 << 30, DiskTotal: 500 << 30, DiskUsed: 120 << 30, Ssl: true, Management: true}},
 		{ID: "a2", Name: "FS02", Group: "Office", Direction: store.Inbound, State: master.StateOffline},
 		{ID: "a3", Name: "BACKUP-7", Group: "Office", Direction: store.Outbound, Address: "backup7.example:16888",
-			State: master.StateError, LastCode: "auth_failed",
+			State: master.StateError, LastCode: "auth_failed", LastSeen: fixedNow.Add(-27*time.Hour - 12*time.Minute),
 			LastError: "backup7.example:16888 refused the password: enter the same management password on the console and on the agent"},
 		{ID: "b1", Name: "web-1", Group: "Web", Direction: store.Outbound, Address: "10.0.1.10:16888",
 			State: master.StateConnecting},

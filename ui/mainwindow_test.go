@@ -228,6 +228,9 @@ func TestSelectingASlaveFillsTheOverview(t *testing.T) {
 	if mw.detail.problem.Visible() {
 		t.Error("a connected slave shows a problem")
 	}
+	if mw.detail.values[fSeen].Visible() {
+		t.Error("a connected slave shows when it was last seen")
+	}
 	for _, tab := range []string{tabTasks, tabLog, tabSettings} {
 		found := false
 		for _, it := range mw.detail.tabs.Items {
@@ -245,6 +248,18 @@ func TestSelectingASlaveFillsTheOverview(t *testing.T) {
 		if !mw.detail.problem.Visible() || mw.detail.problemTitle.Text != "Last error: wrong password" ||
 			!strings.Contains(mw.detail.problemText.Text, "enter the same management password") {
 			t.Errorf("problem %v %q %q", mw.detail.problem.Visible(), mw.detail.problemTitle.Text, mw.detail.problemText.Text)
+		}
+		if seen := mw.detail.values[fSeen]; !seen.Visible() || seen.Text != "13 Mar 2026 11:48 (1 d 3 h ago)" {
+			t.Errorf("last seen %v %q", seen.Visible(), seen.Text)
+		}
+		if mw.detail.values[fSince].Visible() {
+			t.Error("a slave not connected shows since when it is connected")
+		}
+	})
+	t.Run("a slave never linked says so", func(t *testing.T) {
+		mw.tree.Select("a2")
+		if seen := mw.detail.values[fSeen]; !seen.Visible() || seen.Text != "never: it has not linked to this console yet" {
+			t.Errorf("last seen %v %q", seen.Visible(), seen.Text)
 		}
 	})
 	t.Run("a group shows its summary", func(t *testing.T) {

@@ -58,3 +58,20 @@ func TestDuration(t *testing.T) {
 		t.Errorf("Seconds(3600) = %q", got)
 	}
 }
+
+func TestAgo(t *testing.T) {
+	now := time.Date(2026, 12, 3, 15, 15, 7, 0, time.Local)
+	for _, c := range []struct {
+		t    time.Time
+		want string
+	}{
+		{time.Time{}, ""},
+		{now.Add(-12 * time.Minute), "15:03:07 (12 min ago)"},
+		{now.Add(-27*time.Hour - 12*time.Minute), "2 Dec 2026 12:03 (1 d 3 h ago)"},
+		{time.Date(2026, 12, 3, 0, 0, 1, 0, time.Local), "00:00:01 (15 h 15 min ago)"},
+	} {
+		if got := Ago(c.t, now); got != c.want {
+			t.Errorf("Ago(%s) = %q, want %q", c.t, got, c.want)
+		}
+	}
+}

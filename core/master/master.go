@@ -39,6 +39,9 @@ type Config struct {
 	// HealthTick is how often backup states are checked against the
 	// clock (default 10 s).
 	HealthTick time.Duration
+	// LastSeenEvery is how often the linked slaves' last-seen times are
+	// saved (default 5 min, lastseen.go).
+	LastSeenEvery time.Duration
 }
 
 // Master runs the console's side of every link.
@@ -139,6 +142,7 @@ func (m *Master) Start(ctx context.Context) error {
 		}
 	}
 	m.mu.Unlock()
+	m.wg.Go(func() { m.refreshLastSeen(m.ctx) })
 	m.restartListener()
 	return nil
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/lanyard/lanyard/core/agent"
 	"github.com/lanyard/lanyard/core/auth"
+	"github.com/lanyard/lanyard/core/human"
 	"github.com/lanyard/lanyard/core/link"
 	"github.com/lanyard/lanyard/core/store"
 	"github.com/lanyard/lanyard/core/wire"
@@ -83,16 +84,16 @@ func (m *Master) linkFor(name string) (*link.Link, string, error) {
 	if s.link != nil {
 		return s.link, s.entry.Name, nil
 	}
-	return nil, s.entry.Name, &NotLinkedError{Slave: s.entry.Name, State: s.state, Reason: notLinkedReason(s)}
+	return nil, s.entry.Name, &NotLinkedError{Slave: s.entry.Name, State: s.state, Reason: notLinkedReason(s, time.Now())}
 }
 
-// notLinkedReason says why s is not linked, in the words a refused
+// notLinkedReason says why s is not linked at now, in the words a refused
 // command shows. m.mu is held.
-func notLinkedReason(s *slave) string {
+func notLinkedReason(s *slave, now time.Time) string {
 	name := s.entry.Name
-	since := ""
-	if !s.changed.IsZero() {
-		since = " since " + s.changed.Format("15:04:05")
+	seen := ", never linked to this console yet"
+	if !s.seen.IsZero() {
+		seen = ", last seen " + human.Ago(s.seen, now)
 	}
 	switch {
 	case s.state == StateDisabled:
@@ -102,15 +103,17 @@ func notLinkedReason(s *slave) string {
 	case s.state == StateConnecting && s.lastErr != "":
 		// A retry of a slave that is down: the failure is the news, not
 		// the attempt, which the redialer makes every few seconds.
-		return fmt.Sprintf("%s is offline (%s), trying again now: nothing was sent", name, s.lastErr)
+		return fmt.Sprintf("%s is offline (%s)%s, trying again now: nothing was sent", name, s.lastErr, seen)
 	case s.state == StateConnecting:
-		return name + " is connecting" + since + ", not connected yet: try again in a moment; nothing was sent"
+		return name + " is connecting since " + s.changed.Format("15:04:05") + ", not connected yet: try again in a moment; nothing was sent"
 	case s.lastErr != "":
-		return fmt.Sprintf("%s is offline%s (%s): nothing was sent", name, since, s.lastErr)
+		return fmt.Sprintf("%s is offline (%s)%s: nothing was sent", name, s.lastErr, seen)
+	case s.entry.Direction == store.Inbound && s.seen.IsZero():
+		return name + " is offline: it has never dialed in to this console; nothing was sent"
 	case s.entry.Direction == store.Inbound:
-		return name + " is offline: it has not dialed in to this console" + since + "; nothing was sent"
+		return name + " is offline: it has not dialed in to this console since " + human.Ago(s.seen, now) + "; nothing was sent"
 	}
-	return name + " is offline" + since + ": nothing was sent"
+	return name + " is offline" + seen + ": nothing was sent"
 }
 
 // agentVersion is what the slave's agent says it is, for "not supported".

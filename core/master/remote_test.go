@@ -80,28 +80,44 @@ func TestACommandForAnOfflineSlaveIsRefusedAtOnceAndAudited(t *testing.T) {
 }
 
 // A refused command says why the slave is not linked, from the state
-// its transitions left it in. A slave that is down stays "offline" while
-// its redialer tries again: each retry is not news, the failure is.
+// its transitions left it in, and when this console last had a link with
+// it. A slave that is down stays "offline" while its redialer tries
+// again: each retry is not news, the failure is.
 func TestARefusedCommandSaysWhyTheSlaveIsNotLinked(t *testing.T) {
 	at := time.Date(2026, 3, 7, 10, 0, 0, 0, time.Local)
+	now := at.Add(time.Minute)
+	seen := time.Date(2026, 3, 6, 14, 3, 0, 0, time.Local)
 	out := store.Slave{Name: "FS01", Direction: store.Outbound, Address: "127.0.0.1:16888"}
+	outSeen := out
+	outSeen.LastSeen = seen
 	in := store.Slave{Name: "FS01", Direction: store.Inbound}
+	inSeen := in
+	inSeen.LastSeen = seen
+	refused := func(s *slave) { s.failed(wire.CodeDialFailed, "connection refused", at.Add(2*time.Second)) }
 	cases := []struct {
 		name  string
 		entry store.Slave
 		steps func(s *slave)
 		want  string
 	}{
-		{"never dialed", out, func(*slave) {}, "FS01 is offline since 10:00:00: nothing was sent"},
+		{"never dialed", out, func(*slave) {}, "FS01 is offline, never linked to this console yet: nothing was sent"},
+		{"never dialed, seen before", outSeen, func(*slave) {},
+			"FS01 is offline, last seen 6 Mar 2026 14:03 (19 h 58 min ago): nothing was sent"},
 		{"first attempt", out, func(s *slave) { s.connecting(at.Add(time.Second)) },
 			"FS01 is connecting since 10:00:01, not connected yet: try again in a moment; nothing was sent"},
-		{"failed", out, func(s *slave) { s.failed(wire.CodeDialFailed, "connection refused", at.Add(2*time.Second)) },
-			"FS01 is offline since 10:00:02 (connection refused): nothing was sent"},
-		{"retrying after a failure", out, func(s *slave) {
-			s.failed(wire.CodeDialFailed, "connection refused", at.Add(2*time.Second))
+		{"failed", outSeen, refused,
+			"FS01 is offline (connection refused), last seen 6 Mar 2026 14:03 (19 h 58 min ago): nothing was sent"},
+		{"retrying after a failure", outSeen, func(s *slave) {
+			refused(s)
 			s.connecting(at.Add(3 * time.Second))
-		}, "FS01 is offline (connection refused), trying again now: nothing was sent"},
-		{"waiting for an inbound slave", in, func(*slave) {}, "FS01 is offline: it has not dialed in to this console since 10:00:00; nothing was sent"},
+		}, "FS01 is offline (connection refused), last seen 6 Mar 2026 14:03 (19 h 58 min ago), trying again now: nothing was sent"},
+		{"link ended", out, func(s *slave) {
+			s.linked(nil, at.Add(10*time.Second))
+			s.closed(wire.CodeTimeout, "no frame for 45 s", at.Add(20*time.Second))
+		}, "FS01 is offline (no frame for 45 s), last seen 10:00:20 (40 s ago): nothing was sent"},
+		{"waiting for an inbound slave", in, func(*slave) {}, "FS01 is offline: it has never dialed in to this console; nothing was sent"},
+		{"an inbound slave seen before", inSeen, func(*slave) {},
+			"FS01 is offline: it has not dialed in to this console since 6 Mar 2026 14:03 (19 h 58 min ago); nothing was sent"},
 		{"disconnected by the user", out, func(s *slave) { s.disabled(at.Add(4 * time.Second)) },
 			"FS01 is disconnected (you disconnected it): Connect it first; nothing was sent"},
 	}
@@ -109,7 +125,7 @@ func TestARefusedCommandSaysWhyTheSlaveIsNotLinked(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			s := newSlave(tc.entry, at)
 			tc.steps(s)
-			if got := notLinkedReason(s); got != tc.want {
+			if got := notLinkedReason(s, now); got != tc.want {
 				t.Fatalf("got  %q\nwant %q", got, tc.want)
 			}
 		})

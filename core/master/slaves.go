@@ -72,9 +72,11 @@ func (m *Master) Disconnect(name string) error {
 		return nil
 	}
 	l := s.disabled(time.Now())
+	seen := s.seen
 	m.mu.Unlock()
 	if l != nil {
 		l.CloseWith(&link.Error{Code: wire.CodeDisabled, Reason: "disconnected by the console's user"})
+		m.pins.queue(store.Pin{ID: e.ID, LastSeen: seen})
 	}
 	m.record(recordArgs{slave: s, kind: store.KindDisabled, severity: store.SeverityInfo, reason: "disconnected by the user; it stays offline until Connect"})
 	return nil
@@ -91,6 +93,10 @@ type SlaveView struct {
 	LastError       string
 	PinnedCert      string
 	Notes           string
+	// LastSeen is when this console last had a link with it: when its
+	// link began or ended, or, while linked, within the last few
+	// minutes. Zero: never.
+	LastSeen time.Time
 
 	// With a link:
 	Remote         string
@@ -127,7 +133,7 @@ func (s *slave) view() SlaveView {
 func (s *slave) viewWithStatus(status *pb.StatusResponse) SlaveView {
 	v := SlaveView{ID: s.entry.ID, Name: s.entry.Name, Group: s.entry.Group, Direction: s.entry.Direction,
 		Address: s.entry.Address, State: s.state, StateSince: s.changed, LastCode: s.lastCode,
-		LastError: s.lastErr, PinnedCert: s.entry.PinnedCert, Notes: s.entry.Notes,
+		LastError: s.lastErr, PinnedCert: s.entry.PinnedCert, Notes: s.entry.Notes, LastSeen: s.seen,
 		PasswordInDoubt: s.entry.PasswordInDoubt()}
 	if l := s.link; l != nil {
 		p := l.Peer()

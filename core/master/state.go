@@ -33,6 +33,9 @@ type slave struct {
 	lastErr  string
 	status   *pb.StatusResponse
 	skew     time.Duration // the agent's clock minus this console's (remote.go)
+	// seen is when the console last had a link with it (lastseen.go);
+	// zero: never.
+	seen time.Time
 
 	changingKey int // password changes under way (ChangePassword)
 
@@ -49,7 +52,7 @@ type slave struct {
 const repeatQuiet = 10 * time.Minute
 
 func newSlave(e store.Slave, now time.Time) *slave {
-	s := &slave{entry: e, state: StateOffline, changed: now}
+	s := &slave{entry: e, state: StateOffline, changed: now, seen: e.LastSeen}
 	if !e.LastSeen.IsZero() && e.LastSeen.Before(now) {
 		s.changed = e.LastSeen // offline since it was last seen
 	}
@@ -72,7 +75,7 @@ func (s *slave) connecting(now time.Time) (news bool) {
 
 // linked: l is the slave's link now.
 func (s *slave) linked(l *link.Link, now time.Time) {
-	s.link = l
+	s.link, s.seen = l, now
 	s.set(StateConnected, now)
 	s.lastCode, s.lastErr = "", ""
 	s.loggedFailure = ""
@@ -107,7 +110,7 @@ func (s *slave) rivalRefused(e *link.Error, now time.Time) {
 
 // closed: the slave's link ended with code.
 func (s *slave) closed(code wire.Code, reason string, now time.Time) {
-	s.link = nil
+	s.link, s.seen = nil, now
 	switch {
 	case s.entry.Disabled:
 		s.set(StateDisabled, now)
@@ -123,7 +126,9 @@ func (s *slave) disabled(now time.Time) *link.Link {
 	s.entry.Disabled = true
 	s.stopDialing()
 	l := s.link
-	s.link = nil
+	if l != nil {
+		s.link, s.seen = nil, now
+	}
 	s.set(StateDisabled, now)
 	return l
 }
