@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"strings"
@@ -79,7 +80,10 @@ type windowOptions struct {
 	do       func(func())
 	now      func() time.Time
 	interval time.Duration
-	showLog  func()
+	// ages is how often the times shown as "… ago" are redrawn when
+	// nothing else changes; zero: agesEvery.
+	ages    time.Duration
+	showLog func()
 	// backups, when set, opens the Backups window instead of
 	// ShowBackupsWindow.
 	backups func()
@@ -157,6 +161,7 @@ func newMainWindow(a fyne.App, c Console, ports PortChecker, opts windowOptions)
 			mw.opts.do(func() { mw.applyBatch(b) })
 		})
 	})
+	mw.wg.Go(func() { mw.tickAges(mw.ctx) })
 	mw.win.SetOnClosed(mw.closing)
 	// Quit (File menu, tray) ends the app without closing the window.
 	a.Lifecycle().SetOnStopped(mw.closing)
@@ -258,6 +263,28 @@ func (mw *mainWindow) closing() {
 	p.SetFloat(prefSplit, mw.split.Offset)
 	rememberOpenWindows(mw.app)
 	mw.cancel()
+}
+
+// agesEvery is how often the detail pane's "… ago" times are redrawn:
+// "Last seen: 11:48:07 (45 s ago)" moves on while the slave stays silent.
+const agesEvery = 15 * time.Second
+
+// tickAges redraws the selection's details every agesEvery until ctx ends.
+func (mw *mainWindow) tickAges(ctx context.Context) {
+	t := time.NewTicker(cmp.Or(mw.opts.ages, agesEvery))
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			mw.opts.do(func() {
+				if !mw.closed {
+					mw.syncDetail()
+				}
+			})
+		}
+	}
 }
 
 // wait blocks until the window's goroutines have ended (after close).

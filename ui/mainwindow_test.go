@@ -5,7 +5,9 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
@@ -196,6 +198,26 @@ func TestAStateEventRedrawsThatRow(t *testing.T) {
 	if got := mw.status.counts.Text; got != "3 connected · 0 offline · 1 connecting · 1 error · 1 disabled" {
 		t.Errorf("status counts %q", got)
 	}
+}
+
+// "Last seen … ago" moves on while a slave stays silent and nothing else
+// changes: the window redraws the selection's times now and then.
+func TestLastSeenAgesWhileNothingChanges(t *testing.T) {
+	test.NewTempApp(t)
+	q := newUIQueue()
+	var clock atomic.Int64
+	clock.Store(fixedNow.UnixNano())
+	mw := newMainWindow(fyne.CurrentApp(), newFakeConsole(demoFleet()...), nil, windowOptions{do: q.do,
+		now: func() time.Time { return time.Unix(0, clock.Load()) }, interval: 10 * time.Millisecond, ages: 10 * time.Millisecond})
+	mw.win.Show()
+	t.Cleanup(func() { closeMainWindow(t, mw, q) })
+	mw.tree.Select("a3")
+	seen := mw.detail.values[fSeen]
+	if seen.Text != "13 Mar 2026 11:48 (1 d 3 h ago)" {
+		t.Fatalf("last seen %q", seen.Text)
+	}
+	clock.Add(int64(2 * time.Hour))
+	q.runUntil(t, "the last-seen time to age by two hours", func() bool { return seen.Text == "13 Mar 2026 11:48 (1 d 5 h ago)" })
 }
 
 func TestSelectingASlaveFillsTheOverview(t *testing.T) {
