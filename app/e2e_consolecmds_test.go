@@ -5,6 +5,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -26,9 +27,16 @@ func TestTheConsolesOwnCommandsWorkWhileItRuns(t *testing.T) {
 	f.console.event("connected", "FS01", 15*time.Second)
 
 	out, code := cli("", "slave", "list", "--json")
-	var listed []struct{ Name, Direction string }
-	if err := json.Unmarshal([]byte(out), &listed); code != 0 || err != nil || len(listed) != 1 || listed[0].Name != "FS01" {
+	var listed []struct {
+		Name, Direction, State string
+		LastSeen               time.Time `json:"last_seen"`
+	}
+	if err := json.Unmarshal([]byte(out), &listed); code != 0 || err != nil || len(listed) != 1 || listed[0].Name != "FS01" ||
+		listed[0].State != "connected" || listed[0].LastSeen.IsZero() {
 		t.Fatalf("slave list --json with the console running: exit %d, %v\n%s", code, err, out)
+	}
+	if out, code = cli("", "slave", "list"); code != 0 || !regexp.MustCompile(`(?m)^FS01 +connected +outbound .* now `).MatchString(out) {
+		t.Fatalf("slave list with the console running: exit %d\n%s", code, out)
 	}
 	out, code = cli("", "slave", "export", "--with-keys", "-")
 	if code != 0 || !strings.Contains(out, "FS01,outbound,"+addr) || !strings.Contains(out, "warning: the file holds every slave's key") {

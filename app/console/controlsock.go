@@ -356,7 +356,7 @@ func (h *ctlHandler) console(req *ctlRequest) ctlResponse {
 		v, err = viewOf(masterHome{h.m})
 		r.ConsoleSettings = &v
 	case opSlaveList:
-		r.Slaves, err = slaveList(h.db)
+		r.Slaves, err = liveSlaveList(h.db, h.m)
 	case opSlaveExport:
 		r.Export, r.ExportInDoubt, err = master.ExportRows(h.db, req.WithKeys)
 	}

@@ -3,9 +3,12 @@ package console
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"io"
+	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/sirupsen/logrus"
 	"go.uber.org/goleak"
@@ -13,6 +16,7 @@ import (
 	"github.com/lanyard/lanyard/app"
 	"github.com/lanyard/lanyard/app/cmdline"
 	"github.com/lanyard/lanyard/core/control"
+	"github.com/lanyard/lanyard/core/human"
 	"github.com/lanyard/lanyard/core/master"
 	"github.com/lanyard/lanyard/core/store"
 )
@@ -87,5 +91,58 @@ func TestListAndExportNameASlaveWhosePasswordChangeIsInDoubt(t *testing.T) {
 	}
 	if _, errOut := run("slave", "export", "--with-keys", "-"); !strings.Contains(errOut, "a password change to FS01 has not been answered yet") {
 		t.Errorf("slave export --with-keys said:\n%s", errOut)
+	}
+}
+
+// Without a running console, slave list says when each slave was last
+// seen, from the database, and no state: only a running console knows it.
+func TestSlaveListSaysWhenEachWasLastSeen(t *testing.T) {
+	dir := t.TempDir()
+	log := logrus.New()
+	log.SetOutput(io.Discard)
+	db, err := app.OpenStore(dir, "console", log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := time.Now().Add(-3 * time.Hour).Truncate(time.Second)
+	e, err := master.AddSlave(db, master.SlaveSpec{Name: "FS01", Direction: store.Inbound, Password: []byte("pw")})
+	if err == nil {
+		_, err = master.AddSlave(db, master.SlaveSpec{Name: "FS02", Direction: store.Inbound, Password: []byte("pw")})
+	}
+	if err == nil {
+		err = db.SavePins([]store.Pin{{ID: e.ID, LastSeen: seen}})
+	}
+	if cerr := db.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stdout, stderr bytes.Buffer
+	if code := Main([]string{"slave", "list", "--data-dir", dir}, strings.NewReader(""), &stdout, &stderr); code != 0 {
+		t.Fatalf("exit %d\n%s", code, &stderr)
+	}
+	lines := strings.Split(strings.TrimSpace(stdout.String()), "\n")
+	want := []*regexp.Regexp{
+		regexp.MustCompile(`^NAME +DIRECTION +ADDRESS +GROUP +LAST SEEN +CERTIFICATE$`),
+		regexp.MustCompile(`^FS01 +inbound +- +- +` + regexp.QuoteMeta(human.Ago(seen, time.Now())) + ` +not pinned yet$`),
+		regexp.MustCompile(`^FS02 +inbound +- +- +never +not pinned yet$`),
+	}
+	if len(lines) != len(want) {
+		t.Fatalf("slave list:\n%s", &stdout)
+	}
+	for i, re := range want {
+		if !re.MatchString(lines[i]) {
+			t.Errorf("line %d %q does not match %s", i+1, lines[i], re)
+		}
+	}
+	stdout.Reset()
+	if code := Main([]string{"slave", "list", "--json", "--data-dir", dir}, strings.NewReader(""), &stdout, &stderr); code != 0 {
+		t.Fatalf("exit %d\n%s", code, &stderr)
+	}
+	var listed []slaveJSON
+	if err := json.Unmarshal(stdout.Bytes(), &listed); err != nil || len(listed) != 2 || !listed[0].LastSeen.Equal(seen) ||
+		!listed[1].LastSeen.IsZero() || listed[0].State != "" || strings.Contains(stdout.String(), `"state"`) {
+		t.Errorf("slave list --json: %v\n%s", err, &stdout)
 	}
 }

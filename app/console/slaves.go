@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -14,7 +15,9 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/lanyard/lanyard/app"
+	"github.com/lanyard/lanyard/core/human"
 	"github.com/lanyard/lanyard/core/link"
+	"github.com/lanyard/lanyard/core/master"
 	"github.com/lanyard/lanyard/core/store"
 )
 
@@ -244,6 +247,13 @@ type slaveJSON struct {
 	// PasswordInDoubt: a password change from the console awaits the
 	// agent's answer (master.SlaveView).
 	PasswordInDoubt bool `json:"password_in_doubt,omitempty"`
+	// State is the link's state in the running console ("connected",
+	// "offline", …); without one it is not known and left out.
+	State string `json:"state,omitempty"`
+	// LastSeen is when the console last had a link with it; absent:
+	// never. Saved every few minutes while linked; the running console
+	// answers with its own, current time.
+	LastSeen time.Time `json:"last_seen,omitzero"`
 }
 
 // slaveList is every entry as lanyard slave list shows it.
@@ -256,9 +266,39 @@ func slaveList(db *store.DB) ([]slaveJSON, error) {
 	for _, s := range slaves {
 		out = append(out, slaveJSON{Name: s.Name, Group: s.Group, Direction: string(s.Direction), Address: s.Address,
 			PinnedCert: s.PinnedCert, InstallID: s.PinnedInstallID, Notes: s.Notes, Created: s.Created, Updated: s.Updated,
-			PasswordInDoubt: s.PasswordInDoubt()})
+			PasswordInDoubt: s.PasswordInDoubt(), LastSeen: s.LastSeen})
 	}
 	return out, nil
+}
+
+// liveSlaveList is slaveList with each slave's state and last-seen time
+// as the running console m holds them.
+func liveSlaveList(db *store.DB, m *master.Master) ([]slaveJSON, error) {
+	out, err := slaveList(db)
+	if err != nil {
+		return nil, err
+	}
+	live := map[string]master.SlaveView{}
+	for _, v := range m.Slaves() {
+		live[strings.ToLower(v.Name)] = v
+	}
+	for i := range out {
+		if v, ok := live[strings.ToLower(out[i].Name)]; ok {
+			out[i].State, out[i].LastSeen = string(v.State), v.LastSeen
+		}
+	}
+	return out, nil
+}
+
+// lastSeenText is a slave's LAST SEEN column at now.
+func lastSeenText(s slaveJSON, now time.Time) string {
+	switch {
+	case s.State == string(master.StateConnected):
+		return "now"
+	case s.LastSeen.IsZero():
+		return "never"
+	}
+	return human.Ago(s.LastSeen, now)
 }
 
 func slaveListCmd(e *env) *cobra.Command {
@@ -281,13 +321,23 @@ func slaveListCmd(e *env) *cobra.Command {
 				return nil
 			}
 			tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "NAME\tDIRECTION\tADDRESS\tGROUP\tCERTIFICATE")
+			// The state is known only to a running console.
+			live := len(slaves) > 0 && slaves[0].State != ""
+			state := func(s string) string {
+				if !live {
+					return ""
+				}
+				return s + "\t"
+			}
+			fmt.Fprintln(tw, "NAME\t"+state("STATE")+"DIRECTION\tADDRESS\tGROUP\tLAST SEEN\tCERTIFICATE")
+			now := time.Now()
 			for _, s := range slaves {
 				cert := "not pinned yet"
 				if s.PinnedCert != "" {
 					cert = link.ShortFingerprint(s.PinnedCert)
 				}
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", s.Name, s.Direction, cmdline.OrDash(s.Address), s.Group, cert)
+				fmt.Fprintf(tw, "%s\t%s%s\t%s\t%s\t%s\t%s\n", s.Name, state(s.State), s.Direction, cmdline.OrDash(s.Address),
+					cmdline.OrDash(s.Group), lastSeenText(s, now), cert)
 			}
 			if err := tw.Flush(); err != nil {
 				return err
