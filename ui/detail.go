@@ -311,7 +311,6 @@ func (d *detailPane) set(f, s string) {
 // address; while connected the remote address, SSL, round trip and since
 // when, and while not when it was last seen.
 func (d *detailPane) showLink(v *master.SlaveView) {
-	// Not "since": a slave that is retrying changes state at every try.
 	d.set(fState, stateSentence(v))
 	d.set(fGroup, cmp.Or(v.Group, ungroupedLabel))
 	if v.Direction == store.Inbound {
@@ -483,6 +482,9 @@ func stateSentence(v *master.SlaveView) string {
 		if v.Direction == store.Inbound {
 			s = "Offline: waiting for the slave to dial in"
 		}
+	}
+	if v.Retrying {
+		s += " · trying again now"
 	}
 	if v.PasswordInDoubt {
 		s += " · a password change awaits its answer: the next link settles it"

@@ -402,6 +402,7 @@ func demoFleet() []master.SlaveView {
 		{ID: "a2", Name: "FS02", Group: "Office", Direction: store.Inbound, State: master.StateOffline},
 		{ID: "a3", Name: "BACKUP-7", Group: "Office", Direction: store.Outbound, Address: "backup7.example:16888",
 			State: master.StateError, LastCode: "auth_failed", LastSeen: fixedNow.Add(-27*time.Hour - 12*time.Minute),
+			Retrying:  true,
 			LastError: "backup7.example:16888 refused the password: enter the same management password on the console and on the agent"},
 		{ID: "b1", Name: "web-1", Group: "Web", Direction: store.Outbound, Address: "10.0.1.10:16888",
 			State: master.StateConnecting},

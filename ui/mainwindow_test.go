@@ -274,6 +274,9 @@ func TestSelectingASlaveFillsTheOverview(t *testing.T) {
 		if seen := mw.detail.values[fSeen]; !seen.Visible() || seen.Text != "13 Mar 2026 11:48 (1 d 3 h ago)" {
 			t.Errorf("last seen %v %q", seen.Visible(), seen.Text)
 		}
+		if got := mw.detail.values[fState].Text; got != "Error · trying again now" {
+			t.Errorf("state %q", got)
+		}
 		if mw.detail.values[fSince].Visible() {
 			t.Error("a slave not connected shows since when it is connected")
 		}

@@ -22,7 +22,7 @@ import (
 func (m *Master) connecting(id string) {
 	m.mu.Lock()
 	s := m.slaves[id]
-	if s == nil || s.state == StateConnecting {
+	if s == nil || s.state == StateConnecting || s.retrying {
 		m.mu.Unlock()
 		return
 	}

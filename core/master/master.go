@@ -342,6 +342,7 @@ func (m *Master) startDialerLocked(s *slave) {
 	ctx, cancel := context.WithCancel(m.ctx)
 	s.stopDial = cancel
 	s.kick = make(chan struct{}, 1)
+	s.failedDial = false // a new entry or address: its first try shows as connecting
 	id := s.entry.ID
 	r := &link.Redialer{
 		Dial: func(ctx context.Context, t link.Target) (*link.Link, error) {

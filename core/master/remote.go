@@ -100,7 +100,7 @@ func notLinkedReason(s *slave, now time.Time) string {
 		return name + " is disconnected (you disconnected it): Connect it first; nothing was sent"
 	case wire.Code(s.lastCode) == wire.CodeManagementDisabled:
 		return name + " does not accept remote management: it is turned off on the agent (run `lanyard-agent set management on` there); nothing was sent"
-	case s.state == StateConnecting && s.lastErr != "":
+	case s.retrying:
 		// A retry of a slave that is down: the failure is the news, not
 		// the attempt, which the redialer makes every few seconds.
 		return fmt.Sprintf("%s is offline (%s)%s, trying again now: nothing was sent", name, s.lastErr, seen)

@@ -132,6 +132,74 @@ func TestARefusedCommandSaysWhyTheSlaveIsNotLinked(t *testing.T) {
 	}
 }
 
+// A server that is down stays offline (or in error) while its redialer
+// tries it again, rather than flickering to connecting at every try; the
+// view says a try is under way. A try the user asked for shows as
+// connecting.
+func TestARetryKeepsTheFailuresState(t *testing.T) {
+	at := time.Date(2026, 3, 7, 10, 0, 0, 0, time.Local)
+	s := newSlave(store.Slave{Name: "FS01", Direction: store.Outbound, Address: "127.0.0.1:16888"}, at)
+	step := func(what string, st State, retrying bool, since time.Time) {
+		t.Helper()
+		if v := s.view(); v.State != st || v.Retrying != retrying || !v.StateSince.Equal(since) {
+			t.Fatalf("%s: %s retrying=%v since %s, want %s retrying=%v since %s", what, v.State, v.Retrying,
+				v.StateSince.Format("15:04:05"), st, retrying, since.Format("15:04:05"))
+		}
+	}
+	sec := func(n int) time.Time { return at.Add(time.Duration(n) * time.Second) }
+	s.connecting(sec(1))
+	step("the first try", StateConnecting, false, sec(1))
+	s.failed(wire.CodeDialFailed, "connection refused", sec(2))
+	step("it failed", StateOffline, false, sec(2))
+	s.connecting(sec(3))
+	step("a retry", StateOffline, true, sec(2))
+	s.failed(wire.CodeDialFailed, "connection refused", sec(4))
+	step("the retry failed the same way", StateOffline, false, sec(2))
+	s.connecting(sec(5))
+	s.failed(wire.CodeAuthFailed, "wrong password", sec(6))
+	step("a retry failed otherwise", StateError, false, sec(6))
+	s.connecting(sec(7))
+	step("a retry of an error", StateError, true, sec(6))
+	s.failed(wire.CodeAuthFailed, "wrong password", sec(8))
+	s.kickDialer()
+	s.connecting(sec(9))
+	step("a try the user asked for", StateConnecting, false, sec(9))
+	s.linked(nil, sec(10))
+	step("linked", StateConnected, false, sec(10))
+	s.closed(wire.CodeTimeout, "no frame for 45 s", sec(11))
+	s.connecting(sec(12))
+	step("the first try after a link ended", StateConnecting, false, sec(12))
+}
+
+// The same with a real redialer against a port nobody listens on: after
+// the first failure, every state it publishes is offline.
+func TestASlaveThatIsDownStaysOfflineWhileRetried(t *testing.T) {
+	c := startConsole(t, false, nil)
+	addr, err := freeport.Addr()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.AddSlave(SlaveSpec{Name: "FS01", Direction: store.Outbound, Address: addr, Password: []byte("pw")}); err != nil {
+		t.Fatal(err)
+	}
+	c.until(t, "FS01's first dial fails", func() bool { v, _ := c.Slave("FS01"); return v.LastError != "" })
+	deadline := time.After(10 * time.Second)
+	for seen := 0; seen < 8; {
+		select {
+		case e := <-c.events:
+			if e.Kind != EventState || e.Slave != "FS01" {
+				continue
+			}
+			if e.State != StateOffline {
+				t.Fatalf("a retry published %s", e.State)
+			}
+			seen++
+		case <-deadline:
+			t.Fatalf("only %d state changes within 10s", seen)
+		}
+	}
+}
+
 func TestACommandForASlaveWithManagementOffSaysSo(t *testing.T) {
 	c := startConsole(t, false, nil)
 	a := startAgentWith(t, "FS01", "pw-one", false, nil)

@@ -97,6 +97,9 @@ type SlaveView struct {
 	// link began or ended, or, while linked, within the last few
 	// minutes. Zero: never.
 	LastSeen time.Time
+	// Retrying: a dial after a failed one is under way. State stays the
+	// failure's, offline or error.
+	Retrying bool
 
 	// With a link:
 	Remote         string
@@ -134,6 +137,7 @@ func (s *slave) viewWithStatus(status *pb.StatusResponse) SlaveView {
 	v := SlaveView{ID: s.entry.ID, Name: s.entry.Name, Group: s.entry.Group, Direction: s.entry.Direction,
 		Address: s.entry.Address, State: s.state, StateSince: s.changed, LastCode: s.lastCode,
 		LastError: s.lastErr, PinnedCert: s.entry.PinnedCert, Notes: s.entry.Notes, LastSeen: s.seen,
+		Retrying:        s.retrying,
 		PasswordInDoubt: s.entry.PasswordInDoubt()}
 	if l := s.link; l != nil {
 		p := l.Peer()

@@ -36,6 +36,11 @@ type slave struct {
 	// seen is when the console last had a link with it (lastseen.go);
 	// zero: never.
 	seen time.Time
+	// retrying: a dial after a failed one is under way; the state stays
+	// the failure's (connecting).
+	retrying bool
+	// failedDial: the last dial failed, and none has linked since.
+	failedDial bool
 
 	changingKey int // password changes under way (ChangePassword)
 
@@ -66,10 +71,18 @@ func (s *slave) set(st State, now time.Time) {
 	s.state, s.changed = st, now
 }
 
-// connecting: a dial has started. It reports whether that is news worth
-// logging: connecting again after a failure is not, the failure was.
+// connecting: a dial has started. A first one, or one after a link ended,
+// makes the slave connecting. A retry after a failed dial leaves it in the
+// failure's state, offline or error, and only notes the retry: a server
+// that is down stays offline while it is tried every minute, rather than
+// flickering to connecting and back. It reports whether the dial is news
+// worth logging: connecting again after a failure is not, the failure was.
 func (s *slave) connecting(now time.Time) (news bool) {
-	s.set(StateConnecting, now)
+	if s.failedDial {
+		s.retrying = true
+	} else {
+		s.set(StateConnecting, now)
+	}
 	return s.loggedFailure == "" || now.Sub(s.loggedFailureAt) >= repeatQuiet
 }
 
@@ -78,6 +91,7 @@ func (s *slave) linked(l *link.Link, now time.Time) {
 	s.link, s.seen = l, now
 	s.set(StateConnected, now)
 	s.lastCode, s.lastErr = "", ""
+	s.failedDial, s.retrying = false, false
 	s.loggedFailure = ""
 	s.status = nil
 }
@@ -86,8 +100,11 @@ func (s *slave) linked(l *link.Link, now time.Time) {
 // failure is news worth logging: the same failure is logged once per
 // repeatQuiet.
 func (s *slave) failed(code wire.Code, reason string, now time.Time) (news bool) {
-	s.set(stateFor(code), now)
+	if !s.retrying || s.state != stateFor(code) {
+		s.set(stateFor(code), now) // a retry failing the same way changes nothing
+	}
 	s.lastCode, s.lastErr = string(code), reason
+	s.failedDial, s.retrying = true, false
 	key := string(code) + "\x00" + reason
 	if key == s.loggedFailure && now.Sub(s.loggedFailureAt) < repeatQuiet {
 		return false
@@ -111,6 +128,7 @@ func (s *slave) rivalRefused(e *link.Error, now time.Time) {
 // closed: the slave's link ended with code.
 func (s *slave) closed(code wire.Code, reason string, now time.Time) {
 	s.link, s.seen = nil, now
+	s.failedDial, s.retrying = false, false
 	switch {
 	case s.entry.Disabled:
 		s.set(StateDisabled, now)
@@ -125,6 +143,7 @@ func (s *slave) closed(code wire.Code, reason string, now time.Time) {
 func (s *slave) disabled(now time.Time) *link.Link {
 	s.entry.Disabled = true
 	s.stopDialing()
+	s.failedDial, s.retrying = false, false
 	l := s.link
 	if l != nil {
 		s.link, s.seen = nil, now
@@ -159,8 +178,9 @@ func (s *slave) stopDialing() {
 }
 
 // kickDialer makes the slave's redialer try now rather than after its
-// backoff.
+// backoff. The user asked for it, so that try shows as connecting.
 func (s *slave) kickDialer() {
+	s.failedDial = false
 	if s.kick != nil {
 		select {
 		case s.kick <- struct{}{}:
