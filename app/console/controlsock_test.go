@@ -51,10 +51,10 @@ func TestAnOlderRunningConsoleIsNamedAsSuch(t *testing.T) {
 	}
 }
 
-// A slave whose password change from the console awaits the agent's
-// answer is named by slave list (both forms) and by an export with keys,
-// whose row holds the key from before the change.
-func TestListAndExportNameASlaveWhosePasswordChangeIsInDoubt(t *testing.T) {
+// consoleDir is a console data directory whose database setup filled,
+// closed again for the command line to open.
+func consoleDir(t *testing.T, setup func(db *store.DB) error) string {
+	t.Helper()
 	dir := t.TempDir()
 	log := logrus.New()
 	log.SetOutput(io.Discard)
@@ -62,19 +62,31 @@ func TestListAndExportNameASlaveWhosePasswordChangeIsInDoubt(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e, err := master.AddSlave(db, master.SlaveSpec{Name: "FS01", Direction: store.Inbound, Password: []byte("pw")})
-	if err == nil {
-		_, err = db.UpdateSlave(e.ID, func(e *store.Slave) error {
-			e.NextKey, e.NextKDF = bytes.Repeat([]byte{7}, 32), e.KDF
-			return nil
-		})
-	}
+	err = setup(db)
 	if cerr := db.Close(); err == nil {
 		err = cerr
 	}
 	if err != nil {
 		t.Fatal(err)
 	}
+	return dir
+}
+
+// A slave whose password change from the console awaits the agent's
+// answer is named by slave list (both forms) and by an export with keys,
+// whose row holds the key from before the change.
+func TestListAndExportNameASlaveWhosePasswordChangeIsInDoubt(t *testing.T) {
+	dir := consoleDir(t, func(db *store.DB) error {
+		e, err := master.AddSlave(db, master.SlaveSpec{Name: "FS01", Direction: store.Inbound, Password: []byte("pw")})
+		if err != nil {
+			return err
+		}
+		_, err = db.UpdateSlave(e.ID, func(e *store.Slave) error {
+			e.NextKey, e.NextKDF = bytes.Repeat([]byte{7}, 32), e.KDF
+			return nil
+		})
+		return err
+	})
 	run := func(args ...string) (string, string) {
 		t.Helper()
 		var stdout, stderr bytes.Buffer
@@ -97,27 +109,17 @@ func TestListAndExportNameASlaveWhosePasswordChangeIsInDoubt(t *testing.T) {
 // Without a running console, slave list says when each slave was last
 // seen, from the database, and no state: only a running console knows it.
 func TestSlaveListSaysWhenEachWasLastSeen(t *testing.T) {
-	dir := t.TempDir()
-	log := logrus.New()
-	log.SetOutput(io.Discard)
-	db, err := app.OpenStore(dir, "console", log)
-	if err != nil {
-		t.Fatal(err)
-	}
 	seen := time.Now().Add(-3 * time.Hour).Truncate(time.Second)
-	e, err := master.AddSlave(db, master.SlaveSpec{Name: "FS01", Direction: store.Inbound, Password: []byte("pw")})
-	if err == nil {
-		_, err = master.AddSlave(db, master.SlaveSpec{Name: "FS02", Direction: store.Inbound, Password: []byte("pw")})
-	}
-	if err == nil {
-		err = db.SavePins([]store.Pin{{ID: e.ID, LastSeen: seen}})
-	}
-	if cerr := db.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
+	dir := consoleDir(t, func(db *store.DB) error {
+		e, err := master.AddSlave(db, master.SlaveSpec{Name: "FS01", Direction: store.Inbound, Password: []byte("pw")})
+		if err == nil {
+			_, err = master.AddSlave(db, master.SlaveSpec{Name: "FS02", Direction: store.Inbound, Password: []byte("pw")})
+		}
+		if err != nil {
+			return err
+		}
+		return db.SavePins([]store.Pin{{ID: e.ID, LastSeen: seen}})
+	})
 	var stdout, stderr bytes.Buffer
 	if code := Main([]string{"slave", "list", "--data-dir", dir}, strings.NewReader(""), &stdout, &stderr); code != 0 {
 		t.Fatalf("exit %d\n%s", code, &stderr)
