@@ -16,6 +16,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/lanyard/lanyard/core/master"
+	"github.com/lanyard/lanyard/core/store"
 )
 
 // Title is the main window's title.
@@ -421,7 +422,7 @@ func (mw *mainWindow) updateActions() {
 			b.Disable()
 		}
 	}
-	if ok && (v.State == master.StateConnected || v.State == master.StateConnecting) {
+	if ok && v.State != master.StateDisabled {
 		mw.connBtn.SetText(toolDisconnect)
 		mw.connBtn.SetIcon(theme.LogoutIcon())
 	} else {
@@ -502,7 +503,9 @@ func (mw *mainWindow) toggleConnection() {
 		return
 	}
 	name := v.Name
-	disconnect := v.State == master.StateConnected || v.State == master.StateConnecting
+	// A slave that is offline can be disconnected too: the console stops
+	// trying it (outbound) or refuses it (inbound) until Connect.
+	disconnect := v.State != master.StateDisabled
 	mw.goDo(func(context.Context) func() {
 		var err error
 		what := "connect"
@@ -533,9 +536,14 @@ func (mw *mainWindow) refresh() {
 // refreshStatus asks the selected slave, if connected, for its status.
 // The answer comes back the way every change does: the fleet keeps it and
 // publishes the change, and the next batch shows it. Only a failure is
-// shown here.
+// shown here. An outbound slave that is offline, or in error, is tried
+// again now instead of after its backoff.
 func (mw *mainWindow) refreshStatus() {
 	v, ok := mw.selectedSlave()
+	if ok && v.Direction == store.Outbound && (v.State == master.StateOffline || v.State == master.StateError) {
+		mw.retryNow(v.Name)
+		return
+	}
 	if !ok || v.State != master.StateConnected {
 		return
 	}
@@ -550,6 +558,16 @@ func (mw *mainWindow) refreshStatus() {
 					mw.detail.note.Show()
 				}
 			}
+		}
+		return nil
+	})
+}
+
+// retryNow has the console dial the slave now.
+func (mw *mainWindow) retryNow(name string) {
+	mw.goDo(func(context.Context) func() {
+		if err := mw.c.Connect(name); err != nil {
+			return func() { mw.showError("Could not connect "+name, err) }
 		}
 		return nil
 	})

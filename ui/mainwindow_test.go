@@ -361,6 +361,21 @@ func TestConnectAndDisconnectFollowTheState(t *testing.T) {
 		c := fc.called()
 		return slices.Contains(c, "disconnect FS01") && slices.Contains(c, "connect lab-pc")
 	})
+
+	// One that is offline, or failing, can be disconnected too, so the
+	// console stops trying it; Refresh tries it now instead.
+	for _, id := range []string{"a2", "a3"} {
+		mw.tree.Select(id)
+		if mw.connBtn.Text != toolDisconnect {
+			t.Fatalf("%s offers %q", id, mw.connBtn.Text)
+		}
+	}
+	test.Tap(mw.refreshBtn)
+	test.Tap(mw.connBtn)
+	q.runUntil(t, "a try now, then a disconnect", func() bool {
+		c := fc.called()
+		return slices.Contains(c, "connect BACKUP-7") && slices.Contains(c, "disconnect BACKUP-7")
+	})
 }
 
 func TestEachShortcutTriggersItsAction(t *testing.T) {
