@@ -200,6 +200,35 @@ func TestASlaveThatIsDownStaysOfflineWhileRetried(t *testing.T) {
 	}
 }
 
+// A server that is down can be disconnected: its redialer stops, and it
+// stays disconnected across a restart of the console.
+func TestDisconnectingASlaveThatIsDownStopsItsRetries(t *testing.T) {
+	c := startConsole(t, false, nil)
+	addr, err := freeport.Addr()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.AddSlave(SlaveSpec{Name: "FS01", Direction: store.Outbound, Address: addr, Password: []byte("pw")}); err != nil {
+		t.Fatal(err)
+	}
+	c.until(t, "FS01's first dial fails", func() bool { v, _ := c.Slave("FS01"); return v.LastError != "" })
+	if err := c.Disconnect("FS01"); err != nil {
+		t.Fatal(err)
+	}
+	c.waitState(t, "FS01", StateDisabled)
+	c.mu.Lock()
+	dialing := c.byName["fs01"].stopDial != nil
+	c.mu.Unlock()
+	if dialing {
+		t.Fatal("FS01 is still dialed after Disconnect")
+	}
+	c.stop()
+	again := startConsoleWith(t, false, c.db, nil)
+	if v, _ := again.Slave("FS01"); v.State != StateDisabled {
+		t.Fatalf("after a restart FS01 is %s, want disabled", v.State)
+	}
+}
+
 func TestACommandForASlaveWithManagementOffSaysSo(t *testing.T) {
 	c := startConsole(t, false, nil)
 	a := startAgentWith(t, "FS01", "pw-one", false, nil)
