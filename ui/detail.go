@@ -116,7 +116,7 @@ func newDetailPane(now func() time.Time) *detailPane {
 	d.title.SizeName = theme.SizeNameSubHeadingText
 	d.subtitle = widget.NewRichText(&widget.TextSegment{
 		Style: widget.RichTextStyle{ColorName: theme.ColorNamePlaceHolder, Inline: true, SizeName: theme.SizeNameText}})
-	d.refresh = widget.NewButtonWithIcon("Refresh status", theme.ViewRefreshIcon(), func() {
+	d.refresh = widget.NewButtonWithIcon(refreshStatus, theme.ViewRefreshIcon(), func() {
 		if d.onRefresh != nil {
 			d.onRefresh()
 		}
@@ -281,7 +281,7 @@ func (d *detailPane) show(v master.SlaveView) {
 }
 
 // showHeader shows the slave's icon, name, state and direction, and
-// whether it can be asked again now.
+// whether it can be asked again, or tried, now.
 func (d *detailPane) showHeader(v *master.SlaveView) {
 	d.icon.SetResource(d.looks.of(v.State))
 	d.title.SetText(v.Name)
@@ -291,10 +291,31 @@ func (d *detailPane) showHeader(v *master.SlaveView) {
 	}
 	d.subtitle.Segments[0].(*widget.TextSegment).Text = stateWord(v) + " · " + dir
 	d.subtitle.Refresh()
-	d.refresh.Enable()
-	if v.State != master.StateConnected {
+	text, on := refreshStatus, v.State == master.StateConnected
+	if canTryNow(v) {
+		text, on = tryNow, true
+	}
+	if d.refresh.Text != text {
+		d.refresh.SetText(text)
+	}
+	if on {
+		d.refresh.Enable()
+	} else {
 		d.refresh.Disable()
 	}
+}
+
+// The header's button: a linked slave's status asked again, or a slave
+// the console dials tried now rather than after its backoff.
+const (
+	refreshStatus = "Refresh status"
+	tryNow        = "Try now"
+)
+
+// canTryNow: v is an outbound slave that is down, which the console will
+// dial again after its backoff, or now when asked.
+func canTryNow(v *master.SlaveView) bool {
+	return v.Direction == store.Outbound && (v.State == master.StateOffline || v.State == master.StateError)
 }
 
 // set shows s (none when empty) as the value of field f.

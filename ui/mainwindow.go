@@ -16,7 +16,6 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/lanyard/lanyard/core/master"
-	"github.com/lanyard/lanyard/core/store"
 )
 
 // Title is the main window's title.
@@ -540,7 +539,7 @@ func (mw *mainWindow) refresh() {
 // again now instead of after its backoff.
 func (mw *mainWindow) refreshStatus() {
 	v, ok := mw.selectedSlave()
-	if ok && v.Direction == store.Outbound && (v.State == master.StateOffline || v.State == master.StateError) {
+	if ok && canTryNow(&v) {
 		mw.retryNow(v.Name)
 		return
 	}

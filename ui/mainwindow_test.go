@@ -277,6 +277,9 @@ func TestSelectingASlaveFillsTheOverview(t *testing.T) {
 		if got := mw.detail.values[fState].Text; got != "Error · trying again now" {
 			t.Errorf("state %q", got)
 		}
+		if b := mw.detail.refresh; b.Text != tryNow || b.Disabled() {
+			t.Errorf("the header's button for a slave the console dials, down: %q, disabled %v", b.Text, b.Disabled())
+		}
 		if mw.detail.values[fSince].Visible() {
 			t.Error("a slave not connected shows since when it is connected")
 		}
@@ -285,6 +288,9 @@ func TestSelectingASlaveFillsTheOverview(t *testing.T) {
 		mw.tree.Select("a2")
 		if seen := mw.detail.values[fSeen]; !seen.Visible() || seen.Text != "never: it has not linked to this console yet" {
 			t.Errorf("last seen %v %q", seen.Visible(), seen.Text)
+		}
+		if b := mw.detail.refresh; b.Text != refreshStatus || !b.Disabled() {
+			t.Errorf("the header's button for an inbound slave, offline: %q, disabled %v", b.Text, b.Disabled())
 		}
 	})
 	t.Run("a group shows its summary", func(t *testing.T) {
