@@ -12,8 +12,9 @@ import (
 )
 
 // The console's own commands (settings show|set, slave add|edit|remove|
-// trust|list|import|export) work the same while a console runs, through it, as on its database when
-// none runs; a change of settings takes effect at once.
+// trust|connect|disconnect|list|import|export) work the same while a
+// console runs, through it, as on its database when none runs; a change
+// of settings takes effect at once.
 func TestTheConsolesOwnCommandsWorkWhileItRuns(t *testing.T) {
 	const smtpPassword = "smtp-s3cret-77"
 	f := newFleet(t, true)
@@ -38,6 +39,21 @@ func TestTheConsolesOwnCommandsWorkWhileItRuns(t *testing.T) {
 	if out, code = cli("", "slave", "list"); code != 0 || !regexp.MustCompile(`(?m)^FS01 +connected +outbound .* now `).MatchString(out) {
 		t.Fatalf("slave list with the console running: exit %d\n%s", code, out)
 	}
+
+	// Disconnect closes the link and keeps it closed; connect links again.
+	mark := f.console.mark()
+	if out, code = cli("", "slave", "disconnect", "FS01"); code != 0 || !strings.Contains(out, "disconnected FS01") {
+		t.Fatalf("slave disconnect with the console running: exit %d\n%s", code, out)
+	}
+	f.console.eventFrom(mark, "disabled", "FS01", 10*time.Second)
+	if out, _ = cli("", "slave", "list", "--json"); !strings.Contains(out, `"state":"disabled"`) {
+		t.Fatalf("FS01 after slave disconnect: %s", out)
+	}
+	mark = f.console.mark()
+	if out, code = cli("", "slave", "connect", "FS01"); code != 0 || !strings.Contains(out, "connected FS01: the console dials "+addr) {
+		t.Fatalf("slave connect with the console running: exit %d\n%s", code, out)
+	}
+	f.console.eventFrom(mark, "connected", "FS01", 15*time.Second)
 	out, code = cli("", "slave", "export", "--with-keys", "-")
 	if code != 0 || !strings.Contains(out, "FS01,outbound,"+addr) || !strings.Contains(out, "warning: the file holds every slave's key") {
 		t.Fatalf("slave export with the console running: exit %d\n%s", code, out)
@@ -100,7 +116,7 @@ func TestTheConsolesOwnCommandsWorkWhileItRuns(t *testing.T) {
 
 	// A new listening address: the running console moves at once.
 	moved := deadAddress(t)
-	mark := f.console.mark()
+	mark = f.console.mark()
 	out, code = cli("", "settings", "set", "--listen", moved, "--alert-grace", "5m")
 	if code != 0 || !strings.Contains(out, "on, "+moved) || !strings.Contains(out, "alert grace") {
 		t.Fatalf("settings set with the console running: exit %d\n%s", code, out)

@@ -148,3 +148,44 @@ func TestSlaveListSaysWhenEachWasLastSeen(t *testing.T) {
 		t.Errorf("slave list --json: %v\n%s", err, &stdout)
 	}
 }
+
+// Without a running console, slave disconnect and connect set the entry
+// so: the console starts with it disconnected, or not.
+func TestSlaveDisconnectAndConnectWithoutAConsole(t *testing.T) {
+	dir := consoleDir(t, func(db *store.DB) error {
+		_, err := master.AddSlave(db, master.SlaveSpec{Name: "FS01", Direction: store.Outbound, Address: "192.0.2.10:16888", Password: []byte("pw")})
+		return err
+	})
+	run := func(want int, args ...string) string {
+		t.Helper()
+		var stdout, stderr bytes.Buffer
+		if code := Main(append(args, "--data-dir", dir), strings.NewReader(""), &stdout, &stderr); code != want {
+			t.Fatalf("%s: exit %d, want %d\n%s%s", strings.Join(args, " "), code, want, &stdout, &stderr)
+		}
+		return stdout.String() + stderr.String()
+	}
+	disabled := func() bool {
+		t.Helper()
+		log := logrus.New()
+		log.SetOutput(io.Discard)
+		db, err := app.OpenStore(dir, "console", log)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer db.Close()
+		e, err := db.SlaveByName("fs01")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return e.Disabled
+	}
+	if out := run(0, "slave", "disconnect", "fs01"); out != "disconnected FS01: it stays so until `lanyard slave connect FS01`\n" || !disabled() {
+		t.Fatalf("slave disconnect said %q", out)
+	}
+	if out := run(0, "slave", "connect", "FS01"); out != "connected FS01: the console dials 192.0.2.10:16888\n" || disabled() {
+		t.Fatalf("slave connect said %q", out)
+	}
+	if out := run(2, "slave", "disconnect", "FS09"); !strings.Contains(out, "FS09") {
+		t.Fatalf("slave disconnect of an unknown slave said %q", out)
+	}
+}

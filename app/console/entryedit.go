@@ -7,8 +7,8 @@ import (
 	"github.com/lanyard/lanyard/core/store"
 )
 
-// lanyard slave add, edit, remove and trust work the same whether a
-// console runs or not, as settings set does (settingsedit.go): the flags
+// lanyard slave add, edit, remove, trust, connect and disconnect work the
+// same whether a console runs or not, as settings set does (settingsedit.go): the flags
 // become one entryChange, carried out by the same functions on an
 // entriesHome, the running console (through the control socket, so the
 // new slave is dialed, or the edited one relinked, at once) or its
@@ -19,6 +19,10 @@ const (
 	opSlaveEdit   = "slave_edit"
 	opSlaveRemove = "slave_remove"
 	opSlaveTrust  = "slave_trust"
+	// Disconnect: the console stops dialing the slave, or refuses it when
+	// it dials in, until Connect; across restarts.
+	opSlaveConnect    = "slave_connect"
+	opSlaveDisconnect = "slave_disconnect"
 )
 
 // entryChange is what slave add or edit asks for; on edit, only what is
@@ -68,6 +72,8 @@ type entriesHome interface {
 	edit(name string, spec master.SlaveSpec) (entryResult, error)
 	remove(name string) error
 	trust(name, fingerprint string) (entryResult, error)
+	// connect and disconnect set whether the console links it.
+	connect(name string, on bool) error
 	// db reads the current entries.
 	store() *store.DB
 }
@@ -87,6 +93,12 @@ func changeEntry(h entriesHome, op, name string, c entryChange, password []byte)
 		return entryResult{Name: name}, h.remove(name)
 	case opSlaveTrust:
 		return h.trust(name, c.Fingerprint)
+	case opSlaveConnect, opSlaveDisconnect:
+		if err := h.connect(name, op == opSlaveConnect); err != nil {
+			return entryResult{}, err
+		}
+		e, err := h.store().SlaveByName(name)
+		return resultOf(e, false), err
 	}
 	return entryResult{}, errors.New("unknown change of a slave: " + op)
 }
@@ -117,6 +129,12 @@ func (h masterEntries) edit(name string, s master.SlaveSpec) (entryResult, error
 	return h.viewResult(h.m.EditSlave(name, s))
 }
 func (h masterEntries) remove(name string) error { return h.m.RemoveSlave(name) }
+func (h masterEntries) connect(name string, on bool) error {
+	if on {
+		return h.m.Connect(name)
+	}
+	return h.m.Disconnect(name)
+}
 func (h masterEntries) trust(name, fp string) (entryResult, error) {
 	e, err := h.m.Trust(name, fp)
 	return resultOf(e, h.m.Settings().Listen), err
@@ -147,4 +165,13 @@ func (h dbEntries) remove(name string) error { return h.db.RemoveSlave(name) }
 func (h dbEntries) trust(name, fp string) (entryResult, error) {
 	e, err := master.Trust(h.db, name, fp)
 	return resultOf(e, h.listening()), err
+}
+
+func (h dbEntries) connect(name string, on bool) error {
+	e, err := h.db.SlaveByName(name)
+	if err != nil {
+		return err
+	}
+	_, err = h.db.UpdateSlave(e.ID, func(e *store.Slave) error { e.Disabled = !on; return nil })
+	return err
 }

@@ -24,6 +24,7 @@ import (
 func slaveCmd(e *env) *cobra.Command {
 	cmd := &cobra.Command{Use: "slave", Short: "Add, list, edit or remove slaves"}
 	cmd.AddCommand(slaveAddCmd(e), slaveListCmd(e), slaveEditCmd(e), slaveRemoveCmd(e), slaveTrustCmd(e),
+		slaveConnectCmd(e, true), slaveConnectCmd(e, false),
 		slaveImportCmd(e), slaveExportCmd(e))
 	return cmd
 }
@@ -184,6 +185,41 @@ unless --password-stdin is given; renaming needs it (the name is part of the key
 	f.register(cmd, false)
 	cmd.Flags().StringVar(&rename, "rename", "", "new name (needs --password-stdin)")
 	return cmd
+}
+
+// slaveConnectCmd is slave connect (on) or slave disconnect.
+func slaveConnectCmd(e *env, on bool) *cobra.Command {
+	op, use, short, long := opSlaveDisconnect, "disconnect NAME", "Stop linking a slave until slave connect",
+		`Disconnect a slave: the console closes its link, stops dialing it (or refuses
+it when it dials in) and keeps it so across restarts, until slave connect.
+The entry and its history stay. For a server in maintenance, or one that is
+gone but whose history you keep.`
+	if on {
+		op, use, short, long = opSlaveConnect, "connect NAME", "Link a slave again, or try it now",
+			`Connect a slave that was disconnected; for one that the console dials and that
+is down, try it now rather than after its backoff.`
+	}
+	return &cobra.Command{
+		Use:   use,
+		Short: short,
+		Long:  long,
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			s, err := e.changeSlave(cmd.Context(), op, args[0], entryChange{}, nil)
+			if err != nil {
+				return err
+			}
+			switch {
+			case !on:
+				fmt.Fprintf(e.stdout, "disconnected %s: it stays so until `lanyard slave connect %s`\n", s.Name, s.Name)
+			case s.Direction == store.Inbound:
+				fmt.Fprintf(e.stdout, "connected %s: it is accepted when it dials in\n", s.Name)
+			default:
+				fmt.Fprintf(e.stdout, "connected %s: the console dials %s\n", s.Name, s.Address)
+			}
+			return nil
+		},
+	}
 }
 
 func slaveRemoveCmd(e *env) *cobra.Command {
