@@ -37,4 +37,6 @@
 // that can block (the store, a link's Close, the hub) is called with it
 // held, except starting goroutines: a redialer's, and a new link's reader,
 // which is started in the same step that makes it a slave's link (adopt).
+// Queueing pins (pins.go) never blocks; the last-seen refresh does it
+// under Master.mu, so its times are queued in order (lastseen.go).
 package master

@@ -33,9 +33,12 @@ func (m *Master) refreshLastSeen(ctx context.Context) {
 }
 
 // seenLinked notes every linked slave as seen at now, and queues the
-// times to be saved.
+// times to be saved. It queues them before it lets go of m.mu: a link
+// that ends meanwhile queues its later time after these, so the saved
+// time never goes back.
 func (m *Master) seenLinked(now time.Time) {
 	m.mu.Lock()
+	defer m.mu.Unlock()
 	pins := make([]store.Pin, 0, len(m.slaves))
 	for _, s := range m.slaves {
 		if s.link != nil {
@@ -43,6 +46,5 @@ func (m *Master) seenLinked(now time.Time) {
 			pins = append(pins, store.Pin{ID: s.entry.ID, LastSeen: now})
 		}
 	}
-	m.mu.Unlock()
 	m.pins.queue(pins...)
 }

@@ -183,11 +183,15 @@ func TestASlaveThatIsDownStaysOfflineWhileRetried(t *testing.T) {
 		t.Fatal(err)
 	}
 	c.until(t, "FS01's first dial fails", func() bool { v, _ := c.Slave("FS01"); return v.LastError != "" })
+	// A state event holds the state when it was made, and its time, both
+	// read under the console's lock: those made after the failure count.
+	v, _ := c.Slave("FS01")
+	failedAt := v.StateSince
 	deadline := time.After(10 * time.Second)
 	for seen := 0; seen < 8; {
 		select {
 		case e := <-c.events:
-			if e.Kind != EventState || e.Slave != "FS01" {
+			if e.Kind != EventState || e.Slave != "FS01" || !e.Time.After(failedAt) {
 				continue
 			}
 			if e.State != StateOffline {
