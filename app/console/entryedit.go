@@ -8,11 +8,11 @@ import (
 )
 
 // lanyard slave add, edit, remove, trust, connect and disconnect work the
-// same whether a console runs or not, as settings set does (settingsedit.go): the flags
-// become one entryChange, carried out by the same functions on an
-// entriesHome, the running console (through the control socket, so the
-// new slave is dialed, or the edited one relinked, at once) or its
-// database when none runs.
+// same whether a console runs or not, as settings set does
+// (settingsedit.go): the flags become one entryChange, carried out by the
+// same functions on an entriesHome, the running console (through the
+// control socket, so the new slave is dialed, or the edited one relinked,
+// at once) or its database when none runs.
 
 const (
 	opSlaveAdd    = "slave_add"
@@ -98,7 +98,11 @@ func changeEntry(h entriesHome, op, name string, c entryChange, password []byte)
 			return entryResult{}, err
 		}
 		e, err := h.store().SlaveByName(name)
-		return resultOf(e, false), err
+		if err != nil {
+			return entryResult{}, err
+		}
+		settings, err := master.LoadSettings(h.store())
+		return resultOf(e, settings.Listen), err
 	}
 	return entryResult{}, errors.New("unknown change of a slave: " + op)
 }

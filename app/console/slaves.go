@@ -21,6 +21,10 @@ import (
 	"github.com/lanyard/lanyard/core/store"
 )
 
+// notListening follows a change that leaves an inbound slave waiting for
+// a console that does not listen.
+const notListening = "note: this console does not listen yet; turn it on with: lanyard settings set --listen :16888"
+
 func slaveCmd(e *env) *cobra.Command {
 	cmd := &cobra.Command{Use: "slave", Short: "Add, list, edit or remove slaves"}
 	cmd.AddCommand(slaveAddCmd(e), slaveListCmd(e), slaveEditCmd(e), slaveRemoveCmd(e), slaveTrustCmd(e),
@@ -104,7 +108,7 @@ func slaveAddCmd(e *env) *cobra.Command {
 			}
 			fmt.Fprintf(e.stdout, "added %s, inbound: it dials this console\n", s.Name)
 			if !s.Listening {
-				fmt.Fprintln(e.stdout, "note: this console does not listen yet; turn it on with: lanyard settings set --listen :16888")
+				fmt.Fprintln(e.stdout, notListening)
 			}
 			return nil
 		},
@@ -214,6 +218,9 @@ is down, try it now rather than after its backoff.`
 				fmt.Fprintf(e.stdout, "disconnected %s: it stays so until `lanyard slave connect %s`\n", s.Name, s.Name)
 			case s.Direction == store.Inbound:
 				fmt.Fprintf(e.stdout, "connected %s: it is accepted when it dials in\n", s.Name)
+				if !s.Listening {
+					fmt.Fprintln(e.stdout, notListening)
+				}
 			default:
 				fmt.Fprintf(e.stdout, "connected %s: the console dials %s\n", s.Name, s.Address)
 			}

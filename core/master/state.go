@@ -36,8 +36,8 @@ type slave struct {
 	// seen is when the console last had a link with it (lastseen.go);
 	// zero: never.
 	seen time.Time
-	// retrying: a dial after a failed one is under way; the state stays
-	// the failure's (connecting).
+	// retrying: a dial after a failed one is under way, and the state
+	// stays the failure's (see connecting).
 	retrying bool
 	// failedDial: the last dial failed, and none has linked since.
 	failedDial bool
