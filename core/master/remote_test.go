@@ -42,6 +42,20 @@ func linked(t *testing.T, ssl bool, configure func(*agent.Config)) (*console, *a
 	return c, a
 }
 
+// addDownSlave adds FS01, outbound to a port nobody listens on, and waits
+// for its first dial to fail (offline is also where an entry starts).
+func addDownSlave(t *testing.T, c *console) {
+	t.Helper()
+	addr, err := freeport.Addr()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.AddSlave(SlaveSpec{Name: "FS01", Direction: store.Outbound, Address: addr, Password: []byte("pw")}); err != nil {
+		t.Fatal(err)
+	}
+	c.until(t, "FS01's first dial fails", func() bool { v, _ := c.Slave("FS01"); return v.LastError != "" })
+}
+
 func lastAudit(t *testing.T, c *console) store.AuditRecord {
 	t.Helper()
 	recs, err := c.Audit(AuditFilter{Slave: "fs01", Last: 1})
@@ -53,17 +67,9 @@ func lastAudit(t *testing.T, c *console) store.AuditRecord {
 
 func TestACommandForAnOfflineSlaveIsRefusedAtOnceAndAudited(t *testing.T) {
 	c := startConsole(t, false, nil)
-	addr, err := freeport.Addr() // a port nobody listens on
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := c.AddSlave(SlaveSpec{Name: "FS01", Direction: store.Outbound, Address: addr, Password: []byte("pw")}); err != nil {
-		t.Fatal(err)
-	}
-	// Offline is also where it starts: wait for its first dial to fail.
-	c.until(t, "FS01's first dial fails", func() bool { v, _ := c.Slave("FS01"); return v.LastError != "" })
+	addDownSlave(t, c)
 	ctx := WithOrigin(context.Background(), "command line (uid 1000)")
-	_, err = c.SetAgentSettings(ctx, "fs01", &pb.SettingsSetRequest{Ssl: ptrTo(true)})
+	_, err := c.SetAgentSettings(ctx, "fs01", &pb.SettingsSetRequest{Ssl: ptrTo(true)})
 	var nl *NotLinkedError
 	if !errors.As(err, &nl) || !errors.Is(err, ErrNotLinked) || !strings.Contains(err.Error(), "FS01 is offline") ||
 		!strings.Contains(err.Error(), "nothing was sent") {
@@ -175,14 +181,7 @@ func TestARetryKeepsTheFailuresState(t *testing.T) {
 // the first failure, every state it publishes is offline.
 func TestASlaveThatIsDownStaysOfflineWhileRetried(t *testing.T) {
 	c := startConsole(t, false, nil)
-	addr, err := freeport.Addr()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := c.AddSlave(SlaveSpec{Name: "FS01", Direction: store.Outbound, Address: addr, Password: []byte("pw")}); err != nil {
-		t.Fatal(err)
-	}
-	c.until(t, "FS01's first dial fails", func() bool { v, _ := c.Slave("FS01"); return v.LastError != "" })
+	addDownSlave(t, c)
 	// A state event holds the state when it was made, and its time, both
 	// read under the console's lock: those made after the failure count.
 	v, _ := c.Slave("FS01")
@@ -208,14 +207,7 @@ func TestASlaveThatIsDownStaysOfflineWhileRetried(t *testing.T) {
 // stays disconnected across a restart of the console.
 func TestDisconnectingASlaveThatIsDownStopsItsRetries(t *testing.T) {
 	c := startConsole(t, false, nil)
-	addr, err := freeport.Addr()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := c.AddSlave(SlaveSpec{Name: "FS01", Direction: store.Outbound, Address: addr, Password: []byte("pw")}); err != nil {
-		t.Fatal(err)
-	}
-	c.until(t, "FS01's first dial fails", func() bool { v, _ := c.Slave("FS01"); return v.LastError != "" })
+	addDownSlave(t, c)
 	if err := c.Disconnect("FS01"); err != nil {
 		t.Fatal(err)
 	}
