@@ -73,7 +73,7 @@ type entriesHome interface {
 	remove(name string) error
 	trust(name, fingerprint string) (entryResult, error)
 	// connect and disconnect set whether the console links it.
-	connect(name string, on bool) error
+	connect(name string, on bool) (entryResult, error)
 	// db reads the current entries.
 	store() *store.DB
 }
@@ -94,15 +94,7 @@ func changeEntry(h entriesHome, op, name string, c entryChange, password []byte)
 	case opSlaveTrust:
 		return h.trust(name, c.Fingerprint)
 	case opSlaveConnect, opSlaveDisconnect:
-		if err := h.connect(name, op == opSlaveConnect); err != nil {
-			return entryResult{}, err
-		}
-		e, err := h.store().SlaveByName(name)
-		if err != nil {
-			return entryResult{}, err
-		}
-		settings, err := master.LoadSettings(h.store())
-		return resultOf(e, settings.Listen), err
+		return h.connect(name, op == opSlaveConnect)
 	}
 	return entryResult{}, errors.New("unknown change of a slave: " + op)
 }
@@ -133,11 +125,16 @@ func (h masterEntries) edit(name string, s master.SlaveSpec) (entryResult, error
 	return h.viewResult(h.m.EditSlave(name, s))
 }
 func (h masterEntries) remove(name string) error { return h.m.RemoveSlave(name) }
-func (h masterEntries) connect(name string, on bool) error {
+func (h masterEntries) connect(name string, on bool) (entryResult, error) {
+	connect := h.m.Disconnect
 	if on {
-		return h.m.Connect(name)
+		connect = h.m.Connect
 	}
-	return h.m.Disconnect(name)
+	if err := connect(name); err != nil {
+		return entryResult{}, err
+	}
+	v, _ := h.m.Slave(name)
+	return h.viewResult(v, nil)
 }
 func (h masterEntries) trust(name, fp string) (entryResult, error) {
 	e, err := h.m.Trust(name, fp)
@@ -171,11 +168,10 @@ func (h dbEntries) trust(name, fp string) (entryResult, error) {
 	return resultOf(e, h.listening()), err
 }
 
-func (h dbEntries) connect(name string, on bool) error {
+func (h dbEntries) connect(name string, on bool) (entryResult, error) {
 	e, err := h.db.SlaveByName(name)
-	if err != nil {
-		return err
+	if err == nil {
+		e, err = h.db.UpdateSlave(e.ID, func(e *store.Slave) error { e.Disabled = !on; return nil })
 	}
-	_, err = h.db.UpdateSlave(e.ID, func(e *store.Slave) error { e.Disabled = !on; return nil })
-	return err
+	return resultOf(e, h.listening()), err
 }
