@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"github.com/lanyard/lanyard/app"
+	"github.com/lanyard/lanyard/core/human"
 	"github.com/lanyard/lanyard/internal/benchtable"
 )
 
@@ -81,7 +82,7 @@ func (r *fleetRig) importEntries(file string) time.Duration {
 	began := time.Now()
 	out := mustRun(r.tb, "", r.consoleBin, "slave", "import", "--data-dir", r.dir, file)
 	took := time.Since(began)
-	if !strings.Contains(out, strconv.Itoa(r.n)) {
+	if !strings.Contains(out, "added "+human.Count(r.n)+" of ") {
 		r.tb.Fatalf("import of %d entries said:\n%s", r.n, out)
 	}
 	return took

@@ -17,6 +17,7 @@ import (
 
 	"github.com/lanyard/lanyard/core/backup"
 	"github.com/lanyard/lanyard/core/health"
+	"github.com/lanyard/lanyard/core/human"
 	"github.com/lanyard/lanyard/core/master"
 )
 
@@ -45,7 +46,7 @@ const (
 	backupsAllGroups   = "All groups"
 	backupsAllStates   = "All states"
 	backupsFilterHint  = "Filter by slave, group, task or error"
-	backupsNoTasks     = "No backup tasks known yet: they appear as slaves link."
+	backupsNoTasks     = "No backup tasks known yet. Add one in a server's Tasks tab; a server's tasks appear here once it has linked."
 	backupsReading     = "Reading the fleet's backups…"
 	backupsUngrouped   = "(no group)"
 	backupsLastKnownAs = "last known"
@@ -806,5 +807,5 @@ func (m *backupsModel) snapshot() backupsSnapshot {
 
 // summary is "12 of 30,000 tasks shown · 28,000 ok · 1,200 failed…".
 func (s *backupsSnapshot) summary() string {
-	return fmt.Sprintf("%d of %d tasks shown · %s", len(s.visible), s.total, s.counts)
+	return fmt.Sprintf("%s of %s tasks shown · %s", human.Count(len(s.visible)), human.Count(s.total), s.counts)
 }

@@ -18,6 +18,7 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
+	"github.com/lanyard/lanyard/core/human"
 	"github.com/lanyard/lanyard/core/master"
 	"github.com/lanyard/lanyard/core/store"
 )
@@ -812,11 +813,11 @@ func (lw *logWindow) refreshStatus() {
 		}
 	}
 	if lw.checked > 0 {
-		parts = append(parts, fmt.Sprintf("%d ticked", lw.checked))
+		parts = append(parts, human.Count(lw.checked)+" ticked")
 	}
 	lw.status.SetText(strings.Join(parts, " · "))
 	if lw.newAway > 0 {
-		lw.jumpBtn.SetText(fmt.Sprintf("%s (%d new)", logJumpLabel, lw.newAway))
+		lw.jumpBtn.SetText(fmt.Sprintf("%s (%s new)", logJumpLabel, human.Count(lw.newAway)))
 		lw.jumpBtn.Importance = widget.HighImportance
 	} else {
 		lw.jumpBtn.SetText(logJumpLabel)
@@ -891,7 +892,7 @@ func (lw *logWindow) export(w fyne.URIWriteCloser) {
 	name := w.URI().Name()
 	go func() {
 		n, err := exportLog(ctx, w, log, f, match, loc, page, func(n int) {
-			do(func() { count.SetText(fmt.Sprintf("Exported %d records…", n)) })
+			do(func() { count.SetText("Exported " + human.Count(n) + " records…") })
 		})
 		if cerr := w.Close(); err == nil {
 			err = cerr
@@ -1136,5 +1137,5 @@ func nRecords(n int) string {
 	if n == 1 {
 		return "1 record"
 	}
-	return fmt.Sprintf("%d records", n)
+	return human.Count(n) + " records"
 }

@@ -20,6 +20,7 @@ import (
 
 	"github.com/lanyard/lanyard/core/auth"
 	"github.com/lanyard/lanyard/core/health"
+	"github.com/lanyard/lanyard/core/human"
 	"github.com/lanyard/lanyard/core/master"
 	"github.com/lanyard/lanyard/core/store"
 	"github.com/lanyard/lanyard/core/wire"
@@ -246,9 +247,9 @@ func backupNotification(alerts []health.Alert) *fyne.Notification {
 	}
 	body := strings.Join(names, ", ")
 	if len(as) > alertListMax {
-		body += fmt.Sprintf(" and %d more", len(as)-alertListMax)
+		body += " and " + human.Count(len(as)-alertListMax) + " more"
 	}
-	return fyne.NewNotification(fmt.Sprintf("%d backup alerts", len(as)), body+". The Backups window (Ctrl+B) lists them.")
+	return fyne.NewNotification(human.Count(len(as))+" backup alerts", body+". The Backups window (Ctrl+B) lists them.")
 }
 
 // outageWatch is the notifier's state machine: fed events and the time,
@@ -363,9 +364,9 @@ func (w *outageWatch) due(now time.Time) []*fyne.Notification {
 		for i := range names {
 			names[i] = down[i].name
 		}
-		return []*fyne.Notification{fyne.NewNotification(fmt.Sprintf("%d slaves offline", len(down)),
-			fmt.Sprintf("%s and %d more have been offline for over %s.", strings.Join(names, ", "),
-				len(down)-outageListMax, humanDuration(w.grace)))}
+		return []*fyne.Notification{fyne.NewNotification(human.Count(len(down))+" slaves offline",
+			fmt.Sprintf("%s and %s more have been offline for over %s.", strings.Join(names, ", "),
+				human.Count(len(down)-outageListMax), humanDuration(w.grace)))}
 	}
 	out := make([]*fyne.Notification, len(down))
 	for i, s := range down {
@@ -496,7 +497,7 @@ func (t *trayMenu) show(st trayState) {
 	if t == nil {
 		return
 	}
-	t.counts.Label = fmt.Sprintf("%d connected · %d offline", st.connected, st.offline)
+	t.counts.Label = human.Count(st.connected) + " connected · " + human.Count(st.offline) + " offline"
 	items := []*fyne.MenuItem{t.counts, fyne.NewMenuItemSeparator(), t.fixed[0], t.fixed[1]}
 	if len(st.strangers) > 0 {
 		items = append(items, fyne.NewMenuItemSeparator())

@@ -148,7 +148,7 @@ func (rd *restoreDialog) loadSnapshots() {
 }
 
 func snapshotLabel(s backup.SnapshotInfo) string {
-	return fmt.Sprintf("%s · %s · %d files, %s", s.Time.Local().Format("2006-01-02 15:04"), s.Result, s.Files, human.Bytes(max(s.Bytes, 0)))
+	return fmt.Sprintf("%s · %s · %s files, %s", s.Time.Local().Format("2006-01-02 15:04"), s.Result, human.Count(s.Files), human.Bytes(max(s.Bytes, 0)))
 }
 
 // pickSnapshot shows another snapshot's folders.
@@ -209,7 +209,7 @@ func (rd *restoreDialog) open(id string) {
 				rd.status.SetText(n.note)
 			}
 			if total > len(entries) {
-				rd.status.SetText(fmt.Sprintf("%s holds %d entries; the first %d are shown (restore the folder, or type a path).", dir, total, len(entries)))
+				rd.status.SetText(fmt.Sprintf("%s holds %s entries; the first %s are shown (restore the folder, or type a path).", dir, human.Count(total), human.Count(len(entries))))
 			}
 			n.children = n.children[:0]
 			for _, e := range entries {

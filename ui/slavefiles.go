@@ -14,6 +14,7 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
+	"github.com/lanyard/lanyard/core/human"
 	"github.com/lanyard/lanyard/core/master"
 	"github.com/lanyard/lanyard/core/slavefile"
 )
@@ -62,7 +63,7 @@ func (mw *mainWindow) importSlaves() {
 // means nothing is added and the rows are listed.
 func (mw *mainWindow) importRows(name string, rows []slavefile.Row, bad []*slavefile.LineError, skipBad bool) {
 	ctx, cancel := context.WithCancel(mw.ctx)
-	label := widget.NewLabel(fmt.Sprintf("Checking %d slaves…", len(rows)))
+	label := widget.NewLabel("Checking " + human.Count(len(rows)) + " slaves…")
 	bar := widget.NewProgressBar()
 	progress := dialog.NewCustom(importTitle, "Cancel", container.NewVBox(label, bar), mw.win)
 	progress.SetOnClosed(cancel)
@@ -97,8 +98,8 @@ func (mw *mainWindow) importRows(name string, rows []slavefile.Row, bad []*slave
 			case err != nil:
 				mw.showError("Could not import "+name, err)
 			default:
-				dialog.ShowInformation(importTitle, fmt.Sprintf("Added %d slaves from %s (%d keys derived from passwords) in %s.",
-					len(rep.Added), name, rep.Derived, time.Since(start).Round(100*time.Millisecond)), mw.win)
+				dialog.ShowInformation(importTitle, fmt.Sprintf("Added %s slaves from %s (%s keys derived from passwords) in %s.",
+					human.Count(len(rep.Added)), name, human.Count(rep.Derived), time.Since(start).Round(100*time.Millisecond)), mw.win)
 			}
 		}
 	})
@@ -106,7 +107,7 @@ func (mw *mainWindow) importRows(name string, rows []slavefile.Row, bad []*slave
 
 // progressText says how far an import is, and how long is left.
 func progressText(done, total int, elapsed time.Duration) string {
-	text := fmt.Sprintf("%d of %d slaves ready", done, total)
+	text := human.Count(done) + " of " + human.Count(total) + " slaves ready"
 	if done > 0 && done < total && elapsed > time.Second {
 		left := time.Duration(float64(elapsed) / float64(done) * float64(total-done))
 		text += fmt.Sprintf(", about %s left", left.Round(time.Second))
@@ -124,13 +125,13 @@ func (mw *mainWindow) showBadRows(name string, rows []slavefile.Row, readBad []*
 	list := widget.NewList(func() int { return len(lines) },
 		func() fyne.CanvasObject { return widget.NewLabel("") },
 		func(i widget.ListItemID, o fyne.CanvasObject) { o.(*widget.Label).SetText(lines[i]) })
-	head := widget.NewLabel(fmt.Sprintf("%d of %d rows of %s are refused, so nothing was added. Fix them and import again, or add the %d good ones now.",
-		len(rep.Bad), len(rows)+len(readBad), name, rep.Ready))
+	head := widget.NewLabel(fmt.Sprintf("%s of %s rows of %s are refused, so nothing was added. Fix them and import again, or add the %s good ones now.",
+		human.Count(len(rep.Bad)), human.Count(len(rows)+len(readBad)), name, human.Count(rep.Ready)))
 	head.Wrapping = fyne.TextWrapWord
 	body := container.NewBorder(head, nil, nil, nil, list)
 	var d *dialog.CustomDialog
 	closeBtn := widget.NewButton("Close", func() { d.Hide() })
-	addGood := widget.NewButtonWithIcon(fmt.Sprintf("Add the %d good ones", rep.Ready), theme.ContentAddIcon(), func() {
+	addGood := widget.NewButtonWithIcon("Add the "+human.Count(rep.Ready)+" good ones", theme.ContentAddIcon(), func() {
 		d.Hide()
 		mw.importRows(name, rows, readBad, true)
 	})
@@ -180,7 +181,7 @@ func (mw *mainWindow) chooseExportFile(withKeys bool) {
 			mw.showError("Could not export to "+w.URI().Name(), err)
 			return
 		}
-		msg := fmt.Sprintf("Wrote %d slaves to %s.", n, w.URI().Name())
+		msg := fmt.Sprintf("Wrote %s slaves to %s.", human.Count(n), w.URI().Name())
 		if withKeys {
 			msg += "\n\n" + exportKeysWarn
 		}

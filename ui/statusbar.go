@@ -12,6 +12,7 @@ import (
 
 	"github.com/lanyard/lanyard/core/address"
 	"github.com/lanyard/lanyard/core/health"
+	"github.com/lanyard/lanyard/core/human"
 	"github.com/lanyard/lanyard/core/master"
 )
 
@@ -58,17 +59,17 @@ func (s *statusBar) setListen(li listenInfo) {
 // disabled counts added when there are any.
 func countsText(c *stateCounts) string {
 	parts := []string{
-		fmt.Sprintf("%d connected", c.of(master.StateConnected)),
-		fmt.Sprintf("%d offline", c.of(master.StateOffline)),
+		human.Count(c.of(master.StateConnected)) + " connected",
+		human.Count(c.of(master.StateOffline)) + " offline",
 	}
 	if n := c.of(master.StateConnecting); n > 0 {
-		parts = append(parts, fmt.Sprintf("%d connecting", n))
+		parts = append(parts, human.Count(n)+" connecting")
 	}
 	if n := c.of(master.StateError); n > 0 {
 		parts = append(parts, countNoun(n, "error", "errors"))
 	}
 	if n := c.of(master.StateDisabled); n > 0 {
-		parts = append(parts, fmt.Sprintf("%d disabled", n))
+		parts = append(parts, human.Count(n)+" disabled")
 	}
 	return strings.Join(parts, " · ")
 }
@@ -77,7 +78,7 @@ func countNoun(n int, one, many string) string {
 	if n == 1 {
 		return "1 " + one
 	}
-	return fmt.Sprintf("%d %s", n, many)
+	return human.Count(n) + " " + many
 }
 
 // listenText is "listening on :16888 (SSL)", "not listening" or "NOT

@@ -1,7 +1,6 @@
 package ui
 
 import (
-	"fmt"
 	"image/color"
 	"strings"
 
@@ -11,6 +10,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/lanyard/lanyard/core/health"
+	"github.com/lanyard/lanyard/core/human"
 	"github.com/lanyard/lanyard/core/master"
 	"github.com/lanyard/lanyard/core/store"
 )
@@ -376,7 +376,7 @@ func (r *groupRow) set(name string, gc groupCount) {
 	r.drawn = gc
 	r.name.Text = name
 	r.name.Refresh()
-	r.count.Text = fmt.Sprintf("%d of %d connected", gc.connected, gc.total)
+	r.count.Text = human.Count(gc.connected) + " of " + human.Count(gc.total) + " connected"
 	if gc.backup.Total() > 0 {
 		r.count.Text += " · " + gc.backup.String()
 	}

@@ -267,3 +267,18 @@ func TestARefreshedStatusStaysThroughAnUnrelatedEvent(t *testing.T) {
 		t.Errorf("after an unrelated event the window shows the status of %d, want the refresh's %d", got, refreshed)
 	}
 }
+
+func TestAFleetsCountsAreReadWithTheirThousandsGrouped(t *testing.T) {
+	r := newGroupRow()
+	r.set("Acme", groupCount{total: 19000, connected: 12345})
+	if r.count.Text != "12,345 of 19,000 connected" {
+		t.Errorf("the group row reads %q", r.count.Text)
+	}
+	var c stateCounts
+	c[stateIndex(master.StateConnected)] = 18990
+	c[stateIndex(master.StateOffline)] = 1005
+	c[stateIndex(master.StateError)] = 5
+	if got := countsText(&c); got != "18,990 connected · 1,005 offline · 5 errors" {
+		t.Errorf("the status bar reads %q", got)
+	}
+}

@@ -15,6 +15,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/lanyard/lanyard/app/cmdline"
+	"github.com/lanyard/lanyard/core/human"
 	"github.com/lanyard/lanyard/core/master"
 	"github.com/lanyard/lanyard/core/slavefile"
 	"github.com/lanyard/lanyard/core/store"
@@ -134,11 +135,11 @@ func (e *env) importSlaves(ctx context.Context, path string, f slavefile.Format,
 	case err != nil:
 		return err
 	case res.Refused:
-		return cmdline.Usagef("%d of %d rows are refused (listed above); nothing was added: fix them and run again, or add the others with --skip-bad", len(res.Bad), res.Rows)
+		return cmdline.Usagef("%s of %s rows are refused (listed above); nothing was added: fix them and run again, or add the others with --skip-bad", human.Count(len(res.Bad)), human.Count(res.Rows))
 	case o.DryRun:
-		fmt.Fprintf(e.stdout, "dry run: %d of %d slaves would be added (%d keys derived from passwords, in %s); nothing was added\n", res.Ready, res.Rows, res.Derived, took)
+		fmt.Fprintf(e.stdout, "dry run: %s of %s slaves would be added (%s keys derived from passwords, in %s); nothing was added\n", human.Count(res.Ready), human.Count(res.Rows), human.Count(res.Derived), took)
 	default:
-		fmt.Fprintf(e.stdout, "added %d of %d slaves (%d keys derived from passwords) in %s\n", res.Added, res.Rows, res.Derived, took)
+		fmt.Fprintf(e.stdout, "added %s of %s slaves (%s keys derived from passwords) in %s\n", human.Count(res.Added), human.Count(res.Rows), human.Count(res.Derived), took)
 	}
 	return nil
 }
@@ -243,7 +244,7 @@ func (e *env) exportSlaves(ctx context.Context, path string, f slavefile.Format,
 		fmt.Fprintln(e.stderr, "warning: "+w)
 	}
 	if path != "-" {
-		fmt.Fprintf(e.stdout, "wrote %d slaves to %s\n", len(rows), path)
+		fmt.Fprintf(e.stdout, "wrote %s slaves to %s\n", human.Count(len(rows)), path)
 	}
 	return nil
 }
@@ -308,7 +309,7 @@ func (b *countBar) set(done, total int) {
 	}
 	if time.Since(b.last) >= 5*time.Second || done == total {
 		b.last = time.Now()
-		fmt.Fprintf(b.out, "%s: %d of %d\n", b.what, done, total)
+		fmt.Fprintf(b.out, "%s: %s of %s\n", b.what, human.Count(done), human.Count(total))
 	}
 }
 

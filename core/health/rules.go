@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/lanyard/lanyard/core/backup"
+	"github.com/lanyard/lanyard/core/human"
 )
 
 // State is a task's backup health.
@@ -254,7 +255,7 @@ func (c Counts) String() string {
 	var parts []string
 	for _, s := range []State{StateOK, StateFailed, StateOverdue, StateRunning, StateUnknown} {
 		if n := c.Of(s); n > 0 {
-			parts = append(parts, fmt.Sprintf("%d %s", n, s))
+			parts = append(parts, human.Count(n)+" "+string(s))
 		}
 	}
 	if len(parts) == 0 {

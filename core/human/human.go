@@ -3,6 +3,7 @@ package human
 import (
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -18,6 +19,25 @@ func Bytes[N ~int64 | ~uint64 | ~int](n N) string {
 		exp++
 	}
 	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
+}
+
+// Count is n with its thousands grouped, as English readers expect of a
+// fleet's sizes: "950", "10,000", "-1,234,567".
+func Count[N ~int | ~int64 | ~uint64](n N) string {
+	digits := strconv.FormatUint(uint64(n), 10)
+	sign := ""
+	if n < 0 {
+		digits, sign = strconv.FormatUint(uint64(-n), 10), "-"
+	}
+	var b strings.Builder
+	b.WriteString(sign)
+	for i, c := range digits {
+		if i > 0 && (len(digits)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(c)
+	}
+	return b.String()
 }
 
 // Usage is "3.1 GiB of 7.8 GiB (40 %)", or "" when total is unknown (0).

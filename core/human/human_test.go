@@ -25,6 +25,27 @@ func TestBytes(t *testing.T) {
 	}
 }
 
+func TestCount(t *testing.T) {
+	for _, c := range []struct {
+		n    int64
+		want string
+	}{
+		{0, "0"}, {7, "7"}, {999, "999"}, {1000, "1,000"}, {10_000, "10,000"}, {19_000, "19,000"},
+		{123_456, "123,456"}, {1_234_567, "1,234,567"}, {-1_234, "-1,234"}, {-999, "-999"},
+		{-9_223_372_036_854_775_808, "-9,223,372,036,854,775,808"},
+	} {
+		if got := Count(c.n); got != c.want {
+			t.Errorf("Count(%d) = %q, want %q", c.n, got, c.want)
+		}
+	}
+	if got := Count(uint64(1<<64 - 1)); got != "18,446,744,073,709,551,615" {
+		t.Errorf("the largest count reads %q", got)
+	}
+	if got := Count(50000); got != "50,000" {
+		t.Errorf("an int reads %q", got)
+	}
+}
+
 func TestUsage(t *testing.T) {
 	if got := Usage(3_328_599_654, 8_375_186_227); got != "3.1 GiB of 7.8 GiB (39 %)" {
 		t.Errorf("Usage = %q", got)
