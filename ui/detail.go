@@ -59,14 +59,12 @@ var (
 const none = "—"
 
 // detailPane is the right pane: the selected slave's tabs, a group's
-// summary, or a hint when nothing is selected.
+// summary, or the whole fleet's when nothing is selected.
 type detailPane struct {
 	obj fyne.CanvasObject
 
-	empty    fyne.CanvasObject
-	groupBox fyne.CanvasObject
-	groupMsg *widget.Label
-	tabs     *container.AppTabs
+	summary *summaryPane // a group's, or the fleet's when nothing is selected
+	tabs    *container.AppTabs
 
 	icon     *widget.Icon
 	title    *widget.Label
@@ -103,13 +101,7 @@ type detailPane struct {
 func newDetailPane(now func() time.Time) *detailPane {
 	d := &detailPane{now: now, values: map[string]*widget.Label{}, keys: map[string]fyne.CanvasObject{}, looks: stateLooks{}}
 
-	hint := widget.NewLabel("Select a server in the tree to see its details.")
-	hint.Importance = widget.LowImportance
-	d.empty = container.NewCenter(hint)
-
-	d.groupMsg = widget.NewLabel("")
-	d.groupMsg.Wrapping = fyne.TextWrapWord
-	d.groupBox = container.NewPadded(container.NewVBox(d.groupMsg))
+	d.summary = newSummaryPane(d.looks)
 
 	d.icon = widget.NewIcon(nil)
 	d.title = widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
@@ -154,8 +146,8 @@ func newDetailPane(now func() time.Time) *detailPane {
 		container.NewTabItemWithIcon(tabLog, theme.DocumentIcon(), arrivesLater("A live tail of this agent's log, with a level filter")),
 		container.NewTabItemWithIcon(tabSettings, theme.SettingsIcon(), arrivesLater("This agent's settings, edited from here")),
 	)
-	d.obj = container.NewStack(d.empty, d.groupBox, d.tabs)
-	d.showOnly(d.empty)
+	d.obj = container.NewStack(d.summary.obj, d.tabs)
+	d.showOnly(d.summary.obj)
 	return d
 }
 
@@ -240,7 +232,7 @@ func arrivesLater(what string) fyne.CanvasObject {
 }
 
 func (d *detailPane) showOnly(o fyne.CanvasObject) {
-	for _, c := range []fyne.CanvasObject{d.empty, d.groupBox, d.tabs} {
+	for _, c := range []fyne.CanvasObject{d.summary.obj, d.tabs} {
 		if c == o {
 			c.Show()
 		} else {
@@ -249,19 +241,12 @@ func (d *detailPane) showOnly(o fyne.CanvasObject) {
 	}
 }
 
-// clear shows the hint.
-func (d *detailPane) clear() {
+// showSummary shows the summary of a group, or of the whole fleet when
+// title is "".
+func (d *detailPane) showSummary(title string, s fleetSummary) {
 	d.shown = ""
-	d.showOnly(d.empty)
-	d.clearRemote()
-}
-
-// showGroup summarises a group.
-func (d *detailPane) showGroup(name string, gc groupCount) {
-	d.shown = ""
-	d.groupMsg.SetText(fmt.Sprintf("%s: %s, %d connected.\n\nSelect one of its servers to see its details.",
-		name, countNoun(gc.total, "server", "servers"), gc.connected))
-	d.showOnly(d.groupBox)
+	d.summary.show(title, s, d.now())
+	d.showOnly(d.summary.obj)
 	d.clearRemote()
 }
 

@@ -15,6 +15,7 @@
 //	treemodel.go        the tree's model: groups, order, filter, counts, applied a batch at a time
 //	statusbar.go        "412 connected · 3 offline · listening on :16888 (SSL)"
 //	detail.go           the detail pane: Overview, the last problem and its fix
+//	summary.go          the detail pane with no server selected: the fleet's or a group's states, backups, who needs a look
 //	detailremote.go     the detail pane's remote tabs and the Slave menu
 //	remote.go           managing one slave over its link, for those tabs
 //	following.go        what the remote tabs share: the slave followed, linked or not, shown or not

@@ -133,6 +133,8 @@ func newMainWindow(a fyne.App, c Console, ports PortChecker, opts windowOptions)
 	mw.detail = newDetailPane(opts.now)
 	mw.detail.onRefresh = mw.refreshStatus
 	mw.detail.onTrust = mw.trust
+	mw.detail.summary.pick = func(id string) { mw.revealSlave(id) }
+	mw.detail.summary.openList = mw.showBackups
 	mw.attachRemote()
 	mw.status = newStatusBar()
 	mw.filter = newFilterEntry(mw)
@@ -392,14 +394,13 @@ func (mw *mainWindow) syncDetail() {
 	id := mw.tree.selected
 	switch {
 	case id == "":
-		mw.detail.clear()
+		mw.detail.showSummary("", mw.model.summarize(""))
 	case isGroupNode(id):
-		gc, ok := mw.model.group(id)
-		if !ok {
+		if _, ok := mw.model.group(id); !ok {
 			mw.tree.UnselectAll()
 			return
 		}
-		mw.detail.showGroup(groupLabel(id), gc)
+		mw.detail.showSummary(groupLabel(id), mw.model.summarize(id))
 	default:
 		v, ok := mw.model.view(id)
 		if !ok {
@@ -600,12 +601,12 @@ func (mw *mainWindow) showBackups() {
 	}
 }
 
-// openTasksOf shows slave id's Tasks tab (a double-click in the Backups
-// window), bringing the main window to the front.
-func (mw *mainWindow) openTasksOf(id string) {
+// revealSlave selects slave id in the tree, clearing a filter that hides
+// it and opening its group, and scrolls to it. False: no such slave.
+func (mw *mainWindow) revealSlave(id string) bool {
 	v, ok := mw.model.view(id)
 	if !ok {
-		return
+		return false
 	}
 	if mw.filter.Text != "" && !mw.model.slaves[id].matches(mw.model.filter) {
 		mw.filter.SetText("")
@@ -613,6 +614,15 @@ func (mw *mainWindow) openTasksOf(id string) {
 	mw.tree.OpenBranch(groupNodeID(v.Group))
 	mw.tree.Select(id)
 	mw.tree.ScrollTo(id)
+	return true
+}
+
+// openTasksOf shows slave id's Tasks tab (a double-click in the Backups
+// window), bringing the main window to the front.
+func (mw *mainWindow) openTasksOf(id string) {
+	if !mw.revealSlave(id) {
+		return
+	}
 	for _, it := range mw.detail.tabs.Items {
 		if it.Text == tabTasks {
 			mw.detail.tabs.Select(it)

@@ -295,7 +295,7 @@ func TestSelectingASlaveFillsTheOverview(t *testing.T) {
 	})
 	t.Run("a group shows its summary", func(t *testing.T) {
 		mw.tree.Select(groupNodeID("Web"))
-		if got := mw.detail.groupMsg.Text; !strings.HasPrefix(got, "Web: 2 servers, 1 connected.") {
+		if got := mw.detail.summary.states.Text; got != "2 servers: 1 connected · 0 offline · 1 connecting" {
 			t.Errorf("group summary %q", got)
 		}
 		if !mw.editBtn.Disabled() || !mw.removeBtn.Disabled() {

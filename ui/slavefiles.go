@@ -99,7 +99,7 @@ func (mw *mainWindow) importRows(name string, rows []slavefile.Row, bad []*slave
 				mw.showError("Could not import "+name, err)
 			default:
 				dialog.ShowInformation(importTitle, fmt.Sprintf("Added %s slaves from %s (%s keys derived from passwords) in %s.",
-					human.Count(len(rep.Added)), name, human.Count(rep.Derived), time.Since(start).Round(100*time.Millisecond)), mw.win)
+					human.Count(len(rep.Added)), name, human.Count(rep.Derived), human.Took(time.Since(start))), mw.win)
 			}
 		}
 	})

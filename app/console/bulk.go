@@ -130,7 +130,7 @@ func (e *env) importSlaves(ctx context.Context, path string, f slavefile.Format,
 	for _, b := range res.Bad {
 		fmt.Fprintf(e.stderr, "%s: %s\n", path, b)
 	}
-	took := time.Since(start).Round(100 * time.Millisecond)
+	took := human.Took(time.Since(start))
 	switch {
 	case err != nil:
 		return err

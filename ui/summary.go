@@ -1,0 +1,263 @@
+package ui
+
+import (
+	"slices"
+	"sort"
+	"strings"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/layout"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/lanyard/lanyard/core/health"
+	"github.com/lanyard/lanyard/core/human"
+	"github.com/lanyard/lanyard/core/master"
+)
+
+// attentionMax is how many servers a summary names; the rest it counts.
+const attentionMax = 8
+
+// Texts of the summary page.
+const (
+	summaryAll         = "All servers"
+	summaryAttention   = "Needs a look"
+	summaryAllWell     = "Nothing needs a look: no server is offline or in error, and no backup has failed or is overdue."
+	summaryPickGroup   = "Select one of its servers to see its details."
+	summaryPickAny     = "Select a server in the tree to see its details."
+	summaryBackupsNone = "Backups: no tasks known yet."
+)
+
+// fleetSummary is what the summary page shows of a group, or of every
+// slave when nothing is selected.
+type fleetSummary struct {
+	total     int
+	counts    stateCounts
+	backup    health.Counts
+	attention []*slaveEntry // the worst first, at most attentionMax
+	more      int           // how many more need a look
+}
+
+// attentionRank orders what needs a look, worst first; -1: nothing does.
+// A slave disabled by the user needs none; one connecting is on its way.
+func attentionRank(v *master.SlaveView) int {
+	switch {
+	case v.State == master.StateDisabled:
+		return -1
+	case v.State == master.StateError:
+		return 0
+	case v.State == master.StateOffline:
+		return 1
+	case v.Backup.Failed > 0:
+		return 2
+	case v.Backup.Overdue > 0:
+		return 3
+	case v.PasswordInDoubt:
+		return 4
+	}
+	return -1
+}
+
+// needsFirst: a needs a look before b. Of two offline slaves, the one
+// away longer (never seen the longest of all); then by name.
+func needsFirst(a, b *slaveEntry) bool {
+	ra, rb := attentionRank(&a.view), attentionRank(&b.view)
+	if ra != rb {
+		return ra < rb
+	}
+	if sa, sb := a.view.LastSeen, b.view.LastSeen; ra == 1 && !sa.Equal(sb) {
+		return sa.Before(sb)
+	}
+	if a.lname != b.lname {
+		return a.lname < b.lname
+	}
+	return a.view.ID < b.view.ID
+}
+
+// summarize counts the slaves of group node id, or every slave for "".
+// It keeps only the attentionMax worst, so that it costs one pass over
+// the slaves however many need a look.
+func (m *treeModel) summarize(id string) fleetSummary {
+	var s fleetSummary
+	var g *groupInfo
+	if id != "" {
+		if g = m.groupsAll[id]; g == nil {
+			return s
+		}
+		s.total, s.backup = g.total, g.backup
+	} else {
+		s.total, s.backup = len(m.slaves), m.backup
+	}
+	for _, e := range m.slaves {
+		if g != nil && e.group != g {
+			continue
+		}
+		s.counts[stateIndex(e.view.State)]++
+		if attentionRank(&e.view) >= 0 {
+			s.addAttention(e)
+		}
+	}
+	return s
+}
+
+func (s *fleetSummary) addAttention(e *slaveEntry) {
+	i := sort.Search(len(s.attention), func(i int) bool { return needsFirst(e, s.attention[i]) })
+	if i >= attentionMax {
+		s.more++
+		return
+	}
+	if len(s.attention) == attentionMax {
+		s.attention = s.attention[:attentionMax-1]
+		s.more++
+	}
+	s.attention = slices.Insert(s.attention, i, e)
+}
+
+// attentionText is why a slave needs a look: "offline (unreachable), last
+// seen 2 Dec 2026 14:03 (1 d 3 h ago) · backups: 1 failed".
+func attentionText(v *master.SlaveView, now time.Time) string {
+	var parts []string
+	switch v.State {
+	case master.StateError:
+		parts = append(parts, stateWord(v))
+	case master.StateOffline:
+		off := "offline"
+		if why := problemTitle(v.LastCode); why != "" {
+			off += " (" + why + ")"
+		}
+		seen := "never linked to this console"
+		if !v.LastSeen.IsZero() {
+			seen = "last seen " + human.Ago(v.LastSeen, now)
+		}
+		parts = append(parts, off+", "+seen)
+	}
+	if b := v.Backup; b.Failed+b.Overdue > 0 {
+		t := "backups: " + health.Counts{Failed: b.Failed, Overdue: b.Overdue}.String()
+		if b.LastKnown {
+			t += " (last known)"
+		}
+		parts = append(parts, t)
+	}
+	if v.PasswordInDoubt {
+		parts = append(parts, "a password change awaits its answer")
+	}
+	return strings.Join(parts, " · ")
+}
+
+// summaryPane is the detail pane's page for a group, or for the whole
+// fleet when nothing is selected: how many servers are in which state,
+// their backups, and the servers that need a look, each a click away.
+type summaryPane struct {
+	obj      fyne.CanvasObject
+	title    *widget.Label
+	states   *widget.Label
+	backups  *widget.Label
+	heading  *widget.Label
+	allWell  *widget.Label
+	rows     [attentionMax]*attentionRow
+	more     *widget.Label
+	hint     *widget.Label
+	looks    stateLooks
+	pick     func(id string) // shows a slave named in the list
+	openList func()          // opens the Backups window
+}
+
+// attentionRow is one slave that needs a look: its state's icon and its
+// name as a link to it, in a column as wide as the longest name, and why.
+type attentionRow struct {
+	head fyne.CanvasObject
+	icon *widget.Icon
+	name *widget.Hyperlink
+	why  *widget.Label
+	id   string
+}
+
+func (r *attentionRow) setVisible(on bool) {
+	showIf(r.head, on)
+	showIf(r.why, on)
+}
+
+func newSummaryPane(looks stateLooks) *summaryPane {
+	p := &summaryPane{looks: looks}
+	p.title = widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	p.title.SizeName = theme.SizeNameSubHeadingText
+	p.states = widget.NewLabel("")
+	p.backups = widget.NewLabel("")
+	backupsBtn := widget.NewButtonWithIcon("Backups", theme.ListIcon(), func() {
+		if p.openList != nil {
+			p.openList()
+		}
+	})
+	p.heading = widget.NewLabelWithStyle(summaryAttention, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	p.allWell = widget.NewLabel(summaryAllWell)
+	p.allWell.Wrapping = fyne.TextWrapWord
+	p.allWell.Importance = widget.SuccessImportance
+	list := container.New(layout.NewFormLayout())
+	for i := range p.rows {
+		r := &attentionRow{icon: widget.NewIcon(nil), why: widget.NewLabel("")}
+		r.name = widget.NewHyperlink("", nil)
+		r.name.OnTapped = func() {
+			if p.pick != nil && r.id != "" {
+				p.pick(r.id)
+			}
+		}
+		r.why.Truncation = fyne.TextTruncateEllipsis
+		r.head = container.NewHBox(container.NewCenter(r.icon), r.name)
+		p.rows[i] = r
+		list.Add(r.head)
+		list.Add(r.why)
+	}
+	p.more = widget.NewLabel("")
+	p.more.Wrapping = fyne.TextWrapWord
+	p.more.Importance = widget.LowImportance
+	p.hint = widget.NewLabel("")
+	p.hint.Importance = widget.LowImportance
+	p.obj = container.NewVScroll(container.NewPadded(container.NewVBox(
+		p.title,
+		p.states,
+		container.NewBorder(nil, nil, nil, backupsBtn, p.backups),
+		widget.NewSeparator(),
+		p.heading, p.allWell, list, p.more,
+		widget.NewSeparator(),
+		p.hint,
+	)))
+	return p
+}
+
+// show fills the page with s, of the group named title ("" for all).
+func (p *summaryPane) show(title string, s fleetSummary, now time.Time) {
+	p.hint.SetText(summaryPickGroup)
+	if title == "" {
+		title = summaryAll
+		p.hint.SetText(summaryPickAny)
+	}
+	p.title.SetText(title)
+	p.states.SetText(countNoun(s.total, "server", "servers") + ": " + countsText(&s.counts))
+	if s.backup.Total() == 0 {
+		p.backups.SetText(summaryBackupsNone)
+	} else {
+		p.backups.SetText("Backups: " + s.backup.String() + ".")
+	}
+	showIf(p.allWell, len(s.attention) == 0)
+	for i, r := range p.rows {
+		if i >= len(s.attention) {
+			r.id = ""
+			r.setVisible(false)
+			continue
+		}
+		v := &s.attention[i].view
+		r.id = v.ID
+		r.icon.SetResource(p.looks.of(v.State))
+		if r.name.Text != v.Name {
+			r.name.SetText(v.Name)
+		}
+		r.why.SetText(attentionText(v, now))
+		r.setVisible(true)
+	}
+	showIf(p.more, s.more > 0)
+	if s.more > 0 {
+		p.more.SetText("… and " + human.Count(s.more) + " more. Sort the tree by State to see them all, worst first.")
+	}
+}

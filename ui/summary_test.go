@@ -1,0 +1,148 @@
+package ui
+
+import (
+	"fmt"
+	"slices"
+	"testing"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/test"
+
+	"github.com/lanyard/lanyard/core/health"
+	"github.com/lanyard/lanyard/core/master"
+	"github.com/lanyard/lanyard/core/store"
+)
+
+// summaryFleet is demoFleet with backups: FS01 has a failed task, web-2 an
+// overdue one it was last known to have, and lab-pc (disabled) a failed one.
+func summaryFleet() []master.SlaveView {
+	vs := demoFleet()
+	for i := range vs {
+		switch vs[i].Name {
+		case "FS01":
+			vs[i].Backup = health.Summary{Counts: health.Counts{OK: 2, Failed: 1}, Worst: health.StateFailed}
+		case "FS02":
+			vs[i].LastCode, vs[i].LastSeen = "dial_failed", fixedNow.Add(-50*time.Minute)
+		case "web-2":
+			vs[i].Backup = health.Summary{Counts: health.Counts{Overdue: 1}, Worst: health.StateOverdue, LastKnown: true}
+		case "lab-pc":
+			vs[i].Backup = health.Summary{Counts: health.Counts{Failed: 1}, Worst: health.StateFailed}
+		}
+	}
+	return vs
+}
+
+// attentionNames are the names the summary lists, in order.
+func attentionNames(p *summaryPane) []string {
+	var out []string
+	for _, r := range p.rows {
+		if r.head.Visible() {
+			out = append(out, r.name.Text)
+		}
+	}
+	return out
+}
+
+func TestTheSummaryNamesWhatNeedsALookWorstFirst(t *testing.T) {
+	mw, _ := openMainWindow(t, newFakeConsole(summaryFleet()...), nil)
+	p := mw.detail.summary
+
+	t.Run("nothing selected: the whole fleet", func(t *testing.T) {
+		if !p.obj.Visible() || mw.detail.tabs.Visible() {
+			t.Fatal("with nothing selected the detail pane does not show the fleet's summary")
+		}
+		if p.title.Text != summaryAll || p.states.Text != "6 servers: 2 connected · 1 offline · 1 connecting · 1 error · 1 disabled" {
+			t.Errorf("title %q, states %q", p.title.Text, p.states.Text)
+		}
+		if p.backups.Text != "Backups: 2 ok · 2 failed · 1 overdue." {
+			t.Errorf("backups %q", p.backups.Text)
+		}
+		// The error first, then the one offline, then the failed backup,
+		// then the overdue one; lab-pc, disabled by the user, not at all.
+		if got, want := attentionNames(p), []string{"BACKUP-7", "FS02", "FS01", "web-2"}; !slices.Equal(got, want) {
+			t.Errorf("named %v, want %v", got, want)
+		}
+		want := []string{"wrong password", "offline (unreachable), last seen 14:10:00 (50 min ago)", "backups: 1 failed",
+			"backups: 1 overdue (last known)"}
+		for i, w := range want {
+			if got := p.rows[i].why.Text; got != w {
+				t.Errorf("%s: %q, want %q", p.rows[i].name.Text, got, w)
+			}
+		}
+		if p.allWell.Visible() || p.more.Visible() {
+			t.Error("all-well or more shown beside a full list")
+		}
+	})
+
+	t.Run("a group: its own", func(t *testing.T) {
+		mw.tree.Select(groupNodeID("Office"))
+		if p.title.Text != "Office" || p.states.Text != "3 servers: 1 connected · 1 offline · 1 error" {
+			t.Errorf("title %q, states %q", p.title.Text, p.states.Text)
+		}
+		if got, want := attentionNames(p), []string{"BACKUP-7", "FS02", "FS01"}; !slices.Equal(got, want) {
+			t.Errorf("named %v, want %v", got, want)
+		}
+		if p.hint.Text != summaryPickGroup {
+			t.Errorf("hint %q", p.hint.Text)
+		}
+	})
+
+	t.Run("a name is a link to its server", func(t *testing.T) {
+		mw.filter.SetText("web") // hides FS02
+		link := p.rows[1].name
+		test.TapAt(link, fyne.NewPos(link.Size().Width/2, link.Size().Height/2))
+		if mw.tree.selected != "a2" || !mw.detail.tabs.Visible() || mw.detail.title.Text != "FS02" {
+			t.Errorf("the link to FS02 selected %q (tabs shown %v, title %q)", mw.tree.selected, mw.detail.tabs.Visible(), mw.detail.title.Text)
+		}
+		if mw.filter.Text != "" {
+			t.Errorf("the filter that hid FS02 still reads %q", mw.filter.Text)
+		}
+	})
+
+	t.Run("a group with nothing to look at says so", func(t *testing.T) {
+		mw.tree.Select(groupNodeID(""))
+		if !p.allWell.Visible() || len(attentionNames(p)) != 0 {
+			t.Errorf("the ungrouped lab-pc, disabled, shows all-well %v and names %v", p.allWell.Visible(), attentionNames(p))
+		}
+	})
+}
+
+func TestTheSummaryNamesTheWorstFewAndCountsTheRest(t *testing.T) {
+	m := newTreeModel()
+	var vs []master.SlaveView
+	for i := range 30 {
+		v := master.SlaveView{ID: fmt.Sprintf("s%02d", i), Name: fmt.Sprintf("S%02d", i), Group: "Big",
+			Direction: store.Inbound, State: master.StateOffline, LastSeen: fixedNow.Add(-time.Duration(i) * time.Hour)}
+		if i%10 == 0 {
+			v.State = master.StateConnected
+		}
+		vs = append(vs, v)
+	}
+	vs[7].LastSeen = time.Time{} // never seen: away the longest
+	m.replaceAll(vs)
+
+	s := m.summarize(groupNodeID("Big"))
+	var names []string
+	for _, e := range s.attention {
+		names = append(names, e.view.Name)
+	}
+	// 27 offline: the one never seen, then the longest away.
+	want := []string{"S07", "S29", "S28", "S27", "S26", "S25", "S24", "S23"}
+	if !slices.Equal(names, want) || s.more != 27-attentionMax {
+		t.Errorf("named %v and %d more; want %v and %d more", names, s.more, want, 27-attentionMax)
+	}
+	if s.total != 30 || s.counts.of(master.StateOffline) != 27 || s.counts.of(master.StateConnected) != 3 {
+		t.Errorf("total %d, counts %v", s.total, s.counts)
+	}
+	if got := m.summarize(groupNodeID("nobody")); got.total != 0 || len(got.attention) != 0 {
+		t.Errorf("an unknown group summarises as %+v", got)
+	}
+}
+
+func TestTheSummaryGolden(t *testing.T) {
+	mw, _ := openMainWindow(t, newFakeConsole(summaryFleet()...), nil)
+	mw.win.Resize(fyne.NewSize(1100, 700))
+	mw.tree.Select(groupNodeID("Office"))
+	test.AssertRendersToMarkup(t, "mainwindow_group.xml", mw.win.Canvas())
+}
