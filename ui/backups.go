@@ -207,6 +207,18 @@ func (v *backupsView) newGroupSelect() *widget.Select {
 	})
 }
 
+// showGroup shows only group's tasks (the ungrouped ones' for ""), as
+// picking it in the group list does, even before the group is listed.
+func (v *backupsView) showGroup(group string) {
+	label := group
+	if group == "" {
+		label = backupsUngrouped
+	}
+	v.group.Selected = label
+	v.group.Refresh()
+	v.change(func(m *backupsModel) { m.setGroup(group) })
+}
+
 // newStateSelect picks the state shown: all, or one, worst first.
 func (v *backupsView) newStateSelect() *widget.Select {
 	states := []string{backupsAllStates}

@@ -329,3 +329,17 @@ func TestTheWindowTheBackupsViewAndTheReportAgreeOnALiveFleet(t *testing.T) {
 		t.Errorf("report %v", states)
 	}
 }
+
+func TestTheBackupsWindowOpensOnOneGroup(t *testing.T) {
+	v, _, q, _ := openBackups(t)
+	v.showGroup("Globex")
+	q.runPending()
+	if got := visibleTasks(v); got != "NAS/media" || v.group.Selected != "Globex" {
+		t.Errorf("Globex's tasks: %s, group list on %q", got, v.group.Selected)
+	}
+	v.showGroup("")
+	q.runPending()
+	if got := visibleTasks(v); got != "WEB/site" || v.group.Selected != backupsUngrouped {
+		t.Errorf("the ungrouped tasks: %s, group list on %q", got, v.group.Selected)
+	}
+}

@@ -241,11 +241,11 @@ func (d *detailPane) showOnly(o fyne.CanvasObject) {
 	}
 }
 
-// showSummary shows the summary of a group, or of the whole fleet when
-// title is "".
-func (d *detailPane) showSummary(title string, s fleetSummary) {
+// showSummary shows the summary of group node, or of the whole fleet
+// for "".
+func (d *detailPane) showSummary(node string, s fleetSummary) {
 	d.shown = ""
-	d.summary.show(title, s, d.now())
+	d.summary.show(node, s, d.now())
 	d.showOnly(d.summary.obj)
 	d.clearRemote()
 }

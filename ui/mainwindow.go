@@ -85,8 +85,8 @@ type windowOptions struct {
 	ages    time.Duration
 	showLog func()
 	// backups, when set, opens the Backups window instead of
-	// ShowBackupsWindow.
-	backups func()
+	// showBackupsOf, given the same group node ("" for every group).
+	backups func(node string)
 }
 
 // mainWindow is the main window's state. Every field is touched on the
@@ -134,7 +134,7 @@ func newMainWindow(a fyne.App, c Console, ports PortChecker, opts windowOptions)
 	mw.detail.onRefresh = mw.refreshStatus
 	mw.detail.onTrust = mw.trust
 	mw.detail.summary.pick = func(id string) { mw.revealSlave(id) }
-	mw.detail.summary.openList = mw.showBackups
+	mw.detail.summary.openList = mw.showBackupsOf
 	mw.attachRemote()
 	mw.status = newStatusBar()
 	mw.filter = newFilterEntry(mw)
@@ -400,7 +400,7 @@ func (mw *mainWindow) syncDetail() {
 			mw.tree.UnselectAll()
 			return
 		}
-		mw.detail.showSummary(groupLabel(id), mw.model.summarize(id))
+		mw.detail.showSummary(id, mw.model.summarize(id))
 	default:
 		v, ok := mw.model.view(id)
 		if !ok {
@@ -591,13 +591,22 @@ func (mw *mainWindow) showLog() {
 }
 
 // showBackups opens the Backups window (View → Backups, Ctrl+B).
-func (mw *mainWindow) showBackups() {
+func (mw *mainWindow) showBackups() { mw.showBackupsOf("") }
+
+// showBackupsOf opens the Backups window showing the tasks of group node
+// (a group summary's Backups button), or of every group for "".
+func (mw *mainWindow) showBackupsOf(node string) {
 	if mw.opts.backups != nil {
-		mw.opts.backups()
+		mw.opts.backups(node)
 		return
 	}
-	if src, ok := mw.c.(BackupSource); ok {
-		ShowBackupsWindow(mw.app, src, mw.openTasksOf)
+	src, ok := mw.c.(BackupSource)
+	if !ok {
+		return
+	}
+	v := showBackupsWindow(mw.app, src, mw.openTasksOf, defaultBackupsOptions())
+	if isGroupNode(node) {
+		v.showGroup(strings.TrimPrefix(node, groupPrefix))
 	}
 }
 

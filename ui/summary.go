@@ -160,8 +160,9 @@ type summaryPane struct {
 	more     *widget.Label
 	hint     *widget.Label
 	looks    stateLooks
-	pick     func(id string) // shows a slave named in the list
-	openList func()          // opens the Backups window
+	node     string            // the group node shown, "" for all
+	pick     func(id string)   // shows a slave named in the list
+	openList func(node string) // opens the Backups window on node's tasks
 }
 
 // attentionRow is one slave that needs a look: its state's icon and its
@@ -187,7 +188,7 @@ func newSummaryPane(looks stateLooks) *summaryPane {
 	p.backups = widget.NewLabel("")
 	backupsBtn := widget.NewButtonWithIcon("Backups", theme.ListIcon(), func() {
 		if p.openList != nil {
-			p.openList()
+			p.openList(p.node)
 		}
 	})
 	p.heading = widget.NewLabelWithStyle(summaryAttention, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
@@ -226,14 +227,16 @@ func newSummaryPane(looks stateLooks) *summaryPane {
 	return p
 }
 
-// show fills the page with s, of the group named title ("" for all).
-func (p *summaryPane) show(title string, s fleetSummary, now time.Time) {
-	p.hint.SetText(summaryPickGroup)
-	if title == "" {
-		title = summaryAll
+// show fills the page with s, of group node ("" for all).
+func (p *summaryPane) show(node string, s fleetSummary, now time.Time) {
+	p.node = node
+	if node == "" {
+		p.title.SetText(summaryAll)
 		p.hint.SetText(summaryPickAny)
+	} else {
+		p.title.SetText(groupLabel(node))
+		p.hint.SetText(summaryPickGroup)
 	}
-	p.title.SetText(title)
 	p.states.SetText(countNoun(s.total, "server", "servers") + ": " + countsText(&s.counts))
 	if s.backup.Total() == 0 {
 		p.backups.SetText(summaryBackupsNone)

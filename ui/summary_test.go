@@ -8,6 +8,7 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/widget"
 
 	"github.com/lanyard/lanyard/core/health"
 	"github.com/lanyard/lanyard/core/master"
@@ -106,6 +107,34 @@ func TestTheSummaryNamesWhatNeedsALookWorstFirst(t *testing.T) {
 			t.Errorf("the ungrouped lab-pc, disabled, shows all-well %v and names %v", p.allWell.Visible(), attentionNames(p))
 		}
 	})
+}
+
+func TestTheSummarysBackupsButtonOpensTheBackupsOfWhatItSums(t *testing.T) {
+	test.NewTempApp(t)
+	q := newUIQueue()
+	var opened []string
+	mw := newMainWindow(fyne.CurrentApp(), newFakeConsole(summaryFleet()...), nil, windowOptions{do: q.do,
+		now: func() time.Time { return fixedNow }, interval: 10 * time.Millisecond,
+		backups: func(node string) { opened = append(opened, node) }})
+	mw.win.Show()
+	t.Cleanup(func() { closeMainWindow(t, mw, q) })
+	button := func() *widget.Button {
+		for _, o := range test.LaidOutObjects(mw.detail.summary.obj) {
+			if b, ok := o.(*widget.Button); ok && b.Text == "Backups" {
+				return b
+			}
+		}
+		t.Fatal("the summary has no Backups button")
+		return nil
+	}
+	test.Tap(button())
+	mw.tree.Select(groupNodeID("Web"))
+	test.Tap(button())
+	mw.tree.Select(groupNodeID(""))
+	test.Tap(button())
+	if want := []string{"", groupNodeID("Web"), groupNodeID("")}; !slices.Equal(opened, want) {
+		t.Errorf("opened the Backups window on %q, want %q", opened, want)
+	}
 }
 
 func TestTheSummaryNamesTheWorstFewAndCountsTheRest(t *testing.T) {
