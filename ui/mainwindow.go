@@ -128,7 +128,7 @@ func newMainWindow(a fyne.App, c Console, ports PortChecker, opts windowOptions)
 	mw.win.SetIcon(Icon())
 	mw.win.SetMaster()
 
-	mw.tree = newServerTree(mw.model)
+	mw.tree = newServerTree(mw.model, opts.now)
 	mw.tree.onSelect = mw.selectionChanged
 	mw.detail = newDetailPane(opts.now)
 	mw.detail.onRefresh = mw.refreshStatus
@@ -283,6 +283,7 @@ func (mw *mainWindow) tickAges(ctx context.Context) {
 			mw.opts.do(func() {
 				if !mw.closed {
 					mw.syncDetail()
+					mw.tree.refreshAges()
 				}
 			})
 		}

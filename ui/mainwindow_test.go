@@ -220,6 +220,50 @@ func TestLastSeenAgesWhileNothingChanges(t *testing.T) {
 	q.runUntil(t, "the last-seen time to age by two hours", func() bool { return seen.Text == "13 Mar 2026 11:48 (1 d 5 h ago)" })
 }
 
+func TestTheTreeSaysForHowLongASlaveHasBeenOffline(t *testing.T) {
+	test.NewTempApp(t)
+	q := newUIQueue()
+	var clock atomic.Int64
+	clock.Store(fixedNow.UnixNano())
+	fleet := demoFleet()
+	for i := range fleet {
+		if fleet[i].Name == "FS02" {
+			fleet[i].LastSeen = fixedNow.Add(-59 * time.Minute)
+		}
+	}
+	fc := newFakeConsole(fleet...)
+	mw := newMainWindow(fyne.CurrentApp(), fc, nil, windowOptions{do: q.do,
+		now: func() time.Time { return time.Unix(0, clock.Load()) }, interval: 10 * time.Millisecond, ages: 10 * time.Millisecond})
+	mw.win.Show()
+	t.Cleanup(func() { closeMainWindow(t, mw, q) })
+	if got := rowOf(mw, "FS02"); !strings.HasPrefix(got, "FS02 | offline 59 min |") {
+		t.Fatalf("FS02's row %q", got)
+	}
+	if got := rowOf(mw, "web-1"); !strings.HasPrefix(got, "web-1 | connecting… |") {
+		t.Errorf("a slave connecting has an age: %q", got)
+	}
+	// Read as drawn: laying the tree out again would redraw every row.
+	drawn := func() string {
+		if r, ok := mw.tree.bound["a2"].(*slaveRow); ok && r.boundID() == "a2" {
+			return r.state.Text
+		}
+		return ""
+	}
+	clock.Add(int64(time.Minute))
+	q.runUntil(t, "FS02's row to age to an hour", func() bool { return drawn() == "offline 1 h" })
+
+	// A slave that comes back loses its age; one that goes away again
+	// counts from the new end of its link.
+	v := fleet[1]
+	v.State, v.LastSeen = master.StateConnected, time.Unix(0, clock.Load())
+	fc.set(v)
+	q.runUntil(t, "FS02 connected", func() bool { return strings.HasPrefix(rowOf(mw, "FS02"), "FS02 | connected |") })
+	clock.Add(int64(2 * time.Minute))
+	v.State = master.StateOffline
+	fc.set(v)
+	q.runUntil(t, "FS02 offline for 2 min", func() bool { return strings.HasPrefix(rowOf(mw, "FS02"), "FS02 | offline 2 min |") })
+}
+
 func TestSelectingASlaveFillsTheOverview(t *testing.T) {
 	mw, _ := openMainWindow(t, newFakeConsole(demoFleet()...), nil)
 	mw.tree.Select("a1")

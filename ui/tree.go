@@ -3,6 +3,7 @@ package ui
 import (
 	"image/color"
 	"strings"
+	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/canvas"
@@ -31,8 +32,9 @@ type serverTree struct {
 	// the user closed stays closed.
 	known map[string]bool
 
-	selected string          // widget.Tree has no getter for it
-	onSelect func(id string) // a slave ID, a group node ID, or "" for none
+	now      func() time.Time // for how long a slave has been offline
+	selected string           // widget.Tree has no getter for it
+	onSelect func(id string)  // a slave ID, a group node ID, or "" for none
 	onKey    func(*fyne.KeyEvent) bool
 }
 
@@ -42,8 +44,8 @@ type treeRow interface {
 	boundID() string
 }
 
-func newServerTree(model *treeModel) *serverTree {
-	t := &serverTree{model: model, looks: stateLooks{}, bound: map[string]treeRow{}, known: map[string]bool{}}
+func newServerTree(model *treeModel, now func() time.Time) *serverTree {
+	t := &serverTree{model: model, now: now, looks: stateLooks{}, bound: map[string]treeRow{}, known: map[string]bool{}}
 	t.ChildUIDs = model.children
 	t.IsBranch = func(id string) bool { return id == "" || isGroupNode(id) }
 	t.CreateNode = func(branch bool) fyne.CanvasObject {
@@ -93,7 +95,7 @@ func (t *serverTree) updateNode(id string, branch bool, o fyne.CanvasObject) {
 	case *slaveRow:
 		t.bind(id, r)
 		if v, ok := t.model.view(id); ok {
-			r.set(&v)
+			r.set(&v, t.now())
 		}
 	}
 }
@@ -130,12 +132,29 @@ func (t *serverTree) redraw(c change) {
 		switch r := r.(type) {
 		case *slaveRow:
 			if e, ok := t.model.slaves[id]; ok && !sameRow(&r.drawn, &e.view) {
-				r.set(&e.view)
+				r.set(&e.view, t.now())
 			}
 		case *groupRow:
 			if gc, ok := t.model.group(id); ok && gc != r.drawn {
 				r.set(groupLabel(id), gc)
 			}
+		}
+	}
+}
+
+// refreshAges redraws the rows on screen whose slave has been offline
+// long enough for its state word to change ("offline 59 min" → "offline
+// 1 h"); nothing else about them changed.
+func (t *serverTree) refreshAges() {
+	now := t.now()
+	for id, r := range t.bound {
+		s, ok := r.(*slaveRow)
+		if !ok || s.boundID() != id || s.drawn.State != master.StateOffline {
+			continue
+		}
+		if w := treeStateWord(&s.drawn, now); w != s.state.Text {
+			s.state.Text = w
+			s.state.Refresh()
 		}
 	}
 }
@@ -211,8 +230,8 @@ func newSlaveRow(looks stateLooks) *slaveRow {
 func (r *slaveRow) boundID() string { return r.id }
 func (r *slaveRow) setID(id string) { r.id = id }
 
-// set shows v.
-func (r *slaveRow) set(v *master.SlaveView) {
+// set shows v, as seen at now.
+func (r *slaveRow) set(v *master.SlaveView, now time.Time) {
 	r.drawn = *v
 	r.icon.set(string(v.State))
 	setBackupMark(r.bmark, v.Backup.Worst, v.Backup.LastKnown)
@@ -224,7 +243,7 @@ func (r *slaveRow) set(v *master.SlaveView) {
 	r.name.Color = fg
 	r.fitName()
 	r.name.Refresh()
-	r.state.Text = stateWord(v)
+	r.state.Text = treeStateWord(v, now)
 	r.state.Color = theme.Color(theme.ColorNamePlaceHolder)
 	if v.State == master.StateError {
 		r.state.Color = theme.Color(theme.ColorNameError)
@@ -251,6 +270,19 @@ func (r *slaveRow) set(v *master.SlaveView) {
 
 // stateWord is the state in words, beside the mark, for those who cannot
 // tell the colours apart.
+// treeStateWord is a row's state: stateWord, and for a slave offline
+// that was seen before, for how long, to the minute: "offline 3 h".
+func treeStateWord(v *master.SlaveView, now time.Time) string {
+	w := stateWord(v)
+	if v.State != master.StateOffline || v.LastSeen.IsZero() {
+		return w
+	}
+	if away := now.Sub(v.LastSeen); away >= time.Minute {
+		w += " " + human.Age(away)
+	}
+	return w
+}
+
 func stateWord(v *master.SlaveView) string {
 	switch v.State {
 	case master.StateConnected:

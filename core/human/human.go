@@ -65,6 +65,23 @@ func Duration(d time.Duration) string {
 	}
 }
 
+// Age is d in its largest whole unit, for a narrow column: "45 s",
+// "12 min", "3 h", "4 d"; a negative d is "0 s".
+func Age(d time.Duration) string {
+	switch {
+	case d < 0:
+		return "0 s"
+	case d < time.Minute:
+		return fmt.Sprintf("%d s", int(d.Seconds()))
+	case d < time.Hour:
+		return fmt.Sprintf("%d min", int(d.Minutes()))
+	case d < 24*time.Hour:
+		return fmt.Sprintf("%d h", int(d.Hours()))
+	default:
+		return fmt.Sprintf("%d d", int(d.Hours())/24)
+	}
+}
+
 // Took is how long a run took: to a tenth of a second under a minute
 // ("0.4 s", "12.3 s"), then as Duration ("3 min"). The command line and
 // the window say the same.

@@ -80,6 +80,20 @@ func TestDuration(t *testing.T) {
 	}
 }
 
+func TestAge(t *testing.T) {
+	for _, c := range []struct {
+		d    time.Duration
+		want string
+	}{
+		{-time.Second, "0 s"}, {59 * time.Second, "59 s"}, {time.Minute, "1 min"}, {59*time.Minute + 59*time.Second, "59 min"},
+		{time.Hour, "1 h"}, {23*time.Hour + 59*time.Minute, "23 h"}, {24 * time.Hour, "1 d"}, {400 * 24 * time.Hour, "400 d"},
+	} {
+		if got := Age(c.d); got != c.want {
+			t.Errorf("Age(%s) = %q, want %q", c.d, got, c.want)
+		}
+	}
+}
+
 func TestAgo(t *testing.T) {
 	now := time.Date(2026, 12, 3, 15, 15, 7, 0, time.Local)
 	for _, c := range []struct {
