@@ -61,13 +61,15 @@ func attentionRank(v *master.SlaveView) int {
 }
 
 // needsFirst: a needs a look before b. Of two offline slaves, the one
-// away longer (never seen the longest of all); then by name.
+// away longer, to the minute (never seen the longest of all), so that a
+// site that went down at once is listed by name; then by name.
 func needsFirst(a, b *slaveEntry) bool {
 	ra, rb := attentionRank(&a.view), attentionRank(&b.view)
 	if ra != rb {
 		return ra < rb
 	}
-	if sa, sb := a.view.LastSeen, b.view.LastSeen; ra == 1 && !sa.Equal(sb) {
+	sa, sb := a.view.LastSeen.Truncate(time.Minute), b.view.LastSeen.Truncate(time.Minute)
+	if ra == 1 && !sa.Equal(sb) {
 		return sa.Before(sb)
 	}
 	if a.lname != b.lname {

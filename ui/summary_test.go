@@ -149,6 +149,8 @@ func TestTheSummaryNamesTheWorstFewAndCountsTheRest(t *testing.T) {
 		vs = append(vs, v)
 	}
 	vs[7].LastSeen = time.Time{} // never seen: away the longest
+	// Down within the same minute as S29 (at -29 h), the same site: by name.
+	vs[1].LastSeen = fixedNow.Add(-29*time.Hour + 30*time.Second)
 	m.replaceAll(vs)
 
 	s := m.summarize(groupNodeID("Big"))
@@ -157,7 +159,7 @@ func TestTheSummaryNamesTheWorstFewAndCountsTheRest(t *testing.T) {
 		names = append(names, e.view.Name)
 	}
 	// 27 offline: the one never seen, then the longest away.
-	want := []string{"S07", "S29", "S28", "S27", "S26", "S25", "S24", "S23"}
+	want := []string{"S07", "S01", "S29", "S28", "S27", "S26", "S25", "S24"}
 	if !slices.Equal(names, want) || s.more != 27-attentionMax {
 		t.Errorf("named %v and %d more; want %v and %d more", names, s.more, want, 27-attentionMax)
 	}
