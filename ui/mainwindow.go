@@ -41,6 +41,7 @@ const (
 	toolRemove         = "Remove"
 	toolConnect        = "Connect"
 	toolDisconnect     = "Disconnect"
+	toolRunTask        = "Run Task"
 	toolRefresh        = "Refresh"
 	sortName           = "Name"
 	sortState          = "State"
@@ -108,7 +109,7 @@ type mainWindow struct {
 	welcome fyne.CanvasObject
 	menu    *fyne.MainMenu
 
-	addBtn, editBtn, removeBtn, connBtn, refreshBtn *widget.Button
+	addBtn, editBtn, removeBtn, connBtn, runBtn, refreshBtn *widget.Button
 
 	prompted  map[string]time.Time // unknown slaves asked about, by lower-case name
 	welcomeOn bool                 // the welcome panel is up (no slaves)
@@ -179,8 +180,9 @@ func (mw *mainWindow) layout() fyne.CanvasObject {
 	mw.editBtn = toolButton(toolEdit, theme.DocumentCreateIcon(), mw.editSelected)
 	mw.removeBtn = toolButton(toolRemove, theme.DeleteIcon(), mw.removeSelected)
 	mw.connBtn = toolButton(toolDisconnect, theme.LogoutIcon(), mw.toggleConnection)
+	mw.runBtn = toolButton(toolRunTask, theme.MediaPlayIcon(), mw.runTask)
 	mw.refreshBtn = toolButton(toolRefresh, theme.ViewRefreshIcon(), mw.refresh)
-	toolbar := container.NewHBox(mw.addBtn, mw.editBtn, mw.removeBtn, vline(), mw.connBtn, mw.refreshBtn)
+	toolbar := container.NewHBox(mw.addBtn, mw.editBtn, mw.removeBtn, vline(), mw.connBtn, mw.runBtn, mw.refreshBtn)
 
 	left := container.NewBorder(
 		container.NewPadded(container.NewBorder(nil, nil, nil,
@@ -422,6 +424,13 @@ func (mw *mainWindow) updateActions() {
 		} else {
 			b.Disable()
 		}
+	}
+	// Run Task, as Ctrl+R: the Tasks tab of a linked slave first, then
+	// the task selected there.
+	if ok && v.State == master.StateConnected && mw.detail.tasksTab != nil {
+		mw.runBtn.Enable()
+	} else {
+		mw.runBtn.Disable()
 	}
 	if ok && v.State != master.StateDisabled {
 		mw.connBtn.SetText(toolDisconnect)

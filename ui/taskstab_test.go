@@ -399,3 +399,26 @@ func TestTheRestoreDialogBrowsesLazilyAndRestoresWhatIsTicked(t *testing.T) {
 		t.Fatalf("restored %+v", got)
 	}
 }
+
+func TestTheToolbarsRunTaskShowsTheTasksThenRunsTheSelectedOne(t *testing.T) {
+	mw, q, fr := remoteWindow(t, tabOverview)
+	if mw.runBtn.Disabled() {
+		t.Fatal("Run Task is disabled on a connected slave")
+	}
+	test.Tap(mw.runBtn)
+	if it := mw.detail.tabs.Selected(); it == nil || it.Text != tabTasks {
+		t.Fatalf("Run Task from the Overview showed %v, not the Tasks tab", it)
+	}
+	tt := mw.detail.tasksTab
+	q.runUntil(t, "the tasks", func() bool { return tt.loaded && len(tt.rows) == 3 })
+	tt.table.Select(widget.TableCellID{Row: 2, Col: 0})
+	test.Tap(mw.runBtn)
+	q.runUntil(t, "the run request", func() bool { return fr.taskCalls("run photos") == 1 })
+
+	for _, id := range []string{"a2", "a3", "c1", groupNodeID("Office")} {
+		mw.tree.Select(id)
+		if !mw.runBtn.Disabled() {
+			t.Errorf("Run Task is enabled with %s selected, which is not linked", id)
+		}
+	}
+}
