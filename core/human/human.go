@@ -52,12 +52,8 @@ func Usage(used, total uint64) string {
 // "3 h 5 min", "4 d 2 h"; a negative d is "0 s".
 func Duration(d time.Duration) string {
 	switch {
-	case d < 0:
-		return "0 s"
-	case d < time.Minute:
-		return fmt.Sprintf("%d s", int(d.Seconds()))
 	case d < time.Hour:
-		return fmt.Sprintf("%d min", int(d.Minutes()))
+		return Age(d)
 	case d < 24*time.Hour:
 		return fmt.Sprintf("%d h %d min", int(d.Hours()), int(d.Minutes())%60)
 	default:
