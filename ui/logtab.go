@@ -14,6 +14,7 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
+	"github.com/lanyard/lanyard/core/human"
 	"github.com/lanyard/lanyard/core/logtail"
 	"github.com/lanyard/lanyard/core/master"
 	"github.com/lanyard/lanyard/core/wire/pb"
@@ -396,7 +397,7 @@ func (t *logTab) copyShown() {
 		b.WriteByte('\n')
 	}
 	fyne.CurrentApp().Clipboard().SetContent(b.String())
-	t.status.SetText(fmt.Sprintf("Copied %s to the clipboard.", countNoun(t.length(), "line", "lines")))
+	t.status.SetText(fmt.Sprintf("Copied %s to the clipboard.", human.Plural(t.length(), "line", "lines")))
 }
 
 // showStatus says what the tab is doing.
@@ -410,13 +411,13 @@ func (t *logTab) showStatus() {
 	case !t.linked:
 		s = t.slave + " is not connected: its log shows here once it is."
 	case t.paused:
-		s = fmt.Sprintf("Paused · %s waiting", countNoun(len(t.held), "new line", "new lines"))
+		s = fmt.Sprintf("Paused · %s waiting", human.Plural(len(t.held), "new line", "new lines"))
 	case t.query != "":
-		s = fmt.Sprintf("%s of %s match", countNoun(len(t.shown), "line", "lines"), fmt.Sprint(len(t.lines)))
+		s = fmt.Sprintf("%s of %s match", human.Plural(len(t.shown), "line", "lines"), fmt.Sprint(len(t.lines)))
 	case t.running:
-		s = fmt.Sprintf("Following the log of %s · %s", t.slave, countNoun(len(t.lines), "line", "lines"))
+		s = fmt.Sprintf("Following the log of %s · %s", t.slave, human.Plural(len(t.lines), "line", "lines"))
 	default:
-		s = fmt.Sprintf("The log of %s · %s", t.slave, countNoun(len(t.lines), "line", "lines"))
+		s = fmt.Sprintf("The log of %s · %s", t.slave, human.Plural(len(t.lines), "line", "lines"))
 	}
 	if t.dropped > 0 && t.problem == "" && t.linked {
 		s += fmt.Sprintf(" (%d older lines let go to keep up)", t.dropped)

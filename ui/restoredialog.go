@@ -364,7 +364,7 @@ func (rd *restoreDialog) showState() {
 		if rd.whole.Checked {
 			rd.status.SetText("The whole snapshot will be restored into " + target + ".")
 		} else {
-			rd.status.SetText(fmt.Sprintf("%s will be restored into %s.", countNoun(n, "path", "paths"), target))
+			rd.status.SetText(fmt.Sprintf("%s will be restored into %s.", human.Plural(n, "path", "paths"), target))
 		}
 	}
 }
@@ -403,10 +403,11 @@ func (rd *restoreDialog) submit() {
 
 func showRestoreSummary(win fyne.Window, slave string, rr backup.RestoreReport) {
 	var b strings.Builder
-	fmt.Fprintf(&b, "Restored %d files (%s), %d folders and %d links from snapshot %s into %s on %s.",
-		rr.Files, human.Bytes(max(rr.Bytes, 0)), rr.Dirs, rr.Symlinks, rr.Snapshot, rr.Target, slave)
+	fmt.Fprintf(&b, "Restored %s (%s), %s and %s from snapshot %s into %s on %s.",
+		human.Plural(rr.Files, "file", "files"), human.Bytes(max(rr.Bytes, 0)), human.Plural(rr.Dirs, "folder", "folders"),
+		human.Plural(rr.Symlinks, "link", "links"), rr.Snapshot, rr.Target, slave)
 	if rr.Replaced > 0 {
-		fmt.Fprintf(&b, "\n%d existing files were replaced.", rr.Replaced)
+		fmt.Fprintf(&b, "\n%s.", human.Plural(rr.Replaced, "existing file was replaced", "existing files were replaced"))
 	}
 	if len(rr.Paths) > 0 {
 		b.WriteString("\n\n")

@@ -66,19 +66,12 @@ func countsText(c *stateCounts) string {
 		parts = append(parts, human.Count(n)+" connecting")
 	}
 	if n := c.of(master.StateError); n > 0 {
-		parts = append(parts, countNoun(n, "error", "errors"))
+		parts = append(parts, human.Plural(n, "error", "errors"))
 	}
 	if n := c.of(master.StateDisabled); n > 0 {
 		parts = append(parts, human.Count(n)+" disabled")
 	}
 	return strings.Join(parts, " · ")
-}
-
-func countNoun(n int, one, many string) string {
-	if n == 1 {
-		return "1 " + one
-	}
-	return human.Count(n) + " " + many
 }
 
 // listenText is "listening on :16888 (SSL)", "not listening" or "NOT

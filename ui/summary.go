@@ -239,7 +239,7 @@ func (p *summaryPane) show(node string, s fleetSummary, now time.Time) {
 		p.title.SetText(groupLabel(node))
 		p.hint.SetText(summaryPickGroup)
 	}
-	p.states.SetText(countNoun(s.total, "server", "servers") + ": " + countsText(&s.counts))
+	p.states.SetText(human.Plural(s.total, "server", "servers") + ": " + countsText(&s.counts))
 	if s.backup.Total() == 0 {
 		p.backups.SetText(summaryBackupsNone)
 	} else {

@@ -175,7 +175,7 @@ func (t *tasksTab) load() {
 			}
 			t.loaded = true
 			t.setRows(rows)
-			t.status.SetText(fmt.Sprintf("%s on %s, read at %s.", countNoun(len(rows), "task", "tasks"), slave, t.now().Format("15:04:05")))
+			t.status.SetText(fmt.Sprintf("%s on %s, read at %s.", human.Plural(len(rows), "task", "tasks"), slave, t.now().Format("15:04:05")))
 		})
 	})
 }
@@ -527,7 +527,7 @@ func lastResult(info agent.TaskInfo) (string, widget.Importance) {
 	case r.Result == backup.ResultCompleted:
 		s, imp = "completed", widget.SuccessImportance
 	case r.Result == backup.ResultWarnings:
-		s, imp = fmt.Sprintf("completed, %s", countNoun(r.WarningCount, "warning", "warnings")), widget.WarningImportance
+		s, imp = fmt.Sprintf("completed, %s", human.Plural(r.WarningCount, "warning", "warnings")), widget.WarningImportance
 	default:
 		s, imp = string(r.Result), widget.DangerImportance
 		if r.Error != "" {

@@ -391,7 +391,7 @@ func TestTheRestoreDialogBrowsesLazilyAndRestoresWhatIsTicked(t *testing.T) {
 	}
 	test.AssertRendersToMarkup(t, "restoredialog.xml", mw.win.Canvas())
 	test.Tap(rd.restore)
-	q.runUntil(t, "the summary", func() bool { return strings.Contains(overlayText(mw.win), "Restored 1 files") })
+	q.runUntil(t, "the summary", func() bool { return strings.Contains(overlayText(mw.win), "Restored 1 file (47.1 KiB), 0 folders and 0 links") })
 	fr.fakeTasks.mu.Lock()
 	got := fr.fakeTasks.restored
 	fr.fakeTasks.mu.Unlock()

@@ -107,7 +107,7 @@ func historyRow(r backup.Report) []string {
 	if r.Error != "" {
 		what = r.Error
 	} else if r.WarningCount > 0 {
-		what = fmt.Sprintf("%s (%s)", r.Snapshot, countNoun(r.WarningCount, "warning", "warnings"))
+		what = fmt.Sprintf("%s (%s)", r.Snapshot, human.Plural(r.WarningCount, "warning", "warnings"))
 	}
 	return []string{r.Started.Local().Format("2006-01-02 15:04:05"), r.Trigger, string(r.Result),
 		fmt.Sprint(r.Files()), fmt.Sprint(r.FilesCopied), fmt.Sprint(r.FilesLinked), human.Bytes(max(r.BytesCopied, 0)), dur, what}
@@ -280,7 +280,7 @@ func verifySnapshot(win fyne.Window, r runner, rm Remote, slave, task, snapshot 
 				dialog.ShowInformation("Could not verify "+task, capitalize(err.Error()), win)
 			case vr.OK():
 				dialog.ShowInformation("Snapshot verified", fmt.Sprintf("Snapshot %s of %s on %s: %s, %s re-read; every file matches its manifest.",
-					vr.Snapshot, task, slave, countNoun(int(vr.Files), "file", "files"), human.Bytes(max(vr.Bytes, 0))), win)
+					vr.Snapshot, task, slave, human.Plural(int(vr.Files), "file", "files"), human.Bytes(max(vr.Bytes, 0))), win)
 			default:
 				var b strings.Builder
 				fmt.Fprintf(&b, "Snapshot %s of %s does not match its manifest: %d missing, %d changed.\n\n", vr.Snapshot, task, vr.Missing, vr.Changed)

@@ -470,13 +470,6 @@ starts the run and the command returns at once.`,
 }
 
 // plural is "1 file", "2 files".
-func plural(n int64, word string) string {
-	if n == 1 {
-		return "1 " + word
-	}
-	return fmt.Sprintf("%d %ss", n, word)
-}
-
 // runExit is task run's exit code for a report.
 func runExit(rep *backup.Report) error {
 	switch rep.Result {
@@ -495,7 +488,7 @@ func printReport(w io.Writer, rep *backup.Report) {
 	switch {
 	case rep.Result.Succeeded():
 		fmt.Fprintf(w, "%s: snapshot %s, %s (%d copied, %d linked), %s copied, in %s\n",
-			rep.Result, rep.Snapshot, plural(rep.Files(), "file"), rep.FilesCopied, rep.FilesLinked, human.Bytes(rep.BytesCopied), d)
+			rep.Result, rep.Snapshot, human.Plural(rep.Files(), "file", "files"), rep.FilesCopied, rep.FilesLinked, human.Bytes(rep.BytesCopied), d)
 	default:
 		fmt.Fprintf(w, "%s after %s: %s\n", rep.Result, d, rep.Error)
 	}
@@ -697,7 +690,7 @@ only when every file matches; each missing or changed file is listed.`,
 					return err
 				}
 			} else if vr.OK() {
-				fmt.Fprintf(e.Stdout, "snapshot %s verified: %s, %s re-read, every file matches its manifest\n", vr.Snapshot, plural(vr.Files, "file"), human.Bytes(vr.Bytes))
+				fmt.Fprintf(e.Stdout, "snapshot %s verified: %s, %s re-read, every file matches its manifest\n", vr.Snapshot, human.Plural(vr.Files, "file", "files"), human.Bytes(vr.Bytes))
 			} else {
 				for _, p := range vr.Problems {
 					fmt.Fprintf(e.Stdout, "%s: %s\n", p.Path, p.Reason)
@@ -748,7 +741,7 @@ mode and times. A file that already exists there is not replaced unless
 				return PrintJSON(e.Stdout, rr)
 			}
 			fmt.Fprintf(e.Stdout, "restored %s (%s), %s and %s from snapshot %s into %s\n",
-				plural(rr.Files, "file"), human.Bytes(rr.Bytes), plural(rr.Dirs, "folder"), plural(rr.Symlinks, "link"), rr.Snapshot, rr.Target)
+				human.Plural(rr.Files, "file", "files"), human.Bytes(rr.Bytes), human.Plural(rr.Dirs, "folder", "folders"), human.Plural(rr.Symlinks, "link", "links"), rr.Snapshot, rr.Target)
 			if rr.Replaced > 0 {
 				fmt.Fprintf(e.Stdout, "%d existing files were replaced\n", rr.Replaced)
 			}

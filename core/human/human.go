@@ -40,6 +40,15 @@ func Count[N ~int | ~int64 | ~uint64](n N) string {
 	return b.String()
 }
 
+// Plural is n and the noun's form for it: "1 file", "0 files",
+// "1,210 files".
+func Plural[N ~int | ~int64 | ~uint64](n N, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return Count(n) + " " + many
+}
+
 // Usage is "3.1 GiB of 7.8 GiB (40 %)", or "" when total is unknown (0).
 func Usage(used, total uint64) string {
 	if total == 0 {

@@ -46,6 +46,20 @@ func TestCount(t *testing.T) {
 	}
 }
 
+func TestPlural(t *testing.T) {
+	for _, c := range []struct {
+		n    int64
+		want string
+	}{{0, "0 files"}, {1, "1 file"}, {2, "2 files"}, {1210, "1,210 files"}, {-1, "-1 files"}} {
+		if got := Plural(c.n, "file", "files"); got != c.want {
+			t.Errorf("Plural(%d) = %q, want %q", c.n, got, c.want)
+		}
+	}
+	if got := Plural(uint64(1), "existing file was replaced", "existing files were replaced"); got != "1 existing file was replaced" {
+		t.Errorf("a phrase reads %q", got)
+	}
+}
+
 func TestUsage(t *testing.T) {
 	if got := Usage(3_328_599_654, 8_375_186_227); got != "3.1 GiB of 7.8 GiB (39 %)" {
 		t.Errorf("Usage = %q", got)
