@@ -309,6 +309,12 @@ func (rd *restoreDialog) updateNode(id string, _ bool, o fyne.CanvasObject) {
 	row.quiet = true
 	row.check.SetChecked(inherited || rd.ticked[id])
 	row.quiet = false
+	// A folder with something ticked inside shows a partial tick; ticking
+	// it takes the whole folder.
+	if !row.check.Checked && rd.descendantTicked(id) {
+		row.check.Partial = true
+		row.check.Refresh()
+	}
 	if inherited {
 		row.check.Disable()
 	} else {
@@ -320,6 +326,17 @@ func (rd *restoreDialog) updateNode(id string, _ bool, o fyne.CanvasObject) {
 func (rd *restoreDialog) ancestorTicked(id string) bool {
 	for p := path.Dir(id); p != "/" && p != "." && p != ""; p = path.Dir(p) {
 		if rd.ticked[p] {
+			return true
+		}
+	}
+	return false
+}
+
+// descendantTicked says whether something inside folder id is ticked.
+func (rd *restoreDialog) descendantTicked(id string) bool {
+	prefix := strings.TrimSuffix(id, "/") + "/"
+	for p := range rd.ticked {
+		if strings.HasPrefix(p, prefix) {
 			return true
 		}
 	}

@@ -385,13 +385,21 @@ func TestTheRestoreDialogBrowsesLazilyAndRestoresWhatIsTicked(t *testing.T) {
 	}
 	rd.ticked["/home/alice/Documents/report.odt"] = true
 	rd.tree.Refresh()
+	for id, partial := range map[string]bool{"/home/alice/Documents": true, "/home/alice": true, "/home/alice/Documents/invoices": false,
+		"/home/alice/Documents/report.odt": false} {
+		if c := restoreCheckOf(rd, id); c == nil || c.Partial != partial {
+			t.Errorf("%s: partial %v, want %v", id, c != nil && c.Partial, partial)
+		}
+	}
 	rd.target.SetText("/srv/restore")
 	if rd.overwrite.Checked || rd.restore.Disabled() {
 		t.Fatalf("overwrite %v, restore disabled %v", rd.overwrite.Checked, rd.restore.Disabled())
 	}
 	test.AssertRendersToMarkup(t, "restoredialog.xml", mw.win.Canvas())
 	test.Tap(rd.restore)
-	q.runUntil(t, "the summary", func() bool { return strings.Contains(overlayText(mw.win), "Restored 1 file (47.1 KiB), 0 folders and 0 links") })
+	q.runUntil(t, "the summary", func() bool {
+		return strings.Contains(overlayText(mw.win), "Restored 1 file (47.1 KiB), 0 folders and 0 links")
+	})
 	fr.fakeTasks.mu.Lock()
 	got := fr.fakeTasks.restored
 	fr.fakeTasks.mu.Unlock()
@@ -421,4 +429,15 @@ func TestTheToolbarsRunTaskShowsTheTasksThenRunsTheSelectedOne(t *testing.T) {
 			t.Errorf("Run Task is enabled with %s selected, which is not linked", id)
 		}
 	}
+}
+
+// restoreCheckOf is the tick drawn for id in the Restore dialog's tree,
+// or nil when its row is not on screen.
+func restoreCheckOf(rd *restoreDialog, id string) *widget.Check {
+	for _, o := range test.LaidOutObjects(rd.tree) {
+		if r, ok := o.(*restoreRow); ok && r.id == id && r.Visible() {
+			return r.check
+		}
+	}
+	return nil
 }
