@@ -452,6 +452,20 @@ func (t *Tracker) Linked(id, name string, online bool) {
 	t.changed(id)
 }
 
+// Rewatch starts slave id's outage afresh when it is offline: it is
+// announced once it has lasted the grace from now. For a slave the user
+// connects again after disconnecting it: nobody was told of that outage.
+func (t *Tracker) Rewatch(id string) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	s := t.slaves[id]
+	if s == nil || s.online {
+		return
+	}
+	s.everOnline, s.offlineSince, s.rec.AlertedOffline = true, t.opts.Now(), false
+	t.dirty[id] = true
+}
+
 // Forget drops a slave whose entry was removed.
 func (t *Tracker) Forget(id string) {
 	t.mu.Lock()
@@ -553,9 +567,7 @@ func (t *Tracker) Tick() []Alert {
 		}
 	}
 	t.mu.Unlock()
-	slices.SortFunc(alerts, func(a, b Alert) int {
-		return strings.Compare(strings.ToLower(a.Slave+"\x00"+a.Task), strings.ToLower(b.Slave+"\x00"+b.Task))
-	})
+	sortAlerts(alerts)
 	if len(changed) > 0 || len(alerts) > 0 {
 		select {
 		case t.wake <- struct{}{}:
@@ -566,6 +578,52 @@ func (t *Tracker) Tick() []Alert {
 		t.opts.OnChange(changed)
 	}
 	return alerts
+}
+
+// Alerting is every alert in force now: each outage announced and not
+// over, and each task whose failure or lateness was announced and which is
+// still failed or overdue (now in the state it is in). It is what Tick
+// announced, not yet taken back, sorted by slave and task.
+func (t *Tracker) Alerting() []Alert {
+	t.mu.Lock()
+	now := t.opts.Now()
+	var out []Alert
+	for _, s := range t.slaves {
+		if s.rec.AlertedOffline && !s.online {
+			out = append(out, Alert{Kind: AlertOffline, SlaveID: s.rec.ID, Slave: s.rec.Name, Since: s.offlineSince})
+		}
+		var rows []Row
+		for i := range s.rec.Tasks {
+			tk := &s.rec.Tasks[i]
+			if tk.Alerted == "" {
+				continue
+			}
+			ev := Evaluate(tk, s.rec.zone(), now)
+			if ev.State != StateFailed && ev.State != StateOverdue {
+				continue // Tick takes it back
+			}
+			if rows == nil {
+				rows = s.rows(nil, now)
+			}
+			a := Alert{Kind: AlertKind(ev.State), SlaveID: s.rec.ID, Slave: s.rec.Name, Task: tk.Name, Since: badSince(tk, ev.State, now)}
+			for _, r := range rows {
+				if backup.NameKey(r.Task) == backup.NameKey(tk.Name) {
+					a.Row = r
+				}
+			}
+			out = append(out, a)
+		}
+	}
+	t.mu.Unlock()
+	sortAlerts(out)
+	return out
+}
+
+// sortAlerts orders alerts by slave, then task, ignoring case.
+func sortAlerts(alerts []Alert) {
+	slices.SortFunc(alerts, func(a, b Alert) int {
+		return strings.Compare(strings.ToLower(a.Slave+"\x00"+a.Task), strings.ToLower(b.Slave+"\x00"+b.Task))
+	})
 }
 
 // due returns s's alerts that came due at now, and whether s's record

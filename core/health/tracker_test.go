@@ -189,3 +189,62 @@ func TestAlertsWaitForTheGraceAndDoNotRepeat(t *testing.T) {
 		t.Fatalf("overdue again: %v", kinds(a))
 	}
 }
+
+func TestAlertingIsWhatWasAnnouncedAndNotYetOver(t *testing.T) {
+	c := &clock{now: noon}
+	db := openDB(t, filepath.Join(t.TempDir(), "console.db"))
+	defer db.Close()
+	tr := newTracker(t, db, c)
+	defer tr.Close()
+	tr.Linked("id1", "FS01", true)
+	tr.Sync("id1", "FS01", []Task{dailyTask("docs", ago(time.Hour)), dailyTask("mail", ago(time.Hour))}, nil, true, 0)
+	kinds := func() (out []string) {
+		for _, a := range tr.Alerting() {
+			out = append(out, string(a.Kind)+" "+a.Slave+"/"+a.Task)
+		}
+		return out
+	}
+	tr.Finished("id1", "FS01", backup.Report{Task: "docs", Result: backup.ResultFailed, Started: c.Now(), Finished: c.Now(), Error: "no space"}, 0)
+	tr.Tick()
+	if got := kinds(); len(got) != 0 {
+		t.Fatalf("within the grace, nothing was announced yet: %v", got)
+	}
+	c.add(61 * time.Second)
+	tr.Tick()
+	tr.Linked("id1", "FS01", false)
+	c.add(2 * time.Minute)
+	tr.Tick()
+	got := tr.Alerting()
+	if len(got) != 2 || got[0].Kind != AlertOffline || got[1].Kind != AlertFailed || got[1].Task != "docs" ||
+		got[1].Row.LastError != "no space" || !got[0].Since.Equal(noon.Add(61*time.Second)) {
+		t.Fatalf("in force: %+v", got)
+	}
+	// Back online; docs fixed: nothing in force, even before the next Tick.
+	tr.Linked("id1", "FS01", true)
+	tr.Finished("id1", "FS01", backup.Report{Task: "docs", Result: backup.ResultCompleted, Started: c.Now(), Finished: c.Now()}, 0)
+	if got := kinds(); len(got) != 0 {
+		t.Fatalf("after the fix: %v", got)
+	}
+}
+
+func TestRewatchAnnouncesAnOutageAfreshPastTheGrace(t *testing.T) {
+	c := &clock{now: noon}
+	db := openDB(t, filepath.Join(t.TempDir(), "console.db"))
+	defer db.Close()
+	tr := newTracker(t, db, c)
+	defer tr.Close()
+	tr.Linked("id1", "FS01", true)
+	tr.Linked("id1", "FS01", false)
+	c.add(2 * time.Minute)
+	if a := tr.Tick(); len(a) != 1 || a[0].Kind != AlertOffline {
+		t.Fatalf("the outage: %+v", a)
+	}
+	tr.Rewatch("id1")
+	if a := tr.Tick(); len(a) != 0 {
+		t.Fatalf("at once after Rewatch: %+v", a)
+	}
+	c.add(61 * time.Second)
+	if a := tr.Tick(); len(a) != 1 || a[0].Kind != AlertOffline || !a[0].Since.Equal(noon.Add(2*time.Minute)) {
+		t.Fatalf("past the grace after Rewatch: %+v", a)
+	}
+}

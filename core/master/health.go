@@ -75,7 +75,7 @@ func (m *Master) tickHealth(ctx context.Context) {
 			return
 		case <-t.C:
 		}
-		alerts := m.health.Tick()
+		alerts := m.news(m.health.Tick())
 		for _, a := range alerts {
 			m.alertArrived(a)
 		}
@@ -84,6 +84,22 @@ func (m *Master) tickHealth(ctx context.Context) {
 		}
 		m.dailyDue(time.Now())
 	}
+}
+
+// news drops from alerts the outages of slaves the user disconnected:
+// such an outage is by request, and no one is to be told of it. Connect
+// starts the watch afresh (Tracker.Rewatch).
+func (m *Master) news(alerts []health.Alert) []health.Alert {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	out := alerts[:0]
+	for _, a := range alerts {
+		if s := m.slaves[a.SlaveID]; a.Kind == health.AlertOffline && s != nil && s.entry.Disabled {
+			continue
+		}
+		out = append(out, a)
+	}
+	return out
 }
 
 // backupChanged publishes the slaves whose backup health changed.
@@ -138,6 +154,31 @@ func (m *Master) BackupRows(ids ...string) []BackupRow {
 		}
 		r.Slave, r.Group = s.entry.Name, s.entry.Group
 		out = append(out, r)
+	}
+	return out
+}
+
+// Alerting is every backup and outage alert in force now (announced by
+// mail and notification, and not yet over), with each slave's entry's
+// name, group and, for an outage, when it was last seen.
+func (m *Master) Alerting() []health.Alert {
+	if m.health == nil {
+		return nil
+	}
+	alerts := m.news(m.health.Alerting())
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	out := alerts[:0]
+	for _, a := range alerts {
+		s := m.slaves[a.SlaveID]
+		if s == nil {
+			continue // removed
+		}
+		a.Slave, a.Row.Slave, a.Row.Group = s.entry.Name, s.entry.Name, s.entry.Group
+		if a.Kind == health.AlertOffline && a.Since.IsZero() {
+			a.Since = s.seen // the outage began before this console started
+		}
+		out = append(out, a)
 	}
 	return out
 }

@@ -153,3 +153,54 @@ func TestAnAgentWithoutTaskHealthIsReadWhole(t *testing.T) {
 		return r["offsite"].State == health.StateFailed && r["offsite"].FailuresSinceSuccess == 2 && !r["offsite"].LastKnown
 	})
 }
+
+func TestADisconnectedSlavesOutageIsNoNewsUntilItIsConnectedAgain(t *testing.T) {
+	c := startConsoleWith(t, false, nil, func(cfg *Config) { cfg.AlertGrace = 50 * time.Millisecond; cfg.HealthTick = 20 * time.Millisecond })
+	alerts, stop := c.WatchAlerts(16)
+	defer stop()
+	agents := map[string]*agent.Agent{}
+	for _, name := range []string{"FS01", "FS02"} {
+		agents[name] = startAgentWith(t, name, "pw-one", false, nil)
+		if _, err := c.AddSlave(SlaveSpec{Name: name, Direction: store.Outbound, Address: agents[name].ListenAddr(), Password: []byte("pw-one")}); err != nil {
+			t.Fatal(err)
+		}
+		c.waitState(t, name, StateConnected)
+	}
+	next := func(what string) health.Alert {
+		t.Helper()
+		select {
+		case a := <-alerts:
+			return a
+		case <-time.After(10 * time.Second):
+			t.Fatalf("no alert: %s", what)
+			return health.Alert{}
+		}
+	}
+
+	// FS01 disconnected by the user, then FS02 gone by itself: only FS02's
+	// outage is news, by mail, notification and check alike.
+	if err := c.Disconnect("FS01"); err != nil {
+		t.Fatal(err)
+	}
+	c.waitState(t, "FS01", StateDisabled)
+	// Its tasks' health is as last known from now on, as for any link's end.
+	c.until(t, "FS01's backup health last known", func() bool { v, _ := c.Slave("FS01"); return v.Backup.LastKnown })
+	agents["FS01"].Close()
+	agents["FS02"].Close()
+	if a := next("FS02 offline"); a.Kind != health.AlertOffline || a.Slave != "FS02" {
+		t.Fatalf("the first alert is %s of %s, want FS02 offline", a.Kind, a.Slave)
+	}
+	if in := c.Alerting(); len(in) != 1 || in[0].Slave != "FS02" || in[0].Kind != health.AlertOffline {
+		t.Fatalf("alerts in force: %+v", in)
+	}
+
+	// Connected again while its agent is down: its outage is watched from
+	// then on, and news past the grace.
+	if err := c.Connect("FS01"); err != nil {
+		t.Fatal(err)
+	}
+	if a := next("FS01 offline after Connect"); a.Kind != health.AlertOffline || a.Slave != "FS01" {
+		t.Fatalf("after Connect: %s of %s, want FS01 offline", a.Kind, a.Slave)
+	}
+	c.until(t, "both outages in force", func() bool { return len(c.Alerting()) == 2 })
+}

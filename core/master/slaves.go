@@ -48,6 +48,9 @@ func (m *Master) Connect(name string) error {
 	s.kickDialer()
 	m.mu.Unlock()
 	if wasDisabled {
+		if m.health != nil {
+			m.health.Rewatch(id)
+		}
 		m.record(recordArgs{slave: s, kind: store.KindEnabled, severity: store.SeverityInfo, reason: "connected by the user"})
 	} else {
 		m.publishState(id)
@@ -77,6 +80,9 @@ func (m *Master) Disconnect(name string) error {
 	if l != nil {
 		l.CloseWith(&link.Error{Code: wire.CodeDisabled, Reason: "disconnected by the console's user"})
 		m.pins.queue(store.Pin{ID: e.ID, LastSeen: seen})
+		// The link's own end finds it no longer the slave's and tells no
+		// one: its tasks' health is last known from now.
+		m.unlinkedHealth(e.ID, e.Name)
 	}
 	m.record(recordArgs{slave: s, kind: store.KindDisabled, severity: store.SeverityInfo, reason: "disconnected by the user; it stays offline until Connect"})
 	return nil
