@@ -93,6 +93,10 @@ func TestTheFleetsBackupHealthIsReportedAndMailed(t *testing.T) {
 	if out, code := cli("", "task", "run", "docs", "--slave", "FS01", "--wait"); code != 0 {
 		t.Fatalf("task run docs: exit %d\n%s", code, out)
 	}
+	// A monitoring system's check: all well.
+	if out, code := cli("", "check"); code != 0 || out != "LANYARD OK - 1 server, 1 connected; 2 backup tasks | servers=1 connected=1 offline=0 error=0 tasks=2 failed=0 overdue=0\n" {
+		t.Fatalf("check before the failure: exit %d\n%q", code, out)
+	}
 	if out, code := cli("", "task", "run", "offsite", "--slave", "FS01", "--wait"); code == 0 {
 		t.Fatalf("task run offsite into a file succeeded:\n%s", out)
 	}
@@ -104,6 +108,16 @@ func TestTheFleetsBackupHealthIsReportedAndMailed(t *testing.T) {
 	sort.Strings(to)
 	if strings.Join(to, ",") != "boss@example.com,ops@example.com" || alert.From != "lanyard@example.com" || !strings.Contains(alert.Data, "FS01 / offsite failed") {
 		t.Fatalf("the alert from %s to %v:\n%s", alert.From, alert.To, alert.Data)
+	}
+	// The check says CRITICAL, naming the failure, once it is mailed; a
+	// group that does not exist is UNKNOWN, not OK.
+	out, code = cli("", "check")
+	if lines := strings.Split(out, "\n"); code != 2 || !strings.HasPrefix(lines[0], "LANYARD CRITICAL - 1 backup failed; 1 server, 1 connected; 2 backup tasks | ") ||
+		!strings.HasSuffix(lines[0], " failed=1 overdue=0") || !strings.HasPrefix(lines[1], "FS01 / offsite: failed since ") {
+		t.Fatalf("check after the failure: exit %d\n%s", code, out)
+	}
+	if out, code := cli("", "check", "--group", "Nobody"); code != 3 || !strings.HasPrefix(out, `LANYARD UNKNOWN - no server is in the group "Nobody"`) {
+		t.Fatalf("check of a group that does not exist: exit %d\n%s", code, out)
 	}
 	// lanyard report, through the running console, says the same.
 	out, code = cli("", "report", "--format", "json")
@@ -146,6 +160,10 @@ func TestTheFleetsBackupHealthIsReportedAndMailed(t *testing.T) {
 		t.Errorf("console.db, which holds the SMTP password, is %v", st.Mode().Perm())
 	}
 
+	// Without a console nobody watches the fleet: the check cannot say.
+	if out, code := cli("", "check"); code != 3 || !strings.HasPrefix(out, "LANYARD UNKNOWN - no console is running") {
+		t.Fatalf("check without a console: exit %d\n%s", code, out)
+	}
 	// Without a console, the report reads console.db: every slave last known.
 	out, code = cli("", "report", "--format", "json")
 	if tasks = readReport(t, out); code != 0 || tasks["FS01/offsite"].State != "failed" || tasks["FS01/docs"].State != "ok" {

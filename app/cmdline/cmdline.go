@@ -72,6 +72,9 @@ func IsUsage(err error) bool {
 type CodeError struct {
 	Code int
 	Err  error
+	// Quiet: the command has said it all on standard output (a monitoring
+	// check's status line); Execute prints nothing more.
+	Quiet bool
 }
 
 func (e *CodeError) Error() string { return e.Err.Error() }
@@ -161,7 +164,8 @@ func Execute(ctx context.Context, root *cobra.Command, args []string, stderr io.
 	strictGroups(root)
 	root.SetArgs(args)
 	err := root.ExecuteContext(ctx)
-	if err != nil {
+	var ce *CodeError
+	if err != nil && (!errors.As(err, &ce) || !ce.Quiet) {
 		fmt.Fprintf(stderr, "%s: %v\n", root.Name(), err)
 	}
 	return ExitCode(err)

@@ -115,3 +115,16 @@ func TestABareGroupPrintsItsHelp(t *testing.T) {
 		t.Fatalf("exit %d, out %q", code, out.String())
 	}
 }
+
+func TestAQuietCodeErrorEndsWithItsCodeAndPrintsNothingMore(t *testing.T) {
+	for _, quiet := range []bool{true, false} {
+		root := &cobra.Command{Use: "prog", RunE: func(*cobra.Command, []string) error {
+			return &CodeError{Code: 3, Err: errors.New("UNKNOWN"), Quiet: quiet}
+		}}
+		var stderr bytes.Buffer
+		code := Execute(context.Background(), root, nil, &stderr)
+		if code != 3 || (stderr.Len() == 0) != quiet {
+			t.Errorf("quiet %v: exit %d, stderr %q", quiet, code, stderr.String())
+		}
+	}
+}

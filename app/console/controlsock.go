@@ -115,8 +115,9 @@ type ctlResponse struct {
 	Audit    []store.AuditRecord `json:"audit,omitempty"`
 	Events   []logRecord         `json:"events,omitempty"` // a part of the connection log
 	Task     *agent.TaskResult   `json:"task,omitempty"`
-	Event    *agent.TaskEvent    `json:"event,omitempty"` // a progress line of a task stream
-	Rows     []health.Row        `json:"rows,omitempty"`  // report: every task's backup health
+	Event    *agent.TaskEvent    `json:"event,omitempty"`  // a progress line of a task stream
+	Rows     []health.Row        `json:"rows,omitempty"`   // report: every task's backup health
+	Alerts   []health.Alert      `json:"alerts,omitempty"` // check: the alerts in force
 
 	ConsoleSettings *settingsView   `json:"console_settings,omitempty"`
 	Slaves          []slaveJSON     `json:"slaves,omitempty"`
@@ -199,6 +200,8 @@ func (h *ctlHandler) consoleWide(ctx context.Context, req *ctlRequest, w *contro
 		return ctlResponse{Rows: rows}, true
 	case opReportSend:
 		return h.sendReport(ctx, req), true
+	case opCheck:
+		return h.check(), true
 	case opTestMail:
 		msg, err := h.m.TestMail(ctx, nil, nil)
 		if err != nil {

@@ -69,7 +69,8 @@ settings, log, audit, report and slave (add, edit, remove, trust, list,
 import, export) work through the running console (the window or lanyard
 serve), or on the data directory when none runs. serve needs the console
 stopped. status, agent-log, agent-settings, password and task
-manage slaves through the running console.`,
+manage slaves through the running console; check asks it how the fleet
+is, for a monitoring system.`,
 		Version:       version.String(),
 		SilenceUsage:  true,
 		SilenceErrors: true,
@@ -84,7 +85,7 @@ manage slaves through the running console.`,
 	root.PersistentFlags().BoolVar(&e.logJSON, "log-json", false, "log JSON lines instead of text")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return cmdline.Usage(err) })
 	root.AddCommand(serveCmd(e), settingsCmd(e), slaveCmd(e), logCmd(e),
-		statusCmd(e), agentLogCmd(e), agentSettingsCmd(e), passwordCmd(e), auditCmd(e), taskCmd(e), reportCmd(e))
+		statusCmd(e), agentLogCmd(e), agentSettingsCmd(e), passwordCmd(e), auditCmd(e), taskCmd(e), reportCmd(e), checkCmd(e))
 	return root
 }
 

@@ -1,0 +1,218 @@
+package console
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/lanyard/lanyard/app/cmdline"
+	"github.com/lanyard/lanyard/core/health"
+	"github.com/lanyard/lanyard/core/human"
+	"github.com/lanyard/lanyard/core/master"
+)
+
+// lanyard check: the fleet as a monitoring system reads it (Nagios,
+// Icinga, Checkmk, Zabbix, PRTG and the like run plugins of this form):
+// one status line with performance data, the alerts in force below it,
+// and the exit code 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN. It says what
+// the console's own alerts say, through the running console: an outage
+// or a failed backup past the alert grace is CRITICAL, an overdue backup
+// WARNING.
+
+const opCheck = "check"
+
+// A monitoring plugin's states, which are its exit codes.
+const (
+	checkOK       = 0
+	checkWarning  = 1
+	checkCritical = 2
+	checkUnknown  = 3
+)
+
+var checkWords = [...]string{"OK", "WARNING", "CRITICAL", "UNKNOWN"}
+
+// check answers opCheck: every slave's state, every task's health and
+// the alerts in force.
+func (h *ctlHandler) check() ctlResponse {
+	slaves, err := liveSlaveList(h.db, h.m)
+	if err != nil {
+		return failure(err)
+	}
+	rows := h.m.BackupRows()
+	if rows == nil {
+		rows = []health.Row{}
+	}
+	return ctlResponse{Slaves: slaves, Rows: rows, Alerts: h.m.Alerting()}
+}
+
+func checkCmd(e *env) *cobra.Command {
+	var group string
+	cmd := &cobra.Command{
+		Use:   "check [--group G]",
+		Short: "The fleet's state for a monitoring system: one line, exit 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN",
+		Long: `Print the fleet's state as monitoring plugins do (Nagios, Icinga,
+Checkmk, Zabbix, PRTG): a status line with performance data, then each
+alert in force, and exit 0 OK, 1 WARNING, 2 CRITICAL or 3 UNKNOWN. It
+says what the console's alerts say: a server offline, or a backup failed,
+for longer than the alert grace is CRITICAL; a backup overdue is WARNING.
+--group checks one group (one customer) only. It asks the running
+console; when none runs, nobody is watching the fleet, and the check is
+UNKNOWN. Mistakes in the command are UNKNOWN too, as monitoring expects.`,
+		Args: func(_ *cobra.Command, args []string) error {
+			if len(args) > 0 {
+				return checkFailed(e.stdout, fmt.Errorf("no arguments expected, got %q", args))
+			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			r, err := e.call(cmd.Context(), ctlRequest{Op: opCheck}, nil)
+			if err != nil {
+				var nc errNoConsole
+				if errors.As(err, &nc) {
+					err = errors.New("no console is running with this data directory, so no server is watched: start it (lanyard, or lanyard serve)")
+				}
+				return checkFailed(e.stdout, err)
+			}
+			res, err := newCheckResult(r, group)
+			if err != nil {
+				return checkFailed(e.stdout, err)
+			}
+			res.write(e.stdout, time.Now())
+			if res.code == checkOK {
+				return nil
+			}
+			return &cmdline.CodeError{Code: res.code, Err: errors.New(checkWords[res.code]), Quiet: true}
+		},
+	}
+	cmd.Flags().StringVar(&group, "group", "", "check only the servers of this group (case does not matter)")
+	cmd.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return checkFailed(e.stdout, err) })
+	return cmd
+}
+
+// checkFailed prints an UNKNOWN status line for err and ends the check
+// with its exit code.
+func checkFailed(w io.Writer, err error) error {
+	fmt.Fprintf(w, "LANYARD UNKNOWN - %s\n", err)
+	return &cmdline.CodeError{Code: checkUnknown, Err: err, Quiet: true}
+}
+
+// checkResult is what a check found.
+type checkResult struct {
+	code                                     int
+	servers, connected, offline, errs, tasks int
+	backup                                   health.Counts
+	alerts                                   []health.Alert
+	states                                   map[string]string // slave name (lower case) → its link's state
+}
+
+// newCheckResult counts what the console answered, of one group when
+// group is given ("" for all).
+func newCheckResult(r ctlResponse, group string) (*checkResult, error) {
+	in := func(g string) bool { return group == "" || strings.EqualFold(g, group) }
+	res := &checkResult{states: map[string]string{}}
+	for _, s := range r.Slaves {
+		if !in(s.Group) {
+			continue
+		}
+		res.servers++
+		res.states[strings.ToLower(s.Name)] = s.State
+		switch master.State(s.State) {
+		case master.StateConnected:
+			res.connected++
+		case master.StateOffline:
+			res.offline++
+		case master.StateError:
+			res.errs++
+		}
+	}
+	if res.servers == 0 && group != "" {
+		return nil, fmt.Errorf("no server is in the group %q: check the name (lanyard slave list)", group)
+	}
+	for _, row := range r.Rows {
+		if in(row.Group) {
+			res.tasks++
+			res.backup.Add(row.State, 1)
+		}
+	}
+	for _, a := range r.Alerts {
+		if !in(a.Row.Group) {
+			continue
+		}
+		res.alerts = append(res.alerts, a)
+		if a.Kind == health.AlertOverdue {
+			res.code = max(res.code, checkWarning)
+		} else {
+			res.code = checkCritical
+		}
+	}
+	return res, nil
+}
+
+// write prints the status line, with the performance data after "|",
+// then one line per alert.
+func (c *checkResult) write(w io.Writer, now time.Time) {
+	var news []string
+	var failed, overdue, down int
+	for _, a := range c.alerts {
+		switch a.Kind {
+		case health.AlertFailed:
+			failed++
+		case health.AlertOverdue:
+			overdue++
+		default:
+			down++
+		}
+	}
+	if down > 0 {
+		news = append(news, human.Plural(down, "server offline", "servers offline"))
+	}
+	if failed > 0 {
+		news = append(news, human.Plural(failed, "backup failed", "backups failed"))
+	}
+	if overdue > 0 {
+		news = append(news, human.Plural(overdue, "backup overdue", "backups overdue"))
+	}
+	summary := fmt.Sprintf("%s, %s connected; %s", human.Plural(c.servers, "server", "servers"), human.Count(c.connected),
+		human.Plural(c.tasks, "backup task", "backup tasks"))
+	if len(news) > 0 {
+		summary = strings.Join(news, ", ") + "; " + summary
+	}
+	fmt.Fprintf(w, "LANYARD %s - %s | servers=%d connected=%d offline=%d error=%d tasks=%d failed=%d overdue=%d\n",
+		checkWords[c.code], summary, c.servers, c.connected, c.offline, c.errs, c.tasks, c.backup.Failed, c.backup.Overdue)
+	for _, a := range c.alerts {
+		line := alertLine(a, now)
+		switch st := master.State(c.states[strings.ToLower(a.Slave)]); {
+		case a.Kind != health.AlertOffline:
+		case st == master.StateError:
+			line += ", now in error: it answers but refuses this console"
+		case st == master.StateConnecting:
+			line += ", now connecting"
+		}
+		fmt.Fprintln(w, line)
+	}
+}
+
+// alertLine is one alert in force, for a person reading the check's
+// details.
+func alertLine(a health.Alert, now time.Time) string {
+	since := "since " + human.Ago(a.Since, now)
+	if a.Since.IsZero() {
+		since = "since before this console started"
+	}
+	switch a.Kind {
+	case health.AlertOffline:
+		return fmt.Sprintf("%s: offline %s", a.Slave, since)
+	case health.AlertFailed:
+		return fmt.Sprintf("%s / %s: failed %s: %s", a.Slave, a.Task, since, cmdline.OrDash(a.Row.LastError))
+	default:
+		last := "never"
+		if !a.Row.LastSuccess.IsZero() {
+			last = human.Ago(a.Row.LastSuccess, now)
+		}
+		return fmt.Sprintf("%s / %s: overdue %s, last success %s", a.Slave, a.Task, since, last)
+	}
+}

@@ -1,0 +1,50 @@
+package console
+
+import (
+	"bytes"
+	"testing"
+	"time"
+
+	"github.com/lanyard/lanyard/core/health"
+)
+
+func TestACheckIsCriticalForOutagesAndFailuresAndWarnsOfLateness(t *testing.T) {
+	now := time.Date(2026, 12, 3, 15, 0, 0, 0, time.Local)
+	r := ctlResponse{
+		Slaves: []slaveJSON{{Name: "FS01", Group: "Acme", State: "connected"}, {Name: "FS02", Group: "Acme", State: "error"},
+			{Name: "WEB", Group: "Globex", State: "connected"}},
+		Rows: []health.Row{{Slave: "FS01", Group: "Acme", Task: "docs", Eval: health.Eval{State: health.StateOverdue}},
+			{Slave: "WEB", Group: "Globex", Task: "site", Eval: health.Eval{State: health.StateOK}}},
+		Alerts: []health.Alert{
+			{Kind: health.AlertOverdue, Slave: "FS01", Task: "docs", Since: now.Add(-2 * time.Hour),
+				Row: health.Row{Group: "Acme", LastSuccess: now.Add(-50 * time.Hour)}},
+			{Kind: health.AlertOffline, Slave: "FS02", Since: now.Add(-time.Hour), Row: health.Row{Group: "Acme"}},
+		},
+	}
+	cases := []struct {
+		group string
+		code  int
+		want  string
+	}{
+		{"", checkCritical, "LANYARD CRITICAL - 1 server offline, 1 backup overdue; 3 servers, 2 connected; 2 backup tasks | servers=3 connected=2 offline=0 error=1 tasks=2 failed=0 overdue=1\n" +
+			"FS01 / docs: overdue since 13:00:00 (2 h 0 min ago), last success 1 Dec 2026 13:00 (2 d 2 h ago)\n" +
+			"FS02: offline since 14:00:00 (1 h 0 min ago), now in error: it answers but refuses this console\n"},
+		{"globex", checkOK, "LANYARD OK - 1 server, 1 connected; 1 backup task | servers=1 connected=1 offline=0 error=0 tasks=1 failed=0 overdue=0\n"},
+	}
+	for _, c := range cases {
+		res, err := newCheckResult(r, c.group)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out bytes.Buffer
+		res.write(&out, now)
+		if res.code != c.code || out.String() != c.want {
+			t.Errorf("group %q: code %d, want %d:\n%s\nwant:\n%s", c.group, res.code, c.code, out.String(), c.want)
+		}
+	}
+	// Lateness alone warns.
+	r.Alerts = r.Alerts[:1]
+	if res, _ := newCheckResult(r, "Acme"); res.code != checkWarning {
+		t.Errorf("an overdue backup alone: code %d, want WARNING", res.code)
+	}
+}
