@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"fyne.io/fyne/v2"
@@ -274,15 +275,21 @@ func (mw *mainWindow) closing() {
 const agesEvery = 15 * time.Second
 
 // tickAges redraws the selection's details every agesEvery until ctx ends.
+// A tick still waiting for the Fyne thread is not queued again.
 func (mw *mainWindow) tickAges(ctx context.Context) {
 	t := time.NewTicker(cmp.Or(mw.opts.ages, agesEvery))
 	defer t.Stop()
+	var queued atomic.Bool
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
+			if !queued.CompareAndSwap(false, true) {
+				continue
+			}
 			mw.opts.do(func() {
+				queued.Store(false)
 				if !mw.closed {
 					mw.syncDetail()
 					mw.tree.refreshAges()
