@@ -13,6 +13,7 @@ import (
 	"github.com/lanyard/lanyard/core/health"
 	"github.com/lanyard/lanyard/core/human"
 	"github.com/lanyard/lanyard/core/master"
+	"github.com/lanyard/lanyard/core/wire"
 )
 
 // lanyard check: the fleet as a monitoring system reads it (Nagios,
@@ -207,7 +208,8 @@ func alertLine(a health.Alert, now time.Time) string {
 	case health.AlertOffline:
 		return fmt.Sprintf("%s: offline %s", a.Slave, since)
 	case health.AlertFailed:
-		return fmt.Sprintf("%s / %s: failed %s: %s", a.Slave, a.Task, since, cmdline.OrDash(a.Row.LastError))
+		// The agent's words, quoted: a line of theirs is not the check's.
+		return fmt.Sprintf("%s / %s: failed %s: %s", a.Slave, a.Task, since, wire.Quote(a.Row.LastError))
 	default:
 		last := "never"
 		if !a.Row.LastSuccess.IsZero() {
