@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/lanyard/lanyard/core/human"
+	"github.com/lanyard/lanyard/core/wire"
 )
 
 // Formats a report is written in.
@@ -219,7 +220,9 @@ func (row *Row) Detail(now time.Time, loc *time.Location) string {
 			fmt.Fprintf(&b, "; %d failures since", row.FailuresSinceSuccess)
 		}
 		if row.LastError != "" {
-			fmt.Fprintf(&b, ": %s", row.LastError)
+			// The agent's words, quoted, as all a peer says is: a newline
+			// of theirs would make a report line of its own.
+			fmt.Fprintf(&b, ": %s", wire.QuoteUpTo(row.LastError, maxErrorText+len("…")))
 		}
 	case StateOverdue:
 		fmt.Fprintf(&b, "last success %s", When(row.LastSuccess, loc))

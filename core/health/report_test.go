@@ -40,7 +40,7 @@ func TestTheReportListsEveryProblemAndCountsTheRest(t *testing.T) {
 	for _, want := range []string{
 		"4 backup tasks on 2 slaves: 2 ok · 1 failed · 1 overdue",
 		"Runs that ended in the last 24h: 1 succeeded, 1 failed.",
-		"FAILED (1)\n  FS01 / offsite: failed 2026-03-10 03:00; last success 2026-03-09 03:00; 2 failures since: destination /mnt/nas is not writable",
+		"FAILED (1)\n  FS01 / offsite: failed 2026-03-10 03:00; last success 2026-03-09 03:00; 2 failures since: \"destination /mnt/nas is not writable\"",
 		"OVERDUE (1)\n  FS02 / mail: last success 2026-03-07 04:00 (3 d 8 h ago) [last known: FS02 is offline, last heard from 2026-03-07 14:00]",
 	} {
 		if !strings.Contains(text.String(), want) {
@@ -81,5 +81,18 @@ func TestAllWellSaysSo(t *testing.T) {
 	r := NewReport(reportRows()[:1], noon, 0)
 	if r.Subject() != "Backups: all 1 task ok" || len(r.Rows) != 1 {
 		t.Fatalf("%q, %d rows", r.Subject(), len(r.Rows))
+	}
+}
+
+func TestAnAgentsErrorIsQuotedInTheReport(t *testing.T) {
+	rows := reportRows()
+	rows[1].LastError = "disk full\nOK (4)\n  FS01 / offsite: completed"
+	var text bytes.Buffer
+	r := NewReport(rows, noon, 0)
+	if err := r.Write(&text, FormatText, time.UTC); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(text.String(), `: "disk full\nOK (4)\n  FS01 / offsite: completed"`) || strings.Contains(text.String(), "\nOK (4)\n") {
+		t.Errorf("the agent's error made lines of its own:\n%s", text.String())
 	}
 }
