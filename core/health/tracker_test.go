@@ -40,16 +40,26 @@ func newTracker(t *testing.T, db *store.DB, c *clock) *Tracker {
 	return tr
 }
 
+// openTracker is a tracker on a fresh console.db at noon, closed (and
+// its database) when the test ends.
+func openTracker(t *testing.T) (*Tracker, *clock) {
+	t.Helper()
+	c := &clock{now: noon}
+	db := openDB(t, filepath.Join(t.TempDir(), "console.db"))
+	tr := newTracker(t, db, c)
+	t.Cleanup(func() {
+		_ = tr.Close()
+		_ = db.Close()
+	})
+	return tr, c
+}
+
 func dailyTask(name string, created time.Time) Task {
 	return Task{Name: name, Schedule: "daily@02:00", OverdueAfter: 48 * time.Hour, Cursor: Cursor{Created: created, Version: 1}}
 }
 
 func TestAnOfflineSlaveKeepsItsLastKnownStateAndBecomesOverdue(t *testing.T) {
-	c := &clock{now: noon}
-	db := openDB(t, filepath.Join(t.TempDir(), "console.db"))
-	defer db.Close()
-	tr := newTracker(t, db, c)
-	defer tr.Close()
+	tr, c := openTracker(t)
 
 	tr.Linked("id1", "FS01", true)
 	tr.Sync("id1", "FS01", []Task{dailyTask("docs", ago(30*24*time.Hour))}, nil, true, 0)
@@ -125,11 +135,7 @@ func TestWritesAreBatched(t *testing.T) {
 }
 
 func TestAlertsWaitForTheGraceAndDoNotRepeat(t *testing.T) {
-	c := &clock{now: noon}
-	db := openDB(t, filepath.Join(t.TempDir(), "console.db"))
-	defer db.Close()
-	tr := newTracker(t, db, c)
-	defer tr.Close()
+	tr, c := openTracker(t)
 	tr.Linked("id1", "FS01", true)
 	tr.Sync("id1", "FS01", []Task{dailyTask("docs", ago(time.Hour))}, nil, true, 0)
 	fail := func() {
@@ -191,11 +197,7 @@ func TestAlertsWaitForTheGraceAndDoNotRepeat(t *testing.T) {
 }
 
 func TestAlertingIsWhatWasAnnouncedAndNotYetOver(t *testing.T) {
-	c := &clock{now: noon}
-	db := openDB(t, filepath.Join(t.TempDir(), "console.db"))
-	defer db.Close()
-	tr := newTracker(t, db, c)
-	defer tr.Close()
+	tr, c := openTracker(t)
 	tr.Linked("id1", "FS01", true)
 	tr.Sync("id1", "FS01", []Task{dailyTask("docs", ago(time.Hour)), dailyTask("mail", ago(time.Hour))}, nil, true, 0)
 	kinds := func() (out []string) {
@@ -228,11 +230,7 @@ func TestAlertingIsWhatWasAnnouncedAndNotYetOver(t *testing.T) {
 }
 
 func TestRewatchAnnouncesAnOutageAfreshPastTheGrace(t *testing.T) {
-	c := &clock{now: noon}
-	db := openDB(t, filepath.Join(t.TempDir(), "console.db"))
-	defer db.Close()
-	tr := newTracker(t, db, c)
-	defer tr.Close()
+	tr, c := openTracker(t)
 	tr.Linked("id1", "FS01", true)
 	tr.Linked("id1", "FS01", false)
 	c.add(2 * time.Minute)
