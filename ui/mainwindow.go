@@ -137,6 +137,7 @@ func newMainWindow(a fyne.App, c Console, ports PortChecker, opts windowOptions)
 	mw.detail.onTrust = mw.trust
 	mw.detail.summary.pick = func(id string) { mw.revealSlave(id) }
 	mw.detail.summary.openList = mw.showBackupsOf
+	mw.detail.summary.byState = func() { mw.sort.SetSelected(sortState) }
 	mw.attachRemote()
 	mw.status = newStatusBar()
 	mw.filter = newFilterEntry(mw)
@@ -462,6 +463,7 @@ func (mw *mainWindow) sortChanged(s string) {
 	mw.app.Preferences().SetString(prefSort, s)
 	if mw.model.setOrder(o) {
 		mw.tree.redraw(change{reshaped: true})
+		mw.syncDetail() // a summary says where the tree lists problems
 	}
 }
 

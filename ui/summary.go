@@ -28,6 +28,7 @@ const (
 	summaryPickGroup   = "Select one of its servers to see its details."
 	summaryPickAny     = "Select a server in the tree to see its details."
 	summaryBackupsNone = "Backups: no tasks known yet."
+	summarySortByState = "Sort by State"
 )
 
 // fleetSummary is what the summary page shows of a group, or of every
@@ -38,6 +39,7 @@ type fleetSummary struct {
 	backup    health.Counts
 	attention []*slaveEntry // the worst first, at most attentionMax
 	more      int           // how many more need a look
+	byState   bool          // the tree is sorted by state: those come first
 }
 
 // attentionRank orders what needs a look, worst first; -1: nothing does.
@@ -92,6 +94,7 @@ func (m *treeModel) summarize(id string) fleetSummary {
 	} else {
 		s.total, s.backup = len(m.slaves), m.backup
 	}
+	s.byState = m.order == sortByState
 	for _, e := range m.slaves {
 		if g != nil && e.group != g {
 			continue
@@ -160,11 +163,14 @@ type summaryPane struct {
 	allWell  *widget.Label
 	rows     [attentionMax]*attentionRow
 	more     *widget.Label
+	sortBtn  *widget.Button // sorts the tree by state, for the rest
+	moreRow  fyne.CanvasObject
 	hint     *widget.Label
 	looks    stateLooks
 	node     string            // the group node shown, "" for all
 	pick     func(id string)   // shows a slave named in the list
 	openList func(node string) // opens the Backups window on node's tasks
+	byState  func()            // sorts the tree by state
 }
 
 // attentionRow is one slave that needs a look: its state's icon and its
@@ -215,14 +221,20 @@ func newSummaryPane(looks stateLooks) *summaryPane {
 	p.more = widget.NewLabel("")
 	p.more.Wrapping = fyne.TextWrapWord
 	p.more.Importance = widget.LowImportance
+	p.sortBtn = widget.NewButtonWithIcon(summarySortByState, theme.MenuDropDownIcon(), func() {
+		if p.byState != nil {
+			p.byState()
+		}
+	})
 	p.hint = widget.NewLabel("")
 	p.hint.Importance = widget.LowImportance
+	p.moreRow = container.NewBorder(nil, nil, nil, p.sortBtn, p.more)
 	p.obj = container.NewVScroll(container.NewPadded(container.NewVBox(
 		p.title,
 		p.states,
 		container.NewBorder(nil, nil, nil, backupsBtn, p.backups),
 		widget.NewSeparator(),
-		p.heading, p.allWell, list, p.more,
+		p.heading, p.allWell, list, p.moreRow,
 		widget.NewSeparator(),
 		p.hint,
 	)))
@@ -261,8 +273,15 @@ func (p *summaryPane) show(node string, s fleetSummary, now time.Time) {
 		r.why.SetText(attentionText(v, now))
 		r.setVisible(true)
 	}
-	showIf(p.more, s.more > 0)
+	showIf(p.moreRow, s.more > 0)
+	showIf(p.sortBtn, !s.byState)
 	if s.more > 0 {
-		p.more.SetText("… and " + human.Count(s.more) + " more. Sort the tree by State to see them all, worst first.")
+		more := "… and " + human.Count(s.more) + " more"
+		if s.byState {
+			more += ": the tree lists them first, worst first."
+		} else {
+			more += ". Sorted by State, the tree lists them all first, worst first."
+		}
+		p.more.SetText(more)
 	}
 }

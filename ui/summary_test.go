@@ -71,7 +71,7 @@ func TestTheSummaryNamesWhatNeedsALookWorstFirst(t *testing.T) {
 				t.Errorf("%s: %q, want %q", p.rows[i].name.Text, got, w)
 			}
 		}
-		if p.allWell.Visible() || p.more.Visible() {
+		if p.allWell.Visible() || p.moreRow.Visible() {
 			t.Error("all-well or more shown beside a full list")
 		}
 	})
@@ -168,6 +168,26 @@ func TestTheSummaryNamesTheWorstFewAndCountsTheRest(t *testing.T) {
 	}
 	if got := m.summarize(groupNodeID("nobody")); got.total != 0 || len(got.attention) != 0 {
 		t.Errorf("an unknown group summarises as %+v", got)
+	}
+}
+
+func TestTheSummaryOffersToSortTheTreeForTheRest(t *testing.T) {
+	var vs []master.SlaveView
+	for i := range attentionMax + 3 {
+		vs = append(vs, master.SlaveView{ID: fmt.Sprintf("s%02d", i), Name: fmt.Sprintf("S%02d", i), Group: "Big",
+			Direction: store.Inbound, State: master.StateOffline})
+	}
+	mw, _ := openMainWindow(t, newFakeConsole(vs...), nil)
+	p := mw.detail.summary
+	if !p.moreRow.Visible() || !p.sortBtn.Visible() || p.more.Text != "… and 3 more. Sorted by State, the tree lists them all first, worst first." {
+		t.Fatalf("more %v %q, sort button %v", p.moreRow.Visible(), p.more.Text, p.sortBtn.Visible())
+	}
+	test.Tap(p.sortBtn)
+	if mw.sort.Selected != sortState || mw.model.order != sortByState {
+		t.Fatalf("the tree is sorted by %q", mw.sort.Selected)
+	}
+	if p.sortBtn.Visible() || p.more.Text != "… and 3 more: the tree lists them first, worst first." {
+		t.Errorf("after sorting: button %v, %q", p.sortBtn.Visible(), p.more.Text)
 	}
 }
 
