@@ -413,7 +413,7 @@ func (t *logTab) showStatus() {
 	case t.paused:
 		s = fmt.Sprintf("Paused · %s waiting", human.Plural(len(t.held), "new line", "new lines"))
 	case t.query != "":
-		s = fmt.Sprintf("%s of %s match", human.Plural(len(t.shown), "line", "lines"), fmt.Sprint(len(t.lines)))
+		s = fmt.Sprintf("%s of %s match", human.Plural(len(t.shown), "line", "lines"), human.Count(len(t.lines)))
 	case t.running:
 		s = fmt.Sprintf("Following the log of %s · %s", t.slave, human.Plural(len(t.lines), "line", "lines"))
 	default:
