@@ -36,18 +36,15 @@ const (
 
 var checkWords = [...]string{"OK", "WARNING", "CRITICAL", "UNKNOWN"}
 
-// check answers opCheck: every slave's state, every task's health and
-// the alerts in force.
-func (h *ctlHandler) check() ctlResponse {
-	slaves, err := liveSlaveList(h.db, h.m)
+// check answers opCheck: the console counts its slaves, tasks and alerts
+// (of req.Group only, when given) and sends the result alone, not the
+// fleet's every row, however often a monitoring system asks.
+func (h *ctlHandler) check(req *ctlRequest) ctlResponse {
+	res, err := newCheckResult(h.m.Slaves(), h.m.BackupRows(), h.m.Alerting(), req.Group)
 	if err != nil {
 		return failure(err)
 	}
-	rows := h.m.BackupRows()
-	if rows == nil {
-		rows = []health.Row{}
-	}
-	return ctlResponse{Slaves: slaves, Rows: rows, Alerts: h.m.Alerting()}
+	return ctlResponse{Check: res}
 }
 
 func checkCmd(e *env) *cobra.Command {
@@ -70,7 +67,7 @@ UNKNOWN. Mistakes in the command are UNKNOWN too, as monitoring expects.`,
 			return nil
 		},
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			r, err := e.call(cmd.Context(), ctlRequest{Op: opCheck}, nil)
+			r, err := e.call(cmd.Context(), ctlRequest{Op: opCheck, Group: group}, nil)
 			if err != nil {
 				var nc errNoConsole
 				if errors.As(err, &nc) {
@@ -78,15 +75,15 @@ UNKNOWN. Mistakes in the command are UNKNOWN too, as monitoring expects.`,
 				}
 				return checkFailed(e.stdout, err)
 			}
-			res, err := newCheckResult(r, group)
-			if err != nil {
-				return checkFailed(e.stdout, err)
+			res := r.Check
+			if res == nil || res.Code < checkOK || res.Code > checkUnknown {
+				return checkFailed(e.stdout, errors.New("the console's answer holds no check: restart it so that it runs this version"))
 			}
 			res.write(e.stdout, time.Now())
-			if res.code == checkOK {
+			if res.Code == checkOK {
 				return nil
 			}
-			return &cmdline.CodeError{Code: res.code, Err: errors.New(checkWords[res.code]), Quiet: true}
+			return &cmdline.CodeError{Code: res.Code, Err: errors.New(checkWords[res.Code]), Quiet: true}
 		},
 	}
 	cmd.Flags().StringVar(&group, "group", "", "check only the servers of this group (case does not matter)")
@@ -101,53 +98,65 @@ func checkFailed(w io.Writer, err error) error {
 	return &cmdline.CodeError{Code: checkUnknown, Err: err, Quiet: true}
 }
 
-// checkResult is what a check found.
+// checkResult is what a check found; the console sends it as it is.
 type checkResult struct {
-	code                                     int
-	servers, connected, offline, errs, tasks int
-	backup                                   health.Counts
-	alerts                                   []health.Alert
-	states                                   map[string]string // slave name (lower case) → its link's state
+	Code      int            `json:"code"`
+	Servers   int            `json:"servers"`
+	Connected int            `json:"connected"`
+	Offline   int            `json:"offline"`
+	Errors    int            `json:"errors"`
+	Tasks     int            `json:"tasks"`
+	Backup    health.Counts  `json:"backup"`
+	Alerts    []health.Alert `json:"alerts,omitempty"`
+	// States is the link's state of each slave an outage alert names, by
+	// its name in lower case.
+	States map[string]master.State `json:"states,omitempty"`
 }
 
-// newCheckResult counts what the console answered, of one group when
-// group is given ("" for all).
-func newCheckResult(r ctlResponse, group string) (*checkResult, error) {
+// newCheckResult counts the slaves, the tasks and the alerts in force,
+// of one group when group is given ("" for all).
+func newCheckResult(views []master.SlaveView, rows []health.Row, alerts []health.Alert, group string) (*checkResult, error) {
 	in := func(g string) bool { return group == "" || strings.EqualFold(g, group) }
-	res := &checkResult{states: map[string]string{}}
-	for _, s := range r.Slaves {
-		if !in(s.Group) {
-			continue
-		}
-		res.servers++
-		res.states[strings.ToLower(s.Name)] = s.State
-		switch master.State(s.State) {
-		case master.StateConnected:
-			res.connected++
-		case master.StateOffline:
-			res.offline++
-		case master.StateError:
-			res.errs++
-		}
-	}
-	if res.servers == 0 && group != "" {
-		return nil, fmt.Errorf("no server is in the group %q: check the name (lanyard slave list)", group)
-	}
-	for _, row := range r.Rows {
-		if in(row.Group) {
-			res.tasks++
-			res.backup.Add(row.State, 1)
-		}
-	}
-	for _, a := range r.Alerts {
+	res := &checkResult{States: map[string]master.State{}}
+	for _, a := range alerts {
 		if !in(a.Row.Group) {
 			continue
 		}
-		res.alerts = append(res.alerts, a)
+		res.Alerts = append(res.Alerts, a)
 		if a.Kind == health.AlertOverdue {
-			res.code = max(res.code, checkWarning)
+			res.Code = max(res.Code, checkWarning)
 		} else {
-			res.code = checkCritical
+			res.Code = checkCritical
+		}
+		if a.Kind == health.AlertOffline {
+			res.States[strings.ToLower(a.Slave)] = ""
+		}
+	}
+	for i := range views {
+		v := &views[i]
+		if !in(v.Group) {
+			continue
+		}
+		res.Servers++
+		if _, named := res.States[strings.ToLower(v.Name)]; named {
+			res.States[strings.ToLower(v.Name)] = v.State
+		}
+		switch v.State {
+		case master.StateConnected:
+			res.Connected++
+		case master.StateOffline:
+			res.Offline++
+		case master.StateError:
+			res.Errors++
+		}
+	}
+	if res.Servers == 0 && group != "" {
+		return nil, fmt.Errorf("no server is in the group %q: check the name (lanyard slave list)", group)
+	}
+	for _, row := range rows {
+		if in(row.Group) {
+			res.Tasks++
+			res.Backup.Add(row.State, 1)
 		}
 	}
 	return res, nil
@@ -158,7 +167,7 @@ func newCheckResult(r ctlResponse, group string) (*checkResult, error) {
 func (c *checkResult) write(w io.Writer, now time.Time) {
 	var news []string
 	var failed, overdue, down int
-	for _, a := range c.alerts {
+	for _, a := range c.Alerts {
 		switch a.Kind {
 		case health.AlertFailed:
 			failed++
@@ -177,16 +186,16 @@ func (c *checkResult) write(w io.Writer, now time.Time) {
 	if overdue > 0 {
 		news = append(news, human.Plural(overdue, "backup overdue", "backups overdue"))
 	}
-	summary := fmt.Sprintf("%s, %s connected; %s", human.Plural(c.servers, "server", "servers"), human.Count(c.connected),
-		human.Plural(c.tasks, "backup task", "backup tasks"))
+	summary := fmt.Sprintf("%s, %s connected; %s", human.Plural(c.Servers, "server", "servers"), human.Count(c.Connected),
+		human.Plural(c.Tasks, "backup task", "backup tasks"))
 	if len(news) > 0 {
 		summary = strings.Join(news, ", ") + "; " + summary
 	}
 	fmt.Fprintf(w, "LANYARD %s - %s | servers=%d connected=%d offline=%d error=%d tasks=%d failed=%d overdue=%d\n",
-		checkWords[c.code], summary, c.servers, c.connected, c.offline, c.errs, c.tasks, c.backup.Failed, c.backup.Overdue)
-	for _, a := range c.alerts {
+		checkWords[c.Code], summary, c.Servers, c.Connected, c.Offline, c.Errors, c.Tasks, c.Backup.Failed, c.Backup.Overdue)
+	for _, a := range c.Alerts {
 		line := alertLine(a, now)
-		switch st := master.State(c.states[strings.ToLower(a.Slave)]); {
+		switch st := c.States[strings.ToLower(a.Slave)]; {
 		case a.Kind != health.AlertOffline:
 		case st == master.StateError:
 			line += ", now in error: it answers but refuses this console"

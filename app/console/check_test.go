@@ -6,13 +6,17 @@ import (
 	"time"
 
 	"github.com/lanyard/lanyard/core/health"
+	"github.com/lanyard/lanyard/core/master"
 )
 
 func TestACheckIsCriticalForOutagesAndFailuresAndWarnsOfLateness(t *testing.T) {
 	now := time.Date(2026, 12, 3, 15, 0, 0, 0, time.Local)
-	r := ctlResponse{
-		Slaves: []slaveJSON{{Name: "FS01", Group: "Acme", State: "connected"}, {Name: "FS02", Group: "Acme", State: "error"},
-			{Name: "WEB", Group: "Globex", State: "connected"}},
+	views := []master.SlaveView{{Name: "FS01", Group: "Acme", State: master.StateConnected},
+		{Name: "FS02", Group: "Acme", State: master.StateError}, {Name: "WEB", Group: "Globex", State: master.StateConnected}}
+	r := struct {
+		Rows   []health.Row
+		Alerts []health.Alert
+	}{
 		Rows: []health.Row{{Slave: "FS01", Group: "Acme", Task: "docs", Eval: health.Eval{State: health.StateOverdue}},
 			{Slave: "WEB", Group: "Globex", Task: "site", Eval: health.Eval{State: health.StateFailed}}},
 		Alerts: []health.Alert{
@@ -37,26 +41,26 @@ func TestACheckIsCriticalForOutagesAndFailuresAndWarnsOfLateness(t *testing.T) {
 			"FS02: offline since 14:00:00 (1 h 0 min ago), now in error: it answers but refuses this console\n"},
 	}
 	for _, c := range cases {
-		res, err := newCheckResult(r, c.group)
+		res, err := newCheckResult(views, r.Rows, r.Alerts, c.group)
 		if err != nil {
 			t.Fatal(err)
 		}
 		var out bytes.Buffer
 		res.write(&out, now)
-		if res.code != c.code || out.String() != c.want {
-			t.Errorf("group %q: code %d, want %d:\n%s\nwant:\n%s", c.group, res.code, c.code, out.String(), c.want)
+		if res.Code != c.code || out.String() != c.want {
+			t.Errorf("group %q: code %d, want %d:\n%s\nwant:\n%s", c.group, res.Code, c.code, out.String(), c.want)
 		}
 	}
 	// Lateness alone warns; a failure not yet past the grace (no alert in
 	// force) is counted but is not news.
-	if res, _ := newCheckResult(r, "globex"); res.code != checkCritical {
-		t.Errorf("Globex with a failed backup: code %d", res.code)
+	if res, _ := newCheckResult(views, r.Rows, r.Alerts, "globex"); res.Code != checkCritical {
+		t.Errorf("Globex with a failed backup: code %d", res.Code)
 	}
 	r.Alerts = r.Alerts[:1]
-	if res, _ := newCheckResult(r, "Globex"); res.code != checkOK {
-		t.Errorf("Globex with nothing in force: code %d", res.code)
+	if res, _ := newCheckResult(views, r.Rows, r.Alerts, "Globex"); res.Code != checkOK {
+		t.Errorf("Globex with nothing in force: code %d", res.Code)
 	}
-	if res, _ := newCheckResult(r, "Acme"); res.code != checkWarning {
-		t.Errorf("an overdue backup alone: code %d, want WARNING", res.code)
+	if res, _ := newCheckResult(views, r.Rows, r.Alerts, "Acme"); res.Code != checkWarning {
+		t.Errorf("an overdue backup alone: code %d, want WARNING", res.Code)
 	}
 }

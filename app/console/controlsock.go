@@ -97,6 +97,9 @@ type ctlRequest struct {
 	// Stream asks for progress lines before the answer.
 	Task   *agent.TaskArgs `json:"task,omitempty"`
 	Stream bool            `json:"stream,omitempty"`
+
+	// check: one group's servers only
+	Group string `json:"group,omitempty"`
 }
 
 // ctlResponse is one answer line; the last has Done set.
@@ -115,9 +118,8 @@ type ctlResponse struct {
 	Audit    []store.AuditRecord `json:"audit,omitempty"`
 	Events   []logRecord         `json:"events,omitempty"` // a part of the connection log
 	Task     *agent.TaskResult   `json:"task,omitempty"`
-	Event    *agent.TaskEvent    `json:"event,omitempty"`  // a progress line of a task stream
-	Rows     []health.Row        `json:"rows,omitempty"`   // report: every task's backup health
-	Alerts   []health.Alert      `json:"alerts,omitempty"` // check: the alerts in force
+	Event    *agent.TaskEvent    `json:"event,omitempty"` // a progress line of a task stream
+	Rows     []health.Row        `json:"rows,omitempty"`  // report: every task's backup health
 
 	ConsoleSettings *settingsView   `json:"console_settings,omitempty"`
 	Slaves          []slaveJSON     `json:"slaves,omitempty"`
@@ -126,6 +128,7 @@ type ctlResponse struct {
 	Entry           *entryResult    `json:"entry,omitempty"`
 	Import          *importResult   `json:"import,omitempty"`
 	Progress        *importProgress `json:"progress,omitempty"` // a part of an import
+	Check           *checkResult    `json:"check,omitempty"`
 }
 
 // ---- server ----
@@ -201,7 +204,7 @@ func (h *ctlHandler) consoleWide(ctx context.Context, req *ctlRequest, w *contro
 	case opReportSend:
 		return h.sendReport(ctx, req), true
 	case opCheck:
-		return h.check(), true
+		return h.check(req), true
 	case opTestMail:
 		msg, err := h.m.TestMail(ctx, nil, nil)
 		if err != nil {
