@@ -145,8 +145,9 @@ type Tracker struct {
 type tracked struct {
 	rec           Slave
 	online        bool
-	everOnline    bool      // linked since this console started
-	offlineSince  time.Time // zero while linked
+	watched       bool      // its outages are news (Linked, Watch, Rewatch)
+	offlineSince  time.Time // zero while linked; when it was last seen
+	graceFrom     time.Time // an outage is news once it lasts the grace from here
 	lastEvaluated Counts
 }
 
@@ -440,10 +441,10 @@ func (t *Tracker) Linked(id, name string, online bool) {
 	}
 	s.online = online
 	if online {
-		s.everOnline, s.offlineSince = true, time.Time{}
+		s.watched, s.offlineSince = true, time.Time{}
 		s.rec.AlertedOffline = false
 	} else {
-		s.offlineSince = now
+		s.offlineSince, s.graceFrom = now, now
 		if s.rec.Synced {
 			s.rec.Seen = now
 		}
@@ -462,8 +463,24 @@ func (t *Tracker) Rewatch(id string) {
 	if s == nil || s.online {
 		return
 	}
-	s.everOnline, s.offlineSince, s.rec.AlertedOffline = true, t.opts.Now(), false
+	now := t.opts.Now()
+	s.watched, s.offlineSince, s.graceFrom, s.rec.AlertedOffline = true, now, now, false
 	t.dirty[id] = true
+}
+
+// Watch watches slave id, which linked before this console started, for
+// an outage: unless it links again first, it is announced once it has
+// lasted the grace from from (the start, plus the time its agent may take
+// to dial again), as offline since lastSeen. An outage announced before
+// the start stays announced, not news again.
+func (t *Tracker) Watch(id, name string, lastSeen, from time.Time) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	s := t.slave(id, name)
+	if s.online || s.watched {
+		return
+	}
+	s.watched, s.offlineSince, s.graceFrom = true, lastSeen, from
 }
 
 // Forget drops a slave whose entry was removed.
@@ -630,7 +647,7 @@ func sortAlerts(alerts []Alert) {
 // changed. t.mu is held.
 func (t *Tracker) due(s *tracked, now time.Time) (alerts []Alert, dirty bool) {
 	grace := t.opts.Grace
-	if !s.online && s.everOnline && !s.rec.AlertedOffline && now.Sub(s.offlineSince) >= grace {
+	if !s.online && s.watched && !s.rec.AlertedOffline && now.Sub(s.graceFrom) >= grace {
 		s.rec.AlertedOffline, dirty = true, true
 		alerts = append(alerts, Alert{Kind: AlertOffline, SlaveID: s.rec.ID, Slave: s.rec.Name, Since: s.offlineSince})
 	}

@@ -246,3 +246,53 @@ func TestRewatchAnnouncesAnOutageAfreshPastTheGrace(t *testing.T) {
 		t.Fatalf("past the grace after Rewatch: %+v", a)
 	}
 }
+
+func TestWatchAnnouncesAnOutageThatOutlastsARestart(t *testing.T) {
+	c := &clock{now: noon}
+	db := openDB(t, filepath.Join(t.TempDir(), "console.db"))
+	defer db.Close()
+	// Before the restart: FS01 and FS02 linked; FS02's outage announced.
+	tr := newTracker(t, db, c)
+	for _, n := range []string{"FS01", "FS02"} {
+		tr.Linked("id-"+n, n, true)
+		tr.Sync("id-"+n, n, nil, nil, true, 0)
+	}
+	tr.Linked("id-FS02", "FS02", false)
+	c.add(2 * time.Minute)
+	if a := tr.Tick(); len(a) != 1 || a[0].Slave != "FS02" {
+		t.Fatalf("before the restart: %+v", a)
+	}
+	if err := tr.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	// The console restarts; FS01 never links again, FS02 is still down,
+	// FS03 links within the slack.
+	c.add(time.Hour)
+	start := c.Now()
+	tr = newTracker(t, db, c)
+	defer tr.Close()
+	lastSeen := noon.Add(-time.Minute)
+	for _, n := range []string{"FS01", "FS02", "FS03"} {
+		tr.Watch("id-"+n, n, lastSeen, start.Add(90*time.Second))
+	}
+	c.add(100 * time.Second)
+	tr.Linked("id-FS03", "FS03", true)
+	if a := tr.Tick(); len(a) != 0 {
+		t.Fatalf("within the slack and the grace: %+v", a)
+	}
+	c.add(time.Minute)
+	a := tr.Tick()
+	if len(a) != 1 || a[0].Kind != AlertOffline || a[0].Slave != "FS01" || !a[0].Since.Equal(lastSeen) {
+		t.Fatalf("past them, only FS01's outage is news, since it was last seen: %+v", a)
+	}
+	in := tr.Alerting()
+	if len(in) != 2 || in[0].Slave != "FS01" || in[1].Slave != "FS02" || !in[1].Since.Equal(lastSeen) {
+		t.Fatalf("in force: FS01's and FS02's outages: %+v", in)
+	}
+	// Watch does not restart a watch already running.
+	tr.Watch("id-FS01", "FS01", c.Now(), c.Now())
+	if in := tr.Alerting(); !in[0].Since.Equal(lastSeen) {
+		t.Fatalf("watched twice: %+v", in[0])
+	}
+}

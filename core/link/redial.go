@@ -15,7 +15,19 @@ const (
 	RedialInitial    = time.Second
 	RedialMax        = time.Minute
 	RedialResetAfter = 30 * time.Second
+	// RedialJitter spreads each wait over its interval ± this share.
+	RedialJitter = 0.5
 )
+
+// LongestRedialWait is the longest a Redialer with the given Max (zero:
+// RedialMax) waits between two dials: how long a peer that was down may
+// take to come back once it is up again.
+func LongestRedialWait(maxInterval time.Duration) time.Duration {
+	if maxInterval <= 0 {
+		maxInterval = RedialMax
+	}
+	return time.Duration(float64(maxInterval) * (1 + RedialJitter))
+}
 
 // Redialer keeps one outgoing link up: it dials, hands each new link to
 // OnLink, waits until that link closes, and dials again after a jittered
@@ -55,7 +67,7 @@ func (r *Redialer) Run(ctx context.Context) {
 		b.MaxInterval = RedialMax
 	}
 	b.Multiplier = 2
-	b.RandomizationFactor = 0.5
+	b.RandomizationFactor = RedialJitter
 	b.Reset()
 
 	for attempt := 1; ; attempt++ {

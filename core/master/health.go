@@ -51,6 +51,19 @@ func (m *Master) openHealth(s Settings) error {
 	return nil
 }
 
+// watchOutages watches, from the console's start, each slave that linked
+// before and is not disconnected: one that does not link again is
+// announced offline since it was last seen, once the grace has passed
+// after the longest its agent may wait to dial again.
+func (m *Master) watchOutages(entries []store.Slave, now time.Time) {
+	from := now.Add(link.LongestRedialWait(m.cfg.RedialMax))
+	for _, e := range entries {
+		if !e.Disabled && !e.LastSeen.IsZero() {
+			m.health.Watch(e.ID, e.Name, e.LastSeen, from)
+		}
+	}
+}
+
 // alertGrace is the grace period of alerts: the configuration's (tests),
 // else the settings'.
 func (m *Master) alertGrace(s Settings) time.Duration {

@@ -204,3 +204,42 @@ func TestADisconnectedSlavesOutageIsNoNewsUntilItIsConnectedAgain(t *testing.T) 
 	}
 	c.until(t, "both outages in force", func() bool { return len(c.Alerting()) == 2 })
 }
+
+func TestAnOutageThatOutlastsTheConsolesRestartIsNews(t *testing.T) {
+	db := testkit.Store(t, "console", store.Options{})
+	first := startConsole(t, false, db)
+	agents := map[string]*agent.Agent{}
+	for _, name := range []string{"FS01", "FS02"} {
+		agents[name] = startAgentWith(t, name, "pw-one", false, nil)
+		if _, err := first.AddSlave(SlaveSpec{Name: name, Direction: store.Outbound, Address: agents[name].ListenAddr(), Password: []byte("pw-one")}); err != nil {
+			t.Fatal(err)
+		}
+		first.waitState(t, name, StateConnected)
+	}
+	// Never linked: not watched, however long it stays away.
+	if _, err := first.AddSlave(SlaveSpec{Name: "FS03", Direction: store.Inbound, Password: []byte("pw-one")}); err != nil {
+		t.Fatal(err)
+	}
+	first.stop()
+	agents["FS02"].Close() // down while the console was
+
+	c := startConsoleWith(t, false, db, func(cfg *Config) { cfg.AlertGrace = 50 * time.Millisecond; cfg.HealthTick = 20 * time.Millisecond })
+	alerts, stop := c.WatchAlerts(16)
+	defer stop()
+	c.waitState(t, "FS01", StateConnected)
+	select {
+	case a := <-alerts:
+		v, _ := c.Slave("FS02")
+		seen := v.LastSeen
+		if a.Kind != health.AlertOffline || a.Slave != "FS02" || seen.IsZero() || !a.Since.Equal(seen) {
+			t.Fatalf("alert %s of %s since %v, want FS02 offline since it was last seen (%v)", a.Kind, a.Slave, a.Since, seen)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("FS02's outage, begun before the start, was never announced")
+	}
+	select {
+	case a := <-alerts:
+		t.Fatalf("a second alert: %s of %s", a.Kind, a.Slave)
+	case <-time.After(300 * time.Millisecond):
+	}
+}

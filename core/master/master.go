@@ -128,9 +128,10 @@ func (m *Master) Start(ctx context.Context) error {
 		m.cancel()
 		return err
 	}
+	now := time.Now()
+	m.watchOutages(entries, now)
 	m.mu.Lock()
 	m.settings = settings
-	now := time.Now()
 	for _, e := range entries {
 		s := newSlave(e, now)
 		m.slaves[e.ID] = s
