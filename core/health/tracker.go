@@ -148,6 +148,8 @@ type tracked struct {
 	watched       bool      // its outages are news (Linked, Watch, Rewatch)
 	offlineSince  time.Time // zero while linked; when it was last seen
 	graceFrom     time.Time // an outage is news once it lasts the grace from here
+	silenced      bool      // disconnected by the user: nothing of it is news
+	rewatched     time.Time // its tasks' alerts wait the grace from here
 	lastEvaluated Counts
 }
 
@@ -453,19 +455,32 @@ func (t *Tracker) Linked(id, name string, online bool) {
 	t.changed(id)
 }
 
-// Rewatch starts slave id's outage afresh when it is offline: it is
-// announced once it has lasted the grace from now. For a slave the user
-// connects again after disconnecting it: nobody was told of that outage.
+// Silence makes nothing of slave id news, neither its outage nor its
+// tasks' failures or lateness, until Rewatch: the user disconnected it,
+// and its outage is by request. Its rows stay, as last known.
+func (t *Tracker) Silence(id, name string) {
+	t.mu.Lock()
+	t.slave(id, name).silenced = true
+	t.mu.Unlock()
+}
+
+// Rewatch ends Silence, for a slave the user connects again. What is
+// wrong with it is news once it has lasted the grace from now: its
+// outage, if it is offline (nobody was told of it), and its tasks'
+// failures and lateness (the grace lets a new link bring what changed).
 func (t *Tracker) Rewatch(id string) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	s := t.slaves[id]
-	if s == nil || s.online {
+	if s == nil {
 		return
 	}
 	now := t.opts.Now()
-	s.watched, s.offlineSince, s.graceFrom, s.rec.AlertedOffline = true, now, now, false
-	t.dirty[id] = true
+	s.silenced, s.rewatched = false, now
+	if !s.online {
+		s.watched, s.offlineSince, s.graceFrom, s.rec.AlertedOffline = true, now, now, false
+		t.dirty[id] = true
+	}
 }
 
 // Watch watches slave id, which linked before this console started, for
@@ -599,13 +614,17 @@ func (t *Tracker) Tick() []Alert {
 
 // Alerting is every alert in force now: each outage announced and not
 // over, and each task whose failure or lateness was announced and which is
-// still failed or overdue (now in the state it is in). It is what Tick
-// announced, not yet taken back, sorted by slave and task.
+// still failed or overdue (now in the state it is in), of slaves not
+// silenced. It is what Tick announced, not yet taken back, sorted by
+// slave and task.
 func (t *Tracker) Alerting() []Alert {
 	t.mu.Lock()
 	now := t.opts.Now()
 	var out []Alert
 	for _, s := range t.slaves {
+		if s.silenced {
+			continue
+		}
 		if s.rec.AlertedOffline && !s.online {
 			out = append(out, Alert{Kind: AlertOffline, SlaveID: s.rec.ID, Slave: s.rec.Name, Since: s.offlineSince})
 		}
@@ -646,6 +665,9 @@ func sortAlerts(alerts []Alert) {
 // due returns s's alerts that came due at now, and whether s's record
 // changed. t.mu is held.
 func (t *Tracker) due(s *tracked, now time.Time) (alerts []Alert, dirty bool) {
+	if s.silenced {
+		return nil, false
+	}
 	grace := t.opts.Grace
 	if !s.online && s.watched && !s.rec.AlertedOffline && now.Sub(s.graceFrom) >= grace {
 		s.rec.AlertedOffline, dirty = true, true
@@ -664,7 +686,7 @@ func (t *Tracker) due(s *tracked, now time.Time) (alerts []Alert, dirty bool) {
 			continue
 		}
 		since := badSince(tk, ev.State, now)
-		if tk.Alerted == ev.State || now.Sub(since) < grace {
+		if tk.Alerted == ev.State || now.Sub(since) < grace || now.Sub(s.rewatched) < grace {
 			continue
 		}
 		tk.Alerted, dirty = ev.State, true

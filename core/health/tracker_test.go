@@ -296,3 +296,45 @@ func TestWatchAnnouncesAnOutageThatOutlastsARestart(t *testing.T) {
 		t.Fatalf("watched twice: %+v", in[0])
 	}
 }
+
+func TestASilencedSlaveIsNoNewsUntilRewatched(t *testing.T) {
+	tr, c := openTracker(t)
+	tr.Linked("id1", "FS01", true)
+	tr.Sync("id1", "FS01", []Task{dailyTask("docs", ago(time.Hour)), dailyTask("mail", ago(time.Hour))}, nil, true, 0)
+	tr.Finished("id1", "FS01", backup.Report{Task: "docs", Result: backup.ResultFailed, Started: c.Now(), Finished: c.Now(), Error: "no space"}, 0)
+	c.add(2 * time.Minute)
+	if a := tr.Tick(); len(a) != 1 || a[0].Kind != AlertFailed {
+		t.Fatalf("the failure: %+v", a)
+	}
+	// Disconnected: its outage, its failure in force, and mail's lateness
+	// days later are nobody's news.
+	tr.Silence("id1", "FS01")
+	tr.Linked("id1", "FS01", false)
+	c.add(3 * 24 * time.Hour)
+	if a := tr.Tick(); len(a) != 0 {
+		t.Fatalf("silenced: %+v", a)
+	}
+	if in := tr.Alerting(); len(in) != 0 {
+		t.Fatalf("in force while silenced: %+v", in)
+	}
+	if rows := tr.Rows("id1"); len(rows) != 2 || rows[1].State != StateOverdue || !rows[1].LastKnown {
+		t.Fatalf("its row stays, as last known: %+v", rows)
+	}
+	// Connected again, still down: its outage and mail's lateness are news
+	// once they lasted the grace from then; docs' failure was news before.
+	tr.Rewatch("id1")
+	c.add(30 * time.Second)
+	if a := tr.Tick(); len(a) != 0 {
+		t.Fatalf("within the grace after Rewatch: %+v", a)
+	}
+	c.add(31 * time.Second)
+	if a := tr.Tick(); len(a) != 2 || a[0].Kind != AlertOffline || a[1].Kind != AlertOverdue {
+		t.Fatalf("past the grace after Rewatch: %+v", a)
+	}
+	if in := tr.Alerting(); len(in) != 3 {
+		t.Fatalf("in force after Rewatch: %+v", in)
+	}
+	if in := tr.Alerting(); len(in) != 3 {
+		t.Fatalf("in force after Rewatch: %+v", in)
+	}
+}

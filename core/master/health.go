@@ -52,13 +52,17 @@ func (m *Master) openHealth(s Settings) error {
 }
 
 // watchOutages watches, from the console's start, each slave that linked
-// before and is not disconnected: one that does not link again is
-// announced offline since it was last seen, once the grace has passed
-// after the longest its agent may wait to dial again.
+// before: one that does not link again is announced offline since it was
+// last seen, once the grace has passed after the longest its agent may
+// wait to dial again (this console's own redial bound stands for the
+// agents'). Of a slave the user disconnected, nothing is news.
 func (m *Master) watchOutages(entries []store.Slave, now time.Time) {
 	from := now.Add(link.LongestRedialWait(m.cfg.RedialMax))
 	for _, e := range entries {
-		if !e.Disabled && !e.LastSeen.IsZero() {
+		switch {
+		case e.Disabled:
+			m.health.Silence(e.ID, e.Name)
+		case !e.LastSeen.IsZero():
 			m.health.Watch(e.ID, e.Name, e.LastSeen, from)
 		}
 	}
@@ -88,7 +92,7 @@ func (m *Master) tickHealth(ctx context.Context) {
 			return
 		case <-t.C:
 		}
-		alerts := m.news(m.health.Tick())
+		alerts := m.health.Tick()
 		for _, a := range alerts {
 			m.alertArrived(a)
 		}
@@ -97,22 +101,6 @@ func (m *Master) tickHealth(ctx context.Context) {
 		}
 		m.dailyDue(time.Now())
 	}
-}
-
-// news drops from alerts the outages of slaves the user disconnected:
-// such an outage is by request, and no one is to be told of it. Connect
-// starts the watch afresh (Tracker.Rewatch).
-func (m *Master) news(alerts []health.Alert) []health.Alert {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	out := alerts[:0]
-	for _, a := range alerts {
-		if s := m.slaves[a.SlaveID]; a.Kind == health.AlertOffline && s != nil && s.entry.Disabled {
-			continue
-		}
-		out = append(out, a)
-	}
-	return out
 }
 
 // backupChanged publishes the slaves whose backup health changed.
@@ -178,7 +166,7 @@ func (m *Master) Alerting() []health.Alert {
 	if m.health == nil {
 		return nil
 	}
-	alerts := m.news(m.health.Alerting())
+	alerts := m.health.Alerting()
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	out := alerts[:0]

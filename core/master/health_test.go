@@ -209,7 +209,7 @@ func TestAnOutageThatOutlastsTheConsolesRestartIsNews(t *testing.T) {
 	db := testkit.Store(t, "console", store.Options{})
 	first := startConsole(t, false, db)
 	agents := map[string]*agent.Agent{}
-	for _, name := range []string{"FS01", "FS02"} {
+	for _, name := range []string{"FS01", "FS02", "FS04"} {
 		agents[name] = startAgentWith(t, name, "pw-one", false, nil)
 		if _, err := first.AddSlave(SlaveSpec{Name: name, Direction: store.Outbound, Address: agents[name].ListenAddr(), Password: []byte("pw-one")}); err != nil {
 			t.Fatal(err)
@@ -220,8 +220,13 @@ func TestAnOutageThatOutlastsTheConsolesRestartIsNews(t *testing.T) {
 	if _, err := first.AddSlave(SlaveSpec{Name: "FS03", Direction: store.Inbound, Password: []byte("pw-one")}); err != nil {
 		t.Fatal(err)
 	}
+	// Disconnected by the user: not news, after the restart either.
+	if err := first.Disconnect("FS04"); err != nil {
+		t.Fatal(err)
+	}
 	first.stop()
 	agents["FS02"].Close() // down while the console was
+	agents["FS04"].Close()
 
 	c := startConsoleWith(t, false, db, func(cfg *Config) { cfg.AlertGrace = 50 * time.Millisecond; cfg.HealthTick = 20 * time.Millisecond })
 	alerts, stop := c.WatchAlerts(16)

@@ -77,6 +77,9 @@ func (m *Master) Disconnect(name string) error {
 	l := s.disabled(time.Now())
 	seen := s.seen
 	m.mu.Unlock()
+	if m.health != nil {
+		m.health.Silence(e.ID, e.Name) // an outage by request, and nothing of it news
+	}
 	if l != nil {
 		l.CloseWith(&link.Error{Code: wire.CodeDisabled, Reason: "disconnected by the console's user"})
 		m.pins.queue(store.Pin{ID: e.ID, LastSeen: seen})
