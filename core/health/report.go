@@ -87,21 +87,14 @@ func (r *Report) Subject() string {
 	var bad []string
 	for _, s := range []State{StateFailed, StateOverdue, StateUnknown} {
 		if n := r.Counts.Of(s); n > 0 {
-			bad = append(bad, fmt.Sprintf("%d %s", n, s))
+			bad = append(bad, human.Count(n)+" "+string(s))
 		}
 	}
 	total := r.Counts.Total()
 	if len(bad) == 0 {
-		return fmt.Sprintf("Backups: all %d %s ok", total, plural(total, "task", "tasks"))
+		return "Backups: all " + human.Plural(total, "task", "tasks") + " ok"
 	}
-	return fmt.Sprintf("Backups: %s of %d %s", strings.Join(bad, ", "), total, plural(total, "task", "tasks"))
-}
-
-func plural(n int, one, many string) string {
-	if n == 1 {
-		return one
-	}
-	return many
+	return "Backups: " + strings.Join(bad, ", ") + " of " + human.Plural(total, "task", "tasks")
 }
 
 // Write writes the report in format.
@@ -242,8 +235,8 @@ func (row *Row) Detail(now time.Time, loc *time.Location) string {
 }
 
 func (r *Report) headline() string {
-	return fmt.Sprintf("%d backup %s on %d %s: %s", r.Counts.Total(), plural(r.Counts.Total(), "task", "tasks"),
-		r.Slaves, plural(r.Slaves, "slave", "slaves"), r.Counts)
+	return fmt.Sprintf("%s on %s: %s", human.Plural(r.Counts.Total(), "backup task", "backup tasks"),
+		human.Plural(r.Slaves, "slave", "slaves"), r.Counts)
 }
 
 func (r *Report) ranLine() string {
@@ -251,7 +244,7 @@ func (r *Report) ranLine() string {
 	if r.Since > 0 {
 		within = "in the last " + strings.TrimSuffix(strings.TrimSuffix(r.Since.String(), "0s"), "0m")
 	}
-	return fmt.Sprintf("Runs that ended %s: %d succeeded, %d failed.", within, r.RanOK, r.RanFailed)
+	return fmt.Sprintf("Runs that ended %s: %s succeeded, %s failed.", within, human.Count(r.RanOK), human.Count(r.RanFailed))
 }
 
 // WriteText writes the report for people: the counts, then every failed,
@@ -264,7 +257,7 @@ func (r *Report) WriteText(w io.Writer, loc *time.Location) error {
 		if len(rows) == 0 {
 			continue
 		}
-		fmt.Fprintf(&b, "\n%s (%d)\n", strings.ToUpper(string(s)), len(rows))
+		fmt.Fprintf(&b, "\n%s (%s)\n", strings.ToUpper(string(s)), human.Count(len(rows)))
 		for i := range rows {
 			fmt.Fprintf(&b, "  %s / %s: %s\n", rows[i].Slave, rows[i].Task, rows[i].Detail(r.Generated, loc))
 		}

@@ -3,6 +3,7 @@ package health
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -94,5 +95,26 @@ func TestAnAgentsErrorIsQuotedInTheReport(t *testing.T) {
 	}
 	if !strings.Contains(text.String(), `: "disk full\nOK (4)\n  FS01 / offsite: completed"`) || strings.Contains(text.String(), "\nOK (4)\n") {
 		t.Errorf("the agent's error made lines of its own:\n%s", text.String())
+	}
+}
+
+func TestAReportOfThousandsReadsWithSeparators(t *testing.T) {
+	rows := make([]Row, 0, 1201)
+	for i := range 1200 {
+		rows = append(rows, Row{SlaveID: fmt.Sprint("id", i%400), Slave: fmt.Sprint("FS", i%400), Task: fmt.Sprint("t", i), Eval: Eval{State: StateOverdue}})
+	}
+	rows = append(rows, Row{SlaveID: "id0", Slave: "FS0", Task: "docs", Eval: Eval{State: StateOK}})
+	r := NewReport(rows, noon, 24*time.Hour)
+	if got := r.Subject(); got != "Backups: 1,200 overdue of 1,201 tasks" {
+		t.Fatalf("subject %q", got)
+	}
+	var b strings.Builder
+	if err := r.WriteText(&b, time.UTC); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"1,201 backup tasks on 400 slaves: 1 ok · 1,200 overdue", "\nOVERDUE (1,200)\n"} {
+		if !strings.Contains(b.String(), want) {
+			t.Fatalf("no %q in\n%.400s", want, b.String())
+		}
 	}
 }
