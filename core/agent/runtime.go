@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/lanyard/lanyard/core/auth"
+	"github.com/lanyard/lanyard/core/human"
 	"github.com/lanyard/lanyard/core/link"
 	"github.com/lanyard/lanyard/core/store"
 	"github.com/lanyard/lanyard/core/wire"
@@ -317,10 +318,10 @@ func (a *Agent) relink(before, after Settings, reason string, keep *link.Link) (
 	}
 	a.mu.Unlock()
 	if len(links) > 0 {
-		changes = append(changes, fmt.Sprintf("closed %s: %s", plural(len(links), "console link"), reason))
+		changes = append(changes, fmt.Sprintf("closed %s: %s", human.Plural(len(links), "console link", "console links"), reason))
 	}
 	if len(redial) > 0 {
-		changes = append(changes, fmt.Sprintf("dialing %s again", plural(len(redial), "master")))
+		changes = append(changes, fmt.Sprintf("dialing %s again", human.Plural(len(redial), "master", "masters")))
 	}
 	return changes, nil
 }
@@ -407,13 +408,13 @@ func (a *Agent) changeManagement(on bool, keep *link.Link) ([]string, error) {
 	if !on {
 		a.record("", string(wire.CodeManagementDisabled), store.SeverityWarning, "remote management is off: every console will be refused (lanyard-agent set management on)")
 		if len(links) > 0 {
-			changes = append(changes, fmt.Sprintf("closed %s with management_disabled", plural(len(links), "console link")))
+			changes = append(changes, fmt.Sprintf("closed %s with management_disabled", human.Plural(len(links), "console link", "console links")))
 		}
 		if n > 0 {
-			changes = append(changes, fmt.Sprintf("stopped dialing %s", plural(n, "master")))
+			changes = append(changes, fmt.Sprintf("stopped dialing %s", human.Plural(n, "master", "masters")))
 		}
 	} else if n > 0 {
-		changes = append(changes, fmt.Sprintf("dialing %s", plural(n, "master")))
+		changes = append(changes, fmt.Sprintf("dialing %s", human.Plural(n, "master", "masters")))
 	}
 	return changes, nil
 }
@@ -609,13 +610,6 @@ func (a *Agent) recordSettings(changes []string) {
 		a.record("", store.KindSettings, store.SeverityInfo, "settings changed: "+strings.Join(changes, "; "))
 		a.statusChanged()
 	}
-}
-
-func plural(n int, what string) string {
-	if n == 1 {
-		return "1 " + what
-	}
-	return fmt.Sprintf("%d %ss", n, what)
 }
 
 // StatusSnapshot is the agent's state as `lanyard-agent status` shows it.

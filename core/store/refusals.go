@@ -5,10 +5,11 @@ import (
 	"fmt"
 	"net"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/lanyard/lanyard/core/human"
 )
 
 // Refusals before authentication (a peer turned away at the door: garbage,
@@ -301,7 +302,7 @@ func summarise(windows []*refusalWindow, t refusalTally, now time.Time) (Event, 
 	var parts []string
 	if t.busy > 0 {
 		parts = append(parts, fmt.Sprintf("%s busy: every handshake slot was taken, and each was told to come back in %s to %s, which it does by itself",
-			thousands(t.busy), t.retry[0].Round(100*time.Millisecond), t.retry[1].Round(100*time.Millisecond)))
+			human.Count(t.busy), t.retry[0].Round(100*time.Millisecond), t.retry[1].Round(100*time.Millisecond)))
 	}
 	kinds := make([]string, 0, len(t.byKind))
 	for k := range t.byKind {
@@ -309,11 +310,11 @@ func summarise(windows []*refusalWindow, t refusalTally, now time.Time) (Event, 
 	}
 	slices.SortFunc(kinds, func(a, b string) int { return cmp.Or(cmp.Compare(t.byKind[b], t.byKind[a]), cmp.Compare(a, b)) })
 	for _, k := range kinds {
-		parts = append(parts, thousands(t.byKind[k])+" "+refusalWhat(k))
+		parts = append(parts, human.Count(t.byKind[k])+" "+refusalWhat(k))
 	}
 	reason := ""
 	if t.n > 0 {
-		reason = fmt.Sprintf("%s turned away in the last second before they authenticated: %s", plural(t.n, "connection"), strings.Join(parts, "; "))
+		reason = fmt.Sprintf("%s turned away in the last second before they authenticated: %s", human.Plural(t.n, "connection", "connections"), strings.Join(parts, "; "))
 	}
 	if len(windows) > 0 {
 		slices.SortFunc(windows, func(a, b *refusalWindow) int {
@@ -330,13 +331,13 @@ func summarise(windows []*refusalWindow, t refusalTally, now time.Time) (Event, 
 				about, aboutSet = w.first, true
 			}
 			if i < refusalsNamed {
-				named = append(named, fmt.Sprintf("%s from %s ×%s", refusalWhat(w.first.Kind), hostOf(w.first.Remote), thousands(w.more)))
+				named = append(named, fmt.Sprintf("%s from %s ×%s", refusalWhat(w.first.Kind), hostOf(w.first.Remote), human.Count(w.more)))
 			} else {
 				rest, restN = rest+1, restN+w.more
 			}
 		}
 		if rest > 0 {
-			named = append(named, fmt.Sprintf("and %s more from %s", thousands(restN), plural(rest, "other address")))
+			named = append(named, fmt.Sprintf("and %s more from %s", human.Count(restN), human.Plural(rest, "other address", "other addresses")))
 		}
 		if reason != "" {
 			reason += ". "
@@ -354,7 +355,7 @@ func (w *refusalWindow) summary(now time.Time) Event {
 	return Event{Time: now, Slave: f.Slave, SlaveID: f.SlaveID, Direction: f.Direction,
 		Remote: hostOf(f.Remote), Kind: f.Kind, Severity: worse(f.Severity, w.severity), Refusal: true, Count: w.more,
 		Reason: fmt.Sprintf("%s from %s ×%s in the last minute, besides the one logged at %s", refusalWhat(f.Kind), hostOf(f.Remote),
-			thousands(w.more), f.Time.Format(time.TimeOnly))}
+			human.Count(w.more), f.Time.Format(time.TimeOnly))}
 }
 
 // shared keeps the slave and direction a and b share.
@@ -402,28 +403,4 @@ func hostOf(s string) string {
 		return h
 	}
 	return s
-}
-
-// plural writes "1 connection", "4,211 connections", "2 other addresses".
-func plural(n int, noun string) string {
-	if n == 1 {
-		return "1 " + noun
-	}
-	if strings.HasSuffix(noun, "s") {
-		return thousands(n) + " " + noun + "es"
-	}
-	return thousands(n) + " " + noun + "s"
-}
-
-// thousands writes n with commas: 4,211.
-func thousands(n int) string {
-	s := strconv.Itoa(n)
-	var b strings.Builder
-	for i, c := range s {
-		if i > 0 && (len(s)-i)%3 == 0 {
-			b.WriteByte(',')
-		}
-		b.WriteRune(c)
-	}
-	return b.String()
 }
