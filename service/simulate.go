@@ -26,6 +26,7 @@ import (
 	"github.com/lanyard/lanyard/app/cmdline"
 	"github.com/lanyard/lanyard/core/address"
 	"github.com/lanyard/lanyard/core/fleetsim"
+	"github.com/lanyard/lanyard/core/human"
 	"github.com/lanyard/lanyard/core/slavefile"
 	"github.com/lanyard/lanyard/core/version"
 )
@@ -447,7 +448,7 @@ func (o *simOutput) report(r simReport) {
 		return
 	}
 	o.last = time.Now()
-	line := fmt.Sprintf("%d of %d agents linked (%d %%) after %s", r.Linked, r.Agents, 100*r.Linked/max(r.Agents, 1),
+	line := fmt.Sprintf("%s of %s agents linked (%d %%) after %s", human.Count(r.Linked), human.Count(r.Agents), 100*r.Linked/max(r.Agents, 1),
 		(time.Duration(r.ElapsedMs) * time.Millisecond).Round(time.Second))
 	switch {
 	case r.Done:

@@ -635,11 +635,7 @@ func taskBrowseCmd(e *Env) *cobra.Command {
 			if asJSON {
 				return PrintJSON(e.Stdout, all)
 			}
-			entries := fmt.Sprintf("%d entries", all.Total)
-			if all.Total == 1 {
-				entries = "1 entry"
-			}
-			fmt.Fprintf(e.Stdout, "%s in snapshot %s (%s)\n", all.Dir, all.Snapshot, entries)
+			fmt.Fprintf(e.Stdout, "%s in snapshot %s (%s)\n", all.Dir, all.Snapshot, human.Plural(all.Total, "entry", "entries"))
 			tw := tabwriter.NewWriter(e.Stdout, 0, 4, 2, ' ', tabwriter.AlignRight)
 			for _, en := range all.Entries {
 				name := en.Name

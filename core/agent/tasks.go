@@ -525,7 +525,8 @@ func (t *Tasks) finished(task backup.Task, seq uint64, rep backup.Report) {
 // logRun logs a run's end at a level that fits its result.
 func logRun(log logrus.FieldLogger, rep backup.Report) {
 	d := rep.Duration().Round(100 * time.Millisecond)
-	done := fmt.Sprintf("%d files (%d copied, %d linked), %s copied, in %s", rep.Files(), rep.FilesCopied, rep.FilesLinked, human.Bytes(rep.BytesCopied), d)
+	done := fmt.Sprintf("%s (%s copied, %s linked), %s copied, in %s", human.Plural(rep.Files(), "file", "files"),
+		human.Count(rep.FilesCopied), human.Count(rep.FilesLinked), human.Bytes(rep.BytesCopied), d)
 	switch rep.Result {
 	case backup.ResultCompleted:
 		log.Infof("task %s: completed: snapshot %s, %s", rep.Task, rep.Snapshot, done)

@@ -11,6 +11,8 @@ import (
 	"sort"
 	"strings"
 	"sync"
+
+	"github.com/lanyard/lanyard/core/human"
 )
 
 // RestoreOptions say what to restore where.
@@ -50,10 +52,14 @@ type ExistsError struct {
 func (e *ExistsError) Error() string {
 	more := ""
 	if e.Count > len(e.Paths) {
-		more = fmt.Sprintf(" and %d more", e.Count-len(e.Paths))
+		more = " and " + human.Count(e.Count-len(e.Paths)) + " more"
 	}
-	return fmt.Sprintf("%d file(s) already exist in %s (%s%s): nothing was restored; pass --overwrite to replace them, or restore into an empty folder",
-		e.Count, e.Target, strings.Join(e.Paths, ", "), more)
+	exist := "already exist"
+	if e.Count == 1 {
+		exist = "already exists"
+	}
+	return fmt.Sprintf("%s %s in %s (%s%s): nothing was restored; pass --overwrite to replace them, or restore into an empty folder",
+		human.Plural(e.Count, "file", "files"), exist, e.Target, strings.Join(e.Paths, ", "), more)
 }
 
 // Restore copies a snapshot, or the chosen paths of it, into

@@ -95,7 +95,7 @@ func TestRestoreRefusesToOverwriteUnlessAsked(t *testing.T) {
 
 	_, err := e.Restore(context.Background(), snap, "docs", backup.RestoreOptions{Target: target}, nil)
 	var ex *backup.ExistsError
-	if !errors.As(err, &ex) || ex.Count != 1 || !strings.Contains(err.Error(), "--overwrite") {
+	if !errors.As(err, &ex) || ex.Count != 1 || !strings.Contains(err.Error(), "1 file already exists in ") || !strings.Contains(err.Error(), "--overwrite") {
 		t.Fatalf("restore over an existing file: %v", err)
 	}
 	if b, _ := os.ReadFile(report); string(b) != "edited since" {

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/lanyard/lanyard/core/auth"
+	"github.com/lanyard/lanyard/core/human"
 	"github.com/lanyard/lanyard/core/link"
 	"github.com/lanyard/lanyard/core/slavefile"
 	"github.com/lanyard/lanyard/core/store"
@@ -290,7 +291,7 @@ func (m *Master) ImportSlaves(ctx context.Context, rows []slavefile.Row, o Impor
 	}
 	m.mu.Unlock()
 	m.record(recordArgs{kind: store.KindAdded, severity: store.SeverityInfo,
-		reason: fmt.Sprintf("%d slaves imported from %s", len(rep.Added), from)})
+		reason: human.Plural(len(rep.Added), "slave", "slaves") + " imported from " + from})
 	m.hub.publish(Event{Time: now, Kind: EventResync})
 	return rep, err
 }
