@@ -50,6 +50,9 @@ const (
 	backupsReading     = "Reading the fleet's backups…"
 	backupsUngrouped   = "(no group)"
 	backupsLastKnownAs = "last known"
+	// backupsDisconnectedAs marks the rows of a slave the user
+	// disconnected: last known too, and nothing of it is announced.
+	backupsDisconnectedAs = "disconnected"
 )
 
 // Columns of the Backups table.
@@ -494,7 +497,11 @@ func (v *backupsView) cellText(r *master.BackupRow, col int) (string, fyne.Theme
 	switch col {
 	case colState:
 		s := string(r.State)
-		if r.LastKnown {
+		switch {
+		case r.Disconnected:
+			s += " · " + backupsDisconnectedAs + ", " + health.Age(v.o.now().Sub(r.Seen))
+			fg = theme.ColorNamePlaceHolder
+		case r.LastKnown:
 			s += " · " + backupsLastKnownAs + ", " + health.Age(v.o.now().Sub(r.Seen))
 			fg = theme.ColorNamePlaceHolder
 		}

@@ -124,6 +124,11 @@ func TestTheBackupsWindowShowsEveryTaskWorstFirst(t *testing.T) {
 	if text, _ := v.cellText(&v.snap.visible[1].r, colState); text != "overdue · last known, 2 d 22 h" {
 		t.Fatalf("the offline slave's row says %q", text)
 	}
+	disconnected := v.snap.visible[1].r
+	disconnected.Disconnected = true
+	if text, fg := v.cellText(&disconnected, colState); text != "overdue · disconnected, 2 d 22 h" || fg != theme.ColorNamePlaceHolder {
+		t.Fatalf("a disconnected slave's row says %q in %s", text, fg)
+	}
 	test.AssertRendersToMarkup(t, "backups_mixed.xml", v.win.Canvas())
 }
 

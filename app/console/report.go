@@ -38,7 +38,8 @@ unknown tasks are always listed; with --since, ok and running tasks only
 when their last run ended within that time. --format json prints one
 object per task with slave, group, task, state, last_result, last_run,
 last_success, failures_since_success, next_run, overdue, running,
-last_known and seen. Through the running console, or from its database
+last_known, seen, error and disconnected (the user disconnected the
+slave). Through the running console, or from its database
 when none runs (then every slave is "last known"). --send mails the
 report (the daily summary's form) to the addresses in the mail settings,
 through the running console.`,

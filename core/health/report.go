@@ -129,6 +129,9 @@ type TaskJSON struct {
 	// LastKnown: the slave is not linked; this is what was known at Seen.
 	LastKnown bool       `json:"last_known"`
 	Seen      *time.Time `json:"seen"`
+	// Disconnected: the user disconnected the slave; nothing of it is
+	// announced until it is connected again.
+	Disconnected bool `json:"disconnected"`
 }
 
 func timePtr(t time.Time) *time.Time {
@@ -144,7 +147,7 @@ func (row *Row) JSON() TaskJSON {
 	return TaskJSON{Slave: row.Slave, Group: row.Group, Task: row.Task, State: row.State, LastResult: string(row.LastResult),
 		LastRun: timePtr(row.LastRun), LastSuccess: timePtr(row.LastSuccess), FailuresSinceSuccess: row.FailuresSinceSuccess,
 		NextRun: timePtr(row.NextRun), Overdue: row.Overdue, Running: row.Running, Error: row.LastError,
-		LastKnown: row.LastKnown, Seen: timePtr(row.Seen)}
+		LastKnown: row.LastKnown, Seen: timePtr(row.Seen), Disconnected: row.Disconnected}
 }
 
 // WriteJSON writes one JSON object per listed task, one per line.
@@ -159,7 +162,7 @@ func (r *Report) WriteJSON(w io.Writer) error {
 }
 
 var csvHeader = []string{"slave", "group", "task", "state", "last_result", "last_run", "last_success",
-	"failures_since_success", "next_run", "overdue", "running", "last_known", "seen", "error"}
+	"failures_since_success", "next_run", "overdue", "running", "last_known", "seen", "error", "disconnected"}
 
 func rfc(t *time.Time) string {
 	if t == nil {
@@ -178,7 +181,7 @@ func (r *Report) WriteCSV(w io.Writer) error {
 		j := r.Rows[i].JSON()
 		if err := cw.Write([]string{j.Slave, j.Group, j.Task, string(j.State), j.LastResult, rfc(j.LastRun), rfc(j.LastSuccess),
 			strconv.Itoa(j.FailuresSinceSuccess), rfc(j.NextRun), strconv.FormatBool(j.Overdue), strconv.FormatBool(j.Running),
-			strconv.FormatBool(j.LastKnown), rfc(j.Seen), j.Error}); err != nil {
+			strconv.FormatBool(j.LastKnown), rfc(j.Seen), j.Error, strconv.FormatBool(j.Disconnected)}); err != nil {
 			return err
 		}
 	}
@@ -210,7 +213,7 @@ func (row *Row) Detail(now time.Time, loc *time.Location) string {
 	case StateFailed:
 		fmt.Fprintf(&b, "%s %s; last success %s", row.LastResult, When(row.LastRun, loc), When(row.LastSuccess, loc))
 		if row.FailuresSinceSuccess > 1 {
-			fmt.Fprintf(&b, "; %d failures since", row.FailuresSinceSuccess)
+			fmt.Fprintf(&b, "; %s failures since", human.Count(row.FailuresSinceSuccess))
 		}
 		if row.LastError != "" {
 			// The agent's words, quoted, as all a peer says is: a newline
@@ -228,7 +231,10 @@ func (row *Row) Detail(now time.Time, loc *time.Location) string {
 			fmt.Fprintf(&b, " (%s)", row.LastResult)
 		}
 	}
-	if row.LastKnown {
+	switch {
+	case row.Disconnected:
+		fmt.Fprintf(&b, " [last known: %s was disconnected by the console's user, last heard from %s]", row.Slave, When(row.Seen, loc))
+	case row.LastKnown:
 		fmt.Fprintf(&b, " [last known: %s is offline, last heard from %s]", row.Slave, When(row.Seen, loc))
 	}
 	return b.String()

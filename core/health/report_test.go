@@ -118,3 +118,25 @@ func TestAReportOfThousandsReadsWithSeparators(t *testing.T) {
 		}
 	}
 }
+
+func TestTheReportSaysWhichSlavesWereDisconnected(t *testing.T) {
+	rows := reportRows()
+	rows[2].Disconnected = true // FS02's mail: overdue, and FS02 disconnected
+	r := NewReport(rows, noon, 24*time.Hour)
+	var text, js, csv bytes.Buffer
+	for f, w := range map[string]*bytes.Buffer{FormatText: &text, FormatJSON: &js, FormatCSV: &csv} {
+		if err := r.Write(w, f, time.UTC); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if want := "FS02 / mail: last success 2026-03-07 04:00 (3 d 8 h ago) [last known: FS02 was disconnected by the console's user, last heard from 2026-03-07 14:00]"; !strings.Contains(text.String(), want) {
+		t.Errorf("the text lacks %q:\n%s", want, text.String())
+	}
+	if !strings.Contains(js.String(), `"task":"mail"`) || strings.Count(js.String(), `"disconnected":true`) != 1 {
+		t.Errorf("JSON:\n%s", js.String())
+	}
+	lines := strings.Split(strings.TrimSpace(csv.String()), "\n")
+	if !strings.HasSuffix(lines[0], ",error,disconnected") || !strings.HasPrefix(lines[2], "FS02,,mail,") || !strings.HasSuffix(lines[2], ",true") || !strings.HasSuffix(lines[1], ",false") {
+		t.Errorf("CSV:\n%s", csv.String())
+	}
+}

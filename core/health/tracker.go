@@ -69,7 +69,10 @@ type Row struct {
 	SlaveID string
 	Slave   string
 	Group   string // the console's entry's (Tracker leaves it empty)
-	Task    string
+	// Disconnected: the user disconnected the slave (the console's entry's;
+	// Tracker leaves it false).
+	Disconnected bool
+	Task         string
 	Eval
 	LastResult           backup.Result
 	LastRun              time.Time // when the last run that ended, ended

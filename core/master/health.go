@@ -153,7 +153,7 @@ func (m *Master) BackupRows(ids ...string) []BackupRow {
 		if s == nil {
 			continue // removed
 		}
-		r.Slave, r.Group = s.entry.Name, s.entry.Group
+		r.Slave, r.Group, r.Disconnected = s.entry.Name, s.entry.Group, s.entry.Disabled
 		out = append(out, r)
 	}
 	return out
@@ -445,7 +445,7 @@ func ReadBackupRows(db *store.DB, now time.Time) ([]BackupRow, error) {
 		n := len(out)
 		out = recs[i].Rows(out, false, now)
 		for j := n; j < len(out); j++ {
-			out[j].Slave, out[j].Group = e.Name, e.Group
+			out[j].Slave, out[j].Group, out[j].Disconnected = e.Name, e.Group, e.Disabled
 		}
 	}
 	return out, nil

@@ -166,6 +166,11 @@ func TestADisconnectedSlavesOutageIsNoNewsUntilItIsConnectedAgain(t *testing.T) 
 		}
 		c.waitState(t, name, StateConnected)
 	}
+	src, dest := sourceTree(t, 1)
+	if _, _, err := agents["FS01"].Tasks().Put(context.Background(), backup.Task{Name: "docs", Sources: []string{src}, Destination: dest, Schedule: "hourly"}); err != nil {
+		t.Fatal(err)
+	}
+	rowsOf(t, c, "FS01's docs", func(r map[string]BackupRow) bool { _, ok := r["docs"]; return ok })
 	next := func(what string) health.Alert {
 		t.Helper()
 		select {
@@ -183,8 +188,17 @@ func TestADisconnectedSlavesOutageIsNoNewsUntilItIsConnectedAgain(t *testing.T) 
 		t.Fatal(err)
 	}
 	c.waitState(t, "FS01", StateDisabled)
-	// Its tasks' health is as last known from now on, as for any link's end.
+	// Its tasks' health is as last known from now on, as for any link's end,
+	// and its rows say it was disconnected, read live or from the database.
 	c.until(t, "FS01's backup health last known", func() bool { v, _ := c.Slave("FS01"); return v.Backup.LastKnown })
+	rowsOf(t, c, "FS01's row marked disconnected", func(r map[string]BackupRow) bool { return r["docs"].Disconnected && r["docs"].LastKnown })
+	if err := c.db.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	c.until(t, "FS01's row in the database marked disconnected", func() bool {
+		rows, err := ReadBackupRows(c.db, time.Now())
+		return err == nil && len(rows) == 1 && rows[0].Slave == "FS01" && rows[0].Disconnected
+	})
 	agents["FS01"].Close()
 	agents["FS02"].Close()
 	if a := next("FS02 offline"); a.Kind != health.AlertOffline || a.Slave != "FS02" {

@@ -50,6 +50,7 @@ func (m *Master) Connect(name string) error {
 	if wasDisabled {
 		if m.health != nil {
 			m.health.Rewatch(id)
+			m.backupChanged([]string{id})
 		}
 		m.record(recordArgs{slave: s, kind: store.KindEnabled, severity: store.SeverityInfo, reason: "connected by the user"})
 	} else {
@@ -78,7 +79,8 @@ func (m *Master) Disconnect(name string) error {
 	seen := s.seen
 	m.mu.Unlock()
 	if m.health != nil {
-		m.health.Silence(e.ID, e.Name) // an outage by request, and nothing of it news
+		m.health.Silence(e.ID, e.Name)  // an outage by request, and nothing of it news
+		m.backupChanged([]string{e.ID}) // its rows say it is disconnected
 	}
 	if l != nil {
 		l.CloseWith(&link.Error{Code: wire.CodeDisabled, Reason: "disconnected by the console's user"})
