@@ -5,6 +5,7 @@ import (
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
 
 	"github.com/lanyard/lanyard/core/master"
 )
@@ -103,17 +104,54 @@ const (
 // Ctrl+R, bound here only (a menu shortcut wins over a window's); Ctrl+E
 // and Delete are bound on the window (shortcuts.go).
 func (mw *mainWindow) slaveMenu() *fyne.Menu {
+	return fyne.NewMenu(menuSlave, mw.slaveItems(itemConnect)...)
+}
+
+// slaveItems are the Slave menu's items, the main menu's and a tree row's
+// context menu's, with connect as the Connect item's label.
+func (mw *mainWindow) slaveItems(connect string) []*fyne.MenuItem {
 	run := fyne.NewMenuItem(itemRunTask, mw.runTask)
 	run.Icon = theme.MediaPlayIcon()
 	run.Shortcut = shortcutRunTask()
-	return fyne.NewMenu(menuSlave,
+	return []*fyne.MenuItem{
 		fyne.NewMenuItem(itemEditSlave, mw.editSelected),
-		fyne.NewMenuItem(itemConnect, mw.toggleConnection),
+		fyne.NewMenuItem(connect, mw.toggleConnection),
 		fyne.NewMenuItem(itemPassword, mw.changePassword),
 		run,
 		fyne.NewMenuItemSeparator(),
 		fyne.NewMenuItem(itemRemoveSlav, mw.removeSelected),
-	)
+	}
+}
+
+// Labels of a group row's context menu.
+const itemGroupBackups = "Backups of This Group"
+
+// rowMenu is the context menu of tree row id, which is selected: the
+// Slave menu's items for a slave (Connect or Disconnect, as the toolbar
+// says), the group's Backups for a group.
+func (mw *mainWindow) rowMenu(id string) *fyne.Menu {
+	if isGroupNode(id) {
+		b := fyne.NewMenuItem(itemGroupBackups, func() { mw.showBackupsOf(id) })
+		b.Icon = theme.StorageIcon()
+		return fyne.NewMenu("", b)
+	}
+	v, _ := mw.model.view(id)
+	connect := toolDisconnect
+	if v.State == master.StateDisabled {
+		connect = toolConnect
+	}
+	items := mw.slaveItems(connect)
+	for _, it := range items {
+		if it.Label == itemRunTask {
+			it.Disabled = !mw.canRunTask(&v) // as the toolbar's button
+		}
+	}
+	return fyne.NewMenu("", items...)
+}
+
+// showRowMenu opens row id's context menu at pos on the window's canvas.
+func (mw *mainWindow) showRowMenu(id string, pos fyne.Position) {
+	widget.ShowPopUpMenuAtPosition(mw.rowMenu(id), mw.win.Canvas(), pos)
 }
 
 // runTask runs the task selected in the Tasks tab (Ctrl+R).

@@ -11,12 +11,13 @@
 //	batch.go            the one batcher of fleet events, for the tree, the log window and the notifier
 //	live.go             what a batch changed: the views to redraw, the listener's state, strangers
 //	mainwindow.go       the main window: toolbar, menus, tree and detail pane, status bar; its actions
-//	tree.go             the server tree widget (groups → slaves, state marks, badges)
+//	tree.go             the server tree widget (groups → slaves, state marks, badges,
+//	                    a row's right click)
 //	treemodel.go        the tree's model: groups, order, filter, counts, applied a batch at a time
 //	statusbar.go        "412 connected · 3 offline · listening on :16888 (SSL)"
 //	detail.go           the detail pane: Overview, the last problem and its fix
 //	summary.go          the detail pane with no server selected: the fleet's or a group's states, backups, who needs a look
-//	detailremote.go     the detail pane's remote tabs and the Slave menu
+//	detailremote.go     the detail pane's remote tabs, the Slave menu and a row's context menu
 //	remote.go           managing one slave over its link, for those tabs
 //	following.go        what the remote tabs share: the slave followed, linked or not, shown or not
 //	logtab.go           the Log tab: a live tail of the agent's log

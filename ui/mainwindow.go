@@ -132,6 +132,7 @@ func newMainWindow(a fyne.App, c Console, ports PortChecker, opts windowOptions)
 
 	mw.tree = newServerTree(mw.model, opts.now)
 	mw.tree.onSelect = mw.selectionChanged
+	mw.tree.onMenu = mw.showRowMenu
 	mw.detail = newDetailPane(opts.now)
 	mw.detail.onRefresh = mw.refreshStatus
 	mw.detail.onTrust = mw.trust
@@ -433,9 +434,7 @@ func (mw *mainWindow) updateActions() {
 			b.Disable()
 		}
 	}
-	// Run Task, as Ctrl+R: the Tasks tab of a linked slave first, then
-	// the task selected there.
-	if ok && v.State == master.StateConnected && mw.detail.tasksTab != nil {
+	if ok && mw.canRunTask(&v) {
 		mw.runBtn.Enable()
 	} else {
 		mw.runBtn.Disable()
@@ -447,6 +446,12 @@ func (mw *mainWindow) updateActions() {
 		mw.connBtn.SetText(toolConnect)
 		mw.connBtn.SetIcon(theme.LoginIcon())
 	}
+}
+
+// canRunTask: Run Task (Ctrl+R) applies to slave v, linked, whose Tasks
+// tab it shows first, then runs the task selected there.
+func (mw *mainWindow) canRunTask(v *master.SlaveView) bool {
+	return v.State == master.StateConnected && mw.detail.tasksTab != nil
 }
 
 func (mw *mainWindow) filterChanged(s string) {

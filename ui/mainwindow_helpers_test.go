@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -419,3 +420,33 @@ func (f *fakeConsole) ImportSlaves(context.Context, []slavefile.Row, master.Impo
 }
 
 func (f *fakeConsole) ExportSlaves(bool) ([]slavefile.Row, []string, error) { return nil, nil, nil }
+
+// tapMenuItem taps the item labelled label in the pop-up menu on top.
+func tapMenuItem(t *testing.T, w fyne.Window, label string) {
+	t.Helper()
+	top := w.Canvas().Overlays().Top()
+	if top == nil {
+		t.Fatalf("no menu open to tap %q in", label)
+	}
+	var item fyne.Tappable
+	for _, o := range test.LaidOutObjects(top) {
+		// The deepest tappable that says label: the item, not the menu.
+		if tp, ok := o.(fyne.Tappable); ok && slices.Contains(textsIn(o), label) {
+			item = tp
+		}
+	}
+	if item == nil {
+		t.Fatalf("no %q item in the menu: %q", label, textsIn(top))
+	}
+	test.Tap(item)
+}
+
+// menuItemLabelled is m's item labelled label, or nil.
+func menuItemLabelled(m *fyne.Menu, label string) *fyne.MenuItem {
+	for _, it := range m.Items {
+		if it.Label == label {
+			return it
+		}
+	}
+	return nil
+}

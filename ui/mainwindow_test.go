@@ -664,3 +664,62 @@ func TestTheFirstSlaveAddedIsSelectedButNothingIsAtStart(t *testing.T) {
 		t.Errorf("the detail pane shows %q", got)
 	}
 }
+
+func TestARightClickOnATreeRowOpensItsMenu(t *testing.T) {
+	fc := newFakeConsole(demoFleet()...)
+	mw, q := openMainWindow(t, fc, nil)
+	var backupsOf string
+	mw.opts.backups = func(node string) { backupsOf = node }
+	rightClick := func(id string) []string {
+		t.Helper()
+		r, ok := mw.tree.bound[id].(fyne.SecondaryTappable)
+		if !ok {
+			t.Fatalf("row %s is not on screen, or takes no right click", id)
+		}
+		test.TapSecondary(r)
+		if mw.tree.selected != id {
+			t.Fatalf("a right click on %s selected %q", id, mw.tree.selected)
+		}
+		return textsIn(mw.win.Canvas().Overlays().Top())
+	}
+
+	// A disconnected slave: the Slave menu's items, with Connect.
+	items := rightClick("c1")
+	for _, want := range []string{itemEditSlave, toolConnect, itemPassword, itemRunTask, itemRemoveSlav} {
+		if !slices.Contains(items, want) {
+			t.Fatalf("lab-pc's menu lacks %q: %q", want, items)
+		}
+	}
+	if run := menuItemLabelled(mw.rowMenu("c1"), itemRunTask); run == nil || !run.Disabled {
+		t.Fatalf("lab-pc, not linked, is offered Run Task: %+v", run)
+	}
+	tapMenuItem(t, mw.win, toolConnect)
+	q.runUntil(t, "the connect", func() bool { return slices.Contains(fc.called(), "connect lab-pc") })
+
+	// A connected one offers Disconnect, and Run Task as the toolbar
+	// does; Remove… asks first.
+	if items := rightClick("a1"); !slices.Contains(items, toolDisconnect) || slices.Contains(items, toolConnect) {
+		t.Fatalf("FS01's menu: %q", items)
+	}
+	if run := menuItemLabelled(mw.rowMenu("a1"), itemRunTask); run == nil || run.Disabled != mw.runBtn.Disabled() {
+		t.Fatalf("FS01's Run Task, disabled %v, unlike the toolbar's", run.Disabled)
+	}
+	tapMenuItem(t, mw.win, itemRemoveSlav)
+	if got := overlayText(mw.win); !strings.Contains(got, "Remove FS01 from this console?") {
+		t.Fatalf("Remove… did not ask first: %q", got)
+	}
+	tapButton(t, mw.win, "Cancel")
+
+	// A group: its backups.
+	rightClick(groupNodeID("Office"))
+	tapMenuItem(t, mw.win, itemGroupBackups)
+	if backupsOf != groupNodeID("Office") {
+		t.Fatalf("the group's Backups opened %q", backupsOf)
+	}
+
+	// A left click on a row still selects it, as the tree's own does.
+	test.Tap(mw.tree.bound["b1"].(fyne.Tappable))
+	if mw.tree.selected != "b1" {
+		t.Fatalf("a click selected %q", mw.tree.selected)
+	}
+}

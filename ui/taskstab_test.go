@@ -413,6 +413,9 @@ func TestTheToolbarsRunTaskShowsTheTasksThenRunsTheSelectedOne(t *testing.T) {
 	if mw.runBtn.Disabled() {
 		t.Fatal("Run Task is disabled on a connected slave")
 	}
+	if run := menuItemLabelled(mw.rowMenu(mw.tree.selected), itemRunTask); run.Disabled {
+		t.Fatal("the row's menu's Run Task is disabled on a connected slave")
+	}
 	test.Tap(mw.runBtn)
 	if it := mw.detail.tabs.Selected(); it == nil || it.Text != tabTasks {
 		t.Fatalf("Run Task from the Overview showed %v, not the Tasks tab", it)

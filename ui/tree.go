@@ -36,6 +36,9 @@ type serverTree struct {
 	selected string           // widget.Tree has no getter for it
 	onSelect func(id string)  // a slave ID, a group node ID, or "" for none
 	onKey    func(*fyne.KeyEvent) bool
+	// onMenu opens the context menu of row id, selected just before, at
+	// pos on the canvas (a right click).
+	onMenu func(id string, pos fyne.Position)
 }
 
 // treeRow is a slave or group row.
@@ -50,9 +53,13 @@ func newServerTree(model *treeModel, now func() time.Time) *serverTree {
 	t.IsBranch = func(id string) bool { return id == "" || isGroupNode(id) }
 	t.CreateNode = func(branch bool) fyne.CanvasObject {
 		if branch {
-			return newGroupRow()
+			r := newGroupRow()
+			r.tree = t
+			return r
 		}
-		return newSlaveRow(t.looks)
+		r := newSlaveRow(t.looks)
+		r.tree = t
+		return r
 	}
 	t.UpdateNode = t.updateNode
 	t.HideSeparators = true
@@ -75,6 +82,27 @@ func newServerTree(model *treeModel, now func() time.Time) *serverTree {
 	}
 	t.ExtendBaseWidget(t)
 	return t
+}
+
+// tapRow selects row id, as a tap on the tree's own node does, and gives
+// the tree the keyboard focus. A row that takes a right click takes every
+// click: the tree's node under it no longer hears the left ones.
+func (t *serverTree) tapRow(id string) {
+	if id == "" {
+		return
+	}
+	t.Select(id)
+	if c := fyne.CurrentApp().Driver().CanvasForObject(t); c != nil && c.Focused() != fyne.Focusable(t) {
+		c.Focus(t)
+	}
+}
+
+// menuRow selects row id and opens its context menu at pos.
+func (t *serverTree) menuRow(id string, pos fyne.Position) {
+	t.tapRow(id)
+	if id != "" && t.onMenu != nil {
+		t.onMenu(id, pos)
+	}
 }
 
 // TypedKey lets the window's keys (Delete, F5) work while the tree has the
@@ -198,6 +226,7 @@ const (
 // and SSL padlock, in fixed columns so rows line up.
 type slaveRow struct {
 	widget.BaseWidget
+	tree  *serverTree
 	id    string
 	icon  *stateMark
 	bmark *backupMark // the worst backup state, beside the link's
@@ -229,6 +258,12 @@ func newSlaveRow(looks stateLooks) *slaveRow {
 
 func (r *slaveRow) boundID() string { return r.id }
 func (r *slaveRow) setID(id string) { r.id = id }
+
+// Tapped selects the row; TappedSecondary opens its context menu.
+func (r *slaveRow) Tapped(*fyne.PointEvent) { r.tree.tapRow(r.id) }
+func (r *slaveRow) TappedSecondary(e *fyne.PointEvent) {
+	r.tree.menuRow(r.id, e.AbsolutePosition)
+}
 
 // set shows v, as seen at now.
 func (r *slaveRow) set(v *master.SlaveView, now time.Time) {
@@ -383,6 +418,7 @@ func (s *slaveRowRenderer) Destroy() {}
 // groupRow draws a group: its name in bold and how many are connected.
 type groupRow struct {
 	widget.BaseWidget
+	tree  *serverTree
 	id    string
 	name  *canvas.Text
 	count *canvas.Text
@@ -403,6 +439,12 @@ func newGroupRow() *groupRow {
 
 func (r *groupRow) boundID() string { return r.id }
 func (r *groupRow) setID(id string) { r.id = id }
+
+// Tapped selects the row; TappedSecondary opens its context menu.
+func (r *groupRow) Tapped(*fyne.PointEvent) { r.tree.tapRow(r.id) }
+func (r *groupRow) TappedSecondary(e *fyne.PointEvent) {
+	r.tree.menuRow(r.id, e.AbsolutePosition)
+}
 
 func (r *groupRow) set(name string, gc groupCount) {
 	r.drawn = gc
