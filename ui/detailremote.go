@@ -124,16 +124,21 @@ func (mw *mainWindow) slaveItems(connect string) []*fyne.MenuItem {
 }
 
 // Labels of a group row's context menu.
-const itemGroupBackups = "Backups of This Group"
+const (
+	itemGroupBackups = "Backups of This Group"
+	itemGroupAdd     = "Add Slave to This Group…"
+)
 
 // rowMenu is the context menu of tree row id, which is selected: the
 // Slave menu's items for a slave (Connect or Disconnect, as the toolbar
-// says), the group's Backups for a group.
+// says); Add Slave and Backups for a group.
 func (mw *mainWindow) rowMenu(id string) *fyne.Menu {
 	if isGroupNode(id) {
 		b := fyne.NewMenuItem(itemGroupBackups, func() { mw.showBackupsOf(id) })
 		b.Icon = theme.StorageIcon()
-		return fyne.NewMenu("", b)
+		add := fyne.NewMenuItem(itemGroupAdd, func() { mw.addSlaveTo(groupOfNode(id)) })
+		add.Icon = theme.ContentAddIcon()
+		return fyne.NewMenu("", add, b)
 	}
 	v, _ := mw.model.view(id)
 	connect := toolDisconnect

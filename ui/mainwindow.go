@@ -481,8 +481,23 @@ func (mw *mainWindow) focusFilter() {
 // ---------------------------------------------------------------------------
 // Actions
 
+// addSlave opens the Add Slave dialog in the group selected in the tree,
+// or the selected slave's: a fleet is mostly added customer by customer.
 func (mw *mainWindow) addSlave() {
-	ShowSlaveDialog(mw.win, mw.c, nil, "")
+	group := ""
+	if id := mw.tree.selected; isGroupNode(id) {
+		group = groupOfNode(id)
+	} else if v, ok := mw.selectedSlave(); ok {
+		group = v.Group
+	}
+	mw.addSlaveTo(group)
+}
+
+// addSlaveTo opens the Add Slave dialog with group filled in.
+func (mw *mainWindow) addSlaveTo(group string) {
+	d := newSlaveDialog(mw.win, mw.c, nil, "", fyne.Do)
+	d.group.SetText(group)
+	d.show()
 }
 
 func (mw *mainWindow) editSelected() {
@@ -630,7 +645,7 @@ func (mw *mainWindow) showBackupsOf(node string) {
 	}
 	v := showBackupsWindow(mw.app, src, mw.openTasksOf, defaultBackupsOptions())
 	if isGroupNode(node) {
-		v.showGroup(strings.TrimPrefix(node, groupPrefix))
+		v.showGroup(groupOfNode(node))
 	}
 }
 

@@ -450,3 +450,19 @@ func menuItemLabelled(m *fyne.Menu, label string) *fyne.MenuItem {
 	}
 	return nil
 }
+
+// addSlaveGroup is the group field of the Add Slave dialog on top.
+func addSlaveGroup(t *testing.T, w fyne.Window) string {
+	t.Helper()
+	top := w.Canvas().Overlays().Top()
+	if top == nil || !slices.Contains(textsIn(top), slaveDialogAddTitle) {
+		t.Fatalf("no Add Slave dialog open")
+	}
+	for _, o := range test.LaidOutObjects(top) {
+		if e, ok := o.(*dialogSelectEntry); ok {
+			return e.Text
+		}
+	}
+	t.Fatal("no group field in the Add Slave dialog")
+	return ""
+}

@@ -436,6 +436,17 @@ func TestEachShortcutTriggersItsAction(t *testing.T) {
 			t.Errorf("Ctrl+N opened %q", got)
 		}
 	})
+	t.Run("Ctrl+N adds a slave to the group selected, or the selected slave's", func(t *testing.T) {
+		mw, _ := openMainWindow(t, newFakeConsole(demoFleet()...), nil)
+		for id, want := range map[string]string{groupNodeID("Web"): "Web", "a2": "Office", "c1": ""} {
+			mw.tree.Select(id)
+			press(mw.win, shortcutAdd())
+			if got := addSlaveGroup(t, mw.win); got != want {
+				t.Errorf("with %s selected, the new slave's group is %q, want %q", id, got, want)
+			}
+			pressKey(mw.win, fyne.KeyEscape)
+		}
+	})
 	t.Run("Ctrl+E edits the selected slave, also from the filter box", func(t *testing.T) {
 		mw, _ := openMainWindow(t, newFakeConsole(demoFleet()...), nil)
 		mw.tree.Select("a1")
@@ -710,12 +721,18 @@ func TestARightClickOnATreeRowOpensItsMenu(t *testing.T) {
 	}
 	tapButton(t, mw.win, "Cancel")
 
-	// A group: its backups.
+	// A group: its backups, and a new slave in it.
 	rightClick(groupNodeID("Office"))
 	tapMenuItem(t, mw.win, itemGroupBackups)
 	if backupsOf != groupNodeID("Office") {
 		t.Fatalf("the group's Backups opened %q", backupsOf)
 	}
+	rightClick(groupNodeID("Web"))
+	tapMenuItem(t, mw.win, itemGroupAdd)
+	if got := addSlaveGroup(t, mw.win); got != "Web" {
+		t.Fatalf("Add Slave to This Group… opened the dialog with group %q", got)
+	}
+	pressKey(mw.win, fyne.KeyEscape)
 
 	// A left click on a row still selects it, as the tree's own does.
 	test.Tap(mw.tree.bound["b1"].(fyne.Tappable))

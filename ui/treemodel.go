@@ -23,8 +23,11 @@ func groupNodeID(group string) string { return groupPrefix + group }
 
 func isGroupNode(id string) bool { return strings.HasPrefix(id, groupPrefix) }
 
+// groupOfNode is the group a group node ID stands for ("" for ungrouped).
+func groupOfNode(id string) string { return strings.TrimPrefix(id, groupPrefix) }
+
 func groupLabel(id string) string {
-	if g := strings.TrimPrefix(id, groupPrefix); g != "" {
+	if g := groupOfNode(id); g != "" {
 		return g
 	}
 	return ungroupedLabel
@@ -301,7 +304,7 @@ func (m *treeModel) rebuild() {
 	}
 	// Named groups alphabetically, case-insensitively; Ungrouped last.
 	slices.SortFunc(groups, func(a, b string) int {
-		ga, gb := strings.TrimPrefix(a, groupPrefix), strings.TrimPrefix(b, groupPrefix)
+		ga, gb := groupOfNode(a), groupOfNode(b)
 		if (ga == "") != (gb == "") {
 			if ga == "" {
 				return 1
