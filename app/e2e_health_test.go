@@ -119,6 +119,13 @@ func TestTheFleetsBackupHealthIsReportedAndMailed(t *testing.T) {
 	if out, code := cli("", "check", "--group", "Nobody"); code != 3 || !strings.HasPrefix(out, `LANYARD UNKNOWN - no server is in the group "Nobody"`) {
 		t.Fatalf("check of a group that does not exist: exit %d\n%s", code, out)
 	}
+	// One server, as a monitoring system with a service per server asks.
+	if out, code := cli("", "check", "--slave", "fs01"); code != 2 || !strings.HasPrefix(out, "LANYARD CRITICAL - 1 backup failed; 1 server, 1 connected;") {
+		t.Fatalf("check of FS01: exit %d\n%s", code, out)
+	}
+	if out, code := cli("", "check", "--slave", "FS09"); code != 3 || !strings.HasPrefix(out, `LANYARD UNKNOWN - no server is named "FS09"`) {
+		t.Fatalf("check of a server that does not exist: exit %d\n%s", code, out)
+	}
 	// lanyard report, through the running console, says the same.
 	out, code = cli("", "report", "--format", "json")
 	tasks := readReport(t, out)

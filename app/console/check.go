@@ -37,10 +37,11 @@ const (
 var checkWords = [...]string{"OK", "WARNING", "CRITICAL", "UNKNOWN"}
 
 // check answers opCheck: the console counts its slaves, tasks and alerts
-// (of req.Group only, when given) and sends the result alone, not the
-// fleet's every row, however often a monitoring system asks.
+// (of req.Group's and req.Slave's only, when given) and sends the result
+// alone, not the fleet's every row, however often a monitoring system
+// asks.
 func (h *ctlHandler) check(req *ctlRequest) ctlResponse {
-	res, err := newCheckResult(h.m.Slaves(), h.m.BackupRows(), h.m.Alerting(), req.Group)
+	res, err := newCheckResult(h.m.Slaves(), h.m.BackupRows(), h.m.Alerting(), checkScope{group: req.Group, slave: req.Slave})
 	if err != nil {
 		return failure(err)
 	}
@@ -48,16 +49,17 @@ func (h *ctlHandler) check(req *ctlRequest) ctlResponse {
 }
 
 func checkCmd(e *env) *cobra.Command {
-	var group string
+	var group, slave string
 	cmd := &cobra.Command{
-		Use:   "check [--group G]",
+		Use:   "check [--group G] [--slave NAME]",
 		Short: "The fleet's state for a monitoring system: one line, exit 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN",
 		Long: `Print the fleet's state as monitoring plugins do (Nagios, Icinga,
 Checkmk, Zabbix, PRTG): a status line with performance data, then each
 alert in force, and exit 0 OK, 1 WARNING, 2 CRITICAL or 3 UNKNOWN. It
 says what the console's alerts say: a server offline, or a backup failed,
 for longer than the alert grace is CRITICAL; a backup overdue is WARNING.
---group checks one group (one customer) only. It asks the running
+--group checks one group (one customer) only, --slave one server (for a
+monitoring system that has a service per server). It asks the running
 console; when none runs, nobody is watching the fleet, and the check is
 UNKNOWN. Mistakes in the command are UNKNOWN too, as monitoring expects.`,
 		Args: func(_ *cobra.Command, args []string) error {
@@ -67,7 +69,7 @@ UNKNOWN. Mistakes in the command are UNKNOWN too, as monitoring expects.`,
 			return nil
 		},
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			r, err := e.call(cmd.Context(), ctlRequest{Op: opCheck, Group: group}, nil)
+			r, err := e.call(cmd.Context(), ctlRequest{Op: opCheck, Group: group, Slave: slave}, nil)
 			if err != nil {
 				var nc errNoConsole
 				if errors.As(err, &nc) {
@@ -87,6 +89,7 @@ UNKNOWN. Mistakes in the command are UNKNOWN too, as monitoring expects.`,
 		},
 	}
 	cmd.Flags().StringVar(&group, "group", "", "check only the servers of this group (case does not matter)")
+	cmd.Flags().StringVar(&slave, "slave", "", "check only this server (case does not matter)")
 	cmd.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return checkFailed(e.stdout, err) })
 	return cmd
 }
@@ -113,13 +116,35 @@ type checkResult struct {
 	States map[string]master.State `json:"states,omitempty"`
 }
 
-// newCheckResult counts the slaves, the tasks and the alerts in force,
-// of one group when group is given ("" for all).
-func newCheckResult(views []master.SlaveView, rows []health.Row, alerts []health.Alert, group string) (*checkResult, error) {
-	in := func(g string) bool { return group == "" || strings.EqualFold(g, group) }
+// checkScope is what a check looks at: one group's servers, one server,
+// or (both "") the whole fleet.
+type checkScope struct{ group, slave string }
+
+// in: a server of this name and group is in the scope.
+func (s checkScope) in(name, group string) bool {
+	return (s.group == "" || strings.EqualFold(group, s.group)) && (s.slave == "" || strings.EqualFold(name, s.slave))
+}
+
+// empty says why a scope with no server in it is a mistake in the
+// command, nil for the whole fleet (which may have none yet).
+func (s checkScope) empty() error {
+	switch {
+	case s.slave != "" && s.group != "":
+		return fmt.Errorf("no server named %q is in the group %q: check both (lanyard slave list)", s.slave, s.group)
+	case s.slave != "":
+		return fmt.Errorf("no server is named %q: check the name (lanyard slave list)", s.slave)
+	case s.group != "":
+		return fmt.Errorf("no server is in the group %q: check the name (lanyard slave list)", s.group)
+	}
+	return nil
+}
+
+// newCheckResult counts the slaves, the tasks and the alerts in force in
+// scope.
+func newCheckResult(views []master.SlaveView, rows []health.Row, alerts []health.Alert, scope checkScope) (*checkResult, error) {
 	res := &checkResult{States: map[string]master.State{}}
 	for _, a := range alerts {
-		if !in(a.Row.Group) {
+		if !scope.in(a.Slave, a.Row.Group) {
 			continue
 		}
 		res.Alerts = append(res.Alerts, a)
@@ -134,7 +159,7 @@ func newCheckResult(views []master.SlaveView, rows []health.Row, alerts []health
 	}
 	for i := range views {
 		v := &views[i]
-		if !in(v.Group) {
+		if !scope.in(v.Name, v.Group) {
 			continue
 		}
 		res.Servers++
@@ -150,11 +175,13 @@ func newCheckResult(views []master.SlaveView, rows []health.Row, alerts []health
 			res.Errors++
 		}
 	}
-	if res.Servers == 0 && group != "" {
-		return nil, fmt.Errorf("no server is in the group %q: check the name (lanyard slave list)", group)
+	if res.Servers == 0 {
+		if err := scope.empty(); err != nil {
+			return nil, err
+		}
 	}
 	for _, row := range rows {
-		if in(row.Group) {
+		if scope.in(row.Slave, row.Group) {
 			res.Tasks++
 			res.Backup.Add(row.State, 1)
 		}

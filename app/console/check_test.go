@@ -2,6 +2,7 @@ package console
 
 import (
 	"bytes"
+	"strings"
 	"testing"
 	"time"
 
@@ -28,39 +29,61 @@ func TestACheckIsCriticalForOutagesAndFailuresAndWarnsOfLateness(t *testing.T) {
 		},
 	}
 	cases := []struct {
-		group string
-		code  int
-		want  string
+		group, slave string
+		code         int
+		want         string
 	}{
-		{"", checkCritical, "LANYARD CRITICAL - 1 server offline, 1 backup failed, 1 backup overdue; 3 servers, 2 connected; 2 backup tasks | servers=3 connected=2 offline=0 error=1 tasks=2 failed=1 overdue=1\n" +
+		{"", "", checkCritical, "LANYARD CRITICAL - 1 server offline, 1 backup failed, 1 backup overdue; 3 servers, 2 connected; 2 backup tasks | servers=3 connected=2 offline=0 error=1 tasks=2 failed=1 overdue=1\n" +
 			"FS01 / docs: overdue since 13:00:00 (2 h 0 min ago), last success 1 Dec 2026 13:00 (2 d 2 h ago)\n" +
 			"FS02: offline since 14:00:00 (1 h 0 min ago), now in error: it answers but refuses this console\n" +
 			"WEB / site: failed since 14:59:00 (1 min ago): \"disk full\\nLANYARD OK - all is well\"\n"},
-		{"acme", checkCritical, "LANYARD CRITICAL - 1 server offline, 1 backup overdue; 2 servers, 1 connected; 1 backup task | servers=2 connected=1 offline=0 error=1 tasks=1 failed=0 overdue=1\n" +
+		{"acme", "", checkCritical, "LANYARD CRITICAL - 1 server offline, 1 backup overdue; 2 servers, 1 connected; 1 backup task | servers=2 connected=1 offline=0 error=1 tasks=1 failed=0 overdue=1\n" +
 			"FS01 / docs: overdue since 13:00:00 (2 h 0 min ago), last success 1 Dec 2026 13:00 (2 d 2 h ago)\n" +
 			"FS02: offline since 14:00:00 (1 h 0 min ago), now in error: it answers but refuses this console\n"},
+		// One server, as a monitoring system with a service per server asks.
+		{"", "fs01", checkWarning, "LANYARD WARNING - 1 backup overdue; 1 server, 1 connected; 1 backup task | servers=1 connected=1 offline=0 error=0 tasks=1 failed=0 overdue=1\n" +
+			"FS01 / docs: overdue since 13:00:00 (2 h 0 min ago), last success 1 Dec 2026 13:00 (2 d 2 h ago)\n"},
+		{"Globex", "web", checkCritical, "LANYARD CRITICAL - 1 backup failed; 1 server, 1 connected; 1 backup task | servers=1 connected=1 offline=0 error=0 tasks=1 failed=1 overdue=0\n" +
+			"WEB / site: failed since 14:59:00 (1 min ago): \"disk full\\nLANYARD OK - all is well\"\n"},
 	}
 	for _, c := range cases {
-		res, err := newCheckResult(views, r.Rows, r.Alerts, c.group)
+		res, err := newCheckResult(views, r.Rows, r.Alerts, checkScope{group: c.group, slave: c.slave})
 		if err != nil {
 			t.Fatal(err)
 		}
 		var out bytes.Buffer
 		res.write(&out, now)
 		if res.Code != c.code || out.String() != c.want {
-			t.Errorf("group %q: code %d, want %d:\n%s\nwant:\n%s", c.group, res.Code, c.code, out.String(), c.want)
+			t.Errorf("group %q, slave %q: code %d, want %d:\n%s\nwant:\n%s", c.group, c.slave, res.Code, c.code, out.String(), c.want)
 		}
 	}
 	// Lateness alone warns; a failure not yet past the grace (no alert in
 	// force) is counted but is not news.
-	if res, _ := newCheckResult(views, r.Rows, r.Alerts, "globex"); res.Code != checkCritical {
+	if res, _ := newCheckResult(views, r.Rows, r.Alerts, checkScope{group: "globex"}); res.Code != checkCritical {
 		t.Errorf("Globex with a failed backup: code %d", res.Code)
 	}
 	r.Alerts = r.Alerts[:1]
-	if res, _ := newCheckResult(views, r.Rows, r.Alerts, "Globex"); res.Code != checkOK {
+	if res, _ := newCheckResult(views, r.Rows, r.Alerts, checkScope{group: "Globex"}); res.Code != checkOK {
 		t.Errorf("Globex with nothing in force: code %d", res.Code)
 	}
-	if res, _ := newCheckResult(views, r.Rows, r.Alerts, "Acme"); res.Code != checkWarning {
+	if res, _ := newCheckResult(views, r.Rows, r.Alerts, checkScope{group: "Acme"}); res.Code != checkWarning {
 		t.Errorf("an overdue backup alone: code %d, want WARNING", res.Code)
+	}
+}
+
+func TestACheckOfNoServerIsAMistake(t *testing.T) {
+	views := []master.SlaveView{{Name: "FS01", Group: "Acme"}, {Name: "WEB", Group: "Globex"}}
+	for scope, want := range map[checkScope]string{
+		{group: "Initech"}:               `no server is in the group "Initech"`,
+		{slave: "FS09"}:                  `no server is named "FS09"`,
+		{group: "Globex", slave: "fs01"}: `no server named "fs01" is in the group "Globex"`,
+	} {
+		if _, err := newCheckResult(views, nil, nil, scope); err == nil || !strings.HasPrefix(err.Error(), want) {
+			t.Errorf("%+v: %v, want %q", scope, err, want)
+		}
+	}
+	// A fleet with no server yet is not a mistake in the command.
+	if res, err := newCheckResult(nil, nil, nil, checkScope{}); err != nil || res.Code != checkOK {
+		t.Errorf("an empty fleet: %+v %v", res, err)
 	}
 }
