@@ -126,6 +126,11 @@ func TestTheFleetsBackupHealthIsReportedAndMailed(t *testing.T) {
 	if out, code := cli("", "check", "--slave", "FS09"); code != 3 || !strings.HasPrefix(out, `LANYARD UNKNOWN - no server is named "FS09"`) {
 		t.Fatalf("check of a server that does not exist: exit %d\n%s", code, out)
 	}
+	// The shell's completion of a name asks the running console, which
+	// holds the database, and says each server's state.
+	if out, _ := runExit(t, "", f.consoleBin, "__complete", "--data-dir", f.consoleDir, "status", "f"); !strings.HasPrefix(out, "FS01\tconnected\n") {
+		t.Fatalf("completing a name:\n%s", out)
+	}
 	// lanyard report, through the running console, says the same.
 	out, code = cli("", "report", "--format", "json")
 	tasks := readReport(t, out)

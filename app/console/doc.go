@@ -8,5 +8,7 @@
 // agent-settings, password, audit; remotecmds.go) work while it runs, and
 // so that its own settings and slaves can be read and changed while it
 // runs (settingsedit.go, entryedit.go: one change, carried out on the
-// running console or on the database when none runs).
+// running console or on the database when none runs). The shell's
+// completion of slave and group names reads them the same way
+// (completion.go).
 package console

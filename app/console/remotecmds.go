@@ -57,8 +57,9 @@ func needSlave(slave string) error {
 func statusCmd(e *env) *cobra.Command {
 	var asJSON bool
 	cmd := &cobra.Command{
-		Use:   "status NAME [--json]",
-		Short: "A slave's status, asked now through the running console",
+		Use:               "status NAME [--json]",
+		ValidArgsFunction: e.completeSlaveArg,
+		Short:             "A slave's status, asked now through the running console",
 		Long: `Ask a slave for its status now, through the running console (the window or
 lanyard serve): its link, host, agent version, CPU, memory, every disk, and
 how far its clock is from this console's. A slave that is not connected is

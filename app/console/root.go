@@ -86,6 +86,7 @@ is, for a monitoring system.`,
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return cmdline.Usage(err) })
 	root.AddCommand(serveCmd(e), settingsCmd(e), slaveCmd(e), logCmd(e),
 		statusCmd(e), agentLogCmd(e), agentSettingsCmd(e), passwordCmd(e), auditCmd(e), taskCmd(e), reportCmd(e), checkCmd(e))
+	e.addNameCompletions(root)
 	return root
 }
 

@@ -151,8 +151,9 @@ func slaveEditCmd(e *env) *cobra.Command {
 	var f specFlags
 	var rename string
 	cmd := &cobra.Command{
-		Use:   "edit NAME [flags]",
-		Short: "Change a slave's entry",
+		Use:               "edit NAME [flags]",
+		ValidArgsFunction: e.completeSlaveArg,
+		Short:             "Change a slave's entry",
 		Long: `Change a slave's entry. Flags not given keep their value. The password stays
 unless --password-stdin is given; renaming needs it (the name is part of the key).`,
 		Args: cobra.ExactArgs(1),
@@ -204,10 +205,11 @@ gone but whose history you keep.`
 is down, try it now rather than after its backoff.`
 	}
 	return &cobra.Command{
-		Use:   use,
-		Short: short,
-		Long:  long,
-		Args:  cobra.ExactArgs(1),
+		Use:               use,
+		ValidArgsFunction: e.completeSlaveArg,
+		Short:             short,
+		Long:              long,
+		Args:              cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			s, err := e.changeSlave(cmd.Context(), op, args[0], entryChange{}, nil)
 			if err != nil {
@@ -231,9 +233,10 @@ is down, try it now rather than after its backoff.`
 
 func slaveRemoveCmd(e *env) *cobra.Command {
 	return &cobra.Command{
-		Use:   "remove NAME",
-		Short: "Remove a slave",
-		Args:  cobra.ExactArgs(1),
+		Use:               "remove NAME",
+		ValidArgsFunction: e.completeSlaveArg,
+		Short:             "Remove a slave",
+		Args:              cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if _, err := e.changeSlave(cmd.Context(), opSlaveRemove, args[0], entryChange{}, nil); err != nil {
 				return err
@@ -247,8 +250,9 @@ func slaveRemoveCmd(e *env) *cobra.Command {
 func slaveTrustCmd(e *env) *cobra.Command {
 	var f specFlags
 	cmd := &cobra.Command{
-		Use:   "trust NAME [--fingerprint SHA256:…]",
-		Short: "Trust the certificate and installation a slave presents next (after it was reinstalled)",
+		Use:               "trust NAME [--fingerprint SHA256:…]",
+		ValidArgsFunction: e.completeSlaveArg,
+		Short:             "Trust the certificate and installation a slave presents next (after it was reinstalled)",
 		Long: `Trust the certificate and installation the slave presents next, after it was
 reinstalled and its certificate changed (cert_changed), or to let a second
 installation take its name over (duplicate_install). Check first that it
