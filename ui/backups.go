@@ -100,13 +100,13 @@ func defaultBackupsOptions() backupsOptions {
 }
 
 // ShowBackupsWindow opens the Backups window, or brings the open one to
-// the front. openTasks opens a slave's Tasks tab in the main window (a
-// double-click on a row).
-func ShowBackupsWindow(a fyne.App, src BackupSource, openTasks func(slaveID string)) fyne.Window {
+// the front. openTasks opens a slave's Tasks tab in the main window with
+// a task selected (a double-click on a row).
+func ShowBackupsWindow(a fyne.App, src BackupSource, openTasks func(slaveID, task string)) fyne.Window {
 	return showBackupsWindow(a, src, openTasks, defaultBackupsOptions()).win
 }
 
-func showBackupsWindow(a fyne.App, src BackupSource, openTasks func(string), o backupsOptions) *backupsView {
+func showBackupsWindow(a fyne.App, src BackupSource, openTasks func(slaveID, task string), o backupsOptions) *backupsView {
 	for _, w := range a.Driver().AllWindows() {
 		if w.Title() == backupsTitle {
 			if c, ok := w.Content().(*backupsContent); ok {
@@ -143,7 +143,7 @@ type backupsView struct {
 	win       fyne.Window
 	src       BackupSource
 	o         backupsOptions
-	openTasks func(string)
+	openTasks func(slaveID, task string)
 
 	mu    sync.Mutex
 	model *backupsModel // under mu
@@ -162,7 +162,7 @@ type backupsView struct {
 	wg     sync.WaitGroup
 }
 
-func newBackupsView(a fyne.App, src BackupSource, openTasks func(string), o backupsOptions) *backupsView {
+func newBackupsView(a fyne.App, src BackupSource, openTasks func(slaveID, task string), o backupsOptions) *backupsView {
 	v := &backupsView{src: src, o: o, openTasks: openTasks, model: newBackupsModel(), sel: -1}
 	v.ctx, v.cancel = context.WithCancel(context.Background())
 	v.win = a.NewWindow(backupsTitle)
@@ -386,12 +386,13 @@ func (v *backupsView) newTable() *fittedTable {
 	return t
 }
 
-// open opens the Tasks tab of row's slave.
+// open opens the Tasks tab of row's slave, with row's task selected.
 func (v *backupsView) open(row int) {
 	if row < 0 || row >= len(v.snap.visible) || v.openTasks == nil {
 		return
 	}
-	v.openTasks(v.snap.visible[row].r.SlaveID)
+	r := &v.snap.visible[row].r
+	v.openTasks(r.SlaveID, r.Task)
 }
 
 // backupCell is one cell: a line of text cut to the column's width, and

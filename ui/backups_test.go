@@ -92,7 +92,7 @@ func openBackups(t *testing.T) (*backupsView, *fakeBackups, *uiQueue, *[]string)
 	q := newUIQueue()
 	src := &fakeBackups{fakeConsole: newFakeConsole(), rows: mixedRows()}
 	var opened []string
-	v := showBackupsWindow(fyne.CurrentApp(), src, func(id string) { opened = append(opened, id) },
+	v := showBackupsWindow(fyne.CurrentApp(), src, func(id, task string) { opened = append(opened, id+"/"+task) },
 		testBackupsOptions(q))
 	v.win.Resize(fyne.NewSize(1360, 320))
 	t.Cleanup(func() {
@@ -171,13 +171,13 @@ func TestTheBackupsWindowFollowsTheFleetAndOpensATasksTab(t *testing.T) {
 	cell := newBackupCell(v)
 	cell.show(widget.TableCellID{Row: 0, Col: colTask})
 	test.DoubleTap(cell)
-	if len(*opened) != 1 || (*opened)[0] != "c3" {
+	if len(*opened) != 1 || (*opened)[0] != "c3/media" {
 		t.Fatalf("opened %v", *opened)
 	}
 	// Enter opens the selected row's, as a double-click does.
 	v.table.Select(widget.TableCellID{Row: 1, Col: colSlave})
 	v.win.Canvas().OnTypedKey()(&fyne.KeyEvent{Name: fyne.KeyReturn})
-	if len(*opened) != 2 || (*opened)[1] != "d4" {
+	if len(*opened) != 2 || (*opened)[1] != "d4/site" {
 		t.Fatalf("opened %v after Enter", *opened)
 	}
 }
@@ -191,7 +191,7 @@ func TestTheBackupsWindowFitsALaptopAndRemembersItsSize(t *testing.T) {
 	q := newUIQueue()
 	src := &fakeBackups{fakeConsole: newFakeConsole(), rows: mixedRows()}
 	open := func() *backupsView {
-		return showBackupsWindow(fyne.CurrentApp(), src, func(string) {},
+		return showBackupsWindow(fyne.CurrentApp(), src, func(string, string) {},
 			testBackupsOptions(q))
 	}
 	v := open()
@@ -232,7 +232,7 @@ func TestAConsoleQuitWithTheBackupsWindowOpenKeepsItsSize(t *testing.T) {
 	noLeaksAfter(t)
 	mw, q := openMainWindow(t, newFakeConsole(), nil)
 	src := &fakeBackups{fakeConsole: newFakeConsole(), rows: mixedRows()}
-	v := showBackupsWindow(fyne.CurrentApp(), src, func(string) {},
+	v := showBackupsWindow(fyne.CurrentApp(), src, func(string, string) {},
 		testBackupsOptions(q))
 	t.Cleanup(func() { v.win.Close(); q.runPending() })
 	v.win.Resize(fyne.NewSize(1000, 500))

@@ -665,11 +665,15 @@ func (mw *mainWindow) revealSlave(id string) bool {
 	return true
 }
 
-// openTasksOf shows slave id's Tasks tab (a double-click in the Backups
+// openTasksOf shows slave id's Tasks tab with task selected once its list
+// is read (a double-click in the Backups
 // window), bringing the main window to the front.
-func (mw *mainWindow) openTasksOf(id string) {
+func (mw *mainWindow) openTasksOf(id, task string) {
 	if !mw.revealSlave(id) {
 		return
+	}
+	if mw.detail.tasksTab != nil {
+		mw.detail.tasksTab.selectTask(task)
 	}
 	for _, it := range mw.detail.tabs.Items {
 		if it.Text == tabTasks {

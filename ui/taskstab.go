@@ -74,6 +74,8 @@ type tasksTab struct {
 
 	rows     []agent.TaskInfo
 	selected int // row index, -1 for none
+	// want is a task to select when the list is next set (selectTask).
+	want string
 
 	following
 	loaded  bool
@@ -123,7 +125,7 @@ func (t *tasksTab) show(v master.SlaveView) {
 	switch other, relinked, unlinked := t.follow(v); {
 	case other:
 		t.loaded, t.loading = false, false
-		t.rows, t.selected = nil, -1
+		t.rows, t.selected, t.want = nil, -1, ""
 		t.table.UnselectAll()
 		t.table.Refresh()
 	case relinked, unlinked:
@@ -180,11 +182,24 @@ func (t *tasksTab) load() {
 	})
 }
 
-// setRows replaces the rows, keeping the selection on the same task.
+// selectTask selects the task called name, now if the list holds it,
+// else once the list is read.
+func (t *tasksTab) selectTask(name string) {
+	t.want = name
+	if t.loaded {
+		t.setRows(t.rows)
+	}
+}
+
+// setRows replaces the rows, keeping the selection on the same task, or
+// moving it to the one selectTask asked for.
 func (t *tasksTab) setRows(rows []agent.TaskInfo) {
 	sel := ""
 	if t.selected >= 0 && t.selected < len(t.rows) {
 		sel = t.rows[t.selected].Task.Name
+	}
+	if t.want != "" {
+		sel, t.want = t.want, ""
 	}
 	sort.Slice(rows, func(i, j int) bool {
 		return strings.ToLower(rows[i].Task.Name) < strings.ToLower(rows[j].Task.Name)
@@ -192,7 +207,7 @@ func (t *tasksTab) setRows(rows []agent.TaskInfo) {
 	t.rows = rows
 	t.selected = -1
 	for i, r := range rows {
-		if r.Task.Name == sel {
+		if backup.NameKey(r.Task.Name) == backup.NameKey(sel) {
 			t.selected = i
 		}
 	}

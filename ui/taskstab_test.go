@@ -444,3 +444,26 @@ func restoreCheckOf(rd *restoreDialog, id string) *widget.Check {
 	}
 	return nil
 }
+
+// A row opened from the Backups window shows its slave's Tasks tab with
+// that task selected, once the list is read, so Ctrl+R runs it.
+func TestATaskOpenedFromTheBackupsWindowIsSelected(t *testing.T) {
+	mw, q, fr := remoteWindow(t, tabOverview)
+	mw.tree.Select("b2") // another slave first: the list is read afresh
+	mw.openTasksOf("a1", "PHOTOS")
+	if it := mw.detail.tabs.Selected(); it == nil || it.Text != tabTasks || mw.tree.selected != "a1" {
+		t.Fatalf("opened %q on %v", mw.tree.selected, it)
+	}
+	tt := mw.detail.tasksTab
+	q.runUntil(t, "the tasks", func() bool { return tt.loaded })
+	if cur, ok := tt.current(); !ok || cur.Task.Name != "photos" {
+		t.Fatalf("selected %+v, want photos", cur.Task)
+	}
+	// With the list shown, at once.
+	mw.openTasksOf("a1", "mail")
+	if cur, _ := tt.current(); cur.Task.Name != "mail" {
+		t.Fatalf("selected %q, want mail", cur.Task.Name)
+	}
+	press(mw.win, shortcutRunTask())
+	q.runUntil(t, "the run request", func() bool { return fr.taskCalls("run mail") == 1 })
+}
