@@ -131,6 +131,9 @@ func TestTheFleetsBackupHealthIsReportedAndMailed(t *testing.T) {
 	if out, _ := runExit(t, "", f.consoleBin, "__complete", "--data-dir", f.consoleDir, "status", "f"); !strings.HasPrefix(out, "FS01\tconnected\n") {
 		t.Fatalf("completing a name:\n%s", out)
 	}
+	if out, _ := runExit(t, "", f.consoleBin, "__complete", "--data-dir", f.consoleDir, "task", "show", "--slave", "FS01", "o"); !strings.HasPrefix(out, "offsite\t") {
+		t.Fatalf("completing a task's name through the console:\n%s", out)
+	}
 	// lanyard report, through the running console, says the same.
 	out, code = cli("", "report", "--format", "json")
 	tasks := readReport(t, out)

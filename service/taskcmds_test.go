@@ -53,6 +53,14 @@ func exerciseTasks(t *testing.T, dir string, live bool) {
 	if live != strings.Contains(r.stdout, "applied to the running agent") {
 		t.Fatalf("add says where it went wrongly (live %v): %s", live, r)
 	}
+	// The shell completes a task's name, with its schedule, where a command
+	// takes one, and only there.
+	if r := c.run("", "__complete", "--data-dir", dir, "task", "run", "D"); !strings.HasPrefix(r.stdout, "docs\tdaily@02:00\n:4\n") {
+		t.Fatalf("completing a task's name: %s", r)
+	}
+	if r := c.run("", "__complete", "--data-dir", dir, "task", "add", ""); strings.Contains(r.stdout, "docs") {
+		t.Fatalf("add offered an existing name: %s", r)
+	}
 
 	// Bad input exits 2 and changes nothing.
 	for _, bad := range [][]string{

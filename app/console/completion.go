@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/lanyard/lanyard/app"
+	"github.com/lanyard/lanyard/app/cmdline"
 )
 
 // Shell completion of the names this console knows (bash, zsh and fish,
@@ -49,32 +50,33 @@ func (e *env) completeSlaveArg(cmd *cobra.Command, args []string, toComplete str
 // completeSlave offers the slaves whose names begin with toComplete (case
 // ignored), each described by its group and state.
 func (e *env) completeSlave(cmd *cobra.Command, _ []string, toComplete string) ([]cobra.Completion, cobra.ShellCompDirective) {
-	var out []cobra.Completion
-	for _, s := range e.knownSlaves(cmd.Context()) {
-		if !hasPrefixFold(s.Name, toComplete) {
-			continue
-		}
-		var about []string
-		for _, w := range []string{s.Group, s.State} {
-			if w != "" {
-				about = append(about, w)
+	slaves := e.knownSlaves(cmd.Context())
+	names := make([]string, len(slaves))
+	for i, s := range slaves {
+		names[i] = s.Name
+	}
+	about := func(i int) string {
+		var w []string
+		for _, s := range []string{slaves[i].Group, slaves[i].State} {
+			if s != "" {
+				w = append(w, s)
 			}
 		}
-		out = append(out, cobra.CompletionWithDesc(s.Name, strings.Join(about, " · ")))
+		return strings.Join(w, " · ")
 	}
-	return out, cobra.ShellCompDirectiveNoFileComp
+	return cmdline.Offer(toComplete, names, about), cobra.ShellCompDirectiveNoFileComp
 }
 
 // completeGroup offers the groups whose names begin with toComplete.
 func (e *env) completeGroup(cmd *cobra.Command, _ []string, toComplete string) ([]cobra.Completion, cobra.ShellCompDirective) {
-	var out []cobra.Completion
+	var groups []string
 	for _, s := range e.knownSlaves(cmd.Context()) {
-		if s.Group != "" && hasPrefixFold(s.Group, toComplete) && !slices.Contains(out, s.Group) {
-			out = append(out, s.Group)
+		if s.Group != "" && !slices.Contains(groups, s.Group) {
+			groups = append(groups, s.Group)
 		}
 	}
-	slices.Sort(out)
-	return out, cobra.ShellCompDirectiveNoFileComp
+	slices.Sort(groups)
+	return cmdline.Offer(toComplete, groups, nil), cobra.ShellCompDirectiveNoFileComp
 }
 
 // knownSlaves is the console's slaves, or none when they cannot be read.
@@ -107,8 +109,4 @@ func (e *env) knownSlaves(ctx context.Context) []slaveJSON {
 		return nil
 	}
 	return slaves
-}
-
-func hasPrefixFold(s, prefix string) bool {
-	return len(s) >= len(prefix) && strings.EqualFold(s[:len(prefix)], prefix)
 }

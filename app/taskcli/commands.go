@@ -93,7 +93,43 @@ func Command(e *Env, long string) *cobra.Command {
 	cmd.AddCommand(taskAddCmd(e), taskEditCmd(e), taskRemoveCmd(e), taskListCmd(e), taskShowCmd(e),
 		taskRunCmd(e), taskStopCmd(e), taskHistoryCmd(e), taskSnapshotsCmd(e), taskBrowseCmd(e),
 		taskVerifyCmd(e), taskRestoreCmd(e))
+	// Every command whose first argument is a task's NAME, but add (a new
+	// one), completes it from the tasks there are.
+	for _, c := range cmd.Commands() {
+		if f := strings.Fields(c.Use); len(f) > 1 && f[1] == "NAME" && c.Name() != "add" {
+			c.ValidArgsFunction = e.completeTask
+		}
+	}
 	return cmd
+}
+
+// completeTaskTimeout bounds the question a completion asks: the shell
+// waits for it.
+const completeTaskTimeout = 5 * time.Second
+
+// completeTask completes the first argument with the names of the tasks
+// there are (the agent's; through the console, the --slave's), each
+// described by its schedule. It offers nothing when they cannot be read.
+func (e *Env) completeTask(cmd *cobra.Command, args []string, typed string) ([]cobra.Completion, cobra.ShellCompDirective) {
+	if len(args) > 0 || e.Do == nil {
+		return nil, cobra.ShellCompDirectiveNoFileComp
+	}
+	ctx := cmd.Context()
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	ctx, cancel := context.WithTimeout(ctx, completeTaskTimeout)
+	defer cancel()
+	res, err := e.Do(ctx, agent.OpTaskList, agent.TaskArgs{}, nil, false)
+	if err != nil || res == nil {
+		return nil, cobra.ShellCompDirectiveNoFileComp
+	}
+	names := make([]string, len(res.Tasks))
+	for i, t := range res.Tasks {
+		names[i] = t.Task.Name
+	}
+	about := func(i int) string { return res.Tasks[i].Task.Schedule }
+	return cmdline.Offer(typed, names, about), cobra.ShellCompDirectiveNoFileComp
 }
 
 // PrintJSON prints v as indented JSON, as every --json does.

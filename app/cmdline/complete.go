@@ -1,0 +1,29 @@
+package cmdline
+
+import (
+	"strings"
+
+	"github.com/spf13/cobra"
+)
+
+// Offer is what a shell completion offers of names: those that begin
+// with typed, case ignored, each with about(i) as its description (none
+// when about is nil or says "").
+func Offer(typed string, names []string, about func(i int) string) []cobra.Completion {
+	var out []cobra.Completion
+	for i, n := range names {
+		if len(n) < len(typed) || !strings.EqualFold(n[:len(typed)], typed) {
+			continue
+		}
+		d := ""
+		if about != nil {
+			d = about(i)
+		}
+		if d == "" {
+			out = append(out, n)
+		} else {
+			out = append(out, cobra.CompletionWithDesc(n, d))
+		}
+	}
+	return out
+}
