@@ -95,6 +95,14 @@ func exerciseTasks(t *testing.T, dir string, live bool) {
 	if !strings.Contains(r.stdout, "completed: snapshot ") || !strings.Contains(r.stdout, "2 files (2 copied, 0 linked)") {
 		t.Fatalf("run: %s", r)
 	}
+	// A snapshot is completed after the task's name, newest first.
+	snap := regexp.MustCompile(`snapshot (\S+),`).FindStringSubmatch(r.stdout)
+	if snap == nil {
+		t.Fatalf("no snapshot named: %s", r)
+	}
+	if r := c.run("", "__complete", "--data-dir", dir, "task", "restore", "docs", ""); !strings.HasPrefix(r.stdout, "latest\tthe newest snapshot\n"+snap[1]+"\tcompleted\n") {
+		t.Fatalf("completing a snapshot: %s", r)
+	}
 	// Not a terminal: plain progress lines before the result.
 	if !regexp.MustCompile(`(?m)^finishing 2/2 files, 15 B/15 B, .* ETA -$`).MatchString(r.stdout) {
 		t.Fatalf("run printed no progress: %s", r)

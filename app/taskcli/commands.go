@@ -94,10 +94,22 @@ func Command(e *Env, long string) *cobra.Command {
 		taskRunCmd(e), taskStopCmd(e), taskHistoryCmd(e), taskSnapshotsCmd(e), taskBrowseCmd(e),
 		taskVerifyCmd(e), taskRestoreCmd(e))
 	// Every command whose first argument is a task's NAME, but add (a new
-	// one), completes it from the tasks there are.
+	// one), completes it from the tasks there are, and a SNAPSHOT after
+	// it from that task's snapshots.
 	for _, c := range cmd.Commands() {
-		if f := strings.Fields(c.Use); len(f) > 1 && f[1] == "NAME" && c.Name() != "add" {
-			c.ValidArgsFunction = e.completeTask
+		f := strings.Fields(c.Use)
+		if len(f) < 2 || f[1] != "NAME" || c.Name() == "add" {
+			continue
+		}
+		snapshot := len(f) > 2 && strings.Trim(f[2], "[]") == "SNAPSHOT"
+		c.ValidArgsFunction = func(cmd *cobra.Command, args []string, typed string) ([]cobra.Completion, cobra.ShellCompDirective) {
+			switch {
+			case len(args) == 0:
+				return e.completeTask(cmd, typed), cobra.ShellCompDirectiveNoFileComp
+			case len(args) == 1 && snapshot:
+				return e.completeSnapshot(cmd, args[0], typed), cobra.ShellCompDirectiveNoFileComp
+			}
+			return nil, cobra.ShellCompDirectiveNoFileComp
 		}
 	}
 	return cmd
@@ -107,12 +119,40 @@ func Command(e *Env, long string) *cobra.Command {
 // waits for it.
 const completeTaskTimeout = 5 * time.Second
 
-// completeTask completes the first argument with the names of the tasks
-// there are (the agent's; through the console, the --slave's), each
-// described by its schedule. It offers nothing when they cannot be read.
-func (e *Env) completeTask(cmd *cobra.Command, args []string, typed string) ([]cobra.Completion, cobra.ShellCompDirective) {
-	if len(args) > 0 || e.Do == nil {
-		return nil, cobra.ShellCompDirectiveNoFileComp
+// completeTask offers the names of the tasks there are (the agent's;
+// through the console, the --slave's), each described by its schedule,
+// or nothing when they cannot be read.
+func (e *Env) completeTask(cmd *cobra.Command, typed string) []cobra.Completion {
+	res := e.completionAsk(cmd, agent.OpTaskList, agent.TaskArgs{})
+	if res == nil {
+		return nil
+	}
+	names := make([]string, len(res.Tasks))
+	for i, t := range res.Tasks {
+		names[i] = t.Task.Name
+	}
+	return cmdline.Offer(typed, names, func(i int) string { return res.Tasks[i].Task.Schedule })
+}
+
+// completeSnapshot offers latest and task's snapshots, newest first, each
+// described by its result.
+func (e *Env) completeSnapshot(cmd *cobra.Command, task, typed string) []cobra.Completion {
+	res := e.completionAsk(cmd, agent.OpTaskSnapshots, agent.TaskArgs{Name: task})
+	if res == nil {
+		return nil
+	}
+	names, about := []string{"latest"}, []string{"the newest snapshot"}
+	for i := len(res.Snapshots) - 1; i >= 0; i-- {
+		names, about = append(names, res.Snapshots[i].ID), append(about, string(res.Snapshots[i].Result))
+	}
+	return cmdline.Offer(typed, names, func(i int) string { return about[i] })
+}
+
+// completionAsk asks op of Do for a completion, bounded in time: the
+// shell waits. nil when it cannot be answered.
+func (e *Env) completionAsk(cmd *cobra.Command, op string, args agent.TaskArgs) *agent.TaskResult {
+	if e.Do == nil {
+		return nil
 	}
 	ctx := cmd.Context()
 	if ctx == nil {
@@ -120,16 +160,11 @@ func (e *Env) completeTask(cmd *cobra.Command, args []string, typed string) ([]c
 	}
 	ctx, cancel := context.WithTimeout(ctx, completeTaskTimeout)
 	defer cancel()
-	res, err := e.Do(ctx, agent.OpTaskList, agent.TaskArgs{}, nil, false)
-	if err != nil || res == nil {
-		return nil, cobra.ShellCompDirectiveNoFileComp
+	res, err := e.Do(ctx, op, args, nil, false)
+	if err != nil {
+		return nil
 	}
-	names := make([]string, len(res.Tasks))
-	for i, t := range res.Tasks {
-		names[i] = t.Task.Name
-	}
-	about := func(i int) string { return res.Tasks[i].Task.Schedule }
-	return cmdline.Offer(typed, names, about), cobra.ShellCompDirectiveNoFileComp
+	return res
 }
 
 // PrintJSON prints v as indented JSON, as every --json does.
