@@ -469,9 +469,10 @@ func (t *Tracker) Silence(id, name string) {
 
 // Rewatch ends Silence, for a slave the user connects again. What is
 // wrong with it is news once it has lasted the grace from now: its
-// outage, if it is offline (nobody was told of it), and its tasks'
-// failures and lateness (the grace lets a new link bring what changed).
-func (t *Tracker) Rewatch(id string) {
+// outage, if it is offline and linked before (nobody was told of it; a
+// slave that never linked is not watched), and its tasks' failures and
+// lateness (the grace lets a new link bring what changed).
+func (t *Tracker) Rewatch(id string, linkedBefore bool) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	s := t.slaves[id]
@@ -480,7 +481,7 @@ func (t *Tracker) Rewatch(id string) {
 	}
 	now := t.opts.Now()
 	s.silenced, s.rewatched = false, now
-	if !s.online {
+	if !s.online && (linkedBefore || s.watched) {
 		s.watched, s.offlineSince, s.graceFrom, s.rec.AlertedOffline = true, now, now, false
 		t.dirty[id] = true
 	}

@@ -237,7 +237,7 @@ func TestRewatchAnnouncesAnOutageAfreshPastTheGrace(t *testing.T) {
 	if a := tr.Tick(); len(a) != 1 || a[0].Kind != AlertOffline {
 		t.Fatalf("the outage: %+v", a)
 	}
-	tr.Rewatch("id1")
+	tr.Rewatch("id1", true)
 	if a := tr.Tick(); len(a) != 0 {
 		t.Fatalf("at once after Rewatch: %+v", a)
 	}
@@ -322,7 +322,7 @@ func TestASilencedSlaveIsNoNewsUntilRewatched(t *testing.T) {
 	}
 	// Connected again, still down: its outage and mail's lateness are news
 	// once they lasted the grace from then; docs' failure was news before.
-	tr.Rewatch("id1")
+	tr.Rewatch("id1", true)
 	c.add(30 * time.Second)
 	if a := tr.Tick(); len(a) != 0 {
 		t.Fatalf("within the grace after Rewatch: %+v", a)
@@ -336,5 +336,15 @@ func TestASilencedSlaveIsNoNewsUntilRewatched(t *testing.T) {
 	}
 	if in := tr.Alerting(); len(in) != 3 {
 		t.Fatalf("in force after Rewatch: %+v", in)
+	}
+}
+
+func TestASlaveThatNeverLinkedIsNotWatchedAfterRewatch(t *testing.T) {
+	tr, c := openTracker(t)
+	tr.Silence("id1", "NEW") // added, then disconnected, before it ever linked
+	tr.Rewatch("id1", false)
+	c.add(time.Hour)
+	if a := tr.Tick(); len(a) != 0 {
+		t.Fatalf("a slave that never linked: %+v", a)
 	}
 }

@@ -46,10 +46,11 @@ func (m *Master) Connect(name string) error {
 		m.startDialerLocked(s)
 	}
 	s.kickDialer()
+	linkedBefore := !s.seen.IsZero()
 	m.mu.Unlock()
 	if wasDisabled {
 		if m.health != nil {
-			m.health.Rewatch(id)
+			m.health.Rewatch(id, linkedBefore)
 			m.backupChanged([]string{id})
 		}
 		m.record(recordArgs{slave: s, kind: store.KindEnabled, severity: store.SeverityInfo, reason: "connected by the user"})
