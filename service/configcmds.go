@@ -164,8 +164,9 @@ address; without it, the first certificate seen is trusted and pinned.`,
 
 func mastersTrustCmd(e *env) *cobra.Command {
 	return &cobra.Command{
-		Use:   "trust HOST:PORT[=SHA256:…]",
-		Short: "Trust a console's new certificate (after it was reinstalled)",
+		Use:               "trust HOST:PORT[=SHA256:…]",
+		ValidArgsFunction: e.completeMaster,
+		Short:             "Trust a console's new certificate (after it was reinstalled)",
 		Long: `Trust the certificate the console at HOST:PORT presents next, after the
 console was reinstalled and its certificate changed (cert_changed). Check
 first that it was: otherwise something else answers at that address. With
@@ -180,9 +181,10 @@ first that it was: otherwise something else answers at that address. With
 
 func mastersRetryCmd(e *env) *cobra.Command {
 	return &cobra.Command{
-		Use:   "retry [HOST:PORT]",
-		Short: "Dial a console (or every one) now instead of after its wait",
-		Args:  cmdline.RangeArgs(0, 1),
+		Use:               "retry [HOST:PORT]",
+		ValidArgsFunction: e.completeMaster,
+		Short:             "Dial a console (or every one) now instead of after its wait",
+		Args:              cmdline.RangeArgs(0, 1),
 		RunE: func(_ *cobra.Command, args []string) error {
 			req := agent.ControlRequest{Op: agent.OpMastersRetry}
 			if len(args) == 1 {
@@ -195,9 +197,10 @@ func mastersRetryCmd(e *env) *cobra.Command {
 
 func mastersRemoveCmd(e *env) *cobra.Command {
 	return &cobra.Command{
-		Use:   "remove HOST:PORT",
-		Short: "Stop dialing a console (given by any of its addresses)",
-		Args:  cmdline.ExactArgs(1),
+		Use:               "remove HOST:PORT",
+		ValidArgsFunction: e.completeMaster,
+		Short:             "Stop dialing a console (given by any of its addresses)",
+		Args:              cmdline.ExactArgs(1),
 		RunE: func(_ *cobra.Command, args []string) error {
 			return e.configure(agent.ControlRequest{Op: agent.OpMastersRemove, Value: args[0]})
 		},
@@ -329,4 +332,36 @@ func lastErrorCell(m agent.MasterStatus, now time.Time) string {
 		when = at.Format("2006-01-02 15:04")
 	}
 	return "at " + when + ": " + m.LastError
+}
+
+// completeMaster offers the consoles this agent dials, by each of their
+// addresses, with the link's state, as a command's one argument.
+func (e *env) completeMaster(_ *cobra.Command, args []string, typed string) ([]cobra.Completion, cobra.ShellCompDirective) {
+	if len(args) > 0 {
+		return nil, cobra.ShellCompDirectiveNoFileComp
+	}
+	dir, err := e.dir()
+	if err != nil {
+		return nil, cobra.ShellCompDirectiveNoFileComp
+	}
+	res, err := agent.Configure(dir, agent.ControlRequest{Op: agent.OpMastersList})
+	if err != nil {
+		return nil, cobra.ShellCompDirectiveNoFileComp
+	}
+	var addrs, states []string
+	for _, m := range res.Status.Masters {
+		for _, a := range m.Addresses {
+			addrs, states = append(addrs, a), append(states, string(m.State))
+		}
+	}
+	if !res.Status.Running {
+		states = nil // not running: no link has a state
+	}
+	about := func(i int) string {
+		if states == nil {
+			return ""
+		}
+		return states[i]
+	}
+	return cmdline.Offer(typed, addrs, about), cobra.ShellCompDirectiveNoFileComp
 }

@@ -74,6 +74,13 @@ func TestConfigCommandsReachTheRunningAgentOrTheDatabase(t *testing.T) {
 			}
 		})
 	}
+	// The shell completes a console's address, with its link's state.
+	if r := c.run("", "masters", "add", "127.0.0.1:3", "--data-dir", dir); r.code != 0 {
+		t.Fatalf("masters add: %s", r)
+	}
+	if r := c.run("", "__complete", "--data-dir", dir, "masters", "remove", "127"); !strings.HasPrefix(r.stdout, "127.0.0.1:3\t") {
+		t.Fatalf("completing a master: %s", r)
+	}
 	// init, too, reaches the running agent; renaming it does not.
 	if r := c.run("", "init", "--data-dir", dir, "--listen", "127.0.0.1:0", "--management", "off"); r.code != 0 || !strings.Contains(r.stdout, "applied to the running agent") {
 		t.Errorf("init while running: %s", r)
