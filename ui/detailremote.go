@@ -159,6 +159,21 @@ func (mw *mainWindow) showRowMenu(id string, pos fyne.Position) {
 	widget.ShowPopUpMenuAtPosition(mw.rowMenu(id), mw.win.Canvas(), pos)
 }
 
+// showSelectedRowMenu opens the selected row's context menu below its
+// name (the Menu key), or at the tree's top when the row is scrolled away.
+func (mw *mainWindow) showSelectedRowMenu() {
+	id := mw.tree.selected
+	if id == "" {
+		return
+	}
+	d := fyne.CurrentApp().Driver()
+	pos := d.AbsolutePositionForObject(mw.tree)
+	if r, ok := mw.tree.bound[id]; ok && r.boundID() == id && r.Visible() {
+		pos = d.AbsolutePositionForObject(r).Add(fyne.NewPos(theme.Padding()*8, r.Size().Height))
+	}
+	mw.showRowMenu(id, pos)
+}
+
 // runTask runs the task selected in the Tasks tab (Ctrl+R).
 func (mw *mainWindow) runTask() {
 	d := mw.detail

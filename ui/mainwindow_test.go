@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/driver/desktop"
 	"fyne.io/fyne/v2/test"
 
 	"github.com/lanyard/lanyard/core/master"
@@ -733,6 +734,24 @@ func TestARightClickOnATreeRowOpensItsMenu(t *testing.T) {
 		t.Fatalf("Add Slave to This Group… opened the dialog with group %q", got)
 	}
 	pressKey(mw.win, fyne.KeyEscape)
+
+	// The Menu key opens the selected row's menu, the tree focused or not.
+	for _, focus := range []bool{true, false} {
+		mw.tree.Select("b2")
+		if focus {
+			mw.win.Canvas().Focus(mw.tree)
+		} else {
+			mw.win.Canvas().Unfocus()
+		}
+		pressKey(mw.win, desktop.KeyMenu)
+		if items := textsIn(mw.win.Canvas().Overlays().Top()); !slices.Contains(items, toolDisconnect) {
+			t.Fatalf("the Menu key (tree focused %v) opened %q", focus, items)
+		}
+		mw.win.Canvas().Overlays().Top().Hide() // a pop-up leaves the overlays as it hides
+		if top := mw.win.Canvas().Overlays().Top(); top != nil {
+			t.Fatalf("still open: %q", textsIn(top))
+		}
+	}
 
 	// A left click on a row still selects it, as the tree's own does.
 	test.Tap(mw.tree.bound["b1"].(fyne.Tappable))

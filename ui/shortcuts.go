@@ -18,10 +18,13 @@ import (
 //     the focus, hands these two back to the window.
 //   - Enter in the Tasks tab's table edits the selected task; the table
 //     takes it, and F5 too, while it has the focus.
-//   - Delete (remove) and F5 (refresh) are plain keys, which Fyne never
-//     turns into shortcuts: the window's key handler takes them when
-//     nothing has the focus and the server tree hands them over when it
-//     has. The filter box keeps Delete for its text and passes F5 on.
+//   - Delete (remove), F5 (refresh) and the Menu key (the selected row's
+//     context menu, as a right click opens it) are plain keys, which Fyne
+//     never turns into shortcuts: the window's key handler takes them
+//     when nothing has the focus and the server tree hands them over when
+//     it has. The filter box keeps Delete for its text and passes F5 on.
+//     (Shift+F10 reaches Fyne's handlers as a plain F10, so it cannot be
+//     told apart and is not bound.)
 //
 // On macOS Fyne maps Ctrl to Cmd (KeyModifierShortcutDefault).
 
@@ -65,6 +68,9 @@ func (mw *mainWindow) typedKey(e *fyne.KeyEvent) bool {
 		return true
 	case fyne.KeyF5:
 		mw.refresh()
+		return true
+	case desktop.KeyMenu:
+		mw.showSelectedRowMenu()
 		return true
 	}
 	return false
