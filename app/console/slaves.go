@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -295,7 +296,8 @@ type slaveJSON struct {
 	// agent's answer (master.SlaveView).
 	PasswordInDoubt bool `json:"password_in_doubt,omitempty"`
 	// State is the link's state in the running console ("connected",
-	// "offline", …); without one it is not known and left out.
+	// "offline", …). Without one it is known only for a slave the user
+	// disconnected ("disabled"), and left out for the others.
 	State string `json:"state,omitempty"`
 	// LastSeen is when the console last had a link with it; absent:
 	// never. Saved every few minutes while linked; the running console
@@ -311,9 +313,13 @@ func slaveList(db *store.DB) ([]slaveJSON, error) {
 	}
 	out := make([]slaveJSON, 0, len(slaves))
 	for _, s := range slaves {
-		out = append(out, slaveJSON{Name: s.Name, Group: s.Group, Direction: string(s.Direction), Address: s.Address,
+		j := slaveJSON{Name: s.Name, Group: s.Group, Direction: string(s.Direction), Address: s.Address,
 			PinnedCert: s.PinnedCert, InstallID: s.PinnedInstallID, Notes: s.Notes, Created: s.Created, Updated: s.Updated,
-			PasswordInDoubt: s.PasswordInDoubt(), LastSeen: s.LastSeen})
+			PasswordInDoubt: s.PasswordInDoubt(), LastSeen: s.LastSeen}
+		if s.Disabled {
+			j.State = string(master.StateDisabled) // so it stays, whether a console runs or not
+		}
+		out = append(out, j)
 	}
 	return out, nil
 }
@@ -368,13 +374,14 @@ func slaveListCmd(e *env) *cobra.Command {
 				return nil
 			}
 			tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
-			// The state is known only to a running console.
-			live := len(slaves) > 0 && slaves[0].State != ""
+			// The state is known to a running console, and without one only
+			// for a slave that was disconnected; the others' is "-" then.
+			shown := slices.ContainsFunc(slaves, func(s slaveJSON) bool { return s.State != "" })
 			state := func(s string) string {
-				if !live {
+				if !shown {
 					return ""
 				}
-				return s + "\t"
+				return cmdline.OrDash(s) + "\t"
 			}
 			fmt.Fprintln(tw, "NAME\t"+state("STATE")+"DIRECTION\tADDRESS\tGROUP\tLAST SEEN\tCERTIFICATE")
 			now := time.Now()
