@@ -145,6 +145,9 @@ func TestTheFleetsBackupHealthIsReportedAndMailed(t *testing.T) {
 		offsite.LastRun == nil || offsite.NextRun != nil {
 		t.Fatalf("offsite in the report: %+v", offsite)
 	}
+	if out, code := cli("", "report", "--slave", "fs01", "--format", "json"); code != 0 || len(readReport(t, out)) != 2 {
+		t.Fatalf("FS01's report: exit %d\n%s", code, out)
+	}
 	out, _ = cli("", "report")
 	if !strings.Contains(out, "2 backup tasks on 1 slave: 1 ok · 1 failed") || !strings.Contains(out, "FS01 / offsite: failed") {
 		t.Fatalf("the text report:\n%s", out)

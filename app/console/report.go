@@ -28,8 +28,9 @@ func reportCmd(e *env) *cobra.Command {
 	var since time.Duration
 	var format string
 	var send bool
+	var scope checkScope
 	cmd := &cobra.Command{
-		Use:   "report [--since 24h] [--format text|csv|json|html] [--send]",
+		Use:   "report [--since 24h] [--format text|csv|json|html] [--group G] [--slave NAME] [--send]",
 		Short: "The fleet's backup health: every failed and overdue task, the rest counted",
 		Long: `Print the backup health of every task of every slave: its state (ok,
 failed, overdue, running, unknown), its last result and when, its last
@@ -40,9 +41,10 @@ object per task with slave, group, task, state, last_result, last_run,
 last_success, failures_since_success, next_run, overdue, running,
 last_known, seen, error and disconnected (the user disconnected the
 slave). Through the running console, or from its database
-when none runs (then every slave is "last known"). --send mails the
-report (the daily summary's form) to the addresses in the mail settings,
-through the running console.`,
+when none runs (then every slave is "last known"). --group reports on one
+group (one customer), --slave on one server. --send mails the whole
+fleet's report (the daily summary's form) to the addresses in the mail
+settings, through the running console.`,
 		Args: cmdline.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if !slices.Contains(health.Formats, format) {
@@ -50,6 +52,9 @@ through the running console.`,
 			}
 			if since < 0 {
 				return cmdline.Usagef("--since %s: give a duration such as 24h", since)
+			}
+			if send && scope != (checkScope{}) {
+				return cmdline.Usagef("--send mails the whole fleet's report: leave out --group and --slave, or print the report and send it yourself")
 			}
 			if send {
 				r, err := e.call(cmd.Context(), ctlRequest{Op: opReportSend, ReportSince: since}, nil)
@@ -63,6 +68,9 @@ through the running console.`,
 			if err != nil {
 				return err
 			}
+			if rows, err = e.rowsIn(cmd.Context(), rows, scope); err != nil {
+				return err
+			}
 			rep := health.NewReport(rows, time.Now(), since)
 			return rep.Write(e.stdout, format, time.Local)
 		},
@@ -70,7 +78,27 @@ through the running console.`,
 	cmd.Flags().DurationVar(&since, "since", 0, "list ok and running tasks only when their last run ended within this time, e.g. 24h (0: all)")
 	cmd.Flags().StringVar(&format, "format", health.FormatText, "text, csv, json (one object per task) or html")
 	cmd.Flags().BoolVar(&send, "send", false, "mail the report now, through the running console")
+	cmd.Flags().StringVar(&scope.group, "group", "", "report on the servers of this group only (case does not matter)")
+	cmd.Flags().StringVar(&scope.slave, "slave", "", "report on this server only (case does not matter)")
 	return cmd
+}
+
+// rowsIn keeps the rows of the servers in scope. A scope with no server
+// in it is a mistake in the command (a misspelt group would otherwise
+// print an empty report); one whose servers have no task is not.
+func (e *env) rowsIn(ctx context.Context, rows []health.Row, scope checkScope) ([]health.Row, error) {
+	if scope == (checkScope{}) {
+		return rows, nil
+	}
+	slaves, err := runningOrStored(ctx, e, ctlRequest{Op: opSlaveList}, nil,
+		func(r ctlResponse) []slaveJSON { return r.Slaves }, slaveList)
+	if err != nil {
+		return nil, err
+	}
+	if !slices.ContainsFunc(slaves, func(s slaveJSON) bool { return scope.in(s.Name, s.Group) }) {
+		return nil, cmdline.Usage(scope.empty())
+	}
+	return slices.DeleteFunc(rows, func(r health.Row) bool { return !scope.in(r.Slave, r.Group) }), nil
 }
 
 // backupRows reads the fleet's backup health through the running

@@ -3,9 +3,11 @@ package console
 import (
 	"bytes"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
+	"github.com/lanyard/lanyard/core/health"
 	"github.com/lanyard/lanyard/core/master"
 	"github.com/lanyard/lanyard/core/store"
 )
@@ -42,5 +44,49 @@ func TestSlaveListSaysWhichAreDisconnectedWithoutAConsole(t *testing.T) {
 	if code := Main([]string{"slave", "list", "--json", "--data-dir", dir}, strings.NewReader(""), &stdout, &stderr); code != 0 ||
 		strings.Count(stdout.String(), `"state":"disabled"`) != 1 || strings.Count(stdout.String(), `"state"`) != 1 {
 		t.Errorf("JSON, exit %d:\n%s", code, &stdout)
+	}
+}
+
+func TestAReportOfOneGroupOrServer(t *testing.T) {
+	dir := consoleDir(t, func(db *store.DB) error {
+		for _, s := range []master.SlaveSpec{{Name: "FS01", Group: "Acme"}, {Name: "FS02", Group: "Acme"}, {Name: "WEB", Group: "Globex"}} {
+			s.Direction, s.Password = store.Inbound, []byte("pw")
+			if _, err := master.AddSlave(db, s); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	e := &env{dataDir: dir}
+	rows := []health.Row{{Slave: "FS01", Group: "Acme", Task: "docs"}, {Slave: "FS02", Group: "Acme", Task: "mail"}, {Slave: "WEB", Group: "Globex", Task: "site"}}
+	tasks := func(scope checkScope) string {
+		t.Helper()
+		got, err := e.rowsIn(t.Context(), slices.Clone(rows), scope)
+		if err != nil {
+			t.Fatalf("%+v: %v", scope, err)
+		}
+		var out []string
+		for _, r := range got {
+			out = append(out, r.Slave+"/"+r.Task)
+		}
+		return strings.Join(out, " ")
+	}
+	if got := tasks(checkScope{group: "acme"}); got != "FS01/docs FS02/mail" {
+		t.Errorf("Acme: %s", got)
+	}
+	if got := tasks(checkScope{slave: "web"}); got != "WEB/site" {
+		t.Errorf("WEB: %s", got)
+	}
+	if got := tasks(checkScope{}); got != "FS01/docs FS02/mail WEB/site" {
+		t.Errorf("the fleet: %s", got)
+	}
+	// A misspelt group is a mistake in the command, not an empty report.
+	var stdout, stderr bytes.Buffer
+	if code := Main([]string{"report", "--group", "Acne", "--data-dir", dir}, strings.NewReader(""), &stdout, &stderr); code != 2 ||
+		!strings.Contains(stderr.String(), `no server is in the group "Acne"`) {
+		t.Errorf("exit %d: %s", code, &stderr)
+	}
+	if code := Main([]string{"report", "--group", "Acme", "--send", "--data-dir", dir}, strings.NewReader(""), &stdout, &stderr); code != 2 {
+		t.Errorf("--send with --group: exit %d", code)
 	}
 }
