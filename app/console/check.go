@@ -41,7 +41,7 @@ var checkWords = [...]string{"OK", "WARNING", "CRITICAL", "UNKNOWN"}
 // alone, not the fleet's every row, however often a monitoring system
 // asks.
 func (h *ctlHandler) check(req *ctlRequest) ctlResponse {
-	res, err := newCheckResult(h.m.Slaves(), h.m.BackupRows(), h.m.Alerting(), checkScope{group: req.Group, slave: req.Slave})
+	res, err := newCheckResult(h.m.Slaves(), h.m.BackupRows(), h.m.Alerting(), fleetScope{group: req.Group, slave: req.Slave})
 	if err != nil {
 		return failure(err)
 	}
@@ -116,32 +116,9 @@ type checkResult struct {
 	States map[string]master.State `json:"states,omitempty"`
 }
 
-// checkScope is what a check looks at: one group's servers, one server,
-// or (both "") the whole fleet.
-type checkScope struct{ group, slave string }
-
-// in: a server of this name and group is in the scope.
-func (s checkScope) in(name, group string) bool {
-	return (s.group == "" || strings.EqualFold(group, s.group)) && (s.slave == "" || strings.EqualFold(name, s.slave))
-}
-
-// empty says why a scope with no server in it is a mistake in the
-// command, nil for the whole fleet (which may have none yet).
-func (s checkScope) empty() error {
-	switch {
-	case s.slave != "" && s.group != "":
-		return fmt.Errorf("no server named %q is in the group %q: check both (lanyard slave list)", s.slave, s.group)
-	case s.slave != "":
-		return fmt.Errorf("no server is named %q: check the name (lanyard slave list)", s.slave)
-	case s.group != "":
-		return fmt.Errorf("no server is in the group %q: check the name (lanyard slave list)", s.group)
-	}
-	return nil
-}
-
 // newCheckResult counts the slaves, the tasks and the alerts in force in
 // scope.
-func newCheckResult(views []master.SlaveView, rows []health.Row, alerts []health.Alert, scope checkScope) (*checkResult, error) {
+func newCheckResult(views []master.SlaveView, rows []health.Row, alerts []health.Alert, scope fleetScope) (*checkResult, error) {
 	res := &checkResult{States: map[string]master.State{}}
 	for _, a := range alerts {
 		if !scope.in(a.Slave, a.Row.Group) {

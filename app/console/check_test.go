@@ -47,7 +47,7 @@ func TestACheckIsCriticalForOutagesAndFailuresAndWarnsOfLateness(t *testing.T) {
 			"WEB / site: failed since 14:59:00 (1 min ago): \"disk full\\nLANYARD OK - all is well\"\n"},
 	}
 	for _, c := range cases {
-		res, err := newCheckResult(views, r.Rows, r.Alerts, checkScope{group: c.group, slave: c.slave})
+		res, err := newCheckResult(views, r.Rows, r.Alerts, fleetScope{group: c.group, slave: c.slave})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -59,21 +59,21 @@ func TestACheckIsCriticalForOutagesAndFailuresAndWarnsOfLateness(t *testing.T) {
 	}
 	// Lateness alone warns; a failure not yet past the grace (no alert in
 	// force) is counted but is not news.
-	if res, _ := newCheckResult(views, r.Rows, r.Alerts, checkScope{group: "globex"}); res.Code != checkCritical {
+	if res, _ := newCheckResult(views, r.Rows, r.Alerts, fleetScope{group: "globex"}); res.Code != checkCritical {
 		t.Errorf("Globex with a failed backup: code %d", res.Code)
 	}
 	r.Alerts = r.Alerts[:1]
-	if res, _ := newCheckResult(views, r.Rows, r.Alerts, checkScope{group: "Globex"}); res.Code != checkOK {
+	if res, _ := newCheckResult(views, r.Rows, r.Alerts, fleetScope{group: "Globex"}); res.Code != checkOK {
 		t.Errorf("Globex with nothing in force: code %d", res.Code)
 	}
-	if res, _ := newCheckResult(views, r.Rows, r.Alerts, checkScope{group: "Acme"}); res.Code != checkWarning {
+	if res, _ := newCheckResult(views, r.Rows, r.Alerts, fleetScope{group: "Acme"}); res.Code != checkWarning {
 		t.Errorf("an overdue backup alone: code %d, want WARNING", res.Code)
 	}
 }
 
 func TestACheckOfNoServerIsAMistake(t *testing.T) {
 	views := []master.SlaveView{{Name: "FS01", Group: "Acme"}, {Name: "WEB", Group: "Globex"}}
-	for scope, want := range map[checkScope]string{
+	for scope, want := range map[fleetScope]string{
 		{group: "Initech"}:               `no server is in the group "Initech"`,
 		{slave: "FS09"}:                  `no server is named "FS09"`,
 		{group: "Globex", slave: "fs01"}: `no server named "fs01" is in the group "Globex"`,
@@ -83,7 +83,7 @@ func TestACheckOfNoServerIsAMistake(t *testing.T) {
 		}
 	}
 	// A fleet with no server yet is not a mistake in the command.
-	if res, err := newCheckResult(nil, nil, nil, checkScope{}); err != nil || res.Code != checkOK {
+	if res, err := newCheckResult(nil, nil, nil, fleetScope{}); err != nil || res.Code != checkOK {
 		t.Errorf("an empty fleet: %+v %v", res, err)
 	}
 }

@@ -28,7 +28,7 @@ func reportCmd(e *env) *cobra.Command {
 	var since time.Duration
 	var format string
 	var send bool
-	var scope checkScope
+	var scope fleetScope
 	cmd := &cobra.Command{
 		Use:   "report [--since 24h] [--format text|csv|json|html] [--group G] [--slave NAME] [--send]",
 		Short: "The fleet's backup health: every failed and overdue task, the rest counted",
@@ -53,7 +53,7 @@ settings, through the running console.`,
 			if since < 0 {
 				return cmdline.Usagef("--since %s: give a duration such as 24h", since)
 			}
-			if send && scope != (checkScope{}) {
+			if send && scope != (fleetScope{}) {
 				return cmdline.Usagef("--send mails the whole fleet's report: leave out --group and --slave, or print the report and send it yourself")
 			}
 			if send {
@@ -86,8 +86,8 @@ settings, through the running console.`,
 // rowsIn keeps the rows of the servers in scope. A scope with no server
 // in it is a mistake in the command (a misspelt group would otherwise
 // print an empty report); one whose servers have no task is not.
-func (e *env) rowsIn(ctx context.Context, rows []health.Row, scope checkScope) ([]health.Row, error) {
-	if scope == (checkScope{}) {
+func (e *env) rowsIn(ctx context.Context, rows []health.Row, scope fleetScope) ([]health.Row, error) {
+	if scope == (fleetScope{}) {
 		return rows, nil
 	}
 	slaves, err := runningOrStored(ctx, e, ctlRequest{Op: opSlaveList}, nil,

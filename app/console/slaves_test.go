@@ -59,7 +59,7 @@ func TestAReportOfOneGroupOrServer(t *testing.T) {
 	})
 	e := &env{dataDir: dir}
 	rows := []health.Row{{Slave: "FS01", Group: "Acme", Task: "docs"}, {Slave: "FS02", Group: "Acme", Task: "mail"}, {Slave: "WEB", Group: "Globex", Task: "site"}}
-	tasks := func(scope checkScope) string {
+	tasks := func(scope fleetScope) string {
 		t.Helper()
 		got, err := e.rowsIn(t.Context(), slices.Clone(rows), scope)
 		if err != nil {
@@ -71,13 +71,13 @@ func TestAReportOfOneGroupOrServer(t *testing.T) {
 		}
 		return strings.Join(out, " ")
 	}
-	if got := tasks(checkScope{group: "acme"}); got != "FS01/docs FS02/mail" {
+	if got := tasks(fleetScope{group: "acme"}); got != "FS01/docs FS02/mail" {
 		t.Errorf("Acme: %s", got)
 	}
-	if got := tasks(checkScope{slave: "web"}); got != "WEB/site" {
+	if got := tasks(fleetScope{slave: "web"}); got != "WEB/site" {
 		t.Errorf("WEB: %s", got)
 	}
-	if got := tasks(checkScope{}); got != "FS01/docs FS02/mail WEB/site" {
+	if got := tasks(fleetScope{}); got != "FS01/docs FS02/mail WEB/site" {
 		t.Errorf("the fleet: %s", got)
 	}
 	// A misspelt group is a mistake in the command, not an empty report.

@@ -1,0 +1,29 @@
+package console
+
+import (
+	"fmt"
+	"strings"
+)
+
+// fleetScope is what check and report look at: one group's servers, one
+// server, or (both "") the whole fleet; names match ignoring case.
+type fleetScope struct{ group, slave string }
+
+// in: a server of this name and group is in the scope.
+func (s fleetScope) in(name, group string) bool {
+	return (s.group == "" || strings.EqualFold(group, s.group)) && (s.slave == "" || strings.EqualFold(name, s.slave))
+}
+
+// empty says why a scope with no server in it is a mistake in the
+// command, nil for the whole fleet (which may have none yet).
+func (s fleetScope) empty() error {
+	switch {
+	case s.slave != "" && s.group != "":
+		return fmt.Errorf("no server named %q is in the group %q: check both (lanyard slave list)", s.slave, s.group)
+	case s.slave != "":
+		return fmt.Errorf("no server is named %q: check the name (lanyard slave list)", s.slave)
+	case s.group != "":
+		return fmt.Errorf("no server is in the group %q: check the name (lanyard slave list)", s.group)
+	}
+	return nil
+}
