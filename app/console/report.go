@@ -68,10 +68,11 @@ settings, through the running console.`,
 			if err != nil {
 				return err
 			}
-			if rows, err = e.rowsIn(cmd.Context(), rows, scope); err != nil {
+			if rows, scope, err = e.rowsIn(cmd.Context(), rows, scope); err != nil {
 				return err
 			}
 			rep := health.NewReport(rows, time.Now(), since)
+			rep.Scope = scope.String()
 			return rep.Write(e.stdout, format, time.Local)
 		},
 	}
@@ -83,22 +84,30 @@ settings, through the running console.`,
 	return cmd
 }
 
-// rowsIn keeps the rows of the servers in scope. A scope with no server
-// in it is a mistake in the command (a misspelt group would otherwise
-// print an empty report); one whose servers have no task is not.
-func (e *env) rowsIn(ctx context.Context, rows []health.Row, scope fleetScope) ([]health.Row, error) {
+// rowsIn keeps the rows of the servers in scope, and returns the scope
+// with its names as the entries spell them. A scope with no server in it
+// is a mistake in the command (a misspelt group would otherwise print an
+// empty report); one whose servers have no task is not.
+func (e *env) rowsIn(ctx context.Context, rows []health.Row, scope fleetScope) ([]health.Row, fleetScope, error) {
 	if scope == (fleetScope{}) {
-		return rows, nil
+		return rows, scope, nil
 	}
 	slaves, err := runningOrStored(ctx, e, ctlRequest{Op: opSlaveList}, nil,
 		func(r ctlResponse) []slaveJSON { return r.Slaves }, slaveList)
 	if err != nil {
-		return nil, err
+		return nil, scope, err
 	}
-	if !slices.ContainsFunc(slaves, func(s slaveJSON) bool { return scope.in(s.Name, s.Group) }) {
-		return nil, cmdline.Usage(scope.empty())
+	i := slices.IndexFunc(slaves, func(s slaveJSON) bool { return scope.in(s.Name, s.Group) })
+	if i < 0 {
+		return nil, scope, cmdline.Usage(scope.empty())
 	}
-	return slices.DeleteFunc(rows, func(r health.Row) bool { return !scope.in(r.Slave, r.Group) }), nil
+	if scope.group != "" {
+		scope.group = slaves[i].Group
+	}
+	if scope.slave != "" {
+		scope.slave = slaves[i].Name
+	}
+	return slices.DeleteFunc(rows, func(r health.Row) bool { return !scope.in(r.Slave, r.Group) }), scope, nil
 }
 
 // backupRows reads the fleet's backup health through the running

@@ -9,6 +9,18 @@ import (
 // server, or (both "") the whole fleet; names match ignoring case.
 type fleetScope struct{ group, slave string }
 
+// String names the scope for a title: "Acme", "FS01", "FS01 of Acme";
+// "" for the fleet.
+func (s fleetScope) String() string {
+	switch {
+	case s.slave != "" && s.group != "":
+		return s.slave + " of " + s.group
+	case s.slave != "":
+		return s.slave
+	}
+	return s.group
+}
+
 // in: a server of this name and group is in the scope.
 func (s fleetScope) in(name, group string) bool {
 	return (s.group == "" || strings.EqualFold(group, s.group)) && (s.slave == "" || strings.EqualFold(name, s.slave))

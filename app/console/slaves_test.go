@@ -61,7 +61,7 @@ func TestAReportOfOneGroupOrServer(t *testing.T) {
 	rows := []health.Row{{Slave: "FS01", Group: "Acme", Task: "docs"}, {Slave: "FS02", Group: "Acme", Task: "mail"}, {Slave: "WEB", Group: "Globex", Task: "site"}}
 	tasks := func(scope fleetScope) string {
 		t.Helper()
-		got, err := e.rowsIn(t.Context(), slices.Clone(rows), scope)
+		got, _, err := e.rowsIn(t.Context(), slices.Clone(rows), scope)
 		if err != nil {
 			t.Fatalf("%+v: %v", scope, err)
 		}
@@ -80,8 +80,13 @@ func TestAReportOfOneGroupOrServer(t *testing.T) {
 	if got := tasks(fleetScope{}); got != "FS01/docs FS02/mail WEB/site" {
 		t.Errorf("the fleet: %s", got)
 	}
-	// A misspelt group is a mistake in the command, not an empty report.
+	// The title names the group as its entries spell it.
 	var stdout, stderr bytes.Buffer
+	if code := Main([]string{"report", "--group", "ACME", "--data-dir", dir}, strings.NewReader(""), &stdout, &stderr); code != 0 ||
+		!strings.HasPrefix(stdout.String(), "Lanyard backup report for Acme, ") {
+		t.Errorf("exit %d:\n%s%s", code, &stdout, &stderr)
+	}
+	// A misspelt group is a mistake in the command, not an empty report.
 	if code := Main([]string{"report", "--group", "Acne", "--data-dir", dir}, strings.NewReader(""), &stdout, &stderr); code != 2 ||
 		!strings.Contains(stderr.String(), `no server is in the group "Acne"`) {
 		t.Errorf("exit %d: %s", code, &stderr)

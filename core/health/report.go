@@ -41,6 +41,9 @@ type Report struct {
 	// Ran counts the runs that ended within Since (all when 0) by
 	// whether they succeeded.
 	RanOK, RanFailed int
+	// Scope names what the report covers when it is not the whole fleet
+	// (a group, a server), for its title and subject; "" for the fleet.
+	Scope string
 }
 
 // NewReport makes the report of rows at now.
@@ -82,8 +85,12 @@ func (r *Report) Of(s State) []Row {
 }
 
 // Subject is a mail subject that says it all: "Backups: 2 failed, 1
-// overdue of 42 tasks" or "Backups: all 42 tasks ok".
+// overdue of 42 tasks" or "Backups of Acme: all 42 tasks ok".
 func (r *Report) Subject() string {
+	head := "Backups"
+	if r.Scope != "" {
+		head += " of " + r.Scope
+	}
 	var bad []string
 	for _, s := range []State{StateFailed, StateOverdue, StateUnknown} {
 		if n := r.Counts.Of(s); n > 0 {
@@ -92,9 +99,9 @@ func (r *Report) Subject() string {
 	}
 	total := r.Counts.Total()
 	if len(bad) == 0 {
-		return "Backups: all " + human.Plural(total, "task", "tasks") + " ok"
+		return head + ": all " + human.Plural(total, "task", "tasks") + " ok"
 	}
-	return "Backups: " + strings.Join(bad, ", ") + " of " + human.Plural(total, "task", "tasks")
+	return head + ": " + strings.Join(bad, ", ") + " of " + human.Plural(total, "task", "tasks")
 }
 
 // Write writes the report in format.
@@ -240,6 +247,14 @@ func (row *Row) Detail(now time.Time, loc *time.Location) string {
 	return b.String()
 }
 
+// title is "Lanyard backup report", "… for Acme" with a scope.
+func (r *Report) title() string {
+	if r.Scope == "" {
+		return "Lanyard backup report"
+	}
+	return "Lanyard backup report for " + r.Scope
+}
+
 func (r *Report) headline() string {
 	return fmt.Sprintf("%s on %s: %s", human.Plural(r.Counts.Total(), "backup task", "backup tasks"),
 		human.Plural(r.Slaves, "slave", "slaves"), r.Counts)
@@ -257,7 +272,7 @@ func (r *Report) ranLine() string {
 // overdue and unknown task, then the rest listed.
 func (r *Report) WriteText(w io.Writer, loc *time.Location) error {
 	var b strings.Builder
-	fmt.Fprintf(&b, "Lanyard backup report, %s\n%s\n%s\n", When(r.Generated, loc), r.headline(), r.ranLine())
+	fmt.Fprintf(&b, "%s, %s\n%s\n%s\n", r.title(), When(r.Generated, loc), r.headline(), r.ranLine())
 	for _, s := range States {
 		rows := r.Of(s)
 		if len(rows) == 0 {
@@ -277,7 +292,7 @@ var htmlReport = template.Must(template.New("report").Funcs(template.FuncMap{
 }).Parse(`<!DOCTYPE html>
 <html><head><meta charset="utf-8"><title>{{.Subject}}</title></head>
 <body style="font-family: sans-serif; font-size: 14px; color: #222">
-<h2 style="margin-bottom: 4px">Lanyard backup report</h2>
+<h2 style="margin-bottom: 4px">{{.Title}}</h2>
 <p style="margin-top: 0; color: #555">{{.When}}</p>
 <p><b>{{.Headline}}</b><br>{{.Ran}}</p>
 {{range .Sections}}
@@ -303,9 +318,9 @@ type htmlSection struct {
 func (r *Report) WriteHTML(w io.Writer, loc *time.Location) error {
 	colours := map[State]string{StateFailed: "#c62828", StateOverdue: "#e65100", StateUnknown: "#616161", StateRunning: "#1565c0", StateOK: "#2e7d32"}
 	data := struct {
-		Subject, When, Headline, Ran string
-		Sections                     []htmlSection
-	}{Subject: r.Subject(), When: When(r.Generated, loc), Headline: r.headline(), Ran: r.ranLine()}
+		Subject, Title, When, Headline, Ran string
+		Sections                            []htmlSection
+	}{Subject: r.Subject(), Title: r.title(), When: When(r.Generated, loc), Headline: r.headline(), Ran: r.ranLine()}
 	for _, s := range States {
 		rows := r.Of(s)
 		if len(rows) == 0 {

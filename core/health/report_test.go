@@ -119,6 +119,19 @@ func TestAReportOfThousandsReadsWithSeparators(t *testing.T) {
 	}
 }
 
+func TestAReportOfOneGroupSaysSo(t *testing.T) {
+	r := NewReport(reportRows(), noon, 24*time.Hour)
+	r.Scope = "Acme"
+	var text, html bytes.Buffer
+	if err := r.WriteText(&text, time.UTC); err != nil || !strings.HasPrefix(text.String(), "Lanyard backup report for Acme, 2026-03-10 12:00\n") {
+		t.Errorf("text %v:\n%s", err, &text)
+	}
+	if err := r.WriteHTML(&html, time.UTC); err != nil || !strings.Contains(html.String(), "<h2 style=\"margin-bottom: 4px\">Lanyard backup report for Acme</h2>") ||
+		!strings.Contains(html.String(), "<title>Backups of Acme: 1 failed, 1 overdue of 4 tasks</title>") {
+		t.Errorf("html %v:\n%s", err, &html)
+	}
+}
+
 func TestTheReportSaysWhichSlavesWereDisconnected(t *testing.T) {
 	rows := reportRows()
 	rows[2].Disconnected = true // FS02's mail: overdue, and FS02 disconnected
