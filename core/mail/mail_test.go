@@ -164,3 +164,21 @@ func TestADailySummaryIsClaimedOnce(t *testing.T) {
 		t.Errorf("sent %v", sent)
 	}
 }
+
+func TestAGroupsOwnRecipients(t *testing.T) {
+	s := Defaults()
+	s.SetGroupTo("Acme", []string{"it@acme.example"})
+	s.SetGroupTo("ACME", []string{"boss@acme.example"}) // the same group
+	s.SetGroupTo("Globex", []string{"it@globex.example"})
+	if len(s.GroupTo) != 2 || s.GroupTo["ACME"][0] != "boss@acme.example" {
+		t.Fatalf("%v", s.GroupTo)
+	}
+	s.SetGroupTo("globex", nil)
+	if len(s.GroupTo) != 1 {
+		t.Fatalf("after removing Globex's: %v", s.GroupTo)
+	}
+	s.SetGroupTo("Initech", []string{"not an address"})
+	if err := s.Validate(); err == nil || !strings.Contains(err.Error(), `group Initech's recipient "not an address"`) {
+		t.Fatalf("a bad recipient: %v", err)
+	}
+}

@@ -45,6 +45,27 @@ type Settings struct {
 	// DailyAt is the daily summary's time, "HH:MM" on this console's
 	// clock; "" sends none.
 	DailyAt string `json:"daily_at,omitempty"`
+	// GroupTo are, by group name, further recipients of a daily summary
+	// of that group's servers alone (a customer's own report), sent with
+	// the fleet's.
+	GroupTo map[string][]string `json:"group_to,omitempty"`
+}
+
+// SetGroupTo sets group's own recipients, replacing those of a group of
+// the same name in another case; none removes them.
+func (s *Settings) SetGroupTo(group string, to []string) {
+	for g := range s.GroupTo {
+		if strings.EqualFold(g, group) {
+			delete(s.GroupTo, g)
+		}
+	}
+	if len(to) == 0 {
+		return
+	}
+	if s.GroupTo == nil {
+		s.GroupTo = map[string][]string{}
+	}
+	s.GroupTo[group] = to
 }
 
 // Defaults: every alert mailed, STARTTLS, no daily summary until a time
@@ -80,6 +101,16 @@ func (s Settings) Validate() error {
 	if s.DailyAt != "" {
 		if _, _, err := ParseClock(s.DailyAt); err != nil {
 			return err
+		}
+	}
+	for g, to := range s.GroupTo {
+		if strings.TrimSpace(g) == "" {
+			return errors.New("a group's report recipients need the group's name: write GROUP=ADDR[,ADDR…]")
+		}
+		for _, a := range to {
+			if _, err := mail.ParseAddress(a); err != nil {
+				return fmt.Errorf("group %s's recipient %q is not a mail address: write name@example.com", g, a)
+			}
 		}
 	}
 	return nil

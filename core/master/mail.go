@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"maps"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -204,21 +206,58 @@ func (m *Master) dailyDue(now time.Time) {
 	if local.Sub(slot) > dailyLate {
 		return // too late today: the next one is tomorrow
 	}
-	r := health.NewReport(m.BackupRows(), now, 24*time.Hour)
-	msg := reportMail(r, "Lanyard daily report: ")
 	snd, err := sender(m.cfg.DB, &st)
 	if err != nil {
 		return
 	}
+	mails := dailyMails(m.BackupRows(), now, st)
 	m.wg.Add(1)
 	go func() {
 		defer m.wg.Done()
-		ctx, cancel := context.WithTimeout(m.ctx, mailTimeout)
-		defer cancel()
-		if err := snd.Send(ctx, msg); err != nil {
-			m.log.WithError(err).WithField("event", "mail_failed").Errorf("could not mail the daily summary: %v", err)
-			return
+		for _, dm := range mails {
+			s := *snd
+			if dm.to != nil {
+				s.Settings.To = dm.to
+			}
+			ctx, cancel := context.WithTimeout(m.ctx, mailTimeout)
+			err := s.Send(ctx, dm.msg)
+			cancel()
+			if err != nil {
+				m.log.WithError(err).WithField("event", "mail_failed").Errorf("could not mail the daily summary%s: %v", dm.what, err)
+				continue
+			}
+			m.log.WithField("event", "mail_sent").Infof("daily summary%s mailed: %s", dm.what, dm.msg.Subject)
 		}
-		m.log.WithField("event", "mail_sent").Infof("daily summary mailed: %s", msg.Subject)
 	}()
+}
+
+// dailyMail is one daily summary and its recipients (nil: the mail
+// settings').
+type dailyMail struct {
+	to   []string
+	what string // " of Acme" for a group's, for the log
+	msg  mail.Message
+}
+
+// dailyMails are the day's summaries: the fleet's, to the mail settings'
+// recipients, then each group's with recipients of its own, of that
+// group's servers alone. A group with no task has no summary.
+func dailyMails(rows []BackupRow, now time.Time, st mail.Settings) []dailyMail {
+	out := []dailyMail{{msg: reportMail(health.NewReport(rows, now, 24*time.Hour), "Lanyard daily report: ")}}
+	groups := slices.Sorted(maps.Keys(st.GroupTo))
+	for _, g := range groups {
+		var mine []BackupRow
+		for _, r := range rows {
+			if strings.EqualFold(r.Group, g) {
+				mine = append(mine, r)
+			}
+		}
+		if len(mine) == 0 {
+			continue
+		}
+		r := health.NewReport(mine, now, 24*time.Hour)
+		r.Scope = mine[0].Group // as the entries spell it
+		out = append(out, dailyMail{to: st.GroupTo[g], what: " of " + r.Scope, msg: reportMail(r, "Lanyard daily report: ")})
+	}
+	return out
 }

@@ -23,11 +23,15 @@ func TestAFailedRunIsMailedAndTheDailySummaryListsEveryFailure(t *testing.T) {
 	// the test sends it by calling dailyDue at times of its own.
 	dailyAt := time.Now().Local().Add(time.Hour)
 	st.DailyAt = dailyAt.Format("15:04")
+	// Acme's IT gets a summary of Acme's servers of its own; Globex has
+	// no server, so no summary.
+	st.SetGroupTo("acme", []string{"it@acme.example"})
+	st.SetGroupTo("Globex", []string{"it@globex.example"})
 	if err := c.SetMailSettings(st, nil); err != nil {
 		t.Fatal(err)
 	}
 	a := startAgentWith(t, "FS01", "pw-one", false, nil)
-	if _, err := c.AddSlave(SlaveSpec{Name: "FS01", Direction: store.Outbound, Address: a.ListenAddr(), Password: []byte("pw-one")}); err != nil {
+	if _, err := c.AddSlave(SlaveSpec{Name: "FS01", Direction: store.Outbound, Address: a.ListenAddr(), Password: []byte("pw-one"), Group: "Acme"}); err != nil {
 		t.Fatal(err)
 	}
 	c.waitState(t, "FS01", StateConnected)
@@ -59,9 +63,14 @@ func TestAFailedRunIsMailedAndTheDailySummaryListsEveryFailure(t *testing.T) {
 	c.dailyDue(slot.Add(-time.Minute))
 	c.dailyDue(slot.Add(time.Minute))
 	c.dailyDue(slot.Add(2 * time.Minute))
-	daily := srv.Wait(t, "with the daily summary", func(m smtptest.Message) bool { return strings.HasPrefix(m.Subject(), "Lanyard daily report") })
-	if daily.Subject() != "Lanyard daily report: Backups: 2 failed of 3 tasks" {
-		t.Fatalf("subject %q", daily.Subject())
+	daily := srv.Wait(t, "with the daily summary", func(m smtptest.Message) bool { return strings.HasPrefix(m.Subject(), "Lanyard daily report: Backups:") })
+	if daily.Subject() != "Lanyard daily report: Backups: 2 failed of 3 tasks" || strings.Join(daily.To, ",") != "ops@example.com,boss@example.com" {
+		t.Fatalf("subject %q to %v", daily.Subject(), daily.To)
+	}
+	acme := srv.Wait(t, "with Acme's summary", func(m smtptest.Message) bool { return strings.Contains(m.Subject(), "Backups of Acme") })
+	if acme.Subject() != "Lanyard daily report: Backups of Acme: 2 failed of 3 tasks" || strings.Join(acme.To, ",") != "it@acme.example" ||
+		!strings.Contains(acme.Data, "Lanyard backup report for Acme") {
+		t.Fatalf("Acme's summary %q to %v:\n%s", acme.Subject(), acme.To, acme.Data)
 	}
 	for _, want := range []string{"FS01 / offsite", "FS01 / archive", "multipart/alternative", "text/html"} {
 		if !strings.Contains(daily.Data, want) {
@@ -75,7 +84,7 @@ func TestAFailedRunIsMailedAndTheDailySummaryListsEveryFailure(t *testing.T) {
 			n++
 		}
 	}
-	if n != 1 {
-		t.Fatalf("%d daily summaries", n)
+	if n != 2 {
+		t.Fatalf("%d daily summaries, want the fleet's and Acme's", n)
 	}
 }
