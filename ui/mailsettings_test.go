@@ -55,6 +55,13 @@ func TestTheMailTabSendsATestMessageWithTheValuesTyped(t *testing.T) {
 	if err := mail.SetPassword(mc.db, "old-password"); err != nil {
 		t.Fatal(err)
 	}
+	// Set from the command line; the tab has no field for them and keeps
+	// them as they are.
+	groups := mail.Defaults()
+	groups.SetGroupTo("Acme", []string{"it@acme.example"})
+	if err := mail.Save(mc.db, groups); err != nil {
+		t.Fatal(err)
+	}
 	f, q, w := openSettings(t, mc, nil, false)
 	m := f.mail
 	if m == nil {
@@ -92,7 +99,8 @@ func TestTheMailTabSendsATestMessageWithTheValuesTyped(t *testing.T) {
 	test.Tap(f.apply)
 	q.runUntil(t, "the dialog to close", func() bool { return w.Canvas().Overlays().Top() == nil })
 	s, _ := mail.Load(mc.db)
-	if pw, _ := mail.Password(mc.db); pw != "s3cret" || s.Server != srv.Addr || s.DailyAt != "07:30" || len(s.To) != 2 || s.Security != mail.SecurityNone {
+	if pw, _ := mail.Password(mc.db); pw != "s3cret" || s.Server != srv.Addr || s.DailyAt != "07:30" || len(s.To) != 2 || s.Security != mail.SecurityNone ||
+		len(s.GroupTo["Acme"]) != 1 {
 		t.Fatalf("saved %+v, password %q", s, pw)
 	}
 }

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 	"text/tabwriter"
 
@@ -24,10 +26,11 @@ type mailFlags struct {
 	server, security, user, from, to, daily string
 	passwordStdin                           bool
 	onFailed, onOverdue, onOffline          string
+	groupTo                                 []string // GROUP=ADDR[,ADDR…], each
 }
 
 var mailFlagNames = []string{"smtp-server", "smtp-security", "smtp-user", "smtp-from", "smtp-to", "smtp-password-stdin",
-	"daily-report", "mail-failed", "mail-overdue", "mail-offline"}
+	"daily-report", "mail-failed", "mail-overdue", "mail-offline", "group-report"}
 
 func (f *mailFlags) register(cmd *cobra.Command) {
 	fl := cmd.Flags()
@@ -38,6 +41,7 @@ func (f *mailFlags) register(cmd *cobra.Command) {
 	fl.StringVar(&f.from, "smtp-from", "", "the sender's address")
 	fl.StringVar(&f.to, "smtp-to", "", "the recipients, ADDR[,ADDR…]")
 	fl.StringVar(&f.daily, "daily-report", "", "mail the daily backup summary at HH:MM, or off")
+	fl.StringArrayVar(&f.groupTo, "group-report", nil, "GROUP=ADDR[,ADDR…]: also mail that group's own daily summary to these addresses (GROUP= stops it); repeat for more groups")
 	fl.StringVar(&f.onFailed, "mail-failed", "", "mail each failed backup: on or off (default on)")
 	fl.StringVar(&f.onOverdue, "mail-overdue", "", "mail each overdue backup: on or off (default on)")
 	fl.StringVar(&f.onOffline, "mail-offline", "", "mail each slave offline past its grace: on or off (default on)")
@@ -79,6 +83,16 @@ func (f *mailFlags) edit(cmd *cobra.Command) (*mailEdit, error) {
 	if fl.Changed("smtp-to") {
 		to := mail.SplitAddresses(f.to)
 		ed.To = &to
+	}
+	for _, gt := range f.groupTo {
+		g, to, ok := strings.Cut(gt, "=")
+		if g = strings.TrimSpace(g); !ok || g == "" {
+			return nil, cmdline.Usagef("--group-report %q: write GROUP=ADDR[,ADDR…], or GROUP= to stop it", gt)
+		}
+		if ed.GroupTo == nil {
+			ed.GroupTo = map[string][]string{}
+		}
+		ed.GroupTo[g] = mail.SplitAddresses(to)
 	}
 	for _, b := range []struct {
 		flag, val string
@@ -131,6 +145,9 @@ func printMail(e *env, m mailJSON) {
 	fmt.Fprintf(tw, "mail to\t%s\n", cmdline.OrDash(strings.Join(s.To, ", ")))
 	fmt.Fprintf(tw, "alerts mailed\tfailed %s, overdue %s, offline %s\n", onOff[s.OnFailed], onOff[s.OnOverdue], onOff[s.OnOffline])
 	fmt.Fprintf(tw, "daily report\t%s\n", map[bool]string{true: "off", false: "at " + s.DailyAt}[s.DailyAt == ""])
+	for _, g := range slices.Sorted(maps.Keys(s.GroupTo)) {
+		fmt.Fprintf(tw, "group report\t%s to %s\n", g, strings.Join(s.GroupTo[g], ", "))
+	}
 }
 
 func testMailCmd(e *env) *cobra.Command {

@@ -47,6 +47,8 @@ type mailEdit struct {
 	OnFailed  *bool          `json:"on_failed,omitempty"`
 	OnOverdue *bool          `json:"on_overdue,omitempty"`
 	OnOffline *bool          `json:"on_offline,omitempty"`
+	// GroupTo sets each group's own recipients; none stops its report.
+	GroupTo map[string][]string `json:"group_to,omitempty"`
 }
 
 func (ed *settingsEdit) apply(s *master.Settings) {
@@ -83,6 +85,9 @@ func (ed *mailEdit) apply(s *mail.Settings) {
 	set(&s.OnFailed, ed.OnFailed)
 	set(&s.OnOverdue, ed.OnOverdue)
 	set(&s.OnOffline, ed.OnOffline)
+	for g, to := range ed.GroupTo {
+		s.SetGroupTo(g, to)
+	}
 }
 
 func set[T any](dst *T, v *T) {

@@ -1,0 +1,40 @@
+package console
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+)
+
+func TestAGroupsOwnReportRecipientsAreSetAndStopped(t *testing.T) {
+	dir := t.TempDir()
+	run := func(want int, args ...string) string {
+		t.Helper()
+		var stdout, stderr bytes.Buffer
+		if code := Main(append(append([]string{"settings"}, args...), "--data-dir", dir), strings.NewReader(""), &stdout, &stderr); code != want {
+			t.Fatalf("%q: exit %d, want %d\n%s%s", args, code, want, &stdout, &stderr)
+		}
+		return stdout.String() + stderr.String()
+	}
+	out := run(0, "set", "--smtp-server", "127.0.0.1:2525", "--smtp-security", "none", "--smtp-from", "l@example.com",
+		"--smtp-to", "ops@example.com", "--daily-report", "07:30",
+		"--group-report", "Acme=it@acme.example, boss@acme.example", "--group-report", "Globex=it@globex.example")
+	for _, want := range []string{"group report   Acme to it@acme.example, boss@acme.example\n", "group report   Globex to it@globex.example\n"} {
+		if !strings.Contains(out, want) {
+			t.Fatalf("no %q in\n%s", want, out)
+		}
+	}
+	// GROUP= stops a group's report, its name in any case.
+	if out := run(0, "set", "--group-report", "globex="); strings.Contains(out, "Globex") || !strings.Contains(out, "Acme to") {
+		t.Fatalf("after stopping Globex's:\n%s", out)
+	}
+	if out := run(2, "set", "--group-report", "Acme"); !strings.Contains(out, "write GROUP=ADDR") {
+		t.Fatalf("no '=': %s", out)
+	}
+	if out := run(2, "set", "--group-report", "Acme=not-mail"); !strings.Contains(out, `group Acme's recipient "not-mail"`) {
+		t.Fatalf("a bad address: %s", out)
+	}
+	if out := run(0, "show", "--json"); !strings.Contains(out, `"group_to":{"Acme":["it@acme.example","boss@acme.example"]}`) {
+		t.Fatalf("show --json:\n%s", out)
+	}
+}
