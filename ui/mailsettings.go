@@ -2,6 +2,9 @@ package ui
 
 import (
 	"context"
+	"errors"
+	"maps"
+	"slices"
 	"strings"
 	"time"
 
@@ -16,7 +19,8 @@ import (
 // The mail settings in the Alerts and mail tab of Remote Management
 // Settings (below the alert grace, settingsdialog.go): the SMTP server, its
 // security and login, sender and recipients, which alerts are mailed and
-// the daily summary's time, and Send test message, which tries the values
+// the daily summary's time and each group's own summary's recipients,
+// and Send test message, which tries the values
 // as typed and shows the server's own refusal. The password field never
 // shows the stored password: it says one is stored, and a typed one
 // replaces it.
@@ -46,6 +50,7 @@ type mailForm struct {
 	old                        mail.Settings
 	server, user, password     *widget.Entry
 	from, to, daily            *widget.Entry
+	groups                     *widget.Entry // each group's own summary's recipients (mail.FormatGroupTo)
 	security                   *widget.Select
 	onFailed, onOverdue, onOff *widget.Check
 	test                       *widget.Button
@@ -78,6 +83,7 @@ func newMailForm(ed MailEditor, do func(func())) *mailForm {
 	f.from = entry(s.From, "lanyard@example.com")
 	f.to = entry(strings.Join(s.To, ", "), "ops@example.com, boss@example.com")
 	f.daily = entry(s.DailyAt, "HH:MM, empty for none")
+	f.groups = entry(mail.FormatGroupTo(s.GroupTo), "Acme = it@acme.example, boss@acme.example; Globex = …")
 	f.security = widget.NewSelect([]string{mailSecuritySTART, mailSecurityTLS, mailSecurityNone}, nil)
 	for name, sec := range securityNames {
 		if sec == s.Security {
@@ -106,6 +112,7 @@ func newMailForm(ed MailEditor, do func(func())) *mailForm {
 		widget.NewLabel("To"), f.to,
 		widget.NewLabel("Mail when"), container.NewVBox(f.onFailed, f.onOverdue, f.onOff),
 		widget.NewLabel("Daily summary at"), f.daily,
+		widget.NewLabel("Group summaries"), f.groups,
 	}
 	note := widget.NewLabel("The password is kept in this console's database (readable by you only), because the mail server needs it as typed; it is never shown again.")
 	note.Wrapping = fyne.TextWrapWord
@@ -125,6 +132,11 @@ func (f *mailForm) settings() (mail.Settings, error) {
 		s.Security = mail.SecuritySTARTTLS
 	}
 	s.OnFailed, s.OnOverdue, s.OnOffline = f.onFailed.Checked, f.onOverdue.Checked, f.onOff.Checked
+	groups, err := mail.ParseGroupsTo(f.groups.Text)
+	if err != nil {
+		return s, errors.New("group summaries: " + err.Error())
+	}
+	s.GroupTo = groups
 	return s, s.Validate()
 }
 
@@ -147,7 +159,8 @@ func (f *mailForm) changed() bool {
 func sameMail(a, b mail.Settings) bool {
 	return a.Server == b.Server && a.Security == b.Security && a.User == b.User && a.From == b.From &&
 		strings.Join(a.To, ",") == strings.Join(b.To, ",") && a.DailyAt == b.DailyAt &&
-		a.OnFailed == b.OnFailed && a.OnOverdue == b.OnOverdue && a.OnOffline == b.OnOffline
+		a.OnFailed == b.OnFailed && a.OnOverdue == b.OnOverdue && a.OnOffline == b.OnOffline &&
+		maps.EqualFunc(a.GroupTo, b.GroupTo, slices.Equal)
 }
 
 // save stores what was typed; it runs off the Fyne thread.

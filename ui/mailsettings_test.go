@@ -95,12 +95,16 @@ func TestTheMailTabSendsATestMessageWithTheValuesTyped(t *testing.T) {
 		t.Fatalf("messages %+v", got)
 	}
 
-	// Apply saves them, and the password typed.
+	// Apply saves them, the password typed, and each group's recipients.
+	if m.groups.Text != "Acme = it@acme.example" {
+		t.Fatalf("group summaries shown as %q", m.groups.Text)
+	}
+	m.groups.SetText("Acme = it@acme.example; globex = it@globex.example, boss@globex.example")
 	test.Tap(f.apply)
 	q.runUntil(t, "the dialog to close", func() bool { return w.Canvas().Overlays().Top() == nil })
 	s, _ := mail.Load(mc.db)
 	if pw, _ := mail.Password(mc.db); pw != "s3cret" || s.Server != srv.Addr || s.DailyAt != "07:30" || len(s.To) != 2 || s.Security != mail.SecurityNone ||
-		len(s.GroupTo["Acme"]) != 1 {
+		len(s.GroupTo["Acme"]) != 1 || len(s.GroupTo["globex"]) != 2 {
 		t.Fatalf("saved %+v, password %q", s, pw)
 	}
 }
@@ -115,6 +119,12 @@ func TestAMailAddressMistakeIsShownAndNothingSent(t *testing.T) {
 	test.Tap(f.mail.test)
 	if !strings.Contains(f.mail.result.Text, `Sender "not an address" is not a mail address`) || len(srv.Messages()) != 0 {
 		t.Fatalf("result %q", f.mail.result.Text)
+	}
+	f.mail.from.SetText("lanyard@example.com")
+	f.mail.groups.SetText("Acme it@acme.example")
+	test.Tap(f.mail.test)
+	if !strings.Contains(f.mail.result.Text, `Group summaries: "Acme it@acme.example": write GROUP=ADDR`) || len(srv.Messages()) != 0 {
+		t.Fatalf("a group without '=': %q", f.mail.result.Text)
 	}
 }
 

@@ -85,14 +85,14 @@ func (f *mailFlags) edit(cmd *cobra.Command) (*mailEdit, error) {
 		ed.To = &to
 	}
 	for _, gt := range f.groupTo {
-		g, to, ok := strings.Cut(gt, "=")
-		if g = strings.TrimSpace(g); !ok || g == "" {
-			return nil, cmdline.Usagef("--group-report %q: write GROUP=ADDR[,ADDR…], or GROUP= to stop it", gt)
+		g, to, err := mail.ParseGroupTo(gt)
+		if err != nil {
+			return nil, cmdline.Usagef("--group-report %v", err)
 		}
 		if ed.GroupTo == nil {
 			ed.GroupTo = map[string][]string{}
 		}
-		ed.GroupTo[g] = mail.SplitAddresses(to)
+		ed.GroupTo[g] = to
 	}
 	for _, b := range []struct {
 		flag, val string

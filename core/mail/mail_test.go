@@ -182,3 +182,18 @@ func TestAGroupsOwnRecipients(t *testing.T) {
 		t.Fatalf("a bad recipient: %v", err)
 	}
 }
+
+func TestGroupRecipientsReadAsTheyAreWritten(t *testing.T) {
+	in := map[string][]string{"globex": {"it@globex.example"}, "Acme": {"it@acme.example", "boss@acme.example"}}
+	text := FormatGroupTo(in)
+	if text != "Acme = it@acme.example, boss@acme.example; globex = it@globex.example" {
+		t.Fatalf("written %q", text)
+	}
+	out, err := ParseGroupsTo(text + "\nInitech =") // a group with no address is left out
+	if err != nil || len(out) != 2 || len(out["Acme"]) != 2 || out["globex"][0] != "it@globex.example" {
+		t.Fatalf("read %v, %v", out, err)
+	}
+	if _, err := ParseGroupsTo("Acme it@acme.example"); err == nil {
+		t.Fatal("a group without '=' was read")
+	}
+}

@@ -3,7 +3,9 @@ package mail
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"net/mail"
+	"slices"
 	"strings"
 	"time"
 
@@ -49,6 +51,46 @@ type Settings struct {
 	// of that group's servers alone (a customer's own report), sent with
 	// the fleet's.
 	GroupTo map[string][]string `json:"group_to,omitempty"`
+}
+
+// ParseGroupTo reads one group's recipients as the command line and the
+// window write them, "Acme=it@acme.example, boss@acme.example" (":" will
+// do for "="); no address after the group stops its report.
+func ParseGroupTo(s string) (group string, to []string, err error) {
+	i := strings.IndexAny(s, "=:")
+	if i < 0 || strings.TrimSpace(s[:i]) == "" {
+		return "", nil, fmt.Errorf("%q: write GROUP=ADDR[,ADDR…], or GROUP= to stop that group's report", s)
+	}
+	return strings.TrimSpace(s[:i]), SplitAddresses(s[i+1:]), nil
+}
+
+// FormatGroupTo writes each group's recipients as ParseGroupsTo reads
+// them: "Acme = it@acme.example; Globex = it@globex.example", in order
+// of name.
+func FormatGroupTo(groupTo map[string][]string) string {
+	var parts []string
+	for _, g := range slices.SortedFunc(maps.Keys(groupTo), func(a, b string) int { return strings.Compare(strings.ToLower(a), strings.ToLower(b)) }) {
+		parts = append(parts, g+" = "+strings.Join(groupTo[g], ", "))
+	}
+	return strings.Join(parts, "; ")
+}
+
+// ParseGroupsTo reads what FormatGroupTo writes (a new line will do for
+// "; ") into every group's recipients; a group given no address is left
+// out.
+func ParseGroupsTo(s string) (map[string][]string, error) {
+	var st Settings
+	for _, part := range strings.FieldsFunc(s, func(r rune) bool { return r == ';' || r == '\n' }) {
+		if strings.TrimSpace(part) == "" {
+			continue
+		}
+		g, to, err := ParseGroupTo(strings.TrimSpace(part))
+		if err != nil {
+			return nil, err
+		}
+		st.SetGroupTo(g, to)
+	}
+	return st.GroupTo, nil
 }
 
 // SetGroupTo sets group's own recipients, replacing those of a group of
