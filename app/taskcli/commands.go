@@ -547,7 +547,7 @@ func runExit(rep *backup.Report) error {
 	case backup.ResultCompleted:
 		return nil
 	case backup.ResultWarnings:
-		return &cmdline.CodeError{Code: ExitWarnings, Err: fmt.Errorf("task %s completed with %d warning(s)", rep.Task, rep.WarningCount)}
+		return &cmdline.CodeError{Code: ExitWarnings, Err: fmt.Errorf("task %s completed with %s", rep.Task, human.Plural(rep.WarningCount, "warning", "warnings"))}
 	case backup.ResultStopped:
 		return &cmdline.CodeError{Code: cmdline.ExitError, Err: fmt.Errorf("task %s was stopped", rep.Task)}
 	}
@@ -573,7 +573,7 @@ func printReport(w io.Writer, rep *backup.Report) {
 		}
 	}
 	if len(rep.Removed) > 0 {
-		fmt.Fprintf(w, "retention removed %d snapshot(s): %s\n", len(rep.Removed), strings.Join(rep.Removed, ", "))
+		fmt.Fprintf(w, "retention removed %s: %s\n", human.Plural(len(rep.Removed), "snapshot", "snapshots"), strings.Join(rep.Removed, ", "))
 	}
 }
 

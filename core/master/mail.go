@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/lanyard/lanyard/core/health"
+	"github.com/lanyard/lanyard/core/human"
 	"github.com/lanyard/lanyard/core/mail"
 	"github.com/lanyard/lanyard/core/store"
 )
@@ -151,7 +152,7 @@ func (m *Master) mailAlerts(alerts []health.Alert) {
 		ctx, cancel := context.WithTimeout(m.ctx, mailTimeout)
 		defer cancel()
 		if err := snd.Send(ctx, msg); err != nil {
-			m.log.WithError(err).WithField("event", "mail_failed").Errorf("could not mail %d alert(s): %v", len(picked), err)
+			m.log.WithError(err).WithField("event", "mail_failed").Errorf("could not mail %s: %v", human.Plural(len(picked), "alert", "alerts"), err)
 			return
 		}
 		m.log.WithField("event", "mail_sent").Infof("mailed: %s", msg.Subject)
@@ -178,7 +179,7 @@ func alertMail(alerts []health.Alert, now time.Time) mail.Message {
 	b.WriteString("\nlanyard report shows the whole fleet; the Backups window (Ctrl+B) too.\n")
 	subject := "Lanyard: " + strings.SplitN(line(alerts[0]), ":", 2)[0]
 	if len(alerts) > 1 {
-		subject = fmt.Sprintf("Lanyard: %d backup alerts (%s, …)", len(alerts), strings.SplitN(line(alerts[0]), ":", 2)[0])
+		subject = fmt.Sprintf("Lanyard: %s backup alerts (%s, …)", human.Count(len(alerts)), strings.SplitN(line(alerts[0]), ":", 2)[0])
 	}
 	return mail.Message{Subject: subject, Text: b.String()}
 }
