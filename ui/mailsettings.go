@@ -18,12 +18,11 @@ import (
 
 // The mail settings in the Alerts and mail tab of Remote Management
 // Settings (below the alert grace, settingsdialog.go): the SMTP server, its
-// security and login, sender and recipients, which alerts are mailed and
-// the daily summary's time and each group's own summary's recipients,
-// and Send test message, which tries the values
-// as typed and shows the server's own refusal. The password field never
-// shows the stored password: it says one is stored, and a typed one
-// replaces it.
+// security and login, sender and recipients, which alerts are mailed, the
+// daily summary's time and each group's own summary's recipients, and
+// Send test message, which tries the values as typed and shows the
+// server's own refusal. The password field never shows the stored
+// password: it says one is stored, and a typed one replaces it.
 
 // MailEditor reads and saves the console's mail settings; *master.Master
 // provides it.
