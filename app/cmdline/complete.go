@@ -2,9 +2,14 @@ package cmdline
 
 import (
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 )
+
+// CompletionTimeout bounds the question a shell completion asks (of a
+// running console or agent): the shell waits for the answer.
+const CompletionTimeout = 5 * time.Second
 
 // Offer is what a shell completion offers of names: those that begin
 // with typed, case ignored, each with about(i) as its description (none

@@ -8,7 +8,6 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/spf13/cobra"
 
@@ -22,10 +21,6 @@ import (
 // the running console, else from the data directory's database when
 // there is one: a completion never creates a database, and finds nothing
 // rather than failing when it cannot read one.
-
-// completionTimeout bounds a completion's question to the running
-// console: the shell waits for it.
-const completionTimeout = 5 * time.Second
 
 // addNameCompletions completes --slave and --group on every command of
 // root's tree that has them.
@@ -89,7 +84,7 @@ func (e *env) knownSlaves(ctx context.Context) []slaveJSON {
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	ctx, cancel := context.WithTimeout(ctx, completionTimeout)
+	ctx, cancel := context.WithTimeout(ctx, cmdline.CompletionTimeout)
 	defer cancel()
 	r, err := e.call(ctx, ctlRequest{Op: opSlaveList}, nil)
 	if err == nil {

@@ -115,10 +115,6 @@ func Command(e *Env, long string) *cobra.Command {
 	return cmd
 }
 
-// completeTaskTimeout bounds the question a completion asks: the shell
-// waits for it.
-const completeTaskTimeout = 5 * time.Second
-
 // completeTask offers the names of the tasks there are (the agent's;
 // through the console, the --slave's), each described by its schedule,
 // or nothing when they cannot be read.
@@ -158,7 +154,7 @@ func (e *Env) completionAsk(cmd *cobra.Command, op string, args agent.TaskArgs) 
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	ctx, cancel := context.WithTimeout(ctx, completeTaskTimeout)
+	ctx, cancel := context.WithTimeout(ctx, cmdline.CompletionTimeout)
 	defer cancel()
 	res, err := e.Do(ctx, op, args, nil, false)
 	if err != nil {
