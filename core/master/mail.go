@@ -216,6 +216,9 @@ func (m *Master) dailyDue(now time.Time) {
 	go func() {
 		defer m.wg.Done()
 		for _, dm := range mails {
+			if m.ctx.Err() != nil {
+				return // stopping: the rest are not sent today
+			}
 			s := *snd
 			if dm.to != nil {
 				s.Settings.To = dm.to
