@@ -161,7 +161,8 @@ func (m *Master) BackupRows(ids ...string) []BackupRow {
 
 // Alerting is every backup and outage alert in force now (announced by
 // mail and notification, and not yet over), with each slave's entry's
-// name, group and, for an outage, when it was last seen.
+// name and group. An outage's start is the tracker's: the last-seen time
+// the start's watch was given (watchOutages), or the link's end.
 func (m *Master) Alerting() []health.Alert {
 	if m.health == nil {
 		return nil
@@ -176,9 +177,6 @@ func (m *Master) Alerting() []health.Alert {
 			continue // removed
 		}
 		a.Slave, a.Row.Slave, a.Row.Group = s.entry.Name, s.entry.Name, s.entry.Group
-		if a.Kind == health.AlertOffline && a.Since.IsZero() {
-			a.Since = s.seen // the outage began before this console started
-		}
 		out = append(out, a)
 	}
 	return out
