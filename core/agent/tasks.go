@@ -535,14 +535,14 @@ func logRun(log logrus.FieldLogger, rep backup.Report) {
 		if len(rep.Warnings) > 0 {
 			first = "; first: " + rep.Warnings[0]
 		}
-		log.Warnf("task %s: completed with %d warning(s): snapshot %s, %s%s", rep.Task, rep.WarningCount, rep.Snapshot, done, first)
+		log.Warnf("task %s: completed with %s: snapshot %s, %s%s", rep.Task, human.Plural(int(rep.WarningCount), "warning", "warnings"), rep.Snapshot, done, first)
 	case backup.ResultStopped:
 		log.Warnf("task %s: stopped after %s: %s", rep.Task, d, rep.Error)
 	default:
 		log.Errorf("task %s: failed after %s: %s", rep.Task, d, rep.Error)
 	}
 	if len(rep.Removed) > 0 {
-		log.Infof("task %s: retention removed %d snapshot(s): %s", rep.Task, len(rep.Removed), strings.Join(rep.Removed, ", "))
+		log.Infof("task %s: retention removed %s: %s", rep.Task, human.Plural(len(rep.Removed), "snapshot", "snapshots"), strings.Join(rep.Removed, ", "))
 	}
 }
 

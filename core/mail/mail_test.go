@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -132,16 +133,17 @@ func keys(m map[string]any) []string {
 	return out
 }
 
-// Of the calls that claim one day's summary at once, exactly one gets
-// to send it; a later slot can be claimed again, an earlier one not.
+// Of the calls that claim one day's summaries at once, exactly one gets
+// to send them; a later slot can be claimed again, an earlier one not.
 func TestADailySummaryIsClaimedOnce(t *testing.T) {
 	db := testkit.Store(t, "console", store.Options{})
 	slot := time.Date(2026, 12, 2, 7, 30, 0, 0, time.UTC)
+	keys := []string{FleetSummary, "Acme"}
 	var mine atomic.Int32
 	var wg sync.WaitGroup
 	for range 8 {
 		wg.Go(func() {
-			ok, err := ClaimDaily(db, slot)
+			ok, err := ClaimDaily(db, slot, keys)
 			if err != nil {
 				t.Error(err)
 			}
@@ -154,14 +156,61 @@ func TestADailySummaryIsClaimedOnce(t *testing.T) {
 	if n := mine.Load(); n != 1 {
 		t.Fatalf("%d callers claimed one slot", n)
 	}
-	if ok, _ := ClaimDaily(db, slot.Add(-24*time.Hour)); ok {
+	if ok, _ := ClaimDaily(db, slot.Add(-24*time.Hour), keys); ok {
 		t.Error("an earlier slot was claimed after a later one")
 	}
-	if ok, _ := ClaimDaily(db, slot.Add(24*time.Hour)); !ok {
+	if ok, _ := ClaimDaily(db, slot.Add(24*time.Hour), keys[:1]); !ok {
 		t.Error("the next day's slot could not be claimed")
 	}
-	if sent, _ := DailySent(db); !sent.Equal(slot.Add(24 * time.Hour)) {
-		t.Errorf("sent %v", sent)
+	if d, _ := LoadDaily(db); !d.Slot.Equal(slot.Add(24*time.Hour)) || !slices.Equal(d.Pending, keys[:1]) {
+		t.Errorf("record %+v", d)
+	}
+}
+
+// Each summary sent is struck off its slot's record, so what is left
+// after a failure or a stop is sent later, and nothing twice; a late
+// note of an older slot changes nothing.
+func TestADailySummarySentIsStruckOff(t *testing.T) {
+	db := testkit.Store(t, "console", store.Options{})
+	slot := time.Date(2026, 12, 2, 7, 30, 0, 0, time.UTC)
+	if _, err := ClaimDaily(db, slot, []string{FleetSummary, "Acme", "Globex"}); err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []string{"Acme", FleetSummary} {
+		if err := DailyDone(db, slot, k); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := DailyDone(db, slot.Add(-24*time.Hour), "Globex"); err != nil {
+		t.Fatal(err)
+	}
+	if d, _ := LoadDaily(db); !d.Slot.Equal(slot) || !slices.Equal(d.Pending, []string{"Globex"}) {
+		t.Fatalf("record %+v, want Globex's left", d)
+	}
+	if err := DailyDone(db, slot, "Globex"); err != nil {
+		t.Fatal(err)
+	}
+	if d, _ := LoadDaily(db); len(d.Pending) != 0 {
+		t.Fatalf("record %+v, want none left", d)
+	}
+}
+
+// A database from a build that kept the last slot alone: that slot
+// counts as sent, so the upgrade does not send the day's summary twice.
+func TestTheDailySlotOfAnOlderBuildCounts(t *testing.T) {
+	db := testkit.Store(t, "console", store.Options{})
+	slot := time.Date(2026, 12, 2, 7, 30, 0, 0, time.UTC)
+	if err := db.PutSettings(dailySentKey, slot); err != nil {
+		t.Fatal(err)
+	}
+	if d, _ := LoadDaily(db); !d.Slot.Equal(slot) || len(d.Pending) != 0 {
+		t.Fatalf("record %+v", d)
+	}
+	if ok, _ := ClaimDaily(db, slot, []string{FleetSummary}); ok {
+		t.Error("the slot an older build sent was claimed again")
+	}
+	if ok, _ := ClaimDaily(db, slot.Add(24*time.Hour), []string{FleetSummary}); !ok {
+		t.Error("the next day's slot could not be claimed")
 	}
 }
 

@@ -220,42 +220,6 @@ func Save(db *store.DB, s Settings) error {
 	return db.PutSettings(settingsKey, s)
 }
 
-// dailySentKey remembers the last daily summary's slot, so a restart
-// neither repeats nor, the same day, misses it.
-const dailySentKey = "mail_daily_sent"
-
-// DailySent is when the last daily summary's slot was (zero: never).
-func DailySent(db *store.DB) (time.Time, error) {
-	var t time.Time
-	_, err := db.GetSettings(dailySentKey, &t)
-	return t, err
-}
-
-// MarkDailySent notes the daily summary of the slot at t as sent.
-func MarkDailySent(db *store.DB, t time.Time) error { return db.PutSettings(dailySentKey, t) }
-
-// errSentAlready leaves the slot noted as it is (ClaimDaily).
-var errSentAlready = errors.New("the daily summary of this slot was sent already")
-
-// ClaimDaily notes the daily summary of the slot at slot as sent, unless
-// it or a later one was, in one transaction: it reports whether this
-// caller is the one to send it. Of callers claiming one slot at once,
-// exactly one is.
-func ClaimDaily(db *store.DB, slot time.Time) (bool, error) {
-	var sent time.Time
-	err := db.UpdateSettings(dailySentKey, &sent, func() error {
-		if !sent.Before(slot) {
-			return errSentAlready
-		}
-		sent = slot
-		return nil
-	})
-	if errors.Is(err, errSentAlready) {
-		return false, nil
-	}
-	return err == nil, err
-}
-
 // Password is the stored SMTP password ("" when none).
 func Password(db *store.DB) (string, error) {
 	var pw string

@@ -47,8 +47,8 @@ func (m *Master) SetMailSettings(s mail.Settings, password *string) error {
 			return err
 		}
 	}
-	m.log.WithField("event", "mail_settings").Infof("mail settings saved: server %s, %d recipient(s), daily summary %s",
-		orNone(s.Server), len(s.To), orNone(s.DailyAt))
+	m.log.WithField("event", "mail_settings").Infof("mail settings saved: server %s, %s, daily summary %s",
+		orNone(s.Server), human.Plural(len(s.To), "recipient", "recipients"), orNone(s.DailyAt))
 	return nil
 }
 
@@ -184,41 +184,86 @@ func alertMail(alerts []health.Alert, now time.Time) mail.Message {
 	return mail.Message{Subject: subject, Text: b.String()}
 }
 
-// dailyDue sends the daily summary when its time has come and it was
-// not sent for this day's slot yet.
+// dailyDue sends the day's summaries when their time has come: those of
+// the day's slot not sent yet. One that fails (the SMTP server is down)
+// is tried again every dailyRetryEvery until dailyLate after its time;
+// the record in the database carries what is left over a restart.
 func (m *Master) dailyDue(now time.Time) {
 	st, err := mail.Load(m.cfg.DB)
 	if err != nil || st.DailyAt == "" || !st.Configured() {
 		return
 	}
-	h, mi, err := mail.ParseClock(st.DailyAt)
-	if err != nil {
+	slot, ok := dailySlot(st.DailyAt, now)
+	if !ok || now.Sub(slot) > dailyLate {
+		return // not yet, or too late today: the next one is tomorrow
+	}
+	select {
+	case m.daily <- struct{}{}:
+	default:
+		return // still sending
+	}
+	held := true
+	defer func() {
+		if held {
+			<-m.daily
+		}
+	}()
+	if now.Before(m.dailyRetry) {
 		return
 	}
-	local := now.Local()
-	slot := time.Date(local.Year(), local.Month(), local.Day(), h, mi, 0, 0, time.Local)
-	if local.Before(slot) {
-		return
+	d, err := mail.LoadDaily(m.cfg.DB)
+	if err == nil && d.Slot.Before(slot) {
+		if _, err = mail.ClaimDaily(m.cfg.DB, slot, dailyKeys(st)); err == nil {
+			d, err = mail.LoadDaily(m.cfg.DB)
+		}
 	}
-	// Claimed in one transaction: two calls at once send it once.
-	if mine, err := mail.ClaimDaily(m.cfg.DB, slot); err != nil || !mine {
+	if err != nil || !d.Slot.Equal(slot) || len(d.Pending) == 0 {
 		return
-	}
-	if local.Sub(slot) > dailyLate {
-		return // too late today: the next one is tomorrow
 	}
 	snd, err := sender(m.cfg.DB, &st)
 	if err != nil {
 		return
 	}
-	mails := dailyMails(m.BackupRows(), now, st)
+	mails := dailyMails(m.BackupRows(), now, st, d.Pending)
+	held = false // the sending goroutine lets go
 	m.wg.Add(1)
 	go func() {
 		defer m.wg.Done()
-		for _, dm := range mails {
-			if m.ctx.Err() != nil {
-				return // stopping: the rest are not sent today
-			}
+		defer func() { <-m.daily }()
+		m.sendDaily(snd, now, slot, mails)
+	}()
+}
+
+// dailyRetryEvery is how often a daily summary the SMTP server did not
+// take is tried again.
+const dailyRetryEvery = 10 * time.Minute
+
+// dailySlot is the time of today's summary, and whether now is past it.
+func dailySlot(at string, now time.Time) (time.Time, bool) {
+	h, mi, err := mail.ParseClock(at)
+	if err != nil {
+		return time.Time{}, false
+	}
+	local := now.Local()
+	slot := time.Date(local.Year(), local.Month(), local.Day(), h, mi, 0, 0, time.Local)
+	return slot, !local.Before(slot)
+}
+
+// dailyKeys names the day's summaries: the fleet's and each group's with
+// recipients of its own.
+func dailyKeys(st mail.Settings) []string {
+	return append([]string{mail.FleetSummary}, slices.Sorted(maps.Keys(st.GroupTo))...)
+}
+
+// sendDaily sends mails, one after another, noting each one sent; after
+// a failure the rest wait for the next try, dailyRetryEvery after now.
+// Stopping leaves them for the console's next start.
+func (m *Master) sendDaily(snd *mail.Sender, now, slot time.Time, mails []dailyMail) {
+	for _, dm := range mails {
+		if m.ctx.Err() != nil {
+			return
+		}
+		if dm.msg.Subject != "" {
 			s := *snd
 			if dm.to != nil {
 				s.Settings.To = dm.to
@@ -227,41 +272,60 @@ func (m *Master) dailyDue(now time.Time) {
 			err := s.Send(ctx, dm.msg)
 			cancel()
 			if err != nil {
-				m.log.WithError(err).WithField("event", "mail_failed").Errorf("could not mail the daily summary%s: %v", dm.what, err)
-				continue
+				m.dailyRetry = now.Add(dailyRetryEvery)
+				m.log.WithError(err).WithField("event", "mail_failed").Errorf("could not mail the daily summary%s (trying again at %s): %v",
+					dm.what, m.dailyRetry.Local().Format("15:04"), err)
+				return
 			}
 			m.log.WithField("event", "mail_sent").Infof("daily summary%s mailed: %s", dm.what, dm.msg.Subject)
 		}
-	}()
+		if err := mail.DailyDone(m.cfg.DB, slot, dm.key); err != nil {
+			m.log.WithError(err).Warnf("could not note the daily summary%s as sent: %v", dm.what, err)
+		}
+	}
 }
 
 // dailyMail is one daily summary and its recipients (nil: the mail
-// settings').
+// settings'). A group with no task has none to send (no subject).
 type dailyMail struct {
+	key  string // its name in the daily record (mail.Daily)
 	to   []string
 	what string // " of Acme" for a group's, for the log
 	msg  mail.Message
 }
 
-// dailyMails are the day's summaries: the fleet's, to the mail settings'
-// recipients, then each group's with recipients of its own, of that
-// group's servers alone. A group with no task has no summary.
-func dailyMails(rows []BackupRow, now time.Time, st mail.Settings) []dailyMail {
-	out := []dailyMail{{msg: reportMail(health.NewReport(rows, now, 24*time.Hour), "Lanyard daily report: ")}}
-	groups := slices.Sorted(maps.Keys(st.GroupTo))
-	for _, g := range groups {
+// dailyMails are the day's summaries named by keys (mail.Daily.Pending):
+// the fleet's, to the mail settings' recipients, and each group's with
+// recipients of its own, of that group's servers alone.
+func dailyMails(rows []BackupRow, now time.Time, st mail.Settings, keys []string) []dailyMail {
+	var out []dailyMail
+	for _, key := range keys {
+		if key == mail.FleetSummary {
+			out = append(out, dailyMail{key: key, msg: reportMail(health.NewReport(rows, now, 24*time.Hour), "Lanyard daily report: ")})
+			continue
+		}
+		dm := dailyMail{key: key, what: " of " + key}
+		for g, to := range st.GroupTo {
+			if strings.EqualFold(g, key) {
+				dm.to = to
+			}
+		}
+		if dm.to == nil {
+			out = append(out, dm) // no longer in the settings: none to send
+			continue
+		}
 		var mine []BackupRow
 		for _, r := range rows {
-			if strings.EqualFold(r.Group, g) {
+			if strings.EqualFold(r.Group, key) {
 				mine = append(mine, r)
 			}
 		}
-		if len(mine) == 0 {
-			continue
+		if len(mine) > 0 {
+			r := health.NewReport(mine, now, 24*time.Hour)
+			r.Scope = mine[0].Group // as the entries spell it
+			dm.what, dm.msg = " of "+r.Scope, reportMail(r, "Lanyard daily report: ")
 		}
-		r := health.NewReport(mine, now, 24*time.Hour)
-		r.Scope = mine[0].Group // as the entries spell it
-		out = append(out, dailyMail{to: st.GroupTo[g], what: " of " + r.Scope, msg: reportMail(r, "Lanyard daily report: ")})
+		out = append(out, dm)
 	}
 	return out
 }

@@ -2,6 +2,7 @@ package master
 
 import (
 	"context"
+	"net"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -11,6 +12,7 @@ import (
 	"github.com/lanyard/lanyard/core/mail"
 	"github.com/lanyard/lanyard/core/store"
 	"github.com/lanyard/lanyard/internal/smtptest"
+	"github.com/lanyard/lanyard/internal/testkit"
 )
 
 func TestAFailedRunIsMailedAndTheDailySummaryListsEveryFailure(t *testing.T) {
@@ -62,7 +64,9 @@ func TestAFailedRunIsMailedAndTheDailySummaryListsEveryFailure(t *testing.T) {
 	}
 	c.dailyDue(slot.Add(-time.Minute))
 	c.dailyDue(slot.Add(time.Minute))
-	c.dailyDue(slot.Add(2 * time.Minute))
+	c.dailyDue(slot.Add(2 * time.Minute)) // while the first is sent, or after
+	c.waitDaily(t)
+	c.dailyDue(slot.Add(3 * time.Minute))
 	daily := srv.Wait(t, "with the daily summary", func(m smtptest.Message) bool { return strings.HasPrefix(m.Subject(), "Lanyard daily report: Backups:") })
 	if daily.Subject() != "Lanyard daily report: Backups: 2 failed of 3 tasks" || strings.Join(daily.To, ",") != "ops@example.com,boss@example.com" {
 		t.Fatalf("subject %q to %v", daily.Subject(), daily.To)
@@ -86,5 +90,93 @@ func TestAFailedRunIsMailedAndTheDailySummaryListsEveryFailure(t *testing.T) {
 	}
 	if n != 2 {
 		t.Fatalf("%d daily summaries, want the fleet's and Acme's", n)
+	}
+}
+
+// waitDaily waits until no daily summary is being sent.
+func (c *console) waitDaily(t *testing.T) {
+	t.Helper()
+	select {
+	case c.daily <- struct{}{}:
+		<-c.daily
+	case <-time.After(30 * time.Second):
+		t.Fatal("the daily summaries were still being sent after 30 s")
+	}
+}
+
+// An SMTP server that is down at the daily time gets the summary when it
+// is back: tried again ten minutes later, and at once by a console
+// restarted in between; never twice.
+func TestADailySummaryTheServerDidNotTakeIsSentLater(t *testing.T) {
+	srv := smtptest.Start(t, smtptest.Options{})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	down := ln.Addr().String()
+	_ = ln.Close() // nothing listens there: the server is down
+	db := testkit.Store(t, "console", store.Options{})
+	c := startConsoleWith(t, false, db, nil)
+	st := mail.Defaults()
+	st.Server, st.Security, st.From, st.To = down, mail.SecurityNone, "lanyard@example.com", []string{"ops@example.com"}
+	dailyAt := time.Now().Local().Add(time.Hour) // not due by the console's own clock
+	st.DailyAt = dailyAt.Format("15:04")
+	if err := c.SetMailSettings(st, nil); err != nil {
+		t.Fatal(err)
+	}
+	at := time.Now().Local()
+	slot := time.Date(at.Year(), at.Month(), at.Day(), dailyAt.Hour(), dailyAt.Minute(), 0, 0, time.Local)
+	if err := mail.MarkDailySent(db, slot.Add(-24*time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+
+	c.dailyDue(slot.Add(time.Minute))
+	c.waitDaily(t)
+	if d, _ := mail.LoadDaily(db); !d.Slot.Equal(slot) || len(d.Pending) != 1 {
+		t.Fatalf("after the failure the record is %+v, want the fleet's summary pending", d)
+	}
+	st.Server = srv.Addr // back up; the daily time unchanged
+	if err := c.SetMailSettings(st, nil); err != nil {
+		t.Fatal(err)
+	}
+	c.dailyDue(slot.Add(5 * time.Minute)) // before its retry
+	c.waitDaily(t)
+	if n := len(srv.Messages()); n != 0 {
+		t.Fatalf("%d messages before the retry was due", n)
+	}
+	c.dailyDue(slot.Add(12 * time.Minute))
+	srv.Wait(t, "with the summary, retried", func(m smtptest.Message) bool { return strings.HasPrefix(m.Subject(), "Lanyard daily report") })
+	c.waitDaily(t)
+	if d, _ := mail.LoadDaily(db); len(d.Pending) != 0 {
+		t.Fatalf("after the retry the record is %+v", d)
+	}
+
+	// The next day the server is down again, and the console restarts
+	// before the retry was due: the new one sends it at once.
+	st.Server = down
+	if err := c.SetMailSettings(st, nil); err != nil {
+		t.Fatal(err)
+	}
+	tomorrow := slot.AddDate(0, 0, 1)
+	c.dailyDue(tomorrow.Add(time.Minute))
+	c.waitDaily(t)
+	c.stop()
+	st.Server = srv.Addr
+	if err := mail.Save(db, st); err != nil {
+		t.Fatal(err)
+	}
+	c2 := startConsoleWith(t, false, db, nil)
+	c2.dailyDue(tomorrow.Add(2 * time.Minute))
+	c2.waitDaily(t)
+	c2.dailyDue(tomorrow.Add(30 * time.Minute))
+	c2.waitDaily(t)
+	n := 0
+	for _, m := range srv.Messages() {
+		if strings.HasPrefix(m.Subject(), "Lanyard daily report") {
+			n++
+		}
+	}
+	if n != 2 {
+		t.Fatalf("%d daily summaries over two days, want 2", n)
 	}
 }

@@ -85,6 +85,11 @@ type Master struct {
 	// refusals decides which peers turned away before they authenticated
 	// are recorded, and counts the rest.
 	refusals *store.RefusalLog
+
+	// daily is held while the day's summaries are being sent (mail.go);
+	// dailyRetry is when a summary that failed is tried again.
+	daily      chan struct{}
+	dailyRetry time.Time
 }
 
 // New builds a Master. Start brings it to life.
@@ -98,7 +103,8 @@ func New(cfg Config) *Master {
 		cfg.Limiter = auth.NewLimiter(auth.LimiterConfig{})
 	}
 	m := &Master{cfg: cfg, log: log, slaves: map[string]*slave{}, byName: map[string]*slave{},
-		pins: newPinWriter(cfg.DB, log), hub: newEventHub(), tasks: newTaskHub(), alerts: newAlertHub()}
+		pins: newPinWriter(cfg.DB, log), hub: newEventHub(), tasks: newTaskHub(), alerts: newAlertHub(),
+		daily: make(chan struct{}, 1)}
 	m.stopCommits = cfg.DB.OnCommit(m.committed)
 	m.refusals = store.NewRefusalLog(m.write)
 	return m
