@@ -245,10 +245,7 @@ func backupNotification(alerts []health.Alert) *fyne.Notification {
 	for _, a := range as[:min(len(as), alertListMax)] {
 		names = append(names, fmt.Sprintf("%s / %s %s", a.Slave, a.Task, what(a)))
 	}
-	body := strings.Join(names, ", ")
-	if len(as) > alertListMax {
-		body += " and " + human.Count(len(as)-alertListMax) + " more"
-	}
+	body := human.List(names, len(as))
 	return fyne.NewNotification(human.Count(len(as))+" backup alerts", body+". The Backups window (Ctrl+B) lists them.")
 }
 
@@ -365,8 +362,7 @@ func (w *outageWatch) due(now time.Time) []*fyne.Notification {
 			names[i] = down[i].name
 		}
 		return []*fyne.Notification{fyne.NewNotification(human.Count(len(down))+" slaves offline",
-			fmt.Sprintf("%s and %s more have been offline for over %s.", strings.Join(names, ", "),
-				human.Count(len(down)-outageListMax), humanDuration(w.grace)))}
+			fmt.Sprintf("%s have been offline for over %s.", human.List(names, len(down)), humanDuration(w.grace)))}
 	}
 	out := make([]*fyne.Notification, len(down))
 	for i, s := range down {

@@ -12,6 +12,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/lanyard/lanyard/core/address"
+	"github.com/lanyard/lanyard/core/human"
 	"github.com/lanyard/lanyard/core/master"
 )
 
@@ -126,5 +127,5 @@ func portList(ports []int, listenPort string) string {
 	if len(words) == 1 {
 		return "port " + words[0]
 	}
-	return "ports " + strings.Join(words[:len(words)-1], ", ") + " and " + words[len(words)-1]
+	return "ports " + human.List(words, len(words))
 }

@@ -50,16 +50,12 @@ type ExistsError struct {
 }
 
 func (e *ExistsError) Error() string {
-	more := ""
-	if e.Count > len(e.Paths) {
-		more = " and " + human.Count(e.Count-len(e.Paths)) + " more"
-	}
 	exist := "already exist"
 	if e.Count == 1 {
 		exist = "already exists"
 	}
-	return fmt.Sprintf("%s %s in %s (%s%s): nothing was restored; pass --overwrite to replace them, or restore into an empty folder",
-		human.Plural(e.Count, "file", "files"), exist, e.Target, strings.Join(e.Paths, ", "), more)
+	return fmt.Sprintf("%s %s in %s (%s): nothing was restored; pass --overwrite to replace them, or restore into an empty folder",
+		human.Plural(e.Count, "file", "files"), exist, e.Target, human.List(e.Paths, e.Count))
 }
 
 // Restore copies a snapshot, or the chosen paths of it, into

@@ -49,6 +49,22 @@ func Plural[N ~int | ~int64 | ~uint64](n N, one, many string) string {
 	return Count(n) + " " + many
 }
 
+// List names things in words: "a", "a and b", "a, b and c". first are
+// the ones named, of total in all; the rest are counted: "a, b and 3
+// more".
+func List(first []string, total int) string {
+	if more := total - len(first); more > 0 {
+		return strings.Join(first, ", ") + " and " + Count(more) + " more"
+	}
+	switch len(first) {
+	case 0:
+		return ""
+	case 1:
+		return first[0]
+	}
+	return strings.Join(first[:len(first)-1], ", ") + " and " + first[len(first)-1]
+}
+
 // Usage is "3.1 GiB of 7.8 GiB (40 %)", or "" when total is unknown (0).
 func Usage(used, total uint64) string {
 	if total == 0 {

@@ -124,3 +124,22 @@ func TestAgo(t *testing.T) {
 		}
 	}
 }
+
+func TestList(t *testing.T) {
+	for _, c := range []struct {
+		first []string
+		total int
+		want  string
+	}{
+		{nil, 0, ""},
+		{[]string{"FS01"}, 1, "FS01"},
+		{[]string{"FS01", "FS02"}, 2, "FS01 and FS02"},
+		{[]string{"FS01", "FS02", "FS03"}, 3, "FS01, FS02 and FS03"},
+		{[]string{"FS01", "FS02"}, 5, "FS01, FS02 and 3 more"},
+		{[]string{"a"}, 1201, "a and 1,200 more"},
+	} {
+		if got := List(c.first, c.total); got != c.want {
+			t.Errorf("List(%q, %d) = %q, want %q", c.first, c.total, got, c.want)
+		}
+	}
+}
