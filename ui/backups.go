@@ -589,6 +589,7 @@ type backupsModel struct {
 	bySlave map[string][]string
 	visible []*bRow
 	counts  health.Counts
+	held    int // tasks of disconnected slaves, not in counts
 	gen     uint64
 
 	text    string
@@ -606,15 +607,25 @@ func rowKey(r *master.BackupRow) string { return r.SlaveID + "\x00" + backup.Nam
 
 // replaceAll makes the model hold exactly rows.
 func (m *backupsModel) replaceAll(rows []master.BackupRow) {
-	m.rows, m.bySlave, m.counts = make(map[string]*bRow, len(rows)), map[string][]string{}, health.Counts{}
+	m.rows, m.bySlave, m.counts, m.held = make(map[string]*bRow, len(rows)), map[string][]string{}, health.Counts{}, 0
 	for i := range rows {
 		b := &bRow{key: rowKey(&rows[i])}
 		b.set(&rows[i])
 		m.rows[b.key] = b
 		m.bySlave[b.r.SlaveID] = append(m.bySlave[b.r.SlaveID], b.key)
-		m.counts.Add(b.r.State, 1)
+		m.count(&b.r, 1)
 	}
 	m.rebuild()
+}
+
+// count counts r n times: by its state, or, when its slave is
+// disconnected, apart, as the report does (health.Report).
+func (m *backupsModel) count(r *master.BackupRow, n int) {
+	if r.Disconnected {
+		m.held += n
+		return
+	}
+	m.counts.Add(r.State, n)
 }
 
 // replace replaces the rows of the slaves ids with rows (new *bRow
@@ -639,20 +650,20 @@ func (m *backupsModel) replace(ids []string, rows []master.BackupRow) {
 			// A new row, not the old one changed: snapshots shown hold
 			// the old one.
 			delete(old, k)
-			m.counts.Add(was.r.State, -1)
+			m.count(&was.r, -1)
 			was.mark = m.gen
 			*b = *was
 		}
 		m.rows[k] = b
 		b.set(&rows[i])
 		b.mark = m.gen
-		m.counts.Add(b.r.State, 1)
+		m.count(&b.r, 1)
 		m.bySlave[b.r.SlaveID] = append(m.bySlave[b.r.SlaveID], k)
 		touched = append(touched, b)
 	}
 	for k, b := range old {
 		b.mark = m.gen
-		m.counts.Add(b.r.State, -1)
+		m.count(&b.r, -1)
 		delete(m.rows, k)
 	}
 	m.merge(touched)
@@ -812,6 +823,7 @@ func (m *backupsModel) groupNames() []string {
 type backupsSnapshot struct {
 	visible []*bRow
 	counts  health.Counts
+	held    int // tasks of disconnected slaves, not in counts
 	total   int
 	groups  []string
 	sortCol int
@@ -821,11 +833,16 @@ type backupsSnapshot struct {
 // snapshot is what to show now. The visible slice is the model's, which
 // every change replaces rather than edits.
 func (m *backupsModel) snapshot() backupsSnapshot {
-	return backupsSnapshot{visible: m.visible, counts: m.counts, total: len(m.rows), groups: m.groupNames(),
+	return backupsSnapshot{visible: m.visible, counts: m.counts, held: m.held, total: len(m.rows), groups: m.groupNames(),
 		sortCol: m.sortCol, desc: m.desc}
 }
 
-// summary is "12 of 30,000 tasks shown · 28,000 ok · 1,200 failed…".
+// summary is "12 of 30,000 tasks shown · 28,000 ok · 1,200 failed…
+// · 3 of disconnected slaves".
 func (s *backupsSnapshot) summary() string {
-	return fmt.Sprintf("%s of %s tasks shown · %s", human.Count(len(s.visible)), human.Count(s.total), s.counts)
+	out := fmt.Sprintf("%s of %s tasks shown · %s", human.Count(len(s.visible)), human.Count(s.total), s.counts)
+	if s.held > 0 {
+		out += " · " + human.Count(s.held) + " of disconnected slaves"
+	}
+	return out
 }

@@ -159,6 +159,23 @@ func TestTheBackupsWindowSortsAndFilters(t *testing.T) {
 	}
 }
 
+// A slave the user disconnects is not watched: its tasks stay listed,
+// but the counts leave them out and say how many they are, as the
+// report does; connected again, they are counted again.
+func TestTheBackupsWindowCountsADisconnectedSlavesTasksApart(t *testing.T) {
+	v, src, q, _ := openBackups(t)
+	held := mixedRows()[3] // NAS / media, overdue
+	held.Disconnected = true
+	src.setRow(held)
+	q.runUntil(t, "NAS held apart", func() bool { return v.snap.held == 1 })
+	if got := v.summary.Text; got != "5 of 5 tasks shown · 1 ok · 1 failed · 1 running · 1 unknown · 1 of disconnected slaves" {
+		t.Fatalf("summary %q", got)
+	}
+	held.Disconnected = false
+	src.setRow(held)
+	q.runUntil(t, "NAS counted again", func() bool { return v.snap.held == 0 && v.snap.counts.Overdue == 1 })
+}
+
 func TestTheBackupsWindowFollowsTheFleetAndOpensATasksTab(t *testing.T) {
 	v, src, q, opened := openBackups(t)
 	fixed := mixedRows()[1]

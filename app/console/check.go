@@ -103,14 +103,17 @@ func checkFailed(w io.Writer, err error) error {
 
 // checkResult is what a check found; the console sends it as it is.
 type checkResult struct {
-	Code      int            `json:"code"`
-	Servers   int            `json:"servers"`
-	Connected int            `json:"connected"`
-	Offline   int            `json:"offline"`
-	Errors    int            `json:"errors"`
-	Tasks     int            `json:"tasks"`
-	Backup    health.Counts  `json:"backup"`
-	Alerts    []health.Alert `json:"alerts,omitempty"`
+	Code      int `json:"code"`
+	Servers   int `json:"servers"`
+	Connected int `json:"connected"`
+	Offline   int `json:"offline"`
+	Errors    int `json:"errors"`
+	// Disconnected counts the servers the user disconnected: not
+	// watched, and their tasks not in Tasks and Backup.
+	Disconnected int            `json:"disconnected"`
+	Tasks        int            `json:"tasks"`
+	Backup       health.Counts  `json:"backup"`
+	Alerts       []health.Alert `json:"alerts,omitempty"`
 	// States is the link's state of each slave an outage alert names, by
 	// its name in lower case.
 	States map[string]master.State `json:"states,omitempty"`
@@ -150,6 +153,8 @@ func newCheckResult(views []master.SlaveView, rows []health.Row, alerts []health
 			res.Offline++
 		case master.StateError:
 			res.Errors++
+		case master.StateDisabled:
+			res.Disconnected++
 		}
 	}
 	if res.Servers == 0 {
@@ -158,7 +163,7 @@ func newCheckResult(views []master.SlaveView, rows []health.Row, alerts []health
 		}
 	}
 	for _, row := range rows {
-		if scope.in(row.Slave, row.Group) {
+		if scope.in(row.Slave, row.Group) && !row.Disconnected {
 			res.Tasks++
 			res.Backup.Add(row.State, 1)
 		}
@@ -190,13 +195,16 @@ func (c *checkResult) write(w io.Writer, now time.Time) {
 	if overdue > 0 {
 		news = append(news, human.Plural(overdue, "backup overdue", "backups overdue"))
 	}
-	summary := fmt.Sprintf("%s, %s connected; %s", human.Plural(c.Servers, "server", "servers"), human.Count(c.Connected),
-		human.Plural(c.Tasks, "backup task", "backup tasks"))
+	servers := fmt.Sprintf("%s, %s connected", human.Plural(c.Servers, "server", "servers"), human.Count(c.Connected))
+	if c.Disconnected > 0 {
+		servers += ", " + human.Count(c.Disconnected) + " disconnected"
+	}
+	summary := servers + "; " + human.Plural(c.Tasks, "backup task", "backup tasks")
 	if len(news) > 0 {
 		summary = strings.Join(news, ", ") + "; " + summary
 	}
-	fmt.Fprintf(w, "LANYARD %s - %s | servers=%d connected=%d offline=%d error=%d tasks=%d failed=%d overdue=%d\n",
-		checkWords[c.Code], summary, c.Servers, c.Connected, c.Offline, c.Errors, c.Tasks, c.Backup.Failed, c.Backup.Overdue)
+	fmt.Fprintf(w, "LANYARD %s - %s | servers=%d connected=%d offline=%d error=%d disconnected=%d tasks=%d failed=%d overdue=%d\n",
+		checkWords[c.Code], summary, c.Servers, c.Connected, c.Offline, c.Errors, c.Disconnected, c.Tasks, c.Backup.Failed, c.Backup.Overdue)
 	for _, a := range c.Alerts {
 		line := alertLine(a, now)
 		switch st := c.States[strings.ToLower(a.Slave)]; {

@@ -33,17 +33,17 @@ func TestACheckIsCriticalForOutagesAndFailuresAndWarnsOfLateness(t *testing.T) {
 		code         int
 		want         string
 	}{
-		{"", "", checkCritical, "LANYARD CRITICAL - 1 server offline, 1 backup failed, 1 backup overdue; 3 servers, 2 connected; 2 backup tasks | servers=3 connected=2 offline=0 error=1 tasks=2 failed=1 overdue=1\n" +
+		{"", "", checkCritical, "LANYARD CRITICAL - 1 server offline, 1 backup failed, 1 backup overdue; 3 servers, 2 connected; 2 backup tasks | servers=3 connected=2 offline=0 error=1 disconnected=0 tasks=2 failed=1 overdue=1\n" +
 			"FS01 / docs: overdue since 13:00:00 (2 h 0 min ago), last success 1 Dec 2026 13:00 (2 d 2 h ago)\n" +
 			"FS02: offline since 14:00:00 (1 h 0 min ago), now in error: it answers but refuses this console\n" +
 			"WEB / site: failed since 14:59:00 (1 min ago): \"disk full\\nLANYARD OK - all is well\"\n"},
-		{"acme", "", checkCritical, "LANYARD CRITICAL - 1 server offline, 1 backup overdue; 2 servers, 1 connected; 1 backup task | servers=2 connected=1 offline=0 error=1 tasks=1 failed=0 overdue=1\n" +
+		{"acme", "", checkCritical, "LANYARD CRITICAL - 1 server offline, 1 backup overdue; 2 servers, 1 connected; 1 backup task | servers=2 connected=1 offline=0 error=1 disconnected=0 tasks=1 failed=0 overdue=1\n" +
 			"FS01 / docs: overdue since 13:00:00 (2 h 0 min ago), last success 1 Dec 2026 13:00 (2 d 2 h ago)\n" +
 			"FS02: offline since 14:00:00 (1 h 0 min ago), now in error: it answers but refuses this console\n"},
 		// One server, as a monitoring system with a service per server asks.
-		{"", "fs01", checkWarning, "LANYARD WARNING - 1 backup overdue; 1 server, 1 connected; 1 backup task | servers=1 connected=1 offline=0 error=0 tasks=1 failed=0 overdue=1\n" +
+		{"", "fs01", checkWarning, "LANYARD WARNING - 1 backup overdue; 1 server, 1 connected; 1 backup task | servers=1 connected=1 offline=0 error=0 disconnected=0 tasks=1 failed=0 overdue=1\n" +
 			"FS01 / docs: overdue since 13:00:00 (2 h 0 min ago), last success 1 Dec 2026 13:00 (2 d 2 h ago)\n"},
-		{"Globex", "web", checkCritical, "LANYARD CRITICAL - 1 backup failed; 1 server, 1 connected; 1 backup task | servers=1 connected=1 offline=0 error=0 tasks=1 failed=1 overdue=0\n" +
+		{"Globex", "web", checkCritical, "LANYARD CRITICAL - 1 backup failed; 1 server, 1 connected; 1 backup task | servers=1 connected=1 offline=0 error=0 disconnected=0 tasks=1 failed=1 overdue=0\n" +
 			"WEB / site: failed since 14:59:00 (1 min ago): \"disk full\\nLANYARD OK - all is well\"\n"},
 	}
 	for _, c := range cases {
@@ -68,6 +68,26 @@ func TestACheckIsCriticalForOutagesAndFailuresAndWarnsOfLateness(t *testing.T) {
 	}
 	if res, _ := newCheckResult(views, r.Rows, r.Alerts, fleetScope{group: "Acme"}); res.Code != checkWarning {
 		t.Errorf("an overdue backup alone: code %d, want WARNING", res.Code)
+	}
+}
+
+// A server the user disconnected is counted apart, and its tasks not at
+// all: its overdue backup is not a warning (the console announces
+// nothing of it, so it raised no alert), nor in the performance data.
+func TestACheckLeavesADisconnectedServersTasksOut(t *testing.T) {
+	views := []master.SlaveView{{Name: "FS01", Group: "Acme", State: master.StateConnected},
+		{Name: "FS02", Group: "Acme", State: master.StateDisabled}}
+	rows := []health.Row{{Slave: "FS01", Group: "Acme", Task: "docs", Eval: health.Eval{State: health.StateOK}},
+		{Slave: "FS02", Group: "Acme", Task: "docs", Eval: health.Eval{State: health.StateOverdue}, Disconnected: true}}
+	res, err := newCheckResult(views, rows, nil, fleetScope{group: "Acme"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	res.write(&out, time.Now())
+	want := "LANYARD OK - 2 servers, 1 connected, 1 disconnected; 1 backup task | servers=2 connected=1 offline=0 error=0 disconnected=1 tasks=1 failed=0 overdue=0\n"
+	if res.Code != checkOK || out.String() != want {
+		t.Errorf("code %d:\n%s\nwant:\n%s", res.Code, out.String(), want)
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"html/template"
 	"io"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -44,13 +45,25 @@ type Report struct {
 	// Scope names what the report covers when it is not the whole fleet
 	// (a group, a server), for its title and subject; "" for the fleet.
 	Scope string
+	// Disconnected counts the tasks of the slaves the console's user
+	// disconnected, named in DisconnectedSlaves (sorted). They are
+	// listed, all of them, but left out of the counts above, as nothing
+	// of such a slave is announced: it is not watched.
+	Disconnected       int
+	DisconnectedSlaves []string
 }
 
 // NewReport makes the report of rows at now.
 func NewReport(rows []Row, now time.Time, since time.Duration) Report {
 	r := Report{Generated: now, Since: since}
-	slaves := map[string]bool{}
+	slaves, held := map[string]bool{}, map[string]string{}
 	for _, row := range rows {
+		if row.Disconnected {
+			r.Disconnected++
+			held[row.SlaveID] = row.Slave
+			r.Rows = append(r.Rows, row)
+			continue
+		}
 		r.Counts.Add(row.State, 1)
 		slaves[row.SlaveID] = true
 		recent := since <= 0 || !row.LastRun.IsZero() && now.Sub(row.LastRun) <= since
@@ -66,6 +79,9 @@ func NewReport(rows []Row, now time.Time, since time.Duration) Report {
 		}
 	}
 	r.Slaves = len(slaves)
+	r.DisconnectedSlaves = slices.SortedFunc(maps.Values(held), func(a, b string) int {
+		return cmp.Compare(strings.ToLower(a), strings.ToLower(b))
+	})
 	slices.SortFunc(r.Rows, func(a, b Row) int {
 		return cmp.Or(b.State.rank()-a.State.rank(), cmp.Compare(strings.ToLower(a.Slave), strings.ToLower(b.Slave)),
 			cmp.Compare(strings.ToLower(a.Task), strings.ToLower(b.Task)))
@@ -73,19 +89,39 @@ func NewReport(rows []Row, now time.Time, since time.Duration) Report {
 	return r
 }
 
-// Of is the listed rows in state s.
+// Of is the listed rows in state s, of the slaves counted.
 func (r *Report) Of(s State) []Row {
 	var out []Row
 	for _, row := range r.Rows {
-		if row.State == s {
+		if row.State == s && !row.Disconnected {
 			out = append(out, row)
 		}
 	}
 	return out
 }
 
+// OfDisconnected is the rows of the slaves the user disconnected.
+func (r *Report) OfDisconnected() []Row {
+	var out []Row
+	for _, row := range r.Rows {
+		if row.Disconnected {
+			out = append(out, row)
+		}
+	}
+	return out
+}
+
+// subjectNames is how many disconnected slaves a subject names.
+const subjectNames = 2
+
+// heldWords names the disconnected slaves, the first most by name.
+func (r *Report) heldWords(most int) string {
+	return human.List(r.DisconnectedSlaves[:min(most, len(r.DisconnectedSlaves))], len(r.DisconnectedSlaves))
+}
+
 // Subject is a mail subject that says it all: "Backups: 2 failed, 1
-// overdue of 42 tasks" or "Backups of Acme: all 42 tasks ok".
+// overdue of 42 tasks", "Backups of Acme: all 42 tasks ok; FS02
+// disconnected".
 func (r *Report) Subject() string {
 	head := "Backups"
 	if r.Scope != "" {
@@ -98,10 +134,23 @@ func (r *Report) Subject() string {
 		}
 	}
 	total := r.Counts.Total()
-	if len(bad) == 0 {
-		return head + ": all " + human.Plural(total, "task", "tasks") + " ok"
+	var counted string
+	switch {
+	case len(bad) > 0:
+		counted = strings.Join(bad, ", ") + " of " + human.Plural(total, "task", "tasks")
+	case total > 0:
+		counted = "all " + human.Plural(total, "task", "tasks") + " ok"
+	case r.Disconnected == 0:
+		counted = "no tasks"
 	}
-	return head + ": " + strings.Join(bad, ", ") + " of " + human.Plural(total, "task", "tasks")
+	if len(r.DisconnectedSlaves) > 0 {
+		held := r.heldWords(subjectNames) + " disconnected"
+		if counted == "" {
+			return head + ": " + held
+		}
+		counted += "; " + held
+	}
+	return head + ": " + counted
 }
 
 // Write writes the report in format.
@@ -260,6 +309,15 @@ func (r *Report) headline() string {
 		human.Plural(r.Slaves, "slave", "slaves"), r.Counts)
 }
 
+// heldLine says which tasks the counts leave out, "" when none.
+func (r *Report) heldLine() string {
+	if r.Disconnected == 0 {
+		return ""
+	}
+	return fmt.Sprintf("Not counted: %s of %s, disconnected by the console's user.",
+		human.Plural(r.Disconnected, "task", "tasks"), r.heldWords(len(r.DisconnectedSlaves)))
+}
+
 func (r *Report) ranLine() string {
 	within := "in all"
 	if r.Since > 0 {
@@ -273,30 +331,58 @@ func (r *Report) ranLine() string {
 func (r *Report) WriteText(w io.Writer, loc *time.Location) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s, %s\n%s\n%s\n", r.title(), When(r.Generated, loc), r.headline(), r.ranLine())
-	for _, s := range States {
-		rows := r.Of(s)
-		if len(rows) == 0 {
-			continue
-		}
-		fmt.Fprintf(&b, "\n%s (%s)\n", strings.ToUpper(string(s)), human.Count(len(rows)))
-		for i := range rows {
-			fmt.Fprintf(&b, "  %s / %s: %s\n", rows[i].Slave, rows[i].Task, rows[i].Detail(r.Generated, loc))
+	if held := r.heldLine(); held != "" {
+		fmt.Fprintln(&b, held)
+	}
+	for _, sec := range r.sections() {
+		fmt.Fprintf(&b, "\n%s (%s)\n", strings.ToUpper(sec.name), human.Count(len(sec.rows)))
+		for i := range sec.rows {
+			row := &sec.rows[i]
+			fmt.Fprintf(&b, "  %s / %s%s: %s\n", row.Slave, row.Task, sec.state(row), row.Detail(r.Generated, loc))
 		}
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
 }
 
-var htmlReport = template.Must(template.New("report").Funcs(template.FuncMap{
-	"upper": func(s State) string { return strings.ToUpper(string(s)) },
-}).Parse(`<!DOCTYPE html>
+// section is a part of the report's list: the rows in one state, or
+// the disconnected slaves' rows, whose lines say their state.
+type section struct {
+	name string
+	rows []Row
+	held bool
+}
+
+// state is " (overdue)" after a disconnected slave's task, "" elsewhere.
+func (sec *section) state(row *Row) string {
+	if !sec.held {
+		return ""
+	}
+	return " (" + string(row.State) + ")"
+}
+
+// sections are the report's list, worst first, the disconnected last.
+func (r *Report) sections() []section {
+	var out []section
+	for _, s := range States {
+		if rows := r.Of(s); len(rows) > 0 {
+			out = append(out, section{name: string(s), rows: rows})
+		}
+	}
+	if rows := r.OfDisconnected(); len(rows) > 0 {
+		out = append(out, section{name: "disconnected", rows: rows, held: true})
+	}
+	return out
+}
+
+var htmlReport = template.Must(template.New("report").Parse(`<!DOCTYPE html>
 <html><head><meta charset="utf-8"><title>{{.Subject}}</title></head>
 <body style="font-family: sans-serif; font-size: 14px; color: #222">
 <h2 style="margin-bottom: 4px">{{.Title}}</h2>
 <p style="margin-top: 0; color: #555">{{.When}}</p>
-<p><b>{{.Headline}}</b><br>{{.Ran}}</p>
+<p><b>{{.Headline}}</b><br>{{.Ran}}{{with .Held}}<br>{{.}}{{end}}</p>
 {{range .Sections}}
-<h3 style="color: {{.Colour}}">{{upper .State}} ({{len .Rows}})</h3>
+<h3 style="color: {{.Colour}}">{{.Name}} ({{len .Rows}})</h3>
 <table cellpadding="4" cellspacing="0" style="border-collapse: collapse">
 <tr style="background: #eee; text-align: left"><th>Slave</th><th>Group</th><th>Task</th><th>Details</th></tr>
 {{range .Rows}}<tr style="border-top: 1px solid #ddd"><td>{{.Slave}}</td><td>{{.Group}}</td><td>{{.Task}}</td><td>{{.Detail}}</td></tr>
@@ -308,29 +394,32 @@ var htmlReport = template.Must(template.New("report").Funcs(template.FuncMap{
 type htmlRow struct{ Slave, Group, Task, Detail string }
 
 type htmlSection struct {
-	State  State
-	Colour string
-	Rows   []htmlRow
+	Name, Colour string
+	Rows         []htmlRow
 }
+
+// htmlColours are the sections' headings' colours, by their names.
+var htmlColours = map[string]string{string(StateFailed): "#c62828", string(StateOverdue): "#e65100", string(StateUnknown): "#616161",
+	string(StateRunning): "#1565c0", string(StateOK): "#2e7d32", "disconnected": "#616161"}
 
 // WriteHTML writes the report as an HTML page (the daily mail's HTML
 // part): the same sections as the text.
 func (r *Report) WriteHTML(w io.Writer, loc *time.Location) error {
-	colours := map[State]string{StateFailed: "#c62828", StateOverdue: "#e65100", StateUnknown: "#616161", StateRunning: "#1565c0", StateOK: "#2e7d32"}
 	data := struct {
-		Subject, Title, When, Headline, Ran string
-		Sections                            []htmlSection
-	}{Subject: r.Subject(), Title: r.title(), When: When(r.Generated, loc), Headline: r.headline(), Ran: r.ranLine()}
-	for _, s := range States {
-		rows := r.Of(s)
-		if len(rows) == 0 {
-			continue
+		Subject, Title, When, Headline, Ran, Held string
+		Sections                                  []htmlSection
+	}{Subject: r.Subject(), Title: r.title(), When: When(r.Generated, loc), Headline: r.headline(), Ran: r.ranLine(), Held: r.heldLine()}
+	for _, sec := range r.sections() {
+		h := htmlSection{Name: strings.ToUpper(sec.name), Colour: htmlColours[sec.name]}
+		for i := range sec.rows {
+			row := &sec.rows[i]
+			detail := row.Detail(r.Generated, loc)
+			if state := sec.state(row); state != "" {
+				detail = string(row.State) + ": " + detail
+			}
+			h.Rows = append(h.Rows, htmlRow{Slave: row.Slave, Group: row.Group, Task: row.Task, Detail: detail})
 		}
-		sec := htmlSection{State: s, Colour: colours[s]}
-		for i := range rows {
-			sec.Rows = append(sec.Rows, htmlRow{Slave: rows[i].Slave, Group: rows[i].Group, Task: rows[i].Task, Detail: rows[i].Detail(r.Generated, loc)})
-		}
-		data.Sections = append(data.Sections, sec)
+		data.Sections = append(data.Sections, h)
 	}
 	return htmlReport.Execute(w, data)
 }

@@ -132,24 +132,69 @@ func TestAReportOfOneGroupSaysSo(t *testing.T) {
 	}
 }
 
+// A slave the user disconnected is not watched: its tasks are listed,
+// in a section of their own that says each one's state, and left out of
+// the counts and the subject's problems, which name the slave instead.
 func TestTheReportSaysWhichSlavesWereDisconnected(t *testing.T) {
 	rows := reportRows()
-	rows[2].Disconnected = true // FS02's mail: overdue, and FS02 disconnected
+	rows[2].Disconnected, rows[3].Disconnected = true, true // FS02: its mail overdue, its weekly ok
 	r := NewReport(rows, noon, 24*time.Hour)
-	var text, js, csv bytes.Buffer
-	for f, w := range map[string]*bytes.Buffer{FormatText: &text, FormatJSON: &js, FormatCSV: &csv} {
+	if want := "Backups: 1 failed of 2 tasks; FS02 disconnected"; r.Subject() != want {
+		t.Errorf("subject %q, want %q", r.Subject(), want)
+	}
+	var text, js, csv, html bytes.Buffer
+	for f, w := range map[string]*bytes.Buffer{FormatText: &text, FormatJSON: &js, FormatCSV: &csv, FormatHTML: &html} {
 		if err := r.Write(w, f, time.UTC); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if want := "FS02 / mail: last success 2026-03-07 04:00 (3 d 8 h ago) [last known: FS02 was disconnected by the console's user, last heard from 2026-03-07 14:00]"; !strings.Contains(text.String(), want) {
-		t.Errorf("the text lacks %q:\n%s", want, text.String())
+	for _, want := range []string{
+		"2 backup tasks on 1 slave: 1 ok · 1 failed\n",
+		"Not counted: 2 tasks of FS02, disconnected by the console's user.\n",
+		"\nDISCONNECTED (2)\n  FS02 / mail (overdue): last success 2026-03-07 04:00 (3 d 8 h ago) [last known: FS02 was disconnected by the console's user, last heard from 2026-03-07 14:00]\n  FS02 / weekly (ok): last run 2026-03-05 12:00 (completed)",
+	} {
+		if !strings.Contains(text.String(), want) {
+			t.Errorf("the text lacks %q:\n%s", want, text.String())
+		}
 	}
-	if !strings.Contains(js.String(), `"task":"mail"`) || strings.Count(js.String(), `"disconnected":true`) != 1 {
+	if strings.Contains(text.String(), "OVERDUE") {
+		t.Errorf("the disconnected slave's overdue task is counted as overdue:\n%s", text.String())
+	}
+	for _, want := range []string{"<title>Backups: 1 failed of 2 tasks; FS02 disconnected</title>", "Not counted: 2 tasks of FS02",
+		">DISCONNECTED (2)</h3>", "<td>overdue: last success 2026-03-07 04:00"} {
+		if !strings.Contains(html.String(), want) {
+			t.Errorf("the HTML lacks %q:\n%s", want, html.String())
+		}
+	}
+	if !strings.Contains(js.String(), `"task":"mail"`) || strings.Count(js.String(), `"disconnected":true`) != 2 {
 		t.Errorf("JSON:\n%s", js.String())
 	}
 	lines := strings.Split(strings.TrimSpace(csv.String()), "\n")
-	if !strings.HasSuffix(lines[0], ",error,disconnected") || !strings.HasPrefix(lines[2], "FS02,,mail,") || !strings.HasSuffix(lines[2], ",true") || !strings.HasSuffix(lines[1], ",false") {
+	if !strings.HasSuffix(lines[0], ",error,disconnected") || !strings.HasPrefix(lines[2], "FS02,,mail,") || !strings.HasSuffix(lines[2], ",true") || !strings.HasSuffix(lines[4], ",true") || !strings.HasSuffix(lines[1], ",false") {
 		t.Errorf("CSV:\n%s", csv.String())
+	}
+}
+
+// When every slave reported on is disconnected, or many are, the
+// subject still says so in a few words.
+func TestASubjectNamesAFewDisconnectedSlaves(t *testing.T) {
+	held := func(names ...string) []Row {
+		var rows []Row
+		for _, n := range names {
+			rows = append(rows, Row{SlaveID: n, Slave: n, Task: "docs", Eval: Eval{State: StateOverdue}, Disconnected: true})
+		}
+		return rows
+	}
+	r := NewReport(held("FS02"), noon, 0)
+	r.Scope = "Acme"
+	if want := "Backups of Acme: FS02 disconnected"; r.Subject() != want {
+		t.Errorf("subject %q, want %q", r.Subject(), want)
+	}
+	r = NewReport(append(reportRows()[:1], held("fs04", "FS03", "FS05")...), noon, 0)
+	if want := "Backups: all 1 task ok; FS03, fs04 and 1 more disconnected"; r.Subject() != want {
+		t.Errorf("subject %q, want %q", r.Subject(), want)
+	}
+	if r = NewReport(nil, noon, 0); r.Subject() != "Backups: no tasks" {
+		t.Errorf("an empty fleet's subject %q", r.Subject())
 	}
 }
