@@ -50,6 +50,10 @@ const (
 	backupsReading     = "Reading the fleet's backups…"
 	backupsUngrouped   = "(no group)"
 	backupsLastKnownAs = "last known"
+	backupsSaveReport  = "Save Report…"
+	// backupsUngroupedScope names the servers without a group in a
+	// report's title.
+	backupsUngroupedScope = "servers without a group"
 	// backupsDisconnectedAs marks the rows of a slave the user
 	// disconnected: last known too, and nothing of it is announced.
 	backupsDisconnectedAs = "disconnected"
@@ -155,6 +159,7 @@ type backupsView struct {
 	state   *widget.Select
 	summary *widget.Label
 	empty   *widget.Label
+	save    *widget.Button
 	sel     int // selected visible row, -1 for none
 
 	ctx    context.Context
@@ -175,6 +180,7 @@ func newBackupsView(a fyne.App, src BackupSource, openTasks func(slaveID, task s
 	v.empty = widget.NewLabel(backupsNoTasks)
 	v.empty.Alignment = fyne.TextAlignCenter
 	v.table = v.newTable()
+	v.save = widget.NewButtonWithIcon(backupsSaveReport, theme.DocumentSaveIcon(), v.askSaveReport)
 	v.win.SetContent(v.newContent())
 	backupsSize.restore(a.Preferences(), v.win)
 	v.bindKeys()
@@ -242,15 +248,17 @@ func (v *backupsView) newStateSelect() *widget.Select {
 func (v *backupsView) newContent() *backupsContent {
 	bar := container.NewBorder(nil, nil, nil, container.NewHBox(v.group, v.state), v.filter)
 	body := container.NewStack(v.table, container.NewCenter(v.empty))
-	content := &backupsContent{v: v, obj: container.NewBorder(container.NewPadded(bar), container.NewPadded(v.summary), nil, nil, body)}
+	foot := container.NewBorder(nil, nil, nil, v.save, v.summary)
+	content := &backupsContent{v: v, obj: container.NewBorder(container.NewPadded(bar), container.NewPadded(foot), nil, nil, body)}
 	content.ExtendBaseWidget(content)
 	return content
 }
 
-// bindKeys binds the window's keys: the filter shortcut, Enter and the
-// keys that close it.
+// bindKeys binds the window's keys: the filter and save shortcuts,
+// Enter and the keys that close it.
 func (v *backupsView) bindKeys() {
 	v.win.Canvas().AddShortcut(shortcutFilter(), func(fyne.Shortcut) { v.win.Canvas().Focus(v.filter) })
+	v.win.Canvas().AddShortcut(shortcutSave(), func(fyne.Shortcut) { v.askSaveReport() })
 	// Enter opens the selected row's slave, as a double-click does.
 	v.win.Canvas().SetOnTypedKey(func(k *fyne.KeyEvent) {
 		if k.Name == fyne.KeyReturn || k.Name == fyne.KeyEnter {
@@ -711,8 +719,34 @@ func (m *backupsModel) sortBy(col int) {
 	m.rebuild()
 }
 
+// inGroup says whether b is of the group shown.
+func (m *backupsModel) inGroup(b *bRow) bool {
+	return m.group == "\x00" || strings.EqualFold(b.r.Group, m.group)
+}
+
+// report is the report of the group shown, every task of it listed,
+// whatever the other filters.
+func (m *backupsModel) report(now time.Time) health.Report {
+	var rows []health.Row
+	for _, b := range m.rows {
+		if m.inGroup(b) {
+			rows = append(rows, b.r)
+		}
+	}
+	r := health.NewReport(rows, now, 0)
+	switch {
+	case m.group == "":
+		r.Scope = backupsUngroupedScope
+	case m.group != "\x00" && len(rows) > 0:
+		r.Scope = rows[0].Group // as the entries spell it
+	case m.group != "\x00":
+		r.Scope = m.group
+	}
+	return r
+}
+
 func (m *backupsModel) matches(b *bRow) bool {
-	if m.group != "\x00" && !strings.EqualFold(b.r.Group, m.group) {
+	if !m.inGroup(b) {
 		return false
 	}
 	if m.state != "" {

@@ -14,7 +14,6 @@ import (
 	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/dialog"
-	"fyne.io/fyne/v2/storage"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
@@ -864,20 +863,8 @@ func (lw *logWindow) copySelected() {
 // exportDialog asks where to save, then exports every record that matches
 // the filters (not only those in memory) as CSV.
 func (lw *logWindow) exportDialog() {
-	save := dialog.NewFileSave(func(w fyne.URIWriteCloser, err error) {
-		if err != nil {
-			dialog.ShowError(err, lw.win)
-			return
-		}
-		if w == nil {
-			return // cancelled
-		}
-		lw.export(w)
-	}, lw.win)
-	save.SetFileName("lanyard-log-" + lw.o.now().In(lw.o.loc).Format("20060102-150405") + ".csv")
-	save.SetFilter(storage.NewExtensionFileFilter([]string{".csv"}))
-	save.Resize(fyne.NewSize(880, 560))
-	save.Show()
+	askSaveFile(lw.win, "lanyard-log-"+lw.o.now().In(lw.o.loc).Format("20060102-150405")+".csv", []string{".csv"},
+		lw.export, func(err error) { dialog.ShowError(err, lw.win) })
 }
 
 func (lw *logWindow) export(w fyne.URIWriteCloser) {

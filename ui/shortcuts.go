@@ -26,6 +26,9 @@ import (
 //     (Shift+F10 reaches Fyne's handlers as a plain F10, so it cannot be
 //     told apart and is not bound.)
 //
+// The Backups window binds Ctrl+F (its filter) and Ctrl+S (Save Report…)
+// on its own canvas, where no menu is.
+//
 // On macOS Fyne maps Ctrl to Cmd (KeyModifierShortcutDefault).
 
 func shortcutAdd() fyne.Shortcut     { return ctrl(fyne.KeyN) }
@@ -35,6 +38,7 @@ func shortcutBackups() fyne.Shortcut { return ctrl(fyne.KeyB) }
 func shortcutEdit() fyne.Shortcut    { return ctrl(fyne.KeyE) }
 func shortcutFilter() fyne.Shortcut  { return ctrl(fyne.KeyF) }
 func shortcutRunTask() fyne.Shortcut { return ctrl(fyne.KeyR) }
+func shortcutSave() fyne.Shortcut    { return ctrl(fyne.KeyS) }
 
 func ctrl(k fyne.KeyName) *desktop.CustomShortcut {
 	return &desktop.CustomShortcut{KeyName: k, Modifier: fyne.KeyModifierShortcutDefault}

@@ -54,7 +54,7 @@ func (mw *mainWindow) importSlaves() {
 		mw.importRows(name, rows, bad, false)
 	}, mw.win)
 	open.SetFilter(storage.NewExtensionFileFilter([]string{".csv", ".json"}))
-	open.Resize(fyne.NewSize(880, 560))
+	open.Resize(fileDialogSize)
 	open.Show()
 }
 
@@ -168,14 +168,7 @@ func (mw *mainWindow) exportSlaves() {
 }
 
 func (mw *mainWindow) chooseExportFile(withKeys bool) {
-	save := dialog.NewFileSave(func(w fyne.URIWriteCloser, err error) {
-		if err != nil {
-			mw.showError("Could not save", err)
-			return
-		}
-		if w == nil {
-			return // cancelled
-		}
+	askSaveFile(mw.win, "lanyard-slaves-"+time.Now().Format("20060102")+".csv", []string{".csv", ".json"}, func(w fyne.URIWriteCloser) {
 		n, inDoubt, err := exportTo(w, mw.c, withKeys)
 		if err != nil {
 			mw.showError("Could not export to "+w.URI().Name(), err)
@@ -189,11 +182,7 @@ func (mw *mainWindow) chooseExportFile(withKeys bool) {
 			msg += "\n\n" + capitalize(warn) + "."
 		}
 		dialog.ShowInformation(exportTitle, msg, mw.win)
-	}, mw.win)
-	save.SetFileName("lanyard-slaves-" + time.Now().Format("20060102") + ".csv")
-	save.SetFilter(storage.NewExtensionFileFilter([]string{".csv", ".json"}))
-	save.Resize(fyne.NewSize(880, 560))
-	save.Show()
+	}, func(err error) { mw.showError("Could not save", err) })
 }
 
 // exportTo writes every slave to w and closes it, and returns how many,

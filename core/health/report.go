@@ -8,6 +8,7 @@ import (
 	"html/template"
 	"io"
 	"maps"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -27,6 +28,20 @@ const (
 
 // Formats lists them, as the command line names them.
 var Formats = []string{FormatText, FormatCSV, FormatJSON, FormatHTML}
+
+// FormatOf is the format a file's name asks for by its extension: .csv,
+// .json, .txt; HTML for any other.
+func FormatOf(name string) string {
+	switch strings.ToLower(filepath.Ext(name)) {
+	case ".csv":
+		return FormatCSV
+	case ".json":
+		return FormatJSON
+	case ".txt", ".text":
+		return FormatText
+	}
+	return FormatHTML
+}
 
 // Report is the fleet's backup health at one moment: what `lanyard
 // report` prints and the daily mail says.

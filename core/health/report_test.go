@@ -198,3 +198,12 @@ func TestASubjectNamesAFewDisconnectedSlaves(t *testing.T) {
 		t.Errorf("an empty fleet's subject %q", r.Subject())
 	}
 }
+
+func TestAFilesNameSaysItsFormat(t *testing.T) {
+	for name, want := range map[string]string{"acme.html": FormatHTML, "Acme.CSV": FormatCSV, "r.json": FormatJSON,
+		"r.txt": FormatText, "report": FormatHTML, "r.htm": FormatHTML} {
+		if got := FormatOf(name); got != want {
+			t.Errorf("FormatOf(%q) = %q, want %q", name, got, want)
+		}
+	}
+}
