@@ -171,8 +171,6 @@ func makeKeys(ctx context.Context, rows []preparedRow, o ImportOptions, total, d
 		bad      []*slavefile.LineError
 		progress atomic.Int64
 		derived  atomic.Int64
-		next     atomic.Int64
-		wg       sync.WaitGroup
 	)
 	progress.Store(int64(done))
 	report := func() {
@@ -189,33 +187,24 @@ func makeKeys(ctx context.Context, rows []preparedRow, o ImportOptions, total, d
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
 	}
-	for range min(workers, max(len(rows), 1)) {
-		wg.Go(func() {
-			for {
-				i := int(next.Add(1)) - 1
-				if i >= len(rows) || ctx.Err() != nil {
-					return
-				}
-				r := &rows[i]
-				if r.password != "" {
-					k, err := auth.DeriveKey([]byte(r.password), r.entry.Name, auth.DefaultKDF)
-					r.password = ""
-					if err != nil {
-						mu.Lock()
-						bad = append(bad, &slavefile.LineError{Line: r.line, Err: err})
-						mu.Unlock()
-						report()
-						continue
-					}
-					r.entry.Key, r.entry.KDF = k[:], storeKDF(auth.DefaultKDF)
-					derived.Add(1)
-				}
-				ok[i] = true
+	forEach(ctx, len(rows), workers, func(i int) {
+		r := &rows[i]
+		if r.password != "" {
+			k, err := auth.DeriveKey([]byte(r.password), r.entry.Name, auth.DefaultKDF)
+			r.password = ""
+			if err != nil {
+				mu.Lock()
+				bad = append(bad, &slavefile.LineError{Line: r.line, Err: err})
+				mu.Unlock()
 				report()
+				return
 			}
-		})
-	}
-	wg.Wait()
+			r.entry.Key, r.entry.KDF = k[:], storeKDF(auth.DefaultKDF)
+			derived.Add(1)
+		}
+		ok[i] = true
+		report()
+	})
 	if err := ctx.Err(); err != nil {
 		return nil, int(derived.Load()), bad, fmt.Errorf("stopped before every key was derived: %w", err)
 	}

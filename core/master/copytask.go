@@ -1,0 +1,134 @@
+package master
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/lanyard/lanyard/core/agent"
+	"github.com/lanyard/lanyard/core/backup"
+)
+
+// Copying a task to other slaves: a provider sets a backup task up once
+// and gives it to every server of a customer. Each slave gets the task
+// as it is on the slave it comes from (its paths, schedule and
+// retention), checked and saved by its own agent as an add from the
+// window would be; what one slave refuses (a path that is not there, a
+// task of that name already, no link) is its own result, not the
+// others'.
+
+// copyAtOnce bounds the slaves a copy writes to at once.
+const copyAtOnce = 16
+
+// ErrTaskExists: the slave has a task of that name and the copy was not
+// asked to replace it (TaskExistsError matches it).
+var ErrTaskExists = errors.New("a task of that name is there already")
+
+// TaskExistsError is a copy's refusal to overwrite a slave's task.
+type TaskExistsError struct{ Slave, Task string }
+
+func (e *TaskExistsError) Error() string {
+	return fmt.Sprintf("%s has a task named %s already, left as it is", e.Slave, e.Task)
+}
+
+// Is makes errors.Is(err, ErrTaskExists) true.
+func (e *TaskExistsError) Is(target error) bool { return target == ErrTaskExists }
+
+// CopyResult is what became of a task copied to one slave.
+type CopyResult struct {
+	Slave    string         // as the entry spells it, or as given when unknown
+	Info     agent.TaskInfo // the task as saved there
+	Warnings []string       // the agent's, about the saved task
+	Replaced bool           // it replaced a task of that name
+	Err      error
+}
+
+// Outcome says in words what became of the copy there: "copied",
+// "replaced", with the agent's warnings after, or "not copied: " and why.
+func (r CopyResult) Outcome() string {
+	if r.Err != nil {
+		return "not copied: " + r.Err.Error()
+	}
+	out := "copied"
+	if r.Replaced {
+		out = "replaced"
+	}
+	if len(r.Warnings) > 0 {
+		out += " (" + strings.Join(r.Warnings, "; ") + ")"
+	}
+	return out
+}
+
+// CopyTask copies the task name of slave from to each slave of to, at
+// most copyAtOnce at a time, and returns a result per slave, in to's
+// order; done, when set, is called as each one ends, one call at a time.
+// A slave's task of the same name is replaced when replace is set, and
+// left as it is (ErrTaskExists) otherwise. The error is about reading
+// the task from its slave: then nothing was copied.
+func (m *Master) CopyTask(ctx context.Context, from, name string, to []string, replace bool, done func(CopyResult)) ([]CopyResult, error) {
+	src, err := m.Task(ctx, from, name)
+	if err != nil {
+		return nil, err
+	}
+	fromKey := strings.ToLower(m.displayName(from))
+	out := make([]CopyResult, len(to))
+	var mu sync.Mutex
+	forEach(ctx, len(to), copyAtOnce, func(i int) {
+		r := CopyResult{Slave: m.displayName(to[i])}
+		if strings.ToLower(r.Slave) == fromKey {
+			r.Err = fmt.Errorf("%s is the slave the task is copied from", r.Slave)
+		} else {
+			r = m.copyTaskTo(ctx, r.Slave, src.Task, replace)
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		out[i] = r
+		if done != nil {
+			done(r)
+		}
+	})
+	for i := range out {
+		if out[i].Slave == "" { // not reached: ctx ended first
+			out[i] = CopyResult{Slave: m.displayName(to[i]), Err: fmt.Errorf("not copied: %w", context.Cause(ctx))}
+		}
+	}
+	return out, nil
+}
+
+// copyTaskTo saves t on slave as a new task, or over the task of that
+// name there when replace is set.
+func (m *Master) copyTaskTo(ctx context.Context, slave string, t backup.Task, replace bool) CopyResult {
+	r := CopyResult{Slave: slave}
+	have, err := m.Tasks(ctx, slave)
+	if err != nil {
+		r.Err = err
+		return r
+	}
+	t.Version, t.Created, t.Modified = 0, time.Time{}, time.Time{}
+	for _, h := range have {
+		if backup.NameKey(h.Task.Name) != backup.NameKey(t.Name) {
+			continue
+		}
+		if !replace {
+			r.Err = &TaskExistsError{Slave: slave, Task: h.Task.Name}
+			return r
+		}
+		t.Name, t.Version, r.Replaced = h.Task.Name, h.Task.Version, true
+	}
+	r.Info, r.Warnings, r.Err = m.PutTask(ctx, slave, t)
+	return r
+}
+
+// displayName is the slave's name as its entry spells it, or name when
+// there is no such slave.
+func (m *Master) displayName(name string) string {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if s := m.byName[strings.ToLower(name)]; s != nil {
+		return s.entry.Name
+	}
+	return name
+}

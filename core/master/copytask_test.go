@@ -1,0 +1,88 @@
+package master
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/lanyard/lanyard/core/backup"
+	"github.com/lanyard/lanyard/core/store"
+)
+
+// A task set up on one server is copied to others, each saving it
+// through its own agent; a server that has a task of that name keeps it
+// unless the copy replaces it, and a server that cannot take it (not
+// there, the source itself) is its own result, not the others'.
+func TestATaskIsCopiedToOtherSlaves(t *testing.T) {
+	c := startConsole(t, false, nil)
+	for _, name := range []string{"FS01", "FS02", "FS03"} {
+		a := startAgentWith(t, name, "pw-"+name, false, nil)
+		if _, err := c.AddSlave(SlaveSpec{Name: name, Direction: store.Outbound, Address: a.ListenAddr(), Password: []byte("pw-" + name), Group: "Acme"}); err != nil {
+			t.Fatal(err)
+		}
+		c.waitState(t, name, StateConnected)
+	}
+	ctx := context.Background()
+	src, dest := sourceTree(t, 2)
+	docs := backup.Task{Name: "Docs", Sources: []string{src}, Destination: dest, Schedule: "0 2 * * *", Excludes: []string{"*.tmp"},
+		Retention: backup.Retention{KeepDaily: 14}}
+	if _, _, err := c.PutTask(ctx, "FS01", docs); err != nil {
+		t.Fatal(err)
+	}
+	old := docs
+	old.Name, old.Schedule = "docs", "manual" // FS03's own, by another spelling
+	if _, _, err := c.PutTask(ctx, "FS03", old); err != nil {
+		t.Fatal(err)
+	}
+
+	var mu sync.Mutex
+	var seen []string
+	res, err := c.CopyTask(ctx, "fs01", "docs", []string{"fs02", "FS03", "FS01", "FS09"}, false, func(r CopyResult) {
+		mu.Lock()
+		seen = append(seen, r.Slave)
+		mu.Unlock()
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res) != 4 || len(seen) != 4 {
+		t.Fatalf("%d results, %d announced", len(res), len(seen))
+	}
+	if r := res[0]; r.Slave != "FS02" || r.Err != nil || r.Replaced || r.Info.Task.Schedule != "0 2 * * *" || r.Info.Task.Name != "Docs" {
+		t.Errorf("FS02: %+v", r)
+	}
+	if r := res[1]; !errors.Is(r.Err, ErrTaskExists) || r.Err.Error() != "FS03 has a task named docs already, left as it is" {
+		t.Errorf("FS03 without replace: %v", r.Err)
+	}
+	if got := res[0].Outcome() + " / " + res[1].Outcome(); got != "copied / not copied: FS03 has a task named docs already, left as it is" {
+		t.Errorf("outcomes %q", got)
+	}
+	if r := res[2]; r.Err == nil || r.Err.Error() != "FS01 is the slave the task is copied from" {
+		t.Errorf("FS01: %v", r.Err)
+	}
+	if r := res[3]; r.Err == nil || !strings.Contains(r.Err.Error(), "no slave named") {
+		t.Errorf("FS09: %v", r.Err)
+	}
+	got, err := c.Task(ctx, "FS02", "docs")
+	if err != nil || !slices.Equal(got.Task.Sources, docs.Sources) || !slices.Equal(got.Task.Excludes, docs.Excludes) ||
+		got.Task.Retention != docs.Retention || got.Task.Destination != dest {
+		t.Fatalf("FS02's copy %+v, %v", got.Task, err)
+	}
+
+	// Replace: FS03's task becomes FS01's, under FS03's spelling.
+	res, err = c.CopyTask(ctx, "FS01", "Docs", []string{"FS03"}, true, nil)
+	if err != nil || res[0].Err != nil || !res[0].Replaced || res[0].Outcome() != "replaced" {
+		t.Fatalf("replace: %+v %v", res, err)
+	}
+	if got, _ := c.Task(ctx, "FS03", "docs"); got.Task.Schedule != "0 2 * * *" || got.Task.Name != "docs" {
+		t.Errorf("FS03 after the replace: %+v", got.Task)
+	}
+
+	// A task that is not there copies nothing.
+	if _, err := c.CopyTask(ctx, "FS01", "mail", []string{"FS02"}, false, nil); err == nil || !strings.Contains(err.Error(), "no task named mail") {
+		t.Errorf("copying a task that is not there: %v", err)
+	}
+}
