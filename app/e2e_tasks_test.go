@@ -161,6 +161,36 @@ func TestBackupTasksFromTheConsolesCommandLineSeenByTwoConsoles(t *testing.T) {
 	if out, code = cli(one, "", "task", "list", "--slave", "FS09"); code != 1 || !strings.Contains(out, "FS09 is offline") {
 		t.Fatalf("task list of an offline slave: exit %d\n%s", code, out)
 	}
+	// The task given to other servers: FS02 takes it as FS01 has it now,
+	// FS09 (offline) does not; a second copy leaves FS02's alone unless
+	// it replaces it.
+	_, addr2 := one.agent("FS02", "pw-two", true, true)
+	one.addSlave("FS02", "pw-two", addr2)
+	one.console.event("connected", "FS02", 15*time.Second)
+	out, code = cli(one, "", "task", "copy", "docs", "--slave", "FS01", "--to", "fs02,FS09")
+	if code != 1 || !strings.Contains(out, "FS02: copied\n") || !strings.Contains(out, "FS09: not copied: FS09 is offline") ||
+		!strings.Contains(out, "docs copied to 1 of 2 slaves.") {
+		t.Fatalf("task copy: exit %d\n%s", code, out)
+	}
+	if out, _ = cli(one, "", "task", "show", "docs", "--slave", "FS02"); !strings.Contains(out, "keep the last 9") || !strings.Contains(out, src) {
+		t.Fatalf("FS02's copy:\n%s", out)
+	}
+	out, code = cli(one, "", "task", "copy", "docs", "--slave", "FS01", "--to", "FS02", "--json")
+	var copied struct {
+		Slave  string
+		Copied bool
+		Exists bool
+	}
+	if err := json.Unmarshal([]byte(out), &copied); code != 1 || err != nil || copied.Slave != "FS02" || copied.Copied || !copied.Exists {
+		t.Fatalf("a second copy: exit %d %v\n%s", code, err, out)
+	}
+	if out, code = cli(one, "", "task", "copy", "docs", "--slave", "FS01", "--to", "FS02", "--replace"); code != 0 || !strings.Contains(out, "FS02: replaced") {
+		t.Fatalf("a copy that replaces: exit %d\n%s", code, out)
+	}
+	if out, code = cli(one, "", "task", "copy", "docs", "--slave", "FS01"); code != 2 || !strings.Contains(out, "--to NAME") {
+		t.Fatalf("a copy to nowhere: exit %d\n%s", code, out)
+	}
+
 	out, _ = cli(one, "", "audit", "--slave", "FS01")
 	for _, want := range []string{"task add docs: ok", "task run docs: ok", "task verify docs", "task edit docs (version 1): failed: FS01 answered: \"task docs was changed by another console: reload\""} {
 		if !strings.Contains(out, want) {

@@ -20,7 +20,7 @@ func (mw *mainWindow) attachRemote() {
 	if !ok {
 		return
 	}
-	mw.detail.attachRemote(newTasksTab(mw, rm, mw.win, mw.opts.now, mw.opts.interval),
+	mw.detail.attachRemote(newTasksTab(mw, rm, mw.c.Slaves, mw.win, mw.opts.now, mw.opts.interval),
 		newLogTab(mw, rm, mw.opts.interval, mw.opts.now), newSettingsTab(mw, rm, mw.win, mw.opts.now))
 }
 

@@ -18,6 +18,8 @@ import (
 
 // fakeRemote is a fakeConsole that can also manage its slaves: a log
 // stream the test feeds, settings it keeps, and every call recorded.
+var _ Remote = (*fakeRemote)(nil)
+
 type fakeRemote struct {
 	*fakeConsole
 	*fakeTasks

@@ -40,6 +40,7 @@ const (
 	taskSnapshots = "Snapshots"
 	taskRestore   = "Restore"
 	taskVerify    = "Verify"
+	taskCopy      = "Copy To…"
 	taskReload    = "Refresh"
 	taskTimeout   = 30 * time.Second
 )
@@ -70,7 +71,9 @@ type tasksTab struct {
 	status *widget.Label
 	empty  fyne.CanvasObject
 
-	run, stop, add, edit, remove, history, snapshots, restore, verify, reload *widget.Button
+	run, stop, add, edit, remove, history, snapshots, restore, verify, copy, reload *widget.Button
+	// slaves is the fleet, for the servers a task is copied to.
+	slaves func() []master.SlaveView
 
 	rows     []agent.TaskInfo
 	selected int // row index, -1 for none
@@ -85,10 +88,11 @@ type tasksTab struct {
 	// The dialogs opened last, for tests to reach.
 	lastDialog  *taskDialog
 	lastRestore *restoreDialog
+	lastCopy    *copyDialog
 }
 
-func newTasksTab(r runner, rm Remote, win fyne.Window, now func() time.Time, every time.Duration) *tasksTab {
-	t := &tasksTab{r: r, rm: rm, win: win, now: now, every: every, selected: -1, feed: &taskFeed{}}
+func newTasksTab(r runner, rm Remote, slaves func() []master.SlaveView, win fyne.Window, now func() time.Time, every time.Duration) *tasksTab {
+	t := &tasksTab{r: r, rm: rm, slaves: slaves, win: win, now: now, every: every, selected: -1, feed: &taskFeed{}}
 	t.status = widget.NewLabel("")
 	t.status.Truncation = fyne.TextTruncateEllipsis
 	t.table = newTaskTable(t)
@@ -106,9 +110,10 @@ func newTasksTab(r runner, rm Remote, win fyne.Window, now func() time.Time, eve
 	t.snapshots = b(taskSnapshots, theme.FolderIcon(), t.showSnapshots)
 	t.restore = b(taskRestore+"…", theme.DownloadIcon(), t.restoreSelected)
 	t.verify = b(taskVerify, theme.ConfirmIcon(), t.verifySelected)
+	t.copy = b(taskCopy, theme.ContentCopyIcon(), t.copySelected)
 	t.reload = b(taskReload, theme.ViewRefreshIcon(), t.load)
 	bar := container.NewHBox(t.run, t.stop, vline(), t.add, t.edit, t.remove, vline(), t.reload)
-	more := container.NewHBox(t.history, t.snapshots, t.restore, t.verify)
+	more := container.NewHBox(t.history, t.snapshots, t.restore, t.verify, vline(), t.copy)
 	hint := widget.NewLabel("No backup tasks on this server yet. Add one to choose what to copy, where to and when.")
 	hint.Importance = widget.LowImportance
 	hint.Wrapping = fyne.TextWrapWord
@@ -244,7 +249,7 @@ func (t *tasksTab) showState() {
 	set(t.add, ready)
 	set(t.edit, ready && ok)
 	set(t.remove, ready && ok && !cur.Running)
-	for _, b := range []*widget.Button{t.history, t.snapshots, t.restore, t.verify} {
+	for _, b := range []*widget.Button{t.history, t.snapshots, t.restore, t.verify, t.copy} {
 		set(b, ready && ok)
 	}
 	set(t.reload, t.linked && t.slave != "")
@@ -697,6 +702,12 @@ func (t *tasksTab) showSnapshots() {
 func (t *tasksTab) restoreSelected() {
 	if cur, ok := t.current(); ok {
 		t.lastRestore = showRestoreDialog(t.win, t.r, t.rm, t.slave, cur.Task.Name, "")
+	}
+}
+
+func (t *tasksTab) copySelected() {
+	if cur, ok := t.current(); ok {
+		t.lastCopy = showCopyDialog(t.win, t.r, t.rm, t.slave, cur.Task.Name, t.slaves())
 	}
 }
 

@@ -29,6 +29,7 @@ type fakeTasks struct {
 	putErr   error
 	tree     map[string][]backup.BrowseEntry // folder → entries
 	restored []backup.RestoreOptions
+	copyErr  map[string]error // CopyTask's answer, by slave
 	subs     map[chan master.TaskEvent]struct{}
 }
 
@@ -162,6 +163,18 @@ func (f *fakeTasks) RestoreSnapshot(_ context.Context, _, task, snap string, opt
 	f.mu.Unlock()
 	onProgress(backup.Status{Task: task, Phase: "restoring", FilesDone: 1, FilesTotal: 1, BytesDone: 48213, BytesTotal: 48213})
 	return backup.RestoreReport{Task: task, Snapshot: snap, Target: opt.Target, Files: 1, Bytes: 48213, Paths: opt.Paths}, nil
+}
+
+// CopyTask copies to every slave but those in copyErr, which answer
+// with its error.
+func (f *fakeTasks) CopyTask(ctx context.Context, from, name string, to []string, replace bool, done func(master.CopyResult)) ([]master.CopyResult, error) {
+	f.record(fmt.Sprintf("copy %s from %s to %s replace=%v", name, from, strings.Join(to, ","), replace))
+	out := make([]master.CopyResult, len(to))
+	for i, s := range to {
+		out[i] = master.CopyResult{Slave: s, Err: f.copyErr[s], Replaced: replace && f.copyErr[s] == nil}
+		done(out[i])
+	}
+	return out, nil
 }
 
 func (f *fakeTasks) WatchTasks(buffer int) (<-chan master.TaskEvent, func()) {

@@ -98,8 +98,14 @@ type ctlRequest struct {
 	Task   *agent.TaskArgs `json:"task,omitempty"`
 	Stream bool            `json:"stream,omitempty"`
 
-	// check: one group's servers only
+	// check: one group's servers only; task_copy: every other slave of
+	// the group
 	Group string `json:"group,omitempty"`
+
+	// task_copy: the slaves named, and whether a task of the same name
+	// is replaced
+	To      []string `json:"to,omitempty"`
+	Replace bool     `json:"replace,omitempty"`
 }
 
 // ctlResponse is one answer line; the last has Done set.
@@ -129,6 +135,7 @@ type ctlResponse struct {
 	Import          *importResult   `json:"import,omitempty"`
 	Progress        *importProgress `json:"progress,omitempty"` // a part of an import
 	Check           *checkResult    `json:"check,omitempty"`
+	Copies          []copyJSON      `json:"copies,omitempty"` // task_copy: each slave's, or one as it ends
 }
 
 // ---- server ----
@@ -183,6 +190,9 @@ func (h *ctlHandler) answer(ctx context.Context, req *ctlRequest, w *control.Wri
 	}
 	if req.Op != opAudit && req.Op != opConnLog && req.Slave == "" {
 		return ctlResponse{Error: "no slave named: give --slave NAME", Usage: true}
+	}
+	if req.Op == opTaskCopy {
+		return h.taskCopy(ctx, req, w)
 	}
 	if strings.HasPrefix(req.Op, "task_") {
 		return h.task(ctx, req, w)

@@ -82,8 +82,9 @@ func (e *Env) path(flag, p string) (string, error) {
 
 // Command is `task …`: add, edit, remove, list, show, run, stop, history,
 // snapshots, browse, verify and restore, the same words, flags, JSON and
-// exit codes wherever they run.
-func Command(e *Env, long string) *cobra.Command {
+// exit codes wherever they run; extra are a program's own, whose NAME
+// completes as the others' does.
+func Command(e *Env, long string, extra ...*cobra.Command) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "task",
 		Short: "Add, run and restore backup tasks",
@@ -93,6 +94,7 @@ func Command(e *Env, long string) *cobra.Command {
 	cmd.AddCommand(taskAddCmd(e), taskEditCmd(e), taskRemoveCmd(e), taskListCmd(e), taskShowCmd(e),
 		taskRunCmd(e), taskStopCmd(e), taskHistoryCmd(e), taskSnapshotsCmd(e), taskBrowseCmd(e),
 		taskVerifyCmd(e), taskRestoreCmd(e))
+	cmd.AddCommand(extra...)
 	// Every command whose first argument is a task's NAME, but add (a new
 	// one), completes it from the tasks there are, and a SNAPSHOT after
 	// it from that task's snapshots.

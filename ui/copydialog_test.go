@@ -1,0 +1,79 @@
+package ui
+
+import (
+	"strings"
+	"testing"
+
+	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/lanyard/lanyard/core/master"
+)
+
+// Copy To… lists every other server by group; the servers ticked get the
+// task, each line then says what became of it there, and the summary
+// says how to overwrite a task of the same name.
+func TestTheCopyDialogCopiesToTheServersTicked(t *testing.T) {
+	mw, q, fr := tasksWindow(t)
+	tt := mw.detail.tasksTab
+	if !tt.copy.Disabled() {
+		t.Error("Copy To… is enabled with no task selected")
+	}
+	tt.table.Select(widget.TableCellID{Row: 0, Col: 0})
+	fr.fakeTasks.mu.Lock()
+	fr.fakeTasks.copyErr = map[string]error{"FS02": &master.TaskExistsError{Slave: "FS02", Task: "documents"}}
+	fr.fakeTasks.mu.Unlock()
+	test.Tap(tt.copy)
+	cd := tt.lastCopy
+	if cd == nil || len(cd.slaves) != 5 || len(cd.shown) != 5 {
+		t.Fatalf("the dialog lists %d servers (%d shown), want the 5 besides FS01", len(cd.slaves), len(cd.shown))
+	}
+	if !cd.copyBtn.Disabled() {
+		t.Error("Copy is enabled with nothing ticked")
+	}
+	cd.groups.SetSelected("Office")
+	if len(cd.shown) != 2 {
+		t.Fatalf("Office shows %d servers, want FS02 and BACKUP-7", len(cd.shown))
+	}
+	test.Tap(cd.all)
+	cd.groups.SetSelected("Web")
+	cd.ticked["web-2"] = true
+	cd.showState()
+	if cd.status.Text != "3 servers ticked." || cd.copyBtn.Disabled() {
+		t.Fatalf("status %q, Copy disabled %v", cd.status.Text, cd.copyBtn.Disabled())
+	}
+	test.AssertRendersToMarkup(t, "copydialog.xml", mw.win.Canvas())
+	test.Tap(cd.copyBtn)
+	q.runUntil(t, "the copy's end", func() bool { return !cd.copying && len(cd.results) == 3 })
+	if got := fr.fakeTasks.taskCalls("copy documents from FS01 to FS02,BACKUP-7,web-2 replace=false"); got != 1 {
+		t.Fatalf("copy calls %v", fr.fakeTasks.calls)
+	}
+	want := "documents copied to 2 of 3 servers. 1 server has a task of that name already: copy again with \"Replace a task of the same name\" ticked to overwrite it." +
+		" Click a server for its whole answer. 3 servers ticked."
+	if cd.status.Text != want {
+		t.Errorf("status %q, want %q", cd.status.Text, want)
+	}
+	cd.groups.SetSelected(cdAllGroups)
+	cd.list.Select(0)
+	if want := "FS02: not copied: has a task named documents already, left as it is"; cd.status.Text != want {
+		t.Errorf("FS02's whole answer %q, want %q", cd.status.Text, want)
+	}
+	if cd.copyBtn.Disabled() || cd.groups.Disabled() || cd.close.Text != "Close" {
+		t.Errorf("after the copy: Copy disabled %v, groups disabled %v, %q", cd.copyBtn.Disabled(), cd.groups.Disabled(), cd.close.Text)
+	}
+
+	// Again, replacing: FS02 alone this time.
+	test.Tap(cd.none)
+	cd.ticked["fs02"] = true
+	cd.showState()
+	cd.replace.SetChecked(true)
+	test.Tap(cd.copyBtn)
+	q.runUntil(t, "the second copy's end", func() bool { return !cd.copying && len(cd.results) == 1 })
+	if got := fr.fakeTasks.taskCalls("copy documents from FS01 to FS02 replace=true"); got != 1 {
+		t.Fatalf("copy calls %v", fr.fakeTasks.calls)
+	}
+	test.Tap(cd.close)
+	if strings.Contains(overlayText(mw.win), "Copy documents") {
+		t.Error("the dialog did not close")
+	}
+}
