@@ -126,6 +126,26 @@ func TestTheConsoleCommandLineManagesSlavesThroughTheRunningConsole(t *testing.T
 	if out, code = cli("", "agent-settings", "set", "--slave", "FS01", "--listen", "not-an-address"); code != 2 {
 		t.Fatalf("a bad listen address: exit %d, want 2\n%s", code, out)
 	}
+	// A second console's address for every server of a group at once;
+	// the settings that could end this console's link, one at a time.
+	for _, n := range []string{"FS01", "FS09"} {
+		if out, code = cli("", "slave", "edit", n, "--group", "Acme"); code != 0 {
+			t.Fatalf("slave edit %s --group: exit %d\n%s", n, code, out)
+		}
+	}
+	out, code = cli("", "agent-settings", "set", "--group", "acme", "--master-add", "192.0.2.8:16888")
+	if code != 1 || !strings.Contains(out, "FS01: masters: added 192.0.2.8:16888\n") || !strings.Contains(out, "FS09: not changed: is offline") ||
+		!strings.Contains(out, "Changed 1 of 2 slaves of acme.") {
+		t.Fatalf("agent-settings set --group: exit %d\n%s", code, out)
+	}
+	if out, code = cli("", "agent-settings", "set", "--group", "Acme", "--ssl", "off"); code != 2 || !strings.Contains(out, "one server at a time") {
+		t.Fatalf("--ssl with --group: exit %d\n%s", code, out)
+	}
+	if out, code = cli("", "agent-settings", "set", "--group", "Initech", "--master-add", "192.0.2.8:16888"); code != 2 ||
+		!strings.Contains(out, `no server is in the group "Initech"`) {
+		t.Fatalf("a group with no server: exit %d\n%s", code, out)
+	}
+
 	if out, code = cli("", "agent-settings", "show", "--slave", "FS09"); code != 1 || !strings.Contains(out, "FS09 is offline") ||
 		!strings.Contains(out, "nothing was sent") {
 		t.Fatalf("a command for an offline slave: exit %d\n%s", code, out)
@@ -151,8 +171,10 @@ func TestTheConsoleCommandLineManagesSlavesThroughTheRunningConsole(t *testing.T
 			t.Errorf("audit lacks %s:\n%s", want, out)
 		}
 	}
-	if strings.Contains(out, `"slave":"FS09"`) {
-		t.Errorf("a read was audited:\n%s", out)
+	// FS09's one audited command is the group's change it was refused;
+	// its settings show, a read, is not.
+	if strings.Count(out, `"slave":"FS09"`) != 1 || !strings.Contains(out, `"slave":"FS09","command":"settings set: masters add 192.0.2.8:16888","result":"refused: FS09 is offline`) {
+		t.Errorf("FS09's audit is not the refused change alone:\n%s", out)
 	}
 
 	// The connection log reads through the running console, which holds

@@ -135,7 +135,8 @@ type ctlResponse struct {
 	Import          *importResult   `json:"import,omitempty"`
 	Progress        *importProgress `json:"progress,omitempty"` // a part of an import
 	Check           *checkResult    `json:"check,omitempty"`
-	Copies          []copyJSON      `json:"copies,omitempty"` // task_copy: each slave's, or one as it ends
+	Copies          []copyJSON      `json:"copies,omitempty"`        // task_copy: each slave's, or one as it ends
+	SlaveChanges    []slaveChanges  `json:"slave_changes,omitempty"` // settings_set_group: the same
 }
 
 // ---- server ----
@@ -187,6 +188,9 @@ func (h *ctlHandler) serve(ctx context.Context, line []byte, w *control.Writer) 
 func (h *ctlHandler) answer(ctx context.Context, req *ctlRequest, w *control.Writer) ctlResponse {
 	if resp, ok := h.consoleWide(ctx, req, w); ok {
 		return resp
+	}
+	if req.Op == opSettingsSetGroup { // a group's slaves
+		return h.setGroupSettings(ctx, req, w)
 	}
 	if req.Op != opAudit && req.Op != opConnLog && req.Slave == "" {
 		return ctlResponse{Error: "no slave named: give --slave NAME", Usage: true}

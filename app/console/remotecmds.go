@@ -225,21 +225,31 @@ func agentSettingsCmd(e *env) *cobra.Command {
 	slaveFlag(show, &slave)
 	show.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 
-	var setSlave, listen, ssl, management string
+	var setSlave, setGroup, listen, ssl, management string
 	var add, remove []string
 	set := &cobra.Command{
-		Use:   "set --slave NAME [--listen HOST:PORT|off] [--ssl on|off] [--management on|off] [--master-add HOST:PORT]… [--master-remove HOST:PORT]…",
+		Use:   "set (--slave NAME | --group G) [--listen HOST:PORT|off] [--ssl on|off] [--management on|off] [--master-add HOST:PORT]… [--master-remove HOST:PORT]…",
 		Short: "Change a slave's agent settings",
 		Long: `Change a slave's agent settings at once, with the same checks and words as
 lanyard-agent set and masters on the server. Some changes end this
 console's link to the slave: SSL on or off (this console's SSL must then be
 changed to match before it can link again), management off (no console can
 manage it until someone runs lanyard-agent set management on there), and
-removing this console from the slave's masters.`,
+removing this console from the slave's masters.
+
+--group changes the masters of every slave of a group at once (a second
+console, or the office's new address, for each customer's servers): only
+--master-add and --master-remove, which cannot end this console's link.
+One line per slave says what changed there; the exit code is 1 when any
+slave was not changed.`,
 		Example: `  lanyard agent-settings set --slave FS01 --listen :16888
-  lanyard agent-settings set --slave FS02 --master-add 10.0.0.3:16888`,
+  lanyard agent-settings set --slave FS02 --master-add 10.0.0.3:16888
+  lanyard agent-settings set --group Acme --master-add office.example.com:16888,office.example.com:50000`,
 		Args: cmdline.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if setGroup != "" {
+				return e.setGroupMasters(cmd, setGroup, setSlave, add, remove)
+			}
 			if err := needSlave(setSlave); err != nil {
 				return err
 			}
@@ -266,6 +276,7 @@ removing this console from the slave's masters.`,
 		},
 	}
 	slaveFlag(set, &setSlave)
+	set.Flags().StringVar(&setGroup, "group", "", "change the masters of every slave of this group (case does not matter)")
 	set.Flags().StringVar(&listen, "listen", "", "where the agent listens for consoles (HOST:PORT), or off")
 	set.Flags().StringVar(&ssl, "ssl", "", "on or off")
 	set.Flags().StringVar(&management, "management", "", "on or off")

@@ -158,17 +158,10 @@ func copyTargets(views []master.SlaveView, from string, names []string, group st
 		}
 	}
 	if group != "" {
-		scope := fleetScope{group: group}
-		var mine []string
-		for _, v := range views {
-			if scope.in(v.Name, v.Group) {
-				mine = append(mine, v.Name)
-			}
+		mine, err := groupSlaves(views, group)
+		if err != nil {
+			return nil, err
 		}
-		if len(mine) == 0 {
-			return nil, scope.empty()
-		}
-		slices.SortFunc(mine, func(a, b string) int { return strings.Compare(strings.ToLower(a), strings.ToLower(b)) })
 		for _, n := range mine {
 			if !strings.EqualFold(n, from) {
 				add(n)
@@ -178,5 +171,22 @@ func copyTargets(views []master.SlaveView, from string, names []string, group st
 	if len(out) == 0 {
 		return nil, fmt.Errorf("no other slave is in the group %q: nothing to copy to", group)
 	}
+	return out, nil
+}
+
+// groupSlaves are the names of group's slaves, by name; a group with no
+// slave is a mistake in the command.
+func groupSlaves(views []master.SlaveView, group string) ([]string, error) {
+	scope := fleetScope{group: group}
+	var out []string
+	for _, v := range views {
+		if scope.in(v.Name, v.Group) {
+			out = append(out, v.Name)
+		}
+	}
+	if len(out) == 0 {
+		return nil, scope.empty()
+	}
+	slices.SortFunc(out, func(a, b string) int { return strings.Compare(strings.ToLower(a), strings.ToLower(b)) })
 	return out, nil
 }

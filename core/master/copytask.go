@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/lanyard/lanyard/core/agent"
@@ -19,9 +18,6 @@ import (
 // window would be; what one slave refuses (a path that is not there, a
 // task of that name already, no link) is its own result, not the
 // others'.
-
-// copyAtOnce bounds the slaves a copy writes to at once.
-const copyAtOnce = 16
 
 // ErrTaskExists: the slave has a task of that name and the copy was not
 // asked to replace it (TaskExistsError matches it).
@@ -75,26 +71,21 @@ func (m *Master) CopyTask(ctx context.Context, from, name string, to []string, r
 	}
 	fromKey := strings.ToLower(m.displayName(from))
 	out := make([]CopyResult, len(to))
-	var mu sync.Mutex
-	forEach(ctx, len(to), copyAtOnce, func(i int) {
-		r := CopyResult{Slave: m.displayName(to[i])}
-		if strings.ToLower(r.Slave) == fromKey {
-			r.Err = fmt.Errorf("%s is the slave the task is copied from", r.Slave)
+	m.EachSlave(ctx, to, func(ctx context.Context, i int, slave string) error {
+		if strings.ToLower(slave) == fromKey {
+			out[i] = CopyResult{Slave: slave, Err: fmt.Errorf("%s is the slave the task is copied from", slave)}
 		} else {
-			r = m.copyTaskTo(ctx, r.Slave, src.Task, replace)
+			out[i] = m.copyTaskTo(ctx, slave, src.Task, replace)
 		}
-		mu.Lock()
-		defer mu.Unlock()
-		out[i] = r
+		return out[i].Err
+	}, func(i int, slave string, err error) {
+		if out[i].Slave == "" { // not reached: ctx ended first
+			out[i] = CopyResult{Slave: slave, Err: err}
+		}
 		if done != nil {
-			done(r)
+			done(out[i])
 		}
 	})
-	for i := range out {
-		if out[i].Slave == "" { // not reached: ctx ended first
-			out[i] = CopyResult{Slave: m.displayName(to[i]), Err: fmt.Errorf("not copied: %w", context.Cause(ctx))}
-		}
-	}
 	return out, nil
 }
 
@@ -120,15 +111,4 @@ func (m *Master) copyTaskTo(ctx context.Context, slave string, t backup.Task, re
 	}
 	r.Info, r.Warnings, r.Err = m.PutTask(ctx, slave, t)
 	return r
-}
-
-// displayName is the slave's name as its entry spells it, or name when
-// there is no such slave.
-func (m *Master) displayName(name string) string {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if s := m.byName[strings.ToLower(name)]; s != nil {
-		return s.entry.Name
-	}
-	return name
 }

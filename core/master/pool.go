@@ -2,9 +2,56 @@ package master
 
 import (
 	"context"
+	"fmt"
+	"strings"
 	"sync"
 	"sync/atomic"
 )
+
+// slavesAtOnce bounds the slaves one command to many (EachSlave) works
+// on at once.
+const slavesAtOnce = 16
+
+// EachSlave runs fn on each slave of names, by the name its entry
+// spells, at most slavesAtOnce at a time, and returns each one's error
+// in names' order. done, when set, hears each one as it ends, one call
+// at a time, and also each one not reached because ctx ended first (its
+// error says so).
+func (m *Master) EachSlave(ctx context.Context, names []string, fn func(ctx context.Context, i int, slave string) error,
+	done func(i int, slave string, err error)) []error {
+	errs := make([]error, len(names))
+	reached := make([]bool, len(names))
+	var mu sync.Mutex
+	end := func(i int, slave string, err error) {
+		mu.Lock()
+		defer mu.Unlock()
+		errs[i], reached[i] = err, true
+		if done != nil {
+			done(i, slave, err)
+		}
+	}
+	forEach(ctx, len(names), slavesAtOnce, func(i int) {
+		slave := m.displayName(names[i])
+		end(i, slave, fn(ctx, i, slave))
+	})
+	for i, ok := range reached {
+		if !ok {
+			end(i, m.displayName(names[i]), fmt.Errorf("not reached: %w", context.Cause(ctx)))
+		}
+	}
+	return errs
+}
+
+// displayName is the slave's name as its entry spells it, or name when
+// there is no such slave.
+func (m *Master) displayName(name string) string {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if s := m.byName[strings.ToLower(name)]; s != nil {
+		return s.entry.Name
+	}
+	return name
+}
 
 // forEach calls fn(i) for every i below n, on at most workers goroutines
 // at once, and returns when every call has; once ctx ends no further
