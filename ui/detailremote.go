@@ -131,14 +131,15 @@ const (
 
 // rowMenu is the context menu of tree row id, which is selected: the
 // Slave menu's items for a slave (Connect or Disconnect, as the toolbar
-// says); Add Slave and Backups for a group.
+// says); Add Slave, Backups, Connect All and Disconnect All for a group.
 func (mw *mainWindow) rowMenu(id string) *fyne.Menu {
 	if isGroupNode(id) {
 		b := fyne.NewMenuItem(itemGroupBackups, func() { mw.showBackupsOf(id) })
 		b.Icon = theme.StorageIcon()
 		add := fyne.NewMenuItem(itemGroupAdd, func() { mw.addSlaveTo(groupOfNode(id)) })
 		add.Icon = theme.ContentAddIcon()
-		return fyne.NewMenu("", add, b)
+		items := append([]*fyne.MenuItem{add, b, fyne.NewMenuItemSeparator()}, mw.groupConnectItems(id)...)
+		return fyne.NewMenu("", items...)
 	}
 	v, _ := mw.model.view(id)
 	connect := toolDisconnect

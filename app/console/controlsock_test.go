@@ -153,7 +153,10 @@ func TestSlaveListSaysWhenEachWasLastSeen(t *testing.T) {
 // so: the console starts with it disconnected, or not.
 func TestSlaveDisconnectAndConnectWithoutAConsole(t *testing.T) {
 	dir := consoleDir(t, func(db *store.DB) error {
-		_, err := master.AddSlave(db, master.SlaveSpec{Name: "FS01", Direction: store.Outbound, Address: "192.0.2.10:16888", Password: []byte("pw")})
+		_, err := master.AddSlave(db, master.SlaveSpec{Name: "FS01", Direction: store.Outbound, Address: "192.0.2.10:16888", Password: []byte("pw"), Group: "Acme"})
+		if err == nil {
+			_, err = master.AddSlave(db, master.SlaveSpec{Name: "FS02", Direction: store.Inbound, Password: []byte("pw"), Group: "acme"})
+		}
 		return err
 	})
 	run := func(want int, args ...string) string {
@@ -187,5 +190,20 @@ func TestSlaveDisconnectAndConnectWithoutAConsole(t *testing.T) {
 	}
 	if out := run(2, "slave", "disconnect", "FS09"); !strings.Contains(out, "FS09") {
 		t.Fatalf("slave disconnect of an unknown slave said %q", out)
+	}
+
+	// A customer's site in maintenance: every server of the group.
+	if out := run(0, "slave", "disconnect", "--group", "ACME"); out != "disconnected FS01: it stays so until `lanyard slave connect FS01`\n"+
+		"disconnected FS02: it stays so until `lanyard slave connect FS02`\n" || !disabled() {
+		t.Fatalf("slave disconnect --group said %q", out)
+	}
+	if out := run(0, "slave", "connect", "--group", "acme"); !strings.HasPrefix(out, "connected FS01: the console dials 192.0.2.10:16888\nconnected FS02: it is accepted when it dials in\n") || disabled() {
+		t.Fatalf("slave connect --group said %q", out)
+	}
+	if out := run(2, "slave", "connect", "--group", "Initech"); !strings.Contains(out, `no server is in the group "Initech"`) {
+		t.Fatalf("slave connect of an empty group said %q", out)
+	}
+	if out := run(2, "slave", "connect", "FS01", "--group", "Acme"); !strings.Contains(out, "give one slave's NAME, or --group G") {
+		t.Fatalf("a name and a group said %q", out)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"slices"
 	"strings"
 	"text/tabwriter"
@@ -205,31 +206,78 @@ gone but whose history you keep.`
 			`Connect a slave that was disconnected; for one that the console dials and that
 is down, try it now rather than after its backoff.`
 	}
-	return &cobra.Command{
-		Use:               use,
+	var group string
+	cmd := &cobra.Command{
+		Use:               strings.Replace(use, "NAME", "(NAME | --group G)", 1),
 		ValidArgsFunction: e.completeSlaveArg,
 		Short:             short,
-		Long:              long,
-		Args:              cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			s, err := e.changeSlave(cmd.Context(), op, args[0], entryChange{}, nil)
-			if err != nil {
-				return err
+		Long:              long + "\n\n--group does it to every slave of a group (a customer's site in maintenance).",
+		Args: func(_ *cobra.Command, args []string) error {
+			if group != "" && len(args) != 0 || group == "" && len(args) != 1 {
+				return cmdline.Usagef("give one slave's NAME, or --group G")
 			}
-			switch {
-			case !on:
-				fmt.Fprintf(e.stdout, "disconnected %s: it stays so until `lanyard slave connect %s`\n", s.Name, s.Name)
-			case s.Direction == store.Inbound:
-				fmt.Fprintf(e.stdout, "connected %s: it is accepted when it dials in\n", s.Name)
-				if !s.Listening {
-					fmt.Fprintln(e.stdout, notListening)
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			names := args
+			if group != "" {
+				var err error
+				if names, err = e.slavesOfGroup(cmd.Context(), group); err != nil {
+					return err
 				}
-			default:
-				fmt.Fprintf(e.stdout, "connected %s: the console dials %s\n", s.Name, s.Address)
+			}
+			failed := 0
+			for _, name := range names {
+				s, err := e.changeSlave(cmd.Context(), op, name, entryChange{}, nil)
+				if err != nil && group == "" {
+					return err
+				}
+				if err != nil {
+					fmt.Fprintf(e.stdout, "%s: %v\n", name, err)
+					failed++
+					continue
+				}
+				printConnected(e.stdout, s, on)
+			}
+			if failed > 0 {
+				return &cmdline.CodeError{Code: 1, Err: fmt.Errorf("%s of %s failed", human.Plural(failed, "slave", "slaves"), group)}
 			}
 			return nil
 		},
 	}
+	cmd.Flags().StringVar(&group, "group", "", "every slave of this group (case does not matter)")
+	return cmd
+}
+
+// printConnected says what connect (on) or disconnect did to s.
+func printConnected(w io.Writer, s entryResult, on bool) {
+	switch {
+	case !on:
+		fmt.Fprintf(w, "disconnected %s: it stays so until `lanyard slave connect %s`\n", s.Name, s.Name)
+	case s.Direction == store.Inbound:
+		fmt.Fprintf(w, "connected %s: it is accepted when it dials in\n", s.Name)
+		if !s.Listening {
+			fmt.Fprintln(w, notListening)
+		}
+	default:
+		fmt.Fprintf(w, "connected %s: the console dials %s\n", s.Name, s.Address)
+	}
+}
+
+// slavesOfGroup are the names of group's slaves, from the running
+// console or the database; a group with none is a mistake.
+func (e *env) slavesOfGroup(ctx context.Context, group string) ([]string, error) {
+	slaves, err := runningOrStored(ctx, e, ctlRequest{Op: opSlaveList}, nil,
+		func(r ctlResponse) []slaveJSON { return r.Slaves }, slaveList)
+	if err != nil {
+		return nil, err
+	}
+	views := make([]master.SlaveView, len(slaves))
+	for i, s := range slaves {
+		views[i] = master.SlaveView{Name: s.Name, Group: s.Group}
+	}
+	names, err := groupSlaves(views, group)
+	return names, asUsage(err)
 }
 
 func slaveRemoveCmd(e *env) *cobra.Command {

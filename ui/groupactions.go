@@ -1,0 +1,115 @@
+package ui
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/lanyard/lanyard/core/human"
+	"github.com/lanyard/lanyard/core/master"
+)
+
+// A group row's Connect All and Disconnect All: a customer's site in
+// maintenance, every server of it at once, as Disconnect and Connect
+// do one.
+
+// Labels of a group row's connection items.
+const (
+	itemGroupConnect    = "Connect All in This Group"
+	itemGroupDisconnect = "Disconnect All in This Group…"
+)
+
+// members are the slaves of group node id, by name.
+func (m *treeModel) members(id string) []master.SlaveView {
+	var out []master.SlaveView
+	for _, e := range m.slaves {
+		if e.group != nil && e.group.id == id {
+			out = append(out, e.view)
+		}
+	}
+	slices.SortFunc(out, func(a, b master.SlaveView) int {
+		return strings.Compare(strings.ToLower(a.Name), strings.ToLower(b.Name))
+	})
+	return out
+}
+
+// groupConnectItems are a group row's Connect All and Disconnect All,
+// each disabled when it would change nothing.
+func (mw *mainWindow) groupConnectItems(id string) []*fyne.MenuItem {
+	members := mw.model.members(id)
+	off := 0
+	for _, v := range members {
+		if v.State == master.StateDisabled {
+			off++
+		}
+	}
+	on := fyne.NewMenuItem(itemGroupConnect, func() { mw.connectGroup(id, true) })
+	on.Icon = theme.LoginIcon()
+	on.Disabled = off == 0
+	dis := fyne.NewMenuItem(itemGroupDisconnect, func() { mw.askDisconnectGroup(id) })
+	dis.Icon = theme.LogoutIcon()
+	dis.Disabled = off == len(members)
+	return []*fyne.MenuItem{on, dis}
+}
+
+// askDisconnectGroup asks before disconnecting every server of group
+// node id.
+func (mw *mainWindow) askDisconnectGroup(id string) {
+	n := 0
+	for _, v := range mw.model.members(id) {
+		if v.State != master.StateDisabled {
+			n++
+		}
+	}
+	group := groupLabel(id)
+	msg := widget.NewLabel(fmt.Sprintf("Disconnect %s of %s?\n\nTheir links close and the console stops dialing them (or refuses them\nwhen they dial in) until you connect them again, also after a restart.\nNothing of them is announced meanwhile: no offline or backup alerts.",
+		human.Plural(n, "server", "servers"), group))
+	var d *dialog.CustomDialog
+	ok := widget.NewButtonWithIcon("Disconnect All", theme.LogoutIcon(), func() {
+		d.Hide()
+		mw.connectGroup(id, false)
+	})
+	ok.Importance = widget.DangerImportance
+	cancel := widget.NewButtonWithIcon("Cancel", theme.CancelIcon(), func() { d.Hide() })
+	d = dialog.NewCustomWithoutButtons("Disconnect "+group, msg, mw.win)
+	d.SetButtons([]fyne.CanvasObject{cancel, ok})
+	d.Show()
+}
+
+// connectGroup connects (on) or disconnects every server of group node
+// id that is not so already, in the background; the failures, if any,
+// are shown together.
+func (mw *mainWindow) connectGroup(id string, on bool) {
+	var names []string
+	for _, v := range mw.model.members(id) {
+		if (v.State == master.StateDisabled) == on {
+			names = append(names, v.Name)
+		}
+	}
+	what, act := "disconnect", mw.c.Disconnect
+	if on {
+		what, act = "connect", mw.c.Connect
+	}
+	group := groupLabel(id)
+	mw.goDo(func(context.Context) func() {
+		var errs []error
+		for _, name := range names {
+			if err := act(name); err != nil {
+				errs = append(errs, fmt.Errorf("%s: %w", name, err))
+			}
+		}
+		if len(errs) == 0 {
+			return nil
+		}
+		return func() {
+			mw.showError(fmt.Sprintf("Could not %s %s of %s", what, human.Plural(len(errs), "server", "servers"), group), errors.Join(errs...))
+		}
+	})
+}

@@ -1,0 +1,42 @@
+package ui
+
+import (
+	"slices"
+	"strings"
+	"testing"
+)
+
+// A group row's menu connects or disconnects every server of the group
+// that is not so already; Disconnect All asks first, and an item that
+// would change nothing is disabled.
+func TestAGroupIsDisconnectedAndConnectedAtOnce(t *testing.T) {
+	fc := newFakeConsole(demoFleet()...)
+	mw, q := openMainWindow(t, fc, nil)
+	web := groupNodeID("Web") // web-1 connecting, web-2 connected
+	if on := menuItemLabelled(mw.rowMenu(web), itemGroupConnect); on == nil || !on.Disabled {
+		t.Fatalf("Web, none of it disconnected, is offered Connect All: %+v", on)
+	}
+	mw.tree.Select(web)
+	mw.showSelectedRowMenu()
+	tapMenuItem(t, mw.win, itemGroupDisconnect)
+	if got := overlayText(mw.win); !strings.Contains(got, "Disconnect 2 servers of Web?") || !strings.Contains(got, "Nothing of them is announced") {
+		t.Fatalf("Disconnect All did not ask first: %q", got)
+	}
+	tapButton(t, mw.win, "Disconnect All")
+	q.runUntil(t, "both disconnected", func() bool {
+		c := fc.called()
+		return slices.Contains(c, "disconnect web-1") && slices.Contains(c, "disconnect web-2")
+	})
+
+	lab := groupNodeID("") // lab-pc alone, disconnected
+	if off := menuItemLabelled(mw.rowMenu(lab), itemGroupDisconnect); off == nil || !off.Disabled {
+		t.Fatalf("a group all disconnected is offered Disconnect All: %+v", off)
+	}
+	mw.tree.Select(lab)
+	mw.showSelectedRowMenu()
+	tapMenuItem(t, mw.win, itemGroupConnect)
+	q.runUntil(t, "lab-pc connected", func() bool { return slices.Contains(fc.called(), "connect lab-pc") })
+	if slices.Contains(fc.called(), "connect web-1") {
+		t.Error("Connect All of one group connected another's")
+	}
+}
