@@ -52,6 +52,7 @@ type mailForm struct {
 	groups                     *widget.Entry // each group's own summary's recipients (mail.FormatGroupTo)
 	security                   *widget.Select
 	onFailed, onOverdue, onOff *widget.Check
+	groupAlerts                *widget.Check // each group's recipients get its alerts too
 	test                       *widget.Button
 	result                     *widget.Label
 	// rows are the form's rows (label, field), which the tab lays out in
@@ -95,6 +96,8 @@ func newMailForm(ed MailEditor, do func(func())) *mailForm {
 	f.onOverdue.SetChecked(s.OnOverdue)
 	f.onOff = widget.NewCheck("a slave is offline past its grace", nil)
 	f.onOff.SetChecked(s.OnOffline)
+	f.groupAlerts = widget.NewCheck("also mail each group's alerts to its summary recipients", nil)
+	f.groupAlerts.SetChecked(s.GroupAlerts)
 	f.result = widget.NewLabel("")
 	f.result.Wrapping = fyne.TextWrapWord
 	if err != nil {
@@ -109,7 +112,9 @@ func newMailForm(ed MailEditor, do func(func())) *mailForm {
 		widget.NewLabel("Password"), f.password,
 		widget.NewLabel("From"), f.from,
 		widget.NewLabel("To"), f.to,
-		widget.NewLabel("Mail when"), container.NewVBox(f.onFailed, f.onOverdue, f.onOff),
+		// Failed and overdue share a line, so that the tab's Send test
+		// message stays in view at the dialog's first size.
+		widget.NewLabel("Mail when"), container.NewVBox(container.NewHBox(f.onFailed, f.onOverdue), f.onOff, f.groupAlerts),
 		widget.NewLabel("Daily summary at"), f.daily,
 		widget.NewLabel("Group summaries"), f.groups,
 	}
@@ -131,6 +136,7 @@ func (f *mailForm) settings() (mail.Settings, error) {
 		s.Security = mail.SecuritySTARTTLS
 	}
 	s.OnFailed, s.OnOverdue, s.OnOffline = f.onFailed.Checked, f.onOverdue.Checked, f.onOff.Checked
+	s.GroupAlerts = f.groupAlerts.Checked
 	groups, err := mail.ParseGroupsTo(f.groups.Text)
 	if err != nil {
 		return s, errors.New("group summaries: " + err.Error())
@@ -158,7 +164,7 @@ func (f *mailForm) changed() bool {
 func sameMail(a, b mail.Settings) bool {
 	return a.Server == b.Server && a.Security == b.Security && a.User == b.User && a.From == b.From &&
 		strings.Join(a.To, ",") == strings.Join(b.To, ",") && a.DailyAt == b.DailyAt &&
-		a.OnFailed == b.OnFailed && a.OnOverdue == b.OnOverdue && a.OnOffline == b.OnOffline &&
+		a.OnFailed == b.OnFailed && a.OnOverdue == b.OnOverdue && a.OnOffline == b.OnOffline && a.GroupAlerts == b.GroupAlerts &&
 		maps.EqualFunc(a.GroupTo, b.GroupTo, slices.Equal)
 }
 

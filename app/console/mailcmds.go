@@ -26,11 +26,12 @@ type mailFlags struct {
 	server, security, user, from, to, daily string
 	passwordStdin                           bool
 	onFailed, onOverdue, onOffline          string
+	groupAlerts                             string
 	groupTo                                 []string // GROUP=ADDR[,ADDR…], each
 }
 
 var mailFlagNames = []string{"smtp-server", "smtp-security", "smtp-user", "smtp-from", "smtp-to", "smtp-password-stdin",
-	"daily-report", "mail-failed", "mail-overdue", "mail-offline", "group-report"}
+	"daily-report", "mail-failed", "mail-overdue", "mail-offline", "group-report", "group-alerts"}
 
 func (f *mailFlags) register(cmd *cobra.Command) {
 	fl := cmd.Flags()
@@ -42,6 +43,7 @@ func (f *mailFlags) register(cmd *cobra.Command) {
 	fl.StringVar(&f.to, "smtp-to", "", "the recipients, ADDR[,ADDR…]")
 	fl.StringVar(&f.daily, "daily-report", "", "mail the daily backup summary at HH:MM, or off")
 	fl.StringArrayVar(&f.groupTo, "group-report", nil, "GROUP=ADDR[,ADDR…]: also mail that group's own daily summary to these addresses (GROUP= stops it); repeat for more groups")
+	fl.StringVar(&f.groupAlerts, "group-alerts", "", "on: each --group-report group's recipients also get its servers' alerts as they come due (default off)")
 	fl.StringVar(&f.onFailed, "mail-failed", "", "mail each failed backup: on or off (default on)")
 	fl.StringVar(&f.onOverdue, "mail-overdue", "", "mail each overdue backup: on or off (default on)")
 	fl.StringVar(&f.onOffline, "mail-offline", "", "mail each slave offline past its grace: on or off (default on)")
@@ -97,7 +99,8 @@ func (f *mailFlags) edit(cmd *cobra.Command) (*mailEdit, error) {
 	for _, b := range []struct {
 		flag, val string
 		dst       **bool
-	}{{"mail-failed", f.onFailed, &ed.OnFailed}, {"mail-overdue", f.onOverdue, &ed.OnOverdue}, {"mail-offline", f.onOffline, &ed.OnOffline}} {
+	}{{"mail-failed", f.onFailed, &ed.OnFailed}, {"mail-overdue", f.onOverdue, &ed.OnOverdue}, {"mail-offline", f.onOffline, &ed.OnOffline},
+		{"group-alerts", f.groupAlerts, &ed.GroupAlerts}} {
 		if !fl.Changed(b.flag) {
 			continue
 		}
@@ -147,6 +150,9 @@ func printMail(e *env, m mailJSON) {
 	fmt.Fprintf(tw, "daily report\t%s\n", map[bool]string{true: "off", false: "at " + s.DailyAt}[s.DailyAt == ""])
 	for _, g := range slices.Sorted(maps.Keys(s.GroupTo)) {
 		fmt.Fprintf(tw, "group report\t%s to %s\n", g, strings.Join(s.GroupTo[g], ", "))
+	}
+	if len(s.GroupTo) > 0 {
+		fmt.Fprintf(tw, "group alerts\t%s\n", map[bool]string{true: "on: each group's recipients get its alerts too", false: "off"}[s.GroupAlerts])
 	}
 }
 

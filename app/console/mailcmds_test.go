@@ -34,7 +34,18 @@ func TestAGroupsOwnReportRecipientsAreSetAndStopped(t *testing.T) {
 	if out := run(2, "set", "--group-report", "Acme=not-mail"); !strings.Contains(out, `group Acme's recipient "not-mail"`) {
 		t.Fatalf("a bad address: %s", out)
 	}
-	if out := run(0, "show", "--json"); !strings.Contains(out, `"group_to":{"Acme":["it@acme.example","boss@acme.example"]}`) {
+	if out := run(0, "show", "--json"); !strings.Contains(out, `"group_to":{"Acme":["it@acme.example","boss@acme.example"]}`) ||
+		strings.Contains(out, "group_alerts") {
 		t.Fatalf("show --json:\n%s", out)
+	}
+	// The groups' recipients may get their servers' alerts too.
+	if out := run(0, "set", "--group-alerts", "on"); !strings.Contains(out, "group alerts   on: each group's recipients get its alerts too\n") {
+		t.Fatalf("--group-alerts on:\n%s", out)
+	}
+	if out := run(0, "show", "--json"); !strings.Contains(out, `"group_alerts":true`) {
+		t.Fatalf("show --json after --group-alerts on:\n%s", out)
+	}
+	if out := run(2, "set", "--group-alerts", "maybe"); !strings.Contains(out, "--group-alerts") {
+		t.Fatalf("--group-alerts maybe: %s", out)
 	}
 }

@@ -48,7 +48,8 @@ type mailEdit struct {
 	OnOverdue *bool          `json:"on_overdue,omitempty"`
 	OnOffline *bool          `json:"on_offline,omitempty"`
 	// GroupTo sets each group's own recipients; none stops its report.
-	GroupTo map[string][]string `json:"group_to,omitempty"`
+	GroupTo     map[string][]string `json:"group_to,omitempty"`
+	GroupAlerts *bool               `json:"group_alerts,omitempty"`
 }
 
 func (ed *settingsEdit) apply(s *master.Settings) {
@@ -88,6 +89,7 @@ func (ed *mailEdit) apply(s *mail.Settings) {
 	for g, to := range ed.GroupTo {
 		s.SetGroupTo(g, to)
 	}
+	set(&s.GroupAlerts, ed.GroupAlerts)
 }
 
 func set[T any](dst *T, v *T) {

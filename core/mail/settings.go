@@ -51,6 +51,9 @@ type Settings struct {
 	// of that group's servers alone (a customer's own report), sent with
 	// the fleet's.
 	GroupTo map[string][]string `json:"group_to,omitempty"`
+	// GroupAlerts: a group's own recipients get its servers' alerts too,
+	// as they come due (the kinds the On* switches mail).
+	GroupAlerts bool `json:"group_alerts,omitempty"`
 }
 
 // ParseGroupTo reads one group's recipients as the command line and the

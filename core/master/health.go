@@ -92,7 +92,7 @@ func (m *Master) tickHealth(ctx context.Context) {
 			return
 		case <-t.C:
 		}
-		alerts := m.health.Tick()
+		alerts := m.named(m.health.Tick())
 		for _, a := range alerts {
 			m.alertArrived(a)
 		}
@@ -167,7 +167,12 @@ func (m *Master) Alerting() []health.Alert {
 	if m.health == nil {
 		return nil
 	}
-	alerts := m.health.Alerting()
+	return m.named(m.health.Alerting())
+}
+
+// named gives alerts their slaves' names and groups as the entries have
+// them now, and leaves out those of slaves removed since.
+func (m *Master) named(alerts []health.Alert) []health.Alert {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	out := alerts[:0]
@@ -394,12 +399,8 @@ func newAlertHub() fanout[health.Alert] {
 	return fanout[health.Alert]{expendable: func(health.Alert) bool { return true }}
 }
 
+// alertArrived logs an alert that came due and publishes it.
 func (m *Master) alertArrived(a health.Alert) {
-	m.mu.Lock()
-	if s := m.slaves[a.SlaveID]; s != nil {
-		a.Slave, a.Row.Slave, a.Row.Group = s.entry.Name, s.entry.Name, s.entry.Group
-	}
-	m.mu.Unlock()
 	e := m.log.WithField("event", "backup_"+string(a.Kind)).WithField("slave", a.Slave)
 	switch a.Kind {
 	case health.AlertOffline:

@@ -4,6 +4,7 @@ import (
 	"context"
 	"net"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -29,6 +30,7 @@ func TestAFailedRunIsMailedAndTheDailySummaryListsEveryFailure(t *testing.T) {
 	// no server, so no summary.
 	st.SetGroupTo("acme", []string{"it@acme.example"})
 	st.SetGroupTo("Globex", []string{"it@globex.example"})
+	st.GroupAlerts = true // Acme's IT hears of its servers' failures as they come
 	if err := c.SetMailSettings(st, nil); err != nil {
 		t.Fatal(err)
 	}
@@ -51,9 +53,18 @@ func TestAFailedRunIsMailedAndTheDailySummaryListsEveryFailure(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	alert := srv.Wait(t, "about the failures", func(m smtptest.Message) bool { return strings.Contains(m.Subject(), "failed") })
-	if strings.Join(alert.To, ",") != "ops@example.com,boss@example.com" || !strings.Contains(alert.Data, "FS01 / offsite failed") {
+	alert := srv.Wait(t, "about the failures", func(m smtptest.Message) bool {
+		return strings.Contains(m.Subject(), "failed") && m.To[0] == "ops@example.com"
+	})
+	if strings.Join(alert.To, ",") != "ops@example.com,boss@example.com" || !strings.Contains(alert.Data, "FS01 / offsite failed") ||
+		!strings.Contains(alert.Data, "lanyard report shows the whole fleet") {
 		t.Fatalf("alert mail to %v:\n%s", alert.To, alert.Data)
+	}
+	acmeAlert := srv.Wait(t, "about Acme's failures, to Acme", func(m smtptest.Message) bool {
+		return strings.Contains(m.Subject(), "failed") && m.To[0] == "it@acme.example"
+	})
+	if !strings.Contains(acmeAlert.Data, "FS01 / offsite failed") || strings.Contains(acmeAlert.Data, "lanyard report") {
+		t.Fatalf("Acme's alert mail:\n%s", acmeAlert.Data)
 	}
 
 	// The daily summary, at its time: once.
@@ -90,6 +101,11 @@ func TestAFailedRunIsMailedAndTheDailySummaryListsEveryFailure(t *testing.T) {
 	}
 	if n != 2 {
 		t.Fatalf("%d daily summaries, want the fleet's and Acme's", n)
+	}
+	for _, m := range srv.Messages() {
+		if slices.Contains(m.To, "it@globex.example") {
+			t.Errorf("Globex, with no server, was mailed %q", m.Subject())
+		}
 	}
 }
 
