@@ -93,13 +93,7 @@ func TestAFailedRunIsMailedAndTheDailySummaryListsEveryFailure(t *testing.T) {
 		}
 	}
 	c.stop() // waits for every send
-	n := 0
-	for _, m := range srv.Messages() {
-		if strings.HasPrefix(m.Subject(), "Lanyard daily report") {
-			n++
-		}
-	}
-	if n != 2 {
+	if n := dailySummaries(srv); n != 2 {
 		t.Fatalf("%d daily summaries, want the fleet's and Acme's", n)
 	}
 	for _, m := range srv.Messages() {
@@ -186,13 +180,18 @@ func TestADailySummaryTheServerDidNotTakeIsSentLater(t *testing.T) {
 	c2.waitDaily(t)
 	c2.dailyDue(tomorrow.Add(30 * time.Minute))
 	c2.waitDaily(t)
+	if n := dailySummaries(srv); n != 2 {
+		t.Fatalf("%d daily summaries over two days, want 2", n)
+	}
+}
+
+// dailySummaries counts the daily summaries srv took.
+func dailySummaries(srv *smtptest.Server) int {
 	n := 0
 	for _, m := range srv.Messages() {
 		if strings.HasPrefix(m.Subject(), "Lanyard daily report") {
 			n++
 		}
 	}
-	if n != 2 {
-		t.Fatalf("%d daily summaries over two days, want 2", n)
-	}
+	return n
 }
