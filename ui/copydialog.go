@@ -18,7 +18,8 @@ import (
 )
 
 // The Copy To dialog: a task set up on one server, given to others
-// (master.CopyTask). Pick a group, tick the servers, copy; each server's
+// (master.CopyTask). Pick a group (it opens on the server's own), tick
+// the servers, copy; each server's
 // line then says what became of it there, and a bar counts them off.
 // Each agent checks the task's paths on its own server, so a server
 // without them refuses with its own words, and the others still take it.
@@ -65,6 +66,7 @@ func showCopyDialog(win fyne.Window, r runner, rm Remote, from, task string, sla
 		ticked: map[string]bool{}, results: map[string]master.CopyResult{}}
 	cd.ctx, cd.stop = context.WithCancel(context.Background())
 	var groups []string
+	first := cdAllGroups // the source's group, when it has other servers
 	for _, s := range slaves {
 		if strings.EqualFold(s.Name, from) {
 			continue
@@ -72,6 +74,11 @@ func showCopyDialog(win fyne.Window, r runner, rm Remote, from, task string, sla
 		cd.slaves = append(cd.slaves, s)
 		if g := copyGroup(s.Group); !slices.Contains(groups, g) {
 			groups = append(groups, g)
+		}
+	}
+	for _, s := range slaves {
+		if strings.EqualFold(s.Name, from) && slices.Contains(groups, copyGroup(s.Group)) {
+			first = copyGroup(s.Group)
 		}
 	}
 	cd.groups = widget.NewSelect(append([]string{cdAllGroups}, groups...), cd.showGroup)
@@ -99,7 +106,7 @@ func showCopyDialog(win fyne.Window, r runner, rm Remote, from, task string, sla
 	cd.d.SetButtons([]fyne.CanvasObject{cd.close, cd.copyBtn})
 	cd.d.SetOnClosed(cd.stop)
 	cd.d.Resize(fyne.NewSize(620, 600))
-	cd.groups.SetSelected(cdAllGroups)
+	cd.groups.SetSelected(first)
 	cd.d.Show()
 	return cd
 }

@@ -25,8 +25,12 @@ func TestTheCopyDialogCopiesToTheServersTicked(t *testing.T) {
 	fr.fakeTasks.mu.Unlock()
 	test.Tap(tt.copy)
 	cd := tt.lastCopy
-	if cd == nil || len(cd.slaves) != 5 || len(cd.shown) != 5 {
-		t.Fatalf("the dialog lists %d servers (%d shown), want the 5 besides FS01", len(cd.slaves), len(cd.shown))
+	if cd == nil || len(cd.slaves) != 5 || cd.groups.Selected != "Office" || len(cd.shown) != 2 {
+		t.Fatalf("the dialog knows %d servers (%d shown, of %s), want the 5 besides FS01, FS01's Office first", len(cd.slaves), len(cd.shown), cd.groups.Selected)
+	}
+	cd.groups.SetSelected(cdAllGroups)
+	if len(cd.shown) != 5 {
+		t.Fatalf("All groups shows %d servers, want 5", len(cd.shown))
 	}
 	if !cd.copyBtn.Disabled() {
 		t.Error("Copy is enabled with nothing ticked")
