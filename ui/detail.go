@@ -41,6 +41,7 @@ const (
 	fClock     = "Clock"
 	fState     = "State"
 	fGroup     = "Group"
+	fNotes     = "Notes"
 	fDirection = "Direction"
 	fAddress   = "Address"
 	fRemote    = "Remote address"
@@ -52,7 +53,7 @@ const (
 
 var (
 	serverFields = []string{fHost, fOS, fUptime, fAgent, fClock, fCPU, fMemory, fDisk}
-	linkFields   = []string{fState, fGroup, fDirection, fAddress, fRemote, fSSL, fRTT, fSince, fSeen}
+	linkFields   = []string{fState, fGroup, fNotes, fDirection, fAddress, fRemote, fSSL, fRTT, fSince, fSeen}
 )
 
 // none stands for a value not known (no link, no status yet).
@@ -138,6 +139,7 @@ func newDetailPane(now func() time.Time) *detailPane {
 	rows = append(rows, d.fieldRows("Server", nil)...)
 	rows = append(rows, d.noteRow, d.note)
 	rows = append(rows, d.fieldRows("", serverFields)...)
+	d.values[fNotes].Wrapping = fyne.TextWrapWord // the user's own words, as long as they are
 	grid := container.NewThemeOverride(container.New(layout.NewFormLayout(), rows...), newCompactTheme())
 	overview := container.NewVBox(header, widget.NewSeparator(), d.problem, grid)
 	d.tabs = container.NewAppTabs(
@@ -319,6 +321,8 @@ func (d *detailPane) set(f, s string) {
 func (d *detailPane) showLink(v *master.SlaveView) {
 	d.set(fState, stateSentence(v))
 	d.set(fGroup, cmp.Or(v.Group, ungroupedLabel))
+	d.set(fNotes, v.Notes)
+	d.showField(fNotes, v.Notes != "")
 	if v.Direction == store.Inbound {
 		d.set(fDirection, "Inbound: the slave dials this console")
 		d.set(fAddress, "(the slave dials in)")

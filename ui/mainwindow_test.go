@@ -153,8 +153,10 @@ func TestTheMainWindowReopensAtItsSizeAndSplit(t *testing.T) {
 	}
 }
 
-func TestTheFilterMatchesNameGroupAndAddressIgnoringCase(t *testing.T) {
-	mw, _ := openMainWindow(t, newFakeConsole(demoFleet()...), nil)
+func TestTheFilterMatchesNameGroupAddressAndNotesIgnoringCase(t *testing.T) {
+	fleet := demoFleet()
+	fleet[3].Notes = "Call Bob at the branch"
+	mw, _ := openMainWindow(t, newFakeConsole(fleet...), nil)
 	tests := []struct {
 		typed string
 		want  []string
@@ -163,6 +165,7 @@ func TestTheFilterMatchesNameGroupAndAddressIgnoringCase(t *testing.T) {
 		{"WEB", []string{"[Web] 1 of 2 connected", "web-1", "web-2"}},
 		{"backup7.EXAMPLE", []string{"[Office] 1 of 3 connected", "BACKUP-7"}},
 		{"192.168.1", []string{"[Ungrouped] 0 of 1 connected", "lab-pc"}},
+		{"bob", []string{"[Web] 1 of 2 connected", "web-1"}},
 		{"nothing-matches", nil},
 	}
 	for _, tt := range tests {
@@ -757,5 +760,21 @@ func TestARightClickOnATreeRowOpensItsMenu(t *testing.T) {
 	test.Tap(mw.tree.bound["b1"].(fyne.Tappable))
 	if mw.tree.selected != "b1" {
 		t.Fatalf("a click selected %q", mw.tree.selected)
+	}
+}
+
+// A slave's notes show in its Overview, and no Notes row for one that
+// has none.
+func TestTheOverviewShowsTheNotes(t *testing.T) {
+	fleet := demoFleet()
+	fleet[1].Notes = "rack 4; call Bob on 555-0100"
+	mw, _ := openMainWindow(t, newFakeConsole(fleet...), nil)
+	mw.tree.Select("a2")
+	if n := mw.detail.values[fNotes]; !n.Visible() || n.Text != "rack 4; call Bob on 555-0100" {
+		t.Fatalf("FS02's notes: shown %v, %q", n.Visible(), n.Text)
+	}
+	mw.tree.Select("a1")
+	if mw.detail.values[fNotes].Visible() || mw.detail.keys[fNotes].Visible() {
+		t.Fatal("a Notes row for FS01, which has none")
 	}
 }

@@ -88,6 +88,7 @@ type slaveDialog struct {
 	fingerprint *dialogEntry
 	fpMsg       *widget.Label
 	group       *dialogSelectEntry
+	notes       *dialogEntry
 	saveErr     *widget.Label
 	saveErrBox  *fyne.Container
 	save        *widget.Button
@@ -199,6 +200,9 @@ func (d *slaveDialog) buildFields() (fpHint *widget.Label) {
 	d.group.onEscape = d.close
 	d.group.OnSubmitted = func(string) { d.submit() }
 
+	d.notes = d.newEntry()
+	d.notes.SetPlaceHolder("optional: the customer's contact, where it stands, …")
+
 	return fpHint
 }
 
@@ -209,6 +213,7 @@ func (d *slaveDialog) prefill(prefillName string) {
 	case d.editing != nil:
 		d.name.SetText(d.editing.Name)
 		d.group.SetText(d.editing.Group)
+		d.notes.SetText(d.editing.Notes)
 		if d.editing.Direction == store.Inbound {
 			d.direction.SetSelected(directionInbound)
 		} else {
@@ -255,6 +260,7 @@ func (d *slaveDialog) buildForm(fpHint *widget.Label) fyne.CanvasObject {
 		widget.NewLabel("Password"), container.NewVBox(d.password, d.passwordMsg, d.passwordTip),
 		widget.NewLabel("Certificate"), container.NewVBox(d.fingerprint, d.fpMsg, fpHint),
 		widget.NewLabel("Group"), d.group,
+		widget.NewLabel("Notes"), d.notes,
 	)
 
 }
@@ -402,10 +408,7 @@ func (d *slaveDialog) check() (master.SlaveSpec, slaveFieldErrors) {
 		Name:     strings.TrimSpace(d.name.Text),
 		Group:    strings.TrimSpace(d.group.Text),
 		Password: []byte(d.password.Text),
-	}
-	if d.editing != nil {
-		// The dialog has no notes field: keep what the entry has.
-		spec.Notes = d.editing.Notes
+		Notes:    strings.TrimSpace(d.notes.Text),
 	}
 	others := d.fleet()
 	isSelf := func(s master.SlaveView) bool { return d.editing != nil && s.ID == d.editing.ID }

@@ -318,8 +318,8 @@ func TestEditingKeepsThePasswordUnlessRetypedAndRenamingNeedsIt(t *testing.T) {
 	if d.password.Text != "" || d.password.PlaceHolder != "unchanged" {
 		t.Errorf("password entry: text %q placeholder %q", d.password.Text, d.password.PlaceHolder)
 	}
-	if d.name.Text != "FS01" || d.address.Text != "10.0.0.4" || d.port.Text != "16888" || d.group.Text != "Lab" {
-		t.Errorf("prefilled %q %q %q %q", d.name.Text, d.address.Text, d.port.Text, d.group.Text)
+	if d.name.Text != "FS01" || d.address.Text != "10.0.0.4" || d.port.Text != "16888" || d.group.Text != "Lab" || d.notes.Text != "rack 4" {
+		t.Errorf("prefilled %q %q %q %q %q", d.name.Text, d.address.Text, d.port.Text, d.group.Text, d.notes.Text)
 	}
 	if d.save.Disabled() {
 		t.Errorf("Save is disabled for an unchanged entry: %q", shown(d.passwordMsg))
@@ -339,6 +339,15 @@ func TestEditingKeepsThePasswordUnlessRetypedAndRenamingNeedsIt(t *testing.T) {
 	}
 	if len(ed.added) == 1 && ed.added[0].Notes != "rack 4" {
 		t.Errorf("editing dropped the entry's notes: %q", ed.added[0].Notes)
+	}
+
+	// The notes are the user's to change.
+	d, q, _ = openSlaveDialog(t, ed, &editing, "")
+	typeInto(d.notes, "  rack 5, call Bob on 555-0100  ")
+	test.Tap(d.save)
+	q.runUntil(t, "the notes to save", func() bool { return d.closed })
+	if got := ed.added[len(ed.added)-1].Notes; got != "rack 5, call Bob on 555-0100" {
+		t.Errorf("saved notes %q", got)
 	}
 }
 

@@ -63,11 +63,12 @@ type slaveEntry struct {
 	view                    master.SlaveView
 	group                   *groupInfo
 	lname, lgroup, laddress string
+	lnotes                  string
 }
 
 func (e *slaveEntry) matches(filter string) bool {
 	return filter == "" || strings.Contains(e.lname, filter) || strings.Contains(e.lgroup, filter) ||
-		strings.Contains(e.laddress, filter)
+		strings.Contains(e.laddress, filter) || strings.Contains(e.lnotes, filter)
 }
 
 // groupCount is a group's size and how many of it are connected, over all
@@ -221,6 +222,9 @@ func (m *treeModel) set(e *slaveEntry, v *master.SlaveView) {
 	}
 	if e.view.Address != v.Address {
 		e.laddress = strings.ToLower(v.Address)
+	}
+	if e.view.Notes != v.Notes {
+		e.lnotes = strings.ToLower(v.Notes)
 	}
 	if e.group == nil || e.view.Group != v.Group {
 		if old := e.group; old != nil && old.total == 0 {
