@@ -21,7 +21,9 @@ type AuditRecord struct {
 }
 
 // AppendAudit stores r durably. Zero Time = now. Commands are rare next to
-// connection events, so each record has its own transaction.
+// connection events, so each record has its own transaction. Now and
+// then (every hundredth of the cap) the oldest records beyond
+// Options.AuditMaxRecords go, in the same transaction.
 func (db *DB) AppendAudit(r AuditRecord) error {
 	if r.Time.IsZero() {
 		r.Time = db.now()
@@ -41,8 +43,27 @@ func (db *DB) AppendAudit(r AuditRecord) error {
 		if err != nil {
 			return err
 		}
-		return b.Put(encodeKey(timeNanos(r.Time), seq), value)
+		if err := b.Put(encodeKey(timeNanos(r.Time), seq), value); err != nil {
+			return err
+		}
+		if max := db.opts.AuditMaxRecords; seq%uint64(max/100+1) == 0 {
+			return trimOldest(b, max)
+		}
+		return nil
 	})
+}
+
+// trimOldest removes b's oldest keys beyond the newest max.
+func trimOldest(b *bbolt.Bucket, max int) error {
+	over := b.Stats().KeyN - max
+	c := b.Cursor()
+	for k, _ := c.First(); k != nil && over > 0; k, _ = c.First() {
+		if err := b.Delete(k); err != nil {
+			return err
+		}
+		over--
+	}
+	return nil
 }
 
 // Audit returns the newest limit records (limit <= 0: all), oldest first.

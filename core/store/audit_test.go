@@ -43,3 +43,26 @@ func TestAuditBadJSONNamesKey(t *testing.T) {
 	_, err := db.Audit(0)
 	assertDamaged(t, err, "audit", "2026-03-01T00:00:00Z")
 }
+
+// The audit keeps the newest records up to its cap: a console that sends
+// commands to thousands of servers a day does not grow its database
+// without end.
+func TestTheAuditKeepsTheNewestUpToItsCap(t *testing.T) {
+	o := testOptions()
+	o.AuditMaxRecords = 150 // trimmed every second append
+	db := openTestDB(t, o)
+	at := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	for i := range 400 {
+		r := AuditRecord{Time: at.Add(time.Duration(i) * time.Second), Slave: "FS01", Command: fmt.Sprintf("task copy %d", i), Result: "ok"}
+		if err := db.AppendAudit(r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	all, err := db.Audit(0)
+	if err != nil || len(all) < 150 || len(all) > 152 {
+		t.Fatalf("%d records, %v; want about 150", len(all), err)
+	}
+	if all[len(all)-1].Command != "task copy 399" || all[0].Command != fmt.Sprintf("task copy %d", 400-len(all)) {
+		t.Fatalf("kept %q … %q, want the newest", all[0].Command, all[len(all)-1].Command)
+	}
+}

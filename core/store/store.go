@@ -23,6 +23,8 @@ const (
 	DefaultLockTimeout   = time.Second
 	DefaultLogRetention  = 30 * 24 * time.Hour
 	DefaultLogMaxRecords = 100_000
+	// DefaultAuditMaxRecords: a year of a busy provider's commands.
+	DefaultAuditMaxRecords = 200_000
 )
 
 // The file and directory modes Open enforces: the file holds the TLS private
@@ -34,11 +36,14 @@ const (
 
 // Options configure Open. The zero value is usable.
 type Options struct {
-	Kind          string             // "console" or "agent"; used in messages
-	LockTimeout   time.Duration      // default 1s
-	LogRetention  time.Duration      // connlog: drop records older than this; default 30 days
-	LogMaxRecords int                // connlog: keep at most this many; default 100_000
-	Logger        logrus.FieldLogger // optional; default a discard logger
+	Kind          string        // "console" or "agent"; used in messages
+	LockTimeout   time.Duration // default 1s
+	LogRetention  time.Duration // connlog: drop records older than this; default 30 days
+	LogMaxRecords int           // connlog: keep at most this many; default 100_000
+	// AuditMaxRecords: the audit keeps at most about this many, the
+	// newest; default 200_000.
+	AuditMaxRecords int
+	Logger          logrus.FieldLogger // optional; default a discard logger
 }
 
 func (o Options) withDefaults() Options {
@@ -50,6 +55,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.LogMaxRecords <= 0 {
 		o.LogMaxRecords = DefaultLogMaxRecords
+	}
+	if o.AuditMaxRecords <= 0 {
+		o.AuditMaxRecords = DefaultAuditMaxRecords
 	}
 	if o.Logger == nil {
 		discard := logrus.New()
