@@ -4,12 +4,13 @@ import (
 	"bufio"
 	"encoding/json"
 	"errors"
-	"net"
 	"os/exec"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/lanyard/lanyard/internal/freeport"
 )
 
 // runExit runs a CLI command and returns its output and exit code.
@@ -28,16 +29,7 @@ func runExit(t *testing.T, stdin, bin string, args ...string) (string, int) {
 }
 
 // deadAddress is a loopback address nothing listens on.
-func deadAddress(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	_ = ln.Close()
-	return addr
-}
+func deadAddress(t *testing.T) string { return freeport.Closed(t) }
 
 func TestTheConsoleCommandLineManagesSlavesThroughTheRunningConsole(t *testing.T) {
 	f := newFleet(t, true)

@@ -1,7 +1,6 @@
 package service
 
 import (
-	"net"
 	"net/netip"
 	"regexp"
 	"strings"
@@ -14,6 +13,7 @@ import (
 	"github.com/lanyard/lanyard/core/link"
 	"github.com/lanyard/lanyard/core/wire"
 	"github.com/lanyard/lanyard/core/wire/pb"
+	"github.com/lanyard/lanyard/internal/freeport"
 )
 
 // consoleAuth admits FS01 with testPassword, as a console's inbound entry.
@@ -59,15 +59,7 @@ func listenAsConsole(t *testing.T) string {
 	return ln.Addr().String()
 }
 
-func closedPort(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	_ = ln.Close()
-	return ln.Addr().String()
-}
+func closedPort(t *testing.T) string { return freeport.Closed(t) }
 
 func port(addr string) string { return addr[strings.LastIndex(addr, ":")+1:] }
 

@@ -12,19 +12,11 @@ import (
 
 	"github.com/lanyard/lanyard/core/wire"
 	"github.com/lanyard/lanyard/core/wire/pb"
+	"github.com/lanyard/lanyard/internal/freeport"
 )
 
 // closedAddr is a loopback address where nothing listens.
-func closedAddr(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	_ = ln.Close()
-	return addr
-}
+func closedAddr(t *testing.T) string { return freeport.Closed(t) }
 
 // hangUp is a loopback address that accepts connections and closes them
 // at once, as a firewall cutting a protocol it dislikes would; it counts

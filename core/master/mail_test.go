@@ -2,7 +2,6 @@ package master
 
 import (
 	"context"
-	"net"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -12,6 +11,7 @@ import (
 	"github.com/lanyard/lanyard/core/backup"
 	"github.com/lanyard/lanyard/core/mail"
 	"github.com/lanyard/lanyard/core/store"
+	"github.com/lanyard/lanyard/internal/freeport"
 	"github.com/lanyard/lanyard/internal/smtptest"
 	"github.com/lanyard/lanyard/internal/testkit"
 )
@@ -119,12 +119,7 @@ func (c *console) waitDaily(t *testing.T) {
 // restarted in between; never twice.
 func TestADailySummaryTheServerDidNotTakeIsSentLater(t *testing.T) {
 	srv := smtptest.Start(t, smtptest.Options{})
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	down := ln.Addr().String()
-	_ = ln.Close() // nothing listens there: the server is down
+	down := freeport.Closed(t) // nothing listens there: the server is down
 	db := testkit.Store(t, "console", store.Options{})
 	c := startConsoleWith(t, false, db, nil)
 	st := mail.Defaults()

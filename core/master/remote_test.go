@@ -46,10 +46,7 @@ func linked(t *testing.T, ssl bool, configure func(*agent.Config)) (*console, *a
 // for its first dial to fail (offline is also where an entry starts).
 func addDownSlave(t *testing.T, c *console) {
 	t.Helper()
-	addr, err := freeport.Addr()
-	if err != nil {
-		t.Fatal(err)
-	}
+	addr := freeport.Closed(t)
 	if _, err := c.AddSlave(SlaveSpec{Name: "FS01", Direction: store.Outbound, Address: addr, Password: []byte("pw")}); err != nil {
 		t.Fatal(err)
 	}

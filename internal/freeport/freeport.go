@@ -8,6 +8,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"testing"
 )
 
 // Addr returns a loopback address (127.0.0.1:PORT) that nothing
@@ -40,6 +41,18 @@ func Addr() (string, error) {
 		return addr, nil
 	}
 	return "", errors.New("no free port below the ephemeral range after 100 tries")
+}
+
+// Closed is Addr for a test that wants a dial refused: a loopback
+// address nothing listens on, which no other test's listener or
+// connection takes meanwhile. It fails tb when there is none.
+func Closed(tb testing.TB) string {
+	tb.Helper()
+	addr, err := Addr()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return addr
 }
 
 // ephemeralLow is the first port of the kernel's ephemeral range.
