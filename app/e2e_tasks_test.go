@@ -184,9 +184,11 @@ func TestBackupTasksFromTheConsolesCommandLineSeenByTwoConsoles(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &copied); code != 1 || err != nil || copied.Slave != "FS02" || copied.Copied || !copied.Exists {
 		t.Fatalf("a second copy: exit %d %v\n%s", code, err, out)
 	}
-	if out, code = cli(one, "", "task", "copy", "docs", "--slave", "FS01", "--to", "FS02", "--replace"); code != 0 || !strings.Contains(out, "FS02: replaced") {
-		t.Fatalf("a copy that replaces: exit %d\n%s", code, out)
+	if out, code = cli(one, "", "task", "copy", "docs", "--slave", "FS01", "--to", "FS02", "--replace", "--run"); code != 0 ||
+		!strings.Contains(out, "FS02: replaced, run started") {
+		t.Fatalf("a copy that replaces and runs: exit %d\n%s", code, out)
 	}
+	one.console.waitLog("FS02's run's end", func(l logLine) bool { return l.Event == "run_finished" && l.Slave == "FS02" }, 30*time.Second)
 	if out, code = cli(one, "", "task", "copy", "docs", "--slave", "FS01"); code != 2 || !strings.Contains(out, "--to NAME") {
 		t.Fatalf("a copy to nowhere: exit %d\n%s", code, out)
 	}

@@ -27,6 +27,7 @@ import (
 // Texts of the Copy To dialog.
 const (
 	cdReplace   = "Replace a task of the same name"
+	cdRun       = "Run it on each server once copied"
 	cdCopy      = "Copy"
 	cdAllGroups = "All groups"
 )
@@ -53,6 +54,7 @@ type copyDialog struct {
 	all     *widget.Button
 	none    *widget.Button
 	replace *widget.Check
+	run     *widget.Check
 	bar     *widget.ProgressBar
 	status  *widget.Label
 	copyBtn *widget.Button
@@ -87,6 +89,7 @@ func showCopyDialog(win fyne.Window, r runner, rm Remote, from, task string, sla
 	cd.all = widget.NewButton("Tick All", func() { cd.tickShown(true) })
 	cd.none = widget.NewButton("Tick None", func() { cd.tickShown(false) })
 	cd.replace = widget.NewCheck(cdReplace, nil)
+	cd.run = widget.NewCheck(cdRun, nil)
 	cd.bar = widget.NewProgressBar()
 	cd.bar.Hide()
 	cd.status = widget.NewLabel("")
@@ -100,7 +103,7 @@ func showCopyDialog(win fyne.Window, r runner, rm Remote, from, task string, sla
 	note.Wrapping = fyne.TextWrapWord
 	note.Importance = widget.LowImportance
 	top := container.NewVBox(note, container.NewBorder(nil, nil, widget.NewLabel("Servers of"), container.NewHBox(cd.all, cd.none), cd.groups))
-	bottom := container.NewVBox(cd.replace, cd.bar, cd.status)
+	bottom := container.NewVBox(cd.replace, cd.run, cd.bar, cd.status)
 	cd.d = dialog.NewCustomWithoutButtons("Copy "+task+" from "+from+" to other servers",
 		container.NewBorder(top, bottom, nil, nil, cd.list), win)
 	cd.d.SetButtons([]fyne.CanvasObject{cd.close, cd.copyBtn})
@@ -215,7 +218,7 @@ func (cd *copyDialog) targets() []string {
 // lines until the next one, which may tick other servers or Replace.
 func (cd *copyDialog) showState() {
 	n := len(cd.targets())
-	for _, w := range []fyne.Disableable{cd.groups, cd.all, cd.none, cd.replace} {
+	for _, w := range []fyne.Disableable{cd.groups, cd.all, cd.none, cd.replace, cd.run} {
 		if cd.copying {
 			w.Disable()
 		} else {
@@ -258,12 +261,12 @@ func (cd *copyDialog) submit() {
 	cd.status.SetText("Copying " + cd.task + " to " + human.Plural(len(to), "server", "servers") + "…")
 	cd.showState()
 	cd.list.Refresh()
-	replace := cd.replace.Checked
+	opt := master.CopyOptions{Replace: cd.replace.Checked, Run: cd.run.Checked}
 	cd.r.spawn(func(wctx context.Context) {
 		ctx, cancel := context.WithCancel(wctx)
 		defer cancel()
 		context.AfterFunc(cd.ctx, cancel)
-		res, err := cd.rm.CopyTask(ctx, cd.from, cd.task, to, replace, func(r master.CopyResult) {
+		res, err := cd.rm.CopyTask(ctx, cd.from, cd.task, to, opt, func(r master.CopyResult) {
 			cd.r.do(func() {
 				cd.results[strings.ToLower(r.Slave)] = r
 				cd.bar.SetValue(float64(len(cd.results)))

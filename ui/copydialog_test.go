@@ -49,7 +49,7 @@ func TestTheCopyDialogCopiesToTheServersTicked(t *testing.T) {
 	test.AssertRendersToMarkup(t, "copydialog.xml", mw.win.Canvas())
 	test.Tap(cd.copyBtn)
 	q.runUntil(t, "the copy's end", func() bool { return !cd.copying && len(cd.results) == 3 })
-	if got := fr.fakeTasks.taskCalls("copy documents from FS01 to FS02,BACKUP-7,web-2 replace=false"); got != 1 {
+	if got := fr.fakeTasks.taskCalls("copy documents from FS01 to FS02,BACKUP-7,web-2 replace=false run=false"); got != 1 {
 		t.Fatalf("copy calls %v", fr.fakeTasks.calls)
 	}
 	want := "documents copied to 2 of 3 servers. 1 server has a task of that name already: copy again with \"Replace a task of the same name\" ticked to overwrite it." +
@@ -71,9 +71,10 @@ func TestTheCopyDialogCopiesToTheServersTicked(t *testing.T) {
 	cd.ticked["fs02"] = true
 	cd.showState()
 	cd.replace.SetChecked(true)
+	cd.run.SetChecked(true)
 	test.Tap(cd.copyBtn)
 	q.runUntil(t, "the second copy's end", func() bool { return !cd.copying && len(cd.results) == 1 })
-	if got := fr.fakeTasks.taskCalls("copy documents from FS01 to FS02 replace=true"); got != 1 {
+	if got := fr.fakeTasks.taskCalls("copy documents from FS01 to FS02 replace=true run=true"); got != 1 {
 		t.Fatalf("copy calls %v", fr.fakeTasks.calls)
 	}
 	test.Tap(cd.close)

@@ -37,7 +37,7 @@ type Remote interface {
 	RestoreSnapshot(ctx context.Context, slave, name, snapshot string, opt backup.RestoreOptions, onProgress func(backup.Status)) (backup.RestoreReport, error)
 	// CopyTask gives a slave's task to others (the Copy To dialog); done
 	// hears each one's result as it ends.
-	CopyTask(ctx context.Context, from, name string, to []string, replace bool, done func(master.CopyResult)) ([]master.CopyResult, error)
+	CopyTask(ctx context.Context, from, name string, to []string, opt master.CopyOptions, done func(master.CopyResult)) ([]master.CopyResult, error)
 	// WatchTasks streams every slave's task events; cancel closes it.
 	WatchTasks(buffer int) (<-chan master.TaskEvent, func())
 }

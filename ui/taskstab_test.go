@@ -167,11 +167,12 @@ func (f *fakeTasks) RestoreSnapshot(_ context.Context, _, task, snap string, opt
 
 // CopyTask copies to every slave but those in copyErr, which answer
 // with its error.
-func (f *fakeTasks) CopyTask(ctx context.Context, from, name string, to []string, replace bool, done func(master.CopyResult)) ([]master.CopyResult, error) {
-	f.record(fmt.Sprintf("copy %s from %s to %s replace=%v", name, from, strings.Join(to, ","), replace))
+func (f *fakeTasks) CopyTask(ctx context.Context, from, name string, to []string, opt master.CopyOptions, done func(master.CopyResult)) ([]master.CopyResult, error) {
+	f.record(fmt.Sprintf("copy %s from %s to %s replace=%v run=%v", name, from, strings.Join(to, ","), opt.Replace, opt.Run))
 	out := make([]master.CopyResult, len(to))
 	for i, s := range to {
-		out[i] = master.CopyResult{Slave: s, Err: f.copyErr[s], Replaced: replace && f.copyErr[s] == nil}
+		ok := f.copyErr[s] == nil
+		out[i] = master.CopyResult{Slave: s, Err: f.copyErr[s], Replaced: opt.Replace && ok, Started: opt.Run && ok}
 		done(out[i])
 	}
 	return out, nil

@@ -102,10 +102,11 @@ type ctlRequest struct {
 	// the group
 	Group string `json:"group,omitempty"`
 
-	// task_copy: the slaves named, and whether a task of the same name
-	// is replaced
+	// task_copy: the slaves named, whether a task of the same name is
+	// replaced, and whether each runs it at once
 	To      []string `json:"to,omitempty"`
 	Replace bool     `json:"replace,omitempty"`
+	Run     bool     `json:"run,omitempty"`
 }
 
 // ctlResponse is one answer line; the last has Done set.

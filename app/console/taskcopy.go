@@ -29,14 +29,15 @@ type copyJSON struct {
 	Slave    string   `json:"slave"`
 	Copied   bool     `json:"copied"`
 	Replaced bool     `json:"replaced,omitempty"`
-	Exists   bool     `json:"exists,omitempty"` // left as it was: a task of that name is there
+	Started  bool     `json:"run_started,omitempty"` // --run: the run started there
+	Exists   bool     `json:"exists,omitempty"`      // left as it was: a task of that name is there
 	Warnings []string `json:"warnings,omitempty"`
 	Error    string   `json:"error,omitempty"`
 	Outcome  string   `json:"outcome"` // in words: "copied", "not copied: …"
 }
 
 func newCopyJSON(r master.CopyResult) copyJSON {
-	j := copyJSON{Slave: r.Slave, Copied: r.Err == nil, Replaced: r.Replaced, Warnings: r.Warnings,
+	j := copyJSON{Slave: r.Slave, Copied: r.Err == nil, Replaced: r.Replaced, Started: r.Started, Warnings: r.Warnings,
 		Exists: errors.Is(r.Err, master.ErrTaskExists), Outcome: r.Outcome()}
 	if r.Err != nil {
 		j.Error = r.Err.Error()
@@ -47,15 +48,17 @@ func newCopyJSON(r master.CopyResult) copyJSON {
 func taskCopyCmd(e *env, from *string) *cobra.Command {
 	var to []string
 	var group string
-	var replace, asJSON bool
+	var replace, run, asJSON bool
 	cmd := &cobra.Command{
-		Use:   "copy NAME --slave FROM (--to NAME[,NAME…] | --group GROUP) [--replace] [--json]",
+		Use:   "copy NAME --slave FROM (--to NAME[,NAME…] | --group GROUP) [--replace] [--run] [--json]",
 		Short: "Copy a task to other slaves: its sources, destination, schedule and retention",
 		Long: `Give a task set up on one slave to others: each gets it as it is on
 --slave (its paths, schedule, excludes and retention), checked and saved
 by its own agent, as an add would be. --to names slaves (repeat it, or
 separate names with commas); --group copies to every other slave of the
 group. A slave that has a task of that name keeps it, unless --replace.
+--run runs it at once on each slave that took it, to see it work there
+(lanyard report, or the Backups window, then shows how each run went).
 One line per slave says what became of it; the exit code is 1 when any
 slave did not take the task. Through the running console.`,
 		Example: "  lanyard task copy docs --slave FS01 --group Acme\n  lanyard task copy docs --slave FS01 --to FS02,FS03 --replace",
@@ -67,7 +70,7 @@ slave did not take the task. Through the running console.`,
 			if len(to) == 0 && group == "" {
 				return cmdline.Usagef("give the slaves to copy %s to: --to NAME[,NAME…] or --group GROUP", args[0])
 			}
-			req := ctlRequest{Op: opTaskCopy, Slave: *from, Task: &agent.TaskArgs{Name: args[0]}, To: to, Group: group, Replace: replace}
+			req := ctlRequest{Op: opTaskCopy, Slave: *from, Task: &agent.TaskArgs{Name: args[0]}, To: to, Group: group, Replace: replace, Run: run}
 			r, err := e.call(cmd.Context(), req, func(part ctlResponse) error {
 				if !asJSON {
 					for _, c := range part.Copies {
@@ -85,6 +88,7 @@ slave did not take the task. Through the running console.`,
 	cmd.Flags().StringSliceVar(&to, "to", nil, "the slaves to copy it to (repeat, or separate with commas)")
 	cmd.Flags().StringVar(&group, "group", "", "copy it to every other slave of this group")
 	cmd.Flags().BoolVar(&replace, "replace", false, "replace a task of the same name on a slave that has one")
+	cmd.Flags().BoolVar(&run, "run", false, "run it at once on each slave that took it")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print one JSON object per slave")
 	_ = cmd.RegisterFlagCompletionFunc("to", e.completeSlave)
 	return cmd
@@ -130,7 +134,8 @@ func (h *ctlHandler) taskCopy(ctx context.Context, req *ctlRequest, w *control.W
 	if err != nil {
 		return ctlResponse{Error: err.Error(), Usage: true}
 	}
-	res, err := h.m.CopyTask(ctx, req.Slave, req.Task.Name, to, req.Replace, func(r master.CopyResult) {
+	opt := master.CopyOptions{Replace: req.Replace, Run: req.Run}
+	res, err := h.m.CopyTask(ctx, req.Slave, req.Task.Name, to, opt, func(r master.CopyResult) {
 		_ = w.Send(ctlResponse{OK: true, Copies: []copyJSON{newCopyJSON(r)}})
 	})
 	if err != nil {

@@ -33,6 +33,15 @@ func (e *TaskExistsError) Error() string {
 // Is makes errors.Is(err, ErrTaskExists) true.
 func (e *TaskExistsError) Is(target error) bool { return target == ErrTaskExists }
 
+// CopyOptions say what a copy does besides adding the task.
+type CopyOptions struct {
+	// Replace: a slave's task of the same name is replaced, not left.
+	Replace bool
+	// Run: each slave that took the task runs it at once, to show it
+	// works there.
+	Run bool
+}
+
 // CopyResult is what became of a task copied to one slave.
 type CopyResult struct {
 	Slave    string         // as the entry spells it, or as given when unknown
@@ -40,6 +49,10 @@ type CopyResult struct {
 	Warnings []string       // the agent's, about the saved task
 	Replaced bool           // it replaced a task of that name
 	Err      error
+	// Started: the run asked for (CopyOptions.Run) started; RunErr says
+	// why not when the copy worked but the run did not start.
+	Started bool
+	RunErr  error
 }
 
 // Outcome says in words what became of the copy there: "copied",
@@ -55,16 +68,23 @@ func (r CopyResult) Outcome() string {
 	if len(r.Warnings) > 0 {
 		out += " (" + strings.Join(r.Warnings, "; ") + ")"
 	}
+	switch {
+	case r.Started:
+		out += ", run started"
+	case r.RunErr != nil:
+		out += "; the run did not start: " + r.RunErr.Error()
+	}
 	return out
 }
 
 // CopyTask copies the task name of slave from to each slave of to, at
-// most copyAtOnce at a time, and returns a result per slave, in to's
+// most slavesAtOnce at a time, and returns a result per slave, in to's
 // order; done, when set, is called as each one ends, one call at a time.
-// A slave's task of the same name is replaced when replace is set, and
-// left as it is (ErrTaskExists) otherwise. The error is about reading
-// the task from its slave: then nothing was copied.
-func (m *Master) CopyTask(ctx context.Context, from, name string, to []string, replace bool, done func(CopyResult)) ([]CopyResult, error) {
+// A slave's task of the same name is replaced with opt.Replace, and left
+// as it is (ErrTaskExists) otherwise; with opt.Run each slave that took
+// it runs it at once. The error is about reading the task from its
+// slave: then nothing was copied.
+func (m *Master) CopyTask(ctx context.Context, from, name string, to []string, opt CopyOptions, done func(CopyResult)) ([]CopyResult, error) {
 	src, err := m.Task(ctx, from, name)
 	if err != nil {
 		return nil, err
@@ -75,7 +95,7 @@ func (m *Master) CopyTask(ctx context.Context, from, name string, to []string, r
 		if strings.ToLower(slave) == fromKey {
 			out[i] = CopyResult{Slave: slave, Err: fmt.Errorf("%s is the slave the task is copied from", slave)}
 		} else {
-			out[i] = m.copyTaskTo(ctx, slave, src.Task, replace)
+			out[i] = m.copyTaskTo(ctx, slave, src.Task, opt)
 		}
 		return out[i].Err
 	}, func(i int, slave string, err error) {
@@ -90,8 +110,8 @@ func (m *Master) CopyTask(ctx context.Context, from, name string, to []string, r
 }
 
 // copyTaskTo saves t on slave as a new task, or over the task of that
-// name there when replace is set.
-func (m *Master) copyTaskTo(ctx context.Context, slave string, t backup.Task, replace bool) CopyResult {
+// name there with opt.Replace, and runs it with opt.Run.
+func (m *Master) copyTaskTo(ctx context.Context, slave string, t backup.Task, opt CopyOptions) CopyResult {
 	r := CopyResult{Slave: slave}
 	have, err := m.Tasks(ctx, slave)
 	if err != nil {
@@ -103,12 +123,19 @@ func (m *Master) copyTaskTo(ctx context.Context, slave string, t backup.Task, re
 		if backup.NameKey(h.Task.Name) != backup.NameKey(t.Name) {
 			continue
 		}
-		if !replace {
+		if !opt.Replace {
 			r.Err = &TaskExistsError{Slave: slave, Task: h.Task.Name}
 			return r
 		}
 		t.Name, t.Version, r.Replaced = h.Task.Name, h.Task.Version, true
 	}
 	r.Info, r.Warnings, r.Err = m.PutTask(ctx, slave, t)
+	if r.Err == nil && opt.Run {
+		if _, err := m.RunTask(ctx, slave, t.Name); err != nil {
+			r.RunErr = err
+		} else {
+			r.Started = true
+		}
+	}
 	return r
 }

@@ -7,7 +7,9 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
+	"github.com/lanyard/lanyard/core/agent"
 	"github.com/lanyard/lanyard/core/backup"
 	"github.com/lanyard/lanyard/core/store"
 )
@@ -40,7 +42,7 @@ func TestATaskIsCopiedToOtherSlaves(t *testing.T) {
 
 	var mu sync.Mutex
 	var seen []string
-	res, err := c.CopyTask(ctx, "fs01", "docs", []string{"fs02", "FS03", "FS01", "FS09"}, false, func(r CopyResult) {
+	res, err := c.CopyTask(ctx, "fs01", "docs", []string{"fs02", "FS03", "FS01", "FS09"}, CopyOptions{}, func(r CopyResult) {
 		mu.Lock()
 		seen = append(seen, r.Slave)
 		mu.Unlock()
@@ -72,17 +74,32 @@ func TestATaskIsCopiedToOtherSlaves(t *testing.T) {
 		t.Fatalf("FS02's copy %+v, %v", got.Task, err)
 	}
 
-	// Replace: FS03's task becomes FS01's, under FS03's spelling.
-	res, err = c.CopyTask(ctx, "FS01", "Docs", []string{"FS03"}, true, nil)
-	if err != nil || res[0].Err != nil || !res[0].Replaced || res[0].Outcome() != "replaced" {
+	// Replace, and run: FS03's task becomes FS01's, under FS03's
+	// spelling, and runs at once.
+	events, stop := c.WatchTasks(64)
+	defer stop()
+	res, err = c.CopyTask(ctx, "FS01", "Docs", []string{"FS03"}, CopyOptions{Replace: true, Run: true}, nil)
+	if err != nil || res[0].Err != nil || !res[0].Replaced || !res[0].Started || res[0].Outcome() != "replaced, run started" {
 		t.Fatalf("replace: %+v %v", res, err)
 	}
 	if got, _ := c.Task(ctx, "FS03", "docs"); got.Task.Schedule != "0 2 * * *" || got.Task.Name != "docs" {
 		t.Errorf("FS03 after the replace: %+v", got.Task)
 	}
+	deadline := time.After(30 * time.Second)
+	for finished := false; !finished; {
+		select {
+		case e := <-events:
+			finished = e.Slave == "FS03" && e.Kind == agent.EventFinished
+			if finished && e.Report.Result != backup.ResultCompleted {
+				t.Errorf("FS03's run: %s %s", e.Report.Result, e.Report.Error)
+			}
+		case <-deadline:
+			t.Fatal("FS03's run did not finish within 30 s")
+		}
+	}
 
 	// A task that is not there copies nothing.
-	if _, err := c.CopyTask(ctx, "FS01", "mail", []string{"FS02"}, false, nil); err == nil || !strings.Contains(err.Error(), "no task named mail") {
+	if _, err := c.CopyTask(ctx, "FS01", "mail", []string{"FS02"}, CopyOptions{}, nil); err == nil || !strings.Contains(err.Error(), "no task named mail") {
 		t.Errorf("copying a task that is not there: %v", err)
 	}
 }
