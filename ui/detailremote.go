@@ -131,7 +131,8 @@ const (
 
 // rowMenu is the context menu of tree row id, which is selected: the
 // Slave menu's items for a slave (Connect or Disconnect, as the toolbar
-// says); Add Slave, Backups, Connect All and Disconnect All for a group.
+// says); Add Slave, Backups, Connect All, Disconnect All and Rename for a
+// group.
 func (mw *mainWindow) rowMenu(id string) *fyne.Menu {
 	if isGroupNode(id) {
 		b := fyne.NewMenuItem(itemGroupBackups, func() { mw.showBackupsOf(id) })
@@ -139,6 +140,11 @@ func (mw *mainWindow) rowMenu(id string) *fyne.Menu {
 		add := fyne.NewMenuItem(itemGroupAdd, func() { mw.addSlaveTo(groupOfNode(id)) })
 		add.Icon = theme.ContentAddIcon()
 		items := append([]*fyne.MenuItem{add, b, fyne.NewMenuItemSeparator()}, mw.groupConnectItems(id)...)
+		if groupOfNode(id) != "" { // the ungrouped have no name to change
+			rename := fyne.NewMenuItem(itemGroupRename, func() { mw.askRenameGroup(id) })
+			rename.Icon = theme.DocumentCreateIcon()
+			items = append(items, fyne.NewMenuItemSeparator(), rename)
+		}
 		return fyne.NewMenu("", items...)
 	}
 	v, _ := mw.model.view(id)

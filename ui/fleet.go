@@ -26,6 +26,9 @@ type Fleet interface {
 	Disconnect(name string) error
 	RemoveSlave(name string) error
 	TrustCertificate(name string) error
+	// RenameGroup moves every slave of group old to group new, and says
+	// how many.
+	RenameGroup(old, new string) (int, error)
 	// Status asks a connected slave for fresh host details. The fleet
 	// keeps them and publishes the change; the window shows them from
 	// there, like any other change, and reads only the error here.

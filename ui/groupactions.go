@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
@@ -18,12 +19,13 @@ import (
 
 // A group row's Connect All and Disconnect All: a customer's site in
 // maintenance, every server of it at once, as Disconnect and Connect
-// do one.
+// do one; and Rename Group….
 
-// Labels of a group row's connection items.
+// Labels of a group row's connection and rename items.
 const (
 	itemGroupConnect    = "Connect All in This Group"
 	itemGroupDisconnect = "Disconnect All in This Group…"
+	itemGroupRename     = "Rename Group…"
 )
 
 // members are the slaves of group node id, by name.
@@ -112,4 +114,44 @@ func (mw *mainWindow) connectGroup(id string, on bool) {
 			mw.showError(fmt.Sprintf("Could not %s %s of %s", what, human.Plural(len(errs), "server", "servers"), group), errors.Join(errs...))
 		}
 	})
+}
+
+// askRenameGroup asks for group node id's new name, then renames it:
+// every server of it, and its own mail recipients (master.RenameGroup).
+func (mw *mainWindow) askRenameGroup(id string) {
+	old := groupOfNode(id)
+	name := widget.NewEntry()
+	name.SetText(old)
+	note := widget.NewLabel(fmt.Sprintf("Every server of %s moves to the new name, and the group's own report\nrecipients go with it. A group of that name that exists gets both.", old))
+	note.Importance = widget.LowImportance
+	var d *dialog.CustomDialog
+	rename := widget.NewButtonWithIcon("Rename", theme.DocumentCreateIcon(), func() {
+		newName := strings.TrimSpace(name.Text)
+		if newName == "" || newName == old {
+			return
+		}
+		d.Hide()
+		mw.goDo(func(context.Context) func() {
+			if _, err := mw.c.RenameGroup(old, newName); err != nil {
+				return func() { mw.showError("Could not rename "+old, err) }
+			}
+			return nil
+		})
+	})
+	rename.Importance = widget.HighImportance
+	name.OnChanged = func(s string) {
+		if t := strings.TrimSpace(s); t == "" || t == old {
+			rename.Disable()
+		} else {
+			rename.Enable()
+		}
+	}
+	name.OnChanged(name.Text)
+	name.OnSubmitted = func(string) { rename.OnTapped() }
+	cancel := widget.NewButtonWithIcon("Cancel", theme.CancelIcon(), func() { d.Hide() })
+	d = dialog.NewCustomWithoutButtons("Rename "+old, container.NewVBox(name, note), mw.win)
+	d.SetButtons([]fyne.CanvasObject{cancel, rename})
+	d.Resize(fyne.NewSize(480, d.MinSize().Height))
+	d.Show()
+	mw.win.Canvas().Focus(name)
 }

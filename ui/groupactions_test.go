@@ -4,6 +4,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"fyne.io/fyne/v2/widget"
 )
 
 // A group row's menu connects or disconnects every server of the group
@@ -39,4 +41,28 @@ func TestAGroupIsDisconnectedAndConnectedAtOnce(t *testing.T) {
 	if slices.Contains(fc.called(), "connect web-1") {
 		t.Error("Connect All of one group connected another's")
 	}
+}
+
+// Rename Group… moves the group's servers to the new name; the tree
+// then shows them under it. The ungrouped have no name to change.
+func TestAGroupIsRenamedFromItsMenu(t *testing.T) {
+	fc := newFakeConsole(demoFleet()...)
+	mw, q := openMainWindow(t, fc, nil)
+	if menuItemLabelled(mw.rowMenu(groupNodeID("")), itemGroupRename) != nil {
+		t.Fatal("the ungrouped are offered Rename Group…")
+	}
+	mw.tree.Select(groupNodeID("Web"))
+	mw.showSelectedRowMenu()
+	tapMenuItem(t, mw.win, itemGroupRename)
+	name, ok := mw.win.Canvas().Focused().(*widget.Entry)
+	if !ok || name.Text != "Web" {
+		t.Fatalf("the dialog's name field: %v", mw.win.Canvas().Focused())
+	}
+	name.SetText("Web Farm")
+	tapButton(t, mw.win, "Rename")
+	q.runUntil(t, "the group renamed in the tree", func() bool {
+		return slices.Contains(fc.called(), "rename group Web to Web Farm") && slices.ContainsFunc(rowTexts(mw), func(r string) bool {
+			return strings.HasPrefix(r, "[Web Farm]")
+		})
+	})
 }

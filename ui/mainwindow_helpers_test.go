@@ -316,6 +316,23 @@ func (f *fakeConsole) slavesRead() int {
 
 func (f *fakeConsole) Connect(name string) error    { f.record("connect " + name); return nil }
 func (f *fakeConsole) Disconnect(name string) error { f.record("disconnect " + name); return nil }
+
+// RenameGroup moves the group's slaves in the fake fleet and announces
+// the change as the console does (a resync).
+func (f *fakeConsole) RenameGroup(old, new string) (int, error) {
+	f.record("rename group " + old + " to " + new)
+	f.mu.Lock()
+	n := 0
+	for i := range f.slaves {
+		if strings.EqualFold(f.slaves[i].Group, old) {
+			f.slaves[i].Group = new
+			n++
+		}
+	}
+	f.mu.Unlock()
+	f.publish(master.Event{Kind: master.EventResync})
+	return n, nil
+}
 func (f *fakeConsole) RemoveSlave(name string) error {
 	f.record("remove " + name)
 	return nil

@@ -169,10 +169,11 @@ func (f *scriptedFleet) Subscribe(int) (<-chan master.Event, func()) {
 	var once sync.Once
 	return f.events, func() { once.Do(func() { close(f.closed) }) }
 }
-func (f *scriptedFleet) Connect(string) error          { return nil }
-func (f *scriptedFleet) Disconnect(string) error       { return nil }
-func (f *scriptedFleet) RemoveSlave(string) error      { return nil }
-func (f *scriptedFleet) TrustCertificate(string) error { return nil }
+func (f *scriptedFleet) Connect(string) error                    { return nil }
+func (f *scriptedFleet) Disconnect(string) error                 { return nil }
+func (f *scriptedFleet) RemoveSlave(string) error                { return nil }
+func (f *scriptedFleet) TrustCertificate(string) error           { return nil }
+func (f *scriptedFleet) RenameGroup(string, string) (int, error) { return 0, nil }
 func (f *scriptedFleet) Status(context.Context, string) (*pb.StatusResponse, error) {
 	return nil, nil
 }

@@ -104,6 +104,9 @@ type ctlRequest struct {
 
 	// task_copy: the slaves named, whether a task of the same name is
 	// replaced, and whether each runs it at once
+	// group_rename: the group's new name (the old one in Group)
+	NewGroup string `json:"new_group,omitempty"`
+
 	To      []string `json:"to,omitempty"`
 	Replace bool     `json:"replace,omitempty"`
 	Run     bool     `json:"run,omitempty"`
@@ -138,6 +141,7 @@ type ctlResponse struct {
 	Check           *checkResult    `json:"check,omitempty"`
 	Copies          []copyJSON      `json:"copies,omitempty"`        // task_copy: each slave's, or one as it ends
 	SlaveChanges    []slaveChanges  `json:"slave_changes,omitempty"` // settings_set_group: the same
+	Renamed         int             `json:"renamed,omitempty"`       // group_rename: the servers moved
 }
 
 // ---- server ----
@@ -232,6 +236,8 @@ func (h *ctlHandler) consoleWide(ctx context.Context, req *ctlRequest, w *contro
 		return h.entry(req), true
 	case opSlaveImport:
 		return h.importSlaves(ctx, req, w), true
+	case opGroupRename:
+		return h.renameGroup(req), true
 	}
 	return ctlResponse{}, false
 }

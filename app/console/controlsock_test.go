@@ -207,3 +207,38 @@ func TestSlaveDisconnectAndConnectWithoutAConsole(t *testing.T) {
 		t.Fatalf("a name and a group said %q", out)
 	}
 }
+
+// Without a running console, group list counts each group's servers
+// (none known connected) and group rename moves them all, in any case.
+func TestGroupsAreListedAndRenamedWithoutAConsole(t *testing.T) {
+	dir := consoleDir(t, func(db *store.DB) error {
+		for _, s := range []struct{ name, group string }{{"FS01", "Acme"}, {"FS02", "acme"}, {"WEB", ""}} {
+			if _, err := master.AddSlave(db, master.SlaveSpec{Name: s.name, Direction: store.Inbound, Password: []byte("pw"), Group: s.group}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	run := func(want int, args ...string) string {
+		t.Helper()
+		var stdout, stderr bytes.Buffer
+		if code := Main(append(args, "--data-dir", dir), strings.NewReader(""), &stdout, &stderr); code != want {
+			t.Fatalf("%s: exit %d, want %d\n%s%s", strings.Join(args, " "), code, want, &stdout, &stderr)
+		}
+		return stdout.String() + stderr.String()
+	}
+	if out := run(0, "group", "list"); !regexp.MustCompile(`(?m)^Acme +2 +-\n\(no group\) +1 +-\n$`).MatchString(out) {
+		t.Fatalf("group list:\n%s", out)
+	}
+	if out := run(0, "group", "rename", "ACME", "Acme Corp"); out != "group ACME renamed to Acme Corp: 2 servers\n" {
+		t.Fatalf("group rename said %q", out)
+	}
+	var groups []groupJSON
+	if out := run(0, "group", "list", "--json"); json.Unmarshal([]byte(out), &groups) != nil || len(groups) != 2 ||
+		groups[0] != (groupJSON{Group: "Acme Corp", Servers: 2}) || groups[1] != (groupJSON{Servers: 1}) {
+		t.Fatalf("group list --json:\n%s", out)
+	}
+	if out := run(2, "group", "rename", "Initech", "Initrode"); !strings.Contains(out, `no server is in the group "Initech"`) {
+		t.Fatalf("renaming a group with no server said %q", out)
+	}
+}

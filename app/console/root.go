@@ -65,8 +65,8 @@ func rootCmd(e *env) *cobra.Command {
 		Short: "Lanyard console: manage many servers running lanyard-agent",
 		Long: `Lanyard console. With no command it opens the window.
 
-settings, log, audit, report and slave (add, edit, remove, trust, list,
-import, export) work through the running console (the window or lanyard
+settings, log, audit, report, slave (add, edit, remove, trust, list,
+import, export) and group (list, rename) work through the running console (the window or lanyard
 serve), or on the data directory when none runs. serve needs the console
 stopped. status, agent-log, agent-settings, password and task
 manage slaves through the running console; check asks it how the fleet
@@ -84,7 +84,7 @@ is, for a monitoring system.`,
 	root.PersistentFlags().StringVar(&e.logLevel, "log-level", "info", "log level: debug, info, warning, error")
 	root.PersistentFlags().BoolVar(&e.logJSON, "log-json", false, "log JSON lines instead of text")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return cmdline.Usage(err) })
-	root.AddCommand(serveCmd(e), settingsCmd(e), slaveCmd(e), logCmd(e),
+	root.AddCommand(serveCmd(e), settingsCmd(e), slaveCmd(e), groupCmd(e), logCmd(e),
 		statusCmd(e), agentLogCmd(e), agentSettingsCmd(e), passwordCmd(e), auditCmd(e), taskCmd(e), reportCmd(e), checkCmd(e))
 	e.addNameCompletions(root)
 	return root

@@ -352,6 +352,34 @@ func (db *DB) UpdateSlave(id string, fn func(*Slave) error) (Slave, error) {
 	return updated, nil
 }
 
+// SetGroup moves every slave of group old (case ignored) to group new, in
+// one transaction, and returns them as stored.
+func (db *DB) SetGroup(old, new string) ([]Slave, error) {
+	var moved []Slave
+	err := db.writeSlaves(func(tx *bbolt.Tx, _ *slaveIndex) error {
+		all, err := db.allSlaves(tx)
+		if err != nil {
+			return err
+		}
+		now := db.now().UTC()
+		for _, s := range all {
+			if !strings.EqualFold(s.Group, old) {
+				continue
+			}
+			s.Group, s.Updated = new, now
+			if err := db.putEntry(tx, &s); err != nil {
+				return err
+			}
+			moved = append(moved, s)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return moved, nil
+}
+
 // RemoveSlave deletes the slave with this name (case-insensitively). The
 // error matches ErrNotFound when there is none.
 func (db *DB) RemoveSlave(name string) error {

@@ -1,0 +1,84 @@
+package master
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/lanyard/lanyard/core/human"
+	"github.com/lanyard/lanyard/core/mail"
+	"github.com/lanyard/lanyard/core/store"
+)
+
+// A group is no entity of its own: it is the name its slaves' entries
+// share. Renaming it renames it in every entry and in the mail settings
+// (a group's own recipients), in the one place that knows both.
+
+// RenameGroup names the group old (case ignored) new: every slave of it,
+// and its own mail recipients, which join those of a group already
+// called new. It returns the slaves moved. The CLI calls it on the
+// database when no console runs; a running Master wraps it.
+func RenameGroup(db *store.DB, old, new string) ([]store.Slave, error) {
+	new = strings.TrimSpace(new)
+	if new == "" {
+		return nil, errors.New("give the group's new name (to take a server out of its group, edit the server)")
+	}
+	moved, err := db.SetGroup(old, new)
+	if err != nil {
+		return nil, err
+	}
+	if len(moved) == 0 {
+		return nil, fmt.Errorf("no server is in the group %q: check the name (lanyard group list)", old)
+	}
+	return moved, renameGroupTo(db, old, new)
+}
+
+// renameGroupTo gives group old's own mail recipients to group new.
+func renameGroupTo(db *store.DB, old, new string) error {
+	st, err := mail.Load(db)
+	if err != nil {
+		return err
+	}
+	var from, to []string
+	for g, addrs := range st.GroupTo {
+		switch {
+		case strings.EqualFold(g, old):
+			from = addrs
+		case strings.EqualFold(g, new):
+			to = addrs
+		}
+	}
+	if from == nil {
+		return nil
+	}
+	for _, a := range from {
+		if !slices.Contains(to, a) {
+			to = append(to, a)
+		}
+	}
+	st.SetGroupTo(old, nil)
+	st.SetGroupTo(new, to)
+	return mail.Save(db, st)
+}
+
+// RenameGroup renames a group (the package function) and shows its
+// slaves under the new name; the log gets one record for it.
+func (m *Master) RenameGroup(old, new string) (int, error) {
+	moved, err := RenameGroup(m.cfg.DB, old, new)
+	if len(moved) == 0 {
+		return 0, err
+	}
+	m.mu.Lock()
+	for _, e := range moved {
+		if s := m.slaves[e.ID]; s != nil {
+			s.entry.Group = e.Group
+		}
+	}
+	m.mu.Unlock()
+	m.record(recordArgs{kind: store.KindEdited, severity: store.SeverityInfo,
+		reason: fmt.Sprintf("group %s renamed to %s (%s)", old, moved[0].Group, human.Plural(len(moved), "slave", "slaves"))})
+	m.hub.publish(Event{Time: time.Now(), Kind: EventResync})
+	return len(moved), err
+}
