@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"os/exec"
+	"regexp"
 	"strings"
 	"syscall"
 	"testing"
@@ -130,7 +131,14 @@ func TestTheConsoleCommandLineManagesSlavesThroughTheRunningConsole(t *testing.T
 		!strings.Contains(out, "Changed 1 of 2 slaves of acme.") {
 		t.Fatalf("agent-settings set --group: exit %d\n%s", code, out)
 	}
-	if out, code = cli("", "agent-settings", "set", "--group", "Acme", "--ssl", "off"); code != 2 || !strings.Contains(out, "one server at a time") {
+	if out, code = cli("", "group", "list"); code != 0 || !regexp.MustCompile(`(?m)^Acme +2 +1$`).MatchString(out) {
+		t.Fatalf("group list through the console: exit %d\n%s", code, out)
+	}
+	if out, code = cli("", "group", "rename", "acme", "Acme Corp"); code != 0 || out != "group acme renamed to Acme Corp: 2 servers\n" {
+		t.Fatalf("group rename through the console: exit %d\n%s", code, out)
+	}
+	f.console.waitLog("the rename", func(l logLine) bool { return strings.Contains(l.Msg, "group acme renamed to Acme Corp (2 slaves)") }, 5*time.Second)
+	if out, code = cli("", "agent-settings", "set", "--group", "Acme Corp", "--ssl", "off"); code != 2 || !strings.Contains(out, "one server at a time") {
 		t.Fatalf("--ssl with --group: exit %d\n%s", code, out)
 	}
 	if out, code = cli("", "agent-settings", "set", "--group", "Initech", "--master-add", "192.0.2.8:16888"); code != 2 ||
