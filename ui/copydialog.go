@@ -33,14 +33,13 @@ const (
 )
 
 type copyDialog struct {
-	d     *dialog.CustomDialog
-	r     runner
-	rm    Remote
-	from  string
-	task  string
-	ctx   context.Context
-	stop  context.CancelFunc
-	group string // the group shown; cdAllGroups for all
+	d    *dialog.CustomDialog
+	r    runner
+	rm   Remote
+	from string
+	task string
+	ctx  context.Context
+	stop context.CancelFunc
 
 	slaves  []master.SlaveView // every slave but from, by group then name
 	shown   []int              // those of the group shown, indexes in slaves
@@ -64,8 +63,7 @@ type copyDialog struct {
 // showCopyDialog opens the dialog for task of slave from; slaves is the
 // fleet.
 func showCopyDialog(win fyne.Window, r runner, rm Remote, from, task string, slaves []master.SlaveView) *copyDialog {
-	cd := &copyDialog{r: r, rm: rm, from: from, task: task, group: cdAllGroups,
-		ticked: map[string]bool{}, results: map[string]master.CopyResult{}}
+	cd := &copyDialog{r: r, rm: rm, from: from, task: task, ticked: map[string]bool{}, results: map[string]master.CopyResult{}}
 	cd.ctx, cd.stop = context.WithCancel(context.Background())
 	var groups []string
 	first := cdAllGroups // the source's group, when it has other servers
@@ -74,13 +72,16 @@ func showCopyDialog(win fyne.Window, r runner, rm Remote, from, task string, sla
 			continue
 		}
 		cd.slaves = append(cd.slaves, s)
-		if g := copyGroup(s.Group); !slices.Contains(groups, g) {
+		if g := copyGroup(s.Group); !slices.ContainsFunc(groups, func(x string) bool { return strings.EqualFold(x, g) }) {
 			groups = append(groups, g)
 		}
 	}
 	for _, s := range slaves {
-		if strings.EqualFold(s.Name, from) && slices.Contains(groups, copyGroup(s.Group)) {
-			first = copyGroup(s.Group)
+		if !strings.EqualFold(s.Name, from) {
+			continue
+		}
+		if i := slices.IndexFunc(groups, func(x string) bool { return strings.EqualFold(x, copyGroup(s.Group)) }); i >= 0 {
+			first = groups[i]
 		}
 	}
 	cd.groups = widget.NewSelect(append([]string{cdAllGroups}, groups...), cd.showGroup)
@@ -124,7 +125,6 @@ func copyGroup(g string) string {
 
 // showGroup lists the servers of group (all of them for cdAllGroups).
 func (cd *copyDialog) showGroup(group string) {
-	cd.group = group
 	cd.shown = cd.shown[:0]
 	for i, s := range cd.slaves {
 		if group == cdAllGroups || strings.EqualFold(copyGroup(s.Group), group) {
