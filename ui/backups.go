@@ -831,19 +831,20 @@ func b2i(b bool) int {
 	return 0
 }
 
-// groupNames are the groups present, sorted; "(no group)" last.
+// groupNames are the groups present, each once whatever its case,
+// sorted; "(no group)" last.
 func (m *backupsModel) groupNames() []string {
-	seen := map[string]bool{}
+	seen := map[string]string{} // by the name in lower case: any case is one group
 	none := false
 	for _, b := range m.rows {
 		if b.r.Group == "" {
 			none = true
 		} else {
-			seen[b.r.Group] = true
+			seen[strings.ToLower(b.r.Group)] = b.r.Group
 		}
 	}
 	out := make([]string, 0, len(seen)+1)
-	for g := range seen {
+	for _, g := range seen {
 		out = append(out, g)
 	}
 	slices.SortFunc(out, func(a, b string) int { return cmp.Compare(strings.ToLower(a), strings.ToLower(b)) })

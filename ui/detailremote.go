@@ -137,10 +137,10 @@ func (mw *mainWindow) rowMenu(id string) *fyne.Menu {
 	if isGroupNode(id) {
 		b := fyne.NewMenuItem(itemGroupBackups, func() { mw.showBackupsOf(id) })
 		b.Icon = theme.StorageIcon()
-		add := fyne.NewMenuItem(itemGroupAdd, func() { mw.addSlaveTo(groupOfNode(id)) })
+		add := fyne.NewMenuItem(itemGroupAdd, func() { mw.addSlaveTo(mw.model.groupName(id)) })
 		add.Icon = theme.ContentAddIcon()
 		items := append([]*fyne.MenuItem{add, b, fyne.NewMenuItemSeparator()}, mw.groupConnectItems(id)...)
-		if groupOfNode(id) != "" { // the ungrouped have no name to change
+		if !isUngrouped(id) { // the ungrouped have no name to change
 			rename := fyne.NewMenuItem(itemGroupRename, func() { mw.askRenameGroup(id) })
 			rename.Icon = theme.DocumentCreateIcon()
 			items = append(items, fyne.NewMenuItemSeparator(), rename)

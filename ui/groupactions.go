@@ -70,7 +70,7 @@ func (mw *mainWindow) askDisconnectGroup(id string) {
 			n++
 		}
 	}
-	group := groupLabel(id)
+	group := mw.model.groupLabel(id)
 	msg := widget.NewLabel(fmt.Sprintf("Disconnect %s of %s?\n\nTheir links close and the console stops dialing them (or refuses them\nwhen they dial in) until you connect them again, also after a restart.\nNothing of them is announced meanwhile: no offline or backup alerts.",
 		human.Plural(n, "server", "servers"), group))
 	var d *dialog.CustomDialog
@@ -99,7 +99,7 @@ func (mw *mainWindow) connectGroup(id string, on bool) {
 	if on {
 		what, act = "connect", mw.c.Connect
 	}
-	group := groupLabel(id)
+	group := mw.model.groupLabel(id)
 	mw.goDo(func(context.Context) func() {
 		var errs []error
 		for _, name := range names {
@@ -119,7 +119,7 @@ func (mw *mainWindow) connectGroup(id string, on bool) {
 // askRenameGroup asks for group node id's new name, then renames it:
 // every server of it, and its own mail recipients (master.RenameGroup).
 func (mw *mainWindow) askRenameGroup(id string) {
-	old := groupOfNode(id)
+	old := mw.model.groupName(id)
 	name := widget.NewEntry()
 	name.SetText(old)
 	note := widget.NewLabel(fmt.Sprintf("Every server of %s moves to the new name, and the group's own report\nrecipients go with it. A group of that name that exists gets both.", old))

@@ -66,3 +66,28 @@ func TestAGroupIsRenamedFromItsMenu(t *testing.T) {
 		})
 	})
 }
+
+// A group's name matches in any case, as everywhere in the console: two
+// servers whose entries say "Web" and "WEB" are in one branch, and a
+// rename that changes only the case shows.
+func TestAGroupIsOneBranchWhateverItsCase(t *testing.T) {
+	fleet := demoFleet()
+	fleet[4].Group = "WEB" // web-2; web-1 says "Web"
+	fc := newFakeConsole(fleet...)
+	mw, q := openMainWindow(t, fc, nil)
+	var webRows []string
+	for _, r := range rowTexts(mw) {
+		if strings.HasPrefix(strings.ToLower(r), "[web]") {
+			webRows = append(webRows, r)
+		}
+	}
+	if len(webRows) != 1 || !strings.HasPrefix(webRows[0], "[Web] 1 of 2 connected") && !strings.HasPrefix(webRows[0], "[WEB] 1 of 2 connected") {
+		t.Fatalf("the Web branches: %q", webRows)
+	}
+	if _, err := fc.RenameGroup("web", "Web"); err != nil {
+		t.Fatal(err)
+	}
+	q.runUntil(t, "the case-only rename shown", func() bool {
+		return slices.ContainsFunc(rowTexts(mw), func(r string) bool { return strings.HasPrefix(r, "[Web] 1 of 2 connected") })
+	})
+}

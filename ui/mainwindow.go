@@ -486,7 +486,7 @@ func (mw *mainWindow) focusFilter() {
 func (mw *mainWindow) addSlave() {
 	group := ""
 	if id := mw.tree.selected; isGroupNode(id) {
-		group = groupOfNode(id)
+		group = mw.model.groupName(id)
 	} else if v, ok := mw.selectedSlave(); ok {
 		group = v.Group
 	}
@@ -645,7 +645,7 @@ func (mw *mainWindow) showBackupsOf(node string) {
 	}
 	v := showBackupsWindow(mw.app, src, mw.openTasksOf, defaultBackupsOptions())
 	if isGroupNode(node) {
-		v.showGroup(groupOfNode(node))
+		v.showGroup(mw.model.groupName(node))
 	}
 }
 

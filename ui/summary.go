@@ -34,6 +34,7 @@ const (
 // fleetSummary is what the summary page shows of a group, or of every
 // slave when nothing is selected.
 type fleetSummary struct {
+	title     string // the group's, "" for the fleet
 	total     int
 	counts    stateCounts
 	backup    health.Counts
@@ -87,6 +88,7 @@ func (m *treeModel) summarize(id string) fleetSummary {
 	var s fleetSummary
 	var g *groupInfo
 	if id != "" {
+		s.title = m.groupLabel(id)
 		if g = m.groupsAll[id]; g == nil {
 			return s
 		}
@@ -248,7 +250,7 @@ func (p *summaryPane) show(node string, s fleetSummary, now time.Time) {
 		p.title.SetText(summaryAll)
 		p.hint.SetText(summaryPickAny)
 	} else {
-		p.title.SetText(groupLabel(node))
+		p.title.SetText(s.title)
 		p.hint.SetText(summaryPickGroup)
 	}
 	p.states.SetText(human.Plural(s.total, "server", "servers") + ": " + countsText(&s.counts))

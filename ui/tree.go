@@ -119,7 +119,7 @@ func (t *serverTree) updateNode(id string, branch bool, o fyne.CanvasObject) {
 	case *groupRow:
 		t.bind(id, r)
 		gc, _ := t.model.group(id)
-		r.set(groupLabel(id), gc)
+		r.set(t.model.groupLabel(id), gc)
 	case *slaveRow:
 		t.bind(id, r)
 		if v, ok := t.model.view(id); ok {
@@ -164,7 +164,7 @@ func (t *serverTree) redraw(c change) {
 			}
 		case *groupRow:
 			if gc, ok := t.model.group(id); ok && gc != r.drawn {
-				r.set(groupLabel(id), gc)
+				r.set(t.model.groupLabel(id), gc)
 			}
 		}
 	}

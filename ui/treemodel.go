@@ -12,22 +12,34 @@ import (
 // The server tree's data, kept apart from its widgets so that it can be
 // reasoned about (and benchmarked) on its own. It lives on the Fyne thread.
 
-// Tree node IDs: the root is "", a group is groupPrefix + its name, a slave
-// is its entry ID (hex, so it never starts with the prefix).
+// Tree node IDs: the root is "", a group is groupPrefix + its name in
+// lower case (a group's name matches in any case, as everywhere in the
+// console: "Acme" and "acme" are one group), a slave is its entry ID
+// (hex, so it never starts with the prefix).
 const groupPrefix = "group:"
 
 // ungroupedLabel names the branch of slaves that have no group.
 const ungroupedLabel = "Ungrouped"
 
-func groupNodeID(group string) string { return groupPrefix + group }
+func groupNodeID(group string) string { return groupPrefix + strings.ToLower(group) }
 
 func isGroupNode(id string) bool { return strings.HasPrefix(id, groupPrefix) }
 
-// groupOfNode is the group a group node ID stands for ("" for ungrouped).
-func groupOfNode(id string) string { return strings.TrimPrefix(id, groupPrefix) }
+// isUngrouped: id is the branch of the slaves of no group.
+func isUngrouped(id string) bool { return id == groupPrefix }
 
-func groupLabel(id string) string {
-	if g := groupOfNode(id); g != "" {
+// groupName is the name of group node id as its slaves' entries spell it
+// (the one that joined last), "" for the ungrouped.
+func (m *treeModel) groupName(id string) string {
+	if g := m.groupsAll[id]; g != nil {
+		return g.name
+	}
+	return strings.TrimPrefix(id, groupPrefix)
+}
+
+// groupLabel is group node id's row title: its name, or Ungrouped.
+func (m *treeModel) groupLabel(id string) string {
+	if g := m.groupName(id); g != "" {
 		return g
 	}
 	return ungroupedLabel
@@ -79,7 +91,8 @@ type groupCount struct {
 }
 
 type groupInfo struct {
-	id string // node ID
+	id   string // node ID
+	name string // as the entry of the slave that joined it last spells it
 	groupCount
 }
 
@@ -237,6 +250,7 @@ func (m *treeModel) set(e *slaveEntry, v *master.SlaveView) {
 			g = &groupInfo{id: id}
 			m.groupsAll[id] = g
 		}
+		g.name = v.Group // the spelling of the slave that joined last
 		e.group = g
 	}
 	e.view = *v
@@ -306,16 +320,16 @@ func (m *treeModel) rebuild() {
 		}
 		kids[g] = ids
 	}
-	// Named groups alphabetically, case-insensitively; Ungrouped last.
+	// Named groups alphabetically (their IDs are lower case); Ungrouped
+	// last.
 	slices.SortFunc(groups, func(a, b string) int {
-		ga, gb := groupOfNode(a), groupOfNode(b)
-		if (ga == "") != (gb == "") {
-			if ga == "" {
+		if isUngrouped(a) != isUngrouped(b) {
+			if isUngrouped(a) {
 				return 1
 			}
 			return -1
 		}
-		return cmp.Or(cmp.Compare(strings.ToLower(ga), strings.ToLower(gb)), cmp.Compare(ga, gb))
+		return cmp.Compare(a, b)
 	})
 	m.groups, m.kids = groups, kids
 }
