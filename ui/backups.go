@@ -834,20 +834,13 @@ func b2i(b bool) int {
 // groupNames are the groups present, each once whatever its case,
 // sorted; "(no group)" last.
 func (m *backupsModel) groupNames() []string {
-	seen := map[string]string{} // by the name in lower case: any case is one group
+	all := make([]string, 0, len(m.bySlave))
 	none := false
 	for _, b := range m.rows {
-		if b.r.Group == "" {
-			none = true
-		} else {
-			seen[strings.ToLower(b.r.Group)] = b.r.Group
-		}
+		all = append(all, b.r.Group)
+		none = none || b.r.Group == ""
 	}
-	out := make([]string, 0, len(seen)+1)
-	for _, g := range seen {
-		out = append(out, g)
-	}
-	slices.SortFunc(out, func(a, b string) int { return cmp.Compare(strings.ToLower(a), strings.ToLower(b)) })
+	out := master.DistinctGroups(all)
 	if none {
 		out = append(out, backupsUngrouped)
 	}

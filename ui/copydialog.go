@@ -65,16 +65,20 @@ type copyDialog struct {
 func showCopyDialog(win fyne.Window, r runner, rm Remote, from, task string, slaves []master.SlaveView) *copyDialog {
 	cd := &copyDialog{r: r, rm: rm, from: from, task: task, ticked: map[string]bool{}, results: map[string]master.CopyResult{}}
 	cd.ctx, cd.stop = context.WithCancel(context.Background())
-	var groups []string
+	var all []string
+	ungrouped := false
 	first := cdAllGroups // the source's group, when it has other servers
 	for _, s := range slaves {
 		if strings.EqualFold(s.Name, from) {
 			continue
 		}
 		cd.slaves = append(cd.slaves, s)
-		if g := copyGroup(s.Group); !slices.ContainsFunc(groups, func(x string) bool { return strings.EqualFold(x, g) }) {
-			groups = append(groups, g)
-		}
+		all = append(all, s.Group)
+		ungrouped = ungrouped || s.Group == ""
+	}
+	groups := master.DistinctGroups(all)
+	if ungrouped {
+		groups = append(groups, backupsUngrouped)
 	}
 	for _, s := range slaves {
 		if !strings.EqualFold(s.Name, from) {

@@ -3,7 +3,6 @@ package ui
 import (
 	"context"
 	"fmt"
-	"slices"
 	"strings"
 	"time"
 	"unicode"
@@ -389,16 +388,11 @@ func (d *slaveDialog) fleet() []master.SlaveView {
 }
 
 func (d *slaveDialog) groups() []string {
-	seen := map[string]bool{}
-	var out []string
+	var all []string
 	for _, s := range d.fleet() {
-		if s.Group != "" && !seen[s.Group] {
-			seen[s.Group] = true
-			out = append(out, s.Group)
-		}
+		all = append(all, s.Group)
 	}
-	slices.Sort(out)
-	return out
+	return master.DistinctGroups(all)
 }
 
 // check reads the fields into a spec and says what is wrong with them.

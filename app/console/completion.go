@@ -6,13 +6,13 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/lanyard/lanyard/app"
 	"github.com/lanyard/lanyard/app/cmdline"
+	"github.com/lanyard/lanyard/core/master"
 )
 
 // Shell completion of the names this console knows (bash, zsh and fish,
@@ -69,14 +69,11 @@ func (e *env) completeSlave(cmd *cobra.Command, _ []string, toComplete string) (
 
 // completeGroup offers the groups whose names begin with toComplete.
 func (e *env) completeGroup(cmd *cobra.Command, _ []string, toComplete string) ([]cobra.Completion, cobra.ShellCompDirective) {
-	var groups []string
+	var all []string
 	for _, s := range e.knownSlaves(cmd.Context()) {
-		if s.Group != "" && !slices.Contains(groups, s.Group) {
-			groups = append(groups, s.Group)
-		}
+		all = append(all, s.Group)
 	}
-	slices.Sort(groups)
-	return cmdline.Offer(toComplete, groups, nil), cobra.ShellCompDirectiveNoFileComp
+	return cmdline.Offer(toComplete, master.DistinctGroups(all), nil), cobra.ShellCompDirectiveNoFileComp
 }
 
 // knownSlaves is the console's slaves, or none when they cannot be read.

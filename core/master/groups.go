@@ -16,6 +16,22 @@ import (
 // share. Renaming it renames it in every entry and in the mail settings
 // (a group's own recipients), in the one place that knows both.
 
+// DistinctGroups are the names among groups, each once whatever its
+// case (the first spelling met), sorted without regard to case; "" is
+// left out.
+func DistinctGroups(groups []string) []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, g := range groups {
+		if k := strings.ToLower(g); g != "" && !seen[k] {
+			seen[k] = true
+			out = append(out, g)
+		}
+	}
+	slices.SortFunc(out, func(a, b string) int { return strings.Compare(strings.ToLower(a), strings.ToLower(b)) })
+	return out
+}
+
 // RenameGroup names the group old (case ignored) new: every slave of it,
 // and its own mail recipients, which join those of a group already
 // called new. It returns the slaves moved. The CLI calls it on the

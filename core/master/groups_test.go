@@ -53,3 +53,10 @@ func TestAGroupIsRenamedWithItsServersAndItsRecipients(t *testing.T) {
 		t.Errorf("renaming to nothing: %v", err)
 	}
 }
+
+func TestDistinctGroupsTakeEachNameOnceInAnyCase(t *testing.T) {
+	got := DistinctGroups([]string{"globex", "Acme", "", "acme", "Globex", "beta"})
+	if want := []string{"Acme", "beta", "globex"}; !slices.Equal(got, want) {
+		t.Errorf("got %q, want %q", got, want)
+	}
+}
