@@ -159,14 +159,7 @@ func TestSlaveDisconnectAndConnectWithoutAConsole(t *testing.T) {
 		}
 		return err
 	})
-	run := func(want int, args ...string) string {
-		t.Helper()
-		var stdout, stderr bytes.Buffer
-		if code := Main(append(args, "--data-dir", dir), strings.NewReader(""), &stdout, &stderr); code != want {
-			t.Fatalf("%s: exit %d, want %d\n%s%s", strings.Join(args, " "), code, want, &stdout, &stderr)
-		}
-		return stdout.String() + stderr.String()
-	}
+	run := cliIn(t, dir)
 	disabled := func() bool {
 		t.Helper()
 		log := logrus.New()
@@ -219,14 +212,7 @@ func TestGroupsAreListedAndRenamedWithoutAConsole(t *testing.T) {
 		}
 		return nil
 	})
-	run := func(want int, args ...string) string {
-		t.Helper()
-		var stdout, stderr bytes.Buffer
-		if code := Main(append(args, "--data-dir", dir), strings.NewReader(""), &stdout, &stderr); code != want {
-			t.Fatalf("%s: exit %d, want %d\n%s%s", strings.Join(args, " "), code, want, &stdout, &stderr)
-		}
-		return stdout.String() + stderr.String()
-	}
+	run := cliIn(t, dir)
 	if out := run(0, "group", "list"); !regexp.MustCompile(`(?m)^Acme +2 +-\n\(no group\) +1 +-\n$`).MatchString(out) {
 		t.Fatalf("group list:\n%s", out)
 	}
@@ -240,5 +226,18 @@ func TestGroupsAreListedAndRenamedWithoutAConsole(t *testing.T) {
 	}
 	if out := run(2, "group", "rename", "Initech", "Initrode"); !strings.Contains(out, `no server is in the group "Initech"`) {
 		t.Fatalf("renaming a group with no server said %q", out)
+	}
+}
+
+// cliIn runs the console's command line on the data directory dir (no
+// console running), checks its exit code, and returns what it printed.
+func cliIn(t *testing.T, dir string) func(want int, args ...string) string {
+	return func(want int, args ...string) string {
+		t.Helper()
+		var stdout, stderr bytes.Buffer
+		if code := Main(append(args, "--data-dir", dir), strings.NewReader(""), &stdout, &stderr); code != want {
+			t.Fatalf("%s: exit %d, want %d\n%s%s", strings.Join(args, " "), code, want, &stdout, &stderr)
+		}
+		return stdout.String() + stderr.String()
 	}
 }
