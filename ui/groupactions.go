@@ -131,9 +131,12 @@ func (mw *mainWindow) askRenameGroup(id string) {
 			return
 		}
 		d.Hide()
+		if mw.tree.selected == id {
+			mw.reselect = groupNodeID(newName) // once the fleet shows it
+		}
 		mw.goDo(func(context.Context) func() {
 			if _, err := mw.c.RenameGroup(old, newName); err != nil {
-				return func() { mw.showError("Could not rename "+old, err) }
+				return func() { mw.reselect = ""; mw.showError("Could not rename "+old, err) }
 			}
 			return nil
 		})

@@ -65,6 +65,9 @@ func TestAGroupIsRenamedFromItsMenu(t *testing.T) {
 			return strings.HasPrefix(r, "[Web Farm]")
 		})
 	})
+	if mw.tree.selected != groupNodeID("Web Farm") {
+		t.Errorf("the renamed group is not selected: %q", mw.tree.selected)
+	}
 }
 
 // A group's name matches in any case, as everywhere in the console: two

@@ -112,8 +112,11 @@ type mainWindow struct {
 
 	addBtn, editBtn, removeBtn, connBtn, runBtn, refreshBtn *widget.Button
 
-	prompted  map[string]time.Time // unknown slaves asked about, by lower-case name
-	welcomeOn bool                 // the welcome panel is up (no slaves)
+	prompted map[string]time.Time // unknown slaves asked about, by lower-case name
+	// reselect is a group node to select once the fleet shows it: a
+	// group renamed while it was selected.
+	reselect  string
+	welcomeOn bool // the welcome panel is up (no slaves)
 
 	// Background work: cancelled, and waited for by wait, when the window
 	// closes. Safe from any goroutine.
@@ -337,6 +340,12 @@ func (mw *mainWindow) applyBatch(b batch) {
 		mw.status.setListen(*b.listen)
 	}
 	mw.showWelcome(mw.model.len() == 0)
+	if id := mw.reselect; id != "" {
+		if _, ok := mw.model.groupsAll[id]; ok {
+			mw.reselect = ""
+			mw.tree.Select(id)
+		}
+	}
 	mw.syncDetail()
 	for _, s := range b.strangers {
 		mw.promptStranger(s)
