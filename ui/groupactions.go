@@ -26,6 +26,9 @@ const (
 	itemGroupConnect    = "Connect All in This Group"
 	itemGroupDisconnect = "Disconnect All in This Group…"
 	itemGroupRename     = "Rename Group…"
+	// groupErrorsShown is how many servers' failures a group's
+	// Connect All or Disconnect All names; the rest are counted.
+	groupErrorsShown = 5
 )
 
 // members are the slaves of group node id, by name.
@@ -110,8 +113,12 @@ func (mw *mainWindow) connectGroup(id string, on bool) {
 		if len(errs) == 0 {
 			return nil
 		}
+		shown := errs[:min(len(errs), groupErrorsShown)]
+		if more := len(errs) - len(shown); more > 0 {
+			shown = append(shown, fmt.Errorf("and %s more", human.Count(more)))
+		}
 		return func() {
-			mw.showError(fmt.Sprintf("Could not %s %s of %s", what, human.Plural(len(errs), "server", "servers"), group), errors.Join(errs...))
+			mw.showError(fmt.Sprintf("Could not %s %s of %s", what, human.Plural(len(errs), "server", "servers"), group), errors.Join(shown...))
 		}
 	})
 }
