@@ -113,7 +113,7 @@ func (mw *mainWindow) connectGroup(id string, on bool) {
 		if len(errs) == 0 {
 			return nil
 		}
-		shown := errs[:min(len(errs), groupErrorsShown)]
+		shown := slices.Clone(errs[:min(len(errs), groupErrorsShown)])
 		if more := len(errs) - len(shown); more > 0 {
 			shown = append(shown, fmt.Errorf("and %s more", human.Count(more)))
 		}
