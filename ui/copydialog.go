@@ -269,7 +269,8 @@ func (cd *copyDialog) submit() {
 	cd.r.spawn(func(wctx context.Context) {
 		ctx, cancel := context.WithCancel(wctx)
 		defer cancel()
-		context.AfterFunc(cd.ctx, cancel)
+		stop := context.AfterFunc(cd.ctx, cancel) // the dialog closed: the copy stops
+		defer stop()
 		res, err := cd.rm.CopyTask(ctx, cd.from, cd.task, to, opt, func(r master.CopyResult) {
 			cd.r.do(func() {
 				cd.results[strings.ToLower(r.Slave)] = r
