@@ -25,6 +25,7 @@
 //	taskstab.go         the Tasks tab: backup tasks, run, stop, progress
 //	taskviews.go        a task's History and Snapshots, and Verify
 //	taskdialog.go       the Task dialog: a backup task's definition
+//	copydialog.go       Copy To…: a task of one server given to others, each one's result, optionally run
 //	restoredialog.go    the Restore dialog: a snapshot, or part of one, to a folder
 //	passworddialog.go   Change Password: a new management password for a slave and its entry
 //	waitdialog.go       what a request to an agent shows while it is on its way
@@ -34,8 +35,11 @@
 //	mailsettings.go     its Alerts and mail tab's mail part: SMTP server, login, recipients, a test message
 //	sslrisk.go          the words beside every SSL checkbox on what the setting exposes
 //	slavefiles.go       File → Import Slaves… and Export Slaves…, with progress
+//	savefile.go         the one way the windows ask where to save a file
 //	logwindow.go        the Remote Management Log window: paged both ways, live, filter, copy, CSV export
 //	backups.go          the Backups window: every task of every slave, worst first, filtered and sorted
+//	backupsreport.go    its Save Report…: the group shown's report, in the format the file's name asks for
+//	groupactions.go     a group row's Connect All, Disconnect All and Rename Group…
 //	closekeys.go        Escape and Ctrl+W close the windows beside the main one
 //	geometry.go         windows' sizes: a first size that fits a laptop, then the size they were left at
 //	columns.go          tables' column widths: each its narrowest, the rest shared out

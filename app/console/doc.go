@@ -10,5 +10,8 @@
 // runs (settingsedit.go, entryedit.go: one change, carried out on the
 // running console or on the database when none runs). The shell's
 // completion of slave and group names reads them the same way
-// (completion.go).
+// (completion.go). Commands to many slaves at once go through the
+// running console, one line per slave as each ends: task copy
+// (taskcopy.go) and agent-settings set --group (groupsettings.go);
+// group list and rename (groups.go) work on the database too.
 package console

@@ -27,6 +27,9 @@
 //	                   refusals in plain words, "not supported by this agent version", the audit
 //	remote_tasks.go    a linked agent's backup tasks (list, check, put, run, history, restore…) and the
 //	                   task events agents push, fanned out to WatchTasks subscribers
+//	copytask.go        a task of one slave given to others (copied, replaced, run), each one's result
+//	pool.go            EachSlave: one command to many slaves, a bounded number at once; forEach
+//	groups.go          a group: the name its slaves share; renaming it with its mail recipients
 //	health.go          the fleet's backup health (core/health's Tracker): read from each agent as it links
 //	                   (task.health: only what changed since; an older agent's whole list), kept up to date
 //	                   from pushed task events, published as EventBackup; alerts to WatchAlerts subscribers
