@@ -140,10 +140,15 @@ func (mw *mainWindow) rowMenu(id string) *fyne.Menu {
 		add := fyne.NewMenuItem(itemGroupAdd, func() { mw.addSlaveTo(mw.model.groupName(id)) })
 		add.Icon = theme.ContentAddIcon()
 		items := append([]*fyne.MenuItem{add, b, fyne.NewMenuItemSeparator()}, mw.groupConnectItems(id)...)
-		if !isUngrouped(id) { // the ungrouped have no name to change
+		if !isUngrouped(id) { // the ungrouped have no name to change, nor mail of their own
 			rename := fyne.NewMenuItem(itemGroupRename, func() { mw.askRenameGroup(id) })
 			rename.Icon = theme.DocumentCreateIcon()
 			items = append(items, fyne.NewMenuItemSeparator(), rename)
+			if me, ok := mw.c.(MailEditor); ok {
+				to := fyne.NewMenuItem(itemGroupMail, func() { mw.askGroupRecipients(id, me) })
+				to.Icon = theme.MailComposeIcon()
+				items = append(items, to)
+			}
 		}
 		return fyne.NewMenu("", items...)
 	}

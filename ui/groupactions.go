@@ -14,18 +14,21 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/lanyard/lanyard/core/human"
+	"github.com/lanyard/lanyard/core/mail"
 	"github.com/lanyard/lanyard/core/master"
 )
 
 // A group row's Connect All and Disconnect All: a customer's site in
 // maintenance, every server of it at once, as Disconnect and Connect
-// do one; and Rename Group….
+// do one; Rename Group…; and Report Recipients…, the group's own daily
+// summary's (mail.Settings.GroupTo), set where the group is.
 
 // Labels of a group row's connection and rename items.
 const (
 	itemGroupConnect    = "Connect All in This Group"
 	itemGroupDisconnect = "Disconnect All in This Group…"
 	itemGroupRename     = "Rename Group…"
+	itemGroupMail       = "Report Recipients…"
 	// groupErrorsShown is how many servers' failures a group's
 	// Connect All or Disconnect All names; the rest are counted.
 	groupErrorsShown = 5
@@ -164,4 +167,54 @@ func (mw *mainWindow) askRenameGroup(id string) {
 	d.Resize(fyne.NewSize(480, d.MinSize().Height))
 	d.Show()
 	mw.win.Canvas().Focus(name)
+}
+
+// askGroupRecipients asks for the addresses group node id's own daily
+// summary goes to (none: it gets none), and saves them in the mail
+// settings.
+func (mw *mainWindow) askGroupRecipients(id string, me MailEditor) {
+	group := mw.model.groupName(id)
+	st, _, err := me.MailSettings()
+	if err != nil {
+		mw.showError("Could not read the mail settings", err)
+		return
+	}
+	to := widget.NewEntry()
+	to.SetText(strings.Join(st.GroupRecipients(group), ", "))
+	to.SetPlaceHolder("it@" + strings.ToLower(strings.ReplaceAll(group, " ", "")) + ".example, … (empty: none)")
+	words := fmt.Sprintf("%s's own daily summary, of its servers alone, goes to these addresses at the daily time, besides the fleet's to the usual recipients.", group)
+	if !st.Configured() || st.DailyAt == "" {
+		words += " Mail or the daily time is not set up yet: Settings → Remote Management Settings… → Alerts and mail."
+	}
+	note := widget.NewLabel(words)
+	note.Wrapping = fyne.TextWrapWord
+	note.Importance = widget.LowImportance
+	problem := widget.NewLabel("")
+	problem.Importance = widget.DangerImportance
+	problem.Wrapping = fyne.TextWrapWord
+	problem.Hide()
+	var d *dialog.CustomDialog
+	save := widget.NewButtonWithIcon("Save", theme.DocumentSaveIcon(), func() {
+		st.SetGroupTo(group, mail.SplitAddresses(to.Text))
+		if err := st.Validate(); err != nil {
+			problem.SetText(capitalize(err.Error()))
+			problem.Show()
+			return
+		}
+		d.Hide()
+		mw.goDo(func(context.Context) func() {
+			if err := me.SetMailSettings(st, nil); err != nil {
+				return func() { mw.showError("Could not save "+group+"'s report recipients", err) }
+			}
+			return nil
+		})
+	})
+	save.Importance = widget.HighImportance
+	to.OnSubmitted = func(string) { save.OnTapped() }
+	cancel := widget.NewButtonWithIcon("Cancel", theme.CancelIcon(), func() { d.Hide() })
+	d = dialog.NewCustomWithoutButtons("Report recipients of "+group, container.NewVBox(to, problem, note), mw.win)
+	d.SetButtons([]fyne.CanvasObject{cancel, save})
+	d.Resize(fyne.NewSize(520, d.MinSize().Height))
+	d.Show()
+	mw.win.Canvas().Focus(to)
 }

@@ -94,3 +94,36 @@ func TestAGroupIsOneBranchWhateverItsCase(t *testing.T) {
 		return slices.ContainsFunc(rowTexts(mw), func(r string) bool { return strings.HasPrefix(r, "[Web] 1 of 2 connected") })
 	})
 }
+
+// Report Recipients… sets the group's own daily summary's addresses
+// where the group is, in the mail settings; a bad address is refused in
+// the dialog, nothing saved.
+func TestAGroupsReportRecipientsAreSetFromItsMenu(t *testing.T) {
+	mc := newMailConsole(t)
+	mc.fakeConsole = newFakeConsole(demoFleet()...)
+	mw, q := openMainWindow(t, mc, nil)
+	if menuItemLabelled(mw.rowMenu(groupNodeID("")), itemGroupMail) != nil {
+		t.Fatal("the ungrouped are offered Report Recipients…")
+	}
+	mw.tree.Select(groupNodeID("Web"))
+	mw.showSelectedRowMenu()
+	tapMenuItem(t, mw.win, itemGroupMail)
+	to, ok := mw.win.Canvas().Focused().(*widget.Entry)
+	if !ok || to.Text != "" {
+		t.Fatalf("the dialog's field: %v", mw.win.Canvas().Focused())
+	}
+	if !strings.Contains(overlayText(mw.win), "Mail or the daily time is not set up yet") {
+		t.Errorf("no word that mail is not set up: %q", overlayText(mw.win))
+	}
+	to.SetText("it@web.example, not-mail")
+	tapButton(t, mw.win, "Save")
+	if got := overlayText(mw.win); !strings.Contains(got, `Group Web's recipient "not-mail" is not a mail address`) {
+		t.Fatalf("a bad address: %q", got)
+	}
+	to.SetText("it@web.example, boss@web.example")
+	tapButton(t, mw.win, "Save")
+	q.runUntil(t, "the recipients saved", func() bool {
+		st, _, _ := mc.MailSettings()
+		return slices.Equal(st.GroupRecipients("web"), []string{"it@web.example", "boss@web.example"})
+	})
+}

@@ -96,6 +96,17 @@ func ParseGroupsTo(s string) (map[string][]string, error) {
 	return st.GroupTo, nil
 }
 
+// GroupRecipients are group's own recipients, its name matched in any
+// case; nil when it has none.
+func (s *Settings) GroupRecipients(group string) []string {
+	for g, to := range s.GroupTo {
+		if strings.EqualFold(g, group) {
+			return to
+		}
+	}
+	return nil
+}
+
 // SetGroupTo sets group's own recipients, replacing those of a group of
 // the same name in another case; none removes them.
 func (s *Settings) SetGroupTo(group string, to []string) {

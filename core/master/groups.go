@@ -57,17 +57,13 @@ func renameGroupTo(db *store.DB, old, new string) error {
 	if err != nil {
 		return err
 	}
-	var from, to []string
-	for g, addrs := range st.GroupTo {
-		switch {
-		case strings.EqualFold(g, old):
-			from = addrs
-		case strings.EqualFold(g, new):
-			to = addrs
-		}
-	}
+	from := st.GroupRecipients(old)
 	if from == nil {
 		return nil
+	}
+	var to []string
+	if !strings.EqualFold(old, new) {
+		to = st.GroupRecipients(new)
 	}
 	for _, a := range from {
 		if !slices.Contains(to, a) {

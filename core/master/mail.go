@@ -335,12 +335,7 @@ func dailyMails(rows []BackupRow, now time.Time, st mail.Settings, keys []string
 			out = append(out, dailyMail{key: key, msg: reportMail(health.NewReport(rows, now, 24*time.Hour), "Lanyard daily report: ")})
 			continue
 		}
-		dm := dailyMail{key: key, what: " of " + key}
-		for g, to := range st.GroupTo {
-			if strings.EqualFold(g, key) {
-				dm.to = to
-			}
-		}
+		dm := dailyMail{key: key, what: " of " + key, to: st.GroupRecipients(key)}
 		if dm.to == nil {
 			out = append(out, dm) // no longer in the settings: none to send
 			continue
