@@ -226,7 +226,7 @@ is down, try it now rather than after its backoff.`
 					return err
 				}
 			}
-			failed := 0
+			failed, notListened := 0, false
 			for _, name := range names {
 				s, err := e.changeSlave(cmd.Context(), op, name, entryChange{}, nil)
 				if err != nil && group == "" {
@@ -238,6 +238,10 @@ is down, try it now rather than after its backoff.`
 					continue
 				}
 				printConnected(e.stdout, s, on)
+				notListened = notListened || on && s.Direction == store.Inbound && !s.Listening
+			}
+			if notListened {
+				fmt.Fprintln(e.stdout, notListening)
 			}
 			if failed > 0 {
 				return &cmdline.CodeError{Code: 1, Err: fmt.Errorf("%s of %s failed", human.Plural(failed, "slave", "slaves"), group)}
@@ -249,16 +253,15 @@ is down, try it now rather than after its backoff.`
 	return cmd
 }
 
-// printConnected says what connect (on) or disconnect did to s.
+// printConnected says what connect (on) or disconnect did to s; the
+// caller adds, once, that the console does not listen for those that
+// dial in.
 func printConnected(w io.Writer, s entryResult, on bool) {
 	switch {
 	case !on:
 		fmt.Fprintf(w, "disconnected %s: it stays so until `lanyard slave connect %s`\n", s.Name, s.Name)
 	case s.Direction == store.Inbound:
 		fmt.Fprintf(w, "connected %s: it is accepted when it dials in\n", s.Name)
-		if !s.Listening {
-			fmt.Fprintln(w, notListening)
-		}
 	default:
 		fmt.Fprintf(w, "connected %s: the console dials %s\n", s.Name, s.Address)
 	}
