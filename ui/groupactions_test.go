@@ -51,12 +51,9 @@ func TestAGroupIsRenamedFromItsMenu(t *testing.T) {
 	if menuItemLabelled(mw.rowMenu(groupNodeID("")), itemGroupRename) != nil {
 		t.Fatal("the ungrouped are offered Rename Group…")
 	}
-	mw.tree.Select(groupNodeID("Web"))
-	mw.showSelectedRowMenu()
-	tapMenuItem(t, mw.win, itemGroupRename)
-	name, ok := mw.win.Canvas().Focused().(*widget.Entry)
-	if !ok || name.Text != "Web" {
-		t.Fatalf("the dialog's name field: %v", mw.win.Canvas().Focused())
+	name := groupDialogField(t, mw, "Web", itemGroupRename)
+	if name.Text != "Web" {
+		t.Fatalf("the dialog's name field says %q", name.Text)
 	}
 	name.SetText("Web Farm")
 	tapButton(t, mw.win, "Rename")
@@ -105,12 +102,9 @@ func TestAGroupsReportRecipientsAreSetFromItsMenu(t *testing.T) {
 	if menuItemLabelled(mw.rowMenu(groupNodeID("")), itemGroupMail) != nil {
 		t.Fatal("the ungrouped are offered Report Recipients…")
 	}
-	mw.tree.Select(groupNodeID("Web"))
-	mw.showSelectedRowMenu()
-	tapMenuItem(t, mw.win, itemGroupMail)
-	to, ok := mw.win.Canvas().Focused().(*widget.Entry)
-	if !ok || to.Text != "" {
-		t.Fatalf("the dialog's field: %v", mw.win.Canvas().Focused())
+	to := groupDialogField(t, mw, "Web", itemGroupMail)
+	if to.Text != "" {
+		t.Fatalf("the dialog's field says %q", to.Text)
 	}
 	if !strings.Contains(overlayText(mw.win), "Mail or the daily time is not set up yet") {
 		t.Errorf("no word that mail is not set up: %q", overlayText(mw.win))
@@ -126,4 +120,18 @@ func TestAGroupsReportRecipientsAreSetFromItsMenu(t *testing.T) {
 		st, _, _ := mc.MailSettings()
 		return slices.Equal(st.GroupRecipients("web"), []string{"it@web.example", "boss@web.example"})
 	})
+}
+
+// groupDialogField opens item of group's row menu, a dialog, and returns
+// the field it focuses.
+func groupDialogField(t *testing.T, mw *mainWindow, group, item string) *widget.Entry {
+	t.Helper()
+	mw.tree.Select(groupNodeID(group))
+	mw.showSelectedRowMenu()
+	tapMenuItem(t, mw.win, item)
+	e, ok := mw.win.Canvas().Focused().(*widget.Entry)
+	if !ok {
+		t.Fatalf("%s focused %v, not a field", item, mw.win.Canvas().Focused())
+	}
+	return e
 }
