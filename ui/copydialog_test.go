@@ -59,7 +59,7 @@ func TestTheCopyDialogCopiesToTheServersTicked(t *testing.T) {
 	}
 	cd.groups.SetSelected(cdAllGroups)
 	cd.list.Select(0)
-	if want := "FS02: not copied: has a task named documents already, left as it is"; cd.status.Text != want {
+	if want := "FS02: not copied: has a task named \"documents\" already, left as it is"; cd.status.Text != want {
 		t.Errorf("FS02's whole answer %q, want %q", cd.status.Text, want)
 	}
 	if cd.copyBtn.Disabled() || cd.groups.Disabled() || cd.close.Text != "Close" {

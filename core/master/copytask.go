@@ -9,6 +9,7 @@ import (
 
 	"github.com/lanyard/lanyard/core/agent"
 	"github.com/lanyard/lanyard/core/backup"
+	"github.com/lanyard/lanyard/core/wire"
 )
 
 // Copying a task to other slaves: a provider sets a backup task up once
@@ -27,7 +28,8 @@ var ErrTaskExists = errors.New("a task of that name is there already")
 type TaskExistsError struct{ Slave, Task string }
 
 func (e *TaskExistsError) Error() string {
-	return fmt.Sprintf("%s has a task named %s already, left as it is", e.Slave, e.Task)
+	// The task's name as the agent sent it: peer's words, quoted.
+	return fmt.Sprintf("%s has a task named %s already, left as it is", e.Slave, wire.Quote(e.Task))
 }
 
 // Is makes errors.Is(err, ErrTaskExists) true.
@@ -65,8 +67,12 @@ func (r CopyResult) Outcome() string {
 	if r.Replaced {
 		out = "replaced"
 	}
-	if len(r.Warnings) > 0 {
-		out += " (" + strings.Join(r.Warnings, "; ") + ")"
+	if len(r.Warnings) > 0 { // the agent's words, quoted
+		quoted := make([]string, len(r.Warnings))
+		for i, w := range r.Warnings {
+			quoted[i] = wire.QuoteUpTo(w, maxAgentText)
+		}
+		out += " (" + strings.Join(quoted, "; ") + ")"
 	}
 	switch {
 	case r.Started:

@@ -56,10 +56,10 @@ func TestATaskIsCopiedToOtherSlaves(t *testing.T) {
 	if r := res[0]; r.Slave != "FS02" || r.Err != nil || r.Replaced || r.Info.Task.Schedule != "0 2 * * *" || r.Info.Task.Name != "Docs" {
 		t.Errorf("FS02: %+v", r)
 	}
-	if r := res[1]; !errors.Is(r.Err, ErrTaskExists) || r.Err.Error() != "FS03 has a task named docs already, left as it is" {
+	if r := res[1]; !errors.Is(r.Err, ErrTaskExists) || r.Err.Error() != `FS03 has a task named "docs" already, left as it is` {
 		t.Errorf("FS03 without replace: %v", r.Err)
 	}
-	if got := res[0].Outcome() + " / " + res[1].Outcome(); got != "copied / not copied: FS03 has a task named docs already, left as it is" {
+	if got := res[0].Outcome() + " / " + res[1].Outcome(); got != `copied / not copied: FS03 has a task named "docs" already, left as it is` {
 		t.Errorf("outcomes %q", got)
 	}
 	if r := res[2]; r.Err == nil || r.Err.Error() != "FS01 is the slave the task is copied from" {
@@ -101,5 +101,18 @@ func TestATaskIsCopiedToOtherSlaves(t *testing.T) {
 	// A task that is not there copies nothing.
 	if _, err := c.CopyTask(ctx, "FS01", "mail", []string{"FS02"}, CopyOptions{}, nil); err == nil || !strings.Contains(err.Error(), "no task named mail") {
 		t.Errorf("copying a task that is not there: %v", err)
+	}
+}
+
+// What an agent says in a copy's result (its warnings, a task's name) is
+// its words: quoted, as every peer's text is shown.
+func TestACopysResultQuotesTheAgentsWords(t *testing.T) {
+	r := CopyResult{Slave: "FS02", Warnings: []string{"the destination /mnt/x does not exist yet\nFS03: copied"}}
+	if got := r.Outcome(); got != `copied ("the destination /mnt/x does not exist yet\nFS03: copied")` {
+		t.Errorf("outcome %q", got)
+	}
+	r = CopyResult{Slave: "FS02", Err: &TaskExistsError{Slave: "FS02", Task: "docs\u202e"}}
+	if got := r.Outcome(); got != `not copied: FS02 has a task named "docs\u202e" already, left as it is` {
+		t.Errorf("outcome %q", got)
 	}
 }
