@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -67,12 +68,8 @@ func (r CopyResult) Outcome() string {
 	if r.Replaced {
 		out = "replaced"
 	}
-	if len(r.Warnings) > 0 { // the agent's words, quoted
-		quoted := make([]string, len(r.Warnings))
-		for i, w := range r.Warnings {
-			quoted[i] = wire.QuoteUpTo(w, maxAgentText)
-		}
-		out += " (" + strings.Join(quoted, "; ") + ")"
+	if len(r.Warnings) > 0 { // the agent's words: quoted unless plain
+		out += " (" + strings.Join(agentWords(slices.Clone(r.Warnings)), "; ") + ")"
 	}
 	switch {
 	case r.Started:

@@ -105,10 +105,11 @@ func TestATaskIsCopiedToOtherSlaves(t *testing.T) {
 }
 
 // What an agent says in a copy's result (its warnings, a task's name) is
-// its words: quoted, as every peer's text is shown.
+// its words: a warning stays as it is when plain and is quoted when not,
+// and a name is quoted, as every peer's text is shown.
 func TestACopysResultQuotesTheAgentsWords(t *testing.T) {
-	r := CopyResult{Slave: "FS02", Warnings: []string{"the destination /mnt/x does not exist yet\nFS03: copied"}}
-	if got := r.Outcome(); got != `copied ("the destination /mnt/x does not exist yet\nFS03: copied")` {
+	r := CopyResult{Slave: "FS02", Warnings: []string{"the destination /mnt/x does not exist yet", "one\nFS03: copied"}}
+	if got := r.Outcome(); got != `copied (the destination /mnt/x does not exist yet; "one\nFS03: copied")` {
 		t.Errorf("outcome %q", got)
 	}
 	r = CopyResult{Slave: "FS02", Err: &TaskExistsError{Slave: "FS02", Task: "docs\u202e"}}

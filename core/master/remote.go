@@ -392,7 +392,18 @@ func (m *Master) SetAgentSettings(ctx context.Context, name string, req *pb.Sett
 	if err != nil {
 		return nil, err
 	}
+	out.Changes = agentWords(out.Changes)
 	return &out, nil
+}
+
+// agentWords are an agent's account of what it changed, each line as it
+// is when plain and quoted when not (wire.PlainUpTo): the window and the
+// command line show them.
+func agentWords(lines []string) []string {
+	for i, l := range lines {
+		lines[i] = wire.PlainUpTo(l, maxAgentText)
+	}
+	return lines
 }
 
 // DescribeSettingsChange is a change in the words of the audit:
@@ -487,7 +498,7 @@ func (m *Master) ChangePassword(ctx context.Context, name string, pw []byte) ([]
 		var refused *link.RequestError
 		switch {
 		case err == nil:
-			changes = resp.Changes
+			changes = agentWords(resp.Changes)
 			return m.settleNextKey(entry.ID, key, true)
 		case errors.As(err, &refused):
 			// The agent answered: it kept its key.

@@ -201,7 +201,8 @@ func (m *Master) CheckTask(ctx context.Context, slave string, t backup.Task) (Ta
 		if err := l.Request(ctx, wire.MethodTaskCheck, &pb.TaskCheckRequest{Task: agent.TaskToPB(t)}, &resp); err != nil {
 			return err
 		}
-		out = TaskCheck{Error: resp.Error, Field: resp.Field, Warnings: resp.Warnings, Normalized: agent.TaskFromPB(resp.Normalized)}
+		out = TaskCheck{Error: wire.PlainUpTo(resp.Error, maxAgentText), Field: resp.Field, Warnings: agentWords(resp.Warnings),
+			Normalized: agent.TaskFromPB(resp.Normalized)}
 		for _, n := range resp.NextRunsUnixNano {
 			out.NextRuns = append(out.NextRuns, time.Unix(0, n))
 		}
@@ -225,7 +226,7 @@ func (m *Master) PutTask(ctx context.Context, slave string, t backup.Task) (agen
 		if err := l.Request(ctx, wire.MethodTaskPut, &pb.TaskPutRequest{Task: agent.TaskToPB(t)}, &resp); err != nil {
 			return err
 		}
-		info, warnings = agent.InfoFromPB(resp.Info), resp.Warnings
+		info, warnings = agent.InfoFromPB(resp.Info), agentWords(resp.Warnings)
 		return nil
 	})
 	return info, warnings, err

@@ -2,6 +2,8 @@ package wire
 
 import (
 	"strconv"
+	"strings"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -31,4 +33,17 @@ func QuoteUpTo(s string, max int) string {
 		cut--
 	}
 	return strconv.Quote(s[:cut]) + "…"
+}
+
+// PlainUpTo is how a peer's everyday words (an agent's account of the
+// changes it made) are shown: as they are when they are plain (valid
+// UTF-8, printable, no control or format character, at most max bytes),
+// and quoted and cut as Quote does otherwise. They stay readable, and a
+// hostile peer still cannot forge a line or hide text behind a bidi
+// override.
+func PlainUpTo(s string, max int) string {
+	if len(s) <= max && utf8.ValidString(s) && !strings.ContainsFunc(s, func(r rune) bool { return !unicode.IsPrint(r) }) {
+		return s
+	}
+	return QuoteUpTo(s, max)
 }

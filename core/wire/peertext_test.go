@@ -43,3 +43,21 @@ func TestOnlyOurOwnCodesAreKnown(t *testing.T) {
 		}
 	}
 }
+
+func TestPlainWordsStayAsTheyAreAndTheRestIsQuoted(t *testing.T) {
+	for _, c := range []struct {
+		in   string
+		max  int
+		want string
+	}{
+		{"masters: added 192.0.2.7:16888", 400, "masters: added 192.0.2.7:16888"},
+		{"two\nlines", 400, `"two\nlines"`},
+		{"evil\u202etxt.exe", 400, `"evil\u202etxt.exe"`},
+		{"bad \xff byte", 400, `"bad \xff byte"`},
+		{"aaaaaaaaaaaa", 10, `"aaaaaaaaaa"…`},
+	} {
+		if got := PlainUpTo(c.in, c.max); got != c.want {
+			t.Errorf("PlainUpTo(%q, %d) = %q, want %q", c.in, c.max, got, c.want)
+		}
+	}
+}
