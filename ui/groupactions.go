@@ -9,7 +9,6 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
-	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
@@ -79,15 +78,10 @@ func (mw *mainWindow) askDisconnectGroup(id string) {
 	group := mw.model.groupLabel(id)
 	msg := widget.NewLabel(fmt.Sprintf("Disconnect %s of %s?\n\nTheir links close and the console stops dialing them (or refuses them\nwhen they dial in) until you connect them again, also after a restart.\nNothing of them is announced meanwhile: no offline or backup alerts.",
 		human.Plural(n, "server", "servers"), group))
-	var d *dialog.CustomDialog
-	ok := widget.NewButtonWithIcon("Disconnect All", theme.LogoutIcon(), func() {
-		d.Hide()
+	d, _ := askDialog(mw.win, "Disconnect "+group, msg, "Disconnect All", theme.LogoutIcon(), widget.DangerImportance, func() bool {
 		mw.connectGroup(id, false)
+		return true
 	})
-	ok.Importance = widget.DangerImportance
-	cancel := widget.NewButtonWithIcon("Cancel", theme.CancelIcon(), func() { d.Hide() })
-	d = dialog.NewCustomWithoutButtons("Disconnect "+group, msg, mw.win)
-	d.SetButtons([]fyne.CanvasObject{cancel, ok})
 	d.Show()
 }
 
@@ -134,13 +128,11 @@ func (mw *mainWindow) askRenameGroup(id string) {
 	name.SetText(old)
 	note := widget.NewLabel(fmt.Sprintf("Every server of %s moves to the new name, and the group's own report\nrecipients go with it. A group of that name that exists gets both.", old))
 	note.Importance = widget.LowImportance
-	var d *dialog.CustomDialog
-	rename := widget.NewButtonWithIcon("Rename", theme.DocumentCreateIcon(), func() {
+	d, rename := askDialog(mw.win, "Rename "+old, container.NewVBox(name, note), "Rename", theme.DocumentCreateIcon(), widget.HighImportance, func() bool {
 		newName := strings.TrimSpace(name.Text)
 		if newName == "" || newName == old {
-			return
+			return false
 		}
-		d.Hide()
 		if mw.tree.selected == id {
 			mw.reselect = groupNodeID(newName) // once the fleet shows it
 		}
@@ -150,8 +142,8 @@ func (mw *mainWindow) askRenameGroup(id string) {
 			}
 			return nil
 		})
+		return true
 	})
-	rename.Importance = widget.HighImportance
 	name.OnChanged = func(s string) {
 		if t := strings.TrimSpace(s); t == "" || t == old {
 			rename.Disable()
@@ -161,9 +153,6 @@ func (mw *mainWindow) askRenameGroup(id string) {
 	}
 	name.OnChanged(name.Text)
 	name.OnSubmitted = func(string) { rename.OnTapped() }
-	cancel := widget.NewButtonWithIcon("Cancel", theme.CancelIcon(), func() { d.Hide() })
-	d = dialog.NewCustomWithoutButtons("Rename "+old, container.NewVBox(name, note), mw.win)
-	d.SetButtons([]fyne.CanvasObject{cancel, rename})
 	d.Resize(fyne.NewSize(480, d.MinSize().Height))
 	d.Show()
 	mw.win.Canvas().Focus(name)
@@ -193,27 +182,23 @@ func (mw *mainWindow) askGroupRecipients(id string, me MailEditor) {
 	problem.Importance = widget.DangerImportance
 	problem.Wrapping = fyne.TextWrapWord
 	problem.Hide()
-	var d *dialog.CustomDialog
-	save := widget.NewButtonWithIcon("Save", theme.DocumentSaveIcon(), func() {
+	body := container.NewVBox(to, problem, note)
+	d, save := askDialog(mw.win, "Report recipients of "+group, body, "Save", theme.DocumentSaveIcon(), widget.HighImportance, func() bool {
 		st.SetGroupTo(group, mail.SplitAddresses(to.Text))
 		if err := st.Validate(); err != nil {
 			problem.SetText(capitalize(err.Error()))
 			problem.Show()
-			return
+			return false
 		}
-		d.Hide()
 		mw.goDo(func(context.Context) func() {
 			if err := me.SetMailSettings(st, nil); err != nil {
 				return func() { mw.showError("Could not save "+group+"'s report recipients", err) }
 			}
 			return nil
 		})
+		return true
 	})
-	save.Importance = widget.HighImportance
 	to.OnSubmitted = func(string) { save.OnTapped() }
-	cancel := widget.NewButtonWithIcon("Cancel", theme.CancelIcon(), func() { d.Hide() })
-	d = dialog.NewCustomWithoutButtons("Report recipients of "+group, container.NewVBox(to, problem, note), mw.win)
-	d.SetButtons([]fyne.CanvasObject{cancel, save})
 	d.Resize(fyne.NewSize(520, d.MinSize().Height))
 	d.Show()
 	mw.win.Canvas().Focus(to)

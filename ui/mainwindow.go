@@ -525,9 +525,7 @@ func (mw *mainWindow) removeSelected() {
 		return
 	}
 	msg := widget.NewLabel(fmt.Sprintf("Remove %s from this console?\n\nIts link is closed and its entry and password are forgotten.\nThe agent keeps running; add it again to manage it.", v.Name))
-	var d *dialog.CustomDialog
-	remove := widget.NewButtonWithIcon(toolRemove, theme.DeleteIcon(), func() {
-		d.Hide()
+	d, _ := askDialog(mw.win, removeConfirmTitle, msg, toolRemove, theme.DeleteIcon(), widget.DangerImportance, func() bool {
 		name := v.Name
 		mw.goDo(func(context.Context) func() {
 			if err := mw.c.RemoveSlave(name); err != nil {
@@ -535,11 +533,8 @@ func (mw *mainWindow) removeSelected() {
 			}
 			return nil
 		})
+		return true
 	})
-	remove.Importance = widget.DangerImportance
-	cancel := widget.NewButtonWithIcon("Cancel", theme.CancelIcon(), func() { d.Hide() })
-	d = dialog.NewCustomWithoutButtons(removeConfirmTitle, msg, mw.win)
-	d.SetButtons([]fyne.CanvasObject{cancel, remove})
 	d.Show()
 }
 
