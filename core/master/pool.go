@@ -13,22 +13,18 @@ import (
 const slavesAtOnce = 16
 
 // EachSlave runs fn on each slave of names, by the name its entry
-// spells, at most slavesAtOnce at a time, and returns each one's error
-// in names' order. done, when set, hears each one as it ends, one call
-// at a time, and also each one not reached because ctx ended first (its
-// error says so).
+// spells, at most slavesAtOnce at a time. done hears each one's error
+// as it ends, one call at a time, and also each one not reached because
+// ctx ended first (its error says so).
 func (m *Master) EachSlave(ctx context.Context, names []string, fn func(ctx context.Context, i int, slave string) error,
-	done func(i int, slave string, err error)) []error {
-	errs := make([]error, len(names))
+	done func(i int, slave string, err error)) {
 	reached := make([]bool, len(names))
 	var mu sync.Mutex
 	end := func(i int, slave string, err error) {
 		mu.Lock()
 		defer mu.Unlock()
-		errs[i], reached[i] = err, true
-		if done != nil {
-			done(i, slave, err)
-		}
+		reached[i] = true
+		done(i, slave, err)
 	}
 	forEach(ctx, len(names), slavesAtOnce, func(i int) {
 		slave := m.displayName(names[i])
@@ -39,7 +35,6 @@ func (m *Master) EachSlave(ctx context.Context, names []string, fn func(ctx cont
 			end(i, m.displayName(names[i]), fmt.Errorf("not reached: %w", context.Cause(ctx)))
 		}
 	}
-	return errs
 }
 
 // displayName is the slave's name as its entry spells it, or name when
