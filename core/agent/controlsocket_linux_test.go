@@ -14,6 +14,7 @@ import (
 	"github.com/sirupsen/logrus"
 
 	"github.com/lanyard/lanyard/core/agent"
+	"github.com/lanyard/lanyard/internal/testkit"
 )
 
 // childDirEnv hands the control directory to the test binary re-run as
@@ -45,10 +46,10 @@ func TestTheControlSocketRefusesAnotherUser(t *testing.T) {
 		t.Fatal(err)
 	}
 	bin := copyTestBinary(t)
-	mark := a.watch.mark()
+	mark := a.watch.Mark()
 	runChild(t, bin, dir, "peer")
-	a.watch.wait(t, mark, "the refusal", func(l logged) bool {
-		return l.level == logrus.WarnLevel && strings.Contains(l.message, fmt.Sprintf("not uid %d", nobody))
+	a.watch.Wait(t, mark, "the refusal", func(l testkit.Logged) bool {
+		return l.Level == logrus.WarnLevel && strings.Contains(l.Message, fmt.Sprintf("not uid %d", nobody))
 	})
 
 	// With the socket owner-only again, the file's mode stops the other

@@ -54,13 +54,13 @@ func TestAGivenFingerprintChecksTheFirstContactAndTrustFixesAMismatch(t *testing
 		t.Fatalf("init stored %+v", ms)
 	}
 	a := newAgentWith(t, db, func(c *agent.Config) { c.RedialInitial, c.RedialMax = time.Minute, time.Minute })
-	mark := a.watch.mark()
+	mark := a.watch.Mark()
 	if err := a.Start(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	e := a.watch.waitEvent(t, mark, string(wire.CodeCertChanged), addr)
-	if !strings.Contains(e.message, "lanyard-agent masters trust "+addr) {
-		t.Errorf("cert_changed says %q; want the agent's own fix", e.message)
+	e := a.watch.WaitEvent(t, mark, string(wire.CodeCertChanged), addr)
+	if !strings.Contains(e.Message, "lanyard-agent masters trust "+addr) {
+		t.Errorf("cert_changed says %q; want the agent's own fix", e.Message)
 	}
 	if n := hellos.Load(); n != 0 {
 		t.Fatalf("the agent sent %d hellos to a console whose certificate is not the one given", n)
@@ -88,11 +88,11 @@ func TestMastersTrustAcceptsTheNextCertificateAfterAReinstall(t *testing.T) {
 		t.Fatal(err)
 	}
 	a := newAgentWith(t, db, func(c *agent.Config) { c.RedialInitial, c.RedialMax = time.Minute, time.Minute })
-	mark := a.watch.mark()
+	mark := a.watch.Mark()
 	if err := a.Start(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	a.watch.waitEvent(t, mark, string(wire.CodeCertChanged), addr)
+	a.watch.WaitEvent(t, mark, string(wire.CodeCertChanged), addr)
 	changes, err := a.TrustMaster(addr)
 	if err != nil {
 		t.Fatal(err)
@@ -131,11 +131,11 @@ func TestMastersRetryAndASettingsChangeDialAtOnce(t *testing.T) {
 			db := initializedDB(t)
 			mustInit(t, db, agent.InitOptions{Listen: ptr("127.0.0.1:0"), Masters: []string{addr}})
 			a := newAgentWith(t, db, func(c *agent.Config) { c.RedialInitial, c.RedialMax = time.Minute, time.Minute })
-			mark := a.watch.mark()
+			mark := a.watch.Mark()
 			if err := a.Start(context.Background()); err != nil {
 				t.Fatal(err)
 			}
-			a.watch.waitEvent(t, mark, string(wire.CodeDialFailed), addr)
+			a.watch.WaitEvent(t, mark, string(wire.CodeDialFailed), addr)
 			cons, _ := countingConsole(t, addr)
 			start := time.Now()
 			tc.kick(t, a, addr)

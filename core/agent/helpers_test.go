@@ -3,7 +3,6 @@ package agent_test
 import (
 	"context"
 	"errors"
-	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -103,7 +102,7 @@ type runningAgent struct {
 	*agent.Agent
 	db    *store.DB
 	log   *test.Hook
-	watch *logWatch
+	watch *testkit.LogWatch
 }
 
 // newAgent builds an agent on db; start it with Start.
@@ -117,7 +116,7 @@ func newAgentWith(t *testing.T, db *store.DB, configure func(*agent.Config)) *ru
 	t.Helper()
 	logger, hook := test.NewNullLogger()
 	logger.SetLevel(logrus.DebugLevel)
-	watch := newLogWatch()
+	watch := testkit.NewLogWatch()
 	logger.AddHook(watch)
 	cfg := agent.Config{
 		DB: db, Identity: testkit.Identity(t, db, pb.Role_ROLE_AGENT), Logger: logger,
@@ -131,78 +130,6 @@ func newAgentWith(t *testing.T, db *store.DB, configure func(*agent.Config)) *ru
 	// Registered after the database's cleanup, so it runs before it.
 	t.Cleanup(func() { _ = a.Close() })
 	return &runningAgent{Agent: a, db: db, log: hook, watch: watch}
-}
-
-// logged is one line the agent logged.
-type logged struct {
-	level   logrus.Level
-	event   string
-	remote  string
-	message string
-}
-
-// logWatch is a logrus hook that lets a test wait for a log line without
-// polling: every line wakes the waiters.
-type logWatch struct {
-	mu      sync.Mutex
-	lines   []logged
-	changed chan struct{}
-}
-
-func newLogWatch() *logWatch { return &logWatch{changed: make(chan struct{})} }
-
-func (w *logWatch) Levels() []logrus.Level { return logrus.AllLevels }
-
-func (w *logWatch) Fire(e *logrus.Entry) error {
-	l := logged{level: e.Level, message: e.Message}
-	l.event, _ = e.Data["event"].(string)
-	l.remote, _ = e.Data["remote"].(string)
-	w.mu.Lock()
-	w.lines = append(w.lines, l)
-	close(w.changed)
-	w.changed = make(chan struct{})
-	w.mu.Unlock()
-	return nil
-}
-
-// mark is a position in the log: wait(mark, ...) looks only after it.
-func (w *logWatch) mark() int {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return len(w.lines)
-}
-
-// wait returns the first line after mark that matches, waiting for it.
-func (w *logWatch) wait(t *testing.T, mark int, what string, match func(logged) bool) logged {
-	t.Helper()
-	timeout := time.NewTimer(10 * time.Second)
-	defer timeout.Stop()
-	for {
-		w.mu.Lock()
-		for _, l := range w.lines[mark:] {
-			if match(l) {
-				w.mu.Unlock()
-				return l
-			}
-		}
-		changed := w.changed
-		w.mu.Unlock()
-		select {
-		case <-changed:
-		case <-timeout.C:
-			w.mu.Lock()
-			defer w.mu.Unlock()
-			t.Fatalf("the agent did not log %s within 10s; it logged %+v", what, w.lines[mark:])
-		}
-	}
-}
-
-// waitEvent waits for a line of kind event about remote ("" for any).
-func (w *logWatch) waitEvent(t *testing.T, mark int, event, remote string) logged {
-	t.Helper()
-	return w.wait(t, mark, fmt.Sprintf("a %q event about %q", event, remote), func(l logged) bool {
-		return l.event == event && (remote == "" || l.remote == remote)
-	})
 }
 
 // startAgent is an initialised agent listening on loopback with the given
@@ -236,7 +163,7 @@ func (a *runningAgent) warned(text string) bool {
 // log line, then reads the durable record.
 func (a *runningAgent) event(t *testing.T, kind string) store.Event {
 	t.Helper()
-	a.watch.wait(t, 0, kind+" event", func(l logged) bool { return l.event == kind })
+	a.watch.Wait(t, 0, kind+" event", func(l testkit.Logged) bool { return l.Event == kind })
 	if err := a.db.Flush(); err != nil {
 		t.Fatal(err)
 	}

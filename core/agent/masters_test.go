@@ -105,7 +105,7 @@ func TestTheCertificateExpectedOfAConsoleHoldsAtEveryAddress(t *testing.T) {
 	if err := a.Start(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	a.watch.waitEvent(t, 0, "cert_changed", cons.Addr().String())
+	a.watch.WaitEvent(t, 0, "cert_changed", cons.Addr().String())
 	if a.Links() != 0 {
 		t.Fatal("the agent linked to a console that presented another certificate")
 	}

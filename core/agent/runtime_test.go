@@ -240,7 +240,7 @@ func TestSetSSLClosesEveryLinkAndRelinksWithTheNewSetting(t *testing.T) {
 	_, consoleSide := c.link(t, a, false)
 	addr := a.ListenAddr()
 
-	mark := a.watch.mark()
+	mark := a.watch.Mark()
 	changes, err := a.SetSSL(true)
 	if err != nil {
 		t.Fatalf("SetSSL: %v", err)
@@ -261,7 +261,7 @@ func TestSetSSLClosesEveryLinkAndRelinksWithTheNewSetting(t *testing.T) {
 	}
 	c.link(t, a, true)
 	// The master is dialed again, with SSL, which it refuses.
-	a.watch.waitEvent(t, mark, string(wire.CodeSSLMismatch), cons.Addr().String())
+	a.watch.WaitEvent(t, mark, string(wire.CodeSSLMismatch), cons.Addr().String())
 	m := masterStatus(t, a.Snapshot(), cons.Addr().String())
 	if m.State != agent.MasterError || !strings.Contains(m.LastError, "SSL is on here but off") {
 		t.Fatalf("master %+v, want the error state with the SSL mismatch", m)
@@ -403,11 +403,11 @@ func TestSnapshotSaysWhatTheAgentIsDoing(t *testing.T) {
 	nobody := freeAddr(t)
 	before := time.Now()
 	a := startAgentWithMasters(t, false, cons.Addr().String(), nobody)
-	mark := a.watch.mark()
+	mark := a.watch.Mark()
 	ml, _ := linkedMaster(t, cons)
 	c := newConsole(t)
 	c.link(t, a, false)
-	a.watch.waitEvent(t, mark, string(wire.CodeDialFailed), nobody)
+	a.watch.WaitEvent(t, mark, string(wire.CodeDialFailed), nobody)
 
 	st := a.Snapshot()
 	if !st.Running || st.Name != slaveName || st.Version != "test-1.2.3" || st.Listen != "127.0.0.1:0" ||

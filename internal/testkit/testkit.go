@@ -1,8 +1,9 @@
 // Package testkit starts the real parts Lanyard's tests run against: a
 // store in the test's temporary directory, an installation's identity,
 // keys derived once per test binary, a logger that keeps what it logs, a
-// live agent on loopback, and the real lanyard-agent binary, built. Its
-// subpackage mastertest starts a live console.
+// log watch a test waits on for a line, a live agent on loopback, and the
+// real lanyard-agent binary, built. Its subpackage mastertest starts a
+// live console.
 //
 // It is an ordinary package, not a _test one, so that the tests of every
 // package (core, ui, service, app) share it; it lives under internal/ so
