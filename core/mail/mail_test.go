@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"net/http/httptest"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -244,5 +245,34 @@ func TestGroupRecipientsReadAsTheyAreWritten(t *testing.T) {
 	}
 	if _, err := ParseGroupsTo("Acme it@acme.example"); err == nil {
 		t.Fatal("a group without '=' was read")
+	}
+}
+
+// The outbox keeps each alert once, in the order it came, and lets go
+// of those taken out; its record outlives the database's closing.
+func TestTheOutboxKeepsEachAlertOnceUntilTakenOut(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "console.db")
+	db := testkit.StoreAt(t, path, "console", store.Options{})
+	a := Queued{Kind: "failed", SlaveID: "s1", Task: "docs"}
+	b := Queued{Kind: "offline", SlaveID: "s2"}
+	aToAcme := Queued{Kind: "failed", SlaveID: "s1", Task: "docs", To: "Acme"}
+	if err := Enqueue(db, []Queued{a, aToAcme}); err != nil {
+		t.Fatal(err)
+	}
+	if err := Enqueue(db, []Queued{b, a}); err != nil {
+		t.Fatal(err)
+	}
+	if q, err := LoadOutbox(db); err != nil || !slices.Equal(q, []Queued{a, aToAcme, b}) {
+		t.Fatalf("outbox %+v (%v), want a, a to Acme, b", q, err)
+	}
+	if err := Dequeue(db, []Queued{a, b}); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	db = testkit.StoreAt(t, path, "console", store.Options{})
+	if q, err := LoadOutbox(db); err != nil || !slices.Equal(q, []Queued{aToAcme}) {
+		t.Fatalf("after reopening, outbox %+v (%v), want a to Acme alone", q, err)
 	}
 }

@@ -30,6 +30,11 @@
 //	copytask.go        a task of one slave given to others (copied, replaced, run), each one's result
 //	pool.go            EachSlave: one command to many slaves, a bounded number at once; forEach
 //	groups.go          a group: the name its slaves share; renaming it with its mail recipients
+//	bulk.go            importing and exporting entries in bulk (core/slavefile), keys derived by a pool
+//	mail.go            the mail settings, a test message, a report on demand, the daily summaries (each
+//	                   one's record kept, so a failed or interrupted one is sent later, never twice)
+//	alertmail.go       alert mail through the outbox: written as alerts come due, one message per set of
+//	                   recipients, tried again until taken, left unsent once an alert is over
 //	health.go          the fleet's backup health (core/health's Tracker): read from each agent as it links
 //	                   (task.health: only what changed since; an older agent's whole list), kept up to date
 //	                   from pushed task events, published as EventBackup; alerts to WatchAlerts subscribers

@@ -97,9 +97,11 @@ func (m *Master) tickHealth(ctx context.Context) {
 			m.alertArrived(a)
 		}
 		if len(alerts) > 0 {
-			m.mailAlerts(alerts)
+			m.queueAlerts(alerts)
 		}
-		m.dailyDue(time.Now())
+		now := time.Now()
+		m.mailQueued(now)
+		m.dailyDue(now)
 	}
 }
 

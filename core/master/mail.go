@@ -16,11 +16,12 @@ import (
 	"github.com/lanyard/lanyard/core/store"
 )
 
-// Mail: alerts as they come due (each kind switchable), the daily
-// summary at the chosen time, a report on demand and a test message, all
-// through the SMTP server in the mail settings (core/mail). Sending runs
-// off the health ticker's goroutine; a failure is logged with the
-// server's words.
+// Mail: alerts as they come due (each kind switchable; alertmail.go),
+// the daily summary at the chosen time, a report on demand and a test
+// message, all through the SMTP server in the mail settings (core/mail).
+// Sending runs off the health ticker's goroutine; a failure is logged
+// with the server's words, and an alert or a daily summary it kept back
+// is tried again.
 
 // mailTimeout bounds one send.
 const mailTimeout = 60 * time.Second
@@ -127,92 +128,6 @@ func (m *Master) SendReport(ctx context.Context, since time.Duration) (string, e
 		return "", err
 	}
 	return fmt.Sprintf("report sent to %s", strings.Join(snd.Settings.To, ", ")), nil
-}
-
-// mailAlerts mails the alerts the settings ask for, in one message, and,
-// when the settings say so, each group with recipients of its own the
-// alerts of its servers, in one message of its own.
-func (m *Master) mailAlerts(alerts []health.Alert) {
-	snd, err := sender(m.cfg.DB, nil)
-	if err != nil || !snd.Settings.Configured() {
-		return
-	}
-	st := snd.Settings
-	var picked []health.Alert
-	for _, a := range alerts {
-		if a.Kind == health.AlertFailed && st.OnFailed || a.Kind == health.AlertOverdue && st.OnOverdue || a.Kind == health.AlertOffline && st.OnOffline {
-			picked = append(picked, a)
-		}
-	}
-	if len(picked) == 0 {
-		return
-	}
-	now := time.Now()
-	m.sendAlerts(snd, nil, "", picked, now)
-	if !st.GroupAlerts {
-		return
-	}
-	for _, g := range slices.Sorted(maps.Keys(st.GroupTo)) {
-		var mine []health.Alert
-		for _, a := range picked {
-			if strings.EqualFold(a.Row.Group, g) {
-				mine = append(mine, a)
-			}
-		}
-		if len(mine) > 0 {
-			m.sendAlerts(snd, st.GroupTo[g], " to "+g, mine, now)
-		}
-	}
-}
-
-// sendAlerts mails alerts in one message, to to (nil: the mail
-// settings' recipients), off the caller's goroutine; what says to whom,
-// for the log.
-func (m *Master) sendAlerts(snd *mail.Sender, to []string, what string, alerts []health.Alert, now time.Time) {
-	s := *snd
-	if to != nil {
-		s.Settings.To = to
-	}
-	msg := alertMail(alerts, now, to == nil)
-	m.wg.Add(1)
-	go func() {
-		defer m.wg.Done()
-		ctx, cancel := context.WithTimeout(m.ctx, mailTimeout)
-		defer cancel()
-		if err := s.Send(ctx, msg); err != nil {
-			m.log.WithError(err).WithField("event", "mail_failed").Errorf("could not mail %s%s: %v", human.Plural(len(alerts), "alert", "alerts"), what, err)
-			return
-		}
-		m.log.WithField("event", "mail_sent").Infof("mailed%s: %s", what, msg.Subject)
-	}()
-}
-
-// alertMail words alerts: one line each, the subject naming the one or
-// counting many; console adds where the console's user sees them all
-// (not in a group's mail, whose readers have no console).
-func alertMail(alerts []health.Alert, now time.Time, console bool) mail.Message {
-	line := func(a health.Alert) string {
-		switch a.Kind {
-		case health.AlertOffline:
-			return fmt.Sprintf("%s is offline since %s", a.Slave, health.When(a.Since, time.Local))
-		case health.AlertFailed:
-			return fmt.Sprintf("%s / %s failed: %s", a.Slave, a.Task, a.Row.Detail(now, time.Local))
-		}
-		return fmt.Sprintf("%s / %s is overdue: %s", a.Slave, a.Task, a.Row.Detail(now, time.Local))
-	}
-	var b strings.Builder
-	for _, a := range alerts {
-		b.WriteString(line(a))
-		b.WriteString("\n")
-	}
-	if console {
-		b.WriteString("\nlanyard report shows the whole fleet; the Backups window (Ctrl+B) too.\n")
-	}
-	subject := "Lanyard: " + strings.SplitN(line(alerts[0]), ":", 2)[0]
-	if len(alerts) > 1 {
-		subject = fmt.Sprintf("Lanyard: %s backup alerts (%s, …)", human.Count(len(alerts)), strings.SplitN(line(alerts[0]), ":", 2)[0])
-	}
-	return mail.Message{Subject: subject, Text: b.String()}
 }
 
 // dailyDue sends the day's summaries when their time has come: those of

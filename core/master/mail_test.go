@@ -106,12 +106,7 @@ func TestAFailedRunIsMailedAndTheDailySummaryListsEveryFailure(t *testing.T) {
 // waitDaily waits until no daily summary is being sent.
 func (c *console) waitDaily(t *testing.T) {
 	t.Helper()
-	select {
-	case c.daily <- struct{}{}:
-		<-c.daily
-	case <-time.After(30 * time.Second):
-		t.Fatal("the daily summaries were still being sent after 30 s")
-	}
+	waitIdle(t, c.daily, "the daily summaries")
 }
 
 // An SMTP server that is down at the daily time gets the summary when it

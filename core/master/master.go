@@ -90,6 +90,8 @@ type Master struct {
 	// dailyRetry is when a summary that failed is tried again.
 	daily      chan struct{}
 	dailyRetry time.Time
+	// outbox sends the alert mail (alertmail.go).
+	outbox alertOutbox
 }
 
 // New builds a Master. Start brings it to life.
@@ -104,7 +106,7 @@ func New(cfg Config) *Master {
 	}
 	m := &Master{cfg: cfg, log: log, slaves: map[string]*slave{}, byName: map[string]*slave{},
 		pins: newPinWriter(cfg.DB, log), hub: newEventHub(), tasks: newTaskHub(), alerts: newAlertHub(),
-		daily: make(chan struct{}, 1)}
+		daily: make(chan struct{}, 1), outbox: newAlertOutbox()}
 	m.stopCommits = cfg.DB.OnCommit(m.committed)
 	m.refusals = store.NewRefusalLog(m.write)
 	return m
