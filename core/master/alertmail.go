@@ -21,9 +21,9 @@ import (
 // sender at a time then mails what waits, each set of recipients' alerts
 // in one message, and takes out what the SMTP server took. What it did
 // not take is tried again every alertRetryEvery, and at once when new
-// alerts come or the console starts. An alert that is over by then (the
-// server came back, the next run succeeded) is not sent late: the daily
-// summary tells of it.
+// alerts come, the mail settings are saved, or the console starts. An
+// alert that is over by then (the server came back, the next run
+// succeeded) is not sent late: the daily summary tells of it.
 
 // alertRetryEvery is how often alert mail the SMTP server did not take
 // is tried again.
@@ -40,6 +40,13 @@ type alertOutbox struct {
 
 func newAlertOutbox() alertOutbox {
 	return alertOutbox{sending: make(chan struct{}, 1), waiting: true} // what a console stopped with
+}
+
+// tryNow makes alerts waiting in the outbox due at the next tick.
+func (ob *alertOutbox) tryNow() {
+	ob.mu.Lock()
+	ob.retry = time.Time{}
+	ob.mu.Unlock()
 }
 
 // queueAlerts writes the alerts the mail settings ask for to the outbox,
@@ -155,19 +162,21 @@ func (m *Master) sendQueued(now time.Time) {
 		ctx, cancel := context.WithTimeout(m.ctx, mailTimeout)
 		err := s.Send(ctx, om.msg)
 		cancel()
+		if err != nil && m.ctx.Err() != nil {
+			return // stopping: the next start sends it
+		}
 		if err != nil {
-			if m.ctx.Err() != nil {
-				return
-			}
 			later()
 			m.log.WithError(err).WithField("event", "mail_failed").Errorf("could not mail %s%s (trying again at %s): %v",
 				human.Plural(len(om.queued), "alert", "alerts"), om.what, now.Add(alertRetryEvery).Local().Format("15:04"), err)
+			m.mailTried(err, now.Add(alertRetryEvery))
 			return
 		}
 		m.log.WithField("event", "mail_sent").Infof("mailed%s: %s", om.what, om.msg.Subject)
 		if err := mail.Dequeue(m.cfg.DB, om.queued); err != nil {
 			m.log.WithError(err).Warnf("could not take mailed alerts out of the outbox: %v", err)
 		}
+		m.mailTried(nil, time.Time{})
 	}
 	ob.mu.Lock()
 	if !ob.fresh {

@@ -9,20 +9,27 @@ import (
 	"time"
 
 	"github.com/lanyard/lanyard/core/backup"
+	"github.com/lanyard/lanyard/core/internal/netsim"
 	"github.com/lanyard/lanyard/core/mail"
 	"github.com/lanyard/lanyard/core/store"
-	"github.com/lanyard/lanyard/internal/freeport"
 	"github.com/lanyard/lanyard/internal/smtptest"
 	"github.com/lanyard/lanyard/internal/testkit"
 )
 
 // An alert the SMTP server did not take waits in the outbox: it is
-// tried again five minutes later, and at once by a console restarted in
-// between; one that is over by then (the task was mended and ran well)
-// is not sent late. Each alert is mailed once.
+// tried again five minutes later, at once by a console restarted in
+// between, and at once when the mail settings are saved; one that is
+// over by then (the task was mended and ran well) is not sent late. Each
+// alert is mailed once, and MailStatus says while mail is not getting
+// through.
 func TestAnAlertTheServerDidNotTakeIsMailedLaterUnlessItIsOver(t *testing.T) {
 	srv := smtptest.Start(t, smtptest.Options{})
-	down := freeport.Closed(t) // nothing listens there: the server is down
+	proxy, err := netsim.NewProxy(srv.Addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(proxy.Close)
+	proxy.Refuse(true) // the mail server is down
 	db := testkit.Store(t, "console", store.Options{})
 	watch := testkit.NewLogWatch()
 	tune := func(cfg *Config) {
@@ -33,7 +40,7 @@ func TestAnAlertTheServerDidNotTakeIsMailedLaterUnlessItIsOver(t *testing.T) {
 	}
 	c := startConsoleWith(t, false, db, tune)
 	st := mail.Defaults()
-	st.Server, st.Security, st.From, st.To = down, mail.SecurityNone, "lanyard@example.com", []string{"ops@example.com"}
+	st.Server, st.Security, st.From, st.To = proxy.Addr(), mail.SecurityNone, "lanyard@example.com", []string{"ops@example.com"}
 	if err := c.SetMailSettings(st, nil); err != nil {
 		t.Fatal(err)
 	}
@@ -43,7 +50,7 @@ func TestAnAlertTheServerDidNotTakeIsMailedLaterUnlessItIsOver(t *testing.T) {
 	}
 	c.waitState(t, "FS01", StateConnected)
 	src, dest := sourceTree(t, 2)
-	fail := func(name string) string {
+	fail := func(c *console, name string) string {
 		t.Helper()
 		gone := filepath.Join(dest, name)
 		mark := watch.Mark()
@@ -57,38 +64,40 @@ func TestAnAlertTheServerDidNotTakeIsMailedLaterUnlessItIsOver(t *testing.T) {
 		watch.WaitEvent(t, mark, "mail_failed", "")
 		return gone
 	}
+	alertMailed := func(task string) smtptest.Message {
+		t.Helper()
+		return srv.Wait(t, "with "+task+"'s alert", func(m smtptest.Message) bool { return strings.Contains(m.Subject(), task+" failed") })
+	}
 
-	fail("offsite")
+	before := time.Now()
+	fail(c, "offsite")
 	if q, _ := mail.LoadOutbox(db); len(q) != 1 || q[0].Task != "offsite" || q[0].Kind != "failed" || q[0].To != mail.FleetSummary {
 		t.Fatalf("after the failure the outbox holds %+v, want offsite's alert", q)
 	}
-	st.Server = srv.Addr // back up
-	if err := c.SetMailSettings(st, nil); err != nil {
-		t.Fatal(err)
+	c.waitFor(t, "mail's status", func(e Event) bool { return e.Kind == EventMail })
+	if ms := c.MailStatus(); !ms.Failing || ms.Error == "" || ms.Alerts != 1 || ms.NextTry.Before(before.Add(alertRetryEvery)) {
+		t.Fatalf("while the server is down the status is %+v", ms)
 	}
+	proxy.Refuse(false)      // back up
 	c.mailQueued(time.Now()) // before its retry
 	c.waitOutbox(t)
 	if n := len(srv.Messages()); n != 0 {
 		t.Fatalf("%d messages before the retry was due", n)
 	}
 	c.mailQueued(time.Now().Add(alertRetryEvery))
-	m := srv.Wait(t, "with offsite's alert, retried", func(m smtptest.Message) bool { return strings.Contains(m.Subject(), "offsite failed") })
-	c.waitOutbox(t)
-	if q, _ := mail.LoadOutbox(db); len(q) != 0 {
-		t.Fatalf("after the retry the outbox holds %+v", q)
-	}
-	if !strings.Contains(m.Data, "FS01 / offsite failed") {
+	if m := alertMailed("offsite"); !strings.Contains(m.Data, "FS01 / offsite failed") {
 		t.Fatalf("the alert:\n%s", m.Data)
+	}
+	c.waitOutbox(t)
+	if ms := c.MailStatus(); ms.Failing || ms.Alerts != 0 {
+		t.Fatalf("after the retry the status is %+v", ms)
 	}
 
 	// Down again. archive fails, is mended and runs well: its alert is
 	// over, and not sent when later's is tried. The console restarts, the
 	// server back: later's alert goes at once.
-	st.Server = down
-	if err := c.SetMailSettings(st, nil); err != nil {
-		t.Fatal(err)
-	}
-	archive := fail("archive")
+	proxy.Refuse(true)
+	archive := fail(c, "archive")
 	if err := os.MkdirAll(archive, 0o700); err != nil {
 		t.Fatal(err)
 	}
@@ -98,28 +107,36 @@ func TestAnAlertTheServerDidNotTakeIsMailedLaterUnlessItIsOver(t *testing.T) {
 	for c.alerting("archive") {
 		c.waitFor(t, "archive's alert to end", func(e Event) bool { return e.Kind == EventBackup })
 	}
-	fail("later") // with archive's alert, over, taken out unsent
+	fail(c, "later") // with archive's alert, over, taken out unsent
 	watch.WaitEvent(t, 0, "mail_dropped", "")
 	if q, _ := mail.LoadOutbox(db); len(q) != 1 || q[0].Task != "later" {
 		t.Fatalf("before the restart the outbox holds %+v, want later's alert alone", q)
 	}
 	c.stop()
-	st.Server = srv.Addr
-	if err := mail.Save(db, st); err != nil {
-		t.Fatal(err)
-	}
+	proxy.Refuse(false)
 	c2 := startConsoleWith(t, false, db, tune)
-	later := srv.Wait(t, "with later's alert, after the restart", func(m smtptest.Message) bool { return strings.Contains(m.Subject(), "later failed") })
-	c2.waitOutbox(t)
-	if strings.Contains(later.Data, "archive") || strings.Contains(later.Data, "offsite") {
+	if later := alertMailed("later"); strings.Contains(later.Data, "archive") || strings.Contains(later.Data, "offsite") {
 		t.Fatalf("the mail after the restart tells of more than later:\n%s", later.Data)
 	}
+	c2.waitOutbox(t)
 	if q, _ := mail.LoadOutbox(db); len(q) != 0 {
 		t.Fatalf("after the restart the outbox holds %+v", q)
 	}
+
+	// Down once more; the user mends the settings (here: saves them as
+	// they are, the server back) and the alert goes at the next tick.
+	proxy.Refuse(true)
+	c2.waitState(t, "FS01", StateConnected)
+	fail(c2, "last")
+	proxy.Refuse(false)
+	if err := c2.SetMailSettings(st, nil); err != nil {
+		t.Fatal(err)
+	}
+	alertMailed("last")
+	c2.waitOutbox(t)
 	c2.stop()
-	if n := len(srv.Messages()); n != 2 {
-		t.Fatalf("%d messages, want offsite's alert and later's", n)
+	if n := len(srv.Messages()); n != 3 {
+		t.Fatalf("%d messages, want the alerts of offsite, later and last", n)
 	}
 }
 

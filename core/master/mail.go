@@ -8,6 +8,7 @@ import (
 	"os"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/lanyard/lanyard/core/health"
@@ -30,6 +31,69 @@ const mailTimeout = 60 * time.Second
 // console was not running at the time).
 const dailyLate = 12 * time.Hour
 
+// EventMail: how mail is getting through changed (MailStatus); only
+// subscribers see it.
+const EventMail = "mail"
+
+// MailStatus is how the console's mail is getting through: whether the
+// last alert or daily summary it tried was refused or could not be
+// delivered, and what waits to be sent.
+type MailStatus struct {
+	Failing bool
+	Error   string    // the mail server's refusal, or why it was not reached
+	Since   time.Time // the first of the failures in a row
+	NextTry time.Time // when what failed is tried again
+	Alerts  int       // alerts waiting in the outbox
+	Daily   int       // the day's summaries not sent yet
+}
+
+// mailFailure is the failing part of MailStatus, kept in memory.
+type mailFailure struct {
+	mu      sync.Mutex
+	err     string
+	since   time.Time
+	nextTry time.Time
+}
+
+// MailStatus is how the console's mail is getting through now.
+func (m *Master) MailStatus() MailStatus {
+	f := &m.mailFailure
+	f.mu.Lock()
+	st := MailStatus{Failing: f.err != "", Error: f.err, Since: f.since, NextTry: f.nextTry}
+	f.mu.Unlock()
+	if q, err := mail.LoadOutbox(m.cfg.DB); err == nil {
+		st.Alerts = len(q)
+	}
+	if d, err := mail.LoadDaily(m.cfg.DB); err == nil {
+		st.Daily = len(d.Pending)
+	}
+	return st
+}
+
+// mailTried notes how a try to send an alert or a daily summary went
+// (err nil: the server took it), and publishes EventMail when that
+// changes what MailStatus says, or again each time it fails.
+func (m *Master) mailTried(err error, nextTry time.Time) {
+	f := &m.mailFailure
+	now := time.Now()
+	f.mu.Lock()
+	was := f.err != ""
+	switch {
+	case err != nil:
+		if !was {
+			f.since = now
+		}
+		f.err, f.nextTry = err.Error(), nextTry
+	case was:
+		f.err, f.since, f.nextTry = "", time.Time{}, time.Time{}
+	}
+	changed := err != nil || was
+	f.mu.Unlock()
+	if changed {
+		m.hub.publish(Event{Time: now, Kind: EventMail})
+	}
+}
+
 // MailSettings are the console's mail settings (never the password), and
 // whether a password is stored.
 func (m *Master) MailSettings() (mail.Settings, bool, error) {
@@ -50,6 +114,7 @@ func (m *Master) SetMailSettings(s mail.Settings, password *string) error {
 	}
 	m.log.WithField("event", "mail_settings").Infof("mail settings saved: server %s, %s, daily summary %s",
 		orNone(s.Server), human.Plural(len(s.To), "recipient", "recipients"), orNone(s.DailyAt))
+	m.outbox.tryNow() // the settings may be what kept them back
 	return nil
 }
 
@@ -217,16 +282,23 @@ func (m *Master) sendDaily(snd *mail.Sender, now, slot time.Time, mails []dailyM
 			ctx, cancel := context.WithTimeout(m.ctx, mailTimeout)
 			err := s.Send(ctx, dm.msg)
 			cancel()
+			if err != nil && m.ctx.Err() != nil {
+				return // stopping: the next start sends it
+			}
 			if err != nil {
 				m.dailyRetry = now.Add(dailyRetryEvery)
 				m.log.WithError(err).WithField("event", "mail_failed").Errorf("could not mail the daily summary%s (trying again at %s): %v",
 					dm.what, m.dailyRetry.Local().Format("15:04"), err)
+				m.mailTried(err, m.dailyRetry)
 				return
 			}
 			m.log.WithField("event", "mail_sent").Infof("daily summary%s mailed: %s", dm.what, dm.msg.Subject)
 		}
 		if err := mail.DailyDone(m.cfg.DB, slot, dm.key); err != nil {
 			m.log.WithError(err).Warnf("could not note the daily summary%s as sent: %v", dm.what, err)
+		}
+		if dm.msg.Subject != "" {
+			m.mailTried(nil, time.Time{})
 		}
 	}
 }

@@ -90,8 +90,10 @@ type Master struct {
 	// dailyRetry is when a summary that failed is tried again.
 	daily      chan struct{}
 	dailyRetry time.Time
-	// outbox sends the alert mail (alertmail.go).
-	outbox alertOutbox
+	// outbox sends the alert mail (alertmail.go); mailFailure is how
+	// the last try went, when it failed (mail.go).
+	outbox      alertOutbox
+	mailFailure mailFailure
 }
 
 // New builds a Master. Start brings it to life.
