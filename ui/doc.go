@@ -9,12 +9,12 @@
 //
 //	fleet.go            the small interfaces the windows see the console through (Fleet, SlaveEditor, Console…)
 //	batch.go            the one batcher of fleet events, for the tree, the log window and the notifier
-//	live.go             what a batch changed: the views to redraw, the listener's state, strangers
+//	live.go             what a batch changed: the views to redraw, the listener's state, mail's, strangers
 //	mainwindow.go       the main window: toolbar, menus, tree and detail pane, status bar; its actions
 //	tree.go             the server tree widget (groups → slaves, state marks, badges,
 //	                    a row's right click)
 //	treemodel.go        the tree's model: groups, order, filter, counts, applied a batch at a time
-//	statusbar.go        "412 connected · 3 offline · listening on :16888 (SSL)"
+//	statusbar.go        "412 connected · 3 offline · listening on :16888 (SSL)", and mail not getting through
 //	detail.go           the detail pane: Overview, the last problem and its fix
 //	summary.go          the detail pane with no server selected: the fleet's or a group's states, backups, who needs a look
 //	detailremote.go     the detail pane's remote tabs, the Slave menu and a row's context menu
@@ -32,7 +32,8 @@
 //	slavedialog.go      the Add/Edit Slave dialog and its Test connection
 //	settingsdialog.go   Remote Management Settings, with Check port
 //	settingsreach.go    its Agents' addresses tab: LAN and public addresses, a new site's init line
-//	mailsettings.go     its Alerts and mail tab's mail part: SMTP server, login, recipients, a test message
+//	mailsettings.go     its Alerts and mail tab's mail part: SMTP server, login, recipients, a test message,
+//	                    why mail is not getting through
 //	sslrisk.go          the words beside every SSL checkbox on what the setting exposes
 //	slavefiles.go       File → Import Slaves… and Export Slaves…, with progress
 //	savefile.go         the one way the windows ask where to save a file

@@ -41,12 +41,29 @@ func readListenInfo(rs RemoteSettings) listenInfo {
 	return listenInfo{settings: rs.Settings(), addr: rs.ListenAddr(), err: rs.ListenError()}
 }
 
+// MailWatch says how the console's mail is getting through;
+// *master.Master provides it. The status bar warns while it is not.
+type MailWatch interface {
+	MailStatus() master.MailStatus
+}
+
+// readMailStatus is fleet's mail status, nil when it sends no mail.
+func readMailStatus(fleet any) *master.MailStatus {
+	mw, ok := fleet.(MailWatch)
+	if !ok {
+		return nil
+	}
+	ms := mw.MailStatus()
+	return &ms
+}
+
 // batch is one coalesced update for the window.
 type batch struct {
 	all       []master.SlaveView // non-nil: the whole fleet (first read or resync)
 	views     []master.SlaveView // changed or added slaves
 	removed   []string           // IDs
 	listen    *listenInfo        // nil: unchanged
+	mail      *master.MailStatus // nil: unchanged
 	strangers []strangerAttempt  // unknown slaves that tried to connect
 }
 
@@ -86,7 +103,7 @@ func (f *liveFeed) add(e master.Event) {
 		}
 		f.strangers = append(f.strangers, strangerAttempt{name: e.Slave, remote: e.Remote})
 	default:
-		// Not about a known slave: settings, the listener, a stranger.
+		// Not about a known slave: settings, the listener, mail.
 		f.listen = true
 	}
 }
@@ -104,6 +121,7 @@ func (f *liveFeed) collect() batch {
 			li := readListenInfo(f.settings)
 			b.listen = &li
 		}
+		b.mail = readMailStatus(f.fleet)
 	}
 	switch {
 	case f.resync:

@@ -3,6 +3,7 @@ package ui
 import (
 	"context"
 	"errors"
+	"fmt"
 	"maps"
 	"slices"
 	"strings"
@@ -14,6 +15,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/lanyard/lanyard/core/mail"
+	"github.com/lanyard/lanyard/core/master"
 )
 
 // The mail settings in the Alerts and mail tab of Remote Management
@@ -103,6 +105,9 @@ func newMailForm(ed MailEditor, do func(func())) *mailForm {
 	if err != nil {
 		f.result.SetText("Could not read the mail settings: " + err.Error())
 		f.result.Importance = widget.DangerImportance
+	} else if ms := readMailStatus(ed); ms != nil && ms.Failing {
+		f.result.SetText(mailFailingText(*ms))
+		f.result.Importance = widget.DangerImportance
 	}
 	f.test = widget.NewButtonWithIcon(mailTestLabel, theme.MailSendIcon(), f.sendTest)
 
@@ -123,6 +128,17 @@ func newMailForm(ed MailEditor, do func(func())) *mailForm {
 	note.Importance = widget.LowImportance
 	f.below = container.NewVBox(note, container.NewHBox(f.test), f.result)
 	return f
+}
+
+// mailFailingText says, under the mail settings, that mail is not
+// getting through: since when, the server's words, what waits and when it
+// is tried again.
+func mailFailingText(ms master.MailStatus) string {
+	text := fmt.Sprintf("Mail is not getting through since %s: %s.", ms.Since.Local().Format("15:04"), ms.Error)
+	if w := ms.Waiting(); w != "" {
+		text += fmt.Sprintf(" Waiting: %s, tried again at %s; alerts at once when you apply settings.", w, ms.NextTry.Local().Format("15:04"))
+	}
+	return text
 }
 
 // settings are the values typed, checked.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
@@ -22,7 +23,22 @@ import (
 // database and whose test messages go through the real sender.
 type mailConsole struct {
 	*fakeConsole
-	db *store.DB
+	db     *store.DB
+	status master.MailStatus // what MailStatus says
+}
+
+func (m *mailConsole) MailStatus() master.MailStatus {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.status
+}
+
+// setStatus changes what MailStatus says and tells subscribers.
+func (m *mailConsole) setStatus(ms master.MailStatus) {
+	m.mu.Lock()
+	m.status = ms
+	m.mu.Unlock()
+	m.publish(master.Event{Time: time.Now(), Kind: master.EventMail})
 }
 
 func (m *mailConsole) MailSettings() (mail.Settings, bool, error) {
@@ -171,5 +187,38 @@ func TestTheAlertGraceLinesUpWithTheMailFields(t *testing.T) {
 		if x := d.AbsolutePositionForObject(field).X; x != grace {
 			t.Errorf("the %s field starts at x=%v, the Alert after field at x=%v", name, x, grace)
 		}
+	}
+}
+
+// While mail is not getting through, the status bar says what waits; a
+// click on it opens the settings at the mail tab, which says why and
+// when it is tried again. Once mail goes through, the warning goes.
+func TestTheStatusBarWarnsWhileMailIsNotGettingThrough(t *testing.T) {
+	mc := newMailConsole(t)
+	since := time.Date(2026, 12, 3, 14, 20, 0, 0, time.Local)
+	mc.status = master.MailStatus{Failing: true, Error: `the mail server said "535 5.7.8 authentication failed"`,
+		Since: since, NextTry: since.Add(5 * time.Minute), Alerts: 3, Daily: 1}
+	mw, q := openMainWindow(t, mc, nil)
+	want := "Mail not getting through: 3 alerts and 1 daily summary waiting"
+	if got := mw.status.text(); !strings.Contains(got, want) {
+		t.Fatalf("status bar %q, want it to say %q", got, want)
+	}
+	test.Tap(mw.status.mail)
+	got := overlayText(mw.win)
+	for _, want := range []string{
+		`Mail is not getting through since 14:20: the mail server said "535 5.7.8 authentication failed".`,
+		"Waiting: 3 alerts and 1 daily summary, tried again at 14:25",
+		"SMTP server", // the mail tab is the one shown
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("the settings opened from the status bar lack %q:\n%s", want, got)
+		}
+	}
+	tapButton(t, mw.win, settingsCancelLabel)
+
+	mc.setStatus(master.MailStatus{})
+	q.runUntil(t, "the warning to go", func() bool { return !mw.status.mail.Visible() })
+	if got := mw.status.text(); strings.Contains(got, "Mail") {
+		t.Fatalf("status bar %q once mail goes through", got)
 	}
 }

@@ -143,7 +143,7 @@ func newMainWindow(a fyne.App, c Console, ports PortChecker, opts windowOptions)
 	mw.detail.summary.openList = mw.showBackupsOf
 	mw.detail.summary.byState = func() { mw.sort.SetSelected(sortState) }
 	mw.attachRemote()
-	mw.status = newStatusBar()
+	mw.status = newStatusBar(mw.showMailSettings)
 	mw.filter = newFilterEntry(mw)
 	mw.filter.SetPlaceHolder(filterPlaceholder)
 	mw.filter.ActionItem = widget.NewIcon(theme.SearchIcon())
@@ -159,7 +159,7 @@ func newMainWindow(a fyne.App, c Console, ports PortChecker, opts windowOptions)
 
 	// Subscribe before reading the snapshot, so no change falls between.
 	events, unsubscribe := c.Subscribe(4096)
-	mw.applyBatch(batch{all: c.Slaves(), listen: ptr(readListenInfo(c))})
+	mw.applyBatch(batch{all: c.Slaves(), listen: ptr(readListenInfo(c)), mail: readMailStatus(c)})
 	mw.tree.openNewGroups(true)
 	mw.sort.SetSelected(map[bool]string{false: sortName, true: sortState}[a.Preferences().String(prefSort) == sortState])
 
@@ -338,6 +338,9 @@ func (mw *mainWindow) applyBatch(b batch) {
 	mw.status.setCounts(&mw.model.counts, mw.model.backup)
 	if b.listen != nil {
 		mw.status.setListen(*b.listen)
+	}
+	if b.mail != nil {
+		mw.status.setMail(*b.mail)
 	}
 	mw.showWelcome(mw.model.len() == 0)
 	if id := mw.reselect; id != "" {
@@ -569,7 +572,7 @@ func (mw *mainWindow) toggleConnection() {
 // status, both in the background.
 func (mw *mainWindow) refresh() {
 	mw.goDo(func(context.Context) func() {
-		b := batch{all: mw.c.Slaves(), listen: ptr(readListenInfo(mw.c))}
+		b := batch{all: mw.c.Slaves(), listen: ptr(readListenInfo(mw.c)), mail: readMailStatus(mw.c)}
 		return func() { mw.applyBatch(b) }
 	})
 	mw.refreshStatus()
@@ -690,6 +693,12 @@ func (mw *mainWindow) openTasksOf(id, task string) {
 
 func (mw *mainWindow) showSettings(tickListen bool) {
 	showSettingsDialog(mw.win, mw.c, mw.ports, tickListen, mw.opts.do)
+}
+
+// showMailSettings opens the settings on their Alerts and mail tab (the
+// status bar's warning that mail is not getting through).
+func (mw *mainWindow) showMailSettings() {
+	showSettingsDialog(mw.win, mw.c, mw.ports, false, mw.opts.do).selectTab(mailTabLabel)
 }
 
 func (mw *mainWindow) showError(what string, err error) {

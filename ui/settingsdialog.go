@@ -122,6 +122,15 @@ func showSettingsDialog(parent fyne.Window, rs RemoteSettings, ports PortChecker
 	return f
 }
 
+// selectTab shows the tab named name.
+func (f *settingsForm) selectTab(name string) {
+	for _, it := range f.tabs.Items {
+		if it.Text == name {
+			f.tabs.Select(it)
+		}
+	}
+}
+
 // addTabs makes the dialog's tabs of items, each page in a scroll so the
 // dialog fits a small window, and returns the tallest page's height.
 func (f *settingsForm) addTabs(items ...*container.TabItem) (tallest float32) {

@@ -8,6 +8,7 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/layout"
+	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/lanyard/lanyard/core/address"
@@ -17,23 +18,51 @@ import (
 )
 
 // statusBar is the strip along the window's bottom: how many slaves are
-// connected and offline, and whether the console listens.
+// connected and offline, whether mail is getting through (only while it
+// is not: a button to the mail settings), and whether the console
+// listens.
 type statusBar struct {
 	counts *widget.Label
+	mail   *widget.Button
 	listen *widget.Label
 	obj    fyne.CanvasObject
 }
 
-func newStatusBar() *statusBar {
-	s := &statusBar{counts: widget.NewLabel(""), listen: widget.NewLabel("")}
+// newStatusBar is the bar; onMail opens the mail settings.
+func newStatusBar(onMail func()) *statusBar {
+	s := &statusBar{counts: widget.NewLabel(""), listen: widget.NewLabel(""), mail: widget.NewButtonWithIcon("", theme.MailComposeIcon(), onMail)}
 	s.listen.Alignment = fyne.TextAlignTrailing
-	s.obj = container.NewVBox(widget.NewSeparator(), container.NewHBox(s.counts, layout.NewSpacer(), s.listen))
+	s.mail.Importance = widget.DangerImportance
+	s.mail.Hide()
+	s.obj = container.NewVBox(widget.NewSeparator(), container.NewHBox(s.counts, layout.NewSpacer(), s.mail, s.listen))
 	return s
 }
 
 // text is the whole bar as one line, as the tests and a screen reader see it.
 func (s *statusBar) text() string {
+	if s.mail.Visible() {
+		return s.counts.Text + " · " + s.mail.Text + " · " + s.listen.Text
+	}
 	return s.counts.Text + " · " + s.listen.Text
+}
+
+// setMail shows the mail warning while mail is not getting through.
+func (s *statusBar) setMail(ms master.MailStatus) {
+	if !ms.Failing {
+		s.mail.Hide()
+		return
+	}
+	s.mail.SetText(mailBarText(ms))
+	s.mail.Show()
+}
+
+// mailBarText is the status bar's word that mail is not getting through:
+// what waits, or since when.
+func mailBarText(ms master.MailStatus) string {
+	if w := ms.Waiting(); w != "" {
+		return "Mail not getting through: " + w + " waiting"
+	}
+	return "Mail not getting through since " + ms.Since.Local().Format("15:04")
 }
 
 func (s *statusBar) setCounts(c *stateCounts, backup health.Counts) {

@@ -22,7 +22,8 @@ import (
 // and the exit code 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN. It says what
 // the console's own alerts say, through the running console: an outage
 // or a failed backup past the alert grace is CRITICAL, an overdue backup
-// WARNING.
+// WARNING, and so is mail that is not getting through (in a check of the
+// whole fleet: the alerts then reach nobody by mail).
 
 const opCheck = "check"
 
@@ -45,6 +46,9 @@ func (h *ctlHandler) check(req *ctlRequest) ctlResponse {
 	if err != nil {
 		return failure(err)
 	}
+	if st, _, err := h.m.MailSettings(); err == nil && st.Configured() && req.Group == "" && req.Slave == "" {
+		res.withMail(h.m.MailStatus())
+	}
 	return ctlResponse{Check: res}
 }
 
@@ -57,8 +61,9 @@ func checkCmd(e *env) *cobra.Command {
 Checkmk, Zabbix, PRTG): a status line with performance data, then each
 alert in force, and exit 0 OK, 1 WARNING, 2 CRITICAL or 3 UNKNOWN. It
 says what the console's alerts say: a server offline, or a backup failed,
-for longer than the alert grace is CRITICAL; a backup overdue is WARNING.
---group checks one group (one customer) only, --slave one server (for a
+for longer than the alert grace is CRITICAL; a backup overdue is WARNING,
+and so is the console's mail not getting through (in a check of the whole
+fleet, with mail set up; mail_waiting counts what waits). --group checks one group (one customer) only, --slave one server (for a
 monitoring system that has a service per server). It asks the running
 console; when none runs, nobody is watching the fleet, and the check is
 UNKNOWN. Mistakes in the command are UNKNOWN too, as monitoring expects.`,
@@ -117,6 +122,18 @@ type checkResult struct {
 	// States is the link's state of each slave an outage alert names, by
 	// its name in lower case.
 	States map[string]master.State `json:"states,omitempty"`
+	// Mail is how the console's mail is getting through, in a check of
+	// the whole fleet by a console that mails.
+	Mail *master.MailStatus `json:"mail,omitempty"`
+}
+
+// withMail adds how mail is getting through: mail that does not is a
+// warning, as alerts then reach nobody.
+func (c *checkResult) withMail(ms master.MailStatus) {
+	c.Mail = &ms
+	if ms.Failing {
+		c.Code = max(c.Code, checkWarning)
+	}
 }
 
 // newCheckResult counts the slaves, the tasks and the alerts in force in
@@ -199,12 +216,22 @@ func (c *checkResult) write(w io.Writer, now time.Time) {
 	if c.Disconnected > 0 {
 		servers += ", " + human.Count(c.Disconnected) + " disconnected"
 	}
+	if c.Mail != nil && c.Mail.Failing {
+		news = append(news, "mail not getting through")
+	}
 	summary := servers + "; " + human.Plural(c.Tasks, "backup task", "backup tasks")
 	if len(news) > 0 {
 		summary = strings.Join(news, ", ") + "; " + summary
 	}
-	fmt.Fprintf(w, "LANYARD %s - %s | servers=%d connected=%d offline=%d error=%d disconnected=%d tasks=%d failed=%d overdue=%d\n",
-		checkWords[c.Code], summary, c.Servers, c.Connected, c.Offline, c.Errors, c.Disconnected, c.Tasks, c.Backup.Failed, c.Backup.Overdue)
+	perf := fmt.Sprintf("servers=%d connected=%d offline=%d error=%d disconnected=%d tasks=%d failed=%d overdue=%d",
+		c.Servers, c.Connected, c.Offline, c.Errors, c.Disconnected, c.Tasks, c.Backup.Failed, c.Backup.Overdue)
+	if c.Mail != nil {
+		perf += fmt.Sprintf(" mail_waiting=%d", c.Mail.Alerts+c.Mail.Daily)
+	}
+	fmt.Fprintf(w, "LANYARD %s - %s | %s\n", checkWords[c.Code], summary, perf)
+	if c.Mail != nil && c.Mail.Failing {
+		fmt.Fprintf(w, "mail: %s\n", mailStatusText(*c.Mail))
+	}
 	for _, a := range c.Alerts {
 		line := alertLine(a, now)
 		switch st := c.States[strings.ToLower(a.Slave)]; {

@@ -107,3 +107,32 @@ func TestACheckOfNoServerIsAMistake(t *testing.T) {
 		t.Errorf("an empty fleet: %+v %v", res, err)
 	}
 }
+
+// Mail that is not getting through is a warning of the whole fleet's
+// check, with the mail server's words and what waits; mail that is fine
+// adds its count to the performance data alone.
+func TestACheckWarnsWhileMailIsNotGettingThrough(t *testing.T) {
+	now := time.Date(2026, 12, 3, 15, 0, 0, 0, time.Local)
+	views := []master.SlaveView{{Name: "FS01", State: master.StateConnected}}
+	res, err := newCheckResult(views, nil, nil, fleetScope{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.withMail(master.MailStatus{Failing: true, Error: `the mail server said "421 4.3.2 service not available"`,
+		Since: now.Add(-20 * time.Minute), NextTry: now.Add(5 * time.Minute), Alerts: 2})
+	var out bytes.Buffer
+	res.write(&out, now)
+	want := "LANYARD WARNING - mail not getting through; 1 server, 1 connected; 0 backup tasks | servers=1 connected=1 offline=0 error=0 disconnected=0 tasks=0 failed=0 overdue=0 mail_waiting=2\n" +
+		"mail: NOT getting through since 14:40: the mail server said \"421 4.3.2 service not available\"; 2 alerts waiting, tried again at 15:05\n"
+	if res.Code != checkWarning || out.String() != want {
+		t.Errorf("code %d:\n%s\nwant:\n%s", res.Code, out.String(), want)
+	}
+
+	res, _ = newCheckResult(views, nil, nil, fleetScope{})
+	res.withMail(master.MailStatus{})
+	out.Reset()
+	res.write(&out, now)
+	if want := "LANYARD OK - 1 server, 1 connected; 0 backup tasks | servers=1 connected=1 offline=0 error=0 disconnected=0 tasks=0 failed=0 overdue=0 mail_waiting=0\n"; res.Code != checkOK || out.String() != want {
+		t.Errorf("with mail fine, code %d:\n%s\nwant:\n%s", res.Code, out.String(), want)
+	}
+}

@@ -121,6 +121,8 @@ func (f *mailFlags) edit(cmd *cobra.Command) (*mailEdit, error) {
 type mailJSON struct {
 	mail.Settings
 	PasswordStored bool `json:"password_stored"`
+	// Status is how mail is getting through, from a running console.
+	Status *master.MailStatus `json:"status,omitempty"`
 }
 
 // printMail prints the mail settings (never the password).
@@ -154,6 +156,22 @@ func printMail(e *env, m mailJSON) {
 	if len(s.GroupTo) > 0 {
 		fmt.Fprintf(tw, "group alerts\t%s\n", map[bool]string{true: "on: each group's recipients get its alerts too", false: "off"}[s.GroupAlerts])
 	}
+	if m.Status != nil {
+		fmt.Fprintf(tw, "mail status\t%s\n", mailStatusText(*m.Status))
+	}
+}
+
+// mailStatusText is how mail is getting through, in a line: "ok", or
+// since when it is not, why, and what waits for the next try.
+func mailStatusText(ms master.MailStatus) string {
+	if !ms.Failing {
+		return "ok"
+	}
+	text := fmt.Sprintf("NOT getting through since %s: %s", ms.Since.Local().Format("15:04"), ms.Error)
+	if w := ms.Waiting(); w != "" {
+		text += fmt.Sprintf("; %s waiting, tried again at %s", w, ms.NextTry.Local().Format("15:04"))
+	}
+	return text
 }
 
 func testMailCmd(e *env) *cobra.Command {

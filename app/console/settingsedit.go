@@ -169,7 +169,12 @@ func viewOf(h settingsHome) (settingsView, error) {
 	if err != nil {
 		return settingsView{}, err
 	}
-	return settingsView{Settings: s, Fingerprint: fp, Mail: mailJSON{ms, stored}}, nil
+	v := settingsView{Settings: s, Fingerprint: fp, Mail: mailJSON{Settings: ms, PasswordStored: stored}}
+	if mh, ok := h.(masterHome); ok && ms.Configured() {
+		st := mh.m.MailStatus()
+		v.Mail.Status = &st // only a running console knows how its mail goes
+	}
+	return v, nil
 }
 
 // masterHome is the running console.

@@ -39,12 +39,25 @@ const EventMail = "mail"
 // last alert or daily summary it tried was refused or could not be
 // delivered, and what waits to be sent.
 type MailStatus struct {
-	Failing bool
-	Error   string    // the mail server's refusal, or why it was not reached
-	Since   time.Time // the first of the failures in a row
-	NextTry time.Time // when what failed is tried again
-	Alerts  int       // alerts waiting in the outbox
-	Daily   int       // the day's summaries not sent yet
+	Failing bool      `json:"failing"`
+	Error   string    `json:"error,omitempty"`   // the mail server's refusal, or why it was not reached
+	Since   time.Time `json:"since,omitzero"`    // the first of the failures in a row
+	NextTry time.Time `json:"next_try,omitzero"` // when what failed is tried again
+	Alerts  int       `json:"alerts_waiting"`    // alerts waiting in the outbox
+	Daily   int       `json:"summaries_waiting"` // the day's summaries not sent yet
+}
+
+// Waiting is what waits to be sent, "3 alerts and 1 daily summary"; ""
+// for nothing.
+func (s MailStatus) Waiting() string {
+	var waiting []string
+	if s.Alerts > 0 {
+		waiting = append(waiting, human.Plural(s.Alerts, "alert", "alerts"))
+	}
+	if s.Daily > 0 {
+		waiting = append(waiting, human.Plural(s.Daily, "daily summary", "daily summaries"))
+	}
+	return human.List(waiting, len(waiting))
 }
 
 // mailFailure is the failing part of MailStatus, kept in memory.
