@@ -23,7 +23,8 @@ import (
 // security and login, sender and recipients, which alerts are mailed, the
 // daily summary's time and each group's own summary's recipients, and
 // Send test message, which tries the values as typed and shows the
-// server's own refusal. The password field never shows the stored
+// server's own refusal. Above them, while mail is not getting through,
+// why, and when it is tried again. The password field never shows the stored
 // password: it says one is stored, and a typed one replaces it.
 
 // MailEditor reads and saves the console's mail settings; *master.Master
@@ -57,6 +58,9 @@ type mailForm struct {
 	groupAlerts                *widget.Check // each group's recipients get its alerts too
 	test                       *widget.Button
 	result                     *widget.Label
+	// failing says, above the form, that mail is not getting through
+	// and why; hidden while it is.
+	failing *widget.Label
 	// rows are the form's rows (label, field), which the tab lays out in
 	// one form with the alert grace so that every field lines up; below
 	// goes under that form.
@@ -105,9 +109,14 @@ func newMailForm(ed MailEditor, do func(func())) *mailForm {
 	if err != nil {
 		f.result.SetText("Could not read the mail settings: " + err.Error())
 		f.result.Importance = widget.DangerImportance
-	} else if ms := readMailStatus(ed); ms != nil && ms.Failing {
-		f.result.SetText(mailFailingText(*ms))
-		f.result.Importance = widget.DangerImportance
+	}
+	f.failing = widget.NewLabel("")
+	f.failing.Wrapping = fyne.TextWrapWord
+	f.failing.Importance = widget.DangerImportance
+	if ms := readMailStatus(ed); ms != nil && ms.Failing {
+		f.failing.SetText(mailFailingText(*ms))
+	} else {
+		f.failing.Hide()
 	}
 	f.test = widget.NewButtonWithIcon(mailTestLabel, theme.MailSendIcon(), f.sendTest)
 
