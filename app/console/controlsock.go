@@ -232,7 +232,7 @@ func (h *ctlHandler) consoleWide(ctx context.Context, req *ctlRequest, w *contro
 		return ctlResponse{Changes: []string{msg}}, true
 	case opConsoleSettings, opConsoleSettingsSet, opSlaveList, opSlaveExport:
 		return h.console(req), true
-	case opSlaveAdd, opSlaveEdit, opSlaveRemove, opSlaveTrust, opSlaveConnect, opSlaveDisconnect:
+	case opSlaveAdd, opSlaveEdit, opSlaveRemove, opSlaveTrust, opSlaveConnect, opSlaveDisconnect, opSlaveMute:
 		return h.entry(req), true
 	case opSlaveImport:
 		return h.importSlaves(ctx, req, w), true

@@ -201,6 +201,50 @@ func TestSlaveDisconnectAndConnectWithoutAConsole(t *testing.T) {
 	}
 }
 
+// Without a running console, slave mute sets the entry's mute, which
+// slave list shows, for one slave or a group; its end must be to come.
+func TestSlaveMuteWithoutAConsole(t *testing.T) {
+	dir := consoleDir(t, func(db *store.DB) error {
+		for _, name := range []string{"FS01", "FS02"} {
+			if _, err := master.AddSlave(db, master.SlaveSpec{Name: name, Direction: store.Inbound, Password: []byte("pw"), Group: "Acme"}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	run := cliIn(t, dir)
+	out := run(0, "slave", "mute", "fs01", "--for", "2h")
+	end, err := time.ParseInLocation("FS01: alerts muted until "+muteLayout+"\n", out, time.Local)
+	if err != nil || end.Before(time.Now().Add(119*time.Minute)) || end.After(time.Now().Add(121*time.Minute)) {
+		t.Fatalf("slave mute --for 2h said %q (%v)", out, err)
+	}
+	if out := run(0, "slave", "list"); !strings.Contains(out, "FS01: alerts muted until "+end.Format(muteLayout)+"\n") || strings.Contains(out, "FS02: alerts") {
+		t.Fatalf("slave list:\n%s", out)
+	}
+	var listed []slaveJSON
+	if out := run(0, "slave", "list", "--json"); json.Unmarshal([]byte(out), &listed) != nil || len(listed) != 2 || listed[0].MutedUntil.IsZero() || !listed[1].MutedUntil.IsZero() {
+		t.Fatalf("slave list --json:\n%s", out)
+	}
+	if out := run(0, "slave", "mute", "--group", "acme", "--off"); out != "FS01: alerts no longer muted\nFS02: alerts no longer muted\n" {
+		t.Fatalf("slave mute --group --off said %q", out)
+	}
+	for args, want := range map[string]string{
+		"slave mute FS01":                          "give one of --for D, --until T or --off",
+		"slave mute FS01 --for 1h --off":           "give one of --for D, --until T or --off",
+		"slave mute FS01 --until 2020-01-01 08:00": "is past",
+		"slave mute FS01 --until soon":             `"soon" is not a time`,
+		"slave mute FS09 --for 1h":                 "FS09",
+	} {
+		fields := strings.Fields(args)
+		if strings.Contains(args, "2020-01-01") {
+			fields = append(fields[:len(fields)-2], "2020-01-01 08:00")
+		}
+		if out := run(2, fields...); !strings.Contains(out, want) {
+			t.Errorf("%s said %q, want %q", args, out, want)
+		}
+	}
+}
+
 // Without a running console, group list counts each group's servers
 // (none known connected) and group rename moves them all, in any case.
 func TestGroupsAreListedAndRenamedWithoutAConsole(t *testing.T) {

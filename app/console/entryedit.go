@@ -2,6 +2,7 @@ package console
 
 import (
 	"errors"
+	"time"
 
 	"github.com/lanyard/lanyard/core/master"
 	"github.com/lanyard/lanyard/core/store"
@@ -23,6 +24,9 @@ const (
 	// it dials in, until Connect; across restarts.
 	opSlaveConnect    = "slave_connect"
 	opSlaveDisconnect = "slave_disconnect"
+	// Mute: nothing of the slave is announced until entryChange.MutedUntil
+	// (zero: unmute).
+	opSlaveMute = "slave_mute"
 )
 
 // entryChange is what slave add or edit asks for; on edit, only what is
@@ -35,6 +39,8 @@ type entryChange struct {
 	Inbound     bool    `json:"inbound,omitempty"`
 	Address     string  `json:"address,omitempty"` // outbound, dialed at this address
 	Fingerprint string  `json:"fingerprint,omitempty"`
+	// MutedUntil is slave mute's end (zero: unmute).
+	MutedUntil time.Time `json:"muted_until,omitzero"`
 }
 
 // spec is the entry the change makes of old (nil when adding).
@@ -64,6 +70,8 @@ type entryResult struct {
 	Pinned    string          `json:"pinned,omitempty"`
 	// Listening: the console listens for inbound slaves.
 	Listening bool `json:"listening"`
+	// MutedUntil: its alerts are muted until then.
+	MutedUntil time.Time `json:"muted_until,omitzero"`
 }
 
 // entriesHome is where the slave commands carry out their change.
@@ -74,6 +82,8 @@ type entriesHome interface {
 	trust(name, fingerprint string) (entryResult, error)
 	// connect and disconnect set whether the console links it.
 	connect(name string, on bool) (entryResult, error)
+	// mute mutes its alerts until until (zero: unmutes them).
+	mute(name string, until time.Time) (entryResult, error)
 	// db reads the current entries.
 	store() *store.DB
 }
@@ -95,12 +105,14 @@ func changeEntry(h entriesHome, op, name string, c entryChange, password []byte)
 		return h.trust(name, c.Fingerprint)
 	case opSlaveConnect, opSlaveDisconnect:
 		return h.connect(name, op == opSlaveConnect)
+	case opSlaveMute:
+		return h.mute(name, c.MutedUntil)
 	}
 	return entryResult{}, errors.New("unknown change of a slave: " + op)
 }
 
 func resultOf(e store.Slave, listening bool) entryResult {
-	return entryResult{Name: e.Name, Direction: e.Direction, Address: e.Address, Pinned: e.PinnedCert, Listening: listening}
+	return entryResult{Name: e.Name, Direction: e.Direction, Address: e.Address, Pinned: e.PinnedCert, Listening: listening, MutedUntil: e.MutedUntil}
 }
 
 // masterEntries is the running console.
@@ -115,7 +127,8 @@ func (h masterEntries) viewResult(v master.SlaveView, err error) (entryResult, e
 	if err != nil {
 		return entryResult{}, err
 	}
-	return entryResult{Name: v.Name, Direction: v.Direction, Address: v.Address, Pinned: v.PinnedCert, Listening: h.m.Settings().Listen}, nil
+	return entryResult{Name: v.Name, Direction: v.Direction, Address: v.Address, Pinned: v.PinnedCert, Listening: h.m.Settings().Listen,
+		MutedUntil: v.MutedUntil}, nil
 }
 
 func (h masterEntries) add(s master.SlaveSpec) (entryResult, error) {
@@ -135,6 +148,9 @@ func (h masterEntries) connect(name string, on bool) (entryResult, error) {
 	}
 	v, _ := h.m.Slave(name)
 	return h.viewResult(v, nil)
+}
+func (h masterEntries) mute(name string, until time.Time) (entryResult, error) {
+	return h.viewResult(h.m.Mute(name, until))
 }
 func (h masterEntries) trust(name, fp string) (entryResult, error) {
 	e, err := h.m.Trust(name, fp)
@@ -172,6 +188,17 @@ func (h dbEntries) connect(name string, on bool) (entryResult, error) {
 	e, err := h.db.SlaveByName(name)
 	if err == nil {
 		e, err = h.db.UpdateSlave(e.ID, func(e *store.Slave) error { e.Disabled = !on; return nil })
+	}
+	return resultOf(e, h.listening()), err
+}
+
+func (h dbEntries) mute(name string, until time.Time) (entryResult, error) {
+	if err := master.CheckMute(until, time.Now()); err != nil {
+		return entryResult{}, err
+	}
+	e, err := h.db.SlaveByName(name)
+	if err == nil {
+		e, err = h.db.UpdateSlave(e.ID, func(e *store.Slave) error { e.MutedUntil = until.Round(time.Second); return nil })
 	}
 	return resultOf(e, h.listening()), err
 }

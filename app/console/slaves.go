@@ -30,7 +30,7 @@ const notListening = "note: this console does not listen yet; turn it on with: l
 func slaveCmd(e *env) *cobra.Command {
 	cmd := &cobra.Command{Use: "slave", Short: "Add, list, edit or remove slaves"}
 	cmd.AddCommand(slaveAddCmd(e), slaveListCmd(e), slaveEditCmd(e), slaveRemoveCmd(e), slaveTrustCmd(e),
-		slaveConnectCmd(e, true), slaveConnectCmd(e, false),
+		slaveConnectCmd(e, true), slaveConnectCmd(e, false), slaveMuteCmd(e),
 		slaveImportCmd(e), slaveExportCmd(e))
 	return cmd
 }
@@ -212,45 +212,62 @@ is down, try it now rather than after its backoff.`
 		ValidArgsFunction: e.completeSlaveArg,
 		Short:             short,
 		Long:              long + "\n\n--group does it to every slave of a group (a customer's site in maintenance).",
-		Args: func(_ *cobra.Command, args []string) error {
-			if group != "" && len(args) != 0 || group == "" && len(args) != 1 {
-				return cmdline.Usagef("give one slave's NAME, or --group G")
-			}
-			return nil
-		},
+		Args:              nameOrGroup(&group),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			names := args
-			if group != "" {
-				var err error
-				if names, err = e.slavesOfGroup(cmd.Context(), group); err != nil {
-					return err
-				}
-			}
-			failed, notListened := 0, false
-			for _, name := range names {
-				s, err := e.changeSlave(cmd.Context(), op, name, entryChange{}, nil)
-				if err != nil && group == "" {
-					return err
-				}
-				if err != nil {
-					fmt.Fprintf(e.stdout, "%s: %v\n", name, err)
-					failed++
-					continue
-				}
+			notListened := false
+			err := e.eachSlave(cmd.Context(), args, group, op, entryChange{}, func(s entryResult) {
 				printConnected(e.stdout, s, on)
 				notListened = notListened || on && s.Direction == store.Inbound && !s.Listening
-			}
+			})
 			if notListened {
 				fmt.Fprintln(e.stdout, notListening)
 			}
-			if failed > 0 {
-				return &cmdline.CodeError{Code: 1, Err: fmt.Errorf("%s of %s failed", human.Plural(failed, "slave", "slaves"), group)}
-			}
-			return nil
+			return err
 		},
 	}
 	cmd.Flags().StringVar(&group, "group", "", "every slave of this group (case does not matter)")
 	return cmd
+}
+
+// nameOrGroup takes one slave's NAME, or none with --group.
+func nameOrGroup(group *string) cobra.PositionalArgs {
+	return func(_ *cobra.Command, args []string) error {
+		if *group != "" && len(args) != 0 || *group == "" && len(args) != 1 {
+			return cmdline.Usagef("give one slave's NAME, or --group G")
+		}
+		return nil
+	}
+}
+
+// eachSlave carries out op with c on the slave named in args, or on every
+// slave of group, through the running console or on its database, and
+// says what each became. Of a group, a slave's failure is printed and
+// counted, and the others go on.
+func (e *env) eachSlave(ctx context.Context, args []string, group, op string, c entryChange, say func(entryResult)) error {
+	names := args
+	if group != "" {
+		var err error
+		if names, err = e.slavesOfGroup(ctx, group); err != nil {
+			return err
+		}
+	}
+	failed := 0
+	for _, name := range names {
+		s, err := e.changeSlave(ctx, op, name, c, nil)
+		if err != nil && group == "" {
+			return err
+		}
+		if err != nil {
+			fmt.Fprintf(e.stdout, "%s: %v\n", name, err)
+			failed++
+			continue
+		}
+		say(s)
+	}
+	if failed > 0 {
+		return &cmdline.CodeError{Code: 1, Err: fmt.Errorf("%s of %s failed", human.Plural(failed, "slave", "slaves"), group)}
+	}
+	return nil
 }
 
 // printConnected says what connect (on) or disconnect did to s; the
@@ -354,6 +371,9 @@ type slaveJSON struct {
 	// never. Saved every few minutes while linked; the running console
 	// answers with its own, current time.
 	LastSeen time.Time `json:"last_seen,omitzero"`
+	// MutedUntil: its alerts are muted until then (slave mute); absent
+	// when they are not.
+	MutedUntil time.Time `json:"muted_until,omitzero"`
 }
 
 // slaveList is every entry as lanyard slave list shows it.
@@ -367,6 +387,9 @@ func slaveList(db *store.DB) ([]slaveJSON, error) {
 		j := slaveJSON{Name: s.Name, Group: s.Group, Direction: string(s.Direction), Address: s.Address,
 			PinnedCert: s.PinnedCert, InstallID: s.PinnedInstallID, Notes: s.Notes, Created: s.Created, Updated: s.Updated,
 			PasswordInDoubt: s.PasswordInDoubt(), LastSeen: s.LastSeen}
+		if s.MutedUntil.After(time.Now()) {
+			j.MutedUntil = s.MutedUntil
+		}
 		if s.Disabled {
 			j.State = string(master.StateDisabled) // so it stays, whether a console runs or not
 		}
@@ -450,6 +473,9 @@ func slaveListCmd(e *env) *cobra.Command {
 			for _, s := range slaves {
 				if s.PasswordInDoubt {
 					fmt.Fprintf(e.stdout, "%s: a password change awaits its answer; the next link settles which password it has\n", s.Name)
+				}
+				if !s.MutedUntil.IsZero() {
+					fmt.Fprintf(e.stdout, "%s: alerts muted until %s\n", s.Name, s.MutedUntil.Local().Format(muteLayout))
 				}
 			}
 			return nil

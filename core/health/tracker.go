@@ -152,6 +152,7 @@ type tracked struct {
 	offlineSince  time.Time // zero while linked; when it was last seen
 	graceFrom     time.Time // an outage is news once it lasts the grace from here
 	silenced      bool      // disconnected by the user: nothing of it is news
+	mutedUntil    time.Time // in maintenance: nothing of it is news until then
 	rewatched     time.Time // its tasks' alerts wait the grace from here
 	lastEvaluated Counts
 }
@@ -467,6 +468,19 @@ func (t *Tracker) Silence(id, name string) {
 	t.mu.Unlock()
 }
 
+// Mute makes nothing of slave id news until until (zero: from now): a
+// server in maintenance, linked and managed as usual. What is still wrong
+// with it when the time comes is news then, as if it had not been muted;
+// what was announced before is not in force meanwhile (Alerting).
+func (t *Tracker) Mute(id, name string, until time.Time) {
+	t.mu.Lock()
+	t.slave(id, name).mutedUntil = until
+	t.mu.Unlock()
+}
+
+// quiet: nothing of s is news at now. t.mu is held.
+func (s *tracked) quiet(now time.Time) bool { return s.silenced || now.Before(s.mutedUntil) }
+
 // Rewatch ends Silence, for a slave the user connects again. What is
 // wrong with it is news once it has lasted the grace from now: its
 // outage, if it is offline and linked before (nobody was told of it; a
@@ -619,14 +633,14 @@ func (t *Tracker) Tick() []Alert {
 // Alerting is every alert in force now: each outage announced and not
 // over, and each task whose failure or lateness was announced and which is
 // still failed or overdue (now in the state it is in), of slaves not
-// silenced. It is what Tick announced, not yet taken back, sorted by
-// slave and task.
+// silenced or muted. It is what Tick announced, not yet taken back,
+// sorted by slave and task.
 func (t *Tracker) Alerting() []Alert {
 	t.mu.Lock()
 	now := t.opts.Now()
 	var out []Alert
 	for _, s := range t.slaves {
-		if s.silenced {
+		if s.quiet(now) {
 			continue
 		}
 		if s.rec.AlertedOffline && !s.online {
@@ -669,7 +683,7 @@ func sortAlerts(alerts []Alert) {
 // due returns s's alerts that came due at now, and whether s's record
 // changed. t.mu is held.
 func (t *Tracker) due(s *tracked, now time.Time) (alerts []Alert, dirty bool) {
-	if s.silenced {
+	if s.quiet(now) {
 		return nil, false
 	}
 	grace := t.opts.Grace

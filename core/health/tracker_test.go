@@ -348,3 +348,49 @@ func TestASlaveThatNeverLinkedIsNotWatchedAfterRewatch(t *testing.T) {
 		t.Fatalf("a slave that never linked: %+v", a)
 	}
 }
+
+// A muted slave's failures and outage are not news while it is muted,
+// and what was announced before is not in force; what is still wrong
+// when the mute ends is announced then, once.
+func TestAMutedSlaveIsNotNewsUntilItsMuteEnds(t *testing.T) {
+	tr, c := openTracker(t)
+	tr.Linked("id1", "FS01", true)
+	tr.Sync("id1", "FS01", []Task{dailyTask("docs", ago(time.Hour)), dailyTask("mail", ago(time.Hour))}, nil, true, 0)
+	tr.Finished("id1", "FS01", backup.Report{Task: "docs", Result: backup.ResultFailed, Started: c.Now(), Finished: c.Now(), Error: "no space"}, 0)
+	c.add(61 * time.Second)
+	if a := tr.Tick(); len(a) != 1 || a[0].Task != "docs" {
+		t.Fatalf("docs' failure, before the mute: %+v", a)
+	}
+
+	tr.Mute("id1", "FS01", c.Now().Add(2*time.Hour)) // maintenance
+	if got := tr.Alerting(); len(got) != 0 {
+		t.Fatalf("while muted, in force: %+v", got)
+	}
+	tr.Finished("id1", "FS01", backup.Report{Task: "mail", Result: backup.ResultFailed, Started: c.Now(), Finished: c.Now(), Error: "disk gone"}, 0)
+	tr.Linked("id1", "FS01", false) // rebooted
+	c.add(time.Hour)
+	if a := tr.Tick(); len(a) != 0 {
+		t.Fatalf("while muted, announced: %+v", a)
+	}
+
+	c.add(time.Hour + time.Second) // the mute ends, the server still down
+	a := tr.Tick()
+	if len(a) != 2 || a[0].Kind != AlertOffline || a[1].Kind != AlertFailed || a[1].Task != "mail" {
+		t.Fatalf("when the mute ends: %+v", a)
+	}
+	if got := tr.Alerting(); len(got) != 3 {
+		t.Fatalf("in force after the mute: %+v", got)
+	}
+	if a := tr.Tick(); len(a) != 0 {
+		t.Fatalf("announced again: %+v", a)
+	}
+	// Muted again, then unmuted early: news at once.
+	tr.Mute("id1", "FS01", c.Now().Add(time.Hour))
+	if got := tr.Alerting(); len(got) != 0 {
+		t.Fatalf("muted again, in force: %+v", got)
+	}
+	tr.Mute("id1", "FS01", time.Time{})
+	if got := tr.Alerting(); len(got) != 3 {
+		t.Fatalf("unmuted, in force: %+v", got)
+	}
+}

@@ -166,3 +166,83 @@ func waitIdle(t *testing.T, sem chan struct{}, what string) {
 		t.Fatalf("%s was still being sent after 30 s", what)
 	}
 }
+
+// A muted slave stays linked; its failure is not announced, by mail or
+// as an alert in force, until the mute ends or is lifted; the mute is
+// kept across a restart and written in the connection log. FS02, not
+// muted, shows the alerts' ticks went by.
+func TestAMutedSlavesFailureIsNotNewsUntilItIsUnmuted(t *testing.T) {
+	srv := smtptest.Start(t, smtptest.Options{})
+	db := testkit.Store(t, "console", store.Options{})
+	tune := func(cfg *Config) { cfg.AlertGrace, cfg.HealthTick = 50*time.Millisecond, 20*time.Millisecond }
+	c := startConsoleWith(t, false, db, tune)
+	st := mail.Defaults()
+	st.Server, st.Security, st.From, st.To = srv.Addr, mail.SecurityNone, "lanyard@example.com", []string{"ops@example.com"}
+	if err := c.SetMailSettings(st, nil); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"FS01", "FS02"} {
+		a := startAgentWith(t, name, "pw-"+name, false, nil)
+		if _, err := c.AddSlave(SlaveSpec{Name: name, Direction: store.Outbound, Address: a.ListenAddr(), Password: []byte("pw-" + name)}); err != nil {
+			t.Fatal(err)
+		}
+		c.waitState(t, name, StateConnected)
+	}
+	if _, err := c.Mute("fs01", time.Now().Add(-time.Minute)); err == nil {
+		t.Fatal("a mute that ended already was taken")
+	}
+	until := time.Now().Add(2 * time.Hour)
+	v, err := c.Mute("fs01", until)
+	if err != nil || !v.MutedUntil.Equal(until.Round(time.Second)) || v.State != StateConnected {
+		t.Fatalf("Mute: %+v %v", v, err)
+	}
+	src, dest := sourceTree(t, 1)
+	fail := func(c *console, slave string) {
+		t.Helper()
+		ctx := context.Background()
+		if _, _, err := c.PutTask(ctx, slave, backup.Task{Name: "offsite", Sources: []string{src}, Destination: filepath.Join(dest, "gone"), Schedule: "manual"}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := c.RunTaskAndWait(ctx, slave, "offsite", nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	fail(c, "FS01")
+	c.stop()
+
+	c2 := startConsoleWith(t, false, db, tune)
+	c2.waitState(t, "FS01", StateConnected)
+	if v, _ := c2.Slave("FS01"); !v.MutedUntil.Equal(until.Round(time.Second)) {
+		t.Fatalf("after the restart, muted until %v", v.MutedUntil)
+	}
+	c2.waitState(t, "FS02", StateConnected)
+	fail(c2, "FS02")
+	srv.Wait(t, "with FS02's alert", func(m smtptest.Message) bool { return strings.Contains(m.Subject(), "FS02 / offsite failed") })
+	if got := c2.Alerting(); len(got) != 1 || got[0].Slave != "FS02" {
+		t.Fatalf("with FS01 muted, in force: %+v", got)
+	}
+	for _, m := range srv.Messages() {
+		if strings.Contains(m.Data, "FS01") {
+			t.Fatalf("FS01, muted, was mailed: %s", m.Subject())
+		}
+	}
+
+	if _, err := c2.Mute("FS01", time.Time{}); err != nil {
+		t.Fatal(err)
+	}
+	c2.waitFor(t, "the unmute's record", func(e Event) bool { return e.Kind == store.KindMuted })
+	srv.Wait(t, "with FS01's alert, once unmuted", func(m smtptest.Message) bool { return strings.Contains(m.Subject(), "FS01 / offsite failed") })
+	events, err := db.LastEvents(store.EventFilter{Slave: "FS01"}, 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var muted []string
+	for _, e := range events {
+		if e.Kind == store.KindMuted {
+			muted = append(muted, e.Reason)
+		}
+	}
+	if len(muted) != 2 || !strings.HasPrefix(muted[0], "alerts muted by the user until ") || muted[1] != "alerts no longer muted by the user" {
+		t.Fatalf("the connection log says %q", muted)
+	}
+}

@@ -55,10 +55,14 @@ func (m *Master) openHealth(s Settings) error {
 // before: one that does not link again is announced offline since it was
 // last seen, once the grace has passed after the longest its agent may
 // wait to dial again (this console's own redial bound stands for the
-// agents'). Of a slave the user disconnected, nothing is news.
+// agents'). Of a slave the user disconnected, nothing is news; of one
+// muted, nothing until its mute ends.
 func (m *Master) watchOutages(entries []store.Slave, now time.Time) {
 	from := now.Add(link.LongestRedialWait(m.cfg.RedialMax))
 	for _, e := range entries {
+		if !e.MutedUntil.IsZero() {
+			m.health.Mute(e.ID, e.Name, e.MutedUntil)
+		}
 		switch {
 		case e.Disabled:
 			m.health.Silence(e.ID, e.Name)

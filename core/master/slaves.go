@@ -94,6 +94,52 @@ func (m *Master) Disconnect(name string) error {
 	return nil
 }
 
+// Mute keeps a slave's alerts quiet until until (zero: unmute): a server
+// in maintenance stays linked and managed, and nothing of it is announced
+// (no mail, no notification, no alert in force for lanyard check) until
+// then. What is still wrong with it then is announced as usual. The mute
+// is kept in its entry, across restarts.
+func (m *Master) Mute(name string, until time.Time) (SlaveView, error) {
+	if err := CheckMute(until, time.Now()); err != nil {
+		return SlaveView{}, err
+	}
+	until = until.Round(time.Second)
+	e, err := m.cfg.DB.SlaveByName(name)
+	if err != nil {
+		return SlaveView{}, err
+	}
+	if err := m.updateEntry(e.ID, func(e *store.Slave) error { e.MutedUntil = until; return nil }); err != nil {
+		return SlaveView{}, err
+	}
+	m.mu.Lock()
+	s := m.slaves[e.ID]
+	if s == nil {
+		m.mu.Unlock()
+		return SlaveView{}, fmt.Errorf("no slave named %q", name)
+	}
+	s.entry.MutedUntil = until
+	v := s.view()
+	m.mu.Unlock()
+	if m.health != nil {
+		m.health.Mute(e.ID, e.Name, until)
+	}
+	reason := "alerts no longer muted by the user"
+	if !until.IsZero() {
+		reason = "alerts muted by the user until " + until.Local().Format("2 Jan 2006 15:04")
+	}
+	m.record(recordArgs{slave: s, kind: store.KindMuted, severity: store.SeverityInfo, reason: reason})
+	return v, nil
+}
+
+// CheckMute says what is wrong with a mute until until, asked at now:
+// one that ended already. Zero (unmute) is fine.
+func CheckMute(until, now time.Time) error {
+	if !until.IsZero() && !until.After(now) {
+		return fmt.Errorf("a mute must end after now, not at %s", until.Local().Format("2 Jan 2006 15:04"))
+	}
+	return nil
+}
+
 // SlaveView is a snapshot of one slave for display.
 type SlaveView struct {
 	ID, Name, Group string
@@ -105,6 +151,9 @@ type SlaveView struct {
 	LastError       string
 	PinnedCert      string
 	Notes           string
+	// MutedUntil: its alerts are muted until then (Mute); zero, or past,
+	// when they are not.
+	MutedUntil time.Time
 	// LastSeen is when this console last had a link with it: when its
 	// link began or ended, or, while linked, within the last few
 	// minutes. Zero: never.
@@ -148,7 +197,7 @@ func (s *slave) view() SlaveView {
 func (s *slave) viewWithStatus(status *pb.StatusResponse) SlaveView {
 	v := SlaveView{ID: s.entry.ID, Name: s.entry.Name, Group: s.entry.Group, Direction: s.entry.Direction,
 		Address: s.entry.Address, State: s.state, StateSince: s.changed, LastCode: s.lastCode,
-		LastError: s.lastErr, PinnedCert: s.entry.PinnedCert, Notes: s.entry.Notes, LastSeen: s.seen,
+		LastError: s.lastErr, PinnedCert: s.entry.PinnedCert, Notes: s.entry.Notes, MutedUntil: s.entry.MutedUntil, LastSeen: s.seen,
 		Retrying:        s.retrying,
 		PasswordInDoubt: s.entry.PasswordInDoubt()}
 	if l := s.link; l != nil {

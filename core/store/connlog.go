@@ -59,6 +59,7 @@ const (
 	KindEdited       = "edited"        // a slave's entry was edited
 	KindEnabled      = "enabled"       // the user connected a disconnected slave
 	KindDisabled     = "disabled"      // the user disconnected a slave
+	KindMuted        = "muted"         // the user muted a slave's alerts, or unmuted them
 	KindTrusted      = "trusted"       // the user trusted a slave's new certificate
 	KindRefusals     = "refusals"      // refusals counted together (RefusalLog)
 	KindDiagnosed    = "diagnosed"     // a diagnosis (lanyard-agent diagnose) reached the listener

@@ -50,8 +50,11 @@ type Slave struct {
 	PinnedInstallID string    `json:"pinned_install_id"` // hex; "" until first success
 	Notes           string    `json:"notes,omitempty"`
 	Disabled        bool      `json:"disabled,omitempty"` // the user disconnected it: no link until Connect
-	Created         time.Time `json:"created"`
-	Updated         time.Time `json:"updated"` // the user's last change
+	// MutedUntil: the user muted its alerts until then (maintenance);
+	// zero, or a time past, when they are not.
+	MutedUntil time.Time `json:"muted_until,omitzero"`
+	Created    time.Time `json:"created"`
+	Updated    time.Time `json:"updated"` // the user's last change
 	// LastSeen is when a link last came up or ended (SavePins). It is kept
 	// in the lastseen bucket (lastseen.go), never in the entry's JSON.
 	LastSeen time.Time `json:"-"`
