@@ -54,6 +54,18 @@ func TestTheConsolesOwnCommandsWorkWhileItRuns(t *testing.T) {
 		t.Fatalf("slave connect with the console running: exit %d\n%s", code, out)
 	}
 	f.console.eventFrom(mark, "connected", "FS01", 15*time.Second)
+	// Mute keeps the link; the running console writes it in its log.
+	mark = f.console.mark()
+	if out, code = cli("", "slave", "mute", "FS01", "--for", "90m"); code != 0 || !strings.HasPrefix(out, "FS01: alerts muted until ") {
+		t.Fatalf("slave mute with the console running: exit %d\n%s", code, out)
+	}
+	f.console.eventFrom(mark, "muted", "FS01", 10*time.Second)
+	if out, _ = cli("", "slave", "list", "--json"); !strings.Contains(out, `"state":"connected"`) || !strings.Contains(out, `"muted_until":`) {
+		t.Fatalf("FS01 after slave mute: %s", out)
+	}
+	if out, code = cli("", "slave", "mute", "FS01", "--off"); code != 0 || out != "FS01: alerts no longer muted\n" {
+		t.Fatalf("slave mute --off with the console running: exit %d\n%s", code, out)
+	}
 	out, code = cli("", "slave", "export", "--with-keys", "-")
 	if code != 0 || !strings.Contains(out, "FS01,outbound,"+addr) || !strings.Contains(out, "warning: the file holds every slave's key") {
 		t.Fatalf("slave export with the console running: exit %d\n%s", code, out)

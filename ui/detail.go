@@ -42,6 +42,7 @@ const (
 	fState     = "State"
 	fGroup     = "Group"
 	fNotes     = "Notes"
+	fAlerts    = "Alerts"
 	fDirection = "Direction"
 	fAddress   = "Address"
 	fRemote    = "Remote address"
@@ -53,7 +54,7 @@ const (
 
 var (
 	serverFields = []string{fHost, fOS, fUptime, fAgent, fClock, fCPU, fMemory, fDisk}
-	linkFields   = []string{fState, fGroup, fNotes, fDirection, fAddress, fRemote, fSSL, fRTT, fSince, fSeen}
+	linkFields   = []string{fState, fAlerts, fGroup, fNotes, fDirection, fAddress, fRemote, fSSL, fRTT, fSince, fSeen}
 )
 
 // none stands for a value not known (no link, no status yet).
@@ -140,6 +141,7 @@ func newDetailPane(now func() time.Time) *detailPane {
 	rows = append(rows, d.noteRow, d.note)
 	rows = append(rows, d.fieldRows("", serverFields)...)
 	d.values[fNotes].Wrapping = fyne.TextWrapWord // the user's own words, as long as they are
+	d.values[fAlerts].Wrapping = fyne.TextWrapWord
 	grid := container.NewThemeOverride(container.New(layout.NewFormLayout(), rows...), newCompactTheme())
 	overview := container.NewVBox(header, widget.NewSeparator(), d.problem, grid)
 	d.tabs = container.NewAppTabs(
@@ -323,6 +325,9 @@ func (d *detailPane) showLink(v *master.SlaveView) {
 	d.set(fGroup, cmp.Or(v.Group, ungroupedLabel))
 	d.set(fNotes, v.Notes)
 	d.showField(fNotes, v.Notes != "")
+	muted := mutedText(v, d.now())
+	d.set(fAlerts, muted)
+	d.showField(fAlerts, muted != "")
 	if v.Direction == store.Inbound {
 		d.set(fDirection, "Inbound: the slave dials this console")
 		d.set(fAddress, "(the slave dials in)")

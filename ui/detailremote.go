@@ -104,18 +104,20 @@ const (
 // Ctrl+R, bound here only (a menu shortcut wins over a window's); Ctrl+E
 // and Delete are bound on the window (shortcuts.go).
 func (mw *mainWindow) slaveMenu() *fyne.Menu {
-	return fyne.NewMenu(menuSlave, mw.slaveItems(itemConnect)...)
+	return fyne.NewMenu(menuSlave, mw.slaveItems(itemConnect, true)...)
 }
 
 // slaveItems are the Slave menu's items, the main menu's and a tree row's
-// context menu's, with connect as the Connect item's label.
-func (mw *mainWindow) slaveItems(connect string) []*fyne.MenuItem {
+// context menu's, with connect as the Connect item's label; muted says
+// whether Mute Alerts' Unmute applies (the main menu's always offers it).
+func (mw *mainWindow) slaveItems(connect string, muted bool) []*fyne.MenuItem {
 	run := fyne.NewMenuItem(itemRunTask, mw.runTask)
 	run.Icon = theme.MediaPlayIcon()
 	run.Shortcut = shortcutRunTask()
 	return []*fyne.MenuItem{
 		fyne.NewMenuItem(itemEditSlave, mw.editSelected),
 		fyne.NewMenuItem(connect, mw.toggleConnection),
+		muteItem(itemMute, muted, mw.muteSelected),
 		fyne.NewMenuItem(itemPassword, mw.changePassword),
 		run,
 		fyne.NewMenuItemSeparator(),
@@ -131,8 +133,8 @@ const (
 
 // rowMenu is the context menu of tree row id, which is selected: the
 // Slave menu's items for a slave (Connect or Disconnect, as the toolbar
-// says); Add Slave, Backups, Connect All, Disconnect All and Rename for a
-// group.
+// says); Add Slave, Backups, Connect All, Disconnect All, Mute Alerts and
+// Rename for a group.
 func (mw *mainWindow) rowMenu(id string) *fyne.Menu {
 	if isGroupNode(id) {
 		b := fyne.NewMenuItem(itemGroupBackups, func() { mw.showBackupsOf(id) })
@@ -140,6 +142,7 @@ func (mw *mainWindow) rowMenu(id string) *fyne.Menu {
 		add := fyne.NewMenuItem(itemGroupAdd, func() { mw.addSlaveTo(mw.model.groupName(id)) })
 		add.Icon = theme.ContentAddIcon()
 		items := append([]*fyne.MenuItem{add, b, fyne.NewMenuItemSeparator()}, mw.groupConnectItems(id)...)
+		items = append(items, mw.groupMuteItem(id))
 		if !isUngrouped(id) { // the ungrouped have no name to change, nor mail of their own
 			rename := fyne.NewMenuItem(itemGroupRename, func() { mw.askRenameGroup(id) })
 			rename.Icon = theme.DocumentCreateIcon()
@@ -157,7 +160,7 @@ func (mw *mainWindow) rowMenu(id string) *fyne.Menu {
 	if v.State == master.StateDisabled {
 		connect = toolConnect
 	}
-	items := mw.slaveItems(connect)
+	items := mw.slaveItems(connect, muted(&v, mw.opts.now()))
 	for _, it := range items {
 		if it.Label == itemRunTask {
 			it.Disabled = !mw.canRunTask(&v) // as the toolbar's button

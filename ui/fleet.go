@@ -2,6 +2,7 @@ package ui
 
 import (
 	"context"
+	"time"
 
 	"github.com/lanyard/lanyard/core/link"
 	"github.com/lanyard/lanyard/core/master"
@@ -24,6 +25,8 @@ type Fleet interface {
 	Subscribe(buffer int) (events <-chan master.Event, cancel func())
 	Connect(name string) error
 	Disconnect(name string) error
+	// Mute keeps a slave's alerts quiet until until (zero: unmutes them).
+	Mute(name string, until time.Time) (master.SlaveView, error)
 	RemoveSlave(name string) error
 	TrustCertificate(name string) error
 	// RenameGroup moves every slave of group old to group new, and says

@@ -99,6 +99,13 @@ func (mw *mainWindow) connectGroup(id string, on bool) {
 	if on {
 		what, act = "connect", mw.c.Connect
 	}
+	mw.eachMember(id, what, names, act)
+}
+
+// eachMember does act to each of names, servers of group node id, in
+// the background; the failures, if any, are shown together, the first
+// few by name.
+func (mw *mainWindow) eachMember(id, what string, names []string, act func(name string) error) {
 	group := mw.model.groupLabel(id)
 	mw.goDo(func(context.Context) func() {
 		var errs []error

@@ -317,6 +317,27 @@ func (f *fakeConsole) slavesRead() int {
 func (f *fakeConsole) Connect(name string) error    { f.record("connect " + name); return nil }
 func (f *fakeConsole) Disconnect(name string) error { f.record("disconnect " + name); return nil }
 
+// Mute records the call, "mute FS01 until 15:04" or "unmute FS01", and
+// sets the slave's view so.
+func (f *fakeConsole) Mute(name string, until time.Time) (master.SlaveView, error) {
+	if until.IsZero() {
+		f.record("unmute " + name)
+	} else {
+		f.record("mute " + name + " until " + until.Local().Format("15:04"))
+	}
+	f.mu.Lock()
+	var v master.SlaveView
+	for i := range f.slaves {
+		if f.slaves[i].Name == name {
+			f.slaves[i].MutedUntil = until
+			v = f.slaves[i]
+		}
+	}
+	f.mu.Unlock()
+	f.publish(master.Event{Time: time.Now(), Kind: master.EventState, SlaveID: v.ID, Slave: name})
+	return v, nil
+}
+
 // RenameGroup moves the group's slaves in the fake fleet and announces
 // the change as the console does (a resync).
 func (f *fakeConsole) RenameGroup(old, new string) (int, error) {

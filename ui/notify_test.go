@@ -174,6 +174,9 @@ func (f *scriptedFleet) Disconnect(string) error                 { return nil }
 func (f *scriptedFleet) RemoveSlave(string) error                { return nil }
 func (f *scriptedFleet) TrustCertificate(string) error           { return nil }
 func (f *scriptedFleet) RenameGroup(string, string) (int, error) { return 0, nil }
+func (f *scriptedFleet) Mute(string, time.Time) (master.SlaveView, error) {
+	return master.SlaveView{}, nil
+}
 func (f *scriptedFleet) Status(context.Context, string) (*pb.StatusResponse, error) {
 	return nil, nil
 }

@@ -172,12 +172,18 @@ func (t *serverTree) redraw(c change) {
 
 // refreshAges redraws the rows on screen whose slave has been offline
 // long enough for its state word to change ("offline 59 min" → "offline
-// 1 h"); nothing else about them changed.
+// 1 h"), or whose mute ended; nothing else about them changed.
 func (t *serverTree) refreshAges() {
 	now := t.now()
 	for id, r := range t.bound {
 		s, ok := r.(*slaveRow)
-		if !ok || s.boundID() != id || s.drawn.State != master.StateOffline {
+		if !ok || s.boundID() != id {
+			continue
+		}
+		if s.mute.Visible() && !muted(&s.drawn, now) {
+			s.set(&s.drawn, now) // its mute ended
+		}
+		if s.drawn.State != master.StateOffline {
 			continue
 		}
 		if w := treeStateWord(&s.drawn, now); w != s.state.Text {
@@ -235,7 +241,8 @@ type slaveRow struct {
 	state *canvas.Text
 	dir   *badge
 	lock  *canvas.Image
-	ssl   bool // what lock shows
+	ssl   bool          // what lock shows
+	mute  *canvas.Image // shown while its alerts are muted, after the name
 	width float32
 	drawn master.SlaveView // what the row shows
 }
@@ -249,8 +256,11 @@ func newSlaveRow(looks stateLooks) *slaveRow {
 		dir:   newBadge(),
 		lock:  canvas.NewImageFromResource(lockIcon(true)),
 		ssl:   true,
+		mute:  canvas.NewImageFromResource(theme.VolumeMuteIcon()),
 	}
 	r.lock.FillMode = canvas.ImageFillContain
+	r.mute.FillMode = canvas.ImageFillContain
+	r.mute.Hide()
 	r.state.TextSize = theme.CaptionTextSize() + 1
 	r.ExtendBaseWidget(r)
 	return r
@@ -271,6 +281,14 @@ func (r *slaveRow) set(v *master.SlaveView, now time.Time) {
 	r.icon.set(string(v.State))
 	setBackupMark(r.bmark, v.Backup.Worst, v.Backup.LastKnown)
 	r.full = v.Name
+	if m := muted(v, now); m != r.mute.Visible() {
+		if m {
+			r.mute.Show()
+		} else {
+			r.mute.Hide()
+		}
+		r.Refresh() // the name's width changes: lay the row out again
+	}
 	fg := theme.Color(theme.ColorNameForeground)
 	if v.State == master.StateDisabled {
 		fg = theme.Color(theme.ColorNamePlaceHolder)
@@ -361,7 +379,11 @@ func fitText(s string, width, size float32, style fyne.TextStyle) string {
 }
 
 func (r *slaveRow) nameWidth(w float32) float32 {
-	return w - 2*(rowIcon+rowGap) - (rowGap + stateColumn + rowGap + badgeWidth + rowGap + lockWidth + rowInset)
+	w -= 2*(rowIcon+rowGap) + (rowGap + stateColumn + rowGap + badgeWidth + rowGap + lockWidth + rowInset)
+	if r.mute.Visible() {
+		w -= rowGap + rowIcon
+	}
+	return w
 }
 
 func (r *slaveRow) CreateRenderer() fyne.WidgetRenderer {
@@ -384,6 +406,10 @@ func (s *slaveRowRenderer) Layout(size fyne.Size) {
 	nameH := r.name.MinSize().Height
 	r.name.Move(fyne.NewPos(x, (size.Height-nameH)/2))
 	r.name.Resize(fyne.NewSize(r.nameWidth(size.Width), nameH))
+	if r.mute.Visible() {
+		r.mute.Resize(fyne.NewSquareSize(rowIcon))
+		r.mute.Move(fyne.NewPos(x+min(r.nameWidth(size.Width), r.name.MinSize().Width)+rowGap, (size.Height-rowIcon)/2))
+	}
 
 	right := size.Width - rowInset - lockWidth
 	r.lock.Resize(fyne.NewSquareSize(lockWidth))
@@ -404,13 +430,14 @@ func (s *slaveRowRenderer) MinSize() fyne.Size {
 }
 
 func (s *slaveRowRenderer) Refresh() {
+	s.Layout(s.r.Size()) // the mute mark came or went
 	s.r.name.Refresh()
 	s.r.state.Refresh()
 	s.r.dir.Refresh()
 }
 
 func (s *slaveRowRenderer) Objects() []fyne.CanvasObject {
-	return []fyne.CanvasObject{s.r.icon, s.r.bmark, s.r.name, s.r.state, s.r.dir, s.r.lock}
+	return []fyne.CanvasObject{s.r.icon, s.r.bmark, s.r.name, s.r.mute, s.r.state, s.r.dir, s.r.lock}
 }
 
 func (s *slaveRowRenderer) Destroy() {}

@@ -261,7 +261,7 @@ func (m *treeModel) set(e *slaveEntry, v *master.SlaveView) {
 func sameRow(a, b *master.SlaveView) bool {
 	return a.Name == b.Name && a.Group == b.Group && a.Address == b.Address && a.State == b.State &&
 		a.Direction == b.Direction && a.SSL == b.SSL && a.LastCode == b.LastCode &&
-		a.Backup.Counts == b.Backup.Counts && a.Backup.LastKnown == b.Backup.LastKnown &&
+		a.Backup.Counts == b.Backup.Counts && a.Backup.LastKnown == b.Backup.LastKnown && a.MutedUntil.Equal(b.MutedUntil) &&
 		(a.State != master.StateOffline || a.LastSeen.Equal(b.LastSeen))
 }
 

@@ -31,7 +31,9 @@
 // grace period, and a slave offline for longer than it, once per state
 // (a task that fails again while failed is not announced again; after a
 // success it is). What was announced is stored, so a restart does not
-// announce it again.
+// announce it again. Nothing of a slave the user disconnected (Silence)
+// or muted (Mute, until a time) is announced; what is still wrong with
+// a muted one when its mute ends is announced then.
 //
 // # Reports (report.go)
 //

@@ -1,0 +1,133 @@
+package ui
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/theme"
+
+	"github.com/lanyard/lanyard/core/master"
+)
+
+// Mute Alerts: a server in maintenance, or a whole group, stays linked
+// and managed while nothing of it is announced until the mute ends
+// (master.Mute). A submenu of the Slave menu, a slave row's and a group
+// row's context menus.
+
+// Labels of the Mute Alerts submenu.
+const (
+	itemMute         = "Mute Alerts"
+	itemGroupMute    = "Mute Alerts in This Group"
+	itemMuteHour     = "For 1 Hour"
+	itemMuteHours    = "For 4 Hours"
+	itemMuteTomorrow = "Until Tomorrow 08:00"
+	itemUnmute       = "Unmute"
+	muteLayout       = "2 Jan 15:04"
+)
+
+// muteChoices are the submenu's ends, at now: each item's label and the
+// mute's end (zero: Unmute).
+func muteChoices(now time.Time) []struct {
+	label string
+	until time.Time
+} {
+	n := now.Local()
+	morning := time.Date(n.Year(), n.Month(), n.Day()+1, 8, 0, 0, 0, time.Local)
+	return []struct {
+		label string
+		until time.Time
+	}{{itemMuteHour, now.Add(time.Hour)}, {itemMuteHours, now.Add(4 * time.Hour)}, {itemMuteTomorrow, morning}, {itemUnmute, time.Time{}}}
+}
+
+// muteItem is a Mute Alerts submenu labelled label, whose choices mute
+// (or unmute) with act; muted says whether Unmute applies.
+func muteItem(label string, muted bool, act func(until time.Time)) *fyne.MenuItem {
+	var items []*fyne.MenuItem
+	for _, c := range muteChoices(time.Now()) {
+		until := c.until
+		if until.IsZero() {
+			items = append(items, fyne.NewMenuItemSeparator())
+		}
+		it := fyne.NewMenuItem(c.label, nil)
+		// The end is counted from when the item is chosen, not when the
+		// menu was built.
+		it.Action = func() {
+			if !until.IsZero() {
+				until = muteEnd(it.Label, time.Now())
+			}
+			act(until)
+		}
+		it.Disabled = until.IsZero() && !muted
+		items = append(items, it)
+	}
+	m := fyne.NewMenuItem(label, nil)
+	m.Icon = theme.VolumeMuteIcon()
+	m.ChildMenu = fyne.NewMenu("", items...)
+	return m
+}
+
+// muteEnd is the end of the submenu's choice labelled label, chosen at
+// now.
+func muteEnd(label string, now time.Time) time.Time {
+	for _, c := range muteChoices(now) {
+		if c.label == label {
+			return c.until
+		}
+	}
+	return time.Time{}
+}
+
+// muted: v's alerts are muted at now.
+func muted(v *master.SlaveView, now time.Time) bool { return v.MutedUntil.After(now) }
+
+// muteSelected mutes the selected slave's alerts until until (zero:
+// unmutes them), in the background.
+func (mw *mainWindow) muteSelected(until time.Time) {
+	v, ok := mw.selectedSlave()
+	if !ok {
+		return
+	}
+	mw.goDo(func(context.Context) func() {
+		if _, err := mw.c.Mute(v.Name, until); err != nil {
+			return func() { mw.showError("Could not mute "+v.Name, err) }
+		}
+		return nil
+	})
+}
+
+// groupMuteItem is a group row's Mute Alerts in This Group; Unmute
+// applies when any of its servers is muted.
+func (mw *mainWindow) groupMuteItem(id string) *fyne.MenuItem {
+	now, anyMuted := mw.opts.now(), false
+	for _, v := range mw.model.members(id) {
+		anyMuted = anyMuted || muted(&v, now)
+	}
+	return muteItem(itemGroupMute, anyMuted, func(until time.Time) {
+		var names []string
+		for _, v := range mw.model.members(id) {
+			if !until.IsZero() || muted(&v, mw.opts.now()) {
+				names = append(names, v.Name)
+			}
+		}
+		what := "mute"
+		if until.IsZero() {
+			what = "unmute"
+		}
+		mw.eachMember(id, what, names, func(name string) error {
+			_, err := mw.c.Mute(name, until)
+			return err
+		})
+	})
+}
+
+// mutedText is the Overview's word on a muted slave's alerts, at now;
+// "" when they are not muted.
+func mutedText(v *master.SlaveView, now time.Time) string {
+	if !muted(v, now) {
+		return ""
+	}
+	end := v.MutedUntil.Local()
+	return fmt.Sprintf("muted until %s: nothing of it is announced until then (Slave > %s > %s)", end.Format(muteLayout), itemMute, itemUnmute)
+}

@@ -1,0 +1,93 @@
+package ui
+
+import (
+	"slices"
+	"strings"
+	"testing"
+	"time"
+)
+
+// A slave row's Mute Alerts mutes it for the time chosen: the tree marks
+// the row, the Overview says until when and how to unmute, and Unmute,
+// offered only then, ends it.
+func TestASlaveIsMutedAndUnmutedFromItsMenu(t *testing.T) {
+	fc := newFakeConsole(demoFleet()...)
+	mw, q := openMainWindow(t, fc, nil)
+	id := idOf(t, mw, "FS01")
+	row := func() *slaveRow { return mw.tree.bound[id].(*slaveRow) }
+	mute := menuItemLabelled(mw.rowMenu(id), itemMute)
+	if mute == nil || mute.ChildMenu == nil {
+		t.Fatalf("FS01's menu has no %s submenu", itemMute)
+	}
+	if un := menuItemLabelled(mute.ChildMenu, itemUnmute); un == nil || !un.Disabled {
+		t.Fatalf("FS01, not muted, is offered Unmute: %+v", un)
+	}
+	mw.tree.Select(id)
+	mw.showSelectedRowMenu()
+	tapMenuItem(t, mw.win, itemMute)
+	before := time.Now()
+	tapMenuItem(t, mw.win, itemMuteHours)
+	q.runUntil(t, "FS01 muted", func() bool {
+		return slices.ContainsFunc(fc.called(), func(c string) bool { return strings.HasPrefix(c, "mute FS01 until ") }) && row().mute.Visible()
+	})
+	v, _ := mw.model.view(id)
+	if v.MutedUntil.Before(before.Add(4*time.Hour)) || v.MutedUntil.After(time.Now().Add(4*time.Hour)) {
+		t.Fatalf("For 4 Hours muted it until %v", v.MutedUntil)
+	}
+	if got := mw.detail.values[fAlerts]; !got.Visible() || !strings.HasPrefix(got.Text, "muted until ") || !strings.Contains(got.Text, itemUnmute) {
+		t.Fatalf("the Overview's Alerts row: %q, shown %v", got.Text, got.Visible())
+	}
+
+	// Once the mute's time has come, the mark goes by itself.
+	mw.tree.now = func() time.Time { return v.MutedUntil.Add(time.Second) }
+	mw.tree.refreshAges()
+	if row().mute.Visible() {
+		t.Fatal("the mute's mark stayed after its end")
+	}
+
+	mw.showSelectedRowMenu()
+	tapMenuItem(t, mw.win, itemMute)
+	tapMenuItem(t, mw.win, itemUnmute)
+	q.runUntil(t, "FS01 unmuted, the Overview's Alerts row gone", func() bool {
+		return slices.Contains(fc.called(), "unmute FS01") && !mw.detail.values[fAlerts].Visible()
+	})
+}
+
+// A group row's Mute Alerts in This Group mutes each of its servers;
+// its Unmute, each that is muted.
+func TestAGroupIsMutedAtOnce(t *testing.T) {
+	fc := newFakeConsole(demoFleet()...)
+	mw, q := openMainWindow(t, fc, nil)
+	web := groupNodeID("Web")
+	mw.tree.Select(web)
+	mw.showSelectedRowMenu()
+	tapMenuItem(t, mw.win, itemGroupMute)
+	tapMenuItem(t, mw.win, itemMuteTomorrow)
+	morning := time.Now().AddDate(0, 0, 1)
+	want := []string{"mute web-1 until 08:00", "mute web-2 until 08:00"}
+	q.runUntil(t, "both muted", func() bool {
+		for _, name := range []string{"web-1", "web-2"} {
+			if v, _ := mw.model.view(idOf(t, mw, name)); v.MutedUntil.IsZero() {
+				return false
+			}
+		}
+		return !slices.ContainsFunc(want, func(c string) bool { return !slices.Contains(fc.called(), c) })
+	})
+	for _, name := range []string{"web-1", "web-2"} {
+		v, _ := mw.model.view(idOf(t, mw, name))
+		if y, m, d := v.MutedUntil.Date(); y != morning.Year() || m != morning.Month() || d != morning.Day() {
+			t.Errorf("%s muted until %v, want tomorrow", name, v.MutedUntil)
+		}
+	}
+	if slices.ContainsFunc(fc.called(), func(c string) bool { return strings.Contains(c, "FS01") }) {
+		t.Error("muting Web muted another group's server")
+	}
+	un := menuItemLabelled(menuItemLabelled(mw.rowMenu(web), itemGroupMute).ChildMenu, itemUnmute)
+	if un == nil || un.Disabled {
+		t.Fatal("Web, muted, is not offered Unmute")
+	}
+	un.Action()
+	q.runUntil(t, "both unmuted", func() bool {
+		return slices.Contains(fc.called(), "unmute web-1") && slices.Contains(fc.called(), "unmute web-2")
+	})
+}
