@@ -42,7 +42,7 @@ var checkWords = [...]string{"OK", "WARNING", "CRITICAL", "UNKNOWN"}
 // alone, not the fleet's every row, however often a monitoring system
 // asks.
 func (h *ctlHandler) check(req *ctlRequest) ctlResponse {
-	res, err := newCheckResult(h.m.Slaves(), h.m.BackupRows(), h.m.Alerting(), fleetScope{group: req.Group, slave: req.Slave})
+	res, err := newCheckResult(h.m.Slaves(), h.m.BackupRows(), h.m.Alerting(), fleetScope{group: req.Group, slave: req.Slave}, time.Now())
 	if err != nil {
 		return failure(err)
 	}
@@ -63,7 +63,9 @@ alert in force, and exit 0 OK, 1 WARNING, 2 CRITICAL or 3 UNKNOWN. It
 says what the console's alerts say: a server offline, or a backup failed,
 for longer than the alert grace is CRITICAL; a backup overdue is WARNING,
 and so is the console's mail not getting through (in a check of the whole
-fleet, with mail set up; mail_waiting counts what waits). --group checks one group (one customer) only, --slave one server (for a
+fleet, with mail set up; mail_waiting counts what waits). A server whose
+alerts are muted (slave mute) raises none until its mute ends; muted=
+counts them. --group checks one group (one customer) only, --slave one server (for a
 monitoring system that has a service per server). It asks the running
 console; when none runs, nobody is watching the fleet, and the check is
 UNKNOWN. Mistakes in the command are UNKNOWN too, as monitoring expects.`,
@@ -115,10 +117,13 @@ type checkResult struct {
 	Errors    int `json:"errors"`
 	// Disconnected counts the servers the user disconnected: not
 	// watched, and their tasks not in Tasks and Backup.
-	Disconnected int            `json:"disconnected"`
-	Tasks        int            `json:"tasks"`
-	Backup       health.Counts  `json:"backup"`
-	Alerts       []health.Alert `json:"alerts,omitempty"`
+	Disconnected int `json:"disconnected"`
+	// Muted counts the servers whose alerts the user muted: watched, and
+	// their tasks counted, but none of their alerts in Alerts.
+	Muted  int            `json:"muted"`
+	Tasks  int            `json:"tasks"`
+	Backup health.Counts  `json:"backup"`
+	Alerts []health.Alert `json:"alerts,omitempty"`
 	// States is the link's state of each slave an outage alert names, by
 	// its name in lower case.
 	States map[string]master.State `json:"states,omitempty"`
@@ -138,7 +143,7 @@ func (c *checkResult) withMail(ms master.MailStatus) {
 
 // newCheckResult counts the slaves, the tasks and the alerts in force in
 // scope.
-func newCheckResult(views []master.SlaveView, rows []health.Row, alerts []health.Alert, scope fleetScope) (*checkResult, error) {
+func newCheckResult(views []master.SlaveView, rows []health.Row, alerts []health.Alert, scope fleetScope, now time.Time) (*checkResult, error) {
 	res := &checkResult{States: map[string]master.State{}}
 	for _, a := range alerts {
 		if !scope.in(a.Slave, a.Row.Group) {
@@ -160,6 +165,9 @@ func newCheckResult(views []master.SlaveView, rows []health.Row, alerts []health
 			continue
 		}
 		res.Servers++
+		if v.MutedUntil.After(now) {
+			res.Muted++
+		}
 		if _, named := res.States[strings.ToLower(v.Name)]; named {
 			res.States[strings.ToLower(v.Name)] = v.State
 		}
@@ -216,6 +224,9 @@ func (c *checkResult) write(w io.Writer, now time.Time) {
 	if c.Disconnected > 0 {
 		servers += ", " + human.Count(c.Disconnected) + " disconnected"
 	}
+	if c.Muted > 0 {
+		servers += ", " + human.Count(c.Muted) + " muted"
+	}
 	if c.Mail != nil && c.Mail.Failing {
 		news = append(news, "mail not getting through")
 	}
@@ -223,8 +234,8 @@ func (c *checkResult) write(w io.Writer, now time.Time) {
 	if len(news) > 0 {
 		summary = strings.Join(news, ", ") + "; " + summary
 	}
-	perf := fmt.Sprintf("servers=%d connected=%d offline=%d error=%d disconnected=%d tasks=%d failed=%d overdue=%d",
-		c.Servers, c.Connected, c.Offline, c.Errors, c.Disconnected, c.Tasks, c.Backup.Failed, c.Backup.Overdue)
+	perf := fmt.Sprintf("servers=%d connected=%d offline=%d error=%d disconnected=%d muted=%d tasks=%d failed=%d overdue=%d",
+		c.Servers, c.Connected, c.Offline, c.Errors, c.Disconnected, c.Muted, c.Tasks, c.Backup.Failed, c.Backup.Overdue)
 	if c.Mail != nil {
 		perf += fmt.Sprintf(" mail_waiting=%d", c.Mail.Alerts+c.Mail.Daily)
 	}

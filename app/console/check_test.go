@@ -33,21 +33,21 @@ func TestACheckIsCriticalForOutagesAndFailuresAndWarnsOfLateness(t *testing.T) {
 		code         int
 		want         string
 	}{
-		{"", "", checkCritical, "LANYARD CRITICAL - 1 server offline, 1 backup failed, 1 backup overdue; 3 servers, 2 connected; 2 backup tasks | servers=3 connected=2 offline=0 error=1 disconnected=0 tasks=2 failed=1 overdue=1\n" +
+		{"", "", checkCritical, "LANYARD CRITICAL - 1 server offline, 1 backup failed, 1 backup overdue; 3 servers, 2 connected; 2 backup tasks | servers=3 connected=2 offline=0 error=1 disconnected=0 muted=0 tasks=2 failed=1 overdue=1\n" +
 			"FS01 / docs: overdue since 13:00:00 (2 h 0 min ago), last success 1 Dec 2026 13:00 (2 d 2 h ago)\n" +
 			"FS02: offline since 14:00:00 (1 h 0 min ago), now in error: it answers but refuses this console\n" +
 			"WEB / site: failed since 14:59:00 (1 min ago): \"disk full\\nLANYARD OK - all is well\"\n"},
-		{"acme", "", checkCritical, "LANYARD CRITICAL - 1 server offline, 1 backup overdue; 2 servers, 1 connected; 1 backup task | servers=2 connected=1 offline=0 error=1 disconnected=0 tasks=1 failed=0 overdue=1\n" +
+		{"acme", "", checkCritical, "LANYARD CRITICAL - 1 server offline, 1 backup overdue; 2 servers, 1 connected; 1 backup task | servers=2 connected=1 offline=0 error=1 disconnected=0 muted=0 tasks=1 failed=0 overdue=1\n" +
 			"FS01 / docs: overdue since 13:00:00 (2 h 0 min ago), last success 1 Dec 2026 13:00 (2 d 2 h ago)\n" +
 			"FS02: offline since 14:00:00 (1 h 0 min ago), now in error: it answers but refuses this console\n"},
 		// One server, as a monitoring system with a service per server asks.
-		{"", "fs01", checkWarning, "LANYARD WARNING - 1 backup overdue; 1 server, 1 connected; 1 backup task | servers=1 connected=1 offline=0 error=0 disconnected=0 tasks=1 failed=0 overdue=1\n" +
+		{"", "fs01", checkWarning, "LANYARD WARNING - 1 backup overdue; 1 server, 1 connected; 1 backup task | servers=1 connected=1 offline=0 error=0 disconnected=0 muted=0 tasks=1 failed=0 overdue=1\n" +
 			"FS01 / docs: overdue since 13:00:00 (2 h 0 min ago), last success 1 Dec 2026 13:00 (2 d 2 h ago)\n"},
-		{"Globex", "web", checkCritical, "LANYARD CRITICAL - 1 backup failed; 1 server, 1 connected; 1 backup task | servers=1 connected=1 offline=0 error=0 disconnected=0 tasks=1 failed=1 overdue=0\n" +
+		{"Globex", "web", checkCritical, "LANYARD CRITICAL - 1 backup failed; 1 server, 1 connected; 1 backup task | servers=1 connected=1 offline=0 error=0 disconnected=0 muted=0 tasks=1 failed=1 overdue=0\n" +
 			"WEB / site: failed since 14:59:00 (1 min ago): \"disk full\\nLANYARD OK - all is well\"\n"},
 	}
 	for _, c := range cases {
-		res, err := newCheckResult(views, r.Rows, r.Alerts, fleetScope{group: c.group, slave: c.slave})
+		res, err := newCheckResult(views, r.Rows, r.Alerts, fleetScope{group: c.group, slave: c.slave}, now)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -59,33 +59,39 @@ func TestACheckIsCriticalForOutagesAndFailuresAndWarnsOfLateness(t *testing.T) {
 	}
 	// Lateness alone warns; a failure not yet past the grace (no alert in
 	// force) is counted but is not news.
-	if res, _ := newCheckResult(views, r.Rows, r.Alerts, fleetScope{group: "globex"}); res.Code != checkCritical {
+	if res, _ := newCheckResult(views, r.Rows, r.Alerts, fleetScope{group: "globex"}, now); res.Code != checkCritical {
 		t.Errorf("Globex with a failed backup: code %d", res.Code)
 	}
 	r.Alerts = r.Alerts[:1]
-	if res, _ := newCheckResult(views, r.Rows, r.Alerts, fleetScope{group: "Globex"}); res.Code != checkOK {
+	if res, _ := newCheckResult(views, r.Rows, r.Alerts, fleetScope{group: "Globex"}, now); res.Code != checkOK {
 		t.Errorf("Globex with nothing in force: code %d", res.Code)
 	}
-	if res, _ := newCheckResult(views, r.Rows, r.Alerts, fleetScope{group: "Acme"}); res.Code != checkWarning {
+	if res, _ := newCheckResult(views, r.Rows, r.Alerts, fleetScope{group: "Acme"}, now); res.Code != checkWarning {
 		t.Errorf("an overdue backup alone: code %d, want WARNING", res.Code)
 	}
 }
 
 // A server the user disconnected is counted apart, and its tasks not at
 // all: its overdue backup is not a warning (the console announces
-// nothing of it, so it raised no alert), nor in the performance data.
+// nothing of it, so it raised no alert), nor in the performance data. A
+// server whose alerts are muted is counted as muted, its tasks as any
+// other's; its failure, announced to nobody, is no alert either.
 func TestACheckLeavesADisconnectedServersTasksOut(t *testing.T) {
+	now := time.Now()
 	views := []master.SlaveView{{Name: "FS01", Group: "Acme", State: master.StateConnected},
-		{Name: "FS02", Group: "Acme", State: master.StateDisabled}}
+		{Name: "FS02", Group: "Acme", State: master.StateDisabled},
+		{Name: "FS03", Group: "Acme", State: master.StateConnected, MutedUntil: now.Add(time.Hour)},
+		{Name: "FS04", Group: "Acme", State: master.StateConnected, MutedUntil: now.Add(-time.Hour)}} // its mute ended
 	rows := []health.Row{{Slave: "FS01", Group: "Acme", Task: "docs", Eval: health.Eval{State: health.StateOK}},
-		{Slave: "FS02", Group: "Acme", Task: "docs", Eval: health.Eval{State: health.StateOverdue}, Disconnected: true}}
-	res, err := newCheckResult(views, rows, nil, fleetScope{group: "Acme"})
+		{Slave: "FS02", Group: "Acme", Task: "docs", Eval: health.Eval{State: health.StateOverdue}, Disconnected: true},
+		{Slave: "FS03", Group: "Acme", Task: "docs", Eval: health.Eval{State: health.StateFailed}}}
+	res, err := newCheckResult(views, rows, nil, fleetScope{group: "Acme"}, now)
 	if err != nil {
 		t.Fatal(err)
 	}
 	var out bytes.Buffer
-	res.write(&out, time.Now())
-	want := "LANYARD OK - 2 servers, 1 connected, 1 disconnected; 1 backup task | servers=2 connected=1 offline=0 error=0 disconnected=1 tasks=1 failed=0 overdue=0\n"
+	res.write(&out, now)
+	want := "LANYARD OK - 4 servers, 3 connected, 1 disconnected, 1 muted; 2 backup tasks | servers=4 connected=3 offline=0 error=0 disconnected=1 muted=1 tasks=2 failed=1 overdue=0\n"
 	if res.Code != checkOK || out.String() != want {
 		t.Errorf("code %d:\n%s\nwant:\n%s", res.Code, out.String(), want)
 	}
@@ -98,12 +104,12 @@ func TestACheckOfNoServerIsAMistake(t *testing.T) {
 		{slave: "FS09"}:                  `no server is named "FS09"`,
 		{group: "Globex", slave: "fs01"}: `no server named "fs01" is in the group "Globex"`,
 	} {
-		if _, err := newCheckResult(views, nil, nil, scope); err == nil || !strings.HasPrefix(err.Error(), want) {
+		if _, err := newCheckResult(views, nil, nil, scope, time.Now()); err == nil || !strings.HasPrefix(err.Error(), want) {
 			t.Errorf("%+v: %v, want %q", scope, err, want)
 		}
 	}
 	// A fleet with no server yet is not a mistake in the command.
-	if res, err := newCheckResult(nil, nil, nil, fleetScope{}); err != nil || res.Code != checkOK {
+	if res, err := newCheckResult(nil, nil, nil, fleetScope{}, time.Now()); err != nil || res.Code != checkOK {
 		t.Errorf("an empty fleet: %+v %v", res, err)
 	}
 }
@@ -114,7 +120,7 @@ func TestACheckOfNoServerIsAMistake(t *testing.T) {
 func TestACheckWarnsWhileMailIsNotGettingThrough(t *testing.T) {
 	now := time.Date(2026, 12, 3, 15, 0, 0, 0, time.Local)
 	views := []master.SlaveView{{Name: "FS01", State: master.StateConnected}}
-	res, err := newCheckResult(views, nil, nil, fleetScope{})
+	res, err := newCheckResult(views, nil, nil, fleetScope{}, now)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -122,17 +128,17 @@ func TestACheckWarnsWhileMailIsNotGettingThrough(t *testing.T) {
 		Since: now.Add(-20 * time.Minute), NextTry: now.Add(5 * time.Minute), Alerts: 2})
 	var out bytes.Buffer
 	res.write(&out, now)
-	want := "LANYARD WARNING - mail not getting through; 1 server, 1 connected; 0 backup tasks | servers=1 connected=1 offline=0 error=0 disconnected=0 tasks=0 failed=0 overdue=0 mail_waiting=2\n" +
+	want := "LANYARD WARNING - mail not getting through; 1 server, 1 connected; 0 backup tasks | servers=1 connected=1 offline=0 error=0 disconnected=0 muted=0 tasks=0 failed=0 overdue=0 mail_waiting=2\n" +
 		"mail: NOT getting through since 14:40: the mail server said \"421 4.3.2 service not available\"; 2 alerts waiting, tried again at 15:05\n"
 	if res.Code != checkWarning || out.String() != want {
 		t.Errorf("code %d:\n%s\nwant:\n%s", res.Code, out.String(), want)
 	}
 
-	res, _ = newCheckResult(views, nil, nil, fleetScope{})
+	res, _ = newCheckResult(views, nil, nil, fleetScope{}, now)
 	res.withMail(master.MailStatus{})
 	out.Reset()
 	res.write(&out, now)
-	if want := "LANYARD OK - 1 server, 1 connected; 0 backup tasks | servers=1 connected=1 offline=0 error=0 disconnected=0 tasks=0 failed=0 overdue=0 mail_waiting=0\n"; res.Code != checkOK || out.String() != want {
+	if want := "LANYARD OK - 1 server, 1 connected; 0 backup tasks | servers=1 connected=1 offline=0 error=0 disconnected=0 muted=0 tasks=0 failed=0 overdue=0 mail_waiting=0\n"; res.Code != checkOK || out.String() != want {
 		t.Errorf("with mail fine, code %d:\n%s\nwant:\n%s", res.Code, out.String(), want)
 	}
 }
