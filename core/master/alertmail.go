@@ -1,7 +1,6 @@
 package master
 
 import (
-	"context"
 	"fmt"
 	"maps"
 	"slices"
@@ -155,15 +154,9 @@ func (m *Master) sendQueued(now time.Time) {
 		if m.ctx.Err() != nil {
 			return
 		}
-		s := *snd
-		if om.to != nil {
-			s.Settings.To = om.to
-		}
-		ctx, cancel := context.WithTimeout(m.ctx, mailTimeout)
-		err := s.Send(ctx, om.msg)
-		cancel()
-		if err != nil && m.ctx.Err() != nil {
-			return // stopping: the next start sends it
+		stopping, err := m.sendTo(snd, om.to, om.msg)
+		if stopping {
+			return // the next start sends it
 		}
 		if err != nil {
 			later()

@@ -288,15 +288,9 @@ func (m *Master) sendDaily(snd *mail.Sender, now, slot time.Time, mails []dailyM
 			return
 		}
 		if dm.msg.Subject != "" {
-			s := *snd
-			if dm.to != nil {
-				s.Settings.To = dm.to
-			}
-			ctx, cancel := context.WithTimeout(m.ctx, mailTimeout)
-			err := s.Send(ctx, dm.msg)
-			cancel()
-			if err != nil && m.ctx.Err() != nil {
-				return // stopping: the next start sends it
+			stopping, err := m.sendTo(snd, dm.to, dm.msg)
+			if stopping {
+				return // the next start sends it
 			}
 			if err != nil {
 				m.dailyRetry = now.Add(dailyRetryEvery)
@@ -314,6 +308,20 @@ func (m *Master) sendDaily(snd *mail.Sender, now, slot time.Time, mails []dailyM
 			m.mailTried(nil, time.Time{})
 		}
 	}
+}
+
+// sendTo sends msg through snd to to (nil: the mail settings'
+// recipients), within mailTimeout; stopping: the console stopped
+// meanwhile, and err says nothing of the mail server.
+func (m *Master) sendTo(snd *mail.Sender, to []string, msg mail.Message) (stopping bool, err error) {
+	s := *snd
+	if to != nil {
+		s.Settings.To = to
+	}
+	ctx, cancel := context.WithTimeout(m.ctx, mailTimeout)
+	defer cancel()
+	err = s.Send(ctx, msg)
+	return err != nil && m.ctx.Err() != nil, err
 }
 
 // dailyMail is one daily summary and its recipients (nil: the mail
