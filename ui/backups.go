@@ -514,6 +514,9 @@ func (v *backupsView) cellText(r *master.BackupRow, col int) (string, fyne.Theme
 			s += " · " + backupsLastKnownAs + ", " + health.Age(v.o.now().Sub(r.Seen))
 			fg = theme.ColorNamePlaceHolder
 		}
+		if !r.Disconnected && r.MutedUntil.After(v.o.now()) {
+			s += " · alerts muted until " + r.MutedUntil.In(v.o.loc).Format("15:04")
+		}
 		return s, fg
 	case colSlave:
 		return r.Slave, fg

@@ -176,6 +176,34 @@ func TestTheBackupsWindowCountsADisconnectedSlavesTasksApart(t *testing.T) {
 	q.runUntil(t, "NAS counted again", func() bool { return v.snap.held == 0 && v.snap.counts.Overdue == 1 })
 }
 
+// A muted slave's rows count as any other's; their state says until
+// when its alerts are muted, and, the mute over, no more.
+func TestTheBackupsWindowSaysASlavesAlertsAreMuted(t *testing.T) {
+	v, src, q, _ := openBackups(t)
+	row := mixedRows()[1] // FS01 / offsite, failed
+	row.MutedUntil = fixedNow.Add(3 * time.Hour)
+	src.setRow(row)
+	want := "failed · alerts muted until " + row.MutedUntil.UTC().Format("15:04")
+	q.runUntil(t, "FS01 muted", func() bool {
+		for _, b := range v.snap.visible {
+			if b.r.Task == "offsite" && !b.r.MutedUntil.IsZero() {
+				return true
+			}
+		}
+		return false
+	})
+	if got, _ := v.cellText(&row, colState); got != want {
+		t.Fatalf("the state cell says %q, want %q", got, want)
+	}
+	if v.snap.counts.Failed != 1 || v.snap.held != 0 {
+		t.Fatalf("a muted slave's failure counted %d, held %d", v.snap.counts.Failed, v.snap.held)
+	}
+	row.MutedUntil = fixedNow.Add(-time.Minute)
+	if got, _ := v.cellText(&row, colState); got != "failed" {
+		t.Fatalf("the mute over, the state cell says %q", got)
+	}
+}
+
 func TestTheBackupsWindowFollowsTheFleetAndOpensATasksTab(t *testing.T) {
 	v, src, q, opened := openBackups(t)
 	fixed := mixedRows()[1]

@@ -72,7 +72,10 @@ type Row struct {
 	// Disconnected: the user disconnected the slave (the console's entry's;
 	// Tracker leaves it false).
 	Disconnected bool
-	Task         string
+	// MutedUntil: the user muted the slave's alerts until then (the
+	// console's entry's; Tracker leaves it zero).
+	MutedUntil time.Time
+	Task       string
 	Eval
 	LastResult           backup.Result
 	LastRun              time.Time // when the last run that ended, ended

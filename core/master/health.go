@@ -159,7 +159,7 @@ func (m *Master) BackupRows(ids ...string) []BackupRow {
 		if s == nil {
 			continue // removed
 		}
-		r.Slave, r.Group, r.Disconnected = s.entry.Name, s.entry.Group, s.entry.Disabled
+		r.Slave, r.Group, r.Disconnected, r.MutedUntil = s.entry.Name, s.entry.Group, s.entry.Disabled, s.entry.MutedUntil
 		out = append(out, r)
 	}
 	return out
