@@ -66,13 +66,26 @@ type Report struct {
 	// of such a slave is announced: it is not watched.
 	Disconnected       int
 	DisconnectedSlaves []string
+	// Muted are the slaves whose alerts the user muted at the report's
+	// time, by name (sorted): counted as any other, but nobody is told
+	// of them until the mute ends.
+	Muted []MutedSlave
+}
+
+// MutedSlave is a slave whose alerts are muted, and until when.
+type MutedSlave struct {
+	Name  string
+	Until time.Time
 }
 
 // NewReport makes the report of rows at now.
 func NewReport(rows []Row, now time.Time, since time.Duration) Report {
 	r := Report{Generated: now, Since: since}
-	slaves, held := map[string]bool{}, map[string]string{}
+	slaves, held, muted := map[string]bool{}, map[string]string{}, map[string]MutedSlave{}
 	for _, row := range rows {
+		if !row.Disconnected && row.MutedUntil.After(now) {
+			muted[row.SlaveID] = MutedSlave{row.Slave, row.MutedUntil}
+		}
 		if row.Disconnected {
 			r.Disconnected++
 			held[row.SlaveID] = row.Slave
@@ -96,6 +109,9 @@ func NewReport(rows []Row, now time.Time, since time.Duration) Report {
 	r.Slaves = len(slaves)
 	r.DisconnectedSlaves = slices.SortedFunc(maps.Values(held), func(a, b string) int {
 		return cmp.Compare(strings.ToLower(a), strings.ToLower(b))
+	})
+	r.Muted = slices.SortedFunc(maps.Values(muted), func(a, b MutedSlave) int {
+		return cmp.Compare(strings.ToLower(a.Name), strings.ToLower(b.Name))
 	})
 	slices.SortFunc(r.Rows, func(a, b Row) int {
 		return cmp.Or(b.State.rank()-a.State.rank(), cmp.Compare(strings.ToLower(a.Slave), strings.ToLower(b.Slave)),
@@ -203,6 +219,9 @@ type TaskJSON struct {
 	// Disconnected: the user disconnected the slave; nothing of it is
 	// announced until it is connected again.
 	Disconnected bool `json:"disconnected"`
+	// MutedUntil: the user muted the slave's alerts until then; absent
+	// when they are not.
+	MutedUntil *time.Time `json:"muted_until,omitempty"`
 }
 
 func timePtr(t time.Time) *time.Time {
@@ -218,7 +237,7 @@ func (row *Row) JSON() TaskJSON {
 	return TaskJSON{Slave: row.Slave, Group: row.Group, Task: row.Task, State: row.State, LastResult: string(row.LastResult),
 		LastRun: timePtr(row.LastRun), LastSuccess: timePtr(row.LastSuccess), FailuresSinceSuccess: row.FailuresSinceSuccess,
 		NextRun: timePtr(row.NextRun), Overdue: row.Overdue, Running: row.Running, Error: row.LastError,
-		LastKnown: row.LastKnown, Seen: timePtr(row.Seen), Disconnected: row.Disconnected}
+		LastKnown: row.LastKnown, Seen: timePtr(row.Seen), Disconnected: row.Disconnected, MutedUntil: timePtr(row.MutedUntil)}
 }
 
 // WriteJSON writes one JSON object per listed task, one per line.
@@ -333,6 +352,18 @@ func (r *Report) heldLine() string {
 		human.Plural(r.Disconnected, "task", "tasks"), r.heldWords(len(r.DisconnectedSlaves)))
 }
 
+// mutedLine says whose alerts are muted, and until when; "" for nobody's.
+func (r *Report) mutedLine(loc *time.Location) string {
+	if len(r.Muted) == 0 {
+		return ""
+	}
+	names := make([]string, len(r.Muted))
+	for i, m := range r.Muted {
+		names[i] = m.Name + " until " + When(m.Until, loc)
+	}
+	return "Alerts muted (maintenance): " + human.List(names, len(names)) + "."
+}
+
 func (r *Report) ranLine() string {
 	within := "in all"
 	if r.Since > 0 {
@@ -346,8 +377,10 @@ func (r *Report) ranLine() string {
 func (r *Report) WriteText(w io.Writer, loc *time.Location) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s, %s\n%s\n%s\n", r.title(), When(r.Generated, loc), r.headline(), r.ranLine())
-	if held := r.heldLine(); held != "" {
-		fmt.Fprintln(&b, held)
+	for _, line := range []string{r.heldLine(), r.mutedLine(loc)} {
+		if line != "" {
+			fmt.Fprintln(&b, line)
+		}
 	}
 	for _, sec := range r.sections() {
 		fmt.Fprintf(&b, "\n%s (%s)\n", strings.ToUpper(sec.name), human.Count(len(sec.rows)))
@@ -395,7 +428,7 @@ var htmlReport = template.Must(template.New("report").Parse(`<!DOCTYPE html>
 <body style="font-family: sans-serif; font-size: 14px; color: #222">
 <h2 style="margin-bottom: 4px">{{.Title}}</h2>
 <p style="margin-top: 0; color: #555">{{.When}}</p>
-<p><b>{{.Headline}}</b><br>{{.Ran}}{{with .Held}}<br>{{.}}{{end}}</p>
+<p><b>{{.Headline}}</b><br>{{.Ran}}{{with .Held}}<br>{{.}}{{end}}{{with .Muted}}<br>{{.}}{{end}}</p>
 {{range .Sections}}
 <h3 style="color: {{.Colour}}">{{.Name}} ({{len .Rows}})</h3>
 <table cellpadding="4" cellspacing="0" style="border-collapse: collapse">
@@ -421,9 +454,10 @@ var htmlColours = map[string]string{string(StateFailed): "#c62828", string(State
 // part): the same sections as the text.
 func (r *Report) WriteHTML(w io.Writer, loc *time.Location) error {
 	data := struct {
-		Subject, Title, When, Headline, Ran, Held string
-		Sections                                  []htmlSection
-	}{Subject: r.Subject(), Title: r.title(), When: When(r.Generated, loc), Headline: r.headline(), Ran: r.ranLine(), Held: r.heldLine()}
+		Subject, Title, When, Headline, Ran, Held, Muted string
+		Sections                                         []htmlSection
+	}{Subject: r.Subject(), Title: r.title(), When: When(r.Generated, loc), Headline: r.headline(), Ran: r.ranLine(), Held: r.heldLine(),
+		Muted: r.mutedLine(loc)}
 	for _, sec := range r.sections() {
 		h := htmlSection{Name: strings.ToUpper(sec.name), Colour: htmlColours[sec.name]}
 		for i := range sec.rows {

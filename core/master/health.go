@@ -151,6 +151,7 @@ func (m *Master) BackupRows(ids ...string) []BackupRow {
 		return nil
 	}
 	rows := m.health.Rows(ids...)
+	now := time.Now()
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	out := rows[:0]
@@ -159,7 +160,10 @@ func (m *Master) BackupRows(ids ...string) []BackupRow {
 		if s == nil {
 			continue // removed
 		}
-		r.Slave, r.Group, r.Disconnected, r.MutedUntil = s.entry.Name, s.entry.Group, s.entry.Disabled, s.entry.MutedUntil
+		r.Slave, r.Group, r.Disconnected = s.entry.Name, s.entry.Group, s.entry.Disabled
+		if s.entry.MutedUntil.After(now) {
+			r.MutedUntil = s.entry.MutedUntil // a mute over is none
+		}
 		out = append(out, r)
 	}
 	return out
