@@ -108,6 +108,11 @@ func (m *Master) Mute(name string, until time.Time) (SlaveView, error) {
 	if err != nil {
 		return SlaveView{}, err
 	}
+	if until.IsZero() && !e.MutedUntil.After(time.Now()) {
+		if v, ok := m.Slave(e.Name); ok {
+			return v, nil // not muted: nothing to unmute, nothing to log
+		}
+	}
 	if err := m.updateEntry(e.ID, func(e *store.Slave) error { e.MutedUntil = until; return nil }); err != nil {
 		return SlaveView{}, err
 	}
