@@ -23,9 +23,9 @@ import (
 // security and login, sender and recipients, which alerts are mailed, the
 // daily summary's time and each group's own summary's recipients, and
 // Send test message, which tries the values as typed and shows the
-// server's own refusal. Above them, while mail is not getting through,
-// why, and when it is tried again. The password field never shows the stored
-// password: it says one is stored, and a typed one replaces it.
+// server's own refusal. Above them, while mail is not getting through:
+// why, and when it is tried again. The password field never shows the
+// stored password: it says one is stored, and a typed one replaces it.
 
 // MailEditor reads and saves the console's mail settings; *master.Master
 // provides it.

@@ -37,7 +37,7 @@ Kept across restarts, with or without a running console.`,
 				return err
 			}
 			return e.eachSlave(cmd.Context(), args, group, opSlaveMute, entryChange{MutedUntil: end}, func(s entryResult) {
-				if s.MutedUntil.IsZero() {
+				if !s.MutedUntil.After(time.Now()) { // zero, or a mute that ended
 					fmt.Fprintf(e.stdout, "%s: alerts no longer muted\n", s.Name)
 					return
 				}
