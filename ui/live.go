@@ -41,10 +41,12 @@ func readListenInfo(rs RemoteSettings) listenInfo {
 	return listenInfo{settings: rs.Settings(), addr: rs.ListenAddr(), err: rs.ListenError()}
 }
 
-// MailWatch says how the console's mail is getting through;
-// *master.Master provides it. The status bar warns while it is not.
+// MailWatch says how the console's mail is getting through, and tries
+// what waits again at once; *master.Master provides it. The status bar
+// warns while mail is not getting through.
 type MailWatch interface {
 	MailStatus() master.MailStatus
+	RetryMail()
 }
 
 // readMailStatus is fleet's mail status, nil when it sends no mail.

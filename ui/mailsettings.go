@@ -39,6 +39,8 @@ type MailEditor interface {
 const (
 	mailTabLabel       = "Alerts and mail"
 	mailTestLabel      = "Send test message"
+	mailRetryLabel     = "Try Again Now"
+	mailRetrying       = "Trying again within seconds; the status bar says whether the mail went through."
 	mailPasswordStored = "(stored; type to replace)"
 	mailSecurityNone   = "None"
 	mailSecuritySTART  = "STARTTLS"
@@ -59,8 +61,10 @@ type mailForm struct {
 	test                       *widget.Button
 	result                     *widget.Label
 	// failing says, above the form, that mail is not getting through
-	// and why; hidden while it is.
-	failing *widget.Label
+	// and why, with retry to try again now; hidden while it is.
+	failing     *widget.Label
+	retry       *widget.Button
+	failingArea fyne.CanvasObject
 	// rows are the form's rows (label, field), which the tab lays out in
 	// one form with the alert grace so that every field lines up; below
 	// goes under that form.
@@ -113,10 +117,12 @@ func newMailForm(ed MailEditor, do func(func())) *mailForm {
 	f.failing = widget.NewLabel("")
 	f.failing.Wrapping = fyne.TextWrapWord
 	f.failing.Importance = widget.DangerImportance
+	f.retry = widget.NewButtonWithIcon(mailRetryLabel, theme.ViewRefreshIcon(), f.retryNow)
+	f.failingArea = container.NewVBox(f.failing, container.NewHBox(f.retry))
 	if ms := readMailStatus(ed); ms != nil && ms.Failing {
 		f.failing.SetText(mailFailingText(*ms))
 	} else {
-		f.failing.Hide()
+		f.failingArea.Hide()
 	}
 	f.test = widget.NewButtonWithIcon(mailTestLabel, theme.MailSendIcon(), f.sendTest)
 
@@ -137,6 +143,20 @@ func newMailForm(ed MailEditor, do func(func())) *mailForm {
 	note.Importance = widget.LowImportance
 	f.below = container.NewVBox(note, container.NewHBox(f.test), f.result)
 	return f
+}
+
+// retryNow asks the console to try what waits again at once: the mail
+// server is back, mended outside this console.
+func (f *mailForm) retryNow() {
+	mw, ok := f.ed.(MailWatch)
+	if !ok {
+		return
+	}
+	mw.RetryMail()
+	f.retry.Disable()
+	f.failing.SetText(mailRetrying)
+	f.failing.Importance = widget.MediumImportance
+	f.failing.Refresh()
 }
 
 // mailFailingText says, under the mail settings, that mail is not

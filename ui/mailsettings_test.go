@@ -2,6 +2,7 @@ package ui
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -32,6 +33,8 @@ func (m *mailConsole) MailStatus() master.MailStatus {
 	defer m.mu.Unlock()
 	return m.status
 }
+
+func (m *mailConsole) RetryMail() { m.record("retry mail") }
 
 // setStatus changes what MailStatus says and tells subscribers.
 func (m *mailConsole) setStatus(ms master.MailStatus) {
@@ -213,6 +216,10 @@ func TestTheStatusBarWarnsWhileMailIsNotGettingThrough(t *testing.T) {
 		if !strings.Contains(got, want) {
 			t.Errorf("the settings opened from the status bar lack %q:\n%s", want, got)
 		}
+	}
+	tapButton(t, mw.win, mailRetryLabel)
+	if got := overlayText(mw.win); !strings.Contains(got, mailRetrying) || !slices.Contains(mc.called(), "retry mail") {
+		t.Errorf("Try Again Now: %v; the tab says\n%s", mc.called(), got)
 	}
 	tapButton(t, mw.win, settingsCancelLabel)
 

@@ -232,7 +232,7 @@ func (f *settingsForm) alertsTab() (fyne.CanvasObject, string) {
 	}
 	f.mail = newMailForm(me, f.do)
 	rows = append(rows, f.mail.rows...)
-	return container.NewVBox(f.mail.failing, container.New(layout.NewFormLayout(), rows...), f.mail.below), mailTabLabel
+	return container.NewVBox(f.mail.failingArea, container.New(layout.NewFormLayout(), rows...), f.mail.below), mailTabLabel
 }
 
 // graceRows are the alert grace's form row: how long a problem lasts

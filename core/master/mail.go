@@ -127,8 +127,21 @@ func (m *Master) SetMailSettings(s mail.Settings, password *string) error {
 	}
 	m.log.WithField("event", "mail_settings").Infof("mail settings saved: server %s, %s, daily summary %s",
 		orNone(s.Server), human.Plural(len(s.To), "recipient", "recipients"), orNone(s.DailyAt))
-	m.outbox.tryNow() // the settings may be what kept them back
+	m.RetryMail() // the settings may be what kept it back
 	return nil
+}
+
+// RetryMail makes what the mail server did not take (alerts, the day's
+// summaries) due at the next tick, within healthTick, instead of at its
+// next try: the server is back, or its settings were mended.
+func (m *Master) RetryMail() {
+	m.outbox.tryNow()
+	select {
+	case m.daily <- struct{}{}: // dailyRetry is the holder's
+		m.dailyRetry = time.Time{}
+		<-m.daily
+	default: // being sent now
+	}
 }
 
 func orNone(s string) string {
@@ -162,9 +175,14 @@ func senderWith(db *store.DB, s *mail.Settings, password *string) (*mail.Sender,
 }
 
 // TestMail sends a test message with s and password (the stored ones
-// when nil) and reports success or the server's refusal.
+// when nil) and reports success or the server's refusal. One the stored
+// settings got through makes what waits due at once (RetryMail).
 func (m *Master) TestMail(ctx context.Context, s *mail.Settings, password *string) (string, error) {
-	return TestMail(ctx, m.cfg.DB, s, password)
+	msg, err := TestMail(ctx, m.cfg.DB, s, password)
+	if err == nil && s == nil && password == nil {
+		m.RetryMail()
+	}
+	return msg, err
 }
 
 // TestMail is Master.TestMail on a console's database (no console

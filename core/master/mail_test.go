@@ -9,9 +9,9 @@ import (
 	"time"
 
 	"github.com/lanyard/lanyard/core/backup"
+	"github.com/lanyard/lanyard/core/internal/netsim"
 	"github.com/lanyard/lanyard/core/mail"
 	"github.com/lanyard/lanyard/core/store"
-	"github.com/lanyard/lanyard/internal/freeport"
 	"github.com/lanyard/lanyard/internal/smtptest"
 	"github.com/lanyard/lanyard/internal/testkit"
 )
@@ -110,15 +110,20 @@ func (c *console) waitDaily(t *testing.T) {
 }
 
 // An SMTP server that is down at the daily time gets the summary when it
-// is back: tried again ten minutes later, and at once by a console
-// restarted in between; never twice.
+// is back: tried again ten minutes later, at once by a console restarted
+// in between, and at once when the mail settings are saved; never twice.
 func TestADailySummaryTheServerDidNotTakeIsSentLater(t *testing.T) {
 	srv := smtptest.Start(t, smtptest.Options{})
-	down := freeport.Closed(t) // nothing listens there: the server is down
+	proxy, err := netsim.NewProxy(srv.Addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(proxy.Close)
+	proxy.Refuse(true) // the server is down
 	db := testkit.Store(t, "console", store.Options{})
 	c := startConsoleWith(t, false, db, nil)
 	st := mail.Defaults()
-	st.Server, st.Security, st.From, st.To = down, mail.SecurityNone, "lanyard@example.com", []string{"ops@example.com"}
+	st.Server, st.Security, st.From, st.To = proxy.Addr(), mail.SecurityNone, "lanyard@example.com", []string{"ops@example.com"}
 	dailyAt := time.Now().Local().Add(time.Hour) // not due by the console's own clock
 	st.DailyAt = dailyAt.Format("15:04")
 	if err := c.SetMailSettings(st, nil); err != nil {
@@ -135,10 +140,10 @@ func TestADailySummaryTheServerDidNotTakeIsSentLater(t *testing.T) {
 	if d, _ := mail.LoadDaily(db); !d.Slot.Equal(slot) || len(d.Pending) != 1 {
 		t.Fatalf("after the failure the record is %+v, want the fleet's summary pending", d)
 	}
-	st.Server = srv.Addr // back up; the daily time unchanged
-	if err := c.SetMailSettings(st, nil); err != nil {
-		t.Fatal(err)
+	if ms := c.MailStatus(); !ms.Failing || ms.Daily != 1 {
+		t.Fatalf("after the failure the mail status is %+v", ms)
 	}
+	proxy.Refuse(false)                   // back up
 	c.dailyDue(slot.Add(5 * time.Minute)) // before its retry
 	c.waitDaily(t)
 	if n := len(srv.Messages()); n != 0 {
@@ -150,21 +155,18 @@ func TestADailySummaryTheServerDidNotTakeIsSentLater(t *testing.T) {
 	if d, _ := mail.LoadDaily(db); len(d.Pending) != 0 {
 		t.Fatalf("after the retry the record is %+v", d)
 	}
+	if ms := c.MailStatus(); ms.Failing {
+		t.Fatalf("after the retry the mail status is %+v", ms)
+	}
 
 	// The next day the server is down again, and the console restarts
 	// before the retry was due: the new one sends it at once.
-	st.Server = down
-	if err := c.SetMailSettings(st, nil); err != nil {
-		t.Fatal(err)
-	}
+	proxy.Refuse(true)
 	tomorrow := slot.AddDate(0, 0, 1)
 	c.dailyDue(tomorrow.Add(time.Minute))
 	c.waitDaily(t)
 	c.stop()
-	st.Server = srv.Addr
-	if err := mail.Save(db, st); err != nil {
-		t.Fatal(err)
-	}
+	proxy.Refuse(false)
 	c2 := startConsoleWith(t, false, db, nil)
 	c2.dailyDue(tomorrow.Add(2 * time.Minute))
 	c2.waitDaily(t)
@@ -172,6 +174,22 @@ func TestADailySummaryTheServerDidNotTakeIsSentLater(t *testing.T) {
 	c2.waitDaily(t)
 	if n := dailySummaries(srv); n != 2 {
 		t.Fatalf("%d daily summaries over two days, want 2", n)
+	}
+
+	// The day after, down again; back up, the user saves the settings
+	// (or sends a test message with them): the summary goes at once.
+	proxy.Refuse(true)
+	after := slot.AddDate(0, 0, 2)
+	c2.dailyDue(after.Add(time.Minute))
+	c2.waitDaily(t)
+	proxy.Refuse(false)
+	if _, err := c2.TestMail(context.Background(), nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	c2.dailyDue(after.Add(2 * time.Minute))
+	c2.waitDaily(t)
+	if n := dailySummaries(srv); n != 3 {
+		t.Fatalf("%d daily summaries over three days, want 3", n)
 	}
 }
 
