@@ -136,12 +136,7 @@ func (m *Master) SetMailSettings(s mail.Settings, password *string) error {
 // next try: the server is back, or its settings were mended.
 func (m *Master) RetryMail() {
 	m.outbox.tryNow()
-	select {
-	case m.daily <- struct{}{}: // dailyRetry is the holder's
-		m.dailyRetry = time.Time{}
-		<-m.daily
-	default: // being sent now
-	}
+	m.dailyRetry.Store(0)
 }
 
 func orNone(s string) string {
@@ -250,7 +245,7 @@ func (m *Master) dailyDue(now time.Time) {
 			<-m.daily
 		}
 	}()
-	if now.Before(m.dailyRetry) {
+	if now.UnixNano() < m.dailyRetry.Load() {
 		return
 	}
 	d, err := mail.LoadDaily(m.cfg.DB)
@@ -311,10 +306,11 @@ func (m *Master) sendDaily(snd *mail.Sender, now, slot time.Time, mails []dailyM
 				return // the next start sends it
 			}
 			if err != nil {
-				m.dailyRetry = now.Add(dailyRetryEvery)
+				retry := now.Add(dailyRetryEvery)
+				m.dailyRetry.Store(retry.UnixNano())
 				m.log.WithError(err).WithField("event", "mail_failed").Errorf("could not mail the daily summary%s (trying again at %s): %v",
-					dm.what, m.dailyRetry.Local().Format("15:04"), err)
-				m.mailTried(err, m.dailyRetry)
+					dm.what, retry.Local().Format("15:04"), err)
+				m.mailTried(err, retry)
 				return
 			}
 			m.log.WithField("event", "mail_sent").Infof("daily summary%s mailed: %s", dm.what, dm.msg.Subject)

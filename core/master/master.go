@@ -87,9 +87,10 @@ type Master struct {
 	refusals *store.RefusalLog
 
 	// daily is held while the day's summaries are being sent (mail.go);
-	// dailyRetry is when a summary that failed is tried again.
+	// dailyRetry is when a summary that failed is tried again, in Unix
+	// nanoseconds (0: at once).
 	daily      chan struct{}
-	dailyRetry time.Time
+	dailyRetry atomic.Int64
 	// outbox sends the alert mail (alertmail.go); mailFailure is how
 	// the last try went, when it failed (mail.go).
 	outbox      alertOutbox
