@@ -23,13 +23,7 @@ import (
 // alert is mailed once, and MailStatus says while mail is not getting
 // through.
 func TestAnAlertTheServerDidNotTakeIsMailedLaterUnlessItIsOver(t *testing.T) {
-	srv := smtptest.Start(t, smtptest.Options{})
-	proxy, err := netsim.NewProxy(srv.Addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(proxy.Close)
-	proxy.Refuse(true) // the mail server is down
+	srv, proxy := downMailServer(t)
 	db := testkit.Store(t, "console", store.Options{})
 	watch := testkit.NewLogWatch()
 	tune := func(cfg *Config) {
@@ -138,6 +132,21 @@ func TestAnAlertTheServerDidNotTakeIsMailedLaterUnlessItIsOver(t *testing.T) {
 	if n := len(srv.Messages()); n != 3 {
 		t.Fatalf("%d messages, want the alerts of offsite, later and last", n)
 	}
+}
+
+// downMailServer is a mail server, and the proxy in front of it that is
+// where the console reaches it: refusing every connection, as a server
+// that is down, until told otherwise (Refuse(false)).
+func downMailServer(t *testing.T) (*smtptest.Server, *netsim.Proxy) {
+	t.Helper()
+	srv := smtptest.Start(t, smtptest.Options{})
+	proxy, err := netsim.NewProxy(srv.Addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(proxy.Close)
+	proxy.Refuse(true)
+	return srv, proxy
 }
 
 // alerting: an alert about task is in force.

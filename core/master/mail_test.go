@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/lanyard/lanyard/core/backup"
-	"github.com/lanyard/lanyard/core/internal/netsim"
 	"github.com/lanyard/lanyard/core/mail"
 	"github.com/lanyard/lanyard/core/store"
 	"github.com/lanyard/lanyard/internal/smtptest"
@@ -113,13 +112,7 @@ func (c *console) waitDaily(t *testing.T) {
 // is back: tried again ten minutes later, at once by a console restarted
 // in between, and at once when the mail settings are saved; never twice.
 func TestADailySummaryTheServerDidNotTakeIsSentLater(t *testing.T) {
-	srv := smtptest.Start(t, smtptest.Options{})
-	proxy, err := netsim.NewProxy(srv.Addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(proxy.Close)
-	proxy.Refuse(true) // the server is down
+	srv, proxy := downMailServer(t)
 	db := testkit.Store(t, "console", store.Options{})
 	c := startConsoleWith(t, false, db, nil)
 	st := mail.Defaults()
