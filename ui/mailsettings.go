@@ -165,7 +165,7 @@ func (f *mailForm) retryNow() {
 func mailFailingText(ms master.MailStatus) string {
 	text := fmt.Sprintf("Mail is not getting through since %s: %s.", ms.Since.Local().Format("15:04"), ms.Error)
 	if w := ms.Waiting(); w != "" {
-		text += fmt.Sprintf(" Waiting: %s, tried again at %s; alerts at once when you apply settings.", w, ms.NextTry.Local().Format("15:04"))
+		text += fmt.Sprintf(" Waiting: %s, tried again at %s, or at once with %s or %s.", w, ms.NextTry.Local().Format("15:04"), mailRetryLabel, settingsApplyLabel)
 	}
 	return text
 }

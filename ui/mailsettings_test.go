@@ -210,7 +210,7 @@ func TestTheStatusBarWarnsWhileMailIsNotGettingThrough(t *testing.T) {
 	got := overlayText(mw.win)
 	for _, want := range []string{
 		`Mail is not getting through since 14:20: the mail server said "535 5.7.8 authentication failed".`,
-		"Waiting: 3 alerts and 1 daily summary, tried again at 14:25",
+		"Waiting: 3 alerts and 1 daily summary, tried again at 14:25, or at once with Try Again Now or Apply.",
 		"SMTP server", // the mail tab is the one shown
 	} {
 		if !strings.Contains(got, want) {
