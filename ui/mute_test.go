@@ -30,7 +30,22 @@ func TestASlaveIsMutedAndUnmutedFromItsMenu(t *testing.T) {
 	q.runUntil(t, "FS01 muted", func() bool {
 		return slices.ContainsFunc(fc.called(), func(c string) bool { return strings.HasPrefix(c, "mute FS01 until ") }) && row().mute.Visible()
 	})
+	markAfterName := func(r *slaveRow) {
+		t.Helper()
+		if end := r.name.Position().X + r.name.MinSize().Width; r.mute.Position().X < end {
+			t.Errorf("the mute mark at x=%v is over the name %q, which ends at x=%v", r.mute.Position().X, r.name.Text, end)
+		}
+	}
+	markAfterName(row())
 	v, _ := mw.model.view(id)
+	// A row the tree binds to another muted slave, of a longer name.
+	other := v
+	other.Name = "FS01-with-a-longer-name"
+	spare := newSlaveRow(stateLooks{})
+	spare.Resize(row().Size())
+	spare.set(&v, fixedNow)
+	spare.set(&other, fixedNow)
+	markAfterName(spare)
 	if v.MutedUntil.Before(before.Add(4*time.Hour)) || v.MutedUntil.After(time.Now().Add(4*time.Hour)) {
 		t.Fatalf("For 4 Hours muted it until %v", v.MutedUntil)
 	}

@@ -296,6 +296,7 @@ func (r *slaveRow) set(v *master.SlaveView, now time.Time) {
 	r.name.Color = fg
 	r.fitName()
 	r.name.Refresh()
+	r.placeMute(r.Size())
 	r.state.Text = treeStateWord(v, now)
 	r.state.Color = theme.Color(theme.ColorNamePlaceHolder)
 	if v.State == master.StateError {
@@ -378,6 +379,17 @@ func fitText(s string, width, size float32, style fyne.TextStyle) string {
 	return string(runes[:lo]) + "…"
 }
 
+// placeMute puts the mute mark, when shown, just after the name as it
+// is drawn now (a row bound to another slave draws another name).
+func (r *slaveRow) placeMute(size fyne.Size) {
+	if !r.mute.Visible() {
+		return
+	}
+	x := float32(2*(rowIcon+rowGap)) + min(r.nameWidth(size.Width), r.name.MinSize().Width) + rowGap
+	r.mute.Resize(fyne.NewSquareSize(rowIcon))
+	r.mute.Move(fyne.NewPos(x, (size.Height-rowIcon)/2))
+}
+
 func (r *slaveRow) nameWidth(w float32) float32 {
 	w -= 2*(rowIcon+rowGap) + (rowGap + stateColumn + rowGap + badgeWidth + rowGap + lockWidth + rowInset)
 	if r.mute.Visible() {
@@ -406,10 +418,7 @@ func (s *slaveRowRenderer) Layout(size fyne.Size) {
 	nameH := r.name.MinSize().Height
 	r.name.Move(fyne.NewPos(x, (size.Height-nameH)/2))
 	r.name.Resize(fyne.NewSize(r.nameWidth(size.Width), nameH))
-	if r.mute.Visible() {
-		r.mute.Resize(fyne.NewSquareSize(rowIcon))
-		r.mute.Move(fyne.NewPos(x+min(r.nameWidth(size.Width), r.name.MinSize().Width)+rowGap, (size.Height-rowIcon)/2))
-	}
+	r.placeMute(size)
 
 	right := size.Width - rowInset - lockWidth
 	r.lock.Resize(fyne.NewSquareSize(lockWidth))
