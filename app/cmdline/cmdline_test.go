@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/spf13/cobra"
 )
@@ -126,31 +125,6 @@ func TestAQuietCodeErrorEndsWithItsCodeAndPrintsNothingMore(t *testing.T) {
 		code := Execute(context.Background(), root, nil, &stderr)
 		if code != 3 || (stderr.Len() == 0) != quiet {
 			t.Errorf("quiet %v: exit %d, stderr %q", quiet, code, stderr.String())
-		}
-	}
-}
-
-func TestParseUntilReadsATimeOfDayOrADateAndTime(t *testing.T) {
-	now := time.Date(2026, 12, 3, 15, 0, 0, 0, time.Local)
-	for in, want := range map[string]time.Time{
-		"18:30":                time.Date(2026, 12, 3, 18, 30, 0, 0, time.Local),
-		" 08:00 ":              time.Date(2026, 12, 4, 8, 0, 0, 0, time.Local), // tomorrow's: today's is past
-		"15:00":                time.Date(2026, 12, 4, 15, 0, 0, 0, time.Local),
-		"2026-12-24 23:59":     time.Date(2026, 12, 24, 23, 59, 0, 0, time.Local),
-		"2026-12-24T06:00":     time.Date(2026, 12, 24, 6, 0, 0, 0, time.Local),
-		"2027-01-02T10:00:00Z": time.Date(2027, 1, 2, 10, 0, 0, 0, time.UTC),
-	} {
-		if got, err := ParseUntil(in, now); err != nil || !got.Equal(want) {
-			t.Errorf("ParseUntil(%q) = %v, %v; want %v", in, got, err, want)
-		}
-	}
-	for in, want := range map[string]string{
-		"2026-12-01 08:00": "1 Dec 2026 08:00 is past",
-		"tomorrow":         `"tomorrow" is not a time`,
-		"25:00":            `"25:00" is not a time`,
-	} {
-		if _, err := ParseUntil(in, now); err == nil || !strings.HasPrefix(err.Error(), want) {
-			t.Errorf("ParseUntil(%q): %v, want %q", in, err, want)
 		}
 	}
 }

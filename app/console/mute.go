@@ -7,6 +7,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/lanyard/lanyard/app/cmdline"
+	"github.com/lanyard/lanyard/core/human"
 )
 
 // lanyard slave mute: a server in maintenance stays linked and managed,
@@ -71,7 +72,7 @@ func muteEnd(forD time.Duration, until string, off bool, now time.Time) (time.Ti
 	case forD > 0:
 		return now.Add(forD), nil
 	}
-	t, err := cmdline.ParseUntil(until, now)
+	t, err := human.ParseUntil(until, now)
 	if err != nil {
 		return time.Time{}, cmdline.Usagef("--until: %v", err)
 	}
