@@ -110,6 +110,7 @@ func (mw *mainWindow) slaveMenu() *fyne.Menu {
 // slaveItems are the Slave menu's items, the main menu's and a tree row's
 // context menu's, with connect as the Connect item's label; muted says
 // whether Mute Alerts' Unmute applies (the main menu's always offers it).
+// They act on the slave selected when chosen.
 func (mw *mainWindow) slaveItems(connect string, muted bool) []*fyne.MenuItem {
 	run := fyne.NewMenuItem(itemRunTask, mw.runTask)
 	run.Icon = theme.MediaPlayIcon()
@@ -117,7 +118,7 @@ func (mw *mainWindow) slaveItems(connect string, muted bool) []*fyne.MenuItem {
 	return []*fyne.MenuItem{
 		fyne.NewMenuItem(itemEditSlave, mw.editSelected),
 		fyne.NewMenuItem(connect, mw.toggleConnection),
-		muteItem(itemMute, muted, mw.muteSelected),
+		mw.muteItem(itemMute, func() string { v, _ := mw.selectedSlave(); return v.Name }, muted, mw.muteSelected),
 		fyne.NewMenuItem(itemPassword, mw.changePassword),
 		run,
 		fyne.NewMenuItemSeparator(),

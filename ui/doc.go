@@ -41,7 +41,7 @@
 //	backups.go          the Backups window: every task of every slave, worst first, filtered and sorted
 //	backupsreport.go    its Save Report…: the group shown's report, in the format the file's name asks for
 //	groupactions.go     a group row's Connect All, Disconnect All and Rename Group…
-//	mute.go             Mute Alerts: a server's, or a group's, for a while (maintenance), and Unmute
+//	mute.go             Mute Alerts: a server's, or a group's, for a while or until a time typed, and Unmute
 //	closekeys.go        Escape and Ctrl+W close the windows beside the main one
 //	geometry.go         windows' sizes: a first size that fits a laptop, then the size they were left at
 //	columns.go          tables' column widths: each its narrowest, the rest shared out

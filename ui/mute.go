@@ -6,8 +6,12 @@ import (
 	"time"
 
 	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
 
+	"github.com/lanyard/lanyard/core/human"
 	"github.com/lanyard/lanyard/core/master"
 )
 
@@ -23,7 +27,9 @@ const (
 	itemMuteHour     = "For 1 Hour"
 	itemMuteHours    = "For 4 Hours"
 	itemMuteTomorrow = "Until Tomorrow 08:00"
+	itemMuteUntil    = "Until…"
 	itemUnmute       = "Unmute"
+	muteUntilHint    = "18:30, or 2026-12-24 08:00"
 	muteLayout       = "2 Jan 15:04"
 )
 
@@ -41,14 +47,16 @@ func muteChoices(now time.Time) []struct {
 	}{{itemMuteHour, now.Add(time.Hour)}, {itemMuteHours, now.Add(4 * time.Hour)}, {itemMuteTomorrow, morning}, {itemUnmute, time.Time{}}}
 }
 
-// muteItem is a Mute Alerts submenu labelled label, whose choices mute
-// (or unmute) with act; muted says whether Unmute applies.
-func muteItem(label string, muted bool, act func(until time.Time)) *fyne.MenuItem {
+// muteItem is a Mute Alerts submenu labelled label, of what (a slave's
+// or a group's name, when chosen), whose choices mute (or unmute) with
+// act; muted says whether Unmute applies.
+func (mw *mainWindow) muteItem(label string, what func() string, muted bool, act func(until time.Time)) *fyne.MenuItem {
 	var items []*fyne.MenuItem
 	for _, c := range muteChoices(time.Now()) {
 		until := c.until
 		if until.IsZero() {
-			items = append(items, fyne.NewMenuItemSeparator())
+			items = append(items, fyne.NewMenuItem(itemMuteUntil, func() { mw.askMuteUntil(what(), act) }),
+				fyne.NewMenuItemSeparator())
 		}
 		it := fyne.NewMenuItem(c.label, nil)
 		// The end is counted from when the item is chosen, not when the
@@ -66,6 +74,39 @@ func muteItem(label string, muted bool, act func(until time.Time)) *fyne.MenuIte
 	m.Icon = theme.VolumeMuteIcon()
 	m.ChildMenu = fyne.NewMenu("", items...)
 	return m
+}
+
+// askMuteUntil asks until when to mute what's alerts, a time of day
+// (its next coming) or a date and time, then mutes with act.
+func (mw *mainWindow) askMuteUntil(what string, act func(until time.Time)) {
+	end := widget.NewEntry()
+	end.SetPlaceHolder(muteUntilHint)
+	problem := widget.NewLabel("")
+	problem.Importance = widget.DangerImportance
+	problem.Hide()
+	note := widget.NewLabel("A time of day is its next coming: today's, or tomorrow's once it is past.")
+	note.Importance = widget.LowImportance
+	var d *dialog.CustomDialog
+	mute := func() bool {
+		until, err := human.ParseUntil(end.Text, time.Now())
+		if err != nil {
+			problem.SetText(capitalize(err.Error()) + ".")
+			problem.Show()
+			return false
+		}
+		act(until)
+		return true
+	}
+	d, _ = askDialog(mw.win, "Mute Alerts of "+what, container.NewVBox(end, note, problem), "Mute", theme.VolumeMuteIcon(),
+		widget.HighImportance, mute)
+	end.OnSubmitted = func(string) {
+		if mute() {
+			d.Hide()
+		}
+	}
+	d.Resize(fyne.NewSize(420, d.MinSize().Height))
+	d.Show()
+	mw.win.Canvas().Focus(end)
 }
 
 // muteEnd is the end of the submenu's choice labelled label, chosen at
@@ -104,7 +145,7 @@ func (mw *mainWindow) groupMuteItem(id string) *fyne.MenuItem {
 	for _, v := range mw.model.members(id) {
 		anyMuted = anyMuted || muted(&v, now)
 	}
-	return muteItem(itemGroupMute, anyMuted, func(until time.Time) {
+	return mw.muteItem(itemGroupMute, func() string { return mw.model.groupLabel(id) }, anyMuted, func(until time.Time) {
 		var names []string
 		for _, v := range mw.model.members(id) {
 			if !until.IsZero() || muted(&v, mw.opts.now()) {

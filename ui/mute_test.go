@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"fyne.io/fyne/v2/widget"
 )
 
 // A slave row's Mute Alerts mutes it for the time chosen: the tree marks
@@ -105,4 +107,31 @@ func TestAGroupIsMutedAtOnce(t *testing.T) {
 	q.runUntil(t, "both unmuted", func() bool {
 		return slices.Contains(fc.called(), "unmute web-1") && slices.Contains(fc.called(), "unmute web-2")
 	})
+}
+
+// Until… asks for the mute's end: a date and time, or a time of day;
+// what cannot be read is said, and the dialog stays.
+func TestASlaveIsMutedUntilATimeTyped(t *testing.T) {
+	fc := newFakeConsole(demoFleet()...)
+	mw, q := openMainWindow(t, fc, nil)
+	mw.tree.Select(idOf(t, mw, "FS02"))
+	mw.showSelectedRowMenu()
+	tapMenuItem(t, mw.win, itemMute)
+	tapMenuItem(t, mw.win, itemMuteUntil)
+	end, ok := mw.win.Canvas().Focused().(*widget.Entry)
+	if !ok || !strings.Contains(overlayText(mw.win), "Mute Alerts of FS02") {
+		t.Fatalf("Until… opened %q, focused %v", overlayText(mw.win), mw.win.Canvas().Focused())
+	}
+	end.SetText("soon")
+	tapButton(t, mw.win, "Mute")
+	if got := overlayText(mw.win); !strings.Contains(got, `"soon" is not a time`) {
+		t.Fatalf("a time that cannot be read: the dialog says\n%s", got)
+	}
+	next := time.Now().AddDate(1, 0, 0)
+	end.SetText(next.Format("2006-01-02") + " 07:45")
+	end.OnSubmitted(end.Text) // Enter
+	q.runUntil(t, "FS02 muted", func() bool { return slices.Contains(fc.called(), "mute FS02 until 07:45") })
+	if overlayText(mw.win) != "" {
+		t.Errorf("the dialog stayed open: %q", overlayText(mw.win))
+	}
 }
