@@ -55,8 +55,12 @@ func (mw *mainWindow) muteItem(label string, what func() string, muted bool, act
 	for _, c := range muteChoices(time.Now()) {
 		until := c.until
 		if until.IsZero() {
-			items = append(items, fyne.NewMenuItem(itemMuteUntil, func() { mw.askMuteUntil(what(), act) }),
-				fyne.NewMenuItemSeparator())
+			ask := func() {
+				if name := what(); name != "" { // the main menu's, with nothing selected: as Edit…
+					mw.askMuteUntil(name, act)
+				}
+			}
+			items = append(items, fyne.NewMenuItem(itemMuteUntil, ask), fyne.NewMenuItemSeparator())
 		}
 		it := fyne.NewMenuItem(c.label, nil)
 		// The end is counted from when the item is chosen, not when the

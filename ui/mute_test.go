@@ -114,6 +114,12 @@ func TestAGroupIsMutedAtOnce(t *testing.T) {
 func TestASlaveIsMutedUntilATimeTyped(t *testing.T) {
 	fc := newFakeConsole(demoFleet()...)
 	mw, q := openMainWindow(t, fc, nil)
+	// The main menu's, with nothing selected, asks nothing.
+	mw.tree.UnselectAll()
+	menuItemLabelled(menuItemLabelled(mw.slaveMenu(), itemMute).ChildMenu, itemMuteUntil).Action()
+	if got := overlayText(mw.win); got != "" {
+		t.Fatalf("Until… with no server selected opened %q", got)
+	}
 	mw.tree.Select(idOf(t, mw, "FS02"))
 	mw.showSelectedRowMenu()
 	tapMenuItem(t, mw.win, itemMute)
