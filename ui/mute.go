@@ -53,8 +53,8 @@ func muteChoices(now time.Time) []struct {
 func (mw *mainWindow) muteItem(label string, what func() string, muted bool, act func(until time.Time)) *fyne.MenuItem {
 	var items []*fyne.MenuItem
 	for _, c := range muteChoices(time.Now()) {
-		until := c.until
-		if until.IsZero() {
+		unmute := c.until.IsZero()
+		if unmute {
 			ask := func() {
 				if name := what(); name != "" { // the main menu's, with nothing selected: as Edit…
 					mw.askMuteUntil(name, act)
@@ -62,16 +62,10 @@ func (mw *mainWindow) muteItem(label string, what func() string, muted bool, act
 			}
 			items = append(items, fyne.NewMenuItem(itemMuteUntil, ask), fyne.NewMenuItemSeparator())
 		}
-		it := fyne.NewMenuItem(c.label, nil)
 		// The end is counted from when the item is chosen, not when the
 		// menu was built.
-		it.Action = func() {
-			if !until.IsZero() {
-				until = muteEnd(it.Label, time.Now())
-			}
-			act(until)
-		}
-		it.Disabled = until.IsZero() && !muted
+		it := fyne.NewMenuItem(c.label, func() { act(muteEnd(c.label, time.Now())) })
+		it.Disabled = unmute && !muted
 		items = append(items, it)
 	}
 	m := fyne.NewMenuItem(label, nil)
