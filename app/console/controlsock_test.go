@@ -214,11 +214,11 @@ func TestSlaveMuteWithoutAConsole(t *testing.T) {
 	})
 	run := cliIn(t, dir)
 	out := run(0, "slave", "mute", "fs01", "--for", "2h")
-	end, err := time.ParseInLocation("FS01: alerts muted until "+muteLayout+"\n", out, time.Local)
+	end, err := time.ParseInLocation("FS01: alerts muted until "+human.StampLayout+"\n", out, time.Local)
 	if err != nil || end.Before(time.Now().Add(119*time.Minute)) || end.After(time.Now().Add(121*time.Minute)) {
 		t.Fatalf("slave mute --for 2h said %q (%v)", out, err)
 	}
-	if out := run(0, "slave", "list"); !strings.Contains(out, "FS01: alerts muted until "+end.Format(muteLayout)+"\n") || strings.Contains(out, "FS02: alerts") {
+	if out := run(0, "slave", "list"); !strings.Contains(out, "FS01: alerts muted until "+end.Format(human.StampLayout)+"\n") || strings.Contains(out, "FS02: alerts") {
 		t.Fatalf("slave list:\n%s", out)
 	}
 	var listed []slaveJSON

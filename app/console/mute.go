@@ -13,9 +13,6 @@ import (
 // lanyard slave mute: a server in maintenance stays linked and managed,
 // and nothing of it is announced until the mute ends (master.Mute).
 
-// muteLayout is how a mute's end is written.
-const muteLayout = "2 Jan 2006 15:04"
-
 func slaveMuteCmd(e *env) *cobra.Command {
 	var group, until string
 	var forD time.Duration
@@ -42,7 +39,7 @@ Kept across restarts, with or without a running console.`,
 					fmt.Fprintf(e.stdout, "%s: alerts no longer muted\n", s.Name)
 					return
 				}
-				fmt.Fprintf(e.stdout, "%s: alerts muted until %s\n", s.Name, s.MutedUntil.Local().Format(muteLayout))
+				fmt.Fprintf(e.stdout, "%s: alerts muted until %s\n", s.Name, s.MutedUntil.Local().Format(human.StampLayout))
 			})
 		},
 	}

@@ -475,7 +475,7 @@ func slaveListCmd(e *env) *cobra.Command {
 					fmt.Fprintf(e.stdout, "%s: a password change awaits its answer; the next link settles which password it has\n", s.Name)
 				}
 				if !s.MutedUntil.IsZero() {
-					fmt.Fprintf(e.stdout, "%s: alerts muted until %s\n", s.Name, s.MutedUntil.Local().Format(muteLayout))
+					fmt.Fprintf(e.stdout, "%s: alerts muted until %s\n", s.Name, s.MutedUntil.Local().Format(human.StampLayout))
 				}
 			}
 			return nil

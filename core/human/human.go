@@ -116,6 +116,10 @@ func Took(d time.Duration) string {
 // Seconds is Duration of a count of seconds, as agents report uptimes.
 func Seconds(sec uint64) string { return Duration(time.Duration(sec) * time.Second) }
 
+// StampLayout writes a moment with its date, "2 Dec 2026 14:03": a time
+// not of today, or the end of something to come.
+const StampLayout = "2 Jan 2006 15:04"
+
 // Ago is when t was, seen at now: "14:03:07 (12 min ago)" on the same day,
 // "2 Dec 2026 14:03 (1 d 3 h ago)" before it. The zero time is "".
 func Ago(t, now time.Time) string {
@@ -124,7 +128,7 @@ func Ago(t, now time.Time) string {
 	}
 	stamp := t.Format("15:04:05")
 	if y, m, d := t.Date(); y != now.Year() || m != now.Month() || d != now.Day() {
-		stamp = t.Format("2 Jan 2006 15:04")
+		stamp = t.Format(StampLayout)
 	}
 	return fmt.Sprintf("%s (%s ago)", stamp, Duration(now.Sub(t)))
 }

@@ -29,7 +29,7 @@ func ParseUntil(s string, now time.Time) (time.Time, error) {
 		var err error
 		if t, err = time.ParseInLocation(layout, s, time.Local); err == nil {
 			if !t.After(now) {
-				return time.Time{}, fmt.Errorf("%s is past: give a time to come", t.Local().Format("2 Jan 2006 15:04"))
+				return time.Time{}, fmt.Errorf("%s is past: give a time to come", t.Local().Format(StampLayout))
 			}
 			return t, nil
 		}

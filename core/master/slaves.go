@@ -10,6 +10,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/lanyard/lanyard/core/health"
+	"github.com/lanyard/lanyard/core/human"
 	"github.com/lanyard/lanyard/core/link"
 	"github.com/lanyard/lanyard/core/store"
 	"github.com/lanyard/lanyard/core/wire"
@@ -130,7 +131,7 @@ func (m *Master) Mute(name string, until time.Time) (SlaveView, error) {
 	}
 	reason := "alerts no longer muted by the user"
 	if !until.IsZero() {
-		reason = "alerts muted by the user until " + until.Local().Format("2 Jan 2006 15:04")
+		reason = "alerts muted by the user until " + until.Local().Format(human.StampLayout)
 	}
 	m.record(recordArgs{slave: s, kind: store.KindMuted, severity: store.SeverityInfo, reason: reason})
 	return v, nil
@@ -140,7 +141,7 @@ func (m *Master) Mute(name string, until time.Time) (SlaveView, error) {
 // one that ended already. Zero (unmute) is fine.
 func CheckMute(until, now time.Time) error {
 	if !until.IsZero() && !until.After(now) {
-		return fmt.Errorf("a mute must end after now, not at %s", until.Local().Format("2 Jan 2006 15:04"))
+		return fmt.Errorf("a mute must end after now, not at %s", until.Local().Format(human.StampLayout))
 	}
 	return nil
 }
