@@ -193,7 +193,9 @@ type alertID struct{ kind, slave, task string }
 // outboxMails words what waits in q: one message for the settings'
 // recipients, then one for each group's own, of the alerts still in force
 // (inForce, as Master.Alerting has them) and of kinds the settings mail;
-// over are the rest.
+// over are the rest. An alert queued for a group goes to the group its
+// server is in now, so a group renamed, or a server moved, while the
+// mail waited does not lose it; no message tells of one alert twice.
 func outboxMails(q []mail.Queued, inForce []health.Alert, st mail.Settings, now time.Time) (mails []outMail, over []mail.Queued) {
 	force := make(map[alertID]health.Alert, len(inForce))
 	for _, a := range inForce {
@@ -202,29 +204,39 @@ func outboxMails(q []mail.Queued, inForce []health.Alert, st mail.Settings, now 
 	type bucket struct {
 		alerts []health.Alert
 		queued []mail.Queued
+		told   map[alertID]bool
 	}
 	buckets := map[string]*bucket{}
 	for _, e := range q {
-		a, ok := force[alertID{e.Kind, e.SlaveID, backup.NameKey(e.Task)}]
-		if ok && e.To != mail.FleetSummary {
-			ok = st.GroupAlerts && st.GroupRecipients(e.To) != nil && strings.EqualFold(a.Row.Group, e.To)
+		id := alertID{e.Kind, e.SlaveID, backup.NameKey(e.Task)}
+		a, ok := force[id]
+		to := e.To
+		if ok && to != mail.FleetSummary {
+			to = a.Row.Group
+			ok = st.GroupAlerts && to != "" && st.GroupRecipients(to) != nil
 		}
 		if !ok || !mailsKind(st, a.Kind) {
 			over = append(over, e)
 			continue
 		}
-		b := buckets[e.To]
+		to = strings.ToLower(to) // one message to a group, however its entries spell it
+		b := buckets[to]
 		if b == nil {
-			b = &bucket{}
-			buckets[e.To] = b
+			b = &bucket{told: map[alertID]bool{}}
+			buckets[to] = b
 		}
-		b.alerts, b.queued = append(b.alerts, a), append(b.queued, e)
+		b.queued = append(b.queued, e)
+		if !b.told[id] {
+			b.told[id] = true
+			b.alerts = append(b.alerts, a)
+		}
 	}
 	for _, to := range slices.Sorted(maps.Keys(buckets)) { // the fleet's ("") first
 		b := buckets[to]
 		om := outMail{msg: alertMail(b.alerts, now, to == mail.FleetSummary), queued: b.queued}
 		if to != mail.FleetSummary {
-			om.to, om.what = st.GroupRecipients(to), " to "+to
+			group := b.alerts[0].Row.Group
+			om.to, om.what = st.GroupRecipients(group), " to "+group
 		}
 		mails = append(mails, om)
 	}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/lanyard/lanyard/core/backup"
+	"github.com/lanyard/lanyard/core/health"
 	"github.com/lanyard/lanyard/core/internal/netsim"
 	"github.com/lanyard/lanyard/core/mail"
 	"github.com/lanyard/lanyard/core/store"
@@ -253,5 +254,55 @@ func TestAMutedSlavesFailureIsNotNewsUntilItIsUnmuted(t *testing.T) {
 	}
 	if len(muted) != 2 || !strings.HasPrefix(muted[0], "alerts muted by the user until ") || muted[1] != "alerts no longer muted by the user" {
 		t.Fatalf("the connection log says %q", muted)
+	}
+}
+
+// An alert waiting for a group's own recipients goes to the group its
+// server is in when the mail is sent: a group renamed, or a server
+// moved, in the meantime does not lose it, and a message never tells of
+// one alert twice. One whose group has no recipients of its own any more
+// is over for the group (the settings' recipients still get theirs).
+func TestAGroupsAlertFollowsItsServerToTheGroupItIsInNow(t *testing.T) {
+	st := mail.Defaults()
+	st.To, st.GroupAlerts = []string{"ops@example.com"}, true
+	st.SetGroupTo("Acme Corp", []string{"it@acme.example"})
+	st.SetGroupTo("Globex", []string{"it@globex.example"})
+	now := time.Now()
+	failed := func(id, slave, group string) health.Alert {
+		return health.Alert{Kind: health.AlertFailed, SlaveID: id, Slave: slave, Task: "docs", Since: now,
+			Row: health.Row{SlaveID: id, Slave: slave, Group: group, Task: "docs"}}
+	}
+	inForce := []health.Alert{
+		failed("s1", "FS01", "Acme Corp"), // its group was "Acme" when queued
+		failed("s2", "FS02", "Globex"),    // moved from Acme to Globex
+		failed("s3", "FS03", "Initech"),   // a group with no recipients of its own
+	}
+	q := []mail.Queued{
+		{Kind: "failed", SlaveID: "s1", Task: "docs", To: "Acme"},
+		{Kind: "failed", SlaveID: "s1", Task: "docs", To: "ACME CORP"}, // queued again after the rename
+		{Kind: "failed", SlaveID: "s2", Task: "docs", To: "Acme"},
+		{Kind: "failed", SlaveID: "s3", Task: "docs", To: "Initech"},
+		{Kind: "failed", SlaveID: "s3", Task: "docs"},
+	}
+	mails, over := outboxMails(q, inForce, st, now)
+	if len(over) != 1 || over[0] != q[3] {
+		t.Fatalf("over: %+v, want Initech's alone", over)
+	}
+	got := map[string]outMail{}
+	for _, om := range mails {
+		got[strings.Join(om.to, ",")] = om
+	}
+	if len(mails) != 3 {
+		t.Fatalf("%d messages, want the settings' recipients', Acme Corp's and Globex's", len(mails))
+	}
+	acme := got["it@acme.example"]
+	if acme.what != " to Acme Corp" || len(acme.queued) != 2 || strings.Count(acme.msg.Text, "FS01 / docs failed") != 1 || strings.Contains(acme.msg.Text, "FS02") {
+		t.Fatalf("Acme Corp's message%s (%d queued):\n%s", acme.what, len(acme.queued), acme.msg.Text)
+	}
+	if globex := got["it@globex.example"]; !strings.Contains(globex.msg.Text, "FS02 / docs failed") || len(globex.queued) != 1 {
+		t.Fatalf("Globex's message:\n%s", globex.msg.Text)
+	}
+	if fleet := got[""]; fleet.to != nil || !strings.Contains(fleet.msg.Text, "FS03 / docs failed") {
+		t.Fatalf("the settings' recipients' message:\n%s", fleet.msg.Text)
 	}
 }
