@@ -249,24 +249,32 @@ func TestGroupRecipientsReadAsTheyAreWritten(t *testing.T) {
 }
 
 // The outbox keeps each alert once, in the order it came, and lets go
-// of those taken out; its record outlives the database's closing.
+// of those taken out, counting what waits; its record outlives the
+// database's closing.
 func TestTheOutboxKeepsEachAlertOnceUntilTakenOut(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "console.db")
 	db := testkit.StoreAt(t, path, "console", store.Options{})
+	box := NewOutbox(db)
 	a := Queued{Kind: "failed", SlaveID: "s1", Task: "docs"}
 	b := Queued{Kind: "offline", SlaveID: "s2"}
 	aToAcme := Queued{Kind: "failed", SlaveID: "s1", Task: "docs", To: "Acme"}
-	if err := Enqueue(db, []Queued{a, aToAcme}); err != nil {
+	if err := box.Enqueue([]Queued{a, aToAcme}); err != nil {
 		t.Fatal(err)
 	}
-	if err := Enqueue(db, []Queued{b, a}); err != nil {
+	if err := box.Enqueue([]Queued{b, a}); err != nil {
 		t.Fatal(err)
 	}
 	if q, err := LoadOutbox(db); err != nil || !slices.Equal(q, []Queued{a, aToAcme, b}) {
 		t.Fatalf("outbox %+v (%v), want a, a to Acme, b", q, err)
 	}
-	if err := Dequeue(db, []Queued{a, b}); err != nil {
+	if n, err := box.Len(); n != 3 || err != nil {
+		t.Fatalf("Len %d (%v), want 3", n, err)
+	}
+	if err := box.Dequeue([]Queued{a, b}); err != nil {
 		t.Fatal(err)
+	}
+	if n, _ := box.Len(); n != 1 {
+		t.Fatalf("after taking two out, Len %d, want 1", n)
 	}
 	if err := db.Close(); err != nil {
 		t.Fatal(err)
@@ -274,5 +282,8 @@ func TestTheOutboxKeepsEachAlertOnceUntilTakenOut(t *testing.T) {
 	db = testkit.StoreAt(t, path, "console", store.Options{})
 	if q, err := LoadOutbox(db); err != nil || !slices.Equal(q, []Queued{aToAcme}) {
 		t.Fatalf("after reopening, outbox %+v (%v), want a to Acme alone", q, err)
+	}
+	if n, err := NewOutbox(db).Len(); n != 1 || err != nil {
+		t.Fatalf("after reopening, Len %d (%v), want 1", n, err)
 	}
 }

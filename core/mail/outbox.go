@@ -2,6 +2,7 @@ package mail
 
 import (
 	"slices"
+	"sync"
 
 	"github.com/lanyard/lanyard/core/store"
 )
@@ -24,17 +25,53 @@ type Queued struct {
 	To      string `json:"to,omitempty"`
 }
 
-// LoadOutbox is every alert waiting in the outbox, oldest first.
+// LoadOutbox is every alert waiting in db's outbox, oldest first.
 func LoadOutbox(db *store.DB) ([]Queued, error) {
 	var q []Queued
 	_, err := db.GetSettings(outboxKey, &q)
 	return q, err
 }
 
-// Enqueue adds alerts to the outbox, those not waiting there already.
-func Enqueue(db *store.DB, alerts []Queued) error {
-	var q []Queued
-	return db.UpdateSettings(outboxKey, &q, func() error {
+// Outbox is a database's alert outbox, with how many alerts wait there
+// kept in memory: a window that shows the count asks often, and an
+// outbox behind a mail server that is down for a day may hold thousands.
+// The one Outbox of a database is the only writer of its outbox.
+type Outbox struct {
+	db *store.DB
+	mu sync.Mutex // held across each change, so n follows the record
+	n  int        // alerts waiting; -1 until read
+}
+
+// NewOutbox is db's outbox.
+func NewOutbox(db *store.DB) *Outbox { return &Outbox{db: db, n: -1} }
+
+// Load is every alert waiting, oldest first.
+func (o *Outbox) Load() ([]Queued, error) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	q, err := LoadOutbox(o.db)
+	if err == nil {
+		o.n = len(q)
+	}
+	return q, err
+}
+
+// Len is how many alerts wait; it reads the database once, the first
+// time.
+func (o *Outbox) Len() (int, error) {
+	o.mu.Lock()
+	n := o.n
+	o.mu.Unlock()
+	if n >= 0 {
+		return n, nil
+	}
+	q, err := o.Load()
+	return len(q), err
+}
+
+// Enqueue adds alerts, those not waiting already.
+func (o *Outbox) Enqueue(alerts []Queued) error {
+	return o.update(func(q []Queued) []Queued {
 		in := setOf(q)
 		for _, a := range alerts {
 			if !in[a] {
@@ -42,21 +79,36 @@ func Enqueue(db *store.DB, alerts []Queued) error {
 				q = append(q, a)
 			}
 		}
-		return nil
+		return q
 	})
 }
 
-// Dequeue takes alerts out of the outbox.
-func Dequeue(db *store.DB, alerts []Queued) error {
+// Dequeue takes alerts out.
+func (o *Outbox) Dequeue(alerts []Queued) error {
 	if len(alerts) == 0 {
 		return nil
 	}
+	out := setOf(alerts)
+	return o.update(func(q []Queued) []Queued {
+		return slices.DeleteFunc(q, func(a Queued) bool { return out[a] })
+	})
+}
+
+// update changes the outbox's record by change and counts what it left.
+func (o *Outbox) update(change func([]Queued) []Queued) error {
+	o.mu.Lock()
+	defer o.mu.Unlock()
 	var q []Queued
-	return db.UpdateSettings(outboxKey, &q, func() error {
-		out := setOf(alerts)
-		q = slices.DeleteFunc(q, func(a Queued) bool { return out[a] })
+	err := o.db.UpdateSettings(outboxKey, &q, func() error {
+		q = change(q)
 		return nil
 	})
+	if err == nil {
+		o.n = len(q)
+	} else {
+		o.n = -1 // read again: the record is what it was
+	}
+	return err
 }
 
 func setOf(q []Queued) map[Queued]bool {

@@ -12,6 +12,7 @@ import (
 	"github.com/lanyard/lanyard/core/health"
 	"github.com/lanyard/lanyard/core/human"
 	"github.com/lanyard/lanyard/core/mail"
+	"github.com/lanyard/lanyard/core/store"
 )
 
 // Alert mail goes through the outbox (core/mail): the health ticker
@@ -30,6 +31,7 @@ const alertRetryEvery = 5 * time.Minute
 
 // alertOutbox is the alert sender's state.
 type alertOutbox struct {
+	box     *mail.Outbox
 	sending chan struct{} // held while the outbox is being sent
 	mu      sync.Mutex
 	waiting bool      // the outbox may hold alerts
@@ -37,8 +39,8 @@ type alertOutbox struct {
 	retry   time.Time // when alerts the server did not take are tried again
 }
 
-func newAlertOutbox() alertOutbox {
-	return alertOutbox{sending: make(chan struct{}, 1), waiting: true} // what a console stopped with
+func newAlertOutbox(db *store.DB) alertOutbox {
+	return alertOutbox{box: mail.NewOutbox(db), sending: make(chan struct{}, 1), waiting: true} // what a console stopped with
 }
 
 // tryNow makes alerts waiting in the outbox due at the next tick.
@@ -68,7 +70,7 @@ func (m *Master) queueAlerts(alerts []health.Alert) {
 	if len(q) == 0 {
 		return
 	}
-	if err := mail.Enqueue(m.cfg.DB, q); err != nil {
+	if err := m.outbox.box.Enqueue(q); err != nil {
 		m.log.WithError(err).WithField("event", "mail_failed").Errorf("could not keep %s to mail: %v", human.Plural(len(q), "alert", "alerts"), err)
 		return
 	}
@@ -132,7 +134,7 @@ func (m *Master) sendQueued(now time.Time) {
 		ob.retry = now.Add(alertRetryEvery)
 		ob.mu.Unlock()
 	}
-	q, err := mail.LoadOutbox(m.cfg.DB)
+	q, err := ob.box.Load()
 	if err != nil {
 		later()
 		return
@@ -146,7 +148,7 @@ func (m *Master) sendQueued(now time.Time) {
 	if len(over) > 0 {
 		m.log.WithField("event", "mail_dropped").Infof("not mailed: %s over before the mail server took them (the daily summary tells of them)",
 			human.Plural(len(over), "alert", "alerts"))
-		if err := mail.Dequeue(m.cfg.DB, over); err != nil {
+		if err := ob.box.Dequeue(over); err != nil {
 			m.log.WithError(err).Warnf("could not take alerts that are over out of the outbox: %v", err)
 		}
 	}
@@ -166,7 +168,7 @@ func (m *Master) sendQueued(now time.Time) {
 			return
 		}
 		m.log.WithField("event", "mail_sent").Infof("mailed%s: %s", om.what, om.msg.Subject)
-		if err := mail.Dequeue(m.cfg.DB, om.queued); err != nil {
+		if err := ob.box.Dequeue(om.queued); err != nil {
 			m.log.WithError(err).Warnf("could not take mailed alerts out of the outbox: %v", err)
 		}
 		m.mailTried(nil, time.Time{})

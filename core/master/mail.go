@@ -74,8 +74,8 @@ func (m *Master) MailStatus() MailStatus {
 	f.mu.Lock()
 	st := MailStatus{Failing: f.err != "", Error: f.err, Since: f.since, NextTry: f.nextTry}
 	f.mu.Unlock()
-	if q, err := mail.LoadOutbox(m.cfg.DB); err == nil {
-		st.Alerts = len(q)
+	if n, err := m.outbox.box.Len(); err == nil {
+		st.Alerts = n
 	}
 	if d, err := mail.LoadDaily(m.cfg.DB); err == nil {
 		st.Daily = len(d.Pending)

@@ -109,7 +109,7 @@ func New(cfg Config) *Master {
 	}
 	m := &Master{cfg: cfg, log: log, slaves: map[string]*slave{}, byName: map[string]*slave{},
 		pins: newPinWriter(cfg.DB, log), hub: newEventHub(), tasks: newTaskHub(), alerts: newAlertHub(),
-		daily: make(chan struct{}, 1), outbox: newAlertOutbox()}
+		daily: make(chan struct{}, 1), outbox: newAlertOutbox(cfg.DB)}
 	m.stopCommits = cfg.DB.OnCommit(m.committed)
 	m.refusals = store.NewRefusalLog(m.write)
 	return m
