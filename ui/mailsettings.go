@@ -121,6 +121,9 @@ func newMailForm(ed MailEditor, do func(func())) *mailForm {
 	f.failingArea = container.NewVBox(f.failing, container.NewHBox(f.retry))
 	if ms := readMailStatus(ed); ms != nil && ms.Failing {
 		f.failing.SetText(mailFailingText(*ms))
+		if ms.Waiting() == "" {
+			f.retry.Hide() // nothing to try again: the test message says
+		}
 	} else {
 		f.failingArea.Hide()
 	}
@@ -159,15 +162,16 @@ func (f *mailForm) retryNow() {
 	f.failing.Refresh()
 }
 
-// mailFailingText says, under the mail settings, that mail is not
+// mailFailingText says, above the mail settings, that mail is not
 // getting through: since when, the server's words, what waits and when it
-// is tried again.
+// is tried again, or with nothing waiting how to learn whether it gets
+// through again.
 func mailFailingText(ms master.MailStatus) string {
 	text := fmt.Sprintf("Mail is not getting through since %s: %s.", ms.Since.Local().Format("15:04"), ms.Error)
 	if w := ms.Waiting(); w != "" {
-		text += fmt.Sprintf(" Waiting: %s, tried again at %s, or at once with %s or %s.", w, ms.NextTry.Local().Format("15:04"), mailRetryLabel, settingsApplyLabel)
+		return text + fmt.Sprintf(" Waiting: %s, tried again at %s, or at once with %s or %s.", w, ms.NextTry.Local().Format("15:04"), mailRetryLabel, settingsApplyLabel)
 	}
-	return text
+	return text + fmt.Sprintf(" Nothing waits to be sent; %s shows whether the server takes mail again.", mailTestLabel)
 }
 
 // settings are the values typed, checked.

@@ -10,6 +10,7 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/widget"
 
 	"github.com/emersion/go-smtp"
 
@@ -228,4 +229,28 @@ func TestTheStatusBarWarnsWhileMailIsNotGettingThrough(t *testing.T) {
 	if got := mw.status.text(); strings.Contains(got, "Mail") {
 		t.Fatalf("status bar %q once mail goes through", got)
 	}
+}
+
+// With nothing waiting to be sent, the warning stays until mail is seen
+// getting through, and the tab says how to see that: a test message, not
+// a Try Again Now that would have nothing to try.
+func TestMailFailingWithNothingWaitingPointsToTheTestMessage(t *testing.T) {
+	mc := newMailConsole(t)
+	since := time.Date(2026, 12, 3, 14, 20, 0, 0, time.Local)
+	mc.status = master.MailStatus{Failing: true, Error: "could not reach the mail server", Since: since, NextTry: since.Add(5 * time.Minute)}
+	mw, _ := openMainWindow(t, mc, nil)
+	if got, want := mw.status.text(), "Mail not getting through since 14:20"; !strings.Contains(got, want) {
+		t.Fatalf("status bar %q, want it to say %q", got, want)
+	}
+	test.Tap(mw.status.mail)
+	want := "Mail is not getting through since 14:20: could not reach the mail server. Nothing waits to be sent; Send test message shows whether the server takes mail again."
+	if got := overlayText(mw.win); !strings.Contains(got, want) {
+		t.Errorf("the mail tab lacks %q:\n%s", want, got)
+	}
+	for _, o := range test.LaidOutObjects(mw.win.Canvas().Overlays().Top()) {
+		if b, ok := o.(*widget.Button); ok && b.Text == mailRetryLabel && b.Visible() {
+			t.Errorf("%s is offered with nothing to try again", mailRetryLabel)
+		}
+	}
+	tapButton(t, mw.win, settingsCancelLabel)
 }

@@ -56,6 +56,12 @@ type Settings struct {
 	GroupAlerts bool `json:"group_alerts,omitempty"`
 }
 
+// SendsAs: mail sent with s goes the way o sends it: to the same server,
+// with the same security, user and sender, to the same recipients.
+func (s Settings) SendsAs(o Settings) bool {
+	return s.Server == o.Server && s.Security == o.Security && s.User == o.User && s.From == o.From && slices.Equal(s.To, o.To)
+}
+
 // ParseGroupTo reads one group's recipients as the command line and the
 // window write them, "Acme=it@acme.example, boss@acme.example" (":" will
 // do for "="); no address after the group stops its report.

@@ -170,14 +170,26 @@ func senderWith(db *store.DB, s *mail.Settings, password *string) (*mail.Sender,
 }
 
 // TestMail sends a test message with s and password (the stored ones
-// when nil) and reports success or the server's refusal. One the stored
-// settings got through makes what waits due at once (RetryMail).
+// when nil) and reports success or the server's refusal. One sent the
+// way the stored settings send got through: MailStatus no longer says
+// mail is failing, and what waits is due at once (RetryMail).
 func (m *Master) TestMail(ctx context.Context, s *mail.Settings, password *string) (string, error) {
 	msg, err := TestMail(ctx, m.cfg.DB, s, password)
-	if err == nil && s == nil && password == nil {
+	if err == nil && password == nil && m.sendsAsStored(s) {
+		m.mailTried(nil, time.Time{}) // the server takes mail again
 		m.RetryMail()
 	}
 	return msg, err
+}
+
+// sendsAsStored: mail sent with s (nil: the stored settings) goes the
+// way the stored settings send it.
+func (m *Master) sendsAsStored(s *mail.Settings) bool {
+	if s == nil {
+		return true
+	}
+	stored, err := mail.Load(m.cfg.DB)
+	return err == nil && s.SendsAs(stored)
 }
 
 // TestMail is Master.TestMail on a console's database (no console

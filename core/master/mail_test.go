@@ -170,14 +170,28 @@ func TestADailySummaryTheServerDidNotTakeIsSentLater(t *testing.T) {
 	}
 
 	// The day after, down again; back up, the user saves the settings
-	// (or sends a test message with them): the summary goes at once.
+	// (or sends a test message with them): the summary goes at once, and
+	// the status no longer says mail fails. A test sent another way
+	// proves nothing of the stored settings, and changes neither.
 	proxy.Refuse(true)
 	after := slot.AddDate(0, 0, 2)
 	c2.dailyDue(after.Add(time.Minute))
 	c2.waitDaily(t)
 	proxy.Refuse(false)
-	if _, err := c2.TestMail(context.Background(), nil, nil); err != nil {
+	other := st
+	other.From = "someone.else@example.com"
+	if _, err := c2.TestMail(context.Background(), &other, nil); err != nil {
 		t.Fatal(err)
+	}
+	if ms := c2.MailStatus(); !ms.Failing {
+		t.Fatalf("after a test sent another way the mail status is %+v", ms)
+	}
+	typed := st // as the window sends them
+	if _, err := c2.TestMail(context.Background(), &typed, nil); err != nil {
+		t.Fatal(err)
+	}
+	if ms := c2.MailStatus(); ms.Failing || ms.Daily != 1 {
+		t.Fatalf("after a test the stored settings got through the mail status is %+v", ms)
 	}
 	c2.dailyDue(after.Add(2 * time.Minute))
 	c2.waitDaily(t)
