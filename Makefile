@@ -49,7 +49,7 @@ run: build ## Build, then open the console (default data dir; pass flags in ARGS
 # compile GLFW's C code a second time (about 2.5 minutes on a cold cache).
 # -count=1: the end-to-end tests build and run the binaries themselves, which
 # go test's cache cannot see, so a cached pass could hide a broken binary.
-test: deps ## gofmt, go vet, staticcheck, agent-is-headless check, the agent vetted for Windows and macOS, go test -race
+test: deps ## gofmt, go vet, staticcheck, agent-is-headless check, the agent and core vetted for Windows and macOS, go test -race
 	@echo "==> [1/5] gofmt -l (must list nothing)"
 	@files=$$(find . -name '*.go' -not -path './.git/*' -not -path './bin/*' -not -path '*/testdata/*' -print0 \
 		| xargs -0 -r gofmt -l); \
@@ -63,10 +63,10 @@ test: deps ## gofmt, go vet, staticcheck, agent-is-headless check, the agent vet
 	if gui=$$(grep -E '^fyne.io/|go-gl/' <<<"$$deps"); then \
 		echo "FAIL: ./service/lanyard-agent imports GUI packages:"; echo "$$gui"; exit 1; fi
 	CGO_ENABLED=0 $(GO) build -o /dev/null ./service/lanyard-agent
-	@echo "==> [4/5] the agent's packages, tests included, vet on the other systems it ships for"
-	@pkgs=$$($(GO) list -deps ./service/lanyard-agent | grep '^$(MODULE)/'); \
+	@echo "==> [4/5] the agent's packages and the console's headless ones (core, internal), tests included, vet on the other systems they ship for"
+	@pkgs=$$( { $(GO) list -deps ./service/lanyard-agent | grep '^$(MODULE)/'; $(GO) list ./core/... ./internal/...; } | sort -u); \
 	for p in $(filter-out linux/%,$(DIST_PLATFORMS)); do \
-		echo "GOOS=$${p%/*} GOARCH=$${p#*/} go vet (the agent's $$(wc -w <<<"$$pkgs") packages)"; \
+		echo "GOOS=$${p%/*} GOARCH=$${p#*/} go vet ($$(wc -w <<<"$$pkgs") packages)"; \
 		CGO_ENABLED=0 GOOS=$${p%/*} GOARCH=$${p#*/} $(GO) vet $$pkgs || exit 1; \
 	done
 	@echo "==> [5/5] go test -race ./... (the packages that have tests)"
