@@ -95,6 +95,8 @@ func (f *liveFeed) add(e master.Event) {
 	switch {
 	case e.Kind == master.EventResync:
 		f.resync = true
+	case e.Kind == master.EventAudit:
+		// A command recorded: the Command Audit window's, not the tree's.
 	case e.SlaveID != "":
 		f.pending[e.SlaveID] = e.Slave
 	case e.Kind == string(wire.CodeUnknownSlave):

@@ -216,6 +216,8 @@ func (m *Master) audit(ctx context.Context, slave, what string, err error) {
 	r := store.AuditRecord{Slave: slave, Command: what, Result: result, Origin: originOf(ctx)}
 	if aerr := m.cfg.DB.AppendAudit(r); aerr != nil {
 		m.log.WithError(aerr).Warn("could not record a command in the audit")
+	} else {
+		m.hub.publish(Event{Time: time.Now(), Kind: EventAudit, Slave: slave})
 	}
 	e := m.log.WithField("event", "command").WithField("slave", slave).WithField("origin", r.Origin)
 	if err != nil {
@@ -224,6 +226,10 @@ func (m *Master) audit(ctx context.Context, slave, what string, err error) {
 		e.Infof("%s: done", what)
 	}
 }
+
+// EventAudit: a command was recorded in the audit (Event.Slave names its
+// slave); only subscribers see it.
+const EventAudit = "audit"
 
 // AuditFilter selects audit records.
 type AuditFilter struct {
@@ -238,20 +244,11 @@ func (m *Master) Audit(f AuditFilter) ([]store.AuditRecord, error) {
 
 // ReadAudit is Audit on a console's database (no console running).
 func ReadAudit(db *store.DB, f AuditFilter) ([]store.AuditRecord, error) {
-	all, err := db.Audit(0)
-	if err != nil {
-		return nil, err
+	var match func(store.AuditRecord) bool
+	if f.Slave != "" {
+		match = func(r store.AuditRecord) bool { return strings.EqualFold(r.Slave, f.Slave) }
 	}
-	out := all[:0]
-	for _, r := range all {
-		if f.Slave == "" || strings.EqualFold(r.Slave, f.Slave) {
-			out = append(out, r)
-		}
-	}
-	if f.Last > 0 && len(out) > f.Last {
-		out = out[len(out)-f.Last:]
-	}
-	return out, nil
+	return db.Audit(f.Last, match)
 }
 
 // ---- status ----

@@ -77,6 +77,7 @@ func TestACommandForAnOfflineSlaveIsRefusedAtOnceAndAudited(t *testing.T) {
 		r.Origin != "command line (uid 1000)" {
 		t.Fatalf("audit record %+v", r)
 	}
+	c.waitFor(t, "the audit's event", func(e Event) bool { return e.Kind == EventAudit && e.Slave == "FS01" })
 	if _, err := c.AgentSettings(context.Background(), "nobody"); err == nil || !strings.Contains(err.Error(), `no slave named "nobody"`) {
 		t.Fatalf("a command for an unknown slave: %v", err)
 	}

@@ -66,8 +66,10 @@ func trimOldest(b *bbolt.Bucket, max int) error {
 	return nil
 }
 
-// Audit returns the newest limit records (limit <= 0: all), oldest first.
-func (db *DB) Audit(limit int) ([]AuditRecord, error) {
+// Audit returns the newest limit records that match (limit <= 0: all;
+// match nil: every record), oldest first. It reads from the newest back
+// and stops at limit.
+func (db *DB) Audit(limit int, match func(AuditRecord) bool) ([]AuditRecord, error) {
 	var records []AuditRecord
 	err := db.view(func(tx *bbolt.Tx) error {
 		b, err := db.bucket(tx, bucketAudit)
@@ -79,6 +81,9 @@ func (db *DB) Audit(limit int) ([]AuditRecord, error) {
 			var r AuditRecord
 			if err := json.Unmarshal(value, &r); err != nil {
 				return db.damaged(bucketAudit, describeKey(key), err)
+			}
+			if match != nil && !match(r) {
+				continue
 			}
 			records = append(records, r)
 			if limit > 0 && len(records) >= limit {

@@ -3,6 +3,7 @@ package store
 import (
 	"fmt"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 )
@@ -23,16 +24,22 @@ func TestAuditAppendAndRead(t *testing.T) {
 	}
 	db = openTestDBAt(t, path, testOptions())
 
-	all, err := db.Audit(0)
+	all, err := db.Audit(0, nil)
 	if err != nil || len(all) != 5 {
 		t.Fatalf("Audit(0) = %d records, %v; want 5", len(all), err)
 	}
-	last, err := db.Audit(2)
+	last, err := db.Audit(2, nil)
 	if err != nil || len(last) != 2 || last[0].Command != "run task 3" || last[1].Command != "run task 4" {
 		t.Errorf("Audit(2) = %+v, %v; want tasks 3 and 4, oldest first", last, err)
 	}
 	if !last[1].Time.Equal(at) {
 		t.Errorf("time %v, want %v", last[1].Time, at)
+	}
+	odd, err := db.Audit(1, func(r AuditRecord) bool {
+		return strings.HasSuffix(r.Command, "1") || strings.HasSuffix(r.Command, "3")
+	})
+	if err != nil || len(odd) != 1 || odd[0].Command != "run task 3" {
+		t.Errorf("Audit(1, tasks 1 and 3) = %+v, %v; want task 3, the newest that matches", odd, err)
 	}
 }
 
@@ -40,7 +47,7 @@ func TestAuditBadJSONNamesKey(t *testing.T) {
 	db := openTestDB(t, testOptions())
 	key := encodeKey(time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC).UnixNano(), 9)
 	putRaw(t, db, bucketAudit, key, []byte("]"))
-	_, err := db.Audit(0)
+	_, err := db.Audit(0, nil)
 	assertDamaged(t, err, "audit", "2026-03-01T00:00:00Z")
 }
 
@@ -58,7 +65,7 @@ func TestTheAuditKeepsTheNewestUpToItsCap(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	all, err := db.Audit(0)
+	all, err := db.Audit(0, nil)
 	if err != nil || len(all) < 150 || len(all) > 152 {
 		t.Fatalf("%d records, %v; want about 150", len(all), err)
 	}
