@@ -121,6 +121,11 @@ func (mw *mainWindow) slaveItems(connect string, muted bool) []*fyne.MenuItem {
 		mw.muteItem(itemMute, func() string { v, _ := mw.selectedSlave(); return v.Name }, muted, mw.muteSelected),
 		fyne.NewMenuItem(itemPassword, mw.changePassword),
 		run,
+		fyne.NewMenuItem(itemAudit, func() {
+			if v, ok := mw.selectedSlave(); ok {
+				mw.showAudit(v.Name)
+			}
+		}),
 		fyne.NewMenuItemSeparator(),
 		fyne.NewMenuItem(itemRemoveSlav, mw.removeSelected),
 	}

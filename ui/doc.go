@@ -38,6 +38,7 @@
 //	slavefiles.go       File → Import Slaves… and Export Slaves…, with progress
 //	savefile.go         the one way the windows ask where to save a file
 //	logwindow.go        the Remote Management Log window: paged both ways, live, filter, copy, CSV export
+//	auditwindow.go      the Command Audit window: the commands sent to slaves, newest first, live, search, CSV export
 //	backups.go          the Backups window: every task of every slave, worst first, filtered and sorted
 //	backupsreport.go    its Save Report…: the group shown's report, in the format the file's name asks for
 //	groupactions.go     a group row's Connect All, Disconnect All and Rename Group…

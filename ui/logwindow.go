@@ -280,14 +280,18 @@ func (lw *logWindow) matcher() func(store.Event) bool {
 	if search == "" {
 		return func(store.Event) bool { return true }
 	}
-	return func(e store.Event) bool {
-		for _, f := range logFields(e, loc) {
-			if strings.Contains(strings.ToLower(f), search) {
-				return true
-			}
+	return func(e store.Event) bool { return holds(logFields(e, loc), search) }
+}
+
+// holds: one of fields holds search, in lower case, whatever the case of
+// the field: the search of the tables that offer one.
+func holds(fields []string, search string) bool {
+	for _, f := range fields {
+		if strings.Contains(strings.ToLower(f), search) {
+			return true
 		}
-		return false
 	}
+	return false
 }
 
 // announces reports whether a live event is a connection-log record that

@@ -34,6 +34,7 @@ const (
 	itemSettings       = "Remote Management Settings…"
 	itemLog            = "Remote Management Log"
 	itemBackups        = "Backups"
+	itemAudit          = "Command Audit"
 	itemRefresh        = "Refresh"
 	itemTroubleshoot   = "Troubleshooting"
 	itemAbout          = "About"
@@ -89,6 +90,9 @@ type windowOptions struct {
 	// backups, when set, opens the Backups window instead of
 	// showBackupsOf, given the same group node ("" for every group).
 	backups func(node string)
+	// audit, when set, opens the Command Audit window instead of
+	// showAudit, given the same slave ("" for every slave).
+	audit func(slave string)
 }
 
 // mainWindow is the main window's state. Every field is touched on the
@@ -234,6 +238,9 @@ func (mw *mainWindow) mainMenu() *fyne.MainMenu {
 	backups := fyne.NewMenuItem(itemBackups, mw.showBackups)
 	backups.Icon = theme.StorageIcon()
 	backups.Shortcut = shortcutBackups()
+	audit := fyne.NewMenuItem(itemAudit, func() { mw.showAudit("") })
+	audit.Icon = theme.HistoryIcon()
+	audit.Shortcut = shortcutAudit()
 	refresh := fyne.NewMenuItem(itemRefresh, mw.refresh) // F5: a plain key, see shortcuts.go
 	refresh.Icon = theme.ViewRefreshIcon()
 
@@ -246,7 +253,7 @@ func (mw *mainWindow) mainMenu() *fyne.MainMenu {
 		fyne.NewMenu(menuFile, add, importItem, exportItem, fyne.NewMenuItemSeparator(), quit),
 		mw.slaveMenu(),
 		fyne.NewMenu(menuSettings, settings),
-		fyne.NewMenu(menuView, connLog, backups, refresh),
+		fyne.NewMenu(menuView, connLog, backups, audit, refresh),
 		fyne.NewMenu(menuHelp, help, about),
 	)
 }
@@ -634,6 +641,18 @@ func (mw *mainWindow) showLog() {
 		return
 	}
 	ShowLogWindow(mw.app, mw.c, mw.c)
+}
+
+// showAudit opens the Command Audit window showing slave's commands, or
+// every slave's for "" (View → Command Audit, Ctrl+Shift+A).
+func (mw *mainWindow) showAudit(slave string) {
+	if mw.opts.audit != nil {
+		mw.opts.audit(slave)
+		return
+	}
+	if src, ok := mw.c.(CommandAudit); ok {
+		ShowAuditWindow(mw.app, src, slave)
+	}
 }
 
 // showBackups opens the Backups window (View → Backups, Ctrl+B).

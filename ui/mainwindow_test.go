@@ -538,8 +538,8 @@ func TestEveryShortcutIsBoundOnce(t *testing.T) {
 		}
 		seen[name] = "window"
 	}
-	if len(seen) != 7 {
-		t.Errorf("bound shortcuts %v, want Ctrl+N, Ctrl+Q, Ctrl+L, Ctrl+B, Ctrl+R, Ctrl+E, Ctrl+F", seen)
+	if len(seen) != 8 {
+		t.Errorf("bound shortcuts %v, want Ctrl+N, Ctrl+Q, Ctrl+L, Ctrl+B, Ctrl+Shift+A, Ctrl+R, Ctrl+E, Ctrl+F", seen)
 	}
 }
 

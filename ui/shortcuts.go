@@ -11,8 +11,9 @@ import (
 // and wins over a window shortcut for the same keys:
 //
 //   - Ctrl+N (File → Add Slave…), Ctrl+Q (File → Quit), Ctrl+L (View →
-//     Remote Management Log), Ctrl+B (View → Backups) and Ctrl+R (Slave →
-//     Run Task) live on their menu items, which also show them.
+//     Remote Management Log), Ctrl+B (View → Backups), Ctrl+Shift+A
+//     (View → Command Audit) and Ctrl+R (Slave → Run Task) live on their
+//     menu items, which also show them.
 //   - Ctrl+E (edit) and Ctrl+F (filter) have no menu item: they are window
 //     shortcuts. The filter box, which takes every shortcut while it has
 //     the focus, hands these two back to the window.
@@ -27,7 +28,8 @@ import (
 //     told apart and is not bound.)
 //
 // The Backups window binds Ctrl+F (its filter) and Ctrl+S (Save Report…)
-// on its own canvas, where no menu is.
+// on its own canvas, where no menu is; the Command Audit window the same
+// two (its search, Export CSV…).
 //
 // On macOS Fyne maps Ctrl to Cmd (KeyModifierShortcutDefault).
 
@@ -39,6 +41,9 @@ func shortcutEdit() fyne.Shortcut    { return ctrl(fyne.KeyE) }
 func shortcutFilter() fyne.Shortcut  { return ctrl(fyne.KeyF) }
 func shortcutRunTask() fyne.Shortcut { return ctrl(fyne.KeyR) }
 func shortcutSave() fyne.Shortcut    { return ctrl(fyne.KeyS) }
+func shortcutAudit() fyne.Shortcut {
+	return &desktop.CustomShortcut{KeyName: fyne.KeyA, Modifier: fyne.KeyModifierShortcutDefault | fyne.KeyModifierShift}
+}
 
 func ctrl(k fyne.KeyName) *desktop.CustomShortcut {
 	return &desktop.CustomShortcut{KeyName: k, Modifier: fyne.KeyModifierShortcutDefault}

@@ -1,0 +1,445 @@
+package ui
+
+import (
+	"cmp"
+	"context"
+	"encoding/csv"
+	"fmt"
+	"io"
+	"maps"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/lanyard/lanyard/core/human"
+	"github.com/lanyard/lanyard/core/master"
+	"github.com/lanyard/lanyard/core/store"
+)
+
+// The Command Audit window: the commands this console sent that changed
+// something on a slave or started work there, newest first, with where
+// each came from (this window or the command line) and how it went: the
+// window's view of `lanyard audit`. It reads the console's audit off the
+// Fyne thread, and again, at most ten times a second, while commands are
+// recorded.
+
+// CommandAudit is what the Command Audit window reads; *master.Master
+// provides it.
+type CommandAudit interface {
+	Fleet
+	Audit(f master.AuditFilter) ([]store.AuditRecord, error)
+}
+
+// Texts of the Command Audit window.
+const (
+	auditTitle     = "Command Audit"
+	auditSearch    = "Search all columns"
+	auditExport    = "Export CSV…"
+	auditReading   = "Reading the audit…"
+	auditNone      = "No command recorded yet. What this console changes on a slave (its settings, password, tasks) and the work it starts there is recorded here."
+	auditNoMatch   = "No command matches."
+	auditPickHint  = "Select a command to read it in full here."
+	auditShownMost = 5000 // the newest commands the table holds
+)
+
+var auditHeaders = []string{"Time", "Slave", "Command", "Result", "From"}
+
+var (
+	auditMinWidths = []float32{160, 110, 190, 260, 150}
+	auditShares    = []float32{0, 0.1, 0.2, 0.6, 0.1}
+)
+
+var auditSize = windowSize{key: "auditwindow", def: fyne.NewSize(1100, 600), min: fyne.NewSize(600, 300)}
+
+// auditOptions are what tests replace.
+type auditOptions struct {
+	do    func(func())
+	every time.Duration
+	loc   *time.Location
+	now   func() time.Time
+	most  int // the newest commands read
+}
+
+func defaultAuditOptions() auditOptions {
+	return auditOptions{do: fyne.Do, every: refreshInterval, loc: time.Local, now: time.Now, most: auditShownMost}
+}
+
+// ShowAuditWindow opens the Command Audit window showing slave's commands
+// ("" for every slave's), or brings the open one to the front showing
+// them.
+func ShowAuditWindow(a fyne.App, src CommandAudit, slave string) fyne.Window {
+	return showAuditWindow(a, src, slave, defaultAuditOptions()).win
+}
+
+func showAuditWindow(a fyne.App, src CommandAudit, slave string, o auditOptions) *auditWindow {
+	for _, w := range a.Driver().AllWindows() {
+		if c, ok := w.Content().(*auditContent); ok && w.Title() == auditTitle {
+			c.aw.showSlave(slave)
+			w.Show()
+			w.RequestFocus()
+			return c.aw
+		}
+	}
+	aw := newAuditWindow(a, src, slave, o)
+	aw.win.Show()
+	return aw
+}
+
+// auditContent is the window's content, so a second Show finds the window.
+type auditContent struct {
+	widget.BaseWidget
+	aw  *auditWindow
+	obj fyne.CanvasObject
+}
+
+func (c *auditContent) CreateRenderer() fyne.WidgetRenderer { return widget.NewSimpleRenderer(c.obj) }
+
+func (c *auditContent) keptSize() windowSize { return auditSize }
+
+// auditWindow is the window's state; its fields are the Fyne thread's
+// but for want, which the reader reads under mu.
+type auditWindow struct {
+	win fyne.Window
+	src CommandAudit
+	o   auditOptions
+
+	mu   sync.Mutex
+	want string // the slave whose commands are read, "" for all; under mu
+	wake chan struct{}
+
+	read    []store.AuditRecord // as last read, newest first
+	more    bool                // the audit holds more than read
+	rows    []store.AuditRecord // those the search lets through
+	named   map[string]string   // the slaves offered, by lower-case name
+	slave   *widget.Select
+	search  *widget.Entry
+	table   *fittedTable
+	empty   *widget.Label
+	detail  *widget.Label
+	status  *widget.Label
+	export  *widget.Button
+	sel     int
+	loaded  bool
+	ctx     context.Context
+	cancel  context.CancelFunc
+	readers sync.WaitGroup
+}
+
+func newAuditWindow(a fyne.App, src CommandAudit, slave string, o auditOptions) *auditWindow {
+	aw := &auditWindow{src: src, o: o, want: slave, wake: make(chan struct{}, 1), sel: -1, named: map[string]string{}}
+	aw.ctx, aw.cancel = context.WithCancel(context.Background())
+	aw.win = a.NewWindow(auditTitle)
+	aw.win.SetIcon(Icon())
+	aw.build(slave)
+	auditSize.restore(a.Preferences(), aw.win)
+	aw.win.SetOnClosed(func() {
+		auditSize.remember(a.Preferences(), aw.win)
+		aw.cancel()
+		aw.readers.Wait()
+	})
+	aw.start()
+	return aw
+}
+
+func (aw *auditWindow) build(slave string) {
+	aw.slave = widget.NewSelect(nil, func(s string) {
+		if s == logAllSlaves {
+			s = ""
+		}
+		aw.mu.Lock()
+		changed := !strings.EqualFold(s, aw.want)
+		aw.want = s
+		aw.mu.Unlock()
+		if changed {
+			aw.reread()
+		}
+	})
+	aw.offer(slave)
+	aw.slaveOptions(nil)
+	aw.slave.Selected = cmp.Or(slave, logAllSlaves) // set, not selected: the first read is on its way
+	aw.search = widget.NewEntry()
+	aw.search.SetPlaceHolder(auditSearch)
+	aw.search.ActionItem = widget.NewIcon(theme.SearchIcon())
+	aw.search.OnChanged = func(string) { aw.filter() }
+	aw.export = widget.NewButtonWithIcon(auditExport, theme.DocumentSaveIcon(), aw.askExport)
+	top := container.NewBorder(nil, nil, container.NewHBox(widget.NewLabel("Slave"), aw.slave), aw.export, aw.search)
+
+	aw.table = aw.newTable()
+	aw.empty = widget.NewLabel(auditReading)
+	aw.empty.Alignment = fyne.TextAlignCenter
+	aw.empty.Wrapping = fyne.TextWrapWord
+	aw.detail = widget.NewLabel(auditPickHint)
+	aw.detail.Wrapping = fyne.TextWrapWord
+	aw.detail.Selectable = true
+	aw.detail.Importance = widget.LowImportance
+	detail := container.NewVScroll(aw.detail)
+	detail.SetMinSize(fyne.NewSize(0, 3*aw.detail.MinSize().Height-2*theme.InnerPadding()))
+	aw.status = widget.NewLabel("")
+	bottom := container.NewVBox(widget.NewSeparator(), detail, widget.NewSeparator(), aw.status)
+	body := container.NewStack(aw.table, container.NewCenter(aw.empty))
+	c := &auditContent{aw: aw, obj: container.NewBorder(top, bottom, nil, nil, body)}
+	c.ExtendBaseWidget(c)
+	aw.win.SetContent(c)
+	aw.win.Canvas().AddShortcut(shortcutFilter(), func(fyne.Shortcut) { aw.win.Canvas().Focus(aw.search) })
+	aw.win.Canvas().AddShortcut(shortcutSave(), func(fyne.Shortcut) { aw.askExport() })
+	closeKeys(aw.win)
+}
+
+func (aw *auditWindow) newTable() *fittedTable {
+	t := &fittedTable{cols: newColumns(auditMinWidths, auditShares)}
+	t.Length = func() (int, int) { return len(aw.rows), len(auditHeaders) }
+	t.CreateCell = func() fyne.CanvasObject {
+		l := widget.NewLabel("")
+		l.Truncation = fyne.TextTruncateEllipsis
+		return l
+	}
+	t.UpdateCell = func(id widget.TableCellID, o fyne.CanvasObject) {
+		if id.Row >= len(aw.rows) {
+			return
+		}
+		l, r := o.(*widget.Label), aw.rows[id.Row]
+		l.Text, l.Importance = auditFields(r, aw.o.loc)[id.Col], widget.MediumImportance
+		if id.Col == 3 && r.Result != "ok" {
+			l.Importance = widget.DangerImportance // failed, or refused
+		}
+		l.Refresh()
+	}
+	t.ShowHeaderRow = true
+	t.CreateHeader = func() fyne.CanvasObject {
+		return widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	}
+	t.UpdateHeader = func(id widget.TableCellID, o fyne.CanvasObject) {
+		if id.Col >= 0 && id.Col < len(auditHeaders) {
+			o.(*widget.Label).SetText(auditHeaders[id.Col])
+		}
+	}
+	t.OnSelected = func(id widget.TableCellID) { aw.selectRow(id.Row) }
+	t.ExtendBaseWidget(t)
+	t.cols.fit(&t.Table, t.cols.need())
+	return t
+}
+
+// start reads the audit now, and again whenever a command is recorded
+// (or the fleet's events were dropped), at most once per o.every.
+func (aw *auditWindow) start() {
+	events, unsubscribe := aw.src.Subscribe(1024)
+	aw.readers.Go(func() {
+		defer unsubscribe()
+		batchEvents(aw.ctx, events, aw.o.every, func(batch []master.Event) {
+			if slices.ContainsFunc(batch, func(e master.Event) bool {
+				return e.Kind == master.EventAudit || e.Kind == master.EventResync
+			}) {
+				aw.reread()
+			}
+		})
+	})
+	aw.readers.Go(aw.reader)
+	aw.reread()
+}
+
+// reread asks the reader for a fresh read.
+func (aw *auditWindow) reread() {
+	select {
+	case aw.wake <- struct{}{}:
+	default: // one is due already
+	}
+}
+
+// reader reads the audit each time it is woken, off the Fyne thread.
+func (aw *auditWindow) reader() {
+	for {
+		select {
+		case <-aw.ctx.Done():
+			return
+		case <-aw.wake:
+		}
+		aw.mu.Lock()
+		slave := aw.want
+		aw.mu.Unlock()
+		recs, err := aw.src.Audit(master.AuditFilter{Slave: slave, Last: aw.o.most + 1})
+		names := aw.src.Slaves()
+		aw.o.do(func() { aw.show(slave, recs, names, err) })
+	}
+}
+
+// show puts a read in the window, unless the slave chosen changed since.
+func (aw *auditWindow) show(slave string, recs []store.AuditRecord, fleet []master.SlaveView, err error) {
+	aw.mu.Lock()
+	stale := !strings.EqualFold(slave, aw.want)
+	aw.mu.Unlock()
+	if stale || aw.ctx.Err() != nil {
+		return
+	}
+	aw.loaded = true
+	if err != nil {
+		aw.read, aw.more = nil, false
+		aw.filter()
+		aw.empty.SetText("Could not read the audit: " + err.Error())
+		aw.empty.Importance = widget.DangerImportance
+		aw.empty.Refresh()
+		return
+	}
+	aw.more = len(recs) > aw.o.most
+	if aw.more {
+		recs = recs[1:]
+	}
+	slices.Reverse(recs) // newest first
+	aw.read = recs
+	aw.slaveOptions(fleet)
+	aw.filter()
+}
+
+// slaveOptions offers every slave of the fleet, and each one the audit
+// named since the window opened (a slave removed since).
+func (aw *auditWindow) slaveOptions(fleet []master.SlaveView) {
+	for _, v := range fleet {
+		aw.offer(v.Name)
+	}
+	for _, r := range aw.read {
+		aw.offer(r.Slave)
+	}
+	names := slices.Collect(maps.Values(aw.named))
+	slices.SortFunc(names, func(a, b string) int { return strings.Compare(strings.ToLower(a), strings.ToLower(b)) })
+	aw.slave.SetOptions(append([]string{logAllSlaves}, names...))
+}
+
+// offer notes a slave's name among the options.
+func (aw *auditWindow) offer(name string) {
+	if k := strings.ToLower(name); name != "" && aw.named[k] == "" {
+		aw.named[k] = name
+	}
+}
+
+// showSlave shows slave's commands ("" for every slave's).
+func (aw *auditWindow) showSlave(slave string) {
+	if slave != "" && aw.named[strings.ToLower(slave)] == "" {
+		aw.offer(slave)
+		aw.slaveOptions(nil)
+	}
+	aw.slave.SetSelected(cmp.Or(aw.named[strings.ToLower(slave)], logAllSlaves))
+}
+
+// filter keeps the commands read that hold the search's text, and shows
+// them.
+func (aw *auditWindow) filter() {
+	search := strings.ToLower(strings.TrimSpace(aw.search.Text))
+	aw.rows = aw.rows[:0]
+	for _, r := range aw.read {
+		if holds(auditFields(r, aw.o.loc), search) {
+			aw.rows = append(aw.rows, r)
+		}
+	}
+	aw.sel = -1
+	aw.table.UnselectAll()
+	aw.detail.SetText(auditPickHint)
+	aw.table.Refresh()
+	switch {
+	case !aw.loaded:
+		aw.empty.SetText(auditReading)
+	case len(aw.read) == 0:
+		aw.empty.SetText(auditNone)
+	case len(aw.rows) == 0:
+		aw.empty.SetText(auditNoMatch)
+	}
+	aw.empty.Importance = widget.MediumImportance
+	aw.empty.Hidden = len(aw.rows) > 0
+	aw.empty.Refresh()
+	aw.status.SetText(aw.countText())
+}
+
+// countText says how many commands show, and of how many read.
+func (aw *auditWindow) countText() string {
+	if !aw.loaded {
+		return ""
+	}
+	shown := human.Plural(len(aw.rows), "command", "commands")
+	if len(aw.rows) < len(aw.read) {
+		shown += " of " + human.Count(len(aw.read))
+	}
+	if aw.more {
+		shown += fmt.Sprintf(", the newest %s; %s saves them all", human.Count(len(aw.read)), auditExport)
+	}
+	return shown
+}
+
+func (aw *auditWindow) selectRow(row int) {
+	if row < 0 || row >= len(aw.rows) {
+		return
+	}
+	aw.sel = row
+	r := aw.rows[row]
+	aw.detail.SetText(fmt.Sprintf("%s · %s · from %s\n%s\n%s", r.Time.In(aw.o.loc).Format(logTimeLayout), r.Slave, cmp.Or(r.Origin, "unknown"), r.Command, r.Result))
+	aw.detail.Importance = widget.MediumImportance
+	aw.detail.Refresh()
+}
+
+// askExport asks where to save, then saves every command of the slave
+// chosen that the search lets through (not only the newest shown).
+func (aw *auditWindow) askExport() {
+	askSaveFile(aw.win, "lanyard-audit-"+aw.o.now().In(aw.o.loc).Format("20060102-150405")+".csv", []string{".csv"},
+		aw.exportTo, func(err error) { dialog.ShowError(err, aw.win) })
+}
+
+func (aw *auditWindow) exportTo(w fyne.URIWriteCloser) {
+	aw.mu.Lock()
+	slave := aw.want
+	aw.mu.Unlock()
+	search, loc, name := strings.ToLower(strings.TrimSpace(aw.search.Text)), aw.o.loc, w.URI().Name()
+	aw.status.SetText("Exporting…")
+	aw.readers.Go(func() {
+		n, err := exportAudit(w, aw.src, slave, search, loc)
+		if cerr := w.Close(); err == nil {
+			err = cerr
+		}
+		aw.o.do(func() {
+			if err != nil {
+				aw.status.SetText(aw.countText())
+				dialog.ShowError(fmt.Errorf("exporting to %s: %w", name, err), aw.win)
+				return
+			}
+			aw.status.SetText(fmt.Sprintf("Exported %s to %s.", human.Plural(n, "command", "commands"), name))
+		})
+	})
+}
+
+// exportAudit writes slave's commands ("" every slave's) that hold search
+// (lower case) to w as CSV, oldest first, with a header line.
+func exportAudit(w io.Writer, src CommandAudit, slave, search string, loc *time.Location) (int, error) {
+	recs, err := src.Audit(master.AuditFilter{Slave: slave})
+	if err != nil {
+		return 0, err
+	}
+	cw := csv.NewWriter(w)
+	if err := cw.Write([]string{"time", "slave", "command", "result", "from"}); err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, r := range recs {
+		f := auditFields(r, loc)
+		if !holds(f, search) {
+			continue
+		}
+		f[0] = r.Time.In(loc).Format(time.RFC3339)
+		for i := 1; i < len(f); i++ {
+			f[i] = defuse(f[i])
+		}
+		if err := cw.Write(f); err != nil {
+			return n, err
+		}
+		n++
+	}
+	cw.Flush()
+	return n, cw.Error()
+}
+
+// auditFields are a command's cells as the table shows them.
+func auditFields(r store.AuditRecord, loc *time.Location) []string {
+	return []string{r.Time.In(loc).Format(logTimeLayout), r.Slave, r.Command, r.Result, r.Origin}
+}
