@@ -34,7 +34,7 @@ func LoadIdentity(db *store.DB, role pb.Role) (*link.Identity, error) {
 	software := "lanyard " + version.String()
 	cn := "lanyard console"
 	if role == pb.Role_ROLE_AGENT {
-		software = "lanyard-agent " + version.String()
+		software = version.AgentName + " " + version.String()
 		cn = "lanyard agent"
 	}
 	stored, err := db.LoadOrCreateIdentity(func() (store.Identity, error) {

@@ -107,7 +107,8 @@ func TestListAndExportNameASlaveWhosePasswordChangeIsInDoubt(t *testing.T) {
 }
 
 // Without a running console, slave list says when each slave was last
-// seen, from the database, and no state: only a running console knows it.
+// seen and the agent it ran then, from the database, and no state: only
+// a running console knows it.
 func TestSlaveListSaysWhenEachWasLastSeen(t *testing.T) {
 	seen := time.Now().Add(-3 * time.Hour).Truncate(time.Second)
 	dir := consoleDir(t, func(db *store.DB) error {
@@ -118,7 +119,7 @@ func TestSlaveListSaysWhenEachWasLastSeen(t *testing.T) {
 		if err != nil {
 			return err
 		}
-		return db.SavePins([]store.Pin{{ID: e.ID, LastSeen: seen}})
+		return db.SavePins([]store.Pin{{ID: e.ID, LastSeen: seen, Software: "lanyard-agent 1.3.2"}})
 	})
 	var stdout, stderr bytes.Buffer
 	if code := Main([]string{"slave", "list", "--data-dir", dir}, strings.NewReader(""), &stdout, &stderr); code != 0 {
@@ -126,9 +127,9 @@ func TestSlaveListSaysWhenEachWasLastSeen(t *testing.T) {
 	}
 	lines := strings.Split(strings.TrimSpace(stdout.String()), "\n")
 	want := []*regexp.Regexp{
-		regexp.MustCompile(`^NAME +DIRECTION +ADDRESS +GROUP +LAST SEEN +CERTIFICATE$`),
-		regexp.MustCompile(`^FS01 +inbound +- +- +` + regexp.QuoteMeta(human.Ago(seen, time.Now())) + ` +not pinned yet$`),
-		regexp.MustCompile(`^FS02 +inbound +- +- +never +not pinned yet$`),
+		regexp.MustCompile(`^NAME +DIRECTION +ADDRESS +GROUP +LAST SEEN +AGENT +CERTIFICATE$`),
+		regexp.MustCompile(`^FS01 +inbound +- +- +` + regexp.QuoteMeta(human.Ago(seen, time.Now())) + ` +1\.3\.2 +not pinned yet$`),
+		regexp.MustCompile(`^FS02 +inbound +- +- +never +- +not pinned yet$`),
 	}
 	if len(lines) != len(want) {
 		t.Fatalf("slave list:\n%s", &stdout)
@@ -144,6 +145,7 @@ func TestSlaveListSaysWhenEachWasLastSeen(t *testing.T) {
 	}
 	var listed []slaveJSON
 	if err := json.Unmarshal(stdout.Bytes(), &listed); err != nil || len(listed) != 2 || !listed[0].LastSeen.Equal(seen) ||
+		listed[0].Software != "lanyard-agent 1.3.2" || listed[1].Software != "" ||
 		!listed[1].LastSeen.IsZero() || listed[0].State != "" || strings.Contains(stdout.String(), `"state"`) {
 		t.Errorf("slave list --json: %v\n%s", err, &stdout)
 	}

@@ -1,6 +1,7 @@
 package console
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -21,6 +22,7 @@ import (
 	"github.com/lanyard/lanyard/core/link"
 	"github.com/lanyard/lanyard/core/master"
 	"github.com/lanyard/lanyard/core/store"
+	"github.com/lanyard/lanyard/core/version"
 )
 
 // notListening follows a change that leaves an inbound slave waiting for
@@ -374,6 +376,9 @@ type slaveJSON struct {
 	// MutedUntil: its alerts are muted until then (slave mute); absent
 	// when they are not.
 	MutedUntil time.Time `json:"muted_until,omitzero"`
+	// Software is what its agent said it was at its last link,
+	// "lanyard-agent 1.4.0"; absent before the first.
+	Software string `json:"software,omitempty"`
 }
 
 // slaveList is every entry as lanyard slave list shows it.
@@ -386,7 +391,7 @@ func slaveList(db *store.DB) ([]slaveJSON, error) {
 	for _, s := range slaves {
 		j := slaveJSON{Name: s.Name, Group: s.Group, Direction: string(s.Direction), Address: s.Address,
 			PinnedCert: s.PinnedCert, InstallID: s.PinnedInstallID, Notes: s.Notes, Created: s.Created, Updated: s.Updated,
-			PasswordInDoubt: s.PasswordInDoubt(), LastSeen: s.LastSeen}
+			PasswordInDoubt: s.PasswordInDoubt(), LastSeen: s.LastSeen, Software: s.Software}
 		if s.MutedUntil.After(time.Now()) {
 			j.MutedUntil = s.MutedUntil
 		}
@@ -411,7 +416,7 @@ func liveSlaveList(db *store.DB, m *master.Master) ([]slaveJSON, error) {
 	}
 	for i := range out {
 		if v, ok := live[strings.ToLower(out[i].Name)]; ok {
-			out[i].State, out[i].LastSeen = string(v.State), v.LastSeen
+			out[i].State, out[i].LastSeen, out[i].Software = string(v.State), v.LastSeen, cmp.Or(v.Software, out[i].Software)
 		}
 	}
 	return out, nil
@@ -457,15 +462,15 @@ func slaveListCmd(e *env) *cobra.Command {
 				}
 				return cmdline.OrDash(s) + "\t"
 			}
-			fmt.Fprintln(tw, "NAME\t"+state("STATE")+"DIRECTION\tADDRESS\tGROUP\tLAST SEEN\tCERTIFICATE")
+			fmt.Fprintln(tw, "NAME\t"+state("STATE")+"DIRECTION\tADDRESS\tGROUP\tLAST SEEN\tAGENT\tCERTIFICATE")
 			now := time.Now()
 			for _, s := range slaves {
 				cert := "not pinned yet"
 				if s.PinnedCert != "" {
 					cert = link.ShortFingerprint(s.PinnedCert)
 				}
-				fmt.Fprintf(tw, "%s\t%s%s\t%s\t%s\t%s\t%s\n", s.Name, state(s.State), s.Direction, cmdline.OrDash(s.Address),
-					cmdline.OrDash(s.Group), lastSeenText(s, now), cert)
+				fmt.Fprintf(tw, "%s\t%s%s\t%s\t%s\t%s\t%s\t%s\n", s.Name, state(s.State), s.Direction, cmdline.OrDash(s.Address),
+					cmdline.OrDash(s.Group), lastSeenText(s, now), cmdline.OrDash(version.OfAgent(s.Software)), cert)
 			}
 			if err := tw.Flush(); err != nil {
 				return err

@@ -245,10 +245,13 @@ func (m *Master) settledByLink(s *slave, id string, next auth.Key, promote bool,
 }
 
 // pin notes the certificate and install ID p presented as the ones to
-// expect (trust on first use), and returns what to save: those when they
-// are new, and when the slave was seen.
+// expect (trust on first use), and the software it runs, and returns what
+// to save: those when they are new, and when the slave was seen.
 func (s *slave) pin(p link.Peer, now time.Time) store.Pin {
 	pin := store.Pin{ID: s.entry.ID, LastSeen: now}
+	if p.Software != "" && s.entry.Software != p.Software {
+		s.entry.Software, pin.Software = p.Software, p.Software
+	}
 	if p.Fingerprint != "" && s.entry.PinnedCert != p.Fingerprint {
 		s.entry.PinnedCert, pin.Cert = p.Fingerprint, p.Fingerprint
 	}

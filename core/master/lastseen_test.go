@@ -1,6 +1,7 @@
 package master
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -10,7 +11,8 @@ import (
 // While a slave is linked, the console saves now and then that it was
 // seen, so a console killed without a word still knows on its next start
 // when each slave was last there. Once the link ends, the slave's view
-// says when, and so does the next console on the same database.
+// says when, and what its agent was, and so does the next console on the
+// same database.
 func TestASlaveIsLastSeenWhileLinkedAndWhenItsLinkEnded(t *testing.T) {
 	c := startConsoleWith(t, false, nil, func(cfg *Config) { cfg.LastSeenEvery = 20 * time.Millisecond })
 	a := startAgentWith(t, "FS01", "pw-one", false, nil)
@@ -34,9 +36,12 @@ func TestASlaveIsLastSeenWhileLinkedAndWhenItsLinkEnded(t *testing.T) {
 	if v.LastSeen.Before(before) || v.LastSeen.After(time.Now()) {
 		t.Fatalf("last seen %v, want when the link ended (after %v)", v.LastSeen, before)
 	}
+	if !strings.HasPrefix(v.Software, "lanyard-agent ") {
+		t.Fatalf("unlinked, FS01 runs %q, want the agent it said it was", v.Software)
+	}
 	c.stop()
 	again := startConsoleWith(t, false, c.db, nil)
-	if w, _ := again.Slave("FS01"); !w.LastSeen.Equal(v.LastSeen) {
-		t.Fatalf("the next console has FS01 last seen %v, want %v", w.LastSeen, v.LastSeen)
+	if w, _ := again.Slave("FS01"); !w.LastSeen.Equal(v.LastSeen) || w.Software != v.Software {
+		t.Fatalf("the next console has FS01 last seen %v running %q, want %v and %q", w.LastSeen, w.Software, v.LastSeen, v.Software)
 	}
 }

@@ -53,6 +53,9 @@ func (w *pinWriter) queue(pins ...store.Pin) {
 		if p.InstallID != "" {
 			q.InstallID = p.InstallID
 		}
+		if p.Software != "" {
+			q.Software = p.Software
+		}
 		if p.LastSeen.After(q.LastSeen) {
 			q.LastSeen = p.LastSeen
 		}

@@ -167,13 +167,16 @@ type SlaveView struct {
 	// Retrying: a dial after a failed one is under way. State stays the
 	// failure's, offline or error.
 	Retrying bool
+	// Software is what its agent said it was at its last link,
+	// "lanyard-agent 1.4.0" ("" before the first): the link's while it is
+	// up.
+	Software string
 
 	// With a link:
 	Remote         string
 	SSL            bool
 	RTT            time.Duration
 	ConnectedSince time.Time
-	Software       string
 	Status         *pb.StatusResponse
 	// ClockSkew is how far the agent's clock is ahead of this console's
 	// (negative: behind), measured with the last status.
@@ -204,6 +207,7 @@ func (s *slave) viewWithStatus(status *pb.StatusResponse) SlaveView {
 	v := SlaveView{ID: s.entry.ID, Name: s.entry.Name, Group: s.entry.Group, Direction: s.entry.Direction,
 		Address: s.entry.Address, State: s.state, StateSince: s.changed, LastCode: s.lastCode,
 		LastError: s.lastErr, PinnedCert: s.entry.PinnedCert, Notes: s.entry.Notes, MutedUntil: s.entry.MutedUntil, LastSeen: s.seen,
+		Software:        s.entry.Software, // the link's, or as last known
 		Retrying:        s.retrying,
 		PasswordInDoubt: s.entry.PasswordInDoubt()}
 	if l := s.link; l != nil {

@@ -88,6 +88,13 @@ func TestASlaveNeverSeenHasNoLastSeenTime(t *testing.T) {
 	if v := rawValue(t, db, bucketLastSeen, a.ID); v != nil {
 		t.Errorf("the lastseen bucket holds %x for a slave never seen", v)
 	}
+	// The agent's software alone is written, the pins kept.
+	if err := db.SavePins([]Pin{{ID: a.ID, Software: "lanyard-agent 1.4.0"}}); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := db.SlaveByID(a.ID); got.Software != "lanyard-agent 1.4.0" || got.PinnedCert != "c0ffee" || !got.Updated.Equal(a.Updated) {
+		t.Errorf("after the software's pin: %+v", got)
+	}
 }
 
 func TestRemovingASlaveRemovesItsLastSeenTime(t *testing.T) {

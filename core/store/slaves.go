@@ -48,8 +48,11 @@ type Slave struct {
 	NextKDF         KDFParams `json:"next_kdf,omitzero"`
 	PinnedCert      string    `json:"pinned_cert"`       // hex SHA-256 of the peer's DER certificate; "" until first success
 	PinnedInstallID string    `json:"pinned_install_id"` // hex; "" until first success
-	Notes           string    `json:"notes,omitempty"`
-	Disabled        bool      `json:"disabled,omitempty"` // the user disconnected it: no link until Connect
+	// Software is what the slave's agent said it was at its last link,
+	// "lanyard-agent 1.4.0"; "" until the first.
+	Software string `json:"software,omitempty"`
+	Notes    string `json:"notes,omitempty"`
+	Disabled bool   `json:"disabled,omitempty"` // the user disconnected it: no link until Connect
 	// MutedUntil: the user muted its alerts until then (maintenance);
 	// zero, or a time past, when they are not.
 	MutedUntil time.Time `json:"muted_until,omitzero"`
@@ -420,6 +423,8 @@ type Pin struct {
 	ID string
 	// Cert and InstallID, when not "", become the pinned ones.
 	Cert, InstallID string
+	// Software, when not "", is what the agent said it is.
+	Software string
 	// LastSeen, when not zero, is when a link came up or ended.
 	LastSeen time.Time
 }
@@ -444,7 +449,7 @@ func (db *DB) SavePins(pins []Pin) error {
 			return err
 		}
 		for _, p := range pins {
-			if p.Cert != "" || p.InstallID != "" {
+			if p.Cert != "" || p.InstallID != "" || p.Software != "" {
 				err := db.savePin(tx, p)
 				if errors.Is(err, ErrNotFound) {
 					continue // removed meanwhile
@@ -465,7 +470,8 @@ func (db *DB) SavePins(pins []Pin) error {
 	})
 }
 
-// savePin writes p's certificate and installation into its entry.
+// savePin writes p's certificate, installation and software into its
+// entry.
 func (db *DB) savePin(tx *bbolt.Tx, p Pin) error {
 	s, err := db.getEntry(tx, p.ID)
 	if err != nil {
@@ -476,6 +482,9 @@ func (db *DB) savePin(tx *bbolt.Tx, p Pin) error {
 	}
 	if p.InstallID != "" {
 		s.PinnedInstallID = p.InstallID
+	}
+	if p.Software != "" {
+		s.Software = p.Software
 	}
 	return db.putEntry(tx, &s)
 }

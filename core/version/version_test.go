@@ -15,3 +15,17 @@ func TestStringShowsTheStampedVersion(t *testing.T) {
 		t.Errorf("String() with an empty stamp = %q, want %q", got, "unknown")
 	}
 }
+
+func TestOfAgentIsTheVersionInAnAgentsSoftwareText(t *testing.T) {
+	for in, want := range map[string]string{
+		"lanyard-agent 1.4.0":      "1.4.0",
+		"lanyard-agent v1.2.3-4-g": "v1.2.3-4-g",
+		"lanyard 1.4.0":            "lanyard 1.4.0", // a console's: as it is
+		"lanyard-agent":            "lanyard-agent",
+		"":                         "",
+	} {
+		if got := OfAgent(in); got != want {
+			t.Errorf("OfAgent(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
