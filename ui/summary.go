@@ -1,6 +1,8 @@
 package ui
 
 import (
+	"cmp"
+	"fmt"
 	"slices"
 	"sort"
 	"strings"
@@ -15,6 +17,8 @@ import (
 	"github.com/lanyard/lanyard/core/health"
 	"github.com/lanyard/lanyard/core/human"
 	"github.com/lanyard/lanyard/core/master"
+	"github.com/lanyard/lanyard/core/version"
+	"github.com/lanyard/lanyard/core/wire"
 )
 
 // attentionMax is how many servers a summary names; the rest it counts.
@@ -38,9 +42,10 @@ type fleetSummary struct {
 	total     int
 	counts    stateCounts
 	backup    health.Counts
-	attention []*slaveEntry // the worst first, at most attentionMax
-	more      int           // how many more need a look
-	byState   bool          // the tree is sorted by state: those come first
+	agents    map[string]int // servers by the agent version they ran at their last link ("": not known yet)
+	attention []*slaveEntry  // the worst first, at most attentionMax
+	more      int            // how many more need a look
+	byState   bool           // the tree is sorted by state: those come first
 }
 
 // attentionRank orders what needs a look, worst first; -1: nothing does.
@@ -97,11 +102,13 @@ func (m *treeModel) summarize(id string) fleetSummary {
 		s.total, s.backup = len(m.slaves), m.backup
 	}
 	s.byState = m.order == sortByState
+	s.agents = map[string]int{}
 	for _, e := range m.slaves {
 		if g != nil && e.group != g {
 			continue
 		}
 		s.counts[stateIndex(e.view.State)]++
+		s.agents[e.view.Software]++
 		if attentionRank(&e.view) >= 0 {
 			s.addAttention(e)
 		}
@@ -120,6 +127,55 @@ func (s *fleetSummary) addAttention(e *slaveEntry) {
 		s.more++
 	}
 	s.attention = slices.Insert(s.attention, i, e)
+}
+
+// agentsShown is how many agent versions a summary names; the rest it
+// counts. agentVersionMax bounds each (an agent's own words).
+const (
+	agentsShown     = 3
+	agentVersionMax = 32
+)
+
+// agentsText says which agent versions the servers ran at their last
+// link, the most common first: "Agents: 1.4.0 on 412 · 1.3.2 on 3 · not
+// known yet on 2", or "Agents: all on 1.4.0".
+func agentsText(agents map[string]int) string {
+	type ver struct {
+		name string
+		n    int
+	}
+	var vs []ver
+	unknown := 0
+	for sw, n := range agents {
+		if sw == "" {
+			unknown += n
+			continue
+		}
+		vs = append(vs, ver{wire.PlainUpTo(version.OfAgent(sw), agentVersionMax), n})
+	}
+	if len(vs) == 0 {
+		return ""
+	}
+	if len(vs) == 1 && unknown == 0 {
+		return "Agents: all on " + vs[0].name + "."
+	}
+	slices.SortFunc(vs, func(a, b ver) int { return cmp.Or(b.n-a.n, strings.Compare(b.name, a.name)) })
+	var parts []string
+	for i, v := range vs {
+		if i == agentsShown {
+			rest := 0
+			for _, o := range vs[i:] {
+				rest += o.n
+			}
+			parts = append(parts, fmt.Sprintf("%s on %s", human.Plural(len(vs)-i, "other version", "other versions"), human.Count(rest)))
+			break
+		}
+		parts = append(parts, v.name+" on "+human.Count(v.n))
+	}
+	if unknown > 0 {
+		parts = append(parts, "not known yet on "+human.Count(unknown))
+	}
+	return "Agents: " + strings.Join(parts, " · ") + "."
 }
 
 // attentionText is why a slave needs a look: "offline (unreachable), last
@@ -161,6 +217,7 @@ type summaryPane struct {
 	title    *widget.Label
 	states   *widget.Label
 	backups  *widget.Label
+	agents   *widget.Label
 	heading  *widget.Label
 	allWell  *widget.Label
 	rows     [attentionMax]*attentionRow
@@ -196,6 +253,8 @@ func newSummaryPane(looks stateLooks) *summaryPane {
 	p.title.SizeName = theme.SizeNameSubHeadingText
 	p.states = widget.NewLabel("")
 	p.backups = widget.NewLabel("")
+	p.agents = widget.NewLabel("")
+	p.agents.Truncation = fyne.TextTruncateEllipsis
 	backupsBtn := widget.NewButtonWithIcon("Backups", theme.ListIcon(), func() {
 		if p.openList != nil {
 			p.openList(p.node)
@@ -235,6 +294,7 @@ func newSummaryPane(looks stateLooks) *summaryPane {
 		p.title,
 		p.states,
 		container.NewBorder(nil, nil, nil, backupsBtn, p.backups),
+		p.agents,
 		widget.NewSeparator(),
 		p.heading, p.allWell, list, p.moreRow,
 		widget.NewSeparator(),
@@ -259,6 +319,8 @@ func (p *summaryPane) show(node string, s fleetSummary, now time.Time) {
 	} else {
 		p.backups.SetText("Backups: " + s.backup.String() + ".")
 	}
+	p.agents.SetText(agentsText(s.agents))
+	showIf(p.agents, p.agents.Text != "")
 	showIf(p.allWell, len(s.attention) == 0)
 	for i, r := range p.rows {
 		if i >= len(s.attention) {

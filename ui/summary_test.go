@@ -197,3 +197,26 @@ func TestTheSummaryGolden(t *testing.T) {
 	mw.tree.Select(groupNodeID("Office"))
 	test.AssertRendersToMarkup(t, "mainwindow_group.xml", mw.win.Canvas())
 }
+
+// The summary says which agent versions the servers ran at their last
+// link, the most common first, so an upgrade round can be followed.
+func TestTheSummarySaysWhichAgentVersionsTheServersRun(t *testing.T) {
+	for _, c := range []struct {
+		agents map[string]int
+		want   string
+	}{
+		{map[string]int{}, ""},
+		{map[string]int{"": 4}, ""},
+		{map[string]int{"lanyard-agent 1.4.0": 12}, "Agents: all on 1.4.0."},
+		{map[string]int{"lanyard-agent 1.3.2": 3, "lanyard-agent 1.4.0": 412, "": 2},
+			"Agents: 1.4.0 on 412 · 1.3.2 on 3 · not known yet on 2."},
+		{map[string]int{"lanyard-agent 1.4.0": 5, "lanyard-agent 1.3.2": 4, "lanyard-agent 1.2.0": 3, "lanyard-agent 1.1.0": 2, "lanyard-agent 1.0.0": 1},
+			"Agents: 1.4.0 on 5 · 1.3.2 on 4 · 1.2.0 on 3 · 2 other versions on 3."},
+		{map[string]int{"lanyard-agent 1.4.0\u202e": 1, "lanyard-agent 1.4.0": 1},
+			`Agents: 1.4.0 on 1 · "1.4.0\u202e" on 1.`},
+	} {
+		if got := agentsText(c.agents); got != c.want {
+			t.Errorf("agentsText(%v) = %q, want %q", c.agents, got, c.want)
+		}
+	}
+}
