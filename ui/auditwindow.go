@@ -125,7 +125,7 @@ type auditWindow struct {
 	detail  *widget.Label
 	status  *widget.Label
 	export  *widget.Button
-	sel     int
+	chosen  *store.AuditRecord // the command selected, kept across reads
 	loaded  bool
 	ctx     context.Context
 	cancel  context.CancelFunc
@@ -133,7 +133,7 @@ type auditWindow struct {
 }
 
 func newAuditWindow(a fyne.App, src CommandAudit, slave string, o auditOptions) *auditWindow {
-	aw := &auditWindow{src: src, o: o, want: slave, wake: make(chan struct{}, 1), sel: -1, named: map[string]string{}}
+	aw := &auditWindow{src: src, o: o, want: slave, wake: make(chan struct{}, 1), named: map[string]string{}}
 	aw.ctx, aw.cancel = context.WithCancel(context.Background())
 	aw.win = a.NewWindow(auditTitle)
 	aw.win.SetIcon(Icon())
@@ -336,10 +336,8 @@ func (aw *auditWindow) filter() {
 			aw.rows = append(aw.rows, r)
 		}
 	}
-	aw.sel = -1
-	aw.table.UnselectAll()
-	aw.detail.SetText(auditPickHint)
 	aw.table.Refresh()
+	aw.keepChosen()
 	switch {
 	case !aw.loaded:
 		aw.empty.SetText(auditReading)
@@ -369,12 +367,29 @@ func (aw *auditWindow) countText() string {
 	return shown
 }
 
+// keepChosen selects the command chosen again where a new read or the
+// search put it, or, gone, says how to choose one.
+func (aw *auditWindow) keepChosen() {
+	if c := aw.chosen; c != nil {
+		for i, r := range aw.rows {
+			if r.Time.Equal(c.Time) && r.Slave == c.Slave && r.Command == c.Command && r.Result == c.Result {
+				aw.table.Select(widget.TableCellID{Row: i, Col: 0})
+				return
+			}
+		}
+	}
+	aw.chosen = nil
+	aw.table.UnselectAll()
+	aw.detail.Importance = widget.LowImportance
+	aw.detail.SetText(auditPickHint)
+}
+
 func (aw *auditWindow) selectRow(row int) {
 	if row < 0 || row >= len(aw.rows) {
 		return
 	}
-	aw.sel = row
 	r := aw.rows[row]
+	aw.chosen = &r
 	aw.detail.SetText(fmt.Sprintf("%s · %s · from %s\n%s\n%s", r.Time.In(aw.o.loc).Format(logTimeLayout), r.Slave, cmp.Or(r.Origin, "unknown"), r.Command, r.Result))
 	aw.detail.Importance = widget.MediumImportance
 	aw.detail.Refresh()

@@ -85,7 +85,8 @@ func shownCommands(aw *auditWindow) string {
 // The Command Audit window shows every command sent, newest first, a
 // failure's result in red; a command recorded while it is open comes in
 // at the top; the search keeps the rows that hold its text, the slave
-// chosen reads that slave's alone; a row selected reads in full below.
+// chosen reads that slave's alone; a row selected reads in full below,
+// and stays while commands come in.
 func TestTheCommandAuditShowsTheCommandsSentNewestFirstAndLive(t *testing.T) {
 	src := newAuditConsole(t)
 	aw, q := openAudit(t, src, "", auditShownMost)
@@ -122,6 +123,18 @@ func TestTheCommandAuditShowsTheCommandsSentNewestFirstAndLive(t *testing.T) {
 	if want := "2026-12-03 09:02:00 · FS01 · from window\ntask put: docs\nfailed: the agent says \"the destination /mnt/nas is not mounted\""; aw.detail.Text != want {
 		t.Fatalf("the detail says %q, want %q", aw.detail.Text, want)
 	}
+	// A command recorded meanwhile does not take the one being read away.
+	read := aw.detail.Text
+	src.record(t, store.AuditRecord{Time: auditStart.Add(20 * time.Minute), Slave: "FS01", Command: "task run: docs", Result: "ok", Origin: "window"})
+	q.runUntil(t, "FS01's new command", func() bool { return len(aw.rows) == 3 })
+	if aw.detail.Text != read || aw.chosen == nil || aw.chosen.Command != "task put: docs" {
+		t.Fatalf("after a new command the detail says %q", aw.detail.Text)
+	}
+	aw.search.SetText("run")
+	if aw.detail.Text != auditPickHint {
+		t.Fatalf("with the command read filtered out the detail says %q", aw.detail.Text)
+	}
+	aw.search.SetText("")
 
 	// Asked again for another slave, the open window shows that one's.
 	showAuditWindow(fyne.CurrentApp(), src, "MAIL", aw.o)
