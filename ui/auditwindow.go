@@ -79,29 +79,14 @@ func ShowAuditWindow(a fyne.App, src CommandAudit, slave string) fyne.Window {
 }
 
 func showAuditWindow(a fyne.App, src CommandAudit, slave string, o auditOptions) *auditWindow {
-	for _, w := range a.Driver().AllWindows() {
-		if c, ok := w.Content().(*auditContent); ok && w.Title() == auditTitle {
-			c.aw.showSlave(slave)
-			w.Show()
-			w.RequestFocus()
-			return c.aw
-		}
+	if aw, ok := frontWindow[*auditWindow](a); ok {
+		aw.showSlave(slave)
+		return aw
 	}
 	aw := newAuditWindow(a, src, slave, o)
 	aw.win.Show()
 	return aw
 }
-
-// auditContent is the window's content, so a second Show finds the window.
-type auditContent struct {
-	widget.BaseWidget
-	aw  *auditWindow
-	obj fyne.CanvasObject
-}
-
-func (c *auditContent) CreateRenderer() fyne.WidgetRenderer { return widget.NewSimpleRenderer(c.obj) }
-
-func (c *auditContent) keptSize() windowSize { return auditSize }
 
 // auditWindow is the window's state; its fields are the Fyne thread's
 // but for want, which the reader reads under mu.
@@ -184,9 +169,7 @@ func (aw *auditWindow) build(slave string) {
 	aw.status = widget.NewLabel("")
 	bottom := container.NewVBox(widget.NewSeparator(), detail, widget.NewSeparator(), aw.status)
 	body := container.NewStack(aw.table, container.NewCenter(aw.empty))
-	c := &auditContent{aw: aw, obj: container.NewBorder(top, bottom, nil, nil, body)}
-	c.ExtendBaseWidget(c)
-	aw.win.SetContent(c)
+	aw.win.SetContent(newOneWindow(aw, auditSize, container.NewBorder(top, bottom, nil, nil, body)))
 	aw.win.Canvas().AddShortcut(shortcutFilter(), func(fyne.Shortcut) { aw.win.Canvas().Focus(aw.search) })
 	aw.win.Canvas().AddShortcut(shortcutSave(), func(fyne.Shortcut) { aw.askExport() })
 	closeKeys(aw.win)

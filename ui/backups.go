@@ -111,30 +111,13 @@ func ShowBackupsWindow(a fyne.App, src BackupSource, openTasks func(slaveID, tas
 }
 
 func showBackupsWindow(a fyne.App, src BackupSource, openTasks func(slaveID, task string), o backupsOptions) *backupsView {
-	for _, w := range a.Driver().AllWindows() {
-		if w.Title() == backupsTitle {
-			if c, ok := w.Content().(*backupsContent); ok {
-				w.Show()
-				w.RequestFocus()
-				return c.v
-			}
-		}
+	if v, ok := frontWindow[*backupsView](a); ok {
+		return v
 	}
 	v := newBackupsView(a, src, openTasks, o)
 	v.win.Show()
 	return v
 }
-
-// backupsContent is the window's content, so a second Show finds the view.
-type backupsContent struct {
-	widget.BaseWidget
-	v   *backupsView
-	obj fyne.CanvasObject
-}
-
-func (c *backupsContent) CreateRenderer() fyne.WidgetRenderer { return widget.NewSimpleRenderer(c.obj) }
-
-func (c *backupsContent) keptSize() windowSize { return backupsSize }
 
 // backupsView is the window's state. The window opens empty and the
 // feed's goroutine fills it. The model is shared by the Fyne
@@ -245,13 +228,11 @@ func (v *backupsView) newStateSelect() *widget.Select {
 
 // newContent lays the window out: the filters above the table, the
 // summary below it.
-func (v *backupsView) newContent() *backupsContent {
+func (v *backupsView) newContent() fyne.CanvasObject {
 	bar := container.NewBorder(nil, nil, nil, container.NewHBox(v.group, v.state), v.filter)
 	body := container.NewStack(v.table, container.NewCenter(v.empty))
 	foot := container.NewBorder(nil, nil, nil, v.save, v.summary)
-	content := &backupsContent{v: v, obj: container.NewBorder(container.NewPadded(bar), container.NewPadded(foot), nil, nil, body)}
-	content.ExtendBaseWidget(content)
-	return content
+	return newOneWindow(v, backupsSize, container.NewBorder(container.NewPadded(bar), container.NewPadded(foot), nil, nil, body))
 }
 
 // bindKeys binds the window's keys: the filter and save shortcuts,

@@ -44,7 +44,8 @@
 //	groupactions.go     a group row's Connect All, Disconnect All and Rename Group…
 //	mute.go             Mute Alerts: a server's, or a group's, for a while or until a time typed, and Unmute
 //	closekeys.go        Escape and Ctrl+W close the windows beside the main one
-//	geometry.go         windows' sizes: a first size that fits a laptop, then the size they were left at
+//	geometry.go         windows' sizes: a first size that fits a laptop, then the size they were left at;
+//	                    the windows the app has one of, found again when opened again
 //	columns.go          tables' column widths: each its narrowest, the rest shared out
 //	notify.go           desktop notifications of outages and strangers, and the tray menu
 //	welcome.go          the panel shown while there are no slaves

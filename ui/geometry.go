@@ -1,6 +1,9 @@
 package ui
 
-import "fyne.io/fyne/v2"
+import (
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/widget"
+)
 
 // windowSize is a window's size as the user left it, kept in the app's
 // preferences under key+".width" and key+".height". A window opens at its
@@ -40,4 +43,38 @@ func rememberOpenWindows(a fyne.App) {
 			c.keptSize().remember(a.Preferences(), w)
 		}
 	}
+}
+
+// oneWindow is the content of a window the app has one of (the log, the
+// Backups, the Command Audit), which keeps its size: opening the window
+// again finds the open one, and its state, by it.
+type oneWindow[S any] struct {
+	widget.BaseWidget
+	state S
+	obj   fyne.CanvasObject
+	size  windowSize
+}
+
+func newOneWindow[S any](state S, size windowSize, obj fyne.CanvasObject) *oneWindow[S] {
+	c := &oneWindow[S]{state: state, obj: obj, size: size}
+	c.ExtendBaseWidget(c)
+	return c
+}
+
+func (c *oneWindow[S]) CreateRenderer() fyne.WidgetRenderer { return widget.NewSimpleRenderer(c.obj) }
+
+func (c *oneWindow[S]) keptSize() windowSize { return c.size }
+
+// frontWindow brings the open window whose state is an S to the front,
+// and returns that state; false when none is open.
+func frontWindow[S any](a fyne.App) (S, bool) {
+	for _, w := range a.Driver().AllWindows() {
+		if c, ok := w.Content().(*oneWindow[S]); ok {
+			w.Show()
+			w.RequestFocus()
+			return c.state, true
+		}
+	}
+	var none S
+	return none, false
 }

@@ -72,14 +72,8 @@ func ShowLogWindow(a fyne.App, log ConnectionLog, fleet Fleet) fyne.Window {
 }
 
 func showLogWindow(a fyne.App, log ConnectionLog, fleet Fleet, o logWindowOptions) *logWindow {
-	for _, w := range a.Driver().AllWindows() {
-		if w.Title() == logWindowTitle {
-			if lw, ok := w.Content().(*logWindowContent); ok {
-				w.Show()
-				w.RequestFocus()
-				return lw.lw
-			}
-		}
+	if lw, ok := frontWindow[*logWindow](a); ok {
+		return lw
 	}
 	lw := newLogWindow(a, log, fleet, o)
 	lw.win.Show()
@@ -145,20 +139,6 @@ type logWindow struct {
 	empty     *widget.Label
 	detail    *widget.Label
 }
-
-// logWindowContent marks the window's content, so a second ShowLogWindow
-// finds the open window and its state.
-type logWindowContent struct {
-	widget.BaseWidget
-	lw      *logWindow
-	content fyne.CanvasObject
-}
-
-func (c *logWindowContent) CreateRenderer() fyne.WidgetRenderer {
-	return widget.NewSimpleRenderer(c.content)
-}
-
-func (c *logWindowContent) keptSize() windowSize { return logWindowSize }
 
 // logWindowSize is the window's size.
 var logWindowSize = windowSize{key: "logwindow", def: fyne.NewSize(1180, 640), min: fyne.NewSize(640, 320)}
@@ -248,9 +228,7 @@ func (lw *logWindow) build() {
 	bottom := container.NewVBox(widget.NewSeparator(), detail, widget.NewSeparator(),
 		container.NewBorder(nil, nil, nil, lw.jumpBtn, lw.status))
 
-	content := &logWindowContent{lw: lw, content: container.NewBorder(top, bottom, nil, nil, table)}
-	content.ExtendBaseWidget(content)
-	lw.win.SetContent(content)
+	lw.win.SetContent(newOneWindow(lw, logWindowSize, container.NewBorder(top, bottom, nil, nil, table)))
 	lw.win.Canvas().AddShortcut(&fyne.ShortcutCopy{}, func(fyne.Shortcut) { lw.copySelected() })
 	closeKeys(lw.win)
 }
