@@ -115,17 +115,19 @@ func (mw *mainWindow) slaveItems(connect string, muted bool) []*fyne.MenuItem {
 	run := fyne.NewMenuItem(itemRunTask, mw.runTask)
 	run.Icon = theme.MediaPlayIcon()
 	run.Shortcut = shortcutRunTask()
+	audit := fyne.NewMenuItem(itemAudit, func() {
+		if v, ok := mw.selectedSlave(); ok {
+			mw.showAudit(v.Name)
+		}
+	})
+	audit.Icon = theme.HistoryIcon()
 	return []*fyne.MenuItem{
 		fyne.NewMenuItem(itemEditSlave, mw.editSelected),
 		fyne.NewMenuItem(connect, mw.toggleConnection),
 		mw.muteItem(itemMute, func() string { v, _ := mw.selectedSlave(); return v.Name }, muted, mw.muteSelected),
 		fyne.NewMenuItem(itemPassword, mw.changePassword),
 		run,
-		fyne.NewMenuItem(itemAudit, func() {
-			if v, ok := mw.selectedSlave(); ok {
-				mw.showAudit(v.Name)
-			}
-		}),
+		audit,
 		fyne.NewMenuItemSeparator(),
 		fyne.NewMenuItem(itemRemoveSlav, mw.removeSelected),
 	}
