@@ -153,9 +153,10 @@ func TestTheMainWindowReopensAtItsSizeAndSplit(t *testing.T) {
 	}
 }
 
-func TestTheFilterMatchesNameGroupAddressAndNotesIgnoringCase(t *testing.T) {
+func TestTheFilterMatchesNameGroupAddressNotesAndAgentIgnoringCase(t *testing.T) {
 	fleet := demoFleet()
 	fleet[3].Notes = "Call Bob at the branch"
+	fleet[5].Software = "lanyard-agent 1.3.2-RC1"
 	mw, _ := openMainWindow(t, newFakeConsole(fleet...), nil)
 	tests := []struct {
 		typed string
@@ -166,6 +167,8 @@ func TestTheFilterMatchesNameGroupAddressAndNotesIgnoringCase(t *testing.T) {
 		{"backup7.EXAMPLE", []string{"[Office] 1 of 3 connected", "BACKUP-7"}},
 		{"192.168.1", []string{"[Ungrouped] 0 of 1 connected", "lab-pc"}},
 		{"bob", []string{"[Web] 1 of 2 connected", "web-1"}},
+		{"1.3.2-rc", []string{"[Ungrouped] 0 of 1 connected", "lab-pc"}},
+		{"lanyard-agent", nil}, // the version, not the program's name
 		{"nothing-matches", nil},
 	}
 	for _, tt := range tests {

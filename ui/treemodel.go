@@ -7,6 +7,7 @@ import (
 
 	"github.com/lanyard/lanyard/core/health"
 	"github.com/lanyard/lanyard/core/master"
+	"github.com/lanyard/lanyard/core/version"
 )
 
 // The server tree's data, kept apart from its widgets so that it can be
@@ -75,12 +76,12 @@ type slaveEntry struct {
 	view                    master.SlaveView
 	group                   *groupInfo
 	lname, lgroup, laddress string
-	lnotes                  string
+	lnotes, lagent          string // lagent: its agent's version, "1.4.0"
 }
 
 func (e *slaveEntry) matches(filter string) bool {
 	return filter == "" || strings.Contains(e.lname, filter) || strings.Contains(e.lgroup, filter) ||
-		strings.Contains(e.laddress, filter) || strings.Contains(e.lnotes, filter)
+		strings.Contains(e.laddress, filter) || strings.Contains(e.lnotes, filter) || strings.Contains(e.lagent, filter)
 }
 
 // groupCount is a group's size and how many of it are connected, over all
@@ -238,6 +239,9 @@ func (m *treeModel) set(e *slaveEntry, v *master.SlaveView) {
 	}
 	if e.view.Notes != v.Notes {
 		e.lnotes = strings.ToLower(v.Notes)
+	}
+	if e.view.Software != v.Software {
+		e.lagent = strings.ToLower(version.OfAgent(v.Software))
 	}
 	if e.group == nil || e.view.Group != v.Group {
 		if old := e.group; old != nil && old.total == 0 {
