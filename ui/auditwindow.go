@@ -15,6 +15,7 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/layout"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
@@ -168,7 +169,8 @@ func (aw *auditWindow) build(slave string) {
 	detail.SetMinSize(fyne.NewSize(0, 3*aw.detail.MinSize().Height-2*theme.InnerPadding()))
 	aw.status = widget.NewLabel("")
 	bottom := container.NewVBox(widget.NewSeparator(), detail, widget.NewSeparator(), aw.status)
-	body := container.NewStack(aw.table, container.NewCenter(aw.empty))
+	// Across the table, so that the words wrap in its width.
+	body := container.NewStack(aw.table, container.NewVBox(layout.NewSpacer(), aw.empty, layout.NewSpacer()))
 	aw.win.SetContent(newOneWindow(aw, auditSize, container.NewBorder(top, bottom, nil, nil, body)))
 	aw.win.Canvas().AddShortcut(shortcutFilter(), func(fyne.Shortcut) { aw.win.Canvas().Focus(aw.search) })
 	aw.win.Canvas().AddShortcut(shortcutSave(), func(fyne.Shortcut) { aw.askExport() })
@@ -332,6 +334,7 @@ func (aw *auditWindow) filter() {
 	aw.empty.Importance = widget.MediumImportance
 	aw.empty.Hidden = len(aw.rows) > 0
 	aw.empty.Refresh()
+	showIf(aw.table, len(aw.rows) > 0) // its lines would cross the words
 	aw.status.SetText(aw.countText())
 }
 
