@@ -332,11 +332,8 @@ func (v *backupsView) change(fn func(*backupsModel)) {
 func (v *backupsView) show(s backupsSnapshot) {
 	v.snap = s
 	v.summary.SetText(s.summary())
-	if s.total == 0 {
-		v.empty.Show()
-	} else {
-		v.empty.Hide()
-	}
+	showIf(v.empty, s.total == 0)
+	showIf(v.table, s.total > 0) // its lines would cross the words
 	if opts := append([]string{backupsAllGroups}, s.groups...); !slices.Equal(opts, v.group.Options) {
 		v.group.Options = opts
 		v.group.Refresh()

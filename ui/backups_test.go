@@ -393,3 +393,30 @@ func TestTheBackupsWindowOpensOnOneGroup(t *testing.T) {
 		t.Errorf("the ungrouped tasks: %s, group list on %q", got, v.group.Selected)
 	}
 }
+
+// A console with no task known says so across the window, with no empty
+// table behind the words; the first task brings the table.
+func TestTheBackupsWindowWithoutTasksSaysSo(t *testing.T) {
+	noLeaksAfter(t)
+	test.NewTempApp(t)
+	q := newUIQueue()
+	src := &fakeBackups{fakeConsole: newFakeConsole()}
+	v := showBackupsWindow(fyne.CurrentApp(), src, nil, testBackupsOptions(q))
+	t.Cleanup(func() {
+		v.win.Close()
+		q.runPending()
+	})
+	q.runUntil(t, "the first read", func() bool { return v.empty.Visible() })
+	if v.table.Visible() || v.empty.Text != backupsNoTasks {
+		t.Fatalf("without tasks: %q, the table shown %v", v.empty.Text, v.table.Visible())
+	}
+	first := mixedRows()[0]
+	src.rmu.Lock()
+	src.rows = append(src.rows, first)
+	src.rmu.Unlock()
+	src.publish(master.Event{Kind: master.EventBackup, SlaveID: first.SlaveID, Slave: first.Slave})
+	q.runUntil(t, "the first task", func() bool { return v.table.Visible() })
+	if v.empty.Visible() {
+		t.Fatal("the words stay over the first task")
+	}
+}
