@@ -177,6 +177,22 @@ func TestTheConsoleCommandLineManagesSlavesThroughTheRunningConsole(t *testing.T
 		t.Errorf("FS09's audit is not the refused change alone:\n%s", out)
 	}
 
+	// --since keeps what came at or after a time, given as a duration
+	// back or as a time, in the audit and in the connection log alike.
+	if out, code = cli("", "audit", "--since", "1h"); code != 0 || !strings.Contains(out, "password set: ok") {
+		t.Fatalf("audit --since 1h: exit %d\n%s", code, out)
+	}
+	tomorrow := time.Now().AddDate(0, 0, 1).Format("2006-01-02")
+	if out, code = cli("", "audit", "--since", tomorrow); code != 0 || out != "" {
+		t.Fatalf("audit --since %s: exit %d\n%s", tomorrow, code, out)
+	}
+	if out, code = cli("", "log", "--since", tomorrow); code != 0 || out != "" {
+		t.Fatalf("log --since %s: exit %d\n%s", tomorrow, code, out)
+	}
+	if out, code = cli("", "log", "--since", "last week"); code != 2 || !strings.Contains(out, `--since "last week": give a duration`) {
+		t.Fatalf("log --since \"last week\": exit %d\n%s", code, out)
+	}
+
 	// The connection log reads through the running console, which holds
 	// the database, and from the database once it stopped.
 	if out, code = cli("", "log", "--slave", "FS01", "--json"); code != 0 || !strings.Contains(out, `"event":"connected"`) {

@@ -29,8 +29,7 @@ type logRecord struct {
 }
 
 func logCmd(e *env) *cobra.Command {
-	var slave string
-	var since time.Duration
+	var slave, since string
 	var asJSON, errorsOnly bool
 	cmd := &cobra.Command{
 		Use:   "log",
@@ -41,8 +40,12 @@ console (the window or lanyard serve), or from the database when none runs.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			f := store.EventFilter{Slave: slave, ErrorsOnly: errorsOnly}
-			if since > 0 {
-				f.Since = time.Now().Add(-since)
+			if since != "" {
+				t, err := parseSince(since, time.Now())
+				if err != nil {
+					return err
+				}
+				f.Since = t
 			}
 			enc := json.NewEncoder(e.stdout)
 			show := func(r logRecord) error {
@@ -57,7 +60,7 @@ console (the window or lanyard serve), or from the database when none runs.`,
 		},
 	}
 	cmd.Flags().StringVar(&slave, "slave", "", "only this slave's events")
-	cmd.Flags().DurationVar(&since, "since", 0, "only events newer than this, e.g. 1h or 30m")
+	cmd.Flags().StringVar(&since, "since", "", "only events since then: a duration (1h, 30m) or a time (2026-03-01T08:00)")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "one JSON object per line")
 	cmd.Flags().BoolVar(&errorsOnly, "errors", false, "only warnings and errors")
 	return cmd

@@ -233,8 +233,9 @@ const EventAudit = "audit"
 
 // AuditFilter selects audit records.
 type AuditFilter struct {
-	Slave string // "" for every slave; case does not matter
-	Last  int    // the newest n; 0 for all
+	Slave string    // "" for every slave; case does not matter
+	Since time.Time // those at or after it; zero for all
+	Last  int       // the newest n; 0 for all
 }
 
 // Audit returns the recorded commands, oldest first.
@@ -244,11 +245,11 @@ func (m *Master) Audit(f AuditFilter) ([]store.AuditRecord, error) {
 
 // ReadAudit is Audit on a console's database (no console running).
 func ReadAudit(db *store.DB, f AuditFilter) ([]store.AuditRecord, error) {
-	var match func(store.AuditRecord) bool
+	q := store.AuditQuery{Since: f.Since, Limit: f.Last}
 	if f.Slave != "" {
-		match = func(r store.AuditRecord) bool { return strings.EqualFold(r.Slave, f.Slave) }
+		q.Match = func(r store.AuditRecord) bool { return strings.EqualFold(r.Slave, f.Slave) }
 	}
-	return db.Audit(f.Last, match)
+	return db.Audit(q)
 }
 
 // ---- status ----

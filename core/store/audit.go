@@ -66,10 +66,18 @@ func trimOldest(b *bbolt.Bucket, max int) error {
 	return nil
 }
 
-// Audit returns the newest limit records that match (limit <= 0: all;
-// match nil: every record), oldest first. It reads from the newest back
-// and stops at limit.
-func (db *DB) Audit(limit int, match func(AuditRecord) bool) ([]AuditRecord, error) {
+// AuditQuery selects audit records: those at or after Since (zero: all)
+// that Match (nil: every one), the newest Limit of them (0: all).
+type AuditQuery struct {
+	Since time.Time
+	Match func(AuditRecord) bool
+	Limit int
+}
+
+// Audit returns the records q selects, oldest first. It reads from the
+// newest back, and stops at q.Limit or at the first record before
+// q.Since.
+func (db *DB) Audit(q AuditQuery) ([]AuditRecord, error) {
 	var records []AuditRecord
 	err := db.view(func(tx *bbolt.Tx) error {
 		b, err := db.bucket(tx, bucketAudit)
@@ -82,11 +90,14 @@ func (db *DB) Audit(limit int, match func(AuditRecord) bool) ([]AuditRecord, err
 			if err := json.Unmarshal(value, &r); err != nil {
 				return db.damaged(bucketAudit, describeKey(key), err)
 			}
-			if match != nil && !match(r) {
+			if !q.Since.IsZero() && r.Time.Before(q.Since) {
+				break
+			}
+			if q.Match != nil && !q.Match(r) {
 				continue
 			}
 			records = append(records, r)
-			if limit > 0 && len(records) >= limit {
+			if q.Limit > 0 && len(records) >= q.Limit {
 				break
 			}
 		}

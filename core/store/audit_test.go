@@ -24,20 +24,20 @@ func TestAuditAppendAndRead(t *testing.T) {
 	}
 	db = openTestDBAt(t, path, testOptions())
 
-	all, err := db.Audit(0, nil)
+	all, err := db.Audit(AuditQuery{})
 	if err != nil || len(all) != 5 {
 		t.Fatalf("Audit(0) = %d records, %v; want 5", len(all), err)
 	}
-	last, err := db.Audit(2, nil)
+	last, err := db.Audit(AuditQuery{Limit: 2})
 	if err != nil || len(last) != 2 || last[0].Command != "run task 3" || last[1].Command != "run task 4" {
 		t.Errorf("Audit(2) = %+v, %v; want tasks 3 and 4, oldest first", last, err)
 	}
 	if !last[1].Time.Equal(at) {
 		t.Errorf("time %v, want %v", last[1].Time, at)
 	}
-	odd, err := db.Audit(1, func(r AuditRecord) bool {
+	odd, err := db.Audit(AuditQuery{Limit: 1, Match: func(r AuditRecord) bool {
 		return strings.HasSuffix(r.Command, "1") || strings.HasSuffix(r.Command, "3")
-	})
+	}})
 	if err != nil || len(odd) != 1 || odd[0].Command != "run task 3" {
 		t.Errorf("Audit(1, tasks 1 and 3) = %+v, %v; want task 3, the newest that matches", odd, err)
 	}
@@ -47,7 +47,7 @@ func TestAuditBadJSONNamesKey(t *testing.T) {
 	db := openTestDB(t, testOptions())
 	key := encodeKey(time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC).UnixNano(), 9)
 	putRaw(t, db, bucketAudit, key, []byte("]"))
-	_, err := db.Audit(0, nil)
+	_, err := db.Audit(AuditQuery{})
 	assertDamaged(t, err, "audit", "2026-03-01T00:00:00Z")
 }
 
@@ -65,11 +65,26 @@ func TestTheAuditKeepsTheNewestUpToItsCap(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	all, err := db.Audit(0, nil)
+	all, err := db.Audit(AuditQuery{})
 	if err != nil || len(all) < 150 || len(all) > 152 {
 		t.Fatalf("%d records, %v; want about 150", len(all), err)
 	}
 	if all[len(all)-1].Command != "task copy 399" || all[0].Command != fmt.Sprintf("task copy %d", 400-len(all)) {
 		t.Fatalf("kept %q … %q, want the newest", all[0].Command, all[len(all)-1].Command)
+	}
+}
+
+// The audit since a time holds the records at or after it, oldest first.
+func TestTheAuditSinceATime(t *testing.T) {
+	db := openTestDB(t, testOptions())
+	at := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	for i := range 4 {
+		if err := db.AppendAudit(AuditRecord{Time: at.Add(time.Duration(i) * time.Minute), Slave: "FS01", Command: fmt.Sprintf("run task %d", i), Result: "ok"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := db.Audit(AuditQuery{Since: at.Add(2 * time.Minute)})
+	if err != nil || len(got) != 2 || got[0].Command != "run task 2" || got[1].Command != "run task 3" {
+		t.Fatalf("since 12:02: %+v, %v; want tasks 2 and 3", got, err)
 	}
 }
