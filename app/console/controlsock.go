@@ -320,7 +320,7 @@ func (h *ctlHandler) slaveOp(ctx context.Context, req *ctlRequest, w *control.Wr
 		}
 		return ctlResponse{Changes: nonNil(changes)}
 	case opAudit:
-		recs, err := h.m.Audit(master.AuditFilter{Slave: req.Slave, Since: req.Since, Last: req.Last})
+		recs, err := h.m.Audit(master.AuditFilter{Slave: req.Slave, Group: req.Group, Since: req.Since, Last: req.Last})
 		if err != nil {
 			return failure(err)
 		}

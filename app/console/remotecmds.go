@@ -393,23 +393,25 @@ slave must be given the new password (lanyard slave edit NAME
 }
 
 func auditCmd(e *env) *cobra.Command {
-	var slave, since string
+	var slave, group, since string
 	var n int
 	var asJSON bool
 	cmd := &cobra.Command{
-		Use:   "audit [--slave NAME] [--since T] [-n N] [--json]",
+		Use:   "audit [--slave NAME] [--group G] [--since T] [-n N] [--json]",
 		Short: "The commands this console sent to slaves, oldest first",
 		Long: `Print the audit: every command this console sent that changes something on
 a slave or starts work there (settings, password, tasks), with when, which
 slave, from where (the window or the command line) and the result,
-refusals included. Reads pass through the running console, or the
-database when none runs.`,
+refusals included. --slave keeps one slave's, --group those of the slaves
+in a group now, --since those sent since a time (--since 2026-11-01 for a
+month's report to a customer, or a duration back: 24h). Reads pass
+through the running console, or the database when none runs.`,
 		Args: cmdline.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if n < 0 {
 				return cmdline.Usagef("-n %d: give a number of records, 0 for all", n)
 			}
-			f := master.AuditFilter{Slave: slave, Last: n}
+			f := master.AuditFilter{Slave: slave, Group: group, Last: n}
 			if since != "" {
 				t, err := parseSince(since, time.Now())
 				if err != nil {
@@ -436,6 +438,7 @@ database when none runs.`,
 		},
 	}
 	cmd.Flags().StringVar(&slave, "slave", "", "only this slave's commands")
+	cmd.Flags().StringVar(&group, "group", "", "only the commands of the slaves in this group now")
 	cmd.Flags().StringVar(&since, "since", "", "only commands sent since then: a duration (24h) or a time (2026-11-01, 2026-11-01T08:00)")
 	cmd.Flags().IntVarP(&n, "lines", "n", 0, "only the newest N records (0: all)")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "one JSON object per line: time, slave, command, result, origin")
@@ -445,7 +448,7 @@ database when none runs.`,
 // audit reads the audit through the running console, or from the
 // database when none runs.
 func (e *env) audit(ctx context.Context, f master.AuditFilter) ([]store.AuditRecord, error) {
-	return runningOrStored(ctx, e, ctlRequest{Op: opAudit, Slave: f.Slave, Since: f.Since, Last: f.Last}, nil,
+	return runningOrStored(ctx, e, ctlRequest{Op: opAudit, Slave: f.Slave, Group: f.Group, Since: f.Since, Last: f.Last}, nil,
 		func(r ctlResponse) []store.AuditRecord { return r.Audit },
 		func(db *store.DB) ([]store.AuditRecord, error) { return master.ReadAudit(db, f) })
 }

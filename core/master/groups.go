@@ -32,6 +32,21 @@ func DistinctGroups(groups []string) []string {
 	return out
 }
 
+// groupMembers are the names, in lower case, of the entries in group.
+func groupMembers(db *store.DB, group string) (map[string]bool, error) {
+	slaves, err := db.Slaves()
+	if err != nil {
+		return nil, err
+	}
+	members := map[string]bool{}
+	for _, s := range slaves {
+		if strings.EqualFold(s.Group, group) {
+			members[strings.ToLower(s.Name)] = true
+		}
+	}
+	return members, nil
+}
+
 // RenameGroup names the group old (case ignored) new: every slave of it,
 // and its own mail recipients, which join those of a group already
 // called new. It returns the slaves moved. The CLI calls it on the

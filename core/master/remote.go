@@ -233,7 +233,10 @@ const EventAudit = "audit"
 
 // AuditFilter selects audit records.
 type AuditFilter struct {
-	Slave string    // "" for every slave; case does not matter
+	Slave string // "" for every slave; case does not matter
+	// Group: only the commands of the slaves in that group now (its
+	// name in any case); "" for every group.
+	Group string
 	Since time.Time // those at or after it; zero for all
 	Last  int       // the newest n; 0 for all
 }
@@ -246,7 +249,18 @@ func (m *Master) Audit(f AuditFilter) ([]store.AuditRecord, error) {
 // ReadAudit is Audit on a console's database (no console running).
 func ReadAudit(db *store.DB, f AuditFilter) ([]store.AuditRecord, error) {
 	q := store.AuditQuery{Since: f.Since, Limit: f.Last}
-	if f.Slave != "" {
+	if f.Group != "" {
+		members, err := groupMembers(db, f.Group)
+		if err != nil {
+			return nil, err
+		}
+		if len(members) == 0 {
+			return nil, fmt.Errorf("no server is in the group %q: check the name (lanyard group list)", f.Group)
+		}
+		q.Match = func(r store.AuditRecord) bool {
+			return members[strings.ToLower(r.Slave)] && (f.Slave == "" || strings.EqualFold(r.Slave, f.Slave))
+		}
+	} else if f.Slave != "" {
 		q.Match = func(r store.AuditRecord) bool { return strings.EqualFold(r.Slave, f.Slave) }
 	}
 	return db.Audit(q)

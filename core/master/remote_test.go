@@ -376,3 +376,34 @@ func TestAStatusReportCarriesTheSlaveWithTheFreshStatusAndIsTheCallers(t *testin
 		t.Fatalf("the console's kept status: %v", v.Status)
 	}
 }
+
+// The audit of a group is that of the slaves in it now, in any case of
+// its name; a group no slave is in is a mistake to say, not an empty
+// audit.
+func TestTheAuditOfAGroupIsItsSlavesCommands(t *testing.T) {
+	db := testkit.Store(t, "console", store.Options{})
+	for _, spec := range []SlaveSpec{
+		{Name: "FS01", Group: "Acme", Direction: store.Inbound, Password: []byte("pw")},
+		{Name: "FS02", Group: "Globex", Direction: store.Inbound, Password: []byte("pw")},
+		{Name: "FS03", Group: "acme", Direction: store.Inbound, Password: []byte("pw")},
+	} {
+		if _, err := AddSlave(db, spec); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, slave := range []string{"FS01", "FS02", "fs03", "FS09"} { // FS09: removed since
+		if err := db.AppendAudit(store.AuditRecord{Slave: slave, Command: "task run: docs", Result: "ok"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	recs, err := ReadAudit(db, AuditFilter{Group: "ACME"})
+	if err != nil || len(recs) != 2 || recs[0].Slave != "FS01" || recs[1].Slave != "fs03" {
+		t.Fatalf("Acme's audit: %+v, %v", recs, err)
+	}
+	if recs, err := ReadAudit(db, AuditFilter{Group: "acme", Slave: "FS03"}); err != nil || len(recs) != 1 {
+		t.Fatalf("FS03's of Acme's: %+v, %v", recs, err)
+	}
+	if _, err := ReadAudit(db, AuditFilter{Group: "Initech"}); err == nil || !strings.Contains(err.Error(), `no server is in the group "Initech"`) {
+		t.Fatalf("a group nobody is in: %v", err)
+	}
+}
