@@ -72,19 +72,19 @@ func defaultAuditOptions() auditOptions {
 	return auditOptions{do: fyne.Do, every: refreshInterval, loc: time.Local, now: time.Now, most: auditShownMost}
 }
 
-// ShowAuditWindow opens the Command Audit window showing slave's commands
-// ("" for every slave's), or brings the open one to the front showing
-// them.
-func ShowAuditWindow(a fyne.App, src CommandAudit, slave string) fyne.Window {
-	return showAuditWindow(a, src, slave, defaultAuditOptions()).win
+// ShowAuditWindow opens the Command Audit window showing the commands of
+// the slave, or of the group's slaves, that scope names (neither: every
+// slave's), or brings the open one to the front showing them.
+func ShowAuditWindow(a fyne.App, src CommandAudit, scope master.AuditFilter) fyne.Window {
+	return showAuditWindow(a, src, scope, defaultAuditOptions()).win
 }
 
-func showAuditWindow(a fyne.App, src CommandAudit, slave string, o auditOptions) *auditWindow {
+func showAuditWindow(a fyne.App, src CommandAudit, scope master.AuditFilter, o auditOptions) *auditWindow {
 	if aw, ok := frontWindow[*auditWindow](a); ok {
-		aw.showSlave(slave)
+		aw.showScope(scope)
 		return aw
 	}
-	aw := newAuditWindow(a, src, slave, o)
+	aw := newAuditWindow(a, src, scope, o)
 	aw.win.Show()
 	return aw
 }
@@ -97,13 +97,14 @@ type auditWindow struct {
 	o   auditOptions
 
 	mu   sync.Mutex
-	want string // the slave whose commands are read, "" for all; under mu
+	want master.AuditFilter // the slave or group whose commands are read; under mu
 	wake chan struct{}
 
 	read    []store.AuditRecord // as last read, newest first
 	more    bool                // the audit holds more than read
 	rows    []store.AuditRecord // those the search lets through
 	named   map[string]string   // the slaves offered, by lower-case name
+	group   *widget.Select
 	slave   *widget.Select
 	search  *widget.Entry
 	table   *fittedTable
@@ -118,12 +119,12 @@ type auditWindow struct {
 	readers sync.WaitGroup
 }
 
-func newAuditWindow(a fyne.App, src CommandAudit, slave string, o auditOptions) *auditWindow {
-	aw := &auditWindow{src: src, o: o, want: slave, wake: make(chan struct{}, 1), named: map[string]string{}}
+func newAuditWindow(a fyne.App, src CommandAudit, scope master.AuditFilter, o auditOptions) *auditWindow {
+	aw := &auditWindow{src: src, o: o, want: scope, wake: make(chan struct{}, 1), named: map[string]string{}}
 	aw.ctx, aw.cancel = context.WithCancel(context.Background())
 	aw.win = a.NewWindow(auditTitle)
 	aw.win.SetIcon(Icon())
-	aw.build(slave)
+	aw.build(scope)
 	auditSize.restore(a.Preferences(), aw.win)
 	aw.win.SetOnClosed(func() {
 		auditSize.remember(a.Preferences(), aw.win)
@@ -134,28 +135,25 @@ func newAuditWindow(a fyne.App, src CommandAudit, slave string, o auditOptions) 
 	return aw
 }
 
-func (aw *auditWindow) build(slave string) {
-	aw.slave = widget.NewSelect(nil, func(s string) {
-		if s == logAllSlaves {
-			s = ""
-		}
-		aw.mu.Lock()
-		changed := !strings.EqualFold(s, aw.want)
-		aw.want = s
-		aw.mu.Unlock()
-		if changed {
-			aw.reread()
-		}
+func (aw *auditWindow) build(scope master.AuditFilter) {
+	aw.group = widget.NewSelect(nil, func(g string) {
+		aw.choose(func(f *master.AuditFilter) { f.Group = unlessAll(g, backupsAllGroups) })
 	})
-	aw.offer(slave)
+	aw.slave = widget.NewSelect(nil, func(s string) {
+		aw.choose(func(f *master.AuditFilter) { f.Slave = unlessAll(s, logAllSlaves) })
+	})
+	aw.offer(scope.Slave)
 	aw.slaveOptions(nil)
-	aw.slave.Selected = cmp.Or(slave, logAllSlaves) // set, not selected: the first read is on its way
+	aw.groupOptions(nil, scope.Group)
+	// Set, not selected: the first read is on its way.
+	aw.slave.Selected, aw.group.Selected = cmp.Or(scope.Slave, logAllSlaves), cmp.Or(scope.Group, backupsAllGroups)
 	aw.search = widget.NewEntry()
 	aw.search.SetPlaceHolder(auditSearch)
 	aw.search.ActionItem = widget.NewIcon(theme.SearchIcon())
 	aw.search.OnChanged = func(string) { aw.filter() }
 	aw.export = widget.NewButtonWithIcon(auditExport, theme.DocumentSaveIcon(), aw.askExport)
-	top := container.NewBorder(nil, nil, container.NewHBox(widget.NewLabel("Slave"), aw.slave), aw.export, aw.search)
+	scopes := container.NewHBox(widget.NewLabel("Group"), aw.group, widget.NewLabel("Slave"), aw.slave)
+	top := container.NewBorder(nil, nil, scopes, aw.export, aw.search)
 
 	aw.table = aw.newTable()
 	aw.empty = widget.NewLabel(auditReading)
@@ -246,18 +244,21 @@ func (aw *auditWindow) reader() {
 		case <-aw.wake:
 		}
 		aw.mu.Lock()
-		slave := aw.want
+		scope := aw.want
 		aw.mu.Unlock()
-		recs, err := aw.src.Audit(master.AuditFilter{Slave: slave, Last: aw.o.most + 1})
-		names := aw.src.Slaves()
-		aw.o.do(func() { aw.show(slave, recs, names, err) })
+		f := scope
+		f.Last = aw.o.most + 1
+		recs, err := aw.src.Audit(f)
+		fleet := aw.src.Slaves()
+		aw.o.do(func() { aw.show(scope, recs, fleet, err) })
 	}
 }
 
-// show puts a read in the window, unless the slave chosen changed since.
-func (aw *auditWindow) show(slave string, recs []store.AuditRecord, fleet []master.SlaveView, err error) {
+// show puts a read in the window, unless the slave or group chosen
+// changed since.
+func (aw *auditWindow) show(scope master.AuditFilter, recs []store.AuditRecord, fleet []master.SlaveView, err error) {
 	aw.mu.Lock()
-	stale := !strings.EqualFold(slave, aw.want)
+	stale := !sameScope(scope, aw.want)
 	aw.mu.Unlock()
 	if stale || aw.ctx.Err() != nil {
 		return
@@ -278,7 +279,45 @@ func (aw *auditWindow) show(slave string, recs []store.AuditRecord, fleet []mast
 	slices.Reverse(recs) // newest first
 	aw.read = recs
 	aw.slaveOptions(fleet)
+	aw.groupOptions(fleet, "")
 	aw.filter()
+}
+
+// choose changes the slave or group whose commands are shown, and reads
+// them.
+func (aw *auditWindow) choose(change func(*master.AuditFilter)) {
+	aw.mu.Lock()
+	was := aw.want
+	change(&aw.want)
+	changed := !sameScope(was, aw.want)
+	aw.mu.Unlock()
+	if changed {
+		aw.reread()
+	}
+}
+
+// unlessAll is an option chosen, "" for the one that stands for all.
+func unlessAll(option, all string) string {
+	if option == all {
+		return ""
+	}
+	return option
+}
+
+// sameScope: a and b name the same slave and group, whatever the case.
+func sameScope(a, b master.AuditFilter) bool {
+	return strings.EqualFold(a.Slave, b.Slave) && strings.EqualFold(a.Group, b.Group)
+}
+
+// groupOptions offers every group of the fleet, and also (a group
+// asked for before the fleet was read).
+func (aw *auditWindow) groupOptions(fleet []master.SlaveView, also string) {
+	groups := []string{also}
+	for _, v := range fleet {
+		groups = append(groups, v.Group)
+	}
+	groups = append(groups, aw.group.Options[min(1, len(aw.group.Options)):]...) // a group emptied since stays chosen
+	aw.group.SetOptions(append([]string{backupsAllGroups}, master.DistinctGroups(groups)...))
 }
 
 // slaveOptions offers every slave of the fleet, and each one the audit
@@ -302,13 +341,16 @@ func (aw *auditWindow) offer(name string) {
 	}
 }
 
-// showSlave shows slave's commands ("" for every slave's).
-func (aw *auditWindow) showSlave(slave string) {
-	if slave != "" && aw.named[strings.ToLower(slave)] == "" {
-		aw.offer(slave)
+// showScope shows the commands of the slave, or of the group, scope names
+// (neither: every slave's).
+func (aw *auditWindow) showScope(scope master.AuditFilter) {
+	if scope.Slave != "" && aw.named[strings.ToLower(scope.Slave)] == "" {
+		aw.offer(scope.Slave)
 		aw.slaveOptions(nil)
 	}
-	aw.slave.SetSelected(cmp.Or(aw.named[strings.ToLower(slave)], logAllSlaves))
+	aw.groupOptions(nil, scope.Group)
+	aw.slave.SetSelected(cmp.Or(aw.named[strings.ToLower(scope.Slave)], logAllSlaves))
+	aw.group.SetSelected(cmp.Or(scope.Group, backupsAllGroups))
 }
 
 // filter keeps the commands read that hold the search's text, and shows
@@ -390,12 +432,12 @@ func (aw *auditWindow) askExport() {
 
 func (aw *auditWindow) exportTo(w fyne.URIWriteCloser) {
 	aw.mu.Lock()
-	slave := aw.want
+	scope := aw.want
 	aw.mu.Unlock()
 	search, loc, name := strings.ToLower(strings.TrimSpace(aw.search.Text)), aw.o.loc, w.URI().Name()
 	aw.status.SetText("Exporting…")
 	aw.readers.Go(func() {
-		n, err := exportAudit(w, aw.src, slave, search, loc)
+		n, err := exportAudit(w, aw.src, scope, search, loc)
 		if cerr := w.Close(); err == nil {
 			err = cerr
 		}
@@ -410,10 +452,10 @@ func (aw *auditWindow) exportTo(w fyne.URIWriteCloser) {
 	})
 }
 
-// exportAudit writes slave's commands ("" every slave's) that hold search
-// (lower case) to w as CSV, oldest first, with a header line.
-func exportAudit(w io.Writer, src CommandAudit, slave, search string, loc *time.Location) (int, error) {
-	recs, err := src.Audit(master.AuditFilter{Slave: slave})
+// exportAudit writes the commands scope selects that hold search (lower
+// case) to w as CSV, oldest first, with a header line.
+func exportAudit(w io.Writer, src CommandAudit, scope master.AuditFilter, search string, loc *time.Location) (int, error) {
+	recs, err := src.Audit(scope)
 	if err != nil {
 		return 0, err
 	}

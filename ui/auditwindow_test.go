@@ -42,6 +42,11 @@ var auditStart = time.Date(2026, 12, 3, 9, 0, 0, 0, time.UTC)
 func newAuditConsole(t *testing.T) *auditConsole {
 	t.Helper()
 	a := &auditConsole{fakeConsole: newFakeConsole(demoFleet()...), db: testkit.Store(t, "console", store.Options{})}
+	for _, v := range demoFleet() { // the audit of a group reads the entries
+		if _, err := a.db.AddSlave(store.Slave{Name: v.Name, Group: v.Group, Direction: store.Inbound}); err != nil {
+			t.Fatal(err)
+		}
+	}
 	for i, r := range []store.AuditRecord{
 		{Slave: "FS01", Command: "settings set: ssl on", Result: "ok", Origin: "window"},
 		{Slave: "MAIL", Command: "task run: spool", Result: "refused: MAIL is offline (last linked 2 h ago); nothing was sent", Origin: "command line (uid 1000)"},
@@ -55,13 +60,13 @@ func newAuditConsole(t *testing.T) *auditConsole {
 	return a
 }
 
-func openAudit(t *testing.T, src CommandAudit, slave string, most int) (*auditWindow, *uiQueue) {
+func openAudit(t *testing.T, src CommandAudit, scope master.AuditFilter, most int) (*auditWindow, *uiQueue) {
 	t.Helper()
 	noLeaksAfter(t)
 	test.NewTempApp(t)
 	q := newUIQueue()
 	o := auditOptions{do: q.do, every: 10 * time.Millisecond, loc: time.UTC, now: func() time.Time { return auditStart.Add(time.Hour) }, most: most}
-	aw := showAuditWindow(fyne.CurrentApp(), src, slave, o)
+	aw := showAuditWindow(fyne.CurrentApp(), src, scope, o)
 	aw.win.Resize(fyne.NewSize(1100, 420))
 	t.Cleanup(func() {
 		if aw.ctx.Err() == nil { // a test may have closed it
@@ -89,7 +94,7 @@ func shownCommands(aw *auditWindow) string {
 // and stays while commands come in.
 func TestTheCommandAuditShowsTheCommandsSentNewestFirstAndLive(t *testing.T) {
 	src := newAuditConsole(t)
-	aw, q := openAudit(t, src, "", auditShownMost)
+	aw, q := openAudit(t, src, master.AuditFilter{}, auditShownMost)
 	if got, want := shownCommands(aw), "FS01 task put: docs | MAIL task run: spool | FS01 settings set: ssl on"; got != want {
 		t.Fatalf("rows %q, want %q", got, want)
 	}
@@ -136,8 +141,18 @@ func TestTheCommandAuditShowsTheCommandsSentNewestFirstAndLive(t *testing.T) {
 	}
 	aw.search.SetText("")
 
+	// A group: the commands of the servers in it now.
+	src.record(t, store.AuditRecord{Time: auditStart.Add(30 * time.Minute), Slave: "FS02", Command: "task run: docs", Result: "ok", Origin: "window"})
+	aw.slave.SetSelected(logAllSlaves)
+	aw.group.SetSelected("Office")
+	q.runUntil(t, "Office's commands", func() bool { return len(aw.rows) == 4 })
+	if got := shownCommands(aw); !strings.HasPrefix(got, "FS02 ") || strings.Contains(got, "MAIL") || strings.Contains(got, "NAS") {
+		t.Fatalf("Office's rows %q", got)
+	}
+	aw.group.SetSelected(backupsAllGroups)
+
 	// Asked again for another slave, the open window shows that one's.
-	showAuditWindow(fyne.CurrentApp(), src, "MAIL", aw.o)
+	showAuditWindow(fyne.CurrentApp(), src, master.AuditFilter{Slave: "MAIL"}, aw.o)
 	q.runUntil(t, "MAIL's commands", func() bool { return shownCommands(aw) == "MAIL task run: spool" })
 	if aw.slave.Selected != "MAIL" {
 		t.Fatalf("the slave shown is %q", aw.slave.Selected)
@@ -149,7 +164,7 @@ func TestTheCommandAuditShowsTheCommandsSentNewestFirstAndLive(t *testing.T) {
 // them all (those the search lets through), oldest first.
 func TestTheCommandAuditHoldsTheNewestAndExportsThemAll(t *testing.T) {
 	empty := &auditConsole{fakeConsole: newFakeConsole(), db: testkit.Store(t, "console", store.Options{})}
-	aw, _ := openAudit(t, empty, "", auditShownMost)
+	aw, _ := openAudit(t, empty, master.AuditFilter{}, auditShownMost)
 	if !aw.empty.Visible() || aw.empty.Text != auditNone || aw.table.Visible() {
 		t.Fatalf("an empty audit says %q (shown %v) over a table shown %v", aw.empty.Text, aw.empty.Visible(), aw.table.Visible())
 	}
@@ -162,7 +177,7 @@ func TestTheCommandAuditHoldsTheNewestAndExportsThemAll(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	aw, _ = openAudit(t, src, "", 4)
+	aw, _ = openAudit(t, src, master.AuditFilter{}, 4)
 	if got, want := aw.status.Text, "4 commands, the newest 4; Export CSV… saves them all"; got != want {
 		t.Fatalf("status %q, want %q", got, want)
 	}
@@ -171,7 +186,7 @@ func TestTheCommandAuditHoldsTheNewestAndExportsThemAll(t *testing.T) {
 	}
 
 	var out bytes.Buffer
-	n, err := exportAudit(&out, src, "", "", time.UTC)
+	n, err := exportAudit(&out, src, master.AuditFilter{}, "", time.UTC)
 	if err != nil || n != 8 {
 		t.Fatalf("exported %d commands, %v; want all 8", n, err)
 	}
@@ -189,18 +204,18 @@ func TestTheCommandAuditHoldsTheNewestAndExportsThemAll(t *testing.T) {
 		t.Fatalf("a failure's result is written %q", got)
 	}
 	out.Reset()
-	if n, err := exportAudit(&out, src, "fs01", "docs", time.UTC); err != nil || n != 1 {
+	if n, err := exportAudit(&out, src, master.AuditFilter{Slave: "fs01"}, "docs", time.UTC); err != nil || n != 1 {
 		t.Fatalf("FS01's commands holding docs: %d, %v", n, err)
 	}
 }
 
 // View → Command Audit (Ctrl+Shift+A) opens every slave's commands; a
-// server's menu, that server's.
+// server's menu, that server's; a group's, its servers'.
 func TestTheCommandAuditOpensFromTheViewMenuAndAServersMenu(t *testing.T) {
 	fc := newFakeConsole(demoFleet()...)
 	mw, _ := openMainWindow(t, fc, nil)
 	var opened []string
-	mw.opts.audit = func(slave string) { opened = append(opened, "["+slave+"]") }
+	mw.opts.audit = func(scope master.AuditFilter) { opened = append(opened, "["+scope.Slave+"|"+scope.Group+"]") }
 	item := menuItemWithShortcut(mw.win.MainMenu(), shortcutAudit())
 	if item == nil || item.Label != itemAudit {
 		t.Fatalf("Ctrl+Shift+A is on %+v", item)
@@ -208,7 +223,9 @@ func TestTheCommandAuditOpensFromTheViewMenuAndAServersMenu(t *testing.T) {
 	item.Action()
 	test.TapSecondary(mw.tree.bound["a1"].(fyne.SecondaryTappable))
 	tapMenuItem(t, mw.win, itemAudit)
-	if got := strings.Join(opened, " "); got != "[] [FS01]" {
-		t.Fatalf("opened %s, want every slave's, then FS01's", got)
+	test.TapSecondary(mw.tree.bound[groupNodeID("Office")].(fyne.SecondaryTappable))
+	tapMenuItem(t, mw.win, itemGroupAudit)
+	if got := strings.Join(opened, " "); got != "[|] [FS01|] [|Office]" {
+		t.Fatalf("opened %s, want every slave's, then FS01's, then Office's", got)
 	}
 }

@@ -117,7 +117,7 @@ func (mw *mainWindow) slaveItems(connect string, muted bool) []*fyne.MenuItem {
 	run.Shortcut = shortcutRunTask()
 	audit := fyne.NewMenuItem(itemAudit, func() {
 		if v, ok := mw.selectedSlave(); ok {
-			mw.showAudit(v.Name)
+			mw.showAudit(master.AuditFilter{Slave: v.Name})
 		}
 	})
 	audit.Icon = theme.HistoryIcon()
@@ -137,19 +137,26 @@ func (mw *mainWindow) slaveItems(connect string, muted bool) []*fyne.MenuItem {
 const (
 	itemGroupBackups = "Backups of This Group"
 	itemGroupAdd     = "Add Slave to This Group…"
+	itemGroupAudit   = "Command Audit of This Group"
 )
 
 // rowMenu is the context menu of tree row id, which is selected: the
 // Slave menu's items for a slave (Connect or Disconnect, as the toolbar
-// says); Add Slave, Backups, Connect All, Disconnect All, Mute Alerts and
-// Rename for a group.
+// says); Add Slave, Backups, Command Audit, Connect All, Disconnect All,
+// Mute Alerts and Rename for a group.
 func (mw *mainWindow) rowMenu(id string) *fyne.Menu {
 	if isGroupNode(id) {
 		b := fyne.NewMenuItem(itemGroupBackups, func() { mw.showBackupsOf(id) })
 		b.Icon = theme.StorageIcon()
 		add := fyne.NewMenuItem(itemGroupAdd, func() { mw.addSlaveTo(mw.model.groupName(id)) })
 		add.Icon = theme.ContentAddIcon()
-		items := append([]*fyne.MenuItem{add, b, fyne.NewMenuItemSeparator()}, mw.groupConnectItems(id)...)
+		items := []*fyne.MenuItem{add, b}
+		if !isUngrouped(id) { // the ungrouped have no name for the audit to follow
+			audit := fyne.NewMenuItem(itemGroupAudit, func() { mw.showAudit(master.AuditFilter{Group: mw.model.groupName(id)}) })
+			audit.Icon = theme.HistoryIcon()
+			items = append(items, audit)
+		}
+		items = append(append(items, fyne.NewMenuItemSeparator()), mw.groupConnectItems(id)...)
 		items = append(items, mw.groupMuteItem(id))
 		if !isUngrouped(id) { // the ungrouped have no name to change, nor mail of their own
 			rename := fyne.NewMenuItem(itemGroupRename, func() { mw.askRenameGroup(id) })

@@ -91,8 +91,8 @@ type windowOptions struct {
 	// showBackupsOf, given the same group node ("" for every group).
 	backups func(node string)
 	// audit, when set, opens the Command Audit window instead of
-	// showAudit, given the same slave ("" for every slave).
-	audit func(slave string)
+	// showAudit, given the same scope.
+	audit func(scope master.AuditFilter)
 }
 
 // mainWindow is the main window's state. Every field is touched on the
@@ -238,7 +238,7 @@ func (mw *mainWindow) mainMenu() *fyne.MainMenu {
 	backups := fyne.NewMenuItem(itemBackups, mw.showBackups)
 	backups.Icon = theme.StorageIcon()
 	backups.Shortcut = shortcutBackups()
-	audit := fyne.NewMenuItem(itemAudit, func() { mw.showAudit("") })
+	audit := fyne.NewMenuItem(itemAudit, func() { mw.showAudit(master.AuditFilter{}) })
 	audit.Icon = theme.HistoryIcon()
 	audit.Shortcut = shortcutAudit()
 	refresh := fyne.NewMenuItem(itemRefresh, mw.refresh) // F5: a plain key, see shortcuts.go
@@ -643,15 +643,16 @@ func (mw *mainWindow) showLog() {
 	ShowLogWindow(mw.app, mw.c, mw.c)
 }
 
-// showAudit opens the Command Audit window showing slave's commands, or
-// every slave's for "" (View → Command Audit, Ctrl+Shift+A).
-func (mw *mainWindow) showAudit(slave string) {
+// showAudit opens the Command Audit window showing the commands of the
+// slave or group scope names, or every slave's (View → Command Audit,
+// Ctrl+Shift+A).
+func (mw *mainWindow) showAudit(scope master.AuditFilter) {
 	if mw.opts.audit != nil {
-		mw.opts.audit(slave)
+		mw.opts.audit(scope)
 		return
 	}
 	if src, ok := mw.c.(CommandAudit); ok {
-		ShowAuditWindow(mw.app, src, slave)
+		ShowAuditWindow(mw.app, src, scope)
 	}
 }
 
