@@ -40,12 +40,9 @@ console (the window or lanyard serve), or from the database when none runs.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			f := store.EventFilter{Slave: slave, ErrorsOnly: errorsOnly}
-			if since != "" {
-				t, err := parseSince(since, time.Now())
-				if err != nil {
-					return err
-				}
-				f.Since = t
+			var err error
+			if f.Since, err = sinceOf(since); err != nil {
+				return err
 			}
 			enc := json.NewEncoder(e.stdout)
 			show := func(r logRecord) error {

@@ -183,6 +183,14 @@ info, warning, error.`,
 	return cmd
 }
 
+// sinceOf reads --since when it was given; the zero time when not.
+func sinceOf(s string) (time.Time, error) {
+	if s == "" {
+		return time.Time{}, nil
+	}
+	return parseSince(s, time.Now())
+}
+
 // parseSince reads --since: a duration back from now, or a local time.
 func parseSince(s string, now time.Time) (time.Time, error) {
 	if d, err := time.ParseDuration(s); err == nil && d > 0 {
@@ -412,12 +420,9 @@ through the running console, or the database when none runs.`,
 				return cmdline.Usagef("-n %d: give a number of records, 0 for all", n)
 			}
 			f := master.AuditFilter{Slave: slave, Group: group, Last: n}
-			if since != "" {
-				t, err := parseSince(since, time.Now())
-				if err != nil {
-					return err
-				}
-				f.Since = t
+			var err error
+			if f.Since, err = sinceOf(since); err != nil {
+				return err
 			}
 			recs, err := e.audit(cmd.Context(), f)
 			if err != nil {
