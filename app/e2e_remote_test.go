@@ -186,6 +186,9 @@ func TestTheConsoleCommandLineManagesSlavesThroughTheRunningConsole(t *testing.T
 	if out, code = cli("", "audit", "--since", tomorrow); code != 0 || out != "" {
 		t.Fatalf("audit --since %s: exit %d\n%s", tomorrow, code, out)
 	}
+	if out, code = cli("", "audit", "--group", "Initech"); code != 1 || !strings.Contains(out, `no server is in the group "Initech"`) {
+		t.Fatalf("audit --group of a group nobody is in: exit %d\n%s", code, out)
+	}
 	if out, code = cli("", "log", "--since", tomorrow); code != 0 || out != "" {
 		t.Fatalf("log --since %s: exit %d\n%s", tomorrow, code, out)
 	}
