@@ -3,6 +3,8 @@ package console
 import (
 	"fmt"
 	"strings"
+
+	"github.com/lanyard/lanyard/core/master"
 )
 
 // fleetScope is what check and report look at: one group's servers, one
@@ -35,7 +37,7 @@ func (s fleetScope) empty() error {
 	case s.slave != "":
 		return fmt.Errorf("no server is named %q: check the name (lanyard slave list)", s.slave)
 	case s.group != "":
-		return fmt.Errorf("no server is in the group %q: check the name (lanyard slave list)", s.group)
+		return master.NoServerIn(s.group)
 	}
 	return nil
 }

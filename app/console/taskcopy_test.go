@@ -15,7 +15,7 @@ func TestACopysSlavesAreNamedOrAGroups(t *testing.T) {
 	if want := []string{"NAS", "DB", "web"}; err != nil || !slices.Equal(got, want) {
 		t.Errorf("got %q %v, want %q", got, err, want)
 	}
-	if _, err := copyTargets(views, "FS01", nil, "Initech"); err == nil || err.Error() != `no server is in the group "Initech": check the name (lanyard slave list)` {
+	if _, err := copyTargets(views, "FS01", nil, "Initech"); err == nil || err.Error() != `no server is in the group "Initech": check the name (lanyard group list)` {
 		t.Errorf("a group with no server: %v", err)
 	}
 	if _, err := copyTargets(views, "NAS", nil, "Globex"); err == nil || err.Error() != `no other slave is in the group "Globex": nothing to copy to` {

@@ -32,6 +32,11 @@ func DistinctGroups(groups []string) []string {
 	return out
 }
 
+// NoServerIn is the mistake of naming a group no server is in.
+func NoServerIn(group string) error {
+	return fmt.Errorf("no server is in the group %q: check the name (lanyard group list)", group)
+}
+
 // groupMembers are the names, in lower case, of the entries in group.
 func groupMembers(db *store.DB, group string) (map[string]bool, error) {
 	slaves, err := db.Slaves()
@@ -61,7 +66,7 @@ func RenameGroup(db *store.DB, old, new string) ([]store.Slave, error) {
 		return nil, err
 	}
 	if len(moved) == 0 {
-		return nil, fmt.Errorf("no server is in the group %q: check the name (lanyard group list)", old)
+		return nil, NoServerIn(old)
 	}
 	return moved, renameGroupTo(db, old, new)
 }

@@ -255,7 +255,7 @@ func ReadAudit(db *store.DB, f AuditFilter) ([]store.AuditRecord, error) {
 			return nil, err
 		}
 		if len(members) == 0 {
-			return nil, fmt.Errorf("no server is in the group %q: check the name (lanyard group list)", f.Group)
+			return nil, NoServerIn(f.Group)
 		}
 		q.Match = func(r store.AuditRecord) bool {
 			return members[strings.ToLower(r.Slave)] && (f.Slave == "" || strings.EqualFold(r.Slave, f.Slave))
