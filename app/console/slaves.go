@@ -435,15 +435,23 @@ func lastSeenText(s slaveJSON, now time.Time) string {
 
 func slaveListCmd(e *env) *cobra.Command {
 	var asJSON bool
+	var group string
 	cmd := &cobra.Command{
-		Use:   "list",
-		Short: "List the slaves",
+		Use:   "list [--group G]",
+		Short: "List the slaves, or a group's",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			slaves, err := runningOrStored(cmd.Context(), e, ctlRequest{Op: opSlaveList}, nil,
 				func(r ctlResponse) []slaveJSON { return r.Slaves }, slaveList)
 			if err != nil {
 				return err
+			}
+			if group != "" {
+				scope := fleetScope{group: group}
+				slaves = slices.DeleteFunc(slaves, func(s slaveJSON) bool { return !scope.in(s.Name, s.Group) })
+				if len(slaves) == 0 {
+					return asUsage(scope.empty())
+				}
 			}
 			if asJSON {
 				return json.NewEncoder(e.stdout).Encode(nonNil(slaves))
@@ -487,5 +495,6 @@ func slaveListCmd(e *env) *cobra.Command {
 		},
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	cmd.Flags().StringVar(&group, "group", "", "only the slaves of this group")
 	return cmd
 }

@@ -95,3 +95,25 @@ func TestAReportOfOneGroupOrServer(t *testing.T) {
 		t.Errorf("--send with --group: exit %d", code)
 	}
 }
+
+// slave list --group lists a customer's servers alone, the group's name
+// in any case; a group no server is in is a mistake in the command.
+func TestSlaveListOfAGroup(t *testing.T) {
+	dir := consoleDir(t, func(db *store.DB) error {
+		for _, s := range []master.SlaveSpec{{Name: "FS01", Group: "Acme"}, {Name: "FS02", Group: "acme"}, {Name: "WEB", Group: "Globex"}} {
+			s.Direction, s.Password = store.Inbound, []byte("pw")
+			if _, err := master.AddSlave(db, s); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	run := cliIn(t, dir)
+	out := run(0, "slave", "list", "--group", "ACME")
+	if !strings.Contains(out, "FS01") || !strings.Contains(out, "FS02") || strings.Contains(out, "WEB") {
+		t.Fatalf("Acme's slaves:\n%s", out)
+	}
+	if out := run(2, "slave", "list", "--group", "Initech"); !strings.Contains(out, `no server is in the group "Initech": check the name (lanyard group list)`) {
+		t.Fatalf("a group nobody is in:\n%s", out)
+	}
+}
