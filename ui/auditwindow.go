@@ -189,8 +189,8 @@ func (aw *auditWindow) newTable() *fittedTable {
 		}
 		l, r := o.(*widget.Label), aw.rows[id.Row]
 		l.Text, l.Importance = auditFields(r, aw.o.loc)[id.Col], widget.MediumImportance
-		if id.Col == 3 && r.Result != "ok" {
-			l.Importance = widget.DangerImportance // failed, or refused
+		if id.Col == 3 && r.Problem() {
+			l.Importance = widget.DangerImportance
 		}
 		l.Refresh()
 	}

@@ -140,17 +140,24 @@ func (m *Master) agentVersion(name string, l *link.Link) string {
 
 // command is one request to a linked slave: what names it for the audit
 // and in errors ("settings set: ssl on"), feature for "not supported"
-// ("the agent's settings"); audit says whether it changes something.
+// ("the agent's settings"); audit says whether it changes something, long
+// that it may take minutes or hours (a restore), so the audit records it
+// as started before it is sent: a console stopped meanwhile leaves that
+// record.
 type command struct {
 	what    string
 	feature string
 	audit   bool
+	long    bool
 }
 
 // run sends c to the slave through fn and explains what went wrong.
 func (m *Master) run(ctx context.Context, name string, c command, fn func(l *link.Link) error) error {
 	l, display, err := m.linkFor(name)
 	if err == nil {
+		if c.audit && c.long {
+			m.appendAudit(ctx, display, c.what, store.AuditStarted)
+		}
 		err = m.explain(display, c, l, fn(l))
 	}
 	if c.audit {
@@ -203,28 +210,34 @@ func (e *AgentError) Unwrap() error {
 // input), rather than failing to carry it out.
 func (e *AgentError) Mistake() bool { return e.Code == wire.ErrBadRequest }
 
-// audit records one command.
+// audit records one command's result.
 func (m *Master) audit(ctx context.Context, slave, what string, err error) {
-	result := "ok"
+	result := store.AuditOK
 	var nl *NotLinkedError
 	switch {
 	case errors.As(err, &nl):
-		result = "refused: " + nl.Reason
+		result = store.AuditRefused + nl.Reason
 	case err != nil:
-		result = "failed: " + err.Error()
+		result = store.AuditFailed + err.Error()
 	}
-	r := store.AuditRecord{Slave: slave, Command: what, Result: result, Origin: originOf(ctx)}
-	if aerr := m.cfg.DB.AppendAudit(r); aerr != nil {
-		m.log.WithError(aerr).Warn("could not record a command in the audit")
-	} else {
-		m.hub.publish(Event{Time: time.Now(), Kind: EventAudit, Slave: slave})
-	}
+	r := m.appendAudit(ctx, slave, what, result)
 	e := m.log.WithField("event", "command").WithField("slave", slave).WithField("origin", r.Origin)
 	if err != nil {
 		e.Warnf("%s: %s", what, result)
 	} else {
 		e.Infof("%s: done", what)
 	}
+}
+
+// appendAudit writes one record of the audit, and says so to subscribers.
+func (m *Master) appendAudit(ctx context.Context, slave, what, result string) store.AuditRecord {
+	r := store.AuditRecord{Slave: slave, Command: what, Result: result, Origin: originOf(ctx)}
+	if err := m.cfg.DB.AppendAudit(r); err != nil {
+		m.log.WithError(err).Warn("could not record a command in the audit")
+	} else {
+		m.hub.publish(Event{Time: time.Now(), Kind: EventAudit, Slave: slave})
+	}
+	return r
 }
 
 // EventAudit: a command was recorded in the audit (Event.Slave names its

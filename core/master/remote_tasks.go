@@ -383,7 +383,7 @@ func (m *Master) BrowseSnapshot(ctx context.Context, slave, name, snapshot, dir,
 // VerifySnapshot re-hashes a snapshot on the agent against its manifest.
 func (m *Master) VerifySnapshot(ctx context.Context, slave, name, snapshot string, onProgress func(backup.Status)) (backup.VerifyReport, error) {
 	var out backup.VerifyReport
-	err := m.run(ctx, slave, command{what: strings.TrimSpace("task verify " + name + " " + snapshot), feature: taskFeature, audit: true}, func(l *link.Link) error {
+	err := m.run(ctx, slave, command{what: strings.TrimSpace("task verify " + name + " " + snapshot), feature: taskFeature, audit: true, long: true}, func(l *link.Link) error {
 		var resp pb.TaskVerifyResponse
 		parts, err := collect(ctx, l, wire.MethodTaskVerify, &pb.TaskVerifyRequest{Name: name, Snapshot: snapshot}, &resp, onProgress)
 		if err != nil {
@@ -410,7 +410,7 @@ func (m *Master) RestoreSnapshot(ctx context.Context, slave, name, snapshot stri
 	if opt.Overwrite {
 		what += " overwriting"
 	}
-	err := m.run(ctx, slave, command{what: what, feature: taskFeature, audit: true}, func(l *link.Link) error {
+	err := m.run(ctx, slave, command{what: what, feature: taskFeature, audit: true, long: true}, func(l *link.Link) error {
 		var resp pb.TaskRestoreResponse
 		parts, err := collect(ctx, l, wire.MethodTaskRestore, &pb.TaskRestoreRequest{Name: name, Snapshot: snapshot, Target: opt.Target,
 			Paths: opt.Paths, Overwrite: opt.Overwrite}, &resp, onProgress)

@@ -107,18 +107,21 @@ func TestTwoConsolesManageOneAgentsTasksAndSeeTheSameRun(t *testing.T) {
 		t.Fatalf("verify: %+v, %v", vr, err)
 	}
 
-	// Every command that changed something or started work is audited.
+	// Every command that changed something or started work is audited;
+	// a long one (verify, restore) as started before it is sent too, so
+	// a console stopped meanwhile leaves a record of it.
 	recs, _ := c1.Audit(AuditFilter{Slave: "FS01"})
 	var cmds []string
 	for _, r := range recs {
 		cmds = append(cmds, r.Command+": "+r.Result)
 	}
-	want := []string{"task add docs: ok", "task edit docs (version 1): ok", "task run docs: ok", "task verify docs latest: ok"}
+	want := []string{"task add docs: ok", "task edit docs (version 1): ok", "task run docs: ok", "task verify docs latest: started", "task verify docs latest: ok"}
 	if strings.Join(cmds, "\n") != strings.Join(want, "\n") {
 		t.Errorf("audit of the first console:\n%s", strings.Join(cmds, "\n"))
 	}
 	recs, _ = c2.Audit(AuditFilter{})
-	if len(recs) != 2 || !strings.HasPrefix(recs[0].Result, "failed: ") || !strings.HasPrefix(recs[1].Command, "task restore docs") {
+	if len(recs) != 3 || !recs[0].Problem() || !strings.HasPrefix(recs[1].Command, "task restore docs") ||
+		recs[1].Result != store.AuditStarted || recs[1].Problem() || recs[2].Command != recs[1].Command || recs[2].Result != store.AuditOK {
 		t.Errorf("audit of the second console: %+v", recs)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"go.etcd.io/bbolt"
@@ -18,6 +19,20 @@ type AuditRecord struct {
 	// Origin is where the command came from: the console's window, or its
 	// command line (with the user's uid).
 	Origin string `json:"origin,omitempty"`
+}
+
+// Results of an audited command: AuditOK, AuditStarted, or
+// AuditRefused or AuditFailed followed by why.
+const (
+	AuditOK      = "ok"
+	AuditStarted = "started" // a long command on its way: its result is a record of its own
+	AuditRefused = "refused: "
+	AuditFailed  = "failed: "
+)
+
+// Problem: the command failed, or was refused.
+func (r AuditRecord) Problem() bool {
+	return strings.HasPrefix(r.Result, AuditRefused) || strings.HasPrefix(r.Result, AuditFailed)
 }
 
 // AppendAudit stores r durably. Zero Time = now. Commands are rare next to
