@@ -111,7 +111,6 @@ type auditWindow struct {
 	empty   *widget.Label
 	detail  *widget.Label
 	status  *widget.Label
-	export  *widget.Button
 	chosen  *store.AuditRecord // the command selected, kept across reads
 	loaded  bool
 	ctx     context.Context
@@ -151,9 +150,9 @@ func (aw *auditWindow) build(scope master.AuditFilter) {
 	aw.search.SetPlaceHolder(auditSearch)
 	aw.search.ActionItem = widget.NewIcon(theme.SearchIcon())
 	aw.search.OnChanged = func(string) { aw.filter() }
-	aw.export = widget.NewButtonWithIcon(auditExport, theme.DocumentSaveIcon(), aw.askExport)
+	export := widget.NewButtonWithIcon(auditExport, theme.DocumentSaveIcon(), aw.askExport)
 	scopes := container.NewHBox(widget.NewLabel("Group"), aw.group, widget.NewLabel("Slave"), aw.slave)
-	top := container.NewBorder(nil, nil, scopes, aw.export, aw.search)
+	top := container.NewBorder(nil, nil, scopes, export, aw.search)
 
 	aw.table = aw.newTable()
 	aw.empty = widget.NewLabel(auditReading)
