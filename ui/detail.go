@@ -17,6 +17,7 @@ import (
 	"github.com/lanyard/lanyard/core/human"
 	"github.com/lanyard/lanyard/core/master"
 	"github.com/lanyard/lanyard/core/store"
+	"github.com/lanyard/lanyard/core/version"
 	"github.com/lanyard/lanyard/core/wire"
 	"github.com/lanyard/lanyard/core/wire/pb"
 )
@@ -375,7 +376,7 @@ func (d *detailPane) showHost(v *master.SlaveView) {
 		for _, f := range serverFields {
 			d.set(f, none)
 		}
-		d.set(fAgent, v.Software)
+		d.set(fAgent, version.OfAgent(v.Software))
 		if linked {
 			d.note.SetText("Asking " + v.Name + " for its details…")
 		} else {
@@ -387,7 +388,7 @@ func (d *detailPane) showHost(v *master.SlaveView) {
 	d.set(fHost, st.Hostname)
 	d.set(fOS, osLine(st))
 	d.set(fUptime, fmtUptime(st.UptimeSeconds))
-	d.set(fAgent, cmp.Or(st.AgentVersion, v.Software))
+	d.set(fAgent, cmp.Or(st.AgentVersion, version.OfAgent(v.Software))) // an older agent's status has none
 	d.set(fCPU, fmt.Sprintf("%.0f %%", st.CpuPercent))
 	d.set(fMemory, human.Usage(st.MemoryUsed, st.MemoryTotal))
 	d.set(fDisk, disksLine(st))

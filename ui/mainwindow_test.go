@@ -781,3 +781,15 @@ func TestTheOverviewShowsTheNotes(t *testing.T) {
 		t.Fatal("a Notes row for FS01, which has none")
 	}
 }
+
+// An older agent's status names no version: the Overview shows the one
+// its link announced, as a version, not as the program's name.
+func TestTheOverviewShowsTheVersionAnOlderAgentsLinkAnnounced(t *testing.T) {
+	fleet := demoFleet()
+	fleet[0].Status.AgentVersion = ""
+	mw, _ := openMainWindow(t, newFakeConsole(fleet...), nil)
+	mw.tree.Select("a1")
+	if got := mw.detail.values[fAgent].Text; got != "1.0.0" {
+		t.Fatalf("%s = %q, want the link's 1.0.0", fAgent, got)
+	}
+}
