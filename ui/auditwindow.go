@@ -74,17 +74,20 @@ func defaultAuditOptions() auditOptions {
 
 // ShowAuditWindow opens the Command Audit window showing the commands of
 // the slave, or of the group's slaves, that scope names (neither: every
-// slave's), or brings the open one to the front showing them.
-func ShowAuditWindow(a fyne.App, src CommandAudit, scope master.AuditFilter) fyne.Window {
-	return showAuditWindow(a, src, scope, defaultAuditOptions()).win
+// slave's), or brings the open one to the front showing them. openSlave
+// shows a slave in the main window (a row double-clicked, or Enter); it
+// says false when there is none of that name.
+func ShowAuditWindow(a fyne.App, src CommandAudit, scope master.AuditFilter, openSlave func(name string) bool) fyne.Window {
+	return showAuditWindow(a, src, scope, openSlave, defaultAuditOptions()).win
 }
 
-func showAuditWindow(a fyne.App, src CommandAudit, scope master.AuditFilter, o auditOptions) *auditWindow {
+func showAuditWindow(a fyne.App, src CommandAudit, scope master.AuditFilter, openSlave func(string) bool, o auditOptions) *auditWindow {
 	if aw, ok := frontWindow[*auditWindow](a); ok {
 		aw.showScope(scope)
 		return aw
 	}
 	aw := newAuditWindow(a, src, scope, o)
+	aw.openSlave = openSlave
 	aw.win.Show()
 	return aw
 }
@@ -92,9 +95,10 @@ func showAuditWindow(a fyne.App, src CommandAudit, scope master.AuditFilter, o a
 // auditWindow is the window's state; its fields are the Fyne thread's
 // but for want, which the reader reads under mu.
 type auditWindow struct {
-	win fyne.Window
-	src CommandAudit
-	o   auditOptions
+	win       fyne.Window
+	src       CommandAudit
+	o         auditOptions
+	openSlave func(name string) bool
 
 	mu   sync.Mutex
 	want master.AuditFilter // the slave or group whose commands are read; under mu
@@ -171,22 +175,26 @@ func (aw *auditWindow) build(scope master.AuditFilter) {
 	aw.win.SetContent(newOneWindow(aw, auditSize, container.NewBorder(top, bottom, nil, nil, body)))
 	aw.win.Canvas().AddShortcut(shortcutFilter(), func(fyne.Shortcut) { aw.win.Canvas().Focus(aw.search) })
 	aw.win.Canvas().AddShortcut(shortcutSave(), func(fyne.Shortcut) { aw.askExport() })
+	// Enter shows the selected command's slave, as a double click does.
+	aw.win.Canvas().SetOnTypedKey(func(k *fyne.KeyEvent) {
+		if (k.Name == fyne.KeyReturn || k.Name == fyne.KeyEnter) && aw.chosen != nil {
+			aw.open(slices.IndexFunc(aw.rows, func(r store.AuditRecord) bool { return sameRecord(r, *aw.chosen) }))
+		}
+	})
 	closeKeys(aw.win)
 }
 
 func (aw *auditWindow) newTable() *fittedTable {
 	t := &fittedTable{cols: newColumns(auditMinWidths, auditShares)}
 	t.Length = func() (int, int) { return len(aw.rows), len(auditHeaders) }
-	t.CreateCell = func() fyne.CanvasObject {
-		l := widget.NewLabel("")
-		l.Truncation = fyne.TextTruncateEllipsis
-		return l
-	}
+	t.CreateCell = func() fyne.CanvasObject { return newAuditCell(aw) }
 	t.UpdateCell = func(id widget.TableCellID, o fyne.CanvasObject) {
+		c := o.(*auditCell)
+		c.id = id
 		if id.Row >= len(aw.rows) {
 			return
 		}
-		l, r := o.(*widget.Label), aw.rows[id.Row]
+		l, r := &c.Label, aw.rows[id.Row]
 		l.Text, l.Importance = auditFields(r, aw.o.loc)[id.Col], widget.MediumImportance
 		if id.Col == 3 && r.Problem() {
 			l.Importance = widget.DangerImportance
@@ -394,12 +402,40 @@ func (aw *auditWindow) countText() string {
 	return shown
 }
 
+// auditCell is one cell of the table: a tap selects its row, a double
+// tap shows its slave in the main window.
+type auditCell struct {
+	widget.Label
+	aw *auditWindow
+	id widget.TableCellID
+}
+
+func newAuditCell(aw *auditWindow) *auditCell {
+	c := &auditCell{aw: aw}
+	c.Truncation = fyne.TextTruncateEllipsis
+	c.ExtendBaseWidget(c)
+	return c
+}
+
+func (c *auditCell) Tapped(*fyne.PointEvent)       { c.aw.table.Select(c.id) }
+func (c *auditCell) DoubleTapped(*fyne.PointEvent) { c.aw.open(c.id.Row) }
+
+// open shows row's slave in the main window, or says it is gone.
+func (aw *auditWindow) open(row int) {
+	if row < 0 || row >= len(aw.rows) || aw.openSlave == nil {
+		return
+	}
+	if name := aw.rows[row].Slave; !aw.openSlave(name) {
+		aw.status.SetText(name + " is no longer among this console's slaves.")
+	}
+}
+
 // keepChosen selects the command chosen again where a new read or the
 // search put it, or, gone, says how to choose one.
 func (aw *auditWindow) keepChosen() {
 	if c := aw.chosen; c != nil {
 		for i, r := range aw.rows {
-			if r.Time.Equal(c.Time) && r.Slave == c.Slave && r.Command == c.Command && r.Result == c.Result {
+			if sameRecord(r, *c) {
 				aw.table.Select(widget.TableCellID{Row: i, Col: 0})
 				return
 			}
@@ -409,6 +445,11 @@ func (aw *auditWindow) keepChosen() {
 	aw.table.UnselectAll()
 	aw.detail.Importance = widget.LowImportance
 	aw.detail.SetText(auditPickHint)
+}
+
+// sameRecord: a and b are one record, read twice.
+func sameRecord(a, b store.AuditRecord) bool {
+	return a.Time.Equal(b.Time) && a.Slave == b.Slave && a.Command == b.Command && a.Result == b.Result
 }
 
 func (aw *auditWindow) selectRow(row int) {

@@ -61,12 +61,16 @@ func newAuditConsole(t *testing.T) *auditConsole {
 }
 
 func openAudit(t *testing.T, src CommandAudit, scope master.AuditFilter, most int) (*auditWindow, *uiQueue) {
+	return openAuditFor(t, src, scope, most, nil)
+}
+
+func openAuditFor(t *testing.T, src CommandAudit, scope master.AuditFilter, most int, openSlave func(string) bool) (*auditWindow, *uiQueue) {
 	t.Helper()
 	noLeaksAfter(t)
 	test.NewTempApp(t)
 	q := newUIQueue()
 	o := auditOptions{do: q.do, every: 10 * time.Millisecond, loc: time.UTC, now: func() time.Time { return auditStart.Add(time.Hour) }, most: most}
-	aw := showAuditWindow(fyne.CurrentApp(), src, scope, o)
+	aw := showAuditWindow(fyne.CurrentApp(), src, scope, openSlave, o)
 	aw.win.Resize(fyne.NewSize(1100, 420))
 	t.Cleanup(func() {
 		if aw.ctx.Err() == nil { // a test may have closed it
@@ -152,7 +156,7 @@ func TestTheCommandAuditShowsTheCommandsSentNewestFirstAndLive(t *testing.T) {
 	aw.group.SetSelected(backupsAllGroups)
 
 	// Asked again for another slave, the open window shows that one's.
-	showAuditWindow(fyne.CurrentApp(), src, master.AuditFilter{Slave: "MAIL"}, aw.o)
+	showAuditWindow(fyne.CurrentApp(), src, master.AuditFilter{Slave: "MAIL"}, nil, aw.o)
 	q.runUntil(t, "MAIL's commands", func() bool { return shownCommands(aw) == "MAIL task run: spool" })
 	if aw.slave.Selected != "MAIL" {
 		t.Fatalf("the slave shown is %q", aw.slave.Selected)
@@ -227,5 +231,34 @@ func TestTheCommandAuditOpensFromTheViewMenuAndAServersMenu(t *testing.T) {
 	tapMenuItem(t, mw.win, itemGroupAudit)
 	if got := strings.Join(opened, " "); got != "[|] [FS01|] [|Office]" {
 		t.Fatalf("opened %s, want every slave's, then FS01's, then Office's", got)
+	}
+	// What the window does with a command double-clicked.
+	if !mw.openSlaveNamed("fs02") || mw.tree.selected != "a2" {
+		t.Fatalf("opening fs02 selected %q", mw.tree.selected)
+	}
+	if mw.openSlaveNamed("MAIL") {
+		t.Fatal("a slave this console has not was opened")
+	}
+}
+
+// A command double-clicked, or chosen and Enter pressed, shows its slave
+// in the main window; one removed since is said to be gone.
+func TestACommandOpensItsSlave(t *testing.T) {
+	src := newAuditConsole(t)
+	var opened []string
+	aw, _ := openAuditFor(t, src, master.AuditFilter{}, auditShownMost, func(name string) bool {
+		opened = append(opened, name)
+		return name != "MAIL"
+	})
+	cell := newAuditCell(aw)
+	cell.id = widget.TableCellID{Row: 0, Col: 1}
+	test.DoubleTap(cell)
+	aw.table.Select(widget.TableCellID{Row: 1, Col: 2})
+	aw.win.Canvas().OnTypedKey()(&fyne.KeyEvent{Name: fyne.KeyReturn})
+	if got := strings.Join(opened, " "); got != "FS01 MAIL" {
+		t.Fatalf("opened %q, want FS01's (double click), then MAIL's (Enter)", got)
+	}
+	if want := "MAIL is no longer among this console's slaves."; aw.status.Text != want {
+		t.Fatalf("status %q, want %q", aw.status.Text, want)
 	}
 }

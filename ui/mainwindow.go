@@ -652,8 +652,20 @@ func (mw *mainWindow) showAudit(scope master.AuditFilter) {
 		return
 	}
 	if src, ok := mw.c.(CommandAudit); ok {
-		ShowAuditWindow(mw.app, src, scope)
+		ShowAuditWindow(mw.app, src, scope, mw.openSlaveNamed)
 	}
+}
+
+// openSlaveNamed selects the slave called name in the tree and brings the
+// window to the front; false when there is none of that name.
+func (mw *mainWindow) openSlaveNamed(name string) bool {
+	id, ok := mw.model.idOf(name)
+	if !ok || !mw.revealSlave(id) {
+		return false
+	}
+	mw.win.Show()
+	mw.win.RequestFocus()
+	return true
 }
 
 // showBackups opens the Backups window (View → Backups, Ctrl+B).

@@ -158,6 +158,17 @@ func (m *treeModel) view(id string) (master.SlaveView, bool) {
 	return e.view, true
 }
 
+// idOf is the ID of the slave called name, its case aside.
+func (m *treeModel) idOf(name string) (string, bool) {
+	lname := strings.ToLower(name)
+	for id, e := range m.slaves {
+		if e.lname == lname {
+			return id, true
+		}
+	}
+	return "", false
+}
+
 // group returns a group's counts by node ID.
 func (m *treeModel) group(id string) (groupCount, bool) {
 	g, ok := m.groupsAll[id]
