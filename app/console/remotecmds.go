@@ -196,10 +196,8 @@ func parseSince(s string, now time.Time) (time.Time, error) {
 	if d, err := time.ParseDuration(s); err == nil && d > 0 {
 		return now.Add(-d), nil
 	}
-	for _, layout := range []string{time.RFC3339, "2006-01-02T15:04:05", "2006-01-02T15:04", "2006-01-02 15:04", "2006-01-02"} {
-		if t, err := time.ParseInLocation(layout, s, time.Local); err == nil {
-			return t, nil
-		}
+	if t, ok := human.ParseStamp(s); ok {
+		return t, nil
 	}
 	return time.Time{}, cmdline.Usagef("--since %q: give a duration (1h, 30m) or a time (2026-03-01T08:00)", s)
 }

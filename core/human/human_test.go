@@ -169,3 +169,22 @@ func TestParseUntilReadsATimeOfDayOrADateAndTime(t *testing.T) {
 		}
 	}
 }
+
+func TestParseStampReadsADateAndTimeAsTyped(t *testing.T) {
+	for in, want := range map[string]time.Time{
+		"2026-12-24 08:00":     time.Date(2026, 12, 24, 8, 0, 0, 0, time.Local),
+		"2026-12-24T08:00":     time.Date(2026, 12, 24, 8, 0, 0, 0, time.Local),
+		"2026-12-24T08:00:30":  time.Date(2026, 12, 24, 8, 0, 30, 0, time.Local),
+		" 2026-12-24 ":         time.Date(2026, 12, 24, 0, 0, 0, 0, time.Local),
+		"2027-01-02T10:00:00Z": time.Date(2027, 1, 2, 10, 0, 0, 0, time.UTC),
+	} {
+		if got, ok := ParseStamp(in); !ok || !got.Equal(want) {
+			t.Errorf("ParseStamp(%q) = %v, %v; want %v", in, got, ok, want)
+		}
+	}
+	for _, bad := range []string{"", "08:00", "tomorrow", "24/12/2026"} {
+		if _, ok := ParseStamp(bad); ok {
+			t.Errorf("ParseStamp(%q) read a time", bad)
+		}
+	}
+}
