@@ -3,6 +3,7 @@ package master
 import (
 	"errors"
 	"fmt"
+	"iter"
 	"slices"
 	"strings"
 	"time"
@@ -37,19 +38,15 @@ func NoServerIn(group string) error {
 	return fmt.Errorf("no server is in the group %q: check the name (lanyard group list)", group)
 }
 
-// groupMembers are the names, in lower case, of the entries in group.
-func groupMembers(db *store.DB, group string) (map[string]bool, error) {
-	slaves, err := db.Slaves()
-	if err != nil {
-		return nil, err
-	}
+// membersOf are the names, in lower case, of the entries in group.
+func membersOf(entries iter.Seq[store.Slave], group string) map[string]bool {
 	members := map[string]bool{}
-	for _, s := range slaves {
-		if strings.EqualFold(s.Group, group) {
-			members[strings.ToLower(s.Name)] = true
+	for e := range entries {
+		if strings.EqualFold(e.Group, group) {
+			members[strings.ToLower(e.Name)] = true
 		}
 	}
-	return members, nil
+	return members
 }
 
 // RenameGroup names the group old (case ignored) new: every slave of it,

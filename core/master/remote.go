@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -254,24 +255,46 @@ type AuditFilter struct {
 	Last  int       // the newest n; 0 for all
 }
 
-// Audit returns the recorded commands, oldest first.
+// Audit returns the recorded commands, oldest first. A group's members
+// are the entries this console holds.
 func (m *Master) Audit(f AuditFilter) ([]store.AuditRecord, error) {
-	return ReadAudit(m.cfg.DB, f)
+	return readAudit(m.cfg.DB, f, func() (map[string]bool, error) {
+		m.mu.Lock()
+		defer m.mu.Unlock()
+		return membersOf(func(yield func(store.Slave) bool) {
+			for _, s := range m.slaves {
+				if !yield(s.entry) {
+					return
+				}
+			}
+		}, f.Group), nil
+	})
 }
 
 // ReadAudit is Audit on a console's database (no console running).
 func ReadAudit(db *store.DB, f AuditFilter) ([]store.AuditRecord, error) {
-	q := store.AuditQuery{Since: f.Since, Limit: f.Last}
-	if f.Group != "" {
-		members, err := groupMembers(db, f.Group)
+	return readAudit(db, f, func() (map[string]bool, error) {
+		slaves, err := db.Slaves()
 		if err != nil {
 			return nil, err
 		}
-		if len(members) == 0 {
+		return membersOf(slices.Values(slaves), f.Group), nil
+	})
+}
+
+// readAudit reads the audit f selects; members are f.Group's slaves.
+func readAudit(db *store.DB, f AuditFilter, members func() (map[string]bool, error)) ([]store.AuditRecord, error) {
+	q := store.AuditQuery{Since: f.Since, Limit: f.Last}
+	if f.Group != "" {
+		in, err := members()
+		if err != nil {
+			return nil, err
+		}
+		if len(in) == 0 {
 			return nil, NoServerIn(f.Group)
 		}
 		q.Match = func(r store.AuditRecord) bool {
-			return members[strings.ToLower(r.Slave)] && (f.Slave == "" || strings.EqualFold(r.Slave, f.Slave))
+			return in[strings.ToLower(r.Slave)] && (f.Slave == "" || strings.EqualFold(r.Slave, f.Slave))
 		}
 	} else if f.Slave != "" {
 		q.Match = func(r store.AuditRecord) bool { return strings.EqualFold(r.Slave, f.Slave) }

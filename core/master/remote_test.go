@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -405,5 +406,10 @@ func TestTheAuditOfAGroupIsItsSlavesCommands(t *testing.T) {
 	}
 	if _, err := ReadAudit(db, AuditFilter{Group: "Initech"}); err == nil || !strings.Contains(err.Error(), `no server is in the group "Initech"`) {
 		t.Fatalf("a group nobody is in: %v", err)
+	}
+	// A running console knows its entries, and reads the same.
+	c := startConsoleWith(t, false, db, nil)
+	if live, err := c.Audit(AuditFilter{Group: "ACME"}); err != nil || !slices.Equal(live, recs) {
+		t.Fatalf("Acme's audit from the running console: %+v, %v; want %+v", live, err, recs)
 	}
 }
