@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"fyne.io/fyne/v2"
@@ -100,9 +101,10 @@ type auditWindow struct {
 	o         auditOptions
 	openSlave func(name string) bool
 
-	mu   sync.Mutex
-	want master.AuditFilter // the slave or group whose commands are read; under mu
-	wake chan struct{}
+	mu       sync.Mutex
+	want     master.AuditFilter // the slave or group whose commands are read; under mu
+	wake     chan struct{}
+	fleetDue atomic.Bool // the next read reads the fleet too
 
 	read    []store.AuditRecord // as last read, newest first
 	more    bool                // the audit holds more than read
@@ -217,21 +219,38 @@ func (aw *auditWindow) newTable() *fittedTable {
 }
 
 // start reads the audit now, and again whenever a command is recorded
-// (or the fleet's events were dropped), at most once per o.every.
+// (or the fleet's events were dropped), at most once per o.every. The
+// fleet, for the slaves and groups offered, is read with it only when an
+// entry was added, edited or removed: a command to a whole group records
+// one command per server, and the fleet is large.
 func (aw *auditWindow) start() {
 	events, unsubscribe := aw.src.Subscribe(1024)
 	aw.readers.Go(func() {
 		defer unsubscribe()
 		batchEvents(aw.ctx, events, aw.o.every, func(batch []master.Event) {
+			if slices.ContainsFunc(batch, entriesChanged) {
+				aw.fleetDue.Store(true)
+			}
 			if slices.ContainsFunc(batch, func(e master.Event) bool {
 				return e.Kind == master.EventAudit || e.Kind == master.EventResync
-			}) {
+			}) || aw.fleetDue.Load() {
 				aw.reread()
 			}
 		})
 	})
 	aw.readers.Go(aw.reader)
+	aw.fleetDue.Store(true)
 	aw.reread()
+}
+
+// entriesChanged: e says a slave's entry was added, edited or removed, or
+// events were dropped.
+func entriesChanged(e master.Event) bool {
+	switch e.Kind {
+	case master.EventResync, store.KindAdded, store.KindEdited, store.KindRemoved:
+		return true
+	}
+	return false
 }
 
 // reread asks the reader for a fresh read.
@@ -256,7 +275,10 @@ func (aw *auditWindow) reader() {
 		f := scope
 		f.Last = aw.o.most + 1
 		recs, err := aw.src.Audit(f)
-		fleet := aw.src.Slaves()
+		var fleet []master.SlaveView // nil: the options stay
+		if aw.fleetDue.Swap(false) {
+			fleet = aw.src.Slaves()
+		}
 		aw.o.do(func() { aw.show(scope, recs, fleet, err) })
 	}
 }
@@ -268,6 +290,9 @@ func (aw *auditWindow) show(scope master.AuditFilter, recs []store.AuditRecord, 
 	stale := !sameScope(scope, aw.want)
 	aw.mu.Unlock()
 	if stale || aw.ctx.Err() != nil {
+		if fleet != nil {
+			aw.fleetDue.Store(true) // for the read the new choice brings
+		}
 		return
 	}
 	aw.loaded = true

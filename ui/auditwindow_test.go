@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/csv"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -25,6 +26,13 @@ type auditConsole struct {
 
 func (a *auditConsole) Audit(f master.AuditFilter) ([]store.AuditRecord, error) {
 	return master.ReadAudit(a.db, f)
+}
+
+// slavesRead is how many times the fleet was read.
+func (a *auditConsole) slavesRead() int {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.slavesCalls
 }
 
 // record appends a command to the audit and tells subscribers, as the
@@ -107,11 +115,21 @@ func TestTheCommandAuditShowsTheCommandsSentNewestFirstAndLive(t *testing.T) {
 	}
 	test.AssertRendersToMarkup(t, "auditwindow.xml", aw.win.Canvas())
 
+	fleetReads := src.slavesRead()
 	src.record(t, store.AuditRecord{Time: auditStart.Add(10 * time.Minute), Slave: "NAS", Command: "password set", Result: "ok", Origin: "window"})
 	q.runUntil(t, "the new command", func() bool { return len(aw.rows) == 4 })
 	if aw.rows[0].Command != "password set" {
 		t.Fatalf("the new command is not at the top: %q", shownCommands(aw))
 	}
+	if n := src.slavesRead() - fleetReads; n != 0 {
+		t.Fatalf("a command recorded read the fleet %d times", n)
+	}
+	// A slave added is offered once its entry's record comes.
+	src.set(master.SlaveView{ID: "n1", Name: "NEW-1", Group: "Lab", State: master.StateOffline})
+	src.publish(master.Event{Kind: store.KindAdded, SlaveID: "n1", Slave: "NEW-1"})
+	q.runUntil(t, "NEW-1 offered", func() bool {
+		return slices.Contains(aw.slave.Options, "NEW-1") && slices.Contains(aw.group.Options, "Lab")
+	})
 
 	aw.search.SetText("OFFLINE")
 	if got := shownCommands(aw); got != "MAIL task run: spool" || aw.status.Text != "1 command of 4" {
