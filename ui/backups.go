@@ -218,10 +218,7 @@ func (v *backupsView) newStateSelect() *widget.Select {
 		states = append(states, string(s))
 	}
 	return widget.NewSelect(states, func(s string) {
-		st := health.State(s)
-		if s == backupsAllStates {
-			st = ""
-		}
+		st := health.State(unlessAll(s, backupsAllStates))
 		v.change(func(m *backupsModel) { m.setState(st) })
 	})
 }

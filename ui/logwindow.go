@@ -172,10 +172,7 @@ func newLogWindow(a fyne.App, log ConnectionLog, fleet Fleet, o logWindowOptions
 
 func (lw *logWindow) build() {
 	lw.slaveSel = widget.NewSelect([]string{logAllSlaves}, func(s string) {
-		if s == logAllSlaves {
-			s = ""
-		}
-		if s != lw.slave {
+		if s = unlessAll(s, logAllSlaves); s != lw.slave {
 			lw.slave = s
 			lw.reload()
 		}
