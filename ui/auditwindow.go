@@ -213,6 +213,7 @@ func (aw *auditWindow) newTable() *fittedTable {
 		}
 	}
 	t.OnSelected = func(id widget.TableCellID) { aw.selectRow(id.Row) }
+	selectRows(&t.Table)
 	t.ExtendBaseWidget(t)
 	t.cols.fit(&t.Table, t.cols.need())
 	return t

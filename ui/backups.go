@@ -364,6 +364,7 @@ func (v *backupsView) newTable() *fittedTable {
 		b.OnTapped = func() { v.change(func(m *backupsModel) { m.sortBy(col) }) }
 	}
 	t.OnSelected = func(id widget.TableCellID) { v.sel = id.Row }
+	selectRows(&t.Table)
 	t.ExtendBaseWidget(t)
 	t.cols.fit(&t.Table, t.cols.need())
 	return t

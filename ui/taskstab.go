@@ -391,6 +391,7 @@ func newTaskTable(t *tasksTab) *taskTable {
 		t.selected = id.Row
 		t.showState()
 	}
+	selectRows(&tt.Table)
 	tt.ExtendBaseWidget(tt)
 	tt.cols.fit(&tt.Table, 760)
 	return tt

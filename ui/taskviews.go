@@ -19,8 +19,9 @@ import (
 // The History and Snapshots views of a task, and Verify: each reads from
 // the agent in the background while a spinner says so.
 
-// gridTable is a read-only table of rows of cells with a header row.
-func gridTable(headers []string, widths []float32, rows func() [][]string) *widget.Table {
+// gridTable is a read-only table of rows of cells with a header row;
+// onSelect, if not nil, is told the row a person selects.
+func gridTable(headers []string, widths []float32, rows func() [][]string, onSelect func(row int)) *widget.Table {
 	t := widget.NewTableWithHeaders(
 		func() (int, int) { return len(rows()), len(headers) },
 		func() fyne.CanvasObject {
@@ -46,6 +47,10 @@ func gridTable(headers []string, widths []float32, rows func() [][]string) *widg
 	for i, w := range widths {
 		t.SetColumnWidth(i, w)
 	}
+	if onSelect != nil {
+		t.OnSelected = func(id widget.TableCellID) { onSelect(id.Row) }
+	}
+	selectRows(t)
 	return t
 }
 
@@ -66,7 +71,7 @@ var taskViewSize = fyne.NewSize(1120, 520)
 func showHistoryView(win fyne.Window, r runner, rm Remote, slave, task string, now func() time.Time) {
 	var rows [][]string
 	table := gridTable([]string{"Started", "Trigger", "Result", "Files", "Copied", "Linked", "Bytes copied", "Duration", "Snapshot or error"},
-		[]float32{150, 80, 170, 60, 60, 60, 100, 80, 290}, func() [][]string { return rows })
+		[]float32{150, 80, 170, 60, 60, 60, 100, 80, 290}, func() [][]string { return rows }, nil)
 	loading, act, words := loadingView("Reading the history of " + task + " on " + slave + "…")
 	body := container.NewStack(table, loading)
 	table.Hide()
@@ -119,19 +124,18 @@ func showSnapshotsView(win fyne.Window, r runner, rm Remote, slave, task string)
 	var snaps []backup.SnapshotInfo
 	var rows [][]string
 	selected := -1
-	table := gridTable([]string{"Snapshot", "Taken", "Result", "Files", "Size", "Folder on the server"},
-		[]float32{200, 150, 170, 70, 90, 330}, func() [][]string { return rows })
-	loading, act, words := loadingView("Reading the snapshots of " + task + " on " + slave + "…")
-	table.Hide()
 	restore := widget.NewButtonWithIcon(taskRestore+"…", theme.DownloadIcon(), nil)
 	verify := widget.NewButtonWithIcon(taskVerify, theme.ConfirmIcon(), nil)
 	restore.Disable()
 	verify.Disable()
-	table.OnSelected = func(id widget.TableCellID) {
-		selected = id.Row
-		restore.Enable()
-		verify.Enable()
-	}
+	table := gridTable([]string{"Snapshot", "Taken", "Result", "Files", "Size", "Folder on the server"},
+		[]float32{200, 150, 170, 70, 90, 330}, func() [][]string { return rows }, func(row int) {
+			selected = row
+			restore.Enable()
+			verify.Enable()
+		})
+	loading, act, words := loadingView("Reading the snapshots of " + task + " on " + slave + "…")
+	table.Hide()
 	pick := func() string {
 		if selected < 0 || selected >= len(snaps) {
 			return ""
