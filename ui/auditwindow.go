@@ -16,7 +16,6 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/dialog"
-	"fyne.io/fyne/v2/layout"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
@@ -162,8 +161,6 @@ func (aw *auditWindow) build(scope master.AuditFilter) {
 
 	aw.table = aw.newTable()
 	aw.empty = widget.NewLabel(auditReading)
-	aw.empty.Alignment = fyne.TextAlignCenter
-	aw.empty.Wrapping = fyne.TextWrapWord
 	aw.detail = widget.NewLabel(auditPickHint)
 	aw.detail.Wrapping = fyne.TextWrapWord
 	aw.detail.Selectable = true
@@ -172,8 +169,7 @@ func (aw *auditWindow) build(scope master.AuditFilter) {
 	detail.SetMinSize(fyne.NewSize(0, 3*aw.detail.MinSize().Height-2*theme.InnerPadding()))
 	aw.status = widget.NewLabel("")
 	bottom := container.NewVBox(widget.NewSeparator(), detail, widget.NewSeparator(), aw.status)
-	// Across the table, so that the words wrap in its width.
-	body := container.NewStack(aw.table, container.NewVBox(layout.NewSpacer(), aw.empty, layout.NewSpacer()))
+	body := container.NewStack(aw.table, emptyNote(aw.empty))
 	aw.win.SetContent(newOneWindow(aw, auditSize, container.NewBorder(top, bottom, nil, nil, body)))
 	aw.win.Canvas().AddShortcut(shortcutFilter(), func(fyne.Shortcut) { aw.win.Canvas().Focus(aw.search) })
 	aw.win.Canvas().AddShortcut(shortcutSave(), func(fyne.Shortcut) { aw.askExport() })

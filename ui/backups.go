@@ -161,7 +161,6 @@ func newBackupsView(a fyne.App, src BackupSource, openTasks func(slaveID, task s
 	v.state = v.newStateSelect()
 	v.summary = widget.NewLabel("")
 	v.empty = widget.NewLabel(backupsNoTasks)
-	v.empty.Alignment = fyne.TextAlignCenter
 	v.table = v.newTable()
 	v.save = widget.NewButtonWithIcon(backupsSaveReport, theme.DocumentSaveIcon(), v.askSaveReport)
 	v.win.SetContent(v.newContent())
@@ -227,7 +226,7 @@ func (v *backupsView) newStateSelect() *widget.Select {
 // summary below it.
 func (v *backupsView) newContent() fyne.CanvasObject {
 	bar := container.NewBorder(nil, nil, nil, container.NewHBox(v.group, v.state), v.filter)
-	body := container.NewStack(v.table, container.NewCenter(v.empty))
+	body := container.NewStack(v.table, emptyNote(v.empty))
 	foot := container.NewBorder(nil, nil, nil, v.save, v.summary)
 	return newOneWindow(v, backupsSize, container.NewBorder(container.NewPadded(bar), container.NewPadded(foot), nil, nil, body))
 }

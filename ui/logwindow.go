@@ -210,7 +210,7 @@ func (lw *logWindow) build() {
 	lw.empty = widget.NewLabelWithStyle("", fyne.TextAlignCenter, fyne.TextStyle{Italic: true})
 	lw.empty.Hide()
 	table := container.NewBorder(container.NewVBox(header, widget.NewSeparator()), nil, nil, nil,
-		container.NewStack(lw.list, container.NewCenter(lw.empty)))
+		container.NewStack(lw.list, emptyNote(lw.empty)))
 
 	lw.detail = widget.NewLabel("Select a record to read it in full here; tick records to copy them.")
 	lw.detail.Wrapping = fyne.TextWrapWord

@@ -116,8 +116,7 @@ func newTasksTab(r runner, rm Remote, slaves func() []master.SlaveView, win fyne
 	more := container.NewHBox(t.history, t.snapshots, t.restore, t.verify, vline(), t.copy)
 	hint := widget.NewLabel("No backup tasks on this server yet. Add one to choose what to copy, where to and when.")
 	hint.Importance = widget.LowImportance
-	hint.Wrapping = fyne.TextWrapWord
-	t.empty = container.NewCenter(container.NewVBox(hint, container.NewCenter(widget.NewButtonWithIcon("Add a task…", theme.ContentAddIcon(), func() { t.openDialog(nil) }))))
+	t.empty = emptyNote(hint, widget.NewButtonWithIcon("Add a task…", theme.ContentAddIcon(), func() { t.openDialog(nil) }))
 	t.obj = container.NewBorder(container.NewVBox(bar, t.status), more, nil, nil,
 		container.NewStack(t.table, t.empty))
 	t.r.spawn(t.watch)
