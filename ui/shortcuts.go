@@ -17,8 +17,9 @@ import (
 //   - Ctrl+E (edit) and Ctrl+F (filter) have no menu item: they are window
 //     shortcuts. The filter box, which takes every shortcut while it has
 //     the focus, hands these two back to the window.
-//   - Enter in the Tasks tab's table edits the selected task; the table
-//     takes it, and F5 too, while it has the focus.
+//   - Enter in the Tasks tab's table edits the selected task and Delete
+//     removes it (once confirmed); the table takes these two, and F5,
+//     while it has the focus.
 //   - Delete (remove), F5 (refresh) and the Menu key (the selected row's
 //     context menu, as a right click opens it) are plain keys, which Fyne
 //     never turns into shortcuts: the window's key handler takes them

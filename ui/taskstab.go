@@ -403,13 +403,16 @@ func (tt *taskTable) RefreshRow(row int) {
 	}
 }
 
-// TypedKey edits on Enter and reads again on F5.
+// TypedKey edits on Enter, removes (once confirmed) on Delete and
+// reads again on F5.
 func (tt *taskTable) TypedKey(e *fyne.KeyEvent) {
 	switch e.Name {
 	case fyne.KeyReturn, fyne.KeyEnter:
 		tt.tab.editSelected()
 	case fyne.KeyF5:
 		tt.tab.load()
+	case fyne.KeyDelete:
+		tt.tab.removeSelected()
 	default:
 		tt.Table.TypedKey(e)
 	}

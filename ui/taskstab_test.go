@@ -258,6 +258,16 @@ func TestTheTasksTabListsTheTasksAndFollowsARun(t *testing.T) {
 		t.Fatalf("Enter did not open the task: %q", overlayText(mw.win))
 	}
 	tapButton(t, mw.win, "Cancel")
+	// Delete asks before it removes; No keeps the task.
+	mw.win.Canvas().Focus(tt.table)
+	pressKey(mw.win, fyne.KeyDelete)
+	if !strings.Contains(overlayText(mw.win), "Remove the task documents from FS01?") {
+		t.Fatalf("Delete did not ask to remove the task: %q", overlayText(mw.win))
+	}
+	tapButton(t, mw.win, "No")
+	if n := fr.taskCalls("remove"); n != 0 {
+		t.Errorf("No removed the task anyway (%d removes sent)", n)
+	}
 	reads = fr.taskCalls("list")
 	mw.win.Canvas().Focus(tt.table)
 	pressKey(mw.win, fyne.KeyF5)
