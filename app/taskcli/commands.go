@@ -528,7 +528,7 @@ starts the run and the command returns at once.`,
 					return err
 				}
 			} else {
-				printReport(e.Stdout, rep)
+				fmt.Fprint(e.Stdout, rep.Describe())
 			}
 			return runExit(rep)
 		},
@@ -550,29 +550,6 @@ func runExit(rep *backup.Report) error {
 		return &cmdline.CodeError{Code: cmdline.ExitError, Err: fmt.Errorf("task %s was stopped", rep.Task)}
 	}
 	return &cmdline.CodeError{Code: cmdline.ExitError, Err: fmt.Errorf("task %s failed: %s", rep.Task, rep.Error)}
-}
-
-func printReport(w io.Writer, rep *backup.Report) {
-	d := human.Took(rep.Duration())
-	switch {
-	case rep.Result.Succeeded():
-		fmt.Fprintf(w, "%s: snapshot %s, %s (%d copied, %d linked), %s copied, in %s\n",
-			rep.Result, rep.Snapshot, human.Plural(rep.Files(), "file", "files"), rep.FilesCopied, rep.FilesLinked, human.Bytes(rep.BytesCopied), d)
-	default:
-		fmt.Fprintf(w, "%s after %s: %s\n", rep.Result, d, rep.Error)
-	}
-	if rep.WarningCount > 0 {
-		fmt.Fprintf(w, "warnings (%d):\n", rep.WarningCount)
-		for _, m := range rep.Warnings {
-			fmt.Fprintln(w, "  "+m)
-		}
-		if more := rep.WarningCount - len(rep.Warnings); more > 0 {
-			fmt.Fprintf(w, "  … and %d more (see the agent's log)\n", more)
-		}
-	}
-	if len(rep.Removed) > 0 {
-		fmt.Fprintf(w, "retention removed %s: %s\n", human.Plural(len(rep.Removed), "snapshot", "snapshots"), strings.Join(rep.Removed, ", "))
-	}
 }
 
 func taskStopCmd(e *Env) *cobra.Command {

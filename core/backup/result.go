@@ -1,6 +1,12 @@
 package backup
 
-import "time"
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/lanyard/lanyard/core/human"
+)
 
 // Result is how a run ended.
 type Result string
@@ -48,6 +54,40 @@ type Report struct {
 
 // Files is every file in the snapshot the run made.
 func (r *Report) Files() int64 { return r.FilesCopied + r.FilesLinked }
+
+// Describe is the report in a person's words, one line each, as the
+// command line prints it after a run and the console's History shows
+// the run selected: how it ended, its warnings (those the report kept,
+// and how many more there were), and the snapshots retention removed.
+func (r *Report) Describe() string {
+	var b strings.Builder
+	d := human.Took(r.Duration())
+	switch {
+	case r.Result.Succeeded():
+		fmt.Fprintf(&b, "%s: snapshot %s, %s (%s copied, %s linked), %s copied, in %s\n",
+			r.Result, r.Snapshot, human.Plural(r.Files(), "file", "files"), human.Count(r.FilesCopied), human.Count(r.FilesLinked),
+			human.Bytes(r.BytesCopied), d)
+	case r.Result == ResultRunning:
+		fmt.Fprintf(&b, "running for %s\n", d)
+	case r.Error != "":
+		fmt.Fprintf(&b, "%s after %s: %s\n", r.Result, d, r.Error)
+	default:
+		fmt.Fprintf(&b, "%s after %s\n", r.Result, d)
+	}
+	if r.WarningCount > 0 {
+		fmt.Fprintf(&b, "warnings (%s):\n", human.Count(r.WarningCount))
+		for _, m := range r.Warnings {
+			fmt.Fprintln(&b, "  "+m)
+		}
+		if more := r.WarningCount - len(r.Warnings); more > 0 {
+			fmt.Fprintf(&b, "  … and %s more (see the agent's log)\n", human.Count(more))
+		}
+	}
+	if len(r.Removed) > 0 {
+		fmt.Fprintf(&b, "retention removed %s: %s\n", human.Plural(len(r.Removed), "snapshot", "snapshots"), strings.Join(r.Removed, ", "))
+	}
+	return b.String()
+}
 
 // Duration is how long the run took (so far).
 func (r *Report) Duration() time.Duration {

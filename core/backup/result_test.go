@@ -1,0 +1,37 @@
+package backup_test
+
+import (
+	"testing"
+	"time"
+
+	"github.com/lanyard/lanyard/core/backup"
+)
+
+func TestAReportDescribesItselfInAPersonsWords(t *testing.T) {
+	start := time.Date(2026, 3, 14, 2, 0, 0, 0, time.UTC)
+	cases := []struct {
+		name string
+		r    backup.Report
+		want string
+	}{
+		{"completed, with retention", backup.Report{Result: backup.ResultCompleted, Snapshot: "2026-03-14T020000Z",
+			Started: start, Finished: start.Add(41 * time.Second), FilesCopied: 4, FilesLinked: 1200, BytesCopied: 3 << 20,
+			Removed: []string{"2026-03-01T020000Z", "2026-03-02T020000Z"}},
+			"completed: snapshot 2026-03-14T020000Z, 1,204 files (4 copied, 1,200 linked), 3.0 MiB copied, in 41.0 s\n" +
+				"retention removed 2 snapshots: 2026-03-01T020000Z, 2026-03-02T020000Z\n"},
+		{"failed: the error in full", backup.Report{Result: backup.ResultFailed, Started: start, Finished: start.Add(2 * time.Second),
+			Error: "the destination /mnt/nas/backups/documents does not exist: create it, or mount the share it is on"},
+			"failed after 2.0 s: the destination /mnt/nas/backups/documents does not exist: create it, or mount the share it is on\n"},
+		{"stopped, with no more to say", backup.Report{Result: backup.ResultStopped, Started: start, Finished: start.Add(3 * time.Second)},
+			"stopped after 3.0 s\n"},
+		{"warnings kept, and how many more", backup.Report{Result: backup.ResultWarnings, Snapshot: "s", Started: start, Finished: start.Add(time.Second),
+			FilesCopied: 1, Warnings: []string{"/srv/a: permission denied", "/srv/b: skipped a FIFO"}, WarningCount: 5},
+			"completed with warnings: snapshot s, 1 file (1 copied, 0 linked), 0 B copied, in 1.0 s\n" +
+				"warnings (5):\n  /srv/a: permission denied\n  /srv/b: skipped a FIFO\n  … and 3 more (see the agent's log)\n"},
+	}
+	for _, c := range cases {
+		if got := c.r.Describe(); got != c.want {
+			t.Errorf("%s:\n got %q\nwant %q", c.name, got, c.want)
+		}
+	}
+}
