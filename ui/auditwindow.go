@@ -161,12 +161,8 @@ func (aw *auditWindow) build(scope master.AuditFilter) {
 
 	aw.table = aw.newTable()
 	aw.empty = widget.NewLabel(auditReading)
-	aw.detail = widget.NewLabel(auditPickHint)
-	aw.detail.Wrapping = fyne.TextWrapWord
-	aw.detail.Selectable = true
-	aw.detail.Importance = widget.LowImportance
-	detail := container.NewVScroll(aw.detail)
-	detail.SetMinSize(fyne.NewSize(0, 3*aw.detail.MinSize().Height-2*theme.InnerPadding()))
+	var detail *container.Scroll
+	aw.detail, detail = newRecordView(auditPickHint, 3)
 	aw.status = widget.NewLabel("")
 	bottom := container.NewVBox(widget.NewSeparator(), detail, widget.NewSeparator(), aw.status)
 	body := container.NewStack(aw.table, emptyNote(aw.empty))
@@ -465,8 +461,7 @@ func (aw *auditWindow) keepChosen() {
 	}
 	aw.chosen = nil
 	aw.table.UnselectAll()
-	aw.detail.Importance = widget.LowImportance
-	aw.detail.SetText(auditPickHint)
+	showRecord(aw.detail, "", auditPickHint)
 }
 
 // sameRecord: a and b are one record, read twice.
@@ -480,9 +475,8 @@ func (aw *auditWindow) selectRow(row int) {
 	}
 	r := aw.rows[row]
 	aw.chosen = &r
-	aw.detail.SetText(fmt.Sprintf("%s · %s · from %s\n%s\n%s", r.Time.In(aw.o.loc).Format(logTimeLayout), r.Slave, cmp.Or(r.Origin, "unknown"), r.Command, r.Result))
-	aw.detail.Importance = widget.MediumImportance
-	aw.detail.Refresh()
+	showRecord(aw.detail, fmt.Sprintf("%s · %s · from %s\n%s\n%s", r.Time.In(aw.o.loc).Format(logTimeLayout), r.Slave,
+		cmp.Or(r.Origin, "unknown"), r.Command, r.Result), auditPickHint)
 }
 
 // askExport asks where to save, then saves every command of the slave

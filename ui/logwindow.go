@@ -36,6 +36,7 @@ const (
 	logKindAll      = "All events"
 	logKindProblems = "Warnings and errors"
 	logJumpLabel    = "Jump to newest"
+	logPickHint     = "Select a record to read it in full here; tick records to copy them."
 	logTimeLayout   = "2006-01-02 15:04:05"
 )
 
@@ -212,16 +213,12 @@ func (lw *logWindow) build() {
 	table := container.NewBorder(container.NewVBox(header, widget.NewSeparator()), nil, nil, nil,
 		container.NewStack(lw.list, emptyNote(lw.empty)))
 
-	lw.detail = widget.NewLabel("Select a record to read it in full here; tick records to copy them.")
-	lw.detail.Wrapping = fyne.TextWrapWord
-	lw.detail.Selectable = true
-	lw.detail.Importance = widget.LowImportance
-	lw.status = widget.NewLabel("")
-	lw.jumpBtn = widget.NewButtonWithIcon(logJumpLabel, theme.MoveDownIcon(), lw.jumpToNewest)
 	// A fixed height: selecting a record must not shrink the table (and
 	// so stop it following new records).
-	detail := container.NewVScroll(lw.detail)
-	detail.SetMinSize(fyne.NewSize(0, 3*lw.detail.MinSize().Height-2*theme.InnerPadding()))
+	var detail *container.Scroll
+	lw.detail, detail = newRecordView(logPickHint, 3)
+	lw.status = widget.NewLabel("")
+	lw.jumpBtn = widget.NewButtonWithIcon(logJumpLabel, theme.MoveDownIcon(), lw.jumpToNewest)
 	bottom := container.NewVBox(widget.NewSeparator(), detail, widget.NewSeparator(),
 		container.NewBorder(nil, nil, nil, lw.jumpBtn, lw.status))
 
@@ -665,9 +662,7 @@ func (lw *logWindow) rowSelected(id widget.ListItemID) {
 
 func (lw *logWindow) showDetail(r *logRow) {
 	if r == nil {
-		lw.detail.SetText("Select a record to read it in full here; tick records to copy them.")
-		lw.detail.Importance = widget.LowImportance
-		lw.detail.Refresh()
+		showRecord(lw.detail, "", logPickHint)
 		return
 	}
 	e := r.ev
@@ -684,9 +679,7 @@ func (lw *logWindow) showDetail(r *logRow) {
 	if e.Error != "" {
 		text += "\nError: " + e.Error
 	}
-	lw.detail.SetText(text)
-	lw.detail.Importance = widget.MediumImportance
-	lw.detail.Refresh()
+	showRecord(lw.detail, text, logPickHint)
 }
 
 func (lw *logWindow) setChecked(r *logRow, checked bool) {

@@ -133,14 +133,28 @@ func (f *fakeTasks) StopTask(_ context.Context, _, name string) (bool, error) {
 	return true, nil
 }
 
-func (f *fakeTasks) TaskHistory(context.Context, string, string, int) ([]backup.Report, error) {
-	return nil, nil
+// mailFailure is the error of mail's last run: longer than its History
+// column.
+const mailFailure = "the destination /mnt/nas/backups/mail is not mounted: mount the share (or check the NAS is on), then run the task again"
+
+func (f *fakeTasks) TaskHistory(_ context.Context, _, name string, _ int) ([]backup.Report, error) {
+	if name != "mail" {
+		return nil, nil
+	}
+	at := fixedNow.Add(-2 * time.Hour)
+	return []backup.Report{ // oldest first, as the agent sends them
+		{Task: "mail", Trigger: "schedule", Started: at, Finished: at.Add(3 * time.Second), Result: backup.ResultWarnings,
+			Snapshot: "2026-03-14T090000Z", FilesCopied: 20, Warnings: []string{"/var/mail/alice.lock: permission denied"}, WarningCount: 3},
+		{Task: "mail", Trigger: "schedule", Started: at.Add(time.Hour), Finished: at.Add(time.Hour + time.Second), Result: backup.ResultFailed,
+			Error: mailFailure},
+	}, nil
 }
 
 func (f *fakeTasks) TaskSnapshots(_ context.Context, _, name string) ([]backup.SnapshotInfo, error) {
 	return []backup.SnapshotInfo{
 		{ID: "2026-03-12T020000Z", Time: fixedNow.Add(-61 * time.Hour), Result: backup.ResultCompleted, Files: 1204, Bytes: 3 << 30},
-		{ID: "2026-03-13T020000Z", Time: fixedNow.Add(-37 * time.Hour), Result: backup.ResultCompleted, Files: 1210, Bytes: 3 << 30},
+		{ID: "2026-03-13T020000Z", Time: fixedNow.Add(-37 * time.Hour), Result: backup.ResultCompleted, Files: 1210, Bytes: 3 << 30,
+			Path: "/mnt/backup/customers/acme/file-server-01/documents/2026-03-13T020000Z"},
 	}, nil
 }
 

@@ -3,6 +3,7 @@ package ui
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -67,14 +68,29 @@ func loadingView(what string) (fyne.CanvasObject, *widget.Activity, *widget.Labe
 // for every column of either table, so the last is not cut.
 var taskViewSize = fyne.NewSize(1120, 520)
 
-// showHistoryView lists a task's runs, newest first.
+// Hints of the History and Snapshots views' record views.
+const (
+	historyPickHint  = "Select a run to read its report in full here: the error, every warning kept, the snapshots retention removed."
+	snapshotPickHint = "Select a snapshot to restore or verify it, and to read its folder in full here."
+)
+
+// showHistoryView lists a task's runs, newest first, and the report of
+// the run selected in full under them.
 func showHistoryView(win fyne.Window, r runner, rm Remote, slave, task string, now func() time.Time) {
+	var runs []backup.Report
 	var rows [][]string
+	report, reportView := newRecordView(historyPickHint, 5)
 	table := gridTable([]string{"Started", "Trigger", "Result", "Files", "Copied", "Linked", "Bytes copied", "Duration", "Snapshot or error"},
-		[]float32{150, 80, 170, 60, 60, 60, 100, 80, 290}, func() [][]string { return rows }, nil)
+		[]float32{150, 80, 170, 60, 60, 60, 100, 80, 290}, func() [][]string { return rows }, func(row int) {
+			if row < len(runs) {
+				showRecord(report, runText(runs[row]), historyPickHint)
+			}
+		})
 	loading, act, words := loadingView("Reading the history of " + task + " on " + slave + "…")
-	body := container.NewStack(table, loading)
+	bottom := container.NewVBox(widget.NewSeparator(), reportView)
+	body := container.NewBorder(nil, bottom, nil, nil, container.NewStack(table, loading))
 	table.Hide()
+	bottom.Hide()
 	d := dialog.NewCustom("History of "+task+" on "+slave, "Close", body, win)
 	d.Resize(taskViewSize)
 	ctx, cancel := context.WithCancel(context.Background())
@@ -82,22 +98,25 @@ func showHistoryView(win fyne.Window, r runner, rm Remote, slave, task string, n
 	d.Show()
 	r.spawn(func(wctx context.Context) {
 		defer context.AfterFunc(wctx, cancel)()
-		runs, err := rm.TaskHistory(ctx, slave, task, 0)
+		list, err := rm.TaskHistory(ctx, slave, task, 0)
 		r.do(func() {
 			act.Stop()
 			if err != nil {
 				words.SetText(capitalize(err.Error()))
 				return
 			}
-			if len(runs) == 0 {
+			if len(list) == 0 {
 				words.SetText(task + " has not run yet.")
 				return
 			}
-			for i := len(runs) - 1; i >= 0; i-- {
-				rows = append(rows, historyRow(runs[i]))
+			slices.Reverse(list)
+			runs = list
+			for _, run := range runs {
+				rows = append(rows, historyRow(run))
 			}
 			loading.Hide()
 			table.Show()
+			bottom.Show()
 			table.Refresh()
 		})
 	})
@@ -118,6 +137,31 @@ func historyRow(r backup.Report) []string {
 		fmt.Sprint(r.Files()), fmt.Sprint(r.FilesCopied), fmt.Sprint(r.FilesLinked), human.Bytes(max(r.BytesCopied, 0)), dur, what}
 }
 
+// runText is a run's report in full, as the History view shows the run
+// selected.
+func runText(r backup.Report) string {
+	by := ""
+	if r.Trigger != "" {
+		by = " (" + r.Trigger + ")"
+	}
+	return fmt.Sprintf("Started %s%s.\n%s", r.Started.Local().Format("2006-01-02 15:04:05"), by, strings.TrimSuffix(r.Describe(), "\n"))
+}
+
+// snapshotText is a snapshot in full, as the Snapshots view shows the
+// one selected.
+func snapshotText(s backup.SnapshotInfo) string {
+	what := fmt.Sprintf("Snapshot %s, taken %s: %s, %s, %s", s.ID, s.Time.Local().Format("2006-01-02 15:04:05"), s.Result,
+		human.Plural(s.Files, "file", "files"), human.Bytes(max(s.Bytes, 0)))
+	if s.Warnings > 0 {
+		what += ", " + human.Plural(s.Warnings, "warning", "warnings")
+	}
+	what += ".\nFolder on the server: " + s.Path
+	if len(s.Sources) > 0 {
+		what += "\nCopied from: " + strings.Join(s.Sources, ", ")
+	}
+	return what
+}
+
 // showSnapshotsView lists a task's snapshots, newest first, with Restore
 // and Verify for the one selected.
 func showSnapshotsView(win fyne.Window, r runner, rm Remote, slave, task string) {
@@ -128,11 +172,16 @@ func showSnapshotsView(win fyne.Window, r runner, rm Remote, slave, task string)
 	verify := widget.NewButtonWithIcon(taskVerify, theme.ConfirmIcon(), nil)
 	restore.Disable()
 	verify.Disable()
+	about, aboutView := newRecordView(snapshotPickHint, 3)
 	table := gridTable([]string{"Snapshot", "Taken", "Result", "Files", "Size", "Folder on the server"},
 		[]float32{200, 150, 170, 70, 90, 330}, func() [][]string { return rows }, func(row int) {
+			if row >= len(snaps) {
+				return
+			}
 			selected = row
 			restore.Enable()
 			verify.Enable()
+			showRecord(about, snapshotText(snaps[row]), snapshotPickHint)
 		})
 	loading, act, words := loadingView("Reading the snapshots of " + task + " on " + slave + "…")
 	table.Hide()
@@ -152,7 +201,10 @@ func showSnapshotsView(win fyne.Window, r runner, rm Remote, slave, task string)
 			verifySnapshot(win, r, rm, slave, task, id)
 		}
 	}
-	body := container.NewBorder(nil, container.NewHBox(restore, verify), nil, nil, container.NewStack(table, loading))
+	aboutBox := container.NewVBox(widget.NewSeparator(), aboutView)
+	aboutBox.Hide()
+	body := container.NewBorder(nil, container.NewVBox(aboutBox, container.NewHBox(restore, verify)), nil, nil,
+		container.NewStack(table, loading))
 	d := dialog.NewCustom("Snapshots of "+task+" on "+slave, "Close", body, win)
 	d.Resize(taskViewSize)
 	ctx, cancel := context.WithCancel(context.Background())
@@ -178,6 +230,7 @@ func showSnapshotsView(win fyne.Window, r runner, rm Remote, slave, task string)
 					fmt.Sprint(s.Files), human.Bytes(max(s.Bytes, 0)), s.Path})
 			}
 			loading.Hide()
+			aboutBox.Show()
 			table.Show()
 			table.Refresh()
 		})

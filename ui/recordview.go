@@ -1,0 +1,32 @@
+package ui
+
+import (
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+)
+
+// newRecordView is the space under a list where the record selected is
+// shown in full, words wrapped and selectable to copy: a label, and the
+// scroll that holds it at lines' height (a fixed height, so that
+// selecting a record never shrinks the list above). It starts with hint.
+func newRecordView(hint string, lines int) (*widget.Label, *container.Scroll) {
+	l := widget.NewLabel(hint)
+	l.Wrapping = fyne.TextWrapWord
+	l.Selectable = true
+	l.Importance = widget.LowImportance
+	s := container.NewVScroll(l)
+	s.SetMinSize(fyne.NewSize(0, float32(lines)*l.MinSize().Height-2*theme.InnerPadding()))
+	return l, s
+}
+
+// showRecord shows text in a record view's label, or hint, greyed, when
+// there is no text (nothing selected).
+func showRecord(l *widget.Label, text, hint string) {
+	l.Importance = widget.MediumImportance
+	if text == "" {
+		text, l.Importance = hint, widget.LowImportance
+	}
+	l.SetText(text)
+}

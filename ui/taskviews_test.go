@@ -1,0 +1,79 @@
+package ui
+
+import (
+	"strings"
+	"testing"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/widget"
+)
+
+// tableIn is the table in o (a dialog, say).
+func tableIn(t *testing.T, o fyne.CanvasObject) *widget.Table {
+	t.Helper()
+	for _, c := range test.LaidOutObjects(o) {
+		if table, ok := c.(*widget.Table); ok {
+			return table
+		}
+	}
+	t.Fatalf("no table in %q", textsIn(o))
+	return nil
+}
+
+// labelsIn is the words of every label in the topmost dialog, one label
+// a line.
+func labelsIn(w fyne.Window) string {
+	var out []string
+	for _, c := range test.LaidOutObjects(w.Canvas().Overlays().Top()) {
+		if l, ok := c.(*widget.Label); ok && l.Visible() {
+			out = append(out, l.Text)
+		}
+	}
+	return strings.Join(out, "\n")
+}
+
+// A run's row cuts a long error; the run selected shows its whole
+// report under the table, warnings and all.
+func TestTheHistoryShowsTheSelectedRunsReportInFull(t *testing.T) {
+	mw, q, _ := tasksWindow(t)
+	tt := mw.detail.tasksTab
+	tt.table.Select(widget.TableCellID{Row: 1, Col: 0}) // mail
+	test.Tap(tt.history)
+	runs := tableIn(t, mw.win.Canvas().Overlays().Top())
+	q.runUntil(t, "the history read", func() bool { n, _ := runs.Length(); return n == 2 })
+	if got := labelsIn(mw.win); !strings.Contains(got, historyPickHint) {
+		t.Errorf("before a run is selected the History says:\n%s\nwant the hint", got)
+	}
+	runs.Select(widget.TableCellID{Row: 0, Col: 2}) // the newest run: failed
+	if got := labelsIn(mw.win); !strings.Contains(got, "failed after 1.0 s: "+mailFailure) || strings.Contains(got, historyPickHint) {
+		t.Errorf("with the failed run selected the History says:\n%s\nwant its whole error in place of the hint", got)
+	}
+	runs.Select(widget.TableCellID{Row: 1, Col: 0}) // the one before: warnings
+	got := labelsIn(mw.win)
+	for _, want := range []string{"(schedule)", "warnings (3):", "/var/mail/alice.lock: permission denied", "… and 2 more (see the agent's log)"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("with the run with warnings selected the History lacks %q:\n%s", want, got)
+		}
+	}
+	tapButton(t, mw.win, "Close")
+}
+
+// The snapshot selected shows its folder in full, which its row cuts.
+func TestTheSnapshotsViewShowsTheSelectedSnapshotsFolderInFull(t *testing.T) {
+	mw, q, _ := tasksWindow(t)
+	tt := mw.detail.tasksTab
+	tt.table.Select(widget.TableCellID{Row: 0, Col: 0}) // documents
+	test.Tap(tt.snapshots)
+	snaps := tableIn(t, mw.win.Canvas().Overlays().Top())
+	q.runUntil(t, "the snapshots read", func() bool { n, _ := snaps.Length(); return n == 2 })
+	snaps.Select(widget.TableCellID{Row: 0, Col: 0})
+	got := labelsIn(mw.win)
+	for _, want := range []string{"Snapshot 2026-03-13T020000Z, taken ", "1,210 files, 3.0 GiB",
+		"Folder on the server: /mnt/backup/customers/acme/file-server-01/documents/2026-03-13T020000Z"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("with the newest snapshot selected the view lacks %q:\n%s", want, got)
+		}
+	}
+	tapButton(t, mw.win, "Close")
+}
