@@ -51,6 +51,7 @@ const (
 	backupsUngrouped   = "(no group)"
 	backupsLastKnownAs = "last known"
 	backupsSaveReport  = "Save Report…"
+	backupsPickHint    = "Select a task to read its row in full here; double-click it, or press Enter, to open its server's Tasks tab."
 	// backupsUngroupedScope names the servers without a group in a
 	// report's title.
 	backupsUngroupedScope = "servers without a group"
@@ -143,7 +144,11 @@ type backupsView struct {
 	summary *widget.Label
 	empty   *widget.Label
 	save    *widget.Button
-	sel     int // selected visible row, -1 for none
+	detail  *widget.Label // the selected row in full
+	about   fyne.CanvasObject
+	sel     int    // selected visible row, -1 for none
+	selCol  int    // and the cell's column that was clicked
+	chosen  string // the selected row's key: kept as rows move
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -162,6 +167,7 @@ func newBackupsView(a fyne.App, src BackupSource, openTasks func(slaveID, task s
 	v.summary = widget.NewLabel("")
 	v.empty = widget.NewLabel(backupsNoTasks)
 	v.table = v.newTable()
+	v.detail, v.about = newRecordView(backupsPickHint, 3)
 	v.save = widget.NewButtonWithIcon(backupsSaveReport, theme.DocumentSaveIcon(), v.askSaveReport)
 	v.win.SetContent(v.newContent())
 	backupsSize.restore(a.Preferences(), v.win)
@@ -228,7 +234,8 @@ func (v *backupsView) newContent() fyne.CanvasObject {
 	bar := container.NewBorder(nil, nil, nil, container.NewHBox(v.group, v.state), v.filter)
 	body := container.NewStack(v.table, emptyNote(v.empty))
 	foot := container.NewBorder(nil, nil, nil, v.save, v.summary)
-	return newOneWindow(v, backupsSize, container.NewBorder(container.NewPadded(bar), container.NewPadded(foot), nil, nil, body))
+	bottom := container.NewVBox(widget.NewSeparator(), v.about, widget.NewSeparator(), container.NewPadded(foot))
+	return newOneWindow(v, backupsSize, container.NewBorder(container.NewPadded(bar), bottom, nil, nil, body))
 }
 
 // bindKeys binds the window's keys: the filter and save shortcuts,
@@ -335,6 +342,54 @@ func (v *backupsView) show(s backupsSnapshot) {
 		v.group.Refresh()
 	}
 	v.table.Refresh()
+	v.keepChosen()
+}
+
+// selectRow shows the row selected in full, and keeps it as the fleet's
+// changes move it.
+func (v *backupsView) selectRow(id widget.TableCellID) {
+	v.sel, v.selCol = id.Row, id.Col
+	if id.Row < 0 || id.Row >= len(v.snap.visible) {
+		return
+	}
+	b := v.snap.visible[id.Row]
+	v.chosen = b.key
+	showRecord(v.detail, v.rowText(&b.r), backupsPickHint)
+}
+
+// keepChosen selects the chosen task again where the new snapshot put
+// it (its words may have changed), or, filtered out or gone, says how
+// to choose one.
+func (v *backupsView) keepChosen() {
+	if v.chosen == "" {
+		return
+	}
+	switch i := slices.IndexFunc(v.snap.visible, func(b *bRow) bool { return b.key == v.chosen }); {
+	case i < 0:
+		v.chosen, v.sel = "", -1
+		v.table.UnselectAll()
+		showRecord(v.detail, "", backupsPickHint)
+	case i == v.sel:
+		showRecord(v.detail, v.rowText(&v.snap.visible[i].r), backupsPickHint)
+	default:
+		v.table.Select(widget.TableCellID{Row: i, Col: v.selCol})
+	}
+}
+
+// rowText is a row in full: the words of its cells, which the table
+// cuts to their columns' widths.
+func (v *backupsView) rowText(r *master.BackupRow) string {
+	text := func(col int) string { s, _ := v.cellText(r, col); return s }
+	where := r.Slave
+	if r.Group != "" {
+		where += " (" + r.Group + ")"
+	}
+	var more []string
+	for _, col := range []int{colLastRun, colSuccess, colFailures, colNextRun, colOverdue} {
+		more = append(more, backupHeaders[col]+": "+text(col))
+	}
+	return fmt.Sprintf("%s on %s: %s\n%s: %s\n%s", r.Task, where, text(colState), backupHeaders[colResult], text(colResult),
+		strings.Join(more, " · "))
 }
 
 func (v *backupsView) newTable() *fittedTable {
@@ -362,7 +417,7 @@ func (v *backupsView) newTable() *fittedTable {
 		col := id.Col
 		b.OnTapped = func() { v.change(func(m *backupsModel) { m.sortBy(col) }) }
 	}
-	t.OnSelected = func(id widget.TableCellID) { v.sel = id.Row }
+	t.OnSelected = v.selectRow
 	selectRows(&t.Table)
 	t.ExtendBaseWidget(t)
 	t.cols.fit(&t.Table, t.cols.need())

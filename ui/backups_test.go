@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -224,6 +225,46 @@ func TestTheBackupsWindowFollowsTheFleetAndOpensATasksTab(t *testing.T) {
 	v.win.Canvas().OnTypedKey()(&fyne.KeyEvent{Name: fyne.KeyReturn})
 	if len(*opened) != 2 || (*opened)[1] != "d4/site" {
 		t.Fatalf("opened %v after Enter", *opened)
+	}
+}
+
+// The task selected is shown in full under the table, whose Last result
+// column cuts long errors, and stays selected as the fleet's changes move
+// its row; filtered out, it is let go.
+func TestTheBackupsWindowShowsTheSelectedTaskInFullAndKeepsIt(t *testing.T) {
+	v, src, q, _ := openBackups(t)
+	if v.detail.Text != backupsPickHint {
+		t.Fatalf("with nothing selected the window says %q", v.detail.Text)
+	}
+	failing := mixedRows()[1] // FS01 / offsite, row 0: the worst
+	failing.LastError = "the destination /mnt/nas/backups/offsite is read-only: remount it read-write, or choose another destination"
+	src.setRow(failing)
+	q.runUntil(t, "the long error", func() bool { return v.snap.visible[0].r.LastError == failing.LastError })
+	v.table.Select(widget.TableCellID{Row: 0, Col: colResult})
+	want := "offsite on FS01 (Acme): failed\nLast result: failed: " + failing.LastError + "\n" +
+		"Last run: " + health.When(failing.LastRun, time.UTC) + " · Last success: " + health.When(failing.LastSuccess, time.UTC) +
+		" · Failures: 2 · Next run: " + health.When(failing.NextRun, time.UTC) + " · Overdue: no"
+	if v.detail.Text != want {
+		t.Fatalf("the selected task reads\n%q\nwant\n%q", v.detail.Text, want)
+	}
+
+	// Fixed, it moves to the end of the list, still selected, its new
+	// words shown.
+	fixed := failing
+	fixed.State, fixed.FailuresSinceSuccess, fixed.LastResult, fixed.LastError = health.StateOK, 0, backup.ResultCompleted, ""
+	src.setRow(fixed)
+	q.runUntil(t, "offsite ok", func() bool { return v.snap.counts.Failed == 0 })
+	if last := len(v.snap.visible) - 1; v.sel != last || v.snap.visible[last].r.Task != "offsite" {
+		t.Fatalf("offsite is row %d, the selection row %d", slices.IndexFunc(v.snap.visible, func(b *bRow) bool { return b.r.Task == "offsite" }), v.sel)
+	}
+	if !strings.HasPrefix(v.detail.Text, "offsite on FS01 (Acme): ok\nLast result: completed\n") {
+		t.Fatalf("after the fix the selected task reads %q", v.detail.Text)
+	}
+
+	// Filtered out, it is let go.
+	v.filter.SetText("NAS")
+	if v.chosen != "" || v.sel != -1 || v.detail.Text != backupsPickHint {
+		t.Fatalf("filtered out, the choice is %q (row %d) and the window says %q", v.chosen, v.sel, v.detail.Text)
 	}
 }
 
