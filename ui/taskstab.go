@@ -43,6 +43,8 @@ const (
 	taskCopy      = "Copy To…"
 	taskReload    = "Refresh"
 	taskTimeout   = 30 * time.Second
+
+	tasksPickHint = "Select a task to read here what it copies where, and its last run's report in full."
 )
 
 // taskColumns are the table's headings.
@@ -70,6 +72,9 @@ type tasksTab struct {
 	table  *taskTable
 	status *widget.Label
 	empty  fyne.CanvasObject
+	detail *widget.Label     // the selected task in full
+	about  fyne.CanvasObject // and what holds it, under the table,
+	bottom *fyne.Container   // above the second row of buttons
 
 	run, stop, add, edit, remove, history, snapshots, restore, verify, copy, reload *widget.Button
 	// slaves is the fleet, for the servers a task is copied to.
@@ -117,8 +122,11 @@ func newTasksTab(r runner, rm Remote, slaves func() []master.SlaveView, win fyne
 	hint := widget.NewLabel("No backup tasks on this server yet. Add one to choose what to copy, where to and when.")
 	hint.Importance = widget.LowImportance
 	t.empty = emptyNote(hint, widget.NewButtonWithIcon("Add a task…", theme.ContentAddIcon(), func() { t.openDialog(nil) }))
-	t.obj = container.NewBorder(container.NewVBox(bar, t.status), more, nil, nil,
-		container.NewStack(t.table, t.empty))
+	var detail *container.Scroll
+	t.detail, detail = newRecordView(tasksPickHint, 3)
+	t.about = container.NewVBox(widget.NewSeparator(), detail)
+	t.bottom = container.NewVBox(t.about, more)
+	t.obj = container.NewBorder(container.NewVBox(bar, t.status), t.bottom, nil, nil, container.NewStack(t.table, t.empty))
 	t.r.spawn(t.watch)
 	t.showState()
 	return t
@@ -254,6 +262,17 @@ func (t *tasksTab) showState() {
 	set(t.reload, t.linked && t.slave != "")
 	showIf(t.empty, ready && len(t.rows) == 0)
 	showIf(t.table, !(ready && len(t.rows) == 0))
+	if want := ready && len(t.rows) > 0; want != t.about.Visible() {
+		showIf(t.about, want)
+		t.bottom.Refresh() // lays the table out again, shorter or taller
+	}
+	text := ""
+	if ok {
+		text = t.taskText(cur)
+	}
+	if text != t.detail.Text || text == "" {
+		showRecord(t.detail, text, tasksPickHint)
+	}
 	if !t.linked && t.slave != "" {
 		t.status.SetText(t.slave + " is not connected: its tasks show here once it is.")
 	}
@@ -561,6 +580,30 @@ func lastResult(info agent.TaskInfo) (string, widget.Importance) {
 		s, imp = "OVERDUE · "+s, widget.DangerImportance
 	}
 	return s, imp
+}
+
+// taskText is a task in full, as the Tasks tab shows the one selected:
+// what it copies where and when, and its last run's report (whose error
+// the table cuts) or that it runs now.
+func (t *tasksTab) taskText(info agent.TaskInfo) string {
+	task := info.Task
+	what := fmt.Sprintf("%s copies %s to %s", task.Name, strings.Join(task.Sources, ", "), task.Destination)
+	if len(task.Excludes) > 0 {
+		what += ", leaving out " + strings.Join(task.Excludes, ", ")
+	}
+	what += "; " + scheduleWords(task.Schedule) + ", " + task.Retention.String() + "."
+	switch {
+	case info.Running:
+		what += "\nRunning now."
+	case info.LastRun == nil:
+		what += "\nNever run."
+	default:
+		what += "\n" + runText("Last run started", *info.LastRun)
+	}
+	if info.Overdue {
+		what += "\nOVERDUE: no success within the time its schedule allows."
+	}
+	return what
 }
 
 // scheduleWords says a schedule as people do.

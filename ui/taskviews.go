@@ -66,7 +66,7 @@ func loadingView(what string) (fyne.CanvasObject, *widget.Activity, *widget.Labe
 
 // taskViewSize is the History and Snapshots dialogs' size: wide enough
 // for every column of either table, so the last is not cut.
-var taskViewSize = fyne.NewSize(1120, 520)
+var taskViewSize = fyne.NewSize(1120, 600)
 
 // Hints of the History and Snapshots views' record views.
 const (
@@ -79,11 +79,11 @@ const (
 func showHistoryView(win fyne.Window, r runner, rm Remote, slave, task string, now func() time.Time) {
 	var runs []backup.Report
 	var rows [][]string
-	report, reportView := newRecordView(historyPickHint, 5)
+	report, reportView := newRecordView(historyPickHint, 4)
 	table := gridTable([]string{"Started", "Trigger", "Result", "Files", "Copied", "Linked", "Bytes copied", "Duration", "Snapshot or error"},
 		[]float32{150, 80, 170, 60, 60, 60, 100, 80, 290}, func() [][]string { return rows }, func(row int) {
 			if row < len(runs) {
-				showRecord(report, runText(runs[row]), historyPickHint)
+				showRecord(report, runText("Started", runs[row]), historyPickHint)
 			}
 		})
 	loading, act, words := loadingView("Reading the history of " + task + " on " + slave + "…")
@@ -138,13 +138,14 @@ func historyRow(r backup.Report) []string {
 }
 
 // runText is a run's report in full, as the History view shows the run
-// selected.
-func runText(r backup.Report) string {
+// selected ("Started …") and the Tasks tab the last ("Last run
+// started …").
+func runText(started string, r backup.Report) string {
 	by := ""
 	if r.Trigger != "" {
 		by = " (" + r.Trigger + ")"
 	}
-	return fmt.Sprintf("Started %s%s.\n%s", r.Started.Local().Format("2006-01-02 15:04:05"), by, strings.TrimSuffix(r.Describe(), "\n"))
+	return fmt.Sprintf("%s %s%s.\n%s", started, r.Started.Local().Format("2006-01-02 15:04:05"), by, strings.TrimSuffix(r.Describe(), "\n"))
 }
 
 // snapshotText is a snapshot in full, as the Snapshots view shows the

@@ -77,3 +77,24 @@ func TestTheSnapshotsViewShowsTheSelectedSnapshotsFolderInFull(t *testing.T) {
 	}
 	tapButton(t, mw.win, "Close")
 }
+
+// The task selected in the Tasks tab is shown in full under the table:
+// what it copies where, and its last run's whole error.
+func TestTheTasksTabShowsTheSelectedTaskInFull(t *testing.T) {
+	mw, _, _ := tasksWindow(t)
+	tt := mw.detail.tasksTab
+	if tt.detail.Text != tasksPickHint {
+		t.Fatalf("with no task selected the tab says %q", tt.detail.Text)
+	}
+	tt.table.Select(widget.TableCellID{Row: 1, Col: 2}) // mail, failed
+	for _, want := range []string{"mail copies /var/mail to /mnt/nas; every hour, keep all.",
+		"failed after ", ": the destination /mnt/nas is not mounted", "OVERDUE"} {
+		if !strings.Contains(tt.detail.Text, want) {
+			t.Errorf("with mail selected the tab lacks %q:\n%s", want, tt.detail.Text)
+		}
+	}
+	tt.table.Select(widget.TableCellID{Row: 2, Col: 0}) // photos, never run
+	if want := "photos copies /srv/photos to /mnt/backup; manual only, keep all.\nNever run."; tt.detail.Text != want {
+		t.Errorf("with photos selected the tab says %q, want %q", tt.detail.Text, want)
+	}
+}
