@@ -21,6 +21,20 @@ func tableIn(t *testing.T, o fyne.CanvasObject) *widget.Table {
 	return nil
 }
 
+// openTaskView selects the Tasks tab's row, taps the button button
+// picks (History, Snapshots) and waits for the two rows the fake agent
+// has for every such view; it returns the window and the view's table.
+func openTaskView(t *testing.T, row int, button func(*tasksTab) *widget.Button) (*mainWindow, *widget.Table) {
+	t.Helper()
+	mw, q, _ := tasksWindow(t)
+	tt := mw.detail.tasksTab
+	tt.table.Select(widget.TableCellID{Row: row, Col: 0})
+	test.Tap(button(tt))
+	table := tableIn(t, mw.win.Canvas().Overlays().Top())
+	q.runUntil(t, "the view read", func() bool { n, _ := table.Length(); return n == 2 })
+	return mw, table
+}
+
 // labelsIn is the words of every label in the topmost dialog, one label
 // a line.
 func labelsIn(w fyne.Window) string {
@@ -36,12 +50,7 @@ func labelsIn(w fyne.Window) string {
 // A run's row cuts a long error; the run selected shows its whole
 // report under the table, warnings and all.
 func TestTheHistoryShowsTheSelectedRunsReportInFull(t *testing.T) {
-	mw, q, _ := tasksWindow(t)
-	tt := mw.detail.tasksTab
-	tt.table.Select(widget.TableCellID{Row: 1, Col: 0}) // mail
-	test.Tap(tt.history)
-	runs := tableIn(t, mw.win.Canvas().Overlays().Top())
-	q.runUntil(t, "the history read", func() bool { n, _ := runs.Length(); return n == 2 })
+	mw, runs := openTaskView(t, 1, func(tt *tasksTab) *widget.Button { return tt.history }) // mail
 	if got := labelsIn(mw.win); !strings.Contains(got, historyPickHint) {
 		t.Errorf("before a run is selected the History says:\n%s\nwant the hint", got)
 	}
@@ -61,12 +70,7 @@ func TestTheHistoryShowsTheSelectedRunsReportInFull(t *testing.T) {
 
 // The snapshot selected shows its folder in full, which its row cuts.
 func TestTheSnapshotsViewShowsTheSelectedSnapshotsFolderInFull(t *testing.T) {
-	mw, q, _ := tasksWindow(t)
-	tt := mw.detail.tasksTab
-	tt.table.Select(widget.TableCellID{Row: 0, Col: 0}) // documents
-	test.Tap(tt.snapshots)
-	snaps := tableIn(t, mw.win.Canvas().Overlays().Top())
-	q.runUntil(t, "the snapshots read", func() bool { n, _ := snaps.Length(); return n == 2 })
+	mw, snaps := openTaskView(t, 0, func(tt *tasksTab) *widget.Button { return tt.snapshots }) // documents
 	snaps.Select(widget.TableCellID{Row: 0, Col: 0})
 	got := labelsIn(mw.win)
 	for _, want := range []string{"Snapshot 2026-03-13T020000Z, taken ", "1,210 files, 3.0 GiB",
