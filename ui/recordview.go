@@ -22,11 +22,16 @@ func newRecordView(hint string, lines int) (*widget.Label, *container.Scroll) {
 }
 
 // showRecord shows text in a record view's label, or hint, greyed, when
-// there is no text (nothing selected).
+// there is no text (nothing selected). Words already shown are left be,
+// and with them what a person has selected of them to copy.
 func showRecord(l *widget.Label, text, hint string) {
-	l.Importance = widget.MediumImportance
+	imp := widget.MediumImportance
 	if text == "" {
-		text, l.Importance = hint, widget.LowImportance
+		text, imp = hint, widget.LowImportance
 	}
+	if l.Text == text && l.Importance == imp {
+		return
+	}
+	l.Importance = imp
 	l.SetText(text)
 }

@@ -270,9 +270,7 @@ func (t *tasksTab) showState() {
 	if ok {
 		text = t.taskText(cur)
 	}
-	if text != t.detail.Text || text == "" {
-		showRecord(t.detail, text, tasksPickHint)
-	}
+	showRecord(t.detail, text, tasksPickHint)
 	if !t.linked && t.slave != "" {
 		t.status.SetText(t.slave + " is not connected: its tasks show here once it is.")
 	}
