@@ -144,6 +144,8 @@ type backupsView struct {
 	summary *widget.Label
 	empty   *widget.Label
 	save    *widget.Button
+	run     *widget.Button // Run Tasks Shown…; nil when the console cannot
+	runner  TaskRunner
 	detail  *widget.Label // the selected row in full
 	about   fyne.CanvasObject
 	sel     int    // selected visible row, -1 for none
@@ -169,6 +171,10 @@ func newBackupsView(a fyne.App, src BackupSource, openTasks func(slaveID, task s
 	v.table = v.newTable()
 	v.detail, v.about = newRecordView(backupsPickHint, 3)
 	v.save = widget.NewButtonWithIcon(backupsSaveReport, theme.DocumentSaveIcon(), v.askSaveReport)
+	if v.runner, _ = src.(TaskRunner); v.runner != nil {
+		v.run = widget.NewButtonWithIcon(backupsRunShown, theme.MediaPlayIcon(), v.askRunShown)
+		v.run.Disable()
+	}
 	v.win.SetContent(v.newContent())
 	backupsSize.restore(a.Preferences(), v.win)
 	v.bindKeys()
@@ -233,7 +239,11 @@ func (v *backupsView) newStateSelect() *widget.Select {
 func (v *backupsView) newContent() fyne.CanvasObject {
 	bar := container.NewBorder(nil, nil, nil, container.NewHBox(v.group, v.state), v.filter)
 	body := container.NewStack(v.table, emptyNote(v.empty))
-	foot := container.NewBorder(nil, nil, nil, v.save, v.summary)
+	buttons := container.NewHBox(v.save)
+	if v.run != nil {
+		buttons.Objects = []fyne.CanvasObject{v.run, v.save}
+	}
+	foot := container.NewBorder(nil, nil, nil, buttons, v.summary)
 	bottom := container.NewVBox(widget.NewSeparator(), v.about, widget.NewSeparator(), container.NewPadded(foot))
 	return newOneWindow(v, backupsSize, container.NewBorder(container.NewPadded(bar), bottom, nil, nil, body))
 }
@@ -343,6 +353,7 @@ func (v *backupsView) show(s backupsSnapshot) {
 	}
 	v.table.Refresh()
 	v.keepChosen()
+	v.showRunButton()
 }
 
 // selectRow shows the row selected in full, and keeps it as the fleet's

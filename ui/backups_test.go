@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"os"
 	"path/filepath"
 	"slices"
@@ -30,6 +31,7 @@ type fakeBackups struct {
 	*fakeConsole
 	rmu  sync.Mutex
 	rows []master.BackupRow
+	ran  []master.TaskRef
 }
 
 func (f *fakeBackups) BackupRows(ids ...string) []master.BackupRow {
@@ -42,6 +44,27 @@ func (f *fakeBackups) BackupRows(ids ...string) []master.BackupRow {
 		}
 	}
 	return out
+}
+
+// RunTasks starts nothing: it records what it was asked to run, and
+// WEB's tasks fail to start, as a server whose source is gone would.
+func (f *fakeBackups) RunTasks(_ context.Context, tasks []master.TaskRef, done func(i int, err error)) {
+	f.rmu.Lock()
+	f.ran = append(f.ran, tasks...)
+	f.rmu.Unlock()
+	for i, t := range tasks {
+		var err error
+		if t.Slave == "WEB" {
+			err = errors.New(`the agent says "the source /srv/www does not exist"`)
+		}
+		done(i, err)
+	}
+}
+
+func (f *fakeBackups) runs() []master.TaskRef {
+	f.rmu.Lock()
+	defer f.rmu.Unlock()
+	return slices.Clone(f.ran)
 }
 
 func containsString(list []string, s string) bool {
@@ -265,6 +288,51 @@ func TestTheBackupsWindowShowsTheSelectedTaskInFullAndKeepsIt(t *testing.T) {
 	v.filter.SetText("NAS")
 	if v.chosen != "" || v.sel != -1 || v.detail.Text != backupsPickHint {
 		t.Fatalf("filtered out, the choice is %q (row %d) and the window says %q", v.chosen, v.sel, v.detail.Text)
+	}
+}
+
+// Run Tasks Shown… runs again every task the filters show that can run
+// (not one that runs already, nor one of a server not linked), once
+// asked, and names those that could not start.
+func TestTheBackupsWindowRunsTheTasksShownAgain(t *testing.T) {
+	v, src, q, _ := openBackups(t)
+	if v.run == nil || v.run.Disabled() {
+		t.Fatal("Run Tasks Shown… is missing or disabled with tasks to run")
+	}
+	v.state.SetSelected("running")
+	if !v.run.Disabled() {
+		t.Error("Run Tasks Shown… is enabled with only a running task shown")
+	}
+	v.state.SetSelected("failed")
+	test.Tap(v.run)
+	if got := overlayText(v.win); !strings.Contains(got, "Run 1 task on 1 server now?") {
+		t.Fatalf("the question with FS01's failed task shown: %q", got)
+	}
+	tapButton(t, v.win, "Run 1 Task")
+	q.runUntil(t, "the run asked for", func() bool { return len(src.runs()) == 1 })
+	if got := src.runs()[0]; got != (master.TaskRef{Slave: "FS01", Task: "offsite"}) {
+		t.Fatalf("ran %+v, want FS01's offsite", got)
+	}
+	q.runUntil(t, "the progress closed", func() bool { return v.win.Canvas().Overlays().Top() == nil })
+
+	v.state.SetSelected(backupsAllStates)
+	test.Tap(v.run)
+	want := "Run 3 tasks on 2 servers now?"
+	if got := overlayText(v.win); !strings.Contains(got, want) || !strings.Contains(got, "Not run: 1 task already running and 1 task on servers not connected.") {
+		t.Fatalf("the question with every task shown: %q", got)
+	}
+	tapButton(t, v.win, "Run 3 Tasks")
+	q.runUntil(t, "WEB's failure told", func() bool { return strings.Contains(overlayText(v.win), "1 of 3 tasks did not start") })
+	if got := overlayText(v.win); !strings.Contains(got, `WEB / site: the agent says "the source /srv/www does not exist"`) {
+		t.Fatalf("the failure says %q", got)
+	}
+	var ran []string
+	for _, r := range src.runs()[1:] {
+		ran = append(ran, r.Slave+"/"+r.Task)
+	}
+	slices.Sort(ran)
+	if got := strings.Join(ran, " "); got != "FS01/docs FS01/offsite WEB/site" {
+		t.Fatalf("ran %s", got)
 	}
 }
 

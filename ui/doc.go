@@ -41,12 +41,16 @@
 //	auditwindow.go      the Command Audit window: the commands sent to slaves, newest first, live, search, CSV export
 //	backups.go          the Backups window: every task of every slave, worst first, filtered and sorted
 //	backupsreport.go    its Save Report…: the group shown's report, in the format the file's name asks for
+//	backupsrun.go       its Run Tasks Shown…: every task shown run again, with progress, the failures named
 //	groupactions.go     a group row's Connect All, Disconnect All and Rename Group…
 //	mute.go             Mute Alerts: a server's, or a group's, for a while or until a time typed, and Unmute
 //	closekeys.go        Escape and Ctrl+W close the windows beside the main one
 //	geometry.go         windows' sizes: a first size that fits a laptop, then the size they were left at;
 //	                    the windows the app has one of, found again when opened again
 //	columns.go          tables' column widths: each its narrowest, the rest shared out
+//	rowselect.go        tables show the whole row selected, not the one cell clicked
+//	recordview.go       the record selected shown in full under a list (log, audit, Backups, Tasks, History)
+//	emptynote.go        what a view says in place of an empty list, wrapped at a readable width
 //	notify.go           desktop notifications of outages and strangers, and the tray menu
 //	welcome.go          the panel shown while there are no slaves
 //	help.go             the icon, Troubleshooting and About

@@ -2,7 +2,6 @@ package ui
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -28,9 +27,6 @@ const (
 	itemGroupDisconnect = "Disconnect All in This Group…"
 	itemGroupRename     = "Rename Group…"
 	itemGroupMail       = "Report Recipients…"
-	// groupErrorsShown is how many servers' failures a group's
-	// Connect All or Disconnect All names; the rest are counted.
-	groupErrorsShown = 5
 )
 
 // members are the slaves of group node id, by name.
@@ -117,12 +113,8 @@ func (mw *mainWindow) eachMember(id, what string, names []string, act func(name 
 		if len(errs) == 0 {
 			return nil
 		}
-		shown := slices.Clone(errs[:min(len(errs), groupErrorsShown)])
-		if more := len(errs) - len(shown); more > 0 {
-			shown = append(shown, fmt.Errorf("and %s more", human.Count(more)))
-		}
 		return func() {
-			mw.showError(fmt.Sprintf("Could not %s %s of %s", what, human.Plural(len(errs), "server", "servers"), group), errors.Join(shown...))
+			mw.showError(fmt.Sprintf("Could not %s %s of %s", what, human.Plural(len(errs), "server", "servers"), group), someErrors(errs))
 		}
 	})
 }

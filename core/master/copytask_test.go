@@ -117,3 +117,51 @@ func TestACopysResultQuotesTheAgentsWords(t *testing.T) {
 		t.Errorf("outcome %q", got)
 	}
 }
+
+// Tasks of several slaves run at once, each through its own agent; one
+// that cannot start (no such task, no such slave) is its own result, not
+// the others'.
+func TestTasksOfSeveralSlavesRunAtOnce(t *testing.T) {
+	c := startConsole(t, false, nil)
+	ctx := context.Background()
+	src, dest := sourceTree(t, 2)
+	for _, name := range []string{"FS01", "FS02"} {
+		a := startAgentWith(t, name, "pw-"+name, false, nil)
+		if _, err := c.AddSlave(SlaveSpec{Name: name, Direction: store.Outbound, Address: a.ListenAddr(), Password: []byte("pw-" + name)}); err != nil {
+			t.Fatal(err)
+		}
+		c.waitState(t, name, StateConnected)
+		if _, _, err := c.PutTask(ctx, name, backup.Task{Name: "docs", Sources: []string{src}, Destination: dest, Schedule: "manual"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	events, stop := c.WatchTasks(64)
+	defer stop()
+	errs := make([]error, 4)
+	told := 0
+	c.RunTasks(ctx, []TaskRef{{"FS01", "docs"}, {"fs02", "DOCS"}, {"FS01", "mail"}, {"FS09", "docs"}}, func(i int, err error) {
+		errs[i] = err
+		told++
+	})
+	if told != 4 || errs[0] != nil || errs[1] != nil {
+		t.Fatalf("told %d times; FS01: %v, FS02: %v", told, errs[0], errs[1])
+	}
+	if errs[2] == nil || !strings.Contains(errs[2].Error(), "mail") {
+		t.Errorf("a task FS01 does not have: %v", errs[2])
+	}
+	if errs[3] == nil || !strings.Contains(errs[3].Error(), "no slave named") {
+		t.Errorf("a slave that is not there: %v", errs[3])
+	}
+	finished := map[string]bool{}
+	deadline := time.After(30 * time.Second)
+	for len(finished) < 2 {
+		select {
+		case e := <-events:
+			if e.Kind == agent.EventFinished {
+				finished[e.Slave] = true
+			}
+		case <-deadline:
+			t.Fatalf("runs finished within 30 s: %v, want FS01's and FS02's", finished)
+		}
+	}
+}

@@ -254,6 +254,24 @@ func (m *Master) RunTask(ctx context.Context, slave, name string) (agent.TaskInf
 	return info, err
 }
 
+// TaskRef names one task of one slave.
+type TaskRef struct{ Slave, Task string }
+
+// RunTasks starts each of tasks, as RunTask does, on up to slavesAtOnce
+// slaves at once (a fleet's failed tasks, run again once their cause is
+// fixed). done hears each one's error (nil: started) as it is known,
+// one call at a time, also each one not reached because ctx ended.
+func (m *Master) RunTasks(ctx context.Context, tasks []TaskRef, done func(i int, err error)) {
+	names := make([]string, len(tasks))
+	for i, t := range tasks {
+		names[i] = t.Slave
+	}
+	m.EachSlave(ctx, names, func(ctx context.Context, i int, slave string) error {
+		_, err := m.RunTask(ctx, slave, tasks[i].Task)
+		return err
+	}, func(i int, _ string, err error) { done(i, err) })
+}
+
 // runTask is RunTask, also saying when the run started (the agent's
 // clock).
 func (m *Master) runTask(ctx context.Context, slave, name string) (agent.TaskInfo, time.Time, error) {
