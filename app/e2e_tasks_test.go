@@ -200,3 +200,73 @@ func TestBackupTasksFromTheConsolesCommandLineSeenByTwoConsoles(t *testing.T) {
 		}
 	}
 }
+
+// After the cause of failed backups is fixed (a destination mounted
+// again), task rerun runs the failed tasks again, each on its own
+// server: --dry-run lists them, --slave narrows to one server, and the
+// tasks that ran again are ok in the report.
+func TestFailedTasksRunAgainFromTheConsolesCommandLine(t *testing.T) {
+	f := newFleet(t, false)
+	src, dest := taskSource(t, 20)
+	gone := func(slave string) string { return filepath.Join(dest, slave) } // each server's share, not mounted yet
+	for _, name := range []string{"FS01", "FS02"} {
+		_, addr := f.agent(name, "pw-"+name, false, true)
+		f.addSlave(name, "pw-"+name, addr)
+	}
+	f.console = start(t, "console", f.consoleBin, "serve", "--data-dir", f.consoleDir, "--log-level", "debug")
+	cli := func(args ...string) (string, int) {
+		t.Helper()
+		return runExit(t, "", f.consoleBin, append(args, "--data-dir", f.consoleDir)...)
+	}
+	for _, name := range []string{"FS01", "FS02"} {
+		f.console.event("connected", name, 15*time.Second)
+		if out, code := cli("task", "add", "docs", "--slave", name, "--source", src, "--dest", gone(name)); code != 0 {
+			t.Fatalf("task add on %s: exit %d\n%s", name, code, out)
+		}
+		if out, code := cli("task", "run", "docs", "--slave", name, "--wait"); code != 1 || !strings.Contains(out, "does not exist") {
+			t.Fatalf("the run on %s without its destination: exit %d\n%s", name, code, out)
+		}
+	}
+
+	if out, code := cli("task", "rerun", "--dry-run"); code != 0 || !strings.Contains(out, "FS01 / docs: would run (failed)") ||
+		!strings.Contains(out, "FS02 / docs: would run (failed)") || !strings.Contains(out, "Would run 2 tasks.") {
+		t.Fatalf("task rerun --dry-run: exit %d\n%s", code, out)
+	}
+	if out, code := cli("task", "rerun", "--state", "running"); code != 2 || !strings.Contains(out, "run already") {
+		t.Fatalf("task rerun --state running: exit %d\n%s", code, out)
+	}
+	for _, name := range []string{"FS01", "FS02"} {
+		if err := os.MkdirAll(gone(name), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ended := func(slave string, from int) {
+		t.Helper()
+		l := f.console.waitLogFrom(from, slave+"'s run's end", func(l logLine) bool { return l.Event == "run_finished" && l.Slave == slave }, 30*time.Second)
+		if l.Result != "completed" {
+			t.Fatalf("%s's run again: %s\n%s", slave, l.Result, l.Msg)
+		}
+	}
+	from := f.console.mark()
+	out, code := cli("task", "rerun", "--slave", "fs01")
+	if code != 0 || out != "FS01 / docs: started\nStarted 1 of 1 task.\n" {
+		t.Fatalf("task rerun --slave fs01: exit %d\n%q", code, out)
+	}
+	ended("FS01", from)
+	from = f.console.mark()
+	out, code = cli("task", "rerun", "--json")
+	var ran struct {
+		Slave, Task, State, Outcome string
+		Started                     bool
+	}
+	if err := json.Unmarshal([]byte(out), &ran); code != 0 || err != nil || ran.Slave != "FS02" || !ran.Started || ran.State != "failed" {
+		t.Fatalf("task rerun --json of the one failed task left: exit %d %v\n%s", code, err, out)
+	}
+	ended("FS02", from)
+	if out, code = cli("task", "rerun"); code != 0 || out != "No failed task to run again.\n" {
+		t.Fatalf("task rerun with every task ok: exit %d\n%q", code, out)
+	}
+	if out, code = cli("task", "rerun", "--group", "Initech"); code != 2 || !strings.Contains(out, `no server is in the group "Initech"`) {
+		t.Fatalf("task rerun of a group with no server: exit %d\n%s", code, out)
+	}
+}

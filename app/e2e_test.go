@@ -92,6 +92,7 @@ type logLine struct {
 	Event  string `json:"event"`
 	Slave  string `json:"slave"`
 	Remote string `json:"remote"`
+	Result string `json:"result"` // run_finished
 }
 
 // proc is a running binary whose JSON log lines can be awaited.

@@ -48,7 +48,7 @@ func (v *backupsView) shownRuns() shownRuns {
 		switch r := &b.r; {
 		case r.Running:
 			s.running++
-		case r.LastKnown || r.Disconnected:
+		case !r.Runnable():
 			s.absent++
 		default:
 			s.run = append(s.run, master.TaskRef{Slave: r.Slave, Task: r.Task})
@@ -132,9 +132,7 @@ func (v *backupsView) showRunButton() {
 	if v.run == nil {
 		return
 	}
-	if slices.ContainsFunc(v.snap.visible, func(b *bRow) bool {
-		return !b.r.Running && !b.r.LastKnown && !b.r.Disconnected
-	}) {
+	if slices.ContainsFunc(v.snap.visible, func(b *bRow) bool { return b.r.Runnable() }) {
 		v.run.Enable()
 	} else {
 		v.run.Disable()

@@ -110,6 +110,10 @@ type ctlRequest struct {
 	To      []string `json:"to,omitempty"`
 	Replace bool     `json:"replace,omitempty"`
 	Run     bool     `json:"run,omitempty"`
+
+	// task_rerun: the states whose tasks run again (Group and Slave,
+	// if set, the scope; DryRun only lists them)
+	States []health.State `json:"states,omitempty"`
 }
 
 // ctlResponse is one answer line; the last has Done set.
@@ -142,6 +146,8 @@ type ctlResponse struct {
 	Copies          []copyJSON      `json:"copies,omitempty"`        // task_copy: each slave's, or one as it ends
 	SlaveChanges    []slaveChanges  `json:"slave_changes,omitempty"` // settings_set_group: the same
 	Renamed         int             `json:"renamed,omitempty"`       // group_rename: the servers moved
+	Reruns          []rerunJSON     `json:"reruns,omitempty"`        // task_rerun: each task's, or one as it starts
+	Rerun           *rerunResult    `json:"rerun,omitempty"`         // task_rerun: what was left out
 }
 
 // ---- server ----
@@ -238,6 +244,8 @@ func (h *ctlHandler) consoleWide(ctx context.Context, req *ctlRequest, w *contro
 		return h.importSlaves(ctx, req, w), true
 	case opGroupRename:
 		return h.renameGroup(req), true
+	case opTaskRerun:
+		return h.taskRerun(ctx, req, w), true
 	}
 	return ctlResponse{}, false
 }

@@ -12,7 +12,8 @@
 // completion of slave and group names reads them the same way
 // (completion.go). Commands to many slaves at once go through the
 // running console, one line per slave as each ends: task copy
-// (taskcopy.go) and agent-settings set --group (groupsettings.go);
+// (taskcopy.go), task rerun (taskrerun.go) and agent-settings set
+// --group (groupsettings.go);
 // group list and rename (groups.go), and slave mute (mute.go), work on
 // the database too.
 package console

@@ -30,8 +30,9 @@ func taskCmd(e *env) *cobra.Command {
 	}
 	cmd := taskcli.Command(te, `Backup tasks of a slave, through the running console (the window or lanyard
 serve): the same commands, flags, JSON and exit codes as lanyard-agent task
-on the server. Paths are the server's, and must be absolute. task copy,
-the console's own, gives a task to other slaves.`, taskCopyCmd(e, &slave))
+on the server. Paths are the server's, and must be absolute. task copy
+and task rerun, the console's own, give a task to other slaves and run
+the failed tasks of many again.`, taskCopyCmd(e, &slave), taskRerunCmd(e, &slave))
 	cmd.PersistentFlags().StringVar(&slave, "slave", "", "the slave (its name in this console)")
 	return cmd
 }

@@ -90,6 +90,12 @@ type Row struct {
 	Seen      time.Time
 }
 
+// Runnable says a run of the task can be asked for now: its slave is
+// linked and connected (not last known, not disconnected by the user)
+// and it does not run already. The Backups window's Run Tasks Shown and
+// lanyard task rerun run only these.
+func (r *Row) Runnable() bool { return !r.Running && !r.LastKnown && !r.Disconnected }
+
 // Summary is one slave's tasks counted by state.
 type Summary struct {
 	Counts
