@@ -161,12 +161,26 @@ func TestBackupTasksFromTheConsolesCommandLineSeenByTwoConsoles(t *testing.T) {
 	if out, code = cli(one, "", "task", "list", "--slave", "FS09"); code != 1 || !strings.Contains(out, "FS09 is offline") {
 		t.Fatalf("task list of an offline slave: exit %d\n%s", code, out)
 	}
-	// The task given to other servers: FS02 takes it as FS01 has it now,
-	// FS09 (offline) does not; a second copy leaves FS02's alone unless
-	// it replaces it.
+	// FS02 shares FS01's disk here, as servers share a NAS: the task's
+	// folder there holds FS01's snapshots, and FS02 refuses the task
+	// into it, saying what to do.
 	_, addr2 := one.agent("FS02", "pw-two", true, true)
 	one.addSlave("FS02", "pw-two", addr2)
 	one.console.event("connected", "FS02", 15*time.Second)
+	out, code = cli(one, "", "task", "copy", "docs", "--slave", "FS01", "--to", "fs02")
+	if code != 1 || !strings.Contains(out, `FS02: not copied: FS02 answered: "the folder `+filepath.Join(dest, "docs")+` holds task docs of the server \"FS01\"`) {
+		t.Fatalf("a copy into FS01's folder: exit %d\n%s", code, out)
+	}
+	// With a destination FS01 has not written to yet, FS02 takes the
+	// task as FS01 has it now, FS09 (offline) does not; a second copy
+	// leaves FS02's alone unless it replaces it.
+	fresh := filepath.Join(filepath.Dir(dest), "nas")
+	if err := os.Mkdir(fresh, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if out, code = cli(one, "", "task", "edit", "docs", "--slave", "FS01", "--dest", fresh); code != 0 {
+		t.Fatalf("a new destination: exit %d\n%s", code, out)
+	}
 	out, code = cli(one, "", "task", "copy", "docs", "--slave", "FS01", "--to", "fs02,FS09")
 	if code != 1 || !strings.Contains(out, "FS02: copied\n") || !strings.Contains(out, "FS09: not copied: FS09 is offline") ||
 		!strings.Contains(out, "docs copied to 1 of 2 slaves.") {

@@ -159,7 +159,7 @@ func (a *Agent) handleTaskCheck(_ context.Context, _ *link.Link, body []byte) (p
 		resp.Error, resp.Field = err.Error(), backup.FieldOf(err)
 		return resp, nil
 	}
-	warnings, err := task.Validate()
+	warnings, err := a.tasks.validate(&task)
 	if err != nil {
 		resp.Error, resp.Field = err.Error(), backup.FieldOf(err)
 	}

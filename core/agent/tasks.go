@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 	"sync"
 	"time"
@@ -129,6 +130,31 @@ func taskErr(err error) error {
 		return usage(err)
 	}
 	return err
+}
+
+// validate checks a task as a save does: its fields, and that its folder
+// at the destination is not another server's (backup.CheckOwner).
+func (t *Tasks) validate(task *backup.Task) ([]string, error) {
+	warnings, err := task.Validate()
+	if err != nil {
+		return warnings, err
+	}
+	return warnings, backup.CheckOwner(task.Destination, task.Name, t.owner())
+}
+
+// owner is this server, as its runs claim their tasks' folders: the
+// agent's name now (read at each use: init may change it) and its host.
+// An agent without a database claims nothing.
+func (t *Tasks) owner() backup.Owner {
+	if t.db == nil {
+		return backup.Owner{}
+	}
+	s, _, err := LoadSettings(t.db)
+	if err != nil || s.Name == "" {
+		return backup.Owner{}
+	}
+	host, _ := os.Hostname()
+	return backup.Owner{Agent: s.Name, Host: host}
 }
 
 // NewTasks builds the task manager; Start brings it to life.
@@ -358,7 +384,7 @@ func (t *Tasks) Put(_ context.Context, task backup.Task) (TaskInfo, []string, er
 	if err := task.Normalize(); err != nil {
 		return TaskInfo{}, nil, taskErr(err)
 	}
-	warnings, err := task.Validate()
+	warnings, err := t.validate(&task)
 	if err != nil {
 		return TaskInfo{}, nil, taskErr(err)
 	}
@@ -484,6 +510,7 @@ func (t *Tasks) start(task backup.Task, trigger string) (*backup.Handle, *active
 	ar := &activeRun{seq: seq, since: start.Started, trigger: trigger, announced: make(chan struct{})}
 	t.wg.Add(1)
 	h, err := t.eng.Start(t.ctx, task, backup.StartOptions{
+		Owner:    t.owner(),
 		Trigger:  trigger,
 		RateHint: t.rateHint(task.Name),
 		Progress: backup.ProgressFunc(func(s backup.Status) {

@@ -17,7 +17,9 @@
 // # A run
 //
 // Start checks the destination (it must exist, and must not be, contain
-// or lie inside a source), removes what an interrupted run left
+// or lie inside a source), claims DEST/<task>/ for its server
+// (StartOptions.Owner, in .lanyard-owner; a folder another server
+// claimed fails the run: see owner.go), removes what an interrupted run left
 // (*.partial, *.removing) with a log line, reads the newest complete
 // snapshot's manifest and scans the sources (one lstat per entry; the
 // totals make the first progress update's ETA). It then writes

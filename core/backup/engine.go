@@ -87,6 +87,10 @@ type StartOptions struct {
 	RateHint float64 // bytes per second for the first ETA (e.g. the last run's)
 	// OnEnd, when set, is called with the report before Done closes.
 	OnEnd func(Report)
+	// Owner is the server the run writes for: the task's folder is
+	// claimed for it, and a folder another server claimed is refused
+	// (see Owner). The zero Owner claims nothing.
+	Owner Owner
 }
 
 // Start begins a run of t in its own goroutine, which ctx owns: cancelling

@@ -55,6 +55,7 @@ type run struct {
 	ctx  context.Context
 	stop context.CancelCauseFunc
 
+	owner   Owner  // whose the task's folder is
 	partial string // the snapshot being written
 	prevDir string // the newest complete snapshot, or ""
 	took    phaseTimes
@@ -91,7 +92,7 @@ func (e *Engine) run(ctx context.Context, t Task, started time.Time, so StartOpt
 	rep := Report{Task: t.Name, Started: started, Result: ResultRunning}
 	rctx, stop := context.WithCancelCause(ctx)
 	defer stop(nil)
-	r := &run{e: e, t: t, rep: &rep, ctx: rctx, stop: stop, warnOnce: map[string]bool{},
+	r := &run{e: e, t: t, rep: &rep, ctx: rctx, stop: stop, warnOnce: map[string]bool{}, owner: so.Owner,
 		log: e.log.WithField("task", t.Name)}
 	r.m = newMeter(t.Name, so.Progress, so.RateHint)
 	err := r.execute()
@@ -145,6 +146,11 @@ func (r *run) execute() error {
 	taskDir := TaskDir(t.Destination, t.Name)
 	if err := os.Mkdir(taskDir, 0o700); err != nil && !errors.Is(err, fs.ErrExist) {
 		return destErr(err)
+	}
+	// Before anything in the folder is touched: another server's
+	// snapshot in progress is not stale.
+	if err := claimTaskDir(taskDir, t.Name, r.owner); err != nil {
+		return err
 	}
 	r.cleanStale(taskDir)
 	prev, err := r.loadPrevious(taskDir)

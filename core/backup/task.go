@@ -67,10 +67,12 @@ var ErrInvalid = errors.New("invalid backup task")
 type invalidError struct {
 	msg   string
 	field string // the task's field at fault, when one is
+	cause error  // what else it is, when more is known (an *OwnerError)
 }
 
 func (e *invalidError) Error() string        { return e.msg }
 func (e *invalidError) Is(target error) bool { return target == ErrInvalid }
+func (e *invalidError) Unwrap() error        { return e.cause }
 
 func invalidf(format string, args ...any) error {
 	return &invalidError{msg: fmt.Sprintf(format, args...)}
@@ -92,7 +94,7 @@ const (
 func inField(field string, err error) error {
 	var ie *invalidError
 	if errors.As(err, &ie) {
-		return &invalidError{msg: ie.msg, field: field}
+		return &invalidError{msg: ie.msg, field: field, cause: ie.cause}
 	}
 	return err
 }

@@ -1,0 +1,122 @@
+package backup
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// A task's folder is one server's. Two servers that back up a task of the
+// same name to one share (a task copied to every server of a customer,
+// its destination a NAS mounted on each) would otherwise write into one
+// folder: each would list the other's snapshots as its own, remove them
+// by its retention, and clean away the other's snapshot in progress as
+// a stale one. The first run claims the folder in ownerFile; another
+// server's run, and a save of another server's task there, is refused in
+// words that say what to do.
+
+// ownerFile, in a task's folder, names the server whose snapshots it holds.
+const ownerFile = ".lanyard-owner"
+
+// Owner is the server a task's snapshots are written by: its agent's name
+// (what tells servers apart) and, for the words of a refusal, its host.
+// The zero Owner claims nothing (an engine without an identity).
+type Owner struct {
+	Agent string `json:"agent"`
+	Host  string `json:"host,omitempty"`
+}
+
+// ErrOtherOwner: a task's folder holds another server's snapshots.
+var ErrOtherOwner = errors.New("the task's folder is another server's")
+
+// OwnerError says whose a task's folder is.
+type OwnerError struct {
+	Dir, Task string
+	Owner     Owner
+}
+
+func (e *OwnerError) Error() string {
+	who := fmt.Sprintf("%q", e.Owner.Agent)
+	if e.Owner.Host != "" {
+		who += " (host " + e.Owner.Host + ")"
+	}
+	return fmt.Sprintf("the folder %s holds task %s of the server %s: give this task a destination of its own (two servers in one folder would remove each other's snapshots), or, if this server was %q before a rename, delete %s in that folder",
+		e.Dir, e.Task, who, e.Owner.Agent, ownerFile)
+}
+
+func (e *OwnerError) Is(target error) bool { return target == ErrOtherOwner }
+
+// CheckOwner says whether o may write task's snapshots under dest: yes
+// when the task's folder is not there yet, is unclaimed or is o's. No is
+// a validation error of the destination (errors.Is ErrInvalid and
+// ErrOtherOwner), as a save of the task is refused.
+func CheckOwner(dest, task string, o Owner) error {
+	if o.Agent == "" {
+		return nil
+	}
+	dir := TaskDir(dest, task)
+	cur, err := readOwner(dir)
+	if err != nil || cur == nil || sameOwner(*cur, o) {
+		return nil // unreadable: the run says why, in its own words
+	}
+	oe := &OwnerError{Dir: dir, Task: task, Owner: *cur}
+	return &invalidError{msg: oe.Error(), field: FieldDestination, cause: oe}
+}
+
+// claimTaskDir makes dir o's, unless it is another server's; a known
+// owner's new host is written down.
+func claimTaskDir(dir, task string, o Owner) error {
+	if o.Agent == "" {
+		return nil
+	}
+	cur, err := readOwner(dir)
+	if err != nil {
+		return destErr(err)
+	}
+	if cur != nil && !sameOwner(*cur, o) {
+		return &OwnerError{Dir: dir, Task: task, Owner: *cur}
+	}
+	if cur != nil && *cur == o {
+		return nil
+	}
+	b, err := json.Marshal(o)
+	if err != nil {
+		return err
+	}
+	// Whole or not at all: a new file, renamed over the old.
+	path := filepath.Join(dir, ownerFile)
+	if err := os.WriteFile(path+partialSuffix, append(b, '\n'), 0o600); err != nil {
+		return destErr(err)
+	}
+	return destErr(os.Rename(path+partialSuffix, path))
+}
+
+// readOwner reads dir's owner; nil when it has none (or dir is not there).
+func readOwner(dir string) (*Owner, error) {
+	b, err := os.ReadFile(filepath.Join(dir, ownerFile))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var o Owner
+	if err := json.Unmarshal(b, &o); err != nil || o.Agent == "" {
+		return nil, fmt.Errorf("%s is not a server's name: %s", filepath.Join(dir, ownerFile), strings.TrimSpace(cutOwner(b)))
+	}
+	return &o, nil
+}
+
+func sameOwner(a, b Owner) bool { return strings.EqualFold(a.Agent, b.Agent) }
+
+// cutOwner bounds a damaged owner file's words in an error.
+func cutOwner(b []byte) string {
+	if len(b) > 80 {
+		b = b[:80]
+	}
+	return fmt.Sprintf("%q", b)
+}
