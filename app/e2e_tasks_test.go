@@ -206,6 +206,18 @@ func TestBackupTasksFromTheConsolesCommandLineSeenByTwoConsoles(t *testing.T) {
 	if out, code = cli(one, "", "task", "copy", "docs", "--slave", "FS01"); code != 2 || !strings.Contains(out, "--to NAME") {
 		t.Fatalf("a copy to nowhere: exit %d\n%s", code, out)
 	}
+	// A folder of its own for each server on a share: {server} is its name.
+	if out, code = cli(one, "", "task", "copy", "docs", "--slave", "FS01", "--to", "FS02", "--replace", "--dest", filepath.Join(fresh, "{server}")); code != 0 ||
+		!strings.Contains(out, "FS02: replaced") {
+		t.Fatalf("a copy with a folder per server: exit %d\n%s", code, out)
+	}
+	if out, _ = cli(one, "", "task", "show", "docs", "--slave", "FS02"); !strings.Contains(out, filepath.Join(fresh, "FS02")) {
+		t.Fatalf("FS02's copy with its own folder:\n%s", out)
+	}
+	if out, code = cli(one, "", "task", "copy", "docs", "--slave", "FS01", "--to", "FS02", "--dest", "nas/{server}"); code != 2 ||
+		!strings.Contains(out, `--dest "nas/{server}": give an absolute path on the server`) {
+		t.Fatalf("a relative --dest: exit %d\n%s", code, out)
+	}
 
 	out, _ = cli(one, "", "audit", "--slave", "FS01")
 	for _, want := range []string{"task add docs: ok", "task run docs: ok", "task verify docs", "task edit docs (version 1): failed: FS01 answered: \"task docs was changed by another console: reload\""} {

@@ -13,6 +13,7 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
+	"github.com/lanyard/lanyard/core/backup"
 	"github.com/lanyard/lanyard/core/human"
 	"github.com/lanyard/lanyard/core/master"
 )
@@ -30,6 +31,9 @@ const (
 	cdRun       = "Run it on each server once copied"
 	cdCopy      = "Copy"
 	cdAllGroups = "All groups"
+	cdDest      = "Destination on each server"
+	cdDestHint  = "Servers that share a NAS need a folder each on it: " + master.ServerPlaceholder +
+		" stands for each server's name (/mnt/nas/" + master.ServerPlaceholder + ")."
 )
 
 type copyDialog struct {
@@ -38,6 +42,7 @@ type copyDialog struct {
 	rm   Remote
 	from string
 	task string
+	dest string // the task's destination on from
 	ctx  context.Context
 	stop context.CancelFunc
 
@@ -54,16 +59,17 @@ type copyDialog struct {
 	none    *widget.Button
 	replace *widget.Check
 	run     *widget.Check
+	destTo  *widget.Entry // the destination on each server
 	bar     *widget.ProgressBar
 	status  *widget.Label
 	copyBtn *widget.Button
 	close   *widget.Button
 }
 
-// showCopyDialog opens the dialog for task of slave from; slaves is the
-// fleet.
-func showCopyDialog(win fyne.Window, r runner, rm Remote, from, task string, slaves []master.SlaveView) *copyDialog {
-	cd := &copyDialog{r: r, rm: rm, from: from, task: task, ticked: map[string]bool{}, results: map[string]master.CopyResult{}}
+// showCopyDialog opens the dialog for task of slave from, whose
+// destination there is dest; slaves is the fleet.
+func showCopyDialog(win fyne.Window, r runner, rm Remote, from, task, dest string, slaves []master.SlaveView) *copyDialog {
+	cd := &copyDialog{r: r, rm: rm, from: from, task: task, dest: dest, ticked: map[string]bool{}, results: map[string]master.CopyResult{}}
 	cd.ctx, cd.stop = context.WithCancel(context.Background())
 	var all []string
 	ungrouped := false
@@ -95,6 +101,11 @@ func showCopyDialog(win fyne.Window, r runner, rm Remote, from, task string, sla
 	cd.none = widget.NewButton("Tick None", func() { cd.tickShown(false) })
 	cd.replace = widget.NewCheck(cdReplace, nil)
 	cd.run = widget.NewCheck(cdRun, nil)
+	cd.destTo = widget.NewEntry()
+	cd.destTo.SetText(dest)
+	destHint := widget.NewLabel(cdDestHint)
+	destHint.Wrapping = fyne.TextWrapWord
+	destHint.Importance = widget.LowImportance
 	cd.bar = widget.NewProgressBar()
 	cd.bar.Hide()
 	cd.status = widget.NewLabel("")
@@ -108,12 +119,13 @@ func showCopyDialog(win fyne.Window, r runner, rm Remote, from, task string, sla
 	note.Wrapping = fyne.TextWrapWord
 	note.Importance = widget.LowImportance
 	top := container.NewVBox(note, container.NewBorder(nil, nil, widget.NewLabel("Servers of"), container.NewHBox(cd.all, cd.none), cd.groups))
-	bottom := container.NewVBox(cd.replace, cd.run, cd.bar, cd.status)
+	bottom := container.NewVBox(container.NewBorder(nil, nil, widget.NewLabel(cdDest), nil, cd.destTo), destHint,
+		cd.replace, cd.run, cd.bar, cd.status)
 	cd.d = dialog.NewCustomWithoutButtons("Copy "+task+" from "+from+" to other servers",
 		container.NewBorder(top, bottom, nil, nil, cd.list), win)
 	cd.d.SetButtons([]fyne.CanvasObject{cd.close, cd.copyBtn})
 	cd.d.SetOnClosed(cd.stop)
-	cd.d.Resize(fyne.NewSize(620, 600))
+	cd.d.Resize(fyne.NewSize(620, 680))
 	cd.groups.SetSelected(first)
 	cd.d.Show()
 	return cd
@@ -222,7 +234,7 @@ func (cd *copyDialog) targets() []string {
 // lines until the next one, which may tick other servers or Replace.
 func (cd *copyDialog) showState() {
 	n := len(cd.targets())
-	for _, w := range []fyne.Disableable{cd.groups, cd.all, cd.none, cd.replace, cd.run} {
+	for _, w := range []fyne.Disableable{cd.groups, cd.all, cd.none, cd.replace, cd.run, cd.destTo} {
 		if cd.copying {
 			w.Disable()
 		} else {
@@ -257,6 +269,14 @@ func (cd *copyDialog) submit() {
 	if len(to) == 0 || cd.copying {
 		return
 	}
+	opt := master.CopyOptions{Replace: cd.replace.Checked, Run: cd.run.Checked}
+	if d := strings.TrimSpace(cd.destTo.Text); d != cd.dest {
+		if !backup.AbsOnServer(d) {
+			cd.status.SetText(fmt.Sprintf("%q is not an absolute path on the servers: give the folder there, such as /mnt/nas/%s.", d, master.ServerPlaceholder))
+			return
+		}
+		opt.Dest = d
+	}
 	cd.copying, cd.summary = true, ""
 	clear(cd.results)
 	cd.list.UnselectAll()
@@ -265,7 +285,6 @@ func (cd *copyDialog) submit() {
 	cd.status.SetText("Copying " + cd.task + " to " + human.Plural(len(to), "server", "servers") + "…")
 	cd.showState()
 	cd.list.Refresh()
-	opt := master.CopyOptions{Replace: cd.replace.Checked, Run: cd.run.Checked}
 	cd.r.spawn(func(wctx context.Context) {
 		ctx, cancel := context.WithCancel(wctx)
 		defer cancel()

@@ -77,6 +77,24 @@ func TestTheCopyDialogCopiesToTheServersTicked(t *testing.T) {
 	if got := fr.fakeTasks.taskCalls("copy documents from FS01 to FS02 replace=true run=true"); got != 1 {
 		t.Fatalf("copy calls %v", fr.fakeTasks.calls)
 	}
+
+	// A folder of its own on each server: the destination offered is
+	// the task's, and another is sent only when changed; a relative one
+	// is refused here.
+	if cd.destTo.Text != "/mnt/backup" {
+		t.Fatalf("the destination offered is %q, want the task's /mnt/backup", cd.destTo.Text)
+	}
+	cd.destTo.SetText("nas/{server}")
+	test.Tap(cd.copyBtn)
+	if cd.copying || !strings.Contains(cd.status.Text, `"nas/{server}" is not an absolute path on the servers`) {
+		t.Fatalf("a relative destination: copying %v, status %q", cd.copying, cd.status.Text)
+	}
+	cd.destTo.SetText("/mnt/nas/{server}")
+	test.Tap(cd.copyBtn)
+	q.runUntil(t, "the third copy's end", func() bool { return !cd.copying && len(cd.results) == 1 })
+	if got := fr.fakeTasks.taskCalls("copy documents from FS01 to FS02 replace=true run=true dest=/mnt/nas/{server}"); got != 1 {
+		t.Fatalf("copy calls %v", fr.fakeTasks.calls)
+	}
 	test.Tap(cd.close)
 	if strings.Contains(overlayText(mw.win), "Copy documents") {
 		t.Error("the dialog did not close")

@@ -361,7 +361,7 @@ func (rd *restoreDialog) paths() []string {
 
 func (rd *restoreDialog) showState() {
 	target := strings.TrimSpace(rd.target.Text)
-	okTarget := strings.HasPrefix(target, "/") || isWindowsAbs(target)
+	okTarget := backup.AbsOnServer(target)
 	what := rd.whole.Checked || len(rd.ticked) > 0
 	if rd.snapshot != "" && okTarget && what {
 		rd.restore.Enable()

@@ -273,7 +273,7 @@ func (td *taskDialog) task() (backup.Task, map[string]string) {
 	}
 	t.Sources = lines(td.sources.Text)
 	for _, s := range t.Sources {
-		if !strings.HasPrefix(s, "/") && !isWindowsAbs(s) {
+		if !backup.AbsOnServer(s) {
 			problems[backup.FieldSources] = fmt.Sprintf("%q is not an absolute path on the server.", s)
 		}
 	}
@@ -284,7 +284,7 @@ func (td *taskDialog) task() (backup.Task, map[string]string) {
 	switch {
 	case t.Destination == "":
 		problems[backup.FieldDestination] = "Give the folder the snapshots go into."
-	case !strings.HasPrefix(t.Destination, "/") && !isWindowsAbs(t.Destination):
+	case !backup.AbsOnServer(t.Destination):
 		problems[backup.FieldDestination] = fmt.Sprintf("%q is not an absolute path on the server.", t.Destination)
 	}
 	t.Excludes = lines(td.excludes.Text)
@@ -316,10 +316,6 @@ func (td *taskDialog) task() (backup.Task, map[string]string) {
 	}
 	t.CatchUp = td.catchUp.Checked
 	return t, problems
-}
-
-func isWindowsAbs(p string) bool {
-	return len(p) >= 3 && p[1] == ':' && (p[2] == '\\' || p[2] == '/') || strings.HasPrefix(p, `\\`)
 }
 
 // changed re-checks the form: here at once, and on the agent once typing

@@ -751,7 +751,7 @@ func (t *tasksTab) restoreSelected() {
 
 func (t *tasksTab) copySelected() {
 	if cur, ok := t.current(); ok {
-		t.lastCopy = showCopyDialog(t.win, t.r, t.rm, t.slave, cur.Task.Name, t.slaves())
+		t.lastCopy = showCopyDialog(t.win, t.r, t.rm, t.slave, cur.Task.Name, cur.Task.Destination, t.slaves())
 	}
 }
 

@@ -182,7 +182,11 @@ func (f *fakeTasks) RestoreSnapshot(_ context.Context, _, task, snap string, opt
 // CopyTask copies to every slave but those in copyErr, which answer
 // with its error.
 func (f *fakeTasks) CopyTask(ctx context.Context, from, name string, to []string, opt master.CopyOptions, done func(master.CopyResult)) ([]master.CopyResult, error) {
-	f.record(fmt.Sprintf("copy %s from %s to %s replace=%v run=%v", name, from, strings.Join(to, ","), opt.Replace, opt.Run))
+	c := fmt.Sprintf("copy %s from %s to %s replace=%v run=%v", name, from, strings.Join(to, ","), opt.Replace, opt.Run)
+	if opt.Dest != "" {
+		c += " dest=" + opt.Dest
+	}
+	f.record(c)
 	out := make([]master.CopyResult, len(to))
 	for i, s := range to {
 		ok := f.copyErr[s] == nil

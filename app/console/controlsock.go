@@ -110,6 +110,8 @@ type ctlRequest struct {
 	To      []string `json:"to,omitempty"`
 	Replace bool     `json:"replace,omitempty"`
 	Run     bool     `json:"run,omitempty"`
+	// task_copy: the destination on each slave ({server}: its name)
+	CopyDest string `json:"copy_dest,omitempty"`
 
 	// task_rerun: the states whose tasks run again (Group and Slave,
 	// if set, the scope; DryRun only lists them)

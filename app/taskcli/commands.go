@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"path"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -68,16 +69,26 @@ func (e *Env) examples(lines ...string) string {
 // path reads a path given on the command line.
 func (e *Env) path(flag, p string) (string, error) {
 	if e.RemotePaths {
-		if !filepath.IsAbs(p) {
-			return "", cmdline.Usagef("%s %q: give an absolute path on the server", flag, p)
-		}
-		return filepath.Clean(p), nil
+		return RemotePath(flag, p)
 	}
 	abs, err := filepath.Abs(p)
 	if err != nil {
 		return "", cmdline.Usagef("%s %q: %v", flag, p, err)
 	}
 	return abs, nil
+}
+
+// RemotePath reads a path on a server given to flag on the console's
+// command line: it must be absolute, as nothing here knows the server's
+// working folder.
+func RemotePath(flag, p string) (string, error) {
+	switch {
+	case !backup.AbsOnServer(p):
+		return "", cmdline.Usagef("%s %q: give an absolute path on the server", flag, p)
+	case strings.HasPrefix(p, "/"):
+		return path.Clean(p), nil
+	}
+	return p, nil // a Windows server's: its agent cleans it
 }
 
 // Command is `task …`: add, edit, remove, list, show, run, stop, history,

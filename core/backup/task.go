@@ -109,6 +109,14 @@ func FieldOf(err error) string {
 	return ""
 }
 
+// AbsOnServer says p is an absolute path on a server of either kind
+// (/srv/data, C:\Data, \\nas\share), whatever the system that asks: a
+// console checks the paths it sends an agent before the agent does, and
+// nothing on the console knows the server's working folder.
+func AbsOnServer(p string) bool {
+	return strings.HasPrefix(p, "/") || len(p) >= 3 && p[1] == ':' && (p[2] == '\\' || p[2] == '/') || strings.HasPrefix(p, `\\`)
+}
+
 // MaxNameLen bounds a task's name, which is also a folder name.
 const MaxNameLen = 63
 

@@ -43,6 +43,24 @@ type CopyOptions struct {
 	// Run: each slave that took the task runs it at once, to show it
 	// works there.
 	Run bool
+	// Dest, when set, is the destination on each slave instead of the
+	// task's, ServerPlaceholder standing for the slave's name: servers
+	// that share a NAS each need a folder of their own on it
+	// (/mnt/nas/{server}).
+	Dest string
+}
+
+// ServerPlaceholder, in CopyOptions.Dest, stands for each slave's name.
+const ServerPlaceholder = "{server}"
+
+// destFor is the destination opt gives slave's copy of a task whose
+// own is dest. A name's slashes would make folders: they become dashes.
+func (opt CopyOptions) destFor(slave, dest string) string {
+	if opt.Dest == "" {
+		return dest
+	}
+	name := strings.NewReplacer("/", "-", "\\", "-").Replace(slave)
+	return strings.ReplaceAll(opt.Dest, ServerPlaceholder, name)
 }
 
 // CopyResult is what became of a task copied to one slave.
@@ -122,6 +140,7 @@ func (m *Master) copyTaskTo(ctx context.Context, slave string, t backup.Task, op
 		return r
 	}
 	t.Version, t.Created, t.Modified = 0, time.Time{}, time.Time{}
+	t.Destination = opt.destFor(slave, t.Destination)
 	for _, h := range have {
 		if backup.NameKey(h.Task.Name) != backup.NameKey(t.Name) {
 			continue

@@ -3,6 +3,7 @@ package master
 import (
 	"context"
 	"errors"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -95,6 +96,20 @@ func TestATaskIsCopiedToOtherSlaves(t *testing.T) {
 			}
 		case <-deadline:
 			t.Fatal("FS03's run did not finish within 30 s")
+		}
+	}
+
+	// Servers that share a NAS: each gets a folder of its own, named
+	// after it, and runs into it while the others' stay theirs.
+	shared := t.TempDir()
+	res, err = c.CopyTask(ctx, "FS01", "docs", []string{"FS02", "FS03"},
+		CopyOptions{Replace: true, Run: true, Dest: filepath.Join(shared, ServerPlaceholder)}, nil)
+	if err != nil || len(res) != 2 {
+		t.Fatalf("a copy with a folder per server: %+v %v", res, err)
+	}
+	for _, r := range res {
+		if want := filepath.Join(shared, r.Slave); r.Err != nil || r.Info.Task.Destination != want {
+			t.Errorf("%s: %v, destination %s, want %s", r.Slave, r.Err, r.Info.Task.Destination, want)
 		}
 	}
 
