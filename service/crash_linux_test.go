@@ -139,7 +139,7 @@ func TestKillingTheAgentMidRunLosesNoSnapshot(t *testing.T) {
 	}
 	ents, _ := os.ReadDir(filepath.Join(dest, "docs"))
 	for _, e := range ents {
-		if strings.Contains(e.Name(), ".") {
+		if strings.Contains(e.Name(), ".") && e.Name() != ".lanyard-owner" { // the server's claim on the folder stays
 			t.Fatalf("%s is left after a successful run", e.Name())
 		}
 	}
