@@ -87,9 +87,10 @@ func claimTaskDir(dir, task string, o Owner) error {
 	if err != nil {
 		return err
 	}
-	// Whole or not at all: a new file, renamed over the old.
+	// Whole or not at all: a new file, renamed over the old. Readable by
+	// all: the other servers on the share must learn whose it is.
 	path := filepath.Join(dir, ownerFile)
-	if err := os.WriteFile(path+partialSuffix, append(b, '\n'), 0o600); err != nil {
+	if err := os.WriteFile(path+partialSuffix, append(b, '\n'), 0o644); err != nil {
 		return destErr(err)
 	}
 	return destErr(os.Rename(path+partialSuffix, path))
@@ -106,7 +107,8 @@ func readOwner(dir string) (*Owner, error) {
 	}
 	var o Owner
 	if err := json.Unmarshal(b, &o); err != nil || o.Agent == "" {
-		return nil, fmt.Errorf("%s is not a server's name: %s", filepath.Join(dir, ownerFile), strings.TrimSpace(cutOwner(b)))
+		return nil, fmt.Errorf("%s does not name a server (it reads %s): delete it, and the next run claims the folder for its server",
+			filepath.Join(dir, ownerFile), cutOwner(b))
 	}
 	return &o, nil
 }

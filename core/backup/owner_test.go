@@ -84,4 +84,14 @@ func TestATasksFolderIsOneServersOwn(t *testing.T) {
 	if got := f.taskDirNames(); strings.Contains(strings.Join(got, " "), ".partial") {
 		t.Fatalf("the folder keeps a partial file: %v", got)
 	}
+
+	// A claim that names nobody is not taken for anybody's: the run
+	// says to delete it.
+	if err := os.WriteFile(filepath.Join(backup.TaskDir(f.dest, "docs"), ".lanyard-owner"), []byte("{}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if rep := run(fs02); rep.Result != backup.ResultFailed || !strings.Contains(rep.Error, "does not name a server") ||
+		!strings.Contains(rep.Error, "delete it, and the next run claims the folder") {
+		t.Fatalf("a damaged claim: %s %q", rep.Result, rep.Error)
+	}
 }
