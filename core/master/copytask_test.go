@@ -3,6 +3,7 @@ package master
 import (
 	"context"
 	"errors"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -146,7 +147,11 @@ func TestTasksOfSeveralSlavesRunAtOnce(t *testing.T) {
 			t.Fatal(err)
 		}
 		c.waitState(t, name, StateConnected)
-		if _, _, err := c.PutTask(ctx, name, backup.Task{Name: "docs", Sources: []string{src}, Destination: dest, Schedule: "manual"}); err != nil {
+		own := filepath.Join(dest, name) // a folder of its own: the task's folder is one server's
+		if err := os.Mkdir(own, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := c.PutTask(ctx, name, backup.Task{Name: "docs", Sources: []string{src}, Destination: own, Schedule: "manual"}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -174,6 +179,9 @@ func TestTasksOfSeveralSlavesRunAtOnce(t *testing.T) {
 		case e := <-events:
 			if e.Kind == agent.EventFinished {
 				finished[e.Slave] = true
+				if e.Report.Result != backup.ResultCompleted {
+					t.Errorf("%s's run: %s %s", e.Slave, e.Report.Result, e.Report.Error)
+				}
 			}
 		case <-deadline:
 			t.Fatalf("runs finished within 30 s: %v, want FS01's and FS02's", finished)
