@@ -105,7 +105,7 @@ func (v *backupsView) runShown(tasks []master.TaskRef) {
 			n := done
 			v.o.do(func() {
 				p.bar.SetValue(float64(n) / float64(len(tasks)))
-				p.words.SetText(fmt.Sprintf("Started %s of %s…", human.Count(n), human.Plural(len(tasks), "task", "tasks")))
+				p.words.SetText(fmt.Sprintf("Starting %s: %s asked so far…", human.Plural(len(tasks), "task", "tasks"), human.Count(n)))
 			})
 		})
 		v.o.do(func() {
