@@ -26,8 +26,9 @@
 //	remote.go          remote management: commands to a linked agent (status, log, settings, password),
 //	                   refusals in plain words, "not supported by this agent version", the audit
 //	remote_tasks.go    a linked agent's backup tasks (list, check, put, run, history, restore…) and the
-//	                   task events agents push, fanned out to WatchTasks subscribers
-//	copytask.go        a task of one slave given to others (copied, replaced, run), each one's result
+//	                   task events agents push, fanned out to WatchTasks subscribers; RunTasks, many at once
+//	copytask.go        a task of one slave given to others (copied, replaced, run; a folder each with
+//	                   {server}), each one's result
 //	pool.go            EachSlave: one command to many slaves, a bounded number at once; forEach
 //	groups.go          a group: the name its slaves share; renaming it with its mail recipients
 //	bulk.go            importing and exporting entries in bulk (core/slavefile), keys derived by a pool
