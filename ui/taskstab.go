@@ -591,8 +591,10 @@ func (t *tasksTab) taskText(info agent.TaskInfo) string {
 	}
 	what += "; " + scheduleWords(task.Schedule) + ", " + task.Retention.String() + "."
 	switch {
+	case info.Running && info.LastRun != nil:
+		what += "\nRunning now (its progress is in the table). " + runText("The run before started", *info.LastRun)
 	case info.Running:
-		what += "\nRunning now."
+		what += "\nRunning now, for the first time (its progress is in the table)."
 	case info.LastRun == nil:
 		what += "\nNever run."
 	default:

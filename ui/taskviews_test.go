@@ -97,6 +97,15 @@ func TestTheTasksTabShowsTheSelectedTaskInFull(t *testing.T) {
 			t.Errorf("with mail selected the tab lacks %q:\n%s", want, tt.detail.Text)
 		}
 	}
+	// Running, the run before is still worth reading.
+	running := tt.rows[1]
+	running.Running = true
+	tt.rows[1] = running
+	tt.showState()
+	if !strings.Contains(tt.detail.Text, "\nRunning now (its progress is in the table). The run before started ") ||
+		!strings.Contains(tt.detail.Text, ": the destination /mnt/nas is not mounted") {
+		t.Errorf("with mail running the tab says:\n%s", tt.detail.Text)
+	}
 	tt.table.Select(widget.TableCellID{Row: 2, Col: 0}) // photos, never run
 	if want := "photos copies /srv/photos to /mnt/backup; manual only, keep all.\nNever run."; tt.detail.Text != want {
 		t.Errorf("with photos selected the tab says %q, want %q", tt.detail.Text, want)
