@@ -149,10 +149,18 @@ func Init(db *store.DB, o InitOptions) (Settings, []string, error) {
 	if err != nil {
 		return Settings{}, nil, err
 	}
+	before, _, err := LoadSettings(db)
+	if err != nil {
+		return Settings{}, nil, err
+	}
 	var s Settings
 	err = db.UpdateSettings(settingsKey, &s, func() error { return applyInit(&s, o, listen, key, keyName) })
 	if err != nil {
 		return Settings{}, nil, err
+	}
+	var moved []string // the task folders the old name claimed are the new name's
+	if before.Name != "" && !strings.EqualFold(before.Name, s.Name) {
+		moved = reclaimFolders(db, before.Name, s.Name)
 	}
 	if masters != nil {
 		if err := db.ReplaceMasters(masters); err != nil {
@@ -163,7 +171,7 @@ func Init(db *store.DB, o InitOptions) (Settings, []string, error) {
 	if err != nil {
 		return Settings{}, nil, err
 	}
-	return s, warnings, nil
+	return s, append(warnings, moved...), nil
 }
 
 // initListen is init's listen address in canonical form; "" when not

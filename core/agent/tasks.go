@@ -153,8 +153,34 @@ func (t *Tasks) owner() backup.Owner {
 	if err != nil || s.Name == "" {
 		return backup.Owner{}
 	}
+	return ownerNamed(s.Name)
+}
+
+// ownerNamed is this server under the agent's name name.
+func ownerNamed(name string) backup.Owner {
 	host, _ := os.Hostname()
-	return backup.Owner{Agent: s.Name, Host: host}
+	return backup.Owner{Agent: name, Host: host}
+}
+
+// reclaimFolders hands the folders of the tasks in db from the agent's
+// old name to its new one, after a rename; what could not be handed
+// over is said, with what to do.
+func reclaimFolders(db *store.DB, old, name string) []string {
+	docs, err := db.Tasks()
+	if err != nil {
+		return []string{"the task folders could not be handed to the new name: " + err.Error()}
+	}
+	var out []string
+	for _, d := range docs {
+		task, err := decodeTask(d)
+		if err != nil {
+			continue
+		}
+		if err := backup.ReclaimTaskDir(task.Destination, task.Name, old, ownerNamed(name)); err != nil {
+			out = append(out, "task "+task.Name+": "+err.Error())
+		}
+	}
+	return out
 }
 
 // NewTasks builds the task manager; Start brings it to life.

@@ -247,3 +247,45 @@ func TestTheSchedulerRunsATaskOnTime(t *testing.T) {
 		}
 	}
 }
+
+// A run claims its task's folder under the agent's name; renamed with
+// init, the agent hands its folders to its new name, so that its next
+// run is not refused by its own snapshots.
+func TestARenamedAgentKeepsItsTaskFolders(t *testing.T) {
+	db := initializedDB(t)
+	tasks, _ := newTasks(t, db, agent.TasksConfig{})
+	src, dest := backupDirs(t)
+	ctx := context.Background()
+	if _, _, err := tasks.Put(ctx, backup.Task{Name: "docs", Sources: []string{src}, Destination: dest}); err != nil {
+		t.Fatal(err)
+	}
+	run := func() backup.Report {
+		t.Helper()
+		h, err := tasks.Run(ctx, "docs", "manual")
+		if err != nil {
+			t.Fatal(err)
+		}
+		<-h.Done()
+		return h.Report()
+	}
+	claim := func() string {
+		t.Helper()
+		b, err := os.ReadFile(filepath.Join(dest, "docs", ".lanyard-owner"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(b)
+	}
+	if rep := run(); rep.Result != backup.ResultCompleted || !strings.Contains(claim(), `"agent":"`+slaveName+`"`) {
+		t.Fatalf("the first run: %s %s; the claim %s", rep.Result, rep.Error, claim())
+	}
+	if _, warnings, err := agent.Init(db, agent.InitOptions{Name: "FS01-new", Password: []byte(password)}); err != nil {
+		t.Fatalf("the rename: %v %v", err, warnings)
+	}
+	if !strings.Contains(claim(), `"agent":"FS01-new"`) {
+		t.Fatalf("after the rename the folder is claimed by %s", claim())
+	}
+	if rep := run(); rep.Result != backup.ResultCompleted {
+		t.Fatalf("the run after the rename: %s %s", rep.Result, rep.Error)
+	}
+}

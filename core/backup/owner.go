@@ -83,6 +83,11 @@ func claimTaskDir(dir, task string, o Owner) error {
 	if cur != nil && *cur == o {
 		return nil
 	}
+	return writeOwner(dir, o)
+}
+
+// writeOwner makes dir o's.
+func writeOwner(dir string, o Owner) error {
 	b, err := json.Marshal(o)
 	if err != nil {
 		return err
@@ -94,6 +99,26 @@ func claimTaskDir(dir, task string, o Owner) error {
 		return destErr(err)
 	}
 	return destErr(os.Rename(path+partialSuffix, path))
+}
+
+// ReclaimTaskDir hands task's folder under dest from the server's old
+// name to o, after the server was renamed: only a folder claimed by old
+// changes. A destination that is not there now (its share not mounted)
+// or a claim that cannot be read or written is an error that says what
+// to do; a task that never ran has nothing to hand over.
+func ReclaimTaskDir(dest, task, old string, o Owner) error {
+	dir := TaskDir(dest, task)
+	if _, err := os.Stat(dest); err != nil {
+		return fmt.Errorf("the destination %s cannot be read now (is its share mounted?): once it can, delete %s in %s if it names %q", dest, ownerFile, dir, old)
+	}
+	cur, err := readOwner(dir)
+	switch {
+	case err != nil:
+		return err
+	case cur == nil || !strings.EqualFold(cur.Agent, old):
+		return nil
+	}
+	return writeOwner(dir, o)
 }
 
 // readOwner reads dir's owner; nil when it has none (or dir is not there).
