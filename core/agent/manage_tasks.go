@@ -155,6 +155,10 @@ func (a *Agent) handleTaskCheck(_ context.Context, _ *link.Link, body []byte) (p
 	}
 	task := TaskFromPB(req.Task)
 	resp := &pb.TaskCheckResponse{}
+	if err := task.CheckGivenPaths(); err != nil {
+		resp.Error, resp.Field = err.Error(), backup.FieldOf(err)
+		return resp, nil
+	}
 	if err := task.Normalize(); err != nil {
 		resp.Error, resp.Field = err.Error(), backup.FieldOf(err)
 		return resp, nil
@@ -186,7 +190,11 @@ func (a *Agent) handleTaskPut(ctx context.Context, _ *link.Link, body []byte) (p
 	if req.Task == nil {
 		return nil, badRequest("task.put needs the task's definition")
 	}
-	info, warnings, err := a.tasks.Put(ctx, TaskFromPB(req.Task))
+	task := TaskFromPB(req.Task)
+	if err := task.CheckGivenPaths(); err != nil {
+		return nil, taskError(err)
+	}
+	info, warnings, err := a.tasks.Put(ctx, task)
 	if err != nil {
 		return nil, taskError(err)
 	}

@@ -117,6 +117,22 @@ func AbsOnServer(p string) bool {
 	return strings.HasPrefix(p, "/") || len(p) >= 3 && p[1] == ':' && (p[2] == '\\' || p[2] == '/') || strings.HasPrefix(p, `\\`)
 }
 
+// CheckGivenPaths refuses a task whose sources or destination are not
+// absolute as given: a console sends the paths a person typed for a
+// server, and Normalize would make a relative one absolute against the
+// agent's working folder, which nobody chose.
+func (t *Task) CheckGivenPaths() error {
+	for _, s := range t.Sources {
+		if s = strings.TrimSpace(s); !AbsOnServer(s) {
+			return inField(FieldSources, invalidf("source %q is not an absolute path", s))
+		}
+	}
+	if d := strings.TrimSpace(t.Destination); d != "" && !AbsOnServer(d) {
+		return inField(FieldDestination, invalidf("destination %q is not an absolute path", d))
+	}
+	return nil
+}
+
 // MaxNameLen bounds a task's name, which is also a folder name.
 const MaxNameLen = 63
 

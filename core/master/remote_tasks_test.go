@@ -50,6 +50,16 @@ func TestTwoConsolesManageOneAgentsTasksAndSeeTheSameRun(t *testing.T) {
 	if err != nil || check.Field != backup.FieldDestination || len(check.NextRuns) != 5 {
 		t.Fatalf("check: %+v, %v", check, err)
 	}
+	// A relative path means nothing on the server: refused as given, not
+	// made absolute against the agent's working folder.
+	check, err = c1.CheckTask(ctx, "FS01", backup.Task{Name: "docs", Sources: []string{src}, Destination: "backups", Schedule: "manual"})
+	if err != nil || check.Field != backup.FieldDestination || !strings.Contains(check.Error, `destination "backups" is not an absolute path`) {
+		t.Fatalf("check of a relative destination: %+v, %v", check, err)
+	}
+	if _, _, err := c1.PutTask(ctx, "FS01", backup.Task{Name: "docs", Sources: []string{"data"}, Destination: dest}); err == nil ||
+		!strings.Contains(err.Error(), `source \"data\" is not an absolute path`) {
+		t.Fatalf("add with a relative source: %v", err)
+	}
 	info, _, err := c1.PutTask(ctx, "FS01", backup.Task{Name: "docs", Sources: []string{src}, Destination: dest, Schedule: "manual"})
 	if err != nil || info.Task.Version != 1 {
 		t.Fatalf("add: %+v, %v", info, err)
@@ -115,7 +125,7 @@ func TestTwoConsolesManageOneAgentsTasksAndSeeTheSameRun(t *testing.T) {
 	for _, r := range recs {
 		cmds = append(cmds, r.Command+": "+r.Result)
 	}
-	want := []string{"task add docs: ok", "task edit docs (version 1): ok", "task run docs: ok", "task verify docs latest: started", "task verify docs latest: ok"}
+	want := []string{`task add docs: failed: FS01 answered: "source \"data\" is not an absolute path"`, "task add docs: ok", "task edit docs (version 1): ok", "task run docs: ok", "task verify docs latest: started", "task verify docs latest: ok"}
 	if strings.Join(cmds, "\n") != strings.Join(want, "\n") {
 		t.Errorf("audit of the first console:\n%s", strings.Join(cmds, "\n"))
 	}
