@@ -166,16 +166,12 @@ func ownerNamed(name string) backup.Owner {
 // old name to its new one, after a rename; what could not be handed
 // over is said, with what to do.
 func reclaimFolders(db *store.DB, old, name string) []string {
-	docs, err := db.Tasks()
+	var out []string
+	tasks, err := storedTasks(db, func(err error) { out = append(out, err.Error()) })
 	if err != nil {
 		return []string{"the task folders could not be handed to the new name: " + err.Error()}
 	}
-	var out []string
-	for _, d := range docs {
-		task, err := decodeTask(d)
-		if err != nil {
-			continue
-		}
+	for _, task := range tasks {
 		if err := backup.ReclaimTaskDir(task.Destination, task.Name, old, ownerNamed(name)); err != nil {
 			out = append(out, "task "+task.Name+": "+err.Error())
 		}
@@ -315,7 +311,13 @@ func (t *Tasks) loadAll() ([]backup.Task, error) {
 	if t.db == nil {
 		return nil, nil
 	}
-	docs, err := t.db.Tasks()
+	return storedTasks(t.db, func(err error) { t.log.Warn(err) })
+}
+
+// storedTasks is every task in db; bad hears each record that cannot be
+// read, which is left out.
+func storedTasks(db *store.DB, bad func(error)) ([]backup.Task, error) {
+	docs, err := db.Tasks()
 	if err != nil {
 		return nil, err
 	}
@@ -323,7 +325,7 @@ func (t *Tasks) loadAll() ([]backup.Task, error) {
 	for _, d := range docs {
 		task, err := decodeTask(d)
 		if err != nil {
-			t.log.Warn(err)
+			bad(err)
 			continue
 		}
 		out = append(out, task)

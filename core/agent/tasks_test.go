@@ -279,8 +279,22 @@ func TestARenamedAgentKeepsItsTaskFolders(t *testing.T) {
 	if rep := run(); rep.Result != backup.ResultCompleted || !strings.Contains(claim(), `"agent":"`+slaveName+`"`) {
 		t.Fatalf("the first run: %s %s; the claim %s", rep.Result, rep.Error, claim())
 	}
-	if _, warnings, err := agent.Init(db, agent.InitOptions{Name: "FS01-new", Password: []byte(password)}); err != nil {
+	// A second task whose share is not mounted at the rename: init says
+	// what to do about its folder.
+	_, away := backupDirs(t)
+	if _, _, err := tasks.Put(ctx, backup.Task{Name: "mail", Sources: []string{src}, Destination: away}); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Remove(away); err != nil {
+		t.Fatal(err)
+	}
+	_, warnings, err := agent.Init(db, agent.InitOptions{Name: "FS01-new", Password: []byte(password)})
+	if err != nil {
 		t.Fatalf("the rename: %v %v", err, warnings)
+	}
+	if w := strings.Join(warnings, "\n"); !strings.Contains(w, "task mail: the destination "+away+" cannot be read now (is its share mounted?)") ||
+		strings.Contains(w, "task docs") {
+		t.Errorf("the rename's warnings:\n%s", w)
 	}
 	if !strings.Contains(claim(), `"agent":"FS01-new"`) {
 		t.Fatalf("after the rename the folder is claimed by %s", claim())

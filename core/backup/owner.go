@@ -115,7 +115,7 @@ func ReclaimTaskDir(dest, task, old string, o Owner) error {
 	switch {
 	case err != nil:
 		return err
-	case cur == nil || !strings.EqualFold(cur.Agent, old):
+	case cur == nil || !sameOwner(*cur, Owner{Agent: old}):
 		return nil
 	}
 	return writeOwner(dir, o)
