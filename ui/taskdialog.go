@@ -17,13 +17,17 @@ import (
 
 	"github.com/lanyard/lanyard/core/agent"
 	"github.com/lanyard/lanyard/core/backup"
+	"github.com/lanyard/lanyard/core/human"
 )
 
 // The Task dialog: a backup task's definition, added or edited. What can
 // be checked here is checked as it is typed (the name, the numbers, the
 // schedule's form); the rest (that the sources exist on the server, that
 // the destination is not inside a source) is checked by the agent a
-// moment after typing stops, and each problem shows under its field. The
+// moment after typing stops, and each problem shows under its field,
+// except a field of a new task not typed in yet: what is still to fill
+// in is said once under the form instead, so that a fresh dialog is not
+// all red and the form does not jump as the first keys are typed. The
 // schedule has presets and shows the next five runs on the server's
 // clock. Save asks the agent to check again and store it; an edit made by
 // another console meanwhile is refused with "changed by another console:
@@ -56,20 +60,28 @@ type taskDialog struct {
 	base  backup.Task // as read (version, times); the fields come from the form
 	saved func(agent.TaskInfo)
 
-	name, sources, dest, excludes, clock, cron, overdue *widget.Entry
-	keep                                                [4]*widget.Entry
-	kind, weekday                                       *widget.Select
-	catchUp                                             *widget.Check
-	errs                                                map[string]*widget.Label
-	nextRuns, warnings, status                          *widget.Label
-	save                                                *widget.Button
-	body                                                fyne.CanvasObject
+	name, dest, clock, cron, overdue *widget.Entry
+	sources, excludes                *linesEntry
+	keep                             [4]*widget.Entry
+	kind, weekday                    *widget.Select
+	catchUp                          *widget.Check
+	errs                             map[string]*widget.Label
+	nextRuns, warnings, status       *widget.Label
+	save                             *widget.Button
+	body                             fyne.CanvasObject
 
 	mu       sync.Mutex // guards checkGen between the debounce timer and the Fyne thread
 	checkGen int
 	timer    *time.Timer
 	agentErr string // the agent's last verdict, and its field
 	agentFld string
+	untyped  map[string]bool // a new task's fields not typed in yet
+	toFill   bool            // status says what is still to fill in
+}
+
+// tdFieldWords name the fields "still to fill in" lists.
+var tdFieldWords = map[string]string{
+	backup.FieldName: "a name", backup.FieldSources: "the sources", backup.FieldDestination: "a destination",
 }
 
 // showTaskDialog opens the dialog: cur nil adds a task.
@@ -79,6 +91,7 @@ func showTaskDialog(win fyne.Window, r runner, rm Remote, slave string, cur *age
 		td.base = cur.Task
 	} else {
 		td.base = backup.Task{Schedule: "daily@02:00", CatchUp: true, Retention: backup.Retention{KeepDaily: 14, KeepMonthly: 6}}
+		td.untyped = map[string]bool{backup.FieldName: true, backup.FieldSources: true, backup.FieldDestination: true}
 	}
 	td.build(cur != nil)
 	td.fill(td.base)
@@ -108,19 +121,30 @@ func (td *taskDialog) build(editing bool) {
 		e.OnChanged = func(string) { td.changed() }
 		return e
 	}
-	multi := func(hint string) *widget.Entry {
-		e := widget.NewMultiLineEntry()
+	typed := func(e *widget.Entry, field string) {
+		e.OnChanged = func(string) {
+			if td.save != nil { // typed, not filled in by the dialog
+				delete(td.untyped, field)
+			}
+			td.changed()
+		}
+	}
+	multi := func(hint string) *linesEntry {
+		e := newLines()
 		e.SetPlaceHolder(hint)
 		e.SetMinRowsVisible(3)
 		e.OnChanged = func(string) { td.changed() }
 		return e
 	}
 	td.name = entry("e.g. documents")
+	typed(td.name, backup.FieldName)
 	if editing {
 		td.name.Disable()
 	}
 	td.sources = multi("one folder or file per line, as paths on the server:\n/home/alice/Documents")
+	typed(&td.sources.Entry, backup.FieldSources)
 	td.dest = entry("a folder on the server: /mnt/backup")
+	typed(td.dest, backup.FieldDestination)
 	td.excludes = multi("optional, one per line: *.tmp, node_modules, /home/*/.cache")
 	td.kind = widget.NewSelect([]string{tdManual, tdHourly, tdDaily, tdWeekly, tdCron}, func(string) { td.scheduleShown(); td.changed() })
 	td.clock = entry("02:00")
@@ -178,6 +202,22 @@ func (td *taskDialog) form() fyne.CanvasObject {
 		td.catchUp)
 	return container.NewVBox(container.NewGridWithColumns(2, left, right), td.warnings, td.status)
 }
+
+// linesEntry is a multi-line entry, one path or pattern per line, that
+// Tab leaves for the next field as in any other (a tab in a path is
+// pasted, never typed).
+type linesEntry struct{ widget.Entry }
+
+func newLines() *linesEntry {
+	e := &linesEntry{}
+	e.MultiLine = true
+	e.Wrapping = fyne.TextWrap(fyne.TextTruncateClip)
+	e.ExtendBaseWidget(e)
+	return e
+}
+
+// AcceptsTab says Tab moves the focus on.
+func (e *linesEntry) AcceptsTab() bool { return false }
 
 func labelled(s string, w fyne.CanvasObject) fyne.CanvasObject {
 	l := widget.NewLabel(s)
@@ -340,16 +380,21 @@ func (td *taskDialog) changed() {
 	td.mu.Unlock()
 }
 
-// showProblems shows each problem under its field.
+// showProblems shows each problem under its field, and what a new task
+// still needs in the fields not typed in yet under the form.
 func (td *taskDialog) showProblems(problems map[string]string) {
 	if td.agentErr != "" {
 		if _, ok := problems[td.agentFld]; !ok {
 			problems[td.agentFld] = td.agentErr
 		}
 	}
+	td.sayToFill(problems)
 	relayout := false
 	for f, l := range td.errs {
 		msg := problems[f]
+		if td.untyped[f] {
+			msg = ""
+		}
 		if l.Text != msg {
 			l.SetText(msg)
 		}
@@ -368,6 +413,25 @@ func (td *taskDialog) showProblems(problems map[string]string) {
 		td.save.Enable()
 	} else {
 		td.save.Disable()
+	}
+}
+
+// sayToFill says under the form which of the fields not typed in yet
+// still need something, in the order they are shown.
+func (td *taskDialog) sayToFill(problems map[string]string) {
+	var need []string
+	for _, f := range []string{backup.FieldName, backup.FieldSources, backup.FieldDestination} {
+		if _, bad := problems[f]; bad && td.untyped[f] {
+			need = append(need, tdFieldWords[f])
+		}
+	}
+	switch {
+	case len(need) > 0:
+		td.status.SetText("To save, give " + human.List(need, len(need)) + ".")
+		td.toFill = true
+	case td.toFill:
+		td.status.SetText("")
+		td.toFill = false
 	}
 }
 

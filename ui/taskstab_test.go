@@ -322,6 +322,52 @@ func TestTaskColumnsHoldTheirUsualTexts(t *testing.T) {
 	}
 }
 
+// A new task's dialog is not all red before anything is typed: what is
+// still to fill in is said once under the form, and a field's own problem
+// shows under it once the field is typed in.
+func TestANewTaskSaysWhatIsStillToFillInWithoutRedFields(t *testing.T) {
+	mw, _, _ := tasksWindow(t)
+	test.Tap(mw.detail.tasksTab.add)
+	td := openTaskDialog(t, mw)
+	for f, l := range td.errs {
+		if l.Visible() {
+			t.Errorf("a fresh dialog shows %q under %s", l.Text, f)
+		}
+	}
+	if want := "To save, give a name, the sources and a destination."; td.status.Text != want {
+		t.Errorf("under the form %q, want %q", td.status.Text, want)
+	}
+	if !td.save.Disabled() {
+		t.Error("Save is enabled with nothing filled in")
+	}
+	test.Type(td.name, "bob docs/")
+	if !td.errs[backup.FieldName].Visible() {
+		t.Error("a bad name typed is not shown under Name")
+	}
+	td.name.SetText("bob-docs")
+	test.Type(td.dest, "backup")
+	if got := td.errs[backup.FieldDestination].Text; !td.errs[backup.FieldDestination].Visible() || !strings.Contains(got, "not an absolute path") {
+		t.Errorf("under Destination %q", got)
+	}
+	if want := "To save, give the sources."; td.status.Text != want {
+		t.Errorf("under the form %q, want %q", td.status.Text, want)
+	}
+	test.Type(td.sources, "/home/bob")
+	if td.status.Text != "" {
+		t.Errorf("with every field typed in, under the form %q", td.status.Text)
+	}
+
+	// Tab leaves the many-line Sources for the next field, as it leaves
+	// every other field.
+	c := mw.win.Canvas()
+	c.Focus(td.name)
+	c.FocusNext()
+	if tb, ok := c.Focused().(fyne.Tabbable); !ok || tb.AcceptsTab() || c.Focused() != fyne.Focusable(td.sources) {
+		t.Errorf("after Name the focus is on %T, which takes Tab", c.Focused())
+	}
+	td.close()
+}
+
 func TestTheTaskDialogShowsTheAgentsVerdictUnderItsField(t *testing.T) {
 	mw, q, fr := tasksWindow(t)
 	tt := mw.detail.tasksTab
