@@ -206,10 +206,14 @@ func TestBackupTasksFromTheConsolesCommandLineSeenByTwoConsoles(t *testing.T) {
 	if out, code = cli(one, "", "task", "copy", "docs", "--slave", "FS01"); code != 2 || !strings.Contains(out, "--to NAME") {
 		t.Fatalf("a copy to nowhere: exit %d\n%s", code, out)
 	}
-	// A folder of its own for each server on a share: {server} is its name.
-	if out, code = cli(one, "", "task", "copy", "docs", "--slave", "FS01", "--to", "FS02", "--replace", "--dest", filepath.Join(fresh, "{server}")); code != 0 ||
-		!strings.Contains(out, "FS02: replaced") {
+	// A folder of its own for each server on a share: {server} is its
+	// name, and --create-dest has each server make its folder there.
+	if out, code = cli(one, "", "task", "copy", "docs", "--slave", "FS01", "--to", "FS02", "--replace", "--dest", filepath.Join(fresh, "{server}"), "--create-dest"); code != 0 ||
+		!strings.Contains(out, "FS02: replaced\n") {
 		t.Fatalf("a copy with a folder per server: exit %d\n%s", code, out)
+	}
+	if fi, err := os.Stat(filepath.Join(fresh, "FS02")); err != nil || !fi.IsDir() {
+		t.Fatalf("FS02's folder on the share was not made: %v", err)
 	}
 	if out, _ = cli(one, "", "task", "show", "docs", "--slave", "FS02"); !strings.Contains(out, filepath.Join(fresh, "FS02")) {
 		t.Fatalf("FS02's copy with its own folder:\n%s", out)

@@ -69,6 +69,7 @@ func exerciseTasks(t *testing.T, dir string, live bool) {
 		{"task", "add", "other", "--source", src, "--dest", dest, "--schedule", "every day"},
 		{"task", "add", "docs", "--source", src, "--dest", dest},
 		{"task", "add", "other", "--dest", dest},
+		{"task", "add", "other", "--source", src, "--dest", filepath.Join(dest, "nas", "fs01"), "--create-dest"}, // the share is not mounted
 		{"task", "run", "nope"},
 		{"task", "edit", "docs", "--schedule", "99 * * * *"},
 		{"task", "show", "nope"},
@@ -88,6 +89,9 @@ func exerciseTasks(t *testing.T, dir string, live bool) {
 	if err := json.Unmarshal([]byte(run(0, "task", "list", "--json").stdout), &list); err != nil || len(list) != 1 ||
 		list[0].Task.Schedule != "daily@02:00" || list[0].Task.Version != 1 {
 		t.Fatalf("list after refusals: %+v %v", list, err)
+	}
+	if _, err := os.Stat(filepath.Join(dest, "nas")); !os.IsNotExist(err) {
+		t.Fatalf("a refused --create-dest made folders: %v", err)
 	}
 
 	// A run: with --wait when the agent runs, by itself when it does not.

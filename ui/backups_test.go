@@ -18,6 +18,7 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
+	"github.com/lanyard/lanyard/core/agent"
 	"github.com/lanyard/lanyard/core/backup"
 	"github.com/lanyard/lanyard/core/health"
 	"github.com/lanyard/lanyard/core/master"
@@ -440,7 +441,7 @@ func TestTheWindowTheBackupsViewAndTheReportAgreeOnALiveFleet(t *testing.T) {
 		{Name: "docs", Sources: []string{src}, Destination: dest, Schedule: "manual"},
 		{Name: "offsite", Sources: []string{src}, Destination: filepath.Join(blocked, "lanyard"), Schedule: "manual"},
 	} {
-		if _, _, err := m.PutTask(ctx, "FS01", task); err != nil {
+		if _, _, err := m.PutTask(ctx, "FS01", task, agent.PutOptions{}); err != nil {
 			t.Fatal(err)
 		}
 		if _, err := m.RunTaskAndWait(ctx, "FS01", task.Name, nil); err != nil {

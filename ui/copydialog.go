@@ -34,6 +34,7 @@ const (
 	cdDest      = "Destination on each server"
 	cdDestHint  = "Servers that share a NAS need a folder each on it: " + master.ServerPlaceholder +
 		" stands for each server's name (/mnt/nas/" + master.ServerPlaceholder + ")."
+	cdCreateDest = "Create the folder where it is missing (its parent must exist)"
 )
 
 type copyDialog struct {
@@ -59,6 +60,7 @@ type copyDialog struct {
 	none    *widget.Button
 	replace *widget.Check
 	run     *widget.Check
+	create  *widget.Check // create the destination where it is missing
 	destTo  *widget.Entry // the destination on each server
 	bar     *widget.ProgressBar
 	status  *widget.Label
@@ -101,6 +103,7 @@ func showCopyDialog(win fyne.Window, r runner, rm Remote, from, task, dest strin
 	cd.none = widget.NewButton("Tick None", func() { cd.tickShown(false) })
 	cd.replace = widget.NewCheck(cdReplace, nil)
 	cd.run = widget.NewCheck(cdRun, nil)
+	cd.create = widget.NewCheck(cdCreateDest, nil)
 	cd.destTo = widget.NewEntry()
 	cd.destTo.SetText(dest)
 	destHint := widget.NewLabel(cdDestHint)
@@ -120,7 +123,7 @@ func showCopyDialog(win fyne.Window, r runner, rm Remote, from, task, dest strin
 	note.Importance = widget.LowImportance
 	top := container.NewVBox(note, container.NewBorder(nil, nil, widget.NewLabel("Servers of"), container.NewHBox(cd.all, cd.none), cd.groups))
 	bottom := container.NewVBox(container.NewBorder(nil, nil, widget.NewLabel(cdDest), nil, cd.destTo), destHint,
-		cd.replace, cd.run, cd.bar, cd.status)
+		cd.create, cd.replace, cd.run, cd.bar, cd.status)
 	cd.d = dialog.NewCustomWithoutButtons("Copy "+task+" from "+from+" to other servers",
 		container.NewBorder(top, bottom, nil, nil, cd.list), win)
 	cd.d.SetButtons([]fyne.CanvasObject{cd.close, cd.copyBtn})
@@ -234,7 +237,7 @@ func (cd *copyDialog) targets() []string {
 // lines until the next one, which may tick other servers or Replace.
 func (cd *copyDialog) showState() {
 	n := len(cd.targets())
-	for _, w := range []fyne.Disableable{cd.groups, cd.all, cd.none, cd.replace, cd.run, cd.destTo} {
+	for _, w := range []fyne.Disableable{cd.groups, cd.all, cd.none, cd.replace, cd.run, cd.create, cd.destTo} {
 		if cd.copying {
 			w.Disable()
 		} else {
@@ -269,7 +272,7 @@ func (cd *copyDialog) submit() {
 	if len(to) == 0 || cd.copying {
 		return
 	}
-	opt := master.CopyOptions{Replace: cd.replace.Checked, Run: cd.run.Checked}
+	opt := master.CopyOptions{Replace: cd.replace.Checked, Run: cd.run.Checked, CreateDest: cd.create.Checked}
 	if d := strings.TrimSpace(cd.destTo.Text); d != cd.dest {
 		if !backup.AbsOnServer(d) {
 			cd.status.SetText(fmt.Sprintf("%q is not an absolute path on the servers: give the folder there, such as /mnt/nas/%s.", d, master.ServerPlaceholder))

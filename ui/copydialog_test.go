@@ -90,9 +90,10 @@ func TestTheCopyDialogCopiesToTheServersTicked(t *testing.T) {
 		t.Fatalf("a relative destination: copying %v, status %q", cd.copying, cd.status.Text)
 	}
 	cd.destTo.SetText("/mnt/nas/{server}")
+	cd.create.SetChecked(true) // each server makes its folder on the share
 	test.Tap(cd.copyBtn)
 	q.runUntil(t, "the third copy's end", func() bool { return !cd.copying && len(cd.results) == 1 })
-	if got := fr.fakeTasks.taskCalls("copy documents from FS01 to FS02 replace=true run=true dest=/mnt/nas/{server}"); got != 1 {
+	if got := fr.fakeTasks.taskCalls("copy documents from FS01 to FS02 replace=true run=true dest=/mnt/nas/{server} create-dest"); got != 1 {
 		t.Fatalf("copy calls %v", fr.fakeTasks.calls)
 	}
 	test.Tap(cd.close)

@@ -26,7 +26,7 @@ type Remote interface {
 	Tasks(ctx context.Context, slave string) ([]agent.TaskInfo, error)
 	Task(ctx context.Context, slave, name string) (agent.TaskInfo, error)
 	CheckTask(ctx context.Context, slave string, t backup.Task) (master.TaskCheck, error)
-	PutTask(ctx context.Context, slave string, t backup.Task) (agent.TaskInfo, []string, error)
+	PutTask(ctx context.Context, slave string, t backup.Task, opt agent.PutOptions) (agent.TaskInfo, []string, error)
 	RemoveTask(ctx context.Context, slave, name string, version uint64) (backup.Task, error)
 	RunTask(ctx context.Context, slave, name string) (agent.TaskInfo, error)
 	StopTask(ctx context.Context, slave, name string) (bool, error)

@@ -18,6 +18,7 @@ import (
 	"github.com/lanyard/lanyard/core/agent"
 	"github.com/lanyard/lanyard/core/backup"
 	"github.com/lanyard/lanyard/core/human"
+	"github.com/lanyard/lanyard/core/master"
 )
 
 // The Task dialog: a backup task's definition, added or edited. What can
@@ -64,7 +65,7 @@ type taskDialog struct {
 	sources, excludes                *linesEntry
 	keep                             [4]*widget.Entry
 	kind, weekday                    *widget.Select
-	catchUp                          *widget.Check
+	catchUp, createDest              *widget.Check
 	errs                             map[string]*widget.Label
 	nextRuns, warnings, status       *widget.Label
 	save                             *widget.Button
@@ -155,6 +156,8 @@ func (td *taskDialog) build(editing bool) {
 	}
 	td.overdue = entry("default: twice the schedule's interval")
 	td.catchUp = widget.NewCheck("Catch up: run once at start when the server was off at the scheduled time", func(bool) { td.changed() })
+	td.createDest = widget.NewCheck("Create this folder on "+td.slave+" when saving", nil)
+	td.createDest.Hide()
 	for _, f := range []string{backup.FieldName, backup.FieldSources, backup.FieldDestination, backup.FieldExcludes,
 		backup.FieldSchedule, backup.FieldRetention, backup.FieldOverdueAfter} {
 		l := widget.NewLabel("")
@@ -193,7 +196,7 @@ func (td *taskDialog) form() fyne.CanvasObject {
 	left := container.NewVBox(
 		field("Name", td.name, backup.FieldName),
 		field("Sources", td.sources, backup.FieldSources),
-		field("Destination", td.dest, backup.FieldDestination),
+		container.NewVBox(field("Destination", td.dest, backup.FieldDestination), td.createDest),
 		field("Exclude", td.excludes, backup.FieldExcludes))
 	right := container.NewVBox(
 		field("Schedule (the server's time)", schedule, backup.FieldSchedule),
@@ -469,12 +472,23 @@ func (td *taskDialog) checkOnAgent(gen int, t backup.Task) {
 			}
 			_, problems := td.task()
 			td.showProblems(problems)
-			td.warnings.SetText(strings.Join(check.Warnings, "\n"))
-			showIf(td.warnings, len(check.Warnings) > 0)
+			td.showWarnings(check)
 			td.body.Refresh()
 			td.showNextRuns(check.NextRuns)
 		})
 	})
+}
+
+// showWarnings shows the agent's warnings, and offers to create the
+// destination when it is missing there.
+func (td *taskDialog) showWarnings(check master.TaskCheck) {
+	shown := make([]string, len(check.Warnings))
+	for i, w := range check.Warnings {
+		shown[i] = capitalize(w)
+	}
+	td.warnings.SetText(strings.Join(shown, "\n"))
+	showIf(td.warnings, len(shown) > 0)
+	showIf(td.createDest, check.DestinationMissing)
 }
 
 func (td *taskDialog) showNextRuns(runs []time.Time) {
@@ -496,6 +510,7 @@ func (td *taskDialog) submit() {
 		td.showProblems(problems)
 		return
 	}
+	opt := agent.PutOptions{CreateDestination: td.createDest.Visible() && td.createDest.Checked}
 	ctx, cancel := context.WithTimeout(context.Background(), tdSaveTimeout)
 	wait := showWait(td.win, "Saving "+t.Name, "Saving the task on "+td.slave+"…", cancel)
 	td.r.spawn(func(wctx context.Context) {
@@ -504,7 +519,7 @@ func (td *taskDialog) submit() {
 		check, err := td.rm.CheckTask(ctx, td.slave, t)
 		var info agent.TaskInfo
 		if err == nil && check.Error == "" {
-			info, _, err = td.rm.PutTask(ctx, td.slave, t)
+			info, _, err = td.rm.PutTask(ctx, td.slave, t, opt)
 		}
 		td.r.do(func() {
 			wait.hide()

@@ -101,8 +101,12 @@ func (f *fakeTasks) CheckTask(_ context.Context, _ string, t backup.Task) (maste
 	return c, nil
 }
 
-func (f *fakeTasks) PutTask(_ context.Context, _ string, t backup.Task) (agent.TaskInfo, []string, error) {
-	f.record(fmt.Sprintf("put %s v%d", t.Name, t.Version))
+func (f *fakeTasks) PutTask(_ context.Context, _ string, t backup.Task, opt agent.PutOptions) (agent.TaskInfo, []string, error) {
+	c := fmt.Sprintf("put %s v%d", t.Name, t.Version)
+	if opt.CreateDestination {
+		c += " create-dest"
+	}
+	f.record(c)
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.putErr != nil {
@@ -185,6 +189,9 @@ func (f *fakeTasks) CopyTask(ctx context.Context, from, name string, to []string
 	c := fmt.Sprintf("copy %s from %s to %s replace=%v run=%v", name, from, strings.Join(to, ","), opt.Replace, opt.Run)
 	if opt.Dest != "" {
 		c += " dest=" + opt.Dest
+	}
+	if opt.CreateDest {
+		c += " create-dest"
 	}
 	f.record(c)
 	out := make([]master.CopyResult, len(to))
@@ -408,6 +415,33 @@ func TestTheTaskDialogShowsTheAgentsVerdictUnderItsField(t *testing.T) {
 	test.Tap(td.save)
 	q.runUntil(t, "the save", func() bool { return fr.taskCalls("put bob-docs v0") == 1 })
 	q.runUntil(t, "the new row", func() bool { return len(tt.rows) == 4 })
+}
+
+// A destination that does not exist yet on the server is a warning, and
+// the dialog offers to create it as the task is saved.
+func TestTheTaskDialogOffersToCreateAMissingDestination(t *testing.T) {
+	mw, q, fr := tasksWindow(t)
+	fr.fakeTasks.mu.Lock()
+	fr.fakeTasks.check = master.TaskCheck{Warnings: []string{backup.MissingDestination("/mnt/nas/fs01")}, DestinationMissing: true}
+	fr.fakeTasks.mu.Unlock()
+	test.Tap(mw.detail.tasksTab.add)
+	td := openTaskDialog(t, mw)
+	if td.createDest.Visible() {
+		t.Fatal("the offer to create the destination shows before the agent said it is missing")
+	}
+	test.Type(td.name, "bob-docs")
+	test.Type(td.sources, "/home/bob/Documents")
+	test.Type(td.dest, "/mnt/nas/fs01")
+	q.runUntil(t, "the agent's verdict", func() bool { return td.createDest.Visible() })
+	if !strings.HasPrefix(td.warnings.Text, "The destination /mnt/nas/fs01 does not exist yet") {
+		t.Errorf("the warning reads %q", td.warnings.Text)
+	}
+	if td.createDest.Checked || !strings.Contains(td.createDest.Text, "FS01") {
+		t.Errorf("the offer %q, ticked %v: it names the server and waits to be ticked", td.createDest.Text, td.createDest.Checked)
+	}
+	td.createDest.SetChecked(true)
+	test.Tap(td.save)
+	q.runUntil(t, "the save", func() bool { return fr.taskCalls("put bob-docs v0 create-dest") == 1 })
 }
 
 func TestASaveAfterAnotherConsolesEditSaysReload(t *testing.T) {

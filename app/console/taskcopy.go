@@ -48,9 +48,9 @@ func newCopyJSON(r master.CopyResult) copyJSON {
 func taskCopyCmd(e *env, from *string) *cobra.Command {
 	var to []string
 	var group, dest string
-	var replace, run, asJSON bool
+	var replace, run, createDest, asJSON bool
 	cmd := &cobra.Command{
-		Use:   "copy NAME --slave FROM (--to NAME[,NAME…] | --group GROUP) [--dest DIR] [--replace] [--run] [--json]",
+		Use:   "copy NAME --slave FROM (--to NAME[,NAME…] | --group GROUP) [--dest DIR] [--create-dest] [--replace] [--run] [--json]",
 		Short: "Copy a task to other slaves: its sources, destination, schedule and retention",
 		Long: `Give a task set up on one slave to others: each gets it as it is on
 --slave (its paths, schedule, excludes and retention), checked and saved
@@ -59,14 +59,16 @@ separate names with commas); --group copies to every other slave of the
 group. --dest gives each slave another destination than the task's,
 {server} standing for the slave's name: slaves that share a NAS need a
 folder each on it (--dest /mnt/nas/{server}), as a slave refuses a
-task whose folder there holds another slave's snapshots. A slave that
+task whose folder there holds another slave's snapshots; --create-dest
+has each slave create its folder when it is missing (its parent must
+exist there: mount the share first). A slave that
 has a task of that name keeps it, unless --replace.
 --run runs it at once on each slave that took it, to see it work there
 (lanyard report, or the Backups window, then shows how each run went).
 One line per slave says what became of it; the exit code is 1 when any
 slave did not take the task. Through the running console.`,
 		Example: "  lanyard task copy docs --slave FS01 --group Acme\n  lanyard task copy docs --slave FS01 --to FS02,FS03 --replace\n" +
-			"  lanyard task copy docs --slave FS01 --group Acme --dest '/mnt/nas/{server}'",
+			"  lanyard task copy docs --slave FS01 --group Acme --dest '/mnt/nas/{server}' --create-dest",
 		Args: cmdline.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := needSlave(*from); err != nil {
@@ -81,7 +83,7 @@ slave did not take the task. Through the running console.`,
 					return err
 				}
 			}
-			req := ctlRequest{Op: opTaskCopy, Slave: *from, Task: &agent.TaskArgs{Name: args[0]}, To: to, Group: group, Replace: replace, Run: run,
+			req := ctlRequest{Op: opTaskCopy, Slave: *from, Task: &agent.TaskArgs{Name: args[0], CreateDest: createDest}, To: to, Group: group, Replace: replace, Run: run,
 				CopyDest: dest}
 			r, err := e.call(cmd.Context(), req, func(part ctlResponse) error {
 				if !asJSON {
@@ -100,6 +102,7 @@ slave did not take the task. Through the running console.`,
 	cmd.Flags().StringSliceVar(&to, "to", nil, "the slaves to copy it to (repeat, or separate with commas)")
 	cmd.Flags().StringVar(&group, "group", "", "copy it to every other slave of this group")
 	cmd.Flags().StringVar(&dest, "dest", "", "the destination on each slave instead of the task's; {server} stands for the slave's name")
+	cmd.Flags().BoolVar(&createDest, "create-dest", false, "each slave creates the destination folder when it is missing (its parent must exist)")
 	cmd.Flags().BoolVar(&replace, "replace", false, "replace a task of the same name on a slave that has one")
 	cmd.Flags().BoolVar(&run, "run", false, "run it at once on each slave that took it")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print one JSON object per slave")
@@ -147,7 +150,7 @@ func (h *ctlHandler) taskCopy(ctx context.Context, req *ctlRequest, w *control.W
 	if err != nil {
 		return ctlResponse{Error: err.Error(), Usage: true}
 	}
-	opt := master.CopyOptions{Replace: req.Replace, Run: req.Run, Dest: req.CopyDest}
+	opt := master.CopyOptions{Replace: req.Replace, Run: req.Run, Dest: req.CopyDest, CreateDest: req.Task.CreateDest}
 	res, err := h.m.CopyTask(ctx, req.Slave, req.Task.Name, to, opt, func(r master.CopyResult) {
 		_ = w.Send(ctlResponse{OK: true, Copies: []copyJSON{newCopyJSON(r)}})
 	})

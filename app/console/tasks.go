@@ -110,7 +110,7 @@ func (h *ctlHandler) taskDefinition(ctx context.Context, op, slave string, args 
 		if op == agent.OpTaskAdd {
 			t.Version = 0
 		}
-		if info, res.Warnings, err = m.PutTask(ctx, slave, t); err == nil {
+		if info, res.Warnings, err = m.PutTask(ctx, slave, t, agent.PutOptions{CreateDestination: args.CreateDest}); err == nil {
 			res.Info = &info
 		}
 	case agent.OpTaskRemove:

@@ -190,6 +190,7 @@ type taskFlags struct {
 	sources, excludes                            []string
 	dest, schedule, overdue, catchUp             string
 	keepLast, keepDaily, keepWeekly, keepMonthly int
+	createDest                                   bool
 }
 
 func (f *taskFlags) register(cmd *cobra.Command, adding bool) {
@@ -200,6 +201,7 @@ func (f *taskFlags) register(cmd *cobra.Command, adding bool) {
 	}
 	fl.StringArrayVar(&f.sources, "source", nil, "file or folder to back up (repeatable)"+what)
 	fl.StringVar(&f.dest, "dest", "", "folder the snapshots go into (DIR/NAME/<time>/), a local disk or a mounted share")
+	fl.BoolVar(&f.createDest, "create-dest", false, "create the destination folder when it does not exist yet (its parent folder must)")
 	fl.StringArrayVar(&f.excludes, "exclude", nil, "leave out what matches: a name (*.tmp, node_modules) or a path glob (/home/*/.cache, **/build/**); repeatable"+what)
 	def := "manual"
 	if !adding {
@@ -299,7 +301,7 @@ func taskAddCmd(e *Env) *cobra.Command {
 			if _, err := f.apply(e, cmd, &t); err != nil {
 				return err
 			}
-			res, err := e.Do(cmd.Context(), agent.OpTaskAdd, agent.TaskArgs{Task: &t}, nil, true)
+			res, err := e.Do(cmd.Context(), agent.OpTaskAdd, agent.TaskArgs{Task: &t, CreateDest: f.createDest}, nil, true)
 			if err != nil {
 				return err
 			}
@@ -327,10 +329,10 @@ func taskEditCmd(e *Env) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if !changed {
+			if !changed && !f.createDest {
 				return cmdline.Usagef("nothing to change: give the flags to change (see %s task edit --help)", e.Prog)
 			}
-			res, err := e.Do(cmd.Context(), agent.OpTaskEdit, agent.TaskArgs{Task: &t}, nil, true)
+			res, err := e.Do(cmd.Context(), agent.OpTaskEdit, agent.TaskArgs{Task: &t, CreateDest: f.createDest}, nil, true)
 			if err != nil {
 				return err
 			}

@@ -20,7 +20,7 @@ func TestARelinkingConsoleHearsOnlyWhatChangedSinceItLastLooked(t *testing.T) {
 		{Name: "Offsite", Sources: []string{src}, Destination: filepath.Join(dest, "gone"), Schedule: "hourly"},
 		{Name: "old", Sources: []string{src}, Destination: dest},
 	} {
-		if _, _, err := tasks.Put(ctx, task); err != nil {
+		if _, _, err := tasks.Put(ctx, task, agent.PutOptions{}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -67,7 +67,7 @@ func TestARelinkingConsoleHearsOnlyWhatChangedSinceItLastLooked(t *testing.T) {
 		t.Fatal(err)
 	}
 	info.Task.Schedule = "daily@04:00"
-	if _, _, err := tasks.Put(ctx, info.Task); err != nil {
+	if _, _, err := tasks.Put(ctx, info.Task, agent.PutOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := tasks.Remove(ctx, "old", 0); err != nil {

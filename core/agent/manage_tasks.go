@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 
 	"google.golang.org/protobuf/proto"
@@ -168,6 +169,7 @@ func (a *Agent) handleTaskCheck(_ context.Context, _ *link.Link, body []byte) (p
 		resp.Error, resp.Field = err.Error(), backup.FieldOf(err)
 	}
 	resp.Warnings = warnings
+	resp.DestinationMissing = slices.Contains(warnings, backup.MissingDestination(task.Destination))
 	resp.Normalized = TaskToPB(task)
 	if s, err := backup.ParseSchedule(task.Schedule); err == nil && !s.Manual() {
 		at := a.tasks.now()
@@ -194,7 +196,7 @@ func (a *Agent) handleTaskPut(ctx context.Context, _ *link.Link, body []byte) (p
 	if err := task.CheckGivenPaths(); err != nil {
 		return nil, taskError(err)
 	}
-	info, warnings, err := a.tasks.Put(ctx, task)
+	info, warnings, err := a.tasks.Put(ctx, task, PutOptions{CreateDestination: req.CreateDestination})
 	if err != nil {
 		return nil, taskError(err)
 	}

@@ -55,6 +55,9 @@ type TaskArgs struct {
 	Target    string       `json:"target,omitempty"`
 	Paths     []string     `json:"paths,omitempty"`
 	Overwrite bool         `json:"overwrite,omitempty"`
+	// CreateDest creates a task's destination folder when it is missing
+	// (add, edit).
+	CreateDest bool `json:"create_dest,omitempty"`
 }
 
 // TaskResult is the answer to a task operation; which fields are set
@@ -133,7 +136,7 @@ func (t *Tasks) Do(ctx context.Context, req ControlRequest, emit func(TaskEvent)
 			return nil, usagef("%s needs the version of the task it edits", req.Op)
 		}
 		var info TaskInfo
-		if info, res.Warnings, err = t.Put(ctx, task); err == nil {
+		if info, res.Warnings, err = t.Put(ctx, task, PutOptions{CreateDestination: args.CreateDest}); err == nil {
 			res.Info = &info
 		}
 	case OpTaskRemove:

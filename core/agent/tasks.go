@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -404,17 +405,34 @@ func (t *Tasks) info(task backup.Task) (TaskInfo, error) {
 	return info, nil
 }
 
+// PutOptions are what Put does besides saving the definition.
+type PutOptions struct {
+	CreateDestination bool // create the destination folder when it is missing
+}
+
 // Put saves a task: a new one when task.Version is 0 (a task of that name
 // must not exist), else an edit of the stored task at that version (one
 // saved since is refused with ErrConflict). It validates first (errors
 // are usage errors) and returns the saved task and any warnings.
-func (t *Tasks) Put(_ context.Context, task backup.Task) (TaskInfo, []string, error) {
+// opt.CreateDestination creates the destination folder first when it
+// does not exist yet (backup.MakeDestination).
+func (t *Tasks) Put(_ context.Context, task backup.Task, opt PutOptions) (TaskInfo, []string, error) {
 	if err := task.Normalize(); err != nil {
 		return TaskInfo{}, nil, taskErr(err)
 	}
 	warnings, err := t.validate(&task)
 	if err != nil {
 		return TaskInfo{}, nil, taskErr(err)
+	}
+	if opt.CreateDestination {
+		made, err := backup.MakeDestination(task.Destination)
+		if err != nil {
+			return TaskInfo{}, nil, taskErr(err)
+		}
+		if made {
+			t.log.WithField("task", task.Name).Infof("created the destination folder %s of task %s", task.Destination, task.Name)
+		}
+		warnings = slices.DeleteFunc(warnings, func(w string) bool { return w == backup.MissingDestination(task.Destination) })
 	}
 	if t.db == nil {
 		return TaskInfo{}, nil, errNoTasks

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -55,26 +56,26 @@ func TestTasksAreSavedWithVersions(t *testing.T) {
 	tasks, _ := newTasks(t, db, agent.TasksConfig{})
 	src, dest := backupDirs(t)
 	ctx := context.Background()
-	info, warnings, err := tasks.Put(ctx, backup.Task{Name: "Docs", Sources: []string{src}, Destination: dest, Schedule: "daily@2:00", CatchUp: true})
+	info, warnings, err := tasks.Put(ctx, backup.Task{Name: "Docs", Sources: []string{src}, Destination: dest, Schedule: "daily@2:00", CatchUp: true}, agent.PutOptions{})
 	if err != nil || len(warnings) != 0 || info.Task.Version != 1 || info.Task.Schedule != "daily@02:00" || info.Task.Created.IsZero() {
 		t.Fatalf("add: %+v %v %v", info, warnings, err)
 	}
 	if info.NextRun.IsZero() || time.Duration(info.OverdueAfter) != 48*time.Hour {
 		t.Fatalf("next run %v, overdue after %v", info.NextRun, info.OverdueAfter)
 	}
-	_, _, err = tasks.Put(ctx, backup.Task{Name: "docs", Sources: []string{src}, Destination: dest})
+	_, _, err = tasks.Put(ctx, backup.Task{Name: "docs", Sources: []string{src}, Destination: dest}, agent.PutOptions{})
 	if !agent.IsUsage(err) || !strings.Contains(err.Error(), "a task named Docs already exists") {
 		t.Fatalf("a second add: %v", err)
 	}
 	edit := info.Task
 	edit.Schedule = "hourly"
-	edited, _, err := tasks.Put(ctx, edit)
+	edited, _, err := tasks.Put(ctx, edit, agent.PutOptions{})
 	if err != nil || edited.Task.Version != 2 || edited.Task.Schedule != "hourly" || !edited.Task.Created.Equal(info.Task.Created) {
 		t.Fatalf("edit: %+v %v", edited, err)
 	}
 	stale := info.Task // version 1, saved over since
 	stale.Schedule = "manual"
-	if _, _, err := tasks.Put(ctx, stale); !errors.Is(err, agent.ErrConflict) || !strings.Contains(err.Error(), "changed by another console: reload") {
+	if _, _, err := tasks.Put(ctx, stale, agent.PutOptions{}); !errors.Is(err, agent.ErrConflict) || !strings.Contains(err.Error(), "changed by another console: reload") {
 		t.Fatalf("a stale edit: %v", err)
 	}
 	if got, _ := tasks.Get(ctx, "DOCS"); got.Task.Schedule != "hourly" || got.Task.Version != 2 {
@@ -97,6 +98,41 @@ func TestTasksAreSavedWithVersions(t *testing.T) {
 	}
 }
 
+// A task whose destination folder does not exist yet is saved with a
+// warning; asked to, Put creates the folder first (its parent must exist:
+// a share not mounted is refused, and nothing is saved).
+func TestPutCreatesAMissingDestinationWhenAsked(t *testing.T) {
+	db := openDB(t)
+	tasks, hook := newTasks(t, db, agent.TasksConfig{})
+	src, dest := backupDirs(t)
+	ctx := context.Background()
+	unmounted := filepath.Join(dest, "nas", "fs01")
+	_, _, err := tasks.Put(ctx, backup.Task{Name: "docs", Sources: []string{src}, Destination: unmounted}, agent.PutOptions{CreateDestination: true})
+	if !agent.IsUsage(err) || !strings.Contains(err.Error(), "its parent folder") {
+		t.Fatalf("a destination whose parent is missing: %v", err)
+	}
+	if all, _ := tasks.List(ctx); len(all) != 0 {
+		t.Fatalf("a refused task was saved: %+v", all)
+	}
+	mine := filepath.Join(dest, "fs01")
+	_, warnings, err := tasks.Put(ctx, backup.Task{Name: "docs", Sources: []string{src}, Destination: mine}, agent.PutOptions{})
+	if err != nil || len(warnings) != 1 || warnings[0] != backup.MissingDestination(mine) {
+		t.Fatalf("without creating: %v %v", warnings, err)
+	}
+	_, warnings, err = tasks.Put(ctx, backup.Task{Name: "mail", Sources: []string{src}, Destination: mine}, agent.PutOptions{CreateDestination: true})
+	if err != nil || len(warnings) != 0 {
+		t.Fatalf("creating: %v %v", warnings, err)
+	}
+	if fi, err := os.Stat(mine); err != nil || !fi.IsDir() {
+		t.Fatalf("the destination was not created: %v", err)
+	}
+	if !slices.ContainsFunc(hook.AllEntries(), func(e *logrus.Entry) bool {
+		return e.Message == "created the destination folder "+mine+" of task mail"
+	}) {
+		t.Error("the new folder is not in the agent's log")
+	}
+}
+
 func TestBadTasksAreRefusedAsUsageErrors(t *testing.T) {
 	db := openDB(t)
 	tasks, _ := newTasks(t, db, agent.TasksConfig{})
@@ -108,7 +144,7 @@ func TestBadTasksAreRefusedAsUsageErrors(t *testing.T) {
 		"a name that is not a name": {Name: "../x", Sources: []string{src}, Destination: dest},
 	} {
 		t.Run(name, func(t *testing.T) {
-			if _, _, err := tasks.Put(context.Background(), task); !agent.IsUsage(err) {
+			if _, _, err := tasks.Put(context.Background(), task, agent.PutOptions{}); !agent.IsUsage(err) {
 				t.Fatalf("Put: %v, want a usage error", err)
 			}
 		})
@@ -123,7 +159,7 @@ func TestARunIsRecordedLoggedAndAnnounced(t *testing.T) {
 	tasks, hook := newTasks(t, db, agent.TasksConfig{})
 	src, dest := backupDirs(t)
 	ctx := context.Background()
-	if _, _, err := tasks.Put(ctx, backup.Task{Name: "docs", Sources: []string{src}, Destination: dest}); err != nil {
+	if _, _, err := tasks.Put(ctx, backup.Task{Name: "docs", Sources: []string{src}, Destination: dest}, agent.PutOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	events, unsubscribe := tasks.Subscribe(64)
@@ -229,7 +265,7 @@ func TestTheSchedulerRunsATaskOnTime(t *testing.T) {
 	tasks, _ := newTasks(t, db, agent.TasksConfig{Schedule: true, Now: now})
 	events, unsubscribe := tasks.Subscribe(64)
 	defer unsubscribe()
-	if _, _, err := tasks.Put(context.Background(), backup.Task{Name: "docs", Sources: []string{src}, Destination: dest, Schedule: "* * * * *"}); err != nil {
+	if _, _, err := tasks.Put(context.Background(), backup.Task{Name: "docs", Sources: []string{src}, Destination: dest, Schedule: "* * * * *"}, agent.PutOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	deadline := time.After(10 * time.Second)
@@ -256,7 +292,7 @@ func TestARenamedAgentKeepsItsTaskFolders(t *testing.T) {
 	tasks, _ := newTasks(t, db, agent.TasksConfig{})
 	src, dest := backupDirs(t)
 	ctx := context.Background()
-	if _, _, err := tasks.Put(ctx, backup.Task{Name: "docs", Sources: []string{src}, Destination: dest}); err != nil {
+	if _, _, err := tasks.Put(ctx, backup.Task{Name: "docs", Sources: []string{src}, Destination: dest}, agent.PutOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	run := func() backup.Report {
@@ -282,7 +318,7 @@ func TestARenamedAgentKeepsItsTaskFolders(t *testing.T) {
 	// A second task whose share is not mounted at the rename: init says
 	// what to do about its folder.
 	_, away := backupDirs(t)
-	if _, _, err := tasks.Put(ctx, backup.Task{Name: "mail", Sources: []string{src}, Destination: away}); err != nil {
+	if _, _, err := tasks.Put(ctx, backup.Task{Name: "mail", Sources: []string{src}, Destination: away}, agent.PutOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	if err := os.Remove(away); err != nil {

@@ -196,6 +196,34 @@ func (t *Task) Normalize() error {
 	return nil
 }
 
+// MissingDestination is Validate's warning that destination dest does
+// not exist yet.
+func MissingDestination(dest string) string {
+	return fmt.Sprintf("the destination %s does not exist yet: runs fail until it does (create it, or mount the share)", dest)
+}
+
+// MakeDestination creates the destination folder dest when it does not
+// exist yet: the last folder only, owner-only as the snapshots in it.
+// Its parent must exist, so that a mistyped path or a share's folder
+// higher up fails here instead of growing a tree on the server's own
+// disk. It says whether it created dest. Errors match ErrInvalid, in
+// FieldDestination.
+func MakeDestination(dest string) (bool, error) {
+	if !filepath.IsAbs(dest) {
+		return false, inField(FieldDestination, invalidf("destination %q is not an absolute path", dest))
+	}
+	err := os.Mkdir(dest, 0o700)
+	switch {
+	case err == nil:
+		return true, nil
+	case errors.Is(err, fs.ErrExist):
+		return false, nil
+	case errors.Is(err, fs.ErrNotExist):
+		return false, inField(FieldDestination, invalidf("cannot create the destination %s: its parent folder %s does not exist (mount the share, or create the parent first)", dest, filepath.Dir(dest)))
+	}
+	return false, inField(FieldDestination, invalidf("cannot create the destination %s: %v", dest, errors.Unwrap(err)))
+}
+
 // Validate checks everything about t that can be checked before a run:
 // the name, that every source exists, that the destination is neither a
 // source nor inside one (nor a source inside the destination), the
@@ -247,7 +275,7 @@ func (t *Task) Validate() (warnings []string, err error) {
 		return nil, inField(FieldDestination, err)
 	}
 	if fi, err := os.Stat(t.Destination); err != nil {
-		warnings = append(warnings, fmt.Sprintf("the destination %s does not exist yet: runs fail until it does (create it, or mount the share)", t.Destination))
+		warnings = append(warnings, MissingDestination(t.Destination))
 	} else if !fi.IsDir() {
 		return nil, inField(FieldDestination, invalidf("destination %s is not a folder", t.Destination))
 	}

@@ -73,8 +73,37 @@ func TestValidateRefusesBadTasks(t *testing.T) {
 		t.Fatalf("a good task: %v %v", w, err)
 	}
 	good.Destination = filepath.Join(root, "not-yet")
-	if w, err := good.Validate(); err != nil || len(w) != 1 || !strings.Contains(w[0], "does not exist yet") {
+	if w, err := good.Validate(); err != nil || len(w) != 1 || w[0] != backup.MissingDestination(good.Destination) {
 		t.Fatalf("a destination not mounted yet should only warn: %v %v", w, err)
+	}
+}
+
+// MakeDestination creates the last folder of a destination, owner-only,
+// and nothing above it: a parent that is missing (a share not mounted, a
+// typing mistake) is a destination error that says so.
+func TestMakeDestinationCreatesTheLastFolderOnly(t *testing.T) {
+	root := t.TempDir()
+	dest := filepath.Join(root, "fs01")
+	if made, err := backup.MakeDestination(dest); err != nil || !made {
+		t.Fatal(made, err)
+	}
+	if fi, err := os.Stat(dest); err != nil || !fi.IsDir() || fi.Mode().Perm() != 0o700 {
+		t.Fatalf("after MakeDestination: %v %v", fi, err)
+	}
+	if made, err := backup.MakeDestination(dest); err != nil || made {
+		t.Fatalf("a destination that exists: %v %v", made, err)
+	}
+	deep := filepath.Join(root, "nas", "fs01")
+	_, err := backup.MakeDestination(deep)
+	if !errors.Is(err, backup.ErrInvalid) || backup.FieldOf(err) != backup.FieldDestination ||
+		!strings.Contains(err.Error(), "its parent folder "+filepath.Join(root, "nas")+" does not exist") {
+		t.Fatalf("a missing parent: %v (field %q)", err, backup.FieldOf(err))
+	}
+	if _, err := os.Stat(filepath.Join(root, "nas")); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("the missing parent was created: %v", err)
+	}
+	if _, err := backup.MakeDestination("backup"); !errors.Is(err, backup.ErrInvalid) {
+		t.Fatalf("a relative destination: %v", err)
 	}
 }
 

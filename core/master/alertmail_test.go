@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lanyard/lanyard/core/agent"
 	"github.com/lanyard/lanyard/core/backup"
 	"github.com/lanyard/lanyard/core/health"
 	"github.com/lanyard/lanyard/core/internal/netsim"
@@ -50,7 +51,7 @@ func TestAnAlertTheServerDidNotTakeIsMailedLaterUnlessItIsOver(t *testing.T) {
 		gone := filepath.Join(dest, name)
 		mark := watch.Mark()
 		ctx := context.Background()
-		if _, _, err := c.PutTask(ctx, "FS01", backup.Task{Name: name, Sources: []string{src}, Destination: gone, Schedule: "manual"}); err != nil {
+		if _, _, err := c.PutTask(ctx, "FS01", backup.Task{Name: name, Sources: []string{src}, Destination: gone, Schedule: "manual"}, agent.PutOptions{}); err != nil {
 			t.Fatal(err)
 		}
 		if _, err := c.RunTaskAndWait(ctx, "FS01", name, nil); err != nil {
@@ -210,7 +211,7 @@ func TestAMutedSlavesFailureIsNotNewsUntilItIsUnmuted(t *testing.T) {
 	fail := func(c *console, slave string) {
 		t.Helper()
 		ctx := context.Background()
-		if _, _, err := c.PutTask(ctx, slave, backup.Task{Name: "offsite", Sources: []string{src}, Destination: filepath.Join(dest, "gone"), Schedule: "manual"}); err != nil {
+		if _, _, err := c.PutTask(ctx, slave, backup.Task{Name: "offsite", Sources: []string{src}, Destination: filepath.Join(dest, "gone"), Schedule: "manual"}, agent.PutOptions{}); err != nil {
 			t.Fatal(err)
 		}
 		if _, err := c.RunTaskAndWait(ctx, slave, "offsite", nil); err != nil {

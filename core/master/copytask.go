@@ -48,6 +48,9 @@ type CopyOptions struct {
 	// that share a NAS each need a folder of their own on it
 	// (/mnt/nas/{server}).
 	Dest string
+	// CreateDest: each slave creates the destination folder when it is
+	// missing (its parent must exist there).
+	CreateDest bool
 }
 
 // ServerPlaceholder, in CopyOptions.Dest, stands for each slave's name.
@@ -151,7 +154,7 @@ func (m *Master) copyTaskTo(ctx context.Context, slave string, t backup.Task, op
 		}
 		t.Name, t.Version, r.Replaced = h.Task.Name, h.Task.Version, true
 	}
-	r.Info, r.Warnings, r.Err = m.PutTask(ctx, slave, t)
+	r.Info, r.Warnings, r.Err = m.PutTask(ctx, slave, t, agent.PutOptions{CreateDestination: opt.CreateDest})
 	if r.Err == nil && opt.Run {
 		if _, err := m.RunTask(ctx, slave, t.Name); err != nil {
 			r.RunErr = err

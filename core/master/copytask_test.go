@@ -33,12 +33,12 @@ func TestATaskIsCopiedToOtherSlaves(t *testing.T) {
 	src, dest := sourceTree(t, 2)
 	docs := backup.Task{Name: "Docs", Sources: []string{src}, Destination: dest, Schedule: "0 2 * * *", Excludes: []string{"*.tmp"},
 		Retention: backup.Retention{KeepDaily: 14}}
-	if _, _, err := c.PutTask(ctx, "FS01", docs); err != nil {
+	if _, _, err := c.PutTask(ctx, "FS01", docs, agent.PutOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	old := docs
 	old.Name, old.Schedule = "docs", "manual" // FS03's own, by another spelling
-	if _, _, err := c.PutTask(ctx, "FS03", old); err != nil {
+	if _, _, err := c.PutTask(ctx, "FS03", old, agent.PutOptions{}); err != nil {
 		t.Fatal(err)
 	}
 
@@ -151,7 +151,7 @@ func TestTasksOfSeveralSlavesRunAtOnce(t *testing.T) {
 		if err := os.Mkdir(own, 0o755); err != nil {
 			t.Fatal(err)
 		}
-		if _, _, err := c.PutTask(ctx, name, backup.Task{Name: "docs", Sources: []string{src}, Destination: own, Schedule: "manual"}); err != nil {
+		if _, _, err := c.PutTask(ctx, name, backup.Task{Name: "docs", Sources: []string{src}, Destination: own, Schedule: "manual"}, agent.PutOptions{}); err != nil {
 			t.Fatal(err)
 		}
 	}

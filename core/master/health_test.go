@@ -44,7 +44,7 @@ func TestTheConsoleKeepsEachTasksBackupHealthAcrossARestart(t *testing.T) {
 		{Name: "docs", Sources: []string{src}, Destination: dest, Schedule: "daily@02:00"},
 		{Name: "offsite", Sources: []string{src}, Destination: missing, Schedule: "daily@03:00"},
 	} {
-		if _, _, err := c.PutTask(ctx, "FS01", task); err != nil {
+		if _, _, err := c.PutTask(ctx, "FS01", task, agent.PutOptions{}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -107,7 +107,7 @@ func TestAFailedRunRaisesOneAlertAfterTheGrace(t *testing.T) {
 	c.waitState(t, "FS01", StateConnected)
 	ctx := context.Background()
 	src, dest := sourceTree(t, 1)
-	if _, _, err := c.PutTask(ctx, "FS01", backup.Task{Name: "offsite", Sources: []string{src}, Destination: filepath.Join(dest, "gone"), Schedule: "manual"}); err != nil {
+	if _, _, err := c.PutTask(ctx, "FS01", backup.Task{Name: "offsite", Sources: []string{src}, Destination: filepath.Join(dest, "gone"), Schedule: "manual"}, agent.PutOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	for range 2 {
@@ -134,7 +134,7 @@ func TestAnAgentWithoutTaskHealthIsReadWhole(t *testing.T) {
 	a := startAgentWith(t, "FS01", "pw-one", false, func(cfg *agent.Config) { cfg.WithoutMethods = []string{wire.MethodTaskHealth} })
 	ctx := context.Background()
 	src, dest := sourceTree(t, 1)
-	if _, _, err := a.Tasks().Put(ctx, backup.Task{Name: "offsite", Sources: []string{src}, Destination: filepath.Join(dest, "gone"), Schedule: "hourly"}); err != nil {
+	if _, _, err := a.Tasks().Put(ctx, backup.Task{Name: "offsite", Sources: []string{src}, Destination: filepath.Join(dest, "gone"), Schedule: "hourly"}, agent.PutOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	for range 2 {
@@ -167,7 +167,7 @@ func TestADisconnectedSlavesOutageIsNoNewsUntilItIsConnectedAgain(t *testing.T) 
 		c.waitState(t, name, StateConnected)
 	}
 	src, dest := sourceTree(t, 1)
-	if _, _, err := agents["FS01"].Tasks().Put(context.Background(), backup.Task{Name: "docs", Sources: []string{src}, Destination: dest, Schedule: "hourly"}); err != nil {
+	if _, _, err := agents["FS01"].Tasks().Put(context.Background(), backup.Task{Name: "docs", Sources: []string{src}, Destination: dest, Schedule: "hourly"}, agent.PutOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	rowsOf(t, c, "FS01's docs", func(r map[string]BackupRow) bool { _, ok := r["docs"]; return ok })

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lanyard/lanyard/core/agent"
 	"github.com/lanyard/lanyard/core/backup"
 	"github.com/lanyard/lanyard/core/mail"
 	"github.com/lanyard/lanyard/core/store"
@@ -45,7 +46,7 @@ func TestAFailedRunIsMailedAndTheDailySummaryListsEveryFailure(t *testing.T) {
 		{Name: "offsite", Sources: []string{src}, Destination: filepath.Join(dest, "gone"), Schedule: "manual"},
 		{Name: "archive", Sources: []string{src}, Destination: filepath.Join(dest, "also-gone"), Schedule: "manual"},
 	} {
-		if _, _, err := c.PutTask(ctx, "FS01", task); err != nil {
+		if _, _, err := c.PutTask(ctx, "FS01", task, agent.PutOptions{}); err != nil {
 			t.Fatal(err)
 		}
 		if _, err := c.RunTaskAndWait(ctx, "FS01", task.Name, nil); err != nil {

@@ -190,6 +190,9 @@ type TaskCheck struct {
 	Warnings   []string
 	NextRuns   []time.Time // on the agent's clock
 	Normalized backup.Task
+	// DestinationMissing: the destination folder does not exist yet
+	// (agent.PutOptions.CreateDestination makes it).
+	DestinationMissing bool
 }
 
 // CheckTask has the slave's agent validate a definition (its paths exist
@@ -202,7 +205,7 @@ func (m *Master) CheckTask(ctx context.Context, slave string, t backup.Task) (Ta
 			return err
 		}
 		out = TaskCheck{Error: wire.PlainUpTo(resp.Error, maxAgentText), Field: resp.Field, Warnings: agentWords(resp.Warnings),
-			Normalized: agent.TaskFromPB(resp.Normalized)}
+			Normalized: agent.TaskFromPB(resp.Normalized), DestinationMissing: resp.DestinationMissing}
 		for _, n := range resp.NextRunsUnixNano {
 			out.NextRuns = append(out.NextRuns, time.Unix(0, n))
 		}
@@ -214,16 +217,21 @@ func (m *Master) CheckTask(ctx context.Context, slave string, t backup.Task) (Ta
 // PutTask adds a task (Version 0) or saves an edit of the version read;
 // an edit of an older version is refused with an error matching
 // agent.ErrConflict ("changed by another console: reload").
-func (m *Master) PutTask(ctx context.Context, slave string, t backup.Task) (agent.TaskInfo, []string, error) {
+// opt.CreateDestination has the agent create the destination folder
+// first when it is missing.
+func (m *Master) PutTask(ctx context.Context, slave string, t backup.Task, opt agent.PutOptions) (agent.TaskInfo, []string, error) {
 	what := "task add " + t.Name
 	if t.Version != 0 {
 		what = fmt.Sprintf("task edit %s (version %d)", t.Name, t.Version)
+	}
+	if opt.CreateDestination {
+		what += " (creating its destination folder)"
 	}
 	var info agent.TaskInfo
 	var warnings []string
 	err := m.run(ctx, slave, command{what: what, feature: taskFeature, audit: true}, func(l *link.Link) error {
 		var resp pb.TaskPutResponse
-		if err := l.Request(ctx, wire.MethodTaskPut, &pb.TaskPutRequest{Task: agent.TaskToPB(t)}, &resp); err != nil {
+		if err := l.Request(ctx, wire.MethodTaskPut, &pb.TaskPutRequest{Task: agent.TaskToPB(t), CreateDestination: opt.CreateDestination}, &resp); err != nil {
 			return err
 		}
 		info, warnings = agent.InfoFromPB(resp.Info), agentWords(resp.Warnings)

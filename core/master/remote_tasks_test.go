@@ -56,13 +56,23 @@ func TestTwoConsolesManageOneAgentsTasksAndSeeTheSameRun(t *testing.T) {
 	if err != nil || check.Field != backup.FieldDestination || !strings.Contains(check.Error, `destination "backups" is not an absolute path`) {
 		t.Fatalf("check of a relative destination: %+v, %v", check, err)
 	}
-	if _, _, err := c1.PutTask(ctx, "FS01", backup.Task{Name: "docs", Sources: []string{"data"}, Destination: dest}); err == nil ||
+	if _, _, err := c1.PutTask(ctx, "FS01", backup.Task{Name: "docs", Sources: []string{"data"}, Destination: dest}, agent.PutOptions{}); err == nil ||
 		!strings.Contains(err.Error(), `source \"data\" is not an absolute path`) {
 		t.Fatalf("add with a relative source: %v", err)
 	}
-	info, _, err := c1.PutTask(ctx, "FS01", backup.Task{Name: "docs", Sources: []string{src}, Destination: dest, Schedule: "manual"})
-	if err != nil || info.Task.Version != 1 {
-		t.Fatalf("add: %+v, %v", info, err)
+	// A destination folder not made yet: the check says so, and a save
+	// asked to creates it on the server.
+	dest = filepath.Join(dest, "fs01")
+	check, err = c1.CheckTask(ctx, "FS01", backup.Task{Name: "docs", Sources: []string{src}, Destination: dest, Schedule: "manual"})
+	if err != nil || check.Error != "" || !check.DestinationMissing {
+		t.Fatalf("check of a destination not made yet: %+v, %v", check, err)
+	}
+	info, warnings, err := c1.PutTask(ctx, "FS01", backup.Task{Name: "docs", Sources: []string{src}, Destination: dest, Schedule: "manual"}, agent.PutOptions{CreateDestination: true})
+	if err != nil || info.Task.Version != 1 || len(warnings) != 0 {
+		t.Fatalf("add: %+v, %v, %v", info, warnings, err)
+	}
+	if fi, err := os.Stat(dest); err != nil || !fi.IsDir() {
+		t.Fatalf("the destination was not made: %v", err)
 	}
 	waitTaskEvent(t, watch2, func(e TaskEvent) bool { return e.Kind == agent.EventChanged && e.Task == "docs" })
 
@@ -71,11 +81,11 @@ func TestTwoConsolesManageOneAgentsTasksAndSeeTheSameRun(t *testing.T) {
 	t1, _ := c1.Task(ctx, "FS01", "docs")
 	t2, _ := c2.Task(ctx, "FS01", "docs")
 	t1.Task.Retention.KeepLast = 5
-	if _, _, err := c1.PutTask(ctx, "FS01", t1.Task); err != nil {
+	if _, _, err := c1.PutTask(ctx, "FS01", t1.Task, agent.PutOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	t2.Task.Retention.KeepLast = 9
-	_, _, err = c2.PutTask(ctx, "FS01", t2.Task)
+	_, _, err = c2.PutTask(ctx, "FS01", t2.Task, agent.PutOptions{})
 	if !errors.Is(err, agent.ErrConflict) || !strings.Contains(err.Error(), "changed by another console: reload") {
 		t.Fatalf("the second save: %v", err)
 	}
@@ -125,7 +135,7 @@ func TestTwoConsolesManageOneAgentsTasksAndSeeTheSameRun(t *testing.T) {
 	for _, r := range recs {
 		cmds = append(cmds, r.Command+": "+r.Result)
 	}
-	want := []string{`task add docs: failed: FS01 answered: "source \"data\" is not an absolute path"`, "task add docs: ok", "task edit docs (version 1): ok", "task run docs: ok", "task verify docs latest: started", "task verify docs latest: ok"}
+	want := []string{`task add docs: failed: FS01 answered: "source \"data\" is not an absolute path"`, "task add docs (creating its destination folder): ok", "task edit docs (version 1): ok", "task run docs: ok", "task verify docs latest: started", "task verify docs latest: ok"}
 	if strings.Join(cmds, "\n") != strings.Join(want, "\n") {
 		t.Errorf("audit of the first console:\n%s", strings.Join(cmds, "\n"))
 	}

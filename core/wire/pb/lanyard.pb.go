@@ -2852,14 +2852,15 @@ func (x *TaskCheckRequest) GetTask() *Task {
 }
 
 type TaskCheckResponse struct {
-	state            protoimpl.MessageState `protogen:"open.v1"`
-	Error            string                 `protobuf:"bytes,1,opt,name=error,proto3" json:"error,omitempty"` // the first problem, "" when none
-	Field            string                 `protobuf:"bytes,2,opt,name=field,proto3" json:"field,omitempty"` // its field: name, sources, destination, excludes, schedule, retention, overdue_after
-	Warnings         []string               `protobuf:"bytes,3,rep,name=warnings,proto3" json:"warnings,omitempty"`
-	NextRunsUnixNano []int64                `protobuf:"varint,4,rep,packed,name=next_runs_unix_nano,json=nextRunsUnixNano,proto3" json:"next_runs_unix_nano,omitempty"` // the next five runs on the agent's clock
-	Normalized       *Task                  `protobuf:"bytes,5,opt,name=normalized,proto3" json:"normalized,omitempty"`                                                 // as it would be saved
-	unknownFields    protoimpl.UnknownFields
-	sizeCache        protoimpl.SizeCache
+	state              protoimpl.MessageState `protogen:"open.v1"`
+	Error              string                 `protobuf:"bytes,1,opt,name=error,proto3" json:"error,omitempty"` // the first problem, "" when none
+	Field              string                 `protobuf:"bytes,2,opt,name=field,proto3" json:"field,omitempty"` // its field: name, sources, destination, excludes, schedule, retention, overdue_after
+	Warnings           []string               `protobuf:"bytes,3,rep,name=warnings,proto3" json:"warnings,omitempty"`
+	NextRunsUnixNano   []int64                `protobuf:"varint,4,rep,packed,name=next_runs_unix_nano,json=nextRunsUnixNano,proto3" json:"next_runs_unix_nano,omitempty"` // the next five runs on the agent's clock
+	Normalized         *Task                  `protobuf:"bytes,5,opt,name=normalized,proto3" json:"normalized,omitempty"`                                                 // as it would be saved
+	DestinationMissing bool                   `protobuf:"varint,6,opt,name=destination_missing,json=destinationMissing,proto3" json:"destination_missing,omitempty"`      // the destination folder does not exist yet (TaskPutRequest.create_destination makes it)
+	unknownFields      protoimpl.UnknownFields
+	sizeCache          protoimpl.SizeCache
 }
 
 func (x *TaskCheckResponse) Reset() {
@@ -2927,12 +2928,20 @@ func (x *TaskCheckResponse) GetNormalized() *Task {
 	return nil
 }
 
+func (x *TaskCheckResponse) GetDestinationMissing() bool {
+	if x != nil {
+		return x.DestinationMissing
+	}
+	return false
+}
+
 // task.put: version 0 adds, else edits the task stored at that version.
 type TaskPutRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Task          *Task                  `protobuf:"bytes,1,opt,name=task,proto3" json:"task,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	state             protoimpl.MessageState `protogen:"open.v1"`
+	Task              *Task                  `protobuf:"bytes,1,opt,name=task,proto3" json:"task,omitempty"`
+	CreateDestination bool                   `protobuf:"varint,2,opt,name=create_destination,json=createDestination,proto3" json:"create_destination,omitempty"` // create the destination folder when it does not exist (its parent must)
+	unknownFields     protoimpl.UnknownFields
+	sizeCache         protoimpl.SizeCache
 }
 
 func (x *TaskPutRequest) Reset() {
@@ -2970,6 +2979,13 @@ func (x *TaskPutRequest) GetTask() *Task {
 		return x.Task
 	}
 	return nil
+}
+
+func (x *TaskPutRequest) GetCreateDestination() bool {
+	if x != nil {
+		return x.CreateDestination
+	}
+	return false
 }
 
 type TaskPutResponse struct {
@@ -4460,7 +4476,7 @@ const file_core_wire_pb_lanyard_proto_rawDesc = "" +
 	"\x0eTaskGetRequest\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\"8\n" +
 	"\x10TaskCheckRequest\x12$\n" +
-	"\x04task\x18\x01 \x01(\v2\x10.lanyard.v1.TaskR\x04task\"\xbc\x01\n" +
+	"\x04task\x18\x01 \x01(\v2\x10.lanyard.v1.TaskR\x04task\"\xed\x01\n" +
 	"\x11TaskCheckResponse\x12\x14\n" +
 	"\x05error\x18\x01 \x01(\tR\x05error\x12\x14\n" +
 	"\x05field\x18\x02 \x01(\tR\x05field\x12\x1a\n" +
@@ -4468,9 +4484,11 @@ const file_core_wire_pb_lanyard_proto_rawDesc = "" +
 	"\x13next_runs_unix_nano\x18\x04 \x03(\x03R\x10nextRunsUnixNano\x120\n" +
 	"\n" +
 	"normalized\x18\x05 \x01(\v2\x10.lanyard.v1.TaskR\n" +
-	"normalized\"6\n" +
+	"normalized\x12/\n" +
+	"\x13destination_missing\x18\x06 \x01(\bR\x12destinationMissing\"e\n" +
 	"\x0eTaskPutRequest\x12$\n" +
-	"\x04task\x18\x01 \x01(\v2\x10.lanyard.v1.TaskR\x04task\"W\n" +
+	"\x04task\x18\x01 \x01(\v2\x10.lanyard.v1.TaskR\x04task\x12-\n" +
+	"\x12create_destination\x18\x02 \x01(\bR\x11createDestination\"W\n" +
 	"\x0fTaskPutResponse\x12(\n" +
 	"\x04info\x18\x01 \x01(\v2\x14.lanyard.v1.TaskInfoR\x04info\x12\x1a\n" +
 	"\bwarnings\x18\x02 \x03(\tR\bwarnings\"A\n" +
