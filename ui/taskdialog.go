@@ -106,7 +106,7 @@ func showTaskDialog(win fyne.Window, r runner, rm Remote, slave string, cur *age
 	td.body = td.form()
 	td.d = dialog.NewCustomWithoutButtons(title, container.NewVScroll(td.body), win)
 	td.d.SetButtons([]fyne.CanvasObject{cancel, td.save})
-	td.d.Resize(fyne.NewSize(920, 560))
+	td.d.Resize(fyne.NewSize(920, 640))
 	td.d.Show()
 	td.changed()
 	if cur == nil {

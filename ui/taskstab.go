@@ -701,6 +701,7 @@ func (t *tasksTab) openDialog(cur *agent.TaskInfo) {
 	}
 	t.lastDialog = showTaskDialog(t.win, t.r, t.rm, t.slave, cur, func(info agent.TaskInfo) {
 		t.replace(info)
+		t.selectTask(info.Task.Name) // a new task is the one to run or read next
 		t.status.SetText(fmt.Sprintf("%s saved on %s (version %d).", info.Task.Name, t.slave, info.Task.Version))
 	})
 }

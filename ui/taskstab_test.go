@@ -415,6 +415,9 @@ func TestTheTaskDialogShowsTheAgentsVerdictUnderItsField(t *testing.T) {
 	test.Tap(td.save)
 	q.runUntil(t, "the save", func() bool { return fr.taskCalls("put bob-docs v0") == 1 })
 	q.runUntil(t, "the new row", func() bool { return len(tt.rows) == 4 })
+	if cur, ok := tt.current(); !ok || cur.Task.Name != "bob-docs" {
+		t.Errorf("after the add the selected task is %q (%v), not the new one", cur.Task.Name, ok)
+	}
 }
 
 // A destination that does not exist yet on the server is a warning, and
