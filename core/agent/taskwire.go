@@ -63,7 +63,8 @@ func ReportToPB(r backup.Report) *pb.RunReport {
 	return &pb.RunReport{Task: r.Task, Snapshot: r.Snapshot, Trigger: r.Trigger, StartedUnixNano: nanos(r.Started),
 		FinishedUnixNano: nanos(r.Finished), Result: string(r.Result), Error: r.Error, FilesCopied: r.FilesCopied,
 		FilesLinked: r.FilesLinked, FilesSkipped: r.FilesSkipped, BytesCopied: r.BytesCopied, BytesLinked: r.BytesLinked,
-		Dirs: r.Dirs, Symlinks: r.Symlinks, Warnings: r.Warnings, WarningCount: int64(r.WarningCount), Removed: r.Removed}
+		Dirs: r.Dirs, Symlinks: r.Symlinks, Warnings: r.Warnings, WarningCount: int64(r.WarningCount), Removed: r.Removed,
+		DestFree: r.DestFree, DestTotal: r.DestTotal}
 }
 
 // ReportFromPB reads a run's report off the wire.
@@ -73,7 +74,7 @@ func ReportFromPB(m *pb.RunReport) backup.Report {
 		Result: backup.Result(m.GetResult()), Error: m.GetError(), FilesCopied: m.GetFilesCopied(),
 		FilesLinked: m.GetFilesLinked(), FilesSkipped: m.GetFilesSkipped(), BytesCopied: m.GetBytesCopied(),
 		BytesLinked: m.GetBytesLinked(), Dirs: m.GetDirs(), Symlinks: m.GetSymlinks(), Warnings: m.GetWarnings(),
-		WarningCount: int(m.GetWarningCount()), Removed: m.GetRemoved()}
+		WarningCount: int(m.GetWarningCount()), Removed: m.GetRemoved(), DestFree: m.GetDestFree(), DestTotal: m.GetDestTotal()}
 }
 
 // InfoToPB is a task with its state on the wire.

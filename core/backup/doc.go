@@ -45,7 +45,9 @@
 // Earlier snapshots are never touched. One run per task at a time
 // (*BusyError); runs of different
 // tasks overlap. After a successful run the task's Retention removes
-// snapshots it no longer keeps, never the newest.
+// snapshots it no longer keeps, never the newest; the run then reads the
+// destination's free space into its report and warns when the next runs
+// may not fit (SpaceWarning, space.go).
 //
 // Progress is an interface the engine calls at most MaxUpdates times a
 // second; the command line's progress bar and the link to the console are

@@ -27,6 +27,7 @@ type Options struct {
 	wrapWriter func(io.Writer) io.Writer
 	beforeFile func(rel string)
 	openSource func(path string) (*os.File, error)
+	space      func(ctx context.Context, dest string) (free, total uint64)
 }
 
 // Engine runs backups, verifies and restores snapshots. It allows one run
@@ -55,6 +56,9 @@ func New(opts Options) *Engine {
 	}
 	if opts.Location == nil {
 		opts.Location = time.Local
+	}
+	if opts.space == nil {
+		opts.space = destSpace
 	}
 	if opts.openSource == nil {
 		opts.openSource = openRead

@@ -3,13 +3,15 @@
 package backup
 
 import (
+	"context"
 	"io"
 	"os"
 )
 
 // Test seams: a writer wrapped around every file the run writes, a hook
-// called before each file or link is stored, and the function that opens
-// source files.
+// called before each file or link is stored, the function that opens
+// source files, and the one that reads the destination's free space (a
+// nearly full disk).
 
 func WithWriterWrap(o Options, f func(io.Writer) io.Writer) Options {
 	o.wrapWriter = f
@@ -23,6 +25,11 @@ func WithBeforeFile(o Options, f func(rel string)) Options {
 
 func WithOpenSource(o Options, f func(string) (*os.File, error)) Options {
 	o.openSource = f
+	return o
+}
+
+func WithSpace(o Options, f func(ctx context.Context, dest string) (free, total uint64)) Options {
+	o.space = f
 	return o
 }
 

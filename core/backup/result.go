@@ -50,6 +50,10 @@ type Report struct {
 	WarningCount int      `json:"warning_count"`
 	// Removed lists the snapshots retention deleted after the run.
 	Removed []string `json:"removed,omitempty"`
+	// DestFree and DestTotal are the destination disk's free and total
+	// bytes after a run that made a snapshot (0: not known).
+	DestFree  uint64 `json:"dest_free,omitempty"`
+	DestTotal uint64 `json:"dest_total,omitempty"`
 }
 
 // Files is every file in the snapshot the run made.
@@ -58,7 +62,8 @@ func (r *Report) Files() int64 { return r.FilesCopied + r.FilesLinked }
 // Describe is the report in a person's words, one line each, as the
 // command line prints it after a run and the console's History shows
 // the run selected: how it ended, its warnings (those the report kept,
-// and how many more there were), and the snapshots retention removed.
+// and how many more there were), the snapshots retention removed, and
+// the destination's free space.
 func (r *Report) Describe() string {
 	var b strings.Builder
 	d := human.Took(r.Duration())
@@ -85,6 +90,9 @@ func (r *Report) Describe() string {
 	}
 	if len(r.Removed) > 0 {
 		fmt.Fprintf(&b, "retention removed %s: %s\n", human.Plural(len(r.Removed), "snapshot", "snapshots"), strings.Join(r.Removed, ", "))
+	}
+	if r.DestTotal > 0 {
+		fmt.Fprintf(&b, "the destination has %s free of %s after the run\n", human.Bytes(r.DestFree), human.Bytes(r.DestTotal))
 	}
 	return b.String()
 }

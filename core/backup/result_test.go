@@ -22,6 +22,10 @@ func TestAReportDescribesItselfInAPersonsWords(t *testing.T) {
 		{"failed: the error in full", backup.Report{Result: backup.ResultFailed, Started: start, Finished: start.Add(2 * time.Second),
 			Error: "the destination /mnt/nas/backups/documents does not exist: create it, or mount the share it is on"},
 			"failed after 2.0 s: the destination /mnt/nas/backups/documents does not exist: create it, or mount the share it is on\n"},
+		{"completed, with the destination's space", backup.Report{Result: backup.ResultCompleted, Snapshot: "s", Started: start, Finished: start.Add(time.Second),
+			FilesCopied: 1, DestFree: 120 << 30, DestTotal: 2 << 40},
+			"completed: snapshot s, 1 file (1 copied, 0 linked), 0 B copied, in 1.0 s\n" +
+				"the destination has 120.0 GiB free of 2.0 TiB after the run\n"},
 		{"stopped, with no more to say", backup.Report{Result: backup.ResultStopped, Started: start, Finished: start.Add(3 * time.Second)},
 			"stopped after 3.0 s\n"},
 		{"warnings kept, and how many more", backup.Report{Result: backup.ResultWarnings, Snapshot: "s", Started: start, Finished: start.Add(time.Second),

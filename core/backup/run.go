@@ -213,6 +213,10 @@ func (r *run) execute() error {
 	r.log.WithFields(logrus.Fields{"snapshot": id, "took": r.took.String()}).Debug("snapshot written")
 	r.rep.Snapshot = id
 	r.rep.Removed = r.e.applyRetention(r.log, t, taskDir, id)
+	r.rep.DestFree, r.rep.DestTotal = r.e.opts.space(r.ctx, t.Destination)
+	if w := SpaceWarning(t.Destination, r.rep.DestFree, r.rep.DestTotal, r.rep.BytesCopied); w != "" {
+		r.warn("%s", w)
+	}
 	return nil
 }
 

@@ -2046,8 +2046,10 @@ type RunReport struct {
 	Symlinks         int64                  `protobuf:"varint,14,opt,name=symlinks,proto3" json:"symlinks,omitempty"`
 	Warnings         []string               `protobuf:"bytes,15,rep,name=warnings,proto3" json:"warnings,omitempty"` // the first ones; warning_count counts all
 	WarningCount     int64                  `protobuf:"varint,16,opt,name=warning_count,json=warningCount,proto3" json:"warning_count,omitempty"`
-	Removed          []string               `protobuf:"bytes,17,rep,name=removed,proto3" json:"removed,omitempty"`              // snapshots retention removed
-	RunSeq           uint64                 `protobuf:"varint,18,opt,name=run_seq,json=runSeq,proto3" json:"run_seq,omitempty"` // the run's record in the task's history (events; 0: not said)
+	Removed          []string               `protobuf:"bytes,17,rep,name=removed,proto3" json:"removed,omitempty"`                       // snapshots retention removed
+	RunSeq           uint64                 `protobuf:"varint,18,opt,name=run_seq,json=runSeq,proto3" json:"run_seq,omitempty"`          // the run's record in the task's history (events; 0: not said)
+	DestFree         uint64                 `protobuf:"varint,19,opt,name=dest_free,json=destFree,proto3" json:"dest_free,omitempty"`    // the destination disk's free bytes after the run (0: not known)
+	DestTotal        uint64                 `protobuf:"varint,20,opt,name=dest_total,json=destTotal,proto3" json:"dest_total,omitempty"` // and its size
 	unknownFields    protoimpl.UnknownFields
 	sizeCache        protoimpl.SizeCache
 }
@@ -2204,6 +2206,20 @@ func (x *RunReport) GetRemoved() []string {
 func (x *RunReport) GetRunSeq() uint64 {
 	if x != nil {
 		return x.RunSeq
+	}
+	return 0
+}
+
+func (x *RunReport) GetDestFree() uint64 {
+	if x != nil {
+		return x.DestFree
+	}
+	return 0
+}
+
+func (x *RunReport) GetDestTotal() uint64 {
+	if x != nil {
+		return x.DestTotal
 	}
 	return 0
 }
@@ -4407,7 +4423,7 @@ const file_core_wire_pb_lanyard_proto_rawDesc = "" +
 	"\acurrent\x18\b \x01(\tR\acurrent\x12\x12\n" +
 	"\x04rate\x18\t \x01(\x01R\x04rate\x12\x15\n" +
 	"\x06eta_ms\x18\n" +
-	" \x01(\x03R\x05etaMs\"\xb2\x04\n" +
+	" \x01(\x03R\x05etaMs\"\xee\x04\n" +
 	"\tRunReport\x12\x12\n" +
 	"\x04task\x18\x01 \x01(\tR\x04task\x12\x1a\n" +
 	"\bsnapshot\x18\x02 \x01(\tR\bsnapshot\x12\x18\n" +
@@ -4427,7 +4443,10 @@ const file_core_wire_pb_lanyard_proto_rawDesc = "" +
 	"\bwarnings\x18\x0f \x03(\tR\bwarnings\x12#\n" +
 	"\rwarning_count\x18\x10 \x01(\x03R\fwarningCount\x12\x18\n" +
 	"\aremoved\x18\x11 \x03(\tR\aremoved\x12\x17\n" +
-	"\arun_seq\x18\x12 \x01(\x04R\x06runSeq\"\xd4\x02\n" +
+	"\arun_seq\x18\x12 \x01(\x04R\x06runSeq\x12\x1b\n" +
+	"\tdest_free\x18\x13 \x01(\x04R\bdestFree\x12\x1d\n" +
+	"\n" +
+	"dest_total\x18\x14 \x01(\x04R\tdestTotal\"\xd4\x02\n" +
 	"\bTaskInfo\x12$\n" +
 	"\x04task\x18\x01 \x01(\v2\x10.lanyard.v1.TaskR\x04task\x12\x18\n" +
 	"\arunning\x18\x02 \x01(\bR\arunning\x120\n" +
