@@ -578,6 +578,9 @@ func (v *backupsView) cellText(r *master.BackupRow, col int) (string, fyne.Theme
 		if r.LastError != "" {
 			return string(r.LastResult) + ": " + r.LastError, fg
 		}
+		if low := r.Dest.Low(); low != "" {
+			return string(r.LastResult) + ": the destination " + low, theme.ColorNameWarning
+		}
 		return string(r.LastResult), fg
 	case colLastRun:
 		return when(r.LastRun), fg
@@ -626,8 +629,8 @@ func (b *bRow) set(r *master.BackupRow) {
 	if r.Task != b.r.Task || b.ltask == "" {
 		b.ltask = strings.ToLower(r.Task)
 	}
-	if r.LastError != b.r.LastError {
-		b.lerror = strings.ToLower(r.LastError)
+	if r.LastError != b.r.LastError || r.Dest != b.r.Dest {
+		b.lerror = strings.ToLower(r.LastError + "\x00" + r.Dest.Low()) // what the Result column says
 	}
 	b.r, b.rank = *r, stateOrder(r.State)
 }

@@ -229,6 +229,28 @@ func TestTheBackupsWindowSaysASlavesAlertsAreMuted(t *testing.T) {
 	}
 }
 
+// A task whose destination may not take the next runs says so in its
+// Result, which the filter finds, before its backups fail.
+func TestTheBackupsWindowSaysADestinationIsNearlyFull(t *testing.T) {
+	v, src, q, _ := openBackups(t)
+	row := mixedRows()[0] // FS01 / docs, ok
+	row.Dest = health.DestSpace{Free: 80 << 30, Total: 2 << 40, Wrote: 1 << 30}
+	src.setRow(row)
+	want := "completed: the destination is 96 % full (80.0 GiB free of 2.0 TiB)"
+	q.runUntil(t, "docs's disk", func() bool {
+		i := slices.IndexFunc(v.snap.visible, func(b *bRow) bool { return b.r.Task == "docs" })
+		if i < 0 {
+			return false
+		}
+		got, _ := v.cellText(&v.snap.visible[i].r, colResult)
+		return got == want
+	})
+	v.filter.SetText("96 % full")
+	if got := visibleTasks(v); got != "FS01/docs" {
+		t.Fatalf("the filter for the disk shows %s", got)
+	}
+}
+
 func TestTheBackupsWindowFollowsTheFleetAndOpensATasksTab(t *testing.T) {
 	v, src, q, opened := openBackups(t)
 	fixed := mixedRows()[1]

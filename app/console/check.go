@@ -22,8 +22,9 @@ import (
 // and the exit code 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN. It says what
 // the console's own alerts say, through the running console: an outage
 // or a failed backup past the alert grace is CRITICAL, an overdue backup
-// WARNING, and so is mail that is not getting through (in a check of the
-// whole fleet: the alerts then reach nobody by mail).
+// WARNING, and so are a destination that may not take the next runs and
+// mail that is not getting through (in a check of the whole fleet: the
+// alerts then reach nobody by mail).
 
 const opCheck = "check"
 
@@ -62,8 +63,10 @@ Checkmk, Zabbix, PRTG): a status line with performance data, then each
 alert in force, and exit 0 OK, 1 WARNING, 2 CRITICAL or 3 UNKNOWN. It
 says what the console's alerts say: a server offline, or a backup failed,
 for longer than the alert grace is CRITICAL; a backup overdue is WARNING,
-and so is the console's mail not getting through (in a check of the whole
-fleet, with mail set up; mail_waiting counts what waits). A server whose
+and so are a task's destination that may not take its next runs
+(dest_full= counts them) and the console's mail not getting through (in
+a check of the whole fleet, with mail set up; mail_waiting counts what
+waits). A server whose
 alerts are muted (slave mute) raises none until its mute ends; muted=
 counts them. --group checks one group (one customer) only, --slave one
 server (for a monitoring system that has a service per server). It asks
@@ -131,6 +134,9 @@ type checkResult struct {
 	// Mail is how the console's mail is getting through, in a check of
 	// the whole fleet by a console that mails.
 	Mail *master.MailStatus `json:"mail,omitempty"`
+	// Full says of each task whose destination may not take the next
+	// runs (of a server not muted) how it is short of room.
+	Full []string `json:"full,omitempty"`
 }
 
 // withMail adds how mail is getting through: mail that does not is a
@@ -189,9 +195,14 @@ func newCheckResult(views []master.SlaveView, rows []health.Row, alerts []health
 		}
 	}
 	for _, row := range rows {
-		if scope.in(row.Slave, row.Group) && !row.Disconnected {
-			res.Tasks++
-			res.Backup.Add(row.State, 1)
+		if !scope.in(row.Slave, row.Group) || row.Disconnected {
+			continue
+		}
+		res.Tasks++
+		res.Backup.Add(row.State, 1)
+		if low := row.Dest.Low(); low != "" && !row.MutedUntil.After(now) {
+			res.Full = append(res.Full, fmt.Sprintf("%s / %s: the destination %s", row.Slave, row.Task, low))
+			res.Code = max(res.Code, checkWarning)
 		}
 	}
 	return res, nil
@@ -221,6 +232,9 @@ func (c *checkResult) write(w io.Writer, now time.Time) {
 	if overdue > 0 {
 		news = append(news, human.Plural(overdue, "backup overdue", "backups overdue"))
 	}
+	if len(c.Full) > 0 {
+		news = append(news, health.NearlyFull(len(c.Full)))
+	}
 	servers := fmt.Sprintf("%s, %s connected", human.Plural(c.Servers, "server", "servers"), human.Count(c.Connected))
 	if c.Disconnected > 0 {
 		servers += ", " + human.Count(c.Disconnected) + " disconnected"
@@ -235,8 +249,8 @@ func (c *checkResult) write(w io.Writer, now time.Time) {
 	if len(news) > 0 {
 		summary = strings.Join(news, ", ") + "; " + summary
 	}
-	perf := fmt.Sprintf("servers=%d connected=%d offline=%d error=%d disconnected=%d muted=%d tasks=%d failed=%d overdue=%d",
-		c.Servers, c.Connected, c.Offline, c.Errors, c.Disconnected, c.Muted, c.Tasks, c.Backup.Failed, c.Backup.Overdue)
+	perf := fmt.Sprintf("servers=%d connected=%d offline=%d error=%d disconnected=%d muted=%d tasks=%d failed=%d overdue=%d dest_full=%d",
+		c.Servers, c.Connected, c.Offline, c.Errors, c.Disconnected, c.Muted, c.Tasks, c.Backup.Failed, c.Backup.Overdue, len(c.Full))
 	if c.Mail != nil {
 		perf += fmt.Sprintf(" mail_waiting=%d", c.Mail.Alerts+c.Mail.Daily)
 	}
@@ -253,6 +267,9 @@ func (c *checkResult) write(w io.Writer, now time.Time) {
 		case st == master.StateConnecting:
 			line += ", now connecting"
 		}
+		fmt.Fprintln(w, line)
+	}
+	for _, line := range c.Full {
 		fmt.Fprintln(w, line)
 	}
 }

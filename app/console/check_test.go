@@ -33,17 +33,17 @@ func TestACheckIsCriticalForOutagesAndFailuresAndWarnsOfLateness(t *testing.T) {
 		code         int
 		want         string
 	}{
-		{"", "", checkCritical, "LANYARD CRITICAL - 1 server offline, 1 backup failed, 1 backup overdue; 3 servers, 2 connected; 2 backup tasks | servers=3 connected=2 offline=0 error=1 disconnected=0 muted=0 tasks=2 failed=1 overdue=1\n" +
+		{"", "", checkCritical, "LANYARD CRITICAL - 1 server offline, 1 backup failed, 1 backup overdue; 3 servers, 2 connected; 2 backup tasks | servers=3 connected=2 offline=0 error=1 disconnected=0 muted=0 tasks=2 failed=1 overdue=1 dest_full=0\n" +
 			"FS01 / docs: overdue since 13:00:00 (2 h 0 min ago), last success 1 Dec 2026 13:00 (2 d 2 h ago)\n" +
 			"FS02: offline since 14:00:00 (1 h 0 min ago), now in error: it answers but refuses this console\n" +
 			"WEB / site: failed since 14:59:00 (1 min ago): \"disk full\\nLANYARD OK - all is well\"\n"},
-		{"acme", "", checkCritical, "LANYARD CRITICAL - 1 server offline, 1 backup overdue; 2 servers, 1 connected; 1 backup task | servers=2 connected=1 offline=0 error=1 disconnected=0 muted=0 tasks=1 failed=0 overdue=1\n" +
+		{"acme", "", checkCritical, "LANYARD CRITICAL - 1 server offline, 1 backup overdue; 2 servers, 1 connected; 1 backup task | servers=2 connected=1 offline=0 error=1 disconnected=0 muted=0 tasks=1 failed=0 overdue=1 dest_full=0\n" +
 			"FS01 / docs: overdue since 13:00:00 (2 h 0 min ago), last success 1 Dec 2026 13:00 (2 d 2 h ago)\n" +
 			"FS02: offline since 14:00:00 (1 h 0 min ago), now in error: it answers but refuses this console\n"},
 		// One server, as a monitoring system with a service per server asks.
-		{"", "fs01", checkWarning, "LANYARD WARNING - 1 backup overdue; 1 server, 1 connected; 1 backup task | servers=1 connected=1 offline=0 error=0 disconnected=0 muted=0 tasks=1 failed=0 overdue=1\n" +
+		{"", "fs01", checkWarning, "LANYARD WARNING - 1 backup overdue; 1 server, 1 connected; 1 backup task | servers=1 connected=1 offline=0 error=0 disconnected=0 muted=0 tasks=1 failed=0 overdue=1 dest_full=0\n" +
 			"FS01 / docs: overdue since 13:00:00 (2 h 0 min ago), last success 1 Dec 2026 13:00 (2 d 2 h ago)\n"},
-		{"Globex", "web", checkCritical, "LANYARD CRITICAL - 1 backup failed; 1 server, 1 connected; 1 backup task | servers=1 connected=1 offline=0 error=0 disconnected=0 muted=0 tasks=1 failed=1 overdue=0\n" +
+		{"Globex", "web", checkCritical, "LANYARD CRITICAL - 1 backup failed; 1 server, 1 connected; 1 backup task | servers=1 connected=1 offline=0 error=0 disconnected=0 muted=0 tasks=1 failed=1 overdue=0 dest_full=0\n" +
 			"WEB / site: failed since 14:59:00 (1 min ago): \"disk full\\nLANYARD OK - all is well\"\n"},
 	}
 	for _, c := range cases {
@@ -71,6 +71,28 @@ func TestACheckIsCriticalForOutagesAndFailuresAndWarnsOfLateness(t *testing.T) {
 	}
 }
 
+// A destination that may not take the next runs warns, with a line
+// that says how; a muted server's does not, as nothing of it is news.
+func TestACheckWarnsOfADestinationNearlyFull(t *testing.T) {
+	now := time.Date(2026, 12, 3, 15, 0, 0, 0, time.Local)
+	views := []master.SlaveView{{Name: "FS01", Group: "Acme", State: master.StateConnected},
+		{Name: "FS02", Group: "Acme", State: master.StateConnected, MutedUntil: now.Add(time.Hour)}}
+	full := health.DestSpace{Free: 80 << 30, Total: 2 << 40, Wrote: 1 << 30}
+	rows := []health.Row{{Slave: "FS01", Group: "Acme", Task: "docs", Eval: health.Eval{State: health.StateOK}, Dest: full},
+		{Slave: "FS02", Group: "Acme", Task: "docs", Eval: health.Eval{State: health.StateOK}, Dest: full, MutedUntil: now.Add(time.Hour)}}
+	res, err := newCheckResult(views, rows, nil, fleetScope{}, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	res.write(&out, now)
+	want := "LANYARD WARNING - 1 task's destination nearly full; 2 servers, 2 connected, 1 muted; 2 backup tasks | servers=2 connected=2 offline=0 error=0 disconnected=0 muted=1 tasks=2 failed=0 overdue=0 dest_full=1\n" +
+		"FS01 / docs: the destination is 96 % full (80.0 GiB free of 2.0 TiB)\n"
+	if res.Code != checkWarning || out.String() != want {
+		t.Errorf("code %d:\n%s\nwant:\n%s", res.Code, out.String(), want)
+	}
+}
+
 // A server the user disconnected is counted apart, and its tasks not at
 // all: its overdue backup is not a warning (the console announces
 // nothing of it, so it raised no alert), nor in the performance data. A
@@ -91,7 +113,7 @@ func TestACheckLeavesADisconnectedServersTasksOut(t *testing.T) {
 	}
 	var out bytes.Buffer
 	res.write(&out, now)
-	want := "LANYARD OK - 4 servers, 3 connected, 1 disconnected, 1 muted; 2 backup tasks | servers=4 connected=3 offline=0 error=0 disconnected=1 muted=1 tasks=2 failed=1 overdue=0\n"
+	want := "LANYARD OK - 4 servers, 3 connected, 1 disconnected, 1 muted; 2 backup tasks | servers=4 connected=3 offline=0 error=0 disconnected=1 muted=1 tasks=2 failed=1 overdue=0 dest_full=0\n"
 	if res.Code != checkOK || out.String() != want {
 		t.Errorf("code %d:\n%s\nwant:\n%s", res.Code, out.String(), want)
 	}
@@ -128,7 +150,7 @@ func TestACheckWarnsWhileMailIsNotGettingThrough(t *testing.T) {
 		Since: now.Add(-20 * time.Minute), NextTry: now.Add(5 * time.Minute), Alerts: 2})
 	var out bytes.Buffer
 	res.write(&out, now)
-	want := "LANYARD WARNING - mail not getting through; 1 server, 1 connected; 0 backup tasks | servers=1 connected=1 offline=0 error=0 disconnected=0 muted=0 tasks=0 failed=0 overdue=0 mail_waiting=2\n" +
+	want := "LANYARD WARNING - mail not getting through; 1 server, 1 connected; 0 backup tasks | servers=1 connected=1 offline=0 error=0 disconnected=0 muted=0 tasks=0 failed=0 overdue=0 dest_full=0 mail_waiting=2\n" +
 		"mail: NOT getting through since 14:40: the mail server said \"421 4.3.2 service not available\"; 2 alerts waiting, tried again at 15:05\n"
 	if res.Code != checkWarning || out.String() != want {
 		t.Errorf("code %d:\n%s\nwant:\n%s", res.Code, out.String(), want)
@@ -138,7 +160,7 @@ func TestACheckWarnsWhileMailIsNotGettingThrough(t *testing.T) {
 	res.withMail(master.MailStatus{})
 	out.Reset()
 	res.write(&out, now)
-	if want := "LANYARD OK - 1 server, 1 connected; 0 backup tasks | servers=1 connected=1 offline=0 error=0 disconnected=0 muted=0 tasks=0 failed=0 overdue=0 mail_waiting=0\n"; res.Code != checkOK || out.String() != want {
+	if want := "LANYARD OK - 1 server, 1 connected; 0 backup tasks | servers=1 connected=1 offline=0 error=0 disconnected=0 muted=0 tasks=0 failed=0 overdue=0 dest_full=0 mail_waiting=0\n"; res.Code != checkOK || out.String() != want {
 		t.Errorf("with mail fine, code %d:\n%s\nwant:\n%s", res.Code, out.String(), want)
 	}
 }

@@ -104,6 +104,7 @@ func (t *Tasks) health(task backup.Task, cur health.Cursor) (health.Task, error)
 	for i := len(runs) - 1; i >= 0; i-- {
 		r := runs[i].Result
 		if r.Succeeded() {
+			h.Dest = health.DestOf(runs[i])
 			break
 		}
 		if r == backup.ResultFailed || r == backup.ResultInterrupted {
@@ -157,7 +158,8 @@ func CursorFromPB(m *pb.TaskCursor) health.Cursor {
 func HealthToPB(h health.Task) *pb.TaskHealth {
 	m := &pb.TaskHealth{Cursor: CursorToPB(h.Name, h.Cursor), Schedule: h.Schedule, OverdueAfterMs: h.OverdueAfter.Milliseconds(),
 		Running: h.Running, RunningSinceUnixNano: nanos(h.RunningSince), LastSuccessUnixNano: nanos(h.LastSuccess),
-		FailuresSinceSuccess: uint32(h.FailuresSinceSuccess), NextRunUnixNano: nanos(h.NextRun)}
+		FailuresSinceSuccess: uint32(h.FailuresSinceSuccess), NextRunUnixNano: nanos(h.NextRun),
+		DestFree: h.Dest.Free, DestTotal: h.Dest.Total, DestWrote: h.Dest.Wrote}
 	if h.LastResult != "" {
 		m.LastRun = &pb.RunReport{Task: h.Name, Result: string(h.LastResult), StartedUnixNano: nanos(h.LastStarted),
 			FinishedUnixNano: nanos(h.LastFinished), Error: h.LastError}
@@ -170,7 +172,8 @@ func HealthFromPB(m *pb.TaskHealth) health.Task {
 	h := health.Task{Name: m.GetCursor().GetName(), Cursor: CursorFromPB(m.GetCursor()), Schedule: m.GetSchedule(),
 		OverdueAfter: time.Duration(m.GetOverdueAfterMs()) * time.Millisecond, Running: m.GetRunning(),
 		RunningSince: fromNanos(m.GetRunningSinceUnixNano()), LastSuccess: fromNanos(m.GetLastSuccessUnixNano()),
-		FailuresSinceSuccess: int(m.GetFailuresSinceSuccess()), NextRun: fromNanos(m.GetNextRunUnixNano())}
+		FailuresSinceSuccess: int(m.GetFailuresSinceSuccess()), NextRun: fromNanos(m.GetNextRunUnixNano()),
+		Dest: health.DestSpace{Free: m.GetDestFree(), Total: m.GetDestTotal(), Wrote: m.GetDestWrote()}}
 	if r := m.GetLastRun(); r != nil {
 		h.LastResult, h.LastStarted, h.LastFinished = backup.Result(r.GetResult()), fromNanos(r.GetStartedUnixNano()), fromNanos(r.GetFinishedUnixNano())
 		h.LastError = health.CutError(r.GetError())

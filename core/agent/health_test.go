@@ -47,7 +47,8 @@ func TestARelinkingConsoleHearsOnlyWhatChangedSinceItLastLooked(t *testing.T) {
 		byName[h.Name] = h
 		known[backup.NameKey(h.Name)] = h.Cursor
 	}
-	if d := byName["docs"]; d.LastResult != backup.ResultCompleted || d.LastSuccess.IsZero() || d.NextRun.IsZero() || d.OverdueAfter != 48*3600e9 {
+	if d := byName["docs"]; d.LastResult != backup.ResultCompleted || d.LastSuccess.IsZero() || d.NextRun.IsZero() || d.OverdueAfter != 48*3600e9 ||
+		d.Dest.Total == 0 || d.Dest.Wrote == 0 {
 		t.Fatalf("docs: %+v", d)
 	}
 	if o := byName["Offsite"]; o.LastResult != backup.ResultFailed || o.FailuresSinceSuccess != 2 || o.LastError == "" || o.Cursor.RunSeq != 2 || !o.Cursor.RunDone {
@@ -95,7 +96,8 @@ func TestARelinkingConsoleHearsOnlyWhatChangedSinceItLastLooked(t *testing.T) {
 	// The wire keeps all of it.
 	for _, h := range changed {
 		if back := agent.HealthFromPB(agent.HealthToPB(h)); back.Name != h.Name || back.FailuresSinceSuccess != h.FailuresSinceSuccess ||
-			back.Cursor != h.Cursor && !back.Cursor.Created.Equal(h.Cursor.Created) || back.LastResult != h.LastResult || !back.NextRun.Equal(h.NextRun) {
+			back.Cursor != h.Cursor && !back.Cursor.Created.Equal(h.Cursor.Created) || back.LastResult != h.LastResult || !back.NextRun.Equal(h.NextRun) ||
+			back.Dest != h.Dest {
 			t.Fatalf("through the wire: %+v, was %+v", back, h)
 		}
 	}

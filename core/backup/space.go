@@ -30,20 +30,28 @@ func destSpace(ctx context.Context, dest string) (free, total uint64) {
 	return u.Free, u.Total
 }
 
-// SpaceWarning is the warning a run leaves when its destination dest,
-// with free of total bytes left, may not take the next runs: less free
-// than twice what the run wrote, or under 5 % of the disk. "" when
-// there is room, or the space is not known.
-func SpaceWarning(dest string, free, total uint64, wrote int64) string {
+// SpaceLow says how a destination with free of total bytes left is
+// short of room for the next runs, the last of which wrote wrote bytes:
+// less free than twice that, or under 5 % of the disk. "" when there is
+// room, or the space is not known. The words follow "the destination".
+func SpaceLow(free, total uint64, wrote int64) string {
 	switch {
 	case total == 0:
 		return ""
 	case wrote > 0 && free < spaceRunsAhead*uint64(wrote):
-		return fmt.Sprintf("the destination %s has %s free, less than twice what this run wrote (%s): the next runs may not fit; free space there or keep fewer snapshots",
-			dest, human.Bytes(free), human.Bytes(wrote))
+		return fmt.Sprintf("has %s free, less than two runs like the last (%s each)", human.Bytes(free), human.Bytes(wrote))
 	case free*100 < total*spaceLowPercent:
-		return fmt.Sprintf("the destination %s is %d %% full (%s free of %s): free space there or keep fewer snapshots before it fills up",
-			dest, 100-free*100/total, human.Bytes(free), human.Bytes(total))
+		return fmt.Sprintf("is %d %% full (%s free of %s)", (total-free)*100/total, human.Bytes(free), human.Bytes(total))
 	}
 	return ""
+}
+
+// SpaceWarning is the warning a run of destination dest leaves when
+// SpaceLow says it is short of room, with what to do; "" otherwise.
+func SpaceWarning(dest string, free, total uint64, wrote int64) string {
+	low := SpaceLow(free, total, wrote)
+	if low == "" {
+		return ""
+	}
+	return "the destination " + dest + " " + low + ": the next runs may not fit; free space there or keep fewer snapshots"
 }

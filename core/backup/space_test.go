@@ -21,9 +21,9 @@ func TestSpaceWarningSaysWhenTheNextRunsMayNotFit(t *testing.T) {
 		{"room", 500 * gib, 2000 * gib, 10 * gib, ""},
 		{"not known", 0, 0, 10 * gib, ""},
 		{"less than two more runs", 15 * gib, 2000 * gib, 10 * gib,
-			"the destination /mnt/nas has 15.0 GiB free, less than twice what this run wrote (10.0 GiB): the next runs may not fit; free space there or keep fewer snapshots"},
+			"the destination /mnt/nas has 15.0 GiB free, less than two runs like the last (10.0 GiB each): the next runs may not fit; free space there or keep fewer snapshots"},
 		{"nearly full", 80 * gib, 2000 * gib, gib,
-			"the destination /mnt/nas is 96 % full (80.0 GiB free of 2.0 TiB): free space there or keep fewer snapshots before it fills up"},
+			"the destination /mnt/nas is 96 % full (80.0 GiB free of 2.0 TiB): the next runs may not fit; free space there or keep fewer snapshots"},
 		{"a run that wrote nothing on a roomy disk", 100 * gib, 200 * gib, 0, ""},
 	}
 	for _, c := range cases {
@@ -49,7 +49,7 @@ func TestARunSaysHowMuchRoomItsDestinationHasLeft(t *testing.T) {
 	full := backup.WithSpace(backup.Options{}, func(context.Context, string) (uint64, uint64) { return 100 << 10, 1 << 40 })
 	f.write("b.txt", "more", 0o644)
 	rep = f.mustRun(backup.New(full), backup.ResultWarnings)
-	if rep.WarningCount != 1 || !strings.Contains(rep.Warnings[0], "the destination "+f.dest+" is 100 % full") {
+	if rep.WarningCount != 1 || !strings.Contains(rep.Warnings[0], "the destination "+f.dest+" is 99 % full") {
 		t.Fatalf("a nearly full destination: %q", rep.Warnings)
 	}
 }

@@ -102,7 +102,7 @@ func NewReport(rows []Row, now time.Time, since time.Duration) Report {
 				r.RanFailed++
 			}
 		}
-		if recent || row.State == StateFailed || row.State == StateOverdue || row.State == StateUnknown {
+		if recent || row.State == StateFailed || row.State == StateOverdue || row.State == StateUnknown || row.Dest.Low() != "" {
 			r.Rows = append(r.Rows, row)
 		}
 	}
@@ -129,6 +129,24 @@ func (r *Report) Of(s State) []Row {
 		}
 	}
 	return out
+}
+
+// ShortOfRoom is the listed rows, of the slaves counted, whose
+// destination may not take the next runs (DestSpace.Low).
+func (r *Report) ShortOfRoom() []Row {
+	var out []Row
+	for _, row := range r.Rows {
+		if !row.Disconnected && row.Dest.Low() != "" {
+			out = append(out, row)
+		}
+	}
+	return out
+}
+
+// NearlyFull counts n tasks whose destination is short of room, as the
+// report's subject and lanyard check say it.
+func NearlyFull(n int) string {
+	return human.Plural(n, "task's destination", "tasks' destinations") + " nearly full"
 }
 
 // OfDisconnected is the rows of the slaves the user disconnected.
@@ -173,6 +191,9 @@ func (r *Report) Subject() string {
 		counted = "all " + human.Plural(total, "task", "tasks") + " ok"
 	case r.Disconnected == 0:
 		counted = "no tasks"
+	}
+	if n := len(r.ShortOfRoom()); n > 0 && counted != "" {
+		counted += "; " + NearlyFull(n)
 	}
 	if len(r.DisconnectedSlaves) > 0 {
 		held := r.heldWords(subjectNames) + " disconnected"
@@ -222,6 +243,13 @@ type TaskJSON struct {
 	// MutedUntil: the user muted the slave's alerts until then; absent
 	// when they are not.
 	MutedUntil *time.Time `json:"muted_until,omitempty"`
+	// DestFree and DestTotal: the destination disk's free and total
+	// bytes after the last successful run; absent when not known.
+	DestFree  uint64 `json:"dest_free,omitempty"`
+	DestTotal uint64 `json:"dest_total,omitempty"`
+	// SpaceLow says how the destination may not take the next runs
+	// ("is 96 % full (80.0 GiB free of 2.0 TiB)"); absent when it may.
+	SpaceLow string `json:"space_low,omitempty"`
 }
 
 func timePtr(t time.Time) *time.Time {
@@ -237,7 +265,8 @@ func (row *Row) JSON() TaskJSON {
 	return TaskJSON{Slave: row.Slave, Group: row.Group, Task: row.Task, State: row.State, LastResult: string(row.LastResult),
 		LastRun: timePtr(row.LastRun), LastSuccess: timePtr(row.LastSuccess), FailuresSinceSuccess: row.FailuresSinceSuccess,
 		NextRun: timePtr(row.NextRun), Overdue: row.Overdue, Running: row.Running, Error: row.LastError,
-		LastKnown: row.LastKnown, Seen: timePtr(row.Seen), Disconnected: row.Disconnected, MutedUntil: timePtr(row.MutedUntil)}
+		LastKnown: row.LastKnown, Seen: timePtr(row.Seen), Disconnected: row.Disconnected, MutedUntil: timePtr(row.MutedUntil),
+		DestFree: row.Dest.Free, DestTotal: row.Dest.Total, SpaceLow: row.Dest.Low()}
 }
 
 // WriteJSON writes one JSON object per listed task, one per line.
@@ -252,7 +281,8 @@ func (r *Report) WriteJSON(w io.Writer) error {
 }
 
 var csvHeader = []string{"slave", "group", "task", "state", "last_result", "last_run", "last_success",
-	"failures_since_success", "next_run", "overdue", "running", "last_known", "seen", "error", "disconnected"}
+	"failures_since_success", "next_run", "overdue", "running", "last_known", "seen", "error", "disconnected",
+	"dest_free", "dest_total", "space_low"}
 
 func rfc(t *time.Time) string {
 	if t == nil {
@@ -271,12 +301,21 @@ func (r *Report) WriteCSV(w io.Writer) error {
 		j := r.Rows[i].JSON()
 		if err := cw.Write([]string{j.Slave, j.Group, j.Task, string(j.State), j.LastResult, rfc(j.LastRun), rfc(j.LastSuccess),
 			strconv.Itoa(j.FailuresSinceSuccess), rfc(j.NextRun), strconv.FormatBool(j.Overdue), strconv.FormatBool(j.Running),
-			strconv.FormatBool(j.LastKnown), rfc(j.Seen), j.Error, strconv.FormatBool(j.Disconnected)}); err != nil {
+			strconv.FormatBool(j.LastKnown), rfc(j.Seen), j.Error, strconv.FormatBool(j.Disconnected),
+			uintOrEmpty(j.DestFree), uintOrEmpty(j.DestTotal), j.SpaceLow}); err != nil {
 			return err
 		}
 	}
 	cw.Flush()
 	return cw.Error()
+}
+
+// uintOrEmpty is n in a CSV cell, empty for 0 (not known).
+func uintOrEmpty(n uint64) string {
+	if n == 0 {
+		return ""
+	}
+	return strconv.FormatUint(n, 10)
 }
 
 // When is t as a report shows it, in loc: "never" for the zero time.
@@ -386,19 +425,29 @@ func (r *Report) WriteText(w io.Writer, loc *time.Location) error {
 		fmt.Fprintf(&b, "\n%s (%s)\n", strings.ToUpper(sec.name), human.Count(len(sec.rows)))
 		for i := range sec.rows {
 			row := &sec.rows[i]
-			fmt.Fprintf(&b, "  %s / %s%s: %s\n", row.Slave, row.Task, sec.state(row), row.Detail(r.Generated, loc))
+			fmt.Fprintf(&b, "  %s / %s%s: %s\n", row.Slave, row.Task, sec.state(row), sec.detail(row, r.Generated, loc))
 		}
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
 }
 
-// section is a part of the report's list: the rows in one state, or
-// the disconnected slaves' rows, whose lines say their state.
+// section is a part of the report's list: the rows in one state, the
+// rows whose destination is short of room, or the disconnected slaves'
+// rows, whose lines say their state.
 type section struct {
 	name string
 	rows []Row
 	held bool
+	room bool // the lines say how the destination is short of room
+}
+
+// detail is what the section's line says of row.
+func (sec *section) detail(row *Row, now time.Time, loc *time.Location) string {
+	if sec.room {
+		return "the destination " + row.Dest.Low()
+	}
+	return row.Detail(now, loc)
 }
 
 // state is " (overdue)" after a disconnected slave's task, "" elsewhere.
@@ -409,10 +458,19 @@ func (sec *section) state(row *Row) string {
 	return " (" + string(row.State) + ")"
 }
 
-// sections are the report's list, worst first, the disconnected last.
+// Name of the report's section of destinations short of room.
+const shortOfRoom = "destination nearly full"
+
+// sections are the report's list, worst first, then the destinations
+// short of room before the tasks that are well, the disconnected last.
 func (r *Report) sections() []section {
 	var out []section
 	for _, s := range States {
+		if s == StateRunning {
+			if rows := r.ShortOfRoom(); len(rows) > 0 {
+				out = append(out, section{name: shortOfRoom, rows: rows, room: true})
+			}
+		}
 		if rows := r.Of(s); len(rows) > 0 {
 			out = append(out, section{name: string(s), rows: rows})
 		}
@@ -448,7 +506,7 @@ type htmlSection struct {
 
 // htmlColours are the sections' headings' colours, by their names.
 var htmlColours = map[string]string{string(StateFailed): "#c62828", string(StateOverdue): "#e65100", string(StateUnknown): "#616161",
-	string(StateRunning): "#1565c0", string(StateOK): "#2e7d32", "disconnected": "#616161"}
+	string(StateRunning): "#1565c0", string(StateOK): "#2e7d32", "disconnected": "#616161", shortOfRoom: "#e65100"}
 
 // WriteHTML writes the report as an HTML page (the daily mail's HTML
 // part): the same sections as the text.
@@ -462,7 +520,7 @@ func (r *Report) WriteHTML(w io.Writer, loc *time.Location) error {
 		h := htmlSection{Name: strings.ToUpper(sec.name), Colour: htmlColours[sec.name]}
 		for i := range sec.rows {
 			row := &sec.rows[i]
-			detail := row.Detail(r.Generated, loc)
+			detail := sec.detail(row, r.Generated, loc)
 			if state := sec.state(row); state != "" {
 				detail = string(row.State) + ": " + detail
 			}

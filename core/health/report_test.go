@@ -170,7 +170,41 @@ func TestTheReportSaysWhichSlavesWereDisconnected(t *testing.T) {
 		t.Errorf("JSON:\n%s", js.String())
 	}
 	lines := strings.Split(strings.TrimSpace(csv.String()), "\n")
-	if !strings.HasSuffix(lines[0], ",error,disconnected") || !strings.HasPrefix(lines[2], "FS02,,mail,") || !strings.HasSuffix(lines[2], ",true") || !strings.HasSuffix(lines[4], ",true") || !strings.HasSuffix(lines[1], ",false") {
+	if !strings.HasSuffix(lines[0], ",error,disconnected,dest_free,dest_total,space_low") || !strings.HasPrefix(lines[2], "FS02,,mail,") ||
+		!strings.HasSuffix(lines[2], ",true,,,") || !strings.HasSuffix(lines[4], ",true,,,") || !strings.HasSuffix(lines[1], ",false,,,") {
+		t.Errorf("CSV:\n%s", csv.String())
+	}
+}
+
+// A destination that may not take the next runs is named in a section
+// of its own, before the tasks that are well, and in the subject, so
+// that it is freed before the backups fail; JSON and CSV carry the space.
+func TestTheReportNamesTheDestinationsNearlyFull(t *testing.T) {
+	rows := reportRows()
+	rows[0].Dest = DestSpace{Free: 80 << 30, Total: 2 << 40, Wrote: 1 << 30}  // FS01 docs, ok: 96 % full
+	rows[3].Dest = DestSpace{Free: 900 << 30, Total: 2 << 40, Wrote: 1 << 30} // FS02 weekly: room
+	r := NewReport(rows, noon, time.Hour)                                     // docs ran before the hour: listed for its disk
+	if want := "Backups: 1 failed, 1 overdue of 4 tasks; 1 task's destination nearly full"; r.Subject() != want {
+		t.Errorf("subject %q, want %q", r.Subject(), want)
+	}
+	var text, js, csv, html bytes.Buffer
+	for f, w := range map[string]*bytes.Buffer{FormatText: &text, FormatJSON: &js, FormatCSV: &csv, FormatHTML: &html} {
+		if err := r.Write(w, f, time.UTC); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want := "\nDESTINATION NEARLY FULL (1)\n  FS01 / docs: the destination is 96 % full (80.0 GiB free of 2.0 TiB)\n"
+	if !strings.Contains(text.String(), want) || strings.Index(text.String(), want) > strings.Index(text.String(), "\nOK (") {
+		t.Errorf("the text lacks %q before the tasks that are ok:\n%s", want, text.String())
+	}
+	if !strings.Contains(html.String(), ">DESTINATION NEARLY FULL (1)</h3>") {
+		t.Errorf("HTML:\n%s", html.String())
+	}
+	if !strings.Contains(js.String(), `"dest_free":85899345920,"dest_total":2199023255552,"space_low":"is 96 % full (80.0 GiB free of 2.0 TiB)"`) ||
+		strings.Count(js.String(), `"space_low"`) != 1 {
+		t.Errorf("JSON:\n%s", js.String())
+	}
+	if !strings.Contains(csv.String(), ",85899345920,2199023255552,is 96 % full (80.0 GiB free of 2.0 TiB)\n") {
 		t.Errorf("CSV:\n%s", csv.String())
 	}
 }

@@ -103,7 +103,27 @@ type Task struct {
 	// Alerted is the state last announced (failed, overdue), so it is not
 	// announced again; "" once the task is well again.
 	Alerted State `json:"alerted,omitempty"`
+	// Dest is the destination disk as the last successful run left it.
+	Dest DestSpace `json:"dest,omitzero"`
 }
+
+// DestSpace is a task's destination disk after a run: its free and
+// total bytes, and what the run wrote (zeros: not known).
+type DestSpace struct {
+	Free  uint64 `json:"free,omitempty"`
+	Total uint64 `json:"total,omitempty"`
+	Wrote int64  `json:"wrote,omitempty"`
+}
+
+// DestOf is what rep says of its destination's space.
+func DestOf(rep backup.Report) DestSpace {
+	return DestSpace{Free: rep.DestFree, Total: rep.DestTotal, Wrote: rep.BytesCopied}
+}
+
+// Low says how the destination is short of room for the next runs
+// (backup.SpaceLow: the words follow "the destination"); "" when it is
+// not, or is not known.
+func (d DestSpace) Low() string { return backup.SpaceLow(d.Free, d.Total, d.Wrote) }
 
 // maxErrorText bounds a stored run error.
 const maxErrorText = 300
@@ -133,6 +153,9 @@ func (t *Task) Finish(rep backup.Report) {
 	t.Running, t.RunningSince = false, time.Time{}
 	t.LastResult, t.LastStarted, t.LastFinished = rep.Result, rep.Started, rep.Finished
 	t.LastError = CutError(rep.Error)
+	if d := DestOf(rep); d.Total > 0 {
+		t.Dest = d
+	}
 	switch {
 	case rep.Result.Succeeded():
 		t.LastSuccess, t.FailuresSinceSuccess = rep.Finished, 0

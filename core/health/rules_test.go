@@ -106,6 +106,21 @@ func TestFailuresSinceTheLastSuccess(t *testing.T) {
 	}
 }
 
+// A task keeps its destination's space as its last successful run left
+// it: a failed run, which read none, does not forget it.
+func TestATaskKeepsItsDestinationsSpaceFromItsLastSuccess(t *testing.T) {
+	var tk Task
+	tk.Finish(backup.Report{Result: backup.ResultCompleted, BytesCopied: 3 << 30, DestFree: 4 << 30, DestTotal: 1 << 40})
+	tk.Finish(backup.Report{Result: backup.ResultFailed, Error: "the destination is full"})
+	want := DestSpace{Free: 4 << 30, Total: 1 << 40, Wrote: 3 << 30}
+	if tk.Dest != want {
+		t.Fatalf("after a failure: %+v, want %+v", tk.Dest, want)
+	}
+	if got := tk.Dest.Low(); got != "has 4.0 GiB free, less than two runs like the last (3.0 GiB each)" {
+		t.Fatalf("Low: %q", got)
+	}
+}
+
 func TestWorstAndCounts(t *testing.T) {
 	cases := []struct {
 		name   string

@@ -88,6 +88,8 @@ type Row struct {
 	// Seen.
 	LastKnown bool
 	Seen      time.Time
+	// Dest is the destination disk as the last successful run left it.
+	Dest DestSpace
 }
 
 // Runnable says a run of the task can be asked for now: its slave is
@@ -547,7 +549,7 @@ func (s *Slave) Rows(out []Row, online bool, now time.Time) []Row {
 		out = append(out, Row{SlaveID: s.ID, Slave: s.Name, Task: tk.Name, Eval: Evaluate(tk, zone, now),
 			LastResult: tk.LastResult, LastRun: tk.LastFinished, LastError: tk.LastError, LastSuccess: tk.LastSuccess,
 			FailuresSinceSuccess: tk.FailuresSinceSuccess, Running: tk.Running, RunningSince: tk.RunningSince,
-			LastKnown: !online, Seen: s.Seen})
+			LastKnown: !online, Seen: s.Seen, Dest: tk.Dest})
 	}
 	return out
 }

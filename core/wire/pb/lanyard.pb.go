@@ -4035,8 +4035,12 @@ type TaskHealth struct {
 	LastSuccessUnixNano  int64                  `protobuf:"varint,7,opt,name=last_success_unix_nano,json=lastSuccessUnixNano,proto3" json:"last_success_unix_nano,omitempty"`
 	FailuresSinceSuccess uint32                 `protobuf:"varint,8,opt,name=failures_since_success,json=failuresSinceSuccess,proto3" json:"failures_since_success,omitempty"`
 	NextRunUnixNano      int64                  `protobuf:"varint,9,opt,name=next_run_unix_nano,json=nextRunUnixNano,proto3" json:"next_run_unix_nano,omitempty"`
-	unknownFields        protoimpl.UnknownFields
-	sizeCache            protoimpl.SizeCache
+	// The destination disk after the last successful run (0: not known).
+	DestFree      uint64 `protobuf:"varint,10,opt,name=dest_free,json=destFree,proto3" json:"dest_free,omitempty"`
+	DestTotal     uint64 `protobuf:"varint,11,opt,name=dest_total,json=destTotal,proto3" json:"dest_total,omitempty"`
+	DestWrote     int64  `protobuf:"varint,12,opt,name=dest_wrote,json=destWrote,proto3" json:"dest_wrote,omitempty"` // what that run wrote
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *TaskHealth) Reset() {
@@ -4128,6 +4132,27 @@ func (x *TaskHealth) GetFailuresSinceSuccess() uint32 {
 func (x *TaskHealth) GetNextRunUnixNano() int64 {
 	if x != nil {
 		return x.NextRunUnixNano
+	}
+	return 0
+}
+
+func (x *TaskHealth) GetDestFree() uint64 {
+	if x != nil {
+		return x.DestFree
+	}
+	return 0
+}
+
+func (x *TaskHealth) GetDestTotal() uint64 {
+	if x != nil {
+		return x.DestTotal
+	}
+	return 0
+}
+
+func (x *TaskHealth) GetDestWrote() int64 {
+	if x != nil {
+		return x.DestWrote
 	}
 	return 0
 }
@@ -4574,7 +4599,7 @@ const file_core_wire_pb_lanyard_proto_rawDesc = "" +
 	"\x11created_unix_nano\x18\x02 \x01(\x03R\x0fcreatedUnixNano\x12\x18\n" +
 	"\aversion\x18\x03 \x01(\x04R\aversion\x12\x17\n" +
 	"\arun_seq\x18\x04 \x01(\x04R\x06runSeq\x12\x19\n" +
-	"\brun_done\x18\x05 \x01(\bR\arunDone\"\x9d\x03\n" +
+	"\brun_done\x18\x05 \x01(\bR\arunDone\"\xf8\x03\n" +
 	"\n" +
 	"TaskHealth\x12.\n" +
 	"\x06cursor\x18\x01 \x01(\v2\x16.lanyard.v1.TaskCursorR\x06cursor\x12\x1a\n" +
@@ -4585,7 +4610,13 @@ const file_core_wire_pb_lanyard_proto_rawDesc = "" +
 	"\blast_run\x18\x06 \x01(\v2\x15.lanyard.v1.RunReportR\alastRun\x123\n" +
 	"\x16last_success_unix_nano\x18\a \x01(\x03R\x13lastSuccessUnixNano\x124\n" +
 	"\x16failures_since_success\x18\b \x01(\rR\x14failuresSinceSuccess\x12+\n" +
-	"\x12next_run_unix_nano\x18\t \x01(\x03R\x0fnextRunUnixNano\"A\n" +
+	"\x12next_run_unix_nano\x18\t \x01(\x03R\x0fnextRunUnixNano\x12\x1b\n" +
+	"\tdest_free\x18\n" +
+	" \x01(\x04R\bdestFree\x12\x1d\n" +
+	"\n" +
+	"dest_total\x18\v \x01(\x04R\tdestTotal\x12\x1d\n" +
+	"\n" +
+	"dest_wrote\x18\f \x01(\x03R\tdestWrote\"A\n" +
 	"\x11TaskHealthRequest\x12,\n" +
 	"\x05known\x18\x01 \x03(\v2\x16.lanyard.v1.TaskCursorR\x05known\"n\n" +
 	"\x12TaskHealthResponse\x12\x18\n" +
