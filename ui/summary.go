@@ -64,6 +64,8 @@ func attentionRank(v *master.SlaveView) int {
 		return 3
 	case v.PasswordInDoubt:
 		return 4
+	case v.Backup.Full > 0:
+		return 5
 	}
 	return -1
 }
@@ -205,6 +207,9 @@ func attentionText(v *master.SlaveView, now time.Time) string {
 	}
 	if v.PasswordInDoubt {
 		parts = append(parts, "a password change awaits its answer")
+	}
+	if v.Backup.Full > 0 {
+		parts = append(parts, health.NearlyFull(v.Backup.Full))
 	}
 	return strings.Join(parts, " · ")
 }

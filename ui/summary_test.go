@@ -109,6 +109,27 @@ func TestTheSummaryNamesWhatNeedsALookWorstFirst(t *testing.T) {
 	})
 }
 
+// A server whose backups succeed but whose destination may not take the
+// next runs needs a look too, after every other kind, so that its disk
+// is freed before they fail.
+func TestTheSummaryNamesAServerWhoseDestinationIsNearlyFull(t *testing.T) {
+	vs := demoFleet()
+	for i := range vs {
+		if vs[i].Name == "FS01" {
+			vs[i].Backup = health.Summary{Counts: health.Counts{OK: 2}, Worst: health.StateOK, Full: 1}
+		}
+	}
+	mw, _ := openMainWindow(t, newFakeConsole(vs...), nil)
+	p := mw.detail.summary
+	names := attentionNames(p)
+	if len(names) == 0 || names[len(names)-1] != "FS01" {
+		t.Fatalf("named %v: FS01, its disk nearly full, is not last", names)
+	}
+	if got := p.rows[len(names)-1].why.Text; got != "1 task's destination nearly full" {
+		t.Errorf("FS01: %q", got)
+	}
+}
+
 func TestTheSummarysBackupsButtonOpensTheBackupsOfWhatItSums(t *testing.T) {
 	test.NewTempApp(t)
 	q := newUIQueue()

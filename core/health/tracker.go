@@ -101,6 +101,9 @@ func (r *Row) Runnable() bool { return !r.Running && !r.LastKnown && !r.Disconne
 // Summary is one slave's tasks counted by state.
 type Summary struct {
 	Counts
+	// Full counts the tasks whose destination may not take the next
+	// runs (DestSpace.Low).
+	Full      int
 	Worst     State // "" when the slave has no tasks (or none known)
 	LastKnown bool  // the slave is not linked
 	Seen      time.Time
@@ -582,6 +585,9 @@ func (s *tracked) summary(now time.Time) Summary {
 	zone := s.rec.zone()
 	for i := range s.rec.Tasks {
 		sum.Add(Evaluate(&s.rec.Tasks[i], zone, now).State, 1)
+		if s.rec.Tasks[i].Dest.Low() != "" {
+			sum.Full++
+		}
 	}
 	sum.Worst = sum.Counts.Worst()
 	return sum
