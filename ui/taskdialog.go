@@ -68,6 +68,7 @@ type taskDialog struct {
 	catchUp, createDest              *widget.Check
 	errs                             map[string]*widget.Label
 	nextRuns, warnings, status       *widget.Label
+	room                             *widget.Label // the destination disk's free space
 	save                             *widget.Button
 	body                             fyne.CanvasObject
 
@@ -158,6 +159,9 @@ func (td *taskDialog) build(editing bool) {
 	td.catchUp = widget.NewCheck("Catch up: run once at start when the server was off at the scheduled time", func(bool) { td.changed() })
 	td.createDest = widget.NewCheck("Create this folder on "+td.slave+" when saving", nil)
 	td.createDest.Hide()
+	td.room = widget.NewLabel("")
+	td.room.Importance = widget.LowImportance
+	td.room.Hide()
 	for _, f := range []string{backup.FieldName, backup.FieldSources, backup.FieldDestination, backup.FieldExcludes,
 		backup.FieldSchedule, backup.FieldRetention, backup.FieldOverdueAfter} {
 		l := widget.NewLabel("")
@@ -196,7 +200,7 @@ func (td *taskDialog) form() fyne.CanvasObject {
 	left := container.NewVBox(
 		field("Name", td.name, backup.FieldName),
 		field("Sources", td.sources, backup.FieldSources),
-		container.NewVBox(field("Destination", td.dest, backup.FieldDestination), td.createDest),
+		container.NewVBox(field("Destination", td.dest, backup.FieldDestination), td.createDest, td.room),
 		field("Exclude", td.excludes, backup.FieldExcludes))
 	right := container.NewVBox(
 		field("Schedule (the server's time)", schedule, backup.FieldSchedule),
@@ -489,6 +493,23 @@ func (td *taskDialog) showWarnings(check master.TaskCheck) {
 	td.warnings.SetText(strings.Join(shown, "\n"))
 	showIf(td.warnings, len(shown) > 0)
 	showIf(td.createDest, check.DestinationMissing)
+	td.showRoom(check)
+}
+
+// showRoom says how much room the destination's disk has, in warning
+// colours when it is nearly full (backup.SpaceLow, by its size alone:
+// no run has written there yet).
+func (td *taskDialog) showRoom(check master.TaskCheck) {
+	showIf(td.room, check.DestTotal > 0)
+	if check.DestTotal == 0 {
+		return
+	}
+	text, imp := fmt.Sprintf("%s free of %s on that disk", human.Bytes(check.DestFree), human.Bytes(check.DestTotal)), widget.LowImportance
+	if low := backup.SpaceLow(check.DestFree, check.DestTotal, 0); low != "" {
+		text, imp = "That disk "+low+": the snapshots may not fit", widget.WarningImportance
+	}
+	td.room.Importance = imp
+	td.room.SetText(text)
 }
 
 func (td *taskDialog) showNextRuns(runs []time.Time) {

@@ -425,7 +425,8 @@ func TestTheTaskDialogShowsTheAgentsVerdictUnderItsField(t *testing.T) {
 func TestTheTaskDialogOffersToCreateAMissingDestination(t *testing.T) {
 	mw, q, fr := tasksWindow(t)
 	fr.fakeTasks.mu.Lock()
-	fr.fakeTasks.check = master.TaskCheck{Warnings: []string{backup.MissingDestination("/mnt/nas/fs01")}, DestinationMissing: true}
+	fr.fakeTasks.check = master.TaskCheck{Warnings: []string{backup.MissingDestination("/mnt/nas/fs01")}, DestinationMissing: true,
+		DestFree: 900 << 30, DestTotal: 2 << 40}
 	fr.fakeTasks.mu.Unlock()
 	test.Tap(mw.detail.tasksTab.add)
 	td := openTaskDialog(t, mw)
@@ -441,6 +442,19 @@ func TestTheTaskDialogOffersToCreateAMissingDestination(t *testing.T) {
 	}
 	if td.createDest.Checked || !strings.Contains(td.createDest.Text, "FS01") {
 		t.Errorf("the offer %q, ticked %v: it names the server and waits to be ticked", td.createDest.Text, td.createDest.Checked)
+	}
+	if td.room.Text != "900.0 GiB free of 2.0 TiB on that disk" || td.room.Importance != widget.LowImportance {
+		t.Errorf("the disk's room: %q (%v)", td.room.Text, td.room.Importance)
+	}
+
+	// A disk nearly full says so, in warning colours.
+	fr.fakeTasks.mu.Lock()
+	fr.fakeTasks.check.DestFree = 20 << 30
+	fr.fakeTasks.mu.Unlock()
+	td.dest.SetText("/mnt/nas/fs01/")
+	q.runUntil(t, "the new verdict", func() bool { return strings.HasPrefix(td.room.Text, "That disk") })
+	if want := "That disk is 99 % full (20.0 GiB free of 2.0 TiB): the snapshots may not fit"; td.room.Text != want || td.room.Importance != widget.WarningImportance {
+		t.Errorf("a disk nearly full: %q (%v), want %q", td.room.Text, td.room.Importance, want)
 	}
 	td.createDest.SetChecked(true)
 	test.Tap(td.save)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"slices"
 	"sync"
 
@@ -149,7 +150,7 @@ func trimInfo(m *pb.TaskInfo) *pb.TaskInfo {
 	return m
 }
 
-func (a *Agent) handleTaskCheck(_ context.Context, _ *link.Link, body []byte) (proto.Message, error) {
+func (a *Agent) handleTaskCheck(ctx context.Context, _ *link.Link, body []byte) (proto.Message, error) {
 	var req pb.TaskCheckRequest
 	if err := decode(body, &req); err != nil {
 		return nil, err
@@ -170,6 +171,13 @@ func (a *Agent) handleTaskCheck(_ context.Context, _ *link.Link, body []byte) (p
 	}
 	resp.Warnings = warnings
 	resp.DestinationMissing = slices.Contains(warnings, backup.MissingDestination(task.Destination))
+	if err == nil {
+		on := task.Destination
+		if resp.DestinationMissing {
+			on = filepath.Dir(on) // where it would be made
+		}
+		resp.DestFree, resp.DestTotal = backup.DestinationSpace(ctx, on)
+	}
 	resp.Normalized = TaskToPB(task)
 	if s, err := backup.ParseSchedule(task.Schedule); err == nil && !s.Manual() {
 		at := a.tasks.now()

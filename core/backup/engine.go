@@ -58,7 +58,7 @@ func New(opts Options) *Engine {
 		opts.Location = time.Local
 	}
 	if opts.space == nil {
-		opts.space = destSpace
+		opts.space = DestinationSpace
 	}
 	if opts.openSource == nil {
 		opts.openSource = openRead

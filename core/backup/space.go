@@ -20,9 +20,9 @@ const (
 	spaceLowPercent = 5 // free space under this share of the disk warns
 )
 
-// destSpace is the free and total size of the file system dest is on
-// (free as the agent's user may use it); zeros when it cannot be read.
-func destSpace(ctx context.Context, dest string) (free, total uint64) {
+// DestinationSpace is the free and total size of the file system dest is
+// on (free as the agent's user may use it); zeros when it cannot be read.
+func DestinationSpace(ctx context.Context, dest string) (free, total uint64) {
 	u, err := disk.UsageWithContext(ctx, dest)
 	if err != nil {
 		return 0, 0

@@ -193,6 +193,9 @@ type TaskCheck struct {
 	// DestinationMissing: the destination folder does not exist yet
 	// (agent.PutOptions.CreateDestination makes it).
 	DestinationMissing bool
+	// DestFree and DestTotal: the destination's disk (its parent's when
+	// missing); zeros when not known.
+	DestFree, DestTotal uint64
 }
 
 // CheckTask has the slave's agent validate a definition (its paths exist
@@ -205,7 +208,8 @@ func (m *Master) CheckTask(ctx context.Context, slave string, t backup.Task) (Ta
 			return err
 		}
 		out = TaskCheck{Error: wire.PlainUpTo(resp.Error, maxAgentText), Field: resp.Field, Warnings: agentWords(resp.Warnings),
-			Normalized: agent.TaskFromPB(resp.Normalized), DestinationMissing: resp.DestinationMissing}
+			Normalized: agent.TaskFromPB(resp.Normalized), DestinationMissing: resp.DestinationMissing,
+			DestFree: resp.DestFree, DestTotal: resp.DestTotal}
 		for _, n := range resp.NextRunsUnixNano {
 			out.NextRuns = append(out.NextRuns, time.Unix(0, n))
 		}

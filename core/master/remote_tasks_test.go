@@ -64,7 +64,7 @@ func TestTwoConsolesManageOneAgentsTasksAndSeeTheSameRun(t *testing.T) {
 	// asked to creates it on the server.
 	dest = filepath.Join(dest, "fs01")
 	check, err = c1.CheckTask(ctx, "FS01", backup.Task{Name: "docs", Sources: []string{src}, Destination: dest, Schedule: "manual"})
-	if err != nil || check.Error != "" || !check.DestinationMissing {
+	if err != nil || check.Error != "" || !check.DestinationMissing || check.DestTotal == 0 || check.DestFree > check.DestTotal {
 		t.Fatalf("check of a destination not made yet: %+v, %v", check, err)
 	}
 	info, warnings, err := c1.PutTask(ctx, "FS01", backup.Task{Name: "docs", Sources: []string{src}, Destination: dest, Schedule: "manual"}, agent.PutOptions{CreateDestination: true})

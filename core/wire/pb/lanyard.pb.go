@@ -2875,6 +2875,8 @@ type TaskCheckResponse struct {
 	NextRunsUnixNano   []int64                `protobuf:"varint,4,rep,packed,name=next_runs_unix_nano,json=nextRunsUnixNano,proto3" json:"next_runs_unix_nano,omitempty"` // the next five runs on the agent's clock
 	Normalized         *Task                  `protobuf:"bytes,5,opt,name=normalized,proto3" json:"normalized,omitempty"`                                                 // as it would be saved
 	DestinationMissing bool                   `protobuf:"varint,6,opt,name=destination_missing,json=destinationMissing,proto3" json:"destination_missing,omitempty"`      // the destination folder does not exist yet (TaskPutRequest.create_destination makes it)
+	DestFree           uint64                 `protobuf:"varint,7,opt,name=dest_free,json=destFree,proto3" json:"dest_free,omitempty"`                                    // the destination's disk (its parent folder's, when missing): free bytes, 0 when not known
+	DestTotal          uint64                 `protobuf:"varint,8,opt,name=dest_total,json=destTotal,proto3" json:"dest_total,omitempty"`                                 // and its size
 	unknownFields      protoimpl.UnknownFields
 	sizeCache          protoimpl.SizeCache
 }
@@ -2949,6 +2951,20 @@ func (x *TaskCheckResponse) GetDestinationMissing() bool {
 		return x.DestinationMissing
 	}
 	return false
+}
+
+func (x *TaskCheckResponse) GetDestFree() uint64 {
+	if x != nil {
+		return x.DestFree
+	}
+	return 0
+}
+
+func (x *TaskCheckResponse) GetDestTotal() uint64 {
+	if x != nil {
+		return x.DestTotal
+	}
+	return 0
 }
 
 // task.put: version 0 adds, else edits the task stored at that version.
@@ -4520,7 +4536,7 @@ const file_core_wire_pb_lanyard_proto_rawDesc = "" +
 	"\x0eTaskGetRequest\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\"8\n" +
 	"\x10TaskCheckRequest\x12$\n" +
-	"\x04task\x18\x01 \x01(\v2\x10.lanyard.v1.TaskR\x04task\"\xed\x01\n" +
+	"\x04task\x18\x01 \x01(\v2\x10.lanyard.v1.TaskR\x04task\"\xa9\x02\n" +
 	"\x11TaskCheckResponse\x12\x14\n" +
 	"\x05error\x18\x01 \x01(\tR\x05error\x12\x14\n" +
 	"\x05field\x18\x02 \x01(\tR\x05field\x12\x1a\n" +
@@ -4529,7 +4545,10 @@ const file_core_wire_pb_lanyard_proto_rawDesc = "" +
 	"\n" +
 	"normalized\x18\x05 \x01(\v2\x10.lanyard.v1.TaskR\n" +
 	"normalized\x12/\n" +
-	"\x13destination_missing\x18\x06 \x01(\bR\x12destinationMissing\"e\n" +
+	"\x13destination_missing\x18\x06 \x01(\bR\x12destinationMissing\x12\x1b\n" +
+	"\tdest_free\x18\a \x01(\x04R\bdestFree\x12\x1d\n" +
+	"\n" +
+	"dest_total\x18\b \x01(\x04R\tdestTotal\"e\n" +
 	"\x0eTaskPutRequest\x12$\n" +
 	"\x04task\x18\x01 \x01(\v2\x10.lanyard.v1.TaskR\x04task\x12-\n" +
 	"\x12create_destination\x18\x02 \x01(\bR\x11createDestination\"W\n" +
