@@ -127,7 +127,8 @@ func showCopyDialog(win fyne.Window, r runner, rm Remote, from, task, dest strin
 	cd.d = dialog.NewCustomWithoutButtons("Copy "+task+" from "+from+" to other servers",
 		container.NewBorder(top, bottom, nil, nil, cd.list), win)
 	cd.d.SetButtons([]fyne.CanvasObject{cd.close, cd.copyBtn})
-	cd.d.SetOnClosed(cd.stop)
+	giveKeysBack := dialogKeys(win.Canvas(), func() { cd.stop(); cd.d.Hide() }, nil)
+	cd.d.SetOnClosed(func() { cd.stop(); giveKeysBack() })
 	cd.d.Resize(fyne.NewSize(620, 680))
 	cd.groups.SetSelected(first)
 	cd.d.Show()

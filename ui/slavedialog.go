@@ -115,7 +115,7 @@ type slaveDialog struct {
 	testCancel context.CancelFunc // non-nil while a test runs
 	closed     bool
 
-	prevTypedKey func(*fyne.KeyEvent)
+	giveKeysBack func()
 }
 
 // slaveFieldErrors are the messages shown under the fields; "" is valid.
@@ -326,17 +326,7 @@ func newFieldMessage() *widget.Label {
 // Enter for the dialog while nothing in it has the focus.
 func (d *slaveDialog) show() {
 	c := d.parent.Canvas()
-	d.prevTypedKey = c.OnTypedKey()
-	c.SetOnTypedKey(func(k *fyne.KeyEvent) {
-		switch k.Name {
-		case fyne.KeyEscape:
-			d.close()
-		case fyne.KeyReturn, fyne.KeyEnter:
-			d.submit()
-		}
-		// Other keys are the dialog's too: the main window's shortcuts
-		// (Delete, F5…) must not act behind a modal dialog.
-	})
+	d.giveKeysBack = dialogKeys(c, d.close, d.submit)
 	d.dlg.Show()
 	size := d.dlg.MinSize()
 	d.dlg.Resize(fyne.NewSize(size.Width, size.Height+slaveDialogSlack))
@@ -360,7 +350,7 @@ func (d *slaveDialog) onClosed() {
 	d.closed = true
 	d.stopTest()
 	d.password.SetText("")
-	d.parent.Canvas().SetOnTypedKey(d.prevTypedKey)
+	d.giveKeysBack()
 }
 
 func (d *slaveDialog) outbound() bool { return d.direction.Selected != directionInbound }

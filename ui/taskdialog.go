@@ -108,6 +108,7 @@ func showTaskDialog(win fyne.Window, r runner, rm Remote, slave string, cur *age
 	td.d = dialog.NewCustomWithoutButtons(title, container.NewVScroll(td.body), win)
 	td.d.SetButtons([]fyne.CanvasObject{cancel, td.save})
 	td.d.Resize(fyne.NewSize(920, 640))
+	td.d.SetOnClosed(dialogKeys(win.Canvas(), td.close, nil)) // Enter is a new line in Sources
 	td.d.Show()
 	td.changed()
 	if cur == nil {

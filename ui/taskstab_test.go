@@ -485,6 +485,34 @@ func TestASaveAfterAnotherConsolesEditSaysReload(t *testing.T) {
 	td.close()
 }
 
+// Escape cancels the task dialog while no field has the keyboard, and
+// the main window's keys do not act behind it: Delete does not offer to
+// remove the task or the server.
+func TestEscapeCancelsTheTaskDialogAndTheWindowsKeysWait(t *testing.T) {
+	mw, q, fr := tasksWindow(t)
+	tt := mw.detail.tasksTab
+	tt.table.Select(widget.TableCellID{Row: 0, Col: 0})
+	test.Tap(tt.edit) // the name cannot be edited: nothing has the focus
+	openTaskDialog(t, mw)
+	mw.win.Canvas().Unfocus()
+	pressKey(mw.win, fyne.KeyDelete)
+	if txt := overlayText(mw.win); strings.Contains(txt, "Remove") {
+		t.Fatalf("Delete acted behind the task dialog:\n%s", txt)
+	}
+	pressKey(mw.win, fyne.KeyEscape)
+	if mw.win.Canvas().Overlays().Top() != nil {
+		t.Fatal("Escape did not close the task dialog")
+	}
+	if len(fr.fakeTasks.calls) == 0 || fr.taskCalls("put ") != 0 {
+		t.Fatalf("calls %v: Escape saved", fr.fakeTasks.calls)
+	}
+	// The window has its keys again: F5 reads the tasks again.
+	mw.win.Canvas().Unfocus()
+	n := fr.taskCalls("list")
+	pressKey(mw.win, fyne.KeyF5)
+	q.runUntil(t, "F5 reading the tasks again", func() bool { return fr.taskCalls("list") > n })
+}
+
 // openTaskDialog finds the task dialog just opened.
 func openTaskDialog(t *testing.T, mw *mainWindow) *taskDialog {
 	t.Helper()
