@@ -24,7 +24,8 @@
 //	settingstab.go      the Settings tab: the agent's settings, edited remotely
 //	taskstab.go         the Tasks tab: backup tasks, run, stop, progress
 //	taskviews.go        a task's History and Snapshots, and Verify
-//	taskdialog.go       the Task dialog: a backup task's definition
+//	taskdialog.go       the Task dialog: a backup task's definition, checked by the agent as it is typed,
+//	                    the destination's room, and creating it
 //	copydialog.go       Copy To…: a task of one server given to others, each one's result, optionally run
 //	restoredialog.go    the Restore dialog: a snapshot, or part of one, to a folder
 //	passworddialog.go   Change Password: a new management password for a slave and its entry
@@ -45,6 +46,8 @@
 //	groupactions.go     a group row's Connect All, Disconnect All and Rename Group…
 //	mute.go             Mute Alerts: a server's, or a group's, for a while or until a time typed, and Unmute
 //	closekeys.go        Escape and Ctrl+W close the windows beside the main one
+//	askdialog.go        the one shape of a question to act on, and dialogKeys: Escape cancels a dialog,
+//	                    and the window's own keys wait behind it
 //	geometry.go         windows' sizes: a first size that fits a laptop, then the size they were left at;
 //	                    the windows the app has one of, found again when opened again
 //	columns.go          tables' column widths: each its narrowest, the rest shared out
