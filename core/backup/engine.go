@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"os"
+	"path/filepath"
 	"sync"
 	"time"
 
@@ -39,6 +40,7 @@ type Engine struct {
 
 	mu      sync.Mutex
 	running map[string]*Handle // by NameKey
+	reading map[string]int     // snapshots a restore or verify reads, by path: retention leaves them
 }
 
 // New builds an Engine.
@@ -63,7 +65,7 @@ func New(opts Options) *Engine {
 	if opts.openSource == nil {
 		opts.openSource = openRead
 	}
-	return &Engine{opts: opts, log: opts.Logger, running: map[string]*Handle{}}
+	return &Engine{opts: opts, log: opts.Logger, running: map[string]*Handle{}, reading: map[string]int{}}
 }
 
 // Handle is a run in progress.
@@ -154,6 +156,29 @@ func (e *Engine) Stop(ctx context.Context, task string) bool {
 	case <-ctx.Done():
 		return true
 	}
+}
+
+// hold marks the snapshot at path as being read (a restore, a verify),
+// so that retention leaves it; the function returned lets it go.
+func (e *Engine) hold(path string) (release func()) {
+	p := filepath.Clean(path)
+	e.mu.Lock()
+	e.reading[p]++
+	e.mu.Unlock()
+	return func() {
+		e.mu.Lock()
+		if e.reading[p]--; e.reading[p] <= 0 {
+			delete(e.reading, p)
+		}
+		e.mu.Unlock()
+	}
+}
+
+// beingRead says whether a restore or verify reads the snapshot at path.
+func (e *Engine) beingRead(path string) bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.reading[filepath.Clean(path)] > 0
 }
 
 // Running is the task's run in progress, or nil.

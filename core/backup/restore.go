@@ -63,6 +63,7 @@ func (e *ExistsError) Error() string {
 // restored. What it restored is on disk when it returns without an error.
 func (e *Engine) Restore(ctx context.Context, snap SnapshotInfo, task string, opt RestoreOptions, p Progress) (RestoreReport, error) {
 	rep := RestoreReport{Task: task, Snapshot: snap.ID, Target: opt.Target, Paths: []string{}}
+	defer e.hold(snap.Path)()
 	want, err := restoreWants(snap, opt)
 	if err != nil {
 		return rep, err

@@ -10,7 +10,8 @@ import (
 
 // applyRetention deletes the snapshots t's retention no longer keeps,
 // after a successful run that made newest (which is always kept). The
-// caller holds the task's run slot, so nothing else writes there. A
+// caller holds the task's run slot, so nothing else writes there; a
+// snapshot a restore or verify reads is left to the next run. A
 // snapshot is renamed aside before it is deleted, so a crash midway never
 // leaves a final name on half a snapshot.
 func (e *Engine) applyRetention(log logrus.FieldLogger, t Task, taskDir, newest string) []string {
@@ -41,6 +42,10 @@ func (e *Engine) applyRetention(log logrus.FieldLogger, t Task, taskDir, newest 
 				continue
 			}
 			p := filepath.Join(taskDir, id)
+			if e.beingRead(p) {
+				log.WithField("snapshot", id).Infof("retention kept snapshot %s for now: a restore or verify reads it; the next run removes it", id)
+				continue
+			}
 			aside := p + removingSuffix
 			if err := os.Rename(p, aside); err != nil {
 				log.WithError(err).Warnf("retention: cannot remove snapshot %s", id)

@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -509,6 +510,45 @@ func TestRetentionRunsAfterASuccessfulRun(t *testing.T) {
 		t.Fatalf("kept snapshots on %d days: %v", len(days), ids)
 	}
 	f.assertNoPartial()
+}
+
+// Retention leaves a snapshot that a verify (or a restore) is reading:
+// the next run after it ends removes it.
+func TestRetentionLeavesASnapshotBeingRead(t *testing.T) {
+	f := newFixture(t)
+	f.write("a", "a", 0o644)
+	c := &clock{now: time.Date(2025, 5, 1, 2, 0, 0, 0, time.UTC), step: 6 * time.Hour}
+	e := backup.New(backup.Options{Now: c.Now, Location: time.UTC})
+	f.task.Retention = backup.Retention{KeepLast: 1}
+	first := f.mustRun(e, backup.ResultCompleted)
+	snap := f.snapshots()[0]
+
+	reading, release := make(chan struct{}), make(chan struct{})
+	var once sync.Once
+	verified := make(chan error, 1)
+	go func() {
+		_, err := e.Verify(context.Background(), snap, f.task.Name, backup.ProgressFunc(func(backup.Status) {
+			once.Do(func() { close(reading); <-release })
+		}))
+		verified <- err
+	}()
+	select {
+	case <-reading:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the verify never reported progress")
+	}
+	second := f.mustRun(e, backup.ResultCompleted)
+	if len(second.Removed) != 0 {
+		t.Fatalf("retention removed %v while %s was being verified", second.Removed, first.Snapshot)
+	}
+	close(release)
+	if err := <-verified; err != nil {
+		t.Fatal(err)
+	}
+	third := f.mustRun(e, backup.ResultCompleted)
+	if !slices.Contains(third.Removed, first.Snapshot) {
+		t.Fatalf("once the verify ended the next run removed %v, not %s", third.Removed, first.Snapshot)
+	}
 }
 
 func TestProgressIsThrottledAndStartsWithAnETA(t *testing.T) {

@@ -38,6 +38,7 @@ func (r *VerifyReport) OK() bool { return r.Missing == 0 && r.Changed == 0 }
 // done (no manifest, cancelled).
 func (e *Engine) Verify(ctx context.Context, snap SnapshotInfo, task string, p Progress) (VerifyReport, error) {
 	rep := VerifyReport{Task: task, Snapshot: snap.ID}
+	defer e.hold(snap.Path)()
 	var entries []Entry
 	var total int64
 	if err := readManifest(snap.Path, func(en *Entry) error {
