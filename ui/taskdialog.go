@@ -79,6 +79,7 @@ type taskDialog struct {
 	agentFld string
 	untyped  map[string]bool // a new task's fields not typed in yet
 	toFill   bool            // status says what is still to fill in
+	saving   bool            // a save is on its way: Escape waits for it
 }
 
 // tdFieldWords name the fields "still to fill in" lists.
@@ -108,7 +109,12 @@ func showTaskDialog(win fyne.Window, r runner, rm Remote, slave string, cur *age
 	td.d = dialog.NewCustomWithoutButtons(title, container.NewVScroll(td.body), win)
 	td.d.SetButtons([]fyne.CanvasObject{cancel, td.save})
 	td.d.Resize(fyne.NewSize(920, 640))
-	td.d.SetOnClosed(dialogKeys(win.Canvas(), td.close, nil)) // Enter is a new line in Sources
+	escape := func() {
+		if !td.saving {
+			td.close()
+		}
+	}
+	td.d.SetOnClosed(dialogKeys(win.Canvas(), escape, nil)) // Enter is a new line in Sources
 	td.d.Show()
 	td.changed()
 	if cur == nil {
@@ -535,6 +541,7 @@ func (td *taskDialog) submit() {
 	opt := agent.PutOptions{CreateDestination: td.createDest.Visible() && td.createDest.Checked}
 	ctx, cancel := context.WithTimeout(context.Background(), tdSaveTimeout)
 	wait := showWait(td.win, "Saving "+t.Name, "Saving the task on "+td.slave+"…", cancel)
+	td.saving = true
 	td.r.spawn(func(wctx context.Context) {
 		defer cancel()
 		defer context.AfterFunc(wctx, cancel)()
@@ -545,6 +552,7 @@ func (td *taskDialog) submit() {
 		}
 		td.r.do(func() {
 			wait.hide()
+			td.saving = false
 			switch {
 			case err == nil && check.Error != "":
 				td.agentErr, td.agentFld = capitalize(check.Error), check.Field

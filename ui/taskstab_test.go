@@ -27,6 +27,7 @@ type fakeTasks struct {
 	calls    []string
 	check    master.TaskCheck
 	putErr   error
+	putGate  chan struct{}                   // when set, PutTask waits for it to close
 	tree     map[string][]backup.BrowseEntry // folder → entries
 	restored []backup.RestoreOptions
 	copyErr  map[string]error // CopyTask's answer, by slave
@@ -107,6 +108,12 @@ func (f *fakeTasks) PutTask(_ context.Context, _ string, t backup.Task, opt agen
 		c += " create-dest"
 	}
 	f.record(c)
+	f.mu.Lock()
+	gate := f.putGate
+	f.mu.Unlock()
+	if gate != nil {
+		<-gate
+	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.putErr != nil {
@@ -506,11 +513,33 @@ func TestEscapeCancelsTheTaskDialogAndTheWindowsKeysWait(t *testing.T) {
 	if len(fr.fakeTasks.calls) == 0 || fr.taskCalls("put ") != 0 {
 		t.Fatalf("calls %v: Escape saved", fr.fakeTasks.calls)
 	}
+	// Escape while a save is on its way waits for it: the dialog shows
+	// how the save went.
+	tt.table.Select(widget.TableCellID{Row: 0, Col: 0})
+	test.Tap(tt.edit)
+	td := openTaskDialog(t, mw)
+	gate := make(chan struct{})
+	fr.fakeTasks.mu.Lock()
+	fr.fakeTasks.putGate = gate
+	fr.fakeTasks.mu.Unlock()
+	td.keep[0].SetText("4")
+	q.runUntil(t, "Save", func() bool { return !td.save.Disabled() })
+	test.Tap(td.save)
+	q.runUntil(t, "the save on its way", func() bool { return fr.taskCalls("put documents") == 1 })
+	mw.win.Canvas().Unfocus()
+	pressKey(mw.win, fyne.KeyEscape)
+	n := len(mw.win.Canvas().Overlays().List()) // the task dialog and the wait
+	close(gate)
+	if !td.saving || n != 2 {
+		t.Fatalf("Escape while the save was on its way: saving %v, %d dialogs open", td.saving, n)
+	}
+	q.runUntil(t, "the save's end", func() bool { return !td.saving && mw.win.Canvas().Overlays().Top() == nil })
+
 	// The window has its keys again: F5 reads the tasks again.
 	mw.win.Canvas().Unfocus()
-	n := fr.taskCalls("list")
+	lists := fr.taskCalls("list")
 	pressKey(mw.win, fyne.KeyF5)
-	q.runUntil(t, "F5 reading the tasks again", func() bool { return fr.taskCalls("list") > n })
+	q.runUntil(t, "F5 reading the tasks again", func() bool { return fr.taskCalls("list") > lists })
 }
 
 // openTaskDialog finds the task dialog just opened.
