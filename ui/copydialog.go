@@ -115,7 +115,8 @@ func showCopyDialog(win fyne.Window, r runner, rm Remote, from, task, dest strin
 	cd.status.Wrapping = fyne.TextWrapWord
 	cd.copyBtn = widget.NewButtonWithIcon(cdCopy, theme.ContentCopyIcon(), cd.submit)
 	cd.copyBtn.Importance = widget.HighImportance
-	cd.close = widget.NewButtonWithIcon("Cancel", theme.CancelIcon(), func() { cd.stop(); cd.d.Hide() })
+	cancel := func() { cd.stop(); cd.d.Hide() } // a copy under way stops
+	cd.close = widget.NewButtonWithIcon("Cancel", theme.CancelIcon(), cancel)
 
 	note := widget.NewLabel(fmt.Sprintf("Each server gets %s as it is on %s: its sources, destination, excludes, schedule and retention. "+
 		"Its own agent checks the paths there.", task, from))
@@ -127,7 +128,7 @@ func showCopyDialog(win fyne.Window, r runner, rm Remote, from, task, dest strin
 	cd.d = dialog.NewCustomWithoutButtons("Copy "+task+" from "+from+" to other servers",
 		container.NewBorder(top, bottom, nil, nil, cd.list), win)
 	cd.d.SetButtons([]fyne.CanvasObject{cd.close, cd.copyBtn})
-	giveKeysBack := dialogKeys(win.Canvas(), func() { cd.stop(); cd.d.Hide() }, nil)
+	giveKeysBack := dialogKeys(win.Canvas(), cancel, nil)
 	cd.d.SetOnClosed(func() { cd.stop(); giveKeysBack() })
 	cd.d.Resize(fyne.NewSize(620, 680))
 	cd.groups.SetSelected(first)

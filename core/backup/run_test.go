@@ -518,7 +518,8 @@ func TestRetentionLeavesASnapshotBeingRead(t *testing.T) {
 	f := newFixture(t)
 	f.write("a", "a", 0o644)
 	c := &clock{now: time.Date(2025, 5, 1, 2, 0, 0, 0, time.UTC), step: 6 * time.Hour}
-	e := backup.New(backup.Options{Now: c.Now, Location: time.UTC})
+	logger, hook := logtest.NewNullLogger()
+	e := backup.New(backup.Options{Now: c.Now, Location: time.UTC, Logger: logger})
 	f.task.Retention = backup.Retention{KeepLast: 1}
 	first := f.mustRun(e, backup.ResultCompleted)
 	snap := f.snapshots()[0]
@@ -540,6 +541,11 @@ func TestRetentionLeavesASnapshotBeingRead(t *testing.T) {
 	second := f.mustRun(e, backup.ResultCompleted)
 	if len(second.Removed) != 0 {
 		t.Fatalf("retention removed %v while %s was being verified", second.Removed, first.Snapshot)
+	}
+	if !slices.ContainsFunc(hook.AllEntries(), func(e *logrus.Entry) bool {
+		return strings.HasPrefix(e.Message, "retention kept snapshot "+first.Snapshot+" for now: a restore or verify reads it")
+	}) {
+		t.Error("the log does not say why retention kept the snapshot")
 	}
 	close(release)
 	if err := <-verified; err != nil {
