@@ -49,17 +49,17 @@ const (
 )
 
 type mailForm struct {
-	ed                         MailEditor
-	do                         func(func())
-	old                        mail.Settings
-	server, user, password     *widget.Entry
-	from, to, daily            *widget.Entry
-	groups                     *widget.Entry // each group's own summary's recipients (mail.FormatGroupTo)
-	security                   *widget.Select
-	onFailed, onOverdue, onOff *widget.Check
-	groupAlerts                *widget.Check // each group's recipients get its alerts too
-	test                       *widget.Button
-	result                     *widget.Label
+	ed                                 MailEditor
+	do                                 func(func())
+	old                                mail.Settings
+	server, user, password             *widget.Entry
+	from, to, daily                    *widget.Entry
+	groups                             *widget.Entry // each group's own summary's recipients (mail.FormatGroupTo)
+	security                           *widget.Select
+	onFailed, onOverdue, onOff, onFull *widget.Check
+	groupAlerts                        *widget.Check // each group's recipients get its alerts too
+	test                               *widget.Button
+	result                             *widget.Label
 	// failing says, above the form, that mail is not getting through
 	// and why, with retry to try again now; hidden while it is.
 	failing     *widget.Label
@@ -106,6 +106,8 @@ func newMailForm(ed MailEditor, do func(func())) *mailForm {
 	f.onOverdue.SetChecked(s.OnOverdue)
 	f.onOff = widget.NewCheck("a slave is offline past its grace", nil)
 	f.onOff.SetChecked(s.OnOffline)
+	f.onFull = widget.NewCheck("a destination is nearly full", nil)
+	f.onFull.SetChecked(s.OnFull)
 	f.groupAlerts = widget.NewCheck("also mail each group's alerts to its summary recipients", nil)
 	f.groupAlerts.SetChecked(s.GroupAlerts)
 	f.result = widget.NewLabel("")
@@ -137,7 +139,7 @@ func newMailForm(ed MailEditor, do func(func())) *mailForm {
 		widget.NewLabel("To"), f.to,
 		// Failed and overdue share a line, so that the tab's Send test
 		// message stays in view at the dialog's first size.
-		widget.NewLabel("Mail when"), container.NewVBox(container.NewHBox(f.onFailed, f.onOverdue), f.onOff, f.groupAlerts),
+		widget.NewLabel("Mail when"), container.NewVBox(container.NewHBox(f.onFailed, f.onOverdue), container.NewHBox(f.onOff, f.onFull), f.groupAlerts),
 		widget.NewLabel("Daily summary at"), f.daily,
 		widget.NewLabel("Group summaries"), f.groups,
 	}
@@ -184,7 +186,7 @@ func (f *mailForm) settings() (mail.Settings, error) {
 	if s.Security == "" {
 		s.Security = mail.SecuritySTARTTLS
 	}
-	s.OnFailed, s.OnOverdue, s.OnOffline = f.onFailed.Checked, f.onOverdue.Checked, f.onOff.Checked
+	s.OnFailed, s.OnOverdue, s.OnOffline, s.OnFull = f.onFailed.Checked, f.onOverdue.Checked, f.onOff.Checked, f.onFull.Checked
 	s.GroupAlerts = f.groupAlerts.Checked
 	groups, err := mail.ParseGroupsTo(f.groups.Text)
 	if err != nil {
@@ -213,7 +215,7 @@ func (f *mailForm) changed() bool {
 func sameMail(a, b mail.Settings) bool {
 	return a.Server == b.Server && a.Security == b.Security && a.User == b.User && a.From == b.From &&
 		strings.Join(a.To, ",") == strings.Join(b.To, ",") && a.DailyAt == b.DailyAt &&
-		a.OnFailed == b.OnFailed && a.OnOverdue == b.OnOverdue && a.OnOffline == b.OnOffline && a.GroupAlerts == b.GroupAlerts &&
+		a.OnFailed == b.OnFailed && a.OnOverdue == b.OnOverdue && a.OnOffline == b.OnOffline && a.OnFull == b.OnFull && a.GroupAlerts == b.GroupAlerts &&
 		maps.EqualFunc(a.GroupTo, b.GroupTo, slices.Equal)
 }
 

@@ -212,19 +212,23 @@ func (n *notifier) announceDue(ctx context.Context, tick <-chan time.Time) {
 	}
 }
 
-// backupNotification words the failed and overdue backups among alerts:
-// one names the task and what went wrong, many are counted and the first
-// few named. nil when none is about a backup.
+// backupNotification words the backup alerts among alerts (failed,
+// overdue, destination nearly full): one names the task and what went
+// wrong, many are counted and the first few named. nil when none is
+// about a backup.
 func backupNotification(alerts []health.Alert) *fyne.Notification {
 	var as []health.Alert
 	for _, a := range alerts {
-		if a.Kind == health.AlertFailed || a.Kind == health.AlertOverdue {
+		if a.Kind != health.AlertOffline {
 			as = append(as, a)
 		}
 	}
 	what := func(a health.Alert) string {
-		if a.Kind == health.AlertFailed {
+		switch a.Kind {
+		case health.AlertFailed:
 			return "failed"
+		case health.AlertFull:
+			return "destination nearly full"
 		}
 		return "overdue"
 	}
@@ -234,10 +238,13 @@ func backupNotification(alerts []health.Alert) *fyne.Notification {
 	case 1:
 		a := as[0]
 		body := fmt.Sprintf("Backup task %s on %s %s", a.Task, a.Slave, what(a))
-		if a.Kind == health.AlertFailed && a.Row.LastError != "" {
+		switch {
+		case a.Kind == health.AlertFailed && a.Row.LastError != "":
 			body += ": " + a.Row.LastError
-		} else if a.Kind == health.AlertOverdue {
+		case a.Kind == health.AlertOverdue:
 			body += ": last success " + health.When(a.Row.LastSuccess, time.Local)
+		case a.Kind == health.AlertFull:
+			body = fmt.Sprintf("The destination of backup task %s on %s %s. Free space there or keep fewer snapshots", a.Task, a.Slave, a.Row.Dest.Low())
 		}
 		return fyne.NewNotification(fmt.Sprintf("%s: backup %s %s", a.Slave, a.Task, what(a)), body+".")
 	}

@@ -362,6 +362,8 @@ func TestBackupAlertsAreWordedOnePerBatch(t *testing.T) {
 	overdue := health.Alert{Kind: health.AlertOverdue, Slave: "NAS", Task: "media",
 		Row: health.Row{LastSuccess: time.Date(2026, 11, 28, 2, 0, 0, 0, time.Local)}}
 	offline := health.Alert{Kind: health.AlertOffline, Slave: "WEB"}
+	full := health.Alert{Kind: health.AlertFull, Slave: "FS01", Task: "docs",
+		Row: health.Row{Dest: health.DestSpace{Free: 30 << 30, Total: 1 << 40}}}
 	cases := []struct {
 		name           string
 		alerts         []health.Alert
@@ -371,9 +373,11 @@ func TestBackupAlertsAreWordedOnePerBatch(t *testing.T) {
 			"Backup task offsite on FS01 failed: destination is read-only."},
 		{"an overdue task names its last success", []health.Alert{overdue}, "NAS: backup media overdue",
 			"Backup task media on NAS overdue: last success 2026-11-28 02:00."},
+		{"a nearly full destination says how full and what to do", []health.Alert{full}, "FS01: backup docs destination nearly full",
+			"The destination of backup task docs on FS01 is 97 % full (30.0 GiB free of 1.0 TiB). Free space there or keep fewer snapshots."},
 		{"an outage is left to the outage watch", []health.Alert{offline}, "", ""},
-		{"several are counted", []health.Alert{failed, offline, overdue, failed, failed}, "4 backup alerts",
-			"FS01 / offsite failed, NAS / media overdue, FS01 / offsite failed and 1 more. The Backups window (Ctrl+B) lists them."},
+		{"several are counted", []health.Alert{failed, offline, overdue, full, failed}, "4 backup alerts",
+			"FS01 / offsite failed, NAS / media overdue, FS01 / docs destination nearly full and 1 more. The Backups window (Ctrl+B) lists them."},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

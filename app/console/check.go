@@ -153,8 +153,8 @@ func (c *checkResult) withMail(ms master.MailStatus) {
 func newCheckResult(views []master.SlaveView, rows []health.Row, alerts []health.Alert, scope fleetScope, now time.Time) (*checkResult, error) {
 	res := &checkResult{States: map[string]master.State{}}
 	for _, a := range alerts {
-		if !scope.in(a.Slave, a.Row.Group) {
-			continue
+		if !scope.in(a.Slave, a.Row.Group) || a.Kind == health.AlertFull {
+			continue // a full destination is counted from the rows, below
 		}
 		res.Alerts = append(res.Alerts, a)
 		if a.Kind == health.AlertOverdue {

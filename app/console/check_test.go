@@ -73,6 +73,8 @@ func TestACheckIsCriticalForOutagesAndFailuresAndWarnsOfLateness(t *testing.T) {
 
 // A destination that may not take the next runs warns, with a line
 // that says how; a muted server's does not, as nothing of it is news.
+// Its alert, once announced, is the same news: it is not counted twice,
+// nor made critical.
 func TestACheckWarnsOfADestinationNearlyFull(t *testing.T) {
 	now := time.Date(2026, 12, 3, 15, 0, 0, 0, time.Local)
 	views := []master.SlaveView{{Name: "FS01", Group: "Acme", State: master.StateConnected},
@@ -80,7 +82,8 @@ func TestACheckWarnsOfADestinationNearlyFull(t *testing.T) {
 	full := health.DestSpace{Free: 80 << 30, Total: 2 << 40, Wrote: 1 << 30}
 	rows := []health.Row{{Slave: "FS01", Group: "Acme", Task: "docs", Eval: health.Eval{State: health.StateOK}, Dest: full},
 		{Slave: "FS02", Group: "Acme", Task: "docs", Eval: health.Eval{State: health.StateOK}, Dest: full, MutedUntil: now.Add(time.Hour)}}
-	res, err := newCheckResult(views, rows, nil, fleetScope{}, now)
+	alerts := []health.Alert{{Kind: health.AlertFull, Slave: "FS01", Task: "docs", Since: now, Row: rows[0]}}
+	res, err := newCheckResult(views, rows, alerts, fleetScope{}, now)
 	if err != nil {
 		t.Fatal(err)
 	}

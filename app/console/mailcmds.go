@@ -25,13 +25,13 @@ const opTestMail = "mail_test"
 type mailFlags struct {
 	server, security, user, from, to, daily string
 	passwordStdin                           bool
-	onFailed, onOverdue, onOffline          string
+	onFailed, onOverdue, onOffline, onFull  string
 	groupAlerts                             string
 	groupTo                                 []string // GROUP=ADDR[,ADDR…], each
 }
 
 var mailFlagNames = []string{"smtp-server", "smtp-security", "smtp-user", "smtp-from", "smtp-to", "smtp-password-stdin",
-	"daily-report", "mail-failed", "mail-overdue", "mail-offline", "group-report", "group-alerts"}
+	"daily-report", "mail-failed", "mail-overdue", "mail-offline", "mail-full", "group-report", "group-alerts"}
 
 func (f *mailFlags) register(cmd *cobra.Command) {
 	fl := cmd.Flags()
@@ -47,6 +47,7 @@ func (f *mailFlags) register(cmd *cobra.Command) {
 	fl.StringVar(&f.onFailed, "mail-failed", "", "mail each failed backup: on or off (default on)")
 	fl.StringVar(&f.onOverdue, "mail-overdue", "", "mail each overdue backup: on or off (default on)")
 	fl.StringVar(&f.onOffline, "mail-offline", "", "mail each slave offline past its grace: on or off (default on)")
+	fl.StringVar(&f.onFull, "mail-full", "", "mail each backup destination nearly full: on or off (default on)")
 }
 
 func (f *mailFlags) changed(cmd *cobra.Command) bool {
@@ -100,6 +101,7 @@ func (f *mailFlags) edit(cmd *cobra.Command) (*mailEdit, error) {
 		flag, val string
 		dst       **bool
 	}{{"mail-failed", f.onFailed, &ed.OnFailed}, {"mail-overdue", f.onOverdue, &ed.OnOverdue}, {"mail-offline", f.onOffline, &ed.OnOffline},
+		{"mail-full", f.onFull, &ed.OnFull},
 		{"group-alerts", f.groupAlerts, &ed.GroupAlerts}} {
 		if !fl.Changed(b.flag) {
 			continue
@@ -148,7 +150,7 @@ func printMail(e *env, m mailJSON) {
 	fmt.Fprintf(tw, "smtp login\t%s\n", login)
 	fmt.Fprintf(tw, "mail from\t%s\n", cmdline.OrDash(s.From))
 	fmt.Fprintf(tw, "mail to\t%s\n", cmdline.OrDash(strings.Join(s.To, ", ")))
-	fmt.Fprintf(tw, "alerts mailed\tfailed %s, overdue %s, offline %s\n", onOff[s.OnFailed], onOff[s.OnOverdue], onOff[s.OnOffline])
+	fmt.Fprintf(tw, "alerts mailed\tfailed %s, overdue %s, offline %s, destination nearly full %s\n", onOff[s.OnFailed], onOff[s.OnOverdue], onOff[s.OnOffline], onOff[s.OnFull])
 	fmt.Fprintf(tw, "daily report\t%s\n", map[bool]string{true: "off", false: "at " + s.DailyAt}[s.DailyAt == ""])
 	for _, g := range slices.Sorted(maps.Keys(s.GroupTo)) {
 		fmt.Fprintf(tw, "group report\t%s to %s\n", g, strings.Join(s.GroupTo[g], ", "))

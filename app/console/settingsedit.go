@@ -47,6 +47,7 @@ type mailEdit struct {
 	OnFailed  *bool          `json:"on_failed,omitempty"`
 	OnOverdue *bool          `json:"on_overdue,omitempty"`
 	OnOffline *bool          `json:"on_offline,omitempty"`
+	OnFull    *bool          `json:"on_full,omitempty"`
 	// GroupTo sets each group's own recipients; none stops its report.
 	GroupTo     map[string][]string `json:"group_to,omitempty"`
 	GroupAlerts *bool               `json:"group_alerts,omitempty"`
@@ -86,6 +87,7 @@ func (ed *mailEdit) apply(s *mail.Settings) {
 	set(&s.OnFailed, ed.OnFailed)
 	set(&s.OnOverdue, ed.OnOverdue)
 	set(&s.OnOffline, ed.OnOffline)
+	set(&s.OnFull, ed.OnFull)
 	for g, to := range ed.GroupTo {
 		s.SetGroupTo(g, to)
 	}

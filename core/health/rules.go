@@ -103,6 +103,9 @@ type Task struct {
 	// Alerted is the state last announced (failed, overdue), so it is not
 	// announced again; "" once the task is well again.
 	Alerted State `json:"alerted,omitempty"`
+	// AlertedFull: the destination's shortage of room (Dest.Low) was
+	// announced; false once it has room again.
+	AlertedFull bool `json:"alerted_full,omitempty"`
 	// Dest is the destination disk as the last successful run left it.
 	Dest DestSpace `json:"dest,omitzero"`
 }

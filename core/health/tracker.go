@@ -117,17 +117,20 @@ const (
 	AlertFailed  AlertKind = "failed"
 	AlertOverdue AlertKind = "overdue"
 	AlertOffline AlertKind = "offline" // a slave, not a task
+	// AlertFull: the task's destination may not take its next runs
+	// (DestSpace.Low), as its last run left it.
+	AlertFull AlertKind = "full"
 )
 
-// Alert announces a task failed or overdue, or a slave offline, for
-// longer than the grace period.
+// Alert announces a task failed or overdue, a task's destination nearly
+// full, or a slave offline, for longer than the grace period.
 type Alert struct {
 	Kind    AlertKind
 	SlaveID string
 	Slave   string
 	Task    string    // "" for AlertOffline
 	Since   time.Time // when the state began, as far as this console saw
-	Row     Row       // the task's row (AlertFailed, AlertOverdue)
+	Row     Row       // the task's row (every kind but AlertOffline)
 }
 
 // Options configure a Tracker.
@@ -344,7 +347,7 @@ func (t *Tracker) Sync(id, name string, changed []Task, removed []string, full b
 		s.rec.Tasks = nil
 		for _, c := range changed {
 			if i := slices.IndexFunc(old, func(o Task) bool { return backup.NameKey(o.Name) == backup.NameKey(c.Name) }); i >= 0 {
-				c.Alerted = old[i].Alerted
+				c.Alerted, c.AlertedFull = old[i].Alerted, old[i].AlertedFull
 			}
 			s.rec.Tasks = append(s.rec.Tasks, c)
 		}
@@ -356,7 +359,7 @@ func (t *Tracker) Sync(id, name string, changed []Task, removed []string, full b
 		}
 		for _, c := range changed {
 			if i := s.rec.find(c.Name); i >= 0 {
-				c.Alerted = s.rec.Tasks[i].Alerted
+				c.Alerted, c.AlertedFull = s.rec.Tasks[i].Alerted, s.rec.Tasks[i].AlertedFull
 				s.rec.Tasks[i] = c
 			} else {
 				s.rec.Tasks = append(s.rec.Tasks, c)
@@ -666,23 +669,19 @@ func (t *Tracker) Alerting() []Alert {
 		var rows []Row
 		for i := range s.rec.Tasks {
 			tk := &s.rec.Tasks[i]
-			if tk.Alerted == "" {
+			if tk.Alerted == "" && !tk.AlertedFull {
 				continue
-			}
-			ev := Evaluate(tk, s.rec.zone(), now)
-			if ev.State != StateFailed && ev.State != StateOverdue {
-				continue // Tick takes it back
 			}
 			if rows == nil {
 				rows = s.rows(nil, now)
 			}
-			a := Alert{Kind: AlertKind(ev.State), SlaveID: s.rec.ID, Slave: s.rec.Name, Task: tk.Name, Since: badSince(tk, ev.State, now)}
-			for _, r := range rows {
-				if backup.NameKey(r.Task) == backup.NameKey(tk.Name) {
-					a.Row = r
-				}
+			row := taskRow(rows, tk.Name)
+			if st := row.State; tk.Alerted != "" && (st == StateFailed || st == StateOverdue) { // else Tick takes it back
+				out = append(out, Alert{Kind: AlertKind(st), SlaveID: s.rec.ID, Slave: s.rec.Name, Task: tk.Name, Since: badSince(tk, st, now), Row: row})
 			}
-			out = append(out, a)
+			if tk.AlertedFull && tk.Dest.Low() != "" {
+				out = append(out, Alert{Kind: AlertFull, SlaveID: s.rec.ID, Slave: s.rec.Name, Task: tk.Name, Since: fullSince(tk, now), Row: row})
+			}
 		}
 	}
 	t.mu.Unlock()
@@ -690,11 +689,36 @@ func (t *Tracker) Alerting() []Alert {
 	return out
 }
 
-// sortAlerts orders alerts by slave, then task, ignoring case.
+// taskRow is task's row among rows.
+func taskRow(rows []Row, task string) Row {
+	key := backup.NameKey(task)
+	for _, r := range rows {
+		if backup.NameKey(r.Task) == key {
+			return r
+		}
+	}
+	return Row{}
+}
+
+// sortAlerts orders alerts by slave, then task, ignoring case; a task's
+// failure or lateness comes before its full destination.
 func sortAlerts(alerts []Alert) {
-	slices.SortFunc(alerts, func(a, b Alert) int {
-		return strings.Compare(strings.ToLower(a.Slave+"\x00"+a.Task), strings.ToLower(b.Slave+"\x00"+b.Task))
+	slices.SortStableFunc(alerts, func(a, b Alert) int {
+		if c := strings.Compare(strings.ToLower(a.Slave+"\x00"+a.Task), strings.ToLower(b.Slave+"\x00"+b.Task)); c != 0 {
+			return c
+		}
+		return boolCompare(a.Kind == AlertFull, b.Kind == AlertFull)
 	})
+}
+
+func boolCompare(a, b bool) int {
+	switch {
+	case a == b:
+		return 0
+	case a:
+		return 1
+	}
+	return -1
 }
 
 // due returns s's alerts that came due at now, and whether s's record
@@ -709,9 +733,21 @@ func (t *Tracker) due(s *tracked, now time.Time) (alerts []Alert, dirty bool) {
 		alerts = append(alerts, Alert{Kind: AlertOffline, SlaveID: s.rec.ID, Slave: s.rec.Name, Since: s.offlineSince})
 	}
 	zone := s.rec.zone()
+	var rows []Row
+	announce := func(tk *Task, kind AlertKind, since time.Time) {
+		if rows == nil {
+			rows = s.rows(nil, now)
+		}
+		alerts = append(alerts, Alert{Kind: kind, SlaveID: s.rec.ID, Slave: s.rec.Name, Task: tk.Name, Since: since, Row: taskRow(rows, tk.Name)})
+	}
 	for i := range s.rec.Tasks {
 		tk := &s.rec.Tasks[i]
-		key := backup.NameKey(tk.Name)
+		if low := tk.Dest.Low() != ""; !low && tk.AlertedFull {
+			tk.AlertedFull, dirty = false, true
+		} else if low && !tk.AlertedFull && s.pastGrace(fullSince(tk, now), now, grace) {
+			tk.AlertedFull, dirty = true, true
+			announce(tk, AlertFull, fullSince(tk, now))
+		}
 		ev := Evaluate(tk, zone, now)
 		bad := ev.State == StateFailed || ev.State == StateOverdue
 		if !bad {
@@ -721,20 +757,28 @@ func (t *Tracker) due(s *tracked, now time.Time) (alerts []Alert, dirty bool) {
 			continue
 		}
 		since := badSince(tk, ev.State, now)
-		if tk.Alerted == ev.State || now.Sub(since) < grace || now.Sub(s.rewatched) < grace {
+		if tk.Alerted == ev.State || !s.pastGrace(since, now, grace) {
 			continue
 		}
 		tk.Alerted, dirty = ev.State, true
-		rows := s.rows(nil, now)
-		var row Row
-		for _, r := range rows {
-			if backup.NameKey(r.Task) == key {
-				row = r
-			}
-		}
-		alerts = append(alerts, Alert{Kind: AlertKind(ev.State), SlaveID: s.rec.ID, Slave: s.rec.Name, Task: tk.Name, Since: since, Row: row})
+		announce(tk, AlertKind(ev.State), since)
 	}
 	return alerts, dirty
+}
+
+// pastGrace: a state of s's that began at since is news at now; its
+// tasks' states are not until the grace has passed since Rewatch too.
+func (s *tracked) pastGrace(since, now time.Time, grace time.Duration) bool {
+	return now.Sub(since) >= grace && now.Sub(s.rewatched) >= grace
+}
+
+// fullSince is when task t's destination was found short of room, as
+// far as its record tells: the end of its last successful run.
+func fullSince(t *Task, now time.Time) time.Time {
+	if t.LastSuccess.IsZero() || t.LastSuccess.After(now) {
+		return now
+	}
+	return t.LastSuccess
 }
 
 // badSince is when task t entered state st (failed, overdue), as far as

@@ -394,3 +394,55 @@ func TestAMutedSlaveIsNotNewsUntilItsMuteEnds(t *testing.T) {
 		t.Fatalf("unmuted, in force: %+v", got)
 	}
 }
+
+func TestANearlyFullDestinationIsAnnouncedOnceAndTakenBackWhenThereIsRoom(t *testing.T) {
+	tr, c := openTracker(t)
+	tr.Linked("id1", "FS01", true)
+	tr.Sync("id1", "FS01", []Task{dailyTask("docs", ago(time.Hour))}, nil, true, 0)
+	run := func(free uint64) {
+		tr.Finished("id1", "FS01", backup.Report{Task: "docs", Result: backup.ResultCompleted, Started: c.Now(), Finished: c.Now(),
+			BytesCopied: 10 << 30, DestFree: free, DestTotal: 1 << 40}, 0)
+	}
+	run(15 << 30) // room for one run like it, not two
+	if a := tr.Tick(); len(a) != 0 {
+		t.Fatalf("within the grace: %+v", a)
+	}
+	c.add(61 * time.Second)
+	a := tr.Tick()
+	if len(a) != 1 || a[0].Kind != AlertFull || a[0].Task != "docs" || a[0].Row.Dest.Low() == "" || !a[0].Since.Equal(noon) {
+		t.Fatalf("past the grace: %+v", a)
+	}
+	if in := tr.Alerting(); len(in) != 1 || in[0].Kind != AlertFull {
+		t.Fatalf("in force: %+v", in)
+	}
+	run(14 << 30) // still short: not news again
+	c.add(2 * time.Minute)
+	if a := tr.Tick(); len(a) != 0 {
+		t.Fatalf("still nearly full: %+v", a)
+	}
+	// Room made: over, and news again the next time it fills.
+	run(500 << 30)
+	if in := tr.Alerting(); len(in) != 0 {
+		t.Fatalf("after room was made: %+v", in)
+	}
+	tr.Tick()
+	run(12 << 30)
+	tr.Mute("id1", "FS01", c.Now().Add(time.Hour))
+	c.add(2 * time.Minute)
+	if a := tr.Tick(); len(a) != 0 {
+		t.Fatalf("muted: %+v", a)
+	}
+	c.add(time.Hour)
+	if a := tr.Tick(); len(a) != 1 || a[0].Kind != AlertFull {
+		t.Fatalf("after the mute: %+v", a)
+	}
+	// A failure of the same task is its own alert, named first.
+	tr.Finished("id1", "FS01", backup.Report{Task: "docs", Result: backup.ResultFailed, Started: c.Now(), Finished: c.Now(), Error: "disk full"}, 0)
+	c.add(2 * time.Minute)
+	if a := tr.Tick(); len(a) != 1 || a[0].Kind != AlertFailed {
+		t.Fatalf("a failure besides: %+v", a)
+	}
+	if in := tr.Alerting(); len(in) != 2 || in[0].Kind != AlertFailed || in[1].Kind != AlertFull {
+		t.Fatalf("both in force: %+v", in)
+	}
+}

@@ -126,6 +126,19 @@ func TestSettingsAreCheckedAndThePasswordKeptApart(t *testing.T) {
 	}
 }
 
+func TestSettingsStoredBeforeAnAlertKindExistedMailIt(t *testing.T) {
+	db := testkit.Store(t, "console", store.Options{})
+	old := map[string]any{"server": "smtp.example.com:587", "from": "l@example.com", "to": []string{"a@example.com"},
+		"on_failed": true, "on_overdue": false, "on_offline": true}
+	if err := db.PutSettings(settingsKey, old); err != nil {
+		t.Fatal(err)
+	}
+	got, err := Load(db)
+	if err != nil || !got.OnFull || got.OnOverdue || !got.OnFailed {
+		t.Fatalf("loaded %+v, %v: a kind the stored settings do not name is mailed, as by default", got, err)
+	}
+}
+
 func keys(m map[string]any) []string {
 	var out []string
 	for k := range m {

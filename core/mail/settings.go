@@ -44,6 +44,8 @@ type Settings struct {
 	OnFailed  bool `json:"on_failed"`
 	OnOverdue bool `json:"on_overdue"`
 	OnOffline bool `json:"on_offline"`
+	// OnFull: a backup task's destination nearly full.
+	OnFull bool `json:"on_full"`
 	// DailyAt is the daily summary's time, "HH:MM" on this console's
 	// clock; "" sends none.
 	DailyAt string `json:"daily_at,omitempty"`
@@ -133,7 +135,7 @@ func (s *Settings) SetGroupTo(group string, to []string) {
 // Defaults: every alert mailed, STARTTLS, no daily summary until a time
 // is chosen.
 func Defaults() Settings {
-	return Settings{Security: SecuritySTARTTLS, OnFailed: true, OnOverdue: true, OnOffline: true}
+	return Settings{Security: SecuritySTARTTLS, OnFailed: true, OnOverdue: true, OnOffline: true, OnFull: true}
 }
 
 // Configured says whether mail can be sent: a server, a sender and a

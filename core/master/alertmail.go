@@ -89,6 +89,8 @@ func mailsKind(st mail.Settings, kind health.AlertKind) bool {
 		return st.OnOverdue
 	case health.AlertOffline:
 		return st.OnOffline
+	case health.AlertFull:
+		return st.OnFull
 	}
 	return false
 }
@@ -255,6 +257,8 @@ func alertMail(alerts []health.Alert, now time.Time, console bool) mail.Message 
 			return fmt.Sprintf("%s is offline since %s", a.Slave, health.When(a.Since, time.Local))
 		case health.AlertFailed:
 			return fmt.Sprintf("%s / %s failed: %s", a.Slave, a.Task, a.Row.Detail(now, time.Local))
+		case health.AlertFull:
+			return fmt.Sprintf("%s / %s has its destination nearly full: it %s; free space there or keep fewer snapshots", a.Slave, a.Task, a.Row.Dest.Low())
 		}
 		return fmt.Sprintf("%s / %s is overdue: %s", a.Slave, a.Task, a.Row.Detail(now, time.Local))
 	}

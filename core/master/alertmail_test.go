@@ -307,3 +307,25 @@ func TestAGroupsAlertFollowsItsServerToTheGroupItIsInNow(t *testing.T) {
 		t.Fatalf("the settings' recipients' message:\n%s", fleet.msg.Text)
 	}
 }
+
+func TestANearlyFullDestinationIsMailedWithWhatToDoUnlessSwitchedOff(t *testing.T) {
+	st := mail.Defaults()
+	st.To = []string{"ops@example.com"}
+	now := time.Now()
+	full := health.Alert{Kind: health.AlertFull, SlaveID: "s1", Slave: "FS01", Task: "docs", Since: now,
+		Row: health.Row{SlaveID: "s1", Slave: "FS01", Task: "docs", Dest: health.DestSpace{Free: 15 << 30, Total: 1 << 40, Wrote: 10 << 30}}}
+	q := []mail.Queued{{Kind: "full", SlaveID: "s1", Task: "docs"}}
+	mails, over := outboxMails(q, []health.Alert{full}, st, now)
+	if len(over) != 0 || len(mails) != 1 {
+		t.Fatalf("%d messages, %d over", len(mails), len(over))
+	}
+	msg := mails[0].msg
+	if msg.Subject != "Lanyard: FS01 / docs has its destination nearly full" ||
+		!strings.Contains(msg.Text, "it has 15.0 GiB free, less than two runs like the last (10.0 GiB each); free space there or keep fewer snapshots") {
+		t.Fatalf("subject %q:\n%s", msg.Subject, msg.Text)
+	}
+	st.OnFull = false
+	if mails, over := outboxMails(q, []health.Alert{full}, st, now); len(mails) != 0 || len(over) != 1 {
+		t.Fatalf("switched off: %d messages, %d over", len(mails), len(over))
+	}
+}

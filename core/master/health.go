@@ -398,8 +398,8 @@ func runSeq(body []byte) uint64 {
 // ---- alerts ----
 
 // WatchAlerts streams the backup alerts that come due: a task failed or
-// overdue, a slave offline, each past the grace period and once per
-// state. A subscriber that does not keep up loses alerts (they are in the
+// overdue, its destination nearly full, a slave offline, each past the
+// grace period and once per state. A subscriber that does not keep up loses alerts (they are in the
 // log and the daily report too). cancel ends it and closes the channel.
 func (m *Master) WatchAlerts(buffer int) (<-chan health.Alert, func()) {
 	return m.alerts.subscribe(max(buffer, 16))
@@ -418,6 +418,8 @@ func (m *Master) alertArrived(a health.Alert) {
 		e.Warnf("%s has been offline since %s", a.Slave, a.Since.Format(time.DateTime))
 	case health.AlertFailed:
 		e.WithField("task", a.Task).Errorf("%s: backup task %s failed: %s", a.Slave, a.Task, a.Row.LastError)
+	case health.AlertFull:
+		e.WithField("task", a.Task).Warnf("%s: the destination of backup task %s %s: the next runs may not fit; free space there or keep fewer snapshots", a.Slave, a.Task, a.Row.Dest.Low())
 	default:
 		e.WithField("task", a.Task).Warnf("%s: backup task %s is overdue: last success %s", a.Slave, a.Task, whenOrNever(a.Row.LastSuccess))
 	}
