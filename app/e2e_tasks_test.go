@@ -133,6 +133,14 @@ func TestBackupTasksFromTheConsolesCommandLineSeenByTwoConsoles(t *testing.T) {
 	if out, code = cli(one, "", "task", "verify", "docs", "--slave", "FS01"); code != 0 || !strings.Contains(out, "every file matches its manifest") {
 		t.Fatalf("verify: exit %d\n%s", code, out)
 	}
+	// Delete the snapshot to make room: gone from the list, in the audit.
+	if out, code = cli(one, "", "task", "delete-snapshot", "docs", snaps[0].ID, "--slave", "FS01"); code != 0 ||
+		!strings.Contains(out, "snapshot "+snaps[0].ID+" of task docs deleted") {
+		t.Fatalf("delete-snapshot: exit %d\n%s", code, out)
+	}
+	if out, code = cli(two, "", "task", "snapshots", "docs", "--slave", "FS01"); code != 0 || !strings.Contains(out, "has no snapshots yet") {
+		t.Fatalf("snapshots after the deletion: exit %d\n%s", code, out)
+	}
 
 	// A concurrent edit: the second console saves first; the first one's
 	// save of what it read earlier is refused.
@@ -224,7 +232,7 @@ func TestBackupTasksFromTheConsolesCommandLineSeenByTwoConsoles(t *testing.T) {
 	}
 
 	out, _ = cli(one, "", "audit", "--slave", "FS01")
-	for _, want := range []string{"task add docs: ok", "task run docs: ok", "task verify docs", "task edit docs (version 1): failed: FS01 answered: \"task docs was changed by another console: reload\""} {
+	for _, want := range []string{"task add docs: ok", "task run docs: ok", "task verify docs", "task delete-snapshot docs " + snaps[0].ID + ": ok", "task edit docs (version 1): failed: FS01 answered: \"task docs was changed by another console: reload\""} {
 		if !strings.Contains(out, want) {
 			t.Errorf("the first console's audit lacks %q:\n%s", want, out)
 		}

@@ -174,6 +174,23 @@ func exerciseTasks(t *testing.T, dir string, live bool) {
 		t.Fatalf("verify of a damaged snapshot: %s", r)
 	}
 
+	// A snapshot deleted by hand: named by its ID (latest is refused, and
+	// not offered), gone from the list, the other untouched.
+	if r := run(2, "task", "delete-snapshot", "docs", "latest"); !strings.Contains(r.stderr, "by its ID") {
+		t.Fatalf("delete-snapshot latest: %s", r)
+	}
+	if r := c.run("", "__complete", "--data-dir", dir, "task", "delete-snapshot", "docs", ""); !strings.HasPrefix(r.stdout, last+"\tcompleted with warnings\n"+first+"\tcompleted\n") {
+		t.Fatalf("completing a snapshot to delete: %s", r)
+	}
+	if r := run(0, "task", "delete-snapshot", "docs", first); !strings.Contains(r.stdout, "snapshot "+first+" of task docs deleted") ||
+		!strings.Contains(r.stdout, "the destination has ") {
+		t.Fatalf("delete-snapshot: %s", r)
+	}
+	if err := json.Unmarshal([]byte(run(0, "task", "snapshots", "docs", "--json").stdout), &snaps); err != nil || len(snaps) != 1 || snaps[0]["id"] != last {
+		t.Fatalf("snapshots after the deletion: %v %v", snaps, err)
+	}
+	run(0, "task", "verify", "docs", last)
+
 	var hist []map[string]any
 	if err := json.Unmarshal([]byte(run(0, "task", "history", "docs", "--json").stdout), &hist); err != nil || len(hist) != 2 {
 		t.Fatalf("history: %v %v", hist, err)

@@ -76,7 +76,7 @@ func (h *ctlHandler) task(ctx context.Context, req *ctlRequest, w *control.Write
 		err = h.taskDefinition(ctx, req.Op, req.Slave, args, res)
 	case agent.OpTaskRun, agent.OpTaskStop, agent.OpTaskHistory:
 		err = h.taskRun(ctx, req.Op, req.Slave, args, progress, res)
-	case agent.OpTaskSnapshots, agent.OpTaskBrowse, agent.OpTaskVerify, agent.OpTaskRestore:
+	case agent.OpTaskSnapshots, agent.OpTaskBrowse, agent.OpTaskVerify, agent.OpTaskRestore, agent.OpTaskDeleteSnapshot:
 		err = h.taskSnapshot(ctx, req.Op, req.Slave, args, progress, res)
 	default:
 		return ctlResponse{Error: fmt.Sprintf("unknown task operation %q", req.Op), Usage: true}
@@ -148,8 +148,8 @@ func (h *ctlHandler) taskRun(ctx context.Context, op, slave string, args agent.T
 	return err
 }
 
-// taskSnapshot lists a task's snapshots, browses, verifies or restores
-// one, into res.
+// taskSnapshot lists a task's snapshots, browses, verifies, restores or
+// deletes one, into res.
 func (h *ctlHandler) taskSnapshot(ctx context.Context, op, slave string, args agent.TaskArgs, progress func(backup.Status), res *agent.TaskResult) error {
 	m := h.m
 	var err error
@@ -165,6 +165,11 @@ func (h *ctlHandler) taskSnapshot(ctx context.Context, op, slave string, args ag
 		var vr backup.VerifyReport
 		if vr, err = m.VerifySnapshot(ctx, slave, args.Name, args.Snapshot, progress); err == nil {
 			res.Verify = &vr
+		}
+	case agent.OpTaskDeleteSnapshot:
+		var dr backup.DeleteReport
+		if dr, err = m.DeleteSnapshot(ctx, slave, args.Name, args.Snapshot); err == nil {
+			res.Deleted = &dr
 		}
 	case agent.OpTaskRestore:
 		var rr backup.RestoreReport

@@ -104,7 +104,7 @@ func Command(e *Env, long string, extra ...*cobra.Command) *cobra.Command {
 	}
 	cmd.AddCommand(taskAddCmd(e), taskEditCmd(e), taskRemoveCmd(e), taskListCmd(e), taskShowCmd(e),
 		taskRunCmd(e), taskStopCmd(e), taskHistoryCmd(e), taskSnapshotsCmd(e), taskBrowseCmd(e),
-		taskVerifyCmd(e), taskRestoreCmd(e))
+		taskVerifyCmd(e), taskRestoreCmd(e), taskDeleteSnapshotCmd(e))
 	cmd.AddCommand(extra...)
 	// Every command whose first argument is a task's NAME, but add (a new
 	// one), completes it from the tasks there are, and a SNAPSHOT after
@@ -115,12 +115,13 @@ func Command(e *Env, long string, extra ...*cobra.Command) *cobra.Command {
 			continue
 		}
 		snapshot := len(f) > 2 && strings.Trim(f[2], "[]") == "SNAPSHOT"
+		latest := c.Name() != "delete-snapshot" // a deletion names what it deletes
 		c.ValidArgsFunction = func(cmd *cobra.Command, args []string, typed string) ([]cobra.Completion, cobra.ShellCompDirective) {
 			switch {
 			case len(args) == 0:
 				return e.completeTask(cmd, typed), cobra.ShellCompDirectiveNoFileComp
 			case len(args) == 1 && snapshot:
-				return e.completeSnapshot(cmd, args[0], typed), cobra.ShellCompDirectiveNoFileComp
+				return e.completeSnapshot(cmd, args[0], typed, latest), cobra.ShellCompDirectiveNoFileComp
 			}
 			return nil, cobra.ShellCompDirectiveNoFileComp
 		}
@@ -143,14 +144,17 @@ func (e *Env) completeTask(cmd *cobra.Command, typed string) []cobra.Completion 
 	return cmdline.Offer(typed, names, func(i int) string { return res.Tasks[i].Task.Schedule })
 }
 
-// completeSnapshot offers latest and task's snapshots, newest first, each
-// described by its result.
-func (e *Env) completeSnapshot(cmd *cobra.Command, task, typed string) []cobra.Completion {
+// completeSnapshot offers latest (when asked) and task's snapshots,
+// newest first, each described by its result.
+func (e *Env) completeSnapshot(cmd *cobra.Command, task, typed string, latest bool) []cobra.Completion {
 	res := e.completionAsk(cmd, agent.OpTaskSnapshots, agent.TaskArgs{Name: task})
 	if res == nil {
 		return nil
 	}
-	names, about := []string{"latest"}, []string{"the newest snapshot"}
+	var names, about []string
+	if latest {
+		names, about = []string{"latest"}, []string{"the newest snapshot"}
+	}
 	for i := len(res.Snapshots) - 1; i >= 0; i-- {
 		names, about = append(names, res.Snapshots[i].ID), append(about, string(res.Snapshots[i].Result))
 	}
@@ -754,6 +758,34 @@ only when every file matches; each missing or changed file is listed.`,
 			if !vr.OK() {
 				return fmt.Errorf("snapshot %s does not match its manifest: %d missing, %d changed", vr.Snapshot, vr.Missing, vr.Changed)
 			}
+			return nil
+		},
+	}
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	return cmd
+}
+
+func taskDeleteSnapshotCmd(e *Env) *cobra.Command {
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "delete-snapshot NAME SNAPSHOT",
+		Short: "Delete one snapshot now, to make room on the destination",
+		Long: `Delete one snapshot of a task now, by its ID (task snapshots lists them),
+to make room on a destination that is nearly full; retention only acts
+after the next run. Files it shares with other snapshots stay with them:
+only what was its own frees room. Refused while the task runs and while a
+restore or verify reads the snapshot.`,
+		Example: e.examples("delete-snapshot docs 2025-06-01T020000Z"),
+		Args:    cmdline.ExactArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			res, err := e.Do(cmd.Context(), agent.OpTaskDeleteSnapshot, agent.TaskArgs{Name: args[0], Snapshot: args[1]}, nil, true)
+			if err != nil {
+				return err
+			}
+			if asJSON {
+				return PrintJSON(e.Stdout, res.Deleted)
+			}
+			fmt.Fprintln(e.Stdout, res.Deleted.Describe())
 			return nil
 		},
 	}

@@ -52,6 +52,8 @@ var methods = map[string]method{
 	wire.MethodTaskVerify:    {change: true, handle: (*Agent).handleTaskVerify},
 	wire.MethodTaskRestore:   {change: true, handle: (*Agent).handleTaskRestore},
 	wire.MethodTaskHealth:    {handle: (*Agent).handleTaskHealth},
+
+	wire.MethodTaskDeleteSnapshot: {change: true, handle: (*Agent).handleTaskDeleteSnapshot},
 }
 
 // Methods lists the request methods this agent answers, sorted.

@@ -385,6 +385,19 @@ func (a *Agent) handleTaskVerify(ctx context.Context, l *link.Link, body []byte)
 		Missing: int64(vr.Missing), Changed: int64(vr.Changed)}, nil
 }
 
+func (a *Agent) handleTaskDeleteSnapshot(ctx context.Context, _ *link.Link, body []byte) (proto.Message, error) {
+	var req pb.TaskDeleteSnapshotRequest
+	if err := decode(body, &req); err != nil {
+		return nil, err
+	}
+	dr, err := a.tasks.DeleteSnapshot(ctx, req.Name, req.Snapshot)
+	if err != nil {
+		return nil, taskError(err)
+	}
+	return &pb.TaskDeleteSnapshotResponse{Task: dr.Task, Snapshot: dr.Snapshot, Freed: dr.Freed, DestFree: dr.DestFree,
+		DestTotal: dr.DestTotal, Warning: cutText(dr.Warning)}, nil
+}
+
 func (a *Agent) handleTaskRestore(ctx context.Context, l *link.Link, body []byte) (proto.Message, error) {
 	var req pb.TaskRestoreRequest
 	if err := decode(body, &req); err != nil {

@@ -35,10 +35,12 @@ const (
 	OpTaskBrowse    = "task_browse"    // Name, Snapshot, Dir, After, Limit
 	OpTaskVerify    = "task_verify"    // Name, Snapshot
 	OpTaskRestore   = "task_restore"   // Name, Snapshot, Target, Paths, Overwrite
+	// OpTaskDeleteSnapshot: Name, Snapshot (its ID).
+	OpTaskDeleteSnapshot = "task_delete_snapshot"
 )
 
 var taskOps = []string{OpTaskList, OpTaskGet, OpTaskAdd, OpTaskEdit, OpTaskRemove, OpTaskRun, OpTaskStop,
-	OpTaskHistory, OpTaskSnapshots, OpTaskBrowse, OpTaskVerify, OpTaskRestore}
+	OpTaskHistory, OpTaskSnapshots, OpTaskBrowse, OpTaskVerify, OpTaskRestore, OpTaskDeleteSnapshot}
 
 func isTaskOp(op string) bool { return strings.HasPrefix(op, "task_") }
 
@@ -75,6 +77,7 @@ type TaskResult struct {
 	Page      *backup.BrowsePage    `json:"page,omitempty"`
 	Verify    *backup.VerifyReport  `json:"verify,omitempty"`
 	Restore   *backup.RestoreReport `json:"restore,omitempty"`
+	Deleted   *backup.DeleteReport  `json:"deleted,omitempty"` // a snapshot deleted
 	// Running: a running agent answered; else the database was used.
 	Running bool `json:"running"`
 }
@@ -167,6 +170,11 @@ func (t *Tasks) Do(ctx context.Context, req ControlRequest, emit func(TaskEvent)
 		opt := backup.RestoreOptions{Target: args.Target, Paths: args.Paths, Overwrite: args.Overwrite}
 		if rr, err = t.Restore(ctx, args.Name, args.Snapshot, opt, backup.ProgressFunc(progress)); err == nil {
 			res.Restore = &rr
+		}
+	case OpTaskDeleteSnapshot:
+		var dr backup.DeleteReport
+		if dr, err = t.DeleteSnapshot(ctx, args.Name, args.Snapshot); err == nil {
+			res.Deleted = &dr
 		}
 	default:
 		return nil, usagef("unknown task operation %q (known: %s)", req.Op, strings.Join(taskOps, ", "))

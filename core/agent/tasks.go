@@ -22,6 +22,10 @@ import (
 // RunsKept is how many run records the agent keeps per task.
 const RunsKept = 100
 
+// deletionRetry is how soon a scheduled run that waits for the deletion
+// of a snapshot of its task looks again.
+const deletionRetry = 5 * time.Second
+
 // TasksConfig is what Tasks is built from.
 type TasksConfig struct {
 	DB     *store.DB // nil: no tasks (an agent in memory, Config.DB)
@@ -545,8 +549,8 @@ func (t *Tasks) start(task backup.Task, trigger string) (*backup.Handle, *active
 	if t.ctx == nil || t.closed {
 		return nil, nil, start, errors.New("the agent is shutting down")
 	}
-	if h := t.eng.Running(task.Name); h != nil {
-		return nil, nil, start, &backup.BusyError{Task: task.Name, Since: h.Since}
+	if err := t.eng.Busy(task.Name); err != nil {
+		return nil, nil, start, err
 	}
 	doc, _ := json.Marshal(start)
 	seq, err := t.db.AppendRun(task.Name, doc, RunsKept)
@@ -573,6 +577,11 @@ func (t *Tasks) start(task backup.Task, trigger string) (*backup.Handle, *active
 	})
 	if err != nil {
 		t.wg.Done()
+		// A deletion of one of its snapshots began since Busy: the
+		// record says why this run never started.
+		start.Result, start.Finished, start.Error = backup.ResultFailed, start.Started, err.Error()
+		doc, _ := json.Marshal(start)
+		_ = t.db.PutRun(task.Name, seq, doc)
 		return nil, nil, start, err
 	}
 	t.active[backup.NameKey(task.Name)] = ar
@@ -757,6 +766,27 @@ func (t *Tasks) Verify(ctx context.Context, name, snapshot string, p backup.Prog
 	return rep, err
 }
 
+// DeleteSnapshot deletes one snapshot of the task by hand (its ID), to
+// make room on the destination at once; see backup.Engine.DeleteSnapshot
+// for when it is refused.
+func (t *Tasks) DeleteSnapshot(ctx context.Context, name, snapshot string) (backup.DeleteReport, error) {
+	task, err := t.load(name)
+	if err != nil {
+		return backup.DeleteReport{}, err
+	}
+	rep, err := t.eng.DeleteSnapshot(ctx, task, snapshot, t.owner())
+	if err != nil {
+		return rep, taskErr(err)
+	}
+	log := t.log.WithFields(logrus.Fields{"task": task.Name, "snapshot": rep.Snapshot})
+	if rep.Warning != "" {
+		log.Warn(rep.Describe())
+	} else {
+		log.Info(rep.Describe())
+	}
+	return rep, nil
+}
+
 // Restore copies a snapshot, or paths of it, into a target folder.
 func (t *Tasks) Restore(ctx context.Context, name, snapshot string, opt backup.RestoreOptions, p backup.Progress) (backup.RestoreReport, error) {
 	task, snap, err := t.snapshot(name, snapshot)
@@ -855,6 +885,15 @@ func (t *Tasks) scheduleLoop() {
 			if p == nil || p.spec != s.String() {
 				p = &plan{spec: s.String(), next: s.Next(now)}
 				plans[key] = p
+			}
+			if !p.next.After(now) && t.eng.Deleting(task.Name) {
+				// The run waits for the deletion of a snapshot of its task,
+				// then starts: a snapshot deleted at 02:00 costs no backup.
+				retry := now.Add(deletionRetry)
+				if wakeAt.IsZero() || retry.Before(wakeAt) {
+					wakeAt = retry
+				}
+				continue
 			}
 			if !p.next.After(now) {
 				p.next = s.Next(now)

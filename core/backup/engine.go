@@ -41,6 +41,9 @@ type Engine struct {
 	mu      sync.Mutex
 	running map[string]*Handle // by NameKey
 	reading map[string]int     // snapshots a restore or verify reads, by path: retention leaves them
+	// deleting are the tasks a snapshot of which is being deleted, by
+	// NameKey, since when: they do not run meanwhile.
+	deleting map[string]time.Time
 }
 
 // New builds an Engine.
@@ -65,7 +68,8 @@ func New(opts Options) *Engine {
 	if opts.openSource == nil {
 		opts.openSource = openRead
 	}
-	return &Engine{opts: opts, log: opts.Logger, running: map[string]*Handle{}, reading: map[string]int{}}
+	return &Engine{opts: opts, log: opts.Logger, running: map[string]*Handle{}, reading: map[string]int{},
+		deleting: map[string]time.Time{}}
 }
 
 // Handle is a run in progress.
@@ -105,9 +109,9 @@ type StartOptions struct {
 func (e *Engine) Start(ctx context.Context, t Task, so StartOptions) (*Handle, error) {
 	key := NameKey(t.Name)
 	e.mu.Lock()
-	if h, busy := e.running[key]; busy {
+	if err := e.busy(t.Name); err != nil {
 		e.mu.Unlock()
-		return nil, &BusyError{Task: t.Name, Since: h.Since}
+		return nil, err
 	}
 	rctx, cancel := context.WithCancelCause(ctx)
 	h := &Handle{Task: t.Name, Since: e.opts.Now(), cancel: cancel, done: make(chan struct{})}
@@ -179,6 +183,35 @@ func (e *Engine) beingRead(path string) bool {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	return e.reading[filepath.Clean(path)] > 0
+}
+
+// Busy says (a *BusyError) when the task cannot start a run now: one is
+// in progress, or a snapshot of it is being deleted.
+func (e *Engine) Busy(task string) error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.busy(task)
+}
+
+// Deleting says whether a snapshot of the task is being deleted (its
+// runs wait).
+func (e *Engine) Deleting(task string) bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	_, ok := e.deleting[NameKey(task)]
+	return ok
+}
+
+// busy is Busy; e.mu is held.
+func (e *Engine) busy(task string) error {
+	key := NameKey(task)
+	if h := e.running[key]; h != nil {
+		return &BusyError{Task: task, Since: h.Since}
+	}
+	if since, ok := e.deleting[key]; ok {
+		return &BusyError{Task: task, Since: since, Doing: "deleting a snapshot"}
+	}
+	return nil
 }
 
 // Running is the task's run in progress, or nil.

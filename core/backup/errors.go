@@ -38,13 +38,20 @@ func describeDestErr(err error) string {
 	return fmt.Sprintf("cannot write to the destination: %v", err)
 }
 
-// BusyError: the task already has a run in progress.
+// BusyError: the task already has a run in progress, or a snapshot of
+// it is being deleted.
 type BusyError struct {
 	Task  string
 	Since time.Time
+	// Doing is what holds the task when it is not a run ("deleting a
+	// snapshot").
+	Doing string
 }
 
 func (e *BusyError) Error() string {
+	if e.Doing != "" {
+		return fmt.Sprintf("task %s is busy %s since %s: try again in a moment", e.Task, e.Doing, clock(e.Since))
+	}
 	return fmt.Sprintf("task %s is already running since %s", e.Task, clock(e.Since))
 }
 

@@ -1,7 +1,7 @@
 package backup
 
 import (
-	"os"
+	"errors"
 	"path/filepath"
 	"time"
 
@@ -13,7 +13,7 @@ import (
 // caller holds the task's run slot, so nothing else writes there; a
 // snapshot a restore or verify reads is left to the next run. A
 // snapshot is renamed aside before it is deleted, so a crash midway never
-// leaves a final name on half a snapshot.
+// leaves a final name on half a snapshot (removeSnapshot).
 func (e *Engine) applyRetention(log logrus.FieldLogger, t Task, taskDir, newest string) []string {
 	if t.Retention.KeepsAll() {
 		return nil
@@ -46,13 +46,11 @@ func (e *Engine) applyRetention(log logrus.FieldLogger, t Task, taskDir, newest 
 				log.WithField("snapshot", id).Infof("retention kept snapshot %s for now: a restore or verify reads it; the next run removes it", id)
 				continue
 			}
-			aside := p + removingSuffix
-			if err := os.Rename(p, aside); err != nil {
+			if err := removeSnapshot(p); errors.As(err, new(*partlyRemovedError)) {
+				log.WithError(err).Warnf("retention: snapshot %s is only partly removed; the next run finishes it", id)
+			} else if err != nil {
 				log.WithError(err).Warnf("retention: cannot remove snapshot %s", id)
 				continue
-			}
-			if err := os.RemoveAll(aside); err != nil {
-				log.WithError(err).Warnf("retention: snapshot %s is only partly removed; the next run finishes it", id)
 			}
 			removed = append(removed, id)
 			log.WithField("snapshot", id).Infof("retention (%s) removed snapshot %s", t.Retention, id)

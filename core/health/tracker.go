@@ -413,6 +413,17 @@ func (t *Tracker) Finished(id, name string, rep backup.Report, seq uint64) bool 
 	})
 }
 
+// Room notes the destination's free and total size as read after a
+// snapshot of task was deleted by hand; what its last run wrote stays, to
+// judge whether the next runs fit. False when the task is not known (or
+// the size was not read).
+func (t *Tracker) Room(id, name, task string, free, total uint64) bool {
+	if total == 0 {
+		return false
+	}
+	return t.update(id, name, task, func(tk *Task) { tk.Dest.Free, tk.Dest.Total = free, total })
+}
+
 // Def is a task's definition as a task-changed event carries it.
 type Def struct {
 	Name         string

@@ -446,3 +446,29 @@ func TestANearlyFullDestinationIsAnnouncedOnceAndTakenBackWhenThereIsRoom(t *tes
 		t.Fatalf("both in force: %+v", in)
 	}
 }
+
+// Room made by deleting snapshots by hand is seen at once: the alert is
+// over, without waiting for the next run.
+func TestRoomMadeByHandEndsANearlyFullAlert(t *testing.T) {
+	tr, c := openTracker(t)
+	tr.Linked("id1", "FS01", true)
+	tr.Sync("id1", "FS01", []Task{dailyTask("docs", ago(time.Hour))}, nil, true, 0)
+	tr.Finished("id1", "FS01", backup.Report{Task: "docs", Result: backup.ResultCompleted, Started: c.Now(), Finished: c.Now(),
+		BytesCopied: 10 << 30, DestFree: 15 << 30, DestTotal: 1 << 40}, 0)
+	c.add(61 * time.Second)
+	if a := tr.Tick(); len(a) != 1 || a[0].Kind != AlertFull {
+		t.Fatalf("nearly full: %+v", a)
+	}
+	if tr.Room("id1", "FS01", "nope", 1<<30, 1<<40) {
+		t.Fatal("room noted for a task that is not known")
+	}
+	if !tr.Room("id1", "FS01", "DOCS", 300<<30, 1<<40) {
+		t.Fatal("room not noted")
+	}
+	if in := tr.Alerting(); len(in) != 0 {
+		t.Fatalf("in force after room was made: %+v", in)
+	}
+	if r := tr.Rows("id1"); len(r) != 1 || r[0].Dest != (DestSpace{Free: 300 << 30, Total: 1 << 40, Wrote: 10 << 30}) {
+		t.Fatalf("rows: %+v", r)
+	}
+}

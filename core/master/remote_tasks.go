@@ -429,6 +429,35 @@ func (m *Master) VerifySnapshot(ctx context.Context, slave, name, snapshot strin
 	return out, err
 }
 
+// DeleteSnapshot deletes one snapshot of the task on the slave (by its
+// ID), to make room on its destination at once. The destination's room
+// afterwards goes into this console's backup health, so that a nearly
+// full destination is seen to have room again before the next run.
+func (m *Master) DeleteSnapshot(ctx context.Context, slave, name, snapshot string) (backup.DeleteReport, error) {
+	var out backup.DeleteReport
+	err := m.run(ctx, slave, command{what: "task delete-snapshot " + name + " " + snapshot, feature: "deleting a snapshot", audit: true}, func(l *link.Link) error {
+		var resp pb.TaskDeleteSnapshotResponse
+		if err := l.Request(ctx, wire.MethodTaskDeleteSnapshot, &pb.TaskDeleteSnapshotRequest{Name: name, Snapshot: snapshot}, &resp); err != nil {
+			return err
+		}
+		out = backup.DeleteReport{Task: resp.Task, Snapshot: resp.Snapshot, Freed: resp.Freed, DestFree: resp.DestFree,
+			DestTotal: resp.DestTotal, Warning: resp.Warning}
+		return nil
+	})
+	if err == nil && m.health != nil {
+		var id, display string
+		m.mu.Lock()
+		if s := m.byName[strings.ToLower(slave)]; s != nil {
+			id, display = s.entry.ID, s.entry.Name
+		}
+		m.mu.Unlock()
+		if id != "" {
+			m.health.Room(id, display, out.Task, out.DestFree, out.DestTotal)
+		}
+	}
+	return out, err
+}
+
 // RestoreSnapshot copies a snapshot, or paths of it, into a folder on the
 // slave.
 func (m *Master) RestoreSnapshot(ctx context.Context, slave, name, snapshot string, opt backup.RestoreOptions, onProgress func(backup.Status)) (backup.RestoreReport, error) {

@@ -160,3 +160,48 @@ func waitTaskEvent(t *testing.T, events <-chan TaskEvent, ok func(TaskEvent) boo
 		}
 	}
 }
+
+// A snapshot deleted from the console is gone on the agent, audited, and
+// the destination's room it left is in this console's backup health at
+// once, not only after the next run.
+func TestASnapshotDeletedFromTheConsoleLeavesItsRoomInTheHealth(t *testing.T) {
+	a := startAgentWith(t, "FS01", "pw-one", false, nil)
+	c := startConsole(t, false, nil)
+	if _, err := c.AddSlave(SlaveSpec{Name: "FS01", Direction: store.Outbound, Address: a.ListenAddr(), Password: []byte("pw-one")}); err != nil {
+		t.Fatal(err)
+	}
+	c.waitState(t, "FS01", StateConnected)
+	ctx := context.Background()
+	src, dest := sourceTree(t, 3)
+	if _, _, err := c.PutTask(ctx, "FS01", backup.Task{Name: "docs", Sources: []string{src}, Destination: dest, Schedule: "manual"}, agent.PutOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	var first backup.Report
+	for i := range 2 {
+		rep, err := c.RunTaskAndWait(ctx, "FS01", "docs", nil)
+		if err != nil || rep.Result != backup.ResultCompleted {
+			t.Fatalf("run: %+v, %v", rep, err)
+		}
+		if i == 0 {
+			first = rep
+		}
+	}
+	if _, err := c.DeleteSnapshot(ctx, "FS01", "docs", "latest"); err == nil || !strings.Contains(err.Error(), "by its ID") {
+		t.Fatalf("deleting latest: %v", err)
+	}
+	dr, err := c.DeleteSnapshot(ctx, "FS01", "docs", first.Snapshot)
+	if err != nil || dr.Snapshot != first.Snapshot || dr.Task != "docs" || dr.DestTotal == 0 {
+		t.Fatalf("delete: %+v, %v", dr, err)
+	}
+	snaps, err := c.TaskSnapshots(ctx, "FS01", "docs")
+	if err != nil || len(snaps) != 1 || snaps[0].ID == first.Snapshot {
+		t.Fatalf("snapshots after: %+v, %v", snaps, err)
+	}
+	rowsOf(t, c, "the room after the deletion", func(r map[string]BackupRow) bool {
+		return r["docs"].Dest.Free == dr.DestFree && r["docs"].Dest.Total == dr.DestTotal
+	})
+	recs, _ := c.Audit(AuditFilter{Slave: "FS01"})
+	if last := recs[len(recs)-1]; last.Command != "task delete-snapshot docs "+first.Snapshot || last.Result != store.AuditOK {
+		t.Fatalf("audit: %+v", last)
+	}
+}

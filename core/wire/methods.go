@@ -24,6 +24,8 @@ const (
 	MethodTaskVerify    = "task.verify"    // TaskVerifyRequest → TaskPart…, TaskVerifyResponse
 	MethodTaskRestore   = "task.restore"   // TaskRestoreRequest → TaskPart…, TaskRestoreResponse
 	MethodTaskHealth    = "task.health"    // TaskHealthRequest → TaskPart… (health), TaskHealthResponse
+	// TaskDeleteSnapshotRequest → TaskDeleteSnapshotResponse
+	MethodTaskDeleteSnapshot = "task.delete_snapshot"
 )
 
 // Events the agent pushes to every linked console.

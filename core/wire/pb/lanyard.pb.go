@@ -3599,6 +3599,144 @@ func (x *TaskBrowseResponse) GetNext() string {
 }
 
 // task.verify: TaskPart chunks (progress, problems), then VerifyResponse.
+// task.delete_snapshot deletes one snapshot of a task by hand, between
+// runs, to make room on its destination at once.
+type TaskDeleteSnapshotRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Name          string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	Snapshot      string                 `protobuf:"bytes,2,opt,name=snapshot,proto3" json:"snapshot,omitempty"` // its ID; "latest" is refused
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *TaskDeleteSnapshotRequest) Reset() {
+	*x = TaskDeleteSnapshotRequest{}
+	mi := &file_core_wire_pb_lanyard_proto_msgTypes[50]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TaskDeleteSnapshotRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TaskDeleteSnapshotRequest) ProtoMessage() {}
+
+func (x *TaskDeleteSnapshotRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_core_wire_pb_lanyard_proto_msgTypes[50]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TaskDeleteSnapshotRequest.ProtoReflect.Descriptor instead.
+func (*TaskDeleteSnapshotRequest) Descriptor() ([]byte, []int) {
+	return file_core_wire_pb_lanyard_proto_rawDescGZIP(), []int{50}
+}
+
+func (x *TaskDeleteSnapshotRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *TaskDeleteSnapshotRequest) GetSnapshot() string {
+	if x != nil {
+		return x.Snapshot
+	}
+	return ""
+}
+
+type TaskDeleteSnapshotResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Task          string                 `protobuf:"bytes,1,opt,name=task,proto3" json:"task,omitempty"`
+	Snapshot      string                 `protobuf:"bytes,2,opt,name=snapshot,proto3" json:"snapshot,omitempty"`
+	Freed         uint64                 `protobuf:"varint,3,opt,name=freed,proto3" json:"freed,omitempty"`                       // the room the destination gained (0: not known)
+	DestFree      uint64                 `protobuf:"varint,4,opt,name=dest_free,json=destFree,proto3" json:"dest_free,omitempty"` // the destination disk afterwards (0: not known)
+	DestTotal     uint64                 `protobuf:"varint,5,opt,name=dest_total,json=destTotal,proto3" json:"dest_total,omitempty"`
+	Warning       string                 `protobuf:"bytes,6,opt,name=warning,proto3" json:"warning,omitempty"` // gone from the list, not all deleted yet
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *TaskDeleteSnapshotResponse) Reset() {
+	*x = TaskDeleteSnapshotResponse{}
+	mi := &file_core_wire_pb_lanyard_proto_msgTypes[51]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TaskDeleteSnapshotResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TaskDeleteSnapshotResponse) ProtoMessage() {}
+
+func (x *TaskDeleteSnapshotResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_core_wire_pb_lanyard_proto_msgTypes[51]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TaskDeleteSnapshotResponse.ProtoReflect.Descriptor instead.
+func (*TaskDeleteSnapshotResponse) Descriptor() ([]byte, []int) {
+	return file_core_wire_pb_lanyard_proto_rawDescGZIP(), []int{51}
+}
+
+func (x *TaskDeleteSnapshotResponse) GetTask() string {
+	if x != nil {
+		return x.Task
+	}
+	return ""
+}
+
+func (x *TaskDeleteSnapshotResponse) GetSnapshot() string {
+	if x != nil {
+		return x.Snapshot
+	}
+	return ""
+}
+
+func (x *TaskDeleteSnapshotResponse) GetFreed() uint64 {
+	if x != nil {
+		return x.Freed
+	}
+	return 0
+}
+
+func (x *TaskDeleteSnapshotResponse) GetDestFree() uint64 {
+	if x != nil {
+		return x.DestFree
+	}
+	return 0
+}
+
+func (x *TaskDeleteSnapshotResponse) GetDestTotal() uint64 {
+	if x != nil {
+		return x.DestTotal
+	}
+	return 0
+}
+
+func (x *TaskDeleteSnapshotResponse) GetWarning() string {
+	if x != nil {
+		return x.Warning
+	}
+	return ""
+}
+
 type TaskVerifyRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Name          string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
@@ -3609,7 +3747,7 @@ type TaskVerifyRequest struct {
 
 func (x *TaskVerifyRequest) Reset() {
 	*x = TaskVerifyRequest{}
-	mi := &file_core_wire_pb_lanyard_proto_msgTypes[50]
+	mi := &file_core_wire_pb_lanyard_proto_msgTypes[52]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3621,7 +3759,7 @@ func (x *TaskVerifyRequest) String() string {
 func (*TaskVerifyRequest) ProtoMessage() {}
 
 func (x *TaskVerifyRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_core_wire_pb_lanyard_proto_msgTypes[50]
+	mi := &file_core_wire_pb_lanyard_proto_msgTypes[52]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3634,7 +3772,7 @@ func (x *TaskVerifyRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TaskVerifyRequest.ProtoReflect.Descriptor instead.
 func (*TaskVerifyRequest) Descriptor() ([]byte, []int) {
-	return file_core_wire_pb_lanyard_proto_rawDescGZIP(), []int{50}
+	return file_core_wire_pb_lanyard_proto_rawDescGZIP(), []int{52}
 }
 
 func (x *TaskVerifyRequest) GetName() string {
@@ -3665,7 +3803,7 @@ type TaskVerifyResponse struct {
 
 func (x *TaskVerifyResponse) Reset() {
 	*x = TaskVerifyResponse{}
-	mi := &file_core_wire_pb_lanyard_proto_msgTypes[51]
+	mi := &file_core_wire_pb_lanyard_proto_msgTypes[53]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3677,7 +3815,7 @@ func (x *TaskVerifyResponse) String() string {
 func (*TaskVerifyResponse) ProtoMessage() {}
 
 func (x *TaskVerifyResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_core_wire_pb_lanyard_proto_msgTypes[51]
+	mi := &file_core_wire_pb_lanyard_proto_msgTypes[53]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3690,7 +3828,7 @@ func (x *TaskVerifyResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TaskVerifyResponse.ProtoReflect.Descriptor instead.
 func (*TaskVerifyResponse) Descriptor() ([]byte, []int) {
-	return file_core_wire_pb_lanyard_proto_rawDescGZIP(), []int{51}
+	return file_core_wire_pb_lanyard_proto_rawDescGZIP(), []int{53}
 }
 
 func (x *TaskVerifyResponse) GetTask() string {
@@ -3749,7 +3887,7 @@ type TaskRestoreRequest struct {
 
 func (x *TaskRestoreRequest) Reset() {
 	*x = TaskRestoreRequest{}
-	mi := &file_core_wire_pb_lanyard_proto_msgTypes[52]
+	mi := &file_core_wire_pb_lanyard_proto_msgTypes[54]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3761,7 +3899,7 @@ func (x *TaskRestoreRequest) String() string {
 func (*TaskRestoreRequest) ProtoMessage() {}
 
 func (x *TaskRestoreRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_core_wire_pb_lanyard_proto_msgTypes[52]
+	mi := &file_core_wire_pb_lanyard_proto_msgTypes[54]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3774,7 +3912,7 @@ func (x *TaskRestoreRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TaskRestoreRequest.ProtoReflect.Descriptor instead.
 func (*TaskRestoreRequest) Descriptor() ([]byte, []int) {
-	return file_core_wire_pb_lanyard_proto_rawDescGZIP(), []int{52}
+	return file_core_wire_pb_lanyard_proto_rawDescGZIP(), []int{54}
 }
 
 func (x *TaskRestoreRequest) GetName() string {
@@ -3828,7 +3966,7 @@ type TaskRestoreResponse struct {
 
 func (x *TaskRestoreResponse) Reset() {
 	*x = TaskRestoreResponse{}
-	mi := &file_core_wire_pb_lanyard_proto_msgTypes[53]
+	mi := &file_core_wire_pb_lanyard_proto_msgTypes[55]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3840,7 +3978,7 @@ func (x *TaskRestoreResponse) String() string {
 func (*TaskRestoreResponse) ProtoMessage() {}
 
 func (x *TaskRestoreResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_core_wire_pb_lanyard_proto_msgTypes[53]
+	mi := &file_core_wire_pb_lanyard_proto_msgTypes[55]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3853,7 +3991,7 @@ func (x *TaskRestoreResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TaskRestoreResponse.ProtoReflect.Descriptor instead.
 func (*TaskRestoreResponse) Descriptor() ([]byte, []int) {
-	return file_core_wire_pb_lanyard_proto_rawDescGZIP(), []int{53}
+	return file_core_wire_pb_lanyard_proto_rawDescGZIP(), []int{55}
 }
 
 func (x *TaskRestoreResponse) GetTask() string {
@@ -3924,7 +4062,7 @@ type TaskRemoved struct {
 
 func (x *TaskRemoved) Reset() {
 	*x = TaskRemoved{}
-	mi := &file_core_wire_pb_lanyard_proto_msgTypes[54]
+	mi := &file_core_wire_pb_lanyard_proto_msgTypes[56]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3936,7 +4074,7 @@ func (x *TaskRemoved) String() string {
 func (*TaskRemoved) ProtoMessage() {}
 
 func (x *TaskRemoved) ProtoReflect() protoreflect.Message {
-	mi := &file_core_wire_pb_lanyard_proto_msgTypes[54]
+	mi := &file_core_wire_pb_lanyard_proto_msgTypes[56]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3949,7 +4087,7 @@ func (x *TaskRemoved) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TaskRemoved.ProtoReflect.Descriptor instead.
 func (*TaskRemoved) Descriptor() ([]byte, []int) {
-	return file_core_wire_pb_lanyard_proto_rawDescGZIP(), []int{54}
+	return file_core_wire_pb_lanyard_proto_rawDescGZIP(), []int{56}
 }
 
 func (x *TaskRemoved) GetName() string {
@@ -3975,7 +4113,7 @@ type TaskCursor struct {
 
 func (x *TaskCursor) Reset() {
 	*x = TaskCursor{}
-	mi := &file_core_wire_pb_lanyard_proto_msgTypes[55]
+	mi := &file_core_wire_pb_lanyard_proto_msgTypes[57]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3987,7 +4125,7 @@ func (x *TaskCursor) String() string {
 func (*TaskCursor) ProtoMessage() {}
 
 func (x *TaskCursor) ProtoReflect() protoreflect.Message {
-	mi := &file_core_wire_pb_lanyard_proto_msgTypes[55]
+	mi := &file_core_wire_pb_lanyard_proto_msgTypes[57]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4000,7 +4138,7 @@ func (x *TaskCursor) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TaskCursor.ProtoReflect.Descriptor instead.
 func (*TaskCursor) Descriptor() ([]byte, []int) {
-	return file_core_wire_pb_lanyard_proto_rawDescGZIP(), []int{55}
+	return file_core_wire_pb_lanyard_proto_rawDescGZIP(), []int{57}
 }
 
 func (x *TaskCursor) GetName() string {
@@ -4061,7 +4199,7 @@ type TaskHealth struct {
 
 func (x *TaskHealth) Reset() {
 	*x = TaskHealth{}
-	mi := &file_core_wire_pb_lanyard_proto_msgTypes[56]
+	mi := &file_core_wire_pb_lanyard_proto_msgTypes[58]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4073,7 +4211,7 @@ func (x *TaskHealth) String() string {
 func (*TaskHealth) ProtoMessage() {}
 
 func (x *TaskHealth) ProtoReflect() protoreflect.Message {
-	mi := &file_core_wire_pb_lanyard_proto_msgTypes[56]
+	mi := &file_core_wire_pb_lanyard_proto_msgTypes[58]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4086,7 +4224,7 @@ func (x *TaskHealth) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TaskHealth.ProtoReflect.Descriptor instead.
 func (*TaskHealth) Descriptor() ([]byte, []int) {
-	return file_core_wire_pb_lanyard_proto_rawDescGZIP(), []int{56}
+	return file_core_wire_pb_lanyard_proto_rawDescGZIP(), []int{58}
 }
 
 func (x *TaskHealth) GetCursor() *TaskCursor {
@@ -4185,7 +4323,7 @@ type TaskHealthRequest struct {
 
 func (x *TaskHealthRequest) Reset() {
 	*x = TaskHealthRequest{}
-	mi := &file_core_wire_pb_lanyard_proto_msgTypes[57]
+	mi := &file_core_wire_pb_lanyard_proto_msgTypes[59]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4197,7 +4335,7 @@ func (x *TaskHealthRequest) String() string {
 func (*TaskHealthRequest) ProtoMessage() {}
 
 func (x *TaskHealthRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_core_wire_pb_lanyard_proto_msgTypes[57]
+	mi := &file_core_wire_pb_lanyard_proto_msgTypes[59]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4210,7 +4348,7 @@ func (x *TaskHealthRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TaskHealthRequest.ProtoReflect.Descriptor instead.
 func (*TaskHealthRequest) Descriptor() ([]byte, []int) {
-	return file_core_wire_pb_lanyard_proto_rawDescGZIP(), []int{57}
+	return file_core_wire_pb_lanyard_proto_rawDescGZIP(), []int{59}
 }
 
 func (x *TaskHealthRequest) GetKnown() []*TaskCursor {
@@ -4231,7 +4369,7 @@ type TaskHealthResponse struct {
 
 func (x *TaskHealthResponse) Reset() {
 	*x = TaskHealthResponse{}
-	mi := &file_core_wire_pb_lanyard_proto_msgTypes[58]
+	mi := &file_core_wire_pb_lanyard_proto_msgTypes[60]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4243,7 +4381,7 @@ func (x *TaskHealthResponse) String() string {
 func (*TaskHealthResponse) ProtoMessage() {}
 
 func (x *TaskHealthResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_core_wire_pb_lanyard_proto_msgTypes[58]
+	mi := &file_core_wire_pb_lanyard_proto_msgTypes[60]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4256,7 +4394,7 @@ func (x *TaskHealthResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TaskHealthResponse.ProtoReflect.Descriptor instead.
 func (*TaskHealthResponse) Descriptor() ([]byte, []int) {
-	return file_core_wire_pb_lanyard_proto_rawDescGZIP(), []int{58}
+	return file_core_wire_pb_lanyard_proto_rawDescGZIP(), []int{60}
 }
 
 func (x *TaskHealthResponse) GetRemoved() []string {
@@ -4584,7 +4722,18 @@ const file_core_wire_pb_lanyard_proto_rawDesc = "" +
 	"\bsnapshot\x18\x01 \x01(\tR\bsnapshot\x12\x10\n" +
 	"\x03dir\x18\x02 \x01(\tR\x03dir\x12\x14\n" +
 	"\x05total\x18\x03 \x01(\rR\x05total\x12\x12\n" +
-	"\x04next\x18\x04 \x01(\tR\x04next\"C\n" +
+	"\x04next\x18\x04 \x01(\tR\x04next\"K\n" +
+	"\x19TaskDeleteSnapshotRequest\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12\x1a\n" +
+	"\bsnapshot\x18\x02 \x01(\tR\bsnapshot\"\xb8\x01\n" +
+	"\x1aTaskDeleteSnapshotResponse\x12\x12\n" +
+	"\x04task\x18\x01 \x01(\tR\x04task\x12\x1a\n" +
+	"\bsnapshot\x18\x02 \x01(\tR\bsnapshot\x12\x14\n" +
+	"\x05freed\x18\x03 \x01(\x04R\x05freed\x12\x1b\n" +
+	"\tdest_free\x18\x04 \x01(\x04R\bdestFree\x12\x1d\n" +
+	"\n" +
+	"dest_total\x18\x05 \x01(\x04R\tdestTotal\x12\x18\n" +
+	"\awarning\x18\x06 \x01(\tR\awarning\"C\n" +
 	"\x11TaskVerifyRequest\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x1a\n" +
 	"\bsnapshot\x18\x02 \x01(\tR\bsnapshot\"\xa4\x01\n" +
@@ -4662,68 +4811,70 @@ func file_core_wire_pb_lanyard_proto_rawDescGZIP() []byte {
 }
 
 var file_core_wire_pb_lanyard_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_core_wire_pb_lanyard_proto_msgTypes = make([]protoimpl.MessageInfo, 59)
+var file_core_wire_pb_lanyard_proto_msgTypes = make([]protoimpl.MessageInfo, 61)
 var file_core_wire_pb_lanyard_proto_goTypes = []any{
-	(Role)(0),                    // 0: lanyard.v1.Role
-	(*KDFParams)(nil),            // 1: lanyard.v1.KDFParams
-	(*Hello)(nil),                // 2: lanyard.v1.Hello
-	(*Proof)(nil),                // 3: lanyard.v1.Proof
-	(*Welcome)(nil),              // 4: lanyard.v1.Welcome
-	(*Close)(nil),                // 5: lanyard.v1.Close
-	(*Request)(nil),              // 6: lanyard.v1.Request
-	(*Response)(nil),             // 7: lanyard.v1.Response
-	(*Event)(nil),                // 8: lanyard.v1.Event
-	(*Ping)(nil),                 // 9: lanyard.v1.Ping
-	(*StatusRequest)(nil),        // 10: lanyard.v1.StatusRequest
-	(*StatusResponse)(nil),       // 11: lanyard.v1.StatusResponse
-	(*Disk)(nil),                 // 12: lanyard.v1.Disk
-	(*LogTailRequest)(nil),       // 13: lanyard.v1.LogTailRequest
-	(*LogLine)(nil),              // 14: lanyard.v1.LogLine
-	(*LogLines)(nil),             // 15: lanyard.v1.LogLines
-	(*LogTailResponse)(nil),      // 16: lanyard.v1.LogTailResponse
-	(*MasterInfo)(nil),           // 17: lanyard.v1.MasterInfo
-	(*ConsoleInfo)(nil),          // 18: lanyard.v1.ConsoleInfo
-	(*AgentSettings)(nil),        // 19: lanyard.v1.AgentSettings
-	(*SettingsGetRequest)(nil),   // 20: lanyard.v1.SettingsGetRequest
-	(*SettingsSetRequest)(nil),   // 21: lanyard.v1.SettingsSetRequest
-	(*SettingsSetResponse)(nil),  // 22: lanyard.v1.SettingsSetResponse
-	(*PasswordSetRequest)(nil),   // 23: lanyard.v1.PasswordSetRequest
-	(*PasswordSetResponse)(nil),  // 24: lanyard.v1.PasswordSetResponse
-	(*Retention)(nil),            // 25: lanyard.v1.Retention
-	(*Task)(nil),                 // 26: lanyard.v1.Task
-	(*Progress)(nil),             // 27: lanyard.v1.Progress
-	(*RunReport)(nil),            // 28: lanyard.v1.RunReport
-	(*TaskInfo)(nil),             // 29: lanyard.v1.TaskInfo
-	(*Snapshot)(nil),             // 30: lanyard.v1.Snapshot
-	(*BrowseEntry)(nil),          // 31: lanyard.v1.BrowseEntry
-	(*VerifyProblem)(nil),        // 32: lanyard.v1.VerifyProblem
-	(*TaskPart)(nil),             // 33: lanyard.v1.TaskPart
-	(*TaskListRequest)(nil),      // 34: lanyard.v1.TaskListRequest
-	(*TaskListResponse)(nil),     // 35: lanyard.v1.TaskListResponse
-	(*TaskGetRequest)(nil),       // 36: lanyard.v1.TaskGetRequest
-	(*TaskCheckRequest)(nil),     // 37: lanyard.v1.TaskCheckRequest
-	(*TaskCheckResponse)(nil),    // 38: lanyard.v1.TaskCheckResponse
-	(*TaskPutRequest)(nil),       // 39: lanyard.v1.TaskPutRequest
-	(*TaskPutResponse)(nil),      // 40: lanyard.v1.TaskPutResponse
-	(*TaskDeleteRequest)(nil),    // 41: lanyard.v1.TaskDeleteRequest
-	(*TaskDeleteResponse)(nil),   // 42: lanyard.v1.TaskDeleteResponse
-	(*TaskRunRequest)(nil),       // 43: lanyard.v1.TaskRunRequest
-	(*TaskRunResponse)(nil),      // 44: lanyard.v1.TaskRunResponse
-	(*TaskStopRequest)(nil),      // 45: lanyard.v1.TaskStopRequest
-	(*TaskStopResponse)(nil),     // 46: lanyard.v1.TaskStopResponse
-	(*TaskHistoryRequest)(nil),   // 47: lanyard.v1.TaskHistoryRequest
-	(*TaskSnapshotsRequest)(nil), // 48: lanyard.v1.TaskSnapshotsRequest
-	(*TaskBrowseRequest)(nil),    // 49: lanyard.v1.TaskBrowseRequest
-	(*TaskBrowseResponse)(nil),   // 50: lanyard.v1.TaskBrowseResponse
-	(*TaskVerifyRequest)(nil),    // 51: lanyard.v1.TaskVerifyRequest
-	(*TaskVerifyResponse)(nil),   // 52: lanyard.v1.TaskVerifyResponse
-	(*TaskRestoreRequest)(nil),   // 53: lanyard.v1.TaskRestoreRequest
-	(*TaskRestoreResponse)(nil),  // 54: lanyard.v1.TaskRestoreResponse
-	(*TaskRemoved)(nil),          // 55: lanyard.v1.TaskRemoved
-	(*TaskCursor)(nil),           // 56: lanyard.v1.TaskCursor
-	(*TaskHealth)(nil),           // 57: lanyard.v1.TaskHealth
-	(*TaskHealthRequest)(nil),    // 58: lanyard.v1.TaskHealthRequest
-	(*TaskHealthResponse)(nil),   // 59: lanyard.v1.TaskHealthResponse
+	(Role)(0),                          // 0: lanyard.v1.Role
+	(*KDFParams)(nil),                  // 1: lanyard.v1.KDFParams
+	(*Hello)(nil),                      // 2: lanyard.v1.Hello
+	(*Proof)(nil),                      // 3: lanyard.v1.Proof
+	(*Welcome)(nil),                    // 4: lanyard.v1.Welcome
+	(*Close)(nil),                      // 5: lanyard.v1.Close
+	(*Request)(nil),                    // 6: lanyard.v1.Request
+	(*Response)(nil),                   // 7: lanyard.v1.Response
+	(*Event)(nil),                      // 8: lanyard.v1.Event
+	(*Ping)(nil),                       // 9: lanyard.v1.Ping
+	(*StatusRequest)(nil),              // 10: lanyard.v1.StatusRequest
+	(*StatusResponse)(nil),             // 11: lanyard.v1.StatusResponse
+	(*Disk)(nil),                       // 12: lanyard.v1.Disk
+	(*LogTailRequest)(nil),             // 13: lanyard.v1.LogTailRequest
+	(*LogLine)(nil),                    // 14: lanyard.v1.LogLine
+	(*LogLines)(nil),                   // 15: lanyard.v1.LogLines
+	(*LogTailResponse)(nil),            // 16: lanyard.v1.LogTailResponse
+	(*MasterInfo)(nil),                 // 17: lanyard.v1.MasterInfo
+	(*ConsoleInfo)(nil),                // 18: lanyard.v1.ConsoleInfo
+	(*AgentSettings)(nil),              // 19: lanyard.v1.AgentSettings
+	(*SettingsGetRequest)(nil),         // 20: lanyard.v1.SettingsGetRequest
+	(*SettingsSetRequest)(nil),         // 21: lanyard.v1.SettingsSetRequest
+	(*SettingsSetResponse)(nil),        // 22: lanyard.v1.SettingsSetResponse
+	(*PasswordSetRequest)(nil),         // 23: lanyard.v1.PasswordSetRequest
+	(*PasswordSetResponse)(nil),        // 24: lanyard.v1.PasswordSetResponse
+	(*Retention)(nil),                  // 25: lanyard.v1.Retention
+	(*Task)(nil),                       // 26: lanyard.v1.Task
+	(*Progress)(nil),                   // 27: lanyard.v1.Progress
+	(*RunReport)(nil),                  // 28: lanyard.v1.RunReport
+	(*TaskInfo)(nil),                   // 29: lanyard.v1.TaskInfo
+	(*Snapshot)(nil),                   // 30: lanyard.v1.Snapshot
+	(*BrowseEntry)(nil),                // 31: lanyard.v1.BrowseEntry
+	(*VerifyProblem)(nil),              // 32: lanyard.v1.VerifyProblem
+	(*TaskPart)(nil),                   // 33: lanyard.v1.TaskPart
+	(*TaskListRequest)(nil),            // 34: lanyard.v1.TaskListRequest
+	(*TaskListResponse)(nil),           // 35: lanyard.v1.TaskListResponse
+	(*TaskGetRequest)(nil),             // 36: lanyard.v1.TaskGetRequest
+	(*TaskCheckRequest)(nil),           // 37: lanyard.v1.TaskCheckRequest
+	(*TaskCheckResponse)(nil),          // 38: lanyard.v1.TaskCheckResponse
+	(*TaskPutRequest)(nil),             // 39: lanyard.v1.TaskPutRequest
+	(*TaskPutResponse)(nil),            // 40: lanyard.v1.TaskPutResponse
+	(*TaskDeleteRequest)(nil),          // 41: lanyard.v1.TaskDeleteRequest
+	(*TaskDeleteResponse)(nil),         // 42: lanyard.v1.TaskDeleteResponse
+	(*TaskRunRequest)(nil),             // 43: lanyard.v1.TaskRunRequest
+	(*TaskRunResponse)(nil),            // 44: lanyard.v1.TaskRunResponse
+	(*TaskStopRequest)(nil),            // 45: lanyard.v1.TaskStopRequest
+	(*TaskStopResponse)(nil),           // 46: lanyard.v1.TaskStopResponse
+	(*TaskHistoryRequest)(nil),         // 47: lanyard.v1.TaskHistoryRequest
+	(*TaskSnapshotsRequest)(nil),       // 48: lanyard.v1.TaskSnapshotsRequest
+	(*TaskBrowseRequest)(nil),          // 49: lanyard.v1.TaskBrowseRequest
+	(*TaskBrowseResponse)(nil),         // 50: lanyard.v1.TaskBrowseResponse
+	(*TaskDeleteSnapshotRequest)(nil),  // 51: lanyard.v1.TaskDeleteSnapshotRequest
+	(*TaskDeleteSnapshotResponse)(nil), // 52: lanyard.v1.TaskDeleteSnapshotResponse
+	(*TaskVerifyRequest)(nil),          // 53: lanyard.v1.TaskVerifyRequest
+	(*TaskVerifyResponse)(nil),         // 54: lanyard.v1.TaskVerifyResponse
+	(*TaskRestoreRequest)(nil),         // 55: lanyard.v1.TaskRestoreRequest
+	(*TaskRestoreResponse)(nil),        // 56: lanyard.v1.TaskRestoreResponse
+	(*TaskRemoved)(nil),                // 57: lanyard.v1.TaskRemoved
+	(*TaskCursor)(nil),                 // 58: lanyard.v1.TaskCursor
+	(*TaskHealth)(nil),                 // 59: lanyard.v1.TaskHealth
+	(*TaskHealthRequest)(nil),          // 60: lanyard.v1.TaskHealthRequest
+	(*TaskHealthResponse)(nil),         // 61: lanyard.v1.TaskHealthResponse
 }
 var file_core_wire_pb_lanyard_proto_depIdxs = []int32{
 	0,  // 0: lanyard.v1.Hello.role:type_name -> lanyard.v1.Role
@@ -4744,7 +4895,7 @@ var file_core_wire_pb_lanyard_proto_depIdxs = []int32{
 	30, // 15: lanyard.v1.TaskPart.snapshots:type_name -> lanyard.v1.Snapshot
 	31, // 16: lanyard.v1.TaskPart.entries:type_name -> lanyard.v1.BrowseEntry
 	32, // 17: lanyard.v1.TaskPart.problems:type_name -> lanyard.v1.VerifyProblem
-	57, // 18: lanyard.v1.TaskPart.health:type_name -> lanyard.v1.TaskHealth
+	59, // 18: lanyard.v1.TaskPart.health:type_name -> lanyard.v1.TaskHealth
 	26, // 19: lanyard.v1.TaskCheckRequest.task:type_name -> lanyard.v1.Task
 	26, // 20: lanyard.v1.TaskCheckResponse.normalized:type_name -> lanyard.v1.Task
 	26, // 21: lanyard.v1.TaskPutRequest.task:type_name -> lanyard.v1.Task
@@ -4752,9 +4903,9 @@ var file_core_wire_pb_lanyard_proto_depIdxs = []int32{
 	26, // 23: lanyard.v1.TaskDeleteResponse.removed:type_name -> lanyard.v1.Task
 	29, // 24: lanyard.v1.TaskRunResponse.info:type_name -> lanyard.v1.TaskInfo
 	28, // 25: lanyard.v1.TaskRunResponse.started:type_name -> lanyard.v1.RunReport
-	56, // 26: lanyard.v1.TaskHealth.cursor:type_name -> lanyard.v1.TaskCursor
+	58, // 26: lanyard.v1.TaskHealth.cursor:type_name -> lanyard.v1.TaskCursor
 	28, // 27: lanyard.v1.TaskHealth.last_run:type_name -> lanyard.v1.RunReport
-	56, // 28: lanyard.v1.TaskHealthRequest.known:type_name -> lanyard.v1.TaskCursor
+	58, // 28: lanyard.v1.TaskHealthRequest.known:type_name -> lanyard.v1.TaskCursor
 	29, // [29:29] is the sub-list for method output_type
 	29, // [29:29] is the sub-list for method input_type
 	29, // [29:29] is the sub-list for extension type_name
@@ -4774,7 +4925,7 @@ func file_core_wire_pb_lanyard_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_core_wire_pb_lanyard_proto_rawDesc), len(file_core_wire_pb_lanyard_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   59,
+			NumMessages:   61,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
