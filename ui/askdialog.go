@@ -16,6 +16,13 @@ import (
 // action may be one to think twice about.
 func askDialog(win fyne.Window, title string, content fyne.CanvasObject, label string, icon fyne.Resource,
 	imp widget.Importance, act func() (done bool)) (*dialog.CustomDialog, *widget.Button) {
+	return askDialogThen(win, title, content, label, icon, imp, act, nil)
+}
+
+// askDialogThen is askDialog that also calls closed (when not nil) as
+// the dialog closes, however it closes.
+func askDialogThen(win fyne.Window, title string, content fyne.CanvasObject, label string, icon fyne.Resource,
+	imp widget.Importance, act func() (done bool), closed func()) (*dialog.CustomDialog, *widget.Button) {
 	var d *dialog.CustomDialog
 	ok := widget.NewButtonWithIcon(label, icon, func() {
 		if act() {
@@ -26,7 +33,13 @@ func askDialog(win fyne.Window, title string, content fyne.CanvasObject, label s
 	cancel := widget.NewButtonWithIcon("Cancel", theme.CancelIcon(), func() { d.Hide() })
 	d = dialog.NewCustomWithoutButtons(title, content, win)
 	d.SetButtons([]fyne.CanvasObject{cancel, ok})
-	d.SetOnClosed(dialogKeys(win.Canvas(), d.Hide, nil))
+	giveKeysBack := dialogKeys(win.Canvas(), d.Hide, nil)
+	d.SetOnClosed(func() {
+		giveKeysBack()
+		if closed != nil {
+			closed()
+		}
+	})
 	return d, ok
 }
 

@@ -40,6 +40,7 @@ const (
 	taskSnapshots = "Snapshots"
 	taskRestore   = "Restore"
 	taskVerify    = "Verify"
+	taskDelSnap   = "Delete"
 	taskCopy      = "Copy To…"
 	taskReload    = "Refresh"
 	taskTimeout   = 30 * time.Second

@@ -31,6 +31,7 @@ type fakeTasks struct {
 	tree     map[string][]backup.BrowseEntry // folder → entries
 	restored []backup.RestoreOptions
 	copyErr  map[string]error // CopyTask's answer, by slave
+	delErr   error            // DeleteSnapshot's answer
 	subs     map[chan master.TaskEvent]struct{}
 }
 
@@ -188,6 +189,16 @@ func (f *fakeTasks) RestoreSnapshot(_ context.Context, _, task, snap string, opt
 	f.mu.Unlock()
 	onProgress(backup.Status{Task: task, Phase: "restoring", FilesDone: 1, FilesTotal: 1, BytesDone: 48213, BytesTotal: 48213})
 	return backup.RestoreReport{Task: task, Snapshot: snap, Target: opt.Target, Files: 1, Bytes: 48213, Paths: opt.Paths}, nil
+}
+
+func (f *fakeTasks) DeleteSnapshot(_ context.Context, _, task, snap string) (backup.DeleteReport, error) {
+	f.record("delete-snapshot " + task + " " + snap)
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.delErr != nil {
+		return backup.DeleteReport{}, f.delErr
+	}
+	return backup.DeleteReport{Task: task, Snapshot: snap, Freed: 1 << 30, DestFree: 300 << 30, DestTotal: 2 << 40}, nil
 }
 
 // CopyTask copies to every slave but those in copyErr, which answer

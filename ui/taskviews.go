@@ -10,6 +10,7 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/layout"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
@@ -71,7 +72,7 @@ var taskViewSize = fyne.NewSize(1120, 600)
 // Hints of the History and Snapshots views' record views.
 const (
 	historyPickHint  = "Select a run to read its report in full here: the error, every warning kept, the snapshots retention removed."
-	snapshotPickHint = "Select a snapshot to restore or verify it, and to read its folder in full here."
+	snapshotPickHint = "Select a snapshot to restore, verify or delete it, and to read its folder in full here."
 )
 
 // showHistoryView lists a task's runs, newest first, and the report of
@@ -163,16 +164,26 @@ func snapshotText(s backup.SnapshotInfo) string {
 	return what
 }
 
-// showSnapshotsView lists a task's snapshots, newest first, with Restore
-// and Verify for the one selected.
+// showSnapshotsView lists a task's snapshots, newest first, with
+// Restore, Verify and Delete for the one selected.
 func showSnapshotsView(win fyne.Window, r runner, rm Remote, slave, task string) {
 	var snaps []backup.SnapshotInfo
 	var rows [][]string
 	selected := -1
 	restore := widget.NewButtonWithIcon(taskRestore+"…", theme.DownloadIcon(), nil)
 	verify := widget.NewButtonWithIcon(taskVerify, theme.ConfirmIcon(), nil)
-	restore.Disable()
-	verify.Disable()
+	del := widget.NewButtonWithIcon(taskDelSnap+"…", theme.DeleteIcon(), nil)
+	actions := []*widget.Button{restore, verify, del}
+	enable := func(on bool) {
+		for _, b := range actions {
+			if on {
+				b.Enable()
+			} else {
+				b.Disable()
+			}
+		}
+	}
+	enable(false)
 	about, aboutView := newRecordView(snapshotPickHint, 3)
 	table := gridTable([]string{"Snapshot", "Taken", "Result", "Files", "Size", "Folder on the server"},
 		[]float32{200, 150, 170, 70, 90, 330}, func() [][]string { return rows }, func(row int) {
@@ -180,8 +191,7 @@ func showSnapshotsView(win fyne.Window, r runner, rm Remote, slave, task string)
 				return
 			}
 			selected = row
-			restore.Enable()
-			verify.Enable()
+			enable(true)
 			showRecord(about, snapshotText(snaps[row]), snapshotPickHint)
 		})
 	loading, act, words := loadingView("Reading the snapshots of " + task + " on " + slave + "…")
@@ -202,9 +212,38 @@ func showSnapshotsView(win fyne.Window, r runner, rm Remote, slave, task string)
 			verifySnapshot(win, r, rm, slave, task, id)
 		}
 	}
+	// deleted takes a deleted snapshot out of the list, and says what
+	// the deletion did where the snapshot was described.
+	deleted := func(rep backup.DeleteReport) {
+		i := slices.IndexFunc(snaps, func(s backup.SnapshotInfo) bool { return s.ID == rep.Snapshot })
+		if i >= 0 {
+			snaps, rows = slices.Delete(snaps, i, i+1), slices.Delete(rows, i, i+1)
+		}
+		selected = -1
+		table.UnselectAll()
+		table.Refresh()
+		showRecord(about, capitalize(rep.Describe())+".", snapshotPickHint)
+		if len(snaps) == 0 {
+			table.Hide()
+			words.SetText(task + " has no snapshots left: its next run makes one.")
+			loading.Show()
+		}
+	}
+	del.OnTapped = func() {
+		if id := pick(); id != "" {
+			enable(false)
+			askDeleteSnapshot(win, r, rm, slave, task, id, len(snaps) == 1, func(rep *backup.DeleteReport) {
+				if rep != nil {
+					deleted(*rep)
+				} else if selected >= 0 {
+					enable(true)
+				}
+			})
+		}
+	}
 	aboutBox := container.NewVBox(widget.NewSeparator(), aboutView)
 	aboutBox.Hide()
-	body := container.NewBorder(nil, container.NewVBox(aboutBox, container.NewHBox(restore, verify)), nil, nil,
+	body := container.NewBorder(nil, container.NewVBox(aboutBox, container.NewHBox(restore, verify, layout.NewSpacer(), del)), nil, nil,
 		container.NewStack(table, loading))
 	d := dialog.NewCustom("Snapshots of "+task+" on "+slave, "Close", body, win)
 	d.Resize(taskViewSize)
@@ -236,6 +275,46 @@ func showSnapshotsView(win fyne.Window, r runner, rm Remote, slave, task string)
 			table.Refresh()
 		})
 	})
+}
+
+// askDeleteSnapshot asks before deleting snapshot id of task on slave
+// (last: it is the task's only one), deletes it when told to, and hands
+// done the report, or nil when it was not deleted (cancelled, or
+// refused: the reason is shown). done runs on the Fyne thread. The
+// deletion belongs to the window, not to the view: closing the view
+// does not drop its answer.
+func askDeleteSnapshot(win fyne.Window, r runner, rm Remote, slave, task, id string, last bool, done func(*backup.DeleteReport)) {
+	text := fmt.Sprintf("Delete snapshot %s of %s on %s from the server's disk? "+
+		"Files it shares with other snapshots stay with them; what was its own is gone for good.", id, task, slave)
+	if last {
+		text += "\n\nIt is the only snapshot of " + task + ": nothing is left to restore from until its next run."
+	}
+	l := widget.NewLabel(text)
+	l.Wrapping = fyne.TextWrapWord
+	answered := false
+	d, _ := askDialogThen(win, "Delete snapshot", l, "Delete Snapshot", theme.DeleteIcon(), widget.DangerImportance, func() bool {
+		answered = true
+		r.spawn(func(ctx context.Context) {
+			rep, err := rm.DeleteSnapshot(ctx, slave, task, id)
+			r.do(func() {
+				if err != nil {
+					if ctx.Err() == nil {
+						dialog.ShowInformation("Could not delete the snapshot", capitalize(err.Error()), win)
+					}
+					done(nil)
+					return
+				}
+				done(&rep)
+			})
+		})
+		return true
+	}, func() {
+		if !answered {
+			done(nil)
+		}
+	})
+	d.Resize(fyne.NewSize(520, 0))
+	d.Show()
 }
 
 // progressDialog shows a long operation's progress with Cancel.

@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"errors"
 	"strings"
 	"testing"
 
@@ -110,4 +111,53 @@ func TestTheTasksTabShowsTheSelectedTaskInFull(t *testing.T) {
 	if want := "photos copies /srv/photos to /mnt/backup; manual only, keep all.\nNever run."; tt.detail.Text != want {
 		t.Errorf("with photos selected the tab says %q, want %q", tt.detail.Text, want)
 	}
+}
+
+// Delete… asks first, naming the snapshot; once deleted, the snapshot
+// leaves the list and the view says how much room it made. Cancel, or a
+// refusal, deletes nothing and leaves the snapshot selected.
+func TestASnapshotIsDeletedFromTheSnapshotsViewAfterAQuestion(t *testing.T) {
+	mw, q, fr := tasksWindow(t)
+	tt := mw.detail.tasksTab
+	tt.table.Select(widget.TableCellID{Row: 0, Col: 0}) // documents
+	test.Tap(tt.snapshots)
+	view := mw.win.Canvas().Overlays().Top()
+	snaps := tableIn(t, view)
+	q.runUntil(t, "the snapshots read", func() bool { n, _ := snaps.Length(); return n == 2 })
+	snaps.Select(widget.TableCellID{Row: 1, Col: 0}) // the older one
+	tapButton(t, mw.win, taskDelSnap+"…")
+	if got := labelsIn(mw.win); !strings.Contains(got, "Delete snapshot 2026-03-12T020000Z of documents on FS01 from the server's disk?") ||
+		strings.Contains(got, "only snapshot") {
+		t.Fatalf("the question:\n%s", got)
+	}
+	pressKey(mw.win, fyne.KeyEscape)
+	if mw.win.Canvas().Overlays().Top() != view || fr.fakeTasks.taskCalls("delete-snapshot") != 0 {
+		t.Fatalf("Escape did not cancel the question (%d deletions)", fr.fakeTasks.taskCalls("delete-snapshot"))
+	}
+
+	// Refused by the agent: said, nothing leaves the list.
+	fr.fakeTasks.delErr = errors.New("FS01 answered: a restore or verify is reading snapshot 2026-03-12T020000Z of task documents: delete it once that has finished")
+	tapButton(t, mw.win, taskDelSnap+"…")
+	tapButton(t, mw.win, "Delete Snapshot")
+	q.runUntil(t, "the refusal shown", func() bool { return strings.Contains(overlayText(mw.win), "delete it once that has finished") })
+	tapButton(t, mw.win, "OK")
+	if n, _ := snaps.Length(); n != 2 {
+		t.Fatalf("%d snapshots listed after a refusal", n)
+	}
+
+	fr.fakeTasks.delErr = nil
+	tapButton(t, mw.win, taskDelSnap+"…")
+	tapButton(t, mw.win, "Delete Snapshot")
+	q.runUntil(t, "the snapshot gone from the list", func() bool { n, _ := snaps.Length(); return n == 1 })
+	if got := labelsIn(mw.win); !strings.Contains(got, "Snapshot 2026-03-12T020000Z of task documents deleted, freeing 1.0 GiB; the destination has 300.0 GiB free of 2.0 TiB.") {
+		t.Errorf("after the deletion the view says:\n%s", got)
+	}
+	// The last one left: the question says so.
+	snaps.Select(widget.TableCellID{Row: 0, Col: 0})
+	tapButton(t, mw.win, taskDelSnap+"…")
+	if got := labelsIn(mw.win); !strings.Contains(got, "It is the only snapshot of documents: nothing is left to restore from until its next run.") {
+		t.Errorf("the question about the last snapshot:\n%s", got)
+	}
+	tapButton(t, mw.win, "Cancel")
+	tapButton(t, mw.win, "Close")
 }
