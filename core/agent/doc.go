@@ -19,7 +19,9 @@
 // killed process becomes "interrupted" at the next start) and logged;
 // the scheduler, which starts tasks on time and, at start, runs once
 // each task that missed its slot while the agent was down and says
-// catch-up; history, snapshots, browse, verify and restore. Every method
+// catch-up (a scheduled run that finds a snapshot of its task being
+// deleted waits for it); history, snapshots, browse, verify, restore and
+// deleting a snapshot. Every method
 // takes a context and returns plain data, and Subscribe delivers
 // progress, started, finished, changed and removed events, so the control
 // socket, the offline command line and the link to consoles share it.

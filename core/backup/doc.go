@@ -1,8 +1,8 @@
 // Package backup is the snapshot engine the agent runs: backup tasks and
 // their validation, schedules, retention, the run that makes a snapshot,
-// and verify, restore, snapshot listing and browsing. It knows nothing of
-// the network, the GUI or the database: the agent (core/agent) stores
-// tasks and run history and calls this package.
+// and verify, restore, deletion, snapshot listing and browsing. It knows
+// nothing of the network, the GUI or the database: the agent
+// (core/agent) stores tasks and run history and calls this package.
 //
 // # Snapshots on disk
 //
@@ -48,6 +48,11 @@
 // snapshots it no longer keeps, never the newest; the run then reads the
 // destination's free space into its report and warns when the next runs
 // may not fit (SpaceWarning, space.go).
+//
+// DeleteSnapshot (delete.go) removes one snapshot by hand, between runs,
+// as retention removes one (removeSnapshot serves both): it holds the
+// task as a run does (a run, or a second deletion, is refused meanwhile)
+// and refuses a snapshot a restore or verify reads.
 //
 // Progress is an interface the engine calls at most MaxUpdates times a
 // second; the command line's progress bar and the link to the console are

@@ -28,9 +28,10 @@
 // a relink storm of thousands of slaves costs a handful of commits. Tick
 // re-evaluates the states against the clock (tasks become overdue with
 // time) and raises alerts: a task failed or overdue for longer than the
-// grace period, and a slave offline for longer than it, once per state
-// (a task that fails again while failed is not announced again; after a
-// success it is). What was announced is stored, so a restart does not
+// grace period, a task whose destination may not take its next runs
+// (DestSpace.Low; Room notes space made by hand), and a slave offline for
+// longer than it, once per state (a task that fails again while failed
+// is not announced again; after a success it is). What was announced is stored, so a restart does not
 // announce it again. Nothing of a slave the user disconnected (Silence)
 // or muted (Mute, until a time) is announced; what is still wrong with
 // a muted one when its mute ends is announced then.
