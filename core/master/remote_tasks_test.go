@@ -12,6 +12,7 @@ import (
 	"github.com/lanyard/lanyard/core/agent"
 	"github.com/lanyard/lanyard/core/backup"
 	"github.com/lanyard/lanyard/core/store"
+	"github.com/lanyard/lanyard/core/wire"
 )
 
 // sourceTree is a folder with n files and an empty destination beside it.
@@ -203,5 +204,21 @@ func TestASnapshotDeletedFromTheConsoleLeavesItsRoomInTheHealth(t *testing.T) {
 	recs, _ := c.Audit(AuditFilter{Slave: "FS01"})
 	if last := recs[len(recs)-1]; last.Command != "task delete-snapshot docs "+first.Snapshot || last.Result != store.AuditOK {
 		t.Fatalf("audit: %+v", last)
+	}
+}
+
+// An agent from before snapshots could be deleted is named, with what
+// to do: upgrade it.
+func TestDeletingASnapshotOnAnOlderAgentSaysToUpgradeIt(t *testing.T) {
+	a := startAgentWith(t, "FS01", "pw-one", false, func(cfg *agent.Config) { cfg.WithoutMethods = []string{wire.MethodTaskDeleteSnapshot} })
+	c := startConsole(t, false, nil)
+	if _, err := c.AddSlave(SlaveSpec{Name: "FS01", Direction: store.Outbound, Address: a.ListenAddr(), Password: []byte("pw-one")}); err != nil {
+		t.Fatal(err)
+	}
+	c.waitState(t, "FS01", StateConnected)
+	_, err := c.DeleteSnapshot(context.Background(), "FS01", "docs", "2026-12-01T020000Z")
+	if !errors.Is(err, ErrNotSupported) || !strings.Contains(err.Error(), "FS01: deleting a snapshot is not supported by this agent version") ||
+		!strings.Contains(err.Error(), "upgrade lanyard-agent on it") {
+		t.Fatalf("on an older agent: %v", err)
 	}
 }
