@@ -1,6 +1,9 @@
 package ui
 
 import (
+	"slices"
+	"sync"
+
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/theme"
@@ -45,20 +48,110 @@ func askDialogThen(win fyne.Window, title string, content fyne.CanvasObject, lab
 
 // dialogKeys gives the keys typed while nothing in a modal dialog has
 // the focus to the dialog: Escape cancels, Enter or Return submits (nil:
-// nothing), and every other key is swallowed, so that the main window's
+// nothing, as Escape on a dialog of work under way, which only its
+// Cancel button stops), and every other key is swallowed, so that the main window's
 // own keys (Delete, F5…) never act behind the dialog. The returned
-// function gives the keys back, as the dialog closes.
+// function gives the keys back, as the dialog closes; it may be called
+// more than once.
+//
+// The dialogs open on a canvas form a stack: the newest gets the keys,
+// and one that closes, in whatever order (a progress dialog hides itself
+// while a message that came up meanwhile is still open), hands them to
+// the newest still open, or, the last, to the window.
 func dialogKeys(c fyne.Canvas, cancel, submit func()) (restore func()) {
-	prev := c.OnTypedKey()
-	c.SetOnTypedKey(func(k *fyne.KeyEvent) {
-		switch k.Name {
-		case fyne.KeyEscape:
-			cancel()
-		case fyne.KeyReturn, fyne.KeyEnter:
-			if submit != nil {
-				submit()
-			}
+	g := &keyGuard{cancel: cancel, submit: submit}
+	guards.Lock()
+	s := guards.byCanvas[c]
+	if s == nil {
+		s = &keyStack{window: c.OnTypedKey()}
+		guards.byCanvas[c] = s
+	}
+	s.open = append(s.open, g)
+	guards.Unlock()
+	c.SetOnTypedKey(g.typed)
+	return func() {
+		guards.Lock()
+		i := slices.Index(s.open, g)
+		if i < 0 {
+			guards.Unlock()
+			return
 		}
-	})
-	return func() { c.SetOnTypedKey(prev) }
+		s.open = slices.Delete(s.open, i, i+1)
+		next := s.window
+		if len(s.open) > 0 {
+			next = s.open[len(s.open)-1].typed
+		} else {
+			delete(guards.byCanvas, c)
+		}
+		guards.Unlock()
+		c.SetOnTypedKey(next)
+	}
+}
+
+// guards are the dialogs' key guards of every canvas.
+var guards = struct {
+	sync.Mutex
+	byCanvas map[fyne.Canvas]*keyStack
+}{byCanvas: map[fyne.Canvas]*keyStack{}}
+
+// keyStack is a canvas's open dialogs' guards, oldest first, and the
+// window's own key handler, which the last to close gives back.
+type keyStack struct {
+	window func(*fyne.KeyEvent)
+	open   []*keyGuard
+}
+
+type keyGuard struct{ cancel, submit func() }
+
+func (g *keyGuard) typed(k *fyne.KeyEvent) {
+	switch k.Name {
+	case fyne.KeyEscape:
+		if g.cancel != nil {
+			g.cancel()
+		}
+	case fyne.KeyReturn, fyne.KeyEnter:
+		if g.submit != nil {
+			g.submit()
+		}
+	}
+}
+
+// guardDialog gives d the window's keys while it is open (dialogKeys:
+// Escape runs escape, Enter enter; nil: nothing), for a dialog Fyne made.
+// Call it before Show; d's other close callbacks stay.
+func guardDialog(win fyne.Window, d dialog.Dialog, escape, enter func()) {
+	d.SetOnClosed(dialogKeys(win.Canvas(), escape, enter))
+}
+
+// showInfo shows a message with its OK; Escape or Enter closes it, and
+// the window's keys wait behind it.
+func showInfo(win fyne.Window, title, message string) {
+	d := dialog.NewInformation(title, message, win)
+	guardDialog(win, d, d.Hide, d.Hide)
+	d.Show()
+}
+
+// showErr shows err as Fyne's error dialog does, with the keys as
+// showInfo.
+func showErr(win fyne.Window, err error) {
+	d := dialog.NewError(err, win)
+	guardDialog(win, d, d.Hide, d.Hide)
+	d.Show()
+}
+
+// showConfirm asks a yes-or-no question, Fyne's way, and tells answer;
+// Escape answers no, Enter nothing, as the question may be one to think
+// twice about. The window's keys wait behind it.
+func showConfirm(win fyne.Window, title, message string, answer func(bool)) {
+	d := dialog.NewConfirm(title, message, answer, win)
+	guardDialog(win, d, d.Hide, nil)
+	d.Show()
+}
+
+// showCustomConfirm is showConfirm with content and the buttons'
+// labels (confirm, dismiss).
+func showCustomConfirm(win fyne.Window, title, confirm, dismiss string, content fyne.CanvasObject, answer func(bool)) {
+	d := dialog.NewCustomConfirm(title, confirm, dismiss, content, answer, win)
+	guardDialog(win, d, d.Hide, nil)
+	d.Show()
 }

@@ -15,7 +15,6 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
-	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
@@ -483,7 +482,7 @@ func (aw *auditWindow) selectRow(row int) {
 // chosen that the search lets through (not only the newest shown).
 func (aw *auditWindow) askExport() {
 	askSaveFile(aw.win, "lanyard-audit-"+aw.o.now().In(aw.o.loc).Format("20060102-150405")+".csv", []string{".csv"},
-		aw.exportTo, func(err error) { dialog.ShowError(err, aw.win) })
+		aw.exportTo, func(err error) { showErr(aw.win, err) })
 }
 
 func (aw *auditWindow) exportTo(w fyne.URIWriteCloser) {
@@ -500,7 +499,7 @@ func (aw *auditWindow) exportTo(w fyne.URIWriteCloser) {
 		aw.o.do(func() {
 			if err != nil {
 				aw.status.SetText(aw.countText())
-				dialog.ShowError(fmt.Errorf("exporting to %s: %w", name, err), aw.win)
+				showErr(aw.win, fmt.Errorf("exporting to %s: %w", name, err))
 				return
 			}
 			aw.status.SetText(fmt.Sprintf("Exported %s to %s.", human.Plural(n, "command", "commands"), name))

@@ -7,7 +7,6 @@ import (
 	"unicode"
 
 	"fyne.io/fyne/v2"
-	"fyne.io/fyne/v2/dialog"
 
 	"github.com/lanyard/lanyard/core/health"
 )
@@ -28,13 +27,13 @@ func (v *backupsView) askSaveReport() {
 			msg, err := saveReport(w, &r, v.o.loc)
 			v.o.do(func() {
 				if err != nil {
-					dialog.ShowError(err, v.win)
+					showErr(v.win, err)
 					return
 				}
-				dialog.ShowInformation("Report saved", msg, v.win)
+				showInfo(v.win, "Report saved", msg)
 			})
 		})
-	}, func(err error) { dialog.ShowError(err, v.win) })
+	}, func(err error) { showErr(v.win, err) })
 }
 
 // saveReport writes r to w, in the format w's name asks for and with

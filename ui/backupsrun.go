@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"slices"
 
-	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
@@ -111,8 +110,8 @@ func (v *backupsView) runShown(tasks []master.TaskRef) {
 		v.o.do(func() {
 			p.d.Hide()
 			if len(errs) > 0 && v.ctx.Err() == nil {
-				dialog.ShowInformation(fmt.Sprintf("%s of %s did not start", human.Count(len(errs)), human.Plural(len(tasks), "task", "tasks")),
-					capitalize(someErrors(errs).Error()), v.win)
+				showInfo(v.win, fmt.Sprintf("%s of %s did not start", human.Count(len(errs)), human.Plural(len(tasks), "task", "tasks")),
+					capitalize(someErrors(errs).Error()))
 			}
 		})
 	})

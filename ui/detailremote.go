@@ -3,7 +3,6 @@ package ui
 import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
-	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
@@ -84,7 +83,7 @@ func (mw *mainWindow) changePassword() {
 	}
 	v, ok := mw.selectedSlave()
 	if !ok {
-		dialog.ShowInformation(pwTitle, "Select a server in the tree first.", mw.win)
+		showInfo(mw.win, pwTitle, "Select a server in the tree first.")
 		return
 	}
 	showPasswordDialog(mw.win, mw, rm, v)

@@ -49,6 +49,7 @@ func showTroubleshooting(w fyne.Window) {
 	rt := widget.NewRichText(segs...)
 	rt.Wrapping = fyne.TextWrapWord
 	d := dialog.NewCustom("Troubleshooting", "Close", container.NewVScroll(rt), w)
+	guardDialog(w, d, d.Hide, d.Hide)
 	d.Resize(fyne.NewSize(720, 560))
 	d.Show()
 }
@@ -65,7 +66,9 @@ func showAbout(w fyne.Window) {
 	ver := widget.NewLabelWithStyle("Version "+version.String(), fyne.TextAlignCenter, fyne.TextStyle{})
 	what := widget.NewLabelWithStyle("Centralized remote management console", fyne.TextAlignCenter, fyne.TextStyle{})
 	content := container.NewVBox(iconImage(64), name, ver, what)
-	dialog.ShowCustom("About Lanyard", "Close", content, w)
+	d := dialog.NewCustom("About Lanyard", "Close", content, w)
+	guardDialog(w, d, d.Hide, d.Hide)
+	d.Show()
 }
 
 // iconImage returns the app icon drawn at size × size.

@@ -836,7 +836,7 @@ func (lw *logWindow) copySelected() {
 // the filters (not only those in memory) as CSV.
 func (lw *logWindow) exportDialog() {
 	askSaveFile(lw.win, "lanyard-log-"+lw.o.now().In(lw.o.loc).Format("20060102-150405")+".csv", []string{".csv"},
-		lw.export, func(err error) { dialog.ShowError(err, lw.win) })
+		lw.export, func(err error) { showErr(lw.win, err) })
 }
 
 func (lw *logWindow) export(w fyne.URIWriteCloser) {
@@ -845,6 +845,7 @@ func (lw *logWindow) export(w fyne.URIWriteCloser) {
 	bar := widget.NewProgressBarInfinite()
 	progress := dialog.NewCustom("Exporting the log", "Cancel", container.NewVBox(count, bar), lw.win)
 	progress.SetOnClosed(cancel)
+	guardDialog(lw.win, progress, nil, nil) // Cancel stops it; Escape is too easy to press
 	progress.Show()
 
 	log, f, match, loc, page, do := lw.log, lw.serverFilter(), lw.matcher(), lw.o.loc, lw.o.exportPage, lw.o.do
@@ -863,9 +864,9 @@ func (lw *logWindow) export(w fyne.URIWriteCloser) {
 			progress.Hide()
 			switch {
 			case cancelled:
-				dialog.ShowInformation("Export cancelled", fmt.Sprintf("%s holds the first %s only.", name, nRecords(n)), lw.win)
+				showInfo(lw.win, "Export cancelled", fmt.Sprintf("%s holds the first %s only.", name, nRecords(n)))
 			case err != nil:
-				dialog.ShowError(fmt.Errorf("exporting to %s: %w", name, err), lw.win)
+				showErr(lw.win, fmt.Errorf("exporting to %s: %w", name, err))
 			default:
 				lw.status.SetText(fmt.Sprintf("Exported %s to %s.", nRecords(n), name))
 			}

@@ -11,7 +11,6 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
-	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/layout"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
@@ -734,5 +733,5 @@ func (mw *mainWindow) showMailSettings() {
 }
 
 func (mw *mainWindow) showError(what string, err error) {
-	dialog.ShowInformation(what, capitalize(err.Error()), mw.win)
+	showInfo(mw.win, what, capitalize(err.Error()))
 }

@@ -540,16 +540,18 @@ func UnknownSlavePrompt(parent fyne.Window, name, addr string, add func(name str
 	if err := auth.ValidateName(name); err != nil {
 		body := wrappedText(fmt.Sprintf("A slave tried to connect from %s under a name that cannot be used. %s",
 			orUnknown(addr), sentence(err.Error())))
-		dialog.NewCustom("Unknown slave", "Close", body, parent).Show()
+		d := dialog.NewCustom("Unknown slave", "Close", body, parent)
+		guardDialog(parent, d, d.Hide, d.Hide)
+		d.Show()
 		return
 	}
 	body := wrappedText(fmt.Sprintf("A slave named %s tried to connect from %s, but this console has no entry for it.", name, orUnknown(addr)),
 		"If it is yours, add it as an inbound slave with the password set on its agent. If not, ignore this: it cannot connect without an entry.")
-	dialog.NewCustomConfirm("Unknown slave "+name, "Add Slave…", "Ignore", body, func(ok bool) {
+	showCustomConfirm(parent, "Unknown slave "+name, "Add Slave…", "Ignore", body, func(ok bool) {
 		if ok {
 			add(name)
 		}
-	}, parent).Show()
+	})
 }
 
 // wrappedText is paragraphs wrapped at a fixed width, measured before the

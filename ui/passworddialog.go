@@ -78,6 +78,7 @@ func showPasswordDialog(win fyne.Window, r runner, rm Remote, v master.SlaveView
 	}
 	p.d = dialog.NewCustomWithoutButtons(pwTitle+": "+v.Name, body, win)
 	p.d.SetButtons([]fyne.CanvasObject{cancel, p.change})
+	guardDialog(win, p.d, p.d.Hide, nil)
 	p.d.Resize(fyne.NewSize(500, 0))
 	p.d.Show()
 	if p.pw != nil {
@@ -128,18 +129,18 @@ func (p *passwordDialog) submit(win fyne.Window, r runner, rm Remote, v master.S
 			wait.hide()
 			switch {
 			case errors.Is(err, master.ErrPasswordInDoubt):
-				dialog.ShowInformation("The password of "+v.Name+" may have changed", capitalize(err.Error())+
-					".\n\nNothing needs retyping: the Remote Management Log will say which password "+v.Name+" has.", win)
+				showInfo(win, "The password of "+v.Name+" may have changed", capitalize(err.Error())+
+					".\n\nNothing needs retyping: the Remote Management Log will say which password "+v.Name+" has.")
 				return
 			case err != nil:
-				dialog.ShowInformation("The password of "+v.Name+" was not changed", capitalize(err.Error()), win)
+				showInfo(win, "The password of "+v.Name+" was not changed", capitalize(err.Error()))
 				return
 			}
 			done := "The password of " + v.Name + " was changed and saved here; this console stayed linked."
 			if len(changes) > 1 {
 				done += "\n\n" + strings.Join(changes[1:], "\n")
 			}
-			dialog.ShowInformation(pwTitle, done+"\n\nOther consoles of "+v.Name+" need the new password.", win)
+			showInfo(win, pwTitle, done+"\n\nOther consoles of "+v.Name+" need the new password.")
 		})
 	})
 }

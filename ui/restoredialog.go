@@ -408,7 +408,7 @@ func (rd *restoreDialog) submit() {
 			pd.d.Hide()
 			switch {
 			case err != nil && ctx.Err() != nil:
-				dialog.ShowInformation("Restore cancelled", "The restore into "+opt.Target+" was stopped; what was already copied stays there.", rd.win)
+				showInfo(rd.win, "Restore cancelled", "The restore into "+opt.Target+" was stopped; what was already copied stays there.")
 			case err != nil:
 				rd.status.SetText(capitalize(err.Error()))
 				rd.d.Show() // keep the choices; fix and try again
@@ -443,6 +443,7 @@ func showRestoreSummary(win fyne.Window, slave string, rr backup.RestoreReport) 
 	l := widget.NewLabel(strings.TrimSpace(b.String()))
 	l.Wrapping = fyne.TextWrapWord
 	d := dialog.NewCustom("Restore finished", "Close", container.NewVScroll(l), win)
+	guardDialog(win, d, d.Hide, d.Hide)
 	d.Resize(fyne.NewSize(600, 360))
 	d.Show()
 }

@@ -25,5 +25,6 @@ func askSaveFile(win fyne.Window, name string, exts []string, save func(fyne.URI
 	d.SetFileName(name)
 	d.SetFilter(storage.NewExtensionFileFilter(exts))
 	d.Resize(fileDialogSize)
+	guardDialog(win, d, d.Hide, nil)
 	d.Show()
 }

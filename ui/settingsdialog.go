@@ -115,6 +115,7 @@ func showSettingsDialog(parent fyne.Window, rs RemoteSettings, ports PortChecker
 	f.cancel = widget.NewButtonWithIcon(settingsCancelLabel, theme.CancelIcon(), f.close)
 	f.dlg = dialog.NewCustomWithoutButtons(settingsTitle, body, parent)
 	f.dlg.SetButtons([]fyne.CanvasObject{f.cancel, f.apply})
+	f.dlg.SetOnClosed(dialogKeys(parent.Canvas(), f.close, nil))
 	f.dlg.SetOnClosed(func() { f.closed = true })
 	f.validate()
 	f.dlg.Resize(dialogSize(parent, 600, tallest+f.tabs.MinSize().Height+f.result.MinSize().Height+120))

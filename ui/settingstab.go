@@ -435,6 +435,7 @@ func (t *settingsTab) confirmApply() {
 			t.send(req)
 		}
 	}, t.win)
+	guardDialog(t.win, d, d.Hide, nil)
 	d.Resize(fyne.NewSize(520, 0))
 	d.Show()
 }
@@ -459,7 +460,7 @@ func (t *settingsTab) send(req *pb.SettingsSetRequest) {
 					msg = "Cancelled; the change may still reach " + slave + ". Reload to see its settings."
 				}
 				t.status.SetText(msg)
-				dialog.ShowInformation("The settings of "+slave+" were not changed", msg, t.win)
+				showInfo(t.win, "The settings of "+slave+" were not changed", msg)
 				return
 			}
 			if resp.Settings != nil {

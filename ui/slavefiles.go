@@ -55,6 +55,7 @@ func (mw *mainWindow) importSlaves() {
 	}, mw.win)
 	open.SetFilter(storage.NewExtensionFileFilter([]string{".csv", ".json"}))
 	open.Resize(fileDialogSize)
+	guardDialog(mw.win, open, open.Hide, nil)
 	open.Show()
 }
 
@@ -67,6 +68,7 @@ func (mw *mainWindow) importRows(name string, rows []slavefile.Row, bad []*slave
 	bar := widget.NewProgressBar()
 	progress := dialog.NewCustom(importTitle, "Cancel", container.NewVBox(label, bar), mw.win)
 	progress.SetOnClosed(cancel)
+	guardDialog(mw.win, progress, nil, nil) // Cancel stops it; Escape is too easy to press
 	progress.Resize(fyne.NewSize(460, 0))
 	progress.Show()
 
@@ -92,14 +94,14 @@ func (mw *mainWindow) importRows(name string, rows []slavefile.Row, bad []*slave
 			progress.Hide()
 			switch {
 			case cancelled:
-				dialog.ShowInformation(importTitle, "The import was cancelled; nothing was added.", mw.win)
+				showInfo(mw.win, importTitle, "The import was cancelled; nothing was added.")
 			case errors.Is(err, master.ErrBadRows) || len(bad) > 0 && !skipBad:
 				mw.showBadRows(name, rows, bad, rep)
 			case err != nil:
 				mw.showError("Could not import "+name, err)
 			default:
-				dialog.ShowInformation(importTitle, fmt.Sprintf("Added %s slaves from %s (%s keys derived from passwords) in %s.",
-					human.Count(len(rep.Added)), name, human.Count(rep.Derived), human.Took(time.Since(start))), mw.win)
+				showInfo(mw.win, importTitle, fmt.Sprintf("Added %s slaves from %s (%s keys derived from passwords) in %s.",
+					human.Count(len(rep.Added)), name, human.Count(rep.Derived), human.Took(time.Since(start))))
 			}
 		}
 	})
@@ -141,6 +143,7 @@ func (mw *mainWindow) showBadRows(name string, rows []slavefile.Row, readBad []*
 	}
 	d = dialog.NewCustomWithoutButtons(importTitle, body, mw.win)
 	d.SetButtons([]fyne.CanvasObject{closeBtn, addGood})
+	guardDialog(mw.win, d, d.Hide, nil)
 	d.Resize(fyne.NewSize(720, 460))
 	d.Show()
 }
@@ -160,11 +163,11 @@ func (mw *mainWindow) exportSlaves() {
 		}
 	}
 	body := container.NewVBox(widget.NewLabel("Every slave is written to a CSV or JSON file that lanyard slave import, or File > Import Slaves on another console, reads."), keys, warn)
-	dialog.ShowCustomConfirm(exportTitle, "Choose the file…", "Cancel", body, func(ok bool) {
+	showCustomConfirm(mw.win, exportTitle, "Choose the file…", "Cancel", body, func(ok bool) {
 		if ok {
 			mw.chooseExportFile(keys.Checked)
 		}
-	}, mw.win)
+	})
 }
 
 func (mw *mainWindow) chooseExportFile(withKeys bool) {
@@ -181,7 +184,7 @@ func (mw *mainWindow) chooseExportFile(withKeys bool) {
 		if warn := master.InDoubtWarning(inDoubt); warn != "" {
 			msg += "\n\n" + capitalize(warn) + "."
 		}
-		dialog.ShowInformation(exportTitle, msg, mw.win)
+		showInfo(mw.win, exportTitle, msg)
 	}, func(err error) { mw.showError("Could not save", err) })
 }
 

@@ -580,7 +580,7 @@ func (td *taskDialog) submit() {
 func (td *taskDialog) conflict() {
 	name := td.base.Name
 	msg := fmt.Sprintf("%s was changed by another console since this dialog read it: reload to see the version on %s, then make your change again.", name, td.slave)
-	dialog.ShowCustomConfirm("Changed by another console", tdReload, "Keep editing", widget.NewLabel(msg), func(reload bool) {
+	showCustomConfirm(td.win, "Changed by another console", tdReload, "Keep editing", widget.NewLabel(msg), func(reload bool) {
 		if !reload {
 			return
 		}
@@ -599,7 +599,7 @@ func (td *taskDialog) conflict() {
 				td.status.SetText(fmt.Sprintf("Reloaded version %d from %s.", cur.Task.Version, td.slave))
 			})
 		})
-	}, td.win)
+	})
 }
 
 func (td *taskDialog) close() {

@@ -10,7 +10,6 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
-	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
@@ -641,7 +640,7 @@ func (t *tasksTab) runSelected() {
 		t.r.do(func() {
 			if err != nil {
 				t.status.SetText(capitalize(err.Error()))
-				dialog.ShowInformation("Could not run "+name, capitalize(err.Error()), t.win)
+				showInfo(t.win, "Could not run "+name, capitalize(err.Error()))
 				return
 			}
 			if t.slave == slave {
@@ -715,7 +714,7 @@ func (t *tasksTab) removeSelected() {
 	slave, name, version := t.slave, cur.Task.Name, cur.Task.Version
 	msg := fmt.Sprintf("Remove the task %s from %s?\n\nIts history goes with it. Its snapshots stay in %s; delete them by hand when no longer needed.",
 		name, slave, backup.TaskDir(cur.Task.Destination, name))
-	dialog.ShowConfirm("Remove task", msg, func(yes bool) {
+	showConfirm(t.win, "Remove task", msg, func(yes bool) {
 		if !yes {
 			return
 		}
@@ -725,14 +724,14 @@ func (t *tasksTab) removeSelected() {
 			_, err := t.rm.RemoveTask(ctx, slave, name, version)
 			t.r.do(func() {
 				if err != nil {
-					dialog.ShowInformation("Could not remove "+name, capitalize(err.Error()), t.win)
+					showInfo(t.win, "Could not remove "+name, capitalize(err.Error()))
 					return
 				}
 				t.status.SetText(name + " removed; its snapshots are kept.")
 				t.load()
 			})
 		})
-	}, t.win)
+	})
 }
 
 func (t *tasksTab) showHistory() {

@@ -93,6 +93,7 @@ func showHistoryView(win fyne.Window, r runner, rm Remote, slave, task string, n
 	table.Hide()
 	bottom.Hide()
 	d := dialog.NewCustom("History of "+task+" on "+slave, "Close", body, win)
+	guardDialog(win, d, d.Hide, nil)
 	d.Resize(taskViewSize)
 	ctx, cancel := context.WithCancel(context.Background())
 	d.SetOnClosed(cancel)
@@ -246,6 +247,7 @@ func showSnapshotsView(win fyne.Window, r runner, rm Remote, slave, task string)
 	body := container.NewBorder(nil, container.NewVBox(aboutBox, container.NewHBox(restore, verify, layout.NewSpacer(), del)), nil, nil,
 		container.NewStack(table, loading))
 	d := dialog.NewCustom("Snapshots of "+task+" on "+slave, "Close", body, win)
+	guardDialog(win, d, d.Hide, nil)
 	d.Resize(taskViewSize)
 	ctx, cancel := context.WithCancel(context.Background())
 	d.SetOnClosed(cancel)
@@ -299,7 +301,7 @@ func askDeleteSnapshot(win fyne.Window, r runner, rm Remote, slave, task, id str
 			r.do(func() {
 				if err != nil {
 					if ctx.Err() == nil {
-						dialog.ShowInformation("Could not delete the snapshot", capitalize(err.Error()), win)
+						showInfo(win, "Could not delete the snapshot", capitalize(err.Error()))
 					}
 					done(nil)
 					return
@@ -330,9 +332,11 @@ func showProgress(win fyne.Window, title, what string, cancel func()) *progressD
 	p.words.Wrapping = fyne.TextWrapWord
 	p.cur.Truncation = fyne.TextTruncateEllipsis
 	p.cur.Importance = widget.LowImportance
-	stop := widget.NewButtonWithIcon(waitCancel, theme.CancelIcon(), func() { p.d.Hide(); cancel() })
+	giveUp := func() { p.d.Hide(); cancel() }
+	stop := widget.NewButtonWithIcon(waitCancel, theme.CancelIcon(), giveUp)
 	p.d = dialog.NewCustomWithoutButtons(title, container.NewVBox(p.words, p.bar, p.cur), win)
 	p.d.SetButtons([]fyne.CanvasObject{stop})
+	p.d.SetOnClosed(dialogKeys(win.Canvas(), nil, nil)) // Cancel stops it; Escape is too easy to press
 	p.d.Resize(fyne.NewSize(520, 0))
 	p.d.Show()
 	return p
@@ -414,10 +418,10 @@ func verifySnapshot(win fyne.Window, r runner, rm Remote, slave, task, snapshot 
 			case err != nil && ctx.Err() != nil:
 				return // cancelled
 			case err != nil:
-				dialog.ShowInformation("Could not verify "+task, capitalize(err.Error()), win)
+				showInfo(win, "Could not verify "+task, capitalize(err.Error()))
 			case vr.OK():
-				dialog.ShowInformation("Snapshot verified", fmt.Sprintf("Snapshot %s of %s on %s: %s, %s re-read; every file matches its manifest.",
-					vr.Snapshot, task, slave, human.Plural(int(vr.Files), "file", "files"), human.Bytes(max(vr.Bytes, 0))), win)
+				showInfo(win, "Snapshot verified", fmt.Sprintf("Snapshot %s of %s on %s: %s, %s re-read; every file matches its manifest.",
+					vr.Snapshot, task, slave, human.Plural(int(vr.Files), "file", "files"), human.Bytes(max(vr.Bytes, 0))))
 			default:
 				var b strings.Builder
 				fmt.Fprintf(&b, "Snapshot %s of %s does not match its manifest: %d missing, %d changed.\n\n", vr.Snapshot, task, vr.Missing, vr.Changed)
@@ -431,6 +435,7 @@ func verifySnapshot(win fyne.Window, r runner, rm Remote, slave, task, snapshot 
 				l := widget.NewLabel(b.String())
 				l.Wrapping = fyne.TextWrapWord
 				d := dialog.NewCustom("Snapshot does not match", "Close", container.NewVScroll(l), win)
+				guardDialog(win, d, d.Hide, d.Hide)
 				d.Resize(fyne.NewSize(640, 420))
 				d.Show()
 			}

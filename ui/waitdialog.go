@@ -27,11 +27,13 @@ func showWait(win fyne.Window, title, msg string, cancel func()) *waitDialog {
 	label.Wrapping = fyne.TextWrapWord
 	body := container.NewBorder(nil, nil, w.act, nil, label)
 	w.d = dialog.NewCustomWithoutButtons(title, body, win)
-	stop := widget.NewButtonWithIcon(waitCancel, theme.CancelIcon(), func() {
+	giveUp := func() {
 		w.hide()
 		cancel()
-	})
+	}
+	stop := widget.NewButtonWithIcon(waitCancel, theme.CancelIcon(), giveUp)
 	w.d.SetButtons([]fyne.CanvasObject{stop})
+	w.d.SetOnClosed(dialogKeys(win.Canvas(), nil, nil)) // Cancel gives up; Escape is too easy to press
 	w.d.Resize(fyne.NewSize(420, 0))
 	w.act.Start()
 	w.d.Show()
