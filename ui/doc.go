@@ -23,7 +23,7 @@
 //	logtab.go           the Log tab: a live tail of the agent's log
 //	settingstab.go      the Settings tab: the agent's settings, edited remotely
 //	taskstab.go         the Tasks tab: backup tasks, run, stop, progress
-//	taskviews.go        a task's History and Snapshots, and Verify
+//	taskviews.go        a task's History and Snapshots, and Verify and Delete of a snapshot
 //	taskdialog.go       the Task dialog: a backup task's definition, checked by the agent as it is typed,
 //	                    the destination's room, and creating it
 //	copydialog.go       Copy To…: a task of one server given to others, each one's result, optionally run
@@ -47,7 +47,8 @@
 //	mute.go             Mute Alerts: a server's, or a group's, for a while or until a time typed, and Unmute
 //	closekeys.go        Escape and Ctrl+W close the windows beside the main one
 //	askdialog.go        the one shape of a question to act on, and dialogKeys: Escape cancels a dialog,
-//	                    and the window's own keys wait behind it
+//	                    and the window's own keys wait behind it (a stack per window); showInfo,
+//	                    showErr, showConfirm and guardDialog give Fyne's own dialogs the same
 //	geometry.go         windows' sizes: a first size that fits a laptop, then the size they were left at;
 //	                    the windows the app has one of, found again when opened again
 //	columns.go          tables' column widths: each its narrowest, the rest shared out
