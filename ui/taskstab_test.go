@@ -32,6 +32,7 @@ type fakeTasks struct {
 	restored []backup.RestoreOptions
 	copyErr  map[string]error // CopyTask's answer, by slave
 	delErr   error            // DeleteSnapshot's answer
+	delGate  chan struct{}    // when set, DeleteSnapshot waits for it to close
 	subs     map[chan master.TaskEvent]struct{}
 }
 
@@ -193,6 +194,12 @@ func (f *fakeTasks) RestoreSnapshot(_ context.Context, _, task, snap string, opt
 
 func (f *fakeTasks) DeleteSnapshot(_ context.Context, _, task, snap string) (backup.DeleteReport, error) {
 	f.record("delete-snapshot " + task + " " + snap)
+	f.mu.Lock()
+	gate := f.delGate
+	f.mu.Unlock()
+	if gate != nil {
+		<-gate
+	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.delErr != nil {

@@ -233,11 +233,14 @@ func showSnapshotsView(win fyne.Window, r runner, rm Remote, slave, task string)
 	del.OnTapped = func() {
 		if id := pick(); id != "" {
 			enable(false)
-			askDeleteSnapshot(win, r, rm, slave, task, id, len(snaps) == 1, func(rep *backup.DeleteReport) {
+			askDeleteSnapshot(win, r, rm, slave, task, id, len(snaps) == 1, func() {
+				showRecord(about, "Deleting snapshot "+id+" on "+slave+"…", snapshotPickHint)
+			}, func(rep *backup.DeleteReport) {
 				if rep != nil {
 					deleted(*rep)
 				} else if selected >= 0 {
 					enable(true)
+					showRecord(about, snapshotText(snaps[selected]), snapshotPickHint)
 				}
 			})
 		}
@@ -280,12 +283,13 @@ func showSnapshotsView(win fyne.Window, r runner, rm Remote, slave, task string)
 }
 
 // askDeleteSnapshot asks before deleting snapshot id of task on slave
-// (last: it is the task's only one), deletes it when told to, and hands
-// done the report, or nil when it was not deleted (cancelled, or
-// refused: the reason is shown). done runs on the Fyne thread. The
+// (last: it is the task's only one), deletes it when told to (calling
+// started as it begins), and hands done the report, or nil when it was
+// not deleted (cancelled, or refused: the reason is shown). started and
+// done run on the Fyne thread. The
 // deletion belongs to the window, not to the view: closing the view
 // does not drop its answer.
-func askDeleteSnapshot(win fyne.Window, r runner, rm Remote, slave, task, id string, last bool, done func(*backup.DeleteReport)) {
+func askDeleteSnapshot(win fyne.Window, r runner, rm Remote, slave, task, id string, last bool, started func(), done func(*backup.DeleteReport)) {
 	text := fmt.Sprintf("Delete snapshot %s of %s on %s from the server's disk? "+
 		"Files it shares with other snapshots stay with them; what was its own is gone for good.", id, task, slave)
 	if last {
@@ -296,6 +300,7 @@ func askDeleteSnapshot(win fyne.Window, r runner, rm Remote, slave, task, id str
 	answered := false
 	d, _ := askDialogThen(win, "Delete snapshot", l, "Delete Snapshot", theme.DeleteIcon(), widget.DangerImportance, func() bool {
 		answered = true
+		started()
 		r.spawn(func(ctx context.Context) {
 			rep, err := rm.DeleteSnapshot(ctx, slave, task, id)
 			r.do(func() {

@@ -145,9 +145,20 @@ func TestASnapshotIsDeletedFromTheSnapshotsViewAfterAQuestion(t *testing.T) {
 		t.Fatalf("%d snapshots listed after a refusal", n)
 	}
 
-	fr.fakeTasks.delErr = nil
+	// While it is on its way the view says so, and offers nothing more.
+	gate := make(chan struct{})
+	fr.fakeTasks.mu.Lock()
+	fr.fakeTasks.delErr, fr.fakeTasks.delGate = nil, gate
+	fr.fakeTasks.mu.Unlock()
 	tapButton(t, mw.win, taskDelSnap+"…")
 	tapButton(t, mw.win, "Delete Snapshot")
+	if got := labelsIn(mw.win); !strings.Contains(got, "Deleting snapshot 2026-03-12T020000Z on FS01…") {
+		t.Errorf("while the deletion is on its way the view says:\n%s", got)
+	}
+	if b := buttonLabelled(t, mw.win, taskDelSnap+"…"); !b.Disabled() {
+		t.Error("Delete… can be tapped again while the deletion is on its way")
+	}
+	close(gate)
 	q.runUntil(t, "the snapshot gone from the list", func() bool { n, _ := snaps.Length(); return n == 1 })
 	if got := labelsIn(mw.win); !strings.Contains(got, "Snapshot 2026-03-12T020000Z of task documents deleted, freeing 1.0 GiB; the destination has 300.0 GiB free of 2.0 TiB.") {
 		t.Errorf("after the deletion the view says:\n%s", got)

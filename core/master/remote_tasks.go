@@ -430,12 +430,13 @@ func (m *Master) VerifySnapshot(ctx context.Context, slave, name, snapshot strin
 }
 
 // DeleteSnapshot deletes one snapshot of the task on the slave (by its
-// ID), to make room on its destination at once. The destination's room
+// ID), to make room on its destination at once. A big snapshot takes a
+// while to delete: the audit has it as started before it is sent. The destination's room
 // afterwards goes into this console's backup health, so that a nearly
 // full destination is seen to have room again before the next run.
 func (m *Master) DeleteSnapshot(ctx context.Context, slave, name, snapshot string) (backup.DeleteReport, error) {
 	var out backup.DeleteReport
-	err := m.run(ctx, slave, command{what: "task delete-snapshot " + name + " " + snapshot, feature: "deleting a snapshot", audit: true}, func(l *link.Link) error {
+	err := m.run(ctx, slave, command{what: "task delete-snapshot " + name + " " + snapshot, feature: "deleting a snapshot", audit: true, long: true}, func(l *link.Link) error {
 		var resp pb.TaskDeleteSnapshotResponse
 		if err := l.Request(ctx, wire.MethodTaskDeleteSnapshot, &pb.TaskDeleteSnapshotRequest{Name: name, Snapshot: snapshot}, &resp); err != nil {
 			return err
