@@ -199,6 +199,11 @@ func exerciseTasks(t *testing.T, dir string, live bool) {
 	if r := run(0, "task", "show", "docs"); !regexp.MustCompile(`version +2\n`).MatchString(r.stdout) {
 		t.Fatalf("show after edit: %s", r)
 	}
+	// A tighter retention says, once saved, what the next run removes.
+	if r := run(0, "task", "edit", "docs", "--keep-last", "1"); !strings.Contains(r.stderr,
+		"warning: with the new retention (keep the last 1), the next run removes the only snapshot there is now, taken ") {
+		t.Fatalf("edit of the retention: %s", r)
+	}
 	if r := run(0, "task", "stop", "docs"); !strings.Contains(r.stdout, "not running") {
 		t.Fatalf("stop: %s", r)
 	}

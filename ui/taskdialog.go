@@ -69,6 +69,7 @@ type taskDialog struct {
 	errs                             map[string]*widget.Label
 	nextRuns, warnings, status       *widget.Label
 	room                             *widget.Label // the destination disk's free space
+	pruning                          *widget.Label // what the retention typed removes at the next run
 	save                             *widget.Button
 	body                             fyne.CanvasObject
 
@@ -169,6 +170,9 @@ func (td *taskDialog) build(editing bool) {
 	td.room = widget.NewLabel("")
 	td.room.Importance = widget.LowImportance
 	td.room.Hide()
+	td.pruning = widget.NewLabel("")
+	td.pruning.Wrapping = fyne.TextWrapWord
+	td.pruning.Hide()
 	for _, f := range []string{backup.FieldName, backup.FieldSources, backup.FieldDestination, backup.FieldExcludes,
 		backup.FieldSchedule, backup.FieldRetention, backup.FieldOverdueAfter} {
 		l := widget.NewLabel("")
@@ -211,7 +215,7 @@ func (td *taskDialog) form() fyne.CanvasObject {
 		field("Exclude", td.excludes, backup.FieldExcludes))
 	right := container.NewVBox(
 		field("Schedule (the server's time)", schedule, backup.FieldSchedule),
-		field("Snapshots to keep (0 everywhere keeps all)", keepRow, backup.FieldRetention),
+		field("Snapshots to keep (0 everywhere keeps all)", container.NewVBox(keepRow, td.pruning), backup.FieldRetention),
 		field("Overdue after", td.overdue, backup.FieldOverdueAfter),
 		td.catchUp)
 	return container.NewVBox(container.NewGridWithColumns(2, left, right), td.warnings, td.status)
@@ -501,6 +505,23 @@ func (td *taskDialog) showWarnings(check master.TaskCheck) {
 	showIf(td.warnings, len(shown) > 0)
 	showIf(td.createDest, check.DestinationMissing)
 	td.showRoom(check)
+	td.showPruning(check)
+}
+
+// showPruning says what the retention typed removes at the next run,
+// in warning colours when it is not the retention saved: a tighter
+// retention removes at once what the old one kept.
+func (td *taskDialog) showPruning(check master.TaskCheck) {
+	p := check.Retention
+	showIf(td.pruning, p.Snapshots > 0)
+	if p.Snapshots == 0 {
+		return
+	}
+	td.pruning.Importance = widget.LowImportance
+	if p.Removes > 0 && check.Normalized.Retention != td.base.Retention {
+		td.pruning.Importance = widget.WarningImportance
+	}
+	td.pruning.SetText("The next run " + p.Describe(time.Local) + ".")
 }
 
 // showRoom says how much room the destination's disk has, in warning

@@ -681,3 +681,33 @@ func TestATaskOpenedFromTheBackupsWindowIsSelected(t *testing.T) {
 	press(mw.win, shortcutRunTask())
 	q.runUntil(t, "the run request", func() bool { return fr.taskCalls("run mail") == 1 })
 }
+
+// What the retention typed removes at the next run shows under it: in
+// quiet colours while it is the retention saved, in warning colours once
+// an edit would remove what the saved one keeps.
+func TestTheTaskDialogSaysWhatTheRetentionRemovesAtTheNextRun(t *testing.T) {
+	mw, q, fr := tasksWindow(t)
+	oldest := time.Date(2026, 2, 10, 2, 0, 0, 0, time.Local)
+	fr.fakeTasks.mu.Lock()
+	fr.fakeTasks.check = master.TaskCheck{Retention: backup.RetentionPreview{Snapshots: 15, Removes: 1, OldestRemoved: oldest, NewestRemoved: oldest}}
+	fr.fakeTasks.mu.Unlock()
+	tt := mw.detail.tasksTab
+	tt.table.Select(widget.TableCellID{Row: 0, Col: 0}) // documents: keep 14 daily
+	test.Tap(tt.edit)
+	td := openTaskDialog(t, mw)
+	td.overdue.SetText("72h") // a change that is not the retention
+	q.runUntil(t, "the agent's verdict", func() bool { return td.pruning.Visible() })
+	if want := "The next run removes 1 of the 15 snapshots there are now, taken 2026-02-10 02:00."; td.pruning.Text != want || td.pruning.Importance != widget.LowImportance {
+		t.Errorf("with the saved retention: %q (%v), want %q in quiet colours", td.pruning.Text, td.pruning.Importance, want)
+	}
+
+	fr.fakeTasks.mu.Lock()
+	fr.fakeTasks.check.Retention = backup.RetentionPreview{Snapshots: 15, Removes: 12, OldestRemoved: oldest, NewestRemoved: oldest.Add(11 * 24 * time.Hour)}
+	fr.fakeTasks.mu.Unlock()
+	td.keep[1].SetText("3")
+	q.runUntil(t, "the new verdict", func() bool { return strings.Contains(td.pruning.Text, "12 of the 15") })
+	if want := "The next run removes 12 of the 15 snapshots there are now, taken from 2026-02-10 to 2026-02-21."; td.pruning.Text != want || td.pruning.Importance != widget.WarningImportance {
+		t.Errorf("with a tighter retention: %q (%v), want %q in warning colours", td.pruning.Text, td.pruning.Importance, want)
+	}
+	td.close()
+}

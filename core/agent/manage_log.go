@@ -127,10 +127,3 @@ func min32(v uint32, limit int) uint32 {
 	}
 	return v
 }
-
-func unixNano(t time.Time) int64 {
-	if t.IsZero() {
-		return 0
-	}
-	return t.UnixNano()
-}

@@ -30,7 +30,7 @@ func (a *Agent) settingsFor(l *link.Link) *pb.AgentSettings {
 		Ssl: st.SSL, Management: st.Management}
 	for _, m := range st.Masters {
 		out.Masters = append(out.Masters, &pb.MasterInfo{Address: m.Address, State: string(m.State),
-			SinceUnixNano: unixNano(m.Since), Remote: m.Remote, LastError: m.LastError})
+			SinceUnixNano: nanos(m.Since), Remote: m.Remote, LastError: m.LastError})
 	}
 	a.mu.Lock()
 	for c, mr := range a.links {

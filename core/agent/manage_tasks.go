@@ -177,6 +177,11 @@ func (a *Agent) handleTaskCheck(ctx context.Context, _ *link.Link, body []byte) 
 			on = filepath.Dir(on) // where it would be made
 		}
 		resp.DestFree, resp.DestTotal = backup.DestinationSpace(ctx, on)
+		if !resp.DestinationMissing {
+			if p, err := a.tasks.PreviewRetention(task); err == nil {
+				PutRetentionPreview(resp, p)
+			}
+		}
 	}
 	resp.Normalized = TaskToPB(task)
 	if s, err := backup.ParseSchedule(task.Schedule); err == nil && !s.Manual() {

@@ -409,6 +409,29 @@ func (t *Tasks) info(task backup.Task) (TaskInfo, error) {
 	return info, nil
 }
 
+// PreviewRetention says what task's retention would remove at its next
+// run, were it saved as it is (nothing for "keep all").
+func (t *Tasks) PreviewRetention(task backup.Task) (backup.RetentionPreview, error) {
+	if task.Retention.KeepsAll() {
+		return backup.RetentionPreview{}, nil
+	}
+	return t.eng.PreviewRetention(task.Destination, task.Name, task.Retention, t.now())
+}
+
+// retentionWarning says, when an edit changed the task's retention
+// (before: the stored one), which snapshots its next run then removes;
+// "" when it changed nothing, or removes none.
+func (t *Tasks) retentionWarning(task backup.Task, before *backup.Retention) string {
+	if before == nil || *before == task.Retention {
+		return ""
+	}
+	p, err := t.PreviewRetention(task)
+	if err != nil || p.Removes == 0 {
+		return ""
+	}
+	return fmt.Sprintf("with the new retention (%s), the next run %s: edit it back before then to keep them", task.Retention, p.Describe(time.Local))
+}
+
 // PutOptions are what Put does besides saving the definition.
 type PutOptions struct {
 	CreateDestination bool // create the destination folder when it is missing
@@ -443,8 +466,9 @@ func (t *Tasks) Put(_ context.Context, task backup.Task, opt PutOptions) (TaskIn
 	}
 	now := t.now()
 	var saved backup.Task
+	var before *backup.Retention // the stored task's, on an edit
 	err = t.db.UpdateTask(task.Name, func(old []byte) ([]byte, error) {
-		saved = task
+		saved, before = task, nil
 		switch {
 		case old == nil && task.Version != 0:
 			return nil, fmt.Errorf("task %s was removed by another console: %w", task.Name, ErrConflict)
@@ -461,6 +485,7 @@ func (t *Tasks) Put(_ context.Context, task backup.Task, opt PutOptions) (TaskIn
 			if prev.Version != task.Version {
 				return nil, fmt.Errorf("task %s was %w", task.Name, ErrConflict)
 			}
+			before = &prev.Retention
 			saved.Name = prev.Name // the name is the task's identity and folder
 			saved.Version, saved.Created, saved.Modified = prev.Version+1, prev.Created, now
 		}
@@ -472,6 +497,9 @@ func (t *Tasks) Put(_ context.Context, task backup.Task, opt PutOptions) (TaskIn
 	info, err := t.info(saved)
 	if err != nil {
 		return TaskInfo{}, nil, err
+	}
+	if w := t.retentionWarning(saved, before); w != "" {
+		warnings = append(warnings, w)
 	}
 	verb := "added"
 	if saved.Version > 1 {

@@ -339,3 +339,41 @@ func TestARenamedAgentKeepsItsTaskFolders(t *testing.T) {
 		t.Fatalf("the run after the rename: %s %s", rep.Result, rep.Error)
 	}
 }
+
+// An edit that tightens the retention says what the next run will then
+// remove, while there is time to change it back; the check of a
+// definition typed says the same before it is saved.
+func TestAnEditOfTheRetentionSaysWhatTheNextRunRemoves(t *testing.T) {
+	db := openDB(t)
+	tasks, _ := newTasks(t, db, agent.TasksConfig{})
+	src, dest := backupDirs(t)
+	ctx := context.Background()
+	info, _, err := tasks.Put(ctx, backup.Task{Name: "docs", Sources: []string{src}, Destination: dest}, agent.PutOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 3 {
+		h, err := tasks.Run(ctx, "docs", "manual")
+		if err != nil {
+			t.Fatal(err)
+		}
+		<-h.Done()
+	}
+	edit := info.Task
+	edit.Schedule = "hourly" // not the retention: nothing to say
+	info, warnings, err := tasks.Put(ctx, edit, agent.PutOptions{})
+	if err != nil || len(warnings) != 0 {
+		t.Fatalf("an edit of the schedule: %v %v", warnings, err)
+	}
+	edit = info.Task
+	edit.Retention = backup.Retention{KeepLast: 2}
+	p, err := tasks.PreviewRetention(edit)
+	if err != nil || p.Snapshots != 3 || p.Removes != 2 {
+		t.Fatalf("the preview of keep-last 2: %+v, %v", p, err)
+	}
+	_, warnings, err = tasks.Put(ctx, edit, agent.PutOptions{})
+	if err != nil || len(warnings) != 1 || !strings.HasPrefix(warnings[0], "with the new retention (keep the last 2), the next run removes 2 of the 3 snapshots there are now, taken ") ||
+		!strings.HasSuffix(warnings[0], ": edit it back before then to keep them") {
+		t.Fatalf("an edit of the retention: %q %v", warnings, err)
+	}
+}

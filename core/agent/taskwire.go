@@ -130,3 +130,17 @@ func EntryFromPB(m *pb.BrowseEntry) backup.BrowseEntry {
 	return backup.BrowseEntry{Name: m.GetName(), Type: m.GetType(), Size: m.GetSize(), Mode: fs.FileMode(m.GetMode()),
 		MTime: fromNanos(m.GetMtimeUnixNano()), Target: m.GetTarget()}
 }
+
+// PutRetentionPreview puts what a retention would do at the next run
+// into a check's answer.
+func PutRetentionPreview(resp *pb.TaskCheckResponse, p backup.RetentionPreview) {
+	resp.RetentionSnapshots, resp.RetentionRemoves = uint32(p.Snapshots), uint32(p.Removes)
+	resp.RetentionOldestRemovedUnixNano, resp.RetentionNewestRemovedUnixNano = nanos(p.OldestRemoved), nanos(p.NewestRemoved)
+}
+
+// RetentionPreviewOf is what a check's answer says the retention would
+// do at the next run.
+func RetentionPreviewOf(resp *pb.TaskCheckResponse) backup.RetentionPreview {
+	return backup.RetentionPreview{Snapshots: int(resp.GetRetentionSnapshots()), Removes: int(resp.GetRetentionRemoves()),
+		OldestRemoved: fromNanos(resp.GetRetentionOldestRemovedUnixNano()), NewestRemoved: fromNanos(resp.GetRetentionNewestRemovedUnixNano())}
+}

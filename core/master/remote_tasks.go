@@ -196,6 +196,9 @@ type TaskCheck struct {
 	// DestFree and DestTotal: the destination's disk (its parent's when
 	// missing); zeros when not known.
 	DestFree, DestTotal uint64
+	// Retention is what the retention typed would remove at the next run
+	// (zero for "keep all", or an agent that does not say).
+	Retention backup.RetentionPreview
 }
 
 // CheckTask has the slave's agent validate a definition (its paths exist
@@ -209,7 +212,7 @@ func (m *Master) CheckTask(ctx context.Context, slave string, t backup.Task) (Ta
 		}
 		out = TaskCheck{Error: wire.PlainUpTo(resp.Error, maxAgentText), Field: resp.Field, Warnings: agentWords(resp.Warnings),
 			Normalized: agent.TaskFromPB(resp.Normalized), DestinationMissing: resp.DestinationMissing,
-			DestFree: resp.DestFree, DestTotal: resp.DestTotal}
+			DestFree: resp.DestFree, DestTotal: resp.DestTotal, Retention: agent.RetentionPreviewOf(&resp)}
 		for _, n := range resp.NextRunsUnixNano {
 			out.NextRuns = append(out.NextRuns, time.Unix(0, n))
 		}

@@ -201,6 +201,13 @@ func TestASnapshotDeletedFromTheConsoleLeavesItsRoomInTheHealth(t *testing.T) {
 	rowsOf(t, c, "the room after the deletion", func(r map[string]BackupRow) bool {
 		return r["docs"].Dest.Free == dr.DestFree && r["docs"].Dest.Total == dr.DestTotal
 	})
+	// A check of a tighter retention says what the next run would remove.
+	check, err := c.CheckTask(ctx, "FS01", backup.Task{Name: "docs", Sources: []string{src}, Destination: dest, Schedule: "manual",
+		Retention: backup.Retention{KeepLast: 1}})
+	if p := check.Retention; err != nil || p.Snapshots != 1 || p.Removes != 1 || !p.OldestRemoved.Equal(snaps[0].Time) {
+		t.Fatalf("the check's retention preview: %+v, %v", check.Retention, err)
+	}
+
 	// Audited as started before it was sent (a big snapshot takes a
 	// while), then as done.
 	recs, _ := c.Audit(AuditFilter{Slave: "FS01"})

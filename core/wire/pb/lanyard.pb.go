@@ -2877,8 +2877,16 @@ type TaskCheckResponse struct {
 	DestinationMissing bool                   `protobuf:"varint,6,opt,name=destination_missing,json=destinationMissing,proto3" json:"destination_missing,omitempty"`      // the destination folder does not exist yet (TaskPutRequest.create_destination makes it)
 	DestFree           uint64                 `protobuf:"varint,7,opt,name=dest_free,json=destFree,proto3" json:"dest_free,omitempty"`                                    // the destination's disk (its parent folder's, when missing): free bytes, 0 when not known
 	DestTotal          uint64                 `protobuf:"varint,8,opt,name=dest_total,json=destTotal,proto3" json:"dest_total,omitempty"`                                 // and its size
-	unknownFields      protoimpl.UnknownFields
-	sizeCache          protoimpl.SizeCache
+	// What the retention would do at the next run, when it is not "keep
+	// all" and the task has snapshots: of retention_snapshots complete
+	// ones, it removes retention_removes, taken from the oldest to the
+	// newest time given.
+	RetentionSnapshots             uint32 `protobuf:"varint,9,opt,name=retention_snapshots,json=retentionSnapshots,proto3" json:"retention_snapshots,omitempty"`
+	RetentionRemoves               uint32 `protobuf:"varint,10,opt,name=retention_removes,json=retentionRemoves,proto3" json:"retention_removes,omitempty"`
+	RetentionOldestRemovedUnixNano int64  `protobuf:"varint,11,opt,name=retention_oldest_removed_unix_nano,json=retentionOldestRemovedUnixNano,proto3" json:"retention_oldest_removed_unix_nano,omitempty"`
+	RetentionNewestRemovedUnixNano int64  `protobuf:"varint,12,opt,name=retention_newest_removed_unix_nano,json=retentionNewestRemovedUnixNano,proto3" json:"retention_newest_removed_unix_nano,omitempty"`
+	unknownFields                  protoimpl.UnknownFields
+	sizeCache                      protoimpl.SizeCache
 }
 
 func (x *TaskCheckResponse) Reset() {
@@ -2963,6 +2971,34 @@ func (x *TaskCheckResponse) GetDestFree() uint64 {
 func (x *TaskCheckResponse) GetDestTotal() uint64 {
 	if x != nil {
 		return x.DestTotal
+	}
+	return 0
+}
+
+func (x *TaskCheckResponse) GetRetentionSnapshots() uint32 {
+	if x != nil {
+		return x.RetentionSnapshots
+	}
+	return 0
+}
+
+func (x *TaskCheckResponse) GetRetentionRemoves() uint32 {
+	if x != nil {
+		return x.RetentionRemoves
+	}
+	return 0
+}
+
+func (x *TaskCheckResponse) GetRetentionOldestRemovedUnixNano() int64 {
+	if x != nil {
+		return x.RetentionOldestRemovedUnixNano
+	}
+	return 0
+}
+
+func (x *TaskCheckResponse) GetRetentionNewestRemovedUnixNano() int64 {
+	if x != nil {
+		return x.RetentionNewestRemovedUnixNano
 	}
 	return 0
 }
@@ -4674,7 +4710,7 @@ const file_core_wire_pb_lanyard_proto_rawDesc = "" +
 	"\x0eTaskGetRequest\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\"8\n" +
 	"\x10TaskCheckRequest\x12$\n" +
-	"\x04task\x18\x01 \x01(\v2\x10.lanyard.v1.TaskR\x04task\"\xa9\x02\n" +
+	"\x04task\x18\x01 \x01(\v2\x10.lanyard.v1.TaskR\x04task\"\x9f\x04\n" +
 	"\x11TaskCheckResponse\x12\x14\n" +
 	"\x05error\x18\x01 \x01(\tR\x05error\x12\x14\n" +
 	"\x05field\x18\x02 \x01(\tR\x05field\x12\x1a\n" +
@@ -4686,7 +4722,12 @@ const file_core_wire_pb_lanyard_proto_rawDesc = "" +
 	"\x13destination_missing\x18\x06 \x01(\bR\x12destinationMissing\x12\x1b\n" +
 	"\tdest_free\x18\a \x01(\x04R\bdestFree\x12\x1d\n" +
 	"\n" +
-	"dest_total\x18\b \x01(\x04R\tdestTotal\"e\n" +
+	"dest_total\x18\b \x01(\x04R\tdestTotal\x12/\n" +
+	"\x13retention_snapshots\x18\t \x01(\rR\x12retentionSnapshots\x12+\n" +
+	"\x11retention_removes\x18\n" +
+	" \x01(\rR\x10retentionRemoves\x12J\n" +
+	"\"retention_oldest_removed_unix_nano\x18\v \x01(\x03R\x1eretentionOldestRemovedUnixNano\x12J\n" +
+	"\"retention_newest_removed_unix_nano\x18\f \x01(\x03R\x1eretentionNewestRemovedUnixNano\"e\n" +
 	"\x0eTaskPutRequest\x12$\n" +
 	"\x04task\x18\x01 \x01(\v2\x10.lanyard.v1.TaskR\x04task\x12-\n" +
 	"\x12create_destination\x18\x02 \x01(\bR\x11createDestination\"W\n" +
