@@ -40,7 +40,7 @@ const (
 	settingsAlertsTab        = "Alerts"
 	settingsGraceLabel       = "Alert after"
 	settingsGraceUnit        = "seconds (1–86400)"
-	settingsGraceHint        = "How long a backup stays failed or overdue, or a slave offline, before a notification or a mail says so: a problem that clears sooner is not announced."
+	settingsGraceHint        = "How long a backup failed or overdue, a destination nearly full or a slave offline lasts before a notification or a mail says so: what clears sooner is not news."
 )
 
 // ShowSettingsDialog opens the Remote Management Settings over parent:
