@@ -19,6 +19,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/lanyard/lanyard/core/auth"
+	"github.com/lanyard/lanyard/core/backup"
 	"github.com/lanyard/lanyard/core/health"
 	"github.com/lanyard/lanyard/core/human"
 	"github.com/lanyard/lanyard/core/master"
@@ -244,7 +245,7 @@ func backupNotification(alerts []health.Alert) *fyne.Notification {
 		case a.Kind == health.AlertOverdue:
 			body += ": last success " + health.When(a.Row.LastSuccess, time.Local)
 		case a.Kind == health.AlertFull:
-			body = fmt.Sprintf("The destination of backup task %s on %s %s. Free space there or keep fewer snapshots", a.Task, a.Slave, a.Row.Dest.Low())
+			body = fmt.Sprintf("The destination of backup task %s on %s %s. %s", a.Task, a.Slave, a.Row.Dest.Low(), capitalize(backup.SpaceAdvice))
 		}
 		return fyne.NewNotification(fmt.Sprintf("%s: backup %s %s", a.Slave, a.Task, what(a)), body+".")
 	}

@@ -286,9 +286,8 @@ func showSnapshotsView(win fyne.Window, r runner, rm Remote, slave, task string)
 // (last: it is the task's only one), deletes it when told to (calling
 // started as it begins), and hands done the report, or nil when it was
 // not deleted (cancelled, or refused: the reason is shown). started and
-// done run on the Fyne thread. The
-// deletion belongs to the window, not to the view: closing the view
-// does not drop its answer.
+// done run on the Fyne thread. The deletion belongs to the window, not
+// to the view: closing the view does not drop its answer.
 func askDeleteSnapshot(win fyne.Window, r runner, rm Remote, slave, task, id string, last bool, started func(), done func(*backup.DeleteReport)) {
 	text := fmt.Sprintf("Delete snapshot %s of %s on %s from the server's disk? "+
 		"Files it shares with other snapshots stay with them; what was its own is gone for good.", id, task, slave)

@@ -46,6 +46,11 @@ func SpaceLow(free, total uint64, wrote int64) string {
 	return ""
 }
 
+// SpaceAdvice is what to do about a destination short of room, in the
+// words of every place that says so (a run's warning, the alert, its
+// mail and notification).
+const SpaceAdvice = "free space there or keep fewer snapshots"
+
 // SpaceWarning is the warning a run of destination dest leaves when
 // SpaceLow says it is short of room, with what to do; "" otherwise.
 func SpaceWarning(dest string, free, total uint64, wrote int64) string {
@@ -53,5 +58,5 @@ func SpaceWarning(dest string, free, total uint64, wrote int64) string {
 	if low == "" {
 		return ""
 	}
-	return "the destination " + dest + " " + low + ": the next runs may not fit; free space there or keep fewer snapshots"
+	return "the destination " + dest + " " + low + ": the next runs may not fit; " + SpaceAdvice
 }

@@ -258,7 +258,7 @@ func alertMail(alerts []health.Alert, now time.Time, console bool) mail.Message 
 		case health.AlertFailed:
 			return fmt.Sprintf("%s / %s failed: %s", a.Slave, a.Task, a.Row.Detail(now, time.Local))
 		case health.AlertFull:
-			return fmt.Sprintf("%s / %s has its destination nearly full: it %s; free space there or keep fewer snapshots", a.Slave, a.Task, a.Row.Dest.Low())
+			return fmt.Sprintf("%s / %s has its destination nearly full: it %s; %s", a.Slave, a.Task, a.Row.Dest.Low(), backup.SpaceAdvice)
 		}
 		return fmt.Sprintf("%s / %s is overdue: %s", a.Slave, a.Task, a.Row.Detail(now, time.Local))
 	}

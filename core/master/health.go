@@ -399,8 +399,9 @@ func runSeq(body []byte) uint64 {
 
 // WatchAlerts streams the backup alerts that come due: a task failed or
 // overdue, its destination nearly full, a slave offline, each past the
-// grace period and once per state. A subscriber that does not keep up loses alerts (they are in the
-// log and the daily report too). cancel ends it and closes the channel.
+// grace period and once per state. A subscriber that does not keep up
+// loses alerts (they are in the log and the daily report too). cancel
+// ends it and closes the channel.
 func (m *Master) WatchAlerts(buffer int) (<-chan health.Alert, func()) {
 	return m.alerts.subscribe(max(buffer, 16))
 }
@@ -419,7 +420,7 @@ func (m *Master) alertArrived(a health.Alert) {
 	case health.AlertFailed:
 		e.WithField("task", a.Task).Errorf("%s: backup task %s failed: %s", a.Slave, a.Task, a.Row.LastError)
 	case health.AlertFull:
-		e.WithField("task", a.Task).Warnf("%s: the destination of backup task %s %s: the next runs may not fit; free space there or keep fewer snapshots", a.Slave, a.Task, a.Row.Dest.Low())
+		e.WithField("task", a.Task).Warnf("%s: the destination of backup task %s %s: the next runs may not fit; %s", a.Slave, a.Task, a.Row.Dest.Low(), backup.SpaceAdvice)
 	default:
 		e.WithField("task", a.Task).Warnf("%s: backup task %s is overdue: last success %s", a.Slave, a.Task, whenOrNever(a.Row.LastSuccess))
 	}
