@@ -435,27 +435,34 @@ type writerFunc func([]byte) (int, error)
 
 func (w writerFunc) Write(b []byte) (int, error) { return w(b) }
 
+// What an interrupted run (a .partial snapshot) or an interrupted
+// deletion (a .removing one: the agent killed while deleting a snapshot
+// by hand or by retention) left is removed by the next run, with a log
+// line each.
 func TestAStalePartialIsRemovedWithALogLine(t *testing.T) {
 	f := newFixture(t)
 	f.write("a", "a", 0o644)
-	stale := filepath.Join(backup.TaskDir(f.dest, "docs"), "2020-01-01T000000Z.partial")
-	if err := os.MkdirAll(filepath.Join(stale, "home"), 0o700); err != nil {
-		t.Fatal(err)
+	stale := map[string]string{
+		"2020-01-01T000000Z.partial":  "removed the unfinished snapshot",
+		"2020-01-02T000000Z.removing": "removed the half-deleted snapshot",
+	}
+	for name := range stale {
+		if err := os.MkdirAll(filepath.Join(backup.TaskDir(f.dest, "docs"), name, "home"), 0o700); err != nil {
+			t.Fatal(err)
+		}
 	}
 	log, hook := logtest.NewNullLogger()
 	log.SetLevel(logrus.DebugLevel)
 	f.mustRun(backup.New(backup.Options{Logger: log}), backup.ResultCompleted)
-	if _, err := os.Stat(stale); !errors.Is(err, os.ErrNotExist) {
-		t.Fatal("the stale partial snapshot is still there")
-	}
-	found := false
-	for _, e := range hook.AllEntries() {
-		if strings.Contains(e.Message, "removed the unfinished snapshot") && strings.Contains(e.Message, "2020-01-01T000000Z.partial") {
-			found = true
+	for name, words := range stale {
+		if _, err := os.Stat(filepath.Join(backup.TaskDir(f.dest, "docs"), name)); !errors.Is(err, os.ErrNotExist) {
+			t.Errorf("%s is still there", name)
 		}
-	}
-	if !found {
-		t.Fatal("no log line about the removed partial snapshot")
+		if !slices.ContainsFunc(hook.AllEntries(), func(e *logrus.Entry) bool {
+			return strings.Contains(e.Message, words) && strings.Contains(e.Message, name)
+		}) {
+			t.Errorf("no log line says %q of %s", words, name)
+		}
 	}
 }
 
