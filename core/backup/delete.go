@@ -13,8 +13,8 @@ import (
 // A snapshot may be deleted by hand, between runs, to make room on a
 // destination at once (retention only acts after the next run). It goes
 // as retention removes one: renamed aside, then deleted, so a crash
-// midway never leaves a final name on half a snapshot; the next run
-// finishes what is left. Files it shares with other snapshots (hard
+// midway never leaves a final name on half a snapshot; the next run, or
+// the next deletion, finishes what is left. Files it shares with other snapshots (hard
 // links) stay with them: only what was its own frees room.
 
 // DeleteReport is what deleting one snapshot did.
@@ -29,7 +29,7 @@ type DeleteReport struct {
 	DestFree  uint64 `json:"dest_free,omitempty"`
 	DestTotal uint64 `json:"dest_total,omitempty"`
 	// Warning: the snapshot is gone from the list but not all of it is
-	// deleted yet (the next run finishes it).
+	// deleted yet (the next run or deletion finishes it).
 	Warning string `json:"warning,omitempty"`
 }
 
@@ -77,6 +77,7 @@ func (e *Engine) DeleteSnapshot(ctx context.Context, t Task, id string, o Owner)
 		return rep, invalidf("a restore or verify is reading snapshot %s of task %s: delete it once that has finished", snap.ID, t.Name)
 	}
 	before, _ := e.opts.space(ctx, t.Destination)
+	removeStale(e.log, TaskDir(t.Destination, t.Name)) // what a deletion killed midway left is room too
 	if err := removeSnapshot(snap.Path); errors.As(err, new(*partlyRemovedError)) {
 		rep.Warning = err.Error()
 	} else if err != nil {
@@ -108,7 +109,7 @@ func (e *Engine) claimForDelete(task string) (release func(), err error) {
 
 // removeSnapshot renames the snapshot at path aside and deletes it; a
 // snapshot renamed aside but only partly deleted is left to the next run
-// (a *partlyRemovedError).
+// or deletion (a *partlyRemovedError).
 func removeSnapshot(path string) error {
 	aside := path + removingSuffix
 	if err := os.Rename(path, aside); err != nil {
@@ -121,10 +122,11 @@ func removeSnapshot(path string) error {
 }
 
 // partlyRemovedError: a snapshot was renamed aside, so it is no longer
-// one, but not all of it is deleted; the next run finishes it.
+// one, but not all of it is deleted; the next run or deletion finishes
+// it.
 type partlyRemovedError struct{ err error }
 
 func (e *partlyRemovedError) Error() string {
-	return fmt.Sprintf("the snapshot is only partly deleted (%v); the next run finishes it", e.err)
+	return fmt.Sprintf("the snapshot is only partly deleted (%v); the next run or deletion finishes it", e.err)
 }
 func (e *partlyRemovedError) Unwrap() error { return e.err }

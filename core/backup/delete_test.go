@@ -5,6 +5,8 @@ package backup_test
 import (
 	"context"
 	"errors"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -32,6 +34,11 @@ func TestDeletingASnapshotLeavesTheOthersWhole(t *testing.T) {
 	mid := f.mustRun(e, backup.ResultCompleted)
 	f.mustRun(e, backup.ResultCompleted)
 
+	// What an earlier deletion, killed midway, left goes too.
+	halfDeleted := filepath.Join(backup.TaskDir(f.dest, f.task.Name), "2020-01-01T000000Z.removing", "home")
+	if err := os.MkdirAll(halfDeleted, 0o700); err != nil {
+		t.Fatal(err)
+	}
 	rep, err := e.DeleteSnapshot(context.Background(), f.task, strings.TrimSuffix(mid.Snapshot, "Z"), backup.Owner{})
 	if err != nil {
 		t.Fatal(err)

@@ -152,7 +152,7 @@ func (r *run) execute() error {
 	if err := claimTaskDir(taskDir, t.Name, r.owner); err != nil {
 		return err
 	}
-	r.cleanStale(taskDir)
+	removeStale(r.log, taskDir)
 	prev, err := r.loadPrevious(taskDir)
 	if err != nil {
 		return err
@@ -220,20 +220,22 @@ func (r *run) execute() error {
 	return nil
 }
 
-// cleanStale removes what an interrupted run or deletion left behind.
-func (r *run) cleanStale(taskDir string) {
+// removeStale removes what an interrupted run or deletion left behind in
+// taskDir; the caller holds the task (a run, a deletion), so nothing
+// else writes there.
+func removeStale(log logrus.FieldLogger, taskDir string) {
 	ents, err := os.ReadDir(taskDir)
 	if err != nil {
 		return
 	}
 	for _, e := range ents {
 		name := e.Name()
-		var what string
+		var what, by string
 		switch {
 		case strings.HasSuffix(name, partialSuffix):
-			what = "unfinished snapshot"
+			what, by = "unfinished snapshot", "an interrupted run"
 		case strings.HasSuffix(name, removingSuffix):
-			what = "half-deleted snapshot"
+			what, by = "half-deleted snapshot", "an interrupted deletion"
 		default:
 			continue
 		}
@@ -242,10 +244,10 @@ func (r *run) cleanStale(taskDir string) {
 		}
 		p := filepath.Join(taskDir, name)
 		if err := os.RemoveAll(p); err != nil {
-			r.log.WithError(err).Warnf("cannot remove the %s %s left by an interrupted run", what, p)
+			log.WithError(err).Warnf("cannot remove the %s %s left by %s", what, p, by)
 			continue
 		}
-		r.log.Infof("removed the %s %s left by an interrupted run", what, p)
+		log.Infof("removed the %s %s left by %s", what, p, by)
 	}
 }
 
