@@ -445,7 +445,7 @@ func (m *Master) DeleteSnapshot(ctx context.Context, slave, name, snapshot strin
 			return err
 		}
 		out = backup.DeleteReport{Task: resp.Task, Snapshot: resp.Snapshot, Freed: resp.Freed, DestFree: resp.DestFree,
-			DestTotal: resp.DestTotal, Warning: resp.Warning}
+			DestTotal: resp.DestTotal, Warning: wire.PlainUpTo(resp.Warning, maxAgentText)}
 		return nil
 	})
 	if err == nil && m.health != nil {
