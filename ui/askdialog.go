@@ -47,12 +47,12 @@ func askDialogThen(win fyne.Window, title string, content fyne.CanvasObject, lab
 }
 
 // dialogKeys gives the keys typed while nothing in a modal dialog has
-// the focus to the dialog: Escape cancels, Enter or Return submits (nil:
-// nothing, as Escape on a dialog of work under way, which only its
-// Cancel button stops), and every other key is swallowed, so that the main window's
-// own keys (Delete, F5…) never act behind the dialog. The returned
-// function gives the keys back, as the dialog closes; it may be called
-// more than once.
+// the focus to the dialog: Escape cancels and Enter or Return submits
+// (either nil: nothing; a dialog of work under way stops only on its
+// Cancel button), and every other key is swallowed, so that the main
+// window's own keys (Delete, F5…) never act behind the dialog. The
+// returned function gives the keys back, as the dialog closes; it may be
+// called more than once.
 //
 // The dialogs open on a canvas form a stack: the newest gets the keys,
 // and one that closes, in whatever order (a progress dialog hides itself
