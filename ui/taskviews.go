@@ -165,90 +165,52 @@ func snapshotText(s backup.SnapshotInfo) string {
 	return what
 }
 
+// snapshotsView is a task's Snapshots view: its snapshots, newest first,
+// and the one selected, with Restore, Verify and Delete for it.
+type snapshotsView struct {
+	win         fyne.Window
+	r           runner
+	rm          Remote
+	slave, task string
+
+	snaps    []backup.SnapshotInfo
+	rows     [][]string
+	selected int // -1: none
+	table    *widget.Table
+	about    *widget.Label    // the selected snapshot, or what became of it
+	actions  []*widget.Button // restore, verify, delete: on while one is selected
+	loading  fyne.CanvasObject
+	words    *widget.Label
+}
+
 // showSnapshotsView lists a task's snapshots, newest first, with
 // Restore, Verify and Delete for the one selected.
 func showSnapshotsView(win fyne.Window, r runner, rm Remote, slave, task string) {
-	var snaps []backup.SnapshotInfo
-	var rows [][]string
-	selected := -1
-	restore := widget.NewButtonWithIcon(taskRestore+"…", theme.DownloadIcon(), nil)
-	verify := widget.NewButtonWithIcon(taskVerify, theme.ConfirmIcon(), nil)
-	del := widget.NewButtonWithIcon(taskDelSnap+"…", theme.DeleteIcon(), nil)
-	actions := []*widget.Button{restore, verify, del}
-	enable := func(on bool) {
-		for _, b := range actions {
-			if on {
-				b.Enable()
-			} else {
-				b.Disable()
-			}
-		}
-	}
-	enable(false)
-	about, aboutView := newRecordView(snapshotPickHint, 3)
-	table := gridTable([]string{"Snapshot", "Taken", "Result", "Files", "Size", "Folder on the server"},
-		[]float32{200, 150, 170, 70, 90, 330}, func() [][]string { return rows }, func(row int) {
-			if row >= len(snaps) {
-				return
-			}
-			selected = row
-			enable(true)
-			showRecord(about, snapshotText(snaps[row]), snapshotPickHint)
-		})
-	loading, act, words := loadingView("Reading the snapshots of " + task + " on " + slave + "…")
-	table.Hide()
-	pick := func() string {
-		if selected < 0 || selected >= len(snaps) {
-			return ""
-		}
-		return snaps[selected].ID
-	}
-	restore.OnTapped = func() {
-		if id := pick(); id != "" {
+	v := &snapshotsView{win: win, r: r, rm: rm, slave: slave, task: task, selected: -1}
+	restore := widget.NewButtonWithIcon(taskRestore+"…", theme.DownloadIcon(), func() {
+		if id := v.pick(); id != "" {
 			showRestoreDialog(win, r, rm, slave, task, id)
 		}
-	}
-	verify.OnTapped = func() {
-		if id := pick(); id != "" {
+	})
+	verify := widget.NewButtonWithIcon(taskVerify, theme.ConfirmIcon(), func() {
+		if id := v.pick(); id != "" {
 			verifySnapshot(win, r, rm, slave, task, id)
 		}
-	}
-	// deleted takes a deleted snapshot out of the list, and says what
-	// the deletion did where the snapshot was described.
-	deleted := func(rep backup.DeleteReport) {
-		i := slices.IndexFunc(snaps, func(s backup.SnapshotInfo) bool { return s.ID == rep.Snapshot })
-		if i >= 0 {
-			snaps, rows = slices.Delete(snaps, i, i+1), slices.Delete(rows, i, i+1)
-		}
-		selected = -1
-		table.UnselectAll()
-		table.Refresh()
-		showRecord(about, capitalize(rep.Describe())+".", snapshotPickHint)
-		if len(snaps) == 0 {
-			table.Hide()
-			words.SetText(task + " has no snapshots left: its next run makes one.")
-			loading.Show()
-		}
-	}
-	del.OnTapped = func() {
-		if id := pick(); id != "" {
-			enable(false)
-			askDeleteSnapshot(win, r, rm, slave, task, id, len(snaps) == 1, func() {
-				showRecord(about, "Deleting snapshot "+id+" on "+slave+"…", snapshotPickHint)
-			}, func(rep *backup.DeleteReport) {
-				if rep != nil {
-					deleted(*rep)
-				} else if selected >= 0 {
-					enable(true)
-					showRecord(about, snapshotText(snaps[selected]), snapshotPickHint)
-				}
-			})
-		}
-	}
+	})
+	del := widget.NewButtonWithIcon(taskDelSnap+"…", theme.DeleteIcon(), v.askDelete)
+	v.actions = []*widget.Button{restore, verify, del}
+	v.enable(false)
+	var aboutView fyne.CanvasObject
+	v.about, aboutView = newRecordView(snapshotPickHint, 3)
+	v.table = gridTable([]string{"Snapshot", "Taken", "Result", "Files", "Size", "Folder on the server"},
+		[]float32{200, 150, 170, 70, 90, 330}, func() [][]string { return v.rows }, v.selectRow)
+	loading, act, words := loadingView("Reading the snapshots of " + task + " on " + slave + "…")
+	v.loading, v.words = loading, words
+	v.table.Hide()
 	aboutBox := container.NewVBox(widget.NewSeparator(), aboutView)
 	aboutBox.Hide()
 	body := container.NewBorder(nil, container.NewVBox(aboutBox, container.NewHBox(restore, verify, layout.NewSpacer(), del)), nil, nil,
-		container.NewStack(table, loading))
+		container.NewStack(v.table, loading))
 	d := dialog.NewCustom("Snapshots of "+task+" on "+slave, "Close", body, win)
 	guardDialog(win, d, d.Hide, nil)
 	d.Resize(taskViewSize)
@@ -260,26 +222,98 @@ func showSnapshotsView(win fyne.Window, r runner, rm Remote, slave, task string)
 		list, err := rm.TaskSnapshots(ctx, slave, task)
 		r.do(func() {
 			act.Stop()
-			if err != nil {
-				words.SetText(capitalize(err.Error()))
-				return
+			if v.show(list, err) {
+				aboutBox.Show()
 			}
-			if len(list) == 0 {
-				words.SetText(task + " has no snapshots yet: run it first.")
-				return
-			}
-			for i := len(list) - 1; i >= 0; i-- {
-				s := list[i]
-				snaps = append(snaps, s)
-				rows = append(rows, []string{s.ID, s.Time.Local().Format("2006-01-02 15:04:05"), string(s.Result),
-					fmt.Sprint(s.Files), human.Bytes(max(s.Bytes, 0)), s.Path})
-			}
-			loading.Hide()
-			aboutBox.Show()
-			table.Show()
-			table.Refresh()
 		})
 	})
+}
+
+// show puts the snapshots read (oldest first) in the table, newest
+// first, or says why there are none; it reports whether there are any.
+func (v *snapshotsView) show(list []backup.SnapshotInfo, err error) bool {
+	if err != nil {
+		v.words.SetText(capitalize(err.Error()))
+		return false
+	}
+	if len(list) == 0 {
+		v.words.SetText(v.task + " has no snapshots yet: run it first.")
+		return false
+	}
+	for i := len(list) - 1; i >= 0; i-- {
+		s := list[i]
+		v.snaps = append(v.snaps, s)
+		v.rows = append(v.rows, []string{s.ID, s.Time.Local().Format("2006-01-02 15:04:05"), string(s.Result),
+			fmt.Sprint(s.Files), human.Bytes(max(s.Bytes, 0)), s.Path})
+	}
+	v.loading.Hide()
+	v.table.Show()
+	v.table.Refresh()
+	return true
+}
+
+func (v *snapshotsView) enable(on bool) {
+	for _, b := range v.actions {
+		if on {
+			b.Enable()
+		} else {
+			b.Disable()
+		}
+	}
+}
+
+func (v *snapshotsView) selectRow(row int) {
+	if row >= len(v.snaps) {
+		return
+	}
+	v.selected = row
+	v.enable(true)
+	showRecord(v.about, snapshotText(v.snaps[row]), snapshotPickHint)
+}
+
+// pick is the selected snapshot's ID, "" when none is.
+func (v *snapshotsView) pick() string {
+	if v.selected < 0 || v.selected >= len(v.snaps) {
+		return ""
+	}
+	return v.snaps[v.selected].ID
+}
+
+// askDelete deletes the selected snapshot once asked, saying it is on
+// its way meanwhile.
+func (v *snapshotsView) askDelete() {
+	id := v.pick()
+	if id == "" {
+		return
+	}
+	v.enable(false)
+	askDeleteSnapshot(v.win, v.r, v.rm, v.slave, v.task, id, len(v.snaps) == 1, func() {
+		showRecord(v.about, "Deleting snapshot "+id+" on "+v.slave+"…", snapshotPickHint)
+	}, func(rep *backup.DeleteReport) {
+		if rep != nil {
+			v.deleted(*rep)
+		} else if v.selected >= 0 {
+			v.enable(true)
+			showRecord(v.about, snapshotText(v.snaps[v.selected]), snapshotPickHint)
+		}
+	})
+}
+
+// deleted takes a deleted snapshot out of the list, and says what the
+// deletion did where the snapshot was described.
+func (v *snapshotsView) deleted(rep backup.DeleteReport) {
+	if i := slices.IndexFunc(v.snaps, func(s backup.SnapshotInfo) bool { return s.ID == rep.Snapshot }); i >= 0 {
+		v.snaps, v.rows = slices.Delete(v.snaps, i, i+1), slices.Delete(v.rows, i, i+1)
+	}
+	v.selected = -1
+	v.table.UnselectAll()
+	v.table.Refresh()
+	showRecord(v.about, capitalize(rep.Describe())+".", snapshotPickHint)
+	if len(v.snaps) == 0 {
+		v.table.Hide()
+		v.words.SetText(v.task + " has no snapshots left: its next run makes one.")
+		v.loading.Show()
+	}
 }
 
 // askDeleteSnapshot asks before deleting snapshot id of task on slave
