@@ -6,9 +6,10 @@ import (
 	"testing"
 )
 
-func TestAGroupsOwnReportRecipientsAreSetAndStopped(t *testing.T) {
-	dir := t.TempDir()
-	run := func(want int, args ...string) string {
+// settingsCommand runs `lanyard settings ARGS… --data-dir dir` and
+// returns what it printed, failing the test unless it exits want.
+func settingsCommand(t *testing.T, dir string) func(want int, args ...string) string {
+	return func(want int, args ...string) string {
 		t.Helper()
 		var stdout, stderr bytes.Buffer
 		if code := Main(append(append([]string{"settings"}, args...), "--data-dir", dir), strings.NewReader(""), &stdout, &stderr); code != want {
@@ -16,6 +17,10 @@ func TestAGroupsOwnReportRecipientsAreSetAndStopped(t *testing.T) {
 		}
 		return stdout.String() + stderr.String()
 	}
+}
+
+func TestAGroupsOwnReportRecipientsAreSetAndStopped(t *testing.T) {
+	run := settingsCommand(t, t.TempDir())
 	out := run(0, "set", "--smtp-server", "127.0.0.1:2525", "--smtp-security", "none", "--smtp-from", "l@example.com",
 		"--smtp-to", "ops@example.com", "--daily-report", "07:30",
 		"--group-report", "Acme=it@acme.example, boss@acme.example", "--group-report", "Globex=it@globex.example")
@@ -47,5 +52,24 @@ func TestAGroupsOwnReportRecipientsAreSetAndStopped(t *testing.T) {
 	}
 	if out := run(2, "set", "--group-alerts", "maybe"); !strings.Contains(out, "--group-alerts") {
 		t.Fatalf("--group-alerts maybe: %s", out)
+	}
+}
+
+// Each alert kind is mailed or not as set, the nearly-full destination
+// too, and the settings say so.
+func TestTheNearlyFullAlertIsMailedUnlessSwitchedOff(t *testing.T) {
+	run := settingsCommand(t, t.TempDir())
+	out := run(0, "set", "--smtp-server", "127.0.0.1:2525", "--smtp-security", "none", "--smtp-from", "l@example.com", "--smtp-to", "ops@example.com")
+	if !strings.Contains(out, "alerts mailed  failed on, overdue on, offline on, destination nearly full on\n") {
+		t.Fatalf("by default:\n%s", out)
+	}
+	if out := run(0, "set", "--mail-full", "off"); !strings.Contains(out, "destination nearly full off\n") {
+		t.Fatalf("--mail-full off:\n%s", out)
+	}
+	if out := run(0, "show", "--json"); !strings.Contains(out, `"on_full":false`) || !strings.Contains(out, `"on_failed":true`) {
+		t.Fatalf("show --json after --mail-full off:\n%s", out)
+	}
+	if out := run(2, "set", "--mail-full", "maybe"); !strings.Contains(out, "--mail-full") {
+		t.Fatalf("--mail-full maybe: %s", out)
 	}
 }
