@@ -472,3 +472,37 @@ func TestRoomMadeByHandEndsANearlyFullAlert(t *testing.T) {
 		t.Fatalf("rows: %+v", r)
 	}
 }
+
+// A nearly-full destination announced before a restart is not news
+// again after it.
+func TestANearlyFullAlertIsNotRepeatedAfterARestart(t *testing.T) {
+	c := &clock{now: noon}
+	path := filepath.Join(t.TempDir(), "console.db")
+	db := openDB(t, path)
+	tr := newTracker(t, db, c)
+	tr.Linked("id1", "FS01", true)
+	tr.Sync("id1", "FS01", []Task{dailyTask("docs", ago(time.Hour))}, nil, true, 0)
+	tr.Finished("id1", "FS01", backup.Report{Task: "docs", Result: backup.ResultCompleted, Started: c.Now(), Finished: c.Now(),
+		BytesCopied: 10 << 30, DestFree: 15 << 30, DestTotal: 1 << 40}, 0)
+	c.add(61 * time.Second)
+	if a := tr.Tick(); len(a) != 1 || a[0].Kind != AlertFull {
+		t.Fatalf("before the restart: %+v", a)
+	}
+	if err := tr.Close(); err != nil {
+		t.Fatal(err)
+	}
+	_ = db.Close()
+
+	db = openDB(t, path)
+	defer db.Close()
+	tr = newTracker(t, db, c)
+	defer tr.Close()
+	tr.Linked("id1", "FS01", true)
+	c.add(2 * time.Minute)
+	if a := tr.Tick(); len(a) != 0 {
+		t.Fatalf("announced again after the restart: %+v", a)
+	}
+	if in := tr.Alerting(); len(in) != 1 || in[0].Kind != AlertFull {
+		t.Fatalf("in force after the restart: %+v", in)
+	}
+}
