@@ -21,11 +21,9 @@ func TestAFailedRunIsMailedAndTheDailySummaryListsEveryFailure(t *testing.T) {
 	c := startConsoleWith(t, false, nil, func(cfg *Config) { cfg.AlertGrace = 50 * time.Millisecond; cfg.HealthTick = 20 * time.Millisecond })
 	st := mail.Defaults()
 	st.Server, st.Security, st.From, st.To, st.OnOverdue = srv.Addr, mail.SecurityNone, "lanyard@example.com", []string{"ops@example.com", "boss@example.com"}, false
-	// An hour from now: the console's own clock does not find the
-	// summary due while the test runs (or finds today's long past), and
-	// the test sends it by calling dailyDue at times of its own.
-	dailyAt := time.Now().Local().Add(time.Hour)
-	st.DailyAt = dailyAt.Format("15:04")
+	// The test sends the summary by calling dailyDue at times of its own.
+	var slot time.Time
+	st.DailyAt, slot = dailyNotDue(time.Now())
 	// Acme's IT gets a summary of Acme's servers of its own; Globex has
 	// no server, so no summary.
 	st.SetGroupTo("acme", []string{"it@acme.example"})
@@ -68,8 +66,6 @@ func TestAFailedRunIsMailedAndTheDailySummaryListsEveryFailure(t *testing.T) {
 	}
 
 	// The daily summary, at its time: once.
-	at := time.Now().Local()
-	slot := time.Date(at.Year(), at.Month(), at.Day(), dailyAt.Hour(), dailyAt.Minute(), 0, 0, time.Local)
 	if err := mail.MarkDailySent(c.db, slot.Add(-24*time.Hour)); err != nil {
 		t.Fatal(err)
 	}
@@ -103,6 +99,21 @@ func TestAFailedRunIsMailedAndTheDailySummaryListsEveryFailure(t *testing.T) {
 	}
 }
 
+// dailyNotDue is a daily summary time, and its slot today, that the
+// console's own clock does not find due while a test runs, and whose
+// slot and the quarter of an hour after it fall on the slot's own day
+// (a test steps through them by calling dailyDue): an hour from now,
+// or, late in the evening when that is tomorrow already, thirteen hours
+// ago (today's summary too late to send, dailyLate).
+func dailyNotDue(now time.Time) (string, time.Time) {
+	now = now.Local()
+	at := now.Add(time.Hour)
+	if y, d := at.Add(15*time.Minute).YearDay(), now.YearDay(); y != d {
+		at = now.Add(-13 * time.Hour)
+	}
+	return at.Format("15:04"), time.Date(at.Year(), at.Month(), at.Day(), at.Hour(), at.Minute(), 0, 0, time.Local)
+}
+
 // waitDaily waits until no daily summary is being sent.
 func (c *console) waitDaily(t *testing.T) {
 	t.Helper()
@@ -118,13 +129,11 @@ func TestADailySummaryTheServerDidNotTakeIsSentLater(t *testing.T) {
 	c := startConsoleWith(t, false, db, nil)
 	st := mail.Defaults()
 	st.Server, st.Security, st.From, st.To = proxy.Addr(), mail.SecurityNone, "lanyard@example.com", []string{"ops@example.com"}
-	dailyAt := time.Now().Local().Add(time.Hour) // not due by the console's own clock
-	st.DailyAt = dailyAt.Format("15:04")
+	var slot time.Time
+	st.DailyAt, slot = dailyNotDue(time.Now())
 	if err := c.SetMailSettings(st, nil); err != nil {
 		t.Fatal(err)
 	}
-	at := time.Now().Local()
-	slot := time.Date(at.Year(), at.Month(), at.Day(), dailyAt.Hour(), dailyAt.Minute(), 0, 0, time.Local)
 	if err := mail.MarkDailySent(db, slot.Add(-24*time.Hour)); err != nil {
 		t.Fatal(err)
 	}
