@@ -568,8 +568,10 @@ func (t *Tasks) Run(_ context.Context, name, trigger string) (*backup.Handle, er
 	return h, nil
 }
 
-// start records and starts a run; t.mu makes the busy check, the record
-// and the start one step.
+// start records and starts a run. The record is written once the
+// engine holds the task's run slot (OnStart), so a deletion of one of
+// its snapshots either refuses this run before anything is recorded or
+// is itself refused; t.mu makes the start and t.active one step.
 func (t *Tasks) start(task backup.Task, trigger string) (*backup.Handle, *activeRun, backup.Report, error) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
@@ -577,20 +579,17 @@ func (t *Tasks) start(task backup.Task, trigger string) (*backup.Handle, *active
 	if t.ctx == nil || t.closed {
 		return nil, nil, start, errors.New("the agent is shutting down")
 	}
-	if err := t.eng.Busy(task.Name); err != nil {
-		return nil, nil, start, err
-	}
-	doc, _ := json.Marshal(start)
-	seq, err := t.db.AppendRun(task.Name, doc, RunsKept)
-	if err != nil {
-		return nil, nil, start, err
-	}
-	ar := &activeRun{seq: seq, since: start.Started, trigger: trigger, announced: make(chan struct{})}
+	ar := &activeRun{since: start.Started, trigger: trigger, announced: make(chan struct{})}
 	t.wg.Add(1)
 	h, err := t.eng.Start(t.ctx, task, backup.StartOptions{
 		Owner:    t.owner(),
 		Trigger:  trigger,
 		RateHint: t.rateHint(task.Name),
+		OnStart: func() (err error) {
+			doc, _ := json.Marshal(start)
+			ar.seq, err = t.db.AppendRun(task.Name, doc, RunsKept)
+			return err
+		},
 		Progress: backup.ProgressFunc(func(s backup.Status) {
 			t.mu.Lock()
 			ar.status = &s
@@ -600,16 +599,11 @@ func (t *Tasks) start(task backup.Task, trigger string) (*backup.Handle, *active
 		OnEnd: func(rep backup.Report) {
 			defer t.wg.Done()
 			<-ar.announced
-			t.finished(task, seq, rep)
+			t.finished(task, ar.seq, rep)
 		},
 	})
 	if err != nil {
 		t.wg.Done()
-		// A deletion of one of its snapshots began since Busy: the
-		// record says why this run never started.
-		start.Result, start.Finished, start.Error = backup.ResultFailed, start.Started, err.Error()
-		doc, _ := json.Marshal(start)
-		_ = t.db.PutRun(task.Name, seq, doc)
 		return nil, nil, start, err
 	}
 	t.active[backup.NameKey(task.Name)] = ar
@@ -803,6 +797,7 @@ func (t *Tasks) DeleteSnapshot(ctx context.Context, name, snapshot string) (back
 		return backup.DeleteReport{}, err
 	}
 	rep, err := t.eng.DeleteSnapshot(ctx, task, snapshot, t.owner())
+	t.poke() // a scheduled run that waited for the deletion starts now
 	if err != nil {
 		return rep, taskErr(err)
 	}
@@ -886,11 +881,31 @@ func missedSlot(task backup.Task, lastStart, now time.Time) bool {
 	return prev.After(since)
 }
 
+// runScheduled starts the task's scheduled run, or skips it while the
+// previous run still goes. It says false when a deletion of one of the
+// task's snapshots holds it: the run waits for the deletion, then
+// starts, so a snapshot deleted at 02:00 costs no backup.
+func (t *Tasks) runScheduled(name string) (done bool) {
+	if h := t.eng.Running(name); h != nil {
+		t.log.WithField("task", name).Warnf("task %s: scheduled run skipped: the previous run is still going (since %s)", name, h.Since.Local().Format("15:04"))
+		return true
+	}
+	_, err := t.Run(t.ctx, name, "schedule")
+	if busy := (*backup.BusyError)(nil); errors.As(err, &busy) && busy.Doing != "" {
+		return false
+	}
+	if err != nil {
+		t.log.WithError(err).Errorf("task %s: the scheduled run could not start", name)
+	}
+	return true
+}
+
 // scheduleLoop starts each scheduled task at its time.
 func (t *Tasks) scheduleLoop() {
 	type plan struct {
-		spec string
-		next time.Time
+		spec    string
+		next    time.Time
+		waiting bool // for a deletion of one of the task's snapshots
 	}
 	plans := map[string]*plan{}
 	for {
@@ -914,22 +929,19 @@ func (t *Tasks) scheduleLoop() {
 				p = &plan{spec: s.String(), next: s.Next(now)}
 				plans[key] = p
 			}
-			if !p.next.After(now) && t.eng.Deleting(task.Name) {
-				// The run waits for the deletion of a snapshot of its task,
-				// then starts: a snapshot deleted at 02:00 costs no backup.
-				retry := now.Add(deletionRetry)
-				if wakeAt.IsZero() || retry.Before(wakeAt) {
-					wakeAt = retry
-				}
-				continue
-			}
 			if !p.next.After(now) {
-				p.next = s.Next(now)
-				if h := t.eng.Running(task.Name); h != nil {
-					t.log.WithField("task", task.Name).Warnf("task %s: scheduled run skipped: the previous run is still going (since %s)", task.Name, h.Since.Local().Format("15:04"))
-				} else if _, err := t.Run(t.ctx, task.Name, "schedule"); err != nil {
-					t.log.WithError(err).Errorf("task %s: the scheduled run could not start", task.Name)
+				if !t.runScheduled(task.Name) {
+					if !p.waiting {
+						p.waiting = true
+						t.log.WithField("task", task.Name).Infof("task %s: the scheduled run waits for the deletion of a snapshot to finish", task.Name)
+					}
+					retry := now.Add(deletionRetry)
+					if wakeAt.IsZero() || retry.Before(wakeAt) {
+						wakeAt = retry
+					}
+					continue
 				}
+				p.next, p.waiting = s.Next(now), false
 			}
 			if wakeAt.IsZero() || p.next.Before(wakeAt) {
 				wakeAt = p.next

@@ -171,3 +171,38 @@ func TestADeletionIsRefusedWhileTheSnapshotOrTheTaskIsBusy(t *testing.T) {
 		t.Fatalf("in FS01's folder, as FS02: %v", err)
 	}
 }
+
+// What a caller records in OnStart cannot race a deletion: the run slot
+// is the task's from the moment OnStart is called, and an error from it
+// gives the slot back and starts no run.
+func TestOnStartHoldsTheTaskAgainstADeletion(t *testing.T) {
+	f := newFixture(t)
+	f.write("a", "a", 0o644)
+	c := &clock{now: time.Date(2025, 5, 1, 2, 0, 0, 0, time.UTC), step: 6 * time.Hour}
+	e := backup.New(backup.Options{Now: c.Now, Location: time.UTC})
+	first := f.mustRun(e, backup.ResultCompleted)
+
+	var during error
+	h, err := e.Start(context.Background(), f.task, backup.StartOptions{OnStart: func() error {
+		_, during = e.DeleteSnapshot(context.Background(), f.task, first.Snapshot, backup.Owner{})
+		return nil
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	<-h.Done()
+	if !errors.Is(during, backup.ErrBusy) || !strings.Contains(during.Error(), "is already running") {
+		t.Fatalf("a deletion while the run is recorded: %v", during)
+	}
+
+	refused := errors.New("the run record cannot be written")
+	if _, err := e.Start(context.Background(), f.task, backup.StartOptions{OnStart: func() error { return refused }}); !errors.Is(err, refused) {
+		t.Fatalf("an OnStart error: %v", err)
+	}
+	if e.Busy(f.task.Name) != nil || e.Running(f.task.Name) != nil || len(f.snapshots()) != 2 {
+		t.Fatalf("after a refused start: busy %v, running %v, snapshots %v", e.Busy(f.task.Name), e.Running(f.task.Name), f.snapshots())
+	}
+	if _, err := e.DeleteSnapshot(context.Background(), f.task, first.Snapshot, backup.Owner{}); err != nil {
+		t.Fatalf("a deletion after the refused start: %v", err)
+	}
+}

@@ -95,6 +95,11 @@ type StartOptions struct {
 	Progress Progress
 	Trigger  string  // recorded in the report: manual, schedule, catch-up, console
 	RateHint float64 // bytes per second for the first ETA (e.g. the last run's)
+	// OnStart, when set, is called once the task's run slot is taken and
+	// before the run begins: what it records cannot race a deletion,
+	// which the slot refuses meanwhile. An error from it gives the slot
+	// back and is Start's error; the run never begins.
+	OnStart func() error
 	// OnEnd, when set, is called with the report before Done closes.
 	OnEnd func(Report)
 	// Owner is the server the run writes for: the task's folder is
@@ -117,6 +122,17 @@ func (e *Engine) Start(ctx context.Context, t Task, so StartOptions) (*Handle, e
 	h := &Handle{Task: t.Name, Since: e.opts.Now(), cancel: cancel, done: make(chan struct{})}
 	e.running[key] = h
 	e.mu.Unlock()
+	if so.OnStart != nil {
+		if err := so.OnStart(); err != nil {
+			e.mu.Lock()
+			delete(e.running, key)
+			e.mu.Unlock()
+			cancel(err)
+			h.report = Report{Task: t.Name, Started: h.Since, Finished: h.Since, Result: ResultFailed, Error: err.Error()}
+			close(h.done)
+			return nil, err
+		}
+	}
 	go func() {
 		defer cancel(nil)
 		rep := e.run(rctx, t, h.Since, so)
