@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/lanyard/lanyard/core/human"
@@ -57,8 +59,8 @@ func (d DeleteReport) Describe() string {
 // free space.
 func (e *Engine) DeleteSnapshot(ctx context.Context, t Task, id string, o Owner) (DeleteReport, error) {
 	rep := DeleteReport{Task: t.Name, Snapshot: id}
-	if id == "" || strings.EqualFold(id, "latest") {
-		return rep, invalidf("name the snapshot of task %s to delete by its ID (task snapshots %s lists them)", t.Name, t.Name)
+	if err := namedForDeletion(t, id); err != nil {
+		return rep, err
 	}
 	release, err := e.claimForDelete(t.Name)
 	if err != nil {
@@ -89,6 +91,92 @@ func (e *Engine) DeleteSnapshot(ctx context.Context, t Task, id string, o Owner)
 	}
 	return rep, nil
 }
+
+// namedForDeletion refuses a snapshot not named by its ID: a deletion
+// names what it deletes.
+func namedForDeletion(t Task, id string) error {
+	if id == "" || strings.EqualFold(id, "latest") {
+		return invalidf("name the snapshot of task %s to delete by its ID (task snapshots %s lists them)", t.Name, t.Name)
+	}
+	return nil
+}
+
+// DeletionEstimate is what deleting one snapshot would free.
+type DeletionEstimate struct {
+	Task     string `json:"task"`
+	Snapshot string `json:"snapshot"`
+	// Frees is the room on the destination that the snapshot's own
+	// files (those no other snapshot shares by a hard link) and its
+	// folders take.
+	Frees uint64 `json:"frees"`
+	// OwnFiles are the files deleting it removes; SharedFiles stay with
+	// the other snapshots that have them.
+	OwnFiles    int64 `json:"own_files"`
+	SharedFiles int64 `json:"shared_files"`
+}
+
+// Describe says what deleting the snapshot would free, in one line.
+func (d DeletionEstimate) Describe() string {
+	line := fmt.Sprintf("deleting snapshot %s of task %s would free about %s", d.Snapshot, d.Task, human.Bytes(int64(d.Frees)))
+	switch {
+	case d.SharedFiles == 0:
+		return line + fmt.Sprintf(" (%s files, none shared with another snapshot)", human.Count(d.OwnFiles))
+	case d.OwnFiles == 0:
+		return line + fmt.Sprintf(": all its %s files are shared with other snapshots and stay with them", human.Count(d.SharedFiles))
+	}
+	return line + fmt.Sprintf(" (%s files of its own; %s files it shares with other snapshots stay with them)",
+		human.Count(d.OwnFiles), human.Count(d.SharedFiles))
+}
+
+// EstimateDeletion says what deleting snapshot id of task t would free,
+// deleting nothing: the room its own files take, those with no other
+// name (a hard link from another snapshot). It reads every entry of the
+// snapshot once; ctx stops it. Where the system does not say how many
+// names a file has (Windows) it is refused.
+func (e *Engine) EstimateDeletion(ctx context.Context, t Task, id string) (DeletionEstimate, error) {
+	est := DeletionEstimate{Task: t.Name, Snapshot: id}
+	if err := namedForDeletion(t, id); err != nil {
+		return est, err
+	}
+	snap, err := FindSnapshot(t.Destination, t.Name, id)
+	if err != nil {
+		return est, err
+	}
+	est.Snapshot = snap.ID
+	err = filepath.WalkDir(snap.Path, func(path string, d fs.DirEntry, err error) error {
+		if err == nil {
+			err = ctx.Err()
+		}
+		var fi fs.FileInfo
+		if err == nil {
+			fi, err = d.Info()
+		}
+		if err != nil {
+			return err
+		}
+		bytes, links, ok := diskUsage(fi)
+		switch {
+		case !ok:
+			return errNoLinkCounts
+		case d.Type().IsRegular() && links > 1:
+			est.SharedFiles++
+			return nil
+		case d.Type().IsRegular():
+			est.OwnFiles++
+		}
+		est.Frees += bytes
+		return nil
+	})
+	if errors.Is(err, errNoLinkCounts) {
+		return est, invalidf("what deleting a snapshot frees is not known on this system: it does not say which files other snapshots share")
+	}
+	if err != nil && ctx.Err() == nil {
+		return est, destErr(fmt.Errorf("cannot measure snapshot %s of task %s: %w", snap.ID, t.Name, err))
+	}
+	return est, err
+}
+
+var errNoLinkCounts = errors.New("no link counts")
 
 // claimForDelete takes task's run slot for a deletion: a run, or
 // another deletion, of the task is refused meanwhile.

@@ -206,3 +206,57 @@ func TestOnStartHoldsTheTaskAgainstADeletion(t *testing.T) {
 		t.Fatalf("a deletion after the refused start: %v", err)
 	}
 }
+
+// What deleting a snapshot would free is the room of its own files: a
+// file it shares with another snapshot stays, and so takes no room
+// away. The estimate deletes nothing.
+func TestEstimatingADeletionCountsOnlyTheSnapshotsOwnFiles(t *testing.T) {
+	f := newFixture(t)
+	f.random("big", 256<<10)
+	f.write("keep", "kept", 0o644)
+	f.write("sub/also", "kept too", 0o644)
+	c := &clock{now: time.Date(2025, 5, 1, 2, 0, 0, 0, time.UTC), step: 6 * time.Hour}
+	e := backup.New(backup.Options{Now: c.Now, Location: time.UTC})
+	first := f.mustRun(e, backup.ResultCompleted)
+	f.random("big", 256<<10) // changed: the second snapshot has its own copy
+	second := f.mustRun(e, backup.ResultCompleted)
+	ctx := context.Background()
+
+	est, err := e.EstimateDeletion(ctx, f.task, second.Snapshot)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Its own: the new copy of big (and its folders, a few KiB each).
+	if est.Snapshot != second.Snapshot || est.OwnFiles < 1 || est.SharedFiles != 2 || est.Frees < 256<<10 || est.Frees > 256<<10+256<<10 {
+		t.Fatalf("the second snapshot: %+v", est)
+	}
+	if d := est.Describe(); !strings.Contains(d, "deleting snapshot "+second.Snapshot+" of task docs would free about ") ||
+		!strings.Contains(d, "2 files it shares with other snapshots stay with them") {
+		t.Fatalf("described: %s", d)
+	}
+	if len(f.snapshots()) != 2 {
+		t.Fatalf("the estimate deleted something: %v", f.snapshots())
+	}
+	// Once the first is gone, every file of the second is its own.
+	if _, err := e.DeleteSnapshot(ctx, f.task, first.Snapshot, backup.Owner{}); err != nil {
+		t.Fatal(err)
+	}
+	if est, err = e.EstimateDeletion(ctx, f.task, second.Snapshot); err != nil || est.SharedFiles != 0 || est.OwnFiles < 3 ||
+		!strings.Contains(est.Describe(), "none shared with another snapshot") {
+		t.Fatalf("the only snapshot: %+v %v", est, err)
+	}
+
+	for _, id := range []string{"latest", ""} {
+		if _, err := e.EstimateDeletion(ctx, f.task, id); !errors.Is(err, backup.ErrInvalid) || !strings.Contains(err.Error(), "by its ID") {
+			t.Fatalf("estimating %q: %v", id, err)
+		}
+	}
+	if _, err := e.EstimateDeletion(ctx, f.task, first.Snapshot); !errors.Is(err, backup.ErrInvalid) || !strings.Contains(err.Error(), "has no snapshot") {
+		t.Fatalf("a deleted snapshot: %v", err)
+	}
+	cancelled, cancel := context.WithCancel(ctx)
+	cancel()
+	if _, err := e.EstimateDeletion(cancelled, f.task, second.Snapshot); !errors.Is(err, context.Canceled) {
+		t.Fatalf("a cancelled estimate: %v", err)
+	}
+}

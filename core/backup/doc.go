@@ -52,7 +52,9 @@
 // DeleteSnapshot (delete.go) removes one snapshot by hand, between runs,
 // as retention removes one (removeSnapshot serves both): it holds the
 // task as a run does (a run, or a second deletion, is refused meanwhile)
-// and refuses a snapshot a restore or verify reads.
+// and refuses a snapshot a restore or verify reads. EstimateDeletion
+// says beforehand what it would free: the room of the files no other
+// snapshot shares (a hard link count of one).
 //
 // Progress is an interface the engine calls at most MaxUpdates times a
 // second; the command line's progress bar and the link to the console are

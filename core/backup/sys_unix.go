@@ -50,3 +50,13 @@ func specialKind(m fs.FileMode) string {
 	}
 	return "a special file"
 }
+
+// diskUsage is the room a file takes on its disk and how many names
+// (hard links) it has; ok is false where the platform does not say.
+func diskUsage(fi fs.FileInfo) (bytes, links uint64, ok bool) {
+	st, ok := fi.Sys().(*syscall.Stat_t)
+	if !ok {
+		return 0, 0, false
+	}
+	return uint64(st.Blocks) * 512, uint64(st.Nlink), true
+}
