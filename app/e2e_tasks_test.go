@@ -133,6 +133,18 @@ func TestBackupTasksFromTheConsolesCommandLineSeenByTwoConsoles(t *testing.T) {
 	if out, code = cli(one, "", "task", "verify", "docs", "--slave", "FS01"); code != 0 || !strings.Contains(out, "every file matches its manifest") {
 		t.Fatalf("verify: exit %d\n%s", code, out)
 	}
+	// What deleting it would free, first: the only snapshot shares
+	// nothing. Nothing is deleted.
+	var est struct {
+		Snapshot    string
+		Frees       uint64
+		OwnFiles    int64 `json:"own_files"`
+		SharedFiles int64 `json:"shared_files"`
+	}
+	if out, code = cli(one, "", "task", "delete-snapshot", "docs", snaps[0].ID, "--slave", "FS01", "--dry-run", "--json"); code != 0 ||
+		json.Unmarshal([]byte(out), &est) != nil || est.Snapshot != snaps[0].ID || est.OwnFiles == 0 || est.SharedFiles != 0 || est.Frees == 0 {
+		t.Fatalf("delete-snapshot --dry-run: exit %d\n%s", code, out)
+	}
 	// Delete the snapshot to make room: gone from the list, in the audit.
 	if out, code = cli(one, "", "task", "delete-snapshot", "docs", snaps[0].ID, "--slave", "FS01"); code != 0 ||
 		!strings.Contains(out, "snapshot "+snaps[0].ID+" of task docs deleted") {

@@ -182,6 +182,9 @@ func exerciseTasks(t *testing.T, dir string, live bool) {
 	if r := c.run("", "__complete", "--data-dir", dir, "task", "delete-snapshot", "docs", ""); !strings.HasPrefix(r.stdout, last+"\tcompleted with warnings\n"+first+"\tcompleted\n") {
 		t.Fatalf("completing a snapshot to delete: %s", r)
 	}
+	if r := run(0, "task", "delete-snapshot", "docs", first, "--dry-run"); !strings.Contains(r.stdout, "deleting snapshot "+first+" of task docs would free about ") {
+		t.Fatalf("delete-snapshot --dry-run: %s", r)
+	}
 	if r := run(0, "task", "delete-snapshot", "docs", first); !strings.Contains(r.stdout, "snapshot "+first+" of task docs deleted") ||
 		!strings.Contains(r.stdout, "the destination has ") {
 		t.Fatalf("delete-snapshot: %s", r)

@@ -76,7 +76,7 @@ func (h *ctlHandler) task(ctx context.Context, req *ctlRequest, w *control.Write
 		err = h.taskDefinition(ctx, req.Op, req.Slave, args, res)
 	case agent.OpTaskRun, agent.OpTaskStop, agent.OpTaskHistory:
 		err = h.taskRun(ctx, req.Op, req.Slave, args, progress, res)
-	case agent.OpTaskSnapshots, agent.OpTaskBrowse, agent.OpTaskVerify, agent.OpTaskRestore, agent.OpTaskDeleteSnapshot:
+	case agent.OpTaskSnapshots, agent.OpTaskBrowse, agent.OpTaskVerify, agent.OpTaskRestore, agent.OpTaskDeleteSnapshot, agent.OpTaskEstimateDeletion:
 		err = h.taskSnapshot(ctx, req.Op, req.Slave, args, progress, res)
 	default:
 		return ctlResponse{Error: fmt.Sprintf("unknown task operation %q", req.Op), Usage: true}
@@ -149,7 +149,7 @@ func (h *ctlHandler) taskRun(ctx context.Context, op, slave string, args agent.T
 }
 
 // taskSnapshot lists a task's snapshots, browses, verifies, restores or
-// deletes one, into res.
+// deletes one (or says what deleting it would free), into res.
 func (h *ctlHandler) taskSnapshot(ctx context.Context, op, slave string, args agent.TaskArgs, progress func(backup.Status), res *agent.TaskResult) error {
 	m := h.m
 	var err error
@@ -170,6 +170,11 @@ func (h *ctlHandler) taskSnapshot(ctx context.Context, op, slave string, args ag
 		var dr backup.DeleteReport
 		if dr, err = m.DeleteSnapshot(ctx, slave, args.Name, args.Snapshot); err == nil {
 			res.Deleted = &dr
+		}
+	case agent.OpTaskEstimateDeletion:
+		var est backup.DeletionEstimate
+		if est, err = m.EstimateDeletion(ctx, slave, args.Name, args.Snapshot); err == nil {
+			res.Estimate = &est
 		}
 	case agent.OpTaskRestore:
 		var rr backup.RestoreReport

@@ -766,19 +766,37 @@ only when every file matches; each missing or changed file is listed.`,
 }
 
 func taskDeleteSnapshotCmd(e *Env) *cobra.Command {
-	var asJSON bool
+	var asJSON, dryRun bool
 	cmd := &cobra.Command{
-		Use:   "delete-snapshot NAME SNAPSHOT",
+		Use:   "delete-snapshot NAME SNAPSHOT [--dry-run]",
 		Short: "Delete one snapshot now, to make room on the destination",
 		Long: `Delete one snapshot of a task now, by its ID (task snapshots lists them),
 to make room on a destination that is nearly full; retention only acts
 after the next run. Files it shares with other snapshots stay with them:
 only what was its own frees room. Refused while the task runs and while a
-restore or verify reads the snapshot.`,
-		Example: e.examples("delete-snapshot docs 2025-06-01T020000Z"),
+restore or verify reads the snapshot.
+
+With --dry-run nothing is deleted: it says how much room deleting the
+snapshot would free, and how many of its files are its own and how many
+it shares. It reads the whole snapshot, which takes a while on a big one.`,
+		Example: e.examples("delete-snapshot docs 2025-06-01T020000Z --dry-run", "delete-snapshot docs 2025-06-01T020000Z"),
 		Args:    cmdline.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			res, err := e.Do(cmd.Context(), agent.OpTaskDeleteSnapshot, agent.TaskArgs{Name: args[0], Snapshot: args[1]}, nil, true)
+			targs := agent.TaskArgs{Name: args[0], Snapshot: args[1]}
+			if dryRun {
+				ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+				defer stop()
+				res, err := e.Do(ctx, agent.OpTaskEstimateDeletion, targs, nil, true)
+				if err != nil {
+					return err
+				}
+				if asJSON {
+					return PrintJSON(e.Stdout, res.Estimate)
+				}
+				fmt.Fprintln(e.Stdout, res.Estimate.Describe())
+				return nil
+			}
+			res, err := e.Do(cmd.Context(), agent.OpTaskDeleteSnapshot, targs, nil, true)
 			if err != nil {
 				return err
 			}
@@ -789,6 +807,7 @@ restore or verify reads the snapshot.`,
 			return nil
 		},
 	}
+	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "delete nothing: say how much room deleting it would free")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 	return cmd
 }

@@ -53,7 +53,8 @@ var methods = map[string]method{
 	wire.MethodTaskRestore:   {change: true, handle: (*Agent).handleTaskRestore},
 	wire.MethodTaskHealth:    {handle: (*Agent).handleTaskHealth},
 
-	wire.MethodTaskDeleteSnapshot: {change: true, handle: (*Agent).handleTaskDeleteSnapshot},
+	wire.MethodTaskDeleteSnapshot:   {change: true, handle: (*Agent).handleTaskDeleteSnapshot},
+	wire.MethodTaskEstimateDeletion: {handle: (*Agent).handleTaskEstimateDeletion},
 }
 
 // Methods lists the request methods this agent answers, sorted.

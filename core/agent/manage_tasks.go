@@ -403,6 +403,19 @@ func (a *Agent) handleTaskDeleteSnapshot(ctx context.Context, _ *link.Link, body
 		DestTotal: dr.DestTotal, Warning: cutText(dr.Warning)}, nil
 }
 
+func (a *Agent) handleTaskEstimateDeletion(ctx context.Context, _ *link.Link, body []byte) (proto.Message, error) {
+	var req pb.TaskEstimateDeletionRequest
+	if err := decode(body, &req); err != nil {
+		return nil, err
+	}
+	est, err := a.tasks.EstimateDeletion(ctx, req.Name, req.Snapshot)
+	if err != nil {
+		return nil, taskError(err)
+	}
+	return &pb.TaskEstimateDeletionResponse{Task: est.Task, Snapshot: est.Snapshot, Frees: est.Frees,
+		OwnFiles: est.OwnFiles, SharedFiles: est.SharedFiles}, nil
+}
+
 func (a *Agent) handleTaskRestore(ctx context.Context, l *link.Link, body []byte) (proto.Message, error) {
 	var req pb.TaskRestoreRequest
 	if err := decode(body, &req); err != nil {

@@ -37,10 +37,14 @@ const (
 	OpTaskRestore   = "task_restore"   // Name, Snapshot, Target, Paths, Overwrite
 	// OpTaskDeleteSnapshot: Name, Snapshot (its ID).
 	OpTaskDeleteSnapshot = "task_delete_snapshot"
+	// OpTaskEstimateDeletion: Name, Snapshot (its ID). An operation of
+	// its own, not a flag of the deletion: an older agent refuses it
+	// rather than deleting.
+	OpTaskEstimateDeletion = "task_estimate_deletion"
 )
 
 var taskOps = []string{OpTaskList, OpTaskGet, OpTaskAdd, OpTaskEdit, OpTaskRemove, OpTaskRun, OpTaskStop,
-	OpTaskHistory, OpTaskSnapshots, OpTaskBrowse, OpTaskVerify, OpTaskRestore, OpTaskDeleteSnapshot}
+	OpTaskHistory, OpTaskSnapshots, OpTaskBrowse, OpTaskVerify, OpTaskRestore, OpTaskDeleteSnapshot, OpTaskEstimateDeletion}
 
 func isTaskOp(op string) bool { return strings.HasPrefix(op, "task_") }
 
@@ -65,19 +69,20 @@ type TaskArgs struct {
 // TaskResult is the answer to a task operation; which fields are set
 // depends on the operation.
 type TaskResult struct {
-	Tasks     []TaskInfo            `json:"tasks,omitempty"`
-	Info      *TaskInfo             `json:"info,omitempty"`
-	Warnings  []string              `json:"warnings,omitempty"`
-	Removed   *backup.Task          `json:"removed,omitempty"`
-	Started   bool                  `json:"started,omitempty"` // a run began and goes on in the agent
-	Report    *backup.Report        `json:"report,omitempty"`  // a run that ended
-	Stopped   bool                  `json:"stopped,omitempty"`
-	History   []backup.Report       `json:"history,omitempty"`
-	Snapshots []backup.SnapshotInfo `json:"snapshots,omitempty"`
-	Page      *backup.BrowsePage    `json:"page,omitempty"`
-	Verify    *backup.VerifyReport  `json:"verify,omitempty"`
-	Restore   *backup.RestoreReport `json:"restore,omitempty"`
-	Deleted   *backup.DeleteReport  `json:"deleted,omitempty"` // a snapshot deleted
+	Tasks     []TaskInfo               `json:"tasks,omitempty"`
+	Info      *TaskInfo                `json:"info,omitempty"`
+	Warnings  []string                 `json:"warnings,omitempty"`
+	Removed   *backup.Task             `json:"removed,omitempty"`
+	Started   bool                     `json:"started,omitempty"` // a run began and goes on in the agent
+	Report    *backup.Report           `json:"report,omitempty"`  // a run that ended
+	Stopped   bool                     `json:"stopped,omitempty"`
+	History   []backup.Report          `json:"history,omitempty"`
+	Snapshots []backup.SnapshotInfo    `json:"snapshots,omitempty"`
+	Page      *backup.BrowsePage       `json:"page,omitempty"`
+	Verify    *backup.VerifyReport     `json:"verify,omitempty"`
+	Restore   *backup.RestoreReport    `json:"restore,omitempty"`
+	Deleted   *backup.DeleteReport     `json:"deleted,omitempty"`  // a snapshot deleted
+	Estimate  *backup.DeletionEstimate `json:"estimate,omitempty"` // what deleting it would free
 	// Running: a running agent answered; else the database was used.
 	Running bool `json:"running"`
 }
@@ -175,6 +180,11 @@ func (t *Tasks) Do(ctx context.Context, req ControlRequest, emit func(TaskEvent)
 		var dr backup.DeleteReport
 		if dr, err = t.DeleteSnapshot(ctx, args.Name, args.Snapshot); err == nil {
 			res.Deleted = &dr
+		}
+	case OpTaskEstimateDeletion:
+		var est backup.DeletionEstimate
+		if est, err = t.EstimateDeletion(ctx, args.Name, args.Snapshot); err == nil {
+			res.Estimate = &est
 		}
 	default:
 		return nil, usagef("unknown task operation %q (known: %s)", req.Op, strings.Join(taskOps, ", "))

@@ -810,6 +810,17 @@ func (t *Tasks) DeleteSnapshot(ctx context.Context, name, snapshot string) (back
 	return rep, nil
 }
 
+// EstimateDeletion says what deleting one snapshot of the task would
+// free, deleting nothing; see backup.Engine.EstimateDeletion.
+func (t *Tasks) EstimateDeletion(ctx context.Context, name, snapshot string) (backup.DeletionEstimate, error) {
+	task, err := t.load(name)
+	if err != nil {
+		return backup.DeletionEstimate{}, err
+	}
+	est, err := t.eng.EstimateDeletion(ctx, task, snapshot)
+	return est, taskErr(err)
+}
+
 // Restore copies a snapshot, or paths of it, into a target folder.
 func (t *Tasks) Restore(ctx context.Context, name, snapshot string, opt backup.RestoreOptions, p backup.Progress) (backup.RestoreReport, error) {
 	task, snap, err := t.snapshot(name, snapshot)

@@ -143,6 +143,7 @@ func (e *Engine) EstimateDeletion(ctx context.Context, t Task, id string) (Delet
 		return est, err
 	}
 	est.Snapshot = snap.ID
+	meta := filepath.Join(snap.Path, metaDir) + string(filepath.Separator) // its manifest: room, not files
 	err = filepath.WalkDir(snap.Path, func(path string, d fs.DirEntry, err error) error {
 		if err == nil {
 			err = ctx.Err()
@@ -161,7 +162,7 @@ func (e *Engine) EstimateDeletion(ctx context.Context, t Task, id string) (Delet
 		case d.Type().IsRegular() && links > 1:
 			est.SharedFiles++
 			return nil
-		case d.Type().IsRegular():
+		case d.Type().IsRegular() && !strings.HasPrefix(path, meta):
 			est.OwnFiles++
 		}
 		est.Frees += bytes

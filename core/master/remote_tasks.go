@@ -462,6 +462,22 @@ func (m *Master) DeleteSnapshot(ctx context.Context, slave, name, snapshot strin
 	return out, err
 }
 
+// EstimateDeletion says what deleting one snapshot of the task on the
+// slave would free, deleting nothing. It reads the whole snapshot on the
+// slave: ctx bounds it, and ending ctx stops it there.
+func (m *Master) EstimateDeletion(ctx context.Context, slave, name, snapshot string) (backup.DeletionEstimate, error) {
+	var out backup.DeletionEstimate
+	err := m.run(ctx, slave, command{what: "task estimate-deletion " + name + " " + snapshot, feature: "estimating what a deletion frees"}, func(l *link.Link) error {
+		var resp pb.TaskEstimateDeletionResponse
+		if err := l.Request(ctx, wire.MethodTaskEstimateDeletion, &pb.TaskEstimateDeletionRequest{Name: name, Snapshot: snapshot}, &resp); err != nil {
+			return err
+		}
+		out = backup.DeletionEstimate{Task: resp.Task, Snapshot: resp.Snapshot, Frees: resp.Frees, OwnFiles: resp.OwnFiles, SharedFiles: resp.SharedFiles}
+		return nil
+	})
+	return out, err
+}
+
 // RestoreSnapshot copies a snapshot, or paths of it, into a folder on the
 // slave.
 func (m *Master) RestoreSnapshot(ctx context.Context, slave, name, snapshot string, opt backup.RestoreOptions, onProgress func(backup.Status)) (backup.RestoreReport, error) {

@@ -190,6 +190,13 @@ func TestASnapshotDeletedFromTheConsoleLeavesItsRoomInTheHealth(t *testing.T) {
 	if _, err := c.DeleteSnapshot(ctx, "FS01", "docs", "latest"); err == nil || !strings.Contains(err.Error(), "by its ID") {
 		t.Fatalf("deleting latest: %v", err)
 	}
+	// Estimated first: the second run changed nothing, so every file is
+	// shared and deleting the first frees only its folders.
+	est, err := c.EstimateDeletion(ctx, "FS01", "docs", first.Snapshot)
+	if err != nil || est.Snapshot != first.Snapshot || est.OwnFiles != 0 || est.SharedFiles != 3 ||
+		!strings.Contains(est.Describe(), "all its 3 files are shared with other snapshots") {
+		t.Fatalf("the estimate: %+v, %v", est, err)
+	}
 	dr, err := c.DeleteSnapshot(ctx, "FS01", "docs", first.Snapshot)
 	if err != nil || dr.Snapshot != first.Snapshot || dr.Task != "docs" || dr.DestTotal == 0 {
 		t.Fatalf("delete: %+v, %v", dr, err)
@@ -220,7 +227,9 @@ func TestASnapshotDeletedFromTheConsoleLeavesItsRoomInTheHealth(t *testing.T) {
 // An agent from before snapshots could be deleted is named, with what
 // to do: upgrade it.
 func TestDeletingASnapshotOnAnOlderAgentSaysToUpgradeIt(t *testing.T) {
-	a := startAgentWith(t, "FS01", "pw-one", false, func(cfg *agent.Config) { cfg.WithoutMethods = []string{wire.MethodTaskDeleteSnapshot} })
+	a := startAgentWith(t, "FS01", "pw-one", false, func(cfg *agent.Config) {
+		cfg.WithoutMethods = []string{wire.MethodTaskDeleteSnapshot, wire.MethodTaskEstimateDeletion}
+	})
 	c := startConsole(t, false, nil)
 	if _, err := c.AddSlave(SlaveSpec{Name: "FS01", Direction: store.Outbound, Address: a.ListenAddr(), Password: []byte("pw-one")}); err != nil {
 		t.Fatal(err)
@@ -230,5 +239,9 @@ func TestDeletingASnapshotOnAnOlderAgentSaysToUpgradeIt(t *testing.T) {
 	if !errors.Is(err, ErrNotSupported) || !strings.Contains(err.Error(), "FS01: deleting a snapshot is not supported by this agent version") ||
 		!strings.Contains(err.Error(), "upgrade lanyard-agent on it") {
 		t.Fatalf("on an older agent: %v", err)
+	}
+	_, err = c.EstimateDeletion(context.Background(), "FS01", "docs", "2026-12-01T020000Z")
+	if !errors.Is(err, ErrNotSupported) || !strings.Contains(err.Error(), "FS01: estimating what a deletion frees is not supported by this agent version") {
+		t.Fatalf("an estimate on an older agent: %v", err)
 	}
 }

@@ -26,6 +26,8 @@ const (
 	MethodTaskHealth    = "task.health"    // TaskHealthRequest → TaskPart… (health), TaskHealthResponse
 	// TaskDeleteSnapshotRequest → TaskDeleteSnapshotResponse
 	MethodTaskDeleteSnapshot = "task.delete_snapshot"
+	// TaskEstimateDeletionRequest → TaskEstimateDeletionResponse
+	MethodTaskEstimateDeletion = "task.estimate_deletion"
 )
 
 // Events the agent pushes to every linked console.

@@ -3773,6 +3773,136 @@ func (x *TaskDeleteSnapshotResponse) GetWarning() string {
 	return ""
 }
 
+// task.estimate_deletion says what deleting one snapshot would free,
+// deleting nothing.
+type TaskEstimateDeletionRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Name          string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	Snapshot      string                 `protobuf:"bytes,2,opt,name=snapshot,proto3" json:"snapshot,omitempty"` // its ID; "latest" is refused
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *TaskEstimateDeletionRequest) Reset() {
+	*x = TaskEstimateDeletionRequest{}
+	mi := &file_core_wire_pb_lanyard_proto_msgTypes[52]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TaskEstimateDeletionRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TaskEstimateDeletionRequest) ProtoMessage() {}
+
+func (x *TaskEstimateDeletionRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_core_wire_pb_lanyard_proto_msgTypes[52]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TaskEstimateDeletionRequest.ProtoReflect.Descriptor instead.
+func (*TaskEstimateDeletionRequest) Descriptor() ([]byte, []int) {
+	return file_core_wire_pb_lanyard_proto_rawDescGZIP(), []int{52}
+}
+
+func (x *TaskEstimateDeletionRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *TaskEstimateDeletionRequest) GetSnapshot() string {
+	if x != nil {
+		return x.Snapshot
+	}
+	return ""
+}
+
+type TaskEstimateDeletionResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Task          string                 `protobuf:"bytes,1,opt,name=task,proto3" json:"task,omitempty"`
+	Snapshot      string                 `protobuf:"bytes,2,opt,name=snapshot,proto3" json:"snapshot,omitempty"`
+	Frees         uint64                 `protobuf:"varint,3,opt,name=frees,proto3" json:"frees,omitempty"`                                // the room of its own files and folders
+	OwnFiles      int64                  `protobuf:"varint,4,opt,name=own_files,json=ownFiles,proto3" json:"own_files,omitempty"`          // files deleting it removes
+	SharedFiles   int64                  `protobuf:"varint,5,opt,name=shared_files,json=sharedFiles,proto3" json:"shared_files,omitempty"` // files other snapshots share, which stay
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *TaskEstimateDeletionResponse) Reset() {
+	*x = TaskEstimateDeletionResponse{}
+	mi := &file_core_wire_pb_lanyard_proto_msgTypes[53]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TaskEstimateDeletionResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TaskEstimateDeletionResponse) ProtoMessage() {}
+
+func (x *TaskEstimateDeletionResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_core_wire_pb_lanyard_proto_msgTypes[53]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TaskEstimateDeletionResponse.ProtoReflect.Descriptor instead.
+func (*TaskEstimateDeletionResponse) Descriptor() ([]byte, []int) {
+	return file_core_wire_pb_lanyard_proto_rawDescGZIP(), []int{53}
+}
+
+func (x *TaskEstimateDeletionResponse) GetTask() string {
+	if x != nil {
+		return x.Task
+	}
+	return ""
+}
+
+func (x *TaskEstimateDeletionResponse) GetSnapshot() string {
+	if x != nil {
+		return x.Snapshot
+	}
+	return ""
+}
+
+func (x *TaskEstimateDeletionResponse) GetFrees() uint64 {
+	if x != nil {
+		return x.Frees
+	}
+	return 0
+}
+
+func (x *TaskEstimateDeletionResponse) GetOwnFiles() int64 {
+	if x != nil {
+		return x.OwnFiles
+	}
+	return 0
+}
+
+func (x *TaskEstimateDeletionResponse) GetSharedFiles() int64 {
+	if x != nil {
+		return x.SharedFiles
+	}
+	return 0
+}
+
 type TaskVerifyRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Name          string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
@@ -3783,7 +3913,7 @@ type TaskVerifyRequest struct {
 
 func (x *TaskVerifyRequest) Reset() {
 	*x = TaskVerifyRequest{}
-	mi := &file_core_wire_pb_lanyard_proto_msgTypes[52]
+	mi := &file_core_wire_pb_lanyard_proto_msgTypes[54]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3795,7 +3925,7 @@ func (x *TaskVerifyRequest) String() string {
 func (*TaskVerifyRequest) ProtoMessage() {}
 
 func (x *TaskVerifyRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_core_wire_pb_lanyard_proto_msgTypes[52]
+	mi := &file_core_wire_pb_lanyard_proto_msgTypes[54]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3808,7 +3938,7 @@ func (x *TaskVerifyRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TaskVerifyRequest.ProtoReflect.Descriptor instead.
 func (*TaskVerifyRequest) Descriptor() ([]byte, []int) {
-	return file_core_wire_pb_lanyard_proto_rawDescGZIP(), []int{52}
+	return file_core_wire_pb_lanyard_proto_rawDescGZIP(), []int{54}
 }
 
 func (x *TaskVerifyRequest) GetName() string {
@@ -3839,7 +3969,7 @@ type TaskVerifyResponse struct {
 
 func (x *TaskVerifyResponse) Reset() {
 	*x = TaskVerifyResponse{}
-	mi := &file_core_wire_pb_lanyard_proto_msgTypes[53]
+	mi := &file_core_wire_pb_lanyard_proto_msgTypes[55]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3851,7 +3981,7 @@ func (x *TaskVerifyResponse) String() string {
 func (*TaskVerifyResponse) ProtoMessage() {}
 
 func (x *TaskVerifyResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_core_wire_pb_lanyard_proto_msgTypes[53]
+	mi := &file_core_wire_pb_lanyard_proto_msgTypes[55]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3864,7 +3994,7 @@ func (x *TaskVerifyResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TaskVerifyResponse.ProtoReflect.Descriptor instead.
 func (*TaskVerifyResponse) Descriptor() ([]byte, []int) {
-	return file_core_wire_pb_lanyard_proto_rawDescGZIP(), []int{53}
+	return file_core_wire_pb_lanyard_proto_rawDescGZIP(), []int{55}
 }
 
 func (x *TaskVerifyResponse) GetTask() string {
@@ -3923,7 +4053,7 @@ type TaskRestoreRequest struct {
 
 func (x *TaskRestoreRequest) Reset() {
 	*x = TaskRestoreRequest{}
-	mi := &file_core_wire_pb_lanyard_proto_msgTypes[54]
+	mi := &file_core_wire_pb_lanyard_proto_msgTypes[56]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3935,7 +4065,7 @@ func (x *TaskRestoreRequest) String() string {
 func (*TaskRestoreRequest) ProtoMessage() {}
 
 func (x *TaskRestoreRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_core_wire_pb_lanyard_proto_msgTypes[54]
+	mi := &file_core_wire_pb_lanyard_proto_msgTypes[56]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3948,7 +4078,7 @@ func (x *TaskRestoreRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TaskRestoreRequest.ProtoReflect.Descriptor instead.
 func (*TaskRestoreRequest) Descriptor() ([]byte, []int) {
-	return file_core_wire_pb_lanyard_proto_rawDescGZIP(), []int{54}
+	return file_core_wire_pb_lanyard_proto_rawDescGZIP(), []int{56}
 }
 
 func (x *TaskRestoreRequest) GetName() string {
@@ -4002,7 +4132,7 @@ type TaskRestoreResponse struct {
 
 func (x *TaskRestoreResponse) Reset() {
 	*x = TaskRestoreResponse{}
-	mi := &file_core_wire_pb_lanyard_proto_msgTypes[55]
+	mi := &file_core_wire_pb_lanyard_proto_msgTypes[57]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4014,7 +4144,7 @@ func (x *TaskRestoreResponse) String() string {
 func (*TaskRestoreResponse) ProtoMessage() {}
 
 func (x *TaskRestoreResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_core_wire_pb_lanyard_proto_msgTypes[55]
+	mi := &file_core_wire_pb_lanyard_proto_msgTypes[57]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4027,7 +4157,7 @@ func (x *TaskRestoreResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TaskRestoreResponse.ProtoReflect.Descriptor instead.
 func (*TaskRestoreResponse) Descriptor() ([]byte, []int) {
-	return file_core_wire_pb_lanyard_proto_rawDescGZIP(), []int{55}
+	return file_core_wire_pb_lanyard_proto_rawDescGZIP(), []int{57}
 }
 
 func (x *TaskRestoreResponse) GetTask() string {
@@ -4098,7 +4228,7 @@ type TaskRemoved struct {
 
 func (x *TaskRemoved) Reset() {
 	*x = TaskRemoved{}
-	mi := &file_core_wire_pb_lanyard_proto_msgTypes[56]
+	mi := &file_core_wire_pb_lanyard_proto_msgTypes[58]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4110,7 +4240,7 @@ func (x *TaskRemoved) String() string {
 func (*TaskRemoved) ProtoMessage() {}
 
 func (x *TaskRemoved) ProtoReflect() protoreflect.Message {
-	mi := &file_core_wire_pb_lanyard_proto_msgTypes[56]
+	mi := &file_core_wire_pb_lanyard_proto_msgTypes[58]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4123,7 +4253,7 @@ func (x *TaskRemoved) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TaskRemoved.ProtoReflect.Descriptor instead.
 func (*TaskRemoved) Descriptor() ([]byte, []int) {
-	return file_core_wire_pb_lanyard_proto_rawDescGZIP(), []int{56}
+	return file_core_wire_pb_lanyard_proto_rawDescGZIP(), []int{58}
 }
 
 func (x *TaskRemoved) GetName() string {
@@ -4149,7 +4279,7 @@ type TaskCursor struct {
 
 func (x *TaskCursor) Reset() {
 	*x = TaskCursor{}
-	mi := &file_core_wire_pb_lanyard_proto_msgTypes[57]
+	mi := &file_core_wire_pb_lanyard_proto_msgTypes[59]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4161,7 +4291,7 @@ func (x *TaskCursor) String() string {
 func (*TaskCursor) ProtoMessage() {}
 
 func (x *TaskCursor) ProtoReflect() protoreflect.Message {
-	mi := &file_core_wire_pb_lanyard_proto_msgTypes[57]
+	mi := &file_core_wire_pb_lanyard_proto_msgTypes[59]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4174,7 +4304,7 @@ func (x *TaskCursor) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TaskCursor.ProtoReflect.Descriptor instead.
 func (*TaskCursor) Descriptor() ([]byte, []int) {
-	return file_core_wire_pb_lanyard_proto_rawDescGZIP(), []int{57}
+	return file_core_wire_pb_lanyard_proto_rawDescGZIP(), []int{59}
 }
 
 func (x *TaskCursor) GetName() string {
@@ -4235,7 +4365,7 @@ type TaskHealth struct {
 
 func (x *TaskHealth) Reset() {
 	*x = TaskHealth{}
-	mi := &file_core_wire_pb_lanyard_proto_msgTypes[58]
+	mi := &file_core_wire_pb_lanyard_proto_msgTypes[60]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4247,7 +4377,7 @@ func (x *TaskHealth) String() string {
 func (*TaskHealth) ProtoMessage() {}
 
 func (x *TaskHealth) ProtoReflect() protoreflect.Message {
-	mi := &file_core_wire_pb_lanyard_proto_msgTypes[58]
+	mi := &file_core_wire_pb_lanyard_proto_msgTypes[60]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4260,7 +4390,7 @@ func (x *TaskHealth) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TaskHealth.ProtoReflect.Descriptor instead.
 func (*TaskHealth) Descriptor() ([]byte, []int) {
-	return file_core_wire_pb_lanyard_proto_rawDescGZIP(), []int{58}
+	return file_core_wire_pb_lanyard_proto_rawDescGZIP(), []int{60}
 }
 
 func (x *TaskHealth) GetCursor() *TaskCursor {
@@ -4359,7 +4489,7 @@ type TaskHealthRequest struct {
 
 func (x *TaskHealthRequest) Reset() {
 	*x = TaskHealthRequest{}
-	mi := &file_core_wire_pb_lanyard_proto_msgTypes[59]
+	mi := &file_core_wire_pb_lanyard_proto_msgTypes[61]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4371,7 +4501,7 @@ func (x *TaskHealthRequest) String() string {
 func (*TaskHealthRequest) ProtoMessage() {}
 
 func (x *TaskHealthRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_core_wire_pb_lanyard_proto_msgTypes[59]
+	mi := &file_core_wire_pb_lanyard_proto_msgTypes[61]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4384,7 +4514,7 @@ func (x *TaskHealthRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TaskHealthRequest.ProtoReflect.Descriptor instead.
 func (*TaskHealthRequest) Descriptor() ([]byte, []int) {
-	return file_core_wire_pb_lanyard_proto_rawDescGZIP(), []int{59}
+	return file_core_wire_pb_lanyard_proto_rawDescGZIP(), []int{61}
 }
 
 func (x *TaskHealthRequest) GetKnown() []*TaskCursor {
@@ -4405,7 +4535,7 @@ type TaskHealthResponse struct {
 
 func (x *TaskHealthResponse) Reset() {
 	*x = TaskHealthResponse{}
-	mi := &file_core_wire_pb_lanyard_proto_msgTypes[60]
+	mi := &file_core_wire_pb_lanyard_proto_msgTypes[62]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4417,7 +4547,7 @@ func (x *TaskHealthResponse) String() string {
 func (*TaskHealthResponse) ProtoMessage() {}
 
 func (x *TaskHealthResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_core_wire_pb_lanyard_proto_msgTypes[60]
+	mi := &file_core_wire_pb_lanyard_proto_msgTypes[62]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4430,7 +4560,7 @@ func (x *TaskHealthResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TaskHealthResponse.ProtoReflect.Descriptor instead.
 func (*TaskHealthResponse) Descriptor() ([]byte, []int) {
-	return file_core_wire_pb_lanyard_proto_rawDescGZIP(), []int{60}
+	return file_core_wire_pb_lanyard_proto_rawDescGZIP(), []int{62}
 }
 
 func (x *TaskHealthResponse) GetRemoved() []string {
@@ -4774,7 +4904,16 @@ const file_core_wire_pb_lanyard_proto_rawDesc = "" +
 	"\tdest_free\x18\x04 \x01(\x04R\bdestFree\x12\x1d\n" +
 	"\n" +
 	"dest_total\x18\x05 \x01(\x04R\tdestTotal\x12\x18\n" +
-	"\awarning\x18\x06 \x01(\tR\awarning\"C\n" +
+	"\awarning\x18\x06 \x01(\tR\awarning\"M\n" +
+	"\x1bTaskEstimateDeletionRequest\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12\x1a\n" +
+	"\bsnapshot\x18\x02 \x01(\tR\bsnapshot\"\xa4\x01\n" +
+	"\x1cTaskEstimateDeletionResponse\x12\x12\n" +
+	"\x04task\x18\x01 \x01(\tR\x04task\x12\x1a\n" +
+	"\bsnapshot\x18\x02 \x01(\tR\bsnapshot\x12\x14\n" +
+	"\x05frees\x18\x03 \x01(\x04R\x05frees\x12\x1b\n" +
+	"\town_files\x18\x04 \x01(\x03R\bownFiles\x12!\n" +
+	"\fshared_files\x18\x05 \x01(\x03R\vsharedFiles\"C\n" +
 	"\x11TaskVerifyRequest\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x1a\n" +
 	"\bsnapshot\x18\x02 \x01(\tR\bsnapshot\"\xa4\x01\n" +
@@ -4852,70 +4991,72 @@ func file_core_wire_pb_lanyard_proto_rawDescGZIP() []byte {
 }
 
 var file_core_wire_pb_lanyard_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_core_wire_pb_lanyard_proto_msgTypes = make([]protoimpl.MessageInfo, 61)
+var file_core_wire_pb_lanyard_proto_msgTypes = make([]protoimpl.MessageInfo, 63)
 var file_core_wire_pb_lanyard_proto_goTypes = []any{
-	(Role)(0),                          // 0: lanyard.v1.Role
-	(*KDFParams)(nil),                  // 1: lanyard.v1.KDFParams
-	(*Hello)(nil),                      // 2: lanyard.v1.Hello
-	(*Proof)(nil),                      // 3: lanyard.v1.Proof
-	(*Welcome)(nil),                    // 4: lanyard.v1.Welcome
-	(*Close)(nil),                      // 5: lanyard.v1.Close
-	(*Request)(nil),                    // 6: lanyard.v1.Request
-	(*Response)(nil),                   // 7: lanyard.v1.Response
-	(*Event)(nil),                      // 8: lanyard.v1.Event
-	(*Ping)(nil),                       // 9: lanyard.v1.Ping
-	(*StatusRequest)(nil),              // 10: lanyard.v1.StatusRequest
-	(*StatusResponse)(nil),             // 11: lanyard.v1.StatusResponse
-	(*Disk)(nil),                       // 12: lanyard.v1.Disk
-	(*LogTailRequest)(nil),             // 13: lanyard.v1.LogTailRequest
-	(*LogLine)(nil),                    // 14: lanyard.v1.LogLine
-	(*LogLines)(nil),                   // 15: lanyard.v1.LogLines
-	(*LogTailResponse)(nil),            // 16: lanyard.v1.LogTailResponse
-	(*MasterInfo)(nil),                 // 17: lanyard.v1.MasterInfo
-	(*ConsoleInfo)(nil),                // 18: lanyard.v1.ConsoleInfo
-	(*AgentSettings)(nil),              // 19: lanyard.v1.AgentSettings
-	(*SettingsGetRequest)(nil),         // 20: lanyard.v1.SettingsGetRequest
-	(*SettingsSetRequest)(nil),         // 21: lanyard.v1.SettingsSetRequest
-	(*SettingsSetResponse)(nil),        // 22: lanyard.v1.SettingsSetResponse
-	(*PasswordSetRequest)(nil),         // 23: lanyard.v1.PasswordSetRequest
-	(*PasswordSetResponse)(nil),        // 24: lanyard.v1.PasswordSetResponse
-	(*Retention)(nil),                  // 25: lanyard.v1.Retention
-	(*Task)(nil),                       // 26: lanyard.v1.Task
-	(*Progress)(nil),                   // 27: lanyard.v1.Progress
-	(*RunReport)(nil),                  // 28: lanyard.v1.RunReport
-	(*TaskInfo)(nil),                   // 29: lanyard.v1.TaskInfo
-	(*Snapshot)(nil),                   // 30: lanyard.v1.Snapshot
-	(*BrowseEntry)(nil),                // 31: lanyard.v1.BrowseEntry
-	(*VerifyProblem)(nil),              // 32: lanyard.v1.VerifyProblem
-	(*TaskPart)(nil),                   // 33: lanyard.v1.TaskPart
-	(*TaskListRequest)(nil),            // 34: lanyard.v1.TaskListRequest
-	(*TaskListResponse)(nil),           // 35: lanyard.v1.TaskListResponse
-	(*TaskGetRequest)(nil),             // 36: lanyard.v1.TaskGetRequest
-	(*TaskCheckRequest)(nil),           // 37: lanyard.v1.TaskCheckRequest
-	(*TaskCheckResponse)(nil),          // 38: lanyard.v1.TaskCheckResponse
-	(*TaskPutRequest)(nil),             // 39: lanyard.v1.TaskPutRequest
-	(*TaskPutResponse)(nil),            // 40: lanyard.v1.TaskPutResponse
-	(*TaskDeleteRequest)(nil),          // 41: lanyard.v1.TaskDeleteRequest
-	(*TaskDeleteResponse)(nil),         // 42: lanyard.v1.TaskDeleteResponse
-	(*TaskRunRequest)(nil),             // 43: lanyard.v1.TaskRunRequest
-	(*TaskRunResponse)(nil),            // 44: lanyard.v1.TaskRunResponse
-	(*TaskStopRequest)(nil),            // 45: lanyard.v1.TaskStopRequest
-	(*TaskStopResponse)(nil),           // 46: lanyard.v1.TaskStopResponse
-	(*TaskHistoryRequest)(nil),         // 47: lanyard.v1.TaskHistoryRequest
-	(*TaskSnapshotsRequest)(nil),       // 48: lanyard.v1.TaskSnapshotsRequest
-	(*TaskBrowseRequest)(nil),          // 49: lanyard.v1.TaskBrowseRequest
-	(*TaskBrowseResponse)(nil),         // 50: lanyard.v1.TaskBrowseResponse
-	(*TaskDeleteSnapshotRequest)(nil),  // 51: lanyard.v1.TaskDeleteSnapshotRequest
-	(*TaskDeleteSnapshotResponse)(nil), // 52: lanyard.v1.TaskDeleteSnapshotResponse
-	(*TaskVerifyRequest)(nil),          // 53: lanyard.v1.TaskVerifyRequest
-	(*TaskVerifyResponse)(nil),         // 54: lanyard.v1.TaskVerifyResponse
-	(*TaskRestoreRequest)(nil),         // 55: lanyard.v1.TaskRestoreRequest
-	(*TaskRestoreResponse)(nil),        // 56: lanyard.v1.TaskRestoreResponse
-	(*TaskRemoved)(nil),                // 57: lanyard.v1.TaskRemoved
-	(*TaskCursor)(nil),                 // 58: lanyard.v1.TaskCursor
-	(*TaskHealth)(nil),                 // 59: lanyard.v1.TaskHealth
-	(*TaskHealthRequest)(nil),          // 60: lanyard.v1.TaskHealthRequest
-	(*TaskHealthResponse)(nil),         // 61: lanyard.v1.TaskHealthResponse
+	(Role)(0),                            // 0: lanyard.v1.Role
+	(*KDFParams)(nil),                    // 1: lanyard.v1.KDFParams
+	(*Hello)(nil),                        // 2: lanyard.v1.Hello
+	(*Proof)(nil),                        // 3: lanyard.v1.Proof
+	(*Welcome)(nil),                      // 4: lanyard.v1.Welcome
+	(*Close)(nil),                        // 5: lanyard.v1.Close
+	(*Request)(nil),                      // 6: lanyard.v1.Request
+	(*Response)(nil),                     // 7: lanyard.v1.Response
+	(*Event)(nil),                        // 8: lanyard.v1.Event
+	(*Ping)(nil),                         // 9: lanyard.v1.Ping
+	(*StatusRequest)(nil),                // 10: lanyard.v1.StatusRequest
+	(*StatusResponse)(nil),               // 11: lanyard.v1.StatusResponse
+	(*Disk)(nil),                         // 12: lanyard.v1.Disk
+	(*LogTailRequest)(nil),               // 13: lanyard.v1.LogTailRequest
+	(*LogLine)(nil),                      // 14: lanyard.v1.LogLine
+	(*LogLines)(nil),                     // 15: lanyard.v1.LogLines
+	(*LogTailResponse)(nil),              // 16: lanyard.v1.LogTailResponse
+	(*MasterInfo)(nil),                   // 17: lanyard.v1.MasterInfo
+	(*ConsoleInfo)(nil),                  // 18: lanyard.v1.ConsoleInfo
+	(*AgentSettings)(nil),                // 19: lanyard.v1.AgentSettings
+	(*SettingsGetRequest)(nil),           // 20: lanyard.v1.SettingsGetRequest
+	(*SettingsSetRequest)(nil),           // 21: lanyard.v1.SettingsSetRequest
+	(*SettingsSetResponse)(nil),          // 22: lanyard.v1.SettingsSetResponse
+	(*PasswordSetRequest)(nil),           // 23: lanyard.v1.PasswordSetRequest
+	(*PasswordSetResponse)(nil),          // 24: lanyard.v1.PasswordSetResponse
+	(*Retention)(nil),                    // 25: lanyard.v1.Retention
+	(*Task)(nil),                         // 26: lanyard.v1.Task
+	(*Progress)(nil),                     // 27: lanyard.v1.Progress
+	(*RunReport)(nil),                    // 28: lanyard.v1.RunReport
+	(*TaskInfo)(nil),                     // 29: lanyard.v1.TaskInfo
+	(*Snapshot)(nil),                     // 30: lanyard.v1.Snapshot
+	(*BrowseEntry)(nil),                  // 31: lanyard.v1.BrowseEntry
+	(*VerifyProblem)(nil),                // 32: lanyard.v1.VerifyProblem
+	(*TaskPart)(nil),                     // 33: lanyard.v1.TaskPart
+	(*TaskListRequest)(nil),              // 34: lanyard.v1.TaskListRequest
+	(*TaskListResponse)(nil),             // 35: lanyard.v1.TaskListResponse
+	(*TaskGetRequest)(nil),               // 36: lanyard.v1.TaskGetRequest
+	(*TaskCheckRequest)(nil),             // 37: lanyard.v1.TaskCheckRequest
+	(*TaskCheckResponse)(nil),            // 38: lanyard.v1.TaskCheckResponse
+	(*TaskPutRequest)(nil),               // 39: lanyard.v1.TaskPutRequest
+	(*TaskPutResponse)(nil),              // 40: lanyard.v1.TaskPutResponse
+	(*TaskDeleteRequest)(nil),            // 41: lanyard.v1.TaskDeleteRequest
+	(*TaskDeleteResponse)(nil),           // 42: lanyard.v1.TaskDeleteResponse
+	(*TaskRunRequest)(nil),               // 43: lanyard.v1.TaskRunRequest
+	(*TaskRunResponse)(nil),              // 44: lanyard.v1.TaskRunResponse
+	(*TaskStopRequest)(nil),              // 45: lanyard.v1.TaskStopRequest
+	(*TaskStopResponse)(nil),             // 46: lanyard.v1.TaskStopResponse
+	(*TaskHistoryRequest)(nil),           // 47: lanyard.v1.TaskHistoryRequest
+	(*TaskSnapshotsRequest)(nil),         // 48: lanyard.v1.TaskSnapshotsRequest
+	(*TaskBrowseRequest)(nil),            // 49: lanyard.v1.TaskBrowseRequest
+	(*TaskBrowseResponse)(nil),           // 50: lanyard.v1.TaskBrowseResponse
+	(*TaskDeleteSnapshotRequest)(nil),    // 51: lanyard.v1.TaskDeleteSnapshotRequest
+	(*TaskDeleteSnapshotResponse)(nil),   // 52: lanyard.v1.TaskDeleteSnapshotResponse
+	(*TaskEstimateDeletionRequest)(nil),  // 53: lanyard.v1.TaskEstimateDeletionRequest
+	(*TaskEstimateDeletionResponse)(nil), // 54: lanyard.v1.TaskEstimateDeletionResponse
+	(*TaskVerifyRequest)(nil),            // 55: lanyard.v1.TaskVerifyRequest
+	(*TaskVerifyResponse)(nil),           // 56: lanyard.v1.TaskVerifyResponse
+	(*TaskRestoreRequest)(nil),           // 57: lanyard.v1.TaskRestoreRequest
+	(*TaskRestoreResponse)(nil),          // 58: lanyard.v1.TaskRestoreResponse
+	(*TaskRemoved)(nil),                  // 59: lanyard.v1.TaskRemoved
+	(*TaskCursor)(nil),                   // 60: lanyard.v1.TaskCursor
+	(*TaskHealth)(nil),                   // 61: lanyard.v1.TaskHealth
+	(*TaskHealthRequest)(nil),            // 62: lanyard.v1.TaskHealthRequest
+	(*TaskHealthResponse)(nil),           // 63: lanyard.v1.TaskHealthResponse
 }
 var file_core_wire_pb_lanyard_proto_depIdxs = []int32{
 	0,  // 0: lanyard.v1.Hello.role:type_name -> lanyard.v1.Role
@@ -4936,7 +5077,7 @@ var file_core_wire_pb_lanyard_proto_depIdxs = []int32{
 	30, // 15: lanyard.v1.TaskPart.snapshots:type_name -> lanyard.v1.Snapshot
 	31, // 16: lanyard.v1.TaskPart.entries:type_name -> lanyard.v1.BrowseEntry
 	32, // 17: lanyard.v1.TaskPart.problems:type_name -> lanyard.v1.VerifyProblem
-	59, // 18: lanyard.v1.TaskPart.health:type_name -> lanyard.v1.TaskHealth
+	61, // 18: lanyard.v1.TaskPart.health:type_name -> lanyard.v1.TaskHealth
 	26, // 19: lanyard.v1.TaskCheckRequest.task:type_name -> lanyard.v1.Task
 	26, // 20: lanyard.v1.TaskCheckResponse.normalized:type_name -> lanyard.v1.Task
 	26, // 21: lanyard.v1.TaskPutRequest.task:type_name -> lanyard.v1.Task
@@ -4944,9 +5085,9 @@ var file_core_wire_pb_lanyard_proto_depIdxs = []int32{
 	26, // 23: lanyard.v1.TaskDeleteResponse.removed:type_name -> lanyard.v1.Task
 	29, // 24: lanyard.v1.TaskRunResponse.info:type_name -> lanyard.v1.TaskInfo
 	28, // 25: lanyard.v1.TaskRunResponse.started:type_name -> lanyard.v1.RunReport
-	58, // 26: lanyard.v1.TaskHealth.cursor:type_name -> lanyard.v1.TaskCursor
+	60, // 26: lanyard.v1.TaskHealth.cursor:type_name -> lanyard.v1.TaskCursor
 	28, // 27: lanyard.v1.TaskHealth.last_run:type_name -> lanyard.v1.RunReport
-	58, // 28: lanyard.v1.TaskHealthRequest.known:type_name -> lanyard.v1.TaskCursor
+	60, // 28: lanyard.v1.TaskHealthRequest.known:type_name -> lanyard.v1.TaskCursor
 	29, // [29:29] is the sub-list for method output_type
 	29, // [29:29] is the sub-list for method input_type
 	29, // [29:29] is the sub-list for extension type_name
@@ -4966,7 +5107,7 @@ func file_core_wire_pb_lanyard_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_core_wire_pb_lanyard_proto_rawDesc), len(file_core_wire_pb_lanyard_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   61,
+			NumMessages:   63,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
