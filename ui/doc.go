@@ -23,7 +23,7 @@
 //	logtab.go           the Log tab: a live tail of the agent's log
 //	settingstab.go      the Settings tab: the agent's settings, edited remotely
 //	taskstab.go         the Tasks tab: backup tasks, run, stop, progress
-//	taskviews.go        a task's History and Snapshots, and Verify and Delete of a snapshot
+//	taskviews.go        a task's History and Snapshots, and Verify and Delete of a snapshot (with what it frees)
 //	taskdialog.go       the Task dialog: a backup task's definition, checked by the agent as it is typed,
 //	                    the destination's room, and creating it
 //	copydialog.go       Copy To…: a task of one server given to others, each one's result, optionally run

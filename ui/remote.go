@@ -36,6 +36,7 @@ type Remote interface {
 	VerifySnapshot(ctx context.Context, slave, name, snapshot string, onProgress func(backup.Status)) (backup.VerifyReport, error)
 	RestoreSnapshot(ctx context.Context, slave, name, snapshot string, opt backup.RestoreOptions, onProgress func(backup.Status)) (backup.RestoreReport, error)
 	DeleteSnapshot(ctx context.Context, slave, name, snapshot string) (backup.DeleteReport, error)
+	EstimateDeletion(ctx context.Context, slave, name, snapshot string) (backup.DeletionEstimate, error)
 	// CopyTask gives a slave's task to others (the Copy To dialog); done
 	// hears each one's result as it ends.
 	CopyTask(ctx context.Context, from, name string, to []string, opt master.CopyOptions, done func(master.CopyResult)) ([]master.CopyResult, error)

@@ -33,6 +33,7 @@ type fakeTasks struct {
 	copyErr  map[string]error // CopyTask's answer, by slave
 	delErr   error            // DeleteSnapshot's answer
 	delGate  chan struct{}    // when set, DeleteSnapshot waits for it to close
+	estErr   error            // EstimateDeletion's answer
 	subs     map[chan master.TaskEvent]struct{}
 }
 
@@ -206,6 +207,16 @@ func (f *fakeTasks) DeleteSnapshot(_ context.Context, _, task, snap string) (bac
 		return backup.DeleteReport{}, f.delErr
 	}
 	return backup.DeleteReport{Task: task, Snapshot: snap, Freed: 1 << 30, DestFree: 300 << 30, DestTotal: 2 << 40}, nil
+}
+
+func (f *fakeTasks) EstimateDeletion(_ context.Context, _, task, snap string) (backup.DeletionEstimate, error) {
+	f.record("estimate-deletion " + task + " " + snap)
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.estErr != nil {
+		return backup.DeletionEstimate{}, f.estErr
+	}
+	return backup.DeletionEstimate{Task: task, Snapshot: snap, Frees: 1 << 30, OwnFiles: 12, SharedFiles: 1198}, nil
 }
 
 // CopyTask copies to every slave but those in copyErr, which answer

@@ -2,6 +2,7 @@ package ui
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -16,6 +17,7 @@ import (
 
 	"github.com/lanyard/lanyard/core/backup"
 	"github.com/lanyard/lanyard/core/human"
+	"github.com/lanyard/lanyard/core/master"
 )
 
 // The History and Snapshots views of a task, and Verify: each reads from
@@ -330,8 +332,9 @@ func askDeleteSnapshot(win fyne.Window, r runner, rm Remote, slave, task, id str
 	}
 	l := widget.NewLabel(text)
 	l.Wrapping = fyne.TextWrapWord
+	frees, stopEstimate := estimateDeletion(r, rm, slave, task, id)
 	answered := false
-	d, _ := askDialogThen(win, "Delete snapshot", l, "Delete Snapshot", theme.DeleteIcon(), widget.DangerImportance, func() bool {
+	d, _ := askDialogThen(win, "Delete snapshot", container.NewVBox(l, frees), "Delete Snapshot", theme.DeleteIcon(), widget.DangerImportance, func() bool {
 		answered = true
 		started()
 		r.spawn(func(ctx context.Context) {
@@ -349,12 +352,41 @@ func askDeleteSnapshot(win fyne.Window, r runner, rm Remote, slave, task, id str
 		})
 		return true
 	}, func() {
+		stopEstimate()
 		if !answered {
 			done(nil)
 		}
 	})
 	d.Resize(fyne.NewSize(520, 0))
 	d.Show()
+}
+
+// estimateDeletion is a line that says how much room deleting snapshot
+// id would free, once the agent has measured it (it reads the whole
+// snapshot; stop ends that, as the question closes). An agent too old to
+// measure leaves the line empty.
+func estimateDeletion(r runner, rm Remote, slave, task, id string) (line *widget.Label, stop func()) {
+	line = widget.NewLabel("Measuring how much room deleting it frees…")
+	line.Wrapping = fyne.TextWrapWord
+	line.Importance = widget.LowImportance
+	ctx, stop := context.WithCancel(context.Background())
+	r.spawn(func(wctx context.Context) {
+		defer context.AfterFunc(wctx, stop)() // the window closing stops it too
+		est, err := rm.EstimateDeletion(ctx, slave, task, id)
+		r.do(func() {
+			switch {
+			case ctx.Err() != nil:
+			case errors.Is(err, master.ErrNotSupported):
+				line.Hide()
+			case err != nil:
+				line.SetText("How much room deleting it frees is not known: " + err.Error())
+			default:
+				line.Importance = widget.MediumImportance
+				line.SetText("Deleting it " + est.Effect() + ".")
+			}
+		})
+	})
+	return line, stop
 }
 
 // progressDialog shows a long operation's progress with Cancel.

@@ -2,12 +2,15 @@ package ui
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/widget"
+
+	"github.com/lanyard/lanyard/core/master"
 )
 
 // tableIn is the table in o (a dialog, say).
@@ -130,6 +133,11 @@ func TestASnapshotIsDeletedFromTheSnapshotsViewAfterAQuestion(t *testing.T) {
 		strings.Contains(got, "only snapshot") {
 		t.Fatalf("the question:\n%s", got)
 	}
+	// How much room it frees, once the agent has measured it.
+	q.runUntil(t, "the estimate in the question", func() bool {
+		return strings.Contains(labelsIn(mw.win), "Deleting it would free about 1.0 GiB "+
+			"(12 files of its own; 1,198 files it shares with other snapshots stay with them).")
+	})
 	pressKey(mw.win, fyne.KeyEscape)
 	if mw.win.Canvas().Overlays().Top() != view || fr.fakeTasks.taskCalls("delete-snapshot") != 0 {
 		t.Fatalf("Escape did not cancel the question (%d deletions)", fr.fakeTasks.taskCalls("delete-snapshot"))
@@ -163,12 +171,28 @@ func TestASnapshotIsDeletedFromTheSnapshotsViewAfterAQuestion(t *testing.T) {
 	if got := labelsIn(mw.win); !strings.Contains(got, "Snapshot 2026-03-12T020000Z of task documents deleted, freeing 1.0 GiB; the destination has 300.0 GiB free of 2.0 TiB.") {
 		t.Errorf("after the deletion the view says:\n%s", got)
 	}
-	// The last one left: the question says so.
+	// The last one left: the question says so. An agent that cannot
+	// measure leaves the estimate out; one that fails to says why.
+	fr.fakeTasks.mu.Lock()
+	fr.fakeTasks.estErr = fmt.Errorf("FS01: estimating what a deletion frees is %w", master.ErrNotSupported)
+	fr.fakeTasks.mu.Unlock()
 	snaps.Select(widget.TableCellID{Row: 0, Col: 0})
 	tapButton(t, mw.win, taskDelSnap+"…")
 	if got := labelsIn(mw.win); !strings.Contains(got, "It is the only snapshot of documents: nothing is left to restore from until its next run.") {
 		t.Errorf("the question about the last snapshot:\n%s", got)
 	}
+	q.runUntil(t, "the estimate line hidden", func() bool { return !strings.Contains(labelsIn(mw.win), "Measuring how much room") })
+	if got := labelsIn(mw.win); strings.Contains(got, "would free") || strings.Contains(got, "not known") {
+		t.Errorf("on an agent that cannot measure the question says:\n%s", got)
+	}
+	tapButton(t, mw.win, "Cancel")
+	fr.fakeTasks.mu.Lock()
+	fr.fakeTasks.estErr = errors.New("FS01 answered: cannot measure snapshot 2026-03-13T020000Z of task documents: permission denied")
+	fr.fakeTasks.mu.Unlock()
+	tapButton(t, mw.win, taskDelSnap+"…")
+	q.runUntil(t, "the failed estimate said", func() bool {
+		return strings.Contains(labelsIn(mw.win), "How much room deleting it frees is not known: FS01 answered: cannot measure snapshot")
+	})
 	tapButton(t, mw.win, "Cancel")
 	tapButton(t, mw.win, "Close")
 }

@@ -117,7 +117,13 @@ type DeletionEstimate struct {
 
 // Describe says what deleting the snapshot would free, in one line.
 func (d DeletionEstimate) Describe() string {
-	line := fmt.Sprintf("deleting snapshot %s of task %s would free about %s", d.Snapshot, d.Task, human.Bytes(int64(d.Frees)))
+	return fmt.Sprintf("deleting snapshot %s of task %s %s", d.Snapshot, d.Task, d.Effect())
+}
+
+// Effect is Describe without naming the snapshot, for where it is named
+// already: "would free about 3.1 GiB (…)".
+func (d DeletionEstimate) Effect() string {
+	line := "would free about " + human.Bytes(int64(d.Frees))
 	switch {
 	case d.SharedFiles == 0:
 		return line + fmt.Sprintf(" (%s files, none shared with another snapshot)", human.Count(d.OwnFiles))
