@@ -6,11 +6,9 @@ import (
 	"context"
 	"errors"
 	"io"
-	"os"
 	"path/filepath"
 	"strings"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 
@@ -25,10 +23,7 @@ import (
 // deleted waits for the deletion, then starts; a run asked for meanwhile
 // is refused. Neither leaves a failed run in the history.
 //
-// The deletion is held where it reads the task folder's owner file,
-// made a named pipe for the test: the deletion's read waits for the
-// test to write the file's content. Once the deletion has the pipe
-// open, the real file is back in its place for everything else.
+// The deletion is held where it reads the task folder's owner file.
 func TestAScheduledRunWaitsForADeletionOfItsTask(t *testing.T) {
 	db := initializedDB(t)
 	src, dest := backupDirs(t)
@@ -57,13 +52,13 @@ func TestAScheduledRunWaitsForADeletionOfItsTask(t *testing.T) {
 		t.Fatalf("the first run: %+v", first)
 	}
 
-	release := holdAtOwnerFile(t, filepath.Join(dest, "docs"))
+	hold := testkit.HoldTaskFolder(t, filepath.Join(dest, "docs"))
 	deleted := make(chan error, 1)
 	go func() {
 		_, err := tasks.DeleteSnapshot(ctx, "docs", first.Snapshot)
 		deleted <- err
 	}()
-	release.waitHeld(t, deleted)
+	hold.WaitHeld(t, deleted)
 
 	if _, err := tasks.Run(ctx, "docs", "manual"); !errors.Is(err, backup.ErrBusy) || !strings.Contains(err.Error(), "busy deleting a snapshot") {
 		t.Fatalf("a run asked for during the deletion: %v", err)
@@ -87,7 +82,7 @@ func TestAScheduledRunWaitsForADeletionOfItsTask(t *testing.T) {
 		t.Fatalf("the history during the deletion: %+v %v", hist, err)
 	}
 
-	release.let()
+	hold.Let()
 	if err := <-deleted; err != nil {
 		t.Fatal(err)
 	}
@@ -115,64 +110,4 @@ func TestAScheduledRunWaitsForADeletionOfItsTask(t *testing.T) {
 			t.Fatalf("a run in the history: %+v", r)
 		}
 	}
-}
-
-// ownerHold holds whatever reads a task folder's owner file.
-type ownerHold struct {
-	path, aside string
-	content     []byte
-	opened      chan *os.File
-	w           *os.File
-}
-
-// holdAtOwnerFile makes the owner file in dir a named pipe: a reader of
-// it waits until let.
-func holdAtOwnerFile(t *testing.T, dir string) *ownerHold {
-	t.Helper()
-	o := &ownerHold{path: filepath.Join(dir, ".lanyard-owner"), opened: make(chan *os.File, 1)}
-	o.aside = o.path + ".test"
-	var err error
-	if o.content, err = os.ReadFile(o.path); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Rename(o.path, o.aside); err != nil {
-		t.Fatal(err)
-	}
-	if err := syscall.Mkfifo(o.path, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	go func() {
-		w, err := os.OpenFile(o.path, os.O_WRONLY, 0) // returns once a reader opened the pipe
-		if err != nil {
-			w = nil
-		}
-		o.opened <- w
-	}()
-	return o
-}
-
-// waitHeld waits until a reader is held at the pipe, then puts the
-// owner file back for every other reader; done ending first (the reader
-// never came) fails the test.
-func (o *ownerHold) waitHeld(t *testing.T, done <-chan error) {
-	t.Helper()
-	select {
-	case o.w = <-o.opened:
-		if o.w == nil {
-			t.Fatal("the named pipe could not be opened")
-		}
-		if err := os.Rename(o.aside, o.path); err != nil {
-			t.Fatal(err)
-		}
-	case err := <-done:
-		t.Fatalf("ended before reading the owner file: %v", err)
-	case <-time.After(10 * time.Second):
-		t.Fatal("nothing read the owner file within 10 s")
-	}
-}
-
-// let hands the held reader the owner file's content.
-func (o *ownerHold) let() {
-	_, _ = o.w.Write(o.content)
-	_ = o.w.Close()
 }

@@ -29,7 +29,7 @@ const nextRunsShown = 5
 
 // taskError turns a task manager's error into the console's words and
 // code: the request's fault is bad_request, an edit of an older version
-// conflict.
+// conflict, a task busy running or deleting task_busy.
 func taskError(err error) error {
 	switch {
 	case err == nil:
@@ -39,9 +39,8 @@ func taskError(err error) error {
 	case IsUsage(err), errors.Is(err, backup.ErrInvalid), errors.Is(err, ErrUnknownTask):
 		return &link.RequestError{Code: wire.ErrBadRequest, Message: err.Error()}
 	}
-	var busy *backup.BusyError
-	if errors.As(err, &busy) {
-		return &link.RequestError{Code: wire.ErrBadRequest, Message: err.Error()}
+	if errors.Is(err, backup.ErrBusy) {
+		return &link.RequestError{Code: wire.ErrTaskBusy, Message: err.Error()}
 	}
 	return err
 }

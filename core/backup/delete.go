@@ -54,9 +54,9 @@ func (d DeleteReport) Describe() string {
 // "latest" is refused, a deletion names what it deletes) of task t,
 // written by o. It refuses while t runs or another deletion of t is on
 // its way (a *BusyError: a run links its new snapshot to the last one),
-// while a restore or verify reads the snapshot, and in a folder another
-// server claimed (ErrOtherOwner). ctx bounds reading the destination's
-// free space.
+// while a restore or verify reads the snapshot (ErrBusy too: not now),
+// and in a folder another server claimed (ErrOtherOwner). ctx bounds
+// reading the destination's free space.
 func (e *Engine) DeleteSnapshot(ctx context.Context, t Task, id string, o Owner) (DeleteReport, error) {
 	rep := DeleteReport{Task: t.Name, Snapshot: id}
 	if err := namedForDeletion(t, id); err != nil {
@@ -76,7 +76,7 @@ func (e *Engine) DeleteSnapshot(ctx context.Context, t Task, id string, o Owner)
 	}
 	rep.Snapshot = snap.ID
 	if e.beingRead(snap.Path) {
-		return rep, invalidf("a restore or verify is reading snapshot %s of task %s: delete it once that has finished", snap.ID, t.Name)
+		return rep, busyf("a restore or verify is reading snapshot %s of task %s: delete it once that has finished", snap.ID, t.Name)
 	}
 	before, _ := e.opts.space(ctx, t.Destination)
 	removeStale(e.log, TaskDir(t.Destination, t.Name)) // what a deletion killed midway left is room too

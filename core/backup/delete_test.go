@@ -153,8 +153,8 @@ func TestADeletionIsRefusedWhileTheSnapshotOrTheTaskIsBusy(t *testing.T) {
 		verified <- err
 	}()
 	<-reading
-	if _, err := e.DeleteSnapshot(context.Background(), f.task, snap.ID, backup.Owner{}); !errors.Is(err, backup.ErrInvalid) ||
-		!strings.Contains(err.Error(), "delete it once that has finished") {
+	if _, err := e.DeleteSnapshot(context.Background(), f.task, snap.ID, backup.Owner{}); !errors.Is(err, backup.ErrBusy) ||
+		errors.Is(err, backup.ErrInvalid) || !strings.Contains(err.Error(), "delete it once that has finished") {
 		t.Fatalf("while it is verified: %v", err)
 	}
 	close(release)

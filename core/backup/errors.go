@@ -65,11 +65,21 @@ func clock(t time.Time) string {
 	return t.Format("2006-01-02 15:04")
 }
 
-// ErrBusy matches a *BusyError.
+// ErrBusy matches a *BusyError, and every other refusal for now that
+// may succeed once something under way ends (busyf).
 var ErrBusy = errors.New("already running")
 
 // Is makes errors.Is(err, ErrBusy) true.
 func (e *BusyError) Is(target error) bool { return target == ErrBusy }
+
+// busyf is a refusal for now, not a mistake in what was asked: errors.Is
+// finds ErrBusy in it.
+func busyf(format string, args ...any) error { return &busyNow{fmt.Sprintf(format, args...)} }
+
+type busyNow struct{ msg string }
+
+func (e *busyNow) Error() string        { return e.msg }
+func (e *busyNow) Is(target error) bool { return target == ErrBusy }
 
 // errStopped is the cause of a run cancelled by Stop.
 var errStopped = errors.New("stopped on request")

@@ -13,6 +13,7 @@ import (
 
 	"github.com/lanyard/lanyard/core/agent"
 	"github.com/lanyard/lanyard/core/auth"
+	"github.com/lanyard/lanyard/core/backup"
 	"github.com/lanyard/lanyard/core/human"
 	"github.com/lanyard/lanyard/core/link"
 	"github.com/lanyard/lanyard/core/store"
@@ -199,10 +200,14 @@ func (e *AgentError) Error() string {
 }
 
 // Unwrap lets errors.Is(err, agent.ErrConflict) find an edit refused
-// because another console saved first.
+// because another console saved first, and errors.Is(err,
+// backup.ErrBusy) a run or deletion refused for a busy task.
 func (e *AgentError) Unwrap() error {
-	if e.Code == wire.ErrConflict {
+	switch e.Code {
+	case wire.ErrConflict:
 		return agent.ErrConflict
+	case wire.ErrTaskBusy:
+		return backup.ErrBusy
 	}
 	return nil
 }

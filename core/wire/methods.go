@@ -43,6 +43,15 @@ const (
 	EventResync = "resync"
 )
 
-// ErrConflict answers a save or removal made against an older version of
-// a task: another console changed it meanwhile.
-const ErrConflict = "conflict"
+// Task response error codes.
+const (
+	// ErrConflict answers a save or removal made against an older
+	// version of a task: another console changed it meanwhile.
+	ErrConflict = "conflict"
+	// ErrTaskBusy answers a run or deletion refused because the task
+	// runs, or a snapshot of it is being deleted: nothing was wrong with
+	// the request, and it may succeed once that ends. (A console older
+	// than it shows it as the agent's words, as it does any code it does
+	// not know.)
+	ErrTaskBusy = "task_busy"
+)
