@@ -398,8 +398,7 @@ func (a *Agent) handleTaskDeleteSnapshot(ctx context.Context, _ *link.Link, body
 	if err != nil {
 		return nil, taskError(err)
 	}
-	return &pb.TaskDeleteSnapshotResponse{Task: dr.Task, Snapshot: dr.Snapshot, Freed: dr.Freed, DestFree: dr.DestFree,
-		DestTotal: dr.DestTotal, Warning: cutText(dr.Warning)}, nil
+	return DeleteReportToPB(dr), nil
 }
 
 func (a *Agent) handleTaskEstimateDeletion(ctx context.Context, _ *link.Link, body []byte) (proto.Message, error) {
@@ -479,6 +478,8 @@ func (a *Agent) pushTaskEvents(ctx context.Context) {
 			a.pushAll(wire.EventTaskChanged, trimInfo(InfoToPB(*ev.Info)), "changed/"+key)
 		case ev.Kind == EventRemoved:
 			a.pushAll(wire.EventTaskRemoved, &pb.TaskRemoved{Name: ev.Task}, "")
+		case ev.Kind == EventDeleted && ev.Deleted != nil:
+			a.pushAll(wire.EventSnapshotDeleted, DeleteReportToPB(*ev.Deleted), "")
 		default:
 			a.log.Debugf("task event %q not pushed", fmt.Sprint(ev.Kind))
 		}

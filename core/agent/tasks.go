@@ -99,6 +99,7 @@ const (
 	EventFinished = "finished" // Report
 	EventChanged  = "changed"  // Info: added or edited
 	EventRemoved  = "removed"
+	EventDeleted  = "deleted" // Deleted: a snapshot deleted by hand
 )
 
 // TaskEvent is what subscribers hear.
@@ -108,6 +109,9 @@ type TaskEvent struct {
 	Status *backup.Status `json:"status,omitempty"`
 	Report *backup.Report `json:"report,omitempty"`
 	Info   *TaskInfo      `json:"info,omitempty"`
+	// Deleted is what a deletion of a snapshot by hand did: the room it
+	// left, for every console's backup health.
+	Deleted *backup.DeleteReport `json:"deleted,omitempty"`
 	// Seq is the run's record in the task's history (started, finished).
 	Seq uint64 `json:"seq,omitempty"`
 }
@@ -807,6 +811,7 @@ func (t *Tasks) DeleteSnapshot(ctx context.Context, name, snapshot string) (back
 	} else {
 		log.Info(rep.Describe())
 	}
+	t.emit(TaskEvent{Kind: EventDeleted, Task: task.Name, Deleted: &rep})
 	return rep, nil
 }
 

@@ -77,6 +77,21 @@ func ReportFromPB(m *pb.RunReport) backup.Report {
 		WarningCount: int(m.GetWarningCount()), Removed: m.GetRemoved(), DestFree: m.GetDestFree(), DestTotal: m.GetDestTotal()}
 }
 
+// DeleteReportToPB is what deleting a snapshot did, on the wire (the
+// answer to the deletion, and the event every console hears); the
+// agent's words are cut.
+func DeleteReportToPB(d backup.DeleteReport) *pb.TaskDeleteSnapshotResponse {
+	return &pb.TaskDeleteSnapshotResponse{Task: d.Task, Snapshot: d.Snapshot, Freed: d.Freed, DestFree: d.DestFree,
+		DestTotal: d.DestTotal, Warning: cutText(d.Warning)}
+}
+
+// DeleteReportFromPB reads what deleting a snapshot did off the wire;
+// the console quotes and cuts its words before it shows them.
+func DeleteReportFromPB(m *pb.TaskDeleteSnapshotResponse) backup.DeleteReport {
+	return backup.DeleteReport{Task: m.GetTask(), Snapshot: m.GetSnapshot(), Freed: m.GetFreed(), DestFree: m.GetDestFree(),
+		DestTotal: m.GetDestTotal(), Warning: m.GetWarning()}
+}
+
 // InfoToPB is a task with its state on the wire.
 func InfoToPB(i TaskInfo) *pb.TaskInfo {
 	out := &pb.TaskInfo{Task: TaskToPB(i.Task), Running: i.Running, LastSuccessUnixNano: nanos(i.LastSuccess),

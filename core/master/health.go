@@ -373,6 +373,8 @@ func (m *Master) healthEvent(l *link.Link, ev TaskEvent, body []byte) {
 			Schedule: i.Task.Schedule, OverdueAfter: time.Duration(i.OverdueAfter), NextRun: i.NextRun})
 	case agent.EventRemoved:
 		m.health.Removed(id, ev.Slave, ev.Task)
+	case agent.EventDeleted:
+		m.health.Room(id, ev.Slave, ev.Task, ev.Deleted.DestFree, ev.Deleted.DestTotal)
 	case TaskEventResync:
 		known = false
 	}

@@ -93,6 +93,14 @@ func (m *Master) remoteEvent(l *link.Link, typ string, body []byte) {
 			return
 		}
 		ev.Kind, ev.Task = agent.EventRemoved, r.Name
+	case wire.EventSnapshotDeleted:
+		var r pb.TaskDeleteSnapshotResponse
+		if proto.Unmarshal(body, &r) != nil {
+			return
+		}
+		dr := agent.DeleteReportFromPB(&r)
+		dr.Warning = wire.PlainUpTo(dr.Warning, maxAgentText)
+		ev.Kind, ev.Task, ev.Deleted = agent.EventDeleted, dr.Task, &dr
 	case wire.EventResync:
 		ev.Kind = TaskEventResync
 	default:
@@ -127,6 +135,8 @@ func (m *Master) logTaskEvent(ev TaskEvent) {
 		}
 	case agent.EventChanged, agent.EventRemoved:
 		e.WithField("event", "task_"+ev.Kind).Infof("%s: task %s %s", ev.Slave, ev.Task, ev.Kind)
+	case agent.EventDeleted:
+		e.WithField("event", "snapshot_deleted").Infof("%s: %s", ev.Slave, ev.Deleted.Describe())
 	}
 }
 
@@ -434,9 +444,10 @@ func (m *Master) VerifySnapshot(ctx context.Context, slave, name, snapshot strin
 
 // DeleteSnapshot deletes one snapshot of the task on the slave (by its
 // ID), to make room on its destination at once. A big snapshot takes a
-// while to delete: the audit has it as started before it is sent. The destination's room
-// afterwards goes into this console's backup health, so that a nearly
-// full destination is seen to have room again before the next run.
+// while to delete: the audit has it as started before it is sent. The
+// agent tells every console what the deletion did (EventDeleted), so
+// that the room it left goes into each one's backup health at once, and
+// a nearly full destination is seen to have room before the next run.
 func (m *Master) DeleteSnapshot(ctx context.Context, slave, name, snapshot string) (backup.DeleteReport, error) {
 	var out backup.DeleteReport
 	err := m.run(ctx, slave, command{what: "task delete-snapshot " + name + " " + snapshot, feature: "deleting a snapshot", audit: true, long: true}, func(l *link.Link) error {
@@ -444,21 +455,10 @@ func (m *Master) DeleteSnapshot(ctx context.Context, slave, name, snapshot strin
 		if err := l.Request(ctx, wire.MethodTaskDeleteSnapshot, &pb.TaskDeleteSnapshotRequest{Name: name, Snapshot: snapshot}, &resp); err != nil {
 			return err
 		}
-		out = backup.DeleteReport{Task: resp.Task, Snapshot: resp.Snapshot, Freed: resp.Freed, DestFree: resp.DestFree,
-			DestTotal: resp.DestTotal, Warning: wire.PlainUpTo(resp.Warning, maxAgentText)}
+		out = agent.DeleteReportFromPB(&resp)
+		out.Warning = wire.PlainUpTo(out.Warning, maxAgentText)
 		return nil
 	})
-	if err == nil && m.health != nil {
-		var id, display string
-		m.mu.Lock()
-		if s := m.byName[strings.ToLower(slave)]; s != nil {
-			id, display = s.entry.ID, s.entry.Name
-		}
-		m.mu.Unlock()
-		if id != "" {
-			m.health.Room(id, display, out.Task, out.DestFree, out.DestTotal)
-		}
-	}
 	return out, err
 }
 

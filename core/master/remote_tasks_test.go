@@ -13,6 +13,7 @@ import (
 	"github.com/lanyard/lanyard/core/backup"
 	"github.com/lanyard/lanyard/core/store"
 	"github.com/lanyard/lanyard/core/wire"
+	"github.com/lanyard/lanyard/internal/testkit"
 )
 
 // sourceTree is a folder with n files and an empty destination beside it.
@@ -163,15 +164,25 @@ func waitTaskEvent(t *testing.T, events <-chan TaskEvent, ok func(TaskEvent) boo
 }
 
 // A snapshot deleted from the console is gone on the agent, audited, and
-// the destination's room it left is in this console's backup health at
-// once, not only after the next run.
+// the destination's room it left is in the backup health of this console
+// and of every other one linked to the server at once, not only after
+// the next run.
 func TestASnapshotDeletedFromTheConsoleLeavesItsRoomInTheHealth(t *testing.T) {
 	a := startAgentWith(t, "FS01", "pw-one", false, nil)
-	c := startConsole(t, false, nil)
-	if _, err := c.AddSlave(SlaveSpec{Name: "FS01", Direction: store.Outbound, Address: a.ListenAddr(), Password: []byte("pw-one")}); err != nil {
-		t.Fatal(err)
+	otherLog := testkit.NewLogWatch()
+	c, other := startConsole(t, false, nil), startConsoleWith(t, false, nil, func(cfg *Config) {
+		l, _ := testkit.Logger()
+		l.AddHook(otherLog)
+		cfg.Logger = l
+	})
+	for _, c := range []*console{c, other} {
+		if _, err := c.AddSlave(SlaveSpec{Name: "FS01", Direction: store.Outbound, Address: a.ListenAddr(), Password: []byte("pw-one")}); err != nil {
+			t.Fatal(err)
+		}
+		c.waitState(t, "FS01", StateConnected)
 	}
-	c.waitState(t, "FS01", StateConnected)
+	watchOther, unwatch := other.WatchTasks(64)
+	defer unwatch()
 	ctx := context.Background()
 	src, dest := sourceTree(t, 3)
 	if _, _, err := c.PutTask(ctx, "FS01", backup.Task{Name: "docs", Sources: []string{src}, Destination: dest, Schedule: "manual"}, agent.PutOptions{}); err != nil {
@@ -205,8 +216,17 @@ func TestASnapshotDeletedFromTheConsoleLeavesItsRoomInTheHealth(t *testing.T) {
 	if err != nil || len(snaps) != 1 || snaps[0].ID == first.Snapshot {
 		t.Fatalf("snapshots after: %+v, %v", snaps, err)
 	}
-	rowsOf(t, c, "the room after the deletion", func(r map[string]BackupRow) bool {
-		return r["docs"].Dest.Free == dr.DestFree && r["docs"].Dest.Total == dr.DestTotal
+	for _, c := range []*console{c, other} {
+		rowsOf(t, c, "the room after the deletion", func(r map[string]BackupRow) bool {
+			return r["docs"].Dest.Free == dr.DestFree && r["docs"].Dest.Total == dr.DestTotal
+		})
+	}
+	ev := waitTaskEvent(t, watchOther, func(e TaskEvent) bool { return e.Kind == agent.EventDeleted })
+	if ev.Slave != "FS01" || ev.Task != "docs" || *ev.Deleted != dr {
+		t.Fatalf("the other console heard %+v (%+v), want %+v", ev, ev.Deleted, dr)
+	}
+	otherLog.Wait(t, 0, "the deletion in the other console's log", func(l testkit.Logged) bool {
+		return l.Event == "snapshot_deleted" && strings.HasPrefix(l.Message, "FS01: snapshot "+first.Snapshot+" of task docs deleted")
 	})
 	// A check of a tighter retention says what the next run would remove.
 	check, err := c.CheckTask(ctx, "FS01", backup.Task{Name: "docs", Sources: []string{src}, Destination: dest, Schedule: "manual",

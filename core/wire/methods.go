@@ -38,6 +38,10 @@ const (
 	EventRunFinished  = "run.finished"  // RunReport
 	EventTaskChanged  = "task.changed"  // TaskInfo: added or edited
 	EventTaskRemoved  = "task.removed"  // TaskRemoved
+	// EventSnapshotDeleted: TaskDeleteSnapshotResponse, a snapshot
+	// deleted by hand (from any console, or the agent's command line)
+	// and the room it left.
+	EventSnapshotDeleted = "snapshot.deleted"
 	// EventResync: events for this console were dropped (it did not keep
 	// up); it should read again what it shows. No body.
 	EventResync = "resync"
