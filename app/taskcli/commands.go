@@ -66,6 +66,15 @@ func (e *Env) examples(lines ...string) string {
 	return strings.Join(lines, "\n")
 }
 
+// printDescribed prints what a command did: its JSON, or its one line.
+func (e *Env) printDescribed(asJSON bool, v interface{ Describe() string }) error {
+	if asJSON {
+		return PrintJSON(e.Stdout, v)
+	}
+	_, err := fmt.Fprintln(e.Stdout, v.Describe())
+	return err
+}
+
 // path reads a path given on the command line.
 func (e *Env) path(flag, p string) (string, error) {
 	if e.RemotePaths {
@@ -783,28 +792,20 @@ it shares. It reads the whole snapshot, which takes a while on a big one.`,
 		Args:    cmdline.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			targs := agent.TaskArgs{Name: args[0], Snapshot: args[1]}
-			if dryRun {
-				ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
-				defer stop()
-				res, err := e.Do(ctx, agent.OpTaskEstimateDeletion, targs, nil, true)
+			if !dryRun {
+				res, err := e.Do(cmd.Context(), agent.OpTaskDeleteSnapshot, targs, nil, true)
 				if err != nil {
 					return err
 				}
-				if asJSON {
-					return PrintJSON(e.Stdout, res.Estimate)
-				}
-				fmt.Fprintln(e.Stdout, res.Estimate.Describe())
-				return nil
+				return e.printDescribed(asJSON, res.Deleted)
 			}
-			res, err := e.Do(cmd.Context(), agent.OpTaskDeleteSnapshot, targs, nil, true)
+			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM) // Ctrl+C stops the measuring
+			defer stop()
+			res, err := e.Do(ctx, agent.OpTaskEstimateDeletion, targs, nil, true)
 			if err != nil {
 				return err
 			}
-			if asJSON {
-				return PrintJSON(e.Stdout, res.Deleted)
-			}
-			fmt.Fprintln(e.Stdout, res.Deleted.Describe())
-			return nil
+			return e.printDescribed(asJSON, res.Estimate)
 		},
 	}
 	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "delete nothing: say how much room deleting it would free")
