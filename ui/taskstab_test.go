@@ -30,10 +30,11 @@ type fakeTasks struct {
 	putGate  chan struct{}                   // when set, PutTask waits for it to close
 	tree     map[string][]backup.BrowseEntry // folder → entries
 	restored []backup.RestoreOptions
-	copyErr  map[string]error // CopyTask's answer, by slave
-	delErr   error            // DeleteSnapshot's answer
-	delGate  chan struct{}    // when set, DeleteSnapshot waits for it to close
-	estErr   error            // EstimateDeletion's answer
+	copyErr  map[string]error      // CopyTask's answer, by slave
+	delErr   error                 // DeleteSnapshot's answer
+	delGate  chan struct{}         // when set, DeleteSnapshot waits for it to close
+	estErr   error                 // EstimateDeletion's answer
+	snapList []backup.SnapshotInfo // when set, TaskSnapshots' answer
 	subs     map[chan master.TaskEvent]struct{}
 }
 
@@ -165,6 +166,11 @@ func (f *fakeTasks) TaskHistory(_ context.Context, _, name string, _ int) ([]bac
 }
 
 func (f *fakeTasks) TaskSnapshots(_ context.Context, _, name string) ([]backup.SnapshotInfo, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.snapList != nil {
+		return f.snapList, nil
+	}
 	return []backup.SnapshotInfo{
 		{ID: "2026-03-12T020000Z", Time: fixedNow.Add(-61 * time.Hour), Result: backup.ResultCompleted, Files: 1204, Bytes: 3 << 30},
 		{ID: "2026-03-13T020000Z", Time: fixedNow.Add(-37 * time.Hour), Result: backup.ResultCompleted, Files: 1210, Bytes: 3 << 30,

@@ -15,6 +15,7 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
+	"github.com/lanyard/lanyard/core/agent"
 	"github.com/lanyard/lanyard/core/backup"
 	"github.com/lanyard/lanyard/core/human"
 	"github.com/lanyard/lanyard/core/master"
@@ -177,9 +178,11 @@ type snapshotsView struct {
 
 	snaps    []backup.SnapshotInfo
 	rows     [][]string
-	selected int // -1: none
+	selected int  // -1: none
+	deleting bool // this view's deletion is on its way
 	table    *widget.Table
-	about    *widget.Label    // the selected snapshot, or what became of it
+	about    *widget.Label // the selected snapshot, or what became of it
+	aboutBox fyne.CanvasObject
 	actions  []*widget.Button // restore, verify, delete: on while one is selected
 	loading  fyne.CanvasObject
 	words    *widget.Label
@@ -209,9 +212,9 @@ func showSnapshotsView(win fyne.Window, r runner, rm Remote, slave, task string)
 	loading, act, words := loadingView("Reading the snapshots of " + task + " on " + slave + "…")
 	v.loading, v.words = loading, words
 	v.table.Hide()
-	aboutBox := container.NewVBox(widget.NewSeparator(), aboutView)
-	aboutBox.Hide()
-	body := container.NewBorder(nil, container.NewVBox(aboutBox, container.NewHBox(restore, verify, layout.NewSpacer(), del)), nil, nil,
+	v.aboutBox = container.NewVBox(widget.NewSeparator(), aboutView)
+	v.aboutBox.Hide()
+	body := container.NewBorder(nil, container.NewVBox(v.aboutBox, container.NewHBox(restore, verify, layout.NewSpacer(), del)), nil, nil,
 		container.NewStack(v.table, loading))
 	d := dialog.NewCustom("Snapshots of "+task+" on "+slave, "Close", body, win)
 	guardDialog(win, d, d.Hide, nil)
@@ -221,37 +224,92 @@ func showSnapshotsView(win fyne.Window, r runner, rm Remote, slave, task string)
 	d.Show()
 	r.spawn(func(wctx context.Context) {
 		defer context.AfterFunc(wctx, cancel)()
+		events, stop := rm.WatchTasks(64) // before the list, so that nothing after it is missed
+		defer stop()
 		list, err := rm.TaskSnapshots(ctx, slave, task)
 		r.do(func() {
 			act.Stop()
-			if v.show(list, err) {
-				aboutBox.Show()
-			}
+			v.show(list, err)
 		})
+		v.follow(ctx, events)
 	})
 }
 
+// follow keeps the list up to date while the view is open: a snapshot
+// deleted elsewhere (another console, the server's command line) leaves
+// it, and a run of the task that ends has the list read again (its new
+// snapshot, and those its retention removed).
+func (v *snapshotsView) follow(ctx context.Context, events <-chan master.TaskEvent) {
+	for {
+		var e master.TaskEvent
+		select {
+		case <-ctx.Done():
+			return
+		case ev, ok := <-events:
+			if !ok {
+				return
+			}
+			e = ev
+		}
+		if !strings.EqualFold(e.Slave, v.slave) || backup.NameKey(e.Task) != backup.NameKey(v.task) {
+			continue
+		}
+		switch {
+		case e.Kind == agent.EventDeleted && e.Deleted != nil:
+			rep := *e.Deleted
+			v.r.do(func() { v.deleted(rep, false) })
+		case e.Kind == agent.EventFinished:
+			list, err := v.rm.TaskSnapshots(ctx, v.slave, v.task)
+			if err == nil {
+				v.r.do(func() { v.show(list, nil) })
+			}
+		}
+	}
+}
+
 // show puts the snapshots read (oldest first) in the table, newest
-// first, or says why there are none; it reports whether there are any.
-func (v *snapshotsView) show(list []backup.SnapshotInfo, err error) bool {
+// first, in place of those shown, keeping the one selected; or says why
+// there are none.
+func (v *snapshotsView) show(list []backup.SnapshotInfo, err error) {
 	if err != nil {
 		v.words.SetText(capitalize(err.Error()))
-		return false
+		return
 	}
-	if len(list) == 0 {
-		v.words.SetText(v.task + " has no snapshots yet: run it first.")
-		return false
-	}
+	picked := v.pick()
+	v.snaps, v.rows = nil, nil
 	for i := len(list) - 1; i >= 0; i-- {
 		s := list[i]
 		v.snaps = append(v.snaps, s)
 		v.rows = append(v.rows, []string{s.ID, s.Time.Local().Format("2006-01-02 15:04:05"), string(s.Result),
 			fmt.Sprint(s.Files), human.Bytes(max(s.Bytes, 0)), s.Path})
 	}
+	v.table.Refresh()
+	if len(v.snaps) == 0 {
+		v.table.Hide()
+		v.words.SetText(v.task + " has no snapshots yet: run it first.")
+		v.loading.Show()
+		return
+	}
 	v.loading.Hide()
 	v.table.Show()
-	v.table.Refresh()
-	return true
+	v.aboutBox.Show()
+	v.reselect(picked)
+}
+
+// reselect selects snapshot id again after the rows changed under it,
+// or clears the selection when it is gone.
+func (v *snapshotsView) reselect(id string) {
+	if id == "" {
+		return
+	}
+	if i := slices.IndexFunc(v.snaps, func(s backup.SnapshotInfo) bool { return s.ID == id }); i >= 0 {
+		v.table.Select(widget.TableCellID{Row: i, Col: 0})
+		return
+	}
+	v.selected = -1
+	v.table.UnselectAll()
+	v.enable(false)
+	showRecord(v.about, "", snapshotPickHint)
 }
 
 func (v *snapshotsView) enable(on bool) {
@@ -269,6 +327,9 @@ func (v *snapshotsView) selectRow(row int) {
 		return
 	}
 	v.selected = row
+	if v.deleting {
+		return // the deletion on its way keeps its words, and Delete off
+	}
 	v.enable(true)
 	showRecord(v.about, snapshotText(v.snaps[row]), snapshotPickHint)
 }
@@ -290,10 +351,12 @@ func (v *snapshotsView) askDelete() {
 	}
 	v.enable(false)
 	askDeleteSnapshot(v.win, v.r, v.rm, v.slave, v.task, id, len(v.snaps) == 1, func() {
+		v.deleting = true
 		showRecord(v.about, "Deleting snapshot "+id+" on "+v.slave+"…", snapshotPickHint)
 	}, func(rep *backup.DeleteReport) {
+		v.deleting = false
 		if rep != nil {
-			v.deleted(*rep)
+			v.deleted(*rep, true)
 		} else if v.selected >= 0 {
 			v.enable(true)
 			showRecord(v.about, snapshotText(v.snaps[v.selected]), snapshotPickHint)
@@ -301,16 +364,29 @@ func (v *snapshotsView) askDelete() {
 	})
 }
 
-// deleted takes a deleted snapshot out of the list, and says what the
-// deletion did where the snapshot was described.
-func (v *snapshotsView) deleted(rep backup.DeleteReport) {
-	if i := slices.IndexFunc(v.snaps, func(s backup.SnapshotInfo) bool { return s.ID == rep.Snapshot }); i >= 0 {
+// deleted takes a deleted snapshot out of the list, this view's deletion
+// (ours) or one made elsewhere, and says what the deletion did where the
+// snapshot was described, when it was ours or the one selected. Another
+// one selected stays so.
+func (v *snapshotsView) deleted(rep backup.DeleteReport, ours bool) {
+	i := slices.IndexFunc(v.snaps, func(s backup.SnapshotInfo) bool { return s.ID == rep.Snapshot })
+	if i < 0 && !ours {
+		return // ours, heard of already
+	}
+	wasSelected := i >= 0 && i == v.selected
+	picked := v.pick()
+	if i >= 0 {
 		v.snaps, v.rows = slices.Delete(v.snaps, i, i+1), slices.Delete(v.rows, i, i+1)
 	}
-	v.selected = -1
-	v.table.UnselectAll()
 	v.table.Refresh()
-	showRecord(v.about, capitalize(rep.Describe())+".", snapshotPickHint)
+	if ours || wasSelected {
+		v.selected = -1
+		v.table.UnselectAll()
+		v.enable(false)
+		showRecord(v.about, capitalize(rep.Describe())+".", snapshotPickHint)
+	} else {
+		v.reselect(picked)
+	}
 	if len(v.snaps) == 0 {
 		v.table.Hide()
 		v.words.SetText(v.task + " has no snapshots left: its next run makes one.")

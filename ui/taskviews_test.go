@@ -5,13 +5,28 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/widget"
 
+	"github.com/lanyard/lanyard/core/agent"
+	"github.com/lanyard/lanyard/core/backup"
 	"github.com/lanyard/lanyard/core/master"
 )
+
+// cellText is what a grid table's cell shows.
+func cellText(table *widget.Table, row, col int) string {
+	cell := table.CreateCell()
+	table.UpdateCell(widget.TableCellID{Row: row, Col: col}, cell)
+	for _, o := range test.LaidOutObjects(cell) {
+		if l, ok := o.(*widget.Label); ok {
+			return l.Text
+		}
+	}
+	return ""
+}
 
 // tableIn is the table in o (a dialog, say).
 func tableIn(t *testing.T, o fyne.CanvasObject) *widget.Table {
@@ -194,5 +209,54 @@ func TestASnapshotIsDeletedFromTheSnapshotsViewAfterAQuestion(t *testing.T) {
 		return strings.Contains(labelsIn(mw.win), "How much room deleting it frees is not known: FS01 answered: cannot measure snapshot")
 	})
 	tapButton(t, mw.win, "Cancel")
+	tapButton(t, mw.win, "Close")
+}
+
+// The Snapshots view follows what happens elsewhere while it is open: a
+// snapshot deleted from another console or the server leaves the list
+// (the one selected stays selected, unless it is the one deleted), and
+// a run of the task that ends has the list read again.
+func TestTheSnapshotsViewFollowsDeletionsAndRunsMadeElsewhere(t *testing.T) {
+	mw, q, fr := tasksWindow(t)
+	tt := mw.detail.tasksTab
+	tt.table.Select(widget.TableCellID{Row: 0, Col: 0}) // documents
+	test.Tap(tt.snapshots)
+	snaps := tableIn(t, mw.win.Canvas().Overlays().Top())
+	q.runUntil(t, "the snapshots read", func() bool { n, _ := snaps.Length(); return n == 2 })
+	snaps.Select(widget.TableCellID{Row: 0, Col: 0}) // the newest, 2026-03-13
+	rows := func() int { n, _ := snaps.Length(); return n }
+	deleted := func(slave, task, id string) {
+		fr.fakeTasks.publishTask(master.TaskEvent{Slave: slave, TaskEvent: agent.TaskEvent{Kind: agent.EventDeleted, Task: task,
+			Deleted: &backup.DeleteReport{Task: task, Snapshot: id, Freed: 1 << 30, DestFree: 300 << 30, DestTotal: 2 << 40}}})
+	}
+
+	deleted("FS02", "documents", "2026-03-12T020000Z") // another server's task of that name: not this one
+	deleted("FS01", "DOCUMENTS", "2026-03-12T020000Z")
+	q.runUntil(t, "the older snapshot gone", func() bool { return rows() == 1 })
+	if got := labelsIn(mw.win); !strings.Contains(got, "Snapshot 2026-03-13T020000Z, taken ") || strings.Contains(got, "deleted") {
+		t.Errorf("after another snapshot was deleted elsewhere the view says:\n%s", got)
+	}
+
+	fr.fakeTasks.mu.Lock()
+	fr.fakeTasks.snapList = []backup.SnapshotInfo{
+		{ID: "2026-03-13T020000Z", Time: fixedNow.Add(-37 * time.Hour), Result: backup.ResultCompleted, Files: 1210, Bytes: 3 << 30},
+		{ID: "2026-03-14T020000Z", Time: fixedNow.Add(-13 * time.Hour), Result: backup.ResultCompleted, Files: 1212, Bytes: 3 << 30},
+	}
+	fr.fakeTasks.mu.Unlock()
+	fr.fakeTasks.publishTask(master.TaskEvent{Slave: "FS01", TaskEvent: agent.TaskEvent{Kind: agent.EventFinished, Task: "documents",
+		Report: &backup.Report{Task: "documents", Snapshot: "2026-03-14T020000Z", Result: backup.ResultCompleted}}})
+	q.runUntil(t, "the new snapshot listed", func() bool { return rows() == 2 })
+	if first := cellText(snaps, 0, 0); first != "2026-03-14T020000Z" || !strings.Contains(labelsIn(mw.win), "Snapshot 2026-03-13T020000Z, taken ") {
+		t.Errorf("after a run the first row is %q and the view says:\n%s", first, labelsIn(mw.win))
+	}
+
+	deleted("FS01", "documents", "2026-03-13T020000Z") // the one selected
+	q.runUntil(t, "the selected snapshot gone", func() bool { return rows() == 1 })
+	if got := labelsIn(mw.win); !strings.Contains(got, "Snapshot 2026-03-13T020000Z of task documents deleted, freeing 1.0 GiB") {
+		t.Errorf("after the selected snapshot was deleted elsewhere the view says:\n%s", got)
+	}
+	if b := buttonLabelled(t, mw.win, taskDelSnap+"…"); !b.Disabled() {
+		t.Error("Delete… is on with nothing selected")
+	}
 	tapButton(t, mw.win, "Close")
 }
