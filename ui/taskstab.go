@@ -736,7 +736,7 @@ func (t *tasksTab) removeSelected() {
 
 func (t *tasksTab) showHistory() {
 	if cur, ok := t.current(); ok {
-		showHistoryView(t.win, t.r, t.rm, t.slave, cur.Task.Name, t.now)
+		showHistoryView(t.win, t.r, t.rm, t.slave, cur.Task.Name)
 	}
 }
 

@@ -3,6 +3,7 @@ package ui
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -35,6 +36,7 @@ type fakeTasks struct {
 	delGate  chan struct{}         // when set, DeleteSnapshot waits for it to close
 	estErr   error                 // EstimateDeletion's answer
 	snapList []backup.SnapshotInfo // when set, TaskSnapshots' answer
+	histList []backup.Report       // when set, TaskHistory's answer
 	subs     map[chan master.TaskEvent]struct{}
 }
 
@@ -153,6 +155,11 @@ func (f *fakeTasks) StopTask(_ context.Context, _, name string) (bool, error) {
 const mailFailure = "the destination /mnt/nas/backups/mail is not mounted: mount the share (or check the NAS is on), then run the task again"
 
 func (f *fakeTasks) TaskHistory(_ context.Context, _, name string, _ int) ([]backup.Report, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.histList != nil {
+		return slices.Clone(f.histList), nil
+	}
 	if name != "mail" {
 		return nil, nil
 	}

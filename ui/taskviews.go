@@ -78,23 +78,38 @@ const (
 	snapshotPickHint = "Select a snapshot to restore, verify or delete it, and to read its folder in full here."
 )
 
+// historyView is a task's History view: its runs, newest first, and the
+// report of the run selected in full under them.
+type historyView struct {
+	r           runner
+	rm          Remote
+	slave, task string
+
+	runs    []backup.Report
+	rows    [][]string
+	picked  time.Time // the run selected, by its start
+	table   *widget.Table
+	report  *widget.Label
+	bottom  fyne.CanvasObject
+	loading fyne.CanvasObject
+	words   *widget.Label
+}
+
 // showHistoryView lists a task's runs, newest first, and the report of
-// the run selected in full under them.
-func showHistoryView(win fyne.Window, r runner, rm Remote, slave, task string, now func() time.Time) {
-	var runs []backup.Report
-	var rows [][]string
-	report, reportView := newRecordView(historyPickHint, 4)
-	table := gridTable([]string{"Started", "Trigger", "Result", "Files", "Copied", "Linked", "Bytes copied", "Duration", "Snapshot or error"},
-		[]float32{150, 80, 170, 60, 60, 60, 100, 80, 290}, func() [][]string { return rows }, func(row int) {
-			if row < len(runs) {
-				showRecord(report, runText("Started", runs[row]), historyPickHint)
-			}
-		})
+// the run selected in full under them; it stays up to date while open
+// (a run of the task that starts or ends has the list read again).
+func showHistoryView(win fyne.Window, r runner, rm Remote, slave, task string) {
+	v := &historyView{r: r, rm: rm, slave: slave, task: task}
+	var reportView fyne.CanvasObject
+	v.report, reportView = newRecordView(historyPickHint, 4)
+	v.table = gridTable([]string{"Started", "Trigger", "Result", "Files", "Copied", "Linked", "Bytes copied", "Duration", "Snapshot or error"},
+		[]float32{150, 80, 170, 60, 60, 60, 100, 80, 290}, func() [][]string { return v.rows }, v.selectRow)
 	loading, act, words := loadingView("Reading the history of " + task + " on " + slave + "…")
-	bottom := container.NewVBox(widget.NewSeparator(), reportView)
-	body := container.NewBorder(nil, bottom, nil, nil, container.NewStack(table, loading))
-	table.Hide()
-	bottom.Hide()
+	v.loading, v.words = loading, words
+	v.bottom = container.NewVBox(widget.NewSeparator(), reportView)
+	body := container.NewBorder(nil, v.bottom, nil, nil, container.NewStack(v.table, loading))
+	v.table.Hide()
+	v.bottom.Hide()
 	d := dialog.NewCustom("History of "+task+" on "+slave, "Close", body, win)
 	guardDialog(win, d, d.Hide, nil)
 	d.Resize(taskViewSize)
@@ -103,28 +118,80 @@ func showHistoryView(win fyne.Window, r runner, rm Remote, slave, task string, n
 	d.Show()
 	r.spawn(func(wctx context.Context) {
 		defer context.AfterFunc(wctx, cancel)()
+		events, stop := rm.WatchTasks(64) // before the list, so that nothing after it is missed
+		defer stop()
 		list, err := rm.TaskHistory(ctx, slave, task, 0)
 		r.do(func() {
 			act.Stop()
-			if err != nil {
-				words.SetText(capitalize(err.Error()))
+			v.show(list, err)
+		})
+		followTask(ctx, events, slave, task, func(e master.TaskEvent) {
+			if e.Kind != agent.EventStarted && e.Kind != agent.EventFinished {
 				return
 			}
-			if len(list) == 0 {
-				words.SetText(task + " has not run yet.")
-				return
+			if list, err := rm.TaskHistory(ctx, slave, task, 0); err == nil {
+				r.do(func() { v.show(list, nil) })
 			}
-			slices.Reverse(list)
-			runs = list
-			for _, run := range runs {
-				rows = append(rows, historyRow(run))
-			}
-			loading.Hide()
-			table.Show()
-			bottom.Show()
-			table.Refresh()
 		})
 	})
+}
+
+// show puts the runs read (oldest first) in the table, newest first, in
+// place of those shown, keeping the one selected; or says why there are
+// none.
+func (v *historyView) show(list []backup.Report, err error) {
+	switch {
+	case err != nil:
+		v.words.SetText(capitalize(err.Error()))
+		return
+	case len(list) == 0:
+		v.words.SetText(v.task + " has not run yet.")
+		return
+	}
+	slices.Reverse(list)
+	v.runs, v.rows = list, nil
+	for _, run := range v.runs {
+		v.rows = append(v.rows, historyRow(run))
+	}
+	v.loading.Hide()
+	v.table.Show()
+	v.bottom.Show()
+	v.table.Refresh()
+	if v.picked.IsZero() {
+		return
+	}
+	if i := slices.IndexFunc(v.runs, func(r backup.Report) bool { return r.Started.Equal(v.picked) }); i >= 0 {
+		v.table.Select(widget.TableCellID{Row: i, Col: 0}) // its report may have changed: a run that ended
+		return
+	}
+	v.picked = time.Time{} // no longer kept by the agent
+	v.table.UnselectAll()
+	showRecord(v.report, "", historyPickHint)
+}
+
+func (v *historyView) selectRow(row int) {
+	if row < len(v.runs) {
+		v.picked = v.runs[row].Started
+		showRecord(v.report, runText("Started", v.runs[row]), historyPickHint)
+	}
+}
+
+// followTask hands fn each event of task on slave from events, in the
+// caller's goroutine, until ctx ends or events closes.
+func followTask(ctx context.Context, events <-chan master.TaskEvent, slave, task string, fn func(master.TaskEvent)) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case e, ok := <-events:
+			if !ok {
+				return
+			}
+			if strings.EqualFold(e.Slave, slave) && backup.NameKey(e.Task) == backup.NameKey(task) {
+				fn(e)
+			}
+		}
+	}
 }
 
 func historyRow(r backup.Report) []string {
@@ -240,31 +307,17 @@ func showSnapshotsView(win fyne.Window, r runner, rm Remote, slave, task string)
 // it, and a run of the task that ends has the list read again (its new
 // snapshot, and those its retention removed).
 func (v *snapshotsView) follow(ctx context.Context, events <-chan master.TaskEvent) {
-	for {
-		var e master.TaskEvent
-		select {
-		case <-ctx.Done():
-			return
-		case ev, ok := <-events:
-			if !ok {
-				return
-			}
-			e = ev
-		}
-		if !strings.EqualFold(e.Slave, v.slave) || backup.NameKey(e.Task) != backup.NameKey(v.task) {
-			continue
-		}
+	followTask(ctx, events, v.slave, v.task, func(e master.TaskEvent) {
 		switch {
 		case e.Kind == agent.EventDeleted && e.Deleted != nil:
 			rep := *e.Deleted
 			v.r.do(func() { v.deleted(rep, false) })
 		case e.Kind == agent.EventFinished:
-			list, err := v.rm.TaskSnapshots(ctx, v.slave, v.task)
-			if err == nil {
+			if list, err := v.rm.TaskSnapshots(ctx, v.slave, v.task); err == nil {
 				v.r.do(func() { v.show(list, nil) })
 			}
 		}
-	}
+	})
 }
 
 // show puts the snapshots read (oldest first) in the table, newest

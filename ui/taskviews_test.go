@@ -1,8 +1,10 @@
 package ui
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -258,5 +260,37 @@ func TestTheSnapshotsViewFollowsDeletionsAndRunsMadeElsewhere(t *testing.T) {
 	if b := buttonLabelled(t, mw.win, taskDelSnap+"…"); !b.Disabled() {
 		t.Error("Delete… is on with nothing selected")
 	}
+	tapButton(t, mw.win, "Close")
+}
+
+// The History view follows the task's runs while it is open: a run that
+// starts shows at the top, running, and its end updates it; the run
+// selected stays selected, its report shown.
+func TestTheHistoryViewFollowsTheTasksRuns(t *testing.T) {
+	mw, q, fr := tasksWindow(t)
+	tt := mw.detail.tasksTab
+	tt.table.Select(widget.TableCellID{Row: 1, Col: 0}) // mail
+	test.Tap(tt.history)
+	runs := tableIn(t, mw.win.Canvas().Overlays().Top())
+	q.runUntil(t, "the history read", func() bool { n, _ := runs.Length(); return n == 2 })
+	runs.Select(widget.TableCellID{Row: 0, Col: 0}) // the newest: failed
+	hist, _ := fr.fakeTasks.TaskHistory(context.Background(), "FS01", "mail", 0)
+	at := fixedNow.Add(-10 * time.Minute)
+	run := backup.Report{Task: "mail", Trigger: "console", Started: at, Result: backup.ResultRunning}
+	step := func(kind string, r backup.Report) {
+		fr.fakeTasks.mu.Lock()
+		fr.fakeTasks.histList = append(slices.Clone(hist), r)
+		fr.fakeTasks.mu.Unlock()
+		fr.fakeTasks.publishTask(master.TaskEvent{Slave: "FS01", TaskEvent: agent.TaskEvent{Kind: kind, Task: "mail", Report: &r}})
+	}
+
+	step(agent.EventStarted, run)
+	q.runUntil(t, "the run started listed", func() bool { n, _ := runs.Length(); return n == 3 && cellText(runs, 0, 2) == "running" })
+	if got := labelsIn(mw.win); !strings.Contains(got, mailFailure) {
+		t.Errorf("after a run started the view no longer shows the run selected:\n%s", got)
+	}
+	run.Result, run.Finished, run.Snapshot, run.FilesCopied = backup.ResultCompleted, at.Add(time.Minute), "2026-03-14T115000Z", 22
+	step(agent.EventFinished, run)
+	q.runUntil(t, "the run's end shown", func() bool { return cellText(runs, 0, 2) == "completed" && cellText(runs, 0, 8) == run.Snapshot })
 	tapButton(t, mw.win, "Close")
 }
