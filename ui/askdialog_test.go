@@ -88,9 +88,9 @@ func TestTheTaskViewsHoldTheWindowsKeys(t *testing.T) {
 		name   string
 		row    int // a task with two runs or snapshots in the fake agent
 		button func(*tasksTab) *widget.Button
-	}{{"History", 1, func(tt *tasksTab) *widget.Button { return tt.history }}, {"Snapshots", 0, func(tt *tasksTab) *widget.Button { return tt.snapshots }}} {
+	}{{"History", 1, history}, {"Snapshots", 0, snapshots}} {
 		t.Run(view.name, func(t *testing.T) {
-			mw, _ := openTaskView(t, view.row, view.button)
+			mw := openTaskView(t, view.row, view.button).mw
 			mw.win.Canvas().Unfocus()
 			pressKey(mw.win, fyne.KeyDelete)
 			if txt := overlayText(mw.win); strings.Contains(txt, "Remove") {

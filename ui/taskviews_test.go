@@ -42,19 +42,32 @@ func tableIn(t *testing.T, o fyne.CanvasObject) *widget.Table {
 	return nil
 }
 
+// taskView is a History or Snapshots view opened on the fake agent's
+// task, and what a test drives it with.
+type taskView struct {
+	mw    *mainWindow
+	table *widget.Table
+	q     *uiQueue
+	fr    *fakeRemote
+}
+
 // openTaskView selects the Tasks tab's row, taps the button button
 // picks (History, Snapshots) and waits for the two rows the fake agent
-// has for every such view; it returns the window and the view's table.
-func openTaskView(t *testing.T, row int, button func(*tasksTab) *widget.Button) (*mainWindow, *widget.Table) {
+// has for every such view.
+func openTaskView(t *testing.T, row int, button func(*tasksTab) *widget.Button) taskView {
 	t.Helper()
-	mw, q, _ := tasksWindow(t)
+	mw, q, fr := tasksWindow(t)
 	tt := mw.detail.tasksTab
 	tt.table.Select(widget.TableCellID{Row: row, Col: 0})
 	test.Tap(button(tt))
 	table := tableIn(t, mw.win.Canvas().Overlays().Top())
 	q.runUntil(t, "the view read", func() bool { n, _ := table.Length(); return n == 2 })
-	return mw, table
+	return taskView{mw: mw, table: table, q: q, fr: fr}
 }
+
+// history and snapshots pick the Tasks tab's buttons for openTaskView.
+func history(tt *tasksTab) *widget.Button   { return tt.history }
+func snapshots(tt *tasksTab) *widget.Button { return tt.snapshots }
 
 // labelsIn is the words of every label in the topmost dialog, one label
 // a line.
@@ -71,7 +84,8 @@ func labelsIn(w fyne.Window) string {
 // A run's row cuts a long error; the run selected shows its whole
 // report under the table, warnings and all.
 func TestTheHistoryShowsTheSelectedRunsReportInFull(t *testing.T) {
-	mw, runs := openTaskView(t, 1, func(tt *tasksTab) *widget.Button { return tt.history }) // mail
+	v := openTaskView(t, 1, history) // mail
+	mw, runs := v.mw, v.table
 	if got := labelsIn(mw.win); !strings.Contains(got, historyPickHint) {
 		t.Errorf("before a run is selected the History says:\n%s\nwant the hint", got)
 	}
@@ -91,7 +105,8 @@ func TestTheHistoryShowsTheSelectedRunsReportInFull(t *testing.T) {
 
 // The snapshot selected shows its folder in full, which its row cuts.
 func TestTheSnapshotsViewShowsTheSelectedSnapshotsFolderInFull(t *testing.T) {
-	mw, snaps := openTaskView(t, 0, func(tt *tasksTab) *widget.Button { return tt.snapshots }) // documents
+	v := openTaskView(t, 0, snapshots) // documents
+	mw, snaps := v.mw, v.table
 	snaps.Select(widget.TableCellID{Row: 0, Col: 0})
 	got := labelsIn(mw.win)
 	for _, want := range []string{"Snapshot 2026-03-13T020000Z, taken ", "1,210 files, 3.0 GiB",
@@ -137,13 +152,9 @@ func TestTheTasksTabShowsTheSelectedTaskInFull(t *testing.T) {
 // leaves the list and the view says how much room it made. Cancel, or a
 // refusal, deletes nothing and leaves the snapshot selected.
 func TestASnapshotIsDeletedFromTheSnapshotsViewAfterAQuestion(t *testing.T) {
-	mw, q, fr := tasksWindow(t)
-	tt := mw.detail.tasksTab
-	tt.table.Select(widget.TableCellID{Row: 0, Col: 0}) // documents
-	test.Tap(tt.snapshots)
+	v := openTaskView(t, 0, snapshots) // documents
+	mw, q, fr, snaps := v.mw, v.q, v.fr, v.table
 	view := mw.win.Canvas().Overlays().Top()
-	snaps := tableIn(t, view)
-	q.runUntil(t, "the snapshots read", func() bool { n, _ := snaps.Length(); return n == 2 })
 	snaps.Select(widget.TableCellID{Row: 1, Col: 0}) // the older one
 	tapButton(t, mw.win, taskDelSnap+"…")
 	if got := labelsIn(mw.win); !strings.Contains(got, "Delete snapshot 2026-03-12T020000Z of documents on FS01 from the server's disk?") ||
@@ -219,12 +230,8 @@ func TestASnapshotIsDeletedFromTheSnapshotsViewAfterAQuestion(t *testing.T) {
 // (the one selected stays selected, unless it is the one deleted), and
 // a run of the task that ends has the list read again.
 func TestTheSnapshotsViewFollowsDeletionsAndRunsMadeElsewhere(t *testing.T) {
-	mw, q, fr := tasksWindow(t)
-	tt := mw.detail.tasksTab
-	tt.table.Select(widget.TableCellID{Row: 0, Col: 0}) // documents
-	test.Tap(tt.snapshots)
-	snaps := tableIn(t, mw.win.Canvas().Overlays().Top())
-	q.runUntil(t, "the snapshots read", func() bool { n, _ := snaps.Length(); return n == 2 })
+	v := openTaskView(t, 0, snapshots) // documents
+	mw, q, fr, snaps := v.mw, v.q, v.fr, v.table
 	snaps.Select(widget.TableCellID{Row: 0, Col: 0}) // the newest, 2026-03-13
 	rows := func() int { n, _ := snaps.Length(); return n }
 	deleted := func(slave, task, id string) {
@@ -267,12 +274,8 @@ func TestTheSnapshotsViewFollowsDeletionsAndRunsMadeElsewhere(t *testing.T) {
 // starts shows at the top, running, and its end updates it; the run
 // selected stays selected, its report shown.
 func TestTheHistoryViewFollowsTheTasksRuns(t *testing.T) {
-	mw, q, fr := tasksWindow(t)
-	tt := mw.detail.tasksTab
-	tt.table.Select(widget.TableCellID{Row: 1, Col: 0}) // mail
-	test.Tap(tt.history)
-	runs := tableIn(t, mw.win.Canvas().Overlays().Top())
-	q.runUntil(t, "the history read", func() bool { n, _ := runs.Length(); return n == 2 })
+	v := openTaskView(t, 1, history) // mail
+	mw, q, fr, runs := v.mw, v.q, v.fr, v.table
 	runs.Select(widget.TableCellID{Row: 0, Col: 0}) // the newest: failed
 	hist, _ := fr.fakeTasks.TaskHistory(context.Background(), "FS01", "mail", 0)
 	at := fixedNow.Add(-10 * time.Minute)
