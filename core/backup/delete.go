@@ -124,14 +124,21 @@ func (d DeletionEstimate) Describe() string {
 // already: "would free about 3.1 GiB (…)".
 func (d DeletionEstimate) Effect() string {
 	line := "would free about " + human.Bytes(int64(d.Frees))
+	own := human.Plural(d.OwnFiles, "file", "files")
 	switch {
 	case d.SharedFiles == 0:
-		return line + fmt.Sprintf(" (%s files, none shared with another snapshot)", human.Count(d.OwnFiles))
+		return line + " (" + own + ", none shared with another snapshot)"
+	case d.OwnFiles == 0 && d.SharedFiles == 1:
+		return line + ": its one file is shared with other snapshots and stays with them"
 	case d.OwnFiles == 0:
 		return line + fmt.Sprintf(": all its %s files are shared with other snapshots and stay with them", human.Count(d.SharedFiles))
 	}
-	return line + fmt.Sprintf(" (%s files of its own; %s files it shares with other snapshots stay with them)",
-		human.Count(d.OwnFiles), human.Count(d.SharedFiles))
+	stay := "stay"
+	if d.SharedFiles == 1 {
+		stay = "stays"
+	}
+	return line + fmt.Sprintf(" (%s of its own; %s it shares with other snapshots %s with them)",
+		own, human.Plural(d.SharedFiles, "file", "files"), stay)
 }
 
 // EstimateDeletion says what deleting snapshot id of task t would free,

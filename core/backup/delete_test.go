@@ -260,3 +260,21 @@ func TestEstimatingADeletionCountsOnlyTheSnapshotsOwnFiles(t *testing.T) {
 		t.Fatalf("a cancelled estimate: %v", err)
 	}
 }
+
+// The estimate's words count in the singular where there is one.
+func TestADeletionEstimateSaysOneFileInTheSingular(t *testing.T) {
+	for _, c := range []struct {
+		est  backup.DeletionEstimate
+		want string
+	}{
+		{backup.DeletionEstimate{Frees: 4096, OwnFiles: 1}, "would free about 4.0 KiB (1 file, none shared with another snapshot)"},
+		{backup.DeletionEstimate{Frees: 4096, SharedFiles: 1}, "would free about 4.0 KiB: its one file is shared with other snapshots and stays with them"},
+		{backup.DeletionEstimate{Frees: 4096, SharedFiles: 2}, "would free about 4.0 KiB: all its 2 files are shared with other snapshots and stay with them"},
+		{backup.DeletionEstimate{Frees: 4096, OwnFiles: 1, SharedFiles: 1}, "would free about 4.0 KiB (1 file of its own; 1 file it shares with other snapshots stays with them)"},
+		{backup.DeletionEstimate{Frees: 4096, OwnFiles: 2, SharedFiles: 1200}, "would free about 4.0 KiB (2 files of its own; 1,200 files it shares with other snapshots stay with them)"},
+	} {
+		if got := c.est.Effect(); got != c.want {
+			t.Errorf("%+v: %q, want %q", c.est, got, c.want)
+		}
+	}
+}
