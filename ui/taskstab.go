@@ -283,7 +283,7 @@ func (t *tasksTab) showState() {
 type taskFeed struct {
 	mu       sync.Mutex
 	progress map[string]backup.Status // by task key
-	reload   bool
+	reload   map[string]bool          // slaves whose list to read again, by lower-case name; "": any (events were dropped)
 	inflight bool
 }
 
@@ -306,12 +306,12 @@ func (t *tasksTab) watch(ctx context.Context) {
 			f.add(e)
 		case <-tick.C:
 			f.mu.Lock()
-			due := !f.inflight && (len(f.progress) > 0 || f.reload)
+			due := !f.inflight && (len(f.progress) > 0 || len(f.reload) > 0)
 			var prog map[string]backup.Status
-			reload := false
+			var reload map[string]bool
 			if due {
 				prog, reload = f.progress, f.reload
-				f.progress, f.reload, f.inflight = nil, false, true
+				f.progress, f.reload, f.inflight = nil, nil, true
 			}
 			f.mu.Unlock()
 			if !due {
@@ -340,20 +340,30 @@ func (f *taskFeed) add(e master.TaskEvent) {
 		}
 		f.progress[key] = *e.Status
 	default:
-		// A run started or ended, a task changed: read the list again,
-		// which also says what other consoles did.
-		f.reload = true
+		// A run started or ended, a task changed: read the slave's list
+		// again, which also says what other consoles did.
+		slave := strings.ToLower(e.Slave)
+		if e.Kind == master.TaskEventResync {
+			slave = "" // what was dropped may concern any slave
+		}
+		if f.reload == nil {
+			f.reload = map[string]bool{}
+		}
+		f.reload[slave] = true
 		if e.Kind == agent.EventFinished && f.progress != nil {
 			delete(f.progress, key)
 		}
 	}
 }
 
-// apply brings the table up to date with gathered events.
-func (t *tasksTab) apply(prog map[string]backup.Status, reload bool) {
+// apply brings the table up to date with gathered events: the progress
+// of the slave shown's runs, and its list read again when reload names
+// it (or any slave).
+func (t *tasksTab) apply(prog map[string]backup.Status, reloads map[string]bool) {
 	if t.slave == "" || !t.loaded {
 		return
 	}
+	reload := reloads[""] || reloads[strings.ToLower(t.slave)]
 	prefix := strings.ToLower(t.slave) + "\x00"
 	changed := false
 	for key, st := range prog {

@@ -324,6 +324,19 @@ func TestTheTasksTabListsTheTasksAndFollowsARun(t *testing.T) {
 	if tt.rows[1].Running {
 		t.Error("another slave's progress reached this table")
 	}
+	// Only this slave's events read its list again (a resync, any's).
+	q.runUntil(t, "the list read", func() bool { return !tt.loading })
+	tt.apply(nil, map[string]bool{"web-2": true})
+	if tt.loading {
+		t.Error("another slave's run ending read FS01's tasks again")
+	}
+	for _, reload := range []map[string]bool{{"fs01": true}, {"": true}} {
+		tt.apply(nil, reload)
+		if !tt.loading {
+			t.Errorf("%v did not read FS01's tasks again", reload)
+		}
+		q.runUntil(t, "the list read", func() bool { return !tt.loading })
+	}
 
 	// Enter edits; F5 reads again.
 	mw.win.Canvas().Focus(tt.table)
