@@ -121,7 +121,7 @@ func TestADeletionIsRefusedWhileTheSnapshotOrTheTaskIsBusy(t *testing.T) {
 		_, delErr = e.DeleteSnapshot(context.Background(), f.task, first.Snapshot, backup.Owner{})
 	}()
 	<-inside
-	if !e.Deleting("DOCS") || e.Busy(f.task.Name) == nil {
+	if busy := (*backup.BusyError)(nil); !errors.As(e.Busy("DOCS"), &busy) || busy.Doing != "deleting a snapshot" {
 		t.Fatal("the deletion on its way does not hold the task")
 	}
 	if _, err := e.Start(context.Background(), f.task, backup.StartOptions{}); !errors.Is(err, backup.ErrBusy) ||
@@ -137,7 +137,7 @@ func TestADeletionIsRefusedWhileTheSnapshotOrTheTaskIsBusy(t *testing.T) {
 	if delErr != nil {
 		t.Fatal(delErr)
 	}
-	if e.Deleting(f.task.Name) || e.Busy(f.task.Name) != nil {
+	if e.Busy(f.task.Name) != nil {
 		t.Fatal("the task is still held after the deletion")
 	}
 

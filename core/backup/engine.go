@@ -209,15 +209,6 @@ func (e *Engine) Busy(task string) error {
 	return e.busy(task)
 }
 
-// Deleting says whether a snapshot of the task is being deleted (its
-// runs wait).
-func (e *Engine) Deleting(task string) bool {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	_, ok := e.deleting[NameKey(task)]
-	return ok
-}
-
 // busy is Busy; e.mu is held.
 func (e *Engine) busy(task string) error {
 	key := NameKey(task)
