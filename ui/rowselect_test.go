@@ -13,7 +13,7 @@ import (
 
 // paintedCells names the cells of a table drawn in the selection colour
 // behind their label.
-func paintedCells(t *testing.T, table *widget.Table) map[string]bool {
+func paintedCells(t *testing.T, table *gridTable) map[string]bool {
 	t.Helper()
 	sel := table.Theme().Color(theme.ColorNameSelection, fyne.CurrentApp().Settings().ThemeVariant())
 	out := map[string]bool{}
@@ -60,7 +60,7 @@ func TestSelectingACellShowsItsWholeRowSelected(t *testing.T) {
 	test.NewTempApp(t)
 	rows := [][]string{{"a1", "b1", "c1"}, {"a2", "b2", "c2"}, {"a3", "b3", "c3"}}
 	told := -1
-	table := gridTable([]string{"A", "B", "C"}, []float32{60, 60, 60},
+	table := newGridTable([]string{"A", "B", "C"}, []float32{60, 60, 60},
 		func() [][]string { return rows }, func(row int) { told = row })
 	w := test.NewTempWindow(t, table)
 	w.Resize(fyne.NewSize(300, 200))

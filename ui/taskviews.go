@@ -24,23 +24,32 @@ import (
 // The History and Snapshots views of a task, and Verify: each reads from
 // the agent in the background while a spinner says so.
 
-// gridTable is a read-only table of rows of cells with a header row;
-// onSelect, if not nil, is told the row a person selects.
-func gridTable(headers []string, widths []float32, rows func() [][]string, onSelect func(row int)) *widget.Table {
-	t := widget.NewTableWithHeaders(
-		func() (int, int) { return len(rows()), len(headers) },
-		func() fyne.CanvasObject {
-			l := widget.NewLabel("")
-			l.Truncation = fyne.TextTruncateEllipsis
-			return l
-		},
-		func(id widget.TableCellID, o fyne.CanvasObject) {
-			r := rows()
-			if id.Row < len(r) && id.Col < len(r[id.Row]) {
-				o.(*widget.Label).SetText(r[id.Row][id.Col])
-			}
-		})
-	t.ShowHeaderColumn = false
+// gridTable is a read-only table of rows of cells with a header row.
+// A click on a row gives it the keys, which then go to it alone: keys
+// says what the view's keys do there (Escape closes the view, as it does
+// while nothing has the focus); the others move through the cells.
+type gridTable struct {
+	widget.Table
+	keys map[fyne.KeyName]func()
+}
+
+// newGridTable is a gridTable; onSelect, if not nil, is told the row a
+// person selects.
+func newGridTable(headers []string, widths []float32, rows func() [][]string, onSelect func(row int)) *gridTable {
+	t := &gridTable{}
+	t.Length = func() (int, int) { return len(rows()), len(headers) }
+	t.CreateCell = func() fyne.CanvasObject {
+		l := widget.NewLabel("")
+		l.Truncation = fyne.TextTruncateEllipsis
+		return l
+	}
+	t.UpdateCell = func(id widget.TableCellID, o fyne.CanvasObject) {
+		r := rows()
+		if id.Row < len(r) && id.Col < len(r[id.Row]) {
+			o.(*widget.Label).SetText(r[id.Row][id.Col])
+		}
+	}
+	t.ShowHeaderRow = true
 	t.CreateHeader = func() fyne.CanvasObject {
 		return widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 	}
@@ -49,14 +58,25 @@ func gridTable(headers []string, widths []float32, rows func() [][]string, onSel
 			o.(*widget.Label).SetText(headers[id.Col])
 		}
 	}
+	t.ExtendBaseWidget(t)
 	for i, w := range widths {
 		t.SetColumnWidth(i, w)
 	}
 	if onSelect != nil {
 		t.OnSelected = func(id widget.TableCellID) { onSelect(id.Row) }
 	}
-	selectRows(t)
+	selectRows(&t.Table)
 	return t
+}
+
+// TypedKey runs the view's action for the key, or moves through the
+// cells.
+func (t *gridTable) TypedKey(e *fyne.KeyEvent) {
+	if f := t.keys[e.Name]; f != nil {
+		f()
+		return
+	}
+	t.Table.TypedKey(e)
 }
 
 // loadingView is a dialog's body while it reads: a spinner and words.
@@ -88,7 +108,7 @@ type historyView struct {
 	runs    []backup.Report
 	rows    [][]string
 	picked  time.Time // the run selected, by its start
-	table   *widget.Table
+	table   *gridTable
 	report  *widget.Label
 	bottom  fyne.CanvasObject
 	loading fyne.CanvasObject
@@ -102,7 +122,7 @@ func showHistoryView(win fyne.Window, r runner, rm Remote, slave, task string) {
 	v := &historyView{r: r, rm: rm, slave: slave, task: task}
 	var reportView fyne.CanvasObject
 	v.report, reportView = newRecordView(historyPickHint, 4)
-	v.table = gridTable([]string{"Started", "Trigger", "Result", "Files", "Copied", "Linked", "Bytes copied", "Duration", "Snapshot or error"},
+	v.table = newGridTable([]string{"Started", "Trigger", "Result", "Files", "Copied", "Linked", "Bytes copied", "Duration", "Snapshot or error"},
 		[]float32{150, 80, 170, 60, 60, 60, 100, 80, 290}, func() [][]string { return v.rows }, v.selectRow)
 	loading, act, words := loadingView("Reading the history of " + task + " on " + slave + "…")
 	v.loading, v.words = loading, words
@@ -115,6 +135,7 @@ func showHistoryView(win fyne.Window, r runner, rm Remote, slave, task string) {
 	d.Resize(taskViewSize)
 	ctx, cancel := context.WithCancel(context.Background())
 	d.SetOnClosed(cancel)
+	v.table.keys = map[fyne.KeyName]func(){fyne.KeyEscape: d.Hide, fyne.KeyF5: func() { r.spawn(func(context.Context) { v.read(ctx) }) }}
 	d.Show()
 	r.spawn(func(wctx context.Context) {
 		defer context.AfterFunc(wctx, cancel)()
@@ -126,14 +147,19 @@ func showHistoryView(win fyne.Window, r runner, rm Remote, slave, task string) {
 			v.show(list, err)
 		})
 		followTask(ctx, events, slave, task, func(e master.TaskEvent) {
-			if e.Kind != agent.EventStarted && e.Kind != agent.EventFinished {
-				return
-			}
-			if list, err := rm.TaskHistory(ctx, slave, task, 0); err == nil {
-				r.do(func() { v.show(list, nil) })
+			if e.Kind == agent.EventStarted || e.Kind == agent.EventFinished {
+				v.read(ctx)
 			}
 		})
 	})
+}
+
+// read reads the history again and shows it; a failure leaves the list
+// as it was. It runs off the Fyne thread.
+func (v *historyView) read(ctx context.Context) {
+	if list, err := v.rm.TaskHistory(ctx, v.slave, v.task, 0); err == nil {
+		v.r.do(func() { v.show(list, nil) })
+	}
 }
 
 // show puts the runs read (oldest first) in the table, newest first, in
@@ -247,7 +273,7 @@ type snapshotsView struct {
 	rows     [][]string
 	selected int  // -1: none
 	deleting bool // this view's deletion is on its way
-	table    *widget.Table
+	table    *gridTable
 	about    *widget.Label // the selected snapshot, or what became of it
 	aboutBox fyne.CanvasObject
 	actions  []*widget.Button // restore, verify, delete: on while one is selected
@@ -274,7 +300,7 @@ func showSnapshotsView(win fyne.Window, r runner, rm Remote, slave, task string)
 	v.enable(false)
 	var aboutView fyne.CanvasObject
 	v.about, aboutView = newRecordView(snapshotPickHint, 3)
-	v.table = gridTable([]string{"Snapshot", "Taken", "Result", "Files", "Size", "Folder on the server"},
+	v.table = newGridTable([]string{"Snapshot", "Taken", "Result", "Files", "Size", "Folder on the server"},
 		[]float32{200, 150, 170, 70, 90, 330}, func() [][]string { return v.rows }, v.selectRow)
 	loading, act, words := loadingView("Reading the snapshots of " + task + " on " + slave + "…")
 	v.loading, v.words = loading, words
@@ -288,6 +314,8 @@ func showSnapshotsView(win fyne.Window, r runner, rm Remote, slave, task string)
 	d.Resize(taskViewSize)
 	ctx, cancel := context.WithCancel(context.Background())
 	d.SetOnClosed(cancel)
+	v.table.keys = map[fyne.KeyName]func(){fyne.KeyEscape: d.Hide, fyne.KeyDelete: v.askDelete,
+		fyne.KeyF5: func() { r.spawn(func(context.Context) { v.read(ctx) }) }}
 	d.Show()
 	r.spawn(func(wctx context.Context) {
 		defer context.AfterFunc(wctx, cancel)()
@@ -313,11 +341,17 @@ func (v *snapshotsView) follow(ctx context.Context, events <-chan master.TaskEve
 			rep := *e.Deleted
 			v.r.do(func() { v.deleted(rep, false) })
 		case e.Kind == agent.EventFinished:
-			if list, err := v.rm.TaskSnapshots(ctx, v.slave, v.task); err == nil {
-				v.r.do(func() { v.show(list, nil) })
-			}
+			v.read(ctx)
 		}
 	})
+}
+
+// read reads the snapshots again and shows them; a failure leaves the
+// list as it was. It runs off the Fyne thread.
+func (v *snapshotsView) read(ctx context.Context) {
+	if list, err := v.rm.TaskSnapshots(ctx, v.slave, v.task); err == nil {
+		v.r.do(func() { v.show(list, nil) })
+	}
 }
 
 // show puts the snapshots read (oldest first) in the table, newest
@@ -399,7 +433,7 @@ func (v *snapshotsView) pick() string {
 // its way meanwhile.
 func (v *snapshotsView) askDelete() {
 	id := v.pick()
-	if id == "" {
+	if id == "" || v.deleting {
 		return
 	}
 	v.enable(false)

@@ -19,7 +19,7 @@ import (
 )
 
 // cellText is what a grid table's cell shows.
-func cellText(table *widget.Table, row, col int) string {
+func cellText(table *gridTable, row, col int) string {
 	cell := table.CreateCell()
 	table.UpdateCell(widget.TableCellID{Row: row, Col: col}, cell)
 	for _, o := range test.LaidOutObjects(cell) {
@@ -30,11 +30,11 @@ func cellText(table *widget.Table, row, col int) string {
 	return ""
 }
 
-// tableIn is the table in o (a dialog, say).
-func tableIn(t *testing.T, o fyne.CanvasObject) *widget.Table {
+// tableIn is the grid table in o (a dialog, say).
+func tableIn(t *testing.T, o fyne.CanvasObject) *gridTable {
 	t.Helper()
 	for _, c := range test.LaidOutObjects(o) {
-		if table, ok := c.(*widget.Table); ok {
+		if table, ok := c.(*gridTable); ok {
 			return table
 		}
 	}
@@ -46,7 +46,7 @@ func tableIn(t *testing.T, o fyne.CanvasObject) *widget.Table {
 // task, and what a test drives it with.
 type taskView struct {
 	mw    *mainWindow
-	table *widget.Table
+	table *gridTable
 	q     *uiQueue
 	fr    *fakeRemote
 }
@@ -296,4 +296,49 @@ func TestTheHistoryViewFollowsTheTasksRuns(t *testing.T) {
 	step(agent.EventFinished, run)
 	q.runUntil(t, "the run's end shown", func() bool { return cellText(runs, 0, 2) == "completed" && cellText(runs, 0, 8) == run.Snapshot })
 	tapButton(t, mw.win, "Close")
+}
+
+// A click on a row gives the view's table the keys, which then go to it
+// alone: Escape still closes the view, F5 reads the list again, and in
+// the Snapshots view Delete asks to delete the snapshot selected.
+func TestTheTaskViewsTablesTakeTheViewsKeys(t *testing.T) {
+	for _, view := range []struct {
+		name   string
+		row    int
+		button func(*tasksTab) *widget.Button
+		more   func(*fakeTasks) // one more run or snapshot for the next read
+	}{
+		{"History", 1, history, func(f *fakeTasks) {
+			hist, _ := f.TaskHistory(context.Background(), "FS01", "mail", 0)
+			f.histList = append(hist, backup.Report{Task: "mail", Started: fixedNow, Result: backup.ResultRunning})
+		}},
+		{"Snapshots", 0, snapshots, func(f *fakeTasks) {
+			snaps, _ := f.TaskSnapshots(context.Background(), "FS01", "documents")
+			f.snapList = append(snaps, backup.SnapshotInfo{ID: "2026-03-14T020000Z", Time: fixedNow, Result: backup.ResultCompleted})
+		}},
+	} {
+		t.Run(view.name, func(t *testing.T) {
+			v := openTaskView(t, view.row, view.button)
+			v.mw.win.Canvas().Focus(v.table) // as a click on a row does
+			v.table.Select(widget.TableCellID{Row: 0, Col: 0})
+			viewObj := v.mw.win.Canvas().Overlays().Top()
+			if view.name == "Snapshots" {
+				pressKey(v.mw.win, fyne.KeyDelete)
+				if got := overlayText(v.mw.win); !strings.Contains(got, "Delete snapshot 2026-03-13T020000Z of documents on FS01") {
+					t.Fatalf("Delete in the table asked:\n%s", got)
+				}
+				pressKey(v.mw.win, fyne.KeyEscape) // the question's: it closes, the view stays
+				if v.mw.win.Canvas().Overlays().Top() != viewObj || v.fr.fakeTasks.taskCalls("delete-snapshot") != 0 {
+					t.Fatal("Escape in the question did not just close it")
+				}
+			}
+			view.more(v.fr.fakeTasks)
+			pressKey(v.mw.win, fyne.KeyF5)
+			v.q.runUntil(t, "the list read again", func() bool { n, _ := v.table.Length(); return n == 3 })
+			pressKey(v.mw.win, fyne.KeyEscape)
+			if top := v.mw.win.Canvas().Overlays().Top(); top != nil {
+				t.Fatalf("Escape in the table left the %s view open", view.name)
+			}
+		})
+	}
 }
