@@ -21,10 +21,11 @@
 // each task that missed its slot while the agent was down and says
 // catch-up (a scheduled run that finds a snapshot of its task being
 // deleted waits for it); history, snapshots, browse, verify, restore and
-// deleting a snapshot. Every method
-// takes a context and returns plain data, and Subscribe delivers
-// progress, started, finished, changed and removed events, so the control
-// socket, the offline command line and the link to consoles share it.
+// deleting a snapshot (and saying first what that would free). Every
+// method takes a context and returns plain data, and Subscribe delivers
+// progress, started, finished, changed, removed and deleted events, so
+// the control socket, the offline command line and the link to consoles
+// share it.
 // The task_* control operations (taskcontrol.go) carry it over the
 // socket; a request with Stream set gets progress lines before its
 // answer. When no agent runs, TaskControl does the same in-process on the
@@ -38,12 +39,13 @@
 // call Tasks directly: manage_tasks.go); anything else is answered
 // "unknown method" with the agent's version. Lists and logs are streamed
 // in chunks under 16 KiB. Events (a changed status, a task's progress,
-// runs started and finished, tasks changed) are pushed to every linked
-// console through a small per-link queue that never makes the agent wait
-// (push.go); the wire forms of the task types are in taskwire.go. A
-// relinking console asks for its tasks' backup health (health.go) with
-// what it saw last (a cursor per task: its version and the sequence of
-// its newest run record), and hears only of what changed since.
+// runs started and finished, tasks changed, snapshots deleted by hand)
+// are pushed to every linked console through a small per-link queue that
+// never makes the agent wait (push.go); the wire forms of the task
+// types are in taskwire.go. A relinking console asks for its tasks'
+// backup health (health.go) with what it saw last (a cursor per task:
+// its version and the sequence of its newest run record), and hears only
+// of what changed since.
 //
 // It has no GUI and no cgo: it runs inside the headless lanyard-agent
 // service.
