@@ -395,15 +395,35 @@ func TestAMutedSlaveIsNotNewsUntilItsMuteEnds(t *testing.T) {
 	}
 }
 
-func TestANearlyFullDestinationIsAnnouncedOnceAndTakenBackWhenThereIsRoom(t *testing.T) {
-	tr, c := openTracker(t)
+// docsRun is a completed run of FS01's docs that wrote 10 GiB and left
+// free bytes of its 1 TiB destination.
+func docsRun(tr *Tracker, c *clock, free uint64) {
+	tr.Finished("id1", "FS01", backup.Report{Task: "docs", Result: backup.ResultCompleted, Started: c.Now(), Finished: c.Now(),
+		BytesCopied: 10 << 30, DestFree: free, DestTotal: 1 << 40}, 0)
+}
+
+// linkedDocs is FS01 linked, with a daily task docs.
+func linkedDocs(tr *Tracker) {
 	tr.Linked("id1", "FS01", true)
 	tr.Sync("id1", "FS01", []Task{dailyTask("docs", ago(time.Hour))}, nil, true, 0)
-	run := func(free uint64) {
-		tr.Finished("id1", "FS01", backup.Report{Task: "docs", Result: backup.ResultCompleted, Started: c.Now(), Finished: c.Now(),
-			BytesCopied: 10 << 30, DestFree: free, DestTotal: 1 << 40}, 0)
+}
+
+// announcedFull is FS01's docs destination nearly full past the alert
+// grace, and announced so.
+func announcedFull(t *testing.T, tr *Tracker, c *clock) {
+	t.Helper()
+	linkedDocs(tr)
+	docsRun(tr, c, 15<<30)
+	c.add(61 * time.Second)
+	if a := tr.Tick(); len(a) != 1 || a[0].Kind != AlertFull {
+		t.Fatalf("nearly full: %+v", a)
 	}
-	run(15 << 30) // room for one run like it, not two
+}
+
+func TestANearlyFullDestinationIsAnnouncedOnceAndTakenBackWhenThereIsRoom(t *testing.T) {
+	tr, c := openTracker(t)
+	linkedDocs(tr)
+	docsRun(tr, c, 15<<30) // room for one run like it, not two
 	if a := tr.Tick(); len(a) != 0 {
 		t.Fatalf("within the grace: %+v", a)
 	}
@@ -415,18 +435,18 @@ func TestANearlyFullDestinationIsAnnouncedOnceAndTakenBackWhenThereIsRoom(t *tes
 	if in := tr.Alerting(); len(in) != 1 || in[0].Kind != AlertFull {
 		t.Fatalf("in force: %+v", in)
 	}
-	run(14 << 30) // still short: not news again
+	docsRun(tr, c, 14<<30) // still short: not news again
 	c.add(2 * time.Minute)
 	if a := tr.Tick(); len(a) != 0 {
 		t.Fatalf("still nearly full: %+v", a)
 	}
 	// Room made: over, and news again the next time it fills.
-	run(500 << 30)
+	docsRun(tr, c, 500<<30)
 	if in := tr.Alerting(); len(in) != 0 {
 		t.Fatalf("after room was made: %+v", in)
 	}
 	tr.Tick()
-	run(12 << 30)
+	docsRun(tr, c, 12<<30)
 	tr.Mute("id1", "FS01", c.Now().Add(time.Hour))
 	c.add(2 * time.Minute)
 	if a := tr.Tick(); len(a) != 0 {
@@ -451,14 +471,7 @@ func TestANearlyFullDestinationIsAnnouncedOnceAndTakenBackWhenThereIsRoom(t *tes
 // over, without waiting for the next run.
 func TestRoomMadeByHandEndsANearlyFullAlert(t *testing.T) {
 	tr, c := openTracker(t)
-	tr.Linked("id1", "FS01", true)
-	tr.Sync("id1", "FS01", []Task{dailyTask("docs", ago(time.Hour))}, nil, true, 0)
-	tr.Finished("id1", "FS01", backup.Report{Task: "docs", Result: backup.ResultCompleted, Started: c.Now(), Finished: c.Now(),
-		BytesCopied: 10 << 30, DestFree: 15 << 30, DestTotal: 1 << 40}, 0)
-	c.add(61 * time.Second)
-	if a := tr.Tick(); len(a) != 1 || a[0].Kind != AlertFull {
-		t.Fatalf("nearly full: %+v", a)
-	}
+	announcedFull(t, tr, c)
 	if tr.Room("id1", "FS01", "nope", 1<<30, 1<<40) {
 		t.Fatal("room noted for a task that is not known")
 	}
@@ -480,14 +493,7 @@ func TestANearlyFullAlertIsNotRepeatedAfterARestart(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "console.db")
 	db := openDB(t, path)
 	tr := newTracker(t, db, c)
-	tr.Linked("id1", "FS01", true)
-	tr.Sync("id1", "FS01", []Task{dailyTask("docs", ago(time.Hour))}, nil, true, 0)
-	tr.Finished("id1", "FS01", backup.Report{Task: "docs", Result: backup.ResultCompleted, Started: c.Now(), Finished: c.Now(),
-		BytesCopied: 10 << 30, DestFree: 15 << 30, DestTotal: 1 << 40}, 0)
-	c.add(61 * time.Second)
-	if a := tr.Tick(); len(a) != 1 || a[0].Kind != AlertFull {
-		t.Fatalf("before the restart: %+v", a)
-	}
+	announcedFull(t, tr, c)
 	if err := tr.Close(); err != nil {
 		t.Fatal(err)
 	}
