@@ -1,6 +1,8 @@
 package ui
 
 import (
+	"fmt"
+
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/theme"
@@ -93,23 +95,62 @@ func (mw *mainWindow) changePassword() {
 const (
 	menuSlave      = "Slave"
 	itemEditSlave  = "Edit…"
-	itemConnect    = "Connect or Disconnect"
 	itemPassword   = "Change Password…"
 	itemRunTask    = "Run Task"
 	itemRemoveSlav = "Remove…"
 )
 
-// slaveMenu acts on the slave selected in the tree. Run Task carries
-// Ctrl+R, bound here only (a menu shortcut wins over a window's); Ctrl+E
+// slaveMenu acts on the slave selected in the tree, with the items its
+// row's context menu has: Connect or Disconnect as the toolbar says, Run
+// Task as the toolbar allows, and with no slave selected nothing at all.
+// Run Task carries Ctrl+R, bound here only (a menu shortcut wins over a
+// window's, and works while the item is disabled: runTask decides); Ctrl+E
 // and Delete are bound on the window (shortcuts.go).
 func (mw *mainWindow) slaveMenu() *fyne.Menu {
-	return fyne.NewMenu(menuSlave, mw.slaveItems(itemConnect, true)...)
+	v, ok := mw.selectedSlave()
+	return fyne.NewMenu(menuSlave, mw.itemsFor(&v, ok)...)
+}
+
+// syncSlaveMenu rebuilds the main menu's Slave menu when what it offers
+// for the selection changed: rebuilding redraws the menu bar (and closes
+// a menu open in it), which a status change of another slave must not.
+func (mw *mainWindow) syncSlaveMenu() {
+	v, ok := mw.selectedSlave()
+	key := fmt.Sprint(ok, v.State == master.StateDisabled, ok && mw.canRunTask(&v), muted(&v, mw.opts.now()))
+	if mw.menu == nil || key == mw.slaveMenuKey {
+		return
+	}
+	mw.slaveMenuKey = key
+	for _, m := range mw.menu.Items {
+		if m.Label == menuSlave {
+			m.Items = mw.itemsFor(&v, ok)
+			m.Refresh()
+		}
+	}
+}
+
+// itemsFor are the Slave menu's items for slave v, selected if ok.
+func (mw *mainWindow) itemsFor(v *master.SlaveView, ok bool) []*fyne.MenuItem {
+	connect := toolDisconnect
+	if !ok || v.State == master.StateDisabled {
+		connect = toolConnect
+	}
+	items := mw.slaveItems(connect, ok && muted(v, mw.opts.now()))
+	for _, it := range items {
+		switch {
+		case !ok:
+			it.Disabled = true
+		case it.Label == itemRunTask:
+			it.Disabled = !mw.canRunTask(v) // as the toolbar's button
+		}
+	}
+	return items
 }
 
 // slaveItems are the Slave menu's items, the main menu's and a tree row's
 // context menu's, with connect as the Connect item's label; muted says
-// whether Mute Alerts' Unmute applies (the main menu's always offers it).
-// They act on the slave selected when chosen.
+// whether Mute Alerts' Unmute applies. They act on the slave selected
+// when chosen.
 func (mw *mainWindow) slaveItems(connect string, muted bool) []*fyne.MenuItem {
 	run := fyne.NewMenuItem(itemRunTask, mw.runTask)
 	run.Icon = theme.MediaPlayIcon()
@@ -169,18 +210,8 @@ func (mw *mainWindow) rowMenu(id string) *fyne.Menu {
 		}
 		return fyne.NewMenu("", items...)
 	}
-	v, _ := mw.model.view(id)
-	connect := toolDisconnect
-	if v.State == master.StateDisabled {
-		connect = toolConnect
-	}
-	items := mw.slaveItems(connect, muted(&v, mw.opts.now()))
-	for _, it := range items {
-		if it.Label == itemRunTask {
-			it.Disabled = !mw.canRunTask(&v) // as the toolbar's button
-		}
-	}
-	return fyne.NewMenu("", items...)
+	v, ok := mw.model.view(id)
+	return fyne.NewMenu("", mw.itemsFor(&v, ok)...)
 }
 
 // showRowMenu opens row id's context menu at pos on the window's canvas.

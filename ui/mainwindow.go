@@ -112,6 +112,8 @@ type mainWindow struct {
 	split   *container.Split
 	welcome fyne.CanvasObject
 	menu    *fyne.MainMenu
+	// slaveMenuKey is what the Slave menu was last built for (syncSlaveMenu).
+	slaveMenuKey string
 
 	addBtn, editBtn, removeBtn, connBtn, runBtn, refreshBtn *widget.Button
 
@@ -442,7 +444,8 @@ func (mw *mainWindow) syncDetail() {
 	mw.updateActions()
 }
 
-// updateActions enables the toolbar buttons that apply to the selection.
+// updateActions enables the toolbar buttons and the Slave menu's items
+// that apply to the selection.
 func (mw *mainWindow) updateActions() {
 	v, ok := mw.selectedSlave()
 	for _, b := range []*widget.Button{mw.editBtn, mw.removeBtn, mw.connBtn} {
@@ -464,6 +467,7 @@ func (mw *mainWindow) updateActions() {
 		mw.connBtn.SetText(toolConnect)
 		mw.connBtn.SetIcon(theme.LoginIcon())
 	}
+	mw.syncSlaveMenu()
 }
 
 // canRunTask: Run Task (Ctrl+R) applies to slave v, linked, whose Tasks

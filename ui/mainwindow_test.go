@@ -26,7 +26,8 @@ func TestMainWindowIsTitledLanyard(t *testing.T) {
 }
 
 func TestMainMenuHasTheConsoleMenusInOrder(t *testing.T) {
-	mw, _ := openMainWindow(t, newFakeConsole(), nil)
+	mw, _ := openMainWindow(t, newFakeConsole(demoFleet()...), nil)
+	mw.tree.Select("a1") // the Slave menu acts on a selected server
 	menu := mw.win.MainMenu()
 	var got []string
 	for _, m := range menu.Items {
@@ -39,7 +40,7 @@ func TestMainMenuHasTheConsoleMenusInOrder(t *testing.T) {
 		{"File", "Add Slave…"},
 		{"File", "Quit"},
 		{"Slave", "Edit…"},
-		{"Slave", "Connect or Disconnect"},
+		{"Slave", "Disconnect"},
 		{"Slave", "Change Password…"},
 		{"Slave", "Run Task"},
 		{"Slave", "Remove…"},
@@ -54,7 +55,8 @@ func TestMainMenuHasTheConsoleMenusInOrder(t *testing.T) {
 			t.Errorf("no %s → %s item in %s", tt.menu, tt.item, describe(menu))
 			continue
 		}
-		if item.Action == nil || item.Disabled {
+		// Run Task applies as the toolbar's (TestTheSlaveMenuFollowsTheSelection).
+		if item.Action == nil || item.Disabled && tt.item != "Run Task" {
 			t.Errorf("%s → %s has no action or is disabled", tt.menu, tt.item)
 		}
 	}
@@ -803,4 +805,63 @@ func TestTheOverviewShowsTheVersionAnOlderAgentsLinkAnnounced(t *testing.T) {
 	if got := mw.detail.values[fAgent].Text; got != "1.0.0" {
 		t.Fatalf("%s = %q, want the link's 1.0.0", fAgent, got)
 	}
+}
+
+// The Slave menu offers what applies to the selection, as the toolbar
+// does: nothing with no server selected, Connect or Disconnect as the
+// server stands, Run Task only for one linked; and it is rebuilt (which
+// closes a menu open in the bar) only when that changes.
+func TestTheSlaveMenuFollowsTheSelection(t *testing.T) {
+	fc := newFakeConsole(demoFleet()...)
+	mw, q := openMainWindow(t, fc, nil)
+	slaveMenu := func() []*fyne.MenuItem {
+		t.Helper()
+		for _, m := range mw.win.MainMenu().Items {
+			if m.Label == menuSlave {
+				return m.Items
+			}
+		}
+		t.Fatalf("no Slave menu: %s", describe(mw.win.MainMenu()))
+		return nil
+	}
+	enabled := func() (labels []string) {
+		for _, it := range slaveMenu() {
+			if !it.IsSeparator && !it.Disabled {
+				labels = append(labels, it.Label)
+			}
+		}
+		return labels
+	}
+	if got := enabled(); len(got) != 0 {
+		t.Fatalf("with nothing selected the Slave menu offers %q", got)
+	}
+
+	mw.tree.Select("a1") // FS01, connected
+	want := []string{itemEditSlave, toolDisconnect, itemMute, itemPassword, itemAudit, itemRemoveSlav}
+	if !mw.runBtn.Disabled() {
+		want = slices.Insert(want, 4, itemRunTask)
+	}
+	if got := enabled(); !slices.Equal(got, want) {
+		t.Fatalf("for FS01 the Slave menu offers %q, want %q", got, want)
+	}
+
+	mw.tree.Select("c1") // lab-pc, disconnected by the user
+	if got := enabled(); !slices.Contains(got, toolConnect) || slices.Contains(got, itemRunTask) {
+		t.Fatalf("for lab-pc the Slave menu offers %q, want Connect and no Run Task", got)
+	}
+
+	// Another server's change leaves the menu as it was built.
+	before := slaveMenu()[0]
+	v, _ := fc.Slave("FS02")
+	v.State = master.StateConnected
+	fc.set(v)
+	q.runUntil(t, "FS02 to show connected", func() bool { return strings.Contains(rowOf(mw, "FS02"), "| connected |") })
+	if slaveMenu()[0] != before {
+		t.Error("FS02's change rebuilt the Slave menu of lab-pc")
+	}
+	// The selection's own change is followed.
+	v, _ = fc.Slave("lab-pc")
+	v.State = master.StateConnecting
+	fc.set(v)
+	q.runUntil(t, "lab-pc's menu to offer Disconnect", func() bool { return slices.Contains(enabled(), toolDisconnect) })
 }
