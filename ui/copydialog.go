@@ -52,16 +52,17 @@ type copyDialog struct {
 	ticked  map[string]bool    // by name, lower case
 	results map[string]master.CopyResult
 	copying bool
-	summary string // how the last copy went, "" before one
+	summary string      // how the last copy went, "" before one
+	canvas  fyne.Canvas // the window's it shows on, for its fields (dialogfield.go)
 
-	groups  *widget.Select
+	groups  *dialogSelect
 	list    *widget.List
 	all     *widget.Button
 	none    *widget.Button
-	replace *widget.Check
-	run     *widget.Check
-	create  *widget.Check // create the destination where it is missing
-	destTo  *widget.Entry // the destination on each server
+	replace *dialogCheck
+	run     *dialogCheck
+	create  *dialogCheck // create the destination where it is missing
+	destTo  *dialogEntry // the destination on each server
 	bar     *widget.ProgressBar
 	status  *widget.Label
 	copyBtn *widget.Button
@@ -71,7 +72,7 @@ type copyDialog struct {
 // showCopyDialog opens the dialog for task of slave from, whose
 // destination there is dest; slaves is the fleet.
 func showCopyDialog(win fyne.Window, r runner, rm Remote, from, task, dest string, slaves []master.SlaveView) *copyDialog {
-	cd := &copyDialog{r: r, rm: rm, from: from, task: task, dest: dest, ticked: map[string]bool{}, results: map[string]master.CopyResult{}}
+	cd := &copyDialog{r: r, rm: rm, from: from, task: task, dest: dest, ticked: map[string]bool{}, results: map[string]master.CopyResult{}, canvas: win.Canvas()}
 	cd.ctx, cd.stop = context.WithCancel(context.Background())
 	var all []string
 	ungrouped := false
@@ -96,15 +97,15 @@ func showCopyDialog(win fyne.Window, r runner, rm Remote, from, task, dest strin
 			first = groups[i]
 		}
 	}
-	cd.groups = widget.NewSelect(append([]string{cdAllGroups}, groups...), cd.showGroup)
+	cd.groups = newDialogSelect(cd.canvas, append([]string{cdAllGroups}, groups...), cd.showGroup)
 	cd.list = widget.NewList(func() int { return len(cd.shown) }, cd.newRow, cd.updateRow)
 	cd.list.OnSelected = cd.showResult
 	cd.all = widget.NewButton("Tick All", func() { cd.tickShown(true) })
 	cd.none = widget.NewButton("Tick None", func() { cd.tickShown(false) })
-	cd.replace = widget.NewCheck(cdReplace, nil)
-	cd.run = widget.NewCheck(cdRun, nil)
-	cd.create = widget.NewCheck(cdCreateDest, nil)
-	cd.destTo = widget.NewEntry()
+	cd.replace = newDialogCheck(cd.canvas, cdReplace, nil)
+	cd.run = newDialogCheck(cd.canvas, cdRun, nil)
+	cd.create = newDialogCheck(cd.canvas, cdCreateDest, nil)
+	cd.destTo = newDialogEntry(cd.canvas)
 	cd.destTo.SetText(dest)
 	destHint := widget.NewLabel(cdDestHint)
 	destHint.Wrapping = fyne.TextWrapWord
@@ -168,7 +169,7 @@ func (cd *copyDialog) tickShown(on bool) {
 func (cd *copyDialog) newRow() fyne.CanvasObject {
 	about := widget.NewLabel("")
 	about.Truncation = fyne.TextTruncateEllipsis
-	return container.NewBorder(nil, nil, widget.NewCheck("", nil), nil, about)
+	return container.NewBorder(nil, nil, newDialogCheck(cd.canvas, "", nil), nil, about)
 }
 
 func (cd *copyDialog) updateRow(id widget.ListItemID, o fyne.CanvasObject) {
@@ -178,7 +179,7 @@ func (cd *copyDialog) updateRow(id widget.ListItemID, o fyne.CanvasObject) {
 	s := cd.slaves[cd.shown[id]]
 	key := strings.ToLower(s.Name)
 	row := o.(*fyne.Container)
-	about, check := row.Objects[0].(*widget.Label), row.Objects[1].(*widget.Check)
+	about, check := row.Objects[0].(*widget.Label), row.Objects[1].(*dialogCheck)
 	// Set, not SetChecked: its callback is the row's before, which may
 	// have shown another server.
 	check.OnChanged = func(on bool) { cd.ticked[key] = on; cd.showState() }

@@ -123,7 +123,7 @@ func (mw *mainWindow) eachMember(id, what string, names []string, act func(name 
 // every server of it, and its own mail recipients (master.RenameGroup).
 func (mw *mainWindow) askRenameGroup(id string) {
 	old := mw.model.groupName(id)
-	name := widget.NewEntry()
+	name := newDialogEntry(mw.win.Canvas())
 	name.SetText(old)
 	note := widget.NewLabel(fmt.Sprintf("Every server of %s moves to the new name, and the group's own report\nrecipients go with it. A group of that name that exists gets both.", old))
 	note.Importance = widget.LowImportance
@@ -167,7 +167,7 @@ func (mw *mainWindow) askGroupRecipients(id string, me MailEditor) {
 		mw.showError("Could not read the mail settings", err)
 		return
 	}
-	to := widget.NewEntry()
+	to := newDialogEntry(mw.win.Canvas())
 	to.SetText(strings.Join(st.GroupRecipients(group), ", "))
 	to.SetPlaceHolder("it@" + strings.ToLower(strings.ReplaceAll(group, " ", "")) + ".example, … (empty: none)")
 	words := fmt.Sprintf("%s's own daily summary, of its servers alone, goes to these addresses at the daily time, besides the fleet's to the usual recipients.", group)

@@ -4,8 +4,6 @@ import (
 	"slices"
 	"strings"
 	"testing"
-
-	"fyne.io/fyne/v2/widget"
 )
 
 // A group row's menu connects or disconnects every server of the group
@@ -124,12 +122,12 @@ func TestAGroupsReportRecipientsAreSetFromItsMenu(t *testing.T) {
 
 // groupDialogField opens item of group's row menu, a dialog, and returns
 // the field it focuses.
-func groupDialogField(t *testing.T, mw *mainWindow, group, item string) *widget.Entry {
+func groupDialogField(t *testing.T, mw *mainWindow, group, item string) *dialogEntry {
 	t.Helper()
 	mw.tree.Select(groupNodeID(group))
 	mw.showSelectedRowMenu()
 	tapMenuItem(t, mw.win, item)
-	e, ok := mw.win.Canvas().Focused().(*widget.Entry)
+	e, ok := mw.win.Canvas().Focused().(*dialogEntry)
 	if !ok {
 		t.Fatalf("%s focused %v, not a field", item, mw.win.Canvas().Focused())
 	}

@@ -52,12 +52,12 @@ type mailForm struct {
 	ed                                 MailEditor
 	do                                 func(func())
 	old                                mail.Settings
-	server, user, password             *widget.Entry
-	from, to, daily                    *widget.Entry
-	groups                             *widget.Entry // each group's own summary's recipients (mail.FormatGroupTo)
-	security                           *widget.Select
-	onFailed, onOverdue, onOff, onFull *widget.Check
-	groupAlerts                        *widget.Check // each group's recipients get its alerts too
+	server, user, password             *dialogEntry
+	from, to, daily                    *dialogEntry
+	groups                             *dialogEntry // each group's own summary's recipients (mail.FormatGroupTo)
+	security                           *dialogSelect
+	onFailed, onOverdue, onOff, onFull *dialogCheck
+	groupAlerts                        *dialogCheck // each group's recipients get its alerts too
 	test                               *widget.Button
 	result                             *widget.Label
 	// failing says, above the form, that mail is not getting through
@@ -74,19 +74,20 @@ type mailForm struct {
 
 var securityNames = map[string]mail.Security{mailSecurityNone: mail.SecurityNone, mailSecuritySTART: mail.SecuritySTARTTLS, mailSecurityTLS: mail.SecurityTLS}
 
-func newMailForm(ed MailEditor, do func(func())) *mailForm {
+func newMailForm(c fyne.Canvas, ed MailEditor, do func(func())) *mailForm {
 	f := &mailForm{ed: ed, do: do}
 	s, stored, err := ed.MailSettings()
 	f.old = s
-	entry := func(text, hint string) *widget.Entry {
-		e := widget.NewEntry()
+	entry := func(text, hint string) *dialogEntry {
+		e := newDialogEntry(c)
 		e.SetText(text)
 		e.SetPlaceHolder(hint)
 		return e
 	}
 	f.server = entry(s.Server, "smtp.example.com:587")
 	f.user = entry(s.User, "none")
-	f.password = widget.NewPasswordEntry()
+	f.password = newDialogEntry(c)
+	f.password.Password = true // with its reveal button
 	if stored {
 		f.password.SetPlaceHolder(mailPasswordStored)
 	}
@@ -94,21 +95,21 @@ func newMailForm(ed MailEditor, do func(func())) *mailForm {
 	f.to = entry(strings.Join(s.To, ", "), "ops@example.com, boss@example.com")
 	f.daily = entry(s.DailyAt, "HH:MM, empty for none")
 	f.groups = entry(mail.FormatGroupTo(s.GroupTo), "Acme = it@acme.example, boss@acme.example; Globex = …")
-	f.security = widget.NewSelect([]string{mailSecuritySTART, mailSecurityTLS, mailSecurityNone}, nil)
+	f.security = newDialogSelect(c, []string{mailSecuritySTART, mailSecurityTLS, mailSecurityNone}, nil)
 	for name, sec := range securityNames {
 		if sec == s.Security {
 			f.security.SetSelected(name)
 		}
 	}
-	f.onFailed = widget.NewCheck("a backup failed", nil)
+	f.onFailed = newDialogCheck(c, "a backup failed", nil)
 	f.onFailed.SetChecked(s.OnFailed)
-	f.onOverdue = widget.NewCheck("a backup is overdue", nil)
+	f.onOverdue = newDialogCheck(c, "a backup is overdue", nil)
 	f.onOverdue.SetChecked(s.OnOverdue)
-	f.onOff = widget.NewCheck("a slave is offline past its grace", nil)
+	f.onOff = newDialogCheck(c, "a slave is offline past its grace", nil)
 	f.onOff.SetChecked(s.OnOffline)
-	f.onFull = widget.NewCheck("a destination is nearly full", nil)
+	f.onFull = newDialogCheck(c, "a destination is nearly full", nil)
 	f.onFull.SetChecked(s.OnFull)
-	f.groupAlerts = widget.NewCheck("also mail each group's alerts to its summary recipients", nil)
+	f.groupAlerts = newDialogCheck(c, "also mail each group's alerts to its summary recipients", nil)
 	f.groupAlerts.SetChecked(s.GroupAlerts)
 	f.result = widget.NewLabel("")
 	f.result.Wrapping = fyne.TextWrapWord

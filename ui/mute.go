@@ -77,7 +77,7 @@ func (mw *mainWindow) muteItem(label string, what func() string, muted bool, act
 // askMuteUntil asks until when to mute what's alerts, a time of day
 // (its next coming) or a date and time, then mutes with act.
 func (mw *mainWindow) askMuteUntil(what string, act func(until time.Time)) {
-	end := widget.NewEntry()
+	end := newDialogEntry(mw.win.Canvas())
 	end.SetPlaceHolder(muteUntilHint)
 	problem := widget.NewLabel("")
 	problem.Importance = widget.DangerImportance

@@ -5,8 +5,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"fyne.io/fyne/v2/widget"
 )
 
 // A slave row's Mute Alerts mutes it for the time chosen: the tree marks
@@ -124,7 +122,7 @@ func TestASlaveIsMutedUntilATimeTyped(t *testing.T) {
 	mw.showSelectedRowMenu()
 	tapMenuItem(t, mw.win, itemMute)
 	tapMenuItem(t, mw.win, itemMuteUntil)
-	end, ok := mw.win.Canvas().Focused().(*widget.Entry)
+	end, ok := mw.win.Canvas().Focused().(*dialogEntry)
 	if !ok || !strings.Contains(overlayText(mw.win), "Mute Alerts of FS02") {
 		t.Fatalf("Until… opened %q, focused %v", overlayText(mw.win), mw.win.Canvas().Focused())
 	}

@@ -34,8 +34,8 @@ const (
 
 type passwordDialog struct {
 	d       *dialog.CustomDialog
-	pw      *widget.Entry
-	again   *widget.Entry
+	pw      *dialogEntry
+	again   *dialogEntry
 	problem *widget.Label
 	change  *widget.Button
 }
@@ -66,8 +66,8 @@ func showPasswordDialog(win fyne.Window, r runner, rm Remote, v master.SlaveView
 		body = container.NewVBox(p.problem)
 		p.change.Disable()
 	default:
-		p.pw = widget.NewPasswordEntry()
-		p.again = widget.NewPasswordEntry()
+		p.pw, p.again = newDialogEntry(win.Canvas()), newDialogEntry(win.Canvas())
+		p.pw.Password, p.again.Password = true, true // with their reveal buttons
 		p.pw.OnChanged = func(string) { p.validate(false) }
 		p.again.OnChanged = func(string) { p.validate(false) }
 		p.again.OnSubmitted = func(string) { p.submit(win, r, rm, v) }

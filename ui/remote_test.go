@@ -347,11 +347,11 @@ func TestASlowSettingsChangeShowsASpinnerAndCanBeCancelled(t *testing.T) {
 }
 
 // passwordEntries are the two password fields of the dialog on top.
-func passwordEntries(t *testing.T, win fyne.Window) []*widget.Entry {
+func passwordEntries(t *testing.T, win fyne.Window) []*dialogEntry {
 	t.Helper()
-	var entries []*widget.Entry
+	var entries []*dialogEntry
 	for _, o := range test.LaidOutObjects(win.Canvas().Overlays().Top()) {
-		if e, ok := o.(*widget.Entry); ok && e.Password {
+		if e, ok := o.(*dialogEntry); ok && e.Password {
 			entries = append(entries, e)
 		}
 	}

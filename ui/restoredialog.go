@@ -52,11 +52,11 @@ type restoreDialog struct {
 	task  string
 
 	snaps     []backup.SnapshotInfo
-	snapSel   *widget.Select
-	whole     *widget.Check
+	snapSel   *dialogSelect
+	whole     *dialogCheck
 	tree      *widget.Tree
-	target    *widget.Entry
-	overwrite *widget.Check
+	target    *dialogEntry
+	overwrite *dialogCheck
 	status    *widget.Label
 	restore   *widget.Button
 
@@ -74,15 +74,15 @@ func showRestoreDialog(win fyne.Window, r runner, rm Remote, slave, task, snapsh
 	rd := &restoreDialog{win: win, r: r, rm: rm, slave: slave, task: task, snapshot: snapshot,
 		nodes: map[string]*restoreNode{}, ticked: map[string]bool{}, auto: map[string]bool{}}
 	rd.ctx, rd.cancel = context.WithCancel(context.Background())
-	rd.snapSel = widget.NewSelect(nil, rd.pickSnapshot)
+	rd.snapSel = newDialogSelect(win.Canvas(), nil, rd.pickSnapshot)
 	rd.snapSel.PlaceHolder = "Reading the snapshots…"
-	rd.whole = widget.NewCheck(rdWhole, func(bool) { rd.tree.Refresh(); rd.showState() })
+	rd.whole = newDialogCheck(win.Canvas(), rdWhole, func(bool) { rd.tree.Refresh(); rd.showState() })
 	rd.tree = widget.NewTree(rd.childUIDs, rd.isBranch, rd.newNode, rd.updateNode)
 	rd.tree.OnBranchOpened = rd.open
-	rd.target = widget.NewEntry()
+	rd.target = newDialogEntry(win.Canvas())
 	rd.target.SetPlaceHolder("a folder on the server, e.g. /srv/restore")
 	rd.target.OnChanged = func(string) { rd.showState() }
-	rd.overwrite = widget.NewCheck(rdOverwrite, nil)
+	rd.overwrite = newDialogCheck(win.Canvas(), rdOverwrite, nil)
 	rd.status = widget.NewLabel("")
 	rd.status.Wrapping = fyne.TextWrapWord
 	cancel := widget.NewButtonWithIcon("Cancel", theme.CancelIcon(), rd.close)
@@ -250,7 +250,7 @@ func (rd *restoreDialog) isBranch(id string) bool {
 // restoreRow is one line of the tree: a tick, an icon, the name and size.
 type restoreRow struct {
 	widget.BaseWidget
-	check *widget.Check
+	check *dialogCheck
 	icon  *widget.Icon
 	name  *widget.Label
 	size  *widget.Label
@@ -262,7 +262,7 @@ func (rd *restoreDialog) newNode(bool) fyne.CanvasObject {
 	row := &restoreRow{icon: widget.NewIcon(nil), name: widget.NewLabel(""), size: widget.NewLabel("")}
 	row.name.Truncation = fyne.TextTruncateEllipsis
 	row.size.Importance = widget.LowImportance
-	row.check = widget.NewCheck("", func(on bool) {
+	row.check = newDialogCheck(rd.win.Canvas(), "", func(on bool) {
 		if row.quiet {
 			return
 		}

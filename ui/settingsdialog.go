@@ -61,26 +61,29 @@ type settingsForm struct {
 	do    func(func())
 	old   master.Settings
 	mail  *mailForm // the Mail tab, when the console can send mail (MailEditor)
+	// canvas is the window's the dialog shows on: its fields hand it
+	// Escape (dialogfield.go).
+	canvas fyne.Canvas
 
-	listen      *widget.Check
-	address     *widget.Entry
-	port        *widget.Entry
+	listen      *dialogCheck
+	address     *dialogEntry
+	port        *dialogEntry
 	portMsg     *widget.Label
 	check       *widget.Button
 	checkResult *widget.Label
 	use         *widget.Button
 	suggested   int
-	ssl         *widget.Check
+	ssl         *dialogCheck
 	sslRisk     *widget.Label // what the SSL setting exposes, in link's words
-	heartbeat   *widget.Entry
+	heartbeat   *dialogEntry
 	hbMsg       *widget.Label
-	grace       *widget.Entry // the alert grace, in seconds
+	grace       *dialogEntry // the alert grace, in seconds
 	graceMsg    *widget.Label
 
 	// Where agents reach this console (settingsreach.go).
 	lanAddrs *widget.Label
-	public   *widget.Entry
-	pubPorts *widget.Entry
+	public   *dialogEntry
+	pubPorts *dialogEntry
 	pubMsg   *widget.Label
 	initLine *widget.Label
 	lineNote *widget.Label
@@ -97,7 +100,7 @@ type settingsForm struct {
 }
 
 func showSettingsDialog(parent fyne.Window, rs RemoteSettings, ports PortChecker, tickListen bool, do func(func())) *settingsForm {
-	f := &settingsForm{rs: rs, ports: ports, do: do, old: rs.Settings()}
+	f := &settingsForm{rs: rs, ports: ports, do: do, old: rs.Settings(), canvas: parent.Canvas()}
 	f.result = widget.NewLabel("")
 	f.result.Wrapping = fyne.TextWrapWord
 	f.result.Hide()
@@ -147,13 +150,13 @@ func (f *settingsForm) addTabs(items ...*container.TabItem) (tallest float32) {
 // listeningTab is the first tab: whether and where the console listens
 // (with the port check), SSL, and the heartbeat.
 func (f *settingsForm) listeningTab(tickListen bool) fyne.CanvasObject {
-	f.listen = widget.NewCheck(settingsListenLabel, nil)
+	f.listen = newDialogCheck(f.canvas, settingsListenLabel, nil)
 	f.listen.SetChecked(f.old.Listen || tickListen)
 	f.listen.OnChanged = func(bool) { f.validate() }
 	listenForm := f.listenFields()
 	checkRow := container.NewBorder(nil, nil, nil, container.NewVBox(f.use), f.checkResult)
 
-	f.ssl = widget.NewCheck(settingsSSLLabel, nil)
+	f.ssl = newDialogCheck(f.canvas, settingsSSLLabel, nil)
 	sslWarn := widget.NewLabelWithStyle(settingsSSLWarning, fyne.TextAlignLeading, fyne.TextStyle{Italic: true})
 	f.sslRisk = newSSLRisk(f.old.SSL)
 	f.ssl.SetChecked(f.old.SSL)
@@ -179,12 +182,12 @@ func (f *settingsForm) listeningTab(tickListen bool) fyne.CanvasObject {
 // its answer (shown below the form by listeningTab).
 func (f *settingsForm) listenFields() fyne.CanvasObject {
 	host, port := address.Split(f.old.ListenAddress)
-	f.address = widget.NewEntry()
+	f.address = newDialogEntry(f.canvas)
 	f.address.SetPlaceHolder("all addresses of this computer")
 	f.address.SetText(host)
 	f.address.OnChanged = func(string) { f.validate() }
 
-	f.port = widget.NewEntry()
+	f.port = newDialogEntry(f.canvas)
 	f.port.SetText(portOrDefault(port))
 	f.port.OnChanged = func(string) { f.clearCheck(); f.validate() }
 	f.portMsg = widget.NewLabel("")
@@ -209,7 +212,7 @@ func (f *settingsForm) listenFields() fyne.CanvasObject {
 
 // heartbeatRow is the heartbeat's field, as a form row.
 func (f *settingsForm) heartbeatRow() fyne.CanvasObject {
-	f.heartbeat = widget.NewEntry()
+	f.heartbeat = newDialogEntry(f.canvas)
 	hb := f.old.HeartbeatSeconds
 	if hb <= 0 {
 		hb = settingsDefaultHeartbeat
@@ -231,7 +234,7 @@ func (f *settingsForm) alertsTab() (fyne.CanvasObject, string) {
 	if !ok {
 		return container.New(layout.NewFormLayout(), rows...), settingsAlertsTab
 	}
-	f.mail = newMailForm(me, f.do)
+	f.mail = newMailForm(f.canvas, me, f.do)
 	rows = append(rows, f.mail.rows...)
 	return container.NewVBox(f.mail.failingArea, container.New(layout.NewFormLayout(), rows...), f.mail.below), mailTabLabel
 }
@@ -240,7 +243,7 @@ func (f *settingsForm) alertsTab() (fyne.CanvasObject, string) {
 // before a notification or a mail says so, with what is wrong with the
 // value typed and what it is for under the field.
 func (f *settingsForm) graceRows() []fyne.CanvasObject {
-	f.grace = widget.NewEntry()
+	f.grace = newDialogEntry(f.canvas)
 	f.grace.SetText(strconv.Itoa(int(f.old.AlertGrace() / time.Second)))
 	f.grace.OnChanged = func(string) { f.validate() }
 	f.graceMsg = widget.NewLabel("")

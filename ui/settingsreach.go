@@ -30,11 +30,11 @@ func (f *settingsForm) agentsTab() fyne.CanvasObject {
 	f.lanAddrs.Selectable = true
 	f.lanAddrs.Wrapping = fyne.TextWrapWord
 
-	f.public = widget.NewEntry()
+	f.public = newDialogEntry(f.canvas)
 	f.public.SetPlaceHolder("e.g. office.example.com")
 	f.public.SetText(f.old.PublicHost)
 	f.public.OnChanged = func(string) { f.validate() }
-	f.pubPorts = widget.NewEntry()
+	f.pubPorts = newDialogEntry(f.canvas)
 	f.pubPorts.SetPlaceHolder("16888, 50000")
 	f.pubPorts.SetText(master.FormatPorts(f.old.PublicPorts))
 	f.pubPorts.OnChanged = func(string) { f.validate() }

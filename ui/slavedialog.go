@@ -194,9 +194,8 @@ func (d *slaveDialog) buildFields() (fpHint *widget.Label) {
 	fpHint.Wrapping = fyne.TextWrapWord
 	fpHint.SizeName = theme.SizeNameCaptionText
 
-	d.group = newDialogSelectEntry(d.groups())
+	d.group = newDialogSelectEntry(d.parent.Canvas(), d.groups())
 	d.group.SetPlaceHolder("none")
-	d.group.onEscape = d.close
 	d.group.OnSubmitted = func(string) { d.submit() }
 
 	d.notes = d.newEntry()
@@ -294,8 +293,7 @@ func (d *slaveDialog) buildButtons() fyne.CanvasObject {
 // newEntry returns an entry wired to this dialog: typing validates, Enter
 // saves, Escape cancels, leaving it shows its message.
 func (d *slaveDialog) newEntry() *dialogEntry {
-	e := newDialogEntry()
-	e.onEscape = d.close
+	e := newDialogEntry(d.parent.Canvas())
 	e.onBlur = func() {
 		// Leaving a field the user filled in checks it; leaving an empty
 		// one untouched (the name has the focus when the dialog opens)
@@ -726,62 +724,6 @@ func stepTitle(name string) string {
 	}
 	r, size := utf8.DecodeRuneInString(name)
 	return string(unicode.ToUpper(r)) + name[size:]
-}
-
-// dialogEntry is a widget.Entry that lets the dialog cancel on Escape and
-// validate when it loses the focus.
-type dialogEntry struct {
-	widget.Entry
-	onEscape func()
-	onBlur   func()
-}
-
-func newDialogEntry() *dialogEntry {
-	e := &dialogEntry{}
-	e.Wrapping = fyne.TextWrap(fyne.TextTruncateClip)
-	e.ExtendBaseWidget(e)
-	return e
-}
-
-// TypedKey takes Escape for the dialog.
-func (e *dialogEntry) TypedKey(k *fyne.KeyEvent) {
-	if k.Name == fyne.KeyEscape && e.onEscape != nil {
-		e.onEscape()
-		return
-	}
-	e.Entry.TypedKey(k)
-}
-
-// FocusLost validates the field the user leaves.
-func (e *dialogEntry) FocusLost() {
-	e.Entry.FocusLost()
-	if e.onBlur != nil {
-		e.onBlur()
-	}
-}
-
-// dialogSelectEntry is a widget.SelectEntry that cancels the dialog on
-// Escape.
-type dialogSelectEntry struct {
-	widget.SelectEntry
-	onEscape func()
-}
-
-func newDialogSelectEntry(options []string) *dialogSelectEntry {
-	e := &dialogSelectEntry{}
-	e.ExtendBaseWidget(e)
-	e.Wrapping = fyne.TextWrap(fyne.TextTruncateClip)
-	e.SetOptions(options)
-	return e
-}
-
-// TypedKey takes Escape for the dialog.
-func (e *dialogSelectEntry) TypedKey(k *fyne.KeyEvent) {
-	if k.Name == fyne.KeyEscape && e.onEscape != nil {
-		e.onEscape()
-		return
-	}
-	e.SelectEntry.TypedKey(k)
 }
 
 // splitAddress splits a stored "host:port" ("[v6]:port" for IPv6).

@@ -150,7 +150,7 @@ func (mw *mainWindow) showBadRows(name string, rows []slavefile.Row, readBad []*
 
 // exportSlaves asks whether to include the keys, then where to save.
 func (mw *mainWindow) exportSlaves() {
-	keys := widget.NewCheck(exportKeysLabel, nil)
+	keys := newDialogCheck(mw.win.Canvas(), exportKeysLabel, nil)
 	warn := widget.NewLabel(exportKeysWarn)
 	warn.Wrapping = fyne.TextWrapWord
 	warn.Importance = widget.DangerImportance

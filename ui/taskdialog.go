@@ -61,11 +61,11 @@ type taskDialog struct {
 	base  backup.Task // as read (version, times); the fields come from the form
 	saved func(agent.TaskInfo)
 
-	name, dest, clock, cron, overdue *widget.Entry
+	name, dest, clock, cron, overdue *dialogEntry
 	sources, excludes                *linesEntry
-	keep                             [4]*widget.Entry
-	kind, weekday                    *widget.Select
-	catchUp, createDest              *widget.Check
+	keep                             [4]*dialogEntry
+	kind, weekday                    *dialogSelect
+	catchUp, createDest              *dialogCheck
 	errs                             map[string]*widget.Label
 	nextRuns, warnings, status       *widget.Label
 	room                             *widget.Label // the destination disk's free space
@@ -125,8 +125,9 @@ func showTaskDialog(win fyne.Window, r runner, rm Remote, slave string, cur *age
 }
 
 func (td *taskDialog) build(editing bool) {
-	entry := func(hint string) *widget.Entry {
-		e := widget.NewEntry()
+	c := td.win.Canvas()
+	entry := func(hint string) *dialogEntry {
+		e := newDialogEntry(c)
 		e.SetPlaceHolder(hint)
 		e.OnChanged = func(string) { td.changed() }
 		return e
@@ -140,32 +141,32 @@ func (td *taskDialog) build(editing bool) {
 		}
 	}
 	multi := func(hint string) *linesEntry {
-		e := newLines()
+		e := newLines(c)
 		e.SetPlaceHolder(hint)
 		e.SetMinRowsVisible(3)
 		e.OnChanged = func(string) { td.changed() }
 		return e
 	}
 	td.name = entry("e.g. documents")
-	typed(td.name, backup.FieldName)
+	typed(&td.name.Entry, backup.FieldName)
 	if editing {
 		td.name.Disable()
 	}
 	td.sources = multi("one folder or file per line, as paths on the server:\n/home/alice/Documents")
 	typed(&td.sources.Entry, backup.FieldSources)
 	td.dest = entry("a folder on the server: /mnt/backup")
-	typed(td.dest, backup.FieldDestination)
+	typed(&td.dest.Entry, backup.FieldDestination)
 	td.excludes = multi("optional, one per line: *.tmp, node_modules, /home/*/.cache")
-	td.kind = widget.NewSelect([]string{tdManual, tdHourly, tdDaily, tdWeekly, tdCron}, func(string) { td.scheduleShown(); td.changed() })
+	td.kind = newDialogSelect(c, []string{tdManual, tdHourly, tdDaily, tdWeekly, tdCron}, func(string) { td.scheduleShown(); td.changed() })
 	td.clock = entry("02:00")
-	td.weekday = widget.NewSelect(tdWeekdays, func(string) { td.changed() })
+	td.weekday = newDialogSelect(c, tdWeekdays, func(string) { td.changed() })
 	td.cron = entry("30 2 * * 1-5")
 	for i := range td.keep {
 		td.keep[i] = entry("0")
 	}
 	td.overdue = entry("default: twice the schedule's interval")
-	td.catchUp = widget.NewCheck("Catch up: run once at start when the server was off at the scheduled time", func(bool) { td.changed() })
-	td.createDest = widget.NewCheck("Create this folder on "+td.slave+" when saving", nil)
+	td.catchUp = newDialogCheck(c, "Catch up: run once at start when the server was off at the scheduled time", func(bool) { td.changed() })
+	td.createDest = newDialogCheck(c, "Create this folder on "+td.slave+" when saving", nil)
 	td.createDest.Hide()
 	td.room = widget.NewLabel("")
 	td.room.Importance = widget.LowImportance
@@ -221,13 +222,13 @@ func (td *taskDialog) form() fyne.CanvasObject {
 	return container.NewVBox(container.NewGridWithColumns(2, left, right), td.warnings, td.status)
 }
 
-// linesEntry is a multi-line entry, one path or pattern per line, that
+// linesEntry is a multi-line field, one path or pattern per line, that
 // Tab leaves for the next field as in any other (a tab in a path is
 // pasted, never typed).
-type linesEntry struct{ widget.Entry }
+type linesEntry struct{ dialogEntry }
 
-func newLines() *linesEntry {
-	e := &linesEntry{}
+func newLines(c fyne.Canvas) *linesEntry {
+	e := &linesEntry{dialogEntry{canvas: c}}
 	e.MultiLine = true
 	e.Wrapping = fyne.TextWrap(fyne.TextTruncateClip)
 	e.ExtendBaseWidget(e)

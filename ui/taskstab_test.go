@@ -687,7 +687,7 @@ func TestTheToolbarsRunTaskShowsTheTasksThenRunsTheSelectedOne(t *testing.T) {
 
 // restoreCheckOf is the tick drawn for id in the Restore dialog's tree,
 // or nil when its row is not on screen.
-func restoreCheckOf(rd *restoreDialog, id string) *widget.Check {
+func restoreCheckOf(rd *restoreDialog, id string) *dialogCheck {
 	for _, o := range test.LaidOutObjects(rd.tree) {
 		if r, ok := o.(*restoreRow); ok && r.id == id && r.Visible() {
 			return r.check
