@@ -55,6 +55,7 @@ var methods = map[string]method{
 
 	wire.MethodTaskDeleteSnapshot:   {change: true, handle: (*Agent).handleTaskDeleteSnapshot},
 	wire.MethodTaskEstimateDeletion: {handle: (*Agent).handleTaskEstimateDeletion},
+	wire.MethodTaskListFolder:       {handle: (*Agent).handleTaskListFolder},
 }
 
 // Methods lists the request methods this agent answers, sorted.

@@ -306,15 +306,38 @@ func (a *Agent) handleTaskBrowse(ctx context.Context, l *link.Link, body []byte)
 	if err != nil {
 		return nil, taskError(err)
 	}
-	err = sendList(ctx, l, page.Entries, func(e backup.BrowseEntry) *pb.BrowseEntry {
+	if err := sendEntries(ctx, l, page.Entries); err != nil {
+		return nil, err
+	}
+	return &pb.TaskBrowseResponse{Snapshot: page.Snapshot, Dir: page.Dir, Total: uint32(page.Total), Next: page.Next}, nil
+}
+
+// handleTaskListFolder lists one folder of this server, for choosing a
+// task's paths from a console. Read-only, as task.browse: whoever may
+// manage the agent may back any folder up, so may see its names.
+func (a *Agent) handleTaskListFolder(ctx context.Context, l *link.Link, body []byte) (proto.Message, error) {
+	var req pb.TaskListFolderRequest
+	if err := decode(body, &req); err != nil {
+		return nil, err
+	}
+	page, err := backup.ListFolder(req.Dir, req.After, int(req.Limit))
+	if err != nil {
+		return nil, taskError(err)
+	}
+	if err := sendEntries(ctx, l, page.Entries); err != nil {
+		return nil, err
+	}
+	return &pb.TaskListFolderResponse{Dir: page.Dir, Total: uint32(page.Total), Next: page.Next}, nil
+}
+
+// sendEntries sends a folder's entries as TaskPart chunks, their names
+// cut to what a console shows.
+func sendEntries(ctx context.Context, l *link.Link, entries []backup.BrowseEntry) error {
+	return sendList(ctx, l, entries, func(e backup.BrowseEntry) *pb.BrowseEntry {
 		m := EntryToPB(e)
 		m.Name, m.Target = cutText(m.Name), cutText(m.Target)
 		return m
 	}, func(tp *pb.TaskPart, m *pb.BrowseEntry) { tp.Entries = append(tp.Entries, m) })
-	if err != nil {
-		return nil, err
-	}
-	return &pb.TaskBrowseResponse{Snapshot: page.Snapshot, Dir: page.Dir, Total: uint32(page.Total), Next: page.Next}, nil
 }
 
 // progressSender sends the newest progress of a verify or restore as a

@@ -3,9 +3,12 @@ package backup
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io/fs"
 	"os"
+	"path/filepath"
 	"sort"
+	"strings"
 	"time"
 )
 
@@ -49,10 +52,6 @@ func Browse(snap SnapshotInfo, dir, after string, limit int) (BrowsePage, error)
 	if !ok {
 		return BrowsePage{}, invalidf("folder %q leaves the snapshot", dir)
 	}
-	if limit <= 0 {
-		limit = BrowseDefaultEntries
-	}
-	limit = min(limit, BrowseMaxEntries)
 	page := BrowsePage{Snapshot: snap.ID, Dir: "/" + rel, Entries: []BrowseEntry{}}
 	path := nativeRel(snap.Path, rel)
 	f, err := os.Open(path)
@@ -70,6 +69,17 @@ func Browse(snap SnapshotInfo, dir, after string, limit int) (BrowsePage, error)
 	if rel == "" {
 		names = removeName(names, metaDir)
 	}
+	return listPage(page, path, names, after, limit), nil
+}
+
+// listPage fills page with the entries of folder path named in names
+// after the name after: at most limit (0: BrowseDefaultEntries), and no
+// more than fit in one message.
+func listPage(page BrowsePage, path string, names []string, after string, limit int) BrowsePage {
+	if limit <= 0 {
+		limit = BrowseDefaultEntries
+	}
+	limit = min(limit, BrowseMaxEntries)
 	sort.Strings(names)
 	page.Total = len(names)
 	i := sort.SearchStrings(names, after)
@@ -79,7 +89,7 @@ func Browse(snap SnapshotInfo, dir, after string, limit int) (BrowsePage, error)
 	envelope, _ := json.Marshal(page)
 	bytes := len(envelope) + len(after)
 	for ; i < len(names) && len(page.Entries) < limit; i++ {
-		fi, err := os.Lstat(nativeRel(path, names[i]))
+		fi, err := os.Lstat(filepath.Join(path, names[i]))
 		if err != nil {
 			continue
 		}
@@ -89,7 +99,7 @@ func Browse(snap SnapshotInfo, dir, after string, limit int) (BrowsePage, error)
 			be.Type = TypeDir
 		case fi.Mode()&fs.ModeSymlink != 0:
 			be.Type = TypeSymlink
-			be.Target, _ = os.Readlink(nativeRel(path, names[i]))
+			be.Target, _ = os.Readlink(filepath.Join(path, names[i]))
 		default:
 			be.Type, be.Size = TypeFile, fi.Size()
 		}
@@ -103,7 +113,58 @@ func Browse(snap SnapshotInfo, dir, after string, limit int) (BrowsePage, error)
 	if i < len(names) && len(page.Entries) > 0 {
 		page.Next = page.Entries[len(page.Entries)-1].Name
 	}
-	return page, nil
+	return page
+}
+
+// ListFolder lists one folder of this computer, a page at a time as
+// Browse lists a snapshot's, for choosing a task's sources and
+// destination from the console: dir is an absolute path; "" is the top
+// (/, or on Windows its drives). A folder that changes between pages may
+// show an entry twice or miss one; a person browsing sees it again on
+// the next read.
+func ListFolder(dir, after string, limit int) (BrowsePage, error) {
+	dir = strings.TrimSpace(dir)
+	if dir == "" {
+		if names := driveRoots(); names != nil {
+			page := BrowsePage{Entries: []BrowseEntry{}, Total: len(names)}
+			for _, n := range names {
+				if n > after || after == "" {
+					page.Entries = append(page.Entries, BrowseEntry{Name: n, Type: TypeDir, Mode: fs.ModeDir | 0o755})
+				}
+			}
+			return page, nil
+		}
+		dir = string(filepath.Separator)
+	}
+	if !filepath.IsAbs(dir) {
+		return BrowsePage{}, invalidf("%q is not an absolute path: give the folder's full path, such as %s", dir, exampleFolder)
+	}
+	dir = filepath.Clean(dir)
+	page := BrowsePage{Dir: dir, Entries: []BrowseEntry{}}
+	f, err := os.Open(dir)
+	if err != nil {
+		return page, folderError(dir, err)
+	}
+	defer f.Close()
+	names, err := f.Readdirnames(-1)
+	if err != nil {
+		return page, folderError(dir, err)
+	}
+	return listPage(page, dir, names, after, limit), nil
+}
+
+// folderError says why folder dir could not be listed.
+func folderError(dir string, err error) error {
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return invalidf("%s does not exist on this server", dir)
+	case errors.Is(err, fs.ErrPermission):
+		return fmt.Errorf("%s may not be read by the agent (permission denied)", dir)
+	}
+	if fi, serr := os.Stat(dir); serr == nil && !fi.IsDir() {
+		return invalidf("%s is a file, not a folder", dir)
+	}
+	return fmt.Errorf("could not read the folder %s: %w", dir, err)
 }
 
 func removeName(names []string, name string) []string {

@@ -5,8 +5,10 @@ package backup_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -324,5 +326,64 @@ func TestARestoreOverExistingFilesLeavesNoTemporaryFiles(t *testing.T) {
 	restored := filepath.Join(target, filepath.FromSlash(backup.RelRoot(f.src)))
 	if got, want := treeHashes(t, restored), treeHashes(t, f.src); !equalMaps(got, want) {
 		t.Fatalf("restored tree differs (a temporary file left, or a file not replaced):\n got %v\nwant %v", got, want)
+	}
+}
+
+// The console chooses a task's sources and destination by listing the
+// server's own folders, a page at a time as a snapshot's.
+func TestListFolderListsTheServersOwnFolders(t *testing.T) {
+	dir := t.TempDir()
+	for i := range 230 {
+		if err := os.WriteFile(filepath.Join(dir, fmt.Sprintf("file-%03d.txt", i)), []byte("12345"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.Mkdir(filepath.Join(dir, "a-folder"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("file-000.txt", filepath.Join(dir, "link")); err != nil {
+		t.Fatal(err)
+	}
+	var got []backup.BrowseEntry
+	after, pages := "", 0
+	for {
+		page, err := backup.ListFolder(dir+string(filepath.Separator), after, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if page.Dir != dir || page.Total != 232 {
+			t.Fatalf("page of %q with %d entries, want %q and 232", page.Dir, page.Total, dir)
+		}
+		got, pages = append(got, page.Entries...), pages+1
+		if page.Next == "" {
+			break
+		}
+		after = page.Next
+	}
+	if len(got) != 232 || pages != 3 {
+		t.Fatalf("%d entries in %d pages, want 232 in 3", len(got), pages)
+	}
+	if got[0].Name != "a-folder" || got[0].Type != backup.TypeDir {
+		t.Errorf("first %+v, want the folder", got[0])
+	}
+	if got[1].Name != "file-000.txt" || got[1].Type != backup.TypeFile || got[1].Size != 5 {
+		t.Errorf("second %+v, want file-000.txt of 5 bytes", got[1])
+	}
+	if l := got[231]; l.Name != "link" || l.Type != backup.TypeSymlink || l.Target != "file-000.txt" {
+		t.Errorf("last %+v, want the link to file-000.txt", l)
+	}
+
+	top, err := backup.ListFolder("", "", 0)
+	if err != nil || top.Dir != "/" || !slices.ContainsFunc(top.Entries, func(e backup.BrowseEntry) bool { return e.Name == "tmp" || e.Name == "etc" }) {
+		t.Fatalf("the top: %q, %d entries, %v", top.Dir, len(top.Entries), err)
+	}
+	for _, bad := range []struct{ dir, says string }{
+		{"relative/path", "is not an absolute path"},
+		{filepath.Join(dir, "no-such"), "does not exist on this server"},
+		{filepath.Join(dir, "file-001.txt"), "is a file, not a folder"},
+	} {
+		if _, err := backup.ListFolder(bad.dir, "", 0); !errors.Is(err, backup.ErrInvalid) || !strings.Contains(err.Error(), bad.says) {
+			t.Errorf("ListFolder(%q): %v, want %q", bad.dir, err, bad.says)
+		}
 	}
 }

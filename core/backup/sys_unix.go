@@ -60,3 +60,9 @@ func diskUsage(fi fs.FileInfo) (bytes, links uint64, ok bool) {
 	}
 	return uint64(st.Blocks) * 512, uint64(st.Nlink), true
 }
+
+// driveRoots: a Unix system has one top, /, which ListFolder lists.
+func driveRoots() []string { return nil }
+
+// exampleFolder is a folder's full path as people write one here.
+const exampleFolder = "/srv/data"

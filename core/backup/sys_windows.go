@@ -1,6 +1,9 @@
 package backup
 
-import "io/fs"
+import (
+	"io/fs"
+	"os"
+)
 
 func ownerOf(fs.FileInfo) (uid, gid int, ok bool) { return 0, 0, false }
 
@@ -20,3 +23,18 @@ func specialKind(m fs.FileMode) string {
 // diskUsage: Windows does not say how many names a file has in its
 // FileInfo, so what a snapshot shares is not known there.
 func diskUsage(fs.FileInfo) (bytes, links uint64, ok bool) { return 0, 0, false }
+
+// driveRoots are the drives of this computer, C: and the like, the top
+// of ListFolder.
+func driveRoots() []string {
+	roots := []string{}
+	for d := 'A'; d <= 'Z'; d++ {
+		if _, err := os.Stat(string(d) + `:\`); err == nil {
+			roots = append(roots, string(d)+":")
+		}
+	}
+	return roots
+}
+
+// exampleFolder is a folder's full path as people write one here.
+const exampleFolder = `D:\Data`

@@ -423,6 +423,28 @@ func (m *Master) BrowseSnapshot(ctx context.Context, slave, name, snapshot, dir,
 	return page, err
 }
 
+// ListFolder lists one page of one folder of the slave itself (dir "" is
+// its top: /, or its drives), to choose a task's sources and destination
+// from. An agent older than this refuses it: "not supported by this agent
+// version".
+func (m *Master) ListFolder(ctx context.Context, slave, dir, after string, limit int) (backup.BrowsePage, error) {
+	page := backup.BrowsePage{Entries: []backup.BrowseEntry{}}
+	err := m.run(ctx, slave, command{what: "task list-folder " + dir, feature: "browsing the server's folders"}, func(l *link.Link) error {
+		var resp pb.TaskListFolderResponse
+		parts, err := collect(ctx, l, wire.MethodTaskListFolder, &pb.TaskListFolderRequest{Dir: dir, After: after,
+			Limit: uint32(max(limit, 0))}, &resp, nil)
+		if err != nil {
+			return err
+		}
+		page.Dir, page.Total, page.Next = resp.Dir, int(resp.Total), resp.Next
+		for _, e := range parts.GetEntries() {
+			page.Entries = append(page.Entries, agent.EntryFromPB(e))
+		}
+		return nil
+	})
+	return page, err
+}
+
 // VerifySnapshot re-hashes a snapshot on the agent against its manifest.
 func (m *Master) VerifySnapshot(ctx context.Context, slave, name, snapshot string, onProgress func(backup.Status)) (backup.VerifyReport, error) {
 	var out backup.VerifyReport

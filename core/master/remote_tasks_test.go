@@ -265,3 +265,36 @@ func TestDeletingASnapshotOnAnOlderAgentSaysToUpgradeIt(t *testing.T) {
 		t.Fatalf("an estimate on an older agent: %v", err)
 	}
 }
+
+// The console lists the server's own folders, a page at a time, to choose
+// a task's paths from; a folder that is not there is said in the agent's
+// words, and an agent from before is named with what to do.
+func TestTheConsoleListsTheServersFolders(t *testing.T) {
+	c, _ := linked(t, false, nil)
+	ctx := context.Background()
+	src, _ := sourceTree(t, 3)
+	page, err := c.ListFolder(ctx, "FS01", filepath.Dir(src), "", 0)
+	if err != nil || page.Dir != filepath.Dir(src) || page.Total != 2 || len(page.Entries) != 2 ||
+		page.Entries[0].Name != "backups" || page.Entries[0].Type != backup.TypeDir || page.Entries[1].Name != "data" {
+		t.Fatalf("the folder holding data and backups: %+v, %v", page, err)
+	}
+	page, err = c.ListFolder(ctx, "FS01", src, "", 2)
+	if err != nil || page.Total != 3 || len(page.Entries) != 2 || page.Next != page.Entries[1].Name {
+		t.Fatalf("the first page of 2: %+v, %v", page, err)
+	}
+	if rest, err := c.ListFolder(ctx, "FS01", src, page.Next, 2); err != nil || len(rest.Entries) != 1 || rest.Next != "" ||
+		rest.Entries[0].Type != backup.TypeFile || rest.Entries[0].Size != 2000 {
+		t.Fatalf("the page after %q: %+v, %v", page.Next, rest, err)
+	}
+	_, err = c.ListFolder(ctx, "FS01", filepath.Join(src, "gone"), "", 0)
+	var ae *AgentError
+	if !errors.As(err, &ae) || !ae.Mistake() || !strings.Contains(err.Error(), "does not exist on this server") {
+		t.Fatalf("a folder not there: %v", err)
+	}
+
+	old, _ := linked(t, false, func(cfg *agent.Config) { cfg.WithoutMethods = []string{wire.MethodTaskListFolder} })
+	if _, err := old.ListFolder(ctx, "FS01", "", "", 0); !errors.Is(err, ErrNotSupported) ||
+		!strings.Contains(err.Error(), "browsing the server's folders is not supported by this agent version") {
+		t.Fatalf("on an older agent: %v", err)
+	}
+}

@@ -28,6 +28,9 @@ const (
 	MethodTaskDeleteSnapshot = "task.delete_snapshot"
 	// TaskEstimateDeletionRequest → TaskEstimateDeletionResponse
 	MethodTaskEstimateDeletion = "task.estimate_deletion"
+	// TaskListFolderRequest → TaskPart… (entries), TaskListFolderResponse:
+	// one folder of the server itself, to choose a task's paths from.
+	MethodTaskListFolder = "task.list_folder"
 )
 
 // Events the agent pushes to every linked console.
