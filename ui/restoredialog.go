@@ -3,7 +3,6 @@ package ui
 import (
 	"context"
 	"fmt"
-	"path"
 	"sort"
 	"strings"
 
@@ -31,17 +30,7 @@ const (
 	rdTarget    = "Restore into"
 	rdOverwrite = "Replace files that already exist there"
 	rdRestore   = "Restore"
-	// rdMaxEntries bounds what one folder shows.
-	rdMaxEntries = 5000
 )
-
-type restoreNode struct {
-	entry    backup.BrowseEntry
-	children []string
-	loaded   bool
-	loading  bool
-	note     string // a problem reading it, or entries left out
-}
 
 type restoreDialog struct {
 	d     *dialog.CustomDialog
@@ -54,31 +43,26 @@ type restoreDialog struct {
 	snaps     []backup.SnapshotInfo
 	snapSel   *dialogSelect
 	whole     *dialogCheck
-	tree      *widget.Tree
+	ft        *folderTree // the snapshot's folders, ticked to restore them
 	target    *dialogEntry
 	overwrite *dialogCheck
 	status    *widget.Label
 	restore   *widget.Button
 
 	snapshot string
-	nodes    map[string]*restoreNode // by path; "" is the snapshot's top
-	ticked   map[string]bool
-	auto     map[string]bool // folders opened because they were a parent's only entry
-	gen      int
 	ctx      context.Context
 	cancel   context.CancelFunc
 }
 
 // showRestoreDialog opens the dialog on snapshot ("" for the newest).
 func showRestoreDialog(win fyne.Window, r runner, rm Remote, slave, task, snapshot string) *restoreDialog {
-	rd := &restoreDialog{win: win, r: r, rm: rm, slave: slave, task: task, snapshot: snapshot,
-		nodes: map[string]*restoreNode{}, ticked: map[string]bool{}, auto: map[string]bool{}}
+	rd := &restoreDialog{win: win, r: r, rm: rm, slave: slave, task: task, snapshot: snapshot}
 	rd.ctx, rd.cancel = context.WithCancel(context.Background())
 	rd.snapSel = newDialogSelect(win.Canvas(), nil, rd.pickSnapshot)
 	rd.snapSel.PlaceHolder = "Reading the snapshots…"
-	rd.whole = newDialogCheck(win.Canvas(), rdWhole, func(bool) { rd.tree.Refresh(); rd.showState() })
-	rd.tree = widget.NewTree(rd.childUIDs, rd.isBranch, rd.newNode, rd.updateNode)
-	rd.tree.OnBranchOpened = rd.open
+	rd.whole = newDialogCheck(win.Canvas(), rdWhole, func(bool) { rd.ft.tree.Refresh(); rd.showState() })
+	rd.ft = newFolderTree(win.Canvas(), r, rd.ctx, nil, func(s string) { rd.status.SetText(s) })
+	rd.ft.ticks, rd.ft.all, rd.ft.onTicked = true, func() bool { return rd.whole.Checked }, rd.showState
 	rd.target = newDialogEntry(win.Canvas())
 	rd.target.SetPlaceHolder("a folder on the server, e.g. /srv/restore")
 	rd.target.OnChanged = func(string) { rd.showState() }
@@ -100,7 +84,7 @@ func showRestoreDialog(win fyne.Window, r runner, rm Remote, slave, task, snapsh
 	bottom := container.NewVBox(
 		container.NewBorder(nil, nil, bold(rdTarget), nil, rd.target),
 		note, rd.overwrite, rd.status)
-	rd.d = dialog.NewCustomWithoutButtons(rdTitle+" "+task+" on "+slave, container.NewBorder(top, bottom, nil, nil, rd.tree), win)
+	rd.d = dialog.NewCustomWithoutButtons(rdTitle+" "+task+" on "+slave, container.NewBorder(top, bottom, nil, nil, rd.ft.tree), win)
 	rd.d.SetButtons([]fyne.CanvasObject{cancel, rd.restore})
 	giveKeysBack := dialogKeys(win.Canvas(), rd.close, nil)
 	rd.d.SetOnClosed(func() { rd.cancel(); giveKeysBack() })
@@ -159,189 +143,19 @@ func (rd *restoreDialog) pickSnapshot(string) {
 		return
 	}
 	rd.snapshot = rd.snaps[i].ID
-	rd.gen++
-	rd.nodes = map[string]*restoreNode{"": {entry: backup.BrowseEntry{Type: backup.TypeDir}}}
-	rd.ticked = map[string]bool{}
-	rd.auto = map[string]bool{}
-	rd.tree.CloseAllBranches()
-	rd.open("")
-	rd.tree.Refresh()
+	rd.ft.list = rd.browser(rd.snapshot)
+	rd.ft.reset()
 	rd.showState()
 }
 
-// open reads a folder the first time it is opened.
-func (rd *restoreDialog) open(id string) {
-	n := rd.nodes[id]
-	if n == nil || n.loaded || n.loading {
-		return
-	}
-	n.loading = true
-	gen, snap := rd.gen, rd.snapshot
-	dir := id
-	if dir == "" {
-		dir = "/"
-	}
-	rd.r.spawn(func(wctx context.Context) {
-		defer context.AfterFunc(wctx, rd.cancel)()
-		var entries []backup.BrowseEntry
-		var total int
-		var err error
-		after := ""
-		for len(entries) < rdMaxEntries {
-			var page backup.BrowsePage
-			page, err = rd.rm.BrowseSnapshot(rd.ctx, rd.slave, rd.task, snap, dir, after, backup.BrowseMaxEntries)
-			if err != nil {
-				break
-			}
-			entries = append(entries, page.Entries...)
-			total = page.Total
-			if page.Next == "" {
-				break
-			}
-			after = page.Next
+// browser reads snapshot's folders a page at a time; "" is its top.
+func (rd *restoreDialog) browser(snapshot string) func(ctx context.Context, dir, after string) (backup.BrowsePage, error) {
+	return func(ctx context.Context, dir, after string) (backup.BrowsePage, error) {
+		if dir == "" {
+			dir = "/"
 		}
-		rd.r.do(func() {
-			if rd.gen != gen {
-				return
-			}
-			n.loading, n.loaded = false, true
-			if err != nil {
-				n.note = capitalize(err.Error())
-				rd.status.SetText(n.note)
-			}
-			if total > len(entries) {
-				rd.status.SetText(fmt.Sprintf("%s holds %s entries; the first %s are shown (restore the folder, or type a path).", dir, human.Count(total), human.Count(len(entries))))
-			}
-			n.children = n.children[:0]
-			for _, e := range entries {
-				child := path.Join(dir, e.Name)
-				rd.nodes[child] = &restoreNode{entry: e}
-				n.children = append(n.children, child)
-			}
-			rd.tree.Refresh()
-			// A folder whose only entry is a folder (/srv, /srv/home …
-			// down to a source) opens that one too, so the files show.
-			if len(entries) == 1 && entries[0].Type == backup.TypeDir && n.note == "" {
-				only := n.children[0]
-				rd.auto[only] = true
-				rd.tree.OpenBranch(only)
-			} else if rd.auto[id] && len(n.children) > 0 {
-				// The end of such a chain: show it at the top, its
-				// entries below.
-				rd.tree.ScrollTo(n.children[len(n.children)-1])
-				rd.tree.ScrollTo(id)
-			}
-		})
-	})
-}
-
-func (rd *restoreDialog) childUIDs(id string) []string {
-	if n := rd.nodes[id]; n != nil {
-		return n.children
+		return rd.rm.BrowseSnapshot(ctx, rd.slave, rd.task, snapshot, dir, after, backup.BrowseMaxEntries)
 	}
-	return nil
-}
-
-func (rd *restoreDialog) isBranch(id string) bool {
-	n := rd.nodes[id]
-	return n != nil && n.entry.Type == backup.TypeDir
-}
-
-// restoreRow is one line of the tree: a tick, an icon, the name and size.
-type restoreRow struct {
-	widget.BaseWidget
-	check *dialogCheck
-	icon  *widget.Icon
-	name  *widget.Label
-	size  *widget.Label
-	id    string
-	quiet bool // set by the code, not the user: no callback
-}
-
-func (rd *restoreDialog) newNode(bool) fyne.CanvasObject {
-	row := &restoreRow{icon: widget.NewIcon(nil), name: widget.NewLabel(""), size: widget.NewLabel("")}
-	row.name.Truncation = fyne.TextTruncateEllipsis
-	row.size.Importance = widget.LowImportance
-	row.check = newDialogCheck(rd.win.Canvas(), "", func(on bool) {
-		if row.quiet {
-			return
-		}
-		if on {
-			rd.ticked[row.id] = true
-		} else {
-			delete(rd.ticked, row.id)
-		}
-		rd.tree.Refresh() // what is inside follows
-		rd.showState()
-	})
-	row.ExtendBaseWidget(row)
-	return row
-}
-
-func (row *restoreRow) CreateRenderer() fyne.WidgetRenderer {
-	return widget.NewSimpleRenderer(container.NewBorder(nil, nil, container.NewHBox(row.check, row.icon), row.size, row.name))
-}
-
-func (rd *restoreDialog) updateNode(id string, _ bool, o fyne.CanvasObject) {
-	row := o.(*restoreRow)
-	row.id = id
-	n := rd.nodes[id]
-	if n == nil {
-		return
-	}
-	e := n.entry
-	switch e.Type {
-	case backup.TypeDir:
-		row.icon.SetResource(theme.FolderIcon())
-		row.size.SetText("")
-	case backup.TypeSymlink:
-		row.icon.SetResource(theme.FileIcon())
-		row.size.SetText("→ " + e.Target)
-	default:
-		row.icon.SetResource(theme.FileIcon())
-		row.size.SetText(human.Bytes(max(e.Size, 0)))
-	}
-	name := e.Name
-	if n.note != "" && n.loaded {
-		name += "  (" + n.note + ")"
-	}
-	row.name.SetText(name)
-	inherited := rd.whole.Checked || rd.ancestorTicked(id)
-	row.quiet = true
-	row.check.SetChecked(inherited || rd.ticked[id])
-	row.quiet = false
-	// A folder with something ticked inside shows a partial tick; ticking
-	// it takes the whole folder.
-	if !row.check.Checked && rd.descendantTicked(id) {
-		row.check.Partial = true
-		row.check.Refresh()
-	}
-	if inherited {
-		row.check.Disable()
-	} else {
-		row.check.Enable()
-	}
-}
-
-// ancestorTicked says whether a folder above id is ticked.
-func (rd *restoreDialog) ancestorTicked(id string) bool {
-	for p := path.Dir(id); p != "/" && p != "." && p != ""; p = path.Dir(p) {
-		if rd.ticked[p] {
-			return true
-		}
-	}
-	return false
-}
-
-// descendantTicked says whether something inside folder id is ticked.
-func (rd *restoreDialog) descendantTicked(id string) bool {
-	prefix := strings.TrimSuffix(id, "/") + "/"
-	for p := range rd.ticked {
-		if strings.HasPrefix(p, prefix) {
-			return true
-		}
-	}
-	return false
 }
 
 // paths is what to restore: the ticked paths not inside another; nil for
@@ -350,20 +164,13 @@ func (rd *restoreDialog) paths() []string {
 	if rd.whole.Checked {
 		return nil
 	}
-	var out []string
-	for p := range rd.ticked {
-		if !rd.ancestorTicked(p) {
-			out = append(out, p)
-		}
-	}
-	sort.Strings(out)
-	return out
+	return rd.ft.paths()
 }
 
 func (rd *restoreDialog) showState() {
 	target := strings.TrimSpace(rd.target.Text)
 	okTarget := backup.AbsOnServer(target)
-	what := rd.whole.Checked || len(rd.ticked) > 0
+	what := rd.whole.Checked || len(rd.ft.ticked) > 0
 	if rd.snapshot != "" && okTarget && what {
 		rd.restore.Enable()
 	} else {

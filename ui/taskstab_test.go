@@ -618,24 +618,24 @@ func TestTheRestoreDialogBrowsesLazilyAndRestoresWhatIsTicked(t *testing.T) {
 	tt.table.Select(widget.TableCellID{Row: 0, Col: 0})
 	test.Tap(tt.restore)
 	rd := tt.lastRestore
-	q.runUntil(t, "the snapshots and the top folder", func() bool { return rd.snapshot != "" && rd.nodes[""].loaded })
+	q.runUntil(t, "the snapshots and the top folder", func() bool { return rd.snapshot != "" && rd.ft.nodes[""].loaded })
 	if rd.snapshot != "2026-03-13T020000Z" {
 		t.Errorf("the newest snapshot is not chosen: %s", rd.snapshot)
 	}
 	// A folder whose only entry is a folder opens it too, down to the
 	// source's files; the others wait until opened.
 	q.runUntil(t, "the folders down to Documents", func() bool {
-		n := rd.nodes["/home/alice/Documents"]
+		n := rd.ft.nodes["/home/alice/Documents"]
 		return n != nil && n.loaded
 	})
-	if n := rd.nodes["/home/alice/Documents/invoices"]; n == nil || n.loaded || fr.taskCalls("browse") != 4 {
+	if n := rd.ft.nodes["/home/alice/Documents/invoices"]; n == nil || n.loaded || fr.taskCalls("browse") != 4 {
 		t.Fatalf("folders read before they were opened: %v", fr.fakeTasks.calls)
 	}
 	if !rd.restore.Disabled() {
 		t.Error("Restore is enabled with nothing ticked")
 	}
-	rd.ticked["/home/alice/Documents/report.odt"] = true
-	rd.tree.Refresh()
+	rd.ft.ticked["/home/alice/Documents/report.odt"] = true
+	rd.ft.tree.Refresh()
 	for id, partial := range map[string]bool{"/home/alice/Documents": true, "/home/alice": true, "/home/alice/Documents/invoices": false,
 		"/home/alice/Documents/report.odt": false} {
 		if c := restoreCheckOf(rd, id); c == nil || c.Partial != partial {
@@ -688,8 +688,8 @@ func TestTheToolbarsRunTaskShowsTheTasksThenRunsTheSelectedOne(t *testing.T) {
 // restoreCheckOf is the tick drawn for id in the Restore dialog's tree,
 // or nil when its row is not on screen.
 func restoreCheckOf(rd *restoreDialog, id string) *dialogCheck {
-	for _, o := range test.LaidOutObjects(rd.tree) {
-		if r, ok := o.(*restoreRow); ok && r.id == id && r.Visible() {
+	for _, o := range test.LaidOutObjects(rd.ft.tree) {
+		if r, ok := o.(*folderRow); ok && r.id == id && r.Visible() {
 			return r.check
 		}
 	}

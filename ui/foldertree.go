@@ -1,0 +1,324 @@
+package ui
+
+import (
+	"context"
+	"fmt"
+	"path"
+	"sort"
+	"strings"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/lanyard/lanyard/core/backup"
+	"github.com/lanyard/lanyard/core/human"
+)
+
+// A tree of folders on a server, read one folder at a time as it is
+// opened: a snapshot's in the Restore dialog, the server's own in the
+// folder picker. Node IDs are full paths as the server writes them
+// (/home/alice, C:\Users); "" is the top. With ticks, every row has a
+// tick box, a folder ticked takes what is inside, and a folder with
+// something ticked inside shows a partial tick.
+
+// folderTreeMax bounds what one folder shows.
+const folderTreeMax = 5000
+
+type folderNode struct {
+	entry    backup.BrowseEntry
+	children []string
+	loaded   bool
+	loading  bool
+	note     string // a problem reading it
+}
+
+// folderTree is the tree and what it has read. list reads one page of
+// folder dir ("" for the top), and may be set anew before reset (another
+// snapshot); say shows a note under the tree.
+type folderTree struct {
+	tree   *widget.Tree
+	r      runner
+	ctx    context.Context
+	canvas fyne.Canvas
+	list   func(ctx context.Context, dir, after string) (backup.BrowsePage, error)
+	say    func(string)
+
+	ticks    bool        // rows have a tick box
+	all      func() bool // everything is ticked (a whole snapshot); nil: never
+	onTicked func()      // the ticks changed
+	dirsOnly bool        // files are left out (choosing a folder)
+
+	nodes  map[string]*folderNode
+	ticked map[string]bool
+	auto   map[string]bool // folders opened because they were a parent's only entry
+	gen    int
+}
+
+func newFolderTree(c fyne.Canvas, r runner, ctx context.Context, list func(ctx context.Context, dir, after string) (backup.BrowsePage, error), say func(string)) *folderTree {
+	ft := &folderTree{r: r, ctx: ctx, canvas: c, list: list, say: say, ticked: map[string]bool{}}
+	ft.tree = widget.NewTree(ft.childUIDs, ft.isBranch, ft.newNode, ft.updateNode)
+	ft.tree.OnBranchOpened = ft.open
+	return ft
+}
+
+// reset forgets what was read and reads the top again (another snapshot).
+func (ft *folderTree) reset() {
+	ft.gen++
+	ft.nodes = map[string]*folderNode{"": {entry: backup.BrowseEntry{Type: backup.TypeDir}}}
+	ft.ticked = map[string]bool{}
+	ft.auto = map[string]bool{}
+	ft.tree.CloseAllBranches()
+	ft.open("")
+	ft.tree.Refresh()
+}
+
+// open reads a folder the first time it is opened.
+func (ft *folderTree) open(id string) {
+	n := ft.nodes[id]
+	if n == nil || n.loaded || n.loading {
+		return
+	}
+	n.loading = true
+	gen, list := ft.gen, ft.list
+	ft.r.spawn(func(wctx context.Context) {
+		ctx, stop := context.WithCancel(ft.ctx) // the dialog's, and the window's
+		defer stop()
+		defer context.AfterFunc(wctx, stop)()
+		entries, dir, total, err := ft.readAll(ctx, list, id)
+		ft.r.do(func() {
+			if ft.gen != gen {
+				return
+			}
+			ft.show(id, n, entries, dir, total, err)
+		})
+	})
+}
+
+// readAll reads folder id with list page by page, up to folderTreeMax
+// entries.
+func (ft *folderTree) readAll(ctx context.Context, list func(ctx context.Context, dir, after string) (backup.BrowsePage, error), id string) (entries []backup.BrowseEntry, dir string, total int, err error) {
+	after := ""
+	for len(entries) < folderTreeMax {
+		var page backup.BrowsePage
+		page, err = list(ctx, id, after)
+		if err != nil {
+			return entries, dir, total, err
+		}
+		for _, e := range page.Entries {
+			if !ft.dirsOnly || e.Type == backup.TypeDir {
+				entries = append(entries, e)
+			}
+		}
+		dir, total = page.Dir, page.Total
+		if page.Next == "" {
+			break
+		}
+		after = page.Next
+	}
+	return entries, dir, total, nil
+}
+
+// show puts folder id's entries under it; dir is its path as the server
+// wrote it.
+func (ft *folderTree) show(id string, n *folderNode, entries []backup.BrowseEntry, dir string, total int, err error) {
+	n.loading, n.loaded = false, true
+	if err != nil {
+		n.note = capitalize(err.Error())
+		ft.say(n.note)
+	}
+	if id != "" {
+		dir = id
+	}
+	if shown := len(entries); !ft.dirsOnly && total > shown {
+		ft.say(fmt.Sprintf("%s holds %s entries; the first %s are shown (take the folder, or type a path).", dir, human.Count(total), human.Count(shown)))
+	}
+	n.children = n.children[:0]
+	for _, e := range entries {
+		child := joinServerPath(dir, e.Name)
+		ft.nodes[child] = &folderNode{entry: e}
+		n.children = append(n.children, child)
+	}
+	ft.tree.Refresh()
+	// A folder whose only entry is a folder (/srv, /srv/home … down to a
+	// source) opens that one too, so the files show.
+	if len(entries) == 1 && entries[0].Type == backup.TypeDir && n.note == "" {
+		only := n.children[0]
+		ft.auto[only] = true
+		ft.tree.OpenBranch(only)
+	} else if ft.auto[id] && len(n.children) > 0 {
+		// The end of such a chain: show it at the top, its entries below.
+		ft.tree.ScrollTo(n.children[len(n.children)-1])
+		ft.tree.ScrollTo(id)
+	}
+}
+
+// joinServerPath is entry name of folder dir as a full path on the
+// server: / and \ as the folder writes them; a drive at the top of a
+// Windows server is its root (C:\).
+func joinServerPath(dir, name string) string {
+	switch {
+	case (dir == "" || dir == "/") && len(name) == 2 && name[1] == ':':
+		return name + `\`
+	case dir == "":
+		return "/" + name
+	case strings.Contains(dir, `\`):
+		return strings.TrimSuffix(dir, `\`) + `\` + name
+	}
+	return path.Join(dir, name)
+}
+
+// parentServerPath is the folder holding p; "" above a top (/, C:\).
+func parentServerPath(p string) string {
+	t := strings.TrimRight(p, `/\`)
+	i := strings.LastIndexAny(t, `/\`)
+	switch {
+	case t == "" || i < 0: // /, C:\, or a bare name
+		return ""
+	case i == 0: // /home
+		return p[:1]
+	case t[i-1] == ':': // C:\Users
+		return t[:i+1]
+	}
+	return t[:i]
+}
+
+func (ft *folderTree) childUIDs(id string) []string {
+	if n := ft.nodes[id]; n != nil {
+		return n.children
+	}
+	return nil
+}
+
+func (ft *folderTree) isBranch(id string) bool {
+	n := ft.nodes[id]
+	return n != nil && n.entry.Type == backup.TypeDir
+}
+
+// folderRow is one line of the tree: a tick (with ticks), an icon, the
+// name and the size.
+type folderRow struct {
+	widget.BaseWidget
+	check *dialogCheck
+	icon  *widget.Icon
+	name  *widget.Label
+	size  *widget.Label
+	id    string
+	quiet bool // set by the code, not the user: no callback
+}
+
+func (ft *folderTree) newNode(bool) fyne.CanvasObject {
+	row := &folderRow{icon: widget.NewIcon(nil), name: widget.NewLabel(""), size: widget.NewLabel("")}
+	row.name.Truncation = fyne.TextTruncateEllipsis
+	row.size.Importance = widget.LowImportance
+	row.check = newDialogCheck(ft.canvas, "", func(on bool) {
+		if row.quiet {
+			return
+		}
+		if on {
+			ft.ticked[row.id] = true
+		} else {
+			delete(ft.ticked, row.id)
+		}
+		ft.tree.Refresh() // what is inside follows
+		if ft.onTicked != nil {
+			ft.onTicked()
+		}
+	})
+	if !ft.ticks {
+		row.check.Hide()
+	}
+	row.ExtendBaseWidget(row)
+	return row
+}
+
+func (row *folderRow) CreateRenderer() fyne.WidgetRenderer {
+	return widget.NewSimpleRenderer(container.NewBorder(nil, nil, container.NewHBox(row.check, row.icon), row.size, row.name))
+}
+
+func (ft *folderTree) updateNode(id string, _ bool, o fyne.CanvasObject) {
+	row := o.(*folderRow)
+	row.id = id
+	n := ft.nodes[id]
+	if n == nil {
+		return
+	}
+	e := n.entry
+	switch e.Type {
+	case backup.TypeDir:
+		row.icon.SetResource(theme.FolderIcon())
+		row.size.SetText("")
+	case backup.TypeSymlink:
+		row.icon.SetResource(theme.FileIcon())
+		row.size.SetText("→ " + e.Target)
+	default:
+		row.icon.SetResource(theme.FileIcon())
+		row.size.SetText(human.Bytes(max(e.Size, 0)))
+	}
+	name := e.Name
+	if n.note != "" && n.loaded {
+		name += "  (" + n.note + ")"
+	}
+	row.name.SetText(name)
+	if !ft.ticks {
+		return
+	}
+	inherited := (ft.all != nil && ft.all()) || ft.ancestorTicked(id)
+	row.quiet = true
+	row.check.SetChecked(inherited || ft.ticked[id])
+	row.quiet = false
+	// A folder with something ticked inside shows a partial tick; ticking
+	// it takes the whole folder.
+	if !row.check.Checked && ft.descendantTicked(id) {
+		row.check.Partial = true
+		row.check.Refresh()
+	}
+	if inherited {
+		row.check.Disable()
+	} else {
+		row.check.Enable()
+	}
+}
+
+// ancestorTicked says whether a folder above id is ticked.
+func (ft *folderTree) ancestorTicked(id string) bool {
+	for p := parentServerPath(id); p != ""; p = parentServerPath(p) {
+		if ft.ticked[p] {
+			return true
+		}
+	}
+	return false
+}
+
+// descendantTicked says whether something inside folder id is ticked.
+func (ft *folderTree) descendantTicked(id string) bool {
+	for p := range ft.ticked {
+		if p != id && isInside(p, id) {
+			return true
+		}
+	}
+	return false
+}
+
+// isInside says whether path p is dir or inside it.
+func isInside(p, dir string) bool {
+	for ; p != ""; p = parentServerPath(p) {
+		if p == dir {
+			return true
+		}
+	}
+	return false
+}
+
+// paths are the ticked paths not inside another ticked one, sorted.
+func (ft *folderTree) paths() []string {
+	var out []string
+	for p := range ft.ticked {
+		if !ft.ancestorTicked(p) {
+			out = append(out, p)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
