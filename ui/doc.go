@@ -28,6 +28,8 @@
 //	                    the destination's room, and creating it
 //	copydialog.go       Copy To…: a task of one server given to others, each one's result, optionally run
 //	restoredialog.go    the Restore dialog: a snapshot, or part of one, to a folder
+//	foldertree.go       a tree of a server's folders (a snapshot's, or its own) read as each opens, with ticks
+//	folderpicker.go     Browse…: a task's sources, its destination or a restore's target chosen on the server
 //	passworddialog.go   Change Password: a new management password for a slave and its entry
 //	waitdialog.go       what a request to an agent shows while it is on its way
 //	slavedialog.go      the Add/Edit Slave dialog and its Test connection

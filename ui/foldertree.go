@@ -45,10 +45,11 @@ type folderTree struct {
 	list   func(ctx context.Context, dir, after string) (backup.BrowsePage, error)
 	say    func(string)
 
-	ticks    bool        // rows have a tick box
-	all      func() bool // everything is ticked (a whole snapshot); nil: never
-	onTicked func()      // the ticks changed
-	dirsOnly bool        // files are left out (choosing a folder)
+	ticks    bool            // rows have a tick box
+	all      func() bool     // everything is ticked (a whole snapshot); nil: never
+	onTicked func()          // the ticks changed
+	onShown  func(id string) // folder id was read and shown; nil: nothing
+	dirsOnly bool            // files are left out (choosing a folder)
 
 	nodes  map[string]*folderNode
 	ticked map[string]bool
@@ -151,6 +152,9 @@ func (ft *folderTree) show(id string, n *folderNode, entries []backup.BrowseEntr
 		// The end of such a chain: show it at the top, its entries below.
 		ft.tree.ScrollTo(n.children[len(n.children)-1])
 		ft.tree.ScrollTo(id)
+	}
+	if ft.onShown != nil {
+		ft.onShown(id)
 	}
 }
 

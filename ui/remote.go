@@ -37,6 +37,9 @@ type Remote interface {
 	RestoreSnapshot(ctx context.Context, slave, name, snapshot string, opt backup.RestoreOptions, onProgress func(backup.Status)) (backup.RestoreReport, error)
 	DeleteSnapshot(ctx context.Context, slave, name, snapshot string) (backup.DeleteReport, error)
 	EstimateDeletion(ctx context.Context, slave, name, snapshot string) (backup.DeletionEstimate, error)
+	// ListFolder lists a page of one of the slave's own folders ("" its
+	// top), to choose a task's paths from (the folder picker).
+	ListFolder(ctx context.Context, slave, dir, after string, limit int) (backup.BrowsePage, error)
 	// CopyTask gives a slave's task to others (the Copy To dialog); done
 	// hears each one's result as it ends.
 	CopyTask(ctx context.Context, from, name string, to []string, opt master.CopyOptions, done func(master.CopyResult)) ([]master.CopyResult, error)

@@ -48,6 +48,7 @@ type restoreDialog struct {
 	overwrite *dialogCheck
 	status    *widget.Label
 	restore   *widget.Button
+	picker    *folderPicker // the last opened by Browse…
 
 	snapshot string
 	ctx      context.Context
@@ -82,7 +83,7 @@ func showRestoreDialog(win fyne.Window, r runner, rm Remote, slave, task, snapsh
 	note.Importance = widget.LowImportance
 	note.Wrapping = fyne.TextWrapWord
 	bottom := container.NewVBox(
-		container.NewBorder(nil, nil, bold(rdTarget), nil, rd.target),
+		container.NewBorder(nil, nil, bold(rdTarget), browseButton(rd.browseTarget), rd.target),
 		note, rd.overwrite, rd.status)
 	rd.d = dialog.NewCustomWithoutButtons(rdTitle+" "+task+" on "+slave, container.NewBorder(top, bottom, nil, nil, rd.ft.tree), win)
 	rd.d.SetButtons([]fyne.CanvasObject{cancel, rd.restore})
@@ -93,6 +94,13 @@ func showRestoreDialog(win fyne.Window, r runner, rm Remote, slave, task, snapsh
 	rd.showState()
 	rd.loadSnapshots()
 	return rd
+}
+
+// browseTarget picks the folder on the server to restore into.
+func (rd *restoreDialog) browseTarget() {
+	rd.picker = showFolderPicker(rd.win, rd.r, rd.rm, rd.slave, "Choose Where to Restore on "+rd.slave, false, rd.target.Text, func(paths []string) {
+		rd.target.SetText(paths[0])
+	})
 }
 
 func (rd *restoreDialog) close() {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -72,6 +73,7 @@ type taskDialog struct {
 	pruning                          *widget.Label // what the retention typed removes at the next run
 	save                             *widget.Button
 	body                             fyne.CanvasObject
+	picker                           *folderPicker // the last opened by a Browse… button
 
 	mu       sync.Mutex // guards checkGen between the debounce timer and the Fyne thread
 	checkGen int
@@ -209,10 +211,13 @@ func (td *taskDialog) form() fyne.CanvasObject {
 	schedule := container.NewVBox(
 		td.kind, container.NewGridWithColumns(2, td.weekday, td.clock),
 		td.cron, td.nextRuns)
+	// Browse… beside a path field picks it on the server itself.
+	sources := container.NewBorder(nil, nil, nil, container.NewVBox(browseButton(td.browseSources)), td.sources)
+	dest := container.NewBorder(nil, nil, nil, browseButton(td.browseDestination), td.dest)
 	left := container.NewVBox(
 		field("Name", td.name, backup.FieldName),
-		field("Sources", td.sources, backup.FieldSources),
-		container.NewVBox(field("Destination", td.dest, backup.FieldDestination), td.createDest, td.room),
+		field("Sources", sources, backup.FieldSources),
+		container.NewVBox(field("Destination", dest, backup.FieldDestination), td.createDest, td.room),
 		field("Exclude", td.excludes, backup.FieldExcludes))
 	right := container.NewVBox(
 		field("Schedule (the server's time)", schedule, backup.FieldSchedule),
@@ -220,6 +225,30 @@ func (td *taskDialog) form() fyne.CanvasObject {
 		field("Overdue after", td.overdue, backup.FieldOverdueAfter),
 		td.catchUp)
 	return container.NewVBox(container.NewGridWithColumns(2, left, right), td.warnings, td.status)
+}
+
+// browseSources picks sources on the server, added below those typed.
+func (td *taskDialog) browseSources() {
+	have := lines(td.sources.Text)
+	at := ""
+	if len(have) > 0 {
+		at = have[len(have)-1]
+	}
+	td.picker = showFolderPicker(td.win, td.r, td.rm, td.slave, "Choose Sources on "+td.slave, true, at, func(paths []string) {
+		for _, p := range paths {
+			if !slices.Contains(have, p) {
+				have = append(have, p)
+			}
+		}
+		td.sources.SetText(strings.Join(have, "\n"))
+	})
+}
+
+// browseDestination picks the destination folder on the server.
+func (td *taskDialog) browseDestination() {
+	td.picker = showFolderPicker(td.win, td.r, td.rm, td.slave, "Choose the Destination on "+td.slave, false, td.dest.Text, func(paths []string) {
+		td.dest.SetText(paths[0])
+	})
 }
 
 // linesEntry is a multi-line field, one path or pattern per line, that

@@ -29,7 +29,8 @@ type fakeTasks struct {
 	check    master.TaskCheck
 	putErr   error
 	putGate  chan struct{}                   // when set, PutTask waits for it to close
-	tree     map[string][]backup.BrowseEntry // folder → entries
+	tree     map[string][]backup.BrowseEntry // a snapshot's folder → entries
+	server   map[string][]backup.BrowseEntry // the server's own folder → entries (ListFolder)
 	restored []backup.RestoreOptions
 	copyErr  map[string]error      // CopyTask's answer, by slave
 	delErr   error                 // DeleteSnapshot's answer
@@ -79,7 +80,28 @@ func demoTasks() *fakeTasks {
 		"/home/alice/Documents": {{Name: "invoices", Type: backup.TypeDir}, {Name: "report.odt", Type: backup.TypeFile, Size: 48213},
 			{Name: "taxes-2025.pdf", Type: backup.TypeFile, Size: 1 << 20}},
 	}
-	return &fakeTasks{tasks: tasks, tree: tree, subs: map[chan master.TaskEvent]struct{}{}}
+	server := map[string][]backup.BrowseEntry{
+		"/":           {{Name: "etc", Type: backup.TypeDir}, {Name: "home", Type: backup.TypeDir}, {Name: "mnt", Type: backup.TypeDir}, {Name: "vmlinuz", Type: backup.TypeSymlink}},
+		"/home":       {{Name: "alice", Type: backup.TypeDir}, {Name: "bob", Type: backup.TypeDir}},
+		"/home/alice": {{Name: "Documents", Type: backup.TypeDir}, {Name: "notes.txt", Type: backup.TypeFile, Size: 312}},
+		"/mnt":        {{Name: "backup", Type: backup.TypeDir}, {Name: "nas", Type: backup.TypeDir}},
+		"/mnt/backup": {{Name: "customers", Type: backup.TypeDir}},
+	}
+	return &fakeTasks{tasks: tasks, tree: tree, server: server, subs: map[chan master.TaskEvent]struct{}{}}
+}
+
+func (f *fakeTasks) ListFolder(_ context.Context, _, dir, _ string, _ int) (backup.BrowsePage, error) {
+	f.record("list-folder " + dir)
+	if dir == "" {
+		dir = "/"
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	entries, ok := f.server[dir]
+	if !ok {
+		return backup.BrowsePage{}, fmt.Errorf("%s does not exist on this server", dir)
+	}
+	return backup.BrowsePage{Dir: dir, Entries: append([]backup.BrowseEntry(nil), entries...), Total: len(entries)}, nil
 }
 
 func (f *fakeTasks) Tasks(context.Context, string) ([]agent.TaskInfo, error) {

@@ -1,0 +1,145 @@
+package ui
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/lanyard/lanyard/core/backup"
+	"github.com/lanyard/lanyard/core/human"
+)
+
+// The folder picker: a server's own folders, read over its link as they
+// are opened, to choose a task's sources (folders and files ticked), its
+// destination or where to restore (one folder selected) without typing
+// paths blind. It opens at the path the field holds.
+
+const (
+	fpChoose = "Choose"
+	fpBrowse = "Browse…"
+)
+
+type folderPicker struct {
+	d      *dialog.CustomDialog
+	ft     *folderTree
+	many   bool
+	chosen string // the folder selected (one folder)
+	want   string // a path to open the tree down to, once read
+	status *widget.Label
+	choose *widget.Button
+	cancel context.CancelFunc
+}
+
+// showFolderPicker opens slave's folders under title. many: tick folders
+// and files (sources); otherwise select one folder. at is where to open
+// the tree (the field's path, "" for the top); done gets what was chosen.
+func showFolderPicker(win fyne.Window, r runner, rm Remote, slave, title string, many bool, at string, done func(paths []string)) *folderPicker {
+	fp := &folderPicker{many: many, want: cleanServerPath(strings.TrimSpace(at))}
+	ctx, cancel := context.WithCancel(context.Background())
+	fp.cancel = cancel
+	fp.status = widget.NewLabel("")
+	fp.status.Wrapping = fyne.TextWrapWord
+	list := func(ctx context.Context, dir, after string) (backup.BrowsePage, error) {
+		return rm.ListFolder(ctx, slave, dir, after, backup.BrowseMaxEntries)
+	}
+	fp.ft = newFolderTree(win.Canvas(), r, ctx, list, fp.status.SetText)
+	fp.ft.ticks, fp.ft.dirsOnly, fp.ft.onTicked = many, !many, fp.showState
+	fp.ft.onShown = fp.reveal
+	fp.ft.tree.OnSelected = func(id string) {
+		if !many && fp.ft.isBranch(id) {
+			fp.chosen = id
+			fp.showState()
+		}
+	}
+	fp.choose = widget.NewButtonWithIcon(fpChoose, theme.ConfirmIcon(), func() {
+		paths := fp.ft.paths()
+		if !many {
+			paths = []string{fp.chosen}
+		}
+		fp.close()
+		done(paths)
+	})
+	fp.choose.Importance = widget.HighImportance
+	cancelBtn := widget.NewButtonWithIcon("Cancel", theme.CancelIcon(), fp.close)
+	hint := "Select a folder on " + slave + "."
+	if many {
+		hint = "Tick the folders and files on " + slave + " to back up; a folder ticked takes everything in it."
+	}
+	note := widget.NewLabel(hint)
+	note.Importance = widget.LowImportance
+	note.Wrapping = fyne.TextWrapWord
+	fp.d = dialog.NewCustomWithoutButtons(title, container.NewBorder(note, fp.status, nil, nil, fp.ft.tree), win)
+	fp.d.SetButtons([]fyne.CanvasObject{cancelBtn, fp.choose})
+	giveKeysBack := dialogKeys(win.Canvas(), fp.close, nil)
+	fp.d.SetOnClosed(func() { cancel(); giveKeysBack() })
+	fp.d.Resize(dialogSize(win, 600, 660))
+	fp.d.Show()
+	fp.ft.reset()
+	fp.showState()
+	return fp
+}
+
+func (fp *folderPicker) close() {
+	fp.cancel()
+	fp.d.Hide()
+}
+
+// showState enables Choose once something is chosen, and says what.
+func (fp *folderPicker) showState() {
+	var words string
+	switch {
+	case fp.many && len(fp.ft.ticked) > 0:
+		paths := fp.ft.paths()
+		words = fmt.Sprintf("%s chosen: %s", human.Plural(len(paths), "path", "paths"), strings.Join(paths, ", "))
+	case !fp.many && fp.chosen != "":
+		words = "Chosen: " + fp.chosen
+	}
+	if words == "" {
+		fp.choose.Disable()
+		return
+	}
+	fp.choose.Enable()
+	fp.status.SetText(words)
+}
+
+// reveal opens the tree down to the path the field held, one folder at a
+// time as each is read, and selects it.
+func (fp *folderPicker) reveal(id string) {
+	if fp.want == "" {
+		return
+	}
+	for _, child := range fp.ft.childUIDs(id) {
+		if !fp.ft.isBranch(child) || !isInside(fp.want, child) {
+			continue
+		}
+		if child == fp.want {
+			fp.want = ""
+			fp.ft.tree.ScrollTo(child)
+			fp.ft.tree.Select(child)
+			return
+		}
+		fp.ft.tree.OpenBranch(child)
+		return
+	}
+	fp.want = "" // not there: the user goes on from here
+}
+
+// cleanServerPath is p without a trailing separator, as the tree names
+// folders (/srv/backup, C:\Data), tops aside (/, C:\).
+func cleanServerPath(p string) string {
+	if t := strings.TrimRight(p, `/\`); t != "" && !strings.HasSuffix(t, ":") {
+		return t
+	}
+	return p
+}
+
+// browseButton is a field's Browse… button, which opens a folder picker.
+func browseButton(open func()) *widget.Button {
+	return widget.NewButtonWithIcon(fpBrowse, theme.FolderOpenIcon(), open)
+}

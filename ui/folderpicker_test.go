@@ -1,0 +1,120 @@
+package ui
+
+import (
+	"slices"
+	"strings"
+	"testing"
+
+	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/widget"
+)
+
+// pickerRows are the names the picker's tree shows, by path.
+func pickerRows(fp *folderPicker) []string {
+	var out []string
+	for id, n := range fp.ft.nodes {
+		if id != "" {
+			out = append(out, id+map[bool]string{true: "/", false: ""}[n.entry.Type == "dir"])
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// The destination is chosen among the server's own folders, read as they
+// are opened: only folders show, Choose waits for one, and the folder
+// chosen goes into the field.
+func TestTheDestinationIsChosenOnTheServer(t *testing.T) {
+	mw, q, fr := tasksWindow(t)
+	tt := mw.detail.tasksTab
+	test.Tap(tt.add)
+	td := openTaskDialog(t, mw)
+	browse := 0
+	for _, o := range test.LaidOutObjects(mw.win.Canvas().Overlays().Top()) {
+		if b, ok := o.(*widget.Button); ok && b.Text == fpBrowse {
+			browse++
+		}
+	}
+	if got := browse; got != 2 {
+		t.Fatalf("the task dialog has %d Browse… buttons, want 2 (sources, destination)", got)
+	}
+	td.browseDestination()
+	fp := td.picker
+	q.runUntil(t, "the server's top folder", func() bool { return fp.ft.nodes[""].loaded })
+	if got := strings.Join(pickerRows(fp), " "); got != "/etc/ /home/ /mnt/" {
+		t.Fatalf("the top shows %q: folders only", got)
+	}
+	if !fp.choose.Disabled() {
+		t.Fatal("Choose is enabled before a folder is selected")
+	}
+	fp.ft.tree.OpenBranch("/mnt")
+	q.runUntil(t, "/mnt read", func() bool { return fp.ft.nodes["/mnt"].loaded })
+	fp.ft.tree.Select("/mnt/nas")
+	if fp.choose.Disabled() || !strings.Contains(fp.status.Text, "Chosen: /mnt/nas") {
+		t.Fatalf("a folder selected: Choose disabled %v, status %q", fp.choose.Disabled(), fp.status.Text)
+	}
+	test.AssertRendersToMarkup(t, "folderpicker.xml", mw.win.Canvas())
+	test.Tap(fp.choose)
+	if td.dest.Text != "/mnt/nas" {
+		t.Fatalf("the destination says %q after Choose", td.dest.Text)
+	}
+	if n := fr.taskCalls("list-folder"); n != 2 {
+		t.Errorf("%d folders read, want the top and /mnt", n)
+	}
+
+	// A folder that cannot be read says so, and the rest stays usable.
+	td.browseDestination()
+	fp = td.picker
+	q.runUntil(t, "the top again", func() bool { return fp.ft.nodes[""].loaded })
+	fp.ft.tree.OpenBranch("/etc")
+	q.runUntil(t, "/etc's problem", func() bool { return strings.Contains(fp.status.Text, "/etc does not exist on this server") })
+	fp.close()
+}
+
+// Browse… opens at the path the field holds, down to it, selected.
+func TestThePickerOpensAtTheFieldsFolder(t *testing.T) {
+	mw, q, _ := tasksWindow(t)
+	tt := mw.detail.tasksTab
+	tt.table.Select(widget.TableCellID{Row: 0, Col: 0}) // documents, to /mnt/backup
+	test.Tap(tt.edit)
+	td := openTaskDialog(t, mw)
+	td.browseDestination()
+	fp := td.picker
+	q.runUntil(t, "/mnt/backup selected", func() bool { return fp.chosen == "/mnt/backup" })
+	if !strings.Contains(fp.status.Text, "Chosen: /mnt/backup") || fp.choose.Disabled() {
+		t.Fatalf("status %q, Choose disabled %v", fp.status.Text, fp.choose.Disabled())
+	}
+	fp.close()
+}
+
+// Sources are ticked, files and folders alike, and added below those
+// already typed; a path typed already is not added twice.
+func TestSourcesAreTickedOnTheServer(t *testing.T) {
+	mw, q, _ := tasksWindow(t)
+	tt := mw.detail.tasksTab
+	test.Tap(tt.add)
+	td := openTaskDialog(t, mw)
+	td.sources.SetText("/srv/shared\n/home/bob")
+	td.browseSources()
+	fp := td.picker
+	q.runUntil(t, "the top", func() bool { return fp.ft.nodes[""].loaded })
+	fp.ft.tree.OpenBranch("/home")
+	q.runUntil(t, "/home", func() bool { return fp.ft.nodes["/home"].loaded })
+	fp.ft.tree.OpenBranch("/home/alice")
+	q.runUntil(t, "/home/alice", func() bool { return fp.ft.nodes["/home/alice"].loaded })
+	if !slices.Contains(pickerRows(fp), "/home/alice/notes.txt") {
+		t.Fatalf("files are not offered as sources: %q", pickerRows(fp))
+	}
+	for _, p := range []string{"/home/alice/notes.txt", "/home/bob", "/home/alice/Documents"} {
+		fp.ft.ticked[p] = true
+	}
+	fp.ft.onTicked()
+	if !strings.Contains(fp.status.Text, "3 paths chosen") {
+		t.Fatalf("status %q", fp.status.Text)
+	}
+	test.Tap(fp.choose)
+	want := "/srv/shared\n/home/bob\n/home/alice/Documents\n/home/alice/notes.txt"
+	if td.sources.Text != want {
+		t.Fatalf("sources:\n%s\nwant:\n%s", td.sources.Text, want)
+	}
+}
