@@ -7,6 +7,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -115,6 +116,17 @@ func TestBackupTasksFromTheConsolesCommandLineSeenByTwoConsoles(t *testing.T) {
 	}
 	if out, code = cli(two, "", "task", "browse", "docs", "latest", src, "--slave", "FS01"); code != 0 || !strings.Contains(out, "report.txt") {
 		t.Fatalf("browse: exit %d\n%s", code, out)
+	}
+
+	// The server's own folders, where a task's paths are chosen.
+	out, code = cli(two, "", "task", "folder", filepath.Dir(src), "--slave", "FS01", "--json")
+	var folder struct {
+		Dir     string
+		Entries []struct{ Name, Type string }
+	}
+	if err := json.Unmarshal([]byte(out), &folder); code != 0 || err != nil || folder.Dir != filepath.Dir(src) ||
+		!slices.ContainsFunc(folder.Entries, func(e struct{ Name, Type string }) bool { return e.Name == filepath.Base(src) && e.Type == "dir" }) {
+		t.Fatalf("folder: exit %d %v\n%s", code, err, out)
 	}
 
 	// Restore one file, then verify the snapshot.

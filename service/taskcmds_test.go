@@ -143,6 +143,17 @@ func exerciseTasks(t *testing.T, dir string, live bool) {
 	if r = run(0, "task", "browse", "docs", last); !strings.Contains(r.stdout, "(1 entry)") {
 		t.Fatalf("browse of the top: %s", r)
 	}
+	// The server's own folders, where a task's paths are chosen.
+	if r = run(0, "task", "folder", filepath.Join(src, "docs")); !strings.Contains(r.stdout, "report.txt") || !strings.Contains(r.stdout, filepath.Join(src, "docs")+" (") {
+		t.Fatalf("folder: %s", r)
+	}
+	if r = run(1, "task", "folder", "relative/path"); !strings.Contains(r.stderr, "is not an absolute path") {
+		t.Fatalf("folder of a relative path: %s", r)
+	}
+	// FOLDER completes from the server's folders.
+	if r := c.run("", "__complete", "--data-dir", dir, "task", "folder", filepath.Join(src, "d")); !strings.HasPrefix(r.stdout, filepath.Join(src, "docs")+"/\n") {
+		t.Fatalf("completing a folder: %s", r)
+	}
 	run(0, "task", "verify", "docs")
 	run(0, "task", "verify", "docs", first)
 

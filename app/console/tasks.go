@@ -76,7 +76,8 @@ func (h *ctlHandler) task(ctx context.Context, req *ctlRequest, w *control.Write
 		err = h.taskDefinition(ctx, req.Op, req.Slave, args, res)
 	case agent.OpTaskRun, agent.OpTaskStop, agent.OpTaskHistory:
 		err = h.taskRun(ctx, req.Op, req.Slave, args, progress, res)
-	case agent.OpTaskSnapshots, agent.OpTaskBrowse, agent.OpTaskVerify, agent.OpTaskRestore, agent.OpTaskDeleteSnapshot, agent.OpTaskEstimateDeletion:
+	case agent.OpTaskSnapshots, agent.OpTaskBrowse, agent.OpTaskVerify, agent.OpTaskRestore, agent.OpTaskDeleteSnapshot, agent.OpTaskEstimateDeletion,
+		agent.OpTaskListFolder:
 		err = h.taskSnapshot(ctx, req.Op, req.Slave, args, progress, res)
 	default:
 		return ctlResponse{Error: fmt.Sprintf("unknown task operation %q", req.Op), Usage: true}
@@ -149,7 +150,8 @@ func (h *ctlHandler) taskRun(ctx context.Context, op, slave string, args agent.T
 }
 
 // taskSnapshot lists a task's snapshots, browses, verifies, restores or
-// deletes one (or says what deleting it would free), into res.
+// deletes one (or says what deleting it would free), or lists a folder of
+// the server to choose paths from, into res.
 func (h *ctlHandler) taskSnapshot(ctx context.Context, op, slave string, args agent.TaskArgs, progress func(backup.Status), res *agent.TaskResult) error {
 	m := h.m
 	var err error
@@ -159,6 +161,11 @@ func (h *ctlHandler) taskSnapshot(ctx context.Context, op, slave string, args ag
 	case agent.OpTaskBrowse:
 		var page backup.BrowsePage
 		if page, err = m.BrowseSnapshot(ctx, slave, args.Name, args.Snapshot, args.Dir, args.After, args.Limit); err == nil {
+			res.Page = &page
+		}
+	case agent.OpTaskListFolder:
+		var page backup.BrowsePage
+		if page, err = m.ListFolder(ctx, slave, args.Dir, args.After, args.Limit); err == nil {
 			res.Page = &page
 		}
 	case agent.OpTaskVerify:

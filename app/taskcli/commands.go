@@ -1,6 +1,7 @@
 package taskcli
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -101,7 +102,7 @@ func RemotePath(flag, p string) (string, error) {
 }
 
 // Command is `task …`: add, edit, remove, list, show, run, stop, history,
-// snapshots, browse, verify and restore, the same words, flags, JSON and
+// snapshots, browse, verify, restore, delete-snapshot and folder, the same words, flags, JSON and
 // exit codes wherever they run; extra are a program's own, whose NAME
 // completes as the others' does.
 func Command(e *Env, long string, extra ...*cobra.Command) *cobra.Command {
@@ -113,7 +114,7 @@ func Command(e *Env, long string, extra ...*cobra.Command) *cobra.Command {
 	}
 	cmd.AddCommand(taskAddCmd(e), taskEditCmd(e), taskRemoveCmd(e), taskListCmd(e), taskShowCmd(e),
 		taskRunCmd(e), taskStopCmd(e), taskHistoryCmd(e), taskSnapshotsCmd(e), taskBrowseCmd(e),
-		taskVerifyCmd(e), taskRestoreCmd(e), taskDeleteSnapshotCmd(e))
+		taskVerifyCmd(e), taskRestoreCmd(e), taskDeleteSnapshotCmd(e), taskFolderCmd(e))
 	cmd.AddCommand(extra...)
 	// Every command whose first argument is a task's NAME, but add (a new
 	// one), completes it from the tasks there are, and a SNAPSHOT after
@@ -690,44 +691,116 @@ func taskBrowseCmd(e *Env) *cobra.Command {
 			if len(args) == 3 {
 				dir = args[2]
 			}
-			all := backup.BrowsePage{Entries: []backup.BrowseEntry{}}
-			after := ""
-			for {
-				res, err := e.Do(cmd.Context(), agent.OpTaskBrowse, agent.TaskArgs{Name: args[0], Snapshot: args[1], Dir: dir, After: after, Limit: backup.BrowseMaxEntries}, nil, false)
-				if err != nil {
-					return err
-				}
-				all.Snapshot, all.Dir, all.Total = res.Page.Snapshot, res.Page.Dir, res.Page.Total
-				all.Entries = append(all.Entries, res.Page.Entries...)
-				if res.Page.Next == "" {
-					break
-				}
-				after = res.Page.Next
+			all, err := e.readFolder(cmd.Context(), agent.OpTaskBrowse, agent.TaskArgs{Name: args[0], Snapshot: args[1], Dir: dir})
+			if err != nil {
+				return err
 			}
 			if asJSON {
 				return PrintJSON(e.Stdout, all)
 			}
 			fmt.Fprintf(e.Stdout, "%s in snapshot %s (%s)\n", all.Dir, all.Snapshot, human.Plural(all.Total, "entry", "entries"))
-			tw := tabwriter.NewWriter(e.Stdout, 0, 4, 2, ' ', tabwriter.AlignRight)
-			for _, en := range all.Entries {
-				name := en.Name
-				switch en.Type {
-				case backup.TypeDir:
-					name += "/"
-				case backup.TypeSymlink:
-					name += " -> " + en.Target
-				}
-				size := "-"
-				if en.Type == backup.TypeFile {
-					size = human.Bytes(en.Size)
-				}
-				fmt.Fprintf(tw, "%s\t%s\t%s\t %s\n", os.FileMode(en.Mode).String(), size, en.MTime.Local().Format("2006-01-02 15:04"), name)
-			}
-			return tw.Flush()
+			return printEntries(e.Stdout, all.Entries)
 		},
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 	return cmd
+}
+
+func taskFolderCmd(e *Env) *cobra.Command {
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "folder [FOLDER]",
+		Short: "List one folder of the server itself (default: its top), to choose a task's sources and destination",
+		Long: `List one folder of the server itself, not of a snapshot: the folders and
+files a task's sources and destination may be chosen from. FOLDER is an
+absolute path; without it the top (/, or on Windows the drives).`,
+		Example: e.examples("folder", "folder /srv"),
+		Args:    cmdline.RangeArgs(0, 1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			dir := ""
+			if len(args) == 1 {
+				dir = args[0]
+			}
+			all, err := e.readFolder(cmd.Context(), agent.OpTaskListFolder, agent.TaskArgs{Dir: dir})
+			if err != nil {
+				return err
+			}
+			if asJSON {
+				return PrintJSON(e.Stdout, all)
+			}
+			fmt.Fprintf(e.Stdout, "%s (%s)\n", cmp.Or(all.Dir, "the drives"), human.Plural(all.Total, "entry", "entries"))
+			return printEntries(e.Stdout, all.Entries)
+		},
+	}
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	// FOLDER completes from the server's folders, not this computer's.
+	cmd.ValidArgsFunction = func(cmd *cobra.Command, args []string, typed string) ([]cobra.Completion, cobra.ShellCompDirective) {
+		if len(args) > 0 {
+			return nil, cobra.ShellCompDirectiveNoFileComp
+		}
+		return e.completeFolder(cmd, typed), cobra.ShellCompDirectiveNoFileComp | cobra.ShellCompDirectiveNoSpace
+	}
+	return cmd
+}
+
+// completeFolder offers the server's folders that begin as typed does,
+// each with its separator, or nothing when they cannot be read.
+func (e *Env) completeFolder(cmd *cobra.Command, typed string) []cobra.Completion {
+	i := strings.LastIndexAny(typed, `/\`)
+	if i < 0 {
+		return nil
+	}
+	dir, sep := typed[:i+1], typed[i:i+1]
+	res := e.completionAsk(cmd, agent.OpTaskListFolder, agent.TaskArgs{Dir: dir, Limit: backup.BrowseMaxEntries})
+	if res == nil || res.Page == nil {
+		return nil
+	}
+	var out []cobra.Completion
+	for _, en := range res.Page.Entries {
+		if en.Type == backup.TypeDir && strings.HasPrefix(dir+en.Name, typed) {
+			out = append(out, dir+en.Name+sep)
+		}
+	}
+	return out
+}
+
+// readFolder reads a whole folder listing (op with args' Dir) page by
+// page.
+func (e *Env) readFolder(ctx context.Context, op string, args agent.TaskArgs) (backup.BrowsePage, error) {
+	all := backup.BrowsePage{Entries: []backup.BrowseEntry{}}
+	args.Limit = backup.BrowseMaxEntries
+	for {
+		res, err := e.Do(ctx, op, args, nil, false)
+		if err != nil {
+			return all, err
+		}
+		all.Snapshot, all.Dir, all.Total = res.Page.Snapshot, res.Page.Dir, res.Page.Total
+		all.Entries = append(all.Entries, res.Page.Entries...)
+		if res.Page.Next == "" {
+			return all, nil
+		}
+		args.After = res.Page.Next
+	}
+}
+
+// printEntries prints a folder's entries as ls -l does, more or less.
+func printEntries(w io.Writer, entries []backup.BrowseEntry) error {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', tabwriter.AlignRight)
+	for _, en := range entries {
+		name := en.Name
+		switch en.Type {
+		case backup.TypeDir:
+			name += "/"
+		case backup.TypeSymlink:
+			name += " -> " + en.Target
+		}
+		size := "-"
+		if en.Type == backup.TypeFile {
+			size = human.Bytes(en.Size)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t %s\n", os.FileMode(en.Mode).String(), size, en.MTime.Local().Format("2006-01-02 15:04"), name)
+	}
+	return tw.Flush()
 }
 
 func taskVerifyCmd(e *Env) *cobra.Command {

@@ -27,7 +27,8 @@
 // the control socket, the offline command line and the link to consoles
 // share it.
 // The task_* control operations (taskcontrol.go) carry it over the
-// socket; a request with Stream set gets progress lines before its
+// socket, and list a folder of the server itself (task_list_folder, as
+// the task.list_folder request does for a console) to choose paths from; a request with Stream set gets progress lines before its
 // answer. When no agent runs, TaskControl does the same in-process on the
 // database, with the same validation and words.
 //

@@ -41,10 +41,14 @@ const (
 	// its own, not a flag of the deletion: an older agent refuses it
 	// rather than deleting.
 	OpTaskEstimateDeletion = "task_estimate_deletion"
+	// OpTaskListFolder: Dir, After, Limit. A folder of the server itself,
+	// not of a snapshot: where a task's paths may be chosen.
+	OpTaskListFolder = "task_list_folder"
 )
 
 var taskOps = []string{OpTaskList, OpTaskGet, OpTaskAdd, OpTaskEdit, OpTaskRemove, OpTaskRun, OpTaskStop,
-	OpTaskHistory, OpTaskSnapshots, OpTaskBrowse, OpTaskVerify, OpTaskRestore, OpTaskDeleteSnapshot, OpTaskEstimateDeletion}
+	OpTaskHistory, OpTaskSnapshots, OpTaskBrowse, OpTaskVerify, OpTaskRestore, OpTaskDeleteSnapshot, OpTaskEstimateDeletion,
+	OpTaskListFolder}
 
 func isTaskOp(op string) bool { return strings.HasPrefix(op, "task_") }
 
@@ -163,6 +167,11 @@ func (t *Tasks) Do(ctx context.Context, req ControlRequest, emit func(TaskEvent)
 	case OpTaskBrowse:
 		var page backup.BrowsePage
 		if page, err = t.Browse(ctx, args.Name, args.Snapshot, args.Dir, args.After, args.Limit); err == nil {
+			res.Page = &page
+		}
+	case OpTaskListFolder:
+		var page backup.BrowsePage
+		if page, err = backup.ListFolder(args.Dir, args.After, args.Limit); err == nil {
 			res.Page = &page
 		}
 	case OpTaskVerify:

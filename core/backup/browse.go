@@ -36,8 +36,8 @@ type BrowseEntry struct {
 // computed afresh from the snapshot, which never changes, so a cursor
 // stays valid and the server keeps no state between pages.
 type BrowsePage struct {
-	Snapshot string        `json:"snapshot"`
-	Dir      string        `json:"dir"` // as an original absolute path: /home/alice
+	Snapshot string        `json:"snapshot,omitempty"` // "" for a folder of the server itself
+	Dir      string        `json:"dir"`                // as an original absolute path: /home/alice
 	Entries  []BrowseEntry `json:"entries"`
 	Total    int           `json:"total"` // entries in the folder
 	Next     string        `json:"next,omitempty"`
