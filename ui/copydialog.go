@@ -56,7 +56,7 @@ type copyDialog struct {
 	canvas  fyne.Canvas // the window's it shows on, for its fields (dialogfield.go)
 
 	groups  *dialogSelect
-	list    *widget.List
+	list    *dialogList
 	all     *widget.Button
 	none    *widget.Button
 	replace *dialogCheck
@@ -98,7 +98,7 @@ func showCopyDialog(win fyne.Window, r runner, rm Remote, from, task, dest strin
 		}
 	}
 	cd.groups = newDialogSelect(cd.canvas, append([]string{cdAllGroups}, groups...), cd.showGroup)
-	cd.list = widget.NewList(func() int { return len(cd.shown) }, cd.newRow, cd.updateRow)
+	cd.list = newDialogList(cd.canvas, func() int { return len(cd.shown) }, cd.newRow, cd.updateRow)
 	cd.list.OnSelected = cd.showResult
 	cd.all = widget.NewButton("Tick All", func() { cd.tickShown(true) })
 	cd.none = widget.NewButton("Tick None", func() { cd.tickShown(false) })

@@ -5,12 +5,13 @@ import (
 	"fyne.io/fyne/v2/widget"
 )
 
-// A dialog's fields. A field with the keyboard gets every key typed (Fyne
-// gives it no one else), so Escape typed in a plain field did nothing,
-// and a dialog that opens with its first field focused did not close on
-// Escape. These fields hand Escape to the dialog: it does what it does
-// where no field has the keyboard (dialogKeys: cancel, or nothing where
-// the dialog says Escape is too easy to press).
+// A dialog's fields, drop-downs, check boxes, lists and trees. Whatever
+// has the keyboard gets every key typed (Fyne gives it no one else), so
+// Escape typed in a plain field, or after a click on a check box or a
+// list's row, did nothing, and a dialog that opens with its first field
+// focused did not close on Escape. These hand Escape to the dialog: it
+// does what it does where nothing has the keyboard (dialogKeys: cancel,
+// or nothing where the dialog says Escape is too easy to press).
 
 // escapeIn does what Escape does on canvas c while no field has the
 // keyboard: the handler of the dialog open on top (dialogKeys).
@@ -122,4 +123,49 @@ func (k *dialogCheck) TypedKey(ev *fyne.KeyEvent) {
 		return
 	}
 	k.Check.TypedKey(ev)
+}
+
+// dialogTree is a dialog's tree (a click on a row gives it the keyboard).
+type dialogTree struct {
+	widget.Tree
+	canvas fyne.Canvas
+}
+
+func newDialogTree(c fyne.Canvas, childUIDs func(widget.TreeNodeID) []widget.TreeNodeID, isBranch func(widget.TreeNodeID) bool,
+	create func(bool) fyne.CanvasObject, update func(widget.TreeNodeID, bool, fyne.CanvasObject)) *dialogTree {
+	t := &dialogTree{canvas: c}
+	t.ChildUIDs, t.IsBranch, t.CreateNode, t.UpdateNode = childUIDs, isBranch, create, update
+	t.ExtendBaseWidget(t)
+	return t
+}
+
+// TypedKey hands Escape to the dialog.
+func (t *dialogTree) TypedKey(k *fyne.KeyEvent) {
+	if k.Name == fyne.KeyEscape {
+		escapeIn(t.canvas)
+		return
+	}
+	t.Tree.TypedKey(k)
+}
+
+// dialogList is a dialog's list (a click on a row gives it the keyboard).
+type dialogList struct {
+	widget.List
+	canvas fyne.Canvas
+}
+
+func newDialogList(c fyne.Canvas, length func() int, create func() fyne.CanvasObject, update func(widget.ListItemID, fyne.CanvasObject)) *dialogList {
+	l := &dialogList{canvas: c}
+	l.Length, l.CreateItem, l.UpdateItem = length, create, update
+	l.ExtendBaseWidget(l)
+	return l
+}
+
+// TypedKey hands Escape to the dialog.
+func (l *dialogList) TypedKey(k *fyne.KeyEvent) {
+	if k.Name == fyne.KeyEscape {
+		escapeIn(l.canvas)
+		return
+	}
+	l.List.TypedKey(k)
 }

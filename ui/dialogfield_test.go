@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"strings"
 	"testing"
 
 	"fyne.io/fyne/v2"
@@ -54,6 +55,22 @@ func TestEscapeInADialogsFieldCancelsIt(t *testing.T) {
 	rd := tt.lastRestore
 	q.runUntil(t, "the restore dialog's snapshots", func() bool { return len(rd.snapSel.Options) > 0 })
 	escapeCloses("Restore's target", rd.target)
+	test.Tap(tt.restore)
+	rd = tt.lastRestore
+	q.runUntil(t, "the restore dialog's folders", func() bool { return rd.ft.nodes != nil && rd.ft.nodes[""].loaded })
+	escapeCloses("Restore's tree", rd.ft.tree) // a click on a row gives it the keyboard
+
+	// Escape in the folder picker's tree closes the picker alone.
+	test.Tap(tt.add)
+	td = openTaskDialog(t, mw)
+	td.browseDestination()
+	q.runUntil(t, "the server's folders", func() bool { return td.picker.ft.nodes[""].loaded })
+	c.Focus(td.picker.ft.tree)
+	pressKey(mw.win, fyne.KeyEscape)
+	if n := len(c.Overlays().List()); n != 1 || !strings.Contains(overlayText(mw.win), "Add Backup Task") {
+		t.Fatalf("Escape in the picker left %d dialogs: %q", n, overlayText(mw.win))
+	}
+	escapeCloses("Add Task's name, after the picker", td.name)
 }
 
 // The same in the dialogs of the console's own settings and of a

@@ -51,7 +51,7 @@
 //	askdialog.go        the one shape of a question to act on, and dialogKeys: Escape cancels a dialog,
 //	                    and the window's own keys wait behind it (a stack per window); showInfo,
 //	                    showErr, showConfirm and guardDialog give Fyne's own dialogs the same
-//	dialogfield.go      a dialog's fields, drop-downs and check boxes, which hand Escape to the dialog
+//	dialogfield.go      a dialog's fields, drop-downs, check boxes, lists and trees, which hand Escape to it
 //	geometry.go         windows' sizes: a first size that fits a laptop, then the size they were left at;
 //	                    the windows the app has one of, found again when opened again
 //	columns.go          tables' column widths: each its narrowest, the rest shared out

@@ -32,6 +32,7 @@ type folderPicker struct {
 	chosen string // the folder selected (one folder)
 	want   string // a path to open the tree down to, once read
 	status *widget.Label
+	said   string // the status's last line of what is chosen
 	choose *widget.Button
 	cancel context.CancelFunc
 }
@@ -90,7 +91,8 @@ func (fp *folderPicker) close() {
 	fp.d.Hide()
 }
 
-// showState enables Choose once something is chosen, and says what.
+// showState enables Choose once something is chosen, and says what
+// (the line goes once nothing is; a problem reading a folder stays).
 func (fp *folderPicker) showState() {
 	var words string
 	switch {
@@ -102,9 +104,13 @@ func (fp *folderPicker) showState() {
 	}
 	if words == "" {
 		fp.choose.Disable()
+		if fp.status.Text == fp.said {
+			fp.status.SetText("")
+		}
 		return
 	}
 	fp.choose.Enable()
+	fp.said = words
 	fp.status.SetText(words)
 }
 

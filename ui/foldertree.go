@@ -38,7 +38,7 @@ type folderNode struct {
 // folder dir ("" for the top), and may be set anew before reset (another
 // snapshot); say shows a note under the tree.
 type folderTree struct {
-	tree   *widget.Tree
+	tree   *dialogTree
 	r      runner
 	ctx    context.Context
 	canvas fyne.Canvas
@@ -59,7 +59,7 @@ type folderTree struct {
 
 func newFolderTree(c fyne.Canvas, r runner, ctx context.Context, list func(ctx context.Context, dir, after string) (backup.BrowsePage, error), say func(string)) *folderTree {
 	ft := &folderTree{r: r, ctx: ctx, canvas: c, list: list, say: say, ticked: map[string]bool{}}
-	ft.tree = widget.NewTree(ft.childUIDs, ft.isBranch, ft.newNode, ft.updateNode)
+	ft.tree = newDialogTree(c, ft.childUIDs, ft.isBranch, ft.newNode, ft.updateNode)
 	ft.tree.OnBranchOpened = ft.open
 	return ft
 }
