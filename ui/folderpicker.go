@@ -126,8 +126,10 @@ func (fp *folderPicker) reveal(id string) {
 		}
 		if child == fp.want {
 			fp.want = ""
-			fp.ft.tree.ScrollTo(child)
 			fp.ft.tree.Select(child)
+			// Its folder at the top, itself and what is beside it below.
+			fp.ft.tree.ScrollToBottom()
+			fp.ft.tree.ScrollTo(id)
 			return
 		}
 		fp.ft.tree.OpenBranch(child)
