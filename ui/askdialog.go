@@ -28,8 +28,17 @@ func askDialogThen(win fyne.Window, title string, content fyne.CanvasObject, lab
 	imp widget.Importance, act func() (done bool), closed func()) (*dialog.CustomDialog, *widget.Button) {
 	var d *dialog.CustomDialog
 	ok := widget.NewButtonWithIcon(label, icon, func() {
-		if act() {
-			d.Hide()
+		c := win.Canvas()
+		before := len(c.Overlays().List())
+		if !act() {
+			return
+		}
+		// What act opened (a progress bar) stays: Fyne takes every
+		// overlay above a dialog off the canvas with it, so those go back.
+		opened := slices.Clone(c.Overlays().List()[min(before, len(c.Overlays().List())):])
+		d.Hide()
+		for _, o := range opened {
+			c.Overlays().Add(o)
 		}
 	})
 	ok.Importance = imp

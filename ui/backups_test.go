@@ -332,6 +332,10 @@ func TestTheBackupsWindowRunsTheTasksShownAgain(t *testing.T) {
 		t.Fatalf("the question with FS01's failed task shown: %q", got)
 	}
 	tapButton(t, v.win, "Run 1 Task")
+	// The question goes, the progress bar (with its Cancel) stays.
+	if got := overlayText(v.win); !strings.Contains(got, "Starting 1 task") || strings.Contains(got, "now?") {
+		t.Fatalf("after the answer the window shows %q, want the progress alone", got)
+	}
 	q.runUntil(t, "the run asked for", func() bool { return len(src.runs()) == 1 })
 	if got := src.runs()[0]; got != (master.TaskRef{Slave: "FS01", Task: "offsite"}) {
 		t.Fatalf("ran %+v, want FS01's offsite", got)
