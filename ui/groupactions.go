@@ -91,30 +91,65 @@ func (mw *mainWindow) connectGroup(id string, on bool) {
 			names = append(names, v.Name)
 		}
 	}
-	what, act := "disconnect", mw.c.Disconnect
+	what, doing, act := "disconnect", "Disconnecting", mw.c.Disconnect
 	if on {
-		what, act = "connect", mw.c.Connect
+		what, doing, act = "connect", "Connecting", mw.c.Connect
 	}
-	mw.eachMember(id, what, names, act)
+	mw.eachMember(id, what, doing, names, act)
 }
 
+// groupProgressFrom is how many servers a command to a group takes for
+// it to show a progress bar, with Cancel: a customer's site of hundreds
+// takes a few seconds, each server's entry written to disk.
+const groupProgressFrom = 10
+
 // eachMember does act to each of names, servers of group node id, in
-// the background; the failures, if any, are shown together, the first
-// few by name.
-func (mw *mainWindow) eachMember(id, what string, names []string, act func(name string) error) {
+// the background, what ("disconnect") doing ("Disconnecting"); from
+// groupProgressFrom servers on with a progress bar whose Cancel stops
+// before the next server. The failures, if any, are shown together, the
+// first few by name.
+func (mw *mainWindow) eachMember(id, what, doing string, names []string, act func(name string) error) {
 	group := mw.model.groupLabel(id)
+	ctx, cancel := context.WithCancel(mw.ctx)
+	servers := human.Plural(len(names), "server", "servers")
+	var p *progressDialog
+	if len(names) >= groupProgressFrom {
+		p = showProgress(mw.win, doing+" "+group, fmt.Sprintf("%s %s of %s…", doing, servers, group), cancel)
+	}
 	mw.goDo(func(context.Context) func() {
+		defer cancel()
 		var errs []error
+		done := 0
 		for _, name := range names {
+			if ctx.Err() != nil {
+				break
+			}
 			if err := act(name); err != nil {
 				errs = append(errs, fmt.Errorf("%s: %w", name, err))
 			}
+			done++
+			if n := done; p != nil {
+				mw.opts.do(func() {
+					p.bar.SetValue(float64(n) / float64(len(names)))
+					p.words.SetText(fmt.Sprintf("%s %s of %s: %s done…", doing, servers, group, human.Count(n)))
+				})
+			}
 		}
-		if len(errs) == 0 {
+		stopped := done < len(names)
+		if !stopped && len(errs) == 0 && p == nil {
 			return nil
 		}
 		return func() {
-			mw.showError(fmt.Sprintf("Could not %s %s of %s", what, human.Plural(len(errs), "server", "servers"), group), someErrors(errs))
+			if p != nil {
+				p.d.Hide()
+			}
+			if stopped {
+				showInfo(mw.win, "Stopped", fmt.Sprintf("Cancelled after %s of %s of %s; the others were left as they were.",
+					human.Count(done), servers, group))
+			}
+			if len(errs) > 0 {
+				mw.showError(fmt.Sprintf("Could not %s %s of %s", what, human.Plural(len(errs), "server", "servers"), group), someErrors(errs))
+			}
 		}
 	})
 }

@@ -1,9 +1,13 @@
 package ui
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/lanyard/lanyard/core/master"
+	"github.com/lanyard/lanyard/core/store"
 )
 
 // A group row's menu connects or disconnects every server of the group
@@ -132,4 +136,45 @@ func groupDialogField(t *testing.T, mw *mainWindow, group, item string) *dialogE
 		t.Fatalf("%s focused %v, not a field", item, mw.win.Canvas().Focused())
 	}
 	return e
+}
+
+// A customer's site of many servers is disconnected with a progress bar;
+// Cancel stops before the next server, and says how far it got.
+func TestDisconnectingABigGroupShowsProgressAndStopsOnCancel(t *testing.T) {
+	var fleet []master.SlaveView
+	for i := range 12 {
+		fleet = append(fleet, master.SlaveView{ID: fmt.Sprintf("s%02d", i), Name: fmt.Sprintf("acme-%02d", i), Group: "Acme",
+			Direction: store.Inbound, State: master.StateConnected})
+	}
+	fc := newFakeConsole(fleet...)
+	gate := make(chan struct{})
+	fc.connGate = gate
+	mw, q := openMainWindow(t, fc, nil)
+	mw.tree.Select(groupNodeID("Acme"))
+	mw.showSelectedRowMenu()
+	tapMenuItem(t, mw.win, itemGroupDisconnect)
+	tapButton(t, mw.win, "Disconnect All")
+	if got := overlayText(mw.win); !strings.Contains(got, "Disconnecting 12 servers of Acme…") {
+		t.Fatalf("no progress shown: %q", got)
+	}
+	for range 3 {
+		gate <- struct{}{}
+	}
+	q.runUntil(t, "3 done", func() bool {
+		return strings.Contains(overlayText(mw.win), "Disconnecting 12 servers of Acme: 3 done…")
+	})
+	tapButton(t, mw.win, "Cancel")
+	gate <- struct{}{} // the server being disconnected when Cancel was pressed
+	q.runUntil(t, "the word that it stopped", func() bool {
+		return strings.Contains(overlayText(mw.win), "Cancelled after 4 of 12 servers of Acme; the others were left as they were.")
+	})
+	n := 0
+	for _, c := range fc.called() {
+		if strings.HasPrefix(c, "disconnect ") {
+			n++
+		}
+	}
+	if n != 4 {
+		t.Errorf("%d servers disconnected, want the 4 done before Cancel", n)
+	}
 }

@@ -230,6 +230,7 @@ type fakeConsole struct {
 	slavesCalls int
 	calls       []string // "remove FS01", "connect FS01", "apply …"
 	applyErr    error
+	connGate    chan struct{} // when set, each Connect and Disconnect takes one token first
 }
 
 func newFakeConsole(slaves ...master.SlaveView) *fakeConsole {
@@ -314,8 +315,25 @@ func (f *fakeConsole) slavesRead() int {
 	return f.slavesCalls
 }
 
-func (f *fakeConsole) Connect(name string) error    { f.record("connect " + name); return nil }
-func (f *fakeConsole) Disconnect(name string) error { f.record("disconnect " + name); return nil }
+func (f *fakeConsole) Connect(name string) error {
+	f.waitGate()
+	f.record("connect " + name)
+	return nil
+}
+func (f *fakeConsole) Disconnect(name string) error {
+	f.waitGate()
+	f.record("disconnect " + name)
+	return nil
+}
+
+func (f *fakeConsole) waitGate() {
+	f.mu.Lock()
+	gate := f.connGate
+	f.mu.Unlock()
+	if gate != nil {
+		<-gate
+	}
+}
 
 // Mute records the call, "mute FS01 until 15:04" or "unmute FS01", and
 // sets the slave's view so.

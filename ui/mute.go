@@ -150,11 +150,11 @@ func (mw *mainWindow) groupMuteItem(id string) *fyne.MenuItem {
 				names = append(names, v.Name)
 			}
 		}
-		what := "mute"
+		what, doing := "mute", "Muting"
 		if until.IsZero() {
-			what = "unmute"
+			what, doing = "unmute", "Unmuting"
 		}
-		mw.eachMember(id, what, names, func(name string) error {
+		mw.eachMember(id, what, doing, names, func(name string) error {
 			_, err := mw.c.Mute(name, until)
 			return err
 		})
