@@ -150,6 +150,14 @@ func exerciseTasks(t *testing.T, dir string, live bool) {
 	if r = run(1, "task", "folder", "relative/path"); !strings.Contains(r.stderr, "is not an absolute path") {
 		t.Fatalf("folder of a relative path: %s", r)
 	}
+	// A name that could drive the terminal is printed quoted.
+	odd := t.TempDir()
+	if err := os.WriteFile(filepath.Join(odd, "bad\x1b]0;owned\a.txt"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if r = run(0, "task", "folder", odd); strings.Contains(r.stdout, "\x1b") || !strings.Contains(r.stdout, `"bad\x1b]0;owned\a.txt"`) {
+		t.Fatalf("folder with an odd name: %q", r.stdout)
+	}
 	// FOLDER completes from the server's folders.
 	if r := c.run("", "__complete", "--data-dir", dir, "task", "folder", filepath.Join(src, "d")); !strings.HasPrefix(r.stdout, filepath.Join(src, "docs")+"/\n") {
 		t.Fatalf("completing a folder: %s", r)

@@ -14,6 +14,7 @@ import (
 
 	"github.com/lanyard/lanyard/core/backup"
 	"github.com/lanyard/lanyard/core/human"
+	"github.com/lanyard/lanyard/core/wire"
 )
 
 // A tree of folders on a server, read one folder at a time as it is
@@ -23,8 +24,13 @@ import (
 // tick box, a folder ticked takes what is inside, and a folder with
 // something ticked inside shows a partial tick.
 
-// folderTreeMax bounds what one folder shows.
-const folderTreeMax = 5000
+const (
+	// folderTreeMax bounds what one folder shows.
+	folderTreeMax = 5000
+	// maxShownName is how much of a name a row shows (file systems allow
+	// 255 bytes).
+	maxShownName = 255
+)
 
 type folderNode struct {
 	entry    backup.BrowseEntry
@@ -255,12 +261,14 @@ func (ft *folderTree) updateNode(id string, _ bool, o fyne.CanvasObject) {
 		row.size.SetText("")
 	case backup.TypeSymlink:
 		row.icon.SetResource(theme.FileIcon())
-		row.size.SetText("→ " + e.Target)
+		row.size.SetText("→ " + wire.PlainUpTo(e.Target, maxShownName))
 	default:
 		row.icon.SetResource(theme.FileIcon())
 		row.size.SetText(human.Bytes(max(e.Size, 0)))
 	}
-	name := e.Name
+	// A name as the server wrote it, quoted when it holds what could
+	// pass for another name (a line break, a bidi override).
+	name := wire.PlainUpTo(e.Name, maxShownName)
 	if n.note != "" && n.loaded {
 		name += "  (" + n.note + ")"
 	}

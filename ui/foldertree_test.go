@@ -1,6 +1,13 @@
 package ui
 
-import "testing"
+import (
+	"context"
+	"testing"
+
+	"fyne.io/fyne/v2/test"
+
+	"github.com/lanyard/lanyard/core/backup"
+)
 
 // The folder tree's paths are the server's: / on Unix, \ and drives on
 // Windows, whichever computer the console runs on.
@@ -36,5 +43,30 @@ func TestServerPathsJoinAndSplitAsTheServerWritesThem(t *testing.T) {
 	}
 	if !ft.ancestorTicked(`C:\Users\alice\x`) || ft.ancestorTicked(`C:\Users`) || !ft.ancestorTicked("/srv/a/b") {
 		t.Error("ancestorTicked does not follow the server's folders")
+	}
+}
+
+// A name that could pass for another (a line break, a bidi override) is
+// shown quoted; a plain one as it is.
+func TestAFolderTreeRowQuotesANameThatIsNotPlain(t *testing.T) {
+	test.NewTempApp(t)
+	ft := newFolderTree(nil, nil, context.Background(), nil, func(string) {})
+	ft.nodes = map[string]*folderNode{
+		"/a":   {entry: backup.BrowseEntry{Name: "report.odt", Type: backup.TypeFile}},
+		"/b":   {entry: backup.BrowseEntry{Name: "evil\nroot.txt", Type: backup.TypeFile}},
+		"/c":   {entry: backup.BrowseEntry{Name: "gpj.\u202eexe", Type: backup.TypeFile}},
+		"/lnk": {entry: backup.BrowseEntry{Name: "lnk", Type: backup.TypeSymlink, Target: "x\ny"}},
+	}
+	for id, want := range map[string]string{"/a": "report.odt", "/b": `"evil\nroot.txt"`, "/c": `"gpj.\u202eexe"`} {
+		row := ft.newNode(false).(*folderRow)
+		ft.updateNode(id, false, row)
+		if row.name.Text != want {
+			t.Errorf("%s shows %q, want %q", id, row.name.Text, want)
+		}
+	}
+	row := ft.newNode(false).(*folderRow)
+	ft.updateNode("/lnk", false, row)
+	if row.size.Text != `→ "x\ny"` {
+		t.Errorf("a link's target shows %q", row.size.Text)
 	}
 }

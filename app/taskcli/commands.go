@@ -21,6 +21,7 @@ import (
 	"github.com/lanyard/lanyard/core/agent"
 	"github.com/lanyard/lanyard/core/backup"
 	"github.com/lanyard/lanyard/core/human"
+	"github.com/lanyard/lanyard/core/wire"
 )
 
 // ExitWarnings is `task run`'s exit code for a run that completed with
@@ -764,6 +765,10 @@ func (e *Env) completeFolder(cmd *cobra.Command, typed string) []cobra.Completio
 	return out
 }
 
+// maxName is how much of a name a listing prints (file systems allow
+// 255 bytes).
+const maxName = 255
+
 // readFolder reads a whole folder listing (op with args' Dir) page by
 // page.
 func (e *Env) readFolder(ctx context.Context, op string, args agent.TaskArgs) (backup.BrowsePage, error) {
@@ -783,16 +788,18 @@ func (e *Env) readFolder(ctx context.Context, op string, args agent.TaskArgs) (b
 	}
 }
 
-// printEntries prints a folder's entries as ls -l does, more or less.
+// printEntries prints a folder's entries as ls -l does, more or less; a
+// name that is not plain (a line break, a terminal's escape) is quoted,
+// as the server's words are wherever they are shown.
 func printEntries(w io.Writer, entries []backup.BrowseEntry) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', tabwriter.AlignRight)
 	for _, en := range entries {
-		name := en.Name
+		name := wire.PlainUpTo(en.Name, maxName)
 		switch en.Type {
 		case backup.TypeDir:
 			name += "/"
 		case backup.TypeSymlink:
-			name += " -> " + en.Target
+			name += " -> " + wire.PlainUpTo(en.Target, maxName)
 		}
 		size := "-"
 		if en.Type == backup.TypeFile {
