@@ -1,12 +1,15 @@
 package ui
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
 
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/widget"
+
+	"github.com/lanyard/lanyard/core/backup"
 )
 
 // pickerRows are the names the picker's tree shows, by path.
@@ -117,4 +120,44 @@ func TestSourcesAreTickedOnTheServer(t *testing.T) {
 	if td.sources.Text != want {
 		t.Fatalf("sources:\n%s\nwant:\n%s", td.sources.Text, want)
 	}
+}
+
+// A folder of many thousands of entries is read only so far: choosing a
+// folder, its first folderTreeMax entries are looked through, and the
+// picker says the rest were not.
+func TestAHugeFolderIsReadOnlySoFar(t *testing.T) {
+	mw, q, fr := tasksWindow(t)
+	big := []backup.BrowseEntry{{Name: "a-folder", Type: backup.TypeDir}, {Name: "zz-folder", Type: backup.TypeDir}}
+	for i := range folderTreeMax + 1000 {
+		big = append(big, backup.BrowseEntry{Name: fmt.Sprintf("msg-%05d.eml", i), Type: backup.TypeFile})
+	}
+	fr.fakeTasks.mu.Lock()
+	fr.fakeTasks.server["/"] = append(fr.fakeTasks.server["/"], backup.BrowseEntry{Name: "spool", Type: backup.TypeDir})
+	fr.fakeTasks.server["/spool"] = big
+	fr.fakeTasks.mu.Unlock()
+	test.Tap(mw.detail.tasksTab.add)
+	td := openTaskDialog(t, mw)
+	td.browseDestination()
+	fp := td.picker
+	q.runUntil(t, "the top", func() bool { return fp.ft.nodes[""].loaded })
+	fp.ft.tree.OpenBranch("/spool")
+	q.runUntil(t, "/spool read", func() bool { return fp.ft.nodes["/spool"].loaded })
+	if got := strings.Join(fp.ft.childUIDs("/spool"), " "); got != "/spool/a-folder" {
+		t.Errorf("/spool shows %q, want the folder among its first entries", got)
+	}
+	fr.fakeTasks.mu.Lock()
+	pages := 0
+	for _, c := range fr.fakeTasks.calls {
+		if c == "list-folder /spool" {
+			pages++
+		}
+	}
+	fr.fakeTasks.mu.Unlock()
+	if pages != folderTreeMax/backup.BrowseMaxEntries {
+		t.Errorf("%d pages of /spool read, want %d", pages, folderTreeMax/backup.BrowseMaxEntries)
+	}
+	if want := "/spool holds 6,002 entries; the folders among the first 5,000 are shown (or type a path)."; fp.status.Text != want {
+		t.Errorf("status %q, want %q", fp.status.Text, want)
+	}
+	fp.close()
 }

@@ -93,53 +93,66 @@ func (ft *folderTree) open(id string) {
 		ctx, stop := context.WithCancel(ft.ctx) // the dialog's, and the window's
 		defer stop()
 		defer context.AfterFunc(wctx, stop)()
-		entries, dir, total, err := ft.readAll(ctx, list, id)
+		fr, err := ft.readAll(ctx, list, id)
 		ft.r.do(func() {
 			if ft.gen != gen {
 				return
 			}
-			ft.show(id, n, entries, dir, total, err)
+			ft.show(id, n, fr, err)
 		})
 	})
 }
 
+// folderRead is what readAll read of a folder: the entries kept (its
+// folders alone, with dirsOnly), the folder's path as the server wrote
+// it, how many entries it holds and how many were read.
+type folderRead struct {
+	entries     []backup.BrowseEntry
+	dir         string
+	total, read int
+}
+
 // readAll reads folder id with list page by page, up to folderTreeMax
 // entries.
-func (ft *folderTree) readAll(ctx context.Context, list func(ctx context.Context, dir, after string) (backup.BrowsePage, error), id string) (entries []backup.BrowseEntry, dir string, total int, err error) {
+func (ft *folderTree) readAll(ctx context.Context, list func(ctx context.Context, dir, after string) (backup.BrowsePage, error), id string) (folderRead, error) {
+	var fr folderRead
 	after := ""
-	for len(entries) < folderTreeMax {
-		var page backup.BrowsePage
-		page, err = list(ctx, id, after)
+	for fr.read < folderTreeMax {
+		page, err := list(ctx, id, after)
 		if err != nil {
-			return entries, dir, total, err
+			return fr, err
 		}
 		for _, e := range page.Entries {
 			if !ft.dirsOnly || e.Type == backup.TypeDir {
-				entries = append(entries, e)
+				fr.entries = append(fr.entries, e)
 			}
 		}
-		dir, total = page.Dir, page.Total
+		fr.dir, fr.total, fr.read = page.Dir, page.Total, fr.read+len(page.Entries)
 		if page.Next == "" {
 			break
 		}
 		after = page.Next
 	}
-	return entries, dir, total, nil
+	return fr, nil
 }
 
-// show puts folder id's entries under it; dir is its path as the server
-// wrote it.
-func (ft *folderTree) show(id string, n *folderNode, entries []backup.BrowseEntry, dir string, total int, err error) {
+// show puts folder id's entries under it.
+func (ft *folderTree) show(id string, n *folderNode, fr folderRead, err error) {
 	n.loading, n.loaded = false, true
 	if err != nil {
 		n.note = capitalize(err.Error())
 		ft.say(n.note)
 	}
+	dir, entries := fr.dir, fr.entries
 	if id != "" {
 		dir = id
 	}
-	if shown := len(entries); !ft.dirsOnly && total > shown {
-		ft.say(fmt.Sprintf("%s holds %s entries; the first %s are shown (take the folder, or type a path).", dir, human.Count(total), human.Count(shown)))
+	switch {
+	case fr.total <= fr.read:
+	case ft.dirsOnly:
+		ft.say(fmt.Sprintf("%s holds %s entries; the folders among the first %s are shown (or type a path).", dir, human.Count(fr.total), human.Count(fr.read)))
+	default:
+		ft.say(fmt.Sprintf("%s holds %s entries; the first %s are shown (take the folder, or type a path).", dir, human.Count(fr.total), human.Count(fr.read)))
 	}
 	n.children = n.children[:0]
 	for _, e := range entries {

@@ -90,7 +90,9 @@ func demoTasks() *fakeTasks {
 	return &fakeTasks{tasks: tasks, tree: tree, server: server, subs: map[chan master.TaskEvent]struct{}{}}
 }
 
-func (f *fakeTasks) ListFolder(_ context.Context, _, dir, _ string, _ int) (backup.BrowsePage, error) {
+// ListFolder pages through f.server's folder dir, in name order, as the
+// agent does.
+func (f *fakeTasks) ListFolder(_ context.Context, _, dir, after string, limit int) (backup.BrowsePage, error) {
 	f.record("list-folder " + dir)
 	if dir == "" {
 		dir = "/"
@@ -101,7 +103,18 @@ func (f *fakeTasks) ListFolder(_ context.Context, _, dir, _ string, _ int) (back
 	if !ok {
 		return backup.BrowsePage{}, fmt.Errorf("%s does not exist on this server", dir)
 	}
-	return backup.BrowsePage{Dir: dir, Entries: append([]backup.BrowseEntry(nil), entries...), Total: len(entries)}, nil
+	entries = slices.Clone(entries)
+	slices.SortFunc(entries, func(a, b backup.BrowseEntry) int { return strings.Compare(a.Name, b.Name) })
+	page := backup.BrowsePage{Dir: dir, Total: len(entries)}
+	i, _ := slices.BinarySearchFunc(entries, after, func(e backup.BrowseEntry, name string) int { return strings.Compare(e.Name, name) })
+	if after != "" && i < len(entries) && entries[i].Name == after {
+		i++
+	}
+	page.Entries = entries[i:min(i+limit, len(entries))]
+	if i+limit < len(entries) {
+		page.Next = page.Entries[len(page.Entries)-1].Name
+	}
+	return page, nil
 }
 
 func (f *fakeTasks) Tasks(context.Context, string) ([]agent.TaskInfo, error) {
