@@ -24,6 +24,16 @@ func escapeIn(c fyne.Canvas) {
 	}
 }
 
+// passEscape hands Escape typed in a dialog's widget to the dialog, any
+// other key to the widget's own handler.
+func passEscape(c fyne.Canvas, k *fyne.KeyEvent, own func(*fyne.KeyEvent)) {
+	if k.Name == fyne.KeyEscape {
+		escapeIn(c)
+		return
+	}
+	own(k)
+}
+
 // dialogEntry is a dialog's text field (Password or MultiLine may be set
 // before it is shown; a password keeps its reveal button). onBlur, if
 // set, checks the field the user leaves.
@@ -42,13 +52,7 @@ func newDialogEntry(c fyne.Canvas) *dialogEntry {
 }
 
 // TypedKey hands Escape to the dialog.
-func (e *dialogEntry) TypedKey(k *fyne.KeyEvent) {
-	if k.Name == fyne.KeyEscape {
-		escapeIn(e.canvas)
-		return
-	}
-	e.Entry.TypedKey(k)
-}
+func (e *dialogEntry) TypedKey(k *fyne.KeyEvent) { passEscape(e.canvas, k, e.Entry.TypedKey) }
 
 // FocusLost checks the field the user leaves.
 func (e *dialogEntry) FocusLost() {
@@ -74,11 +78,7 @@ func newDialogSelectEntry(c fyne.Canvas, options []string) *dialogSelectEntry {
 
 // TypedKey hands Escape to the dialog.
 func (e *dialogSelectEntry) TypedKey(k *fyne.KeyEvent) {
-	if k.Name == fyne.KeyEscape {
-		escapeIn(e.canvas)
-		return
-	}
-	e.SelectEntry.TypedKey(k)
+	passEscape(e.canvas, k, e.SelectEntry.TypedKey)
 }
 
 // dialogSelect is a dialog's drop-down (a click gives it the keyboard).
@@ -95,13 +95,7 @@ func newDialogSelect(c fyne.Canvas, options []string, changed func(string)) *dia
 }
 
 // TypedKey hands Escape to the dialog.
-func (s *dialogSelect) TypedKey(k *fyne.KeyEvent) {
-	if k.Name == fyne.KeyEscape {
-		escapeIn(s.canvas)
-		return
-	}
-	s.Select.TypedKey(k)
-}
+func (s *dialogSelect) TypedKey(k *fyne.KeyEvent) { passEscape(s.canvas, k, s.Select.TypedKey) }
 
 // dialogCheck is a dialog's check box (a click gives it the keyboard).
 type dialogCheck struct {
@@ -117,13 +111,7 @@ func newDialogCheck(c fyne.Canvas, label string, changed func(bool)) *dialogChec
 }
 
 // TypedKey hands Escape to the dialog.
-func (k *dialogCheck) TypedKey(ev *fyne.KeyEvent) {
-	if ev.Name == fyne.KeyEscape {
-		escapeIn(k.canvas)
-		return
-	}
-	k.Check.TypedKey(ev)
-}
+func (k *dialogCheck) TypedKey(ev *fyne.KeyEvent) { passEscape(k.canvas, ev, k.Check.TypedKey) }
 
 // dialogTree is a dialog's tree (a click on a row gives it the keyboard).
 type dialogTree struct {
@@ -139,13 +127,19 @@ func newDialogTree(c fyne.Canvas, childUIDs func(widget.TreeNodeID) []widget.Tre
 	return t
 }
 
-// TypedKey hands Escape to the dialog.
+// TypedKey hands Escape to the dialog, and Enter, which a tree does not
+// use: the dialog's (the folder picker chooses the folder selected).
 func (t *dialogTree) TypedKey(k *fyne.KeyEvent) {
-	if k.Name == fyne.KeyEscape {
+	switch k.Name {
+	case fyne.KeyEscape:
 		escapeIn(t.canvas)
-		return
+	case fyne.KeyReturn, fyne.KeyEnter:
+		if h := t.canvas.OnTypedKey(); h != nil {
+			h(k)
+		}
+	default:
+		t.Tree.TypedKey(k)
 	}
-	t.Tree.TypedKey(k)
 }
 
 // dialogList is a dialog's list (a click on a row gives it the keyboard).
@@ -162,10 +156,4 @@ func newDialogList(c fyne.Canvas, length func() int, create func() fyne.CanvasOb
 }
 
 // TypedKey hands Escape to the dialog.
-func (l *dialogList) TypedKey(k *fyne.KeyEvent) {
-	if k.Name == fyne.KeyEscape {
-		escapeIn(l.canvas)
-		return
-	}
-	l.List.TypedKey(k)
-}
+func (l *dialogList) TypedKey(k *fyne.KeyEvent) { passEscape(l.canvas, k, l.List.TypedKey) }

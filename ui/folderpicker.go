@@ -77,7 +77,12 @@ func showFolderPicker(win fyne.Window, r runner, rm Remote, slave, title string,
 	note.Wrapping = fyne.TextWrapWord
 	fp.d = dialog.NewCustomWithoutButtons(title, container.NewBorder(note, fp.status, nil, nil, fp.ft.tree), win)
 	fp.d.SetButtons([]fyne.CanvasObject{cancelBtn, fp.choose})
-	giveKeysBack := dialogKeys(win.Canvas(), fp.close, nil)
+	// Enter chooses what is chosen (Space selects a folder in the tree).
+	giveKeysBack := dialogKeys(win.Canvas(), fp.close, func() {
+		if !fp.choose.Disabled() {
+			fp.choose.OnTapped()
+		}
+	})
 	fp.d.SetOnClosed(func() { cancel(); giveKeysBack() })
 	fp.d.Resize(dialogSize(win, 600, 660))
 	fp.d.Show()

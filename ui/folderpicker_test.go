@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/widget"
 
@@ -87,7 +88,16 @@ func TestThePickerOpensAtTheFieldsFolder(t *testing.T) {
 	if !strings.Contains(fp.status.Text, "Chosen: /mnt/backup") || fp.choose.Disabled() {
 		t.Fatalf("status %q, Choose disabled %v", fp.status.Text, fp.choose.Disabled())
 	}
-	fp.close()
+	// From the keyboard: Down and Space select the next folder, Enter
+	// chooses it.
+	c := mw.win.Canvas()
+	c.Focus(fp.ft.tree)
+	for _, k := range []fyne.KeyName{fyne.KeyDown, fyne.KeySpace, fyne.KeyReturn} {
+		pressKey(mw.win, k)
+	}
+	if n := len(c.Overlays().List()); n != 1 || td.dest.Text != "/mnt/nas" {
+		t.Fatalf("after Down, Space, Enter: %d dialogs, the destination %q", n, td.dest.Text)
+	}
 }
 
 // Sources are ticked, files and folders alike, and added below those
