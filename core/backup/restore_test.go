@@ -387,3 +387,45 @@ func TestListFolderListsTheServersOwnFolders(t *testing.T) {
 		}
 	}
 }
+
+// A snapshot is found by its ID (with or without its final Z) or as the
+// latest, by its own summary; what is not there is said in words.
+func TestFindSnapshotByIDOrLatest(t *testing.T) {
+	f := newFixture(t)
+	f.write("a.txt", "one", 0o644)
+	e := backup.New(backup.Options{})
+	if _, err := backup.FindSnapshot(f.dest, f.task.Name, "latest"); !errors.Is(err, backup.ErrInvalid) || !strings.Contains(err.Error(), "has no snapshots") {
+		t.Fatalf("no snapshot yet: %v", err)
+	}
+	f.mustRun(e, backup.ResultCompleted)
+	first := f.snapshots()[0]
+	// The next run gets the next second's ID, or a -N after it.
+	f.write("a.txt", "two", 0o644)
+	f.mustRun(e, backup.ResultCompleted)
+	snaps := f.snapshots()
+	if len(snaps) != 2 {
+		t.Fatalf("%d snapshots", len(snaps))
+	}
+	newest := snaps[1]
+	// Another snapshot's summary unreadable does not stand in the way.
+	if err := os.WriteFile(filepath.Join(first.Path, ".lanyard", "snapshot.json"), []byte("{"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for id, want := range map[string]string{
+		"latest": newest.ID, "": newest.ID, newest.ID: newest.ID,
+		strings.TrimSuffix(first.ID, "Z"): first.ID,
+	} {
+		s, err := backup.FindSnapshot(f.dest, f.task.Name, id)
+		if err != nil || s.ID != want || s.Path != filepath.Join(f.dest, f.task.Name, want) {
+			t.Errorf("FindSnapshot(%q) = %s %s, %v; want %s", id, s.ID, s.Path, err, want)
+		}
+	}
+	if s, _ := backup.FindSnapshot(f.dest, f.task.Name, newest.ID); s.Files != newest.Files || s.Result != backup.ResultCompleted {
+		t.Errorf("the summary read: %+v", s)
+	}
+	for _, id := range []string{"2020-01-01T000000Z", "../" + newest.ID, newest.ID + "/..", "nonsense"} {
+		if _, err := backup.FindSnapshot(f.dest, f.task.Name, id); !errors.Is(err, backup.ErrInvalid) || !strings.Contains(err.Error(), "has no snapshot") {
+			t.Errorf("FindSnapshot(%q): %v", id, err)
+		}
+	}
+}

@@ -67,22 +67,39 @@ func TaskDir(dest, task string) string { return filepath.Join(dest, task) }
 // first. A destination or task folder that does not exist has none.
 func ListSnapshots(dest, task string) ([]SnapshotInfo, error) {
 	dir := TaskDir(dest, task)
+	names, err := snapshotNames(dir)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]SnapshotInfo, 0, len(names))
+	for _, n := range names {
+		out = append(out, readSummary(filepath.Join(dir, n.name), n.time))
+	}
+	return out, nil
+}
+
+type snapshotName struct {
+	name string
+	time time.Time
+}
+
+// snapshotNames are the folders of complete snapshots in a task's folder
+// dir, by ID (oldest first), their summaries not read.
+func snapshotNames(dir string) ([]snapshotName, error) {
 	ents, err := os.ReadDir(dir)
 	if errors.Is(err, fs.ErrNotExist) {
-		return []SnapshotInfo{}, nil
+		return nil, nil
 	}
 	if err != nil {
 		return nil, fmt.Errorf("cannot list the snapshots in %s: %w", dir, err)
 	}
-	out := []SnapshotInfo{}
+	var out []snapshotName
 	for _, e := range ents {
-		t, ok := parseID(e.Name())
-		if !ok || !e.IsDir() {
-			continue
+		if t, ok := parseID(e.Name()); ok && e.IsDir() {
+			out = append(out, snapshotName{e.Name(), t})
 		}
-		out = append(out, readSummary(filepath.Join(dir, e.Name()), t))
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	sort.Slice(out, func(i, j int) bool { return out[i].name < out[j].name })
 	return out, nil
 }
 
@@ -101,23 +118,34 @@ func readSummary(path string, t time.Time) SnapshotInfo {
 	return info
 }
 
-// FindSnapshot resolves id (a snapshot's ID, or "latest") among the
-// complete snapshots of task under dest.
+// FindSnapshot resolves id (a snapshot's ID, with or without its final
+// Z, or "latest") among the complete snapshots of task under dest. It
+// reads that snapshot's summary alone: a restore or a browse asks for one
+// folder at a time, and a task may have thousands of snapshots on a slow
+// share.
 func FindSnapshot(dest, task, id string) (SnapshotInfo, error) {
-	snaps, err := ListSnapshots(dest, task)
-	if err != nil {
-		return SnapshotInfo{}, err
-	}
-	if len(snaps) == 0 {
-		return SnapshotInfo{}, invalidf("task %s has no snapshots in %s yet", task, dest)
-	}
-	if id == "" || strings.EqualFold(id, "latest") {
-		return snaps[len(snaps)-1], nil
-	}
-	for _, s := range snaps {
-		if s.ID == id || strings.TrimSuffix(s.ID, "Z") == strings.TrimSuffix(id, "Z") {
-			return s, nil
+	dir := TaskDir(dest, task)
+	latest := id == "" || strings.EqualFold(id, "latest")
+	if !latest {
+		for _, name := range []string{id, id + "Z"} {
+			t, ok := parseID(name)
+			if !ok {
+				continue
+			}
+			if fi, err := os.Stat(filepath.Join(dir, name)); err == nil && fi.IsDir() {
+				return readSummary(filepath.Join(dir, name), t), nil
+			}
 		}
+	}
+	names, err := snapshotNames(dir)
+	switch {
+	case err != nil:
+		return SnapshotInfo{}, err
+	case len(names) == 0:
+		return SnapshotInfo{}, invalidf("task %s has no snapshots in %s yet", task, dest)
+	case latest:
+		last := names[len(names)-1]
+		return readSummary(filepath.Join(dir, last.name), last.time), nil
 	}
 	return SnapshotInfo{}, invalidf("task %s has no snapshot %q (task snapshots %s lists them)", task, id, task)
 }
