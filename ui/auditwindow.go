@@ -178,7 +178,7 @@ func (aw *auditWindow) build(scope master.AuditFilter) {
 }
 
 func (aw *auditWindow) newTable() *fittedTable {
-	t := &fittedTable{cols: newColumns(auditMinWidths, auditShares)}
+	t := &fittedTable{cols: newColumns(auditMinWidths, auditShares), canvas: aw.win.Canvas()}
 	t.Length = func() (int, int) { return len(aw.rows), len(auditHeaders) }
 	t.CreateCell = func() fyne.CanvasObject { return newAuditCell(aw) }
 	t.UpdateCell = func(id widget.TableCellID, o fyne.CanvasObject) {

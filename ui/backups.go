@@ -404,7 +404,7 @@ func (v *backupsView) rowText(r *master.BackupRow) string {
 }
 
 func (v *backupsView) newTable() *fittedTable {
-	t := &fittedTable{cols: newColumns(backupMinWidths[:], backupShares[:])}
+	t := &fittedTable{cols: newColumns(backupMinWidths[:], backupShares[:]), canvas: v.win.Canvas()}
 	t.Length = func() (int, int) { return len(v.snap.visible), backupColumns }
 	t.CreateCell = func() fyne.CanvasObject { return newBackupCell(v) }
 	t.UpdateCell = func(id widget.TableCellID, o fyne.CanvasObject) { o.(*backupCell).show(id) }

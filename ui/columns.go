@@ -42,7 +42,13 @@ func (c *columns) need() float32 {
 type fittedTable struct {
 	widget.Table
 	cols columns
+	// canvas is the window's: Escape typed once a click gave the table
+	// the keyboard goes to it (closeKeys: the window closes).
+	canvas fyne.Canvas
 }
+
+// TypedKey hands Escape to the window.
+func (t *fittedTable) TypedKey(k *fyne.KeyEvent) { passEscape(t.canvas, k, t.Table.TypedKey) }
 
 // Resize shares the width among the columns.
 func (t *fittedTable) Resize(size fyne.Size) {

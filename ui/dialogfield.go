@@ -11,7 +11,9 @@ import (
 // list's row, did nothing, and a dialog that opens with its first field
 // focused did not close on Escape. These hand Escape to the dialog: it
 // does what it does where nothing has the keyboard (dialogKeys: cancel,
-// or nothing where the dialog says Escape is too easy to press).
+// or nothing where the dialog says Escape is too easy to press). The
+// windows beside the main one hand it on from their lists and tables the
+// same way (closeKeys: the window closes).
 
 // escapeIn does what Escape does on canvas c while no field has the
 // keyboard: the handler of the dialog open on top (dialogKeys).

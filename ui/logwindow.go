@@ -127,8 +127,8 @@ type logWindow struct {
 	closed    bool
 
 	// Widgets.
-	list      *widget.List
-	pitch     float32 // a row's height plus the separator
+	list      *dialogList // a click gives it the keyboard; Escape still closes the window
+	pitch     float32     // a row's height plus the separator
 	slaveSel  *widget.Select
 	kindSel   *widget.Select
 	searchBox *widget.Entry
@@ -203,7 +203,7 @@ func (lw *logWindow) build() {
 
 	template := newLogRowView()
 	lw.pitch = template.MinSize().Height + theme.Padding()
-	lw.list = widget.NewList(lw.length, func() fyne.CanvasObject { return newLogRowView() }, lw.updateItem)
+	lw.list = newDialogList(lw.win.Canvas(), lw.length, func() fyne.CanvasObject { return newLogRowView() }, lw.updateItem)
 	// The list's own selection is by position, and positions shift as
 	// pages come and go: the window keeps the selected record itself and
 	// draws its highlight.

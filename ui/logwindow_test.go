@@ -498,3 +498,20 @@ func TestEscapeAndCtrlWCloseTheSecondaryWindows(t *testing.T) {
 		})
 	}
 }
+
+// Escape closes them too once a click gave their list or table the
+// keyboard, which would otherwise keep it.
+func TestEscapeClosesTheSecondaryWindowsFromTheirLists(t *testing.T) {
+	lw, _, _ := openFewRecords(t)
+	lw.win.Canvas().Focus(lw.list)
+	pressKey(lw.win, fyne.KeyEscape)
+	if !lw.closed {
+		t.Error("Escape in the log window's list left it open")
+	}
+	v, _, _, _ := openBackups(t)
+	v.win.Canvas().Focus(v.table)
+	pressKey(v.win, fyne.KeyEscape)
+	if v.ctx.Err() == nil {
+		t.Error("Escape in the Backups window's table left it open")
+	}
+}
