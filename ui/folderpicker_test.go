@@ -171,3 +171,24 @@ func TestAHugeFolderIsReadOnlySoFar(t *testing.T) {
 	}
 	fp.close()
 }
+
+// The Restore dialog's target is chosen the same way.
+func TestARestoresTargetIsChosenOnTheServer(t *testing.T) {
+	mw, q, _ := tasksWindow(t)
+	tt := mw.detail.tasksTab
+	tt.table.Select(widget.TableCellID{Row: 0, Col: 0})
+	test.Tap(tt.restore)
+	rd := tt.lastRestore
+	q.runUntil(t, "the snapshots", func() bool { return rd.snapshot != "" })
+	rd.browseTarget()
+	fp := rd.picker
+	q.runUntil(t, "the server's top", func() bool { return fp.ft.nodes[""].loaded })
+	fp.ft.tree.Select("/mnt")
+	test.Tap(fp.choose)
+	if rd.target.Text != "/mnt" {
+		t.Fatalf("the target says %q after Choose", rd.target.Text)
+	}
+	if n := len(mw.win.Canvas().Overlays().List()); n != 1 {
+		t.Fatalf("%d dialogs open, want the Restore dialog alone", n)
+	}
+}

@@ -2,6 +2,7 @@ package ui
 
 import (
 	"context"
+	"strings"
 	"testing"
 
 	"fyne.io/fyne/v2/test"
@@ -69,4 +70,23 @@ func TestAFolderTreeRowQuotesANameThatIsNotPlain(t *testing.T) {
 	if row.size.Text != `→ "x\ny"` {
 		t.Errorf("a link's target shows %q", row.size.Text)
 	}
+}
+
+// Whatever names a server sends, walking up from a path ends, each step a
+// shorter prefix of it: the tree's ticks walk up from every row drawn.
+func FuzzParentServerPath(f *testing.F) {
+	for _, p := range []string{"/home/alice", `C:\Users\alice`, `\\nas\share\x`, "/", `C:\`, "a/:/b", "x:/y", "//", `\`, ":", ""} {
+		f.Add(p)
+	}
+	f.Fuzz(func(t *testing.T, p string) {
+		steps := 0
+		for q := parentServerPath(p); q != ""; q = parentServerPath(q) {
+			if !strings.HasPrefix(p, q) || len(q) >= len(p) {
+				t.Fatalf("parentServerPath walked from %q to %q, not a prefix", p, q)
+			}
+			if steps++; steps > len(p) {
+				t.Fatalf("walking up from %q does not end", p)
+			}
+		}
+	})
 }
