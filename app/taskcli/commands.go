@@ -699,7 +699,7 @@ func taskBrowseCmd(e *Env) *cobra.Command {
 			if asJSON {
 				return PrintJSON(e.Stdout, all)
 			}
-			fmt.Fprintf(e.Stdout, "%s in snapshot %s (%s)\n", all.Dir, all.Snapshot, human.Plural(all.Total, "entry", "entries"))
+			fmt.Fprintf(e.Stdout, "%s in snapshot %s (%s)\n", wire.PlainUpTo(all.Dir, maxPath), wire.PlainUpTo(all.Snapshot, maxName), human.Plural(all.Total, "entry", "entries"))
 			return printEntries(e.Stdout, all.Entries)
 		},
 	}
@@ -729,7 +729,7 @@ absolute path; without it the top (/, or on Windows the drives).`,
 			if asJSON {
 				return PrintJSON(e.Stdout, all)
 			}
-			fmt.Fprintf(e.Stdout, "%s (%s)\n", cmp.Or(all.Dir, "the drives"), human.Plural(all.Total, "entry", "entries"))
+			fmt.Fprintf(e.Stdout, "%s (%s)\n", cmp.Or(wire.PlainUpTo(all.Dir, maxPath), "the drives"), human.Plural(all.Total, "entry", "entries"))
 			return printEntries(e.Stdout, all.Entries)
 		},
 	}
@@ -765,9 +765,13 @@ func (e *Env) completeFolder(cmd *cobra.Command, typed string) []cobra.Completio
 	return out
 }
 
-// maxName is how much of a name a listing prints (file systems allow
-// 255 bytes).
-const maxName = 255
+// maxName and maxPath are how much of a name and of a folder's path a
+// listing prints (file systems allow 255 bytes a name, Linux 4,096 a
+// path).
+const (
+	maxName = 255
+	maxPath = 4096
+)
 
 // readFolder reads a whole folder listing (op with args' Dir) page by
 // page.
