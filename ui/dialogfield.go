@@ -136,6 +136,9 @@ func (t *dialogTree) TypedKey(k *fyne.KeyEvent) {
 	case fyne.KeyEscape:
 		escapeIn(t.canvas)
 	case fyne.KeyReturn, fyne.KeyEnter:
+		if t.canvas == nil {
+			return
+		}
 		if h := t.canvas.OnTypedKey(); h != nil {
 			h(k)
 		}
