@@ -51,14 +51,8 @@ func TestEscapeInADialogsFieldCancelsIt(t *testing.T) {
 		escapeCloses("Edit Task's "+what, field(openTaskDialog(t, mw)))
 	}
 
-	test.Tap(tt.restore)
-	rd := tt.lastRestore
-	q.runUntil(t, "the restore dialog's snapshots", func() bool { return len(rd.snapSel.Options) > 0 })
-	escapeCloses("Restore's target", rd.target)
-	test.Tap(tt.restore)
-	rd = tt.lastRestore
-	q.runUntil(t, "the restore dialog's folders", func() bool { return rd.ft.nodes != nil && rd.ft.nodes[""].loaded })
-	escapeCloses("Restore's tree", rd.ft.tree) // a click on a row gives it the keyboard
+	escapeCloses("Restore's target", openRestore(t, mw, q).target)
+	escapeCloses("Restore's tree", openRestore(t, mw, q).ft.tree) // a click on a row gives it the keyboard
 
 	// Escape in the folder picker's tree closes the picker alone.
 	test.Tap(tt.add)

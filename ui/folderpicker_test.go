@@ -175,11 +175,7 @@ func TestAHugeFolderIsReadOnlySoFar(t *testing.T) {
 // The Restore dialog's target is chosen the same way.
 func TestARestoresTargetIsChosenOnTheServer(t *testing.T) {
 	mw, q, _ := tasksWindow(t)
-	tt := mw.detail.tasksTab
-	tt.table.Select(widget.TableCellID{Row: 0, Col: 0})
-	test.Tap(tt.restore)
-	rd := tt.lastRestore
-	q.runUntil(t, "the snapshots", func() bool { return rd.snapshot != "" })
+	rd := openRestore(t, mw, q)
 	rd.browseTarget()
 	fp := rd.picker
 	q.runUntil(t, "the server's top", func() bool { return fp.ft.nodes[""].loaded })

@@ -649,11 +649,7 @@ func openTaskDialog(t *testing.T, mw *mainWindow) *taskDialog {
 
 func TestTheRestoreDialogBrowsesLazilyAndRestoresWhatIsTicked(t *testing.T) {
 	mw, q, fr := tasksWindow(t)
-	tt := mw.detail.tasksTab
-	tt.table.Select(widget.TableCellID{Row: 0, Col: 0})
-	test.Tap(tt.restore)
-	rd := tt.lastRestore
-	q.runUntil(t, "the snapshots and the top folder", func() bool { return rd.snapshot != "" && rd.ft.nodes[""].loaded })
+	rd := openRestore(t, mw, q)
 	if rd.snapshot != "2026-03-13T020000Z" {
 		t.Errorf("the newest snapshot is not chosen: %s", rd.snapshot)
 	}
@@ -718,6 +714,21 @@ func TestTheToolbarsRunTaskShowsTheTasksThenRunsTheSelectedOne(t *testing.T) {
 			t.Errorf("Run Task is enabled with %s selected, which is not linked", id)
 		}
 	}
+}
+
+// openRestore opens the Restore dialog on the task selected in the Tasks
+// tab (the first when none is), once it has read the snapshots and the
+// newest's top folder.
+func openRestore(t *testing.T, mw *mainWindow, q *uiQueue) *restoreDialog {
+	t.Helper()
+	tt := mw.detail.tasksTab
+	if _, ok := tt.current(); !ok {
+		tt.table.Select(widget.TableCellID{Row: 0, Col: 0})
+	}
+	test.Tap(tt.restore)
+	rd := tt.lastRestore
+	q.runUntil(t, "the snapshots and the top folder", func() bool { return rd.snapshot != "" && rd.ft.nodes[""].loaded })
+	return rd
 }
 
 // restoreCheckOf is the tick drawn for id in the Restore dialog's tree,
