@@ -8,7 +8,6 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
-	"strings"
 	"time"
 )
 
@@ -123,7 +122,6 @@ func listPage(page BrowsePage, path string, names []string, after string, limit 
 // show an entry twice or miss one; a person browsing sees it again on
 // the next read.
 func ListFolder(dir, after string, limit int) (BrowsePage, error) {
-	dir = strings.TrimSpace(dir)
 	if dir == "" {
 		if names := driveRoots(); names != nil {
 			page := BrowsePage{Entries: []BrowseEntry{}, Total: len(names)}

@@ -344,6 +344,14 @@ func TestListFolderListsTheServersOwnFolders(t *testing.T) {
 	if err := os.Symlink("file-000.txt", filepath.Join(dir, "link")); err != nil {
 		t.Fatal(err)
 	}
+	// A folder's name is the server's to the last byte: a trailing space
+	// is part of it.
+	if err := os.Mkdir(filepath.Join(dir, "a-folder", "spaced "), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if page, err := backup.ListFolder(filepath.Join(dir, "a-folder", "spaced "), "", 0); err != nil || page.Total != 0 {
+		t.Fatalf("a folder named with a trailing space: %+v, %v", page, err)
+	}
 	var got []backup.BrowseEntry
 	after, pages := "", 0
 	for {
