@@ -15,14 +15,15 @@ import (
 // windows beside the main one hand it on from their lists and tables the
 // same way (closeKeys: the window closes).
 
-// escapeIn does what Escape does on canvas c while no field has the
-// keyboard: the handler of the dialog open on top (dialogKeys).
-func escapeIn(c fyne.Canvas) {
+// keyTo does with k what canvas c does with a key typed while nothing
+// has the keyboard: the handler of the dialog open on top (dialogKeys),
+// or of the window (closeKeys).
+func keyTo(c fyne.Canvas, k *fyne.KeyEvent) {
 	if c == nil {
 		return
 	}
 	if h := c.OnTypedKey(); h != nil {
-		h(&fyne.KeyEvent{Name: fyne.KeyEscape})
+		h(k)
 	}
 }
 
@@ -30,7 +31,7 @@ func escapeIn(c fyne.Canvas) {
 // other key to the widget's own handler.
 func passEscape(c fyne.Canvas, k *fyne.KeyEvent, own func(*fyne.KeyEvent)) {
 	if k.Name == fyne.KeyEscape {
-		escapeIn(c)
+		keyTo(c, k)
 		return
 	}
 	own(k)
@@ -133,15 +134,8 @@ func newDialogTree(c fyne.Canvas, childUIDs func(widget.TreeNodeID) []widget.Tre
 // use: the dialog's (the folder picker chooses the folder selected).
 func (t *dialogTree) TypedKey(k *fyne.KeyEvent) {
 	switch k.Name {
-	case fyne.KeyEscape:
-		escapeIn(t.canvas)
-	case fyne.KeyReturn, fyne.KeyEnter:
-		if t.canvas == nil {
-			return
-		}
-		if h := t.canvas.OnTypedKey(); h != nil {
-			h(k)
-		}
+	case fyne.KeyEscape, fyne.KeyReturn, fyne.KeyEnter:
+		keyTo(t.canvas, k)
 	default:
 		t.Tree.TypedKey(k)
 	}
