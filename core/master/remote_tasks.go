@@ -429,7 +429,7 @@ func (m *Master) BrowseSnapshot(ctx context.Context, slave, name, snapshot, dir,
 // version".
 func (m *Master) ListFolder(ctx context.Context, slave, dir, after string, limit int) (backup.BrowsePage, error) {
 	page := backup.BrowsePage{Entries: []backup.BrowseEntry{}}
-	err := m.run(ctx, slave, command{what: "task list-folder " + dir, feature: "browsing the server's folders"}, func(l *link.Link) error {
+	err := m.run(ctx, slave, command{what: "task folder " + dir, feature: "browsing the server's folders"}, func(l *link.Link) error {
 		var resp pb.TaskListFolderResponse
 		parts, err := collect(ctx, l, wire.MethodTaskListFolder, &pb.TaskListFolderRequest{Dir: dir, After: after,
 			Limit: uint32(max(limit, 0))}, &resp, nil)
