@@ -128,7 +128,8 @@ func (mw *mainWindow) eachMember(id, what, doing string, names []string, act fun
 				errs = append(errs, fmt.Errorf("%s: %w", name, err))
 			}
 			done++
-			if n := done; p != nil {
+			if p != nil {
+				n := done
 				mw.opts.do(func() {
 					p.bar.SetValue(float64(n) / float64(len(names)))
 					p.words.SetText(fmt.Sprintf("%s %s of %s: %s done…", doing, servers, group, human.Count(n)))
