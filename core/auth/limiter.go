@@ -424,7 +424,10 @@ func (b *bucket) wait(now time.Time) (time.Duration, bool) {
 	if tokens >= 1-tokenSlop {
 		return 0, false
 	}
-	d := tokenTime(1-tokens, b.cls.limit)
+	// Until the token is there but for half the slop: at that moment the
+	// check above lets the peer in, whatever float noise the refill
+	// carries, and a whole millisecond earlier it does not.
+	d := tokenTime(1-tokenSlop/2-tokens, b.cls.limit)
 	// Round up to the millisecond: retry_after travels in ms, and a peer
 	// told to come back a little early would only be refused again.
 	if r := d % time.Millisecond; r != 0 {
