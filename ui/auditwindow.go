@@ -354,7 +354,7 @@ func (aw *auditWindow) slaveOptions(fleet []master.SlaveView) {
 		aw.offer(r.Slave)
 	}
 	names := slices.Collect(maps.Values(aw.named))
-	slices.SortFunc(names, func(a, b string) int { return strings.Compare(strings.ToLower(a), strings.ToLower(b)) })
+	slices.SortFunc(names, human.CompareNames)
 	aw.slave.SetOptions(append([]string{logAllSlaves}, names...))
 }
 

@@ -836,13 +836,7 @@ func (m *backupsModel) compare(a, b *bRow) int {
 		}
 		return c
 	}
-	if c := strings.Compare(a.lslave, b.lslave); c != 0 {
-		return c
-	}
-	if c := strings.Compare(a.ltask, b.ltask); c != 0 {
-		return c
-	}
-	return strings.Compare(a.key, b.key)
+	return cmp.Or(human.CompareNames(a.lslave, b.lslave), human.CompareNames(a.ltask, b.ltask), strings.Compare(a.key, b.key))
 }
 
 func (m *backupsModel) byColumn(a, b *bRow) int {
@@ -850,11 +844,11 @@ func (m *backupsModel) byColumn(a, b *bRow) int {
 	case colState:
 		return cmp.Compare(a.rank, b.rank)
 	case colSlave:
-		return strings.Compare(a.lslave, b.lslave)
+		return human.CompareNames(a.lslave, b.lslave)
 	case colGroup:
-		return strings.Compare(a.lgroup, b.lgroup)
+		return human.CompareNames(a.lgroup, b.lgroup)
 	case colTask:
-		return strings.Compare(a.ltask, b.ltask)
+		return human.CompareNames(a.ltask, b.ltask)
 	case colResult:
 		return cmp.Compare(a.r.LastResult, b.r.LastResult)
 	case colLastRun:

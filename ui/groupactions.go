@@ -37,9 +37,7 @@ func (m *treeModel) members(id string) []master.SlaveView {
 			out = append(out, e.view)
 		}
 	}
-	slices.SortFunc(out, func(a, b master.SlaveView) int {
-		return strings.Compare(strings.ToLower(a.Name), strings.ToLower(b.Name))
-	})
+	slices.SortFunc(out, func(a, b master.SlaveView) int { return human.CompareNames(a.Name, b.Name) })
 	return out
 }
 

@@ -305,7 +305,7 @@ func (lw *logWindow) refreshSlaveOptions() {
 	for _, n := range lw.names {
 		names = append(names, n)
 	}
-	slices.SortFunc(names, func(a, b string) int { return strings.Compare(strings.ToLower(a), strings.ToLower(b)) })
+	slices.SortFunc(names, human.CompareNames)
 	lw.slaveSel.SetOptions(append([]string{logAllSlaves}, names...))
 }
 

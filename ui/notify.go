@@ -361,9 +361,7 @@ func (w *outageWatch) due(now time.Time) []*fyne.Notification {
 	if len(down) == 0 {
 		return nil
 	}
-	slices.SortFunc(down, func(a, b *watchedSlave) int {
-		return strings.Compare(strings.ToLower(a.name), strings.ToLower(b.name))
-	})
+	slices.SortFunc(down, func(a, b *watchedSlave) int { return human.CompareNames(a.name, b.name) })
 	if len(down) > outageListMax {
 		names := make([]string, outageListMax)
 		for i := range names {

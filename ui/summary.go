@@ -82,8 +82,8 @@ func needsFirst(a, b *slaveEntry) bool {
 	if ra == 1 && !sa.Equal(sb) {
 		return sa.Before(sb)
 	}
-	if a.lname != b.lname {
-		return a.lname < b.lname
+	if c := human.CompareNames(a.lname, b.lname); c != 0 {
+		return c < 0
 	}
 	return a.view.ID < b.view.ID
 }

@@ -3,7 +3,7 @@ package ui
 import (
 	"context"
 	"fmt"
-	"sort"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -213,9 +213,7 @@ func (t *tasksTab) setRows(rows []agent.TaskInfo) {
 	if t.want != "" {
 		sel, t.want = t.want, ""
 	}
-	sort.Slice(rows, func(i, j int) bool {
-		return strings.ToLower(rows[i].Task.Name) < strings.ToLower(rows[j].Task.Name)
-	})
+	slices.SortFunc(rows, func(a, b agent.TaskInfo) int { return human.CompareNames(a.Task.Name, b.Task.Name) })
 	t.rows = rows
 	t.selected = -1
 	for i, r := range rows {

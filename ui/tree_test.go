@@ -85,6 +85,30 @@ func TestGroupsAreSortedWithUngroupedLast(t *testing.T) {
 	}
 }
 
+// Numbered servers and groups are listed as people count: cust2 before
+// cust10, Site 9 before Site 10, whatever the case.
+func TestNamesAreSortedByTheirNumbers(t *testing.T) {
+	m := newTreeModel()
+	var fleet []master.SlaveView
+	for i, name := range []string{"cust10", "Cust2", "cust1", "cust11", "cust3"} {
+		fleet = append(fleet, master.SlaveView{ID: fmt.Sprint(i), Name: name, Group: []string{"Site 10", "site 9"}[i%2]})
+	}
+	m.replaceAll(fleet)
+	if want := []string{groupNodeID("site 9"), groupNodeID("Site 10")}; !slices.Equal(m.groups, want) {
+		t.Errorf("groups %v, want %v", m.groups, want)
+	}
+	var names []string
+	for _, g := range m.groups {
+		for _, id := range m.children(g) {
+			v, _ := m.view(id)
+			names = append(names, v.Name)
+		}
+	}
+	if want := []string{"Cust2", "cust11", "cust1", "cust3", "cust10"}; !slices.Equal(names, want) {
+		t.Errorf("listed %v, want %v", names, want)
+	}
+}
+
 // The feed turns a burst of events into a few batches (at most one per
 // interval, plus the first) that together carry every change.
 func TestABurstOfEventsIsCoalescedIntoFewBatches(t *testing.T) {

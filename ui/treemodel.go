@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/lanyard/lanyard/core/health"
+	"github.com/lanyard/lanyard/core/human"
 	"github.com/lanyard/lanyard/core/master"
 	"github.com/lanyard/lanyard/core/version"
 )
@@ -335,7 +336,7 @@ func (m *treeModel) rebuild() {
 		}
 		kids[g] = ids
 	}
-	// Named groups alphabetically (their IDs are lower case); Ungrouped
+	// Named groups by name (their IDs are lower case); Ungrouped
 	// last.
 	slices.SortFunc(groups, func(a, b string) int {
 		if isUngrouped(a) != isUngrouped(b) {
@@ -344,7 +345,7 @@ func (m *treeModel) rebuild() {
 			}
 			return -1
 		}
-		return cmp.Compare(a, b)
+		return human.CompareNames(a, b)
 	})
 	m.groups, m.kids = groups, kids
 }
@@ -355,7 +356,7 @@ func (m *treeModel) compare(a, b *slaveEntry) int {
 			return c
 		}
 	}
-	return cmp.Or(cmp.Compare(a.lname, b.lname), cmp.Compare(a.view.ID, b.view.ID))
+	return cmp.Or(human.CompareNames(a.lname, b.lname), cmp.Compare(a.view.ID, b.view.ID))
 }
 
 // children is the tree's ChildUIDs.

@@ -125,7 +125,7 @@ func groupsOf(slaves []slaveJSON) []groupJSON {
 		case b.Group == "":
 			return -1
 		}
-		return strings.Compare(strings.ToLower(a.Group), strings.ToLower(b.Group))
+		return human.CompareNames(a.Group, b.Group)
 	})
 	return out
 }

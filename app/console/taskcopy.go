@@ -208,6 +208,6 @@ func groupSlaves(views []master.SlaveView, group string) ([]string, error) {
 	if len(out) == 0 {
 		return nil, scope.empty()
 	}
-	slices.SortFunc(out, func(a, b string) int { return strings.Compare(strings.ToLower(a), strings.ToLower(b)) })
+	slices.SortFunc(out, human.CompareNames)
 	return out, nil
 }

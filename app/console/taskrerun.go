@@ -199,8 +199,7 @@ func (h *ctlHandler) taskRerun(ctx context.Context, req *ctlRequest, w *control.
 		}
 	}
 	slices.SortFunc(picked, func(a, b health.Row) int {
-		return cmp.Or(strings.Compare(strings.ToLower(a.Slave), strings.ToLower(b.Slave)),
-			strings.Compare(strings.ToLower(a.Task), strings.ToLower(b.Task)))
+		return cmp.Or(human.CompareNames(a.Slave, b.Slave), human.CompareNames(a.Task, b.Task))
 	})
 	out := ctlResponse{Rerun: res, Reruns: make([]rerunJSON, len(picked))}
 	refs := make([]master.TaskRef, len(picked))

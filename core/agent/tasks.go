@@ -323,8 +323,8 @@ func (t *Tasks) loadAll() ([]backup.Task, error) {
 	return storedTasks(t.db, func(err error) { t.log.Warn(err) })
 }
 
-// storedTasks is every task in db; bad hears each record that cannot be
-// read, which is left out.
+// storedTasks is every task in db, in order of name; bad hears each
+// record that cannot be read, which is left out.
 func storedTasks(db *store.DB, bad func(error)) ([]backup.Task, error) {
 	docs, err := db.Tasks()
 	if err != nil {
@@ -339,6 +339,7 @@ func storedTasks(db *store.DB, bad func(error)) ([]backup.Task, error) {
 		}
 		out = append(out, task)
 	}
+	slices.SortFunc(out, func(a, b backup.Task) int { return human.CompareNames(a.Name, b.Name) })
 	return out, nil
 }
 

@@ -98,6 +98,31 @@ func TestTasksAreSavedWithVersions(t *testing.T) {
 	}
 }
 
+// Tasks are listed as people count them (both command lines print the
+// list as it comes): daily2 before daily10, case aside.
+func TestTasksAreListedByNameWithNumbersByValue(t *testing.T) {
+	db := openDB(t)
+	tasks, _ := newTasks(t, db, agent.TasksConfig{})
+	src, dest := backupDirs(t)
+	ctx := context.Background()
+	for _, name := range []string{"daily10", "Daily2", "daily1", "archive"} {
+		if _, _, err := tasks.Put(ctx, backup.Task{Name: name, Sources: []string{src}, Destination: dest}, agent.PutOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	all, err := tasks.List(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, info := range all {
+		names = append(names, info.Task.Name)
+	}
+	if want := []string{"archive", "daily1", "Daily2", "daily10"}; !slices.Equal(names, want) {
+		t.Errorf("listed %v, want %v", names, want)
+	}
+}
+
 // A task whose destination folder does not exist yet is saved with a
 // warning; asked to, Put creates the folder first (its parent must exist:
 // a share not mounted is refused, and nothing is saved).

@@ -107,15 +107,12 @@ func NewReport(rows []Row, now time.Time, since time.Duration) Report {
 		}
 	}
 	r.Slaves = len(slaves)
-	r.DisconnectedSlaves = slices.SortedFunc(maps.Values(held), func(a, b string) int {
-		return cmp.Compare(strings.ToLower(a), strings.ToLower(b))
-	})
+	r.DisconnectedSlaves = slices.SortedFunc(maps.Values(held), human.CompareNames)
 	r.Muted = slices.SortedFunc(maps.Values(muted), func(a, b MutedSlave) int {
-		return cmp.Compare(strings.ToLower(a.Name), strings.ToLower(b.Name))
+		return human.CompareNames(a.Name, b.Name)
 	})
 	slices.SortFunc(r.Rows, func(a, b Row) int {
-		return cmp.Or(b.State.rank()-a.State.rank(), cmp.Compare(strings.ToLower(a.Slave), strings.ToLower(b.Slave)),
-			cmp.Compare(strings.ToLower(a.Task), strings.ToLower(b.Task)))
+		return cmp.Or(b.State.rank()-a.State.rank(), human.CompareNames(a.Slave, b.Slave), human.CompareNames(a.Task, b.Task))
 	})
 	return r
 }

@@ -1,17 +1,18 @@
 package health
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"io"
 	"slices"
-	"strings"
 	"sync"
 	"time"
 
 	"github.com/sirupsen/logrus"
 
 	"github.com/lanyard/lanyard/core/backup"
+	"github.com/lanyard/lanyard/core/human"
 	"github.com/lanyard/lanyard/core/store"
 )
 
@@ -60,7 +61,7 @@ func (s *Slave) find(name string) int {
 }
 
 func (s *Slave) sortTasks() {
-	slices.SortFunc(s.Tasks, func(a, b Task) int { return strings.Compare(backup.NameKey(a.Name), backup.NameKey(b.Name)) })
+	slices.SortFunc(s.Tasks, func(a, b Task) int { return human.CompareNames(a.Name, b.Name) })
 }
 
 // Row is one task's health at one moment, as the Backups view, the
@@ -715,10 +716,7 @@ func taskRow(rows []Row, task string) Row {
 // failure or lateness comes before its full destination.
 func sortAlerts(alerts []Alert) {
 	slices.SortStableFunc(alerts, func(a, b Alert) int {
-		if c := strings.Compare(strings.ToLower(a.Slave+"\x00"+a.Task), strings.ToLower(b.Slave+"\x00"+b.Task)); c != 0 {
-			return c
-		}
-		return boolCompare(a.Kind == AlertFull, b.Kind == AlertFull)
+		return cmp.Or(human.CompareNames(a.Slave, b.Slave), human.CompareNames(a.Task, b.Task), boolCompare(a.Kind == AlertFull, b.Kind == AlertFull))
 	})
 }
 

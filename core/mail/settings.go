@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/lanyard/lanyard/core/address"
+	"github.com/lanyard/lanyard/core/human"
 	"github.com/lanyard/lanyard/core/store"
 )
 
@@ -80,7 +81,7 @@ func ParseGroupTo(s string) (group string, to []string, err error) {
 // of name.
 func FormatGroupTo(groupTo map[string][]string) string {
 	var parts []string
-	for _, g := range slices.SortedFunc(maps.Keys(groupTo), func(a, b string) int { return strings.Compare(strings.ToLower(a), strings.ToLower(b)) }) {
+	for _, g := range slices.SortedFunc(maps.Keys(groupTo), human.CompareNames) {
 		parts = append(parts, g+" = "+strings.Join(groupTo[g], ", "))
 	}
 	return strings.Join(parts, "; ")

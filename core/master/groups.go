@@ -29,7 +29,7 @@ func DistinctGroups(groups []string) []string {
 			out = append(out, g)
 		}
 	}
-	slices.SortFunc(out, func(a, b string) int { return strings.Compare(strings.ToLower(a), strings.ToLower(b)) })
+	slices.SortFunc(out, human.CompareNames)
 	return out
 }
 

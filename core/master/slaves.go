@@ -1,9 +1,10 @@
 package master
 
 import (
+	"cmp"
 	"context"
 	"fmt"
-	"sort"
+	"slices"
 	"strings"
 	"time"
 
@@ -229,11 +230,8 @@ func (m *Master) Slaves() []SlaveView {
 	}
 	m.mu.Unlock()
 	m.withBackup(out)
-	sort.Slice(out, func(i, j int) bool {
-		if out[i].Group != out[j].Group {
-			return out[i].Group < out[j].Group
-		}
-		return strings.ToLower(out[i].Name) < strings.ToLower(out[j].Name)
+	slices.SortFunc(out, func(a, b SlaveView) int {
+		return cmp.Or(human.CompareNames(a.Group, b.Group), human.CompareNames(a.Name, b.Name))
 	})
 	return out
 }

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/lanyard/lanyard/core/human"
 	"go.etcd.io/bbolt"
 )
 
@@ -210,7 +211,7 @@ func (db *DB) Slaves() ([]Slave, error) {
 		return nil, err
 	}
 	slices.SortFunc(slaves, func(a, b Slave) int {
-		return cmp.Or(cmp.Compare(strings.ToLower(a.Name), strings.ToLower(b.Name)), cmp.Compare(a.ID, b.ID))
+		return cmp.Or(human.CompareNames(a.Name, b.Name), cmp.Compare(a.ID, b.ID))
 	})
 	return slaves, nil
 }

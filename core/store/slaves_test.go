@@ -56,7 +56,7 @@ func TestAddSlaveAssignsIDAndTimesAndPersists(t *testing.T) {
 
 func TestSlaveLookups(t *testing.T) {
 	db := openTestDB(t, testOptions())
-	for _, s := range []Slave{outbound("web2", "10.0.0.2:16888"), inbound("Alpha"), outbound("beta", "10.0.0.3:16888")} {
+	for _, s := range []Slave{outbound("web2", "10.0.0.2:16888"), inbound("Alpha"), outbound("web10", "10.0.0.10:16888"), outbound("beta", "10.0.0.3:16888")} {
 		if _, err := db.AddSlave(s); err != nil {
 			t.Fatal(err)
 		}
@@ -69,8 +69,8 @@ func TestSlaveLookups(t *testing.T) {
 	for _, s := range all {
 		names = append(names, s.Name)
 	}
-	if fmt.Sprint(names) != "[Alpha beta web2]" {
-		t.Errorf("Slaves() order = %v, want case-insensitive name order", names)
+	if fmt.Sprint(names) != "[Alpha beta web2 web10]" {
+		t.Errorf("Slaves() order = %v, want name order, case aside and numbers by value", names)
 	}
 
 	got, err := db.SlaveByName("ALPHA")
