@@ -608,11 +608,13 @@ func (v *backupsView) cellText(r *master.BackupRow, col int) (string, fyne.Theme
 // ---- the model ----
 
 // bRow is one task's row with what the filter and sort compare, computed
-// once per change: the lower-cased texts and the state's rank.
+// once per change: the lower-cased texts, the names' sort keys and the
+// state's rank.
 type bRow struct {
 	r                     master.BackupRow
 	key                   string
 	lslave, lgroup, ltask string
+	kslave, kgroup, ktask string // human.NameKey of each
 	lerror                string
 	rank                  int    // the state's place, worst first
 	mark                  uint64 // the model's generation in which it changed
@@ -621,13 +623,13 @@ type bRow struct {
 // set makes b show r, lower-casing only the texts that changed.
 func (b *bRow) set(r *master.BackupRow) {
 	if r.Slave != b.r.Slave || b.lslave == "" {
-		b.lslave = strings.ToLower(r.Slave)
+		b.lslave, b.kslave = strings.ToLower(r.Slave), human.NameKey(r.Slave)
 	}
 	if r.Group != b.r.Group {
-		b.lgroup = strings.ToLower(r.Group)
+		b.lgroup, b.kgroup = strings.ToLower(r.Group), human.NameKey(r.Group)
 	}
 	if r.Task != b.r.Task || b.ltask == "" {
-		b.ltask = strings.ToLower(r.Task)
+		b.ltask, b.ktask = strings.ToLower(r.Task), human.NameKey(r.Task)
 	}
 	if r.LastError != b.r.LastError || r.Dest != b.r.Dest {
 		b.lerror = strings.ToLower(r.LastError + "\x00" + r.Dest.Low()) // what the Result column says
@@ -836,7 +838,7 @@ func (m *backupsModel) compare(a, b *bRow) int {
 		}
 		return c
 	}
-	return cmp.Or(human.CompareNames(a.lslave, b.lslave), human.CompareNames(a.ltask, b.ltask), strings.Compare(a.key, b.key))
+	return cmp.Or(strings.Compare(a.kslave, b.kslave), strings.Compare(a.ktask, b.ktask), strings.Compare(a.key, b.key))
 }
 
 func (m *backupsModel) byColumn(a, b *bRow) int {
@@ -844,11 +846,11 @@ func (m *backupsModel) byColumn(a, b *bRow) int {
 	case colState:
 		return cmp.Compare(a.rank, b.rank)
 	case colSlave:
-		return human.CompareNames(a.lslave, b.lslave)
+		return strings.Compare(a.kslave, b.kslave)
 	case colGroup:
-		return human.CompareNames(a.lgroup, b.lgroup)
+		return strings.Compare(a.kgroup, b.kgroup)
 	case colTask:
-		return human.CompareNames(a.ltask, b.ltask)
+		return strings.Compare(a.ktask, b.ktask)
 	case colResult:
 		return cmp.Compare(a.r.LastResult, b.r.LastResult)
 	case colLastRun:

@@ -82,7 +82,7 @@ func needsFirst(a, b *slaveEntry) bool {
 	if ra == 1 && !sa.Equal(sb) {
 		return sa.Before(sb)
 	}
-	if c := human.CompareNames(a.lname, b.lname); c != 0 {
+	if c := cmp.Or(strings.Compare(a.sortKey, b.sortKey), strings.Compare(a.lname, b.lname)); c != 0 {
 		return c < 0
 	}
 	return a.view.ID < b.view.ID

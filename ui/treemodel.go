@@ -71,13 +71,15 @@ func stateRank(s master.State) int {
 	}
 }
 
-// slaveEntry is a slave's view with the lower-cased text the filter and
-// sort compare, computed once per change, and its group.
+// slaveEntry is a slave's view with the lower-cased text the filter
+// compares and the key the sort does, computed once per change, and its
+// group.
 type slaveEntry struct {
 	view                    master.SlaveView
 	group                   *groupInfo
 	lname, lgroup, laddress string
 	lnotes, lagent          string // lagent: its agent's version, "1.4.0"
+	sortKey                 string // human.NameKey of its name
 }
 
 func (e *slaveEntry) matches(filter string) bool {
@@ -244,7 +246,7 @@ func (m *treeModel) apply(views []master.SlaveView, removed []string) change {
 // set gives e the view v and counts it.
 func (m *treeModel) set(e *slaveEntry, v *master.SlaveView) {
 	if e.view.Name != v.Name || e.lname == "" {
-		e.lname = strings.ToLower(v.Name)
+		e.lname, e.sortKey = strings.ToLower(v.Name), human.NameKey(v.Name)
 	}
 	if e.view.Address != v.Address {
 		e.laddress = strings.ToLower(v.Address)
@@ -356,7 +358,7 @@ func (m *treeModel) compare(a, b *slaveEntry) int {
 			return c
 		}
 	}
-	return cmp.Or(human.CompareNames(a.lname, b.lname), cmp.Compare(a.view.ID, b.view.ID))
+	return cmp.Or(strings.Compare(a.sortKey, b.sortKey), strings.Compare(a.lname, b.lname), strings.Compare(a.view.ID, b.view.ID))
 }
 
 // children is the tree's ChildUIDs.

@@ -2,6 +2,7 @@ package human
 
 import (
 	"cmp"
+	"encoding/binary"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -20,6 +21,37 @@ func CompareNames(a, b string) int {
 		return c
 	}
 	return strings.Compare(a, b)
+}
+
+// NameKey is name made into a key that sorts as CompareNames does, for
+// long lists sorted often: strings.Compare(NameKey(a), NameKey(b)) is
+// CompareNames(a, b) for any two names but those equal but for case or
+// leading zeros, whose keys are equal. A run of digits becomes '0', its
+// length without leading zeros, and those digits; any other rune is
+// written in lower case.
+func NameKey(name string) string {
+	var b strings.Builder
+	b.Grow(len(name) + 2)
+	for i := 0; i < len(name); {
+		if isDigit(name[i]) {
+			end := digitsEnd(name, i)
+			n := strings.TrimLeft(name[i:end], "0")
+			b.WriteByte('0') // the place of a digit among other runes
+			if len(n) < 0xff {
+				b.WriteByte(byte(len(n)))
+			} else {
+				b.WriteByte(0xff)
+				b.Write(binary.BigEndian.AppendUint64(nil, uint64(len(n))))
+			}
+			b.WriteString(n)
+			i = end
+			continue
+		}
+		r, size := lowerRune(name[i:])
+		b.WriteRune(r)
+		i += size
+	}
+	return b.String()
 }
 
 // compareNatural compares a and b as sequences of tokens: a run of

@@ -84,6 +84,22 @@ func TestCompareNamesSortsAnyOrderTheSameWay(t *testing.T) {
 	})
 }
 
+func TestNameKeySortsAsCompareNames(t *testing.T) {
+	long := strings.Repeat("7", 300) // a run longer than a byte can count
+	for _, c := range [][2]string{{"x" + long, "x" + long + "1"}, {"x" + long, "x9"}, {"x" + long + "a", "x" + long + "b"}} {
+		if got, want := strings.Compare(NameKey(c[0]), NameKey(c[1])), CompareNames(c[0], c[1]); got != want {
+			t.Errorf("%.12q… vs %.12q…: keys compare %d, names %d", c[0], c[1], got, want)
+		}
+	}
+	rapid.Check(t, func(t *rapid.T) {
+		a, b := names().Draw(t, "a"), names().Draw(t, "b")
+		got, want := strings.Compare(NameKey(a), NameKey(b)), compareNatural(a, b)
+		if got != want {
+			t.Fatalf("%q vs %q: keys %q and %q compare %d, the names %d", a, b, NameKey(a), NameKey(b), got, want)
+		}
+	})
+}
+
 func BenchmarkCompareNames(b *testing.B) {
 	list := make([]string, 10_000)
 	for i := range list {
@@ -131,4 +147,14 @@ func TestCompareNamesFollowsItsTokens(t *testing.T) {
 			t.Fatalf("CompareNames(%q, %q) = %d, by its tokens %d", a, b, got, want)
 		}
 	})
+}
+
+func BenchmarkNameKeys(b *testing.B) {
+	list := make([]string, 10_000)
+	for i := range list {
+		list[i] = NameKey("customer-site-" + Count(i*7919%10_000) + "-fs")
+	}
+	for b.Loop() {
+		slices.Sort(slices.Clone(list))
+	}
 }
