@@ -14,6 +14,7 @@ import (
 
 	"github.com/lanyard/lanyard/core/auth"
 	"github.com/lanyard/lanyard/core/health"
+	"github.com/lanyard/lanyard/core/human"
 	"github.com/lanyard/lanyard/core/link"
 	"github.com/lanyard/lanyard/core/store"
 	"github.com/lanyard/lanyard/core/wire"
@@ -128,6 +129,7 @@ func (m *Master) Start(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	m.closeUnanswered()
 	m.ctx, m.cancel = context.WithCancel(ctx)
 	pinCtx, stopPins := context.WithCancel(context.WithoutCancel(ctx))
 	m.stopPins, m.pinsStopped = stopPins, make(chan struct{})
@@ -157,6 +159,19 @@ func (m *Master) Start(ctx context.Context) error {
 	m.wg.Go(func() { m.refreshLastSeen(m.ctx) })
 	m.restartListener()
 	return nil
+}
+
+// closeUnanswered says in the audit that the commands a console stopped
+// before their answers came had none.
+func (m *Master) closeUnanswered() {
+	n, err := m.cfg.DB.CloseUnansweredAudit(unanswered)
+	switch {
+	case err != nil:
+		m.log.WithError(err).Warn("could not mark the commands left without an answer in the audit")
+	case n > 0:
+		m.log.WithField("event", "command").Warnf("%s sent before the console last stopped had no answer recorded: they may or may not have been carried out (the audit marks them)",
+			human.Plural(n, "command", "commands"))
+	}
 }
 
 // Close ends every link with shutting_down, stops listening and dialing,

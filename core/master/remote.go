@@ -142,10 +142,10 @@ func (m *Master) agentVersion(name string, l *link.Link) string {
 
 // command is one request to a linked slave: what names it for the audit
 // and in errors ("settings set: ssl on"), feature for "not supported"
-// ("the agent's settings"); audit says whether it changes something, long
-// that it may take minutes or hours (a restore), so the audit records it
-// as started before it is sent: a console stopped meanwhile leaves that
-// record.
+// ("the agent's settings"); audit says whether it changes something, and
+// so is recorded in the audit before it is sent, its answer put in that
+// record; long that it may take minutes or hours (a restore), so that its
+// answer is a record of its own, after the one that says it started.
 type command struct {
 	what    string
 	feature string
@@ -153,17 +153,33 @@ type command struct {
 	long    bool
 }
 
+// unanswered is what the audit says, at the console's next start, of a
+// command the console stopped before its answer came.
+const unanswered = store.AuditFailed + "no answer recorded: the console stopped before it came, so the command may or may not have been carried out (the agent's log says)"
+
 // run sends c to the slave through fn and explains what went wrong.
 func (m *Master) run(ctx context.Context, name string, c command, fn func(l *link.Link) error) error {
 	l, display, err := m.linkFor(name)
-	if err == nil {
-		if c.audit && c.long {
-			m.appendAudit(ctx, display, c.what, store.AuditStarted)
+	if err != nil {
+		if c.audit {
+			m.audit(ctx, display, c.what, "", err)
 		}
-		err = m.explain(display, c, l, fn(l))
+		return err
 	}
+	var sent store.AuditKey
 	if c.audit {
-		m.audit(ctx, display, c.what, err)
+		opening := store.AuditSent
+		if c.long {
+			opening = store.AuditStarted
+		}
+		sent = m.beginAudit(ctx, display, c.what, opening)
+	}
+	err = m.explain(display, c, l, fn(l))
+	if c.audit {
+		if c.long {
+			sent = "" // its answer is a record of its own
+		}
+		m.audit(ctx, display, c.what, sent, err)
 	}
 	return err
 }
@@ -216,8 +232,9 @@ func (e *AgentError) Unwrap() error {
 // input), rather than failing to carry it out.
 func (e *AgentError) Mistake() bool { return e.Code == wire.ErrBadRequest }
 
-// audit records one command's result.
-func (m *Master) audit(ctx context.Context, slave, what string, err error) {
+// audit records one command's result: in the record sent names (the one
+// made before it was sent), or in a record of its own for "".
+func (m *Master) audit(ctx context.Context, slave, what string, sent store.AuditKey, err error) {
 	result := store.AuditOK
 	var nl *NotLinkedError
 	switch {
@@ -226,8 +243,10 @@ func (m *Master) audit(ctx context.Context, slave, what string, err error) {
 	case err != nil:
 		result = store.AuditFailed + err.Error()
 	}
-	r := m.appendAudit(ctx, slave, what, result)
-	e := m.log.WithField("event", "command").WithField("slave", slave).WithField("origin", r.Origin)
+	if sent == "" || m.endAudit(sent, slave, result) != nil {
+		m.beginAudit(ctx, slave, what, result)
+	}
+	e := m.log.WithField("event", "command").WithField("slave", slave).WithField("origin", originOf(ctx))
 	if err != nil {
 		e.Warnf("%s: %s", what, result)
 	} else {
@@ -235,15 +254,25 @@ func (m *Master) audit(ctx context.Context, slave, what string, err error) {
 	}
 }
 
-// appendAudit writes one record of the audit, and says so to subscribers.
-func (m *Master) appendAudit(ctx context.Context, slave, what, result string) store.AuditRecord {
-	r := store.AuditRecord{Slave: slave, Command: what, Result: result, Origin: originOf(ctx)}
-	if err := m.cfg.DB.AppendAudit(r); err != nil {
+// beginAudit writes one record of the audit, says so to subscribers, and
+// returns its key ("" when it could not be written).
+func (m *Master) beginAudit(ctx context.Context, slave, what, result string) store.AuditKey {
+	k, err := m.cfg.DB.BeginAudit(store.AuditRecord{Slave: slave, Command: what, Result: result, Origin: originOf(ctx)})
+	if err != nil {
 		m.log.WithError(err).Warn("could not record a command in the audit")
-	} else {
-		m.hub.publish(Event{Time: time.Now(), Kind: EventAudit, Slave: slave})
+		return ""
 	}
-	return r
+	m.hub.publish(Event{Time: time.Now(), Kind: EventAudit, Slave: slave})
+	return k
+}
+
+// endAudit puts result in the record k, and says so to subscribers.
+func (m *Master) endAudit(k store.AuditKey, slave, result string) error {
+	if err := m.cfg.DB.EndAudit(k, result); err != nil {
+		return err
+	}
+	m.hub.publish(Event{Time: time.Now(), Kind: EventAudit, Slave: slave})
+	return nil
 }
 
 // EventAudit: a command was recorded in the audit (Event.Slave names its

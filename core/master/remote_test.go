@@ -16,6 +16,7 @@ import (
 	"github.com/lanyard/lanyard/core/wire/pb"
 	"github.com/lanyard/lanyard/internal/freeport"
 	"github.com/lanyard/lanyard/internal/testkit"
+	"github.com/sirupsen/logrus"
 )
 
 // startAgentWith is startAgent (listening on loopback) with changes to
@@ -284,6 +285,44 @@ func TestSettingsAreChangedAndTheChangeIsAudited(t *testing.T) {
 	}
 	if r := lastAudit(t, c); !strings.HasPrefix(r.Result, "failed: FS01 answered") {
 		t.Fatalf("audit of a refused change %+v", r)
+	}
+}
+
+// A command is in the audit from before it is sent: its answer takes the
+// place of "sent, no answer yet" in the same record, and a record a
+// stopped console left so says at the next start that no answer came.
+func TestACommandIsAuditedBeforeItIsSentAndItsAnswerInPlace(t *testing.T) {
+	db := testkit.Store(t, "console", store.Options{})
+	sentAt := time.Now().Add(-time.Minute)
+	if _, err := db.BeginAudit(store.AuditRecord{Time: sentAt, Slave: "FS01", Command: "password set", Result: store.AuditSent}); err != nil {
+		t.Fatal(err)
+	}
+	log, hook := testkit.Logger()
+	c := startConsoleWith(t, false, db, func(cfg *Config) { cfg.Logger = log })
+	r := lastAudit(t, c)
+	if r.Command != "password set" || !r.Time.Equal(sentAt) || r.Result != unanswered || !r.Problem() {
+		t.Fatalf("the command the last console left unanswered: %+v", r)
+	}
+	if !slices.ContainsFunc(hook.AllEntries(), func(e *logrus.Entry) bool {
+		return strings.HasPrefix(e.Message, "1 command sent before the console last stopped had no answer recorded")
+	}) {
+		t.Error("the console's log does not say a command had no answer")
+	}
+
+	a := startAgentWith(t, "FS01", "pw-one", false, nil)
+	if _, err := c.AddSlave(SlaveSpec{Name: "FS01", Direction: store.Outbound, Address: a.ListenAddr(), Password: []byte("pw-one")}); err != nil {
+		t.Fatal(err)
+	}
+	c.waitState(t, "FS01", StateConnected)
+	if _, err := c.SetAgentSettings(context.Background(), "FS01", &pb.SettingsSetRequest{MastersAdd: []string{"192.0.2.10:16888"}}); err != nil {
+		t.Fatal(err)
+	}
+	isAudit := func(e Event) bool { return e.Kind == EventAudit && e.Slave == "FS01" }
+	c.waitFor(t, "the record made before the command was sent", isAudit)
+	c.waitFor(t, "the answer put in it", isAudit)
+	recs, err := c.Audit(AuditFilter{Slave: "FS01"})
+	if err != nil || len(recs) != 2 || recs[1].Result != store.AuditOK || recs[1].Command != "settings set: masters add 192.0.2.10:16888" {
+		t.Fatalf("after a command answered: %+v, %v; want one record for it, ok", recs, err)
 	}
 }
 

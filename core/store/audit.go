@@ -21,14 +21,22 @@ type AuditRecord struct {
 	Origin string `json:"origin,omitempty"`
 }
 
-// Results of an audited command: AuditOK, AuditStarted, or
+// Results of an audited command: AuditOK, AuditSent, AuditStarted, or
 // AuditRefused or AuditFailed followed by why.
 const (
-	AuditOK      = "ok"
+	AuditOK = "ok"
+	// AuditSent: a command on its way, recorded before it is sent; its
+	// answer takes its place (EndAudit). A console stopped before the
+	// answer came leaves it, and CloseUnansweredAudit says so at the next
+	// start.
+	AuditSent    = "sent, no answer yet"
 	AuditStarted = "started" // a long command on its way: its result is a record of its own
 	AuditRefused = "refused: "
 	AuditFailed  = "failed: "
 )
+
+// AuditKey names one stored audit record, for EndAudit.
+type AuditKey string
 
 // Problem: the command failed, or was refused.
 func (r AuditRecord) Problem() bool {
@@ -40,14 +48,22 @@ func (r AuditRecord) Problem() bool {
 // then (every hundredth of the cap) the oldest records beyond
 // Options.AuditMaxRecords go, in the same transaction.
 func (db *DB) AppendAudit(r AuditRecord) error {
+	_, err := db.BeginAudit(r)
+	return err
+}
+
+// BeginAudit stores r as AppendAudit does and returns its key, for
+// EndAudit to put the command's result in it.
+func (db *DB) BeginAudit(r AuditRecord) (AuditKey, error) {
 	if r.Time.IsZero() {
 		r.Time = db.now()
 	}
 	value, err := json.Marshal(r)
 	if err != nil {
-		return fmt.Errorf("audit record for %q cannot be stored: %w", r.Command, err)
+		return "", fmt.Errorf("audit record for %q cannot be stored: %w", r.Command, err)
 	}
-	return db.update(func(tx *bbolt.Tx) error {
+	var key []byte
+	err = db.update(func(tx *bbolt.Tx) error {
 		b, err := db.bucket(tx, bucketAudit)
 		if err != nil {
 			return err
@@ -58,7 +74,8 @@ func (db *DB) AppendAudit(r AuditRecord) error {
 		if err != nil {
 			return err
 		}
-		if err := b.Put(encodeKey(timeNanos(r.Time), seq), value); err != nil {
+		key = encodeKey(timeNanos(r.Time), seq)
+		if err := b.Put(key, value); err != nil {
 			return err
 		}
 		if max := db.opts.AuditMaxRecords; seq%uint64(max/100+1) == 0 {
@@ -66,6 +83,74 @@ func (db *DB) AppendAudit(r AuditRecord) error {
 		}
 		return nil
 	})
+	return AuditKey(key), err
+}
+
+// EndAudit puts result in the record BeginAudit stored under k, in place
+// of what it said (AuditSent). ErrNotFound: the record is gone (the cap
+// took it).
+func (db *DB) EndAudit(k AuditKey, result string) error {
+	return db.update(func(tx *bbolt.Tx) error {
+		b, err := db.bucket(tx, bucketAudit)
+		if err != nil {
+			return err
+		}
+		return setAuditResult(b, []byte(k), result)
+	})
+}
+
+func setAuditResult(b *bbolt.Bucket, key []byte, result string) error {
+	value := b.Get(key)
+	if value == nil {
+		return ErrNotFound
+	}
+	var r AuditRecord
+	if err := json.Unmarshal(value, &r); err != nil {
+		return err
+	}
+	r.Result = result
+	value, err := json.Marshal(r)
+	if err != nil {
+		return err
+	}
+	return b.Put(key, value)
+}
+
+// unansweredScan is how many of the newest audit records
+// CloseUnansweredAudit reads: more than the commands a console has on
+// their way at once.
+const unansweredScan = 1000
+
+// CloseUnansweredAudit gives the commands the audit still holds as sent
+// with no answer (AuditSent: the console stopped before the answer came)
+// result instead, among the newest records, and says how many. A console
+// calls it at start, before it sends anything.
+func (db *DB) CloseUnansweredAudit(result string) (int, error) {
+	n := 0
+	err := db.update(func(tx *bbolt.Tx) error {
+		b, err := db.bucket(tx, bucketAudit)
+		if err != nil {
+			return err
+		}
+		var keys [][]byte // the cursor's keys go stale once the bucket changes
+		c := b.Cursor()
+		key, value := c.Last()
+		for i := 0; key != nil && i < unansweredScan; i++ {
+			var r AuditRecord
+			if json.Unmarshal(value, &r) == nil && r.Result == AuditSent {
+				keys = append(keys, slices.Clone(key))
+			}
+			key, value = c.Prev()
+		}
+		for _, key := range keys {
+			if err := setAuditResult(b, key, result); err != nil {
+				return err
+			}
+		}
+		n = len(keys)
+		return nil
+	})
+	return n, err
 }
 
 // trimOldest removes b's oldest keys beyond the newest max.

@@ -88,3 +88,44 @@ func TestTheAuditSinceATime(t *testing.T) {
 		t.Fatalf("since 12:02: %+v, %v; want tasks 2 and 3", got, err)
 	}
 }
+
+// A command is recorded before it is sent and its answer put in the same
+// record; one left without an answer (the console stopped first) is said
+// to be so at the next start.
+func TestACommandsRecordTakesItsAnswerOrSaysItHadNone(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "console.db")
+	db := openTestDBAt(t, path, testOptions())
+	at := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	answered, err := db.BeginAudit(AuditRecord{Time: at, Slave: "FS01", Command: "settings set: ssl on", Result: AuditSent})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.BeginAudit(AuditRecord{Time: at.Add(time.Second), Slave: "FS02", Command: "password set", Result: AuditSent}); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.EndAudit(answered, AuditOK); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.EndAudit(AuditKey(encodeKey(at.UnixNano(), 99)), AuditOK); err != ErrNotFound {
+		t.Errorf("the answer to a record that is gone: %v, want ErrNotFound", err)
+	}
+	if err := db.Close(); err != nil { // as a console killed before FS02 answered
+		t.Fatal(err)
+	}
+
+	db = openTestDBAt(t, path, testOptions())
+	const gone = AuditFailed + "no answer: the console stopped first"
+	if n, err := db.CloseUnansweredAudit(gone); n != 1 || err != nil {
+		t.Fatalf("closed %d, %v; want the one unanswered", n, err)
+	}
+	all, err := db.Audit(AuditQuery{})
+	if err != nil || len(all) != 2 {
+		t.Fatalf("%+v, %v", all, err)
+	}
+	if all[0].Result != AuditOK || !all[0].Time.Equal(at) || all[1].Result != gone || all[1].Slave != "FS02" {
+		t.Errorf("records %+v", all)
+	}
+	if n, err := db.CloseUnansweredAudit(gone); n != 0 || err != nil {
+		t.Errorf("a second start closed %d, %v", n, err)
+	}
+}
