@@ -7,8 +7,10 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"sort"
+	"slices"
 	"time"
+
+	"github.com/lanyard/lanyard/core/human"
 )
 
 // Browse pages are small enough to travel as one message of under 16 KiB
@@ -79,10 +81,10 @@ func listPage(page BrowsePage, path string, names []string, after string, limit 
 		limit = BrowseDefaultEntries
 	}
 	limit = min(limit, BrowseMaxEntries)
-	sort.Strings(names)
+	slices.SortFunc(names, human.CompareNames) // as people count: file2 before file10
 	page.Total = len(names)
-	i := sort.SearchStrings(names, after)
-	if after != "" && i < len(names) && names[i] == after {
+	i, found := slices.BinarySearchFunc(names, after, human.CompareNames)
+	if after != "" && found {
 		i++
 	}
 	envelope, _ := json.Marshal(page)
@@ -126,7 +128,7 @@ func ListFolder(dir, after string, limit int) (BrowsePage, error) {
 		if names := driveRoots(); names != nil {
 			page := BrowsePage{Entries: []BrowseEntry{}, Total: len(names)}
 			for _, n := range names {
-				if n > after || after == "" {
+				if after == "" || human.CompareNames(n, after) > 0 {
 					page.Entries = append(page.Entries, BrowseEntry{Name: n, Type: TypeDir, Mode: fs.ModeDir | 0o755})
 				}
 			}

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/lanyard/lanyard/core/backup"
+	"github.com/lanyard/lanyard/core/human"
 )
 
 // richTree fills the fixture's source with files, folders, modes, times
@@ -174,7 +175,7 @@ func TestBrowsePagesThroughAFolder(t *testing.T) {
 		t.Fatalf("%d names in %d pages", len(names), pages)
 	}
 	for i := 1; i < len(names); i++ {
-		if names[i-1] >= names[i] {
+		if human.CompareNames(names[i-1], names[i]) >= 0 {
 			t.Fatalf("out of order or repeated: %q then %q", names[i-1], names[i])
 		}
 	}
@@ -393,6 +394,31 @@ func TestListFolderListsTheServersOwnFolders(t *testing.T) {
 		if _, err := backup.ListFolder(bad.dir, "", 0); !errors.Is(err, backup.ErrInvalid) || !strings.Contains(err.Error(), bad.says) {
 			t.Errorf("ListFolder(%q): %v, want %q", bad.dir, err, bad.says)
 		}
+	}
+}
+
+// A folder is listed as people count, a page at a time: case aside and
+// numbers by their value, as a file manager does.
+func TestAFolderIsListedWithNumbersByValue(t *testing.T) {
+	dir := t.TempDir()
+	for _, name := range []string{"scan10.pdf", "Scan2.pdf", "scan1.pdf", "archive"} {
+		if err := os.WriteFile(filepath.Join(dir, name), nil, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var names []string
+	for after := ""; ; {
+		page, err := backup.ListFolder(dir, after, 1)
+		if err != nil || len(page.Entries) != 1 {
+			t.Fatalf("after %q: %+v, %v", after, page, err)
+		}
+		names = append(names, page.Entries[0].Name)
+		if after = page.Next; after == "" {
+			break
+		}
+	}
+	if want := []string{"archive", "scan1.pdf", "Scan2.pdf", "scan10.pdf"}; !slices.Equal(names, want) {
+		t.Errorf("listed %q, want %q", names, want)
 	}
 }
 
