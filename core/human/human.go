@@ -103,10 +103,17 @@ func Age(d time.Duration) string {
 	}
 }
 
-// Took is how long a run took: to a tenth of a second under a minute
+// Took is how long a run took: in milliseconds below a twentieth of a
+// second ("12 ms", "under 1 ms"), to a tenth of a second under a minute
 // ("0.4 s", "12.3 s"), then as Duration ("3 min"). The command line and
 // the window say the same.
 func Took(d time.Duration) string {
+	switch {
+	case d >= 0 && d < time.Millisecond:
+		return "under 1 ms"
+	case d >= 0 && d < 50*time.Millisecond:
+		return strconv.FormatInt(d.Milliseconds(), 10) + " ms"
+	}
 	if r := d.Round(100 * time.Millisecond); d >= 0 && r < time.Minute {
 		return strconv.FormatFloat(r.Seconds(), 'f', 1, 64) + " s"
 	}
