@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/lanyard/lanyard/core/human"
@@ -32,10 +33,12 @@ type BrowseEntry struct {
 	Target string      `json:"target,omitempty"`
 }
 
-// BrowsePage is one page of a folder's listing, in name order. Next, when
-// not empty, is the cursor for the next page (pass it as After); pages are
-// computed afresh from the snapshot, which never changes, so a cursor
-// stays valid and the server keeps no state between pages.
+// BrowsePage is one page of a folder's listing: its folders first, then
+// its files and links, each in name order (human.CompareNames). Next,
+// when not empty, is the cursor for the next page (pass it as After): the
+// last entry's name, with a "/" after a folder's. Pages are computed
+// afresh from the snapshot, which never changes, so a cursor stays valid
+// and the server keeps no state between pages.
 type BrowsePage struct {
 	Snapshot string        `json:"snapshot,omitempty"` // "" for a folder of the server itself
 	Dir      string        `json:"dir"`                // as an original absolute path: /home/alice
@@ -63,44 +66,82 @@ func Browse(snap SnapshotInfo, dir, after string, limit int) (BrowsePage, error)
 		return page, err
 	}
 	defer f.Close()
-	names, err := f.Readdirnames(-1)
+	ents, err := f.ReadDir(-1)
 	if err != nil {
 		return page, invalidf("%s is not a folder in snapshot %s", page.Dir, snap.ID)
 	}
 	if rel == "" {
-		names = removeName(names, metaDir)
+		ents = slices.DeleteFunc(ents, func(e fs.DirEntry) bool { return e.Name() == metaDir })
 	}
-	return listPage(page, path, names, after, limit), nil
+	return listPage(page, path, ents, after, limit), nil
 }
 
-// listPage fills page with the entries of folder path named in names
-// after the name after: at most limit (0: BrowseDefaultEntries), and no
-// more than fit in one message.
-func listPage(page BrowsePage, path string, names []string, after string, limit int) BrowsePage {
+// listed is a folder's entry by where a listing puts it: folders first,
+// then the rest, each by name as people count (file2 before file10).
+type listed struct {
+	dir  bool
+	name string
+}
+
+func compareListed(a, b listed) int {
+	if a.dir != b.dir {
+		if a.dir {
+			return -1
+		}
+		return 1
+	}
+	return human.CompareNames(a.name, b.name)
+}
+
+// cursor is the Next that marks e's place, and cursorOf reads it back.
+func cursor(e listed) string {
+	if e.dir {
+		return e.name + "/"
+	}
+	return e.name
+}
+
+func cursorOf(after string) listed {
+	name, dir := strings.CutSuffix(after, "/")
+	return listed{dir: dir, name: name}
+}
+
+// listPage fills page with the entries ents of folder path, after the
+// cursor after: at most limit (0: BrowseDefaultEntries), and no more
+// than fit in one message.
+func listPage(page BrowsePage, path string, ents []fs.DirEntry, after string, limit int) BrowsePage {
 	if limit <= 0 {
 		limit = BrowseDefaultEntries
 	}
 	limit = min(limit, BrowseMaxEntries)
-	slices.SortFunc(names, human.CompareNames) // as people count: file2 before file10
-	page.Total = len(names)
-	i, found := slices.BinarySearchFunc(names, after, human.CompareNames)
-	if after != "" && found {
-		i++
+	all := make([]listed, len(ents))
+	for i, e := range ents {
+		all[i] = listed{dir: e.IsDir(), name: e.Name()}
+	}
+	slices.SortFunc(all, compareListed)
+	page.Total = len(all)
+	i := 0
+	if after != "" {
+		var found bool
+		if i, found = slices.BinarySearchFunc(all, cursorOf(after), compareListed); found {
+			i++
+		}
 	}
 	envelope, _ := json.Marshal(page)
 	bytes := len(envelope) + len(after)
-	for ; i < len(names) && len(page.Entries) < limit; i++ {
-		fi, err := os.Lstat(filepath.Join(path, names[i]))
+	for ; i < len(all) && len(page.Entries) < limit; i++ {
+		name := all[i].name
+		fi, err := os.Lstat(filepath.Join(path, name))
 		if err != nil {
 			continue
 		}
-		be := BrowseEntry{Name: names[i], Mode: entryMode(fi.Mode()), MTime: fi.ModTime()}
+		be := BrowseEntry{Name: name, Mode: entryMode(fi.Mode()), MTime: fi.ModTime()}
 		switch {
 		case fi.IsDir():
 			be.Type = TypeDir
 		case fi.Mode()&fs.ModeSymlink != 0:
 			be.Type = TypeSymlink
-			be.Target, _ = os.Readlink(filepath.Join(path, names[i]))
+			be.Target, _ = os.Readlink(filepath.Join(path, name))
 		default:
 			be.Type, be.Size = TypeFile, fi.Size()
 		}
@@ -111,8 +152,8 @@ func listPage(page BrowsePage, path string, names []string, after string, limit 
 		bytes += len(b) + 1
 		page.Entries = append(page.Entries, be)
 	}
-	if i < len(names) && len(page.Entries) > 0 {
-		page.Next = page.Entries[len(page.Entries)-1].Name
+	if i < len(all) && len(page.Entries) > 0 {
+		page.Next = cursor(all[i-1]) // the last entry read, as it was sorted
 	}
 	return page
 }
@@ -146,11 +187,11 @@ func ListFolder(dir, after string, limit int) (BrowsePage, error) {
 		return page, folderError(dir, err)
 	}
 	defer f.Close()
-	names, err := f.Readdirnames(-1)
+	ents, err := f.ReadDir(-1)
 	if err != nil {
 		return page, folderError(dir, err)
 	}
-	return listPage(page, dir, names, after, limit), nil
+	return listPage(page, dir, ents, after, limit), nil
 }
 
 // folderError says why folder dir could not be listed.
@@ -165,14 +206,4 @@ func folderError(dir string, err error) error {
 		return invalidf("%s is a file, not a folder", dir)
 	}
 	return fmt.Errorf("could not read the folder %s: %w", dir, err)
-}
-
-func removeName(names []string, name string) []string {
-	out := names[:0]
-	for _, n := range names {
-		if n != name {
-			out = append(out, n)
-		}
-	}
-	return out
 }

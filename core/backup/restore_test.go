@@ -397,19 +397,28 @@ func TestListFolderListsTheServersOwnFolders(t *testing.T) {
 	}
 }
 
-// A folder is listed as people count, a page at a time: case aside and
-// numbers by their value, as a file manager does.
-func TestAFolderIsListedWithNumbersByValue(t *testing.T) {
+// A folder is listed as a file manager lists it, a page at a time: its
+// folders first, then its files, each with case aside and numbers by
+// their value.
+func TestAFolderIsListedFoldersFirstWithNumbersByValue(t *testing.T) {
 	dir := t.TempDir()
 	for _, name := range []string{"scan10.pdf", "Scan2.pdf", "scan1.pdf", "archive"} {
 		if err := os.WriteFile(filepath.Join(dir, name), nil, 0o644); err != nil {
 			t.Fatal(err)
 		}
 	}
+	for _, name := range []string{"zeta", "Year2024", "year2023"} {
+		if err := os.Mkdir(filepath.Join(dir, name), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.Symlink("zeta", filepath.Join(dir, "beta")); err != nil { // a link to a folder is listed with the files
+		t.Fatal(err)
+	}
 	var names []string
 	for after := ""; ; {
 		page, err := backup.ListFolder(dir, after, 1)
-		if err != nil || len(page.Entries) != 1 {
+		if err != nil || len(page.Entries) != 1 || page.Total != 8 {
 			t.Fatalf("after %q: %+v, %v", after, page, err)
 		}
 		names = append(names, page.Entries[0].Name)
@@ -417,7 +426,7 @@ func TestAFolderIsListedWithNumbersByValue(t *testing.T) {
 			break
 		}
 	}
-	if want := []string{"archive", "scan1.pdf", "Scan2.pdf", "scan10.pdf"}; !slices.Equal(names, want) {
+	if want := []string{"year2023", "Year2024", "zeta", "archive", "beta", "scan1.pdf", "Scan2.pdf", "scan10.pdf"}; !slices.Equal(names, want) {
 		t.Errorf("listed %q, want %q", names, want)
 	}
 }
