@@ -129,6 +129,17 @@ func TestBackupTasksFromTheConsolesCommandLineSeenByTwoConsoles(t *testing.T) {
 		t.Fatalf("folder: exit %d %v\n%s", code, err, out)
 	}
 
+	// A folder made there, for a restore to go into; its parent must be.
+	made := filepath.Join(t.TempDir(), "restored")
+	if out, code = cli(two, "", "task", "folder", made, "--create", "--slave", "FS01"); code != 0 ||
+		!strings.Contains(out, "created "+made) || !strings.Contains(out, made+" (0 entries)") {
+		t.Fatalf("folder --create: exit %d\n%s", code, out)
+	}
+	if out, code = cli(two, "", "task", "folder", filepath.Join(made, "a", "b"), "--create", "--slave", "FS01"); code != 2 ||
+		!strings.Contains(out, "its parent folder") {
+		t.Fatalf("folder --create without its parent: exit %d, want 2\n%s", code, out)
+	}
+
 	// Restore one file, then verify the snapshot.
 	target := t.TempDir()
 	report := filepath.Join(src, "report.txt")

@@ -21,8 +21,9 @@ import (
 // paths blind. It opens at the path the field holds.
 
 const (
-	fpChoose = "Choose"
-	fpBrowse = "Browse…"
+	fpChoose    = "Choose"
+	fpBrowse    = "Browse…"
+	fpNewFolder = "New Folder…"
 )
 
 type folderPicker struct {
@@ -34,6 +35,7 @@ type folderPicker struct {
 	status *widget.Label
 	said   string // the status's last line of what is chosen
 	choose *widget.Button
+	make   *widget.Button // New Folder… (one folder chosen)
 	cancel context.CancelFunc
 }
 
@@ -76,7 +78,12 @@ func showFolderPicker(win fyne.Window, r runner, rm Remote, slave, title string,
 	note.Importance = widget.LowImportance
 	note.Wrapping = fyne.TextWrapWord
 	fp.d = dialog.NewCustomWithoutButtons(title, container.NewBorder(note, fp.status, nil, nil, fp.ft.tree), win)
-	fp.d.SetButtons([]fyne.CanvasObject{cancelBtn, fp.choose})
+	buttons := []fyne.CanvasObject{cancelBtn, fp.choose}
+	if !many {
+		fp.make = widget.NewButtonWithIcon(fpNewFolder, theme.FolderNewIcon(), func() { fp.askNewFolder(win, r, rm, slave) })
+		buttons = append([]fyne.CanvasObject{fp.make}, buttons...)
+	}
+	fp.d.SetButtons(buttons)
 	// Enter chooses what is chosen (Space selects a folder in the tree).
 	giveKeysBack := dialogKeys(win.Canvas(), fp.close, func() {
 		if !fp.choose.Disabled() {
@@ -107,6 +114,13 @@ func (fp *folderPicker) showState() {
 	case !fp.many && fp.chosen != "":
 		words = "Chosen: " + fp.chosen
 	}
+	if fp.make != nil {
+		if fp.chosen == "" {
+			fp.make.Disable()
+		} else {
+			fp.make.Enable()
+		}
+	}
 	if words == "" {
 		fp.choose.Disable()
 		if fp.status.Text == fp.said {
@@ -117,6 +131,55 @@ func (fp *folderPicker) showState() {
 	fp.choose.Enable()
 	fp.said = words
 	fp.status.SetText(words)
+}
+
+// askNewFolder asks for the name of a folder to make in the one chosen,
+// makes it on the server, and selects it once the tree shows it.
+func (fp *folderPicker) askNewFolder(win fyne.Window, r runner, rm Remote, slave string) {
+	parent := fp.chosen
+	name := newDialogEntry(win.Canvas())
+	name.SetPlaceHolder("its name")
+	problem := widget.NewLabel("")
+	problem.Importance = widget.DangerImportance
+	problem.Hide()
+	content := container.NewVBox(widget.NewLabel("A new folder in "+parent+" on "+slave+":"), name, problem)
+	d, ok := askDialog(win, "New Folder", content, "Create", theme.FolderNewIcon(), widget.HighImportance, func() bool {
+		if why := folderNameProblem(name.Text); why != "" {
+			problem.SetText(why)
+			problem.Show()
+			return false
+		}
+		dir := joinServerPath(parent, name.Text)
+		r.spawn(func(ctx context.Context) {
+			_, err := rm.MakeFolder(ctx, slave, dir)
+			r.do(func() {
+				if err != nil {
+					showErr(win, fmt.Errorf("could not create %s on %s: %w", dir, slave, err))
+					return
+				}
+				fp.want = dir // selected once its folder is read again
+				fp.ft.reread(parent)
+			})
+		})
+		return true
+	})
+	name.OnSubmitted = func(string) { ok.OnTapped() }
+	d.Resize(fyne.NewSize(460, d.MinSize().Height))
+	d.Show()
+	win.Canvas().Focus(name)
+}
+
+// folderNameProblem says what is wrong with name as a new folder's, or "".
+func folderNameProblem(name string) string {
+	switch {
+	case strings.TrimSpace(name) == "":
+		return "Type the new folder's name."
+	case strings.ContainsAny(name, `/\`):
+		return "A name cannot hold / or \\: make one folder at a time."
+	case name == "." || name == "..":
+		return name + " is not a name for a folder."
+	}
+	return ""
 }
 
 // reveal opens the tree down to the path the field held, one folder at a

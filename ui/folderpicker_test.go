@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -97,6 +98,61 @@ func TestThePickerOpensAtTheFieldsFolder(t *testing.T) {
 	}
 	if n := len(c.Overlays().List()); n != 1 || td.dest.Text != "/mnt/nas" {
 		t.Fatalf("after Down, Space, Enter: %d dialogs, the destination %q", n, td.dest.Text)
+	}
+}
+
+// New Folder… makes a folder in the one selected, on the server, and
+// selects it: a name that is not one is refused in the dialog, and the
+// server's refusal is shown in its words.
+func TestANewFolderIsMadeOnTheServerAndSelected(t *testing.T) {
+	mw, q, fr := tasksWindow(t)
+	tt := mw.detail.tasksTab
+	test.Tap(tt.add)
+	td := openTaskDialog(t, mw)
+	td.browseDestination()
+	fp := td.picker
+	q.runUntil(t, "the server's top folder", func() bool { return fp.ft.nodes[""].loaded })
+	if !fp.make.Disabled() {
+		t.Fatal("New Folder… is enabled with no folder selected")
+	}
+	fp.ft.tree.OpenBranch("/mnt")
+	q.runUntil(t, "/mnt read", func() bool { return fp.ft.nodes["/mnt"].loaded })
+	fp.ft.tree.Select("/mnt/nas")
+	c := mw.win.Canvas()
+	test.Tap(fp.make)
+	name, ok := c.Focused().(*dialogEntry)
+	if !ok {
+		t.Fatalf("the focus is on %T, want the new folder's name", c.Focused())
+	}
+	for _, bad := range []string{"", "fs01/docs", ".."} {
+		name.SetText(bad)
+		name.TypedKey(&fyne.KeyEvent{Name: fyne.KeyReturn})
+		if fr.taskCalls("make-folder") != 0 || len(c.Overlays().List()) != 3 {
+			t.Fatalf("the name %q was sent, or the dialog closed", bad)
+		}
+	}
+	typeInto(name, "fs01")
+	name.TypedKey(&fyne.KeyEvent{Name: fyne.KeyReturn})
+	q.runUntil(t, "the new folder selected", func() bool { return fp.chosen == "/mnt/nas/fs01" })
+	if fr.taskCalls("make-folder /mnt/nas/fs01") != 1 || !strings.Contains(fp.status.Text, "Chosen: /mnt/nas/fs01") {
+		t.Fatalf("%d made, status %q", fr.taskCalls("make-folder"), fp.status.Text)
+	}
+
+	fr.fakeTasks.mu.Lock()
+	fr.mkErr = errors.New(`FS01 answered: "cannot create the folder /mnt/nas/fs01/x: permission denied"`)
+	fr.fakeTasks.mu.Unlock()
+	test.Tap(fp.make)
+	name = c.Focused().(*dialogEntry)
+	typeInto(name, "x")
+	name.TypedKey(&fyne.KeyEvent{Name: fyne.KeyReturn})
+	q.runUntil(t, "the server's refusal", func() bool {
+		return slices.ContainsFunc(test.LaidOutObjects(c.Overlays().Top()), func(o fyne.CanvasObject) bool {
+			l, ok := o.(*widget.Label)
+			return ok && strings.Contains(l.Text, "permission denied")
+		})
+	})
+	if fp.chosen != "/mnt/nas/fs01" {
+		t.Errorf("after a refusal %q is chosen", fp.chosen)
 	}
 }
 

@@ -81,6 +81,15 @@ func (ft *folderTree) reset() {
 	ft.tree.Refresh()
 }
 
+// reread reads folder id again, as one was made in it, and opens it.
+func (ft *folderTree) reread(id string) {
+	if n := ft.nodes[id]; n != nil && !n.loading {
+		n.loaded = false
+		ft.open(id)
+		ft.tree.OpenBranch(id)
+	}
+}
+
 // open reads a folder the first time it is opened.
 func (ft *folderTree) open(id string) {
 	n := ft.nodes[id]

@@ -40,6 +40,9 @@ type Remote interface {
 	// ListFolder lists a page of one of the slave's own folders ("" its
 	// top), to choose a task's paths from (the folder picker).
 	ListFolder(ctx context.Context, slave, dir, after string, limit int) (backup.BrowsePage, error)
+	// MakeFolder creates a folder on the slave itself (the folder
+	// picker's New Folder…) and says whether it did.
+	MakeFolder(ctx context.Context, slave, dir string) (bool, error)
 	// CopyTask gives a slave's task to others (the Copy To dialog); done
 	// hears each one's result as it ends.
 	CopyTask(ctx context.Context, from, name string, to []string, opt master.CopyOptions, done func(master.CopyResult)) ([]master.CopyResult, error)

@@ -3,6 +3,7 @@ package ui
 import (
 	"context"
 	"fmt"
+	"path"
 	"slices"
 	"sort"
 	"strings"
@@ -36,6 +37,7 @@ type fakeTasks struct {
 	delErr   error                 // DeleteSnapshot's answer
 	delGate  chan struct{}         // when set, DeleteSnapshot waits for it to close
 	estErr   error                 // EstimateDeletion's answer
+	mkErr    error                 // MakeFolder's answer
 	snapList []backup.SnapshotInfo // when set, TaskSnapshots' answer
 	histList []backup.Report       // when set, TaskHistory's answer
 	subs     map[chan master.TaskEvent]struct{}
@@ -115,6 +117,23 @@ func (f *fakeTasks) ListFolder(_ context.Context, _, dir, after string, limit in
 		page.Next = page.Entries[len(page.Entries)-1].Name
 	}
 	return page, nil
+}
+
+// MakeFolder adds folder dir to f.server, as the agent makes it.
+func (f *fakeTasks) MakeFolder(_ context.Context, _, dir string) (bool, error) {
+	f.record("make-folder " + dir)
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.mkErr != nil {
+		return false, f.mkErr
+	}
+	if _, ok := f.server[dir]; ok {
+		return false, nil
+	}
+	parent := parentServerPath(dir)
+	f.server[parent] = append(f.server[parent], backup.BrowseEntry{Name: path.Base(dir), Type: backup.TypeDir})
+	f.server[dir] = nil
+	return true, nil
 }
 
 func (f *fakeTasks) Tasks(context.Context, string) ([]agent.TaskInfo, error) {

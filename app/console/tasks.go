@@ -77,7 +77,7 @@ func (h *ctlHandler) task(ctx context.Context, req *ctlRequest, w *control.Write
 	case agent.OpTaskRun, agent.OpTaskStop, agent.OpTaskHistory:
 		err = h.taskRun(ctx, req.Op, req.Slave, args, progress, res)
 	case agent.OpTaskSnapshots, agent.OpTaskBrowse, agent.OpTaskVerify, agent.OpTaskRestore, agent.OpTaskDeleteSnapshot, agent.OpTaskEstimateDeletion,
-		agent.OpTaskListFolder:
+		agent.OpTaskListFolder, agent.OpTaskMakeFolder:
 		err = h.taskSnapshot(ctx, req.Op, req.Slave, args, progress, res)
 	default:
 		return ctlResponse{Error: fmt.Sprintf("unknown task operation %q", req.Op), Usage: true}
@@ -168,6 +168,8 @@ func (h *ctlHandler) taskSnapshot(ctx context.Context, op, slave string, args ag
 		if page, err = m.ListFolder(ctx, slave, args.Dir, args.After, args.Limit); err == nil {
 			res.Page = &page
 		}
+	case agent.OpTaskMakeFolder:
+		res.Created, err = m.MakeFolder(ctx, slave, args.Dir)
 	case agent.OpTaskVerify:
 		var vr backup.VerifyReport
 		if vr, err = m.VerifySnapshot(ctx, slave, args.Name, args.Snapshot, progress); err == nil {

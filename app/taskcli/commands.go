@@ -708,19 +708,26 @@ func taskBrowseCmd(e *Env) *cobra.Command {
 }
 
 func taskFolderCmd(e *Env) *cobra.Command {
-	var asJSON bool
+	var asJSON, create bool
 	cmd := &cobra.Command{
-		Use:   "folder [FOLDER]",
+		Use:   "folder [FOLDER] [--create]",
 		Short: "List one folder of the server itself (default: its top), to choose a task's sources and destination",
 		Long: `List one folder of the server itself, not of a snapshot: the folders and
 files a task's sources and destination may be chosen from. FOLDER is an
-absolute path; without it the top (/, or on Windows the drives).`,
-		Example: e.examples("folder", "folder /srv"),
+absolute path; without it the top (/, or on Windows the drives).
+--create first creates FOLDER (the last folder only, owner-only; its
+parent must exist), for a task's destination or a restore's target.`,
+		Example: e.examples("folder", "folder /srv", "folder /mnt/nas/fs01 --create"),
 		Args:    cmdline.RangeArgs(0, 1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			dir := ""
 			if len(args) == 1 {
 				dir = args[0]
+			}
+			if create {
+				if err := e.makeFolder(cmd.Context(), dir, asJSON); err != nil {
+					return err
+				}
 			}
 			all, err := e.readFolder(cmd.Context(), agent.OpTaskListFolder, agent.TaskArgs{Dir: dir})
 			if err != nil {
@@ -733,6 +740,7 @@ absolute path; without it the top (/, or on Windows the drives).`,
 			return printEntries(e.Stdout, all.Entries)
 		},
 	}
+	cmd.Flags().BoolVar(&create, "create", false, "create FOLDER first (its parent must exist)")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 	// FOLDER completes from the server's folders, not this computer's.
 	cmd.ValidArgsFunction = func(cmd *cobra.Command, args []string, typed string) ([]cobra.Completion, cobra.ShellCompDirective) {
@@ -742,6 +750,24 @@ absolute path; without it the top (/, or on Windows the drives).`,
 		return e.completeFolder(cmd, typed), cobra.ShellCompDirectiveNoFileComp | cobra.ShellCompDirectiveNoSpace
 	}
 	return cmd
+}
+
+// makeFolder creates folder dir for task folder --create and says so on
+// standard error (standard output is the listing), unless quiet.
+func (e *Env) makeFolder(ctx context.Context, dir string, quiet bool) error {
+	if dir == "" {
+		return cmdline.Usagef("--create needs the FOLDER to create")
+	}
+	res, err := e.Do(ctx, agent.OpTaskMakeFolder, agent.TaskArgs{Dir: dir}, nil, true)
+	if err != nil || quiet {
+		return err
+	}
+	if res.Created {
+		fmt.Fprintln(e.Stderr, "created", wire.PlainUpTo(dir, maxPath))
+	} else {
+		fmt.Fprintln(e.Stderr, wire.PlainUpTo(dir, maxPath), "is there already")
+	}
+	return nil
 }
 
 // completeFolder offers the server's folders that begin as typed does,

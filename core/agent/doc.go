@@ -27,9 +27,10 @@
 // the control socket, the offline command line and the link to consoles
 // share it.
 // The task_* control operations (taskcontrol.go) carry it over the
-// socket, and list a folder of the server itself (task_list_folder, as
-// the task.list_folder request does for a console) to choose paths from; a request with Stream set gets progress lines before its
-// answer. When no agent runs, TaskControl does the same in-process on the
+// socket, and list or make a folder of the server itself
+// (task_list_folder and task_make_folder, as the task.list_folder and
+// task.make_folder requests do for a console) to choose paths from; a
+// request with Stream set gets progress lines before its answer. When no agent runs, TaskControl does the same in-process on the
 // database, with the same validation and words.
 //
 // A linked console manages the agent through requests (manage*.go): one

@@ -56,6 +56,7 @@ var methods = map[string]method{
 	wire.MethodTaskDeleteSnapshot:   {change: true, handle: (*Agent).handleTaskDeleteSnapshot},
 	wire.MethodTaskEstimateDeletion: {handle: (*Agent).handleTaskEstimateDeletion},
 	wire.MethodTaskListFolder:       {handle: (*Agent).handleTaskListFolder},
+	wire.MethodTaskMakeFolder:       {change: true, handle: (*Agent).handleTaskMakeFolder},
 }
 
 // Methods lists the request methods this agent answers, sorted.

@@ -330,6 +330,21 @@ func (a *Agent) handleTaskListFolder(ctx context.Context, l *link.Link, body []b
 	return &pb.TaskListFolderResponse{Dir: page.Dir, Total: uint32(page.Total), Next: page.Next}, nil
 }
 
+// handleTaskMakeFolder creates one folder on this server, where a task's
+// destination or a restore may go (backup.MakeFolder). A console may
+// restore files anywhere, so may make a folder.
+func (a *Agent) handleTaskMakeFolder(_ context.Context, _ *link.Link, body []byte) (proto.Message, error) {
+	var req pb.TaskMakeFolderRequest
+	if err := decode(body, &req); err != nil {
+		return nil, err
+	}
+	created, err := a.tasks.MakeFolder(req.Dir)
+	if err != nil {
+		return nil, taskError(err)
+	}
+	return &pb.TaskMakeFolderResponse{Created: created}, nil
+}
+
 // sendEntries sends a folder's entries as TaskPart chunks, their names
 // cut to what a console shows.
 func sendEntries(ctx context.Context, l *link.Link, entries []backup.BrowseEntry) error {

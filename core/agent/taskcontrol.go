@@ -44,11 +44,15 @@ const (
 	// OpTaskListFolder: Dir, After, Limit. A folder of the server itself,
 	// not of a snapshot: where a task's paths may be chosen.
 	OpTaskListFolder = "task_list_folder"
+	// OpTaskMakeFolder: Dir. A new folder on the server itself, where a
+	// task's destination or a restore may go; Created says whether it was
+	// made (false: it was there).
+	OpTaskMakeFolder = "task_make_folder"
 )
 
 var taskOps = []string{OpTaskList, OpTaskGet, OpTaskAdd, OpTaskEdit, OpTaskRemove, OpTaskRun, OpTaskStop,
 	OpTaskHistory, OpTaskSnapshots, OpTaskBrowse, OpTaskVerify, OpTaskRestore, OpTaskDeleteSnapshot, OpTaskEstimateDeletion,
-	OpTaskListFolder}
+	OpTaskListFolder, OpTaskMakeFolder}
 
 func isTaskOp(op string) bool { return strings.HasPrefix(op, "task_") }
 
@@ -83,6 +87,7 @@ type TaskResult struct {
 	History   []backup.Report          `json:"history,omitempty"`
 	Snapshots []backup.SnapshotInfo    `json:"snapshots,omitempty"`
 	Page      *backup.BrowsePage       `json:"page,omitempty"`
+	Created   bool                     `json:"created,omitempty"` // a folder was made (task_make_folder)
 	Verify    *backup.VerifyReport     `json:"verify,omitempty"`
 	Restore   *backup.RestoreReport    `json:"restore,omitempty"`
 	Deleted   *backup.DeleteReport     `json:"deleted,omitempty"`  // a snapshot deleted
@@ -174,6 +179,8 @@ func (t *Tasks) Do(ctx context.Context, req ControlRequest, emit func(TaskEvent)
 		if page, err = backup.ListFolder(args.Dir, args.After, args.Limit); err == nil {
 			res.Page = &page
 		}
+	case OpTaskMakeFolder:
+		res.Created, err = t.MakeFolder(args.Dir)
 	case OpTaskVerify:
 		var vr backup.VerifyReport
 		if vr, err = t.Verify(ctx, args.Name, args.Snapshot, backup.ProgressFunc(progress)); err == nil {

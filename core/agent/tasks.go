@@ -442,6 +442,20 @@ type PutOptions struct {
 	CreateDestination bool // create the destination folder when it is missing
 }
 
+// MakeFolder creates folder dir on this server, for a task's destination
+// or a restore's target (backup.MakeFolder), and says whether it did; a
+// folder made is in the agent's log.
+func (t *Tasks) MakeFolder(dir string) (bool, error) {
+	made, err := backup.MakeFolder(dir)
+	if err != nil {
+		return false, taskErr(err)
+	}
+	if made {
+		t.log.Infof("created the folder %s", dir)
+	}
+	return made, nil
+}
+
 // Put saves a task: a new one when task.Version is 0 (a task of that name
 // must not exist), else an edit of the stored task at that version (one
 // saved since is refused with ErrConflict). It validates first (errors

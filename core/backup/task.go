@@ -203,25 +203,43 @@ func MissingDestination(dest string) string {
 }
 
 // MakeDestination creates the destination folder dest when it does not
-// exist yet: the last folder only, owner-only as the snapshots in it.
-// Its parent must exist, so that a mistyped path or a share's folder
-// higher up fails here instead of growing a tree on the server's own
-// disk. It says whether it created dest. Errors match ErrInvalid, in
+// exist yet, as MakeFolder does. Errors match ErrInvalid, in
 // FieldDestination.
 func MakeDestination(dest string) (bool, error) {
-	if !filepath.IsAbs(dest) {
-		return false, inField(FieldDestination, invalidf("destination %q is not an absolute path", dest))
+	made, err := makeFolder("the destination", dest)
+	if err != nil {
+		return false, inField(FieldDestination, err)
 	}
-	err := os.Mkdir(dest, 0o700)
+	return made, nil
+}
+
+// MakeFolder creates folder dir when it does not exist yet, as a person
+// choosing a task's destination or a restore's target asks: the last
+// folder only, owner-only as the snapshots and restored files in it. Its
+// parent must exist, so that a mistyped path or a share's folder higher
+// up fails here instead of growing a tree on the server's own disk. It
+// says whether it created dir; a file of that name is an error. Errors
+// that are the request's (a relative path, a missing parent) match
+// ErrInvalid.
+func MakeFolder(dir string) (bool, error) { return makeFolder("the folder", dir) }
+
+func makeFolder(what, dir string) (bool, error) {
+	if !filepath.IsAbs(dir) {
+		return false, invalidf("%s %q is not an absolute path", strings.TrimPrefix(what, "the "), dir)
+	}
+	err := os.Mkdir(dir, 0o700)
 	switch {
 	case err == nil:
 		return true, nil
 	case errors.Is(err, fs.ErrExist):
+		if fi, serr := os.Stat(dir); serr == nil && !fi.IsDir() {
+			return false, invalidf("cannot create %s %s: a file of that name is there", what, dir)
+		}
 		return false, nil
 	case errors.Is(err, fs.ErrNotExist):
-		return false, inField(FieldDestination, invalidf("cannot create the destination %s: its parent folder %s does not exist (mount the share, or create the parent first)", dest, filepath.Dir(dest)))
+		return false, invalidf("cannot create %s %s: its parent folder %s does not exist (mount the share, or create the parent first)", what, dir, filepath.Dir(dir))
 	}
-	return false, inField(FieldDestination, invalidf("cannot create the destination %s: %v", dest, errors.Unwrap(err)))
+	return false, invalidf("cannot create %s %s: %v", what, dir, errors.Unwrap(err))
 }
 
 // Validate checks everything about t that can be checked before a run:

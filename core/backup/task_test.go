@@ -107,6 +107,25 @@ func TestMakeDestinationCreatesTheLastFolderOnly(t *testing.T) {
 	}
 }
 
+// MakeFolder, as a folder picker asks for it, says so when a file holds
+// the name, and leaves a folder that is there as it is.
+func TestMakeFolderSaysWhatStandsInItsWay(t *testing.T) {
+	root := t.TempDir()
+	file := filepath.Join(root, "report.txt")
+	if err := os.WriteFile(file, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := backup.MakeFolder(file); !errors.Is(err, backup.ErrInvalid) || !strings.Contains(err.Error(), "cannot create the folder "+file+": a file of that name is there") {
+		t.Errorf("over a file: %v", err)
+	}
+	if made, err := backup.MakeFolder(root); made || err != nil {
+		t.Errorf("a folder that is there: %v, %v", made, err)
+	}
+	if _, err := backup.MakeFolder("restore"); !errors.Is(err, backup.ErrInvalid) || !strings.Contains(err.Error(), `folder "restore" is not an absolute path`) {
+		t.Errorf("a relative path: %v", err)
+	}
+}
+
 func TestNormalizeCleansPaths(t *testing.T) {
 	task := backup.Task{Name: " x ", Sources: []string{"/a/b/../c/"}, Destination: "/d//e/", Excludes: []string{" *.tmp ", ""}, Schedule: "daily@2:00"}
 	if err := task.Normalize(); err != nil {

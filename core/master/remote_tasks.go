@@ -445,6 +445,23 @@ func (m *Master) ListFolder(ctx context.Context, slave, dir, after string, limit
 	return page, err
 }
 
+// MakeFolder creates folder dir on the slave itself (its parent must
+// exist), where a task's destination or a restore may go, and says
+// whether it did (false: it was there). It is audited. An agent older
+// than this refuses it: "not supported by this agent version".
+func (m *Master) MakeFolder(ctx context.Context, slave, dir string) (bool, error) {
+	var created bool
+	err := m.run(ctx, slave, command{what: "task folder --create " + dir, feature: "making folders on the server", audit: true}, func(l *link.Link) error {
+		var resp pb.TaskMakeFolderResponse
+		if err := l.Request(ctx, wire.MethodTaskMakeFolder, &pb.TaskMakeFolderRequest{Dir: dir}, &resp); err != nil {
+			return err
+		}
+		created = resp.Created
+		return nil
+	})
+	return created, err
+}
+
 // VerifySnapshot re-hashes a snapshot on the agent against its manifest.
 func (m *Master) VerifySnapshot(ctx context.Context, slave, name, snapshot string, onProgress func(backup.Status)) (backup.VerifyReport, error) {
 	var out backup.VerifyReport

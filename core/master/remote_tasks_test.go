@@ -298,3 +298,35 @@ func TestTheConsoleListsTheServersFolders(t *testing.T) {
 		t.Fatalf("on an older agent: %v", err)
 	}
 }
+
+// The console makes a folder on the server, where a destination or a
+// restore may go: once (a folder there is left as it is), never its
+// missing parents, audited; an agent from before says what to do.
+func TestTheConsoleMakesAFolderOnTheServer(t *testing.T) {
+	c, _ := linked(t, false, nil)
+	ctx := context.Background()
+	dir := filepath.Join(t.TempDir(), "fs01")
+	if made, err := c.MakeFolder(ctx, "FS01", dir); err != nil || !made {
+		t.Fatalf("a new folder: %v, %v", made, err)
+	}
+	if fi, err := os.Stat(dir); err != nil || !fi.IsDir() || fi.Mode().Perm() != 0o700 {
+		t.Fatalf("on the server: %v, %v", fi, err)
+	}
+	if r := lastAudit(t, c); r.Command != "task folder --create "+dir || r.Result != store.AuditOK {
+		t.Errorf("audit %+v", r)
+	}
+	if made, err := c.MakeFolder(ctx, "FS01", dir); err != nil || made {
+		t.Fatalf("a folder there already: %v, %v", made, err)
+	}
+	_, err := c.MakeFolder(ctx, "FS01", filepath.Join(dir, "nas", "x"))
+	var ae *AgentError
+	if !errors.As(err, &ae) || !ae.Mistake() || !strings.Contains(err.Error(), "its parent folder "+filepath.Join(dir, "nas")+" does not exist") {
+		t.Fatalf("a folder whose parent is missing: %v", err)
+	}
+
+	old, _ := linked(t, false, func(cfg *agent.Config) { cfg.WithoutMethods = []string{wire.MethodTaskMakeFolder} })
+	if _, err := old.MakeFolder(ctx, "FS01", dir); !errors.Is(err, ErrNotSupported) ||
+		!strings.Contains(err.Error(), "making folders on the server is not supported by this agent version") {
+		t.Fatalf("on an older agent: %v", err)
+	}
+}

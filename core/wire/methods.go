@@ -31,6 +31,9 @@ const (
 	// TaskListFolderRequest → TaskPart… (entries), TaskListFolderResponse:
 	// one folder of the server itself, to choose a task's paths from.
 	MethodTaskListFolder = "task.list_folder"
+	// TaskMakeFolderRequest → TaskMakeFolderResponse: a new folder on the
+	// server itself, where a task's destination or a restore may go.
+	MethodTaskMakeFolder = "task.make_folder"
 )
 
 // Events the agent pushes to every linked console.

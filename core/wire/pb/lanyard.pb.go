@@ -3757,6 +3757,97 @@ func (x *TaskListFolderResponse) GetNext() string {
 	return ""
 }
 
+// task.make_folder: create one folder on the server itself (its parent
+// must exist), as a person choosing a task's destination or a restore's
+// target asks.
+type TaskMakeFolderRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Dir           string                 `protobuf:"bytes,1,opt,name=dir,proto3" json:"dir,omitempty"` // an absolute path
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *TaskMakeFolderRequest) Reset() {
+	*x = TaskMakeFolderRequest{}
+	mi := &file_core_wire_pb_lanyard_proto_msgTypes[52]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TaskMakeFolderRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TaskMakeFolderRequest) ProtoMessage() {}
+
+func (x *TaskMakeFolderRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_core_wire_pb_lanyard_proto_msgTypes[52]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TaskMakeFolderRequest.ProtoReflect.Descriptor instead.
+func (*TaskMakeFolderRequest) Descriptor() ([]byte, []int) {
+	return file_core_wire_pb_lanyard_proto_rawDescGZIP(), []int{52}
+}
+
+func (x *TaskMakeFolderRequest) GetDir() string {
+	if x != nil {
+		return x.Dir
+	}
+	return ""
+}
+
+type TaskMakeFolderResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Created       bool                   `protobuf:"varint,1,opt,name=created,proto3" json:"created,omitempty"` // false: it was there already
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *TaskMakeFolderResponse) Reset() {
+	*x = TaskMakeFolderResponse{}
+	mi := &file_core_wire_pb_lanyard_proto_msgTypes[53]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TaskMakeFolderResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TaskMakeFolderResponse) ProtoMessage() {}
+
+func (x *TaskMakeFolderResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_core_wire_pb_lanyard_proto_msgTypes[53]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TaskMakeFolderResponse.ProtoReflect.Descriptor instead.
+func (*TaskMakeFolderResponse) Descriptor() ([]byte, []int) {
+	return file_core_wire_pb_lanyard_proto_rawDescGZIP(), []int{53}
+}
+
+func (x *TaskMakeFolderResponse) GetCreated() bool {
+	if x != nil {
+		return x.Created
+	}
+	return false
+}
+
 // task.verify: TaskPart chunks (progress, problems), then VerifyResponse.
 // task.delete_snapshot deletes one snapshot of a task by hand, between
 // runs, to make room on its destination at once.
@@ -3770,7 +3861,7 @@ type TaskDeleteSnapshotRequest struct {
 
 func (x *TaskDeleteSnapshotRequest) Reset() {
 	*x = TaskDeleteSnapshotRequest{}
-	mi := &file_core_wire_pb_lanyard_proto_msgTypes[52]
+	mi := &file_core_wire_pb_lanyard_proto_msgTypes[54]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3782,7 +3873,7 @@ func (x *TaskDeleteSnapshotRequest) String() string {
 func (*TaskDeleteSnapshotRequest) ProtoMessage() {}
 
 func (x *TaskDeleteSnapshotRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_core_wire_pb_lanyard_proto_msgTypes[52]
+	mi := &file_core_wire_pb_lanyard_proto_msgTypes[54]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3795,7 +3886,7 @@ func (x *TaskDeleteSnapshotRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TaskDeleteSnapshotRequest.ProtoReflect.Descriptor instead.
 func (*TaskDeleteSnapshotRequest) Descriptor() ([]byte, []int) {
-	return file_core_wire_pb_lanyard_proto_rawDescGZIP(), []int{52}
+	return file_core_wire_pb_lanyard_proto_rawDescGZIP(), []int{54}
 }
 
 func (x *TaskDeleteSnapshotRequest) GetName() string {
@@ -3826,7 +3917,7 @@ type TaskDeleteSnapshotResponse struct {
 
 func (x *TaskDeleteSnapshotResponse) Reset() {
 	*x = TaskDeleteSnapshotResponse{}
-	mi := &file_core_wire_pb_lanyard_proto_msgTypes[53]
+	mi := &file_core_wire_pb_lanyard_proto_msgTypes[55]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3838,7 +3929,7 @@ func (x *TaskDeleteSnapshotResponse) String() string {
 func (*TaskDeleteSnapshotResponse) ProtoMessage() {}
 
 func (x *TaskDeleteSnapshotResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_core_wire_pb_lanyard_proto_msgTypes[53]
+	mi := &file_core_wire_pb_lanyard_proto_msgTypes[55]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3851,7 +3942,7 @@ func (x *TaskDeleteSnapshotResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TaskDeleteSnapshotResponse.ProtoReflect.Descriptor instead.
 func (*TaskDeleteSnapshotResponse) Descriptor() ([]byte, []int) {
-	return file_core_wire_pb_lanyard_proto_rawDescGZIP(), []int{53}
+	return file_core_wire_pb_lanyard_proto_rawDescGZIP(), []int{55}
 }
 
 func (x *TaskDeleteSnapshotResponse) GetTask() string {
@@ -3908,7 +3999,7 @@ type TaskEstimateDeletionRequest struct {
 
 func (x *TaskEstimateDeletionRequest) Reset() {
 	*x = TaskEstimateDeletionRequest{}
-	mi := &file_core_wire_pb_lanyard_proto_msgTypes[54]
+	mi := &file_core_wire_pb_lanyard_proto_msgTypes[56]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3920,7 +4011,7 @@ func (x *TaskEstimateDeletionRequest) String() string {
 func (*TaskEstimateDeletionRequest) ProtoMessage() {}
 
 func (x *TaskEstimateDeletionRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_core_wire_pb_lanyard_proto_msgTypes[54]
+	mi := &file_core_wire_pb_lanyard_proto_msgTypes[56]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3933,7 +4024,7 @@ func (x *TaskEstimateDeletionRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TaskEstimateDeletionRequest.ProtoReflect.Descriptor instead.
 func (*TaskEstimateDeletionRequest) Descriptor() ([]byte, []int) {
-	return file_core_wire_pb_lanyard_proto_rawDescGZIP(), []int{54}
+	return file_core_wire_pb_lanyard_proto_rawDescGZIP(), []int{56}
 }
 
 func (x *TaskEstimateDeletionRequest) GetName() string {
@@ -3963,7 +4054,7 @@ type TaskEstimateDeletionResponse struct {
 
 func (x *TaskEstimateDeletionResponse) Reset() {
 	*x = TaskEstimateDeletionResponse{}
-	mi := &file_core_wire_pb_lanyard_proto_msgTypes[55]
+	mi := &file_core_wire_pb_lanyard_proto_msgTypes[57]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3975,7 +4066,7 @@ func (x *TaskEstimateDeletionResponse) String() string {
 func (*TaskEstimateDeletionResponse) ProtoMessage() {}
 
 func (x *TaskEstimateDeletionResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_core_wire_pb_lanyard_proto_msgTypes[55]
+	mi := &file_core_wire_pb_lanyard_proto_msgTypes[57]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3988,7 +4079,7 @@ func (x *TaskEstimateDeletionResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TaskEstimateDeletionResponse.ProtoReflect.Descriptor instead.
 func (*TaskEstimateDeletionResponse) Descriptor() ([]byte, []int) {
-	return file_core_wire_pb_lanyard_proto_rawDescGZIP(), []int{55}
+	return file_core_wire_pb_lanyard_proto_rawDescGZIP(), []int{57}
 }
 
 func (x *TaskEstimateDeletionResponse) GetTask() string {
@@ -4036,7 +4127,7 @@ type TaskVerifyRequest struct {
 
 func (x *TaskVerifyRequest) Reset() {
 	*x = TaskVerifyRequest{}
-	mi := &file_core_wire_pb_lanyard_proto_msgTypes[56]
+	mi := &file_core_wire_pb_lanyard_proto_msgTypes[58]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4048,7 +4139,7 @@ func (x *TaskVerifyRequest) String() string {
 func (*TaskVerifyRequest) ProtoMessage() {}
 
 func (x *TaskVerifyRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_core_wire_pb_lanyard_proto_msgTypes[56]
+	mi := &file_core_wire_pb_lanyard_proto_msgTypes[58]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4061,7 +4152,7 @@ func (x *TaskVerifyRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TaskVerifyRequest.ProtoReflect.Descriptor instead.
 func (*TaskVerifyRequest) Descriptor() ([]byte, []int) {
-	return file_core_wire_pb_lanyard_proto_rawDescGZIP(), []int{56}
+	return file_core_wire_pb_lanyard_proto_rawDescGZIP(), []int{58}
 }
 
 func (x *TaskVerifyRequest) GetName() string {
@@ -4092,7 +4183,7 @@ type TaskVerifyResponse struct {
 
 func (x *TaskVerifyResponse) Reset() {
 	*x = TaskVerifyResponse{}
-	mi := &file_core_wire_pb_lanyard_proto_msgTypes[57]
+	mi := &file_core_wire_pb_lanyard_proto_msgTypes[59]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4104,7 +4195,7 @@ func (x *TaskVerifyResponse) String() string {
 func (*TaskVerifyResponse) ProtoMessage() {}
 
 func (x *TaskVerifyResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_core_wire_pb_lanyard_proto_msgTypes[57]
+	mi := &file_core_wire_pb_lanyard_proto_msgTypes[59]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4117,7 +4208,7 @@ func (x *TaskVerifyResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TaskVerifyResponse.ProtoReflect.Descriptor instead.
 func (*TaskVerifyResponse) Descriptor() ([]byte, []int) {
-	return file_core_wire_pb_lanyard_proto_rawDescGZIP(), []int{57}
+	return file_core_wire_pb_lanyard_proto_rawDescGZIP(), []int{59}
 }
 
 func (x *TaskVerifyResponse) GetTask() string {
@@ -4176,7 +4267,7 @@ type TaskRestoreRequest struct {
 
 func (x *TaskRestoreRequest) Reset() {
 	*x = TaskRestoreRequest{}
-	mi := &file_core_wire_pb_lanyard_proto_msgTypes[58]
+	mi := &file_core_wire_pb_lanyard_proto_msgTypes[60]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4188,7 +4279,7 @@ func (x *TaskRestoreRequest) String() string {
 func (*TaskRestoreRequest) ProtoMessage() {}
 
 func (x *TaskRestoreRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_core_wire_pb_lanyard_proto_msgTypes[58]
+	mi := &file_core_wire_pb_lanyard_proto_msgTypes[60]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4201,7 +4292,7 @@ func (x *TaskRestoreRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TaskRestoreRequest.ProtoReflect.Descriptor instead.
 func (*TaskRestoreRequest) Descriptor() ([]byte, []int) {
-	return file_core_wire_pb_lanyard_proto_rawDescGZIP(), []int{58}
+	return file_core_wire_pb_lanyard_proto_rawDescGZIP(), []int{60}
 }
 
 func (x *TaskRestoreRequest) GetName() string {
@@ -4255,7 +4346,7 @@ type TaskRestoreResponse struct {
 
 func (x *TaskRestoreResponse) Reset() {
 	*x = TaskRestoreResponse{}
-	mi := &file_core_wire_pb_lanyard_proto_msgTypes[59]
+	mi := &file_core_wire_pb_lanyard_proto_msgTypes[61]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4267,7 +4358,7 @@ func (x *TaskRestoreResponse) String() string {
 func (*TaskRestoreResponse) ProtoMessage() {}
 
 func (x *TaskRestoreResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_core_wire_pb_lanyard_proto_msgTypes[59]
+	mi := &file_core_wire_pb_lanyard_proto_msgTypes[61]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4280,7 +4371,7 @@ func (x *TaskRestoreResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TaskRestoreResponse.ProtoReflect.Descriptor instead.
 func (*TaskRestoreResponse) Descriptor() ([]byte, []int) {
-	return file_core_wire_pb_lanyard_proto_rawDescGZIP(), []int{59}
+	return file_core_wire_pb_lanyard_proto_rawDescGZIP(), []int{61}
 }
 
 func (x *TaskRestoreResponse) GetTask() string {
@@ -4351,7 +4442,7 @@ type TaskRemoved struct {
 
 func (x *TaskRemoved) Reset() {
 	*x = TaskRemoved{}
-	mi := &file_core_wire_pb_lanyard_proto_msgTypes[60]
+	mi := &file_core_wire_pb_lanyard_proto_msgTypes[62]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4363,7 +4454,7 @@ func (x *TaskRemoved) String() string {
 func (*TaskRemoved) ProtoMessage() {}
 
 func (x *TaskRemoved) ProtoReflect() protoreflect.Message {
-	mi := &file_core_wire_pb_lanyard_proto_msgTypes[60]
+	mi := &file_core_wire_pb_lanyard_proto_msgTypes[62]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4376,7 +4467,7 @@ func (x *TaskRemoved) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TaskRemoved.ProtoReflect.Descriptor instead.
 func (*TaskRemoved) Descriptor() ([]byte, []int) {
-	return file_core_wire_pb_lanyard_proto_rawDescGZIP(), []int{60}
+	return file_core_wire_pb_lanyard_proto_rawDescGZIP(), []int{62}
 }
 
 func (x *TaskRemoved) GetName() string {
@@ -4402,7 +4493,7 @@ type TaskCursor struct {
 
 func (x *TaskCursor) Reset() {
 	*x = TaskCursor{}
-	mi := &file_core_wire_pb_lanyard_proto_msgTypes[61]
+	mi := &file_core_wire_pb_lanyard_proto_msgTypes[63]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4414,7 +4505,7 @@ func (x *TaskCursor) String() string {
 func (*TaskCursor) ProtoMessage() {}
 
 func (x *TaskCursor) ProtoReflect() protoreflect.Message {
-	mi := &file_core_wire_pb_lanyard_proto_msgTypes[61]
+	mi := &file_core_wire_pb_lanyard_proto_msgTypes[63]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4427,7 +4518,7 @@ func (x *TaskCursor) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TaskCursor.ProtoReflect.Descriptor instead.
 func (*TaskCursor) Descriptor() ([]byte, []int) {
-	return file_core_wire_pb_lanyard_proto_rawDescGZIP(), []int{61}
+	return file_core_wire_pb_lanyard_proto_rawDescGZIP(), []int{63}
 }
 
 func (x *TaskCursor) GetName() string {
@@ -4488,7 +4579,7 @@ type TaskHealth struct {
 
 func (x *TaskHealth) Reset() {
 	*x = TaskHealth{}
-	mi := &file_core_wire_pb_lanyard_proto_msgTypes[62]
+	mi := &file_core_wire_pb_lanyard_proto_msgTypes[64]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4500,7 +4591,7 @@ func (x *TaskHealth) String() string {
 func (*TaskHealth) ProtoMessage() {}
 
 func (x *TaskHealth) ProtoReflect() protoreflect.Message {
-	mi := &file_core_wire_pb_lanyard_proto_msgTypes[62]
+	mi := &file_core_wire_pb_lanyard_proto_msgTypes[64]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4513,7 +4604,7 @@ func (x *TaskHealth) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TaskHealth.ProtoReflect.Descriptor instead.
 func (*TaskHealth) Descriptor() ([]byte, []int) {
-	return file_core_wire_pb_lanyard_proto_rawDescGZIP(), []int{62}
+	return file_core_wire_pb_lanyard_proto_rawDescGZIP(), []int{64}
 }
 
 func (x *TaskHealth) GetCursor() *TaskCursor {
@@ -4612,7 +4703,7 @@ type TaskHealthRequest struct {
 
 func (x *TaskHealthRequest) Reset() {
 	*x = TaskHealthRequest{}
-	mi := &file_core_wire_pb_lanyard_proto_msgTypes[63]
+	mi := &file_core_wire_pb_lanyard_proto_msgTypes[65]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4624,7 +4715,7 @@ func (x *TaskHealthRequest) String() string {
 func (*TaskHealthRequest) ProtoMessage() {}
 
 func (x *TaskHealthRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_core_wire_pb_lanyard_proto_msgTypes[63]
+	mi := &file_core_wire_pb_lanyard_proto_msgTypes[65]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4637,7 +4728,7 @@ func (x *TaskHealthRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TaskHealthRequest.ProtoReflect.Descriptor instead.
 func (*TaskHealthRequest) Descriptor() ([]byte, []int) {
-	return file_core_wire_pb_lanyard_proto_rawDescGZIP(), []int{63}
+	return file_core_wire_pb_lanyard_proto_rawDescGZIP(), []int{65}
 }
 
 func (x *TaskHealthRequest) GetKnown() []*TaskCursor {
@@ -4658,7 +4749,7 @@ type TaskHealthResponse struct {
 
 func (x *TaskHealthResponse) Reset() {
 	*x = TaskHealthResponse{}
-	mi := &file_core_wire_pb_lanyard_proto_msgTypes[64]
+	mi := &file_core_wire_pb_lanyard_proto_msgTypes[66]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4670,7 +4761,7 @@ func (x *TaskHealthResponse) String() string {
 func (*TaskHealthResponse) ProtoMessage() {}
 
 func (x *TaskHealthResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_core_wire_pb_lanyard_proto_msgTypes[64]
+	mi := &file_core_wire_pb_lanyard_proto_msgTypes[66]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4683,7 +4774,7 @@ func (x *TaskHealthResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TaskHealthResponse.ProtoReflect.Descriptor instead.
 func (*TaskHealthResponse) Descriptor() ([]byte, []int) {
-	return file_core_wire_pb_lanyard_proto_rawDescGZIP(), []int{64}
+	return file_core_wire_pb_lanyard_proto_rawDescGZIP(), []int{66}
 }
 
 func (x *TaskHealthResponse) GetRemoved() []string {
@@ -5024,7 +5115,11 @@ const file_core_wire_pb_lanyard_proto_rawDesc = "" +
 	"\x16TaskListFolderResponse\x12\x10\n" +
 	"\x03dir\x18\x01 \x01(\tR\x03dir\x12\x14\n" +
 	"\x05total\x18\x02 \x01(\rR\x05total\x12\x12\n" +
-	"\x04next\x18\x03 \x01(\tR\x04next\"K\n" +
+	"\x04next\x18\x03 \x01(\tR\x04next\")\n" +
+	"\x15TaskMakeFolderRequest\x12\x10\n" +
+	"\x03dir\x18\x01 \x01(\tR\x03dir\"2\n" +
+	"\x16TaskMakeFolderResponse\x12\x18\n" +
+	"\acreated\x18\x01 \x01(\bR\acreated\"K\n" +
 	"\x19TaskDeleteSnapshotRequest\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x1a\n" +
 	"\bsnapshot\x18\x02 \x01(\tR\bsnapshot\"\xb8\x01\n" +
@@ -5122,7 +5217,7 @@ func file_core_wire_pb_lanyard_proto_rawDescGZIP() []byte {
 }
 
 var file_core_wire_pb_lanyard_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_core_wire_pb_lanyard_proto_msgTypes = make([]protoimpl.MessageInfo, 65)
+var file_core_wire_pb_lanyard_proto_msgTypes = make([]protoimpl.MessageInfo, 67)
 var file_core_wire_pb_lanyard_proto_goTypes = []any{
 	(Role)(0),                            // 0: lanyard.v1.Role
 	(*KDFParams)(nil),                    // 1: lanyard.v1.KDFParams
@@ -5177,19 +5272,21 @@ var file_core_wire_pb_lanyard_proto_goTypes = []any{
 	(*TaskBrowseResponse)(nil),           // 50: lanyard.v1.TaskBrowseResponse
 	(*TaskListFolderRequest)(nil),        // 51: lanyard.v1.TaskListFolderRequest
 	(*TaskListFolderResponse)(nil),       // 52: lanyard.v1.TaskListFolderResponse
-	(*TaskDeleteSnapshotRequest)(nil),    // 53: lanyard.v1.TaskDeleteSnapshotRequest
-	(*TaskDeleteSnapshotResponse)(nil),   // 54: lanyard.v1.TaskDeleteSnapshotResponse
-	(*TaskEstimateDeletionRequest)(nil),  // 55: lanyard.v1.TaskEstimateDeletionRequest
-	(*TaskEstimateDeletionResponse)(nil), // 56: lanyard.v1.TaskEstimateDeletionResponse
-	(*TaskVerifyRequest)(nil),            // 57: lanyard.v1.TaskVerifyRequest
-	(*TaskVerifyResponse)(nil),           // 58: lanyard.v1.TaskVerifyResponse
-	(*TaskRestoreRequest)(nil),           // 59: lanyard.v1.TaskRestoreRequest
-	(*TaskRestoreResponse)(nil),          // 60: lanyard.v1.TaskRestoreResponse
-	(*TaskRemoved)(nil),                  // 61: lanyard.v1.TaskRemoved
-	(*TaskCursor)(nil),                   // 62: lanyard.v1.TaskCursor
-	(*TaskHealth)(nil),                   // 63: lanyard.v1.TaskHealth
-	(*TaskHealthRequest)(nil),            // 64: lanyard.v1.TaskHealthRequest
-	(*TaskHealthResponse)(nil),           // 65: lanyard.v1.TaskHealthResponse
+	(*TaskMakeFolderRequest)(nil),        // 53: lanyard.v1.TaskMakeFolderRequest
+	(*TaskMakeFolderResponse)(nil),       // 54: lanyard.v1.TaskMakeFolderResponse
+	(*TaskDeleteSnapshotRequest)(nil),    // 55: lanyard.v1.TaskDeleteSnapshotRequest
+	(*TaskDeleteSnapshotResponse)(nil),   // 56: lanyard.v1.TaskDeleteSnapshotResponse
+	(*TaskEstimateDeletionRequest)(nil),  // 57: lanyard.v1.TaskEstimateDeletionRequest
+	(*TaskEstimateDeletionResponse)(nil), // 58: lanyard.v1.TaskEstimateDeletionResponse
+	(*TaskVerifyRequest)(nil),            // 59: lanyard.v1.TaskVerifyRequest
+	(*TaskVerifyResponse)(nil),           // 60: lanyard.v1.TaskVerifyResponse
+	(*TaskRestoreRequest)(nil),           // 61: lanyard.v1.TaskRestoreRequest
+	(*TaskRestoreResponse)(nil),          // 62: lanyard.v1.TaskRestoreResponse
+	(*TaskRemoved)(nil),                  // 63: lanyard.v1.TaskRemoved
+	(*TaskCursor)(nil),                   // 64: lanyard.v1.TaskCursor
+	(*TaskHealth)(nil),                   // 65: lanyard.v1.TaskHealth
+	(*TaskHealthRequest)(nil),            // 66: lanyard.v1.TaskHealthRequest
+	(*TaskHealthResponse)(nil),           // 67: lanyard.v1.TaskHealthResponse
 }
 var file_core_wire_pb_lanyard_proto_depIdxs = []int32{
 	0,  // 0: lanyard.v1.Hello.role:type_name -> lanyard.v1.Role
@@ -5210,7 +5307,7 @@ var file_core_wire_pb_lanyard_proto_depIdxs = []int32{
 	30, // 15: lanyard.v1.TaskPart.snapshots:type_name -> lanyard.v1.Snapshot
 	31, // 16: lanyard.v1.TaskPart.entries:type_name -> lanyard.v1.BrowseEntry
 	32, // 17: lanyard.v1.TaskPart.problems:type_name -> lanyard.v1.VerifyProblem
-	63, // 18: lanyard.v1.TaskPart.health:type_name -> lanyard.v1.TaskHealth
+	65, // 18: lanyard.v1.TaskPart.health:type_name -> lanyard.v1.TaskHealth
 	26, // 19: lanyard.v1.TaskCheckRequest.task:type_name -> lanyard.v1.Task
 	26, // 20: lanyard.v1.TaskCheckResponse.normalized:type_name -> lanyard.v1.Task
 	26, // 21: lanyard.v1.TaskPutRequest.task:type_name -> lanyard.v1.Task
@@ -5218,9 +5315,9 @@ var file_core_wire_pb_lanyard_proto_depIdxs = []int32{
 	26, // 23: lanyard.v1.TaskDeleteResponse.removed:type_name -> lanyard.v1.Task
 	29, // 24: lanyard.v1.TaskRunResponse.info:type_name -> lanyard.v1.TaskInfo
 	28, // 25: lanyard.v1.TaskRunResponse.started:type_name -> lanyard.v1.RunReport
-	62, // 26: lanyard.v1.TaskHealth.cursor:type_name -> lanyard.v1.TaskCursor
+	64, // 26: lanyard.v1.TaskHealth.cursor:type_name -> lanyard.v1.TaskCursor
 	28, // 27: lanyard.v1.TaskHealth.last_run:type_name -> lanyard.v1.RunReport
-	62, // 28: lanyard.v1.TaskHealthRequest.known:type_name -> lanyard.v1.TaskCursor
+	64, // 28: lanyard.v1.TaskHealthRequest.known:type_name -> lanyard.v1.TaskCursor
 	29, // [29:29] is the sub-list for method output_type
 	29, // [29:29] is the sub-list for method input_type
 	29, // [29:29] is the sub-list for extension type_name
@@ -5240,7 +5337,7 @@ func file_core_wire_pb_lanyard_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_core_wire_pb_lanyard_proto_rawDesc), len(file_core_wire_pb_lanyard_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   65,
+			NumMessages:   67,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
