@@ -156,6 +156,33 @@ func TestANewFolderIsMadeOnTheServerAndSelected(t *testing.T) {
 	}
 }
 
+// A folder opened that shows nothing says why: it is empty, or (choosing
+// a folder) it holds files alone.
+func TestAFolderThatShowsNothingSaysWhy(t *testing.T) {
+	mw, q, fr := tasksWindow(t)
+	fr.fakeTasks.mu.Lock()
+	fr.server["/mnt/nas"] = nil
+	fr.server["/home/bob"] = []backup.BrowseEntry{{Name: "notes.txt", Type: backup.TypeFile}}
+	fr.fakeTasks.mu.Unlock()
+	test.Tap(mw.detail.tasksTab.add)
+	td := openTaskDialog(t, mw)
+	td.browseDestination()
+	fp := td.picker
+	q.runUntil(t, "the server's top folder", func() bool { return fp.ft.nodes[""].loaded })
+	for _, c := range []struct{ parent, dir, says string }{
+		{"/mnt", "/mnt/nas", "/mnt/nas is empty."},
+		{"/home", "/home/bob", "/home/bob holds no folders."},
+	} {
+		fp.ft.tree.OpenBranch(c.parent)
+		q.runUntil(t, c.parent+" read", func() bool { return fp.ft.nodes[c.parent].loaded })
+		fp.ft.tree.OpenBranch(c.dir)
+		q.runUntil(t, c.dir+" read", func() bool { return fp.ft.nodes[c.dir].loaded })
+		if fp.status.Text != c.says {
+			t.Errorf("%s opened: %q, want %q", c.dir, fp.status.Text, c.says)
+		}
+	}
+}
+
 // Sources are ticked, files and folders alike, and added below those
 // already typed; a path typed already is not added twice.
 func TestSourcesAreTickedOnTheServer(t *testing.T) {

@@ -157,6 +157,11 @@ func (ft *folderTree) show(id string, n *folderNode, fr folderRead, err error) {
 		dir = id
 	}
 	switch {
+	case err != nil:
+	case fr.total == 0:
+		ft.say(dir + " is empty.")
+	case ft.dirsOnly && len(entries) == 0 && fr.total <= fr.read:
+		ft.say(dir + " holds no folders.")
 	case fr.total <= fr.read:
 	case ft.dirsOnly:
 		ft.say(fmt.Sprintf("%s holds %s entries; the folders among the first %s are shown (or type a path).", dir, human.Count(fr.total), human.Count(fr.read)))

@@ -89,7 +89,7 @@ func showRestoreDialog(win fyne.Window, r runner, rm Remote, slave, task, snapsh
 	rd.d.SetButtons([]fyne.CanvasObject{cancel, rd.restore})
 	giveKeysBack := dialogKeys(win.Canvas(), rd.close, nil)
 	rd.d.SetOnClosed(func() { rd.cancel(); giveKeysBack() })
-	rd.d.Resize(fyne.NewSize(700, 640))
+	rd.d.Resize(dialogSize(win, 700, 900)) // the tree takes what the window has room for
 	rd.d.Show()
 	rd.showState()
 	rd.loadSnapshots()
