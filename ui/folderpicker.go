@@ -110,9 +110,13 @@ func (fp *folderPicker) showState() {
 	switch {
 	case fp.many && len(fp.ft.ticked) > 0:
 		paths := fp.ft.paths()
-		words = fmt.Sprintf("%s chosen: %s", human.Plural(len(paths), "path", "paths"), strings.Join(paths, ", "))
+		shown := make([]string, len(paths))
+		for i, p := range paths {
+			shown[i] = shownPath(p)
+		}
+		words = fmt.Sprintf("%s chosen: %s", human.Plural(len(paths), "path", "paths"), strings.Join(shown, ", "))
 	case !fp.many && fp.chosen != "":
-		words = "Chosen: " + fp.chosen
+		words = "Chosen: " + shownPath(fp.chosen)
 	}
 	if fp.make != nil {
 		if fp.chosen == "" {
@@ -142,7 +146,7 @@ func (fp *folderPicker) askNewFolder(win fyne.Window, r runner, rm Remote, slave
 	problem := widget.NewLabel("")
 	problem.Importance = widget.DangerImportance
 	problem.Hide()
-	content := container.NewVBox(widget.NewLabel("A new folder in "+parent+" on "+slave+":"), name, problem)
+	content := container.NewVBox(widget.NewLabel("A new folder in "+shownPath(parent)+" on "+slave+":"), name, problem)
 	d, ok := askDialog(win, "New Folder", content, "Create", theme.FolderNewIcon(), widget.HighImportance, func() bool {
 		if why := folderNameProblem(name.Text); why != "" {
 			problem.SetText(why)
@@ -154,7 +158,7 @@ func (fp *folderPicker) askNewFolder(win fyne.Window, r runner, rm Remote, slave
 			_, err := rm.MakeFolder(ctx, slave, dir)
 			r.do(func() {
 				if err != nil {
-					showErr(win, fmt.Errorf("could not create %s on %s: %w", dir, slave, err))
+					showErr(win, fmt.Errorf("could not create %s on %s: %w", shownPath(dir), slave, err))
 					return
 				}
 				fp.want = dir // selected once its folder is read again

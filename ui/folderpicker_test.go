@@ -169,9 +169,15 @@ func TestAFolderThatShowsNothingSaysWhy(t *testing.T) {
 	td.browseDestination()
 	fp := td.picker
 	q.runUntil(t, "the server's top folder", func() bool { return fp.ft.nodes[""].loaded })
+	fr.fakeTasks.mu.Lock()
+	fr.server["/mnt/backup"] = append(fr.server["/mnt/backup"], backup.BrowseEntry{Name: "ok\nfake line", Type: backup.TypeDir})
+	fr.server["/mnt/backup/ok\nfake line"] = nil
+	fr.fakeTasks.mu.Unlock()
 	for _, c := range []struct{ parent, dir, says string }{
 		{"/mnt", "/mnt/nas", "/mnt/nas is empty."},
 		{"/home", "/home/bob", "/home/bob holds no folders."},
+		// The server's names are quoted when they are not plain.
+		{"/mnt/backup", "/mnt/backup/ok\nfake line", `"/mnt/backup/ok\nfake line" is empty.`},
 	} {
 		fp.ft.tree.OpenBranch(c.parent)
 		q.runUntil(t, c.parent+" read", func() bool { return fp.ft.nodes[c.parent].loaded })

@@ -30,6 +30,7 @@ const (
 	// maxShownName is how much of a name a row shows (file systems allow
 	// 255 bytes).
 	maxShownName = 255
+	maxShownPath = 4096 // Linux allows 4,096 bytes a path
 )
 
 type folderNode struct {
@@ -156,17 +157,18 @@ func (ft *folderTree) show(id string, n *folderNode, fr folderRead, err error) {
 	if id != "" {
 		dir = id
 	}
+	shown := shownPath(dir)
 	switch {
 	case err != nil:
 	case fr.total == 0:
-		ft.say(dir + " is empty.")
+		ft.say(shown + " is empty.")
 	case ft.dirsOnly && len(entries) == 0 && fr.total <= fr.read:
-		ft.say(dir + " holds no folders.")
+		ft.say(shown + " holds no folders.")
 	case fr.total <= fr.read:
 	case ft.dirsOnly:
-		ft.say(fmt.Sprintf("%s holds %s entries; the folders among the first %s are shown (or type a path).", dir, human.Count(fr.total), human.Count(fr.read)))
+		ft.say(fmt.Sprintf("%s holds %s entries; the folders among the first %s are shown (or type a path).", shown, human.Count(fr.total), human.Count(fr.read)))
 	default:
-		ft.say(fmt.Sprintf("%s holds %s entries; the first %s are shown (take the folder, or type a path).", dir, human.Count(fr.total), human.Count(fr.read)))
+		ft.say(fmt.Sprintf("%s holds %s entries; the first %s are shown (take the folder, or type a path).", shown, human.Count(fr.total), human.Count(fr.read)))
 	}
 	n.children = n.children[:0]
 	for _, e := range entries {
@@ -190,6 +192,11 @@ func (ft *folderTree) show(id string, n *folderNode, fr folderRead, err error) {
 		ft.onShown(id)
 	}
 }
+
+// shownPath is a path on a server as a line of the window shows it: its
+// names are the server's, so one that is not plain (a line break, a
+// bidi override) is quoted, and a path too long is cut.
+func shownPath(p string) string { return wire.PlainUpTo(p, maxShownPath) }
 
 // joinServerPath is entry name of folder dir as a full path on the
 // server: / and \ as the folder writes them; a drive at the top of a
