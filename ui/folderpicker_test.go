@@ -26,6 +26,18 @@ func pickerRows(fp *folderPicker) []string {
 	return out
 }
 
+// openDestinationPicker opens Add Task's destination picker and waits
+// for the server's top folder.
+func openDestinationPicker(t *testing.T, mw *mainWindow, q *uiQueue) *folderPicker {
+	t.Helper()
+	test.Tap(mw.detail.tasksTab.add)
+	td := openTaskDialog(t, mw)
+	td.browseDestination()
+	fp := td.picker
+	q.runUntil(t, "the server's top folder", func() bool { return fp.ft.nodes[""].loaded })
+	return fp
+}
+
 // The destination is chosen among the server's own folders, read as they
 // are opened: only folders show, Choose waits for one, and the folder
 // chosen goes into the field.
@@ -106,12 +118,7 @@ func TestThePickerOpensAtTheFieldsFolder(t *testing.T) {
 // server's refusal is shown in its words.
 func TestANewFolderIsMadeOnTheServerAndSelected(t *testing.T) {
 	mw, q, fr := tasksWindow(t)
-	tt := mw.detail.tasksTab
-	test.Tap(tt.add)
-	td := openTaskDialog(t, mw)
-	td.browseDestination()
-	fp := td.picker
-	q.runUntil(t, "the server's top folder", func() bool { return fp.ft.nodes[""].loaded })
+	fp := openDestinationPicker(t, mw, q)
 	if !fp.make.Disabled() {
 		t.Fatal("New Folder… is enabled with no folder selected")
 	}
@@ -164,11 +171,7 @@ func TestAFolderThatShowsNothingSaysWhy(t *testing.T) {
 	fr.server["/mnt/nas"] = nil
 	fr.server["/home/bob"] = []backup.BrowseEntry{{Name: "notes.txt", Type: backup.TypeFile}}
 	fr.fakeTasks.mu.Unlock()
-	test.Tap(mw.detail.tasksTab.add)
-	td := openTaskDialog(t, mw)
-	td.browseDestination()
-	fp := td.picker
-	q.runUntil(t, "the server's top folder", func() bool { return fp.ft.nodes[""].loaded })
+	fp := openDestinationPicker(t, mw, q)
 	fr.fakeTasks.mu.Lock()
 	fr.server["/mnt/backup"] = append(fr.server["/mnt/backup"], backup.BrowseEntry{Name: "ok\nfake line", Type: backup.TypeDir})
 	fr.server["/mnt/backup/ok\nfake line"] = nil
@@ -234,11 +237,7 @@ func TestAHugeFolderIsReadOnlySoFar(t *testing.T) {
 	fr.fakeTasks.server["/"] = append(fr.fakeTasks.server["/"], backup.BrowseEntry{Name: "spool", Type: backup.TypeDir})
 	fr.fakeTasks.server["/spool"] = big
 	fr.fakeTasks.mu.Unlock()
-	test.Tap(mw.detail.tasksTab.add)
-	td := openTaskDialog(t, mw)
-	td.browseDestination()
-	fp := td.picker
-	q.runUntil(t, "the top", func() bool { return fp.ft.nodes[""].loaded })
+	fp := openDestinationPicker(t, mw, q)
 	fp.ft.tree.OpenBranch("/spool")
 	q.runUntil(t, "/spool read", func() bool { return fp.ft.nodes["/spool"].loaded })
 	if got := strings.Join(fp.ft.childUIDs("/spool"), " "); got != "/spool/a-folder" {
