@@ -30,8 +30,9 @@
 // socket, and list or make a folder of the server itself
 // (task_list_folder and task_make_folder, as the task.list_folder and
 // task.make_folder requests do for a console) to choose paths from; a
-// request with Stream set gets progress lines before its answer. When no agent runs, TaskControl does the same in-process on the
-// database, with the same validation and words.
+// request with Stream set gets progress lines before its answer. When no
+// agent runs, TaskControl does the same in-process on the database, with
+// the same validation and words.
 //
 // A linked console manages the agent through requests (manage*.go): one
 // table says which methods this version answers (status with disks and

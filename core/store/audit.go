@@ -83,7 +83,10 @@ func (db *DB) BeginAudit(r AuditRecord) (AuditKey, error) {
 		}
 		return nil
 	})
-	return AuditKey(key), err
+	if err != nil {
+		return "", err
+	}
+	return AuditKey(key), nil
 }
 
 // EndAudit puts result in the record BeginAudit stored under k, in place
