@@ -158,11 +158,12 @@ func (ft *folderTree) show(id string, n *folderNode, fr folderRead, err error) {
 		dir = id
 	}
 	shown := shownPath(dir)
+	opened := !ft.auto[id] // by the person, not as a parent's only entry
 	switch {
 	case err != nil:
-	case fr.total == 0:
+	case opened && fr.total == 0:
 		ft.say(shown + " is empty.")
-	case ft.dirsOnly && len(entries) == 0 && fr.total <= fr.read:
+	case opened && ft.dirsOnly && len(entries) == 0 && fr.total <= fr.read:
 		ft.say(shown + " holds no folders.")
 	case fr.total <= fr.read:
 	case ft.dirsOnly:
