@@ -306,14 +306,22 @@ func (m *Master) Audit(f AuditFilter) ([]store.AuditRecord, error) {
 }
 
 // ReadAudit is Audit on a console's database (no console running).
+// With no console running, a command still "sent, no answer yet" got
+// none: it reads as the console's next start will mark it.
 func ReadAudit(db *store.DB, f AuditFilter) ([]store.AuditRecord, error) {
-	return readAudit(db, f, func() (map[string]bool, error) {
+	recs, err := readAudit(db, f, func() (map[string]bool, error) {
 		slaves, err := db.Slaves()
 		if err != nil {
 			return nil, err
 		}
 		return membersOf(slices.Values(slaves), f.Group), nil
 	})
+	for i := range recs {
+		if recs[i].Result == store.AuditSent {
+			recs[i].Result = unanswered
+		}
+	}
+	return recs, err
 }
 
 // readAudit reads the audit f selects; members are f.Group's slaves.

@@ -297,6 +297,11 @@ func TestACommandIsAuditedBeforeItIsSentAndItsAnswerInPlace(t *testing.T) {
 	if _, err := db.BeginAudit(store.AuditRecord{Time: sentAt, Slave: "FS01", Command: "password set", Result: store.AuditSent}); err != nil {
 		t.Fatal(err)
 	}
+	// Read with no console running, it is already what the next start
+	// makes of it.
+	if recs, err := ReadAudit(db, AuditFilter{}); err != nil || len(recs) != 1 || recs[0].Result != unanswered {
+		t.Fatalf("read with no console running: %+v, %v", recs, err)
+	}
 	log, hook := testkit.Logger()
 	c := startConsoleWith(t, false, db, func(cfg *Config) { cfg.Logger = log })
 	r := lastAudit(t, c)
