@@ -129,31 +129,44 @@ const unansweredScan = 1000
 // result instead, among the newest records, and says how many. A console
 // calls it at start, before it sends anything.
 func (db *DB) CloseUnansweredAudit(result string) (int, error) {
-	n := 0
-	err := db.update(func(tx *bbolt.Tx) error {
+	// Read first: at nearly every start there is nothing to mark, and a
+	// write would cost the start a commit to disk for nothing.
+	var keys [][]byte
+	err := db.view(func(tx *bbolt.Tx) error {
 		b, err := db.bucket(tx, bucketAudit)
 		if err != nil {
 			return err
 		}
-		var keys [][]byte // the cursor's keys go stale once the bucket changes
 		c := b.Cursor()
 		key, value := c.Last()
 		for i := 0; key != nil && i < unansweredScan; i++ {
 			var r AuditRecord
 			if json.Unmarshal(value, &r) == nil && r.Result == AuditSent {
-				keys = append(keys, slices.Clone(key))
+				keys = append(keys, slices.Clone(key)) // a key lives only as long as its transaction
 			}
 			key, value = c.Prev()
+		}
+		return nil
+	})
+	if err != nil || len(keys) == 0 {
+		return 0, err
+	}
+	err = db.update(func(tx *bbolt.Tx) error {
+		b, err := db.bucket(tx, bucketAudit)
+		if err != nil {
+			return err
 		}
 		for _, key := range keys {
 			if err := setAuditResult(b, key, result); err != nil {
 				return err
 			}
 		}
-		n = len(keys)
 		return nil
 	})
-	return n, err
+	if err != nil {
+		return 0, err
+	}
+	return len(keys), nil
 }
 
 // trimOldest removes b's oldest keys beyond the newest max.
