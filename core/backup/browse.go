@@ -36,9 +36,10 @@ type BrowseEntry struct {
 // BrowsePage is one page of a folder's listing: its folders first, then
 // its files and links, each in name order (human.CompareNames). Next,
 // when not empty, is the cursor for the next page (pass it as After): the
-// last entry's name, with a "/" after a folder's. Pages are computed
-// afresh from the snapshot, which never changes, so a cursor stays valid
-// and the server keeps no state between pages.
+// last entry's name, with a "/" after a folder's. A cursor stays valid
+// however long it is kept: the server needs no state between pages, and
+// keeps a large folder's sorted names a short while only to make its
+// later pages cheap (listcache.go).
 type BrowsePage struct {
 	Snapshot string        `json:"snapshot,omitempty"` // "" for a folder of the server itself
 	Dir      string        `json:"dir"`                // as an original absolute path: /home/alice
@@ -66,14 +67,11 @@ func Browse(snap SnapshotInfo, dir, after string, limit int) (BrowsePage, error)
 		return page, err
 	}
 	defer f.Close()
-	ents, err := f.ReadDir(-1)
+	all, err := listings.sorted(listingKey{path: path, hideMeta: rel == ""}, f, after == "")
 	if err != nil {
 		return page, invalidf("%s is not a folder in snapshot %s", page.Dir, snap.ID)
 	}
-	if rel == "" {
-		ents = slices.DeleteFunc(ents, func(e fs.DirEntry) bool { return e.Name() == metaDir })
-	}
-	return listPage(page, path, ents, after, limit), nil
+	return listPage(page, path, all, after, limit), nil
 }
 
 // listed is a folder's entry by where a listing puts it: folders first,
@@ -106,19 +104,14 @@ func cursorOf(after string) listed {
 	return listed{dir: dir, name: name}
 }
 
-// listPage fills page with the entries ents of folder path, after the
-// cursor after: at most limit (0: BrowseDefaultEntries), and no more
-// than fit in one message.
-func listPage(page BrowsePage, path string, ents []fs.DirEntry, after string, limit int) BrowsePage {
+// listPage fills page with the entries of folder path, all as sorted by
+// compareListed, after the cursor after: at most limit (0:
+// BrowseDefaultEntries), and no more than fit in one message.
+func listPage(page BrowsePage, path string, all []listed, after string, limit int) BrowsePage {
 	if limit <= 0 {
 		limit = BrowseDefaultEntries
 	}
 	limit = min(limit, BrowseMaxEntries)
-	all := make([]listed, len(ents))
-	for i, e := range ents {
-		all[i] = listed{dir: e.IsDir(), name: e.Name()}
-	}
-	slices.SortFunc(all, compareListed)
 	page.Total = len(all)
 	i := 0
 	if after != "" {
@@ -187,11 +180,11 @@ func ListFolder(dir, after string, limit int) (BrowsePage, error) {
 		return page, folderError(dir, err)
 	}
 	defer f.Close()
-	ents, err := f.ReadDir(-1)
+	all, err := listings.sorted(listingKey{path: dir}, f, after == "")
 	if err != nil {
 		return page, folderError(dir, err)
 	}
-	return listPage(page, dir, ents, after, limit), nil
+	return listPage(page, dir, all, after, limit), nil
 }
 
 // folderError says why folder dir could not be listed.

@@ -56,6 +56,11 @@
 // says beforehand what it would free: the room of the files no other
 // snapshot shares (a hard link count of one).
 //
+// Browse (a snapshot's folder) and ListFolder (one of the server's own)
+// list a folder a page at a time, folders first (browse.go); a large
+// folder's sorted names are kept a short while between its pages
+// (listcache.go).
+//
 // Progress is an interface the engine calls at most MaxUpdates times a
 // second; the command line's progress bar and the link to the console are
 // its implementations.
