@@ -161,15 +161,19 @@ func (mw *mainWindow) slaveItems(connect string, muted bool) []*fyne.MenuItem {
 		}
 	})
 	audit.Icon = theme.HistoryIcon()
+	edit := fyne.NewMenuItem(itemEditSlave, mw.editSelected)
+	edit.Shortcut = shownEdit() // a window shortcut: shortcuts.go
+	remove := fyne.NewMenuItem(itemRemoveSlav, mw.removeSelected)
+	remove.Shortcut = shownRemove()
 	return []*fyne.MenuItem{
-		fyne.NewMenuItem(itemEditSlave, mw.editSelected),
+		edit,
 		fyne.NewMenuItem(connect, mw.toggleConnection),
 		mw.muteItem(itemMute, func() string { v, _ := mw.selectedSlave(); return v.Name }, muted, mw.muteSelected),
 		fyne.NewMenuItem(itemPassword, mw.changePassword),
 		run,
 		audit,
 		fyne.NewMenuItemSeparator(),
-		fyne.NewMenuItem(itemRemoveSlav, mw.removeSelected),
+		remove,
 	}
 }
 

@@ -242,8 +242,9 @@ func (mw *mainWindow) mainMenu() *fyne.MainMenu {
 	audit := fyne.NewMenuItem(itemAudit, func() { mw.showAudit(master.AuditFilter{}) })
 	audit.Icon = theme.HistoryIcon()
 	audit.Shortcut = shortcutAudit()
-	refresh := fyne.NewMenuItem(itemRefresh, mw.refresh) // F5: a plain key, see shortcuts.go
+	refresh := fyne.NewMenuItem(itemRefresh, mw.refresh)
 	refresh.Icon = theme.ViewRefreshIcon()
+	refresh.Shortcut = shownRefresh() // F5 is a plain key: shortcuts.go
 
 	help := fyne.NewMenuItem(itemTroubleshoot, func() { showTroubleshooting(mw.win) })
 	help.Icon = theme.HelpIcon()

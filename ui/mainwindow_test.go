@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"maps"
 	"os"
 	"regexp"
 	"slices"
@@ -536,8 +537,13 @@ func TestEachShortcutTriggersItsAction(t *testing.T) {
 func TestEveryShortcutIsBoundOnce(t *testing.T) {
 	mw, _ := openMainWindow(t, newFakeConsole(), nil)
 	seen := map[string]string{}
+	shown := map[string]string{}
 	for _, m := range mw.win.MainMenu().Items {
 		for _, it := range m.Items {
+			if k, ok := it.Shortcut.(shownKey); ok {
+				shown[it.Label] = (&desktop.CustomShortcut{KeyName: k.key, Modifier: k.mod}).ShortcutName()
+				continue
+			}
 			if it.Shortcut == nil {
 				continue
 			}
@@ -556,6 +562,19 @@ func TestEveryShortcutIsBoundOnce(t *testing.T) {
 	}
 	if len(seen) != 8 {
 		t.Errorf("bound shortcuts %v, want Ctrl+N, Ctrl+Q, Ctrl+L, Ctrl+B, Ctrl+Shift+A, Ctrl+R, Ctrl+E, Ctrl+F", seen)
+	}
+	// The keys a menu only shows are the window's own: Ctrl+E one of its
+	// shortcuts, F5 and Delete the plain keys its key handler takes.
+	want := map[string]string{
+		itemRefresh:    (&desktop.CustomShortcut{KeyName: fyne.KeyF5}).ShortcutName(),
+		itemEditSlave:  shortcutEdit().ShortcutName(),
+		itemRemoveSlav: (&desktop.CustomShortcut{KeyName: fyne.KeyDelete}).ShortcutName(),
+	}
+	if !maps.Equal(shown, want) {
+		t.Errorf("menu items showing a key bound elsewhere: %v, want %v", shown, want)
+	}
+	if seen[want[itemEditSlave]] != "window" {
+		t.Errorf("Edit… shows Ctrl+E, which the window does not bind")
 	}
 }
 

@@ -1,6 +1,8 @@
 package ui
 
 import (
+	"fmt"
+
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/driver/desktop"
 	"fyne.io/fyne/v2/widget"
@@ -28,6 +30,10 @@ import (
 //     (Shift+F10 reaches Fyne's handlers as a plain F10, so it cannot be
 //     told apart and is not bound.)
 //
+// The menu items whose keys are bound elsewhere show them all the same
+// (View → Refresh F5; Slave → Edit… Ctrl+E and Remove… Delete), through
+// shownKey, which only labels.
+//
 // The Backups window binds Ctrl+F (its filter) and Ctrl+S (Save Report…)
 // on its own canvas, where no menu is; the Command Audit window the same
 // two (its search, Export CSV…).
@@ -45,6 +51,22 @@ func shortcutSave() fyne.Shortcut    { return ctrl(fyne.KeyS) }
 func shortcutAudit() fyne.Shortcut {
 	return &desktop.CustomShortcut{KeyName: fyne.KeyA, Modifier: fyne.KeyModifierShortcutDefault | fyne.KeyModifierShift}
 }
+
+// shownKey is the key a menu item shows beside its label when that key is
+// bound elsewhere (a window shortcut, or a plain key the window's key
+// handler takes). Its name matches no shortcut Fyne makes, so the menu
+// never fires it: the key keeps its one binding.
+type shownKey struct {
+	key fyne.KeyName
+	mod fyne.KeyModifier
+}
+
+func (k shownKey) Key() fyne.KeyName     { return k.key }
+func (k shownKey) Mod() fyne.KeyModifier { return k.mod }
+func (k shownKey) ShortcutName() string  { return fmt.Sprintf("shown:%d+%s", k.mod, k.key) }
+func shownEdit() shownKey                { return shownKey{fyne.KeyE, fyne.KeyModifierShortcutDefault} }
+func shownRefresh() shownKey             { return shownKey{key: fyne.KeyF5} }
+func shownRemove() shownKey              { return shownKey{key: fyne.KeyDelete} }
 
 func ctrl(k fyne.KeyName) *desktop.CustomShortcut {
 	return &desktop.CustomShortcut{KeyName: k, Modifier: fyne.KeyModifierShortcutDefault}
