@@ -307,10 +307,35 @@ func (mw *mainWindow) tickAges(ctx context.Context) {
 				if !mw.closed {
 					mw.syncDetail()
 					mw.tree.refreshAges()
+					mw.readRTT()
 				}
 			})
 		}
 	}
+}
+
+// readRTT reads the selected slave's round trip again, off the Fyne
+// thread, and shows it. A link measures it at every heartbeat without
+// publishing a change (a fleet of 10,000 would publish hundreds a
+// second), so the window asks for the one slave it shows; a link that
+// ended or was remade meanwhile is left to its own events.
+func (mw *mainWindow) readRTT() {
+	lookup, ok := mw.c.(slaveLookup)
+	v, selected := mw.selectedSlave()
+	if !ok || !selected || v.State != master.StateConnected {
+		return
+	}
+	mw.goDo(func(context.Context) func() {
+		fresh, ok := lookup.Slave(v.Name)
+		if !ok || fresh.ID != v.ID || !fresh.ConnectedSince.Equal(v.ConnectedSince) || fresh.RTT == v.RTT {
+			return nil
+		}
+		return func() {
+			if mw.model.setRTT(v.ID, v.ConnectedSince, fresh.RTT) && mw.tree.selected == v.ID {
+				mw.syncDetail()
+			}
+		}
+	})
 }
 
 // wait blocks until the window's goroutines have ended (after close).

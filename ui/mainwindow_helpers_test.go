@@ -228,6 +228,7 @@ type fakeConsole struct {
 	listenErr   error
 	subs        map[chan master.Event]struct{}
 	slavesCalls int
+	slaveCalls  int      // lookups of one slave
 	calls       []string // "remove FS01", "connect FS01", "apply …"
 	applyErr    error
 	connGate    chan struct{} // when set, each Connect and Disconnect takes one token first
@@ -248,6 +249,7 @@ func (f *fakeConsole) Slaves() []master.SlaveView {
 func (f *fakeConsole) Slave(name string) (master.SlaveView, bool) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	f.slaveCalls++
 	for _, v := range f.slaves {
 		if strings.EqualFold(v.Name, name) {
 			return v, true
@@ -295,6 +297,25 @@ func (f *fakeConsole) set(v master.SlaveView) {
 	}
 	f.mu.Unlock()
 	f.publish(master.Event{Kind: master.EventState, SlaveID: v.ID, Slave: v.Name, State: v.State})
+}
+
+// quietly changes slave id as a link does between its events (its round
+// trip): nothing is published.
+func (f *fakeConsole) quietly(id string, change func(*master.SlaveView)) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for i := range f.slaves {
+		if f.slaves[i].ID == id {
+			change(&f.slaves[i])
+		}
+	}
+}
+
+// lookups is how many times one slave was looked up.
+func (f *fakeConsole) lookups() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.slaveCalls
 }
 
 func (f *fakeConsole) record(call string) {

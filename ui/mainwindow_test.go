@@ -230,6 +230,36 @@ func TestLastSeenAgesWhileNothingChanges(t *testing.T) {
 	q.runUntil(t, "the last-seen time to age by two hours", func() bool { return seen.Text == "13 Mar 2026 11:48 (1 d 5 h ago)" })
 }
 
+// A link measures its round trip at every heartbeat without publishing a
+// change: the window reads the selected slave's again now and then.
+func TestTheRoundTripShownFollowsTheLink(t *testing.T) {
+	test.NewTempApp(t)
+	q := newUIQueue()
+	fc := newFakeConsole(demoFleet()...)
+	mw := newMainWindow(fyne.CurrentApp(), fc, nil, windowOptions{do: q.do,
+		now: func() time.Time { return fixedNow }, interval: 10 * time.Millisecond, ages: 10 * time.Millisecond})
+	mw.win.Show()
+	t.Cleanup(func() { closeMainWindow(t, mw, q) })
+	mw.tree.Select("b2") // web-2: linked, no round trip measured yet
+	rtt := mw.detail.values[fRTT]
+	if rtt.Text != "measured at the first heartbeat" {
+		t.Fatalf("round trip %q", rtt.Text)
+	}
+	fc.quietly("b2", func(v *master.SlaveView) { v.RTT = 2500 * time.Microsecond })
+	q.runUntil(t, "the measured round trip", func() bool { return rtt.Text == "2.5 ms" })
+
+	// A link remade meanwhile is shown by its own events, not by this read.
+	fc.quietly("b2", func(v *master.SlaveView) {
+		v.RTT, v.ConnectedSince = 9*time.Millisecond, v.ConnectedSince.Add(time.Minute)
+	})
+	n := fc.lookups()
+	q.runUntil(t, "three more reads", func() bool { return fc.lookups() >= n+3 })
+	q.runPending()
+	if rtt.Text != "2.5 ms" {
+		t.Errorf("the round trip of a new link was put on the old one: %q", rtt.Text)
+	}
+}
+
 func TestTheTreeSaysForHowLongASlaveHasBeenOffline(t *testing.T) {
 	test.NewTempApp(t)
 	q := newUIQueue()

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/lanyard/lanyard/core/health"
 	"github.com/lanyard/lanyard/core/human"
@@ -159,6 +160,17 @@ func (m *treeModel) view(id string) (master.SlaveView, bool) {
 		return master.SlaveView{}, false
 	}
 	return e.view, true
+}
+
+// setRTT sets the round trip of slave id's link, the one connected since
+// since; false when the slave has no such link now.
+func (m *treeModel) setRTT(id string, since time.Time, rtt time.Duration) bool {
+	e, ok := m.slaves[id]
+	if !ok || e.view.State != master.StateConnected || !e.view.ConnectedSince.Equal(since) {
+		return false
+	}
+	e.view.RTT = rtt
+	return true
 }
 
 // idOf is the ID of the slave called name, its case aside.
