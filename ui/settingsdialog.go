@@ -141,7 +141,7 @@ func (f *settingsForm) addTabs(items ...*container.TabItem) (tallest float32) {
 	f.tabs = container.NewAppTabs()
 	for _, it := range items {
 		tallest = max(tallest, it.Content.MinSize().Height)
-		it.Content = container.NewVScroll(it.Content)
+		it.Content = formScroll(it.Content)
 		f.tabs.Append(it)
 	}
 	return tallest
@@ -561,6 +561,13 @@ func (l *fixedWidthLayout) MinSize(objs []fyne.CanvasObject) fyne.Size {
 		h = max(h, o.MinSize().Height)
 	}
 	return fyne.NewSize(l.width, h)
+}
+
+// formScroll scrolls a page of fields up and down, with a gutter on its
+// right as wide as the scroll bar, so the bar never covers the end of a
+// field (an entry's eye, a select's arrow, a tick box's words).
+func formScroll(page fyne.CanvasObject) *container.Scroll {
+	return container.NewVScroll(container.New(layout.NewCustomPaddedLayout(0, 0, 0, theme.ScrollBarSize()), page))
 }
 
 // dialogSize is width × height, the height cut to what the window

@@ -125,7 +125,7 @@ func newSettingsTab(r runner, rm Remote, win fyne.Window, now func() time.Time) 
 		heading("Consoles linked now"), t.consoles,
 	)
 	buttons := container.NewHBox(t.reload, layout.NewSpacer(), t.discard, t.apply)
-	t.obj = container.NewBorder(t.status, buttons, nil, nil, container.NewVScroll(container.NewPadded(t.form)))
+	t.obj = container.NewBorder(t.status, buttons, nil, nil, formScroll(container.NewPadded(t.form)))
 	t.showState()
 	return t
 }

@@ -109,7 +109,7 @@ func showTaskDialog(win fyne.Window, r runner, rm Remote, slave string, cur *age
 	td.save = widget.NewButtonWithIcon(tdSave, theme.DocumentSaveIcon(), td.submit)
 	td.save.Importance = widget.HighImportance
 	td.body = td.form()
-	td.d = dialog.NewCustomWithoutButtons(title, container.NewVScroll(td.body), win)
+	td.d = dialog.NewCustomWithoutButtons(title, formScroll(td.body), win)
 	td.d.SetButtons([]fyne.CanvasObject{cancel, td.save})
 	td.d.Resize(fyne.NewSize(920, 640))
 	escape := func() {
