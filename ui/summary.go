@@ -45,6 +45,8 @@ type fleetSummary struct {
 	agents    map[string]int // servers by the agent version they ran at their last link ("": not known yet)
 	attention []*slaveEntry  // the worst first, at most attentionMax
 	more      int            // how many more need a look
+	outage    health.Outage  // many went offline together
+	outageOK  bool           // outage is one
 	byState   bool           // the tree is sorted by state: those come first
 }
 
@@ -105,6 +107,7 @@ func (m *treeModel) summarize(id string) fleetSummary {
 	}
 	s.byState = m.order == sortByState
 	s.agents = map[string]int{}
+	var went []time.Time // when each offline slave went
 	for _, e := range m.slaves {
 		if g != nil && e.group != g {
 			continue
@@ -114,7 +117,11 @@ func (m *treeModel) summarize(id string) fleetSummary {
 		if attentionRank(&e.view) >= 0 {
 			s.addAttention(e)
 		}
+		if e.view.State == master.StateOffline {
+			went = append(went, e.view.LastSeen)
+		}
 	}
+	s.outage, s.outageOK = health.FindOutage(went)
 	return s
 }
 
@@ -225,6 +232,7 @@ type summaryPane struct {
 	agents   *widget.Label
 	heading  *widget.Label
 	allWell  *widget.Label
+	outage   *widget.Label // many went offline together: the network?
 	rows     [attentionMax]*attentionRow
 	more     *widget.Label
 	sortBtn  *widget.Button // sorts the tree by state, for the rest
@@ -269,6 +277,10 @@ func newSummaryPane(looks stateLooks) *summaryPane {
 	p.allWell = widget.NewLabel(summaryAllWell)
 	p.allWell.Wrapping = fyne.TextWrapWord
 	p.allWell.Importance = widget.SuccessImportance
+	p.outage = widget.NewLabel("")
+	p.outage.Wrapping = fyne.TextWrapWord
+	p.outage.Importance = widget.WarningImportance
+	p.outage.Hide()
 	list := container.New(layout.NewFormLayout())
 	for i := range p.rows {
 		r := &attentionRow{icon: widget.NewIcon(nil), why: widget.NewLabel("")}
@@ -301,7 +313,7 @@ func newSummaryPane(looks stateLooks) *summaryPane {
 		container.NewBorder(nil, nil, nil, backupsBtn, p.backups),
 		p.agents,
 		widget.NewSeparator(),
-		p.heading, p.allWell, list, p.moreRow,
+		p.heading, p.allWell, p.outage, list, p.moreRow,
 		widget.NewSeparator(),
 		p.hint,
 	)))
@@ -327,6 +339,10 @@ func (p *summaryPane) show(node string, s fleetSummary, now time.Time) {
 	p.agents.SetText(agentsText(s.agents))
 	showIf(p.agents, p.agents.Text != "")
 	showIf(p.allWell, len(s.attention) == 0)
+	if s.outageOK {
+		p.outage.SetText(health.OutageLine(s.outage, s.outage.Servers == s.total, now.Location()))
+	}
+	showIf(p.outage, s.outageOK)
 	for i, r := range p.rows {
 		if i >= len(s.attention) {
 			r.id = ""

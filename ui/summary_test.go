@@ -3,6 +3,7 @@ package ui
 import (
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -189,6 +190,49 @@ func TestTheSummaryNamesTheWorstFewAndCountsTheRest(t *testing.T) {
 	}
 	if got := m.summarize(groupNodeID("nobody")); got.total != 0 || len(got.attention) != 0 {
 		t.Errorf("an unknown group summarises as %+v", got)
+	}
+}
+
+// Many servers gone within a couple of minutes point to the network, and
+// the summary says so; of a group, that they are all of it.
+func TestTheSummarySaysWhenManyWentOfflineTogether(t *testing.T) {
+	var vs []master.SlaveView
+	for i := range 8 {
+		vs = append(vs, master.SlaveView{ID: fmt.Sprintf("a%d", i), Name: fmt.Sprintf("acme-%d", i), Group: "Acme",
+			Direction: store.Inbound, State: master.StateOffline, LastSeen: fixedNow.Add(-time.Hour + time.Duration(i)*10*time.Second)})
+	}
+	for i := range 3 { // elsewhere, gone one by one over the day
+		vs = append(vs, master.SlaveView{ID: fmt.Sprintf("g%d", i), Name: fmt.Sprintf("globex-%d", i), Group: "Globex",
+			Direction: store.Inbound, State: master.StateOffline, LastSeen: fixedNow.Add(-time.Duration(i+2) * time.Hour)})
+	}
+	fc := newFakeConsole(vs...)
+	mw, q := openMainWindow(t, fc, nil)
+	p := mw.detail.summary
+	at := fixedNow.Add(-time.Hour).Format("15:04")
+	if want := "8 servers went offline within 2 min, from " + at + ": a network outage (this console's connection, or their site's) is likelier than 8 servers down."; !p.outage.Visible() || p.outage.Text != want {
+		t.Errorf("the fleet: %v %q, want %q", p.outage.Visible(), p.outage.Text, want)
+	}
+	mw.tree.Select(groupNodeID("Acme"))
+	if !p.outage.Visible() || !strings.HasPrefix(p.outage.Text, "All 8 servers went offline") {
+		t.Errorf("Acme: %v %q", p.outage.Visible(), p.outage.Text)
+	}
+	mw.tree.Select(groupNodeID("Globex"))
+	if p.outage.Visible() {
+		t.Errorf("Globex, whose servers went one by one: %q", p.outage.Text)
+	}
+	// Back up, but for four: too few to say.
+	mw.tree.Select(groupNodeID("Acme"))
+	for _, v := range vs[:4] {
+		v.State = master.StateConnected
+		fc.set(v)
+	}
+	q.runUntil(t, "four of Acme back", func() bool {
+		s := mw.model.summarize(groupNodeID("Acme"))
+		return s.counts.of(master.StateConnected) == 4
+	})
+	q.runPending()
+	if p.outage.Visible() {
+		t.Errorf("four offline: %q", p.outage.Text)
 	}
 }
 

@@ -41,4 +41,10 @@
 // Report is the fleet's health as one document: every failed and overdue
 // task listed, the rest counted, rendered as text, CSV, JSON (one object
 // per task) or HTML, for `lanyard report` and the daily mail.
+//
+// # Outages (outage.go)
+//
+// FindOutage tells many servers gone offline within a couple of minutes
+// of one another (more likely the network than the servers), and
+// OutageLine says so, for the window's summary and the alert mail alike.
 package health

@@ -263,6 +263,16 @@ func alertMail(alerts []health.Alert, now time.Time, console bool) mail.Message 
 		return fmt.Sprintf("%s / %s is overdue: %s", a.Slave, a.Task, a.Row.Detail(now, time.Local))
 	}
 	var b strings.Builder
+	var went []time.Time
+	for _, a := range alerts {
+		if a.Kind == health.AlertOffline {
+			went = append(went, a.Since)
+		}
+	}
+	if o, ok := health.FindOutage(went); ok {
+		b.WriteString(health.OutageLine(o, false, time.Local))
+		b.WriteString("\n\n")
+	}
 	for _, a := range alerts {
 		b.WriteString(line(a))
 		b.WriteString("\n")

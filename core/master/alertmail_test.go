@@ -2,6 +2,7 @@ package master
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -327,5 +328,29 @@ func TestANearlyFullDestinationIsMailedWithWhatToDoUnlessSwitchedOff(t *testing.
 	st.OnFull = false
 	if mails, over := outboxMails(q, []health.Alert{full}, st, now); len(mails) != 0 || len(over) != 1 {
 		t.Fatalf("switched off: %d messages, %d over", len(mails), len(over))
+	}
+}
+
+// Many servers offline together: the mail says first what that points to,
+// then names each. A few, or many gone one by one, it only names.
+func TestAnAlertMailSaysWhenManyWentOfflineTogether(t *testing.T) {
+	from := time.Date(2026, 12, 5, 14, 3, 10, 0, time.Local)
+	var alerts []health.Alert
+	for i := range 6 {
+		alerts = append(alerts, health.Alert{Kind: health.AlertOffline, Slave: fmt.Sprintf("acme-%d", i), Since: from.Add(time.Duration(i) * 15 * time.Second)})
+	}
+	m := alertMail(alerts, from.Add(time.Hour), true)
+	want := "6 servers went offline within 2 min, from 14:03: a network outage (this console's connection, or their site's) is likelier than 6 servers down.\n\nacme-0 is offline since 2026-12-05 14:03\n"
+	if !strings.HasPrefix(m.Text, want) || !strings.Contains(m.Text, "acme-5 is offline since") {
+		t.Errorf("the mail:\n%s", m.Text)
+	}
+	if m := alertMail(alerts[:4], from.Add(time.Hour), true); strings.Contains(m.Text, "outage") {
+		t.Errorf("four servers:\n%s", m.Text)
+	}
+	for i := range alerts {
+		alerts[i].Since = from.Add(time.Duration(i) * time.Hour)
+	}
+	if m := alertMail(alerts, from.Add(6*time.Hour), true); strings.Contains(m.Text, "outage") {
+		t.Errorf("servers gone one by one:\n%s", m.Text)
 	}
 }
