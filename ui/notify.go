@@ -367,8 +367,15 @@ func (w *outageWatch) due(now time.Time) []*fyne.Notification {
 		for i := range names {
 			names[i] = down[i].name
 		}
-		return []*fyne.Notification{fyne.NewNotification(human.Count(len(down))+" slaves offline",
-			fmt.Sprintf("%s have been offline for over %s.", human.List(names, len(down)), humanDuration(w.grace)))}
+		body := fmt.Sprintf("%s have been offline for over %s.", human.List(names, len(down)), humanDuration(w.grace))
+		went := make([]time.Time, len(down))
+		for i, s := range down {
+			went[i] = s.downSince
+		}
+		if o, ok := health.FindOutage(went); ok {
+			body += " " + health.OutageLine(o, false, time.Local)
+		}
+		return []*fyne.Notification{fyne.NewNotification(human.Count(len(down))+" slaves offline", body)}
 	}
 	out := make([]*fyne.Notification, len(down))
 	for i, s := range down {

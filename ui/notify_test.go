@@ -2,6 +2,7 @@ package ui
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -119,8 +120,26 @@ func TestManyOutagesAtOnceMakeOneNotification(t *testing.T) {
 		w.event(stateEvent(v.ID, v.Name, master.StateOffline), t0)
 	}
 	got := titles(w.due(t0.Add(time.Minute)))
-	if want := "5 slaves offline: FS01, FS02, FS03 and 2 more have been offline for over a minute."; got != want {
-		t.Errorf("got %q, want %q", got, want)
+	if want := "5 slaves offline: FS01, FS02, FS03 and 2 more have been offline for over a minute. 5 servers went offline within 2 min, from " +
+		t0.In(time.Local).Format("15:04") + ": a network outage (this console's connection, or their site's) is likelier than 5 servers down."; got != want {
+		t.Errorf("got  %q\nwant %q", got, want)
+	}
+}
+
+// Four gone at once, or many one by one, are named without a guess.
+func TestOutagesApartMakeNoGuess(t *testing.T) {
+	w := newOutageWatch(time.Minute, UnknownSlaveQuiet)
+	var views []master.SlaveView
+	for i := range 6 {
+		views = append(views, master.SlaveView{ID: fmt.Sprint(i), Name: fmt.Sprintf("FS%02d", i), State: master.StateConnected})
+	}
+	w.seed(views, t0)
+	for i, v := range views {
+		w.event(stateEvent(v.ID, v.Name, master.StateOffline), t0.Add(time.Duration(i)*time.Hour))
+	}
+	got := titles(w.due(t0.Add(6 * time.Hour)))
+	if want := "6 slaves offline: FS00, FS01, FS02 and 3 more have been offline for over a minute."; got != want {
+		t.Errorf("got  %q\nwant %q", got, want)
 	}
 }
 
