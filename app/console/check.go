@@ -213,6 +213,7 @@ func newCheckResult(views []master.SlaveView, rows []health.Row, alerts []health
 func (c *checkResult) write(w io.Writer, now time.Time) {
 	var news []string
 	var failed, overdue, down int
+	var went []time.Time
 	for _, a := range c.Alerts {
 		switch a.Kind {
 		case health.AlertFailed:
@@ -221,6 +222,7 @@ func (c *checkResult) write(w io.Writer, now time.Time) {
 			overdue++
 		default:
 			down++
+			went = append(went, a.Since)
 		}
 	}
 	if down > 0 {
@@ -257,6 +259,9 @@ func (c *checkResult) write(w io.Writer, now time.Time) {
 	fmt.Fprintf(w, "LANYARD %s - %s | %s\n", checkWords[c.Code], summary, perf)
 	if c.Mail != nil && c.Mail.Failing {
 		fmt.Fprintf(w, "mail: %s\n", mailStatusText(*c.Mail))
+	}
+	if o, ok := health.FindOutage(went); ok {
+		fmt.Fprintln(w, health.OutageLine(o, false, time.Local))
 	}
 	for _, a := range c.Alerts {
 		line := alertLine(a, now)

@@ -2,6 +2,7 @@ package console
 
 import (
 	"bytes"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -68,6 +69,31 @@ func TestACheckIsCriticalForOutagesAndFailuresAndWarnsOfLateness(t *testing.T) {
 	}
 	if res, _ := newCheckResult(views, r.Rows, r.Alerts, fleetScope{group: "Acme"}, now); res.Code != checkWarning {
 		t.Errorf("an overdue backup alone: code %d, want WARNING", res.Code)
+	}
+}
+
+// Many servers offline together: the details open with what that points
+// to, the line the alert mail opens with.
+func TestACheckSaysWhenManyWentOfflineTogether(t *testing.T) {
+	now := time.Date(2026, 12, 3, 15, 0, 0, 0, time.Local)
+	var views []master.SlaveView
+	var alerts []health.Alert
+	for i := range 5 {
+		name := fmt.Sprintf("acme-%d", i)
+		views = append(views, master.SlaveView{Name: name, Group: "Acme", State: master.StateOffline})
+		alerts = append(alerts, health.Alert{Kind: health.AlertOffline, Slave: name, Since: now.Add(-time.Hour + time.Duration(i)*time.Second)})
+	}
+	res, err := newCheckResult(views, nil, alerts, fleetScope{}, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	res.write(&out, now)
+	lines := strings.Split(out.String(), "\n")
+	if len(lines) < 3 || !strings.HasPrefix(lines[0], "LANYARD CRITICAL - 5 servers offline;") ||
+		lines[1] != "5 servers went offline within 2 min, from 14:00: a network outage (this console's connection, or their site's) is likelier than 5 servers down." ||
+		!strings.HasPrefix(lines[2], "acme-0: offline since 14:00:00") {
+		t.Errorf("the check:\n%s", out.String())
 	}
 }
 
