@@ -42,19 +42,18 @@ type listingKey struct {
 type listing struct {
 	folder fs.FileInfo // the folder when it was read
 	all    []listed    // sorted; shared by readers, never changed
-	names  int
 	used   time.Time
 	drop   *time.Timer
 }
 
 type listingCache struct {
-	ttl    time.Duration
-	onDrop func()       // tests: called after a listing expired and was dropped
-	reads  atomic.Int64 // folders read (tests)
+	reads atomic.Int64 // folders read (tests)
 
 	mu      sync.Mutex
+	ttl     time.Duration
+	onDrop  func() // tests: called after a listing expired and was dropped
 	entries map[listingKey]*listing
-	names   int
+	names   int // in all the entries
 }
 
 var listings = &listingCache{ttl: listingTTL}
@@ -135,10 +134,10 @@ func (c *listingCache) put(key listingKey, folder fs.FileInfo, all []listed) {
 	if c.entries == nil {
 		c.entries = make(map[listingKey]*listing)
 	}
-	e := &listing{folder: folder, all: all, names: len(all), used: time.Now()}
+	e := &listing{folder: folder, all: all, used: time.Now()}
 	e.drop = time.AfterFunc(c.ttl, func() { c.expire(key, e) })
 	c.entries[key] = e
-	c.names += e.names
+	c.names += len(all)
 }
 
 // forget drops key's listing, if any.
@@ -181,5 +180,5 @@ func (c *listingCache) removeOldest() {
 func (c *listingCache) remove(key listingKey, e *listing) {
 	e.drop.Stop()
 	delete(c.entries, key)
-	c.names -= e.names
+	c.names -= len(e.all)
 }
