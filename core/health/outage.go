@@ -11,8 +11,9 @@ import (
 // A server stops on its own; many that go offline within a couple of
 // minutes of one another are more likely cut off by the network between
 // them and the console (the console's own connection, or their site's).
-// The window, the summary page and the alert mail say so in the same
-// words (OutageLine), found by the same rule (FindOutage).
+// The window's summary, the desktop notification, the alert mail and
+// lanyard check say so in the same words (OutageLine), found by the same
+// rule (FindOutage).
 const (
 	OutageMin    = 5
 	OutageWindow = 2 * time.Minute
@@ -51,7 +52,7 @@ func FindOutage(went []time.Time) (Outage, bool) {
 }
 
 // OutageLine says what an outage suggests, in the console's local time:
-// "12 servers went offline within two minutes, from 14:03: a network
+// "12 servers went offline within 2 min, from 14:03: a network
 // outage (this console's connection, or their site's) is likelier than
 // 12 servers down." all says they are every server the reader looks at.
 func OutageLine(o Outage, all bool, loc *time.Location) string {
