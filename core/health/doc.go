@@ -46,5 +46,6 @@
 //
 // FindOutage tells many servers gone offline within a couple of minutes
 // of one another (more likely the network than the servers), and
-// OutageLine says so, for the window's summary and the alert mail alike.
+// OutageLine says so, for the window's summary, the desktop notification,
+// the alert mail and lanyard check alike.
 package health
