@@ -373,7 +373,7 @@ func (w *outageWatch) due(now time.Time) []*fyne.Notification {
 			went[i] = s.downSince
 		}
 		if o, ok := health.FindOutage(went); ok {
-			body += " " + health.OutageLine(o, false, time.Local)
+			body += " " + health.OutageLine(o, false, now)
 		}
 		return []*fyne.Notification{fyne.NewNotification(human.Count(len(down))+" slaves offline", body)}
 	}

@@ -340,7 +340,7 @@ func (p *summaryPane) show(node string, s fleetSummary, now time.Time) {
 	showIf(p.agents, p.agents.Text != "")
 	showIf(p.allWell, len(s.attention) == 0)
 	if s.outageOK {
-		p.outage.SetText(health.OutageLine(s.outage, s.outage.Servers == s.total, now.Location()))
+		p.outage.SetText(health.OutageLine(s.outage, s.outage.Servers == s.total, now))
 	}
 	showIf(p.outage, s.outageOK)
 	for i, r := range p.rows {

@@ -261,7 +261,7 @@ func (c *checkResult) write(w io.Writer, now time.Time) {
 		fmt.Fprintf(w, "mail: %s\n", mailStatusText(*c.Mail))
 	}
 	if o, ok := health.FindOutage(went); ok {
-		fmt.Fprintln(w, health.OutageLine(o, false, time.Local))
+		fmt.Fprintln(w, health.OutageLine(o, false, now))
 	}
 	for _, a := range c.Alerts {
 		line := alertLine(a, now)

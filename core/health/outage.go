@@ -51,16 +51,22 @@ func FindOutage(went []time.Time) (Outage, bool) {
 	return best, best.Servers >= OutageMin
 }
 
-// OutageLine says what an outage suggests, in the console's local time:
-// "12 servers went offline within 2 min, from 14:03: a network
-// outage (this console's connection, or their site's) is likelier than
-// 12 servers down." all says they are every server the reader looks at.
-func OutageLine(o Outage, all bool, loc *time.Location) string {
+// OutageLine says what an outage suggests, in now's time zone: "12
+// servers went offline within 2 min, from 14:03: a network outage (this
+// console's connection, or their site's) is likelier than 12 servers
+// down." (from 3 Dec 14:03 when that was not today). all says they are
+// every server the reader looks at.
+func OutageLine(o Outage, all bool, now time.Time) string {
 	servers := human.Plural(o.Servers, "server", "servers")
 	who := servers
 	if all {
 		who = "All " + servers
 	}
+	from := o.From.In(now.Location())
+	layout := "15:04"
+	if y, m, d := from.Date(); y != now.Year() || m != now.Month() || d != now.Day() {
+		layout = "2 Jan 15:04"
+	}
 	return fmt.Sprintf("%s went offline within %s, from %s: a network outage (this console's connection, or their site's) is likelier than %s down.",
-		who, human.Duration(OutageWindow), o.From.In(loc).Format("15:04"), servers)
+		who, human.Duration(OutageWindow), from.Format(layout), servers)
 }

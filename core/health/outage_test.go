@@ -1,6 +1,7 @@
 package health_test
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -80,10 +81,14 @@ func TestFindOutageCountsAsFromEveryServer(t *testing.T) {
 
 func TestOutageLine(t *testing.T) {
 	o := health.Outage{Servers: 12, From: t0}
-	if got, want := health.OutageLine(o, false, time.UTC), "12 servers went offline within 2 min, from 14:03: a network outage (this console's connection, or their site's) is likelier than 12 servers down."; got != want {
+	now := t0.Add(time.Hour)
+	if got, want := health.OutageLine(o, false, now), "12 servers went offline within 2 min, from 14:03: a network outage (this console's connection, or their site's) is likelier than 12 servers down."; got != want {
 		t.Errorf("got  %q\nwant %q", got, want)
 	}
-	if got := health.OutageLine(o, true, time.UTC); got[:18] != "All 12 servers wen" {
+	if got := health.OutageLine(o, true, now); !strings.HasPrefix(got, "All 12 servers went offline") {
 		t.Errorf("every server: %q", got)
+	}
+	if got := health.OutageLine(o, false, t0.Add(24*time.Hour)); !strings.Contains(got, "from 5 Dec 14:03:") {
+		t.Errorf("the day before: %q", got)
 	}
 }

@@ -270,7 +270,7 @@ func alertMail(alerts []health.Alert, now time.Time, console bool) mail.Message 
 		}
 	}
 	if o, ok := health.FindOutage(went); ok {
-		b.WriteString(health.OutageLine(o, false, time.Local))
+		b.WriteString(health.OutageLine(o, false, now))
 		b.WriteString("\n\n")
 	}
 	for _, a := range alerts {
