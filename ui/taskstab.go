@@ -412,7 +412,12 @@ func newTaskTable(t *tasksTab) *taskTable {
 		}
 	}
 	tt.OnSelected = func(id widget.TableCellID) {
+		prev := t.selected
 		t.selected = id.Row
+		if prev >= 0 && prev != id.Row {
+			tt.RefreshRow(prev) // its dim words dim again
+		}
+		tt.RefreshRow(id.Row)
 		t.showState()
 	}
 	selectRows(&tt.Table)
@@ -516,6 +521,12 @@ func (t *tasksTab) updateCell(id widget.TableCellID, c *taskCell) {
 		c.setText("", widget.MediumImportance)
 		return
 	}
+	// Words that say nothing is there ("manual", "never run", "—") are
+	// dim, but not on the selected row, whose highlight would swallow them.
+	dim := widget.LowImportance
+	if id.Row == t.selected {
+		dim = widget.MediumImportance
+	}
 	info := t.rows[id.Row]
 	switch id.Col {
 	case 0:
@@ -524,13 +535,16 @@ func (t *tasksTab) updateCell(id widget.TableCellID, c *taskCell) {
 		c.setText(scheduleWords(info.Task.Schedule), widget.MediumImportance)
 	case 2:
 		text, imp := lastResult(info)
+		if imp == widget.LowImportance {
+			imp = dim
+		}
 		if info.LastRun != nil {
 			text += " · " + t.when(info.LastRun.Started)
 		}
 		c.setText(text, imp)
 	case 3:
 		if info.NextRun.IsZero() {
-			c.setText("manual", widget.LowImportance)
+			c.setText("manual", dim)
 		} else {
 			c.setText(t.when(info.NextRun), widget.MediumImportance)
 		}
@@ -542,7 +556,7 @@ func (t *tasksTab) updateCell(id widget.TableCellID, c *taskCell) {
 			}
 			c.setProgress(st)
 		} else {
-			c.setText(none, widget.LowImportance)
+			c.setText(none, dim)
 		}
 	}
 }

@@ -340,6 +340,35 @@ func tasksWindow(t *testing.T) (*mainWindow, *uiQueue, *fakeRemote) {
 	return mw, q, fr
 }
 
+// The dim words of an empty cell ("manual", "—") are dim on every row
+// but the selected one, whose highlight would swallow them.
+func TestTheSelectedTasksEmptyCellsAreNotDim(t *testing.T) {
+	mw, _, _ := tasksWindow(t)
+	tt := mw.detail.tasksTab
+	// manualCell is photos' Next run as the table draws it.
+	manualCell := func() *widget.Label {
+		t.Helper()
+		for _, o := range renderedObjects(tt.table) {
+			if c, ok := o.(*taskCell); ok && c.label.Visible() && c.label.Text == "manual" {
+				return c.label
+			}
+		}
+		t.Fatal("no cell says manual")
+		return nil
+	}
+	if l := manualCell(); l.Importance != widget.LowImportance {
+		t.Errorf("unselected: importance %v, want low", l.Importance)
+	}
+	tt.table.Select(widget.TableCellID{Row: 2, Col: 1}) // photos
+	if l := manualCell(); l.Importance != widget.MediumImportance {
+		t.Errorf("selected: importance %v, want medium", l.Importance)
+	}
+	tt.table.Select(widget.TableCellID{Row: 0, Col: 1})
+	if l := manualCell(); l.Importance != widget.LowImportance {
+		t.Errorf("another selected: importance %v, want low", l.Importance)
+	}
+}
+
 func TestTheTasksTabListsTheTasksAndFollowsARun(t *testing.T) {
 	mw, q, fr := tasksWindow(t)
 	tt := mw.detail.tasksTab
