@@ -61,6 +61,7 @@
 //	notify.go           desktop notifications of outages and strangers, and the tray menu
 //	welcome.go          the panel shown while there are no slaves
 //	help.go             the icon, Troubleshooting and About
+//	keyshelp.go         Help → Keyboard Shortcuts (F1): every key, by where it acts
 //	icons.go            the tree's state marks, told apart by shape as well as colour
 //	shortcuts.go        the main window's keyboard shortcuts, each bound in one place
 //

@@ -246,6 +246,9 @@ func (mw *mainWindow) mainMenu() *fyne.MainMenu {
 	refresh.Icon = theme.ViewRefreshIcon()
 	refresh.Shortcut = shownRefresh() // F5 is a plain key: shortcuts.go
 
+	keys := fyne.NewMenuItem(itemKeys, mw.showKeys)
+	keys.Icon = theme.ComputerIcon()
+	keys.Shortcut = shownHelp() // F1 is a plain key: shortcuts.go
 	help := fyne.NewMenuItem(itemTroubleshoot, func() { showTroubleshooting(mw.win) })
 	help.Icon = theme.HelpIcon()
 	about := fyne.NewMenuItem(itemAbout, func() { showAbout(mw.win) })
@@ -256,7 +259,7 @@ func (mw *mainWindow) mainMenu() *fyne.MainMenu {
 		mw.slaveMenu(),
 		fyne.NewMenu(menuSettings, settings),
 		fyne.NewMenu(menuView, connLog, backups, audit, refresh),
-		fyne.NewMenu(menuHelp, help, about),
+		fyne.NewMenu(menuHelp, keys, help, about),
 	)
 }
 

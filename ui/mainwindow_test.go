@@ -594,8 +594,9 @@ func TestEveryShortcutIsBoundOnce(t *testing.T) {
 		t.Errorf("bound shortcuts %v, want Ctrl+N, Ctrl+Q, Ctrl+L, Ctrl+B, Ctrl+Shift+A, Ctrl+R, Ctrl+E, Ctrl+F", seen)
 	}
 	// The keys a menu only shows are the window's own: Ctrl+E one of its
-	// shortcuts, F5 and Delete the plain keys its key handler takes.
+	// shortcuts, F5, Delete and F1 the plain keys its key handler takes.
 	want := map[string]string{
+		itemKeys:       (&desktop.CustomShortcut{KeyName: fyne.KeyF1}).ShortcutName(),
 		itemRefresh:    (&desktop.CustomShortcut{KeyName: fyne.KeyF5}).ShortcutName(),
 		itemEditSlave:  shortcutEdit().ShortcutName(),
 		itemRemoveSlav: (&desktop.CustomShortcut{KeyName: fyne.KeyDelete}).ShortcutName(),

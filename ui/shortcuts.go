@@ -31,8 +31,9 @@ import (
 //     told apart and is not bound.)
 //
 // The menu items whose keys are bound elsewhere show them all the same
-// (View → Refresh F5; Slave → Edit… Ctrl+E and Remove… Delete), through
-// shownKey, which only labels.
+// (View → Refresh F5; Slave → Edit… Ctrl+E and Remove… Delete; Help →
+// Keyboard Shortcuts F1), through shownKey, which only labels. F1, like
+// F5, is a plain key the window's key handler takes.
 //
 // The Backups window binds Ctrl+F (its filter) and Ctrl+S (Save Report…)
 // on its own canvas, where no menu is; the Command Audit window the same
@@ -67,6 +68,7 @@ func (k shownKey) ShortcutName() string  { return fmt.Sprintf("shown:%d+%s", k.m
 func shownEdit() shownKey                { return shownKey{fyne.KeyE, fyne.KeyModifierShortcutDefault} }
 func shownRefresh() shownKey             { return shownKey{key: fyne.KeyF5} }
 func shownRemove() shownKey              { return shownKey{key: fyne.KeyDelete} }
+func shownHelp() shownKey                { return shownKey{key: fyne.KeyF1} }
 
 func ctrl(k fyne.KeyName) *desktop.CustomShortcut {
 	return &desktop.CustomShortcut{KeyName: k, Modifier: fyne.KeyModifierShortcutDefault}
@@ -101,6 +103,9 @@ func (mw *mainWindow) typedKey(e *fyne.KeyEvent) bool {
 	case fyne.KeyF5:
 		mw.refresh()
 		return true
+	case fyne.KeyF1:
+		mw.showKeys()
+		return true
 	case desktop.KeyMenu:
 		mw.showSelectedRowMenu()
 		return true
@@ -129,11 +134,13 @@ func (e *filterEntry) TypedShortcut(s fyne.Shortcut) {
 	e.Entry.TypedShortcut(s)
 }
 
-// TypedKey passes F5 on and clears the filter on Escape.
+// TypedKey passes F5 and F1 on and clears the filter on Escape.
 func (e *filterEntry) TypedKey(k *fyne.KeyEvent) {
 	switch k.Name {
 	case fyne.KeyF5:
 		e.mw.refresh()
+	case fyne.KeyF1:
+		e.mw.showKeys()
 	case fyne.KeyEscape:
 		e.SetText("")
 	default:
