@@ -57,19 +57,7 @@ func TestTheKeyListNamesEveryKeyOfTheMainWindow(t *testing.T) {
 // opens no other, and Escape closes it.
 func TestF1ListsTheKeys(t *testing.T) {
 	mw, _ := openMainWindow(t, newFakeConsole(demoFleet()...), nil)
-	pressKey(mw.win, fyne.KeyF1)
-	if got := overlayText(mw.win); !strings.Contains(got, itemKeys) || !strings.Contains(got, "Run the selected task") {
-		t.Fatalf("F1 opened %q", got)
-	}
-	mw.win.Canvas().Unfocus()
-	pressKey(mw.win, fyne.KeyF1)
-	if n := len(mw.win.Canvas().Overlays().List()); n != 1 {
-		t.Errorf("F1 behind the list opened another: %d dialogs", n)
-	}
-	pressKey(mw.win, fyne.KeyEscape)
-	if got := overlayText(mw.win); got != "" {
-		t.Fatalf("after Escape: %q", got)
-	}
+	keyOpensOnce(t, mw.win, fyne.KeyF1, "Run the selected task")
 	mw.win.Canvas().Focus(mw.filter)
 	pressKey(mw.win, fyne.KeyF1)
 	if got := overlayText(mw.win); !strings.Contains(got, itemKeys) {

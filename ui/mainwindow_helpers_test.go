@@ -202,6 +202,26 @@ func pressKey(w fyne.Window, k fyne.KeyName) {
 	}
 }
 
+// keyOpensOnce checks that key opens a dialog saying want, that the
+// same key pressed again behind it opens no other, and that Escape
+// closes it.
+func keyOpensOnce(t *testing.T, w fyne.Window, key fyne.KeyName, want string) {
+	t.Helper()
+	pressKey(w, key)
+	if got := overlayText(w); !strings.Contains(got, want) {
+		t.Fatalf("%s opened %q, want %q", key, got, want)
+	}
+	w.Canvas().Unfocus()
+	pressKey(w, key)
+	if n := len(w.Canvas().Overlays().List()); n != 1 {
+		t.Errorf("%s behind the dialog opened another: %d dialogs", key, n)
+	}
+	pressKey(w, fyne.KeyEscape)
+	if got := overlayText(w); got != "" {
+		t.Errorf("after Escape: %q", got)
+	}
+}
+
 func menuItemWithShortcut(m *fyne.MainMenu, sc fyne.Shortcut) *fyne.MenuItem {
 	if m == nil {
 		return nil
