@@ -74,7 +74,7 @@ type slaveDialog struct {
 	title       string
 	name        *dialogEntry
 	nameMsg     *widget.Label
-	direction   *widget.RadioGroup
+	direction   *dialogRadio
 	dirHint     *widget.Label
 	addrLabel   *widget.Label
 	addrBox     fyne.CanvasObject
@@ -164,9 +164,7 @@ func (d *slaveDialog) buildFields() (fpHint *widget.Label) {
 	d.name.SetPlaceHolder("for example FS01 (the name given to lanyard-agent init)")
 	d.nameMsg = newFieldMessage()
 
-	d.direction = widget.NewRadioGroup([]string{directionOutbound, directionInbound}, func(string) { d.directionChanged() })
-	d.direction.Horizontal = true
-	d.direction.Required = true
+	d.direction = newDialogRadio(d.parent.Canvas(), []string{directionOutbound, directionInbound}, func(string) { d.directionChanged() })
 	d.dirHint = widget.NewLabel(outboundHint)
 	d.dirHint.Wrapping = fyne.TextWrapWord
 	d.dirHint.SizeName = theme.SizeNameCaptionText

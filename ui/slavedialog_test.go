@@ -280,6 +280,34 @@ func TestEnterSavesWhenValidAndEscapeCancels(t *testing.T) {
 	}
 }
 
+// The direction is chosen with a click, Space or the arrow keys; once
+// it has the keyboard, Escape still cancels the dialog.
+func TestTheDirectionIsChosenByClickOrKeysAndEscapeStillCancels(t *testing.T) {
+	d, _, w := openSlaveDialog(t, &fleetOf{}, nil, "")
+	inbound, outbound := d.direction.items[1], d.direction.items[0]
+	test.Tap(inbound)
+	if d.direction.Selected != directionInbound || d.addrBox.Visible() || w.Canvas().Focused() != inbound {
+		t.Fatalf("after a click on Inbound: %q, address shown %v, focus on %T", d.direction.Selected, d.addrBox.Visible(), w.Canvas().Focused())
+	}
+	inbound.TypedKey(&fyne.KeyEvent{Name: fyne.KeyLeft})
+	if d.direction.Selected != directionOutbound || !d.addrBox.Visible() || w.Canvas().Focused() != outbound {
+		t.Fatalf("after Left: %q, address shown %v", d.direction.Selected, d.addrBox.Visible())
+	}
+	outbound.TypedKey(&fyne.KeyEvent{Name: fyne.KeyLeft}) // the first: stays
+	w.Canvas().Focus(inbound)
+	test.Type(inbound, " ")
+	if d.direction.Selected != directionInbound {
+		t.Fatalf("after Space on Inbound: %q", d.direction.Selected)
+	}
+	if d.closed {
+		t.Fatal("the dialog closed before Escape")
+	}
+	inbound.TypedKey(&fyne.KeyEvent{Name: fyne.KeyEscape})
+	if !d.closed {
+		t.Error("Escape on the direction did not cancel the dialog")
+	}
+}
+
 func TestTheSaveErrorIsShownAndTheTypedValuesKept(t *testing.T) {
 	noLeaksAfter(t)
 	m := mastertest.Start(t, mastertest.Options{Listen: true})
