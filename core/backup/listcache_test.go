@@ -44,16 +44,25 @@ func settle(t *testing.T, dir string) {
 func listAll(t *testing.T, dir string) (names []string, reads int64) {
 	t.Helper()
 	before := backup.FolderReads()
+	names, err := readPages(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return names, backup.FolderReads() - before
+}
+
+// readPages reads every page of dir and returns its names.
+func readPages(dir string) (names []string, err error) {
 	for after := ""; ; {
 		page, err := backup.ListFolder(dir, after, backup.BrowseMaxEntries)
 		if err != nil {
-			t.Fatal(err)
+			return names, err
 		}
 		for _, e := range page.Entries {
 			names = append(names, e.Name)
 		}
 		if after = page.Next; after == "" {
-			return names, backup.FolderReads() - before
+			return names, nil
 		}
 	}
 }
@@ -198,10 +207,9 @@ func TestLargeFoldersListedConcurrently(t *testing.T) {
 	var wg sync.WaitGroup
 	for i := range 6 {
 		wg.Go(func() {
-			dir := dirs[i%2]
-			names, _ := listAll(t, dir)
-			if want := backup.ListingMinNames + 1 + 7*(i%2); len(names) != want {
-				t.Errorf("listed %d names, want %d", len(names), want)
+			names, err := readPages(dirs[i%2])
+			if want := backup.ListingMinNames + 1 + 7*(i%2); err != nil || len(names) != want {
+				t.Errorf("listed %d names (%v), want %d", len(names), err, want)
 			}
 		})
 	}
