@@ -32,6 +32,9 @@ type Fleet interface {
 	// RenameGroup moves every slave of group old to group new, and says
 	// how many.
 	RenameGroup(old, new string) (int, error)
+	// Relinking says when the console started, and until when the
+	// slaves linked before may still be dialing in again.
+	Relinking() (started, until time.Time)
 	// Status asks a connected slave for fresh host details. The fleet
 	// keeps them and publishes the change; the window shows them from
 	// there, like any other change, and reads only the error here.

@@ -133,6 +133,7 @@ type mainWindow struct {
 
 func newMainWindow(a fyne.App, c Console, ports PortChecker, opts windowOptions) *mainWindow {
 	mw := &mainWindow{app: a, c: c, ports: ports, opts: opts, model: newTreeModel(), prompted: map[string]time.Time{}}
+	mw.model.started, mw.model.relinkUntil = c.Relinking()
 	mw.ctx, mw.cancel = context.WithCancel(context.Background())
 	mw.win = a.NewWindow(Title)
 	mw.win.SetIcon(Icon())
@@ -455,13 +456,13 @@ func (mw *mainWindow) syncDetail() {
 	id := mw.tree.selected
 	switch {
 	case id == "":
-		mw.detail.showSummary("", mw.model.summarize(""))
+		mw.detail.showSummary("", mw.model.summarize("", mw.opts.now()))
 	case isGroupNode(id):
 		if _, ok := mw.model.group(id); !ok {
 			mw.tree.UnselectAll()
 			return
 		}
-		mw.detail.showSummary(id, mw.model.summarize(id))
+		mw.detail.showSummary(id, mw.model.summarize(id, mw.opts.now()))
 	default:
 		v, ok := mw.model.view(id)
 		if !ok {

@@ -252,7 +252,11 @@ type fakeConsole struct {
 	calls       []string // "remove FS01", "connect FS01", "apply …"
 	applyErr    error
 	connGate    chan struct{} // when set, each Connect and Disconnect takes one token first
+	// started and relinkUntil: Relinking's answer (zero: long ago).
+	started, relinkUntil time.Time
 }
+
+func (f *fakeConsole) Relinking() (started, until time.Time) { return f.started, f.relinkUntil }
 
 func newFakeConsole(slaves ...master.SlaveView) *fakeConsole {
 	return &fakeConsole{slaves: slaves, settings: master.Settings{Listen: true, ListenAddress: ":16888", SSL: true},

@@ -193,6 +193,7 @@ func (f *scriptedFleet) Disconnect(string) error                 { return nil }
 func (f *scriptedFleet) RemoveSlave(string) error                { return nil }
 func (f *scriptedFleet) TrustCertificate(string) error           { return nil }
 func (f *scriptedFleet) RenameGroup(string, string) (int, error) { return 0, nil }
+func (f *scriptedFleet) Relinking() (started, until time.Time)   { return time.Time{}, time.Time{} }
 func (f *scriptedFleet) Mute(string, time.Time) (master.SlaveView, error) {
 	return master.SlaveView{}, nil
 }

@@ -21,6 +21,18 @@ import (
 	"github.com/lanyard/lanyard/core/wire"
 )
 
+// awaitedLine says that n servers may still dial in again until until:
+// "12 servers linked before this console started have not dialed in
+// again yet: they may take until 08:41:30."
+func awaitedLine(n int, until, now time.Time) string {
+	verb, they := "have", "they"
+	if n == 1 {
+		verb, they = "has", "it"
+	}
+	return fmt.Sprintf("%s linked before this console started %s not dialed in again yet: %s may take until %s.",
+		human.Plural(n, "server", "servers"), verb, they, until.In(now.Location()).Format("15:04:05"))
+}
+
 // attentionMax is how many servers a summary names; the rest it counts.
 const attentionMax = 8
 
@@ -46,6 +58,8 @@ type fleetSummary struct {
 	attention []*slaveEntry  // the worst first, at most attentionMax
 	more      int            // how many more need a look
 	outage    health.Outage  // many went offline together
+	awaited   int            // offline, but may still dial in again since the console started
+	until     time.Time      // when the last of them may
 	outageOK  bool           // outage is one
 	byState   bool           // the tree is sorted by state: those come first
 }
@@ -90,10 +104,12 @@ func needsFirst(a, b *slaveEntry) bool {
 	return a.view.ID < b.view.ID
 }
 
-// summarize counts the slaves of group node id, or every slave for "".
-// It keeps only the attentionMax worst, so that it costs one pass over
-// the slaves however many need a look.
-func (m *treeModel) summarize(id string) fleetSummary {
+// summarize counts the slaves of group node id, or every slave for "",
+// at now. It keeps only the attentionMax worst, so that it costs one pass
+// over the slaves however many need a look. A slave that may still dial
+// in again since the console started is counted apart, like one
+// connecting: not yet gone, nor part of an outage.
+func (m *treeModel) summarize(id string, now time.Time) fleetSummary {
 	var s fleetSummary
 	var g *groupInfo
 	if id != "" {
@@ -114,7 +130,12 @@ func (m *treeModel) summarize(id string) fleetSummary {
 		}
 		s.counts[stateIndex(e.view.State)]++
 		s.agents[e.view.Software]++
-		if attentionRank(&e.view) >= 0 {
+		switch {
+		case m.awaited(&e.view, now):
+			s.awaited++
+			s.until = m.relinkUntil
+			continue
+		case attentionRank(&e.view) >= 0:
 			s.addAttention(e)
 		}
 		if e.view.State == master.StateOffline {
@@ -232,6 +253,7 @@ type summaryPane struct {
 	agents   *widget.Label
 	heading  *widget.Label
 	allWell  *widget.Label
+	awaited  *widget.Label // linked before the console started, not yet again
 	outage   *widget.Label // many went offline together: the network?
 	rows     [attentionMax]*attentionRow
 	more     *widget.Label
@@ -277,6 +299,9 @@ func newSummaryPane(looks stateLooks) *summaryPane {
 	p.allWell = widget.NewLabel(summaryAllWell)
 	p.allWell.Wrapping = fyne.TextWrapWord
 	p.allWell.Importance = widget.SuccessImportance
+	p.awaited = widget.NewLabel("")
+	p.awaited.Wrapping = fyne.TextWrapWord
+	p.awaited.Hide()
 	p.outage = widget.NewLabel("")
 	p.outage.Wrapping = fyne.TextWrapWord
 	p.outage.Importance = widget.WarningImportance
@@ -313,7 +338,7 @@ func newSummaryPane(looks stateLooks) *summaryPane {
 		container.NewBorder(nil, nil, nil, backupsBtn, p.backups),
 		p.agents,
 		widget.NewSeparator(),
-		p.heading, p.allWell, p.outage, list, p.moreRow,
+		p.heading, p.allWell, p.awaited, p.outage, list, p.moreRow,
 		widget.NewSeparator(),
 		p.hint,
 	)))
@@ -338,7 +363,11 @@ func (p *summaryPane) show(node string, s fleetSummary, now time.Time) {
 	}
 	p.agents.SetText(agentsText(s.agents))
 	showIf(p.agents, p.agents.Text != "")
-	showIf(p.allWell, len(s.attention) == 0)
+	showIf(p.allWell, len(s.attention) == 0 && s.awaited == 0)
+	if s.awaited > 0 {
+		p.awaited.SetText(awaitedLine(s.awaited, s.until, now))
+	}
+	showIf(p.awaited, s.awaited > 0)
 	if s.outageOK {
 		p.outage.SetText(health.OutageLine(s.outage, s.outage.Servers == s.total, now))
 	}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -175,7 +176,7 @@ func TestTheSummaryNamesTheWorstFewAndCountsTheRest(t *testing.T) {
 	vs[1].LastSeen = fixedNow.Add(-29*time.Hour + 30*time.Second)
 	m.replaceAll(vs)
 
-	s := m.summarize(groupNodeID("Big"))
+	s := m.summarize(groupNodeID("Big"), fixedNow)
 	var names []string
 	for _, e := range s.attention {
 		names = append(names, e.view.Name)
@@ -188,7 +189,7 @@ func TestTheSummaryNamesTheWorstFewAndCountsTheRest(t *testing.T) {
 	if s.total != 30 || s.counts.of(master.StateOffline) != 27 || s.counts.of(master.StateConnected) != 3 {
 		t.Errorf("total %d, counts %v", s.total, s.counts)
 	}
-	if got := m.summarize(groupNodeID("nobody")); got.total != 0 || len(got.attention) != 0 {
+	if got := m.summarize(groupNodeID("nobody"), fixedNow); got.total != 0 || len(got.attention) != 0 {
 		t.Errorf("an unknown group summarises as %+v", got)
 	}
 }
@@ -227,12 +228,62 @@ func TestTheSummarySaysWhenManyWentOfflineTogether(t *testing.T) {
 		fc.set(v)
 	}
 	q.runUntil(t, "four of Acme back", func() bool {
-		s := mw.model.summarize(groupNodeID("Acme"))
+		s := mw.model.summarize(groupNodeID("Acme"), fixedNow)
 		return s.counts.of(master.StateConnected) == 4
 	})
 	q.runPending()
 	if p.outage.Visible() {
 		t.Errorf("four offline: %q", p.outage.Text)
+	}
+}
+
+// A console started after a night off has its inbound servers offline,
+// last seen when it stopped, until they dial in again: for that while the
+// summary waits for them rather than calling them down or an outage.
+func TestTheSummaryWaitsForTheServersLinkedBeforeTheStart(t *testing.T) {
+	stopped := fixedNow.Add(-20 * time.Hour) // the evening before
+	var vs []master.SlaveView
+	for i := range 7 {
+		vs = append(vs, master.SlaveView{ID: fmt.Sprintf("a%d", i), Name: fmt.Sprintf("acme-%d", i), Group: "Acme",
+			Direction: store.Inbound, State: master.StateOffline, LastSeen: stopped})
+	}
+	// Outbound: dialed at the start, and the dial failed; not awaited.
+	vs = append(vs, master.SlaveView{ID: "o1", Name: "out-1", Group: "Acme", Direction: store.Outbound,
+		State: master.StateOffline, LastSeen: stopped})
+	fc := newFakeConsole(vs...)
+	fc.started, fc.relinkUntil = fixedNow.Add(-10*time.Second), fixedNow.Add(80*time.Second)
+	test.NewTempApp(t)
+	q := newUIQueue()
+	var clock atomic.Int64
+	clock.Store(fixedNow.UnixNano())
+	mw := newMainWindow(fyne.CurrentApp(), fc, nil, windowOptions{do: q.do,
+		now: func() time.Time { return time.Unix(0, clock.Load()) }, interval: 10 * time.Millisecond, ages: 10 * time.Millisecond})
+	mw.win.Show()
+	t.Cleanup(func() { closeMainWindow(t, mw, q) })
+	p := mw.detail.summary
+
+	want := "7 servers linked before this console started have not dialed in again yet: they may take until " +
+		fc.relinkUntil.Format("15:04:05") + "."
+	if !p.awaited.Visible() || p.awaited.Text != want {
+		t.Errorf("awaited: %v %q, want %q", p.awaited.Visible(), p.awaited.Text, want)
+	}
+	if p.outage.Visible() || p.allWell.Visible() {
+		t.Errorf("while they may dial in: outage %v %q, all well %v", p.outage.Visible(), p.outage.Text, p.allWell.Visible())
+	}
+	if got := attentionNames(p); !slices.Equal(got, []string{"out-1"}) {
+		t.Errorf("needs a look: %q, want only the outbound slave whose dial failed", got)
+	}
+	// One dials in; then the time they had runs out.
+	vs[0].State = master.StateConnected
+	fc.set(vs[0])
+	q.runUntil(t, "six awaited", func() bool { return strings.HasPrefix(p.awaited.Text, "6 servers ") })
+	clock.Add(int64(91 * time.Second))
+	q.runUntil(t, "the outage line once their time ran out", func() bool { return p.outage.Visible() && !p.awaited.Visible() })
+	if !strings.HasPrefix(p.outage.Text, "7 servers went offline within 2 min, from 13 Mar 19:00: ") {
+		t.Errorf("outage %q", p.outage.Text)
+	}
+	if got := attentionNames(p); len(got) != 7 {
+		t.Errorf("needs a look: %q, want the seven offline", got)
 	}
 }
 

@@ -9,6 +9,7 @@ import (
 	"github.com/lanyard/lanyard/core/health"
 	"github.com/lanyard/lanyard/core/human"
 	"github.com/lanyard/lanyard/core/master"
+	"github.com/lanyard/lanyard/core/store"
 	"github.com/lanyard/lanyard/core/version"
 )
 
@@ -134,6 +135,18 @@ type treeModel struct {
 	counts    stateCounts
 	backup    health.Counts         // every task by backup state, for the status bar
 	groupsAll map[string]*groupInfo // every group with a slave, by node ID
+
+	// started is when the console started; until relinkUntil, an inbound
+	// slave last seen before it may still be dialing in again (awaited).
+	started, relinkUntil time.Time
+}
+
+// awaited: v is an inbound slave, linked before the console started and
+// offline since, that may still dial in again at now. It is likelier on
+// its way than gone.
+func (m *treeModel) awaited(v *master.SlaveView, now time.Time) bool {
+	return v.State == master.StateOffline && v.Direction == store.Inbound && now.Before(m.relinkUntil) &&
+		!v.LastSeen.IsZero() && v.LastSeen.Before(m.started)
 }
 
 func newTreeModel() *treeModel {

@@ -53,12 +53,11 @@ func (m *Master) openHealth(s Settings) error {
 
 // watchOutages watches, from the console's start, each slave that linked
 // before: one that does not link again is announced offline since it was
-// last seen, once the grace has passed after the longest its agent may
-// wait to dial again (this console's own redial bound stands for the
-// agents'). Of a slave the user disconnected, nothing is news; of one
-// muted, nothing until its mute ends.
-func (m *Master) watchOutages(entries []store.Slave, now time.Time) {
-	from := now.Add(link.LongestRedialWait(m.cfg.RedialMax))
+// last seen, once the grace has passed after the time it had to dial in
+// again (Relinking). Of a slave the user disconnected, nothing is news;
+// of one muted, nothing until its mute ends.
+func (m *Master) watchOutages(entries []store.Slave) {
+	from := m.relinkUntil
 	for _, e := range entries {
 		if !e.MutedUntil.IsZero() {
 			m.health.Mute(e.ID, e.Name, e.MutedUntil)
@@ -70,6 +69,15 @@ func (m *Master) watchOutages(entries []store.Slave, now time.Time) {
 			m.health.Watch(e.ID, e.Name, e.LastSeen, from)
 		}
 	}
+}
+
+// Relinking says when this console started, and until when the slaves
+// linked before may still be dialing in again (the longest an agent waits
+// between two dials, this console's own redial bound standing for the
+// agents'). Till then an inbound slave last seen before the start is
+// likelier on its way than gone.
+func (m *Master) Relinking() (started, until time.Time) {
+	return m.started, m.relinkUntil
 }
 
 // alertGrace is the grace period of alerts: the configuration's (tests),

@@ -9,6 +9,7 @@ import (
 	"github.com/lanyard/lanyard/core/agent"
 	"github.com/lanyard/lanyard/core/backup"
 	"github.com/lanyard/lanyard/core/health"
+	"github.com/lanyard/lanyard/core/link"
 	"github.com/lanyard/lanyard/core/store"
 	"github.com/lanyard/lanyard/core/wire"
 	"github.com/lanyard/lanyard/internal/testkit"
@@ -252,6 +253,12 @@ func TestAnOutageThatOutlastsTheConsolesRestartIsNews(t *testing.T) {
 		seen := v.LastSeen
 		if a.Kind != health.AlertOffline || a.Slave != "FS02" || seen.IsZero() || !a.Since.Equal(seen) {
 			t.Fatalf("alert %s of %s since %v, want FS02 offline since it was last seen (%v)", a.Kind, a.Slave, a.Since, seen)
+		}
+		// Not before it had the time to dial in again that the window
+		// waits for too.
+		started, until := c.Relinking()
+		if now := time.Now(); !seen.Before(started) || now.Before(until) || until.Sub(started) != link.LongestRedialWait(testkit.RedialMax) {
+			t.Errorf("FS02 last seen %v, alerted %v, the console started %v and waited for relinks until %v", seen, now, started, until)
 		}
 	case <-time.After(10 * time.Second):
 		t.Fatal("FS02's outage, begun before the start, was never announced")

@@ -56,6 +56,10 @@ type Master struct {
 	health      *health.Tracker
 	healthSyncs healthSyncs
 	alerts      fanout[health.Alert]
+	// started is when Start ran; relinkUntil is how long after it the
+	// slaves linked before may still be dialing in again (Relinking).
+	// Both are set by Start, before anything reads them.
+	started, relinkUntil time.Time
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -142,7 +146,8 @@ func (m *Master) Start(ctx context.Context) error {
 		return err
 	}
 	now := time.Now()
-	m.watchOutages(entries, now)
+	m.started, m.relinkUntil = now, now.Add(link.LongestRedialWait(m.cfg.RedialMax))
+	m.watchOutages(entries)
 	m.mu.Lock()
 	m.settings = settings
 	for _, e := range entries {
