@@ -414,13 +414,21 @@ func (m *Master) BrowseSnapshot(ctx context.Context, slave, name, snapshot, dir,
 		if err != nil {
 			return err
 		}
-		page.Snapshot, page.Dir, page.Total, page.Next = resp.Snapshot, resp.Dir, int(resp.Total), resp.Next
-		for _, e := range parts.GetEntries() {
-			page.Entries = append(page.Entries, agent.EntryFromPB(e))
-		}
+		page = browsePage(resp.Snapshot, resp.Dir, resp.Total, resp.Next, parts)
 		return nil
 	})
 	return page, err
+}
+
+// browsePage is one page of a folder listing as an agent sent it: where
+// and how many from its answer, the entries from its parts.
+func browsePage(snapshot, dir string, total uint32, next string, parts *pb.TaskPart) backup.BrowsePage {
+	page := backup.BrowsePage{Snapshot: snapshot, Dir: dir, Total: int(total), Next: next,
+		Entries: make([]backup.BrowseEntry, 0, len(parts.GetEntries()))}
+	for _, e := range parts.GetEntries() {
+		page.Entries = append(page.Entries, agent.EntryFromPB(e))
+	}
+	return page
 }
 
 // ListFolder lists one page of one folder of the slave itself (dir "" is
@@ -436,10 +444,7 @@ func (m *Master) ListFolder(ctx context.Context, slave, dir, after string, limit
 		if err != nil {
 			return err
 		}
-		page.Dir, page.Total, page.Next = resp.Dir, int(resp.Total), resp.Next
-		for _, e := range parts.GetEntries() {
-			page.Entries = append(page.Entries, agent.EntryFromPB(e))
-		}
+		page = browsePage("", resp.Dir, resp.Total, resp.Next, parts)
 		return nil
 	})
 	return page, err
