@@ -43,6 +43,9 @@ type Config struct {
 	// LastSeenEvery is how often the linked slaves' last-seen times are
 	// saved (default 5 min, lastseen.go).
 	LastSeenEvery time.Duration
+	// AliveEvery is how often the console notes itself running (default
+	// 30 s, lastseen.go).
+	AliveEvery time.Duration
 }
 
 // Master runs the console's side of every link.
@@ -147,6 +150,7 @@ func (m *Master) Start(ctx context.Context) error {
 	}
 	now := time.Now()
 	m.started, m.relinkUntil = now, now.Add(link.LongestRedialWait(m.cfg.RedialMax))
+	m.resumeLastSeen(entries, now)
 	m.watchOutages(entries)
 	m.mu.Lock()
 	m.settings = settings

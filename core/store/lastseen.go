@@ -49,6 +49,68 @@ func putLastSeen(b *bbolt.Bucket, id []byte, t time.Time) error {
 	return b.Put(id, encodeLastSeen(t))
 }
 
+// Running is what a running console notes of itself every little while,
+// so that its next start, after it was killed or cut off from its power,
+// knows how long the slaves linked to it were there: to within the note's
+// period, not the longer one of saving every linked slave's last-seen
+// time.
+type Running struct {
+	// Alive is when it last noted itself running.
+	Alive time.Time
+	// Refreshed is when it last saved every linked slave as seen: the
+	// last-seen time those slaves were given then (zero: not since it
+	// started).
+	Refreshed time.Time
+}
+
+// runningSize is Running's size in the meta bucket: its two times in Unix
+// nanoseconds (zero: 0), int64 big-endian.
+const runningSize = 2 * lastSeenSize
+
+// SaveRunning writes r over the last note.
+func (db *DB) SaveRunning(r Running) error {
+	v := make([]byte, 0, runningSize)
+	for _, t := range []time.Time{r.Alive, r.Refreshed} {
+		var n int64
+		if !t.IsZero() {
+			n = t.UnixNano()
+		}
+		v = binary.BigEndian.AppendUint64(v, uint64(n))
+	}
+	return db.update(func(tx *bbolt.Tx) error {
+		meta, err := db.bucket(tx, bucketMeta)
+		if err != nil {
+			return err
+		}
+		return meta.Put(metaRunning, v)
+	})
+}
+
+// Running reads the last note (zero: none yet).
+func (db *DB) Running() (Running, error) {
+	var r Running
+	err := db.view(func(tx *bbolt.Tx) error {
+		meta, err := db.bucket(tx, bucketMeta)
+		if err != nil {
+			return err
+		}
+		v := meta.Get(metaRunning)
+		switch {
+		case v == nil:
+			return nil
+		case len(v) != runningSize:
+			return db.damaged(bucketMeta, string(metaRunning), fmt.Errorf("%d bytes, want %d", len(v), runningSize))
+		}
+		for i, t := range []*time.Time{&r.Alive, &r.Refreshed} {
+			if n := int64(binary.BigEndian.Uint64(v[i*lastSeenSize:])); n != 0 {
+				*t = time.Unix(0, n).UTC()
+			}
+		}
+		return nil
+	})
+	return r, err
+}
+
 // lastSeenApart is schema 5: every slave entry's last_seen moves out of
 // its JSON into the lastseen bucket. The entry is edited as raw JSON, so
 // fields this migration does not know of are kept; an entry that does not

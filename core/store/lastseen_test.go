@@ -293,3 +293,36 @@ func TestAConsoleKilledMidMigrationReopensAndMigrates(t *testing.T) {
 	db := openTestDBAt(t, path, testOptions())
 	assertMigratedTo5(t, db)
 }
+
+// The console's note of itself survives the file's closing, with a
+// refresh not yet made since its start kept as none; a note cut short
+// reads as damaged, naming where.
+func TestTheConsolesRunningNoteIsKept(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "console.db")
+	db := openTestDBAt(t, path, testOptions())
+	if r, err := db.Running(); err != nil || !r.Alive.IsZero() || !r.Refreshed.IsZero() {
+		t.Fatalf("a new file's note: %+v, %v; want none", r, err)
+	}
+	alive := time.Date(2026, 5, 1, 10, 4, 30, 123456789, time.UTC)
+	refreshed := alive.Add(-4 * time.Minute)
+	for _, want := range []Running{{Alive: alive, Refreshed: refreshed}, {Alive: alive}} {
+		if err := db.SaveRunning(want); err != nil {
+			t.Fatal(err)
+		}
+		if err := db.Close(); err != nil {
+			t.Fatal(err)
+		}
+		db = openTestDBAt(t, path, testOptions())
+		if got, err := db.Running(); err != nil || !got.Alive.Equal(want.Alive) || !got.Refreshed.Equal(want.Refreshed) || got.Refreshed.IsZero() != want.Refreshed.IsZero() {
+			t.Errorf("read %+v, %v; saved %+v", got, err, want)
+		}
+	}
+	err := db.bolt.Update(func(tx *bbolt.Tx) error { return tx.Bucket(bucketMeta).Put(metaRunning, []byte{1, 2, 3}) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	var damaged *DamagedError
+	if _, err := db.Running(); !errors.As(err, &damaged) || damaged.Key != "console_running" {
+		t.Errorf("a note of 3 bytes: %v, want it named damaged", err)
+	}
+}

@@ -85,6 +85,8 @@ var (
 	// so the sequence keeps increasing across restarts even after pruning
 	// has emptied the bucket.
 	metaConnLogLast = []byte("connlog_last")
+	// metaRunning holds the console's Running note (lastseen.go).
+	metaRunning = []byte("console_running")
 )
 
 // migrations bring a file from schema i to i+1 (migrations[i]). Each runs in
