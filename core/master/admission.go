@@ -248,7 +248,7 @@ func (m *Master) settledByLink(s *slave, id string, next auth.Key, promote bool,
 // expect (trust on first use), and the software it runs, and returns what
 // to save: those when they are new, and when the slave was seen.
 func (s *slave) pin(p link.Peer, now time.Time) store.Pin {
-	pin := store.Pin{ID: s.entry.ID, LastSeen: now}
+	pin := store.Pin{ID: s.entry.ID, LastSeen: now, Linked: true}
 	if p.Software != "" && s.entry.Software != p.Software {
 		s.entry.Software, pin.Software = p.Software, p.Software
 	}

@@ -11,8 +11,10 @@ import (
 
 // When the console last had a link with each slave. It is saved when a
 // link begins and when it ends (pins.go), and every lastSeenEvery for the
-// slaves linked then: a console killed, or cut off from its power, still
-// knows on its next start when each slave was last there, to within that.
+// slaves linked then; the console notes itself running more often. A
+// console killed, or cut off from its power, still knows on its next start
+// when each slave was last there: one whose last saved time is of a link
+// whose end was never saved was there until the console's last note.
 
 // lastSeenEvery is how often the linked slaves' last-seen times are saved.
 // 10,000 of them cost one transaction of about 400 KB (a 32-byte key and
@@ -20,9 +22,7 @@ import (
 const lastSeenEvery = 5 * time.Minute
 
 // aliveEvery is how often the console notes itself running
-// (store.Running): 16 bytes, so that after a kill its next start knows
-// how long the slaves linked then were there to within this, not
-// lastSeenEvery (resumeLastSeen).
+// (store.NoteRunning): one 8-byte time.
 const aliveEvery = 30 * time.Second
 
 // refreshLastSeen notes the linked slaves as seen, every lastSeenEvery
@@ -33,7 +33,6 @@ func (m *Master) refreshLastSeen(ctx context.Context) {
 	defer seen.Stop()
 	alive := time.NewTicker(cmp.Or(m.cfg.AliveEvery, aliveEvery))
 	defer alive.Stop()
-	var refreshed time.Time // the last seenLinked's time
 	failing := false
 	for {
 		select {
@@ -41,17 +40,17 @@ func (m *Master) refreshLastSeen(ctx context.Context) {
 			return
 		case now := <-seen.C:
 			m.seenLinked(now)
-			refreshed = now
 		case now := <-alive.C:
-			failing = m.noteRunning(store.Running{Alive: now, Refreshed: refreshed}, failing)
+			failing = m.noteRunning(now, failing)
 		}
 	}
 }
 
-// noteRunning saves r, and says whether that failed. A failure is logged
-// when it begins (failing was false), not at every try.
-func (m *Master) noteRunning(r store.Running, failing bool) bool {
-	err := m.cfg.DB.SaveRunning(r)
+// noteRunning notes the console running at now, and says whether that
+// failed. A failure is logged when it begins (failing was false), not at
+// every try.
+func (m *Master) noteRunning(now time.Time, failing bool) bool {
+	err := m.cfg.DB.NoteRunning(now)
 	if err != nil && !failing {
 		m.log.WithError(err).Warn("could not note in the database that the console is running; after a crash, the slaves linked then may be shown last seen up to 5 min early")
 	}
@@ -60,31 +59,34 @@ func (m *Master) noteRunning(r store.Running, failing bool) bool {
 
 // resumeLastSeen amends entries as read at the start. A console that
 // stopped without closing its links (killed, or cut off from its power)
-// saved them as seen only at its last refresh, but they were there as
-// long as it ran, which it noted more often: an entry whose last-seen
-// time is that refresh's, no later, was linked then and its link's end
-// was never saved, so it is given the last note's time, and saved so.
-// The note then starts again, with no refresh yet.
+// saved none of their ends: an entry last seen linked was there until the
+// console was last noted running, and is given that time, as its link's
+// end, and saved so. The note then starts again.
 func (m *Master) resumeLastSeen(entries []store.Slave, now time.Time) {
-	last, err := m.cfg.DB.Running()
+	last, err := m.cfg.DB.LastRunning()
 	if err != nil {
-		m.log.WithError(err).Warn("could not read when the console was last running; it is noted again from now")
+		m.log.WithError(err).Warn("could not read when the console was last running; the slaves linked then keep the time they were last saved as seen")
 	}
-	if !last.Refreshed.IsZero() && last.Alive.After(last.Refreshed) {
-		var pins []store.Pin
-		for i := range entries {
-			if e := &entries[i]; e.LastSeen.Equal(last.Refreshed) {
-				e.LastSeen = last.Alive
-				pins = append(pins, store.Pin{ID: e.ID, LastSeen: last.Alive})
-			}
+	var pins []store.Pin
+	amended := 0
+	for i := range entries {
+		e := &entries[i]
+		if !e.LastSeenLinked {
+			continue
 		}
-		if len(pins) > 0 {
-			m.log.Infof("the console last stopped without closing its links; it was still running at %s: taking the %s linked then as last seen at that time",
-				last.Alive.Local().Format(time.DateTime), human.Plural(len(pins), "slave", "slaves"))
-			m.pins.queue(pins...)
+		if last.After(e.LastSeen) {
+			e.LastSeen = last
+			amended++
 		}
+		e.LastSeenLinked = false
+		pins = append(pins, store.Pin{ID: e.ID, LastSeen: e.LastSeen})
 	}
-	m.noteRunning(store.Running{Alive: now}, false)
+	if amended > 0 {
+		m.log.Infof("the console last stopped without closing its links; it was still running at %s: the %s linked then count as last seen at that time",
+			last.Local().Format(time.DateTime), human.Plural(amended, "slave", "slaves"))
+	}
+	m.pins.queue(pins...)
+	m.noteRunning(now, false)
 }
 
 // seenLinked notes every linked slave as seen at now, and queues the
@@ -98,7 +100,7 @@ func (m *Master) seenLinked(now time.Time) {
 	for _, s := range m.slaves {
 		if s.link != nil {
 			s.seen = now
-			pins = append(pins, store.Pin{ID: s.entry.ID, LastSeen: now})
+			pins = append(pins, store.Pin{ID: s.entry.ID, LastSeen: now, Linked: true})
 		}
 	}
 	m.pins.queue(pins...)

@@ -23,9 +23,9 @@ func TestASlaveIsLastSeenWhileLinkedAndWhenItsLinkEnded(t *testing.T) {
 	if linkedAt.IsZero() {
 		t.Fatal("a linked slave has never been seen")
 	}
-	c.until(t, "FS01's last-seen time is saved again while it stays linked", func() bool {
+	c.until(t, "FS01's last-seen time is saved again, as linked, while it stays linked", func() bool {
 		e, err := c.db.SlaveByName("FS01")
-		return err == nil && e.LastSeen.After(linkedAt)
+		return err == nil && e.LastSeen.After(linkedAt) && e.LastSeenLinked
 	})
 
 	before := time.Now()
@@ -46,10 +46,10 @@ func TestASlaveIsLastSeenWhileLinkedAndWhenItsLinkEnded(t *testing.T) {
 	}
 }
 
-// A console killed while slaves were linked saved them as seen only at its
-// last refresh (every few minutes); it noted itself running more often.
-// Its next start takes a slave last seen at that refresh, and no later, as
-// there until the last note, and does so once.
+// A console killed while slaves were linked saved them as seen only when
+// their links began, or at its last refresh (every few minutes); it noted
+// itself running more often. Its next start takes a slave last seen
+// linked as there until the last note, and does so once.
 func TestASlaveLinkedWhenTheConsoleWasKilledIsSeenUntilItsLastNote(t *testing.T) {
 	first := startConsoleWith(t, false, nil, nil)
 	for _, name := range []string{"FS01", "FS02"} {
@@ -59,15 +59,16 @@ func TestASlaveLinkedWhenTheConsoleWasKilledIsSeenUntilItsLastNote(t *testing.T)
 	}
 	first.stop()
 	db := first.db
-	refreshed := time.Now().Add(-10 * time.Minute).Round(0)
-	alive := refreshed.Add(4*time.Minute + 30*time.Second)
+	linked := time.Now().Add(-10 * time.Minute).Round(0)
+	ended := linked.Add(-time.Minute)
+	alive := linked.Add(4*time.Minute + 30*time.Second)
 	fs01, _ := db.SlaveByName("FS01")
 	fs02, _ := db.SlaveByName("FS02")
-	// FS01 was linked at the last refresh; FS02's link had ended before.
-	if err := db.SavePins([]store.Pin{{ID: fs01.ID, LastSeen: refreshed}, {ID: fs02.ID, LastSeen: refreshed.Add(-time.Minute)}}); err != nil {
+	// FS01 was linked when the console was killed; FS02's link had ended.
+	if err := db.SavePins([]store.Pin{{ID: fs01.ID, LastSeen: linked, Linked: true}, {ID: fs02.ID, LastSeen: ended}}); err != nil {
 		t.Fatal(err)
 	}
-	if err := db.SaveRunning(store.Running{Alive: alive, Refreshed: refreshed}); err != nil {
+	if err := db.NoteRunning(alive); err != nil {
 		t.Fatal(err)
 	}
 
@@ -76,15 +77,15 @@ func TestASlaveLinkedWhenTheConsoleWasKilledIsSeenUntilItsLastNote(t *testing.T)
 	if v, _ := c.Slave("FS01"); !v.LastSeen.Equal(alive) {
 		t.Errorf("FS01, linked when the console was killed: last seen %v, want %v (its last note)", v.LastSeen, alive)
 	}
-	if v, _ := c.Slave("FS02"); !v.LastSeen.Equal(refreshed.Add(-time.Minute)) {
-		t.Errorf("FS02, gone before: last seen %v, want it kept", v.LastSeen)
+	if v, _ := c.Slave("FS02"); !v.LastSeen.Equal(ended) {
+		t.Errorf("FS02, gone before: last seen %v, want %v kept", v.LastSeen, ended)
 	}
-	c.until(t, "FS01's last-seen time saved so", func() bool {
+	c.until(t, "FS01's last-seen time saved as its link's end", func() bool {
 		e, err := db.SlaveByName("FS01")
-		return err == nil && e.LastSeen.Equal(alive)
+		return err == nil && e.LastSeen.Equal(alive) && !e.LastSeenLinked
 	})
-	if r, err := db.Running(); err != nil || r.Alive.Before(started) || !r.Refreshed.IsZero() {
-		t.Errorf("the note after the start: %+v, %v; want it running since %v, with no refresh yet", r, err, started)
+	if last, err := db.LastRunning(); err != nil || last.Before(started) {
+		t.Errorf("the note after the start: %v, %v; want a time since %v", last, err, started)
 	}
 	c.stop()
 	// Once: a later start has nothing more to amend.
@@ -94,20 +95,28 @@ func TestASlaveLinkedWhenTheConsoleWasKilledIsSeenUntilItsLastNote(t *testing.T)
 	}
 }
 
-// While it runs, the console's note pairs when it was last running with
-// the time its last refresh gave the linked slaves.
-func TestTheRunningNoteNamesTheLastRefresh(t *testing.T) {
+// A link's start is saved as a time the slave was linked, its end as
+// not; and the console notes itself running meanwhile.
+func TestALinksSavedTimesSayWhetherItWasUp(t *testing.T) {
 	c := startConsoleWith(t, false, nil, func(cfg *Config) {
-		cfg.LastSeenEvery, cfg.AliveEvery = 150*time.Millisecond, 10*time.Millisecond
+		cfg.LastSeenEvery, cfg.AliveEvery = time.Hour, 10*time.Millisecond // no refresh
 	})
 	a := startAgentWith(t, "FS01", "pw-one", false, nil)
 	if _, err := c.AddSlave(SlaveSpec{Name: "FS01", Direction: store.Outbound, Address: a.ListenAddr(), Password: []byte("pw-one")}); err != nil {
 		t.Fatal(err)
 	}
 	linkedAt := c.waitState(t, "FS01", StateConnected).LastSeen
-	c.until(t, "a note naming a refresh that gave FS01 its saved time", func() bool {
-		r, err := c.db.Running()
-		e, err2 := c.db.SlaveByName("FS01")
-		return err == nil && err2 == nil && r.Refreshed.After(linkedAt) && e.LastSeen.Equal(r.Refreshed) && r.Alive.After(r.Refreshed)
+	c.until(t, "the link's start saved as linked, and a note after it", func() bool {
+		e, err := c.db.SlaveByName("FS01")
+		last, err2 := c.db.LastRunning()
+		return err == nil && err2 == nil && e.LastSeen.Equal(linkedAt) && e.LastSeenLinked && last.After(e.LastSeen)
+	})
+	if err := c.Disconnect("FS01"); err != nil {
+		t.Fatal(err)
+	}
+	v := c.waitState(t, "FS01", StateDisabled)
+	c.until(t, "the link's end saved as such", func() bool {
+		e, err := c.db.SlaveByName("FS01")
+		return err == nil && e.LastSeen.Equal(v.LastSeen) && !e.LastSeenLinked
 	})
 }

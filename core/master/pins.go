@@ -57,7 +57,7 @@ func (w *pinWriter) queue(pins ...store.Pin) {
 			q.Software = p.Software
 		}
 		if p.LastSeen.After(q.LastSeen) {
-			q.LastSeen = p.LastSeen
+			q.LastSeen, q.Linked = p.LastSeen, p.Linked
 		}
 		w.pending[p.ID] = q
 	}

@@ -79,3 +79,31 @@ func TestQueuedPinsAreSavedInTheBackgroundAndAtTheEnd(t *testing.T) {
 		}
 	}
 }
+
+// Of the times queued for one slave before a save, the latest is saved,
+// and with it whether the slave was linked then: a link's start queued
+// late does not undo its end.
+func TestTheLatestQueuedTimeIsSavedWithWhetherItWasLinked(t *testing.T) {
+	db := testkit.Store(t, "console", store.Options{})
+	e, err := db.AddSlave(store.Slave{Name: "FS01", Direction: store.Inbound, Key: make([]byte, 32)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	log, _ := testkit.Logger()
+	w := newPinWriter(db, log)
+	up := time.Now().Truncate(time.Second)
+	end := up.Add(time.Second)
+	w.queue(store.Pin{ID: e.ID, LastSeen: up, Linked: true})
+	w.queue(store.Pin{ID: e.ID, LastSeen: end})
+	w.queue(store.Pin{ID: e.ID, LastSeen: up, Linked: true})
+	w.save()
+	if got, _ := db.SlaveByID(e.ID); !got.LastSeen.Equal(end) || got.LastSeenLinked {
+		t.Errorf("saved %v linked %v, want the end %v, not linked", got.LastSeen, got.LastSeenLinked, end)
+	}
+	again := end.Add(time.Second)
+	w.queue(store.Pin{ID: e.ID, LastSeen: again, Linked: true})
+	w.save()
+	if got, _ := db.SlaveByID(e.ID); !got.LastSeen.Equal(again) || !got.LastSeenLinked {
+		t.Errorf("saved %v linked %v, want the next start %v, linked", got.LastSeen, got.LastSeenLinked, again)
+	}
+}

@@ -15,100 +15,87 @@ import (
 // eight bytes rather than decoding and encoding the whole entry.
 //
 // Key: the slave's entry ID; value: the time in Unix nanoseconds, int64
-// big-endian (lastSeenSize bytes). A slave never seen has no key.
+// big-endian (lastSeenSize bytes), then, when the slave was linked at that
+// time and its link's end is not saved yet, one byte 1
+// (Slave.LastSeenLinked). A slave never seen has no key.
 
 var bucketLastSeen = []byte("lastseen")
 
-const lastSeenSize = 8
+const (
+	lastSeenSize = 8
+	seenLinked   = 1 // the byte after the time: linked then
+)
 
-func encodeLastSeen(t time.Time) []byte {
-	return binary.BigEndian.AppendUint64(make([]byte, 0, lastSeenSize), uint64(t.UnixNano()))
-}
-
-func (db *DB) decodeLastSeen(key, value []byte) (time.Time, error) {
-	if len(value) != lastSeenSize {
-		return time.Time{}, db.damaged(bucketLastSeen, fmt.Sprintf("%q", key), fmt.Errorf("%d bytes, want %d", len(value), lastSeenSize))
+func encodeLastSeen(t time.Time, linked bool) []byte {
+	v := binary.BigEndian.AppendUint64(make([]byte, 0, lastSeenSize+1), uint64(t.UnixNano()))
+	if linked {
+		v = append(v, seenLinked)
 	}
-	return time.Unix(0, int64(binary.BigEndian.Uint64(value))).UTC(), nil
+	return v
 }
 
-// lastSeenOf reads when entry id was last seen (zero: never).
-func (db *DB) lastSeenOf(b *bbolt.Bucket, id []byte) (time.Time, error) {
-	value := b.Get(id)
-	if value == nil {
-		return time.Time{}, nil
+// readLastSeen fills s.LastSeen and s.LastSeenLinked from b (zero: never
+// seen).
+func (db *DB) readLastSeen(b *bbolt.Bucket, s *Slave) error {
+	value := b.Get([]byte(s.ID))
+	switch {
+	case value == nil:
+		s.LastSeen, s.LastSeenLinked = time.Time{}, false
+		return nil
+	case len(value) == lastSeenSize, len(value) == lastSeenSize+1 && value[lastSeenSize] == seenLinked:
+	default:
+		return db.damaged(bucketLastSeen, fmt.Sprintf("%q", s.ID), fmt.Errorf("%d bytes %x, want %d, or %d ending in %d", len(value), value, lastSeenSize, lastSeenSize+1, seenLinked))
 	}
-	return db.decodeLastSeen(id, value)
+	s.LastSeen = time.Unix(0, int64(binary.BigEndian.Uint64(value))).UTC()
+	s.LastSeenLinked = len(value) > lastSeenSize
+	return nil
 }
 
-// putLastSeen stores t as when entry id was last seen; zero deletes it.
-func putLastSeen(b *bbolt.Bucket, id []byte, t time.Time) error {
+// putLastSeen stores t as when entry id was last seen, linked then or
+// not; zero deletes it.
+func putLastSeen(b *bbolt.Bucket, id []byte, t time.Time, linked bool) error {
 	if t.IsZero() {
 		return b.Delete(id)
 	}
-	return b.Put(id, encodeLastSeen(t))
+	return b.Put(id, encodeLastSeen(t, linked))
 }
 
-// Running is what a running console notes of itself every little while,
-// so that its next start, after it was killed or cut off from its power,
-// knows how long the slaves linked to it were there: to within the note's
-// period, not the longer one of saving every linked slave's last-seen
-// time.
-type Running struct {
-	// Alive is when it last noted itself running.
-	Alive time.Time
-	// Refreshed is when it last saved every linked slave as seen: the
-	// last-seen time those slaves were given then (zero: not since it
-	// started).
-	Refreshed time.Time
-}
+// metaRunningSize is the size of the console's running note in the meta
+// bucket: when it was last running, in Unix nanoseconds, int64 big-endian.
+const metaRunningSize = 8
 
-// runningSize is Running's size in the meta bucket: its two times in Unix
-// nanoseconds (zero: 0), int64 big-endian.
-const runningSize = 2 * lastSeenSize
-
-// SaveRunning writes r over the last note.
-func (db *DB) SaveRunning(r Running) error {
-	v := make([]byte, 0, runningSize)
-	for _, t := range []time.Time{r.Alive, r.Refreshed} {
-		var n int64
-		if !t.IsZero() {
-			n = t.UnixNano()
-		}
-		v = binary.BigEndian.AppendUint64(v, uint64(n))
-	}
+// NoteRunning notes that the console was running at t, every little
+// while, so that its next start, after it was killed or cut off from its
+// power, knows until when the slaves linked to it then were there
+// (Slave.LastSeenLinked).
+func (db *DB) NoteRunning(t time.Time) error {
 	return db.update(func(tx *bbolt.Tx) error {
 		meta, err := db.bucket(tx, bucketMeta)
 		if err != nil {
 			return err
 		}
-		return meta.Put(metaRunning, v)
+		return meta.Put(metaRunning, binary.BigEndian.AppendUint64(nil, uint64(t.UnixNano())))
 	})
 }
 
-// Running reads the last note (zero: none yet).
-func (db *DB) Running() (Running, error) {
-	var r Running
+// LastRunning is the time of the last NoteRunning (zero: none yet).
+func (db *DB) LastRunning() (time.Time, error) {
+	var last time.Time
 	err := db.view(func(tx *bbolt.Tx) error {
 		meta, err := db.bucket(tx, bucketMeta)
 		if err != nil {
 			return err
 		}
-		v := meta.Get(metaRunning)
-		switch {
+		switch v := meta.Get(metaRunning); {
 		case v == nil:
-			return nil
-		case len(v) != runningSize:
-			return db.damaged(bucketMeta, string(metaRunning), fmt.Errorf("%d bytes, want %d", len(v), runningSize))
-		}
-		for i, t := range []*time.Time{&r.Alive, &r.Refreshed} {
-			if n := int64(binary.BigEndian.Uint64(v[i*lastSeenSize:])); n != 0 {
-				*t = time.Unix(0, n).UTC()
-			}
+		case len(v) != metaRunningSize:
+			return db.damaged(bucketMeta, string(metaRunning), fmt.Errorf("%d bytes, want %d", len(v), metaRunningSize))
+		default:
+			last = time.Unix(0, int64(binary.BigEndian.Uint64(v))).UTC()
 		}
 		return nil
 	})
-	return r, err
+	return last, err
 }
 
 // lastSeenApart is schema 5: every slave entry's last_seen moves out of
@@ -135,7 +122,7 @@ func lastSeenApart(tx *bbolt.Tx) error {
 		}
 		var t time.Time
 		if json.Unmarshal(raw, &t) == nil && !t.IsZero() {
-			if err := seen.Put(k, encodeLastSeen(t)); err != nil {
+			if err := seen.Put(k, encodeLastSeen(t, false)); err != nil {
 				return nil, err
 			}
 		}

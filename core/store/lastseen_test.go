@@ -294,35 +294,74 @@ func TestAConsoleKilledMidMigrationReopensAndMigrates(t *testing.T) {
 	assertMigratedTo5(t, db)
 }
 
-// The console's note of itself survives the file's closing, with a
-// refresh not yet made since its start kept as none; a note cut short
-// reads as damaged, naming where.
+// A time a slave was seen linked is told from its link's end, through an
+// edit by the user and a reopening of the file, and the next end clears it.
+// A value of any other shape reads as damaged, naming where.
+func TestALastSeenTimeSaysWhetherTheSlaveWasLinkedThen(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "console.db")
+	db := openTestDBAt(t, path, testOptions())
+	a, _ := db.AddSlave(inbound("a"))
+	up := time.Date(2026, 5, 1, 10, 0, 0, 0, time.UTC)
+	if err := db.SavePins([]Pin{{ID: a.ID, LastSeen: up, Linked: true}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.UpdateSlave(a.ID, func(s *Slave) error { s.Notes = "rack 4"; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	db = openTestDBAt(t, path, testOptions())
+	if got, err := db.SlaveByID(a.ID); err != nil || !got.LastSeen.Equal(up) || !got.LastSeenLinked {
+		t.Errorf("after an edit and a reopening: %v linked %v, %v; want %v linked", got.LastSeen, got.LastSeenLinked, err, up)
+	}
+	end := up.Add(time.Minute)
+	if err := db.SavePins([]Pin{{ID: a.ID, LastSeen: end}}); err != nil {
+		t.Fatal(err)
+	}
+	if all, err := db.Slaves(); err != nil || !all[0].LastSeen.Equal(end) || all[0].LastSeenLinked {
+		t.Errorf("after its end: %+v, %v", all, err)
+	}
+	if v := rawValue(t, db, bucketLastSeen, a.ID); len(v) != lastSeenSize {
+		t.Errorf("an end is stored as %x, want the time alone", v)
+	}
+	for _, bad := range [][]byte{{1, 2, 3}, append(encodeLastSeen(end, false), 7)} {
+		err := db.bolt.Update(func(tx *bbolt.Tx) error { return tx.Bucket(bucketLastSeen).Put([]byte(a.ID), bad) })
+		if err != nil {
+			t.Fatal(err)
+		}
+		var damaged *DamagedError
+		if _, err := db.SlaveByID(a.ID); !errors.As(err, &damaged) || damaged.Key != fmt.Sprintf("%q", a.ID) {
+			t.Errorf("a last-seen value %x: %v, want it named damaged", bad, err)
+		}
+	}
+}
+
+// The console's note that it is running survives the file's closing; a
+// note cut short reads as damaged, naming where.
 func TestTheConsolesRunningNoteIsKept(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "console.db")
 	db := openTestDBAt(t, path, testOptions())
-	if r, err := db.Running(); err != nil || !r.Alive.IsZero() || !r.Refreshed.IsZero() {
-		t.Fatalf("a new file's note: %+v, %v; want none", r, err)
+	if last, err := db.LastRunning(); err != nil || !last.IsZero() {
+		t.Fatalf("a new file's note: %v, %v; want none", last, err)
 	}
 	alive := time.Date(2026, 5, 1, 10, 4, 30, 123456789, time.UTC)
-	refreshed := alive.Add(-4 * time.Minute)
-	for _, want := range []Running{{Alive: alive, Refreshed: refreshed}, {Alive: alive}} {
-		if err := db.SaveRunning(want); err != nil {
-			t.Fatal(err)
-		}
-		if err := db.Close(); err != nil {
-			t.Fatal(err)
-		}
-		db = openTestDBAt(t, path, testOptions())
-		if got, err := db.Running(); err != nil || !got.Alive.Equal(want.Alive) || !got.Refreshed.Equal(want.Refreshed) || got.Refreshed.IsZero() != want.Refreshed.IsZero() {
-			t.Errorf("read %+v, %v; saved %+v", got, err, want)
-		}
+	if err := db.NoteRunning(alive); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	db = openTestDBAt(t, path, testOptions())
+	if last, err := db.LastRunning(); err != nil || !last.Equal(alive) {
+		t.Errorf("read %v, %v; noted %v", last, err, alive)
 	}
 	err := db.bolt.Update(func(tx *bbolt.Tx) error { return tx.Bucket(bucketMeta).Put(metaRunning, []byte{1, 2, 3}) })
 	if err != nil {
 		t.Fatal(err)
 	}
 	var damaged *DamagedError
-	if _, err := db.Running(); !errors.As(err, &damaged) || damaged.Key != "console_running" {
+	if _, err := db.LastRunning(); !errors.As(err, &damaged) || damaged.Key != "console_running" {
 		t.Errorf("a note of 3 bytes: %v, want it named damaged", err)
 	}
 }

@@ -62,6 +62,11 @@ type Slave struct {
 	// LastSeen is when a link last came up or ended (SavePins). It is kept
 	// in the lastseen bucket (lastseen.go), never in the entry's JSON.
 	LastSeen time.Time `json:"-"`
+	// LastSeenLinked: LastSeen is a time it was linked, its link's start
+	// or a refresh while it lasted, and that link's end was never saved
+	// (the console stopped without a word): it was there until at least
+	// the console's LastRunning.
+	LastSeenLinked bool `json:"-"`
 }
 
 // PasswordInDoubt says a password change awaits the agent's answer: the
@@ -154,7 +159,7 @@ func (db *DB) allSlaves(tx *bbolt.Tx) ([]Slave, error) {
 		if err != nil {
 			return err
 		}
-		if s.LastSeen, err = db.lastSeenOf(seen, key); err != nil {
+		if err := db.readLastSeen(seen, &s); err != nil {
 			return err
 		}
 		slaves = append(slaves, s)
@@ -184,7 +189,7 @@ func (db *DB) putSlave(tx *bbolt.Tx, s *Slave) error {
 	if err != nil {
 		return err
 	}
-	return putLastSeen(seen, []byte(s.ID), s.LastSeen)
+	return putLastSeen(seen, []byte(s.ID), s.LastSeen, s.LastSeenLinked)
 }
 
 // putEntry stores s's entry only, without LastSeen.
@@ -262,7 +267,7 @@ func (db *DB) getSlave(tx *bbolt.Tx, id string) (Slave, error) {
 	if err != nil {
 		return Slave{}, err
 	}
-	s.LastSeen, err = db.lastSeenOf(seen, []byte(id))
+	err = db.readLastSeen(seen, &s)
 	return s, err
 }
 
@@ -428,6 +433,9 @@ type Pin struct {
 	Software string
 	// LastSeen, when not zero, is when a link came up or ended.
 	LastSeen time.Time
+	// Linked: LastSeen is a time the link was up (its start, or a
+	// refresh while it lasts), not its end.
+	Linked bool
 }
 
 // SavePins writes pins in one transaction, reading and writing only the
@@ -462,7 +470,7 @@ func (db *DB) SavePins(pins []Pin) error {
 				continue // removed meanwhile
 			}
 			if !p.LastSeen.IsZero() {
-				if err := putLastSeen(seen, []byte(p.ID), p.LastSeen); err != nil {
+				if err := putLastSeen(seen, []byte(p.ID), p.LastSeen, p.Linked); err != nil {
 					return err
 				}
 			}
