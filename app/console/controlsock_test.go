@@ -108,18 +108,24 @@ func TestListAndExportNameASlaveWhosePasswordChangeIsInDoubt(t *testing.T) {
 
 // Without a running console, slave list says when each slave was last
 // seen and the agent it ran then, from the database, and no state: only
-// a running console knows it.
+// a running console knows it. A slave linked when the console was killed
+// was there until the console was last noted running.
 func TestSlaveListSaysWhenEachWasLastSeen(t *testing.T) {
 	seen := time.Now().Add(-3 * time.Hour).Truncate(time.Second)
+	running := seen.Add(2 * time.Hour)
 	dir := consoleDir(t, func(db *store.DB) error {
-		e, err := master.AddSlave(db, master.SlaveSpec{Name: "FS01", Direction: store.Inbound, Password: []byte("pw")})
-		if err == nil {
-			_, err = master.AddSlave(db, master.SlaveSpec{Name: "FS02", Direction: store.Inbound, Password: []byte("pw")})
+		var ids []string
+		for _, name := range []string{"FS01", "FS02", "FS03"} {
+			e, err := master.AddSlave(db, master.SlaveSpec{Name: name, Direction: store.Inbound, Password: []byte("pw")})
+			if err != nil {
+				return err
+			}
+			ids = append(ids, e.ID)
 		}
-		if err != nil {
+		if err := db.NoteRunning(running); err != nil {
 			return err
 		}
-		return db.SavePins([]store.Pin{{ID: e.ID, LastSeen: seen, Software: "lanyard-agent 1.3.2"}})
+		return db.SavePins([]store.Pin{{ID: ids[0], LastSeen: seen, Software: "lanyard-agent 1.3.2"}, {ID: ids[2], LastSeen: seen, Linked: true}})
 	})
 	var stdout, stderr bytes.Buffer
 	if code := Main([]string{"slave", "list", "--data-dir", dir}, strings.NewReader(""), &stdout, &stderr); code != 0 {
@@ -130,6 +136,7 @@ func TestSlaveListSaysWhenEachWasLastSeen(t *testing.T) {
 		regexp.MustCompile(`^NAME +DIRECTION +ADDRESS +GROUP +LAST SEEN +AGENT +CERTIFICATE$`),
 		regexp.MustCompile(`^FS01 +inbound +- +- +` + regexp.QuoteMeta(human.Ago(seen, time.Now())) + ` +1\.3\.2 +not pinned yet$`),
 		regexp.MustCompile(`^FS02 +inbound +- +- +never +- +not pinned yet$`),
+		regexp.MustCompile(`^FS03 +inbound +- +- +` + regexp.QuoteMeta(human.Ago(running, time.Now())) + ` +- +not pinned yet$`),
 	}
 	if len(lines) != len(want) {
 		t.Fatalf("slave list:\n%s", &stdout)
@@ -144,7 +151,7 @@ func TestSlaveListSaysWhenEachWasLastSeen(t *testing.T) {
 		t.Fatalf("exit %d\n%s", code, &stderr)
 	}
 	var listed []slaveJSON
-	if err := json.Unmarshal(stdout.Bytes(), &listed); err != nil || len(listed) != 2 || !listed[0].LastSeen.Equal(seen) ||
+	if err := json.Unmarshal(stdout.Bytes(), &listed); err != nil || len(listed) != 3 || !listed[0].LastSeen.Equal(seen) || !listed[2].LastSeen.Equal(running) ||
 		listed[0].Software != "lanyard-agent 1.3.2" || listed[1].Software != "" ||
 		!listed[1].LastSeen.IsZero() || listed[0].State != "" || strings.Contains(stdout.String(), `"state"`) {
 		t.Errorf("slave list --json: %v\n%s", err, &stdout)

@@ -387,11 +387,15 @@ func slaveList(db *store.DB) ([]slaveJSON, error) {
 	if err != nil {
 		return nil, err
 	}
+	lastRunning, err := db.LastRunning()
+	if err != nil {
+		return nil, err
+	}
 	out := make([]slaveJSON, 0, len(slaves))
 	for _, s := range slaves {
 		j := slaveJSON{Name: s.Name, Group: s.Group, Direction: string(s.Direction), Address: s.Address,
 			PinnedCert: s.PinnedCert, InstallID: s.PinnedInstallID, Notes: s.Notes, Created: s.Created, Updated: s.Updated,
-			PasswordInDoubt: s.PasswordInDoubt(), LastSeen: s.LastSeen, Software: s.Software}
+			PasswordInDoubt: s.PasswordInDoubt(), LastSeen: s.SeenUntil(lastRunning), Software: s.Software}
 		if s.MutedUntil.After(time.Now()) {
 			j.MutedUntil = s.MutedUntil
 		}

@@ -74,8 +74,8 @@ func (m *Master) resumeLastSeen(entries []store.Slave, now time.Time) {
 		if !e.LastSeenLinked {
 			continue
 		}
-		if last.After(e.LastSeen) {
-			e.LastSeen = last
+		if until := e.SeenUntil(last); !until.Equal(e.LastSeen) {
+			e.LastSeen = until
 			amended++
 		}
 		e.LastSeenLinked = false

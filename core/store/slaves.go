@@ -69,6 +69,16 @@ type Slave struct {
 	LastSeenLinked bool `json:"-"`
 }
 
+// SeenUntil is when s was last there, given when the console was last
+// noted running (LastRunning): LastSeen, or, when it was linked then and
+// that link's end was never saved, the later of it and lastRunning.
+func (s Slave) SeenUntil(lastRunning time.Time) time.Time {
+	if s.LastSeenLinked && lastRunning.After(s.LastSeen) {
+		return lastRunning
+	}
+	return s.LastSeen
+}
+
 // PasswordInDoubt says a password change awaits the agent's answer: the
 // entry keeps a next key beside its key.
 func (s Slave) PasswordInDoubt() bool { return len(s.NextKey) > 0 }
