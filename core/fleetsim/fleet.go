@@ -3,6 +3,8 @@ package fleetsim
 import (
 	"cmp"
 	"context"
+	"crypto/ed25519"
+	"crypto/hkdf"
 	"crypto/hmac"
 	"crypto/sha256"
 	"errors"
@@ -211,7 +213,7 @@ func identities(cfg Config) ([]*link.Identity, error) {
 	for w := range workers {
 		wg.Go(func() {
 			for j := w; j < cfg.Count; j += workers {
-				id, err := identity(Name(cfg.NamePrefix, cfg.First+j), cfg.Software)
+				id, err := identity(cfg.Seed, Name(cfg.NamePrefix, cfg.First+j), cfg.Software)
 				if err != nil {
 					mu.Lock()
 					first = cmp.Or(first, err)
@@ -226,12 +228,34 @@ func identities(cfg Config) ([]*link.Identity, error) {
 	return ids, first
 }
 
-func identity(name, software string) (*link.Identity, error) {
-	certPEM, keyPEM, err := link.NewCertificate("lanyard agent " + name)
+// identityEpoch is when every simulated agent's certificate begins.
+var identityEpoch = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+
+// identity is the installation of the agent called name in the fleet of
+// seed: its certificate and installation ID come from the seed and the
+// name, so that a fleet started again, or on another machine, is the
+// same installations to the consoles that pinned them.
+func identity(seed []byte, name, software string) (*link.Identity, error) {
+	certSeed, err := derive(seed, "certificate", name, ed25519.SeedSize)
 	if err != nil {
 		return nil, err
 	}
-	return link.NewIdentity(pb.Role_ROLE_AGENT, software, auth.NewID(), certPEM, keyPEM)
+	certPEM, keyPEM, err := link.CertificateFromSeed("lanyard agent "+name, certSeed, identityEpoch)
+	if err != nil {
+		return nil, err
+	}
+	install, err := derive(seed, "installation", name, 16)
+	if err != nil {
+		return nil, err
+	}
+	return link.NewIdentity(pb.Role_ROLE_AGENT, software, [16]byte(install), certPEM, keyPEM)
+}
+
+// derive is n bytes for one purpose of the agent called name (in any
+// case) in the fleet of seed, by HKDF-SHA256. Key, older, is made its own
+// way and stays so: the entries written by earlier runs keep working.
+func derive(seed []byte, purpose, name string, n int) ([]byte, error) {
+	return hkdf.Key(sha256.New, seed, nil, purpose+"\x00"+auth.NormalizeName(name), n)
 }
 
 // Count is how many agents are in the fleet.

@@ -2,6 +2,7 @@ package fleetsim
 
 import (
 	"context"
+	"fmt"
 	"net"
 	"net/netip"
 	"path/filepath"
@@ -153,6 +154,47 @@ func TestAFleetIsRefusedWhereItWouldLeaveLoopbackOrHasNoConsole(t *testing.T) {
 				t.Errorf("Start: %v, want an error that says %q", err, tt.want)
 			}
 		})
+	}
+}
+
+// A fleet stopped and started again with the same seed is the same
+// installations: the console that pinned their certificates links them
+// again, and pins nothing new.
+func TestAFleetStartedAgainIsTheInstallationItsConsolePinned(t *testing.T) {
+	cfg := Config{Count: 3, Seed: []byte("test seed"), SSL: true, SourceBase: netip.MustParseAddr("127.1.201.1"),
+		RedialInitial: 20 * time.Millisecond, RedialMax: 200 * time.Millisecond}
+	rows, err := Entries(Config{Count: cfg.Count, Seed: cfg.Seed, Master: "x:1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := console(t, rows, true, true)
+	cfg.Master = m.ListenAddr()
+	pinned := func() map[string]string {
+		out := map[string]string{}
+		for _, v := range m.Slaves() {
+			out[v.Name] = v.PinnedCert
+		}
+		return out
+	}
+	f, err := Start(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitLinked(t, m, cfg.Count)
+	first := pinned()
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+	waitLinked(t, m, 0)
+
+	again, err := Start(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer again.Close()
+	waitLinked(t, m, cfg.Count)
+	if now := pinned(); fmt.Sprint(now) != fmt.Sprint(first) || first["sim00001"] == "" {
+		t.Errorf("pinned %v, then %v", first, now)
 	}
 }
 

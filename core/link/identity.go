@@ -100,20 +100,31 @@ func (id *Identity) serverTLS() *tls.Config {
 // for life. Peers pin it on first success rather than trusting a CA, so its
 // subject and validity only serve humans reading it.
 func NewCertificate(commonName string) (certPEM, keyPEM []byte, err error) {
-	pub, priv, err := ed25519.GenerateKey(rand.Reader)
-	if err != nil {
-		return nil, nil, err
+	seed := make([]byte, ed25519.SeedSize)
+	_, _ = rand.Read(seed) // never fails (crypto/rand crashes the program instead)
+	return CertificateFromSeed(commonName, seed, time.Now().Add(-time.Hour))
+}
+
+// CertificateFromSeed is NewCertificate with its key made from seed
+// (ed25519.SeedSize bytes) and its validity from notBefore: the same
+// arguments give the same certificate, byte for byte, and so the same
+// fingerprint. The simulated fleet uses it, so that a simulator started
+// again is the installation its consoles pinned.
+func CertificateFromSeed(commonName string, seed []byte, notBefore time.Time) (certPEM, keyPEM []byte, err error) {
+	if len(seed) != ed25519.SeedSize {
+		return nil, nil, fmt.Errorf("a certificate's seed has %d bytes, want %d", len(seed), ed25519.SeedSize)
 	}
-	serial, err := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 127))
-	if err != nil {
-		return nil, nil, err
-	}
-	now := time.Now()
+	priv := ed25519.NewKeyFromSeed(seed)
+	pub := priv.Public().(ed25519.PublicKey)
+	// The serial only tells certificates apart for humans: the key's
+	// digest, cut to 127 bits, is as unique as the key.
+	sum := sha256.Sum256(pub)
+	serial := new(big.Int).Rsh(new(big.Int).SetBytes(sum[:16]), 1)
 	tmpl := &x509.Certificate{
 		SerialNumber: serial,
 		Subject:      pkix.Name{CommonName: commonName, Organization: []string{"Lanyard"}},
-		NotBefore:    now.Add(-time.Hour),
-		NotAfter:     now.AddDate(100, 0, 0),
+		NotBefore:    notBefore,
+		NotAfter:     notBefore.AddDate(100, 0, 0),
 		KeyUsage:     x509.KeyUsageDigitalSignature,
 		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth},
 	}
