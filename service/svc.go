@@ -138,10 +138,12 @@ func (p svcParams) executable() (string, error) {
 // and adds the hardening that does not get in an agent's way: it runs as
 // root and must read everything it backs up, so it gets no capability
 // bounding or ProtectHome; /usr, /boot and /etc are read-only
-// (ProtectSystem=full keeps /var, /srv, /opt and /mnt writable), /tmp is
-// its own unless its data or logs are there, and no child gains
-// privileges. Its data and log directories are
-// named writable, so a --data-dir under /etc or /usr still works.
+// (ProtectSystem=full keeps /var, /srv, /opt and /mnt writable, and a
+// write there fails plainly), and no child gains privileges. It gets no
+// PrivateTmp: a restore into /tmp or /var/tmp would land in a /tmp of
+// its own, out of its user's sight and emptied when it stops. Its data
+// and log directories are named writable, so a --data-dir under /etc or
+// /usr still works.
 func systemdUnit(p svcParams, exe string) string {
 	var b strings.Builder
 	line := func(format string, args ...any) { fmt.Fprintf(&b, format+"\n", args...) }
@@ -165,11 +167,6 @@ func systemdUnit(p svcParams, exe string) string {
 	line("LimitNOFILE=%d", nofileLimit)
 	line("NoNewPrivileges=yes")
 	line("ProtectSystem=full")
-	if !underTmp(p.DataDir) && !underTmp(p.LogDir) {
-		// A private /tmp would hide a data or log directory under /tmp
-		// (a test's, or a trial's).
-		line("PrivateTmp=yes")
-	}
 	// "-": a directory that does not exist yet is no reason not to start
 	// (the agent creates it).
 	line("ReadWritePaths=-%s", systemdQuote(p.DataDir, false))
@@ -182,16 +179,6 @@ func systemdUnit(p svcParams, exe string) string {
 	line("[Install]")
 	line("WantedBy=multi-user.target")
 	return b.String()
-}
-
-// underTmp says whether dir is in a directory that PrivateTmp replaces.
-func underTmp(dir string) bool {
-	for _, tmp := range []string{"/tmp", "/var/tmp"} {
-		if dir == tmp || strings.HasPrefix(dir, tmp+"/") {
-			return true
-		}
-	}
-	return false
 }
 
 // systemdQuote quotes s as one word of a systemd setting: in double

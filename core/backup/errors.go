@@ -4,6 +4,9 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"os"
+	"runtime"
+	"strings"
 	"syscall"
 	"time"
 )
@@ -31,11 +34,62 @@ func describeDestErr(err error) string {
 	case errors.Is(err, syscall.EDQUOT):
 		return fmt.Sprintf("the destination's disk quota is used up (%v): raise the quota or keep fewer snapshots", err)
 	case errors.Is(err, syscall.EROFS):
-		return fmt.Sprintf("the destination is read-only (%v): remount it read-write", err)
+		return fmt.Sprintf("the destination is read-only (%v): %s", err, readOnlyAdvice(errPath(err), "choose a destination elsewhere"))
 	case errors.Is(err, fs.ErrPermission):
 		return fmt.Sprintf("cannot write to the destination (%v): give the agent's user write access to it", err)
 	}
 	return fmt.Sprintf("cannot write to the destination: %v", err)
+}
+
+// restoreElsewhere is what to do when a restore may not write where it
+// was asked to.
+const restoreElsewhere = "restore into a folder elsewhere and copy from there"
+
+// restoreErr is a failure to restore dst, saying what to do when it was
+// refused as read-only.
+func restoreErr(dst string, err error) error {
+	return fmt.Errorf("cannot restore %s: %w", dst, adviseReadOnly(err, dst, restoreElsewhere))
+}
+
+// adviseReadOnly is err, followed by what to do (readOnlyAdvice) when
+// it is a write at path refused as read-only.
+func adviseReadOnly(err error, path, elsewhere string) error {
+	if errors.Is(err, syscall.EROFS) {
+		return fmt.Errorf("%w: %s", err, readOnlyAdvice(path, elsewhere))
+	}
+	return err
+}
+
+// systemdReadOnly are the folders the agent's systemd unit makes
+// read-only to it (ProtectSystem=full), whatever their mounts say.
+var systemdReadOnly = []string{"/usr", "/boot", "/efi", "/etc"}
+
+// readOnlyAdvice says what to do about a write refused as read-only at
+// path: under the agent's systemd unit (systemd sets INVOCATION_ID for
+// a service's processes), elsewhere names what else to do, and how the
+// unit allows it; otherwise, remount the file system read-write.
+func readOnlyAdvice(path, elsewhere string) string {
+	if runtime.GOOS == "linux" && os.Getenv("INVOCATION_ID") != "" {
+		for _, dir := range systemdReadOnly {
+			if path == dir || strings.HasPrefix(path, dir+"/") {
+				return fmt.Sprintf("%s is read-only to the agent's service (its systemd unit has ProtectSystem=full): %s, or allow it with systemctl edit lanyard-agent (ReadWritePaths=%s)", dir, elsewhere, dir)
+			}
+		}
+	}
+	return "remount it read-write"
+}
+
+// errPath is the path err names, "" when it names none.
+func errPath(err error) string {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Path
+	}
+	var le *os.LinkError
+	if errors.As(err, &le) {
+		return le.New
+	}
+	return ""
 }
 
 // BusyError: the task already has a run in progress, or a snapshot of

@@ -158,7 +158,7 @@ func selectEntries(snap SnapshotInfo, opt RestoreOptions, want []string, rep *Re
 // only until restoreFolderMeta gives them their own modes, and counts them.
 func makeFolders(target string, entries []Entry, rep *RestoreReport) error {
 	if err := os.MkdirAll(target, 0o700); err != nil {
-		return fmt.Errorf("cannot create the restore target %s: %w", target, err)
+		return fmt.Errorf("cannot create the restore target %s: %w", target, adviseReadOnly(err, target, restoreElsewhere))
 	}
 	ready := "" // the last folder known to exist; entries come in path order
 	for i := range entries {
@@ -171,13 +171,13 @@ func makeFolders(target string, entries []Entry, rep *RestoreReport) error {
 			made, err := mkdirAllCounted(parent)
 			rep.Dirs += made
 			if err != nil {
-				return fmt.Errorf("cannot restore %s: %w", dst, err)
+				return restoreErr(dst, err)
 			}
 			ready = parent
 		}
 		if en.Type == TypeDir {
 			if err := os.Mkdir(dst, 0o700); err != nil && !errors.Is(err, fs.ErrExist) {
-				return fmt.Errorf("cannot restore %s: %w", dst, err)
+				return restoreErr(dst, err)
 			}
 			rep.Dirs++
 		}
@@ -337,7 +337,7 @@ func restoreEntry(root, target string, en *Entry, taken, overwrite bool) (replac
 		err := restoreAt(root, en, dst)
 		if err == nil || !overwrite || !errors.Is(err, fs.ErrExist) {
 			if err != nil {
-				return false, fmt.Errorf("cannot restore %s: %w", dst, err)
+				return false, restoreErr(dst, err)
 			}
 			return false, nil
 		}
@@ -351,11 +351,11 @@ func restoreEntry(root, target string, en *Entry, taken, overwrite bool) (replac
 		err = restoreAt(root, en, tmp)
 	}
 	if err != nil {
-		return false, fmt.Errorf("cannot restore %s: %w", dst, err)
+		return false, restoreErr(dst, err)
 	}
 	if err := os.Rename(tmp, dst); err != nil {
 		_ = os.Remove(tmp)
-		return false, fmt.Errorf("cannot restore %s: %w", dst, err)
+		return false, restoreErr(dst, err)
 	}
 	return true, nil
 }

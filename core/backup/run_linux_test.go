@@ -1,6 +1,7 @@
 package backup_test
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"strings"
@@ -51,5 +52,26 @@ func TestABackupLeavesTheSourcesAccessTimesAlone(t *testing.T) {
 	st := fi.Sys().(*syscall.Stat_t)
 	if got := time.Unix(st.Atim.Unix()); !got.Equal(old) {
 		t.Fatalf("the source's access time moved from %s to %s", old, got)
+	}
+}
+
+// A restore refused as read-only says so and what to do, whether the
+// target itself or a folder in it cannot be made.
+func TestARestoreIntoAReadOnlyFolderSaysWhatToDo(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("mounting a read-only tmpfs needs root; the wording is tested apart")
+	}
+	_, e, snap := backedUpRichTree(t)
+	mnt := filepath.Join(t.TempDir(), "ro")
+	_ = os.Mkdir(mnt, 0o755)
+	if err := syscall.Mount("tmpfs", mnt, "tmpfs", syscall.MS_RDONLY, "size=1m"); err != nil {
+		t.Skipf("cannot mount a tmpfs here (%v); the wording is tested apart", err)
+	}
+	t.Cleanup(func() { _ = syscall.Unmount(mnt, syscall.MNT_DETACH) })
+	for _, target := range []string{filepath.Join(mnt, "restored"), mnt} {
+		_, err := e.Restore(context.Background(), snap, "docs", backup.RestoreOptions{Target: target}, nil)
+		if err == nil || !strings.Contains(err.Error(), "read-only file system: remount it read-write") {
+			t.Errorf("a restore into %s: %v", target, err)
+		}
 	}
 }

@@ -1,0 +1,39 @@
+package backup
+
+import (
+	"fmt"
+	"io/fs"
+	"runtime"
+	"strings"
+	"syscall"
+	"testing"
+)
+
+// A write refused as read-only under /etc, by the agent's systemd
+// service, says that the unit forbids it and how to allow it; anywhere
+// else, or outside the service, to remount.
+func TestAReadOnlyRefusalSaysWhatToDo(t *testing.T) {
+	etc := &fs.PathError{Op: "open", Path: "/etc/nginx/nginx.conf", Err: syscall.EROFS}
+	srv := &fs.PathError{Op: "open", Path: "/srv/backup/docs", Err: syscall.EROFS}
+	t.Setenv("INVOCATION_ID", "") // as if not a service, even when the tests run in one
+	if got := restoreErr("/etc/nginx/nginx.conf", etc).Error(); !strings.HasSuffix(got, ": remount it read-write") {
+		t.Errorf("outside the service: %q", got)
+	}
+	if runtime.GOOS != "linux" {
+		return
+	}
+	t.Setenv("INVOCATION_ID", "0123456789abcdef")
+	want := "/etc is read-only to the agent's service (its systemd unit has ProtectSystem=full): restore into a folder elsewhere and copy from there, or allow it with systemctl edit lanyard-agent (ReadWritePaths=/etc)"
+	if got := restoreErr("/etc/nginx/nginx.conf", etc).Error(); !strings.HasSuffix(got, want) {
+		t.Errorf("a restore under /etc, by the service: %q", got)
+	}
+	if got := describeDestErr(fmt.Errorf("write snapshot: %w", etc)); !strings.Contains(got, "choose a destination elsewhere, or allow it with systemctl edit lanyard-agent") {
+		t.Errorf("a destination under /etc, by the service: %q", got)
+	}
+	if got := describeDestErr(srv); !strings.HasSuffix(got, ": remount it read-write") {
+		t.Errorf("a destination under /srv: %q", got)
+	}
+	if got := restoreErr("/etcetera/x", &fs.PathError{Op: "open", Path: "/etcetera/x", Err: syscall.EROFS}).Error(); strings.Contains(got, "ProtectSystem") {
+		t.Errorf("a folder that only starts like /etc: %q", got)
+	}
+}
