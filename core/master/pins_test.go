@@ -9,16 +9,23 @@ import (
 	"github.com/lanyard/lanyard/internal/testkit"
 )
 
-func TestAPinQueuedBeforeATrustIsNeverSavedAfterIt(t *testing.T) {
+// onePinWriter is a pin writer on a fresh database holding one entry,
+// FS01.
+func onePinWriter(t *testing.T) (*store.DB, store.Slave, *pinWriter) {
+	t.Helper()
 	db := testkit.Store(t, "console", store.Options{})
 	e, err := db.AddSlave(store.Slave{Name: "FS01", Direction: store.Inbound, Key: make([]byte, 32)})
 	if err != nil {
 		t.Fatal(err)
 	}
 	log, _ := testkit.Logger()
-	w := newPinWriter(db, log)
+	return db, e, newPinWriter(db, log)
+}
+
+func TestAPinQueuedBeforeATrustIsNeverSavedAfterIt(t *testing.T) {
+	db, e, w := onePinWriter(t)
 	w.queue(store.Pin{ID: e.ID, Cert: "c1", InstallID: "i1", LastSeen: time.Now()})
-	err = w.hold(e.ID, func() error {
+	err := w.hold(e.ID, func() error {
 		got, err := db.SlaveByID(e.ID)
 		if err != nil {
 			return err
@@ -84,13 +91,7 @@ func TestQueuedPinsAreSavedInTheBackgroundAndAtTheEnd(t *testing.T) {
 // and with it whether the slave was linked then: a link's start queued
 // late does not undo its end.
 func TestTheLatestQueuedTimeIsSavedWithWhetherItWasLinked(t *testing.T) {
-	db := testkit.Store(t, "console", store.Options{})
-	e, err := db.AddSlave(store.Slave{Name: "FS01", Direction: store.Inbound, Key: make([]byte, 32)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	log, _ := testkit.Logger()
-	w := newPinWriter(db, log)
+	db, e, w := onePinWriter(t)
 	up := time.Now().Truncate(time.Second)
 	end := up.Add(time.Second)
 	w.queue(store.Pin{ID: e.ID, LastSeen: up, Linked: true})
