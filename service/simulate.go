@@ -63,8 +63,9 @@ Keys come from --seed, not from passwords: --entries-out writes the file the
 console imports (lanyard slave import FILE) to know the whole fleet, with
 keys, so it is owner-only. The same seed gives the same keys, certificates
 and installations on every run: a fleet started again links to the
-consoles that pinned it. With --entries-only it writes the file and exits, so the console can have
-the entries before the fleet starts dialing.
+consoles that pinned it. With --entries-only it writes the file and
+exits, so the console can have the entries before the fleet starts
+dialing.
 
 Every agent dials at once, as servers do after a power cut, but connects
 only when this process can send its first TLS flight at once (at most %d
