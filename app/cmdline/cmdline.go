@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/spf13/cobra"
 )
@@ -189,4 +190,28 @@ func strictGroups(cmd *cobra.Command) {
 		return nil
 	}
 	cmd.RunE = func(c *cobra.Command, _ []string) error { return c.Help() }
+}
+
+// HelpWidth is how wide a line of a command's description may run: help
+// prints it as written, and a terminal is 80 columns.
+const HelpWidth = 80
+
+// WideHelpLines lists every line of the descriptions (Long) of root and
+// the commands under it that is wider than HelpWidth, as "lanyard serve:
+// the line".
+func WideHelpLines(root *cobra.Command) []string {
+	var wide []string
+	var walk func(*cobra.Command)
+	walk = func(c *cobra.Command) {
+		for line := range strings.SplitSeq(c.Long, "\n") {
+			if utf8.RuneCountInString(line) > HelpWidth {
+				wide = append(wide, c.CommandPath()+": "+line)
+			}
+		}
+		for _, sub := range c.Commands() {
+			walk(sub)
+		}
+	}
+	walk(root)
+	return wide
 }

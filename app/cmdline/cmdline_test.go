@@ -128,3 +128,13 @@ func TestAQuietCodeErrorEndsWithItsCodeAndPrintsNothingMore(t *testing.T) {
 		}
 	}
 }
+
+func TestWideHelpLinesNamesTheCommandAndTheLine(t *testing.T) {
+	root := &cobra.Command{Use: "tool", Long: "fits\n" + strings.Repeat("é", HelpWidth)}
+	sub := &cobra.Command{Use: "sub", Long: "fits too\n" + strings.Repeat("x", HelpWidth+1) + "\nand fits", Run: func(*cobra.Command, []string) {}}
+	root.AddCommand(sub)
+	got := WideHelpLines(root)
+	if want := []string{"tool sub: " + strings.Repeat("x", HelpWidth+1)}; fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("got %q, want %q", got, want)
+	}
+}

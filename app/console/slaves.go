@@ -158,8 +158,9 @@ func slaveEditCmd(e *env) *cobra.Command {
 		Use:               "edit NAME [flags]",
 		ValidArgsFunction: e.completeSlaveArg,
 		Short:             "Change a slave's entry",
-		Long: `Change a slave's entry. Flags not given keep their value. The password stays
-unless --password-stdin is given; renaming needs it (the name is part of the key).`,
+		Long: `Change a slave's entry. Flags not given keep their value. The password
+stays unless --password-stdin is given; renaming needs it (the name is
+part of the key).`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if f.inbound && f.address != "" {
