@@ -41,7 +41,7 @@ func TestASlaveIsMutedAndUnmutedFromItsMenu(t *testing.T) {
 	// A row the tree binds to another muted slave, of a longer name.
 	other := v
 	other.Name = "FS01-with-a-longer-name"
-	spare := newSlaveRow(stateLooks{})
+	spare := newSlaveRow(mw.tree)
 	spare.Resize(row().Size())
 	spare.set(&v, fixedNow)
 	spare.set(&other, fixedNow)

@@ -239,8 +239,9 @@ func TestTheSummarySaysWhenManyWentOfflineTogether(t *testing.T) {
 
 // A console started after a night off has its inbound servers offline,
 // last seen when it stopped, until they dial in again: for that while the
-// summary waits for them rather than calling them down or an outage.
-func TestTheSummaryWaitsForTheServersLinkedBeforeTheStart(t *testing.T) {
+// summary and the tree wait for them rather than call them down or an
+// outage.
+func TestTheWindowWaitsForTheServersLinkedBeforeTheStart(t *testing.T) {
 	stopped := fixedNow.Add(-20 * time.Hour) // the evening before
 	var vs []master.SlaveView
 	for i := range 7 {
@@ -273,6 +274,9 @@ func TestTheSummaryWaitsForTheServersLinkedBeforeTheStart(t *testing.T) {
 	if got := attentionNames(p); !slices.Equal(got, []string{"out-1"}) {
 		t.Errorf("needs a look: %q, want only the outbound slave whose dial failed", got)
 	}
+	if a, o := rowOf(mw, "acme-1"), rowOf(mw, "out-1"); !strings.HasPrefix(a, "acme-1 | waiting… |") || !strings.HasPrefix(o, "out-1 | offline 20 h |") {
+		t.Errorf("the tree's rows: %q and %q", a, o)
+	}
 	// One dials in; then the time they had runs out.
 	vs[0].State = master.StateConnected
 	fc.set(vs[0])
@@ -285,6 +289,7 @@ func TestTheSummaryWaitsForTheServersLinkedBeforeTheStart(t *testing.T) {
 	if got := attentionNames(p); len(got) != 7 {
 		t.Errorf("needs a look: %q, want the seven offline", got)
 	}
+	q.runUntil(t, "acme-1's row offline", func() bool { return strings.HasPrefix(rowOf(mw, "acme-1"), "acme-1 | offline 20 h |") })
 }
 
 func TestTheSummaryOffersToSortTheTreeForTheRest(t *testing.T) {

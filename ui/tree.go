@@ -57,9 +57,7 @@ func newServerTree(model *treeModel, now func() time.Time) *serverTree {
 			r.tree = t
 			return r
 		}
-		r := newSlaveRow(t.looks)
-		r.tree = t
-		return r
+		return newSlaveRow(t)
 	}
 	t.UpdateNode = t.updateNode
 	t.HideSeparators = true
@@ -172,7 +170,8 @@ func (t *serverTree) redraw(c change) {
 
 // refreshAges redraws the rows on screen whose slave has been offline
 // long enough for its state word to change ("offline 59 min" → "offline
-// 1 h"), or whose mute ended; nothing else about them changed.
+// 1 h", "waiting…" → "offline 10 h" once it may no longer be on its
+// way), or whose mute ended; nothing else about them changed.
 func (t *serverTree) refreshAges() {
 	now := t.now()
 	for id, r := range t.bound {
@@ -186,9 +185,8 @@ func (t *serverTree) refreshAges() {
 		if s.drawn.State != master.StateOffline {
 			continue
 		}
-		if w := treeStateWord(&s.drawn, now); w != s.state.Text {
-			s.state.Text = w
-			s.state.Refresh()
+		if w := treeStateWord(&s.drawn, now, t.model.awaited(&s.drawn, now)); w != s.state.Text {
+			s.set(&s.drawn, now) // its mark may change too (no longer awaited)
 		}
 	}
 }
@@ -247,9 +245,11 @@ type slaveRow struct {
 	drawn master.SlaveView // what the row shows
 }
 
-func newSlaveRow(looks stateLooks) *slaveRow {
+// newSlaveRow is a row of tree t.
+func newSlaveRow(t *serverTree) *slaveRow {
 	r := &slaveRow{
-		icon:  newStateMark(looks),
+		tree:  t,
+		icon:  newStateMark(t.looks),
 		bmark: newBackupMark(),
 		name:  canvas.NewText("", theme.Color(theme.ColorNameForeground)),
 		state: canvas.NewText("", theme.Color(theme.ColorNamePlaceHolder)),
@@ -278,7 +278,12 @@ func (r *slaveRow) TappedSecondary(e *fyne.PointEvent) {
 // set shows v, as seen at now.
 func (r *slaveRow) set(v *master.SlaveView, now time.Time) {
 	r.drawn = *v
-	r.icon.set(string(v.State))
+	awaited := r.tree.model.awaited(v, now)
+	if awaited {
+		r.icon.set(string(master.StateConnecting)) // on its way, likelier than gone
+	} else {
+		r.icon.set(string(v.State))
+	}
 	setBackupMark(r.bmark, v.Backup.Worst, v.Backup.LastKnown)
 	r.full = v.Name
 	if m := muted(v, now); m != r.mute.Visible() {
@@ -297,7 +302,7 @@ func (r *slaveRow) set(v *master.SlaveView, now time.Time) {
 	r.fitName()
 	r.name.Refresh()
 	r.placeMute(r.Size())
-	r.state.Text = treeStateWord(v, now)
+	r.state.Text = treeStateWord(v, now, awaited)
 	r.state.Color = theme.Color(theme.ColorNamePlaceHolder)
 	if v.State == master.StateError {
 		r.state.Color = theme.Color(theme.ColorNameError)
@@ -322,11 +327,14 @@ func (r *slaveRow) set(v *master.SlaveView, now time.Time) {
 	r.lock.Show()
 }
 
-// stateWord is the state in words, beside the mark, for those who cannot
-// tell the colours apart.
 // treeStateWord is a row's state: stateWord, and for a slave offline
-// that was seen before, for how long, to the minute: "offline 3 h".
-func treeStateWord(v *master.SlaveView, now time.Time) string {
+// that was seen before, for how long, to the minute: "offline 3 h"; for
+// one that may still dial in again since the console started (awaited),
+// "waiting…".
+func treeStateWord(v *master.SlaveView, now time.Time, awaited bool) string {
+	if awaited {
+		return "waiting…"
+	}
 	w := stateWord(v)
 	if v.State != master.StateOffline || v.LastSeen.IsZero() {
 		return w
@@ -337,6 +345,8 @@ func treeStateWord(v *master.SlaveView, now time.Time) string {
 	return w
 }
 
+// stateWord is the state in words, beside the mark, for those who cannot
+// tell the colours apart.
 func stateWord(v *master.SlaveView) string {
 	switch v.State {
 	case master.StateConnected:
