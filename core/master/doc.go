@@ -19,7 +19,7 @@
 //	reach.go           where agents reach the console: LAN and public addresses, a new site's init line
 //	record.go          writing and logging a connection-log record; publishing it once the store committed it
 //	pins.go            saving pinned certificates and last-seen times in batches, off the links' path
-//	lastseen.go        the linked slaves' last-seen times, saved every few minutes, so a killed console knows them
+//	lastseen.go        the linked slaves' last-seen times, saved every few minutes, and the console's running note, so a killed console knows them
 //	events.go          Event, its hub, and the log queries the log window pages through
 //	fanout.go          fanout: events to subscribers without blocking the sender, resync for the slow
 //	testconnection.go  Test connection in the Add/Edit Slave dialog

@@ -13,11 +13,13 @@
 //
 // Buckets:
 //
-//	meta      "schema" → uint32 big-endian; "connlog_last" → newest connlog key at the last prune
+//	meta      "schema" → uint32 big-endian; "connlog_last" → newest connlog key at the last prune;
+//	          "console_running" → when the console last noted itself running: Unix nanoseconds, int64 big-endian
 //	identity  install_id, cert_pem, key_pem
 //	settings  name → JSON
 //	slaves    slave ID (hex) → JSON Slave, without LastSeen (console)
-//	lastseen  slave ID (hex) → when it was last seen: Unix nanoseconds, int64 big-endian (console)
+//	lastseen  slave ID (hex) → when it was last seen: Unix nanoseconds, int64 big-endian, then a byte 1
+//	          when it was linked then and that link's end is not saved (console)
 //	masters   lower-cased host:port → JSON Master    (agent)
 //	connlog   time ‖ sequence → JSON Event
 //	audit     time ‖ sequence → JSON AuditRecord     (console)
