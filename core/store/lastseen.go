@@ -98,6 +98,12 @@ func (db *DB) LastRunning() (time.Time, error) {
 	return last, err
 }
 
+// lastSeenLinked is schema 6: a last-seen value may carry a ninth byte,
+// linked then (Slave.LastSeenLinked), which an older build would read as
+// damaged. Every value of schema 5 is one of 6 as it is: the bump alone
+// makes an older build refuse the file rather than misread it.
+func lastSeenLinked(*bbolt.Tx) error { return nil }
+
 // lastSeenApart is schema 5: every slave entry's last_seen moves out of
 // its JSON into the lastseen bucket. The entry is edited as raw JSON, so
 // fields this migration does not know of are kept; an entry that does not

@@ -170,17 +170,17 @@ func writeSchema4File(t *testing.T, path string, entries map[string]string) {
 	}
 }
 
-// assertMigratedTo5 checks that the entries of schema4Entries came through
+// assertMigratedFrom4 checks that the entries of schema4Entries came through
 // schema 5 whole, their last-seen times moved into the bucket.
-func assertMigratedTo5(t *testing.T, db *DB) {
+func assertMigratedFrom4(t *testing.T, db *DB) {
 	t.Helper()
-	if v, err := db.SchemaVersion(); err != nil || v != 5 {
-		t.Fatalf("SchemaVersion() = %d, %v; want 5", v, err)
+	if v, err := db.SchemaVersion(); err != nil || v != CurrentSchema {
+		t.Fatalf("SchemaVersion() = %d, %v; want %d, through 5", v, err, CurrentSchema)
 	}
 	seen := time.Date(2026, 5, 1, 8, 0, 0, 123456789, time.UTC)
 	fs01, err := db.SlaveByID("0a")
 	if err != nil || fs01.Name != "FS01" || fs01.PinnedCert != "cafe" || fs01.PinnedInstallID != "1d" ||
-		!fs01.LastSeen.Equal(seen) || !fs01.Updated.Equal(time.Date(2026, 4, 2, 8, 0, 0, 0, time.UTC)) || !bytes.Equal(fs01.Key, []byte{7, 7, 7}) {
+		!fs01.LastSeen.Equal(seen) || fs01.LastSeenLinked || !fs01.Updated.Equal(time.Date(2026, 4, 2, 8, 0, 0, 0, time.UTC)) || !bytes.Equal(fs01.Key, []byte{7, 7, 7}) {
 		t.Errorf("FS01 after the migration = %+v, %v", fs01, err)
 	}
 	fs02, err := db.SlaveByID("0b")
@@ -211,7 +211,7 @@ func TestASchema4FileMovesItsLastSeenTimesIntoTheirBucket(t *testing.T) {
 	writeSchema4File(t, path, entries)
 
 	db := openTestDBAt(t, path, testOptions())
-	assertMigratedTo5(t, db)
+	assertMigratedFrom4(t, db)
 	if entry := string(rawValue(t, db, bucketSlaves, "0c")); !strings.Contains(entry, `"future":{"x":1}`) {
 		t.Errorf("the migration lost a field it does not know: %s", entry)
 	}
@@ -230,7 +230,7 @@ func TestASchema4FileMovesItsLastSeenTimesIntoTheirBucket(t *testing.T) {
 		t.Fatal(err)
 	}
 	db = openTestDBAt(t, path, testOptions())
-	assertMigratedTo5(t, db)
+	assertMigratedFrom4(t, db)
 }
 
 // crashMigrationEnv makes the test binary, when re-executed, open the
@@ -291,7 +291,7 @@ func TestAConsoleKilledMidMigrationReopensAndMigrates(t *testing.T) {
 	}
 
 	db := openTestDBAt(t, path, testOptions())
-	assertMigratedTo5(t, db)
+	assertMigratedFrom4(t, db)
 }
 
 // A time a slave was seen linked is told from its link's end, through an

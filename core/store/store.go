@@ -99,11 +99,12 @@ var migrations = []func(tx *bbolt.Tx) error{
 	masterAddressLists, // 3: a master has a list of addresses (masters.go)
 	createHealthBucket, // 4: the console's record of its fleet's backup health (health.go)
 	lastSeenApart,      // 5: slaves' last-seen times in a bucket of their own (lastseen.go)
+	lastSeenLinked,     // 6: a last-seen time may say the slave was linked then (lastseen.go)
 }
 
 // CurrentSchema is the schema version this build writes. A test keeps it
 // equal to len(migrations).
-const CurrentSchema = 5
+const CurrentSchema = 6
 
 // rewriteEach is how a migration rewrites a bucket's entries: fn sees
 // every key and value and returns the new value, or nil to leave the entry
