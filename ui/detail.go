@@ -413,7 +413,7 @@ func (d *detailPane) showProblem(v *master.SlaveView) {
 		d.problemTitle.SetText("Disconnected")
 		d.problemTitle.Importance = widget.MediumImportance
 		d.problemText.SetText("You disconnected " + v.Name + ". It stays offline, across restarts, until you click Connect.")
-	case (v.State != master.StateConnected || v.LastCode == string(wire.CodeDuplicateInstall)) && v.LastError != "":
+	case (v.State != master.StateConnected || rivalRefused(v.LastCode)) && v.LastError != "":
 		title := "Last error"
 		if t := problemTitle(v.LastCode); t != "" {
 			title += ": " + t
@@ -444,6 +444,12 @@ func (d *detailPane) showProblem(v *master.SlaveView) {
 	d.problem.Show()
 }
 
+// rivalRefused: code is the refusal of another agent claiming the slave,
+// which matters while the slave stays linked.
+func rivalRefused(code string) bool {
+	return code == string(wire.CodeDuplicateInstall) || code == string(wire.CodeSharedInstall)
+}
+
 // problemTitle names a close or failure code in a few plain words.
 func problemTitle(code string) string {
 	switch wire.Code(code) {
@@ -455,6 +461,8 @@ func problemTitle(code string) string {
 		return "certificate changed"
 	case wire.CodeDuplicateInstall:
 		return "another installation"
+	case wire.CodeSharedInstall:
+		return "a copy of this server"
 	case wire.CodeNameMismatch:
 		return "name differs"
 	case wire.CodeManagementDisabled:

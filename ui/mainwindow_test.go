@@ -16,6 +16,7 @@ import (
 
 	"github.com/lanyard/lanyard/core/master"
 	"github.com/lanyard/lanyard/core/store"
+	"github.com/lanyard/lanyard/core/wire"
 	"github.com/lanyard/lanyard/internal/testkit/mastertest"
 )
 
@@ -902,4 +903,28 @@ func TestTheSlaveMenuFollowsTheSelection(t *testing.T) {
 	v.State = master.StateConnecting
 	fc.set(v)
 	q.runUntil(t, "lab-pc's menu to offer Disconnect", func() bool { return slices.Contains(enabled(), toolDisconnect) })
+}
+
+// A linked slave that another agent claimed shows the refusal: a second
+// installation may be the reinstalled agent, to trust; a copy of the one
+// installation (a cloned server) is no one to trust.
+func TestALinkedSlaveShowsTheRivalItRefused(t *testing.T) {
+	fc := newFakeConsole(demoFleet()...)
+	mw, q := openMainWindow(t, fc, nil)
+	v, _ := mw.model.view("a1") // FS01, connected
+	mw.tree.Select("a1")
+	for _, tc := range []struct {
+		code, title string
+		trust       bool
+	}{
+		{string(wire.CodeDuplicateInstall), "Last error: another installation", true},
+		{string(wire.CodeSharedInstall), "Last error: a copy of this server", false},
+	} {
+		v.LastCode, v.LastError = tc.code, "refused at 10.0.0.9: see why"
+		fc.set(v)
+		q.runUntil(t, tc.code+" shown", func() bool { return mw.detail.problemTitle.Text == tc.title })
+		if !mw.detail.problem.Visible() || mw.detail.trust.Visible() != tc.trust || mw.detail.problemText.Text != "Refused at 10.0.0.9: see why" {
+			t.Errorf("%s: problem %v %q, trust offered %v", tc.code, mw.detail.problem.Visible(), mw.detail.problemText.Text, mw.detail.trust.Visible())
+		}
+	}
 }

@@ -4,6 +4,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"net/netip"
+	"slices"
 	"strings"
 	"time"
 
@@ -115,6 +116,36 @@ func (s *slave) secondInstall(installID, from string) *link.Error {
 		PeerReason: "this console trusts another installation under this name; it refuses this one until its user trusts it"}
 }
 
+// ghostReason is why a link of an agent that restarted replaces its old
+// one.
+const ghostReason = "the agent restarted, so its old link is a ghost"
+
+// ghostsKept is how many replaced boot IDs a slave remembers.
+const ghostsKept = 4
+
+// noteGhost remembers boot, a link's boot ID replaced as a ghost.
+// Master.mu is held.
+func (s *slave) noteGhost(boot string) {
+	if len(s.ghostBoots) == ghostsKept {
+		s.ghostBoots = s.ghostBoots[1:]
+	}
+	s.ghostBoots = append(s.ghostBoots, boot)
+}
+
+// sharedInstall refuses a link of the slave's installation whose boot was
+// replaced as a ghost, yet is back while another boot is linked: not an
+// agent that restarted, but two running copies of one installation (a
+// cloned server), which would otherwise take the link from each other at
+// every reconnect. The one linked from kept stays. Its code,
+// CodeSharedInstall, is the console's own: the copy hears
+// duplicate_install (adopt). Master.mu is held.
+func (s *slave) sharedInstall(kept, from string) *link.Error {
+	return &link.Error{Code: wire.CodeSharedInstall,
+		Reason: fmt.Sprintf("two running agents share the installation of %s (install %s), one a copy of the other (a cloned server?): the one at %s stays linked, the one at %s is refused. On the copy, stop the agent, move its data directory aside and run lanyard-agent init with a name of its own",
+			s.entry.Name, shortID(s.entry.PinnedInstallID), kept, from),
+		PeerReason: "another running agent of this very installation is linked to this console: this server looks like a copy of it (a cloned VM?); stop this agent, move its data directory aside and run lanyard-agent init with a name of its own"}
+}
+
 // shortID is the start of a hex install ID, enough to tell two apart.
 func shortID(id string) string {
 	if len(id) > 8 {
@@ -146,8 +177,11 @@ func (s *slave) linkVerdict(next *link.Link, now time.Time) (refuse *link.Error,
 		return nil, "the old link had closed"
 	case cur.Peer().InstallID != p.InstallID:
 		return nil, "the installation the user trusted replaces the old one"
+	case cur.Peer().BootID != p.BootID && slices.Contains(s.ghostBoots, p.BootID):
+		e := s.sharedInstall(cur.Peer().Remote, p.Remote)
+		return e, e.Reason
 	case cur.Peer().BootID != p.BootID:
-		return nil, "the agent restarted, so its old link is a ghost"
+		return nil, ghostReason
 	}
 	if silent := now.Sub(cur.LastReceived()); silent > cur.Heartbeat()*3/2 {
 		return nil, fmt.Sprintf("the old link missed its heartbeats (silent for %s)", silent.Round(time.Second))
@@ -183,9 +217,16 @@ func (m *Master) adopt(l *link.Link, id string) bool {
 	if refuse != nil {
 		args := recordArgs{slave: s, kind: string(refuse.Code), severity: severityFor(refuse.Code), remote: p.Remote,
 			reason: fmt.Sprintf("a second link from %s was refused: %s", p.Remote, why)}
-		if refuse.Code == wire.CodeDuplicateInstall {
+		switch refuse.Code {
+		case wire.CodeDuplicateInstall:
 			args.reason = why
 			s.rivalRefused(refuse, now)
+		case wire.CodeSharedInstall:
+			args.reason = why
+			s.rivalRefused(refuse, now)
+			wireErr := *refuse
+			wireErr.Code = wire.CodeDuplicateInstall // what the copy hears
+			refuse = &wireErr
 		}
 		m.mu.Unlock()
 		l.CloseWith(refuse)
@@ -193,6 +234,9 @@ func (m *Master) adopt(l *link.Link, id string) bool {
 		return false
 	}
 	old := s.link
+	if why == ghostReason {
+		s.noteGhost(old.Peer().BootID)
+	}
 	s.linked(l, now)
 	pin := s.pin(p, now)
 	next, promote, settle := s.nextSettled(p)

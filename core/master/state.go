@@ -41,6 +41,11 @@ type slave struct {
 	retrying bool
 	// failedDial: the last dial failed, and none has linked since.
 	failedDial bool
+	// ghostBoots are the boot IDs of the last few links replaced by a
+	// link of the same installation from another boot, taken for ghosts
+	// of an agent that restarted (admission.go): one that comes back is
+	// a second running copy of the installation.
+	ghostBoots []string
 
 	changingKey int // password changes under way (ChangePassword)
 

@@ -27,6 +27,11 @@ const (
 	// CodeDialFailed is the event of a dial that never reached a
 	// handshake. It never travels on the wire.
 	CodeDialFailed Code = "dial_failed"
+	// CodeSharedInstall is the event of two running agents of one
+	// installation (a cloned server): the console keeps one and refuses
+	// the other, which hears duplicate_install. It never travels on the
+	// wire.
+	CodeSharedInstall Code = "shared_install"
 )
 
 // NeedsPerson reports whether a link refused or closed with c stays down
@@ -36,7 +41,8 @@ const (
 func (c Code) NeedsPerson() bool {
 	switch c {
 	case CodeAuthFailed, CodeSSLMismatch, CodeCertChanged, CodeVersionUnsupported, CodeNameMismatch,
-		CodeManagementDisabled, CodeWrongRole, CodeUnknownSlave, CodeProtocolError, CodeDuplicateInstall:
+		CodeManagementDisabled, CodeWrongRole, CodeUnknownSlave, CodeProtocolError, CodeDuplicateInstall,
+		CodeSharedInstall:
 		return true
 	}
 	return false

@@ -17,6 +17,7 @@ func TestACodeSaysWhetherAPersonMustAct(t *testing.T) {
 		{CodeUnknownSlave, true},
 		{CodeProtocolError, true},
 		{CodeDuplicateInstall, true},
+		{CodeSharedInstall, true},
 		{CodeDialFailed, false},
 		{CodeTimeout, false},
 		{CodeRateLimited, false},
