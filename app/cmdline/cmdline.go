@@ -196,10 +196,10 @@ func strictGroups(cmd *cobra.Command) {
 // prints it as written, and a terminal is 80 columns.
 const HelpWidth = 80
 
-// WideHelpLines lists every line of the descriptions (Long) of root and
-// the commands under it that is wider than HelpWidth, as "lanyard serve:
-// the line".
-func WideHelpLines(root *cobra.Command) []string {
+// HelpTooWide lists, as its error, every line of the descriptions (Long)
+// of root and the commands under it wider than HelpWidth, each as
+// "lanyard serve: the line"; nil when all fit.
+func HelpTooWide(root *cobra.Command) error {
 	var wide []string
 	var walk func(*cobra.Command)
 	walk = func(c *cobra.Command) {
@@ -213,5 +213,8 @@ func WideHelpLines(root *cobra.Command) []string {
 		}
 	}
 	walk(root)
-	return wide
+	if len(wide) == 0 {
+		return nil
+	}
+	return fmt.Errorf("lines wider than %d columns:\n%s", HelpWidth, strings.Join(wide, "\n"))
 }

@@ -129,12 +129,16 @@ func TestAQuietCodeErrorEndsWithItsCodeAndPrintsNothingMore(t *testing.T) {
 	}
 }
 
-func TestWideHelpLinesNamesTheCommandAndTheLine(t *testing.T) {
+func TestHelpTooWideNamesTheCommandAndTheLine(t *testing.T) {
 	root := &cobra.Command{Use: "tool", Long: "fits\n" + strings.Repeat("é", HelpWidth)}
 	sub := &cobra.Command{Use: "sub", Long: "fits too\n" + strings.Repeat("x", HelpWidth+1) + "\nand fits", Run: func(*cobra.Command, []string) {}}
 	root.AddCommand(sub)
-	got := WideHelpLines(root)
-	if want := []string{"tool sub: " + strings.Repeat("x", HelpWidth+1)}; fmt.Sprint(got) != fmt.Sprint(want) {
-		t.Errorf("got %q, want %q", got, want)
+	err := HelpTooWide(root)
+	if want := "lines wider than 80 columns:\ntool sub: " + strings.Repeat("x", HelpWidth+1); err == nil || err.Error() != want {
+		t.Errorf("got %v, want %q", err, want)
+	}
+	sub.Long = "fits"
+	if err := HelpTooWide(root); err != nil {
+		t.Errorf("all fit: %v", err)
 	}
 }

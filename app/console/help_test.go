@@ -1,7 +1,6 @@
 package console
 
 import (
-	"strings"
 	"testing"
 
 	"github.com/lanyard/lanyard/app/cmdline"
@@ -9,7 +8,7 @@ import (
 
 // Help prints a description as written: every line fits a terminal.
 func TestEveryConsoleCommandsDescriptionFitsATerminal(t *testing.T) {
-	if wide := cmdline.WideHelpLines(Command()); len(wide) > 0 {
-		t.Errorf("lines wider than %d columns:\n%s", cmdline.HelpWidth, strings.Join(wide, "\n"))
+	if err := cmdline.HelpTooWide(Command()); err != nil {
+		t.Error(err)
 	}
 }
