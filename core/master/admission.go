@@ -75,7 +75,7 @@ func (m *Master) refused(r link.Refusal) {
 		s.failed(r.Err.Code, r.Err.Reason, now)
 		changed = s.entry.ID
 	case r.Err.Code == wire.CodeDuplicateInstall:
-		s.rivalRefused(r.Err, now)
+		s.rivalRefused(r.Err, r.Remote, now) // the refusal log counts repeats
 		changed = s.entry.ID
 	}
 	m.mu.Unlock()
@@ -217,20 +217,22 @@ func (m *Master) adopt(l *link.Link, id string) bool {
 	if refuse != nil {
 		args := recordArgs{slave: s, kind: string(refuse.Code), severity: severityFor(refuse.Code), remote: p.Remote,
 			reason: fmt.Sprintf("a second link from %s was refused: %s", p.Remote, why)}
+		news := true
 		switch refuse.Code {
 		case wire.CodeDuplicateInstall:
 			args.reason = why
-			s.rivalRefused(refuse, now)
+			news = s.rivalRefused(refuse, p.Remote, now)
 		case wire.CodeSharedInstall:
 			args.reason = why
-			s.rivalRefused(refuse, now)
-			wireErr := *refuse
-			wireErr.Code = wire.CodeDuplicateInstall // what the copy hears
-			refuse = &wireErr
+			news = s.rivalRefused(refuse, p.Remote, now)
+			// What the copy hears: a code it knows, and words for it.
+			refuse = &link.Error{Code: wire.CodeDuplicateInstall, Reason: refuse.PeerReason}
 		}
 		m.mu.Unlock()
 		l.CloseWith(refuse)
-		m.record(args)
+		if news {
+			m.record(args)
+		}
 		return false
 	}
 	old := s.link

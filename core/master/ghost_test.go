@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/lanyard/lanyard/core/internal/netsim"
+	"github.com/lanyard/lanyard/core/link"
 	"github.com/lanyard/lanyard/core/store"
 	"github.com/lanyard/lanyard/core/wire"
 	"github.com/lanyard/lanyard/core/wire/pb"
@@ -77,8 +78,8 @@ func TestACopyOfAnInstallationIsRefusedOnceItsBootComesBack(t *testing.T) {
 		t.Fatal(err)
 	}
 	original := testkit.Store(t, "agent", store.Options{})
-	startAgentOn(t, original, "FS01", "pw", false, false, c.ListenAddr())
-	first := c.waitState(t, "FS01", StateConnected)
+	first := startAgentOn(t, original, "FS01", "pw", false, false, c.ListenAddr())
+	firstView := c.waitState(t, "FS01", StateConnected)
 	id, err := original.LoadOrCreateIdentity(func() (store.Identity, error) { t.Fatal("no identity"); return store.Identity{}, nil })
 	if err != nil {
 		t.Fatal(err)
@@ -96,21 +97,61 @@ func TestACopyOfAnInstallationIsRefusedOnceItsBootComesBack(t *testing.T) {
 	})
 	refused := c.waitFor(t, "the copy refused", func(e Event) bool { return e.Kind == string(wire.CodeSharedInstall) })
 	v, _ := c.Slave("FS01")
-	if v.State != StateConnected || v.Remote == first.Remote || v.LastCode != string(wire.CodeSharedInstall) {
-		t.Fatalf("FS01 %s from %s, last %s; want linked from the copy, not %s, and the refusal shown", v.State, v.Remote, v.LastCode, first.Remote)
+	if v.State != StateConnected || v.Remote == firstView.Remote || v.LastCode != string(wire.CodeSharedInstall) {
+		t.Fatalf("FS01 %s from %s, last %s; want linked from the copy, not %s, and the refusal shown", v.State, v.Remote, v.LastCode, firstView.Remote)
 	}
 	if !strings.Contains(refused.Reason, "two running agents share the installation of FS01") ||
 		!strings.Contains(refused.Reason, "the one at "+v.Remote+" stays linked, the one at 127.0.0.1:") {
 		t.Errorf("the refusal says %q", refused.Reason)
 	}
-	// And so at every try: the link stays where it is.
-	c.waitFor(t, "the next try refused", func(e Event) bool {
-		if e.Kind == string(wire.CodeDuplicateLink) || e.Kind == store.KindConnected {
-			t.Errorf("the link moved again: %s %s", e.Kind, e.Reason)
+	// And so at every try, which the log records once: the link stays
+	// where it is, and the refused agent hears why.
+	refusedAt := func() time.Time {
+		for _, ms := range first.Snapshot().Masters {
+			if strings.Contains(ms.LastError, "another running agent of this very installation") {
+				return ms.LastErrorAt
+			}
 		}
-		return e.Kind == string(wire.CodeSharedInstall)
-	})
+		return time.Time{}
+	}
+	var once time.Time
+	c.until(t, "the refused agent told why", func() bool { once = refusedAt(); return !once.IsZero() })
+	c.until(t, "its next try refused too", func() bool { return refusedAt().After(once) })
+	for len(c.events) > 0 {
+		if e := <-c.events; e.Kind == string(wire.CodeDuplicateLink) || e.Kind == store.KindConnected || e.Kind == string(wire.CodeSharedInstall) {
+			t.Errorf("after the first refusal: %s %s", e.Kind, e.Reason)
+		}
+	}
 	if now, _ := c.Slave("FS01"); now.Remote != v.Remote {
 		t.Errorf("FS01 linked from %s, then %s", v.Remote, now.Remote)
+	}
+}
+
+// A rival that keeps dialing (a copy of the installation, another
+// installation under the name) is news once per quiet spell from each
+// host, not at every try: a day of retries must not push the log's
+// history out.
+func TestARivalThatKeepsDialingIsNewsOncePerQuietSpell(t *testing.T) {
+	now := time.Date(2026, 5, 1, 9, 0, 0, 0, time.UTC)
+	s := newSlave(store.Slave{ID: "0a", Name: "FS01"}, now)
+	refusal := &link.Error{Code: wire.CodeSharedInstall, Reason: "two running agents share the installation of FS01"}
+	for i, tc := range []struct {
+		from  string
+		after time.Duration
+		news  bool
+	}{
+		{"192.0.2.7:40001", 0, true},
+		{"192.0.2.7:40002", time.Minute, false}, // the same host, from another port
+		{"198.51.100.3:50000", time.Minute, true},
+		{"198.51.100.3:50001", time.Minute, false},
+		{"198.51.100.3:50002", repeatQuiet, true},
+	} {
+		now = now.Add(tc.after)
+		if got := s.rivalRefused(refusal, tc.from, now); got != tc.news {
+			t.Errorf("try %d from %s: news %v, want %v", i+1, tc.from, got, tc.news)
+		}
+		if s.lastCode != string(wire.CodeSharedInstall) || s.lastErr != refusal.Reason {
+			t.Errorf("try %d: shown %s %q", i+1, s.lastCode, s.lastErr)
+		}
 	}
 }

@@ -2,6 +2,7 @@ package master
 
 import (
 	"context"
+	"net"
 	"time"
 
 	"github.com/lanyard/lanyard/core/link"
@@ -105,12 +106,22 @@ func (s *slave) linked(l *link.Link, now time.Time) {
 // failure is news worth logging: the same failure is logged once per
 // repeatQuiet.
 func (s *slave) failed(code wire.Code, reason string, now time.Time) (news bool) {
+	s.fail(code, reason, now)
+	return s.news(string(code)+"\x00"+reason, now)
+}
+
+// fail sets the state an attempt that failed with code leaves.
+func (s *slave) fail(code wire.Code, reason string, now time.Time) {
 	if !s.retrying || s.state != stateFor(code) {
 		s.set(stateFor(code), now) // a retry failing the same way changes nothing
 	}
 	s.lastCode, s.lastErr = string(code), reason
 	s.failedDial, s.retrying = true, false
-	key := string(code) + "\x00" + reason
+}
+
+// news says whether a failure told apart by key is news worth logging:
+// the same key is logged once per repeatQuiet.
+func (s *slave) news(key string, now time.Time) bool {
 	if key == s.loggedFailure && now.Sub(s.loggedFailureAt) < repeatQuiet {
 		return false
 	}
@@ -118,16 +129,22 @@ func (s *slave) failed(code wire.Code, reason string, now time.Time) (news bool)
 	return true
 }
 
-// rivalRefused: another installation claiming the slave's name was
-// refused (secondInstall). A linked slave stays linked and shows the
-// refusal as its last problem, with the trust action; an unlinked one has
-// failed.
-func (s *slave) rivalRefused(e *link.Error, now time.Time) {
+// rivalRefused: another agent claiming the slave's name, from, was
+// refused (secondInstall, sharedInstall). A linked slave stays linked and
+// shows the refusal as its last problem; an unlinked one has failed. It
+// reports whether the refusal is news worth logging: a rival that keeps
+// dialing from one host is logged once per repeatQuiet, not at every try.
+func (s *slave) rivalRefused(e *link.Error, from string, now time.Time) (news bool) {
 	if s.link == nil {
-		s.failed(e.Code, e.Reason, now)
-		return
+		s.fail(e.Code, e.Reason, now)
+	} else {
+		s.lastCode, s.lastErr = string(e.Code), e.Reason
 	}
-	s.lastCode, s.lastErr = string(e.Code), e.Reason
+	host, _, err := net.SplitHostPort(from)
+	if err != nil {
+		host = from
+	}
+	return s.news(string(e.Code)+"\x00"+host, now)
 }
 
 // closed: the slave's link ended with code.
