@@ -136,9 +136,9 @@ func (s *slave) noteGhost(boot string) {
 // replaced as a ghost, yet is back while another boot is linked: not an
 // agent that restarted, but two running copies of one installation (a
 // cloned server), which would otherwise take the link from each other at
-// every reconnect. The one linked from kept stays. Its code,
-// CodeSharedInstall, is the console's own: the copy hears
-// duplicate_install (adopt). Master.mu is held.
+// every reconnect. The link from kept stays. Its code, CodeSharedInstall,
+// is the console's own: the copy hears duplicate_install and PeerReason
+// (adopt). Master.mu is held.
 func (s *slave) sharedInstall(kept, from string) *link.Error {
 	return &link.Error{Code: wire.CodeSharedInstall,
 		Reason: fmt.Sprintf("two running agents share the installation of %s (install %s), one a copy of the other (a cloned server?): the one at %s stays linked, the one at %s is refused. On the copy, stop the agent, move its data directory aside and run lanyard-agent init with a name of its own",
