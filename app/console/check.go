@@ -212,7 +212,6 @@ func newCheckResult(views []master.SlaveView, rows []health.Row, alerts []health
 func (c *checkResult) write(w io.Writer, now time.Time) {
 	var news []string
 	var failed, overdue, down int
-	var went []time.Time
 	for _, a := range c.Alerts {
 		switch a.Kind {
 		case health.AlertFailed:
@@ -221,7 +220,6 @@ func (c *checkResult) write(w io.Writer, now time.Time) {
 			overdue++
 		default:
 			down++
-			went = append(went, a.Since)
 		}
 	}
 	if down > 0 {
@@ -259,7 +257,7 @@ func (c *checkResult) write(w io.Writer, now time.Time) {
 	if c.Mail != nil && c.Mail.Failing {
 		fmt.Fprintf(w, "mail: %s\n", mailStatusText(*c.Mail))
 	}
-	if o, ok := health.FindOutage(went); ok {
+	if o, ok := health.AlertsOutage(c.Alerts); ok {
 		fmt.Fprintln(w, health.OutageLine(o, false, now))
 	}
 	for _, a := range c.Alerts {

@@ -51,6 +51,18 @@ func FindOutage(went []time.Time) (Outage, bool) {
 	return best, best.Servers >= OutageMin
 }
 
+// AlertsOutage is FindOutage over the offline alerts among alerts, from
+// when each server went.
+func AlertsOutage(alerts []Alert) (Outage, bool) {
+	var went []time.Time
+	for _, a := range alerts {
+		if a.Kind == AlertOffline {
+			went = append(went, a.Since)
+		}
+	}
+	return FindOutage(went)
+}
+
 // OutageLine says what an outage suggests, in now's time zone: "12
 // servers went offline within 2 min, from 14:03: a network outage (this
 // console's connection, or their site's) is likelier than 12 servers

@@ -263,13 +263,7 @@ func alertMail(alerts []health.Alert, now time.Time, console bool) mail.Message 
 		return fmt.Sprintf("%s / %s is overdue: %s", a.Slave, a.Task, a.Row.Detail(now, time.Local))
 	}
 	var b strings.Builder
-	var went []time.Time
-	for _, a := range alerts {
-		if a.Kind == health.AlertOffline {
-			went = append(went, a.Since)
-		}
-	}
-	if o, ok := health.FindOutage(went); ok {
+	if o, ok := health.AlertsOutage(alerts); ok {
 		b.WriteString(health.OutageLine(o, false, now))
 		b.WriteString("\n\n")
 	}
