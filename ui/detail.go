@@ -413,7 +413,12 @@ func (d *detailPane) showProblem(v *master.SlaveView) {
 		d.problemTitle.SetText("Disconnected")
 		d.problemTitle.Importance = widget.MediumImportance
 		d.problemText.SetText("You disconnected " + v.Name + ". It stays offline, across restarts, until you click Connect.")
-	case (v.State != master.StateConnected || rivalRefused(v.LastCode)) && v.LastError != "":
+	case v.State == master.StateConnected && v.Rival.Current(d.now()):
+		d.problemTitle.SetText("Refused: " + problemTitle(v.Rival.Code))
+		d.problemTitle.Importance = widget.DangerImportance
+		d.problemText.SetText(sentence(v.Rival.Reason) + " Last refused " + human.Ago(v.Rival.At, d.now()) + ".")
+		d.offerTrust(v.Rival.Code)
+	case v.State != master.StateConnected && v.LastError != "":
 		title := "Last error"
 		if t := problemTitle(v.LastCode); t != "" {
 			title += ": " + t
@@ -421,14 +426,7 @@ func (d *detailPane) showProblem(v *master.SlaveView) {
 		d.problemTitle.SetText(title)
 		d.problemTitle.Importance = widget.DangerImportance
 		d.problemText.SetText(capitalize(v.LastError))
-		switch wire.Code(v.LastCode) {
-		case wire.CodeCertChanged:
-			d.trust.SetText("Trust the new certificate")
-			d.trust.Show()
-		case wire.CodeDuplicateInstall:
-			d.trust.SetText("Trust the new installation")
-			d.trust.Show()
-		}
+		d.offerTrust(v.LastCode)
 	default:
 		d.problem.Hide()
 		return
@@ -444,10 +442,28 @@ func (d *detailPane) showProblem(v *master.SlaveView) {
 	d.problem.Show()
 }
 
-// rivalRefused: code is the refusal of another agent claiming the slave,
-// which matters while the slave stays linked.
-func rivalRefused(code string) bool {
-	return code == string(wire.CodeDuplicateInstall) || code == string(wire.CodeSharedInstall)
+// offerTrust shows the Trust button when a refusal with code is one the
+// user may end by trusting what the slave presents now. A copy of the
+// server (shared_install) is not: the copy needs an identity of its own.
+func (d *detailPane) offerTrust(code string) {
+	switch wire.Code(code) {
+	case wire.CodeCertChanged:
+		d.trust.SetText("Trust the new certificate")
+		d.trust.Show()
+	case wire.CodeDuplicateInstall:
+		d.trust.SetText("Trust the new installation")
+		d.trust.Show()
+	}
+}
+
+// rivalLine is a rival in a few words, for the summary: "a copy of this
+// server at 192.0.2.7, refused 14:03:07 (40 s ago)".
+func rivalLine(r master.Rival, now time.Time) string {
+	who := "another installation claiming its name"
+	if wire.Code(r.Code) == wire.CodeSharedInstall {
+		who = "a copy of this server"
+	}
+	return fmt.Sprintf("%s at %s, refused %s", who, r.From, human.Ago(r.At, now))
 }
 
 // problemTitle names a close or failure code in a few plain words.

@@ -905,9 +905,10 @@ func TestTheSlaveMenuFollowsTheSelection(t *testing.T) {
 	q.runUntil(t, "lab-pc's menu to offer Disconnect", func() bool { return slices.Contains(enabled(), toolDisconnect) })
 }
 
-// A linked slave that another agent claimed shows the refusal: a second
-// installation may be the reinstalled agent, to trust; a copy of the one
-// installation (a cloned server) is no one to trust.
+// A linked slave that another agent claimed shows the refusal while the
+// other may still be dialing: a second installation may be the
+// reinstalled agent, to trust; a copy of the one installation (a cloned
+// server) is no one to trust. One not refused for a while has stopped.
 func TestALinkedSlaveShowsTheRivalItRefused(t *testing.T) {
 	fc := newFakeConsole(demoFleet()...)
 	mw, q := openMainWindow(t, fc, nil)
@@ -917,14 +918,18 @@ func TestALinkedSlaveShowsTheRivalItRefused(t *testing.T) {
 		code, title string
 		trust       bool
 	}{
-		{string(wire.CodeDuplicateInstall), "Last error: another installation", true},
-		{string(wire.CodeSharedInstall), "Last error: a copy of this server", false},
+		{string(wire.CodeDuplicateInstall), "Refused: another installation", true},
+		{string(wire.CodeSharedInstall), "Refused: a copy of this server", false},
 	} {
-		v.LastCode, v.LastError = tc.code, "refused at 10.0.0.9: see why"
+		v.Rival = master.Rival{Code: tc.code, Reason: "refused at 10.0.0.9: see why", From: "10.0.0.9", At: fixedNow.Add(-40 * time.Second)}
 		fc.set(v)
 		q.runUntil(t, tc.code+" shown", func() bool { return mw.detail.problemTitle.Text == tc.title })
-		if !mw.detail.problem.Visible() || mw.detail.trust.Visible() != tc.trust || mw.detail.problemText.Text != "Refused at 10.0.0.9: see why" {
+		if !mw.detail.problem.Visible() || mw.detail.trust.Visible() != tc.trust ||
+			mw.detail.problemText.Text != "Refused at 10.0.0.9: see why. Last refused 14:59:20 (40 s ago)." {
 			t.Errorf("%s: problem %v %q, trust offered %v", tc.code, mw.detail.problem.Visible(), mw.detail.problemText.Text, mw.detail.trust.Visible())
 		}
 	}
+	v.Rival.At = fixedNow.Add(-master.RivalFresh)
+	fc.set(v)
+	q.runUntil(t, "the rival that stopped dialing forgotten", func() bool { return !mw.detail.problem.Visible() })
 }

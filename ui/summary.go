@@ -64,13 +64,15 @@ type fleetSummary struct {
 	byState   bool           // the tree is sorted by state: those come first
 }
 
-// attentionRank orders what needs a look, worst first; -1: nothing does.
-// A slave disabled by the user needs none; one connecting is on its way.
-func attentionRank(v *master.SlaveView) int {
+// attentionRank orders what needs a look at now, worst first; -1: nothing
+// does. A slave disabled by the user needs none; one connecting is on its
+// way. Another agent refused under its name while it may still be
+// dialing (a cloned server) needs a person as much as an error does.
+func attentionRank(v *master.SlaveView, now time.Time) int {
 	switch {
 	case v.State == master.StateDisabled:
 		return -1
-	case v.State == master.StateError:
+	case v.State == master.StateError, v.Rival.Current(now):
 		return 0
 	case v.State == master.StateOffline:
 		return 1
@@ -86,11 +88,11 @@ func attentionRank(v *master.SlaveView) int {
 	return -1
 }
 
-// needsFirst: a needs a look before b. Of two offline slaves, the one
-// away longer, to the minute (never seen the longest of all), so that a
-// site that went down at once is listed by name; then by name.
-func needsFirst(a, b *slaveEntry) bool {
-	ra, rb := attentionRank(&a.view), attentionRank(&b.view)
+// needsFirst: a needs a look before b at now. Of two offline slaves, the
+// one away longer, to the minute (never seen the longest of all), so that
+// a site that went down at once is listed by name; then by name.
+func needsFirst(a, b *slaveEntry, now time.Time) bool {
+	ra, rb := attentionRank(&a.view, now), attentionRank(&b.view, now)
 	if ra != rb {
 		return ra < rb
 	}
@@ -135,8 +137,8 @@ func (m *treeModel) summarize(id string, now time.Time) fleetSummary {
 			s.awaited++
 			s.until = m.relinkUntil
 			continue
-		case attentionRank(&e.view) >= 0:
-			s.addAttention(e)
+		case attentionRank(&e.view, now) >= 0:
+			s.addAttention(e, now)
 		}
 		if e.view.State == master.StateOffline {
 			went = append(went, e.view.LastSeen)
@@ -146,8 +148,8 @@ func (m *treeModel) summarize(id string, now time.Time) fleetSummary {
 	return s
 }
 
-func (s *fleetSummary) addAttention(e *slaveEntry) {
-	i := sort.Search(len(s.attention), func(i int) bool { return needsFirst(e, s.attention[i]) })
+func (s *fleetSummary) addAttention(e *slaveEntry, now time.Time) {
+	i := sort.Search(len(s.attention), func(i int) bool { return needsFirst(e, s.attention[i], now) })
 	if i >= attentionMax {
 		s.more++
 		return
@@ -225,6 +227,9 @@ func attentionText(v *master.SlaveView, now time.Time) string {
 			seen = "last seen " + human.Ago(v.LastSeen, now)
 		}
 		parts = append(parts, off+", "+seen)
+	}
+	if r := v.Rival; r.Current(now) && (v.State != master.StateError || v.LastCode != r.Code) {
+		parts = append(parts, rivalLine(r, now)) // an error of its own already says so
 	}
 	if b := v.Backup; b.Failed+b.Overdue > 0 {
 		t := "backups: " + health.Counts{Failed: b.Failed, Overdue: b.Overdue}.String()

@@ -111,6 +111,31 @@ func TestTheSummaryNamesWhatNeedsALookWorstFirst(t *testing.T) {
 	})
 }
 
+// A linked server that refuses a copy of itself (a cloned VM dialing in
+// under its name) needs a person as much as an error does, for as long
+// as the copy keeps dialing.
+func TestTheSummaryNamesALinkedServerThatACopyClaims(t *testing.T) {
+	fc := newFakeConsole(demoFleet()...)
+	mw, q := openMainWindow(t, fc, nil)
+	p := mw.detail.summary
+	if got, want := attentionNames(p), []string{"BACKUP-7", "FS02"}; !slices.Equal(got, want) {
+		t.Fatalf("before: named %v, want %v", got, want)
+	}
+	v, _ := fc.Slave("web-2") // connected
+	v.Rival = master.Rival{Code: "shared_install", From: "198.51.100.9", At: fixedNow.Add(-40 * time.Second)}
+	fc.set(v)
+	q.runUntil(t, "web-2 named", func() bool { return slices.Contains(attentionNames(p), "web-2") })
+	if got, want := attentionNames(p), []string{"BACKUP-7", "web-2", "FS02"}; !slices.Equal(got, want) {
+		t.Errorf("named %v, want %v", got, want)
+	}
+	if got, want := p.rows[1].why.Text, "a copy of this server at 198.51.100.9, refused 14:59:20 (40 s ago)"; got != want {
+		t.Errorf("web-2: %q, want %q", got, want)
+	}
+	v.Rival.At = fixedNow.Add(-master.RivalFresh) // it stopped dialing
+	fc.set(v)
+	q.runUntil(t, "web-2 no longer named", func() bool { return !slices.Contains(attentionNames(p), "web-2") })
+}
+
 // A server whose backups succeed but whose destination may not take the
 // next runs needs a look too, after every other kind, so that its disk
 // is freed before they fail.

@@ -49,8 +49,9 @@ func TestASecondInstallationUnderTheSameNameIsRefusedUntilTrusted(t *testing.T) 
 				t.Fatalf("the first installation lost its link to the clone")
 			}
 			v, _ := c.Slave("FS01")
-			if v.State != StateConnected || v.LastCode != string(wire.CodeDuplicateInstall) {
-				t.Errorf("view after the refusal: %s, last %s", v.State, v.LastCode)
+			if v.State != StateConnected || v.LastCode != "" || v.Rival.Code != string(wire.CodeDuplicateInstall) ||
+				v.Rival.From != "127.0.0.1" || !v.Rival.Current(time.Now()) || v.Rival.Current(v.Rival.At.Add(RivalFresh)) {
+				t.Errorf("view after the refusal: %s, last %q, rival %+v", v.State, v.LastCode, v.Rival)
 			}
 
 			// Trusting it (the same action as a changed certificate) lets
@@ -71,7 +72,7 @@ func TestASecondInstallationUnderTheSameNameIsRefusedUntilTrusted(t *testing.T) 
 			// slave's row says so (the log counts it with the others).
 			c.until(t, "the first one refused", func() bool {
 				v, _ := c.Slave("FS01")
-				return v.LastCode == string(wire.CodeDuplicateInstall) && strings.Contains(v.LastError, shortID(first.Peer().InstallID))
+				return v.Rival.Code == string(wire.CodeDuplicateInstall) && strings.Contains(v.Rival.Reason, shortID(first.Peer().InstallID))
 			})
 		})
 	}

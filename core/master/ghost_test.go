@@ -97,8 +97,8 @@ func TestACopyOfAnInstallationIsRefusedOnceItsBootComesBack(t *testing.T) {
 	})
 	refused := c.waitFor(t, "the copy refused", func(e Event) bool { return e.Kind == string(wire.CodeSharedInstall) })
 	v, _ := c.Slave("FS01")
-	if v.State != StateConnected || v.Remote == firstView.Remote || v.LastCode != string(wire.CodeSharedInstall) {
-		t.Fatalf("FS01 %s from %s, last %s; want linked from the copy, not %s, and the refusal shown", v.State, v.Remote, v.LastCode, firstView.Remote)
+	if v.State != StateConnected || v.Remote == firstView.Remote || v.Rival.Code != string(wire.CodeSharedInstall) {
+		t.Fatalf("FS01 %s from %s, rival %q; want linked from the copy, not %s, and the refusal shown", v.State, v.Remote, v.Rival.Code, firstView.Remote)
 	}
 	if !strings.Contains(refused.Reason, "two running agents share the installation of FS01") ||
 		!strings.Contains(refused.Reason, "the one at "+v.Remote+" stays linked, the one at 127.0.0.1:") {

@@ -191,6 +191,10 @@ type SlaveView struct {
 	// agent's answer, and the entry keeps the old key and the new one
 	// until a link shows which the agent has (ChangePassword).
 	PasswordInDoubt bool
+
+	// Rival is the last refusal of another agent claiming its name; it
+	// needs a person while Rival.Current.
+	Rival Rival
 }
 
 func (s *slave) view() SlaveView {
@@ -210,7 +214,7 @@ func (s *slave) viewWithStatus(status *pb.StatusResponse) SlaveView {
 		LastError: s.lastErr, PinnedCert: s.entry.PinnedCert, Notes: s.entry.Notes, MutedUntil: s.entry.MutedUntil, LastSeen: s.seen,
 		Software:        s.entry.Software, // the link's, or as last known
 		Retrying:        s.retrying,
-		PasswordInDoubt: s.entry.PasswordInDoubt()}
+		PasswordInDoubt: s.entry.PasswordInDoubt(), Rival: s.rival}
 	if l := s.link; l != nil {
 		p := l.Peer()
 		v.Remote, v.SSL, v.RTT, v.ConnectedSince, v.Software = p.Remote, p.SSL, l.RTT(), l.Since(), p.Software
@@ -388,9 +392,11 @@ func (m *Master) Trust(name, fingerprint string) (store.Slave, error) {
 	m.mu.Lock()
 	if s := m.slaves[e.ID]; s != nil {
 		s.entry.PinnedCert, s.entry.PinnedInstallID = e.PinnedCert, e.PinnedInstallID
+		s.rival = Rival{} // the user chose: the next one to link is trusted
 		s.kickDialer()
 	}
 	m.mu.Unlock()
+	m.publishState(e.ID)
 	reason := "the next certificate and installation " + e.Name + " presents will be trusted"
 	if fingerprint != "" {
 		reason = e.Name + " must present the certificate " + link.FormatFingerprint(fingerprint)

@@ -47,6 +47,9 @@ type slave struct {
 	// of an agent that restarted (admission.go): one that comes back is
 	// a second running copy of the installation.
 	ghostBoots []string
+	// rival is the last refusal of another agent claiming the slave
+	// (rivalRefused); zero: none.
+	rival Rival
 
 	changingKey int // password changes under way (ChangePassword)
 
@@ -130,21 +133,43 @@ func (s *slave) news(key string, now time.Time) bool {
 }
 
 // rivalRefused: another agent claiming the slave's name, from, was
-// refused (secondInstall, sharedInstall). A linked slave stays linked and
-// shows the refusal as its last problem; an unlinked one has failed. It
-// reports whether the refusal is news worth logging: a rival that keeps
-// dialing from one host is logged once per repeatQuiet, not at every try.
+// refused (secondInstall, sharedInstall). The slave remembers it as its
+// rival while it keeps dialing (Rival.Current); a linked slave stays
+// linked, an unlinked one has failed. It reports whether the refusal is
+// news worth logging: a rival that keeps dialing from one host is logged
+// once per repeatQuiet, not at every try.
 func (s *slave) rivalRefused(e *link.Error, from string, now time.Time) (news bool) {
 	if s.link == nil {
 		s.fail(e.Code, e.Reason, now)
-	} else {
-		s.lastCode, s.lastErr = string(e.Code), e.Reason
 	}
 	host, _, err := net.SplitHostPort(from)
 	if err != nil {
 		host = from
 	}
+	s.rival = Rival{Code: string(e.Code), Reason: e.Reason, From: host, At: now}
 	return s.news(string(e.Code)+"\x00"+host, now)
+}
+
+// Rival is the last refusal of another agent claiming a slave's name: a
+// second installation under it (duplicate_install) or a running copy of
+// its own installation (shared_install, a cloned server).
+type Rival struct {
+	Code   string
+	Reason string
+	From   string    // the rival's host
+	At     time.Time // when it was last refused; zero: never
+}
+
+// RivalFresh is how long after its last refusal a rival may still be
+// dialing: an agent redials at least every link.LongestRedialWait, so
+// one that missed two tries has stopped (it was given an identity of its
+// own, or switched off).
+var RivalFresh = 2 * link.LongestRedialWait(link.RedialMax)
+
+// Current reports whether the rival may still be dialing at now, and so
+// still needs a person.
+func (r Rival) Current(now time.Time) bool {
+	return !r.At.IsZero() && now.Sub(r.At) < RivalFresh
 }
 
 // closed: the slave's link ended with code.
