@@ -217,21 +217,24 @@ func (m *Master) adopt(l *link.Link, id string) bool {
 	if refuse != nil {
 		args := recordArgs{slave: s, kind: string(refuse.Code), severity: severityFor(refuse.Code), remote: p.Remote,
 			reason: fmt.Sprintf("a second link from %s was refused: %s", p.Remote, why)}
-		news := true
+		news, rival := true, false
 		switch refuse.Code {
 		case wire.CodeDuplicateInstall:
 			args.reason = why
-			news = s.rivalRefused(refuse, p.Remote, now)
+			news, rival = s.rivalRefused(refuse, p.Remote, now), true
 		case wire.CodeSharedInstall:
 			args.reason = why
-			news = s.rivalRefused(refuse, p.Remote, now)
+			news, rival = s.rivalRefused(refuse, p.Remote, now), true
 			// What the copy hears: a code it knows, and words for it.
 			refuse = &link.Error{Code: wire.CodeDuplicateInstall, Reason: refuse.PeerReason}
 		}
 		m.mu.Unlock()
 		l.CloseWith(refuse)
-		if news {
-			m.record(args)
+		switch {
+		case news:
+			m.record(args) // and tells subscribers
+		case rival:
+			m.publishState(s.entry.ID) // the rival is still dialing: its time moved on
 		}
 		return false
 	}

@@ -116,14 +116,25 @@ func TestACopyOfAnInstallationIsRefusedOnceItsBootComesBack(t *testing.T) {
 	}
 	var once time.Time
 	c.until(t, "the refused agent told why", func() bool { once = refusedAt(); return !once.IsZero() })
-	c.until(t, "its next try refused too", func() bool { return refusedAt().After(once) })
-	for len(c.events) > 0 {
-		if e := <-c.events; e.Kind == string(wire.CodeDuplicateLink) || e.Kind == store.KindConnected || e.Kind == string(wire.CodeSharedInstall) {
-			t.Errorf("after the first refusal: %s %s", e.Kind, e.Reason)
+	firstAt := v.Rival.At
+	drain := func() {
+		for len(c.events) > 0 {
+			if e := <-c.events; e.Kind == string(wire.CodeDuplicateLink) || e.Kind == store.KindConnected || e.Kind == string(wire.CodeSharedInstall) {
+				t.Errorf("after the first refusal: %s %s", e.Kind, e.Reason)
+			}
 		}
 	}
-	if now, _ := c.Slave("FS01"); now.Remote != v.Remote {
+	drain()
+	c.until(t, "its next try refused too", func() bool { return refusedAt().After(once) })
+	// Unlogged, but the window hears that the copy is still dialing.
+	c.waitFor(t, "FS01's rival seen again", func(e Event) bool { return e.Kind == EventState && e.Slave == "FS01" })
+	drain()
+	now, _ := c.Slave("FS01")
+	if now.Remote != v.Remote {
 		t.Errorf("FS01 linked from %s, then %s", v.Remote, now.Remote)
+	}
+	if !now.Rival.At.After(firstAt) || !strings.HasPrefix(refused.Remote, now.Rival.From+":") {
+		t.Errorf("the rival's last refusal %s from %s; want after %s, from %s", now.Rival.At, now.Rival.From, firstAt, refused.Remote)
 	}
 }
 
@@ -152,6 +163,9 @@ func TestARivalThatKeepsDialingIsNewsOncePerQuietSpell(t *testing.T) {
 		}
 		if s.lastCode != string(wire.CodeSharedInstall) || s.lastErr != refusal.Reason {
 			t.Errorf("try %d: shown %s %q", i+1, s.lastCode, s.lastErr)
+		}
+		if r := s.rival; !r.At.Equal(now) || !strings.HasPrefix(tc.from, r.From+":") || r.Code != string(wire.CodeSharedInstall) {
+			t.Errorf("try %d: rival %+v", i+1, r)
 		}
 	}
 }
