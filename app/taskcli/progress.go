@@ -82,7 +82,10 @@ func (p *progressView) update(s backup.Status) {
 	if useBytes {
 		desc += fmt.Sprintf("  %s/%s", human.Bytes(s.BytesDone), human.Bytes(s.BytesTotal))
 	}
-	p.bar.Describe(desc + fmt.Sprintf("  %s/s  ETA %s", human.Bytes(int64(s.Rate)), eta(s.ETA)))
+	if s.Rate > 0 {
+		desc += fmt.Sprintf("  %s/s", human.Bytes(int64(s.Rate)))
+	}
+	p.bar.Describe(desc + "  ETA " + eta(s.ETA))
 	_ = p.bar.Set64(done)
 	p.shown = true
 }
@@ -101,7 +104,10 @@ func plainProgress(s backup.Status) string {
 	if s.BytesTotal > 0 {
 		line += fmt.Sprintf(", %s/%s", human.Bytes(s.BytesDone), human.Bytes(s.BytesTotal))
 	}
-	line += fmt.Sprintf(", %s/s, ETA %s", human.Bytes(int64(s.Rate)), eta(s.ETA))
+	if s.Rate > 0 { // measured, after a second of copying
+		line += fmt.Sprintf(", %s/s", human.Bytes(int64(s.Rate)))
+	}
+	line += ", ETA " + eta(s.ETA)
 	if s.Current != "" {
 		line += ", " + s.Current
 	}

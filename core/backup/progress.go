@@ -29,7 +29,7 @@ type Status struct {
 	BytesDone  int64         `json:"bytes_done"`
 	BytesTotal int64         `json:"bytes_total"`
 	Current    string        `json:"current,omitempty"` // the path being worked on
-	Rate       float64       `json:"rate"`              // bytes per second, recent
+	Rate       float64       `json:"rate"`              // bytes per second over the last few seconds; 0 until measured
 	ETA        time.Duration `json:"eta"`               // 0 when done or unknown
 }
 
@@ -149,18 +149,20 @@ func (m *meter) status(now time.Time) Status {
 	for len(m.samples) > 2 && now.Sub(m.samples[1].t) >= 5*time.Second {
 		m.samples = m.samples[1:]
 	}
+	// The ETA assumes the hint's rates until there are rates to measure;
+	// the rate shown is only ever a measured one.
 	rate, fileRate := m.hint, float64(defaultFileRate)
 	if first := m.samples[0]; now.Sub(first.t) >= time.Second {
 		secs := now.Sub(first.t).Seconds()
 		if s.BytesDone > first.b {
 			rate = float64(s.BytesDone-first.b) / secs
+			s.Rate = rate
 		}
 		if s.FilesDone > first.f {
 			fileRate = float64(s.FilesDone-first.f) / secs
 		}
 	}
-	s.Rate = rate
-	// The longer of the two: the bytes left to copy, and the files left to
+	// The sum of the two: the bytes left to copy, and the files left to
 	// link or copy.
 	eta := float64(max(s.BytesTotal-s.BytesDone, 0))/rate + float64(max(s.FilesTotal-s.FilesDone, 0))/fileRate
 	if s.Phase != PhaseScanning && s.FilesDone < s.FilesTotal {

@@ -597,7 +597,7 @@ func TestProgressIsThrottledAndStartsWithAnETA(t *testing.T) {
 		t.Fatalf("%d updates in %s, at most %d allowed", len(updates), elapsed, max)
 	}
 	u := updates[0]
-	if u.FilesTotal != 50 || u.BytesTotal != 50*100<<10 || u.ETA <= 0 || u.Phase != backup.PhaseCopying {
+	if u.FilesTotal != 50 || u.BytesTotal != 50*100<<10 || u.ETA <= 0 || u.Phase != backup.PhaseCopying || u.Rate != 0 {
 		t.Fatalf("first update %+v", u)
 	}
 	if last := updates[len(updates)-1]; last.FilesDone != 50 || last.BytesDone != last.BytesTotal {
