@@ -255,19 +255,27 @@ func (d *detailPane) showSummary(node string, s fleetSummary) {
 	d.clearRemote()
 }
 
-// show fills the tabs with v.
+// show fills the tabs with v. The tab selected stays selected from one
+// slave to the next: going down the tree on the Tasks tab shows server
+// after server's tasks.
 func (d *detailPane) show(v master.SlaveView) {
-	first := d.shown != v.ID
 	d.shown, d.view = v.ID, v
 	d.showHeader(&v)
 	d.showLink(&v)
 	d.showHost(&v)
 	d.showProblem(&v)
-	if first {
-		d.tabs.SelectIndex(0)
-	}
 	d.showOnly(d.tabs)
 	d.showRemote(v)
+}
+
+// selectTab selects the tab called text.
+func (d *detailPane) selectTab(text string) {
+	for _, it := range d.tabs.Items {
+		if it.Text == text {
+			d.tabs.Select(it)
+			return
+		}
+	}
 }
 
 // showHeader shows the slave's icon, name, state and direction, and

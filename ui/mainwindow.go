@@ -145,7 +145,7 @@ func newMainWindow(a fyne.App, c Console, ports PortChecker, opts windowOptions)
 	mw.detail = newDetailPane(opts.now)
 	mw.detail.onRefresh = mw.refreshStatus
 	mw.detail.onTrust = mw.trust
-	mw.detail.summary.pick = func(id string) { mw.revealSlave(id) }
+	mw.detail.summary.pick = mw.pickNeedy
 	mw.detail.summary.openList = mw.showBackupsOf
 	mw.detail.summary.byState = func() { mw.sort.SetSelected(sortState) }
 	mw.attachRemote()
@@ -747,13 +747,23 @@ func (mw *mainWindow) openTasksOf(id, task string) {
 	if mw.detail.tasksTab != nil {
 		mw.detail.tasksTab.selectTask(task)
 	}
-	for _, it := range mw.detail.tabs.Items {
-		if it.Text == tabTasks {
-			mw.detail.tabs.Select(it)
-		}
-	}
+	mw.detail.selectTab(tabTasks)
 	mw.win.Show()
 	mw.win.RequestFocus()
+}
+
+// pickNeedy shows slave id, named under Needs a look, on the tab that
+// says why: its Tasks when only its backups need a look, else its
+// Overview.
+func (mw *mainWindow) pickNeedy(id string) {
+	if !mw.revealSlave(id) {
+		return
+	}
+	tab := tabOverview
+	if v, ok := mw.model.view(id); ok && aboutBackups(attentionRank(&v, mw.opts.now())) {
+		tab = tabTasks
+	}
+	mw.detail.selectTab(tab)
 }
 
 func (mw *mainWindow) showSettings(tickListen bool) {

@@ -305,6 +305,23 @@ func TestTheTreeSaysForHowLongASlaveHasBeenOffline(t *testing.T) {
 	q.runUntil(t, "FS02 offline for 2 min", func() bool { return strings.HasPrefix(rowOf(mw, "FS02"), "FS02 | offline 2 min |") })
 }
 
+// Going from server to server keeps the tab: down the tree on the Tasks
+// tab, each server's tasks.
+func TestTheDetailPaneKeepsItsTabFromServerToServer(t *testing.T) {
+	mw, _, _ := remoteWindow(t, tabTasks) // FS01 on its Tasks
+	for _, id := range []string{"b2", "a3"} {
+		mw.tree.Select(id)
+		if got := mw.detail.tabs.Selected().Text; got != tabTasks {
+			t.Errorf("%s shown on %q", id, got)
+		}
+	}
+	mw.tree.Select(groupNodeID("Office")) // a summary between
+	mw.tree.Select("a1")
+	if got := mw.detail.tabs.Selected().Text; got != tabTasks || !mw.detail.tasksTab.visible {
+		t.Errorf("after a group's summary, FS01 shown on %q (tasks tab told it shows: %v)", got, mw.detail.tasksTab.visible)
+	}
+}
+
 func TestSelectingASlaveFillsTheOverview(t *testing.T) {
 	mw, _ := openMainWindow(t, newFakeConsole(demoFleet()...), nil)
 	mw.tree.Select("a1")

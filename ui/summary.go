@@ -64,28 +64,44 @@ type fleetSummary struct {
 	byState   bool           // the tree is sorted by state: those come first
 }
 
-// attentionRank orders what needs a look at now, worst first; -1: nothing
-// does. A slave disabled by the user needs none; one connecting is on its
-// way. Another agent refused under its name while it may still be
-// dialing (a cloned server) needs a person as much as an error does.
+// Why a slave needs a look, worst first (attentionRank).
+const (
+	rankNone     = -1
+	rankError    = 0
+	rankOffline  = 1
+	rankFailed   = 2
+	rankOverdue  = 3
+	rankPassword = 4
+	rankFull     = 5
+)
+
+// attentionRank orders what needs a look at now, worst first; rankNone:
+// nothing does. A slave disabled by the user needs none; one connecting
+// is on its way. Another agent refused under its name while it may still
+// be dialing (a cloned server) needs a person as much as an error does.
 func attentionRank(v *master.SlaveView, now time.Time) int {
 	switch {
 	case v.State == master.StateDisabled:
-		return -1
+		return rankNone
 	case v.State == master.StateError, v.Rival.Current(now):
-		return 0
+		return rankError
 	case v.State == master.StateOffline:
-		return 1
+		return rankOffline
 	case v.Backup.Failed > 0:
-		return 2
+		return rankFailed
 	case v.Backup.Overdue > 0:
-		return 3
+		return rankOverdue
 	case v.PasswordInDoubt:
-		return 4
+		return rankPassword
 	case v.Backup.Full > 0:
-		return 5
+		return rankFull
 	}
-	return -1
+	return rankNone
+}
+
+// aboutBackups: a slave ranked so needs a look for its backups alone.
+func aboutBackups(rank int) bool {
+	return rank == rankFailed || rank == rankOverdue || rank == rankFull
 }
 
 // needsFirst: a needs a look before b at now. Of two offline slaves, the
@@ -97,7 +113,7 @@ func needsFirst(a, b *slaveEntry, now time.Time) bool {
 		return ra < rb
 	}
 	sa, sb := a.view.LastSeen.Truncate(time.Minute), b.view.LastSeen.Truncate(time.Minute)
-	if ra == 1 && !sa.Equal(sb) {
+	if ra == rankOffline && !sa.Equal(sb) {
 		return sa.Before(sb)
 	}
 	if c := cmp.Or(strings.Compare(a.sortKey, b.sortKey), strings.Compare(a.lname, b.lname)); c != 0 {
@@ -137,7 +153,7 @@ func (m *treeModel) summarize(id string, now time.Time) fleetSummary {
 			s.awaited++
 			s.until = m.relinkUntil
 			continue
-		case attentionRank(&e.view, now) >= 0:
+		case attentionRank(&e.view, now) != rankNone:
 			s.addAttention(e, now)
 		}
 		if e.view.State == master.StateOffline {

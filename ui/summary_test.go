@@ -136,6 +136,36 @@ func TestTheSummaryNamesALinkedServerThatACopyClaims(t *testing.T) {
 	q.runUntil(t, "web-2 no longer named", func() bool { return !slices.Contains(attentionNames(p), "web-2") })
 }
 
+// A name under Needs a look opens its server on the tab that says why:
+// the Tasks of one whose backups failed, the Overview of one in error,
+// whichever tab was open before.
+func TestTheSummaryOpensAServerOnTheTabThatSaysWhy(t *testing.T) {
+	mw, _ := openMainWindow(t, newFakeConsole(summaryFleet()...), nil)
+	p := mw.detail.summary
+	tap := func(name string) {
+		t.Helper()
+		for _, r := range p.rows {
+			if r.head.Visible() && r.name.Text == name {
+				test.TapAt(r.name, fyne.NewPos(r.name.Size().Width/2, r.name.Size().Height/2))
+				return
+			}
+		}
+		t.Fatalf("%s is not named: %v", name, attentionNames(p))
+	}
+	for _, tc := range []struct{ name, tab string }{
+		{"FS01", tabTasks},        // a failed backup
+		{"BACKUP-7", tabOverview}, // wrong password
+		{"web-2", tabTasks},       // overdue
+		{"FS02", tabOverview},     // offline
+	} {
+		mw.tree.UnselectAll() // back to the fleet's summary
+		tap(tc.name)
+		if got := mw.detail.tabs.Selected().Text; mw.detail.title.Text != tc.name || got != tc.tab {
+			t.Errorf("%s opened %s on %q, want %q", tc.name, mw.detail.title.Text, got, tc.tab)
+		}
+	}
+}
+
 // A server whose backups succeed but whose destination may not take the
 // next runs needs a look too, after every other kind, so that its disk
 // is freed before they fail.
