@@ -19,7 +19,7 @@
 //	summary.go          the detail pane with no server selected: the fleet's or a group's states, backups, who needs a look
 //	detailremote.go     the detail pane's remote tabs, the Slave menu and a row's context menu
 //	remote.go           managing one slave over its link, for those tabs
-//	following.go        what the remote tabs share: the slave followed, linked or not, shown or not
+//	following.go        what the remote tabs share: the slave followed, linked or not (and why not), shown or not
 //	logtab.go           the Log tab: a live tail of the agent's log
 //	settingstab.go      the Settings tab: the agent's settings, edited remotely
 //	taskstab.go         the Tasks tab: backup tasks, run, stop, progress

@@ -13,6 +13,9 @@ type following struct {
 	linked  bool
 	visible bool
 	gen     int
+	// away is what the slave is while not linked, in a few words
+	// ("offline", "wrong password; its Overview says what to do").
+	away string
 }
 
 // follow takes the slave the detail pane shows. other says it is another
@@ -21,6 +24,10 @@ type following struct {
 // its link just went.
 func (f *following) follow(v master.SlaveView) (other, relinked, unlinked bool) {
 	linked := v.State == master.StateConnected
+	f.away = stateWord(&v)
+	if v.State == master.StateError {
+		f.away += "; its Overview says what to do"
+	}
 	switch {
 	case v.Name != f.slave:
 		f.gen++
@@ -50,4 +57,12 @@ func (f *following) latest(gen int) bool { return f.gen == gen }
 func (f *following) forget() {
 	f.gen++
 	f.slave = ""
+}
+
+// notLinked is a tab's status while its slave is not linked: what the
+// slave is instead, and what the tab shows once it is linked: "FS03 is
+// not connected (wrong password; its Overview says what to do): its
+// tasks show here once it is."
+func (f *following) notLinked(then string) string {
+	return f.slave + " is not connected (" + f.away + "): " + then + "."
 }

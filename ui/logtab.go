@@ -409,7 +409,7 @@ func (t *logTab) showStatus() {
 	case t.problem != "":
 		s = t.problem
 	case !t.linked:
-		s = t.slave + " is not connected: its log shows here once it is."
+		s = t.notLinked("its log shows here once it is")
 	case t.paused:
 		s = fmt.Sprintf("Paused · %s waiting", human.Plural(len(t.held), "new line", "new lines"))
 	case t.query != "":

@@ -315,6 +315,12 @@ func TestTheDetailPaneKeepsItsTabFromServerToServer(t *testing.T) {
 			t.Errorf("%s shown on %q", id, got)
 		}
 	}
+	// BACKUP-7, in error: the tab says why it shows nothing, and where to
+	// read more.
+	if got, want := mw.detail.tasksTab.status.Text,
+		"BACKUP-7 is not connected (wrong password; its Overview says what to do): its tasks show here once it is."; got != want {
+		t.Errorf("the Tasks tab of BACKUP-7 says %q, want %q", got, want)
+	}
 	mw.tree.Select(groupNodeID("Office")) // a summary between
 	mw.tree.Select("a1")
 	if got := mw.detail.tabs.Selected().Text; got != tabTasks || !mw.detail.tasksTab.visible {

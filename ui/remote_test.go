@@ -185,7 +185,9 @@ func TestTheLogTabTailsTheSelectedSlaveWhileItShows(t *testing.T) {
 	v.State = master.StateOffline
 	fr.set(v)
 	q.runUntil(t, "the stream to stop when FS01 went offline", func() bool { return fr.openStreams() == 0 })
-	q.runUntil(t, "the tab to say so", func() bool { return strings.Contains(lt.status.Text, "FS01 is not connected") })
+	q.runUntil(t, "the tab to say so", func() bool {
+		return lt.status.Text == "FS01 is not connected (offline): its log shows here once it is."
+	})
 }
 
 func TestTheLogTabKeepsUpWithAFloodInFewUpdates(t *testing.T) {

@@ -373,7 +373,7 @@ func (t *settingsTab) showState() {
 		t.reload.Disable()
 	}
 	if !t.linked && t.slave != "" {
-		t.status.SetText(t.slave + " is not connected: its settings can be read and changed once it is.")
+		t.status.SetText(t.notLinked("its settings can be read and changed once it is"))
 	}
 }
 

@@ -270,7 +270,7 @@ func (t *tasksTab) showState() {
 	}
 	showRecord(t.detail, text, tasksPickHint)
 	if !t.linked && t.slave != "" {
-		t.status.SetText(t.slave + " is not connected: its tasks show here once it is.")
+		t.status.SetText(t.notLinked("its tasks show here once it is"))
 	}
 }
 
