@@ -72,6 +72,7 @@ func exerciseTasks(t *testing.T, dir string, live bool) {
 		{"task", "add", "other", "--source", src, "--dest", filepath.Join(dest, "nas", "fs01"), "--create-dest"}, // the share is not mounted
 		{"task", "run", "nope"},
 		{"task", "edit", "docs", "--schedule", "99 * * * *"},
+		{"task", "edit", "docs", "--speed-limit", "fast"},
 		{"task", "show", "nope"},
 	} {
 		r := run(2, bad...)
@@ -226,6 +227,15 @@ func exerciseTasks(t *testing.T, dir string, live bool) {
 	if r := run(0, "task", "edit", "docs", "--keep-last", "1"); !strings.Contains(r.stderr,
 		"warning: with the new retention (keep the last 1), the next run removes the only snapshot there is now, taken ") {
 		t.Fatalf("edit of the retention: %s", r)
+	}
+	// A speed limit, shown as it was given; none again takes it off.
+	run(0, "task", "edit", "docs", "--speed-limit", "20MiB/s")
+	if r := run(0, "task", "show", "docs"); !regexp.MustCompile(`(?m)^  speed limit +20\.0 MiB/s$`).MatchString(r.stdout) {
+		t.Fatalf("show after --speed-limit 20MiB/s: %s", r)
+	}
+	run(0, "task", "edit", "docs", "--speed-limit", "none")
+	if r := run(0, "task", "show", "docs"); strings.Contains(r.stdout, "speed limit") {
+		t.Fatalf("show after --speed-limit none: %s", r)
 	}
 	if r := run(0, "task", "stop", "docs"); !strings.Contains(r.stdout, "not running") {
 		t.Fatalf("stop: %s", r)

@@ -62,18 +62,18 @@ type taskDialog struct {
 	base  backup.Task // as read (version, times); the fields come from the form
 	saved func(agent.TaskInfo)
 
-	name, dest, clock, cron, overdue *dialogEntry
-	sources, excludes                *linesEntry
-	keep                             [4]*dialogEntry
-	kind, weekday                    *dialogSelect
-	catchUp, createDest              *dialogCheck
-	errs                             map[string]*widget.Label
-	nextRuns, warnings, status       *widget.Label
-	room                             *widget.Label // the destination disk's free space
-	pruning                          *widget.Label // what the retention typed removes at the next run
-	save                             *widget.Button
-	body                             fyne.CanvasObject
-	picker                           *folderPicker // the last opened by a Browse… button
+	name, dest, clock, cron, overdue, speed *dialogEntry
+	sources, excludes                       *linesEntry
+	keep                                    [4]*dialogEntry
+	kind, weekday                           *dialogSelect
+	catchUp, createDest                     *dialogCheck
+	errs                                    map[string]*widget.Label
+	nextRuns, warnings, status              *widget.Label
+	room                                    *widget.Label // the destination disk's free space
+	pruning                                 *widget.Label // what the retention typed removes at the next run
+	save                                    *widget.Button
+	body                                    fyne.CanvasObject
+	picker                                  *folderPicker // the last opened by a Browse… button
 
 	mu       sync.Mutex // guards checkGen between the debounce timer and the Fyne thread
 	checkGen int
@@ -167,6 +167,7 @@ func (td *taskDialog) build(editing bool) {
 		td.keep[i] = entry("0")
 	}
 	td.overdue = entry("default: twice the schedule's interval")
+	td.speed = entry("none, or e.g. 20 MiB/s to leave the disks to the server's users")
 	td.catchUp = newDialogCheck(c, "Catch up: run once at start when the server was off at the scheduled time", func(bool) { td.changed() })
 	td.createDest = newDialogCheck(c, "Create this folder on "+td.slave+" when saving", nil)
 	td.createDest.Hide()
@@ -177,7 +178,7 @@ func (td *taskDialog) build(editing bool) {
 	td.pruning.Wrapping = fyne.TextWrapWord
 	td.pruning.Hide()
 	for _, f := range []string{backup.FieldName, backup.FieldSources, backup.FieldDestination, backup.FieldExcludes,
-		backup.FieldSchedule, backup.FieldRetention, backup.FieldOverdueAfter} {
+		backup.FieldSchedule, backup.FieldRetention, backup.FieldOverdueAfter, backup.FieldSpeed} {
 		l := widget.NewLabel("")
 		l.Importance = widget.DangerImportance
 		l.Wrapping = fyne.TextWrapWord
@@ -223,6 +224,7 @@ func (td *taskDialog) form() fyne.CanvasObject {
 		field("Schedule (the server's time)", schedule, backup.FieldSchedule),
 		field("Snapshots to keep (0 everywhere keeps all)", container.NewVBox(keepRow, td.pruning), backup.FieldRetention),
 		field("Overdue after", td.overdue, backup.FieldOverdueAfter),
+		field("Speed limit", td.speed, backup.FieldSpeed),
 		td.catchUp)
 	return container.NewVBox(container.NewGridWithColumns(2, left, right), td.warnings, td.status)
 }
@@ -309,6 +311,10 @@ func (td *taskDialog) fill(t backup.Task) {
 	td.overdue.SetText("")
 	if t.OverdueAfter > 0 {
 		td.overdue.SetText(t.OverdueAfter.String())
+	}
+	td.speed.SetText("")
+	if t.Speed > 0 {
+		td.speed.SetText(t.Speed.String())
 	}
 	td.catchUp.SetChecked(t.CatchUp)
 	td.scheduleShown()
@@ -401,6 +407,12 @@ func (td *taskDialog) task() (backup.Task, map[string]string) {
 			problems[backup.FieldOverdueAfter] = capitalize(err.Error()) + "."
 		}
 		t.OverdueAfter = backup.Duration(d)
+	}
+	t.Speed = 0
+	if v, err := backup.ParseSpeed(td.speed.Text); err != nil {
+		problems[backup.FieldSpeed] = sentence(err.Error())
+	} else {
+		t.Speed = v
 	}
 	t.CatchUp = td.catchUp.Checked
 	return t, problems

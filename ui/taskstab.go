@@ -611,7 +611,11 @@ func (t *tasksTab) taskText(info agent.TaskInfo) string {
 	if len(task.Excludes) > 0 {
 		what += ", leaving out " + strings.Join(task.Excludes, ", ")
 	}
-	what += "; " + scheduleWords(task.Schedule) + ", " + task.Retention.String() + "."
+	what += "; " + scheduleWords(task.Schedule) + ", " + task.Retention.String()
+	if task.Speed > 0 {
+		what += "; at most " + task.Speed.String()
+	}
+	what += "."
 	switch {
 	case info.Running && info.LastRun != nil:
 		what += "\nRunning now (its progress is in the table). " + runText("The run before started", *info.LastRun)

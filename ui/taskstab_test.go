@@ -565,6 +565,30 @@ func TestTheTaskDialogShowsTheAgentsVerdictUnderItsField(t *testing.T) {
 	}
 }
 
+// A speed limit is typed as people write it, checked as it is typed, and
+// said with the task once saved.
+func TestTheTaskDialogTakesASpeedLimit(t *testing.T) {
+	mw, q, _ := tasksWindow(t)
+	tt := mw.detail.tasksTab
+	test.Tap(tt.add)
+	td := openTaskDialog(t, mw)
+	test.Type(td.name, "bob-docs")
+	test.Type(td.sources, "/home/bob/Documents")
+	test.Type(td.dest, "/mnt/backup")
+	td.speed.SetText("fast")
+	if l := td.errs[backup.FieldSpeed]; !l.Visible() || !strings.Contains(l.Text, "give a rate such as 20MiB/s") {
+		t.Errorf("under Speed limit %q (shown %v)", l.Text, l.Visible())
+	}
+	td.speed.SetText("20 MiB/s")
+	q.runUntil(t, "Save enabled", func() bool { return !td.errs[backup.FieldSpeed].Visible() && !td.save.Disabled() })
+	test.Tap(td.save)
+	q.runUntil(t, "the new row", func() bool { return len(tt.rows) == 4 })
+	cur, _ := tt.current()
+	if cur.Task.Speed != 20<<20 || !strings.Contains(tt.taskText(cur), "; at most 20.0 MiB/s.") {
+		t.Errorf("saved with %s: %q", cur.Task.Speed, tt.taskText(cur))
+	}
+}
+
 // A destination that does not exist yet on the server is a warning, and
 // the dialog offers to create it as the task is saved.
 func TestTheTaskDialogOffersToCreateAMissingDestination(t *testing.T) {

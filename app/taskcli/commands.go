@@ -203,7 +203,7 @@ func PrintJSON(w io.Writer, v any) error {
 // taskFlags are the flags that define a task.
 type taskFlags struct {
 	sources, excludes                            []string
-	dest, schedule, overdue, catchUp             string
+	dest, schedule, overdue, catchUp, speed      string
 	keepLast, keepDaily, keepWeekly, keepMonthly int
 	createDest                                   bool
 }
@@ -229,6 +229,7 @@ func (f *taskFlags) register(cmd *cobra.Command, adding bool) {
 	fl.IntVar(&f.keepMonthly, "keep-monthly", 0, "keep the newest snapshot of each of the last N months")
 	fl.StringVar(&f.overdue, "overdue-after", "", "flag the task as overdue this long after its last success, e.g. 36h or 3d (default: twice the schedule's interval)")
 	fl.StringVar(&f.catchUp, "catch-up", "", "on or off (default on): run once at start when the agent was down at the scheduled time")
+	fl.StringVar(&f.speed, "speed-limit", "", "copy at most this much a second, e.g. 20MiB/s (default none: full speed)")
 }
 
 // apply sets what the flags given change; it says whether anything was.
@@ -285,6 +286,13 @@ func (f *taskFlags) apply(e *Env, cmd *cobra.Command, t *backup.Task) (bool, err
 			return false, cmdline.Usagef("--overdue-after %q: give a duration such as 36h or 3d", f.overdue)
 		}
 		t.OverdueAfter, changed = backup.Duration(d), true
+	}
+	if fl.Changed("speed-limit") {
+		v, err := backup.ParseSpeed(f.speed)
+		if err != nil {
+			return false, cmdline.Usagef("%v", err)
+		}
+		t.Speed, changed = v, true
 	}
 	if fl.Changed("catch-up") || t.Version == 0 {
 		on, err := cmdline.ParseOnOff("--catch-up", f.catchUp)
@@ -393,6 +401,9 @@ func printTask(w io.Writer, info *agent.TaskInfo, extra ...[2]string) {
 		fmt.Fprintf(tw, "  overdue after\t%s\n", info.OverdueAfter)
 	}
 	fmt.Fprintf(tw, "  catch up\t%s\n", cmdline.OnOff(t.CatchUp))
+	if t.Speed > 0 {
+		fmt.Fprintf(tw, "  speed limit\t%s\n", t.Speed)
+	}
 	fmt.Fprintf(tw, "  version\t%d\n", t.Version)
 	for _, row := range extra {
 		fmt.Fprintf(tw, "  %s\t%s\n", row[0], row[1])

@@ -227,9 +227,10 @@ func TestTheWireFormOfATaskKeepsEveryField(t *testing.T) {
 	at := time.Date(2026, 3, 1, 2, 3, 4, 0, time.UTC)
 	task := backup.Task{Name: "docs", Sources: []string{"/a", "/b"}, Destination: "/d", Excludes: []string{"*.tmp"},
 		Schedule: "daily@02:00", Retention: backup.Retention{KeepLast: 1, KeepDaily: 2, KeepWeekly: 3, KeepMonthly: 4},
-		OverdueAfter: backup.Duration(36 * time.Hour), CatchUp: true, Version: 7, Created: at, Modified: at.Add(time.Hour)}
+		OverdueAfter: backup.Duration(36 * time.Hour), CatchUp: true, Version: 7, Created: at, Modified: at.Add(time.Hour),
+		Speed: 20 << 20}
 	back := agent.TaskFromPB(agent.TaskToPB(task))
-	if back.Name != task.Name || len(back.Sources) != 2 || back.Retention != task.Retention || back.OverdueAfter != task.OverdueAfter ||
+	if back.Name != task.Name || len(back.Sources) != 2 || back.Retention != task.Retention || back.OverdueAfter != task.OverdueAfter || back.Speed != task.Speed ||
 		!back.CatchUp || back.Version != 7 || !back.Created.Equal(at) || !back.Modified.Equal(at.Add(time.Hour)) {
 		t.Fatalf("round trip: %+v", back)
 	}

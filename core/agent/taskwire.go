@@ -31,7 +31,7 @@ func TaskToPB(t backup.Task) *pb.Task {
 		Schedule: t.Schedule, Retention: &pb.Retention{KeepLast: uint32(t.Retention.KeepLast), KeepDaily: uint32(t.Retention.KeepDaily),
 			KeepWeekly: uint32(t.Retention.KeepWeekly), KeepMonthly: uint32(t.Retention.KeepMonthly)},
 		OverdueAfterMs: time.Duration(t.OverdueAfter).Milliseconds(), CatchUp: t.CatchUp, Version: t.Version,
-		CreatedUnixNano: nanos(t.Created), ModifiedUnixNano: nanos(t.Modified)}
+		CreatedUnixNano: nanos(t.Created), ModifiedUnixNano: nanos(t.Modified), Speed: int64(t.Speed)}
 }
 
 // TaskFromPB reads a task's definition off the wire.
@@ -41,7 +41,8 @@ func TaskFromPB(m *pb.Task) backup.Task {
 		Schedule: m.GetSchedule(), Retention: backup.Retention{KeepLast: int(r.GetKeepLast()), KeepDaily: int(r.GetKeepDaily()),
 			KeepWeekly: int(r.GetKeepWeekly()), KeepMonthly: int(r.GetKeepMonthly())},
 		OverdueAfter: backup.Duration(time.Duration(m.GetOverdueAfterMs()) * time.Millisecond), CatchUp: m.GetCatchUp(),
-		Version: m.GetVersion(), Created: fromNanos(m.GetCreatedUnixNano()), Modified: fromNanos(m.GetModifiedUnixNano())}
+		Version: m.GetVersion(), Created: fromNanos(m.GetCreatedUnixNano()), Modified: fromNanos(m.GetModifiedUnixNano()),
+		Speed: backup.Speed(m.GetSpeed())}
 }
 
 // ProgressToPB is a progress update on the wire.

@@ -1,6 +1,7 @@
 package backup
 
 import (
+	"cmp"
 	"context"
 	"encoding/hex"
 	"errors"
@@ -13,6 +14,7 @@ import (
 	"syscall"
 
 	"github.com/zeebo/blake3"
+	"golang.org/x/time/rate"
 )
 
 // bufSize is the copy buffer: large enough that a typical file is one
@@ -27,10 +29,11 @@ type copier struct {
 	buf  *[]byte
 	h    *blake3.Hasher
 	wrap func(io.Writer) io.Writer
+	pace *rate.Limiter // the task's speed limit, shared by the run's workers; nil: none
 }
 
-func newCopier(wrap func(io.Writer) io.Writer) *copier {
-	return &copier{buf: bufPool.Get().(*[]byte), h: blake3.New(), wrap: wrap}
+func newCopier(wrap func(io.Writer) io.Writer, pace *rate.Limiter) *copier {
+	return &copier{buf: bufPool.Get().(*[]byte), h: blake3.New(), wrap: wrap, pace: pace}
 }
 
 func (c *copier) release() { bufPool.Put(c.buf) }
@@ -113,6 +116,11 @@ func (c *copier) copyData(ctx context.Context, src string, in, out *os.File, res
 			return context.Cause(ctx)
 		}
 		n, rerr := in.Read(buf)
+		if n > 0 && c.pace != nil {
+			if err := c.pace.WaitN(ctx, n); err != nil {
+				return cmp.Or(context.Cause(ctx), err) // stopped while it waited
+			}
+		}
 		if n > 0 {
 			_, _ = c.h.Write(buf[:n])
 			if _, werr := w.Write(buf[:n]); werr != nil {

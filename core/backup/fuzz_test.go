@@ -40,6 +40,31 @@ func FuzzParseSchedule(f *testing.F) {
 	})
 }
 
+// FuzzParseSpeed: whatever a person types as a speed limit is refused in
+// words or read into none or a limit of at least MinSpeed, whose words
+// read back as a limit within their rounding (one decimal: 5 %).
+func FuzzParseSpeed(f *testing.F) {
+	for _, s := range []string{"", "none", "OFF", "0", "20MiB/s", "20 MB/s", "500k", "1.5g", "64KiB/s", "63KiB/s", "-5M", "1e9", "9999999999999G", ".5M", "12 furlongs"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, in string) {
+		v, err := ParseSpeed(in)
+		if err != nil {
+			if !strings.Contains(err.Error(), "speed limit") {
+				t.Fatalf("%q: the error %q does not say what it is about", in, err)
+			}
+			return
+		}
+		if v != 0 && v < MinSpeed {
+			t.Fatalf("%q reads as %d, below the least limit", in, v)
+		}
+		again, err := ParseSpeed(v.String())
+		if err != nil || (v == 0) != (again == 0) || float64(again) < float64(v)*0.95 || float64(again) > float64(v)*1.05 {
+			t.Fatalf("%q reads as %d, shown as %q, which reads back as %d (%v)", in, v, v.String(), again, err)
+		}
+	})
+}
+
 // FuzzCleanRel: a path a person or a console gives for something inside
 // a snapshot never leads out of it.
 func FuzzCleanRel(f *testing.F) {

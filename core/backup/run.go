@@ -473,12 +473,13 @@ func (r *run) makeDirs(items []item) error {
 // storeAll links or copies every file and link, with Workers goroutines.
 func (r *run) storeAll(items []item) {
 	work := make(chan int, 256)
+	pace := r.t.Speed.limiter()
 	var wg sync.WaitGroup
 	for w := 0; w < r.e.opts.Workers; w++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			c := newCopier(r.e.opts.wrapWriter)
+			c := newCopier(r.e.opts.wrapWriter, pace)
 			defer c.release()
 			for i := range work {
 				if r.ctx.Err() != nil {

@@ -605,6 +605,46 @@ func TestProgressIsThrottledAndStartsWithAnETA(t *testing.T) {
 	}
 }
 
+// A task's speed limit paces its runs, all workers together: 6 MiB at
+// 4 MiB/s take at least the 1.25 s the limit allows (the first MiB goes
+// at once). A run waiting for its pace still stops at once.
+func TestASpeedLimitPacesTheRunAndStillStopsAtOnce(t *testing.T) {
+	f := newFixture(t)
+	f.random("a.bin", 3<<20)
+	f.random("b.bin", 3<<20)
+	f.task.Speed = 4 << 20
+	e := backup.New(backup.Options{Workers: 4})
+	begin := time.Now()
+	f.mustRun(e, backup.ResultCompleted)
+	if took := time.Since(begin); took < 1200*time.Millisecond {
+		t.Errorf("6 MiB at a limit of 4 MiB/s were copied in %s", took)
+	}
+
+	f.random("c.bin", 8<<20)
+	f.task.Speed = backup.MinSpeed // two minutes for 8 MiB
+	copying := make(chan struct{})
+	var once sync.Once
+	h, err := e.Start(context.Background(), f.task, backup.StartOptions{Progress: backup.ProgressFunc(func(s backup.Status) {
+		if s.BytesDone > 0 {
+			once.Do(func() { close(copying) })
+		}
+	})})
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitClosed(t, copying, 10*time.Second, "the paced copy starting")
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if !e.Stop(ctx, "docs") {
+		t.Fatal("Stop found no run")
+	}
+	waitClosed(t, h.Done(), time.Second, "the paced run ending after Stop")
+	if rep := h.Report(); rep.Result != backup.ResultStopped {
+		t.Fatalf("report %+v", rep)
+	}
+	f.assertNoPartial()
+}
+
 func TestASourceThatChangesWhileCopiedIsAWarning(t *testing.T) {
 	f := newFixture(t)
 	p := f.random("growing.log", 3<<20)

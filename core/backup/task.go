@@ -27,6 +27,8 @@ type Task struct {
 	// CatchUp runs a task once at start when the agent was down at its
 	// scheduled time.
 	CatchUp bool `json:"catch_up"`
+	// Speed is the most its runs copy a second; 0: no limit.
+	Speed Speed `json:"speed,omitempty"`
 	// Version grows by one with every save; a save made against an older
 	// version is refused (ErrConflict).
 	Version  uint64    `json:"version"`
@@ -87,6 +89,7 @@ const (
 	FieldSchedule     = "schedule"
 	FieldRetention    = "retention"
 	FieldOverdueAfter = "overdue_after"
+	FieldSpeed        = "speed"
 )
 
 // inField marks a validation error as the fault of one field, so that a
@@ -310,6 +313,9 @@ func (t *Task) Validate() (warnings []string, err error) {
 	}
 	if t.OverdueAfter < 0 {
 		return nil, inField(FieldOverdueAfter, invalidf("overdue-after %s is negative", time.Duration(t.OverdueAfter)))
+	}
+	if err := validSpeed(t.Speed); err != nil {
+		return nil, inField(FieldSpeed, err)
 	}
 	return warnings, nil
 }

@@ -135,3 +135,28 @@ func TestNormalizeCleansPaths(t *testing.T) {
 		t.Fatalf("%+v", task)
 	}
 }
+
+func TestASpeedLimitReadsAsAPersonWritesIt(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		want backup.Speed
+		err  string
+	}{
+		{"", 0, ""}, {"none", 0, ""}, {"Off", 0, ""}, {"0", 0, ""},
+		{"20MiB/s", 20 << 20, ""}, {"20 MiB/s", 20 << 20, ""}, {"20m", 20 << 20, ""}, {"2MB/s", 2e6, ""},
+		{"1.5 GiB/s", 3 << 29, ""}, {"500KiB/s", 500 << 10, ""}, {"65536", 64 << 10, ""},
+		{"0.5", 0, "below 64.0 KiB/s"}, {"63k", 0, "below 64.0 KiB/s"}, {"2 TiB/s", 0, "above 1.0 TiB/s"},
+		{"fast", 0, "give a rate such as 20MiB/s"}, {"-5M", 0, "give a rate"}, {"20 furlongs", 0, "give a rate"},
+	} {
+		got, err := backup.ParseSpeed(tc.in)
+		switch {
+		case tc.err == "" && (err != nil || got != tc.want):
+			t.Errorf("%q: %d, %v; want %d", tc.in, got, err, tc.want)
+		case tc.err != "" && (err == nil || !strings.Contains(err.Error(), tc.err) || !errors.Is(err, backup.ErrInvalid)):
+			t.Errorf("%q: %d, %v; want an error saying %q", tc.in, got, err, tc.err)
+		}
+	}
+	if s := backup.Speed(20 << 20).String(); s != "20.0 MiB/s" {
+		t.Errorf("20 MiB/s is shown as %q", s)
+	}
+}

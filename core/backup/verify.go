@@ -69,7 +69,7 @@ func (e *Engine) Verify(ctx context.Context, snap SnapshotInfo, task string, p P
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			c := newCopier(nil)
+			c := newCopier(nil, nil) // a verify reads at full speed: a person waits for it
 			defer c.release()
 			for i := range work {
 				if ctx.Err() != nil {

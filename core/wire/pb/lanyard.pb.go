@@ -1799,6 +1799,7 @@ type Task struct {
 	Version          uint64                 `protobuf:"varint,9,opt,name=version,proto3" json:"version,omitempty"` // 0 for a new task; a save at an older version is refused
 	CreatedUnixNano  int64                  `protobuf:"varint,10,opt,name=created_unix_nano,json=createdUnixNano,proto3" json:"created_unix_nano,omitempty"`
 	ModifiedUnixNano int64                  `protobuf:"varint,11,opt,name=modified_unix_nano,json=modifiedUnixNano,proto3" json:"modified_unix_nano,omitempty"`
+	Speed            int64                  `protobuf:"varint,12,opt,name=speed,proto3" json:"speed,omitempty"` // bytes a second its runs copy at most; 0: no limit (an older agent ignores it)
 	unknownFields    protoimpl.UnknownFields
 	sizeCache        protoimpl.SizeCache
 }
@@ -1906,6 +1907,13 @@ func (x *Task) GetCreatedUnixNano() int64 {
 func (x *Task) GetModifiedUnixNano() int64 {
 	if x != nil {
 		return x.ModifiedUnixNano
+	}
+	return 0
+}
+
+func (x *Task) GetSpeed() int64 {
+	if x != nil {
+		return x.Speed
 	}
 	return 0
 }
@@ -4953,7 +4961,7 @@ const file_core_wire_pb_lanyard_proto_rawDesc = "" +
 	"keep_daily\x18\x02 \x01(\rR\tkeepDaily\x12\x1f\n" +
 	"\vkeep_weekly\x18\x03 \x01(\rR\n" +
 	"keepWeekly\x12!\n" +
-	"\fkeep_monthly\x18\x04 \x01(\rR\vkeepMonthly\"\xfc\x02\n" +
+	"\fkeep_monthly\x18\x04 \x01(\rR\vkeepMonthly\"\x92\x03\n" +
 	"\x04Task\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x18\n" +
 	"\asources\x18\x02 \x03(\tR\asources\x12 \n" +
@@ -4966,7 +4974,8 @@ const file_core_wire_pb_lanyard_proto_rawDesc = "" +
 	"\aversion\x18\t \x01(\x04R\aversion\x12*\n" +
 	"\x11created_unix_nano\x18\n" +
 	" \x01(\x03R\x0fcreatedUnixNano\x12,\n" +
-	"\x12modified_unix_nano\x18\v \x01(\x03R\x10modifiedUnixNano\"\xa5\x02\n" +
+	"\x12modified_unix_nano\x18\v \x01(\x03R\x10modifiedUnixNano\x12\x14\n" +
+	"\x05speed\x18\f \x01(\x03R\x05speed\"\xa5\x02\n" +
 	"\bProgress\x12\x12\n" +
 	"\x04task\x18\x01 \x01(\tR\x04task\x12\x14\n" +
 	"\x05phase\x18\x02 \x01(\tR\x05phase\x12*\n" +
