@@ -28,7 +28,8 @@
 // match the previous manifest is hard-linked from the previous snapshot
 // and inherits its hash; any other file is read once through a pooled
 // 1 MiB buffer that feeds both the hash and the copy (on Linux without
-// changing its access time). Modes, times and (as root) owners are kept; symbolic links are stored as links; sockets,
+// changing its access time), at most Task.Speed bytes a second across
+// the workers when the task has a speed limit (speed.go). Modes, times and (as root) owners are kept; symbolic links are stored as links; sockets,
 // devices and FIFOs are skipped with a warning. Last come the manifest,
 // the summary, the folders' modes and times, one syncfs for the whole
 // destination (an fsync per file elsewhere), and the rename to
