@@ -219,12 +219,12 @@ func (td *taskDialog) form() fyne.CanvasObject {
 		field("Name", td.name, backup.FieldName),
 		field("Sources", sources, backup.FieldSources),
 		container.NewVBox(field("Destination", dest, backup.FieldDestination), td.createDest, td.room),
-		field("Exclude", td.excludes, backup.FieldExcludes))
+		field("Exclude", td.excludes, backup.FieldExcludes),
+		field("Speed limit", td.speed, backup.FieldSpeed))
 	right := container.NewVBox(
 		field("Schedule (the server's time)", schedule, backup.FieldSchedule),
 		field("Snapshots to keep (0 everywhere keeps all)", container.NewVBox(keepRow, td.pruning), backup.FieldRetention),
 		field("Overdue after", td.overdue, backup.FieldOverdueAfter),
-		field("Speed limit", td.speed, backup.FieldSpeed),
 		td.catchUp)
 	return container.NewVBox(container.NewGridWithColumns(2, left, right), td.warnings, td.status)
 }
