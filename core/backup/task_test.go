@@ -160,3 +160,21 @@ func TestASpeedLimitReadsAsAPersonWritesIt(t *testing.T) {
 		t.Errorf("20 MiB/s is shown as %q", s)
 	}
 }
+
+// A limit that did not come through ParseSpeed (a console's request, an
+// edited file) is held to the same bounds when the task is saved.
+func TestATaskWithASpeedLimitOutOfBoundsIsRefused(t *testing.T) {
+	f := newFixture(t)
+	for _, sp := range []backup.Speed{100, backup.MaxSpeed + 1} {
+		task := f.task
+		task.Speed = sp
+		if _, err := task.Validate(); !errors.Is(err, backup.ErrInvalid) || backup.FieldOf(err) != backup.FieldSpeed {
+			t.Errorf("a limit of %d bytes a second: %v (field %q)", int64(sp), err, backup.FieldOf(err))
+		}
+	}
+	task := f.task
+	task.Speed = backup.MinSpeed
+	if _, err := task.Validate(); err != nil {
+		t.Errorf("the least limit: %v", err)
+	}
+}
