@@ -464,16 +464,6 @@ func (d *detailPane) offerTrust(code string) {
 	}
 }
 
-// rivalLine is a rival in a few words, for the summary: "a copy of this
-// server at 192.0.2.7, refused 14:03:07 (40 s ago)".
-func rivalLine(r master.Rival, now time.Time) string {
-	who := "another installation claiming its name"
-	if wire.Code(r.Code) == wire.CodeSharedInstall {
-		who = "a copy of this server"
-	}
-	return fmt.Sprintf("%s at %s, refused %s", who, r.From, human.Ago(r.At, now))
-}
-
 // problemTitle names a close or failure code in a few plain words.
 func problemTitle(code string) string {
 	switch wire.Code(code) {

@@ -245,7 +245,7 @@ func attentionText(v *master.SlaveView, now time.Time) string {
 		parts = append(parts, off+", "+seen)
 	}
 	if r := v.Rival; r.Current(now) && (v.State != master.StateError || v.LastCode != r.Code) {
-		parts = append(parts, rivalLine(r, now)) // an error of its own already says so
+		parts = append(parts, r.Line(now)) // an error of its own already says so
 	}
 	if b := v.Backup; b.Failed+b.Overdue > 0 {
 		t := "backups: " + health.Counts{Failed: b.Failed, Overdue: b.Overdue}.String()

@@ -64,9 +64,10 @@ alert in force, and exit 0 OK, 1 WARNING, 2 CRITICAL or 3 UNKNOWN. It
 says what the console's alerts say: a server offline, or a backup failed,
 for longer than the alert grace is CRITICAL; a backup overdue is WARNING,
 and so are a task's destination that may not take its next runs
-(dest_full= counts them) and the console's mail not getting through (in
-a check of the whole fleet, with mail set up; mail_waiting counts what
-waits). A server whose alerts are muted (slave mute) raises none until
+(dest_full= counts them), a server that keeps refusing another agent
+under its name (a copy of it, as a cloned VM is, or a second
+installation) and the console's mail not getting through (in a check of
+the whole fleet, with mail set up; mail_waiting counts what waits). A server whose alerts are muted (slave mute) raises none until
 its mute ends; muted= counts them. --group checks one group (one
 customer) only, --slave one server (for a monitoring system that has a
 service per server). It asks the running console; when none runs,
@@ -136,6 +137,10 @@ type checkResult struct {
 	// Full says of each task whose destination may not take the next
 	// runs (of a server not muted) how it is short of room.
 	Full []string `json:"full,omitempty"`
+	// Rivals names each server (not muted) that keeps refusing another
+	// agent under its name, a copy of itself or a second installation,
+	// as the window's Needs a look does.
+	Rivals []string `json:"rivals,omitempty"`
 }
 
 // withMail adds how mail is getting through: mail that does not is a
@@ -173,6 +178,9 @@ func newCheckResult(views []master.SlaveView, rows []health.Row, alerts []health
 		res.Servers++
 		if v.MutedUntil.After(now) {
 			res.Muted++
+		} else if v.State != master.StateDisabled && v.Rival.Current(now) {
+			res.Rivals = append(res.Rivals, v.Name+": "+v.Rival.Line(now))
+			res.Code = max(res.Code, checkWarning)
 		}
 		if _, named := res.States[strings.ToLower(v.Name)]; named {
 			res.States[strings.ToLower(v.Name)] = v.State
@@ -234,6 +242,9 @@ func (c *checkResult) write(w io.Writer, now time.Time) {
 	if len(c.Full) > 0 {
 		news = append(news, health.NearlyFull(len(c.Full)))
 	}
+	if len(c.Rivals) > 0 {
+		news = append(news, human.Plural(len(c.Rivals), "server claimed by another agent", "servers claimed by another agent"))
+	}
 	servers := fmt.Sprintf("%s, %s connected", human.Plural(c.Servers, "server", "servers"), human.Count(c.Connected))
 	if c.Disconnected > 0 {
 		servers += ", " + human.Count(c.Disconnected) + " disconnected"
@@ -272,6 +283,9 @@ func (c *checkResult) write(w io.Writer, now time.Time) {
 		fmt.Fprintln(w, line)
 	}
 	for _, line := range c.Full {
+		fmt.Fprintln(w, line)
+	}
+	for _, line := range c.Rivals {
 		fmt.Fprintln(w, line)
 	}
 }

@@ -122,6 +122,31 @@ func TestACheckWarnsOfADestinationNearlyFull(t *testing.T) {
 	}
 }
 
+// A server that keeps refusing a copy of itself (a cloned VM dialing in
+// under its name) warns, with a line that says where the copy is, for as
+// long as the copy keeps dialing; a muted server's does not.
+func TestACheckWarnsOfAServerClaimedByAnotherAgent(t *testing.T) {
+	now := time.Date(2026, 12, 3, 15, 0, 0, 0, time.Local)
+	copyOf := func(at time.Time) master.Rival {
+		return master.Rival{Code: "shared_install", From: "198.51.100.9", At: at}
+	}
+	views := []master.SlaveView{
+		{Name: "FS01", Group: "Acme", State: master.StateConnected, Rival: copyOf(now.Add(-40 * time.Second))},
+		{Name: "FS02", Group: "Acme", State: master.StateConnected, Rival: copyOf(now.Add(-master.RivalFresh))}, // it stopped
+		{Name: "FS03", Group: "Acme", State: master.StateConnected, Rival: copyOf(now), MutedUntil: now.Add(time.Hour)}}
+	res, err := newCheckResult(views, nil, nil, fleetScope{}, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	res.write(&out, now)
+	want := "LANYARD WARNING - 1 server claimed by another agent; 3 servers, 3 connected, 1 muted; 0 backup tasks | servers=3 connected=3 offline=0 error=0 disconnected=0 muted=1 tasks=0 failed=0 overdue=0 dest_full=0\n" +
+		"FS01: a copy of this server at 198.51.100.9, refused 14:59:20 (40 s ago)\n"
+	if res.Code != checkWarning || out.String() != want {
+		t.Errorf("code %d:\n%s\nwant:\n%s", res.Code, out.String(), want)
+	}
+}
+
 // A server the user disconnected is counted apart, and its tasks not at
 // all: its overdue backup is not a warning (the console announces
 // nothing of it, so it raised no alert), nor in the performance data. A

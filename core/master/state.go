@@ -5,6 +5,7 @@ import (
 	"net"
 	"time"
 
+	"github.com/lanyard/lanyard/core/human"
 	"github.com/lanyard/lanyard/core/link"
 	"github.com/lanyard/lanyard/core/store"
 	"github.com/lanyard/lanyard/core/wire"
@@ -170,6 +171,17 @@ var RivalFresh = 2 * link.LongestRedialWait(link.RedialMax)
 // still needs a person.
 func (r Rival) Current(now time.Time) bool {
 	return !r.At.IsZero() && now.Sub(r.At) < RivalFresh
+}
+
+// Line is the rival in a few words, for a list of what needs a look (the
+// window's summary, lanyard check): "a copy of this server at 192.0.2.7,
+// refused 14:03:07 (40 s ago)".
+func (r Rival) Line(now time.Time) string {
+	who := "another installation claiming its name"
+	if wire.Code(r.Code) == wire.CodeSharedInstall {
+		who = "a copy of this server"
+	}
+	return who + " at " + r.From + ", refused " + human.Ago(r.At, now)
 }
 
 // closed: the slave's link ended with code.
