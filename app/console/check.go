@@ -67,12 +67,13 @@ and so are a task's destination that may not take its next runs
 (dest_full= counts them), a server that keeps refusing another agent
 under its name (a copy of it, as a cloned VM is, or a second
 installation) and the console's mail not getting through (in a check of
-the whole fleet, with mail set up; mail_waiting counts what waits). A server whose alerts are muted (slave mute) raises none until
-its mute ends; muted= counts them. --group checks one group (one
-customer) only, --slave one server (for a monitoring system that has a
-service per server). It asks the running console; when none runs,
-nobody is watching the fleet, and the check is UNKNOWN. Mistakes in the
-command are UNKNOWN too, as monitoring expects.`,
+the whole fleet, with mail set up; mail_waiting counts what waits). A
+server whose alerts are muted (slave mute) raises none until its mute
+ends; muted= counts them. --group checks one group (one customer)
+only, --slave one server (for a monitoring system that has a service
+per server). It asks the running console; when none runs, nobody is
+watching the fleet, and the check is UNKNOWN. Mistakes in the command
+are UNKNOWN too, as monitoring expects.`,
 		Args: func(_ *cobra.Command, args []string) error {
 			if len(args) > 0 {
 				return checkFailed(e.stdout, fmt.Errorf("no arguments expected, got %q", args))
