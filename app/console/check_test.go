@@ -109,16 +109,23 @@ func TestACheckWarnsOfADestinationNearlyFull(t *testing.T) {
 	rows := []health.Row{{Slave: "FS01", Group: "Acme", Task: "docs", Eval: health.Eval{State: health.StateOK}, Dest: full},
 		{Slave: "FS02", Group: "Acme", Task: "docs", Eval: health.Eval{State: health.StateOK}, Dest: full, MutedUntil: now.Add(time.Hour)}}
 	alerts := []health.Alert{{Kind: health.AlertFull, Slave: "FS01", Task: "docs", Since: now, Row: rows[0]}}
-	res, err := newCheckResult(views, rows, alerts, fleetScope{}, now)
+	checkSays(t, views, rows, alerts, fleetScope{}, now, checkWarning,
+		"LANYARD WARNING - 1 task's destination nearly full; 2 servers, 2 connected, 1 muted; 2 backup tasks | servers=2 connected=2 offline=0 error=0 disconnected=0 muted=1 tasks=2 failed=0 overdue=0 dest_full=1\n"+
+			"FS01 / docs: the destination is 96 % full (80.0 GiB free of 2.0 TiB)\n")
+}
+
+// checkSays runs a check of scope at now and holds its code and its
+// words to want.
+func checkSays(t *testing.T, views []master.SlaveView, rows []health.Row, alerts []health.Alert, scope fleetScope, now time.Time, code int, want string) {
+	t.Helper()
+	res, err := newCheckResult(views, rows, alerts, scope, now)
 	if err != nil {
 		t.Fatal(err)
 	}
 	var out bytes.Buffer
 	res.write(&out, now)
-	want := "LANYARD WARNING - 1 task's destination nearly full; 2 servers, 2 connected, 1 muted; 2 backup tasks | servers=2 connected=2 offline=0 error=0 disconnected=0 muted=1 tasks=2 failed=0 overdue=0 dest_full=1\n" +
-		"FS01 / docs: the destination is 96 % full (80.0 GiB free of 2.0 TiB)\n"
-	if res.Code != checkWarning || out.String() != want {
-		t.Errorf("code %d:\n%s\nwant:\n%s", res.Code, out.String(), want)
+	if res.Code != code || out.String() != want {
+		t.Errorf("code %d, want %d:\n%s\nwant:\n%s", res.Code, code, out.String(), want)
 	}
 }
 
@@ -134,17 +141,9 @@ func TestACheckWarnsOfAServerClaimedByAnotherAgent(t *testing.T) {
 		{Name: "FS01", Group: "Acme", State: master.StateConnected, Rival: copyOf(now.Add(-40 * time.Second))},
 		{Name: "FS02", Group: "Acme", State: master.StateConnected, Rival: copyOf(now.Add(-master.RivalFresh))}, // it stopped
 		{Name: "FS03", Group: "Acme", State: master.StateConnected, Rival: copyOf(now), MutedUntil: now.Add(time.Hour)}}
-	res, err := newCheckResult(views, nil, nil, fleetScope{}, now)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var out bytes.Buffer
-	res.write(&out, now)
-	want := "LANYARD WARNING - 1 server claimed by another agent; 3 servers, 3 connected, 1 muted; 0 backup tasks | servers=3 connected=3 offline=0 error=0 disconnected=0 muted=1 tasks=0 failed=0 overdue=0 dest_full=0\n" +
-		"FS01: a copy of this server at 198.51.100.9, refused 14:59:20 (40 s ago)\n"
-	if res.Code != checkWarning || out.String() != want {
-		t.Errorf("code %d:\n%s\nwant:\n%s", res.Code, out.String(), want)
-	}
+	checkSays(t, views, nil, nil, fleetScope{}, now, checkWarning,
+		"LANYARD WARNING - 1 server claimed by another agent; 3 servers, 3 connected, 1 muted; 0 backup tasks | servers=3 connected=3 offline=0 error=0 disconnected=0 muted=1 tasks=0 failed=0 overdue=0 dest_full=0\n"+
+			"FS01: a copy of this server at 198.51.100.9, refused 14:59:20 (40 s ago)\n")
 }
 
 // A server the user disconnected is counted apart, and its tasks not at
@@ -161,16 +160,8 @@ func TestACheckLeavesADisconnectedServersTasksOut(t *testing.T) {
 	rows := []health.Row{{Slave: "FS01", Group: "Acme", Task: "docs", Eval: health.Eval{State: health.StateOK}},
 		{Slave: "FS02", Group: "Acme", Task: "docs", Eval: health.Eval{State: health.StateOverdue}, Disconnected: true},
 		{Slave: "FS03", Group: "Acme", Task: "docs", Eval: health.Eval{State: health.StateFailed}}}
-	res, err := newCheckResult(views, rows, nil, fleetScope{group: "Acme"}, now)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var out bytes.Buffer
-	res.write(&out, now)
-	want := "LANYARD OK - 4 servers, 3 connected, 1 disconnected, 1 muted; 2 backup tasks | servers=4 connected=3 offline=0 error=0 disconnected=1 muted=1 tasks=2 failed=1 overdue=0 dest_full=0\n"
-	if res.Code != checkOK || out.String() != want {
-		t.Errorf("code %d:\n%s\nwant:\n%s", res.Code, out.String(), want)
-	}
+	checkSays(t, views, rows, nil, fleetScope{group: "Acme"}, now, checkOK,
+		"LANYARD OK - 4 servers, 3 connected, 1 disconnected, 1 muted; 2 backup tasks | servers=4 connected=3 offline=0 error=0 disconnected=1 muted=1 tasks=2 failed=1 overdue=0 dest_full=0\n")
 }
 
 func TestACheckOfNoServerIsAMistake(t *testing.T) {
