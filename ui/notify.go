@@ -3,6 +3,7 @@ package ui
 import (
 	"context"
 	"fmt"
+	"net"
 	"os"
 	"runtime"
 	"slices"
@@ -112,6 +113,9 @@ func StartNotifier(a fyne.App, fleet Fleet, openMain func(), openLog func(), add
 func startNotifier(a fyne.App, fleet Fleet, o notifierOptions, openMain, openLog func(), addSlave func(string)) (stop func()) {
 	events, unsubscribe := fleet.Subscribe(1024)
 	n := &notifier{a: a, fleet: fleet, o: o, w: newOutageWatch(o.grace, o.unknownQuiet)}
+	if l, ok := fleet.(slaveLookup); ok {
+		n.w.muted = func(name string) bool { v, ok := l.Slave(name); return ok && muted(&v, o.now()) }
+	}
 	n.w.seed(fleet.Slaves(), o.now())
 	if d, ok := a.(desktop.App); ok && !o.noTray {
 		n.tray = newTrayMenu(d, a, openMain, openLog, addSlave)
@@ -264,7 +268,10 @@ type outageWatch struct {
 	grace, unknownQuiet time.Duration
 	slaves              map[string]*watchedSlave // by entry ID
 	strangers           map[string]time.Time     // lower-case name → last announced
+	rivals              map[string]time.Time     // lower-case slave name → its rival last announced
 	recent              []stranger               // newest first, for the tray
+	// muted says whether a slave's alerts are muted now; nil: none are.
+	muted func(name string) bool
 }
 
 type watchedSlave struct {
@@ -285,7 +292,7 @@ type trayState struct {
 
 func newOutageWatch(grace, unknownQuiet time.Duration) *outageWatch {
 	return &outageWatch{grace: grace, unknownQuiet: unknownQuiet, slaves: map[string]*watchedSlave{},
-		strangers: map[string]time.Time{}}
+		strangers: map[string]time.Time{}, rivals: map[string]time.Time{}}
 }
 
 // seed takes the fleet as it is now (at start, and after a resync):
@@ -319,6 +326,8 @@ func (w *outageWatch) event(e master.Event, now time.Time) []*fyne.Notification 
 		return nil
 	case string(wire.CodeUnknownSlave):
 		return w.stranger(e, now)
+	case string(wire.CodeSharedInstall), string(wire.CodeDuplicateInstall):
+		return w.rival(e, now)
 	}
 	if e.SlaveID == "" || e.State == "" {
 		return nil
@@ -398,15 +407,8 @@ func (w *outageWatch) stranger(e master.Event, now time.Time) []*fyne.Notificati
 			return nil
 		}
 	}
-	key := strings.ToLower(e.Slave)
-	if last, ok := w.strangers[key]; ok && now.Sub(last) < w.unknownQuiet {
+	if !w.fresh(w.strangers, strings.ToLower(e.Slave), now) {
 		return nil
-	}
-	w.strangers[key] = now
-	for k, t := range w.strangers {
-		if now.Sub(t) >= w.unknownQuiet {
-			delete(w.strangers, k)
-		}
 	}
 	w.recent = slices.DeleteFunc(w.recent, func(s stranger) bool { return strings.EqualFold(s.name, e.Slave) })
 	w.recent = append([]stranger{{name: e.Slave, addr: e.Remote}}, w.recent...)
@@ -415,6 +417,42 @@ func (w *outageWatch) stranger(e master.Event, now time.Time) []*fyne.Notificati
 	}
 	return []*fyne.Notification{fyne.NewNotification("Unknown slave",
 		fmt.Sprintf("Unknown slave %s tried to connect from %s", e.Slave, orUnknown(e.Remote)))}
+}
+
+// rival announces another agent refused under a slave's name, a copy of
+// the server (a cloned VM) or a second installation, once per slave per
+// quiet period (until it is given an identity of its own it dials again
+// every minute or so), unless the slave's alerts are muted.
+func (w *outageWatch) rival(e master.Event, now time.Time) []*fyne.Notification {
+	if e.Slave == "" || (w.muted != nil && w.muted(e.Slave)) || !w.fresh(w.rivals, strings.ToLower(e.Slave), now) {
+		return nil
+	}
+	from := orUnknown(e.Remote)
+	if host, _, err := net.SplitHostPort(e.Remote); err == nil {
+		from = host
+	}
+	if e.Kind == string(wire.CodeSharedInstall) {
+		return []*fyne.Notification{fyne.NewNotification(e.Slave+": a copy of this server",
+			fmt.Sprintf("A copy of %s (a cloned server?) dials in from %s and is refused: give the copy an identity of its own; %s's Overview says how.", e.Slave, from, e.Slave))}
+	}
+	return []*fyne.Notification{fyne.NewNotification(e.Slave+": another installation",
+		fmt.Sprintf("Another installation claims the name %s from %s and is refused: trust it in %s's Overview if the agent was reinstalled; another server needs a name of its own.", e.Slave, from, e.Slave))}
+}
+
+// fresh reports whether key was announced in seen longer than the quiet
+// period ago, or never, and notes it announced now; it forgets the keys
+// announced before the quiet period.
+func (w *outageWatch) fresh(seen map[string]time.Time, key string, now time.Time) bool {
+	if last, ok := seen[key]; ok && now.Sub(last) < w.unknownQuiet {
+		return false
+	}
+	seen[key] = now
+	for k, t := range seen {
+		if now.Sub(t) >= w.unknownQuiet {
+			delete(seen, k)
+		}
+	}
+	return true
 }
 
 // summary is what the tray shows now.

@@ -172,6 +172,43 @@ func TestAnUnknownSlaveIsAnnouncedOncePerNamePerTenMinutes(t *testing.T) {
 	}
 }
 
+// A copy of a server dialing in under its name (or a second
+// installation) is announced once per slave per quiet spell, however
+// many hosts it dials from, in words that say what to do.
+func TestAServerClaimedByAnotherAgentIsAnnouncedOncePerQuietSpell(t *testing.T) {
+	w := newOutageWatch(time.Minute, 10*time.Minute)
+	w.seed([]master.SlaveView{{ID: "1", Name: "FS01", State: master.StateConnected}, {ID: "2", Name: "FS02", State: master.StateOffline}}, t0)
+	refused := func(kind, name, addr string) master.Event {
+		return master.Event{Kind: kind, SlaveID: map[string]string{"FS01": "1", "FS02": "2"}[name], Slave: name, Remote: addr, Severity: "error"}
+	}
+	copyOf := "FS01: a copy of this server: A copy of FS01 (a cloned server?) dials in from 198.51.100.9 and is refused: give the copy an identity of its own; FS01's Overview says how."
+	steps := []struct {
+		at    time.Duration
+		event master.Event
+		want  string
+	}{
+		{0, refused("shared_install", "FS01", "198.51.100.9:40001"), copyOf},
+		{time.Minute, refused("shared_install", "FS01", "198.51.100.9:40002"), ""},
+		{2 * time.Minute, refused("shared_install", "FS01", "203.0.113.4:40003"), ""}, // a second copy: the same news
+		{3 * time.Minute, refused("duplicate_install", "FS02", "192.0.2.20:50000"),
+			"FS02: another installation: Another installation claims the name FS02 from 192.0.2.20 and is refused: trust it in FS02's Overview if the agent was reinstalled; another server needs a name of its own."},
+		{10 * time.Minute, refused("shared_install", "FS01", "198.51.100.9:40004"), copyOf},
+	}
+	for _, s := range steps {
+		if got := titles(w.event(s.event, t0.Add(s.at))); got != s.want {
+			t.Errorf("at %v, %s of %s from %s:\n got  %q\n want %q", s.at, s.event.Kind, s.event.Slave, s.event.Remote, got, s.want)
+		}
+	}
+	if st := w.summary(); len(st.strangers) != 0 {
+		t.Errorf("the tray offers to add %+v, which are known", st.strangers)
+	}
+	// A server whose alerts are muted announces none.
+	w.muted = func(name string) bool { return name == "FS02" }
+	if got := titles(w.event(refused("duplicate_install", "FS02", "192.0.2.20:50001"), t0.Add(time.Hour))); got != "" {
+		t.Errorf("muted FS02: %q", got)
+	}
+}
+
 // scriptedFleet is a Fleet whose events the test sends.
 type scriptedFleet struct {
 	views  []master.SlaveView
