@@ -358,14 +358,19 @@ func (w *outageWatch) setState(s *watchedSlave, st master.State, now time.Time) 
 }
 
 // due returns a notification for the outages that passed the grace
-// period since the last call: one per slave, or one summary for many.
+// period since the last call: one per slave, or one summary for many. A
+// slave whose alerts are muted waits for its mute to end.
 func (w *outageWatch) due(now time.Time) []*fyne.Notification {
 	var down []*watchedSlave
 	for _, s := range w.slaves {
-		if !s.downSince.IsZero() && !s.announced && now.Sub(s.downSince) >= w.grace {
-			s.announced = true
-			down = append(down, s)
+		if s.downSince.IsZero() || s.announced || now.Sub(s.downSince) < w.grace {
+			continue
 		}
+		if w.muted != nil && w.muted(s.name) {
+			continue // announced once its mute ends, if it is still down
+		}
+		s.announced = true
+		down = append(down, s)
 	}
 	if len(down) == 0 {
 		return nil

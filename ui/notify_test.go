@@ -126,6 +126,25 @@ func TestManyOutagesAtOnceMakeOneNotification(t *testing.T) {
 	}
 }
 
+// A server whose alerts are muted (maintenance) is not announced while
+// it is; still down when its mute ends, it is then.
+func TestAMutedServersOutageWaitsForItsMuteToEnd(t *testing.T) {
+	w := newOutageWatch(time.Minute, UnknownSlaveQuiet)
+	now, until := t0, t0.Add(time.Hour)
+	w.muted = func(name string) bool { return name == "FS01" && now.Before(until) }
+	w.seed([]master.SlaveView{{ID: "1", Name: "FS01", State: master.StateConnected}, {ID: "2", Name: "FS02", State: master.StateConnected}}, t0)
+	w.event(stateEvent("1", "FS01", master.StateOffline), t0)
+	w.event(stateEvent("2", "FS02", master.StateOffline), t0)
+	now = t0.Add(2 * time.Minute)
+	if got := titles(w.due(now)); !strings.HasPrefix(got, "FS02 is offline") || strings.Contains(got, "FS01") {
+		t.Errorf("during FS01's mute: %q", got)
+	}
+	now = until
+	if got := titles(w.due(now)); !strings.HasPrefix(got, "FS01 is offline") {
+		t.Errorf("once FS01's mute ended: %q", got)
+	}
+}
+
 // Four gone at once, or many one by one, are named without a guess.
 func TestOutagesApartMakeNoGuess(t *testing.T) {
 	w := newOutageWatch(time.Minute, UnknownSlaveQuiet)
