@@ -3,7 +3,6 @@ package ui
 import (
 	"context"
 	"fmt"
-	"net"
 	"os"
 	"runtime"
 	"slices"
@@ -19,6 +18,7 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
+	"github.com/lanyard/lanyard/core/address"
 	"github.com/lanyard/lanyard/core/auth"
 	"github.com/lanyard/lanyard/core/backup"
 	"github.com/lanyard/lanyard/core/health"
@@ -432,10 +432,8 @@ func (w *outageWatch) rival(e master.Event, now time.Time) []*fyne.Notification 
 	if e.Slave == "" || (w.muted != nil && w.muted(e.Slave)) || !w.fresh(w.rivals, strings.ToLower(e.Slave), now) {
 		return nil
 	}
-	from := orUnknown(e.Remote)
-	if host, _, err := net.SplitHostPort(e.Remote); err == nil {
-		from = host
-	}
+	host, _ := address.Split(e.Remote)
+	from := orUnknown(host)
 	if e.Kind == string(wire.CodeSharedInstall) {
 		return []*fyne.Notification{fyne.NewNotification(e.Slave+": a copy of this server",
 			fmt.Sprintf("A copy of %s (a cloned server?) dials in from %s and is refused: give the copy an identity of its own; %s's Overview says how.", e.Slave, from, e.Slave))}

@@ -2,9 +2,9 @@ package master
 
 import (
 	"context"
-	"net"
 	"time"
 
+	"github.com/lanyard/lanyard/core/address"
 	"github.com/lanyard/lanyard/core/human"
 	"github.com/lanyard/lanyard/core/link"
 	"github.com/lanyard/lanyard/core/store"
@@ -143,10 +143,7 @@ func (s *slave) rivalRefused(e *link.Error, from string, now time.Time) (news bo
 	if s.link == nil {
 		s.fail(e.Code, e.Reason, now)
 	}
-	host, _, err := net.SplitHostPort(from)
-	if err != nil {
-		host = from
-	}
+	host, _ := address.Split(from)
 	s.rival = Rival{Code: string(e.Code), Reason: e.Reason, From: host, At: now}
 	return s.news(string(e.Code)+"\x00"+host, now)
 }
