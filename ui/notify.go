@@ -114,7 +114,7 @@ func startNotifier(a fyne.App, fleet Fleet, o notifierOptions, openMain, openLog
 	events, unsubscribe := fleet.Subscribe(1024)
 	n := &notifier{a: a, fleet: fleet, o: o, w: newOutageWatch(o.grace, o.unknownQuiet)}
 	if l, ok := fleet.(slaveLookup); ok {
-		n.w.muted = func(name string) bool { v, ok := l.Slave(name); return ok && muted(&v, o.now()) }
+		n.w.mutedUntil = func(name string) time.Time { v, _ := l.Slave(name); return v.MutedUntil }
 	}
 	n.w.seed(fleet.Slaves(), o.now())
 	if d, ok := a.(desktop.App); ok && !o.noTray {
@@ -270,8 +270,9 @@ type outageWatch struct {
 	strangers           map[string]time.Time     // lower-case name → last announced
 	rivals              map[string]time.Time     // lower-case slave name → its rival last announced
 	recent              []stranger               // newest first, for the tray
-	// muted says whether a slave's alerts are muted now; nil: none are.
-	muted func(name string) bool
+	// mutedUntil is until when a slave's alerts are muted (zero or past:
+	// they are not); nil: none ever are.
+	mutedUntil func(name string) time.Time
 }
 
 type watchedSlave struct {
@@ -280,6 +281,9 @@ type watchedSlave struct {
 	everConnected bool      // outages count only for slaves seen connected
 	downSince     time.Time // zero: not in an outage
 	announced     bool      // this outage was announced
+	// quietUntil: its outage waits for its mute to end, then; an event of
+	// the slave (a mute changed) makes the watch ask again.
+	quietUntil time.Time
 }
 
 type stranger struct{ name, addr string }
@@ -329,6 +333,9 @@ func (w *outageWatch) event(e master.Event, now time.Time) []*fyne.Notification 
 	case string(wire.CodeSharedInstall), string(wire.CodeDuplicateInstall):
 		return w.rival(e, now)
 	}
+	if s := w.slaves[e.SlaveID]; s != nil {
+		s.quietUntil = time.Time{} // its mute may have changed
+	}
 	if e.SlaveID == "" || e.State == "" {
 		return nil
 	}
@@ -366,7 +373,7 @@ func (w *outageWatch) due(now time.Time) []*fyne.Notification {
 		if s.downSince.IsZero() || s.announced || now.Sub(s.downSince) < w.grace {
 			continue
 		}
-		if w.muted != nil && w.muted(s.name) {
+		if w.muted(s, now) {
 			continue // announced once its mute ends, if it is still down
 		}
 		s.announced = true
@@ -424,12 +431,29 @@ func (w *outageWatch) stranger(e master.Event, now time.Time) []*fyne.Notificati
 		fmt.Sprintf("Unknown slave %s tried to connect from %s", e.Slave, orUnknown(e.Remote)))}
 }
 
+// muted reports whether s's alerts are muted at now. The answer is kept
+// until the mute ends: an outage of a muted site is asked about once, not
+// at every tick.
+func (w *outageWatch) muted(s *watchedSlave, now time.Time) bool {
+	if now.Before(s.quietUntil) {
+		return true
+	}
+	if w.mutedUntil == nil {
+		return false
+	}
+	if until := w.mutedUntil(s.name); until.After(now) {
+		s.quietUntil = until
+		return true
+	}
+	return false
+}
+
 // rival announces another agent refused under a slave's name, a copy of
 // the server (a cloned VM) or a second installation, once per slave per
 // quiet period (until it is given an identity of its own it dials again
 // every minute or so), unless the slave's alerts are muted.
 func (w *outageWatch) rival(e master.Event, now time.Time) []*fyne.Notification {
-	if e.Slave == "" || (w.muted != nil && w.muted(e.Slave)) || !w.fresh(w.rivals, strings.ToLower(e.Slave), now) {
+	if e.Slave == "" || (w.mutedUntil != nil && w.mutedUntil(e.Slave).After(now)) || !w.fresh(w.rivals, strings.ToLower(e.Slave), now) {
 		return nil
 	}
 	host, _ := address.Split(e.Remote)

@@ -130,18 +130,33 @@ func TestManyOutagesAtOnceMakeOneNotification(t *testing.T) {
 // it is; still down when its mute ends, it is then.
 func TestAMutedServersOutageWaitsForItsMuteToEnd(t *testing.T) {
 	w := newOutageWatch(time.Minute, UnknownSlaveQuiet)
-	now, until := t0, t0.Add(time.Hour)
-	w.muted = func(name string) bool { return name == "FS01" && now.Before(until) }
-	w.seed([]master.SlaveView{{ID: "1", Name: "FS01", State: master.StateConnected}, {ID: "2", Name: "FS02", State: master.StateConnected}}, t0)
-	w.event(stateEvent("1", "FS01", master.StateOffline), t0)
-	w.event(stateEvent("2", "FS02", master.StateOffline), t0)
-	now = t0.Add(2 * time.Minute)
-	if got := titles(w.due(now)); !strings.HasPrefix(got, "FS02 is offline") || strings.Contains(got, "FS01") {
-		t.Errorf("during FS01's mute: %q", got)
+	until := map[string]time.Time{"FS01": t0.Add(time.Hour), "FS03": t0.Add(24 * time.Hour)}
+	asked := 0
+	w.mutedUntil = func(name string) time.Time { asked++; return until[name] }
+	w.seed([]master.SlaveView{{ID: "1", Name: "FS01", State: master.StateConnected}, {ID: "2", Name: "FS02", State: master.StateConnected},
+		{ID: "3", Name: "FS03", State: master.StateConnected}}, t0)
+	for _, v := range []struct{ id, name string }{{"1", "FS01"}, {"2", "FS02"}, {"3", "FS03"}} {
+		w.event(stateEvent(v.id, v.name, master.StateOffline), t0)
 	}
-	now = until
-	if got := titles(w.due(now)); !strings.HasPrefix(got, "FS01 is offline") {
+	if got := titles(w.due(t0.Add(2 * time.Minute))); !strings.HasPrefix(got, "FS02 is offline") || strings.Contains(got, "FS01") || strings.Contains(got, "FS03") {
+		t.Errorf("during the mutes: %q", got)
+	}
+	// A muted site's outage is asked about once, not at every tick.
+	asked = 0
+	for i := range 10 {
+		w.due(t0.Add(3*time.Minute + time.Duration(i)*time.Second))
+	}
+	if asked != 0 {
+		t.Errorf("the mutes were asked %d times in ten ticks", asked)
+	}
+	if got := titles(w.due(until["FS01"])); !strings.HasPrefix(got, "FS01 is offline") {
 		t.Errorf("once FS01's mute ended: %q", got)
+	}
+	// FS03 unmuted early: its event makes the watch ask again.
+	until["FS03"] = time.Time{}
+	w.event(stateEvent("3", "FS03", master.StateOffline), until["FS01"])
+	if got := titles(w.due(until["FS01"].Add(time.Second))); !strings.HasPrefix(got, "FS03 is offline") {
+		t.Errorf("once FS03 was unmuted: %q", got)
 	}
 }
 
@@ -222,7 +237,12 @@ func TestAServerClaimedByAnotherAgentIsAnnouncedOncePerQuietSpell(t *testing.T) 
 		t.Errorf("the tray offers to add %+v, which are known", st.strangers)
 	}
 	// A server whose alerts are muted announces none.
-	w.muted = func(name string) bool { return name == "FS02" }
+	w.mutedUntil = func(name string) time.Time {
+		if name == "FS02" {
+			return t0.Add(2 * time.Hour)
+		}
+		return time.Time{}
+	}
 	if got := titles(w.event(refused("duplicate_install", "FS02", "192.0.2.20:50001"), t0.Add(time.Hour))); got != "" {
 		t.Errorf("muted FS02: %q", got)
 	}
