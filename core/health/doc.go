@@ -46,6 +46,7 @@
 //
 // FindOutage tells many servers gone offline within a couple of minutes
 // of one another (more likely the network than the servers), from their
-// alerts too (AlertsOutage), and OutageLine says so, for the window's summary, the desktop notification,
-// the alert mail and lanyard check alike.
+// alerts too (AlertsOutage), and OutageLine says so, for the window's
+// summary, the desktop notification, the alert mail and lanyard check
+// alike.
 package health
