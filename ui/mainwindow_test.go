@@ -13,6 +13,7 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/driver/desktop"
 	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/theme"
 
 	"github.com/lanyard/lanyard/core/master"
 	"github.com/lanyard/lanyard/core/store"
@@ -929,20 +930,22 @@ func TestTheSlaveMenuFollowsTheSelection(t *testing.T) {
 }
 
 // A linked slave that another agent claimed shows the refusal while the
-// other may still be dialing: a second installation may be the
-// reinstalled agent, to trust; a copy of the one installation (a cloned
-// server) is no one to trust. One not refused for a while has stopped.
+// other may still be dialing, in its tree row and its Overview: a second
+// installation may be the reinstalled agent, to trust; a copy of the one
+// installation (a cloned server) is no one to trust. One not refused for
+// a while has stopped.
 func TestALinkedSlaveShowsTheRivalItRefused(t *testing.T) {
 	fc := newFakeConsole(demoFleet()...)
 	mw, q := openMainWindow(t, fc, nil)
 	v, _ := mw.model.view("a1") // FS01, connected
 	mw.tree.Select("a1")
+	row := func() *slaveRow { return mw.tree.bound["a1"].(*slaveRow) }
 	for _, tc := range []struct {
-		code, title string
-		trust       bool
+		code, title, word string
+		trust             bool
 	}{
-		{string(wire.CodeDuplicateInstall), "Refused: another installation", true},
-		{string(wire.CodeSharedInstall), "Refused: a copy of this server", false},
+		{string(wire.CodeDuplicateInstall), "Refused: another installation", "rival refused", true},
+		{string(wire.CodeSharedInstall), "Refused: a copy of this server", "copy refused", false},
 	} {
 		v.Rival = master.Rival{Code: tc.code, Reason: "refused at 10.0.0.9: see why", From: "10.0.0.9", At: fixedNow.Add(-40 * time.Second)}
 		fc.set(v)
@@ -951,6 +954,15 @@ func TestALinkedSlaveShowsTheRivalItRefused(t *testing.T) {
 			mw.detail.problemText.Text != "Refused at 10.0.0.9: see why. Last refused 14:59:20 (40 s ago)." {
 			t.Errorf("%s: problem %v %q, trust offered %v", tc.code, mw.detail.problem.Visible(), mw.detail.problemText.Text, mw.detail.trust.Visible())
 		}
+		if r := row(); r.state.Text != tc.word || r.state.Color != theme.Color(theme.ColorNameWarning) {
+			t.Errorf("%s: the tree row says %q in %v", tc.code, r.state.Text, r.state.Color)
+		}
+	}
+	// The row forgets the rival by itself once it may have stopped dialing.
+	mw.tree.now = func() time.Time { return v.Rival.At.Add(master.RivalFresh) }
+	mw.tree.refreshAges()
+	if r := row(); r.state.Text != "connected" || r.state.Color == theme.Color(theme.ColorNameWarning) {
+		t.Errorf("a rival gone stale: the tree row says %q in %v", r.state.Text, r.state.Color)
 	}
 	v.Rival.At = fixedNow.Add(-master.RivalFresh)
 	fc.set(v)

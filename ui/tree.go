@@ -14,6 +14,7 @@ import (
 	"github.com/lanyard/lanyard/core/human"
 	"github.com/lanyard/lanyard/core/master"
 	"github.com/lanyard/lanyard/core/store"
+	"github.com/lanyard/lanyard/core/wire"
 )
 
 // serverTree is the left pane's tree: groups → slaves, virtualised by
@@ -171,7 +172,8 @@ func (t *serverTree) redraw(c change) {
 // refreshAges redraws the rows on screen whose slave has been offline
 // long enough for its state word to change ("offline 59 min" → "offline
 // 1 h", "waiting…" → "offline 10 h" once it may no longer be on its
-// way), or whose mute ended; nothing else about them changed.
+// way, "copy refused" → "connected" once the copy stopped dialing), or
+// whose mute ended; nothing else about them changed.
 func (t *serverTree) refreshAges() {
 	now := t.now()
 	for id, r := range t.bound {
@@ -182,7 +184,7 @@ func (t *serverTree) refreshAges() {
 		if s.mute.Visible() && !muted(&s.drawn, now) {
 			s.set(&s.drawn, now) // its mute ended
 		}
-		if s.drawn.State != master.StateOffline {
+		if s.drawn.State != master.StateOffline && s.drawn.Rival.At.IsZero() {
 			continue
 		}
 		if w := treeStateWord(&s.drawn, now, t.model.awaited(&s.drawn, now)); w != s.state.Text {
@@ -304,8 +306,11 @@ func (r *slaveRow) set(v *master.SlaveView, now time.Time) {
 	r.placeMute(r.Size())
 	r.state.Text = treeStateWord(v, now, awaited)
 	r.state.Color = theme.Color(theme.ColorNamePlaceHolder)
-	if v.State == master.StateError {
+	switch {
+	case v.State == master.StateError:
 		r.state.Color = theme.Color(theme.ColorNameError)
+	case rivalNow(v, now):
+		r.state.Color = theme.Color(theme.ColorNameWarning)
 	}
 	r.state.Refresh()
 	if v.Direction == store.Inbound {
@@ -330,10 +335,17 @@ func (r *slaveRow) set(v *master.SlaveView, now time.Time) {
 // treeStateWord is a row's state: stateWord, and for a slave offline
 // that was seen before, for how long, to the minute: "offline 3 h"; for
 // one that may still dial in again since the console started (awaited),
-// "waiting…".
+// "waiting…"; for a linked slave whose rival may still be dialing, that
+// it is refused: "copy refused" (the Overview says more).
 func treeStateWord(v *master.SlaveView, now time.Time, awaited bool) string {
 	if awaited {
 		return "waiting…"
+	}
+	if rivalNow(v, now) {
+		if wire.Code(v.Rival.Code) == wire.CodeSharedInstall {
+			return "copy refused"
+		}
+		return "rival refused"
 	}
 	w := stateWord(v)
 	if v.State != master.StateOffline || v.LastSeen.IsZero() {
@@ -343,6 +355,11 @@ func treeStateWord(v *master.SlaveView, now time.Time, awaited bool) string {
 		w += " " + human.Age(away)
 	}
 	return w
+}
+
+// rivalNow: v is linked, and an agent claiming it was refused lately.
+func rivalNow(v *master.SlaveView, now time.Time) bool {
+	return v.State == master.StateConnected && v.Rival.Current(now)
 }
 
 // stateWord is the state in words, beside the mark, for those who cannot

@@ -305,6 +305,7 @@ func sameRow(a, b *master.SlaveView) bool {
 	return a.Name == b.Name && a.Group == b.Group && a.Address == b.Address && a.State == b.State &&
 		a.Direction == b.Direction && a.SSL == b.SSL && a.LastCode == b.LastCode &&
 		a.Backup.Counts == b.Backup.Counts && a.Backup.LastKnown == b.Backup.LastKnown && a.MutedUntil.Equal(b.MutedUntil) &&
+		a.Rival.Code == b.Rival.Code && a.Rival.At.Equal(b.Rival.At) &&
 		(a.State != master.StateOffline || a.LastSeen.Equal(b.LastSeen))
 }
 
