@@ -123,13 +123,18 @@ const ghostReason = "the agent restarted, so its old link is a ghost"
 // ghostsKept is how many replaced boot IDs a slave remembers.
 const ghostsKept = 4
 
-// noteGhost remembers boot, a link's boot ID replaced as a ghost.
-// Master.mu is held.
-func (s *slave) noteGhost(boot string) {
-	if len(s.ghostBoots) == ghostsKept {
-		s.ghostBoots = s.ghostBoots[1:]
+// noteGhost remembers boot, a link's boot ID replaced as a ghost, and
+// returns the boots now remembered, for the entry (a restarted console
+// knows them too). Master.mu is held.
+func (s *slave) noteGhost(boot string) []string {
+	if !slices.Contains(s.ghostBoots, boot) {
+		if len(s.ghostBoots) == ghostsKept {
+			s.ghostBoots = s.ghostBoots[1:]
+		}
+		s.ghostBoots = append(s.ghostBoots, boot)
 	}
-	s.ghostBoots = append(s.ghostBoots, boot)
+	s.entry.GhostBoots = slices.Clone(s.ghostBoots)
+	return s.entry.GhostBoots
 }
 
 // sharedInstall refuses a link of the slave's installation whose boot was
@@ -239,11 +244,11 @@ func (m *Master) adopt(l *link.Link, id string) bool {
 		return false
 	}
 	old := s.link
-	if why == ghostReason {
-		s.noteGhost(old.Peer().BootID)
-	}
 	s.linked(l, now)
 	pin := s.pin(p, now)
+	if why == ghostReason {
+		pin.GhostBoots = s.noteGhost(old.Peer().BootID)
+	}
 	next, promote, settle := s.nextSettled(p)
 	l.Start(m, &m.wg) // under mu too: Close waits for its reader and handlers
 	m.wg.Add(1)       // under mu, so that Close, which waits, cannot have begun

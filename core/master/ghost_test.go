@@ -138,6 +138,48 @@ func TestACopyOfAnInstallationIsRefusedOnceItsBootComesBack(t *testing.T) {
 	}
 }
 
+// A console restarted still knows which boot it took for a ghost: the
+// copy of an installation is refused at its first try after the restart,
+// not given the link once more.
+func TestARestartedConsoleStillKnowsTheCopy(t *testing.T) {
+	c := startConsole(t, false, nil)
+	if _, err := c.AddSlave(SlaveSpec{Name: "FS01", Direction: store.Inbound, Password: []byte("pw")}); err != nil {
+		t.Fatal(err)
+	}
+	// The original reaches the console through a path the test can cut.
+	path, err := netsim.NewProxy(c.ListenAddr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(path.Close)
+	original := testkit.Store(t, "agent", store.Options{})
+	startAgentOn(t, original, "FS01", "pw", false, false, path.Addr())
+	c.waitState(t, "FS01", StateConnected)
+	id, err := original.LoadOrCreateIdentity(func() (store.Identity, error) { t.Fatal("no identity"); return store.Identity{}, nil })
+	if err != nil {
+		t.Fatal(err)
+	}
+	copied := testkit.Store(t, "agent", store.Options{})
+	if err := copied.PutIdentity(id); err != nil {
+		t.Fatal(err)
+	}
+	startAgentOn(t, copied, "FS01", "pw", false, false, c.ListenAddr())
+	c.waitFor(t, "the original refused as the copy", func(e Event) bool { return e.Kind == string(wire.CodeSharedInstall) })
+
+	// The console restarts while the original cannot reach it: the copy
+	// links first, as it may after a power cut.
+	path.Refuse(true)
+	c = restartConsole(t, c, false)
+	c.waitState(t, "FS01", StateConnected)
+	path.Refuse(false)
+	c.waitFor(t, "the original refused at its first try", func(e Event) bool {
+		if e.Kind == string(wire.CodeDuplicateLink) {
+			t.Errorf("after the restart, the link changed hands again: %s", e.Reason)
+		}
+		return e.Kind == string(wire.CodeSharedInstall)
+	})
+}
+
 // A rival that keeps dialing (a copy of the installation, another
 // installation under the name) is news once per quiet spell from each
 // host, not at every try: a day of retries must not push the log's

@@ -36,10 +36,30 @@ func startConsole(t *testing.T, ssl bool, db *store.DB) *console {
 // test kit's parts and timing.
 func startConsoleWith(t *testing.T, ssl bool, db *store.DB, tune func(*Config)) *console {
 	t.Helper()
+	return startConsoleOn(t, ssl, db, "127.0.0.1:0", tune)
+}
+
+// restartConsole stops c and starts a console on its database listening
+// where c did, as a console restarted on its machine would: its agents
+// find it again.
+func restartConsole(t *testing.T, c *console, ssl bool) *console {
+	t.Helper()
+	addr := c.ListenAddr()
+	c.stop()
+	again := startConsoleOn(t, ssl, c.db, addr, nil)
+	if again.ListenAddr() != addr {
+		t.Fatalf("the restarted console listens on %q (%v), not %s", again.ListenAddr(), again.ListenError(), addr)
+	}
+	return again
+}
+
+// startConsoleOn is startConsoleWith listening on listen.
+func startConsoleOn(t *testing.T, ssl bool, db *store.DB, listen string, tune func(*Config)) *console {
+	t.Helper()
 	if db == nil {
 		db = testkit.Store(t, "console", store.Options{})
 	}
-	if err := SaveSettings(db, Settings{Listen: true, ListenAddress: "127.0.0.1:0", SSL: ssl}); err != nil {
+	if err := SaveSettings(db, Settings{Listen: true, ListenAddress: listen, SSL: ssl}); err != nil {
 		t.Fatal(err)
 	}
 	log, _ := testkit.Logger()
@@ -277,29 +297,11 @@ func TestConsoleRestartBringsInboundAndOutboundSlavesBack(t *testing.T) {
 	if _, err := c.AddSlave(SlaveSpec{Name: "FS02", Direction: store.Inbound, Password: []byte("pw2")}); err != nil {
 		t.Fatal(err)
 	}
-	addr := c.ListenAddr()
-	startAgent(t, "FS02", "pw2", true, false, addr)
+	startAgent(t, "FS02", "pw2", true, false, c.ListenAddr())
 	c.waitState(t, "FS01", StateConnected)
 	c.waitState(t, "FS02", StateConnected)
 
-	c.stop()
-	// The same port again, as a restarted console would use.
-	if err := SaveSettings(db, Settings{Listen: true, ListenAddress: addr, SSL: true}); err != nil {
-		t.Fatal(err)
-	}
-	log, _ := testkit.Logger()
-	m := New(Config{DB: db, Identity: testkit.Identity(t, db, pb.Role_ROLE_MASTER), Logger: log, Heartbeat: testkit.Heartbeat, DeadAfter: testkit.DeadAfter,
-		RedialInitial: 20 * time.Millisecond, RedialMax: 200 * time.Millisecond})
-	events, cancel := m.Subscribe(1024)
-	defer cancel()
-	if err := m.Start(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	defer m.Close()
-	if m.ListenAddr() != addr {
-		t.Fatalf("restarted console listens on %q (%v)", m.ListenAddr(), m.ListenError())
-	}
-	c2 := &console{Master: m, db: db, events: events}
+	c2 := restartConsole(t, c, true)
 	c2.waitState(t, "FS01", StateConnected)
 	c2.waitState(t, "FS02", StateConnected)
 }

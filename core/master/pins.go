@@ -56,6 +56,9 @@ func (w *pinWriter) queue(pins ...store.Pin) {
 		if p.Software != "" {
 			q.Software = p.Software
 		}
+		if p.GhostBoots != nil {
+			q.GhostBoots = p.GhostBoots
+		}
 		if p.LastSeen.After(q.LastSeen) {
 			q.LastSeen, q.Linked = p.LastSeen, p.Linked
 		}

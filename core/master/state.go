@@ -2,6 +2,7 @@ package master
 
 import (
 	"context"
+	"slices"
 	"time"
 
 	"github.com/lanyard/lanyard/core/address"
@@ -67,7 +68,7 @@ type slave struct {
 const repeatQuiet = 10 * time.Minute
 
 func newSlave(e store.Slave, now time.Time) *slave {
-	s := &slave{entry: e, state: StateOffline, changed: now, seen: e.LastSeen}
+	s := &slave{entry: e, state: StateOffline, changed: now, seen: e.LastSeen, ghostBoots: slices.Clone(e.GhostBoots)}
 	if !e.LastSeen.IsZero() && e.LastSeen.Before(now) {
 		s.changed = e.LastSeen // offline since it was last seen
 	}

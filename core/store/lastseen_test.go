@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -94,6 +95,13 @@ func TestASlaveNeverSeenHasNoLastSeenTime(t *testing.T) {
 	}
 	if got, _ := db.SlaveByID(a.ID); got.Software != "lanyard-agent 1.4.0" || got.PinnedCert != "c0ffee" || !got.Updated.Equal(a.Updated) {
 		t.Errorf("after the software's pin: %+v", got)
+	}
+	// So are the boots taken for ghosts.
+	if err := db.SavePins([]Pin{{ID: a.ID, GhostBoots: []string{"b007"}}}); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := db.SlaveByID(a.ID); !slices.Equal(got.GhostBoots, []string{"b007"}) || got.Software != "lanyard-agent 1.4.0" || got.PinnedCert != "c0ffee" {
+		t.Errorf("after the ghost boots' pin: %+v", got)
 	}
 }
 

@@ -52,8 +52,14 @@ type Slave struct {
 	// Software is what the slave's agent said it was at its last link,
 	// "lanyard-agent 1.4.0"; "" until the first.
 	Software string `json:"software,omitempty"`
-	Notes    string `json:"notes,omitempty"`
-	Disabled bool   `json:"disabled,omitempty"` // the user disconnected it: no link until Connect
+	// GhostBoots are the boot IDs (hex) of the last few links replaced by
+	// a link of the same installation from another boot, taken for the
+	// ghosts of an agent that restarted: one that dials again is a copy of
+	// the installation (core/master/admission.go). Kept across restarts of
+	// the console, so that a copy is refused at its first try after one.
+	GhostBoots []string `json:"ghost_boots,omitempty"`
+	Notes      string   `json:"notes,omitempty"`
+	Disabled   bool     `json:"disabled,omitempty"` // the user disconnected it: no link until Connect
 	// MutedUntil: the user muted its alerts until then (maintenance);
 	// zero, or a time past, when they are not.
 	MutedUntil time.Time `json:"muted_until,omitzero"`
@@ -441,6 +447,9 @@ type Pin struct {
 	Cert, InstallID string
 	// Software, when not "", is what the agent said it is.
 	Software string
+	// GhostBoots, when not nil, become the slave's boot IDs taken for
+	// ghosts.
+	GhostBoots []string
 	// LastSeen, when not zero, is when a link came up or ended.
 	LastSeen time.Time
 	// Linked: LastSeen is a time the link was up (its start, or a
@@ -468,7 +477,7 @@ func (db *DB) SavePins(pins []Pin) error {
 			return err
 		}
 		for _, p := range pins {
-			if p.Cert != "" || p.InstallID != "" || p.Software != "" {
+			if p.Cert != "" || p.InstallID != "" || p.Software != "" || p.GhostBoots != nil {
 				err := db.savePin(tx, p)
 				if errors.Is(err, ErrNotFound) {
 					continue // removed meanwhile
@@ -489,8 +498,8 @@ func (db *DB) SavePins(pins []Pin) error {
 	})
 }
 
-// savePin writes p's certificate, installation and software into its
-// entry.
+// savePin writes p's certificate, installation, software and ghost
+// boots into its entry.
 func (db *DB) savePin(tx *bbolt.Tx, p Pin) error {
 	s, err := db.getEntry(tx, p.ID)
 	if err != nil {
@@ -504,6 +513,9 @@ func (db *DB) savePin(tx *bbolt.Tx, p Pin) error {
 	}
 	if p.Software != "" {
 		s.Software = p.Software
+	}
+	if p.GhostBoots != nil {
+		s.GhostBoots = p.GhostBoots
 	}
 	return db.putEntry(tx, &s)
 }
