@@ -73,6 +73,8 @@ func exerciseTasks(t *testing.T, dir string, live bool) {
 		{"task", "run", "nope"},
 		{"task", "edit", "docs", "--schedule", "99 * * * *"},
 		{"task", "edit", "docs", "--speed-limit", "fast"},
+		{"task", "edit", "docs", "--retries", "11"},
+		{"task", "edit", "docs", "--retry-wait", "5s"},
 		{"task", "show", "nope"},
 	} {
 		r := run(2, bad...)
@@ -236,6 +238,15 @@ func exerciseTasks(t *testing.T, dir string, live bool) {
 	run(0, "task", "edit", "docs", "--speed-limit", "none")
 	if r := run(0, "task", "show", "docs"); strings.Contains(r.stdout, "speed limit") {
 		t.Fatalf("show after --speed-limit none: %s", r)
+	}
+	// A new task tries a failed scheduled run again twice, ten minutes
+	// apart, unless told otherwise.
+	if r := run(0, "task", "show", "docs"); !regexp.MustCompile(`(?m)^  retries +2, 10m apart$`).MatchString(r.stdout) {
+		t.Fatalf("show of a new task's retries: %s", r)
+	}
+	run(0, "task", "edit", "docs", "--retries", "3", "--retry-wait", "30m")
+	if r := run(0, "task", "show", "docs"); !regexp.MustCompile(`(?m)^  retries +3, 30m apart$`).MatchString(r.stdout) {
+		t.Fatalf("show after --retries 3 --retry-wait 30m: %s", r)
 	}
 	if r := run(0, "task", "stop", "docs"); !strings.Contains(r.stdout, "not running") {
 		t.Fatalf("stop: %s", r)

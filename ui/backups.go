@@ -575,8 +575,12 @@ func (v *backupsView) cellText(r *master.BackupRow, col int) (string, fyne.Theme
 		if r.LastResult == backup.ResultFailed || r.LastResult == backup.ResultInterrupted {
 			fg = theme.ColorNameError
 		}
+		res := string(r.LastResult)
+		if !r.RetryAt.IsZero() {
+			res += " (tried again at " + r.RetryAt.In(v.o.loc).Format("15:04") + ")"
+		}
 		if r.LastError != "" {
-			return string(r.LastResult) + ": " + r.LastError, fg
+			return res + ": " + r.LastError, fg
 		}
 		if low := r.Dest.Low(); low != "" {
 			return string(r.LastResult) + ": the destination " + low, theme.ColorNameWarning

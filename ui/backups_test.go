@@ -284,10 +284,11 @@ func TestTheBackupsWindowShowsTheSelectedTaskInFullAndKeepsIt(t *testing.T) {
 	}
 	failing := mixedRows()[1] // FS01 / offsite, row 0: the worst
 	failing.LastError = "the destination /mnt/nas/backups/offsite is read-only: remount it read-write, or choose another destination"
+	failing.RetryAt = failing.LastRun.Add(10 * time.Minute) // its agent tries it again
 	src.setRow(failing)
 	q.runUntil(t, "the long error", func() bool { return v.snap.visible[0].r.LastError == failing.LastError })
 	v.table.Select(widget.TableCellID{Row: 0, Col: colResult})
-	want := "offsite on FS01 (Acme): failed\nLast result: failed: " + failing.LastError + "\n" +
+	want := "offsite on FS01 (Acme): failed\nLast result: failed (tried again at " + failing.RetryAt.UTC().Format("15:04") + "): " + failing.LastError + "\n" +
 		"Last run: " + health.When(failing.LastRun, time.UTC) + " · Last success: " + health.When(failing.LastSuccess, time.UTC) +
 		" · Failures: 2 · Next run: " + health.When(failing.NextRun, time.UTC) + " · Overdue: no"
 	if v.detail.Text != want {

@@ -63,6 +63,7 @@ type taskDialog struct {
 	saved func(agent.TaskInfo)
 
 	name, dest, clock, cron, overdue, speed *dialogEntry
+	retries, retryWait                      *dialogEntry
 	sources, excludes                       *linesEntry
 	keep                                    [4]*dialogEntry
 	kind, weekday                           *dialogSelect
@@ -96,7 +97,8 @@ func showTaskDialog(win fyne.Window, r runner, rm Remote, slave string, cur *age
 	if cur != nil {
 		td.base = cur.Task
 	} else {
-		td.base = backup.Task{Schedule: "daily@02:00", CatchUp: true, Retention: backup.Retention{KeepDaily: 14, KeepMonthly: 6}}
+		td.base = backup.Task{Schedule: "daily@02:00", CatchUp: true, Retention: backup.Retention{KeepDaily: 14, KeepMonthly: 6},
+			Retries: backup.DefaultRetries}
 		td.untyped = map[string]bool{backup.FieldName: true, backup.FieldSources: true, backup.FieldDestination: true}
 	}
 	td.build(cur != nil)
@@ -168,6 +170,8 @@ func (td *taskDialog) build(editing bool) {
 	}
 	td.overdue = entry("default: twice the schedule's interval")
 	td.speed = entry("none, or e.g. 20 MiB/s to leave the disks to the server's users")
+	td.retries = entry("0: none")
+	td.retryWait = entry(backup.Duration(backup.DefaultRetryWait).String())
 	td.catchUp = newDialogCheck(c, "Catch up: run once at start when the server was off at the scheduled time", func(bool) { td.changed() })
 	td.createDest = newDialogCheck(c, "Create this folder on "+td.slave+" when saving", nil)
 	td.createDest.Hide()
@@ -178,7 +182,7 @@ func (td *taskDialog) build(editing bool) {
 	td.pruning.Wrapping = fyne.TextWrapWord
 	td.pruning.Hide()
 	for _, f := range []string{backup.FieldName, backup.FieldSources, backup.FieldDestination, backup.FieldExcludes,
-		backup.FieldSchedule, backup.FieldRetention, backup.FieldOverdueAfter, backup.FieldSpeed} {
+		backup.FieldSchedule, backup.FieldRetention, backup.FieldOverdueAfter, backup.FieldSpeed, backup.FieldRetries} {
 		l := widget.NewLabel("")
 		l.Importance = widget.DangerImportance
 		l.Wrapping = fyne.TextWrapWord
@@ -225,6 +229,8 @@ func (td *taskDialog) form() fyne.CanvasObject {
 		field("Schedule (the server's time)", schedule, backup.FieldSchedule),
 		field("Snapshots to keep (0 everywhere keeps all)", container.NewVBox(keepRow, td.pruning), backup.FieldRetention),
 		field("Overdue after", td.overdue, backup.FieldOverdueAfter),
+		field("Retries of a failed scheduled run", container.NewGridWithColumns(2,
+			labelled("Times", td.retries), labelled("Apart", td.retryWait)), backup.FieldRetries),
 		td.catchUp)
 	return container.NewVBox(container.NewGridWithColumns(2, left, right), td.warnings, td.status)
 }
@@ -315,6 +321,11 @@ func (td *taskDialog) fill(t backup.Task) {
 	td.speed.SetText("")
 	if t.Speed > 0 {
 		td.speed.SetText(t.Speed.String())
+	}
+	td.retries.SetText(strconv.Itoa(t.Retries))
+	td.retryWait.SetText("")
+	if t.RetryWait > 0 {
+		td.retryWait.SetText(t.RetryWait.String())
 	}
 	td.catchUp.SetChecked(t.CatchUp)
 	td.scheduleShown()
@@ -414,8 +425,31 @@ func (td *taskDialog) task() (backup.Task, map[string]string) {
 	} else {
 		t.Speed = v
 	}
+	t.Retries, t.RetryWait = td.retriesTyped(problems)
 	t.CatchUp = td.catchUp.Checked
 	return t, problems
+}
+
+// retriesTyped is the retries the form says; what is wrong with them
+// goes into problems.
+func (td *taskDialog) retriesTyped(problems map[string]string) (int, backup.Duration) {
+	n := 0
+	if txt := strings.TrimSpace(td.retries.Text); txt != "" {
+		v, err := strconv.Atoi(txt)
+		if err != nil || v < 0 || v > backup.MaxRetries {
+			problems[backup.FieldRetries] = fmt.Sprintf("%q is not a number of retries: give 0 to %d.", txt, backup.MaxRetries)
+		}
+		n = v
+	}
+	var wait time.Duration
+	if txt := strings.TrimSpace(td.retryWait.Text); txt != "" {
+		d, err := backup.ParseDuration(txt)
+		if err != nil || d < backup.MinRetryWait || d > backup.MaxRetryWait {
+			problems[backup.FieldRetries] = fmt.Sprintf("%q is not a wait between retries: give 1m to 24h, such as 15m.", txt)
+		}
+		wait = d
+	}
+	return n, backup.Duration(wait)
 }
 
 // changed re-checks the form: here at once, and on the agent once typing

@@ -592,6 +592,9 @@ func lastResult(info agent.TaskInfo) (string, widget.Importance) {
 		s, imp = fmt.Sprintf("completed, %s", human.Plural(r.WarningCount, "warning", "warnings")), widget.WarningImportance
 	default:
 		s, imp = string(r.Result), widget.DangerImportance
+		if !r.RetryAt.IsZero() && !info.Running {
+			s += " (tried again at " + r.RetryAt.Local().Format("15:04") + ")"
+		}
 		if r.Error != "" {
 			s += ": " + r.Error
 		}
@@ -614,6 +617,9 @@ func (t *tasksTab) taskText(info agent.TaskInfo) string {
 	what += "; " + scheduleWords(task.Schedule) + ", " + task.Retention.String()
 	if task.Speed > 0 {
 		what += "; at most " + task.Speed.String()
+	}
+	if task.Retries > 0 && task.Schedule != "" && task.Schedule != backup.ScheduleManual {
+		what += "; a failed run tried again " + human.Plural(task.Retries, "time", "times") + ", " + backup.Duration(task.RetryDelay()).String() + " apart"
 	}
 	what += "."
 	switch {

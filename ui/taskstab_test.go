@@ -565,9 +565,9 @@ func TestTheTaskDialogShowsTheAgentsVerdictUnderItsField(t *testing.T) {
 	}
 }
 
-// A speed limit is typed as people write it, checked as it is typed, and
-// said with the task once saved.
-func TestTheTaskDialogTakesASpeedLimit(t *testing.T) {
+// A speed limit and retries are typed as people write them, checked as
+// they are typed, and said with the task once saved.
+func TestTheTaskDialogTakesASpeedLimitAndRetries(t *testing.T) {
 	mw, q, _ := tasksWindow(t)
 	tt := mw.detail.tasksTab
 	test.Tap(tt.add)
@@ -580,12 +580,25 @@ func TestTheTaskDialogTakesASpeedLimit(t *testing.T) {
 		t.Errorf("under Speed limit %q (shown %v)", l.Text, l.Visible())
 	}
 	td.speed.SetText("20 MiB/s")
-	q.runUntil(t, "Save enabled", func() bool { return !td.errs[backup.FieldSpeed].Visible() && !td.save.Disabled() })
+	// A new task tries a failed scheduled run again, as many times as
+	// the dialog says, as far apart.
+	if td.retries.Text != "2" || td.retryWait.Text != "" || td.retryWait.PlaceHolder != "10m" {
+		t.Errorf("a new task's retries: %q, apart %q (%q)", td.retries.Text, td.retryWait.Text, td.retryWait.PlaceHolder)
+	}
+	td.retries.SetText("11")
+	if l := td.errs[backup.FieldRetries]; !l.Visible() || l.Text != `"11" is not a number of retries: give 0 to 10.` {
+		t.Errorf("under Retries %q (shown %v)", l.Text, l.Visible())
+	}
+	td.retries.SetText("3")
+	td.retryWait.SetText("15m")
+	q.runUntil(t, "Save enabled", func() bool {
+		return !td.errs[backup.FieldSpeed].Visible() && !td.errs[backup.FieldRetries].Visible() && !td.save.Disabled()
+	})
 	test.Tap(td.save)
 	q.runUntil(t, "the new row", func() bool { return len(tt.rows) == 4 })
 	cur, _ := tt.current()
-	if cur.Task.Speed != 20<<20 || !strings.Contains(tt.taskText(cur), "; at most 20.0 MiB/s.") {
-		t.Errorf("saved with %s: %q", cur.Task.Speed, tt.taskText(cur))
+	if cur.Task.Speed != 20<<20 || cur.Task.Retries != 3 || !strings.Contains(tt.taskText(cur), "; at most 20.0 MiB/s; a failed run tried again 3 times, 15m apart.") {
+		t.Errorf("saved with %s, %d retries: %q", cur.Task.Speed, cur.Task.Retries, tt.taskText(cur))
 	}
 }
 
@@ -865,4 +878,17 @@ func TestTheTaskDialogSaysWhatTheRetentionRemovesAtTheNextRun(t *testing.T) {
 		t.Errorf("with a tighter retention: %q (%v), want %q in warning colours", td.pruning.Text, td.pruning.Importance, want)
 	}
 	td.close()
+}
+
+// A failed run its agent tries again says when, until the try begins.
+func TestAFailedRunSaysWhenItIsTriedAgain(t *testing.T) {
+	at := time.Date(2026, 12, 5, 2, 10, 0, 0, time.Local)
+	info := agent.TaskInfo{LastRun: &backup.Report{Result: backup.ResultFailed, Error: "the share is not mounted", RetryAt: at}}
+	if s, imp := lastResult(info); s != "failed (tried again at 02:10): the share is not mounted" || imp != widget.DangerImportance {
+		t.Errorf("waiting for its retry: %q (%v)", s, imp)
+	}
+	info.Running = true
+	if s, _ := lastResult(info); s != "failed: the share is not mounted" {
+		t.Errorf("while it is tried again: %q", s)
+	}
 }

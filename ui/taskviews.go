@@ -231,7 +231,7 @@ func historyRow(r backup.Report) []string {
 	} else if r.WarningCount > 0 {
 		what = fmt.Sprintf("%s (%s)", r.Snapshot, human.Plural(r.WarningCount, "warning", "warnings"))
 	}
-	return []string{r.Started.Local().Format("2006-01-02 15:04:05"), r.Trigger, string(r.Result),
+	return []string{r.Started.Local().Format("2006-01-02 15:04:05"), r.By(), string(r.Result),
 		fmt.Sprint(r.Files()), fmt.Sprint(r.FilesCopied), fmt.Sprint(r.FilesLinked), human.Bytes(max(r.BytesCopied, 0)), dur, what}
 }
 
@@ -240,8 +240,8 @@ func historyRow(r backup.Report) []string {
 // started …").
 func runText(started string, r backup.Report) string {
 	by := ""
-	if r.Trigger != "" {
-		by = " (" + r.Trigger + ")"
+	if w := r.By(); w != "" {
+		by = " (" + w + ")"
 	}
 	return fmt.Sprintf("%s %s%s.\n%s", started, r.Started.Local().Format("2006-01-02 15:04:05"), by, strings.TrimSuffix(r.Describe(), "\n"))
 }

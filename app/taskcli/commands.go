@@ -204,7 +204,9 @@ func PrintJSON(w io.Writer, v any) error {
 type taskFlags struct {
 	sources, excludes                            []string
 	dest, schedule, overdue, catchUp, speed      string
+	retryWait                                    string
 	keepLast, keepDaily, keepWeekly, keepMonthly int
+	retries                                      int
 	createDest                                   bool
 }
 
@@ -230,6 +232,12 @@ func (f *taskFlags) register(cmd *cobra.Command, adding bool) {
 	fl.StringVar(&f.overdue, "overdue-after", "", "flag the task as overdue this long after its last success, e.g. 36h or 3d (default: twice the schedule's interval)")
 	fl.StringVar(&f.catchUp, "catch-up", "", "on or off (default on): run once at start when the agent was down at the scheduled time")
 	fl.StringVar(&f.speed, "speed-limit", "", "copy at most this much a second, e.g. 20MiB/s (default none: full speed)")
+	retries := 0
+	if adding {
+		retries = backup.DefaultRetries
+	}
+	fl.IntVar(&f.retries, "retries", retries, fmt.Sprintf("try a failed scheduled run again this many times, 0 to %d", backup.MaxRetries))
+	fl.StringVar(&f.retryWait, "retry-wait", "", fmt.Sprintf("how long apart, 1m to 24h (default %s)", backup.Duration(backup.DefaultRetryWait)))
 }
 
 // apply sets what the flags given change; it says whether anything was.
@@ -293,6 +301,20 @@ func (f *taskFlags) apply(e *Env, cmd *cobra.Command, t *backup.Task) (bool, err
 			return false, cmdline.Usagef("%v", err)
 		}
 		t.Speed, changed = v, true
+	}
+	if fl.Changed("retries") || t.Version == 0 {
+		if f.retries < 0 || f.retries > backup.MaxRetries {
+			return false, cmdline.Usagef("--retries %d: give 0 to %d", f.retries, backup.MaxRetries)
+		}
+		t.Retries = f.retries
+		changed = changed || fl.Changed("retries")
+	}
+	if fl.Changed("retry-wait") {
+		d, err := backup.ParseDuration(f.retryWait)
+		if err != nil || d < backup.MinRetryWait || d > backup.MaxRetryWait {
+			return false, cmdline.Usagef("--retry-wait %q: give a duration from 1m to 24h, such as 15m", f.retryWait)
+		}
+		t.RetryWait, changed = backup.Duration(d), true
 	}
 	if fl.Changed("catch-up") || t.Version == 0 {
 		on, err := cmdline.ParseOnOff("--catch-up", f.catchUp)
@@ -404,6 +426,7 @@ func printTask(w io.Writer, info *agent.TaskInfo, extra ...[2]string) {
 	if t.Speed > 0 {
 		fmt.Fprintf(tw, "  speed limit\t%s\n", t.Speed)
 	}
+	fmt.Fprintf(tw, "  retries\t%s\n", t.RetryLine())
 	fmt.Fprintf(tw, "  version\t%d\n", t.Version)
 	for _, row := range extra {
 		fmt.Fprintf(tw, "  %s\t%s\n", row[0], row[1])
@@ -645,7 +668,7 @@ func taskHistoryCmd(e *Env) *cobra.Command {
 					what = r.Error
 				}
 				fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%d\t%d\t%d\t%s\t%s\t%s\n", r.Started.Local().Format("2006-01-02 15:04:05"),
-					cmdline.OrDash(r.Trigger), r.Result, r.Files(), r.FilesCopied, r.FilesLinked, r.FilesSkipped,
+					cmdline.OrDash(r.By()), r.Result, r.Files(), r.FilesCopied, r.FilesLinked, r.FilesSkipped,
 					human.Bytes(r.BytesCopied), dur, cmdline.OrDash(what))
 			}
 			return tw.Flush()

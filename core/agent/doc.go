@@ -20,7 +20,9 @@
 // the scheduler, which starts tasks on time and, at start, runs once
 // each task that missed its slot while the agent was down and says
 // catch-up (a scheduled run that finds a snapshot of its task being
-// deleted waits for it); history, snapshots, browse, verify, restore and
+// deleted waits for it), and tries a failed scheduled run again as the
+// task says (its report names the time; a retry owed when the agent
+// stopped is made once it is back); history, snapshots, browse, verify, restore and
 // deleting a snapshot (and saying first what that would free). Every
 // method takes a context and returns plain data, and Subscribe delivers
 // progress, started, finished, changed, removed and deleted events, so

@@ -232,7 +232,7 @@ func (a *Agent) handleTaskRun(ctx context.Context, _ *link.Link, body []byte) (p
 	if err := decode(body, &req); err != nil {
 		return nil, err
 	}
-	h, err := a.tasks.Run(ctx, req.Name, "console")
+	h, err := a.tasks.Run(ctx, req.Name, backup.TriggerConsole)
 	if err != nil {
 		return nil, taskError(err)
 	}
@@ -240,7 +240,7 @@ func (a *Agent) handleTaskRun(ctx context.Context, _ *link.Link, body []byte) (p
 	if err != nil {
 		return nil, taskError(err)
 	}
-	started := backup.Report{Task: h.Task, Trigger: "console", Started: h.Since, Result: backup.ResultRunning}
+	started := backup.Report{Task: h.Task, Trigger: backup.TriggerConsole, Started: h.Since, Result: backup.ResultRunning}
 	return &pb.TaskRunResponse{Info: trimInfo(InfoToPB(info)), Started: ReportToPB(started)}, nil
 }
 

@@ -221,7 +221,7 @@ func (t *Tasks) doRun(ctx context.Context, args TaskArgs, emit func(TaskEvent), 
 		defer unsubscribe()
 		events = ch
 	}
-	h, err := t.Run(ctx, args.Name, "manual")
+	h, err := t.Run(ctx, args.Name, backup.TriggerManual)
 	if err != nil {
 		return err
 	}

@@ -61,9 +61,17 @@ type Tasks struct {
 
 	mu      sync.Mutex
 	active  map[string]*activeRun // by backup.NameKey
+	retries map[string]retryPlan  // failed scheduled runs to try again, by backup.NameKey
 	subs    map[int]chan TaskEvent
 	nextSub int
 	closed  bool
+}
+
+// retryPlan is a failed scheduled run's next try: when, and which retry
+// it is (1 for the first).
+type retryPlan struct {
+	at      time.Time
+	attempt int
 }
 
 type activeRun struct {
@@ -202,7 +210,8 @@ func NewTasks(cfg TasksConfig) *Tasks {
 		cfg.Engine = backup.New(backup.Options{Logger: cfg.Logger, Now: cfg.Now})
 	}
 	return &Tasks{db: cfg.DB, eng: cfg.Engine, log: cfg.Logger, now: cfg.Now, cfg: cfg,
-		wake: make(chan struct{}, 1), active: map[string]*activeRun{}, subs: map[int]chan TaskEvent{}}
+		wake: make(chan struct{}, 1), active: map[string]*activeRun{}, retries: map[string]retryPlan{},
+		subs: map[int]chan TaskEvent{}}
 }
 
 // Start marks runs that were in progress when the process last ended as
@@ -573,15 +582,25 @@ func (t *Tasks) Remove(_ context.Context, name string, version uint64) (backup.T
 // closes when it ends. trigger says who asked: manual, schedule,
 // catch-up, console. A task already running returns a *backup.BusyError.
 func (t *Tasks) Run(_ context.Context, name, trigger string) (*backup.Handle, error) {
+	return t.run(name, trigger, 0)
+}
+
+// run is Run of the attempt-th retry of a failed scheduled run (0: not a
+// retry).
+func (t *Tasks) run(name, trigger string, attempt int) (*backup.Handle, error) {
 	task, err := t.load(name)
 	if err != nil {
 		return nil, err
 	}
-	h, ar, start, err := t.start(task, trigger)
+	h, ar, start, err := t.start(task, trigger, attempt)
 	if err != nil {
 		return nil, err
 	}
-	t.log.WithFields(logrus.Fields{"task": task.Name, "trigger": trigger}).Infof("task %s: run started (%s)", task.Name, trigger)
+	by := trigger
+	if attempt > 0 {
+		by = fmt.Sprintf("retry %d of %d", attempt, task.Retries)
+	}
+	t.log.WithFields(logrus.Fields{"task": task.Name, "trigger": trigger}).Infof("task %s: run started (%s)", task.Name, by)
 	t.emit(TaskEvent{Kind: EventStarted, Task: task.Name, Report: &start, Seq: ar.seq})
 	close(ar.announced)
 	return h, nil
@@ -591,10 +610,10 @@ func (t *Tasks) Run(_ context.Context, name, trigger string) (*backup.Handle, er
 // engine holds the task's run slot (OnStart), so a deletion of one of
 // its snapshots either refuses this run before anything is recorded or
 // is itself refused; t.mu makes the start and t.active one step.
-func (t *Tasks) start(task backup.Task, trigger string) (*backup.Handle, *activeRun, backup.Report, error) {
+func (t *Tasks) start(task backup.Task, trigger string, attempt int) (*backup.Handle, *activeRun, backup.Report, error) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	start := backup.Report{Task: task.Name, Trigger: trigger, Started: t.now(), Result: backup.ResultRunning}
+	start := backup.Report{Task: task.Name, Trigger: trigger, Attempt: attempt, Started: t.now(), Result: backup.ResultRunning}
 	if t.ctx == nil || t.closed {
 		return nil, nil, start, errors.New("the agent is shutting down")
 	}
@@ -603,6 +622,7 @@ func (t *Tasks) start(task backup.Task, trigger string) (*backup.Handle, *active
 	h, err := t.eng.Start(t.ctx, task, backup.StartOptions{
 		Owner:    t.owner(),
 		Trigger:  trigger,
+		Attempt:  attempt,
 		RateHint: t.rateHint(task.Name),
 		OnStart: func() (err error) {
 			doc, _ := json.Marshal(start)
@@ -626,6 +646,7 @@ func (t *Tasks) start(task backup.Task, trigger string) (*backup.Handle, *active
 		return nil, nil, start, err
 	}
 	t.active[backup.NameKey(task.Name)] = ar
+	delete(t.retries, backup.NameKey(task.Name)) // this run is the try
 	return h, ar, start, nil
 }
 
@@ -634,15 +655,44 @@ func (t *Tasks) finished(task backup.Task, seq uint64, rep backup.Report) {
 	if rep.Result == backup.ResultStopped && t.ctx.Err() != nil {
 		rep.Error = "stopped: the agent was shutting down; earlier snapshots are untouched"
 	}
+	rep.RetryAt = t.retryAt(task, rep)
 	doc, _ := json.Marshal(rep)
 	if err := t.db.PutRun(task.Name, seq, doc); err != nil && !errors.Is(err, store.ErrNotFound) {
 		t.log.WithError(err).Errorf("task %s: cannot record the run's result", task.Name)
 	}
 	t.mu.Lock()
 	delete(t.active, backup.NameKey(task.Name))
+	if !rep.RetryAt.IsZero() {
+		t.retries[backup.NameKey(task.Name)] = retryPlan{at: rep.RetryAt, attempt: rep.Attempt + 1}
+	}
 	t.mu.Unlock()
 	logRun(t.log.WithFields(logrus.Fields{"task": task.Name, "result": string(rep.Result)}), rep)
+	if !rep.RetryAt.IsZero() {
+		t.log.WithField("task", task.Name).Infof("task %s: tried again at %s (retry %d of %d)",
+			task.Name, rep.RetryAt.Local().Format("15:04"), rep.Attempt+1, task.Retries)
+		t.poke()
+	}
 	t.emit(TaskEvent{Kind: EventFinished, Task: task.Name, Report: &rep, Seq: seq})
+}
+
+// retryAt is when the scheduler tries a failed scheduled run of task
+// again (backup.Task.RetryAfter); zero when it does not: the run did
+// not fail, was not scheduled, its retries are spent, or the task's next
+// scheduled run comes first. Without a scheduler (the offline command
+// line) nothing is tried again.
+func (t *Tasks) retryAt(task backup.Task, rep backup.Report) time.Time {
+	if !t.cfg.Schedule || rep.Result != backup.ResultFailed || !backup.Retrying(rep.Trigger) {
+		return time.Time{}
+	}
+	ended := rep.Finished
+	if ended.IsZero() {
+		ended = t.now()
+	}
+	var next time.Time
+	if s, err := backup.ParseSchedule(task.Schedule); err == nil && !s.Manual() {
+		next = s.Next(ended)
+	}
+	return task.RetryAfter(rep.Attempt, ended, next)
 }
 
 // logRun logs a run's end at a level that fits its result.
@@ -880,14 +930,32 @@ func (t *Tasks) catchUp() {
 		var last time.Time
 		if len(runs) > 0 {
 			last = runs[0].Started
+			if r := runs[0]; owedRetry(task, r, now) {
+				// Tried now or at its time, unless the missed slot's run
+				// below serves.
+				t.mu.Lock()
+				t.retries[backup.NameKey(task.Name)] = retryPlan{at: r.RetryAt, attempt: r.Attempt + 1}
+				t.mu.Unlock()
+			}
 		}
 		if !missedSlot(task, last, now) {
 			continue
 		}
-		if _, err := t.Run(t.ctx, task.Name, "catch-up"); err != nil {
+		if _, err := t.Run(t.ctx, task.Name, backup.TriggerCatchUp); err != nil {
 			t.log.WithError(err).Warnf("task %s: cannot catch up", task.Name)
 		}
 	}
+}
+
+// owedRetry says whether the task's last run, r, failed and was to be
+// tried again when the agent stopped, and no scheduled time of the task
+// has come since (that time's run, or its catch-up, replaces the retry).
+func owedRetry(task backup.Task, r backup.Report, now time.Time) bool {
+	if r.RetryAt.IsZero() {
+		return false
+	}
+	s, err := backup.ParseSchedule(task.Schedule)
+	return err == nil && !s.Manual() && !s.Prev(now).After(r.Started)
 }
 
 // missedSlot says whether a catch-up run is due: the task catches up, has
@@ -921,7 +989,7 @@ func (t *Tasks) runScheduled(name string) (done bool) {
 		t.log.WithField("task", name).Warnf("task %s: scheduled run skipped: the previous run is still going (since %s)", name, h.Since.Local().Format("15:04"))
 		return true
 	}
-	_, err := t.Run(t.ctx, name, "schedule")
+	_, err := t.Run(t.ctx, name, backup.TriggerSchedule)
 	if busy := (*backup.BusyError)(nil); errors.As(err, &busy) && busy.Doing != "" {
 		return false
 	}
@@ -929,6 +997,42 @@ func (t *Tasks) runScheduled(name string) (done bool) {
 		t.log.WithError(err).Errorf("task %s: the scheduled run could not start", name)
 	}
 	return true
+}
+
+// retryDue starts the task's retry once its time has come, and says when
+// to look at it again (zero: no retry is pending). A run already going is
+// the try; a retry the task no longer allows (edited to fewer) is
+// dropped; one a deletion of a snapshot holds waits for it.
+func (t *Tasks) retryDue(task backup.Task, now time.Time) time.Time {
+	key := backup.NameKey(task.Name)
+	t.mu.Lock()
+	rp, ok := t.retries[key]
+	t.mu.Unlock()
+	switch {
+	case !ok:
+		return time.Time{}
+	case rp.at.After(now):
+		return rp.at
+	case rp.attempt > task.Retries || t.eng.Running(task.Name) != nil:
+		t.dropRetry(key)
+		return time.Time{}
+	}
+	_, err := t.run(task.Name, backup.TriggerRetry, rp.attempt)
+	if busy := (*backup.BusyError)(nil); errors.As(err, &busy) && busy.Doing != "" {
+		return now.Add(deletionRetry)
+	}
+	if err != nil {
+		t.dropRetry(key)
+		t.log.WithError(err).Errorf("task %s: the retry of its failed run could not start", task.Name)
+	}
+	return time.Time{}
+}
+
+// dropRetry forgets the task's pending retry.
+func (t *Tasks) dropRetry(key string) {
+	t.mu.Lock()
+	delete(t.retries, key)
+	t.mu.Unlock()
 }
 
 // scheduleLoop starts each scheduled task at its time.
@@ -953,7 +1057,11 @@ func (t *Tasks) scheduleLoop() {
 			s, err := backup.ParseSchedule(task.Schedule)
 			if err != nil || s.Manual() {
 				delete(plans, key)
+				t.dropRetry(key)
 				continue
+			}
+			if at := t.retryDue(task, now); !at.IsZero() && (wakeAt.IsZero() || at.Before(wakeAt)) {
+				wakeAt = at
 			}
 			p := plans[key]
 			if p == nil || p.spec != s.String() {
@@ -982,6 +1090,15 @@ func (t *Tasks) scheduleLoop() {
 			if !seen[key] {
 				delete(plans, key)
 			}
+		}
+		if err == nil {
+			t.mu.Lock()
+			for key := range t.retries {
+				if !seen[key] {
+					delete(t.retries, key) // the task was removed
+				}
+			}
+			t.mu.Unlock()
 		}
 		wait := time.Minute
 		if !wakeAt.IsZero() {

@@ -4,10 +4,12 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -400,5 +402,84 @@ func TestAnEditOfTheRetentionSaysWhatTheNextRunRemoves(t *testing.T) {
 	if err != nil || len(warnings) != 1 || !strings.HasPrefix(warnings[0], "with the new retention (keep the last 2), the next run removes 2 of the 3 snapshots there are now, taken ") ||
 		!strings.HasSuffix(warnings[0], ": edit it back before then to keep them") {
 		t.Fatalf("an edit of the retention: %q %v", warnings, err)
+	}
+}
+
+// A scheduled run that fails (its destination's share not mounted yet) is
+// tried again after the task's retry wait, as many times as it says, and
+// each report says when the next try is. A retry the agent owed when it
+// stopped is made once it is back.
+func TestAFailedScheduledRunIsTriedAgain(t *testing.T) {
+	db := openDB(t)
+	src, dest := backupDirs(t)
+	share := filepath.Join(dest, "share") // not there yet: runs fail
+	// A clock 300 ms before a minute starts, the task's daily time.
+	real := time.Now()
+	var offset atomic.Int64
+	offset.Store(int64(real.Truncate(time.Minute).Add(time.Minute - 300*time.Millisecond).Sub(real)))
+	now := func() time.Time { return time.Now().Add(time.Duration(offset.Load())) }
+	slot := now().Add(300 * time.Millisecond).Truncate(time.Minute)
+	tasks, _ := newTasks(t, db, agent.TasksConfig{Schedule: true, Now: now})
+	events, unsubscribe := tasks.Subscribe(64)
+	task := backup.Task{Name: "docs", Sources: []string{src}, Destination: share,
+		Schedule: fmt.Sprintf("%d %d * * *", slot.Minute(), slot.Hour()), Retries: 2, RetryWait: backup.Duration(time.Minute)}
+	if _, _, err := tasks.Put(context.Background(), task, agent.PutOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	finished := func(events <-chan agent.TaskEvent, what string) backup.Report {
+		t.Helper()
+		deadline := time.After(10 * time.Second)
+		for {
+			select {
+			case ev := <-events:
+				if ev.Kind == agent.EventFinished {
+					return *ev.Report
+				}
+			case <-deadline:
+				t.Fatalf("%s did not end", what)
+			}
+		}
+	}
+	first := finished(events, "the scheduled run")
+	if first.Trigger != backup.TriggerSchedule || first.Result != backup.ResultFailed || first.Attempt != 0 ||
+		!first.RetryAt.Equal(first.Finished.Add(time.Minute)) {
+		t.Fatalf("the scheduled run: %s %s, attempt %d, retry at %v (ended %v)", first.Trigger, first.Result, first.Attempt, first.RetryAt, first.Finished)
+	}
+	if !strings.Contains(first.Describe(), "tried again at "+first.RetryAt.Local().Format("15:04")+" (retry 1)") {
+		t.Errorf("the report says:\n%s", first.Describe())
+	}
+
+	// The minute passes: the first retry fails too, and says when the
+	// second is.
+	offset.Add(int64(time.Minute))
+	tasks.Poke()
+	second := finished(events, "the first retry")
+	if second.Trigger != backup.TriggerRetry || second.Attempt != 1 || second.Result != backup.ResultFailed || second.RetryAt.IsZero() {
+		t.Fatalf("the first retry: %s %s, attempt %d, retry at %v", second.Trigger, second.Result, second.Attempt, second.RetryAt)
+	}
+
+	// The agent stops before the second retry, and the share is mounted
+	// meanwhile: back after the retry's time, it makes the retry it owes.
+	unsubscribe()
+	tasks.Close()
+	if err := os.Mkdir(share, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	offset.Add(int64(time.Minute))
+	logger, _ := test.NewNullLogger()
+	again := agent.NewTasks(agent.TasksConfig{DB: db, Logger: logger, Schedule: true, Now: now})
+	events, unsubscribe = again.Subscribe(64) // before it starts, to hear it all
+	defer unsubscribe()
+	if err := again.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(again.Close)
+	third := finished(events, "the second retry")
+	if third.Trigger != backup.TriggerRetry || third.Attempt != 2 || third.Result != backup.ResultCompleted || !third.RetryAt.IsZero() {
+		t.Fatalf("the second retry: %s %s, attempt %d, retry at %v: %s", third.Trigger, third.Result, third.Attempt, third.RetryAt, third.Error)
+	}
+	hist, _ := again.History(context.Background(), "docs", 0)
+	if len(hist) != 3 {
+		t.Errorf("%d runs in the history, want 3", len(hist))
 	}
 }

@@ -31,7 +31,8 @@ func TaskToPB(t backup.Task) *pb.Task {
 		Schedule: t.Schedule, Retention: &pb.Retention{KeepLast: uint32(t.Retention.KeepLast), KeepDaily: uint32(t.Retention.KeepDaily),
 			KeepWeekly: uint32(t.Retention.KeepWeekly), KeepMonthly: uint32(t.Retention.KeepMonthly)},
 		OverdueAfterMs: time.Duration(t.OverdueAfter).Milliseconds(), CatchUp: t.CatchUp, Version: t.Version,
-		CreatedUnixNano: nanos(t.Created), ModifiedUnixNano: nanos(t.Modified), Speed: int64(t.Speed)}
+		CreatedUnixNano: nanos(t.Created), ModifiedUnixNano: nanos(t.Modified), Speed: int64(t.Speed),
+		Retries: int32(t.Retries), RetryWaitMs: time.Duration(t.RetryWait).Milliseconds()}
 }
 
 // TaskFromPB reads a task's definition off the wire.
@@ -42,7 +43,8 @@ func TaskFromPB(m *pb.Task) backup.Task {
 			KeepWeekly: int(r.GetKeepWeekly()), KeepMonthly: int(r.GetKeepMonthly())},
 		OverdueAfter: backup.Duration(time.Duration(m.GetOverdueAfterMs()) * time.Millisecond), CatchUp: m.GetCatchUp(),
 		Version: m.GetVersion(), Created: fromNanos(m.GetCreatedUnixNano()), Modified: fromNanos(m.GetModifiedUnixNano()),
-		Speed: backup.Speed(m.GetSpeed())}
+		Speed: backup.Speed(m.GetSpeed()), Retries: int(m.GetRetries()),
+		RetryWait: backup.Duration(time.Duration(m.GetRetryWaitMs()) * time.Millisecond)}
 }
 
 // ProgressToPB is a progress update on the wire.
@@ -65,7 +67,7 @@ func ReportToPB(r backup.Report) *pb.RunReport {
 		FinishedUnixNano: nanos(r.Finished), Result: string(r.Result), Error: r.Error, FilesCopied: r.FilesCopied,
 		FilesLinked: r.FilesLinked, FilesSkipped: r.FilesSkipped, BytesCopied: r.BytesCopied, BytesLinked: r.BytesLinked,
 		Dirs: r.Dirs, Symlinks: r.Symlinks, Warnings: r.Warnings, WarningCount: int64(r.WarningCount), Removed: r.Removed,
-		DestFree: r.DestFree, DestTotal: r.DestTotal}
+		DestFree: r.DestFree, DestTotal: r.DestTotal, Attempt: int32(r.Attempt), RetryAtUnixNano: nanos(r.RetryAt)}
 }
 
 // ReportFromPB reads a run's report off the wire.
@@ -75,7 +77,8 @@ func ReportFromPB(m *pb.RunReport) backup.Report {
 		Result: backup.Result(m.GetResult()), Error: m.GetError(), FilesCopied: m.GetFilesCopied(),
 		FilesLinked: m.GetFilesLinked(), FilesSkipped: m.GetFilesSkipped(), BytesCopied: m.GetBytesCopied(),
 		BytesLinked: m.GetBytesLinked(), Dirs: m.GetDirs(), Symlinks: m.GetSymlinks(), Warnings: m.GetWarnings(),
-		WarningCount: int(m.GetWarningCount()), Removed: m.GetRemoved(), DestFree: m.GetDestFree(), DestTotal: m.GetDestTotal()}
+		WarningCount: int(m.GetWarningCount()), Removed: m.GetRemoved(), DestFree: m.GetDestFree(), DestTotal: m.GetDestTotal(),
+		Attempt: int(m.GetAttempt()), RetryAt: fromNanos(m.GetRetryAtUnixNano())}
 }
 
 // DeleteReportToPB is what deleting a snapshot did, on the wire (the

@@ -93,7 +93,8 @@ func (h *Handle) Report() Report {
 // StartOptions are per-run choices.
 type StartOptions struct {
 	Progress Progress
-	Trigger  string  // recorded in the report: manual, schedule, catch-up, console
+	Trigger  string  // recorded in the report: a Trigger… constant
+	Attempt  int     // recorded in the report: the retry this run is (0: none)
 	RateHint float64 // bytes per second for the first ETA (e.g. the last run's)
 	// OnStart, when set, is called once the task's run slot is taken and
 	// before the run begins: what it records cannot race a deletion,
@@ -136,7 +137,7 @@ func (e *Engine) Start(ctx context.Context, t Task, so StartOptions) (*Handle, e
 	go func() {
 		defer cancel(nil)
 		rep := e.run(rctx, t, h.Since, so)
-		rep.Trigger = so.Trigger
+		rep.Trigger, rep.Attempt = so.Trigger, so.Attempt
 		h.report = rep
 		e.mu.Lock()
 		delete(e.running, key)

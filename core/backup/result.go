@@ -32,7 +32,7 @@ const MaxWarnings = 1000
 type Report struct {
 	Task     string    `json:"task"`
 	Snapshot string    `json:"snapshot,omitempty"` // the snapshot's ID (its folder name) when the run made one
-	Trigger  string    `json:"trigger,omitempty"`  // who started it: manual, schedule, catch-up, console
+	Trigger  string    `json:"trigger,omitempty"`  // who started it: a Trigger… constant
 	Started  time.Time `json:"started"`
 	Finished time.Time `json:"finished,omitzero"`
 	Result   Result    `json:"result"`
@@ -54,7 +54,31 @@ type Report struct {
 	// bytes after a run that made a snapshot (0: not known).
 	DestFree  uint64 `json:"dest_free,omitempty"`
 	DestTotal uint64 `json:"dest_total,omitempty"`
+	// Attempt is the retry of a failed scheduled run this run is (1 for
+	// the first); 0 for any other run.
+	Attempt int `json:"attempt,omitempty"`
+	// RetryAt is when a run that failed is tried again (retry.go); zero
+	// when it is not.
+	RetryAt time.Time `json:"retry_at,omitzero"`
 }
+
+// By is who started the run, in a word or two: its trigger, and which
+// retry a retry is ("retry 2"); "" when not known.
+func (r *Report) By() string {
+	if r.Trigger == TriggerRetry && r.Attempt > 0 {
+		return fmt.Sprintf("%s %d", r.Trigger, r.Attempt)
+	}
+	return r.Trigger
+}
+
+// Run triggers: who started a run (Report.Trigger).
+const (
+	TriggerManual   = "manual"   // the agent's command line
+	TriggerSchedule = "schedule" // its time came
+	TriggerCatchUp  = "catch-up" // its time passed while the agent was down
+	TriggerRetry    = "retry"    // a failed scheduled run tried again
+	TriggerConsole  = "console"  // a console asked
+)
 
 // Files is every file in the snapshot the run made.
 func (r *Report) Files() int64 { return r.FilesCopied + r.FilesLinked }
@@ -87,6 +111,9 @@ func (r *Report) Describe() string {
 		if more := r.WarningCount - len(r.Warnings); more > 0 {
 			fmt.Fprintf(&b, "  … and %s more (see the agent's log)\n", human.Count(more))
 		}
+	}
+	if !r.RetryAt.IsZero() {
+		fmt.Fprintf(&b, "tried again at %s (retry %d)\n", r.RetryAt.Local().Format("15:04"), r.Attempt+1)
 	}
 	if len(r.Removed) > 0 {
 		fmt.Fprintf(&b, "retention removed %s: %s\n", human.Plural(len(r.Removed), "snapshot", "snapshots"), strings.Join(r.Removed, ", "))

@@ -29,6 +29,10 @@ type Task struct {
 	CatchUp bool `json:"catch_up"`
 	// Speed is the most its runs copy a second; 0: no limit.
 	Speed Speed `json:"speed,omitempty"`
+	// Retries is how many times a failed scheduled run is tried again,
+	// RetryWait apart (0: DefaultRetryWait); see retry.go.
+	Retries   int      `json:"retries,omitempty"`
+	RetryWait Duration `json:"retry_wait,omitempty"`
 	// Version grows by one with every save; a save made against an older
 	// version is refused (ErrConflict).
 	Version  uint64    `json:"version"`
@@ -90,6 +94,7 @@ const (
 	FieldRetention    = "retention"
 	FieldOverdueAfter = "overdue_after"
 	FieldSpeed        = "speed"
+	FieldRetries      = "retries"
 )
 
 // inField marks a validation error as the fault of one field, so that a
@@ -316,6 +321,9 @@ func (t *Task) Validate() (warnings []string, err error) {
 	}
 	if err := validSpeed(t.Speed); err != nil {
 		return nil, inField(FieldSpeed, err)
+	}
+	if err := validRetry(t); err != nil {
+		return nil, inField(FieldRetries, err)
 	}
 	return warnings, nil
 }

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/lanyard/lanyard/core/backup"
 )
@@ -51,6 +52,8 @@ func TestValidateRefusesBadTasks(t *testing.T) {
 		{"a bad schedule", func(t *backup.Task) { t.Schedule = "every day" }, "not valid"},
 		{"a bad exclude", func(t *backup.Task) { t.Excludes = []string{"[a-"} }, "not a valid glob"},
 		{"negative retention", func(t *backup.Task) { t.Retention.KeepLast = -2 }, "give 0 or more"},
+		{"too many retries", func(t *backup.Task) { t.Retries = backup.MaxRetries + 1 }, "retries 11: give 0 to 10"},
+		{"a retry wait too short", func(t *backup.Task) { t.RetryWait = backup.Duration(time.Second) }, "retry wait 1s: give 1m to 24h"},
 		{"a destination that is a file", func(t *backup.Task) {
 			p := filepath.Join(root, "file")
 			_ = os.WriteFile(p, nil, 0o644)
@@ -176,5 +179,33 @@ func TestATaskWithASpeedLimitOutOfBoundsIsRefused(t *testing.T) {
 	task.Speed = backup.MinSpeed
 	if _, err := task.Validate(); err != nil {
 		t.Errorf("the least limit: %v", err)
+	}
+}
+
+// A failed scheduled run is tried again its task's retry wait after it
+// ended, while retries are left and the next scheduled run is later.
+func TestRetryAfter(t *testing.T) {
+	ended := time.Date(2026, 12, 5, 2, 0, 30, 0, time.UTC)
+	task := backup.Task{Retries: 2}
+	for _, tc := range []struct {
+		name    string
+		attempt int
+		wait    time.Duration
+		next    time.Time
+		want    time.Time
+	}{
+		{"the first try, by the default wait", 0, 0, ended.Add(24 * time.Hour), ended.Add(backup.DefaultRetryWait)},
+		{"the first retry, by its own wait", 1, 30 * time.Minute, ended.Add(24 * time.Hour), ended.Add(30 * time.Minute)},
+		{"retries spent", 2, 0, ended.Add(24 * time.Hour), time.Time{}},
+		{"the next scheduled run comes first", 0, time.Hour, ended.Add(time.Hour), time.Time{}},
+		{"no next scheduled run", 0, 0, time.Time{}, ended.Add(backup.DefaultRetryWait)},
+	} {
+		task.RetryWait = backup.Duration(tc.wait)
+		if got := task.RetryAfter(tc.attempt, ended, tc.next); !got.Equal(tc.want) {
+			t.Errorf("%s: %v, want %v", tc.name, got, tc.want)
+		}
+	}
+	if got := (&backup.Task{}).RetryAfter(0, ended, time.Time{}); !got.IsZero() {
+		t.Errorf("a task without retries is tried again at %v", got)
 	}
 }

@@ -98,8 +98,11 @@ type Task struct {
 	LastSuccess  time.Time     `json:"last_success,omitzero"`
 	// FailuresSinceSuccess counts failed (and interrupted) runs since the
 	// last success.
-	FailuresSinceSuccess int       `json:"failures_since_success,omitempty"`
-	NextRun              time.Time `json:"next_run,omitzero"`
+	FailuresSinceSuccess int `json:"failures_since_success,omitempty"`
+	// RetryAt is when the agent tries the last run, which failed, again
+	// (backup.Report.RetryAt); zero when it does not.
+	RetryAt time.Time `json:"retry_at,omitzero"`
+	NextRun time.Time `json:"next_run,omitzero"`
 	// Alerted is the state last announced (failed, overdue), so it is not
 	// announced again; "" once the task is well again.
 	Alerted State `json:"alerted,omitempty"`
@@ -156,6 +159,7 @@ func (t *Task) Finish(rep backup.Report) {
 	t.Running, t.RunningSince = false, time.Time{}
 	t.LastResult, t.LastStarted, t.LastFinished = rep.Result, rep.Started, rep.Finished
 	t.LastError = CutError(rep.Error)
+	t.RetryAt = rep.RetryAt
 	if d := DestOf(rep); d.Total > 0 {
 		t.Dest = d
 	}
@@ -165,6 +169,14 @@ func (t *Task) Finish(rep backup.Report) {
 	case failure(rep.Result):
 		t.FailuresSinceSuccess++
 	}
+}
+
+// Retrying says the task's failure may yet mend by itself at now: the
+// agent tries the failed run again at RetryAt, or is trying (a run that
+// goes). A retry that has not been heard of for grace after its time is
+// not waited for any longer (the agent went away meanwhile).
+func (t *Task) Retrying(now time.Time, grace time.Duration) bool {
+	return !t.RetryAt.IsZero() && (t.Running || now.Before(t.RetryAt.Add(grace)))
 }
 
 // Eval is a task's state at one moment.

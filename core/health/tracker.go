@@ -85,6 +85,9 @@ type Row struct {
 	FailuresSinceSuccess int
 	Running              bool
 	RunningSince         time.Time
+	// RetryAt is when the agent tries the last run, which failed, again;
+	// zero when it does not.
+	RetryAt time.Time
 	// LastKnown: the slave is not linked; the row is what was known at
 	// Seen.
 	LastKnown bool
@@ -567,7 +570,7 @@ func (s *Slave) Rows(out []Row, online bool, now time.Time) []Row {
 		out = append(out, Row{SlaveID: s.ID, Slave: s.Name, Task: tk.Name, Eval: Evaluate(tk, zone, now),
 			LastResult: tk.LastResult, LastRun: tk.LastFinished, LastError: tk.LastError, LastSuccess: tk.LastSuccess,
 			FailuresSinceSuccess: tk.FailuresSinceSuccess, Running: tk.Running, RunningSince: tk.RunningSince,
-			LastKnown: !online, Seen: s.Seen, Dest: tk.Dest})
+			RetryAt: tk.RetryAt, LastKnown: !online, Seen: s.Seen, Dest: tk.Dest})
 	}
 	return out
 }
@@ -768,6 +771,9 @@ func (t *Tracker) due(s *tracked, now time.Time) (alerts []Alert, dirty bool) {
 		since := badSince(tk, ev.State, now)
 		if tk.Alerted == ev.State || !s.pastGrace(since, now, grace) {
 			continue
+		}
+		if ev.State == StateFailed && tk.Retrying(now, grace) {
+			continue // news once the last try failed
 		}
 		tk.Alerted, dirty = ev.State, true
 		announce(tk, AlertKind(ev.State), since)

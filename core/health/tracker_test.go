@@ -196,6 +196,63 @@ func TestAlertsWaitForTheGraceAndDoNotRepeat(t *testing.T) {
 	}
 }
 
+// A failed run the agent tries again is news only once its last try has
+// failed, or once a try promised has not come for the grace after its
+// time; one that mends on a retry is never news.
+func TestAFailureBeingRetriedIsNewsOnlyOnceTheRetriesFail(t *testing.T) {
+	tr, c := openTracker(t)
+	tr.Linked("id1", "FS01", true)
+	tr.Sync("id1", "FS01", []Task{dailyTask("docs", ago(time.Hour))}, nil, true, 0)
+	fail := func(retryIn time.Duration) {
+		rep := backup.Report{Task: "docs", Result: backup.ResultFailed, Started: c.Now(), Finished: c.Now(), Error: "the share is not mounted"}
+		if retryIn > 0 {
+			rep.RetryAt = c.Now().Add(retryIn)
+		}
+		tr.Finished("id1", "FS01", rep, 0)
+	}
+	fail(10 * time.Minute)
+	c.add(5 * time.Minute)
+	if a := tr.Tick(); len(a) != 0 {
+		t.Fatalf("before its retry: %+v", a)
+	}
+	// The retry runs (for longer than the grace), and fails for good.
+	c.add(5 * time.Minute)
+	tr.Started("id1", "FS01", "docs", 0, c.Now())
+	c.add(2 * time.Minute)
+	if a := tr.Tick(); len(a) != 0 {
+		t.Fatalf("while it is tried again: %+v", a)
+	}
+	fail(0)
+	c.add(61 * time.Second)
+	if a := tr.Tick(); len(a) != 1 || a[0].Kind != AlertFailed {
+		t.Fatalf("its last try failed: %+v", a)
+	}
+
+	// Mended by a retry: never news.
+	tr.Finished("id1", "FS01", backup.Report{Task: "docs", Result: backup.ResultCompleted, Started: c.Now(), Finished: c.Now()}, 0)
+	tr.Tick()
+	fail(10 * time.Minute)
+	c.add(10 * time.Minute)
+	tr.Started("id1", "FS01", "docs", 0, c.Now())
+	tr.Finished("id1", "FS01", backup.Report{Task: "docs", Result: backup.ResultCompleted, Started: c.Now(), Finished: c.Now()}, 0)
+	c.add(time.Hour)
+	if a := tr.Tick(); len(a) != 0 {
+		t.Fatalf("a failure mended by its retry: %+v", a)
+	}
+
+	// A retry that never comes (the agent went away): news the grace
+	// after its time.
+	fail(10 * time.Minute)
+	c.add(10*time.Minute + 30*time.Second)
+	if a := tr.Tick(); len(a) != 0 {
+		t.Fatalf("a retry late by less than the grace: %+v", a)
+	}
+	c.add(31 * time.Second)
+	if a := tr.Tick(); len(a) != 1 || a[0].Kind != AlertFailed {
+		t.Fatalf("a retry that never came: %+v", a)
+	}
+}
+
 func TestAlertingIsWhatWasAnnouncedAndNotYetOver(t *testing.T) {
 	tr, c := openTracker(t)
 	tr.Linked("id1", "FS01", true)

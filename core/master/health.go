@@ -332,6 +332,7 @@ func healthOfInfo(info agent.TaskInfo) health.Task {
 	}
 	if r := info.LastRun; r != nil {
 		h.LastResult, h.LastStarted, h.LastFinished, h.LastError = r.Result, r.Started, r.Finished, health.CutError(r.Error)
+		h.RetryAt = r.RetryAt
 		h.Dest = health.DestOf(*r)
 		if r.Result == backup.ResultFailed || r.Result == backup.ResultInterrupted {
 			h.FailuresSinceSuccess = 1

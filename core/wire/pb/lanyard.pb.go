@@ -1799,7 +1799,9 @@ type Task struct {
 	Version          uint64                 `protobuf:"varint,9,opt,name=version,proto3" json:"version,omitempty"` // 0 for a new task; a save at an older version is refused
 	CreatedUnixNano  int64                  `protobuf:"varint,10,opt,name=created_unix_nano,json=createdUnixNano,proto3" json:"created_unix_nano,omitempty"`
 	ModifiedUnixNano int64                  `protobuf:"varint,11,opt,name=modified_unix_nano,json=modifiedUnixNano,proto3" json:"modified_unix_nano,omitempty"`
-	Speed            int64                  `protobuf:"varint,12,opt,name=speed,proto3" json:"speed,omitempty"` // bytes a second its runs copy at most; 0: no limit (an older agent ignores it)
+	Speed            int64                  `protobuf:"varint,12,opt,name=speed,proto3" json:"speed,omitempty"`                                  // bytes a second its runs copy at most; 0: no limit (an older agent ignores it)
+	Retries          int32                  `protobuf:"varint,13,opt,name=retries,proto3" json:"retries,omitempty"`                              // how many times a failed scheduled run is tried again (an older agent ignores it)
+	RetryWaitMs      int64                  `protobuf:"varint,14,opt,name=retry_wait_ms,json=retryWaitMs,proto3" json:"retry_wait_ms,omitempty"` // how long apart; 0: the default (ten minutes)
 	unknownFields    protoimpl.UnknownFields
 	sizeCache        protoimpl.SizeCache
 }
@@ -1914,6 +1916,20 @@ func (x *Task) GetModifiedUnixNano() int64 {
 func (x *Task) GetSpeed() int64 {
 	if x != nil {
 		return x.Speed
+	}
+	return 0
+}
+
+func (x *Task) GetRetries() int32 {
+	if x != nil {
+		return x.Retries
+	}
+	return 0
+}
+
+func (x *Task) GetRetryWaitMs() int64 {
+	if x != nil {
+		return x.RetryWaitMs
 	}
 	return 0
 }
@@ -2054,10 +2070,12 @@ type RunReport struct {
 	Symlinks         int64                  `protobuf:"varint,14,opt,name=symlinks,proto3" json:"symlinks,omitempty"`
 	Warnings         []string               `protobuf:"bytes,15,rep,name=warnings,proto3" json:"warnings,omitempty"` // the first ones; warning_count counts all
 	WarningCount     int64                  `protobuf:"varint,16,opt,name=warning_count,json=warningCount,proto3" json:"warning_count,omitempty"`
-	Removed          []string               `protobuf:"bytes,17,rep,name=removed,proto3" json:"removed,omitempty"`                       // snapshots retention removed
-	RunSeq           uint64                 `protobuf:"varint,18,opt,name=run_seq,json=runSeq,proto3" json:"run_seq,omitempty"`          // the run's record in the task's history (events; 0: not said)
-	DestFree         uint64                 `protobuf:"varint,19,opt,name=dest_free,json=destFree,proto3" json:"dest_free,omitempty"`    // the destination disk's free bytes after the run (0: not known)
-	DestTotal        uint64                 `protobuf:"varint,20,opt,name=dest_total,json=destTotal,proto3" json:"dest_total,omitempty"` // and its size
+	Removed          []string               `protobuf:"bytes,17,rep,name=removed,proto3" json:"removed,omitempty"`                                             // snapshots retention removed
+	RunSeq           uint64                 `protobuf:"varint,18,opt,name=run_seq,json=runSeq,proto3" json:"run_seq,omitempty"`                                // the run's record in the task's history (events; 0: not said)
+	DestFree         uint64                 `protobuf:"varint,19,opt,name=dest_free,json=destFree,proto3" json:"dest_free,omitempty"`                          // the destination disk's free bytes after the run (0: not known)
+	DestTotal        uint64                 `protobuf:"varint,20,opt,name=dest_total,json=destTotal,proto3" json:"dest_total,omitempty"`                       // and its size
+	Attempt          int32                  `protobuf:"varint,21,opt,name=attempt,proto3" json:"attempt,omitempty"`                                            // the retry of a failed scheduled run this run is (1 for the first); 0: none
+	RetryAtUnixNano  int64                  `protobuf:"varint,22,opt,name=retry_at_unix_nano,json=retryAtUnixNano,proto3" json:"retry_at_unix_nano,omitempty"` // when a failed run is tried again; 0: it is not
 	unknownFields    protoimpl.UnknownFields
 	sizeCache        protoimpl.SizeCache
 }
@@ -2228,6 +2246,20 @@ func (x *RunReport) GetDestFree() uint64 {
 func (x *RunReport) GetDestTotal() uint64 {
 	if x != nil {
 		return x.DestTotal
+	}
+	return 0
+}
+
+func (x *RunReport) GetAttempt() int32 {
+	if x != nil {
+		return x.Attempt
+	}
+	return 0
+}
+
+func (x *RunReport) GetRetryAtUnixNano() int64 {
+	if x != nil {
+		return x.RetryAtUnixNano
 	}
 	return 0
 }
@@ -4961,7 +4993,7 @@ const file_core_wire_pb_lanyard_proto_rawDesc = "" +
 	"keep_daily\x18\x02 \x01(\rR\tkeepDaily\x12\x1f\n" +
 	"\vkeep_weekly\x18\x03 \x01(\rR\n" +
 	"keepWeekly\x12!\n" +
-	"\fkeep_monthly\x18\x04 \x01(\rR\vkeepMonthly\"\x92\x03\n" +
+	"\fkeep_monthly\x18\x04 \x01(\rR\vkeepMonthly\"\xd0\x03\n" +
 	"\x04Task\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x18\n" +
 	"\asources\x18\x02 \x03(\tR\asources\x12 \n" +
@@ -4975,7 +5007,9 @@ const file_core_wire_pb_lanyard_proto_rawDesc = "" +
 	"\x11created_unix_nano\x18\n" +
 	" \x01(\x03R\x0fcreatedUnixNano\x12,\n" +
 	"\x12modified_unix_nano\x18\v \x01(\x03R\x10modifiedUnixNano\x12\x14\n" +
-	"\x05speed\x18\f \x01(\x03R\x05speed\"\xa5\x02\n" +
+	"\x05speed\x18\f \x01(\x03R\x05speed\x12\x18\n" +
+	"\aretries\x18\r \x01(\x05R\aretries\x12\"\n" +
+	"\rretry_wait_ms\x18\x0e \x01(\x03R\vretryWaitMs\"\xa5\x02\n" +
 	"\bProgress\x12\x12\n" +
 	"\x04task\x18\x01 \x01(\tR\x04task\x12\x14\n" +
 	"\x05phase\x18\x02 \x01(\tR\x05phase\x12*\n" +
@@ -4991,7 +5025,7 @@ const file_core_wire_pb_lanyard_proto_rawDesc = "" +
 	"\acurrent\x18\b \x01(\tR\acurrent\x12\x12\n" +
 	"\x04rate\x18\t \x01(\x01R\x04rate\x12\x15\n" +
 	"\x06eta_ms\x18\n" +
-	" \x01(\x03R\x05etaMs\"\xee\x04\n" +
+	" \x01(\x03R\x05etaMs\"\xb5\x05\n" +
 	"\tRunReport\x12\x12\n" +
 	"\x04task\x18\x01 \x01(\tR\x04task\x12\x1a\n" +
 	"\bsnapshot\x18\x02 \x01(\tR\bsnapshot\x12\x18\n" +
@@ -5014,7 +5048,9 @@ const file_core_wire_pb_lanyard_proto_rawDesc = "" +
 	"\arun_seq\x18\x12 \x01(\x04R\x06runSeq\x12\x1b\n" +
 	"\tdest_free\x18\x13 \x01(\x04R\bdestFree\x12\x1d\n" +
 	"\n" +
-	"dest_total\x18\x14 \x01(\x04R\tdestTotal\"\xd4\x02\n" +
+	"dest_total\x18\x14 \x01(\x04R\tdestTotal\x12\x18\n" +
+	"\aattempt\x18\x15 \x01(\x05R\aattempt\x12+\n" +
+	"\x12retry_at_unix_nano\x18\x16 \x01(\x03R\x0fretryAtUnixNano\"\xd4\x02\n" +
 	"\bTaskInfo\x12$\n" +
 	"\x04task\x18\x01 \x01(\v2\x10.lanyard.v1.TaskR\x04task\x12\x18\n" +
 	"\arunning\x18\x02 \x01(\bR\arunning\x120\n" +

@@ -1,0 +1,77 @@
+package backup
+
+import (
+	"fmt"
+	"time"
+)
+
+// A scheduled run that fails (a share not mounted yet at 02:00, a NAS
+// rebooting for its updates) is tried again: Task.Retries times at most,
+// Task.RetryWait apart, unless the task's next scheduled time comes
+// first. A run a person started is not: they see its end. The agent's
+// scheduler does the trying (core/agent); a failed run says in its report
+// when it will be tried again (Report.RetryAt), so that the console holds
+// its alert until the last try has failed.
+
+// Bounds and defaults of a task's retries.
+const (
+	// DefaultRetries is a new task's: two more tries of a failed
+	// scheduled run.
+	DefaultRetries = 2
+	MaxRetries     = 10
+	// DefaultRetryWait is the wait before a retry when the task names
+	// none.
+	DefaultRetryWait = 10 * time.Minute
+	MinRetryWait     = time.Minute
+	MaxRetryWait     = 24 * time.Hour
+)
+
+// RetryDelay is how long after a failed run the task tries again.
+func (t *Task) RetryDelay() time.Duration {
+	if t.RetryWait == 0 {
+		return DefaultRetryWait
+	}
+	return time.Duration(t.RetryWait)
+}
+
+// RetryAfter is when a scheduled run of the task that failed at ended,
+// and was the attempt-th retry (0: the first try), is tried again: zero
+// when it is not (no retries left, or the next scheduled run, at next,
+// comes first or at the same time).
+func (t *Task) RetryAfter(attempt int, ended, next time.Time) time.Time {
+	if attempt >= t.Retries {
+		return time.Time{}
+	}
+	at := ended.Add(t.RetryDelay())
+	if !next.IsZero() && !next.After(at) {
+		return time.Time{}
+	}
+	return at
+}
+
+// Retrying says whether a run started by trigger is tried again when it
+// fails: a scheduled one, its catch-up, or a retry.
+func Retrying(trigger string) bool {
+	return trigger == TriggerSchedule || trigger == TriggerCatchUp || trigger == TriggerRetry
+}
+
+// validRetry checks a stored task's retries (one that did not come
+// through the command line's flags: the wire, an edited file).
+func validRetry(t *Task) error {
+	switch {
+	case t.Retries < 0 || t.Retries > MaxRetries:
+		return invalidf("retries %d: give 0 to %d", t.Retries, MaxRetries)
+	case t.RetryWait != 0 && (time.Duration(t.RetryWait) < MinRetryWait || time.Duration(t.RetryWait) > MaxRetryWait):
+		return invalidf("retry wait %s: give %s to %s", t.RetryWait, Duration(MinRetryWait), Duration(MaxRetryWait))
+	}
+	return nil
+}
+
+// RetryLine is the task's retries in a few words, for a task's
+// description: "2, 10m apart", or "none".
+func (t *Task) RetryLine() string {
+	if t.Retries == 0 {
+		return "none"
+	}
+	return fmt.Sprintf("%d, %s apart", t.Retries, Duration(t.RetryDelay()))
+}
