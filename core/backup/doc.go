@@ -29,10 +29,11 @@
 // and inherits its hash; any other file is read once through a pooled
 // 1 MiB buffer that feeds both the hash and the copy (on Linux without
 // changing its access time), at most Task.Speed bytes a second across
-// the workers when the task has a speed limit (speed.go). Modes, times and (as root) owners are kept; symbolic links are stored as links; sockets,
-// devices and FIFOs are skipped with a warning. Last come the manifest,
-// the summary, the folders' modes and times, one syncfs for the whole
-// destination (an fsync per file elsewhere), and the rename to
+// the workers when the task has a speed limit (speed.go). Modes, times
+// and (as root) owners are kept; symbolic links are stored as links;
+// sockets, devices and FIFOs are skipped with a warning. Last come the
+// manifest, the summary, the folders' modes and times, one syncfs for
+// the whole destination (an fsync per file elsewhere), and the rename to
 // DEST/<task>/<id>/. A final name therefore always means a complete,
 // durable snapshot.
 //
@@ -43,12 +44,13 @@
 // is removed. Stop ends a run within a second with ResultStopped and
 // removes its partial snapshot; a run ended by its context (the agent
 // shutting down) leaves that to the next run, so the stop is quick.
-// Earlier snapshots are never touched. One run per task at a time
-// (*BusyError); runs of different
-// tasks overlap. After a successful run the task's Retention removes
-// snapshots it no longer keeps, never the newest; the run then reads the
-// destination's free space into its report and warns when the next runs
-// may not fit (SpaceWarning, space.go).
+// Earlier snapshots are never touched; a failed scheduled run is tried
+// again as the task says (retry.go). One run per task at a time
+// (*BusyError); runs of different tasks overlap. After a successful run
+// the task's Retention removes snapshots it no longer keeps, never the
+// newest; the run then reads the destination's free space into its
+// report and warns when the next runs may not fit (SpaceWarning,
+// space.go).
 //
 // DeleteSnapshot (delete.go) removes one snapshot by hand, between runs,
 // as retention removes one (removeSnapshot serves both): it holds the
