@@ -576,8 +576,8 @@ func (v *backupsView) cellText(r *master.BackupRow, col int) (string, fyne.Theme
 			fg = theme.ColorNameError
 		}
 		res := string(r.LastResult)
-		if !r.RetryAt.IsZero() {
-			res += " (tried again at " + r.RetryAt.In(v.o.loc).Format("15:04") + ")"
+		if w := backup.RetryWords(r.RetryAt, r.LastRun, v.o.loc); w != "" {
+			res += " (" + w + ")"
 		}
 		if r.LastError != "" {
 			return res + ": " + r.LastError, fg

@@ -592,8 +592,8 @@ func lastResult(info agent.TaskInfo) (string, widget.Importance) {
 		s, imp = fmt.Sprintf("completed, %s", human.Plural(r.WarningCount, "warning", "warnings")), widget.WarningImportance
 	default:
 		s, imp = string(r.Result), widget.DangerImportance
-		if !r.RetryAt.IsZero() && !info.Running {
-			s += " (tried again at " + r.RetryAt.Local().Format("15:04") + ")"
+		if w := backup.RetryWords(r.RetryAt, r.Finished, time.Local); w != "" && !info.Running {
+			s += " (" + w + ")"
 		}
 		if r.Error != "" {
 			s += ": " + r.Error

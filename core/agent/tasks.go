@@ -668,25 +668,35 @@ func (t *Tasks) finished(task backup.Task, seq uint64, rep backup.Report) {
 	t.mu.Unlock()
 	logRun(t.log.WithFields(logrus.Fields{"task": task.Name, "result": string(rep.Result)}), rep)
 	if !rep.RetryAt.IsZero() {
-		t.log.WithField("task", task.Name).Infof("task %s: tried again at %s (retry %d of %d)",
-			task.Name, rep.RetryAt.Local().Format("15:04"), rep.Attempt+1, task.Retries)
+		t.log.WithField("task", task.Name).Infof("task %s: %s (retry %d of %d)",
+			task.Name, backup.RetryWords(rep.RetryAt, rep.Finished, time.Local), rep.Attempt+1, task.Retries)
 		t.poke()
 	}
 	t.emit(TaskEvent{Kind: EventFinished, Task: task.Name, Report: &rep, Seq: seq})
 }
 
 // retryAt is when the scheduler tries a failed scheduled run of task
-// again (backup.Task.RetryAfter); zero when it does not: the run did
-// not fail, was not scheduled, its retries are spent, or the task's next
+// again (backup.Task.RetryAfter), or one the agent's end stopped (its
+// end: once the agent is back); zero when it does not: the run did not
+// fail, was not scheduled, its retries are spent, or the task's next
 // scheduled run comes first. Without a scheduler (the offline command
 // line) nothing is tried again.
 func (t *Tasks) retryAt(task backup.Task, rep backup.Report) time.Time {
-	if !t.cfg.Schedule || rep.Result != backup.ResultFailed || !backup.Retrying(rep.Trigger) {
+	if !t.cfg.Schedule || !backup.Retrying(rep.Trigger) {
 		return time.Time{}
 	}
 	ended := rep.Finished
 	if ended.IsZero() {
 		ended = t.now()
+	}
+	switch {
+	case rep.Result == backup.ResultStopped && t.ctx.Err() != nil:
+		if rep.Attempt >= task.Retries {
+			return time.Time{}
+		}
+		return ended
+	case rep.Result != backup.ResultFailed:
+		return time.Time{}
 	}
 	var next time.Time
 	if s, err := backup.ParseSchedule(task.Schedule); err == nil && !s.Manual() {
@@ -796,6 +806,9 @@ func (t *Tasks) markInterrupted() error {
 			}
 			rep.Result = backup.ResultInterrupted
 			rep.Error = "the agent stopped during the run (killed, crashed or the machine went down); the unfinished snapshot is removed by the next run"
+			if t.cfg.Schedule && backup.Retrying(rep.Trigger) && rep.Attempt < task.Retries {
+				rep.RetryAt = t.now() // now that the agent is back (catchUp plans it)
+			}
 			doc, _ := json.Marshal(rep)
 			if err := t.db.PutRun(task.Name, r.Seq, doc); err != nil {
 				return err

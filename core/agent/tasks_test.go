@@ -413,34 +413,15 @@ func TestAFailedScheduledRunIsTriedAgain(t *testing.T) {
 	db := openDB(t)
 	src, dest := backupDirs(t)
 	share := filepath.Join(dest, "share") // not there yet: runs fail
-	// A clock 300 ms before a minute starts, the task's daily time.
-	real := time.Now()
-	var offset atomic.Int64
-	offset.Store(int64(real.Truncate(time.Minute).Add(time.Minute - 300*time.Millisecond).Sub(real)))
-	now := func() time.Time { return time.Now().Add(time.Duration(offset.Load())) }
-	slot := now().Add(300 * time.Millisecond).Truncate(time.Minute)
-	tasks, _ := newTasks(t, db, agent.TasksConfig{Schedule: true, Now: now})
+	c := newMinuteClock()
+	tasks, _ := newTasks(t, db, agent.TasksConfig{Schedule: true, Now: c.now})
 	events, unsubscribe := tasks.Subscribe(64)
 	task := backup.Task{Name: "docs", Sources: []string{src}, Destination: share,
-		Schedule: fmt.Sprintf("%d %d * * *", slot.Minute(), slot.Hour()), Retries: 2, RetryWait: backup.Duration(time.Minute)}
+		Schedule: c.dailySpec(), Retries: 2, RetryWait: backup.Duration(time.Minute)}
 	if _, _, err := tasks.Put(context.Background(), task, agent.PutOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	finished := func(events <-chan agent.TaskEvent, what string) backup.Report {
-		t.Helper()
-		deadline := time.After(10 * time.Second)
-		for {
-			select {
-			case ev := <-events:
-				if ev.Kind == agent.EventFinished {
-					return *ev.Report
-				}
-			case <-deadline:
-				t.Fatalf("%s did not end", what)
-			}
-		}
-	}
-	first := finished(events, "the scheduled run")
+	first := finished(t, events, "the scheduled run")
 	if first.Trigger != backup.TriggerSchedule || first.Result != backup.ResultFailed || first.Attempt != 0 ||
 		!first.RetryAt.Equal(first.Finished.Add(time.Minute)) {
 		t.Fatalf("the scheduled run: %s %s, attempt %d, retry at %v (ended %v)", first.Trigger, first.Result, first.Attempt, first.RetryAt, first.Finished)
@@ -451,9 +432,9 @@ func TestAFailedScheduledRunIsTriedAgain(t *testing.T) {
 
 	// The minute passes: the first retry fails too, and says when the
 	// second is.
-	offset.Add(int64(time.Minute))
+	c.add(time.Minute)
 	tasks.Poke()
-	second := finished(events, "the first retry")
+	second := finished(t, events, "the first retry")
 	if second.Trigger != backup.TriggerRetry || second.Attempt != 1 || second.Result != backup.ResultFailed || second.RetryAt.IsZero() {
 		t.Fatalf("the first retry: %s %s, attempt %d, retry at %v", second.Trigger, second.Result, second.Attempt, second.RetryAt)
 	}
@@ -465,21 +446,149 @@ func TestAFailedScheduledRunIsTriedAgain(t *testing.T) {
 	if err := os.Mkdir(share, 0o700); err != nil {
 		t.Fatal(err)
 	}
-	offset.Add(int64(time.Minute))
-	logger, _ := test.NewNullLogger()
-	again := agent.NewTasks(agent.TasksConfig{DB: db, Logger: logger, Schedule: true, Now: now})
-	events, unsubscribe = again.Subscribe(64) // before it starts, to hear it all
-	defer unsubscribe()
-	if err := again.Start(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(again.Close)
-	third := finished(events, "the second retry")
+	c.add(time.Minute)
+	again, events := startTasksHeard(t, db, agent.TasksConfig{Schedule: true, Now: c.now})
+	third := finished(t, events, "the second retry")
 	if third.Trigger != backup.TriggerRetry || third.Attempt != 2 || third.Result != backup.ResultCompleted || !third.RetryAt.IsZero() {
 		t.Fatalf("the second retry: %s %s, attempt %d, retry at %v: %s", third.Trigger, third.Result, third.Attempt, third.RetryAt, third.Error)
 	}
 	hist, _ := again.History(context.Background(), "docs", 0)
 	if len(hist) != 3 {
 		t.Errorf("%d runs in the history, want 3", len(hist))
+	}
+}
+
+// A scheduled run that the agent's own end cut short, stopped as the
+// service stopped or killed with the machine, is tried again once the
+// agent is back, as a retry of the task's.
+func TestARunCutShortByTheAgentsEndIsTriedAgainOnceItIsBack(t *testing.T) {
+	db := openDB(t)
+	src, dest := backupDirs(t)
+	// Enough to copy for a while at the least speed limit.
+	if err := os.WriteFile(filepath.Join(src, "big"), make([]byte, 4<<20), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	c := newMinuteClock()
+	tasks, events := startTasksHeard(t, db, agent.TasksConfig{Schedule: true, Now: c.now})
+	task := backup.Task{Name: "docs", Sources: []string{src}, Destination: dest, Schedule: c.dailySpec(), Retries: 2, Speed: backup.MinSpeed}
+	if _, _, err := tasks.Put(context.Background(), task, agent.PutOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.After(10 * time.Second)
+	for started := false; !started; {
+		select {
+		case ev := <-events:
+			started = ev.Kind == agent.EventStarted
+		case <-deadline:
+			t.Fatal("the scheduled run did not start")
+		}
+	}
+	tasks.Close() // the service stops, the run with it
+	stopped := finished(t, events, "the stopped run")
+	if stopped.Result != backup.ResultStopped || !stopped.RetryAt.Equal(stopped.Finished) ||
+		!strings.Contains(stopped.Describe(), "tried again once its agent is back (retry 1)") {
+		t.Fatalf("the run stopped with the agent: %s, retry at %v (ended %v):\n%s", stopped.Result, stopped.RetryAt, stopped.Finished, stopped.Describe())
+	}
+
+	// Back, it tries again at once; killed during that try, it tries once
+	// more at its next start, and no more than the task's retries.
+	c.add(time.Minute)
+	again, events := startTasksHeard(t, db, agent.TasksConfig{Schedule: true, Now: c.now})
+	deadline = time.After(10 * time.Second)
+	var retry backup.Report
+	for retry.Trigger == "" {
+		select {
+		case ev := <-events:
+			if ev.Kind == agent.EventStarted {
+				retry = *ev.Report
+			}
+		case <-deadline:
+			t.Fatal("no retry once the agent was back")
+		}
+	}
+	if retry.Trigger != backup.TriggerRetry || retry.Attempt != 1 {
+		t.Fatalf("once back it ran %s, attempt %d", retry.Trigger, retry.Attempt)
+	}
+	// Killed: the record stays "running", as a killed process leaves it.
+	running, _ := json.Marshal(retry)
+	again.Close()
+	if _, err := db.AppendRun("docs", running, agent.RunsKept); err != nil {
+		t.Fatal(err)
+	}
+	third, events := startTasksHeard(t, db, agent.TasksConfig{Schedule: true, Now: c.now})
+	defer third.Close()
+	deadline = time.After(10 * time.Second)
+	for retry.Attempt != 2 {
+		select {
+		case ev := <-events:
+			if ev.Kind == agent.EventStarted {
+				retry = *ev.Report
+			}
+		case <-deadline:
+			t.Fatal("no retry after the kill")
+		}
+	}
+	runs, _ := third.History(context.Background(), "docs", 0)
+	var killed *backup.Report
+	for i := range runs {
+		if runs[i].Result == backup.ResultInterrupted {
+			killed = &runs[i]
+		}
+	}
+	if killed == nil || killed.RetryAt.IsZero() || killed.Attempt != 1 {
+		t.Fatalf("the killed try's record: %+v", killed)
+	}
+}
+
+// minuteClock is a clock 300 ms before a minute starts, which a daily
+// task at that minute (dailySpec) is due at; add moves it on.
+type minuteClock struct {
+	offset atomic.Int64
+	slot   time.Time
+}
+
+func newMinuteClock() *minuteClock {
+	real := time.Now()
+	c := &minuteClock{}
+	c.offset.Store(int64(real.Truncate(time.Minute).Add(time.Minute - 300*time.Millisecond).Sub(real)))
+	c.slot = c.now().Add(300 * time.Millisecond).Truncate(time.Minute)
+	return c
+}
+
+func (c *minuteClock) now() time.Time      { return time.Now().Add(time.Duration(c.offset.Load())) }
+func (c *minuteClock) add(d time.Duration) { c.offset.Add(int64(d)) }
+func (c *minuteClock) dailySpec() string {
+	return fmt.Sprintf("%d %d * * *", c.slot.Minute(), c.slot.Hour())
+}
+
+// startTasksHeard starts a task manager on db whose events are heard from
+// before it starts (a run it starts at once is not missed).
+func startTasksHeard(t *testing.T, db *store.DB, cfg agent.TasksConfig) (*agent.Tasks, <-chan agent.TaskEvent) {
+	t.Helper()
+	logger, _ := test.NewNullLogger()
+	cfg.DB, cfg.Logger = db, logger
+	tasks := agent.NewTasks(cfg)
+	events, unsubscribe := tasks.Subscribe(64)
+	t.Cleanup(unsubscribe)
+	if err := tasks.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(tasks.Close)
+	return tasks, events
+}
+
+// finished is the report of the next run to end, heard on events.
+func finished(t *testing.T, events <-chan agent.TaskEvent, what string) backup.Report {
+	t.Helper()
+	deadline := time.After(10 * time.Second)
+	for {
+		select {
+		case ev := <-events:
+			if ev.Kind == agent.EventFinished {
+				return *ev.Report
+			}
+		case <-deadline:
+			t.Fatalf("%s did not end", what)
+		}
 	}
 }

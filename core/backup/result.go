@@ -57,8 +57,9 @@ type Report struct {
 	// Attempt is the retry of a failed scheduled run this run is (1 for
 	// the first); 0 for any other run.
 	Attempt int `json:"attempt,omitempty"`
-	// RetryAt is when a run that failed is tried again (retry.go); zero
-	// when it is not.
+	// RetryAt is when a run that failed, or that the agent's end cut
+	// short, is tried again (retry.go; not after Finished: once the agent
+	// is back); zero when it is not.
 	RetryAt time.Time `json:"retry_at,omitzero"`
 }
 
@@ -112,8 +113,8 @@ func (r *Report) Describe() string {
 			fmt.Fprintf(&b, "  … and %s more (see the agent's log)\n", human.Count(more))
 		}
 	}
-	if !r.RetryAt.IsZero() {
-		fmt.Fprintf(&b, "tried again at %s (retry %d)\n", r.RetryAt.Local().Format("15:04"), r.Attempt+1)
+	if w := RetryWords(r.RetryAt, r.Finished, time.Local); w != "" {
+		fmt.Fprintf(&b, "%s (retry %d)\n", w, r.Attempt+1)
 	}
 	if len(r.Removed) > 0 {
 		fmt.Fprintf(&b, "retention removed %s: %s\n", human.Plural(len(r.Removed), "snapshot", "snapshots"), strings.Join(r.Removed, ", "))

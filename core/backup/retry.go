@@ -8,10 +8,12 @@ import (
 // A scheduled run that fails (a share not mounted yet at 02:00, a NAS
 // rebooting for its updates) is tried again: Task.Retries times at most,
 // Task.RetryWait apart, unless the task's next scheduled time comes
-// first. A run a person started is not: they see its end. The agent's
-// scheduler does the trying (core/agent); a failed run says in its report
-// when it will be tried again (Report.RetryAt), so that the console holds
-// its alert until the last try has failed.
+// first. So is one the agent's own end cut short (the server restarting
+// for its updates at 03:00), as soon as the agent is back. A run a person
+// started is not: they see its end. The agent's scheduler does the
+// trying (core/agent); the run's report says when it is tried again
+// (Report.RetryAt), so that the console holds its alert until the last
+// try has failed.
 
 // Bounds and defaults of a task's retries.
 const (
@@ -74,4 +76,18 @@ func (t *Task) RetryLine() string {
 		return "none"
 	}
 	return fmt.Sprintf("%d, %s apart", t.Retries, Duration(t.RetryDelay()))
+}
+
+// RetryWords says when a run that ended at ended is tried again, at:
+// "tried again at 02:10", or, for a run the agent's own end cut short
+// (at is not after ended), "tried again once its agent is back"; "" when
+// it is not tried again. loc is the zone of the clock shown.
+func RetryWords(at, ended time.Time, loc *time.Location) string {
+	switch {
+	case at.IsZero():
+		return ""
+	case !at.After(ended):
+		return "tried again once its agent is back"
+	}
+	return "tried again at " + at.In(loc).Format("15:04")
 }

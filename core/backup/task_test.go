@@ -209,3 +209,21 @@ func TestRetryAfter(t *testing.T) {
 		t.Errorf("a task without retries is tried again at %v", got)
 	}
 }
+
+// A retry is said as its time, or, for a run the agent's end cut short,
+// as the agent's return.
+func TestRetryWords(t *testing.T) {
+	ended := time.Date(2026, 12, 5, 3, 0, 0, 0, time.UTC)
+	for _, tc := range []struct {
+		at   time.Time
+		want string
+	}{
+		{time.Time{}, ""},
+		{ended.Add(10 * time.Minute), "tried again at 03:10"},
+		{ended, "tried again once its agent is back"},
+	} {
+		if got := backup.RetryWords(tc.at, ended, time.UTC); got != tc.want {
+			t.Errorf("retry at %v: %q, want %q", tc.at, got, tc.want)
+		}
+	}
+}
