@@ -230,7 +230,7 @@ func (td *taskDialog) form() fyne.CanvasObject {
 		field("Snapshots to keep (0 everywhere keeps all)", container.NewVBox(keepRow, td.pruning), backup.FieldRetention),
 		field("Overdue after", td.overdue, backup.FieldOverdueAfter),
 		field("Retries of a failed scheduled run", container.NewGridWithColumns(2,
-			labelled("Times", td.retries), labelled("Apart", td.retryWait)), backup.FieldRetries),
+			trailed(td.retries, "times,"), trailed(td.retryWait, "apart")), backup.FieldRetries),
 		td.catchUp)
 	return container.NewVBox(container.NewGridWithColumns(2, left, right), td.warnings, td.status)
 }
@@ -274,6 +274,13 @@ func newLines(c fyne.Canvas) *linesEntry {
 
 // AcceptsTab says Tab moves the focus on.
 func (e *linesEntry) AcceptsTab() bool { return false }
+
+// trailed is w with words after it, on its line: "[ 2 ] times,".
+func trailed(w fyne.CanvasObject, s string) fyne.CanvasObject {
+	l := widget.NewLabel(s)
+	l.Importance = widget.LowImportance
+	return container.NewBorder(nil, nil, nil, l, w)
+}
 
 func labelled(s string, w fyne.CanvasObject) fyne.CanvasObject {
 	l := widget.NewLabel(s)

@@ -619,7 +619,7 @@ func (t *tasksTab) taskText(info agent.TaskInfo) string {
 		what += "; at most " + task.Speed.String()
 	}
 	if task.Retries > 0 && task.Schedule != "" && task.Schedule != backup.ScheduleManual {
-		what += "; a failed run tried again " + human.Plural(task.Retries, "time", "times") + ", " + backup.Duration(task.RetryDelay()).String() + " apart"
+		what += "; a failed run tried again up to " + human.Plural(task.Retries, "time", "times") + ", " + backup.Duration(task.RetryDelay()).String() + " apart"
 	}
 	what += "."
 	switch {

@@ -597,7 +597,7 @@ func TestTheTaskDialogTakesASpeedLimitAndRetries(t *testing.T) {
 	test.Tap(td.save)
 	q.runUntil(t, "the new row", func() bool { return len(tt.rows) == 4 })
 	cur, _ := tt.current()
-	if cur.Task.Speed != 20<<20 || cur.Task.Retries != 3 || !strings.Contains(tt.taskText(cur), "; at most 20.0 MiB/s; a failed run tried again 3 times, 15m apart.") {
+	if cur.Task.Speed != 20<<20 || cur.Task.Retries != 3 || !strings.Contains(tt.taskText(cur), "; at most 20.0 MiB/s; a failed run tried again up to 3 times, 15m apart.") {
 		t.Errorf("saved with %s, %d retries: %q", cur.Task.Speed, cur.Task.Retries, tt.taskText(cur))
 	}
 }

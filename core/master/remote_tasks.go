@@ -121,7 +121,7 @@ func (m *Master) logTaskEvent(ev TaskEvent) {
 		e.WithField("event", "task_progress").Debugf("%s: task %s: %s %d/%d files, %s/%s", ev.Slave, ev.Task, s.Phase,
 			s.FilesDone, s.FilesTotal, human.Bytes(s.BytesDone), human.Bytes(s.BytesTotal))
 	case agent.EventStarted:
-		e.WithField("event", "run_started").Infof("%s: task %s: run started (%s)", ev.Slave, ev.Task, ev.Report.Trigger)
+		e.WithField("event", "run_started").Infof("%s: task %s: run started (%s)", ev.Slave, ev.Task, ev.Report.By())
 	case agent.EventFinished:
 		r := ev.Report
 		e = e.WithField("event", "run_finished").WithField("result", string(r.Result))
@@ -131,7 +131,11 @@ func (m *Master) logTaskEvent(ev TaskEvent) {
 		case backup.ResultWarnings:
 			e.Warnf("%s: task %s: completed with %d warnings: snapshot %s", ev.Slave, ev.Task, r.WarningCount, r.Snapshot)
 		default:
-			e.Errorf("%s: task %s: %s: %s", ev.Slave, ev.Task, r.Result, r.Error)
+			retry := ""
+			if w := backup.RetryWords(r.RetryAt, r.Finished, time.Local); w != "" {
+				retry = "; " + w
+			}
+			e.Errorf("%s: task %s: %s: %s%s", ev.Slave, ev.Task, r.Result, r.Error, retry)
 		}
 	case agent.EventChanged, agent.EventRemoved:
 		e.WithField("event", "task_"+ev.Kind).Infof("%s: task %s %s", ev.Slave, ev.Task, ev.Kind)
