@@ -96,6 +96,7 @@ func (t *Tasks) health(task backup.Task, cur health.Cursor) (health.Task, error)
 	}
 	if r := info.LastRun; r != nil {
 		h.LastResult, h.LastStarted, h.LastFinished, h.LastError = r.Result, r.Started, r.Finished, health.CutError(r.Error)
+		h.RetryAt = r.RetryAt
 	}
 	runs, err := t.history(task.Name, 0)
 	if err != nil {
@@ -162,7 +163,7 @@ func HealthToPB(h health.Task) *pb.TaskHealth {
 		DestFree: h.Dest.Free, DestTotal: h.Dest.Total, DestWrote: h.Dest.Wrote}
 	if h.LastResult != "" {
 		m.LastRun = &pb.RunReport{Task: h.Name, Result: string(h.LastResult), StartedUnixNano: nanos(h.LastStarted),
-			FinishedUnixNano: nanos(h.LastFinished), Error: h.LastError}
+			FinishedUnixNano: nanos(h.LastFinished), Error: h.LastError, RetryAtUnixNano: nanos(h.RetryAt)}
 	}
 	return m
 }
@@ -177,6 +178,7 @@ func HealthFromPB(m *pb.TaskHealth) health.Task {
 	if r := m.GetLastRun(); r != nil {
 		h.LastResult, h.LastStarted, h.LastFinished = backup.Result(r.GetResult()), fromNanos(r.GetStartedUnixNano()), fromNanos(r.GetFinishedUnixNano())
 		h.LastError = health.CutError(r.GetError())
+		h.RetryAt = fromNanos(r.GetRetryAtUnixNano())
 	}
 	return h
 }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/lanyard/lanyard/core/agent"
 	"github.com/lanyard/lanyard/core/backup"
+	"github.com/lanyard/lanyard/core/health"
 )
 
 // A run's report crosses the wire whole: every field of it, a field added
@@ -44,6 +45,31 @@ func TestATaskCrossesTheWireWhole(t *testing.T) {
 	}
 	got := agent.TaskFromPB(agent.TaskToPB(want))
 	got.Created, got.Modified = got.Created.UTC(), got.Modified.UTC()
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("after the wire:\n got %+v\nwant %+v", got, want)
+	}
+}
+
+// What an agent tells a relinking console of a task's health crosses the
+// wire whole, but for what only the console keeps (what it announced).
+func TestATasksHealthCrossesTheWireWhole(t *testing.T) {
+	at := time.Date(2026, 12, 4, 2, 0, 0, 0, time.UTC)
+	want := health.Task{Name: "docs", Cursor: health.Cursor{Created: at.Add(-time.Hour), Version: 3, RunSeq: 9, RunDone: true},
+		Schedule: "daily@02:00", OverdueAfter: 48 * time.Hour, Running: true, RunningSince: at.Add(time.Minute),
+		LastResult: backup.ResultFailed, LastStarted: at, LastFinished: at.Add(time.Second), LastError: "the share is not mounted",
+		LastSuccess: at.Add(-24 * time.Hour), FailuresSinceSuccess: 2, RetryAt: at.Add(10 * time.Minute), NextRun: at.Add(24 * time.Hour),
+		Dest: health.DestSpace{Free: 1, Total: 2, Wrote: 3}}
+	consoleOnly := map[string]bool{"Alerted": true, "AlertedFull": true}
+	v := reflect.ValueOf(want)
+	for i := range v.NumField() {
+		if name := v.Type().Field(i).Name; v.Field(i).IsZero() && !consoleOnly[name] {
+			t.Fatalf("set health.Task.%s in this test, and carry it in HealthToPB and HealthFromPB", name)
+		}
+	}
+	got := agent.HealthFromPB(agent.HealthToPB(want))
+	for _, tm := range []*time.Time{&got.Cursor.Created, &got.RunningSince, &got.LastStarted, &got.LastFinished, &got.LastSuccess, &got.RetryAt, &got.NextRun} {
+		*tm = tm.UTC()
+	}
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("after the wire:\n got %+v\nwant %+v", got, want)
 	}
