@@ -248,6 +248,18 @@ func exerciseTasks(t *testing.T, dir string, live bool) {
 	if r := run(0, "task", "show", "docs"); !regexp.MustCompile(`(?m)^  retries +3, 30m apart$`).MatchString(r.stdout) {
 		t.Fatalf("show after --retries 3 --retry-wait 30m: %s", r)
 	}
+	// Paused, it keeps its schedule, says so and has no next run.
+	run(0, "task", "edit", "docs", "--schedule", "daily@02:00", "--paused", "on")
+	if r := run(0, "task", "show", "docs"); !regexp.MustCompile(`(?m)^  schedule +daily@02:00\n  paused +on: it runs only when asked`).MatchString(r.stdout) {
+		t.Fatalf("show after --paused on: %s", r)
+	}
+	if r := run(0, "task", "list"); !regexp.MustCompile(`(?m)^docs +paused \(daily@02:00\) .* +- +`).MatchString(r.stdout) {
+		t.Fatalf("list of a paused task: %s", r)
+	}
+	run(0, "task", "edit", "docs", "--paused", "off")
+	if r := run(0, "task", "show", "docs"); strings.Contains(r.stdout, "paused") || !strings.Contains(r.stdout, "(next run ") {
+		t.Fatalf("show after --paused off: %s", r)
+	}
 	if r := run(0, "task", "stop", "docs"); !strings.Contains(r.stdout, "not running") {
 		t.Fatalf("stop: %s", r)
 	}

@@ -67,7 +67,7 @@ type taskDialog struct {
 	sources, excludes                       *linesEntry
 	keep                                    [4]*dialogEntry
 	kind, weekday                           *dialogSelect
-	catchUp, createDest                     *dialogCheck
+	catchUp, createDest, paused             *dialogCheck
 	errs                                    map[string]*widget.Label
 	nextRuns, warnings, status              *widget.Label
 	room                                    *widget.Label // the destination disk's free space
@@ -173,6 +173,7 @@ func (td *taskDialog) build(editing bool) {
 	td.retries = entry("0: none")
 	td.retryWait = entry(backup.Duration(backup.DefaultRetryWait).String())
 	td.catchUp = newDialogCheck(c, "Catch up: run once at start when the server was off at the scheduled time", func(bool) { td.changed() })
+	td.paused = newDialogCheck(c, "Paused: run only when started by hand, keeping the schedule", func(bool) { td.changed() })
 	td.createDest = newDialogCheck(c, "Create this folder on "+td.slave+" when saving", nil)
 	td.createDest.Hide()
 	td.room = widget.NewLabel("")
@@ -215,7 +216,7 @@ func (td *taskDialog) form() fyne.CanvasObject {
 		labelled("Weekly", td.keep[2]), labelled("Monthly", td.keep[3]))
 	schedule := container.NewVBox(
 		td.kind, container.NewGridWithColumns(2, td.weekday, td.clock),
-		td.cron, td.nextRuns)
+		td.cron, td.nextRuns, td.paused)
 	// Browse… beside a path field picks it on the server itself.
 	sources := container.NewBorder(nil, nil, nil, container.NewVBox(browseButton(td.browseSources)), td.sources)
 	dest := container.NewBorder(nil, nil, nil, browseButton(td.browseDestination), td.dest)
@@ -335,6 +336,7 @@ func (td *taskDialog) fill(t backup.Task) {
 		td.retryWait.SetText(t.RetryWait.String())
 	}
 	td.catchUp.SetChecked(t.CatchUp)
+	td.paused.SetChecked(t.Paused)
 	td.scheduleShown()
 }
 
@@ -434,6 +436,7 @@ func (td *taskDialog) task() (backup.Task, map[string]string) {
 	}
 	t.Retries, t.RetryWait = td.retriesTyped(problems)
 	t.CatchUp = td.catchUp.Checked
+	t.Paused = td.paused.Checked
 	return t, problems
 }
 
@@ -624,7 +627,11 @@ func (td *taskDialog) showRoom(check master.TaskCheck) {
 }
 
 func (td *taskDialog) showNextRuns(runs []time.Time) {
-	if len(runs) == 0 {
+	switch {
+	case len(runs) == 0 && td.paused.Checked:
+		td.nextRuns.SetText("Paused: runs only when you start it (Run, Ctrl+R) until you clear Paused.")
+		return
+	case len(runs) == 0:
 		td.nextRuns.SetText("Runs only when you start it (Run, Ctrl+R).")
 		return
 	}

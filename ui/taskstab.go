@@ -532,6 +532,10 @@ func (t *tasksTab) updateCell(id widget.TableCellID, c *taskCell) {
 	case 0:
 		c.setText(info.Task.Name, widget.MediumImportance)
 	case 1:
+		if info.Task.Paused {
+			c.setText("paused · "+scheduleWords(info.Task.Schedule), dim)
+			break
+		}
 		c.setText(scheduleWords(info.Task.Schedule), widget.MediumImportance)
 	case 2:
 		text, imp := lastResult(info)
@@ -614,7 +618,11 @@ func (t *tasksTab) taskText(info agent.TaskInfo) string {
 	if len(task.Excludes) > 0 {
 		what += ", leaving out " + strings.Join(task.Excludes, ", ")
 	}
-	what += "; " + scheduleWords(task.Schedule) + ", " + task.Retention.String()
+	what += "; " + scheduleWords(task.Schedule)
+	if task.Paused {
+		what += " (paused: it runs only when started by hand)"
+	}
+	what += ", " + task.Retention.String()
 	if task.Speed > 0 {
 		what += "; at most " + task.Speed.String()
 	}

@@ -566,7 +566,7 @@ func TestTheTaskDialogShowsTheAgentsVerdictUnderItsField(t *testing.T) {
 }
 
 // A speed limit and retries are typed as people write them, checked as
-// they are typed, and said with the task once saved.
+// they are typed, and said with the task once saved, as is a pause.
 func TestTheTaskDialogTakesASpeedLimitAndRetries(t *testing.T) {
 	mw, q, _ := tasksWindow(t)
 	tt := mw.detail.tasksTab
@@ -591,14 +591,16 @@ func TestTheTaskDialogTakesASpeedLimitAndRetries(t *testing.T) {
 	}
 	td.retries.SetText("3")
 	td.retryWait.SetText("15m")
+	test.Tap(td.paused) // and paused for now
 	q.runUntil(t, "Save enabled", func() bool {
 		return !td.errs[backup.FieldSpeed].Visible() && !td.errs[backup.FieldRetries].Visible() && !td.save.Disabled()
 	})
 	test.Tap(td.save)
 	q.runUntil(t, "the new row", func() bool { return len(tt.rows) == 4 })
 	cur, _ := tt.current()
-	if cur.Task.Speed != 20<<20 || cur.Task.Retries != 3 || !strings.Contains(tt.taskText(cur), "; at most 20.0 MiB/s; a failed run tried again up to 3 times, 15m apart.") {
-		t.Errorf("saved with %s, %d retries: %q", cur.Task.Speed, cur.Task.Retries, tt.taskText(cur))
+	if cur.Task.Speed != 20<<20 || cur.Task.Retries != 3 || !cur.Task.Paused ||
+		!strings.Contains(tt.taskText(cur), "daily at 02:00 (paused: it runs only when started by hand), keep 14 daily, 6 monthly; at most 20.0 MiB/s; a failed run tried again up to 3 times, 15m apart.") {
+		t.Errorf("saved with %s, %d retries, paused %v: %q", cur.Task.Speed, cur.Task.Retries, cur.Task.Paused, tt.taskText(cur))
 	}
 }
 

@@ -204,7 +204,7 @@ func PrintJSON(w io.Writer, v any) error {
 type taskFlags struct {
 	sources, excludes                            []string
 	dest, schedule, overdue, catchUp, speed      string
-	retryWait                                    string
+	retryWait, paused                            string
 	keepLast, keepDaily, keepWeekly, keepMonthly int
 	retries                                      int
 	createDest                                   bool
@@ -238,6 +238,7 @@ func (f *taskFlags) register(cmd *cobra.Command, adding bool) {
 	}
 	fl.IntVar(&f.retries, "retries", retries, fmt.Sprintf("try a failed scheduled run again this many times, 0 to %d", backup.MaxRetries))
 	fl.StringVar(&f.retryWait, "retry-wait", "", fmt.Sprintf("how long apart, 1m to 24h (default %s)", backup.Duration(backup.DefaultRetryWait)))
+	fl.StringVar(&f.paused, "paused", "", "on: run only when asked, keeping the schedule for when it is off again (default off)")
 }
 
 // apply sets what the flags given change; it says whether anything was.
@@ -315,6 +316,13 @@ func (f *taskFlags) apply(e *Env, cmd *cobra.Command, t *backup.Task) (bool, err
 			return false, cmdline.Usagef("--retry-wait %q: give a duration from 1m to 24h, such as 15m", f.retryWait)
 		}
 		t.RetryWait, changed = backup.Duration(d), true
+	}
+	if fl.Changed("paused") {
+		on, err := cmdline.ParseOnOff("--paused", f.paused)
+		if err != nil {
+			return false, err
+		}
+		t.Paused, changed = on != nil && *on, true
 	}
 	if fl.Changed("catch-up") || t.Version == 0 {
 		on, err := cmdline.ParseOnOff("--catch-up", f.catchUp)
@@ -418,6 +426,9 @@ func printTask(w io.Writer, info *agent.TaskInfo, extra ...[2]string) {
 		next = " (next run " + info.NextRun.Local().Format("2006-01-02 15:04") + ")"
 	}
 	fmt.Fprintf(tw, "  schedule\t%s%s\n", t.Schedule, next)
+	if t.Paused {
+		fmt.Fprintf(tw, "  paused\ton: it runs only when asked (--paused off resumes its schedule)\n")
+	}
 	fmt.Fprintf(tw, "  retention\t%s\n", t.Retention)
 	if info.OverdueAfter > 0 {
 		fmt.Fprintf(tw, "  overdue after\t%s\n", info.OverdueAfter)
@@ -482,7 +493,11 @@ func taskListCmd(e *Env) *cobra.Command {
 				if !info.NextRun.IsZero() {
 					next = info.NextRun.Local().Format("2006-01-02 15:04")
 				}
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", info.Task.Name, info.Task.Schedule, last, result, next, taskState(info))
+				sched := info.Task.Schedule
+				if info.Task.Paused {
+					sched = "paused (" + sched + ")"
+				}
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", info.Task.Name, sched, last, result, next, taskState(info))
 			}
 			return tw.Flush()
 		},

@@ -85,7 +85,7 @@ func (t *Tasks) health(task backup.Task, cur health.Cursor) (health.Task, error)
 	if err != nil {
 		return health.Task{}, err
 	}
-	h := health.Task{Name: task.Name, Cursor: cur, Schedule: task.Schedule, OverdueAfter: time.Duration(info.OverdueAfter),
+	h := health.Task{Name: task.Name, Cursor: cur, Schedule: task.ScheduleInForce(), OverdueAfter: time.Duration(info.OverdueAfter),
 		Running: info.Running, LastSuccess: info.LastSuccess, NextRun: info.NextRun}
 	if info.Running {
 		t.mu.Lock()

@@ -183,7 +183,7 @@ func (a *Agent) handleTaskCheck(ctx context.Context, _ *link.Link, body []byte) 
 		}
 	}
 	resp.Normalized = TaskToPB(task)
-	if s, err := backup.ParseSchedule(task.Schedule); err == nil && !s.Manual() {
+	if s, err := backup.ParseSchedule(task.ScheduleInForce()); err == nil && !s.Manual() {
 		at := a.tasks.now()
 		for range nextRunsShown {
 			at = s.Next(at)

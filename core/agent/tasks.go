@@ -407,9 +407,12 @@ func (t *Tasks) info(task backup.Task) (TaskInfo, error) {
 		}
 	}
 	now := t.now()
-	sched, _ := backup.ParseSchedule(task.Schedule)
+	sched, _ := backup.ParseSchedule(task.ScheduleInForce())
 	info.NextRun = sched.Next(now)
 	info.OverdueAfter = task.OverdueAfter
+	if task.Paused {
+		info.OverdueAfter = 0 // nothing is due while it is paused
+	}
 	if info.OverdueAfter == 0 {
 		info.OverdueAfter = backup.Duration(2 * sched.Interval(now))
 	}
@@ -699,7 +702,7 @@ func (t *Tasks) retryAt(task backup.Task, rep backup.Report) time.Time {
 		return time.Time{}
 	}
 	var next time.Time
-	if s, err := backup.ParseSchedule(task.Schedule); err == nil && !s.Manual() {
+	if s, err := backup.ParseSchedule(task.ScheduleInForce()); err == nil && !s.Manual() {
 		next = s.Next(ended)
 	}
 	return task.RetryAfter(rep.Attempt, ended, next)
@@ -967,7 +970,7 @@ func owedRetry(task backup.Task, r backup.Report, now time.Time) bool {
 	if r.RetryAt.IsZero() {
 		return false
 	}
-	s, err := backup.ParseSchedule(task.Schedule)
+	s, err := backup.ParseSchedule(task.ScheduleInForce())
 	return err == nil && !s.Manual() && !s.Prev(now).After(r.Started)
 }
 
@@ -978,7 +981,7 @@ func missedSlot(task backup.Task, lastStart, now time.Time) bool {
 	if !task.CatchUp {
 		return false
 	}
-	s, err := backup.ParseSchedule(task.Schedule)
+	s, err := backup.ParseSchedule(task.ScheduleInForce())
 	if err != nil || s.Manual() {
 		return false
 	}
@@ -1067,7 +1070,7 @@ func (t *Tasks) scheduleLoop() {
 		for _, task := range tasks {
 			key := backup.NameKey(task.Name)
 			seen[key] = true
-			s, err := backup.ParseSchedule(task.Schedule)
+			s, err := backup.ParseSchedule(task.ScheduleInForce())
 			if err != nil || s.Manual() {
 				delete(plans, key)
 				t.dropRetry(key)

@@ -592,3 +592,39 @@ func finished(t *testing.T, events <-chan agent.TaskEvent, what string) backup.R
 		}
 	}
 }
+
+// A paused task is left alone by the scheduler, is never overdue and has
+// no next run, while it keeps its schedule for when it is resumed; it
+// still runs when asked.
+func TestAPausedTaskRunsOnlyWhenAsked(t *testing.T) {
+	db := openDB(t)
+	src, dest := backupDirs(t)
+	c := newMinuteClock()
+	tasks, events := startTasksHeard(t, db, agent.TasksConfig{Schedule: true, Now: c.now})
+	ctx := context.Background()
+	long := time.Now().Add(-30 * 24 * time.Hour) // long overdue, were it not paused
+	for _, task := range []backup.Task{
+		{Name: "paused", Sources: []string{src}, Destination: dest, Schedule: c.dailySpec(), CatchUp: true, Paused: true, Created: long},
+		{Name: "running", Sources: []string{src}, Destination: dest, Schedule: c.dailySpec()},
+	} {
+		if _, _, err := tasks.Put(ctx, task, agent.PutOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Both were due at the same minute: the scheduler ran one.
+	if r := finished(t, events, "the scheduled run"); r.Task != "running" {
+		t.Fatalf("the scheduler ran %s", r.Task)
+	}
+	info, err := tasks.Get(ctx, "paused")
+	if err != nil || info.LastRun != nil || !info.NextRun.IsZero() || info.Overdue || info.Task.Schedule != c.dailySpec() {
+		t.Fatalf("the paused task: ran %v, next run %v, overdue %v, schedule %q (%v)", info.LastRun != nil, info.NextRun, info.Overdue, info.Task.Schedule, err)
+	}
+	if h, err := tasks.Run(ctx, "paused", backup.TriggerManual); err != nil || h.Report().Result != backup.ResultCompleted {
+		t.Fatalf("a paused task asked to run: %v", err)
+	}
+	info.Task.Paused = false
+	resumed, _, err := tasks.Put(ctx, info.Task, agent.PutOptions{})
+	if err != nil || resumed.NextRun.IsZero() {
+		t.Fatalf("resumed: next run %v (%v)", resumed.NextRun, err)
+	}
+}

@@ -32,7 +32,7 @@ func TaskToPB(t backup.Task) *pb.Task {
 			KeepWeekly: uint32(t.Retention.KeepWeekly), KeepMonthly: uint32(t.Retention.KeepMonthly)},
 		OverdueAfterMs: time.Duration(t.OverdueAfter).Milliseconds(), CatchUp: t.CatchUp, Version: t.Version,
 		CreatedUnixNano: nanos(t.Created), ModifiedUnixNano: nanos(t.Modified), Speed: int64(t.Speed),
-		Retries: int32(t.Retries), RetryWaitMs: time.Duration(t.RetryWait).Milliseconds()}
+		Retries: int32(t.Retries), RetryWaitMs: time.Duration(t.RetryWait).Milliseconds(), Paused: t.Paused}
 }
 
 // TaskFromPB reads a task's definition off the wire.
@@ -44,7 +44,7 @@ func TaskFromPB(m *pb.Task) backup.Task {
 		OverdueAfter: backup.Duration(time.Duration(m.GetOverdueAfterMs()) * time.Millisecond), CatchUp: m.GetCatchUp(),
 		Version: m.GetVersion(), Created: fromNanos(m.GetCreatedUnixNano()), Modified: fromNanos(m.GetModifiedUnixNano()),
 		Speed: backup.Speed(m.GetSpeed()), Retries: int(m.GetRetries()),
-		RetryWait: backup.Duration(time.Duration(m.GetRetryWaitMs()) * time.Millisecond)}
+		RetryWait: backup.Duration(time.Duration(m.GetRetryWaitMs()) * time.Millisecond), Paused: m.GetPaused()}
 }
 
 // ProgressToPB is a progress update on the wire.

@@ -36,7 +36,7 @@ func TestATaskCrossesTheWireWhole(t *testing.T) {
 	want := backup.Task{Name: "docs", Sources: []string{"/srv/docs"}, Destination: "/mnt/backup", Excludes: []string{"*.tmp"},
 		Schedule: "daily@02:00", Retention: backup.Retention{KeepLast: 1, KeepDaily: 2, KeepWeekly: 3, KeepMonthly: 4},
 		OverdueAfter: backup.Duration(36 * time.Hour), CatchUp: true, Speed: 20 << 20, Retries: 3, RetryWait: backup.Duration(15 * time.Minute),
-		Version: 7, Created: at, Modified: at.Add(time.Hour)}
+		Paused: true, Version: 7, Created: at, Modified: at.Add(time.Hour)}
 	v := reflect.ValueOf(want)
 	for i := range v.NumField() {
 		if v.Field(i).IsZero() {

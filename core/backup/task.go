@@ -33,11 +33,24 @@ type Task struct {
 	// RetryWait apart (0: DefaultRetryWait); see retry.go.
 	Retries   int      `json:"retries,omitempty"`
 	RetryWait Duration `json:"retry_wait,omitempty"`
+	// Paused: the task runs only when asked, as a manual one, until it is
+	// resumed; its Schedule is kept (ScheduleInForce).
+	Paused bool `json:"paused,omitempty"`
 	// Version grows by one with every save; a save made against an older
 	// version is refused (ErrConflict).
 	Version  uint64    `json:"version"`
 	Created  time.Time `json:"created"`
 	Modified time.Time `json:"modified"`
+}
+
+// ScheduleInForce is the schedule the task runs on: its own, or manual
+// while it is paused. The scheduler, catch-up, retries, the next run and
+// whether the task is overdue follow it.
+func (t *Task) ScheduleInForce() string {
+	if t.Paused {
+		return ScheduleManual
+	}
+	return t.Schedule
 }
 
 // Duration is a time.Duration that reads and writes as text ("36h").

@@ -1802,6 +1802,7 @@ type Task struct {
 	Speed            int64                  `protobuf:"varint,12,opt,name=speed,proto3" json:"speed,omitempty"`                                  // bytes a second its runs copy at most; 0: no limit (an older agent ignores it)
 	Retries          int32                  `protobuf:"varint,13,opt,name=retries,proto3" json:"retries,omitempty"`                              // how many times a failed scheduled run is tried again (an older agent ignores it)
 	RetryWaitMs      int64                  `protobuf:"varint,14,opt,name=retry_wait_ms,json=retryWaitMs,proto3" json:"retry_wait_ms,omitempty"` // how long apart; 0: the default (ten minutes)
+	Paused           bool                   `protobuf:"varint,15,opt,name=paused,proto3" json:"paused,omitempty"`                                // runs only when asked until resumed; its schedule is kept (an older agent ignores it)
 	unknownFields    protoimpl.UnknownFields
 	sizeCache        protoimpl.SizeCache
 }
@@ -1932,6 +1933,13 @@ func (x *Task) GetRetryWaitMs() int64 {
 		return x.RetryWaitMs
 	}
 	return 0
+}
+
+func (x *Task) GetPaused() bool {
+	if x != nil {
+		return x.Paused
+	}
+	return false
 }
 
 // Progress is a run's (or a verify's, a restore's) progress.
@@ -4993,7 +5001,7 @@ const file_core_wire_pb_lanyard_proto_rawDesc = "" +
 	"keep_daily\x18\x02 \x01(\rR\tkeepDaily\x12\x1f\n" +
 	"\vkeep_weekly\x18\x03 \x01(\rR\n" +
 	"keepWeekly\x12!\n" +
-	"\fkeep_monthly\x18\x04 \x01(\rR\vkeepMonthly\"\xd0\x03\n" +
+	"\fkeep_monthly\x18\x04 \x01(\rR\vkeepMonthly\"\xe8\x03\n" +
 	"\x04Task\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x18\n" +
 	"\asources\x18\x02 \x03(\tR\asources\x12 \n" +
@@ -5009,7 +5017,8 @@ const file_core_wire_pb_lanyard_proto_rawDesc = "" +
 	"\x12modified_unix_nano\x18\v \x01(\x03R\x10modifiedUnixNano\x12\x14\n" +
 	"\x05speed\x18\f \x01(\x03R\x05speed\x12\x18\n" +
 	"\aretries\x18\r \x01(\x05R\aretries\x12\"\n" +
-	"\rretry_wait_ms\x18\x0e \x01(\x03R\vretryWaitMs\"\xa5\x02\n" +
+	"\rretry_wait_ms\x18\x0e \x01(\x03R\vretryWaitMs\x12\x16\n" +
+	"\x06paused\x18\x0f \x01(\bR\x06paused\"\xa5\x02\n" +
 	"\bProgress\x12\x12\n" +
 	"\x04task\x18\x01 \x01(\tR\x04task\x12\x14\n" +
 	"\x05phase\x18\x02 \x01(\tR\x05phase\x12*\n" +
