@@ -474,15 +474,7 @@ func TestARunCutShortByTheAgentsEndIsTriedAgainOnceItIsBack(t *testing.T) {
 	if _, _, err := tasks.Put(context.Background(), task, agent.PutOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	deadline := time.After(10 * time.Second)
-	for started := false; !started; {
-		select {
-		case ev := <-events:
-			started = ev.Kind == agent.EventStarted
-		case <-deadline:
-			t.Fatal("the scheduled run did not start")
-		}
-	}
+	heard(t, events, agent.EventStarted, "the scheduled run")
 	tasks.Close() // the service stops, the run with it
 	stopped := finished(t, events, "the stopped run")
 	if stopped.Result != backup.ResultStopped || !stopped.RetryAt.Equal(stopped.Finished) ||
@@ -494,18 +486,7 @@ func TestARunCutShortByTheAgentsEndIsTriedAgainOnceItIsBack(t *testing.T) {
 	// more at its next start, and no more than the task's retries.
 	c.add(time.Minute)
 	again, events := startTasksHeard(t, db, agent.TasksConfig{Schedule: true, Now: c.now})
-	deadline = time.After(10 * time.Second)
-	var retry backup.Report
-	for retry.Trigger == "" {
-		select {
-		case ev := <-events:
-			if ev.Kind == agent.EventStarted {
-				retry = *ev.Report
-			}
-		case <-deadline:
-			t.Fatal("no retry once the agent was back")
-		}
-	}
+	retry := heard(t, events, agent.EventStarted, "a retry once the agent was back")
 	if retry.Trigger != backup.TriggerRetry || retry.Attempt != 1 {
 		t.Fatalf("once back it ran %s, attempt %d", retry.Trigger, retry.Attempt)
 	}
@@ -517,16 +498,8 @@ func TestARunCutShortByTheAgentsEndIsTriedAgainOnceItIsBack(t *testing.T) {
 	}
 	third, events := startTasksHeard(t, db, agent.TasksConfig{Schedule: true, Now: c.now})
 	defer third.Close()
-	deadline = time.After(10 * time.Second)
-	for retry.Attempt != 2 {
-		select {
-		case ev := <-events:
-			if ev.Kind == agent.EventStarted {
-				retry = *ev.Report
-			}
-		case <-deadline:
-			t.Fatal("no retry after the kill")
-		}
+	if retry = heard(t, events, agent.EventStarted, "a retry after the kill"); retry.Trigger != backup.TriggerRetry || retry.Attempt != 2 {
+		t.Fatalf("after the kill it ran %s, attempt %d", retry.Trigger, retry.Attempt)
 	}
 	runs, _ := third.History(context.Background(), "docs", 0)
 	var killed *backup.Report
@@ -580,15 +553,22 @@ func startTasksHeard(t *testing.T, db *store.DB, cfg agent.TasksConfig) (*agent.
 // finished is the report of the next run to end, heard on events.
 func finished(t *testing.T, events <-chan agent.TaskEvent, what string) backup.Report {
 	t.Helper()
+	return heard(t, events, agent.EventFinished, what)
+}
+
+// heard is the report of the next run event of kind (started, finished)
+// on events.
+func heard(t *testing.T, events <-chan agent.TaskEvent, kind, what string) backup.Report {
+	t.Helper()
 	deadline := time.After(10 * time.Second)
 	for {
 		select {
 		case ev := <-events:
-			if ev.Kind == agent.EventFinished {
+			if ev.Kind == kind {
 				return *ev.Report
 			}
 		case <-deadline:
-			t.Fatalf("%s did not end", what)
+			t.Fatalf("%s: no run %s within 10 s", what, kind)
 		}
 	}
 }

@@ -35,14 +35,7 @@ func TestALinkThroughAFaultyPathDiesWithinTheWindowAndComesBackOnce(t *testing.T
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			c := startConsole(t, true, nil)
-			if _, err := c.AddSlave(SlaveSpec{Name: "FS01", Direction: store.Inbound, Password: []byte("pw")}); err != nil {
-				t.Fatal(err)
-			}
-			path, err := netsim.NewProxy(c.ListenAddr())
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(path.Close)
+			path := inboundBehindProxy(t, c, "FS01")
 			adb := testkit.Store(t, "agent", store.Options{})
 			a := testkit.Agent(t, testkit.AgentOptions{DB: adb, Name: "FS01", Password: "pw", SSL: true, Masters: []string{path.Addr()}})
 			before := c.waitState(t, "FS01", StateConnected)

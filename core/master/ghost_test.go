@@ -31,16 +31,8 @@ func TestRestartedAgentReplacesItsGhostLinkAtOnce(t *testing.T) {
 	}
 	defer m.Close()
 	c := &console{Master: m, db: db, events: events}
-	if _, err := c.AddSlave(SlaveSpec{Name: "FS01", Direction: store.Inbound, Password: []byte("pw")}); err != nil {
-		t.Fatal(err)
-	}
-
 	// The agent reaches the console through a path that will go dark.
-	hole, err := netsim.NewBlackhole(c.ListenAddr())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(hole.Close)
+	hole := inboundBehindProxy(t, c, "FS01")
 	agentDB := testkit.Store(t, "agent", store.Options{})
 	first := startAgentOn(t, agentDB, "FS01", "pw", false, false, hole.Addr())
 	ghost := c.waitState(t, "FS01", StateConnected)
@@ -80,15 +72,7 @@ func TestACopyOfAnInstallationIsRefusedOnceItsBootComesBack(t *testing.T) {
 	original := testkit.Store(t, "agent", store.Options{})
 	first := startAgentOn(t, original, "FS01", "pw", false, false, c.ListenAddr())
 	firstView := c.waitState(t, "FS01", StateConnected)
-	id, err := original.LoadOrCreateIdentity(func() (store.Identity, error) { t.Fatal("no identity"); return store.Identity{}, nil })
-	if err != nil {
-		t.Fatal(err)
-	}
-	copied := testkit.Store(t, "agent", store.Options{})
-	if err := copied.PutIdentity(id); err != nil {
-		t.Fatal(err)
-	}
-	startAgentOn(t, copied, "FS01", "pw", false, false, c.ListenAddr())
+	startAgentOn(t, copyOf(t, original), "FS01", "pw", false, false, c.ListenAddr())
 
 	// The copy takes the link, as a restarted agent would; the original,
 	// dialing again, is the boot taken for a ghost, back.
@@ -143,27 +127,12 @@ func TestACopyOfAnInstallationIsRefusedOnceItsBootComesBack(t *testing.T) {
 // not given the link once more.
 func TestARestartedConsoleStillKnowsTheCopy(t *testing.T) {
 	c := startConsole(t, false, nil)
-	if _, err := c.AddSlave(SlaveSpec{Name: "FS01", Direction: store.Inbound, Password: []byte("pw")}); err != nil {
-		t.Fatal(err)
-	}
 	// The original reaches the console through a path the test can cut.
-	path, err := netsim.NewProxy(c.ListenAddr())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(path.Close)
+	path := inboundBehindProxy(t, c, "FS01")
 	original := testkit.Store(t, "agent", store.Options{})
 	startAgentOn(t, original, "FS01", "pw", false, false, path.Addr())
 	c.waitState(t, "FS01", StateConnected)
-	id, err := original.LoadOrCreateIdentity(func() (store.Identity, error) { t.Fatal("no identity"); return store.Identity{}, nil })
-	if err != nil {
-		t.Fatal(err)
-	}
-	copied := testkit.Store(t, "agent", store.Options{})
-	if err := copied.PutIdentity(id); err != nil {
-		t.Fatal(err)
-	}
-	startAgentOn(t, copied, "FS01", "pw", false, false, c.ListenAddr())
+	startAgentOn(t, copyOf(t, original), "FS01", "pw", false, false, c.ListenAddr())
 	c.waitFor(t, "the original refused as the copy", func(e Event) bool { return e.Kind == string(wire.CodeSharedInstall) })
 
 	// The console restarts while the original cannot reach it: the copy
@@ -210,4 +179,35 @@ func TestARivalThatKeepsDialingIsNewsOncePerQuietSpell(t *testing.T) {
 			t.Errorf("try %d: rival %+v", i+1, r)
 		}
 	}
+}
+
+// inboundBehindProxy adds an inbound entry name (password "pw") to c, and
+// returns a proxy to c's listener for its agent to dial through, which the
+// test can break.
+func inboundBehindProxy(t *testing.T, c *console, name string) *netsim.Proxy {
+	t.Helper()
+	if _, err := c.AddSlave(SlaveSpec{Name: name, Direction: store.Inbound, Password: []byte("pw")}); err != nil {
+		t.Fatal(err)
+	}
+	p, err := netsim.NewProxy(c.ListenAddr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(p.Close)
+	return p
+}
+
+// copyOf is a new agent database holding original's installation, as a
+// cloned server's disk does.
+func copyOf(t *testing.T, original *store.DB) *store.DB {
+	t.Helper()
+	id, err := original.LoadOrCreateIdentity(func() (store.Identity, error) { t.Fatal("no identity"); return store.Identity{}, nil })
+	if err != nil {
+		t.Fatal(err)
+	}
+	copied := testkit.Store(t, "agent", store.Options{})
+	if err := copied.PutIdentity(id); err != nil {
+		t.Fatal(err)
+	}
+	return copied
 }
