@@ -596,7 +596,10 @@ func (v *backupsView) cellText(r *master.BackupRow, col int) (string, fyne.Theme
 		}
 		return fmt.Sprint(r.FailuresSinceSuccess), theme.ColorNameError
 	case colNextRun:
-		if r.NextRun.IsZero() {
+		switch {
+		case r.Paused:
+			return "paused", theme.ColorNamePlaceHolder
+		case r.NextRun.IsZero():
 			return "manual", theme.ColorNamePlaceHolder
 		}
 		return when(r.NextRun), fg

@@ -307,6 +307,10 @@ func TestTheBackupsWindowShowsTheSelectedTaskInFullAndKeepsIt(t *testing.T) {
 	if !strings.HasPrefix(v.detail.Text, "offsite on FS01 (Acme): ok\nLast result: completed\n") {
 		t.Fatalf("after the fix the selected task reads %q", v.detail.Text)
 	}
+	// Paused, it says so where its next run was.
+	fixed.Paused, fixed.NextRun = true, time.Time{}
+	src.setRow(fixed)
+	q.runUntil(t, "offsite paused", func() bool { return strings.Contains(v.detail.Text, " · Next run: paused · ") })
 
 	// Filtered out, it is let go.
 	v.filter.SetText("NAS")

@@ -85,7 +85,7 @@ func (t *Tasks) health(task backup.Task, cur health.Cursor) (health.Task, error)
 	if err != nil {
 		return health.Task{}, err
 	}
-	h := health.Task{Name: task.Name, Cursor: cur, Schedule: task.ScheduleInForce(), OverdueAfter: time.Duration(info.OverdueAfter),
+	h := health.Task{Name: task.Name, Cursor: cur, Schedule: task.ScheduleInForce(), Paused: task.Paused, OverdueAfter: time.Duration(info.OverdueAfter),
 		Running: info.Running, LastSuccess: info.LastSuccess, NextRun: info.NextRun}
 	if info.Running {
 		t.mu.Lock()
@@ -160,7 +160,7 @@ func HealthToPB(h health.Task) *pb.TaskHealth {
 	m := &pb.TaskHealth{Cursor: CursorToPB(h.Name, h.Cursor), Schedule: h.Schedule, OverdueAfterMs: h.OverdueAfter.Milliseconds(),
 		Running: h.Running, RunningSinceUnixNano: nanos(h.RunningSince), LastSuccessUnixNano: nanos(h.LastSuccess),
 		FailuresSinceSuccess: uint32(h.FailuresSinceSuccess), NextRunUnixNano: nanos(h.NextRun),
-		DestFree: h.Dest.Free, DestTotal: h.Dest.Total, DestWrote: h.Dest.Wrote}
+		DestFree: h.Dest.Free, DestTotal: h.Dest.Total, DestWrote: h.Dest.Wrote, Paused: h.Paused}
 	if h.LastResult != "" {
 		m.LastRun = &pb.RunReport{Task: h.Name, Result: string(h.LastResult), StartedUnixNano: nanos(h.LastStarted),
 			FinishedUnixNano: nanos(h.LastFinished), Error: h.LastError, RetryAtUnixNano: nanos(h.RetryAt)}
@@ -174,7 +174,7 @@ func HealthFromPB(m *pb.TaskHealth) health.Task {
 		OverdueAfter: time.Duration(m.GetOverdueAfterMs()) * time.Millisecond, Running: m.GetRunning(),
 		RunningSince: fromNanos(m.GetRunningSinceUnixNano()), LastSuccess: fromNanos(m.GetLastSuccessUnixNano()),
 		FailuresSinceSuccess: int(m.GetFailuresSinceSuccess()), NextRun: fromNanos(m.GetNextRunUnixNano()),
-		Dest: health.DestSpace{Free: m.GetDestFree(), Total: m.GetDestTotal(), Wrote: m.GetDestWrote()}}
+		Dest: health.DestSpace{Free: m.GetDestFree(), Total: m.GetDestTotal(), Wrote: m.GetDestWrote()}, Paused: m.GetPaused()}
 	if r := m.GetLastRun(); r != nil {
 		h.LastResult, h.LastStarted, h.LastFinished = backup.Result(r.GetResult()), fromNanos(r.GetStartedUnixNano()), fromNanos(r.GetFinishedUnixNano())
 		h.LastError = health.CutError(r.GetError())

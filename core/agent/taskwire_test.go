@@ -55,7 +55,7 @@ func TestATaskCrossesTheWireWhole(t *testing.T) {
 func TestATasksHealthCrossesTheWireWhole(t *testing.T) {
 	at := time.Date(2026, 12, 4, 2, 0, 0, 0, time.UTC)
 	want := health.Task{Name: "docs", Cursor: health.Cursor{Created: at.Add(-time.Hour), Version: 3, RunSeq: 9, RunDone: true},
-		Schedule: "daily@02:00", OverdueAfter: 48 * time.Hour, Running: true, RunningSince: at.Add(time.Minute),
+		Schedule: "daily@02:00", Paused: true, OverdueAfter: 48 * time.Hour, Running: true, RunningSince: at.Add(time.Minute),
 		LastResult: backup.ResultFailed, LastStarted: at, LastFinished: at.Add(time.Second), LastError: "the share is not mounted",
 		LastSuccess: at.Add(-24 * time.Hour), FailuresSinceSuccess: 2, RetryAt: at.Add(10 * time.Minute), NextRun: at.Add(24 * time.Hour),
 		Dest: health.DestSpace{Free: 1, Total: 2, Wrote: 3}}

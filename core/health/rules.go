@@ -85,6 +85,9 @@ type Task struct {
 	// Schedule is the task's (backup.ParseSchedule's form), for the next
 	// run once the one the agent named has passed.
 	Schedule string `json:"schedule,omitempty"`
+	// Paused: the task runs only when started by hand (Schedule is then
+	// the one in force, manual).
+	Paused bool `json:"paused,omitempty"`
 	// OverdueAfter is the one in force (the task's own, or twice its
 	// schedule's interval); 0: never overdue.
 	OverdueAfter time.Duration `json:"overdue_after,omitempty"`

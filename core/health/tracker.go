@@ -85,6 +85,7 @@ type Row struct {
 	FailuresSinceSuccess int
 	Running              bool
 	RunningSince         time.Time
+	Paused               bool // the task runs only when started by hand
 	// RetryAt is when the agent tries the last run, which failed, again;
 	// zero when it does not.
 	RetryAt time.Time
@@ -433,7 +434,8 @@ type Def struct {
 	Name         string
 	Created      time.Time
 	Version      uint64
-	Schedule     string
+	Schedule     string // in force: manual while paused
+	Paused       bool
 	OverdueAfter time.Duration
 	NextRun      time.Time
 }
@@ -451,7 +453,7 @@ func (t *Tracker) Changed(id, name string, d Def) {
 	}
 	tk := &s.rec.Tasks[i]
 	tk.Name, tk.Cursor.Created, tk.Cursor.Version = d.Name, d.Created, d.Version
-	tk.Schedule, tk.OverdueAfter, tk.NextRun = d.Schedule, d.OverdueAfter, d.NextRun
+	tk.Schedule, tk.Paused, tk.OverdueAfter, tk.NextRun = d.Schedule, d.Paused, d.OverdueAfter, d.NextRun
 	s.rec.Seen = t.opts.Now()
 	t.mu.Unlock()
 	t.changed(id)
@@ -570,7 +572,7 @@ func (s *Slave) Rows(out []Row, online bool, now time.Time) []Row {
 		out = append(out, Row{SlaveID: s.ID, Slave: s.Name, Task: tk.Name, Eval: Evaluate(tk, zone, now),
 			LastResult: tk.LastResult, LastRun: tk.LastFinished, LastError: tk.LastError, LastSuccess: tk.LastSuccess,
 			FailuresSinceSuccess: tk.FailuresSinceSuccess, Running: tk.Running, RunningSince: tk.RunningSince,
-			RetryAt: tk.RetryAt, LastKnown: !online, Seen: s.Seen, Dest: tk.Dest})
+			Paused: tk.Paused, RetryAt: tk.RetryAt, LastKnown: !online, Seen: s.Seen, Dest: tk.Dest})
 	}
 	return out
 }

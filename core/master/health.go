@@ -325,7 +325,7 @@ func (m *Master) syncHealthFull(ctx context.Context, l *link.Link, id, name stri
 // failures since the last success: the info does not count them).
 func healthOfInfo(info agent.TaskInfo) health.Task {
 	h := health.Task{Name: info.Task.Name, Cursor: health.Cursor{Created: info.Task.Created, Version: info.Task.Version},
-		Schedule: info.Task.ScheduleInForce(), OverdueAfter: time.Duration(info.OverdueAfter), Running: info.Running,
+		Schedule: info.Task.ScheduleInForce(), Paused: info.Task.Paused, OverdueAfter: time.Duration(info.OverdueAfter), Running: info.Running,
 		LastSuccess: info.LastSuccess, NextRun: info.NextRun}
 	if info.Progress != nil {
 		h.RunningSince = info.Progress.Started
@@ -379,7 +379,7 @@ func (m *Master) healthEvent(l *link.Link, ev TaskEvent, body []byte) {
 	case agent.EventChanged:
 		i := ev.Info
 		m.health.Changed(id, ev.Slave, health.Def{Name: i.Task.Name, Created: i.Task.Created, Version: i.Task.Version,
-			Schedule: i.Task.ScheduleInForce(), OverdueAfter: time.Duration(i.OverdueAfter), NextRun: i.NextRun})
+			Schedule: i.Task.ScheduleInForce(), Paused: i.Task.Paused, OverdueAfter: time.Duration(i.OverdueAfter), NextRun: i.NextRun})
 	case agent.EventRemoved:
 		m.health.Removed(id, ev.Slave, ev.Task)
 	case agent.EventDeleted:

@@ -4621,6 +4621,7 @@ type TaskHealth struct {
 	DestFree      uint64 `protobuf:"varint,10,opt,name=dest_free,json=destFree,proto3" json:"dest_free,omitempty"`
 	DestTotal     uint64 `protobuf:"varint,11,opt,name=dest_total,json=destTotal,proto3" json:"dest_total,omitempty"`
 	DestWrote     int64  `protobuf:"varint,12,opt,name=dest_wrote,json=destWrote,proto3" json:"dest_wrote,omitempty"` // what that run wrote
+	Paused        bool   `protobuf:"varint,13,opt,name=paused,proto3" json:"paused,omitempty"`                        // runs only when started by hand (schedule is then manual)
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -4737,6 +4738,13 @@ func (x *TaskHealth) GetDestWrote() int64 {
 		return x.DestWrote
 	}
 	return 0
+}
+
+func (x *TaskHealth) GetPaused() bool {
+	if x != nil {
+		return x.Paused
+	}
+	return false
 }
 
 // task.health: the console sends the cursor of every task it knows; the
@@ -5227,7 +5235,7 @@ const file_core_wire_pb_lanyard_proto_rawDesc = "" +
 	"\x11created_unix_nano\x18\x02 \x01(\x03R\x0fcreatedUnixNano\x12\x18\n" +
 	"\aversion\x18\x03 \x01(\x04R\aversion\x12\x17\n" +
 	"\arun_seq\x18\x04 \x01(\x04R\x06runSeq\x12\x19\n" +
-	"\brun_done\x18\x05 \x01(\bR\arunDone\"\xf8\x03\n" +
+	"\brun_done\x18\x05 \x01(\bR\arunDone\"\x90\x04\n" +
 	"\n" +
 	"TaskHealth\x12.\n" +
 	"\x06cursor\x18\x01 \x01(\v2\x16.lanyard.v1.TaskCursorR\x06cursor\x12\x1a\n" +
@@ -5244,7 +5252,8 @@ const file_core_wire_pb_lanyard_proto_rawDesc = "" +
 	"\n" +
 	"dest_total\x18\v \x01(\x04R\tdestTotal\x12\x1d\n" +
 	"\n" +
-	"dest_wrote\x18\f \x01(\x03R\tdestWrote\"A\n" +
+	"dest_wrote\x18\f \x01(\x03R\tdestWrote\x12\x16\n" +
+	"\x06paused\x18\r \x01(\bR\x06paused\"A\n" +
 	"\x11TaskHealthRequest\x12,\n" +
 	"\x05known\x18\x01 \x03(\v2\x16.lanyard.v1.TaskCursorR\x05known\"n\n" +
 	"\x12TaskHealthResponse\x12\x18\n" +
