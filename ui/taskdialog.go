@@ -442,24 +442,19 @@ func (td *taskDialog) task() (backup.Task, map[string]string) {
 
 // retriesTyped is the retries the form says; what is wrong with them
 // goes into problems.
-func (td *taskDialog) retriesTyped(problems map[string]string) (int, backup.Duration) {
-	n := 0
+func (td *taskDialog) retriesTyped(problems map[string]string) (n int, wait backup.Duration) {
+	var err error
 	if txt := strings.TrimSpace(td.retries.Text); txt != "" {
-		v, err := strconv.Atoi(txt)
-		if err != nil || v < 0 || v > backup.MaxRetries {
-			problems[backup.FieldRetries] = fmt.Sprintf("%q is not a number of retries: give 0 to %d.", txt, backup.MaxRetries)
+		if n, err = backup.ParseRetries(txt); err != nil {
+			problems[backup.FieldRetries] = fmt.Sprintf("Retries %q: %v.", txt, err)
 		}
-		n = v
 	}
-	var wait time.Duration
 	if txt := strings.TrimSpace(td.retryWait.Text); txt != "" {
-		d, err := backup.ParseDuration(txt)
-		if err != nil || d < backup.MinRetryWait || d > backup.MaxRetryWait {
-			problems[backup.FieldRetries] = fmt.Sprintf("%q is not a wait between retries: give 1m to 24h, such as 15m.", txt)
+		if wait, err = backup.ParseRetryWait(txt); err != nil {
+			problems[backup.FieldRetries] = fmt.Sprintf("Apart %q: %v.", txt, err)
 		}
-		wait = d
 	}
-	return n, backup.Duration(wait)
+	return n, wait
 }
 
 // changed re-checks the form: here at once, and on the agent once typing

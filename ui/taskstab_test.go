@@ -586,7 +586,7 @@ func TestTheTaskDialogTakesASpeedLimitAndRetries(t *testing.T) {
 		t.Errorf("a new task's retries: %q, apart %q (%q)", td.retries.Text, td.retryWait.Text, td.retryWait.PlaceHolder)
 	}
 	td.retries.SetText("11")
-	if l := td.errs[backup.FieldRetries]; !l.Visible() || l.Text != `"11" is not a number of retries: give 0 to 10.` {
+	if l := td.errs[backup.FieldRetries]; !l.Visible() || l.Text != `Retries "11": give a number from 0 to 10.` {
 		t.Errorf("under Retries %q (shown %v)", l.Text, l.Visible())
 	}
 	td.retries.SetText("3")

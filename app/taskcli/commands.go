@@ -304,18 +304,18 @@ func (f *taskFlags) apply(e *Env, cmd *cobra.Command, t *backup.Task) (bool, err
 		t.Speed, changed = v, true
 	}
 	if fl.Changed("retries") || t.Version == 0 {
-		if f.retries < 0 || f.retries > backup.MaxRetries {
-			return false, cmdline.Usagef("--retries %d: give 0 to %d", f.retries, backup.MaxRetries)
+		if err := backup.ValidRetries(f.retries); err != nil {
+			return false, cmdline.Usagef("--retries %d: %v", f.retries, err)
 		}
 		t.Retries = f.retries
 		changed = changed || fl.Changed("retries")
 	}
 	if fl.Changed("retry-wait") {
-		d, err := backup.ParseDuration(f.retryWait)
-		if err != nil || d < backup.MinRetryWait || d > backup.MaxRetryWait {
-			return false, cmdline.Usagef("--retry-wait %q: give a duration from 1m to 24h, such as 15m", f.retryWait)
+		d, err := backup.ParseRetryWait(f.retryWait)
+		if err != nil {
+			return false, cmdline.Usagef("--retry-wait %q: %v", f.retryWait, err)
 		}
-		t.RetryWait, changed = backup.Duration(d), true
+		t.RetryWait, changed = d, true
 	}
 	if fl.Changed("paused") {
 		on, err := cmdline.ParseOnOff("--paused", f.paused)

@@ -21,9 +21,10 @@
 // each task that missed its slot while the agent was down and says
 // catch-up (a scheduled run that finds a snapshot of its task being
 // deleted waits for it), and tries a failed scheduled run again as the
-// task says (its report names the time; a retry owed when the agent
-// stopped is made once it is back); history, snapshots, browse, verify, restore and
-// deleting a snapshot (and saying first what that would free). Every
+// task says, or one the agent's end cut short once it is back (the
+// report names the time), and leaves a paused task to be run by hand;
+// history, snapshots, browse, verify, restore and deleting a snapshot
+// (and saying first what that would free). Every
 // method takes a context and returns plain data, and Subscribe delivers
 // progress, started, finished, changed, removed and deleted events, so
 // the control socket, the offline command line and the link to consoles

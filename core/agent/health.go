@@ -85,8 +85,8 @@ func (t *Tasks) health(task backup.Task, cur health.Cursor) (health.Task, error)
 	if err != nil {
 		return health.Task{}, err
 	}
-	h := health.Task{Name: task.Name, Cursor: cur, Schedule: task.ScheduleInForce(), Paused: task.Paused, OverdueAfter: time.Duration(info.OverdueAfter),
-		Running: info.Running, LastSuccess: info.LastSuccess, NextRun: info.NextRun}
+	h := health.Task{Name: task.Name, Cursor: cur, Schedule: task.ScheduleInForce(), Paused: task.Paused,
+		OverdueAfter: time.Duration(info.OverdueAfter), Running: info.Running, LastSuccess: info.LastSuccess, NextRun: info.NextRun}
 	if info.Running {
 		t.mu.Lock()
 		if ar := t.active[backup.NameKey(task.Name)]; ar != nil {

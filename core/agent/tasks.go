@@ -582,8 +582,8 @@ func (t *Tasks) Remove(_ context.Context, name string, version uint64) (backup.T
 // ---- runs ----
 
 // Run starts a run of the task and returns at once; Done on the handle
-// closes when it ends. trigger says who asked: manual, schedule,
-// catch-up, console. A task already running returns a *backup.BusyError.
+// closes when it ends. trigger says who asked (a backup.Trigger…
+// constant). A task already running returns a *backup.BusyError.
 func (t *Tasks) Run(_ context.Context, name, trigger string) (*backup.Handle, error) {
 	return t.run(name, trigger, 0)
 }
@@ -963,9 +963,10 @@ func (t *Tasks) catchUp() {
 	}
 }
 
-// owedRetry says whether the task's last run, r, failed and was to be
-// tried again when the agent stopped, and no scheduled time of the task
-// has come since (that time's run, or its catch-up, replaces the retry).
+// owedRetry says whether the task's last run, r, was to be tried again
+// when the agent stopped (it failed, or the agent's end cut it short),
+// and no scheduled time of the task has come since (that time's run, or
+// its catch-up, replaces the retry).
 func owedRetry(task backup.Task, r backup.Report, now time.Time) bool {
 	if r.RetryAt.IsZero() {
 		return false

@@ -2,6 +2,8 @@ package backup
 
 import (
 	"fmt"
+	"strconv"
+	"strings"
 	"time"
 )
 
@@ -57,14 +59,50 @@ func Retrying(trigger string) bool {
 	return trigger == TriggerSchedule || trigger == TriggerCatchUp || trigger == TriggerRetry
 }
 
+// Why a number of retries or a wait between them is refused, as the
+// command lines and the task dialog say after what was typed.
+var (
+	errRetries   = fmt.Errorf("give a number from 0 to %d", MaxRetries)
+	errRetryWait = fmt.Errorf("give a duration from %s to %s, such as 15m", Duration(MinRetryWait), Duration(MaxRetryWait))
+)
+
+// ValidRetries checks a number of retries: 0 to MaxRetries.
+func ValidRetries(n int) error {
+	if n < 0 || n > MaxRetries {
+		return errRetries
+	}
+	return nil
+}
+
+// ParseRetries reads a number of retries as typed.
+func ParseRetries(s string) (int, error) {
+	n, err := strconv.Atoi(strings.TrimSpace(s))
+	if err != nil {
+		return 0, errRetries
+	}
+	return n, ValidRetries(n)
+}
+
+// ParseRetryWait reads the wait between retries as typed ("15m", "1h"):
+// MinRetryWait to MaxRetryWait.
+func ParseRetryWait(s string) (Duration, error) {
+	d, err := ParseDuration(s)
+	if err != nil || d < MinRetryWait || d > MaxRetryWait {
+		return 0, errRetryWait
+	}
+	return Duration(d), nil
+}
+
 // validRetry checks a stored task's retries (one that did not come
 // through the command line's flags: the wire, an edited file).
 func validRetry(t *Task) error {
-	switch {
-	case t.Retries < 0 || t.Retries > MaxRetries:
-		return invalidf("retries %d: give 0 to %d", t.Retries, MaxRetries)
-	case t.RetryWait != 0 && (time.Duration(t.RetryWait) < MinRetryWait || time.Duration(t.RetryWait) > MaxRetryWait):
-		return invalidf("retry wait %s: give %s to %s", t.RetryWait, Duration(MinRetryWait), Duration(MaxRetryWait))
+	if err := ValidRetries(t.Retries); err != nil {
+		return invalidf("retries %d: %v", t.Retries, err)
+	}
+	if t.RetryWait != 0 {
+		if _, err := ParseRetryWait(t.RetryWait.String()); err != nil {
+			return invalidf("retry wait %s: %v", t.RetryWait, err)
+		}
 	}
 	return nil
 }

@@ -30,7 +30,7 @@ type Task struct {
 	// Speed is the most its runs copy a second; 0: no limit.
 	Speed Speed `json:"speed,omitempty"`
 	// Retries is how many times a failed scheduled run is tried again,
-	// RetryWait apart (0: DefaultRetryWait); see retry.go.
+	// RetryWait apart (DefaultRetryWait when 0); see retry.go.
 	Retries   int      `json:"retries,omitempty"`
 	RetryWait Duration `json:"retry_wait,omitempty"`
 	// Paused: the task runs only when asked, as a manual one, until it is

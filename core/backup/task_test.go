@@ -52,8 +52,8 @@ func TestValidateRefusesBadTasks(t *testing.T) {
 		{"a bad schedule", func(t *backup.Task) { t.Schedule = "every day" }, "not valid"},
 		{"a bad exclude", func(t *backup.Task) { t.Excludes = []string{"[a-"} }, "not a valid glob"},
 		{"negative retention", func(t *backup.Task) { t.Retention.KeepLast = -2 }, "give 0 or more"},
-		{"too many retries", func(t *backup.Task) { t.Retries = backup.MaxRetries + 1 }, "retries 11: give 0 to 10"},
-		{"a retry wait too short", func(t *backup.Task) { t.RetryWait = backup.Duration(time.Second) }, "retry wait 1s: give 1m to 24h"},
+		{"too many retries", func(t *backup.Task) { t.Retries = backup.MaxRetries + 1 }, "retries 11: give a number from 0 to 10"},
+		{"a retry wait too short", func(t *backup.Task) { t.RetryWait = backup.Duration(time.Second) }, "retry wait 1s: give a duration from 1m to 24h, such as 15m"},
 		{"a destination that is a file", func(t *backup.Task) {
 			p := filepath.Join(root, "file")
 			_ = os.WriteFile(p, nil, 0o644)

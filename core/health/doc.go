@@ -33,8 +33,10 @@
 // longer than it, once per state (a task that fails again while failed
 // is not announced again; after a success it is). A failed run the agent
 // tries again (Task.RetryAt) is news once its last try failed, or once a
-// try has not come for the grace after its time. What was announced is stored, so a restart does not
-// announce it again. Nothing of a slave the user disconnected (Silence)
+// try has not come for the grace after its time. What was announced is
+// stored, so a restart does not announce it again. A paused task runs on
+// a manual schedule, so it is never overdue. Nothing of a slave the user
+// disconnected (Silence)
 // or muted (Mute, until a time) is announced; what is still wrong with
 // a muted one when its mute ends is announced then.
 //
