@@ -582,9 +582,8 @@ func TestAPausedTaskRunsOnlyWhenAsked(t *testing.T) {
 	c := newMinuteClock()
 	tasks, events := startTasksHeard(t, db, agent.TasksConfig{Schedule: true, Now: c.now})
 	ctx := context.Background()
-	long := time.Now().Add(-30 * 24 * time.Hour) // long overdue, were it not paused
 	for _, task := range []backup.Task{
-		{Name: "paused", Sources: []string{src}, Destination: dest, Schedule: c.dailySpec(), CatchUp: true, Paused: true, Created: long},
+		{Name: "paused", Sources: []string{src}, Destination: dest, Schedule: c.dailySpec(), CatchUp: true, Paused: true},
 		{Name: "running", Sources: []string{src}, Destination: dest, Schedule: c.dailySpec()},
 	} {
 		if _, _, err := tasks.Put(ctx, task, agent.PutOptions{}); err != nil {
@@ -596,15 +595,16 @@ func TestAPausedTaskRunsOnlyWhenAsked(t *testing.T) {
 		t.Fatalf("the scheduler ran %s", r.Task)
 	}
 	info, err := tasks.Get(ctx, "paused")
-	if err != nil || info.LastRun != nil || !info.NextRun.IsZero() || info.Overdue || info.Task.Schedule != c.dailySpec() {
-		t.Fatalf("the paused task: ran %v, next run %v, overdue %v, schedule %q (%v)", info.LastRun != nil, info.NextRun, info.Overdue, info.Task.Schedule, err)
+	// Never overdue: no time is given it after its last success.
+	if err != nil || info.LastRun != nil || !info.NextRun.IsZero() || info.OverdueAfter != 0 || info.Task.Schedule != c.dailySpec() {
+		t.Fatalf("the paused task: ran %v, next run %v, overdue after %v, schedule %q (%v)", info.LastRun != nil, info.NextRun, info.OverdueAfter, info.Task.Schedule, err)
 	}
 	if h, err := tasks.Run(ctx, "paused", backup.TriggerManual); err != nil || h.Report().Result != backup.ResultCompleted {
 		t.Fatalf("a paused task asked to run: %v", err)
 	}
 	info.Task.Paused = false
 	resumed, _, err := tasks.Put(ctx, info.Task, agent.PutOptions{})
-	if err != nil || resumed.NextRun.IsZero() {
-		t.Fatalf("resumed: next run %v (%v)", resumed.NextRun, err)
+	if err != nil || resumed.NextRun.IsZero() || resumed.OverdueAfter != backup.Duration(48*time.Hour) {
+		t.Fatalf("resumed: next run %v, overdue after %v (%v)", resumed.NextRun, resumed.OverdueAfter, err)
 	}
 }
