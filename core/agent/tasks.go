@@ -685,7 +685,7 @@ func (t *Tasks) finished(task backup.Task, seq uint64, rep backup.Report) {
 // scheduled run comes first. Without a scheduler (the offline command
 // line) nothing is tried again.
 func (t *Tasks) retryAt(task backup.Task, rep backup.Report) time.Time {
-	if !t.cfg.Schedule || !backup.Retrying(rep.Trigger) {
+	if !t.cfg.Schedule || !backup.RetriesApply(rep.Trigger) {
 		return time.Time{}
 	}
 	ended := rep.Finished
@@ -809,8 +809,9 @@ func (t *Tasks) markInterrupted() error {
 			}
 			rep.Result = backup.ResultInterrupted
 			rep.Error = "the agent stopped during the run (killed, crashed or the machine went down); the unfinished snapshot is removed by the next run"
-			if t.cfg.Schedule && backup.Retrying(rep.Trigger) && rep.Attempt < task.Retries {
-				rep.RetryAt = t.now() // now that the agent is back (catchUp plans it)
+			if now := t.now(); t.cfg.Schedule && backup.RetriesApply(rep.Trigger) && rep.Attempt < task.Retries &&
+				noSlotSince(task, rep.Started, now) {
+				rep.RetryAt = now // now that the agent is back (catchUp plans it)
 			}
 			doc, _ := json.Marshal(rep)
 			if err := t.db.PutRun(task.Name, r.Seq, doc); err != nil {
@@ -968,11 +969,14 @@ func (t *Tasks) catchUp() {
 // and no scheduled time of the task has come since (that time's run, or
 // its catch-up, replaces the retry).
 func owedRetry(task backup.Task, r backup.Report, now time.Time) bool {
-	if r.RetryAt.IsZero() {
-		return false
-	}
+	return !r.RetryAt.IsZero() && noSlotSince(task, r.Started, now)
+}
+
+// noSlotSince says the task runs on a schedule, and none of its times
+// came between started and now.
+func noSlotSince(task backup.Task, started, now time.Time) bool {
 	s, err := backup.ParseSchedule(task.ScheduleInForce())
-	return err == nil && !s.Manual() && !s.Prev(now).After(r.Started)
+	return err == nil && !s.Manual() && !s.Prev(now).After(started)
 }
 
 // missedSlot says whether a catch-up run is due: the task catches up, has

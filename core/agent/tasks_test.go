@@ -608,3 +608,29 @@ func TestAPausedTaskRunsOnlyWhenAsked(t *testing.T) {
 		t.Fatalf("resumed: next run %v, overdue after %v (%v)", resumed.NextRun, resumed.OverdueAfter, err)
 	}
 }
+
+// A scheduled run killed with the agent, which comes back only after the
+// task's next time has passed, promises no retry: the catch-up run of
+// that time serves instead.
+func TestARunKilledBeforeALongOutageIsCaughtUpNotRetried(t *testing.T) {
+	db := openDB(t)
+	src, dest := backupDirs(t)
+	started := time.Now().Add(-49 * time.Hour)
+	task := backup.Task{Name: "docs", Sources: []string{src}, Destination: dest, Schedule: "daily@00:00", CatchUp: true,
+		Retries: 2, Version: 1, Created: started.Add(-time.Hour)}
+	doc, _ := json.Marshal(task)
+	_ = db.UpdateTask("docs", func([]byte) ([]byte, error) { return doc, nil })
+	running, _ := json.Marshal(backup.Report{Task: "docs", Trigger: backup.TriggerSchedule, Started: started, Result: backup.ResultRunning})
+	if _, err := db.AppendRun("docs", running, agent.RunsKept); err != nil {
+		t.Fatal(err)
+	}
+	tasks, events := startTasksHeard(t, db, agent.TasksConfig{Schedule: true})
+	if r := heard(t, events, agent.EventStarted, "the catch-up run"); r.Trigger != backup.TriggerCatchUp {
+		t.Fatalf("back after the outage it ran %s (attempt %d)", r.Trigger, r.Attempt)
+	}
+	hist, _ := tasks.History(context.Background(), "docs", 0)
+	i := slices.IndexFunc(hist, func(r backup.Report) bool { return r.Started.Equal(started) })
+	if i < 0 || hist[i].Result != backup.ResultInterrupted || !hist[i].RetryAt.IsZero() {
+		t.Fatalf("the killed run's record among %+v", hist)
+	}
+}

@@ -53,9 +53,9 @@ func (t *Task) RetryAfter(attempt int, ended, next time.Time) time.Time {
 	return at
 }
 
-// Retrying says whether a run started by trigger is tried again when it
-// fails: a scheduled one, its catch-up, or a retry.
-func Retrying(trigger string) bool {
+// RetriesApply says whether a run started by trigger is tried again when
+// it fails: a scheduled one, its catch-up, or a retry.
+func RetriesApply(trigger string) bool {
 	return trigger == TriggerSchedule || trigger == TriggerCatchUp || trigger == TriggerRetry
 }
 
