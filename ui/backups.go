@@ -575,10 +575,7 @@ func (v *backupsView) cellText(r *master.BackupRow, col int) (string, fyne.Theme
 		if r.LastResult == backup.ResultFailed || r.LastResult == backup.ResultInterrupted {
 			fg = theme.ColorNameError
 		}
-		res := string(r.LastResult)
-		if w := backup.RetryWords(r.RetryAt, r.LastRun, v.o.loc); w != "" {
-			res += " (" + w + ")"
-		}
+		res := backup.ResultWords(r.LastResult, r.RetryAt, r.LastRun, v.o.loc)
 		if r.LastError != "" {
 			return res + ": " + r.LastError, fg
 		}

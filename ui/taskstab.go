@@ -595,10 +595,7 @@ func lastResult(info agent.TaskInfo) (string, widget.Importance) {
 	case r.Result == backup.ResultWarnings:
 		s, imp = fmt.Sprintf("completed, %s", human.Plural(r.WarningCount, "warning", "warnings")), widget.WarningImportance
 	default:
-		s, imp = string(r.Result), widget.DangerImportance
-		if w := backup.RetryWords(r.RetryAt, r.Finished, time.Local); w != "" && !info.Running {
-			s += " (" + w + ")"
-		}
+		s, imp = info.LastResult(), widget.DangerImportance
 		if r.Error != "" {
 			s += ": " + r.Error
 		}

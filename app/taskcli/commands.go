@@ -487,7 +487,7 @@ func taskListCmd(e *Env) *cobra.Command {
 			for _, info := range res.Tasks {
 				last, result := "-", "never run"
 				if info.LastRun != nil {
-					last, result = info.LastRun.Started.Local().Format("2006-01-02 15:04"), lastResult(info)
+					last, result = info.LastRun.Started.Local().Format("2006-01-02 15:04"), info.LastResult()
 				}
 				next := "-"
 				if !info.NextRun.IsZero() {
@@ -504,17 +504,6 @@ func taskListCmd(e *Env) *cobra.Command {
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 	return cmd
-}
-
-// lastResult is the last run's result, and when it is tried again
-// while it waits for that: "failed (tried again at 02:10)".
-func lastResult(info agent.TaskInfo) string {
-	r := info.LastRun
-	s := string(r.Result)
-	if w := backup.RetryWords(r.RetryAt, r.Finished, time.Local); w != "" && !info.Running {
-		s += " (" + w + ")"
-	}
-	return s
 }
 
 func taskState(info agent.TaskInfo) string {
@@ -547,7 +536,7 @@ func taskShowCmd(e *Env) *cobra.Command {
 			fmt.Fprintf(e.Stdout, "task %s: %s\n", info.Task.Name, taskState(*info))
 			var rows [][2]string
 			if info.LastRun != nil {
-				last := info.LastRun.Started.Local().Format(time.DateTime) + ", " + lastResult(*info)
+				last := info.LastRun.Started.Local().Format(time.DateTime) + ", " + info.LastResult()
 				if info.LastRun.Error != "" {
 					last += ": " + info.LastRun.Error
 				}

@@ -100,6 +100,21 @@ type TaskInfo struct {
 	Overdue      bool            `json:"overdue"`
 }
 
+// LastResult is the last run's result and, while the task waits for
+// that, when it is tried again: "failed (tried again at 02:10)"; "" for
+// a task never run.
+func (i TaskInfo) LastResult() string {
+	r := i.LastRun
+	if r == nil {
+		return ""
+	}
+	at := r.RetryAt
+	if i.Running {
+		at = time.Time{} // being tried again now
+	}
+	return backup.ResultWords(r.Result, at, r.Finished, time.Local)
+}
+
 // Event kinds.
 const (
 	EventProgress = "progress" // Status

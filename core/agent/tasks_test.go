@@ -634,3 +634,24 @@ func TestARunKilledBeforeALongOutageIsCaughtUpNotRetried(t *testing.T) {
 		t.Fatalf("the killed run's record among %+v", hist)
 	}
 }
+
+// task list, task show and the console's Tasks tab say when a failed run
+// is tried again, until the try begins.
+func TestALastRunSaysWhenItIsTriedAgain(t *testing.T) {
+	at := time.Date(2026, 12, 5, 2, 10, 0, 0, time.Local)
+	info := agent.TaskInfo{LastRun: &backup.Report{Result: backup.ResultFailed, Finished: at.Add(-10 * time.Minute), RetryAt: at}}
+	if got := info.LastResult(); got != "failed (tried again at 02:10)" {
+		t.Errorf("waiting for its retry: %q", got)
+	}
+	info.Running = true
+	if got := info.LastResult(); got != "failed" {
+		t.Errorf("while it is tried again: %q", got)
+	}
+	info.LastRun.RetryAt, info.Running = info.LastRun.Finished, false
+	if got := info.LastResult(); got != "failed (tried again once its agent is back)" {
+		t.Errorf("cut short by its agent's end: %q", got)
+	}
+	if got := (agent.TaskInfo{}).LastResult(); got != "" {
+		t.Errorf("never run: %q", got)
+	}
+}

@@ -129,3 +129,13 @@ func RetryWords(at, ended time.Time, loc *time.Location) string {
 	}
 	return "tried again at " + at.In(loc).Format("15:04")
 }
+
+// ResultWords is a run's result and, while it waits for that, when it is
+// tried again: "failed (tried again at 02:10)", or "failed". at is zero
+// for a run not tried again, or one being tried again now.
+func ResultWords(res Result, at, ended time.Time, loc *time.Location) string {
+	if w := RetryWords(at, ended, loc); w != "" {
+		return string(res) + " (" + w + ")"
+	}
+	return string(res)
+}
