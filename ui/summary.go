@@ -248,7 +248,7 @@ func attentionText(v *master.SlaveView, now time.Time) string {
 		parts = append(parts, r.Line(now)) // an error of its own already says so
 	}
 	if b := v.Backup; b.Failed+b.Overdue > 0 {
-		t := "backups: " + health.Counts{Failed: b.Failed, Overdue: b.Overdue}.String()
+		t := "backups: " + b.Problems(now.Location())
 		if b.LastKnown {
 			t += " (last known)"
 		}

@@ -17,14 +17,16 @@ import (
 	"github.com/lanyard/lanyard/core/store"
 )
 
-// summaryFleet is demoFleet with backups: FS01 has a failed task, web-2 an
+// summaryFleet is demoFleet with backups: FS01 has a failed task its
+// agent tries again at 15:10, web-2 an
 // overdue one it was last known to have, and lab-pc (disabled) a failed one.
 func summaryFleet() []master.SlaveView {
 	vs := demoFleet()
 	for i := range vs {
 		switch vs[i].Name {
 		case "FS01":
-			vs[i].Backup = health.Summary{Counts: health.Counts{OK: 2, Failed: 1}, Worst: health.StateFailed}
+			vs[i].Backup = health.Summary{Counts: health.Counts{OK: 2, Failed: 1}, Worst: health.StateFailed,
+				Retrying: 1, RetryAt: fixedNow.Add(10 * time.Minute)}
 		case "FS02":
 			vs[i].LastCode, vs[i].LastSeen = "dial_failed", fixedNow.Add(-50*time.Minute)
 		case "web-2":
@@ -66,7 +68,7 @@ func TestTheSummaryNamesWhatNeedsALookWorstFirst(t *testing.T) {
 		if got, want := attentionNames(p), []string{"BACKUP-7", "FS02", "FS01", "web-2"}; !slices.Equal(got, want) {
 			t.Errorf("named %v, want %v", got, want)
 		}
-		want := []string{"wrong password", "offline (unreachable), last seen 14:10:00 (50 min ago)", "backups: 1 failed",
+		want := []string{"wrong password", "offline (unreachable), last seen 14:10:00 (50 min ago)", "backups: 1 failed (tried again at 15:10)",
 			"backups: 1 overdue (last known)"}
 		for i, w := range want {
 			if got := p.rows[i].why.Text; got != w {

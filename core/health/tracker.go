@@ -4,8 +4,10 @@ import (
 	"cmp"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -108,7 +110,12 @@ type Summary struct {
 	Counts
 	// Full counts the tasks whose destination may not take the next
 	// runs (DestSpace.Low).
-	Full      int
+	Full int
+	// Retrying counts the failed tasks the agent tries again by itself
+	// (Task.Retrying); RetryAt is the soonest of those tries still ahead
+	// (zero when each waits for its agent to be back, or is overdue).
+	Retrying  int
+	RetryAt   time.Time
 	Worst     State // "" when the slave has no tasks (or none known)
 	LastKnown bool  // the slave is not linked
 	Seen      time.Time
@@ -600,17 +607,69 @@ func (t *Tracker) Rows(ids ...string) []Row {
 }
 
 // summary counts s's tasks at now. t.mu is held.
-func (s *tracked) summary(now time.Time) Summary {
+func (s *tracked) summary(now time.Time, grace time.Duration) Summary {
 	sum := Summary{LastKnown: !s.online, Seen: s.rec.Seen}
 	zone := s.rec.zone()
 	for i := range s.rec.Tasks {
-		sum.Add(Evaluate(&s.rec.Tasks[i], zone, now).State, 1)
-		if s.rec.Tasks[i].Dest.Low() != "" {
+		tk := &s.rec.Tasks[i]
+		state := Evaluate(tk, zone, now).State
+		sum.Add(state, 1)
+		if tk.Dest.Low() != "" {
 			sum.Full++
+		}
+		if state == StateFailed && tk.Retrying(now, grace) {
+			sum.noteRetry(tk.RetryAt, now)
 		}
 	}
 	sum.Worst = sum.Counts.Worst()
 	return sum
+}
+
+// noteRetry counts a failed task tried again at at.
+func (sum *Summary) noteRetry(at, now time.Time) {
+	sum.Retrying++
+	if at.After(now) && (sum.RetryAt.IsZero() || at.Before(sum.RetryAt)) {
+		sum.RetryAt = at
+	}
+}
+
+// Problems is the failed and overdue tasks counted, and which of the
+// failed the agent tries again by itself, in loc's clock: "1 failed
+// (tried again at 02:10) · 2 overdue", "3 failed (2 tried again, the
+// first at 02:10)"; "" when none is failed or overdue.
+func (sum Summary) Problems(loc *time.Location) string {
+	if sum.Failed+sum.Overdue == 0 {
+		return ""
+	}
+	var parts []string
+	if sum.Failed > 0 {
+		parts = append(parts, human.Count(sum.Failed)+" "+string(StateFailed)+sum.retrying(loc))
+	}
+	if sum.Overdue > 0 {
+		parts = append(parts, human.Count(sum.Overdue)+" "+string(StateOverdue))
+	}
+	return strings.Join(parts, " · ")
+}
+
+// retrying is " (tried again at 02:10)" for the failed tasks tried again.
+func (sum Summary) retrying(loc *time.Location) string {
+	if sum.Retrying == 0 {
+		return ""
+	}
+	when := "being tried again" // its time has come, or its agent's return
+	if !sum.RetryAt.IsZero() {
+		when = backup.RetryWords(sum.RetryAt, time.Time{}, loc)
+	}
+	switch {
+	case sum.Retrying == sum.Failed && sum.Retrying == 1:
+	case sum.Retrying == 1:
+		when = "1 " + when
+	case sum.RetryAt.IsZero():
+		when = fmt.Sprintf("%d %s", sum.Retrying, when)
+	default:
+		when = fmt.Sprintf("%d tried again, the first at %s", sum.Retrying, sum.RetryAt.In(loc).Format("15:04"))
+	}
+	return " (" + when + ")"
 }
 
 // Summary is one slave's tasks counted now.
@@ -621,7 +680,7 @@ func (t *Tracker) Summary(id string) Summary {
 	if s == nil {
 		return Summary{LastKnown: true}
 	}
-	return s.summary(t.opts.Now())
+	return s.summary(t.opts.Now(), t.opts.Grace)
 }
 
 // SetGrace changes the grace period of alerts from now on.
@@ -643,7 +702,7 @@ func (t *Tracker) Tick() []Alert {
 	var changed []string
 	var alerts []Alert
 	for id, s := range t.slaves {
-		sum := s.summary(now)
+		sum := s.summary(now, t.opts.Grace)
 		if sum.Counts != s.lastEvaluated {
 			s.lastEvaluated = sum.Counts
 			changed = append(changed, id)

@@ -211,9 +211,13 @@ func TestAFailureBeingRetriedIsNewsOnlyOnceTheRetriesFail(t *testing.T) {
 		tr.Finished("id1", "FS01", rep, 0)
 	}
 	fail(10 * time.Minute)
+	retryAt := c.Now().Add(10 * time.Minute)
 	c.add(5 * time.Minute)
 	if a := tr.Tick(); len(a) != 0 {
 		t.Fatalf("before its retry: %+v", a)
+	}
+	if s := tr.Summary("id1"); s.Failed != 1 || s.Retrying != 1 || !s.RetryAt.Equal(retryAt) {
+		t.Fatalf("the summary before its retry: %+v, want 1 failed, retried at %s", s, retryAt)
 	}
 	// The retry runs (for longer than the grace), and fails for good.
 	c.add(5 * time.Minute)
@@ -226,6 +230,9 @@ func TestAFailureBeingRetriedIsNewsOnlyOnceTheRetriesFail(t *testing.T) {
 	c.add(61 * time.Second)
 	if a := tr.Tick(); len(a) != 1 || a[0].Kind != AlertFailed {
 		t.Fatalf("its last try failed: %+v", a)
+	}
+	if s := tr.Summary("id1"); s.Failed != 1 || s.Retrying != 0 || !s.RetryAt.IsZero() {
+		t.Fatalf("the summary once its last try failed: %+v", s)
 	}
 
 	// Mended by a retry: never news.
@@ -250,6 +257,9 @@ func TestAFailureBeingRetriedIsNewsOnlyOnceTheRetriesFail(t *testing.T) {
 	c.add(31 * time.Second)
 	if a := tr.Tick(); len(a) != 1 || a[0].Kind != AlertFailed {
 		t.Fatalf("a retry that never came: %+v", a)
+	}
+	if s := tr.Summary("id1"); s.Retrying != 0 {
+		t.Fatalf("the summary once a retry did not come: %+v", s)
 	}
 }
 
@@ -567,5 +577,28 @@ func TestANearlyFullAlertIsNotRepeatedAfterARestart(t *testing.T) {
 	}
 	if in := tr.Alerting(); len(in) != 1 || in[0].Kind != AlertFull {
 		t.Fatalf("in force after the restart: %+v", in)
+	}
+}
+
+// Needs a look says which failed tasks mend by themselves, and when.
+func TestProblemsSayWhichFailedTasksAreTriedAgain(t *testing.T) {
+	at := time.Date(2026, 3, 10, 2, 10, 0, 0, time.UTC)
+	cases := []struct {
+		sum  Summary
+		want string
+	}{
+		{Summary{}, ""},
+		{Summary{Counts: Counts{OK: 3}}, ""},
+		{Summary{Counts: Counts{Failed: 1, Overdue: 2}}, "1 failed · 2 overdue"},
+		{Summary{Counts: Counts{Failed: 1}, Retrying: 1, RetryAt: at}, "1 failed (tried again at 02:10)"},
+		{Summary{Counts: Counts{Failed: 1}, Retrying: 1}, "1 failed (being tried again)"},
+		{Summary{Counts: Counts{Failed: 3, Overdue: 1}, Retrying: 1, RetryAt: at}, "3 failed (1 tried again at 02:10) · 1 overdue"},
+		{Summary{Counts: Counts{Failed: 3}, Retrying: 2, RetryAt: at}, "3 failed (2 tried again, the first at 02:10)"},
+		{Summary{Counts: Counts{Failed: 2}, Retrying: 2}, "2 failed (2 being tried again)"},
+	}
+	for _, c := range cases {
+		if got := c.sum.Problems(time.UTC); got != c.want {
+			t.Errorf("%+v: %q, want %q", c.sum, got, c.want)
+		}
 	}
 }
