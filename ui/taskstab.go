@@ -625,6 +625,9 @@ func (t *tasksTab) taskText(info agent.TaskInfo) string {
 	}
 	if task.Retries > 0 && task.Schedule != "" && task.Schedule != backup.ScheduleManual {
 		what += "; a failed run tried again up to " + human.Plural(task.Retries, "time", "times") + ", " + backup.Duration(task.RetryDelay()).String() + " apart"
+		if task.Paused {
+			what += " once it is resumed" // a run started by hand is not
+		}
 	}
 	what += "."
 	switch {
