@@ -113,7 +113,7 @@ func showTaskDialog(win fyne.Window, r runner, rm Remote, slave string, cur *age
 	td.body = td.form()
 	td.d = dialog.NewCustomWithoutButtons(title, formScroll(td.body), win)
 	td.d.SetButtons([]fyne.CanvasObject{cancel, td.save})
-	td.d.Resize(fyne.NewSize(920, 640))
+	td.d.Resize(dialogSize(win, 920, 720)) // the whole form on the default window, without a scroll
 	escape := func() {
 		if !td.saving {
 			td.close()
