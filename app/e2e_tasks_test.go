@@ -153,6 +153,22 @@ func TestBackupTasksFromTheConsolesCommandLineSeenByTwoConsoles(t *testing.T) {
 	if out, code = cli(two, "", "task", "restore", "docs", "latest", "--slave", "FS01", "--target", target, "--path", report); code != 2 {
 		t.Fatalf("a restore over an existing file: exit %d, want 2\n%s", code, out)
 	}
+	// Deleted by mistake: the whole snapshot back where it was, leaving
+	// every file still there as it is.
+	if err := os.Remove(report); err != nil {
+		t.Fatal(err)
+	}
+	if out, code = cli(two, "", "task", "restore", "docs", "latest", "--slave", "FS01", "--original", "--skip-existing"); code != 0 ||
+		!strings.Contains(out, "restored 1 file ") || !strings.Contains(out, " to where the files were") || !strings.Contains(out, "there already w") {
+		t.Fatalf("restore to where the files were: exit %d\n%s", code, out)
+	}
+	if b, err := os.ReadFile(report); err != nil || string(b) != "the quarterly report" {
+		t.Fatalf("the file put back: %q %v", b, err)
+	}
+	if out, code = cli(two, "", "task", "restore", "docs", "latest", "--slave", "FS01", "--original", "--target", target); code != 2 ||
+		!strings.Contains(out, "not both") {
+		t.Fatalf("a restore both into a folder and where the files were: exit %d, want 2\n%s", code, out)
+	}
 	if out, code = cli(one, "", "task", "verify", "docs", "--slave", "FS01"); code != 0 || !strings.Contains(out, "every file matches its manifest") {
 		t.Fatalf("verify: exit %d\n%s", code, out)
 	}

@@ -188,6 +188,29 @@ func exerciseTasks(t *testing.T, dir string, live bool) {
 	if b, _ := os.ReadFile(restored); string(b) != "the report" {
 		t.Fatalf("restore --overwrite left %q", b)
 	}
+	// A file deleted by mistake goes back where it was; one edited since
+	// is left as it is.
+	_ = os.Remove(report)
+	notes := filepath.Join(src, "notes.txt")
+	notesWere, _ := os.ReadFile(notes)
+	_ = os.WriteFile(notes, []byte("edited since"), 0o644)
+	if r = run(2, "task", "restore", "docs", first, "--original"); !strings.Contains(r.stderr, "--skip-existing") {
+		t.Fatalf("restore to where the files were, over files: %s", r)
+	}
+	if r = run(0, "task", "restore", "docs", first, "--original", "--skip-existing"); !strings.Contains(r.stdout, "restored 1 file (") ||
+		!strings.Contains(r.stdout, "to where the files were") {
+		t.Fatalf("restore --original --skip-existing: %s", r)
+	}
+	if b, _ := os.ReadFile(report); string(b) != "the report" {
+		t.Fatalf("the deleted file is back as %q", b)
+	}
+	if b, _ := os.ReadFile(notes); string(b) != "edited since" {
+		t.Fatalf("the edited file is now %q", b)
+	}
+	_ = os.WriteFile(notes, notesWere, 0o644)
+	if r = run(2, "task", "restore", "docs", first, "--overwrite", "--skip-existing", "--target", target); !strings.Contains(r.stderr, "not both") {
+		t.Fatalf("restore --overwrite --skip-existing: %s", r)
+	}
 
 	// A damaged snapshot fails verify with exit 1 and names the file.
 	snapFile := filepath.Join(snaps[0]["path"].(string), strings.TrimPrefix(filepath.Join(src, "notes.txt"), "/"))

@@ -187,8 +187,7 @@ func (h *ctlHandler) taskSnapshot(ctx context.Context, op, slave string, args ag
 		}
 	case agent.OpTaskRestore:
 		var rr backup.RestoreReport
-		opt := backup.RestoreOptions{Target: args.Target, Paths: args.Paths, Overwrite: args.Overwrite}
-		if rr, err = m.RestoreSnapshot(ctx, slave, args.Name, args.Snapshot, opt, progress); err == nil {
+		if rr, err = m.RestoreSnapshot(ctx, slave, args.Name, args.Snapshot, args.RestoreOptions(), progress); err == nil {
 			res.Restore = &rr
 		}
 	}

@@ -975,29 +975,43 @@ it shares. It reads the whole snapshot, which takes a while on a big one.`,
 func taskRestoreCmd(e *Env) *cobra.Command {
 	var target string
 	var paths []string
-	var overwrite, asJSON bool
+	var original, overwrite, skip, asJSON bool
 	cmd := &cobra.Command{
-		Use:   "restore NAME SNAPSHOT --target DIR [--path P]… [--overwrite]",
-		Short: "Copy a snapshot, or paths of it, into a folder",
+		Use:   "restore NAME SNAPSHOT (--target DIR | --original) [--path P]… [--overwrite | --skip-existing]",
+		Short: "Copy a snapshot, or paths of it, into a folder or back where they were",
 		Long: `Copy a whole snapshot (SNAPSHOT may be latest), or the files and folders given
 with --path (their original paths), into DIR, keeping each file's full path
 below it (/home/alice/a.txt is restored as DIR/home/alice/a.txt), with its
-mode and times. A file that already exists there is not replaced unless
---overwrite is given; then nothing at all is restored.`,
-		Example: e.examples("restore docs latest --target /tmp/restore --path /home/alice/Documents/report.odt"),
-		Args:    cmdline.ExactArgs(2),
+mode and times; or, with --original, back to where they were backed up from
+(/home/alice/a.txt to /home/alice/a.txt).
+
+If any file to restore exists there already, nothing at all is restored,
+unless --skip-existing is given (those files are left as they are, and only
+what is missing is restored: files deleted by mistake) or --overwrite (they
+are replaced by the snapshot's).`,
+		Example: e.examples("restore docs latest --target /tmp/restore --path /home/alice/Documents/report.odt",
+			"restore docs latest --original --skip-existing --path /home/alice/Documents"),
+		Args: cmdline.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if target == "" {
-				return cmdline.Usagef("task restore needs --target DIR")
-			}
-			abs, err := e.path("--target", target)
-			if err != nil {
-				return err
+			args2 := agent.TaskArgs{Name: args[0], Snapshot: args[1], Original: original, Paths: paths, Overwrite: overwrite, SkipExisting: skip}
+			switch {
+			case original && target != "":
+				return cmdline.Usagef("task restore takes --target DIR or --original, not both")
+			case overwrite && skip:
+				return cmdline.Usagef("task restore takes --overwrite or --skip-existing, not both")
+			case !original && target == "":
+				return cmdline.Usagef("task restore needs --target DIR, or --original to restore to where the files were")
+			case !original:
+				abs, err := e.path("--target", target)
+				if err != nil {
+					return err
+				}
+				args2.Target = abs
 			}
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
 			view := newProgress(e.Stdout)
-			res, err := e.Do(ctx, agent.OpTaskRestore, agent.TaskArgs{Name: args[0], Snapshot: args[1], Target: abs, Paths: paths, Overwrite: overwrite}, view.event, true)
+			res, err := e.Do(ctx, agent.OpTaskRestore, args2, view.event, true)
 			view.done()
 			if err != nil {
 				return err
@@ -1006,11 +1020,7 @@ mode and times. A file that already exists there is not replaced unless
 			if asJSON {
 				return PrintJSON(e.Stdout, rr)
 			}
-			fmt.Fprintf(e.Stdout, "restored %s (%s), %s and %s from snapshot %s into %s\n",
-				human.Plural(rr.Files, "file", "files"), human.Bytes(rr.Bytes), human.Plural(rr.Dirs, "folder", "folders"), human.Plural(rr.Symlinks, "link", "links"), rr.Snapshot, rr.Target)
-			if rr.Replaced > 0 {
-				fmt.Fprintf(e.Stdout, "%d existing files were replaced\n", rr.Replaced)
-			}
+			fmt.Fprintln(e.Stdout, rr.Summary())
 			for _, p := range rr.Paths {
 				fmt.Fprintln(e.Stdout, "  "+p)
 			}
@@ -1021,8 +1031,10 @@ mode and times. A file that already exists there is not replaced unless
 		},
 	}
 	cmd.Flags().StringVar(&target, "target", "", "folder to restore into (created if missing)")
+	cmd.Flags().BoolVar(&original, "original", false, "restore to where the files were backed up from, instead of into --target")
 	cmd.Flags().StringArrayVar(&paths, "path", nil, "restore only this file or folder, by its original path (repeatable)")
-	cmd.Flags().BoolVar(&overwrite, "overwrite", false, "replace files that already exist in the target")
+	cmd.Flags().BoolVar(&overwrite, "overwrite", false, "replace the files that exist already")
+	cmd.Flags().BoolVar(&skip, "skip-existing", false, "leave the files that exist already as they are, restoring only what is missing")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 	return cmd
 }

@@ -462,7 +462,7 @@ func (a *Agent) handleTaskRestore(ctx context.Context, l *link.Link, body []byte
 		return nil, err
 	}
 	ps, stop := a.sendProgress(ctx, p)
-	opt := backup.RestoreOptions{Target: req.Target, Paths: req.Paths, Overwrite: req.Overwrite}
+	opt := backup.RestoreOptions{Target: req.Target, Original: req.Original, Paths: req.Paths, Overwrite: req.Overwrite, SkipExisting: req.SkipExisting}
 	rr, err := a.tasks.Restore(ctx, req.Name, req.Snapshot, opt, backup.ProgressFunc(ps.update))
 	stop()
 	if err != nil {
@@ -484,7 +484,7 @@ func (a *Agent) handleTaskRestore(ctx context.Context, l *link.Link, body []byte
 		return nil, err
 	}
 	return &pb.TaskRestoreResponse{Task: rr.Task, Snapshot: rr.Snapshot, Target: rr.Target, Files: rr.Files, Bytes: rr.Bytes,
-		Dirs: rr.Dirs, Symlinks: rr.Symlinks, Replaced: rr.Replaced}, nil
+		Dirs: rr.Dirs, Symlinks: rr.Symlinks, Replaced: rr.Replaced, Skipped: rr.Skipped}, nil
 }
 
 // pushTaskEvents forwards the task manager's events to every linked

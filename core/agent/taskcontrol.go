@@ -34,7 +34,7 @@ const (
 	OpTaskSnapshots = "task_snapshots" // Name
 	OpTaskBrowse    = "task_browse"    // Name, Snapshot, Dir, After, Limit
 	OpTaskVerify    = "task_verify"    // Name, Snapshot
-	OpTaskRestore   = "task_restore"   // Name, Snapshot, Target, Paths, Overwrite
+	OpTaskRestore   = "task_restore"   // Name, Snapshot, Target or Original, Paths, Overwrite or SkipExisting
 	// OpTaskDeleteSnapshot: Name, Snapshot (its ID).
 	OpTaskDeleteSnapshot = "task_delete_snapshot"
 	// OpTaskEstimateDeletion: Name, Snapshot (its ID). An operation of
@@ -69,9 +69,18 @@ type TaskArgs struct {
 	Target    string       `json:"target,omitempty"`
 	Paths     []string     `json:"paths,omitempty"`
 	Overwrite bool         `json:"overwrite,omitempty"`
+	// Original restores to where the files were, instead of into Target;
+	// SkipExisting leaves the files there as they are.
+	Original     bool `json:"original,omitempty"`
+	SkipExisting bool `json:"skip_existing,omitempty"`
 	// CreateDest creates a task's destination folder when it is missing
 	// (add, edit).
 	CreateDest bool `json:"create_dest,omitempty"`
+}
+
+// RestoreOptions are a restore's options among the arguments.
+func (a *TaskArgs) RestoreOptions() backup.RestoreOptions {
+	return backup.RestoreOptions{Target: a.Target, Original: a.Original, Paths: a.Paths, Overwrite: a.Overwrite, SkipExisting: a.SkipExisting}
 }
 
 // TaskResult is the answer to a task operation; which fields are set
@@ -188,8 +197,7 @@ func (t *Tasks) Do(ctx context.Context, req ControlRequest, emit func(TaskEvent)
 		}
 	case OpTaskRestore:
 		var rr backup.RestoreReport
-		opt := backup.RestoreOptions{Target: args.Target, Paths: args.Paths, Overwrite: args.Overwrite}
-		if rr, err = t.Restore(ctx, args.Name, args.Snapshot, opt, backup.ProgressFunc(progress)); err == nil {
+		if rr, err = t.Restore(ctx, args.Name, args.Snapshot, args.RestoreOptions(), backup.ProgressFunc(progress)); err == nil {
 			res.Restore = &rr
 		}
 	case OpTaskDeleteSnapshot:

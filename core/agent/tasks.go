@@ -923,7 +923,8 @@ func (t *Tasks) EstimateDeletion(ctx context.Context, name, snapshot string) (ba
 	return est, taskErr(err)
 }
 
-// Restore copies a snapshot, or paths of it, into a target folder.
+// Restore copies a snapshot, or paths of it, into a target folder or to
+// where the files were.
 func (t *Tasks) Restore(ctx context.Context, name, snapshot string, opt backup.RestoreOptions, p backup.Progress) (backup.RestoreReport, error) {
 	task, snap, err := t.snapshot(name, snapshot)
 	if err != nil {
@@ -933,8 +934,7 @@ func (t *Tasks) Restore(ctx context.Context, name, snapshot string, opt backup.R
 	if err != nil {
 		return rep, taskErr(err)
 	}
-	t.log.WithFields(logrus.Fields{"task": task.Name, "snapshot": snap.ID}).Infof("task %s: restored %d files (%s) from snapshot %s into %s",
-		task.Name, rep.Files, human.Bytes(rep.Bytes), snap.ID, opt.Target)
+	t.log.WithFields(logrus.Fields{"task": task.Name, "snapshot": snap.ID}).Infof("task %s: %s", task.Name, rep.Summary())
 	return rep, nil
 }
 

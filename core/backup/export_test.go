@@ -34,3 +34,5 @@ func WithSpace(o Options, f func(ctx context.Context, dest string) (free, total 
 }
 
 var RelRoot = relRoot
+
+var OriginalPathOn = originalPathOn

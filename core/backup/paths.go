@@ -29,6 +29,24 @@ func relRoot(abs string) string {
 	return rest
 }
 
+// originalPath is where the snapshot-relative path rel was backed up
+// from: relRoot's inverse, home/alice → /home/alice, C/Users/alice →
+// C:\Users\alice, UNC/server/share/dir → \\server\share\dir.
+func originalPath(rel string) string { return originalPathOn(runtime.GOOS, rel) }
+
+// originalPathOn is originalPath on the system goos.
+func originalPathOn(goos, rel string) string {
+	if goos != "windows" {
+		return "/" + rel
+	}
+	first, rest, _ := strings.Cut(rel, "/")
+	rest = strings.ReplaceAll(rest, "/", `\`)
+	if first == "UNC" {
+		return `\\` + rest
+	}
+	return first + `:\` + rest
+}
+
 // nativeRel turns a snapshot-relative slash path into an OS path below base.
 func nativeRel(base, rel string) string {
 	if rel == "" {

@@ -19,34 +19,86 @@ import (
 type RestoreOptions struct {
 	// Target is the folder to restore into; each path keeps its full
 	// original path below it (/home/alice/a.txt → TARGET/home/alice/a.txt).
+	// It is empty with Original.
 	Target string
+	// Original restores each path to where it was backed up from
+	// (/home/alice/a.txt to /home/alice/a.txt), instead of into Target.
+	Original bool
 	// Paths limits the restore to these files or folders (original
 	// absolute paths, or paths inside the snapshot); empty restores all.
 	Paths []string
-	// Overwrite replaces files that exist in the target; without it the
-	// restore refuses before writing anything.
-	Overwrite bool
+	// Overwrite replaces files that exist where the restore writes;
+	// SkipExisting leaves them as they are and restores only what is
+	// missing. With neither the restore refuses before writing anything.
+	Overwrite    bool
+	SkipExisting bool
+}
+
+// place is where the snapshot's path rel is restored to.
+func (o *RestoreOptions) place(rel string) string {
+	if o.Original {
+		return originalPath(rel)
+	}
+	return nativeRel(o.Target, rel)
+}
+
+// Where says where a restore writes, for messages: "into /srv/restore",
+// or "to where the files were".
+func (o *RestoreOptions) Where() string {
+	return whereWords(o.Target, o.Original)
+}
+
+func whereWords(target string, original bool) string {
+	if original {
+		return "to where the files were"
+	}
+	return "into " + target
 }
 
 // RestoreReport is what Restore did.
 type RestoreReport struct {
-	Task     string   `json:"task"`
-	Snapshot string   `json:"snapshot"`
-	Target   string   `json:"target"`
-	Files    int64    `json:"files"`
-	Bytes    int64    `json:"bytes"`
-	Dirs     int64    `json:"dirs"` // folders restored, and folders made to hold what was asked for
-	Symlinks int64    `json:"symlinks"`
-	Replaced int64    `json:"replaced"` // existing files overwritten
-	Paths    []string `json:"paths"`    // what was asked for, as restored under Target
+	Task     string `json:"task"`
+	Snapshot string `json:"snapshot"`
+	Target   string `json:"target"`
+	Files    int64  `json:"files"`
+	Bytes    int64  `json:"bytes"`
+	Dirs     int64  `json:"dirs"` // folders restored, and folders made to hold what was asked for
+	Symlinks int64  `json:"symlinks"`
+	Replaced int64  `json:"replaced"` // existing files overwritten
+	// Skipped counts the existing files left as they were (SkipExisting).
+	Skipped  int64    `json:"skipped,omitempty"`
+	Original bool     `json:"original,omitempty"` // restored to where the files were; Target is empty
+	Paths    []string `json:"paths"`              // what was asked for, where it was restored
 	Warnings []string `json:"warnings,omitempty"`
+}
+
+// Where says where the restore wrote: "into /srv/restore", or "to where
+// the files were".
+func (r *RestoreReport) Where() string { return whereWords(r.Target, r.Original) }
+
+// Summary is the restore in a few lines, as the command line and the
+// console's window say it: "restored 3 files (1.2 MiB), 1 folder and 0
+// links from snapshot … into /srv/restore", then what was replaced or
+// left as it was.
+func (r *RestoreReport) Summary() string {
+	s := fmt.Sprintf("restored %s (%s), %s and %s from snapshot %s %s",
+		human.Plural(r.Files, "file", "files"), human.Bytes(max(r.Bytes, 0)), human.Plural(r.Dirs, "folder", "folders"),
+		human.Plural(r.Symlinks, "link", "links"), r.Snapshot, r.Where())
+	if r.Replaced > 0 {
+		s += "\n" + human.Plural(r.Replaced, "existing file was replaced", "existing files were replaced")
+	}
+	if r.Skipped > 0 {
+		s += "\n" + human.Plural(r.Skipped, "file there already was left as it was", "files there already were left as they were")
+	}
+	return s
 }
 
 // ExistsError: the restore would overwrite files and was not asked to.
 type ExistsError struct {
-	Target string
-	Paths  []string // the first few, under Target
-	Count  int
+	Target   string
+	Original bool     // the restore was to where the files were
+	Paths    []string // the first few, where they would be restored
+	Count    int
 }
 
 func (e *ExistsError) Error() string {
@@ -54,15 +106,19 @@ func (e *ExistsError) Error() string {
 	if e.Count == 1 {
 		exist = "already exists"
 	}
-	return fmt.Sprintf("%s %s in %s (%s): nothing was restored; pass --overwrite to replace them, or restore into an empty folder",
-		human.Plural(e.Count, "file", "files"), exist, e.Target, human.List(e.Paths, e.Count))
+	where := " in " + e.Target
+	if e.Original {
+		where = ""
+	}
+	return fmt.Sprintf("%s %s%s (%s): nothing was restored; pass --skip-existing to restore only what is missing, --overwrite to replace them, or restore into an empty folder",
+		human.Plural(e.Count, "file", "files"), exist, where, human.List(e.Paths, e.Count))
 }
 
 // Restore copies a snapshot, or the chosen paths of it, into
 // opt.Target, with modes, times and (as root) owners, and reports what it
 // restored. What it restored is on disk when it returns without an error.
 func (e *Engine) Restore(ctx context.Context, snap SnapshotInfo, task string, opt RestoreOptions, p Progress) (RestoreReport, error) {
-	rep := RestoreReport{Task: task, Snapshot: snap.ID, Target: opt.Target, Paths: []string{}}
+	rep := RestoreReport{Task: task, Snapshot: snap.ID, Target: opt.Target, Original: opt.Original, Paths: []string{}}
 	defer e.hold(snap.Path)()
 	want, err := restoreWants(snap, opt)
 	if err != nil {
@@ -82,15 +138,15 @@ func (e *Engine) Restore(ctx context.Context, snap SnapshotInfo, task string, op
 	m.filesTotal.Store(countFiles(entries))
 	m.bytesTotal.Store(total)
 
-	if err := makeFolders(opt.Target, entries, &rep); err != nil {
+	if err := makeFolders(&opt, entries, &rep); err != nil {
 		return rep, err
 	}
-	if err := e.restoreContents(ctx, snap, opt, entries, taken, m, &rep); err != nil {
+	if err := e.restoreContents(ctx, snap, &opt, entries, taken, m, &rep); err != nil {
 		return rep, err
 	}
-	restoreFolderMeta(opt.Target, entries, &rep)
+	restoreFolderMeta(&opt, entries, &rep)
 	if err := syncRestored(opt.Target, rep.Paths); err != nil {
-		return rep, fmt.Errorf("the restored files in %s may not all be on disk yet (%v): check the disk, then restore again with --overwrite", opt.Target, plainErr(err))
+		return rep, fmt.Errorf("the restored files %s may not all be on disk yet (%v): check the disk, then restore again with --overwrite", opt.Where(), plainErr(err))
 	}
 	return rep, nil
 }
@@ -98,10 +154,15 @@ func (e *Engine) Restore(ctx context.Context, snap SnapshotInfo, task string, op
 // restoreWants checks the target and turns the paths asked for into
 // paths inside the snapshot; none means all of it.
 func restoreWants(snap SnapshotInfo, opt RestoreOptions) ([]string, error) {
-	if opt.Target == "" || !filepath.IsAbs(opt.Target) {
+	switch {
+	case opt.Overwrite && opt.SkipExisting:
+		return nil, invalidf("give either --overwrite (replace the files that exist) or --skip-existing (leave them), not both")
+	case opt.Original && opt.Target != "":
+		return nil, invalidf("give either a target folder or --original (to where the files were), not both")
+	case opt.Original:
+	case opt.Target == "" || !filepath.IsAbs(opt.Target):
 		return nil, invalidf("the restore target %q must be an absolute folder path", opt.Target)
-	}
-	if within(opt.Target, snap.Path) || pathKey(opt.Target) == pathKey(snap.Path) {
+	case within(opt.Target, snap.Path) || pathKey(opt.Target) == pathKey(snap.Path):
 		return nil, invalidf("the restore target %s is inside the snapshot: pick a folder outside it", opt.Target)
 	}
 	var want []string
@@ -145,10 +206,13 @@ func selectEntries(snap SnapshotInfo, opt RestoreOptions, want []string, rep *Re
 		if !found[i] {
 			return nil, 0, invalidf("%s is not in snapshot %s (lanyard-agent task browse lists what is)", opt.Paths[i], snap.ID)
 		}
-		rep.Paths = append(rep.Paths, nativeRel(opt.Target, w))
+		rep.Paths = append(rep.Paths, opt.place(w))
 	}
-	if len(want) == 0 {
+	if len(want) == 0 && !opt.Original {
 		rep.Paths = append(rep.Paths, opt.Target)
+	}
+	if len(want) == 0 && opt.Original {
+		rep.Paths = append(rep.Paths, snap.Sources...)
 	}
 	sort.Slice(entries, func(i, j int) bool { return entries[i].Path < entries[j].Path })
 	return entries, total, nil
@@ -156,14 +220,16 @@ func selectEntries(snap SnapshotInfo, opt RestoreOptions, want []string, rep *Re
 
 // makeFolders makes the target and every folder the entries need, owner
 // only until restoreFolderMeta gives them their own modes, and counts them.
-func makeFolders(target string, entries []Entry, rep *RestoreReport) error {
-	if err := os.MkdirAll(target, 0o700); err != nil {
-		return fmt.Errorf("cannot create the restore target %s: %w", target, adviseReadOnly(err, target, restoreElsewhere))
+func makeFolders(opt *RestoreOptions, entries []Entry, rep *RestoreReport) error {
+	if !opt.Original {
+		if err := os.MkdirAll(opt.Target, 0o700); err != nil {
+			return fmt.Errorf("cannot create the restore target %s: %w", opt.Target, adviseReadOnly(err, opt.Target, restoreElsewhere))
+		}
 	}
 	ready := "" // the last folder known to exist; entries come in path order
 	for i := range entries {
 		en := &entries[i]
-		dst := nativeRel(target, en.Path)
+		dst := opt.place(en.Path)
 		// The folders above what was asked for (a single file's) are made
 		// as they are needed, and counted: a restore of one file says
 		// which folders it made, not "0 folders".
@@ -187,8 +253,7 @@ func makeFolders(target string, entries []Entry, rep *RestoreReport) error {
 
 // restoreContents copies the files and makes the links, with the
 // engine's workers, stopping at the first error or when ctx ends.
-func (e *Engine) restoreContents(ctx context.Context, snap SnapshotInfo, opt RestoreOptions, entries []Entry, taken []bool, m *meter, rep *RestoreReport) error {
-	target := opt.Target
+func (e *Engine) restoreContents(ctx context.Context, snap SnapshotInfo, opt *RestoreOptions, entries []Entry, taken []bool, m *meter, rep *RestoreReport) error {
 	var mu sync.Mutex
 	var firstErr error
 	work := make(chan int, 256)
@@ -202,19 +267,22 @@ func (e *Engine) restoreContents(ctx context.Context, snap SnapshotInfo, opt Res
 					continue
 				}
 				en := &entries[i]
-				m.setCurrent(nativeRel(target, en.Path))
-				replaced, err := restoreEntry(snap.Path, target, en, taken[i], opt.Overwrite)
+				dst := opt.place(en.Path)
+				m.setCurrent(dst)
+				done, err := restoreEntry(snap.Path, dst, en, taken[i], opt)
 				mu.Lock()
 				switch {
 				case err != nil && firstErr == nil:
 					firstErr = err
+				case done == entrySkipped:
+					rep.Skipped++
 				case err == nil && en.Type == TypeFile:
 					rep.Files++
 					rep.Bytes += en.Size
 				case err == nil && en.Type == TypeSymlink:
 					rep.Symlinks++
 				}
-				if replaced {
+				if done == entryReplaced {
 					rep.Replaced++
 				}
 				mu.Unlock()
@@ -252,15 +320,15 @@ func (e *Engine) restoreContents(ctx context.Context, snap SnapshotInfo, opt Res
 // restoreFolderMeta gives the folders their modes and times, deepest
 // first (filling a folder changes its time); what cannot be set is a
 // warning.
-func restoreFolderMeta(target string, entries []Entry, rep *RestoreReport) {
+func restoreFolderMeta(opt *RestoreOptions, entries []Entry, rep *RestoreReport) {
 	for i := len(entries) - 1; i >= 0; i-- {
 		en := &entries[i]
 		if en.Type != TypeDir {
 			continue
 		}
 		it := item{mode: en.Mode, mtime: en.MTime, uid: en.UID, gid: en.GID, owned: canChown}
-		if err := applyMeta(nativeRel(target, en.Path), &it); err != nil {
-			rep.Warnings = append(rep.Warnings, fmt.Sprintf("%s: cannot restore its mode or time: %v", nativeRel(target, en.Path), plainErr(err)))
+		if err := applyMeta(opt.place(en.Path), &it); err != nil {
+			rep.Warnings = append(rep.Warnings, fmt.Sprintf("%s: cannot restore its mode or time: %v", opt.place(en.Path), plainErr(err)))
 		}
 	}
 }
@@ -290,13 +358,14 @@ func mkdirAllCounted(dir string) (int64, error) {
 
 // checkConflicts refuses, before anything is written, a restore that would
 // replace files it was not allowed to, or put a folder where a file is.
-// It says which entries' places are taken (files that will be replaced).
+// It says which entries' places are taken (files that will be replaced,
+// or left as they are).
 func checkConflicts(opt RestoreOptions, entries []Entry) (taken []bool, err error) {
-	ex := &ExistsError{Target: opt.Target}
+	ex := &ExistsError{Target: opt.Target, Original: opt.Original}
 	taken = make([]bool, len(entries))
 	for i := range entries {
 		en := &entries[i]
-		dst := nativeRel(opt.Target, en.Path)
+		dst := opt.place(en.Path)
 		fi, err := os.Lstat(dst)
 		if err != nil {
 			continue
@@ -311,7 +380,7 @@ func checkConflicts(opt RestoreOptions, entries []Entry) (taken []bool, err erro
 			return nil, fmt.Errorf("%s is a folder, but the snapshot has a file there: move it aside first", dst)
 		}
 		taken[i] = true
-		if !opt.Overwrite {
+		if !opt.Overwrite && !opt.SkipExisting {
 			ex.Count++
 			if len(ex.Paths) < 3 {
 				ex.Paths = append(ex.Paths, dst)
@@ -324,22 +393,34 @@ func checkConflicts(opt RestoreOptions, entries []Entry) (taken []bool, err erro
 	return taken, nil
 }
 
-// restoreEntry restores one file or link. Into a free place it is written
-// directly (created exclusively, so nothing that appeared meanwhile is
-// overwritten); an existing file (taken, with Overwrite) is replaced
-// whole or not at all: the copy is written beside it and renamed over it.
-func restoreEntry(root, target string, en *Entry, taken, overwrite bool) (replaced bool, err error) {
+// What restoreEntry did.
+const (
+	entryWritten  = iota // into a free place (or a folder: nothing)
+	entryReplaced        // over an existing file
+	entrySkipped         // an existing file left as it was
+)
+
+// restoreEntry restores one file or link at dst. Into a free place it is
+// written directly (created exclusively, so nothing that appeared
+// meanwhile is overwritten); an existing file (taken) is left as it is
+// with SkipExisting, or with Overwrite replaced whole or not at all: the
+// copy is written beside it and renamed over it.
+func restoreEntry(root, dst string, en *Entry, taken bool, opt *RestoreOptions) (done int, err error) {
 	if en.Type != TypeFile && en.Type != TypeSymlink {
-		return false, nil
+		return entryWritten, nil
 	}
-	dst := nativeRel(target, en.Path)
+	if taken && opt.SkipExisting {
+		return entrySkipped, nil
+	}
 	if !taken {
 		err := restoreAt(root, en, dst)
-		if err == nil || !overwrite || !errors.Is(err, fs.ErrExist) {
-			if err != nil {
-				return false, restoreErr(dst, err)
-			}
-			return false, nil
+		switch {
+		case err == nil:
+			return entryWritten, nil
+		case errors.Is(err, fs.ErrExist) && opt.SkipExisting:
+			return entrySkipped, nil // it appeared since the check
+		case !errors.Is(err, fs.ErrExist) || !opt.Overwrite:
+			return entryWritten, restoreErr(dst, err)
 		}
 		// Something appeared there since the check: replace it whole.
 	}
@@ -351,13 +432,13 @@ func restoreEntry(root, target string, en *Entry, taken, overwrite bool) (replac
 		err = restoreAt(root, en, tmp)
 	}
 	if err != nil {
-		return false, restoreErr(dst, err)
+		return entryWritten, restoreErr(dst, err)
 	}
 	if err := os.Rename(tmp, dst); err != nil {
 		_ = os.Remove(tmp)
-		return false, restoreErr(dst, err)
+		return entryWritten, restoreErr(dst, err)
 	}
-	return true, nil
+	return entryReplaced, nil
 }
 
 // restoreAt writes the entry's file or link at path, which must not

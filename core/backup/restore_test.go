@@ -117,6 +117,87 @@ func TestRestoreRefusesToOverwriteUnlessAsked(t *testing.T) {
 	}
 }
 
+// A restore to where the files were puts a deleted file back at its own
+// path, and leaves the folders above what was asked for as they are.
+func TestARestoreToWhereTheFilesWerePutsThemBack(t *testing.T) {
+	f, e, snap := backedUpRichTree(t)
+	report := filepath.Join(f.src, "docs/report.txt")
+	if err := os.Remove(report); err != nil {
+		t.Fatal(err)
+	}
+	above, _ := os.Stat(filepath.Dir(f.src))
+	rep, err := e.Restore(context.Background(), snap, "docs", backup.RestoreOptions{Original: true, Paths: []string{report}}, nil)
+	if err != nil || rep.Files != 1 || !rep.Original || rep.Target != "" || !slices.Equal(rep.Paths, []string{report}) {
+		t.Fatalf("restore of a deleted file to where it was: %+v %v", rep, err)
+	}
+	if b, err := os.ReadFile(report); err != nil || string(b) != "the report" {
+		t.Fatalf("the file back in place holds %q (%v)", b, err)
+	}
+	if fi, err := os.Stat(report); err != nil || fi.Mode().Perm() != 0o640 {
+		t.Fatalf("its mode: %v %v", fi.Mode(), err)
+	}
+	if now, _ := os.Stat(filepath.Dir(f.src)); !now.ModTime().Equal(above.ModTime()) || now.Mode() != above.Mode() {
+		t.Error("the folder above the sources was changed")
+	}
+	if rep.Where() != "to where the files were" {
+		t.Errorf("where: %q", rep.Where())
+	}
+
+	// Anything there already stops it, before it writes, and says how
+	// to go on.
+	_ = os.WriteFile(report, []byte("edited since"), 0o640)
+	_ = os.Remove(filepath.Join(f.src, "docs/run.sh"))
+	_, err = e.Restore(context.Background(), snap, "docs", backup.RestoreOptions{Original: true}, nil)
+	var ex *backup.ExistsError
+	if !errors.As(err, &ex) || ex.Count != 5 || !strings.Contains(err.Error(), "5 files already exist (") ||
+		!strings.Contains(err.Error(), "--skip-existing") || strings.Contains(err.Error(), " in (") {
+		t.Fatalf("a restore to where the files were, over files: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(f.src, "docs/run.sh")); err == nil {
+		t.Fatal("a refused restore wrote files")
+	}
+	// Both a target and where they were, or both ways with files that
+	// exist, is a usage error.
+	for _, opt := range []backup.RestoreOptions{{Original: true, Target: t.TempDir()}, {Original: true, Overwrite: true, SkipExisting: true}} {
+		if _, err := e.Restore(context.Background(), snap, "docs", opt, nil); !errors.Is(err, backup.ErrInvalid) || !strings.Contains(err.Error(), "not both") {
+			t.Errorf("%+v: %v", opt, err)
+		}
+	}
+}
+
+// Skipping existing files restores only what is missing: what was edited
+// since the snapshot stays as it is, and is counted.
+func TestARestoreCanSkipTheFilesThatExist(t *testing.T) {
+	f, e, snap := backedUpRichTree(t)
+	report := filepath.Join(f.src, "docs/report.txt")
+	_ = os.WriteFile(report, []byte("edited since"), 0o640)
+	run := filepath.Join(f.src, "docs/run.sh")
+	_ = os.Remove(run)
+	_ = os.RemoveAll(filepath.Join(f.src, "photos"))
+
+	rep, err := e.Restore(context.Background(), snap, "docs", backup.RestoreOptions{Original: true, SkipExisting: true}, nil)
+	if err != nil || rep.Files != 3 || rep.Skipped != 3 || rep.Replaced != 0 || !slices.Equal(rep.Paths, snap.Sources) {
+		t.Fatalf("restore of what is missing: %+v %v", rep, err)
+	}
+	if b, _ := os.ReadFile(report); string(b) != "edited since" {
+		t.Fatalf("an existing file was replaced: %q", b)
+	}
+	for _, p := range []string{run, filepath.Join(f.src, "photos/2024/a.jpg"), filepath.Join(f.src, "photos/2024/b.jpg")} {
+		if _, err := os.Stat(p); err != nil {
+			t.Errorf("a missing file was not restored: %v", err)
+		}
+	}
+	// Into a folder, the same.
+	target := t.TempDir()
+	if _, err := e.Restore(context.Background(), snap, "docs", backup.RestoreOptions{Target: target}, nil); err != nil {
+		t.Fatal(err)
+	}
+	rep, err = e.Restore(context.Background(), snap, "docs", backup.RestoreOptions{Target: target, SkipExisting: true}, nil)
+	if err != nil || rep.Files != 0 || rep.Skipped != 6 {
+		t.Fatalf("a second restore into the same folder, skipping: %+v %v", rep, err)
+	}
+}
+
 func TestVerifyReportsMissingAndChangedFiles(t *testing.T) {
 	f, e, snap := backedUpRichTree(t)
 	vr, err := e.Verify(context.Background(), snap, "docs", nil)

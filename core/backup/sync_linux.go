@@ -23,5 +23,16 @@ func syncTree(dir string) error {
 
 // syncRestored makes what a restore wrote below target durable: the
 // paths asked for, and the folders made to hold them. One syncfs of the
-// target's file system covers them all.
-func syncRestored(target string, _ []string) error { return syncTree(target) }
+// target's file system covers them all; a restore to where the files
+// were (target "") syncs each path's file system.
+func syncRestored(target string, paths []string) error {
+	if target != "" {
+		return syncTree(target)
+	}
+	for _, p := range paths {
+		if err := syncTree(p); err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -39,6 +39,17 @@ func syncTree(dir string) error {
 // path asked for (a file, or a folder and all it holds), then every
 // folder from its parent up to target's parent, which record their names.
 func syncRestored(target string, paths []string) error {
+	if target == "" { // to where the files were: each path and its folder
+		for _, p := range paths {
+			if err := syncTree(p); err != nil {
+				return err
+			}
+			if err := syncDir(filepath.Dir(p)); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
 	done := map[string]bool{}
 	for _, p := range paths {
 		if err := syncTree(p); err != nil {

@@ -527,29 +527,42 @@ func (m *Master) EstimateDeletion(ctx context.Context, slave, name, snapshot str
 }
 
 // RestoreSnapshot copies a snapshot, or paths of it, into a folder on the
-// slave.
+// slave, or to where the files were.
 func (m *Master) RestoreSnapshot(ctx context.Context, slave, name, snapshot string, opt backup.RestoreOptions, onProgress func(backup.Status)) (backup.RestoreReport, error) {
 	var out backup.RestoreReport
-	what := fmt.Sprintf("task restore %s %s into %s", name, snapshot, opt.Target)
+	what := fmt.Sprintf("task restore %s %s %s", name, snapshot, opt.Where())
 	if len(opt.Paths) > 0 {
 		what += fmt.Sprintf(" (%d paths)", len(opt.Paths))
 	}
-	if opt.Overwrite {
+	switch {
+	case opt.Overwrite:
 		what += " overwriting"
+	case opt.SkipExisting:
+		what += " skipping existing files"
 	}
 	err := m.run(ctx, slave, command{what: what, feature: taskFeature, audit: true, long: true}, func(l *link.Link) error {
 		var resp pb.TaskRestoreResponse
 		parts, err := collect(ctx, l, wire.MethodTaskRestore, &pb.TaskRestoreRequest{Name: name, Snapshot: snapshot, Target: opt.Target,
-			Paths: opt.Paths, Overwrite: opt.Overwrite}, &resp, onProgress)
+			Original: opt.Original, Paths: opt.Paths, Overwrite: opt.Overwrite, SkipExisting: opt.SkipExisting}, &resp, onProgress)
 		if err != nil {
-			return err
+			return olderRestore(slave, opt, err)
 		}
-		out = backup.RestoreReport{Task: resp.Task, Snapshot: resp.Snapshot, Target: resp.Target, Files: resp.Files, Bytes: resp.Bytes,
-			Dirs: resp.Dirs, Symlinks: resp.Symlinks, Replaced: resp.Replaced, Paths: parts.GetPaths(), Warnings: parts.GetWarnings()}
+		out = backup.RestoreReport{Task: resp.Task, Snapshot: resp.Snapshot, Target: resp.Target, Original: opt.Original, Files: resp.Files,
+			Bytes: resp.Bytes, Dirs: resp.Dirs, Symlinks: resp.Symlinks, Replaced: resp.Replaced, Skipped: resp.Skipped,
+			Paths: parts.GetPaths(), Warnings: parts.GetWarnings()}
 		if out.Paths == nil {
 			out.Paths = []string{}
 		}
 		return nil
 	})
 	return out, err
+}
+
+// olderRestore says what an agent older than restoring to where the files
+// were meant by refusing one: it took the empty target for a mistake.
+func olderRestore(slave string, opt backup.RestoreOptions, err error) error {
+	if opt.Original && strings.Contains(err.Error(), `restore target "" must be`) {
+		return fmt.Errorf("the agent on %s is older than this console and cannot restore to where the files were: update it, or restore into a folder", slave)
+	}
+	return err
 }

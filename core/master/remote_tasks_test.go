@@ -330,3 +330,16 @@ func TestTheConsoleMakesAFolderOnTheServer(t *testing.T) {
 		t.Fatalf("on an older agent: %v", err)
 	}
 }
+
+// An agent older than restoring to where the files were takes the empty
+// target for a mistake; the console says what it means.
+func TestAnOlderAgentsRefusalOfARestoreToWhereTheFilesWereIsExplained(t *testing.T) {
+	old := errors.New(`FS01: the restore target "" must be an absolute folder path`)
+	err := olderRestore("FS01", backup.RestoreOptions{Original: true}, old)
+	if !strings.Contains(err.Error(), "the agent on FS01 is older than this console") || !strings.Contains(err.Error(), "update it, or restore into a folder") {
+		t.Errorf("to where the files were: %v", err)
+	}
+	if err := olderRestore("FS01", backup.RestoreOptions{Target: "/srv/restore"}, old); err != old {
+		t.Errorf("into a folder: %v", err)
+	}
+}

@@ -4303,12 +4303,16 @@ func (x *TaskVerifyResponse) GetChanged() int64 {
 
 // task.restore: TaskPart chunks (progress, paths, warnings), then RestoreResponse.
 type TaskRestoreRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Name          string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
-	Snapshot      string                 `protobuf:"bytes,2,opt,name=snapshot,proto3" json:"snapshot,omitempty"`
-	Target        string                 `protobuf:"bytes,3,opt,name=target,proto3" json:"target,omitempty"`
-	Paths         []string               `protobuf:"bytes,4,rep,name=paths,proto3" json:"paths,omitempty"`
-	Overwrite     bool                   `protobuf:"varint,5,opt,name=overwrite,proto3" json:"overwrite,omitempty"`
+	state     protoimpl.MessageState `protogen:"open.v1"`
+	Name      string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	Snapshot  string                 `protobuf:"bytes,2,opt,name=snapshot,proto3" json:"snapshot,omitempty"`
+	Target    string                 `protobuf:"bytes,3,opt,name=target,proto3" json:"target,omitempty"`
+	Paths     []string               `protobuf:"bytes,4,rep,name=paths,proto3" json:"paths,omitempty"`
+	Overwrite bool                   `protobuf:"varint,5,opt,name=overwrite,proto3" json:"overwrite,omitempty"`
+	// original: to where the files were (target empty); an agent older
+	// than this field refuses the empty target.
+	Original      bool `protobuf:"varint,6,opt,name=original,proto3" json:"original,omitempty"`
+	SkipExisting  bool `protobuf:"varint,7,opt,name=skip_existing,json=skipExisting,proto3" json:"skip_existing,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -4378,6 +4382,20 @@ func (x *TaskRestoreRequest) GetOverwrite() bool {
 	return false
 }
 
+func (x *TaskRestoreRequest) GetOriginal() bool {
+	if x != nil {
+		return x.Original
+	}
+	return false
+}
+
+func (x *TaskRestoreRequest) GetSkipExisting() bool {
+	if x != nil {
+		return x.SkipExisting
+	}
+	return false
+}
+
 type TaskRestoreResponse struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Task          string                 `protobuf:"bytes,1,opt,name=task,proto3" json:"task,omitempty"`
@@ -4388,6 +4406,7 @@ type TaskRestoreResponse struct {
 	Dirs          int64                  `protobuf:"varint,6,opt,name=dirs,proto3" json:"dirs,omitempty"`
 	Symlinks      int64                  `protobuf:"varint,7,opt,name=symlinks,proto3" json:"symlinks,omitempty"`
 	Replaced      int64                  `protobuf:"varint,8,opt,name=replaced,proto3" json:"replaced,omitempty"`
+	Skipped       int64                  `protobuf:"varint,9,opt,name=skipped,proto3" json:"skipped,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -4474,6 +4493,13 @@ func (x *TaskRestoreResponse) GetSymlinks() int64 {
 func (x *TaskRestoreResponse) GetReplaced() int64 {
 	if x != nil {
 		return x.Replaced
+	}
+	return 0
+}
+
+func (x *TaskRestoreResponse) GetSkipped() int64 {
+	if x != nil {
+		return x.Skipped
 	}
 	return 0
 }
@@ -5211,13 +5237,15 @@ const file_core_wire_pb_lanyard_proto_rawDesc = "" +
 	"\x05files\x18\x03 \x01(\x03R\x05files\x12\x14\n" +
 	"\x05bytes\x18\x04 \x01(\x03R\x05bytes\x12\x18\n" +
 	"\amissing\x18\x05 \x01(\x03R\amissing\x12\x18\n" +
-	"\achanged\x18\x06 \x01(\x03R\achanged\"\x90\x01\n" +
+	"\achanged\x18\x06 \x01(\x03R\achanged\"\xd1\x01\n" +
 	"\x12TaskRestoreRequest\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x1a\n" +
 	"\bsnapshot\x18\x02 \x01(\tR\bsnapshot\x12\x16\n" +
 	"\x06target\x18\x03 \x01(\tR\x06target\x12\x14\n" +
 	"\x05paths\x18\x04 \x03(\tR\x05paths\x12\x1c\n" +
-	"\toverwrite\x18\x05 \x01(\bR\toverwrite\"\xd5\x01\n" +
+	"\toverwrite\x18\x05 \x01(\bR\toverwrite\x12\x1a\n" +
+	"\boriginal\x18\x06 \x01(\bR\boriginal\x12#\n" +
+	"\rskip_existing\x18\a \x01(\bR\fskipExisting\"\xef\x01\n" +
 	"\x13TaskRestoreResponse\x12\x12\n" +
 	"\x04task\x18\x01 \x01(\tR\x04task\x12\x1a\n" +
 	"\bsnapshot\x18\x02 \x01(\tR\bsnapshot\x12\x16\n" +
@@ -5226,7 +5254,8 @@ const file_core_wire_pb_lanyard_proto_rawDesc = "" +
 	"\x05bytes\x18\x05 \x01(\x03R\x05bytes\x12\x12\n" +
 	"\x04dirs\x18\x06 \x01(\x03R\x04dirs\x12\x1a\n" +
 	"\bsymlinks\x18\a \x01(\x03R\bsymlinks\x12\x1a\n" +
-	"\breplaced\x18\b \x01(\x03R\breplaced\"!\n" +
+	"\breplaced\x18\b \x01(\x03R\breplaced\x12\x18\n" +
+	"\askipped\x18\t \x01(\x03R\askipped\"!\n" +
 	"\vTaskRemoved\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\"\x9a\x01\n" +
 	"\n" +
