@@ -19,17 +19,29 @@ import (
 // The Restore dialog: pick a snapshot, browse its folders in a
 // virtualised tree that reads each folder from the agent only when it is
 // opened, tick what to restore, name a target folder on the server, and
-// restore, with progress and a summary at the end. Existing files are not
-// replaced unless "Replace existing files" is ticked (off by default):
-// without it the agent refuses before writing anything.
+// restore (into a folder, or to where the files were), with progress and
+// a summary at the end. What to do with a file that exists there already
+// is chosen: stop before writing anything (the default), leave it and
+// restore the rest, or replace it.
 
 // Texts of the Restore dialog.
 const (
 	rdTitle     = "Restore"
 	rdWhole     = "The whole snapshot"
-	rdTarget    = "Restore into"
-	rdOverwrite = "Replace files that already exist there"
+	rdWhere     = "Restore to"
+	rdIntoDir   = "A folder"
+	rdOriginal  = "Where the files were"
+	rdExisting  = "A file there already"
+	rdStop      = "Stops the restore"
+	rdSkip      = "Is left as it is"
+	rdOverwrite = "Is replaced"
 	rdRestore   = "Restore"
+)
+
+// Notes under the target, for each way.
+const (
+	rdIntoNote     = "Each path keeps its full path below the folder: /home/alice/a.txt goes to FOLDER/home/alice/a.txt."
+	rdOriginalNote = "Each path goes back to its own place on the server: /home/alice/a.txt to /home/alice/a.txt."
 )
 
 type restoreDialog struct {
@@ -40,15 +52,18 @@ type restoreDialog struct {
 	slave string
 	task  string
 
-	snaps     []backup.SnapshotInfo
-	snapSel   *dialogSelect
-	whole     *dialogCheck
-	ft        *folderTree // the snapshot's folders, ticked to restore them
-	target    *dialogEntry
-	overwrite *dialogCheck
-	status    *widget.Label
-	restore   *widget.Button
-	picker    *folderPicker // the last opened by Browse…
+	snaps    []backup.SnapshotInfo
+	snapSel  *dialogSelect
+	whole    *dialogCheck
+	ft       *folderTree  // the snapshot's folders, ticked to restore them
+	where    *dialogRadio // into a folder, or to where the files were
+	target   *dialogEntry
+	browse   *widget.Button
+	note     *widget.Label
+	existing *dialogRadio // what becomes of a file there already
+	status   *widget.Label
+	restore  *widget.Button
+	picker   *folderPicker // the last opened by Browse…
 
 	snapshot string
 	ctx      context.Context
@@ -67,7 +82,14 @@ func showRestoreDialog(win fyne.Window, r runner, rm Remote, slave, task, snapsh
 	rd.target = newDialogEntry(win.Canvas())
 	rd.target.SetPlaceHolder("a folder on the server, e.g. /srv/restore")
 	rd.target.OnChanged = func(string) { rd.showState() }
-	rd.overwrite = newDialogCheck(win.Canvas(), rdOverwrite, nil)
+	rd.browse = browseButton(rd.browseTarget)
+	rd.note = widget.NewLabel(rdIntoNote)
+	rd.note.Importance = widget.LowImportance
+	rd.note.Wrapping = fyne.TextWrapWord
+	rd.where = newDialogRadio(win.Canvas(), []string{rdIntoDir, rdOriginal}, func(string) { rd.showState() })
+	rd.where.Selected = rdIntoDir
+	rd.existing = newDialogRadio(win.Canvas(), []string{rdStop, rdSkip, rdOverwrite}, nil)
+	rd.existing.Selected = rdStop
 	rd.status = widget.NewLabel("")
 	rd.status.Wrapping = fyne.TextWrapWord
 	cancel := widget.NewButtonWithIcon("Cancel", theme.CancelIcon(), rd.close)
@@ -79,12 +101,12 @@ func showRestoreDialog(win fyne.Window, r runner, rm Remote, slave, task, snapsh
 	top := container.NewVBox(
 		container.NewBorder(nil, nil, bold("Snapshot"), nil, rd.snapSel),
 		container.NewBorder(nil, nil, bold("What to restore"), nil, rd.whole))
-	note := widget.NewLabel("Each path keeps its full path below the target: /home/alice/a.txt goes to TARGET/home/alice/a.txt.")
-	note.Importance = widget.LowImportance
-	note.Wrapping = fyne.TextWrapWord
 	bottom := container.NewVBox(
-		container.NewBorder(nil, nil, bold(rdTarget), browseButton(rd.browseTarget), rd.target),
-		note, rd.overwrite, rd.status)
+		container.NewBorder(nil, nil, bold(rdWhere), nil, rd.where),
+		container.NewBorder(nil, nil, nil, rd.browse, rd.target),
+		rd.note,
+		container.NewBorder(nil, nil, bold(rdExisting), nil, rd.existing),
+		rd.status)
 	rd.d = dialog.NewCustomWithoutButtons(rdTitle+" "+task+" on "+slave, container.NewBorder(top, bottom, nil, nil, rd.ft.tree), win)
 	rd.d.SetButtons([]fyne.CanvasObject{cancel, rd.restore})
 	giveKeysBack := dialogKeys(win.Canvas(), rd.close, nil)
@@ -175,40 +197,56 @@ func (rd *restoreDialog) paths() []string {
 	return rd.ft.paths()
 }
 
+// options are the restore the dialog's choices make.
+func (rd *restoreDialog) options() backup.RestoreOptions {
+	opt := backup.RestoreOptions{Paths: rd.paths(), Original: rd.where.Selected == rdOriginal,
+		Overwrite: rd.existing.Selected == rdOverwrite, SkipExisting: rd.existing.Selected == rdSkip}
+	if !opt.Original {
+		opt.Target = strings.TrimSpace(rd.target.Text)
+	}
+	return opt
+}
+
 func (rd *restoreDialog) showState() {
-	target := strings.TrimSpace(rd.target.Text)
-	okTarget := backup.AbsOnServer(target)
+	opt := rd.options()
+	okTarget := opt.Original || backup.AbsOnServer(opt.Target)
 	what := rd.whole.Checked || len(rd.ft.ticked) > 0
 	if rd.snapshot != "" && okTarget && what {
 		rd.restore.Enable()
 	} else {
 		rd.restore.Disable()
 	}
+	if opt.Original {
+		rd.target.Disable()
+		rd.browse.Disable()
+		rd.note.SetText(rdOriginalNote)
+	} else {
+		rd.target.Enable()
+		rd.browse.Enable()
+		rd.note.SetText(rdIntoNote)
+	}
 	switch {
 	case rd.snapshot == "":
 	case !what:
 		rd.status.SetText("Tick the files and folders to restore, or the whole snapshot.")
-	case target != "" && !okTarget:
-		rd.status.SetText(fmt.Sprintf("%q is not an absolute path on the server.", target))
-	case target == "":
+	case opt.Target != "" && !okTarget:
+		rd.status.SetText(fmt.Sprintf("%q is not an absolute path on the server.", opt.Target))
+	case !okTarget:
 		rd.status.SetText("Name the folder on the server to restore into.")
+	case rd.whole.Checked:
+		rd.status.SetText("The whole snapshot will be restored " + opt.Where() + ".")
 	default:
-		n := len(rd.paths())
-		if rd.whole.Checked {
-			rd.status.SetText("The whole snapshot will be restored into " + target + ".")
-		} else {
-			rd.status.SetText(fmt.Sprintf("%s will be restored into %s.", human.Plural(n, "path", "paths"), target))
-		}
+		rd.status.SetText(fmt.Sprintf("%s will be restored %s.", human.Plural(len(opt.Paths), "path", "paths"), opt.Where()))
 	}
 }
 
 // submit restores with progress, then says what was done.
 func (rd *restoreDialog) submit() {
-	opt := backup.RestoreOptions{Target: strings.TrimSpace(rd.target.Text), Paths: rd.paths(), Overwrite: rd.overwrite.Checked}
+	opt := rd.options()
 	snap, task, slave := rd.snapshot, rd.task, rd.slave
 	rd.d.Hide()
 	ctx, cancel := context.WithCancel(context.Background())
-	pd := showProgress(rd.win, "Restoring "+task, "Restoring from snapshot "+snap+" into "+opt.Target+" on "+slave+"…", cancel)
+	pd := showProgress(rd.win, "Restoring "+task, "Restoring from snapshot "+snap+" "+opt.Where()+" on "+slave+"…", cancel)
 	pump := newProgressPump(rd.r, pd.update)
 	rd.r.spawn(func(wctx context.Context) {
 		defer cancel()
@@ -223,7 +261,7 @@ func (rd *restoreDialog) submit() {
 			pd.d.Hide()
 			switch {
 			case err != nil && ctx.Err() != nil:
-				showInfo(rd.win, "Restore cancelled", "The restore into "+opt.Target+" was stopped; what was already copied stays there.")
+				showInfo(rd.win, "Restore cancelled", "The restore "+opt.Where()+" was stopped; what was already copied stays there.")
 			case err != nil:
 				rd.status.SetText(capitalize(err.Error()))
 				rd.d.Show() // keep the choices; fix and try again
@@ -236,14 +274,14 @@ func (rd *restoreDialog) submit() {
 
 func showRestoreSummary(win fyne.Window, slave string, rr backup.RestoreReport) {
 	var b strings.Builder
-	fmt.Fprintf(&b, "Restored %s (%s), %s and %s from snapshot %s into %s on %s.",
-		human.Plural(rr.Files, "file", "files"), human.Bytes(max(rr.Bytes, 0)), human.Plural(rr.Dirs, "folder", "folders"),
-		human.Plural(rr.Symlinks, "link", "links"), rr.Snapshot, rr.Target, slave)
-	if rr.Replaced > 0 {
-		fmt.Fprintf(&b, "\n%s.", human.Plural(rr.Replaced, "existing file was replaced", "existing files were replaced"))
+	for i, line := range strings.Split(rr.Summary(), "\n") {
+		if i == 0 {
+			line += " on " + slave
+		}
+		b.WriteString(capitalize(line) + ".\n")
 	}
 	if len(rr.Paths) > 0 {
-		b.WriteString("\n\n")
+		b.WriteString("\n")
 		for i, p := range rr.Paths {
 			if i == 20 {
 				fmt.Fprintf(&b, "… and %d more\n", len(rr.Paths)-20)

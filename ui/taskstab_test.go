@@ -257,7 +257,11 @@ func (f *fakeTasks) RestoreSnapshot(_ context.Context, _, task, snap string, opt
 	f.restored = append(f.restored, opt)
 	f.mu.Unlock()
 	onProgress(backup.Status{Task: task, Phase: "restoring", FilesDone: 1, FilesTotal: 1, BytesDone: 48213, BytesTotal: 48213})
-	return backup.RestoreReport{Task: task, Snapshot: snap, Target: opt.Target, Files: 1, Bytes: 48213, Paths: opt.Paths}, nil
+	rr := backup.RestoreReport{Task: task, Snapshot: snap, Target: opt.Target, Original: opt.Original, Files: 1, Bytes: 48213, Paths: opt.Paths}
+	if opt.SkipExisting {
+		rr.Files, rr.Bytes, rr.Skipped = 0, 0, 1
+	}
+	return rr, nil
 }
 
 func (f *fakeTasks) DeleteSnapshot(_ context.Context, _, task, snap string) (backup.DeleteReport, error) {
@@ -761,8 +765,8 @@ func TestTheRestoreDialogBrowsesLazilyAndRestoresWhatIsTicked(t *testing.T) {
 		}
 	}
 	rd.target.SetText("/srv/restore")
-	if rd.overwrite.Checked || rd.restore.Disabled() {
-		t.Fatalf("overwrite %v, restore disabled %v", rd.overwrite.Checked, rd.restore.Disabled())
+	if rd.where.Selected != rdIntoDir || rd.existing.Selected != rdStop || rd.restore.Disabled() {
+		t.Fatalf("to %q, existing %q, restore disabled %v", rd.where.Selected, rd.existing.Selected, rd.restore.Disabled())
 	}
 	test.AssertRendersToMarkup(t, "restoredialog.xml", mw.win.Canvas())
 	test.Tap(rd.restore)
@@ -772,7 +776,40 @@ func TestTheRestoreDialogBrowsesLazilyAndRestoresWhatIsTicked(t *testing.T) {
 	fr.fakeTasks.mu.Lock()
 	got := fr.fakeTasks.restored
 	fr.fakeTasks.mu.Unlock()
-	if len(got) != 1 || got[0].Target != "/srv/restore" || got[0].Overwrite || strings.Join(got[0].Paths, ",") != "/home/alice/Documents/report.odt" {
+	if len(got) != 1 || got[0].Target != "/srv/restore" || got[0].Overwrite || got[0].SkipExisting || got[0].Original ||
+		strings.Join(got[0].Paths, ",") != "/home/alice/Documents/report.odt" {
+		t.Fatalf("restored %+v", got)
+	}
+}
+
+// Files deleted by mistake go back where they were, leaving what is
+// there as it is: no folder to name, and the summary says what was left.
+func TestTheRestoreDialogPutsFilesBackWhereTheyWere(t *testing.T) {
+	mw, q, fr := tasksWindow(t)
+	rd := openRestore(t, mw, q)
+	rd.ft.ticked["/home/alice/Documents/report.odt"] = true
+	rd.ft.tree.Refresh()
+	rd.showState()
+	if !rd.restore.Disabled() || rd.status.Text != "Name the folder on the server to restore into." {
+		t.Fatalf("into a folder not named: restore disabled %v, %q", rd.restore.Disabled(), rd.status.Text)
+	}
+	rd.where.SetSelected(rdOriginal)
+	rd.existing.SetSelected(rdSkip)
+	if rd.restore.Disabled() || !rd.target.Disabled() || !rd.browse.Disabled() || rd.note.Text != rdOriginalNote ||
+		rd.status.Text != "1 path will be restored to where the files were." {
+		t.Fatalf("to where the files were: restore disabled %v, target disabled %v, note %q, status %q",
+			rd.restore.Disabled(), rd.target.Disabled(), rd.note.Text, rd.status.Text)
+	}
+	test.Tap(rd.restore)
+	q.runUntil(t, "the summary", func() bool {
+		text := overlayText(mw.win)
+		return strings.Contains(text, "Restored 0 files (0 B), 0 folders and 0 links") &&
+			strings.Contains(text, "to where the files were on FS01.\n1 file there already was left as it was.")
+	})
+	fr.fakeTasks.mu.Lock()
+	got := fr.fakeTasks.restored
+	fr.fakeTasks.mu.Unlock()
+	if len(got) != 1 || !got[0].Original || got[0].Target != "" || !got[0].SkipExisting || got[0].Overwrite {
 		t.Fatalf("restored %+v", got)
 	}
 }
