@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -124,7 +125,7 @@ func (e *Engine) Restore(ctx context.Context, snap SnapshotInfo, task string, op
 	if err != nil {
 		return rep, err
 	}
-	entries, total, err := selectEntries(snap, opt, want, &rep)
+	entries, above, total, err := selectEntries(snap, opt, want, &rep)
 	if err != nil {
 		return rep, err
 	}
@@ -138,13 +139,15 @@ func (e *Engine) Restore(ctx context.Context, snap SnapshotInfo, task string, op
 	m.filesTotal.Store(countFiles(entries))
 	m.bytesTotal.Store(total)
 
-	if err := makeFolders(&opt, entries, &rep); err != nil {
+	made, err := makeFolders(&opt, entries, &rep)
+	if err != nil {
 		return rep, err
 	}
 	if err := e.restoreContents(ctx, snap, &opt, entries, taken, m, &rep); err != nil {
 		return rep, err
 	}
-	restoreFolderMeta(&opt, entries, &rep)
+	restoreFolderMeta(&opt, entries, nil, &rep)
+	restoreFolderMeta(&opt, above, made, &rep)
 	if err := syncRestored(opt.Target, rep.Paths); err != nil {
 		return rep, fmt.Errorf("the restored files %s may not all be on disk yet (%v): check the disk, then restore again with --overwrite", opt.Where(), plainErr(err))
 	}
@@ -178,17 +181,19 @@ func restoreWants(snap SnapshotInfo, opt RestoreOptions) ([]string, error) {
 
 // selectEntries reads the manifest entries under what was asked for,
 // folders before what they hold, and their total size; a path asked for
-// that the snapshot does not hold is an error. It fills rep.Paths.
-func selectEntries(snap SnapshotInfo, opt RestoreOptions, want []string, rep *RestoreReport) ([]Entry, int64, error) {
+// that the snapshot does not hold is an error. It fills rep.Paths. above
+// are the snapshot's folders that hold what was asked for, in path order:
+// those the restore has to make get their modes, owners and times too.
+func selectEntries(snap SnapshotInfo, opt RestoreOptions, want []string, rep *RestoreReport) (entries, above []Entry, total int64, err error) {
 	found := make([]bool, len(want))
-	var entries []Entry
-	var total int64
-	err := readManifest(snap.Path, func(en *Entry) error {
+	err = readManifest(snap.Path, func(en *Entry) error {
 		if len(want) > 0 {
 			hit := false
 			for i, w := range want {
 				if w == "" || en.Path == w || strings.HasPrefix(en.Path, w+"/") {
 					found[i], hit = true, true
+				} else if en.Type == TypeDir && strings.HasPrefix(w, en.Path+"/") && !slices.ContainsFunc(above, func(a Entry) bool { return a.Path == en.Path }) {
+					above = append(above, *en)
 				}
 			}
 			if !hit {
@@ -200,11 +205,11 @@ func selectEntries(snap SnapshotInfo, opt RestoreOptions, want []string, rep *Re
 		return nil
 	})
 	if err != nil {
-		return nil, 0, err
+		return nil, nil, 0, err
 	}
 	for i, w := range want {
 		if !found[i] {
-			return nil, 0, invalidf("%s is not in snapshot %s (lanyard-agent task browse lists what is)", opt.Paths[i], snap.ID)
+			return nil, nil, 0, invalidf("%s is not in snapshot %s (lanyard-agent task browse lists what is)", opt.Paths[i], snap.ID)
 		}
 		rep.Paths = append(rep.Paths, opt.place(w))
 	}
@@ -215,17 +220,19 @@ func selectEntries(snap SnapshotInfo, opt RestoreOptions, want []string, rep *Re
 		rep.Paths = append(rep.Paths, snap.Sources...)
 	}
 	sort.Slice(entries, func(i, j int) bool { return entries[i].Path < entries[j].Path })
-	return entries, total, nil
+	return entries, above, total, nil
 }
 
 // makeFolders makes the target and every folder the entries need, owner
 // only until restoreFolderMeta gives them their own modes, and counts them.
-func makeFolders(opt *RestoreOptions, entries []Entry, rep *RestoreReport) error {
+// made are the folders it made above the entries.
+func makeFolders(opt *RestoreOptions, entries []Entry, rep *RestoreReport) (made map[string]bool, err error) {
 	if !opt.Original {
 		if err := os.MkdirAll(opt.Target, 0o700); err != nil {
-			return fmt.Errorf("cannot create the restore target %s: %w", opt.Target, adviseReadOnly(err, opt.Target, restoreElsewhere))
+			return nil, fmt.Errorf("cannot create the restore target %s: %w", opt.Target, adviseReadOnly(err, opt.Target, restoreElsewhere))
 		}
 	}
+	made = map[string]bool{}
 	ready := "" // the last folder known to exist; entries come in path order
 	for i := range entries {
 		en := &entries[i]
@@ -234,21 +241,24 @@ func makeFolders(opt *RestoreOptions, entries []Entry, rep *RestoreReport) error
 		// as they are needed, and counted: a restore of one file says
 		// which folders it made, not "0 folders".
 		if parent := filepath.Dir(dst); parent != ready {
-			made, err := mkdirAllCounted(parent)
-			rep.Dirs += made
+			dirs, err := mkdirAllCounted(parent)
+			for _, d := range dirs {
+				made[d] = true
+			}
+			rep.Dirs += int64(len(dirs))
 			if err != nil {
-				return restoreErr(dst, err)
+				return nil, restoreErr(dst, err)
 			}
 			ready = parent
 		}
 		if en.Type == TypeDir {
 			if err := os.Mkdir(dst, 0o700); err != nil && !errors.Is(err, fs.ErrExist) {
-				return restoreErr(dst, err)
+				return nil, restoreErr(dst, err)
 			}
 			rep.Dirs++
 		}
 	}
-	return nil
+	return made, nil
 }
 
 // restoreContents copies the files and makes the links, with the
@@ -317,13 +327,14 @@ func (e *Engine) restoreContents(ctx context.Context, snap SnapshotInfo, opt *Re
 	return nil
 }
 
-// restoreFolderMeta gives the folders their modes and times, deepest
-// first (filling a folder changes its time); what cannot be set is a
-// warning.
-func restoreFolderMeta(opt *RestoreOptions, entries []Entry, rep *RestoreReport) {
+// restoreFolderMeta gives the folders among entries their modes and
+// times, deepest first (filling a folder changes its time): all of them,
+// or with only those the restore made (a folder that was there keeps
+// its own). What cannot be set is a warning.
+func restoreFolderMeta(opt *RestoreOptions, entries []Entry, only map[string]bool, rep *RestoreReport) {
 	for i := len(entries) - 1; i >= 0; i-- {
 		en := &entries[i]
-		if en.Type != TypeDir {
+		if en.Type != TypeDir || only != nil && !only[opt.place(en.Path)] {
 			continue
 		}
 		it := item{mode: en.Mode, mtime: en.MTime, uid: en.UID, gid: en.GID, owned: canChown}
@@ -333,9 +344,9 @@ func restoreFolderMeta(opt *RestoreOptions, entries []Entry, rep *RestoreReport)
 	}
 }
 
-// mkdirAllCounted is os.MkdirAll (mode 0700) that returns how many
-// folders it made.
-func mkdirAllCounted(dir string) (int64, error) {
+// mkdirAllCounted is os.MkdirAll (mode 0700) that returns the folders it
+// made, outermost first.
+func mkdirAllCounted(dir string) ([]string, error) {
 	var missing []string
 	for d := dir; ; d = filepath.Dir(d) {
 		if _, err := os.Lstat(d); err == nil || filepath.Dir(d) == d {
@@ -343,7 +354,7 @@ func mkdirAllCounted(dir string) (int64, error) {
 		}
 		missing = append(missing, d)
 	}
-	var made int64
+	var made []string
 	for i := len(missing) - 1; i >= 0; i-- {
 		if err := os.Mkdir(missing[i], 0o700); err != nil {
 			if errors.Is(err, fs.ErrExist) {
@@ -351,7 +362,7 @@ func mkdirAllCounted(dir string) (int64, error) {
 			}
 			return made, err
 		}
-		made++
+		made = append(made, missing[i])
 	}
 	return made, nil
 }

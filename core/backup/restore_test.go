@@ -143,6 +143,22 @@ func TestARestoreToWhereTheFilesWerePutsThemBack(t *testing.T) {
 		t.Errorf("where: %q", rep.Where())
 	}
 
+	// A folder that went with the file is made again as it was, not as an
+	// owner-only folder its user could not open.
+	if err := os.RemoveAll(filepath.Join(f.src, "docs")); err != nil {
+		t.Fatal(err)
+	}
+	rep, err = e.Restore(context.Background(), snap, "docs", backup.RestoreOptions{Original: true, Paths: []string{report}}, nil)
+	if err != nil || rep.Files != 1 || rep.Dirs != 1 {
+		t.Fatalf("restore of a file whose folder went too: %+v %v", rep, err)
+	}
+	when := time.Date(2019, 7, 1, 8, 0, 0, 0, time.UTC)
+	if fi, err := os.Stat(filepath.Join(f.src, "docs")); err != nil || fi.Mode().Perm() != 0o755 || !fi.ModTime().Equal(when) {
+		t.Fatalf("the folder made again: %v %v %v", fi.Mode(), fi.ModTime(), err)
+	}
+	_ = os.WriteFile(filepath.Join(f.src, "docs/run.sh"), []byte("#!/bin/sh\necho hi\n"), 0o755)
+	_ = os.WriteFile(filepath.Join(f.src, "docs/empty"), nil, 0o600)
+
 	// Anything there already stops it, before it writes, and says how
 	// to go on.
 	_ = os.WriteFile(report, []byte("edited since"), 0o640)
