@@ -240,9 +240,33 @@ func (rd *restoreDialog) showState() {
 	}
 }
 
-// submit restores with progress, then says what was done.
+// submit restores; a restore whose files replace those where they were
+// waits for a person to confirm it.
 func (rd *restoreDialog) submit() {
 	opt := rd.options()
+	if !opt.Original || !opt.Overwrite {
+		rd.start(opt)
+		return
+	}
+	// Old versions over the files in use: a person confirms it.
+	msg := widget.NewLabel(fmt.Sprintf(rdReplaceQuestion, rd.snapshot, rd.slave))
+	msg.Wrapping = fyne.TextWrapWord
+	d, _ := askDialog(rd.win, rdReplaceTitle+" on "+rd.slave, msg, rdReplace, theme.WarningIcon(), widget.DangerImportance,
+		func() bool { rd.start(opt); return true })
+	d.Resize(fyne.NewSize(520, 200))
+	d.Show()
+}
+
+// The question before the snapshot's files replace those in use.
+const (
+	rdReplaceTitle    = "Replace Files"
+	rdReplace         = "Replace Them"
+	rdReplaceQuestion = "The files of snapshot %s replace those at the same places on %s: what was changed in them since is lost. " +
+		"Files the snapshot does not hold are left as they are."
+)
+
+// start restores with progress, then says what was done.
+func (rd *restoreDialog) start(opt backup.RestoreOptions) {
 	snap, task, slave := rd.snapshot, rd.task, rd.slave
 	rd.d.Hide()
 	ctx, cancel := context.WithCancel(context.Background())

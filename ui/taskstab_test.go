@@ -782,6 +782,34 @@ func TestTheRestoreDialogBrowsesLazilyAndRestoresWhatIsTicked(t *testing.T) {
 	}
 }
 
+// Old versions replacing the files in use wait for a person to say so.
+func TestTheRestoreDialogAsksBeforeReplacingTheFilesWhereTheyWere(t *testing.T) {
+	mw, q, fr := tasksWindow(t)
+	rd := openRestore(t, mw, q)
+	rd.ft.ticked["/home/alice/Documents/report.odt"] = true
+	rd.ft.tree.Refresh()
+	rd.where.SetSelected(rdOriginal)
+	rd.existing.SetSelected(rdOverwrite)
+	test.Tap(rd.restore)
+	if got := overlayText(mw.win); !strings.Contains(got, "what was changed in them since is lost") {
+		t.Fatalf("no question before replacing the files where they were: %q", got)
+	}
+	fr.fakeTasks.mu.Lock()
+	early := len(fr.fakeTasks.restored)
+	fr.fakeTasks.mu.Unlock()
+	if early != 0 {
+		t.Fatal("restored before the answer")
+	}
+	tapButton(t, mw.win, rdReplace)
+	q.runUntil(t, "the summary", func() bool { return strings.Contains(overlayText(mw.win), "Restore finished") })
+	fr.fakeTasks.mu.Lock()
+	got := fr.fakeTasks.restored
+	fr.fakeTasks.mu.Unlock()
+	if len(got) != 1 || !got[0].Original || !got[0].Overwrite {
+		t.Fatalf("restored %+v", got)
+	}
+}
+
 // Files deleted by mistake go back where they were, leaving what is
 // there as it is: no folder to name, and the summary says what was left.
 func TestTheRestoreDialogPutsFilesBackWhereTheyWere(t *testing.T) {
