@@ -575,7 +575,7 @@ func (v *backupsView) cellText(r *master.BackupRow, col int) (string, fyne.Theme
 		if r.LastResult == backup.ResultFailed || r.LastResult == backup.ResultInterrupted {
 			fg = theme.ColorNameError
 		}
-		res := backup.ResultWords(r.LastResult, r.RetryAt, r.LastRun, v.o.loc)
+		res := backup.ResultWords(r.LastResult, r.PendingRetry(v.o.now()), r.LastRun, v.o.loc)
 		if r.LastError != "" {
 			return res + ": " + r.LastError, fg
 		}

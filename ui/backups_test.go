@@ -284,7 +284,7 @@ func TestTheBackupsWindowShowsTheSelectedTaskInFullAndKeepsIt(t *testing.T) {
 	}
 	failing := mixedRows()[1] // FS01 / offsite, row 0: the worst
 	failing.LastError = "the destination /mnt/nas/backups/offsite is read-only: remount it read-write, or choose another destination"
-	failing.RetryAt = failing.LastRun.Add(10 * time.Minute) // its agent tries it again
+	failing.RetryAt = fixedNow.Add(10 * time.Minute) // its agent tries it again (a retry whose time passed is not promised)
 	src.setRow(failing)
 	q.runUntil(t, "the long error", func() bool { return v.snap.visible[0].r.LastError == failing.LastError })
 	v.table.Select(widget.TableCellID{Row: 0, Col: colResult})

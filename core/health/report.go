@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/lanyard/lanyard/core/backup"
 	"github.com/lanyard/lanyard/core/human"
 	"github.com/lanyard/lanyard/core/wire"
 )
@@ -337,7 +338,11 @@ func (row *Row) Detail(now time.Time, loc *time.Location) string {
 	var b strings.Builder
 	switch row.State {
 	case StateFailed:
-		fmt.Fprintf(&b, "%s %s; last success %s", row.LastResult, When(row.LastRun, loc), When(row.LastSuccess, loc))
+		fmt.Fprintf(&b, "%s %s", row.LastResult, When(row.LastRun, loc))
+		if w := backup.RetryWords(row.PendingRetry(now), row.LastRun, loc); w != "" {
+			b.WriteString(", " + w)
+		}
+		fmt.Fprintf(&b, "; last success %s", When(row.LastSuccess, loc))
 		if row.FailuresSinceSuccess > 1 {
 			fmt.Fprintf(&b, "; %s failures since", human.Count(row.FailuresSinceSuccess))
 		}

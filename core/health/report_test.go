@@ -78,6 +78,33 @@ func TestTheReportListsEveryProblemAndCountsTheRest(t *testing.T) {
 	}
 }
 
+// A failed task the agent tries again says when, until that time.
+func TestTheReportSaysWhenAFailedTaskIsTriedAgain(t *testing.T) {
+	rows := reportRows()
+	rows[1].RetryAt = noon.Add(10 * time.Minute)
+	want := "FS01 / offsite: failed 2026-03-10 03:00, tried again at 12:10; last success"
+	if got := NewReport(rows, noon, 24*time.Hour); !strings.Contains(textOf(t, &got), want) {
+		t.Errorf("before its retry, the text lacks %q:\n%s", want, textOf(t, &got))
+	}
+	if got := NewReport(rows, noon.Add(time.Hour), 24*time.Hour); strings.Contains(textOf(t, &got), "tried again") {
+		t.Errorf("past its retry's time, the text still promises it:\n%s", textOf(t, &got))
+	}
+	rows[1].RetryAt = rows[1].LastRun // cut short by its agent's end
+	if got := NewReport(rows, noon.Add(time.Hour), 24*time.Hour); !strings.Contains(textOf(t, &got), "failed 2026-03-10 03:00, tried again once its agent is back;") {
+		t.Errorf("waiting for its agent, the text lacks it:\n%s", textOf(t, &got))
+	}
+}
+
+// textOf is the report as text, in UTC.
+func textOf(t *testing.T, r *Report) string {
+	t.Helper()
+	var b bytes.Buffer
+	if err := r.Write(&b, FormatText, time.UTC); err != nil {
+		t.Fatal(err)
+	}
+	return b.String()
+}
+
 func TestAllWellSaysSo(t *testing.T) {
 	r := NewReport(reportRows()[:1], noon, 0)
 	if r.Subject() != "Backups: all 1 task ok" || len(r.Rows) != 1 {

@@ -99,6 +99,17 @@ type Row struct {
 	Dest DestSpace
 }
 
+// PendingRetry is the retry of the failed last run still to come at now:
+// RetryAt, or zero once its time has passed (the try is then under way,
+// or was lost with its agent). A retry that waits for its agent to be
+// back (RetryAt not after LastRun) is still to come.
+func (row *Row) PendingRetry(now time.Time) time.Time {
+	if row.Running || row.RetryAt.After(row.LastRun) && !row.RetryAt.After(now) {
+		return time.Time{}
+	}
+	return row.RetryAt
+}
+
 // Runnable says a run of the task can be asked for now: its slave is
 // linked and connected (not last known, not disconnected by the user)
 // and it does not run already. The Backups window's Run Tasks Shown and
