@@ -232,6 +232,9 @@ type TaskJSON struct {
 	Overdue              bool       `json:"overdue"`
 	Running              bool       `json:"running"`
 	Error                string     `json:"error,omitempty"`
+	// RetryAt: when the agent tries the failed last run again (at or
+	// before last_run: once it is back); absent when it does not.
+	RetryAt *time.Time `json:"retry_at,omitempty"`
 	// LastKnown: the slave is not linked; this is what was known at Seen.
 	LastKnown bool       `json:"last_known"`
 	Seen      *time.Time `json:"seen"`
@@ -262,7 +265,7 @@ func timePtr(t time.Time) *time.Time {
 func (row *Row) JSON() TaskJSON {
 	return TaskJSON{Slave: row.Slave, Group: row.Group, Task: row.Task, State: row.State, LastResult: string(row.LastResult),
 		LastRun: timePtr(row.LastRun), LastSuccess: timePtr(row.LastSuccess), FailuresSinceSuccess: row.FailuresSinceSuccess,
-		NextRun: timePtr(row.NextRun), Overdue: row.Overdue, Running: row.Running, Error: row.LastError,
+		NextRun: timePtr(row.NextRun), Overdue: row.Overdue, Running: row.Running, Error: row.LastError, RetryAt: timePtr(row.RetryAt),
 		LastKnown: row.LastKnown, Seen: timePtr(row.Seen), Disconnected: row.Disconnected, MutedUntil: timePtr(row.MutedUntil),
 		DestFree: row.Dest.Free, DestTotal: row.Dest.Total, SpaceLow: row.Dest.Low()}
 }

@@ -86,6 +86,9 @@ func TestTheReportSaysWhenAFailedTaskIsTriedAgain(t *testing.T) {
 	if got := NewReport(rows, noon, 24*time.Hour); !strings.Contains(textOf(t, &got), want) {
 		t.Errorf("before its retry, the text lacks %q:\n%s", want, textOf(t, &got))
 	}
+	if j := rows[1].JSON(); j.RetryAt == nil || !j.RetryAt.Equal(rows[1].RetryAt) || (rows[0].JSON()).RetryAt != nil {
+		t.Errorf("in JSON: retry_at %v, and %v for a task not tried again", j.RetryAt, rows[0].JSON().RetryAt)
+	}
 	if got := NewReport(rows, noon.Add(time.Hour), 24*time.Hour); strings.Contains(textOf(t, &got), "tried again") {
 		t.Errorf("past its retry's time, the text still promises it:\n%s", textOf(t, &got))
 	}
