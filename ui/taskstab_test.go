@@ -773,9 +773,7 @@ func TestTheRestoreDialogBrowsesLazilyAndRestoresWhatIsTicked(t *testing.T) {
 	q.runUntil(t, "the summary", func() bool {
 		return strings.Contains(overlayText(mw.win), "Restored 1 file (47.1 KiB), 0 folders and 0 links")
 	})
-	fr.fakeTasks.mu.Lock()
-	got := fr.fakeTasks.restored
-	fr.fakeTasks.mu.Unlock()
+	got := fr.fakeTasks.restores()
 	if len(got) != 1 || got[0].Target != "/srv/restore" || got[0].Overwrite || got[0].SkipExisting || got[0].Original ||
 		strings.Join(got[0].Paths, ",") != "/home/alice/Documents/report.odt" {
 		t.Fatalf("restored %+v", got)
@@ -786,25 +784,20 @@ func TestTheRestoreDialogBrowsesLazilyAndRestoresWhatIsTicked(t *testing.T) {
 func TestTheRestoreDialogAsksBeforeReplacingTheFilesWhereTheyWere(t *testing.T) {
 	mw, q, fr := tasksWindow(t)
 	rd := openRestore(t, mw, q)
-	rd.ft.ticked["/home/alice/Documents/report.odt"] = true
-	rd.ft.tree.Refresh()
+	tickRestore(rd, "/home/alice/Documents/report.odt")
 	rd.where.SetSelected(rdOriginal)
 	rd.existing.SetSelected(rdOverwrite)
 	test.Tap(rd.restore)
 	if got := overlayText(mw.win); !strings.Contains(got, "what was changed in them since is lost") {
 		t.Fatalf("no question before replacing the files where they were: %q", got)
 	}
-	fr.fakeTasks.mu.Lock()
-	early := len(fr.fakeTasks.restored)
-	fr.fakeTasks.mu.Unlock()
+	early := len(fr.fakeTasks.restores())
 	if early != 0 {
 		t.Fatal("restored before the answer")
 	}
 	tapButton(t, mw.win, rdReplace)
 	q.runUntil(t, "the summary", func() bool { return strings.Contains(overlayText(mw.win), "Restore finished") })
-	fr.fakeTasks.mu.Lock()
-	got := fr.fakeTasks.restored
-	fr.fakeTasks.mu.Unlock()
+	got := fr.fakeTasks.restores()
 	if len(got) != 1 || !got[0].Original || !got[0].Overwrite {
 		t.Fatalf("restored %+v", got)
 	}
@@ -815,9 +808,7 @@ func TestTheRestoreDialogAsksBeforeReplacingTheFilesWhereTheyWere(t *testing.T) 
 func TestTheRestoreDialogPutsFilesBackWhereTheyWere(t *testing.T) {
 	mw, q, fr := tasksWindow(t)
 	rd := openRestore(t, mw, q)
-	rd.ft.ticked["/home/alice/Documents/report.odt"] = true
-	rd.ft.tree.Refresh()
-	rd.showState()
+	tickRestore(rd, "/home/alice/Documents/report.odt")
 	if !rd.restore.Disabled() || rd.status.Text != "Name the folder on the server to restore into." {
 		t.Fatalf("into a folder not named: restore disabled %v, %q", rd.restore.Disabled(), rd.status.Text)
 	}
@@ -834,9 +825,7 @@ func TestTheRestoreDialogPutsFilesBackWhereTheyWere(t *testing.T) {
 		return strings.Contains(text, "Restored 0 files (0 B), 0 folders and 0 links") &&
 			strings.Contains(text, "to where the files were on FS01.\n1 file there already was left as it was.")
 	})
-	fr.fakeTasks.mu.Lock()
-	got := fr.fakeTasks.restored
-	fr.fakeTasks.mu.Unlock()
+	got := fr.fakeTasks.restores()
 	if len(got) != 1 || !got[0].Original || got[0].Target != "" || !got[0].SkipExisting || got[0].Overwrite {
 		t.Fatalf("restored %+v", got)
 	}
@@ -881,6 +870,22 @@ func openRestore(t *testing.T, mw *mainWindow, q *uiQueue) *restoreDialog {
 	rd := tt.lastRestore
 	q.runUntil(t, "the snapshots and the top folder", func() bool { return rd.snapshot != "" && rd.ft.nodes[""].loaded })
 	return rd
+}
+
+// tickRestore ticks paths in the Restore dialog's tree, as clicks do.
+func tickRestore(rd *restoreDialog, paths ...string) {
+	for _, p := range paths {
+		rd.ft.ticked[p] = true
+	}
+	rd.ft.tree.Refresh()
+	rd.showState()
+}
+
+// restores are the restores asked of the fake, in order.
+func (f *fakeTasks) restores() []backup.RestoreOptions {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return slices.Clone(f.restored)
 }
 
 // restoreCheckOf is the tick drawn for id in the Restore dialog's tree,
