@@ -165,6 +165,13 @@ func TestBackupTasksFromTheConsolesCommandLineSeenByTwoConsoles(t *testing.T) {
 	if b, err := os.ReadFile(report); err != nil || string(b) != "the quarterly report" {
 		t.Fatalf("the file put back: %q %v", b, err)
 	}
+	var found struct {
+		Found []struct{ Snapshot, Path string }
+	}
+	if out, code = cli(two, "", "task", "find", "docs", "Report.TXT", "--slave", "FS01", "--json"); code != 0 ||
+		json.Unmarshal([]byte(out), &found) != nil || len(found.Found) != 1 || found.Found[0].Path != report || found.Found[0].Snapshot != snaps[0].ID {
+		t.Fatalf("find: exit %d\n%s", code, out)
+	}
 	if out, code = cli(two, "", "task", "restore", "docs", "latest", "--slave", "FS01", "--original", "--target", target); code != 2 ||
 		!strings.Contains(out, "not both") {
 		t.Fatalf("a restore both into a folder and where the files were: exit %d, want 2\n%s", code, out)

@@ -211,6 +211,17 @@ func exerciseTasks(t *testing.T, dir string, live bool) {
 	if r = run(2, "task", "restore", "docs", first, "--overwrite", "--skip-existing", "--target", target); !strings.Contains(r.stderr, "not both") {
 		t.Fatalf("restore --overwrite --skip-existing: %s", r)
 	}
+	// Which snapshots hold a file, whatever its case.
+	if r = run(0, "task", "find", "docs", "REPORT.*"); !strings.Contains(r.stdout, first) || !strings.Contains(r.stdout, report) ||
+		!strings.Contains(r.stdout, "found in ") {
+		t.Fatalf("find: %s", r)
+	}
+	if r = run(0, "task", "find", "docs", "no-such-*"); !strings.Contains(r.stdout, `nothing matches "no-such-*" in `) {
+		t.Fatalf("find of nothing: %s", r)
+	}
+	if r = run(2, "task", "find", "docs", "report[.txt"); !strings.Contains(r.stderr, "is not a valid pattern") {
+		t.Fatalf("find with a mistyped pattern: %s", r)
+	}
 
 	// A damaged snapshot fails verify with exit 1 and names the file.
 	snapFile := filepath.Join(snaps[0]["path"].(string), strings.TrimPrefix(filepath.Join(src, "notes.txt"), "/"))

@@ -77,7 +77,7 @@ func (h *ctlHandler) task(ctx context.Context, req *ctlRequest, w *control.Write
 	case agent.OpTaskRun, agent.OpTaskStop, agent.OpTaskHistory:
 		err = h.taskRun(ctx, req.Op, req.Slave, args, progress, res)
 	case agent.OpTaskSnapshots, agent.OpTaskBrowse, agent.OpTaskVerify, agent.OpTaskRestore, agent.OpTaskDeleteSnapshot, agent.OpTaskEstimateDeletion,
-		agent.OpTaskListFolder, agent.OpTaskMakeFolder:
+		agent.OpTaskListFolder, agent.OpTaskMakeFolder, agent.OpTaskFind:
 		err = h.taskSnapshot(ctx, req.Op, req.Slave, args, progress, res)
 	default:
 		return ctlResponse{Error: fmt.Sprintf("unknown task operation %q", req.Op), Usage: true}
@@ -170,6 +170,11 @@ func (h *ctlHandler) taskSnapshot(ctx context.Context, op, slave string, args ag
 		}
 	case agent.OpTaskMakeFolder:
 		res.Created, err = m.MakeFolder(ctx, slave, args.Dir)
+	case agent.OpTaskFind:
+		var fr backup.FindReport
+		if fr, err = m.FindInSnapshots(ctx, slave, args.Name, args.Pattern, args.Limit); err == nil {
+			res.Found = &fr
+		}
 	case agent.OpTaskVerify:
 		var vr backup.VerifyReport
 		if vr, err = m.VerifySnapshot(ctx, slave, args.Name, args.Snapshot, progress); err == nil {

@@ -103,7 +103,7 @@ func RemotePath(flag, p string) (string, error) {
 }
 
 // Command is `task …`: add, edit, remove, list, show, run, stop, history,
-// snapshots, browse, verify, restore, delete-snapshot and folder, the same words, flags, JSON and
+// snapshots, browse, find, verify, restore, delete-snapshot and folder, the same words, flags, JSON and
 // exit codes wherever they run; extra are a program's own, whose NAME
 // completes as the others' does.
 func Command(e *Env, long string, extra ...*cobra.Command) *cobra.Command {
@@ -114,7 +114,7 @@ func Command(e *Env, long string, extra ...*cobra.Command) *cobra.Command {
 		Args:  cmdline.NoArgs,
 	}
 	cmd.AddCommand(taskAddCmd(e), taskEditCmd(e), taskRemoveCmd(e), taskListCmd(e), taskShowCmd(e),
-		taskRunCmd(e), taskStopCmd(e), taskHistoryCmd(e), taskSnapshotsCmd(e), taskBrowseCmd(e),
+		taskRunCmd(e), taskStopCmd(e), taskHistoryCmd(e), taskSnapshotsCmd(e), taskBrowseCmd(e), taskFindCmd(e),
 		taskVerifyCmd(e), taskRestoreCmd(e), taskDeleteSnapshotCmd(e), taskFolderCmd(e))
 	cmd.AddCommand(extra...)
 	// Every command whose first argument is a task's NAME, but add (a new
@@ -727,6 +727,61 @@ func taskSnapshotsCmd(e *Env) *cobra.Command {
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 	return cmd
+}
+
+func taskFindCmd(e *Env) *cobra.Command {
+	var limit int
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "find NAME PATTERN [--limit N]",
+		Short: "Find a file in the task's snapshots, newest first",
+		Long: `Look through every snapshot of the task, newest first, for the files and
+folders PATTERN matches, in any case: a name (report*.odt, matching it in any
+folder) or, with a slash, a whole original path (/home/alice/**/*.xlsx). Each
+is listed with its snapshot, size and modification time, so you can see which
+snapshot holds the version to restore.`,
+		Example: e.examples("find docs 'report*.odt'", "find docs '/home/alice/Documents/**/budget*'"),
+		Args:    cmdline.ExactArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if limit < 0 || limit > backup.FindMaxLimit {
+				return cmdline.Usagef("--limit %d: give a number from 1 to %d", limit, backup.FindMaxLimit)
+			}
+			res, err := e.Do(cmd.Context(), agent.OpTaskFind, agent.TaskArgs{Name: args[0], Pattern: args[1], Limit: limit}, nil, false)
+			if err != nil {
+				return err
+			}
+			fr := res.Found
+			if asJSON {
+				return PrintJSON(e.Stdout, fr)
+			}
+			return printFound(e.Stdout, fr)
+		},
+	}
+	cmd.Flags().IntVar(&limit, "limit", backup.FindDefaultLimit, "list at most this many")
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	return cmd
+}
+
+// printFound prints what a search found, a line each, and then how many
+// in how many snapshots.
+func printFound(w io.Writer, fr *backup.FindReport) error {
+	if len(fr.Found) > 0 {
+		tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "SNAPSHOT\tTIME\tSIZE\tMODIFIED\tPATH")
+		for _, f := range fr.Found {
+			size := human.Bytes(f.Size)
+			if f.Type != backup.TypeFile {
+				size = f.Type
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", f.Snapshot, f.Time.Local().Format("2006-01-02 15:04"), size,
+				f.MTime.Local().Format("2006-01-02 15:04"), wire.PlainUpTo(f.Path, maxPath))
+		}
+		if err := tw.Flush(); err != nil {
+			return err
+		}
+	}
+	fmt.Fprintln(w, fr.Summary())
+	return nil
 }
 
 func taskBrowseCmd(e *Env) *cobra.Command {

@@ -57,6 +57,7 @@ var methods = map[string]method{
 	wire.MethodTaskEstimateDeletion: {handle: (*Agent).handleTaskEstimateDeletion},
 	wire.MethodTaskListFolder:       {handle: (*Agent).handleTaskListFolder},
 	wire.MethodTaskMakeFolder:       {change: true, handle: (*Agent).handleTaskMakeFolder},
+	wire.MethodTaskFind:             {handle: (*Agent).handleTaskFind},
 }
 
 // Methods lists the request methods this agent answers, sorted.

@@ -312,6 +312,28 @@ func (a *Agent) handleTaskBrowse(ctx context.Context, l *link.Link, body []byte)
 	return &pb.TaskBrowseResponse{Snapshot: page.Snapshot, Dir: page.Dir, Total: uint32(page.Total), Next: page.Next}, nil
 }
 
+// handleTaskFind looks for files in a task's snapshots. Read-only, as
+// task.browse.
+func (a *Agent) handleTaskFind(ctx context.Context, l *link.Link, body []byte) (proto.Message, error) {
+	var req pb.TaskFindRequest
+	if err := decode(body, &req); err != nil {
+		return nil, err
+	}
+	rep, err := a.tasks.Find(ctx, req.Name, req.Pattern, int(req.Limit))
+	if err != nil {
+		return nil, taskError(err)
+	}
+	err = sendList(ctx, l, rep.Found, func(f backup.FoundFile) *pb.FoundFile {
+		m := FoundToPB(f)
+		m.Path = cutText(m.Path)
+		return m
+	}, func(tp *pb.TaskPart, m *pb.FoundFile) { tp.Found = append(tp.Found, m) })
+	if err != nil {
+		return nil, err
+	}
+	return &pb.TaskFindResponse{Task: rep.Task, Pattern: cutText(rep.Pattern), Snapshots: uint32(rep.Snapshots), More: rep.More}, nil
+}
+
 // handleTaskListFolder lists one folder of this server, for choosing a
 // task's paths from a console. Read-only, as task.browse: whoever may
 // manage the agent may back any folder up, so may see its names.

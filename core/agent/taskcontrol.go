@@ -48,11 +48,13 @@ const (
 	// task's destination or a restore may go; Created says whether it was
 	// made (false: it was there).
 	OpTaskMakeFolder = "task_make_folder"
+	// OpTaskFind: Name, Pattern, Limit.
+	OpTaskFind = "task_find"
 )
 
 var taskOps = []string{OpTaskList, OpTaskGet, OpTaskAdd, OpTaskEdit, OpTaskRemove, OpTaskRun, OpTaskStop,
 	OpTaskHistory, OpTaskSnapshots, OpTaskBrowse, OpTaskVerify, OpTaskRestore, OpTaskDeleteSnapshot, OpTaskEstimateDeletion,
-	OpTaskListFolder, OpTaskMakeFolder}
+	OpTaskListFolder, OpTaskMakeFolder, OpTaskFind}
 
 func isTaskOp(op string) bool { return strings.HasPrefix(op, "task_") }
 
@@ -69,6 +71,7 @@ type TaskArgs struct {
 	Target    string       `json:"target,omitempty"`
 	Paths     []string     `json:"paths,omitempty"`
 	Overwrite bool         `json:"overwrite,omitempty"`
+	Pattern   string       `json:"pattern,omitempty"` // what task_find looks for
 	// Original restores to where the files were, instead of into Target;
 	// SkipExisting leaves the files there as they are.
 	Original     bool `json:"original,omitempty"`
@@ -101,6 +104,7 @@ type TaskResult struct {
 	Restore   *backup.RestoreReport    `json:"restore,omitempty"`
 	Deleted   *backup.DeleteReport     `json:"deleted,omitempty"`  // a snapshot deleted
 	Estimate  *backup.DeletionEstimate `json:"estimate,omitempty"` // what deleting it would free
+	Found     *backup.FindReport       `json:"found,omitempty"`
 	// Running: a running agent answered; else the database was used.
 	Running bool `json:"running"`
 }
@@ -190,6 +194,11 @@ func (t *Tasks) Do(ctx context.Context, req ControlRequest, emit func(TaskEvent)
 		}
 	case OpTaskMakeFolder:
 		res.Created, err = t.MakeFolder(args.Dir)
+	case OpTaskFind:
+		var fr backup.FindReport
+		if fr, err = t.Find(ctx, args.Name, args.Pattern, args.Limit); err == nil {
+			res.Found = &fr
+		}
 	case OpTaskVerify:
 		var vr backup.VerifyReport
 		if vr, err = t.Verify(ctx, args.Name, args.Snapshot, backup.ProgressFunc(progress)); err == nil {

@@ -858,6 +858,21 @@ func (t *Tasks) Snapshots(_ context.Context, name string) ([]backup.SnapshotInfo
 	return backup.ListSnapshots(task.Destination, task.Name)
 }
 
+// Find looks for the files pattern matches in the task's snapshots,
+// newest first; see backup.Engine.Find.
+func (t *Tasks) Find(ctx context.Context, name, pattern string, limit int) (backup.FindReport, error) {
+	task, err := t.load(name)
+	if err != nil {
+		return backup.FindReport{}, err
+	}
+	snaps, err := backup.ListSnapshots(task.Destination, task.Name)
+	if err != nil {
+		return backup.FindReport{}, taskErr(err)
+	}
+	rep, err := t.eng.Find(ctx, snaps, task.Name, pattern, limit)
+	return rep, taskErr(err)
+}
+
 // Browse lists one page of one folder of a snapshot ("latest" or "" is
 // the newest); see backup.Browse.
 func (t *Tasks) Browse(_ context.Context, name, snapshot, dir, after string, limit int) (backup.BrowsePage, error) {

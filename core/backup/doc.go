@@ -1,6 +1,6 @@
 // Package backup is the snapshot engine the agent runs: backup tasks and
 // their validation, schedules, retention, the run that makes a snapshot,
-// and verify, restore, deletion, snapshot listing and browsing. It knows
+// and verify, restore, deletion, snapshot listing, browsing and search. It knows
 // nothing of the network, the GUI or the database: the agent
 // (core/agent) stores tasks and run history and calls this package.
 //
@@ -63,6 +63,12 @@
 // list a folder a page at a time, folders first (browse.go); a large
 // folder's sorted names are kept a short while between its pages
 // (listcache.go).
+//
+// Restore (restore.go) writes into a target folder, or to where the files
+// were (originalPath, relRoot's inverse), stopping, skipping or replacing
+// at files that exist. Find (find.go) looks through every snapshot's
+// manifest, newest first, for the names or paths a pattern matches, by
+// the rule excludes use (matchPath).
 //
 // Progress is an interface the engine calls at most MaxUpdates times a
 // second; the command line's progress bar and the link to the console are

@@ -278,18 +278,26 @@ func (r *run) loadPrevious(taskDir string) (map[string]*Entry, error) {
 // original absolute path (/home/*/.cache, **/build/**).
 func (r *run) excluded(rel string) bool {
 	for _, p := range r.t.Excludes {
-		p = filepath.ToSlash(p)
-		var ok bool
-		if !strings.Contains(p, "/") {
-			ok, _ = doublestar.Match(p, rel[strings.LastIndexByte(rel, '/')+1:])
-		} else {
-			ok, _ = doublestar.Match(strings.TrimPrefix(p, "/"), rel)
-		}
-		if ok {
+		if matchPath(p, rel) {
 			return true
 		}
 	}
 	return false
+}
+
+// matchPath says whether pattern p matches the snapshot path rel, as
+// excludes and searches read patterns: without a slash it matches the
+// name (*.tmp, node_modules), with one the whole original path
+// (/home/*/.cache, **/build/**).
+func matchPath(p, rel string) bool {
+	p = filepath.ToSlash(p)
+	var ok bool
+	if !strings.Contains(p, "/") {
+		ok, _ = doublestar.Match(p, rel[strings.LastIndexByte(rel, '/')+1:])
+	} else {
+		ok, _ = doublestar.Match(strings.TrimPrefix(p, "/"), rel)
+	}
+	return ok
 }
 
 // scan walks every source (a lstat per entry, nothing read) and lists what

@@ -435,6 +435,29 @@ func browsePage(snapshot, dir string, total uint32, next string, parts *pb.TaskP
 	return page
 }
 
+// FindInSnapshots looks for the files pattern matches in a task's
+// snapshots on the slave, newest first. An agent older than this refuses
+// it: "not supported by this agent version".
+func (m *Master) FindInSnapshots(ctx context.Context, slave, name, pattern string, limit int) (backup.FindReport, error) {
+	out := backup.FindReport{Task: name, Pattern: pattern, Found: []backup.FoundFile{}}
+	if err := backup.ValidFindPattern(pattern); err != nil {
+		return out, err
+	}
+	err := m.run(ctx, slave, command{what: "task find " + name + " " + pattern, feature: "finding files in snapshots"}, func(l *link.Link) error {
+		var resp pb.TaskFindResponse
+		parts, err := collect(ctx, l, wire.MethodTaskFind, &pb.TaskFindRequest{Name: name, Pattern: pattern, Limit: uint32(max(limit, 0))}, &resp, nil)
+		if err != nil {
+			return err
+		}
+		out.Task, out.Snapshots, out.More = resp.GetTask(), int(resp.GetSnapshots()), resp.GetMore()
+		for _, f := range parts.GetFound() {
+			out.Found = append(out.Found, agent.FoundFromPB(f))
+		}
+		return nil
+	})
+	return out, err
+}
+
 // ListFolder lists one page of one folder of the slave itself (dir "" is
 // its top: /, or its drives), to choose a task's sources and destination
 // from. An agent older than this refuses it: "not supported by this agent

@@ -343,3 +343,37 @@ func TestAnOlderAgentsRefusalOfARestoreToWhereTheFilesWereIsExplained(t *testing
 		t.Errorf("into a folder: %v", err)
 	}
 }
+
+// The console finds a file in a server's snapshots, newest first, over
+// the link; a mistyped pattern is refused here, and an agent from before
+// says to upgrade it.
+func TestTheConsoleFindsAFileInTheServersSnapshots(t *testing.T) {
+	c, _ := linked(t, false, nil)
+	ctx := context.Background()
+	src, dest := sourceTree(t, 3)
+	if _, _, err := c.PutTask(ctx, "FS01", backup.Task{Name: "docs", Sources: []string{src}, Destination: dest, Schedule: "manual"}, agent.PutOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		if rep, err := c.RunTaskAndWait(ctx, "FS01", "docs", nil); err != nil || rep.Result != backup.ResultCompleted {
+			t.Fatalf("run: %+v, %v", rep, err)
+		}
+	}
+	fr, err := c.FindInSnapshots(ctx, "FS01", "docs", "FXX.TXT", 0)
+	if err != nil || fr.Task != "docs" || fr.Snapshots != 2 || fr.More || len(fr.Found) != 2 ||
+		fr.Found[0].Path != filepath.Join(src, "fxx.txt") || fr.Found[0].Size != 2000 || !fr.Found[0].Time.After(fr.Found[1].Time) {
+		t.Fatalf("found %+v, %v", fr, err)
+	}
+	if fr, err := c.FindInSnapshots(ctx, "FS01", "docs", "*.txt", 4); err != nil || len(fr.Found) != 4 || !fr.More {
+		t.Fatalf("at most 4: %+v, %v", fr, err)
+	}
+	if _, err := c.FindInSnapshots(ctx, "FS01", "docs", "f[x", 0); !errors.Is(err, backup.ErrInvalid) {
+		t.Fatalf("a mistyped pattern: %v", err)
+	}
+
+	old, _ := linked(t, false, func(cfg *agent.Config) { cfg.WithoutMethods = []string{wire.MethodTaskFind} })
+	if _, err := old.FindInSnapshots(ctx, "FS01", "docs", "*.txt", 0); !errors.Is(err, ErrNotSupported) ||
+		!strings.Contains(err.Error(), "finding files in snapshots is not supported by this agent version") {
+		t.Fatalf("on an older agent: %v", err)
+	}
+}

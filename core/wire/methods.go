@@ -34,6 +34,9 @@ const (
 	// TaskMakeFolderRequest → TaskMakeFolderResponse: a new folder on the
 	// server itself, where a task's destination or a restore may go.
 	MethodTaskMakeFolder = "task.make_folder"
+	// TaskFindRequest → TaskPart… (found), TaskFindResponse: the files a
+	// pattern matches in a task's snapshots.
+	MethodTaskFind = "task.find"
 )
 
 // Events the agent pushes to every linked console.

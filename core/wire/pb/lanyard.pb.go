@@ -2646,6 +2646,7 @@ type TaskPart struct {
 	Paths         []string               `protobuf:"bytes,7,rep,name=paths,proto3" json:"paths,omitempty"`
 	Warnings      []string               `protobuf:"bytes,8,rep,name=warnings,proto3" json:"warnings,omitempty"`
 	Health        []*TaskHealth          `protobuf:"bytes,9,rep,name=health,proto3" json:"health,omitempty"`
+	Found         []*FoundFile           `protobuf:"bytes,10,rep,name=found,proto3" json:"found,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2739,6 +2740,13 @@ func (x *TaskPart) GetWarnings() []string {
 func (x *TaskPart) GetHealth() []*TaskHealth {
 	if x != nil {
 		return x.Health
+	}
+	return nil
+}
+
+func (x *TaskPart) GetFound() []*FoundFile {
+	if x != nil {
+		return x.Found
 	}
 	return nil
 }
@@ -3682,6 +3690,220 @@ func (x *TaskBrowseResponse) GetNext() string {
 	return ""
 }
 
+// task.find: the files a pattern matches in a task's snapshots, newest
+// first: TaskPart chunks (found), then TaskFindResponse.
+type TaskFindRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Name          string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	Pattern       string                 `protobuf:"bytes,2,opt,name=pattern,proto3" json:"pattern,omitempty"`
+	Limit         uint32                 `protobuf:"varint,3,opt,name=limit,proto3" json:"limit,omitempty"` // 0: the agent's default
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *TaskFindRequest) Reset() {
+	*x = TaskFindRequest{}
+	mi := &file_core_wire_pb_lanyard_proto_msgTypes[50]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TaskFindRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TaskFindRequest) ProtoMessage() {}
+
+func (x *TaskFindRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_core_wire_pb_lanyard_proto_msgTypes[50]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TaskFindRequest.ProtoReflect.Descriptor instead.
+func (*TaskFindRequest) Descriptor() ([]byte, []int) {
+	return file_core_wire_pb_lanyard_proto_rawDescGZIP(), []int{50}
+}
+
+func (x *TaskFindRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *TaskFindRequest) GetPattern() string {
+	if x != nil {
+		return x.Pattern
+	}
+	return ""
+}
+
+func (x *TaskFindRequest) GetLimit() uint32 {
+	if x != nil {
+		return x.Limit
+	}
+	return 0
+}
+
+type TaskFindResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Task          string                 `protobuf:"bytes,1,opt,name=task,proto3" json:"task,omitempty"`
+	Pattern       string                 `protobuf:"bytes,2,opt,name=pattern,proto3" json:"pattern,omitempty"`
+	Snapshots     uint32                 `protobuf:"varint,3,opt,name=snapshots,proto3" json:"snapshots,omitempty"` // how many were searched
+	More          bool                   `protobuf:"varint,4,opt,name=more,proto3" json:"more,omitempty"`           // it stopped at its limit
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *TaskFindResponse) Reset() {
+	*x = TaskFindResponse{}
+	mi := &file_core_wire_pb_lanyard_proto_msgTypes[51]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TaskFindResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TaskFindResponse) ProtoMessage() {}
+
+func (x *TaskFindResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_core_wire_pb_lanyard_proto_msgTypes[51]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TaskFindResponse.ProtoReflect.Descriptor instead.
+func (*TaskFindResponse) Descriptor() ([]byte, []int) {
+	return file_core_wire_pb_lanyard_proto_rawDescGZIP(), []int{51}
+}
+
+func (x *TaskFindResponse) GetTask() string {
+	if x != nil {
+		return x.Task
+	}
+	return ""
+}
+
+func (x *TaskFindResponse) GetPattern() string {
+	if x != nil {
+		return x.Pattern
+	}
+	return ""
+}
+
+func (x *TaskFindResponse) GetSnapshots() uint32 {
+	if x != nil {
+		return x.Snapshots
+	}
+	return 0
+}
+
+func (x *TaskFindResponse) GetMore() bool {
+	if x != nil {
+		return x.More
+	}
+	return false
+}
+
+type FoundFile struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Snapshot      string                 `protobuf:"bytes,1,opt,name=snapshot,proto3" json:"snapshot,omitempty"`
+	TimeUnixNano  int64                  `protobuf:"varint,2,opt,name=time_unix_nano,json=timeUnixNano,proto3" json:"time_unix_nano,omitempty"` // the snapshot's
+	Path          string                 `protobuf:"bytes,3,opt,name=path,proto3" json:"path,omitempty"`
+	Type          string                 `protobuf:"bytes,4,opt,name=type,proto3" json:"type,omitempty"`
+	Size          int64                  `protobuf:"varint,5,opt,name=size,proto3" json:"size,omitempty"`
+	MtimeUnixNano int64                  `protobuf:"varint,6,opt,name=mtime_unix_nano,json=mtimeUnixNano,proto3" json:"mtime_unix_nano,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *FoundFile) Reset() {
+	*x = FoundFile{}
+	mi := &file_core_wire_pb_lanyard_proto_msgTypes[52]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *FoundFile) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*FoundFile) ProtoMessage() {}
+
+func (x *FoundFile) ProtoReflect() protoreflect.Message {
+	mi := &file_core_wire_pb_lanyard_proto_msgTypes[52]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use FoundFile.ProtoReflect.Descriptor instead.
+func (*FoundFile) Descriptor() ([]byte, []int) {
+	return file_core_wire_pb_lanyard_proto_rawDescGZIP(), []int{52}
+}
+
+func (x *FoundFile) GetSnapshot() string {
+	if x != nil {
+		return x.Snapshot
+	}
+	return ""
+}
+
+func (x *FoundFile) GetTimeUnixNano() int64 {
+	if x != nil {
+		return x.TimeUnixNano
+	}
+	return 0
+}
+
+func (x *FoundFile) GetPath() string {
+	if x != nil {
+		return x.Path
+	}
+	return ""
+}
+
+func (x *FoundFile) GetType() string {
+	if x != nil {
+		return x.Type
+	}
+	return ""
+}
+
+func (x *FoundFile) GetSize() int64 {
+	if x != nil {
+		return x.Size
+	}
+	return 0
+}
+
+func (x *FoundFile) GetMtimeUnixNano() int64 {
+	if x != nil {
+		return x.MtimeUnixNano
+	}
+	return 0
+}
+
 // task.list_folder: one page of one folder of the server itself (not of
 // a snapshot), to choose a task's sources and destination from the
 // console: TaskPart chunks (entries), then TaskListFolderResponse.
@@ -3696,7 +3918,7 @@ type TaskListFolderRequest struct {
 
 func (x *TaskListFolderRequest) Reset() {
 	*x = TaskListFolderRequest{}
-	mi := &file_core_wire_pb_lanyard_proto_msgTypes[50]
+	mi := &file_core_wire_pb_lanyard_proto_msgTypes[53]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3708,7 +3930,7 @@ func (x *TaskListFolderRequest) String() string {
 func (*TaskListFolderRequest) ProtoMessage() {}
 
 func (x *TaskListFolderRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_core_wire_pb_lanyard_proto_msgTypes[50]
+	mi := &file_core_wire_pb_lanyard_proto_msgTypes[53]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3721,7 +3943,7 @@ func (x *TaskListFolderRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TaskListFolderRequest.ProtoReflect.Descriptor instead.
 func (*TaskListFolderRequest) Descriptor() ([]byte, []int) {
-	return file_core_wire_pb_lanyard_proto_rawDescGZIP(), []int{50}
+	return file_core_wire_pb_lanyard_proto_rawDescGZIP(), []int{53}
 }
 
 func (x *TaskListFolderRequest) GetDir() string {
@@ -3756,7 +3978,7 @@ type TaskListFolderResponse struct {
 
 func (x *TaskListFolderResponse) Reset() {
 	*x = TaskListFolderResponse{}
-	mi := &file_core_wire_pb_lanyard_proto_msgTypes[51]
+	mi := &file_core_wire_pb_lanyard_proto_msgTypes[54]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3768,7 +3990,7 @@ func (x *TaskListFolderResponse) String() string {
 func (*TaskListFolderResponse) ProtoMessage() {}
 
 func (x *TaskListFolderResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_core_wire_pb_lanyard_proto_msgTypes[51]
+	mi := &file_core_wire_pb_lanyard_proto_msgTypes[54]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3781,7 +4003,7 @@ func (x *TaskListFolderResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TaskListFolderResponse.ProtoReflect.Descriptor instead.
 func (*TaskListFolderResponse) Descriptor() ([]byte, []int) {
-	return file_core_wire_pb_lanyard_proto_rawDescGZIP(), []int{51}
+	return file_core_wire_pb_lanyard_proto_rawDescGZIP(), []int{54}
 }
 
 func (x *TaskListFolderResponse) GetDir() string {
@@ -3817,7 +4039,7 @@ type TaskMakeFolderRequest struct {
 
 func (x *TaskMakeFolderRequest) Reset() {
 	*x = TaskMakeFolderRequest{}
-	mi := &file_core_wire_pb_lanyard_proto_msgTypes[52]
+	mi := &file_core_wire_pb_lanyard_proto_msgTypes[55]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3829,7 +4051,7 @@ func (x *TaskMakeFolderRequest) String() string {
 func (*TaskMakeFolderRequest) ProtoMessage() {}
 
 func (x *TaskMakeFolderRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_core_wire_pb_lanyard_proto_msgTypes[52]
+	mi := &file_core_wire_pb_lanyard_proto_msgTypes[55]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3842,7 +4064,7 @@ func (x *TaskMakeFolderRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TaskMakeFolderRequest.ProtoReflect.Descriptor instead.
 func (*TaskMakeFolderRequest) Descriptor() ([]byte, []int) {
-	return file_core_wire_pb_lanyard_proto_rawDescGZIP(), []int{52}
+	return file_core_wire_pb_lanyard_proto_rawDescGZIP(), []int{55}
 }
 
 func (x *TaskMakeFolderRequest) GetDir() string {
@@ -3861,7 +4083,7 @@ type TaskMakeFolderResponse struct {
 
 func (x *TaskMakeFolderResponse) Reset() {
 	*x = TaskMakeFolderResponse{}
-	mi := &file_core_wire_pb_lanyard_proto_msgTypes[53]
+	mi := &file_core_wire_pb_lanyard_proto_msgTypes[56]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3873,7 +4095,7 @@ func (x *TaskMakeFolderResponse) String() string {
 func (*TaskMakeFolderResponse) ProtoMessage() {}
 
 func (x *TaskMakeFolderResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_core_wire_pb_lanyard_proto_msgTypes[53]
+	mi := &file_core_wire_pb_lanyard_proto_msgTypes[56]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3886,7 +4108,7 @@ func (x *TaskMakeFolderResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TaskMakeFolderResponse.ProtoReflect.Descriptor instead.
 func (*TaskMakeFolderResponse) Descriptor() ([]byte, []int) {
-	return file_core_wire_pb_lanyard_proto_rawDescGZIP(), []int{53}
+	return file_core_wire_pb_lanyard_proto_rawDescGZIP(), []int{56}
 }
 
 func (x *TaskMakeFolderResponse) GetCreated() bool {
@@ -3909,7 +4131,7 @@ type TaskDeleteSnapshotRequest struct {
 
 func (x *TaskDeleteSnapshotRequest) Reset() {
 	*x = TaskDeleteSnapshotRequest{}
-	mi := &file_core_wire_pb_lanyard_proto_msgTypes[54]
+	mi := &file_core_wire_pb_lanyard_proto_msgTypes[57]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3921,7 +4143,7 @@ func (x *TaskDeleteSnapshotRequest) String() string {
 func (*TaskDeleteSnapshotRequest) ProtoMessage() {}
 
 func (x *TaskDeleteSnapshotRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_core_wire_pb_lanyard_proto_msgTypes[54]
+	mi := &file_core_wire_pb_lanyard_proto_msgTypes[57]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3934,7 +4156,7 @@ func (x *TaskDeleteSnapshotRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TaskDeleteSnapshotRequest.ProtoReflect.Descriptor instead.
 func (*TaskDeleteSnapshotRequest) Descriptor() ([]byte, []int) {
-	return file_core_wire_pb_lanyard_proto_rawDescGZIP(), []int{54}
+	return file_core_wire_pb_lanyard_proto_rawDescGZIP(), []int{57}
 }
 
 func (x *TaskDeleteSnapshotRequest) GetName() string {
@@ -3965,7 +4187,7 @@ type TaskDeleteSnapshotResponse struct {
 
 func (x *TaskDeleteSnapshotResponse) Reset() {
 	*x = TaskDeleteSnapshotResponse{}
-	mi := &file_core_wire_pb_lanyard_proto_msgTypes[55]
+	mi := &file_core_wire_pb_lanyard_proto_msgTypes[58]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3977,7 +4199,7 @@ func (x *TaskDeleteSnapshotResponse) String() string {
 func (*TaskDeleteSnapshotResponse) ProtoMessage() {}
 
 func (x *TaskDeleteSnapshotResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_core_wire_pb_lanyard_proto_msgTypes[55]
+	mi := &file_core_wire_pb_lanyard_proto_msgTypes[58]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3990,7 +4212,7 @@ func (x *TaskDeleteSnapshotResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TaskDeleteSnapshotResponse.ProtoReflect.Descriptor instead.
 func (*TaskDeleteSnapshotResponse) Descriptor() ([]byte, []int) {
-	return file_core_wire_pb_lanyard_proto_rawDescGZIP(), []int{55}
+	return file_core_wire_pb_lanyard_proto_rawDescGZIP(), []int{58}
 }
 
 func (x *TaskDeleteSnapshotResponse) GetTask() string {
@@ -4047,7 +4269,7 @@ type TaskEstimateDeletionRequest struct {
 
 func (x *TaskEstimateDeletionRequest) Reset() {
 	*x = TaskEstimateDeletionRequest{}
-	mi := &file_core_wire_pb_lanyard_proto_msgTypes[56]
+	mi := &file_core_wire_pb_lanyard_proto_msgTypes[59]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4059,7 +4281,7 @@ func (x *TaskEstimateDeletionRequest) String() string {
 func (*TaskEstimateDeletionRequest) ProtoMessage() {}
 
 func (x *TaskEstimateDeletionRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_core_wire_pb_lanyard_proto_msgTypes[56]
+	mi := &file_core_wire_pb_lanyard_proto_msgTypes[59]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4072,7 +4294,7 @@ func (x *TaskEstimateDeletionRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TaskEstimateDeletionRequest.ProtoReflect.Descriptor instead.
 func (*TaskEstimateDeletionRequest) Descriptor() ([]byte, []int) {
-	return file_core_wire_pb_lanyard_proto_rawDescGZIP(), []int{56}
+	return file_core_wire_pb_lanyard_proto_rawDescGZIP(), []int{59}
 }
 
 func (x *TaskEstimateDeletionRequest) GetName() string {
@@ -4102,7 +4324,7 @@ type TaskEstimateDeletionResponse struct {
 
 func (x *TaskEstimateDeletionResponse) Reset() {
 	*x = TaskEstimateDeletionResponse{}
-	mi := &file_core_wire_pb_lanyard_proto_msgTypes[57]
+	mi := &file_core_wire_pb_lanyard_proto_msgTypes[60]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4114,7 +4336,7 @@ func (x *TaskEstimateDeletionResponse) String() string {
 func (*TaskEstimateDeletionResponse) ProtoMessage() {}
 
 func (x *TaskEstimateDeletionResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_core_wire_pb_lanyard_proto_msgTypes[57]
+	mi := &file_core_wire_pb_lanyard_proto_msgTypes[60]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4127,7 +4349,7 @@ func (x *TaskEstimateDeletionResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TaskEstimateDeletionResponse.ProtoReflect.Descriptor instead.
 func (*TaskEstimateDeletionResponse) Descriptor() ([]byte, []int) {
-	return file_core_wire_pb_lanyard_proto_rawDescGZIP(), []int{57}
+	return file_core_wire_pb_lanyard_proto_rawDescGZIP(), []int{60}
 }
 
 func (x *TaskEstimateDeletionResponse) GetTask() string {
@@ -4175,7 +4397,7 @@ type TaskVerifyRequest struct {
 
 func (x *TaskVerifyRequest) Reset() {
 	*x = TaskVerifyRequest{}
-	mi := &file_core_wire_pb_lanyard_proto_msgTypes[58]
+	mi := &file_core_wire_pb_lanyard_proto_msgTypes[61]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4187,7 +4409,7 @@ func (x *TaskVerifyRequest) String() string {
 func (*TaskVerifyRequest) ProtoMessage() {}
 
 func (x *TaskVerifyRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_core_wire_pb_lanyard_proto_msgTypes[58]
+	mi := &file_core_wire_pb_lanyard_proto_msgTypes[61]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4200,7 +4422,7 @@ func (x *TaskVerifyRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TaskVerifyRequest.ProtoReflect.Descriptor instead.
 func (*TaskVerifyRequest) Descriptor() ([]byte, []int) {
-	return file_core_wire_pb_lanyard_proto_rawDescGZIP(), []int{58}
+	return file_core_wire_pb_lanyard_proto_rawDescGZIP(), []int{61}
 }
 
 func (x *TaskVerifyRequest) GetName() string {
@@ -4231,7 +4453,7 @@ type TaskVerifyResponse struct {
 
 func (x *TaskVerifyResponse) Reset() {
 	*x = TaskVerifyResponse{}
-	mi := &file_core_wire_pb_lanyard_proto_msgTypes[59]
+	mi := &file_core_wire_pb_lanyard_proto_msgTypes[62]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4243,7 +4465,7 @@ func (x *TaskVerifyResponse) String() string {
 func (*TaskVerifyResponse) ProtoMessage() {}
 
 func (x *TaskVerifyResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_core_wire_pb_lanyard_proto_msgTypes[59]
+	mi := &file_core_wire_pb_lanyard_proto_msgTypes[62]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4256,7 +4478,7 @@ func (x *TaskVerifyResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TaskVerifyResponse.ProtoReflect.Descriptor instead.
 func (*TaskVerifyResponse) Descriptor() ([]byte, []int) {
-	return file_core_wire_pb_lanyard_proto_rawDescGZIP(), []int{59}
+	return file_core_wire_pb_lanyard_proto_rawDescGZIP(), []int{62}
 }
 
 func (x *TaskVerifyResponse) GetTask() string {
@@ -4319,7 +4541,7 @@ type TaskRestoreRequest struct {
 
 func (x *TaskRestoreRequest) Reset() {
 	*x = TaskRestoreRequest{}
-	mi := &file_core_wire_pb_lanyard_proto_msgTypes[60]
+	mi := &file_core_wire_pb_lanyard_proto_msgTypes[63]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4331,7 +4553,7 @@ func (x *TaskRestoreRequest) String() string {
 func (*TaskRestoreRequest) ProtoMessage() {}
 
 func (x *TaskRestoreRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_core_wire_pb_lanyard_proto_msgTypes[60]
+	mi := &file_core_wire_pb_lanyard_proto_msgTypes[63]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4344,7 +4566,7 @@ func (x *TaskRestoreRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TaskRestoreRequest.ProtoReflect.Descriptor instead.
 func (*TaskRestoreRequest) Descriptor() ([]byte, []int) {
-	return file_core_wire_pb_lanyard_proto_rawDescGZIP(), []int{60}
+	return file_core_wire_pb_lanyard_proto_rawDescGZIP(), []int{63}
 }
 
 func (x *TaskRestoreRequest) GetName() string {
@@ -4413,7 +4635,7 @@ type TaskRestoreResponse struct {
 
 func (x *TaskRestoreResponse) Reset() {
 	*x = TaskRestoreResponse{}
-	mi := &file_core_wire_pb_lanyard_proto_msgTypes[61]
+	mi := &file_core_wire_pb_lanyard_proto_msgTypes[64]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4425,7 +4647,7 @@ func (x *TaskRestoreResponse) String() string {
 func (*TaskRestoreResponse) ProtoMessage() {}
 
 func (x *TaskRestoreResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_core_wire_pb_lanyard_proto_msgTypes[61]
+	mi := &file_core_wire_pb_lanyard_proto_msgTypes[64]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4438,7 +4660,7 @@ func (x *TaskRestoreResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TaskRestoreResponse.ProtoReflect.Descriptor instead.
 func (*TaskRestoreResponse) Descriptor() ([]byte, []int) {
-	return file_core_wire_pb_lanyard_proto_rawDescGZIP(), []int{61}
+	return file_core_wire_pb_lanyard_proto_rawDescGZIP(), []int{64}
 }
 
 func (x *TaskRestoreResponse) GetTask() string {
@@ -4516,7 +4738,7 @@ type TaskRemoved struct {
 
 func (x *TaskRemoved) Reset() {
 	*x = TaskRemoved{}
-	mi := &file_core_wire_pb_lanyard_proto_msgTypes[62]
+	mi := &file_core_wire_pb_lanyard_proto_msgTypes[65]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4528,7 +4750,7 @@ func (x *TaskRemoved) String() string {
 func (*TaskRemoved) ProtoMessage() {}
 
 func (x *TaskRemoved) ProtoReflect() protoreflect.Message {
-	mi := &file_core_wire_pb_lanyard_proto_msgTypes[62]
+	mi := &file_core_wire_pb_lanyard_proto_msgTypes[65]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4541,7 +4763,7 @@ func (x *TaskRemoved) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TaskRemoved.ProtoReflect.Descriptor instead.
 func (*TaskRemoved) Descriptor() ([]byte, []int) {
-	return file_core_wire_pb_lanyard_proto_rawDescGZIP(), []int{62}
+	return file_core_wire_pb_lanyard_proto_rawDescGZIP(), []int{65}
 }
 
 func (x *TaskRemoved) GetName() string {
@@ -4567,7 +4789,7 @@ type TaskCursor struct {
 
 func (x *TaskCursor) Reset() {
 	*x = TaskCursor{}
-	mi := &file_core_wire_pb_lanyard_proto_msgTypes[63]
+	mi := &file_core_wire_pb_lanyard_proto_msgTypes[66]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4579,7 +4801,7 @@ func (x *TaskCursor) String() string {
 func (*TaskCursor) ProtoMessage() {}
 
 func (x *TaskCursor) ProtoReflect() protoreflect.Message {
-	mi := &file_core_wire_pb_lanyard_proto_msgTypes[63]
+	mi := &file_core_wire_pb_lanyard_proto_msgTypes[66]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4592,7 +4814,7 @@ func (x *TaskCursor) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TaskCursor.ProtoReflect.Descriptor instead.
 func (*TaskCursor) Descriptor() ([]byte, []int) {
-	return file_core_wire_pb_lanyard_proto_rawDescGZIP(), []int{63}
+	return file_core_wire_pb_lanyard_proto_rawDescGZIP(), []int{66}
 }
 
 func (x *TaskCursor) GetName() string {
@@ -4654,7 +4876,7 @@ type TaskHealth struct {
 
 func (x *TaskHealth) Reset() {
 	*x = TaskHealth{}
-	mi := &file_core_wire_pb_lanyard_proto_msgTypes[64]
+	mi := &file_core_wire_pb_lanyard_proto_msgTypes[67]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4666,7 +4888,7 @@ func (x *TaskHealth) String() string {
 func (*TaskHealth) ProtoMessage() {}
 
 func (x *TaskHealth) ProtoReflect() protoreflect.Message {
-	mi := &file_core_wire_pb_lanyard_proto_msgTypes[64]
+	mi := &file_core_wire_pb_lanyard_proto_msgTypes[67]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4679,7 +4901,7 @@ func (x *TaskHealth) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TaskHealth.ProtoReflect.Descriptor instead.
 func (*TaskHealth) Descriptor() ([]byte, []int) {
-	return file_core_wire_pb_lanyard_proto_rawDescGZIP(), []int{64}
+	return file_core_wire_pb_lanyard_proto_rawDescGZIP(), []int{67}
 }
 
 func (x *TaskHealth) GetCursor() *TaskCursor {
@@ -4785,7 +5007,7 @@ type TaskHealthRequest struct {
 
 func (x *TaskHealthRequest) Reset() {
 	*x = TaskHealthRequest{}
-	mi := &file_core_wire_pb_lanyard_proto_msgTypes[65]
+	mi := &file_core_wire_pb_lanyard_proto_msgTypes[68]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4797,7 +5019,7 @@ func (x *TaskHealthRequest) String() string {
 func (*TaskHealthRequest) ProtoMessage() {}
 
 func (x *TaskHealthRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_core_wire_pb_lanyard_proto_msgTypes[65]
+	mi := &file_core_wire_pb_lanyard_proto_msgTypes[68]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4810,7 +5032,7 @@ func (x *TaskHealthRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TaskHealthRequest.ProtoReflect.Descriptor instead.
 func (*TaskHealthRequest) Descriptor() ([]byte, []int) {
-	return file_core_wire_pb_lanyard_proto_rawDescGZIP(), []int{65}
+	return file_core_wire_pb_lanyard_proto_rawDescGZIP(), []int{68}
 }
 
 func (x *TaskHealthRequest) GetKnown() []*TaskCursor {
@@ -4831,7 +5053,7 @@ type TaskHealthResponse struct {
 
 func (x *TaskHealthResponse) Reset() {
 	*x = TaskHealthResponse{}
-	mi := &file_core_wire_pb_lanyard_proto_msgTypes[66]
+	mi := &file_core_wire_pb_lanyard_proto_msgTypes[69]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4843,7 +5065,7 @@ func (x *TaskHealthResponse) String() string {
 func (*TaskHealthResponse) ProtoMessage() {}
 
 func (x *TaskHealthResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_core_wire_pb_lanyard_proto_msgTypes[66]
+	mi := &file_core_wire_pb_lanyard_proto_msgTypes[69]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4856,7 +5078,7 @@ func (x *TaskHealthResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TaskHealthResponse.ProtoReflect.Descriptor instead.
 func (*TaskHealthResponse) Descriptor() ([]byte, []int) {
-	return file_core_wire_pb_lanyard_proto_rawDescGZIP(), []int{66}
+	return file_core_wire_pb_lanyard_proto_rawDescGZIP(), []int{69}
 }
 
 func (x *TaskHealthResponse) GetRemoved() []string {
@@ -5125,7 +5347,7 @@ const file_core_wire_pb_lanyard_proto_rawDesc = "" +
 	"\x06target\x18\x06 \x01(\tR\x06target\";\n" +
 	"\rVerifyProblem\x12\x12\n" +
 	"\x04path\x18\x01 \x01(\tR\x04path\x12\x16\n" +
-	"\x06reason\x18\x02 \x01(\tR\x06reason\"\x93\x03\n" +
+	"\x06reason\x18\x02 \x01(\tR\x06reason\"\xc0\x03\n" +
 	"\bTaskPart\x120\n" +
 	"\bprogress\x18\x01 \x01(\v2\x14.lanyard.v1.ProgressR\bprogress\x12*\n" +
 	"\x05tasks\x18\x02 \x03(\v2\x14.lanyard.v1.TaskInfoR\x05tasks\x12)\n" +
@@ -5135,7 +5357,9 @@ const file_core_wire_pb_lanyard_proto_rawDesc = "" +
 	"\bproblems\x18\x06 \x03(\v2\x19.lanyard.v1.VerifyProblemR\bproblems\x12\x14\n" +
 	"\x05paths\x18\a \x03(\tR\x05paths\x12\x1a\n" +
 	"\bwarnings\x18\b \x03(\tR\bwarnings\x12.\n" +
-	"\x06health\x18\t \x03(\v2\x16.lanyard.v1.TaskHealthR\x06health\"\x11\n" +
+	"\x06health\x18\t \x03(\v2\x16.lanyard.v1.TaskHealthR\x06health\x12+\n" +
+	"\x05found\x18\n" +
+	" \x03(\v2\x15.lanyard.v1.FoundFileR\x05found\"\x11\n" +
 	"\x0fTaskListRequest\"(\n" +
 	"\x10TaskListResponse\x12\x14\n" +
 	"\x05count\x18\x01 \x01(\rR\x05count\"$\n" +
@@ -5196,6 +5420,22 @@ const file_core_wire_pb_lanyard_proto_rawDesc = "" +
 	"\x03dir\x18\x02 \x01(\tR\x03dir\x12\x14\n" +
 	"\x05total\x18\x03 \x01(\rR\x05total\x12\x12\n" +
 	"\x04next\x18\x04 \x01(\tR\x04next\"U\n" +
+	"\x0fTaskFindRequest\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12\x18\n" +
+	"\apattern\x18\x02 \x01(\tR\apattern\x12\x14\n" +
+	"\x05limit\x18\x03 \x01(\rR\x05limit\"r\n" +
+	"\x10TaskFindResponse\x12\x12\n" +
+	"\x04task\x18\x01 \x01(\tR\x04task\x12\x18\n" +
+	"\apattern\x18\x02 \x01(\tR\apattern\x12\x1c\n" +
+	"\tsnapshots\x18\x03 \x01(\rR\tsnapshots\x12\x12\n" +
+	"\x04more\x18\x04 \x01(\bR\x04more\"\xb1\x01\n" +
+	"\tFoundFile\x12\x1a\n" +
+	"\bsnapshot\x18\x01 \x01(\tR\bsnapshot\x12$\n" +
+	"\x0etime_unix_nano\x18\x02 \x01(\x03R\ftimeUnixNano\x12\x12\n" +
+	"\x04path\x18\x03 \x01(\tR\x04path\x12\x12\n" +
+	"\x04type\x18\x04 \x01(\tR\x04type\x12\x12\n" +
+	"\x04size\x18\x05 \x01(\x03R\x04size\x12&\n" +
+	"\x0fmtime_unix_nano\x18\x06 \x01(\x03R\rmtimeUnixNano\"U\n" +
 	"\x15TaskListFolderRequest\x12\x10\n" +
 	"\x03dir\x18\x01 \x01(\tR\x03dir\x12\x14\n" +
 	"\x05after\x18\x02 \x01(\tR\x05after\x12\x14\n" +
@@ -5309,7 +5549,7 @@ func file_core_wire_pb_lanyard_proto_rawDescGZIP() []byte {
 }
 
 var file_core_wire_pb_lanyard_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_core_wire_pb_lanyard_proto_msgTypes = make([]protoimpl.MessageInfo, 67)
+var file_core_wire_pb_lanyard_proto_msgTypes = make([]protoimpl.MessageInfo, 70)
 var file_core_wire_pb_lanyard_proto_goTypes = []any{
 	(Role)(0),                            // 0: lanyard.v1.Role
 	(*KDFParams)(nil),                    // 1: lanyard.v1.KDFParams
@@ -5362,23 +5602,26 @@ var file_core_wire_pb_lanyard_proto_goTypes = []any{
 	(*TaskSnapshotsRequest)(nil),         // 48: lanyard.v1.TaskSnapshotsRequest
 	(*TaskBrowseRequest)(nil),            // 49: lanyard.v1.TaskBrowseRequest
 	(*TaskBrowseResponse)(nil),           // 50: lanyard.v1.TaskBrowseResponse
-	(*TaskListFolderRequest)(nil),        // 51: lanyard.v1.TaskListFolderRequest
-	(*TaskListFolderResponse)(nil),       // 52: lanyard.v1.TaskListFolderResponse
-	(*TaskMakeFolderRequest)(nil),        // 53: lanyard.v1.TaskMakeFolderRequest
-	(*TaskMakeFolderResponse)(nil),       // 54: lanyard.v1.TaskMakeFolderResponse
-	(*TaskDeleteSnapshotRequest)(nil),    // 55: lanyard.v1.TaskDeleteSnapshotRequest
-	(*TaskDeleteSnapshotResponse)(nil),   // 56: lanyard.v1.TaskDeleteSnapshotResponse
-	(*TaskEstimateDeletionRequest)(nil),  // 57: lanyard.v1.TaskEstimateDeletionRequest
-	(*TaskEstimateDeletionResponse)(nil), // 58: lanyard.v1.TaskEstimateDeletionResponse
-	(*TaskVerifyRequest)(nil),            // 59: lanyard.v1.TaskVerifyRequest
-	(*TaskVerifyResponse)(nil),           // 60: lanyard.v1.TaskVerifyResponse
-	(*TaskRestoreRequest)(nil),           // 61: lanyard.v1.TaskRestoreRequest
-	(*TaskRestoreResponse)(nil),          // 62: lanyard.v1.TaskRestoreResponse
-	(*TaskRemoved)(nil),                  // 63: lanyard.v1.TaskRemoved
-	(*TaskCursor)(nil),                   // 64: lanyard.v1.TaskCursor
-	(*TaskHealth)(nil),                   // 65: lanyard.v1.TaskHealth
-	(*TaskHealthRequest)(nil),            // 66: lanyard.v1.TaskHealthRequest
-	(*TaskHealthResponse)(nil),           // 67: lanyard.v1.TaskHealthResponse
+	(*TaskFindRequest)(nil),              // 51: lanyard.v1.TaskFindRequest
+	(*TaskFindResponse)(nil),             // 52: lanyard.v1.TaskFindResponse
+	(*FoundFile)(nil),                    // 53: lanyard.v1.FoundFile
+	(*TaskListFolderRequest)(nil),        // 54: lanyard.v1.TaskListFolderRequest
+	(*TaskListFolderResponse)(nil),       // 55: lanyard.v1.TaskListFolderResponse
+	(*TaskMakeFolderRequest)(nil),        // 56: lanyard.v1.TaskMakeFolderRequest
+	(*TaskMakeFolderResponse)(nil),       // 57: lanyard.v1.TaskMakeFolderResponse
+	(*TaskDeleteSnapshotRequest)(nil),    // 58: lanyard.v1.TaskDeleteSnapshotRequest
+	(*TaskDeleteSnapshotResponse)(nil),   // 59: lanyard.v1.TaskDeleteSnapshotResponse
+	(*TaskEstimateDeletionRequest)(nil),  // 60: lanyard.v1.TaskEstimateDeletionRequest
+	(*TaskEstimateDeletionResponse)(nil), // 61: lanyard.v1.TaskEstimateDeletionResponse
+	(*TaskVerifyRequest)(nil),            // 62: lanyard.v1.TaskVerifyRequest
+	(*TaskVerifyResponse)(nil),           // 63: lanyard.v1.TaskVerifyResponse
+	(*TaskRestoreRequest)(nil),           // 64: lanyard.v1.TaskRestoreRequest
+	(*TaskRestoreResponse)(nil),          // 65: lanyard.v1.TaskRestoreResponse
+	(*TaskRemoved)(nil),                  // 66: lanyard.v1.TaskRemoved
+	(*TaskCursor)(nil),                   // 67: lanyard.v1.TaskCursor
+	(*TaskHealth)(nil),                   // 68: lanyard.v1.TaskHealth
+	(*TaskHealthRequest)(nil),            // 69: lanyard.v1.TaskHealthRequest
+	(*TaskHealthResponse)(nil),           // 70: lanyard.v1.TaskHealthResponse
 }
 var file_core_wire_pb_lanyard_proto_depIdxs = []int32{
 	0,  // 0: lanyard.v1.Hello.role:type_name -> lanyard.v1.Role
@@ -5399,22 +5642,23 @@ var file_core_wire_pb_lanyard_proto_depIdxs = []int32{
 	30, // 15: lanyard.v1.TaskPart.snapshots:type_name -> lanyard.v1.Snapshot
 	31, // 16: lanyard.v1.TaskPart.entries:type_name -> lanyard.v1.BrowseEntry
 	32, // 17: lanyard.v1.TaskPart.problems:type_name -> lanyard.v1.VerifyProblem
-	65, // 18: lanyard.v1.TaskPart.health:type_name -> lanyard.v1.TaskHealth
-	26, // 19: lanyard.v1.TaskCheckRequest.task:type_name -> lanyard.v1.Task
-	26, // 20: lanyard.v1.TaskCheckResponse.normalized:type_name -> lanyard.v1.Task
-	26, // 21: lanyard.v1.TaskPutRequest.task:type_name -> lanyard.v1.Task
-	29, // 22: lanyard.v1.TaskPutResponse.info:type_name -> lanyard.v1.TaskInfo
-	26, // 23: lanyard.v1.TaskDeleteResponse.removed:type_name -> lanyard.v1.Task
-	29, // 24: lanyard.v1.TaskRunResponse.info:type_name -> lanyard.v1.TaskInfo
-	28, // 25: lanyard.v1.TaskRunResponse.started:type_name -> lanyard.v1.RunReport
-	64, // 26: lanyard.v1.TaskHealth.cursor:type_name -> lanyard.v1.TaskCursor
-	28, // 27: lanyard.v1.TaskHealth.last_run:type_name -> lanyard.v1.RunReport
-	64, // 28: lanyard.v1.TaskHealthRequest.known:type_name -> lanyard.v1.TaskCursor
-	29, // [29:29] is the sub-list for method output_type
-	29, // [29:29] is the sub-list for method input_type
-	29, // [29:29] is the sub-list for extension type_name
-	29, // [29:29] is the sub-list for extension extendee
-	0,  // [0:29] is the sub-list for field type_name
+	68, // 18: lanyard.v1.TaskPart.health:type_name -> lanyard.v1.TaskHealth
+	53, // 19: lanyard.v1.TaskPart.found:type_name -> lanyard.v1.FoundFile
+	26, // 20: lanyard.v1.TaskCheckRequest.task:type_name -> lanyard.v1.Task
+	26, // 21: lanyard.v1.TaskCheckResponse.normalized:type_name -> lanyard.v1.Task
+	26, // 22: lanyard.v1.TaskPutRequest.task:type_name -> lanyard.v1.Task
+	29, // 23: lanyard.v1.TaskPutResponse.info:type_name -> lanyard.v1.TaskInfo
+	26, // 24: lanyard.v1.TaskDeleteResponse.removed:type_name -> lanyard.v1.Task
+	29, // 25: lanyard.v1.TaskRunResponse.info:type_name -> lanyard.v1.TaskInfo
+	28, // 26: lanyard.v1.TaskRunResponse.started:type_name -> lanyard.v1.RunReport
+	67, // 27: lanyard.v1.TaskHealth.cursor:type_name -> lanyard.v1.TaskCursor
+	28, // 28: lanyard.v1.TaskHealth.last_run:type_name -> lanyard.v1.RunReport
+	67, // 29: lanyard.v1.TaskHealthRequest.known:type_name -> lanyard.v1.TaskCursor
+	30, // [30:30] is the sub-list for method output_type
+	30, // [30:30] is the sub-list for method input_type
+	30, // [30:30] is the sub-list for extension type_name
+	30, // [30:30] is the sub-list for extension extendee
+	0,  // [0:30] is the sub-list for field type_name
 }
 
 func init() { file_core_wire_pb_lanyard_proto_init() }
@@ -5429,7 +5673,7 @@ func file_core_wire_pb_lanyard_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_core_wire_pb_lanyard_proto_rawDesc), len(file_core_wire_pb_lanyard_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   67,
+			NumMessages:   70,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -1,0 +1,119 @@
+package backup
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/bmatcuk/doublestar/v4"
+
+	"github.com/lanyard/lanyard/core/human"
+)
+
+// How many files a search lists: by default, and at most.
+const (
+	FindDefaultLimit = 100
+	FindMaxLimit     = 1000
+)
+
+// FoundFile is a file, folder or link a search found in a snapshot.
+type FoundFile struct {
+	Snapshot string    `json:"snapshot"`
+	Time     time.Time `json:"time"` // the snapshot's
+	Path     string    `json:"path"` // where it was backed up from
+	Type     string    `json:"type"` // dir, file, symlink
+	Size     int64     `json:"size,omitempty"`
+	MTime    time.Time `json:"mtime"`
+}
+
+// FindReport is what a search found, newest snapshot first.
+type FindReport struct {
+	Task      string      `json:"task"`
+	Pattern   string      `json:"pattern"`
+	Snapshots int         `json:"snapshots"` // how many were searched
+	Found     []FoundFile `json:"found"`
+	// More: the search stopped at its limit; older snapshots, or more of
+	// the last one searched, may hold more.
+	More bool `json:"more,omitempty"`
+}
+
+// Summary says how many were found in how many snapshots: "3 found in
+// 12 snapshots", `nothing matches "report*.odt" in 12 snapshots`, and at
+// the limit what to do for the rest.
+func (r *FindReport) Summary() string {
+	in := human.Plural(r.Snapshots, "snapshot", "snapshots")
+	switch {
+	case len(r.Found) == 0:
+		return fmt.Sprintf("nothing matches %q in %s", r.Pattern, in)
+	case r.More:
+		return fmt.Sprintf("the first %s found, in the newest %s; there are more: narrow the pattern, or raise --limit (up to %s)",
+			human.Count(len(r.Found)), in, human.Count(FindMaxLimit))
+	}
+	return fmt.Sprintf("%s found in %s", human.Count(len(r.Found)), in)
+}
+
+// errFindFull stops reading a manifest once a search has all it lists.
+var errFindFull = errors.New("the search has found as many as it lists")
+
+// ValidFindPattern checks a search's pattern.
+func ValidFindPattern(pattern string) error {
+	if strings.TrimSpace(pattern) == "" {
+		return invalidf("give a name or a pattern to look for, such as report*.odt or /home/alice/**/*.xlsx")
+	}
+	if !doublestar.ValidatePattern(filepath.ToSlash(pattern)) {
+		return invalidf("%q is not a valid pattern: use *, ** and ? (e.g. report*.odt or /home/alice/**/*.xlsx)", pattern)
+	}
+	return nil
+}
+
+// Find looks through the manifests of snaps, newest first, for the files,
+// folders and links pattern matches, as an exclude would, but regardless
+// of case: "report*.odt" matches any such name, "/home/alice/**/*.xlsx"
+// whole paths. It lists at most limit (0: FindDefaultLimit). A snapshot
+// removed or unreadable meanwhile is passed over.
+func (e *Engine) Find(ctx context.Context, snaps []SnapshotInfo, task, pattern string, limit int) (FindReport, error) {
+	rep := FindReport{Task: task, Pattern: pattern, Found: []FoundFile{}}
+	if err := ValidFindPattern(pattern); err != nil {
+		return rep, err
+	}
+	if limit <= 0 {
+		limit = FindDefaultLimit
+	}
+	limit = min(limit, FindMaxLimit)
+	lower := strings.ToLower(pattern)
+	newest := slices.Clone(snaps)
+	slices.SortStableFunc(newest, func(a, b SnapshotInfo) int { return b.Time.Compare(a.Time) })
+	for _, snap := range newest {
+		if err := ctx.Err(); err != nil {
+			return rep, err
+		}
+		rep.Snapshots++
+		err := e.findIn(snap, lower, limit, &rep)
+		if errors.Is(err, errFindFull) {
+			rep.More = true
+			break
+		}
+	}
+	return rep, nil
+}
+
+// findIn adds what pattern (in lower case) matches in snap to rep, and
+// says errFindFull once rep holds limit.
+func (e *Engine) findIn(snap SnapshotInfo, pattern string, limit int, rep *FindReport) error {
+	defer e.hold(snap.Path)()
+	return readManifest(snap.Path, func(en *Entry) error {
+		if !matchPath(pattern, strings.ToLower(en.Path)) {
+			return nil
+		}
+		if len(rep.Found) == limit {
+			return errFindFull
+		}
+		rep.Found = append(rep.Found, FoundFile{Snapshot: snap.ID, Time: snap.Time, Path: originalPath(en.Path), Type: en.Type,
+			Size: en.Size, MTime: en.ModTime()})
+		return nil
+	})
+}
