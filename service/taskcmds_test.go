@@ -216,6 +216,9 @@ func exerciseTasks(t *testing.T, dir string, live bool) {
 		!strings.Contains(r.stdout, "found in ") {
 		t.Fatalf("find: %s", r)
 	}
+	if r = run(0, "task", "find", "docs", "*", "--limit", "1"); !strings.Contains(r.stdout, "the first 1 found, in the newest 1 snapshot; there are more: narrow the pattern, or raise --limit (up to 1,000)") {
+		t.Fatalf("find of more than the limit: %s", r)
+	}
 	if r = run(0, "task", "find", "docs", "no-such-*"); !strings.Contains(r.stdout, `nothing matches "no-such-*" in `) {
 		t.Fatalf("find of nothing: %s", r)
 	}

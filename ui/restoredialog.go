@@ -3,6 +3,7 @@ package ui
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
@@ -18,7 +19,8 @@ import (
 
 // The Restore dialog: pick a snapshot, browse its folders in a
 // virtualised tree that reads each folder from the agent only when it is
-// opened, tick what to restore, name a target folder on the server, and
+// opened (or Find a file's versions in every snapshot and choose one),
+// tick what to restore, name a target folder on the server, and
 // restore (into a folder, or to where the files were), with progress and
 // a summary at the end. What to do with a file that exists there already
 // is chosen: stop before writing anything (the default), leave it and
@@ -36,7 +38,13 @@ const (
 	rdSkip      = "Is left as it is"
 	rdOverwrite = "Is replaced"
 	rdRestore   = "Restore"
+	rdFind      = "Find a file"
+	rdFindHint  = "its name in any snapshot, e.g. budget*.xlsx"
+	rdFindPick  = "Restore This Version"
 )
+
+// rdFindLimit is how many files the Find lists.
+const rdFindLimit = 200
 
 // Notes under the target, for each way.
 const (
@@ -52,18 +60,21 @@ type restoreDialog struct {
 	slave string
 	task  string
 
-	snaps    []backup.SnapshotInfo
-	snapSel  *dialogSelect
-	whole    *dialogCheck
-	ft       *folderTree  // the snapshot's folders, ticked to restore them
-	where    *dialogRadio // into a folder, or to where the files were
-	target   *dialogEntry
-	browse   *widget.Button
-	note     *widget.Label
-	existing *dialogRadio // what becomes of a file there already
-	status   *widget.Label
-	restore  *widget.Button
-	picker   *folderPicker // the last opened by Browse…
+	snaps     []backup.SnapshotInfo
+	snapSel   *dialogSelect
+	whole     *dialogCheck
+	ft        *folderTree  // the snapshot's folders, ticked to restore them
+	where     *dialogRadio // into a folder, or to where the files were
+	target    *dialogEntry
+	browse    *widget.Button
+	note      *widget.Label
+	existing  *dialogRadio // what becomes of a file there already
+	find      *dialogEntry // a name to look for in every snapshot
+	findBtn   *widget.Button
+	lastFound *dialog.CustomDialog // the last list of what Find found (tests)
+	status    *widget.Label
+	restore   *widget.Button
+	picker    *folderPicker // the last opened by Browse…
 
 	snapshot string
 	ctx      context.Context
@@ -90,6 +101,10 @@ func showRestoreDialog(win fyne.Window, r runner, rm Remote, slave, task, snapsh
 	rd.where.Selected = rdIntoDir
 	rd.existing = newDialogRadio(win.Canvas(), []string{rdStop, rdSkip, rdOverwrite}, nil)
 	rd.existing.Selected = rdStop
+	rd.find = newDialogEntry(win.Canvas())
+	rd.find.SetPlaceHolder(rdFindHint)
+	rd.find.OnSubmitted = func(string) { rd.findFiles() }
+	rd.findBtn = widget.NewButtonWithIcon("Find", theme.SearchIcon(), rd.findFiles)
 	rd.status = widget.NewLabel("")
 	rd.status.Wrapping = fyne.TextWrapWord
 	cancel := widget.NewButtonWithIcon("Cancel", theme.CancelIcon(), rd.close)
@@ -100,7 +115,8 @@ func showRestoreDialog(win fyne.Window, r runner, rm Remote, slave, task, snapsh
 	}
 	top := container.NewVBox(
 		container.NewBorder(nil, nil, bold("Snapshot"), nil, rd.snapSel),
-		container.NewBorder(nil, nil, bold("What to restore"), nil, rd.whole))
+		container.NewBorder(nil, nil, bold("What to restore"), nil, rd.whole),
+		container.NewBorder(nil, nil, bold(rdFind), rd.findBtn, rd.find))
 	bottom := container.NewVBox(
 		container.NewBorder(nil, nil, bold(rdWhere), nil, rd.where),
 		container.NewBorder(nil, nil, nil, rd.browse, rd.target),
@@ -116,6 +132,83 @@ func showRestoreDialog(win fyne.Window, r runner, rm Remote, slave, task, snapsh
 	rd.showState()
 	rd.loadSnapshots()
 	return rd
+}
+
+// findFiles looks for the name typed in every snapshot of the task, and
+// lists what it found to choose a version from.
+func (rd *restoreDialog) findFiles() {
+	pattern := strings.TrimSpace(rd.find.Text)
+	if err := backup.ValidFindPattern(pattern); err != nil {
+		rd.status.SetText(capitalize(err.Error()) + ".")
+		return
+	}
+	rd.status.SetText("Looking for " + pattern + " in every snapshot of " + rd.task + "…")
+	rd.findBtn.Disable()
+	rd.r.spawn(func(wctx context.Context) {
+		defer context.AfterFunc(wctx, rd.cancel)()
+		fr, err := rd.rm.FindInSnapshots(rd.ctx, rd.slave, rd.task, pattern, rdFindLimit)
+		rd.r.do(func() {
+			rd.findBtn.Enable()
+			switch {
+			case err != nil:
+				rd.status.SetText(capitalize(err.Error()))
+			case len(fr.Found) == 0:
+				rd.status.SetText(capitalize(fr.Summary()) + ".")
+			default:
+				rd.showState()
+				rd.showFound(fr)
+			}
+		})
+	})
+}
+
+// showFound lists what Find found, one version a line, newest first;
+// the one chosen is ticked in its snapshot.
+func (rd *restoreDialog) showFound(fr backup.FindReport) {
+	chosen := -1
+	list := widget.NewList(func() int { return len(fr.Found) },
+		func() fyne.CanvasObject { return widget.NewLabel("") },
+		func(i widget.ListItemID, o fyne.CanvasObject) { o.(*widget.Label).SetText(foundLine(fr.Found[i])) })
+	summary := widget.NewLabel(capitalize(fr.Summary()) + ". Choose the version to restore:")
+	summary.Wrapping = fyne.TextWrapWord
+	d, pick := askDialog(rd.win, "Found in "+rd.task+" on "+rd.slave, container.NewBorder(summary, nil, nil, nil, list), rdFindPick,
+		theme.DownloadIcon(), widget.HighImportance, func() bool {
+			if chosen < 0 {
+				return false
+			}
+			rd.useFound(fr.Found[chosen])
+			return true
+		})
+	pick.Disable()
+	list.OnSelected = func(i widget.ListItemID) { chosen = i; pick.Enable() }
+	d.Resize(dialogSize(rd.win, 820, 420))
+	d.Show()
+	rd.lastFound = d
+}
+
+// foundLine is one version Find found: "2026-12-05 02:00 · 48.2 KiB ·
+// modified 2026-12-04 17:41 · /home/alice/budget.xlsx".
+func foundLine(f backup.FoundFile) string {
+	size := human.Bytes(max(f.Size, 0))
+	if f.Type != backup.TypeFile {
+		size = f.Type
+	}
+	return fmt.Sprintf("%s · %s · modified %s · %s", f.Time.Local().Format("2006-01-02 15:04"), size,
+		f.MTime.Local().Format("2006-01-02 15:04"), f.Path)
+}
+
+// useFound chooses the snapshot a found file is in, and ticks the file.
+func (rd *restoreDialog) useFound(f backup.FoundFile) {
+	i := slices.IndexFunc(rd.snaps, func(s backup.SnapshotInfo) bool { return s.ID == f.Snapshot })
+	if i < 0 {
+		rd.status.SetText("Snapshot " + f.Snapshot + " is no longer there (retention removed it): find the file again.")
+		return
+	}
+	rd.snapSel.SetSelectedIndex(i) // another snapshot: its tree, nothing ticked
+	rd.whole.SetChecked(false)
+	rd.ft.ticked[f.Path] = true
+	rd.ft.tree.Refresh()
+	rd.showState()
 }
 
 // browseTarget picks the folder on the server to restore into.

@@ -248,6 +248,24 @@ func (f *fakeTasks) BrowseSnapshot(_ context.Context, _, _, snap, dir, _ string,
 	return backup.BrowsePage{Snapshot: snap, Dir: dir, Entries: entries, Total: len(entries)}, nil
 }
 
+// FindInSnapshots finds report.odt in both snapshots, the newer first,
+// and nothing else.
+func (f *fakeTasks) FindInSnapshots(_ context.Context, _, task, pattern string, _ int) (backup.FindReport, error) {
+	f.record("find " + pattern)
+	rep := backup.FindReport{Task: task, Pattern: pattern, Snapshots: 2, Found: []backup.FoundFile{}}
+	if strings.Contains(strings.ToLower(pattern), "report") {
+		for _, s := range []struct {
+			id   string
+			h    time.Duration
+			size int64
+		}{{"2026-03-13T020000Z", 37, 48213}, {"2026-03-12T020000Z", 61, 47001}} {
+			rep.Found = append(rep.Found, backup.FoundFile{Snapshot: s.id, Time: fixedNow.Add(-s.h * time.Hour), Path: "/home/alice/Documents/report.odt",
+				Type: backup.TypeFile, Size: s.size, MTime: fixedNow.Add(-(s.h + 5) * time.Hour)})
+		}
+	}
+	return rep, nil
+}
+
 func (f *fakeTasks) VerifySnapshot(context.Context, string, string, string, func(backup.Status)) (backup.VerifyReport, error) {
 	return backup.VerifyReport{}, nil
 }
@@ -777,6 +795,45 @@ func TestTheRestoreDialogBrowsesLazilyAndRestoresWhatIsTicked(t *testing.T) {
 	if len(got) != 1 || got[0].Target != "/srv/restore" || got[0].Overwrite || got[0].SkipExisting || got[0].Original ||
 		strings.Join(got[0].Paths, ",") != "/home/alice/Documents/report.odt" {
 		t.Fatalf("restored %+v", got)
+	}
+}
+
+// "The version I had on the 12th": Find lists every snapshot's version
+// of a file, newest first, and the one chosen is ticked in its snapshot.
+func TestTheRestoreDialogFindsAFilesVersionsAndTicksTheOneChosen(t *testing.T) {
+	mw, q, fr := tasksWindow(t)
+	rd := openRestore(t, mw, q)
+	test.Type(rd.find, "nothing-like-it")
+	test.Tap(rd.findBtn)
+	q.runUntil(t, "nothing found", func() bool { return rd.status.Text == `Nothing matches "nothing-like-it" in 2 snapshots.` })
+	if rd.lastFound != nil {
+		t.Fatal("a list of nothing was shown")
+	}
+	rd.find.SetText("Report*")
+	rd.find.OnSubmitted(rd.find.Text) // Enter
+	q.runUntil(t, "the versions found", func() bool { return rd.lastFound != nil })
+	text := overlayText(mw.win)
+	newer := foundLine(backup.FoundFile{Time: fixedNow.Add(-37 * time.Hour), Type: backup.TypeFile, Size: 48213, MTime: fixedNow.Add(-42 * time.Hour),
+		Path: "/home/alice/Documents/report.odt"})
+	if !strings.Contains(text, "2 found in 2 snapshots. Choose the version to restore:") || !strings.Contains(text, newer) {
+		t.Fatalf("the list reads %q, want the newer version first: %q", text, newer)
+	}
+	var list *widget.List
+	for _, o := range test.LaidOutObjects(mw.win.Canvas().Overlays().Top()) {
+		if l, ok := o.(*widget.List); ok {
+			list = l
+		}
+	}
+	if list == nil {
+		t.Fatal("no list of the versions")
+	}
+	list.Select(1) // the older
+	tapButton(t, mw.win, rdFindPick)
+	if rd.snapshot != "2026-03-12T020000Z" || !rd.ft.ticked["/home/alice/Documents/report.odt"] || len(rd.paths()) != 1 {
+		t.Fatalf("chose snapshot %s, ticked %v", rd.snapshot, rd.ft.ticked)
+	}
+	if n := fr.taskCalls("find Report*"); n != 1 {
+		t.Errorf("asked the agent %d times", n)
 	}
 }
 

@@ -780,6 +780,10 @@ func printFound(w io.Writer, fr *backup.FindReport) error {
 			return err
 		}
 	}
+	if fr.More {
+		fmt.Fprintf(w, "%s, or raise --limit (up to %s)\n", fr.Summary(), human.Count(backup.FindMaxLimit))
+		return nil
+	}
 	fmt.Fprintln(w, fr.Summary())
 	return nil
 }

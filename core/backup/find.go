@@ -50,8 +50,7 @@ func (r *FindReport) Summary() string {
 	case len(r.Found) == 0:
 		return fmt.Sprintf("nothing matches %q in %s", r.Pattern, in)
 	case r.More:
-		return fmt.Sprintf("the first %s found, in the newest %s; there are more: narrow the pattern, or raise --limit (up to %s)",
-			human.Count(len(r.Found)), in, human.Count(FindMaxLimit))
+		return fmt.Sprintf("the first %s found, in the newest %s; there are more: narrow the pattern", human.Count(len(r.Found)), in)
 	}
 	return fmt.Sprintf("%s found in %s", human.Count(len(r.Found)), in)
 }
