@@ -166,10 +166,21 @@ func (rd *restoreDialog) findFiles() {
 // the one chosen is ticked in its snapshot.
 func (rd *restoreDialog) showFound(fr backup.FindReport) {
 	chosen := -1
+	// The versions of one file say its path once, above them: a long
+	// path would push their times out of sight.
+	one := !slices.ContainsFunc(fr.Found, func(f backup.FoundFile) bool { return f.Path != fr.Found[0].Path })
 	list := widget.NewList(func() int { return len(fr.Found) },
-		func() fyne.CanvasObject { return widget.NewLabel("") },
-		func(i widget.ListItemID, o fyne.CanvasObject) { o.(*widget.Label).SetText(foundLine(fr.Found[i])) })
-	summary := widget.NewLabel(capitalize(fr.Summary()) + ". Choose the version to restore:")
+		func() fyne.CanvasObject {
+			l := widget.NewLabel("")
+			l.Truncation = fyne.TextTruncateEllipsis
+			return l
+		},
+		func(i widget.ListItemID, o fyne.CanvasObject) { o.(*widget.Label).SetText(foundLine(fr.Found[i], !one)) })
+	head := capitalize(fr.Summary())
+	if one {
+		head += ": " + fr.Found[0].Path
+	}
+	summary := widget.NewLabel(head + ". Choose the version to restore:")
 	summary.Wrapping = fyne.TextWrapWord
 	d, pick := askDialog(rd.win, "Found in "+rd.task+" on "+rd.slave, container.NewBorder(summary, nil, nil, nil, list), rdFindPick,
 		theme.DownloadIcon(), widget.HighImportance, func() bool {
@@ -186,15 +197,19 @@ func (rd *restoreDialog) showFound(fr backup.FindReport) {
 	rd.lastFound = d
 }
 
-// foundLine is one version Find found: "2026-12-05 02:00 · 48.2 KiB ·
-// modified 2026-12-04 17:41 · /home/alice/budget.xlsx".
-func foundLine(f backup.FoundFile) string {
+// foundLine is one version Find found: "snapshot of 2026-12-05 02:00 ·
+// 48.2 KiB · modified 2026-12-04 17:41", and with its path "·
+// /home/alice/budget.xlsx".
+func foundLine(f backup.FoundFile, path bool) string {
 	size := human.Bytes(max(f.Size, 0))
 	if f.Type != backup.TypeFile {
 		size = f.Type
 	}
-	return fmt.Sprintf("%s · %s · modified %s · %s", f.Time.Local().Format("2006-01-02 15:04"), size,
-		f.MTime.Local().Format("2006-01-02 15:04"), f.Path)
+	s := fmt.Sprintf("snapshot of %s · %s · modified %s", f.Time.Local().Format("2006-01-02 15:04"), size, f.MTime.Local().Format("2006-01-02 15:04"))
+	if path {
+		s += " · " + f.Path
+	}
+	return s
 }
 
 // useFound chooses the snapshot a found file is in, and ticks the file.

@@ -814,8 +814,8 @@ func TestTheRestoreDialogFindsAFilesVersionsAndTicksTheOneChosen(t *testing.T) {
 	q.runUntil(t, "the versions found", func() bool { return rd.lastFound != nil })
 	text := overlayText(mw.win)
 	newer := foundLine(backup.FoundFile{Time: fixedNow.Add(-37 * time.Hour), Type: backup.TypeFile, Size: 48213, MTime: fixedNow.Add(-42 * time.Hour),
-		Path: "/home/alice/Documents/report.odt"})
-	if !strings.Contains(text, "2 found in 2 snapshots. Choose the version to restore:") || !strings.Contains(text, newer) {
+		Path: "/home/alice/Documents/report.odt"}, false)
+	if !strings.Contains(text, "2 found in 2 snapshots: /home/alice/Documents/report.odt. Choose the version to restore:") || !strings.Contains(text, newer) {
 		t.Fatalf("the list reads %q, want the newer version first: %q", text, newer)
 	}
 	var list *widget.List
