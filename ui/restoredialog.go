@@ -175,7 +175,9 @@ func (rd *restoreDialog) showFound(fr backup.FindReport) {
 			l.Truncation = fyne.TextTruncateEllipsis
 			return l
 		},
-		func(i widget.ListItemID, o fyne.CanvasObject) { o.(*widget.Label).SetText(foundLine(fr.Found[i], !one)) })
+		func(i widget.ListItemID, o fyne.CanvasObject) {
+			o.(*widget.Label).SetText(foundLine(fr.Found[i], !one))
+		})
 	head := capitalize(fr.Summary())
 	if one {
 		head += ": " + fr.Found[0].Path
