@@ -216,11 +216,25 @@ func selectEntries(snap SnapshotInfo, opt RestoreOptions, want []string, rep *Re
 	if len(want) == 0 && !opt.Original {
 		rep.Paths = append(rep.Paths, opt.Target)
 	}
-	if len(want) == 0 && opt.Original {
-		rep.Paths = append(rep.Paths, snap.Sources...)
-	}
 	sort.Slice(entries, func(i, j int) bool { return entries[i].Path < entries[j].Path })
+	if len(want) == 0 && opt.Original {
+		rep.Paths = append(rep.Paths, topPlaces(&opt, entries)...)
+	}
 	return entries, above, total, nil
+}
+
+// topPlaces are where the outermost of entries (in path order) are
+// restored: the sources of a whole snapshot, whether or not its summary
+// names them.
+func topPlaces(opt *RestoreOptions, entries []Entry) []string {
+	var tops []string
+	last := "\x00" // the last outermost entry's path
+	for i := range entries {
+		if p := entries[i].Path; p != last && !strings.HasPrefix(p, last+"/") {
+			tops, last = append(tops, opt.place(p)), p
+		}
+	}
+	return tops
 }
 
 // makeFolders makes the target and every folder the entries need, owner
