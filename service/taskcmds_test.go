@@ -222,6 +222,9 @@ func exerciseTasks(t *testing.T, dir string, live bool) {
 	if r = run(0, "task", "find", "docs", "no-such-*"); !strings.Contains(r.stdout, `nothing matches "no-such-*" in `) {
 		t.Fatalf("find of nothing: %s", r)
 	}
+	if r = run(2, "task", "find", "docs", "report*", "--limit", "0"); !strings.Contains(r.stderr, "give a number from 1 to 1000") {
+		t.Fatalf("find with a limit of 0: %s", r)
+	}
 	if r = run(2, "task", "find", "docs", "report[.txt"); !strings.Contains(r.stderr, "is not a valid pattern") {
 		t.Fatalf("find with a mistyped pattern: %s", r)
 	}

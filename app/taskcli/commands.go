@@ -743,7 +743,7 @@ snapshot holds the version to restore.`,
 		Example: e.examples("find docs 'report*.odt'", "find docs '/home/alice/Documents/**/budget*'"),
 		Args:    cmdline.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if limit < 0 || limit > backup.FindMaxLimit {
+			if limit < 1 || limit > backup.FindMaxLimit {
 				return cmdline.Usagef("--limit %d: give a number from 1 to %d", limit, backup.FindMaxLimit)
 			}
 			res, err := e.Do(cmd.Context(), agent.OpTaskFind, agent.TaskArgs{Name: args[0], Pattern: args[1], Limit: limit}, nil, false)
