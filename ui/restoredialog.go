@@ -180,7 +180,7 @@ func (rd *restoreDialog) showFound(fr backup.FindReport) {
 		})
 	head := capitalize(fr.Summary())
 	if one {
-		head += ": " + fr.Found[0].Path
+		head += ": " + shownPath(fr.Found[0].Path)
 	}
 	summary := widget.NewLabel(head + ". Choose the version to restore:")
 	summary.Wrapping = fyne.TextWrapWord
@@ -209,7 +209,7 @@ func foundLine(f backup.FoundFile, path bool) string {
 	}
 	s := fmt.Sprintf("snapshot of %s · %s · modified %s", f.Time.Local().Format("2006-01-02 15:04"), size, f.MTime.Local().Format("2006-01-02 15:04"))
 	if path {
-		s += " · " + f.Path
+		s += " · " + shownPath(f.Path)
 	}
 	return s
 }
@@ -421,7 +421,7 @@ func showRestoreSummary(win fyne.Window, slave string, rr backup.RestoreReport) 
 				fmt.Fprintf(&b, "… and %d more\n", len(rr.Paths)-20)
 				break
 			}
-			b.WriteString(p + "\n")
+			b.WriteString(shownPath(p) + "\n")
 		}
 	}
 	for _, w := range rr.Warnings {
