@@ -36,3 +36,5 @@ func WithSpace(o Options, f func(ctx context.Context, dest string) (free, total 
 var RelRoot = relRoot
 
 var OriginalPathOn = originalPathOn
+
+var FindHint = findHint

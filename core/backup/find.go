@@ -1,6 +1,7 @@
 package backup
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -104,7 +105,11 @@ func (e *Engine) Find(ctx context.Context, snaps []SnapshotInfo, task, pattern s
 // says errFindFull once rep holds limit.
 func (e *Engine) findIn(snap SnapshotInfo, pattern string, limit int, rep *FindReport) error {
 	defer e.hold(snap.Path)()
-	return readManifest(snap.Path, func(en *Entry) error {
+	var keep func([]byte) bool
+	if hint := findHint(pattern); hint != nil {
+		keep = func(line []byte) bool { return bytes.Contains(bytes.ToLower(line), hint) }
+	}
+	return scanManifest(snap.Path, keep, func(en *Entry) error {
 		if !matchPath(pattern, strings.ToLower(en.Path)) {
 			return nil
 		}
@@ -115,4 +120,37 @@ func (e *Engine) findIn(snap SnapshotInfo, pattern string, limit int, rep *FindR
 			Size: en.Size, MTime: en.ModTime()})
 		return nil
 	})
+}
+
+// findHint is a piece of pattern (in lower case) that the manifest line
+// of every entry it matches holds as it is, the longest there is: a
+// search then decodes only the lines that hold it. It is nil when the
+// pattern has none to rely on: a class ([0-9]), alternatives ({a,b}) or
+// an escape, or no plain piece of two characters or more.
+func findHint(pattern string) []byte {
+	if strings.ContainsAny(pattern, `[]{}\`) {
+		return nil
+	}
+	best := ""
+	for _, part := range strings.FieldsFunc(strings.TrimPrefix(pattern, "/"), func(r rune) bool { return r == '*' || r == '?' }) {
+		if len(part) > len(best) && plainInJSON(part) {
+			best = part
+		}
+	}
+	if len(best) < 2 {
+		return nil
+	}
+	return []byte(best)
+}
+
+// plainInJSON: s is written as it is inside a JSON string (no quote,
+// backslash, control or non-ASCII character, nor one that Go escapes).
+func plainInJSON(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c < 0x20 || c >= 0x7f || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+			return false
+		}
+	}
+	return true
 }

@@ -59,3 +59,54 @@ func TestFindLooksForAFileInEverySnapshot(t *testing.T) {
 		}
 	}
 }
+
+// A search passes over the manifest lines that cannot match, by a plain
+// piece of its pattern that every match holds, and only then: a class,
+// alternatives or an escape give it none to rely on.
+func TestFindPassesOverLinesByAPlainPieceOfItsPattern(t *testing.T) {
+	for pattern, want := range map[string]string{
+		"budget*.xlsx":           "budget",
+		"/home/alice/**/*.xlsx":  "home/alice/",
+		"*.odt":                  ".odt",
+		"report[0-9].odt":        "",
+		"report.{odt,doc}":       "",
+		`report\*`:               "",
+		"*":                      "",
+		"a*b":                    "",
+		"année*.txt":             ".txt",
+		"<b>*":                   "",
+		"quarterly report *.ods": "quarterly report ",
+	} {
+		if got := string(backup.FindHint(pattern)); got != want {
+			t.Errorf("%q: hint %q, want %q", pattern, got, want)
+		}
+	}
+}
+
+// What a search finds does not depend on whether it passed over lines:
+// names in other cases, with characters JSON escapes, or not ASCII.
+func TestFindFindsWhatItsPatternMatchesWhateverTheName(t *testing.T) {
+	f := newFixture(t)
+	for _, name := range []string{"Budget-2025.XLSX", "budget<draft>.xlsx", "Année budget.xlsx", "notes.txt", "sub/BUDGET.xlsx"} {
+		f.write(name, "x", 0o644)
+	}
+	e := backup.New(backup.Options{})
+	f.mustRun(e, backup.ResultCompleted)
+	snaps := f.snapshots()
+	for pattern, want := range map[string]int{
+		"budget*.xlsx":         3, // Budget-2025.XLSX, budget<draft>.xlsx, BUDGET.xlsx
+		"*budget*":             4,
+		"année*":               1,
+		"budget<draft>.xlsx":   1,
+		f.src + "/sub/*.xlsx":  1,
+		f.src + "/**/budget.*": 1,
+		"*.{xlsx,txt}":         5,
+		"budget[-.]*":          2,
+		"NOTES.TXT":            1,
+	} {
+		rep, err := e.Find(context.Background(), snaps, "docs", pattern, 0)
+		if err != nil || len(rep.Found) != want {
+			t.Errorf("%q: %d found, want %d (%v): %+v", pattern, len(rep.Found), want, err, rep.Found)
+		}
+	}
+}

@@ -2,6 +2,7 @@ package backup
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -81,6 +82,13 @@ func writeManifest(path string, entries []Entry) error {
 // readManifest reads a snapshot's manifest, calling fn for every entry in
 // order.
 func readManifest(snapDir string, fn func(*Entry) error) error {
+	return scanManifest(snapDir, nil, fn)
+}
+
+// scanManifest is readManifest that reads only the entries whose line
+// keep accepts (nil: every one): a search passes over most lines without
+// decoding them.
+func scanManifest(snapDir string, keep func(line []byte) bool, fn func(*Entry) error) error {
 	path := filepath.Join(snapDir, metaDir, manifestFile)
 	f, err := os.Open(path)
 	if err != nil {
@@ -90,28 +98,51 @@ func readManifest(snapDir string, fn func(*Entry) error) error {
 		return fmt.Errorf("cannot read the manifest of snapshot %s: %w", filepath.Base(snapDir), err)
 	}
 	defer f.Close()
-	dec := json.NewDecoder(bufio.NewReaderSize(f, 256<<10))
-	var h manifestHeader
-	if err := dec.Decode(&h); err != nil || h.Format != 1 {
+	r := bufio.NewReaderSize(f, 256<<10)
+	h, err := readManifestHeader(r)
+	if err != nil || h.Format != 1 {
 		return fmt.Errorf("the manifest %s is damaged or from a newer Lanyard (%v)", path, err)
 	}
 	if h.Hash != HashName {
 		return fmt.Errorf("the manifest %s uses the hash %q, which this Lanyard does not know: upgrade it", path, h.Hash)
 	}
 	for line := 2; ; line++ {
-		var e Entry
-		if err := dec.Decode(&e); err == io.EOF {
+		b, err := r.ReadBytes('\n')
+		if err != nil && err != io.EOF {
+			return fmt.Errorf("cannot read the manifest %s at entry %d: %w", path, line, err)
+		}
+		if len(bytes.TrimSpace(b)) > 0 && (keep == nil || keep(b)) {
+			if err := manifestEntry(path, line, b, fn); err != nil {
+				return err
+			}
+		}
+		if err == io.EOF {
 			return nil
-		} else if err != nil {
-			return fmt.Errorf("the manifest %s is damaged at entry %d: %v", path, line, err)
-		}
-		if _, ok := cleanRel(e.Path); !ok || strings.HasPrefix(e.Path, "/") {
-			return fmt.Errorf("the manifest %s is damaged at entry %d: path %q leaves the snapshot", path, line, e.Path)
-		}
-		if err := fn(&e); err != nil {
-			return err
 		}
 	}
+}
+
+// readManifestHeader reads a manifest's first line.
+func readManifestHeader(r *bufio.Reader) (manifestHeader, error) {
+	var h manifestHeader
+	b, err := r.ReadBytes('\n')
+	if err != nil && err != io.EOF {
+		return h, err
+	}
+	return h, json.Unmarshal(b, &h)
+}
+
+// manifestEntry decodes line number n of the manifest at path, and hands
+// the entry to fn.
+func manifestEntry(path string, n int, b []byte, fn func(*Entry) error) error {
+	var e Entry
+	if err := json.Unmarshal(b, &e); err != nil {
+		return fmt.Errorf("the manifest %s is damaged at entry %d: %v", path, n, err)
+	}
+	if _, ok := cleanRel(e.Path); !ok || strings.HasPrefix(e.Path, "/") {
+		return fmt.Errorf("the manifest %s is damaged at entry %d: path %q leaves the snapshot", path, n, e.Path)
+	}
+	return fn(&e)
 }
 
 // loadManifest is the whole manifest as a map by path.
