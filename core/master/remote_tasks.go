@@ -555,7 +555,7 @@ func (m *Master) RestoreSnapshot(ctx context.Context, slave, name, snapshot stri
 	var out backup.RestoreReport
 	what := fmt.Sprintf("task restore %s %s %s", name, snapshot, opt.Where())
 	if len(opt.Paths) > 0 {
-		what += fmt.Sprintf(" (%d paths)", len(opt.Paths))
+		what += " (" + human.Plural(len(opt.Paths), "path", "paths") + ")"
 	}
 	switch {
 	case opt.Overwrite:

@@ -142,7 +142,7 @@ func TestTwoConsolesManageOneAgentsTasksAndSeeTheSameRun(t *testing.T) {
 		t.Errorf("audit of the first console:\n%s", strings.Join(cmds, "\n"))
 	}
 	recs, _ = c2.Audit(AuditFilter{})
-	if len(recs) != 3 || !recs[0].Problem() || !strings.HasPrefix(recs[1].Command, "task restore docs") ||
+	if len(recs) != 3 || !recs[0].Problem() || recs[1].Command != "task restore docs "+snaps[0].ID+" into "+target+" (1 path)" ||
 		recs[1].Result != store.AuditStarted || recs[1].Problem() || recs[2].Command != recs[1].Command || recs[2].Result != store.AuditOK {
 		t.Errorf("audit of the second console: %+v", recs)
 	}
