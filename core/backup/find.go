@@ -92,24 +92,38 @@ func (e *Engine) Find(ctx context.Context, snaps []SnapshotInfo, task, pattern s
 			return rep, err
 		}
 		rep.Snapshots++
-		err := e.findIn(snap, lower, limit, &rep)
-		if errors.Is(err, errFindFull) {
+		err := e.findIn(ctx, snap, lower, limit, &rep)
+		switch {
+		case errors.Is(err, errFindFull):
 			rep.More = true
-			break
+			return rep, nil
+		case ctx.Err() != nil:
+			return rep, ctx.Err()
 		}
 	}
 	return rep, nil
 }
 
+// findCheckEvery is how many manifest lines a search reads between two
+// looks at whether it was called off.
+const findCheckEvery = 4096
+
 // findIn adds what pattern (in lower case) matches in snap to rep, and
-// says errFindFull once rep holds limit.
-func (e *Engine) findIn(snap SnapshotInfo, pattern string, limit int, rep *FindReport) error {
+// says errFindFull once rep holds limit; it stops within findCheckEvery
+// lines of ctx's end.
+func (e *Engine) findIn(ctx context.Context, snap SnapshotInfo, pattern string, limit int, rep *FindReport) error {
 	defer e.hold(snap.Path)()
-	var keep func([]byte) bool
-	if hint := findHint(pattern); hint != nil {
-		keep = func(line []byte) bool { return bytes.Contains(bytes.ToLower(line), hint) }
+	hint, lines := findHint(pattern), 0
+	keep := func(line []byte) bool {
+		if lines++; lines%findCheckEvery == 0 && ctx.Err() != nil {
+			return true // for the entry's own look, below, to stop the scan
+		}
+		return hint == nil || bytes.Contains(bytes.ToLower(line), hint)
 	}
 	return scanManifest(snap.Path, keep, func(en *Entry) error {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
 		if !matchPath(pattern, strings.ToLower(en.Path)) {
 			return nil
 		}

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strconv"
 	"testing"
 	"time"
 
@@ -108,5 +109,45 @@ func TestFindFindsWhatItsPatternMatchesWhateverTheName(t *testing.T) {
 		if err != nil || len(rep.Found) != want {
 			t.Errorf("%q: %d found, want %d (%v): %+v", pattern, len(rep.Found), want, err, rep.Found)
 		}
+	}
+}
+
+// endsAfter is a context that ends at its n-th look.
+type endsAfter struct {
+	context.Context
+	looks, n int
+}
+
+func (c *endsAfter) Err() error {
+	if c.looks++; c.looks >= c.n {
+		return context.Canceled
+	}
+	return nil
+}
+
+// A search looks at whether it was called off while it reads a long
+// manifest, not only between snapshots, and stops once it was.
+func TestFindStopsInTheMiddleOfAManifestWhenCalledOff(t *testing.T) {
+	f := newFixture(t)
+	many := filepath.Join(f.src, "many")
+	if err := os.MkdirAll(many, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 4200 { // a little over findCheckEvery lines
+		if err := os.WriteFile(filepath.Join(many, "file-"+strconv.Itoa(i)), nil, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	e := backup.New(backup.Options{})
+	f.mustRun(e, backup.ResultCompleted)
+	going := &endsAfter{Context: context.Background(), n: 1 << 30}
+	// One look before the snapshot, one after it, and one within it.
+	if rep, err := e.Find(going, f.snapshots(), "docs", "no-such-name", 0); err != nil || len(rep.Found) != 0 || going.looks < 3 {
+		t.Fatalf("a search not called off: %v, %d looks at the context in 4,200 lines", err, going.looks)
+	}
+	ends := &endsAfter{Context: context.Background(), n: 2} // ends at its first look within the manifest
+	rep, err := e.Find(ends, f.snapshots(), "docs", "no-such-name", 0)
+	if !errors.Is(err, context.Canceled) || rep.Snapshots != 1 {
+		t.Fatalf("called off: %v, %d snapshots searched", err, rep.Snapshots)
 	}
 }
