@@ -861,15 +861,11 @@ func (t *Tasks) Snapshots(_ context.Context, name string) ([]backup.SnapshotInfo
 // Find looks for the files pattern matches in the task's snapshots,
 // newest first; see backup.Engine.Find.
 func (t *Tasks) Find(ctx context.Context, name, pattern string, limit int) (backup.FindReport, error) {
-	task, err := t.load(name)
-	if err != nil {
-		return backup.FindReport{}, err
-	}
-	snaps, err := backup.ListSnapshots(task.Destination, task.Name)
+	snaps, err := t.Snapshots(ctx, name)
 	if err != nil {
 		return backup.FindReport{}, taskErr(err)
 	}
-	rep, err := t.eng.Find(ctx, snaps, task.Name, pattern, limit)
+	rep, err := t.eng.Find(ctx, snaps, name, pattern, limit)
 	return rep, taskErr(err)
 }
 

@@ -8,7 +8,6 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -188,13 +187,16 @@ func selectEntries(snap SnapshotInfo, opt RestoreOptions, want []string, rep *Re
 	found := make([]bool, len(want))
 	err = readManifest(snap.Path, func(en *Entry) error {
 		if len(want) > 0 {
-			hit := false
+			hit, holds := false, false
 			for i, w := range want {
 				if w == "" || en.Path == w || strings.HasPrefix(en.Path, w+"/") {
 					found[i], hit = true, true
-				} else if en.Type == TypeDir && strings.HasPrefix(w, en.Path+"/") && !slices.ContainsFunc(above, func(a Entry) bool { return a.Path == en.Path }) {
-					above = append(above, *en)
+				} else if en.Type == TypeDir && strings.HasPrefix(w, en.Path+"/") {
+					holds = true
 				}
+			}
+			if holds && !hit {
+				above = append(above, *en)
 			}
 			if !hit {
 				return nil

@@ -127,8 +127,11 @@ func RetryWords(at, ended time.Time, loc *time.Location) string {
 	case !at.After(ended):
 		return "tried again once its agent is back"
 	}
-	return "tried again at " + at.In(loc).Format("15:04")
+	return "tried again at " + RetryClock(at, loc)
 }
+
+// RetryClock is the time of a retry as every message says it: "02:10".
+func RetryClock(at time.Time, loc *time.Location) string { return at.In(loc).Format("15:04") }
 
 // ResultWords is a run's result and, while it waits for that, when it is
 // tried again: "failed (tried again at 02:10)", or "failed". at is zero

@@ -654,10 +654,10 @@ func (sum Summary) Problems(loc *time.Location) string {
 	}
 	var parts []string
 	if sum.Failed > 0 {
-		parts = append(parts, human.Count(sum.Failed)+" "+string(StateFailed)+sum.retrying(loc))
+		parts = append(parts, Counts{Failed: sum.Failed}.String()+sum.retrying(loc))
 	}
 	if sum.Overdue > 0 {
-		parts = append(parts, human.Count(sum.Overdue)+" "+string(StateOverdue))
+		parts = append(parts, Counts{Overdue: sum.Overdue}.String())
 	}
 	return strings.Join(parts, " · ")
 }
@@ -678,7 +678,7 @@ func (sum Summary) retrying(loc *time.Location) string {
 	case sum.RetryAt.IsZero():
 		when = fmt.Sprintf("%d %s", sum.Retrying, when)
 	default:
-		when = fmt.Sprintf("%d tried again, the first at %s", sum.Retrying, sum.RetryAt.In(loc).Format("15:04"))
+		when = fmt.Sprintf("%d tried again, the first at %s", sum.Retrying, backup.RetryClock(sum.RetryAt, loc))
 	}
 	return " (" + when + ")"
 }
