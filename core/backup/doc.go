@@ -68,7 +68,7 @@
 // were (originalPath, relRoot's inverse), stopping, skipping or replacing
 // at files that exist. Find (find.go) looks through every snapshot's
 // manifest, newest first, for the names or paths a pattern matches, by
-// the rule excludes use (matchPath).
+// the rule excludes use (pathPattern).
 //
 // Progress is an interface the engine calls at most MaxUpdates times a
 // second; the command line's progress bar and the link to the console are

@@ -38,3 +38,10 @@ var RelRoot = relRoot
 var OriginalPathOn = originalPathOn
 
 var FindHint = findHint
+
+// PatternMatches reads pattern as an agent on goos does, and says
+// whether it is valid and whether it matches the snapshot path rel.
+func PatternMatches(goos, pattern string, fold bool, rel string) (valid, match bool) {
+	p := compilePattern(goos, pattern, fold)
+	return p.valid(), p.match(rel)
+}

@@ -5,12 +5,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 	"time"
-
-	"github.com/bmatcuk/doublestar/v4"
 
 	"github.com/lanyard/lanyard/core/human"
 )
@@ -64,7 +62,7 @@ func ValidFindPattern(pattern string) error {
 	if strings.TrimSpace(pattern) == "" {
 		return invalidf("give a name or a pattern to look for, such as report*.odt or /home/alice/**/*.xlsx")
 	}
-	if !doublestar.ValidatePattern(filepath.ToSlash(pattern)) {
+	if !findPattern(pattern).valid() {
 		return invalidf("%q is not a valid pattern: use *, ** and ? (e.g. report*.odt or /home/alice/**/*.xlsx)", pattern)
 	}
 	return nil
@@ -84,7 +82,7 @@ func (e *Engine) Find(ctx context.Context, snaps []SnapshotInfo, task, pattern s
 		limit = FindDefaultLimit
 	}
 	limit = min(limit, FindMaxLimit)
-	lower := strings.ToLower(pattern)
+	pp := findPattern(pattern)
 	newest := slices.Clone(snaps)
 	slices.SortStableFunc(newest, func(a, b SnapshotInfo) int { return b.Time.Compare(a.Time) })
 	for _, snap := range newest {
@@ -92,7 +90,7 @@ func (e *Engine) Find(ctx context.Context, snaps []SnapshotInfo, task, pattern s
 			return rep, err
 		}
 		rep.Snapshots++
-		err := e.findIn(ctx, snap, lower, limit, &rep)
+		err := e.findIn(ctx, snap, pp, limit, &rep)
 		switch {
 		case errors.Is(err, errFindFull):
 			rep.More = true
@@ -108,12 +106,15 @@ func (e *Engine) Find(ctx context.Context, snaps []SnapshotInfo, task, pattern s
 // looks at whether it was called off.
 const findCheckEvery = 4096
 
-// findIn adds what pattern (in lower case) matches in snap to rep, and
-// says errFindFull once rep holds limit; it stops within findCheckEvery
-// lines of ctx's end.
-func (e *Engine) findIn(ctx context.Context, snap SnapshotInfo, pattern string, limit int, rep *FindReport) error {
+// findPattern reads a search's pattern: as the agent's system writes
+// paths, regardless of case.
+func findPattern(pattern string) pathPattern { return compilePattern(runtime.GOOS, pattern, true) }
+
+// findIn adds what pattern matches in snap to rep, and says errFindFull
+// once rep holds limit; it stops within findCheckEvery lines of ctx's end.
+func (e *Engine) findIn(ctx context.Context, snap SnapshotInfo, pattern pathPattern, limit int, rep *FindReport) error {
 	defer e.hold(snap.Path)()
-	hint, lines := findHint(pattern), 0
+	hint, lines := findHint(pattern.glob), 0
 	keep := func(line []byte) bool {
 		if lines++; lines%findCheckEvery == 0 && ctx.Err() != nil {
 			return true // for the entry's own look, below, to stop the scan
@@ -124,7 +125,7 @@ func (e *Engine) findIn(ctx context.Context, snap SnapshotInfo, pattern string, 
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		if !matchPath(pattern, strings.ToLower(en.Path)) {
+		if !pattern.match(en.Path) {
 			return nil
 		}
 		if len(rep.Found) == limit {
@@ -136,7 +137,7 @@ func (e *Engine) findIn(ctx context.Context, snap SnapshotInfo, pattern string, 
 	})
 }
 
-// findHint is a piece of pattern (in lower case) that the manifest line
+// findHint is a piece of a glob (in lower case) that the manifest line
 // of every entry it matches holds as it is, the longest there is: a
 // search then decodes only the lines that hold it. It is nil when the
 // pattern has none to rely on: a class ([0-9]), alternatives ({a,b}) or

@@ -30,3 +30,41 @@ func TestAPathInASnapshotGoesBackToWhereItWas(t *testing.T) {
 		}
 	}
 }
+
+// An exclude or a search is written as the agent's system writes paths:
+// on Windows with its drive or share and backslashes, in any case where
+// file names are; elsewhere a backslash escapes, as in any glob.
+func TestPatternsAreReadAsTheAgentsSystemWritesPaths(t *testing.T) {
+	cases := []struct {
+		goos, pattern string
+		fold          bool
+		rel           string
+		want          bool
+	}{
+		{"windows", `C:\Users\*\AppData\**`, true, "C/Users/alice/AppData/Local/x.db", true},
+		{"windows", `c:/users/*/appdata`, true, "C/Users/alice/AppData", true},
+		{"windows", `C:\Users\*\AppData`, true, "D/Users/alice/AppData", false},
+		{"windows", `\Users\*\AppData`, true, "D/Users/alice/AppData", true}, // no drive: any drive
+		{"windows", `\\fs01\share\tmp\**`, true, "UNC/fs01/share/tmp/a/b.txt", true},
+		{"windows", `\\fs01\share\tmp\**`, true, "C/fs01/share/tmp/a", false},
+		{"windows", `*.TMP`, true, "C/Users/alice/x.tmp", true},
+		{"windows", `*.TMP`, false, "C/Users/alice/x.tmp", false},
+		{"windows", `**\build\**`, true, "C/src/app/build/out.o", true},
+		{"windows", `node_modules`, true, "C/src/app/node_modules", true},
+		{"linux", `/home/*/.cache`, false, "home/alice/.cache", true},
+		{"linux", `*.tmp`, false, "home/alice/X.TMP", false},
+		{"linux", `*.tmp`, true, "home/alice/X.TMP", true},
+		{"linux", `\*.tmp`, false, "home/alice/*.tmp", true}, // an escaped star is a star
+		{"linux", `\*.tmp`, false, "home/alice/a.tmp", false},
+		{"linux", `C:\Users\**`, false, "C/Users/alice", false},
+	}
+	for _, c := range cases {
+		valid, got := backup.PatternMatches(c.goos, c.pattern, c.fold, c.rel)
+		if !valid || got != c.want {
+			t.Errorf("%s %q (fold %v) on %q: valid %v, match %v; want a valid pattern, match %v", c.goos, c.pattern, c.fold, c.rel, valid, got, c.want)
+		}
+	}
+	if valid, _ := backup.PatternMatches("windows", `C:\Users\[a`, true, "C/Users/a"); valid {
+		t.Error(`an unclosed class is a valid pattern on Windows`)
+	}
+}

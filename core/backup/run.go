@@ -14,7 +14,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/bmatcuk/doublestar/v4"
 	"github.com/sirupsen/logrus"
 )
 
@@ -55,10 +54,11 @@ type run struct {
 	ctx  context.Context
 	stop context.CancelCauseFunc
 
-	owner   Owner  // whose the task's folder is
-	partial string // the snapshot being written
-	prevDir string // the newest complete snapshot, or ""
-	took    phaseTimes
+	owner    Owner         // whose the task's folder is
+	excludes []pathPattern // the task's, compiled
+	partial  string        // the snapshot being written
+	prevDir  string        // the newest complete snapshot, or ""
+	took     phaseTimes
 
 	mu       sync.Mutex
 	fatal    error
@@ -93,7 +93,7 @@ func (e *Engine) run(ctx context.Context, t Task, started time.Time, so StartOpt
 	rctx, stop := context.WithCancelCause(ctx)
 	defer stop(nil)
 	r := &run{e: e, t: t, rep: &rep, ctx: rctx, stop: stop, warnOnce: map[string]bool{}, owner: so.Owner,
-		log: e.log.WithField("task", t.Name)}
+		excludes: compilePatterns(t.Excludes), log: e.log.WithField("task", t.Name)}
 	r.m = newMeter(t.Name, so.Progress, so.RateHint)
 	err := r.execute()
 	switch {
@@ -272,32 +272,15 @@ func (r *run) loadPrevious(taskDir string) (map[string]*Entry, error) {
 	return nil, nil
 }
 
-// excluded says whether an exclude pattern matches the item at rel: a
-// pattern without a slash matches any file or folder's name (*.tmp,
-// node_modules); one with a slash matches the whole path, written as the
-// original absolute path (/home/*/.cache, **/build/**).
+// excluded says whether an exclude pattern matches the item at rel (see
+// pathPattern).
 func (r *run) excluded(rel string) bool {
-	for _, p := range r.t.Excludes {
-		if matchPath(p, rel) {
+	for _, p := range r.excludes {
+		if p.match(rel) {
 			return true
 		}
 	}
 	return false
-}
-
-// matchPath says whether pattern p matches the snapshot path rel, as
-// excludes and searches read patterns: without a slash it matches the
-// name (*.tmp, node_modules), with one the whole original path
-// (/home/*/.cache, **/build/**).
-func matchPath(p, rel string) bool {
-	p = filepath.ToSlash(p)
-	var ok bool
-	if !strings.Contains(p, "/") {
-		ok, _ = doublestar.Match(p, rel[strings.LastIndexByte(rel, '/')+1:])
-	} else {
-		ok, _ = doublestar.Match(strings.TrimPrefix(p, "/"), rel)
-	}
-	return ok
 }
 
 // scan walks every source (a lstat per entry, nothing read) and lists what

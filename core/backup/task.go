@@ -8,8 +8,6 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
-
-	"github.com/bmatcuk/doublestar/v4"
 )
 
 // Task is a backup task as stored: what to copy, where to, when, and how
@@ -318,8 +316,8 @@ func (t *Task) Validate() (warnings []string, err error) {
 	} else if !fi.IsDir() {
 		return nil, inField(FieldDestination, invalidf("destination %s is not a folder", t.Destination))
 	}
-	for _, e := range t.Excludes {
-		if !doublestar.ValidatePattern(filepath.ToSlash(e)) {
+	for i, p := range compilePatterns(t.Excludes) {
+		if e := t.Excludes[i]; !p.valid() {
 			return nil, inField(FieldExcludes, invalidf("exclude pattern %q is not a valid glob: use *, ** and ? (e.g. **/*.tmp or /home/*/.cache)", e))
 		}
 	}

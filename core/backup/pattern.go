@@ -1,0 +1,72 @@
+package backup
+
+import (
+	"runtime"
+	"strings"
+
+	"github.com/bmatcuk/doublestar/v4"
+)
+
+// pathPattern is an exclude's or a search's pattern as it is compared
+// with the slash paths a snapshot holds (see relRoot). Without a slash it
+// matches a name anywhere (*.tmp, node_modules); with one, the whole
+// original path (/home/*/.cache, **/build/**, C:\Users\*\AppData).
+type pathPattern struct {
+	glob string // in the snapshot's form, without a leading slash
+	name bool   // glob matches the last element only
+	fold bool   // glob is in lower case, and so is what it is matched with
+}
+
+// compilePattern reads p as a person on the system goos writes paths.
+// On Windows a backslash separates, as a slash does, and a path names
+// its drive or share as relRoot stores them: C:\Users\** → C/Users/**,
+// \\server\share\** → UNC/server/share/**, and \Users\** (no drive) →
+// */Users/** (on any drive). Elsewhere a backslash escapes the next
+// character, as in any glob. fold compares regardless of case.
+func compilePattern(goos, p string, fold bool) pathPattern {
+	pp := pathPattern{fold: fold}
+	if goos == "windows" {
+		p = strings.ReplaceAll(p, `\`, "/")
+		switch {
+		case strings.HasPrefix(p, "//"):
+			p = "UNC/" + strings.TrimLeft(p, "/")
+		case len(p) >= 2 && p[1] == ':' && isDriveLetter(p[0]):
+			p = p[:1] + "/" + strings.TrimLeft(p[2:], "/")
+		case strings.HasPrefix(p, "/"):
+			p = "*/" + strings.TrimLeft(p, "/")
+		}
+	}
+	if fold {
+		p = strings.ToLower(p)
+	}
+	pp.name = !strings.Contains(p, "/")
+	pp.glob = strings.TrimPrefix(p, "/")
+	return pp
+}
+
+// compilePatterns compiles an agent's patterns: on its own system, and
+// regardless of case where that system's file names are.
+func compilePatterns(ps []string) []pathPattern {
+	out := make([]pathPattern, len(ps))
+	for i, p := range ps {
+		out[i] = compilePattern(runtime.GOOS, p, caseInsensitiveFS)
+	}
+	return out
+}
+
+func isDriveLetter(c byte) bool { return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' }
+
+// valid says whether the pattern is a glob doublestar reads.
+func (pp pathPattern) valid() bool { return doublestar.ValidatePattern(pp.glob) }
+
+// match says whether the pattern matches the snapshot path rel.
+func (pp pathPattern) match(rel string) bool {
+	if pp.fold {
+		rel = strings.ToLower(rel)
+	}
+	if pp.name {
+		rel = rel[strings.LastIndexByte(rel, '/')+1:]
+	}
+	ok, _ := doublestar.Match(pp.glob, rel)
+	return ok
+}
