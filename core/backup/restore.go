@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"strings"
 	"sync"
@@ -147,6 +148,7 @@ func (e *Engine) Restore(ctx context.Context, snap SnapshotInfo, task string, op
 	}
 	restoreFolderMeta(&opt, entries, nil, &rep)
 	restoreFolderMeta(&opt, above, made, &rep)
+	openUnheldFolders(&opt, above, made, &rep)
 	if err := syncRestored(opt.Target, rep.Paths); err != nil {
 		return rep, fmt.Errorf("the restored files %s may not all be on disk yet (%v): check the disk, then restore again with --overwrite", opt.Where(), plainErr(err))
 	}
@@ -358,6 +360,44 @@ func restoreFolderMeta(opt *RestoreOptions, entries []Entry, only map[string]boo
 			rep.Warnings = append(rep.Warnings, fmt.Sprintf("%s: cannot restore its mode or time: %v", opt.place(en.Path), plainErr(err)))
 		}
 	}
+}
+
+// openUnheldFolders opens to all to pass through (mode 0755, as mkdir -p
+// makes them) the folders a restore to where the files were made above
+// what the snapshot holds, above its sources: left owner-only, the files
+// put back below them would be out of their users' reach. Their owner is
+// the agent's, which the report warns of, naming them; elsewhere, and on
+// Windows, where a new folder takes its parent's permissions, folders made
+// stay as they are.
+func openUnheldFolders(opt *RestoreOptions, above []Entry, made map[string]bool, rep *RestoreReport) {
+	if !opt.Original || runtime.GOOS == "windows" || len(made) == 0 {
+		return
+	}
+	held := make(map[string]bool, len(above))
+	for i := range above {
+		held[opt.place(above[i].Path)] = true
+	}
+	var opened []string
+	for d := range made {
+		if held[d] {
+			continue
+		}
+		if err := os.Chmod(d, 0o755); err != nil {
+			rep.Warnings = append(rep.Warnings, fmt.Sprintf("%s: cannot open it to its users (%v): give it the mode it had", d, plainErr(err)))
+			continue
+		}
+		opened = append(opened, d)
+	}
+	if len(opened) == 0 {
+		return
+	}
+	sort.Strings(opened)
+	them := "them the owners they had"
+	if len(opened) == 1 {
+		them = "it the owner it had"
+	}
+	rep.Warnings = append(rep.Warnings, fmt.Sprintf("made %s above what was backed up, which the snapshot does not describe: with mode 0755 and the agent's owner; give %s",
+		human.List(opened[:min(len(opened), 3)], len(opened)), them))
 }
 
 // mkdirAllCounted is os.MkdirAll (mode 0700) that returns the folders it

@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
@@ -567,5 +568,50 @@ func TestFindSnapshotByIDOrLatest(t *testing.T) {
 		if _, err := backup.FindSnapshot(f.dest, f.task.Name, id); !errors.Is(err, backup.ErrInvalid) || !strings.Contains(err.Error(), "has no snapshot") {
 			t.Errorf("FindSnapshot(%q): %v", id, err)
 		}
+	}
+}
+
+// Folders above a source that went too are made again open to pass
+// through, so their users reach the files put back, and the report names
+// them for an administrator to give them their owners.
+func TestARestoreToWhereTheFilesWereOpensTheFoldersAboveTheSources(t *testing.T) {
+	f := newFixture(t)
+	site := filepath.Join(f.src, "site")
+	f.src = filepath.Join(site, "home", "alice")
+	f.task.Sources = []string{f.src}
+	a := f.write("a.txt", "alice's", 0o600)
+	if err := os.Chmod(f.src, 0o750); err != nil {
+		t.Fatal(err)
+	}
+	e := backup.New(backup.Options{})
+	f.mustRun(e, backup.ResultCompleted)
+	snap := f.snapshots()[0]
+	if err := os.RemoveAll(site); err != nil {
+		t.Fatal(err)
+	}
+
+	rep, err := e.Restore(context.Background(), snap, "docs", backup.RestoreOptions{Original: true, Paths: []string{a}}, nil)
+	if err != nil || rep.Files != 1 {
+		t.Fatalf("restore: %+v %v", rep, err)
+	}
+	for dir, want := range map[string]fs.FileMode{site: 0o755, filepath.Dir(f.src): 0o755, f.src: 0o750} {
+		if fi, err := os.Stat(dir); err != nil || fi.Mode().Perm() != want {
+			t.Errorf("%s: %v %v, want %v", dir, fi.Mode(), err, want)
+		}
+	}
+	want := "made " + site + " and " + filepath.Dir(f.src) + " above what was backed up"
+	if len(rep.Warnings) != 1 || !strings.HasPrefix(rep.Warnings[0], want) || !strings.Contains(rep.Warnings[0], "give them the owners they had") {
+		t.Errorf("warnings %q, want one starting %q", rep.Warnings, want)
+	}
+
+	// Into a folder, what is made stays owner-only: the restored copy is
+	// the administrator's to hand out.
+	target := filepath.Join(t.TempDir(), "restored")
+	rep, err = e.Restore(context.Background(), snap, "docs", backup.RestoreOptions{Target: target, Paths: []string{a}}, nil)
+	if err != nil || len(rep.Warnings) != 0 {
+		t.Fatalf("restore into a folder: %+v %v", rep, err)
+	}
+	if fi, err := os.Stat(filepath.Join(target, filepath.FromSlash(backup.RelRoot(site)))); err != nil || fi.Mode().Perm() != 0o700 {
+		t.Errorf("a folder made into the target: %v %v", fi.Mode(), err)
 	}
 }
