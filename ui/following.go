@@ -13,6 +13,9 @@ type following struct {
 	linked  bool
 	visible bool
 	gen     int
+	// goos is the system the slave last said it runs on ("" until its
+	// first status): the dialogs' examples are written as it writes paths.
+	goos string
 	// away is what the slave is while not linked, in a few words
 	// ("offline", "wrong password; its Overview says what to do").
 	away string
@@ -27,6 +30,12 @@ func (f *following) follow(v master.SlaveView) (other, relinked, unlinked bool) 
 	f.away = stateWord(&v)
 	if v.State == master.StateError {
 		f.away += "; its Overview says what to do"
+	}
+	if v.Name != f.slave {
+		f.goos = ""
+	}
+	if goos := osOf(&v); goos != "" {
+		f.goos = goos
 	}
 	switch {
 	case v.Name != f.slave:

@@ -46,12 +46,6 @@ const (
 // rdFindLimit is how many files the Find lists.
 const rdFindLimit = 200
 
-// Notes under the target, for each way.
-const (
-	rdIntoNote     = "Each path keeps its full path below the folder: /home/alice/a.txt goes to FOLDER/home/alice/a.txt."
-	rdOriginalNote = "Each path goes back to its own place on the server: /home/alice/a.txt to /home/alice/a.txt."
-)
-
 type restoreDialog struct {
 	d     *dialog.CustomDialog
 	win   fyne.Window
@@ -59,6 +53,7 @@ type restoreDialog struct {
 	rm    Remote
 	slave string
 	task  string
+	eg    serverPaths // the examples, as the slave writes paths
 
 	snaps     []backup.SnapshotInfo
 	snapSel   *dialogSelect
@@ -82,8 +77,8 @@ type restoreDialog struct {
 }
 
 // showRestoreDialog opens the dialog on snapshot ("" for the newest).
-func showRestoreDialog(win fyne.Window, r runner, rm Remote, slave, task, snapshot string) *restoreDialog {
-	rd := &restoreDialog{win: win, r: r, rm: rm, slave: slave, task: task, snapshot: snapshot}
+func showRestoreDialog(win fyne.Window, r runner, rm Remote, slave, task, snapshot string, paths serverPaths) *restoreDialog {
+	rd := &restoreDialog{win: win, r: r, rm: rm, slave: slave, task: task, snapshot: snapshot, eg: paths}
 	rd.ctx, rd.cancel = context.WithCancel(context.Background())
 	rd.snapSel = newDialogSelect(win.Canvas(), nil, rd.pickSnapshot)
 	rd.snapSel.PlaceHolder = "Reading the snapshots…"
@@ -91,10 +86,10 @@ func showRestoreDialog(win fyne.Window, r runner, rm Remote, slave, task, snapsh
 	rd.ft = newFolderTree(win.Canvas(), r, rd.ctx, nil, func(s string) { rd.status.SetText(s) })
 	rd.ft.ticks, rd.ft.all, rd.ft.onTicked = true, func() bool { return rd.whole.Checked }, rd.showState
 	rd.target = newDialogEntry(win.Canvas())
-	rd.target.SetPlaceHolder("a folder on the server, e.g. /srv/restore")
+	rd.target.SetPlaceHolder("a folder on the server, e.g. " + paths.restore)
 	rd.target.OnChanged = func(string) { rd.showState() }
 	rd.browse = browseButton(rd.browseTarget)
-	rd.note = widget.NewLabel(rdIntoNote)
+	rd.note = widget.NewLabel(paths.intoNote())
 	rd.note.Importance = widget.LowImportance
 	rd.note.Wrapping = fyne.TextWrapWord
 	rd.where = newDialogRadio(win.Canvas(), []string{rdIntoDir, rdOriginal}, func(string) { rd.showState() })
@@ -329,11 +324,11 @@ func (rd *restoreDialog) showState() {
 	if opt.Original {
 		rd.target.Disable()
 		rd.browse.Disable()
-		rd.note.SetText(rdOriginalNote)
+		rd.note.SetText(rd.eg.originalNote())
 	} else {
 		rd.target.Enable()
 		rd.browse.Enable()
-		rd.note.SetText(rdIntoNote)
+		rd.note.SetText(rd.eg.intoNote())
 	}
 	switch {
 	case rd.snapshot == "":

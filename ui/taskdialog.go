@@ -92,7 +92,7 @@ var tdFieldWords = map[string]string{
 }
 
 // showTaskDialog opens the dialog: cur nil adds a task.
-func showTaskDialog(win fyne.Window, r runner, rm Remote, slave string, cur *agent.TaskInfo, saved func(agent.TaskInfo)) *taskDialog {
+func showTaskDialog(win fyne.Window, r runner, rm Remote, slave string, cur *agent.TaskInfo, paths serverPaths, saved func(agent.TaskInfo)) *taskDialog {
 	td := &taskDialog{win: win, r: r, rm: rm, slave: slave, saved: saved, errs: map[string]*widget.Label{}}
 	if cur != nil {
 		td.base = cur.Task
@@ -101,7 +101,7 @@ func showTaskDialog(win fyne.Window, r runner, rm Remote, slave string, cur *age
 			Retries: backup.DefaultRetries}
 		td.untyped = map[string]bool{backup.FieldName: true, backup.FieldSources: true, backup.FieldDestination: true}
 	}
-	td.build(cur != nil)
+	td.build(cur != nil, paths)
 	td.fill(td.base)
 	title := tdAddTitle + " on " + slave
 	if cur != nil {
@@ -128,7 +128,7 @@ func showTaskDialog(win fyne.Window, r runner, rm Remote, slave string, cur *age
 	return td
 }
 
-func (td *taskDialog) build(editing bool) {
+func (td *taskDialog) build(editing bool, paths serverPaths) {
 	c := td.win.Canvas()
 	entry := func(hint string) *dialogEntry {
 		e := newDialogEntry(c)
@@ -156,11 +156,11 @@ func (td *taskDialog) build(editing bool) {
 	if editing {
 		td.name.Disable()
 	}
-	td.sources = multi("one folder or file per line, as paths on the server:\n/home/alice/Documents")
+	td.sources = multi("one folder or file per line, as paths on the server:\n" + paths.documents)
 	typed(&td.sources.Entry, backup.FieldSources)
-	td.dest = entry("a folder on the server: /mnt/backup")
+	td.dest = entry("a folder on the server: " + paths.backup)
 	typed(&td.dest.Entry, backup.FieldDestination)
-	td.excludes = multi("optional, one per line: *.tmp, node_modules, /home/*/.cache")
+	td.excludes = multi("optional, one per line: *.tmp, node_modules, " + paths.cache)
 	td.kind = newDialogSelect(c, []string{tdManual, tdHourly, tdDaily, tdWeekly, tdCron}, func(string) { td.scheduleShown(); td.changed() })
 	td.clock = entry("02:00")
 	td.weekday = newDialogSelect(c, tdWeekdays, func(string) { td.changed() })

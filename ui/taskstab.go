@@ -739,7 +739,7 @@ func (t *tasksTab) openDialog(cur *agent.TaskInfo) {
 	if !t.linked || !t.loaded {
 		return
 	}
-	t.lastDialog = showTaskDialog(t.win, t.r, t.rm, t.slave, cur, func(info agent.TaskInfo) {
+	t.lastDialog = showTaskDialog(t.win, t.r, t.rm, t.slave, cur, pathsOn(t.goos), func(info agent.TaskInfo) {
 		t.replace(info)
 		t.selectTask(info.Task.Name) // a new task is the one to run or read next
 		t.status.SetText(fmt.Sprintf("%s saved on %s (version %d).", info.Task.Name, t.slave, info.Task.Version))
@@ -782,13 +782,13 @@ func (t *tasksTab) showHistory() {
 
 func (t *tasksTab) showSnapshots() {
 	if cur, ok := t.current(); ok {
-		showSnapshotsView(t.win, t.r, t.rm, t.slave, cur.Task.Name)
+		showSnapshotsView(t.win, t.r, t.rm, t.slave, cur.Task.Name, pathsOn(t.goos))
 	}
 }
 
 func (t *tasksTab) restoreSelected() {
 	if cur, ok := t.current(); ok {
-		t.lastRestore = showRestoreDialog(t.win, t.r, t.rm, t.slave, cur.Task.Name, "")
+		t.lastRestore = showRestoreDialog(t.win, t.r, t.rm, t.slave, cur.Task.Name, "", pathsOn(t.goos))
 	}
 }
 

@@ -15,10 +15,12 @@ import (
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/lanyard/lanyard/core/agent"
 	"github.com/lanyard/lanyard/core/backup"
 	"github.com/lanyard/lanyard/core/master"
+	"github.com/lanyard/lanyard/core/wire/pb"
 )
 
 // fakeTasks is the task side of fakeRemote: tasks, a snapshot tree, and a
@@ -871,7 +873,7 @@ func TestTheRestoreDialogPutsFilesBackWhereTheyWere(t *testing.T) {
 	}
 	rd.where.SetSelected(rdOriginal)
 	rd.existing.SetSelected(rdSkip)
-	if rd.restore.Disabled() || !rd.target.Disabled() || !rd.browse.Disabled() || rd.note.Text != rdOriginalNote ||
+	if rd.restore.Disabled() || !rd.target.Disabled() || !rd.browse.Disabled() || rd.note.Text != unixPaths.originalNote() ||
 		rd.status.Text != "1 path will be restored to where the files were." {
 		t.Fatalf("to where the files were: restore disabled %v, target disabled %v, note %q, status %q",
 			rd.restore.Disabled(), rd.target.Disabled(), rd.note.Text, rd.status.Text)
@@ -1019,5 +1021,42 @@ func TestAFailedRunSaysWhenItIsTriedAgain(t *testing.T) {
 	info.Running = true
 	if s, _ := lastResult(info); s != "failed: the share is not mounted" {
 		t.Errorf("while it is tried again: %q", s)
+	}
+}
+
+// A Windows server's dialogs give their examples as Windows writes
+// paths, once its status has said what it runs on.
+func TestTheDialogsExamplesAreWrittenAsTheServerWritesPaths(t *testing.T) {
+	mw, q, fr := tasksWindow(t)
+	tt := mw.detail.tasksTab
+	v := demoFleet()[0]
+	v.Status = proto.Clone(v.Status).(*pb.StatusResponse)
+	v.Status.Os = "windows"
+	fr.set(v)
+	q.runUntil(t, "the status saying Windows", func() bool { return tt.goos == "windows" })
+
+	test.Tap(tt.add)
+	td := openTaskDialog(t, mw)
+	for _, c := range []struct{ field, hint, want string }{
+		{"sources", td.sources.PlaceHolder, `C:\Users\alice\Documents`},
+		{"destination", td.dest.PlaceHolder, `D:\Backup`},
+		{"excludes", td.excludes.PlaceHolder, `C:\Users\*\AppData\Local\Temp`},
+	} {
+		if !strings.Contains(c.hint, c.want) || strings.Contains(c.hint, "/home") {
+			t.Errorf("%s: %q, want an example like %s", c.field, c.hint, c.want)
+		}
+	}
+	td.close()
+
+	rd := openRestore(t, mw, q)
+	if want := `C:\Users\alice\a.txt goes to FOLDER\C\Users\alice\a.txt`; !strings.Contains(rd.note.Text, want) {
+		t.Errorf("restore note %q, want %q", rd.note.Text, want)
+	}
+	if rd.target.PlaceHolder != `a folder on the server, e.g. D:\Restore` {
+		t.Errorf("restore target hint %q", rd.target.PlaceHolder)
+	}
+	rd.where.SetSelected(rdOriginal)
+	if want := `C:\Users\alice\a.txt to C:\Users\alice\a.txt`; !strings.Contains(rd.note.Text, want) {
+		t.Errorf("restore note where the files were %q, want %q", rd.note.Text, want)
 	}
 }

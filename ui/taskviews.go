@@ -283,11 +283,11 @@ type snapshotsView struct {
 
 // showSnapshotsView lists a task's snapshots, newest first, with
 // Restore, Verify and Delete for the one selected.
-func showSnapshotsView(win fyne.Window, r runner, rm Remote, slave, task string) {
+func showSnapshotsView(win fyne.Window, r runner, rm Remote, slave, task string, paths serverPaths) {
 	v := &snapshotsView{win: win, r: r, rm: rm, slave: slave, task: task, selected: -1}
 	restore := widget.NewButtonWithIcon(taskRestore+"…", theme.DownloadIcon(), func() {
 		if id := v.pick(); id != "" {
-			showRestoreDialog(win, r, rm, slave, task, id)
+			showRestoreDialog(win, r, rm, slave, task, id, paths)
 		}
 	})
 	verify := widget.NewButtonWithIcon(taskVerify, theme.ConfirmIcon(), func() {
