@@ -211,9 +211,10 @@ func exerciseTasks(t *testing.T, dir string, live bool) {
 	if r = run(2, "task", "restore", "docs", first, "--overwrite", "--skip-existing", "--target", target); !strings.Contains(r.stderr, "not both") {
 		t.Fatalf("restore --overwrite --skip-existing: %s", r)
 	}
-	// Which snapshots hold a file, whatever its case.
+	// Which snapshots hold a file, whatever its case; off a terminal, the
+	// list alone, without progress.
 	if r = run(0, "task", "find", "docs", "REPORT.*"); !strings.Contains(r.stdout, first) || !strings.Contains(r.stdout, report) ||
-		!strings.Contains(r.stdout, "found in ") {
+		!strings.Contains(r.stdout, "found in ") || strings.Contains(r.stdout, "searching") || r.stderr != "" {
 		t.Fatalf("find: %s", r)
 	}
 	if r = run(0, "task", "find", "docs", "*", "--limit", "1"); !strings.Contains(r.stdout, "the first 1 found, in the newest 1 snapshot; there are more: narrow the pattern, or raise --limit (up to 1,000)") {

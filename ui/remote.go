@@ -34,8 +34,9 @@ type Remote interface {
 	TaskSnapshots(ctx context.Context, slave, name string) ([]backup.SnapshotInfo, error)
 	BrowseSnapshot(ctx context.Context, slave, name, snapshot, dir, after string, limit int) (backup.BrowsePage, error)
 	// FindInSnapshots looks for the files a pattern matches in every
-	// snapshot of the task, newest first (the Restore dialog's Find).
-	FindInSnapshots(ctx context.Context, slave, name, pattern string, limit int) (backup.FindReport, error)
+	// snapshot of the task, newest first (the Restore dialog's Find),
+	// saying how many it has read.
+	FindInSnapshots(ctx context.Context, slave, name, pattern string, limit int, onProgress func(backup.Status)) (backup.FindReport, error)
 	VerifySnapshot(ctx context.Context, slave, name, snapshot string, onProgress func(backup.Status)) (backup.VerifyReport, error)
 	RestoreSnapshot(ctx context.Context, slave, name, snapshot string, opt backup.RestoreOptions, onProgress func(backup.Status)) (backup.RestoreReport, error)
 	DeleteSnapshot(ctx context.Context, slave, name, snapshot string) (backup.DeleteReport, error)

@@ -137,11 +137,18 @@ func (rd *restoreDialog) findFiles() {
 		rd.status.SetText(capitalize(err.Error()) + ".")
 		return
 	}
-	rd.status.SetText("Looking for " + pattern + " in every snapshot of " + rd.task + "…")
+	looking := "Looking for " + pattern + " in every snapshot of " + rd.task + "…"
+	rd.status.SetText(looking)
 	rd.findBtn.Disable()
+	pump := newProgressPump(rd.r, func(s backup.Status) { rd.status.SetText(looking + " " + searched(s)) })
 	rd.r.spawn(func(wctx context.Context) {
 		defer context.AfterFunc(wctx, rd.cancel)()
-		fr, err := rd.rm.FindInSnapshots(rd.ctx, rd.slave, rd.task, pattern, rdFindLimit)
+		pctx, stop := context.WithCancel(rd.ctx)
+		done := make(chan struct{})
+		go func() { defer close(done); pump.run(pctx) }()
+		fr, err := rd.rm.FindInSnapshots(rd.ctx, rd.slave, rd.task, pattern, rdFindLimit, pump.offer)
+		stop()
+		<-done // its last word shows before the answer
 		rd.r.do(func() {
 			rd.findBtn.Enable()
 			switch {
@@ -155,6 +162,16 @@ func (rd *restoreDialog) findFiles() {
 			}
 		})
 	})
+}
+
+// searched says how far a search has got: "12 of 40 snapshots read
+// (31 %)", by the bytes of their manifests.
+func searched(s backup.Status) string {
+	text := fmt.Sprintf("%s of %s read", human.Count(s.FilesDone), human.Plural(s.FilesTotal, "snapshot", "snapshots"))
+	if s.BytesTotal > 0 {
+		text += fmt.Sprintf(" (%d %%)", min(s.BytesDone*100/s.BytesTotal, 100))
+	}
+	return text
 }
 
 // showFound lists what Find found, one version a line, newest first;

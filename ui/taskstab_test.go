@@ -32,6 +32,7 @@ type fakeTasks struct {
 	check    master.TaskCheck
 	putErr   error
 	putGate  chan struct{}                   // when set, PutTask waits for it to close
+	findGate chan struct{}                   // when set, FindInSnapshots waits for it to close, having said how far it got
 	tree     map[string][]backup.BrowseEntry // a snapshot's folder → entries
 	server   map[string][]backup.BrowseEntry // the server's own folder → entries (ListFolder)
 	restored []backup.RestoreOptions
@@ -251,9 +252,16 @@ func (f *fakeTasks) BrowseSnapshot(_ context.Context, _, _, snap, dir, _ string,
 }
 
 // FindInSnapshots finds report.odt in both snapshots, the newer first,
-// and nothing else.
-func (f *fakeTasks) FindInSnapshots(_ context.Context, _, task, pattern string, _ int) (backup.FindReport, error) {
+// and nothing else, saying it has read the first of them.
+func (f *fakeTasks) FindInSnapshots(_ context.Context, _, task, pattern string, _ int, onProgress func(backup.Status)) (backup.FindReport, error) {
 	f.record("find " + pattern)
+	onProgress(backup.Status{Task: task, Phase: backup.PhaseSearching, FilesDone: 1, FilesTotal: 2, BytesDone: 300, BytesTotal: 1000})
+	f.mu.Lock()
+	gate := f.findGate
+	f.mu.Unlock()
+	if gate != nil {
+		<-gate
+	}
 	rep := backup.FindReport{Task: task, Pattern: pattern, Snapshots: 2, Found: []backup.FoundFile{}}
 	if strings.Contains(strings.ToLower(pattern), "report") {
 		for _, s := range []struct {
@@ -811,8 +819,17 @@ func TestTheRestoreDialogFindsAFilesVersionsAndTicksTheOneChosen(t *testing.T) {
 	if rd.lastFound != nil {
 		t.Fatal("a list of nothing was shown")
 	}
+	// A long search says how far it has got.
+	gate := make(chan struct{})
+	fr.fakeTasks.mu.Lock()
+	fr.fakeTasks.findGate = gate
+	fr.fakeTasks.mu.Unlock()
 	rd.find.SetText("Report*")
 	rd.find.OnSubmitted(rd.find.Text) // Enter
+	q.runUntil(t, "how far the search has got", func() bool {
+		return rd.status.Text == "Looking for Report* in every snapshot of documents… 1 of 2 snapshots read (30 %)" && rd.findBtn.Disabled()
+	})
+	close(gate)
 	q.runUntil(t, "the versions found", func() bool { return rd.lastFound != nil })
 	text := overlayText(mw.win)
 	newer := foundLine(backup.FoundFile{Time: fixedNow.Add(-37 * time.Hour), Type: backup.TypeFile, Size: 48213, MTime: fixedNow.Add(-42 * time.Hour),

@@ -747,7 +747,11 @@ snapshot holds the version to restore.`,
 			if limit < 1 || limit > backup.FindMaxLimit {
 				return cmdline.Usagef("--limit %d: give a number from 1 to %d", limit, backup.FindMaxLimit)
 			}
-			res, err := e.Do(cmd.Context(), agent.OpTaskFind, agent.TaskArgs{Name: args[0], Pattern: args[1], Limit: limit}, nil, false)
+			// A long search shows a bar on a terminal's standard error;
+			// what it prints stays the list alone, for scripts.
+			view := newBarOnly(e.Stderr)
+			res, err := e.Do(cmd.Context(), agent.OpTaskFind, agent.TaskArgs{Name: args[0], Pattern: args[1], Limit: limit}, view.event, false)
+			view.done()
 			if err != nil {
 				return err
 			}

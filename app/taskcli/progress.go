@@ -14,17 +14,18 @@ import (
 	"github.com/lanyard/lanyard/core/human"
 )
 
-// progressView shows a run's, verify's or restore's progress: a progress
-// bar when the output is a terminal, else a plain line at most every
-// plainEvery (for logs and scripts).
+// progressView shows a run's, verify's, restore's or search's progress: a
+// progress bar when the output is a terminal, else a plain line at most
+// every plainEvery (for logs and scripts), unless barOnly.
 type progressView struct {
-	out   io.Writer
-	bar   *progressbar.ProgressBar
-	max   int64
-	bytes bool // the bar counts bytes, else files
-	last  time.Time
-	line  string
-	shown bool
+	out     io.Writer
+	barOnly bool
+	bar     *progressbar.ProgressBar
+	max     int64
+	bytes   bool // the bar counts bytes, else files
+	last    time.Time
+	line    string
+	shown   bool
 }
 
 const plainEvery = time.Second
@@ -50,6 +51,13 @@ func newProgress(out io.Writer) *progressView {
 	return p
 }
 
+// newBarOnly is newProgress showing nothing when out is no terminal.
+func newBarOnly(out io.Writer) *progressView {
+	p := newProgress(out)
+	p.barOnly = true
+	return p
+}
+
 // event takes a task event; only progress is shown.
 func (p *progressView) event(ev agent.TaskEvent) {
 	if ev.Kind == agent.EventProgress && ev.Status != nil {
@@ -59,7 +67,7 @@ func (p *progressView) event(ev agent.TaskEvent) {
 
 func (p *progressView) update(s backup.Status) {
 	if p.bar == nil {
-		if time.Since(p.last) < plainEvery && s.FilesDone < s.FilesTotal {
+		if p.barOnly || time.Since(p.last) < plainEvery && s.FilesDone < s.FilesTotal {
 			return
 		}
 		if line := plainProgress(s); line != p.line {
@@ -78,7 +86,7 @@ func (p *progressView) update(s backup.Status) {
 		p.max, p.bytes = max, useBytes
 		p.bar.ChangeMax64(max)
 	}
-	desc := fmt.Sprintf("%-9s %d/%d files", s.Phase, s.FilesDone, s.FilesTotal)
+	desc := fmt.Sprintf("%-9s %d/%d %s", s.Phase, s.FilesDone, s.FilesTotal, s.Counted())
 	if useBytes {
 		desc += fmt.Sprintf("  %s/%s", human.Bytes(s.BytesDone), human.Bytes(s.BytesTotal))
 	}
@@ -100,7 +108,7 @@ func (p *progressView) done() {
 
 // plainProgress is one progress line for a log or a script.
 func plainProgress(s backup.Status) string {
-	line := fmt.Sprintf("%s %d/%d files", s.Phase, s.FilesDone, s.FilesTotal)
+	line := fmt.Sprintf("%s %d/%d %s", s.Phase, s.FilesDone, s.FilesTotal, s.Counted())
 	if s.BytesTotal > 0 {
 		line += fmt.Sprintf(", %s/%s", human.Bytes(s.BytesDone), human.Bytes(s.BytesTotal))
 	}

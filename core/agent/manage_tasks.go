@@ -92,6 +92,11 @@ func sendList[T any, M proto.Message](ctx context.Context, l *link.Link, items [
 	if err != nil {
 		return err
 	}
+	return sendItems(p, items, toPB, put)
+}
+
+// sendItems sends items, as many to a part as fit, and the last part.
+func sendItems[T any, M proto.Message](p *parts, items []T, toPB func(T) M, put func(*pb.TaskPart, M)) error {
 	for _, item := range items {
 		m := toPB(item)
 		if err := p.add(proto.Size(m), func(tp *pb.TaskPart) { put(tp, m) }); err != nil {
@@ -319,11 +324,17 @@ func (a *Agent) handleTaskFind(ctx context.Context, l *link.Link, body []byte) (
 	if err := decode(body, &req); err != nil {
 		return nil, err
 	}
-	rep, err := a.tasks.Find(ctx, req.Name, req.Pattern, int(req.Limit))
+	p, err := newParts(ctx, l)
+	if err != nil {
+		return nil, err
+	}
+	ps, stop := a.sendProgress(ctx, p)
+	rep, err := a.tasks.Find(ctx, req.Name, req.Pattern, int(req.Limit), backup.ProgressFunc(ps.update))
+	stop()
 	if err != nil {
 		return nil, taskError(err)
 	}
-	err = sendList(ctx, l, rep.Found, func(f backup.FoundFile) *pb.FoundFile {
+	err = sendItems(p, rep.Found, func(f backup.FoundFile) *pb.FoundFile {
 		m := FoundToPB(f)
 		m.Path = cutText(m.Path)
 		return m

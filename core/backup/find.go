@@ -5,6 +5,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"runtime"
 	"slices"
 	"strings"
@@ -72,8 +74,9 @@ func ValidFindPattern(pattern string) error {
 // folders and links pattern matches, as an exclude would, but regardless
 // of case: "report*.odt" matches any such name, "/home/alice/**/*.xlsx"
 // whole paths. It lists at most limit (0: FindDefaultLimit). A snapshot
-// removed or unreadable meanwhile is passed over.
-func (e *Engine) Find(ctx context.Context, snaps []SnapshotInfo, task, pattern string, limit int) (FindReport, error) {
+// removed or unreadable meanwhile is passed over. p (nil: none) hears
+// how many snapshots, and how much of their manifests, it has read.
+func (e *Engine) Find(ctx context.Context, snaps []SnapshotInfo, task, pattern string, limit int, p Progress) (FindReport, error) {
 	rep := FindReport{Task: task, Pattern: pattern, Found: []FoundFile{}}
 	if err := ValidFindPattern(pattern); err != nil {
 		return rep, err
@@ -85,12 +88,24 @@ func (e *Engine) Find(ctx context.Context, snaps []SnapshotInfo, task, pattern s
 	pp := findPattern(pattern)
 	newest := slices.Clone(snaps)
 	slices.SortStableFunc(newest, func(a, b SnapshotInfo) int { return b.Time.Compare(a.Time) })
-	for _, snap := range newest {
+	m := newMeter(task, p, 0)
+	defer m.close()
+	m.setPhase(PhaseSearching)
+	m.filesTotal.Store(int64(len(newest)))
+	sizes, total := manifestSizes(newest)
+	m.bytesTotal.Store(total)
+	var through int64 // the bytes of the manifests searched to the end
+	for i, snap := range newest {
 		if err := ctx.Err(); err != nil {
 			return rep, err
 		}
 		rep.Snapshots++
-		err := e.findIn(ctx, snap, pp, limit, &rep)
+		m.setCurrent(snap.ID)
+		err := e.findIn(ctx, snap, pp, limit, &rep, m)
+		m.filesDone.Add(1)
+		if through += sizes[i]; err == nil {
+			m.bytesDone.Store(through) // with the header line, which keep does not see
+		}
 		switch {
 		case errors.Is(err, errFindFull):
 			rep.More = true
@@ -100,6 +115,19 @@ func (e *Engine) Find(ctx context.Context, snaps []SnapshotInfo, task, pattern s
 		}
 	}
 	return rep, nil
+}
+
+// manifestSizes are the sizes of the manifests of snaps, what a search of
+// them reads, and their sum.
+func manifestSizes(snaps []SnapshotInfo) (sizes []int64, total int64) {
+	sizes = make([]int64, len(snaps))
+	for i, s := range snaps {
+		if fi, err := os.Stat(filepath.Join(s.Path, metaDir, manifestFile)); err == nil {
+			sizes[i] = fi.Size()
+			total += fi.Size()
+		}
+	}
+	return sizes, total
 }
 
 // findCheckEvery is how many manifest lines a search reads between two
@@ -112,15 +140,22 @@ func findPattern(pattern string) pathPattern { return compilePattern(runtime.GOO
 
 // findIn adds what pattern matches in snap to rep, and says errFindFull
 // once rep holds limit; it stops within findCheckEvery lines of ctx's end.
-func (e *Engine) findIn(ctx context.Context, snap SnapshotInfo, pattern pathPattern, limit int, rep *FindReport) error {
+// m counts the bytes read.
+func (e *Engine) findIn(ctx context.Context, snap SnapshotInfo, pattern pathPattern, limit int, rep *FindReport, m *meter) error {
 	defer e.hold(snap.Path)()
-	hint, lines := findHint(pattern.glob), 0
+	hint, lines, read := findHint(pattern.glob), 0, int64(0)
 	keep := func(line []byte) bool {
-		if lines++; lines%findCheckEvery == 0 && ctx.Err() != nil {
-			return true // for the entry's own look, below, to stop the scan
+		read += int64(len(line))
+		if lines++; lines%findCheckEvery == 0 {
+			m.bytesDone.Add(read)
+			read = 0
+			if ctx.Err() != nil {
+				return true // for the entry's own look, below, to stop the scan
+			}
 		}
 		return hint == nil || bytes.Contains(bytes.ToLower(line), hint)
 	}
+	defer func() { m.bytesDone.Add(read) }()
 	return scanManifest(snap.Path, keep, func(en *Entry) error {
 		if err := ctx.Err(); err != nil {
 			return err

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"sync"
 	"testing"
 	"time"
 
@@ -32,7 +33,7 @@ func TestFindLooksForAFileInEverySnapshot(t *testing.T) {
 		second = snaps[0]
 	}
 
-	rep, err := e.Find(context.Background(), snaps, "docs", "REPORT.TXT", 0)
+	rep, err := e.Find(context.Background(), snaps, "docs", "REPORT.TXT", 0, nil)
 	if err != nil || rep.Snapshots != 2 || rep.More || len(rep.Found) != 2 {
 		t.Fatalf("by its name: %+v %v", rep, err)
 	}
@@ -42,20 +43,20 @@ func TestFindLooksForAFileInEverySnapshot(t *testing.T) {
 		t.Errorf("found %+v", rep.Found)
 	}
 	// A path pattern, across folders.
-	rep, err = e.Find(context.Background(), snaps, "docs", filepath.Join(f.src, "**", "*.jpg"), 0)
+	rep, err = e.Find(context.Background(), snaps, "docs", filepath.Join(f.src, "**", "*.jpg"), 0, nil)
 	if err != nil || len(rep.Found) != 4 {
 		t.Errorf("by a path pattern: %+v %v", rep, err)
 	}
 	// At most as many as asked for, and it says there are more.
-	rep, err = e.Find(context.Background(), snaps, "docs", "*", 3)
+	rep, err = e.Find(context.Background(), snaps, "docs", "*", 3, nil)
 	if err != nil || len(rep.Found) != 3 || !rep.More || rep.Snapshots != 1 {
 		t.Errorf("a limit of 3: %d found, more %v, %d snapshots searched, %v", len(rep.Found), rep.More, rep.Snapshots, err)
 	}
-	if rep, err := e.Find(context.Background(), snaps, "docs", "no-such-file", 0); err != nil || len(rep.Found) != 0 || rep.Snapshots != 2 {
+	if rep, err := e.Find(context.Background(), snaps, "docs", "no-such-file", 0, nil); err != nil || len(rep.Found) != 0 || rep.Snapshots != 2 {
 		t.Errorf("nothing found: %+v %v", rep, err)
 	}
 	for _, bad := range []string{"", "  ", "report[.txt"} {
-		if _, err := e.Find(context.Background(), snaps, "docs", bad, 0); !errors.Is(err, backup.ErrInvalid) {
+		if _, err := e.Find(context.Background(), snaps, "docs", bad, 0, nil); !errors.Is(err, backup.ErrInvalid) {
 			t.Errorf("pattern %q: %v", bad, err)
 		}
 	}
@@ -105,7 +106,7 @@ func TestFindFindsWhatItsPatternMatchesWhateverTheName(t *testing.T) {
 		"budget[-.]*":          2,
 		"NOTES.TXT":            1,
 	} {
-		rep, err := e.Find(context.Background(), snaps, "docs", pattern, 0)
+		rep, err := e.Find(context.Background(), snaps, "docs", pattern, 0, nil)
 		if err != nil || len(rep.Found) != want {
 			t.Errorf("%q: %d found, want %d (%v): %+v", pattern, len(rep.Found), want, err, rep.Found)
 		}
@@ -142,12 +143,36 @@ func TestFindStopsInTheMiddleOfAManifestWhenCalledOff(t *testing.T) {
 	f.mustRun(e, backup.ResultCompleted)
 	going := &endsAfter{Context: context.Background(), n: 1 << 30}
 	// One look before the snapshot, one after it, and one within it.
-	if rep, err := e.Find(going, f.snapshots(), "docs", "no-such-name", 0); err != nil || len(rep.Found) != 0 || going.looks < 3 {
+	if rep, err := e.Find(going, f.snapshots(), "docs", "no-such-name", 0, nil); err != nil || len(rep.Found) != 0 || going.looks < 3 {
 		t.Fatalf("a search not called off: %v, %d looks at the context in 4,200 lines", err, going.looks)
 	}
 	ends := &endsAfter{Context: context.Background(), n: 2} // ends at its first look within the manifest
-	rep, err := e.Find(ends, f.snapshots(), "docs", "no-such-name", 0)
+	rep, err := e.Find(ends, f.snapshots(), "docs", "no-such-name", 0, nil)
 	if !errors.Is(err, context.Canceled) || rep.Snapshots != 1 {
 		t.Fatalf("called off: %v, %d snapshots searched", err, rep.Snapshots)
+	}
+}
+
+// A search says how far it has got: snapshots read of how many, and
+// the bytes of their manifests, all of them once it is done.
+func TestFindSaysHowManySnapshotsItHasRead(t *testing.T) {
+	f, e, _ := backedUpRichTree(t)
+	for range 2 {
+		f.mustRun(e, backup.ResultCompleted)
+	}
+	var mu sync.Mutex
+	var got []backup.Status
+	rep, err := e.Find(context.Background(), f.snapshots(), "docs", "no-such-name", 0, backup.ProgressFunc(func(s backup.Status) {
+		mu.Lock()
+		defer mu.Unlock()
+		got = append(got, s)
+	}))
+	if err != nil || rep.Snapshots != 3 || len(got) == 0 {
+		t.Fatalf("%+v %v, %d updates", rep, err, len(got))
+	}
+	last := got[len(got)-1]
+	if last.Phase != backup.PhaseSearching || last.Counted() != "snapshots" || last.FilesDone != 3 || last.FilesTotal != 3 ||
+		last.BytesTotal == 0 || last.BytesDone != last.BytesTotal || last.Task != "docs" {
+		t.Errorf("the last update: %+v", last)
 	}
 }

@@ -15,9 +15,12 @@ const (
 	PhaseFinishing = "finishing"
 	PhaseVerifying = "verifying"
 	PhaseRestoring = "restoring"
+	PhaseSearching = "searching" // a search of the snapshots (Engine.Find)
 )
 
-// Status is one progress update of a run, verify or restore.
+// Status is one progress update of a run, verify, restore or search. A
+// search counts snapshots in FilesDone and FilesTotal (Counted says so),
+// and the bytes of their manifests in BytesDone and BytesTotal.
 type Status struct {
 	Task       string    `json:"task"`
 	Phase      string    `json:"phase"`
@@ -31,6 +34,15 @@ type Status struct {
 	Current    string        `json:"current,omitempty"` // the path being worked on
 	Rate       float64       `json:"rate"`              // bytes per second over the last few seconds; 0 until measured
 	ETA        time.Duration `json:"eta"`               // 0 when done or unknown
+}
+
+// Counted is what FilesDone and FilesTotal count: "files", or for a
+// search "snapshots".
+func (s Status) Counted() string {
+	if s.Phase == PhaseSearching {
+		return "snapshots"
+	}
+	return "files"
 }
 
 // Progress receives Status updates: at most MaxUpdates a second while

@@ -436,16 +436,17 @@ func browsePage(snapshot, dir string, total uint32, next string, parts *pb.TaskP
 }
 
 // FindInSnapshots looks for the files pattern matches in a task's
-// snapshots on the slave, newest first. An agent older than this refuses
-// it: "not supported by this agent version".
-func (m *Master) FindInSnapshots(ctx context.Context, slave, name, pattern string, limit int) (backup.FindReport, error) {
+// snapshots on the slave, newest first; onProgress (nil: none) hears how
+// many it has read (backup.Status.Counted). An agent older than this
+// refuses it: "not supported by this agent version".
+func (m *Master) FindInSnapshots(ctx context.Context, slave, name, pattern string, limit int, onProgress func(backup.Status)) (backup.FindReport, error) {
 	out := backup.FindReport{Task: name, Pattern: pattern, Found: []backup.FoundFile{}}
 	if err := backup.ValidFindPattern(pattern); err != nil {
 		return out, err
 	}
 	err := m.run(ctx, slave, command{what: "task find " + name + " " + pattern, feature: "finding files in snapshots"}, func(l *link.Link) error {
 		var resp pb.TaskFindResponse
-		parts, err := collect(ctx, l, wire.MethodTaskFind, &pb.TaskFindRequest{Name: name, Pattern: pattern, Limit: uint32(max(limit, 0))}, &resp, nil)
+		parts, err := collect(ctx, l, wire.MethodTaskFind, &pb.TaskFindRequest{Name: name, Pattern: pattern, Limit: uint32(max(limit, 0))}, &resp, onProgress)
 		if err != nil {
 			return err
 		}

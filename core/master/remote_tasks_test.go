@@ -359,20 +359,24 @@ func TestTheConsoleFindsAFileInTheServersSnapshots(t *testing.T) {
 			t.Fatalf("run: %+v, %v", rep, err)
 		}
 	}
-	fr, err := c.FindInSnapshots(ctx, "FS01", "docs", "FXX.TXT", 0)
+	var heard []backup.Status // called from the link's reader, before the answer
+	fr, err := c.FindInSnapshots(ctx, "FS01", "docs", "FXX.TXT", 0, func(s backup.Status) { heard = append(heard, s) })
 	if err != nil || fr.Task != "docs" || fr.Snapshots != 2 || fr.More || len(fr.Found) != 2 ||
 		fr.Found[0].Path != filepath.Join(src, "fxx.txt") || fr.Found[0].Size != 2000 || !fr.Found[0].Time.After(fr.Found[1].Time) {
 		t.Fatalf("found %+v, %v", fr, err)
 	}
-	if fr, err := c.FindInSnapshots(ctx, "FS01", "docs", "*.txt", 4); err != nil || len(fr.Found) != 4 || !fr.More {
+	if len(heard) == 0 || heard[len(heard)-1].Phase != backup.PhaseSearching || heard[len(heard)-1].FilesDone != 2 {
+		t.Errorf("progress heard: %+v", heard)
+	}
+	if fr, err := c.FindInSnapshots(ctx, "FS01", "docs", "*.txt", 4, nil); err != nil || len(fr.Found) != 4 || !fr.More {
 		t.Fatalf("at most 4: %+v, %v", fr, err)
 	}
-	if _, err := c.FindInSnapshots(ctx, "FS01", "docs", "f[x", 0); !errors.Is(err, backup.ErrInvalid) {
+	if _, err := c.FindInSnapshots(ctx, "FS01", "docs", "f[x", 0, nil); !errors.Is(err, backup.ErrInvalid) {
 		t.Fatalf("a mistyped pattern: %v", err)
 	}
 
 	old, _ := linked(t, false, func(cfg *agent.Config) { cfg.WithoutMethods = []string{wire.MethodTaskFind} })
-	if _, err := old.FindInSnapshots(ctx, "FS01", "docs", "*.txt", 0); !errors.Is(err, ErrNotSupported) ||
+	if _, err := old.FindInSnapshots(ctx, "FS01", "docs", "*.txt", 0, nil); !errors.Is(err, ErrNotSupported) ||
 		!strings.Contains(err.Error(), "finding files in snapshots is not supported by this agent version") {
 		t.Fatalf("on an older agent: %v", err)
 	}

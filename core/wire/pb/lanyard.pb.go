@@ -3691,7 +3691,9 @@ func (x *TaskBrowseResponse) GetNext() string {
 }
 
 // task.find: the files a pattern matches in a task's snapshots, newest
-// first: TaskPart chunks (found), then TaskFindResponse.
+// first: TaskPart chunks (progress while it searches, phase "searching",
+// counting snapshots as files and manifest bytes as bytes; then found),
+// then TaskFindResponse.
 type TaskFindRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Name          string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
