@@ -181,14 +181,25 @@ func (rd *restoreDialog) showFound(fr backup.FindReport) {
 	// The versions of one file say its path once, above them: a long
 	// path would push their times out of sight.
 	one := !slices.ContainsFunc(fr.Found, func(f backup.FoundFile) bool { return f.Path != fr.Found[0].Path })
+	// Versions of several files say first which file each is, its name
+	// before its folder: a long folder would push the name out of sight.
 	list := widget.NewList(func() int { return len(fr.Found) },
 		func() fyne.CanvasObject {
-			l := widget.NewLabel("")
-			l.Truncation = fyne.TextTruncateEllipsis
-			return l
+			place, about := widget.NewLabel(""), widget.NewLabel("")
+			place.Truncation, about.Truncation = fyne.TextTruncateEllipsis, fyne.TextTruncateEllipsis
+			place.TextStyle.Bold = true
+			if one {
+				return container.NewVBox(about)
+			}
+			about.Importance = widget.LowImportance
+			return container.NewVBox(place, about)
 		},
 		func(i widget.ListItemID, o fyne.CanvasObject) {
-			o.(*widget.Label).SetText(foundLine(fr.Found[i], !one))
+			rows := o.(*fyne.Container).Objects
+			rows[len(rows)-1].(*widget.Label).SetText(foundLine(fr.Found[i]))
+			if !one {
+				rows[0].(*widget.Label).SetText(foundPlace(fr.Found[i].Path))
+			}
 		})
 	head := capitalize(fr.Summary())
 	if one {
@@ -212,18 +223,28 @@ func (rd *restoreDialog) showFound(fr backup.FindReport) {
 }
 
 // foundLine is one version Find found: "snapshot of 2026-12-05 02:00 ·
-// 48.2 KiB · modified 2026-12-04 17:41", and with its path "·
-// /home/alice/budget.xlsx".
-func foundLine(f backup.FoundFile, path bool) string {
+// 48.2 KiB · modified 2026-12-04 17:41".
+func foundLine(f backup.FoundFile) string {
 	size := human.Bytes(max(f.Size, 0))
 	if f.Type != backup.TypeFile {
 		size = f.Type
 	}
-	s := fmt.Sprintf("snapshot of %s · %s · modified %s", f.Time.Local().Format("2006-01-02 15:04"), size, f.MTime.Local().Format("2006-01-02 15:04"))
-	if path {
-		s += " · " + shownPath(f.Path)
+	return fmt.Sprintf("snapshot of %s · %s · modified %s", f.Time.Local().Format("2006-01-02 15:04"), size, f.MTime.Local().Format("2006-01-02 15:04"))
+}
+
+// foundPlace names a file found by its name, then its folder:
+// "budget.xlsx in /home/alice/Documents" (a Windows agent's path too).
+func foundPlace(p string) string {
+	p = shownPath(p)
+	i := strings.LastIndexAny(p, `/\`)
+	if i < 0 || i == len(p)-1 {
+		return p
 	}
-	return s
+	dir := p[:i]
+	if dir == "" || strings.HasSuffix(dir, ":") {
+		dir = p[:i+1] // the top: /, C:\
+	}
+	return p[i+1:] + " in " + dir
 }
 
 // useFound chooses the snapshot a found file is in, and ticks the file.

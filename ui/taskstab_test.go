@@ -252,7 +252,8 @@ func (f *fakeTasks) BrowseSnapshot(_ context.Context, _, _, snap, dir, _ string,
 }
 
 // FindInSnapshots finds report.odt in both snapshots, the newer first,
-// and nothing else, saying it has read the first of them.
+// for a pattern naming it, and with notes.odt for *.odt; nothing else. It
+// says it has read the first of the snapshots.
 func (f *fakeTasks) FindInSnapshots(_ context.Context, _, task, pattern string, _ int, onProgress func(backup.Status)) (backup.FindReport, error) {
 	f.record("find " + pattern)
 	onProgress(backup.Status{Task: task, Phase: backup.PhaseSearching, FilesDone: 1, FilesTotal: 2, BytesDone: 300, BytesTotal: 1000})
@@ -263,7 +264,11 @@ func (f *fakeTasks) FindInSnapshots(_ context.Context, _, task, pattern string, 
 		<-gate
 	}
 	rep := backup.FindReport{Task: task, Pattern: pattern, Snapshots: 2, Found: []backup.FoundFile{}}
-	if strings.Contains(strings.ToLower(pattern), "report") {
+	if pattern == "*.odt" {
+		rep.Found = append(rep.Found, backup.FoundFile{Snapshot: "2026-03-13T020000Z", Time: fixedNow.Add(-37 * time.Hour),
+			Path: "/home/alice/Documents/notes.odt", Type: backup.TypeFile, Size: 1200, MTime: fixedNow.Add(-40 * time.Hour)})
+	}
+	if strings.Contains(strings.ToLower(pattern), "report") || pattern == "*.odt" {
 		for _, s := range []struct {
 			id   string
 			h    time.Duration
@@ -833,7 +838,7 @@ func TestTheRestoreDialogFindsAFilesVersionsAndTicksTheOneChosen(t *testing.T) {
 	q.runUntil(t, "the versions found", func() bool { return rd.lastFound != nil })
 	text := overlayText(mw.win)
 	newer := foundLine(backup.FoundFile{Time: fixedNow.Add(-37 * time.Hour), Type: backup.TypeFile, Size: 48213, MTime: fixedNow.Add(-42 * time.Hour),
-		Path: "/home/alice/Documents/report.odt"}, false)
+		Path: "/home/alice/Documents/report.odt"})
 	if !strings.Contains(text, "2 found in 2 snapshots: /home/alice/Documents/report.odt. Choose the version to restore:") || !strings.Contains(text, newer) {
 		t.Fatalf("the list reads %q, want the newer version first: %q", text, newer)
 	}
@@ -853,6 +858,33 @@ func TestTheRestoreDialogFindsAFilesVersionsAndTicksTheOneChosen(t *testing.T) {
 	}
 	if n := fr.taskCalls("find Report*"); n != 1 {
 		t.Errorf("asked the agent %d times", n)
+	}
+
+	// Versions of several files say which file each is, its name first.
+	before := rd.lastFound
+	rd.find.SetText("*.odt")
+	rd.find.OnSubmitted(rd.find.Text)
+	q.runUntil(t, "the files found", func() bool { return rd.lastFound != before })
+	text = overlayText(mw.win)
+	for _, want := range []string{"notes.odt in /home/alice/Documents", "report.odt in /home/alice/Documents", newer} {
+		if !strings.Contains(text, want) {
+			t.Errorf("the list of several files reads %q, want %q in it", text, want)
+		}
+	}
+}
+
+// A file found is named by its name, then its folder, on either system.
+func TestAFileFoundIsNamedBeforeItsFolder(t *testing.T) {
+	for p, want := range map[string]string{
+		"/home/alice/Documents/budget.xlsx": "budget.xlsx in /home/alice/Documents",
+		"/budget.xlsx":                      "budget.xlsx in /",
+		`C:\Users\alice\budget.xlsx`:        `budget.xlsx in C:\Users\alice`,
+		`C:\budget.xlsx`:                    `budget.xlsx in C:\`,
+		"budget.xlsx":                       "budget.xlsx",
+	} {
+		if got := foundPlace(p); got != want {
+			t.Errorf("%s: %q, want %q", p, got, want)
+		}
 	}
 }
 
