@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"slices"
@@ -256,7 +257,7 @@ func (rd *restoreDialog) useFound(f backup.FoundFile) {
 	}
 	rd.snapSel.SetSelectedIndex(i) // another snapshot: its tree, nothing ticked
 	rd.whole.SetChecked(false)
-	rd.ft.ticked[f.Path] = true
+	rd.ft.ticked[cmp.Or(f.InSnapshot, f.Path)] = true // an older agent's: the same on Unix
 	rd.ft.tree.Refresh()
 	rd.showState()
 }

@@ -252,7 +252,8 @@ func (f *fakeTasks) BrowseSnapshot(_ context.Context, _, _, snap, dir, _ string,
 }
 
 // FindInSnapshots finds report.odt in both snapshots, the newer first,
-// for a pattern naming it, and with notes.odt for *.odt; nothing else. It
+// for a pattern naming it, and with notes.odt for *.odt; budget*, a
+// Windows server's budget.xlsx; nothing else. It
 // says it has read the first of the snapshots.
 func (f *fakeTasks) FindInSnapshots(_ context.Context, _, task, pattern string, _ int, onProgress func(backup.Status)) (backup.FindReport, error) {
 	f.record("find " + pattern)
@@ -264,6 +265,10 @@ func (f *fakeTasks) FindInSnapshots(_ context.Context, _, task, pattern string, 
 		<-gate
 	}
 	rep := backup.FindReport{Task: task, Pattern: pattern, Snapshots: 2, Found: []backup.FoundFile{}}
+	if pattern == "budget*" { // from a Windows server
+		rep.Found = append(rep.Found, backup.FoundFile{Snapshot: "2026-03-12T020000Z", Time: fixedNow.Add(-61 * time.Hour),
+			Path: `C:\Users\alice\budget.xlsx`, InSnapshot: "/C/Users/alice/budget.xlsx", Type: backup.TypeFile, Size: 900, MTime: fixedNow.Add(-70 * time.Hour)})
+	}
 	if pattern == "*.odt" {
 		rep.Found = append(rep.Found, backup.FoundFile{Snapshot: "2026-03-13T020000Z", Time: fixedNow.Add(-37 * time.Hour),
 			Path: "/home/alice/Documents/notes.odt", Type: backup.TypeFile, Size: 1200, MTime: fixedNow.Add(-40 * time.Hour)})
@@ -842,17 +847,7 @@ func TestTheRestoreDialogFindsAFilesVersionsAndTicksTheOneChosen(t *testing.T) {
 	if !strings.Contains(text, "2 found in 2 snapshots: /home/alice/Documents/report.odt. Choose the version to restore:") || !strings.Contains(text, newer) {
 		t.Fatalf("the list reads %q, want the newer version first: %q", text, newer)
 	}
-	var list *widget.List
-	for _, o := range test.LaidOutObjects(mw.win.Canvas().Overlays().Top()) {
-		if l, ok := o.(*widget.List); ok {
-			list = l
-		}
-	}
-	if list == nil {
-		t.Fatal("no list of the versions")
-	}
-	list.Select(1) // the older
-	tapButton(t, mw.win, rdFindPick)
+	pickFound(t, mw, 1) // the older
 	if rd.snapshot != "2026-03-12T020000Z" || !rd.ft.ticked["/home/alice/Documents/report.odt"] || len(rd.paths()) != 1 {
 		t.Fatalf("chose snapshot %s, ticked %v", rd.snapshot, rd.ft.ticked)
 	}
@@ -860,8 +855,21 @@ func TestTheRestoreDialogFindsAFilesVersionsAndTicksTheOneChosen(t *testing.T) {
 		t.Errorf("asked the agent %d times", n)
 	}
 
-	// Versions of several files say which file each is, its name first.
+	// A Windows server's file is ticked as the snapshot's tree names it.
 	before := rd.lastFound
+	rd.find.SetText("budget*")
+	rd.find.OnSubmitted(rd.find.Text)
+	q.runUntil(t, "the Windows file found", func() bool { return rd.lastFound != before })
+	if text := overlayText(mw.win); !strings.Contains(text, `1 found in 2 snapshots: C:\Users\alice\budget.xlsx.`) {
+		t.Errorf("the list reads %q", text)
+	}
+	pickFound(t, mw, 0)
+	if rd.snapshot != "2026-03-12T020000Z" || !rd.ft.ticked["/C/Users/alice/budget.xlsx"] || len(rd.paths()) != 1 {
+		t.Fatalf("chose snapshot %s, ticked %v", rd.snapshot, rd.ft.ticked)
+	}
+
+	// Versions of several files say which file each is, its name first.
+	before = rd.lastFound
 	rd.find.SetText("*.odt")
 	rd.find.OnSubmitted(rd.find.Text)
 	q.runUntil(t, "the files found", func() bool { return rd.lastFound != before })
@@ -871,6 +879,22 @@ func TestTheRestoreDialogFindsAFilesVersionsAndTicksTheOneChosen(t *testing.T) {
 			t.Errorf("the list of several files reads %q, want %q in it", text, want)
 		}
 	}
+}
+
+// pickFound chooses row i of the files Find lists, and restores it.
+func pickFound(t *testing.T, mw *mainWindow, i int) {
+	t.Helper()
+	var list *widget.List
+	for _, o := range test.LaidOutObjects(mw.win.Canvas().Overlays().Top()) {
+		if l, ok := o.(*widget.List); ok {
+			list = l
+		}
+	}
+	if list == nil {
+		t.Fatal("no list of what was found")
+	}
+	list.Select(i)
+	tapButton(t, mw.win, rdFindPick)
 }
 
 // A file found is named by its name, then its folder, on either system.

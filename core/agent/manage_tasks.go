@@ -336,7 +336,7 @@ func (a *Agent) handleTaskFind(ctx context.Context, l *link.Link, body []byte) (
 	}
 	err = sendItems(p, rep.Found, func(f backup.FoundFile) *pb.FoundFile {
 		m := FoundToPB(f)
-		m.Path = cutText(m.Path)
+		m.Path, m.InSnapshot = cutText(m.Path), cutText(m.InSnapshot)
 		return m
 	}, func(tp *pb.TaskPart, m *pb.FoundFile) { tp.Found = append(tp.Found, m) })
 	if err != nil {

@@ -152,12 +152,13 @@ func EntryFromPB(m *pb.BrowseEntry) backup.BrowseEntry {
 
 // FoundToPB is a file a search found, on the wire.
 func FoundToPB(f backup.FoundFile) *pb.FoundFile {
-	return &pb.FoundFile{Snapshot: f.Snapshot, TimeUnixNano: nanos(f.Time), Path: f.Path, Type: f.Type, Size: f.Size, MtimeUnixNano: nanos(f.MTime)}
+	return &pb.FoundFile{Snapshot: f.Snapshot, TimeUnixNano: nanos(f.Time), Path: f.Path, InSnapshot: f.InSnapshot, Type: f.Type,
+		Size: f.Size, MtimeUnixNano: nanos(f.MTime)}
 }
 
 // FoundFromPB reads a file a search found off the wire.
 func FoundFromPB(m *pb.FoundFile) backup.FoundFile {
-	return backup.FoundFile{Snapshot: m.GetSnapshot(), Time: fromNanos(m.GetTimeUnixNano()), Path: m.GetPath(), Type: m.GetType(),
+	return backup.FoundFile{Snapshot: m.GetSnapshot(), Time: fromNanos(m.GetTimeUnixNano()), Path: m.GetPath(), InSnapshot: m.GetInSnapshot(), Type: m.GetType(),
 		Size: m.GetSize(), MTime: fromNanos(m.GetMtimeUnixNano())}
 }
 

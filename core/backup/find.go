@@ -26,9 +26,12 @@ type FoundFile struct {
 	Snapshot string    `json:"snapshot"`
 	Time     time.Time `json:"time"` // the snapshot's
 	Path     string    `json:"path"` // where it was backed up from
-	Type     string    `json:"type"` // dir, file, symlink
-	Size     int64     `json:"size,omitempty"`
-	MTime    time.Time `json:"mtime"`
+	// InSnapshot is its path as task browse and a restore's tree name
+	// it: /home/alice/a.txt, or /C/Users/alice/a.txt from Windows.
+	InSnapshot string    `json:"in_snapshot"`
+	Type       string    `json:"type"` // dir, file, symlink
+	Size       int64     `json:"size,omitempty"`
+	MTime      time.Time `json:"mtime"`
 }
 
 // FindReport is what a search found, newest snapshot first.
@@ -166,7 +169,7 @@ func (e *Engine) findIn(ctx context.Context, snap SnapshotInfo, pattern pathPatt
 		if len(rep.Found) == limit {
 			return errFindFull
 		}
-		rep.Found = append(rep.Found, FoundFile{Snapshot: snap.ID, Time: snap.Time, Path: originalPath(en.Path), Type: en.Type,
+		rep.Found = append(rep.Found, FoundFile{Snapshot: snap.ID, Time: snap.Time, Path: originalPath(en.Path), InSnapshot: "/" + en.Path, Type: en.Type,
 			Size: en.Size, MTime: en.ModTime()})
 		return nil
 	})

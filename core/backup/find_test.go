@@ -7,6 +7,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"sync"
 	"testing"
@@ -41,6 +42,11 @@ func TestFindLooksForAFileInEverySnapshot(t *testing.T) {
 	if newest.Snapshot != second.ID || newest.Path != report || newest.Size != 22 || !newest.MTime.Equal(later) || newest.Type != backup.TypeFile ||
 		oldest.Snapshot != first.ID || oldest.Size != 10 {
 		t.Errorf("found %+v", rep.Found)
+	}
+	// Its path in the snapshot is the one browsing it names.
+	page, err := backup.Browse(second, filepath.Dir(report), "", 0)
+	if err != nil || !slices.ContainsFunc(page.Entries, func(en backup.BrowseEntry) bool { return page.Dir+"/"+en.Name == newest.InSnapshot }) {
+		t.Errorf("%s is not in the folder browsed, %s: %v", newest.InSnapshot, page.Dir, err)
 	}
 	// A path pattern, across folders.
 	rep, err = e.Find(context.Background(), snaps, "docs", filepath.Join(f.src, "**", "*.jpg"), 0, nil)

@@ -362,7 +362,7 @@ func TestTheConsoleFindsAFileInTheServersSnapshots(t *testing.T) {
 	var heard []backup.Status // called from the link's reader, before the answer
 	fr, err := c.FindInSnapshots(ctx, "FS01", "docs", "FXX.TXT", 0, func(s backup.Status) { heard = append(heard, s) })
 	if err != nil || fr.Task != "docs" || fr.Snapshots != 2 || fr.More || len(fr.Found) != 2 ||
-		fr.Found[0].Path != filepath.Join(src, "fxx.txt") || fr.Found[0].Size != 2000 || !fr.Found[0].Time.After(fr.Found[1].Time) {
+		fr.Found[0].Path != filepath.Join(src, "fxx.txt") || fr.Found[0].InSnapshot != fr.Found[0].Path || fr.Found[0].Size != 2000 || !fr.Found[0].Time.After(fr.Found[1].Time) {
 		t.Fatalf("found %+v, %v", fr, err)
 	}
 	if len(heard) == 0 || heard[len(heard)-1].Phase != backup.PhaseSearching || heard[len(heard)-1].FilesDone != 2 {

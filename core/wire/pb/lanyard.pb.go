@@ -3830,6 +3830,7 @@ type FoundFile struct {
 	Type          string                 `protobuf:"bytes,4,opt,name=type,proto3" json:"type,omitempty"`
 	Size          int64                  `protobuf:"varint,5,opt,name=size,proto3" json:"size,omitempty"`
 	MtimeUnixNano int64                  `protobuf:"varint,6,opt,name=mtime_unix_nano,json=mtimeUnixNano,proto3" json:"mtime_unix_nano,omitempty"`
+	InSnapshot    string                 `protobuf:"bytes,7,opt,name=in_snapshot,json=inSnapshot,proto3" json:"in_snapshot,omitempty"` // its path as task.browse names it
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -3904,6 +3905,13 @@ func (x *FoundFile) GetMtimeUnixNano() int64 {
 		return x.MtimeUnixNano
 	}
 	return 0
+}
+
+func (x *FoundFile) GetInSnapshot() string {
+	if x != nil {
+		return x.InSnapshot
+	}
+	return ""
 }
 
 // task.list_folder: one page of one folder of the server itself (not of
@@ -5430,14 +5438,16 @@ const file_core_wire_pb_lanyard_proto_rawDesc = "" +
 	"\x04task\x18\x01 \x01(\tR\x04task\x12\x18\n" +
 	"\apattern\x18\x02 \x01(\tR\apattern\x12\x1c\n" +
 	"\tsnapshots\x18\x03 \x01(\rR\tsnapshots\x12\x12\n" +
-	"\x04more\x18\x04 \x01(\bR\x04more\"\xb1\x01\n" +
+	"\x04more\x18\x04 \x01(\bR\x04more\"\xd2\x01\n" +
 	"\tFoundFile\x12\x1a\n" +
 	"\bsnapshot\x18\x01 \x01(\tR\bsnapshot\x12$\n" +
 	"\x0etime_unix_nano\x18\x02 \x01(\x03R\ftimeUnixNano\x12\x12\n" +
 	"\x04path\x18\x03 \x01(\tR\x04path\x12\x12\n" +
 	"\x04type\x18\x04 \x01(\tR\x04type\x12\x12\n" +
 	"\x04size\x18\x05 \x01(\x03R\x04size\x12&\n" +
-	"\x0fmtime_unix_nano\x18\x06 \x01(\x03R\rmtimeUnixNano\"U\n" +
+	"\x0fmtime_unix_nano\x18\x06 \x01(\x03R\rmtimeUnixNano\x12\x1f\n" +
+	"\vin_snapshot\x18\a \x01(\tR\n" +
+	"inSnapshot\"U\n" +
 	"\x15TaskListFolderRequest\x12\x10\n" +
 	"\x03dir\x18\x01 \x01(\tR\x03dir\x12\x14\n" +
 	"\x05after\x18\x02 \x01(\tR\x05after\x12\x14\n" +
