@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/lanyard/lanyard/core/human"
 )
@@ -156,7 +157,13 @@ func (e *Engine) findIn(ctx context.Context, snap SnapshotInfo, pattern pathPatt
 				return true // for the entry's own look, below, to stop the scan
 			}
 		}
-		return hint == nil || bytes.Contains(bytes.ToLower(line), hint)
+		if hint != nil && !containsFold(line, hint) {
+			return false
+		}
+		if p, ok := linePath(line); ok {
+			return pattern.match(p) // decoded only when it matches
+		}
+		return true
 	}
 	defer func() { m.bytesDone.Add(read) }()
 	return scanManifest(snap.Path, keep, func(en *Entry) error {
@@ -194,6 +201,56 @@ func findHint(pattern string) []byte {
 		return nil
 	}
 	return []byte(best)
+}
+
+// linePath is the path of a manifest line's entry, read without decoding
+// the line: its first field, when it is written as it is (no escape), as
+// the manifest writes every plain path. ok is false otherwise: decode.
+func linePath(line []byte) (p string, ok bool) {
+	rest, ok := bytes.CutPrefix(line, []byte(`{"path":"`))
+	if !ok {
+		return "", false
+	}
+	end := bytes.IndexAny(rest, `"\`)
+	if end < 0 || rest[end] != '"' {
+		return "", false
+	}
+	return string(rest[:end]), true
+}
+
+// containsFold says whether line holds hint, a piece of lower-case ASCII,
+// in any case, as bytes.Contains(bytes.ToLower(line), hint) does, and on
+// an ASCII line (most are) without making a lower-case copy.
+func containsFold(line, hint []byte) bool {
+	for _, c := range line {
+		if c >= utf8.RuneSelf { // Unicode's case rules (K, the Kelvin sign, is k)
+			return bytes.Contains(bytes.ToLower(line), hint)
+		}
+	}
+	first := hint[0]
+	for i := 0; i+len(hint) <= len(line); i++ {
+		if lowerASCII(line[i]) == first && equalFoldASCII(line[i+1:i+len(hint)], hint[1:]) {
+			return true
+		}
+	}
+	return false
+}
+
+// equalFoldASCII: a, ASCII, is b (lower case) in any case.
+func equalFoldASCII(a, b []byte) bool {
+	for i := range b {
+		if lowerASCII(a[i]) != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+func lowerASCII(c byte) byte {
+	if 'A' <= c && c <= 'Z' {
+		return c + 'a' - 'A'
+	}
+	return c
 }
 
 // plainInJSON: s is written as it is inside a JSON string (no quote,

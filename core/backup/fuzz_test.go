@@ -3,6 +3,8 @@
 package backup
 
 import (
+	"bytes"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -111,5 +113,33 @@ func FuzzReadManifest(f *testing.F) {
 			}
 			return nil
 		})
+	})
+}
+
+// FuzzFindFastPaths: a search's shortcuts agree with the slow way on any
+// path: a manifest line's path read without decoding it is the path
+// written, and the look for a pattern's plain piece in any case finds it
+// where bytes.Contains(bytes.ToLower(line), piece) does.
+func FuzzFindFastPaths(f *testing.F) {
+	for _, s := range [][2]string{{"home/alice/Budget.xlsx", "budget"}, {"C/Users/ALICE/a.txt", "users/alice"},
+		{"home/année/x", "ann"}, {"home/a<b>&c", "a<b"}, {"home/\"quoted\"/x", "quoted"}, {"home/\u212a.txt", "k.txt"},
+		{"home/a\\b", "a\\b"}, {"home/\xff\xfe", "x"}} {
+		f.Add(s[0], s[1])
+	}
+	f.Fuzz(func(t *testing.T, path, piece string) {
+		line, err := json.Marshal(Entry{Path: path, Type: TypeFile, Size: 3})
+		if err != nil {
+			t.Skip()
+		}
+		if p, ok := linePath(line); ok && p != path {
+			t.Fatalf("%s: read %q without decoding, wrote %q", line, p, path)
+		}
+		hint := []byte(strings.ToLower(piece))
+		if len(hint) == 0 || !plainInJSON(string(hint)) {
+			return // findHint gives no such piece
+		}
+		if got, want := containsFold(line, hint), bytes.Contains(bytes.ToLower(line), hint); got != want {
+			t.Fatalf("%s holds %q in any case: %v, the slow way says %v", line, hint, got, want)
+		}
 	})
 }

@@ -106,8 +106,9 @@ func scanManifest(snapDir string, keep func(line []byte) bool, fn func(*Entry) e
 	if h.Hash != HashName {
 		return fmt.Errorf("the manifest %s uses the hash %q, which this Lanyard does not know: upgrade it", path, h.Hash)
 	}
+	var long []byte // a line longer than r's buffer, put together
 	for line := 2; ; line++ {
-		b, err := r.ReadBytes('\n')
+		b, err := readLine(r, &long)
 		if err != nil && err != io.EOF {
 			return fmt.Errorf("cannot read the manifest %s at entry %d: %w", path, line, err)
 		}
@@ -120,6 +121,21 @@ func scanManifest(snapDir string, keep func(line []byte) bool, fn func(*Entry) e
 			return nil
 		}
 	}
+}
+
+// readLine reads the next line of r, valid until the next read: in r's
+// buffer, without a copy, or in *long when it is longer than the buffer.
+func readLine(r *bufio.Reader, long *[]byte) ([]byte, error) {
+	b, err := r.ReadSlice('\n')
+	if !errors.Is(err, bufio.ErrBufferFull) {
+		return b, err
+	}
+	*long = append((*long)[:0], b...)
+	for errors.Is(err, bufio.ErrBufferFull) {
+		b, err = r.ReadSlice('\n')
+		*long = append(*long, b...)
+	}
+	return *long, err
 }
 
 // readManifestHeader reads a manifest's first line.
