@@ -66,9 +66,13 @@
 //
 // Restore (restore.go) writes into a target folder, or to where the files
 // were (originalPath, relRoot's inverse), stopping, skipping or replacing
-// at files that exist. Find (find.go) looks through every snapshot's
-// manifest, newest first, for the names or paths a pattern matches, by
-// the rule excludes use (pathPattern).
+// at files that exist; folders it makes above what a snapshot describes
+// are opened to pass through, and named in its warnings. Find (find.go)
+// looks through every snapshot's manifest, newest first, for the names or
+// paths a pattern matches, by the rule excludes use (pathPattern,
+// pattern.go: a pattern read as the agent's system writes paths, C:\ and
+// \server\share on Windows), with progress; it decodes only the lines
+// whose path matches (linePath, containsFold).
 //
 // Progress is an interface the engine calls at most MaxUpdates times a
 // second; the command line's progress bar and the link to the console are
