@@ -57,6 +57,11 @@ func TestPatternsAreReadAsTheAgentsSystemWritesPaths(t *testing.T) {
 		{"linux", `\*.tmp`, false, "home/alice/*.tmp", true}, // an escaped star is a star
 		{"linux", `\*.tmp`, false, "home/alice/a.tmp", false},
 		{"linux", `C:\Users\**`, false, "C/Users/alice", false},
+		// A folder written with a separator after it, as people often do.
+		{"linux", `/home/*/.cache/`, false, "home/alice/.cache", true},
+		{"linux", `build/`, false, "home/alice/src/build", true},
+		{"windows", `C:\Users\*\AppData\Local\Temp\`, true, "C/Users/alice/AppData/Local/Temp", true},
+		{"linux", `/`, false, "home", false},
 	}
 	for _, c := range cases {
 		valid, got := backup.PatternMatches(c.goos, c.pattern, c.fold, c.rel)

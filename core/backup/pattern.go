@@ -22,7 +22,9 @@ type pathPattern struct {
 // its drive or share as relRoot stores them: C:\Users\** → C/Users/**,
 // \\server\share\** → UNC/server/share/**, and \Users\** (no drive) →
 // */Users/** (on any drive). Elsewhere a backslash escapes the next
-// character, as in any glob. fold compares regardless of case.
+// character, as in any glob. A separator at the end is dropped, as the
+// snapshot's paths have none: build/ is a name, /home/*/.cache/ a path.
+// fold compares regardless of case.
 func compilePattern(goos, p string, fold bool) pathPattern {
 	pp := pathPattern{fold: fold}
 	if goos == "windows" {
@@ -35,6 +37,11 @@ func compilePattern(goos, p string, fold bool) pathPattern {
 		case strings.HasPrefix(p, "/"):
 			p = "*/" + strings.TrimLeft(p, "/")
 		}
+	}
+	// A folder written with a separator after it (Temp\, .cache/,
+	// build/) is that folder: the snapshot's paths end without one.
+	if t := strings.TrimRight(p, "/"); t != "" {
+		p = t
 	}
 	if fold {
 		p = strings.ToLower(p)

@@ -141,6 +141,7 @@ func TestExcludes(t *testing.T) {
 		{"a folder name drops the whole folder", []string{"node_modules"}, []string{"app/node_modules/x.js", "app/node_modules"}},
 		{"a path pattern is matched against the full path", []string{"**/cache/**"}, []string{"app/cache/big.bin"}},
 		{"an absolute pattern names one place", []string{"<src>/sub"}, []string{"sub/b.tmp", "sub"}},
+		{"a folder may be written with a slash after it", []string{"<src>/sub/", "node_modules/"}, []string{"sub", "app/node_modules"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
