@@ -219,7 +219,7 @@ func (f *taskFlags) register(cmd *cobra.Command, adding bool) {
 	fl.StringArrayVar(&f.sources, "source", nil, "file or folder to back up (repeatable)"+what)
 	fl.StringVar(&f.dest, "dest", "", "folder the snapshots go into (DIR/NAME/<time>/), a local disk or a mounted share")
 	fl.BoolVar(&f.createDest, "create-dest", false, "create the destination folder when it does not exist yet (its parent folder must)")
-	fl.StringArrayVar(&f.excludes, "exclude", nil, "leave out what matches: a name (*.tmp, node_modules) or a path glob (/home/*/.cache, **/build/**, on Windows C:\\Users\\*\\AppData); repeatable"+what)
+	fl.StringArrayVar(&f.excludes, "exclude", nil, "leave out what matches: a name (*.tmp, node_modules), a path from the top (/home/*/.cache, on Windows C:\\Users\\*\\AppData) or the end of one (Documents/tmp, **/build/**); repeatable"+what)
 	def := "manual"
 	if !adding {
 		def = ""
@@ -737,8 +737,8 @@ func taskFindCmd(e *Env) *cobra.Command {
 		Short: "Find a file in the task's snapshots, newest first",
 		Long: `Look through every snapshot of the task, newest first, for the files and
 folders PATTERN matches, in any case: a name (report*.odt, matching it in any
-folder) or, with a slash, a whole original path (/home/alice/**/*.xlsx, or on
-a Windows agent C:\Users\alice\**\*.xlsx). Each
+folder), a whole original path (/home/alice/**/*.xlsx, or on a Windows agent
+C:\Users\alice\**\*.xlsx) or the end of one (Documents/*.xlsx). Each
 is listed with its snapshot, size and modification time, so you can see which
 snapshot holds the version to restore.`,
 		Example: e.examples("find docs 'report*.odt'", "find docs '/home/alice/Documents/**/budget*'"),

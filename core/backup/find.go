@@ -192,7 +192,10 @@ func findHint(pattern string) []byte {
 		return nil
 	}
 	best := ""
-	for _, part := range strings.FieldsFunc(strings.TrimPrefix(pattern, "/"), func(r rune) bool { return r == '*' || r == '?' }) {
+	for _, part := range strings.FieldsFunc(pattern, func(r rune) bool { return r == '*' || r == '?' }) {
+		// A separator beside a star may stand for none: **/build/**
+		// matches the folder build at the top.
+		part = strings.Trim(part, "/")
 		if len(part) > len(best) && plainInJSON(part) {
 			best = part
 		}

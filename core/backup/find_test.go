@@ -74,7 +74,8 @@ func TestFindLooksForAFileInEverySnapshot(t *testing.T) {
 func TestFindPassesOverLinesByAPlainPieceOfItsPattern(t *testing.T) {
 	for pattern, want := range map[string]string{
 		"budget*.xlsx":           "budget",
-		"/home/alice/**/*.xlsx":  "home/alice/",
+		"/home/alice/**/*.xlsx":  "home/alice",
+		"**/build/**":            "build",
 		"*.odt":                  ".odt",
 		"report[0-9].odt":        "",
 		"report.{odt,doc}":       "",
@@ -111,6 +112,9 @@ func TestFindFindsWhatItsPatternMatchesWhateverTheName(t *testing.T) {
 		"*.{xlsx,txt}":         5,
 		"budget[-.]*":          2,
 		"NOTES.TXT":            1,
+		"sub/*.xlsx":           1, // the end of the path
+		"**/sub/**":            2, // the folder and what it holds
+		"sub/":                 1, // the folder, by its name
 	} {
 		rep, err := e.Find(context.Background(), snaps, "docs", pattern, 0, nil)
 		if err != nil || len(rep.Found) != want {

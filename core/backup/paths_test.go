@@ -62,6 +62,12 @@ func TestPatternsAreReadAsTheAgentsSystemWritesPaths(t *testing.T) {
 		{"linux", `build/`, false, "home/alice/src/build", true},
 		{"windows", `C:\Users\*\AppData\Local\Temp\`, true, "C/Users/alice/AppData/Local/Temp", true},
 		{"linux", `/`, false, "home", false},
+		// A path not named from the top matches the end of the path.
+		{"linux", `Documents/tmp`, false, "home/alice/Documents/tmp", true},
+		{"linux", `home/alice/*.txt`, false, "home/alice/a.txt", true},
+		{"linux", `*/cache`, false, "home/cache", true},
+		{"linux", `/Documents/tmp`, false, "home/alice/Documents/tmp", false},
+		{"windows", `Documents\tmp`, true, "C/Users/alice/Documents/tmp", true},
 	}
 	for _, c := range cases {
 		valid, got := backup.PatternMatches(c.goos, c.pattern, c.fold, c.rel)

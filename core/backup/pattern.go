@@ -10,7 +10,8 @@ import (
 // pathPattern is an exclude's or a search's pattern as it is compared
 // with the slash paths a snapshot holds (see relRoot). Without a slash it
 // matches a name anywhere (*.tmp, node_modules); with one, the whole
-// original path (/home/*/.cache, **/build/**, C:\Users\*\AppData).
+// original path (/home/*/.cache, C:\Users\*\AppData) or its end
+// (Documents/tmp, **/build/**).
 type pathPattern struct {
 	glob string // in the snapshot's form, without a leading slash
 	name bool   // glob matches the last element only
@@ -24,11 +25,15 @@ type pathPattern struct {
 // */Users/** (on any drive). Elsewhere a backslash escapes the next
 // character, as in any glob. A separator at the end is dropped, as the
 // snapshot's paths have none: build/ is a name, /home/*/.cache/ a path.
-// fold compares regardless of case.
+// A path not named from the top (/, a drive, a share) matches the end of
+// the path, as rsync reads it: Documents/tmp is **/Documents/tmp. fold
+// compares regardless of case.
 func compilePattern(goos, p string, fold bool) pathPattern {
 	pp := pathPattern{fold: fold}
+	top := strings.HasPrefix(p, "/") // the path is named from the top
 	if goos == "windows" {
 		p = strings.ReplaceAll(p, `\`, "/")
+		top = true
 		switch {
 		case strings.HasPrefix(p, "//"):
 			p = "UNC/" + strings.TrimLeft(p, "/")
@@ -36,6 +41,8 @@ func compilePattern(goos, p string, fold bool) pathPattern {
 			p = p[:1] + "/" + strings.TrimLeft(p[2:], "/")
 		case strings.HasPrefix(p, "/"):
 			p = "*/" + strings.TrimLeft(p, "/")
+		default:
+			top = false
 		}
 	}
 	// A folder written with a separator after it (Temp\, .cache/,
@@ -48,6 +55,9 @@ func compilePattern(goos, p string, fold bool) pathPattern {
 	}
 	pp.name = !strings.Contains(p, "/")
 	pp.glob = strings.TrimPrefix(p, "/")
+	if !pp.name && !top && !strings.HasPrefix(pp.glob, "**/") {
+		pp.glob = "**/" + pp.glob // the end of the path, as rsync reads it
+	}
 	return pp
 }
 

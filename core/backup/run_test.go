@@ -142,6 +142,7 @@ func TestExcludes(t *testing.T) {
 		{"a path pattern is matched against the full path", []string{"**/cache/**"}, []string{"app/cache/big.bin"}},
 		{"an absolute pattern names one place", []string{"<src>/sub"}, []string{"sub/b.tmp", "sub"}},
 		{"a folder may be written with a slash after it", []string{"<src>/sub/", "node_modules/"}, []string{"sub", "app/node_modules"}},
+		{"a path not from the top matches the end of a path", []string{"app/cache"}, []string{"app/cache/big.bin", "app/cache"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
