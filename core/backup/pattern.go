@@ -15,6 +15,7 @@ import (
 type pathPattern struct {
 	glob string // in the snapshot's form, without a leading slash
 	name bool   // glob matches the last element only
+	top  bool   // glob names a place from the top (/home/*/.cache, C:\x)
 	fold bool   // glob is in lower case, and so is what it is matched with
 }
 
@@ -55,6 +56,7 @@ func compilePattern(goos, p string, fold bool) pathPattern {
 	}
 	pp.name = !strings.Contains(p, "/")
 	pp.glob = strings.TrimPrefix(p, "/")
+	pp.top = top && !pp.name
 	if !pp.name && !top && !strings.HasPrefix(pp.glob, "**/") {
 		pp.glob = "**/" + pp.glob // the end of the path, as rsync reads it
 	}
@@ -86,4 +88,29 @@ func (pp pathPattern) match(rel string) bool {
 	}
 	ok, _ := doublestar.Match(pp.glob, rel)
 	return ok
+}
+
+// outside says whether the pattern names a place from the top that lies
+// outside every one of roots (its sources' paths in the snapshot), so it
+// can match nothing a run backs up: /home/bob/.cache when the source is
+// /srv/data.
+func (pp pathPattern) outside(roots []string) bool {
+	if !pp.top {
+		return false
+	}
+	lit := pp.glob
+	if i := strings.IndexAny(lit, `*?[{\`); i >= 0 {
+		lit = lit[:strings.LastIndexByte(lit[:i], '/')+1] // the folder it lies in for certain
+	} else {
+		lit += "/"
+	}
+	for _, r := range roots {
+		if pp.fold {
+			r = strings.ToLower(r)
+		}
+		if r += "/"; strings.HasPrefix(r, lit) || strings.HasPrefix(lit, r) {
+			return false
+		}
+	}
+	return true
 }

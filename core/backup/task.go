@@ -316,9 +316,17 @@ func (t *Task) Validate() (warnings []string, err error) {
 	} else if !fi.IsDir() {
 		return nil, inField(FieldDestination, invalidf("destination %s is not a folder", t.Destination))
 	}
+	roots := make([]string, len(t.Sources))
+	for i, s := range t.Sources {
+		roots[i] = relRoot(s)
+	}
 	for i, p := range compilePatterns(t.Excludes) {
-		if e := t.Excludes[i]; !p.valid() {
+		e := t.Excludes[i]
+		if !p.valid() {
 			return nil, inField(FieldExcludes, invalidf("exclude pattern %q is not a valid glob: use *, ** and ? (e.g. **/*.tmp or /home/*/.cache)", e))
+		}
+		if p.outside(roots) {
+			warnings = append(warnings, fmt.Sprintf("exclude %q lies outside every source, so it leaves nothing out: give the whole path below a source, or drop the first separator to match the end of any path", e))
 		}
 	}
 	if _, err := ParseSchedule(t.Schedule); err != nil {

@@ -81,6 +81,35 @@ func TestValidateRefusesBadTasks(t *testing.T) {
 	}
 }
 
+// An exclude named from the top that lies outside every source leaves
+// nothing out, and the check says so: a mistyped folder, or a pattern
+// meant to match anywhere.
+func TestAnExcludeOutsideEverySourceIsAWarning(t *testing.T) {
+	root := t.TempDir()
+	src, dest := filepath.Join(root, "data", "shared"), filepath.Join(root, "dest")
+	for _, d := range []string{src, dest} {
+		_ = os.MkdirAll(d, 0o755)
+	}
+	for pattern, warns := range map[string]bool{
+		"/home/bob/.cache":                true,
+		"/home/*/.cache/**":               true,
+		filepath.Join(root, "data2", "x"): true,
+		filepath.Join(src, "tmp"):         false,
+		filepath.Join(src, "*", "tmp"):    false,
+		filepath.Join(root, "**", "tmp"):  false, // above the source, matching into it
+		filepath.Join(root, "data"):       false, // the folder the source is in
+		"*.tmp":                           false,
+		"shared/tmp":                      false, // the end of any path
+		"**/.cache/**":                    false,
+	} {
+		task := backup.Task{Name: "t1", Sources: []string{src}, Destination: dest, Schedule: "manual", Excludes: []string{pattern}}
+		w, err := task.Validate()
+		if err != nil || (len(w) == 1) != warns || warns && !strings.Contains(w[0], "lies outside every source") {
+			t.Errorf("%s: warnings %q (%v), want a warning: %v", pattern, w, err, warns)
+		}
+	}
+}
+
 // MakeDestination creates the last folder of a destination, owner-only,
 // and nothing above it: a parent that is missing (a share not mounted, a
 // typing mistake) is a destination error that says so.
