@@ -104,7 +104,7 @@ func TestAnExcludeOutsideEverySourceIsAWarning(t *testing.T) {
 	} {
 		task := backup.Task{Name: "t1", Sources: []string{src}, Destination: dest, Schedule: "manual", Excludes: []string{pattern}}
 		w, err := task.Validate()
-		if err != nil || (len(w) == 1) != warns || warns && !strings.Contains(w[0], "lies outside every source") {
+		if err != nil || (len(w) == 1) != warns || warns && !strings.Contains(w[0], "is outside every source, so it leaves nothing out") {
 			t.Errorf("%s: warnings %q (%v), want a warning: %v", pattern, w, err, warns)
 		}
 	}
