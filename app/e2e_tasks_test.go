@@ -172,6 +172,10 @@ func TestBackupTasksFromTheConsolesCommandLineSeenByTwoConsoles(t *testing.T) {
 		json.Unmarshal([]byte(out), &found) != nil || len(found.Found) != 1 || found.Found[0].Path != report || found.Found[0].Snapshot != snaps[0].ID {
 		t.Fatalf("find: exit %d\n%s", code, out)
 	}
+	if out, code = cli(two, "", "task", "find", "--all-tasks", "Report.TXT", "--slave", "FS01"); code != 0 ||
+		!strings.Contains(out, "docs: 1 found in ") || !strings.Contains(out, report) {
+		t.Fatalf("find in every task: exit %d\n%s", code, out)
+	}
 	if out, code = cli(two, "", "task", "restore", "docs", "latest", "--slave", "FS01", "--original", "--target", target); code != 2 ||
 		!strings.Contains(out, "not both") {
 		t.Fatalf("a restore both into a folder and where the files were: exit %d, want 2\n%s", code, out)

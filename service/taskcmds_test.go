@@ -229,6 +229,15 @@ func exerciseTasks(t *testing.T, dir string, live bool) {
 	if r = run(2, "task", "find", "docs", "report[.txt"); !strings.Contains(r.stderr, "is not a valid pattern") {
 		t.Fatalf("find with a mistyped pattern: %s", r)
 	}
+	// A file whose task is not known: every task's snapshots, each line
+	// naming its task.
+	if r = run(0, "task", "find", "--all-tasks", "REPORT.*"); !strings.Contains(r.stdout, "TASK") || !strings.Contains(r.stdout, report) ||
+		!strings.Contains(r.stdout, "docs: ") || !strings.Contains(r.stdout, " found in ") {
+		t.Fatalf("find in every task: %s", r)
+	}
+	if r = run(2, "task", "find", "--all-tasks", "docs", "REPORT.*"); !strings.Contains(r.stderr, "argument") {
+		t.Fatalf("find in every task, with a task named: %s", r)
+	}
 
 	// A damaged snapshot fails verify with exit 1 and names the file.
 	snapFile := filepath.Join(snaps[0]["path"].(string), strings.TrimPrefix(filepath.Join(src, "notes.txt"), "/"))

@@ -731,65 +731,107 @@ func taskSnapshotsCmd(e *Env) *cobra.Command {
 
 func taskFindCmd(e *Env) *cobra.Command {
 	var limit int
-	var asJSON bool
+	var asJSON, all bool
 	cmd := &cobra.Command{
-		Use:   "find NAME PATTERN [--limit N]",
+		Use:   "find (NAME | --all-tasks) PATTERN [--limit N]",
 		Short: "Find a file in the task's snapshots, newest first",
 		Long: `Look through every snapshot of the task, newest first, for the files and
 folders PATTERN matches, in any case: a name (report*.odt, matching it in any
 folder), a whole original path (/home/alice/**/*.xlsx, or on a Windows agent
 C:\Users\alice\**\*.xlsx) or the end of one (Documents/*.xlsx). Each
 is listed with its snapshot, size and modification time, so you can see which
-snapshot holds the version to restore.`,
-		Example: e.examples("find docs 'report*.odt'", "find docs '/home/alice/Documents/**/budget*'"),
-		Args:    cmdline.ExactArgs(2),
+snapshot holds the version to restore. --all-tasks looks in every task's
+snapshots, for a file whose task you do not know.`,
+		Example: e.examples("find docs 'report*.odt'", "find docs '/home/alice/Documents/**/budget*'", "find --all-tasks 'budget*.xlsx'"),
+		Args: func(cmd *cobra.Command, args []string) error {
+			if all {
+				return cmdline.ExactArgs(1)(cmd, args)
+			}
+			return cmdline.ExactArgs(2)(cmd, args)
+		},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if limit < 1 || limit > backup.FindMaxLimit {
 				return cmdline.Usagef("--limit %d: give a number from 1 to %d", limit, backup.FindMaxLimit)
 			}
-			// A long search shows a bar on a terminal's standard error;
-			// what it prints stays the list alone, for scripts.
-			view := newBarOnly(e.Stderr)
-			res, err := e.Do(cmd.Context(), agent.OpTaskFind, agent.TaskArgs{Name: args[0], Pattern: args[1], Limit: limit}, view.event, false)
-			view.done()
-			if err != nil {
-				return err
+			names, pattern := args[:1], args[len(args)-1]
+			if all {
+				res, err := e.Do(cmd.Context(), agent.OpTaskList, agent.TaskArgs{}, nil, false)
+				if err != nil {
+					return err
+				}
+				if len(res.Tasks) == 0 {
+					return fmt.Errorf("no backup tasks to look in (%s)", e.hint("add NAME --source PATH --dest DIR"))
+				}
+				names = names[:0]
+				for _, info := range res.Tasks {
+					names = append(names, info.Task.Name)
+				}
 			}
-			fr := res.Found
-			if asJSON {
-				return PrintJSON(e.Stdout, fr)
+			reports := make([]*backup.FindReport, 0, len(names))
+			for _, name := range names {
+				// A long search shows a bar on a terminal's standard
+				// error; what it prints stays the list alone, for scripts.
+				view := newBarOnly(e.Stderr)
+				res, err := e.Do(cmd.Context(), agent.OpTaskFind, agent.TaskArgs{Name: name, Pattern: pattern, Limit: limit}, view.event, false)
+				view.done()
+				if err != nil {
+					return err
+				}
+				reports = append(reports, res.Found)
 			}
-			return printFound(e.Stdout, fr)
+			switch {
+			case asJSON && all:
+				return PrintJSON(e.Stdout, reports)
+			case asJSON:
+				return PrintJSON(e.Stdout, reports[0])
+			}
+			return printFound(e.Stdout, reports, all)
 		},
 	}
-	cmd.Flags().IntVar(&limit, "limit", backup.FindDefaultLimit, "list at most this many")
-	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	cmd.Flags().IntVar(&limit, "limit", backup.FindDefaultLimit, "list at most this many (in each task)")
+	cmd.Flags().BoolVar(&all, "all-tasks", false, "look in every task's snapshots")
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON (with --all-tasks, a list: one search a task)")
 	return cmd
 }
 
-// printFound prints what a search found, a line each, and then how many
-// in how many snapshots.
-func printFound(w io.Writer, fr *backup.FindReport) error {
-	if len(fr.Found) > 0 {
-		tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "SNAPSHOT\tTIME\tSIZE\tMODIFIED\tPATH")
+// printFound prints what the searches found, a line each (with its task
+// when there are several tasks), and then how many in how many snapshots.
+func printFound(w io.Writer, reps []*backup.FindReport, withTask bool) error {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	head := false
+	for _, fr := range reps {
 		for _, f := range fr.Found {
+			if !head {
+				head = true
+				if withTask {
+					fmt.Fprint(tw, "TASK\t")
+				}
+				fmt.Fprintln(tw, "SNAPSHOT\tTIME\tSIZE\tMODIFIED\tPATH")
+			}
 			size := human.Bytes(f.Size)
 			if f.Type != backup.TypeFile {
 				size = f.Type
 			}
+			if withTask {
+				fmt.Fprintf(tw, "%s\t", wire.PlainUpTo(fr.Task, maxPath))
+			}
 			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", f.Snapshot, f.Time.Local().Format("2006-01-02 15:04"), size,
 				f.MTime.Local().Format("2006-01-02 15:04"), wire.PlainUpTo(f.Path, maxPath))
 		}
-		if err := tw.Flush(); err != nil {
-			return err
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	for _, fr := range reps {
+		line := fr.Summary()
+		if withTask {
+			line = wire.PlainUpTo(fr.Task, maxPath) + ": " + line
 		}
+		if fr.More {
+			line += fmt.Sprintf(", or raise --limit (up to %s)", human.Count(backup.FindMaxLimit))
+		}
+		fmt.Fprintln(w, line)
 	}
-	if fr.More {
-		fmt.Fprintf(w, "%s, or raise --limit (up to %s)\n", fr.Summary(), human.Count(backup.FindMaxLimit))
-		return nil
-	}
-	fmt.Fprintln(w, fr.Summary())
 	return nil
 }
 
