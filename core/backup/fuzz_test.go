@@ -7,9 +7,11 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 )
 
 // FuzzParseSchedule: whatever a person types as a schedule is refused in
@@ -140,6 +142,41 @@ func FuzzFindFastPaths(f *testing.F) {
 		}
 		if got, want := containsFold(line, hint), bytes.Contains(bytes.ToLower(line), hint); got != want {
 			t.Fatalf("%s holds %q in any case: %v, the slow way says %v", line, hint, got, want)
+		}
+	})
+}
+
+// FuzzPathPattern: any pattern on either system compiles and matches
+// without a panic, and a path written out in full, as each system writes
+// it, matches that path, from the top and, without the top, at the end of
+// a longer one.
+func FuzzPathPattern(f *testing.F) {
+	for _, s := range [][2]string{{"home/alice/a.txt", "*.txt"}, {"C/Users/alice", `C:\Users\*`}, {"UNC/fs01/share/x", `\\fs01\share\**`},
+		{"home/a b/.cache", "/home/*/.cache/"}, {"srv/data", "[a-"}, {"x", `\`}, {"Documents/tmp", "Documents/tmp"}} {
+		f.Add(s[0], s[1])
+	}
+	f.Fuzz(func(t *testing.T, rel, pattern string) {
+		for _, goos := range []string{"linux", "windows"} {
+			for _, fold := range []bool{false, true} {
+				p := compilePattern(goos, pattern, fold)
+				if p.valid() {
+					_ = p.match(rel)
+					_ = p.outside([]string{rel})
+				}
+			}
+		}
+		if rel == "" || strings.ContainsAny(rel, "*?[]{}\\:") || slices.Contains(strings.Split(rel, "/"), "") || !utf8.ValidString(rel) {
+			return // not a plain snapshot path
+		}
+		if !compilePattern("linux", "/"+rel, false).match(rel) {
+			t.Fatalf("/%s does not match %s", rel, rel)
+		}
+		win := "C:\\" + strings.ReplaceAll(rel, "/", "\\")
+		if !compilePattern("windows", win, true).match("C/" + rel) {
+			t.Fatalf("%s does not match C/%s", win, rel)
+		}
+		if strings.Contains(rel, "/") && !compilePattern("linux", rel, false).match("top/"+rel) {
+			t.Fatalf("%s does not match the end of top/%s", rel, rel)
 		}
 	})
 }

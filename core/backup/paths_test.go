@@ -68,6 +68,8 @@ func TestPatternsAreReadAsTheAgentsSystemWritesPaths(t *testing.T) {
 		{"linux", `*/cache`, false, "home/cache", true},
 		{"linux", `/Documents/tmp`, false, "home/alice/Documents/tmp", false},
 		{"windows", `Documents\tmp`, true, "C/Users/alice/Documents/tmp", true},
+		{"windows", `D:`, true, "C/Users/alice/d", false}, // a drive, not a name
+		{"windows", `D:\`, true, "D", true},
 	}
 	for _, c := range cases {
 		valid, got := backup.PatternMatches(c.goos, c.pattern, c.fold, c.rel)

@@ -54,7 +54,7 @@ func compilePattern(goos, p string, fold bool) pathPattern {
 	if fold {
 		p = strings.ToLower(p)
 	}
-	pp.name = !strings.Contains(p, "/")
+	pp.name = !top && !strings.Contains(p, "/") // C: is a drive, not a name
 	pp.glob = strings.TrimPrefix(p, "/")
 	pp.top = top && !pp.name
 	if !pp.name && !top && !strings.HasPrefix(pp.glob, "**/") {
