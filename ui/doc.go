@@ -28,6 +28,7 @@
 //	                    the destination's room, and creating it
 //	copydialog.go       Copy To…: a task of one server given to others, each one's result, optionally run
 //	restoredialog.go    the Restore dialog: a snapshot, or part of one, to a folder or where it was; Find a file
+//	finddialog.go       Find a File…: a file looked for in every task's snapshots, restored from its task's dialog
 //	serverpaths.go      the dialogs' example paths, written as the slave's system writes them
 //	foldertree.go       a tree of a server's folders (a snapshot's, or its own) read as each opens, with ticks
 //	folderpicker.go     Browse…: a task's sources, its destination or a restore's target chosen on the server

@@ -72,9 +72,10 @@ type restoreDialog struct {
 	restore   *widget.Button
 	picker    *folderPicker // the last opened by Browse…
 
-	snapshot string
-	ctx      context.Context
-	cancel   context.CancelFunc
+	snapshot  string
+	tickFirst string // ticked once the snapshots are read, in snapshot (a file found)
+	ctx       context.Context
+	cancel    context.CancelFunc
 }
 
 // showRestoreDialog opens the dialog on snapshot ("" for the newest).
@@ -182,26 +183,9 @@ func (rd *restoreDialog) showFound(fr backup.FindReport) {
 	// The versions of one file say its path once, above them: a long
 	// path would push their times out of sight.
 	one := !slices.ContainsFunc(fr.Found, func(f backup.FoundFile) bool { return f.Path != fr.Found[0].Path })
-	// Versions of several files say first which file each is, its name
-	// before its folder: a long folder would push the name out of sight.
-	list := widget.NewList(func() int { return len(fr.Found) },
-		func() fyne.CanvasObject {
-			place, about := widget.NewLabel(""), widget.NewLabel("")
-			place.Truncation, about.Truncation = fyne.TextTruncateEllipsis, fyne.TextTruncateEllipsis
-			place.TextStyle.Bold = true
-			if one {
-				return container.NewVBox(about)
-			}
-			about.Importance = widget.LowImportance
-			return container.NewVBox(place, about)
-		},
-		func(i widget.ListItemID, o fyne.CanvasObject) {
-			rows := o.(*fyne.Container).Objects
-			rows[len(rows)-1].(*widget.Label).SetText(foundLine(fr.Found[i]))
-			if !one {
-				rows[0].(*widget.Label).SetText(foundPlace(fr.Found[i].Path))
-			}
-		})
+	list := foundList(func() int { return len(fr.Found) }, !one, func(i int) (string, string) {
+		return foundPlace(fr.Found[i].Path), foundLine(fr.Found[i])
+	})
 	head := capitalize(fr.Summary())
 	if one {
 		head += ": " + shownPath(fr.Found[0].Path)
@@ -223,6 +207,31 @@ func (rd *restoreDialog) showFound(fr backup.FindReport) {
 	rd.lastFound = d
 }
 
+// foundList lists files found, n of them: with place, each one's name
+// and folder above what item says of it (its snapshot, size, time), as
+// versions of several files need them; else that alone.
+func foundList(n func() int, place bool, item func(i int) (place, about string)) *widget.List {
+	return widget.NewList(n,
+		func() fyne.CanvasObject {
+			name, about := widget.NewLabel(""), widget.NewLabel("")
+			name.Truncation, about.Truncation = fyne.TextTruncateEllipsis, fyne.TextTruncateEllipsis
+			name.TextStyle.Bold = true
+			if !place {
+				return container.NewVBox(about)
+			}
+			about.Importance = widget.LowImportance
+			return container.NewVBox(name, about)
+		},
+		func(i widget.ListItemID, o fyne.CanvasObject) {
+			rows := o.(*fyne.Container).Objects
+			p, a := item(i)
+			rows[len(rows)-1].(*widget.Label).SetText(a)
+			if place {
+				rows[0].(*widget.Label).SetText(p)
+			}
+		})
+}
+
 // foundLine is one version Find found: "snapshot of 2026-12-05 02:00 ·
 // 48.2 KiB · modified 2026-12-04 17:41".
 func foundLine(f backup.FoundFile) string {
@@ -232,6 +241,10 @@ func foundLine(f backup.FoundFile) string {
 	}
 	return fmt.Sprintf("snapshot of %s · %s · modified %s", f.Time.Local().Format("2006-01-02 15:04"), size, f.MTime.Local().Format("2006-01-02 15:04"))
 }
+
+// treePath is a file found as the Restore dialog's tree names it; an
+// older agent's gives the original path only, the same on Unix.
+func treePath(f backup.FoundFile) string { return cmp.Or(f.InSnapshot, f.Path) }
 
 // foundPlace names a file found by its name, then its folder:
 // "budget.xlsx in /home/alice/Documents" (a Windows agent's path too).
@@ -248,16 +261,21 @@ func foundPlace(p string) string {
 	return p[i+1:] + " in " + dir
 }
 
+// snapshotGone says a file found is in a snapshot removed since.
+func snapshotGone(id string) string {
+	return "Snapshot " + id + " is no longer there (retention removed it): find the file again."
+}
+
 // useFound chooses the snapshot a found file is in, and ticks the file.
 func (rd *restoreDialog) useFound(f backup.FoundFile) {
 	i := slices.IndexFunc(rd.snaps, func(s backup.SnapshotInfo) bool { return s.ID == f.Snapshot })
 	if i < 0 {
-		rd.status.SetText("Snapshot " + f.Snapshot + " is no longer there (retention removed it): find the file again.")
+		rd.status.SetText(snapshotGone(f.Snapshot))
 		return
 	}
 	rd.snapSel.SetSelectedIndex(i) // another snapshot: its tree, nothing ticked
 	rd.whole.SetChecked(false)
-	rd.ft.ticked[cmp.Or(f.InSnapshot, f.Path)] = true // an older agent's: the same on Unix
+	rd.ft.ticked[treePath(f)] = true
 	rd.ft.tree.Refresh()
 	rd.showState()
 }
@@ -292,6 +310,7 @@ func (rd *restoreDialog) loadSnapshots() {
 			}
 			sort.Slice(snaps, func(i, j int) bool { return snaps[i].Time.After(snaps[j].Time) })
 			rd.snaps = snaps
+			want := rd.snapshot
 			var opts []string
 			pick := 0
 			for i, s := range snaps {
@@ -302,6 +321,16 @@ func (rd *restoreDialog) loadSnapshots() {
 			}
 			rd.snapSel.Options = opts
 			rd.snapSel.SetSelectedIndex(pick)
+			if tick := rd.tickFirst; tick != "" {
+				rd.tickFirst = ""
+				if snaps[pick].ID != want {
+					rd.status.SetText(snapshotGone(want))
+					return
+				}
+				rd.ft.ticked[tick] = true
+				rd.ft.tree.Refresh()
+				rd.showState()
+			}
 		})
 	})
 }

@@ -41,6 +41,7 @@ const (
 	taskVerify    = "Verify"
 	taskDelSnap   = "Delete"
 	taskCopy      = "Copy To…"
+	taskFind      = "Find a File…"
 	taskReload    = "Refresh"
 	taskTimeout   = 30 * time.Second
 
@@ -76,7 +77,7 @@ type tasksTab struct {
 	about  fyne.CanvasObject // and what holds it, under the table,
 	bottom *fyne.Container   // above the second row of buttons
 
-	run, stop, add, edit, remove, history, snapshots, restore, verify, copy, reload *widget.Button
+	run, stop, add, edit, remove, history, snapshots, restore, verify, copy, reload, find *widget.Button
 	// slaves is the fleet, for the servers a task is copied to.
 	slaves func() []master.SlaveView
 
@@ -93,6 +94,7 @@ type tasksTab struct {
 	// The dialogs opened last, for tests to reach.
 	lastDialog  *taskDialog
 	lastRestore *restoreDialog
+	lastFind    *findDialog
 	lastCopy    *copyDialog
 }
 
@@ -116,9 +118,10 @@ func newTasksTab(r runner, rm Remote, slaves func() []master.SlaveView, win fyne
 	t.restore = b(taskRestore+"…", theme.DownloadIcon(), t.restoreSelected)
 	t.verify = b(taskVerify, theme.ConfirmIcon(), t.verifySelected)
 	t.copy = b(taskCopy, theme.ContentCopyIcon(), t.copySelected)
+	t.find = b(taskFind, theme.SearchIcon(), t.findFile)
 	t.reload = b(taskReload, theme.ViewRefreshIcon(), t.load)
 	bar := container.NewHBox(t.run, t.stop, vline(), t.add, t.edit, t.remove, vline(), t.reload)
-	more := container.NewHBox(t.history, t.snapshots, t.restore, t.verify, vline(), t.copy)
+	more := container.NewHBox(t.history, t.snapshots, t.restore, t.find, t.verify, vline(), t.copy)
 	hint := widget.NewLabel("No backup tasks on this server yet. Add one to choose what to copy, where to and when.")
 	hint.Importance = widget.LowImportance
 	t.empty = emptyNote(hint, widget.NewButtonWithIcon("Add a task…", theme.ContentAddIcon(), func() { t.openDialog(nil) }))
@@ -257,6 +260,7 @@ func (t *tasksTab) showState() {
 	for _, b := range []*widget.Button{t.history, t.snapshots, t.restore, t.verify, t.copy} {
 		set(b, ready && ok)
 	}
+	set(t.find, ready && len(t.rows) > 0)
 	set(t.reload, t.linked && t.slave != "")
 	showIf(t.empty, ready && len(t.rows) == 0)
 	showIf(t.table, !(ready && len(t.rows) == 0))
@@ -790,6 +794,15 @@ func (t *tasksTab) restoreSelected() {
 	if cur, ok := t.current(); ok {
 		t.lastRestore = showRestoreDialog(t.win, t.r, t.rm, t.slave, cur.Task.Name, "", pathsOn(t.goos))
 	}
+}
+
+// findFile looks for a file in every task's snapshots (Find a File…).
+func (t *tasksTab) findFile() {
+	names := make([]string, len(t.rows))
+	for i, r := range t.rows {
+		names[i] = r.Task.Name
+	}
+	t.lastFind = showFindDialog(t.win, t.r, t.rm, t.slave, names, pathsOn(t.goos))
 }
 
 func (t *tasksTab) copySelected() {

@@ -1133,3 +1133,40 @@ func TestTheDialogsExamplesAreWrittenAsTheServerWritesPaths(t *testing.T) {
 		t.Errorf("restore note where the files were %q, want %q", rd.note.Text, want)
 	}
 }
+
+// A file whose task is not known: Find a File looks in every task's
+// snapshots, names each version's task, and the one chosen opens in its
+// task's Restore dialog, its snapshot chosen and the file ticked.
+func TestFindAFileLooksInEveryTaskAndOpensTheRestoreOfTheOneChosen(t *testing.T) {
+	mw, q, fr := tasksWindow(t)
+	tt := mw.detail.tasksTab
+	if tt.find.Disabled() {
+		t.Fatal("Find a File is off with tasks to look in")
+	}
+	test.Tap(tt.find)
+	fd := tt.lastFind
+	t.Cleanup(func() { fd.d.Hide() })
+	test.Type(fd.entry, "Report*")
+	fd.entry.OnSubmitted(fd.entry.Text)
+	q.runUntil(t, "every task searched", func() bool { return !fd.btn.Disabled() && strings.HasPrefix(fd.status.Text, "Documents: ") })
+	if len(fd.found) != 2*len(tt.rows) || fr.taskCalls("find Report*") != len(tt.rows) {
+		t.Fatalf("found %d in %d tasks, asked %d times: %q", len(fd.found), len(tt.rows), fr.taskCalls("find Report*"), fd.status.Text)
+	}
+	text := overlayText(mw.win)
+	if !strings.Contains(text, "report.odt in /home/alice/Documents") || !strings.Contains(text, fd.found[0].task+" · snapshot of ") {
+		t.Fatalf("the list reads %q", text)
+	}
+	if !fd.pick.Disabled() {
+		t.Fatal("Restore… is on with nothing chosen")
+	}
+	fd.list.Select(3) // the second task's older version
+	test.Tap(fd.pick)
+	rd := fd.restore
+	if rd == nil || rd.task != fd.found[3].task {
+		t.Fatalf("the Restore dialog of %s did not open", fd.found[3].task)
+	}
+	t.Cleanup(rd.close)
+	q.runUntil(t, "the snapshot chosen and the file ticked", func() bool {
+		return rd.snapshot == "2026-03-12T020000Z" && rd.ft.ticked["/home/alice/Documents/report.odt"] && len(rd.paths()) == 1
+	})
+}

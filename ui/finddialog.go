@@ -1,0 +1,141 @@
+package ui
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/lanyard/lanyard/core/backup"
+	"github.com/lanyard/lanyard/core/human"
+)
+
+// The Tasks tab's Find a File…: a file looked for in every task's
+// snapshots, for when its task is not known; the version chosen opens in
+// its task's Restore dialog, its snapshot chosen and the file ticked.
+
+const (
+	fdTitle   = "Find a File on"
+	fdRestore = "Restore…"
+)
+
+// foundIn is a file found, with the task whose snapshot holds it.
+type foundIn struct {
+	task string
+	f    backup.FoundFile
+}
+
+type findDialog struct {
+	d      *dialog.CustomDialog
+	win    fyne.Window
+	r      runner
+	rm     Remote
+	slave  string
+	tasks  []string
+	eg     serverPaths
+	entry  *dialogEntry
+	btn    *widget.Button
+	status *widget.Label
+	list   *widget.List
+	pick   *widget.Button
+	found  []foundIn
+	chosen int
+	ctx    context.Context
+	cancel context.CancelFunc
+	// restore is the Restore dialog the version chosen opened (tests).
+	restore *restoreDialog
+}
+
+// showFindDialog opens Find a File for the tasks of slave.
+func showFindDialog(win fyne.Window, r runner, rm Remote, slave string, tasks []string, eg serverPaths) *findDialog {
+	fd := &findDialog{win: win, r: r, rm: rm, slave: slave, tasks: tasks, eg: eg, chosen: -1}
+	fd.ctx, fd.cancel = context.WithCancel(context.Background())
+	fd.entry = newDialogEntry(win.Canvas())
+	fd.entry.SetPlaceHolder(rdFindHint)
+	fd.entry.OnSubmitted = func(string) { fd.find() }
+	fd.btn = widget.NewButtonWithIcon("Find", theme.SearchIcon(), fd.find)
+	fd.status = widget.NewLabel(fmt.Sprintf("Looks in every snapshot of %s on %s.", human.Plural(len(tasks), "task", "tasks"), slave))
+	fd.status.Wrapping = fyne.TextWrapWord
+	fd.list = foundList(func() int { return len(fd.found) }, true, func(i int) (string, string) {
+		return foundPlace(fd.found[i].f.Path), fd.found[i].task + " · " + foundLine(fd.found[i].f)
+	})
+	fd.list.OnSelected = func(i widget.ListItemID) { fd.chosen = i; fd.pick.Enable() }
+	top := container.NewVBox(container.NewBorder(nil, nil, nil, fd.btn, fd.entry), fd.status)
+	fd.d, fd.pick = askDialogThen(win, fdTitle+" "+slave, container.NewBorder(top, nil, nil, nil, fd.list), fdRestore,
+		theme.DownloadIcon(), widget.HighImportance, fd.restoreChosen, fd.cancel)
+	fd.pick.Disable()
+	fd.d.Resize(dialogSize(win, 820, 520))
+	fd.d.Show()
+	win.Canvas().Focus(fd.entry)
+	return fd
+}
+
+// find looks for the pattern typed in each task's snapshots in turn,
+// saying which task and how far, and lists what it found as it comes.
+func (fd *findDialog) find() {
+	pattern := strings.TrimSpace(fd.entry.Text)
+	if err := backup.ValidFindPattern(pattern); err != nil {
+		fd.status.SetText(capitalize(err.Error()) + ".")
+		return
+	}
+	fd.found, fd.chosen = nil, -1
+	fd.list.UnselectAll()
+	fd.list.Refresh()
+	fd.pick.Disable()
+	fd.btn.Disable()
+	tasks := fd.tasks
+	fd.r.spawn(func(wctx context.Context) {
+		defer context.AfterFunc(wctx, fd.cancel)()
+		var summaries []string
+		for i, task := range tasks {
+			looking := fmt.Sprintf("Looking for %s in %s (task %d of %d)…", pattern, task, i+1, len(tasks))
+			fd.r.do(func() { fd.status.SetText(looking) })
+			pump := newProgressPump(fd.r, func(s backup.Status) { fd.status.SetText(looking + " " + searched(s)) })
+			pctx, stop := context.WithCancel(fd.ctx)
+			done := make(chan struct{})
+			go func() { defer close(done); pump.run(pctx) }()
+			fr, err := fd.rm.FindInSnapshots(fd.ctx, fd.slave, task, pattern, rdFindLimit, pump.offer)
+			stop()
+			<-done
+			if fd.ctx.Err() != nil {
+				return
+			}
+			if err != nil {
+				summaries = append(summaries, task+": "+err.Error())
+				continue
+			}
+			summaries = append(summaries, task+": "+fr.Summary())
+			fd.r.do(func() {
+				for _, f := range fr.Found {
+					fd.found = append(fd.found, foundIn{task: task, f: f})
+				}
+				fd.list.Refresh()
+			})
+		}
+		fd.r.do(func() {
+			fd.btn.Enable()
+			text := capitalize(strings.Join(summaries, "; ")) + "."
+			if len(fd.found) > 0 {
+				text += " Choose the version to restore."
+			}
+			fd.status.SetText(text)
+		})
+	})
+}
+
+// restoreChosen opens the Restore dialog of the chosen version's task on
+// its snapshot, the file ticked.
+func (fd *findDialog) restoreChosen() bool {
+	if fd.chosen < 0 || fd.chosen >= len(fd.found) {
+		return false
+	}
+	c := fd.found[fd.chosen]
+	fd.restore = showRestoreDialog(fd.win, fd.r, fd.rm, fd.slave, c.task, c.f.Snapshot, fd.eg)
+	fd.restore.tickFirst = treePath(c.f)
+	return true
+}
