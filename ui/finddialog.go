@@ -78,6 +78,9 @@ func showFindDialog(win fyne.Window, r runner, rm Remote, slave string, tasks []
 // find looks for the pattern typed in each task's snapshots in turn,
 // saying which task and how far, and lists what it found as it comes.
 func (fd *findDialog) find() {
+	if fd.btn.Disabled() { // Enter while a search is under way
+		return
+	}
 	pattern := strings.TrimSpace(fd.entry.Text)
 	if err := backup.ValidFindPattern(pattern); err != nil {
 		fd.status.SetText(capitalize(err.Error()) + ".")

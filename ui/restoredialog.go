@@ -134,6 +134,9 @@ func showRestoreDialog(win fyne.Window, r runner, rm Remote, slave, task, snapsh
 // findFiles looks for the name typed in every snapshot of the task, and
 // lists what it found to choose a version from.
 func (rd *restoreDialog) findFiles() {
+	if rd.findBtn.Disabled() { // Enter while a search is under way
+		return
+	}
 	pattern := strings.TrimSpace(rd.find.Text)
 	if err := backup.ValidFindPattern(pattern); err != nil {
 		rd.status.SetText(capitalize(err.Error()) + ".")

@@ -839,6 +839,7 @@ func TestTheRestoreDialogFindsAFilesVersionsAndTicksTheOneChosen(t *testing.T) {
 	q.runUntil(t, "how far the search has got", func() bool {
 		return rd.status.Text == "Looking for Report* in every snapshot of documents… 1 of 2 snapshots read (30 %)" && rd.findBtn.Disabled()
 	})
+	rd.find.OnSubmitted(rd.find.Text) // Enter again, while it searches
 	close(gate)
 	q.runUntil(t, "the versions found", func() bool { return rd.lastFound != nil })
 	text := overlayText(mw.win)
