@@ -122,7 +122,7 @@ func (fd *findDialog) find() {
 		}
 		fd.r.do(func() {
 			fd.btn.Enable()
-			text := capitalize(strings.Join(summaries, "; ")) + "."
+			text := strings.Join(summaries, "; ") + "." // a task's name as it is written
 			if len(fd.found) > 0 {
 				text += " Choose the version to restore."
 			}

@@ -1149,7 +1149,9 @@ func TestFindAFileLooksInEveryTaskAndOpensTheRestoreOfTheOneChosen(t *testing.T)
 	t.Cleanup(func() { fd.d.Hide() })
 	test.Type(fd.entry, "Report*")
 	fd.entry.OnSubmitted(fd.entry.Text)
-	q.runUntil(t, "every task searched", func() bool { return !fd.btn.Disabled() && strings.HasPrefix(fd.status.Text, "Documents: ") })
+	q.runUntil(t, "every task searched", func() bool {
+		return !fd.btn.Disabled() && strings.HasPrefix(fd.status.Text, "documents: 2 found in 2 snapshots; ")
+	})
 	if len(fd.found) != 2*len(tt.rows) || fr.taskCalls("find Report*") != len(tt.rows) {
 		t.Fatalf("found %d in %d tasks, asked %d times: %q", len(fd.found), len(tt.rows), fr.taskCalls("find Report*"), fd.status.Text)
 	}
