@@ -81,9 +81,8 @@ func (fd *findDialog) find() {
 	if fd.btn.Disabled() { // Enter while a search is under way
 		return
 	}
-	pattern := strings.TrimSpace(fd.entry.Text)
-	if err := backup.ValidFindPattern(pattern); err != nil {
-		fd.status.SetText(capitalize(err.Error()) + ".")
+	pattern, ok := typedPattern(&fd.entry.Entry, fd.status)
+	if !ok {
 		return
 	}
 	fd.found, fd.chosen = nil, -1
@@ -98,13 +97,7 @@ func (fd *findDialog) find() {
 		for i, task := range tasks {
 			looking := fmt.Sprintf("Looking for %s in %s (task %d of %d)…", pattern, task, i+1, len(tasks))
 			fd.r.do(func() { fd.status.SetText(looking) })
-			pump := newProgressPump(fd.r, func(s backup.Status) { fd.status.SetText(looking + " " + searched(s)) })
-			pctx, stop := context.WithCancel(fd.ctx)
-			done := make(chan struct{})
-			go func() { defer close(done); pump.run(pctx) }()
-			fr, err := fd.rm.FindInSnapshots(fd.ctx, fd.slave, task, pattern, rdFindLimit, pump.offer)
-			stop()
-			<-done
+			fr, err := findShowing(fd.ctx, fd.r, fd.rm, fd.slave, task, pattern, looking, fd.status)
 			if fd.ctx.Err() != nil {
 				return
 			}

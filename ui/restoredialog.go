@@ -137,23 +137,16 @@ func (rd *restoreDialog) findFiles() {
 	if rd.findBtn.Disabled() { // Enter while a search is under way
 		return
 	}
-	pattern := strings.TrimSpace(rd.find.Text)
-	if err := backup.ValidFindPattern(pattern); err != nil {
-		rd.status.SetText(capitalize(err.Error()) + ".")
+	pattern, ok := typedPattern(&rd.find.Entry, rd.status)
+	if !ok {
 		return
 	}
 	looking := "Looking for " + pattern + " in every snapshot of " + rd.task + "…"
 	rd.status.SetText(looking)
 	rd.findBtn.Disable()
-	pump := newProgressPump(rd.r, func(s backup.Status) { rd.status.SetText(looking + " " + searched(s)) })
 	rd.r.spawn(func(wctx context.Context) {
 		defer context.AfterFunc(wctx, rd.cancel)()
-		pctx, stop := context.WithCancel(rd.ctx)
-		done := make(chan struct{})
-		go func() { defer close(done); pump.run(pctx) }()
-		fr, err := rd.rm.FindInSnapshots(rd.ctx, rd.slave, rd.task, pattern, rdFindLimit, pump.offer)
-		stop()
-		<-done // its last word shows before the answer
+		fr, err := findShowing(rd.ctx, rd.r, rd.rm, rd.slave, rd.task, pattern, looking, rd.status)
 		rd.r.do(func() {
 			rd.findBtn.Enable()
 			switch {
@@ -167,6 +160,28 @@ func (rd *restoreDialog) findFiles() {
 			}
 		})
 	})
+}
+
+// typedPattern is the pattern typed in e to look for; when it is not one,
+// status says why.
+func typedPattern(e *widget.Entry, status *widget.Label) (string, bool) {
+	pattern := strings.TrimSpace(e.Text)
+	if err := backup.ValidFindPattern(pattern); err != nil {
+		status.SetText(capitalize(err.Error()) + ".")
+		return "", false
+	}
+	return pattern, true
+}
+
+// findShowing asks slave to look for pattern in task's snapshots, status
+// saying looking and how far it has got, until the answer. It runs off
+// the Fyne thread.
+func findShowing(ctx context.Context, r runner, rm Remote, slave, task, pattern, looking string, status *widget.Label) (backup.FindReport, error) {
+	pump := newProgressPump(r, func(s backup.Status) { status.SetText(looking + " " + searched(s)) })
+	var fr backup.FindReport
+	var err error
+	pump.during(ctx, func() { fr, err = rm.FindInSnapshots(ctx, slave, task, pattern, rdFindLimit, pump.offer) })
+	return fr, err
 }
 
 // searched says how far a search has got: "12 of 40 snapshots read
@@ -451,12 +466,9 @@ func (rd *restoreDialog) start(opt backup.RestoreOptions) {
 	rd.r.spawn(func(wctx context.Context) {
 		defer cancel()
 		defer context.AfterFunc(wctx, cancel)()
-		pctx, stop := context.WithCancel(ctx)
-		done := make(chan struct{})
-		go func() { defer close(done); pump.run(pctx) }()
-		rr, err := rd.rm.RestoreSnapshot(ctx, slave, task, snap, opt, pump.offer)
-		stop()
-		<-done
+		var rr backup.RestoreReport
+		var err error
+		pump.during(ctx, func() { rr, err = rd.rm.RestoreSnapshot(ctx, slave, task, snap, opt, pump.offer) })
 		rd.r.do(func() {
 			pd.d.Hide()
 			switch {

@@ -612,6 +612,18 @@ func (p *progressPump) offer(s backup.Status) {
 	}
 }
 
+// during runs op, which offers progress, and hands that progress over
+// while op runs; what it handed over is on the Fyne thread's queue before
+// what the caller queues after.
+func (p *progressPump) during(ctx context.Context, op func()) {
+	pctx, stop := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() { defer close(done); p.run(pctx) }()
+	op()
+	stop()
+	<-done
+}
+
 // run hands progress over until ctx ends.
 func (p *progressPump) run(ctx context.Context) {
 	tick := time.NewTicker(p.every)
@@ -639,12 +651,9 @@ func verifySnapshot(win fyne.Window, r runner, rm Remote, slave, task, snapshot 
 	r.spawn(func(wctx context.Context) {
 		defer cancel()
 		defer context.AfterFunc(wctx, cancel)()
-		pctx, stop := context.WithCancel(ctx)
-		done := make(chan struct{})
-		go func() { defer close(done); pump.run(pctx) }()
-		vr, err := rm.VerifySnapshot(ctx, slave, task, snapshot, pump.offer)
-		stop()
-		<-done
+		var vr backup.VerifyReport
+		var err error
+		pump.during(ctx, func() { vr, err = rm.VerifySnapshot(ctx, slave, task, snapshot, pump.offer) })
 		r.do(func() {
 			pd.d.Hide()
 			switch {

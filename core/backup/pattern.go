@@ -54,9 +54,9 @@ func compilePattern(goos, p string, fold bool) pathPattern {
 	if fold {
 		p = strings.ToLower(p)
 	}
+	pp.top = top
 	pp.name = !top && !strings.Contains(p, "/") // C: is a drive, not a name
 	pp.glob = strings.TrimPrefix(p, "/")
-	pp.top = top && !pp.name
 	if !pp.name && !top && !strings.HasPrefix(pp.glob, "**/") {
 		pp.glob = "**/" + pp.glob // the end of the path, as rsync reads it
 	}
