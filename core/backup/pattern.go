@@ -90,17 +90,17 @@ func (pp pathPattern) match(rel string) bool {
 	return ok
 }
 
-// outside says whether the pattern names a place from the top that lies
-// outside every one of roots (its sources' paths in the snapshot), so it
-// can match nothing a run backs up: /home/bob/.cache when the source is
-// /srv/data.
+// outside says whether the pattern names a place from the top that is
+// inside none of roots (its sources' paths in the snapshot), so it can
+// match nothing a run backs up: /home/bob/.cache, or /home, when the
+// source is /home/alice (a run walks below its sources, not above).
 func (pp pathPattern) outside(roots []string) bool {
 	if !pp.top {
 		return false
 	}
-	lit := pp.glob
+	lit, exact := pp.glob, true
 	if i := strings.IndexAny(lit, `*?[{\`); i >= 0 {
-		lit = lit[:strings.LastIndexByte(lit[:i], '/')+1] // the folder it lies in for certain
+		lit, exact = lit[:strings.LastIndexByte(lit[:i], '/')+1], false // the folder it lies in for certain
 	} else {
 		lit += "/"
 	}
@@ -108,7 +108,8 @@ func (pp pathPattern) outside(roots []string) bool {
 		if pp.fold {
 			r = strings.ToLower(r)
 		}
-		if r += "/"; strings.HasPrefix(r, lit) || strings.HasPrefix(lit, r) {
+		r += "/"
+		if exact && strings.HasPrefix(lit, r) && lit != r || !exact && (strings.HasPrefix(r, lit) || strings.HasPrefix(lit, r)) {
 			return false
 		}
 	}

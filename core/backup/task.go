@@ -326,7 +326,7 @@ func (t *Task) Validate() (warnings []string, err error) {
 			return nil, inField(FieldExcludes, invalidf("exclude pattern %q is not a valid glob: use *, ** and ? (e.g. **/*.tmp or /home/*/.cache)", e))
 		}
 		if p.outside(roots) {
-			warnings = append(warnings, fmt.Sprintf("exclude %q is outside every source, so it leaves nothing out: give a path below a source, or drop the first separator to match anywhere", e))
+			warnings = append(warnings, fmt.Sprintf("exclude %q is inside no source, so it leaves nothing out: give a path below a source, or drop the first separator to match anywhere", e))
 		}
 	}
 	if _, err := ParseSchedule(t.Schedule); err != nil {

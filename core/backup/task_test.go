@@ -81,10 +81,10 @@ func TestValidateRefusesBadTasks(t *testing.T) {
 	}
 }
 
-// An exclude named from the top that lies outside every source leaves
-// nothing out, and the check says so: a mistyped folder, or a pattern
-// meant to match anywhere.
-func TestAnExcludeOutsideEverySourceIsAWarning(t *testing.T) {
+// An exclude named from the top that is inside no source leaves nothing
+// out, and the check says so: a mistyped folder, one above the source, or
+// a pattern meant to match anywhere.
+func TestAnExcludeInsideNoSourceIsAWarning(t *testing.T) {
 	root := t.TempDir()
 	src, dest := filepath.Join(root, "data", "shared"), filepath.Join(root, "dest")
 	for _, d := range []string{src, dest} {
@@ -97,14 +97,16 @@ func TestAnExcludeOutsideEverySourceIsAWarning(t *testing.T) {
 		filepath.Join(src, "tmp"):         false,
 		filepath.Join(src, "*", "tmp"):    false,
 		filepath.Join(root, "**", "tmp"):  false, // above the source, matching into it
-		filepath.Join(root, "data"):       false, // the folder the source is in
+		filepath.Join(root, "data"):       true,  // above the source: a run walks below it
+		src:                               true,  // the source itself
+		filepath.Join(root, "data", "*"):  false, // the source, and what it holds
 		"*.tmp":                           false,
 		"shared/tmp":                      false, // the end of any path
 		"**/.cache/**":                    false,
 	} {
 		task := backup.Task{Name: "t1", Sources: []string{src}, Destination: dest, Schedule: "manual", Excludes: []string{pattern}}
 		w, err := task.Validate()
-		if err != nil || (len(w) == 1) != warns || warns && !strings.Contains(w[0], "is outside every source, so it leaves nothing out") {
+		if err != nil || (len(w) == 1) != warns || warns && !strings.Contains(w[0], "is inside no source, so it leaves nothing out") {
 			t.Errorf("%s: warnings %q (%v), want a warning: %v", pattern, w, err, warns)
 		}
 	}
