@@ -238,6 +238,16 @@ func exerciseTasks(t *testing.T, dir string, live bool) {
 	if r = run(2, "task", "find", "--all-tasks", "docs", "REPORT.*"); !strings.Contains(r.stderr, "argument") {
 		t.Fatalf("find in every task, with a task named: %s", r)
 	}
+	// A task that cannot be searched is named, and the others still are.
+	otherDest := t.TempDir()
+	run(0, "task", "add", "other", "--source", src, "--dest", otherDest)
+	if err := os.WriteFile(filepath.Join(otherDest, "other"), nil, 0o644); err != nil { // its folder, a file
+		t.Fatal(err)
+	}
+	if r = run(1, "task", "find", "--all-tasks", "REPORT.*"); !strings.Contains(r.stdout, report) || !strings.Contains(r.stderr, "1 task not searched: other: ") {
+		t.Fatalf("find in every task, one of which cannot be searched: %s", r)
+	}
+	run(0, "task", "remove", "other")
 
 	// A damaged snapshot fails verify with exit 1 and names the file.
 	snapFile := filepath.Join(snaps[0]["path"].(string), strings.TrimPrefix(filepath.Join(src, "notes.txt"), "/"))

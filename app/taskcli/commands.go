@@ -768,24 +768,35 @@ snapshots, for a file whose task you do not know.`,
 				}
 			}
 			reports := make([]*backup.FindReport, 0, len(names))
+			var failed []string // with --all-tasks, the others are still searched
 			for _, name := range names {
 				// A long search shows a bar on a terminal's standard
 				// error; what it prints stays the list alone, for scripts.
 				view := newBarOnly(e.Stderr)
 				res, err := e.Do(cmd.Context(), agent.OpTaskFind, agent.TaskArgs{Name: name, Pattern: pattern, Limit: limit}, view.event, false)
 				view.done()
-				if err != nil {
+				switch {
+				case err != nil && !all:
 					return err
+				case err != nil:
+					failed = append(failed, name+": "+err.Error())
+				default:
+					reports = append(reports, res.Found)
 				}
-				reports = append(reports, res.Found)
 			}
+			var err error
 			switch {
 			case asJSON && all:
-				return PrintJSON(e.Stdout, reports)
+				err = PrintJSON(e.Stdout, reports)
 			case asJSON:
-				return PrintJSON(e.Stdout, reports[0])
+				err = PrintJSON(e.Stdout, reports[0])
+			default:
+				err = printFound(e.Stdout, reports, all)
 			}
-			return printFound(e.Stdout, reports, all)
+			if err == nil && len(failed) > 0 {
+				err = fmt.Errorf("%s not searched: %s", human.Plural(len(failed), "task", "tasks"), strings.Join(failed, "; "))
+			}
+			return err
 		},
 	}
 	cmd.Flags().IntVar(&limit, "limit", backup.FindDefaultLimit, "list at most this many (in each task)")
