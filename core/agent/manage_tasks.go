@@ -324,15 +324,13 @@ func (a *Agent) handleTaskFind(ctx context.Context, l *link.Link, body []byte) (
 	if err := decode(body, &req); err != nil {
 		return nil, err
 	}
-	p, err := newParts(ctx, l)
+	var rep backup.FindReport
+	p, err := a.withProgress(ctx, l, func(pr backup.Progress) (err error) {
+		rep, err = a.tasks.Find(ctx, req.Name, req.Pattern, int(req.Limit), pr)
+		return err
+	})
 	if err != nil {
 		return nil, err
-	}
-	ps, stop := a.sendProgress(ctx, p)
-	rep, err := a.tasks.Find(ctx, req.Name, req.Pattern, int(req.Limit), backup.ProgressFunc(ps.update))
-	stop()
-	if err != nil {
-		return nil, taskError(err)
 	}
 	err = sendItems(p, rep.Found, func(f backup.FoundFile) *pb.FoundFile {
 		m := FoundToPB(f)
@@ -422,6 +420,23 @@ func (a *Agent) sendProgress(ctx context.Context, p *parts) (*progressSender, fu
 	return ps, func() { close(stop); <-ps.done }
 }
 
+// withProgress opens the answer's parts and runs op, streaming the
+// progress it reports in them; the parts then take the rest of the
+// answer. op's error comes back as taskError words it.
+func (a *Agent) withProgress(ctx context.Context, l *link.Link, op func(backup.Progress) error) (*parts, error) {
+	p, err := newParts(ctx, l)
+	if err != nil {
+		return nil, err
+	}
+	ps, stop := a.sendProgress(ctx, p)
+	err = op(backup.ProgressFunc(ps.update))
+	stop()
+	if err != nil {
+		return nil, taskError(err)
+	}
+	return p, nil
+}
+
 func (ps *progressSender) update(s backup.Status) {
 	ps.mu.Lock()
 	ps.latest = ProgressToPB(s)
@@ -437,23 +452,18 @@ func (a *Agent) handleTaskVerify(ctx context.Context, l *link.Link, body []byte)
 	if err := decode(body, &req); err != nil {
 		return nil, err
 	}
-	p, err := newParts(ctx, l)
+	var vr backup.VerifyReport
+	p, err := a.withProgress(ctx, l, func(pr backup.Progress) (err error) {
+		vr, err = a.tasks.Verify(ctx, req.Name, req.Snapshot, pr)
+		return err
+	})
 	if err != nil {
 		return nil, err
 	}
-	ps, stop := a.sendProgress(ctx, p)
-	vr, err := a.tasks.Verify(ctx, req.Name, req.Snapshot, backup.ProgressFunc(ps.update))
-	stop()
+	err = sendItems(p, vr.Problems, func(pr backup.Problem) *pb.VerifyProblem {
+		return &pb.VerifyProblem{Path: cutText(pr.Path), Reason: cutText(pr.Reason)}
+	}, func(tp *pb.TaskPart, m *pb.VerifyProblem) { tp.Problems = append(tp.Problems, m) })
 	if err != nil {
-		return nil, taskError(err)
-	}
-	for _, pr := range vr.Problems {
-		m := &pb.VerifyProblem{Path: cutText(pr.Path), Reason: cutText(pr.Reason)}
-		if err := p.add(proto.Size(m), func(tp *pb.TaskPart) { tp.Problems = append(tp.Problems, m) }); err != nil {
-			return nil, err
-		}
-	}
-	if err := p.flush(); err != nil {
 		return nil, err
 	}
 	return &pb.TaskVerifyResponse{Task: vr.Task, Snapshot: vr.Snapshot, Files: vr.Files, Bytes: vr.Bytes,
@@ -490,16 +500,14 @@ func (a *Agent) handleTaskRestore(ctx context.Context, l *link.Link, body []byte
 	if err := decode(body, &req); err != nil {
 		return nil, err
 	}
-	p, err := newParts(ctx, l)
+	opt := backup.RestoreOptions{Target: req.Target, Original: req.Original, Paths: req.Paths, Overwrite: req.Overwrite, SkipExisting: req.SkipExisting}
+	var rr backup.RestoreReport
+	p, err := a.withProgress(ctx, l, func(pr backup.Progress) (err error) {
+		rr, err = a.tasks.Restore(ctx, req.Name, req.Snapshot, opt, pr)
+		return err
+	})
 	if err != nil {
 		return nil, err
-	}
-	ps, stop := a.sendProgress(ctx, p)
-	opt := backup.RestoreOptions{Target: req.Target, Original: req.Original, Paths: req.Paths, Overwrite: req.Overwrite, SkipExisting: req.SkipExisting}
-	rr, err := a.tasks.Restore(ctx, req.Name, req.Snapshot, opt, backup.ProgressFunc(ps.update))
-	stop()
-	if err != nil {
-		return nil, taskError(err)
 	}
 	for _, path := range rr.Paths {
 		path = cutText(path)
