@@ -81,7 +81,7 @@ func (fd *findDialog) find() {
 	if fd.btn.Disabled() { // Enter while a search is under way
 		return
 	}
-	pattern, ok := typedPattern(&fd.entry.Entry, fd.status)
+	pattern, ok := typedPattern(&fd.entry.Entry, fd.status, fd.eg.goos)
 	if !ok {
 		return
 	}

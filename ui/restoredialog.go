@@ -137,7 +137,7 @@ func (rd *restoreDialog) findFiles() {
 	if rd.findBtn.Disabled() { // Enter while a search is under way
 		return
 	}
-	pattern, ok := typedPattern(&rd.find.Entry, rd.status)
+	pattern, ok := typedPattern(&rd.find.Entry, rd.status, rd.eg.goos)
 	if !ok {
 		return
 	}
@@ -162,11 +162,11 @@ func (rd *restoreDialog) findFiles() {
 	})
 }
 
-// typedPattern is the pattern typed in e to look for; when it is not one,
-// status says why.
-func typedPattern(e *widget.Entry, status *widget.Label) (string, bool) {
+// typedPattern is the pattern typed in e to look for, as the slave's
+// system goos reads it; when it is not one, status says why.
+func typedPattern(e *widget.Entry, status *widget.Label, goos string) (string, bool) {
 	pattern := strings.TrimSpace(e.Text)
-	if err := backup.ValidFindPattern(pattern); err != nil {
+	if err := backup.ValidFindPattern(goos, pattern); err != nil {
 		status.SetText(capitalize(err.Error()) + ".")
 		return "", false
 	}

@@ -10,6 +10,7 @@ import (
 // as its system writes them. The console learns the system from the
 // slave's status (SlaveView.Status.Os) and shows Unix paths until then.
 type serverPaths struct {
+	goos      string // the slave's system, runtime.GOOS's words ("" not known)
 	documents string // a folder to back up
 	backup    string // a destination
 	restore   string // a folder to restore into
@@ -27,10 +28,12 @@ var (
 
 // pathsOn are the examples for the system goos (runtime.GOOS's words).
 func pathsOn(goos string) serverPaths {
+	eg := unixPaths
 	if goos == "windows" {
-		return windowsPaths
+		eg = windowsPaths
 	}
-	return unixPaths
+	eg.goos = goos
+	return eg
 }
 
 // osOf is the system v's agent last said it runs on, "" before its

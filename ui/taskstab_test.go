@@ -1133,6 +1133,12 @@ func TestTheDialogsExamplesAreWrittenAsTheServerWritesPaths(t *testing.T) {
 	if want := `C:\Users\alice\a.txt to C:\Users\alice\a.txt`; !strings.Contains(rd.note.Text, want) {
 		t.Errorf("restore note where the files were %q, want %q", rd.note.Text, want)
 	}
+	// A folder written as Windows writes it is a pattern there, though
+	// the console's own system would read its backslash as an escape.
+	rd.find.SetText(`C:\Users\alice\`)
+	if _, ok := typedPattern(&rd.find.Entry, rd.status, rd.eg.goos); !ok {
+		t.Errorf("a Windows folder refused as a pattern: %q", rd.status.Text)
+	}
 }
 
 // A file whose task is not known: Find a File looks in every task's

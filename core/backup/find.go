@@ -63,12 +63,19 @@ func (r *FindReport) Summary() string {
 // errFindFull stops reading a manifest once a search has all it lists.
 var errFindFull = errors.New("the search has found as many as it lists")
 
-// ValidFindPattern checks a search's pattern.
-func ValidFindPattern(pattern string) error {
+// ValidFindPattern checks a search's pattern as an agent on the system
+// goos (runtime.GOOS's words) reads it: C:\Users\ is a folder on Windows
+// and an unfinished escape elsewhere. With goos "" (the agent's system
+// not known) it refuses only what no agent would take.
+func ValidFindPattern(goos, pattern string) error {
 	if strings.TrimSpace(pattern) == "" {
 		return invalidf("give a name or a pattern to look for, such as report*.odt or /home/alice/**/*.xlsx")
 	}
-	if !findPattern(pattern).valid() {
+	valid := compilePattern(goos, pattern, true).valid()
+	if goos == "" {
+		valid = valid || compilePattern("windows", pattern, true).valid()
+	}
+	if !valid {
 		return invalidf("%q is not a valid pattern: use *, ** and ? (e.g. report*.odt or /home/alice/**/*.xlsx)", pattern)
 	}
 	return nil
@@ -82,7 +89,7 @@ func ValidFindPattern(pattern string) error {
 // how many snapshots, and how much of their manifests, it has read.
 func (e *Engine) Find(ctx context.Context, snaps []SnapshotInfo, task, pattern string, limit int, p Progress) (FindReport, error) {
 	rep := FindReport{Task: task, Pattern: pattern, Found: []FoundFile{}}
-	if err := ValidFindPattern(pattern); err != nil {
+	if err := ValidFindPattern(runtime.GOOS, pattern); err != nil {
 		return rep, err
 	}
 	if limit <= 0 {

@@ -186,3 +186,30 @@ func TestFindSaysHowManySnapshotsItHasRead(t *testing.T) {
 		t.Errorf("the last update: %+v", last)
 	}
 }
+
+// A pattern is checked as the agent's system reads it: a backslash at
+// the end is an unfinished escape on Unix and a folder on Windows; a
+// console that does not know the agent's system refuses only what no
+// agent would take.
+func TestValidFindPatternReadsAsTheAgentsSystem(t *testing.T) {
+	for _, c := range []struct {
+		goos, pattern string
+		ok            bool
+	}{
+		{"linux", `C:\Users\`, false},
+		{"windows", `C:\Users\`, true},
+		{"", `C:\Users\`, true},
+		{"linux", "report*.odt", true},
+		{"", "[", false},
+		{"windows", "[", false},
+		{"", "   ", false},
+	} {
+		err := backup.ValidFindPattern(c.goos, c.pattern)
+		if (err == nil) != c.ok {
+			t.Errorf("ValidFindPattern(%q, %q) = %v, want ok %v", c.goos, c.pattern, err, c.ok)
+		}
+		if err != nil && !errors.Is(err, backup.ErrInvalid) {
+			t.Errorf("ValidFindPattern(%q, %q): %v is not ErrInvalid", c.goos, c.pattern, err)
+		}
+	}
+}
