@@ -386,8 +386,10 @@ func sendEntries(ctx context.Context, l *link.Link, entries []backup.BrowseEntry
 	}, func(tp *pb.TaskPart, m *pb.BrowseEntry) { tp.Entries = append(tp.Entries, m) })
 }
 
-// progressSender sends the newest progress of a verify or restore as a
-// chunk, without ever making the engine wait for the console.
+// progressSender sends the newest progress of a verify, restore or find
+// as a chunk, without ever making the engine wait for the console; the
+// last one reported is sent before the answer, so the console hears
+// where the work ended.
 type progressSender struct {
 	mu     sync.Mutex
 	latest *pb.Progress
@@ -400,10 +402,10 @@ func (a *Agent) sendProgress(ctx context.Context, p *parts) (*progressSender, fu
 	stop := make(chan struct{})
 	go func() {
 		defer close(ps.done)
-		for {
+		for last := false; !last; {
 			select {
 			case <-stop:
-				return
+				last = true
 			case <-ctx.Done():
 				return
 			case <-ps.wake:
