@@ -31,7 +31,6 @@ type folderPicker struct {
 	ft     *folderTree
 	many   bool
 	chosen string // the folder selected (one folder)
-	want   string // a path to open the tree down to, once read
 	status *widget.Label
 	said   string // the status's last line of what is chosen
 	choose *widget.Button
@@ -43,7 +42,7 @@ type folderPicker struct {
 // and files (sources); otherwise select one folder. at is where to open
 // the tree (the field's path, "" for the top); done gets what was chosen.
 func showFolderPicker(win fyne.Window, r runner, rm Remote, slave, title string, many bool, at string, done func(paths []string)) *folderPicker {
-	fp := &folderPicker{many: many, want: cleanServerPath(strings.TrimSpace(at))}
+	fp := &folderPicker{many: many}
 	ctx, cancel := context.WithCancel(context.Background())
 	fp.cancel = cancel
 	fp.status = widget.NewLabel("")
@@ -53,7 +52,6 @@ func showFolderPicker(win fyne.Window, r runner, rm Remote, slave, title string,
 	}
 	fp.ft = newFolderTree(win.Canvas(), r, ctx, list, fp.status.SetText)
 	fp.ft.ticks, fp.ft.dirsOnly, fp.ft.onTicked = many, !many, fp.showState
-	fp.ft.onShown = fp.reveal
 	fp.ft.tree.OnSelected = func(id string) {
 		if !many && fp.ft.isBranch(id) {
 			fp.chosen = id
@@ -94,6 +92,7 @@ func showFolderPicker(win fyne.Window, r runner, rm Remote, slave, title string,
 	fp.d.Resize(dialogSize(win, 600, 660))
 	fp.d.Show()
 	fp.ft.reset()
+	fp.ft.reveal(cleanServerPath(strings.TrimSpace(at))) // the folder the field held
 	fp.showState()
 	return fp
 }
@@ -161,8 +160,8 @@ func (fp *folderPicker) askNewFolder(win fyne.Window, r runner, rm Remote, slave
 					showErr(win, fmt.Errorf("could not create %s on %s: %w", shownPath(dir), slave, err))
 					return
 				}
-				fp.want = dir // selected once its folder is read again
 				fp.ft.reread(parent)
+				fp.ft.reveal(dir) // selected once its folder is read again
 			})
 		})
 		return true
@@ -184,30 +183,6 @@ func folderNameProblem(name string) string {
 		return name + " is not a name for a folder."
 	}
 	return ""
-}
-
-// reveal opens the tree down to the path the field held, one folder at a
-// time as each is read, and selects it.
-func (fp *folderPicker) reveal(id string) {
-	if fp.want == "" {
-		return
-	}
-	for _, child := range fp.ft.childUIDs(id) {
-		if !fp.ft.isBranch(child) || !isInside(fp.want, child) {
-			continue
-		}
-		if child == fp.want {
-			fp.want = ""
-			fp.ft.tree.Select(child)
-			// Its folder at the top, itself and what is beside it below.
-			fp.ft.tree.ScrollToBottom()
-			fp.ft.tree.ScrollTo(id)
-			return
-		}
-		fp.ft.tree.OpenBranch(child)
-		return
-	}
-	fp.want = "" // not there: the user goes on from here
 }
 
 // cleanServerPath is p without a trailing separator, as the tree names

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"path"
+	"slices"
 	"sort"
 	"strings"
 
@@ -52,11 +53,12 @@ type folderTree struct {
 	list   func(ctx context.Context, dir, after string) (backup.BrowsePage, error)
 	say    func(string)
 
-	ticks    bool            // rows have a tick box
-	all      func() bool     // everything is ticked (a whole snapshot); nil: never
-	onTicked func()          // the ticks changed
-	onShown  func(id string) // folder id was read and shown; nil: nothing
-	dirsOnly bool            // files are left out (choosing a folder)
+	ticks    bool        // rows have a tick box
+	all      func() bool // everything is ticked (a whole snapshot); nil: never
+	onTicked func()      // the ticks changed
+	dirsOnly bool        // files are left out (choosing a folder)
+	snapOf   string      // the system of the server whose snapshot the tree shows (TopName)
+	want     string      // a path to open the tree down to as its folders are read (reveal)
 
 	nodes  map[string]*folderNode
 	ticked map[string]bool
@@ -77,6 +79,7 @@ func (ft *folderTree) reset() {
 	ft.nodes = map[string]*folderNode{"": {entry: backup.BrowseEntry{Type: backup.TypeDir}}}
 	ft.ticked = map[string]bool{}
 	ft.auto = map[string]bool{}
+	ft.want = ""
 	ft.tree.CloseAllBranches()
 	ft.open("")
 	ft.tree.Refresh()
@@ -189,8 +192,44 @@ func (ft *folderTree) show(id string, n *folderNode, fr folderRead, err error) {
 		ft.tree.ScrollTo(n.children[len(n.children)-1])
 		ft.tree.ScrollTo(id)
 	}
-	if ft.onShown != nil {
-		ft.onShown(id)
+	ft.walk(id)
+}
+
+// reveal opens the tree down to path p (a folder, or with files a file),
+// one folder at a time as each is read, then selects it and scrolls to
+// it, its folder above it where the tree has room. A path not there
+// leaves the tree where it got to.
+func (ft *folderTree) reveal(p string) {
+	ft.want = p
+	ft.walk("")
+}
+
+// walk goes on revealing ft.want from folder id down, through what has
+// been read; the reading of the next folder goes on from there.
+func (ft *folderTree) walk(id string) {
+	for ft.want != "" {
+		n := ft.nodes[id]
+		if n == nil || !n.loaded {
+			return
+		}
+		i := slices.IndexFunc(n.children, func(c string) bool {
+			return c == ft.want || ft.isBranch(c) && isInside(ft.want, c)
+		})
+		if i < 0 {
+			ft.want = "" // not there: the user goes on from here
+			return
+		}
+		next := n.children[i]
+		if next == ft.want {
+			ft.want = ""
+			ft.tree.Select(next)
+			ft.tree.ScrollToBottom()
+			ft.tree.ScrollTo(id) // its folder at the top, if there is room
+			ft.tree.ScrollTo(next)
+			return
+		}
+		ft.tree.OpenBranch(next)
+		id = next
 	}
 }
 
@@ -304,6 +343,9 @@ func (ft *folderTree) updateNode(id string, _ bool, o fyne.CanvasObject) {
 	// A name as the server wrote it, quoted when it holds what could
 	// pass for another name (a line break, a bidi override).
 	name := wire.PlainUpTo(e.Name, maxShownName)
+	if parentServerPath(id) == "/" {
+		name = backup.TopName(ft.snapOf, name) // C:, not C
+	}
 	if n.note != "" && n.loaded {
 		name += "  (" + n.note + ")"
 	}

@@ -87,6 +87,7 @@ func showRestoreDialog(win fyne.Window, r runner, rm Remote, slave, task, snapsh
 	rd.whole = newDialogCheck(win.Canvas(), rdWhole, func(bool) { rd.ft.tree.Refresh(); rd.showState() })
 	rd.ft = newFolderTree(win.Canvas(), r, rd.ctx, nil, func(s string) { rd.status.SetText(s) })
 	rd.ft.ticks, rd.ft.all, rd.ft.onTicked = true, func() bool { return rd.whole.Checked }, rd.showState
+	rd.ft.snapOf = paths.goos
 	rd.target = newDialogEntry(win.Canvas())
 	rd.target.SetPlaceHolder("a folder on the server, e.g. " + paths.restore)
 	rd.target.OnChanged = func(string) { rd.showState() }
@@ -293,7 +294,14 @@ func (rd *restoreDialog) useFound(f backup.FoundFile) {
 	}
 	rd.snapSel.SetSelectedIndex(i) // another snapshot: its tree, nothing ticked
 	rd.whole.SetChecked(false)
-	rd.ft.ticked[treePath(f)] = true
+	rd.tick(treePath(f))
+}
+
+// tick ticks a file found in the snapshot shown, and opens the tree
+// down to it.
+func (rd *restoreDialog) tick(p string) {
+	rd.ft.ticked[p] = true
+	rd.ft.reveal(p)
 	rd.ft.tree.Refresh()
 	rd.showState()
 }
@@ -345,9 +353,7 @@ func (rd *restoreDialog) loadSnapshots() {
 					rd.status.SetText(snapshotGone(want))
 					return
 				}
-				rd.ft.ticked[tick] = true
-				rd.ft.tree.Refresh()
-				rd.showState()
+				rd.tick(tick)
 			}
 		})
 	})

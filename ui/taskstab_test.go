@@ -848,10 +848,16 @@ func TestTheRestoreDialogFindsAFilesVersionsAndTicksTheOneChosen(t *testing.T) {
 	if !strings.Contains(text, "2 found in 2 snapshots: /home/alice/Documents/report.odt. Choose the version to restore:") || !strings.Contains(text, newer) {
 		t.Fatalf("the list reads %q, want the newer version first: %q", text, newer)
 	}
+	selected := ""
+	rd.ft.tree.OnSelected = func(id string) { selected = id }
 	pickFound(t, mw, 1) // the older
 	if rd.snapshot != "2026-03-12T020000Z" || !rd.ft.ticked["/home/alice/Documents/report.odt"] || len(rd.paths()) != 1 {
 		t.Fatalf("chose snapshot %s, ticked %v", rd.snapshot, rd.ft.ticked)
 	}
+	// The tree opens down to the file, however deep, and shows it.
+	q.runUntil(t, "the file shown in the tree", func() bool {
+		return selected == "/home/alice/Documents/report.odt" && rd.ft.tree.IsBranchOpen("/home/alice/Documents")
+	})
 	if n := fr.taskCalls("find Report*"); n != 1 {
 		t.Errorf("asked the agent %d times", n)
 	}
@@ -1133,6 +1139,25 @@ func TestTheDialogsExamplesAreWrittenAsTheServerWritesPaths(t *testing.T) {
 	if want := `C:\Users\alice\a.txt to C:\Users\alice\a.txt`; !strings.Contains(rd.note.Text, want) {
 		t.Errorf("restore note where the files were %q, want %q", rd.note.Text, want)
 	}
+	// The snapshot's drives and shares are named as Windows names them.
+	rd.ft.list = func(_ context.Context, dir, _ string) (backup.BrowsePage, error) {
+		var entries []backup.BrowseEntry
+		if dir == "" {
+			entries = []backup.BrowseEntry{{Name: "C", Type: backup.TypeDir}, {Name: "UNC", Type: backup.TypeDir}}
+		}
+		return backup.BrowsePage{Dir: "/", Entries: entries, Total: len(entries)}, nil
+	}
+	rd.ft.reset()
+	q.runUntil(t, "the snapshot's top read", func() bool { return rd.ft.nodes[""].loaded })
+	shown := map[string]string{}
+	for _, o := range test.LaidOutObjects(rd.ft.tree) {
+		if r, ok := o.(*folderRow); ok && r.Visible() {
+			shown[r.id] = r.name.Text
+		}
+	}
+	if shown["/C"] != "C:" || shown["/UNC"] != `\\ (network shares)` {
+		t.Errorf("the top of a Windows snapshot reads %q", shown)
+	}
 	// A folder written as Windows writes it is a pattern there, though
 	// the console's own system would read its backslash as an escape.
 	rd.find.SetText(`C:\Users\alice\`)
@@ -1175,7 +1200,10 @@ func TestFindAFileLooksInEveryTaskAndOpensTheRestoreOfTheOneChosen(t *testing.T)
 		t.Fatalf("the Restore dialog of %s did not open", fd.found[3].task)
 	}
 	t.Cleanup(rd.close)
-	q.runUntil(t, "the snapshot chosen and the file ticked", func() bool {
-		return rd.snapshot == "2026-03-12T020000Z" && rd.ft.ticked["/home/alice/Documents/report.odt"] && len(rd.paths()) == 1
+	selected := ""
+	rd.ft.tree.OnSelected = func(id string) { selected = id }
+	q.runUntil(t, "the snapshot chosen and the file ticked and shown", func() bool {
+		return rd.snapshot == "2026-03-12T020000Z" && rd.ft.ticked["/home/alice/Documents/report.odt"] && len(rd.paths()) == 1 &&
+			selected == "/home/alice/Documents/report.odt"
 	})
 }

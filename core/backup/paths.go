@@ -79,3 +79,18 @@ func cleanRel(p string) (string, bool) {
 	}
 	return c, true
 }
+
+// TopName is how a person on the system goos names a folder at the top
+// of a snapshot's tree (relRoot's first element): on Windows the drive C
+// is C:, and UNC holds the network shares (\\server\share). Elsewhere,
+// and for any other name, it is the name.
+func TopName(goos, name string) string {
+	switch {
+	case goos != "windows":
+	case len(name) == 1 && isDriveLetter(name[0]):
+		return name + ":"
+	case name == "UNC":
+		return `\\ (network shares)`
+	}
+	return name
+}

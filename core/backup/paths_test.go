@@ -31,6 +31,23 @@ func TestAPathInASnapshotGoesBackToWhereItWas(t *testing.T) {
 	}
 }
 
+// The top of a Windows server's snapshot is named as Windows names it:
+// its drives and its network shares; elsewhere a folder is its name.
+func TestTheTopOfASnapshotIsNamedAsItsSystemNamesIt(t *testing.T) {
+	for _, c := range []struct{ goos, name, want string }{
+		{"windows", "C", "C:"},
+		{"windows", "d", "d:"},
+		{"windows", "UNC", `\\ (network shares)`},
+		{"windows", "CD", "CD"},
+		{"linux", "C", "C"},
+		{"linux", "UNC", "UNC"},
+	} {
+		if got := backup.TopName(c.goos, c.name); got != c.want {
+			t.Errorf("%s %q: %q, want %q", c.goos, c.name, got, c.want)
+		}
+	}
+}
+
 // An exclude or a search is written as the agent's system writes paths:
 // on Windows with its drive or share and backslashes, in any case where
 // file names are; elsewhere a backslash escapes, as in any glob.
