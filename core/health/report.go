@@ -283,7 +283,7 @@ func (r *Report) WriteJSON(w io.Writer) error {
 
 var csvHeader = []string{"slave", "group", "task", "state", "last_result", "last_run", "last_success",
 	"failures_since_success", "next_run", "overdue", "running", "last_known", "seen", "error", "disconnected",
-	"dest_free", "dest_total", "space_low"}
+	"dest_free", "dest_total", "space_low", "retry_at", "muted_until"}
 
 func rfc(t *time.Time) string {
 	if t == nil {
@@ -292,7 +292,9 @@ func rfc(t *time.Time) string {
 	return t.Format(time.RFC3339)
 }
 
-// WriteCSV writes a header and one line per listed task.
+// WriteCSV writes a header and one line per listed task: the columns
+// of TaskJSON, those added later at the end, so that a script reading
+// them by position goes on working.
 func (r *Report) WriteCSV(w io.Writer) error {
 	cw := csv.NewWriter(w)
 	if err := cw.Write(csvHeader); err != nil {
@@ -303,7 +305,7 @@ func (r *Report) WriteCSV(w io.Writer) error {
 		if err := cw.Write([]string{j.Slave, j.Group, j.Task, string(j.State), j.LastResult, rfc(j.LastRun), rfc(j.LastSuccess),
 			strconv.Itoa(j.FailuresSinceSuccess), rfc(j.NextRun), strconv.FormatBool(j.Overdue), strconv.FormatBool(j.Running),
 			strconv.FormatBool(j.LastKnown), rfc(j.Seen), j.Error, strconv.FormatBool(j.Disconnected),
-			uintOrEmpty(j.DestFree), uintOrEmpty(j.DestTotal), j.SpaceLow}); err != nil {
+			uintOrEmpty(j.DestFree), uintOrEmpty(j.DestTotal), j.SpaceLow, rfc(j.RetryAt), rfc(j.MutedUntil)}); err != nil {
 			return err
 		}
 	}

@@ -89,6 +89,11 @@ func TestTheReportSaysWhenAFailedTaskIsTriedAgain(t *testing.T) {
 	if j := rows[1].JSON(); j.RetryAt == nil || !j.RetryAt.Equal(rows[1].RetryAt) || (rows[0].JSON()).RetryAt != nil {
 		t.Errorf("in JSON: retry_at %v, and %v for a task not tried again", j.RetryAt, rows[0].JSON().RetryAt)
 	}
+	var csv bytes.Buffer
+	if r := NewReport(rows, noon, 24*time.Hour); r.WriteCSV(&csv) != nil || !strings.Contains(csv.String(), ",retry_at,muted_until\n") ||
+		!strings.Contains(csv.String(), ",2026-03-10T12:10:00Z,\n") {
+		t.Errorf("in CSV, no retry_at:\n%s", csv.String())
+	}
 	if got := NewReport(rows, noon.Add(time.Hour), 24*time.Hour); strings.Contains(textOf(t, &got), "tried again") {
 		t.Errorf("past its retry's time, the text still promises it:\n%s", textOf(t, &got))
 	}
@@ -200,8 +205,8 @@ func TestTheReportSaysWhichSlavesWereDisconnected(t *testing.T) {
 		t.Errorf("JSON:\n%s", js.String())
 	}
 	lines := strings.Split(strings.TrimSpace(csv.String()), "\n")
-	if !strings.HasSuffix(lines[0], ",error,disconnected,dest_free,dest_total,space_low") || !strings.HasPrefix(lines[2], "FS02,,mail,") ||
-		!strings.HasSuffix(lines[2], ",true,,,") || !strings.HasSuffix(lines[4], ",true,,,") || !strings.HasSuffix(lines[1], ",false,,,") {
+	if !strings.HasSuffix(lines[0], ",error,disconnected,dest_free,dest_total,space_low,retry_at,muted_until") || !strings.HasPrefix(lines[2], "FS02,,mail,") ||
+		!strings.HasSuffix(lines[2], ",true,,,,,") || !strings.HasSuffix(lines[4], ",true,,,,,") || !strings.HasSuffix(lines[1], ",false,,,,,") {
 		t.Errorf("CSV:\n%s", csv.String())
 	}
 }
@@ -234,7 +239,7 @@ func TestTheReportNamesTheDestinationsNearlyFull(t *testing.T) {
 		strings.Count(js.String(), `"space_low"`) != 1 {
 		t.Errorf("JSON:\n%s", js.String())
 	}
-	if !strings.Contains(csv.String(), ",85899345920,2199023255552,is 96 % full (80.0 GiB free of 2.0 TiB)\n") {
+	if !strings.Contains(csv.String(), ",85899345920,2199023255552,is 96 % full (80.0 GiB free of 2.0 TiB),,\n") {
 		t.Errorf("CSV:\n%s", csv.String())
 	}
 }
@@ -250,8 +255,8 @@ func TestTheReportSaysWhoseAlertsAreMuted(t *testing.T) {
 		}
 	}
 	r := NewReport(rows, noon, 24*time.Hour)
-	var text, js, html bytes.Buffer
-	for f, w := range map[string]*bytes.Buffer{FormatText: &text, FormatJSON: &js, FormatHTML: &html} {
+	var text, js, csv, html bytes.Buffer
+	for f, w := range map[string]*bytes.Buffer{FormatText: &text, FormatJSON: &js, FormatCSV: &csv, FormatHTML: &html} {
 		if err := r.Write(w, f, time.UTC); err != nil {
 			t.Fatal(err)
 		}
@@ -262,6 +267,9 @@ func TestTheReportSaysWhoseAlertsAreMuted(t *testing.T) {
 	}
 	if strings.Count(js.String(), `"muted_until":"2026-03-10T15:00:00Z"`) != 1 { // FS02 / mail; its weekly, ok and not recent, is not listed
 		t.Errorf("JSON:\n%s", js.String())
+	}
+	if strings.Count(csv.String(), ",2026-03-10T15:00:00Z\n") != 1 {
+		t.Errorf("CSV:\n%s", csv.String())
 	}
 	if r := NewReport(rows, noon.Add(4*time.Hour), 24*time.Hour); len(r.Muted) != 0 {
 		t.Errorf("after the mute's end the report says %+v", r.Muted)
