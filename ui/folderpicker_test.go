@@ -263,6 +263,40 @@ func TestAHugeFolderIsReadOnlySoFar(t *testing.T) {
 	fp.close()
 }
 
+// A large folder's first entries show while the rest are read: over a
+// slow link a person need not wait for thousands of names to begin.
+func TestALargeFolderShowsItsFirstEntriesWhileTheRestAreRead(t *testing.T) {
+	mw, q, fr := tasksWindow(t)
+	var big []backup.BrowseEntry
+	for i := range 3 * backup.BrowseMaxEntries {
+		big = append(big, backup.BrowseEntry{Name: fmt.Sprintf("user-%04d", i), Type: backup.TypeDir})
+	}
+	gate := make(chan struct{})
+	fr.fakeTasks.mu.Lock()
+	fr.fakeTasks.server["/"] = append(fr.fakeTasks.server["/"], backup.BrowseEntry{Name: "profiles", Type: backup.TypeDir})
+	fr.fakeTasks.server["/profiles"] = big
+	fr.fakeTasks.server["/profiles/user-0001"] = []backup.BrowseEntry{{Name: "Documents", Type: backup.TypeDir}}
+	fr.fakeTasks.listGate = gate
+	fr.fakeTasks.mu.Unlock()
+	fp := openDestinationPicker(t, mw, q)
+	fp.ft.tree.OpenBranch("/profiles")
+	q.runUntil(t, "the first page shown", func() bool { return len(fp.ft.childUIDs("/profiles")) == backup.BrowseMaxEntries })
+	if n := fp.ft.nodes["/profiles"]; n.loaded || !n.loading {
+		t.Fatalf("/profiles loaded %v, loading %v, before its other pages", n.loaded, n.loading)
+	}
+	fp.ft.tree.OpenBranch("/profiles/user-0001") // opened while its folder is read
+	close(gate)
+	q.runUntil(t, "every page shown", func() bool { return fp.ft.nodes["/profiles"].loaded })
+	ids := fp.ft.childUIDs("/profiles")
+	if len(ids) != len(big) || ids[0] != "/profiles/user-0000" || ids[len(ids)-1] != fmt.Sprintf("/profiles/user-%04d", len(big)-1) {
+		t.Fatalf("/profiles shows %d entries, from %s", len(ids), ids[0])
+	}
+	q.runUntil(t, "the folder opened meanwhile shown", func() bool {
+		return strings.Join(fp.ft.childUIDs("/profiles/user-0001"), " ") == "/profiles/user-0001/Documents"
+	})
+	fp.close()
+}
+
 // The Restore dialog's target is chosen the same way.
 func TestARestoresTargetIsChosenOnTheServer(t *testing.T) {
 	mw, q, _ := tasksWindow(t)

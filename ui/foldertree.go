@@ -19,8 +19,9 @@ import (
 )
 
 // A tree of folders on a server, read one folder at a time as it is
-// opened: a snapshot's in the Restore dialog, the server's own in the
-// folder picker. Node IDs are full paths as the server writes them
+// opened, a large one's first entries shown while the rest are read: a
+// snapshot's in the Restore dialog, the server's own in the folder
+// picker. Node IDs are full paths as the server writes them
 // (/home/alice, C:\Users); "" is the top. With ticks, every row has a
 // tick box, a folder ticked takes what is inside, and a folder with
 // something ticked inside shows a partial tick.
@@ -106,7 +107,7 @@ func (ft *folderTree) open(id string) {
 		ctx, stop := context.WithCancel(ft.ctx) // the dialog's, and the window's
 		defer stop()
 		defer context.AfterFunc(wctx, stop)()
-		fr, err := ft.readAll(ctx, list, id)
+		fr, err := ft.readAll(ctx, list, id, ft.showPart(id, n, gen))
 		ft.r.do(func() {
 			if ft.gen != gen {
 				return
@@ -114,6 +115,25 @@ func (ft *folderTree) open(id string) {
 			ft.show(id, n, fr, err)
 		})
 	})
+}
+
+// showPart shows folder id's pages as readAll hears them, all but the
+// last, which show puts with the rest: a large folder's first entries
+// show while the others are read.
+func (ft *folderTree) showPart(id string, n *folderNode, gen int) func(dir string, part []backup.BrowseEntry) {
+	first := true // on the Fyne thread
+	return func(dir string, part []backup.BrowseEntry) {
+		ft.r.do(func() {
+			if ft.gen != gen || !n.loading {
+				return
+			}
+			if first { // what it held before it was read again
+				n.children, first = n.children[:0], false
+			}
+			ft.add(n, folderDir(id, dir), part)
+			ft.tree.Refresh()
+		})
+	}
 }
 
 // folderRead is what readAll read of a folder: the entries kept (its
@@ -126,8 +146,10 @@ type folderRead struct {
 }
 
 // readAll reads folder id with list page by page, up to folderTreeMax
-// entries.
-func (ft *folderTree) readAll(ctx context.Context, list func(ctx context.Context, dir, after string) (backup.BrowsePage, error), id string) (folderRead, error) {
+// entries; more hears the entries kept of each page but the last, as the
+// server wrote the folder's path.
+func (ft *folderTree) readAll(ctx context.Context, list func(ctx context.Context, dir, after string) (backup.BrowsePage, error), id string,
+	more func(dir string, part []backup.BrowseEntry)) (folderRead, error) {
 	var fr folderRead
 	after := ""
 	for fr.read < folderTreeMax {
@@ -135,18 +157,44 @@ func (ft *folderTree) readAll(ctx context.Context, list func(ctx context.Context
 		if err != nil {
 			return fr, err
 		}
+		kept := len(fr.entries)
 		for _, e := range page.Entries {
 			if !ft.dirsOnly || e.Type == backup.TypeDir {
 				fr.entries = append(fr.entries, e)
 			}
 		}
 		fr.dir, fr.total, fr.read = page.Dir, page.Total, fr.read+len(page.Entries)
-		if page.Next == "" {
+		if page.Next == "" || fr.read >= folderTreeMax {
 			break
 		}
+		more(page.Dir, slices.Clone(fr.entries[kept:]))
 		after = page.Next
 	}
 	return fr, nil
+}
+
+// folderDir is the path of folder id as its children's IDs begin: the
+// top's as the server wrote it (/, or "" for a Windows server's drives).
+func folderDir(id, serverDir string) string {
+	if id != "" {
+		return id
+	}
+	return serverDir
+}
+
+// add puts entries of the folder at path dir under n, after what it
+// holds; a child already known (opened while its folder was read, or
+// before the folder was read again) keeps what was read of it.
+func (ft *folderTree) add(n *folderNode, dir string, entries []backup.BrowseEntry) {
+	for _, e := range entries {
+		child := joinServerPath(dir, e.Name)
+		if c := ft.nodes[child]; c != nil {
+			c.entry = e
+		} else {
+			ft.nodes[child] = &folderNode{entry: e}
+		}
+		n.children = append(n.children, child)
+	}
 }
 
 // show puts folder id's entries under it.
@@ -156,10 +204,7 @@ func (ft *folderTree) show(id string, n *folderNode, fr folderRead, err error) {
 		n.note = capitalize(err.Error())
 		ft.say(n.note)
 	}
-	dir, entries := fr.dir, fr.entries
-	if id != "" {
-		dir = id
-	}
+	dir, entries := folderDir(id, fr.dir), fr.entries
 	shown := shownPath(dir)
 	opened := !ft.auto[id] // by the person, not as a parent's only entry
 	switch {
@@ -175,11 +220,7 @@ func (ft *folderTree) show(id string, n *folderNode, fr folderRead, err error) {
 		ft.say(fmt.Sprintf("%s holds %s entries; the first %s are shown (take the folder, or type a path).", shown, human.Count(fr.total), human.Count(fr.read)))
 	}
 	n.children = n.children[:0]
-	for _, e := range entries {
-		child := joinServerPath(dir, e.Name)
-		ft.nodes[child] = &folderNode{entry: e}
-		n.children = append(n.children, child)
-	}
+	ft.add(n, dir, entries)
 	ft.tree.Refresh()
 	// A folder whose only entry is a folder (/srv, /srv/home … down to a
 	// source) opens that one too, so the files show.

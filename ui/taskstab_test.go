@@ -33,6 +33,7 @@ type fakeTasks struct {
 	putErr   error
 	putGate  chan struct{}                   // when set, PutTask waits for it to close
 	findGate chan struct{}                   // when set, FindInSnapshots waits for it to close, having said how far it got
+	listGate chan struct{}                   // when set, ListFolder waits for it to close before a folder's second page
 	tree     map[string][]backup.BrowseEntry // a snapshot's folder → entries
 	server   map[string][]backup.BrowseEntry // the server's own folder → entries (ListFolder)
 	restored []backup.RestoreOptions
@@ -104,6 +105,11 @@ func (f *fakeTasks) ListFolder(_ context.Context, _, dir, after string, limit in
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	if gate := f.listGate; gate != nil && after != "" {
+		f.mu.Unlock()
+		<-gate
+		f.mu.Lock()
+	}
 	entries, ok := f.server[dir]
 	if !ok {
 		return backup.BrowsePage{}, fmt.Errorf("%s does not exist on this server", dir)
