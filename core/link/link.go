@@ -184,8 +184,10 @@ func (l *Link) Start(h Handler, group *sync.WaitGroup) {
 	case <-l.done: // closed before it started: nothing to watch
 	default:
 		if l.pings() {
-			l.due = time.Now().Add(l.heartbeat)
-			l.timer = time.AfterFunc(l.heartbeat, l.tick)
+			now := time.Now()
+			next := pingDelay(now, l.heartbeat, l.heartbeat)
+			l.due = now.Add(next)
+			l.timer = time.AfterFunc(next, l.tick)
 		} else {
 			consoleWatch.add(l)
 		}
@@ -254,10 +256,33 @@ func (l *Link) tick() {
 		return
 	}
 	l.mu.Lock()
-	l.due = time.Now().Add(next)
+	now = time.Now()
+	next = pingDelay(now, next, l.heartbeat)
+	l.due = now.Add(next)
 	l.timer.Reset(next)
 	l.mu.Unlock()
 }
+
+// pingDelay is d from now, made longer by less than a slot (a sixteenth
+// of the heartbeat, at most pingSlot) so that it ends on a whole slot of
+// the wall clock. The pings of every agent of a console then fall into a
+// few dozen slots a second instead of at random: the console wakes once
+// for a slot's pings, not once for each, and an idle link costs it less.
+// Clocks a few milliseconds apart only widen the slots.
+func pingDelay(now time.Time, d, heartbeat time.Duration) time.Duration {
+	slot := min(heartbeat/16, pingSlot)
+	if slot <= 0 {
+		return d
+	}
+	end := now.Add(d)
+	if on := end.Truncate(slot); on.Before(end) { // Truncate: by the wall clock
+		end = on.Add(slot)
+	}
+	return max(end.Sub(now), d)
+}
+
+// pingSlot is the widest slot pings are gathered into.
+const pingSlot = 20 * time.Millisecond
 
 func (l *Link) readLoop() {
 	for {

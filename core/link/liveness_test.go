@@ -172,3 +172,31 @@ func TestSilenceWhileThisSideDidNotRunIsNotHeldAgainstThePeer(t *testing.T) {
 		})
 	}
 }
+
+// An agent's pings fall on whole slots of the wall clock, so that a
+// console's agents ping together a few dozen times a second rather than
+// at random; the wait for a ping or a dead line grows by less than a slot.
+func TestPingsFallOnWholeSlotsOfTheClock(t *testing.T) {
+	base := time.Date(2026, 12, 6, 3, 0, 0, 0, time.UTC)
+	for _, c := range []struct {
+		now          time.Duration // after base
+		d, heartbeat time.Duration
+		want         time.Duration
+	}{
+		{3 * time.Millisecond, 15 * time.Second, 15 * time.Second, 15*time.Second + 17*time.Millisecond},
+		{0, 15 * time.Second, 15 * time.Second, 15 * time.Second}, // on a slot already
+		{3 * time.Millisecond, 2 * time.Second, 15 * time.Second, 2*time.Second + 17*time.Millisecond},
+		{1 * time.Millisecond, 80 * time.Millisecond, 80 * time.Millisecond, 84 * time.Millisecond}, // a slot of 5 ms
+	} {
+		if got := pingDelay(base.Add(c.now), c.d, c.heartbeat); got != c.want {
+			t.Errorf("at +%v, %v (heartbeat %v): %v, want %v", c.now, c.d, c.heartbeat, got, c.want)
+		}
+	}
+	now := time.Now() // with its monotonic reading, as the link has it
+	for _, d := range []time.Duration{time.Millisecond, 15 * time.Second} {
+		got := pingDelay(now, d, 15*time.Second)
+		if got < d || got >= d+pingSlot || now.Add(got).Round(0).UnixNano()%int64(pingSlot) != 0 {
+			t.Errorf("now, %v: %v, not on a slot within %v", d, got, pingSlot)
+		}
+	}
+}
