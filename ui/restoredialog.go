@@ -221,6 +221,9 @@ func (rd *restoreDialog) showFound(fr backup.FindReport) {
 		})
 	pick.Disable()
 	list.OnSelected = func(i widget.ListItemID) { chosen = i; pick.Enable() }
+	if len(fr.Found) == 1 {
+		list.Select(0) // nothing to choose between
+	}
 	d.Resize(dialogSize(rd.win, 820, 420))
 	d.Show()
 	rd.lastFound = d

@@ -876,7 +876,7 @@ func TestTheRestoreDialogFindsAFilesVersionsAndTicksTheOneChosen(t *testing.T) {
 	if text := overlayText(mw.win); !strings.Contains(text, `1 found in 2 snapshots: C:\Users\alice\budget.xlsx.`) {
 		t.Errorf("the list reads %q", text)
 	}
-	pickFound(t, mw, 0)
+	tapButton(t, mw.win, rdFindPick) // the one version found is chosen already
 	if rd.snapshot != "2026-03-12T020000Z" || !rd.ft.ticked["/C/Users/alice/budget.xlsx"] || len(rd.paths()) != 1 {
 		t.Fatalf("chose snapshot %s, ticked %v", rd.snapshot, rd.ft.ticked)
 	}
