@@ -120,6 +120,9 @@ func (fd *findDialog) find() {
 				text += " Choose the version to restore."
 			}
 			fd.status.SetText(text)
+			if len(fd.found) == 1 {
+				fd.list.Select(0) // nothing to choose between
+			}
 		})
 	})
 }

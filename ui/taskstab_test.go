@@ -1212,4 +1212,14 @@ func TestFindAFileLooksInEveryTaskAndOpensTheRestoreOfTheOneChosen(t *testing.T)
 		return rd.snapshot == "2026-03-12T020000Z" && rd.ft.ticked["/home/alice/Documents/report.odt"] && len(rd.paths()) == 1 &&
 			selected == "/home/alice/Documents/report.odt"
 	})
+
+	// A search of one task that found one version has it chosen.
+	fd = showFindDialog(mw.win, tt.r, tt.rm, tt.slave, []string{"documents"}, pathsOn(""))
+	t.Cleanup(func() { fd.d.Hide() })
+	fd.entry.SetText("budget*")
+	fd.entry.OnSubmitted(fd.entry.Text)
+	q.runUntil(t, "the one version found", func() bool { return !fd.btn.Disabled() && len(fd.found) == 1 })
+	if fd.chosen != 0 || fd.pick.Disabled() {
+		t.Errorf("the one version found is not chosen (%d), Restore… disabled %v", fd.chosen, fd.pick.Disabled())
+	}
 }
