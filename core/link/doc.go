@@ -24,8 +24,10 @@
 // rule by which a link under either of two keys settles a password change
 // whose answer never came.
 //
-// Heartbeats: only the agent's side of a link pings, every heartbeat; the
-// console's side answers and learns the round trip from the next ping. Each
+// Heartbeats: only the agent's side of a link pings, every heartbeat, on
+// a whole slot of the clock (pingDelay) so that a console's pings come
+// together; the console's side answers and learns the round trip from
+// the next ping. Each
 // side declares the link dead after DeadAfter without a frame: the agent's
 // with a timer per link, the console's with one sweep of all its links
 // (watch.go). A TLS link keeps its peer certificate's fingerprint, not
