@@ -26,6 +26,21 @@ func askDialog(win fyne.Window, title string, content fyne.CanvasObject, label s
 // the dialog closes, however it closes.
 func askDialogThen(win fyne.Window, title string, content fyne.CanvasObject, label string, icon fyne.Resource,
 	imp widget.Importance, act func() (done bool), closed func()) (*dialog.CustomDialog, *widget.Button) {
+	return actionDialog(win, title, content, label, icon, imp, act, closed, false)
+}
+
+// chooseDialog is askDialogThen for a choice in a list, not a question:
+// Enter takes the choice made (the version of a file found), as the
+// button does, once the button is on.
+func chooseDialog(win fyne.Window, title string, content fyne.CanvasObject, label string, icon fyne.Resource,
+	act func() (done bool), closed func()) (*dialog.CustomDialog, *widget.Button) {
+	return actionDialog(win, title, content, label, icon, widget.HighImportance, act, closed, true)
+}
+
+// actionDialog is askDialogThen and chooseDialog: with enter, Enter
+// presses the action button while it is on.
+func actionDialog(win fyne.Window, title string, content fyne.CanvasObject, label string, icon fyne.Resource,
+	imp widget.Importance, act func() (done bool), closed func(), enter bool) (*dialog.CustomDialog, *widget.Button) {
 	var d *dialog.CustomDialog
 	ok := widget.NewButtonWithIcon(label, icon, func() {
 		c := win.Canvas()
@@ -45,7 +60,15 @@ func askDialogThen(win fyne.Window, title string, content fyne.CanvasObject, lab
 	cancel := widget.NewButtonWithIcon("Cancel", theme.CancelIcon(), func() { d.Hide() })
 	d = dialog.NewCustomWithoutButtons(title, content, win)
 	d.SetButtons([]fyne.CanvasObject{cancel, ok})
-	giveKeysBack := dialogKeys(win.Canvas(), d.Hide, nil)
+	var submit func()
+	if enter {
+		submit = func() {
+			if !ok.Disabled() {
+				ok.OnTapped()
+			}
+		}
+	}
+	giveKeysBack := dialogKeys(win.Canvas(), d.Hide, submit)
 	d.SetOnClosed(func() {
 		giveKeysBack()
 		if closed != nil {

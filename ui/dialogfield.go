@@ -37,6 +37,17 @@ func passEscape(c fyne.Canvas, k *fyne.KeyEvent, own func(*fyne.KeyEvent)) {
 	own(k)
 }
 
+// passEscapeEnter is passEscape for a widget that has no use for Enter
+// either (a list, a tree): the dialog's Enter acts for it.
+func passEscapeEnter(c fyne.Canvas, k *fyne.KeyEvent, own func(*fyne.KeyEvent)) {
+	switch k.Name {
+	case fyne.KeyEscape, fyne.KeyReturn, fyne.KeyEnter:
+		keyTo(c, k)
+	default:
+		own(k)
+	}
+}
+
 // dialogEntry is a dialog's text field (Password or MultiLine may be set
 // before it is shown; a password keeps its reveal button). onBlur, if
 // set, checks the field the user leaves.
@@ -132,14 +143,7 @@ func newDialogTree(c fyne.Canvas, childUIDs func(widget.TreeNodeID) []widget.Tre
 
 // TypedKey hands Escape to the dialog, and Enter, which a tree does not
 // use: the dialog's (the folder picker chooses the folder selected).
-func (t *dialogTree) TypedKey(k *fyne.KeyEvent) {
-	switch k.Name {
-	case fyne.KeyEscape, fyne.KeyReturn, fyne.KeyEnter:
-		keyTo(t.canvas, k)
-	default:
-		t.Tree.TypedKey(k)
-	}
-}
+func (t *dialogTree) TypedKey(k *fyne.KeyEvent) { passEscapeEnter(t.canvas, k, t.Tree.TypedKey) }
 
 // dialogList is a dialog's list (a click on a row gives it the keyboard).
 type dialogList struct {
@@ -154,5 +158,7 @@ func newDialogList(c fyne.Canvas, length func() int, create func() fyne.CanvasOb
 	return l
 }
 
-// TypedKey hands Escape to the dialog.
-func (l *dialogList) TypedKey(k *fyne.KeyEvent) { passEscape(l.canvas, k, l.List.TypedKey) }
+// TypedKey hands Escape to the dialog, and Enter, which a list does not
+// use: the dialog's (the list of versions found restores the one
+// selected).
+func (l *dialogList) TypedKey(k *fyne.KeyEvent) { passEscapeEnter(l.canvas, k, l.List.TypedKey) }

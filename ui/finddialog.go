@@ -41,7 +41,7 @@ type findDialog struct {
 	entry  *dialogEntry
 	btn    *widget.Button
 	status *widget.Label
-	list   *widget.List
+	list   *dialogList
 	pick   *widget.Button
 	found  []foundIn
 	chosen int
@@ -61,13 +61,13 @@ func showFindDialog(win fyne.Window, r runner, rm Remote, slave string, tasks []
 	fd.btn = widget.NewButtonWithIcon("Find", theme.SearchIcon(), fd.find)
 	fd.status = widget.NewLabel(fmt.Sprintf("Looks in every snapshot of %s on %s.", human.Plural(len(tasks), "task", "tasks"), slave))
 	fd.status.Wrapping = fyne.TextWrapWord
-	fd.list = foundList(func() int { return len(fd.found) }, true, func(i int) (string, string) {
+	fd.list = foundList(win.Canvas(), func() int { return len(fd.found) }, true, func(i int) (string, string) {
 		return foundPlace(fd.found[i].f.Path), fd.found[i].task + " · " + foundLine(fd.found[i].f)
 	})
 	fd.list.OnSelected = func(i widget.ListItemID) { fd.chosen = i; fd.pick.Enable() }
 	top := container.NewVBox(container.NewBorder(nil, nil, nil, fd.btn, fd.entry), fd.status)
-	fd.d, fd.pick = askDialogThen(win, fdTitle+" "+slave, container.NewBorder(top, nil, nil, nil, fd.list), fdRestore,
-		theme.DownloadIcon(), widget.HighImportance, fd.restoreChosen, fd.cancel)
+	fd.d, fd.pick = chooseDialog(win, fdTitle+" "+slave, container.NewBorder(top, nil, nil, nil, fd.list), fdRestore,
+		theme.DownloadIcon(), fd.restoreChosen, fd.cancel)
 	fd.pick.Disable()
 	fd.d.Resize(dialogSize(win, 820, 520))
 	fd.d.Show()

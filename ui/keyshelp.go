@@ -62,7 +62,7 @@ func keyboardShortcuts() []keyPlace {
 		}},
 		{"Dialogs and folder pickers", []keyHelp{
 			{"Escape", "Cancel or close"},
-			{"Arrows, Space, Enter", "Move, select, choose (folder pickers)"},
+			{"Arrows, Space, Enter", "Move, select, choose (folder pickers, files found)"},
 		}},
 	}
 }

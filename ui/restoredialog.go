@@ -202,7 +202,7 @@ func (rd *restoreDialog) showFound(fr backup.FindReport) {
 	// The versions of one file say its path once, above them: a long
 	// path would push their times out of sight.
 	one := !slices.ContainsFunc(fr.Found, func(f backup.FoundFile) bool { return f.Path != fr.Found[0].Path })
-	list := foundList(func() int { return len(fr.Found) }, !one, func(i int) (string, string) {
+	list := foundList(rd.win.Canvas(), func() int { return len(fr.Found) }, !one, func(i int) (string, string) {
 		return foundPlace(fr.Found[i].Path), foundLine(fr.Found[i])
 	})
 	head := capitalize(fr.Summary())
@@ -211,14 +211,14 @@ func (rd *restoreDialog) showFound(fr backup.FindReport) {
 	}
 	summary := widget.NewLabel(head + ". Choose the version to restore:")
 	summary.Wrapping = fyne.TextWrapWord
-	d, pick := askDialog(rd.win, "Found in "+rd.task+" on "+rd.slave, container.NewBorder(summary, nil, nil, nil, list), rdFindPick,
-		theme.DownloadIcon(), widget.HighImportance, func() bool {
+	d, pick := chooseDialog(rd.win, "Found in "+rd.task+" on "+rd.slave, container.NewBorder(summary, nil, nil, nil, list), rdFindPick,
+		theme.DownloadIcon(), func() bool {
 			if chosen < 0 {
 				return false
 			}
 			rd.useFound(fr.Found[chosen])
 			return true
-		})
+		}, nil)
 	pick.Disable()
 	list.OnSelected = func(i widget.ListItemID) { chosen = i; pick.Enable() }
 	if len(fr.Found) == 1 {
@@ -232,8 +232,8 @@ func (rd *restoreDialog) showFound(fr backup.FindReport) {
 // foundList lists files found, n of them: with place, each one's name
 // and folder above what item says of it (its snapshot, size, time), as
 // versions of several files need them; else that alone.
-func foundList(n func() int, place bool, item func(i int) (place, about string)) *widget.List {
-	return widget.NewList(n,
+func foundList(c fyne.Canvas, n func() int, place bool, item func(i int) (place, about string)) *dialogList {
+	return newDialogList(c, n,
 		func() fyne.CanvasObject {
 			name, about := widget.NewLabel(""), widget.NewLabel("")
 			name.Truncation, about.Truncation = fyne.TextTruncateEllipsis, fyne.TextTruncateEllipsis

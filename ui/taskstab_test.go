@@ -876,7 +876,8 @@ func TestTheRestoreDialogFindsAFilesVersionsAndTicksTheOneChosen(t *testing.T) {
 	if text := overlayText(mw.win); !strings.Contains(text, `1 found in 2 snapshots: C:\Users\alice\budget.xlsx.`) {
 		t.Errorf("the list reads %q", text)
 	}
-	tapButton(t, mw.win, rdFindPick) // the one version found is chosen already
+	// The one version found is chosen already: Enter takes it.
+	mw.win.Canvas().OnTypedKey()(&fyne.KeyEvent{Name: fyne.KeyReturn})
 	if rd.snapshot != "2026-03-12T020000Z" || !rd.ft.ticked["/C/Users/alice/budget.xlsx"] || len(rd.paths()) != 1 {
 		t.Fatalf("chose snapshot %s, ticked %v", rd.snapshot, rd.ft.ticked)
 	}
@@ -897,9 +898,9 @@ func TestTheRestoreDialogFindsAFilesVersionsAndTicksTheOneChosen(t *testing.T) {
 // pickFound chooses row i of the files Find lists, and restores it.
 func pickFound(t *testing.T, mw *mainWindow, i int) {
 	t.Helper()
-	var list *widget.List
+	var list *dialogList
 	for _, o := range test.LaidOutObjects(mw.win.Canvas().Overlays().Top()) {
-		if l, ok := o.(*widget.List); ok {
+		if l, ok := o.(*dialogList); ok {
 			list = l
 		}
 	}
@@ -936,8 +937,9 @@ func TestTheRestoreDialogAsksBeforeReplacingTheFilesWhereTheyWere(t *testing.T) 
 	if got := overlayText(mw.win); !strings.Contains(got, "what was changed in them since is lost") {
 		t.Fatalf("no question before replacing the files where they were: %q", got)
 	}
+	mw.win.Canvas().OnTypedKey()(&fyne.KeyEvent{Name: fyne.KeyReturn}) // a stray Enter replaces nothing
 	early := len(fr.fakeTasks.restores())
-	if early != 0 {
+	if early != 0 || !strings.Contains(overlayText(mw.win), "what was changed in them since is lost") {
 		t.Fatal("restored before the answer")
 	}
 	tapButton(t, mw.win, rdReplace)
@@ -1200,7 +1202,8 @@ func TestFindAFileLooksInEveryTaskAndOpensTheRestoreOfTheOneChosen(t *testing.T)
 		t.Fatal("Restore… is on with nothing chosen")
 	}
 	fd.list.Select(3) // the second task's older version
-	test.Tap(fd.pick)
+	mw.win.Canvas().Focus(fd.list)
+	fd.list.TypedKey(&fyne.KeyEvent{Name: fyne.KeyReturn}) // as Restore… does
 	rd := fd.restore
 	if rd == nil || rd.task != fd.found[3].task {
 		t.Fatalf("the Restore dialog of %s did not open", fd.found[3].task)
