@@ -297,6 +297,34 @@ func TestALargeFolderShowsItsFirstEntriesWhileTheRestAreRead(t *testing.T) {
 	fp.close()
 }
 
+// A picker opened at a folder on a large folder's later page opens down
+// to it once that page has come, its first pages shown meanwhile.
+func TestAPickerOpensAtAFolderOnALaterPage(t *testing.T) {
+	mw, q, fr := tasksWindow(t)
+	var big []backup.BrowseEntry
+	for i := range 3 * backup.BrowseMaxEntries {
+		big = append(big, backup.BrowseEntry{Name: fmt.Sprintf("user-%04d", i), Type: backup.TypeDir})
+	}
+	gate := make(chan struct{})
+	fr.fakeTasks.mu.Lock()
+	fr.fakeTasks.server["/"] = append(fr.fakeTasks.server["/"], backup.BrowseEntry{Name: "profiles", Type: backup.TypeDir})
+	fr.fakeTasks.server["/profiles"] = big
+	fr.fakeTasks.listGate = gate
+	fr.fakeTasks.mu.Unlock()
+	test.Tap(mw.detail.tasksTab.add)
+	td := openTaskDialog(t, mw)
+	td.dest.SetText("/profiles/user-0450")
+	td.browseDestination()
+	fp := td.picker
+	t.Cleanup(fp.close)
+	q.runUntil(t, "the first page shown", func() bool { return len(fp.ft.childUIDs("/profiles")) == backup.BrowseMaxEntries })
+	if fp.chosen != "" {
+		t.Fatalf("%s chosen before its page came", fp.chosen)
+	}
+	close(gate)
+	q.runUntil(t, "the folder on the third page chosen", func() bool { return fp.chosen == "/profiles/user-0450" })
+}
+
 // The Restore dialog's target is chosen the same way.
 func TestARestoresTargetIsChosenOnTheServer(t *testing.T) {
 	mw, q, _ := tasksWindow(t)
