@@ -263,20 +263,28 @@ func TestAHugeFolderIsReadOnlySoFar(t *testing.T) {
 	fp.close()
 }
 
+// gatedProfiles gives the server a folder /profiles of three pages of
+// folders (returned), whose pages after the first wait for gate to close.
+func gatedProfiles(fr *fakeRemote) (big []backup.BrowseEntry, gate chan struct{}) {
+	for i := range 3 * backup.BrowseMaxEntries {
+		big = append(big, backup.BrowseEntry{Name: fmt.Sprintf("user-%04d", i), Type: backup.TypeDir})
+	}
+	gate = make(chan struct{})
+	fr.fakeTasks.mu.Lock()
+	defer fr.fakeTasks.mu.Unlock()
+	fr.fakeTasks.server["/"] = append(fr.fakeTasks.server["/"], backup.BrowseEntry{Name: "profiles", Type: backup.TypeDir})
+	fr.fakeTasks.server["/profiles"] = big
+	fr.fakeTasks.listGate = gate
+	return big, gate
+}
+
 // A large folder's first entries show while the rest are read: over a
 // slow link a person need not wait for thousands of names to begin.
 func TestALargeFolderShowsItsFirstEntriesWhileTheRestAreRead(t *testing.T) {
 	mw, q, fr := tasksWindow(t)
-	var big []backup.BrowseEntry
-	for i := range 3 * backup.BrowseMaxEntries {
-		big = append(big, backup.BrowseEntry{Name: fmt.Sprintf("user-%04d", i), Type: backup.TypeDir})
-	}
-	gate := make(chan struct{})
+	big, gate := gatedProfiles(fr)
 	fr.fakeTasks.mu.Lock()
-	fr.fakeTasks.server["/"] = append(fr.fakeTasks.server["/"], backup.BrowseEntry{Name: "profiles", Type: backup.TypeDir})
-	fr.fakeTasks.server["/profiles"] = big
 	fr.fakeTasks.server["/profiles/user-0001"] = []backup.BrowseEntry{{Name: "Documents", Type: backup.TypeDir}}
-	fr.fakeTasks.listGate = gate
 	fr.fakeTasks.mu.Unlock()
 	fp := openDestinationPicker(t, mw, q)
 	fp.ft.tree.OpenBranch("/profiles")
@@ -301,16 +309,7 @@ func TestALargeFolderShowsItsFirstEntriesWhileTheRestAreRead(t *testing.T) {
 // to it once that page has come, its first pages shown meanwhile.
 func TestAPickerOpensAtAFolderOnALaterPage(t *testing.T) {
 	mw, q, fr := tasksWindow(t)
-	var big []backup.BrowseEntry
-	for i := range 3 * backup.BrowseMaxEntries {
-		big = append(big, backup.BrowseEntry{Name: fmt.Sprintf("user-%04d", i), Type: backup.TypeDir})
-	}
-	gate := make(chan struct{})
-	fr.fakeTasks.mu.Lock()
-	fr.fakeTasks.server["/"] = append(fr.fakeTasks.server["/"], backup.BrowseEntry{Name: "profiles", Type: backup.TypeDir})
-	fr.fakeTasks.server["/profiles"] = big
-	fr.fakeTasks.listGate = gate
-	fr.fakeTasks.mu.Unlock()
+	_, gate := gatedProfiles(fr)
 	test.Tap(mw.detail.tasksTab.add)
 	td := openTaskDialog(t, mw)
 	td.dest.SetText("/profiles/user-0450")
