@@ -58,3 +58,49 @@ func looksLike(head []byte) string {
 	}
 	return "data that is not Lanyard's protocol (a port scanner or another program?)"
 }
+
+// heldConn holds what is written through it, while holding, until the
+// next read or release, and then writes it all at once. The dialer's TLS
+// handshake ends with a write (its certificate and Finished) that its
+// hello follows at once: held together they go out as one segment, one
+// write and one wake-up of the acceptor fewer on every handshake. Every
+// read sends what is held first, so nothing held ever waits for an
+// answer to it (a HelloRetryRequest, the acceptor's hello).
+type heldConn struct {
+	net.Conn
+	held    []byte
+	holding bool
+}
+
+func (c *heldConn) Write(p []byte) (int, error) {
+	if !c.holding {
+		return c.Conn.Write(p)
+	}
+	c.held = append(c.held, p...)
+	return len(p), nil
+}
+
+func (c *heldConn) Read(p []byte) (int, error) {
+	if err := c.flush(); err != nil {
+		return 0, err
+	}
+	return c.Conn.Read(p)
+}
+
+// flush writes what is held.
+func (c *heldConn) flush() error {
+	if len(c.held) == 0 {
+		return nil
+	}
+	_, err := c.Conn.Write(c.held)
+	c.held = c.held[:0]
+	return err
+}
+
+// release writes what is held and stops holding: from now on every write
+// goes straight through.
+func (c *heldConn) release() error {
+	err := c.flush()
+	c.held, c.holding = nil, false
+	return err
+}

@@ -176,14 +176,21 @@ func (d *Dialer) handshake(ctx context.Context, raw net.Conn, t Target, o Option
 
 // startTLS runs TLS and checks the pin before anything about the password
 // is sent, so an impostor at a known address learns nothing to attack.
-func (d *Dialer) startTLS(ctx context.Context, s *shake, t Target) error {
-	rec := &recordingConn{Conn: s.raw}
+func (d *Dialer) startTLS(ctx context.Context, s *shake, t Target) (err error) {
+	// What TLS wrote last is held for the hello (conn.go); a dial that
+	// stops here sends it before it closes (an alert, or the Finished).
+	s.held = &heldConn{Conn: s.raw, holding: true}
+	defer func() {
+		if err != nil {
+			_ = s.held.release()
+		}
+	}()
+	rec := &recordingConn{Conn: s.held}
 	tc := tls.Client(rec, d.Identity.clientTLS())
-	err := tc.HandshakeContext(ctx)
-	head := rec.stop()
-	if err != nil {
-		return tlsError(err, s, t, head)
+	if err := tc.HandshakeContext(ctx); err != nil {
+		return tlsError(err, s, t, rec.stop())
 	}
+	rec.stop()
 	if e := s.tlsEstablished(tc); e != nil {
 		return e
 	}

@@ -46,9 +46,10 @@ type shake struct {
 	ssl    bool
 	dialed bool // this side dialed
 
-	fingerprint string // the peer certificate's, with SSL
-	exporter    []byte // the TLS exporter, with SSL
-	resumed     bool   // the TLS session was resumed (resume.go)
+	fingerprint string    // the peer certificate's, with SSL
+	exporter    []byte    // the TLS exporter, with SSL
+	resumed     bool      // the TLS session was resumed (resume.go)
+	held        *heldConn // the dialer's, with SSL: its Finished waits for its hello (conn.go)
 
 	mine, theirs []byte        // both hellos as sent, for the transcript
 	peer         *pb.Hello     // the peer's hello, validated
@@ -98,6 +99,11 @@ func (s *shake) sendHello(name string, kdf auth.KDFParams) error {
 	s.mine = mine
 	if _, err := s.conn.Write(append([]byte(wire.Magic), frame...)); err != nil {
 		return handshakeReadError(err, s.remote, "hello")
+	}
+	if s.held != nil {
+		if err := s.held.release(); err != nil {
+			return handshakeReadError(err, s.remote, "hello")
+		}
 	}
 	s.helloSent = true
 	return nil
