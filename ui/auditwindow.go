@@ -163,8 +163,8 @@ func (aw *auditWindow) build(scope master.AuditFilter) {
 	var detail *container.Scroll
 	aw.detail, detail = newRecordView(auditPickHint, 3)
 	aw.status = widget.NewLabel("")
-	bottom := container.NewVBox(widget.NewSeparator(), detail, widget.NewSeparator(), aw.status)
-	body := container.NewStack(aw.table, emptyNote(aw.empty))
+	bottom := container.NewVBox(widget.NewSeparator(), aw.status)
+	body := recordSplit(container.NewStack(aw.table, emptyNote(aw.empty)), detail)
 	aw.win.SetContent(newOneWindow(aw, auditSize, container.NewBorder(top, bottom, nil, nil, body)))
 	aw.win.Canvas().AddShortcut(shortcutFilter(), func(fyne.Shortcut) { aw.win.Canvas().Focus(aw.search) })
 	aw.win.Canvas().AddShortcut(shortcutSave(), func(fyne.Shortcut) { aw.askExport() })

@@ -244,8 +244,8 @@ func (v *backupsView) newContent() fyne.CanvasObject {
 		buttons.Objects = []fyne.CanvasObject{v.run, v.save}
 	}
 	foot := container.NewBorder(nil, nil, nil, buttons, v.summary)
-	bottom := container.NewVBox(widget.NewSeparator(), v.about, widget.NewSeparator(), container.NewPadded(foot))
-	return newOneWindow(v, backupsSize, container.NewBorder(container.NewPadded(bar), bottom, nil, nil, body))
+	bottom := container.NewVBox(widget.NewSeparator(), container.NewPadded(foot))
+	return newOneWindow(v, backupsSize, container.NewBorder(container.NewPadded(bar), bottom, nil, nil, recordSplit(body, v.about)))
 }
 
 // bindKeys binds the window's keys: the filter and save shortcuts,

@@ -59,7 +59,7 @@
 //	                    the windows the app has one of, found again when opened again
 //	columns.go          tables' column widths: each its narrowest, the rest shared out
 //	rowselect.go        tables show the whole row selected, not the one cell clicked
-//	recordview.go       the record selected shown in full under a list (log, audit, Backups, Tasks, History)
+//	recordview.go       the record selected shown in full under a list, a divider between (log, audit, Backups, Tasks, History, Snapshots)
 //	emptynote.go        what a view says in place of an empty list, wrapped at a readable width
 //	notify.go           desktop notifications of outages and strangers, and the tray menu
 //	welcome.go          the panel shown while there are no slaves

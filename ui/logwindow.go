@@ -219,10 +219,9 @@ func (lw *logWindow) build() {
 	lw.detail, detail = newRecordView(logPickHint, 3)
 	lw.status = widget.NewLabel("")
 	lw.jumpBtn = widget.NewButtonWithIcon(logJumpLabel, theme.MoveDownIcon(), lw.jumpToNewest)
-	bottom := container.NewVBox(widget.NewSeparator(), detail, widget.NewSeparator(),
-		container.NewBorder(nil, nil, nil, lw.jumpBtn, lw.status))
+	bottom := container.NewVBox(widget.NewSeparator(), container.NewBorder(nil, nil, nil, lw.jumpBtn, lw.status))
 
-	lw.win.SetContent(newOneWindow(lw, logWindowSize, container.NewBorder(top, bottom, nil, nil, table)))
+	lw.win.SetContent(newOneWindow(lw, logWindowSize, container.NewBorder(top, bottom, nil, nil, recordSplit(table, detail))))
 	lw.win.Canvas().AddShortcut(&fyne.ShortcutCopy{}, func(fyne.Shortcut) { lw.copySelected() })
 	closeKeys(lw.win)
 }

@@ -9,8 +9,7 @@ import (
 
 // newRecordView is the space under a list where the record selected is
 // shown in full, words wrapped and selectable to copy: a label, and the
-// scroll that holds it at lines' height (a fixed height, so that
-// selecting a record never shrinks the list above). It starts with hint.
+// scroll that holds it, never less than lines high. It starts with hint.
 func newRecordView(hint string, lines int) (*widget.Label, *container.Scroll) {
 	l := widget.NewLabel(hint)
 	l.Wrapping = fyne.TextWrapWord
@@ -34,4 +33,17 @@ func showRecord(l *widget.Label, text, hint string) {
 	}
 	l.Importance = imp
 	l.SetText(text)
+}
+
+// recordShare is the part of the height a list's record view has at first.
+const recordShare = 0.3
+
+// recordSplit puts a list above the view of its selected record, with a
+// divider a person drags to read a long record (a failed run's report)
+// whole. The split is fixed otherwise: selecting a record never shrinks
+// the list (a log that follows new records keeps following them).
+func recordSplit(list, record fyne.CanvasObject) *container.Split {
+	s := container.NewVSplit(list, record)
+	s.Offset = 1 - recordShare
+	return s
 }

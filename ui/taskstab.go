@@ -74,8 +74,8 @@ type tasksTab struct {
 	status *widget.Label
 	empty  fyne.CanvasObject
 	detail *widget.Label     // the selected task in full
-	about  fyne.CanvasObject // and what holds it, under the table,
-	bottom *fyne.Container   // above the second row of buttons
+	about  fyne.CanvasObject // and what holds it,
+	body   *container.Split  // under the table
 
 	run, stop, add, edit, remove, history, snapshots, restore, verify, copy, reload, find *widget.Button
 	// slaves is the fleet, for the servers a task is copied to.
@@ -127,9 +127,9 @@ func newTasksTab(r runner, rm Remote, slaves func() []master.SlaveView, win fyne
 	t.empty = emptyNote(hint, widget.NewButtonWithIcon("Add a task…", theme.ContentAddIcon(), func() { t.openDialog(nil) }))
 	var detail *container.Scroll
 	t.detail, detail = newRecordView(tasksPickHint, 3)
-	t.about = container.NewVBox(widget.NewSeparator(), detail)
-	t.bottom = container.NewVBox(t.about, more)
-	t.obj = container.NewBorder(container.NewVBox(bar, t.status), t.bottom, nil, nil, container.NewStack(t.table, t.empty))
+	t.about = detail
+	t.body = recordSplit(container.NewStack(t.table, t.empty), t.about)
+	t.obj = container.NewBorder(container.NewVBox(bar, t.status), container.NewVBox(widget.NewSeparator(), more), nil, nil, t.body)
 	t.r.spawn(t.watch)
 	t.showState()
 	return t
@@ -266,7 +266,7 @@ func (t *tasksTab) showState() {
 	showIf(t.table, !(ready && len(t.rows) == 0))
 	if want := ready && len(t.rows) > 0; want != t.about.Visible() {
 		showIf(t.about, want)
-		t.bottom.Refresh() // lays the table out again, shorter or taller
+		t.body.Refresh() // lays the table out again, shorter or taller
 	}
 	text := ""
 	if ok {
@@ -628,7 +628,7 @@ func (t *tasksTab) taskText(info agent.TaskInfo) string {
 		what += "; at most " + task.Speed.String()
 	}
 	if task.Retries > 0 && task.Schedule != "" && task.Schedule != backup.ScheduleManual {
-		what += "; a failed run tried again up to " + human.Plural(task.Retries, "time", "times") + ", " + backup.Duration(task.RetryDelay()).String() + " apart"
+		what += "; a failed scheduled run tried again up to " + human.Plural(task.Retries, "time", "times") + ", " + backup.Duration(task.RetryDelay()).String() + " apart"
 		if task.Paused {
 			what += " once it is resumed" // a run started by hand is not
 		}

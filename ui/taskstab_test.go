@@ -647,7 +647,7 @@ func TestTheTaskDialogTakesASpeedLimitAndRetries(t *testing.T) {
 	q.runUntil(t, "the new row", func() bool { return len(tt.rows) == 4 })
 	cur, _ := tt.current()
 	if cur.Task.Speed != 20<<20 || cur.Task.Retries != 3 || !cur.Task.Paused ||
-		!strings.Contains(tt.taskText(cur), "daily at 02:00 (paused: it runs only when started by hand), keep 14 daily, 6 monthly; at most 20.0 MiB/s; a failed run tried again up to 3 times, 15m apart once it is resumed.") {
+		!strings.Contains(tt.taskText(cur), "daily at 02:00 (paused: it runs only when started by hand), keep 14 daily, 6 monthly; at most 20.0 MiB/s; a failed scheduled run tried again up to 3 times, 15m apart once it is resumed.") {
 		t.Errorf("saved with %s, %d retries, paused %v: %q", cur.Task.Speed, cur.Task.Retries, cur.Task.Paused, tt.taskText(cur))
 	}
 }

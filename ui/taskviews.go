@@ -110,7 +110,7 @@ type historyView struct {
 	picked  time.Time // the run selected, by its start
 	table   *gridTable
 	report  *widget.Label
-	bottom  fyne.CanvasObject
+	body    *container.Split // the table above the report, once read
 	loading fyne.CanvasObject
 	words   *widget.Label
 }
@@ -126,11 +126,10 @@ func showHistoryView(win fyne.Window, r runner, rm Remote, slave, task string) {
 		[]float32{150, 80, 170, 60, 60, 60, 100, 80, 290}, func() [][]string { return v.rows }, v.selectRow)
 	loading, act, words := loadingView("Reading the history of " + task + " on " + slave + "…")
 	v.loading, v.words = loading, words
-	v.bottom = container.NewVBox(widget.NewSeparator(), reportView)
-	body := container.NewBorder(nil, v.bottom, nil, nil, container.NewStack(v.table, loading))
+	v.body = recordSplit(container.NewStack(v.table, loading), reportView)
 	v.table.Hide()
-	v.bottom.Hide()
-	d := dialog.NewCustom("History of "+task+" on "+slave, "Close", body, win)
+	reportView.Hide()
+	d := dialog.NewCustom("History of "+task+" on "+slave, "Close", v.body, win)
 	guardDialog(win, d, d.Hide, nil)
 	d.Resize(taskViewSize)
 	ctx, cancel := context.WithCancel(context.Background())
@@ -181,7 +180,8 @@ func (v *historyView) show(list []backup.Report, err error) {
 	}
 	v.loading.Hide()
 	v.table.Show()
-	v.bottom.Show()
+	v.body.Trailing.Show()
+	v.body.Refresh()
 	v.table.Refresh()
 	if v.picked.IsZero() {
 		return
@@ -274,8 +274,8 @@ type snapshotsView struct {
 	selected int  // -1: none
 	deleting bool // this view's deletion is on its way
 	table    *gridTable
-	about    *widget.Label // the selected snapshot, or what became of it
-	aboutBox fyne.CanvasObject
+	about    *widget.Label    // the selected snapshot, or what became of it
+	body     *container.Split // under the table, once read
 	actions  []*widget.Button // restore, verify, delete: on while one is selected
 	loading  fyne.CanvasObject
 	words    *widget.Label
@@ -305,10 +305,9 @@ func showSnapshotsView(win fyne.Window, r runner, rm Remote, slave, task string,
 	loading, act, words := loadingView("Reading the snapshots of " + task + " on " + slave + "…")
 	v.loading, v.words = loading, words
 	v.table.Hide()
-	v.aboutBox = container.NewVBox(widget.NewSeparator(), aboutView)
-	v.aboutBox.Hide()
-	body := container.NewBorder(nil, container.NewVBox(v.aboutBox, container.NewHBox(restore, verify, layout.NewSpacer(), del)), nil, nil,
-		container.NewStack(v.table, loading))
+	aboutView.Hide()
+	v.body = recordSplit(container.NewStack(v.table, loading), aboutView)
+	body := container.NewBorder(nil, container.NewVBox(widget.NewSeparator(), container.NewHBox(restore, verify, layout.NewSpacer(), del)), nil, nil, v.body)
 	d := dialog.NewCustom("Snapshots of "+task+" on "+slave, "Close", body, win)
 	guardDialog(win, d, d.Hide, nil)
 	d.Resize(taskViewSize)
@@ -379,7 +378,8 @@ func (v *snapshotsView) show(list []backup.SnapshotInfo, err error) {
 	}
 	v.loading.Hide()
 	v.table.Show()
-	v.aboutBox.Show()
+	v.body.Trailing.Show()
+	v.body.Refresh()
 	v.reselect(picked)
 }
 
