@@ -157,6 +157,7 @@ func (d *Dialer) handshake(ctx context.Context, raw net.Conn, t Target, o Option
 	if err := readAcceptorHello(s, t); err != nil {
 		return nil, err
 	}
+	s.answered()
 	if err := s.prove(t.Key); err != nil {
 		return nil, err
 	}

@@ -30,7 +30,8 @@
 // Heartbeats: only the agent's side of a link pings, every heartbeat, on
 // a whole slot of the clock (pingDelay) so that a console's pings come
 // together; the console's side answers and learns the round trip from
-// the next ping. Each side declares the link dead after DeadAfter without
+// the next ping. Until the first, both sides know it from the handshake
+// (from their hello to the peer's answer). Each side declares the link dead after DeadAfter without
 // a frame: the agent's with a timer per link, the console's with one sweep
 // of all its links (watch.go). A TLS link keeps its peer certificate's fingerprint, not
 // the parsed certificate, nor the buffers its handshake grew (tlsmem.go).

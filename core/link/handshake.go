@@ -54,6 +54,8 @@ type shake struct {
 	mine, theirs []byte        // both hellos as sent, for the transcript
 	peer         *pb.Hello     // the peer's hello, validated
 	helloSent    bool          // our magic and hello went out
+	helloAt      time.Time     // when
+	rtt          time.Duration // from then to the peer's answer: the link's round trip until a ping measures it
 	slot         chan struct{} // the listener's slots, while this handshake holds one (admit.go)
 	slotAt       time.Time     // when it took the slot
 	deadline     time.Time     // the acceptor's: the whole handshake's end
@@ -105,7 +107,7 @@ func (s *shake) sendHello(name string, kdf auth.KDFParams) error {
 			return handshakeReadError(err, s.remote, "hello")
 		}
 	}
-	s.helloSent = true
+	s.helloSent, s.helloAt = true, time.Now()
 	return nil
 }
 
@@ -161,6 +163,11 @@ func (s *shake) checkKDF(kdf auth.KDFParams) *Error {
 	}
 	return nil
 }
+
+// answered notes the round trip from our hello to the peer's answer to
+// it, just read: the dialer's to the acceptor's hello, the acceptor's to
+// the proof.
+func (s *shake) answered() { s.rtt = time.Since(s.helloAt) }
 
 // makeTranscript binds both hellos, dialer's first, and the TLS session.
 func (s *shake) makeTranscript() {
@@ -280,7 +287,7 @@ func (s *shake) link(heartbeat, deadAfter time.Duration, maxInFlight int) *Link 
 		dropPeerCertificates(tc)
 		releaseHandshakeBuffers(tc)
 	}
-	return newLink(s.conn, Peer{
+	l := newLink(s.conn, Peer{
 		Name:        s.peer.Name,
 		Role:        s.peer.Role,
 		InstallID:   hexID(s.peer.InstallId),
@@ -294,6 +301,8 @@ func (s *shake) link(heartbeat, deadAfter time.Duration, maxInFlight int) *Link 
 		Version:     s.version,
 		NextKey:     s.nextKey,
 	}, heartbeat, deadAfter, maxInFlight)
+	l.shakeRTT = s.rtt
+	return l
 }
 
 // opposite is the role a peer of role r must have.

@@ -90,15 +90,15 @@ func TestOnlyTheAgentPingsAndTheConsoleLearnsTheRoundTrip(t *testing.T) {
 	// The agent pings; its second ping carries the round trip its first
 	// measured, which the console keeps.
 	deadline := time.Now().Add(5 * time.Second)
-	for (console.RTT() == 0 || agentSide.RTT() == 0) && time.Now().Before(deadline) {
+	for (console.rtt.Load() == 0 || agentSide.rtt.Load() == 0) && time.Now().Before(deadline) {
 		select {
 		case e := <-consoleRec.closed:
 			t.Fatalf("healthy link closed: %v", e)
 		case <-time.After(20 * time.Millisecond):
 		}
 	}
-	if agentSide.RTT() == 0 || console.RTT() == 0 {
-		t.Fatalf("round trip: agent %s, console %s; want both measured", agentSide.RTT(), console.RTT())
+	if agentSide.rtt.Load() == 0 || console.rtt.Load() == 0 {
+		t.Fatalf("round trip from the pings: agent %d ns, console %d ns; want both measured", agentSide.rtt.Load(), console.rtt.Load())
 	}
 	// Ten heartbeats later the link is still up, and the console has sent
 	// no ping at all.

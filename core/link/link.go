@@ -1,6 +1,7 @@
 package link
 
 import (
+	"cmp"
 	"context"
 	"crypto/tls"
 	"encoding/hex"
@@ -93,8 +94,9 @@ type Link struct {
 	group *sync.WaitGroup
 
 	nextID   atomic.Uint64
-	lastRecv atomic.Int64 // unix nanos of the last frame read
-	rtt      atomic.Int64 // nanos
+	lastRecv atomic.Int64  // unix nanos of the last frame read
+	rtt      atomic.Int64  // nanos, as the pings measure it
+	shakeRTT time.Duration // as the handshake did, until then
 
 	timer *time.Timer // the side that pings: pings and the dead line (tick)
 	// watched is the console side's place in consoleWatch, its one timer
@@ -136,8 +138,11 @@ func (l *Link) Peer() Peer { return l.peer }
 // Since is when the link was authenticated.
 func (l *Link) Since() time.Time { return l.since }
 
-// RTT is the last measured round trip, zero before the first pong.
-func (l *Link) RTT() time.Duration { return time.Duration(l.rtt.Load()) }
+// RTT is the last measured round trip: the pings' (the agent's side
+// measures it, the console's side learns it from the next ping), and
+// until the first, the handshake's (from this side's hello to the peer's
+// answer, which the peer sends at once).
+func (l *Link) RTT() time.Duration { return cmp.Or(time.Duration(l.rtt.Load()), l.shakeRTT) }
 
 // LastReceived is when the last frame arrived.
 func (l *Link) LastReceived() time.Time { return time.Unix(0, l.lastRecv.Load()) }

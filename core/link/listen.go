@@ -419,6 +419,7 @@ func (l *Listener) handshake(raw net.Conn, o Options) (*Link, string, error) {
 		}
 		return nil, name, e
 	}
+	s.answered()
 	ticket.Succeed()
 	s.nextKey = key.next
 	if err := s.sendWelcome(key.key, o); err != nil {

@@ -2,6 +2,7 @@ package link
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"testing"
 	"time"
@@ -32,14 +33,14 @@ func TestSilentPeerIsDeclaredDeadWithinTheWindow(t *testing.T) {
 
 	// Healthy for several heartbeats: pings keep it alive and measure RTT.
 	deadline := time.Now().Add(30 * time.Second)
-	for console.RTT() == 0 && time.Now().Before(deadline) {
+	for console.rtt.Load() == 0 && time.Now().Before(deadline) {
 		select {
 		case e := <-consoleRec.closed:
 			t.Fatalf("healthy link closed: %v", e)
 		case <-time.After(50 * time.Millisecond):
 		}
 	}
-	if console.RTT() == 0 {
+	if console.rtt.Load() == 0 {
 		t.Fatal("no RTT measured from pings")
 	}
 
@@ -198,5 +199,45 @@ func TestPingsFallOnWholeSlotsOfTheClock(t *testing.T) {
 		if got < d || got >= d+pingSlot || now.Add(got).Round(0).UnixNano()%int64(pingSlot) != 0 {
 			t.Errorf("now, %v: %v, not on a slot within %v", d, got, pingSlot)
 		}
+	}
+}
+
+// Both ends know the link's round trip as soon as it is up, from the
+// handshake (each from its hello to the peer's answer), before any ping:
+// the console's Overview shows it from the first moment, not after the
+// second heartbeat. Through a path 40 ms long each way, both read at
+// least 80 ms, and no more than the whole handshake took.
+func TestBothEndsKnowTheRoundTripFromTheHandshake(t *testing.T) {
+	for _, ssl := range []bool{true, false} {
+		t.Run(fmt.Sprintf("ssl=%v", ssl), func(t *testing.T) {
+			const oneWay = 40 * time.Millisecond
+			opts := Options{SSL: ssl}
+			srv := startServer(t, newIdentity(t, pb.Role_ROLE_AGENT), opts,
+				&agentAuth{name: "FS01", key: key(t, "FS01", "pw"), management: true}, nil)
+			path, err := netsim.NewProxy(srv.addr())
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(path.Close)
+			path.SetLatency(oneWay)
+			d := &Dialer{Identity: newIdentity(t, pb.Role_ROLE_MASTER), Options: opts}
+			start := time.Now()
+			console, err := d.Dial(context.Background(), Target{Address: path.Addr(), Name: "FS01", Key: key(t, "FS01", "pw"), KDF: testKDF})
+			took := time.Since(start)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer closeLink(console)
+			agentSide := srv.nextLink(t)
+			defer closeLink(agentSide)
+			for side, l := range map[string]*Link{"dialer": console, "acceptor": agentSide} {
+				if got := l.RTT(); got < 2*oneWay || got > took {
+					t.Errorf("%s's round trip %s; want from %s to the handshake's %s", side, got, 2*oneWay, took)
+				}
+				if l.rtt.Load() != 0 {
+					t.Errorf("%s's round trip came from a ping; want the handshake's", side)
+				}
+			}
+		})
 	}
 }
