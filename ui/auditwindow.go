@@ -164,8 +164,8 @@ func (aw *auditWindow) build(scope master.AuditFilter) {
 	aw.detail, detail = newRecordView(auditPickHint, 3)
 	aw.status = widget.NewLabel("")
 	bottom := container.NewVBox(widget.NewSeparator(), aw.status)
-	body := recordSplit(container.NewStack(aw.table, emptyNote(aw.empty)), detail)
-	aw.win.SetContent(newOneWindow(aw, auditSize, container.NewBorder(top, bottom, nil, nil, body)))
+	split := recordSplit(container.NewStack(aw.table, emptyNote(aw.empty)), detail)
+	aw.win.SetContent(newOneWindow(aw, auditSize, container.NewBorder(top, bottom, nil, nil, split), split))
 	aw.win.Canvas().AddShortcut(shortcutFilter(), func(fyne.Shortcut) { aw.win.Canvas().Focus(aw.search) })
 	aw.win.Canvas().AddShortcut(shortcutSave(), func(fyne.Shortcut) { aw.askExport() })
 	// Enter shows the selected command's slave, as a double click does.

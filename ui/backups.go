@@ -245,7 +245,8 @@ func (v *backupsView) newContent() fyne.CanvasObject {
 	}
 	foot := container.NewBorder(nil, nil, nil, buttons, v.summary)
 	bottom := container.NewVBox(widget.NewSeparator(), container.NewPadded(foot))
-	return newOneWindow(v, backupsSize, container.NewBorder(container.NewPadded(bar), bottom, nil, nil, recordSplit(body, v.about)))
+	split := recordSplit(body, v.about)
+	return newOneWindow(v, backupsSize, container.NewBorder(container.NewPadded(bar), bottom, nil, nil, split), split)
 }
 
 // bindKeys binds the window's keys: the filter and save shortcuts,

@@ -403,12 +403,16 @@ func TestTheBackupsWindowFitsALaptopAndRemembersItsSize(t *testing.T) {
 		t.Errorf("at 1900 wide the last result is %v wide and the last run %v", w[colResult], w[colLastRun])
 	}
 	v.win.Resize(fyne.NewSize(900, 480))
+	v.win.Content().(splitContent).recordSplit().SetOffset(0.6) // the divider dragged up
 	v.win.Close()
 	q.runPending()
 
 	v = open()
 	if got := v.win.Canvas().Size(); got != fyne.NewSize(900, 480) {
 		t.Fatalf("reopened at %v, closed at 900x480", got)
+	}
+	if got := v.win.Content().(splitContent).recordSplit().Offset; !near(got, 0.6) {
+		t.Errorf("reopened with the divider at %v; it was left at 0.6", got)
 	}
 }
 

@@ -21,8 +21,9 @@ func (mw *mainWindow) attachRemote() {
 	if !ok {
 		return
 	}
-	mw.detail.attachRemote(newTasksTab(mw, rm, mw.c.Slaves, mw.win, mw.opts.now, mw.opts.interval),
-		newLogTab(mw, rm, mw.opts.interval, mw.opts.now), newSettingsTab(mw, rm, mw.win, mw.opts.now))
+	tasks := newTasksTab(mw, rm, mw.c.Slaves, mw.win, mw.opts.now, mw.opts.interval)
+	tasksSplit.restore(mw.app.Preferences(), tasks.body)
+	mw.detail.attachRemote(tasks, newLogTab(mw, rm, mw.opts.interval, mw.opts.now), newSettingsTab(mw, rm, mw.win, mw.opts.now))
 }
 
 func (d *detailPane) attachRemote(tasks *tasksTab, log *logTab, set *settingsTab) {

@@ -55,7 +55,8 @@
 //	                    showErr, showConfirm and guardDialog give Fyne's own dialogs the same
 //	dialogfield.go      a dialog's fields, drop-downs, check boxes, lists and trees, which hand Escape to it
 //	dialogradio.go      a dialog's radio buttons (the Add/Edit Slave direction), which hand Escape to it too
-//	geometry.go         windows' sizes: a first size that fits a laptop, then the size they were left at;
+//	geometry.go         windows' sizes: a first size that fits a laptop, then the size they were left at,
+//	                    and the dividers of record splits where they were left (splitKept);
 //	                    the windows the app has one of, found again when opened again
 //	columns.go          tables' column widths: each its narrowest, the rest shared out
 //	rowselect.go        tables show the whole row selected, not the one cell clicked

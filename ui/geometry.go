@@ -2,6 +2,7 @@ package ui
 
 import (
 	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/widget"
 )
 
@@ -14,14 +15,19 @@ type windowSize struct {
 	def, min fyne.Size
 }
 
-// restore resizes w to its remembered size, at least min.
+// restore resizes w to its remembered size, at least min, and puts the
+// divider of its record split (oneWindow) where it was left.
 func (s windowSize) restore(p fyne.Preferences, w fyne.Window) {
 	width := p.FloatWithFallback(s.key+".width", float64(s.def.Width))
 	height := p.FloatWithFallback(s.key+".height", float64(s.def.Height))
 	w.Resize(fyne.NewSize(max(float32(width), s.min.Width), max(float32(height), s.min.Height)))
+	if c, ok := w.Content().(splitContent); ok {
+		splitKept(s.key+".split").restore(p, c.recordSplit())
+	}
 }
 
-// remember keeps w's size, unless w has none (it never showed).
+// remember keeps w's size, unless w has none (it never showed), and
+// the place of its record split's divider.
 func (s windowSize) remember(p fyne.Preferences, w fyne.Window) {
 	size := w.Canvas().Size()
 	if size.Width <= 0 || size.Height <= 0 {
@@ -29,7 +35,35 @@ func (s windowSize) remember(p fyne.Preferences, w fyne.Window) {
 	}
 	p.SetFloat(s.key+".width", float64(size.Width))
 	p.SetFloat(s.key+".height", float64(size.Height))
+	if c, ok := w.Content().(splitContent); ok {
+		splitKept(s.key+".split").remember(p, c.recordSplit())
+	}
 }
+
+// splitKept is where a record split's divider was left (recordSplit),
+// kept in the app's preferences under its name: the share of the height
+// the record has.
+type splitKept string
+
+// restore puts s's divider where it was left; nil s is left be.
+func (k splitKept) restore(p fyne.Preferences, s *container.Split) {
+	if s == nil {
+		return
+	}
+	if share := p.FloatWithFallback(string(k), recordShare); share >= minRecordShare && share <= maxRecordShare {
+		s.SetOffset(1 - share)
+	}
+}
+
+// remember keeps where s's divider is; nil s keeps nothing.
+func (k splitKept) remember(p fyne.Preferences, s *container.Split) {
+	if s != nil {
+		p.SetFloat(string(k), min(max(1-s.Offset, minRecordShare), maxRecordShare))
+	}
+}
+
+// splitContent is the content of a window with a record split.
+type splitContent interface{ recordSplit() *container.Split }
 
 // sizedContent is the content of a window that keeps its size.
 type sizedContent interface{ keptSize() windowSize }
@@ -53,13 +87,16 @@ type oneWindow[S any] struct {
 	state S
 	obj   fyne.CanvasObject
 	size  windowSize
+	split *container.Split // the record split in obj, kept with the size
 }
 
-func newOneWindow[S any](state S, size windowSize, obj fyne.CanvasObject) *oneWindow[S] {
-	c := &oneWindow[S]{state: state, obj: obj, size: size}
+func newOneWindow[S any](state S, size windowSize, obj fyne.CanvasObject, split *container.Split) *oneWindow[S] {
+	c := &oneWindow[S]{state: state, obj: obj, size: size, split: split}
 	c.ExtendBaseWidget(c)
 	return c
 }
+
+func (c *oneWindow[S]) recordSplit() *container.Split { return c.split }
 
 func (c *oneWindow[S]) CreateRenderer() fyne.WidgetRenderer { return widget.NewSimpleRenderer(c.obj) }
 

@@ -221,7 +221,8 @@ func (lw *logWindow) build() {
 	lw.jumpBtn = widget.NewButtonWithIcon(logJumpLabel, theme.MoveDownIcon(), lw.jumpToNewest)
 	bottom := container.NewVBox(widget.NewSeparator(), container.NewBorder(nil, nil, nil, lw.jumpBtn, lw.status))
 
-	lw.win.SetContent(newOneWindow(lw, logWindowSize, container.NewBorder(top, bottom, nil, nil, recordSplit(table, detail))))
+	split := recordSplit(table, detail)
+	lw.win.SetContent(newOneWindow(lw, logWindowSize, container.NewBorder(top, bottom, nil, nil, split), split))
 	lw.win.Canvas().AddShortcut(&fyne.ShortcutCopy{}, func(fyne.Shortcut) { lw.copySelected() })
 	closeKeys(lw.win)
 }

@@ -284,6 +284,9 @@ func (mw *mainWindow) closing() {
 	p := mw.app.Preferences()
 	mainSize.remember(p, mw.win)
 	p.SetFloat(prefSplit, mw.split.Offset)
+	if t := mw.detail.tasksTab; t != nil {
+		tasksSplit.remember(p, t.body)
+	}
 	rememberOpenWindows(mw.app)
 	mw.cancel()
 }

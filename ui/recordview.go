@@ -35,13 +35,20 @@ func showRecord(l *widget.Label, text, hint string) {
 	l.SetText(text)
 }
 
-// recordShare is the part of the height a list's record view has at first.
-const recordShare = 0.3
+// recordShare is the part of the height a list's record view has at
+// first; a divider dragged further is remembered no further than the
+// bounds (splitKept).
+const (
+	recordShare    = 0.3
+	minRecordShare = 0.1
+	maxRecordShare = 0.8
+)
 
 // recordSplit puts a list above the view of its selected record, with a
 // divider a person drags to read a long record (a failed run's report)
-// whole. The split is fixed otherwise: selecting a record never shrinks
-// the list (a log that follows new records keeps following them).
+// whole (where it was left is kept: splitKept). The split is fixed
+// otherwise: selecting a record never shrinks the list (a log that
+// follows new records keeps following them).
 func recordSplit(list, record fyne.CanvasObject) *container.Split {
 	s := container.NewVSplit(list, record)
 	s.Offset = 1 - recordShare

@@ -135,6 +135,14 @@ func newTasksTab(r runner, rm Remote, slaves func() []master.SlaveView, win fyne
 	return t
 }
 
+// Where the record splits of the Tasks tab and of its History and
+// Snapshots views were left.
+const (
+	tasksSplit     splitKept = "taskstab.split"
+	historySplit   splitKept = "history.split"
+	snapshotsSplit splitKept = "snapshots.split"
+)
+
 // show follows the slave shown in the detail pane.
 func (t *tasksTab) show(v master.SlaveView) {
 	switch other, relinked, unlinked := t.follow(v); {

@@ -133,7 +133,12 @@ func showHistoryView(win fyne.Window, r runner, rm Remote, slave, task string) {
 	guardDialog(win, d, d.Hide, nil)
 	d.Resize(taskViewSize)
 	ctx, cancel := context.WithCancel(context.Background())
-	d.SetOnClosed(cancel)
+	prefs := fyne.CurrentApp().Preferences()
+	historySplit.restore(prefs, v.body)
+	d.SetOnClosed(func() {
+		cancel()
+		historySplit.remember(prefs, v.body)
+	})
 	v.table.keys = map[fyne.KeyName]func(){fyne.KeyEscape: d.Hide, fyne.KeyF5: func() { r.spawn(func(context.Context) { v.read(ctx) }) }}
 	d.Show()
 	r.spawn(func(wctx context.Context) {
@@ -312,7 +317,12 @@ func showSnapshotsView(win fyne.Window, r runner, rm Remote, slave, task string,
 	guardDialog(win, d, d.Hide, nil)
 	d.Resize(taskViewSize)
 	ctx, cancel := context.WithCancel(context.Background())
-	d.SetOnClosed(cancel)
+	prefs := fyne.CurrentApp().Preferences()
+	snapshotsSplit.restore(prefs, v.body)
+	d.SetOnClosed(func() {
+		cancel()
+		snapshotsSplit.remember(prefs, v.body)
+	})
 	v.table.keys = map[fyne.KeyName]func(){fyne.KeyEscape: d.Hide, fyne.KeyDelete: v.askDelete,
 		fyne.KeyF5: func() { r.spawn(func(context.Context) { v.read(ctx) }) }}
 	d.Show()

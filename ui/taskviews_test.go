@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/widget"
 
@@ -102,6 +103,46 @@ func TestTheHistoryShowsTheSelectedRunsReportInFull(t *testing.T) {
 	}
 	tapButton(t, mw.win, "Close")
 }
+
+// A divider dragged between a list and its record is where it was left
+// the next time: the History's once it closed, and the Tasks tab's once
+// the console quit.
+func TestADividerDraggedIsWhereItWasLeft(t *testing.T) {
+	v := openTaskView(t, 1, history)
+	mw := v.mw
+	split := splitIn(t, mw.win.Canvas().Overlays().Top())
+	if !near(split.Offset, 1-recordShare) {
+		t.Fatalf("the History's divider starts at %v; want %v", split.Offset, 1-recordShare)
+	}
+	split.SetOffset(0.45) // as a drag does
+	tapButton(t, mw.win, "Close")
+	test.Tap(mw.detail.tasksTab.history)
+	if again := splitIn(t, mw.win.Canvas().Overlays().Top()); !near(again.Offset, 0.45) {
+		t.Errorf("the History opened again with its divider at %v; it was left at 0.45", again.Offset)
+	}
+	tapButton(t, mw.win, "Close")
+
+	mw.detail.tasksTab.body.SetOffset(0.5)
+	mw.closing()
+	if got := fyne.CurrentApp().Preferences().Float(string(tasksSplit)); !near(got, 0.5) {
+		t.Errorf("the Tasks tab's record share kept is %v; its divider was left half way", got)
+	}
+}
+
+// splitIn is the first split in o.
+func splitIn(t *testing.T, o fyne.CanvasObject) *container.Split {
+	t.Helper()
+	for _, c := range test.LaidOutObjects(o) {
+		if s, ok := c.(*container.Split); ok {
+			return s
+		}
+	}
+	t.Fatalf("no split in %q", textsIn(o))
+	return nil
+}
+
+// near says whether a and b are the same fraction, but for rounding.
+func near(a, b float64) bool { return a-b < 1e-9 && b-a < 1e-9 }
 
 // The snapshot selected shows its folder in full, which its row cuts.
 func TestTheSnapshotsViewShowsTheSelectedSnapshotsFolderInFull(t *testing.T) {
