@@ -22,8 +22,10 @@ func (mw *mainWindow) attachRemote() {
 		return
 	}
 	tasks := newTasksTab(mw, rm, mw.c.Slaves, mw.win, mw.opts.now, mw.opts.interval)
+	log := newLogTab(mw, rm, mw.opts.interval, mw.opts.now)
 	tasksSplit.restore(mw.app.Preferences(), tasks.body)
-	mw.detail.attachRemote(tasks, newLogTab(mw, rm, mw.opts.interval, mw.opts.now), newSettingsTab(mw, rm, mw.win, mw.opts.now))
+	logTabSplit.restore(mw.app.Preferences(), log.body)
+	mw.detail.attachRemote(tasks, log, newSettingsTab(mw, rm, mw.win, mw.opts.now))
 }
 
 func (d *detailPane) attachRemote(tasks *tasksTab, log *logTab, set *settingsTab) {

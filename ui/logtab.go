@@ -27,8 +27,9 @@ import (
 // agent writes, into a bounded buffer a virtualised list shows. The level
 // filter and the starting point (the last lines, since an hour, since
 // midnight, the whole file) are the agent's (changing them reads the
-// backlog afresh), the search is applied here. Pause freezes the view; lines that arrive meanwhile
-// wait, bounded too, and appear on Resume.
+// backlog afresh), the search is applied here. Pause freezes the view;
+// lines that arrive meanwhile wait, bounded too, and appear on Resume. A
+// line selected reads in full under the list (a long one is cut in it).
 
 // Texts of the Log tab.
 const (
@@ -44,7 +45,11 @@ const (
 	logTabPause         = "Pause"
 	logTabResume        = "Resume"
 	logTabCopy          = "Copy"
+	logTabPickHint      = "Select a line to read it in full here."
 )
+
+// logTabSplit is where the tab's divider was left.
+const logTabSplit splitKept = "logtab.split"
 
 // logTabLevels maps the level choices to the agent's minimum level.
 var logTabLevels = map[string]string{
@@ -78,6 +83,8 @@ type logTab struct {
 	copyBtn *widget.Button
 	status  *widget.Label
 	list    *widget.List
+	line    *widget.Label    // the line selected, in full
+	body    *container.Split // under the list
 
 	lines   []logEntry
 	shown   []int // indices of lines matching the search; nil: all
@@ -111,9 +118,16 @@ func newLogTab(r runner, rm Remote, every time.Duration, now func() time.Time) *
 	t.status = widget.NewLabel("")
 	t.status.Truncation = fyne.TextTruncateEllipsis
 	t.list = widget.NewList(t.length, t.newRow, t.updateRow)
-	t.list.OnSelected = func(widget.ListItemID) {} // lines are selectable to read, Copy takes what is shown
+	var lineView *container.Scroll
+	t.line, lineView = newRecordView(logTabPickHint, 3)
+	t.list.OnSelected = func(id widget.ListItemID) {
+		if id < t.length() {
+			showRecord(t.line, t.entry(id).text, logTabPickHint)
+		}
+	}
 	bar := container.NewBorder(nil, nil, container.NewHBox(t.from, t.level, t.pause, t.copyBtn), nil, t.search)
-	t.obj = container.NewBorder(container.NewVBox(bar, t.status), nil, nil, nil, t.list)
+	t.body = recordSplit(t.list, lineView)
+	t.obj = container.NewBorder(container.NewVBox(bar, t.status), nil, nil, nil, t.body)
 	t.showStatus()
 	return t
 }
@@ -167,6 +181,7 @@ func (t *logTab) show(v master.SlaveView) {
 		t.stopStream()
 		t.lines, t.shown, t.held, t.dropped, t.problem = nil, nil, nil, 0, ""
 		t.refilter()
+		t.unchoose()
 		t.list.Refresh()
 	case relinked:
 		t.problem = "" // a new link: try again
@@ -205,8 +220,15 @@ func (t *logTab) restart() {
 	t.problem = ""
 	t.lines, t.shown, t.held, t.dropped = nil, nil, nil, 0
 	t.refilter()
+	t.unchoose()
 	t.list.Refresh()
 	t.sync()
+}
+
+// unchoose lets go of the line selected: the lines under it changed.
+func (t *logTab) unchoose() {
+	t.list.UnselectAll()
+	showRecord(t.line, "", logTabPickHint)
 }
 
 func (t *logTab) stop() {
@@ -332,7 +354,11 @@ func (t *logTab) append(batch []logEntry, dropped int) {
 		t.showStatus()
 		return
 	}
+	before := t.dropped
 	t.lines = appendBounded(t.lines, batch, &t.dropped)
+	if t.dropped != before {
+		t.unchoose() // the lines moved up under the selection
+	}
 	t.refilter()
 	t.list.Refresh()
 	t.list.ScrollToBottom()
@@ -353,6 +379,7 @@ func appendBounded(dst, src []logEntry, dropped *int) []logEntry {
 func (t *logTab) setQuery(q string) {
 	t.query = strings.ToLower(strings.TrimSpace(q))
 	t.refilter()
+	t.unchoose()
 	t.list.Refresh()
 	t.showStatus()
 }

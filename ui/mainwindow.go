@@ -287,6 +287,9 @@ func (mw *mainWindow) closing() {
 	if t := mw.detail.tasksTab; t != nil {
 		tasksSplit.remember(p, t.body)
 	}
+	if t := mw.detail.logTab; t != nil {
+		logTabSplit.remember(p, t.body)
+	}
 	rememberOpenWindows(mw.app)
 	mw.cancel()
 }

@@ -247,6 +247,30 @@ func TestTheLogTabSearchesPausesAndCopies(t *testing.T) {
 	}
 }
 
+// A line the list cuts reads in full under it once selected; a search,
+// which changes the lines under the selection, lets go of it.
+func TestTheLogTabShowsTheLineSelectedInFull(t *testing.T) {
+	mw, q, fr := remoteWindow(t, tabLog)
+	lt := mw.detail.logTab
+	q.runUntil(t, "the log stream", func() bool { return fr.openStreams() == 1 })
+	lines := logLines(1, 3)
+	long := "task nightly: failed: " + strings.Repeat("the destination /mnt/backup/customers/acme is not mounted; ", 4)
+	lines[1].Text = `time="2026-03-14 14:59:02.000" level=error msg="` + long + `" task=nightly`
+	fr.feed <- lines
+	q.runUntil(t, "3 lines", func() bool { return lt.length() == 3 })
+	if lt.line.Text != logTabPickHint {
+		t.Fatalf("with no line selected the tab says %q under the list", lt.line.Text)
+	}
+	lt.list.Select(1)
+	if got := lt.line.Text; !strings.Contains(got, long) || !strings.HasSuffix(got, "task=nightly") {
+		t.Errorf("the line selected reads %q under the list; want it whole", got)
+	}
+	test.Type(lt.search, "line")
+	if lt.line.Text != logTabPickHint {
+		t.Errorf("after a search the tab still shows %q under the list", lt.line.Text)
+	}
+}
+
 func TestLogTabGolden(t *testing.T) {
 	mw, q, fr := remoteWindow(t, tabLog)
 	lt := mw.detail.logTab

@@ -105,8 +105,8 @@ func TestTheHistoryShowsTheSelectedRunsReportInFull(t *testing.T) {
 }
 
 // A divider dragged between a list and its record is where it was left
-// the next time: the History's once it closed, and the Tasks tab's once
-// the console quit.
+// the next time: the History's once it closed, and the Tasks and Log
+// tabs' once the console quit.
 func TestADividerDraggedIsWhereItWasLeft(t *testing.T) {
 	v := openTaskView(t, 1, history)
 	mw := v.mw
@@ -123,9 +123,14 @@ func TestADividerDraggedIsWhereItWasLeft(t *testing.T) {
 	tapButton(t, mw.win, "Close")
 
 	mw.detail.tasksTab.body.SetOffset(0.5)
+	mw.detail.logTab.body.SetOffset(0.6)
 	mw.closing()
-	if got := fyne.CurrentApp().Preferences().Float(string(tasksSplit)); !near(got, 0.5) {
+	p := fyne.CurrentApp().Preferences()
+	if got := p.Float(string(tasksSplit)); !near(got, 0.5) {
 		t.Errorf("the Tasks tab's record share kept is %v; its divider was left half way", got)
+	}
+	if got := p.Float(string(logTabSplit)); !near(got, 0.4) {
+		t.Errorf("the Log tab's record share kept is %v; its divider was left at 0.6", got)
 	}
 }
 
