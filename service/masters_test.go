@@ -81,10 +81,10 @@ func TestAConsoleAtTwoAddressesThroughTheCommandLine(t *testing.T) {
 
 	startAgentInProcess(t, dir).waitFor(t, "console linked", 15*time.Second)
 	out := c.run("", "status", "--data-dir", dir).stdout
-	want := regexp.MustCompile(`link +dialed ` + regexp.QuoteMeta(spec) + `: connected through ` + port(cons) + ` since .*\n +` +
+	want := regexp.MustCompile(`link +dialed ` + regexp.QuoteMeta(spec) + `: connected through ` + port(cons) + ` since [^\n]*, round trip \d+(\.\d)? ms\n +` +
 		port(closed) + `: connection refused \(nothing listening there\?\) \(\d\d:\d\d:\d\d\)`)
 	if !want.MatchString(out) {
-		t.Errorf("status does not say which address is in use and why the other failed:\n%s", out)
+		t.Errorf("status does not say which address is in use, its round trip, and why the other failed:\n%s", out)
 	}
 	r = c.run("", "masters", "list", "--data-dir", dir)
 	notes := regexp.MustCompile(`(?m)^  ` + regexp.QuoteMeta(spec) + ` \(linked through port ` + port(cons) + `\):\n    port ` +

@@ -16,6 +16,7 @@ import (
 
 	"github.com/lanyard/lanyard/app"
 	"github.com/lanyard/lanyard/core/agent"
+	"github.com/lanyard/lanyard/core/human"
 	"github.com/lanyard/lanyard/core/link"
 	"github.com/lanyard/lanyard/core/store"
 )
@@ -59,6 +60,7 @@ type LinkReport struct {
 	Direction string    `json:"direction"` // "dialed" or "accepted"
 	State     string    `json:"state"`     // e.g. "connected", "retrying"
 	Since     time.Time `json:"since,omitzero"`
+	RTTMillis float64   `json:"rtt_ms,omitempty"` // while connected, the round trip
 	LastError string    `json:"last_error,omitempty"`
 	// Via is, for a master with several addresses, the one the link came
 	// through; AddressErrors say why the others failed at their last try.
@@ -223,6 +225,9 @@ func printStatus(w io.Writer, r *StatusReport) {
 		}
 		if !l.Since.IsZero() {
 			line += " since " + l.Since.Local().Format("2006-01-02 15:04:05")
+		}
+		if rtt := human.RoundTrip(time.Duration(l.RTTMillis * float64(time.Millisecond))); rtt != "" {
+			line += ", round trip " + rtt
 		}
 		if l.LastError != "" && l.Via == "" {
 			line += " (" + l.LastError + ")"

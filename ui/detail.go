@@ -352,7 +352,7 @@ func (d *detailPane) showLink(v *master.SlaveView) {
 		} else {
 			d.set(fSSL, "Off: traffic after login can be read on the network")
 		}
-		d.set(fRTT, cmp.Or(fmtRTT(v.RTT), "measured at the first heartbeat"))
+		d.set(fRTT, cmp.Or(human.RoundTrip(v.RTT), "measured at the first heartbeat"))
 		d.set(fSince, d.since(v.ConnectedSince))
 	} else {
 		for _, f := range []string{fRemote, fSSL, fRTT, fSince} {
@@ -550,17 +550,6 @@ func fmtUptime(sec uint64) string {
 		return ""
 	}
 	return human.Seconds(sec)
-}
-
-func fmtRTT(d time.Duration) string {
-	switch {
-	case d <= 0:
-		return ""
-	case d < 10*time.Millisecond:
-		return fmt.Sprintf("%.1f ms", float64(d)/float64(time.Millisecond))
-	default:
-		return fmt.Sprintf("%d ms", d.Milliseconds())
-	}
 }
 
 // disksLine is every disk the agent reported, one per line, or the data

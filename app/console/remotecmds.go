@@ -90,7 +90,7 @@ func printStatus(w io.Writer, s *statusJSON) {
 	}
 	fmt.Fprintf(tw, "Slave:\t%s, %s (%s, %s) from %s since %s\n", s.Slave, s.State, s.Direction, ssl,
 		s.Remote, s.ConnectedSince.Local().Format("2006-01-02 15:04:05"))
-	fmt.Fprintf(tw, "Round trip:\t%.1f ms\n", s.RTTMillis)
+	fmt.Fprintf(tw, "Round trip:\t%s\n", human.RoundTrip(time.Duration(s.RTTMillis*float64(time.Millisecond))))
 	fmt.Fprintf(tw, "Host:\t%s (%s %s/%s), up %s\n", s.Hostname, s.Platform, s.OS, s.Arch, human.Seconds(s.UptimeSeconds))
 	fmt.Fprintf(tw, "Agent:\t%s, up %s; management %s, agent SSL %s\n", s.AgentVersion, human.Seconds(s.AgentUptimeSeconds),
 		cmdline.OnOff(s.Management), cmdline.OnOff(s.AgentSSL))

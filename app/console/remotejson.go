@@ -3,6 +3,7 @@ package console
 import (
 	"time"
 
+	"github.com/lanyard/lanyard/core/human"
 	"github.com/lanyard/lanyard/core/master"
 	"github.com/lanyard/lanyard/core/wire/pb"
 )
@@ -50,8 +51,8 @@ func statusOf(rep master.StatusReport) *statusJSON {
 	v, st := rep.Slave, rep.Status
 	out := &statusJSON{Slave: v.Name, State: string(v.State), Direction: string(v.Direction), Remote: v.Remote,
 		SSL: v.SSL, ConnectedSince: v.ConnectedSince,
-		RTTMillis:       float64(rep.RTT.Microseconds()) / 1000,
-		ClockSkewMillis: float64(rep.ClockSkew.Microseconds()) / 1000,
+		RTTMillis:       human.Millis(rep.RTT),
+		ClockSkewMillis: human.Millis(rep.ClockSkew),
 		Disks:           []diskJSON{}}
 	if st == nil {
 		return out

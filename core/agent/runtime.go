@@ -644,8 +644,10 @@ type MasterStatus struct {
 	Addresses []string    `json:"addresses"`
 	State     MasterState `json:"state"`
 	Since     time.Time   `json:"since,omitzero"`
-	// Remote is the address of the link, while connected.
-	Remote string `json:"remote,omitempty"`
+	// Remote is the address of the link, while connected, and RTTMillis
+	// its round trip.
+	Remote    string  `json:"remote,omitempty"`
+	RTTMillis float64 `json:"rtt_ms,omitempty"`
 	// Via is the address the link was dialed at, while connected.
 	Via string `json:"via,omitempty"`
 	// Preferred is the address the last link came through: the next
@@ -691,10 +693,11 @@ func (m MasterStatus) Label(addr string) string {
 
 // ConsoleStatus is a console that dialed in and is linked now.
 type ConsoleStatus struct {
-	Remote   string    `json:"remote"`
-	Since    time.Time `json:"since"`
-	SSL      bool      `json:"ssl"`
-	Software string    `json:"software,omitempty"`
+	Remote    string    `json:"remote"`
+	Since     time.Time `json:"since"`
+	SSL       bool      `json:"ssl"`
+	Software  string    `json:"software,omitempty"`
+	RTTMillis float64   `json:"rtt_ms,omitempty"` // the link's round trip
 }
 
 // Snapshot is the agent's state now.
@@ -716,7 +719,7 @@ func (a *Agent) Snapshot() StatusSnapshot {
 		m := MasterStatus{Address: mr.spec(), Addresses: slices.Clone(mr.addrs), State: mr.state, Since: mr.since,
 			LastError: mr.lastErr, LastErrorAt: mr.lastErrAt, NextTry: mr.nextTry, Fingerprint: mr.pin, Preferred: mr.lastGood}
 		if mr.link != nil {
-			m.Remote, m.Via = mr.link.Peer().Remote, mr.via
+			m.Remote, m.Via, m.RTTMillis = mr.link.Peer().Remote, mr.via, human.Millis(mr.link.RTT())
 		}
 		for _, addr := range mr.addrs {
 			if f, ok := mr.addrErrs[addr]; ok && addr != m.Via {
@@ -731,7 +734,8 @@ func (a *Agent) Snapshot() StatusSnapshot {
 			continue
 		}
 		p := l.Peer()
-		st.Consoles = append(st.Consoles, ConsoleStatus{Remote: p.Remote, Since: l.Since(), SSL: p.SSL, Software: p.Software})
+		st.Consoles = append(st.Consoles, ConsoleStatus{Remote: p.Remote, Since: l.Since(), SSL: p.SSL, Software: p.Software,
+			RTTMillis: human.Millis(l.RTT())})
 	}
 	slices.SortFunc(st.Consoles, func(x, y ConsoleStatus) int {
 		return cmp.Or(x.Since.Compare(y.Since), cmp.Compare(x.Remote, y.Remote))

@@ -86,6 +86,23 @@ func Duration(d time.Duration) string {
 	}
 }
 
+// Millis is d in milliseconds, to the microsecond: a duration as JSON
+// written for people and scripts gives it (rtt_ms, clock_skew_ms).
+func Millis(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+
+// RoundTrip is a link's round trip as a person reads it: "0.3 ms" under
+// ten milliseconds, "48 ms" above; "" for none (not measured).
+func RoundTrip(d time.Duration) string {
+	switch {
+	case d <= 0:
+		return ""
+	case d < 10*time.Millisecond:
+		return fmt.Sprintf("%.1f ms", float64(d)/float64(time.Millisecond))
+	default:
+		return fmt.Sprintf("%d ms", d.Milliseconds())
+	}
+}
+
 // Age is d in its largest whole unit, for a narrow column: "45 s",
 // "12 min", "3 h", "4 d"; a negative d is "0 s".
 func Age(d time.Duration) string {

@@ -96,6 +96,22 @@ func TestDuration(t *testing.T) {
 	}
 }
 
+// A round trip reads to a tenth of a millisecond on a LAN, to the
+// millisecond beyond; none measured is nothing.
+func TestRoundTrip(t *testing.T) {
+	for d, want := range map[time.Duration]string{
+		0: "", -time.Millisecond: "", 300 * time.Microsecond: "0.3 ms", 9940 * time.Microsecond: "9.9 ms",
+		10 * time.Millisecond: "10 ms", 48700 * time.Microsecond: "48 ms", 1500 * time.Millisecond: "1500 ms",
+	} {
+		if got := RoundTrip(d); got != want {
+			t.Errorf("RoundTrip(%v) = %q, want %q", d, got, want)
+		}
+	}
+	if got := Millis(48700 * time.Microsecond); got != 48.7 {
+		t.Errorf("Millis(48.7 ms) = %v", got)
+	}
+}
+
 func TestAge(t *testing.T) {
 	for _, c := range []struct {
 		d    time.Duration
