@@ -22,6 +22,8 @@ import (
 const (
 	fdTitle   = "Find a File on"
 	fdRestore = "Restore…"
+	fdFind    = "Find"
+	fdStop    = "Stop"
 )
 
 // foundIn is a file found, with the task whose snapshot holds it.
@@ -47,6 +49,10 @@ type findDialog struct {
 	chosen int
 	ctx    context.Context
 	cancel context.CancelFunc
+	// searching: a search is under way, and stop ends it, keeping what
+	// the tasks searched to the end found.
+	searching bool
+	stop      context.CancelFunc
 	// restore is the Restore dialog the version chosen opened (tests).
 	restore *restoreDialog
 }
@@ -58,7 +64,13 @@ func showFindDialog(win fyne.Window, r runner, rm Remote, slave string, tasks []
 	fd.entry = newDialogEntry(win.Canvas())
 	fd.entry.SetPlaceHolder(rdFindHint)
 	fd.entry.OnSubmitted = func(string) { fd.find() }
-	fd.btn = widget.NewButtonWithIcon("Find", theme.SearchIcon(), fd.find)
+	fd.btn = widget.NewButtonWithIcon(fdFind, theme.SearchIcon(), func() {
+		if fd.searching {
+			fd.stop()
+			return
+		}
+		fd.find()
+	})
 	fd.status = widget.NewLabel(fmt.Sprintf("Looks in every snapshot of %s on %s.", human.Plural(len(tasks), "task", "tasks"), slave))
 	fd.status.Wrapping = fyne.TextWrapWord
 	fd.list = foundList(win.Canvas(), func() int { return len(fd.found) }, true, func(i int) (string, string) {
@@ -77,8 +89,9 @@ func showFindDialog(win fyne.Window, r runner, rm Remote, slave string, tasks []
 
 // find looks for the pattern typed in each task's snapshots in turn,
 // saying which task and how far, and lists what it found as it comes.
+// Its button stops it meanwhile (Enter does not).
 func (fd *findDialog) find() {
-	if fd.btn.Disabled() { // Enter while a search is under way
+	if fd.searching {
 		return
 	}
 	pattern, ok := typedPattern(&fd.entry.Entry, fd.status, fd.eg.goos)
@@ -89,17 +102,25 @@ func (fd *findDialog) find() {
 	fd.list.UnselectAll()
 	fd.list.Refresh()
 	fd.pick.Disable()
-	fd.btn.Disable()
+	fd.setSearching(true)
+	ctx, stop := context.WithCancel(fd.ctx)
+	fd.stop = stop
 	tasks := fd.tasks
 	fd.r.spawn(func(wctx context.Context) {
 		defer context.AfterFunc(wctx, fd.cancel)()
+		defer stop()
 		var summaries []string
+		stopped := ""
 		for i, task := range tasks {
 			looking := fmt.Sprintf("Looking for %s in %s (task %d of %d)…", pattern, task, i+1, len(tasks))
 			fd.r.do(func() { fd.status.SetText(looking) })
-			fr, err := findShowing(fd.ctx, fd.r, fd.rm, fd.slave, task, pattern, looking, fd.status)
+			fr, err := findShowing(ctx, fd.r, fd.rm, fd.slave, task, pattern, looking, fd.status)
 			if fd.ctx.Err() != nil {
-				return
+				return // the dialog closed
+			}
+			if err != nil && ctx.Err() != nil {
+				stopped = fmt.Sprintf("Stopped while looking in %s: %s not searched.", task, human.Plural(len(tasks)-i, "task", "tasks"))
+				break
 			}
 			if err != nil {
 				summaries = append(summaries, task+": "+err.Error())
@@ -114,8 +135,12 @@ func (fd *findDialog) find() {
 			})
 		}
 		fd.r.do(func() {
-			fd.btn.Enable()
+			fd.setSearching(false)
 			text := strings.Join(summaries, "; ") + "." // a task's name as it is written
+			if len(summaries) == 0 {
+				text = ""
+			}
+			text = strings.TrimSpace(text + " " + stopped)
 			if len(fd.found) > 0 {
 				text += " Choose the version to restore."
 			}
@@ -125,6 +150,19 @@ func (fd *findDialog) find() {
 			}
 		})
 	})
+}
+
+// setSearching turns the Find button into Stop while a search is under
+// way, and back.
+func (fd *findDialog) setSearching(on bool) {
+	fd.searching = on
+	if on {
+		fd.btn.SetText(fdStop)
+		fd.btn.SetIcon(theme.MediaStopIcon())
+	} else {
+		fd.btn.SetText(fdFind)
+		fd.btn.SetIcon(theme.SearchIcon())
+	}
 }
 
 // restoreChosen opens the Restore dialog of the chosen version's task on

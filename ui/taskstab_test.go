@@ -33,6 +33,7 @@ type fakeTasks struct {
 	putErr   error
 	putGate  chan struct{}                   // when set, PutTask waits for it to close
 	findGate chan struct{}                   // when set, FindInSnapshots waits for it to close, having said how far it got
+	findHang string                          // the task whose search waits until it is called off
 	listGate chan struct{}                   // when set, ListFolder waits for it to close before a folder's second page
 	tree     map[string][]backup.BrowseEntry // a snapshot's folder → entries
 	server   map[string][]backup.BrowseEntry // the server's own folder → entries (ListFolder)
@@ -261,12 +262,16 @@ func (f *fakeTasks) BrowseSnapshot(_ context.Context, _, _, snap, dir, _ string,
 // for a pattern naming it, and with notes.odt for *.odt; budget*, a
 // Windows server's budget.xlsx; nothing else. It
 // says it has read the first of the snapshots.
-func (f *fakeTasks) FindInSnapshots(_ context.Context, _, task, pattern string, _ int, onProgress func(backup.Status)) (backup.FindReport, error) {
+func (f *fakeTasks) FindInSnapshots(ctx context.Context, _, task, pattern string, _ int, onProgress func(backup.Status)) (backup.FindReport, error) {
 	f.record("find " + pattern)
 	onProgress(backup.Status{Task: task, Phase: backup.PhaseSearching, FilesDone: 1, FilesTotal: 2, BytesDone: 300, BytesTotal: 1000})
 	f.mu.Lock()
-	gate := f.findGate
+	gate, hang := f.findGate, f.findHang == task
 	f.mu.Unlock()
+	if hang {
+		<-ctx.Done()
+		return backup.FindReport{}, ctx.Err()
+	}
 	if gate != nil {
 		<-gate
 	}
@@ -1189,7 +1194,7 @@ func TestFindAFileLooksInEveryTaskAndOpensTheRestoreOfTheOneChosen(t *testing.T)
 	test.Type(fd.entry, "Report*")
 	fd.entry.OnSubmitted(fd.entry.Text)
 	q.runUntil(t, "every task searched", func() bool {
-		return !fd.btn.Disabled() && strings.HasPrefix(fd.status.Text, "documents: 2 found in 2 snapshots; ")
+		return !fd.searching && strings.HasPrefix(fd.status.Text, "documents: 2 found in 2 snapshots; ")
 	})
 	if len(fd.found) != 2*len(tt.rows) || fr.taskCalls("find Report*") != len(tt.rows) {
 		t.Fatalf("found %d in %d tasks, asked %d times: %q", len(fd.found), len(tt.rows), fr.taskCalls("find Report*"), fd.status.Text)
@@ -1221,8 +1226,41 @@ func TestFindAFileLooksInEveryTaskAndOpensTheRestoreOfTheOneChosen(t *testing.T)
 	t.Cleanup(func() { fd.d.Hide() })
 	fd.entry.SetText("budget*")
 	fd.entry.OnSubmitted(fd.entry.Text)
-	q.runUntil(t, "the one version found", func() bool { return !fd.btn.Disabled() && len(fd.found) == 1 })
+	q.runUntil(t, "the one version found", func() bool { return !fd.searching && len(fd.found) == 1 })
 	if fd.chosen != 0 || fd.pick.Disabled() {
 		t.Errorf("the one version found is not chosen (%d), Restore… disabled %v", fd.chosen, fd.pick.Disabled())
+	}
+}
+
+// A long search across the tasks stops at Stop (the Find button while
+// it searches), keeping what the tasks searched to the end found.
+func TestFindAFileStopsAndKeepsWhatItFound(t *testing.T) {
+	mw, q, fr := tasksWindow(t)
+	tt := mw.detail.tasksTab
+	second := tt.rows[1].Task.Name
+	fr.fakeTasks.mu.Lock()
+	fr.fakeTasks.findHang = second
+	fr.fakeTasks.mu.Unlock()
+	test.Tap(tt.find)
+	fd := tt.lastFind
+	t.Cleanup(func() { fd.d.Hide() })
+	test.Type(fd.entry, "Report*")
+	test.Tap(fd.btn)
+	q.runUntil(t, "the second task's search under way", func() bool {
+		return strings.Contains(fd.status.Text, "in "+second+" (task 2 of") && len(fd.found) == 2
+	})
+	if fd.btn.Text != fdStop || fd.btn.Disabled() {
+		t.Fatalf("while it searches the button reads %q (disabled %v); want Stop", fd.btn.Text, fd.btn.Disabled())
+	}
+	fd.entry.OnSubmitted(fd.entry.Text) // Enter does not stop it, nor start another
+	test.Tap(fd.btn)
+	q.runUntil(t, "the search stopped", func() bool { return !fd.searching })
+	want := fmt.Sprintf("documents: 2 found in 2 snapshots. Stopped while looking in %s: %d tasks not searched. Choose the version to restore.",
+		second, len(tt.rows)-1)
+	if fd.status.Text != want || len(fd.found) != 2 || fd.btn.Text != fdFind {
+		t.Errorf("after Stop: %q, %d found, button %q; want %q, the first task's 2, Find", fd.status.Text, len(fd.found), fd.btn.Text, want)
+	}
+	if n := fr.taskCalls("find Report*"); n != 2 {
+		t.Errorf("%d tasks asked; want the two up to the stop", n)
 	}
 }
