@@ -54,7 +54,7 @@ type shake struct {
 	mine, theirs []byte        // both hellos as sent, for the transcript
 	peer         *pb.Hello     // the peer's hello, validated
 	helloSent    bool          // our magic and hello went out
-	helloAt      time.Time     // when
+	helloAt      time.Time     // when (just before it was written)
 	rtt          time.Duration // from then to the peer's answer: the link's round trip until a ping measures it
 	slot         chan struct{} // the listener's slots, while this handshake holds one (admit.go)
 	slotAt       time.Time     // when it took the slot
@@ -99,6 +99,7 @@ func (s *shake) sendHello(name string, kdf auth.KDFParams) error {
 		return err
 	}
 	s.mine = mine
+	at := time.Now() // before the write: a round trip is never read short
 	if _, err := s.conn.Write(append([]byte(wire.Magic), frame...)); err != nil {
 		return handshakeReadError(err, s.remote, "hello")
 	}
@@ -107,7 +108,7 @@ func (s *shake) sendHello(name string, kdf auth.KDFParams) error {
 			return handshakeReadError(err, s.remote, "hello")
 		}
 	}
-	s.helloSent, s.helloAt = true, time.Now()
+	s.helloSent, s.helloAt = true, at
 	return nil
 }
 
