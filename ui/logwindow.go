@@ -213,8 +213,9 @@ func (lw *logWindow) build() {
 	table := container.NewBorder(container.NewVBox(header, widget.NewSeparator()), nil, nil, nil,
 		container.NewStack(lw.list, emptyNote(lw.empty)))
 
-	// A fixed height: selecting a record must not shrink the table (and
-	// so stop it following new records).
+	// Under a divider (recordSplit), which keeps the table's height:
+	// selecting a record must not shrink it (and so stop it following new
+	// records).
 	var detail *container.Scroll
 	lw.detail, detail = newRecordView(logPickHint, 3)
 	lw.status = widget.NewLabel("")

@@ -20,21 +20,21 @@
 // the gate a process dialing for thousands shares; conn.go what wraps a
 // connection during the handshake (the sniffed bytes replayed; the
 // dialer's TLS Finished held for its hello, so both go out in one write);
-// link.go the
-// authenticated Link and its frame dispatcher; watch.go the sweep that
-// declares a console's silent peers dead; redial.go reconnecting with
-// backoff; diagnose.go the step-by-step connection test; nextkey.go the
-// rule by which a link under either of two keys settles a password change
-// whose answer never came.
+// link.go the authenticated Link and its frame dispatcher; watch.go the
+// sweep that declares a console's silent peers dead; redial.go
+// reconnecting with backoff; diagnose.go the step-by-step connection
+// test; nextkey.go the rule by which a link under either of two keys
+// settles a password change whose answer never came.
 //
 // Heartbeats: only the agent's side of a link pings, every heartbeat, on
 // a whole slot of the clock (pingDelay) so that a console's pings come
 // together; the console's side answers and learns the round trip from
 // the next ping. Until the first, both sides know it from the handshake
-// (from their hello to the peer's answer). Each side declares the link dead after DeadAfter without
-// a frame: the agent's with a timer per link, the console's with one sweep
-// of all its links (watch.go). A TLS link keeps its peer certificate's fingerprint, not
-// the parsed certificate, nor the buffers its handshake grew (tlsmem.go).
+// (from their hello to the peer's answer). Each side declares the link
+// dead after DeadAfter without a frame: the agent's with a timer per
+// link, the console's with one sweep of all its links (watch.go). A TLS
+// link keeps its peer certificate's fingerprint, not the parsed
+// certificate, nor the buffers its handshake grew (tlsmem.go).
 //
 // Anything a peer says (a close reason, a code this version does not know)
 // is shown as its words, quoted and cut by wire.Quote, and a retry it asks
