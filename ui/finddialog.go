@@ -26,6 +26,44 @@ const (
 	fdStop    = "Stop"
 )
 
+// findButton is a dialog's Find button, which reads Stop while its
+// search is under way, and then calls it off.
+type findButton struct {
+	btn       *widget.Button
+	searching bool
+	stop      context.CancelFunc
+}
+
+func newFindButton(find func()) *findButton {
+	b := &findButton{}
+	b.btn = widget.NewButtonWithIcon(fdFind, theme.SearchIcon(), func() {
+		if b.searching {
+			b.stop()
+			return
+		}
+		find()
+	})
+	return b
+}
+
+// start marks a search under way, and returns its context: ctx's, until
+// Stop.
+func (b *findButton) start(ctx context.Context) context.Context {
+	ctx, b.stop = context.WithCancel(ctx)
+	b.searching = true
+	b.btn.SetText(fdStop)
+	b.btn.SetIcon(theme.MediaStopIcon())
+	return ctx
+}
+
+// done marks the search over.
+func (b *findButton) done() {
+	b.stop()
+	b.searching = false
+	b.btn.SetText(fdFind)
+	b.btn.SetIcon(theme.SearchIcon())
+}
+
 // foundIn is a file found, with the task whose snapshot holds it.
 type foundIn struct {
 	task string
@@ -41,7 +79,7 @@ type findDialog struct {
 	tasks  []string
 	eg     serverPaths
 	entry  *dialogEntry
-	btn    *widget.Button
+	btn    *findButton
 	status *widget.Label
 	list   *dialogList
 	pick   *widget.Button
@@ -49,10 +87,6 @@ type findDialog struct {
 	chosen int
 	ctx    context.Context
 	cancel context.CancelFunc
-	// searching: a search is under way, and stop ends it, keeping what
-	// the tasks searched to the end found.
-	searching bool
-	stop      context.CancelFunc
 	// restore is the Restore dialog the version chosen opened (tests).
 	restore *restoreDialog
 }
@@ -64,20 +98,14 @@ func showFindDialog(win fyne.Window, r runner, rm Remote, slave string, tasks []
 	fd.entry = newDialogEntry(win.Canvas())
 	fd.entry.SetPlaceHolder(rdFindHint)
 	fd.entry.OnSubmitted = func(string) { fd.find() }
-	fd.btn = widget.NewButtonWithIcon(fdFind, theme.SearchIcon(), func() {
-		if fd.searching {
-			fd.stop()
-			return
-		}
-		fd.find()
-	})
+	fd.btn = newFindButton(fd.find) // Stop keeps what the tasks searched to the end found
 	fd.status = widget.NewLabel(fmt.Sprintf("Looks in every snapshot of %s on %s.", human.Plural(len(tasks), "task", "tasks"), slave))
 	fd.status.Wrapping = fyne.TextWrapWord
 	fd.list = foundList(win.Canvas(), func() int { return len(fd.found) }, true, func(i int) (string, string) {
 		return foundPlace(fd.found[i].f.Path), fd.found[i].task + " · " + foundLine(fd.found[i].f)
 	})
 	fd.list.OnSelected = func(i widget.ListItemID) { fd.chosen = i; fd.pick.Enable() }
-	top := container.NewVBox(container.NewBorder(nil, nil, nil, fd.btn, fd.entry), fd.status)
+	top := container.NewVBox(container.NewBorder(nil, nil, nil, fd.btn.btn, fd.entry), fd.status)
 	fd.d, fd.pick = chooseDialog(win, fdTitle+" "+slave, container.NewBorder(top, nil, nil, nil, fd.list), fdRestore,
 		theme.DownloadIcon(), fd.restoreChosen, fd.cancel)
 	fd.pick.Disable()
@@ -91,7 +119,7 @@ func showFindDialog(win fyne.Window, r runner, rm Remote, slave string, tasks []
 // saying which task and how far, and lists what it found as it comes.
 // Its button stops it meanwhile (Enter does not).
 func (fd *findDialog) find() {
-	if fd.searching {
+	if fd.btn.searching {
 		return
 	}
 	pattern, ok := typedPattern(&fd.entry.Entry, fd.status, fd.eg.goos)
@@ -102,13 +130,10 @@ func (fd *findDialog) find() {
 	fd.list.UnselectAll()
 	fd.list.Refresh()
 	fd.pick.Disable()
-	fd.setSearching(true)
-	ctx, stop := context.WithCancel(fd.ctx)
-	fd.stop = stop
+	ctx := fd.btn.start(fd.ctx)
 	tasks := fd.tasks
 	fd.r.spawn(func(wctx context.Context) {
 		defer context.AfterFunc(wctx, fd.cancel)()
-		defer stop()
 		var summaries []string
 		stopped := ""
 		for i, task := range tasks {
@@ -135,7 +160,7 @@ func (fd *findDialog) find() {
 			})
 		}
 		fd.r.do(func() {
-			fd.setSearching(false)
+			fd.btn.done()
 			text := strings.Join(summaries, "; ") + "." // a task's name as it is written
 			if len(summaries) == 0 {
 				text = ""
@@ -150,19 +175,6 @@ func (fd *findDialog) find() {
 			}
 		})
 	})
-}
-
-// setSearching turns the Find button into Stop while a search is under
-// way, and back.
-func (fd *findDialog) setSearching(on bool) {
-	fd.searching = on
-	if on {
-		fd.btn.SetText(fdStop)
-		fd.btn.SetIcon(theme.MediaStopIcon())
-	} else {
-		fd.btn.SetText(fdFind)
-		fd.btn.SetIcon(theme.SearchIcon())
-	}
 }
 
 // restoreChosen opens the Restore dialog of the chosen version's task on

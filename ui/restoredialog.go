@@ -66,7 +66,7 @@ type restoreDialog struct {
 	note      *widget.Label
 	existing  *dialogRadio // what becomes of a file there already
 	find      *dialogEntry // a name to look for in every snapshot
-	findBtn   *widget.Button
+	findBtn   *findButton
 	lastFound *dialog.CustomDialog // the last list of what Find found (tests)
 	status    *widget.Label
 	restore   *widget.Button
@@ -102,7 +102,7 @@ func showRestoreDialog(win fyne.Window, r runner, rm Remote, slave, task, snapsh
 	rd.find = newDialogEntry(win.Canvas())
 	rd.find.SetPlaceHolder(rdFindHint)
 	rd.find.OnSubmitted = func(string) { rd.findFiles() }
-	rd.findBtn = widget.NewButtonWithIcon("Find", theme.SearchIcon(), rd.findFiles)
+	rd.findBtn = newFindButton(rd.findFiles)
 	rd.status = widget.NewLabel("")
 	rd.status.Wrapping = fyne.TextWrapWord
 	cancel := widget.NewButtonWithIcon("Cancel", theme.CancelIcon(), rd.close)
@@ -114,7 +114,7 @@ func showRestoreDialog(win fyne.Window, r runner, rm Remote, slave, task, snapsh
 	top := container.NewVBox(
 		container.NewBorder(nil, nil, bold("Snapshot"), nil, rd.snapSel),
 		container.NewBorder(nil, nil, bold("What to restore"), nil, rd.whole),
-		container.NewBorder(nil, nil, bold(rdFind), rd.findBtn, rd.find))
+		container.NewBorder(nil, nil, bold(rdFind), rd.findBtn.btn, rd.find))
 	bottom := container.NewVBox(
 		container.NewBorder(nil, nil, bold(rdWhere), nil, rd.where),
 		container.NewBorder(nil, nil, nil, rd.browse, rd.target),
@@ -133,9 +133,10 @@ func showRestoreDialog(win fyne.Window, r runner, rm Remote, slave, task, snapsh
 }
 
 // findFiles looks for the name typed in every snapshot of the task, and
-// lists what it found to choose a version from.
+// lists what it found to choose a version from. Its button stops it
+// meanwhile (Enter does not), leaving the dialog as it was.
 func (rd *restoreDialog) findFiles() {
-	if rd.findBtn.Disabled() { // Enter while a search is under way
+	if rd.findBtn.searching {
 		return
 	}
 	pattern, ok := typedPattern(&rd.find.Entry, rd.status, rd.eg.goos)
@@ -144,13 +145,15 @@ func (rd *restoreDialog) findFiles() {
 	}
 	looking := "Looking for " + pattern + " in every snapshot of " + rd.task + "…"
 	rd.status.SetText(looking)
-	rd.findBtn.Disable()
+	ctx := rd.findBtn.start(rd.ctx)
 	rd.r.spawn(func(wctx context.Context) {
 		defer context.AfterFunc(wctx, rd.cancel)()
-		fr, err := findShowing(rd.ctx, rd.r, rd.rm, rd.slave, rd.task, pattern, looking, rd.status)
+		fr, err := findShowing(ctx, rd.r, rd.rm, rd.slave, rd.task, pattern, looking, rd.status)
 		rd.r.do(func() {
-			rd.findBtn.Enable()
+			rd.findBtn.done()
 			switch {
+			case err != nil && ctx.Err() != nil && rd.ctx.Err() == nil:
+				rd.status.SetText("Stopped looking for " + pattern + ".")
 			case err != nil:
 				rd.status.SetText(capitalize(err.Error()))
 			case len(fr.Found) == 0:

@@ -273,7 +273,11 @@ func (f *fakeTasks) FindInSnapshots(ctx context.Context, _, task, pattern string
 		return backup.FindReport{}, ctx.Err()
 	}
 	if gate != nil {
-		<-gate
+		select {
+		case <-gate:
+		case <-ctx.Done():
+			return backup.FindReport{}, ctx.Err()
+		}
 	}
 	rep := backup.FindReport{Task: task, Pattern: pattern, Snapshots: 2, Found: []backup.FoundFile{}}
 	if pattern == "budget*" { // from a Windows server
@@ -835,7 +839,7 @@ func TestTheRestoreDialogFindsAFilesVersionsAndTicksTheOneChosen(t *testing.T) {
 	mw, q, fr := tasksWindow(t)
 	rd := openRestore(t, mw, q)
 	test.Type(rd.find, "nothing-like-it")
-	test.Tap(rd.findBtn)
+	test.Tap(rd.findBtn.btn)
 	q.runUntil(t, "nothing found", func() bool { return rd.status.Text == `Nothing matches "nothing-like-it" in 2 snapshots.` })
 	if rd.lastFound != nil {
 		t.Fatal("a list of nothing was shown")
@@ -848,9 +852,21 @@ func TestTheRestoreDialogFindsAFilesVersionsAndTicksTheOneChosen(t *testing.T) {
 	rd.find.SetText("Report*")
 	rd.find.OnSubmitted(rd.find.Text) // Enter
 	q.runUntil(t, "how far the search has got", func() bool {
-		return rd.status.Text == "Looking for Report* in every snapshot of documents… 1 of 2 snapshots read (30 %)" && rd.findBtn.Disabled()
+		return rd.status.Text == "Looking for Report* in every snapshot of documents… 1 of 2 snapshots read (30 %)" && rd.findBtn.searching
 	})
-	rd.find.OnSubmitted(rd.find.Text) // Enter again, while it searches
+	rd.find.OnSubmitted(rd.find.Text) // Enter again, while it searches: nothing
+	if rd.findBtn.btn.Text != fdStop {
+		t.Fatalf("while it searches the button reads %q; want Stop", rd.findBtn.btn.Text)
+	}
+	test.Tap(rd.findBtn.btn) // Stop
+	q.runUntil(t, "the search stopped", func() bool {
+		return !rd.findBtn.searching && rd.status.Text == "Stopped looking for Report*." && rd.findBtn.btn.Text == fdFind
+	})
+	if rd.lastFound != nil || fr.taskCalls("find Report*") != 1 {
+		t.Fatalf("a stopped search listed versions, or Enter started another (%d searches)", fr.taskCalls("find Report*"))
+	}
+	rd.find.OnSubmitted(rd.find.Text) // and again, to the end
+	q.runUntil(t, "the search again", func() bool { return rd.findBtn.searching })
 	close(gate)
 	q.runUntil(t, "the versions found", func() bool { return rd.lastFound != nil })
 	text := overlayText(mw.win)
@@ -869,8 +885,8 @@ func TestTheRestoreDialogFindsAFilesVersionsAndTicksTheOneChosen(t *testing.T) {
 	q.runUntil(t, "the file shown in the tree", func() bool {
 		return selected == "/home/alice/Documents/report.odt" && rd.ft.tree.IsBranchOpen("/home/alice/Documents")
 	})
-	if n := fr.taskCalls("find Report*"); n != 1 {
-		t.Errorf("asked the agent %d times", n)
+	if n := fr.taskCalls("find Report*"); n != 2 {
+		t.Errorf("asked the agent %d times; want twice (stopped, then to the end)", n)
 	}
 
 	// A Windows server's file is ticked as the snapshot's tree names it.
@@ -1194,7 +1210,7 @@ func TestFindAFileLooksInEveryTaskAndOpensTheRestoreOfTheOneChosen(t *testing.T)
 	test.Type(fd.entry, "Report*")
 	fd.entry.OnSubmitted(fd.entry.Text)
 	q.runUntil(t, "every task searched", func() bool {
-		return !fd.searching && strings.HasPrefix(fd.status.Text, "documents: 2 found in 2 snapshots; ")
+		return !fd.btn.searching && strings.HasPrefix(fd.status.Text, "documents: 2 found in 2 snapshots; ")
 	})
 	if len(fd.found) != 2*len(tt.rows) || fr.taskCalls("find Report*") != len(tt.rows) {
 		t.Fatalf("found %d in %d tasks, asked %d times: %q", len(fd.found), len(tt.rows), fr.taskCalls("find Report*"), fd.status.Text)
@@ -1226,7 +1242,7 @@ func TestFindAFileLooksInEveryTaskAndOpensTheRestoreOfTheOneChosen(t *testing.T)
 	t.Cleanup(func() { fd.d.Hide() })
 	fd.entry.SetText("budget*")
 	fd.entry.OnSubmitted(fd.entry.Text)
-	q.runUntil(t, "the one version found", func() bool { return !fd.searching && len(fd.found) == 1 })
+	q.runUntil(t, "the one version found", func() bool { return !fd.btn.searching && len(fd.found) == 1 })
 	if fd.chosen != 0 || fd.pick.Disabled() {
 		t.Errorf("the one version found is not chosen (%d), Restore… disabled %v", fd.chosen, fd.pick.Disabled())
 	}
@@ -1245,20 +1261,20 @@ func TestFindAFileStopsAndKeepsWhatItFound(t *testing.T) {
 	fd := tt.lastFind
 	t.Cleanup(func() { fd.d.Hide() })
 	test.Type(fd.entry, "Report*")
-	test.Tap(fd.btn)
+	test.Tap(fd.btn.btn)
 	q.runUntil(t, "the second task's search under way", func() bool {
 		return strings.Contains(fd.status.Text, "in "+second+" (task 2 of") && len(fd.found) == 2
 	})
-	if fd.btn.Text != fdStop || fd.btn.Disabled() {
-		t.Fatalf("while it searches the button reads %q (disabled %v); want Stop", fd.btn.Text, fd.btn.Disabled())
+	if fd.btn.btn.Text != fdStop || fd.btn.btn.Disabled() {
+		t.Fatalf("while it searches the button reads %q (disabled %v); want Stop", fd.btn.btn.Text, fd.btn.btn.Disabled())
 	}
 	fd.entry.OnSubmitted(fd.entry.Text) // Enter does not stop it, nor start another
-	test.Tap(fd.btn)
-	q.runUntil(t, "the search stopped", func() bool { return !fd.searching })
+	test.Tap(fd.btn.btn)
+	q.runUntil(t, "the search stopped", func() bool { return !fd.btn.searching })
 	want := fmt.Sprintf("documents: 2 found in 2 snapshots. Stopped while looking in %s: %d tasks not searched. Choose the version to restore.",
 		second, len(tt.rows)-1)
-	if fd.status.Text != want || len(fd.found) != 2 || fd.btn.Text != fdFind {
-		t.Errorf("after Stop: %q, %d found, button %q; want %q, the first task's 2, Find", fd.status.Text, len(fd.found), fd.btn.Text, want)
+	if fd.status.Text != want || len(fd.found) != 2 || fd.btn.btn.Text != fdFind {
+		t.Errorf("after Stop: %q, %d found, button %q; want %q, the first task's 2, Find", fd.status.Text, len(fd.found), fd.btn.btn.Text, want)
 	}
 	if n := fr.taskCalls("find Report*"); n != 2 {
 		t.Errorf("%d tasks asked; want the two up to the stop", n)
