@@ -14,6 +14,7 @@ import (
 
 	"github.com/lanyard/lanyard/app/cmdline"
 	"github.com/lanyard/lanyard/core/address"
+	"github.com/lanyard/lanyard/core/human"
 
 	"github.com/sirupsen/logrus"
 	"github.com/spf13/cobra"
@@ -285,8 +286,8 @@ func (e *env) initStored(o agent.InitOptions) error {
 	ms, _ := db.Masters()
 	fmt.Fprintf(e.stdout, "name        %s\n", s.Name)
 	fmt.Fprintf(e.stdout, "listen      %s\n", cmp.Or(s.Listen, "off"))
-	fmt.Fprintf(e.stdout, "ssl         %s\n", cmdline.OnOff(s.SSL))
-	fmt.Fprintf(e.stdout, "management  %s\n", cmdline.OnOff(s.Management))
+	fmt.Fprintf(e.stdout, "ssl         %s\n", human.OnOff(s.SSL))
+	fmt.Fprintf(e.stdout, "management  %s\n", human.OnOff(s.Management))
 	for _, m := range ms {
 		fmt.Fprintf(e.stdout, "master      %s%s\n", m.Spec(), expects(m.PinnedCert))
 	}
@@ -405,7 +406,7 @@ func diagnoseVerdict(e *env, n int, works, fails []string) error {
 // diagnoseOne diagnoses the link to o.Address, printing each step, and
 // returns the failing step in a few words, or "" when every step passed.
 func diagnoseOne(ctx context.Context, e *env, o link.DiagnoseOptions) string {
-	fmt.Fprintf(e.stdout, "Diagnosing %s (SSL %s)\n", o.Address, cmdline.OnOff(o.Options.SSL))
+	fmt.Fprintf(e.stdout, "Diagnosing %s (SSL %s)\n", o.Address, human.OnOff(o.Options.SSL))
 	failed := ""
 	link.Diagnose(ctx, o, func(s link.Step) {
 		mark := "ok  "

@@ -206,7 +206,7 @@ func printStatus(w io.Writer, r *StatusReport) {
 		}
 		fmt.Fprintf(w, "listen      %s\n", listen)
 		fmt.Fprintf(w, "ssl         %s\n", sslLine(s.SSL))
-		fmt.Fprintf(w, "management  %s\n", cmdline.OnOff(s.Management))
+		fmt.Fprintf(w, "management  %s\n", human.OnOff(s.Management))
 		for _, m := range s.Masters {
 			if fp := s.MasterCerts[m]; fp != "" {
 				m += " (expects " + link.FormatFingerprint(fp) + ")"
@@ -226,7 +226,7 @@ func printStatus(w io.Writer, r *StatusReport) {
 		if !l.Since.IsZero() {
 			line += " since " + l.Since.Local().Format("2006-01-02 15:04:05")
 		}
-		if rtt := human.RoundTrip(time.Duration(l.RTTMillis * float64(time.Millisecond))); rtt != "" {
+		if rtt := human.RoundTrip(human.FromMillis(l.RTTMillis)); rtt != "" {
 			line += ", round trip " + rtt
 		}
 		if l.LastError != "" && l.Via == "" {

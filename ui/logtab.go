@@ -488,8 +488,8 @@ func readableLine(l *pb.LogLine, now time.Time) string {
 	if l.TimeUnixNano != 0 {
 		t := time.Unix(0, l.TimeUnixNano).In(now.Location())
 		layout := "15:04:05"
-		if y, m, d := t.Date(); y != now.Year() || m != now.Month() || d != now.Day() {
-			layout = "Jan 02 15:04:05"
+		if !human.SameDay(t, now) {
+			layout = "Jan 02 15:04:05" // the width of the rest, so that the lines' columns still align
 		}
 		b.WriteString(t.Format(layout) + "  ")
 	}

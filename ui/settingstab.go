@@ -14,6 +14,7 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
+	"github.com/lanyard/lanyard/core/human"
 	"github.com/lanyard/lanyard/core/master"
 	"github.com/lanyard/lanyard/core/wire/pb"
 )
@@ -277,7 +278,7 @@ func (t *settingsTab) fillConsoles() {
 		if c.Master != "" {
 			how = "dialed by the server as " + c.Master
 		}
-		line := fmt.Sprintf("%s · %s · SSL %s · since %s", c.Remote, how, onOffWord(c.Ssl),
+		line := fmt.Sprintf("%s · %s · SSL %s · since %s", c.Remote, how, human.OnOff(c.Ssl),
 			time.Unix(0, c.SinceUnixNano).Format("15:04:05"))
 		if c.You {
 			line += " · this console"
@@ -288,13 +289,6 @@ func (t *settingsTab) fillConsoles() {
 		lines = append(lines, "None.")
 	}
 	t.consoles.SetText(strings.Join(lines, "\n"))
-}
-
-func onOffWord(b bool) string {
-	if b {
-		return "on"
-	}
-	return "off"
 }
 
 func (t *settingsTab) addNewMaster() {
@@ -397,7 +391,7 @@ func (t *settingsTab) consequences(req *pb.SettingsSetRequest) []string {
 		if req.GetSsl() == v.SSL {
 			s += " This console uses the same setting, so it links again within seconds."
 		} else {
-			s += fmt.Sprintf(" This console has SSL %s, so it cannot link to %s again until the two match (Settings → Remote Management Settings).", onOffWord(v.SSL), name)
+			s += fmt.Sprintf(" This console has SSL %s, so it cannot link to %s again until the two match (Settings → Remote Management Settings).", human.OnOff(v.SSL), name)
 		}
 		out = append(out, s)
 	}

@@ -139,14 +139,6 @@ func ParseOnOff(what, v string) (*bool, error) {
 	return nil, Usagef("%s takes on or off, not %q", what, v)
 }
 
-// OnOff is how the command lines print a setting.
-func OnOff(b bool) string {
-	if b {
-		return "on"
-	}
-	return "off"
-}
-
 // OrDash prints "-" for an empty table cell.
 func OrDash(s string) string {
 	if s == "" {

@@ -90,11 +90,11 @@ func printStatus(w io.Writer, s *statusJSON) {
 	}
 	fmt.Fprintf(tw, "Slave:\t%s, %s (%s, %s) from %s since %s\n", s.Slave, s.State, s.Direction, ssl,
 		s.Remote, s.ConnectedSince.Local().Format("2006-01-02 15:04:05"))
-	fmt.Fprintf(tw, "Round trip:\t%s\n", human.RoundTrip(time.Duration(s.RTTMillis*float64(time.Millisecond))))
+	fmt.Fprintf(tw, "Round trip:\t%s\n", human.RoundTrip(human.FromMillis(s.RTTMillis)))
 	fmt.Fprintf(tw, "Host:\t%s (%s %s/%s), up %s\n", s.Hostname, s.Platform, s.OS, s.Arch, human.Seconds(s.UptimeSeconds))
 	fmt.Fprintf(tw, "Agent:\t%s, up %s; management %s, agent SSL %s\n", s.AgentVersion, human.Seconds(s.AgentUptimeSeconds),
-		cmdline.OnOff(s.Management), cmdline.OnOff(s.AgentSSL))
-	fmt.Fprintf(tw, "Clock:\t%s\n", master.DescribeSkew(time.Duration(s.ClockSkewMillis*float64(time.Millisecond))))
+		human.OnOff(s.Management), human.OnOff(s.AgentSSL))
+	fmt.Fprintf(tw, "Clock:\t%s\n", master.DescribeSkew(human.FromMillis(s.ClockSkewMillis)))
 	fmt.Fprintf(tw, "CPU:\t%.0f %%\n", s.CPUPercent)
 	fmt.Fprintf(tw, "Memory:\t%s\n", cmdline.OrDash(human.Usage(s.MemoryUsed, s.MemoryTotal)))
 	for i, d := range s.Disks {
@@ -316,8 +316,8 @@ func printAgentSettings(w io.Writer, s *agentSettingsJSON) {
 	}
 	fmt.Fprintf(tw, "Name:\t%s\n", s.Name)
 	fmt.Fprintf(tw, "Listen:\t%s\n", listen)
-	fmt.Fprintf(tw, "SSL:\t%s\n", cmdline.OnOff(s.SSL))
-	fmt.Fprintf(tw, "Management:\t%s\n", cmdline.OnOff(s.Management))
+	fmt.Fprintf(tw, "SSL:\t%s\n", human.OnOff(s.SSL))
+	fmt.Fprintf(tw, "Management:\t%s\n", human.OnOff(s.Management))
 	if len(s.Masters) == 0 {
 		fmt.Fprintf(tw, "Masters:\tnone (it dials no console)\n")
 	}
@@ -345,7 +345,7 @@ func printAgentSettings(w io.Writer, s *agentSettingsJSON) {
 		if c.This {
 			this = "  ← this console"
 		}
-		fmt.Fprintf(tw, "%s\t%s  %s, SSL %s, since %s%s\n", label, c.Remote, how, cmdline.OnOff(c.SSL),
+		fmt.Fprintf(tw, "%s\t%s  %s, SSL %s, since %s%s\n", label, c.Remote, how, human.OnOff(c.SSL),
 			c.Since.Local().Format("15:04:05"), this)
 	}
 }

@@ -433,7 +433,7 @@ func printTask(w io.Writer, info *agent.TaskInfo, extra ...[2]string) {
 	if info.OverdueAfter > 0 {
 		fmt.Fprintf(tw, "  overdue after\t%s\n", info.OverdueAfter)
 	}
-	fmt.Fprintf(tw, "  catch up\t%s\n", cmdline.OnOff(t.CatchUp))
+	fmt.Fprintf(tw, "  catch up\t%s\n", human.OnOff(t.CatchUp))
 	if t.Speed > 0 {
 		fmt.Fprintf(tw, "  speed limit\t%s\n", t.Speed)
 	}

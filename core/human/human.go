@@ -90,6 +90,19 @@ func Duration(d time.Duration) string {
 // written for people and scripts gives it (rtt_ms, clock_skew_ms).
 func Millis(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 
+// FromMillis is the duration ms milliseconds (Millis the other way):
+// a duration read from such JSON or from a wire field.
+func FromMillis(ms float64) time.Duration { return time.Duration(ms * float64(time.Millisecond)) }
+
+// OnOff is how a setting that is on or off is written, in the window
+// and on the command lines alike.
+func OnOff(b bool) string {
+	if b {
+		return "on"
+	}
+	return "off"
+}
+
 // RoundTrip is a link's round trip as a person reads it: "0.3 ms" under
 // ten milliseconds, "48 ms" above; "" for none (not measured).
 func RoundTrip(d time.Duration) string {
@@ -150,9 +163,21 @@ func Ago(t, now time.Time) string {
 	if t.IsZero() {
 		return ""
 	}
-	stamp := t.Format("15:04:05")
-	if y, m, d := t.Date(); y != now.Year() || m != now.Month() || d != now.Day() {
-		stamp = t.Format(StampLayout)
+	return fmt.Sprintf("%s (%s ago)", Stamp(t, now), Duration(now.Sub(t)))
+}
+
+// Stamp is when t was, seen at now, in now's time zone: "14:03:07" on
+// the same day, "2 Dec 2026 14:03" before it.
+func Stamp(t, now time.Time) string {
+	if t = t.In(now.Location()); SameDay(t, now) {
+		return t.Format("15:04:05")
 	}
-	return fmt.Sprintf("%s (%s ago)", stamp, Duration(now.Sub(t)))
+	return t.Format(StampLayout)
+}
+
+// SameDay reports whether t and now fall on the same calendar day in
+// now's time zone.
+func SameDay(t, now time.Time) bool {
+	y, m, d := t.In(now.Location()).Date()
+	return y == now.Year() && m == now.Month() && d == now.Day()
 }

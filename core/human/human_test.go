@@ -110,6 +110,14 @@ func TestRoundTrip(t *testing.T) {
 	if got := Millis(48700 * time.Microsecond); got != 48.7 {
 		t.Errorf("Millis(48.7 ms) = %v", got)
 	}
+	for _, d := range []time.Duration{0, 300 * time.Microsecond, 48700 * time.Microsecond, -2500 * time.Microsecond, 90 * time.Second} {
+		if got := FromMillis(Millis(d)); got != d {
+			t.Errorf("FromMillis(Millis(%v)) = %v", d, got)
+		}
+	}
+	if OnOff(true) != "on" || OnOff(false) != "off" {
+		t.Error("a setting on or off is written otherwise")
+	}
 }
 
 func TestAge(t *testing.T) {
@@ -139,6 +147,26 @@ func TestAgo(t *testing.T) {
 	} {
 		if got := Ago(c.t, now); got != c.want {
 			t.Errorf("Ago(%s) = %q, want %q", c.t, got, c.want)
+		}
+	}
+}
+
+// TestStamp: the day is now's, in now's time zone: a moment written in
+// another zone is seen as the reader's clock shows it.
+func TestStamp(t *testing.T) {
+	east := time.FixedZone("UTC+5", 5*3600)
+	now := time.Date(2026, 12, 3, 2, 30, 0, 0, east) // 2 Dec 21:30 UTC
+	for _, c := range []struct {
+		t    time.Time
+		want string
+	}{
+		{now.Add(-time.Hour), "01:30:00"},
+		{time.Date(2026, 12, 2, 20, 0, 0, 0, time.UTC), "01:00:00"}, // the day before in UTC, the same day east
+		{time.Date(2026, 12, 2, 18, 59, 0, 0, time.UTC), "2 Dec 2026 23:59"},
+		{now.Add(-400 * 24 * time.Hour), "29 Oct 2025 02:30"},
+	} {
+		if got := Stamp(c.t, now); got != c.want {
+			t.Errorf("Stamp(%s) = %q, want %q", c.t, got, c.want)
 		}
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/lanyard/lanyard/core/address"
+	"github.com/lanyard/lanyard/core/human"
 	"github.com/lanyard/lanyard/core/link"
 )
 
@@ -113,7 +114,7 @@ func (s Settings) AgentAddresses(lan []string) []string {
 // checked instead of trusted. NAME stands for the server's name; at a
 // terminal the command asks for the password (Enter generates one).
 func AgentInitLine(addrs []string, ssl bool, fingerprint string) string {
-	line := "lanyard-agent init --name NAME --password-stdin --ssl " + onOff(ssl)
+	line := "lanyard-agent init --name NAME --password-stdin --ssl " + human.OnOff(ssl)
 	if len(addrs) == 0 {
 		return line
 	}

@@ -504,10 +504,10 @@ func DescribeSettingsChange(req *pb.SettingsSetRequest) string {
 		parts = append(parts, "listen "+req.GetListen())
 	}
 	if req.Ssl != nil {
-		parts = append(parts, "ssl "+onOff(req.GetSsl()))
+		parts = append(parts, "ssl "+human.OnOff(req.GetSsl()))
 	}
 	if req.Management != nil {
-		parts = append(parts, "management "+onOff(req.GetManagement()))
+		parts = append(parts, "management "+human.OnOff(req.GetManagement()))
 	}
 	for _, a := range req.MastersAdd {
 		parts = append(parts, "masters add "+a)
@@ -519,13 +519,6 @@ func DescribeSettingsChange(req *pb.SettingsSetRequest) string {
 		return "nothing"
 	}
 	return strings.Join(parts, ", ")
-}
-
-func onOff(b bool) string {
-	if b {
-		return "on"
-	}
-	return "off"
 }
 
 // ---- the password ----
