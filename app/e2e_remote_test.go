@@ -109,12 +109,17 @@ func TestTheConsoleCommandLineManagesSlavesThroughTheRunningConsole(t *testing.T
 		SSL      bool
 		Masters  []struct{ Address string }
 		Consoles []struct {
-			This bool `json:"this_console"`
+			This bool    `json:"this_console"`
+			RTT  float64 `json:"rtt_ms"`
 		}
 	}
 	if err := json.Unmarshal([]byte(out), &s); code != 0 || err != nil || s.Name != "FS01" || !s.SSL ||
-		len(s.Masters) != 1 || len(s.Consoles) != 1 || !s.Consoles[0].This {
+		len(s.Masters) != 1 || len(s.Consoles) != 1 || !s.Consoles[0].This || s.Consoles[0].RTT <= 0 {
 		t.Fatalf("agent-settings show: exit %d, %v %+v\n%s", code, err, s, out)
+	}
+	if out, code = cli("", "agent-settings", "show", "--slave", "FS01"); code != 0 ||
+		!regexp.MustCompile(`(?m)^Consoles linked: +\S+ · dialed in · SSL on · since \d\d:\d\d:\d\d · round trip [0-9.]+ ms · this console$`).MatchString(out) {
+		t.Fatalf("agent-settings show: exit %d\n%s", code, out)
 	}
 	if out, code = cli("", "agent-settings", "set", "--slave", "FS01", "--listen", "not-an-address"); code != 2 {
 		t.Fatalf("a bad listen address: exit %d, want 2\n%s", code, out)

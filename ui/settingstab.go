@@ -274,16 +274,7 @@ func (t *settingsTab) fillConsoles() {
 	}
 	var lines []string
 	for _, c := range t.loaded.Consoles {
-		how := "dialed in"
-		if c.Master != "" {
-			how = "dialed by the server as " + c.Master
-		}
-		line := fmt.Sprintf("%s · %s · SSL %s · since %s", c.Remote, how, human.OnOff(c.Ssl),
-			time.Unix(0, c.SinceUnixNano).Format("15:04:05"))
-		if c.You {
-			line += " · this console"
-		}
-		lines = append(lines, line)
+		lines = append(lines, master.DescribeConsole(c, t.now()))
 	}
 	if len(lines) == 0 {
 		lines = append(lines, "None.")

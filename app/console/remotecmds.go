@@ -332,21 +332,13 @@ func printAgentSettings(w io.Writer, s *agentSettingsJSON) {
 		}
 		fmt.Fprintf(tw, "%s\t%s\n", label, line)
 	}
+	now := time.Now()
 	for i, c := range s.Consoles {
 		label := ""
 		if i == 0 {
 			label = "Consoles linked:"
 		}
-		how := "dialed in"
-		if c.Master != "" {
-			how = "dialed by the agent as " + c.Master
-		}
-		this := ""
-		if c.This {
-			this = "  ← this console"
-		}
-		fmt.Fprintf(tw, "%s\t%s  %s, SSL %s, since %s%s\n", label, c.Remote, how, human.OnOff(c.SSL),
-			c.Since.Local().Format("15:04:05"), this)
+		fmt.Fprintf(tw, "%s\t%s\n", label, master.DescribeConsole(c.info(), now))
 	}
 }
 

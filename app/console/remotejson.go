@@ -106,12 +106,22 @@ type masterJSON struct {
 }
 
 type consoleJSON struct {
-	Remote   string    `json:"remote"`
-	Master   string    `json:"master,omitempty"`
-	SSL      bool      `json:"ssl"`
-	Software string    `json:"software,omitempty"`
-	Since    time.Time `json:"since,omitzero"`
-	This     bool      `json:"this_console"`
+	Remote    string    `json:"remote"`
+	Master    string    `json:"master,omitempty"`
+	SSL       bool      `json:"ssl"`
+	Software  string    `json:"software,omitempty"`
+	Since     time.Time `json:"since,omitzero"`
+	RTTMillis float64   `json:"rtt_ms,omitempty"` // the link's round trip as the agent knows it; none from an older agent
+	This      bool      `json:"this_console"`
+}
+
+// info is c as the agent sent it, to be described as the window does.
+func (c consoleJSON) info() *pb.ConsoleInfo {
+	ci := &pb.ConsoleInfo{Remote: c.Remote, Master: c.Master, Ssl: c.SSL, Software: c.Software, RttMs: c.RTTMillis, You: c.This}
+	if !c.Since.IsZero() {
+		ci.SinceUnixNano = c.Since.UnixNano()
+	}
+	return ci
 }
 
 func settingsJSON(s *pb.AgentSettings) *agentSettingsJSON {
@@ -126,7 +136,7 @@ func settingsJSON(s *pb.AgentSettings) *agentSettingsJSON {
 	}
 	for _, c := range s.Consoles {
 		out.Consoles = append(out.Consoles, consoleJSON{Remote: c.Remote, Master: c.Master, SSL: c.Ssl, Software: c.Software,
-			Since: unixTime(c.SinceUnixNano), This: c.You})
+			Since: unixTime(c.SinceUnixNano), RTTMillis: c.RttMs, This: c.You})
 	}
 	return out
 }

@@ -1,14 +1,17 @@
 package agent
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"google.golang.org/protobuf/proto"
 
 	"github.com/lanyard/lanyard/core/auth"
+	"github.com/lanyard/lanyard/core/human"
 	"github.com/lanyard/lanyard/core/link"
 	"github.com/lanyard/lanyard/core/wire"
 	"github.com/lanyard/lanyard/core/wire/pb"
@@ -36,13 +39,16 @@ func (a *Agent) settingsFor(l *link.Link) *pb.AgentSettings {
 	for c, mr := range a.links {
 		p := c.Peer()
 		ci := &pb.ConsoleInfo{Remote: p.Remote, Ssl: p.SSL, Software: p.Software,
-			SinceUnixNano: c.Since().UnixNano(), You: c == l}
+			SinceUnixNano: c.Since().UnixNano(), You: c == l, RttMs: human.Millis(c.RTT())}
 		if mr != nil {
 			ci.Master = mr.spec()
 		}
 		out.Consoles = append(out.Consoles, ci)
 	}
 	a.mu.Unlock()
+	slices.SortFunc(out.Consoles, func(x, y *pb.ConsoleInfo) int { // the oldest link first, as the agent's status lists them
+		return cmp.Or(cmp.Compare(x.SinceUnixNano, y.SinceUnixNano), cmp.Compare(x.Remote, y.Remote))
+	})
 	return out
 }
 

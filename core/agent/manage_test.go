@@ -273,6 +273,12 @@ func TestSettingsAreReadAndChangedOverTheLink(t *testing.T) {
 	if s.Name != slaveName || s.Ssl || !s.Management || s.ListenAddr != a.ListenAddr() || len(s.Consoles) != 2 || you != 1 {
 		t.Fatalf("settings %+v", &s)
 	}
+	// The consoles in the order they linked, each with its round trip
+	// (from the handshake, before any ping).
+	if !s.Consoles[0].You || s.Consoles[0].SinceUnixNano > s.Consoles[1].SinceUnixNano ||
+		s.Consoles[0].RttMs <= 0 || s.Consoles[1].RttMs <= 0 {
+		t.Fatalf("consoles linked %+v, want the asking one (linked first) first, each with a round trip", s.Consoles)
+	}
 
 	master := listenAsConsole(t, false)
 	var resp pb.SettingsSetResponse

@@ -468,7 +468,54 @@ func (m *Master) AgentSettings(ctx context.Context, name string) (*pb.AgentSetti
 	if err != nil {
 		return nil, err
 	}
-	return &out, nil
+	return plainSettings(&out), nil
+}
+
+// plainSettings makes the words of an agent's settings answer fit to
+// show (wire.PlainUpTo): as they are when plain, quoted and cut when not.
+func plainSettings(s *pb.AgentSettings) *pb.AgentSettings {
+	if s == nil {
+		return nil
+	}
+	plain := func(ps ...*string) {
+		for _, p := range ps {
+			*p = wire.PlainUpTo(*p, maxAgentText)
+		}
+	}
+	plain(&s.Name, &s.Listen, &s.ListenAddr, &s.ListenError)
+	for _, m := range s.Masters {
+		plain(&m.Address, &m.State, &m.Remote, &m.LastError)
+	}
+	for _, c := range s.Consoles {
+		plain(&c.Remote, &c.Master, &c.Software)
+	}
+	return s
+}
+
+// DescribeConsole is one console linked to an agent now, from its
+// settings, as the window and the command line show it, its moment
+// seen at now: "10.0.0.9:50211 · dialed in · SSL on · since 14:03:07 ·
+// round trip 0.4 ms · this console".
+func DescribeConsole(c *pb.ConsoleInfo, now time.Time) string {
+	how := "dialed in"
+	switch c.Master {
+	case "":
+	case c.Remote:
+		how = "dialed by the server"
+	default:
+		how = "dialed by the server as " + c.Master
+	}
+	parts := []string{c.Remote, how, "SSL " + human.OnOff(c.Ssl)}
+	if c.SinceUnixNano != 0 {
+		parts = append(parts, "since "+human.Stamp(time.Unix(0, c.SinceUnixNano), now))
+	}
+	if rtt := human.RoundTrip(human.FromMillis(c.RttMs)); rtt != "" { // an older agent's: none
+		parts = append(parts, "round trip "+rtt)
+	}
+	if c.You {
+		parts = append(parts, "this console")
+	}
+	return strings.Join(parts, " · ")
 }
 
 // SetAgentSettings changes a slave's settings as req says and returns
@@ -483,6 +530,7 @@ func (m *Master) SetAgentSettings(ctx context.Context, name string, req *pb.Sett
 		return nil, err
 	}
 	out.Changes = agentWords(out.Changes)
+	plainSettings(out.Settings)
 	return &out, nil
 }
 

@@ -288,6 +288,65 @@ func TestSettingsAreChangedAndTheChangeIsAudited(t *testing.T) {
 	}
 }
 
+// The settings name the consoles linked to the agent, this one marked,
+// each with its round trip, in the words the window and the command
+// line both show.
+func TestTheSettingsDescribeTheConsolesLinkedNow(t *testing.T) {
+	c, _ := linked(t, false, nil)
+	s, err := c.AgentSettings(context.Background(), "FS01")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(s.Consoles) != 1 || !s.Consoles[0].You || s.Consoles[0].RttMs <= 0 {
+		t.Fatalf("consoles linked %+v, want this one with its round trip", s.Consoles)
+	}
+	line := DescribeConsole(s.Consoles[0], time.Now())
+	if !strings.HasPrefix(line, s.Consoles[0].Remote+" · dialed in · SSL off · since ") ||
+		!strings.Contains(line, " · round trip ") || !strings.HasSuffix(line, " ms · this console") {
+		t.Fatalf("described as %q", line)
+	}
+}
+
+func TestALinkedConsoleIsDescribedInOneLine(t *testing.T) {
+	now := time.Date(2026, 12, 6, 15, 0, 0, 0, time.Local)
+	for _, c := range []struct {
+		in   *pb.ConsoleInfo
+		want string
+	}{
+		{&pb.ConsoleInfo{Remote: "10.0.0.9:50211", Ssl: true, SinceUnixNano: now.Add(-time.Hour).UnixNano(), RttMs: 0.4, You: true},
+			"10.0.0.9:50211 · dialed in · SSL on · since 14:00:00 · round trip 0.4 ms · this console"},
+		{&pb.ConsoleInfo{Remote: "10.0.0.2:16888", Master: "10.0.0.2:16888", SinceUnixNano: now.Add(-26 * time.Hour).UnixNano(), RttMs: 48.7},
+			"10.0.0.2:16888 · dialed by the server · SSL off · since 5 Dec 2026 13:00 · round trip 48 ms"},
+		{&pb.ConsoleInfo{Remote: "198.51.100.7:16888", Master: "office.example.net:16888", Ssl: true}, // an older agent: no round trip
+			"198.51.100.7:16888 · dialed by the server as office.example.net:16888 · SSL on"},
+	} {
+		if got := DescribeConsole(c.in, now); got != c.want {
+			t.Errorf("DescribeConsole(%v)\n got %q\nwant %q", c.in, got, c.want)
+		}
+	}
+}
+
+// What an agent's settings answer says is shown as it is when plain,
+// quoted and cut when not: a hostile agent cannot write a line of its
+// own into the window or a terminal.
+func TestAnAgentsSettingsAreShownPlain(t *testing.T) {
+	s := plainSettings(&pb.AgentSettings{Name: "FS01", ListenError: "bind: \x1b[2Jaddress in use",
+		Masters:  []*pb.MasterInfo{{Address: "10.0.0.2:16888", State: "error", LastError: strings.Repeat("x", 2*maxAgentText)}},
+		Consoles: []*pb.ConsoleInfo{{Remote: "10.0.0.9:1\nFS02 · dialed in", Software: "lanyard \u202e1.0"}}})
+	if s.Name != "FS01" || s.Masters[0].Address != "10.0.0.2:16888" {
+		t.Fatalf("plain words changed: %+v", s)
+	}
+	for what, v := range map[string]string{"listen error": s.ListenError, "last error": s.Masters[0].LastError,
+		"remote": s.Consoles[0].Remote, "software": s.Consoles[0].Software} {
+		if !strings.HasPrefix(v, `"`) || strings.ContainsAny(v, "\x1b\n\u202e") || len(v) > maxAgentText+10 {
+			t.Errorf("the %s is shown as %q", what, v)
+		}
+	}
+	if plainSettings(nil) != nil {
+		t.Error("no settings became some")
+	}
+}
+
 // A command is in the audit from before it is sent: its answer takes the
 // place of "sent, no answer yet" in the same record, and a record a
 // stopped console left so says at the next start that no answer came.

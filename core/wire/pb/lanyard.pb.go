@@ -1276,7 +1276,8 @@ type ConsoleInfo struct {
 	Ssl           bool                   `protobuf:"varint,3,opt,name=ssl,proto3" json:"ssl,omitempty"`
 	Software      string                 `protobuf:"bytes,4,opt,name=software,proto3" json:"software,omitempty"`
 	SinceUnixNano int64                  `protobuf:"varint,5,opt,name=since_unix_nano,json=sinceUnixNano,proto3" json:"since_unix_nano,omitempty"`
-	You           bool                   `protobuf:"varint,6,opt,name=you,proto3" json:"you,omitempty"` // the console asking
+	You           bool                   `protobuf:"varint,6,opt,name=you,proto3" json:"you,omitempty"`                   // the console asking
+	RttMs         float64                `protobuf:"fixed64,7,opt,name=rtt_ms,json=rttMs,proto3" json:"rtt_ms,omitempty"` // the link's round trip as the agent knows it; 0 from an older agent
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1351,6 +1352,13 @@ func (x *ConsoleInfo) GetYou() bool {
 		return x.You
 	}
 	return false
+}
+
+func (x *ConsoleInfo) GetRttMs() float64 {
+	if x != nil {
+		return x.RttMs
+	}
+	return 0
 }
 
 // AgentSettings are the agent's remote-management settings.
@@ -5220,14 +5228,15 @@ const file_core_wire_pb_lanyard_proto_rawDesc = "" +
 	"\x0fsince_unix_nano\x18\x03 \x01(\x03R\rsinceUnixNano\x12\x16\n" +
 	"\x06remote\x18\x04 \x01(\tR\x06remote\x12\x1d\n" +
 	"\n" +
-	"last_error\x18\x05 \x01(\tR\tlastError\"\xa5\x01\n" +
+	"last_error\x18\x05 \x01(\tR\tlastError\"\xbc\x01\n" +
 	"\vConsoleInfo\x12\x16\n" +
 	"\x06remote\x18\x01 \x01(\tR\x06remote\x12\x16\n" +
 	"\x06master\x18\x02 \x01(\tR\x06master\x12\x10\n" +
 	"\x03ssl\x18\x03 \x01(\bR\x03ssl\x12\x1a\n" +
 	"\bsoftware\x18\x04 \x01(\tR\bsoftware\x12&\n" +
 	"\x0fsince_unix_nano\x18\x05 \x01(\x03R\rsinceUnixNano\x12\x10\n" +
-	"\x03you\x18\x06 \x01(\bR\x03you\"\x98\x02\n" +
+	"\x03you\x18\x06 \x01(\bR\x03you\x12\x15\n" +
+	"\x06rtt_ms\x18\a \x01(\x01R\x05rttMs\"\x98\x02\n" +
 	"\rAgentSettings\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x16\n" +
 	"\x06listen\x18\x02 \x01(\tR\x06listen\x12\x1f\n" +
