@@ -98,7 +98,7 @@ func showFindDialog(win fyne.Window, r runner, rm Remote, slave string, tasks []
 	fd.entry = newDialogEntry(win.Canvas())
 	fd.entry.SetPlaceHolder(rdFindHint)
 	fd.entry.OnSubmitted = func(string) { fd.find() }
-	fd.btn = newFindButton(fd.find) // Stop keeps what the tasks searched to the end found
+	fd.btn = newFindButton(fd.find) // Stop keeps what was found up to then
 	fd.status = widget.NewLabel(fmt.Sprintf("Looks in every snapshot of %s on %s.", human.Plural(len(tasks), "task", "tasks"), slave))
 	fd.status.Wrapping = fyne.TextWrapWord
 	fd.list = foundList(win.Canvas(), func() int { return len(fd.found) }, true, func(i int) (string, string) {
@@ -139,12 +139,14 @@ func (fd *findDialog) find() {
 		for i, task := range tasks {
 			looking := fmt.Sprintf("Looking for %s in %s (task %d of %d)…", pattern, task, i+1, len(tasks))
 			fd.r.do(func() { fd.status.SetText(looking) })
-			fr, err := findShowing(ctx, fd.r, fd.rm, fd.slave, task, pattern, looking, fd.status)
+			fr, err := findShowing(ctx, fd.r, fd.rm, fd.slave, task, pattern, looking, fd.status, func(ff []backup.FoundFile) {
+				fd.r.do(func() { fd.add(task, ff) })
+			})
 			if fd.ctx.Err() != nil {
 				return // the dialog closed
 			}
 			if err != nil && ctx.Err() != nil {
-				stopped = fmt.Sprintf("Stopped while looking in %s: %s not searched.", task, human.Plural(len(tasks)-i, "task", "tasks"))
+				stopped = stoppedIn(task, len(fr.Found), len(tasks)-i-1)
 				break
 			}
 			if err != nil {
@@ -152,12 +154,6 @@ func (fd *findDialog) find() {
 				continue
 			}
 			summaries = append(summaries, task+": "+fr.Summary())
-			fd.r.do(func() {
-				for _, f := range fr.Found {
-					fd.found = append(fd.found, foundIn{task: task, f: f})
-				}
-				fd.list.Refresh()
-			})
 		}
 		fd.r.do(func() {
 			fd.btn.done()
@@ -175,6 +171,27 @@ func (fd *findDialog) find() {
 			}
 		})
 	})
+}
+
+// add lists files found in task's snapshots, after those listed.
+func (fd *findDialog) add(task string, ff []backup.FoundFile) {
+	for _, f := range ff {
+		fd.found = append(fd.found, foundIn{task: task, f: f})
+	}
+	fd.list.Refresh()
+}
+
+// stoppedIn says where Stop called a search off: in task, which had found
+// found files so far, with left tasks after it not searched.
+func stoppedIn(task string, found, left int) string {
+	text := "Stopped partway through " + task
+	if found > 0 {
+		text += fmt.Sprintf(" (%s found there so far)", human.Count(found))
+	}
+	if left > 0 {
+		text += "; " + human.Plural(left, "more task", "more tasks") + " not searched"
+	}
+	return text + "."
 }
 
 // restoreChosen opens the Restore dialog of the chosen version's task on

@@ -148,7 +148,7 @@ func (rd *restoreDialog) findFiles() {
 	ctx := rd.findBtn.start(rd.ctx)
 	rd.r.spawn(func(wctx context.Context) {
 		defer context.AfterFunc(wctx, rd.cancel)()
-		fr, err := findShowing(ctx, rd.r, rd.rm, rd.slave, rd.task, pattern, looking, rd.status)
+		fr, err := findShowing(ctx, rd.r, rd.rm, rd.slave, rd.task, pattern, looking, rd.status, nil)
 		rd.r.do(func() {
 			rd.findBtn.done()
 			switch {
@@ -178,13 +178,15 @@ func typedPattern(e *widget.Entry, status *widget.Label, goos string) (string, b
 }
 
 // findShowing asks slave to look for pattern in task's snapshots, status
-// saying looking and how far it has got, until the answer. It runs off
-// the Fyne thread.
-func findShowing(ctx context.Context, r runner, rm Remote, slave, task, pattern, looking string, status *widget.Label) (backup.FindReport, error) {
+// saying looking and how far it has got, until the answer; onFound (nil:
+// none) hears the files found as they come, off the Fyne thread. It runs
+// off the Fyne thread.
+func findShowing(ctx context.Context, r runner, rm Remote, slave, task, pattern, looking string, status *widget.Label,
+	onFound func([]backup.FoundFile)) (backup.FindReport, error) {
 	pump := newProgressPump(r, func(s backup.Status) { status.SetText(looking + " " + searched(s)) })
 	var fr backup.FindReport
 	var err error
-	pump.during(ctx, func() { fr, err = rm.FindInSnapshots(ctx, slave, task, pattern, rdFindLimit, pump.offer) })
+	pump.during(ctx, func() { fr, err = rm.FindInSnapshots(ctx, slave, task, pattern, rdFindLimit, pump.offer, onFound) })
 	return fr, err
 }
 

@@ -262,15 +262,21 @@ func (f *fakeTasks) BrowseSnapshot(_ context.Context, _, _, snap, dir, _ string,
 // for a pattern naming it, and with notes.odt for *.odt; budget*, a
 // Windows server's budget.xlsx; nothing else. It
 // says it has read the first of the snapshots.
-func (f *fakeTasks) FindInSnapshots(ctx context.Context, _, task, pattern string, _ int, onProgress func(backup.Status)) (backup.FindReport, error) {
+func (f *fakeTasks) FindInSnapshots(ctx context.Context, _, task, pattern string, _ int, onProgress func(backup.Status), onFound func([]backup.FoundFile)) (backup.FindReport, error) {
 	f.record("find " + pattern)
 	onProgress(backup.Status{Task: task, Phase: backup.PhaseSearching, FilesDone: 1, FilesTotal: 2, BytesDone: 300, BytesTotal: 1000})
 	f.mu.Lock()
 	gate, hang := f.findGate, f.findHang == task
 	f.mu.Unlock()
-	if hang {
+	rep := fakeFind(task, pattern)
+	if onFound == nil {
+		onFound = func([]backup.FoundFile) {}
+	}
+	if hang { // what the newest snapshot holds comes; then the search waits
+		came := rep.Found[:min(1, len(rep.Found))]
+		onFound(came)
 		<-ctx.Done()
-		return backup.FindReport{}, ctx.Err()
+		return backup.FindReport{Task: task, Pattern: pattern, Found: came}, ctx.Err()
 	}
 	if gate != nil {
 		select {
@@ -279,6 +285,19 @@ func (f *fakeTasks) FindInSnapshots(ctx context.Context, _, task, pattern string
 			return backup.FindReport{}, ctx.Err()
 		}
 	}
+	for i := 0; i < len(rep.Found); { // one snapshot's at a time, as an agent sends them
+		j := i + 1
+		for j < len(rep.Found) && rep.Found[j].Snapshot == rep.Found[i].Snapshot {
+			j++
+		}
+		onFound(rep.Found[i:j])
+		i = j
+	}
+	return rep, nil
+}
+
+// fakeFind is what FindInSnapshots finds, newest first.
+func fakeFind(task, pattern string) backup.FindReport {
 	rep := backup.FindReport{Task: task, Pattern: pattern, Snapshots: 2, Found: []backup.FoundFile{}}
 	if pattern == "budget*" { // from a Windows server
 		rep.Found = append(rep.Found, backup.FoundFile{Snapshot: "2026-03-12T020000Z", Time: fixedNow.Add(-61 * time.Hour),
@@ -298,7 +317,7 @@ func (f *fakeTasks) FindInSnapshots(ctx context.Context, _, task, pattern string
 				Type: backup.TypeFile, Size: s.size, MTime: fixedNow.Add(-(s.h + 5) * time.Hour)})
 		}
 	}
-	return rep, nil
+	return rep
 }
 
 func (f *fakeTasks) VerifySnapshot(context.Context, string, string, string, func(backup.Status)) (backup.VerifyReport, error) {
@@ -1249,7 +1268,8 @@ func TestFindAFileLooksInEveryTaskAndOpensTheRestoreOfTheOneChosen(t *testing.T)
 }
 
 // A long search across the tasks stops at Stop (the Find button while
-// it searches), keeping what the tasks searched to the end found.
+// it searches), keeping what it found: in the tasks searched to the end,
+// and in the one it was searching, what its snapshots searched held.
 func TestFindAFileStopsAndKeepsWhatItFound(t *testing.T) {
 	mw, q, fr := tasksWindow(t)
 	tt := mw.detail.tasksTab
@@ -1262,21 +1282,70 @@ func TestFindAFileStopsAndKeepsWhatItFound(t *testing.T) {
 	t.Cleanup(func() { fd.d.Hide() })
 	test.Type(fd.entry, "Report*")
 	test.Tap(fd.btn.btn)
-	q.runUntil(t, "the second task's search under way", func() bool {
-		return strings.Contains(fd.status.Text, "in "+second+" (task 2 of") && len(fd.found) == 2
+	q.runUntil(t, "the second task's search under way, its newest snapshot's find listed", func() bool {
+		return strings.Contains(fd.status.Text, "in "+second+" (task 2 of") && len(fd.found) == 3
 	})
+	if fd.found[2].task != second {
+		t.Fatalf("the third version listed is %s's, want %s's", fd.found[2].task, second)
+	}
 	if fd.btn.btn.Text != fdStop || fd.btn.btn.Disabled() {
 		t.Fatalf("while it searches the button reads %q (disabled %v); want Stop", fd.btn.btn.Text, fd.btn.btn.Disabled())
 	}
 	fd.entry.OnSubmitted(fd.entry.Text) // Enter does not stop it, nor start another
 	test.Tap(fd.btn.btn)
 	q.runUntil(t, "the search stopped", func() bool { return !fd.btn.searching })
-	want := fmt.Sprintf("documents: 2 found in 2 snapshots. Stopped while looking in %s: %d tasks not searched. Choose the version to restore.",
-		second, len(tt.rows)-1)
-	if fd.status.Text != want || len(fd.found) != 2 || fd.btn.btn.Text != fdFind {
-		t.Errorf("after Stop: %q, %d found, button %q; want %q, the first task's 2, Find", fd.status.Text, len(fd.found), fd.btn.btn.Text, want)
+	if len(tt.rows) != 3 {
+		t.Fatalf("%d tasks; the words below are for 3", len(tt.rows))
+	}
+	want := "documents: 2 found in 2 snapshots. Stopped partway through " + second + " (1 found there so far); 1 more task not searched. Choose the version to restore."
+	if fd.status.Text != want || len(fd.found) != 3 || fd.btn.btn.Text != fdFind {
+		t.Errorf("after Stop: %q, %d found, button %q; want %q, 3 (the first task's 2 and the second's 1), Find", fd.status.Text, len(fd.found), fd.btn.btn.Text, want)
 	}
 	if n := fr.taskCalls("find Report*"); n != 2 {
 		t.Errorf("%d tasks asked; want the two up to the stop", n)
+	}
+}
+
+// A version listed may be chosen while the search goes on: Restore…
+// opens it and calls the search off.
+func TestFindAFileRestoresAVersionChosenWhileItSearches(t *testing.T) {
+	mw, q, fr := tasksWindow(t)
+	tt := mw.detail.tasksTab
+	second := tt.rows[1].Task.Name
+	fr.fakeTasks.mu.Lock()
+	fr.fakeTasks.findHang = second
+	fr.fakeTasks.mu.Unlock()
+	test.Tap(tt.find)
+	fd := tt.lastFind
+	t.Cleanup(func() { fd.d.Hide() })
+	test.Type(fd.entry, "Report*")
+	test.Tap(fd.btn.btn)
+	q.runUntil(t, "the second task's newest find listed", func() bool { return len(fd.found) == 3 })
+	fd.list.Select(2)
+	test.Tap(fd.pick)
+	if fd.restore == nil || fd.restore.task != second {
+		t.Fatalf("the Restore dialog of %s did not open", second)
+	}
+	t.Cleanup(fd.restore.close)
+	if fd.ctx.Err() == nil {
+		t.Error("the search goes on behind the Restore dialog")
+	}
+	q.runUntil(t, "the version's snapshot chosen", func() bool { return fd.restore.snapshot == fd.found[2].f.Snapshot })
+}
+
+// Stop's words say where the search was and what it had not reached.
+func TestStoppedInSaysWhereTheSearchStopped(t *testing.T) {
+	for _, c := range []struct {
+		found, left int
+		want        string
+	}{
+		{0, 0, "Stopped partway through mail."},
+		{1, 0, "Stopped partway through mail (1 found there so far)."},
+		{0, 1, "Stopped partway through mail; 1 more task not searched."},
+		{1200, 4, "Stopped partway through mail (1,200 found there so far); 4 more tasks not searched."},
+	} {
+		if got := stoppedIn("mail", c.found, c.left); got != c.want {
+			t.Errorf("stoppedIn(mail, %d, %d) = %q, want %q", c.found, c.left, got, c.want)
+		}
 	}
 }

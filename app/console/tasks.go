@@ -172,7 +172,7 @@ func (h *ctlHandler) taskSnapshot(ctx context.Context, op, slave string, args ag
 		res.Created, err = m.MakeFolder(ctx, slave, args.Dir)
 	case agent.OpTaskFind:
 		var fr backup.FindReport
-		if fr, err = m.FindInSnapshots(ctx, slave, args.Name, args.Pattern, args.Limit, progress); err == nil {
+		if fr, err = m.FindInSnapshots(ctx, slave, args.Name, args.Pattern, args.Limit, progress, nil); err == nil {
 			res.Found = &fr
 		}
 	case agent.OpTaskVerify:

@@ -1,6 +1,7 @@
 package agent
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -318,25 +319,28 @@ func (a *Agent) handleTaskBrowse(ctx context.Context, l *link.Link, body []byte)
 }
 
 // handleTaskFind looks for files in a task's snapshots. Read-only, as
-// task.browse.
+// task.browse. What each snapshot holds is sent once it is searched, so
+// that the console lists it as the search goes and keeps it when the
+// search is called off.
 func (a *Agent) handleTaskFind(ctx context.Context, l *link.Link, body []byte) (proto.Message, error) {
 	var req pb.TaskFindRequest
 	if err := decode(body, &req); err != nil {
 		return nil, err
 	}
 	var rep backup.FindReport
-	p, err := a.withProgress(ctx, l, func(pr backup.Progress) (err error) {
-		rep, err = a.tasks.Find(ctx, req.Name, req.Pattern, int(req.Limit), pr)
-		return err
+	_, err := a.withProgress(ctx, l, func(p *parts, pr backup.Progress) (err error) {
+		var sent error
+		rep, err = a.tasks.Find(ctx, req.Name, req.Pattern, int(req.Limit), pr, func(found []backup.FoundFile) {
+			if sent == nil {
+				sent = sendItems(p, found, func(f backup.FoundFile) *pb.FoundFile {
+					m := FoundToPB(f)
+					m.Path, m.InSnapshot = cutText(m.Path), cutText(m.InSnapshot)
+					return m
+				}, func(tp *pb.TaskPart, m *pb.FoundFile) { tp.Found = append(tp.Found, m) })
+			}
+		})
+		return cmp.Or(err, sent)
 	})
-	if err != nil {
-		return nil, err
-	}
-	err = sendItems(p, rep.Found, func(f backup.FoundFile) *pb.FoundFile {
-		m := FoundToPB(f)
-		m.Path, m.InSnapshot = cutText(m.Path), cutText(m.InSnapshot)
-		return m
-	}, func(tp *pb.TaskPart, m *pb.FoundFile) { tp.Found = append(tp.Found, m) })
 	if err != nil {
 		return nil, err
 	}
@@ -423,15 +427,16 @@ func (a *Agent) sendProgress(ctx context.Context, p *parts) (*progressSender, fu
 }
 
 // withProgress opens the answer's parts and runs op, streaming the
-// progress it reports in them; the parts then take the rest of the
-// answer. op's error comes back as taskError words it.
-func (a *Agent) withProgress(ctx context.Context, l *link.Link, op func(backup.Progress) error) (*parts, error) {
+// progress it reports in them; op may send parts of its own as it goes
+// (p.add, not p.w), and the parts then take the rest of the answer. op's
+// error comes back as taskError words it.
+func (a *Agent) withProgress(ctx context.Context, l *link.Link, op func(p *parts, pr backup.Progress) error) (*parts, error) {
 	p, err := newParts(ctx, l)
 	if err != nil {
 		return nil, err
 	}
 	ps, stop := a.sendProgress(ctx, p)
-	err = op(backup.ProgressFunc(ps.update))
+	err = op(p, backup.ProgressFunc(ps.update))
 	stop()
 	if err != nil {
 		return nil, taskError(err)
@@ -455,7 +460,7 @@ func (a *Agent) handleTaskVerify(ctx context.Context, l *link.Link, body []byte)
 		return nil, err
 	}
 	var vr backup.VerifyReport
-	p, err := a.withProgress(ctx, l, func(pr backup.Progress) (err error) {
+	p, err := a.withProgress(ctx, l, func(_ *parts, pr backup.Progress) (err error) {
 		vr, err = a.tasks.Verify(ctx, req.Name, req.Snapshot, pr)
 		return err
 	})
@@ -504,7 +509,7 @@ func (a *Agent) handleTaskRestore(ctx context.Context, l *link.Link, body []byte
 	}
 	opt := backup.RestoreOptions{Target: req.Target, Original: req.Original, Paths: req.Paths, Overwrite: req.Overwrite, SkipExisting: req.SkipExisting}
 	var rr backup.RestoreReport
-	p, err := a.withProgress(ctx, l, func(pr backup.Progress) (err error) {
+	p, err := a.withProgress(ctx, l, func(_ *parts, pr backup.Progress) (err error) {
 		rr, err = a.tasks.Restore(ctx, req.Name, req.Snapshot, opt, pr)
 		return err
 	})

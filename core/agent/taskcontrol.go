@@ -196,7 +196,7 @@ func (t *Tasks) Do(ctx context.Context, req ControlRequest, emit func(TaskEvent)
 		res.Created, err = t.MakeFolder(args.Dir)
 	case OpTaskFind:
 		var fr backup.FindReport
-		if fr, err = t.Find(ctx, args.Name, args.Pattern, args.Limit, backup.ProgressFunc(progress)); err == nil {
+		if fr, err = t.Find(ctx, args.Name, args.Pattern, args.Limit, backup.ProgressFunc(progress), nil); err == nil {
 			res.Found = &fr
 		}
 	case OpTaskVerify:

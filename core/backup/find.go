@@ -86,8 +86,11 @@ func ValidFindPattern(goos, pattern string) error {
 // of case: "report*.odt" matches any such name, "/home/alice/**/*.xlsx"
 // whole paths. It lists at most limit (0: FindDefaultLimit). A snapshot
 // removed or unreadable meanwhile is passed over. p (nil: none) hears
-// how many snapshots, and how much of their manifests, it has read.
-func (e *Engine) Find(ctx context.Context, snaps []SnapshotInfo, task, pattern string, limit int, p Progress) (FindReport, error) {
+// how many snapshots, and how much of their manifests, it has read, and
+// found (nil: none) the files each snapshot added to the report once it
+// is searched, also when the search is called off in it: a search that
+// ends early, the report's error its context's, has still found those.
+func (e *Engine) Find(ctx context.Context, snaps []SnapshotInfo, task, pattern string, limit int, p Progress, found func([]FoundFile)) (FindReport, error) {
 	rep := FindReport{Task: task, Pattern: pattern, Found: []FoundFile{}}
 	if err := ValidFindPattern(runtime.GOOS, pattern); err != nil {
 		return rep, err
@@ -112,7 +115,11 @@ func (e *Engine) Find(ctx context.Context, snaps []SnapshotInfo, task, pattern s
 		}
 		rep.Snapshots++
 		m.setCurrent(snap.ID)
+		before := len(rep.Found)
 		err := e.findIn(ctx, snap, pp, limit, &rep, m)
+		if found != nil && len(rep.Found) > before {
+			found(rep.Found[before:len(rep.Found):len(rep.Found)])
+		}
 		m.filesDone.Add(1)
 		if through += sizes[i]; err == nil {
 			m.bytesDone.Store(through) // with the header line, which keep does not see

@@ -34,9 +34,13 @@ func TestFindLooksForAFileInEverySnapshot(t *testing.T) {
 		second = snaps[0]
 	}
 
-	rep, err := e.Find(context.Background(), snaps, "docs", "REPORT.TXT", 0, nil)
+	var each [][]backup.FoundFile // what each snapshot held, as it was searched
+	rep, err := e.Find(context.Background(), snaps, "docs", "REPORT.TXT", 0, nil, func(ff []backup.FoundFile) { each = append(each, ff) })
 	if err != nil || rep.Snapshots != 2 || rep.More || len(rep.Found) != 2 {
 		t.Fatalf("by its name: %+v %v", rep, err)
+	}
+	if len(each) != 2 || len(each[0]) != 1 || len(each[1]) != 1 || each[0][0] != rep.Found[0] || each[1][0] != rep.Found[1] {
+		t.Errorf("heard %+v as the snapshots were searched, want %+v one by one", each, rep.Found)
 	}
 	newest, oldest := rep.Found[0], rep.Found[1]
 	if newest.Snapshot != second.ID || newest.Path != report || newest.Size != 22 || !newest.MTime.Equal(later) || newest.Type != backup.TypeFile ||
@@ -49,20 +53,20 @@ func TestFindLooksForAFileInEverySnapshot(t *testing.T) {
 		t.Errorf("%s is not in the folder browsed, %s: %v", newest.InSnapshot, page.Dir, err)
 	}
 	// A path pattern, across folders.
-	rep, err = e.Find(context.Background(), snaps, "docs", filepath.Join(f.src, "**", "*.jpg"), 0, nil)
+	rep, err = e.Find(context.Background(), snaps, "docs", filepath.Join(f.src, "**", "*.jpg"), 0, nil, nil)
 	if err != nil || len(rep.Found) != 4 {
 		t.Errorf("by a path pattern: %+v %v", rep, err)
 	}
 	// At most as many as asked for, and it says there are more.
-	rep, err = e.Find(context.Background(), snaps, "docs", "*", 3, nil)
+	rep, err = e.Find(context.Background(), snaps, "docs", "*", 3, nil, nil)
 	if err != nil || len(rep.Found) != 3 || !rep.More || rep.Snapshots != 1 {
 		t.Errorf("a limit of 3: %d found, more %v, %d snapshots searched, %v", len(rep.Found), rep.More, rep.Snapshots, err)
 	}
-	if rep, err := e.Find(context.Background(), snaps, "docs", "no-such-file", 0, nil); err != nil || len(rep.Found) != 0 || rep.Snapshots != 2 {
+	if rep, err := e.Find(context.Background(), snaps, "docs", "no-such-file", 0, nil, nil); err != nil || len(rep.Found) != 0 || rep.Snapshots != 2 {
 		t.Errorf("nothing found: %+v %v", rep, err)
 	}
 	for _, bad := range []string{"", "  ", "report[.txt"} {
-		if _, err := e.Find(context.Background(), snaps, "docs", bad, 0, nil); !errors.Is(err, backup.ErrInvalid) {
+		if _, err := e.Find(context.Background(), snaps, "docs", bad, 0, nil, nil); !errors.Is(err, backup.ErrInvalid) {
 			t.Errorf("pattern %q: %v", bad, err)
 		}
 	}
@@ -116,7 +120,7 @@ func TestFindFindsWhatItsPatternMatchesWhateverTheName(t *testing.T) {
 		"**/sub/**":            2, // the folder and what it holds
 		"sub/":                 1, // the folder, by its name
 	} {
-		rep, err := e.Find(context.Background(), snaps, "docs", pattern, 0, nil)
+		rep, err := e.Find(context.Background(), snaps, "docs", pattern, 0, nil, nil)
 		if err != nil || len(rep.Found) != want {
 			t.Errorf("%q: %d found, want %d (%v): %+v", pattern, len(rep.Found), want, err, rep.Found)
 		}
@@ -153,13 +157,32 @@ func TestFindStopsInTheMiddleOfAManifestWhenCalledOff(t *testing.T) {
 	f.mustRun(e, backup.ResultCompleted)
 	going := &endsAfter{Context: context.Background(), n: 1 << 30}
 	// One look before the snapshot, one after it, and one within it.
-	if rep, err := e.Find(going, f.snapshots(), "docs", "no-such-name", 0, nil); err != nil || len(rep.Found) != 0 || going.looks < 3 {
+	if rep, err := e.Find(going, f.snapshots(), "docs", "no-such-name", 0, nil, nil); err != nil || len(rep.Found) != 0 || going.looks < 3 {
 		t.Fatalf("a search not called off: %v, %d looks at the context in 4,200 lines", err, going.looks)
 	}
 	ends := &endsAfter{Context: context.Background(), n: 2} // ends at its first look within the manifest
-	rep, err := e.Find(ends, f.snapshots(), "docs", "no-such-name", 0, nil)
+	rep, err := e.Find(ends, f.snapshots(), "docs", "no-such-name", 0, nil, nil)
 	if !errors.Is(err, context.Canceled) || rep.Snapshots != 1 {
 		t.Fatalf("called off: %v, %d snapshots searched", err, rep.Snapshots)
+	}
+}
+
+// A search called off keeps what the snapshots it searched held: it
+// says so with its context's error, and what it found came as it went.
+func TestAFindCalledOffKeepsWhatItFound(t *testing.T) {
+	f, e, _ := backedUpRichTree(t)
+	for range 2 {
+		f.mustRun(e, backup.ResultCompleted)
+	}
+	ctx, stop := context.WithCancel(context.Background())
+	defer stop()
+	heard := 0
+	rep, err := e.Find(ctx, f.snapshots(), "docs", "report.txt", 0, nil, func(ff []backup.FoundFile) {
+		heard += len(ff)
+		stop() // after the newest snapshot
+	})
+	if !errors.Is(err, context.Canceled) || rep.Snapshots != 1 || len(rep.Found) != 1 || heard != 1 {
+		t.Fatalf("called off after one snapshot: %+v %v, heard %d", rep, err, heard)
 	}
 }
 
@@ -176,7 +199,7 @@ func TestFindSaysHowManySnapshotsItHasRead(t *testing.T) {
 		mu.Lock()
 		defer mu.Unlock()
 		got = append(got, s)
-	}))
+	}), nil)
 	if err != nil || rep.Snapshots != 3 || len(got) == 0 {
 		t.Fatalf("%+v %v, %d updates", rep, err, len(got))
 	}

@@ -148,6 +148,13 @@ const taskFeature = "backup tasks"
 
 // collect runs a task stream and merges its parts.
 func collect(ctx context.Context, l *link.Link, method string, req, resp proto.Message, onProgress func(backup.Status)) (*pb.TaskPart, error) {
+	return collectEach(ctx, l, method, req, resp, onProgress, nil)
+}
+
+// collectEach is collect that also hands onPart (nil: none) each part
+// as it comes, its progress taken out. The parts merged are those that
+// came, also when the stream ends in an error.
+func collectEach(ctx context.Context, l *link.Link, method string, req, resp proto.Message, onProgress func(backup.Status), onPart func(*pb.TaskPart)) (*pb.TaskPart, error) {
 	all := &pb.TaskPart{}
 	err := l.Stream(ctx, method, req, func(chunk []byte) error {
 		var p pb.TaskPart
@@ -159,6 +166,9 @@ func collect(ctx context.Context, l *link.Link, method string, req, resp proto.M
 				onProgress(agent.ProgressFromPB(p.Progress))
 			}
 			p.Progress = nil
+		}
+		if onPart != nil {
+			onPart(&p)
 		}
 		proto.Merge(all, &p)
 		return nil
@@ -437,26 +447,45 @@ func browsePage(snapshot, dir string, total uint32, next string, parts *pb.TaskP
 
 // FindInSnapshots looks for the files pattern matches in a task's
 // snapshots on the slave, newest first; onProgress (nil: none) hears how
-// many it has read (backup.Status.Counted). An agent older than this
-// refuses it: "not supported by this agent version".
-func (m *Master) FindInSnapshots(ctx context.Context, slave, name, pattern string, limit int, onProgress func(backup.Status)) (backup.FindReport, error) {
+// many it has read (backup.Status.Counted), and onFound (nil: none) the
+// files found as they come: an agent sends each snapshot's once it is
+// searched (an older one all at the end). On an error, the search
+// called off with ctx or the link lost, the report holds what came
+// before it. An agent older than this refuses it: "not supported by this
+// agent version".
+func (m *Master) FindInSnapshots(ctx context.Context, slave, name, pattern string, limit int, onProgress func(backup.Status), onFound func([]backup.FoundFile)) (backup.FindReport, error) {
 	out := backup.FindReport{Task: name, Pattern: pattern, Found: []backup.FoundFile{}}
 	if err := backup.ValidFindPattern("", pattern); err != nil { // the agent reads it by its own system's rules
 		return out, err
 	}
+	var onPart func(*pb.TaskPart)
+	if onFound != nil {
+		onPart = func(p *pb.TaskPart) {
+			if len(p.Found) > 0 {
+				onFound(foundFiles(p.Found))
+			}
+		}
+	}
 	err := m.run(ctx, slave, command{what: "task find " + name + " " + pattern, feature: "finding files in snapshots"}, func(l *link.Link) error {
 		var resp pb.TaskFindResponse
-		parts, err := collect(ctx, l, wire.MethodTaskFind, &pb.TaskFindRequest{Name: name, Pattern: pattern, Limit: uint32(max(limit, 0))}, &resp, onProgress)
+		parts, err := collectEach(ctx, l, wire.MethodTaskFind, &pb.TaskFindRequest{Name: name, Pattern: pattern, Limit: uint32(max(limit, 0))},
+			&resp, onProgress, onPart)
+		out.Found = append(out.Found, foundFiles(parts.GetFound())...)
 		if err != nil {
 			return err
 		}
 		out.Task, out.Snapshots, out.More = resp.GetTask(), int(resp.GetSnapshots()), resp.GetMore()
-		for _, f := range parts.GetFound() {
-			out.Found = append(out.Found, agent.FoundFromPB(f))
-		}
 		return nil
 	})
 	return out, err
+}
+
+func foundFiles(ms []*pb.FoundFile) []backup.FoundFile {
+	out := make([]backup.FoundFile, len(ms))
+	for i, f := range ms {
+		out[i] = agent.FoundFromPB(f)
+	}
+	return out
 }
 
 // ListFolder lists one page of one folder of the slave itself (dir "" is

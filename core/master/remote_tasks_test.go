@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -359,8 +360,10 @@ func TestTheConsoleFindsAFileInTheServersSnapshots(t *testing.T) {
 			t.Fatalf("run: %+v, %v", rep, err)
 		}
 	}
-	var heard []backup.Status // called from the link's reader, before the answer
-	fr, err := c.FindInSnapshots(ctx, "FS01", "docs", "FXX.TXT", 0, func(s backup.Status) { heard = append(heard, s) })
+	var heard []backup.Status // called before the answer
+	var each [][]backup.FoundFile
+	fr, err := c.FindInSnapshots(ctx, "FS01", "docs", "FXX.TXT", 0, func(s backup.Status) { heard = append(heard, s) },
+		func(ff []backup.FoundFile) { each = append(each, ff) })
 	if err != nil || fr.Task != "docs" || fr.Snapshots != 2 || fr.More || len(fr.Found) != 2 ||
 		fr.Found[0].Path != filepath.Join(src, "fxx.txt") || fr.Found[0].InSnapshot != fr.Found[0].Path || fr.Found[0].Size != 2000 || !fr.Found[0].Time.After(fr.Found[1].Time) {
 		t.Fatalf("found %+v, %v", fr, err)
@@ -368,15 +371,37 @@ func TestTheConsoleFindsAFileInTheServersSnapshots(t *testing.T) {
 	if len(heard) == 0 || heard[len(heard)-1].Phase != backup.PhaseSearching || heard[len(heard)-1].FilesDone != 2 {
 		t.Errorf("progress heard: %+v", heard)
 	}
-	if fr, err := c.FindInSnapshots(ctx, "FS01", "docs", "*.txt", 4, nil); err != nil || len(fr.Found) != 4 || !fr.More {
+	// Each snapshot's finds came as it was searched.
+	if len(each) != 2 || !slices.Equal(slices.Concat(each...), fr.Found) {
+		t.Errorf("found as they came: %+v, want %+v one snapshot at a time", each, fr.Found)
+	}
+	if fr, err := c.FindInSnapshots(ctx, "FS01", "docs", "*.txt", 4, nil, nil); err != nil || len(fr.Found) != 4 || !fr.More {
 		t.Fatalf("at most 4: %+v, %v", fr, err)
 	}
-	if _, err := c.FindInSnapshots(ctx, "FS01", "docs", "f[x", 0, nil); !errors.Is(err, backup.ErrInvalid) {
+	if _, err := c.FindInSnapshots(ctx, "FS01", "docs", "f[x", 0, nil, nil); !errors.Is(err, backup.ErrInvalid) {
 		t.Fatalf("a mistyped pattern: %v", err)
+	}
+	// Called off once the first snapshot's finds came, the report holds
+	// what came. (The answer may be here already, then it is whole:
+	// tried until a search was called off first, at most 20 times.)
+	for try := 1; ; try++ {
+		stopCtx, stop := context.WithCancel(ctx)
+		var came []backup.FoundFile
+		fr, err = c.FindInSnapshots(stopCtx, "FS01", "docs", "fxx.txt", 0, nil, func(ff []backup.FoundFile) { came = append(came, ff...); stop() })
+		stop()
+		if (err != nil && !errors.Is(err, context.Canceled)) || len(came) == 0 || !slices.Equal(fr.Found, came) {
+			t.Fatalf("called off: %+v, %v; came %+v", fr, err, came)
+		}
+		if err != nil {
+			break
+		}
+		if try == 20 {
+			t.Fatal("20 searches called off after their first finds all ended with their answer")
+		}
 	}
 
 	old, _ := linked(t, false, func(cfg *agent.Config) { cfg.WithoutMethods = []string{wire.MethodTaskFind} })
-	if _, err := old.FindInSnapshots(ctx, "FS01", "docs", "*.txt", 0, nil); !errors.Is(err, ErrNotSupported) ||
+	if _, err := old.FindInSnapshots(ctx, "FS01", "docs", "*.txt", 0, nil, nil); !errors.Is(err, ErrNotSupported) ||
 		!strings.Contains(err.Error(), "finding files in snapshots is not supported by this agent version") {
 		t.Fatalf("on an older agent: %v", err)
 	}
