@@ -316,3 +316,56 @@ func restic(repo string, args ...string) func() error {
 		return nil
 	}
 }
+
+// BenchmarkFind: looking for one file by its name in every snapshot of a
+// task (findSnapshots of the shared tree, a year of daily runs thinned by
+// a usual retention), against `grep -i -F -c` of the name through the
+// same manifests, the best of 3 rounds each (see compare), both reading
+// the manifests from the page cache. Find reads each manifest line as
+// grep does and decodes only the lines that hold the name, so a search is
+// bound by the reading: target ≤ 3×.
+func BenchmarkFind(b *testing.B) {
+	need(b, "grep")
+	root, _ := sourceTree(b)
+	task := benchTask(b, root)
+	e := backup.New(backup.Options{})
+	for range findSnapshots {
+		if err := runTask(e, task)(); err != nil {
+			b.Fatal(err)
+		}
+	}
+	snaps, err := backup.ListSnapshots(task.Destination, task.Name)
+	if err != nil || len(snaps) != findSnapshots {
+		b.Fatalf("%d snapshots, want %d: %v", len(snaps), findSnapshots, err)
+	}
+	manifests := make([]string, len(snaps))
+	for i, s := range snaps {
+		manifests[i] = filepath.Join(s.Path, ".lanyard", "manifest.jsonl")
+	}
+	name := fmt.Sprintf("FILE%05d.BIN", benchFiles/2) // one file, in another case than written
+	cached := func(work func() error) func() func() error {
+		return func() func() error {
+			for _, m := range manifests {
+				if _, err := os.ReadFile(m); err != nil {
+					b.Fatal(err)
+				}
+			}
+			return work
+		}
+	}
+	ours, base := compare(b, b.TempDir(),
+		cached(func() error {
+			rep, err := e.Find(context.Background(), snaps, task.Name, name, 0, nil, nil)
+			if err == nil && len(rep.Found) != len(snaps) {
+				err = fmt.Errorf("found %d of %s, want one in each of %d snapshots", len(rep.Found), name, len(snaps))
+			}
+			return err
+		}),
+		cached(shell("grep", append([]string{"-i", "-F", "-c", name}, manifests...)...)))
+	report(b, ours, base, 3, "find-in-snapshots-vs-grep")
+}
+
+// findSnapshots is how many snapshots BenchmarkFind searches: a daily
+// task kept by 14 daily, 8 weekly and 12 monthly snapshots has 34 after a
+// year.
+var findSnapshots = benchtable.Pick(10, 34)

@@ -3,6 +3,7 @@ package backup
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"os"
@@ -237,20 +238,62 @@ func linePath(line []byte) (p string, ok bool) {
 
 // containsFold says whether line holds hint, a piece of lower-case ASCII,
 // in any case, as bytes.Contains(bytes.ToLower(line), hint) does, and on
-// an ASCII line (most are) without making a lower-case copy.
+// an ASCII line (most are) without making a lower-case copy. What it
+// finds with ASCII's case rules the slow way finds too (hint, ASCII,
+// matches only ASCII bytes, which ToLower leaves where they are); only a
+// line it does not find hint in and that is not all ASCII is lowered.
 func containsFold(line, hint []byte) bool {
-	for _, c := range line {
-		if c >= utf8.RuneSelf { // Unicode's case rules (K, the Kelvin sign, is k)
-			return bytes.Contains(bytes.ToLower(line), hint)
-		}
+	if containsFoldASCII(line, hint) {
+		return true
 	}
-	first := hint[0]
-	for i := 0; i+len(hint) <= len(line); i++ {
-		if lowerASCII(line[i]) == first && equalFoldASCII(line[i+1:i+len(hint)], hint[1:]) {
+	if isASCII(line) {
+		return false
+	}
+	return bytes.Contains(bytes.ToLower(line), hint) // Unicode's case rules (K, the Kelvin sign, is k)
+}
+
+// containsFoldASCII says whether line holds hint (lower-case ASCII) with
+// its letters in either case. It goes from one place where hint's first
+// byte is, in either case, to the next (bytes.IndexByte: many bytes at a
+// step), and compares hint there.
+func containsFoldASCII(line, hint []byte) bool {
+	lower, upper := hint[0], upperASCII(hint[0])
+	for len(line) >= len(hint) {
+		starts := line[:len(line)-len(hint)+1]
+		i := bytes.IndexByte(starts, lower)
+		if upper != lower {
+			if i >= 0 {
+				starts = starts[:i]
+			}
+			if j := bytes.IndexByte(starts, upper); j >= 0 {
+				i = j
+			}
+		}
+		if i < 0 {
+			return false
+		}
+		if equalFoldASCII(line[i+1:i+len(hint)], hint[1:]) {
 			return true
 		}
+		line = line[i+1:]
 	}
 	return false
+}
+
+// isASCII says whether every byte of b is ASCII, eight at a step.
+func isASCII(b []byte) bool {
+	const high = 0x8080808080808080
+	for ; len(b) >= 8; b = b[8:] {
+		if binary.LittleEndian.Uint64(b)&high != 0 {
+			return false
+		}
+	}
+	for _, c := range b {
+		if c >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
 }
 
 // equalFoldASCII: a, ASCII, is b (lower case) in any case.
@@ -266,6 +309,13 @@ func equalFoldASCII(a, b []byte) bool {
 func lowerASCII(c byte) byte {
 	if 'A' <= c && c <= 'Z' {
 		return c + 'a' - 'A'
+	}
+	return c
+}
+
+func upperASCII(c byte) byte {
+	if 'a' <= c && c <= 'z' {
+		return c - ('a' - 'A')
 	}
 	return c
 }
