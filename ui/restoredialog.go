@@ -134,7 +134,8 @@ func showRestoreDialog(win fyne.Window, r runner, rm Remote, slave, task, snapsh
 
 // findFiles looks for the name typed in every snapshot of the task, and
 // lists what it found to choose a version from. Its button stops it
-// meanwhile (Enter does not), leaving the dialog as it was.
+// meanwhile (Enter does not), listing what it had found, if anything, and
+// leaving the dialog as it was.
 func (rd *restoreDialog) findFiles() {
 	if rd.findBtn.searching {
 		return
@@ -151,8 +152,12 @@ func (rd *restoreDialog) findFiles() {
 		fr, err := findShowing(ctx, rd.r, rd.rm, rd.slave, rd.task, pattern, looking, rd.status, nil)
 		rd.r.do(func() {
 			rd.findBtn.done()
+			stopped := err != nil && ctx.Err() != nil && rd.ctx.Err() == nil
 			switch {
-			case err != nil && ctx.Err() != nil && rd.ctx.Err() == nil:
+			case stopped && len(fr.Found) > 0:
+				rd.showState()
+				rd.showFound(fr, "Stopped partway: "+human.Count(len(fr.Found))+" found so far")
+			case stopped:
 				rd.status.SetText("Stopped looking for " + pattern + ".")
 			case err != nil:
 				rd.status.SetText(capitalize(err.Error()))
@@ -160,7 +165,7 @@ func (rd *restoreDialog) findFiles() {
 				rd.status.SetText(capitalize(fr.Summary()) + ".")
 			default:
 				rd.showState()
-				rd.showFound(fr)
+				rd.showFound(fr, capitalize(fr.Summary()))
 			}
 		})
 	})
@@ -200,9 +205,10 @@ func searched(s backup.Status) string {
 	return text
 }
 
-// showFound lists what Find found, one version a line, newest first;
-// the one chosen is ticked in its snapshot.
-func (rd *restoreDialog) showFound(fr backup.FindReport) {
+// showFound lists what Find found, one version a line, newest first,
+// under head (what it found in a few words); the one chosen is ticked in
+// its snapshot.
+func (rd *restoreDialog) showFound(fr backup.FindReport, head string) {
 	chosen := -1
 	// The versions of one file say its path once, above them: a long
 	// path would push their times out of sight.
@@ -210,7 +216,6 @@ func (rd *restoreDialog) showFound(fr backup.FindReport) {
 	list := foundList(rd.win.Canvas(), func() int { return len(fr.Found) }, !one, func(i int) (string, string) {
 		return foundPlace(fr.Found[i].Path), foundLine(fr.Found[i])
 	})
-	head := capitalize(fr.Summary())
 	if one {
 		head += ": " + shownPath(fr.Found[0].Path)
 	}

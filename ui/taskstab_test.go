@@ -884,6 +884,23 @@ func TestTheRestoreDialogFindsAFilesVersionsAndTicksTheOneChosen(t *testing.T) {
 	if rd.lastFound != nil || fr.taskCalls("find Report*") != 1 {
 		t.Fatalf("a stopped search listed versions, or Enter started another (%d searches)", fr.taskCalls("find Report*"))
 	}
+	// Stopped after a snapshot's version came: that one is listed.
+	fr.fakeTasks.mu.Lock()
+	fr.fakeTasks.findHang = "documents"
+	fr.fakeTasks.mu.Unlock()
+	rd.find.OnSubmitted(rd.find.Text)
+	q.runUntil(t, "the search again", func() bool { return rd.findBtn.searching && fr.taskCalls("find Report*") == 2 })
+	test.Tap(rd.findBtn.btn)
+	q.runUntil(t, "what it had found listed", func() bool { return rd.lastFound != nil })
+	if text := overlayText(mw.win); !strings.Contains(text, "Stopped partway: 1 found so far: /home/alice/Documents/report.odt. Choose the version to restore:") {
+		t.Fatalf("after Stop the list reads %q", text)
+	}
+	rd.lastFound.Hide()
+	rd.lastFound = nil
+	fr.fakeTasks.mu.Lock()
+	fr.fakeTasks.findHang = ""
+	fr.fakeTasks.mu.Unlock()
+
 	rd.find.OnSubmitted(rd.find.Text) // and again, to the end
 	q.runUntil(t, "the search again", func() bool { return rd.findBtn.searching })
 	close(gate)
@@ -904,8 +921,8 @@ func TestTheRestoreDialogFindsAFilesVersionsAndTicksTheOneChosen(t *testing.T) {
 	q.runUntil(t, "the file shown in the tree", func() bool {
 		return selected == "/home/alice/Documents/report.odt" && rd.ft.tree.IsBranchOpen("/home/alice/Documents")
 	})
-	if n := fr.taskCalls("find Report*"); n != 2 {
-		t.Errorf("asked the agent %d times; want twice (stopped, then to the end)", n)
+	if n := fr.taskCalls("find Report*"); n != 3 {
+		t.Errorf("asked the agent %d times; want three times (stopped twice, then to the end)", n)
 	}
 
 	// A Windows server's file is ticked as the snapshot's tree names it.
