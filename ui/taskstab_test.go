@@ -1288,20 +1288,11 @@ func TestFindAFileLooksInEveryTaskAndOpensTheRestoreOfTheOneChosen(t *testing.T)
 // it searches), keeping what it found: in the tasks searched to the end,
 // and in the one it was searching, what its snapshots searched held.
 func TestFindAFileStopsAndKeepsWhatItFound(t *testing.T) {
-	mw, q, fr := tasksWindow(t)
+	mw, q, fr, fd, second := findingInTheSecondTask(t)
 	tt := mw.detail.tasksTab
-	second := tt.rows[1].Task.Name
-	fr.fakeTasks.mu.Lock()
-	fr.fakeTasks.findHang = second
-	fr.fakeTasks.mu.Unlock()
-	test.Tap(tt.find)
-	fd := tt.lastFind
-	t.Cleanup(func() { fd.d.Hide() })
-	test.Type(fd.entry, "Report*")
-	test.Tap(fd.btn.btn)
-	q.runUntil(t, "the second task's search under way, its newest snapshot's find listed", func() bool {
-		return strings.Contains(fd.status.Text, "in "+second+" (task 2 of") && len(fd.found) == 3
-	})
+	if !strings.Contains(fd.status.Text, "in "+second+" (task 2 of") {
+		t.Fatalf("while it searches the second task the status reads %q", fd.status.Text)
+	}
 	if fd.found[2].task != second {
 		t.Fatalf("the third version listed is %s's, want %s's", fd.found[2].task, second)
 	}
@@ -1326,18 +1317,7 @@ func TestFindAFileStopsAndKeepsWhatItFound(t *testing.T) {
 // A version listed may be chosen while the search goes on: Restore…
 // opens it and calls the search off.
 func TestFindAFileRestoresAVersionChosenWhileItSearches(t *testing.T) {
-	mw, q, fr := tasksWindow(t)
-	tt := mw.detail.tasksTab
-	second := tt.rows[1].Task.Name
-	fr.fakeTasks.mu.Lock()
-	fr.fakeTasks.findHang = second
-	fr.fakeTasks.mu.Unlock()
-	test.Tap(tt.find)
-	fd := tt.lastFind
-	t.Cleanup(func() { fd.d.Hide() })
-	test.Type(fd.entry, "Report*")
-	test.Tap(fd.btn.btn)
-	q.runUntil(t, "the second task's newest find listed", func() bool { return len(fd.found) == 3 })
+	_, q, _, fd, second := findingInTheSecondTask(t)
 	fd.list.Select(2)
 	test.Tap(fd.pick)
 	if fd.restore == nil || fd.restore.task != second {
@@ -1348,6 +1328,26 @@ func TestFindAFileRestoresAVersionChosenWhileItSearches(t *testing.T) {
 		t.Error("the search goes on behind the Restore dialog")
 	}
 	q.runUntil(t, "the version's snapshot chosen", func() bool { return fd.restore.snapshot == fd.found[2].f.Snapshot })
+}
+
+// findingInTheSecondTask starts Find a File for Report* in every task of
+// the tasks window; the second task's search waits, once the version in
+// its newest snapshot is listed (the third), until it is called off.
+func findingInTheSecondTask(t *testing.T) (mw *mainWindow, q *uiQueue, fr *fakeRemote, fd *findDialog, second string) {
+	t.Helper()
+	mw, q, fr = tasksWindow(t)
+	tt := mw.detail.tasksTab
+	second = tt.rows[1].Task.Name
+	fr.fakeTasks.mu.Lock()
+	fr.fakeTasks.findHang = second
+	fr.fakeTasks.mu.Unlock()
+	test.Tap(tt.find)
+	fd = tt.lastFind
+	t.Cleanup(func() { fd.d.Hide() })
+	test.Type(fd.entry, "Report*")
+	test.Tap(fd.btn.btn)
+	q.runUntil(t, "the second task's newest find listed", func() bool { return len(fd.found) == 3 })
+	return mw, q, fr, fd, second
 }
 
 // Stop's words say where the search was and what it had not reached.
