@@ -48,11 +48,13 @@ type FindReport struct {
 }
 
 // Summary says how many were found in how many snapshots: "3 found in
-// 12 snapshots", `nothing matches "report*.odt" in 12 snapshots`, and at
-// the limit what to do for the rest.
+// 12 snapshots", `nothing matches "report*.odt" in 12 snapshots`, "no
+// snapshots to look in yet", and at the limit what to do for the rest.
 func (r *FindReport) Summary() string {
 	in := human.Plural(r.Snapshots, "snapshot", "snapshots")
 	switch {
+	case r.Snapshots == 0 && len(r.Found) == 0:
+		return "no snapshots to look in yet"
 	case len(r.Found) == 0:
 		return fmt.Sprintf("nothing matches %q in %s", r.Pattern, in)
 	case r.More:
