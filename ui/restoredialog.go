@@ -184,7 +184,7 @@ func typedPattern(e *widget.Entry, status *widget.Label, goos string) (string, b
 
 // findShowing asks slave to look for pattern in task's snapshots, status
 // saying looking and how far it has got, until the answer; onFound (nil:
-// none) hears the files found as they come, off the Fyne thread. It runs
+// none) hears the files found as they come. It runs, and calls onFound,
 // off the Fyne thread.
 func findShowing(ctx context.Context, r runner, rm Remote, slave, task, pattern, looking string, status *widget.Label,
 	onFound func([]backup.FoundFile)) (backup.FindReport, error) {

@@ -427,8 +427,8 @@ func (a *Agent) sendProgress(ctx context.Context, p *parts) (*progressSender, fu
 }
 
 // withProgress opens the answer's parts and runs op, streaming the
-// progress it reports in them; op may send parts of its own as it goes
-// (p.add, not p.w), and the parts then take the rest of the answer. op's
+// progress it reports in them; op may send parts of its own through p as
+// it goes (sendItems), and p then takes the rest of the answer. op's
 // error comes back as taskError words it.
 func (a *Agent) withProgress(ctx context.Context, l *link.Link, op func(p *parts, pr backup.Progress) error) (*parts, error) {
 	p, err := newParts(ctx, l)
