@@ -330,7 +330,7 @@ func (d *detailPane) set(f, s string) {
 // address; while connected the remote address, SSL, round trip and since
 // when, and while not when it was last seen.
 func (d *detailPane) showLink(v *master.SlaveView) {
-	d.set(fState, stateSentence(v))
+	d.set(fState, stateSentence(v, d.now()))
 	d.set(fGroup, cmp.Or(v.Group, ungroupedLabel))
 	d.set(fNotes, v.Notes)
 	d.showField(fNotes, v.Notes != "")
@@ -504,8 +504,8 @@ func problemTitle(code string) string {
 }
 
 // stateSentence says the state and for how long.
-func stateSentence(v *master.SlaveView) string {
-	var s string
+func stateSentence(v *master.SlaveView, now time.Time) string {
+	var s, why string
 	switch v.State {
 	case master.StateConnected:
 		s = "Connected"
@@ -514,12 +514,18 @@ func stateSentence(v *master.SlaveView) string {
 	case master.StateError:
 		s = "Error"
 	case master.StateDisabled:
-		s = "Disabled (disconnected by you)"
+		s, why = "Disabled", "disconnected by you"
 	default:
 		s = "Offline"
 		if v.Direction == store.Inbound {
-			s = "Offline: waiting for the slave to dial in"
+			why = "waiting for the slave to dial in"
 		}
+	}
+	if since := human.Ago(v.StateSince, now); since != "" && v.State != master.StateConnected && v.State != master.StateConnecting {
+		s += " since " + since // a failure tried again and again is as old as its first time
+	}
+	if why != "" {
+		s += ": " + why
 	}
 	if v.Retrying {
 		s += " · trying again now"

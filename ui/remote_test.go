@@ -12,7 +12,9 @@ import (
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/widget"
 
+	"github.com/lanyard/lanyard/core/human"
 	"github.com/lanyard/lanyard/core/master"
+	"github.com/lanyard/lanyard/core/store"
 	"github.com/lanyard/lanyard/core/wire/pb"
 )
 
@@ -462,12 +464,34 @@ func TestTheLogTabShowsTimeLevelMessageAndFields(t *testing.T) {
 // A slave whose password change awaits its answer says so on its
 // Overview, beside its state.
 func TestTheOverviewSaysAPasswordChangeIsInDoubt(t *testing.T) {
-	v := master.SlaveView{State: master.StateConnected, PasswordInDoubt: true}
-	if got, want := stateSentence(&v), "Connected · a password change awaits its answer: the next link settles it"; got != want {
+	v := master.SlaveView{State: master.StateConnected, PasswordInDoubt: true, StateSince: fixedNow.Add(-time.Hour)}
+	if got, want := stateSentence(&v, fixedNow), "Connected · a password change awaits its answer: the next link settles it"; got != want {
 		t.Errorf("state %q, want %q", got, want)
 	}
 	v.PasswordInDoubt = false
-	if got := stateSentence(&v); got != "Connected" {
+	if got := stateSentence(&v, fixedNow); got != "Connected" {
 		t.Errorf("state %q without a change in doubt", got)
+	}
+}
+
+// A slave not linked says since when: a failure tried again and again
+// since the morning reads so, not as a fresh one.
+func TestTheOverviewSaysSinceWhenASlaveIsNotLinked(t *testing.T) {
+	since := fixedNow.Add(-3 * time.Hour)
+	for _, c := range []struct {
+		v    master.SlaveView
+		want string
+	}{
+		{master.SlaveView{State: master.StateError, StateSince: since, Retrying: true},
+			"Error since " + human.Ago(since, fixedNow) + " · trying again now"},
+		{master.SlaveView{State: master.StateOffline, Direction: store.Inbound, StateSince: since},
+			"Offline since " + human.Ago(since, fixedNow) + ": waiting for the slave to dial in"},
+		{master.SlaveView{State: master.StateDisabled, StateSince: since}, "Disabled since " + human.Ago(since, fixedNow) + ": disconnected by you"},
+		{master.SlaveView{State: master.StateOffline}, "Offline"},
+		{master.SlaveView{State: master.StateConnecting, StateSince: since}, "Connecting"},
+	} {
+		if got := stateSentence(&c.v, fixedNow); got != c.want {
+			t.Errorf("%s: %q, want %q", c.v.State, got, c.want)
+		}
 	}
 }
