@@ -118,6 +118,7 @@ func TestTheConsoleCommandLineManagesSlavesThroughTheRunningConsole(t *testing.T
 		t.Fatalf("agent-settings show: exit %d, %v %+v\n%s", code, err, s, out)
 	}
 	if out, code = cli("", "agent-settings", "show", "--slave", "FS01"); code != 0 ||
+		!regexp.MustCompile(`(?m)^Masters: +192\.0\.2\.7:16888 · [a-z]+ since \d\d:\d\d:\d\d`).MatchString(out) ||
 		!regexp.MustCompile(`(?m)^Consoles linked: +\S+ · dialed in · SSL on · since \d\d:\d\d:\d\d · round trip [0-9.]+ ms · this console$`).MatchString(out) {
 		t.Fatalf("agent-settings show: exit %d\n%s", code, out)
 	}

@@ -41,7 +41,7 @@ type fakeRemote struct {
 func newFakeRemote(slaves ...master.SlaveView) *fakeRemote {
 	return &fakeRemote{fakeConsole: newFakeConsole(slaves...), fakeTasks: demoTasks(), feed: make(chan []*pb.LogLine, 64),
 		settings: &pb.AgentSettings{Name: "FS01", Listen: ":16888", ListenAddr: "[::]:16888", Ssl: true, Management: true,
-			Masters: []*pb.MasterInfo{{Address: "10.0.0.2:16888", State: "connected", Remote: "10.0.0.2:16888"}},
+			Masters: []*pb.MasterInfo{{Address: "10.0.0.2:16888", State: "connected", Remote: "10.0.0.2:16888", SinceUnixNano: fixedNow.Add(-time.Hour).UnixNano()}},
 			Consoles: []*pb.ConsoleInfo{
 				{Remote: "10.0.0.9:50211", Ssl: true, SinceUnixNano: fixedNow.Add(-26 * time.Hour).UnixNano(), RttMs: 0.4, You: true},
 				{Remote: "10.0.0.2:16888", Master: "10.0.0.2:16888", Ssl: true, SinceUnixNano: fixedNow.Add(-time.Hour).UnixNano(), RttMs: 23.4},

@@ -222,17 +222,13 @@ func (t *settingsTab) fillMasters() {
 	if t.loaded != nil {
 		for _, m := range t.loaded.Masters {
 			addr := m.Address
-			state := m.State
-			if m.LastError != "" && m.State != "connected" {
-				state += ": " + m.LastError
-			}
 			gone := slices.Contains(t.removed, addr)
-			label := widget.NewLabel(addr + "  ·  " + state)
+			label := widget.NewLabel(master.DescribeMaster(m, t.now()))
 			label.Truncation = fyne.TextTruncateEllipsis
 			var btn *widget.Button
 			if gone {
 				label.Importance = widget.LowImportance
-				label.SetText(addr + "  ·  to be removed")
+				label.SetText(addr + " · to be removed")
 				btn = widget.NewButtonWithIcon("Keep", theme.ContentUndoIcon(), func() {
 					t.removed = slices.DeleteFunc(t.removed, func(a string) bool { return a == addr })
 					t.fillMasters()
@@ -250,7 +246,7 @@ func (t *settingsTab) fillMasters() {
 	}
 	for _, a := range t.added {
 		addr := a
-		label := widget.NewLabel(addr + "  ·  to be added")
+		label := widget.NewLabel(addr + " · to be added")
 		btn := widget.NewButtonWithIcon("Undo", theme.ContentUndoIcon(), func() {
 			t.added = slices.DeleteFunc(t.added, func(x string) bool { return x == addr })
 			t.fillMasters()

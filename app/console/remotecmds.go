@@ -321,18 +321,14 @@ func printAgentSettings(w io.Writer, s *agentSettingsJSON) {
 	if len(s.Masters) == 0 {
 		fmt.Fprintf(tw, "Masters:\tnone (it dials no console)\n")
 	}
+	now := time.Now()
 	for i, m := range s.Masters {
 		label := ""
 		if i == 0 {
 			label = "Masters:"
 		}
-		line := m.Address + "  " + m.State
-		if m.LastError != "" {
-			line += "  (last error: " + m.LastError + ")"
-		}
-		fmt.Fprintf(tw, "%s\t%s\n", label, line)
+		fmt.Fprintf(tw, "%s\t%s\n", label, master.DescribeMaster(m.info(), now))
 	}
-	now := time.Now()
 	for i, c := range s.Consoles {
 		label := ""
 		if i == 0 {

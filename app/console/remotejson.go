@@ -105,6 +105,15 @@ type masterJSON struct {
 	LastError string    `json:"last_error,omitempty"`
 }
 
+// info is m as the agent sent it, to be described as the window does.
+func (m masterJSON) info() *pb.MasterInfo {
+	mi := &pb.MasterInfo{Address: m.Address, State: m.State, Remote: m.Remote, LastError: m.LastError}
+	if !m.Since.IsZero() {
+		mi.SinceUnixNano = m.Since.UnixNano()
+	}
+	return mi
+}
+
 type consoleJSON struct {
 	Remote    string    `json:"remote"`
 	Master    string    `json:"master,omitempty"`

@@ -492,6 +492,22 @@ func plainSettings(s *pb.AgentSettings) *pb.AgentSettings {
 	return s
 }
 
+// DescribeMaster is one of an agent's masters (a console it dials),
+// from its settings, as the window and the command line show it, its
+// moment seen at now: "office.example.net:16888 · connected since
+// 14:03:07", "192.0.2.7:16888 · error since 2 Dec 2026 09:00: connection
+// refused".
+func DescribeMaster(m *pb.MasterInfo, now time.Time) string {
+	line := m.Address + " · " + m.State
+	if m.SinceUnixNano != 0 {
+		line += " since " + human.Stamp(time.Unix(0, m.SinceUnixNano), now)
+	}
+	if m.LastError != "" && m.State != string(agent.MasterConnected) {
+		line += ": " + m.LastError
+	}
+	return line
+}
+
 // DescribeConsole is one console linked to an agent now, from its
 // settings, as the window and the command line show it, its moment
 // seen at now: "10.0.0.9:50211 · dialed in · SSL on · since 14:03:07 ·

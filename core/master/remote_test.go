@@ -307,6 +307,24 @@ func TestTheSettingsDescribeTheConsolesLinkedNow(t *testing.T) {
 	}
 }
 
+func TestAMasterIsDescribedInOneLine(t *testing.T) {
+	now := time.Date(2026, 12, 6, 15, 0, 0, 0, time.Local)
+	for _, c := range []struct {
+		in   *pb.MasterInfo
+		want string
+	}{
+		{&pb.MasterInfo{Address: "office.example.net:16888", State: "connected", SinceUnixNano: now.Add(-time.Hour).UnixNano(),
+			LastError: "an old failure, mended since"}, "office.example.net:16888 · connected since 14:00:00"},
+		{&pb.MasterInfo{Address: "192.0.2.7:16888", State: "error", SinceUnixNano: now.Add(-30 * time.Hour).UnixNano(), LastError: "connection refused"},
+			"192.0.2.7:16888 · error since 5 Dec 2026 09:00: connection refused"},
+		{&pb.MasterInfo{Address: "192.0.2.8:16888", State: "connecting"}, "192.0.2.8:16888 · connecting"},
+	} {
+		if got := DescribeMaster(c.in, now); got != c.want {
+			t.Errorf("DescribeMaster(%v)\n got %q\nwant %q", c.in, got, c.want)
+		}
+	}
+}
+
 func TestALinkedConsoleIsDescribedInOneLine(t *testing.T) {
 	now := time.Date(2026, 12, 6, 15, 0, 0, 0, time.Local)
 	for _, c := range []struct {
