@@ -3,6 +3,7 @@
 package service
 
 import (
+	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -10,8 +11,10 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/lanyard/lanyard/app/taskcli"
+	"github.com/lanyard/lanyard/core/backup"
 )
 
 // taskTree is a source folder with a few files and an empty destination.
@@ -360,5 +363,69 @@ func TestTaskCommandsBeforeInitSayWhatToDo(t *testing.T) {
 	r := cli{t: t}.run("", "task", "list", "--data-dir", dir)
 	if r.code != 1 || !strings.Contains(r.stderr, "lanyard-agent init") {
 		t.Fatalf("%s", r)
+	}
+}
+
+// Ctrl+C (here the command's context ending) stops a search of every
+// task: what the tasks searched to the end found is printed, and it says
+// where it stopped. The second task's only manifest is a pipe nobody
+// writes to, so that its search is under way, and waits, once the test
+// has opened the pipe's other end.
+func TestFindInEveryTaskStopsAtCtrlCAndPrintsWhatItFound(t *testing.T) {
+	dir := initAgent(t, "--listen", "127.0.0.1:0")
+	c := cli{t: t}
+	run := func(want int, args ...string) result {
+		t.Helper()
+		r := c.run("", append(args, "--data-dir", dir)...)
+		if r.code != want {
+			t.Fatalf("%v: want exit %d, got %s", args, want, r)
+		}
+		return r
+	}
+	src, dest := taskTree(t)
+	for _, name := range []string{"docs", "other"} {
+		run(0, "task", "add", name, "--source", src, "--dest", dest)
+		run(0, "task", "run", name)
+	}
+	snaps, err := backup.ListSnapshots(dest, "other")
+	if err != nil || len(snaps) != 1 {
+		t.Fatalf("other's snapshots: %v %v", snaps, err)
+	}
+	manifest := filepath.Join(snaps[0].Path, ".lanyard", "manifest.jsonl")
+	if err := os.Remove(manifest); err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Mkfifo(manifest, 0o600); err != nil {
+		t.Fatal(err)
+	}
+
+	ctx, interrupt := context.WithCancel(context.Background())
+	defer interrupt()
+	done := make(chan result, 1)
+	go func() { done <- c.runContext(ctx, "", "task", "find", "--all-tasks", "REPORT.*", "--data-dir", dir) }()
+	opened := make(chan *os.File, 1)
+	go func() {
+		if w, err := os.OpenFile(manifest, os.O_WRONLY, 0); err == nil { // once the search has opened it
+			opened <- w
+		}
+	}()
+	select {
+	case w := <-opened:
+		interrupt()
+		_ = w.Close() // the search reads nothing there, and sees it was called off
+	case r := <-done:
+		t.Fatalf("the search ended before it reached other: %s", r)
+	case <-time.After(time.Minute):
+		t.Fatal("the search never reached other")
+	}
+	var r result
+	select {
+	case r = <-done:
+	case <-time.After(time.Minute):
+		t.Fatal("the search went on after Ctrl+C")
+	}
+	if r.code != 1 || !strings.Contains(r.stdout, filepath.Join(src, "docs", "report.txt")) || !strings.Contains(r.stdout, "docs: 1 found in 1 snapshot") ||
+		strings.Contains(r.stdout, "other") || !strings.Contains(r.stderr, "interrupted while looking in other: 1 task not searched") {
+		t.Fatalf("find in every task, interrupted in the second: %s", r)
 	}
 }

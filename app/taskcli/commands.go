@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -741,7 +742,8 @@ folder), a whole original path (/home/alice/**/*.xlsx, or on a Windows agent
 C:\Users\alice\**\*.xlsx) or the end of one (Documents/*.xlsx). Each
 is listed with its snapshot, size and modification time, so you can see which
 snapshot holds the version to restore. --all-tasks looks in every task's
-snapshots, for a file whose task you do not know.`,
+snapshots, for a file whose task you do not know; Ctrl+C then stops the
+search, prints what the tasks searched to the end found, and exits 1.`,
 		Example: e.examples("find docs 'report*.odt'", "find docs '/home/alice/Documents/**/budget*'", "find --all-tasks 'budget*.xlsx'"),
 		Args: func(cmd *cobra.Command, args []string) error {
 			if all {
@@ -767,15 +769,25 @@ snapshots, for a file whose task you do not know.`,
 					names = append(names, info.Task.Name)
 				}
 			}
+			// Ctrl+C stops the search; what the tasks searched to the
+			// end found is printed, and where it stopped said.
+			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+			defer stop()
 			reports := make([]*backup.FindReport, 0, len(names))
 			var failed []string // with --all-tasks, the others are still searched
-			for _, name := range names {
+			interrupted := ""
+			for i, name := range names {
 				// A long search shows a bar on a terminal's standard
 				// error; what it prints stays the list alone, for scripts.
 				view := newBarOnly(e.Stderr)
-				res, err := e.Do(cmd.Context(), agent.OpTaskFind, agent.TaskArgs{Name: name, Pattern: pattern, Limit: limit}, view.event, false)
+				res, err := e.Do(ctx, agent.OpTaskFind, agent.TaskArgs{Name: name, Pattern: pattern, Limit: limit}, view.event, false)
 				view.done()
 				switch {
+				case err != nil && ctx.Err() != nil:
+					interrupted = "interrupted while looking in " + name
+					if all {
+						interrupted += ": " + human.Plural(len(names)-i, "task", "tasks") + " not searched"
+					}
 				case err != nil && !all:
 					return err
 				case err != nil:
@@ -783,6 +795,12 @@ snapshots, for a file whose task you do not know.`,
 				default:
 					reports = append(reports, res.Found)
 				}
+				if interrupted != "" {
+					break
+				}
+			}
+			if interrupted != "" && len(reports) == 0 {
+				return errors.New(interrupted)
 			}
 			var err error
 			switch {
@@ -793,8 +811,15 @@ snapshots, for a file whose task you do not know.`,
 			default:
 				err = printFound(e.Stdout, reports, all)
 			}
-			if err == nil && len(failed) > 0 {
-				err = fmt.Errorf("%s not searched: %s", human.Plural(len(failed), "task", "tasks"), strings.Join(failed, "; "))
+			var problems []string
+			if len(failed) > 0 {
+				problems = append(problems, human.Plural(len(failed), "task", "tasks")+" not searched: "+strings.Join(failed, "; "))
+			}
+			if interrupted != "" {
+				problems = append(problems, interrupted)
+			}
+			if err == nil && len(problems) > 0 {
+				err = errors.New(strings.Join(problems, "; "))
 			}
 			return err
 		},
