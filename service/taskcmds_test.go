@@ -35,20 +35,26 @@ func taskTree(t *testing.T) (src, dest string) {
 	return src, dest
 }
 
+// commandsOn runs commands of the agent in dir, each with the exit code
+// it must end with.
+func commandsOn(t *testing.T, dir string) func(want int, args ...string) result {
+	return func(want int, args ...string) result {
+		t.Helper()
+		r := cli{t: t}.run("", append(args, "--data-dir", dir)...)
+		if r.code != want {
+			t.Fatalf("%v: want exit %d, got %s", args, want, r)
+		}
+		return r
+	}
+}
+
 // exerciseTasks runs every task command against the agent in dir, as a
 // script would; live says whether the agent runs (the words and exit
 // codes must be the same either way).
 func exerciseTasks(t *testing.T, dir string, live bool) {
 	c := cli{t: t}
 	src, dest := taskTree(t)
-	run := func(want int, args ...string) result {
-		t.Helper()
-		r := c.run("", append(args, "--data-dir", dir)...)
-		if r.code != want {
-			t.Fatalf("%v: want exit %d, got %s", args, want, r)
-		}
-		return r
-	}
+	run := commandsOn(t, dir)
 	r := run(0, "task", "add", "docs", "--source", src, "--dest", dest, "--schedule", "daily@02:00", "--keep-last", "5")
 	if !strings.Contains(r.stdout, "task docs added") || !strings.Contains(r.stdout, "daily@02:00") {
 		t.Fatalf("add: %s", r)
@@ -374,14 +380,7 @@ func TestTaskCommandsBeforeInitSayWhatToDo(t *testing.T) {
 func TestFindInEveryTaskStopsAtCtrlCAndPrintsWhatItFound(t *testing.T) {
 	dir := initAgent(t, "--listen", "127.0.0.1:0")
 	c := cli{t: t}
-	run := func(want int, args ...string) result {
-		t.Helper()
-		r := c.run("", append(args, "--data-dir", dir)...)
-		if r.code != want {
-			t.Fatalf("%v: want exit %d, got %s", args, want, r)
-		}
-		return r
-	}
+	run := commandsOn(t, dir)
 	src, dest := taskTree(t)
 	for _, name := range []string{"docs", "other"} {
 		run(0, "task", "add", name, "--source", src, "--dest", dest)
