@@ -390,7 +390,7 @@ func TestFindInEveryTaskStopsAtCtrlCAndPrintsWhatItFound(t *testing.T) {
 	if err != nil || len(snaps) != 1 {
 		t.Fatalf("other's snapshots: %v %v", snaps, err)
 	}
-	manifest := filepath.Join(snaps[0].Path, ".lanyard", "manifest.jsonl")
+	manifest := backup.ManifestPath(snaps[0].Path)
 	if err := os.Remove(manifest); err != nil {
 		t.Fatal(err)
 	}

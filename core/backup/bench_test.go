@@ -358,7 +358,7 @@ func BenchmarkFind(b *testing.B) {
 	}
 	manifests := make([]string, len(snaps))
 	for i, s := range snaps {
-		manifests[i] = filepath.Join(s.Path, ".lanyard", "manifest.jsonl")
+		manifests[i] = backup.ManifestPath(s.Path)
 	}
 	name := fmt.Sprintf("FILE%05d.BIN", benchFiles/2) // one file, in another case than written
 	cached := func(work func() error) func() func() error {

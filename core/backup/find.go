@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"runtime"
 	"slices"
 	"strings"
@@ -143,7 +142,7 @@ func (e *Engine) Find(ctx context.Context, snaps []SnapshotInfo, task, pattern s
 func manifestSizes(snaps []SnapshotInfo) (sizes []int64, total int64) {
 	sizes = make([]int64, len(snaps))
 	for i, s := range snaps {
-		if fi, err := os.Stat(filepath.Join(s.Path, metaDir, manifestFile)); err == nil {
+		if fi, err := os.Stat(ManifestPath(s.Path)); err == nil {
 			sizes[i] = fi.Size()
 			total += fi.Size()
 		}

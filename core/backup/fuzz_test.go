@@ -104,7 +104,7 @@ func FuzzReadManifest(f *testing.F) {
 		if err := os.MkdirAll(filepath.Join(snap, metaDir), 0o700); err != nil {
 			t.Fatal(err)
 		}
-		if err := os.WriteFile(filepath.Join(snap, metaDir, manifestFile), data, 0o600); err != nil {
+		if err := os.WriteFile(ManifestPath(snap), data, 0o600); err != nil {
 			t.Fatal(err)
 		}
 		_ = readManifest(snap, func(e *Entry) error {

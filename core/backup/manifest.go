@@ -20,6 +20,10 @@ const (
 	summaryFile  = "snapshot.json"
 )
 
+// ManifestPath is where the manifest of the snapshot in snapDir is: the
+// file a search reads.
+func ManifestPath(snapDir string) string { return filepath.Join(snapDir, metaDir, manifestFile) }
+
 // HashName is the content hash of every manifest this build writes.
 const HashName = "blake3"
 
@@ -89,7 +93,7 @@ func readManifest(snapDir string, fn func(*Entry) error) error {
 // keep accepts (nil: every one): a search passes over most lines without
 // decoding them.
 func scanManifest(snapDir string, keep func(line []byte) bool, fn func(*Entry) error) error {
-	path := filepath.Join(snapDir, metaDir, manifestFile)
+	path := ManifestPath(snapDir)
 	f, err := os.Open(path)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
