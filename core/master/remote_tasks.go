@@ -458,19 +458,20 @@ func (m *Master) FindInSnapshots(ctx context.Context, slave, name, pattern strin
 	if err := backup.ValidFindPattern("", pattern); err != nil { // the agent reads it by its own system's rules
 		return out, err
 	}
-	var onPart func(*pb.TaskPart)
-	if onFound != nil {
-		onPart = func(p *pb.TaskPart) {
-			if len(p.Found) > 0 {
-				onFound(foundFiles(p.Found))
-			}
+	onPart := func(p *pb.TaskPart) { // the report holds what came, as it came
+		if len(p.Found) == 0 {
+			return
+		}
+		found := foundFiles(p.Found)
+		out.Found = append(out.Found, found...)
+		if onFound != nil {
+			onFound(found)
 		}
 	}
 	err := m.run(ctx, slave, command{what: "task find " + name + " " + pattern, feature: "finding files in snapshots"}, func(l *link.Link) error {
 		var resp pb.TaskFindResponse
-		parts, err := collectEach(ctx, l, wire.MethodTaskFind, &pb.TaskFindRequest{Name: name, Pattern: pattern, Limit: uint32(max(limit, 0))},
+		_, err := collectEach(ctx, l, wire.MethodTaskFind, &pb.TaskFindRequest{Name: name, Pattern: pattern, Limit: uint32(max(limit, 0))},
 			&resp, onProgress, onPart)
-		out.Found = append(out.Found, foundFiles(parts.GetFound())...)
 		if err != nil {
 			return err
 		}
