@@ -757,77 +757,112 @@ search, prints what the tasks searched to the end found, and exits 1.`,
 			}
 			names, pattern := args[:1], args[len(args)-1]
 			if all {
-				res, err := e.Do(cmd.Context(), agent.OpTaskList, agent.TaskArgs{}, nil, false)
-				if err != nil {
+				var err error
+				if names, err = allTaskNames(cmd.Context(), e); err != nil {
 					return err
-				}
-				if len(res.Tasks) == 0 {
-					return fmt.Errorf("no backup tasks to look in (%s)", e.hint("add NAME --source PATH --dest DIR"))
-				}
-				names = names[:0]
-				for _, info := range res.Tasks {
-					names = append(names, info.Task.Name)
 				}
 			}
 			// Ctrl+C stops the search; what the tasks searched to the
 			// end found is printed, and where it stopped said.
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
-			reports := make([]*backup.FindReport, 0, len(names))
-			var failed []string // with --all-tasks, the others are still searched
-			interrupted := ""
-			for i, name := range names {
-				// A long search shows a bar on a terminal's standard
-				// error; what it prints stays the list alone, for scripts.
-				view := newBarOnly(e.Stderr)
-				res, err := e.Do(ctx, agent.OpTaskFind, agent.TaskArgs{Name: name, Pattern: pattern, Limit: limit}, view.event, false)
-				view.done()
-				switch {
-				case err != nil && ctx.Err() != nil:
-					interrupted = "interrupted while looking in " + name
-					if all {
-						interrupted += ": " + human.Plural(len(names)-i, "task", "tasks") + " not searched"
-					}
-				case err != nil && !all:
-					return err
-				case err != nil:
-					failed = append(failed, name+": "+err.Error())
-				default:
-					reports = append(reports, res.Found)
-				}
-				if interrupted != "" {
-					break
-				}
+			s := findInTasks(ctx, e, names, pattern, limit, all)
+			if s.err != nil {
+				return s.err
 			}
-			if interrupted != "" && len(reports) == 0 {
-				return errors.New(interrupted)
+			if s.interrupted != "" && len(s.reports) == 0 {
+				return errors.New(s.interrupted)
 			}
 			var err error
 			switch {
 			case asJSON && all:
-				err = PrintJSON(e.Stdout, reports)
+				err = PrintJSON(e.Stdout, s.reports)
 			case asJSON:
-				err = PrintJSON(e.Stdout, reports[0])
+				err = PrintJSON(e.Stdout, s.reports[0])
 			default:
-				err = printFound(e.Stdout, reports, all)
+				err = printFound(e.Stdout, s.reports, all)
 			}
-			var problems []string
-			if len(failed) > 0 {
-				problems = append(problems, human.Plural(len(failed), "task", "tasks")+" not searched: "+strings.Join(failed, "; "))
+			if err != nil {
+				return err
 			}
-			if interrupted != "" {
-				problems = append(problems, interrupted)
-			}
-			if err == nil && len(problems) > 0 {
-				err = errors.New(strings.Join(problems, "; "))
-			}
-			return err
+			return s.problems()
 		},
 	}
 	cmd.Flags().IntVar(&limit, "limit", backup.FindDefaultLimit, "list at most this many (in each task)")
 	cmd.Flags().BoolVar(&all, "all-tasks", false, "look in every task's snapshots")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON (with --all-tasks, a list: one search a task)")
 	return cmd
+}
+
+// allTaskNames names every task on the agent, for --all-tasks.
+func allTaskNames(ctx context.Context, e *Env) ([]string, error) {
+	res, err := e.Do(ctx, agent.OpTaskList, agent.TaskArgs{}, nil, false)
+	if err != nil {
+		return nil, err
+	}
+	if len(res.Tasks) == 0 {
+		return nil, fmt.Errorf("no backup tasks to look in (%s)", e.hint("add NAME --source PATH --dest DIR"))
+	}
+	names := make([]string, 0, len(res.Tasks))
+	for _, info := range res.Tasks {
+		names = append(names, info.Task.Name)
+	}
+	return names, nil
+}
+
+// taskSearch is what task find's searches came to: the reports of the
+// tasks searched to the end, the tasks that could not be searched, and
+// where Ctrl+C stopped it. err is set when the one task asked for failed.
+type taskSearch struct {
+	reports     []*backup.FindReport
+	failed      []string
+	interrupted string
+	err         error
+}
+
+// findInTasks searches the tasks in turn until ctx ends. With all (every
+// task asked for), a task that fails is noted and the others searched.
+func findInTasks(ctx context.Context, e *Env, names []string, pattern string, limit int, all bool) taskSearch {
+	s := taskSearch{reports: make([]*backup.FindReport, 0, len(names))}
+	for i, name := range names {
+		// A long search shows a bar on a terminal's standard error;
+		// what it prints stays the list alone, for scripts.
+		view := newBarOnly(e.Stderr)
+		res, err := e.Do(ctx, agent.OpTaskFind, agent.TaskArgs{Name: name, Pattern: pattern, Limit: limit}, view.event, false)
+		view.done()
+		switch {
+		case err != nil && ctx.Err() != nil:
+			s.interrupted = "interrupted while looking in " + name
+			if all {
+				s.interrupted += ": " + human.Plural(len(names)-i, "task", "tasks") + " not searched"
+			}
+			return s
+		case err != nil && !all:
+			s.err = err
+			return s
+		case err != nil:
+			s.failed = append(s.failed, name+": "+err.Error())
+		default:
+			s.reports = append(s.reports, res.Found)
+		}
+	}
+	return s
+}
+
+// problems is the error that ends a search printed in part: the tasks
+// not searched and where it was interrupted, or nil.
+func (s taskSearch) problems() error {
+	var problems []string
+	if len(s.failed) > 0 {
+		problems = append(problems, human.Plural(len(s.failed), "task", "tasks")+" not searched: "+strings.Join(s.failed, "; "))
+	}
+	if s.interrupted != "" {
+		problems = append(problems, s.interrupted)
+	}
+	if len(problems) == 0 {
+		return nil
+	}
+	return errors.New(strings.Join(problems, "; "))
 }
 
 // printFound prints what the searches found, a line each (with its task
