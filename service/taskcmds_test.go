@@ -350,6 +350,26 @@ func TestTaskCommandsReachTheRunningAgent(t *testing.T) {
 	exerciseTasks(t, dir, true)
 }
 
+// A task saved while the agent is stopped says when it will run: on its
+// schedule once the agent starts, or, with none (or paused), when asked.
+func TestATaskSavedWhileTheAgentIsStoppedSaysWhenItRuns(t *testing.T) {
+	dir := initAgent(t, "--listen", "127.0.0.1:0")
+	src, dest := taskTree(t)
+	run := commandsOn(t, dir)
+	for _, tt := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"task", "add", "docs", "--source", src, "--dest", dest}, "saved; it runs when asked (lanyard-agent task run docs)"},
+		{[]string{"task", "edit", "docs", "--schedule", "daily@02:00"}, "saved; the agent runs it on schedule once it runs (lanyard-agent start)"},
+		{[]string{"task", "edit", "docs", "--paused", "on"}, "saved; it runs when asked (lanyard-agent task run docs)"},
+	} {
+		if r := run(0, tt.args...); !strings.Contains(r.stdout, tt.want) {
+			t.Errorf("%v: want %q in\n%s", tt.args, tt.want, r)
+		}
+	}
+}
+
 func TestTaskRunWithoutWaitLeavesTheRunToTheAgent(t *testing.T) {
 	dir := initAgent(t, "--listen", "127.0.0.1:0")
 	startAgentInProcess(t, dir)

@@ -403,9 +403,14 @@ func (e *Env) printSaved(res *agent.TaskResult, verb string) error {
 	}
 	fmt.Fprintf(e.Stdout, "task %s %s\n", res.Info.Task.Name, verb)
 	printTask(e.Stdout, res.Info)
-	if res.Running {
+	t := res.Info.Task
+	switch s, err := backup.ParseSchedule(t.ScheduleInForce()); {
+	case res.Running:
 		fmt.Fprintln(e.Stdout, "applied to the running agent")
-	} else {
+	case err == nil && s.Manual():
+		// Nothing runs it by itself, service or not.
+		fmt.Fprintf(e.Stdout, "saved; it runs when asked (%s)\n", e.hint("run", t.Name))
+	default:
 		fmt.Fprintln(e.Stdout, "saved; the agent runs it on schedule once it runs (lanyard-agent start)")
 	}
 	return nil
