@@ -37,7 +37,7 @@ func logCmd(e *env) *cobra.Command {
 		Long: `Print the connection log, oldest first: every connection event with its
 time, slave, direction, remote address and reason. Read through the running
 console (the window or lanyard serve), or from the database when none runs.`,
-		Args: cobra.NoArgs,
+		Args: cmdline.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			f := store.EventFilter{Slave: slave, ErrorsOnly: errorsOnly}
 			var err error

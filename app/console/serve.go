@@ -19,7 +19,7 @@ func serveCmd(e *env) *cobra.Command {
 dial every outbound slave, keep the links up and log every connection event
 to standard error. SIGINT or SIGTERM stops it cleanly: links are closed with
 shutting_down and the log is flushed.`,
-		Args: cobra.NoArgs,
+		Args: cmdline.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			log, err := e.logger()
 			if err != nil {

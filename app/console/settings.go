@@ -29,7 +29,7 @@ func settingsShowCmd(e *env) *cobra.Command {
 	show := &cobra.Command{
 		Use:   "show",
 		Short: "Show the settings (of the running console, or in its data directory)",
-		Args:  cobra.NoArgs,
+		Args:  cmdline.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			v, err := runningOrStored(cmd.Context(), e, ctlRequest{Op: opConsoleSettings}, nil, settingsAnswer,
 				func(db *store.DB) (settingsView, error) { return viewOf(dbHome{db}) })
@@ -81,7 +81,7 @@ func settingsSetCmd(e *env) *cobra.Command {
   lanyard settings set --smtp-server smtp.example.com:587 --smtp-from lanyard@example.com \
       --smtp-to ops@example.com --smtp-user ops --smtp-password-stdin --daily-report 07:30
   lanyard settings set --alert-grace 5m`,
-		Args: cobra.NoArgs,
+		Args: cmdline.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ed, err := f.edit(cmd)
 			if err != nil {

@@ -45,7 +45,7 @@ type specFlags struct {
 
 func (f *specFlags) register(cmd *cobra.Command, withName bool) {
 	if withName {
-		cmd.Flags().StringVar(&f.name, "name", "", "the slave's name, as given to lanyard-agent init --name")
+		cmd.Flags().StringVar(&f.name, "name", "", "the slave's name, as given to lanyard-agent init --name (or give it as NAME)")
 	}
 	cmd.Flags().BoolVar(&f.inbound, "inbound", false, "the slave dials this console (the console must listen)")
 	cmd.Flags().StringVar(&f.address, "address", "", "HOST:PORT the console dials (outbound); the port defaults to 16888")
@@ -53,6 +53,21 @@ func (f *specFlags) register(cmd *cobra.Command, withName bool) {
 	cmd.Flags().StringVar(&f.notes, "notes", "", "free text")
 	cmd.Flags().BoolVar(&f.passwordStdin, "password-stdin", false, "read the management password from standard input")
 	cmd.Flags().StringVar(&f.fingerprint, "fingerprint", "", "the agent's certificate fingerprint, SHA256:… (lanyard-agent status shows it): the first contact is checked against it")
+}
+
+// nameFrom takes the slave's name from NAME or --name (the older form,
+// still taken); given both, they must agree.
+func (f *specFlags) nameFrom(args []string) error {
+	switch {
+	case len(args) == 0 && f.name == "":
+		return cmdline.Usagef("give the slave's name: lanyard slave add NAME (--inbound | --address HOST:PORT) --password-stdin")
+	case len(args) == 0:
+		return nil
+	case f.name != "" && f.name != args[0]:
+		return cmdline.Usagef("two names given, %q and --name %q: give one", args[0], f.name)
+	}
+	f.name = args[0]
+	return nil
 }
 
 // parseFingerprint checks --fingerprint before the password is asked for.
@@ -70,14 +85,15 @@ func (f *specFlags) parseFingerprint() (string, error) {
 func slaveAddCmd(e *env) *cobra.Command {
 	var f specFlags
 	cmd := &cobra.Command{
-		Use:   "add --name N (--inbound | --address HOST:PORT) --password-stdin",
+		Use:   "add NAME (--inbound | --address HOST:PORT) --password-stdin",
 		Short: "Add a slave",
-		Example: `  printf '%s\n' "$PW" | lanyard slave add --name FS01 --address 10.0.0.4:16888 --password-stdin
-  printf '%s\n' "$PW" | lanyard slave add --name FS02 --inbound --password-stdin --fingerprint SHA256:9f86…0a08`,
-		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			if f.name == "" {
-				return cmdline.Usagef("--name is required")
+		Example: `  printf '%s\n' "$PW" | lanyard slave add FS01 --address 10.0.0.4:16888 --password-stdin
+  printf '%s\n' "$PW" | lanyard slave add FS02 --inbound --password-stdin --fingerprint SHA256:9f86…0a08`,
+		Args:              cmdline.RangeArgs(0, 1),
+		ValidArgsFunction: cobra.NoFileCompletions, // a new name: nothing to offer
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := f.nameFrom(args); err != nil {
+				return err
 			}
 			if f.inbound == (f.address != "") {
 				return cmdline.Usagef("give either --inbound (the slave dials this console) or --address HOST:PORT (this console dials the slave)")
@@ -444,7 +460,7 @@ func slaveListCmd(e *env) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "list [--group G]",
 		Short: "List the slaves, or a group's",
-		Args:  cobra.NoArgs,
+		Args:  cmdline.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			slaves, err := runningOrStored(cmd.Context(), e, ctlRequest{Op: opSlaveList}, nil,
 				func(r ctlResponse) []slaveJSON { return r.Slaves }, slaveList)

@@ -117,3 +117,34 @@ func TestSlaveListOfAGroup(t *testing.T) {
 		t.Fatalf("a group nobody is in:\n%s", out)
 	}
 }
+
+// slave add takes the name as NAME, like edit, remove and the rest, and
+// still as --name; a mistake exits 2 and adds nothing.
+func TestSlaveAddTakesTheNameAsAnArgumentOrAsName(t *testing.T) {
+	dir := consoleDir(t, func(*store.DB) error { return nil })
+	run := func(stdin string, args ...string) (int, string) {
+		var out bytes.Buffer
+		code := Main(append(args, "--data-dir", dir), strings.NewReader(stdin), &out, &out)
+		return code, out.String()
+	}
+	for _, tt := range []struct {
+		args []string
+		code int
+		want string
+	}{
+		{[]string{"slave", "add", "FS01", "--inbound", "--password-stdin"}, 0, "added FS01, inbound"},
+		{[]string{"slave", "add", "--name", "FS02", "--address", "127.0.0.1:16888", "--password-stdin"}, 0, "added FS02, outbound"},
+		{[]string{"slave", "add", "FS03", "--name", "FS04", "--inbound", "--password-stdin"}, 2, `two names given, "FS03" and --name "FS04": give one`},
+		{[]string{"slave", "add", "--inbound", "--password-stdin"}, 2, "give the slave's name: lanyard slave add NAME"},
+		{[]string{"slave", "add", "FS05", "FS06", "--inbound", "--password-stdin"}, 2, "takes 0 to 1 argument(s), got 2"},
+		{[]string{"slave", "list", "FS01"}, 2, `lanyard slave list takes no arguments, got "FS01"`},
+	} {
+		if code, out := run("pw\n", tt.args...); code != tt.code || !strings.Contains(out, tt.want) {
+			t.Errorf("%v: exit %d, want %d and %q in\n%s", tt.args, code, tt.code, tt.want, out)
+		}
+	}
+	var out bytes.Buffer
+	if Main([]string{"slave", "list", "--data-dir", dir}, strings.NewReader(""), &out, &out); !regexp.MustCompile(`(?s)^NAME.*\nFS01 .*\nFS02 [^\n]*\n$`).MatchString(out.String()) {
+		t.Errorf("want FS01 and FS02 alone:\n%s", &out)
+	}
+}
