@@ -224,7 +224,7 @@ func (d *slaveDialog) prefill(prefillName string) {
 		d.passwordTip.SetText(passwordKeepHint)
 		d.passwordTip.Show()
 		if d.editing.PinnedCert != "" {
-			d.fingerprint.SetPlaceHolder("pinned: SHA256:" + link.ShortFingerprint(d.editing.PinnedCert) + "… (empty keeps it)")
+			d.fingerprint.SetPlaceHolder("pinned: " + link.ShortFingerprint(d.editing.PinnedCert) + " (empty keeps it)")
 		}
 	case prefillName != "":
 		d.name.SetText(prefillName)

@@ -558,3 +558,14 @@ func TestTheExpectedFingerprintIsCheckedAsTypedAndSaved(t *testing.T) {
 		t.Errorf("saved fingerprint %q", got)
 	}
 }
+
+// Editing a pinned slave, the Certificate field says which certificate is
+// pinned the way lanyard-agent status begins it, and keeps it when empty.
+func TestEditingAPinnedSlaveShowsItsCertificateAsTheAgentPrintsIt(t *testing.T) {
+	editing := twoSlaves[0]
+	editing.PinnedCert = testConsoleFingerprint
+	d, _, _ := openSlaveDialog(t, &fleetOf{slaves: twoSlaves}, &editing, "")
+	if want := "pinned: SHA256:" + testConsoleFingerprint[:16] + "… (empty keeps it)"; d.fingerprint.PlaceHolder != want {
+		t.Errorf("certificate placeholder %q, want %q", d.fingerprint.PlaceHolder, want)
+	}
+}

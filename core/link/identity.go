@@ -186,10 +186,13 @@ func ParseFingerprint(s string) (string, error) {
 	return t, nil
 }
 
-// ShortFingerprint is the first 16 hex digits, grouped for reading aloud.
+// ShortFingerprint is a fingerprint cut for a list or a message:
+// "SHA256:" and its first 16 hex digits, then "…". It is how the whole
+// fingerprint begins as FormatFingerprint shows it (lanyard-agent status,
+// Remote Management Settings), so the two are compared at a glance.
 func ShortFingerprint(fp string) string {
-	if len(fp) < 16 {
-		return fp
+	if len(fp) <= 16 {
+		return FormatFingerprint(fp)
 	}
-	return fp[0:4] + ":" + fp[4:8] + ":" + fp[8:12] + ":" + fp[12:16]
+	return FingerprintPrefix + fp[:16] + "…"
 }

@@ -64,3 +64,16 @@ func TestACertificateFromASeedIsTheSameEveryTime(t *testing.T) {
 		t.Error("a seed of 16 bytes made a certificate")
 	}
 }
+
+// A short fingerprint is how the whole one begins, so that a list's
+// column and the agent's status line are compared by their start.
+func TestAShortFingerprintIsTheStartOfTheWholeOne(t *testing.T) {
+	fp := Fingerprint([]byte("a certificate"))
+	short, whole := ShortFingerprint(fp), FormatFingerprint(fp)
+	if want := whole[:len("SHA256:")+16] + "…"; short != want {
+		t.Errorf("ShortFingerprint = %q, want %q (whole %q)", short, want, whole)
+	}
+	if got := ShortFingerprint(""); got != "" {
+		t.Errorf("ShortFingerprint(\"\") = %q, want \"\"", got)
+	}
+}
