@@ -410,12 +410,14 @@ func (r *Report) mutedLine(loc *time.Location) string {
 	return "Alerts muted (maintenance): " + human.List(names, len(names)) + "."
 }
 
+// ranLine sums up the tasks' last runs: those that ended within Since,
+// or, with no Since, every task's.
 func (r *Report) ranLine() string {
-	within := "in all"
+	what := "Each task's last run"
 	if r.Since > 0 {
-		within = "in the last " + strings.TrimSuffix(strings.TrimSuffix(r.Since.String(), "0s"), "0m")
+		what = "Runs that ended in the last " + strings.TrimSuffix(strings.TrimSuffix(r.Since.String(), "0s"), "0m")
 	}
-	return fmt.Sprintf("Runs that ended %s: %s succeeded, %s failed.", within, human.Count(r.RanOK), human.Count(r.RanFailed))
+	return fmt.Sprintf("%s: %s succeeded, %s failed.", what, human.Count(r.RanOK), human.Count(r.RanFailed))
 }
 
 // WriteText writes the report for people: the counts, then every failed,

@@ -25,6 +25,19 @@ func reportRows() []Row {
 	}
 }
 
+// Without --since the runs counted are every task's last one, and the
+// report says so.
+func TestAReportOverAllTimeCountsEachTasksLastRun(t *testing.T) {
+	r := NewReport(reportRows(), noon, 0)
+	var text bytes.Buffer
+	if err := r.Write(&text, FormatText, time.UTC); err != nil {
+		t.Fatal(err)
+	}
+	if want := "Each task's last run: 3 succeeded, 1 failed."; !strings.Contains(text.String(), want) {
+		t.Errorf("the text lacks %q:\n%s", want, text.String())
+	}
+}
+
 func TestTheReportListsEveryProblemAndCountsTheRest(t *testing.T) {
 	r := NewReport(reportRows(), noon, 24*time.Hour)
 	if r.Subject() != "Backups: 1 failed, 1 overdue of 4 tasks" {
