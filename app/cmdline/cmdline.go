@@ -95,12 +95,17 @@ func ExitCode(err error) int {
 	return ExitError
 }
 
-// NoArgs refuses positional arguments, as a usage error.
+// NoArgs refuses positional arguments, as a usage error. A command that
+// names its slave with --slave says so when given one word, the likely
+// slave's name.
 func NoArgs(cmd *cobra.Command, args []string) error {
-	if len(args) > 0 {
-		return Usagef("%s takes no arguments, got %q (see %s --help)", cmd.CommandPath(), args[0], cmd.CommandPath())
+	switch {
+	case len(args) == 0:
+		return nil
+	case len(args) == 1 && cmd.Flags().Lookup("slave") != nil && !cmd.Flags().Changed("slave"):
+		return Usagef("%s takes no arguments, got %q: name the slave with --slave, as in %s --slave %s", cmd.CommandPath(), args[0], cmd.CommandPath(), args[0])
 	}
-	return nil
+	return Usagef("%s takes no arguments, got %q (see %s --help)", cmd.CommandPath(), args[0], cmd.CommandPath())
 }
 
 // ExactArgs wants exactly n positional arguments, as a usage error.

@@ -72,7 +72,9 @@ func tree(ran *string) *cobra.Command {
 	}}
 	fail := &cobra.Command{Use: "fail", Args: NoArgs, RunE: func(*cobra.Command, []string) error { return errors.New("it broke") }}
 	two := &cobra.Command{Use: "two", Args: ExactArgs(2), RunE: func(*cobra.Command, []string) error { return nil }}
-	group.AddCommand(leaf, fail, two)
+	remote := &cobra.Command{Use: "remote", Args: NoArgs, RunE: func(*cobra.Command, []string) error { return nil }}
+	remote.Flags().String("slave", "", "the slave")
+	group.AddCommand(leaf, fail, two, remote)
 	root.AddCommand(group)
 	return root
 }
@@ -89,7 +91,9 @@ func TestExecuteEndsEveryMistakeWithExitCode2(t *testing.T) {
 		{[]string{"group", "leaf", "--nope"}, ExitUsage, "unknown flag: --nope"},
 		{[]string{"group", "leaf", "a", "b"}, ExitUsage, "takes 0 to 1 argument(s), got 2"},
 		{[]string{"group", "two", "a"}, ExitUsage, "takes 2 argument(s), got 1"},
-		{[]string{"group", "fail", "x"}, ExitUsage, `takes no arguments, got "x"`},
+		{[]string{"group", "fail", "x"}, ExitUsage, `takes no arguments, got "x" (see prog group fail --help)`},
+		{[]string{"group", "remote", "fs01"}, ExitUsage, `prog group remote takes no arguments, got "fs01": name the slave with --slave, as in prog group remote --slave fs01`},
+		{[]string{"group", "remote", "fs01", "--slave", "fs01"}, ExitUsage, `takes no arguments, got "fs01" (see prog group remote --help)`},
 		{[]string{"group", "fail"}, ExitError, "prog: it broke"},
 	}
 	for _, c := range cases {
