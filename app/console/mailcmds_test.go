@@ -73,3 +73,14 @@ func TestTheNearlyFullAlertIsMailedUnlessSwitchedOff(t *testing.T) {
 		t.Fatalf("--mail-full maybe: %s", out)
 	}
 }
+
+// Durations are shown as the flags take them: "5m", not Go's "5m0s".
+func TestSettingsShowTheirDurationsAsTheyAreTyped(t *testing.T) {
+	run := settingsCommand(t, t.TempDir())
+	out := run(0, "set", "--alert-grace", "5m", "--heartbeat", "30")
+	for _, want := range []string{"heartbeat          30s\n", "alert grace        5m\n"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("no %q in\n%s", want, out)
+		}
+	}
+}

@@ -12,6 +12,7 @@ import (
 	"github.com/lanyard/lanyard/app"
 	"github.com/lanyard/lanyard/app/cmdline"
 	"github.com/lanyard/lanyard/core/address"
+	"github.com/lanyard/lanyard/core/human"
 	"github.com/lanyard/lanyard/core/link"
 	"github.com/lanyard/lanyard/core/master"
 	"github.com/lanyard/lanyard/core/store"
@@ -189,8 +190,8 @@ func printSettings(e *env, s master.Settings, fp string) {
 		ssl = "off: " + link.SSLOffRisk + "; " + link.SSLAdvice
 	}
 	fmt.Fprintf(tw, "ssl\t%s\n", ssl)
-	fmt.Fprintf(tw, "heartbeat\t%s\n", s.Heartbeat())
-	fmt.Fprintf(tw, "alert grace\t%s\n", s.AlertGrace())
+	fmt.Fprintf(tw, "heartbeat\t%s\n", human.Typed(s.Heartbeat()))
+	fmt.Fprintf(tw, "alert grace\t%s\n", human.Typed(s.AlertGrace()))
 	if fp != "" {
 		fmt.Fprintf(tw, "certificate\t%s\n", link.FormatFingerprint(fp))
 		fmt.Fprintf(tw, "\t(give it to an agent that dials this console: lanyard-agent masters add HOST:PORT=SHA256:…)\n")

@@ -415,7 +415,7 @@ func (r *Report) mutedLine(loc *time.Location) string {
 func (r *Report) ranLine() string {
 	what := "Each task's last run"
 	if r.Since > 0 {
-		what = "Runs that ended in the last " + strings.TrimSuffix(strings.TrimSuffix(r.Since.String(), "0s"), "0m")
+		what = "Runs that ended in the last " + human.Typed(r.Since)
 	}
 	return fmt.Sprintf("%s: %s succeeded, %s failed.", what, human.Count(r.RanOK), human.Count(r.RanFailed))
 }

@@ -26,7 +26,7 @@ func reportRows() []Row {
 }
 
 // Without --since the runs counted are every task's last one, and the
-// report says so.
+// report says so; with it, the time is as it was typed.
 func TestAReportOverAllTimeCountsEachTasksLastRun(t *testing.T) {
 	r := NewReport(reportRows(), noon, 0)
 	var text bytes.Buffer
@@ -35,6 +35,14 @@ func TestAReportOverAllTimeCountsEachTasksLastRun(t *testing.T) {
 	}
 	if want := "Each task's last run: 3 succeeded, 1 failed."; !strings.Contains(text.String(), want) {
 		t.Errorf("the text lacks %q:\n%s", want, text.String())
+	}
+	text.Reset()
+	r = NewReport(reportRows(), noon, 90*time.Minute)
+	if err := r.Write(&text, FormatText, time.UTC); err != nil {
+		t.Fatal(err)
+	}
+	if want := "Runs that ended in the last 1h30m: "; !strings.Contains(text.String(), want) {
+		t.Errorf("--since 90m: the text lacks %q:\n%s", want, text.String())
 	}
 }
 

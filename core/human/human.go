@@ -86,6 +86,20 @@ func Duration(d time.Duration) string {
 	}
 }
 
+// Typed is d as a person types it for a flag such as --since or
+// --alert-grace: time.Duration's String without the zero units it ends
+// with, "1m30s" for 90 s, "24h" for a day, "1h30m" for an hour and a half.
+func Typed(d time.Duration) string {
+	s := d.String()
+	if strings.HasSuffix(s, "m0s") {
+		s = s[:len(s)-2]
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = s[:len(s)-2]
+	}
+	return s
+}
+
 // Millis is d in milliseconds, to the microsecond: a duration as JSON
 // written for people and scripts gives it (rtt_ms, clock_skew_ms).
 func Millis(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }

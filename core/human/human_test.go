@@ -120,6 +120,20 @@ func TestRoundTrip(t *testing.T) {
 	}
 }
 
+func TestTypedIsADurationAsAFlagTakesIt(t *testing.T) {
+	for d, want := range map[time.Duration]string{
+		0: "0s", 10 * time.Second: "10s", time.Minute: "1m", 90 * time.Second: "1m30s", 10 * time.Minute: "10m",
+		time.Hour: "1h", 90 * time.Minute: "1h30m", 36 * time.Hour: "36h", time.Hour + 5*time.Second: "1h0m5s",
+	} {
+		if got := Typed(d); got != want {
+			t.Errorf("Typed(%s) = %q, want %q", d, got, want)
+		}
+		if back, err := time.ParseDuration(Typed(d)); err != nil || back != d {
+			t.Errorf("Typed(%s) = %q reads back as %s, %v", d, Typed(d), back, err)
+		}
+	}
+}
+
 func TestAge(t *testing.T) {
 	for _, c := range []struct {
 		d    time.Duration
