@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/lanyard/lanyard/core/human"
 )
 
 // Task is a backup task as stored: what to copy, where to, when, and how
@@ -58,17 +60,8 @@ type Duration time.Duration
 func (d Duration) MarshalText() ([]byte, error) { return []byte(time.Duration(d).String()), nil }
 
 // String is d as a person would type it for --overdue-after: "48h",
-// "90m", "36h30m", not time.Duration's "48h0m0s".
-func (d Duration) String() string {
-	s := time.Duration(d).String()
-	if t, ok := strings.CutSuffix(s, "m0s"); ok {
-		s = t + "m"
-	}
-	if t, ok := strings.CutSuffix(s, "h0m"); ok {
-		s = t + "h"
-	}
-	return s
-}
+// "1h30m", "36h30m", not time.Duration's "48h0m0s".
+func (d Duration) String() string { return human.Typed(time.Duration(d)) }
 
 // UnmarshalText reads what time.ParseDuration reads.
 func (d *Duration) UnmarshalText(b []byte) error {
