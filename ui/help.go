@@ -7,6 +7,7 @@ import (
 	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/lanyard/lanyard/assets"
@@ -60,12 +61,23 @@ func Icon() fyne.Resource {
 	return fyne.NewStaticResource("icon.png", assets.IconPNG)
 }
 
-// showAbout shows the product name, icon and version in a dialog over w.
-func showAbout(w fyne.Window) {
+// showAbout shows the product name, icon and version in a dialog over w,
+// and where the console keeps its data (dataDir, when known), to back it
+// up or to move it to another machine.
+func showAbout(w fyne.Window, dataDir string) {
 	name := widget.NewLabelWithStyle("Lanyard", fyne.TextAlignCenter, fyne.TextStyle{Bold: true})
 	ver := widget.NewLabelWithStyle("Version "+version.String(), fyne.TextAlignCenter, fyne.TextStyle{})
 	what := widget.NewLabelWithStyle("Centralized remote management console", fyne.TextAlignCenter, fyne.TextStyle{})
 	content := container.NewVBox(iconImage(64), name, ver, what)
+	if dataDir != "" {
+		where := widget.NewLabelWithStyle("Data folder: "+dataDir, fyne.TextAlignCenter, fyne.TextStyle{})
+		where.Wrapping = fyne.TextWrapBreak
+		copyPath := widget.NewButtonWithIcon("Copy Path", theme.ContentCopyIcon(), func() {
+			fyne.CurrentApp().Clipboard().SetContent(dataDir)
+		})
+		content.Add(where)
+		content.Add(container.NewCenter(copyPath))
+	}
 	d := dialog.NewCustom("About Lanyard", "Close", content, w)
 	guardDialog(w, d, d.Hide, d.Hide)
 	d.Show()

@@ -71,8 +71,11 @@ const statusTimeout = 10 * time.Second
 // bar, or the welcome panel while there are no slaves. It follows the
 // fleet's events until the window closes. ports answers the settings
 // dialog's Check port. The caller shows the window.
-func NewMainWindow(a fyne.App, c Console, ports PortChecker) fyne.Window {
-	return newMainWindow(a, c, ports, windowOptions{do: fyne.Do, now: time.Now, interval: refreshInterval}).win
+// dataDir is where the console keeps its database, for Help → About.
+func NewMainWindow(a fyne.App, c Console, ports PortChecker, dataDir string) fyne.Window {
+	mw := newMainWindow(a, c, ports, windowOptions{do: fyne.Do, now: time.Now, interval: refreshInterval})
+	mw.dataDir = dataDir
+	return mw.win
 }
 
 // windowOptions are what tests replace: how work gets onto the Fyne thread
@@ -102,6 +105,9 @@ type mainWindow struct {
 	c     Console
 	ports PortChecker
 	opts  windowOptions
+	// dataDir is the console's data directory, as About shows it; ""
+	// when not known.
+	dataDir string
 
 	model   *treeModel
 	tree    *serverTree
@@ -252,7 +258,7 @@ func (mw *mainWindow) mainMenu() *fyne.MainMenu {
 	keys.Shortcut = shownHelp() // F1 is a plain key: shortcuts.go
 	help := fyne.NewMenuItem(itemTroubleshoot, func() { showTroubleshooting(mw.win) })
 	help.Icon = theme.HelpIcon()
-	about := fyne.NewMenuItem(itemAbout, func() { showAbout(mw.win) })
+	about := fyne.NewMenuItem(itemAbout, func() { showAbout(mw.win, mw.dataDir) })
 	about.Icon = theme.InfoIcon()
 
 	return fyne.NewMainMenu(

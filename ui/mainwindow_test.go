@@ -80,6 +80,21 @@ func TestHelpMenuOpensTroubleshootingAndAbout(t *testing.T) {
 	}
 }
 
+// About says where the console keeps its data, and copies the path, to
+// back the folder up or move it to another machine.
+func TestAboutSaysWhereTheDataIsAndCopiesThePath(t *testing.T) {
+	mw, _ := openMainWindow(t, newFakeConsole(), nil)
+	mw.dataDir = "/home/alice/.config/lanyard"
+	findItem(mw.win.MainMenu(), "Help", "About").Action()
+	if text := overlayText(mw.win); !strings.Contains(text, "Data folder: /home/alice/.config/lanyard") {
+		t.Fatalf("About shows %q", text)
+	}
+	tapButton(t, mw.win, "Copy Path")
+	if got := fyne.CurrentApp().Clipboard().Content(); got != mw.dataDir {
+		t.Errorf("the clipboard holds %q, want %q", got, mw.dataDir)
+	}
+}
+
 // The troubleshooting dialog repeats the README's list: same items, same
 // order.
 func TestTroubleshootingMatchesTheREADME(t *testing.T) {

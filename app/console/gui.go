@@ -26,10 +26,11 @@ func runGUI(ctx context.Context, e *env) error {
 		return err
 	}
 	defer rt.Close()
+	dir, _ := e.dir() // the runtime has opened the database in it
 	a := fyneapp.NewWithID(appID)
 	a.SetIcon(ui.Icon())
 	m := rt.master
-	w := ui.NewMainWindow(a, m, checkPort)
+	w := ui.NewMainWindow(a, m, checkPort, dir)
 	// Notifications and the tray menu start with the app, on its thread.
 	stop := func() {}
 	a.Lifecycle().SetOnStarted(func() {
