@@ -112,7 +112,7 @@ func progressText(done, total int, elapsed time.Duration) string {
 	text := human.Count(done) + " of " + human.Count(total) + " slaves ready"
 	if done > 0 && done < total && elapsed > time.Second {
 		left := time.Duration(float64(elapsed) / float64(done) * float64(total-done))
-		text += fmt.Sprintf(", about %s left", left.Round(time.Second))
+		text += ", about " + human.Duration(left) + " left"
 	}
 	return text
 }

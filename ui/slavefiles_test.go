@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"fyne.io/fyne/v2/storage"
 
@@ -66,5 +67,23 @@ func TestAnExportWithKeysIsOwnerOnlyAndImportsElsewhere(t *testing.T) {
 	b, _ := os.ReadFile(path)
 	if !strings.Contains(string(b), testkit.ExportedKey(1)) {
 		t.Errorf("the export lacks the key:\n%s", b)
+	}
+}
+
+// An import's progress says how long is left as the Tasks tab's ETA does.
+func TestAnImportsProgressSaysHowLongIsLeft(t *testing.T) {
+	for _, tt := range []struct {
+		done, total int
+		elapsed     time.Duration
+		want        string
+	}{
+		{0, 40, 0, "0 of 40 slaves ready"},
+		{10, 40, 30 * time.Second, "10 of 40 slaves ready, about 1 min left"},
+		{100, 19000, 20 * time.Second, "100 of 19,000 slaves ready, about 1 h 3 min left"},
+		{40, 40, time.Minute, "40 of 40 slaves ready"},
+	} {
+		if got := progressText(tt.done, tt.total, tt.elapsed); got != tt.want {
+			t.Errorf("progressText(%d, %d, %s) = %q, want %q", tt.done, tt.total, tt.elapsed, got, tt.want)
+		}
 	}
 }

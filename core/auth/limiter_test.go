@@ -172,7 +172,7 @@ func TestLimiterRefusalSaysWhichCountRefused(t *testing.T) {
 	if !errors.As(err, &le) || le.Name != "fs01" || le.RetryAfter != time.Minute {
 		t.Fatalf("name refusal = %#v", err)
 	}
-	if got := err.Error(); got != "too many failed attempts for the name fs01 from several addresses; retry in 1m0s" {
+	if got := err.Error(); got != "too many failed attempts for the name fs01 from several addresses; retry in 1m" {
 		t.Errorf("name refusal reads %q", got)
 	}
 	// Both refuse: the longer wait wins, and names its count.

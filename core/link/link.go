@@ -16,6 +16,7 @@ import (
 	"google.golang.org/protobuf/encoding/protowire"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/lanyard/lanyard/core/human"
 	"github.com/lanyard/lanyard/core/wire"
 	"github.com/lanyard/lanyard/core/wire/pb"
 )
@@ -612,7 +613,7 @@ func closeConn(c net.Conn) {
 // silentError is why a link whose peer went silent for silent was closed.
 func silentError(remote string, silent time.Duration) *Error {
 	return &Error{Code: wire.CodeTimeout,
-		Reason: fmt.Sprintf("no word from %s for %s (it stopped answering; the network or the peer is down)", remote, silent.Round(time.Second))}
+		Reason: fmt.Sprintf("no word from %s for %s (it stopped answering; the network or the peer is down)", remote, human.Typed(silent.Round(time.Second)))}
 }
 
 func (l *Link) String() string {

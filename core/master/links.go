@@ -9,6 +9,7 @@ import (
 
 	"google.golang.org/protobuf/proto"
 
+	"github.com/lanyard/lanyard/core/human"
 	"github.com/lanyard/lanyard/core/link"
 	"github.com/lanyard/lanyard/core/store"
 	"github.com/lanyard/lanyard/core/wire"
@@ -52,7 +53,7 @@ func (m *Master) dialFailed(id string, err error, retryIn time.Duration) {
 	}
 	news := s.failed(code, reason, time.Now())
 	args := recordArgs{slave: s, kind: string(code), severity: severityFor(code), remote: s.entry.Address,
-		reason: fmt.Sprintf("%s (next try in %s)", reason, retryIn.Round(time.Second))}
+		reason: fmt.Sprintf("%s (next try in %s)", reason, human.Typed(retryIn.Round(time.Second)))}
 	m.mu.Unlock()
 	m.recordOrPublish(news, id, args)
 }
