@@ -303,7 +303,7 @@ func (md *masterDial) onFailure(err error, retryIn time.Duration) {
 	if code == wire.CodeRateLimited {
 		severity = store.SeverityInfo
 	}
-	a.record(md.spec, string(code), severity, fmt.Sprintf("%s (next try in %s)", reasonOf(err), human.Typed(retryIn.Round(time.Second))))
+	a.record(md.spec, string(code), severity, fmt.Sprintf("%s (next try in %s)", reasonOf(err), human.Typed(retryIn)))
 }
 
 // onLinkEnd notes when the next try is due after mr's link ended.

@@ -196,9 +196,9 @@ type LimitError struct {
 func (e *LimitError) Error() string {
 	if e.Name != "" {
 		return fmt.Sprintf("too many failed attempts for the name %s from several addresses; retry in %s",
-			e.Name, human.Typed(e.RetryAfter.Round(time.Second)))
+			e.Name, human.Typed(e.RetryAfter))
 	}
-	return fmt.Sprintf("too many failed attempts from %s; retry in %s", sourceString(e.Source), human.Typed(e.RetryAfter.Round(time.Second)))
+	return fmt.Sprintf("too many failed attempts from %s; retry in %s", sourceString(e.Source), human.Typed(e.RetryAfter))
 }
 
 func sourceString(p netip.Prefix) string {

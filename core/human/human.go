@@ -86,11 +86,12 @@ func Duration(d time.Duration) string {
 	}
 }
 
-// Typed is d as a person types it for a flag such as --since or
-// --alert-grace: time.Duration's String without the zero units it ends
-// with, "1m30s" for 90 s, "24h" for a day, "1h30m" for an hour and a half.
+// Typed is d, to the second, as a person types it for a flag such as
+// --since or --alert-grace: time.Duration's String without the zero units
+// it ends with, "1m30s" for 90 s, "24h" for a day, "1h30m" for an hour
+// and a half.
 func Typed(d time.Duration) string {
-	s := d.String()
+	s := d.Round(time.Second).String()
 	if strings.HasSuffix(s, "m0s") {
 		s = s[:len(s)-2]
 	}

@@ -124,11 +124,12 @@ func TestTypedIsADurationAsAFlagTakesIt(t *testing.T) {
 	for d, want := range map[time.Duration]string{
 		0: "0s", 10 * time.Second: "10s", time.Minute: "1m", 90 * time.Second: "1m30s", 10 * time.Minute: "10m",
 		time.Hour: "1h", 90 * time.Minute: "1h30m", 36 * time.Hour: "36h", time.Hour + 5*time.Second: "1h0m5s",
+		59500 * time.Millisecond: "1m", 1400 * time.Millisecond: "1s",
 	} {
 		if got := Typed(d); got != want {
 			t.Errorf("Typed(%s) = %q, want %q", d, got, want)
 		}
-		if back, err := time.ParseDuration(Typed(d)); err != nil || back != d {
+		if back, err := time.ParseDuration(Typed(d)); err != nil || back != d.Round(time.Second) {
 			t.Errorf("Typed(%s) = %q reads back as %s, %v", d, Typed(d), back, err)
 		}
 	}

@@ -336,7 +336,7 @@ func refusedBy(payload []byte, remote, name string, ssl bool) *Error {
 	case wire.CodeManagementDisabled:
 		e.Reason = fmt.Sprintf("%s does not accept remote management (on that server: lanyard-agent set management on)", remote)
 	case wire.CodeRateLimited:
-		e.Reason = fmt.Sprintf("%s is turning this side away for now; it says %s; the next try waits at least %s", remote, said, human.Typed(e.RetryAfter.Round(time.Second)))
+		e.Reason = fmt.Sprintf("%s is turning this side away for now; it says %s; the next try waits at least %s", remote, said, human.Typed(e.RetryAfter))
 	case wire.CodeShuttingDown:
 		e.Reason = remote + " is shutting down"
 	default:

@@ -613,7 +613,7 @@ func closeConn(c net.Conn) {
 // silentError is why a link whose peer went silent for silent was closed.
 func silentError(remote string, silent time.Duration) *Error {
 	return &Error{Code: wire.CodeTimeout,
-		Reason: fmt.Sprintf("no word from %s for %s (it stopped answering; the network or the peer is down)", remote, human.Typed(silent.Round(time.Second)))}
+		Reason: fmt.Sprintf("no word from %s for %s (it stopped answering; the network or the peer is down)", remote, human.Typed(silent))}
 }
 
 func (l *Link) String() string {

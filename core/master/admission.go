@@ -190,7 +190,7 @@ func (s *slave) linkVerdict(next *link.Link, now time.Time) (refuse *link.Error,
 		return nil, ghostReason
 	}
 	if silent := now.Sub(cur.LastReceived()); silent > cur.Heartbeat()*3/2 {
-		return nil, fmt.Sprintf("the old link missed its heartbeats (silent for %s)", human.Typed(silent.Round(time.Second)))
+		return nil, fmt.Sprintf("the old link missed its heartbeats (silent for %s)", human.Typed(silent))
 	}
 	why = fmt.Sprintf("already linked to this console since %s from %s", cur.Since().Format(time.TimeOnly), cur.Peer().Remote)
 	return &link.Error{Code: wire.CodeDuplicateLink, Reason: s.entry.Name + " is " + why}, why

@@ -53,7 +53,7 @@ func (m *Master) dialFailed(id string, err error, retryIn time.Duration) {
 	}
 	news := s.failed(code, reason, time.Now())
 	args := recordArgs{slave: s, kind: string(code), severity: severityFor(code), remote: s.entry.Address,
-		reason: fmt.Sprintf("%s (next try in %s)", reason, human.Typed(retryIn.Round(time.Second)))}
+		reason: fmt.Sprintf("%s (next try in %s)", reason, human.Typed(retryIn))}
 	m.mu.Unlock()
 	m.recordOrPublish(news, id, args)
 }
