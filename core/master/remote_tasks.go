@@ -146,17 +146,18 @@ func (m *Master) logTaskEvent(ev TaskEvent) {
 
 const taskFeature = "backup tasks"
 
-// collect runs a task stream and merges its parts.
+// collect runs a task stream and merges its parts: those that came, also
+// when the stream ends in an error.
 func collect(ctx context.Context, l *link.Link, method string, req, resp proto.Message, onProgress func(backup.Status)) (*pb.TaskPart, error) {
-	return collectEach(ctx, l, method, req, resp, onProgress, nil)
+	all := &pb.TaskPart{}
+	err := eachPart(ctx, l, method, req, resp, onProgress, func(p *pb.TaskPart) { proto.Merge(all, p) })
+	return all, err
 }
 
-// collectEach is collect that also hands onPart (nil: none) each part
-// as it comes, its progress taken out. The parts merged are those that
-// came, also when the stream ends in an error.
-func collectEach(ctx context.Context, l *link.Link, method string, req, resp proto.Message, onProgress func(backup.Status), onPart func(*pb.TaskPart)) (*pb.TaskPart, error) {
-	all := &pb.TaskPart{}
-	err := l.Stream(ctx, method, req, func(chunk []byte) error {
+// eachPart runs a task stream and hands onPart each part as it comes,
+// its progress taken out (to onProgress, nil: none).
+func eachPart(ctx context.Context, l *link.Link, method string, req, resp proto.Message, onProgress func(backup.Status), onPart func(*pb.TaskPart)) error {
+	return l.Stream(ctx, method, req, func(chunk []byte) error {
 		var p pb.TaskPart
 		if err := proto.Unmarshal(chunk, &p); err != nil {
 			return fmt.Errorf("a malformed part of the answer: %w", err)
@@ -167,13 +168,9 @@ func collectEach(ctx context.Context, l *link.Link, method string, req, resp pro
 			}
 			p.Progress = nil
 		}
-		if onPart != nil {
-			onPart(&p)
-		}
-		proto.Merge(all, &p)
+		onPart(&p)
 		return nil
 	}, resp)
-	return all, err
 }
 
 // Tasks lists a slave's backup tasks with their state.
@@ -470,7 +467,7 @@ func (m *Master) FindInSnapshots(ctx context.Context, slave, name, pattern strin
 	}
 	err := m.run(ctx, slave, command{what: "task find " + name + " " + pattern, feature: "finding files in snapshots"}, func(l *link.Link) error {
 		var resp pb.TaskFindResponse
-		_, err := collectEach(ctx, l, wire.MethodTaskFind, &pb.TaskFindRequest{Name: name, Pattern: pattern, Limit: uint32(max(limit, 0))},
+		err := eachPart(ctx, l, wire.MethodTaskFind, &pb.TaskFindRequest{Name: name, Pattern: pattern, Limit: uint32(max(limit, 0))},
 			&resp, onProgress, onPart)
 		if err != nil {
 			return err
