@@ -166,10 +166,14 @@ func TestBackupTasksFromTheConsolesCommandLineSeenByTwoConsoles(t *testing.T) {
 		t.Fatalf("the file put back: %q %v", b, err)
 	}
 	var found struct {
-		Found []struct{ Snapshot, Path string }
+		Found []struct {
+			Snapshot, Path string
+			In             int `json:"in_snapshots"`
+		}
 	}
 	if out, code = cli(two, "", "task", "find", "docs", "Report.TXT", "--slave", "FS01", "--json"); code != 0 ||
-		json.Unmarshal([]byte(out), &found) != nil || len(found.Found) != 1 || found.Found[0].Path != report || found.Found[0].Snapshot != snaps[0].ID {
+		json.Unmarshal([]byte(out), &found) != nil || len(found.Found) != 1 || found.Found[0].Path != report || found.Found[0].Snapshot != snaps[0].ID ||
+		found.Found[0].In != 1 {
 		t.Fatalf("find: exit %d\n%s", code, out)
 	}
 	if out, code = cli(two, "", "task", "find", "--all-tasks", "Report.TXT", "--slave", "FS01"); code != 0 ||

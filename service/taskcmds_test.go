@@ -220,9 +220,11 @@ func exerciseTasks(t *testing.T, dir string, live bool) {
 	if r = run(2, "task", "restore", "docs", first, "--overwrite", "--skip-existing", "--target", target); !strings.Contains(r.stderr, "not both") {
 		t.Fatalf("restore --overwrite --skip-existing: %s", r)
 	}
-	// Which snapshots hold a file, whatever its case; off a terminal, the
-	// list alone, without progress.
-	if r = run(0, "task", "find", "docs", "REPORT.*"); !strings.Contains(r.stdout, first) || !strings.Contains(r.stdout, report) ||
+	// Which snapshots hold a file, whatever its case: the one version of
+	// it, in both, with the newer; off a terminal, the list alone,
+	// without progress.
+	if r = run(0, "task", "find", "docs", "REPORT.*"); !strings.Contains(r.stdout, last+"  ") || !strings.Contains(r.stdout, report) ||
+		!strings.Contains(r.stdout, "  2 snapshots since ") || strings.Contains(r.stdout, first+" ") ||
 		!strings.Contains(r.stdout, "found in ") || strings.Contains(r.stdout, "searching") || r.stderr != "" {
 		t.Fatalf("find: %s", r)
 	}

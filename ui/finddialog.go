@@ -71,22 +71,23 @@ type foundIn struct {
 }
 
 type findDialog struct {
-	d      *dialog.CustomDialog
-	win    fyne.Window
-	r      runner
-	rm     Remote
-	slave  string
-	tasks  []string
-	eg     serverPaths
-	entry  *dialogEntry
-	btn    *findButton
-	status *widget.Label
-	list   *dialogList
-	pick   *widget.Button
-	found  []foundIn
-	chosen int
-	ctx    context.Context
-	cancel context.CancelFunc
+	d       *dialog.CustomDialog
+	win     fyne.Window
+	r       runner
+	rm      Remote
+	slave   string
+	tasks   []string
+	eg      serverPaths
+	entry   *dialogEntry
+	btn     *findButton
+	status  *widget.Label
+	list    *dialogList
+	pick    *widget.Button
+	found   []foundIn            // what reports hold, task after task
+	reports []*backup.FindReport // each task's, as its parts came
+	chosen  int
+	ctx     context.Context
+	cancel  context.CancelFunc
 	// restore is the Restore dialog the version chosen opened (tests).
 	restore *restoreDialog
 }
@@ -126,7 +127,7 @@ func (fd *findDialog) find() {
 	if !ok {
 		return
 	}
-	fd.found, fd.chosen = nil, -1
+	fd.found, fd.reports, fd.chosen = nil, nil, -1
 	fd.list.UnselectAll()
 	fd.list.Refresh()
 	fd.pick.Disable()
@@ -139,8 +140,8 @@ func (fd *findDialog) find() {
 		for i, task := range tasks {
 			looking := fmt.Sprintf("Looking for %s in %s (task %d of %d)…", pattern, task, i+1, len(tasks))
 			fd.r.do(func() { fd.status.SetText(looking) })
-			fr, err := findShowing(ctx, fd.r, fd.rm, fd.slave, task, pattern, looking, fd.status, func(ff []backup.FoundFile) {
-				fd.r.do(func() { fd.add(task, ff) })
+			fr, err := findShowing(ctx, fd.r, fd.rm, fd.slave, task, pattern, looking, fd.status, func(part backup.FindPart) {
+				fd.r.do(func() { fd.add(task, part) })
 			})
 			if fd.ctx.Err() != nil {
 				return // the dialog closed
@@ -173,10 +174,19 @@ func (fd *findDialog) find() {
 	})
 }
 
-// add lists files found in task's snapshots, after those listed.
-func (fd *findDialog) add(task string, ff []backup.FoundFile) {
-	for _, f := range ff {
-		fd.found = append(fd.found, foundIn{task: task, f: f})
+// add puts what a part of task's answer found into its report, the
+// last one (tasks are searched one after another), and lists the
+// reports' versions again.
+func (fd *findDialog) add(task string, part backup.FindPart) {
+	if n := len(fd.reports); n == 0 || fd.reports[n-1].Task != task {
+		fd.reports = append(fd.reports, &backup.FindReport{Task: task})
+	}
+	fd.reports[len(fd.reports)-1].Add(part)
+	fd.found = fd.found[:0]
+	for _, rep := range fd.reports {
+		for _, f := range rep.Found {
+			fd.found = append(fd.found, foundIn{task: rep.Task, f: f})
+		}
 	}
 	fd.list.Refresh()
 }

@@ -34,11 +34,12 @@ type Remote interface {
 	TaskSnapshots(ctx context.Context, slave, name string) ([]backup.SnapshotInfo, error)
 	BrowseSnapshot(ctx context.Context, slave, name, snapshot, dir, after string, limit int) (backup.BrowsePage, error)
 	// FindInSnapshots looks for the files a pattern matches in every
-	// snapshot of the task, newest first (the Restore dialog's Find),
-	// saying how many it has read and what it has found as it comes; the
-	// report holds what came also when it is called off.
+	// snapshot of the task, newest first, each version once (the Restore
+	// dialog's Find), saying how many it has read and what each part of
+	// the answer adds to the report as it comes; the report holds what
+	// came also when it is called off.
 	FindInSnapshots(ctx context.Context, slave, name, pattern string, limit int, onProgress func(backup.Status),
-		onFound func([]backup.FoundFile)) (backup.FindReport, error)
+		onFound func(backup.FindPart)) (backup.FindReport, error)
 	VerifySnapshot(ctx context.Context, slave, name, snapshot string, onProgress func(backup.Status)) (backup.VerifyReport, error)
 	RestoreSnapshot(ctx context.Context, slave, name, snapshot string, opt backup.RestoreOptions, onProgress func(backup.Status)) (backup.RestoreReport, error)
 	DeleteSnapshot(ctx context.Context, slave, name, snapshot string) (backup.DeleteReport, error)

@@ -184,10 +184,10 @@ func typedPattern(e *widget.Entry, status *widget.Label, goos string) (string, b
 
 // findShowing asks slave to look for pattern in task's snapshots, status
 // saying looking and how far it has got, until the answer; onFound (nil:
-// none) hears the files found as they come. It runs, and calls onFound,
+// none) hears what each part of the answer adds as it comes. It runs, and calls onFound,
 // off the Fyne thread.
 func findShowing(ctx context.Context, r runner, rm Remote, slave, task, pattern, looking string, status *widget.Label,
-	onFound func([]backup.FoundFile)) (backup.FindReport, error) {
+	onFound func(backup.FindPart)) (backup.FindReport, error) {
 	pump := newProgressPump(r, func(s backup.Status) { status.SetText(looking + " " + searched(s)) })
 	var fr backup.FindReport
 	var err error
@@ -265,13 +265,19 @@ func foundList(c fyne.Canvas, n func() int, place bool, item func(i int) (place,
 }
 
 // foundLine is one version Find found: "snapshot of 2026-12-05 02:00 ·
-// 48.2 KiB · modified 2026-12-04 17:41".
+// 48.2 KiB · modified 2026-12-04 17:41", or one that several snapshots
+// hold "in 12 snapshots, 2026-11-24 02:00 to 2026-12-05 02:00 · …".
 func foundLine(f backup.FoundFile) string {
 	size := human.Bytes(max(f.Size, 0))
 	if f.Type != backup.TypeFile {
 		size = f.Type
 	}
-	return fmt.Sprintf("snapshot of %s · %s · modified %s", f.Time.Local().Format("2006-01-02 15:04"), size, f.MTime.Local().Format("2006-01-02 15:04"))
+	const stamp = "2006-01-02 15:04"
+	in := "snapshot of " + f.Time.Local().Format(stamp)
+	if n := f.Snapshots(); n > 1 {
+		in = fmt.Sprintf("in %s snapshots, %s to %s", human.Count(n), f.OldestTime.Local().Format(stamp), f.Time.Local().Format(stamp))
+	}
+	return fmt.Sprintf("%s · %s · modified %s", in, size, f.MTime.Local().Format(stamp))
 }
 
 // treePath is a file found as the Restore dialog's tree names it; an

@@ -258,25 +258,29 @@ func (f *fakeTasks) BrowseSnapshot(_ context.Context, _, _, snap, dir, _ string,
 	return backup.BrowsePage{Snapshot: snap, Dir: dir, Entries: entries, Total: len(entries)}, nil
 }
 
-// FindInSnapshots finds report.odt in both snapshots, the newer first,
-// for a pattern naming it, and with notes.odt for *.odt; budget*, a
-// Windows server's budget.xlsx; nothing else. It
-// says it has read the first of the snapshots.
-func (f *fakeTasks) FindInSnapshots(ctx context.Context, _, task, pattern string, _ int, onProgress func(backup.Status), onFound func([]backup.FoundFile)) (backup.FindReport, error) {
+// FindInSnapshots finds report.odt in both snapshots, a version in
+// each, the newer first, for a pattern naming it, and with notes.odt,
+// one version in both, for *.odt; budget*, a Windows server's
+// budget.xlsx; nothing else. It says it has read the first of the
+// snapshots.
+func (f *fakeTasks) FindInSnapshots(ctx context.Context, _, task, pattern string, _ int, onProgress func(backup.Status), onFound func(backup.FindPart)) (backup.FindReport, error) {
 	f.record("find " + pattern)
 	onProgress(backup.Status{Task: task, Phase: backup.PhaseSearching, FilesDone: 1, FilesTotal: 2, BytesDone: 300, BytesTotal: 1000})
 	f.mu.Lock()
 	gate, hang := f.findGate, f.findHang == task
 	f.mu.Unlock()
-	rep := fakeFind(task, pattern)
+	parts := fakeFind(pattern)
 	if onFound == nil {
-		onFound = func([]backup.FoundFile) {}
+		onFound = func(backup.FindPart) {}
 	}
+	rep := backup.FindReport{Task: task, Pattern: pattern, Found: []backup.FoundFile{}}
 	if hang { // what the newest snapshot holds comes; then the search waits
-		came := rep.Found[:min(1, len(rep.Found))]
-		onFound(came)
+		if len(parts) > 0 {
+			rep.Add(parts[0])
+			onFound(parts[0])
+		}
 		<-ctx.Done()
-		return backup.FindReport{Task: task, Pattern: pattern, Found: came}, ctx.Err()
+		return rep, ctx.Err()
 	}
 	if gate != nil {
 		select {
@@ -285,39 +289,45 @@ func (f *fakeTasks) FindInSnapshots(ctx context.Context, _, task, pattern string
 			return backup.FindReport{}, ctx.Err()
 		}
 	}
-	for i := 0; i < len(rep.Found); { // one snapshot's at a time, as an agent sends them
-		j := i + 1
-		for j < len(rep.Found) && rep.Found[j].Snapshot == rep.Found[i].Snapshot {
-			j++
-		}
-		onFound(rep.Found[i:j])
-		i = j
+	for _, part := range parts { // one snapshot's at a time, as an agent sends them
+		rep.Add(part)
+		onFound(part)
 	}
+	rep.Snapshots = 2
 	return rep, nil
 }
 
-// fakeFind is what FindInSnapshots finds, newest first.
-func fakeFind(task, pattern string) backup.FindReport {
-	rep := backup.FindReport{Task: task, Pattern: pattern, Snapshots: 2, Found: []backup.FoundFile{}}
-	if pattern == "budget*" { // from a Windows server
-		rep.Found = append(rep.Found, backup.FoundFile{Snapshot: "2026-03-12T020000Z", Time: fixedNow.Add(-61 * time.Hour),
-			Path: `C:\Users\alice\budget.xlsx`, InSnapshot: "/C/Users/alice/budget.xlsx", Type: backup.TypeFile, Size: 900, MTime: fixedNow.Add(-70 * time.Hour)})
+// fakeFind is what FindInSnapshots finds in each snapshot, newest first.
+func fakeFind(pattern string) []backup.FindPart {
+	type snap struct {
+		id string
+		h  time.Duration
 	}
-	if pattern == "*.odt" {
-		rep.Found = append(rep.Found, backup.FoundFile{Snapshot: "2026-03-13T020000Z", Time: fixedNow.Add(-37 * time.Hour),
-			Path: "/home/alice/Documents/notes.odt", Type: backup.TypeFile, Size: 1200, MTime: fixedNow.Add(-40 * time.Hour)})
+	snaps := []snap{{"2026-03-13T020000Z", 37}, {"2026-03-12T020000Z", 61}}
+	parts := make([]backup.FindPart, len(snaps))
+	for i, s := range snaps {
+		parts[i] = backup.FindPart{Snapshot: s.id, Time: fixedNow.Add(-s.h * time.Hour)}
+	}
+	found := func(i int, p string, size int64, mtime time.Duration) {
+		ff := backup.FoundFile{Snapshot: snaps[i].id, Time: parts[i].Time, Path: p, Type: backup.TypeFile, Size: size,
+			MTime: fixedNow.Add(-mtime * time.Hour), In: 1, Oldest: snaps[i].id, OldestTime: parts[i].Time}
+		if strings.HasPrefix(p, `C:\`) {
+			ff.InSnapshot = "/C/" + strings.ReplaceAll(p[3:], `\`, "/")
+		}
+		parts[i].New = append(parts[i].New, ff)
+	}
+	switch {
+	case pattern == "budget*": // from a Windows server
+		found(1, `C:\Users\alice\budget.xlsx`, 900, 70)
+	case pattern == "*.odt":
+		found(0, "/home/alice/Documents/notes.odt", 1200, 80)
+		parts[1].Again = []int{0}
 	}
 	if strings.Contains(strings.ToLower(pattern), "report") || pattern == "*.odt" {
-		for _, s := range []struct {
-			id   string
-			h    time.Duration
-			size int64
-		}{{"2026-03-13T020000Z", 37, 48213}, {"2026-03-12T020000Z", 61, 47001}} {
-			rep.Found = append(rep.Found, backup.FoundFile{Snapshot: s.id, Time: fixedNow.Add(-s.h * time.Hour), Path: "/home/alice/Documents/report.odt",
-				Type: backup.TypeFile, Size: s.size, MTime: fixedNow.Add(-(s.h + 5) * time.Hour)})
-		}
+		found(0, "/home/alice/Documents/report.odt", 48213, 42)
+		found(1, "/home/alice/Documents/report.odt", 47001, 66)
 	}
-	return rep
+	return slices.DeleteFunc(parts, func(p backup.FindPart) bool { return len(p.New) == 0 && len(p.Again) == 0 })
 }
 
 func (f *fakeTasks) VerifySnapshot(context.Context, string, string, string, func(backup.Status)) (backup.VerifyReport, error) {
@@ -945,10 +955,15 @@ func TestTheRestoreDialogFindsAFilesVersionsAndTicksTheOneChosen(t *testing.T) {
 	rd.find.OnSubmitted(rd.find.Text)
 	q.runUntil(t, "the files found", func() bool { return rd.lastFound != before })
 	text = overlayText(mw.win)
-	for _, want := range []string{"notes.odt in /home/alice/Documents", "report.odt in /home/alice/Documents", newer} {
+	for _, want := range []string{"notes.odt in /home/alice/Documents", "report.odt in /home/alice/Documents", newer,
+		// One version in both snapshots: listed once, with both.
+		"in 2 snapshots, " + fixedNow.Add(-61*time.Hour).Local().Format("2006-01-02 15:04") + " to " + fixedNow.Add(-37*time.Hour).Local().Format("2006-01-02 15:04") + " · 1.2 KiB"} {
 		if !strings.Contains(text, want) {
 			t.Errorf("the list of several files reads %q, want %q in it", text, want)
 		}
+	}
+	if !strings.Contains(text, "3 found in 2 snapshots. ") {
+		t.Errorf("notes.odt listed twice, or a version missing: %q", text)
 	}
 }
 
@@ -1272,6 +1287,19 @@ func TestFindAFileLooksInEveryTaskAndOpensTheRestoreOfTheOneChosen(t *testing.T)
 		return rd.snapshot == "2026-03-12T020000Z" && rd.ft.ticked["/home/alice/Documents/report.odt"] && len(rd.paths()) == 1 &&
 			selected == "/home/alice/Documents/report.odt"
 	})
+
+	// A version that several snapshots hold is listed once, and says
+	// so once the older snapshot's part of the answer came.
+	fd = showFindDialog(mw.win, tt.r, tt.rm, tt.slave, []string{"documents"}, pathsOn(""))
+	t.Cleanup(func() { fd.d.Hide() })
+	fd.entry.SetText("*.odt")
+	fd.entry.OnSubmitted(fd.entry.Text)
+	q.runUntil(t, "both snapshots searched", func() bool { return !fd.btn.searching && len(fd.found) == 3 })
+	if notes := fd.found[0].f; notes.Snapshots() != 2 || notes.Snapshot != "2026-03-13T020000Z" || notes.Oldest != "2026-03-12T020000Z" ||
+		!strings.Contains(overlayText(mw.win), "documents · in 2 snapshots, ") {
+		t.Errorf("notes.odt, in both snapshots, is listed as %+v: %q", notes, overlayText(mw.win))
+	}
+	fd.d.Hide()
 
 	// A search of one task that found one version has it chosen.
 	fd = showFindDialog(mw.win, tt.r, tt.rm, tt.slave, []string{"documents"}, pathsOn(""))

@@ -745,8 +745,10 @@ func taskFindCmd(e *Env) *cobra.Command {
 folders PATTERN matches, in any case: a name (report*.odt, matching it in any
 folder), a whole original path (/home/alice/**/*.xlsx, or on a Windows agent
 C:\Users\alice\**\*.xlsx) or the end of one (Documents/*.xlsx). Each
-is listed with its snapshot, size and modification time, so you can see which
-snapshot holds the version to restore. --all-tasks looks in every task's
+version is listed once, with its size and modification time, the newest
+snapshot that holds it (the one to restore it from) and how many snapshots
+hold it since when: a file that did not change in 30 daily snapshots is one
+line. --all-tasks looks in every task's
 snapshots, for a file whose task you do not know; Ctrl+C then stops the
 search, prints what the tasks searched to the end found, and exits 1.`,
 		Example: e.examples("find docs 'report*.odt'", "find docs '/home/alice/Documents/**/budget*'", "find --all-tasks 'budget*.xlsx'"),
@@ -870,8 +872,9 @@ func (s taskSearch) problems() error {
 	return errors.New(strings.Join(problems, "; "))
 }
 
-// printFound prints what the searches found, a line each (with its task
-// when there are several tasks), and then how many in how many snapshots.
+// printFound prints what the searches found, a version a line (with its
+// task when there are several tasks), and then how many in how many
+// snapshots.
 func printFound(w io.Writer, reps []*backup.FindReport, withTask bool) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	head := false
@@ -882,7 +885,7 @@ func printFound(w io.Writer, reps []*backup.FindReport, withTask bool) error {
 				if withTask {
 					fmt.Fprint(tw, "TASK\t")
 				}
-				fmt.Fprintln(tw, "SNAPSHOT\tTIME\tSIZE\tMODIFIED\tPATH")
+				fmt.Fprintln(tw, "SNAPSHOT\tTIME\tSIZE\tMODIFIED\tIN\tPATH")
 			}
 			size := human.Bytes(f.Size)
 			if f.Type != backup.TypeFile {
@@ -891,8 +894,8 @@ func printFound(w io.Writer, reps []*backup.FindReport, withTask bool) error {
 			if withTask {
 				fmt.Fprintf(tw, "%s\t", wire.PlainUpTo(fr.Task, maxPath))
 			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", f.Snapshot, f.Time.Local().Format("2006-01-02 15:04"), size,
-				f.MTime.Local().Format("2006-01-02 15:04"), wire.PlainUpTo(f.Path, maxPath))
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", f.Snapshot, f.Time.Local().Format("2006-01-02 15:04"), size,
+				f.MTime.Local().Format("2006-01-02 15:04"), keptIn(f), wire.PlainUpTo(f.Path, maxPath))
 		}
 	}
 	if err := tw.Flush(); err != nil {
@@ -909,6 +912,16 @@ func printFound(w io.Writer, reps []*backup.FindReport, withTask bool) error {
 		fmt.Fprintln(w, line)
 	}
 	return nil
+}
+
+// keptIn says how many snapshots hold a version found, and since when:
+// "1 snapshot", "12 snapshots since 2026-11-24".
+func keptIn(f backup.FoundFile) string {
+	in := human.Plural(f.Snapshots(), "snapshot", "snapshots")
+	if f.Snapshots() > 1 {
+		in += " since " + f.OldestTime.Local().Format("2006-01-02")
+	}
+	return in
 }
 
 func taskBrowseCmd(e *Env) *cobra.Command {

@@ -98,13 +98,21 @@ func sendList[T any, M proto.Message](ctx context.Context, l *link.Link, items [
 
 // sendItems sends items, as many to a part as fit, and the last part.
 func sendItems[T any, M proto.Message](p *parts, items []T, toPB func(T) M, put func(*pb.TaskPart, M)) error {
+	if err := addItems(p, items, toPB, put); err != nil {
+		return err
+	}
+	return p.flush()
+}
+
+// addItems adds items to p, sending each part that is full.
+func addItems[T any, M proto.Message](p *parts, items []T, toPB func(T) M, put func(*pb.TaskPart, M)) error {
 	for _, item := range items {
 		m := toPB(item)
 		if err := p.add(proto.Size(m), func(tp *pb.TaskPart) { put(tp, m) }); err != nil {
 			return err
 		}
 	}
-	return p.flush()
+	return nil
 }
 
 // cutText keeps one string under what a chunk holds.
@@ -321,7 +329,8 @@ func (a *Agent) handleTaskBrowse(ctx context.Context, l *link.Link, body []byte)
 // handleTaskFind looks for files in a task's snapshots. Read-only, as
 // task.browse. What each snapshot holds is sent once it is searched, so
 // that the console lists it as the search goes and keeps it when the
-// search is called off.
+// search is called off: the versions found in it first, and which of
+// those found before it holds too.
 func (a *Agent) handleTaskFind(ctx context.Context, l *link.Link, body []byte) (proto.Message, error) {
 	var req pb.TaskFindRequest
 	if err := decode(body, &req); err != nil {
@@ -330,13 +339,9 @@ func (a *Agent) handleTaskFind(ctx context.Context, l *link.Link, body []byte) (
 	var rep backup.FindReport
 	_, err := a.withProgress(ctx, l, func(p *parts, pr backup.Progress) (err error) {
 		var sent error
-		rep, err = a.tasks.Find(ctx, req.Name, req.Pattern, int(req.Limit), pr, func(found []backup.FoundFile) {
+		rep, err = a.tasks.Find(ctx, req.Name, req.Pattern, int(req.Limit), pr, func(part backup.FindPart) {
 			if sent == nil {
-				sent = sendItems(p, found, func(f backup.FoundFile) *pb.FoundFile {
-					m := FoundToPB(f)
-					m.Path, m.InSnapshot = cutText(m.Path), cutText(m.InSnapshot)
-					return m
-				}, func(tp *pb.TaskPart, m *pb.FoundFile) { tp.Found = append(tp.Found, m) })
+				sent = sendFindPart(p, part)
 			}
 		})
 		return cmp.Or(err, sent)
@@ -345,6 +350,27 @@ func (a *Agent) handleTaskFind(ctx context.Context, l *link.Link, body []byte) (
 		return nil, err
 	}
 	return &pb.TaskFindResponse{Task: rep.Task, Pattern: cutText(rep.Pattern), Snapshots: uint32(rep.Snapshots), More: rep.More}, nil
+}
+
+// sendFindPart sends what searching one snapshot found: the new
+// versions, their paths cut to what a console shows, then the places of
+// those found before.
+func sendFindPart(p *parts, part backup.FindPart) error {
+	err := addItems(p, part.New, func(f backup.FoundFile) *pb.FoundFile {
+		m := FoundToPB(f)
+		m.Path, m.InSnapshot = cutText(m.Path), cutText(m.InSnapshot)
+		return m
+	}, func(tp *pb.TaskPart, m *pb.FoundFile) { tp.Found = append(tp.Found, m) })
+	if err != nil {
+		return err
+	}
+	if len(part.Again) > 0 {
+		m := AgainToPB(part)
+		if err := p.add(proto.Size(m), func(tp *pb.TaskPart) { tp.FoundAgain = append(tp.FoundAgain, m) }); err != nil {
+			return err
+		}
+	}
+	return p.flush()
 }
 
 // handleTaskListFolder lists one folder of this server, for choosing a

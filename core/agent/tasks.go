@@ -859,9 +859,9 @@ func (t *Tasks) Snapshots(_ context.Context, name string) ([]backup.SnapshotInfo
 }
 
 // Find looks for the files pattern matches in the task's snapshots,
-// newest first, telling p how far it has got and found what each
-// snapshot held; see backup.Engine.Find.
-func (t *Tasks) Find(ctx context.Context, name, pattern string, limit int, p backup.Progress, found func([]backup.FoundFile)) (backup.FindReport, error) {
+// newest first, each version once, telling p how far it has got and
+// found what each snapshot added; see backup.Engine.Find.
+func (t *Tasks) Find(ctx context.Context, name, pattern string, limit int, p backup.Progress, found func(backup.FindPart)) (backup.FindReport, error) {
 	snaps, err := t.Snapshots(ctx, name)
 	if err != nil {
 		return backup.FindReport{}, taskErr(err)

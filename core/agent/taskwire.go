@@ -156,10 +156,43 @@ func FoundToPB(f backup.FoundFile) *pb.FoundFile {
 		Size: f.Size, MtimeUnixNano: nanos(f.MTime)}
 }
 
-// FoundFromPB reads a file a search found off the wire.
+// FoundFromPB reads a file a search found off the wire: a version found
+// first in its snapshot, so far in that one alone.
 func FoundFromPB(m *pb.FoundFile) backup.FoundFile {
-	return backup.FoundFile{Snapshot: m.GetSnapshot(), Time: fromNanos(m.GetTimeUnixNano()), Path: m.GetPath(), InSnapshot: m.GetInSnapshot(), Type: m.GetType(),
-		Size: m.GetSize(), MTime: fromNanos(m.GetMtimeUnixNano())}
+	t := fromNanos(m.GetTimeUnixNano())
+	return backup.FoundFile{Snapshot: m.GetSnapshot(), Time: t, Path: m.GetPath(), InSnapshot: m.GetInSnapshot(), Type: m.GetType(),
+		Size: m.GetSize(), MTime: fromNanos(m.GetMtimeUnixNano()), In: 1, Oldest: m.GetSnapshot(), OldestTime: t}
+}
+
+// AgainToPB is the versions found before that a snapshot searched holds
+// too, on the wire.
+func AgainToPB(part backup.FindPart) *pb.FoundAgain {
+	m := &pb.FoundAgain{Snapshot: part.Snapshot, TimeUnixNano: nanos(part.Time), Rows: make([]uint32, len(part.Again))}
+	for i, row := range part.Again {
+		m.Rows[i] = uint32(row)
+	}
+	return m
+}
+
+// FindPartsFromPB reads what one part of a search's answer found: the
+// new versions it holds, then each snapshot's versions found again.
+func FindPartsFromPB(tp *pb.TaskPart) []backup.FindPart {
+	var out []backup.FindPart
+	if len(tp.GetFound()) > 0 {
+		part := backup.FindPart{New: make([]backup.FoundFile, len(tp.GetFound()))}
+		for i, f := range tp.GetFound() {
+			part.New[i] = FoundFromPB(f)
+		}
+		out = append(out, part)
+	}
+	for _, a := range tp.GetFoundAgain() {
+		part := backup.FindPart{Snapshot: a.GetSnapshot(), Time: fromNanos(a.GetTimeUnixNano()), Again: make([]int, len(a.GetRows()))}
+		for i, row := range a.GetRows() {
+			part.Again[i] = int(row)
+		}
+		out = append(out, part)
+	}
+	return out
 }
 
 // PutRetentionPreview puts what a retention would do at the next run

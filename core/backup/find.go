@@ -22,7 +22,11 @@ const (
 	FindMaxLimit     = 1000
 )
 
-// FoundFile is a file, folder or link a search found in a snapshot.
+// FoundFile is one version of a file, folder or link a search found:
+// listed once, with the newest snapshot searched that holds it (the one
+// to restore it from) and how many hold it. A version is its type, size,
+// modification time and content: an unchanged file in 30 daily
+// snapshots is one version, in 30 snapshots.
 type FoundFile struct {
 	Snapshot string    `json:"snapshot"`
 	Time     time.Time `json:"time"` // the snapshot's
@@ -33,6 +37,22 @@ type FoundFile struct {
 	Type       string    `json:"type"` // dir, file, symlink
 	Size       int64     `json:"size,omitempty"`
 	MTime      time.Time `json:"mtime"`
+	// In is how many of the snapshots searched hold this version, and
+	// Oldest the oldest of them (its ID and time). An agent older than
+	// this listed a version once for each snapshot: 0 there is 1.
+	In         int       `json:"in_snapshots"`
+	Oldest     string    `json:"oldest_snapshot"`
+	OldestTime time.Time `json:"oldest_time"`
+}
+
+// Snapshots is how many of the snapshots searched hold f's version.
+func (f *FoundFile) Snapshots() int { return max(f.In, 1) }
+
+// AlsoIn counts one more snapshot, older than those counted, that holds
+// f's version: snapshot, taken at t.
+func (f *FoundFile) AlsoIn(snapshot string, t time.Time) {
+	f.In = f.Snapshots() + 1
+	f.Oldest, f.OldestTime = snapshot, t
 }
 
 // FindReport is what a search found, newest snapshot first.
@@ -40,10 +60,33 @@ type FindReport struct {
 	Task      string      `json:"task"`
 	Pattern   string      `json:"pattern"`
 	Snapshots int         `json:"snapshots"` // how many were searched
-	Found     []FoundFile `json:"found"`
+	Found     []FoundFile `json:"found"`     // each version once
 	// More: the search stopped at its limit; older snapshots, or more of
 	// the last one searched, may hold more.
 	More bool `json:"more,omitempty"`
+}
+
+// FindPart is what searching one snapshot, taken at Time, added to a
+// search: the versions no newer snapshot held (New), and the places in
+// the report's Found of those found before that it holds too (Again).
+// A search hands its parts on as it goes; Add makes the report of them.
+type FindPart struct {
+	Snapshot string
+	Time     time.Time
+	New      []FoundFile
+	Again    []int
+}
+
+// Add puts what part found into r: an agent's parts, one after another,
+// make its report. A place in Again that r does not hold (a part out of
+// order, or not an agent's) is passed over.
+func (r *FindReport) Add(part FindPart) {
+	for _, i := range part.Again {
+		if i >= 0 && i < len(r.Found) {
+			r.Found[i].AlsoIn(part.Snapshot, part.Time)
+		}
+	}
+	r.Found = append(r.Found, part.New...)
 }
 
 // Summary says how many were found in how many snapshots: "3 found in
@@ -86,13 +129,15 @@ func ValidFindPattern(goos, pattern string) error {
 // Find looks through the manifests of snaps, newest first, for the files,
 // folders and links pattern matches, as an exclude would, but regardless
 // of case: "report*.odt" matches any such name, "/home/alice/**/*.xlsx"
-// whole paths. It lists at most limit (0: FindDefaultLimit). A snapshot
-// removed or unreadable meanwhile is passed over. p (nil: none) hears
-// how many snapshots, and how much of their manifests, it has read, and
-// found (nil: none) the files each snapshot added to the report once it
-// is searched, also when the search is called off in it: a search that
-// ends early, the report's error its context's, has still found those.
-func (e *Engine) Find(ctx context.Context, snaps []SnapshotInfo, task, pattern string, limit int, p Progress, found func([]FoundFile)) (FindReport, error) {
+// whole paths. It lists each version once, with the newest snapshot that
+// holds it and how many do, and at most limit versions (0:
+// FindDefaultLimit). A snapshot removed or unreadable meanwhile is passed
+// over. p (nil: none) hears how many snapshots, and how much of their
+// manifests, it has read, and found (nil: none) what each snapshot added
+// to the report once it is searched, also when the search is called off
+// in it: a search that ends early, the report's error its context's, has
+// still found that.
+func (e *Engine) Find(ctx context.Context, snaps []SnapshotInfo, task, pattern string, limit int, p Progress, found func(FindPart)) (FindReport, error) {
 	rep := FindReport{Task: task, Pattern: pattern, Found: []FoundFile{}}
 	if err := ValidFindPattern(runtime.GOOS, pattern); err != nil {
 		return rep, err
@@ -100,8 +145,7 @@ func (e *Engine) Find(ctx context.Context, snaps []SnapshotInfo, task, pattern s
 	if limit <= 0 {
 		limit = FindDefaultLimit
 	}
-	limit = min(limit, FindMaxLimit)
-	pp := findPattern(pattern)
+	s := search{pattern: findPattern(pattern), limit: min(limit, FindMaxLimit), seen: map[version]int{}}
 	newest := slices.Clone(snaps)
 	slices.SortStableFunc(newest, func(a, b SnapshotInfo) int { return b.Time.Compare(a.Time) })
 	m := newMeter(task, p, 0)
@@ -117,10 +161,10 @@ func (e *Engine) Find(ctx context.Context, snaps []SnapshotInfo, task, pattern s
 		}
 		rep.Snapshots++
 		m.setCurrent(snap.ID)
-		before := len(rep.Found)
-		err := e.findIn(ctx, snap, pp, limit, &rep, m)
-		if found != nil && len(rep.Found) > before {
-			found(rep.Found[before:len(rep.Found):len(rep.Found)])
+		part, err := e.findIn(ctx, snap, &s, m)
+		rep.Add(part)
+		if found != nil && (len(part.New) > 0 || len(part.Again) > 0) {
+			found(part)
 		}
 		m.filesDone.Add(1)
 		if through += sizes[i]; err == nil {
@@ -135,6 +179,27 @@ func (e *Engine) Find(ctx context.Context, snaps []SnapshotInfo, task, pattern s
 		}
 	}
 	return rep, nil
+}
+
+// search is what a Find goes by from one snapshot to the next: its
+// pattern, how many versions it lists, and the place in its report of
+// each version found so far.
+type search struct {
+	pattern pathPattern
+	limit   int
+	seen    map[version]int
+}
+
+// version is what makes entries of two snapshots the same version of a
+// file: the same path, type, size, modification time, content and, for a
+// link, target. A permission change alone does not make a new one.
+type version struct {
+	path, typ, hash, target string
+	size, mtime             int64
+}
+
+func versionOf(en *Entry) version {
+	return version{path: en.Path, typ: en.Type, hash: en.Hash, target: en.Link, size: en.Size, mtime: en.MTime}
 }
 
 // manifestSizes are the sizes of the manifests of snaps, what a search of
@@ -158,12 +223,15 @@ const findCheckEvery = 4096
 // paths, regardless of case.
 func findPattern(pattern string) pathPattern { return compilePattern(runtime.GOOS, pattern, true) }
 
-// findIn adds what pattern matches in snap to rep, and says errFindFull
-// once rep holds limit; it stops within findCheckEvery lines of ctx's end.
-// m counts the bytes read.
-func (e *Engine) findIn(ctx context.Context, snap SnapshotInfo, pattern pathPattern, limit int, rep *FindReport, m *meter) error {
+// findIn searches snap for s's pattern: what it finds that no newer
+// snapshot held is new, the rest again. It says errFindFull when snap
+// holds a version more than s may list (having counted those it lists
+// that snap holds), and stops within findCheckEvery lines of
+// ctx's end. m counts the bytes read.
+func (e *Engine) findIn(ctx context.Context, snap SnapshotInfo, s *search, m *meter) (FindPart, error) {
 	defer e.hold(snap.Path)()
-	hint, lines, read := findHint(pattern.glob), 0, int64(0)
+	part := FindPart{Snapshot: snap.ID, Time: snap.Time}
+	hint, lines, read := findHint(s.pattern.glob), 0, int64(0)
 	keep := func(line []byte) bool {
 		read += int64(len(line))
 		if lines++; lines%findCheckEvery == 0 {
@@ -177,25 +245,37 @@ func (e *Engine) findIn(ctx context.Context, snap SnapshotInfo, pattern pathPatt
 			return false
 		}
 		if p, ok := linePath(line); ok {
-			return pattern.match(p) // decoded only when it matches
+			return s.pattern.match(p) // decoded only when it matches
 		}
 		return true
 	}
 	defer func() { m.bytesDone.Add(read) }()
-	return scanManifest(snap.Path, keep, func(en *Entry) error {
+	full := false
+	err := scanManifest(snap.Path, keep, func(en *Entry) error {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		if !pattern.match(en.Path) {
+		if !s.pattern.match(en.Path) {
 			return nil
 		}
-		if len(rep.Found) == limit {
-			return errFindFull
+		v := versionOf(en)
+		if i, ok := s.seen[v]; ok {
+			part.Again = append(part.Again, i)
+			return nil
 		}
-		rep.Found = append(rep.Found, FoundFile{Snapshot: snap.ID, Time: snap.Time, Path: originalPath(en.Path), InSnapshot: "/" + en.Path, Type: en.Type,
-			Size: en.Size, MTime: en.ModTime()})
+		if len(s.seen) == s.limit {
+			full = true // the rest of snap may still hold versions listed
+			return nil
+		}
+		s.seen[v] = len(s.seen)
+		part.New = append(part.New, FoundFile{Snapshot: snap.ID, Time: snap.Time, Path: originalPath(en.Path), InSnapshot: "/" + en.Path,
+			Type: en.Type, Size: en.Size, MTime: en.ModTime(), In: 1, Oldest: snap.ID, OldestTime: snap.Time})
 		return nil
 	})
+	if err == nil && full {
+		err = errFindFull
+	}
+	return part, err
 }
 
 // findHint is a piece of a glob (in lower case) that the manifest line

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strconv"
 	"sync"
@@ -34,17 +35,17 @@ func TestFindLooksForAFileInEverySnapshot(t *testing.T) {
 		second = snaps[0]
 	}
 
-	var each [][]backup.FoundFile // what each snapshot held, as it was searched
-	rep, err := e.Find(context.Background(), snaps, "docs", "REPORT.TXT", 0, nil, func(ff []backup.FoundFile) { each = append(each, ff) })
+	var each []backup.FindPart // what each snapshot held, as it was searched
+	rep, err := e.Find(context.Background(), snaps, "docs", "REPORT.TXT", 0, nil, func(p backup.FindPart) { each = append(each, p) })
 	if err != nil || rep.Snapshots != 2 || rep.More || len(rep.Found) != 2 {
 		t.Fatalf("by its name: %+v %v", rep, err)
 	}
-	if len(each) != 2 || len(each[0]) != 1 || len(each[1]) != 1 || each[0][0] != rep.Found[0] || each[1][0] != rep.Found[1] {
+	if len(each) != 2 || len(each[0].New) != 1 || len(each[1].New) != 1 || each[0].New[0] != rep.Found[0] || each[1].New[0] != rep.Found[1] {
 		t.Errorf("heard %+v as the snapshots were searched, want %+v one by one", each, rep.Found)
 	}
 	newest, oldest := rep.Found[0], rep.Found[1]
 	if newest.Snapshot != second.ID || newest.Path != report || newest.Size != 22 || !newest.MTime.Equal(later) || newest.Type != backup.TypeFile ||
-		oldest.Snapshot != first.ID || oldest.Size != 10 {
+		oldest.Snapshot != first.ID || oldest.Size != 10 || newest.In != 1 || newest.Oldest != second.ID || oldest.Oldest != first.ID {
 		t.Errorf("found %+v", rep.Found)
 	}
 	// Its path in the snapshot is the one browsing it names.
@@ -53,8 +54,9 @@ func TestFindLooksForAFileInEverySnapshot(t *testing.T) {
 		t.Errorf("%s is not in the folder browsed, %s: %v", newest.InSnapshot, page.Dir, err)
 	}
 	// A path pattern, across folders.
+	// The two pictures did not change: each is one version, in both.
 	rep, err = e.Find(context.Background(), snaps, "docs", filepath.Join(f.src, "**", "*.jpg"), 0, nil, nil)
-	if err != nil || len(rep.Found) != 4 {
+	if err != nil || len(rep.Found) != 2 || rep.Found[0].In != 2 || rep.Found[0].Snapshot != second.ID || rep.Found[0].Oldest != first.ID {
 		t.Errorf("by a path pattern: %+v %v", rep, err)
 	}
 	// At most as many as asked for, and it says there are more.
@@ -69,6 +71,87 @@ func TestFindLooksForAFileInEverySnapshot(t *testing.T) {
 		if _, err := e.Find(context.Background(), snaps, "docs", bad, 0, nil, nil); !errors.Is(err, backup.ErrInvalid) {
 			t.Errorf("pattern %q: %v", bad, err)
 		}
+	}
+}
+
+// A file that did not change is one version, listed once with the
+// newest snapshot that holds it, however many snapshots hold it; only a
+// change of its content or time makes another, and the limit counts
+// versions: older versions are not crowded out by copies of newer ones.
+func TestFindListsEachVersionOnceWithTheSnapshotsThatHoldIt(t *testing.T) {
+	f := newFixture(t)
+	budget, notes := filepath.Join(f.src, "budget.xlsx"), filepath.Join(f.src, "notes.txt")
+	e := backup.New(backup.Options{})
+	stamp := func(p, content string, day int) {
+		t.Helper()
+		at := time.Date(2026, 11, day, 9, 0, 0, 0, time.UTC)
+		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chtimes(p, at, at); err != nil {
+			t.Fatal(err)
+		}
+	}
+	stamp(budget, "first", 1)
+	stamp(notes, "notes", 1)
+	for range 3 {
+		f.mustRun(e, backup.ResultCompleted)
+	}
+	stamp(budget, "second", 2)
+	f.mustRun(e, backup.ResultCompleted)
+	stamp(budget, "third", 3) // the same size and time, other content
+	_ = os.Chtimes(budget, time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC), time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC))
+	f.mustRun(e, backup.ResultCompleted)
+	snaps := f.snapshots() // oldest first
+	if len(snaps) != 5 {
+		t.Fatalf("%d snapshots", len(snaps))
+	}
+
+	var parts []backup.FindPart
+	rep, err := e.Find(context.Background(), snaps, "docs", "*.*", 0, nil, func(p backup.FindPart) { parts = append(parts, p) })
+	if err != nil || rep.Snapshots != 5 || rep.More {
+		t.Fatalf("%+v %v", rep, err)
+	}
+	type row struct {
+		name           string
+		in             int
+		newest, oldest string
+	}
+	var got []row
+	for _, ff := range rep.Found {
+		got = append(got, row{filepath.Base(ff.Path), ff.Snapshots(), ff.Snapshot, ff.Oldest})
+	}
+	want := []row{
+		{"budget.xlsx", 1, snaps[4].ID, snaps[4].ID}, // third
+		{"notes.txt", 5, snaps[4].ID, snaps[0].ID},
+		{"budget.xlsx", 1, snaps[3].ID, snaps[3].ID}, // second
+		{"budget.xlsx", 3, snaps[2].ID, snaps[0].ID}, // first
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("found\n%+v\nwant\n%+v", got, want)
+	}
+	if !rep.Found[3].OldestTime.Equal(snaps[0].Time) || !rep.Found[3].Time.Equal(snaps[2].Time) {
+		t.Errorf("the first budget: newest %v, oldest %v", rep.Found[3].Time, rep.Found[3].OldestTime)
+	}
+	// The parts heard as it went make the same report.
+	again := backup.FindReport{Task: rep.Task, Pattern: rep.Pattern, Snapshots: rep.Snapshots, Found: []backup.FoundFile{}}
+	for _, p := range parts {
+		again.Add(p)
+	}
+	if !reflect.DeepEqual(again, rep) {
+		t.Errorf("the parts made\n%+v\nnot\n%+v", again, rep)
+	}
+	// Two versions at most: the search stops after the second newest
+	// snapshot, which holds a third, however many snapshots hold the
+	// first two, and has counted them in the two it searched.
+	rep, err = e.Find(context.Background(), snaps, "docs", "*.*", 2, nil, nil)
+	if err != nil || len(rep.Found) != 2 || !rep.More || rep.Snapshots != 2 || rep.Found[1].In != 2 {
+		t.Errorf("a limit of 2: %+v %v", rep, err)
+	}
+	// A part's place that the report does not hold is passed over.
+	rep.Add(backup.FindPart{Snapshot: "x", Again: []int{-1, 2, 99}})
+	if len(rep.Found) != 2 || rep.Found[1].In != 2 {
+		t.Errorf("a part out of place counted: %+v", rep.Found)
 	}
 }
 
@@ -177,8 +260,8 @@ func TestAFindCalledOffKeepsWhatItFound(t *testing.T) {
 	ctx, stop := context.WithCancel(context.Background())
 	defer stop()
 	heard := 0
-	rep, err := e.Find(ctx, f.snapshots(), "docs", "report.txt", 0, nil, func(ff []backup.FoundFile) {
-		heard += len(ff)
+	rep, err := e.Find(ctx, f.snapshots(), "docs", "report.txt", 0, nil, func(p backup.FindPart) {
+		heard += len(p.New)
 		stop() // after the newest snapshot
 	})
 	if !errors.Is(err, context.Canceled) || rep.Snapshots != 1 || len(rep.Found) != 1 || heard != 1 {

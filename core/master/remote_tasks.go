@@ -443,26 +443,26 @@ func browsePage(snapshot, dir string, total uint32, next string, parts *pb.TaskP
 }
 
 // FindInSnapshots looks for the files pattern matches in a task's
-// snapshots on the slave, newest first; onProgress (nil: none) hears how
-// many it has read (backup.Status.Counted), and onFound (nil: none) the
-// files found as they come: an agent sends each snapshot's once it is
-// searched (an older one all at the end). On an error, the search
+// snapshots on the slave, newest first, each version once; onProgress
+// (nil: none) hears how many it has read (backup.Status.Counted), and
+// onFound (nil: none) what each part of the answer adds to the report
+// (backup.FindReport.Add) as it comes: an agent sends each snapshot's
+// once it is searched (an older one all at the end, and a version once
+// for each snapshot that holds it). On an error, the search
 // called off with ctx or the link lost, the report holds what came
 // before it. An agent older than this refuses it: "not supported by this
 // agent version".
-func (m *Master) FindInSnapshots(ctx context.Context, slave, name, pattern string, limit int, onProgress func(backup.Status), onFound func([]backup.FoundFile)) (backup.FindReport, error) {
+func (m *Master) FindInSnapshots(ctx context.Context, slave, name, pattern string, limit int, onProgress func(backup.Status), onFound func(backup.FindPart)) (backup.FindReport, error) {
 	out := backup.FindReport{Task: name, Pattern: pattern, Found: []backup.FoundFile{}}
 	if err := backup.ValidFindPattern("", pattern); err != nil { // the agent reads it by its own system's rules
 		return out, err
 	}
 	onPart := func(p *pb.TaskPart) { // the report holds what came, as it came
-		if len(p.Found) == 0 {
-			return
-		}
-		found := foundFiles(p.Found)
-		out.Found = append(out.Found, found...)
-		if onFound != nil {
-			onFound(found)
+		for _, part := range agent.FindPartsFromPB(p) {
+			out.Add(part)
+			if onFound != nil {
+				onFound(part)
+			}
 		}
 	}
 	err := m.run(ctx, slave, command{what: "task find " + name + " " + pattern, feature: "finding files in snapshots"}, func(l *link.Link) error {
@@ -476,14 +476,6 @@ func (m *Master) FindInSnapshots(ctx context.Context, slave, name, pattern strin
 		return nil
 	})
 	return out, err
-}
-
-func foundFiles(ms []*pb.FoundFile) []backup.FoundFile {
-	out := make([]backup.FoundFile, len(ms))
-	for i, f := range ms {
-		out[i] = agent.FoundFromPB(f)
-	}
-	return out
 }
 
 // ListFolder lists one page of one folder of the slave itself (dir "" is

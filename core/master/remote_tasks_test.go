@@ -5,7 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
-	"slices"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -345,9 +345,10 @@ func TestAnOlderAgentsRefusalOfARestoreToWhereTheFilesWereIsExplained(t *testing
 	}
 }
 
-// The console finds a file in a server's snapshots, newest first, over
-// the link; a mistyped pattern is refused here, and an agent from before
-// says to upgrade it.
+// The console finds a file in a server's snapshots, newest first, each
+// version once with the snapshots that hold it, over the link; a
+// mistyped pattern is refused here, and an agent from before says to
+// upgrade it.
 func TestTheConsoleFindsAFileInTheServersSnapshots(t *testing.T) {
 	c, _ := linked(t, false, nil)
 	ctx := context.Background()
@@ -355,28 +356,45 @@ func TestTheConsoleFindsAFileInTheServersSnapshots(t *testing.T) {
 	if _, _, err := c.PutTask(ctx, "FS01", backup.Task{Name: "docs", Sources: []string{src}, Destination: dest, Schedule: "manual"}, agent.PutOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	for range 2 {
+	for i := range 3 {
 		if rep, err := c.RunTaskAndWait(ctx, "FS01", "docs", nil); err != nil || rep.Result != backup.ResultCompleted {
 			t.Fatalf("run: %+v, %v", rep, err)
 		}
+		if i == 0 { // a second version, in the two later snapshots
+			if err := os.WriteFile(filepath.Join(src, "fxx.txt"), []byte("changed"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
 	}
 	var heard []backup.Status // called before the answer
-	var each [][]backup.FoundFile
+	var each []backup.FindPart
 	fr, err := c.FindInSnapshots(ctx, "FS01", "docs", "FXX.TXT", 0, func(s backup.Status) { heard = append(heard, s) },
-		func(ff []backup.FoundFile) { each = append(each, ff) })
-	if err != nil || fr.Task != "docs" || fr.Snapshots != 2 || fr.More || len(fr.Found) != 2 ||
-		fr.Found[0].Path != filepath.Join(src, "fxx.txt") || fr.Found[0].InSnapshot != fr.Found[0].Path || fr.Found[0].Size != 2000 || !fr.Found[0].Time.After(fr.Found[1].Time) {
+		func(p backup.FindPart) { each = append(each, p) })
+	if err != nil || fr.Task != "docs" || fr.Snapshots != 3 || fr.More || len(fr.Found) != 2 {
 		t.Fatalf("found %+v, %v", fr, err)
 	}
-	if len(heard) == 0 || heard[len(heard)-1].Phase != backup.PhaseSearching || heard[len(heard)-1].FilesDone != 2 {
+	newer, older := fr.Found[0], fr.Found[1]
+	if newer.Path != filepath.Join(src, "fxx.txt") || newer.InSnapshot != newer.Path || newer.Size != 7 || newer.In != 2 ||
+		!newer.OldestTime.Before(newer.Time) || newer.Oldest == newer.Snapshot || older.Size != 2000 || older.In != 1 ||
+		older.Snapshot != older.Oldest || !older.Time.Before(newer.OldestTime) {
+		t.Fatalf("found %+v", fr.Found)
+	}
+	if len(heard) == 0 || heard[len(heard)-1].Phase != backup.PhaseSearching || heard[len(heard)-1].FilesDone != 3 {
 		t.Errorf("progress heard: %+v", heard)
 	}
-	// Each snapshot's finds came as it was searched.
-	if len(each) != 2 || !slices.Equal(slices.Concat(each...), fr.Found) {
-		t.Errorf("found as they came: %+v, want %+v one snapshot at a time", each, fr.Found)
+	// Each snapshot's finds came as it was searched, and make the report.
+	again := backup.FindReport{Task: fr.Task, Pattern: fr.Pattern, Snapshots: fr.Snapshots}
+	for _, p := range each {
+		again.Add(p)
 	}
-	if fr, err := c.FindInSnapshots(ctx, "FS01", "docs", "*.txt", 4, nil, nil); err != nil || len(fr.Found) != 4 || !fr.More {
-		t.Fatalf("at most 4: %+v, %v", fr, err)
+	if len(each) != 3 || len(each[1].Again) != 1 || !reflect.DeepEqual(again, fr) {
+		t.Errorf("found as they came: %+v, making %+v, want %+v", each, again, fr)
+	}
+	// The limit counts versions: three in the newest snapshots, and
+	// the oldest has a fourth, but still counts as holding f.txt.
+	if fr, err := c.FindInSnapshots(ctx, "FS01", "docs", "*.txt", 3, nil, nil); err != nil || len(fr.Found) != 3 || !fr.More || fr.Snapshots != 3 ||
+		fr.Found[0].In != 3 || fr.Found[2].In != 2 {
+		t.Fatalf("at most 3: %+v, %v", fr, err)
 	}
 	if _, err := c.FindInSnapshots(ctx, "FS01", "docs", "f[x", 0, nil, nil); !errors.Is(err, backup.ErrInvalid) {
 		t.Fatalf("a mistyped pattern: %v", err)
@@ -386,10 +404,10 @@ func TestTheConsoleFindsAFileInTheServersSnapshots(t *testing.T) {
 	// tried until a search was called off first, at most 20 times.)
 	for try := 1; ; try++ {
 		stopCtx, stop := context.WithCancel(ctx)
-		var came []backup.FoundFile
-		fr, err = c.FindInSnapshots(stopCtx, "FS01", "docs", "fxx.txt", 0, nil, func(ff []backup.FoundFile) { came = append(came, ff...); stop() })
+		var came backup.FindReport
+		fr, err = c.FindInSnapshots(stopCtx, "FS01", "docs", "fxx.txt", 0, nil, func(p backup.FindPart) { came.Add(p); stop() })
 		stop()
-		if (err != nil && !errors.Is(err, context.Canceled)) || len(came) == 0 || !slices.Equal(fr.Found, came) {
+		if (err != nil && !errors.Is(err, context.Canceled)) || len(came.Found) == 0 || !reflect.DeepEqual(fr.Found, came.Found) {
 			t.Fatalf("called off: %+v, %v; came %+v", fr, err, came)
 		}
 		if err != nil {

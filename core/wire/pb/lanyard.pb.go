@@ -2655,6 +2655,7 @@ type TaskPart struct {
 	Warnings      []string               `protobuf:"bytes,8,rep,name=warnings,proto3" json:"warnings,omitempty"`
 	Health        []*TaskHealth          `protobuf:"bytes,9,rep,name=health,proto3" json:"health,omitempty"`
 	Found         []*FoundFile           `protobuf:"bytes,10,rep,name=found,proto3" json:"found,omitempty"`
+	FoundAgain    []*FoundAgain          `protobuf:"bytes,11,rep,name=found_again,json=foundAgain,proto3" json:"found_again,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2755,6 +2756,13 @@ func (x *TaskPart) GetHealth() []*TaskHealth {
 func (x *TaskPart) GetFound() []*FoundFile {
 	if x != nil {
 		return x.Found
+	}
+	return nil
+}
+
+func (x *TaskPart) GetFoundAgain() []*FoundAgain {
+	if x != nil {
+		return x.FoundAgain
 	}
 	return nil
 }
@@ -3699,8 +3707,9 @@ func (x *TaskBrowseResponse) GetNext() string {
 }
 
 // task.find: the files a pattern matches in a task's snapshots, newest
-// first: TaskPart chunks (progress while it searches, phase "searching",
-// counting snapshots as files and manifest bytes as bytes; then found),
+// first, each version once: TaskPart chunks (progress while it searches,
+// phase "searching", counting snapshots as files and manifest bytes as
+// bytes; then, as each snapshot is searched, found and found_again),
 // then TaskFindResponse.
 type TaskFindRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
@@ -3922,6 +3931,70 @@ func (x *FoundFile) GetInSnapshot() string {
 	return ""
 }
 
+// A snapshot searched after the one where versions were found first that
+// holds them too: their places among the FoundFile sent in this answer,
+// counted from 0. Each version is sent once, with the newest snapshot
+// that holds it; an agent older than this sent one a snapshot.
+type FoundAgain struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Snapshot      string                 `protobuf:"bytes,1,opt,name=snapshot,proto3" json:"snapshot,omitempty"`
+	TimeUnixNano  int64                  `protobuf:"varint,2,opt,name=time_unix_nano,json=timeUnixNano,proto3" json:"time_unix_nano,omitempty"`
+	Rows          []uint32               `protobuf:"varint,3,rep,packed,name=rows,proto3" json:"rows,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *FoundAgain) Reset() {
+	*x = FoundAgain{}
+	mi := &file_core_wire_pb_lanyard_proto_msgTypes[53]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *FoundAgain) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*FoundAgain) ProtoMessage() {}
+
+func (x *FoundAgain) ProtoReflect() protoreflect.Message {
+	mi := &file_core_wire_pb_lanyard_proto_msgTypes[53]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use FoundAgain.ProtoReflect.Descriptor instead.
+func (*FoundAgain) Descriptor() ([]byte, []int) {
+	return file_core_wire_pb_lanyard_proto_rawDescGZIP(), []int{53}
+}
+
+func (x *FoundAgain) GetSnapshot() string {
+	if x != nil {
+		return x.Snapshot
+	}
+	return ""
+}
+
+func (x *FoundAgain) GetTimeUnixNano() int64 {
+	if x != nil {
+		return x.TimeUnixNano
+	}
+	return 0
+}
+
+func (x *FoundAgain) GetRows() []uint32 {
+	if x != nil {
+		return x.Rows
+	}
+	return nil
+}
+
 // task.list_folder: one page of one folder of the server itself (not of
 // a snapshot), to choose a task's sources and destination from the
 // console: TaskPart chunks (entries), then TaskListFolderResponse.
@@ -3936,7 +4009,7 @@ type TaskListFolderRequest struct {
 
 func (x *TaskListFolderRequest) Reset() {
 	*x = TaskListFolderRequest{}
-	mi := &file_core_wire_pb_lanyard_proto_msgTypes[53]
+	mi := &file_core_wire_pb_lanyard_proto_msgTypes[54]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3948,7 +4021,7 @@ func (x *TaskListFolderRequest) String() string {
 func (*TaskListFolderRequest) ProtoMessage() {}
 
 func (x *TaskListFolderRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_core_wire_pb_lanyard_proto_msgTypes[53]
+	mi := &file_core_wire_pb_lanyard_proto_msgTypes[54]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3961,7 +4034,7 @@ func (x *TaskListFolderRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TaskListFolderRequest.ProtoReflect.Descriptor instead.
 func (*TaskListFolderRequest) Descriptor() ([]byte, []int) {
-	return file_core_wire_pb_lanyard_proto_rawDescGZIP(), []int{53}
+	return file_core_wire_pb_lanyard_proto_rawDescGZIP(), []int{54}
 }
 
 func (x *TaskListFolderRequest) GetDir() string {
@@ -3996,7 +4069,7 @@ type TaskListFolderResponse struct {
 
 func (x *TaskListFolderResponse) Reset() {
 	*x = TaskListFolderResponse{}
-	mi := &file_core_wire_pb_lanyard_proto_msgTypes[54]
+	mi := &file_core_wire_pb_lanyard_proto_msgTypes[55]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4008,7 +4081,7 @@ func (x *TaskListFolderResponse) String() string {
 func (*TaskListFolderResponse) ProtoMessage() {}
 
 func (x *TaskListFolderResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_core_wire_pb_lanyard_proto_msgTypes[54]
+	mi := &file_core_wire_pb_lanyard_proto_msgTypes[55]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4021,7 +4094,7 @@ func (x *TaskListFolderResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TaskListFolderResponse.ProtoReflect.Descriptor instead.
 func (*TaskListFolderResponse) Descriptor() ([]byte, []int) {
-	return file_core_wire_pb_lanyard_proto_rawDescGZIP(), []int{54}
+	return file_core_wire_pb_lanyard_proto_rawDescGZIP(), []int{55}
 }
 
 func (x *TaskListFolderResponse) GetDir() string {
@@ -4057,7 +4130,7 @@ type TaskMakeFolderRequest struct {
 
 func (x *TaskMakeFolderRequest) Reset() {
 	*x = TaskMakeFolderRequest{}
-	mi := &file_core_wire_pb_lanyard_proto_msgTypes[55]
+	mi := &file_core_wire_pb_lanyard_proto_msgTypes[56]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4069,7 +4142,7 @@ func (x *TaskMakeFolderRequest) String() string {
 func (*TaskMakeFolderRequest) ProtoMessage() {}
 
 func (x *TaskMakeFolderRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_core_wire_pb_lanyard_proto_msgTypes[55]
+	mi := &file_core_wire_pb_lanyard_proto_msgTypes[56]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4082,7 +4155,7 @@ func (x *TaskMakeFolderRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TaskMakeFolderRequest.ProtoReflect.Descriptor instead.
 func (*TaskMakeFolderRequest) Descriptor() ([]byte, []int) {
-	return file_core_wire_pb_lanyard_proto_rawDescGZIP(), []int{55}
+	return file_core_wire_pb_lanyard_proto_rawDescGZIP(), []int{56}
 }
 
 func (x *TaskMakeFolderRequest) GetDir() string {
@@ -4101,7 +4174,7 @@ type TaskMakeFolderResponse struct {
 
 func (x *TaskMakeFolderResponse) Reset() {
 	*x = TaskMakeFolderResponse{}
-	mi := &file_core_wire_pb_lanyard_proto_msgTypes[56]
+	mi := &file_core_wire_pb_lanyard_proto_msgTypes[57]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4113,7 +4186,7 @@ func (x *TaskMakeFolderResponse) String() string {
 func (*TaskMakeFolderResponse) ProtoMessage() {}
 
 func (x *TaskMakeFolderResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_core_wire_pb_lanyard_proto_msgTypes[56]
+	mi := &file_core_wire_pb_lanyard_proto_msgTypes[57]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4126,7 +4199,7 @@ func (x *TaskMakeFolderResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TaskMakeFolderResponse.ProtoReflect.Descriptor instead.
 func (*TaskMakeFolderResponse) Descriptor() ([]byte, []int) {
-	return file_core_wire_pb_lanyard_proto_rawDescGZIP(), []int{56}
+	return file_core_wire_pb_lanyard_proto_rawDescGZIP(), []int{57}
 }
 
 func (x *TaskMakeFolderResponse) GetCreated() bool {
@@ -4149,7 +4222,7 @@ type TaskDeleteSnapshotRequest struct {
 
 func (x *TaskDeleteSnapshotRequest) Reset() {
 	*x = TaskDeleteSnapshotRequest{}
-	mi := &file_core_wire_pb_lanyard_proto_msgTypes[57]
+	mi := &file_core_wire_pb_lanyard_proto_msgTypes[58]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4161,7 +4234,7 @@ func (x *TaskDeleteSnapshotRequest) String() string {
 func (*TaskDeleteSnapshotRequest) ProtoMessage() {}
 
 func (x *TaskDeleteSnapshotRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_core_wire_pb_lanyard_proto_msgTypes[57]
+	mi := &file_core_wire_pb_lanyard_proto_msgTypes[58]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4174,7 +4247,7 @@ func (x *TaskDeleteSnapshotRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TaskDeleteSnapshotRequest.ProtoReflect.Descriptor instead.
 func (*TaskDeleteSnapshotRequest) Descriptor() ([]byte, []int) {
-	return file_core_wire_pb_lanyard_proto_rawDescGZIP(), []int{57}
+	return file_core_wire_pb_lanyard_proto_rawDescGZIP(), []int{58}
 }
 
 func (x *TaskDeleteSnapshotRequest) GetName() string {
@@ -4205,7 +4278,7 @@ type TaskDeleteSnapshotResponse struct {
 
 func (x *TaskDeleteSnapshotResponse) Reset() {
 	*x = TaskDeleteSnapshotResponse{}
-	mi := &file_core_wire_pb_lanyard_proto_msgTypes[58]
+	mi := &file_core_wire_pb_lanyard_proto_msgTypes[59]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4217,7 +4290,7 @@ func (x *TaskDeleteSnapshotResponse) String() string {
 func (*TaskDeleteSnapshotResponse) ProtoMessage() {}
 
 func (x *TaskDeleteSnapshotResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_core_wire_pb_lanyard_proto_msgTypes[58]
+	mi := &file_core_wire_pb_lanyard_proto_msgTypes[59]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4230,7 +4303,7 @@ func (x *TaskDeleteSnapshotResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TaskDeleteSnapshotResponse.ProtoReflect.Descriptor instead.
 func (*TaskDeleteSnapshotResponse) Descriptor() ([]byte, []int) {
-	return file_core_wire_pb_lanyard_proto_rawDescGZIP(), []int{58}
+	return file_core_wire_pb_lanyard_proto_rawDescGZIP(), []int{59}
 }
 
 func (x *TaskDeleteSnapshotResponse) GetTask() string {
@@ -4287,7 +4360,7 @@ type TaskEstimateDeletionRequest struct {
 
 func (x *TaskEstimateDeletionRequest) Reset() {
 	*x = TaskEstimateDeletionRequest{}
-	mi := &file_core_wire_pb_lanyard_proto_msgTypes[59]
+	mi := &file_core_wire_pb_lanyard_proto_msgTypes[60]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4299,7 +4372,7 @@ func (x *TaskEstimateDeletionRequest) String() string {
 func (*TaskEstimateDeletionRequest) ProtoMessage() {}
 
 func (x *TaskEstimateDeletionRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_core_wire_pb_lanyard_proto_msgTypes[59]
+	mi := &file_core_wire_pb_lanyard_proto_msgTypes[60]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4312,7 +4385,7 @@ func (x *TaskEstimateDeletionRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TaskEstimateDeletionRequest.ProtoReflect.Descriptor instead.
 func (*TaskEstimateDeletionRequest) Descriptor() ([]byte, []int) {
-	return file_core_wire_pb_lanyard_proto_rawDescGZIP(), []int{59}
+	return file_core_wire_pb_lanyard_proto_rawDescGZIP(), []int{60}
 }
 
 func (x *TaskEstimateDeletionRequest) GetName() string {
@@ -4342,7 +4415,7 @@ type TaskEstimateDeletionResponse struct {
 
 func (x *TaskEstimateDeletionResponse) Reset() {
 	*x = TaskEstimateDeletionResponse{}
-	mi := &file_core_wire_pb_lanyard_proto_msgTypes[60]
+	mi := &file_core_wire_pb_lanyard_proto_msgTypes[61]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4354,7 +4427,7 @@ func (x *TaskEstimateDeletionResponse) String() string {
 func (*TaskEstimateDeletionResponse) ProtoMessage() {}
 
 func (x *TaskEstimateDeletionResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_core_wire_pb_lanyard_proto_msgTypes[60]
+	mi := &file_core_wire_pb_lanyard_proto_msgTypes[61]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4367,7 +4440,7 @@ func (x *TaskEstimateDeletionResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TaskEstimateDeletionResponse.ProtoReflect.Descriptor instead.
 func (*TaskEstimateDeletionResponse) Descriptor() ([]byte, []int) {
-	return file_core_wire_pb_lanyard_proto_rawDescGZIP(), []int{60}
+	return file_core_wire_pb_lanyard_proto_rawDescGZIP(), []int{61}
 }
 
 func (x *TaskEstimateDeletionResponse) GetTask() string {
@@ -4415,7 +4488,7 @@ type TaskVerifyRequest struct {
 
 func (x *TaskVerifyRequest) Reset() {
 	*x = TaskVerifyRequest{}
-	mi := &file_core_wire_pb_lanyard_proto_msgTypes[61]
+	mi := &file_core_wire_pb_lanyard_proto_msgTypes[62]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4427,7 +4500,7 @@ func (x *TaskVerifyRequest) String() string {
 func (*TaskVerifyRequest) ProtoMessage() {}
 
 func (x *TaskVerifyRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_core_wire_pb_lanyard_proto_msgTypes[61]
+	mi := &file_core_wire_pb_lanyard_proto_msgTypes[62]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4440,7 +4513,7 @@ func (x *TaskVerifyRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TaskVerifyRequest.ProtoReflect.Descriptor instead.
 func (*TaskVerifyRequest) Descriptor() ([]byte, []int) {
-	return file_core_wire_pb_lanyard_proto_rawDescGZIP(), []int{61}
+	return file_core_wire_pb_lanyard_proto_rawDescGZIP(), []int{62}
 }
 
 func (x *TaskVerifyRequest) GetName() string {
@@ -4471,7 +4544,7 @@ type TaskVerifyResponse struct {
 
 func (x *TaskVerifyResponse) Reset() {
 	*x = TaskVerifyResponse{}
-	mi := &file_core_wire_pb_lanyard_proto_msgTypes[62]
+	mi := &file_core_wire_pb_lanyard_proto_msgTypes[63]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4483,7 +4556,7 @@ func (x *TaskVerifyResponse) String() string {
 func (*TaskVerifyResponse) ProtoMessage() {}
 
 func (x *TaskVerifyResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_core_wire_pb_lanyard_proto_msgTypes[62]
+	mi := &file_core_wire_pb_lanyard_proto_msgTypes[63]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4496,7 +4569,7 @@ func (x *TaskVerifyResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TaskVerifyResponse.ProtoReflect.Descriptor instead.
 func (*TaskVerifyResponse) Descriptor() ([]byte, []int) {
-	return file_core_wire_pb_lanyard_proto_rawDescGZIP(), []int{62}
+	return file_core_wire_pb_lanyard_proto_rawDescGZIP(), []int{63}
 }
 
 func (x *TaskVerifyResponse) GetTask() string {
@@ -4559,7 +4632,7 @@ type TaskRestoreRequest struct {
 
 func (x *TaskRestoreRequest) Reset() {
 	*x = TaskRestoreRequest{}
-	mi := &file_core_wire_pb_lanyard_proto_msgTypes[63]
+	mi := &file_core_wire_pb_lanyard_proto_msgTypes[64]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4571,7 +4644,7 @@ func (x *TaskRestoreRequest) String() string {
 func (*TaskRestoreRequest) ProtoMessage() {}
 
 func (x *TaskRestoreRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_core_wire_pb_lanyard_proto_msgTypes[63]
+	mi := &file_core_wire_pb_lanyard_proto_msgTypes[64]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4584,7 +4657,7 @@ func (x *TaskRestoreRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TaskRestoreRequest.ProtoReflect.Descriptor instead.
 func (*TaskRestoreRequest) Descriptor() ([]byte, []int) {
-	return file_core_wire_pb_lanyard_proto_rawDescGZIP(), []int{63}
+	return file_core_wire_pb_lanyard_proto_rawDescGZIP(), []int{64}
 }
 
 func (x *TaskRestoreRequest) GetName() string {
@@ -4653,7 +4726,7 @@ type TaskRestoreResponse struct {
 
 func (x *TaskRestoreResponse) Reset() {
 	*x = TaskRestoreResponse{}
-	mi := &file_core_wire_pb_lanyard_proto_msgTypes[64]
+	mi := &file_core_wire_pb_lanyard_proto_msgTypes[65]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4665,7 +4738,7 @@ func (x *TaskRestoreResponse) String() string {
 func (*TaskRestoreResponse) ProtoMessage() {}
 
 func (x *TaskRestoreResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_core_wire_pb_lanyard_proto_msgTypes[64]
+	mi := &file_core_wire_pb_lanyard_proto_msgTypes[65]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4678,7 +4751,7 @@ func (x *TaskRestoreResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TaskRestoreResponse.ProtoReflect.Descriptor instead.
 func (*TaskRestoreResponse) Descriptor() ([]byte, []int) {
-	return file_core_wire_pb_lanyard_proto_rawDescGZIP(), []int{64}
+	return file_core_wire_pb_lanyard_proto_rawDescGZIP(), []int{65}
 }
 
 func (x *TaskRestoreResponse) GetTask() string {
@@ -4756,7 +4829,7 @@ type TaskRemoved struct {
 
 func (x *TaskRemoved) Reset() {
 	*x = TaskRemoved{}
-	mi := &file_core_wire_pb_lanyard_proto_msgTypes[65]
+	mi := &file_core_wire_pb_lanyard_proto_msgTypes[66]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4768,7 +4841,7 @@ func (x *TaskRemoved) String() string {
 func (*TaskRemoved) ProtoMessage() {}
 
 func (x *TaskRemoved) ProtoReflect() protoreflect.Message {
-	mi := &file_core_wire_pb_lanyard_proto_msgTypes[65]
+	mi := &file_core_wire_pb_lanyard_proto_msgTypes[66]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4781,7 +4854,7 @@ func (x *TaskRemoved) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TaskRemoved.ProtoReflect.Descriptor instead.
 func (*TaskRemoved) Descriptor() ([]byte, []int) {
-	return file_core_wire_pb_lanyard_proto_rawDescGZIP(), []int{65}
+	return file_core_wire_pb_lanyard_proto_rawDescGZIP(), []int{66}
 }
 
 func (x *TaskRemoved) GetName() string {
@@ -4807,7 +4880,7 @@ type TaskCursor struct {
 
 func (x *TaskCursor) Reset() {
 	*x = TaskCursor{}
-	mi := &file_core_wire_pb_lanyard_proto_msgTypes[66]
+	mi := &file_core_wire_pb_lanyard_proto_msgTypes[67]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4819,7 +4892,7 @@ func (x *TaskCursor) String() string {
 func (*TaskCursor) ProtoMessage() {}
 
 func (x *TaskCursor) ProtoReflect() protoreflect.Message {
-	mi := &file_core_wire_pb_lanyard_proto_msgTypes[66]
+	mi := &file_core_wire_pb_lanyard_proto_msgTypes[67]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4832,7 +4905,7 @@ func (x *TaskCursor) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TaskCursor.ProtoReflect.Descriptor instead.
 func (*TaskCursor) Descriptor() ([]byte, []int) {
-	return file_core_wire_pb_lanyard_proto_rawDescGZIP(), []int{66}
+	return file_core_wire_pb_lanyard_proto_rawDescGZIP(), []int{67}
 }
 
 func (x *TaskCursor) GetName() string {
@@ -4894,7 +4967,7 @@ type TaskHealth struct {
 
 func (x *TaskHealth) Reset() {
 	*x = TaskHealth{}
-	mi := &file_core_wire_pb_lanyard_proto_msgTypes[67]
+	mi := &file_core_wire_pb_lanyard_proto_msgTypes[68]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4906,7 +4979,7 @@ func (x *TaskHealth) String() string {
 func (*TaskHealth) ProtoMessage() {}
 
 func (x *TaskHealth) ProtoReflect() protoreflect.Message {
-	mi := &file_core_wire_pb_lanyard_proto_msgTypes[67]
+	mi := &file_core_wire_pb_lanyard_proto_msgTypes[68]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4919,7 +4992,7 @@ func (x *TaskHealth) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TaskHealth.ProtoReflect.Descriptor instead.
 func (*TaskHealth) Descriptor() ([]byte, []int) {
-	return file_core_wire_pb_lanyard_proto_rawDescGZIP(), []int{67}
+	return file_core_wire_pb_lanyard_proto_rawDescGZIP(), []int{68}
 }
 
 func (x *TaskHealth) GetCursor() *TaskCursor {
@@ -5025,7 +5098,7 @@ type TaskHealthRequest struct {
 
 func (x *TaskHealthRequest) Reset() {
 	*x = TaskHealthRequest{}
-	mi := &file_core_wire_pb_lanyard_proto_msgTypes[68]
+	mi := &file_core_wire_pb_lanyard_proto_msgTypes[69]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5037,7 +5110,7 @@ func (x *TaskHealthRequest) String() string {
 func (*TaskHealthRequest) ProtoMessage() {}
 
 func (x *TaskHealthRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_core_wire_pb_lanyard_proto_msgTypes[68]
+	mi := &file_core_wire_pb_lanyard_proto_msgTypes[69]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5050,7 +5123,7 @@ func (x *TaskHealthRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TaskHealthRequest.ProtoReflect.Descriptor instead.
 func (*TaskHealthRequest) Descriptor() ([]byte, []int) {
-	return file_core_wire_pb_lanyard_proto_rawDescGZIP(), []int{68}
+	return file_core_wire_pb_lanyard_proto_rawDescGZIP(), []int{69}
 }
 
 func (x *TaskHealthRequest) GetKnown() []*TaskCursor {
@@ -5071,7 +5144,7 @@ type TaskHealthResponse struct {
 
 func (x *TaskHealthResponse) Reset() {
 	*x = TaskHealthResponse{}
-	mi := &file_core_wire_pb_lanyard_proto_msgTypes[69]
+	mi := &file_core_wire_pb_lanyard_proto_msgTypes[70]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5083,7 +5156,7 @@ func (x *TaskHealthResponse) String() string {
 func (*TaskHealthResponse) ProtoMessage() {}
 
 func (x *TaskHealthResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_core_wire_pb_lanyard_proto_msgTypes[69]
+	mi := &file_core_wire_pb_lanyard_proto_msgTypes[70]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5096,7 +5169,7 @@ func (x *TaskHealthResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TaskHealthResponse.ProtoReflect.Descriptor instead.
 func (*TaskHealthResponse) Descriptor() ([]byte, []int) {
-	return file_core_wire_pb_lanyard_proto_rawDescGZIP(), []int{69}
+	return file_core_wire_pb_lanyard_proto_rawDescGZIP(), []int{70}
 }
 
 func (x *TaskHealthResponse) GetRemoved() []string {
@@ -5366,7 +5439,7 @@ const file_core_wire_pb_lanyard_proto_rawDesc = "" +
 	"\x06target\x18\x06 \x01(\tR\x06target\";\n" +
 	"\rVerifyProblem\x12\x12\n" +
 	"\x04path\x18\x01 \x01(\tR\x04path\x12\x16\n" +
-	"\x06reason\x18\x02 \x01(\tR\x06reason\"\xc0\x03\n" +
+	"\x06reason\x18\x02 \x01(\tR\x06reason\"\xf9\x03\n" +
 	"\bTaskPart\x120\n" +
 	"\bprogress\x18\x01 \x01(\v2\x14.lanyard.v1.ProgressR\bprogress\x12*\n" +
 	"\x05tasks\x18\x02 \x03(\v2\x14.lanyard.v1.TaskInfoR\x05tasks\x12)\n" +
@@ -5378,7 +5451,9 @@ const file_core_wire_pb_lanyard_proto_rawDesc = "" +
 	"\bwarnings\x18\b \x03(\tR\bwarnings\x12.\n" +
 	"\x06health\x18\t \x03(\v2\x16.lanyard.v1.TaskHealthR\x06health\x12+\n" +
 	"\x05found\x18\n" +
-	" \x03(\v2\x15.lanyard.v1.FoundFileR\x05found\"\x11\n" +
+	" \x03(\v2\x15.lanyard.v1.FoundFileR\x05found\x127\n" +
+	"\vfound_again\x18\v \x03(\v2\x16.lanyard.v1.FoundAgainR\n" +
+	"foundAgain\"\x11\n" +
 	"\x0fTaskListRequest\"(\n" +
 	"\x10TaskListResponse\x12\x14\n" +
 	"\x05count\x18\x01 \x01(\rR\x05count\"$\n" +
@@ -5456,7 +5531,12 @@ const file_core_wire_pb_lanyard_proto_rawDesc = "" +
 	"\x04size\x18\x05 \x01(\x03R\x04size\x12&\n" +
 	"\x0fmtime_unix_nano\x18\x06 \x01(\x03R\rmtimeUnixNano\x12\x1f\n" +
 	"\vin_snapshot\x18\a \x01(\tR\n" +
-	"inSnapshot\"U\n" +
+	"inSnapshot\"b\n" +
+	"\n" +
+	"FoundAgain\x12\x1a\n" +
+	"\bsnapshot\x18\x01 \x01(\tR\bsnapshot\x12$\n" +
+	"\x0etime_unix_nano\x18\x02 \x01(\x03R\ftimeUnixNano\x12\x12\n" +
+	"\x04rows\x18\x03 \x03(\rR\x04rows\"U\n" +
 	"\x15TaskListFolderRequest\x12\x10\n" +
 	"\x03dir\x18\x01 \x01(\tR\x03dir\x12\x14\n" +
 	"\x05after\x18\x02 \x01(\tR\x05after\x12\x14\n" +
@@ -5570,7 +5650,7 @@ func file_core_wire_pb_lanyard_proto_rawDescGZIP() []byte {
 }
 
 var file_core_wire_pb_lanyard_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_core_wire_pb_lanyard_proto_msgTypes = make([]protoimpl.MessageInfo, 70)
+var file_core_wire_pb_lanyard_proto_msgTypes = make([]protoimpl.MessageInfo, 71)
 var file_core_wire_pb_lanyard_proto_goTypes = []any{
 	(Role)(0),                            // 0: lanyard.v1.Role
 	(*KDFParams)(nil),                    // 1: lanyard.v1.KDFParams
@@ -5626,23 +5706,24 @@ var file_core_wire_pb_lanyard_proto_goTypes = []any{
 	(*TaskFindRequest)(nil),              // 51: lanyard.v1.TaskFindRequest
 	(*TaskFindResponse)(nil),             // 52: lanyard.v1.TaskFindResponse
 	(*FoundFile)(nil),                    // 53: lanyard.v1.FoundFile
-	(*TaskListFolderRequest)(nil),        // 54: lanyard.v1.TaskListFolderRequest
-	(*TaskListFolderResponse)(nil),       // 55: lanyard.v1.TaskListFolderResponse
-	(*TaskMakeFolderRequest)(nil),        // 56: lanyard.v1.TaskMakeFolderRequest
-	(*TaskMakeFolderResponse)(nil),       // 57: lanyard.v1.TaskMakeFolderResponse
-	(*TaskDeleteSnapshotRequest)(nil),    // 58: lanyard.v1.TaskDeleteSnapshotRequest
-	(*TaskDeleteSnapshotResponse)(nil),   // 59: lanyard.v1.TaskDeleteSnapshotResponse
-	(*TaskEstimateDeletionRequest)(nil),  // 60: lanyard.v1.TaskEstimateDeletionRequest
-	(*TaskEstimateDeletionResponse)(nil), // 61: lanyard.v1.TaskEstimateDeletionResponse
-	(*TaskVerifyRequest)(nil),            // 62: lanyard.v1.TaskVerifyRequest
-	(*TaskVerifyResponse)(nil),           // 63: lanyard.v1.TaskVerifyResponse
-	(*TaskRestoreRequest)(nil),           // 64: lanyard.v1.TaskRestoreRequest
-	(*TaskRestoreResponse)(nil),          // 65: lanyard.v1.TaskRestoreResponse
-	(*TaskRemoved)(nil),                  // 66: lanyard.v1.TaskRemoved
-	(*TaskCursor)(nil),                   // 67: lanyard.v1.TaskCursor
-	(*TaskHealth)(nil),                   // 68: lanyard.v1.TaskHealth
-	(*TaskHealthRequest)(nil),            // 69: lanyard.v1.TaskHealthRequest
-	(*TaskHealthResponse)(nil),           // 70: lanyard.v1.TaskHealthResponse
+	(*FoundAgain)(nil),                   // 54: lanyard.v1.FoundAgain
+	(*TaskListFolderRequest)(nil),        // 55: lanyard.v1.TaskListFolderRequest
+	(*TaskListFolderResponse)(nil),       // 56: lanyard.v1.TaskListFolderResponse
+	(*TaskMakeFolderRequest)(nil),        // 57: lanyard.v1.TaskMakeFolderRequest
+	(*TaskMakeFolderResponse)(nil),       // 58: lanyard.v1.TaskMakeFolderResponse
+	(*TaskDeleteSnapshotRequest)(nil),    // 59: lanyard.v1.TaskDeleteSnapshotRequest
+	(*TaskDeleteSnapshotResponse)(nil),   // 60: lanyard.v1.TaskDeleteSnapshotResponse
+	(*TaskEstimateDeletionRequest)(nil),  // 61: lanyard.v1.TaskEstimateDeletionRequest
+	(*TaskEstimateDeletionResponse)(nil), // 62: lanyard.v1.TaskEstimateDeletionResponse
+	(*TaskVerifyRequest)(nil),            // 63: lanyard.v1.TaskVerifyRequest
+	(*TaskVerifyResponse)(nil),           // 64: lanyard.v1.TaskVerifyResponse
+	(*TaskRestoreRequest)(nil),           // 65: lanyard.v1.TaskRestoreRequest
+	(*TaskRestoreResponse)(nil),          // 66: lanyard.v1.TaskRestoreResponse
+	(*TaskRemoved)(nil),                  // 67: lanyard.v1.TaskRemoved
+	(*TaskCursor)(nil),                   // 68: lanyard.v1.TaskCursor
+	(*TaskHealth)(nil),                   // 69: lanyard.v1.TaskHealth
+	(*TaskHealthRequest)(nil),            // 70: lanyard.v1.TaskHealthRequest
+	(*TaskHealthResponse)(nil),           // 71: lanyard.v1.TaskHealthResponse
 }
 var file_core_wire_pb_lanyard_proto_depIdxs = []int32{
 	0,  // 0: lanyard.v1.Hello.role:type_name -> lanyard.v1.Role
@@ -5663,23 +5744,24 @@ var file_core_wire_pb_lanyard_proto_depIdxs = []int32{
 	30, // 15: lanyard.v1.TaskPart.snapshots:type_name -> lanyard.v1.Snapshot
 	31, // 16: lanyard.v1.TaskPart.entries:type_name -> lanyard.v1.BrowseEntry
 	32, // 17: lanyard.v1.TaskPart.problems:type_name -> lanyard.v1.VerifyProblem
-	68, // 18: lanyard.v1.TaskPart.health:type_name -> lanyard.v1.TaskHealth
+	69, // 18: lanyard.v1.TaskPart.health:type_name -> lanyard.v1.TaskHealth
 	53, // 19: lanyard.v1.TaskPart.found:type_name -> lanyard.v1.FoundFile
-	26, // 20: lanyard.v1.TaskCheckRequest.task:type_name -> lanyard.v1.Task
-	26, // 21: lanyard.v1.TaskCheckResponse.normalized:type_name -> lanyard.v1.Task
-	26, // 22: lanyard.v1.TaskPutRequest.task:type_name -> lanyard.v1.Task
-	29, // 23: lanyard.v1.TaskPutResponse.info:type_name -> lanyard.v1.TaskInfo
-	26, // 24: lanyard.v1.TaskDeleteResponse.removed:type_name -> lanyard.v1.Task
-	29, // 25: lanyard.v1.TaskRunResponse.info:type_name -> lanyard.v1.TaskInfo
-	28, // 26: lanyard.v1.TaskRunResponse.started:type_name -> lanyard.v1.RunReport
-	67, // 27: lanyard.v1.TaskHealth.cursor:type_name -> lanyard.v1.TaskCursor
-	28, // 28: lanyard.v1.TaskHealth.last_run:type_name -> lanyard.v1.RunReport
-	67, // 29: lanyard.v1.TaskHealthRequest.known:type_name -> lanyard.v1.TaskCursor
-	30, // [30:30] is the sub-list for method output_type
-	30, // [30:30] is the sub-list for method input_type
-	30, // [30:30] is the sub-list for extension type_name
-	30, // [30:30] is the sub-list for extension extendee
-	0,  // [0:30] is the sub-list for field type_name
+	54, // 20: lanyard.v1.TaskPart.found_again:type_name -> lanyard.v1.FoundAgain
+	26, // 21: lanyard.v1.TaskCheckRequest.task:type_name -> lanyard.v1.Task
+	26, // 22: lanyard.v1.TaskCheckResponse.normalized:type_name -> lanyard.v1.Task
+	26, // 23: lanyard.v1.TaskPutRequest.task:type_name -> lanyard.v1.Task
+	29, // 24: lanyard.v1.TaskPutResponse.info:type_name -> lanyard.v1.TaskInfo
+	26, // 25: lanyard.v1.TaskDeleteResponse.removed:type_name -> lanyard.v1.Task
+	29, // 26: lanyard.v1.TaskRunResponse.info:type_name -> lanyard.v1.TaskInfo
+	28, // 27: lanyard.v1.TaskRunResponse.started:type_name -> lanyard.v1.RunReport
+	68, // 28: lanyard.v1.TaskHealth.cursor:type_name -> lanyard.v1.TaskCursor
+	28, // 29: lanyard.v1.TaskHealth.last_run:type_name -> lanyard.v1.RunReport
+	68, // 30: lanyard.v1.TaskHealthRequest.known:type_name -> lanyard.v1.TaskCursor
+	31, // [31:31] is the sub-list for method output_type
+	31, // [31:31] is the sub-list for method input_type
+	31, // [31:31] is the sub-list for extension type_name
+	31, // [31:31] is the sub-list for extension extendee
+	0,  // [0:31] is the sub-list for field type_name
 }
 
 func init() { file_core_wire_pb_lanyard_proto_init() }
@@ -5694,7 +5776,7 @@ func file_core_wire_pb_lanyard_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_core_wire_pb_lanyard_proto_rawDesc), len(file_core_wire_pb_lanyard_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   70,
+			NumMessages:   71,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
