@@ -266,16 +266,21 @@ func foundList(c fyne.Canvas, n func() int, place bool, item func(i int) (place,
 
 // foundLine is one version Find found: "snapshot of 2026-12-05 02:00 ·
 // 48.2 KiB · modified 2026-12-04 17:41", or one that several snapshots
-// hold "in 12 snapshots, 2026-11-24 02:00 to 2026-12-05 02:00 · …".
+// hold "in 12 snapshots, 2026-11-24 02:00 to 2026-12-05 02:00 · …" (or
+// "in 3 snapshots of 2026-12-05 02:00", taken within that minute).
 func foundLine(f backup.FoundFile) string {
 	size := human.Bytes(max(f.Size, 0))
 	if f.Type != backup.TypeFile {
 		size = f.Type
 	}
 	const stamp = "2006-01-02 15:04"
-	in := "snapshot of " + f.Time.Local().Format(stamp)
-	if n := f.Snapshots(); n > 1 {
-		in = fmt.Sprintf("in %s snapshots, %s to %s", human.Count(n), f.OldestTime.Local().Format(stamp), f.Time.Local().Format(stamp))
+	newest, oldest := f.Time.Local().Format(stamp), f.OldestTime.Local().Format(stamp)
+	in := "snapshot of " + newest
+	switch n := f.Snapshots(); {
+	case n > 1 && oldest == newest: // taken within a minute
+		in = fmt.Sprintf("in %s snapshots of %s", human.Count(n), newest)
+	case n > 1:
+		in = fmt.Sprintf("in %s snapshots, %s to %s", human.Count(n), oldest, newest)
 	}
 	return fmt.Sprintf("%s · %s · modified %s", in, size, f.MTime.Local().Format(stamp))
 }

@@ -998,6 +998,32 @@ func TestAFileFoundIsNamedBeforeItsFolder(t *testing.T) {
 	}
 }
 
+// A version found says which snapshots hold it: one, several over a
+// span, or several taken within the same minute; a folder its type.
+func TestAVersionFoundSaysWhichSnapshotsHoldIt(t *testing.T) {
+	at := func(h int) time.Time { return time.Date(2026, 12, 5, h, 0, 0, 0, time.Local) }
+	one := backup.FoundFile{Time: at(2), Type: backup.TypeFile, Size: 2048, MTime: at(1), In: 1}
+	span := one
+	span.In, span.OldestTime = 12, at(2).AddDate(0, 0, -11)
+	minute := one
+	minute.In, minute.OldestTime = 3, at(2).Add(20*time.Second)
+	older := one // from an agent older than this console
+	older.In = 0
+	dir := one
+	dir.Type = backup.TypeDir
+	for f, want := range map[*backup.FoundFile]string{
+		&one:    "snapshot of 2026-12-05 02:00 · 2.0 KiB · modified 2026-12-05 01:00",
+		&span:   "in 12 snapshots, 2026-11-24 02:00 to 2026-12-05 02:00 · 2.0 KiB · modified 2026-12-05 01:00",
+		&minute: "in 3 snapshots of 2026-12-05 02:00 · 2.0 KiB · modified 2026-12-05 01:00",
+		&older:  "snapshot of 2026-12-05 02:00 · 2.0 KiB · modified 2026-12-05 01:00",
+		&dir:    "snapshot of 2026-12-05 02:00 · dir · modified 2026-12-05 01:00",
+	} {
+		if got := foundLine(*f); got != want {
+			t.Errorf("%+v: %q, want %q", *f, got, want)
+		}
+	}
+}
+
 // Old versions replacing the files in use wait for a person to say so.
 func TestTheRestoreDialogAsksBeforeReplacingTheFilesWhereTheyWere(t *testing.T) {
 	mw, q, fr := tasksWindow(t)
