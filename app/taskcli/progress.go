@@ -122,9 +122,11 @@ func plainProgress(s backup.Status) string {
 	return line
 }
 
+// eta is how long a run has left as the other durations a person reads
+// here are written ("2m", "1h5m"), or "-" while it is not known.
 func eta(d time.Duration) string {
 	if d <= 0 {
 		return "-"
 	}
-	return d.Round(time.Second).String()
+	return human.Typed(d)
 }
