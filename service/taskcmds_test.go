@@ -424,12 +424,24 @@ func TestFindInEveryTaskStopsAtCtrlCAndPrintsWhatItFound(t *testing.T) {
 	defer interrupt()
 	done := make(chan result, 1)
 	go func() { done <- c.runContext(ctx, "", "task", "find", "--all-tasks", "REPORT.*", "--data-dir", dir) }()
-	opened := make(chan *os.File, 1)
+	opened, openerDone := make(chan *os.File, 1), make(chan struct{})
 	go func() {
+		defer close(openerDone)
 		if w, err := os.OpenFile(manifest, os.O_WRONLY, 0); err == nil { // once the search has opened it
 			opened <- w
 		}
 	}()
+	t.Cleanup(func() { // a search that never opened the pipe leaves the opener waiting: open it here
+		if r, err := os.OpenFile(manifest, os.O_RDONLY|syscall.O_NONBLOCK, 0); err == nil {
+			defer r.Close()
+		}
+		<-openerDone
+		select {
+		case w := <-opened:
+			_ = w.Close()
+		default:
+		}
+	})
 	select {
 	case w := <-opened:
 		interrupt()
