@@ -106,8 +106,9 @@ const (
 // slaveMenu acts on the slave selected in the tree, with the items its
 // row's context menu has: Connect or Disconnect as the toolbar says, Run
 // Task as the toolbar allows, and with no slave selected nothing at all.
-// Run Task carries Ctrl+R, bound here only (a menu shortcut wins over a
-// window's, and works while the item is disabled: runTask decides); Ctrl+E
+// Run Task carries Ctrl+R and Find a File… Ctrl+Shift+F, bound here only
+// (a menu shortcut wins over a window's, and works while the item is
+// disabled: runTask and findFile decide); Ctrl+E
 // and Delete are bound on the window (shortcuts.go).
 func (mw *mainWindow) slaveMenu() *fyne.Menu {
 	v, ok := mw.selectedSlave()
@@ -143,7 +144,7 @@ func (mw *mainWindow) itemsFor(v *master.SlaveView, ok bool) []*fyne.MenuItem {
 		switch {
 		case !ok:
 			it.Disabled = true
-		case it.Label == itemRunTask:
+		case it.Label == itemRunTask, it.Label == taskFind:
 			it.Disabled = !mw.canRunTask(v) // as the toolbar's button
 		}
 	}
@@ -158,6 +159,9 @@ func (mw *mainWindow) slaveItems(connect string, muted bool) []*fyne.MenuItem {
 	run := fyne.NewMenuItem(itemRunTask, mw.runTask)
 	run.Icon = theme.MediaPlayIcon()
 	run.Shortcut = shortcutRunTask()
+	find := fyne.NewMenuItem(taskFind, mw.findFile)
+	find.Icon = theme.SearchIcon()
+	find.Shortcut = shortcutFindFile()
 	audit := fyne.NewMenuItem(itemAudit, func() {
 		if v, ok := mw.selectedSlave(); ok {
 			mw.showAudit(master.AuditFilter{Slave: v.Name})
@@ -174,6 +178,7 @@ func (mw *mainWindow) slaveItems(connect string, muted bool) []*fyne.MenuItem {
 		mw.muteItem(itemMute, func() string { v, _ := mw.selectedSlave(); return v.Name }, muted, mw.muteSelected),
 		fyne.NewMenuItem(itemPassword, mw.changePassword),
 		run,
+		find,
 		audit,
 		fyne.NewMenuItemSeparator(),
 		remove,
@@ -252,6 +257,17 @@ func (mw *mainWindow) runTask() {
 		return // show the tasks first; Ctrl+R again runs the selected one
 	}
 	d.tasksTab.runSelected()
+}
+
+// findFile opens Find a File… on the selected slave (Ctrl+Shift+F): its
+// Tasks tab shown, and the dialog as soon as its tasks are read.
+func (mw *mainWindow) findFile() {
+	d := mw.detail
+	if d.tasksTab == nil || d.shown == "" {
+		return
+	}
+	d.selectTab(tabTasks)
+	d.tasksTab.findWhenRead()
 }
 
 // refreshTab reads the shown tab's contents again (F5).

@@ -36,6 +36,7 @@ func keyboardShortcuts() []keyPlace {
 			{"Ctrl+F", "Go to the filter; Escape there clears it"},
 			{"F5", "Read everything again, and try the selected server now"},
 			{"Ctrl+R", "Run the selected task"},
+			{"Ctrl+Shift+F", "Find a file in the selected server's backups"},
 			{"Menu", "The selected row's menu, as a right click opens it"},
 			{"Ctrl+L", "Remote Management Log"},
 			{"Ctrl+B", "Backups window"},

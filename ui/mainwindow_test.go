@@ -802,6 +802,9 @@ func TestARightClickOnATreeRowOpensItsMenu(t *testing.T) {
 	if run := menuItemLabelled(mw.rowMenu("c1"), itemRunTask); run == nil || !run.Disabled {
 		t.Fatalf("lab-pc, not linked, is offered Run Task: %+v", run)
 	}
+	if find := menuItemLabelled(mw.rowMenu("c1"), taskFind); find == nil || !find.Disabled {
+		t.Fatalf("lab-pc, not linked, is offered Find a File…: %+v", find)
+	}
 	tapMenuItem(t, mw.win, toolConnect)
 	q.runUntil(t, "the connect", func() bool { return slices.Contains(fc.called(), "connect lab-pc") })
 
@@ -917,15 +920,15 @@ func TestTheSlaveMenuFollowsTheSelection(t *testing.T) {
 	mw.tree.Select("a1") // FS01, connected
 	want := []string{itemEditSlave, toolDisconnect, itemMute, itemPassword, itemAudit, itemRemoveSlav}
 	if !mw.runBtn.Disabled() {
-		want = slices.Insert(want, 4, itemRunTask)
+		want = slices.Insert(want, 4, itemRunTask, taskFind)
 	}
 	if got := enabled(); !slices.Equal(got, want) {
 		t.Fatalf("for FS01 the Slave menu offers %q, want %q", got, want)
 	}
 
 	mw.tree.Select("c1") // lab-pc, disconnected by the user
-	if got := enabled(); !slices.Contains(got, toolConnect) || slices.Contains(got, itemRunTask) {
-		t.Fatalf("for lab-pc the Slave menu offers %q, want Connect and no Run Task", got)
+	if got := enabled(); !slices.Contains(got, toolConnect) || slices.Contains(got, itemRunTask) || slices.Contains(got, taskFind) {
+		t.Fatalf("for lab-pc the Slave menu offers %q, want Connect and no Run Task nor Find a File…", got)
 	}
 
 	// Another server's change leaves the menu as it was built.

@@ -14,8 +14,9 @@ import (
 //
 //   - Ctrl+N (File → Add Slave…), Ctrl+Q (File → Quit), Ctrl+L (View →
 //     Remote Management Log), Ctrl+B (View → Backups), Ctrl+Shift+A
-//     (View → Command Audit) and Ctrl+R (Slave → Run Task) live on their
-//     menu items, which also show them.
+//     (View → Command Audit), Ctrl+R (Slave → Run Task) and Ctrl+Shift+F
+//     (Slave → Find a File…) live on their menu items, which also show
+//     them.
 //   - Ctrl+E (edit) and Ctrl+F (filter) have no menu item: they are window
 //     shortcuts. The filter box, which takes every shortcut while it has
 //     the focus, hands these two back to the window.
@@ -41,17 +42,16 @@ import (
 //
 // On macOS Fyne maps Ctrl to Cmd (KeyModifierShortcutDefault).
 
-func shortcutAdd() fyne.Shortcut     { return ctrl(fyne.KeyN) }
-func shortcutQuit() fyne.Shortcut    { return ctrl(fyne.KeyQ) }
-func shortcutLog() fyne.Shortcut     { return ctrl(fyne.KeyL) }
-func shortcutBackups() fyne.Shortcut { return ctrl(fyne.KeyB) }
-func shortcutEdit() fyne.Shortcut    { return ctrl(fyne.KeyE) }
-func shortcutFilter() fyne.Shortcut  { return ctrl(fyne.KeyF) }
-func shortcutRunTask() fyne.Shortcut { return ctrl(fyne.KeyR) }
-func shortcutSave() fyne.Shortcut    { return ctrl(fyne.KeyS) }
-func shortcutAudit() fyne.Shortcut {
-	return &desktop.CustomShortcut{KeyName: fyne.KeyA, Modifier: fyne.KeyModifierShortcutDefault | fyne.KeyModifierShift}
-}
+func shortcutAdd() fyne.Shortcut      { return ctrl(fyne.KeyN) }
+func shortcutQuit() fyne.Shortcut     { return ctrl(fyne.KeyQ) }
+func shortcutLog() fyne.Shortcut      { return ctrl(fyne.KeyL) }
+func shortcutBackups() fyne.Shortcut  { return ctrl(fyne.KeyB) }
+func shortcutEdit() fyne.Shortcut     { return ctrl(fyne.KeyE) }
+func shortcutFilter() fyne.Shortcut   { return ctrl(fyne.KeyF) }
+func shortcutRunTask() fyne.Shortcut  { return ctrl(fyne.KeyR) }
+func shortcutSave() fyne.Shortcut     { return ctrl(fyne.KeyS) }
+func shortcutAudit() fyne.Shortcut    { return ctrlShift(fyne.KeyA) }
+func shortcutFindFile() fyne.Shortcut { return ctrlShift(fyne.KeyF) }
 
 // shownKey is the key a menu item shows beside its label when that key is
 // bound elsewhere (a window shortcut, or a plain key the window's key
@@ -72,6 +72,10 @@ func shownHelp() shownKey                { return shownKey{key: fyne.KeyF1} }
 
 func ctrl(k fyne.KeyName) *desktop.CustomShortcut {
 	return &desktop.CustomShortcut{KeyName: k, Modifier: fyne.KeyModifierShortcutDefault}
+}
+
+func ctrlShift(k fyne.KeyName) *desktop.CustomShortcut {
+	return &desktop.CustomShortcut{KeyName: k, Modifier: fyne.KeyModifierShortcutDefault | fyne.KeyModifierShift}
 }
 
 // windowShortcuts are the shortcuts bound on the canvas; menu shortcuts

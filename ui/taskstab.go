@@ -95,7 +95,10 @@ type tasksTab struct {
 	lastDialog  *taskDialog
 	lastRestore *restoreDialog
 	lastFind    *findDialog
-	lastCopy    *copyDialog
+	// findAsked: Find a File… was asked for before the tasks were read;
+	// it opens once they are.
+	findAsked bool
+	lastCopy  *copyDialog
 }
 
 func newTasksTab(r runner, rm Remote, slaves func() []master.SlaveView, win fyne.Window, now func() time.Time, every time.Duration) *tasksTab {
@@ -147,12 +150,12 @@ const (
 func (t *tasksTab) show(v master.SlaveView) {
 	switch other, relinked, unlinked := t.follow(v); {
 	case other:
-		t.loaded, t.loading = false, false
+		t.loaded, t.loading, t.findAsked = false, false, false
 		t.rows, t.selected, t.want = nil, -1, ""
 		t.table.UnselectAll()
 		t.table.Refresh()
 	case relinked, unlinked:
-		t.loaded = false
+		t.loaded, t.findAsked = false, false
 	}
 	t.sync()
 }
@@ -193,6 +196,8 @@ func (t *tasksTab) load() {
 				return
 			}
 			t.loading = false
+			asked := t.findAsked
+			t.findAsked = false
 			if err != nil {
 				t.status.SetText(capitalize(err.Error()))
 				t.showState()
@@ -201,6 +206,9 @@ func (t *tasksTab) load() {
 			t.loaded = true
 			t.setRows(rows)
 			t.status.SetText(fmt.Sprintf("%s on %s, read at %s.", human.Plural(len(rows), "task", "tasks"), slave, t.now().Format("15:04:05")))
+			if asked && len(rows) > 0 {
+				t.findFile()
+			}
 		})
 	})
 }
@@ -801,6 +809,22 @@ func (t *tasksTab) showSnapshots() {
 func (t *tasksTab) restoreSelected() {
 	if cur, ok := t.current(); ok {
 		t.lastRestore = showRestoreDialog(t.win, t.r, t.rm, t.slave, cur.Task.Name, "", pathsOn(t.goos))
+	}
+}
+
+// findWhenRead opens Find a File… now when the tasks are read, else once
+// they are (none: nothing to look in, and the tab says so); not while
+// the slave is unlinked.
+func (t *tasksTab) findWhenRead() {
+	switch {
+	case !t.linked:
+	case t.loaded && !t.loading:
+		if len(t.rows) > 0 {
+			t.findFile()
+		}
+	default:
+		t.findAsked = true
+		t.sync()
 	}
 }
 

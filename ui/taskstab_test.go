@@ -1338,6 +1338,37 @@ func TestFindAFileLooksInEveryTaskAndOpensTheRestoreOfTheOneChosen(t *testing.T)
 	}
 }
 
+// Ctrl+Shift+F (Slave → Find a File…) opens Find a File on the selected
+// server from any tab: its Tasks tab shown, and the dialog once its tasks
+// are read; with them read, at once. A server not linked has none.
+func TestCtrlShiftFFindsAFileOnTheSelectedServer(t *testing.T) {
+	mw, q, _ := remoteWindow(t, tabOverview)
+	tt := mw.detail.tasksTab
+	press(mw.win, shortcutFindFile())
+	if it := mw.detail.tabs.Selected(); it == nil || it.Text != tabTasks {
+		t.Fatalf("Ctrl+Shift+F showed %v, want the Tasks tab", it)
+	}
+	q.runUntil(t, "Find a File open once the tasks are read", func() bool { return tt.lastFind != nil })
+	if fd := tt.lastFind; fd.slave != "FS01" || len(fd.tasks) != 3 || mw.win.Canvas().Focused() != fd.entry {
+		t.Fatalf("Find a File on %s over %v tasks, focus on %T", fd.slave, fd.tasks, mw.win.Canvas().Focused())
+	}
+	tt.lastFind.d.Hide()
+	tt.lastFind = nil
+	press(mw.win, shortcutFindFile())
+	if tt.lastFind == nil {
+		t.Fatal("with the tasks read, Ctrl+Shift+F did not open Find a File at once")
+	}
+	tt.lastFind.d.Hide()
+	tt.lastFind = nil
+
+	mw.tree.Select("a2") // FS02, offline
+	press(mw.win, shortcutFindFile())
+	q.runPending()
+	if tt.lastFind != nil || tt.findAsked {
+		t.Errorf("Ctrl+Shift+F on an offline server opened Find a File (%v) or waits to (%v)", tt.lastFind != nil, tt.findAsked)
+	}
+}
+
 // A long search across the tasks stops at Stop (the Find button while
 // it searches), keeping what it found: in the tasks searched to the end,
 // and in the one it was searching, what its snapshots searched held.

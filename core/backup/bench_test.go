@@ -374,8 +374,8 @@ func BenchmarkFind(b *testing.B) {
 	ours, base := compare(b, b.TempDir(),
 		cached(func() error {
 			rep, err := e.Find(context.Background(), snaps, task.Name, name, 0, nil, nil)
-			if err == nil && len(rep.Found) != len(snaps) {
-				err = fmt.Errorf("found %d of %s, want one in each of %d snapshots", len(rep.Found), name, len(snaps))
+			if err == nil && (len(rep.Found) != 1 || rep.Found[0].In != len(snaps)) {
+				err = fmt.Errorf("found %+v of %s, want one version in each of %d snapshots", rep.Found, name, len(snaps))
 			}
 			return err
 		}),
