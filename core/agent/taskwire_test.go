@@ -8,6 +8,7 @@ import (
 	"github.com/lanyard/lanyard/core/agent"
 	"github.com/lanyard/lanyard/core/backup"
 	"github.com/lanyard/lanyard/core/health"
+	"github.com/lanyard/lanyard/core/wire/pb"
 )
 
 // A run's report crosses the wire whole: every field of it, a field added
@@ -71,6 +72,39 @@ func TestATasksHealthCrossesTheWireWhole(t *testing.T) {
 		*tm = tm.UTC()
 	}
 	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("after the wire:\n got %+v\nwant %+v", got, want)
+	}
+}
+
+// What searching a snapshot found crosses the wire: its new versions,
+// each in that snapshot alone so far, then the places of the versions
+// found before that it holds too, which make the same report.
+func TestWhatASearchFoundCrossesTheWire(t *testing.T) {
+	older := time.Date(2026, 12, 4, 2, 0, 0, 0, time.UTC)
+	newer := older.Add(24 * time.Hour)
+	first := backup.FindPart{Snapshot: "2026-12-05T020000Z", Time: newer, New: []backup.FoundFile{{Snapshot: "2026-12-05T020000Z", Time: newer,
+		Path: "/home/alice/a.odt", InSnapshot: "/home/alice/a.odt", Type: backup.TypeFile, Size: 3, MTime: older, In: 1,
+		Oldest: "2026-12-05T020000Z", OldestTime: newer}}}
+	second := backup.FindPart{Snapshot: "2026-12-04T020000Z", Time: older, Again: []int{0}}
+	var want, got backup.FindReport
+	for _, p := range []backup.FindPart{first, second} {
+		want.Add(p)
+		tp := &pb.TaskPart{FoundAgain: []*pb.FoundAgain{}}
+		for _, f := range p.New {
+			tp.Found = append(tp.Found, agent.FoundToPB(f))
+		}
+		if len(p.Again) > 0 {
+			tp.FoundAgain = append(tp.FoundAgain, agent.AgainToPB(p))
+		}
+		for _, q := range agent.FindPartsFromPB(tp) {
+			got.Add(q)
+		}
+	}
+	for i := range got.Found {
+		f := &got.Found[i]
+		f.Time, f.MTime, f.OldestTime = f.Time.UTC(), f.MTime.UTC(), f.OldestTime.UTC()
+	}
+	if !reflect.DeepEqual(got, want) || got.Found[0].In != 2 || got.Found[0].Oldest != second.Snapshot {
 		t.Fatalf("after the wire:\n got %+v\nwant %+v", got, want)
 	}
 }
