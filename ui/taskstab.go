@@ -206,7 +206,7 @@ func (t *tasksTab) load() {
 			t.loaded = true
 			t.setRows(rows)
 			t.status.SetText(fmt.Sprintf("%s on %s, read at %s.", human.Plural(len(rows), "task", "tasks"), slave, t.now().Format("15:04:05")))
-			if asked && len(rows) > 0 {
+			if asked && len(rows) > 0 && t.visible { // not once another tab was chosen meanwhile
 				t.findFile()
 			}
 		})
@@ -828,8 +828,13 @@ func (t *tasksTab) findWhenRead() {
 	}
 }
 
-// findFile looks for a file in every task's snapshots (Find a File…).
+// findFile looks for a file in every task's snapshots (Find a File…);
+// with its dialog open already, it goes back to that one's box.
 func (t *tasksTab) findFile() {
+	if fd := t.lastFind; fd != nil && fd.ctx.Err() == nil {
+		t.win.Canvas().Focus(fd.entry)
+		return
+	}
 	names := make([]string, len(t.rows))
 	for i, r := range t.rows {
 		names[i] = r.Task.Name

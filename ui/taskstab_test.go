@@ -1352,14 +1352,31 @@ func TestCtrlShiftFFindsAFileOnTheSelectedServer(t *testing.T) {
 	if fd := tt.lastFind; fd.slave != "FS01" || len(fd.tasks) != 3 || mw.win.Canvas().Focused() != fd.entry {
 		t.Fatalf("Find a File on %s over %v tasks, focus on %T", fd.slave, fd.tasks, mw.win.Canvas().Focused())
 	}
-	tt.lastFind.d.Hide()
-	tt.lastFind = nil
+	// Pressed again, it goes back to the dialog open, and opens no other.
+	open := tt.lastFind
+	mw.win.Canvas().Focus(nil)
 	press(mw.win, shortcutFindFile())
-	if tt.lastFind == nil {
+	if tt.lastFind != open || mw.win.Canvas().Focused() != open.entry {
+		t.Fatal("Ctrl+Shift+F with Find a File open opened another, or left its box")
+	}
+	open.d.Hide()
+	press(mw.win, shortcutFindFile())
+	if tt.lastFind == open {
 		t.Fatal("with the tasks read, Ctrl+Shift+F did not open Find a File at once")
 	}
 	tt.lastFind.d.Hide()
 	tt.lastFind = nil
+
+	// Asked for while the tasks are read, it waits for them, unless
+	// another tab is chosen meanwhile.
+	tt.loaded = false
+	press(mw.win, shortcutFindFile())
+	mw.detail.selectTab(tabOverview)
+	q.runUntil(t, "the tasks read", func() bool { return tt.loaded })
+	q.runPending()
+	if tt.lastFind != nil {
+		t.Fatal("Find a File opened over the Overview tab")
+	}
 
 	mw.tree.Select("a2") // FS02, offline
 	press(mw.win, shortcutFindFile())
