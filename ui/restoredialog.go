@@ -184,8 +184,8 @@ func typedPattern(e *widget.Entry, status *widget.Label, goos string) (string, b
 
 // findShowing asks slave to look for pattern in task's snapshots, status
 // saying looking and how far it has got, until the answer; onFound (nil:
-// none) hears what each part of the answer adds as it comes. It runs, and calls onFound,
-// off the Fyne thread.
+// none) hears what each part of the answer adds as it comes. It runs,
+// and calls onFound, off the Fyne thread.
 func findShowing(ctx context.Context, r runner, rm Remote, slave, task, pattern, looking string, status *widget.Label,
 	onFound func(backup.FindPart)) (backup.FindReport, error) {
 	pump := newProgressPump(r, func(s backup.Status) { status.SetText(looking + " " + searched(s)) })
