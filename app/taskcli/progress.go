@@ -115,7 +115,9 @@ func plainProgress(s backup.Status) string {
 	if s.Rate > 0 { // measured, after a second of copying
 		line += fmt.Sprintf(", %s/s", human.Bytes(int64(s.Rate)))
 	}
-	line += ", ETA " + eta(s.ETA)
+	if s.ETA > 0 { // known once there is a rate, and not at the end
+		line += ", ETA " + eta(s.ETA)
+	}
 	if s.Current != "" {
 		line += ", " + s.Current
 	}
