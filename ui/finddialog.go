@@ -154,6 +154,7 @@ func (fd *findDialog) find() {
 				summaries = append(summaries, task+": "+err.Error())
 				continue
 			}
+			fd.r.do(func() { fd.finish(task, fr) })
 			summaries = append(summaries, task+": "+fr.Summary())
 		}
 		fd.r.do(func() {
@@ -182,6 +183,20 @@ func (fd *findDialog) add(task string, part backup.FindPart) {
 		fd.reports = append(fd.reports, &backup.FindReport{Task: task})
 	}
 	fd.reports[len(fd.reports)-1].Add(part)
+	fd.relist()
+}
+
+// finish ends task's report with its answer's end, which says which
+// files are gone from the newest snapshot.
+func (fd *findDialog) finish(task string, fr backup.FindReport) {
+	if n := len(fd.reports); n > 0 && fd.reports[n-1].Task == task {
+		fd.reports[n-1].Finish(fr.Newest, fr.NewestTime)
+		fd.relist()
+	}
+}
+
+// relist lists the reports' versions again, task after task.
+func (fd *findDialog) relist() {
 	fd.found = fd.found[:0]
 	for _, rep := range fd.reports {
 		for _, f := range rep.Found {

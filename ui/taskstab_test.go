@@ -294,6 +294,7 @@ func (f *fakeTasks) FindInSnapshots(ctx context.Context, _, task, pattern string
 		onFound(part)
 	}
 	rep.Snapshots = 2
+	rep.Finish("2026-03-13T020000Z", fixedNow.Add(-37*time.Hour))
 	return rep, nil
 }
 
@@ -1011,12 +1012,15 @@ func TestAVersionFoundSaysWhichSnapshotsHoldIt(t *testing.T) {
 	older.In = 0
 	dir := one
 	dir.Type = backup.TypeDir
+	gone := span
+	gone.Gone = true
 	for f, want := range map[*backup.FoundFile]string{
 		&one:    "snapshot of 2026-12-05 02:00 · 2.0 KiB · modified 2026-12-05 01:00",
 		&span:   "in 12 snapshots, 2026-11-24 02:00 to 2026-12-05 02:00 · 2.0 KiB · modified 2026-12-05 01:00",
 		&minute: "in 3 snapshots of 2026-12-05 02:00 · 2.0 KiB · modified 2026-12-05 01:00",
 		&older:  "snapshot of 2026-12-05 02:00 · 2.0 KiB · modified 2026-12-05 01:00",
 		&dir:    "snapshot of 2026-12-05 02:00 · dir · modified 2026-12-05 01:00",
+		&gone:   "in 12 snapshots, 2026-11-24 02:00 to 2026-12-05 02:00 · 2.0 KiB · modified 2026-12-05 01:00 · not in newer snapshots",
 	} {
 		if got := foundLine(*f); got != want {
 			t.Errorf("%+v: %q, want %q", *f, got, want)
@@ -1335,6 +1339,10 @@ func TestFindAFileLooksInEveryTaskAndOpensTheRestoreOfTheOneChosen(t *testing.T)
 	q.runUntil(t, "the one version found", func() bool { return !fd.btn.searching && len(fd.found) == 1 })
 	if fd.chosen != 0 || fd.pick.Disabled() {
 		t.Errorf("the one version found is not chosen (%d), Restore… disabled %v", fd.chosen, fd.pick.Disabled())
+	}
+	// Only in the older snapshot: once the answer ends, the list says so.
+	if !fd.found[0].f.Gone || !strings.Contains(overlayText(mw.win), "· not in newer snapshots") {
+		t.Errorf("budget.xlsx, not in the newest snapshot, is listed as %+v: %q", fd.found[0].f, overlayText(mw.win))
 	}
 }
 

@@ -748,7 +748,8 @@ C:\Users\alice\**\*.xlsx) or the end of one (Documents/*.xlsx). Each
 version is listed once, with its size and modification time, the newest
 snapshot that holds it (the one to restore it from) and how many snapshots
 hold it since when: a file that did not change in 30 daily snapshots is one
-line. --all-tasks looks in every task's
+line. "then gone" marks a file the newest snapshot no longer holds (deleted,
+moved or excluded since). --all-tasks looks in every task's
 snapshots, for a file whose task you do not know; Ctrl+C then stops the
 search, prints what the tasks searched to the end found, and exits 1.`,
 		Example: e.examples("find docs 'report*.odt'", "find docs '/home/alice/Documents/**/budget*'", "find --all-tasks 'budget*.xlsx'"),
@@ -914,12 +915,16 @@ func printFound(w io.Writer, reps []*backup.FindReport, withTask bool) error {
 	return nil
 }
 
-// keptIn says how many snapshots hold a version found, and since when:
-// "1 snapshot", "12 snapshots since 2026-11-24".
+// keptIn says how many snapshots hold a version found, since when, and
+// whether the file is gone from the newer ones: "1 snapshot", "12
+// snapshots since 2026-11-24", "3 snapshots since 2026-11-24, then gone".
 func keptIn(f backup.FoundFile) string {
 	in := human.Plural(f.Snapshots(), "snapshot", "snapshots")
 	if f.Snapshots() > 1 {
 		in += " since " + f.OldestTime.Local().Format("2006-01-02")
+	}
+	if f.Gone {
+		in += ", then gone"
 	}
 	return in
 }

@@ -349,7 +349,7 @@ func (a *Agent) handleTaskFind(ctx context.Context, l *link.Link, body []byte) (
 	if err != nil {
 		return nil, err
 	}
-	return &pb.TaskFindResponse{Task: rep.Task, Pattern: cutText(rep.Pattern), Snapshots: uint32(rep.Snapshots), More: rep.More}, nil
+	return FindEndToPB(rep), nil
 }
 
 // sendFindPart sends what searching one snapshot found: the new

@@ -164,6 +164,21 @@ func FoundFromPB(m *pb.FoundFile) backup.FoundFile {
 		Size: m.GetSize(), MTime: fromNanos(m.GetMtimeUnixNano()), In: 1, Oldest: m.GetSnapshot(), OldestTime: t}
 }
 
+// FindEndToPB is the end of a search's answer: what it searched, whether
+// it stopped at its limit, and the newest snapshot searched.
+func FindEndToPB(rep backup.FindReport) *pb.TaskFindResponse {
+	return &pb.TaskFindResponse{Task: rep.Task, Pattern: cutText(rep.Pattern), Snapshots: uint32(rep.Snapshots), More: rep.More,
+		NewestSnapshot: rep.Newest, NewestUnixNano: nanos(rep.NewestTime)}
+}
+
+// FinishFromPB ends a report made of a search's parts with the end of its
+// answer (an older agent's names no newest snapshot: nothing is marked
+// gone).
+func FinishFromPB(rep *backup.FindReport, m *pb.TaskFindResponse) {
+	rep.Task, rep.Snapshots, rep.More = m.GetTask(), int(m.GetSnapshots()), m.GetMore()
+	rep.Finish(m.GetNewestSnapshot(), fromNanos(m.GetNewestUnixNano()))
+}
+
 // AgainToPB is the versions found before that a snapshot searched holds
 // too, on the wire.
 func AgainToPB(part backup.FindPart) *pb.FoundAgain {

@@ -107,4 +107,12 @@ func TestWhatASearchFoundCrossesTheWire(t *testing.T) {
 	if !reflect.DeepEqual(got, want) || got.Found[0].In != 2 || got.Found[0].Oldest != second.Snapshot {
 		t.Fatalf("after the wire:\n got %+v\nwant %+v", got, want)
 	}
+	// The answer's end: what was searched, and the newest snapshot.
+	end := backup.FindReport{Task: "docs", Pattern: "*.odt", Snapshots: 2, More: true, Newest: first.Snapshot, NewestTime: newer}
+	back := backup.FindReport{Pattern: end.Pattern} // the console's own
+	agent.FinishFromPB(&back, agent.FindEndToPB(end))
+	back.NewestTime = back.NewestTime.UTC()
+	if !reflect.DeepEqual(back, end) {
+		t.Fatalf("the answer's end after the wire:\n got %+v\nwant %+v", back, end)
+	}
 }

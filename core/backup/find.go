@@ -2,6 +2,7 @@ package backup
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/binary"
 	"errors"
@@ -43,6 +44,10 @@ type FoundFile struct {
 	In         int       `json:"in_snapshots"`
 	Oldest     string    `json:"oldest_snapshot"`
 	OldestTime time.Time `json:"oldest_time"`
+	// Gone: this is its path's newest version, and the newest snapshot
+	// searched does not hold the path: it was deleted, moved or excluded
+	// after Snapshot (FindReport.Finish says so).
+	Gone bool `json:"gone,omitempty"`
 }
 
 // Snapshots is how many of the snapshots searched hold f's version.
@@ -64,6 +69,10 @@ type FindReport struct {
 	// More: the search stopped at its limit; older snapshots, or more of
 	// the last one searched, may hold more.
 	More bool `json:"more,omitempty"`
+	// Newest is the newest snapshot searched (empty: none, or from an
+	// agent older than this).
+	Newest     string    `json:"newest_snapshot,omitempty"`
+	NewestTime time.Time `json:"newest_time,omitzero"`
 }
 
 // FindPart is what searching one snapshot, taken at Time, added to a
@@ -87,6 +96,26 @@ func (r *FindReport) Add(part FindPart) {
 		}
 	}
 	r.Found = append(r.Found, part.New...)
+}
+
+// Finish ends a report made of parts: newest, taken at t, was the newest
+// snapshot searched, and each path whose newest version is in an older
+// one is marked Gone. (Newer snapshots are searched first, so a path a
+// newer one held has a newer version listed before.)
+func (r *FindReport) Finish(newest string, t time.Time) {
+	r.Newest, r.NewestTime = newest, t
+	if newest == "" {
+		return
+	}
+	seen := make(map[string]bool, len(r.Found))
+	for i := range r.Found {
+		f := &r.Found[i]
+		p := cmp.Or(f.InSnapshot, f.Path)
+		if !seen[p] {
+			seen[p] = true
+			f.Gone = f.Snapshot != newest
+		}
+	}
 }
 
 // Summary says how many were found in how many snapshots: "3 found in
@@ -136,7 +165,8 @@ func ValidFindPattern(goos, pattern string) error {
 // manifests, it has read, and found (nil: none) what each snapshot added
 // to the report once it is searched, also when the search is called off
 // in it: a search that ends early, the report's error its context's, has
-// still found that.
+// still found that. The report is Finished: a file the newest snapshot
+// does not hold is marked Gone.
 func (e *Engine) Find(ctx context.Context, snaps []SnapshotInfo, task, pattern string, limit int, p Progress, found func(FindPart)) (FindReport, error) {
 	rep := FindReport{Task: task, Pattern: pattern, Found: []FoundFile{}}
 	if err := ValidFindPattern(runtime.GOOS, pattern); err != nil {
@@ -154,14 +184,22 @@ func (e *Engine) Find(ctx context.Context, snaps []SnapshotInfo, task, pattern s
 	m.filesTotal.Store(int64(len(newest)))
 	sizes, total := manifestSizes(newest)
 	m.bytesTotal.Store(total)
-	var through int64 // the bytes of the manifests searched to the end
+	var through int64         // the bytes of the manifests searched to the end
+	var searched SnapshotInfo // the newest searched to its end
+	finish := func(err error) (FindReport, error) {
+		rep.Finish(searched.ID, searched.Time)
+		return rep, err
+	}
 	for i, snap := range newest {
 		if err := ctx.Err(); err != nil {
-			return rep, err
+			return finish(err)
 		}
 		rep.Snapshots++
 		m.setCurrent(snap.ID)
 		part, err := e.findIn(ctx, snap, &s, m)
+		if searched.ID == "" && (err == nil || errors.Is(err, errFindFull)) {
+			searched = snap
+		}
 		rep.Add(part)
 		if found != nil && (len(part.New) > 0 || len(part.Again) > 0) {
 			found(part)
@@ -173,12 +211,12 @@ func (e *Engine) Find(ctx context.Context, snaps []SnapshotInfo, task, pattern s
 		switch {
 		case errors.Is(err, errFindFull):
 			rep.More = true
-			return rep, nil
+			return finish(nil)
 		case ctx.Err() != nil:
-			return rep, ctx.Err()
+			return finish(ctx.Err())
 		}
 	}
-	return rep, nil
+	return finish(nil)
 }
 
 // search is what a Find goes by from one snapshot to the next: its

@@ -5,6 +5,7 @@ package backup_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -138,6 +139,7 @@ func TestFindListsEachVersionOnceWithTheSnapshotsThatHoldIt(t *testing.T) {
 	for _, p := range parts {
 		again.Add(p)
 	}
+	again.Finish(rep.Newest, rep.NewestTime)
 	if !reflect.DeepEqual(again, rep) {
 		t.Errorf("the parts made\n%+v\nnot\n%+v", again, rep)
 	}
@@ -152,6 +154,40 @@ func TestFindListsEachVersionOnceWithTheSnapshotsThatHoldIt(t *testing.T) {
 	rep.Add(backup.FindPart{Snapshot: "x", Again: []int{-1, 2, 99}})
 	if len(rep.Found) != 2 || rep.Found[1].In != 2 {
 		t.Errorf("a part out of place counted: %+v", rep.Found)
+	}
+}
+
+// A file the newest snapshot no longer holds (deleted since) has its
+// newest version marked gone; an older version of a file still there,
+// and every file of a report without the newest snapshot, are not.
+func TestFindSaysWhichFilesTheNewestSnapshotNoLongerHolds(t *testing.T) {
+	f := newFixture(t)
+	e := backup.New(backup.Options{})
+	a, b := filepath.Join(f.src, "a.txt"), filepath.Join(f.src, "b.txt")
+	f.write("a.txt", "one", 0o644)
+	f.write("b.txt", "bee", 0o644)
+	f.mustRun(e, backup.ResultCompleted)
+	f.mustRun(e, backup.ResultCompleted)
+	if err := os.Remove(b); err != nil {
+		t.Fatal(err)
+	}
+	f.write("a.txt", "three", 0o644)
+	f.mustRun(e, backup.ResultCompleted)
+	snaps := f.snapshots()
+	rep, err := e.Find(context.Background(), snaps, "docs", "*.txt", 0, nil, nil)
+	if err != nil || len(rep.Found) != 3 || rep.Newest != snaps[2].ID || !rep.NewestTime.Equal(snaps[2].Time) {
+		t.Fatalf("%+v %v", rep, err)
+	}
+	gone := map[string]bool{}
+	for _, ff := range rep.Found {
+		gone[fmt.Sprintf("%s in %d", filepath.Base(ff.Path), ff.In)] = ff.Gone
+	}
+	if want := map[string]bool{"a.txt in 1": false, "b.txt in 2": true, "a.txt in 2": false}; !reflect.DeepEqual(gone, want) {
+		t.Errorf("gone: %v, want %v (%s, %s)", gone, want, a, b)
+	}
+	unknown := backup.FindReport{Found: []backup.FoundFile{{Path: "/x", Snapshot: "s1"}}}
+	if unknown.Finish("", time.Time{}); unknown.Found[0].Gone {
+		t.Error("a file marked gone with the newest snapshot not known")
 	}
 }
 

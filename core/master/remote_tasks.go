@@ -472,7 +472,7 @@ func (m *Master) FindInSnapshots(ctx context.Context, slave, name, pattern strin
 		if err != nil {
 			return err
 		}
-		out.Task, out.Snapshots, out.More = resp.GetTask(), int(resp.GetSnapshots()), resp.GetMore()
+		agent.FinishFromPB(&out, &resp)
 		return nil
 	})
 	return out, err

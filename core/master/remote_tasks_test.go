@@ -387,7 +387,8 @@ func TestTheConsoleFindsAFileInTheServersSnapshots(t *testing.T) {
 	for _, p := range each {
 		again.Add(p)
 	}
-	if len(each) != 3 || len(each[1].Again) != 1 || !reflect.DeepEqual(again, fr) {
+	again.Finish(fr.Newest, fr.NewestTime)
+	if len(each) != 3 || len(each[1].Again) != 1 || !reflect.DeepEqual(again, fr) || fr.Newest != newer.Snapshot || newer.Gone || older.Gone {
 		t.Errorf("found as they came: %+v, making %+v, want %+v", each, again, fr)
 	}
 	// The limit counts versions: three in the newest snapshots, and
@@ -395,6 +396,16 @@ func TestTheConsoleFindsAFileInTheServersSnapshots(t *testing.T) {
 	if fr, err := c.FindInSnapshots(ctx, "FS01", "docs", "*.txt", 3, nil, nil); err != nil || len(fr.Found) != 3 || !fr.More || fr.Snapshots != 3 ||
 		fr.Found[0].In != 3 || fr.Found[2].In != 2 {
 		t.Fatalf("at most 3: %+v, %v", fr, err)
+	}
+	// A file deleted since: its newest version is marked gone.
+	if err := os.Remove(filepath.Join(src, "fx.txt")); err != nil {
+		t.Fatal(err)
+	}
+	if rep, err := c.RunTaskAndWait(ctx, "FS01", "docs", nil); err != nil || rep.Result != backup.ResultCompleted {
+		t.Fatalf("run: %+v, %v", rep, err)
+	}
+	if fr, err := c.FindInSnapshots(ctx, "FS01", "docs", "FX.TXT", 0, nil, nil); err != nil || len(fr.Found) != 1 || !fr.Found[0].Gone || fr.Found[0].In != 3 {
+		t.Fatalf("a file deleted since: %+v, %v", fr, err)
 	}
 	if _, err := c.FindInSnapshots(ctx, "FS01", "docs", "f[x", 0, nil, nil); !errors.Is(err, backup.ErrInvalid) {
 		t.Fatalf("a mistyped pattern: %v", err)

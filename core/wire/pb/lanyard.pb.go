@@ -3772,13 +3772,17 @@ func (x *TaskFindRequest) GetLimit() uint32 {
 }
 
 type TaskFindResponse struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Task          string                 `protobuf:"bytes,1,opt,name=task,proto3" json:"task,omitempty"`
-	Pattern       string                 `protobuf:"bytes,2,opt,name=pattern,proto3" json:"pattern,omitempty"`
-	Snapshots     uint32                 `protobuf:"varint,3,opt,name=snapshots,proto3" json:"snapshots,omitempty"` // how many were searched
-	More          bool                   `protobuf:"varint,4,opt,name=more,proto3" json:"more,omitempty"`           // it stopped at its limit
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	state     protoimpl.MessageState `protogen:"open.v1"`
+	Task      string                 `protobuf:"bytes,1,opt,name=task,proto3" json:"task,omitempty"`
+	Pattern   string                 `protobuf:"bytes,2,opt,name=pattern,proto3" json:"pattern,omitempty"`
+	Snapshots uint32                 `protobuf:"varint,3,opt,name=snapshots,proto3" json:"snapshots,omitempty"` // how many were searched
+	More      bool                   `protobuf:"varint,4,opt,name=more,proto3" json:"more,omitempty"`           // it stopped at its limit
+	// The newest snapshot searched: a file whose newest version is in an
+	// older one was deleted, moved or excluded since.
+	NewestSnapshot string `protobuf:"bytes,5,opt,name=newest_snapshot,json=newestSnapshot,proto3" json:"newest_snapshot,omitempty"`
+	NewestUnixNano int64  `protobuf:"varint,6,opt,name=newest_unix_nano,json=newestUnixNano,proto3" json:"newest_unix_nano,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
 }
 
 func (x *TaskFindResponse) Reset() {
@@ -3837,6 +3841,20 @@ func (x *TaskFindResponse) GetMore() bool {
 		return x.More
 	}
 	return false
+}
+
+func (x *TaskFindResponse) GetNewestSnapshot() string {
+	if x != nil {
+		return x.NewestSnapshot
+	}
+	return ""
+}
+
+func (x *TaskFindResponse) GetNewestUnixNano() int64 {
+	if x != nil {
+		return x.NewestUnixNano
+	}
+	return 0
 }
 
 type FoundFile struct {
@@ -5517,12 +5535,14 @@ const file_core_wire_pb_lanyard_proto_rawDesc = "" +
 	"\x0fTaskFindRequest\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x18\n" +
 	"\apattern\x18\x02 \x01(\tR\apattern\x12\x14\n" +
-	"\x05limit\x18\x03 \x01(\rR\x05limit\"r\n" +
+	"\x05limit\x18\x03 \x01(\rR\x05limit\"\xc5\x01\n" +
 	"\x10TaskFindResponse\x12\x12\n" +
 	"\x04task\x18\x01 \x01(\tR\x04task\x12\x18\n" +
 	"\apattern\x18\x02 \x01(\tR\apattern\x12\x1c\n" +
 	"\tsnapshots\x18\x03 \x01(\rR\tsnapshots\x12\x12\n" +
-	"\x04more\x18\x04 \x01(\bR\x04more\"\xd2\x01\n" +
+	"\x04more\x18\x04 \x01(\bR\x04more\x12'\n" +
+	"\x0fnewest_snapshot\x18\x05 \x01(\tR\x0enewestSnapshot\x12(\n" +
+	"\x10newest_unix_nano\x18\x06 \x01(\x03R\x0enewestUnixNano\"\xd2\x01\n" +
 	"\tFoundFile\x12\x1a\n" +
 	"\bsnapshot\x18\x01 \x01(\tR\bsnapshot\x12$\n" +
 	"\x0etime_unix_nano\x18\x02 \x01(\x03R\ftimeUnixNano\x12\x12\n" +

@@ -1,0 +1,28 @@
+package taskcli
+
+import (
+	"testing"
+	"time"
+
+	"github.com/lanyard/lanyard/core/backup"
+)
+
+// A version found says in how many snapshots, since when, and whether
+// the file is gone from the newer ones.
+func TestAVersionFoundSaysWhereItIsKept(t *testing.T) {
+	oldest := time.Date(2026, 11, 24, 12, 0, 0, 0, time.Local)
+	for _, c := range []struct {
+		f    backup.FoundFile
+		want string
+	}{
+		{backup.FoundFile{In: 1}, "1 snapshot"},
+		{backup.FoundFile{}, "1 snapshot"}, // an older agent's
+		{backup.FoundFile{In: 12, OldestTime: oldest}, "12 snapshots since 2026-11-24"},
+		{backup.FoundFile{In: 3, OldestTime: oldest, Gone: true}, "3 snapshots since 2026-11-24, then gone"},
+		{backup.FoundFile{In: 1, Gone: true}, "1 snapshot, then gone"},
+	} {
+		if got := keptIn(c.f); got != c.want {
+			t.Errorf("%+v: %q, want %q", c.f, got, c.want)
+		}
+	}
+}
