@@ -72,7 +72,10 @@
 // paths a pattern matches, by the rule excludes use (pathPattern,
 // pattern.go: a pattern read as the agent's system writes paths, C:\ and
 // \server\share on Windows), with progress; it decodes only the lines
-// whose path matches (linePath, containsFold).
+// whose path matches (linePath, containsFold), and lists each version of
+// a file once (version: path, size, time, content) with the snapshots
+// that hold it, its parts (FindPart) making the report as they come
+// (FindReport.Add, in the engine, the console and the window alike).
 //
 // Progress is an interface the engine calls at most MaxUpdates times a
 // second; the command line's progress bar and the link to the console are
