@@ -261,8 +261,8 @@ func (f *fakeTasks) BrowseSnapshot(_ context.Context, _, _, snap, dir, _ string,
 // FindInSnapshots finds report.odt in both snapshots, a version in
 // each, the newer first, for a pattern naming it, and with notes.odt,
 // one version in both, for *.odt; budget*, a Windows server's
-// budget.xlsx; nothing else. It says it has read the first of the
-// snapshots.
+// budget.xlsx, in the older snapshot only (gone since); nothing else.
+// It says it has read the first of the snapshots.
 func (f *fakeTasks) FindInSnapshots(ctx context.Context, _, task, pattern string, _ int, onProgress func(backup.Status), onFound func(backup.FindPart)) (backup.FindReport, error) {
 	f.record("find " + pattern)
 	onProgress(backup.Status{Task: task, Phase: backup.PhaseSearching, FilesDone: 1, FilesTotal: 2, BytesDone: 300, BytesTotal: 1000})
@@ -1000,7 +1000,8 @@ func TestAFileFoundIsNamedBeforeItsFolder(t *testing.T) {
 }
 
 // A version found says which snapshots hold it: one, several over a
-// span, or several taken within the same minute; a folder its type.
+// span, or several taken within the same minute; a folder its type, and
+// a file the newest snapshot no longer holds that it is gone.
 func TestAVersionFoundSaysWhichSnapshotsHoldIt(t *testing.T) {
 	at := func(h int) time.Time { return time.Date(2026, 12, 5, h, 0, 0, 0, time.Local) }
 	one := backup.FoundFile{Time: at(2), Type: backup.TypeFile, Size: 2048, MTime: at(1), In: 1}
