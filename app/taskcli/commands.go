@@ -749,9 +749,9 @@ version is listed once, with its size and modification time, the newest
 snapshot that holds it (the one to restore it from) and how many snapshots
 hold it since when: a file that did not change in 30 daily snapshots is one
 line. "then gone" marks a file the newest snapshot no longer holds (deleted,
-moved or excluded since). --all-tasks looks in every task's
-snapshots, for a file whose task you do not know; Ctrl+C then stops the
-search, prints what the tasks searched to the end found, and exits 1.`,
+moved or excluded since). --all-tasks looks in every task's snapshots, for
+a file whose task you do not know; Ctrl+C then stops the search, prints
+what the tasks searched to the end found, and exits 1.`,
 		Example: e.examples("find docs 'report*.odt'", "find docs '/home/alice/Documents/**/budget*'", "find --all-tasks 'budget*.xlsx'"),
 		Args: func(cmd *cobra.Command, args []string) error {
 			if all {
