@@ -13,7 +13,9 @@
 //   - the transcript and the proofs: Transcript binds both hellos, exactly as
 //     sent, and the TLS exporter; ProofMAC/VerifyProof are the HMACs each side
 //     sends over it, bound to the prover's role so a proof cannot be
-//     reflected;
+//     reflected. With TLS the dialer proves early, over EarlyTranscript (its
+//     own hello and the exporter), in its hello's last field
+//     (AppendEarlyProof, SplitEarlyProof);
 //   - rate limiting of failed attempts per source address and, for
 //     strangers, per name (Limiter), so an online guesser gets a few tries a
 //     minute while a peer that authenticated before is not locked out by

@@ -61,6 +61,9 @@ func FuzzParseHello(f *testing.F) {
 		if err := ValidateHello(h); err != nil {
 			t.Fatalf("ParseHello accepted what ValidateHello refuses: %v", err)
 		}
+		if signed, mac, ok := SplitEarlyProof(payload, h); ok && !bytes.Equal(AppendEarlyProof(signed, mac), payload) {
+			t.Fatalf("an early proof split from %x does not put it back together", payload)
+		}
 		again, err := proto.Marshal(h)
 		if err != nil {
 			t.Fatalf("an accepted hello does not marshal: %v", err)
@@ -149,6 +152,7 @@ func seedCorpus(t testing.TB) map[string]map[string][]byte {
 			"valid-hello":          hello,
 			"valid-master-hello":   marshal(t, master),
 			"valid-newer-peer":     newerBytes,
+			"valid-early-proof":    AppendEarlyProof(hello, bytes.Repeat([]byte{0x5a}, MACSize)),
 			"empty":                {},
 			"truncated":            hello[:len(hello)/2],
 			"oversize":             padToOversize(hello),
@@ -204,7 +208,7 @@ func TestFuzzSeedCorpus(t *testing.T) {
 	}
 	// The names are promises: check them.
 	seeds := seedCorpus(t)
-	for _, name := range []string{"valid-hello", "valid-master-hello", "valid-newer-peer"} {
+	for _, name := range []string{"valid-hello", "valid-master-hello", "valid-newer-peer", "valid-early-proof"} {
 		if _, err := ParseHello(seeds["FuzzParseHello"][name]); err != nil {
 			t.Errorf("seed %s: %v", name, err)
 		}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"google.golang.org/protobuf/encoding/protowire"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/lanyard/lanyard/core/wire"
@@ -153,6 +154,11 @@ func ValidateHello(h *pb.Hello) error {
 	if err := KDFFromPB(h.Kdf).Validate(); err != nil {
 		return &FieldError{Message: msg, Field: "kdf", Reason: err.Error(), Err: err}
 	}
+	if len(h.EarlyProof) != 0 {
+		if err := exactLen(msg, "early_proof", h.EarlyProof, MACSize); err != nil {
+			return err
+		}
+	}
 	if len(h.Software) > MaxSoftwareLen {
 		return fieldErr(msg, "software", "%d bytes, at most %d are allowed", len(h.Software), MaxSoftwareLen)
 	}
@@ -165,6 +171,42 @@ func ValidateHello(h *pb.Hello) error {
 		}
 	}
 	return nil
+}
+
+// earlyProofField is the early proof's field in an encoded hello, the
+// tag and length before its MACSize bytes.
+var earlyProofField = func() []byte {
+	num := (&pb.Hello{}).ProtoReflect().Descriptor().Fields().ByName("early_proof").Number()
+	return protowire.AppendVarint(protowire.AppendTag(nil, num, protowire.BytesType), MACSize)
+}()
+
+// AppendEarlyProof ends an encoded hello with the early proof, mac, as
+// its last field. Appending a field to an encoded message is how protobuf
+// merges: a peer that does not know the field reads the hello as before.
+func AppendEarlyProof(hello, mac []byte) []byte {
+	if len(mac) != MACSize {
+		panic(fmt.Sprintf("auth.AppendEarlyProof: a MAC of %d bytes, want %d", len(mac), MACSize))
+	}
+	out := make([]byte, 0, len(hello)+len(earlyProofField)+MACSize)
+	return append(append(append(out, hello...), earlyProofField...), mac...)
+}
+
+// SplitEarlyProof finds the early proof at the end of an encoded hello
+// h was parsed from: the bytes the proof covers (all before its field)
+// and the proof. It reports false when the hello carries no early proof,
+// or carries one that is not its last field, as this build never sends:
+// such a hello is answered as one without.
+func SplitEarlyProof(hello []byte, h *pb.Hello) (signed, mac []byte, ok bool) {
+	suffix := len(earlyProofField) + MACSize
+	if len(h.GetEarlyProof()) != MACSize || len(hello) < suffix {
+		return nil, nil, false
+	}
+	at := len(hello) - suffix
+	signed, field, mac := hello[:at], hello[at:at+len(earlyProofField)], hello[at+len(earlyProofField):]
+	if string(field) != string(earlyProofField) || string(mac) != string(h.EarlyProof) {
+		return nil, nil, false
+	}
+	return signed, mac, true
 }
 
 func exactLen(msg, field string, b []byte, want int) error {

@@ -74,6 +74,7 @@ func TestValidateHelloRejectsEachBadField(t *testing.T) {
 		{"missing KDF parameters are refused", func(h *pb.Hello) { h.Kdf = nil }, "kdf", "missing"},
 		{"weak KDF parameters are refused", func(h *pb.Hello) { h.Kdf.MemoryKib = 1 }, "kdf", "memory"},
 		{"a huge KDF memory is refused", func(h *pb.Hello) { h.Kdf.MemoryKib = 1 << 31 }, "kdf", "memory"},
+		{"an early proof of the wrong size is refused", func(h *pb.Hello) { h.EarlyProof = make([]byte, MACSize-1) }, "early_proof", "31 bytes, want exactly 32"},
 		{"a long software string is refused", func(h *pb.Hello) { h.Software = strings.Repeat("x", 65) }, "software", "65 bytes"},
 		{"a control character in software is refused", func(h *pb.Hello) { h.Software = "agent\n1.0" }, "software", "0x0a"},
 		{"non-ASCII software is refused", func(h *pb.Hello) { h.Software = "agent\u202e" }, "software", "0xe2"},
@@ -256,5 +257,66 @@ func TestParseWelcome(t *testing.T) {
 	}
 	if _, err := ParseWelcome(make([]byte, wire.MaxPreAuthFrame+1)); !errors.Is(err, ErrMalformed) {
 		t.Errorf("an oversize welcome: %v", err)
+	}
+}
+
+// An early proof is the hello's last field: the acceptor finds it there
+// and the bytes it covers before it, and a parser that knows nothing of
+// it reads the hello as before.
+func TestAnEarlyProofEndsTheHelloAndIsFoundThere(t *testing.T) {
+	plain := marshal(t, testHello())
+	mac := bytes.Repeat([]byte{0x5a}, MACSize)
+	sent := AppendEarlyProof(plain, mac)
+
+	h, err := ParseHello(sent)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(h.EarlyProof, mac) {
+		t.Fatalf("early_proof read as %x", h.EarlyProof)
+	}
+	signed, got, ok := SplitEarlyProof(sent, h)
+	if !ok || !bytes.Equal(signed, plain) || !bytes.Equal(got, mac) {
+		t.Fatalf("SplitEarlyProof = %x, %x, %v; want the hello before the proof, and the proof", signed, got, ok)
+	}
+	h.EarlyProof = nil
+	if !proto.Equal(h, testHello()) {
+		t.Errorf("the early proof changed the rest of the hello: %v", h)
+	}
+
+	// A build from before early proofs keeps the field as unknown bytes,
+	// which the transcript covers as sent.
+	var old pb.Hello
+	if err := (proto.UnmarshalOptions{DiscardUnknown: true}).Unmarshal(sent, &old); err != nil || old.Name != "FS01" {
+		t.Fatalf("an older parser: %v, %v", &old, err)
+	}
+}
+
+func TestOnlyAnEarlyProofThatEndsTheHelloIsTaken(t *testing.T) {
+	first, last := bytes.Repeat([]byte{0x5a}, MACSize), bytes.Repeat([]byte{0x01}, MACSize)
+	for name, payload := range map[string][]byte{
+		"no early proof": marshal(t, testHello()),
+		"a field after the proof": protowire.AppendString(protowire.AppendTag(
+			AppendEarlyProof(marshal(t, testHello()), first), 11, protowire.BytesType), "x"),
+	} {
+		t.Run(name, func(t *testing.T) {
+			h, err := ParseHello(payload)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, _, ok := SplitEarlyProof(payload, h); ok {
+				t.Error("an early proof was taken")
+			}
+		})
+	}
+	// Twice: protobuf keeps the last, and so does the split, which then
+	// covers the first as part of the hello.
+	twice := AppendEarlyProof(AppendEarlyProof(marshal(t, testHello()), first), last)
+	h, err := ParseHello(twice)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, got, ok := SplitEarlyProof(twice, h); !ok || !bytes.Equal(got, last) {
+		t.Errorf("two proofs: took %x, %v; want the last", got, ok)
 	}
 }

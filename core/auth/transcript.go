@@ -25,8 +25,9 @@ const TranscriptSize = sha256.Size
 // Domain-separation labels: versioned, and distinct per use, so a hash or
 // MAC computed for one purpose can never be accepted for another.
 const (
-	transcriptLabel = "lanyard-v1 transcript"
-	proofLabel      = "lanyard-v1 proof"
+	transcriptLabel      = "lanyard-v1 transcript"
+	earlyTranscriptLabel = "lanyard-v1 early transcript"
+	proofLabel           = "lanyard-v1 proof"
 )
 
 // Transcript binds both hellos, as the exact bytes sent on the wire, and the
@@ -43,9 +44,26 @@ const (
 // It panics if a part is 4 GiB or longer, which handshake frames (at most
 // 4 KiB) and exporters (32 bytes) never are.
 func Transcript(helloDialer, helloAcceptor, tlsExporter []byte) []byte {
+	return transcript(transcriptLabel, helloDialer, helloAcceptor, tlsExporter)
+}
+
+// EarlyTranscript is what the dialer's early proof covers, with SSL: its
+// own hello up to the proof (see SplitEarlyProof) and the TLS exporter,
+//
+//	SHA-256("lanyard-v1 early transcript" ‖ len(d) ‖ d ‖ len(x) ‖ x)
+//
+// encoded as Transcript is. The exporter is what makes it fresh: unique
+// to one TLS session, it stands in for the acceptor's nonce, which the
+// dialer has not seen yet. Without TLS there is no exporter, and no early
+// proof: a recorded one could be replayed.
+func EarlyTranscript(helloDialer, tlsExporter []byte) []byte {
+	return transcript(earlyTranscriptLabel, helloDialer, tlsExporter)
+}
+
+func transcript(label string, parts ...[]byte) []byte {
 	h := sha256.New()
-	h.Write([]byte(transcriptLabel))
-	for _, part := range [...][]byte{helloDialer, helloAcceptor, tlsExporter} {
+	h.Write([]byte(label))
+	for _, part := range parts {
 		if uint64(len(part)) > math.MaxUint32 {
 			panic(fmt.Sprintf("auth.Transcript: part of %d bytes does not fit a uint32 length", len(part)))
 		}

@@ -28,6 +28,28 @@ func TestTranscriptMatchesItsSpecification(t *testing.T) {
 	}
 }
 
+// The early transcript is encoded as the transcript, under its own label:
+// an early proof can never pass for a proof after both hellos.
+func TestEarlyTranscriptMatchesItsSpecification(t *testing.T) {
+	d, x := []byte("dialer"), []byte("exporter")
+	var in []byte
+	in = append(in, "lanyard-v1 early transcript"...)
+	for _, p := range [][]byte{d, x} {
+		in = binary.BigEndian.AppendUint32(in, uint32(len(p)))
+		in = append(in, p...)
+	}
+	want := sha256.Sum256(in)
+	if got := EarlyTranscript(d, x); !bytes.Equal(got, want[:]) {
+		t.Fatalf("EarlyTranscript = %x, want %x", got, want)
+	}
+	if bytes.Equal(EarlyTranscript(d, x), Transcript(d, nil, x)) || bytes.Equal(EarlyTranscript(d, x), Transcript(d, x, nil)) {
+		t.Error("an early transcript equals a transcript of the same parts")
+	}
+	if bytes.Equal(EarlyTranscript(d, x), EarlyTranscript(d, []byte("another session"))) {
+		t.Error("the early transcript does not depend on the TLS session")
+	}
+}
+
 func TestTranscriptDiffersWhenAnyPartChanges(t *testing.T) {
 	base := Transcript([]byte("ab"), []byte("cd"), []byte("ef"))
 	tests := []struct {

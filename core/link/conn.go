@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"net"
+	"time"
 
 	"github.com/lanyard/lanyard/core/wire"
 )
@@ -13,7 +14,15 @@ import (
 // stream to crypto/tls.
 type sniffedConn struct {
 	net.Conn
-	head []byte
+	head    []byte
+	wroteAt time.Time // when the first write began: the listener's first TLS flight
+}
+
+func (c *sniffedConn) Write(p []byte) (int, error) {
+	if c.wroteAt.IsZero() {
+		c.wroteAt = time.Now()
+	}
+	return c.Conn.Write(p)
 }
 
 func (c *sniffedConn) Read(p []byte) (int, error) {
@@ -62,8 +71,10 @@ func looksLike(head []byte) string {
 // heldConn holds what is written through it, while holding, until the
 // next read or release, and then writes it all at once. The dialer's TLS
 // handshake ends with a write (its certificate and Finished) that its
-// hello follows at once: held together they go out as one segment, one
-// write and one wake-up of the acceptor fewer on every handshake. Every
+// hello follows at once; the acceptor's, with a session ticket that its
+// hello (and, after an early proof, its welcome) follows as soon as the
+// dialer's hello is checked. Held together they go out as one segment,
+// one write and one wake-up of the peer fewer on every handshake. Every
 // read sends what is held first, so nothing held ever waits for an
 // answer to it (a HelloRetryRequest, the acceptor's hello).
 type heldConn struct {

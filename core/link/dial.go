@@ -152,15 +152,27 @@ func (d *Dialer) handshake(ctx context.Context, raw net.Conn, t Target, o Option
 			return nil, err
 		}
 	}
-	if err := s.sendHello(t.Name, t.KDF); err != nil {
+	var early *auth.Key
+	if o.SSL && !o.earlyProofOff {
+		early = &t.Key
+	}
+	if err := s.sendHello(t.Name, t.KDF, early); err != nil {
 		return nil, err
 	}
 	if err := readAcceptorHello(s, t); err != nil {
 		return nil, err
 	}
 	s.answered()
-	if err := s.prove(t.Key); err != nil {
-		return nil, err
+	switch {
+	case s.peer.EarlyProofTaken && !s.early:
+		return nil, &Error{Code: wire.CodeProtocolError, Reason: fmt.Sprintf("%s answered an early proof this side never sent", s.remote)}
+	case s.peer.EarlyProofTaken:
+		s.makeTranscript() // for the welcome, which follows
+	default:
+		// An acceptor from before early proofs, or SSL off: prove now.
+		if err := s.prove(t.Key); err != nil {
+			return nil, err
+		}
 	}
 	f, e := s.read("answer to our proof")
 	switch {

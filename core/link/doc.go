@@ -11,15 +11,18 @@
 // sender rather than growing a buffer on either side.
 //
 // Files: handshake.go holds the handshake's phases both sides share
-// (TLS, hellos and their one check, proof, verify, welcome); listen.go the
+// (TLS, hellos and their one check, proof, verify, welcome; with SSL the
+// dialer's proof goes with its hello, and the acceptor's hello and welcome
+// go together); listen.go the
 // acceptor (the door: per-address caps, the hello deadline and the failure
 // limit before a slot; sniffing TLS from plain) and its handshake; admit.go
 // the handshake slots and the schedule a storm is turned away by (each
 // connection told to come back at its own moment, the backlog spread at
 // the rate the slots are served); dial.go the dialer, its handshake and
 // the gate a process dialing for thousands shares; conn.go what wraps a
-// connection during the handshake (the sniffed bytes replayed; the
-// dialer's TLS Finished held for its hello, so both go out in one write);
+// connection during the handshake (the sniffed bytes replayed; what TLS
+// writes last, the dialer's Finished or the acceptor's session ticket,
+// held for the hello, so both go out in one write);
 // link.go the authenticated Link and its frame dispatcher; watch.go the
 // sweep that declares a console's silent peers dead; redial.go
 // reconnecting with backoff; diagnose.go the step-by-step connection
@@ -30,7 +33,8 @@
 // a whole slot of the clock (pingDelay) so that a console's pings come
 // together; the console's side answers and learns the round trip from
 // the next ping. Until the first, both sides know it from the handshake
-// (from their hello to the peer's answer). Each side declares the link
+// (from their hello, or the acceptor's TLS flight when the dialer proved
+// early, to the peer's answer). Each side declares the link
 // dead after DeadAfter without a frame: the agent's with a timer per
 // link, the console's with one sweep of all its links (watch.go). A TLS
 // link keeps its peer certificate's fingerprint, not the parsed

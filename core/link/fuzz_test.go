@@ -35,6 +35,9 @@ func FuzzAcceptorHandshake(f *testing.F) {
 	f.Add(hello(nil))
 	f.Add(append(hello(nil), wire.AppendFrame(nil, wire.Frame{Kind: wire.KindProof, Payload: proof})...))
 	f.Add(hello(func(h *pb.Hello) { h.Name = "other" }))
+	// An early proof without TLS: there is no session to bind it to, so
+	// it proves nothing and the acceptor still asks for a proof.
+	f.Add(hello(func(h *pb.Hello) { h.EarlyProof = make([]byte, auth.MACSize) }))
 	f.Add(hello(func(h *pb.Hello) { h.VersionMin, h.VersionMax = 9, 9 }))
 	f.Add([]byte("GET / HTTP/1.1\r\n\r\n"))
 	f.Add([]byte{wire.TLSHandshakeByte, 3, 1, 0, 5})

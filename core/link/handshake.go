@@ -28,6 +28,13 @@ import (
 //	prove      the dialer's proof over the transcript (prove)
 //	verify     the acceptor checks it before proving anything (verifyProof)
 //	welcome    the acceptor's own proof and the link's timing (sendWelcome, readWelcome)
+//
+// With SSL the dialer proves early: its hello ends with a proof over itself
+// and the TLS exporter (helloFrame), which the acceptor checks before its
+// own hello (takeEarlyProof); that hello says so and its welcome follows in
+// the same write, and the proof's round trip is saved. A peer from before
+// early proofs ignores the field or never sends it, and the handshake goes
+// on as above.
 
 // Caps on a peer's retry_after, DESIGN §2. Before authentication anyone at
 // the address can send one, so it is held to the redial backoff's maximum;
@@ -49,7 +56,7 @@ type shake struct {
 	fingerprint string    // the peer certificate's, with SSL
 	exporter    []byte    // the TLS exporter, with SSL
 	resumed     bool      // the TLS session was resumed (resume.go)
-	held        *heldConn // the dialer's, with SSL: its Finished waits for its hello (conn.go)
+	held        *heldConn // with SSL: what TLS wrote last waits for our hello (conn.go)
 
 	mine, theirs []byte        // both hellos as sent, for the transcript
 	peer         *pb.Hello     // the peer's hello, validated
@@ -64,6 +71,7 @@ type shake struct {
 	version      uint32
 	transcript   []byte
 	nextKey      bool // authenticated under the next key (nextkey.go)
+	early        bool // the dialer's early proof was sent (dialer) or checked (acceptor)
 }
 
 // who names the peer for a message: its address, and the name its hello
@@ -92,15 +100,39 @@ func (s *shake) tlsEstablished(tc *tls.Conn) *Error {
 	return nil
 }
 
-// sendHello writes our magic and hello for the slave called name.
-func (s *shake) sendHello(name string, kdf auth.KDFParams) error {
-	mine, frame, err := marshalFrame(wire.KindHello, newHello(s.id, name, kdf, s.ssl))
+// helloFrame is our magic and hello for the slave called name as they go
+// on the wire; it keeps the hello for the transcript. With early, the
+// dialer's key with SSL, the hello ends with the early proof; an acceptor
+// that checked one says so in its hello.
+func (s *shake) helloFrame(name string, kdf auth.KDFParams, early *auth.Key) ([]byte, error) {
+	h := newHello(s.id, name, kdf, s.ssl)
+	h.EarlyProofTaken = s.early && !s.dialed
+	payload, err := proto.Marshal(h)
+	if err != nil {
+		return nil, err
+	}
+	if early != nil {
+		mac := auth.ProofMAC(*early, s.id.Role, auth.EarlyTranscript(payload, s.exporter))
+		payload, s.early = auth.AppendEarlyProof(payload, mac), true
+	}
+	s.mine = payload
+	return wire.AppendFrame([]byte(wire.Magic), wire.Frame{Kind: wire.KindHello, Payload: payload}), nil
+}
+
+// sendHello writes our magic and hello for the slave called name; see
+// helloFrame for early.
+func (s *shake) sendHello(name string, kdf auth.KDFParams, early *auth.Key) error {
+	frame, err := s.helloFrame(name, kdf, early)
 	if err != nil {
 		return err
 	}
-	s.mine = mine
+	return s.writeHello(frame)
+}
+
+// writeHello writes our magic and hello, and what may follow them at once.
+func (s *shake) writeHello(b []byte) error {
 	at := time.Now() // before the write: a round trip is never read short
-	if _, err := s.conn.Write(append([]byte(wire.Magic), frame...)); err != nil {
+	if _, err := s.conn.Write(b); err != nil {
 		return handshakeReadError(err, s.remote, "hello")
 	}
 	if s.held != nil {
@@ -110,6 +142,14 @@ func (s *shake) sendHello(name string, kdf auth.KDFParams) error {
 	}
 	s.helloSent, s.helloAt = true, at
 	return nil
+}
+
+// letGo sends what TLS wrote that is still held (a refusal, an alert)
+// before the connection closes, and stops holding.
+func (s *shake) letGo() {
+	if s.held != nil {
+		_ = s.held.release()
+	}
 }
 
 // read reads one pre-authentication frame.
@@ -219,22 +259,53 @@ func (s *shake) verifyProof(keys []candidate) (matched candidate, e *Error, gave
 	if err != nil {
 		return candidate{}, &Error{Code: wire.CodeAuthFailed, Err: err, Reason: fmt.Sprintf("%s sent an invalid proof: %v", s.who(), err)}, false
 	}
-	found := false
-	for _, k := range keys {
-		if auth.VerifyProof(k.key, s.peer.Role, s.transcript, mac) && !found {
-			matched, found = k, true
-		}
-	}
+	matched, found := matchProof(keys, s.peer.Role, s.transcript, mac)
 	if !found {
-		return candidate{}, &Error{Code: wire.CodeAuthFailed, Reason: fmt.Sprintf(
-			"wrong management password from %s for %s: the password entered there does not match the one set here",
-			s.remote, s.peer.Name)}, false
+		return candidate{}, wrongPassword(s), false
 	}
 	return matched, nil, false
 }
 
-// sendWelcome is the acceptor's own proof and the link's timing.
-func (s *shake) sendWelcome(key auth.Key, o Options) error {
+// takeEarlyProof checks the dialer's early proof, when SSL is on and its
+// hello ends with one; ok says there was one, and e is auth_failed when
+// it matches none of keys. Without one the dialer proves after our hello.
+func (s *shake) takeEarlyProof(keys []candidate, o Options) (matched candidate, ok bool, e *Error) {
+	if !s.ssl || o.earlyProofOff {
+		return candidate{}, false, nil
+	}
+	signed, mac, ok := auth.SplitEarlyProof(s.theirs, s.peer)
+	if !ok {
+		return candidate{}, false, nil
+	}
+	matched, found := matchProof(keys, s.peer.Role, auth.EarlyTranscript(signed, s.exporter), mac)
+	if !found {
+		return candidate{}, true, wrongPassword(s)
+	}
+	s.early = true
+	return matched, true, nil
+}
+
+// matchProof checks mac, the proof of a peer of the given role over
+// transcript, in constant time under each of keys, all of them, and
+// returns the one it matched.
+func matchProof(keys []candidate, role pb.Role, transcript, mac []byte) (matched candidate, found bool) {
+	for _, k := range keys {
+		if auth.VerifyProof(k.key, role, transcript, mac) && !found {
+			matched, found = k, true
+		}
+	}
+	return matched, found
+}
+
+// wrongPassword is the acceptor's refusal of a proof that matched no key.
+func wrongPassword(s *shake) *Error {
+	return &Error{Code: wire.CodeAuthFailed, Reason: fmt.Sprintf(
+		"wrong management password from %s for %s: the password entered there does not match the one set here",
+		s.remote, s.peer.Name)}
+}
+
+// welcomeFrame is the acceptor's own proof and the link's timing.
+func (s *shake) welcomeFrame(key auth.Key, o Options) ([]byte, error) {
 	_, frame, err := marshalFrame(wire.KindWelcome, &pb.Welcome{
 		Mac:         auth.ProofMAC(key, s.id.Role, s.transcript),
 		Version:     s.version,
@@ -242,6 +313,12 @@ func (s *shake) sendWelcome(key auth.Key, o Options) error {
 		DeadAfterMs: uint32(o.DeadAfter / time.Millisecond),
 		MaxFrame:    wire.MaxFrame,
 	})
+	return frame, err
+}
+
+// sendWelcome writes the welcome after the dialer's proof.
+func (s *shake) sendWelcome(key auth.Key, o Options) error {
+	frame, err := s.welcomeFrame(key, o)
 	if err != nil {
 		return err
 	}
@@ -249,6 +326,21 @@ func (s *shake) sendWelcome(key auth.Key, o Options) error {
 		return handshakeReadError(err, s.remote, "welcome")
 	}
 	return nil
+}
+
+// sendHelloAndWelcome answers an early proof: our hello, saying it was
+// taken, and the welcome, in one write.
+func (s *shake) sendHelloAndWelcome(name string, kdf auth.KDFParams, key auth.Key, o Options) error {
+	hello, err := s.helloFrame(name, kdf, nil)
+	if err != nil {
+		return err
+	}
+	s.makeTranscript()
+	welcome, err := s.welcomeFrame(key, o)
+	if err != nil {
+		return err
+	}
+	return s.writeHello(append(hello, welcome...))
 }
 
 // readWelcome reads the acceptor's welcome and checks its proof. It

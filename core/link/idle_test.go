@@ -249,9 +249,16 @@ func TestAnAcceptedLinkKeepsNoCopyOfTheClientHello(t *testing.T) {
 	defer closeLink(agent)
 	console := srv.nextLink(t)
 	defer closeLink(console)
-	sc, ok := console.conn.(*tls.Conn).NetConn().(*sniffedConn)
+	held, ok := console.conn.(*tls.Conn).NetConn().(*heldConn)
 	if !ok {
-		t.Fatalf("the accepted link's TLS runs over %T, want *sniffedConn", console.conn.(*tls.Conn).NetConn())
+		t.Fatalf("the accepted link's TLS runs over %T, want *heldConn", console.conn.(*tls.Conn).NetConn())
+	}
+	if held.held != nil || held.holding {
+		t.Errorf("the accepted link still holds %d bytes for its hello", cap(held.held))
+	}
+	sc, ok := held.Conn.(*sniffedConn)
+	if !ok {
+		t.Fatalf("the accepted link's held connection is over %T, want *sniffedConn", held.Conn)
 	}
 	if sc.head != nil {
 		t.Errorf("the accepted link still holds %d bytes of the replayed ClientHello", cap(sc.head))

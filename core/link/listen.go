@@ -376,6 +376,7 @@ func (l *Listener) handshake(raw net.Conn, o Options) (*Link, string, error) {
 	ip := remoteIP(raw)
 	_ = raw.SetDeadline(earliest(time.Now().Add(o.HelloTimeout), deadline))
 	defer s.giveSlotBack()
+	defer s.letGo()
 	if err := l.sniffAndReadHello(s); err != nil {
 		if CodeOf(err) == wire.CodeTimeout && s.slot == nil && l.load.loaded(time.Now()) {
 			// Its first bytes came late while a storm is being served: a
@@ -409,7 +410,17 @@ func (l *Listener) handshake(raw net.Conn, o Options) (*Link, string, error) {
 	if refusal != nil {
 		return nil, name, s.refuse(refusal)
 	}
-	if err := s.sendHello(adm.Name, kdf); err != nil {
+	if key, ok, e := s.takeEarlyProof(keys, o); e != nil {
+		return nil, name, s.refuse(e)
+	} else if ok {
+		ticket.Succeed()
+		s.nextKey = key.next
+		if err := s.sendHelloAndWelcome(adm.Name, kdf, key.key, o); err != nil {
+			return nil, name, err
+		}
+		return s.link(o.Heartbeat, o.DeadAfter, o.MaxInFlight), name, nil
+	}
+	if err := s.sendHello(adm.Name, kdf, nil); err != nil {
 		return nil, name, err
 	}
 	key, e, gaveUp := s.verifyProof(keys)
@@ -537,7 +548,11 @@ func plainAtTLS(s *shake) error {
 // acceptTLS runs the TLS handshake whose first record (the ClientHello)
 // was read already.
 func (l *Listener) acceptTLS(s *shake, head []byte) error {
-	tc := tls.Server(&sniffedConn{Conn: s.raw, head: head}, s.id.serverTLS())
+	sc := &sniffedConn{Conn: s.raw, head: head}
+	// What TLS writes after its first flight, the session ticket, is held
+	// for our hello, as the dialer holds its Finished (conn.go).
+	s.held = &heldConn{Conn: sc, holding: true}
+	tc := tls.Server(s.held, s.id.serverTLS())
 	if err := tc.Handshake(); err != nil {
 		var ne net.Error
 		switch {
@@ -552,6 +567,9 @@ func (l *Listener) acceptTLS(s *shake, head []byte) error {
 	if e := s.tlsEstablished(tc); e != nil {
 		return e
 	}
+	// The dialer's flight, its hello with it, answered our first: the
+	// round trip of a link whose dialer proves early, which has no other.
+	s.rtt = time.Since(sc.wroteAt)
 	return nil
 }
 

@@ -63,6 +63,10 @@ type Options struct {
 	MaxPerSource int
 	// MaxInFlight bounds the requests one link serves at once.
 	MaxInFlight int
+
+	// earlyProofOff makes this end behave as one from before early
+	// proofs (handshake.go): the tests of the handshake with such a peer.
+	earlyProofOff bool
 }
 
 func (o Options) withDefaults() Options {

@@ -139,20 +139,27 @@ func (x *KDFParams) GetThreads() uint32 {
 
 // Hello is the first frame in each direction.
 type Hello struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Magic         string                 `protobuf:"bytes,1,opt,name=magic,proto3" json:"magic,omitempty"` // always "lanyard"
-	VersionMin    uint32                 `protobuf:"varint,2,opt,name=version_min,json=versionMin,proto3" json:"version_min,omitempty"`
-	VersionMax    uint32                 `protobuf:"varint,3,opt,name=version_max,json=versionMax,proto3" json:"version_max,omitempty"`
-	Role          Role                   `protobuf:"varint,4,opt,name=role,proto3,enum=lanyard.v1.Role" json:"role,omitempty"`
-	Name          string                 `protobuf:"bytes,5,opt,name=name,proto3" json:"name,omitempty"`                            // the slave's name, the KDF salt
-	InstallId     []byte                 `protobuf:"bytes,6,opt,name=install_id,json=installId,proto3" json:"install_id,omitempty"` // 16 random bytes, fixed per installation
-	BootId        []byte                 `protobuf:"bytes,7,opt,name=boot_id,json=bootId,proto3" json:"boot_id,omitempty"`          // 16 random bytes, new at every process start
-	Nonce         []byte                 `protobuf:"bytes,8,opt,name=nonce,proto3" json:"nonce,omitempty"`                          // 32 random bytes, new per connection
-	Ssl           bool                   `protobuf:"varint,9,opt,name=ssl,proto3" json:"ssl,omitempty"`                             // whether the sender runs TLS on this link
-	Kdf           *KDFParams             `protobuf:"bytes,10,opt,name=kdf,proto3" json:"kdf,omitempty"`
-	Software      string                 `protobuf:"bytes,11,opt,name=software,proto3" json:"software,omitempty"` // e.g. "lanyard-agent 0.1.0", for logs only
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	state      protoimpl.MessageState `protogen:"open.v1"`
+	Magic      string                 `protobuf:"bytes,1,opt,name=magic,proto3" json:"magic,omitempty"` // always "lanyard"
+	VersionMin uint32                 `protobuf:"varint,2,opt,name=version_min,json=versionMin,proto3" json:"version_min,omitempty"`
+	VersionMax uint32                 `protobuf:"varint,3,opt,name=version_max,json=versionMax,proto3" json:"version_max,omitempty"`
+	Role       Role                   `protobuf:"varint,4,opt,name=role,proto3,enum=lanyard.v1.Role" json:"role,omitempty"`
+	Name       string                 `protobuf:"bytes,5,opt,name=name,proto3" json:"name,omitempty"`                            // the slave's name, the KDF salt
+	InstallId  []byte                 `protobuf:"bytes,6,opt,name=install_id,json=installId,proto3" json:"install_id,omitempty"` // 16 random bytes, fixed per installation
+	BootId     []byte                 `protobuf:"bytes,7,opt,name=boot_id,json=bootId,proto3" json:"boot_id,omitempty"`          // 16 random bytes, new at every process start
+	Nonce      []byte                 `protobuf:"bytes,8,opt,name=nonce,proto3" json:"nonce,omitempty"`                          // 32 random bytes, new per connection
+	Ssl        bool                   `protobuf:"varint,9,opt,name=ssl,proto3" json:"ssl,omitempty"`                             // whether the sender runs TLS on this link
+	Kdf        *KDFParams             `protobuf:"bytes,10,opt,name=kdf,proto3" json:"kdf,omitempty"`
+	Software   string                 `protobuf:"bytes,11,opt,name=software,proto3" json:"software,omitempty"` // e.g. "lanyard-agent 0.1.0", for logs only
+	// The dialer's proof sent with its hello, with SSL only: an HMAC over
+	// this hello up to this field and the TLS exporter (DESIGN §2). Always
+	// the hello's last field, so the acceptor can tell the bytes it covers.
+	EarlyProof []byte `protobuf:"bytes,12,opt,name=early_proof,json=earlyProof,proto3" json:"early_proof,omitempty"`
+	// The acceptor's: it checked the dialer's early proof, and its welcome
+	// follows this hello at once, without waiting for a proof.
+	EarlyProofTaken bool `protobuf:"varint,13,opt,name=early_proof_taken,json=earlyProofTaken,proto3" json:"early_proof_taken,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
 }
 
 func (x *Hello) Reset() {
@@ -260,6 +267,20 @@ func (x *Hello) GetSoftware() string {
 		return x.Software
 	}
 	return ""
+}
+
+func (x *Hello) GetEarlyProof() []byte {
+	if x != nil {
+		return x.EarlyProof
+	}
+	return nil
+}
+
+func (x *Hello) GetEarlyProofTaken() bool {
+	if x != nil {
+		return x.EarlyProofTaken
+	}
+	return false
 }
 
 // Proof is the dialer's HMAC over the transcript.
@@ -5221,7 +5242,7 @@ const file_core_wire_pb_lanyard_proto_rawDesc = "" +
 	"\x04time\x18\x01 \x01(\rR\x04time\x12\x1d\n" +
 	"\n" +
 	"memory_kib\x18\x02 \x01(\rR\tmemoryKib\x12\x18\n" +
-	"\athreads\x18\x03 \x01(\rR\athreads\"\xbe\x02\n" +
+	"\athreads\x18\x03 \x01(\rR\athreads\"\x8b\x03\n" +
 	"\x05Hello\x12\x14\n" +
 	"\x05magic\x18\x01 \x01(\tR\x05magic\x12\x1f\n" +
 	"\vversion_min\x18\x02 \x01(\rR\n" +
@@ -5237,7 +5258,10 @@ const file_core_wire_pb_lanyard_proto_rawDesc = "" +
 	"\x03ssl\x18\t \x01(\bR\x03ssl\x12'\n" +
 	"\x03kdf\x18\n" +
 	" \x01(\v2\x15.lanyard.v1.KDFParamsR\x03kdf\x12\x1a\n" +
-	"\bsoftware\x18\v \x01(\tR\bsoftware\"\x19\n" +
+	"\bsoftware\x18\v \x01(\tR\bsoftware\x12\x1f\n" +
+	"\vearly_proof\x18\f \x01(\fR\n" +
+	"earlyProof\x12*\n" +
+	"\x11early_proof_taken\x18\r \x01(\bR\x0fearlyProofTaken\"\x19\n" +
 	"\x05Proof\x12\x10\n" +
 	"\x03mac\x18\x01 \x01(\fR\x03mac\"\x99\x01\n" +
 	"\aWelcome\x12\x10\n" +
