@@ -921,7 +921,13 @@ func printFound(w io.Writer, reps []*backup.FindReport, withTask bool) error {
 func keptIn(f backup.FoundFile) string {
 	in := human.Plural(f.Snapshots(), "snapshot", "snapshots")
 	if f.Snapshots() > 1 {
-		in += " since " + f.OldestTime.Local().Format("2006-01-02")
+		// The date, or the hour when it is the newest's day: TIME says
+		// which day that is, and "since" that same date would say nothing.
+		since := f.OldestTime.Local().Format(time.DateOnly)
+		if since == f.Time.Local().Format(time.DateOnly) {
+			since = f.OldestTime.Local().Format("15:04")
+		}
+		in += " since " + since
 	}
 	if f.Gone {
 		in += ", then gone"

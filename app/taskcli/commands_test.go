@@ -20,6 +20,9 @@ func TestAVersionFoundSaysWhereItIsKept(t *testing.T) {
 		{backup.FoundFile{In: 12, OldestTime: oldest}, "12 snapshots since 2026-11-24"},
 		{backup.FoundFile{In: 3, OldestTime: oldest, Gone: true}, "3 snapshots since 2026-11-24, then gone"},
 		{backup.FoundFile{In: 1, Gone: true}, "1 snapshot, then gone"},
+		// All of the same day as the newest, which the row's TIME names.
+		{backup.FoundFile{In: 4, OldestTime: oldest, Time: oldest.Add(6 * time.Hour)}, "4 snapshots since 12:00"},
+		{backup.FoundFile{In: 2, OldestTime: oldest, Time: oldest.Add(12 * time.Hour)}, "2 snapshots since 2026-11-24"},
 	} {
 		if got := keptIn(c.f); got != c.want {
 			t.Errorf("%+v: %q, want %q", c.f, got, c.want)
