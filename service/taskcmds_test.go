@@ -5,6 +5,7 @@ package service
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -369,6 +370,49 @@ func TestATaskSavedWhileTheAgentIsStoppedSaysWhenItRuns(t *testing.T) {
 		if r := run(0, tt.args...); !strings.Contains(r.stdout, tt.want) {
 			t.Errorf("%v: want %q in\n%s", tt.args, tt.want, r)
 		}
+	}
+}
+
+// --reread finds a file rewritten with its size and time kept, which a
+// run takes for unchanged; the same words whether the agent runs or not.
+func TestTaskRunRereadFindsWhatARunTakesForUnchanged(t *testing.T) {
+	for _, live := range []bool{false, true} {
+		t.Run(fmt.Sprintf("live=%v", live), func(t *testing.T) {
+			dir := initAgent(t, "--listen", "127.0.0.1:0")
+			if live {
+				startAgentInProcess(t, dir)
+			}
+			src, dest := taskTree(t)
+			run := commandsOn(t, dir)
+			run(0, "task", "add", "docs", "--source", src, "--dest", dest)
+			run(0, "task", "run", "docs", "--wait")
+			report := filepath.Join(src, "docs", "report.txt")
+			fi, err := os.Stat(report)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(report, []byte("THE REPORT"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Chtimes(report, fi.ModTime(), fi.ModTime()); err != nil {
+				t.Fatal(err)
+			}
+			if r := run(0, "task", "run", "docs", "--wait"); !strings.Contains(r.stdout, "(0 copied, 2 linked)") {
+				t.Fatalf("a run without --reread: %s", r)
+			}
+			r := run(taskcli.ExitWarnings, "task", "run", "docs", "--wait", "--reread")
+			if !strings.Contains(r.stdout, "(1 copied, 1 linked, every file read)") ||
+				!strings.Contains(r.stdout, report+" has the size and modification time it had in the previous snapshot but other content") {
+				t.Fatalf("run --reread: %s", r)
+			}
+			var hist []backup.Report
+			if err := json.Unmarshal([]byte(run(0, "task", "history", "docs", "--json").stdout), &hist); err != nil || len(hist) != 3 || !hist[2].Reread || hist[1].Reread {
+				t.Fatalf("history: %v %+v", err, hist)
+			}
+			if r := run(0, "task", "history", "docs"); strings.Count(r.stdout, "manual, reread") != 1 {
+				t.Fatalf("history names the reread run once: %s", r)
+			}
+		})
 	}
 }
 

@@ -132,13 +132,13 @@ func (h *ctlHandler) taskRun(ctx context.Context, op, slave string, args agent.T
 	case agent.OpTaskRun:
 		if args.Wait {
 			var rep backup.Report
-			if rep, err = m.RunTaskAndWait(ctx, slave, args.Name, progress); err == nil {
+			if rep, err = m.RunTaskAndWaitWith(ctx, slave, args.Name, agent.RunOptions{Reread: args.Reread}, progress); err == nil {
 				res.Report = &rep
 			}
 			return err
 		}
 		var info agent.TaskInfo
-		if info, err = m.RunTask(ctx, slave, args.Name); err == nil {
+		if info, err = m.RunTaskWith(ctx, slave, args.Name, agent.RunOptions{Reread: args.Reread}); err == nil {
 			res.Started, res.Info = true, &info
 		}
 	case agent.OpTaskStop:

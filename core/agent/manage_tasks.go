@@ -246,7 +246,7 @@ func (a *Agent) handleTaskRun(ctx context.Context, _ *link.Link, body []byte) (p
 	if err := decode(body, &req); err != nil {
 		return nil, err
 	}
-	h, err := a.tasks.Run(ctx, req.Name, backup.TriggerConsole)
+	h, err := a.tasks.RunWith(ctx, req.Name, backup.TriggerConsole, RunOptions{Reread: req.Reread})
 	if err != nil {
 		return nil, taskError(err)
 	}
@@ -254,7 +254,7 @@ func (a *Agent) handleTaskRun(ctx context.Context, _ *link.Link, body []byte) (p
 	if err != nil {
 		return nil, taskError(err)
 	}
-	started := backup.Report{Task: h.Task, Trigger: backup.TriggerConsole, Started: h.Since, Result: backup.ResultRunning}
+	started := backup.Report{Task: h.Task, Trigger: backup.TriggerConsole, Started: h.Since, Result: backup.ResultRunning, Reread: req.Reread}
 	return &pb.TaskRunResponse{Info: trimInfo(InfoToPB(info)), Started: ReportToPB(started)}, nil
 }
 

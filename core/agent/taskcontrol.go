@@ -28,7 +28,7 @@ const (
 	OpTaskAdd       = "task_add"       // Task
 	OpTaskEdit      = "task_edit"      // Task, at Task.Version
 	OpTaskRemove    = "task_remove"    // Name, Version (0: any)
-	OpTaskRun       = "task_run"       // Name, Wait
+	OpTaskRun       = "task_run"       // Name, Wait, Reread
 	OpTaskStop      = "task_stop"      // Name
 	OpTaskHistory   = "task_history"   // Name, Limit
 	OpTaskSnapshots = "task_snapshots" // Name
@@ -79,6 +79,8 @@ type TaskArgs struct {
 	// CreateDest creates a task's destination folder when it is missing
 	// (add, edit).
 	CreateDest bool `json:"create_dest,omitempty"`
+	// Reread: the run reads every file (RunOptions).
+	Reread bool `json:"reread,omitempty"`
 }
 
 // RestoreOptions are a restore's options among the arguments.
@@ -238,7 +240,7 @@ func (t *Tasks) doRun(ctx context.Context, args TaskArgs, emit func(TaskEvent), 
 		defer unsubscribe()
 		events = ch
 	}
-	h, err := t.Run(ctx, args.Name, backup.TriggerManual)
+	h, err := t.RunWith(ctx, args.Name, backup.TriggerManual, RunOptions{Reread: args.Reread})
 	if err != nil {
 		return err
 	}

@@ -599,24 +599,39 @@ func (t *Tasks) Remove(_ context.Context, name string, version uint64) (backup.T
 // Run starts a run of the task and returns at once; Done on the handle
 // closes when it ends. trigger says who asked (a backup.Trigger…
 // constant). A task already running returns a *backup.BusyError.
-func (t *Tasks) Run(_ context.Context, name, trigger string) (*backup.Handle, error) {
-	return t.run(name, trigger, 0)
+func (t *Tasks) Run(ctx context.Context, name, trigger string) (*backup.Handle, error) {
+	return t.RunWith(ctx, name, trigger, RunOptions{})
+}
+
+// RunOptions are what a person may ask of one run.
+type RunOptions struct {
+	// Reread reads every file, not only those whose size or time changed
+	// (backup.StartOptions.Reread).
+	Reread bool `json:"reread,omitempty"`
+}
+
+// RunWith is Run with options.
+func (t *Tasks) RunWith(_ context.Context, name, trigger string, o RunOptions) (*backup.Handle, error) {
+	return t.run(name, trigger, 0, o)
 }
 
 // run is Run of the attempt-th retry of a failed scheduled run (0: not a
 // retry).
-func (t *Tasks) run(name, trigger string, attempt int) (*backup.Handle, error) {
+func (t *Tasks) run(name, trigger string, attempt int, o RunOptions) (*backup.Handle, error) {
 	task, err := t.load(name)
 	if err != nil {
 		return nil, err
 	}
-	h, ar, start, err := t.start(task, trigger, attempt)
+	h, ar, start, err := t.start(task, trigger, attempt, o)
 	if err != nil {
 		return nil, err
 	}
 	by := trigger
 	if attempt > 0 {
 		by = fmt.Sprintf("retry %d of %d", attempt, task.Retries)
+	}
+	if o.Reread {
+		by += ", reading every file"
 	}
 	t.log.WithFields(logrus.Fields{"task": task.Name, "trigger": trigger}).Infof("task %s: run started (%s)", task.Name, by)
 	t.emit(TaskEvent{Kind: EventStarted, Task: task.Name, Report: &start, Seq: ar.seq})
@@ -628,10 +643,10 @@ func (t *Tasks) run(name, trigger string, attempt int) (*backup.Handle, error) {
 // engine holds the task's run slot (OnStart), so a deletion of one of
 // its snapshots either refuses this run before anything is recorded or
 // is itself refused; t.mu makes the start and t.active one step.
-func (t *Tasks) start(task backup.Task, trigger string, attempt int) (*backup.Handle, *activeRun, backup.Report, error) {
+func (t *Tasks) start(task backup.Task, trigger string, attempt int, o RunOptions) (*backup.Handle, *activeRun, backup.Report, error) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	start := backup.Report{Task: task.Name, Trigger: trigger, Attempt: attempt, Started: t.now(), Result: backup.ResultRunning}
+	start := backup.Report{Task: task.Name, Trigger: trigger, Attempt: attempt, Started: t.now(), Result: backup.ResultRunning, Reread: o.Reread}
 	if t.ctx == nil || t.closed {
 		return nil, nil, start, errors.New("the agent is shutting down")
 	}
@@ -642,6 +657,7 @@ func (t *Tasks) start(task backup.Task, trigger string, attempt int) (*backup.Ha
 		Trigger:  trigger,
 		Attempt:  attempt,
 		RateHint: t.rateHint(task.Name),
+		Reread:   o.Reread,
 		OnStart: func() (err error) {
 			doc, _ := json.Marshal(start)
 			ar.seq, err = t.db.AppendRun(task.Name, doc, RunsKept)
@@ -1065,7 +1081,7 @@ func (t *Tasks) retryDue(task backup.Task, now time.Time) time.Time {
 		t.dropRetry(key)
 		return time.Time{}
 	}
-	_, err := t.run(task.Name, backup.TriggerRetry, rp.attempt)
+	_, err := t.run(task.Name, backup.TriggerRetry, rp.attempt, RunOptions{})
 	if busy := (*backup.BusyError)(nil); errors.As(err, &busy) && busy.Doing != "" {
 		return now.Add(deletionRetry)
 	}

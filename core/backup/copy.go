@@ -153,9 +153,10 @@ func sourceErr(src string, err error) error {
 // allows; copy it instead.
 func isTooManyLinks(err error) bool { return errors.Is(err, syscall.EMLINK) }
 
-// hashFile is the hex BLAKE3 of the file at path.
-func (c *copier) hashFile(ctx context.Context, path string, done *atomic.Int64) (string, int64, error) {
-	f, err := openRead(path)
+// hashFile is the hex BLAKE3 of the file at path, opened with open and
+// read at the copier's pace.
+func (c *copier) hashFile(ctx context.Context, open func(string) (*os.File, error), path string, done *atomic.Int64) (string, int64, error) {
+	f, err := open(path)
 	if err != nil {
 		return "", 0, err
 	}
@@ -168,6 +169,11 @@ func (c *copier) hashFile(ctx context.Context, path string, done *atomic.Int64) 
 			return "", n, context.Cause(ctx)
 		}
 		m, err := f.Read(buf)
+		if m > 0 && c.pace != nil {
+			if err := c.pace.WaitN(ctx, m); err != nil {
+				return "", n, cmp.Or(context.Cause(ctx), err)
+			}
+		}
 		if m > 0 {
 			_, _ = c.h.Write(buf[:m])
 			n += int64(m)

@@ -107,6 +107,10 @@ type StartOptions struct {
 	// claimed for it, and a folder another server claimed is refused
 	// (see Owner). The zero Owner claims nothing.
 	Owner Owner
+	// Reread reads every file, even one whose size and modification time
+	// are those of the previous snapshot's copy, and links that copy only
+	// when the content is the same (see run.store).
+	Reread bool
 }
 
 // Start begins a run of t in its own goroutine, which ctx owns: cancelling

@@ -38,6 +38,10 @@ type Report struct {
 	Result   Result    `json:"result"`
 	Error    string    `json:"error,omitempty"`
 
+	// Reread: the run read every file and compared its content with the
+	// previous snapshot's, not only its size and time.
+	Reread bool `json:"reread,omitempty"`
+
 	FilesCopied  int64 `json:"files_copied"`
 	FilesLinked  int64 `json:"files_linked"`
 	FilesSkipped int64 `json:"files_skipped"`
@@ -94,9 +98,13 @@ func (r *Report) Describe() string {
 	d := human.Took(r.Duration())
 	switch {
 	case r.Result.Succeeded():
-		fmt.Fprintf(&b, "%s: snapshot %s, %s (%s copied, %s linked), %s copied, in %s\n",
+		read := ""
+		if r.Reread {
+			read = ", every file read"
+		}
+		fmt.Fprintf(&b, "%s: snapshot %s, %s (%s copied, %s linked%s), %s copied, in %s\n",
 			r.Result, r.Snapshot, human.Plural(r.Files(), "file", "files"), human.Count(r.FilesCopied), human.Count(r.FilesLinked),
-			human.Bytes(r.BytesCopied), d)
+			read, human.Bytes(r.BytesCopied), d)
 	case r.Result == ResultRunning:
 		fmt.Fprintf(&b, "running for %s\n", d)
 	case r.Error != "":

@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/sirupsen/logrus"
@@ -55,6 +56,7 @@ type run struct {
 	stop context.CancelCauseFunc
 
 	owner    Owner         // whose the task's folder is
+	reread   bool          // every file is read: see store
 	excludes []pathPattern // the task's, compiled
 	partial  string        // the snapshot being written
 	prevDir  string        // the newest complete snapshot, or ""
@@ -89,10 +91,10 @@ func (r *run) fail(err error) {
 
 // run carries out one backup of t; it always returns a report.
 func (e *Engine) run(ctx context.Context, t Task, started time.Time, so StartOptions) Report {
-	rep := Report{Task: t.Name, Started: started, Result: ResultRunning}
+	rep := Report{Task: t.Name, Started: started, Result: ResultRunning, Reread: so.Reread}
 	rctx, stop := context.WithCancelCause(ctx)
 	defer stop(nil)
-	r := &run{e: e, t: t, rep: &rep, ctx: rctx, stop: stop, warnOnce: map[string]bool{}, owner: so.Owner,
+	r := &run{e: e, t: t, rep: &rep, ctx: rctx, stop: stop, warnOnce: map[string]bool{}, owner: so.Owner, reread: so.Reread,
 		excludes: compilePatterns(t.Excludes), log: e.log.WithField("task", t.Name)}
 	r.m = newMeter(t.Name, so.Progress, so.RateHint)
 	err := r.execute()
@@ -319,8 +321,9 @@ func (t *scanTally) add(it item) {
 	if it.kind == kindFile {
 		if p := t.prev[it.rel]; p != nil && unchanged(p, &it) {
 			it.prev = p
-		} else {
-			t.bytes += it.size
+		}
+		if it.prev == nil || t.r.reread {
+			t.bytes += it.size // to read
 		}
 		t.files++
 	} else if it.kind == kindSymlink {
@@ -505,10 +508,18 @@ func (r *run) store(c *copier, it *item) {
 		r.storeSymlink(it, dst)
 		return
 	}
-	if it.prev != nil && r.link(it, dst) {
+	done := &r.m.bytesDone
+	if it.prev != nil && r.reread {
+		// Read once to compare, and counted then: a copy after it reads
+		// the file again, which the progress does not count twice.
+		if same, ok := r.sameContent(c, it); ok && same && r.link(it, dst) {
+			return
+		}
+		done = new(atomic.Int64)
+	} else if it.prev != nil && r.link(it, dst) {
 		return
 	}
-	res, err := c.copyFile(r.ctx, r.e.opts.openSource, it.src, dst, &r.m.bytesDone)
+	res, err := c.copyFile(r.ctx, r.e.opts.openSource, it.src, dst, done)
 	switch {
 	case err == nil:
 	case errors.As(err, new(*destError)):
@@ -534,6 +545,24 @@ func (r *run) store(c *copier, it *item) {
 	r.rep.FilesCopied++
 	r.rep.BytesCopied += res.size
 	r.mu.Unlock()
+}
+
+// sameContent reads a file whose size and time are those of the previous
+// snapshot's copy and says whether its content is the same too; ok is
+// false when it could not be read (the copy that follows says why). A
+// file of other content is a warning: a program that keeps a file's
+// time as it rewrites it, or the disk changing what it holds, which a
+// run that does not read every file takes for unchanged.
+func (r *run) sameContent(c *copier, it *item) (same, ok bool) {
+	sum, _, err := c.hashFile(r.ctx, r.e.opts.openSource, it.src, &r.m.bytesDone)
+	if err != nil {
+		return false, false
+	}
+	if sum != it.prev.Hash {
+		r.warn("%s has the size and modification time it had in the previous snapshot but other content: copied (a program that keeps a file's time, or damage on the disk)", it.src)
+		return false, true
+	}
+	return true, true
 }
 
 // link hard-links an unchanged file from the previous snapshot; false

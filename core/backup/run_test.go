@@ -671,3 +671,66 @@ func TestASourceThatChangesWhileCopiedIsAWarning(t *testing.T) {
 		t.Fatalf("the changed file was linked, not copied again: %+v", next)
 	}
 }
+
+// A run takes a file whose size and modification time are those of the
+// previous snapshot's copy for unchanged, as rsync's quick check does,
+// and links that copy without reading the file. A program that rewrites
+// a file and puts its time back, or a disk that changes what it holds,
+// goes unseen. A run told to reread reads every file, links the copy
+// only when the content is the same, and copies and names a file whose
+// content is not.
+func TestARunThatRereadsFindsWhatTheQuickCheckMisses(t *testing.T) {
+	f := newFixture(t)
+	doc := f.write("doc.txt", "version 1", 0o644)
+	same := f.random("same.bin", 64<<10)
+	e := backup.New(backup.Options{})
+	f.mustRun(e, backup.ResultCompleted)
+
+	fi, err := os.Lstat(doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.write("doc.txt", "version 2", 0o644) // the same size
+	if err := os.Chtimes(doc, fi.ModTime(), fi.ModTime()); err != nil {
+		t.Fatal(err)
+	}
+	quick := f.mustRun(e, backup.ResultCompleted)
+	if quick.FilesLinked != 2 || quick.Reread {
+		t.Fatalf("a run without reread: linked %d (reread %v), want both files linked", quick.FilesLinked, quick.Reread)
+	}
+	if b, _ := os.ReadFile(f.snapPath(quick.Snapshot, doc)); string(b) != "version 1" {
+		t.Fatalf("without reread the snapshot holds %q; this test assumes the quick check", b)
+	}
+
+	reread := func(want backup.Result) backup.Report {
+		t.Helper()
+		rep, err := e.Run(context.Background(), f.task, backup.StartOptions{Reread: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rep.Result != want || !rep.Reread {
+			t.Fatalf("result %q (reread %v, error %q, warnings %q), want %q", rep.Result, rep.Reread, rep.Error, rep.Warnings, want)
+		}
+		return rep
+	}
+	found := reread(backup.ResultWarnings)
+	if found.FilesCopied != 1 || found.FilesLinked != 1 || found.BytesCopied != 9 || found.BytesLinked != 64<<10 {
+		t.Errorf("reread: copied %d (%d bytes), linked %d (%d bytes); want doc.txt copied and same.bin linked",
+			found.FilesCopied, found.BytesCopied, found.FilesLinked, found.BytesLinked)
+	}
+	if b, _ := os.ReadFile(f.snapPath(found.Snapshot, doc)); string(b) != "version 2" {
+		t.Errorf("after a reread the snapshot holds %q", b)
+	}
+	if inode(t, f.snapPath(quick.Snapshot, same)) != inode(t, f.snapPath(found.Snapshot, same)) {
+		t.Error("a file of the same content was copied, not linked")
+	}
+	if len(found.Warnings) != 1 || !strings.Contains(found.Warnings[0], doc) || !strings.Contains(found.Warnings[0], "other content") {
+		t.Errorf("warnings %q; want one naming %s and its other content", found.Warnings, doc)
+	}
+
+	// Read again, nothing differs: every file linked, nothing to say.
+	again := reread(backup.ResultCompleted)
+	if again.FilesLinked != 2 || again.FilesCopied != 0 {
+		t.Errorf("a second reread: linked %d, copied %d; want both linked", again.FilesLinked, again.FilesCopied)
+	}
+}

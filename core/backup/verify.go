@@ -141,7 +141,7 @@ func (e *Engine) verifyEntry(ctx context.Context, c *copier, root string, en *En
 			problem(en.Path, "size %d, manifest says %d", fi.Size(), en.Size)
 			return false, true
 		}
-		sum, _, err := c.hashFile(ctx, p, nil)
+		sum, _, err := c.hashFile(ctx, openRead, p, nil)
 		done.Add(en.Size)
 		if err != nil {
 			if ctx.Err() != nil {

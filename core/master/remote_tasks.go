@@ -286,7 +286,13 @@ func (m *Master) RemoveTask(ctx context.Context, slave, name string, version uin
 // RunTask starts a run and returns at once; its progress and end arrive
 // through WatchTasks.
 func (m *Master) RunTask(ctx context.Context, slave, name string) (agent.TaskInfo, error) {
-	info, _, err := m.runTask(ctx, slave, name)
+	return m.RunTaskWith(ctx, slave, name, agent.RunOptions{})
+}
+
+// RunTaskWith is RunTask with options. An agent older than the options
+// runs without them: the error says so, and the run goes on.
+func (m *Master) RunTaskWith(ctx context.Context, slave, name string, o agent.RunOptions) (agent.TaskInfo, error) {
+	info, _, err := m.runTask(ctx, slave, name, o)
 	return info, err
 }
 
@@ -310,18 +316,33 @@ func (m *Master) RunTasks(ctx context.Context, tasks []TaskRef, done func(i int,
 
 // runTask is RunTask, also saying when the run started (the agent's
 // clock).
-func (m *Master) runTask(ctx context.Context, slave, name string) (agent.TaskInfo, time.Time, error) {
+func (m *Master) runTask(ctx context.Context, slave, name string, o agent.RunOptions) (agent.TaskInfo, time.Time, error) {
 	var info agent.TaskInfo
 	var started time.Time
-	err := m.run(ctx, slave, command{what: "task run " + name, feature: taskFeature, audit: true}, func(l *link.Link) error {
+	what := "task run " + name
+	if o.Reread {
+		what += " --reread"
+	}
+	err := m.run(ctx, slave, command{what: what, feature: taskFeature, audit: true}, func(l *link.Link) error {
 		var resp pb.TaskRunResponse
-		if err := l.Request(ctx, wire.MethodTaskRun, &pb.TaskRunRequest{Name: name}, &resp); err != nil {
+		if err := l.Request(ctx, wire.MethodTaskRun, &pb.TaskRunRequest{Name: name, Reread: o.Reread}, &resp); err != nil {
 			return err
 		}
-		info, started = agent.InfoFromPB(resp.Info), agent.ReportFromPB(resp.Started).Started
-		return nil
+		rep := agent.ReportFromPB(resp.Started)
+		info, started = agent.InfoFromPB(resp.Info), rep.Started
+		return olderRun(slave, name, o, rep)
 	})
 	return info, started, err
+}
+
+// olderRun says when the run an agent started is not the one asked for:
+// an agent from before run options ignores them, and its report of the
+// start says so by leaving them out.
+func olderRun(slave, name string, o agent.RunOptions, started backup.Report) error {
+	if o.Reread && !started.Reread {
+		return fmt.Errorf("%s started an ordinary run of %s, which reads only the files whose size or time changed: its agent is older than this console; upgrade it to read every file", slave, name)
+	}
+	return nil
 }
 
 // waitPoll is how often RunTaskAndWait asks for the task's state, in
@@ -332,9 +353,14 @@ const waitPoll = 5 * time.Second
 // returns its report when it ends. When ctx ends first the run goes on in
 // the agent and ctx's error is returned.
 func (m *Master) RunTaskAndWait(ctx context.Context, slave, name string, onProgress func(backup.Status)) (backup.Report, error) {
+	return m.RunTaskAndWaitWith(ctx, slave, name, agent.RunOptions{}, onProgress)
+}
+
+// RunTaskAndWaitWith is RunTaskAndWait with options; see RunTaskWith.
+func (m *Master) RunTaskAndWaitWith(ctx context.Context, slave, name string, o agent.RunOptions, onProgress func(backup.Status)) (backup.Report, error) {
 	events, stop := m.WatchTasks(256)
 	defer stop()
-	info, started, err := m.runTask(ctx, slave, name)
+	info, started, err := m.runTask(ctx, slave, name, o)
 	if err != nil {
 		return backup.Report{}, err
 	}

@@ -345,6 +345,36 @@ func TestAnOlderAgentsRefusalOfARestoreToWhereTheFilesWereIsExplained(t *testing
 	}
 }
 
+// A run the console asks to read every file reads them on the agent and
+// says so in its report; an agent from before ignores the ask, and the
+// console says that the run is an ordinary one and what to do.
+func TestTheConsoleRunsATaskReadingEveryFile(t *testing.T) {
+	c, _ := linked(t, false, nil)
+	ctx := context.Background()
+	src, dest := sourceTree(t, 2)
+	if _, _, err := c.PutTask(ctx, "FS01", backup.Task{Name: "docs", Sources: []string{src}, Destination: dest, Schedule: "manual"}, agent.PutOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if rep, err := c.RunTaskAndWait(ctx, "FS01", "docs", nil); err != nil || rep.Reread {
+		t.Fatalf("an ordinary run: %+v, %v", rep, err)
+	}
+	rep, err := c.RunTaskAndWaitWith(ctx, "FS01", "docs", agent.RunOptions{Reread: true}, nil)
+	if err != nil || !rep.Reread || rep.Result != backup.ResultCompleted || rep.FilesLinked != 2 || rep.FilesCopied != 0 {
+		t.Fatalf("a run reading every file: %+v, %v", rep, err)
+	}
+	if _, err := c.RunTaskWith(ctx, "FS01", "nope", agent.RunOptions{Reread: true}); err == nil || !strings.Contains(err.Error(), "nope") {
+		t.Fatalf("a task that is not there: %v", err)
+	}
+
+	if err := olderRun("FS01", "docs", agent.RunOptions{Reread: true}, backup.Report{}); err == nil ||
+		!strings.Contains(err.Error(), "FS01 started an ordinary run of docs") || !strings.Contains(err.Error(), "upgrade it to read every file") {
+		t.Errorf("an agent from before: %v", err)
+	}
+	if err := olderRun("FS01", "docs", agent.RunOptions{}, backup.Report{}); err != nil {
+		t.Errorf("nothing asked: %v", err)
+	}
+}
+
 // The console finds a file in a server's snapshots, newest first, each
 // version once with the snapshots that hold it, over the link; a
 // mistyped pattern is refused here, and an agent from before says to

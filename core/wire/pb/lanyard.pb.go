@@ -2113,6 +2113,7 @@ type RunReport struct {
 	DestTotal        uint64                 `protobuf:"varint,20,opt,name=dest_total,json=destTotal,proto3" json:"dest_total,omitempty"`                       // and its size
 	Attempt          int32                  `protobuf:"varint,21,opt,name=attempt,proto3" json:"attempt,omitempty"`                                            // the retry of a failed scheduled run this run is (1 for the first); 0: none
 	RetryAtUnixNano  int64                  `protobuf:"varint,22,opt,name=retry_at_unix_nano,json=retryAtUnixNano,proto3" json:"retry_at_unix_nano,omitempty"` // when a failed run is tried again; 0: it is not
+	Reread           bool                   `protobuf:"varint,23,opt,name=reread,proto3" json:"reread,omitempty"`                                              // the run read every file, not only those whose size or time changed
 	unknownFields    protoimpl.UnknownFields
 	sizeCache        protoimpl.SizeCache
 }
@@ -2299,6 +2300,13 @@ func (x *RunReport) GetRetryAtUnixNano() int64 {
 		return x.RetryAtUnixNano
 	}
 	return 0
+}
+
+func (x *RunReport) GetReread() bool {
+	if x != nil {
+		return x.Reread
+	}
+	return false
 }
 
 // TaskInfo is a task with its state.
@@ -3301,8 +3309,12 @@ func (x *TaskDeleteResponse) GetRemoved() *Task {
 // task.run starts a run and answers at once; progress and the end arrive
 // as events (task.progress, run.finished).
 type TaskRunRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Name          string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Name  string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// Read every file and compare its content with the previous snapshot's
+	// copy, not only its size and time. An agent from before ignores it:
+	// its report's reread says so.
+	Reread        bool `protobuf:"varint,2,opt,name=reread,proto3" json:"reread,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -3342,6 +3354,13 @@ func (x *TaskRunRequest) GetName() string {
 		return x.Name
 	}
 	return ""
+}
+
+func (x *TaskRunRequest) GetReread() bool {
+	if x != nil {
+		return x.Reread
+	}
+	return false
 }
 
 type TaskRunResponse struct {
@@ -5424,7 +5443,7 @@ const file_core_wire_pb_lanyard_proto_rawDesc = "" +
 	"\acurrent\x18\b \x01(\tR\acurrent\x12\x12\n" +
 	"\x04rate\x18\t \x01(\x01R\x04rate\x12\x15\n" +
 	"\x06eta_ms\x18\n" +
-	" \x01(\x03R\x05etaMs\"\xb5\x05\n" +
+	" \x01(\x03R\x05etaMs\"\xcd\x05\n" +
 	"\tRunReport\x12\x12\n" +
 	"\x04task\x18\x01 \x01(\tR\x04task\x12\x1a\n" +
 	"\bsnapshot\x18\x02 \x01(\tR\bsnapshot\x12\x18\n" +
@@ -5449,7 +5468,8 @@ const file_core_wire_pb_lanyard_proto_rawDesc = "" +
 	"\n" +
 	"dest_total\x18\x14 \x01(\x04R\tdestTotal\x12\x18\n" +
 	"\aattempt\x18\x15 \x01(\x05R\aattempt\x12+\n" +
-	"\x12retry_at_unix_nano\x18\x16 \x01(\x03R\x0fretryAtUnixNano\"\xd4\x02\n" +
+	"\x12retry_at_unix_nano\x18\x16 \x01(\x03R\x0fretryAtUnixNano\x12\x16\n" +
+	"\x06reread\x18\x17 \x01(\bR\x06reread\"\xd4\x02\n" +
 	"\bTaskInfo\x12$\n" +
 	"\x04task\x18\x01 \x01(\v2\x10.lanyard.v1.TaskR\x04task\x12\x18\n" +
 	"\arunning\x18\x02 \x01(\bR\arunning\x120\n" +
@@ -5530,9 +5550,10 @@ const file_core_wire_pb_lanyard_proto_rawDesc = "" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x18\n" +
 	"\aversion\x18\x02 \x01(\x04R\aversion\"@\n" +
 	"\x12TaskDeleteResponse\x12*\n" +
-	"\aremoved\x18\x01 \x01(\v2\x10.lanyard.v1.TaskR\aremoved\"$\n" +
+	"\aremoved\x18\x01 \x01(\v2\x10.lanyard.v1.TaskR\aremoved\"<\n" +
 	"\x0eTaskRunRequest\x12\x12\n" +
-	"\x04name\x18\x01 \x01(\tR\x04name\"l\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12\x16\n" +
+	"\x06reread\x18\x02 \x01(\bR\x06reread\"l\n" +
 	"\x0fTaskRunResponse\x12(\n" +
 	"\x04info\x18\x01 \x01(\v2\x14.lanyard.v1.TaskInfoR\x04info\x12/\n" +
 	"\astarted\x18\x02 \x01(\v2\x15.lanyard.v1.RunReportR\astarted\"%\n" +
