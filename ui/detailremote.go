@@ -100,13 +100,15 @@ const (
 	itemEditSlave  = "Edit…"
 	itemPassword   = "Change Password…"
 	itemRunTask    = "Run Task"
+	itemReread     = "Run Task, Reading Every File"
 	itemRemoveSlav = "Remove…"
 )
 
 // slaveMenu acts on the slave selected in the tree, with the items its
 // row's context menu has: Connect or Disconnect as the toolbar says, Run
 // Task as the toolbar allows, and with no slave selected nothing at all.
-// Run Task carries Ctrl+R and Find a File… Ctrl+Shift+F, bound here only
+// Run Task carries Ctrl+R, Run Task, Reading Every File Ctrl+Shift+R and
+// Find a File… Ctrl+Shift+F, bound here only
 // (a menu shortcut wins over a window's, and works while the item is
 // disabled: runTask and findFile decide); Ctrl+E
 // and Delete are bound on the window (shortcuts.go).
@@ -144,7 +146,7 @@ func (mw *mainWindow) itemsFor(v *master.SlaveView, ok bool) []*fyne.MenuItem {
 		switch {
 		case !ok:
 			it.Disabled = true
-		case it.Label == itemRunTask, it.Label == taskFind:
+		case it.Label == itemRunTask, it.Label == itemReread, it.Label == taskFind:
 			it.Disabled = !mw.canRunTask(v) // as the toolbar's button
 		}
 	}
@@ -159,6 +161,8 @@ func (mw *mainWindow) slaveItems(connect string, muted bool) []*fyne.MenuItem {
 	run := fyne.NewMenuItem(itemRunTask, mw.runTask)
 	run.Icon = theme.MediaPlayIcon()
 	run.Shortcut = shortcutRunTask()
+	reread := fyne.NewMenuItem(itemReread, mw.rereadTask)
+	reread.Shortcut = shortcutReread()
 	find := fyne.NewMenuItem(taskFind, mw.findFile)
 	find.Icon = theme.SearchIcon()
 	find.Shortcut = shortcutFindFile()
@@ -178,6 +182,7 @@ func (mw *mainWindow) slaveItems(connect string, muted bool) []*fyne.MenuItem {
 		mw.muteItem(itemMute, func() string { v, _ := mw.selectedSlave(); return v.Name }, muted, mw.muteSelected),
 		fyne.NewMenuItem(itemPassword, mw.changePassword),
 		run,
+		reread,
 		find,
 		audit,
 		fyne.NewMenuItemSeparator(),
@@ -257,6 +262,20 @@ func (mw *mainWindow) runTask() {
 		return // show the tasks first; Ctrl+R again runs the selected one
 	}
 	d.tasksTab.runSelected()
+}
+
+// rereadTask is runTask reading every file (Ctrl+Shift+R): a run that
+// also finds a file changed with its size and time kept.
+func (mw *mainWindow) rereadTask() {
+	d := mw.detail
+	if d.tasksTab == nil || d.shown == "" {
+		return
+	}
+	if it := d.tabs.Selected(); it == nil || it.Text != tabTasks {
+		d.tabs.SelectIndex(1)
+		return // as Ctrl+R: show the tasks first
+	}
+	d.tasksTab.rereadSelected()
 }
 
 // findFile opens Find a File… on the selected slave (Ctrl+Shift+F): its

@@ -36,6 +36,7 @@ func keyboardShortcuts() []keyPlace {
 			{"Ctrl+F", "Go to the filter; Escape there clears it"},
 			{"F5", "Read everything again, and try the selected server now"},
 			{"Ctrl+R", "Run the selected task"},
+			{"Ctrl+Shift+R", "Run the selected task, reading every file"},
 			{"Ctrl+Shift+F", "Find a file in the selected server's backups"},
 			{"Menu", "The selected row's menu, as a right click opens it"},
 			{"Ctrl+L", "Remote Management Log"},
@@ -49,6 +50,7 @@ func keyboardShortcuts() []keyPlace {
 			{"Del", "Remove the selected task (asks first)"},
 			{"F5", "Read the tasks again"},
 			{"Ctrl+R", "Run the selected task"},
+			{"Ctrl+Shift+R", "Run it reading every file"},
 		}},
 		{"History and Snapshots views", []keyHelp{
 			{"F5", "Read the list again"},

@@ -618,8 +618,8 @@ func TestEveryShortcutIsBoundOnce(t *testing.T) {
 		}
 		seen[name] = "window"
 	}
-	if len(seen) != 9 {
-		t.Errorf("bound shortcuts %v, want Ctrl+N, Ctrl+Q, Ctrl+L, Ctrl+B, Ctrl+Shift+A, Ctrl+R, Ctrl+Shift+F, Ctrl+E, Ctrl+F", seen)
+	if len(seen) != 10 {
+		t.Errorf("bound shortcuts %v, want Ctrl+N, Ctrl+Q, Ctrl+L, Ctrl+B, Ctrl+Shift+A, Ctrl+R, Ctrl+Shift+R, Ctrl+Shift+F, Ctrl+E, Ctrl+F", seen)
 	}
 	// The keys a menu only shows are the window's own: Ctrl+E one of its
 	// shortcuts, F5, Delete and F1 the plain keys its key handler takes.

@@ -28,7 +28,8 @@ type Remote interface {
 	CheckTask(ctx context.Context, slave string, t backup.Task) (master.TaskCheck, error)
 	PutTask(ctx context.Context, slave string, t backup.Task, opt agent.PutOptions) (agent.TaskInfo, []string, error)
 	RemoveTask(ctx context.Context, slave, name string, version uint64) (backup.Task, error)
-	RunTask(ctx context.Context, slave, name string) (agent.TaskInfo, error)
+	// RunTaskWith starts a run; with o.Reread it reads every file.
+	RunTaskWith(ctx context.Context, slave, name string, o agent.RunOptions) (agent.TaskInfo, error)
 	StopTask(ctx context.Context, slave, name string) (bool, error)
 	TaskHistory(ctx context.Context, slave, name string, limit int) ([]backup.Report, error)
 	TaskSnapshots(ctx context.Context, slave, name string) ([]backup.SnapshotInfo, error)

@@ -14,9 +14,9 @@ import (
 //
 //   - Ctrl+N (File → Add Slave…), Ctrl+Q (File → Quit), Ctrl+L (View →
 //     Remote Management Log), Ctrl+B (View → Backups), Ctrl+Shift+A
-//     (View → Command Audit), Ctrl+R (Slave → Run Task) and Ctrl+Shift+F
-//     (Slave → Find a File…) live on their menu items, which also show
-//     them.
+//     (View → Command Audit), Ctrl+R (Slave → Run Task), Ctrl+Shift+R
+//     (Slave → Run Task, Reading Every File) and Ctrl+Shift+F (Slave →
+//     Find a File…) live on their menu items, which also show them.
 //   - Ctrl+E (edit) and Ctrl+F (filter) have no menu item: they are window
 //     shortcuts. The filter box, which takes every shortcut while it has
 //     the focus, hands these two back to the window.
@@ -52,6 +52,7 @@ func shortcutRunTask() fyne.Shortcut  { return ctrl(fyne.KeyR) }
 func shortcutSave() fyne.Shortcut     { return ctrl(fyne.KeyS) }
 func shortcutAudit() fyne.Shortcut    { return ctrlShift(fyne.KeyA) }
 func shortcutFindFile() fyne.Shortcut { return ctrlShift(fyne.KeyF) }
+func shortcutReread() fyne.Shortcut   { return ctrlShift(fyne.KeyR) }
 
 // shownKey is the key a menu item shows beside its label when that key is
 // bound elsewhere (a window shortcut, or a plain key the window's key

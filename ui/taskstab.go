@@ -686,26 +686,39 @@ func scheduleWords(spec string) string {
 
 // ---- actions ----
 
-func (t *tasksTab) runSelected() {
+func (t *tasksTab) runSelected() { t.runSelectedWith(agent.RunOptions{}) }
+
+// rereadSelected runs the selected task reading every file (Slave → Run
+// Task, Reading Every File).
+func (t *tasksTab) rereadSelected() { t.runSelectedWith(agent.RunOptions{Reread: true}) }
+
+func (t *tasksTab) runSelectedWith(o agent.RunOptions) {
 	cur, ok := t.current()
 	if !ok || cur.Running || !t.linked {
 		return
 	}
 	slave, name := t.slave, cur.Task.Name
-	t.status.SetText("Starting " + name + "…")
+	how := ""
+	if o.Reread {
+		how = ", reading every file"
+	}
+	t.status.SetText("Starting " + name + how + "…")
 	t.r.spawn(func(ctx context.Context) {
 		ctx, cancel := context.WithTimeout(ctx, taskTimeout)
 		defer cancel()
-		info, err := t.rm.RunTask(ctx, slave, name)
+		info, err := t.rm.RunTaskWith(ctx, slave, name, o)
 		t.r.do(func() {
 			if err != nil {
+				if info.Running && t.slave == slave { // an older agent ran it all the same
+					t.replace(info)
+				}
 				t.status.SetText(capitalize(err.Error()))
-				showInfo(t.win, "Could not run "+name, capitalize(err.Error()))
+				showInfo(t.win, "Could not run "+name+how, capitalize(err.Error()))
 				return
 			}
 			if t.slave == slave {
 				t.replace(info)
-				t.status.SetText(name + " is running on " + slave + ".")
+				t.status.SetText(name + " is running on " + slave + how + ".")
 			}
 		})
 	})

@@ -200,8 +200,12 @@ func (f *fakeTasks) RemoveTask(_ context.Context, _, name string, version uint64
 	return backup.Task{Name: name}, nil
 }
 
-func (f *fakeTasks) RunTask(_ context.Context, _, name string) (agent.TaskInfo, error) {
-	f.record("run " + name)
+func (f *fakeTasks) RunTaskWith(_ context.Context, _, name string, o agent.RunOptions) (agent.TaskInfo, error) {
+	if o.Reread {
+		f.record("run " + name + " --reread")
+	} else {
+		f.record("run " + name)
+	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	info := f.tasks[name]
@@ -1170,6 +1174,23 @@ func TestATaskOpenedFromTheBackupsWindowIsSelected(t *testing.T) {
 	}
 	press(mw.win, shortcutRunTask())
 	q.runUntil(t, "the run request", func() bool { return fr.taskCalls("run mail") == 1 })
+}
+
+// Ctrl+Shift+R (Slave → Run Task, Reading Every File) runs the selected
+// task as Ctrl+R does, reading every file, and the status line says so.
+func TestCtrlShiftRRunsTheSelectedTaskReadingEveryFile(t *testing.T) {
+	mw, q, fr := tasksWindow(t)
+	tt := mw.detail.tasksTab
+	if it := menuItemLabelled(mw.slaveMenu(), itemReread); it == nil || it.Disabled {
+		t.Fatalf("the Slave menu's %q: %+v", itemReread, it)
+	}
+	tt.table.Select(widget.TableCellID{Row: 0, Col: 0})
+	press(mw.win, shortcutReread())
+	q.runUntil(t, "the run request", func() bool { return fr.taskCalls("run documents --reread") == 1 })
+	q.runUntil(t, "the status", func() bool { return strings.HasSuffix(tt.status.Text, " is running on FS01, reading every file.") })
+	if n := fr.taskCalls("run documents"); n != 1 {
+		t.Errorf("%d runs asked for, want the one reading every file", n)
+	}
 }
 
 // What the retention typed removes at the next run shows under it: in
