@@ -162,6 +162,7 @@ func (mw *mainWindow) slaveItems(connect string, muted bool) []*fyne.MenuItem {
 	run.Icon = theme.MediaPlayIcon()
 	run.Shortcut = shortcutRunTask()
 	reread := fyne.NewMenuItem(itemReread, mw.rereadTask)
+	reread.Icon = theme.MediaReplayIcon()
 	reread.Shortcut = shortcutReread()
 	find := fyne.NewMenuItem(taskFind, mw.findFile)
 	find.Icon = theme.SearchIcon()
