@@ -695,12 +695,8 @@ func taskHistoryCmd(e *Env) *cobra.Command {
 				if r.Error != "" {
 					what = r.Error
 				}
-				by := cmdline.OrDash(r.By())
-				if r.Reread {
-					by += ", reread" // why it took as long as reading everything
-				}
 				fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%d\t%d\t%d\t%s\t%s\t%s\n", r.Started.Local().Format("2006-01-02 15:04:05"),
-					by, r.Result, r.Files(), r.FilesCopied, r.FilesLinked, r.FilesSkipped,
+					cmdline.OrDash(r.By()), r.Result, r.Files(), r.FilesCopied, r.FilesLinked, r.FilesSkipped,
 					human.Bytes(r.BytesCopied), dur, cmdline.OrDash(what))
 			}
 			return tw.Flush()

@@ -67,13 +67,19 @@ type Report struct {
 	RetryAt time.Time `json:"retry_at,omitzero"`
 }
 
-// By is who started the run, in a word or two: its trigger, and which
-// retry a retry is ("retry 2"); "" when not known.
+// By is who started the run, in a word or two: its trigger, which retry
+// a retry is ("retry 2"), and whether it read every file ("manual,
+// reread": why it took as long as reading everything); "" when not
+// known.
 func (r *Report) By() string {
+	by := r.Trigger
 	if r.Trigger == TriggerRetry && r.Attempt > 0 {
-		return fmt.Sprintf("%s %d", r.Trigger, r.Attempt)
+		by = fmt.Sprintf("%s %d", r.Trigger, r.Attempt)
 	}
-	return r.Trigger
+	if r.Reread && by != "" {
+		by += ", reread"
+	}
+	return by
 }
 
 // Run triggers: who started a run (Report.Trigger).

@@ -39,3 +39,20 @@ func TestAReportDescribesItselfInAPersonsWords(t *testing.T) {
 		}
 	}
 }
+
+// Who started a run says which retry it is and whether it read every file.
+func TestARunSaysWhoStartedIt(t *testing.T) {
+	for _, c := range []struct {
+		r    backup.Report
+		want string
+	}{
+		{backup.Report{Trigger: backup.TriggerManual}, "manual"},
+		{backup.Report{Trigger: backup.TriggerRetry, Attempt: 2}, "retry 2"},
+		{backup.Report{Trigger: backup.TriggerConsole, Reread: true}, "console, reread"},
+		{backup.Report{}, ""},
+	} {
+		if got := c.r.By(); got != c.want {
+			t.Errorf("%+v: %q, want %q", c.r, got, c.want)
+		}
+	}
+}
