@@ -253,30 +253,24 @@ func (mw *mainWindow) showSelectedRowMenu() {
 }
 
 // runTask runs the task selected in the Tasks tab (Ctrl+R).
-func (mw *mainWindow) runTask() {
-	d := mw.detail
-	if d.tasksTab == nil || d.shown == "" {
-		return
-	}
-	if it := d.tabs.Selected(); it == nil || it.Text != tabTasks {
-		d.tabs.SelectIndex(1)
-		return // show the tasks first; Ctrl+R again runs the selected one
-	}
-	d.tasksTab.runSelected()
-}
+func (mw *mainWindow) runTask() { mw.onSelectedTask((*tasksTab).runSelected) }
 
 // rereadTask is runTask reading every file (Ctrl+Shift+R): a run that
 // also finds a file changed with its size and time kept.
-func (mw *mainWindow) rereadTask() {
+func (mw *mainWindow) rereadTask() { mw.onSelectedTask((*tasksTab).rereadSelected) }
+
+// onSelectedTask acts on the task selected in the Tasks tab; from another
+// tab the first press shows the Tasks tab, and the next acts.
+func (mw *mainWindow) onSelectedTask(act func(*tasksTab)) {
 	d := mw.detail
 	if d.tasksTab == nil || d.shown == "" {
 		return
 	}
 	if it := d.tabs.Selected(); it == nil || it.Text != tabTasks {
 		d.tabs.SelectIndex(1)
-		return // as Ctrl+R: show the tasks first
+		return
 	}
-	d.tasksTab.rereadSelected()
+	act(d.tasksTab)
 }
 
 // findFile opens Find a File… on the selected slave (Ctrl+Shift+F): its
