@@ -61,14 +61,13 @@ func dialCountingTurns(t *testing.T, d *Dialer, target Target) (*Link, int, erro
 // does every link without SSL, whose proof needs the acceptor's nonce.
 func TestWithSSLTheDialerProvesWithItsHelloAndSavesARoundTrip(t *testing.T) {
 	for _, tt := range []struct {
-		name              string
-		ssl               bool
-		olderDialer       bool
-		olderAcceptor     bool
-		turns             int
-		acceptorSaysEarly bool
+		name          string
+		ssl           bool
+		olderDialer   bool
+		olderAcceptor bool
+		turns         int
 	}{
-		{name: "ssl", ssl: true, turns: 2, acceptorSaysEarly: true},
+		{name: "ssl", ssl: true, turns: 2},
 		{name: "ssl, an acceptor from before early proofs", ssl: true, olderAcceptor: true, turns: 3},
 		{name: "ssl, a dialer from before early proofs", ssl: true, olderDialer: true, turns: 3},
 		{name: "plain", turns: 2},
