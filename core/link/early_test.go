@@ -113,6 +113,7 @@ func TestADialerToldItsEarlyProofWasTakenWhenItSentNoneGivesUp(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer ln.Close()
+	agentID := newIdentity(t, pb.Role_ROLE_AGENT) // here: t is not for the goroutine's calls
 	served := make(chan error, 1)
 	go func() {
 		c, err := ln.Accept()
@@ -130,7 +131,7 @@ func TestADialerToldItsEarlyProofWasTakenWhenItSentNoneGivesUp(t *testing.T) {
 			served <- err
 			return
 		}
-		h := newHello(newIdentity(t, pb.Role_ROLE_AGENT), "FS01", testKDF, false)
+		h := newHello(agentID, "FS01", testKDF, false)
 		h.EarlyProofTaken = true
 		payload, _ := proto.Marshal(h)
 		_, err = c.Write(wire.AppendFrame([]byte(wire.Magic), wire.Frame{Kind: wire.KindHello, Payload: payload}))
