@@ -27,10 +27,7 @@ func TestABusyTaskIsRefusedAsBusyNotAsAMistake(t *testing.T) {
 	}
 	c.waitState(t, "FS01", StateConnected)
 	ctx := context.Background()
-	src, dest := sourceTree(t, 3)
-	if _, _, err := c.PutTask(ctx, "FS01", backup.Task{Name: "docs", Sources: []string{src}, Destination: dest, Schedule: "manual"}, agent.PutOptions{}); err != nil {
-		t.Fatal(err)
-	}
+	_, dest := docsTask(t, c, 3)
 	first, err := c.RunTaskAndWait(ctx, "FS01", "docs", nil)
 	if err != nil || first.Result != backup.ResultCompleted {
 		t.Fatalf("the first run: %+v, %v", first, err)

@@ -35,6 +35,17 @@ func sourceTree(t *testing.T, n int) (src, dest string) {
 	return src, dest
 }
 
+// docsTask gives FS01, linked to c, a manual task docs of a source tree
+// of n files (sourceTree).
+func docsTask(t *testing.T, c *console, n int) (src, dest string) {
+	t.Helper()
+	src, dest = sourceTree(t, n)
+	if _, _, err := c.PutTask(context.Background(), "FS01", backup.Task{Name: "docs", Sources: []string{src}, Destination: dest, Schedule: "manual"}, agent.PutOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	return src, dest
+}
+
 func TestTwoConsolesManageOneAgentsTasksAndSeeTheSameRun(t *testing.T) {
 	a := startAgentWith(t, "FS01", "pw-one", true, nil)
 	c1, c2 := startConsole(t, true, nil), startConsole(t, true, nil)
@@ -185,10 +196,7 @@ func TestASnapshotDeletedFromTheConsoleLeavesItsRoomInTheHealth(t *testing.T) {
 	watchOther, unwatch := other.WatchTasks(64)
 	defer unwatch()
 	ctx := context.Background()
-	src, dest := sourceTree(t, 3)
-	if _, _, err := c.PutTask(ctx, "FS01", backup.Task{Name: "docs", Sources: []string{src}, Destination: dest, Schedule: "manual"}, agent.PutOptions{}); err != nil {
-		t.Fatal(err)
-	}
+	src, dest := docsTask(t, c, 3)
 	var first backup.Report
 	for i := range 2 {
 		rep, err := c.RunTaskAndWait(ctx, "FS01", "docs", nil)
@@ -351,10 +359,7 @@ func TestAnOlderAgentsRefusalOfARestoreToWhereTheFilesWereIsExplained(t *testing
 func TestTheConsoleRunsATaskReadingEveryFile(t *testing.T) {
 	c, _ := linked(t, false, nil)
 	ctx := context.Background()
-	src, dest := sourceTree(t, 2)
-	if _, _, err := c.PutTask(ctx, "FS01", backup.Task{Name: "docs", Sources: []string{src}, Destination: dest, Schedule: "manual"}, agent.PutOptions{}); err != nil {
-		t.Fatal(err)
-	}
+	docsTask(t, c, 2)
 	if rep, err := c.RunTaskAndWait(ctx, "FS01", "docs", nil); err != nil || rep.Reread {
 		t.Fatalf("an ordinary run: %+v, %v", rep, err)
 	}
@@ -382,10 +387,7 @@ func TestTheConsoleRunsATaskReadingEveryFile(t *testing.T) {
 func TestTheConsoleFindsAFileInTheServersSnapshots(t *testing.T) {
 	c, _ := linked(t, false, nil)
 	ctx := context.Background()
-	src, dest := sourceTree(t, 3)
-	if _, _, err := c.PutTask(ctx, "FS01", backup.Task{Name: "docs", Sources: []string{src}, Destination: dest, Schedule: "manual"}, agent.PutOptions{}); err != nil {
-		t.Fatal(err)
-	}
+	src, _ := docsTask(t, c, 3)
 	for i := range 3 {
 		if rep, err := c.RunTaskAndWait(ctx, "FS01", "docs", nil); err != nil || rep.Result != backup.ResultCompleted {
 			t.Fatalf("run: %+v, %v", rep, err)
