@@ -739,25 +739,10 @@ func (t *Tasks) retryAt(task backup.Task, rep backup.Report) time.Time {
 	return task.RetryAfter(rep.Attempt, ended, next)
 }
 
-// logRun logs a run's end at a level that fits its result.
-func logRun(log logrus.FieldLogger, rep backup.Report) {
-	d := rep.Duration().Round(100 * time.Millisecond)
-	done := fmt.Sprintf("%s (%s copied, %s linked), %s copied, in %s", human.Plural(rep.Files(), "file", "files"),
-		human.Count(rep.FilesCopied), human.Count(rep.FilesLinked), human.Bytes(rep.BytesCopied), d)
-	switch rep.Result {
-	case backup.ResultCompleted:
-		log.Infof("task %s: completed: snapshot %s, %s", rep.Task, rep.Snapshot, done)
-	case backup.ResultWarnings:
-		first := ""
-		if len(rep.Warnings) > 0 {
-			first = "; first: " + rep.Warnings[0]
-		}
-		log.Warnf("task %s: completed with %s: snapshot %s, %s%s", rep.Task, human.Plural(int(rep.WarningCount), "warning", "warnings"), rep.Snapshot, done, first)
-	case backup.ResultStopped:
-		log.Warnf("task %s: stopped after %s: %s", rep.Task, d, rep.Error)
-	default:
-		log.Errorf("task %s: failed after %s: %s", rep.Task, d, rep.Error)
-	}
+// logRun logs a run's end at a level that fits its result, and the
+// snapshots its retention removed.
+func logRun(log *logrus.Entry, rep backup.Report) {
+	log.Logf(rep.Result.Level(), "task %s: %s", rep.Task, rep.Ended())
 	if len(rep.Removed) > 0 {
 		log.Infof("task %s: retention removed %s: %s", rep.Task, human.Plural(len(rep.Removed), "snapshot", "snapshots"), strings.Join(rep.Removed, ", "))
 	}

@@ -5,6 +5,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/sirupsen/logrus"
+
 	"github.com/lanyard/lanyard/core/human"
 )
 
@@ -96,28 +98,12 @@ func (r *Report) Files() int64 { return r.FilesCopied + r.FilesLinked }
 
 // Describe is the report in a person's words, one line each, as the
 // command line prints it after a run and the console's History shows
-// the run selected: how it ended, its warnings (those the report kept,
-// and how many more there were), the snapshots retention removed, and
-// the destination's free space.
+// the run selected: how it ended (Outcome), its warnings (those the
+// report kept, and how many more there were), the snapshots retention
+// removed, and the destination's free space.
 func (r *Report) Describe() string {
 	var b strings.Builder
-	d := human.Took(r.Duration())
-	switch {
-	case r.Result.Succeeded():
-		read := ""
-		if r.Reread {
-			read = ", every file read"
-		}
-		fmt.Fprintf(&b, "%s: snapshot %s, %s (%s copied, %s linked%s), %s copied, in %s\n",
-			r.Result, r.Snapshot, human.Plural(r.Files(), "file", "files"), human.Count(r.FilesCopied), human.Count(r.FilesLinked),
-			read, human.Bytes(r.BytesCopied), d)
-	case r.Result == ResultRunning:
-		fmt.Fprintf(&b, "running for %s\n", d)
-	case r.Error != "":
-		fmt.Fprintf(&b, "%s after %s: %s\n", r.Result, d, r.Error)
-	default:
-		fmt.Fprintf(&b, "%s after %s\n", r.Result, d)
-	}
+	b.WriteString(r.Outcome() + "\n")
 	if r.WarningCount > 0 {
 		fmt.Fprintf(&b, "warnings (%s):\n", human.Count(r.WarningCount))
 		for _, m := range r.Warnings {
@@ -137,6 +123,58 @@ func (r *Report) Describe() string {
 		fmt.Fprintf(&b, "the destination has %s free of %s after the run\n", human.Bytes(r.DestFree), human.Bytes(r.DestTotal))
 	}
 	return b.String()
+}
+
+// Ended is a run's end in one line, as the agent's log and the console's
+// write it: its Outcome, how many warnings and the first, and when a
+// failed run is tried again.
+func (r *Report) Ended() string {
+	s := r.Outcome()
+	if r.WarningCount > 0 {
+		s += "; " + human.Plural(r.WarningCount, "warning", "warnings")
+		if len(r.Warnings) > 0 {
+			s += ", first: " + r.Warnings[0]
+		}
+	}
+	if w := RetryWords(r.RetryAt, r.Finished, time.Local); w != "" {
+		s += "; " + w
+	}
+	return s
+}
+
+// Level is how loud a log says a run ended with this result: a failure
+// is an error, warnings and a stop are warnings.
+func (r Result) Level() logrus.Level {
+	switch r {
+	case ResultCompleted, ResultRunning:
+		return logrus.InfoLevel
+	case ResultWarnings, ResultStopped:
+		return logrus.WarnLevel
+	}
+	return logrus.ErrorLevel
+}
+
+// Outcome is how the run ended, in one line: "completed: snapshot …,
+// 1,204 files (4 copied, 1,200 linked), 3.0 MiB copied, in 41.0 s",
+// "failed after 2.0 s: why", "running for 12 s". The agent's log says
+// the same at a run's end.
+func (r *Report) Outcome() string {
+	d := human.Took(r.Duration())
+	switch {
+	case r.Result.Succeeded():
+		read := ""
+		if r.Reread {
+			read = ", every file read"
+		}
+		return fmt.Sprintf("%s: snapshot %s, %s (%s copied, %s linked%s), %s copied, in %s",
+			r.Result, r.Snapshot, human.Plural(r.Files(), "file", "files"), human.Count(r.FilesCopied), human.Count(r.FilesLinked),
+			read, human.Bytes(r.BytesCopied), d)
+	case r.Result == ResultRunning:
+		return "running for " + d
+	case r.Error != "":
+		return fmt.Sprintf("%s after %s: %s", r.Result, d, r.Error)
+	}
+	return fmt.Sprintf("%s after %s", r.Result, d)
 }
 
 // Duration is how long the run took (so far).

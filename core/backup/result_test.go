@@ -4,6 +4,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sirupsen/logrus"
+
 	"github.com/lanyard/lanyard/core/backup"
 )
 
@@ -36,6 +38,36 @@ func TestAReportDescribesItselfInAPersonsWords(t *testing.T) {
 	for _, c := range cases {
 		if got := c.r.Describe(); got != c.want {
 			t.Errorf("%s:\n got %q\nwant %q", c.name, got, c.want)
+		}
+	}
+}
+
+// A run's end in a log is one line: the report's first, with how many
+// warnings and the first, and when a failed run is tried again; a failure
+// is logged as an error, warnings and a stop as warnings.
+func TestARunsEndIsOneLineInALog(t *testing.T) {
+	start := time.Date(2026, 3, 14, 2, 0, 0, 0, time.Local)
+	for _, c := range []struct {
+		r     backup.Report
+		want  string
+		level logrus.Level
+	}{
+		{backup.Report{Result: backup.ResultCompleted, Snapshot: "s", Started: start, Finished: start.Add(1500 * time.Millisecond), FilesLinked: 3, Reread: true},
+			"completed: snapshot s, 3 files (0 copied, 3 linked, every file read), 0 B copied, in 1.5 s", logrus.InfoLevel},
+		{backup.Report{Result: backup.ResultWarnings, Snapshot: "s", Started: start, Finished: start.Add(time.Second), FilesCopied: 1,
+			Warnings: []string{"/srv/a: permission denied"}, WarningCount: 2},
+			"completed with warnings: snapshot s, 1 file (1 copied, 0 linked), 0 B copied, in 1.0 s; 2 warnings, first: /srv/a: permission denied", logrus.WarnLevel},
+		{backup.Report{Result: backup.ResultFailed, Error: "the share is not mounted", Started: start, Finished: start.Add(time.Millisecond / 2),
+			RetryAt: start.Add(10 * time.Minute)},
+			"failed after under 1 ms: the share is not mounted; tried again at 02:10", logrus.ErrorLevel},
+		{backup.Report{Result: backup.ResultStopped, Error: "stopped by the console", Started: start, Finished: start.Add(90 * time.Second)},
+			"stopped after 1 min: stopped by the console", logrus.WarnLevel},
+	} {
+		if got := c.r.Ended(); got != c.want {
+			t.Errorf("%s:\n got %q\nwant %q", c.r.Result, got, c.want)
+		}
+		if got := c.r.Result.Level(); got != c.level {
+			t.Errorf("%s: logged at %s, want %s", c.r.Result, got, c.level)
 		}
 	}
 }

@@ -124,19 +124,8 @@ func (m *Master) logTaskEvent(ev TaskEvent) {
 		e.WithField("event", "run_started").Infof("%s: task %s: run started (%s)", ev.Slave, ev.Task, ev.Report.By())
 	case agent.EventFinished:
 		r := ev.Report
-		e = e.WithField("event", "run_finished").WithField("result", string(r.Result))
-		switch r.Result {
-		case backup.ResultCompleted:
-			e.Infof("%s: task %s: completed: snapshot %s, %d files", ev.Slave, ev.Task, r.Snapshot, r.Files())
-		case backup.ResultWarnings:
-			e.Warnf("%s: task %s: completed with %d warnings: snapshot %s", ev.Slave, ev.Task, r.WarningCount, r.Snapshot)
-		default:
-			retry := ""
-			if w := backup.RetryWords(r.RetryAt, r.Finished, time.Local); w != "" {
-				retry = "; " + w
-			}
-			e.Errorf("%s: task %s: %s: %s%s", ev.Slave, ev.Task, r.Result, r.Error, retry)
-		}
+		e.WithField("event", "run_finished").WithField("result", string(r.Result)).
+			Logf(r.Result.Level(), "%s: task %s: %s", ev.Slave, ev.Task, r.Ended())
 	case agent.EventChanged, agent.EventRemoved:
 		e.WithField("event", "task_"+ev.Kind).Infof("%s: task %s %s", ev.Slave, ev.Task, ev.Kind)
 	case agent.EventDeleted:

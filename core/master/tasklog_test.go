@@ -9,8 +9,8 @@ import (
 	"github.com/lanyard/lanyard/internal/testkit"
 )
 
-// The console's log says which retry of a task's run started, and when a
-// run that failed is tried again.
+// The console's log says which retry of a task's run started, and how it
+// ended as the agent's log does: when a run that failed is tried again.
 func TestTheLogSaysWhichRetryRunsAndWhenAFailedRunIsTriedAgain(t *testing.T) {
 	log, hook := testkit.Logger()
 	m := &Master{log: log}
@@ -21,8 +21,9 @@ func TestTheLogSaysWhichRetryRunsAndWhenAFailedRunIsTriedAgain(t *testing.T) {
 		t.Errorf("started: %q", got)
 	}
 	m.logTaskEvent(TaskEvent{Slave: "FS01", TaskEvent: agent.TaskEvent{Kind: agent.EventFinished, Task: "docs",
-		Report: &backup.Report{Result: backup.ResultFailed, Error: "the share is not mounted", Finished: ended, RetryAt: ended.Add(10 * time.Minute)}}})
-	if got := hook.LastEntry().Message; got != "FS01: task docs: failed: the share is not mounted; tried again at 02:10" {
+		Report: &backup.Report{Result: backup.ResultFailed, Error: "the share is not mounted",
+			Started: ended.Add(-2 * time.Second), Finished: ended, RetryAt: ended.Add(10 * time.Minute)}}})
+	if got := hook.LastEntry().Message; got != "FS01: task docs: failed after 2.0 s: the share is not mounted; tried again at 02:10" {
 		t.Errorf("finished: %q", got)
 	}
 }
