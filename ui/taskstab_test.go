@@ -923,7 +923,7 @@ func TestTheRestoreDialogFindsAFilesVersionsAndTicksTheOneChosen(t *testing.T) {
 	text := overlayText(mw.win)
 	newer := foundLine(backup.FoundFile{Time: fixedNow.Add(-37 * time.Hour), Type: backup.TypeFile, Size: 48213, MTime: fixedNow.Add(-42 * time.Hour),
 		Path: "/home/alice/Documents/report.odt"})
-	if !strings.Contains(text, "2 found in 2 snapshots: /home/alice/Documents/report.odt. Choose the version to restore:") || !strings.Contains(text, newer) {
+	if !strings.Contains(text, "1 found (2 versions) in 2 snapshots: /home/alice/Documents/report.odt. Choose the version to restore:") || !strings.Contains(text, newer) {
 		t.Fatalf("the list reads %q, want the newer version first: %q", text, newer)
 	}
 	selected := ""
@@ -967,7 +967,7 @@ func TestTheRestoreDialogFindsAFilesVersionsAndTicksTheOneChosen(t *testing.T) {
 			t.Errorf("the list of several files reads %q, want %q in it", text, want)
 		}
 	}
-	if !strings.Contains(text, "3 found in 2 snapshots. ") {
+	if !strings.Contains(text, "2 found (3 versions) in 2 snapshots. ") {
 		t.Errorf("notes.odt listed twice, or a version missing: %q", text)
 	}
 }
@@ -1313,7 +1313,7 @@ func TestFindAFileLooksInEveryTaskAndOpensTheRestoreOfTheOneChosen(t *testing.T)
 	test.Type(fd.entry, "Report*")
 	fd.entry.OnSubmitted(fd.entry.Text)
 	q.runUntil(t, "every task searched", func() bool {
-		return !fd.btn.searching && strings.HasPrefix(fd.status.Text, "documents: 2 found in 2 snapshots; ")
+		return !fd.btn.searching && strings.HasPrefix(fd.status.Text, "documents: 1 found (2 versions) in 2 snapshots; ")
 	})
 	if len(fd.found) != 2*len(tt.rows) || fr.taskCalls("find Report*") != len(tt.rows) {
 		t.Fatalf("found %d in %d tasks, asked %d times: %q", len(fd.found), len(tt.rows), fr.taskCalls("find Report*"), fd.status.Text)
@@ -1437,7 +1437,7 @@ func TestFindAFileStopsAndKeepsWhatItFound(t *testing.T) {
 	if len(tt.rows) != 3 {
 		t.Fatalf("%d tasks; the words below are for 3", len(tt.rows))
 	}
-	want := "documents: 2 found in 2 snapshots. Stopped partway through " + second + " (1 found there so far); 1 more task not searched. Choose the version to restore."
+	want := "documents: 1 found (2 versions) in 2 snapshots. Stopped partway through " + second + " (1 found there so far); 1 more task not searched. Choose the version to restore."
 	if fd.status.Text != want || len(fd.found) != 3 || fd.btn.btn.Text != fdFind {
 		t.Errorf("after Stop: %q, %d found, button %q; want %q, 3 (the first task's 2 and the second's 1), Find", fd.status.Text, len(fd.found), fd.btn.btn.Text, want)
 	}

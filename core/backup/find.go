@@ -119,7 +119,8 @@ func (r *FindReport) Finish(newest string, t time.Time) {
 }
 
 // Summary says how many were found in how many snapshots: "3 found in
-// 12 snapshots", `nothing matches "report*.odt" in 12 snapshots`, "no
+// 12 snapshots", "1 found (2 versions) in 12 snapshots" for a file that
+// changed, `nothing matches "report*.odt" in 12 snapshots`, "no
 // snapshots to look in yet", and at the limit what to do for the rest.
 func (r *FindReport) Summary() string {
 	in := human.Plural(r.Snapshots, "snapshot", "snapshots")
@@ -131,7 +132,21 @@ func (r *FindReport) Summary() string {
 	case r.More:
 		return fmt.Sprintf("the first %s found, in the newest %s; there are more: narrow the pattern", human.Count(len(r.Found)), in)
 	}
-	return fmt.Sprintf("%s found in %s", human.Count(len(r.Found)), in)
+	found := human.Count(r.paths()) + " found"
+	if r.paths() < len(r.Found) {
+		found += " (" + human.Plural(len(r.Found), "version", "versions") + ")"
+	}
+	return found + " in " + in
+}
+
+// paths is how many files, folders and links r found, each however many
+// versions of it there are.
+func (r *FindReport) paths() int {
+	seen := make(map[string]bool, len(r.Found))
+	for _, f := range r.Found {
+		seen[cmp.Or(f.InSnapshot, f.Path)] = true
+	}
+	return len(seen)
 }
 
 // errFindFull stops reading a manifest once a search has all it lists.

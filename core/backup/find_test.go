@@ -355,15 +355,18 @@ func TestValidFindPatternReadsAsTheAgentsSystem(t *testing.T) {
 	}
 }
 
-// A search's summary says what it found where, and that a task without
-// snapshots had nothing to look in.
+// A search's summary says what it found where, how many versions of it
+// when it changed, and that a task without snapshots had nothing to look
+// in.
 func TestAFindsSummary(t *testing.T) {
 	one := []backup.FoundFile{{Path: "/home/alice/report.odt"}}
+	two := append(one, backup.FoundFile{Path: "/home/alice/report-old.odt"})
 	for _, c := range []struct {
 		rep  backup.FindReport
 		want string
 	}{
-		{backup.FindReport{Pattern: "report*", Snapshots: 12, Found: append(one, one...)}, "2 found in 12 snapshots"},
+		{backup.FindReport{Pattern: "report*", Snapshots: 12, Found: two}, "2 found in 12 snapshots"},
+		{backup.FindReport{Pattern: "report*", Snapshots: 12, Found: append(two, one...)}, "2 found (3 versions) in 12 snapshots"},
 		{backup.FindReport{Pattern: "report*", Snapshots: 1}, `nothing matches "report*" in 1 snapshot`},
 		{backup.FindReport{Pattern: "report*"}, "no snapshots to look in yet"},
 		{backup.FindReport{Pattern: "*", Snapshots: 3, Found: one, More: true}, "the first 1 found, in the newest 3 snapshots; there are more: narrow the pattern"},
