@@ -61,7 +61,7 @@ func TestARunsEndIsOneLineInALog(t *testing.T) {
 			RetryAt: start.Add(10 * time.Minute)},
 			"failed after under 1 ms: the share is not mounted; tried again at 02:10", logrus.ErrorLevel},
 		{backup.Report{Result: backup.ResultStopped, Error: "stopped by the console", Started: start, Finished: start.Add(90 * time.Second)},
-			"stopped after 1 min: stopped by the console", logrus.WarnLevel},
+			"stopped after 1 min 30 s: stopped by the console", logrus.WarnLevel},
 	} {
 		if got := c.r.Ended(); got != c.want {
 			t.Errorf("%s:\n got %q\nwant %q", c.r.Result, got, c.want)

@@ -150,8 +150,9 @@ func Age(d time.Duration) string {
 
 // Took is how long a run took: in milliseconds below a twentieth of a
 // second ("12 ms", "under 1 ms"), to a tenth of a second under a minute
-// ("0.4 s", "12.3 s"), then as Duration ("3 min"). The command line and
-// the window say the same.
+// ("0.4 s", "12.3 s"), to the second under an hour ("3 min 4 s", "5
+// min"), then as Duration ("2 h 12 min"). The command line, the window
+// and the logs say the same.
 func Took(d time.Duration) string {
 	switch {
 	case d >= 0 && d < time.Millisecond:
@@ -162,7 +163,11 @@ func Took(d time.Duration) string {
 	if r := d.Round(100 * time.Millisecond); d >= 0 && r < time.Minute {
 		return strconv.FormatFloat(r.Seconds(), 'f', 1, 64) + " s"
 	}
-	return Duration(d.Round(time.Second))
+	d = d.Round(time.Second)
+	if sec := int(d.Seconds()) % 60; d < time.Hour && sec > 0 {
+		return fmt.Sprintf("%d min %d s", int(d.Minutes()), sec)
+	}
+	return Duration(d)
 }
 
 // Seconds is Duration of a count of seconds, as agents report uptimes.

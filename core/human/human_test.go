@@ -85,7 +85,8 @@ func TestDuration(t *testing.T) {
 	for d, want := range map[time.Duration]string{
 		0: "under 1 ms", 999 * time.Microsecond: "under 1 ms", 12 * time.Millisecond: "12 ms", 49 * time.Millisecond: "49 ms",
 		50 * time.Millisecond: "0.1 s", 140 * time.Millisecond: "0.1 s", 12345 * time.Millisecond: "12.3 s", 59960 * time.Millisecond: "1 min",
-		3*time.Minute + 4*time.Second: "3 min", -time.Second: "0 s",
+		3*time.Minute + 4*time.Second: "3 min 4 s", 5 * time.Minute: "5 min", 59*time.Minute + 59600*time.Millisecond: "1 h 0 min",
+		2*time.Hour + 12*time.Minute + 30*time.Second: "2 h 12 min", -time.Second: "0 s",
 	} {
 		if got := Took(d); got != want {
 			t.Errorf("Took(%s) = %q, want %q", d, got, want)
