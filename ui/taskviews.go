@@ -230,14 +230,8 @@ func historyRow(r backup.Report) []string {
 	if !r.Finished.IsZero() {
 		dur = human.Took(r.Duration())
 	}
-	what := r.Snapshot
-	if r.Error != "" {
-		what = r.Error
-	} else if r.WarningCount > 0 {
-		what = fmt.Sprintf("%s (%s)", r.Snapshot, human.Plural(r.WarningCount, "warning", "warnings"))
-	}
 	return []string{r.Started.Local().Format("2006-01-02 15:04:05"), r.By(), string(r.Result),
-		fmt.Sprint(r.Files()), fmt.Sprint(r.FilesCopied), fmt.Sprint(r.FilesLinked), human.Bytes(max(r.BytesCopied, 0)), dur, what}
+		fmt.Sprint(r.Files()), fmt.Sprint(r.FilesCopied), fmt.Sprint(r.FilesLinked), human.Bytes(max(r.BytesCopied, 0)), dur, r.Made()}
 }
 
 // runText is a run's report in full, as the History view shows the run

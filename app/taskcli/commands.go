@@ -691,13 +691,9 @@ func taskHistoryCmd(e *Env) *cobra.Command {
 				if !r.Finished.IsZero() {
 					dur = human.Took(r.Duration())
 				}
-				what := r.Snapshot
-				if r.Error != "" {
-					what = r.Error
-				}
 				fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%d\t%d\t%d\t%s\t%s\t%s\n", r.Started.Local().Format("2006-01-02 15:04:05"),
 					cmdline.OrDash(r.By()), r.Result, r.Files(), r.FilesCopied, r.FilesLinked, r.FilesSkipped,
-					human.Bytes(r.BytesCopied), dur, cmdline.OrDash(what))
+					human.Bytes(r.BytesCopied), dur, cmdline.OrDash(r.Made()))
 			}
 			return tw.Flush()
 		},

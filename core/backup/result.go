@@ -93,6 +93,19 @@ const (
 	TriggerConsole  = "console"  // a console asked
 )
 
+// Made is what a run left, for a history's last column: why it failed,
+// or the snapshot it made and how many warnings it had ("2026-03-14T020000Z
+// (3 warnings)").
+func (r *Report) Made() string {
+	switch {
+	case r.Error != "":
+		return r.Error
+	case r.WarningCount > 0:
+		return fmt.Sprintf("%s (%s)", r.Snapshot, human.Plural(r.WarningCount, "warning", "warnings"))
+	}
+	return r.Snapshot
+}
+
 // Files is every file in the snapshot the run made.
 func (r *Report) Files() int64 { return r.FilesCopied + r.FilesLinked }
 

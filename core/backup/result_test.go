@@ -72,6 +72,24 @@ func TestARunsEndIsOneLineInALog(t *testing.T) {
 	}
 }
 
+// A history's last column says why a run failed, or what snapshot it
+// made and with how many warnings.
+func TestARunSaysWhatItMade(t *testing.T) {
+	for _, c := range []struct {
+		r    backup.Report
+		want string
+	}{
+		{backup.Report{Result: backup.ResultCompleted, Snapshot: "2026-03-14T020000Z"}, "2026-03-14T020000Z"},
+		{backup.Report{Result: backup.ResultWarnings, Snapshot: "2026-03-14T020000Z", WarningCount: 3}, "2026-03-14T020000Z (3 warnings)"},
+		{backup.Report{Result: backup.ResultFailed, Error: "the share is not mounted"}, "the share is not mounted"},
+		{backup.Report{Result: backup.ResultRunning}, ""},
+	} {
+		if got := c.r.Made(); got != c.want {
+			t.Errorf("%s: %q, want %q", c.r.Result, got, c.want)
+		}
+	}
+}
+
 // Who started a run says which retry it is and whether it read every file.
 func TestARunSaysWhoStartedIt(t *testing.T) {
 	for _, c := range []struct {
