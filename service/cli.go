@@ -144,7 +144,7 @@ refusal before anything was done.`,
 	// uses it).
 	pf.StringVar(&e.serviceName, "service-name", DefaultServiceName, "name of the system service")
 	_ = pf.MarkHidden("service-name")
-	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return cmdline.Usage(err) })
+	root.SetFlagErrorFunc(cmdline.FlagError)
 	root.AddCommand(
 		initCmd(e), runCmd(e), diagnoseCmd(e), portCheckCmd(e), logsCmd(e),
 		installCmd(e), uninstallCmd(e), controlCmd(e, "start"), controlCmd(e, "stop"), controlCmd(e, "restart"),

@@ -8,7 +8,9 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/agnivade/levenshtein"
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 )
 
 // Exit codes of both command lines.
@@ -158,7 +160,7 @@ func OrDash(s string) string {
 func Execute(ctx context.Context, root *cobra.Command, args []string, stderr io.Writer) int {
 	root.SilenceUsage = true
 	root.SilenceErrors = true
-	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return Usage(err) })
+	root.SetFlagErrorFunc(FlagError)
 	strictGroups(root)
 	root.SetArgs(args)
 	err := root.ExecuteContext(ctx)
@@ -167,6 +169,44 @@ func Execute(ctx context.Context, root *cobra.Command, args []string, stderr io.
 		fmt.Fprintf(stderr, "%s: %v\n", root.Name(), err)
 	}
 	return ExitCode(err)
+}
+
+// FlagError is a mistake in cmd's flags, as a usage error; an unknown
+// flag names the flag of cmd it most likely meant, when one is close
+// ("unknown flag: --destination (did you mean --dest?)"). Every command
+// line's root takes it as its cobra FlagErrorFunc.
+func FlagError(cmd *cobra.Command, err error) error {
+	name, ok := strings.CutPrefix(err.Error(), "unknown flag: --")
+	if !ok {
+		return Usage(err)
+	}
+	if meant := nearestFlag(cmd, name); meant != "" {
+		return Usagef("%v (did you mean --%s? see %s --help)", err, meant, cmd.CommandPath())
+	}
+	return Usagef("%v (see %s --help)", err, cmd.CommandPath())
+}
+
+// nearestFlag is the name of the visible flag of cmd (its own and those
+// it inherits) that typed is most likely a slip for: one that starts the
+// other ("--destination" for --dest), or within two edits of it; "" when
+// none is.
+func nearestFlag(cmd *cobra.Command, typed string) string {
+	best, bestD := "", 3
+	consider := func(f *pflag.Flag) {
+		if f.Hidden {
+			return
+		}
+		d := levenshtein.ComputeDistance(typed, f.Name)
+		if len(f.Name) >= 3 && (strings.HasPrefix(typed, f.Name) || strings.HasPrefix(f.Name, typed)) {
+			d = min(d, 1)
+		}
+		if d < bestD || d == bestD && f.Name < best {
+			best, bestD = f.Name, d
+		}
+	}
+	cmd.LocalFlags().VisitAll(consider)
+	cmd.InheritedFlags().VisitAll(consider)
+	return best
 }
 
 // strictGroups makes every command that only groups others (it has

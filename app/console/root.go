@@ -83,7 +83,7 @@ console; check asks it how the fleet is, for a monitoring system.`,
 	root.PersistentFlags().StringVar(&e.dataDir, "data-dir", "", "data directory (default: the user's config dir + /lanyard)")
 	root.PersistentFlags().StringVar(&e.logLevel, "log-level", "info", "log level: debug, info, warning, error")
 	root.PersistentFlags().BoolVar(&e.logJSON, "log-json", false, "log JSON lines instead of text")
-	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return cmdline.Usage(err) })
+	root.SetFlagErrorFunc(cmdline.FlagError)
 	root.AddCommand(serveCmd(e), settingsCmd(e), slaveCmd(e), groupCmd(e), logCmd(e),
 		statusCmd(e), agentLogCmd(e), agentSettingsCmd(e), passwordCmd(e), auditCmd(e), taskCmd(e), reportCmd(e), checkCmd(e))
 	e.addNameCompletions(root)
