@@ -211,7 +211,8 @@ func nearestFlag(cmd *cobra.Command, typed string) string {
 
 // strictGroups makes every command that only groups others (it has
 // subcommands and does nothing itself) refuse an unknown subcommand as a
-// usage error, and print its help when run bare. Cobra's default prints
+// usage error, naming the subcommands it may have meant as cobra does at
+// the root, and print its help when run bare. Cobra's default prints
 // the help and exits 0 for both, which hides typos in scripts.
 func strictGroups(cmd *cobra.Command) {
 	for _, c := range cmd.Commands() {
@@ -221,10 +222,17 @@ func strictGroups(cmd *cobra.Command) {
 		return
 	}
 	cmd.Args = func(c *cobra.Command, args []string) error {
-		if len(args) > 0 {
-			return Usagef("unknown command %q for %q (see %s --help)", args[0], c.CommandPath(), c.CommandPath())
+		if len(args) == 0 {
+			return nil
 		}
-		return nil
+		if c.SuggestionsMinimumDistance <= 0 {
+			c.SuggestionsMinimumDistance = 2 // as cobra's own suggestions
+		}
+		if meant := c.SuggestionsFor(args[0]); len(meant) > 0 {
+			return Usagef("unknown command %q for %q (did you mean %s? see %s --help)", args[0], c.CommandPath(),
+				strings.Join(meant, " or "), c.CommandPath())
+		}
+		return Usagef("unknown command %q for %q (see %s --help)", args[0], c.CommandPath(), c.CommandPath())
 	}
 	cmd.RunE = func(c *cobra.Command, _ []string) error { return c.Help() }
 }

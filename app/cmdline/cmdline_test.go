@@ -86,7 +86,8 @@ func TestExecuteEndsEveryMistakeWithExitCode2(t *testing.T) {
 		stderr string
 	}{
 		{[]string{"group", "leaf"}, ExitOK, ""},
-		{[]string{"group", "bogus"}, ExitUsage, `prog: unknown command "bogus" for "prog group"`},
+		{[]string{"group", "bogus"}, ExitUsage, `prog: unknown command "bogus" for "prog group" (see prog group --help)`},
+		{[]string{"group", "lef"}, ExitUsage, `prog: unknown command "lef" for "prog group" (did you mean leaf? see prog group --help)`},
 		{[]string{"bogus"}, ExitUsage, `unknown command "bogus"`},
 		{[]string{"group", "leaf", "--nope"}, ExitUsage, "prog: unknown flag: --nope (see prog group leaf --help)"},
 		{[]string{"group", "remote", "--slaves", "fs01"}, ExitUsage, "unknown flag: --slaves (did you mean --slave? see prog group remote --help)"},
