@@ -526,7 +526,7 @@ func exportAudit(w io.Writer, src CommandAudit, scope master.AuditFilter, search
 		}
 		f[0] = r.Time.In(loc).Format(time.RFC3339)
 		for i := 1; i < len(f); i++ {
-			f[i] = defuse(f[i])
+			f[i] = human.SpreadsheetCell(f[i])
 		}
 		if err := cw.Write(f); err != nil {
 			return n, err

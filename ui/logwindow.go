@@ -945,17 +945,9 @@ func csvFields(e store.Event, loc *time.Location) []string {
 	f := logFields(e, loc)
 	f[0] = e.Time.In(loc).Format(time.RFC3339)
 	for _, i := range []int{1, 3, 6, 7} {
-		f[i] = defuse(f[i])
+		f[i] = human.SpreadsheetCell(f[i])
 	}
 	return f
-}
-
-// defuse keeps a spreadsheet from reading a cell as a formula.
-func defuse(s string) string {
-	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
-		return "'" + s
-	}
-	return s
 }
 
 func severityWord(s store.Severity) string {

@@ -294,7 +294,8 @@ func rfc(t *time.Time) string {
 
 // WriteCSV writes a header and one line per listed task: the columns
 // of TaskJSON, those added later at the end, so that a script reading
-// them by position goes on working.
+// them by position goes on working. Its text cells are kept from
+// running as spreadsheet formulas (human.SpreadsheetCell).
 func (r *Report) WriteCSV(w io.Writer) error {
 	cw := csv.NewWriter(w)
 	if err := cw.Write(csvHeader); err != nil {
@@ -302,10 +303,11 @@ func (r *Report) WriteCSV(w io.Writer) error {
 	}
 	for i := range r.Rows {
 		j := r.Rows[i].JSON()
-		if err := cw.Write([]string{j.Slave, j.Group, j.Task, string(j.State), j.LastResult, rfc(j.LastRun), rfc(j.LastSuccess),
+		text := human.SpreadsheetCell
+		if err := cw.Write([]string{text(j.Slave), text(j.Group), text(j.Task), string(j.State), text(j.LastResult), rfc(j.LastRun), rfc(j.LastSuccess),
 			strconv.Itoa(j.FailuresSinceSuccess), rfc(j.NextRun), strconv.FormatBool(j.Overdue), strconv.FormatBool(j.Running),
-			strconv.FormatBool(j.LastKnown), rfc(j.Seen), j.Error, strconv.FormatBool(j.Disconnected),
-			uintOrEmpty(j.DestFree), uintOrEmpty(j.DestTotal), j.SpaceLow, rfc(j.RetryAt), rfc(j.MutedUntil)}); err != nil {
+			strconv.FormatBool(j.LastKnown), rfc(j.Seen), text(j.Error), strconv.FormatBool(j.Disconnected),
+			uintOrEmpty(j.DestFree), uintOrEmpty(j.DestTotal), text(j.SpaceLow), rfc(j.RetryAt), rfc(j.MutedUntil)}); err != nil {
 			return err
 		}
 	}

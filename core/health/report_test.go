@@ -2,8 +2,10 @@ package health
 
 import (
 	"bytes"
+	"encoding/csv"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -96,6 +98,36 @@ func TestTheReportListsEveryProblemAndCountsTheRest(t *testing.T) {
 	}
 	if err := r.Write(&html, "xml", time.UTC); err == nil {
 		t.Fatal("an unknown format was taken")
+	}
+}
+
+// The CSV's text cells are what the agents said, so one that a
+// spreadsheet would read as a formula is kept as text; the same words stay
+// as they were in JSON, for scripts.
+func TestTheReportsCSVKeepsAnAgentsWordsFromRunningAsAFormula(t *testing.T) {
+	rows := reportRows()
+	rows[1].LastError = `=HYPERLINK("http://198.51.100.7/x","the share is not mounted")`
+	r := NewReport(rows, noon, 24*time.Hour)
+	var out bytes.Buffer
+	if err := r.WriteCSV(&out); err != nil {
+		t.Fatal(err)
+	}
+	cells, err := csv.NewReader(&out).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	col := slices.Index(cells[0], "error")
+	var got []string
+	for _, row := range cells[1:] {
+		if row[col] != "" {
+			got = append(got, row[col])
+		}
+	}
+	if want := "'" + rows[1].LastError; len(got) != 1 || got[0] != want {
+		t.Errorf("the error cells read %q, want only %q", got, want)
+	}
+	if j := rows[1].JSON(); j.Error != rows[1].LastError {
+		t.Errorf("in JSON the error reads %q, want it as the agent said it", j.Error)
 	}
 }
 

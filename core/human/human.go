@@ -201,3 +201,15 @@ func SameDay(t, now time.Time) bool {
 	y, m, d := t.In(now.Location()).Date()
 	return y == now.Year() && m == now.Month() && d == now.Day()
 }
+
+// SpreadsheetCell is s as a CSV cell a spreadsheet shows as text: a cell
+// that begins as a formula does (=, +, -, @, a tab or a carriage return)
+// gets a ' before it, so that words an agent or the network sent cannot
+// run as a formula when the file is opened. Every CSV the console writes
+// for people passes its text cells through it.
+func SpreadsheetCell(s string) string {
+	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
+		return "'" + s
+	}
+	return s
+}

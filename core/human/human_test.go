@@ -249,3 +249,16 @@ func TestParseStampReadsADateAndTimeAsTyped(t *testing.T) {
 		}
 	}
 }
+
+// A CSV cell that a spreadsheet would take for a formula is kept as
+// text; any other stays as it is.
+func TestASpreadsheetCellIsNeverAFormula(t *testing.T) {
+	for in, want := range map[string]string{
+		"=1+1": "'=1+1", "+1": "'+1", "-2": "'-2", "@SUM(A1)": "'@SUM(A1)", "\tx": "'\tx", "\rx": "'\rx",
+		"": "", "FS01": "FS01", "a=b": "a=b", "'quoted": "'quoted",
+	} {
+		if got := SpreadsheetCell(in); got != want {
+			t.Errorf("SpreadsheetCell(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
