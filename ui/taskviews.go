@@ -123,7 +123,7 @@ func showHistoryView(win fyne.Window, r runner, rm Remote, slave, task string) {
 	var reportView fyne.CanvasObject
 	v.report, reportView = newRecordView(historyPickHint, 4)
 	v.table = newGridTable([]string{"Started", "Trigger", "Result", "Files", "Copied", "Linked", "Bytes copied", "Duration", "Snapshot or error"},
-		[]float32{150, 80, 170, 60, 60, 60, 100, 80, 290}, func() [][]string { return v.rows }, v.selectRow)
+		[]float32{150, 80, 170, 60, 60, 60, 100, 95, 275}, func() [][]string { return v.rows }, v.selectRow)
 	loading, act, words := loadingView("Reading the history of " + task + " on " + slave + "…")
 	v.loading, v.words = loading, words
 	v.body = recordSplit(container.NewStack(v.table, loading), reportView)
