@@ -396,7 +396,8 @@ func (m *Master) RemoteStatus(ctx context.Context, name string) (StatusReport, e
 }
 
 // DescribeSkew says how far an agent's clock is from this console's, as
-// the window and the command line show it.
+// the window and the command line show it: "2.3 s ahead of this
+// console", "3 min 4 s behind this console".
 func DescribeSkew(d time.Duration) string {
 	abs := d
 	if abs < 0 {
@@ -406,9 +407,9 @@ func DescribeSkew(d time.Duration) string {
 	case abs < time.Second:
 		return "in step with this console (within a second)"
 	case d > 0:
-		return fmt.Sprintf("%s ahead of this console", abs.Round(100*time.Millisecond))
+		return human.Took(abs) + " ahead of this console"
 	}
-	return fmt.Sprintf("%s behind this console", abs.Round(100*time.Millisecond))
+	return human.Took(abs) + " behind this console"
 }
 
 // clockSkew is the agent's clock minus this console's at the moment the

@@ -534,3 +534,18 @@ func TestTheAuditOfAGroupIsItsSlavesCommands(t *testing.T) {
 		t.Fatalf("Acme's audit from the running console: %+v, %v; want %+v", live, err, recs)
 	}
 }
+
+// An agent's clock skew reads as every other time does: within a second
+// is in step, then seconds to a tenth, then minutes and seconds.
+func TestAClockSkewIsSaidInAPersonsWords(t *testing.T) {
+	for d, want := range map[time.Duration]string{
+		400 * time.Millisecond:                   "in step with this console (within a second)",
+		-900 * time.Millisecond:                  "in step with this console (within a second)",
+		2340 * time.Millisecond:                  "2.3 s ahead of this console",
+		-(3*time.Minute + 4200*time.Millisecond): "3 min 4 s behind this console",
+	} {
+		if got := DescribeSkew(d); got != want {
+			t.Errorf("DescribeSkew(%s) = %q, want %q", d, got, want)
+		}
+	}
+}
