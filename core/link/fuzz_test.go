@@ -2,6 +2,7 @@ package link
 
 import (
 	"bytes"
+	"crypto/tls"
 	"flag"
 	"fmt"
 	"io"
@@ -55,6 +56,67 @@ func FuzzAcceptorHandshake(f *testing.F) {
 			_ = client.Close()
 		}()
 		go func() { _, _ = io.Copy(io.Discard, client) }()
+		lnk, _, err := l.handshake(server, l.opts)
+		_ = server.Close()
+		<-done
+		if err == nil {
+			lnk.CloseWith(&Error{Code: wire.CodeNormal})
+			t.Fatalf("a link was authenticated from fuzzed bytes %q", data)
+		}
+	})
+}
+
+// FuzzTLSAcceptorHandshake is FuzzAcceptorHandshake with SSL on: the
+// bytes come inside a real TLS 1.3 session, after its handshake, as from a
+// stranger with a certificate of its own, where a hello's early proof is
+// taken (handshake.go). Whatever its early proof, its hello or what
+// follows, the acceptor must never panic, never link without the key, and
+// always return.
+func FuzzTLSAcceptorHandshake(f *testing.F) {
+	dialer := newIdentity(f, pb.Role_ROLE_MASTER)
+	hello := func(mutate func(*pb.Hello)) []byte {
+		h := newHello(dialer, "FS01", testKDF, true)
+		if mutate != nil {
+			mutate(h)
+		}
+		payload, _ := proto.Marshal(h)
+		return append([]byte(wire.Magic), wire.AppendFrame(nil, wire.Frame{Kind: wire.KindHello, Payload: payload})...)
+	}
+	proof, _ := proto.Marshal(&pb.Proof{Mac: make([]byte, auth.MACSize)})
+	f.Add(hello(nil))
+	f.Add(append(hello(nil), wire.AppendFrame(nil, wire.Frame{Kind: wire.KindProof, Payload: proof})...))
+	// An early proof of the right size but not made with the key and the
+	// session's exporter, one cut short, and one too long.
+	f.Add(hello(func(h *pb.Hello) { h.EarlyProof = bytes.Repeat([]byte{7}, auth.MACSize) }))
+	f.Add(hello(func(h *pb.Hello) { h.EarlyProof = make([]byte, auth.MACSize/2) }))
+	f.Add(hello(func(h *pb.Hello) { h.EarlyProof = make([]byte, 3*auth.MACSize) }))
+	f.Add(append(hello(func(h *pb.Hello) { h.EarlyProof = make([]byte, auth.MACSize) }),
+		wire.AppendFrame(nil, wire.Frame{Kind: wire.KindProof, Payload: proof})...))
+	f.Add(hello(func(h *pb.Hello) { h.Name = "other"; h.EarlyProof = make([]byte, auth.MACSize) }))
+	f.Add([]byte(wire.Magic))
+	f.Add([]byte{})
+
+	l := handshakeListener(f, Options{SSL: true}, auth.LimiterConfig{IPBurst: 1 << 30, NameBurst: 1 << 30})
+	clientTLS := &tls.Config{MinVersion: tls.VersionTLS13, Certificates: []tls.Certificate{dialer.Certificate},
+		InsecureSkipVerify: true} //nolint:gosec // the acceptor's certificate is not what is tested
+	f.Fuzz(func(t *testing.T, data []byte) {
+		client, server := net.Pipe()
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			defer client.Close()
+			c := tls.Client(client, clientTLS)
+			_ = c.SetDeadline(time.Now().Add(10 * time.Second))
+			if c.Handshake() != nil {
+				return
+			}
+			read := make(chan struct{})
+			go func() { defer close(read); _, _ = io.Copy(io.Discard, c) }()
+			_, _ = c.Write(data)
+			// Done sending: the acceptor must not wait for more.
+			_ = c.CloseWrite()
+			<-read // until the acceptor hangs up
+		}()
 		lnk, _, err := l.handshake(server, l.opts)
 		_ = server.Close()
 		<-done
