@@ -114,7 +114,9 @@ func ParsePort(s string) (int, error) {
 	return p, nil
 }
 
-// checkHost accepts an IP address or an RFC 1123 host name.
+// checkHost accepts an IP address or an RFC 1123 host name whose last
+// part is not all digits (RFC 3696: no top-level domain is, and
+// "10.0.0.300" is an IPv4 address mistyped, not a name).
 func checkHost(host string) error {
 	if _, err := netip.ParseAddr(host); err == nil {
 		return nil
@@ -131,6 +133,13 @@ func checkHost(host string) error {
 				return fmt.Errorf("%q is not a valid host name or IP address (unexpected %q)", host, r)
 			}
 		}
+	}
+	labels := strings.Split(strings.TrimSuffix(host, "."), ".")
+	if last := labels[len(labels)-1]; strings.Trim(last, "0123456789") == "" {
+		if strings.Trim(host, "0123456789.") == "" {
+			return fmt.Errorf("%q is not a valid IP address: an IPv4 address is four numbers from 0 to 255 (for example 192.0.2.10)", host)
+		}
+		return fmt.Errorf("%q is not a valid host name: its last part, %q, is all digits (check the name, or give the IP address)", host, last)
 	}
 	return nil
 }
