@@ -532,6 +532,9 @@ func (r *backupCellRenderer) MinSize() fyne.Size {
 
 func (r *backupCellRenderer) Refresh() {
 	r.Layout(r.c.Size())
+	if r.c.color != "" { // the theme may have changed
+		r.c.text.Color = theme.Color(r.c.color)
+	}
 	canvas.Refresh(r.c.text)
 }
 

@@ -207,17 +207,20 @@ func (l *minWidthLayout) MinSize(objs []fyne.CanvasObject) fyne.Size {
 }
 
 // compactTheme tightens the padding of the overview's rows; everything
-// else is the app's theme. (Inside the override theme.Current() is the
-// override itself, so the base is kept.)
-type compactTheme struct{ base fyne.Theme }
+// else is the app's theme, as it is now (View > Appearance changes it).
+// (Inside the override theme.Current() is the override itself, so the
+// base is the app's settings' theme.)
+type compactTheme struct{}
 
-func newCompactTheme() compactTheme { return compactTheme{base: fyne.CurrentApp().Settings().Theme()} }
+func newCompactTheme() compactTheme { return compactTheme{} }
+
+func (compactTheme) base() fyne.Theme { return fyne.CurrentApp().Settings().Theme() }
 
 func (c compactTheme) Color(n fyne.ThemeColorName, v fyne.ThemeVariant) color.Color {
-	return c.base.Color(n, v)
+	return c.base().Color(n, v)
 }
-func (c compactTheme) Font(s fyne.TextStyle) fyne.Resource     { return c.base.Font(s) }
-func (c compactTheme) Icon(n fyne.ThemeIconName) fyne.Resource { return c.base.Icon(n) }
+func (c compactTheme) Font(s fyne.TextStyle) fyne.Resource     { return c.base().Font(s) }
+func (c compactTheme) Icon(n fyne.ThemeIconName) fyne.Resource { return c.base().Icon(n) }
 func (c compactTheme) Size(n fyne.ThemeSizeName) float32 {
 	switch n {
 	case theme.SizeNameInnerPadding:
@@ -225,7 +228,7 @@ func (c compactTheme) Size(n fyne.ThemeSizeName) float32 {
 	case theme.SizeNamePadding:
 		return 3
 	}
-	return c.base.Size(n)
+	return c.base().Size(n)
 }
 
 // arrivesLater is a tab's placeholder until its feature lands.

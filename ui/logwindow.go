@@ -1068,13 +1068,13 @@ func (v *logRowView) show(r *logRow, loc *time.Location, selected bool, checked 
 	v.sevText.SetText(severityWord(e.Severity))
 	v.noteText.Hide()
 	v.columns.Show()
-	if selected != v.selected.Visible() {
-		if selected {
-			v.selected.FillColor = theme.Color(theme.ColorNameSelection)
-			v.selected.Show()
-		} else {
-			v.selected.Hide()
-		}
+	switch {
+	case selected:
+		v.selected.FillColor = theme.Color(theme.ColorNameSelection) // the theme may have changed
+		v.selected.Show()
+		v.selected.Refresh()
+	case v.selected.Visible():
+		v.selected.Hide()
 	}
 }
 

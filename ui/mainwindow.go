@@ -73,6 +73,7 @@ const statusTimeout = 10 * time.Second
 // dialog's Check port. The caller shows the window.
 // dataDir is where the console keeps its database, for Help → About.
 func NewMainWindow(a fyne.App, c Console, ports PortChecker, dataDir string) fyne.Window {
+	startAppearance(a)
 	mw := newMainWindow(a, c, ports, windowOptions{do: fyne.Do, now: time.Now, interval: refreshInterval})
 	mw.dataDir = dataDir
 	return mw.win
@@ -265,7 +266,7 @@ func (mw *mainWindow) mainMenu() *fyne.MainMenu {
 		fyne.NewMenu(menuFile, add, importItem, exportItem, fyne.NewMenuItemSeparator(), quit),
 		mw.slaveMenu(),
 		fyne.NewMenu(menuSettings, settings),
-		fyne.NewMenu(menuView, connLog, backups, audit, refresh),
+		fyne.NewMenu(menuView, connLog, backups, audit, refresh, fyne.NewMenuItemSeparator(), mw.appearanceMenu()),
 		fyne.NewMenu(menuHelp, keys, help, about),
 	)
 }

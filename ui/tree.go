@@ -245,6 +245,9 @@ type slaveRow struct {
 	mute  *canvas.Image // shown while its alerts are muted, after the name
 	width float32
 	drawn master.SlaveView // what the row shows
+	// The colours of name and state, by name, so that a change of
+	// appearance (View > Appearance) redraws them in the new theme.
+	nameTone, stateTone fyne.ThemeColorName
 }
 
 // newSlaveRow is a row of tree t.
@@ -296,22 +299,23 @@ func (r *slaveRow) set(v *master.SlaveView, now time.Time) {
 		}
 		r.Refresh() // the name's width changes: lay the row out again
 	}
-	fg := theme.Color(theme.ColorNameForeground)
+	r.nameTone = theme.ColorNameForeground
 	if v.State == master.StateDisabled {
-		fg = theme.Color(theme.ColorNamePlaceHolder)
+		r.nameTone = theme.ColorNamePlaceHolder
 	}
-	r.name.Color = fg
+	r.name.Color = theme.Color(r.nameTone)
 	r.fitName()
 	r.name.Refresh()
 	r.placeMute(r.Size())
 	r.state.Text = treeStateWord(v, now, awaited)
-	r.state.Color = theme.Color(theme.ColorNamePlaceHolder)
+	r.stateTone = theme.ColorNamePlaceHolder
 	switch {
 	case v.State == master.StateError:
-		r.state.Color = theme.Color(theme.ColorNameError)
+		r.stateTone = theme.ColorNameError
 	case rivalNow(v, now):
-		r.state.Color = theme.Color(theme.ColorNameWarning)
+		r.stateTone = theme.ColorNameWarning
 	}
+	r.state.Color = theme.Color(r.stateTone)
 	r.state.Refresh()
 	if v.Direction == store.Inbound {
 		r.dir.set("← in")
@@ -467,6 +471,10 @@ func (s *slaveRowRenderer) MinSize() fyne.Size {
 
 func (s *slaveRowRenderer) Refresh() {
 	s.Layout(s.r.Size()) // the mute mark came or went
+	// The theme may have changed: the colours again, by name.
+	if s.r.nameTone != "" {
+		s.r.name.Color, s.r.state.Color = theme.Color(s.r.nameTone), theme.Color(s.r.stateTone)
+	}
 	s.r.name.Refresh()
 	s.r.state.Refresh()
 	s.r.dir.Refresh()
@@ -537,7 +545,12 @@ func (g *groupRowRenderer) MinSize() fyne.Size {
 	return fyne.NewSize(200, g.r.name.MinSize().Height+2*theme.Padding())
 }
 
-func (g *groupRowRenderer) Refresh() { g.r.name.Refresh(); g.r.count.Refresh() }
+func (g *groupRowRenderer) Refresh() {
+	g.r.name.Color = theme.Color(theme.ColorNameForeground) // the theme may have changed
+	g.r.count.Color = theme.Color(theme.ColorNamePlaceHolder)
+	g.r.name.Refresh()
+	g.r.count.Refresh()
+}
 
 func (g *groupRowRenderer) Objects() []fyne.CanvasObject {
 	return []fyne.CanvasObject{g.r.name, g.r.count}
