@@ -583,7 +583,11 @@ func (b *badge) set(s string) {
 	b.text.Refresh()
 }
 
-func (b *badge) CreateRenderer() fyne.WidgetRenderer { return &badgeRenderer{b: b} }
+func (b *badge) CreateRenderer() fyne.WidgetRenderer {
+	r := &badgeRenderer{b: b}
+	r.Refresh() // outlined from the start, not only once the theme changes
+	return r
+}
 
 type badgeRenderer struct{ b *badge }
 
