@@ -10,6 +10,7 @@ import (
 
 	"github.com/lanyard/lanyard/core/agent"
 	"github.com/lanyard/lanyard/core/link"
+	"github.com/lanyard/lanyard/core/store"
 )
 
 // cutter accepts connections and closes them at once, as a firewall that
@@ -146,5 +147,34 @@ func TestOneConsolesAddressesAreOneMasterInEveryCommand(t *testing.T) {
 	}
 	if ms := masters(t, a.db); len(ms) != 0 || len(a.Snapshot().Masters) != 0 {
 		t.Errorf("removing by one address left %v", ms)
+	}
+}
+
+// A master stored before the address parser refused its form (a name
+// whose last part is digits) is removed as the list writes it; such an
+// address that is not in the list is refused as malformed.
+func TestAMasterStoredInAFormNowRefusedCanStillBeRemoved(t *testing.T) {
+	db := initializedDB(t)
+	old := "console.lan.5:16888"
+	if err := db.AddMaster(store.Master{Addresses: []string{old}}); err != nil {
+		t.Fatal(err)
+	}
+	a := newAgent(t, db)
+	if err := a.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.AddMaster("console.lan.6:16888"); err == nil || !strings.Contains(err.Error(), `its last part, "6", is all digits`) {
+		t.Errorf("adding one today: %v", err)
+	}
+	if changes, err := a.RemoveMaster(old); err != nil {
+		t.Fatal(err)
+	} else {
+		wantChanges(t, changes, "masters: removed "+old)
+	}
+	if ms := masters(t, a.db); len(ms) != 0 {
+		t.Errorf("still listed: %v", ms)
+	}
+	if _, err := a.RemoveMaster("other.lan.7:16888"); err == nil || !strings.Contains(err.Error(), "all digits") {
+		t.Errorf("removing one not listed: %v", err)
 	}
 }

@@ -466,7 +466,13 @@ func (a *Agent) RemoveMaster(addr string) ([]string, error) { return a.dropMaste
 func (a *Agent) dropMaster(addr string, keep *link.Link) ([]string, error) {
 	addrs, err := parseMasterAddrs(addr)
 	if err != nil {
-		return nil, err
+		// One stored before the parser refused its form (a name ending
+		// in digits) is still removed, as the list writes it.
+		listed := strings.TrimSpace(addr)
+		if _, serr := storedMaster(a.cfg.DB, listed); serr != nil {
+			return nil, err
+		}
+		addrs = []string{listed}
 	}
 	done, err := a.beginChange()
 	if err != nil {
