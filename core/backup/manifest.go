@@ -10,7 +10,6 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"strings"
 	"time"
 )
 
@@ -159,7 +158,7 @@ func manifestEntry(path string, n int, b []byte, fn func(*Entry) error) error {
 	if err := json.Unmarshal(b, &e); err != nil {
 		return fmt.Errorf("the manifest %s is damaged at entry %d: %v", path, n, err)
 	}
-	if _, ok := cleanRel(e.Path); !ok || strings.HasPrefix(e.Path, "/") {
+	if !inSnapshot(e.Path) {
 		return fmt.Errorf("the manifest %s is damaged at entry %d: path %q leaves the snapshot", path, n, e.Path)
 	}
 	return fn(&e)

@@ -55,6 +55,24 @@ func nativeRel(base, rel string) string {
 	return filepath.Join(base, filepath.FromSlash(rel))
 }
 
+// inSnapshot reports whether p, a path as a manifest records it, names
+// something inside the snapshot: relative, and without a ".." part
+// (split at '/', and at the system's own separator), so that joined to
+// any folder (nativeRel) it stays below that folder. Unlike cleanRel it
+// cleans nothing first: " /../../x" has a ".." part although cleaned as
+// an absolute path it would not.
+func inSnapshot(p string) bool {
+	if strings.HasPrefix(p, "/") || filepath.IsAbs(p) || filepath.VolumeName(p) != "" {
+		return false
+	}
+	for _, part := range strings.FieldsFunc(p, func(r rune) bool { return r == '/' || r == filepath.Separator }) {
+		if part == ".." {
+			return false
+		}
+	}
+	return true
+}
+
 // cleanRel normalises a path a user gave for something inside a snapshot:
 // an original absolute path (/home/alice/x) or a snapshot-relative one
 // (home/alice/x) both become home/alice/x. ok is false for a path that

@@ -615,3 +615,48 @@ func TestARestoreToWhereTheFilesWereOpensTheFoldersAboveTheSources(t *testing.T)
 		t.Errorf("a folder made into the target: %v %v", fi.Mode(), err)
 	}
 }
+
+// A manifest whose entry climbs out of the snapshot, written by whoever
+// could write to the destination, stops the restore as damaged before
+// that entry is written anywhere: " /../../x" has a space for its first
+// folder, so cleaning it as an absolute path would hide its "..", but
+// joined to the restore's folder it would land beside it.
+func TestARestoreRefusesAManifestEntryThatClimbsOut(t *testing.T) {
+	_, e, snap := backedUpRichTree(t)
+	manifest := backup.ManifestPath(snap.Path)
+	data, err := os.ReadFile(manifest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var report string
+	for _, line := range strings.Split(string(data), "\n") {
+		if strings.Contains(line, `"report.txt"`) || strings.Contains(line, `/report.txt"`) {
+			report = line
+		}
+	}
+	if report == "" {
+		t.Fatalf("no entry of report.txt in %s", data)
+	}
+	var rel string
+	if _, after, ok := strings.Cut(report, `"path":"`); ok {
+		rel, _, _ = strings.Cut(after, `"`)
+	}
+	climb := " /../../escaped"
+	evil := strings.Replace(report, `"path":"`+rel+`"`, `"path":"`+climb+`"`, 1)
+	if err := os.WriteFile(manifest, append(data, []byte(evil+"\n")...), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	// What such an entry would be read from, beside the snapshot.
+	if err := os.WriteFile(filepath.Join(snap.Path, climb), []byte("the report"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+
+	target := filepath.Join(t.TempDir(), "restore", "here")
+	_, err = e.Restore(context.Background(), snap, "", backup.RestoreOptions{Target: target}, nil)
+	if err == nil || !strings.Contains(err.Error(), "leaves the snapshot") || !strings.Contains(err.Error(), climb) {
+		t.Fatalf("restore of a manifest that climbs out: %v", err)
+	}
+	if _, err := os.Lstat(filepath.Join(target, climb)); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("%s was written beside the restore's folder: %v", filepath.Join(target, climb), err)
+	}
+}
