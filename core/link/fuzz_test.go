@@ -24,17 +24,9 @@ import (
 // handshake, as a stranger dialing in could. It must never panic, never
 // authenticate without the key, and always return.
 func FuzzAcceptorHandshake(f *testing.F) {
-	hello := func(mutate func(*pb.Hello)) []byte {
-		h := newHello(newIdentity(f, pb.Role_ROLE_MASTER), "FS01", testKDF, false)
-		if mutate != nil {
-			mutate(h)
-		}
-		payload, _ := proto.Marshal(h)
-		return append([]byte(wire.Magic), wire.AppendFrame(nil, wire.Frame{Kind: wire.KindHello, Payload: payload})...)
-	}
-	proof, _ := proto.Marshal(&pb.Proof{Mac: make([]byte, auth.MACSize)})
+	hello, proof := seedHello(newIdentity(f, pb.Role_ROLE_MASTER), false)
 	f.Add(hello(nil))
-	f.Add(append(hello(nil), wire.AppendFrame(nil, wire.Frame{Kind: wire.KindProof, Payload: proof})...))
+	f.Add(append(hello(nil), proof...))
 	f.Add(hello(func(h *pb.Hello) { h.Name = "other" }))
 	// An early proof without TLS: there is no session to bind it to, so
 	// it proves nothing and the acceptor still asks for a proof.
@@ -56,14 +48,39 @@ func FuzzAcceptorHandshake(f *testing.F) {
 			_ = client.Close()
 		}()
 		go func() { _, _ = io.Copy(io.Discard, client) }()
-		lnk, _, err := l.handshake(server, l.opts)
-		_ = server.Close()
-		<-done
-		if err == nil {
-			lnk.CloseWith(&Error{Code: wire.CodeNormal})
-			t.Fatalf("a link was authenticated from fuzzed bytes %q", data)
-		}
+		mustNotLink(t, l, server, done, data)
 	})
+}
+
+// mustNotLink runs the acceptor's side of a handshake on server, then
+// waits for the sender of data to be done (done), and fails t if data
+// made a link.
+func mustNotLink(t *testing.T, l *Listener, server net.Conn, done <-chan struct{}, data []byte) {
+	t.Helper()
+	lnk, _, err := l.handshake(server, l.opts)
+	_ = server.Close()
+	<-done
+	if err == nil {
+		lnk.CloseWith(&Error{Code: wire.CodeNormal})
+		t.Fatalf("a link was authenticated from fuzzed bytes %q", data)
+	}
+}
+
+// seedHello makes the fuzz targets' seeds of a dialer's first bytes:
+// hello is our magic and a hello frame from id for FS01 (saying SSL when
+// ssl), changed first by mutate if given; proof is a proof frame of the
+// right size, made without the key.
+func seedHello(id *Identity, ssl bool) (hello func(mutate func(*pb.Hello)) []byte, proof []byte) {
+	hello = func(mutate func(*pb.Hello)) []byte {
+		h := newHello(id, "FS01", testKDF, ssl)
+		if mutate != nil {
+			mutate(h)
+		}
+		payload, _ := proto.Marshal(h)
+		return append([]byte(wire.Magic), wire.AppendFrame(nil, wire.Frame{Kind: wire.KindHello, Payload: payload})...)
+	}
+	payload, _ := proto.Marshal(&pb.Proof{Mac: make([]byte, auth.MACSize)})
+	return hello, wire.AppendFrame(nil, wire.Frame{Kind: wire.KindProof, Payload: payload})
 }
 
 // FuzzTLSAcceptorHandshake is FuzzAcceptorHandshake with SSL on: the
@@ -74,24 +91,15 @@ func FuzzAcceptorHandshake(f *testing.F) {
 // always return.
 func FuzzTLSAcceptorHandshake(f *testing.F) {
 	dialer := newIdentity(f, pb.Role_ROLE_MASTER)
-	hello := func(mutate func(*pb.Hello)) []byte {
-		h := newHello(dialer, "FS01", testKDF, true)
-		if mutate != nil {
-			mutate(h)
-		}
-		payload, _ := proto.Marshal(h)
-		return append([]byte(wire.Magic), wire.AppendFrame(nil, wire.Frame{Kind: wire.KindHello, Payload: payload})...)
-	}
-	proof, _ := proto.Marshal(&pb.Proof{Mac: make([]byte, auth.MACSize)})
+	hello, proof := seedHello(dialer, true)
 	f.Add(hello(nil))
-	f.Add(append(hello(nil), wire.AppendFrame(nil, wire.Frame{Kind: wire.KindProof, Payload: proof})...))
+	f.Add(append(hello(nil), proof...))
 	// An early proof of the right size but not made with the key and the
 	// session's exporter, one cut short, and one too long.
 	f.Add(hello(func(h *pb.Hello) { h.EarlyProof = bytes.Repeat([]byte{7}, auth.MACSize) }))
 	f.Add(hello(func(h *pb.Hello) { h.EarlyProof = make([]byte, auth.MACSize/2) }))
 	f.Add(hello(func(h *pb.Hello) { h.EarlyProof = make([]byte, 3*auth.MACSize) }))
-	f.Add(append(hello(func(h *pb.Hello) { h.EarlyProof = make([]byte, auth.MACSize) }),
-		wire.AppendFrame(nil, wire.Frame{Kind: wire.KindProof, Payload: proof})...))
+	f.Add(append(hello(func(h *pb.Hello) { h.EarlyProof = make([]byte, auth.MACSize) }), proof...))
 	f.Add(hello(func(h *pb.Hello) { h.Name = "other"; h.EarlyProof = make([]byte, auth.MACSize) }))
 	f.Add([]byte(wire.Magic))
 	f.Add([]byte{})
@@ -117,13 +125,7 @@ func FuzzTLSAcceptorHandshake(f *testing.F) {
 			_ = c.CloseWrite()
 			<-read // until the acceptor hangs up
 		}()
-		lnk, _, err := l.handshake(server, l.opts)
-		_ = server.Close()
-		<-done
-		if err == nil {
-			lnk.CloseWith(&Error{Code: wire.CodeNormal})
-			t.Fatalf("a link was authenticated from fuzzed bytes %q", data)
-		}
+		mustNotLink(t, l, server, done, data)
 	})
 }
 
