@@ -512,7 +512,7 @@ func (r *run) store(c *copier, it *item) {
 	if it.prev != nil && r.reread {
 		// Read once to compare, and counted then: a copy after it reads
 		// the file again, which the progress does not count twice.
-		if same, ok := r.sameContent(c, it); ok && same && r.link(it, dst) {
+		if r.sameContent(c, it) && r.link(it, dst) {
 			return
 		}
 		done = new(atomic.Int64)
@@ -548,21 +548,21 @@ func (r *run) store(c *copier, it *item) {
 }
 
 // sameContent reads a file whose size and time are those of the previous
-// snapshot's copy and says whether its content is the same too; ok is
-// false when it could not be read (the copy that follows says why). A
+// snapshot's copy and says whether its content is the same too; false
+// also when it could not be read (the copy that follows says why). A
 // file of other content is a warning: a program that keeps a file's
 // time as it rewrites it, or the disk changing what it holds, which a
 // run that does not read every file takes for unchanged.
-func (r *run) sameContent(c *copier, it *item) (same, ok bool) {
+func (r *run) sameContent(c *copier, it *item) bool {
 	sum, _, err := c.hashFile(r.ctx, r.e.opts.openSource, it.src, &r.m.bytesDone)
 	if err != nil {
-		return false, false
+		return false
 	}
 	if sum != it.prev.Hash {
 		r.warn("%s has the size and modification time it had in the previous snapshot but other content: copied (a program that keeps a file's time, or damage on the disk)", it.src)
-		return false, true
+		return false
 	}
-	return true, true
+	return true
 }
 
 // link hard-links an unchanged file from the previous snapshot; false
