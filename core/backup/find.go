@@ -132,8 +132,9 @@ func (r *FindReport) Summary() string {
 	case r.More:
 		return fmt.Sprintf("the first %s found, in the newest %s; there are more: narrow the pattern", human.Count(len(r.Found)), in)
 	}
-	found := human.Count(r.paths()) + " found"
-	if r.paths() < len(r.Found) {
+	paths := r.paths()
+	found := human.Count(paths) + " found"
+	if paths < len(r.Found) {
 		found += " (" + human.Plural(len(r.Found), "version", "versions") + ")"
 	}
 	return found + " in " + in
