@@ -9,6 +9,7 @@ import (
 	"github.com/sirupsen/logrus"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/lanyard/lanyard/core/human"
 	"github.com/lanyard/lanyard/core/link"
 	"github.com/lanyard/lanyard/core/logtail"
 	"github.com/lanyard/lanyard/core/wire"
@@ -89,15 +90,7 @@ func (a *Agent) handleLogTail(ctx context.Context, l *link.Link, body []byte) (p
 // logLine is a line as the console receives it: valid UTF-8 (protobuf
 // strings must be), cut at MaxLogLine.
 func logLine(l logtail.Line) *pb.LogLine {
-	text := l.Text
-	cut := false
-	if len(text) > MaxLogLine {
-		text, cut = text[:MaxLogLine], true
-	}
-	s := strings.ToValidUTF8(string(text), "\uFFFD")
-	if cut {
-		s += "…"
-	}
+	s := strings.ToValidUTF8(human.Shorten(string(l.Text), MaxLogLine), "\uFFFD")
 	out := &pb.LogLine{Text: s}
 	if l.HasLevel {
 		out.Level = levelName(l.Level)

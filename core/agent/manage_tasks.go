@@ -12,6 +12,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/lanyard/lanyard/core/backup"
+	"github.com/lanyard/lanyard/core/human"
 	"github.com/lanyard/lanyard/core/link"
 	"github.com/lanyard/lanyard/core/wire"
 	"github.com/lanyard/lanyard/core/wire/pb"
@@ -116,13 +117,7 @@ func addItems[T any, M proto.Message](p *parts, items []T, toPB func(T) M, put f
 }
 
 // cutText keeps one string under what a chunk holds.
-func cutText(s string) string {
-	const max = wire.MaxChunk / 4
-	if len(s) <= max {
-		return s
-	}
-	return s[:max] + "…"
-}
+func cutText(s string) string { return human.Shorten(s, wire.MaxChunk/4) }
 
 func (a *Agent) handleTaskList(ctx context.Context, l *link.Link, _ []byte) (proto.Message, error) {
 	infos, err := a.tasks.List(ctx)

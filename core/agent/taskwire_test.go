@@ -2,12 +2,16 @@ package agent_test
 
 import (
 	"reflect"
+	"strings"
 	"testing"
 	"time"
+
+	"google.golang.org/protobuf/proto"
 
 	"github.com/lanyard/lanyard/core/agent"
 	"github.com/lanyard/lanyard/core/backup"
 	"github.com/lanyard/lanyard/core/health"
+	"github.com/lanyard/lanyard/core/wire"
 	"github.com/lanyard/lanyard/core/wire/pb"
 )
 
@@ -114,5 +118,19 @@ func TestWhatASearchFoundCrossesTheWire(t *testing.T) {
 	back.NewestTime = back.NewestTime.UTC()
 	if !reflect.DeepEqual(back, end) {
 		t.Fatalf("the answer's end after the wire:\n got %+v\nwant %+v", back, end)
+	}
+}
+
+// A long warning is cut to what a chunk holds where a character starts:
+// cut inside one, the answer would be invalid UTF-8, which protobuf
+// refuses to send.
+func TestALongWarningIsCutAndStillSent(t *testing.T) {
+	w := "a" + strings.Repeat("é", wire.MaxChunk/4) // the cut falls inside an é
+	m := agent.DeleteReportToPB(backup.DeleteReport{Task: "docs", Snapshot: "2026-12-04T020000Z", Warning: w})
+	if len(m.Warning) > wire.MaxChunk/4+len("…") || !strings.HasSuffix(m.Warning, "é…") {
+		t.Fatalf("the warning was sent as %d bytes ending %q", len(m.Warning), m.Warning[len(m.Warning)-8:])
+	}
+	if _, err := proto.Marshal(m); err != nil {
+		t.Fatalf("the cut warning cannot be sent: %v", err)
 	}
 }

@@ -138,19 +138,7 @@ func (d DestSpace) Low() string { return backup.SpaceLow(d.Free, d.Total, d.Wrot
 const maxErrorText = 300
 
 // CutError keeps an agent's error text short enough to store and show.
-func CutError(s string) string {
-	s = strings.TrimSpace(s)
-	if len(s) <= maxErrorText {
-		return s
-	}
-	cut := maxErrorText
-	for cut > 0 && !utf8Start(s[cut]) {
-		cut--
-	}
-	return s[:cut] + "…"
-}
-
-func utf8Start(b byte) bool { return b&0xC0 != 0x80 }
+func CutError(s string) string { return human.Shorten(strings.TrimSpace(s), maxErrorText) }
 
 // failure says whether a run's result counts as a failure.
 func failure(r backup.Result) bool {

@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // Bytes is n in binary units: "512 B", "1.5 KiB", "3.1 GiB".
@@ -210,6 +211,30 @@ func SameDay(t, now time.Time) bool {
 func SpreadsheetCell(s string) string {
 	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
 		return "'" + s
+	}
+	return s
+}
+
+// Cut keeps at most limit bytes of s, cut where a character starts (a half
+// character would be invalid UTF-8, refused on the wire and shown as
+// another character), and says whether it cut anything. Every place that
+// shortens words to store, send or show cuts through it.
+func Cut(s string, limit int) (string, bool) {
+	if len(s) <= limit {
+		return s, false
+	}
+	cut := max(limit, 0)
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut], true
+}
+
+// Shorten is s cut to at most limit bytes (Cut), with "…" after it when it
+// was cut.
+func Shorten(s string, limit int) string {
+	if c, cut := Cut(s, limit); cut {
+		return c + "…"
 	}
 	return s
 }

@@ -4,6 +4,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 )
 
 func TestBytes(t *testing.T) {
@@ -260,5 +261,36 @@ func TestASpreadsheetCellIsNeverAFormula(t *testing.T) {
 		if got := SpreadsheetCell(in); got != want {
 			t.Errorf("SpreadsheetCell(%q) = %q, want %q", in, got, want)
 		}
+	}
+}
+
+// Words are cut where a character starts, never inside one: what is cut
+// stays valid UTF-8, as protobuf and a reader need.
+func TestCutNeverSplitsACharacter(t *testing.T) {
+	for _, c := range []struct {
+		in    string
+		limit int
+		want  string
+		cut   bool
+	}{
+		{"short", 10, "short", false},
+		{"exactly10!", 10, "exactly10!", false},
+		{"abcdef", 3, "abc", true},
+		{"naïve", 3, "na", true}, // ï is two bytes: the second would start at 3
+		{"naïve", 4, "naï", true},
+		{"日本語", 4, "日", true},
+		{"日本語", 0, "", true},
+		{"abc", -1, "", true},
+	} {
+		got, cut := Cut(c.in, c.limit)
+		if got != c.want || cut != c.cut || !utf8.ValidString(got) {
+			t.Errorf("Cut(%q, %d) = %q, %v; want %q, %v", c.in, c.limit, got, cut, c.want, c.cut)
+		}
+	}
+	if got := Shorten("naïve", 3); got != "na…" {
+		t.Errorf("Shorten cut = %q", got)
+	}
+	if got := Shorten("naïve", 6); got != "naïve" {
+		t.Errorf("Shorten of what fits = %q", got)
 	}
 }

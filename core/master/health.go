@@ -290,8 +290,10 @@ func (m *Master) syncHealthOnce(l *link.Link) {
 		return
 	}
 	changed := make([]health.Task, 0, len(parts.GetHealth()))
-	for _, h := range parts.GetHealth() {
-		changed = append(changed, agent.HealthFromPB(h))
+	for _, ph := range parts.GetHealth() {
+		h := agent.HealthFromPB(ph)
+		plain(&h.LastError) // shown in the Backups window, alerts and mail
+		changed = append(changed, h)
 	}
 	m.health.Sync(id, name, changed, resp.Removed, false, int(resp.UtcOffsetS))
 	m.log.WithField("slave", name).Debugf("%s: backup health read: %d changed, %d unchanged, %d removed", name, len(changed), resp.Unchanged, len(resp.Removed))
@@ -307,7 +309,7 @@ func (m *Master) syncHealthFull(ctx context.Context, l *link.Link, id, name stri
 	}
 	var tasks []health.Task
 	for _, ti := range parts.GetTasks() {
-		info := agent.InfoFromPB(ti)
+		info := infoFromAgent(ti)
 		h := healthOfInfo(info)
 		if r := info.LastRun; r != nil && !r.Result.Succeeded() {
 			hist, err := collect(ctx, l, wire.MethodTaskHistory, &pb.TaskHistoryRequest{Name: info.Task.Name}, nil, nil)

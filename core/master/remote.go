@@ -478,11 +478,6 @@ func plainSettings(s *pb.AgentSettings) *pb.AgentSettings {
 	if s == nil {
 		return nil
 	}
-	plain := func(ps ...*string) {
-		for _, p := range ps {
-			*p = wire.PlainUpTo(*p, maxAgentText)
-		}
-	}
 	plain(&s.Name, &s.Listen, &s.ListenAddr, &s.ListenError)
 	for _, m := range s.Masters {
 		plain(&m.Address, &m.State, &m.Remote, &m.LastError)
@@ -549,6 +544,13 @@ func (m *Master) SetAgentSettings(ctx context.Context, name string, req *pb.Sett
 	out.Changes = agentWords(out.Changes)
 	plainSettings(out.Settings)
 	return &out, nil
+}
+
+// plain makes each of an agent's words fit to show (wire.PlainUpTo).
+func plain(ps ...*string) {
+	for _, p := range ps {
+		*p = wire.PlainUpTo(*p, maxAgentText)
+	}
 }
 
 // agentWords are an agent's account of what it changed, each line as it

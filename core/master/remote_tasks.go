@@ -68,14 +68,14 @@ func (m *Master) remoteEvent(l *link.Link, typ string, body []byte) {
 		if proto.Unmarshal(body, &p) != nil {
 			return
 		}
-		st := agent.ProgressFromPB(&p)
+		st := progressFromAgent(&p)
 		ev.Kind, ev.Task, ev.Status = agent.EventProgress, st.Task, &st
 	case wire.EventRunStarted, wire.EventRunFinished:
 		var r pb.RunReport
 		if proto.Unmarshal(body, &r) != nil {
 			return
 		}
-		rep := agent.ReportFromPB(&r)
+		rep := reportFromAgent(&r)
 		ev.Kind, ev.Task, ev.Report = agent.EventStarted, rep.Task, &rep
 		if typ == wire.EventRunFinished {
 			ev.Kind = agent.EventFinished
@@ -85,7 +85,7 @@ func (m *Master) remoteEvent(l *link.Link, typ string, body []byte) {
 		if proto.Unmarshal(body, &ti) != nil {
 			return
 		}
-		info := agent.InfoFromPB(&ti)
+		info := infoFromAgent(&ti)
 		ev.Kind, ev.Task, ev.Info = agent.EventChanged, info.Task.Name, &info
 	case wire.EventTaskRemoved:
 		var r pb.TaskRemoved
@@ -135,6 +135,45 @@ func (m *Master) logTaskEvent(ev TaskEvent) {
 
 const taskFeature = "backup tasks"
 
+// What an agent says of its tasks and runs reaches the window, the
+// command line and this console's log. Its words (an error, warnings, the
+// file being read, a snapshot's name) are shown as they are when plain
+// and quoted and cut when not (wire.PlainUpTo), as its settings are: a
+// hostile agent can write no line of its own into the log or a terminal,
+// nor fill them with one message. An agent of ours sends only plain task
+// names and snapshot ids, which so pass as they are and still name what
+// a console asks for next.
+
+func reportFromAgent(m *pb.RunReport) backup.Report {
+	r := agent.ReportFromPB(m)
+	plainReport(&r)
+	return r
+}
+
+func plainReport(r *backup.Report) {
+	plain(&r.Task, &r.Snapshot, &r.Trigger, &r.Error)
+	r.Warnings, r.Removed = agentWords(r.Warnings), agentWords(r.Removed)
+}
+
+func progressFromAgent(m *pb.Progress) backup.Status {
+	s := agent.ProgressFromPB(m)
+	plainStatus(&s)
+	return s
+}
+
+func plainStatus(s *backup.Status) { plain(&s.Task, &s.Phase, &s.Current) }
+
+func infoFromAgent(m *pb.TaskInfo) agent.TaskInfo {
+	i := agent.InfoFromPB(m)
+	if i.Progress != nil {
+		plainStatus(i.Progress)
+	}
+	if i.LastRun != nil {
+		plainReport(i.LastRun)
+	}
+	return i
+}
+
 // collect runs a task stream and merges its parts: those that came, also
 // when the stream ends in an error.
 func collect(ctx context.Context, l *link.Link, method string, req, resp proto.Message, onProgress func(backup.Status)) (*pb.TaskPart, error) {
@@ -153,7 +192,7 @@ func eachPart(ctx context.Context, l *link.Link, method string, req, resp proto.
 		}
 		if p.Progress != nil {
 			if onProgress != nil {
-				onProgress(agent.ProgressFromPB(p.Progress))
+				onProgress(progressFromAgent(p.Progress))
 			}
 			p.Progress = nil
 		}
@@ -168,7 +207,7 @@ func (m *Master) Tasks(ctx context.Context, slave string) ([]agent.TaskInfo, err
 	err := m.run(ctx, slave, command{what: "task list", feature: taskFeature}, func(l *link.Link) error {
 		parts, err := collect(ctx, l, wire.MethodTaskList, &pb.TaskListRequest{}, &pb.TaskListResponse{}, nil)
 		for _, t := range parts.GetTasks() {
-			out = append(out, agent.InfoFromPB(t))
+			out = append(out, infoFromAgent(t))
 		}
 		return err
 	})
@@ -186,7 +225,7 @@ func (m *Master) Task(ctx context.Context, slave, name string) (agent.TaskInfo, 
 		if err := l.Request(ctx, wire.MethodTaskGet, &pb.TaskGetRequest{Name: name}, &ti); err != nil {
 			return err
 		}
-		out = agent.InfoFromPB(&ti)
+		out = infoFromAgent(&ti)
 		return nil
 	})
 	return out, err
@@ -251,7 +290,7 @@ func (m *Master) PutTask(ctx context.Context, slave string, t backup.Task, opt a
 		if err := l.Request(ctx, wire.MethodTaskPut, &pb.TaskPutRequest{Task: agent.TaskToPB(t), CreateDestination: opt.CreateDestination}, &resp); err != nil {
 			return err
 		}
-		info, warnings = agent.InfoFromPB(resp.Info), agentWords(resp.Warnings)
+		info, warnings = infoFromAgent(resp.Info), agentWords(resp.Warnings)
 		return nil
 	})
 	return info, warnings, err
@@ -317,8 +356,8 @@ func (m *Master) runTask(ctx context.Context, slave, name string, o agent.RunOpt
 		if err := l.Request(ctx, wire.MethodTaskRun, &pb.TaskRunRequest{Name: name, Reread: o.Reread}, &resp); err != nil {
 			return err
 		}
-		rep := agent.ReportFromPB(resp.Started)
-		info, started = agent.InfoFromPB(resp.Info), rep.Started
+		rep := reportFromAgent(resp.Started)
+		info, started = infoFromAgent(resp.Info), rep.Started
 		return olderRun(slave, name, o, rep)
 	})
 	return info, started, err
@@ -410,7 +449,7 @@ func (m *Master) TaskHistory(ctx context.Context, slave, name string, limit int)
 	err := m.run(ctx, slave, command{what: "task history " + name, feature: taskFeature}, func(l *link.Link) error {
 		parts, err := collect(ctx, l, wire.MethodTaskHistory, &pb.TaskHistoryRequest{Name: name, Limit: uint32(max(limit, 0))}, nil, nil)
 		for _, r := range parts.GetRuns() {
-			out = append(out, agent.ReportFromPB(r))
+			out = append(out, reportFromAgent(r))
 		}
 		return err
 	})

@@ -365,6 +365,40 @@ func TestAnAgentsSettingsAreShownPlain(t *testing.T) {
 	}
 }
 
+// What an agent says of its runs (the report, the progress, a task's
+// last run) is shown as it is when plain, quoted and cut when not: the
+// console's log, the History view and the command line show it.
+func TestAnAgentsRunReportsAreShownPlain(t *testing.T) {
+	forged := "disk full\nlevel=info msg=\"FS02: task docs: completed\""
+	long := strings.Repeat("é", maxAgentText)
+	r := reportFromAgent(&pb.RunReport{Task: "docs", Snapshot: "2026-12-06T020000Z", Result: "failed", Error: forged,
+		Warnings: []string{"/srv/docs/a.txt: permission denied", long}, WarningCount: 2, Removed: []string{"2026-11-01\u202eT020000Z"}})
+	if r.Task != "docs" || r.Snapshot != "2026-12-06T020000Z" || r.Warnings[0] != "/srv/docs/a.txt: permission denied" {
+		t.Fatalf("plain words changed: %+v", r)
+	}
+	for what, v := range map[string]string{"error": r.Error, "long warning": r.Warnings[1], "removed": r.Removed[0]} {
+		if !strings.HasPrefix(v, `"`) || strings.ContainsAny(v, "\n\u202e") || len(v) > maxAgentText+10 {
+			t.Errorf("the %s is shown as %q", what, v)
+		}
+	}
+	if line := r.Ended(); strings.Contains(line, "\n") {
+		t.Errorf("the log's line for the run is two lines: %q", line)
+	}
+
+	info := infoFromAgent(&pb.TaskInfo{Task: &pb.Task{Name: "docs"}, Running: true,
+		Progress: &pb.Progress{Task: "docs", Phase: "copying", Current: "/srv/docs/\x1b[2Jreport.pdf"},
+		LastRun:  &pb.RunReport{Task: "docs", Result: "failed", Error: forged}})
+	if cur := info.Progress.Current; !strings.HasPrefix(cur, `"`) || strings.Contains(cur, "\x1b") || info.Progress.Phase != "copying" {
+		t.Errorf("the file being copied is shown as %q (phase %q)", cur, info.Progress.Phase)
+	}
+	if e := info.LastRun.Error; !strings.HasPrefix(e, `"`) || strings.Contains(e, "\n") {
+		t.Errorf("the last run's error is shown as %q", e)
+	}
+	if p := progressFromAgent(&pb.Progress{Task: "docs", Current: "/srv/docs/plain.txt"}); p.Current != "/srv/docs/plain.txt" {
+		t.Errorf("a plain path became %q", p.Current)
+	}
+}
+
 // A command is in the audit from before it is sent: its answer takes the
 // place of "sent, no answer yet" in the same record, and a record a
 // stopped console left so says at the next start that no answer came.

@@ -5,6 +5,8 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/lanyard/lanyard/core/human"
 )
 
 // MaxQuoted is how many bytes of a peer's text Quote keeps.
@@ -23,16 +25,11 @@ func Quote(s string) string { return QuoteUpTo(s, MaxQuoted) }
 // QuoteUpTo is Quote with another cut, for a peer's longer text (an
 // agent's answer to a console's command).
 func QuoteUpTo(s string, max int) string {
-	if len(s) <= max {
+	c, cut := human.Cut(s, max)
+	if !cut {
 		return strconv.Quote(s)
 	}
-	cut := max
-	// Do not split a UTF-8 sequence: a half character would be escaped and
-	// read like a different string.
-	for cut > 0 && !utf8.RuneStart(s[cut]) {
-		cut--
-	}
-	return strconv.Quote(s[:cut]) + "…"
+	return strconv.Quote(c) + "…"
 }
 
 // PlainUpTo is how a peer's everyday words (an agent's account of the
