@@ -426,6 +426,7 @@ type simOutput struct {
 	json     bool
 	terminal bool
 	last     time.Time
+	width    int // of the line last written in place, which the next covers
 }
 
 func newSimOutput(w io.Writer, jsonOut bool) *simOutput {
@@ -451,12 +452,15 @@ func (o *simOutput) report(r simReport) {
 	}
 	o.last = time.Now()
 	line := fmt.Sprintf("%s of %s agents linked (%d %%) after %s", human.Count(r.Linked), human.Count(r.Agents), 100*r.Linked/max(r.Agents, 1),
-		(time.Duration(r.ElapsedMs) * time.Millisecond).Round(time.Second))
+		human.Took(time.Duration(r.ElapsedMs)*time.Millisecond))
 	switch {
 	case r.Done:
-		fmt.Fprintf(o.w, "\r%s; stopped\n", line)
+		fmt.Fprintf(o.w, "\r%-*s\n", o.width, line+"; stopped")
 	case o.terminal:
-		fmt.Fprintf(o.w, "\r%s ", line)
+		// "1 min 59 s" then "2 min": spaces cover what the shorter
+		// line does not.
+		fmt.Fprintf(o.w, "\r%-*s", o.width, line+" ")
+		o.width = max(o.width, len(line)+1)
 	default:
 		fmt.Fprintln(o.w, line)
 	}

@@ -8,6 +8,7 @@ import (
 
 	"google.golang.org/protobuf/proto"
 
+	"github.com/lanyard/lanyard/core/human"
 	"github.com/lanyard/lanyard/core/link"
 	"github.com/lanyard/lanyard/core/wire"
 	"github.com/sirupsen/logrus"
@@ -117,7 +118,7 @@ func (a *Agent) logServed(ctx context.Context, l *link.Link, name string, m meth
 	case err != nil:
 		e.Warnf("console request %s failed: %v", name, err)
 	case m.change:
-		e.Infof("console request %s: done in %s", name, time.Since(start).Round(time.Millisecond))
+		e.Infof("console request %s: done in %s", name, human.Took(time.Since(start)))
 	default:
 		e.Debugf("console request %s: answered", name)
 	}
