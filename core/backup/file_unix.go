@@ -3,6 +3,7 @@
 package backup
 
 import (
+	"errors"
 	"os"
 
 	"golang.org/x/sys/unix"
@@ -23,6 +24,16 @@ func openRead(path string) (*os.File, error) {
 		return nil, &os.PathError{Op: "open", Path: path, Err: err}
 	}
 	return os.NewFile(uintptr(fd), path), nil
+}
+
+// openInRoot opens the file at name in root to read, as openRead does,
+// and without waiting for a writer if it is a fifo.
+func openInRoot(root *os.Root, name string) (*os.File, error) {
+	f, err := root.OpenFile(name, unix.O_RDONLY|unix.O_NONBLOCK|openNoATime, 0)
+	if errors.Is(err, unix.EPERM) && openNoATime != 0 {
+		f, err = root.OpenFile(name, unix.O_RDONLY|unix.O_NONBLOCK, 0)
+	}
+	return f, err
 }
 
 // createExcl creates a new owner-only file to write; it fails if

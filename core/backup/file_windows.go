@@ -5,6 +5,9 @@ import "os"
 // openRead opens a file to read.
 func openRead(path string) (*os.File, error) { return os.Open(path) }
 
+// openInRoot opens the file at name in root to read.
+func openInRoot(root *os.Root, name string) (*os.File, error) { return root.Open(name) }
+
 // createExcl creates a new file to write; it fails if something is at
 // path already.
 func createExcl(path string) (*os.File, error) {

@@ -282,6 +282,11 @@ func makeFolders(opt *RestoreOptions, entries []Entry, rep *RestoreReport) (made
 // restoreContents copies the files and makes the links, with the
 // engine's workers, stopping at the first error or when ctx ends.
 func (e *Engine) restoreContents(ctx context.Context, snap SnapshotInfo, opt *RestoreOptions, entries []Entry, taken []bool, m *meter, rep *RestoreReport) error {
+	root, err := os.OpenRoot(snap.Path)
+	if err != nil {
+		return fmt.Errorf("cannot read snapshot %s: %w", snap.ID, plainErr(err))
+	}
+	defer root.Close()
 	var mu sync.Mutex
 	var firstErr error
 	work := make(chan int, 256)
@@ -297,7 +302,7 @@ func (e *Engine) restoreContents(ctx context.Context, snap SnapshotInfo, opt *Re
 				en := &entries[i]
 				dst := opt.place(en.Path)
 				m.setCurrent(dst)
-				done, err := restoreEntry(snap.Path, dst, en, taken[i], opt)
+				done, err := restoreEntry(root, dst, en, taken[i], opt)
 				mu.Lock()
 				switch {
 				case err != nil && firstErr == nil:
@@ -472,7 +477,7 @@ const (
 // meanwhile is overwritten); an existing file (taken) is left as it is
 // with SkipExisting, or with Overwrite replaced whole or not at all: the
 // copy is written beside it and renamed over it.
-func restoreEntry(root, dst string, en *Entry, taken bool, opt *RestoreOptions) (done int, err error) {
+func restoreEntry(root *os.Root, dst string, en *Entry, taken bool, opt *RestoreOptions) (done int, err error) {
 	if en.Type != TypeFile && en.Type != TypeSymlink {
 		return entryWritten, nil
 	}
@@ -511,7 +516,7 @@ func restoreEntry(root, dst string, en *Entry, taken bool, opt *RestoreOptions) 
 // restoreAt writes the entry's file or link at path, which must not
 // exist, with its mode, time and (as root) owner. A failed copy is
 // removed.
-func restoreAt(root string, en *Entry, path string) error {
+func restoreAt(root *os.Root, en *Entry, path string) error {
 	if en.Type == TypeSymlink {
 		if err := os.Symlink(en.Link, path); err != nil {
 			return err
@@ -525,7 +530,7 @@ func restoreAt(root string, en *Entry, path string) error {
 		return err
 	}
 	it := item{mode: en.Mode, mtime: en.MTime, uid: en.UID, gid: en.GID, owned: canChown}
-	err = copyPlain(nativeRel(root, en.Path), out)
+	err = copyPlain(root, en.Path, out)
 	if err == nil {
 		err = closeWithMeta(out, &it)
 	} else {
@@ -537,11 +542,11 @@ func restoreAt(root string, en *Entry, path string) error {
 	return err
 }
 
-// copyPlain copies the file at src into out with io.Copy between two
-// *os.File, which lets the kernel copy it (copy_file_range) without
-// passing through here.
-func copyPlain(src string, out *os.File) error {
-	in, err := openRead(src)
+// copyPlain copies the file at rel in the snapshot held by root into out
+// with io.Copy between two *os.File, which lets the kernel copy it
+// (copy_file_range) without passing through here.
+func copyPlain(root *os.Root, rel string, out *os.File) error {
+	in, err := openSnapshotFile(root, rel)
 	if err != nil {
 		return err
 	}

@@ -660,3 +660,77 @@ func TestARestoreRefusesAManifestEntryThatClimbsOut(t *testing.T) {
 		t.Errorf("%s was written beside the restore's folder: %v", filepath.Join(target, climb), err)
 	}
 }
+
+// A snapshot is an ordinary folder that others may write to. A link put
+// there in place of a file or of a folder, or a fifo, makes a restore
+// stop on it in words, and a verify report it, without reading what the
+// link points to: the restore (run as root) would otherwise copy any file
+// of the server into its folder, with the owner the manifest gives.
+func TestARestoreFollowsNoLinkPutIntoTheSnapshot(t *testing.T) {
+	outside := t.TempDir()
+	secret := filepath.Join(outside, "a.jpg")
+	if err := os.WriteFile(secret, []byte("the secret"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		name, path string // in the source
+		plant      func(at string) error
+		words      string
+	}{
+		{"a file made a link", "docs/report.txt", func(at string) error { return os.Symlink(secret, at) }, "leads outside the snapshot"},
+		{"a file made a relative link", "docs/report.txt", func(at string) error {
+			rel, err := filepath.Rel(filepath.Dir(at), secret)
+			if err != nil {
+				return err
+			}
+			return os.Symlink(rel, at)
+		}, "leads outside the snapshot"},
+		{"a folder made a link", "photos/2024", func(at string) error { return os.Symlink(outside, at) }, "leads outside the snapshot"},
+		{"a file made a fifo", "docs/run.sh", func(at string) error { return syscall.Mkfifo(at, 0o600) }, "is not a file in the snapshot"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			f, e, snap := backedUpRichTree(t)
+			at := f.snapPath(snap.ID, filepath.Join(f.src, c.path))
+			if err := os.RemoveAll(at); err != nil {
+				t.Fatal(err)
+			}
+			if err := c.plant(at); err != nil {
+				t.Fatal(err)
+			}
+
+			target := filepath.Join(t.TempDir(), "restored")
+			ended := make(chan error, 1)
+			go func() {
+				_, err := e.Restore(context.Background(), snap, "docs", backup.RestoreOptions{Target: target}, nil)
+				ended <- err
+			}()
+			var err error
+			select {
+			case err = <-ended:
+			case <-time.After(30 * time.Second):
+				t.Fatal("the restore did not end")
+			}
+			if err == nil || !strings.Contains(err.Error(), c.words) {
+				t.Errorf("restore: %v, want an error saying %q", err, c.words)
+			}
+			_ = filepath.WalkDir(target, func(p string, d fs.DirEntry, err error) error {
+				if err == nil && d.Type().IsRegular() {
+					if b, _ := os.ReadFile(p); string(b) == "the secret" {
+						t.Errorf("the restore wrote the file outside the snapshot to %s", p)
+					}
+				}
+				return nil
+			})
+
+			vr, err := e.Verify(context.Background(), snap, "docs", nil)
+			if err != nil || vr.OK() || len(vr.Problems) == 0 {
+				t.Fatalf("verify: %+v, %v", vr, err)
+			}
+			for _, pr := range vr.Problems {
+				if strings.Contains(pr.Reason, "content differs") {
+					t.Errorf("the verify read what the link points to: %+v", pr)
+				}
+			}
+		})
+	}
+}

@@ -60,6 +60,7 @@ type run struct {
 	excludes []pathPattern // the task's, compiled
 	partial  string        // the snapshot being written
 	prevDir  string        // the newest complete snapshot, or ""
+	prevRoot *os.Root      // prevDir held open, its files checked through it (snapfile.go)
 	took     phaseTimes
 
 	mu       sync.Mutex
@@ -158,6 +159,9 @@ func (r *run) execute() error {
 	prev, err := r.loadPrevious(taskDir)
 	if err != nil {
 		return err
+	}
+	if r.prevRoot != nil {
+		defer r.prevRoot.Close()
 	}
 
 	r.took.mark("prepare")
@@ -264,11 +268,15 @@ func (r *run) loadPrevious(taskDir string) (map[string]*Entry, error) {
 	for i := len(snaps) - 1; i >= 0; i-- {
 		dir := filepath.Join(taskDir, snaps[i].ID)
 		m, err := loadManifest(dir)
+		var root *os.Root
+		if err == nil {
+			root, err = os.OpenRoot(dir)
+		}
 		if err != nil {
 			r.log.WithError(err).Warnf("snapshot %s cannot serve as the base of this run; trying an older one", snaps[i].ID)
 			continue
 		}
-		r.prevDir = dir
+		r.prevDir, r.prevRoot = dir, root
 		return m, nil
 	}
 	return nil, nil
@@ -576,8 +584,12 @@ func (r *run) link(it *item, dst string) bool {
 	}
 	old := nativeRel(r.prevDir, it.rel)
 	// The previous copy must still be what its manifest says (a person
-	// may have edited the snapshot; its folder is an ordinary one).
-	if fi, err := os.Lstat(old); err != nil || !fi.Mode().IsRegular() || fi.Size() != it.size || fi.ModTime().UnixNano() != it.mtime {
+	// may have edited the snapshot; its folder is an ordinary one), and
+	// in the snapshot: a link put there in place of a folder on its way
+	// would have the new snapshot hold a file of the server's it never
+	// backed up (snapfile.go).
+	fi, err := r.prevRoot.Lstat(inRoot(it.rel))
+	if err != nil || !fi.Mode().IsRegular() || fi.Size() != it.size || fi.ModTime().UnixNano() != it.mtime {
 		return false
 	}
 	if err := os.Link(old, dst); err != nil {
@@ -590,6 +602,13 @@ func (r *run) link(it *item, dst string) bool {
 			r.log.WithError(err).Warn("the destination refuses hard links: unchanged files are copied instead")
 		}
 		r.mu.Unlock()
+		return false
+	}
+	// A folder on old's way swapped for a link between the check and
+	// the link would have linked another file: the new name must be the
+	// file checked, or it is copied instead.
+	if got, err := os.Lstat(dst); err != nil || !sameInode(fi, got) {
+		_ = os.Remove(dst)
 		return false
 	}
 	it.hash, it.stored, it.linked = it.prev.Hash, true, true

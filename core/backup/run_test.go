@@ -77,6 +77,41 @@ func TestFirstRunCopiesAndTheNextLinksWhatIsUnchanged(t *testing.T) {
 	f.assertNoPartial()
 }
 
+// A run links only files that are in the previous snapshot: a link put
+// there in place of a folder, to one of the server's folders holding a
+// file of the same name, size and time as the source's, does not have
+// the new snapshot hold that file (which a restore would then write out).
+func TestARunLinksNothingFromOutsideThePreviousSnapshot(t *testing.T) {
+	f := newFixture(t)
+	src := f.write("sub/shadow", "the source", 0o644)
+	e := backup.New(backup.Options{})
+	first := f.mustRun(e, backup.ResultCompleted)
+
+	outside := t.TempDir()
+	secret := filepath.Join(outside, "shadow")
+	if err := os.WriteFile(secret, []byte("the secret"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	fi, err := os.Stat(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = os.Chtimes(secret, fi.ModTime(), fi.ModTime())
+	sub := filepath.Dir(f.snapPath(first.Snapshot, src))
+	if err := os.RemoveAll(sub); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(outside, sub); err != nil {
+		t.Fatal(err)
+	}
+
+	second := f.mustRun(e, backup.ResultCompleted)
+	got := f.snapPath(second.Snapshot, src)
+	if b, _ := os.ReadFile(got); string(b) != "the source" || inode(t, got) == inode(t, secret) || second.FilesLinked != 0 {
+		t.Fatalf("the new snapshot holds %q (linked %d)", b, second.FilesLinked)
+	}
+}
+
 func equalMaps(a, b map[string]string) bool {
 	if len(a) != len(b) {
 		return false

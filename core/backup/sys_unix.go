@@ -66,3 +66,10 @@ func driveRoots() []string { return nil }
 
 // exampleFolder is a folder's full path as people write one here.
 const exampleFolder = "/srv/data"
+
+// sameInode says whether a and b (from Lstat) are one file.
+func sameInode(a, b fs.FileInfo) bool {
+	x, ok1 := a.Sys().(*syscall.Stat_t)
+	y, ok2 := b.Sys().(*syscall.Stat_t)
+	return ok1 && ok2 && x.Dev == y.Dev && x.Ino == y.Ino
+}

@@ -48,6 +48,11 @@ func (e *Engine) Verify(ctx context.Context, snap SnapshotInfo, task string, p P
 	}); err != nil {
 		return rep, err
 	}
+	root, err := os.OpenRoot(snap.Path)
+	if err != nil {
+		return rep, fmt.Errorf("cannot read snapshot %s: %w", snap.ID, plainErr(err))
+	}
+	defer root.Close()
 	m := newMeter(task, p, 0)
 	defer m.close()
 	m.setPhase(PhaseVerifying)
@@ -77,7 +82,7 @@ func (e *Engine) Verify(ctx context.Context, snap SnapshotInfo, task string, p P
 				}
 				en := &entries[i]
 				m.setCurrent("/" + en.Path)
-				missing, changed := e.verifyEntry(ctx, c, snap.Path, en, &m.bytesDone, problem)
+				missing, changed := e.verifyEntry(ctx, c, root, en, &m.bytesDone, problem)
 				mu.Lock()
 				if missing {
 					rep.Missing++
@@ -108,16 +113,15 @@ func (e *Engine) Verify(ctx context.Context, snap SnapshotInfo, task string, p P
 	return rep, nil
 }
 
-func (e *Engine) verifyEntry(ctx context.Context, c *copier, root string, en *Entry, done interface{ Add(int64) int64 },
+func (e *Engine) verifyEntry(ctx context.Context, c *copier, root *os.Root, en *Entry, done interface{ Add(int64) int64 },
 	problem func(path, format string, args ...any) bool) (missing, changed bool) {
-	p := nativeRel(root, en.Path)
-	fi, err := os.Lstat(p)
+	fi, err := root.Lstat(inRoot(en.Path))
 	if errors.Is(err, fs.ErrNotExist) {
 		problem(en.Path, "missing")
 		return true, false
 	}
 	if err != nil {
-		problem(en.Path, "cannot be read: %v", plainErr(err))
+		problem(en.Path, "cannot be read: %v", plainErr(snapshotPathErr(en.Path, err)))
 		return false, true
 	}
 	switch en.Type {
@@ -127,7 +131,7 @@ func (e *Engine) verifyEntry(ctx context.Context, c *copier, root string, en *En
 			return false, true
 		}
 	case TypeSymlink:
-		target, err := os.Readlink(p)
+		target, err := root.Readlink(inRoot(en.Path))
 		if err != nil || target != en.Link {
 			problem(en.Path, "link should point to %q, points to %q", en.Link, target)
 			return false, true
@@ -141,7 +145,7 @@ func (e *Engine) verifyEntry(ctx context.Context, c *copier, root string, en *En
 			problem(en.Path, "size %d, manifest says %d", fi.Size(), en.Size)
 			return false, true
 		}
-		sum, _, err := c.hashFile(ctx, openRead, p, nil)
+		sum, _, err := c.hashFile(ctx, func(rel string) (*os.File, error) { return openSnapshotFile(root, rel) }, en.Path, nil)
 		done.Add(en.Size)
 		if err != nil {
 			if ctx.Err() != nil {

@@ -1,0 +1,67 @@
+package backup
+
+import (
+	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// A snapshot's files are read through an os.Root of its folder by the
+// restore and the verify. A snapshot is an ordinary folder on a
+// destination that others may write to (a share, a NAS): whoever could
+// put a link there in place of a file, or of a folder on the way to one,
+// would otherwise have a restore, run as root, copy whatever the link
+// points to (another user's files, /etc/shadow) into the restore's
+// folder, with the mode and owner the manifest gives. Through the root,
+// no link and no ".." leads out of the snapshot, and only a regular file
+// opens: a fifo put there would hang the restore, a device never end it.
+
+// errOutside is a snapshot path that leads out of the snapshot.
+var errOutside = errors.New("leads outside the snapshot (a link put there after the backup): not followed")
+
+// errNotFile is a snapshot path where the manifest has a file but the
+// folder has something else than a file.
+var errNotFile = errors.New("is not a file in the snapshot (it was changed after the backup)")
+
+// inRoot is a manifest's path as an os.Root names it.
+func inRoot(rel string) string {
+	if rel == "" {
+		return "."
+	}
+	return filepath.FromSlash(rel)
+}
+
+// openSnapshotFile opens the file at rel (a manifest's path) in the
+// snapshot held by root, to read.
+func openSnapshotFile(root *os.Root, rel string) (*os.File, error) {
+	f, err := openInRoot(root, inRoot(rel))
+	if err != nil {
+		return nil, snapshotPathErr(rel, err)
+	}
+	fi, err := f.Stat()
+	if err == nil && !fi.Mode().IsRegular() {
+		err = errNotFile
+	}
+	if err != nil {
+		_ = f.Close()
+		return nil, snapshotPathErr(rel, err)
+	}
+	return f, nil
+}
+
+// snapshotPathErr says what went wrong reading rel in a snapshot in a
+// person's words, keeping the error's kind (errors.Is(err,
+// fs.ErrNotExist) still holds).
+func snapshotPathErr(rel string, err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		err = pe.Err
+	}
+	// os.Root does not export its error for a path that escapes.
+	if strings.Contains(err.Error(), "path escapes") {
+		err = errOutside
+	}
+	return &fs.PathError{Op: "read", Path: rel, Err: err}
+}
