@@ -26,6 +26,12 @@ func openRead(path string) (*os.File, error) {
 	return os.NewFile(uintptr(fd), path), nil
 }
 
+// openNoWait opens the file at path to read, without waiting for a
+// writer if it is a fifo.
+func openNoWait(path string) (*os.File, error) {
+	return os.OpenFile(path, os.O_RDONLY|unix.O_NONBLOCK, 0)
+}
+
 // openInRoot opens the file at name in root to read, as openRead does,
 // and without waiting for a writer if it is a fifo.
 func openInRoot(root *os.Root, name string) (*os.File, error) {

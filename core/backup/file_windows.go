@@ -5,6 +5,9 @@ import "os"
 // openRead opens a file to read.
 func openRead(path string) (*os.File, error) { return os.Open(path) }
 
+// openNoWait opens the file at path to read.
+func openNoWait(path string) (*os.File, error) { return os.Open(path) }
+
 // openInRoot opens the file at name in root to read.
 func openInRoot(root *os.Root, name string) (*os.File, error) { return root.Open(name) }
 

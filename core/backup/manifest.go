@@ -19,6 +19,14 @@ const (
 	summaryFile  = "snapshot.json"
 )
 
+// Bounds of what a snapshot's files are read to (snapfile.go): a
+// manifest's entry holds two paths of at most 4 KiB each, escaped; a
+// summary, the task's sources.
+const (
+	maxManifestLine = 1 << 20
+	maxSummary      = 4 << 20
+)
+
 // ManifestPath is where the manifest of the snapshot in snapDir is: the
 // file a search reads.
 func ManifestPath(snapDir string) string { return filepath.Join(snapDir, metaDir, manifestFile) }
@@ -93,7 +101,7 @@ func readManifest(snapDir string, fn func(*Entry) error) error {
 // decoding them.
 func scanManifest(snapDir string, keep func(line []byte) bool, fn func(*Entry) error) error {
 	path := ManifestPath(snapDir)
-	f, err := os.Open(path)
+	f, err := openOnDest(path)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
 			return fmt.Errorf("snapshot %s has no manifest (%s): it is not a complete Lanyard snapshot", filepath.Base(snapDir), path)
@@ -135,6 +143,9 @@ func readLine(r *bufio.Reader, long *[]byte) ([]byte, error) {
 	}
 	*long = append((*long)[:0], b...)
 	for errors.Is(err, bufio.ErrBufferFull) {
+		if len(*long) > maxManifestLine {
+			return nil, fmt.Errorf("a line longer than %d bytes, which no entry is", maxManifestLine)
+		}
 		b, err = r.ReadSlice('\n')
 		*long = append(*long, b...)
 	}
@@ -144,7 +155,8 @@ func readLine(r *bufio.Reader, long *[]byte) ([]byte, error) {
 // readManifestHeader reads a manifest's first line.
 func readManifestHeader(r *bufio.Reader) (manifestHeader, error) {
 	var h manifestHeader
-	b, err := r.ReadBytes('\n')
+	var long []byte
+	b, err := readLine(r, &long)
 	if err != nil && err != io.EOF {
 		return h, err
 	}

@@ -22,6 +22,9 @@ import (
 // ownerFile, in a task's folder, names the server whose snapshots it holds.
 const ownerFile = ".lanyard-owner"
 
+// maxOwnerFile bounds what the owner file is read to (snapfile.go).
+const maxOwnerFile = 64 << 10
+
 // Owner is the server a task's snapshots are written by: its agent's name
 // (what tells servers apart) and, for the words of a refusal, its host.
 // The zero Owner claims nothing (an engine without an identity).
@@ -123,10 +126,17 @@ func ReclaimTaskDir(dest, task, old string, o Owner) error {
 
 // readOwner reads dir's owner; nil when it has none (or dir is not there).
 func readOwner(dir string) (*Owner, error) {
-	b, err := os.ReadFile(filepath.Join(dir, ownerFile))
+	// Read no further than a bound (snapfile.go). It is opened as any
+	// file, though: a fifo there waits for a writer, which is where the
+	// tests hold a run or a deletion (testkit.HoldTaskFolder).
+	f, err := os.Open(filepath.Join(dir, ownerFile))
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
 	}
+	if err != nil {
+		return nil, err
+	}
+	b, err := readUpTo(f, maxOwnerFile)
 	if err != nil {
 		return nil, err
 	}

@@ -2,6 +2,8 @@ package backup
 
 import (
 	"errors"
+	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -64,4 +66,52 @@ func snapshotPathErr(rel string, err error) error {
 		err = errOutside
 	}
 	return &fs.PathError{Op: "read", Path: rel, Err: err}
+}
+
+// What Lanyard itself keeps on a destination (a manifest, a summary, a
+// task folder's owner) is read as what it may have become: none is read
+// beyond a bound, so that a link to /dev/zero or to a large file put in
+// its place cannot have the agent read without end, and a snapshot's
+// files open only when regular, without waiting on a fifo.
+
+// errNotRegular is a file of Lanyard's on a destination that is not a
+// file.
+var errNotRegular = errors.New("is not a regular file (it was changed after Lanyard wrote it)")
+
+// openOnDest opens a file Lanyard wrote on a destination, to read.
+func openOnDest(path string) (*os.File, error) {
+	f, err := openNoWait(path)
+	if err != nil {
+		return nil, err
+	}
+	fi, err := f.Stat()
+	if err == nil && !fi.Mode().IsRegular() {
+		err = &fs.PathError{Op: "read", Path: path, Err: errNotRegular}
+	}
+	if err != nil {
+		_ = f.Close()
+		return nil, err
+	}
+	return f, nil
+}
+
+// readOnDest reads such a file whole; one longer than limit bytes is an
+// error.
+func readOnDest(path string, limit int64) ([]byte, error) {
+	f, err := openOnDest(path)
+	if err != nil {
+		return nil, err
+	}
+	return readUpTo(f, limit)
+}
+
+// readUpTo reads f whole and closes it; more than limit bytes is an
+// error.
+func readUpTo(f *os.File, limit int64) ([]byte, error) {
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, limit+1))
+	if err == nil && int64(len(b)) > limit {
+		err = fmt.Errorf("%s is longer than the %d bytes Lanyard writes there at most", f.Name(), limit)
+	}
+	return b, err
 }

@@ -107,7 +107,7 @@ func snapshotNames(dir string) ([]snapshotName, error) {
 // without (copied in by hand, or damaged) says so in Result.
 func readSummary(path string, t time.Time) SnapshotInfo {
 	info := SnapshotInfo{ID: filepath.Base(path), Path: path, Time: t}
-	b, err := os.ReadFile(filepath.Join(path, metaDir, summaryFile))
+	b, err := readOnDest(filepath.Join(path, metaDir, summaryFile), maxSummary)
 	if err == nil {
 		err = json.Unmarshal(b, &info)
 	}
