@@ -47,6 +47,10 @@ type env struct {
 	// liveStatus, when set, replaces asking the running agent over its
 	// control socket for `status` (tests).
 	liveStatus func(ctx context.Context, r *StatusReport) error
+	// taskHold, when set, is called before each task operation; true
+	// holds the operation until its context ends (tests: a search
+	// caught under way).
+	taskHold func(op string, args agent.TaskArgs) bool
 }
 
 // dir is the data directory, absolute: --data-dir or the default.

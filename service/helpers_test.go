@@ -8,6 +8,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/lanyard/lanyard/core/agent"
 )
 
 // cli runs the agent's command line in this process.
@@ -15,6 +17,7 @@ type cli struct {
 	t          *testing.T
 	privileged func() bool
 	firewall   runner
+	taskHold   func(op string, args agent.TaskArgs) bool
 }
 
 type result struct {
@@ -33,7 +36,7 @@ func (c cli) run(stdin string, args ...string) result {
 func (c cli) runContext(ctx context.Context, stdin string, args ...string) result {
 	var out, errOut syncBuffer
 	e := &env{ctx: ctx, stdin: strings.NewReader(stdin), stdout: &out, stderr: &errOut,
-		privileged: c.privileged, firewall: c.firewall}
+		privileged: c.privileged, firewall: c.firewall, taskHold: c.taskHold}
 	code := mainEnv(e, args)
 	return result{code: code, stdout: out.String(), stderr: errOut.String()}
 }

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/lanyard/lanyard/app/taskcli"
+	"github.com/lanyard/lanyard/core/agent"
 	"github.com/lanyard/lanyard/core/backup"
 )
 
@@ -440,56 +441,32 @@ func TestTaskCommandsBeforeInitSayWhatToDo(t *testing.T) {
 
 // Ctrl+C (here the command's context ending) stops a search of every
 // task: what the tasks searched to the end found is printed, and it says
-// where it stopped. The second task's only manifest is a pipe nobody
-// writes to, so that its search is under way, and waits, once the test
-// has opened the pipe's other end.
+// where it stopped. The second task's search is held once it has begun,
+// until the interrupt.
 func TestFindInEveryTaskStopsAtCtrlCAndPrintsWhatItFound(t *testing.T) {
 	dir := initAgent(t, "--listen", "127.0.0.1:0")
-	c := cli{t: t}
 	run := commandsOn(t, dir)
 	src, dest := taskTree(t)
 	for _, name := range []string{"docs", "other"} {
 		run(0, "task", "add", name, "--source", src, "--dest", dest)
 		run(0, "task", "run", name)
 	}
-	snaps, err := backup.ListSnapshots(dest, "other")
-	if err != nil || len(snaps) != 1 {
-		t.Fatalf("other's snapshots: %v %v", snaps, err)
-	}
-	manifest := backup.ManifestPath(snaps[0].Path)
-	if err := os.Remove(manifest); err != nil {
-		t.Fatal(err)
-	}
-	if err := syscall.Mkfifo(manifest, 0o600); err != nil {
-		t.Fatal(err)
-	}
+	reached := make(chan struct{})
+	c := cli{t: t, taskHold: func(op string, args agent.TaskArgs) bool {
+		if op == agent.OpTaskFind && args.Name == "other" {
+			close(reached)
+			return true
+		}
+		return false
+	}}
 
 	ctx, interrupt := context.WithCancel(context.Background())
 	defer interrupt()
 	done := make(chan result, 1)
 	go func() { done <- c.runContext(ctx, "", "task", "find", "--all-tasks", "REPORT.*", "--data-dir", dir) }()
-	opened, openerDone := make(chan *os.File, 1), make(chan struct{})
-	go func() {
-		defer close(openerDone)
-		if w, err := os.OpenFile(manifest, os.O_WRONLY, 0); err == nil { // once the search has opened it
-			opened <- w
-		}
-	}()
-	t.Cleanup(func() { // a search that never opened the pipe leaves the opener waiting: open it here
-		if r, err := os.OpenFile(manifest, os.O_RDONLY|syscall.O_NONBLOCK, 0); err == nil {
-			defer r.Close()
-		}
-		<-openerDone
-		select {
-		case w := <-opened:
-			_ = w.Close()
-		default:
-		}
-	})
 	select {
-	case w := <-opened:
+	case <-reached:
 		interrupt()
-		_ = w.Close() // the search reads nothing there, and sees it was called off
 	case r := <-done:
 		t.Fatalf("the search ended before it reached other: %s", r)
 	case <-time.After(time.Minute):

@@ -30,6 +30,10 @@ run, verify and restore in this process.`)
 // taskDo carries out one task operation. logged operations are written to
 // the agent's log file when they run in this process.
 func (e *env) taskDo(ctx context.Context, op string, args agent.TaskArgs, onEvent func(agent.TaskEvent), logged bool) (*agent.TaskResult, error) {
+	if e.taskHold != nil && e.taskHold(op, args) {
+		<-ctx.Done()
+		return nil, ctx.Err()
+	}
 	dir, err := e.dir()
 	if err != nil {
 		return nil, err
