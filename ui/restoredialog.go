@@ -265,7 +265,7 @@ func foundList(c fyne.Canvas, n func() int, place bool, item func(i int) (place,
 }
 
 // foundLine is one version Find found: "snapshot of 2026-12-05 02:00 ·
-// 48.2 KiB · modified 2026-12-04 17:41", or one that several snapshots
+// 48.2 KiB · modified 2026-12-04 17:41:09", or one that several snapshots
 // hold "in 12 snapshots, 2026-11-24 02:00 to 2026-12-05 02:00 · …" (or
 // "in 3 snapshots of 2026-12-05 02:00", taken within that minute), and
 // for a file the newest snapshot no longer holds "· not in newer
@@ -284,7 +284,7 @@ func foundLine(f backup.FoundFile) string {
 	case n > 1:
 		in = fmt.Sprintf("in %s snapshots, %s to %s", human.Count(n), oldest, newest)
 	}
-	line := fmt.Sprintf("%s · %s · modified %s", in, size, f.MTime.Local().Format(stamp))
+	line := fmt.Sprintf("%s · %s · modified %s", in, size, f.Modified())
 	if f.Gone {
 		line += " · not in newer snapshots"
 	}

@@ -1020,12 +1020,12 @@ func TestAVersionFoundSaysWhichSnapshotsHoldIt(t *testing.T) {
 	gone := span
 	gone.Gone = true
 	for f, want := range map[*backup.FoundFile]string{
-		&one:    "snapshot of 2026-12-05 02:00 · 2.0 KiB · modified 2026-12-05 01:00",
-		&span:   "in 12 snapshots, 2026-11-24 02:00 to 2026-12-05 02:00 · 2.0 KiB · modified 2026-12-05 01:00",
-		&minute: "in 3 snapshots of 2026-12-05 02:00 · 2.0 KiB · modified 2026-12-05 01:00",
-		&older:  "snapshot of 2026-12-05 02:00 · 2.0 KiB · modified 2026-12-05 01:00",
-		&dir:    "snapshot of 2026-12-05 02:00 · dir · modified 2026-12-05 01:00",
-		&gone:   "in 12 snapshots, 2026-11-24 02:00 to 2026-12-05 02:00 · 2.0 KiB · modified 2026-12-05 01:00 · not in newer snapshots",
+		&one:    "snapshot of 2026-12-05 02:00 · 2.0 KiB · modified 2026-12-05 01:00:00",
+		&span:   "in 12 snapshots, 2026-11-24 02:00 to 2026-12-05 02:00 · 2.0 KiB · modified 2026-12-05 01:00:00",
+		&minute: "in 3 snapshots of 2026-12-05 02:00 · 2.0 KiB · modified 2026-12-05 01:00:00",
+		&older:  "snapshot of 2026-12-05 02:00 · 2.0 KiB · modified 2026-12-05 01:00:00",
+		&dir:    "snapshot of 2026-12-05 02:00 · dir · modified 2026-12-05 01:00:00",
+		&gone:   "in 12 snapshots, 2026-11-24 02:00 to 2026-12-05 02:00 · 2.0 KiB · modified 2026-12-05 01:00:00 · not in newer snapshots",
 	} {
 		if got := foundLine(*f); got != want {
 			t.Errorf("%+v: %q, want %q", *f, got, want)

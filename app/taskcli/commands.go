@@ -899,7 +899,7 @@ func printFound(w io.Writer, reps []*backup.FindReport, withTask bool) error {
 				fmt.Fprintf(tw, "%s\t", wire.PlainUpTo(fr.Task, maxPath))
 			}
 			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", f.Snapshot, f.Time.Local().Format("2006-01-02 15:04"), size,
-				f.MTime.Local().Format("2006-01-02 15:04"), keptIn(f), wire.PlainUpTo(f.Path, maxPath))
+				f.Modified(), keptIn(f), wire.PlainUpTo(f.Path, maxPath))
 		}
 	}
 	if err := tw.Flush(); err != nil {

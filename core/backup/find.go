@@ -53,6 +53,11 @@ type FoundFile struct {
 // Snapshots is how many of the snapshots searched hold f's version.
 func (f *FoundFile) Snapshots() int { return max(f.In, 1) }
 
+// Modified is f's modification time as Find shows it, to the second
+// (two versions of one size saved within a minute differ only there):
+// "2026-12-04 17:41:09".
+func (f *FoundFile) Modified() string { return f.MTime.Local().Format("2006-01-02 15:04:05") }
+
 // AlsoIn counts one more snapshot, older than those counted, that holds
 // f's version: snapshot, taken at t.
 func (f *FoundFile) AlsoIn(snapshot string, t time.Time) {
