@@ -165,17 +165,18 @@ func FoundFromPB(m *pb.FoundFile) backup.FoundFile {
 }
 
 // FindEndToPB is the end of a search's answer: what it searched, whether
-// it stopped at its limit, and the newest snapshot searched.
+// it stopped at its limit, the newest snapshot searched and those it
+// could not read.
 func FindEndToPB(rep backup.FindReport) *pb.TaskFindResponse {
 	return &pb.TaskFindResponse{Task: rep.Task, Pattern: cutText(rep.Pattern), Snapshots: uint32(rep.Snapshots), More: rep.More,
-		NewestSnapshot: rep.Newest, NewestUnixNano: nanos(rep.NewestTime)}
+		NewestSnapshot: rep.Newest, NewestUnixNano: nanos(rep.NewestTime), Unreadable: rep.Unreadable}
 }
 
 // FinishFromPB ends a report made of a search's parts with the end of its
 // answer (an older agent's names no newest snapshot: nothing is marked
 // gone).
 func FinishFromPB(rep *backup.FindReport, m *pb.TaskFindResponse) {
-	rep.Task, rep.Snapshots, rep.More = m.GetTask(), int(m.GetSnapshots()), m.GetMore()
+	rep.Task, rep.Snapshots, rep.More, rep.Unreadable = m.GetTask(), int(m.GetSnapshots()), m.GetMore(), m.GetUnreadable()
 	rep.Finish(m.GetNewestSnapshot(), fromNanos(m.GetNewestUnixNano()))
 }
 

@@ -111,8 +111,10 @@ func TestWhatASearchFoundCrossesTheWire(t *testing.T) {
 	if !reflect.DeepEqual(got, want) || got.Found[0].In != 2 || got.Found[0].Oldest != second.Snapshot {
 		t.Fatalf("after the wire:\n got %+v\nwant %+v", got, want)
 	}
-	// The answer's end: what was searched, and the newest snapshot.
-	end := backup.FindReport{Task: "docs", Pattern: "*.odt", Snapshots: 2, More: true, Newest: first.Snapshot, NewestTime: newer}
+	// The answer's end: what was searched, the newest snapshot, and
+	// those that could not be read.
+	end := backup.FindReport{Task: "docs", Pattern: "*.odt", Snapshots: 2, More: true, Newest: first.Snapshot, NewestTime: newer,
+		Unreadable: []string{"2026-12-03T020000Z"}}
 	back := backup.FindReport{Pattern: end.Pattern} // the console's own
 	agent.FinishFromPB(&back, agent.FindEndToPB(end))
 	back.NewestTime = back.NewestTime.UTC()

@@ -7,6 +7,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"runtime"
 	"slices"
@@ -78,6 +79,10 @@ type FindReport struct {
 	// agent older than this).
 	Newest     string    `json:"newest_snapshot,omitempty"`
 	NewestTime time.Time `json:"newest_time,omitzero"`
+	// Unreadable are the snapshots searched whose manifest could not be
+	// read (damaged, or changed on the destination; the agent's log says
+	// why): what they hold is not in Found.
+	Unreadable []string `json:"unreadable,omitempty"`
 }
 
 // FindPart is what searching one snapshot, taken at Time, added to a
@@ -127,7 +132,9 @@ func (r *FindReport) Finish(newest string, t time.Time) {
 // 12 snapshots", "1 found (2 versions) in 12 snapshots" for a file that
 // changed, `nothing matches "report*.odt" in 12 snapshots`, "no
 // snapshots to look in yet", and at the limit what to do for the rest.
-func (r *FindReport) Summary() string {
+func (r *FindReport) Summary() string { return r.summary() + r.unread() }
+
+func (r *FindReport) summary() string {
 	in := human.Plural(r.Snapshots, "snapshot", "snapshots")
 	switch {
 	case r.Snapshots == 0 && len(r.Found) == 0:
@@ -143,6 +150,20 @@ func (r *FindReport) Summary() string {
 		found += " (" + human.Plural(len(r.Found), "version", "versions") + ")"
 	}
 	return found + " in " + in
+}
+
+// unread is what Summary adds for the snapshots that could not be read:
+// "; snapshot 2026-12-01T020000Z could not be read (see the agent's
+// log)".
+func (r *FindReport) unread() string {
+	switch n := len(r.Unreadable); n {
+	case 0:
+		return ""
+	case 1:
+		return "; snapshot " + r.Unreadable[0] + " could not be read (see the agent's log)"
+	default:
+		return fmt.Sprintf("; %s snapshots could not be read: %s (see the agent's log)", human.Count(n), human.List(r.Unreadable[:min(n, 3)], n))
+	}
 }
 
 // paths is how many files, folders and links r found, each however many
@@ -181,8 +202,9 @@ func ValidFindPattern(goos, pattern string) error {
 // of case: "report*.odt" matches any such name, "/home/alice/**/*.xlsx"
 // whole paths. It lists each version once, with the newest snapshot that
 // holds it and how many do, and at most limit versions (0:
-// FindDefaultLimit). A snapshot removed or unreadable meanwhile is passed
-// over. p (nil: none) hears how many snapshots, and how much of their
+// FindDefaultLimit). A snapshot removed meanwhile is passed over, and
+// one whose manifest cannot be read too, named in the report's
+// Unreadable. p (nil: none) hears how many snapshots, and how much of their
 // manifests, it has read, and found (nil: none) what each snapshot added
 // to the report once it is searched, also when the search is called off
 // in it: a search that ends early, the report's error its context's, has
@@ -220,6 +242,10 @@ func (e *Engine) Find(ctx context.Context, snaps []SnapshotInfo, task, pattern s
 		part, err := e.findIn(ctx, snap, &s, m)
 		if searched.ID == "" && (err == nil || errors.Is(err, errFindFull)) {
 			searched = snap
+		}
+		if err != nil && !errors.Is(err, errFindFull) && ctx.Err() == nil && !gone(snap.Path) {
+			e.log.WithError(err).Warnf("task %s: cannot search snapshot %s; passed over", task, snap.ID)
+			rep.Unreadable = append(rep.Unreadable, snap.ID)
 		}
 		rep.Add(part)
 		if found != nil && (len(part.New) > 0 || len(part.Again) > 0) {
@@ -470,4 +496,11 @@ func plainInJSON(s string) bool {
 		}
 	}
 	return true
+}
+
+// gone says whether the folder at path is no longer there (a snapshot
+// retention or a deletion removed while it was searched).
+func gone(path string) bool {
+	_, err := os.Lstat(path)
+	return errors.Is(err, fs.ErrNotExist)
 }

@@ -370,9 +370,35 @@ func TestAFindsSummary(t *testing.T) {
 		{backup.FindReport{Pattern: "report*", Snapshots: 1}, `nothing matches "report*" in 1 snapshot`},
 		{backup.FindReport{Pattern: "report*"}, "no snapshots to look in yet"},
 		{backup.FindReport{Pattern: "*", Snapshots: 3, Found: one, More: true}, "the first 1 found, in the newest 3 snapshots; there are more: narrow the pattern"},
+		{backup.FindReport{Pattern: "report*", Snapshots: 12, Found: one, Unreadable: []string{"2026-12-01T020000Z"}},
+			"1 found in 12 snapshots; snapshot 2026-12-01T020000Z could not be read (see the agent's log)"},
+		{backup.FindReport{Pattern: "report*", Snapshots: 12, Unreadable: []string{"A", "B", "C", "D"}},
+			`nothing matches "report*" in 12 snapshots; 4 snapshots could not be read: A, B, C and 1 more (see the agent's log)`},
 	} {
 		if got := c.rep.Summary(); got != c.want {
 			t.Errorf("%+v: %q, want %q", c.rep, got, c.want)
 		}
+	}
+}
+
+// A snapshot whose manifest cannot be read is passed over and named in
+// the report: what it holds is not said to be nowhere. One removed while
+// the search ran is passed over unnamed.
+func TestFindNamesTheSnapshotsItCouldNotRead(t *testing.T) {
+	f, e, first := backedUpRichTree(t)
+	f.mustRun(e, backup.ResultCompleted)
+	snaps := f.snapshots()
+	if err := os.WriteFile(backup.ManifestPath(first.Path), []byte("not a manifest\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	rep, err := e.Find(context.Background(), snaps, "docs", "report.txt", 0, nil, nil)
+	if err != nil || len(rep.Found) != 1 || rep.Snapshots != 2 || !slices.Equal(rep.Unreadable, []string{first.ID}) {
+		t.Fatalf("a search with a damaged manifest: %+v, %v", rep, err)
+	}
+	if err := os.RemoveAll(first.Path); err != nil {
+		t.Fatal(err)
+	}
+	if rep, err := e.Find(context.Background(), snaps, "docs", "report.txt", 0, nil, nil); err != nil || len(rep.Unreadable) != 0 {
+		t.Fatalf("a search with a snapshot removed meanwhile: %+v, %v", rep, err)
 	}
 }

@@ -527,6 +527,7 @@ func (m *Master) FindInSnapshots(ctx context.Context, slave, name, pattern strin
 			return err
 		}
 		agent.FinishFromPB(&out, &resp)
+		out.Unreadable = agentWords(out.Unreadable)
 		return nil
 	})
 	return out, err

@@ -3821,8 +3821,11 @@ type TaskFindResponse struct {
 	// older one was deleted, moved or excluded since.
 	NewestSnapshot string `protobuf:"bytes,5,opt,name=newest_snapshot,json=newestSnapshot,proto3" json:"newest_snapshot,omitempty"`
 	NewestUnixNano int64  `protobuf:"varint,6,opt,name=newest_unix_nano,json=newestUnixNano,proto3" json:"newest_unix_nano,omitempty"`
-	unknownFields  protoimpl.UnknownFields
-	sizeCache      protoimpl.SizeCache
+	// The snapshots searched whose manifest could not be read (the
+	// agent's log says why); an older agent passes them over unnamed.
+	Unreadable    []string `protobuf:"bytes,7,rep,name=unreadable,proto3" json:"unreadable,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *TaskFindResponse) Reset() {
@@ -3895,6 +3898,13 @@ func (x *TaskFindResponse) GetNewestUnixNano() int64 {
 		return x.NewestUnixNano
 	}
 	return 0
+}
+
+func (x *TaskFindResponse) GetUnreadable() []string {
+	if x != nil {
+		return x.Unreadable
+	}
+	return nil
 }
 
 type FoundFile struct {
@@ -5580,14 +5590,17 @@ const file_core_wire_pb_lanyard_proto_rawDesc = "" +
 	"\x0fTaskFindRequest\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x18\n" +
 	"\apattern\x18\x02 \x01(\tR\apattern\x12\x14\n" +
-	"\x05limit\x18\x03 \x01(\rR\x05limit\"\xc5\x01\n" +
+	"\x05limit\x18\x03 \x01(\rR\x05limit\"\xe5\x01\n" +
 	"\x10TaskFindResponse\x12\x12\n" +
 	"\x04task\x18\x01 \x01(\tR\x04task\x12\x18\n" +
 	"\apattern\x18\x02 \x01(\tR\apattern\x12\x1c\n" +
 	"\tsnapshots\x18\x03 \x01(\rR\tsnapshots\x12\x12\n" +
 	"\x04more\x18\x04 \x01(\bR\x04more\x12'\n" +
 	"\x0fnewest_snapshot\x18\x05 \x01(\tR\x0enewestSnapshot\x12(\n" +
-	"\x10newest_unix_nano\x18\x06 \x01(\x03R\x0enewestUnixNano\"\xd2\x01\n" +
+	"\x10newest_unix_nano\x18\x06 \x01(\x03R\x0enewestUnixNano\x12\x1e\n" +
+	"\n" +
+	"unreadable\x18\a \x03(\tR\n" +
+	"unreadable\"\xd2\x01\n" +
 	"\tFoundFile\x12\x1a\n" +
 	"\bsnapshot\x18\x01 \x01(\tR\bsnapshot\x12$\n" +
 	"\x0etime_unix_nano\x18\x02 \x01(\x03R\ftimeUnixNano\x12\x12\n" +
