@@ -23,10 +23,6 @@ import (
 // errOutside is a snapshot path that leads out of the snapshot.
 var errOutside = errors.New("leads outside the snapshot (a link put there after the backup): not followed")
 
-// errNotFile is a snapshot path where the manifest has a file but the
-// folder has something else than a file.
-var errNotFile = errors.New("is not a file in the snapshot (it was changed after the backup)")
-
 // inRoot is a manifest's path as an os.Root names it.
 func inRoot(rel string) string {
 	if rel == "" {
@@ -39,15 +35,10 @@ func inRoot(rel string) string {
 // snapshot held by root, to read.
 func openSnapshotFile(root *os.Root, rel string) (*os.File, error) {
 	f, err := openInRoot(root, inRoot(rel))
-	if err != nil {
-		return nil, snapshotPathErr(rel, err)
-	}
-	fi, err := f.Stat()
-	if err == nil && !fi.Mode().IsRegular() {
-		err = errNotFile
+	if err == nil {
+		f, err = onlyRegular(f)
 	}
 	if err != nil {
-		_ = f.Close()
 		return nil, snapshotPathErr(rel, err)
 	}
 	return f, nil
@@ -74,9 +65,23 @@ func snapshotPathErr(rel string, err error) error {
 // its place cannot have the agent read without end, and a snapshot's
 // files open only when regular, without waiting on a fifo.
 
-// errNotRegular is a file of Lanyard's on a destination that is not a
-// file.
+// errNotRegular is a file of Lanyard's on a destination, or in a
+// snapshot, that is no longer a file.
 var errNotRegular = errors.New("is not a regular file (it was changed after Lanyard wrote it)")
+
+// onlyRegular passes f on when it is a regular file, and otherwise
+// closes it and says why not.
+func onlyRegular(f *os.File) (*os.File, error) {
+	fi, err := f.Stat()
+	if err == nil && !fi.Mode().IsRegular() {
+		err = errNotRegular
+	}
+	if err != nil {
+		_ = f.Close()
+		return nil, err
+	}
+	return f, nil
+}
 
 // openOnDest opens a file Lanyard wrote on a destination, to read.
 func openOnDest(path string) (*os.File, error) {
@@ -84,13 +89,8 @@ func openOnDest(path string) (*os.File, error) {
 	if err != nil {
 		return nil, err
 	}
-	fi, err := f.Stat()
-	if err == nil && !fi.Mode().IsRegular() {
-		err = &fs.PathError{Op: "read", Path: path, Err: errNotRegular}
-	}
-	if err != nil {
-		_ = f.Close()
-		return nil, err
+	if f, err = onlyRegular(f); err != nil {
+		return nil, &fs.PathError{Op: "read", Path: path, Err: err}
 	}
 	return f, nil
 }
