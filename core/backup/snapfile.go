@@ -11,14 +11,16 @@ import (
 )
 
 // A snapshot's files are read through an os.Root of its folder by the
-// restore and the verify. A snapshot is an ordinary folder on a
-// destination that others may write to (a share, a NAS): whoever could
-// put a link there in place of a file, or of a folder on the way to one,
-// would otherwise have a restore, run as root, copy whatever the link
-// points to (another user's files, /etc/shadow) into the restore's
-// folder, with the mode and owner the manifest gives. Through the root,
-// no link and no ".." leads out of the snapshot, and only a regular file
-// opens: a fifo put there would hang the restore, a device never end it.
+// restore and the verify, and a run checks the previous snapshot's copy
+// of a file through one before it links it. A snapshot is an ordinary
+// folder on a destination that others may write to (a share, a NAS):
+// whoever could put a link there in place of a file, or of a folder on
+// the way to one, would otherwise have a restore, run as root, copy
+// whatever the link points to (another user's files, /etc/shadow) into
+// the restore's folder, with the mode and owner the manifest gives.
+// Through the root, no link and no ".." leads out of the snapshot, and
+// only a regular file opens: a fifo put there would hang the restore, a
+// device never end it.
 
 // errOutside is a snapshot path that leads out of the snapshot.
 var errOutside = errors.New("leads outside the snapshot (a link put there after the backup): not followed")
