@@ -699,17 +699,10 @@ func TestARestoreFollowsNoLinkPutIntoTheSnapshot(t *testing.T) {
 			}
 
 			target := filepath.Join(t.TempDir(), "restored")
-			ended := make(chan error, 1)
-			go func() {
-				_, err := e.Restore(context.Background(), snap, "docs", backup.RestoreOptions{Target: target}, nil)
-				ended <- err
-			}()
 			var err error
-			select {
-			case err = <-ended:
-			case <-time.After(30 * time.Second):
-				t.Fatal("the restore did not end")
-			}
+			within(t, "the restore", func() {
+				_, err = e.Restore(context.Background(), snap, "docs", backup.RestoreOptions{Target: target}, nil)
+			})
 			if err == nil || !strings.Contains(err.Error(), c.words) {
 				t.Errorf("restore: %v, want an error saying %q", err, c.words)
 			}
