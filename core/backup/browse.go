@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/lanyard/lanyard/core/human"
@@ -58,20 +59,35 @@ func Browse(snap SnapshotInfo, dir, after string, limit int) (BrowsePage, error)
 		return BrowsePage{}, invalidf("folder %q leaves the snapshot", dir)
 	}
 	page := BrowsePage{Snapshot: snap.ID, Dir: "/" + rel, Entries: []BrowseEntry{}}
-	path := nativeRel(snap.Path, rel)
-	f, err := os.Open(path)
+	// Through the snapshot's root, as a restore reads it (snapfile.go):
+	// a link put in place of a folder does not list one of the server's.
+	snapRoot, err := os.OpenRoot(snap.Path)
 	if err != nil {
-		if errors.Is(err, fs.ErrNotExist) {
-			return page, invalidf("%s is not a folder in snapshot %s", page.Dir, snap.ID)
-		}
+		return page, fmt.Errorf("cannot read snapshot %s: %w", snap.ID, plainErr(err))
+	}
+	defer snapRoot.Close()
+	folder, err := snapRoot.OpenRoot(inRoot(rel))
+	switch err = snapshotPathErr(rel, err); {
+	case err == nil:
+	case errors.Is(err, errOutside):
+		return page, invalidf("%s in snapshot %s %v", page.Dir, snap.ID, errOutside)
+	case errors.Is(err, fs.ErrNotExist), errors.Is(err, syscall.ENOTDIR):
+		return page, invalidf("%s is not a folder in snapshot %s", page.Dir, snap.ID)
+	default:
+		return page, err
+	}
+	defer folder.Close()
+	f, err := folder.Open(".")
+	if err != nil {
 		return page, err
 	}
 	defer f.Close()
+	path := nativeRel(snap.Path, rel)
 	all, err := listings.sorted(listingKey{path: path, hideMeta: rel == ""}, f, after == "")
 	if err != nil {
 		return page, invalidf("%s is not a folder in snapshot %s", page.Dir, snap.ID)
 	}
-	return listPage(page, path, all, after, limit), nil
+	return listPage(page, folder, all, after, limit), nil
 }
 
 // listed is a folder's entry by where a listing puts it: folders first,
@@ -104,10 +120,10 @@ func cursorOf(after string) listed {
 	return listed{dir: dir, name: name}
 }
 
-// listPage fills page with the entries of folder path, all as sorted by
+// listPage fills page with the entries of the folder dir, all as sorted by
 // compareListed, after the cursor after: at most limit (0:
 // BrowseDefaultEntries), and no more than fit in one message.
-func listPage(page BrowsePage, path string, all []listed, after string, limit int) BrowsePage {
+func listPage(page BrowsePage, dir *os.Root, all []listed, after string, limit int) BrowsePage {
 	if limit <= 0 {
 		limit = BrowseDefaultEntries
 	}
@@ -124,7 +140,7 @@ func listPage(page BrowsePage, path string, all []listed, after string, limit in
 	bytes := len(envelope) + len(after)
 	for ; i < len(all) && len(page.Entries) < limit; i++ {
 		name := all[i].name
-		fi, err := os.Lstat(filepath.Join(path, name))
+		fi, err := dir.Lstat(name)
 		if err != nil {
 			continue
 		}
@@ -134,7 +150,7 @@ func listPage(page BrowsePage, path string, all []listed, after string, limit in
 			be.Type = TypeDir
 		case fi.Mode()&fs.ModeSymlink != 0:
 			be.Type = TypeSymlink
-			be.Target, _ = os.Readlink(filepath.Join(path, name))
+			be.Target, _ = dir.Readlink(name)
 		default:
 			be.Type, be.Size = TypeFile, fi.Size()
 		}
@@ -175,7 +191,12 @@ func ListFolder(dir, after string, limit int) (BrowsePage, error) {
 	}
 	dir = filepath.Clean(dir)
 	page := BrowsePage{Dir: dir, Entries: []BrowseEntry{}}
-	f, err := os.Open(dir)
+	root, err := os.OpenRoot(dir)
+	if err != nil {
+		return page, folderError(dir, err)
+	}
+	defer root.Close()
+	f, err := root.Open(".")
 	if err != nil {
 		return page, folderError(dir, err)
 	}
@@ -184,7 +205,7 @@ func ListFolder(dir, after string, limit int) (BrowsePage, error) {
 	if err != nil {
 		return page, folderError(dir, err)
 	}
-	return listPage(page, dir, all, after, limit), nil
+	return listPage(page, root, all, after, limit), nil
 }
 
 // folderError says why folder dir could not be listed.

@@ -663,8 +663,8 @@ func TestARestoreRefusesAManifestEntryThatClimbsOut(t *testing.T) {
 
 // A snapshot is an ordinary folder that others may write to. A link put
 // there in place of a file or of a folder, or a fifo, makes a restore
-// stop on it in words, and a verify report it, without reading what the
-// link points to: the restore (run as root) would otherwise copy any file
+// stop on it in words, and a verify and a browse report it, without
+// reading what the link points to: the restore (run as root) would otherwise copy any file
 // of the server into its folder, with the owner the manifest gives.
 func TestARestoreFollowsNoLinkPutIntoTheSnapshot(t *testing.T) {
 	outside := t.TempDir()
@@ -676,17 +676,18 @@ func TestARestoreFollowsNoLinkPutIntoTheSnapshot(t *testing.T) {
 		name, path string // in the source
 		plant      func(at string) error
 		words      string
+		folder     bool // browsed too
 	}{
-		{"a file made a link", "docs/report.txt", func(at string) error { return os.Symlink(secret, at) }, "leads outside the snapshot"},
+		{"a file made a link", "docs/report.txt", func(at string) error { return os.Symlink(secret, at) }, "leads outside the snapshot", false},
 		{"a file made a relative link", "docs/report.txt", func(at string) error {
 			rel, err := filepath.Rel(filepath.Dir(at), secret)
 			if err != nil {
 				return err
 			}
 			return os.Symlink(rel, at)
-		}, "leads outside the snapshot"},
-		{"a folder made a link", "photos/2024", func(at string) error { return os.Symlink(outside, at) }, "leads outside the snapshot"},
-		{"a file made a fifo", "docs/run.sh", func(at string) error { return syscall.Mkfifo(at, 0o600) }, "is not a regular file"},
+		}, "leads outside the snapshot", false},
+		{"a folder made a link", "photos/2024", func(at string) error { return os.Symlink(outside, at) }, "leads outside the snapshot", true},
+		{"a file made a fifo", "docs/run.sh", func(at string) error { return syscall.Mkfifo(at, 0o600) }, "is not a regular file", false},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			f, e, snap := backedUpRichTree(t)
@@ -722,6 +723,12 @@ func TestARestoreFollowsNoLinkPutIntoTheSnapshot(t *testing.T) {
 			for _, pr := range vr.Problems {
 				if strings.Contains(pr.Reason, "content differs") {
 					t.Errorf("the verify read what the link points to: %+v", pr)
+				}
+			}
+			if c.folder {
+				page, err := backup.Browse(snap, filepath.Join(f.src, c.path), "", 0)
+				if !errors.Is(err, backup.ErrInvalid) || !strings.Contains(err.Error(), c.words) {
+					t.Errorf("browsing the folder made a link: %+v, %v", page, err)
 				}
 			}
 		})

@@ -48,8 +48,11 @@ func openSnapshotFile(root *os.Root, rel string) (*os.File, error) {
 
 // snapshotPathErr says what went wrong reading rel in a snapshot in a
 // person's words, keeping the error's kind (errors.Is(err,
-// fs.ErrNotExist) still holds).
+// fs.ErrNotExist) still holds); nil stays nil.
 func snapshotPathErr(rel string, err error) error {
+	if err == nil {
+		return nil
+	}
 	var pe *fs.PathError
 	if errors.As(err, &pe) {
 		err = pe.Err
