@@ -150,6 +150,12 @@ func (r *run) execute() error {
 	if err := os.Mkdir(taskDir, 0o700); err != nil && !errors.Is(err, fs.ErrExist) {
 		return destErr(err)
 	}
+	// The run makes the task's folder: a link in its place (put there by
+	// whoever can write to the destination) would have it write its
+	// snapshots, and retention delete, elsewhere on the server.
+	if fi, err := os.Lstat(taskDir); err == nil && !fi.IsDir() {
+		return notTaskDir(taskDir, fi)
+	}
 	// Before anything in the folder is touched: another server's
 	// snapshot in progress is not stale.
 	if err := claimTaskDir(taskDir, t.Name, r.owner); err != nil {
@@ -255,6 +261,17 @@ func removeStale(log logrus.FieldLogger, taskDir string) {
 		}
 		log.Infof("removed the %s %s left by %s", what, p, by)
 	}
+}
+
+// notTaskDir says what to do about something other than a folder where
+// a task's folder should be.
+func notTaskDir(taskDir string, fi fs.FileInfo) error {
+	if fi.Mode()&fs.ModeSymlink == 0 {
+		return fmt.Errorf("%s should be the task's folder but is a file: move it aside, and the next run makes the folder", taskDir)
+	}
+	to, _ := os.Readlink(taskDir)
+	return fmt.Errorf("the task's folder %s is a link (to %s), not a folder: Lanyard writes snapshots only into a folder of its own. "+
+		"If you moved the snapshots there, make that folder's parent the task's destination; otherwise remove the link", taskDir, to)
 }
 
 // loadPrevious reads the manifest of the newest complete snapshot, whose

@@ -769,3 +769,23 @@ func TestARunThatRereadsFindsWhatTheQuickCheckMisses(t *testing.T) {
 		t.Errorf("a second reread: linked %d, copied %d; want both linked", again.FilesLinked, again.FilesCopied)
 	}
 }
+
+// The task's folder on the destination is Lanyard's own: a link put in
+// its place fails the run in words, and nothing is written where the link
+// points.
+func TestARunWritesNothingThroughALinkInPlaceOfTheTasksFolder(t *testing.T) {
+	f := newFixture(t)
+	f.write("docs/a.txt", "a", 0o644)
+	e := backup.New(backup.Options{})
+	elsewhere := t.TempDir()
+	if err := os.Symlink(elsewhere, filepath.Join(f.dest, f.task.Name)); err != nil {
+		t.Fatal(err)
+	}
+	rep := f.mustRun(e, backup.ResultFailed)
+	if !strings.Contains(rep.Error, "is a link (to "+elsewhere+"), not a folder") || !strings.Contains(rep.Error, "make that folder's parent the task's destination") {
+		t.Errorf("the run's error: %q", rep.Error)
+	}
+	if names, _ := os.ReadDir(elsewhere); len(names) != 0 {
+		t.Errorf("the run wrote %v where the link points", names)
+	}
+}
