@@ -2,6 +2,7 @@ package ui
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"sync"
@@ -372,6 +373,23 @@ func TestASlowSettingsChangeShowsASpinnerAndCanBeCancelled(t *testing.T) {
 	q.runUntil(t, "the cancel to be reported", func() bool {
 		return strings.Contains(overlayText(mw.win), "Cancelled; the change may still reach FS01")
 	})
+}
+
+// A change the agent refuses says why, not that it was cancelled.
+func TestASettingsChangeTheAgentRefusesSaysWhy(t *testing.T) {
+	mw, q, fr := remoteWindow(t, tabSettings)
+	st := mw.detail.setTab
+	q.runUntil(t, "the settings", func() bool { return st.loaded != nil })
+	fr.rmu.Lock()
+	fr.setErr = errors.New(`FS01 answered: "listen: the port is in use"`)
+	fr.rmu.Unlock()
+	st.newMaster.SetText("192.0.2.5:16888")
+	test.Tap(st.addMaster)
+	test.Tap(st.apply)
+	q.runUntil(t, "the refusal to be reported", func() bool { return strings.Contains(st.status.Text, "the port is in use") })
+	if txt := overlayText(mw.win); strings.Contains(txt, "Cancelled") {
+		t.Fatalf("a refusal reported as a cancel: %q", txt)
+	}
 }
 
 // passwordEntries are the two password fields of the dialog on top.

@@ -505,10 +505,11 @@ func (rd *restoreDialog) start(opt backup.RestoreOptions) {
 		var rr backup.RestoreReport
 		var err error
 		pump.during(ctx, func() { rr, err = rd.rm.RestoreSnapshot(ctx, slave, task, snap, opt, pump.offer) })
+		cancelled := err != nil && ctx.Err() != nil // now: ctx ends with this function, before do runs
 		rd.r.do(func() {
 			pd.d.Hide()
 			switch {
-			case err != nil && ctx.Err() != nil:
+			case cancelled:
 				showInfo(rd.win, "Restore cancelled", "The restore "+opt.Where()+" was stopped; what was already copied stays there.")
 			case err != nil:
 				rd.status.SetText(capitalize(err.Error()))

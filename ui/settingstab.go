@@ -430,6 +430,7 @@ func (t *settingsTab) send(req *pb.SettingsSetRequest) {
 		defer cancel()
 		defer context.AfterFunc(wctx, cancel)()
 		resp, err := t.rm.SetAgentSettings(ctx, slave, req)
+		cancelled := ctx.Err() != nil // now: ctx ends with this function, before do runs
 		t.r.do(func() {
 			wait.hide()
 			if !t.latest(gen) {
@@ -437,7 +438,7 @@ func (t *settingsTab) send(req *pb.SettingsSetRequest) {
 			}
 			if err != nil {
 				msg := capitalize(err.Error())
-				if ctx.Err() != nil {
+				if cancelled {
 					msg = "Cancelled; the change may still reach " + slave + ". Reload to see its settings."
 				}
 				t.status.SetText(msg)

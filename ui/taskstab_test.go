@@ -2,6 +2,7 @@ package ui
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"path"
 	"slices"
@@ -38,6 +39,8 @@ type fakeTasks struct {
 	tree     map[string][]backup.BrowseEntry // a snapshot's folder → entries
 	server   map[string][]backup.BrowseEntry // the server's own folder → entries (ListFolder)
 	restored []backup.RestoreOptions
+	resErr   error                 // RestoreSnapshot's answer
+	verErr   error                 // VerifySnapshot's answer
 	copyErr  map[string]error      // CopyTask's answer, by slave
 	delErr   error                 // DeleteSnapshot's answer
 	delGate  chan struct{}         // when set, DeleteSnapshot waits for it to close
@@ -336,13 +339,19 @@ func fakeFind(pattern string) []backup.FindPart {
 }
 
 func (f *fakeTasks) VerifySnapshot(context.Context, string, string, string, func(backup.Status)) (backup.VerifyReport, error) {
-	return backup.VerifyReport{}, nil
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return backup.VerifyReport{}, f.verErr
 }
 
 func (f *fakeTasks) RestoreSnapshot(_ context.Context, _, task, snap string, opt backup.RestoreOptions, onProgress func(backup.Status)) (backup.RestoreReport, error) {
 	f.mu.Lock()
 	f.restored = append(f.restored, opt)
+	resErr := f.resErr
 	f.mu.Unlock()
+	if err := resErr; err != nil {
+		return backup.RestoreReport{}, err
+	}
 	onProgress(backup.Status{Task: task, Phase: "restoring", FilesDone: 1, FilesTotal: 1, BytesDone: 48213, BytesTotal: 48213})
 	rr := backup.RestoreReport{Task: task, Snapshot: snap, Target: opt.Target, Original: opt.Original, Files: 1, Bytes: 48213, Paths: opt.Paths}
 	if opt.SkipExisting {
@@ -1497,4 +1506,31 @@ func TestStoppedInSaysWhereTheSearchStopped(t *testing.T) {
 			t.Errorf("stoppedIn(mail, %d, %d) = %q, want %q", c.found, c.left, got, c.want)
 		}
 	}
+}
+
+// A restore or a verify that fails on the agent says why, and is not
+// taken for one called off: the Restore dialog comes back with its
+// choices and the agent's words, a verify shows them.
+func TestARestoreOrVerifyThatFailsSaysWhy(t *testing.T) {
+	mw, q, fr := tasksWindow(t)
+	refusal := errors.New(`FS01 answered: "cannot restore /srv/restore/a.odt: leads outside the snapshot (a link put there after the backup): not followed"`)
+	fr.fakeTasks.mu.Lock()
+	fr.fakeTasks.resErr, fr.fakeTasks.verErr = refusal, refusal
+	fr.fakeTasks.mu.Unlock()
+
+	rd := openRestore(t, mw, q)
+	tickRestore(rd, "/home/alice/Documents/report.odt")
+	rd.target.SetText("/srv/restore")
+	test.Tap(rd.restore)
+	q.runUntil(t, "the restore's failure", func() bool { return strings.Contains(rd.status.Text, "leads outside the snapshot") })
+	if text := overlayText(mw.win); strings.Contains(text, "Restore cancelled") || rd.target.Text != "/srv/restore" {
+		t.Fatalf("a restore that failed: %q, target %q", text, rd.target.Text)
+	}
+	rd.d.Hide()
+
+	test.Tap(mw.detail.tasksTab.verify)
+	q.runUntil(t, "the verify's failure", func() bool {
+		text := overlayText(mw.win)
+		return strings.Contains(text, "Could not verify") && strings.Contains(text, "leads outside the snapshot")
+	})
 }

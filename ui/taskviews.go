@@ -658,10 +658,11 @@ func verifySnapshot(win fyne.Window, r runner, rm Remote, slave, task, snapshot 
 		var vr backup.VerifyReport
 		var err error
 		pump.during(ctx, func() { vr, err = rm.VerifySnapshot(ctx, slave, task, snapshot, pump.offer) })
+		cancelled := err != nil && ctx.Err() != nil // now: ctx ends with this function, before do runs
 		r.do(func() {
 			pd.d.Hide()
 			switch {
-			case err != nil && ctx.Err() != nil:
+			case cancelled:
 				return // cancelled
 			case err != nil:
 				showInfo(win, "Could not verify "+task, capitalize(err.Error()))
