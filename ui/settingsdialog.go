@@ -398,8 +398,13 @@ func (f *settingsForm) validate() {
 	}
 }
 
+// capitalize starts a message shown as a sentence with a capital,
+// unless its first word is a name as typed rather than a word: one with
+// a digit or a '-', '_' or '.' in it ("fs01 answered: …", "web-02 is
+// not linked"), which keeps its case.
 func capitalize(s string) string {
-	if s == "" {
+	first, _, _ := strings.Cut(s, " ")
+	if s == "" || strings.ContainsAny(first, "0123456789-_.") {
 		return s
 	}
 	return strings.ToUpper(s[:1]) + s[1:]

@@ -278,3 +278,20 @@ func TestSettingsDialogGolden(t *testing.T) {
 	q.runUntil(t, "the check", func() bool { return f.use.Visible() })
 	test.AssertRendersToMarkup(t, "settingsdialog.xml", w.Canvas())
 }
+
+// A message starts with a capital unless it starts with a server's name
+// as typed.
+func TestCapitalizeKeepsANamesCase(t *testing.T) {
+	for in, want := range map[string]string{
+		"cannot restore /srv/a: permission denied": "Cannot restore /srv/a: permission denied",
+		`fs01 answered: "busy"`:                    `fs01 answered: "busy"`,
+		"web-02 is not linked":                     "web-02 is not linked",
+		"db1.example.com did not answer in time":   "db1.example.com did not answer in time",
+		"/srv/restore does not exist":              "/srv/restore does not exist",
+		"":                                         "",
+	} {
+		if got := capitalize(in); got != want {
+			t.Errorf("capitalize(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
