@@ -943,6 +943,7 @@ func (t *Tasks) Restore(ctx context.Context, name, snapshot string, opt backup.R
 	if err != nil {
 		return backup.RestoreReport{}, err
 	}
+	opt.Within = task.Sources
 	rep, err := t.eng.Restore(ctx, snap, task.Name, opt, p)
 	if err != nil {
 		return rep, taskErr(err)

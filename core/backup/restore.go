@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -33,6 +34,13 @@ type RestoreOptions struct {
 	// missing. With neither the restore refuses before writing anything.
 	Overwrite    bool
 	SkipExisting bool
+	// Within, with Original, are the only folders the restore may write
+	// to: the task's sources as the agent keeps them, not as the
+	// snapshot says (anyone who can write to the destination can change
+	// its manifest to name any place on the server, /etc/cron.d say). An
+	// entry outside them stops the restore before anything is written.
+	// The agent sets it from the task; it does not travel.
+	Within []string `json:"-"`
 }
 
 // place is where the snapshot's path rel is restored to.
@@ -163,6 +171,8 @@ func restoreWants(snap SnapshotInfo, opt RestoreOptions) ([]string, error) {
 		return nil, invalidf("give either --overwrite (replace the files that exist) or --skip-existing (leave them), not both")
 	case opt.Original && opt.Target != "":
 		return nil, invalidf("give either a target folder or --original (to where the files were), not both")
+	case opt.Original && len(opt.Within) == 0:
+		return nil, invalidf("a restore to where the files were needs the task's sources to keep to")
 	case opt.Original:
 	case opt.Target == "" || !filepath.IsAbs(opt.Target):
 		return nil, invalidf("the restore target %q must be an absolute folder path", opt.Target)
@@ -211,6 +221,9 @@ func selectEntries(snap SnapshotInfo, opt RestoreOptions, want []string, rep *Re
 	if err != nil {
 		return nil, nil, 0, err
 	}
+	if err := keptWithin(snap, &opt, entries); err != nil {
+		return nil, nil, 0, err
+	}
 	for i, w := range want {
 		if !found[i] {
 			return nil, nil, 0, invalidf("%s is not in snapshot %s (lanyard-agent task browse lists what is)", opt.Paths[i], snap.ID)
@@ -225,6 +238,22 @@ func selectEntries(snap SnapshotInfo, opt RestoreOptions, want []string, rep *Re
 		rep.Paths = append(rep.Paths, topPlaces(&opt, entries)...)
 	}
 	return entries, above, total, nil
+}
+
+// keptWithin refuses a restore to where the files were of an entry that
+// is not in the task's sources (opt.Within).
+func keptWithin(snap SnapshotInfo, opt *RestoreOptions, entries []Entry) error {
+	if !opt.Original {
+		return nil
+	}
+	for i := range entries {
+		place := opt.place(entries[i].Path)
+		if !slices.ContainsFunc(opt.Within, func(src string) bool { return pathKey(place) == pathKey(src) || within(place, src) }) {
+			return invalidf("snapshot %s holds %s, which is not in the task's sources (%s): the snapshot was changed on the destination, "+
+				"or the sources have changed since; restore into a folder instead and look at it there", snap.ID, place, strings.Join(opt.Within, ", "))
+		}
+	}
+	return nil
 }
 
 // topPlaces are where the outermost of entries (in path order) are

@@ -127,7 +127,7 @@ func TestARestoreToWhereTheFilesWerePutsThemBack(t *testing.T) {
 		t.Fatal(err)
 	}
 	above, _ := os.Stat(filepath.Dir(f.src))
-	rep, err := e.Restore(context.Background(), snap, "docs", backup.RestoreOptions{Original: true, Paths: []string{report}}, nil)
+	rep, err := e.Restore(context.Background(), snap, "docs", backup.RestoreOptions{Within: f.task.Sources, Original: true, Paths: []string{report}}, nil)
 	if err != nil || rep.Files != 1 || !rep.Original || rep.Target != "" || !slices.Equal(rep.Paths, []string{report}) {
 		t.Fatalf("restore of a deleted file to where it was: %+v %v", rep, err)
 	}
@@ -149,7 +149,7 @@ func TestARestoreToWhereTheFilesWerePutsThemBack(t *testing.T) {
 	if err := os.RemoveAll(filepath.Join(f.src, "docs")); err != nil {
 		t.Fatal(err)
 	}
-	rep, err = e.Restore(context.Background(), snap, "docs", backup.RestoreOptions{Original: true, Paths: []string{report}}, nil)
+	rep, err = e.Restore(context.Background(), snap, "docs", backup.RestoreOptions{Within: f.task.Sources, Original: true, Paths: []string{report}}, nil)
 	if err != nil || rep.Files != 1 || rep.Dirs != 1 {
 		t.Fatalf("restore of a file whose folder went too: %+v %v", rep, err)
 	}
@@ -164,7 +164,7 @@ func TestARestoreToWhereTheFilesWerePutsThemBack(t *testing.T) {
 	// to go on.
 	_ = os.WriteFile(report, []byte("edited since"), 0o640)
 	_ = os.Remove(filepath.Join(f.src, "docs/run.sh"))
-	_, err = e.Restore(context.Background(), snap, "docs", backup.RestoreOptions{Original: true}, nil)
+	_, err = e.Restore(context.Background(), snap, "docs", backup.RestoreOptions{Within: f.task.Sources, Original: true}, nil)
 	var ex *backup.ExistsError
 	if !errors.As(err, &ex) || ex.Count != 5 || !strings.Contains(err.Error(), "5 files already exist (") ||
 		!strings.Contains(err.Error(), "--skip-existing") || strings.Contains(err.Error(), " in (") {
@@ -175,7 +175,7 @@ func TestARestoreToWhereTheFilesWerePutsThemBack(t *testing.T) {
 	}
 	// Both a target and where they were, or both ways with files that
 	// exist, is a usage error.
-	for _, opt := range []backup.RestoreOptions{{Original: true, Target: t.TempDir()}, {Original: true, Overwrite: true, SkipExisting: true}} {
+	for _, opt := range []backup.RestoreOptions{{Within: f.task.Sources, Original: true, Target: t.TempDir()}, {Within: f.task.Sources, Original: true, Overwrite: true, SkipExisting: true}} {
 		if _, err := e.Restore(context.Background(), snap, "docs", opt, nil); !errors.Is(err, backup.ErrInvalid) || !strings.Contains(err.Error(), "not both") {
 			t.Errorf("%+v: %v", opt, err)
 		}
@@ -192,7 +192,7 @@ func TestARestoreCanSkipTheFilesThatExist(t *testing.T) {
 	_ = os.Remove(run)
 	_ = os.RemoveAll(filepath.Join(f.src, "photos"))
 
-	rep, err := e.Restore(context.Background(), snap, "docs", backup.RestoreOptions{Original: true, SkipExisting: true}, nil)
+	rep, err := e.Restore(context.Background(), snap, "docs", backup.RestoreOptions{Within: f.task.Sources, Original: true, SkipExisting: true}, nil)
 	if err != nil || rep.Files != 3 || rep.Skipped != 3 || rep.Replaced != 0 || !slices.Equal(rep.Paths, snap.Sources) {
 		t.Fatalf("restore of what is missing: %+v %v", rep, err)
 	}
@@ -590,7 +590,7 @@ func TestARestoreToWhereTheFilesWereOpensTheFoldersAboveTheSources(t *testing.T)
 		t.Fatal(err)
 	}
 
-	rep, err := e.Restore(context.Background(), snap, "docs", backup.RestoreOptions{Original: true, Paths: []string{a}}, nil)
+	rep, err := e.Restore(context.Background(), snap, "docs", backup.RestoreOptions{Within: f.task.Sources, Original: true, Paths: []string{a}}, nil)
 	if err != nil || rep.Files != 1 {
 		t.Fatalf("restore: %+v %v", rep, err)
 	}
@@ -732,5 +732,41 @@ func TestARestoreFollowsNoLinkPutIntoTheSnapshot(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// A restore to where the files were writes only inside the task's
+// sources: a manifest changed on the destination to name another place
+// on the server is refused before anything is written.
+func TestARestoreToWhereTheFilesWereKeepsToTheSources(t *testing.T) {
+	f, e, snap := backedUpRichTree(t)
+	victim := filepath.Join(t.TempDir(), "cron.d", "evil")
+	rel := strings.TrimPrefix(filepath.ToSlash(victim), "/")
+	entry := fmt.Sprintf(`{"path":%q,"type":"file","size":4,"mode":420,"mtime":1}`, rel)
+	manifest := backup.ManifestPath(snap.Path)
+	data, err := os.ReadFile(manifest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(manifest, append(data, []byte(entry+"\n")...), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	planted := filepath.Join(snap.Path, filepath.FromSlash(rel))
+	if err := os.MkdirAll(filepath.Dir(planted), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(planted, []byte("evil"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+
+	_, err = e.Restore(context.Background(), snap, "docs", backup.RestoreOptions{Within: f.task.Sources, Original: true, SkipExisting: true}, nil)
+	if !errors.Is(err, backup.ErrInvalid) || !strings.Contains(err.Error(), victim+", which is not in the task's sources") {
+		t.Fatalf("a restore of a snapshot naming a place outside the sources: %v", err)
+	}
+	if _, err := os.Lstat(filepath.Dir(victim)); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("the restore wrote outside the sources: %v", err)
+	}
+	if _, err := e.Restore(context.Background(), snap, "docs", backup.RestoreOptions{Original: true, SkipExisting: true}, nil); !errors.Is(err, backup.ErrInvalid) {
+		t.Errorf("a restore to where the files were without the sources to keep to: %v", err)
 	}
 }
