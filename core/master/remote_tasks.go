@@ -144,25 +144,32 @@ const taskFeature = "backup tasks"
 // names and snapshot ids, which so pass as they are and still name what
 // a console asks for next.
 
+// reportFromAgent reads a run's report off the wire, its words plain.
 func reportFromAgent(m *pb.RunReport) backup.Report {
 	r := agent.ReportFromPB(m)
 	plainReport(&r)
 	return r
 }
 
+// plainReport makes a report's words plain.
 func plainReport(r *backup.Report) {
 	plain(&r.Task, &r.Snapshot, &r.Trigger, &r.Error)
 	r.Warnings, r.Removed = agentWords(r.Warnings), agentWords(r.Removed)
 }
 
+// progressFromAgent reads a progress update off the wire, its words
+// plain.
 func progressFromAgent(m *pb.Progress) backup.Status {
 	s := agent.ProgressFromPB(m)
 	plainStatus(&s)
 	return s
 }
 
+// plainStatus makes a progress update's words plain.
 func plainStatus(s *backup.Status) { plain(&s.Task, &s.Phase, &s.Current) }
 
+// infoFromAgent reads a task with its state off the wire, the words of
+// its progress and last run plain.
 func infoFromAgent(m *pb.TaskInfo) agent.TaskInfo {
 	i := agent.InfoFromPB(m)
 	if i.Progress != nil {
@@ -172,6 +179,16 @@ func infoFromAgent(m *pb.TaskInfo) agent.TaskInfo {
 		plainReport(i.LastRun)
 	}
 	return i
+}
+
+// snapshotFromAgent reads a snapshot off the wire, its words plain (a
+// summary the agent could not read says why in its Result).
+func snapshotFromAgent(m *pb.Snapshot) backup.SnapshotInfo {
+	s := agent.SnapshotFromPB(m)
+	result := string(s.Result)
+	plain(&s.ID, &s.Path, &result)
+	s.Result, s.Sources = backup.Result(result), agentWords(s.Sources)
+	return s
 }
 
 // collect runs a task stream and merges its parts: those that came, also
@@ -462,7 +479,7 @@ func (m *Master) TaskSnapshots(ctx context.Context, slave, name string) ([]backu
 	err := m.run(ctx, slave, command{what: "task snapshots " + name, feature: taskFeature}, func(l *link.Link) error {
 		parts, err := collect(ctx, l, wire.MethodTaskSnapshots, &pb.TaskSnapshotsRequest{Name: name}, nil, nil)
 		for _, s := range parts.GetSnapshots() {
-			out = append(out, agent.SnapshotFromPB(s))
+			out = append(out, snapshotFromAgent(s))
 		}
 		return err
 	})

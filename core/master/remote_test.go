@@ -366,8 +366,8 @@ func TestAnAgentsSettingsAreShownPlain(t *testing.T) {
 }
 
 // What an agent says of its runs (the report, the progress, a task's
-// last run) is shown as it is when plain, quoted and cut when not: the
-// console's log, the History view and the command line show it.
+// last run, a snapshot) is shown as it is when plain, quoted and cut when
+// not: the console's log, the History view and the command line show it.
 func TestAnAgentsRunReportsAreShownPlain(t *testing.T) {
 	forged := "disk full\nlevel=info msg=\"FS02: task docs: completed\""
 	long := strings.Repeat("é", maxAgentText)
@@ -396,6 +396,10 @@ func TestAnAgentsRunReportsAreShownPlain(t *testing.T) {
 	}
 	if p := progressFromAgent(&pb.Progress{Task: "docs", Current: "/srv/docs/plain.txt"}); p.Current != "/srv/docs/plain.txt" {
 		t.Errorf("a plain path became %q", p.Current)
+	}
+	snap := snapshotFromAgent(&pb.Snapshot{Id: "2026-12-06T020000Z", Result: "unreadable: \x1b[2Jsnapshot.json", Sources: []string{"/srv/docs"}})
+	if snap.ID != "2026-12-06T020000Z" || !strings.HasPrefix(string(snap.Result), `"`) || snap.Sources[0] != "/srv/docs" {
+		t.Errorf("a snapshot read as %+v", snap)
 	}
 }
 
