@@ -720,10 +720,15 @@ func TestARestoreFollowsNoLinkPutIntoTheSnapshot(t *testing.T) {
 			if err != nil || vr.OK() || len(vr.Problems) == 0 {
 				t.Fatalf("verify: %+v, %v", vr, err)
 			}
+			named := false
 			for _, pr := range vr.Problems {
 				if strings.Contains(pr.Reason, "content differs") {
 					t.Errorf("the verify read what the link points to: %+v", pr)
 				}
+				named = named || strings.Contains(pr.Reason, ", is a link (put there after the backup)") || strings.Contains(pr.Reason, ", is a FIFO")
+			}
+			if !named {
+				t.Errorf("the verify does not say what is there instead: %+v", vr.Problems)
 			}
 			if c.folder {
 				page, err := backup.Browse(snap, filepath.Join(f.src, c.path), "", 0)

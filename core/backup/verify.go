@@ -127,7 +127,7 @@ func (e *Engine) verifyEntry(ctx context.Context, c *copier, root *os.Root, en *
 	switch en.Type {
 	case TypeDir:
 		if !fi.IsDir() {
-			problem(en.Path, "should be a folder")
+			problem(en.Path, "should be a folder, is %s", kindOf(fi.Mode()))
 			return false, true
 		}
 	case TypeSymlink:
@@ -138,7 +138,7 @@ func (e *Engine) verifyEntry(ctx context.Context, c *copier, root *os.Root, en *
 		}
 	case TypeFile:
 		if !fi.Mode().IsRegular() {
-			problem(en.Path, "should be a file")
+			problem(en.Path, "should be a file, is %s", kindOf(fi.Mode()))
 			return false, true
 		}
 		if fi.Size() != en.Size {
@@ -160,4 +160,18 @@ func (e *Engine) verifyEntry(ctx context.Context, c *copier, root *os.Root, en *
 		}
 	}
 	return false, false
+}
+
+// kindOf names what is at a snapshot's path, for a verify's problem: "a
+// link (changed after the backup)", "a folder".
+func kindOf(m fs.FileMode) string {
+	switch {
+	case m.IsRegular():
+		return "a file"
+	case m.IsDir():
+		return "a folder"
+	case m&fs.ModeSymlink != 0:
+		return "a link (put there after the backup)"
+	}
+	return specialKind(m)
 }
