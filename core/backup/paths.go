@@ -55,6 +55,15 @@ func nativeRel(base, rel string) string {
 	return filepath.Join(base, filepath.FromSlash(rel))
 }
 
+// inRoot is rel, a path as a manifest records it, as an os.Root of
+// the snapshot names it (nativeRel without the snapshot's folder).
+func inRoot(rel string) string {
+	if rel == "" {
+		return "."
+	}
+	return filepath.FromSlash(rel)
+}
+
 // inSnapshot reports whether p, a path as a manifest records it, names
 // something inside the snapshot: relative, and without a ".." part
 // (split at '/', and at the system's own separator), so that joined to

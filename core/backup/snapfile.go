@@ -6,7 +6,6 @@ import (
 	"io"
 	"io/fs"
 	"os"
-	"path/filepath"
 	"strings"
 )
 
@@ -24,14 +23,6 @@ import (
 
 // errOutside is a snapshot path that leads out of the snapshot.
 var errOutside = errors.New("leads outside the snapshot (a link put there after the backup): not followed")
-
-// inRoot is a manifest's path as an os.Root names it.
-func inRoot(rel string) string {
-	if rel == "" {
-		return "."
-	}
-	return filepath.FromSlash(rel)
-}
 
 // openSnapshotFile opens the file at rel (a manifest's path) in the
 // snapshot held by root, to read.

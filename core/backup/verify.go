@@ -163,7 +163,7 @@ func (e *Engine) verifyEntry(ctx context.Context, c *copier, root *os.Root, en *
 }
 
 // kindOf names what is at a snapshot's path, for a verify's problem: "a
-// link (changed after the backup)", "a folder".
+// link (put there after the backup)", "a folder".
 func kindOf(m fs.FileMode) string {
 	switch {
 	case m.IsRegular():
