@@ -202,9 +202,23 @@ func (m *Master) explain(slave string, c command, l *link.Link, err error) error
 		return fmt.Errorf("the link to %s closed before it answered (%s): the command may or may not have been carried out", slave, le.Reason)
 	case errors.Is(err, context.DeadlineExceeded):
 		return fmt.Errorf("%s did not answer in time: the command may still be carried out", slave)
+	case errors.Is(err, context.Canceled):
+		return &CancelledError{Slave: slave}
 	}
 	return err
 }
+
+// CancelledError is a request given up here before its slave answered:
+// the words say so (not Go's "context canceled"), and errors.Is
+// context.Canceled still holds for the callers that stay quiet about a
+// cancel.
+type CancelledError struct{ Slave string }
+
+func (e *CancelledError) Error() string {
+	return "cancelled before " + e.Slave + " answered: the command may still be carried out"
+}
+
+func (e *CancelledError) Unwrap() error { return context.Canceled }
 
 // AgentError is an agent's refusal or failure, in its own words.
 type AgentError struct {

@@ -288,6 +288,23 @@ func TestSettingsAreChangedAndTheChangeIsAudited(t *testing.T) {
 	}
 }
 
+// A command given up here (a dialog's Cancel, Ctrl-C at the command
+// line) says so in words, which the audit keeps too, and still reads as
+// a cancel to the callers that stay quiet about one.
+func TestACancelledCommandSaysSoInWords(t *testing.T) {
+	c, _ := linked(t, false, nil)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	_, err := c.SetAgentSettings(ctx, "FS01", &pb.SettingsSetRequest{MastersAdd: []string{"192.0.2.10:16888"}})
+	const want = "cancelled before FS01 answered: the command may still be carried out"
+	if !errors.Is(err, context.Canceled) || err.Error() != want {
+		t.Fatalf("a cancelled command: %v", err)
+	}
+	if r := lastAudit(t, c); r.Result != "failed: "+want {
+		t.Fatalf("its audit: %+v", r)
+	}
+}
+
 // The settings name the consoles linked to the agent, this one marked,
 // each with its round trip, in the words the window and the command
 // line both show.
