@@ -120,27 +120,27 @@ func (p *passwordDialog) submit(win fyne.Window, r runner, rm Remote, v master.S
 	p.d.Hide()
 	ctx, cancel := context.WithTimeout(context.Background(), pwTimeout)
 	wait := showWait(win, pwTitle, "Giving "+v.Name+" its new password…", cancel)
-	r.spawn(func(wctx context.Context) {
-		defer cancel()
-		defer context.AfterFunc(wctx, cancel)()
-		changes, err := rm.ChangePassword(ctx, v.Name, pw)
+	var changes []string
+	// A cancel is said in the change's own words (sent or not).
+	spawnCancellable(r, ctx, cancel, func(ctx context.Context) (err error) {
+		changes, err = rm.ChangePassword(ctx, v.Name, pw)
 		clear(pw)
-		r.do(func() {
-			wait.hide()
-			switch {
-			case errors.Is(err, master.ErrPasswordInDoubt):
-				showInfo(win, "The password of "+v.Name+" may have changed", capitalize(err.Error())+
-					".\n\nNothing needs retyping: the Remote Management Log will say which password "+v.Name+" has.")
-				return
-			case err != nil:
-				showInfo(win, "The password of "+v.Name+" was not changed", capitalize(err.Error()))
-				return
-			}
-			done := "The password of " + v.Name + " was changed and saved here; this console stayed linked."
-			if len(changes) > 1 {
-				done += "\n\n" + strings.Join(changes[1:], "\n")
-			}
-			showInfo(win, pwTitle, done+"\n\nOther consoles of "+v.Name+" need the new password.")
-		})
+		return err
+	}, func(err error, _ bool) {
+		wait.hide()
+		switch {
+		case errors.Is(err, master.ErrPasswordInDoubt):
+			showInfo(win, "The password of "+v.Name+" may have changed", capitalize(err.Error())+
+				".\n\nNothing needs retyping: the Remote Management Log will say which password "+v.Name+" has.")
+			return
+		case err != nil:
+			showInfo(win, "The password of "+v.Name+" was not changed", capitalize(err.Error()))
+			return
+		}
+		done := "The password of " + v.Name + " was changed and saved here; this console stayed linked."
+		if len(changes) > 1 {
+			done += "\n\n" + strings.Join(changes[1:], "\n")
+		}
+		showInfo(win, pwTitle, done+"\n\nOther consoles of "+v.Name+" need the new password.")
 	})
 }

@@ -2,6 +2,7 @@ package ui
 
 import (
 	"context"
+	"errors"
 
 	"github.com/lanyard/lanyard/core/agent"
 	"github.com/lanyard/lanyard/core/backup"
@@ -69,6 +70,22 @@ type runner interface {
 	spawn(fn func(ctx context.Context))
 	// do runs fn on the Fyne thread, unless the window has closed.
 	do(fn func())
+}
+
+// spawnCancellable runs work in a goroutine r owns, under ctx, which
+// cancel ends: a dialog's Cancel calls it, and so do the window closing
+// and work returning. Then show has on the Fyne thread work's error and
+// whether it failed because it was cancelled: noted before ctx ends with
+// the work, so that a failure never reads as a cancel, and a timeout
+// (ctx's deadline) is a failure, said in its own words.
+func spawnCancellable(r runner, ctx context.Context, cancel context.CancelFunc, work func(ctx context.Context) error, show func(err error, cancelled bool)) {
+	r.spawn(func(wctx context.Context) {
+		defer cancel()
+		defer context.AfterFunc(wctx, cancel)()
+		err := work(ctx)
+		cancelled := err != nil && errors.Is(ctx.Err(), context.Canceled)
+		r.do(func() { show(err, cancelled) })
+	})
 }
 
 // spawn runs fn in a goroutine the window owns.

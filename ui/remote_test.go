@@ -513,3 +513,60 @@ func TestTheOverviewSaysSinceWhenASlaveIsNotLinked(t *testing.T) {
 		}
 	}
 }
+
+// quickRunner runs a spawned function in a goroutine and hands what it
+// does to the test: a window's runner, without a window.
+type quickRunner struct {
+	wg   sync.WaitGroup
+	done chan func()
+}
+
+func (r *quickRunner) spawn(fn func(context.Context)) {
+	r.wg.Go(func() { fn(context.Background()) })
+}
+
+func (r *quickRunner) do(fn func()) { r.done <- fn }
+
+// Work behind a Cancel is shown as cancelled only when it failed because
+// Cancel was pressed: not when it failed on its own (its context ends
+// with it all the same), nor when it ran out of time, nor when it
+// succeeded as Cancel was pressed.
+func TestCancellableWorkIsCancelledOnlyWhenCancelStoppedIt(t *testing.T) {
+	refused := errors.New("refused")
+	for _, c := range []struct {
+		name          string
+		timeout       time.Duration
+		work          func(ctx context.Context, cancel func()) error
+		wantCancelled bool
+	}{
+		{"fails on its own", 0, func(context.Context, func()) error { return refused }, false},
+		{"stopped by Cancel", 0, func(ctx context.Context, cancel func()) error { cancel(); <-ctx.Done(); return ctx.Err() }, true},
+		{"out of time", time.Millisecond, func(ctx context.Context, _ func()) error { <-ctx.Done(); return ctx.Err() }, false},
+		{"done as Cancel was pressed", 0, func(_ context.Context, cancel func()) error { cancel(); return nil }, false},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			ctx, cancel := context.WithCancel(context.Background())
+			if c.timeout > 0 {
+				ctx, cancel = context.WithTimeout(context.Background(), c.timeout)
+			}
+			r := &quickRunner{done: make(chan func(), 1)}
+			var gotErr error
+			gotCancelled := !c.wantCancelled
+			spawnCancellable(r, ctx, cancel, func(ctx context.Context) error { return c.work(ctx, cancel) },
+				func(err error, cancelled bool) { gotErr, gotCancelled = err, cancelled })
+			select {
+			case show := <-r.done:
+				show()
+			case <-time.After(10 * time.Second):
+				t.Fatal("nothing was shown within 10 s")
+			}
+			r.wg.Wait()
+			if gotCancelled != c.wantCancelled {
+				t.Errorf("cancelled = %v (err %v), want %v", gotCancelled, gotErr, c.wantCancelled)
+			}
+			if ctx.Err() == nil {
+				t.Error("the work's context outlived it")
+			}
+		})
+	}
+}

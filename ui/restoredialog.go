@@ -499,25 +499,21 @@ func (rd *restoreDialog) start(opt backup.RestoreOptions) {
 	ctx, cancel := context.WithCancel(context.Background())
 	pd := showProgress(rd.win, "Restoring "+task, "Restoring from snapshot "+snap+" "+opt.Where()+" on "+slave+"…", cancel)
 	pump := newProgressPump(rd.r, pd.update)
-	rd.r.spawn(func(wctx context.Context) {
-		defer cancel()
-		defer context.AfterFunc(wctx, cancel)()
-		var rr backup.RestoreReport
-		var err error
+	var rr backup.RestoreReport
+	spawnCancellable(rd.r, ctx, cancel, func(ctx context.Context) (err error) {
 		pump.during(ctx, func() { rr, err = rd.rm.RestoreSnapshot(ctx, slave, task, snap, opt, pump.offer) })
-		cancelled := err != nil && ctx.Err() != nil // now: ctx ends with this function, before do runs
-		rd.r.do(func() {
-			pd.d.Hide()
-			switch {
-			case cancelled:
-				showInfo(rd.win, "Restore cancelled", "The restore "+opt.Where()+" was stopped; what was already copied stays there.")
-			case err != nil:
-				rd.status.SetText(capitalize(err.Error()))
-				rd.d.Show() // keep the choices; fix and try again
-			default:
-				showRestoreSummary(rd.win, slave, rr)
-			}
-		})
+		return err
+	}, func(err error, cancelled bool) {
+		pd.d.Hide()
+		switch {
+		case cancelled:
+			showInfo(rd.win, "Restore cancelled", "The restore "+opt.Where()+" was stopped; what was already copied stays there.")
+		case err != nil:
+			rd.status.SetText(capitalize(err.Error()))
+			rd.d.Show() // keep the choices; fix and try again
+		default:
+			showRestoreSummary(rd.win, slave, rr)
+		}
 	})
 }
 

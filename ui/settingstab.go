@@ -426,34 +426,32 @@ func (t *settingsTab) send(req *pb.SettingsSetRequest) {
 	gen, slave := t.begin()
 	ctx, cancel := context.WithTimeout(context.Background(), setTabTimeout)
 	wait := showWait(t.win, "Changing settings", "Sending the change to "+slave+"…", cancel)
-	t.r.spawn(func(wctx context.Context) {
-		defer cancel()
-		defer context.AfterFunc(wctx, cancel)()
-		resp, err := t.rm.SetAgentSettings(ctx, slave, req)
-		cancelled := ctx.Err() != nil // now: ctx ends with this function, before do runs
-		t.r.do(func() {
-			wait.hide()
-			if !t.latest(gen) {
-				return
+	var resp *pb.SettingsSetResponse
+	spawnCancellable(t.r, ctx, cancel, func(ctx context.Context) (err error) {
+		resp, err = t.rm.SetAgentSettings(ctx, slave, req)
+		return err
+	}, func(err error, cancelled bool) {
+		wait.hide()
+		if !t.latest(gen) {
+			return
+		}
+		if err != nil {
+			msg := capitalize(err.Error())
+			if cancelled {
+				msg = "Cancelled; the change may still reach " + slave + ". Reload to see its settings."
 			}
-			if err != nil {
-				msg := capitalize(err.Error())
-				if cancelled {
-					msg = "Cancelled; the change may still reach " + slave + ". Reload to see its settings."
-				}
-				t.status.SetText(msg)
-				showInfo(t.win, "The settings of "+slave+" were not changed", msg)
-				return
-			}
-			if resp.Settings != nil {
-				t.loaded = resp.Settings
-			}
-			t.fill()
-			done := "nothing changed"
-			if len(resp.Changes) > 0 {
-				done = strings.Join(resp.Changes, "; ")
-			}
-			t.status.SetText("Done: " + done + ".")
-		})
+			t.status.SetText(msg)
+			showInfo(t.win, "The settings of "+slave+" were not changed", msg)
+			return
+		}
+		if resp.Settings != nil {
+			t.loaded = resp.Settings
+		}
+		t.fill()
+		done := "nothing changed"
+		if len(resp.Changes) > 0 {
+			done = strings.Join(resp.Changes, "; ")
+		}
+		t.status.SetText("Done: " + done + ".")
 	})
 }

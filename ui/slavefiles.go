@@ -63,7 +63,7 @@ func (mw *mainWindow) importSlaves() {
 // could not be read, showing its progress. Unless skipBad, any bad row
 // means nothing is added and the rows are listed.
 func (mw *mainWindow) importRows(name string, rows []slavefile.Row, bad []*slavefile.LineError, skipBad bool) {
-	ctx, cancel := context.WithCancel(mw.ctx)
+	ctx, cancel := context.WithCancel(context.Background())
 	label := widget.NewLabel("Checking " + human.Count(len(rows)) + " slaves…")
 	bar := widget.NewProgressBar()
 	progress := dialog.NewCustom(importTitle, "Cancel", container.NewVBox(label, bar), mw.win)
@@ -85,24 +85,23 @@ func (mw *mainWindow) importRows(name string, rows []slavefile.Row, bad []*slave
 			})
 		}
 	}
-	mw.goDo(func(context.Context) func() {
-		rep, err := mw.c.ImportSlaves(ctx, rows, o, name)
+	var rep master.ImportReport
+	spawnCancellable(mw, ctx, cancel, func(ctx context.Context) (err error) {
+		rep, err = mw.c.ImportSlaves(ctx, rows, o, name)
 		rep.Bad = append(bad, rep.Bad...)
-		return func() {
-			cancelled := ctx.Err() != nil
-			cancel()
-			progress.Hide()
-			switch {
-			case cancelled:
-				showInfo(mw.win, importTitle, "The import was cancelled; nothing was added.")
-			case errors.Is(err, master.ErrBadRows) || len(bad) > 0 && !skipBad:
-				mw.showBadRows(name, rows, bad, rep)
-			case err != nil:
-				mw.showError("Could not import "+name, err)
-			default:
-				showInfo(mw.win, importTitle, fmt.Sprintf("Added %s slaves from %s (%s keys derived from passwords) in %s.",
-					human.Count(len(rep.Added)), name, human.Count(rep.Derived), human.Took(time.Since(start))))
-			}
+		return err
+	}, func(err error, cancelled bool) {
+		progress.Hide()
+		switch {
+		case cancelled:
+			showInfo(mw.win, importTitle, "The import was cancelled; nothing was added.")
+		case errors.Is(err, master.ErrBadRows) || len(bad) > 0 && !skipBad:
+			mw.showBadRows(name, rows, bad, rep)
+		case err != nil:
+			mw.showError("Could not import "+name, err)
+		default:
+			showInfo(mw.win, importTitle, fmt.Sprintf("Added %s slaves from %s (%s keys derived from passwords) in %s.",
+				human.Count(len(rep.Added)), name, human.Count(rep.Derived), human.Took(time.Since(start))))
 		}
 	})
 }

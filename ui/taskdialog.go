@@ -648,35 +648,34 @@ func (td *taskDialog) submit() {
 	ctx, cancel := context.WithTimeout(context.Background(), tdSaveTimeout)
 	wait := showWait(td.win, "Saving "+t.Name, "Saving the task on "+td.slave+"…", cancel)
 	td.saving = true
-	td.r.spawn(func(wctx context.Context) {
-		defer cancel()
-		defer context.AfterFunc(wctx, cancel)()
-		check, err := td.rm.CheckTask(ctx, td.slave, t)
-		var info agent.TaskInfo
-		if err == nil && check.Error == "" {
+	var check master.TaskCheck
+	var info agent.TaskInfo
+	// A cancel is said as any failure: the save may still reach the agent.
+	spawnCancellable(td.r, ctx, cancel, func(ctx context.Context) (err error) {
+		if check, err = td.rm.CheckTask(ctx, td.slave, t); err == nil && check.Error == "" {
 			info, _, err = td.rm.PutTask(ctx, td.slave, t, opt)
 		}
-		td.r.do(func() {
-			wait.hide()
-			td.saving = false
-			switch {
-			case err == nil && check.Error != "":
-				td.agentErr, td.agentFld = capitalize(check.Error), check.Field
-				_, problems := td.task()
-				td.showProblems(problems)
-			case errors.Is(err, agent.ErrConflict):
-				td.conflict()
-			case err != nil:
-				td.status.SetText(capitalize(err.Error()))
-				td.status.Importance = widget.DangerImportance
-				td.status.Refresh()
-			default:
-				td.close()
-				if td.saved != nil {
-					td.saved(info)
-				}
+		return err
+	}, func(err error, _ bool) {
+		wait.hide()
+		td.saving = false
+		switch {
+		case err == nil && check.Error != "":
+			td.agentErr, td.agentFld = capitalize(check.Error), check.Field
+			_, problems := td.task()
+			td.showProblems(problems)
+		case errors.Is(err, agent.ErrConflict):
+			td.conflict()
+		case err != nil:
+			td.status.SetText(capitalize(err.Error()))
+			td.status.Importance = widget.DangerImportance
+			td.status.Refresh()
+		default:
+			td.close()
+			if td.saved != nil {
+				td.saved(info)
 			}
-		})
+		}
 	})
 }
 

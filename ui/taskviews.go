@@ -652,40 +652,42 @@ func verifySnapshot(win fyne.Window, r runner, rm Remote, slave, task, snapshot 
 	ctx, cancel := context.WithCancel(context.Background())
 	pd := showProgress(win, "Verifying "+task, "Re-reading snapshot "+snapshot+" of "+task+" on "+slave+"…", cancel)
 	pump := newProgressPump(r, pd.update)
-	r.spawn(func(wctx context.Context) {
-		defer cancel()
-		defer context.AfterFunc(wctx, cancel)()
-		var vr backup.VerifyReport
-		var err error
+	var vr backup.VerifyReport
+	spawnCancellable(r, ctx, cancel, func(ctx context.Context) (err error) {
 		pump.during(ctx, func() { vr, err = rm.VerifySnapshot(ctx, slave, task, snapshot, pump.offer) })
-		cancelled := err != nil && ctx.Err() != nil // now: ctx ends with this function, before do runs
-		r.do(func() {
-			pd.d.Hide()
-			switch {
-			case cancelled:
-				return // cancelled
-			case err != nil:
-				showInfo(win, "Could not verify "+task, capitalize(err.Error()))
-			case vr.OK():
-				showInfo(win, "Snapshot verified", fmt.Sprintf("Snapshot %s of %s on %s: %s, %s re-read; every file matches its manifest.",
-					vr.Snapshot, task, slave, human.Plural(int(vr.Files), "file", "files"), human.Bytes(max(vr.Bytes, 0))))
-			default:
-				var b strings.Builder
-				fmt.Fprintf(&b, "Snapshot %s of %s does not match its manifest: %d missing, %d changed.\n\n", vr.Snapshot, task, vr.Missing, vr.Changed)
-				for i, p := range vr.Problems {
-					if i == 20 {
-						fmt.Fprintf(&b, "… and %d more (lanyard task verify %s --slave %s lists them all)", len(vr.Problems)-20, task, slave)
-						break
-					}
-					fmt.Fprintf(&b, "%s: %s\n", p.Path, p.Reason)
-				}
-				l := widget.NewLabel(b.String())
-				l.Wrapping = fyne.TextWrapWord
-				d := dialog.NewCustom("Snapshot does not match", "Close", container.NewVScroll(l), win)
-				guardDialog(win, d, d.Hide, d.Hide)
-				d.Resize(fyne.NewSize(640, 420))
-				d.Show()
-			}
-		})
+		return err
+	}, func(err error, cancelled bool) {
+		pd.d.Hide()
+		switch {
+		case cancelled:
+			return
+		case err != nil:
+			showInfo(win, "Could not verify "+task, capitalize(err.Error()))
+		case vr.OK():
+			showInfo(win, "Snapshot verified", fmt.Sprintf("Snapshot %s of %s on %s: %s, %s re-read; every file matches its manifest.",
+				vr.Snapshot, task, slave, human.Plural(int(vr.Files), "file", "files"), human.Bytes(max(vr.Bytes, 0))))
+		default:
+			showMismatch(win, slave, task, vr)
+		}
 	})
+}
+
+// showMismatch lists what a verify found not to match, the first 20
+// problems by name.
+func showMismatch(win fyne.Window, slave, task string, vr backup.VerifyReport) {
+	var b strings.Builder
+	fmt.Fprintf(&b, "Snapshot %s of %s does not match its manifest: %d missing, %d changed.\n\n", vr.Snapshot, task, vr.Missing, vr.Changed)
+	for i, p := range vr.Problems {
+		if i == 20 {
+			fmt.Fprintf(&b, "… and %d more (lanyard task verify %s --slave %s lists them all)", len(vr.Problems)-20, task, slave)
+			break
+		}
+		fmt.Fprintf(&b, "%s: %s\n", p.Path, p.Reason)
+	}
+	l := widget.NewLabel(b.String())
+	l.Wrapping = fyne.TextWrapWord
+	d := dialog.NewCustom("Snapshot does not match", "Close", container.NewVScroll(l), win)
+	guardDialog(win, d, d.Hide, d.Hide)
+	d.Resize(fyne.NewSize(640, 420))
+	d.Show()
 }
