@@ -11,6 +11,8 @@ import (
 	"os"
 	"path/filepath"
 	"time"
+
+	"github.com/lanyard/lanyard/core/wire"
 )
 
 // Files in a snapshot's metaDir.
@@ -115,7 +117,7 @@ func scanManifest(snapDir string, keep func(line []byte) bool, fn func(*Entry) e
 		return fmt.Errorf("the manifest %s is damaged or from a newer Lanyard (%v)", path, err)
 	}
 	if h.Hash != HashName {
-		return fmt.Errorf("the manifest %s uses the hash %q, which this Lanyard does not know: upgrade it", path, h.Hash)
+		return fmt.Errorf("the manifest %s uses the hash %s, which this Lanyard does not know: upgrade it", path, wire.Quote(h.Hash))
 	}
 	var long []byte // a line longer than r's buffer, put together
 	for line := 2; ; line++ {
@@ -171,7 +173,7 @@ func manifestEntry(path string, n int, b []byte, fn func(*Entry) error) error {
 		return fmt.Errorf("the manifest %s is damaged at entry %d: %v", path, n, err)
 	}
 	if !inSnapshot(e.Path) {
-		return fmt.Errorf("the manifest %s is damaged at entry %d: path %q leaves the snapshot", path, n, e.Path)
+		return fmt.Errorf("the manifest %s is damaged at entry %d: path %s leaves the snapshot", path, n, wire.Quote(e.Path))
 	}
 	return fn(&e)
 }

@@ -8,6 +8,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/lanyard/lanyard/core/wire"
 )
 
 // A task's folder is one server's. Two servers that back up a task of the
@@ -42,14 +44,20 @@ type OwnerError struct {
 	Owner     Owner
 }
 
+// Error names the owner as its file does, quoted and cut (wire.Quote):
+// anyone who can write to the destination can write that file.
 func (e *OwnerError) Error() string {
-	who := fmt.Sprintf("%q", e.Owner.Agent)
+	agent := wire.Quote(e.Owner.Agent)
+	who := agent
 	if e.Owner.Host != "" {
-		who += " (host " + e.Owner.Host + ")"
+		who += " (host " + wire.PlainUpTo(e.Owner.Host, maxHostWords) + ")"
 	}
-	return fmt.Sprintf("the folder %s holds task %s of the server %s: give this task a destination of its own (two servers in one folder would remove each other's snapshots), or, if this server was %q before a rename, delete %s in that folder",
-		e.Dir, e.Task, who, e.Owner.Agent, ownerFile)
+	return fmt.Sprintf("the folder %s holds task %s of the server %s: give this task a destination of its own (two servers in one folder would remove each other's snapshots), or, if this server was %s before a rename, delete %s in that folder",
+		e.Dir, e.Task, who, agent, ownerFile)
 }
+
+// maxHostWords bounds the host an owner file names, as it is shown.
+const maxHostWords = 255 // the longest DNS name
 
 func (e *OwnerError) Is(target error) bool { return target == ErrOtherOwner }
 
@@ -143,17 +151,12 @@ func readOwner(dir string) (*Owner, error) {
 	var o Owner
 	if err := json.Unmarshal(b, &o); err != nil || o.Agent == "" {
 		return nil, fmt.Errorf("%s does not name a server (it reads %s): delete it, and the next run claims the folder for its server",
-			filepath.Join(dir, ownerFile), cutOwner(b))
+			filepath.Join(dir, ownerFile), wire.QuoteUpTo(string(b), maxOwnerWords))
 	}
 	return &o, nil
 }
 
 func sameOwner(a, b Owner) bool { return strings.EqualFold(a.Agent, b.Agent) }
 
-// cutOwner bounds a damaged owner file's words in an error.
-func cutOwner(b []byte) string {
-	if len(b) > 80 {
-		b = b[:80]
-	}
-	return fmt.Sprintf("%q", b)
-}
+// maxOwnerWords is how much of a damaged owner file an error shows.
+const maxOwnerWords = 80

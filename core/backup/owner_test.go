@@ -94,4 +94,21 @@ func TestATasksFolderIsOneServersOwn(t *testing.T) {
 		!strings.Contains(rep.Error, "delete it, and the next run claims the folder") {
 		t.Fatalf("a damaged claim: %s %q", rep.Result, rep.Error)
 	}
+
+	// Anyone who can write to the share can write the claim: what it says
+	// is quoted and cut, so it can neither forge a line of the log nor
+	// fill it.
+	long := strings.Repeat("x", 10_000)
+	for what, claim := range map[string]string{
+		"a claim that names nobody": "\n" + long + "\n",
+		"another server's claim":    `{"agent":"FS03\ntime=forged` + long + `","host":"nas\nlevel=error` + long + `"}`,
+	} {
+		if err := os.WriteFile(filepath.Join(backup.TaskDir(f.dest, "docs"), ".lanyard-owner"), []byte(claim), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		rep := run(fs02)
+		if rep.Result != backup.ResultFailed || strings.Contains(rep.Error, "\n") || len(rep.Error) > 1000 {
+			t.Errorf("%s: %s, %d bytes: %.300q", what, rep.Result, len(rep.Error), rep.Error)
+		}
+	}
 }
