@@ -15,6 +15,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/lanyard/lanyard/core/auth"
+	"github.com/lanyard/lanyard/core/backup"
 	"github.com/lanyard/lanyard/core/control"
 	"github.com/lanyard/lanyard/core/link"
 	"github.com/lanyard/lanyard/core/store"
@@ -70,6 +71,8 @@ type Config struct {
 	// LogTailInterval is how often a console's log tail looks for new
 	// lines; default logtail.DefaultInterval.
 	LogTailInterval time.Duration
+	// Engine runs its backups; nil makes one (TasksConfig.Engine).
+	Engine *backup.Engine
 	// WithoutMethods are request methods this agent acts as if it did not
 	// know, as an older version would not (tests of the console's
 	// "not supported" path).
@@ -130,7 +133,7 @@ func New(cfg Config) *Agent {
 		cfg.Probe = &HostProbe{}
 	}
 	a := &Agent{cfg: cfg, log: log, links: map[*link.Link]*masterRun{}, masters: map[string]*masterRun{},
-		probe: cfg.Probe, tasks: NewTasks(TasksConfig{DB: cfg.DB, Logger: log, Schedule: cfg.DB != nil})}
+		probe: cfg.Probe, tasks: NewTasks(TasksConfig{DB: cfg.DB, Logger: log, Engine: cfg.Engine, Schedule: cfg.DB != nil})}
 	a.refusals = store.NewRefusalLog(a.write)
 	return a
 }

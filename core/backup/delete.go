@@ -67,7 +67,9 @@ func (e *Engine) DeleteSnapshot(ctx context.Context, t Task, id string, o Owner)
 		return rep, err
 	}
 	defer release()
-	if err := CheckOwner(t.Destination, t.Name, o); err != nil {
+	// Only o's snapshots, and not when whose they are cannot be read.
+	e.opts.Claiming(TaskDir(t.Destination, t.Name))
+	if err := ownedBy(TaskDir(t.Destination, t.Name), t.Name, o); err != nil {
 		return rep, err
 	}
 	snap, err := FindSnapshot(t.Destination, t.Name, id)

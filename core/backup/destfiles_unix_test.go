@@ -99,12 +99,36 @@ func TestLanyardsOwnFilesOnADestinationAreReadWithinBounds(t *testing.T) {
 		}
 	}
 
-	replace(owner, endless)
-	var rep backup.Report
-	within(t, "a run with the folder's owner made a link to /dev/zero", func() {
-		rep, err = e.Run(context.Background(), f.task, backup.StartOptions{Owner: backup.Owner{Agent: "FS01", Host: "fs01"}})
-	})
-	if err != nil || rep.Result != backup.ResultFailed || !strings.Contains(rep.Error, "is longer than") {
-		t.Errorf("a run with the folder's owner made a link to /dev/zero: %s, %q, %v", rep.Result, rep.Error, err)
+	// The owner file: a run, a deletion and a save of the task each read it.
+	fs01 := backup.Owner{Agent: "FS01", Host: "fs01"}
+	for _, c := range []struct {
+		name  string
+		plant func(string) error
+		words string
+	}{
+		{"a fifo", fifo, "is not a regular file"},
+		{"a link to /dev/zero", endless, "is not a regular file"},
+		{"too long", func(p string) error {
+			return os.WriteFile(p, []byte(`{"agent": "`+strings.Repeat("x", 100<<10)+`"}`), 0o600)
+		}, "is longer than"},
+	} {
+		replace(owner, c.plant)
+		var rep backup.Report
+		within(t, "a run with the folder's owner made "+c.name, func() {
+			rep, err = e.Run(context.Background(), f.task, backup.StartOptions{Owner: fs01})
+		})
+		if err != nil || rep.Result != backup.ResultFailed || !strings.Contains(rep.Error, c.words) {
+			t.Errorf("a run with the folder's owner made %s: %s, %q, %v; want %q", c.name, rep.Result, rep.Error, err, c.words)
+		}
+		within(t, "a deletion with the folder's owner made "+c.name, func() {
+			_, err = e.DeleteSnapshot(context.Background(), f.task, snap.ID, fs01)
+		})
+		if err == nil || !strings.Contains(err.Error(), c.words) {
+			t.Errorf("a deletion with the folder's owner made %s: %v; want %q", c.name, err, c.words)
+		}
+		within(t, "a check of the folder's owner made "+c.name, func() { err = backup.CheckOwner(f.dest, "docs", fs01) })
+		if err != nil {
+			t.Errorf("a save of the task with the folder's owner made %s is refused (the run says why): %v", c.name, err)
+		}
 	}
 }

@@ -23,6 +23,11 @@ type Options struct {
 	// Location is where retention counts days, weeks and months; default
 	// time.Local.
 	Location *time.Location
+	// Claiming, when set, is called with a task's folder as a run or a
+	// deletion is about to read whose it is, and returns before that
+	// goes on: where the tests of other packages hold a task busy
+	// without timing anything (testkit.TaskHold).
+	Claiming func(taskDir string)
 
 	// Test seams; see export_test.go.
 	wrapWriter func(io.Writer) io.Writer
@@ -67,6 +72,9 @@ func New(opts Options) *Engine {
 	}
 	if opts.openSource == nil {
 		opts.openSource = openRead
+	}
+	if opts.Claiming == nil {
+		opts.Claiming = func(string) {}
 	}
 	return &Engine{opts: opts, log: opts.Logger, running: map[string]*Handle{}, reading: map[string]int{},
 		deleting: map[string]time.Time{}}

@@ -66,16 +66,29 @@ func (e *OwnerError) Is(target error) bool { return target == ErrOtherOwner }
 // a validation error of the destination (errors.Is ErrInvalid and
 // ErrOtherOwner), as a save of the task is refused.
 func CheckOwner(dest, task string, o Owner) error {
+	if err := ownedBy(TaskDir(dest, task), task, o); errors.Is(err, ErrOtherOwner) {
+		return err
+	}
+	return nil // o's, or unreadable: the run says why, in its own words
+}
+
+// ownedBy says whether o may touch the snapshots in the task's folder
+// dir: nil when it is unclaimed or o's, a validation error of the
+// destination around an *OwnerError when it is another server's, and
+// why not when its claim cannot be read.
+func ownedBy(dir, task string, o Owner) error {
 	if o.Agent == "" {
 		return nil
 	}
-	dir := TaskDir(dest, task)
 	cur, err := readOwner(dir)
-	if err != nil || cur == nil || sameOwner(*cur, o) {
-		return nil // unreadable: the run says why, in its own words
+	switch {
+	case err != nil:
+		return err
+	case cur != nil && !sameOwner(*cur, o):
+		oe := &OwnerError{Dir: dir, Task: task, Owner: *cur}
+		return &invalidError{msg: oe.Error(), field: FieldDestination, cause: oe}
 	}
-	oe := &OwnerError{Dir: dir, Task: task, Owner: *cur}
-	return &invalidError{msg: oe.Error(), field: FieldDestination, cause: oe}
+	return nil
 }
 
 // claimTaskDir makes dir o's, unless it is another server's; a known
@@ -86,7 +99,7 @@ func claimTaskDir(dir, task string, o Owner) error {
 	}
 	cur, err := readOwner(dir)
 	if err != nil {
-		return destErr(err)
+		return err
 	}
 	if cur != nil && !sameOwner(*cur, o) {
 		return &OwnerError{Dir: dir, Task: task, Owner: *cur}
@@ -134,19 +147,16 @@ func ReclaimTaskDir(dest, task, old string, o Owner) error {
 
 // readOwner reads dir's owner; nil when it has none (or dir is not there).
 func readOwner(dir string) (*Owner, error) {
-	// Read no further than a bound (snapfile.go). It is opened as any
-	// file, though: a fifo there waits for a writer, which is where the
-	// tests hold a run or a deletion (testkit.HoldTaskFolder).
-	f, err := os.Open(filepath.Join(dir, ownerFile))
+	// Only a file, and no further than a bound (snapfile.go): a fifo
+	// there would hold a run for ever, and a link to /dev/zero fill the
+	// agent's memory.
+	b, err := readOnDest(filepath.Join(dir, ownerFile), maxOwnerFile)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
 	}
 	if err != nil {
-		return nil, err
-	}
-	b, err := readUpTo(f, maxOwnerFile)
-	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("cannot read whose the folder %s is (%w): if %s there was changed by hand, delete it, and the next run claims the folder for its server",
+			dir, err, ownerFile)
 	}
 	var o Owner
 	if err := json.Unmarshal(b, &o); err != nil || o.Agent == "" {

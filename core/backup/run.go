@@ -158,6 +158,7 @@ func (r *run) execute() error {
 	}
 	// Before anything in the folder is touched: another server's
 	// snapshot in progress is not stale.
+	r.e.opts.Claiming(taskDir)
 	if err := claimTaskDir(taskDir, t.Name, r.owner); err != nil {
 		return err
 	}

@@ -1,5 +1,3 @@
-//go:build unix
-
 package master
 
 import (
@@ -20,7 +18,10 @@ import (
 // backup.ErrBusy in it, as it does on the agent, so the command line
 // exits 1 through the console as it does on the server.
 func TestABusyTaskIsRefusedAsBusyNotAsAMistake(t *testing.T) {
-	a := startAgentWith(t, "FS01", "pw-one", false, nil)
+	hold := testkit.NewTaskHold(t)
+	a := startAgentWith(t, "FS01", "pw-one", false, func(c *agent.Config) {
+		c.Engine = backup.New(backup.Options{Claiming: hold.Claiming})
+	})
 	c := startConsole(t, false, nil)
 	if _, err := c.AddSlave(SlaveSpec{Name: "FS01", Direction: store.Outbound, Address: a.ListenAddr(), Password: []byte("pw-one")}); err != nil {
 		t.Fatal(err)
@@ -34,7 +35,7 @@ func TestABusyTaskIsRefusedAsBusyNotAsAMistake(t *testing.T) {
 	}
 
 	// The second run is held as it claims the task's folder: running.
-	hold := testkit.HoldTaskFolder(t, filepath.Join(dest, "docs"))
+	hold.Hold(filepath.Join(dest, "docs"))
 	if _, err := c.RunTask(ctx, "FS01", "docs"); err != nil {
 		t.Fatal(err)
 	}

@@ -1,5 +1,3 @@
-//go:build unix
-
 package agent_test
 
 import (
@@ -23,7 +21,7 @@ import (
 // deleted waits for the deletion, then starts; a run asked for meanwhile
 // is refused. Neither leaves a failed run in the history.
 //
-// The deletion is held where it reads the task folder's owner file.
+// The deletion is held where it reads whose the task's folder is.
 func TestAScheduledRunWaitsForADeletionOfItsTask(t *testing.T) {
 	db := initializedDB(t)
 	src, dest := backupDirs(t)
@@ -32,7 +30,9 @@ func TestAScheduledRunWaitsForADeletionOfItsTask(t *testing.T) {
 	logger, watch := logrus.New(), testkit.NewLogWatch()
 	logger.SetOutput(io.Discard)
 	logger.AddHook(watch)
-	tasks := agent.NewTasks(agent.TasksConfig{DB: db, Logger: logger, Now: now, Schedule: true})
+	hold := testkit.NewTaskHold(t)
+	engine := backup.New(backup.Options{Logger: logger, Now: now, Claiming: hold.Claiming})
+	tasks := agent.NewTasks(agent.TasksConfig{DB: db, Logger: logger, Now: now, Engine: engine, Schedule: true})
 	if err := tasks.Start(context.Background()); err != nil {
 		t.Fatal(err)
 	}
@@ -52,7 +52,7 @@ func TestAScheduledRunWaitsForADeletionOfItsTask(t *testing.T) {
 		t.Fatalf("the first run: %+v", first)
 	}
 
-	hold := testkit.HoldTaskFolder(t, filepath.Join(dest, "docs"))
+	hold.Hold(filepath.Join(dest, "docs"))
 	deleted := make(chan error, 1)
 	go func() {
 		_, err := tasks.DeleteSnapshot(ctx, "docs", first.Snapshot)
