@@ -54,8 +54,16 @@ func TestLanyardsOwnFilesOnADestinationAreReadWithinBounds(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	fifo := func(p string) error { return syscall.Mkfifo(p, 0o600) }
-	endless := func(p string) error { return os.Symlink("/dev/zero", p) }
+	// What is planted in place of a file, and what the refusal says.
+	type planted struct {
+		name  string
+		plant func(string) error
+		words string
+	}
+	notAFile := []planted{
+		{"a fifo", func(p string) error { return syscall.Mkfifo(p, 0o600) }, "is not a regular file"},
+		{"a link to /dev/zero", func(p string) error { return os.Symlink("/dev/zero", p) }, "is not a regular file"},
+	}
 
 	restore := func() error {
 		_, err := e.Restore(context.Background(), snap, "docs", backup.RestoreOptions{Target: t.TempDir()}, nil)
@@ -65,18 +73,10 @@ func TestLanyardsOwnFilesOnADestinationAreReadWithinBounds(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, c := range []struct {
-		name  string
-		plant func(string) error
-		words string
-	}{
-		{"a fifo", fifo, "is not a regular file"},
-		{"a link to /dev/zero", endless, "is not a regular file"},
-		{"an endless line", func(p string) error {
-			header, _, _ := strings.Cut(string(original), "\n")
-			return os.WriteFile(p, []byte(header+"\n"+strings.Repeat("x", 3<<20)), 0o600)
-		}, "a line longer than"},
-	} {
+	for _, c := range append(notAFile, planted{"an endless line", func(p string) error {
+		header, _, _ := strings.Cut(string(original), "\n")
+		return os.WriteFile(p, []byte(header+"\n"+strings.Repeat("x", 3<<20)), 0o600)
+	}, "a line longer than"}) {
 		replace(manifest, c.plant)
 		var err error
 		within(t, "a restore of a manifest made "+c.name, func() { err = restore() })
@@ -85,12 +85,9 @@ func TestLanyardsOwnFilesOnADestinationAreReadWithinBounds(t *testing.T) {
 		}
 	}
 
-	for _, c := range []struct {
-		name  string
-		plant func(string) error
-	}{{"a fifo", fifo}, {"a link to /dev/zero", endless}, {"too long", func(p string) error {
+	for _, c := range append(notAFile, planted{"too long", func(p string) error {
 		return os.WriteFile(p, []byte(`{"files": 1, "sources": ["`+strings.Repeat("x", 5<<20)+`"]}`), 0o600)
-	}}} {
+	}, ""}) {
 		replace(summary, c.plant)
 		var snaps []backup.SnapshotInfo
 		within(t, "a list of snapshots with a summary made "+c.name, func() { snaps, err = backup.ListSnapshots(f.dest, "docs") })
@@ -101,17 +98,9 @@ func TestLanyardsOwnFilesOnADestinationAreReadWithinBounds(t *testing.T) {
 
 	// The owner file: a run, a deletion and a save of the task each read it.
 	fs01 := backup.Owner{Agent: "FS01", Host: "fs01"}
-	for _, c := range []struct {
-		name  string
-		plant func(string) error
-		words string
-	}{
-		{"a fifo", fifo, "is not a regular file"},
-		{"a link to /dev/zero", endless, "is not a regular file"},
-		{"too long", func(p string) error {
-			return os.WriteFile(p, []byte(`{"agent": "`+strings.Repeat("x", 100<<10)+`"}`), 0o600)
-		}, "is longer than"},
-	} {
+	for _, c := range append(notAFile, planted{"too long", func(p string) error {
+		return os.WriteFile(p, []byte(`{"agent": "`+strings.Repeat("x", 100<<10)+`"}`), 0o600)
+	}, "is longer than"}) {
 		replace(owner, c.plant)
 		var rep backup.Report
 		within(t, "a run with the folder's owner made "+c.name, func() {
