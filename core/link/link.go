@@ -462,16 +462,22 @@ func (l *Link) respond(id uint64, msg proto.Message, err error) {
 	_ = l.write(wire.Frame{Kind: wire.KindResponse, ID: id, Payload: payload})
 }
 
-// Request sends a request and decodes the answer into resp.
-func (l *Link) Request(ctx context.Context, method string, req, resp proto.Message) error {
+// requestPayload is a request frame's payload: method, and req (which
+// may be nil) as its body.
+func requestPayload(method string, req proto.Message) ([]byte, error) {
 	var body []byte
 	if req != nil {
 		var err error
 		if body, err = proto.Marshal(req); err != nil {
-			return err
+			return nil, err
 		}
 	}
-	payload, err := proto.Marshal(&pb.Request{Method: method, Body: body})
+	return proto.Marshal(&pb.Request{Method: method, Body: body})
+}
+
+// Request sends a request and decodes the answer into resp.
+func (l *Link) Request(ctx context.Context, method string, req, resp proto.Message) error {
+	payload, err := requestPayload(method, req)
 	if err != nil {
 		return err
 	}

@@ -107,14 +107,7 @@ func (l *Link) credit(id uint64) {
 // response is decoded into resp (which may be nil). An error from onChunk
 // cancels the request and is returned.
 func (l *Link) Stream(ctx context.Context, method string, req proto.Message, onChunk func([]byte) error, resp proto.Message) error {
-	var body []byte
-	if req != nil {
-		var err error
-		if body, err = proto.Marshal(req); err != nil {
-			return err
-		}
-	}
-	payload, err := proto.Marshal(&pb.Request{Method: method, Body: body})
+	payload, err := requestPayload(method, req)
 	if err != nil {
 		return err
 	}
