@@ -3,6 +3,7 @@ package ui
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"sort"
@@ -508,6 +509,9 @@ func (rd *restoreDialog) start(opt backup.RestoreOptions) {
 		switch {
 		case cancelled:
 			showInfo(rd.win, "Restore cancelled", "The restore "+opt.Where()+" was stopped; what was already copied stays there.")
+		case errors.Is(err, backup.ErrExists):
+			rd.status.SetText(filesExist(opt)) // the agent's words name the command line's flags
+			rd.d.Show()
 		case err != nil:
 			rd.status.SetText(capitalize(err.Error()))
 			rd.d.Show() // keep the choices; fix and try again
@@ -515,6 +519,17 @@ func (rd *restoreDialog) start(opt backup.RestoreOptions) {
 			showRestoreSummary(rd.win, slave, rr)
 		}
 	})
+}
+
+// filesExist says, in the dialog's words, that a restore stopped before
+// files already there and how to go on.
+func filesExist(opt backup.RestoreOptions) string {
+	where := "in " + opt.Target
+	if opt.Original {
+		where = "where they were"
+	}
+	return fmt.Sprintf("Nothing was restored: some of these files already exist %s. Choose what becomes of them under “%s” (“%s” restores only what is missing), or restore into an empty folder.",
+		where, rdExisting, rdSkip)
 }
 
 func showRestoreSummary(win fyne.Window, slave string, rr backup.RestoreReport) {

@@ -21,6 +21,7 @@ import (
 	"github.com/lanyard/lanyard/core/agent"
 	"github.com/lanyard/lanyard/core/backup"
 	"github.com/lanyard/lanyard/core/master"
+	"github.com/lanyard/lanyard/core/wire"
 	"github.com/lanyard/lanyard/core/wire/pb"
 )
 
@@ -1533,4 +1534,25 @@ func TestARestoreOrVerifyThatFailsSaysWhy(t *testing.T) {
 		text := overlayText(mw.win)
 		return strings.Contains(text, "Could not verify") && strings.Contains(text, "leads outside the snapshot")
 	})
+}
+
+// A restore that stopped before files already there says how to go on
+// in the dialog's words, not with the command line's flags the agent's
+// answer names.
+func TestARestoreOverFilesSaysHowToGoOnInTheDialogsWords(t *testing.T) {
+	mw, q, fr := tasksWindow(t)
+	fr.fakeTasks.mu.Lock()
+	fr.fakeTasks.resErr = &master.AgentError{Slave: "FS01", Code: wire.ErrFilesExist,
+		Message: "1 file already exists in /srv/restore: nothing was restored; pass --skip-existing to restore only what is missing, --overwrite to replace them, or restore into an empty folder (/srv/restore/a.odt)"}
+	fr.fakeTasks.mu.Unlock()
+
+	rd := openRestore(t, mw, q)
+	tickRestore(rd, "/home/alice/Documents/report.odt")
+	rd.target.SetText("/srv/restore")
+	test.Tap(rd.restore)
+	want := "Nothing was restored: some of these files already exist in /srv/restore. Choose what becomes of them under “" + rdExisting + "”"
+	q.runUntil(t, "the refusal", func() bool { return strings.HasPrefix(rd.status.Text, want) })
+	if strings.Contains(rd.status.Text, "--") || rd.target.Text != "/srv/restore" {
+		t.Fatalf("after a restore over files: %q, target %q", rd.status.Text, rd.target.Text)
+	}
 }

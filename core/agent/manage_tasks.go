@@ -30,14 +30,17 @@ import (
 const nextRunsShown = 5
 
 // taskError turns a task manager's error into the console's words and
-// code: the request's fault is bad_request, an edit of an older version
-// conflict, a task busy running or deleting task_busy.
+// code: the request's fault is bad_request (files_exist for a restore
+// over files), an edit of an older version conflict, a task busy running
+// or deleting task_busy.
 func taskError(err error) error {
 	switch {
 	case err == nil:
 		return nil
 	case errors.Is(err, ErrConflict):
 		return &link.RequestError{Code: wire.ErrConflict, Message: err.Error()}
+	case errors.Is(err, backup.ErrExists):
+		return &link.RequestError{Code: wire.ErrFilesExist, Message: err.Error()}
 	case IsUsage(err), errors.Is(err, backup.ErrInvalid), errors.Is(err, ErrUnknownTask):
 		return &link.RequestError{Code: wire.ErrBadRequest, Message: err.Error()}
 	}

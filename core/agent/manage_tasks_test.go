@@ -201,7 +201,7 @@ func TestTasksAreManagedOverTheLinkAndEveryConsoleSeesTheRun(t *testing.T) {
 	// Again without --overwrite: refused, the console's mistake.
 	_, err = stream(t, l, wire.MethodTaskRestore, &pb.TaskRestoreRequest{Name: "docs", Snapshot: snap, Target: target,
 		Paths: []string{filepath.Join(src, "report.txt")}}, &rr)
-	if !errors.As(err, &re) || re.Code != wire.ErrBadRequest {
+	if !errors.As(err, &re) || re.Code != wire.ErrFilesExist {
 		t.Fatalf("a restore over an existing file: %v", err)
 	}
 	var vr pb.TaskVerifyResponse

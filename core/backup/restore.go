@@ -102,6 +102,9 @@ func (r *RestoreReport) Summary() string {
 	return s
 }
 
+// ErrExists matches an *ExistsError.
+var ErrExists = errors.New("files exist where the restore would write")
+
 // ExistsError: the restore would overwrite files and was not asked to.
 type ExistsError struct {
 	Target   string
@@ -119,9 +122,23 @@ func (e *ExistsError) Error() string {
 	if e.Original {
 		where = ""
 	}
-	return fmt.Sprintf("%s %s%s (%s): nothing was restored; pass --skip-existing to restore only what is missing, --overwrite to replace them, or restore into an empty folder",
-		human.Plural(e.Count, "file", "files"), exist, where, human.List(e.Paths, e.Count))
+	// What to do comes before the files named: a console that cuts a
+	// long answer cuts the names.
+	return fmt.Sprintf("%s %s%s: nothing was restored; pass --skip-existing to restore only what is missing, --overwrite to replace them, or restore into an empty folder (%s)",
+		human.Plural(e.Count, "file", "files"), exist, where, existing(e.Paths, e.Count))
 }
+
+// existing names the files that exist: "a", "a and b", "among them a, b
+// and c".
+func existing(first []string, total int) string {
+	if total > len(first) {
+		return "among them " + human.List(first, len(first))
+	}
+	return human.List(first, total)
+}
+
+// Is makes errors.Is(err, ErrExists) true.
+func (e *ExistsError) Is(target error) bool { return target == ErrExists }
 
 // Restore copies a snapshot, or the chosen paths of it, into
 // opt.Target, with modes, times and (as root) owners, and reports what it

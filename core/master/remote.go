@@ -230,21 +230,26 @@ func (e *AgentError) Error() string {
 }
 
 // Unwrap lets errors.Is(err, agent.ErrConflict) find an edit refused
-// because another console saved first, and errors.Is(err,
-// backup.ErrBusy) a run or deletion refused for a busy task.
+// because another console saved first, errors.Is(err, backup.ErrBusy) a
+// run or deletion refused for a busy task, and errors.Is(err,
+// backup.ErrExists) a restore refused over files already there.
 func (e *AgentError) Unwrap() error {
 	switch e.Code {
 	case wire.ErrConflict:
 		return agent.ErrConflict
 	case wire.ErrTaskBusy:
 		return backup.ErrBusy
+	case wire.ErrFilesExist:
+		return backup.ErrExists
 	}
 	return nil
 }
 
 // Mistake reports whether the agent found the request itself wrong (bad
 // input), rather than failing to carry it out.
-func (e *AgentError) Mistake() bool { return e.Code == wire.ErrBadRequest }
+func (e *AgentError) Mistake() bool {
+	return e.Code == wire.ErrBadRequest || e.Code == wire.ErrFilesExist
+}
 
 // audit records one command's result: in the record sent names (the one
 // made before it was sent), or in a record of its own for "".

@@ -67,4 +67,9 @@ const (
 	// than it shows it as the agent's words, as it does any code it does
 	// not know.)
 	ErrTaskBusy = "task_busy"
+	// ErrFilesExist answers a restore refused because files exist where
+	// it would write and it was not asked to leave or replace them: the
+	// request's fault, as bad_request is, which the console can name in
+	// its own words (the window's choices, the command line's flags).
+	ErrFilesExist = "files_exist"
 )
