@@ -41,8 +41,7 @@ func groupCmd(e *env) *cobra.Command {
 		Short: "Every group with its number of servers (and of those connected, with a running console)",
 		Args:  cmdline.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			slaves, err := runningOrStored(cmd.Context(), e, ctlRequest{Op: opSlaveList}, nil,
-				func(r ctlResponse) []slaveJSON { return r.Slaves }, slaveList)
+			slaves, err := readSlaves(cmd.Context(), e)
 			if err != nil {
 				return err
 			}

@@ -454,6 +454,13 @@ func lastSeenText(s slaveJSON, now time.Time) string {
 	return human.Ago(s.LastSeen, now)
 }
 
+// readSlaves is every slave as the running console sees it, or as the
+// data directory keeps it when none runs.
+func readSlaves(ctx context.Context, e *env) ([]slaveJSON, error) {
+	return runningOrStored(ctx, e, ctlRequest{Op: opSlaveList}, nil,
+		func(r ctlResponse) []slaveJSON { return r.Slaves }, slaveList)
+}
+
 func slaveListCmd(e *env) *cobra.Command {
 	var asJSON bool
 	var group string
@@ -462,8 +469,7 @@ func slaveListCmd(e *env) *cobra.Command {
 		Short: "List the slaves, or a group's",
 		Args:  cmdline.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			slaves, err := runningOrStored(cmd.Context(), e, ctlRequest{Op: opSlaveList}, nil,
-				func(r ctlResponse) []slaveJSON { return r.Slaves }, slaveList)
+			slaves, err := readSlaves(cmd.Context(), e)
 			if err != nil {
 				return err
 			}
