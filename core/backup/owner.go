@@ -154,9 +154,12 @@ func readOwner(dir string) (*Owner, error) {
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
 	}
-	if err != nil {
-		return nil, fmt.Errorf("cannot read whose the folder %s is (%w): if %s there was changed by hand, delete it, and the next run claims the folder for its server",
+	switch {
+	case notAsWritten(err):
+		return nil, fmt.Errorf("cannot tell whose the folder %s is (%w): delete %s there, and the next run claims the folder for its server",
 			dir, err, ownerFile)
+	case err != nil:
+		return nil, destErr(err)
 	}
 	var o Owner
 	if err := json.Unmarshal(b, &o); err != nil || o.Agent == "" {

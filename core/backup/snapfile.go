@@ -107,7 +107,24 @@ func readUpTo(f *os.File, limit int64) ([]byte, error) {
 	defer f.Close()
 	b, err := io.ReadAll(io.LimitReader(f, limit+1))
 	if err == nil && int64(len(b)) > limit {
-		err = fmt.Errorf("%s is longer than the %d bytes Lanyard writes there at most", f.Name(), limit)
+		err = &tooLongError{path: f.Name(), limit: limit}
 	}
 	return b, err
+}
+
+// tooLongError is a file of Lanyard's on a destination longer than it
+// writes such a file.
+type tooLongError struct {
+	path  string
+	limit int64
+}
+
+func (e *tooLongError) Error() string {
+	return fmt.Sprintf("%s is longer than the %d bytes Lanyard writes there at most", e.path, e.limit)
+}
+
+// notAsWritten says whether err is a file of Lanyard's on a destination
+// found to be other than it wrote it: not a file, or too long.
+func notAsWritten(err error) bool {
+	return errors.Is(err, errNotRegular) || errors.As(err, new(*tooLongError))
 }
