@@ -151,9 +151,10 @@ func (rd *restoreDialog) findFiles() {
 	rd.r.spawn(func(wctx context.Context) {
 		defer context.AfterFunc(wctx, rd.cancel)()
 		fr, err := findShowing(ctx, rd.r, rd.rm, rd.slave, rd.task, pattern, looking, rd.status, nil)
+		// Stopped by its button: noted now, as done ends ctx too.
+		stopped := err != nil && ctx.Err() != nil && rd.ctx.Err() == nil
 		rd.r.do(func() {
 			rd.findBtn.done()
-			stopped := err != nil && ctx.Err() != nil && rd.ctx.Err() == nil
 			switch {
 			case stopped && len(fr.Found) > 0:
 				rd.showState()

@@ -36,6 +36,7 @@ type fakeTasks struct {
 	putGate  chan struct{}                   // when set, PutTask waits for it to close
 	findGate chan struct{}                   // when set, FindInSnapshots waits for it to close, having said how far it got
 	findHang string                          // the task whose search waits until it is called off
+	findErr  error                           // when set, FindInSnapshots fails with it after the newest snapshot
 	listGate chan struct{}                   // when set, ListFolder waits for it to close before a folder's second page
 	tree     map[string][]backup.BrowseEntry // a snapshot's folder → entries
 	server   map[string][]backup.BrowseEntry // the server's own folder → entries (ListFolder)
@@ -275,17 +276,20 @@ func (f *fakeTasks) FindInSnapshots(ctx context.Context, _, task, pattern string
 	f.record("find " + pattern)
 	onProgress(backup.Status{Task: task, Phase: backup.PhaseSearching, FilesDone: 1, FilesTotal: 2, BytesDone: 300, BytesTotal: 1000})
 	f.mu.Lock()
-	gate, hang := f.findGate, f.findHang == task
+	gate, hang, findErr := f.findGate, f.findHang == task, f.findErr
 	f.mu.Unlock()
 	parts := fakeFind(pattern)
 	if onFound == nil {
 		onFound = func(backup.FindPart) {}
 	}
 	rep := backup.FindReport{Task: task, Pattern: pattern, Found: []backup.FoundFile{}}
-	if hang { // what the newest snapshot holds comes; then the search waits
+	if hang || findErr != nil { // what the newest snapshot holds comes; then the search waits, or fails
 		if len(parts) > 0 {
 			rep.Add(parts[0])
 			onFound(parts[0])
+		}
+		if findErr != nil {
+			return rep, findErr
 		}
 		<-ctx.Done()
 		return rep, ctx.Err()
@@ -1305,6 +1309,35 @@ func TestTheDialogsExamplesAreWrittenAsTheServerWritesPaths(t *testing.T) {
 	rd.find.SetText(`C:\Users\alice\`)
 	if _, ok := typedPattern(&rd.find.Entry, rd.status, rd.eg.goos); !ok {
 		t.Errorf("a Windows folder refused as a pattern: %q", rd.status.Text)
+	}
+}
+
+// A search that fails on the agent says why, in the Restore dialog and
+// in Find a File, and is not taken for one stopped by its button.
+func TestAFindThatFailsSaysWhy(t *testing.T) {
+	mw, q, fr := tasksWindow(t)
+	fr.fakeTasks.mu.Lock()
+	fr.fakeTasks.findErr = errors.New("the link to FS01 closed before it answered (link lost): the command may or may not have been carried out")
+	fr.fakeTasks.mu.Unlock()
+
+	rd := openRestore(t, mw, q)
+	test.Type(rd.find, "Report*")
+	test.Tap(rd.findBtn.btn)
+	q.runUntil(t, "the search's failure", func() bool { return !rd.findBtn.searching })
+	if rd.status.Text != "The link to FS01 closed before it answered (link lost): the command may or may not have been carried out" {
+		t.Errorf("the Restore dialog after a failed search: %q", rd.status.Text)
+	}
+	rd.d.Hide()
+
+	tt := mw.detail.tasksTab
+	test.Tap(tt.find)
+	fd := tt.lastFind
+	t.Cleanup(func() { fd.d.Hide() })
+	test.Type(fd.entry, "Report*")
+	fd.entry.OnSubmitted(fd.entry.Text)
+	q.runUntil(t, "every task searched", func() bool { return !fd.btn.searching })
+	if !strings.HasPrefix(fd.status.Text, "documents: the link to FS01 closed before it answered") || strings.Contains(fd.status.Text, "Stopped") {
+		t.Errorf("Find a File after failed searches: %q", fd.status.Text)
 	}
 }
 
