@@ -494,10 +494,12 @@ const (
 		"Files the snapshot does not hold are left as they are."
 )
 
-// start restores with progress, then says what was done.
+// start restores with progress, then says what was done. The progress
+// shows over the dialog, which keeps its choices, to fix and try again
+// when the restore fails. (Hidden meanwhile, it would have closed: its
+// reads, Find and Escape would be gone when it came back.)
 func (rd *restoreDialog) start(opt backup.RestoreOptions) {
 	snap, task, slave := rd.snapshot, rd.task, rd.slave
-	rd.d.Hide()
 	ctx, cancel := context.WithCancel(context.Background())
 	pd := showProgress(rd.win, "Restoring "+task, "Restoring from snapshot "+snap+" "+opt.Where()+" on "+slave+"…", cancel)
 	pump := newProgressPump(rd.r, pd.update)
@@ -509,14 +511,14 @@ func (rd *restoreDialog) start(opt backup.RestoreOptions) {
 		pd.d.Hide()
 		switch {
 		case cancelled:
+			rd.close()
 			showInfo(rd.win, "Restore cancelled", "The restore "+opt.Where()+" was stopped; what was already copied stays there.")
 		case errors.Is(err, backup.ErrExists):
 			rd.status.SetText(filesExist(opt)) // the agent's words name the command line's flags
-			rd.d.Show()
 		case err != nil:
 			rd.status.SetText(capitalize(err.Error()))
-			rd.d.Show() // keep the choices; fix and try again
 		default:
+			rd.close()
 			showRestoreSummary(rd.win, slave, rr)
 		}
 	})

@@ -1588,4 +1588,12 @@ func TestARestoreOverFilesSaysHowToGoOnInTheDialogsWords(t *testing.T) {
 	if strings.Contains(rd.status.Text, "--") || rd.target.Text != "/srv/restore" {
 		t.Fatalf("after a restore over files: %q, target %q", rd.status.Text, rd.target.Text)
 	}
+	// The dialog is as it was: its folders still read, and Escape closes it.
+	if rd.ctx.Err() != nil {
+		t.Fatal("the dialog's reads were called off by the restore")
+	}
+	pressKey(mw.win, fyne.KeyEscape)
+	if rd.ctx.Err() == nil || mw.win.Canvas().Overlays().Top() != nil {
+		t.Fatal("Escape did not close the dialog after a restore over files")
+	}
 }
