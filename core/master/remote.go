@@ -203,7 +203,7 @@ func (m *Master) explain(slave string, c command, l *link.Link, err error) error
 	case errors.Is(err, context.DeadlineExceeded):
 		return fmt.Errorf("%s did not answer in time: the command may still be carried out", slave)
 	case errors.Is(err, context.Canceled):
-		return &CancelledError{Slave: slave}
+		return &CancelledError{Slave: slave, Changes: c.audit}
 	}
 	return err
 }
@@ -212,9 +212,15 @@ func (m *Master) explain(slave string, c command, l *link.Link, err error) error
 // the words say so (not Go's "context canceled"), and errors.Is
 // context.Canceled still holds for the callers that stay quiet about a
 // cancel.
-type CancelledError struct{ Slave string }
+type CancelledError struct {
+	Slave   string
+	Changes bool // the command changes something (it is audited): it may have
+}
 
 func (e *CancelledError) Error() string {
+	if !e.Changes {
+		return "cancelled before " + e.Slave + " answered"
+	}
 	return "cancelled before " + e.Slave + " answered: the command may still be carried out"
 }
 

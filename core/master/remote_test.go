@@ -303,6 +303,10 @@ func TestACancelledCommandSaysSoInWords(t *testing.T) {
 	if r := lastAudit(t, c); r.Result != "failed: "+want {
 		t.Fatalf("its audit: %+v", r)
 	}
+	// A question changes nothing: it is only said to be given up.
+	if _, err := c.AgentSettings(ctx, "FS01"); !errors.Is(err, context.Canceled) || err.Error() != "cancelled before FS01 answered" {
+		t.Fatalf("a cancelled question: %v", err)
+	}
 }
 
 // The settings name the consoles linked to the agent, this one marked,
