@@ -98,7 +98,7 @@ func showRestoreDialog(win fyne.Window, r runner, rm Remote, slave, task, snapsh
 	rd.note.Wrapping = fyne.TextWrapWord
 	rd.where = newDialogRadio(win.Canvas(), []string{rdIntoDir, rdOriginal}, func(string) { rd.showState() })
 	rd.where.Selected = rdIntoDir
-	rd.existing = newDialogRadio(win.Canvas(), []string{rdStop, rdSkip, rdOverwrite}, nil)
+	rd.existing = newDialogRadio(win.Canvas(), []string{rdStop, rdSkip, rdOverwrite}, func(string) { rd.showState() })
 	rd.existing.Selected = rdStop
 	rd.find = newDialogEntry(win.Canvas())
 	rd.find.SetPlaceHolder(rdFindHint)
@@ -463,10 +463,22 @@ func (rd *restoreDialog) showState() {
 	case !okTarget:
 		rd.status.SetText("Name the folder on the server to restore into.")
 	case rd.whole.Checked:
-		rd.status.SetText("The whole snapshot will be restored " + opt.Where() + ".")
+		rd.status.SetText("The whole snapshot will be restored " + opt.Where() + thereAlready(opt) + ".")
 	default:
-		rd.status.SetText(fmt.Sprintf("%s will be restored %s.", human.Plural(len(opt.Paths), "path", "paths"), opt.Where()))
+		rd.status.SetText(fmt.Sprintf("%s will be restored %s%s.", human.Plural(len(opt.Paths), "path", "paths"), opt.Where(), thereAlready(opt)))
 	}
+}
+
+// thereAlready says what becomes of a file already there, when the
+// restore does not stop before one.
+func thereAlready(opt backup.RestoreOptions) string {
+	switch {
+	case opt.SkipExisting:
+		return "; files already there are left as they are"
+	case opt.Overwrite:
+		return "; files already there are replaced"
+	}
+	return ""
 }
 
 // submit restores; a restore whose files replace those where they were

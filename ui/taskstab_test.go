@@ -1083,7 +1083,7 @@ func TestTheRestoreDialogPutsFilesBackWhereTheyWere(t *testing.T) {
 	rd.where.SetSelected(rdOriginal)
 	rd.existing.SetSelected(rdSkip)
 	if rd.restore.Disabled() || !rd.target.Disabled() || !rd.browse.Disabled() || rd.note.Text != unixPaths.originalNote() ||
-		rd.status.Text != "1 path will be restored to where the files were." {
+		rd.status.Text != "1 path will be restored to where the files were; files already there are left as they are." {
 		t.Fatalf("to where the files were: restore disabled %v, target disabled %v, note %q, status %q",
 			rd.restore.Disabled(), rd.target.Disabled(), rd.note.Text, rd.status.Text)
 	}
@@ -1587,6 +1587,11 @@ func TestARestoreOverFilesSaysHowToGoOnInTheDialogsWords(t *testing.T) {
 	q.runUntil(t, "the refusal", func() bool { return strings.HasPrefix(rd.status.Text, want) })
 	if strings.Contains(rd.status.Text, "--") || rd.target.Text != "/srv/restore" {
 		t.Fatalf("after a restore over files: %q, target %q", rd.status.Text, rd.target.Text)
+	}
+	// A choice made then says what the restore will do.
+	rd.existing.SetSelected(rdSkip)
+	if want := "1 path will be restored into /srv/restore; files already there are left as they are."; rd.status.Text != want {
+		t.Errorf("after %q was chosen: %q, want %q", rdSkip, rd.status.Text, want)
 	}
 	// The dialog is as it was: its folders still read, and Escape closes it.
 	if rd.ctx.Err() != nil {
