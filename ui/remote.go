@@ -88,6 +88,16 @@ func spawnCancellable(r runner, ctx context.Context, cancel context.CancelFunc, 
 	})
 }
 
+// failedTitle is the title of a command's failure: failed, or mayHave
+// when no answer came and the slave may have carried it out after all
+// (master.ErrNoAnswer).
+func failedTitle(err error, failed, mayHave string) string {
+	if errors.Is(err, master.ErrNoAnswer) {
+		return mayHave
+	}
+	return failed
+}
+
 // spawn runs fn in a goroutine the window owns.
 func (mw *mainWindow) spawn(fn func(ctx context.Context)) {
 	mw.wg.Go(func() { fn(mw.ctx) })

@@ -373,6 +373,27 @@ func TestASlowSettingsChangeShowsASpinnerAndCanBeCancelled(t *testing.T) {
 	q.runUntil(t, "the cancel to be reported", func() bool {
 		return strings.Contains(overlayText(mw.win), "Cancelled; the change may still reach FS01")
 	})
+	if txt := overlayText(mw.win); !strings.Contains(txt, "The settings of FS01 may have changed") {
+		t.Fatalf("the cancel's title: %q", txt)
+	}
+}
+
+// A change whose answer never came says the settings may have changed,
+// not that they were not.
+func TestASettingsChangeWithoutAnAnswerMayHaveBeenMade(t *testing.T) {
+	mw, q, fr := remoteWindow(t, tabSettings)
+	st := mw.detail.setTab
+	q.runUntil(t, "the settings", func() bool { return st.loaded != nil })
+	fr.rmu.Lock()
+	fr.setErr = fmt.Errorf("FS01 did not answer in time: the command may still be carried out (%w)", master.ErrNoAnswer)
+	fr.rmu.Unlock()
+	st.newMaster.SetText("192.0.2.5:16888")
+	test.Tap(st.addMaster)
+	test.Tap(st.apply)
+	q.runUntil(t, "the failure to be reported", func() bool { return strings.Contains(st.status.Text, "did not answer in time") })
+	if txt := overlayText(mw.win); !strings.Contains(txt, "The settings of FS01 may have changed") || !strings.Contains(txt, "Reload to see its settings.") {
+		t.Fatalf("a change without an answer: %q", txt)
+	}
 }
 
 // A change the agent refuses says why, not that it was cancelled.

@@ -2,6 +2,7 @@ package ui
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -436,12 +437,15 @@ func (t *settingsTab) send(req *pb.SettingsSetRequest) {
 			return
 		}
 		if err != nil {
-			msg := capitalize(err.Error())
-			if cancelled {
-				msg = "Cancelled; the change may still reach " + slave + ". Reload to see its settings."
+			msg, title := capitalize(err.Error()), "The settings of "+slave+" were not changed"
+			switch {
+			case cancelled:
+				msg, title = "Cancelled; the change may still reach "+slave+". Reload to see its settings.", "The settings of "+slave+" may have changed"
+			case errors.Is(err, master.ErrNoAnswer): // sent, and no answer came
+				msg, title = msg+". Reload to see its settings.", "The settings of "+slave+" may have changed"
 			}
 			t.status.SetText(msg)
-			showInfo(t.win, "The settings of "+slave+" were not changed", msg)
+			showInfo(t.win, title, msg)
 			return
 		}
 		if resp.Settings != nil {

@@ -713,7 +713,7 @@ func (t *tasksTab) runSelectedWith(o agent.RunOptions) {
 					t.replace(info)
 				}
 				t.status.SetText(capitalize(err.Error()))
-				showInfo(t.win, "Could not run "+name+how, capitalize(err.Error()))
+				showInfo(t.win, failedTitle(err, "Could not run "+name+how, name+" may have started"), capitalize(err.Error()))
 				return
 			}
 			if t.slave == slave {
@@ -797,7 +797,7 @@ func (t *tasksTab) removeSelected() {
 			_, err := t.rm.RemoveTask(ctx, slave, name, version)
 			t.r.do(func() {
 				if err != nil {
-					showInfo(t.win, "Could not remove "+name, capitalize(err.Error()))
+					showInfo(t.win, failedTitle(err, "Could not remove "+name, name+" may have been removed"), capitalize(err.Error()))
 					return
 				}
 				t.status.SetText(name + " removed; its snapshots are kept.")

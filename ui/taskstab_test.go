@@ -37,6 +37,7 @@ type fakeTasks struct {
 	findGate chan struct{}                   // when set, FindInSnapshots waits for it to close, having said how far it got
 	findHang string                          // the task whose search waits until it is called off
 	findErr  error                           // when set, FindInSnapshots fails with it after the newest snapshot
+	runErr   error                           // when set, RunTaskWith fails with it
 	listGate chan struct{}                   // when set, ListFolder waits for it to close before a folder's second page
 	tree     map[string][]backup.BrowseEntry // a snapshot's folder → entries
 	server   map[string][]backup.BrowseEntry // the server's own folder → entries (ListFolder)
@@ -213,6 +214,9 @@ func (f *fakeTasks) RunTaskWith(_ context.Context, _, name string, o agent.RunOp
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	if f.runErr != nil {
+		return agent.TaskInfo{}, f.runErr
+	}
 	info := f.tasks[name]
 	info.Running = true
 	return info, nil
@@ -1309,6 +1313,22 @@ func TestTheDialogsExamplesAreWrittenAsTheServerWritesPaths(t *testing.T) {
 	rd.find.SetText(`C:\Users\alice\`)
 	if _, ok := typedPattern(&rd.find.Entry, rd.status, rd.eg.goos); !ok {
 		t.Errorf("a Windows folder refused as a pattern: %q", rd.status.Text)
+	}
+}
+
+// A run whose answer never came may have started: the window says so
+// rather than that it could not run.
+func TestARunWithoutAnAnswerMayHaveStarted(t *testing.T) {
+	mw, q, fr := tasksWindow(t)
+	fr.fakeTasks.mu.Lock()
+	fr.fakeTasks.runErr = fmt.Errorf("FS01 did not answer in time: the command may still be carried out (%w)", master.ErrNoAnswer)
+	fr.fakeTasks.mu.Unlock()
+	tt := mw.detail.tasksTab
+	tt.table.Select(widget.TableCellID{Row: 0, Col: 0})
+	press(mw.win, shortcutRunTask())
+	q.runUntil(t, "the failure shown", func() bool { return strings.Contains(overlayText(mw.win), "did not answer in time") })
+	if txt := overlayText(mw.win); !strings.Contains(txt, "documents may have started") || strings.Contains(txt, "Could not run") {
+		t.Fatalf("a run without an answer: %q", txt)
 	}
 }
 

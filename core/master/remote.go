@@ -199,14 +199,26 @@ func (m *Master) explain(slave string, c command, l *link.Link, err error) error
 	case errors.As(err, &re):
 		return &AgentError{Slave: slave, Code: re.Code, Message: re.Message}
 	case errors.As(err, &le):
-		return fmt.Errorf("the link to %s closed before it answered (%s): the command may or may not have been carried out", slave, le.Reason)
+		return &noAnswerError{fmt.Sprintf("the link to %s closed before it answered (%s): the command may or may not have been carried out", slave, le.Reason)}
 	case errors.Is(err, context.DeadlineExceeded):
-		return fmt.Errorf("%s did not answer in time: the command may still be carried out", slave)
+		return &noAnswerError{fmt.Sprintf("%s did not answer in time: the command may still be carried out", slave)}
 	case errors.Is(err, context.Canceled):
 		return &CancelledError{Slave: slave, Changes: c.audit}
 	}
 	return err
 }
+
+// ErrNoAnswer matches a command whose answer never came (the link
+// closed, no answer in time, or it was given up here): whether the slave
+// carried it out is not known, and a window says so rather than that
+// nothing changed.
+var ErrNoAnswer = errors.New("no answer came: the command may or may not have been carried out")
+
+// noAnswerError is such a command's failure, in its own words.
+type noAnswerError struct{ msg string }
+
+func (e *noAnswerError) Error() string        { return e.msg }
+func (e *noAnswerError) Is(target error) bool { return target == ErrNoAnswer }
 
 // CancelledError is a request given up here before its slave answered:
 // the words say so (not Go's "context canceled"), and errors.Is
@@ -225,6 +237,10 @@ func (e *CancelledError) Error() string {
 }
 
 func (e *CancelledError) Unwrap() error { return context.Canceled }
+
+// Is makes errors.Is(err, ErrNoAnswer) true of a cancelled command that
+// changes something.
+func (e *CancelledError) Is(target error) bool { return target == ErrNoAnswer && e.Changes }
 
 // AgentError is an agent's refusal or failure, in its own words.
 type AgentError struct {

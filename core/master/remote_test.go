@@ -297,14 +297,14 @@ func TestACancelledCommandSaysSoInWords(t *testing.T) {
 	cancel()
 	_, err := c.SetAgentSettings(ctx, "FS01", &pb.SettingsSetRequest{MastersAdd: []string{"192.0.2.10:16888"}})
 	const want = "cancelled before FS01 answered: the command may still be carried out"
-	if !errors.Is(err, context.Canceled) || err.Error() != want {
+	if !errors.Is(err, context.Canceled) || !errors.Is(err, ErrNoAnswer) || err.Error() != want {
 		t.Fatalf("a cancelled command: %v", err)
 	}
 	if r := lastAudit(t, c); r.Result != "failed: "+want {
 		t.Fatalf("its audit: %+v", r)
 	}
 	// A question changes nothing: it is only said to be given up.
-	if _, err := c.AgentSettings(ctx, "FS01"); !errors.Is(err, context.Canceled) || err.Error() != "cancelled before FS01 answered" {
+	if _, err := c.AgentSettings(ctx, "FS01"); !errors.Is(err, context.Canceled) || errors.Is(err, ErrNoAnswer) || err.Error() != "cancelled before FS01 answered" {
 		t.Fatalf("a cancelled question: %v", err)
 	}
 }
