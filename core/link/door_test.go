@@ -229,6 +229,41 @@ func TestGarbageCountsAsAFailureForItsAddress(t *testing.T) {
 	}
 }
 
+// A dialer that sends its TLS hello and goes (it gave up waiting) is said
+// to have broken off the handshake, not to have failed it with an EOF.
+func TestATLSHandshakeBrokenOffIsSaidSo(t *testing.T) {
+	srv := startServer(t, newIdentity(t, pb.Role_ROLE_AGENT), Options{SSL: true},
+		&agentAuth{name: "FS01", key: key(t, "FS01", "right"), management: true}, auth.NewLimiter(auth.LimiterConfig{}))
+	c, err := net.Dial("tcp", srv.addr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	hello := make(chan struct{})
+	// A TLS client whose connection closes once its first flight is out.
+	go func() {
+		tc := tls.Client(&closeAfterWrite{Conn: c, wrote: hello}, &tls.Config{InsecureSkipVerify: true, MinVersion: tls.VersionTLS13}) //nolint:gosec // a test peer
+		_ = tc.Handshake()
+	}()
+	<-hello
+	r := srv.nextRefusal(t, 5*time.Second)
+	if r.Err.Code != wire.CodeProtocolError || !strings.Contains(r.Err.Reason, "broke off the TLS handshake (it gave up waiting") {
+		t.Errorf("a TLS handshake broken off: %v", r.Err)
+	}
+}
+
+// closeAfterWrite closes its connection after the first write, and says so.
+type closeAfterWrite struct {
+	net.Conn
+	wrote chan struct{}
+	once  sync.Once
+}
+
+func (c *closeAfterWrite) Write(b []byte) (int, error) {
+	n, err := c.Conn.Write(b)
+	c.once.Do(func() { _ = c.Conn.Close(); close(c.wrote) })
+	return n, err
+}
+
 // Reserving a token when a handshake starts, not counting when it fails,
 // is what bounds a burst of parallel guesses.
 func TestABurstOfParallelWrongProofsChecksAtMostTheBurst(t *testing.T) {

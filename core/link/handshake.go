@@ -496,7 +496,7 @@ func handshakeReadError(err error, remote, what string) *Error {
 	case errors.As(err, &ne) && ne.Timeout():
 		return &Error{Code: wire.CodeTimeout, Err: err,
 			Reason: fmt.Sprintf("%s did not send its %s in time (it may not be a Lanyard peer, or it is overloaded)", remote, what)}
-	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, syscall.ECONNRESET), errors.Is(err, syscall.EPIPE):
+	case brokenOff(err):
 		return &Error{Code: wire.CodeProtocolError, Err: err,
 			Reason: fmt.Sprintf("%s closed the connection before sending its %s (it refused this address, is overloaded, or is not a Lanyard peer)", remote, what)}
 	case errors.Is(err, wire.ErrFrameTooLarge), errors.Is(err, wire.ErrMalformedFrame):
@@ -522,6 +522,12 @@ func dialError(addr string, timeout time.Duration, err error) *Error {
 		reason = fmt.Sprintf("no answer from %s within %s: a firewall may be dropping the connection, the ISP may block the port, or the address is wrong", addr, timeout)
 	}
 	return &Error{Code: wire.CodeDialFailed, Reason: reason, Err: err}
+}
+
+// brokenOff says whether err is the peer closing or resetting the
+// connection.
+func brokenOff(err error) bool {
+	return errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE)
 }
 
 // isTLSVersionError recognises a peer that only speaks older TLS.

@@ -561,6 +561,11 @@ func (l *Listener) acceptTLS(s *shake, head []byte) error {
 				Reason: fmt.Sprintf("%s offered an older TLS version; only TLS 1.3 is accepted: upgrade it", s.remote)}
 		case errors.As(err, &ne) && ne.Timeout():
 			return handshakeReadError(err, s.remote, "TLS handshake")
+		case brokenOff(err):
+			// Its first flight came, then it went: a dialer that gave up
+			// waiting (this side was slow, or stopped), not garbage.
+			return &Error{Code: wire.CodeProtocolError, Err: err,
+				Reason: fmt.Sprintf("%s broke off the TLS handshake (it gave up waiting, went away, or is not a Lanyard peer)", s.remote)}
 		}
 		return &Error{Code: wire.CodeProtocolError, Err: err, Reason: fmt.Sprintf("TLS handshake with %s failed: %v", s.remote, err)}
 	}

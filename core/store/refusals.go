@@ -27,8 +27,8 @@ import (
 //   - the rest (beyond RefusalsShown in a second) are counted by kind;
 //   - what was counted is written at the end of a second, as at most one
 //     record: a window's count alone, when only it is due, is a record of
-//     its kind about its address ("garbage from 10.1.2.3 ×4,211 in the
-//     last minute"); anything else is one record of kind KindRefusals
+//     its kind about its address ("broken handshakes from 10.1.2.3 ×4,211
+//     in the last minute"); anything else is one record of kind KindRefusals
 //     with the counts ("3,000 refusals in the last second: 2,990 busy …").
 //
 // Every record it makes has Event.Refusal set, so that pruning removes
@@ -369,10 +369,12 @@ func shared(a, b Event) Event {
 	return a
 }
 
-// refusalWhat names a refusal's kind in a count.
+// refusalWhat names a refusal's kind in a count. protocol_error is both
+// bytes that are no Lanyard handshake and a handshake the peer broke off
+// (a console that gave up waiting): "broken handshakes" says both.
 func refusalWhat(kind string) string {
 	if kind == "protocol_error" {
-		return "garbage"
+		return "broken handshakes"
 	}
 	return kind
 }

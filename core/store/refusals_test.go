@@ -71,7 +71,7 @@ func TestRepeatsOfOneKindFromOneAddressAreCountedIntoOneRecordAMinute(t *testing
 		t.Fatalf("after the minute, %d records: %s", len(all), reasonsOf(all))
 	}
 	sum := all[3]
-	if !strings.HasPrefix(sum.Reason, "garbage from 10.1.2.3 ×4,999 in the last minute") || sum.Count != 4999 ||
+	if !strings.HasPrefix(sum.Reason, "broken handshakes from 10.1.2.3 ×4,999 in the last minute") || sum.Count != 4999 ||
 		!sum.Refusal || sum.Kind != "protocol_error" || sum.Remote != "10.1.2.3" || sum.Direction != "inbound" {
 		t.Errorf("the garbage count: %+v", sum)
 	}
@@ -170,7 +170,7 @@ func TestWindowsEndingTogetherMakeOneRecord(t *testing.T) {
 	if sum.Kind != KindRefusals || sum.Count != 230 {
 		t.Errorf("the counted record: %+v", sum)
 	}
-	for _, want := range []string{"garbage from 198.51.100.19 ×21", "and ", "from 12 other addresses"} {
+	for _, want := range []string{"broken handshakes from 198.51.100.19 ×21", "and ", "from 12 other addresses"} {
 		if !strings.Contains(sum.Reason, want) {
 			t.Errorf("%q does not say %q", sum.Reason, want)
 		}
