@@ -51,6 +51,10 @@ type masterRun struct {
 	// for a console with several; an address that works again is dropped.
 	addrErrs map[string]addressFailure
 	nextTry  time.Time // when the next dial is due, after a failure
+	// repeats keep a console that is down for a day from writing the
+	// same failures to the log at every try (its state says it
+	// meanwhile): the round's, by "", and each address's.
+	repeats map[string]*store.Repeats
 	// pin is the console's certificate fingerprint as the store keeps it:
 	// pinned at the first link, or given by a person; "" trusts the next.
 	// One console has one certificate, whichever address it answers at.
@@ -130,6 +134,20 @@ func (mr *masterRun) setState(st MasterState, now time.Time) {
 
 func (mr *masterRun) failed(reason string, now time.Time) {
 	mr.lastErr, mr.lastErrAt = reason, now
+}
+
+// news reports whether a failure told apart by key, of the address addr
+// or of the round (""), is news worth logging (store.Repeats).
+func (mr *masterRun) news(addr, key string, now time.Time) bool {
+	r := mr.repeats[addr]
+	if r == nil {
+		if mr.repeats == nil {
+			mr.repeats = map[string]*store.Repeats{}
+		}
+		r = &store.Repeats{}
+		mr.repeats[addr] = r
+	}
+	return r.News(key, now)
 }
 
 // linkClosed notes the end of the master's link.
@@ -289,13 +307,18 @@ func (md *masterDial) onFailure(err error, retryIn time.Duration) {
 		code = wire.CodeDialFailed
 	}
 	now := time.Now()
+	news := false
 	a.mu.Lock()
 	if md.current() {
 		mr.setState(stateForFailure(code), now)
 		mr.failed(reasonOf(err), now)
 		mr.nextTry = now.Add(retryIn)
+		news = mr.news("", string(code)+"\x00"+reasonOf(err), now)
 	}
 	a.mu.Unlock()
+	if !news {
+		return // logged already, less than store.RepeatQuiet ago
+	}
 	// A console that is busy linking others, or holding this
 	// address back for a while, asks for a later try: offline,
 	// retrying, nothing for a person to fix here.
@@ -320,14 +343,19 @@ func (md *masterDial) onLinkEnd(_ error, retryIn time.Duration) {
 // address at once.
 func (a *Agent) addressFailed(mr *masterRun, current func() bool, addr string, err error) {
 	now := time.Now()
-	a.mu.Lock()
-	if current() {
-		mr.addrErrs[addr] = addressFailure{brief: link.Brief(err), at: now}
-	}
-	a.mu.Unlock()
 	code := link.CodeOf(err)
 	if code == "" {
 		code = wire.CodeDialFailed
+	}
+	news := false
+	a.mu.Lock()
+	if current() {
+		mr.addrErrs[addr] = addressFailure{brief: link.Brief(err), at: now}
+		news = mr.news(addr, string(code)+"\x00"+reasonOf(err), now)
+	}
+	a.mu.Unlock()
+	if !news {
+		return
 	}
 	a.record(addr, string(code), store.SeverityWarning, fmt.Sprintf("%s: %s", addr, reasonOf(err)))
 }
@@ -396,6 +424,7 @@ func (a *Agent) adoptDialed(mr *masterRun, current func() bool, l *link.Link, vi
 		delete(mr.addrErrs, via)
 		mr.setState(MasterConnected, l.Since())
 		mr.nextTry = time.Time{}
+		mr.repeats = nil
 		l.Start(a, &a.wg) // under mu: see adopt
 	}
 	several := len(mr.addrs) > 1

@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sirupsen/logrus"
+
 	"github.com/lanyard/lanyard/core/agent"
 	"github.com/lanyard/lanyard/core/link"
 	"github.com/lanyard/lanyard/core/store"
@@ -447,5 +449,55 @@ func TestChangesAfterCloseAreRefused(t *testing.T) {
 	}
 	if st := a.Snapshot(); st.Running {
 		t.Fatal("a closed agent says it is running")
+	}
+}
+
+// A console that stays down is logged once, not at every try (its state
+// says it meanwhile): the same failure again is news only after
+// store.RepeatQuiet, as on the console's side.
+func TestAConsoleThatStaysDownIsLoggedOnce(t *testing.T) {
+	// A console's address at which something accepts and hangs up at
+	// once: every try of the agent is a failure the test sees.
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tries := make(chan struct{}, 64)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			_ = c.Close()
+			select {
+			case tries <- struct{}{}:
+			default:
+			}
+		}
+	}()
+	t.Cleanup(func() { _ = ln.Close(); <-done })
+	addr := ln.Addr().String()
+	a := startAgentWithMasters(t, false, addr)
+	for i := range 6 {
+		select {
+		case <-tries:
+		case <-time.After(10 * time.Second):
+			t.Fatalf("the agent tried %d times in 10 s", i)
+		}
+	}
+	logged := 0
+	for _, e := range a.log.AllEntries() {
+		if e.Data["remote"] == addr && e.Level <= logrus.WarnLevel {
+			logged++
+		}
+	}
+	if logged != 1 {
+		t.Fatalf("6 failed tries logged %d times; want once", logged)
+	}
+	if m := masterStatus(t, a.Snapshot(), addr); m.State == agent.MasterConnected || !strings.Contains(m.LastError, "closed the connection") {
+		t.Errorf("the master's state: %+v, want down with the last failure", m)
 	}
 }

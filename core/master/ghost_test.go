@@ -166,7 +166,7 @@ func TestARivalThatKeepsDialingIsNewsOncePerQuietSpell(t *testing.T) {
 		{"192.0.2.7:40002", time.Minute, false}, // the same host, from another port
 		{"198.51.100.3:50000", time.Minute, true},
 		{"198.51.100.3:50001", time.Minute, false},
-		{"198.51.100.3:50002", repeatQuiet, true},
+		{"198.51.100.3:50002", store.RepeatQuiet, true},
 	} {
 		now = now.Add(tc.after)
 		if got := s.rivalRefused(refusal, tc.from, now); got != tc.news {

@@ -60,12 +60,8 @@ type slave struct {
 
 	// The last failure logged, to keep a slave that is down for a day from
 	// writing the same line every minute.
-	loggedFailure   string
-	loggedFailureAt time.Time
+	repeats store.Repeats
 }
-
-// repeatQuiet is how long an identical failure is not logged again.
-const repeatQuiet = 10 * time.Minute
 
 func newSlave(e store.Slave, now time.Time) *slave {
 	s := &slave{entry: e, state: StateOffline, changed: now, seen: e.LastSeen, ghostBoots: slices.Clone(e.GhostBoots)}
@@ -94,7 +90,7 @@ func (s *slave) connecting(now time.Time) (news bool) {
 	} else {
 		s.set(StateConnecting, now)
 	}
-	return s.loggedFailure == "" || now.Sub(s.loggedFailureAt) >= repeatQuiet
+	return !s.repeats.Quiet(now)
 }
 
 // linked: l is the slave's link now.
@@ -103,13 +99,13 @@ func (s *slave) linked(l *link.Link, now time.Time) {
 	s.set(StateConnected, now)
 	s.lastCode, s.lastErr = "", ""
 	s.failedDial, s.retrying = false, false
-	s.loggedFailure = ""
+	s.repeats.Reset()
 	s.status = nil
 }
 
 // failed: an attempt to link failed with code. It reports whether the
 // failure is news worth logging: the same failure is logged once per
-// repeatQuiet.
+// store.RepeatQuiet.
 func (s *slave) failed(code wire.Code, reason string, now time.Time) (news bool) {
 	s.fail(code, reason, now)
 	return s.news(string(code)+"\x00"+reason, now)
@@ -125,21 +121,15 @@ func (s *slave) fail(code wire.Code, reason string, now time.Time) {
 }
 
 // news says whether a failure told apart by key is news worth logging:
-// the same key is logged once per repeatQuiet.
-func (s *slave) news(key string, now time.Time) bool {
-	if key == s.loggedFailure && now.Sub(s.loggedFailureAt) < repeatQuiet {
-		return false
-	}
-	s.loggedFailure, s.loggedFailureAt = key, now
-	return true
-}
+// the same key is logged once per store.RepeatQuiet.
+func (s *slave) news(key string, now time.Time) bool { return s.repeats.News(key, now) }
 
 // rivalRefused: another agent claiming the slave's name, from, was
 // refused (secondInstall, sharedInstall). The slave remembers it as its
 // rival while it keeps dialing (Rival.Current); a linked slave stays
 // linked, an unlinked one has failed. It reports whether the refusal is
 // news worth logging: a rival that keeps dialing from one host is logged
-// once per repeatQuiet, not at every try.
+// once per store.RepeatQuiet, not at every try.
 func (s *slave) rivalRefused(e *link.Error, from string, now time.Time) (news bool) {
 	if s.link == nil {
 		s.fail(e.Code, e.Reason, now)
