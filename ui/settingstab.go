@@ -422,6 +422,20 @@ func (t *settingsTab) confirmApply() {
 	d.Show()
 }
 
+// sayFailed says a change to slave's settings failed, or, when it was
+// cancelled or no answer came, that it may have been made after all.
+func (t *settingsTab) sayFailed(slave string, err error, cancelled bool) {
+	msg, title := capitalize(err.Error()), "The settings of "+slave+" were not changed"
+	switch {
+	case cancelled:
+		msg, title = "Cancelled; the change may still reach "+slave+". Reload to see its settings.", "The settings of "+slave+" may have changed"
+	case errors.Is(err, master.ErrNoAnswer): // sent, and no answer came
+		msg, title = msg+". Reload to see its settings.", "The settings of "+slave+" may have changed"
+	}
+	t.status.SetText(msg)
+	showInfo(t.win, title, msg)
+}
+
 // send applies req in the background behind a waiting dialog.
 func (t *settingsTab) send(req *pb.SettingsSetRequest) {
 	gen, slave := t.begin()
@@ -437,15 +451,7 @@ func (t *settingsTab) send(req *pb.SettingsSetRequest) {
 			return
 		}
 		if err != nil {
-			msg, title := capitalize(err.Error()), "The settings of "+slave+" were not changed"
-			switch {
-			case cancelled:
-				msg, title = "Cancelled; the change may still reach "+slave+". Reload to see its settings.", "The settings of "+slave+" may have changed"
-			case errors.Is(err, master.ErrNoAnswer): // sent, and no answer came
-				msg, title = msg+". Reload to see its settings.", "The settings of "+slave+" may have changed"
-			}
-			t.status.SetText(msg)
-			showInfo(t.win, title, msg)
+			t.sayFailed(slave, err, cancelled)
 			return
 		}
 		if resp.Settings != nil {
