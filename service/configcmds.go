@@ -284,7 +284,7 @@ func liveStatusFromControl(dataDir string) func(ctx context.Context, r *StatusRe
 		for _, m := range st.Masters {
 			masters = append(masters, m.Address)
 			r.Links = append(r.Links, LinkReport{Peer: m.Address, Direction: "dialed", State: string(m.State),
-				Since: m.Since, RTTMillis: m.RTTMillis, LastError: m.LastError, Via: m.Via, AddressErrors: m.AddressErrors, labels: m.Label})
+				Since: m.Since, RTTMillis: m.RTTMillis, LastError: m.LastError, NextTry: m.NextTry, Via: m.Via, AddressErrors: m.AddressErrors, labels: m.Label})
 		}
 		for _, cs := range st.Consoles {
 			r.Links = append(r.Links, LinkReport{Peer: cs.Remote, Direction: "accepted", State: "connected", Since: cs.Since,

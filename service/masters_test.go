@@ -106,6 +106,19 @@ func TestAConsoleAtTwoAddressesThroughTheCommandLine(t *testing.T) {
 	}
 }
 
+// A console that is down: status says when it is tried again, and how
+// to try it now.
+func TestStatusSaysWhenAConsoleThatIsDownIsTriedAgain(t *testing.T) {
+	closed := closedPort(t)
+	dir := initAgent(t, "--master", closed)
+	startAgentInProcess(t, dir).waitFor(t, "nothing is listening on "+closed, 15*time.Second)
+	out := cli{t: t}.run("", "status", "--data-dir", dir).stdout
+	want := regexp.MustCompile(`link +dialed ` + regexp.QuoteMeta(closed) + `: [a-z]+ since [^\n]*\(nothing is listening on [^\n]*\); next try at \d\d:\d\d:\d\d \(masters retry dials it now\)\n`)
+	if !want.MatchString(out) {
+		t.Errorf("status does not say when the console is tried again:\n%s", out)
+	}
+}
+
 func TestMastersListDatesTheLastError(t *testing.T) {
 	now := time.Date(2026, 3, 2, 10, 0, 0, 0, time.Local)
 	cases := []struct {

@@ -62,6 +62,8 @@ type LinkReport struct {
 	Since     time.Time `json:"since,omitzero"`
 	RTTMillis float64   `json:"rtt_ms,omitempty"` // while connected, the round trip
 	LastError string    `json:"last_error,omitempty"`
+	// NextTry is when a master that is down is dialed again.
+	NextTry time.Time `json:"next_try,omitzero"`
 	// Via is, for a master with several addresses, the one the link came
 	// through; AddressErrors say why the others failed at their last try.
 	Via           string               `json:"via,omitempty"`
@@ -231,6 +233,9 @@ func printStatus(w io.Writer, r *StatusReport) {
 		}
 		if l.LastError != "" && l.Via == "" {
 			line += " (" + l.LastError + ")"
+		}
+		if !l.NextTry.IsZero() {
+			line += "; next try at " + l.NextTry.Local().Format(time.TimeOnly) + " (masters retry dials it now)"
 		}
 		fmt.Fprintln(w, line)
 		for _, e := range l.AddressErrors {
