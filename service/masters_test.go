@@ -113,7 +113,7 @@ func TestStatusSaysWhenAConsoleThatIsDownIsTriedAgain(t *testing.T) {
 	dir := initAgent(t, "--master", closed)
 	startAgentInProcess(t, dir).waitFor(t, "nothing is listening on "+closed, 15*time.Second)
 	out := cli{t: t}.run("", "status", "--data-dir", dir).stdout
-	want := regexp.MustCompile(`link +dialed ` + regexp.QuoteMeta(closed) + `: [a-z]+ since [^\n]*\(nothing is listening on [^\n]*\); next try at \d\d:\d\d:\d\d \(masters retry dials it now\)\n`)
+	want := regexp.MustCompile(`link +dialed ` + regexp.QuoteMeta(closed) + `: [a-z]+ since [^\n]*\(nothing is listening on [^\n]*\); next try at \d\d:\d\d:\d\d \(lanyard-agent masters retry dials it now\)\n`)
 	if !want.MatchString(out) {
 		t.Errorf("status does not say when the console is tried again:\n%s", out)
 	}

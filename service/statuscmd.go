@@ -235,7 +235,7 @@ func printStatus(w io.Writer, r *StatusReport) {
 			line += " (" + l.LastError + ")"
 		}
 		if !l.NextTry.IsZero() {
-			line += "; next try at " + l.NextTry.Local().Format(time.TimeOnly) + " (masters retry dials it now)"
+			line += "; next try at " + l.NextTry.Local().Format(time.TimeOnly) + " (lanyard-agent masters retry dials it now)"
 		}
 		fmt.Fprintln(w, line)
 		for _, e := range l.AddressErrors {
