@@ -34,6 +34,7 @@ func troubleshootingTips() []troubleshootingTip {
 		{"Firewalls", ": open the listening port for TCP on the listening side (ufw allow 16888/tcp, firewall-cmd --add-port=16888/tcp --permanent, or on Windows netsh advfirewall firewall add rule name=Lanyard dir=in action=allow protocol=TCP localport=16888). A connection that times out rather than being refused usually means a firewall drops it."},
 		{"cert_changed", ": the agent was reinstalled (new certificate) or something else answers at that address. If you reinstalled it, select the slave and click \"Trust the new certificate\" (or run lanyard slave trust NAME)."},
 		{"rate_limited", ": too many failed attempts from that address or for that name; fix the password and wait the time given."},
+		{"\"broke off the TLS handshake\"", " (protocol_error, counted as \"broken handshakes\"): the other end sent its first bytes and went before the handshake was done, usually because it gave up waiting for this end (a server that was stopped, or swamped, for a while). It needs nothing from you when it stops once this end answers again; the other end tries again by itself."},
 		{"lanyard-agent diagnose HOST:PORT", " runs all of the above checks in order and names the first that fails. Add Slave → Test connection does the same from here."},
 	}
 }
