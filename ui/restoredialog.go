@@ -547,6 +547,10 @@ func filesExist(opt backup.RestoreOptions) string {
 		where, rdExisting, rdSkip)
 }
 
+// summaryScrollsFrom is how many lines a restore's summary has before it
+// is shown in a scrolled box of its own size.
+const summaryScrollsFrom = 10
+
 func showRestoreSummary(win fyne.Window, slave string, rr backup.RestoreReport) {
 	var b strings.Builder
 	for i, line := range strings.Split(rr.Summary(), "\n") {
@@ -568,7 +572,12 @@ func showRestoreSummary(win fyne.Window, slave string, rr backup.RestoreReport) 
 	for _, w := range rr.Warnings {
 		b.WriteString("\nWarning: " + w)
 	}
-	l := widget.NewLabel(strings.TrimSpace(b.String()))
+	text := strings.TrimSpace(b.String())
+	if strings.Count(text, "\n") < summaryScrollsFrom {
+		showInfo(win, "Restore finished", text) // as tall as it needs
+		return
+	}
+	l := widget.NewLabel(text)
 	l.Wrapping = fyne.TextWrapWord
 	d := dialog.NewCustom("Restore finished", "Close", container.NewVScroll(l), win)
 	guardDialog(win, d, d.Hide, d.Hide)
