@@ -378,18 +378,26 @@ func TestASlowSettingsChangeShowsASpinnerAndCanBeCancelled(t *testing.T) {
 	}
 }
 
-// A change whose answer never came says the settings may have changed,
-// not that they were not.
-func TestASettingsChangeWithoutAnAnswerMayHaveBeenMade(t *testing.T) {
+// applyFailing opens the Settings tab and applies a change that fails
+// with err.
+func applyFailing(t *testing.T, err error) (*mainWindow, *uiQueue, *settingsTab) {
+	t.Helper()
 	mw, q, fr := remoteWindow(t, tabSettings)
 	st := mw.detail.setTab
 	q.runUntil(t, "the settings", func() bool { return st.loaded != nil })
 	fr.rmu.Lock()
-	fr.setErr = fmt.Errorf("FS01 did not answer in time: the command may still be carried out (%w)", master.ErrNoAnswer)
+	fr.setErr = err
 	fr.rmu.Unlock()
 	st.newMaster.SetText("192.0.2.5:16888")
 	test.Tap(st.addMaster)
 	test.Tap(st.apply)
+	return mw, q, st
+}
+
+// A change whose answer never came says the settings may have changed,
+// not that they were not.
+func TestASettingsChangeWithoutAnAnswerMayHaveBeenMade(t *testing.T) {
+	mw, q, st := applyFailing(t, fmt.Errorf("FS01 did not answer in time: the command may still be carried out (%w)", master.ErrNoAnswer))
 	q.runUntil(t, "the failure to be reported", func() bool { return strings.Contains(st.status.Text, "did not answer in time") })
 	if txt := overlayText(mw.win); !strings.Contains(txt, "The settings of FS01 may have changed") || !strings.Contains(txt, "Reload to see its settings.") {
 		t.Fatalf("a change without an answer: %q", txt)
@@ -398,15 +406,7 @@ func TestASettingsChangeWithoutAnAnswerMayHaveBeenMade(t *testing.T) {
 
 // A change the agent refuses says why, not that it was cancelled.
 func TestASettingsChangeTheAgentRefusesSaysWhy(t *testing.T) {
-	mw, q, fr := remoteWindow(t, tabSettings)
-	st := mw.detail.setTab
-	q.runUntil(t, "the settings", func() bool { return st.loaded != nil })
-	fr.rmu.Lock()
-	fr.setErr = errors.New(`FS01 answered: "listen: the port is in use"`)
-	fr.rmu.Unlock()
-	st.newMaster.SetText("192.0.2.5:16888")
-	test.Tap(st.addMaster)
-	test.Tap(st.apply)
+	mw, q, st := applyFailing(t, errors.New(`FS01 answered: "listen: the port is in use"`))
 	q.runUntil(t, "the refusal to be reported", func() bool { return strings.Contains(st.status.Text, "the port is in use") })
 	if txt := overlayText(mw.win); strings.Contains(txt, "Cancelled") {
 		t.Fatalf("a refusal reported as a cancel: %q", txt)
