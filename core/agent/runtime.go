@@ -575,6 +575,7 @@ func (a *Agent) RetryMasters(addr string) ([]string, error) {
 		case mr.dialer == nil:
 			changes = append(changes, mr.spec()+": not dialing while remote management is off")
 		default:
+			mr.repeats = nil // asked for by a person: what comes of it is news
 			mr.kickLocked()
 			changes = append(changes, mr.spec()+": dialing now")
 		}

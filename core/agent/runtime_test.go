@@ -497,6 +497,12 @@ func TestAConsoleThatStaysDownIsLoggedOnce(t *testing.T) {
 	if logged != 1 {
 		t.Fatalf("6 failed tries logged %d times; want once", logged)
 	}
+	// A try a person asks for is news again.
+	mark := a.watch.Mark()
+	if _, err := a.RetryMasters(addr); err != nil {
+		t.Fatal(err)
+	}
+	a.watch.WaitEvent(t, mark, string(wire.CodeProtocolError), addr)
 	if m := masterStatus(t, a.Snapshot(), addr); m.State == agent.MasterConnected || !strings.Contains(m.LastError, "closed the connection") {
 		t.Errorf("the master's state: %+v, want down with the last failure", m)
 	}

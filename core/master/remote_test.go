@@ -187,9 +187,15 @@ func TestASlaveThatIsDownStaysOfflineWhileRetried(t *testing.T) {
 	v, _ := c.Slave("FS01")
 	failedAt := v.StateSince
 	deadline := time.After(10 * time.Second)
+	logged := 0 // the first failure's record may come meanwhile; no other
 	for seen := 0; seen < 8; {
 		select {
 		case e := <-c.events:
+			if e.IsRecord() && e.Slave == "FS01" && e.Kind == string(wire.CodeDialFailed) {
+				if logged++; logged > 1 {
+					t.Fatalf("a retry failing the same way was logged again: %+v", e)
+				}
+			}
 			if e.Kind != EventState || e.Slave != "FS01" || !e.Time.After(failedAt) {
 				continue
 			}
@@ -201,6 +207,13 @@ func TestASlaveThatIsDownStaysOfflineWhileRetried(t *testing.T) {
 			t.Fatalf("only %d state changes within 10s", seen)
 		}
 	}
+	// A try a person asks for (Connect) is news again.
+	if err := c.Connect("FS01"); err != nil {
+		t.Fatal(err)
+	}
+	c.waitFor(t, "the failure of the try asked for, logged", func(e Event) bool {
+		return e.IsRecord() && e.Slave == "FS01" && e.Kind == string(wire.CodeDialFailed)
+	})
 }
 
 // A server that is down can be disconnected: its redialer stops, and it

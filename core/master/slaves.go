@@ -44,6 +44,7 @@ func (m *Master) Connect(name string) error {
 		return fmt.Errorf("no slave named %q", name)
 	}
 	s.enabled(time.Now())
+	s.repeats.Reset() // asked for by a person: what comes of it is news
 	if s.entry.Direction == store.Outbound && s.stopDial == nil {
 		m.startDialerLocked(s)
 	}
