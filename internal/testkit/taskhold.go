@@ -11,10 +11,12 @@ import (
 // where it is about to read whose the task's folder is, until Let: a
 // test holds a task busy without timing anything. Its Claiming is the
 // engine's hook (backup.Options.Claiming); Hold says which task folder
-// to hold, and only the next run or deletion there is held.
+// to hold, and only the next run or deletion there is held. It holds
+// once: a second Hold holds nothing.
 type TaskHold struct {
 	mu   sync.Mutex
 	dir  string        // the folder to hold; "" holds nothing
+	used bool          // it held one already
 	held chan struct{} // closed when one is held
 	let  chan struct{} // closed by Let
 }
@@ -39,9 +41,9 @@ func (h *TaskHold) Hold(dir string) {
 // folder to hold.
 func (h *TaskHold) Claiming(taskDir string) {
 	h.mu.Lock()
-	hold := h.dir != "" && filepath.Clean(taskDir) == h.dir
+	hold := !h.used && h.dir != "" && filepath.Clean(taskDir) == h.dir
 	if hold {
-		h.dir = "" // the next one only
+		h.dir, h.used = "", true // the next one only
 		close(h.held)
 	}
 	h.mu.Unlock()
