@@ -134,35 +134,10 @@ func (e *Engine) run(ctx context.Context, t Task, started time.Time, so StartOpt
 func (r *run) execute() error {
 	t := r.t
 	r.took.start()
-	if err := CheckDestination(t.Sources, t.Destination); err != nil {
+	taskDir, err := r.openTaskDir()
+	if err != nil {
 		return err
 	}
-	fi, err := os.Stat(t.Destination)
-	switch {
-	case errors.Is(err, fs.ErrNotExist):
-		return fmt.Errorf("the destination %s does not exist: create it, or mount the share it is on", t.Destination)
-	case err != nil:
-		return destErr(err)
-	case !fi.IsDir():
-		return fmt.Errorf("the destination %s is not a folder", t.Destination)
-	}
-	taskDir := TaskDir(t.Destination, t.Name)
-	if err := os.Mkdir(taskDir, 0o700); err != nil && !errors.Is(err, fs.ErrExist) {
-		return destErr(err)
-	}
-	// The run makes the task's folder: a link in its place (put there by
-	// whoever can write to the destination) would have it write its
-	// snapshots, and retention delete, elsewhere on the server.
-	if fi, err := os.Lstat(taskDir); err == nil && !fi.IsDir() {
-		return notTaskDir(taskDir, fi)
-	}
-	// Before anything in the folder is touched: another server's
-	// snapshot in progress is not stale.
-	r.e.opts.Claiming(taskDir)
-	if err := claimTaskDir(taskDir, t.Name, r.owner); err != nil {
-		return err
-	}
-	removeStale(r.log, taskDir)
 	prev, err := r.loadPrevious(taskDir)
 	if err != nil {
 		return err
@@ -179,22 +154,10 @@ func (r *run) execute() error {
 	}
 	r.took.mark("scan")
 
-	id := snapshotID(r.rep.Started)
-	for n := 2; ; n++ {
-		_, e1 := os.Lstat(filepath.Join(taskDir, id))
-		_, e2 := os.Lstat(filepath.Join(taskDir, id+partialSuffix))
-		if errors.Is(e1, fs.ErrNotExist) && errors.Is(e2, fs.ErrNotExist) {
-			break
-		}
-		id = snapshotID(r.rep.Started) + "-" + strconv.Itoa(n)
+	id, err := r.startSnapshot(taskDir)
+	if err != nil {
+		return err
 	}
-	r.partial = filepath.Join(taskDir, id+partialSuffix)
-	if err := os.Mkdir(r.partial, 0o700); err != nil {
-		r.partial = ""
-		return destErr(err)
-	}
-	r.log.WithFields(logrus.Fields{"snapshot": id, "previous": filepath.Base(r.prevDir)}).Debug("writing the snapshot")
-
 	r.m.setPhase(PhaseCopying)
 	if err := r.makeDirs(items); err != nil {
 		return err
@@ -207,20 +170,8 @@ func (r *run) execute() error {
 
 	r.m.setPhase(PhaseFinishing)
 	r.m.setCurrent("")
-	entries := r.entries(items)
-	if err := r.finish(entries, id); err != nil {
+	if err := r.commit(taskDir, id, r.entries(items)); err != nil {
 		return err
-	}
-	final := filepath.Join(taskDir, id)
-	if err := r.ctx.Err(); err != nil {
-		return context.Cause(r.ctx)
-	}
-	if err := os.Rename(r.partial, final); err != nil {
-		return destErr(err)
-	}
-	r.partial = ""
-	if err := syncDir(taskDir); err != nil {
-		return destErr(err)
 	}
 	r.took.mark("commit")
 	r.log.WithFields(logrus.Fields{"snapshot": id, "took": r.took.String()}).Debug("snapshot written")
@@ -229,6 +180,84 @@ func (r *run) execute() error {
 	r.rep.DestFree, r.rep.DestTotal = r.e.opts.space(r.ctx, t.Destination)
 	if w := SpaceWarning(t.Destination, r.rep.DestFree, r.rep.DestTotal, r.rep.BytesCopied); w != "" {
 		r.warn("%s", w)
+	}
+	return nil
+}
+
+// openTaskDir checks the destination, makes the task's folder there if
+// need be, claims it for this server and cleans what an interrupted run
+// left in it; it returns the folder.
+func (r *run) openTaskDir() (string, error) {
+	t := r.t
+	if err := CheckDestination(t.Sources, t.Destination); err != nil {
+		return "", err
+	}
+	fi, err := os.Stat(t.Destination)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return "", fmt.Errorf("the destination %s does not exist: create it, or mount the share it is on", t.Destination)
+	case err != nil:
+		return "", destErr(err)
+	case !fi.IsDir():
+		return "", fmt.Errorf("the destination %s is not a folder", t.Destination)
+	}
+	taskDir := TaskDir(t.Destination, t.Name)
+	if err := os.Mkdir(taskDir, 0o700); err != nil && !errors.Is(err, fs.ErrExist) {
+		return "", destErr(err)
+	}
+	// The run makes the task's folder: a link in its place (put there by
+	// whoever can write to the destination) would have it write its
+	// snapshots, and retention delete, elsewhere on the server.
+	if fi, err := os.Lstat(taskDir); err == nil && !fi.IsDir() {
+		return "", notTaskDir(taskDir, fi)
+	}
+	// Before anything in the folder is touched: another server's
+	// snapshot in progress is not stale.
+	r.e.opts.Claiming(taskDir)
+	if err := claimTaskDir(taskDir, t.Name, r.owner); err != nil {
+		return "", err
+	}
+	removeStale(r.log, taskDir)
+	return taskDir, nil
+}
+
+// startSnapshot makes the new snapshot's folder, under its partial name,
+// and returns its ID: the run's start time, with a number after it when
+// a snapshot of that second is there already.
+func (r *run) startSnapshot(taskDir string) (string, error) {
+	id := snapshotID(r.rep.Started)
+	for n := 2; ; n++ {
+		_, e1 := os.Lstat(filepath.Join(taskDir, id))
+		_, e2 := os.Lstat(filepath.Join(taskDir, id+partialSuffix))
+		if errors.Is(e1, fs.ErrNotExist) && errors.Is(e2, fs.ErrNotExist) {
+			break
+		}
+		id = snapshotID(r.rep.Started) + "-" + strconv.Itoa(n)
+	}
+	r.partial = filepath.Join(taskDir, id+partialSuffix)
+	if err := os.Mkdir(r.partial, 0o700); err != nil {
+		r.partial = ""
+		return "", destErr(err)
+	}
+	r.log.WithFields(logrus.Fields{"snapshot": id, "previous": filepath.Base(r.prevDir)}).Debug("writing the snapshot")
+	return id, nil
+}
+
+// commit writes the snapshot's manifest and summary and gives it its
+// final name, unless the run was stopped meanwhile.
+func (r *run) commit(taskDir, id string, entries []Entry) error {
+	if err := r.finish(entries, id); err != nil {
+		return err
+	}
+	if err := r.ctx.Err(); err != nil {
+		return context.Cause(r.ctx)
+	}
+	if err := os.Rename(r.partial, filepath.Join(taskDir, id)); err != nil {
+		return destErr(err)
+	}
+	r.partial = ""
+	if err := syncDir(taskDir); err != nil {
+		return destErr(err)
 	}
 	return nil
 }
