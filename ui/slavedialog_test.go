@@ -201,7 +201,7 @@ func TestEachFieldIsValidatedAsTheUserTypes(t *testing.T) {
 		{name: "a host name is accepted", slave: "FS09", addr: "fs09.example.com", port: "16888", pass: "pw", field: "address", saveEnabled: true},
 		{name: "an IPv6 address is accepted", slave: "FS09", addr: "2001:db8::9", port: "16888", pass: "pw", field: "address", saveEnabled: true},
 		{name: "an IPv6 address in brackets is accepted", slave: "FS09", addr: "[2001:db8::9]", port: "16888", pass: "pw", field: "address", saveEnabled: true},
-		{name: "a port typed into the address is pointed to the Port field", slave: "FS09", addr: "10.0.0.9:16888", port: "16888", pass: "pw", field: "address", want: "the port goes in the Port field"},
+		{name: "a port typed into the address moves to the Port field", slave: "FS09", addr: "10.0.0.9:16888", port: "16888", pass: "pw", field: "address", saveEnabled: true},
 		{name: "a duplicate outbound address and port is refused with the clash named", slave: "FS09", addr: "10.0.0.4", port: "16888", pass: "pw", field: "address", want: "FS01 already uses 10.0.0.4:16888"},
 		{name: "the same host on another port is fine", slave: "FS09", addr: "10.0.0.4", port: "16889", pass: "pw", field: "address", saveEnabled: true},
 		{name: "port 0 is refused", slave: "FS09", addr: "10.0.0.9", port: "0", pass: "pw", field: "port", want: "1 to 65535"},
@@ -233,6 +233,58 @@ func TestEachFieldIsValidatedAsTheUserTypes(t *testing.T) {
 			if d.save.Disabled() == tt.saveEnabled {
 				t.Errorf("Save enabled = %v, want %v (messages %q %q %q)", !d.save.Disabled(), tt.saveEnabled,
 					shown(d.nameMsg), shown(d.addressMsg), shown(d.passwordMsg))
+			}
+		})
+	}
+}
+
+// An address is often written, copied and pasted whole: leaving the
+// Address field moves its port to the Port field, unless the Port field
+// holds another port the user typed.
+func TestAPortInTheAddressMovesToThePortField(t *testing.T) {
+	tests := []struct {
+		name, typed, port  string // port: what the Port field holds before
+		wantHost, wantPort string
+		whileTyping, after string // the address's message
+	}{
+		{name: "over the default port", typed: "fs09.example.com:2000", port: "16888",
+			wantHost: "fs09.example.com", wantPort: "2000",
+			whileTyping: "leaving this field moves it there"},
+		{name: "into an empty Port field", typed: "10.0.0.9:16889", port: "",
+			wantHost: "10.0.0.9", wantPort: "16889",
+			whileTyping: "leaving this field moves it there"},
+		{name: "an IPv6 address in brackets", typed: "[2001:db8::9]:16889", port: "16888",
+			wantHost: "2001:db8::9", wantPort: "16889",
+			whileTyping: "leaving this field moves it there"},
+		{name: "not over another port the user typed", typed: "10.0.0.9:2000", port: "16999",
+			wantHost: "10.0.0.9:2000", wantPort: "16999",
+			whileTyping: "Enter only the host here", after: "Enter only the host here"},
+		{name: "not a port that is not one", typed: "10.0.0.9:99999", port: "16888",
+			wantHost: "10.0.0.9:99999", wantPort: "16888",
+			whileTyping: "Enter only the host here", after: "Enter only the host here"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			d, _, _ := openSlaveDialog(t, &fleetOf{slaves: twoSlaves}, nil, "")
+			typeInto(d.name, "FS09")
+			typeInto(d.password, "pw")
+			typeInto(d.port, tt.port)
+			d.address.SetText("")
+			test.Type(d.address, tt.typed)
+			if got := shown(d.addressMsg); !strings.Contains(got, tt.whileTyping) {
+				t.Errorf("while typing the message is %q, want %q", got, tt.whileTyping)
+			}
+			d.address.FocusLost()
+			if d.address.Text != tt.wantHost || d.port.Text != tt.wantPort {
+				t.Errorf("after leaving the field: address %q, port %q; want %q, %q",
+					d.address.Text, d.port.Text, tt.wantHost, tt.wantPort)
+			}
+			got := shown(d.addressMsg)
+			if tt.after == "" && got != "" || !strings.Contains(got, tt.after) {
+				t.Errorf("after leaving the field the message is %q, want %q", got, tt.after)
+			}
+			if d.save.Disabled() == (tt.after == "") {
+				t.Errorf("Save enabled = %v with the message %q", !d.save.Disabled(), got)
 			}
 		})
 	}
@@ -509,8 +561,8 @@ func TestSlaveDialogGoldens(t *testing.T) {
 	t.Run("with validation errors", func(t *testing.T) {
 		d, _, w := openSlaveDialog(t, &fleetOf{slaves: twoSlaves}, nil, "")
 		typeInto(d.name, "fs01")
-		typeInto(d.address, "10.0.0.9:22")
 		typeInto(d.port, "70000")
+		typeInto(d.address, "10.0.0.9:22") // stays: the Port field holds another port
 		d.name.TypedKey(&fyne.KeyEvent{Name: fyne.KeyReturn})
 		test.AssertRendersToMarkup(t, "slavedialog_add_errors.xml", w.Canvas())
 	})
