@@ -55,6 +55,7 @@ type dialogEntry struct {
 	widget.Entry
 	canvas fyne.Canvas
 	onBlur func()
+	given  string // the text the dialog last filled in (SetText)
 }
 
 // newDialogEntry is a field of a dialog shown on canvas c.
@@ -67,6 +68,41 @@ func newDialogEntry(c fyne.Canvas) *dialogEntry {
 
 // TypedKey hands Escape to the dialog.
 func (e *dialogEntry) TypedKey(k *fyne.KeyEvent) { passEscape(e.canvas, k, e.Entry.TypedKey) }
+
+// SetText fills the field in, as the dialog does: a default, the value
+// being edited. A selection in the old text ends (the entry would keep
+// it over the new one); in a field that has the keyboard the new text is
+// selected, as FocusGained selects it.
+func (e *dialogEntry) SetText(text string) {
+	e.given = text
+	if e.SelectedText() != "" {
+		e.Entry.TypedKey(&fyne.KeyEvent{Name: fyne.KeyRight}) // ends it
+	}
+	e.Entry.SetText(text)
+	if e.canvas != nil && e.canvas.Focused() == e {
+		e.selectGiven()
+	}
+}
+
+// selectGiven selects a one-line field's text while it is what the
+// dialog filled in.
+func (e *dialogEntry) selectGiven() {
+	if !e.MultiLine && e.Text != "" && e.Text == e.given {
+		e.TypedShortcut(&fyne.ShortcutSelectAll{})
+	}
+}
+
+// FocusGained selects a one-line field's text while it is what the
+// dialog filled in (the Port field's 16888, the name being edited), as a
+// field reached with Tab does on every desktop: what is typed replaces it
+// instead of going in front of it. A click still puts the cursor where it
+// falls (the entry's MouseDown, which follows, ends the selection), and
+// what the user typed is not selected again when the window gets the
+// keyboard back.
+func (e *dialogEntry) FocusGained() {
+	e.Entry.FocusGained()
+	e.selectGiven()
+}
 
 // FocusLost checks the field the user leaves.
 func (e *dialogEntry) FocusLost() {

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/driver/desktop"
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/widget"
 	"go.uber.org/goleak"
@@ -288,6 +289,54 @@ func TestAPortInTheAddressMovesToThePortField(t *testing.T) {
 			}
 		})
 	}
+}
+
+// A field reached with Tab has its text selected while it is what the
+// dialog filled in, so that typing replaces it: Tab to the Port field and
+// type a port, and the port is that one, not "200016888". A click puts the
+// cursor where it falls instead, and what the user typed is not selected
+// again when the window gets the keyboard back.
+func TestTypingIntoAFieldReachedWithTabReplacesWhatTheDialogFilledIn(t *testing.T) {
+	t.Run("Tab to the Port field", func(t *testing.T) {
+		d, _, w := openSlaveDialog(t, &fleetOf{slaves: twoSlaves}, nil, "")
+		w.Canvas().Focus(d.address)
+		test.Type(d.address, "10.0.0.9")
+		w.Canvas().FocusNext()
+		if w.Canvas().Focused() != d.port {
+			t.Fatalf("Tab from the Address field went to %T, not the Port field", w.Canvas().Focused())
+		}
+		test.Type(d.port, "2000")
+		if d.port.Text != "2000" {
+			t.Errorf("Port = %q after Tab and typing 2000", d.port.Text)
+		}
+	})
+	t.Run("a click in the Port field", func(t *testing.T) {
+		d, _, w := openSlaveDialog(t, &fleetOf{slaves: twoSlaves}, nil, "")
+		d.port.MouseDown(&desktop.MouseEvent{Button: desktop.MouseButtonPrimary,
+			PointEvent: fyne.PointEvent{Position: fyne.NewPos(d.port.Size().Width-2, d.port.Size().Height/2)}})
+		if w.Canvas().Focused() != d.port {
+			t.Fatal("a click did not give the Port field the keyboard")
+		}
+		if got := d.port.SelectedText(); got != "" {
+			t.Errorf("a click selected %q", got)
+		}
+	})
+	t.Run("the name being edited, and the window back", func(t *testing.T) {
+		d, _, w := openSlaveDialog(t, &fleetOf{slaves: twoSlaves}, &twoSlaves[0], "")
+		if w.Canvas().Focused() != d.name || d.name.SelectedText() != twoSlaves[0].Name {
+			t.Fatalf("the Edit dialog opened with %T focused and %q selected", w.Canvas().Focused(), d.name.SelectedText())
+		}
+		test.Type(d.name, "FS0")
+		if d.name.Text != "FS0" {
+			t.Fatalf("typing over the name made %q", d.name.Text)
+		}
+		d.name.FocusLost() // the window loses the keyboard and gets it back
+		d.name.FocusGained()
+		test.Type(d.name, "9")
+		if d.name.Text != "FS09" {
+			t.Errorf("typing after the window came back made %q, want FS09", d.name.Text)
+		}
+	})
 }
 
 func TestAnUntouchedFormShowsNoErrorsUntilTheUserTriesToSave(t *testing.T) {
