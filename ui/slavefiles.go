@@ -116,6 +116,9 @@ func progressText(done, total int, elapsed time.Duration) string {
 	return text
 }
 
+// badRowPickHint stands under the list of refused rows.
+const badRowPickHint = "Select a row to read in full here why it was refused."
+
 // showBadRows lists every refused row; the good ones can be added on
 // their own.
 func (mw *mainWindow) showBadRows(name string, rows []slavefile.Row, readBad []*slavefile.LineError, rep master.ImportReport) {
@@ -124,12 +127,24 @@ func (mw *mainWindow) showBadRows(name string, rows []slavefile.Row, readBad []*
 		lines[i] = b.Error()
 	}
 	list := widget.NewList(func() int { return len(lines) },
-		func() fyne.CanvasObject { return widget.NewLabel("") },
+		func() fyne.CanvasObject {
+			l := widget.NewLabel("")
+			l.Truncation = fyne.TextTruncateEllipsis
+			return l
+		},
 		func(i widget.ListItemID, o fyne.CanvasObject) { o.(*widget.Label).SetText(lines[i]) })
+	// What a row says is often longer than the dialog is wide: the row
+	// selected is read in full (and copied) under the list.
+	full, fullView := newRecordView(badRowPickHint, 3)
+	list.OnSelected = func(i widget.ListItemID) { showRecord(full, lines[i], badRowPickHint) }
+	list.OnUnselected = func(widget.ListItemID) { showRecord(full, "", badRowPickHint) }
 	head := widget.NewLabel(fmt.Sprintf("%s of %s rows of %s are refused, so nothing was added. Fix them and import again, or add the %s good ones now.",
 		human.Count(len(rep.Bad)), human.Count(len(rows)+len(readBad)), name, human.Count(rep.Ready)))
 	head.Wrapping = fyne.TextWrapWord
-	body := container.NewBorder(head, nil, nil, nil, list)
+	body := container.NewBorder(head, container.NewVBox(widget.NewSeparator(), fullView), nil, nil, list)
+	if len(lines) > 0 {
+		list.Select(0)
+	}
 	var d *dialog.CustomDialog
 	closeBtn := widget.NewButton("Close", func() { d.Hide() })
 	addGood := widget.NewButtonWithIcon("Add the "+human.Count(rep.Ready)+" good ones", theme.ContentAddIcon(), func() {

@@ -7,7 +7,10 @@ import (
 	"testing"
 	"time"
 
+	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/storage"
+	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/widget"
 
 	"github.com/lanyard/lanyard/core/master"
 	"github.com/lanyard/lanyard/core/slavefile"
@@ -39,7 +42,48 @@ func TestImportListsTheBadRowsAndAddsTheGoodOnesOnlyWhenAsked(t *testing.T) {
 	}
 	tapButton(t, mw.win, "Add the 2 good ones")
 	q.runUntil(t, "the import's result", func() bool { return strings.Contains(overlayText(mw.win), "Added 2 slaves from fleet.csv") })
+	for _, o := range test.LaidOutObjects(mw.win.Canvas().Overlays().Top()) {
+		if l, ok := o.(*widget.Label); ok && l.Selectable {
+			t.Errorf("the import's result has a record view saying %q", l.Text)
+		}
+	}
 	q.runUntil(t, "the two slaves in the tree", func() bool { return rowOf(mw, "FS01") != "" && rowOf(mw, "FS02") != "" })
+}
+
+// Why a row was refused is often longer than the dialog is wide: the list
+// cuts it with an ellipsis, and the row selected (the first, at first) is
+// read in full under the list, where it can be selected and copied.
+func TestARefusedRowIsReadInFullUnderTheList(t *testing.T) {
+	c := mastertest.Start(t, mastertest.Options{})
+	mw, q := openMainWindow(t, c, nil)
+	rows, bad, err := slavefile.Read(strings.NewReader("name,direction,password\n"+
+		"FS01,inbound,pw\n"+"FS02,inbound,\n"), slavefile.CSV)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mw.importRows("fleet.csv", rows, bad, false)
+	q.runUntil(t, "the list of bad rows", func() bool { return strings.Contains(overlayText(mw.win), "are refused") })
+	var cut, full *widget.Label
+	for _, o := range test.LaidOutObjects(mw.win.Canvas().Overlays().Top()) {
+		l, ok := o.(*widget.Label)
+		if !ok || !strings.HasPrefix(l.Text, "line 3: no password and no key") {
+			continue
+		}
+		if l.Selectable {
+			full = l
+		} else {
+			cut = l
+		}
+	}
+	if cut == nil || cut.Truncation != fyne.TextTruncateEllipsis {
+		t.Error("the list's row is not cut with an ellipsis")
+	}
+	if full == nil || full.Wrapping != fyne.TextWrapWord {
+		t.Fatalf("the refused row is not shown in full under the list:\n%s", overlayText(mw.win))
+	}
+	if !strings.Contains(full.Text, "or a key another console exported") {
+		t.Errorf("the row in full says %q", full.Text)
+	}
 }
 
 func TestAnExportWithKeysIsOwnerOnlyAndImportsElsewhere(t *testing.T) {
