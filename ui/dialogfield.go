@@ -1,8 +1,12 @@
 package ui
 
 import (
+	"strings"
+
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/widget"
+
+	"github.com/lanyard/lanyard/core/address"
 )
 
 // A dialog's fields, drop-downs, check boxes, lists and trees. Whatever
@@ -110,6 +114,47 @@ func (e *dialogEntry) FocusLost() {
 	if e.onBlur != nil {
 		e.onBlur()
 	}
+}
+
+// portMovesWords stand under a host field holding a port that leaving
+// the field moves to the Port field (takesWholeAddress).
+const portMovesWords = "The port goes in the Port field: leaving this field moves it there."
+
+// takesWholeAddress makes hostField, beside portField, take an address
+// typed or pasted into it whole ("fs01.example.com:16888", as addresses
+// are often written): leaving it moves the port to portField, when it may
+// (portToMove).
+func takesWholeAddress(hostField, portField *dialogEntry) {
+	next := hostField.onBlur
+	hostField.onBlur = func() {
+		if host, port, ok := portToMove(hostField, portField); ok {
+			portField.SetText(port)
+			hostField.SetText(host)
+		}
+		if next != nil {
+			next()
+		}
+	}
+}
+
+// portToMove is the host and the port of an address typed whole into
+// hostField, and whether the port may move to portField: it is a port,
+// and portField is empty, holds what the dialog filled in, or the same
+// port. Another port there is one the user typed: which is right is
+// theirs to say.
+func portToMove(hostField, portField *dialogEntry) (host, port string, ok bool) {
+	host, port = address.Split(hostField.Text)
+	if port == "" {
+		return "", "", false
+	}
+	if _, err := address.ParsePort(port); err != nil {
+		return "", "", false
+	}
+	switch now := strings.TrimSpace(portField.Text); now {
+	case "", port, portField.given:
+		return host, port, true
+	}
+	return "", "", false
 }
 
 // dialogSelectEntry is a dialog's field with a list to pick from.

@@ -190,6 +190,7 @@ func (f *settingsForm) listenFields() fyne.CanvasObject {
 	f.port = newDialogEntry(f.canvas)
 	f.port.SetText(portOrDefault(port))
 	f.port.OnChanged = func(string) { f.clearCheck(); f.validate() }
+	takesWholeAddress(f.address, f.port)
 	f.portMsg = widget.NewLabel("")
 	f.portMsg.Importance = widget.DangerImportance
 	f.portMsg.Wrapping = fyne.TextWrapWord
@@ -364,7 +365,9 @@ func (f *settingsForm) validate() {
 	}
 	f.portMsg.SetText("")
 	if on {
-		if err := f.portError(); err != nil {
+		if _, _, ok := portToMove(f.address, f.port); ok {
+			f.portMsg.SetText(portMovesWords)
+		} else if err := f.portError(); err != nil {
 			f.portMsg.SetText(capitalize(err.Error()) + ".")
 		} else if _, err := address.ParseListen(address.Join(f.address.Text, f.port.Text)); err != nil {
 			f.portMsg.SetText(capitalize(err.Error()) + ".")

@@ -80,6 +80,23 @@ func TestThePortIsValidatedAsTheUserTypes(t *testing.T) {
 	})
 }
 
+// The listening address pasted whole gives its port to the Port field, as
+// in the Add Slave dialog (takesWholeAddress).
+func TestAListeningAddressGivesItsPortToThePortField(t *testing.T) {
+	f, _, _ := openSettings(t, newFakeConsole(), nil, true)
+	test.Type(f.address, "127.0.0.1:23000")
+	if msg := shownText(f.portMsg); msg != portMovesWords || !f.apply.Disabled() {
+		t.Errorf("while typing: message %q, Apply disabled %v", msg, f.apply.Disabled())
+	}
+	f.address.FocusLost()
+	if f.address.Text != "127.0.0.1" || f.port.Text != "23000" {
+		t.Errorf("after leaving the field: address %q, port %q", f.address.Text, f.port.Text)
+	}
+	if msg := shownText(f.portMsg); msg != "" || f.apply.Disabled() {
+		t.Errorf("after leaving the field: message %q, Apply disabled %v", msg, f.apply.Disabled())
+	}
+}
+
 func TestTheHeartbeatIsValidated(t *testing.T) {
 	f, _, _ := openSettings(t, newFakeConsole(), nil, false)
 	for _, tt := range []struct {

@@ -171,9 +171,8 @@ func (d *slaveDialog) buildFields() (fpHint *widget.Label) {
 
 	d.address = d.newEntry()
 	d.address.SetPlaceHolder("host name or IP address")
-	checkAddress := d.address.onBlur
-	d.address.onBlur = func() { d.movePortOut(); checkAddress() }
 	d.port = d.newEntry()
+	takesWholeAddress(d.address, d.port)
 	d.port.SetText(fmt.Sprint(address.DefaultPort))
 	d.addressMsg = newFieldMessage()
 	portBox := container.NewHBox(widget.NewLabel("Port"), container.NewGridWrap(fyne.NewSize(92, d.port.MinSize().Height), d.port))
@@ -421,8 +420,8 @@ func (d *slaveDialog) check() (master.SlaveSpec, slaveFieldErrors) {
 			errs.address = "Enter the slave's host name or IP address."
 		case hasPortIn(host):
 			errs.address = "Enter only the host here; the port goes in the Port field."
-			if _, _, ok := d.portToMove(); ok {
-				errs.address = "The port goes in the Port field: leaving this field moves it there."
+			if _, _, ok := portToMove(d.address, d.port); ok {
+				errs.address = portMovesWords
 			}
 		default:
 			checkPort := port
@@ -736,38 +735,6 @@ func splitAddress(addr string) (host, port string) {
 		return strings.Trim(addr, "[]"), ""
 	}
 	return strings.Trim(addr[:i], "[]"), addr[i+1:]
-}
-
-// portToMove is the host and the port of an address typed or pasted
-// whole into the Address field ("fs01.example.com:16888", as addresses
-// are often written), and whether the port may move to the Port field: it
-// is a port, and that field is empty or holds the default or the same one.
-// Another port there is one the user typed: which is right is theirs to
-// say.
-func (d *slaveDialog) portToMove() (host, port string, ok bool) {
-	host, port = address.Split(d.address.Text)
-	if port == "" {
-		return "", "", false
-	}
-	if _, err := address.ParsePort(port); err != nil {
-		return "", "", false
-	}
-	switch strings.TrimSpace(d.port.Text) {
-	case "", port, fmt.Sprint(address.DefaultPort):
-		return host, port, true
-	}
-	return "", "", false
-}
-
-// movePortOut moves the port of an address typed whole into the Address
-// field to the Port field, when it may (portToMove).
-func (d *slaveDialog) movePortOut() {
-	host, port, ok := d.portToMove()
-	if !ok {
-		return
-	}
-	d.port.SetText(port)
-	d.address.SetText(host)
 }
 
 // hasPortIn reports whether a typed host carries a port ("host:16888",

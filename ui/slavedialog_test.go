@@ -243,24 +243,29 @@ func TestEachFieldIsValidatedAsTheUserTypes(t *testing.T) {
 // Address field moves its port to the Port field, unless the Port field
 // holds another port the user typed.
 func TestAPortInTheAddressMovesToThePortField(t *testing.T) {
+	const untouched = "(as the dialog filled it in)"
 	tests := []struct {
-		name, typed, port  string // port: what the Port field holds before
+		name, typed        string
+		port               string // what the user typed in the Port field first, or untouched
 		wantHost, wantPort string
 		whileTyping, after string // the address's message
 	}{
-		{name: "over the default port", typed: "fs09.example.com:2000", port: "16888",
+		{name: "over the port the dialog filled in", typed: "fs09.example.com:2000", port: untouched,
 			wantHost: "fs09.example.com", wantPort: "2000",
 			whileTyping: "leaving this field moves it there"},
-		{name: "into an empty Port field", typed: "10.0.0.9:16889", port: "",
+		{name: "into an emptied Port field", typed: "10.0.0.9:16889", port: "",
 			wantHost: "10.0.0.9", wantPort: "16889",
 			whileTyping: "leaving this field moves it there"},
-		{name: "an IPv6 address in brackets", typed: "[2001:db8::9]:16889", port: "16888",
+		{name: "onto the same port typed there", typed: "10.0.0.9:2000", port: "2000",
+			wantHost: "10.0.0.9", wantPort: "2000",
+			whileTyping: "leaving this field moves it there"},
+		{name: "an IPv6 address in brackets", typed: "[2001:db8::9]:16889", port: untouched,
 			wantHost: "2001:db8::9", wantPort: "16889",
 			whileTyping: "leaving this field moves it there"},
 		{name: "not over another port the user typed", typed: "10.0.0.9:2000", port: "16999",
 			wantHost: "10.0.0.9:2000", wantPort: "16999",
 			whileTyping: "Enter only the host here", after: "Enter only the host here"},
-		{name: "not a port that is not one", typed: "10.0.0.9:99999", port: "16888",
+		{name: "not a port that is not one", typed: "10.0.0.9:99999", port: untouched,
 			wantHost: "10.0.0.9:99999", wantPort: "16888",
 			whileTyping: "Enter only the host here", after: "Enter only the host here"},
 	}
@@ -269,8 +274,9 @@ func TestAPortInTheAddressMovesToThePortField(t *testing.T) {
 			d, _, _ := openSlaveDialog(t, &fleetOf{slaves: twoSlaves}, nil, "")
 			typeInto(d.name, "FS09")
 			typeInto(d.password, "pw")
-			typeInto(d.port, tt.port)
-			d.address.SetText("")
+			if tt.port != untouched {
+				typeInto(d.port, tt.port)
+			}
 			test.Type(d.address, tt.typed)
 			if got := shown(d.addressMsg); !strings.Contains(got, tt.whileTyping) {
 				t.Errorf("while typing the message is %q, want %q", got, tt.whileTyping)
