@@ -392,12 +392,36 @@ func (f *settingsForm) validate() {
 		f.graceMsg.SetText(capitalize(err.Error()) + ".")
 	}
 	showIf(f.graceMsg, f.graceMsg.Text != "")
+	f.markTabs(f.portMsg.Visible() || f.hbMsg.Visible(), f.pubMsg.Visible(), f.graceMsg.Visible())
 	if f.apply != nil {
 		if err != nil || f.busy {
 			f.apply.Disable()
 		} else {
 			f.apply.Enable()
 		}
+	}
+}
+
+// markTabs marks each tab whose page shows a problem (one flag per tab,
+// in their order) with a sign, so that an Apply greyed out by a field on
+// another tab says where to look.
+func (f *settingsForm) markTabs(problem ...bool) {
+	if f.tabs == nil {
+		return
+	}
+	changed := false
+	for i, it := range f.tabs.Items {
+		bad := i < len(problem) && problem[i]
+		if (it.Icon != nil) == bad {
+			continue
+		}
+		it.Icon, changed = nil, true
+		if bad {
+			it.Icon = theme.NewErrorThemedResource(theme.ErrorIcon())
+		}
+	}
+	if changed {
+		f.tabs.Refresh()
 	}
 }
 

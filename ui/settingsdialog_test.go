@@ -97,6 +97,34 @@ func TestAListeningAddressGivesItsPortToThePortField(t *testing.T) {
 	}
 }
 
+// Apply greys out for a problem on any tab; the tab that holds it is
+// marked, so that whoever is on another tab sees where to look.
+func TestATabWithAProblemIsMarked(t *testing.T) {
+	f, _, _ := openSettings(t, newFakeConsole(), nil, true)
+	marked := func() (names []string) {
+		for _, it := range f.tabs.Items {
+			if it.Icon != nil {
+				names = append(names, it.Text)
+			}
+		}
+		return names
+	}
+	if m := marked(); len(m) != 0 {
+		t.Fatalf("a dialog without problems marks %q", m)
+	}
+	f.selectTab(mailTabLabel)
+	f.public.SetText("office.example.com:50000")
+	f.heartbeat.SetText("0")
+	if m := marked(); !f.apply.Disabled() || strings.Join(m, ", ") != settingsListeningTab+", "+settingsAgentsTab {
+		t.Errorf("with a bad heartbeat and public address: marked %q, Apply disabled %v", m, f.apply.Disabled())
+	}
+	f.public.SetText("office.example.com")
+	f.heartbeat.SetText("15")
+	if m := marked(); len(m) != 0 || f.apply.Disabled() {
+		t.Errorf("with the problems mended: marked %q, Apply disabled %v", m, f.apply.Disabled())
+	}
+}
+
 func TestTheHeartbeatIsValidated(t *testing.T) {
 	f, _, _ := openSettings(t, newFakeConsole(), nil, false)
 	for _, tt := range []struct {
