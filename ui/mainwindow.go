@@ -127,8 +127,11 @@ type mainWindow struct {
 	prompted map[string]time.Time // unknown slaves asked about, by lower-case name
 	// reselect is a group node to select once the fleet shows it: a
 	// group renamed while it was selected.
-	reselect  string
-	welcomeOn bool // the welcome panel is up (no slaves)
+	reselect string
+	// revealName is a slave added from this window, to select once the
+	// fleet shows it.
+	revealName string
+	welcomeOn  bool // the welcome panel is up (no slaves)
 
 	// Background work: cancelled, and waited for by wait, when the window
 	// closes. Safe from any goroutine.
@@ -400,6 +403,12 @@ func (mw *mainWindow) applyBatch(b batch) {
 			mw.tree.Select(id)
 		}
 	}
+	if name := mw.revealName; name != "" {
+		if id, ok := mw.model.idOf(name); ok {
+			mw.revealName = ""
+			mw.revealSlave(id)
+		}
+	}
 	mw.syncDetail()
 	for _, s := range b.strangers {
 		mw.promptStranger(s)
@@ -427,7 +436,7 @@ func (mw *mainWindow) promptStranger(s strangerAttempt) {
 		return
 	}
 	mw.prompted[key] = now
-	UnknownSlavePrompt(mw.win, s.name, s.remote, func(name string) { ShowSlaveDialog(mw.win, mw.c, nil, name) })
+	UnknownSlavePrompt(mw.win, s.name, s.remote, func(name string) { mw.newSlaveDialog(name).show() })
 }
 
 func (mw *mainWindow) showWelcome(on bool) {
@@ -560,9 +569,26 @@ func (mw *mainWindow) addSlave() {
 
 // addSlaveTo opens the Add Slave dialog with group filled in.
 func (mw *mainWindow) addSlaveTo(group string) {
-	d := newSlaveDialog(mw.win, mw.c, nil, "", fyne.Do)
+	d := mw.newSlaveDialog("")
 	d.group.SetText(group)
 	d.show()
+}
+
+// newSlaveDialog is an Add Slave dialog (with a name filled in, if any)
+// whose slave, once added, is selected in the tree.
+func (mw *mainWindow) newSlaveDialog(name string) *slaveDialog {
+	d := newSlaveDialog(mw.win, mw.c, nil, name, mw.opts.do)
+	d.onAdded = mw.revealAdded
+	return d
+}
+
+// revealAdded selects a slave just added, now or once the fleet shows it.
+func (mw *mainWindow) revealAdded(name string) {
+	if id, ok := mw.model.idOf(name); ok {
+		mw.revealSlave(id)
+		return
+	}
+	mw.revealName = name
 }
 
 func (mw *mainWindow) editSelected() {

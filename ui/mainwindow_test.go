@@ -774,6 +774,41 @@ func TestTheFirstSlaveAddedIsSelectedButNothingIsAtStart(t *testing.T) {
 	}
 }
 
+// A slave added from the window is selected in the tree once the fleet
+// shows it, a filter that would hide it cleared, so that what the window
+// shows next is the server just added, not the one selected before.
+func TestASlaveAddedFromTheWindowIsSelected(t *testing.T) {
+	noLeaksAfter(t)
+	c := mastertest.Start(t, mastertest.Options{Listen: true})
+	for _, name := range []string{"FS01", "FS02"} {
+		if _, err := c.AddSlave(master.SlaveSpec{Name: name, Direction: store.Inbound, Password: []byte("pw")}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	mw, q := openMainWindow(t, c, nil)
+	q.runUntil(t, "the two slaves in the tree", func() bool { return rowOf(mw, "FS01") != "" && rowOf(mw, "FS02") != "" })
+	first, _ := mw.model.idOf("FS01")
+	mw.tree.Select(first)
+	mw.filter.SetText("fs01")
+
+	d := mw.newSlaveDialog("")
+	d.show()
+	typeInto(d.name, "FS09")
+	d.direction.SetSelected(directionInbound)
+	typeInto(d.password, "pw")
+	test.Tap(d.save)
+	q.runUntil(t, "the slave added to be selected", func() bool {
+		id, ok := mw.model.idOf("FS09")
+		return ok && mw.tree.selected == id
+	})
+	if mw.filter.Text != "" {
+		t.Errorf("the filter %q still hides the slave added", mw.filter.Text)
+	}
+	if got := mw.detail.title.Text; got != "FS09" {
+		t.Errorf("the detail pane shows %q", got)
+	}
+}
+
 func TestARightClickOnATreeRowOpensItsMenu(t *testing.T) {
 	fc := newFakeConsole(demoFleet()...)
 	mw, q := openMainWindow(t, fc, nil)

@@ -69,6 +69,7 @@ type slaveDialog struct {
 	editing *master.SlaveView // nil when adding
 	do      func(func())
 	now     func() time.Time
+	onAdded func(name string) // if set: called with the name of the slave added
 
 	dlg         *dialog.CustomDialog
 	title       string
@@ -560,7 +561,7 @@ func (d *slaveDialog) submit() {
 	d.saveErrBox.Hide()
 	d.save.SetText("Saving…")
 	d.updateButtons()
-	editing := d.editing
+	editing, name := d.editing, spec.Name
 	go func() {
 		var err error
 		if editing == nil {
@@ -569,11 +570,11 @@ func (d *slaveDialog) submit() {
 			_, err = d.editor.EditSlave(editing.Name, spec)
 		}
 		clear(spec.Password)
-		d.do(func() { d.saved(err) })
+		d.do(func() { d.saved(name, err) })
 	}()
 }
 
-func (d *slaveDialog) saved(err error) {
+func (d *slaveDialog) saved(name string, err error) {
 	d.saving = false
 	d.save.SetText("Save")
 	if d.closed {
@@ -588,6 +589,9 @@ func (d *slaveDialog) saved(err error) {
 		return
 	}
 	d.close()
+	if d.editing == nil && d.onAdded != nil {
+		d.onAdded(name)
+	}
 }
 
 // toggleTest starts a connection test, or stops the running one.
