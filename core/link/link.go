@@ -63,9 +63,12 @@ type AtOnce interface {
 }
 
 // RequestError is an error answer to a request, as the peer sent it.
+// Detail, for the codes that have one, is an encoded message saying more
+// (the response's body, which a success answer fills instead).
 type RequestError struct {
 	Code    string
 	Message string
+	Detail  []byte
 }
 
 func (e *RequestError) Error() string { return e.Code + ": " + e.Message }
@@ -447,7 +450,7 @@ func (l *Link) respond(id uint64, msg proto.Message, err error) {
 	if err != nil {
 		var re *RequestError
 		if errors.As(err, &re) {
-			r.ErrorCode, r.Error = re.Code, re.Message
+			r.ErrorCode, r.Error, r.Body = re.Code, re.Message, re.Detail
 		} else {
 			r.ErrorCode, r.Error = wire.ErrInternal, err.Error()
 		}
@@ -496,7 +499,7 @@ func (l *Link) Request(ctx context.Context, method string, req, resp proto.Messa
 	}
 	select {
 	case f := <-ch:
-		return l.decodeResponse(f, resp)
+		return decodeResponse(l, f, resp)
 	case <-ctx.Done():
 		_ = l.write(wire.Frame{Kind: wire.KindCancel, ID: id})
 		return ctx.Err()
@@ -506,21 +509,21 @@ func (l *Link) Request(ctx context.Context, method string, req, resp proto.Messa
 		// may be ready by now, and select picks either.
 		select {
 		case f := <-ch:
-			return l.decodeResponse(f, resp)
+			return decodeResponse(l, f, resp)
 		default:
 			return l.err
 		}
 	}
 }
 
-// decodeResponse reads a response frame into resp, or the error it carries.
-func (l *Link) decodeResponse(f wire.Frame, resp proto.Message) error {
+// decodeResponse turns a response frame into resp or the peer's error.
+func decodeResponse(l *Link, f wire.Frame, resp proto.Message) error {
 	var r pb.Response
 	if err := proto.Unmarshal(f.Payload, &r); err != nil {
 		return fmt.Errorf("malformed response from %s: %w", l.peer.Remote, err)
 	}
 	if r.ErrorCode != "" {
-		return &RequestError{Code: r.ErrorCode, Message: r.Error}
+		return &RequestError{Code: r.ErrorCode, Message: r.Error, Detail: r.Body}
 	}
 	if resp != nil {
 		return proto.Unmarshal(r.Body, resp)

@@ -10,7 +10,6 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/lanyard/lanyard/core/wire"
-	"github.com/lanyard/lanyard/core/wire/pb"
 )
 
 // Streams. A large answer (a log backlog, a folder listing) travels as
@@ -175,21 +174,6 @@ func (l *Link) Stream(ctx context.Context, method string, req proto.Message, onC
 			return l.err
 		}
 	}
-}
-
-// decodeResponse turns a response frame into resp or the peer's error.
-func decodeResponse(l *Link, f wire.Frame, resp proto.Message) error {
-	var r pb.Response
-	if err := proto.Unmarshal(f.Payload, &r); err != nil {
-		return fmt.Errorf("malformed response from %s: %w", l.peer.Remote, err)
-	}
-	if r.ErrorCode != "" {
-		return &RequestError{Code: r.ErrorCode, Message: r.Error}
-	}
-	if resp != nil {
-		return proto.Unmarshal(r.Body, resp)
-	}
-	return nil
 }
 
 // ChunkWriter sends the chunks of the stream a request handler answers.
