@@ -526,7 +526,7 @@ func (rd *restoreDialog) start(opt backup.RestoreOptions) {
 			rd.close()
 			showInfo(rd.win, "Restore cancelled", "The restore "+opt.Where()+" was stopped; what was already copied stays there.")
 		case errors.Is(err, backup.ErrExists):
-			rd.status.SetText(filesExist(opt)) // the agent's words name the command line's flags
+			rd.status.SetText(filesExist(opt, err)) // the agent's words name the command line's flags
 		case err != nil:
 			rd.status.SetText(capitalize(err.Error()))
 		default:
@@ -537,14 +537,32 @@ func (rd *restoreDialog) start(opt backup.RestoreOptions) {
 }
 
 // filesExist says, in the dialog's words, that a restore stopped before
-// files already there and how to go on.
-func filesExist(opt backup.RestoreOptions) string {
+// files already there (naming them when the agent did, err's
+// *backup.ExistsError) and how to go on.
+func filesExist(opt backup.RestoreOptions, err error) string {
 	where := "in " + opt.Target
 	if opt.Original {
 		where = "where they were"
 	}
-	return fmt.Sprintf("Nothing was restored: some of these files already exist %s. Choose what becomes of them under “%s” (“%s” restores only what is missing), or restore into an empty folder.",
-		where, rdExisting, rdSkip)
+	some, them := "some of these files already exist "+where, "them"
+	var ex *backup.ExistsError
+	if errors.As(err, &ex) && len(ex.Paths) > 0 {
+		names := make([]string, len(ex.Paths))
+		for i, p := range ex.Paths {
+			names[i] = shownPath(p)
+		}
+		exist := " already exist "
+		if ex.Count == 1 {
+			exist, them = " already exists ", "it"
+		}
+		sep := ": "
+		if ex.Count > len(names) {
+			sep = ", "
+		}
+		some = human.Plural(ex.Count, "file", "files") + exist + where + sep + backup.ListExisting(names, ex.Count)
+	}
+	return fmt.Sprintf("Nothing was restored: %s. Choose what becomes of %s under “%s” (“%s” restores only what is missing), or restore into an empty folder.",
+		some, them, rdExisting, rdSkip)
 }
 
 // summaryScrollsFrom is how many lines a restore's summary has before it

@@ -1589,6 +1589,41 @@ func TestARestoreOrVerifyThatFailsSaysWhy(t *testing.T) {
 	})
 }
 
+// The files an agent names in its refusal are named in the dialog, as
+// its peer text: quoted and cut.
+func TestARestoreOverFilesNamesTheFilesTheAgentFound(t *testing.T) {
+	for _, tt := range []struct {
+		name  string
+		found *pb.FilesExist
+		want  string
+	}{
+		{"one file", &pb.FilesExist{Paths: []string{"/srv/restore/a.odt"}, Count: 1},
+			"Nothing was restored: 1 file already exists in /srv/restore: /srv/restore/a.odt. Choose what becomes of it under “"},
+		{"three of 24, one with a line break in its name",
+			&pb.FilesExist{Paths: []string{"/srv/restore/a.odt", "/srv/restore/b\nforged.odt", "/srv/restore/c.odt"}, Count: 24},
+			"Nothing was restored: 24 files already exist in /srv/restore, among them /srv/restore/a.odt, \"/srv/restore/b\\nforged.odt\" and /srv/restore/c.odt. Choose what becomes of them under “"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			mw, q, fr := tasksWindow(t)
+			detail, err := proto.Marshal(tt.found)
+			if err != nil {
+				t.Fatal(err)
+			}
+			fr.fakeTasks.mu.Lock()
+			fr.fakeTasks.resErr = &master.AgentError{Slave: "FS01", Code: wire.ErrFilesExist, Message: "files exist", Detail: detail}
+			fr.fakeTasks.mu.Unlock()
+			rd := openRestore(t, mw, q)
+			tickRestore(rd, "/home/alice/Documents/report.odt")
+			rd.target.SetText("/srv/restore")
+			test.Tap(rd.restore)
+			q.runUntil(t, "the refusal", func() bool { return strings.HasPrefix(rd.status.Text, "Nothing was restored") })
+			if !strings.HasPrefix(rd.status.Text, tt.want) {
+				t.Errorf("the dialog says\n%s\nwant it to begin\n%s", rd.status.Text, tt.want)
+			}
+		})
+	}
+}
+
 // A restore that stopped before files already there says how to go on
 // in the dialog's words, not with the command line's flags the agent's
 // answer names.

@@ -40,7 +40,7 @@ func taskError(err error) error {
 	case errors.Is(err, ErrConflict):
 		return &link.RequestError{Code: wire.ErrConflict, Message: err.Error()}
 	case errors.Is(err, backup.ErrExists):
-		return &link.RequestError{Code: wire.ErrFilesExist, Message: err.Error()}
+		return &link.RequestError{Code: wire.ErrFilesExist, Message: err.Error(), Detail: filesExist(err)}
 	case IsUsage(err), errors.Is(err, backup.ErrInvalid), errors.Is(err, ErrUnknownTask):
 		return &link.RequestError{Code: wire.ErrBadRequest, Message: err.Error()}
 	}
@@ -48,6 +48,17 @@ func taskError(err error) error {
 		return &link.RequestError{Code: wire.ErrTaskBusy, Message: err.Error()}
 	}
 	return err
+}
+
+// filesExist is the detail of a files_exist answer: the files a restore
+// found in its way, for the console to name in its own words.
+func filesExist(err error) []byte {
+	var ex *backup.ExistsError
+	if !errors.As(err, &ex) {
+		return nil
+	}
+	b, _ := proto.Marshal(&pb.FilesExist{Paths: ex.Paths, Count: int64(ex.Count)})
+	return b
 }
 
 // parts packs list items into TaskPart chunks under wire.MaxChunk.

@@ -204,6 +204,11 @@ func TestTasksAreManagedOverTheLinkAndEveryConsoleSeesTheRun(t *testing.T) {
 	if !errors.As(err, &re) || re.Code != wire.ErrFilesExist {
 		t.Fatalf("a restore over an existing file: %v", err)
 	}
+	var found pb.FilesExist
+	if err := proto.Unmarshal(re.Detail, &found); err != nil || found.Count != 1 ||
+		len(found.Paths) != 1 || found.Paths[0] != filepath.Join(target, src, "report.txt") {
+		t.Fatalf("the files a restore found in its way: %+v, %v", &found, err)
+	}
 	var vr pb.TaskVerifyResponse
 	if _, err := stream(t, l, wire.MethodTaskVerify, &pb.TaskVerifyRequest{Name: "docs", Snapshot: snap}, &vr); err != nil ||
 		vr.Missing != 0 || vr.Changed != 0 || vr.Files == 0 {

@@ -125,12 +125,12 @@ func (e *ExistsError) Error() string {
 	// What to do comes before the files named: a console that cuts a
 	// long answer cuts the names.
 	return fmt.Sprintf("%s %s%s: nothing was restored; pass --skip-existing to restore only what is missing, --overwrite to replace them, or restore into an empty folder (%s)",
-		human.Plural(e.Count, "file", "files"), exist, where, existing(e.Paths, e.Count))
+		human.Plural(e.Count, "file", "files"), exist, where, ListExisting(e.Paths, e.Count))
 }
 
-// existing names the files that exist: "a", "a and b", "among them a, b
-// and c".
-func existing(first []string, total int) string {
+// ListExisting names the files that exist, first of total: "a", "a and
+// b", "among them a, b and c".
+func ListExisting(first []string, total int) string {
 	if total > len(first) {
 		return "among them " + human.List(first, len(first))
 	}

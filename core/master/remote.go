@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 	"strings"
 	"time"
@@ -197,7 +198,7 @@ func (m *Master) explain(slave string, c command, l *link.Link, err error) error
 	case errors.As(err, &re) && re.Code == wire.ErrBusy:
 		return fmt.Errorf("%s is busy with other requests from this console: try again in a moment", slave)
 	case errors.As(err, &re):
-		return &AgentError{Slave: slave, Code: re.Code, Message: re.Message}
+		return &AgentError{Slave: slave, Code: re.Code, Message: re.Message, Detail: re.Detail}
 	case errors.As(err, &le):
 		return &noAnswerError{fmt.Sprintf("the link to %s closed before it answered (%s): the command may or may not have been carried out", slave, le.Reason)}
 	case errors.Is(err, context.DeadlineExceeded):
@@ -242,9 +243,11 @@ func (e *CancelledError) Unwrap() error { return context.Canceled }
 // changes something.
 func (e *CancelledError) Is(target error) bool { return target == ErrNoAnswer && e.Changes }
 
-// AgentError is an agent's refusal or failure, in its own words.
+// AgentError is an agent's refusal or failure, in its own words, with
+// the detail the agent sent for the codes that have one.
 type AgentError struct {
 	Slave, Code, Message string
+	Detail               []byte
 }
 
 func (e *AgentError) Error() string {
@@ -262,9 +265,36 @@ func (e *AgentError) Unwrap() error {
 	case wire.ErrTaskBusy:
 		return backup.ErrBusy
 	case wire.ErrFilesExist:
+		if ex := filesExist(e.Detail); ex != nil {
+			return ex
+		}
 		return backup.ErrExists
 	}
 	return nil
+}
+
+// Bounds of what a files_exist answer's detail may name: an agent names
+// three files. Whoever shows them quotes and cuts them further.
+const (
+	maxExistingNamed = 10
+	maxExistingPath  = 4096
+)
+
+// filesExist is the detail of a files_exist answer as the restore's
+// *backup.ExistsError (errors.As finds the files it names), or nil for
+// none (an older agent) or one that does not decode.
+func filesExist(detail []byte) *backup.ExistsError {
+	var fe pb.FilesExist
+	if len(detail) == 0 || proto.Unmarshal(detail, &fe) != nil || fe.Count < 1 {
+		return nil
+	}
+	ex := &backup.ExistsError{Count: int(min(fe.Count, math.MaxInt32))}
+	for _, p := range fe.Paths[:min(len(fe.Paths), maxExistingNamed)] {
+		if c, _ := human.Cut(p, maxExistingPath); c != "" {
+			ex.Paths = append(ex.Paths, c)
+		}
+	}
+	return ex
 }
 
 // Mistake reports whether the agent found the request itself wrong (bad

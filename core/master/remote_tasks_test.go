@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -157,6 +158,15 @@ func TestTwoConsolesManageOneAgentsTasksAndSeeTheSameRun(t *testing.T) {
 	if len(recs) != 3 || !recs[0].Problem() || recs[1].Command != "task restore docs "+snaps[0].ID+" into "+target+" (1 path)" ||
 		recs[1].Result != store.AuditStarted || recs[1].Problem() || recs[2].Command != recs[1].Command || recs[2].Result != store.AuditOK {
 		t.Errorf("audit of the second console: %+v", recs)
+	}
+
+	// The same restore again stops before the file now there, and the
+	// console learns which file in a form its window words itself.
+	_, err = c2.RestoreSnapshot(ctx, "FS01", "docs", snaps[0].ID, backup.RestoreOptions{Target: target, Paths: []string{filepath.Join(src, "fx.txt")}}, nil)
+	var ex *backup.ExistsError
+	if !errors.As(err, &ex) || !errors.Is(err, backup.ErrExists) || ex.Count != 1 ||
+		!slices.Equal(ex.Paths, []string{filepath.Join(target, src, "fx.txt")}) {
+		t.Fatalf("a restore over the file restored: %v (%+v)", err, ex)
 	}
 }
 

@@ -10,7 +10,10 @@ import (
 	"testing"
 	"time"
 
+	"google.golang.org/protobuf/proto"
+
 	"github.com/lanyard/lanyard/core/agent"
+	"github.com/lanyard/lanyard/core/backup"
 	"github.com/lanyard/lanyard/core/store"
 	"github.com/lanyard/lanyard/core/wire"
 	"github.com/lanyard/lanyard/core/wire/pb"
@@ -619,5 +622,55 @@ func TestAClockSkewIsSaidInAPersonsWords(t *testing.T) {
 		if got := DescribeSkew(d); got != want {
 			t.Errorf("DescribeSkew(%s) = %q, want %q", d, got, want)
 		}
+	}
+}
+
+// What an agent's files_exist answer names is bounded before anyone shows
+// it, and an answer without a detail it can read (an older agent's, or a
+// damaged one) is still a restore refused over files.
+func TestAFilesExistDetailIsBoundedAndOptional(t *testing.T) {
+	detail := func(fe *pb.FilesExist) []byte {
+		b, err := proto.Marshal(fe)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	many := make([]string, 50)
+	for i := range many {
+		many[i] = "/srv/" + strings.Repeat("x", 5000)
+	}
+	for _, tt := range []struct {
+		name   string
+		detail []byte
+		paths  int // -1: no *backup.ExistsError
+	}{
+		{"none, from an older agent", nil, -1},
+		{"not a message", []byte{0xff, 0xff, 0xff}, -1},
+		{"no file counted", detail(&pb.FilesExist{Paths: []string{"/srv/a"}}), -1},
+		{"three files named", detail(&pb.FilesExist{Paths: []string{"/srv/a", "/srv/b", "/srv/c"}, Count: 24}), 3},
+		{"fifty long names", detail(&pb.FilesExist{Paths: many, Count: 50}), maxExistingNamed},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			err := error(&AgentError{Slave: "FS01", Code: wire.ErrFilesExist, Message: "files exist", Detail: tt.detail})
+			if !errors.Is(err, backup.ErrExists) {
+				t.Fatalf("%v is not backup.ErrExists", err)
+			}
+			var ex *backup.ExistsError
+			if got := errors.As(err, &ex); got != (tt.paths >= 0) {
+				t.Fatalf("errors.As(*backup.ExistsError) = %v", got)
+			}
+			if tt.paths < 0 {
+				return
+			}
+			if len(ex.Paths) != tt.paths {
+				t.Errorf("%d paths named, want %d", len(ex.Paths), tt.paths)
+			}
+			for _, p := range ex.Paths {
+				if len(p) > maxExistingPath {
+					t.Errorf("a path of %d bytes kept", len(p))
+				}
+			}
+		})
 	}
 }

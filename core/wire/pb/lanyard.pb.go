@@ -4885,6 +4885,63 @@ func (x *TaskRestoreResponse) GetSkipped() int64 {
 	return 0
 }
 
+// FilesExist is the body of the files_exist error answering a
+// task.restore: the first few files already where the restore would write
+// (their places on the server) and how many there are in all, for the
+// console to name them in its own words. An older agent sends no body;
+// its error's words name them for the command line.
+type FilesExist struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Paths         []string               `protobuf:"bytes,1,rep,name=paths,proto3" json:"paths,omitempty"`
+	Count         int64                  `protobuf:"varint,2,opt,name=count,proto3" json:"count,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *FilesExist) Reset() {
+	*x = FilesExist{}
+	mi := &file_core_wire_pb_lanyard_proto_msgTypes[66]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *FilesExist) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*FilesExist) ProtoMessage() {}
+
+func (x *FilesExist) ProtoReflect() protoreflect.Message {
+	mi := &file_core_wire_pb_lanyard_proto_msgTypes[66]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use FilesExist.ProtoReflect.Descriptor instead.
+func (*FilesExist) Descriptor() ([]byte, []int) {
+	return file_core_wire_pb_lanyard_proto_rawDescGZIP(), []int{66}
+}
+
+func (x *FilesExist) GetPaths() []string {
+	if x != nil {
+		return x.Paths
+	}
+	return nil
+}
+
+func (x *FilesExist) GetCount() int64 {
+	if x != nil {
+		return x.Count
+	}
+	return 0
+}
+
 // Events about tasks, pushed to every console: task.progress (Progress),
 // run.started and run.finished (RunReport), task.changed (TaskInfo),
 // task.removed (TaskRemoved).
@@ -4897,7 +4954,7 @@ type TaskRemoved struct {
 
 func (x *TaskRemoved) Reset() {
 	*x = TaskRemoved{}
-	mi := &file_core_wire_pb_lanyard_proto_msgTypes[66]
+	mi := &file_core_wire_pb_lanyard_proto_msgTypes[67]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4909,7 +4966,7 @@ func (x *TaskRemoved) String() string {
 func (*TaskRemoved) ProtoMessage() {}
 
 func (x *TaskRemoved) ProtoReflect() protoreflect.Message {
-	mi := &file_core_wire_pb_lanyard_proto_msgTypes[66]
+	mi := &file_core_wire_pb_lanyard_proto_msgTypes[67]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4922,7 +4979,7 @@ func (x *TaskRemoved) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TaskRemoved.ProtoReflect.Descriptor instead.
 func (*TaskRemoved) Descriptor() ([]byte, []int) {
-	return file_core_wire_pb_lanyard_proto_rawDescGZIP(), []int{66}
+	return file_core_wire_pb_lanyard_proto_rawDescGZIP(), []int{67}
 }
 
 func (x *TaskRemoved) GetName() string {
@@ -4948,7 +5005,7 @@ type TaskCursor struct {
 
 func (x *TaskCursor) Reset() {
 	*x = TaskCursor{}
-	mi := &file_core_wire_pb_lanyard_proto_msgTypes[67]
+	mi := &file_core_wire_pb_lanyard_proto_msgTypes[68]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4960,7 +5017,7 @@ func (x *TaskCursor) String() string {
 func (*TaskCursor) ProtoMessage() {}
 
 func (x *TaskCursor) ProtoReflect() protoreflect.Message {
-	mi := &file_core_wire_pb_lanyard_proto_msgTypes[67]
+	mi := &file_core_wire_pb_lanyard_proto_msgTypes[68]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4973,7 +5030,7 @@ func (x *TaskCursor) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TaskCursor.ProtoReflect.Descriptor instead.
 func (*TaskCursor) Descriptor() ([]byte, []int) {
-	return file_core_wire_pb_lanyard_proto_rawDescGZIP(), []int{67}
+	return file_core_wire_pb_lanyard_proto_rawDescGZIP(), []int{68}
 }
 
 func (x *TaskCursor) GetName() string {
@@ -5035,7 +5092,7 @@ type TaskHealth struct {
 
 func (x *TaskHealth) Reset() {
 	*x = TaskHealth{}
-	mi := &file_core_wire_pb_lanyard_proto_msgTypes[68]
+	mi := &file_core_wire_pb_lanyard_proto_msgTypes[69]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5047,7 +5104,7 @@ func (x *TaskHealth) String() string {
 func (*TaskHealth) ProtoMessage() {}
 
 func (x *TaskHealth) ProtoReflect() protoreflect.Message {
-	mi := &file_core_wire_pb_lanyard_proto_msgTypes[68]
+	mi := &file_core_wire_pb_lanyard_proto_msgTypes[69]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5060,7 +5117,7 @@ func (x *TaskHealth) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TaskHealth.ProtoReflect.Descriptor instead.
 func (*TaskHealth) Descriptor() ([]byte, []int) {
-	return file_core_wire_pb_lanyard_proto_rawDescGZIP(), []int{68}
+	return file_core_wire_pb_lanyard_proto_rawDescGZIP(), []int{69}
 }
 
 func (x *TaskHealth) GetCursor() *TaskCursor {
@@ -5166,7 +5223,7 @@ type TaskHealthRequest struct {
 
 func (x *TaskHealthRequest) Reset() {
 	*x = TaskHealthRequest{}
-	mi := &file_core_wire_pb_lanyard_proto_msgTypes[69]
+	mi := &file_core_wire_pb_lanyard_proto_msgTypes[70]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5178,7 +5235,7 @@ func (x *TaskHealthRequest) String() string {
 func (*TaskHealthRequest) ProtoMessage() {}
 
 func (x *TaskHealthRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_core_wire_pb_lanyard_proto_msgTypes[69]
+	mi := &file_core_wire_pb_lanyard_proto_msgTypes[70]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5191,7 +5248,7 @@ func (x *TaskHealthRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TaskHealthRequest.ProtoReflect.Descriptor instead.
 func (*TaskHealthRequest) Descriptor() ([]byte, []int) {
-	return file_core_wire_pb_lanyard_proto_rawDescGZIP(), []int{69}
+	return file_core_wire_pb_lanyard_proto_rawDescGZIP(), []int{70}
 }
 
 func (x *TaskHealthRequest) GetKnown() []*TaskCursor {
@@ -5212,7 +5269,7 @@ type TaskHealthResponse struct {
 
 func (x *TaskHealthResponse) Reset() {
 	*x = TaskHealthResponse{}
-	mi := &file_core_wire_pb_lanyard_proto_msgTypes[70]
+	mi := &file_core_wire_pb_lanyard_proto_msgTypes[71]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5224,7 +5281,7 @@ func (x *TaskHealthResponse) String() string {
 func (*TaskHealthResponse) ProtoMessage() {}
 
 func (x *TaskHealthResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_core_wire_pb_lanyard_proto_msgTypes[70]
+	mi := &file_core_wire_pb_lanyard_proto_msgTypes[71]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5237,7 +5294,7 @@ func (x *TaskHealthResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TaskHealthResponse.ProtoReflect.Descriptor instead.
 func (*TaskHealthResponse) Descriptor() ([]byte, []int) {
-	return file_core_wire_pb_lanyard_proto_rawDescGZIP(), []int{70}
+	return file_core_wire_pb_lanyard_proto_rawDescGZIP(), []int{71}
 }
 
 func (x *TaskHealthResponse) GetRemoved() []string {
@@ -5674,7 +5731,11 @@ const file_core_wire_pb_lanyard_proto_rawDesc = "" +
 	"\x04dirs\x18\x06 \x01(\x03R\x04dirs\x12\x1a\n" +
 	"\bsymlinks\x18\a \x01(\x03R\bsymlinks\x12\x1a\n" +
 	"\breplaced\x18\b \x01(\x03R\breplaced\x12\x18\n" +
-	"\askipped\x18\t \x01(\x03R\askipped\"!\n" +
+	"\askipped\x18\t \x01(\x03R\askipped\"8\n" +
+	"\n" +
+	"FilesExist\x12\x14\n" +
+	"\x05paths\x18\x01 \x03(\tR\x05paths\x12\x14\n" +
+	"\x05count\x18\x02 \x01(\x03R\x05count\"!\n" +
 	"\vTaskRemoved\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\"\x9a\x01\n" +
 	"\n" +
@@ -5728,7 +5789,7 @@ func file_core_wire_pb_lanyard_proto_rawDescGZIP() []byte {
 }
 
 var file_core_wire_pb_lanyard_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_core_wire_pb_lanyard_proto_msgTypes = make([]protoimpl.MessageInfo, 71)
+var file_core_wire_pb_lanyard_proto_msgTypes = make([]protoimpl.MessageInfo, 72)
 var file_core_wire_pb_lanyard_proto_goTypes = []any{
 	(Role)(0),                            // 0: lanyard.v1.Role
 	(*KDFParams)(nil),                    // 1: lanyard.v1.KDFParams
@@ -5797,11 +5858,12 @@ var file_core_wire_pb_lanyard_proto_goTypes = []any{
 	(*TaskVerifyResponse)(nil),           // 64: lanyard.v1.TaskVerifyResponse
 	(*TaskRestoreRequest)(nil),           // 65: lanyard.v1.TaskRestoreRequest
 	(*TaskRestoreResponse)(nil),          // 66: lanyard.v1.TaskRestoreResponse
-	(*TaskRemoved)(nil),                  // 67: lanyard.v1.TaskRemoved
-	(*TaskCursor)(nil),                   // 68: lanyard.v1.TaskCursor
-	(*TaskHealth)(nil),                   // 69: lanyard.v1.TaskHealth
-	(*TaskHealthRequest)(nil),            // 70: lanyard.v1.TaskHealthRequest
-	(*TaskHealthResponse)(nil),           // 71: lanyard.v1.TaskHealthResponse
+	(*FilesExist)(nil),                   // 67: lanyard.v1.FilesExist
+	(*TaskRemoved)(nil),                  // 68: lanyard.v1.TaskRemoved
+	(*TaskCursor)(nil),                   // 69: lanyard.v1.TaskCursor
+	(*TaskHealth)(nil),                   // 70: lanyard.v1.TaskHealth
+	(*TaskHealthRequest)(nil),            // 71: lanyard.v1.TaskHealthRequest
+	(*TaskHealthResponse)(nil),           // 72: lanyard.v1.TaskHealthResponse
 }
 var file_core_wire_pb_lanyard_proto_depIdxs = []int32{
 	0,  // 0: lanyard.v1.Hello.role:type_name -> lanyard.v1.Role
@@ -5822,7 +5884,7 @@ var file_core_wire_pb_lanyard_proto_depIdxs = []int32{
 	30, // 15: lanyard.v1.TaskPart.snapshots:type_name -> lanyard.v1.Snapshot
 	31, // 16: lanyard.v1.TaskPart.entries:type_name -> lanyard.v1.BrowseEntry
 	32, // 17: lanyard.v1.TaskPart.problems:type_name -> lanyard.v1.VerifyProblem
-	69, // 18: lanyard.v1.TaskPart.health:type_name -> lanyard.v1.TaskHealth
+	70, // 18: lanyard.v1.TaskPart.health:type_name -> lanyard.v1.TaskHealth
 	53, // 19: lanyard.v1.TaskPart.found:type_name -> lanyard.v1.FoundFile
 	54, // 20: lanyard.v1.TaskPart.found_again:type_name -> lanyard.v1.FoundAgain
 	26, // 21: lanyard.v1.TaskCheckRequest.task:type_name -> lanyard.v1.Task
@@ -5832,9 +5894,9 @@ var file_core_wire_pb_lanyard_proto_depIdxs = []int32{
 	26, // 25: lanyard.v1.TaskDeleteResponse.removed:type_name -> lanyard.v1.Task
 	29, // 26: lanyard.v1.TaskRunResponse.info:type_name -> lanyard.v1.TaskInfo
 	28, // 27: lanyard.v1.TaskRunResponse.started:type_name -> lanyard.v1.RunReport
-	68, // 28: lanyard.v1.TaskHealth.cursor:type_name -> lanyard.v1.TaskCursor
+	69, // 28: lanyard.v1.TaskHealth.cursor:type_name -> lanyard.v1.TaskCursor
 	28, // 29: lanyard.v1.TaskHealth.last_run:type_name -> lanyard.v1.RunReport
-	68, // 30: lanyard.v1.TaskHealthRequest.known:type_name -> lanyard.v1.TaskCursor
+	69, // 30: lanyard.v1.TaskHealthRequest.known:type_name -> lanyard.v1.TaskCursor
 	31, // [31:31] is the sub-list for method output_type
 	31, // [31:31] is the sub-list for method input_type
 	31, // [31:31] is the sub-list for extension type_name
@@ -5854,7 +5916,7 @@ func file_core_wire_pb_lanyard_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_core_wire_pb_lanyard_proto_rawDesc), len(file_core_wire_pb_lanyard_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   71,
+			NumMessages:   72,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
