@@ -876,7 +876,7 @@ func TestTheRestoreDialogBrowsesLazilyAndRestoresWhatIsTicked(t *testing.T) {
 	test.AssertRendersToMarkup(t, "restoredialog.xml", mw.win.Canvas())
 	test.Tap(rd.restore)
 	q.runUntil(t, "the summary", func() bool {
-		return strings.Contains(overlayText(mw.win), "Restored 1 file (47.1 KiB), 0 folders and 0 links")
+		return strings.Contains(overlayText(mw.win), "Restored 1 file (47.1 KiB) from snapshot")
 	})
 	got := fr.fakeTasks.restores()
 	if len(got) != 1 || got[0].Target != "/srv/restore" || got[0].Overwrite || got[0].SkipExisting || got[0].Original ||
@@ -1094,7 +1094,7 @@ func TestTheRestoreDialogPutsFilesBackWhereTheyWere(t *testing.T) {
 	test.Tap(rd.restore)
 	q.runUntil(t, "the summary", func() bool {
 		text := overlayText(mw.win)
-		return strings.Contains(text, "Restored 0 files (0 B), 0 folders and 0 links") &&
+		return strings.Contains(text, "Restored 0 files (0 B) from snapshot") &&
 			strings.Contains(text, "to where the files were on FS01.\n1 file there already was left as it was.")
 	})
 	got := fr.fakeTasks.restores()

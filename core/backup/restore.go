@@ -86,13 +86,18 @@ type RestoreReport struct {
 func (r *RestoreReport) Where() string { return whereWords(r.Target, r.Original) }
 
 // Summary is the restore in a few lines, as the command line and the
-// console's window say it: "restored 3 files (1.2 MiB), 1 folder and 0
-// links from snapshot … into /srv/restore", then what was replaced or
-// left as it was.
+// console's window say it: "restored 3 files (1.2 MiB) and 1 folder from
+// snapshot … into /srv/restore" (folders and links only when there were
+// any), then what was replaced or left as it was.
 func (r *RestoreReport) Summary() string {
-	s := fmt.Sprintf("restored %s (%s), %s and %s from snapshot %s %s",
-		human.Plural(r.Files, "file", "files"), human.Bytes(max(r.Bytes, 0)), human.Plural(r.Dirs, "folder", "folders"),
-		human.Plural(r.Symlinks, "link", "links"), r.Snapshot, r.Where())
+	what := []string{fmt.Sprintf("%s (%s)", human.Plural(r.Files, "file", "files"), human.Bytes(max(r.Bytes, 0)))}
+	if r.Dirs > 0 {
+		what = append(what, human.Plural(r.Dirs, "folder", "folders"))
+	}
+	if r.Symlinks > 0 {
+		what = append(what, human.Plural(r.Symlinks, "link", "links"))
+	}
+	s := fmt.Sprintf("restored %s from snapshot %s %s", human.List(what, len(what)), r.Snapshot, r.Where())
 	if r.Replaced > 0 {
 		s += "\n" + human.Plural(r.Replaced, "existing file was replaced", "existing files were replaced")
 	}

@@ -106,3 +106,25 @@ func TestARunSaysWhoStartedIt(t *testing.T) {
 		}
 	}
 }
+
+// A restore's summary counts the files always, and folders and links only
+// when it made any: "0 folders and 0 links" said nothing to anyone.
+func TestARestoresSummaryNamesOnlyWhatItRestored(t *testing.T) {
+	for _, tt := range []struct {
+		rep  backup.RestoreReport
+		want string
+	}{
+		{backup.RestoreReport{Files: 1, Bytes: 48 << 10, Snapshot: "S", Target: "/srv/r"},
+			"restored 1 file (48.0 KiB) from snapshot S into /srv/r"},
+		{backup.RestoreReport{Files: 24, Bytes: 1 << 20, Dirs: 7, Snapshot: "S", Target: "/srv/r"},
+			"restored 24 files (1.0 MiB) and 7 folders from snapshot S into /srv/r"},
+		{backup.RestoreReport{Files: 2, Dirs: 1, Symlinks: 3, Snapshot: "S", Original: true, Skipped: 2},
+			"restored 2 files (0 B), 1 folder and 3 links from snapshot S to where the files were\n2 files there already were left as they were"},
+		{backup.RestoreReport{Snapshot: "S", Target: "/srv/r", Replaced: 1},
+			"restored 0 files (0 B) from snapshot S into /srv/r\n1 existing file was replaced"},
+	} {
+		if got := tt.rep.Summary(); got != tt.want {
+			t.Errorf("Summary() =\n%q\nwant\n%q", got, tt.want)
+		}
+	}
+}
