@@ -1153,6 +1153,21 @@ func tickRestore(rd *restoreDialog, paths ...string) {
 	rd.showState()
 }
 
+// restoreRefused opens the Restore dialog and asks it for report.odt into
+// /srv/restore, which the agent refuses with err.
+func restoreRefused(t *testing.T, err error) (*mainWindow, *uiQueue, *restoreDialog) {
+	t.Helper()
+	mw, q, fr := tasksWindow(t)
+	fr.fakeTasks.mu.Lock()
+	fr.fakeTasks.resErr = err
+	fr.fakeTasks.mu.Unlock()
+	rd := openRestore(t, mw, q)
+	tickRestore(rd, "/home/alice/Documents/report.odt")
+	rd.target.SetText("/srv/restore")
+	test.Tap(rd.restore)
+	return mw, q, rd
+}
+
 // restores are the restores asked of the fake, in order.
 func (f *fakeTasks) restores() []backup.RestoreOptions {
 	f.mu.Lock()
@@ -1566,22 +1581,18 @@ func TestStoppedInSaysWhereTheSearchStopped(t *testing.T) {
 // taken for one called off: the Restore dialog comes back with its
 // choices and the agent's words, a verify shows them.
 func TestARestoreOrVerifyThatFailsSaysWhy(t *testing.T) {
-	mw, q, fr := tasksWindow(t)
 	refusal := errors.New(`FS01 answered: "cannot restore /srv/restore/a.odt: leads outside the snapshot (a link put there after the backup): not followed"`)
-	fr.fakeTasks.mu.Lock()
-	fr.fakeTasks.resErr, fr.fakeTasks.verErr = refusal, refusal
-	fr.fakeTasks.mu.Unlock()
-
-	rd := openRestore(t, mw, q)
-	tickRestore(rd, "/home/alice/Documents/report.odt")
-	rd.target.SetText("/srv/restore")
-	test.Tap(rd.restore)
+	mw, q, rd := restoreRefused(t, refusal)
 	q.runUntil(t, "the restore's failure", func() bool { return strings.Contains(rd.status.Text, "leads outside the snapshot") })
 	if text := overlayText(mw.win); strings.Contains(text, "Restore cancelled") || rd.target.Text != "/srv/restore" {
 		t.Fatalf("a restore that failed: %q, target %q", text, rd.target.Text)
 	}
 	rd.d.Hide()
 
+	fr := mw.c.(*fakeRemote)
+	fr.fakeTasks.mu.Lock()
+	fr.fakeTasks.verErr = refusal
+	fr.fakeTasks.mu.Unlock()
 	test.Tap(mw.detail.tasksTab.verify)
 	q.runUntil(t, "the verify's failure", func() bool {
 		text := overlayText(mw.win)
@@ -1604,18 +1615,11 @@ func TestARestoreOverFilesNamesTheFilesTheAgentFound(t *testing.T) {
 			"Nothing was restored: 24 files already exist in /srv/restore, among them /srv/restore/a.odt, \"/srv/restore/b\\nforged.odt\" and /srv/restore/c.odt. Choose what becomes of them under “"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			mw, q, fr := tasksWindow(t)
 			detail, err := proto.Marshal(tt.found)
 			if err != nil {
 				t.Fatal(err)
 			}
-			fr.fakeTasks.mu.Lock()
-			fr.fakeTasks.resErr = &master.AgentError{Slave: "FS01", Code: wire.ErrFilesExist, Message: "files exist", Detail: detail}
-			fr.fakeTasks.mu.Unlock()
-			rd := openRestore(t, mw, q)
-			tickRestore(rd, "/home/alice/Documents/report.odt")
-			rd.target.SetText("/srv/restore")
-			test.Tap(rd.restore)
+			_, q, rd := restoreRefused(t, &master.AgentError{Slave: "FS01", Code: wire.ErrFilesExist, Message: "files exist", Detail: detail})
 			q.runUntil(t, "the refusal", func() bool { return strings.HasPrefix(rd.status.Text, "Nothing was restored") })
 			if !strings.HasPrefix(rd.status.Text, tt.want) {
 				t.Errorf("the dialog says\n%s\nwant it to begin\n%s", rd.status.Text, tt.want)
@@ -1628,16 +1632,8 @@ func TestARestoreOverFilesNamesTheFilesTheAgentFound(t *testing.T) {
 // in the dialog's words, not with the command line's flags the agent's
 // answer names.
 func TestARestoreOverFilesSaysHowToGoOnInTheDialogsWords(t *testing.T) {
-	mw, q, fr := tasksWindow(t)
-	fr.fakeTasks.mu.Lock()
-	fr.fakeTasks.resErr = &master.AgentError{Slave: "FS01", Code: wire.ErrFilesExist,
-		Message: "1 file already exists in /srv/restore: nothing was restored; pass --skip-existing to restore only what is missing, --overwrite to replace them, or restore into an empty folder (/srv/restore/a.odt)"}
-	fr.fakeTasks.mu.Unlock()
-
-	rd := openRestore(t, mw, q)
-	tickRestore(rd, "/home/alice/Documents/report.odt")
-	rd.target.SetText("/srv/restore")
-	test.Tap(rd.restore)
+	mw, q, rd := restoreRefused(t, &master.AgentError{Slave: "FS01", Code: wire.ErrFilesExist,
+		Message: "1 file already exists in /srv/restore: nothing was restored; pass --skip-existing to restore only what is missing, --overwrite to replace them, or restore into an empty folder (/srv/restore/a.odt)"})
 	want := "Nothing was restored: some of these files already exist in /srv/restore. Choose what becomes of them under “" + rdExisting + "”"
 	q.runUntil(t, "the refusal", func() bool { return strings.HasPrefix(rd.status.Text, want) })
 	if strings.Contains(rd.status.Text, "--") || rd.target.Text != "/srv/restore" {
