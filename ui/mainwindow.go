@@ -606,7 +606,7 @@ func (mw *mainWindow) removeSelected() {
 	if !ok {
 		return
 	}
-	msg := widget.NewLabel(fmt.Sprintf("Remove %s from this console?\n\nIts link is closed and its entry and password are forgotten.\nThe agent keeps running; add it again to manage it.", v.Name))
+	msg := widget.NewLabel(removeQuestion(&v))
 	d, _ := askDialog(mw.win, removeConfirmTitle, msg, toolRemove, theme.DeleteIcon(), widget.DangerImportance, func() bool {
 		name := v.Name
 		mw.goDo(func(context.Context) func() {
@@ -618,6 +618,16 @@ func (mw *mainWindow) removeSelected() {
 		return true
 	})
 	d.Show()
+}
+
+// removeQuestion asks whether to remove v, saying what goes with it: its
+// link, when it has one, and its entry and password, never the agent.
+func removeQuestion(v *master.SlaveView) string {
+	gone := "Its entry and password are forgotten."
+	if v.State == master.StateConnected {
+		gone = "Its link is closed and its entry and password are forgotten."
+	}
+	return fmt.Sprintf("Remove %s from this console?\n\n%s\nThe agent keeps running, and so do its backups; add it again to manage it.", v.Name, gone)
 }
 
 // toggleConnection disconnects a linked slave, or connects (now) one that

@@ -464,6 +464,10 @@ func TestRemoveAsksFirst(t *testing.T) {
 	if got := overlayText(mw.win); !strings.Contains(got, "Remove FS02 from this console?") {
 		t.Fatalf("Remove did not ask first: %q", got)
 	}
+	// FS02 is offline: it has no link to close.
+	if got := overlayText(mw.win); strings.Contains(got, "link") || !strings.Contains(got, "so do its backups") {
+		t.Errorf("asked about an offline slave: %q", got)
+	}
 	tapButton(t, mw.win, "Cancel")
 	q.runPending()
 	if c := fc.called(); len(c) != 0 {
@@ -472,6 +476,12 @@ func TestRemoveAsksFirst(t *testing.T) {
 	test.Tap(mw.removeBtn)
 	tapButton(t, mw.win, "Remove")
 	q.runUntil(t, "the removal", func() bool { return slices.Contains(fc.called(), "remove FS02") })
+
+	mw.tree.Select("a1") // connected
+	test.Tap(mw.removeBtn)
+	if got := overlayText(mw.win); !strings.Contains(got, "Its link is closed") {
+		t.Errorf("asked about a connected slave: %q", got)
+	}
 }
 
 func TestConnectAndDisconnectFollowTheState(t *testing.T) {
