@@ -5,12 +5,15 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 
 	"github.com/agnivade/levenshtein"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
+
+	"github.com/lanyard/lanyard/core/human"
 )
 
 // Exit codes of both command lines.
@@ -114,7 +117,7 @@ func NoArgs(cmd *cobra.Command, args []string) error {
 func ExactArgs(n int) cobra.PositionalArgs {
 	return func(cmd *cobra.Command, args []string) error {
 		if len(args) != n {
-			return Usagef("%s takes %d argument(s), got %d (see %s --help)", cmd.CommandPath(), n, len(args), cmd.CommandPath())
+			return argCount(cmd, human.Plural(n, "argument", "arguments"), len(args))
 		}
 		return nil
 	}
@@ -123,11 +126,29 @@ func ExactArgs(n int) cobra.PositionalArgs {
 // RangeArgs wants between min and max positional arguments.
 func RangeArgs(min, max int) cobra.PositionalArgs {
 	return func(cmd *cobra.Command, args []string) error {
-		if len(args) < min || len(args) > max {
-			return Usagef("%s takes %d to %d argument(s), got %d (see %s --help)", cmd.CommandPath(), min, max, len(args), cmd.CommandPath())
+		if len(args) >= min && len(args) <= max {
+			return nil
 		}
-		return nil
+		wants := fmt.Sprintf("%d to %d arguments", min, max)
+		switch {
+		case min == 0:
+			wants = "at most " + human.Plural(max, "argument", "arguments")
+		case max == min+1:
+			wants = fmt.Sprintf("%d or %d arguments", min, max)
+		}
+		return argCount(cmd, wants, len(args))
 	}
+}
+
+// argCount refuses a command given the wrong number of arguments, with
+// its usage line: "prog task history takes 1 argument, got none (usage:
+// prog task history NAME)".
+func argCount(cmd *cobra.Command, wants string, got int) error {
+	g := "none"
+	if got > 0 {
+		g = strconv.Itoa(got)
+	}
+	return Usagef("%s takes %s, got %s (usage: %s)", cmd.CommandPath(), wants, g, cmd.UseLine())
 }
 
 // ParseOnOff reads an on/off value of the flag or setting named what; ""

@@ -62,19 +62,20 @@ func TestParseOnOffAcceptsTheUsualWordsAndRefusesTheRest(t *testing.T) {
 
 func ptr(b bool) *bool { return &b }
 
-// tree is a small command line: `prog group leaf [ARG]`.
+// tree is a small command line: `prog group leaf [ARG]` and others.
 func tree(ran *string) *cobra.Command {
 	root := &cobra.Command{Use: "prog"}
 	group := &cobra.Command{Use: "group", Short: "a group"}
-	leaf := &cobra.Command{Use: "leaf", Args: RangeArgs(0, 1), RunE: func(*cobra.Command, []string) error {
+	leaf := &cobra.Command{Use: "leaf [ARG]", Args: RangeArgs(0, 1), RunE: func(*cobra.Command, []string) error {
 		*ran = "leaf"
 		return nil
 	}}
 	fail := &cobra.Command{Use: "fail", Args: NoArgs, RunE: func(*cobra.Command, []string) error { return errors.New("it broke") }}
-	two := &cobra.Command{Use: "two", Args: ExactArgs(2), RunE: func(*cobra.Command, []string) error { return nil }}
+	two := &cobra.Command{Use: "two A B", Args: ExactArgs(2), RunE: func(*cobra.Command, []string) error { return nil }}
+	three := &cobra.Command{Use: "three A [B]", Args: RangeArgs(1, 2), RunE: func(*cobra.Command, []string) error { return nil }}
 	remote := &cobra.Command{Use: "remote", Args: NoArgs, RunE: func(*cobra.Command, []string) error { return nil }}
 	remote.Flags().String("slave", "", "the slave")
-	group.AddCommand(leaf, fail, two, remote)
+	group.AddCommand(leaf, fail, two, three, remote)
 	root.AddCommand(group)
 	return root
 }
@@ -95,8 +96,10 @@ func TestExecuteEndsEveryMistakeWithExitCode2(t *testing.T) {
 		{[]string{"group", "remote", "--verbose"}, ExitUsage, "unknown flag: --verbose (see prog group remote --help)"},
 		{[]string{"group", "remote", "--slave-name", "fs01"}, ExitUsage, "unknown flag: --slave-name (did you mean --slave? see prog group remote --help)"},
 		{[]string{"group", "remote", "--hlep"}, ExitUsage, "unknown flag: --hlep (did you mean --help? see prog group remote --help)"},
-		{[]string{"group", "leaf", "a", "b"}, ExitUsage, "takes 0 to 1 argument(s), got 2"},
-		{[]string{"group", "two", "a"}, ExitUsage, "takes 2 argument(s), got 1"},
+		{[]string{"group", "leaf", "a", "b"}, ExitUsage, "prog group leaf takes at most 1 argument, got 2 (usage: prog group leaf [ARG] [flags])"},
+		{[]string{"group", "two", "a"}, ExitUsage, "prog group two takes 2 arguments, got 1 (usage: prog group two A B [flags])"},
+		{[]string{"group", "two"}, ExitUsage, "prog group two takes 2 arguments, got none (usage: prog group two A B [flags])"},
+		{[]string{"group", "three"}, ExitUsage, "prog group three takes 1 or 2 arguments, got none (usage: prog group three A [B] [flags])"},
 		{[]string{"group", "fail", "x"}, ExitUsage, `takes no arguments, got "x" (see prog group fail --help)`},
 		{[]string{"group", "remote", "fs01"}, ExitUsage, `prog group remote takes no arguments, got "fs01": name the slave with --slave, as in prog group remote --slave fs01`},
 		{[]string{"group", "remote", "fs01", "--slave", "fs01"}, ExitUsage, `takes no arguments, got "fs01" (see prog group remote --help)`},

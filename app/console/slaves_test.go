@@ -136,7 +136,7 @@ func TestSlaveAddTakesTheNameAsAnArgumentOrAsName(t *testing.T) {
 		{[]string{"slave", "add", "--name", "FS02", "--address", "127.0.0.1:16888", "--password-stdin"}, 0, "added FS02, outbound"},
 		{[]string{"slave", "add", "FS03", "--name", "FS04", "--inbound", "--password-stdin"}, 2, `two names given, "FS03" and --name "FS04": give one`},
 		{[]string{"slave", "add", "--inbound", "--password-stdin"}, 2, "give the slave's name: lanyard slave add NAME"},
-		{[]string{"slave", "add", "FS05", "FS06", "--inbound", "--password-stdin"}, 2, "takes 0 to 1 argument(s), got 2"},
+		{[]string{"slave", "add", "FS05", "FS06", "--inbound", "--password-stdin"}, 2, "lanyard slave add takes at most 1 argument, got 2 (usage: lanyard slave add NAME (--inbound | --address HOST:PORT) --password-stdin"},
 		{[]string{"slave", "list", "FS01"}, 2, `lanyard slave list takes no arguments, got "FS01"`},
 	} {
 		if code, out := run("pw\n", tt.args...); code != tt.code || !strings.Contains(out, tt.want) {
