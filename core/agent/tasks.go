@@ -154,6 +154,27 @@ func unknownTask(name string) error {
 	return &ControlError{Message: fmt.Sprintf("there is no task named %s (task list shows them)", name), Usage: true, Err: ErrUnknownTask}
 }
 
+// tasksNamed is how many of an agent's tasks an unknown task's error names.
+const tasksNamed = 8
+
+// unknown refuses a task name that none of the tasks has, naming those
+// there are (a name mistyped is then seen at once).
+func (t *Tasks) unknown(name string) error {
+	tasks, err := t.loadAll()
+	if err != nil {
+		return unknownTask(name)
+	}
+	msg := fmt.Sprintf("there is no task named %s: this agent has no backup task yet (task add adds one)", name)
+	if len(tasks) > 0 {
+		names := make([]string, 0, min(len(tasks), tasksNamed))
+		for _, task := range tasks[:cap(names)] {
+			names = append(names, task.Name)
+		}
+		msg = fmt.Sprintf("there is no task named %s; the tasks here are %s", name, human.List(names, len(tasks)))
+	}
+	return &ControlError{Message: msg, Usage: true, Err: ErrUnknownTask}
+}
+
 // taskErr marks what is the request's fault (invalid tasks, unknown
 // snapshots and paths, a restore that would overwrite) as a usage error.
 func taskErr(err error) error {
@@ -332,7 +353,7 @@ func (t *Tasks) load(name string) (backup.Task, error) {
 	}
 	doc, err := t.db.Task(name)
 	if errors.Is(err, store.ErrNotFound) {
-		return backup.Task{}, unknownTask(name)
+		return backup.Task{}, t.unknown(name)
 	}
 	if err != nil {
 		return backup.Task{}, err
@@ -582,8 +603,8 @@ func (t *Tasks) Remove(_ context.Context, name string, version uint64) (backup.T
 		removed = prev
 		return nil, nil
 	})
-	if errors.Is(err, store.ErrNotFound) {
-		return backup.Task{}, unknownTask(name)
+	if errors.Is(err, store.ErrNotFound) || errors.Is(err, ErrUnknownTask) {
+		return backup.Task{}, t.unknown(name)
 	}
 	if err != nil {
 		return backup.Task{}, err

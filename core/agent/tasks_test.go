@@ -93,10 +93,18 @@ func TestTasksAreSavedWithVersions(t *testing.T) {
 	if !errors.Is(err, agent.ErrUnknownTask) || !agent.IsUsage(err) {
 		t.Fatalf("a removed task: %v", err)
 	}
-	// The console shows the agent's words too: they name a command both
-	// command lines have, not the agent's alone.
-	if msg := err.Error(); !strings.Contains(msg, "(task list shows them)") || strings.Contains(msg, "lanyard-agent") {
-		t.Errorf("an unknown task's error: %q", msg)
+	// The console shows the agent's words too: they name the tasks there
+	// are, or a command both command lines have, not the agent's alone.
+	if msg := err.Error(); msg != "there is no task named docs: this agent has no backup task yet (task add adds one)" {
+		t.Errorf("an unknown task's error with no task: %q", msg)
+	}
+	for _, name := range []string{"mail", "db2", "db10"} {
+		if _, _, err := tasks.Put(ctx, backup.Task{Name: name, Sources: []string{src}, Destination: dest}, agent.PutOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := tasks.Remove(ctx, "docs", 0); err == nil || err.Error() != "there is no task named docs; the tasks here are db2, db10 and mail" {
+		t.Errorf("an unknown task's error: %v", err)
 	}
 }
 
