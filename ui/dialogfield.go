@@ -60,6 +60,7 @@ type dialogEntry struct {
 	canvas fyne.Canvas
 	onBlur func()
 	given  string // the text the dialog last filled in (SetText)
+	keys   bool   // the field has the keyboard
 }
 
 // newDialogEntry is a field of a dialog shown on canvas c.
@@ -83,7 +84,7 @@ func (e *dialogEntry) SetText(text string) {
 		e.Entry.TypedKey(&fyne.KeyEvent{Name: fyne.KeyRight}) // ends it
 	}
 	e.Entry.SetText(text)
-	if e.canvas != nil && e.canvas.Focused() == e {
+	if e.keys {
 		e.selectGiven()
 	}
 }
@@ -104,12 +105,14 @@ func (e *dialogEntry) selectGiven() {
 // what the user typed is not selected again when the window gets the
 // keyboard back.
 func (e *dialogEntry) FocusGained() {
+	e.keys = true
 	e.Entry.FocusGained()
 	e.selectGiven()
 }
 
 // FocusLost checks the field the user leaves.
 func (e *dialogEntry) FocusLost() {
+	e.keys = false
 	e.Entry.FocusLost()
 	if e.onBlur != nil {
 		e.onBlur()
@@ -150,7 +153,7 @@ func portToMove(hostField, portField *dialogEntry) (host, port string, ok bool) 
 	if _, err := address.ParsePort(port); err != nil {
 		return "", "", false
 	}
-	switch now := strings.TrimSpace(portField.Text); now {
+	switch strings.TrimSpace(portField.Text) {
 	case "", port, portField.given:
 		return host, port, true
 	}

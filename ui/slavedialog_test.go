@@ -316,6 +316,19 @@ func TestTypingIntoAFieldReachedWithTabReplacesWhatTheDialogFilledIn(t *testing.
 			t.Errorf("Port = %q after Tab and typing 2000", d.port.Text)
 		}
 	})
+	t.Run("Tab from an address with its port", func(t *testing.T) {
+		d, _, w := openSlaveDialog(t, &fleetOf{slaves: twoSlaves}, nil, "")
+		w.Canvas().Focus(d.address)
+		test.Type(d.address, "10.0.0.9:2000")
+		w.Canvas().FocusNext()
+		if d.address.Text != "10.0.0.9" || d.address.SelectedText() != "" {
+			t.Errorf("the field left holds %q with %q selected", d.address.Text, d.address.SelectedText())
+		}
+		test.Type(d.port, "2001")
+		if d.port.Text != "2001" {
+			t.Errorf("Port = %q after the port moved there and 2001 was typed", d.port.Text)
+		}
+	})
 	t.Run("a click in the Port field", func(t *testing.T) {
 		d, _, w := openSlaveDialog(t, &fleetOf{slaves: twoSlaves}, nil, "")
 		d.port.MouseDown(&desktop.MouseEvent{Button: desktop.MouseButtonPrimary,
