@@ -9,7 +9,6 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	"github.com/agnivade/levenshtein"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
@@ -208,26 +207,19 @@ func FlagError(cmd *cobra.Command, err error) error {
 }
 
 // nearestFlag is the name of the visible flag of cmd (its own and those
-// it inherits) that typed is most likely a slip for: one that starts the
-// other ("--destination" for --dest), or within two edits of it; "" when
-// none is.
+// it inherits) that typed is most likely a slip for (human.Nearest); ""
+// when none is.
 func nearestFlag(cmd *cobra.Command, typed string) string {
-	best, bestD := "", 3
-	consider := func(f *pflag.Flag) {
-		if f.Hidden {
-			return
+	return human.Nearest(typed, func(yield func(string) bool) {
+		more := true
+		visit := func(f *pflag.Flag) {
+			if more && !f.Hidden {
+				more = yield(f.Name)
+			}
 		}
-		d := levenshtein.ComputeDistance(typed, f.Name)
-		if len(f.Name) >= 3 && (strings.HasPrefix(typed, f.Name) || strings.HasPrefix(f.Name, typed)) {
-			d = min(d, 1)
-		}
-		if d < bestD || d == bestD && f.Name < best {
-			best, bestD = f.Name, d
-		}
-	}
-	cmd.LocalFlags().VisitAll(consider)
-	cmd.InheritedFlags().VisitAll(consider)
-	return best
+		cmd.LocalFlags().VisitAll(visit)
+		cmd.InheritedFlags().VisitAll(visit)
+	})
 }
 
 // strictGroups makes every command that only groups others (it has

@@ -3,9 +3,12 @@ package human
 import (
 	"cmp"
 	"encoding/binary"
+	"iter"
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/agnivade/levenshtein"
 )
 
 // CompareNames orders the names of servers, groups and tasks as people
@@ -127,3 +130,31 @@ func digitsEnd(s string, i int) int {
 	}
 	return i
 }
+
+// Nearest is the one of candidates that typed is most likely a slip for,
+// as it is written there, or "" when none is close: one within two edits
+// of it ("dcos" for docs) with something in common, or, three
+// characters long or more, one that starts it or that it starts
+// ("--destination" for --dest, "--sl" for --slave). Case does not count.
+// Of two as close, the first as CompareNames orders them.
+func Nearest(typed string, candidates iter.Seq[string]) string {
+	typed = strings.ToLower(typed)
+	best, bestD := "", nearEdits+1
+	for c := range candidates {
+		lc := strings.ToLower(c)
+		d := levenshtein.ComputeDistance(typed, lc)
+		if len(lc) >= 3 && (strings.HasPrefix(typed, lc) || strings.HasPrefix(lc, typed)) {
+			d = min(d, 1)
+		}
+		if d == 0 || d >= len(typed) {
+			continue // the same, or nothing in common with it
+		}
+		if d < bestD || d == bestD && CompareNames(c, best) < 0 {
+			best, bestD = c, d
+		}
+	}
+	return best
+}
+
+// nearEdits is how many edits away a name may be for Nearest.
+const nearEdits = 2

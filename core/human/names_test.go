@@ -158,3 +158,21 @@ func BenchmarkNameKeys(b *testing.B) {
 		slices.Sort(slices.Clone(list))
 	}
 }
+
+func TestNearestIsTheNameMeantByASlip(t *testing.T) {
+	names := []string{"docs", "db2", "db10", "FS01", "FS02", "mail", "destination"}
+	for _, tt := range []struct{ typed, want string }{
+		{"dcos", "docs"},        // two letters swapped
+		{"fs1", "FS01"},         // one left out, case aside
+		{"FS03", "FS01"},        // as close as FS02: the first as names are counted
+		{"dest", "destination"}, // starts it
+		{"mailbox", "mail"},     // it starts it
+		{"web01", ""},           // nothing close
+		{"d", ""},               // too short to have anything in common
+		{"DOCS", ""},            // the same name: no slip
+	} {
+		if got := Nearest(tt.typed, slices.Values(names)); got != tt.want {
+			t.Errorf("Nearest(%q) = %q, want %q", tt.typed, got, tt.want)
+		}
+	}
+}
