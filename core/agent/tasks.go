@@ -157,8 +157,8 @@ func unknownTask(name string) error {
 // tasksNamed is how many of an agent's tasks an unknown task's error names.
 const tasksNamed = 8
 
-// unknown refuses a task name that none of the tasks has, naming those
-// there are (a name mistyped is then seen at once).
+// unknown refuses a task name that none of the tasks has, naming the one
+// it is likely a slip for and those there are.
 func (t *Tasks) unknown(name string) error {
 	tasks, err := t.loadAll()
 	if err != nil {
@@ -166,11 +166,15 @@ func (t *Tasks) unknown(name string) error {
 	}
 	msg := fmt.Sprintf("there is no task named %s: this agent has no backup task yet (task add adds one)", name)
 	if len(tasks) > 0 {
-		names := make([]string, 0, min(len(tasks), tasksNamed))
-		for _, task := range tasks[:cap(names)] {
-			names = append(names, task.Name)
+		names := make([]string, len(tasks))
+		for i, task := range tasks {
+			names[i] = task.Name
 		}
-		msg = fmt.Sprintf("there is no task named %s; the tasks here are %s", name, human.List(names, len(tasks)))
+		msg = fmt.Sprintf("there is no task named %s", name)
+		if near := human.Nearest(name, slices.Values(names)); near != "" {
+			msg += " (did you mean " + near + "?)"
+		}
+		msg += "; the tasks here are " + human.List(names[:min(len(names), tasksNamed)], len(names))
 	}
 	return &ControlError{Message: msg, Usage: true, Err: ErrUnknownTask}
 }

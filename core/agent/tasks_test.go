@@ -106,6 +106,9 @@ func TestTasksAreSavedWithVersions(t *testing.T) {
 	if _, err := tasks.Remove(ctx, "docs", 0); err == nil || err.Error() != "there is no task named docs; the tasks here are db2, db10 and mail" {
 		t.Errorf("an unknown task's error: %v", err)
 	}
+	if _, err := tasks.Get(ctx, "db1"); err == nil || err.Error() != "there is no task named db1 (did you mean db2?); the tasks here are db2, db10 and mail" {
+		t.Errorf("an unknown task's error for a slip: %v", err)
+	}
 }
 
 // Tasks are listed as people count them (both command lines print the

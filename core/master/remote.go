@@ -82,7 +82,7 @@ func (m *Master) linkFor(name string) (*link.Link, string, error) {
 	defer m.mu.Unlock()
 	s := m.byName[strings.ToLower(name)]
 	if s == nil {
-		return nil, name, fmt.Errorf("no slave named %s", wire.Quote(name))
+		return nil, name, m.noSlaveLocked(name)
 	}
 	if s.link != nil {
 		return s.link, s.entry.Name, nil
@@ -689,7 +689,7 @@ func (m *Master) ChangePassword(ctx context.Context, name string, pw []byte) ([]
 		}
 		s, entry, done := m.changingKey(name)
 		if s == nil {
-			return fmt.Errorf("no slave named %s", wire.Quote(name))
+			return &store.NoSlaveError{Name: name} // removed meanwhile
 		}
 		defer done()
 		// Argon2id takes seconds on a loaded machine: the key is derived

@@ -83,8 +83,11 @@ func TestACommandForAnOfflineSlaveIsRefusedAtOnceAndAudited(t *testing.T) {
 		t.Fatalf("audit record %+v", r)
 	}
 	c.waitFor(t, "the audit's event", func(e Event) bool { return e.Kind == EventAudit && e.Slave == "FS01" })
-	if _, err := c.AgentSettings(context.Background(), "nobody"); err == nil || !strings.Contains(err.Error(), `no slave named "nobody"`) {
+	if _, err := c.AgentSettings(context.Background(), "nobody"); err == nil || err.Error() != `no slave named "nobody"` {
 		t.Fatalf("a command for an unknown slave: %v", err)
+	}
+	if _, err := c.AgentSettings(context.Background(), "FS10"); err == nil || err.Error() != `no slave named "FS10" (did you mean FS01?)` {
+		t.Fatalf("a command for a slave named with a slip: %v", err)
 	}
 }
 

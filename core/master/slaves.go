@@ -20,6 +20,18 @@ import (
 
 // The user's changes to entries, and the views of slaves the UI reads.
 
+// noSlaveLocked refuses name, which no slave has, with the name of the
+// slave it is likely a slip for. m.mu is held.
+func (m *Master) noSlaveLocked(name string) error {
+	return &store.NoSlaveError{Name: name, Near: human.Nearest(name, func(yield func(string) bool) {
+		for _, s := range m.byName {
+			if !yield(s.entry.Name) {
+				return
+			}
+		}
+	})}
+}
+
 // Connect enables a disconnected slave and, for an outbound one, dials now
 // rather than after its backoff. An inbound slave is linked when it next
 // dials in.
@@ -27,8 +39,9 @@ func (m *Master) Connect(name string) error {
 	m.mu.Lock()
 	s := m.byName[strings.ToLower(name)]
 	if s == nil {
+		err := m.noSlaveLocked(name)
 		m.mu.Unlock()
-		return fmt.Errorf("no slave named %q", name)
+		return err
 	}
 	wasDisabled := s.entry.Disabled
 	id := s.entry.ID
@@ -41,7 +54,7 @@ func (m *Master) Connect(name string) error {
 	m.mu.Lock()
 	if s = m.slaves[id]; s == nil {
 		m.mu.Unlock()
-		return fmt.Errorf("no slave named %q", name)
+		return &store.NoSlaveError{Name: name} // removed meanwhile
 	}
 	s.enabled(time.Now())
 	s.repeats.Reset() // asked for by a person: what comes of it is news
@@ -123,7 +136,7 @@ func (m *Master) Mute(name string, until time.Time) (SlaveView, error) {
 	s := m.slaves[e.ID]
 	if s == nil {
 		m.mu.Unlock()
-		return SlaveView{}, fmt.Errorf("no slave named %q", name)
+		return SlaveView{}, &store.NoSlaveError{Name: name} // removed meanwhile
 	}
 	s.entry.MutedUntil = until
 	v := s.view()
@@ -322,7 +335,7 @@ func (m *Master) EditSlave(name string, spec SlaveSpec) (SlaveView, error) {
 	s := m.slaves[e.ID]
 	if s == nil {
 		m.mu.Unlock()
-		return SlaveView{}, fmt.Errorf("no slave named %q", name)
+		return SlaveView{}, &store.NoSlaveError{Name: name} // removed meanwhile
 	}
 	old := s.entry
 	delete(m.byName, strings.ToLower(old.Name))

@@ -2,10 +2,13 @@ package store
 
 import (
 	"encoding/json"
+	"maps"
 	"strings"
 	"sync"
 
 	"go.etcd.io/bbolt"
+
+	"github.com/lanyard/lanyard/core/human"
 )
 
 // slaveIndex maps what must be unique among the slaves, their names and
@@ -160,4 +163,18 @@ func (db *DB) idByName(name string) (string, bool, error) {
 	}
 	id, ok := ix.names[strings.ToLower(name)]
 	return id, ok, nil
+}
+
+// noSlave refuses name, which no slave has, with the name it is likely a
+// slip for. ix.mu is held and the index built.
+func (ix *slaveIndex) noSlave(name string) error {
+	return &NoSlaveError{Name: name, Near: human.Nearest(name, maps.Keys(ix.names))}
+}
+
+// noSlave is ix.noSlave for a lookup that found no slave named name.
+func (db *DB) noSlave(name string) error {
+	ix := &db.slaveIndex
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
+	return ix.noSlave(name)
 }

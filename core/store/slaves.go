@@ -122,6 +122,19 @@ type notFoundError struct{ what string }
 func (e *notFoundError) Error() string        { return e.what }
 func (e *notFoundError) Is(target error) bool { return target == ErrNotFound }
 
+// NoSlaveError: no slave has the name asked for (it matches ErrNotFound).
+// Near is the name of a slave that Name is likely a slip for, or "".
+type NoSlaveError struct{ Name, Near string }
+
+func (e *NoSlaveError) Error() string {
+	if e.Near != "" {
+		return fmt.Sprintf("no slave named %q (did you mean %s?)", e.Name, e.Near)
+	}
+	return fmt.Sprintf("no slave named %q", e.Name)
+}
+
+func (e *NoSlaveError) Is(target error) bool { return target == ErrNotFound }
+
 func (s *Slave) validate() error {
 	if strings.TrimSpace(s.Name) == "" {
 		return errorf(ErrInvalid, "a slave needs a name")
@@ -244,10 +257,10 @@ func (db *DB) SlaveByName(name string) (Slave, error) {
 	if err != nil {
 		return Slave{}, err
 	}
-	notFound := &notFoundError{fmt.Sprintf("no slave named %q", name)}
 	if !ok {
-		return Slave{}, notFound
+		return Slave{}, db.noSlave(name)
 	}
+	notFound := &NoSlaveError{Name: name}
 	var found Slave
 	err = db.view(func(tx *bbolt.Tx) error {
 		s, err := db.getSlave(tx, id)
@@ -414,7 +427,7 @@ func (db *DB) RemoveSlave(name string) error {
 	return db.writeSlaves(func(tx *bbolt.Tx, ix *slaveIndex) error {
 		id, ok := ix.names[strings.ToLower(name)]
 		if !ok {
-			return &notFoundError{fmt.Sprintf("no slave named %q", name)}
+			return ix.noSlave(name)
 		}
 		s, err := db.getSlave(tx, id)
 		if err != nil {
