@@ -2,6 +2,7 @@ package backup
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -60,12 +61,34 @@ func ParseSchedule(s string) (Schedule, error) {
 	}
 	sched, err := parseCron(expr)
 	if err != nil {
-		return Schedule{}, fmt.Errorf("schedule %q is not valid (%v): use %s", s, err, ScheduleForms)
+		return Schedule{}, fmt.Errorf("schedule %q is not valid: %s", s, scheduleAdvice(low, err))
 	}
 	if sched.Next(time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)).IsZero() {
 		return Schedule{}, fmt.Errorf("schedule %q never fires: use %s", s, ScheduleForms)
 	}
 	return Schedule{spec: spec, sched: sched}, nil
+}
+
+// scheduleAdvice says what to write instead of low, which is no
+// schedule, in lower case: for a word of ours written another way ("daily
+// at 2", "every day", "weekly"), that word's form; for anything else, what
+// the cron parser found wrong and every form there is.
+func scheduleAdvice(low string, err error) string {
+	words := strings.FieldsFunc(low, func(r rune) bool { return r == ' ' || r == '@' || r == '\t' })
+	if len(words) > 0 {
+		switch words[0] {
+		case "daily", "day", "every", "nightly":
+			if slices.Contains(words, "hour") || slices.Contains(words, "hourly") {
+				return "write hourly, for every hour on the hour"
+			}
+			return "write daily@HH:MM, as in daily@02:00"
+		case "weekly", "week":
+			return "write weekly@DAY@HH:MM, as in weekly@sun@03:00"
+		case "hourly", "hour":
+			return "write hourly, for every hour on the hour"
+		}
+	}
+	return fmt.Sprintf("%v; use %s", err, ScheduleForms)
 }
 
 // parseCron is the cron parser, which panics on some malformed input

@@ -50,6 +50,21 @@ func TestParseSchedule(t *testing.T) {
 	}
 }
 
+// A schedule written in words is answered with the form that says it.
+func TestAScheduleInWordsIsAnsweredWithItsForm(t *testing.T) {
+	for in, want := range map[string]string{
+		"daily at 2":        `schedule "daily at 2" is not valid: write daily@HH:MM, as in daily@02:00`,
+		"Every day 02:00":   `schedule "Every day 02:00" is not valid: write daily@HH:MM, as in daily@02:00`,
+		"every hour":        `schedule "every hour" is not valid: write hourly, for every hour on the hour`,
+		"weekly sunday 3am": `schedule "weekly sunday 3am" is not valid: write weekly@DAY@HH:MM, as in weekly@sun@03:00`,
+		"61 * * * *":        `schedule "61 * * * *" is not valid: end of range (61) above maximum (59): 61; use ` + backup.ScheduleForms,
+	} {
+		if _, err := backup.ParseSchedule(in); err == nil || err.Error() != want {
+			t.Errorf("ParseSchedule(%q) = %v\nwant %s", in, err, want)
+		}
+	}
+}
+
 func TestParseScheduleRefusesNonsense(t *testing.T) {
 	for _, in := range []string{"daily", "daily@25:00", "daily@12:5", "weekly@funday@03:00", "weekly@mon", "61 * * * *", "* * *", "sometimes", "0 0 30 2 *"} {
 		t.Run(in, func(t *testing.T) {
