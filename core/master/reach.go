@@ -62,7 +62,7 @@ func (s Settings) ValidatePublic() error {
 		return nil
 	}
 	if _, err := netip.ParseAddr(s.PublicHost); err != nil && strings.ContainsAny(s.PublicHost, ":[]") {
-		return fmt.Errorf("public address %q: give the address or name alone; the forwarded ports go in their own field", s.PublicHost)
+		return fmt.Errorf("public address %q: give the address or name alone; the forwarded ports are given apart (Forwarded ports, or --public-ports)", s.PublicHost)
 	}
 	if _, err := address.ParseDial(address.Join(s.PublicHost, strconv.Itoa(address.DefaultPort))); err != nil {
 		return fmt.Errorf("public address: %w", err)
