@@ -83,11 +83,14 @@ func ParseDialList(s string) ([]HostPort, error) {
 	return list, nil
 }
 
-// ParseListen reads an address to listen on: ":port" for every interface,
-// or ip:port (localhost:port) for one. Port 0 asks the system for any free
-// port (tests, demos).
+// ParseListen reads an address to listen on: ":port" (or the port
+// alone) for every interface, or ip:port (localhost:port) for one. Port 0
+// asks the system for any free port (tests, demos).
 func ParseListen(s string) (HostPort, error) {
 	s = strings.TrimSpace(s)
+	if _, err := ParsePort(s); err == nil {
+		s = ":" + s // the port alone, as people often give it
+	}
 	host, port, err := net.SplitHostPort(s)
 	if err != nil {
 		return HostPort{}, fmt.Errorf("listen address %q is not host:port (for example :%d, or 0.0.0.0:%d)", s, DefaultPort, DefaultPort)

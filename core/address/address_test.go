@@ -70,10 +70,13 @@ func TestEveryAddressFormIsAcceptedOrRefusedInPlainWords(t *testing.T) {
 		{name: "listen port zero picks a free port", listen: true, in: "127.0.0.1:0", want: "127.0.0.1:0"},
 		{name: "listening on an IPv6 address", listen: true, in: "[::1]:0", want: "[::1]:0"},
 		{name: "spaces around a listen address are dropped", listen: true, in: " :7000 ", want: ":7000"},
+		{name: "a listen port alone is every interface", listen: true, in: "16888", want: ":16888"},
+		{name: "a listen port alone with spaces", listen: true, in: " 7000 ", want: ":7000"},
 
 		// Listen: refused.
+		{name: "a listen port alone above 65535 is refused", listen: true, in: "99999", err: `listen address "99999" is not host:port (for example :16888, or 0.0.0.0:16888)`},
 		{name: "a listen address without a port is refused", listen: true, in: "localhost", err: `listen address "localhost" is not host:port (for example :16888, or 0.0.0.0:16888)`},
-		{name: "a bare listen port without a colon is refused", listen: true, in: "16888", err: `listen address "16888" is not host:port (for example :16888, or 0.0.0.0:16888)`},
+
 		{name: "an empty listen address is refused", listen: true, in: "", err: `listen address "" is not host:port (for example :16888, or 0.0.0.0:16888)`},
 		{name: "a listen port above 65535 is refused", listen: true, in: ":99999", err: `port "99999"` + portWords},
 		{name: "a listen port with a leading zero is refused", listen: true, in: ":080", err: `port "080"` + portWords},

@@ -283,6 +283,10 @@ func (m *Master) ListenError() error {
 func (m *Master) ApplySettings(s Settings) error {
 	m.applyMu.Lock()
 	defer m.applyMu.Unlock()
+	s, err := s.Normalized()
+	if err != nil {
+		return err
+	}
 	if err := SaveSettings(m.cfg.DB, s); err != nil {
 		return err
 	}

@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	"github.com/lanyard/lanyard/core/address"
+	"github.com/lanyard/lanyard/core/store"
+	"github.com/lanyard/lanyard/internal/testkit"
 )
 
 func TestForwardedPortsAreReadAsAPersonTypesThem(t *testing.T) {
@@ -124,6 +126,25 @@ func TestTheLANAddressesAreThisComputersOwn(t *testing.T) {
 			if err != nil || ap.Port() != 16888 || ap.Addr().IsLoopback() || ap.Addr().IsUnspecified() || ap.Addr().IsLinkLocalUnicast() {
 				t.Errorf("listening on %s, agents are told %q: want a routable address of this computer at 16888", listen, a)
 			}
+		}
+	}
+}
+
+// A listening port given alone is kept as the address it means, so that
+// what agents are told to dial is built from the port, not the port taken
+// for a host ("16999:16888").
+func TestAListeningPortGivenAloneIsKeptAsEveryAddress(t *testing.T) {
+	db := testkit.Store(t, "console", store.Options{})
+	if err := SaveSettings(db, Settings{Listen: true, ListenAddress: "16999"}); err != nil {
+		t.Fatal(err)
+	}
+	s, err := LoadSettings(db)
+	if err != nil || s.ListenAddress != ":16999" {
+		t.Fatalf("saved %q, %v; want :16999", s.ListenAddress, err)
+	}
+	for _, a := range s.AgentAddresses([]string{"192.0.2.10:16999"}) {
+		if strings.HasPrefix(a, "16999:") {
+			t.Errorf("agents are told to dial %q", a)
 		}
 	}
 }

@@ -81,10 +81,25 @@ func LoadSettings(db *store.DB) (Settings, error) {
 
 // SaveSettings validates and stores the console's settings.
 func SaveSettings(db *store.DB, s Settings) error {
-	if err := s.Validate(); err != nil {
+	s, err := s.Normalized()
+	if err != nil {
 		return err
 	}
 	return db.PutSettings(settingsKey, s)
+}
+
+// Normalized is s checked (Validate), its listening address written as
+// the console keeps and shows it: ":16888" for a port given alone.
+func (s Settings) Normalized() (Settings, error) {
+	if err := s.Validate(); err != nil {
+		return s, err
+	}
+	a, err := address.ParseListen(s.ListenAddress)
+	if err != nil {
+		return s, err
+	}
+	s.ListenAddress = a.String()
+	return s, nil
 }
 
 // Fingerprint is this console's certificate fingerprint (hex SHA-256): what
