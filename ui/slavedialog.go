@@ -29,7 +29,11 @@ const (
 	directionOutbound   = "Outbound"
 	directionInbound    = "Inbound"
 	outboundHint        = "This console dials the slave at its address and port."
-	inboundHint         = "The slave dials this console; the console must listen (Settings → Remote Management Settings)"
+	inboundHint         = "The slave dials this console; the console must listen (Settings → Remote Management Settings)."
+	// inboundNotListening is the inbound hint while this console does not
+	// listen: such a slave could not link, and nothing else says why here.
+	inboundNotListening = "The slave dials this console, which does not listen yet: tick “" + settingsListenLabel +
+		"” in Settings → Remote Management Settings, or it cannot link."
 	passwordUnchanged   = "unchanged"
 	passwordKeepHint    = "Leave empty to keep the current password."
 	testConnectionLabel = "Test connection"
@@ -355,11 +359,17 @@ func (d *slaveDialog) outbound() bool { return d.direction.Selected != direction
 
 func (d *slaveDialog) directionChanged() {
 	if d.outbound() {
+		d.dirHint.Importance = widget.MediumImportance
 		d.dirHint.SetText(outboundHint)
 		d.addrLabel.Show()
 		d.addrBox.Show()
 	} else {
-		d.dirHint.SetText(inboundHint)
+		d.dirHint.Importance = widget.MediumImportance
+		hint := inboundHint
+		if rs, ok := d.editor.(RemoteSettings); ok && !rs.Settings().Listen {
+			d.dirHint.Importance, hint = widget.WarningImportance, inboundNotListening
+		}
+		d.dirHint.SetText(hint)
 		d.addrLabel.Hide()
 		d.addrBox.Hide()
 	}

@@ -499,6 +499,28 @@ func TestEditingKeepsThePasswordUnlessRetypedAndRenamingNeedsIt(t *testing.T) {
 	}
 }
 
+// An inbound slave cannot link to a console that does not listen: the
+// dialog says so when one is chosen, and how to turn listening on.
+func TestAnInboundSlaveWarnsOfAConsoleThatDoesNotListen(t *testing.T) {
+	for _, listen := range []bool{true, false} {
+		fc := newFakeConsole()
+		fc.settings.Listen = listen
+		d, _, _ := openSlaveDialog(t, fc, nil, "")
+		d.direction.SetSelected(directionInbound)
+		want, imp := inboundHint, widget.MediumImportance
+		if !listen {
+			want, imp = inboundNotListening, widget.WarningImportance
+		}
+		if d.dirHint.Text != want || d.dirHint.Importance != imp {
+			t.Errorf("listening %v: the hint says %q (importance %v)", listen, d.dirHint.Text, d.dirHint.Importance)
+		}
+		d.direction.SetSelected(directionOutbound)
+		if d.dirHint.Text != outboundHint || d.dirHint.Importance != widget.MediumImportance {
+			t.Errorf("listening %v, outbound: the hint says %q (importance %v)", listen, d.dirHint.Text, d.dirHint.Importance)
+		}
+	}
+}
+
 func TestAPrefilledNameStartsAsInbound(t *testing.T) {
 	d, _, _ := openSlaveDialog(t, &fleetOf{}, nil, "STRANGER")
 	if d.name.Text != "STRANGER" || d.direction.Selected != directionInbound || d.addrBox.Visible() {
