@@ -52,15 +52,59 @@ func passEscapeEnter(c fyne.Canvas, k *fyne.KeyEvent, own func(*fyne.KeyEvent)) 
 	}
 }
 
+// filledIn is what a dialog's field remembers to select, when it gets
+// the keyboard, a one-line text that is what the dialog filled in (the
+// Port field's 16888, the name being edited), as a field reached with Tab
+// does on every desktop: what is typed replaces it instead of going in
+// front of it. A click still puts the cursor where it falls (the entry's
+// MouseDown, which follows, ends the selection), and what the user typed
+// is not selected again when the window gets the keyboard back.
+type filledIn struct {
+	given string // the text the dialog last filled in (setText)
+	keys  bool   // the field has the keyboard
+}
+
+// setText fills e in, as the dialog does: a default, the value being
+// edited. A selection in the old text ends (the entry would keep it over
+// the new one); in a field that has the keyboard the new text is
+// selected.
+func (f *filledIn) setText(e *widget.Entry, text string) {
+	f.given = text
+	if e.SelectedText() != "" {
+		e.TypedKey(&fyne.KeyEvent{Name: fyne.KeyRight}) // ends it
+	}
+	e.SetText(text)
+	if f.keys {
+		f.selectGiven(e)
+	}
+}
+
+// selectGiven selects e's text while it is what the dialog filled in.
+func (f *filledIn) selectGiven(e *widget.Entry) {
+	if !e.MultiLine && e.Text != "" && e.Text == f.given {
+		e.TypedShortcut(&fyne.ShortcutSelectAll{})
+	}
+}
+
+func (f *filledIn) focusGained(e *widget.Entry) {
+	f.keys = true
+	e.FocusGained()
+	f.selectGiven(e)
+}
+
+func (f *filledIn) focusLost(e *widget.Entry) {
+	f.keys = false
+	e.FocusLost()
+}
+
 // dialogEntry is a dialog's text field (Password or MultiLine may be set
 // before it is shown; a password keeps its reveal button). onBlur, if
 // set, checks the field the user leaves.
 type dialogEntry struct {
 	widget.Entry
+	filledIn
 	canvas fyne.Canvas
 	onBlur func()
-	given  string // the text the dialog last filled in (SetText)
-	keys   bool   // the field has the keyboard
 }
 
 // newDialogEntry is a field of a dialog shown on canvas c.
@@ -74,46 +118,15 @@ func newDialogEntry(c fyne.Canvas) *dialogEntry {
 // TypedKey hands Escape to the dialog.
 func (e *dialogEntry) TypedKey(k *fyne.KeyEvent) { passEscape(e.canvas, k, e.Entry.TypedKey) }
 
-// SetText fills the field in, as the dialog does: a default, the value
-// being edited. A selection in the old text ends (the entry would keep
-// it over the new one); in a field that has the keyboard the new text is
-// selected, as FocusGained selects it.
-func (e *dialogEntry) SetText(text string) {
-	e.given = text
-	if e.SelectedText() != "" {
-		e.Entry.TypedKey(&fyne.KeyEvent{Name: fyne.KeyRight}) // ends it
-	}
-	e.Entry.SetText(text)
-	if e.keys {
-		e.selectGiven()
-	}
-}
+// SetText fills the field in, as the dialog does (filledIn).
+func (e *dialogEntry) SetText(text string) { e.setText(&e.Entry, text) }
 
-// selectGiven selects a one-line field's text while it is what the
-// dialog filled in.
-func (e *dialogEntry) selectGiven() {
-	if !e.MultiLine && e.Text != "" && e.Text == e.given {
-		e.TypedShortcut(&fyne.ShortcutSelectAll{})
-	}
-}
-
-// FocusGained selects a one-line field's text while it is what the
-// dialog filled in (the Port field's 16888, the name being edited), as a
-// field reached with Tab does on every desktop: what is typed replaces it
-// instead of going in front of it. A click still puts the cursor where it
-// falls (the entry's MouseDown, which follows, ends the selection), and
-// what the user typed is not selected again when the window gets the
-// keyboard back.
-func (e *dialogEntry) FocusGained() {
-	e.keys = true
-	e.Entry.FocusGained()
-	e.selectGiven()
-}
+// FocusGained selects what the dialog filled in (filledIn).
+func (e *dialogEntry) FocusGained() { e.focusGained(&e.Entry) }
 
 // FocusLost checks the field the user leaves.
 func (e *dialogEntry) FocusLost() {
-	e.keys = false
-	e.Entry.FocusLost()
+	e.focusLost(&e.Entry)
 	if e.onBlur != nil {
 		e.onBlur()
 	}
@@ -163,8 +176,17 @@ func portToMove(hostField, portField *dialogEntry) (host, port string, ok bool) 
 // dialogSelectEntry is a dialog's field with a list to pick from.
 type dialogSelectEntry struct {
 	widget.SelectEntry
+	filledIn
 	canvas fyne.Canvas
 }
+
+// SetText fills the field in, as the dialog does (filledIn).
+func (e *dialogSelectEntry) SetText(text string) { e.setText(&e.SelectEntry.Entry, text) }
+
+// FocusGained selects what the dialog filled in (filledIn).
+func (e *dialogSelectEntry) FocusGained() { e.focusGained(&e.SelectEntry.Entry) }
+
+func (e *dialogSelectEntry) FocusLost() { e.focusLost(&e.SelectEntry.Entry) }
 
 func newDialogSelectEntry(c fyne.Canvas, options []string) *dialogSelectEntry {
 	e := &dialogSelectEntry{canvas: c}

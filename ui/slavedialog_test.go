@@ -329,6 +329,14 @@ func TestTypingIntoAFieldReachedWithTabReplacesWhatTheDialogFilledIn(t *testing.
 			t.Errorf("Port = %q after the port moved there and 2001 was typed", d.port.Text)
 		}
 	})
+	t.Run("the group being edited", func(t *testing.T) {
+		d, _, w := openSlaveDialog(t, &fleetOf{slaves: twoSlaves}, &twoSlaves[0], "")
+		w.Canvas().Focus(d.group)
+		test.Type(d.group, "Acme")
+		if d.group.Text != "Acme" {
+			t.Errorf("Group = %q after it got the keyboard and Acme was typed (it was %q)", d.group.Text, twoSlaves[0].Group)
+		}
+	})
 	t.Run("a click in the Port field", func(t *testing.T) {
 		d, _, w := openSlaveDialog(t, &fleetOf{slaves: twoSlaves}, nil, "")
 		d.port.MouseDown(&desktop.MouseEvent{Button: desktop.MouseButtonPrimary,
