@@ -458,32 +458,12 @@ func TestChangesAfterCloseAreRefused(t *testing.T) {
 func TestAConsoleThatStaysDownIsLoggedOnce(t *testing.T) {
 	// A console's address at which something accepts and hangs up at
 	// once: every try of the agent is a failure the test sees.
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	tries := make(chan struct{}, 64)
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			_ = c.Close()
-			select {
-			case tries <- struct{}{}:
-			default:
-			}
-		}
-	}()
-	t.Cleanup(func() { _ = ln.Close(); <-done })
-	addr := ln.Addr().String()
+	cut := freeport.StartHangUp(t)
+	addr := cut.Addr()
 	a := startAgentWithMasters(t, false, addr)
 	for i := range 6 {
 		select {
-		case <-tries:
+		case <-cut.Tries():
 		case <-time.After(10 * time.Second):
 			t.Fatalf("the agent tried %d times in 10 s", i)
 		}

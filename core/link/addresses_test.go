@@ -5,7 +5,6 @@ import (
 	"net"
 	"os"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -18,49 +17,6 @@ import (
 // closedAddr is a loopback address where nothing listens.
 func closedAddr(t *testing.T) string { return freeport.Closed(t) }
 
-// hangUp is a loopback address that accepts connections and closes them
-// at once, as a firewall cutting a protocol it dislikes would; it counts
-// them.
-type hangUp struct {
-	ln    net.Listener
-	mu    sync.Mutex
-	count int
-	wg    sync.WaitGroup
-}
-
-func startHangUp(t *testing.T) *hangUp {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	h := &hangUp{ln: ln}
-	h.wg.Add(1)
-	go func() {
-		defer h.wg.Done()
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			h.mu.Lock()
-			h.count++
-			h.mu.Unlock()
-			_ = c.Close()
-		}
-	}()
-	t.Cleanup(func() { _ = ln.Close(); h.wg.Wait() })
-	return h
-}
-
-func (h *hangUp) addr() string { return h.ln.Addr().String() }
-
-func (h *hangUp) accepted() int {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	return h.count
-}
-
 type failure struct {
 	addr string
 	code wire.Code
@@ -68,10 +24,10 @@ type failure struct {
 
 func TestDialAnyMovesToTheNextAddressAtOnce(t *testing.T) {
 	srv, d, target := pair(t, variant{ssl: true, inbound: true}, "pw", "pw")
-	closed, cut := closedAddr(t), startHangUp(t)
+	closed, cut := closedAddr(t), freeport.StartHangUp(t)
 	var failures []failure
 	start := time.Now()
-	l, via, err := d.DialAny(context.Background(), target, []string{closed, cut.addr(), srv.addr()}, func(addr string, err error) {
+	l, via, err := d.DialAny(context.Background(), target, []string{closed, cut.Addr(), srv.addr()}, func(addr string, err error) {
 		failures = append(failures, failure{addr, CodeOf(err)})
 	})
 	if err != nil {
@@ -82,7 +38,7 @@ func TestDialAnyMovesToTheNextAddressAtOnce(t *testing.T) {
 	if via != srv.addr() {
 		t.Errorf("linked through %s, want %s", via, srv.addr())
 	}
-	want := []failure{{closed, wire.CodeDialFailed}, {cut.addr(), wire.CodeProtocolError}}
+	want := []failure{{closed, wire.CodeDialFailed}, {cut.Addr(), wire.CodeProtocolError}}
 	if len(failures) != 2 || failures[0] != want[0] || failures[1] != want[1] {
 		t.Errorf("failures %v, want %v", failures, want)
 	}
@@ -93,18 +49,18 @@ func TestDialAnyMovesToTheNextAddressAtOnce(t *testing.T) {
 
 func TestDialAnyStopsAtThePeersOwnAnswer(t *testing.T) {
 	srv, d, target := pair(t, variant{inbound: true}, "right", "wrong")
-	next := startHangUp(t)
-	_, via, err := d.DialAny(context.Background(), target, []string{srv.addr(), next.addr()}, nil)
+	next := freeport.StartHangUp(t)
+	_, via, err := d.DialAny(context.Background(), target, []string{srv.addr(), next.Addr()}, nil)
 	wantCode(t, err, wire.CodeAuthFailed)
-	if via != srv.addr() || next.accepted() != 0 {
+	if via != srv.addr() || next.Accepted() != 0 {
 		t.Errorf("after a wrong password at %s it went on to %s (%d connections): every address is the same console",
-			via, next.addr(), next.accepted())
+			via, next.Addr(), next.Accepted())
 	}
 }
 
 func TestDialAnyNamesEveryAddressWhenNoneWorks(t *testing.T) {
 	d := &Dialer{Identity: newIdentity(t, pb.Role_ROLE_AGENT)}
-	a, b := closedAddr(t), startHangUp(t).addr()
+	a, b := closedAddr(t), freeport.StartHangUp(t).Addr()
 	_, _, err := d.DialAny(context.Background(), Target{Name: "FS01", KDF: testKDF}, []string{a, b}, nil)
 	e := wantCode(t, err, wire.CodeProtocolError)
 	want := "none of its addresses worked: " + a + ": connection refused (nothing listening there?); " +

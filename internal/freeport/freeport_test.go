@@ -4,6 +4,7 @@ import (
 	"net"
 	"net/netip"
 	"testing"
+	"time"
 
 	"go.uber.org/goleak"
 )
@@ -28,3 +29,25 @@ func TestFreeAddrIsALoopbackPortOutsideTheEphemeralRangeThatCanBeBound(t *testin
 }
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+func TestAHangUpAddressAcceptsAndClosesEveryConnection(t *testing.T) {
+	h := StartHangUp(t)
+	for i := range 3 {
+		c, err := net.Dial("tcp", h.Addr())
+		if err != nil {
+			t.Fatal(err)
+		}
+		select {
+		case <-h.Tries():
+		case <-time.After(10 * time.Second):
+			t.Fatalf("connection %d was not hung up on within 10 s", i)
+		}
+		if n, err := c.Read(make([]byte, 1)); n != 0 || err == nil {
+			t.Errorf("connection %d read %d bytes, %v; want it closed", i, n, err)
+		}
+		_ = c.Close()
+	}
+	if n := h.Accepted(); n != 3 {
+		t.Errorf("Accepted() = %d, want 3", n)
+	}
+}
