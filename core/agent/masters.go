@@ -302,10 +302,7 @@ func (md *masterDial) onLink(l *link.Link) bool {
 // onFailure notes a failed round on mr and records it.
 func (md *masterDial) onFailure(err error, retryIn time.Duration) {
 	a, mr := md.a, md.mr
-	code := link.CodeOf(err)
-	if code == "" {
-		code = wire.CodeDialFailed
-	}
+	code := link.DialCode(err)
 	now := time.Now()
 	news := false
 	a.mu.Lock()
@@ -343,10 +340,7 @@ func (md *masterDial) onLinkEnd(_ error, retryIn time.Duration) {
 // address at once.
 func (a *Agent) addressFailed(mr *masterRun, current func() bool, addr string, err error) {
 	now := time.Now()
-	code := link.CodeOf(err)
-	if code == "" {
-		code = wire.CodeDialFailed
-	}
+	code := link.DialCode(err)
 	news := false
 	a.mu.Lock()
 	if current() {

@@ -73,5 +73,14 @@ func CodeOf(err error) wire.Code {
 	return ""
 }
 
+// DialCode is CodeOf for a failed dial: CodeDialFailed when err carries
+// no code (the dial never reached a handshake).
+func DialCode(err error) wire.Code {
+	if code := CodeOf(err); code != "" {
+		return code
+	}
+	return wire.CodeDialFailed
+}
+
 // ErrClosed is returned by operations on a link closed by this side.
 var ErrClosed = errors.New("link closed")

@@ -36,10 +36,7 @@ func (m *Master) connecting(id string) {
 
 // dialFailed: a redialer's attempt failed; the next is in retryIn.
 func (m *Master) dialFailed(id string, err error, retryIn time.Duration) {
-	code := link.CodeOf(err)
-	if code == "" {
-		code = wire.CodeDialFailed
-	}
+	code := link.DialCode(err)
 	reason := err.Error()
 	var le *link.Error
 	if errors.As(err, &le) && le.Reason != "" {
