@@ -490,6 +490,8 @@ func problemTitle(code string) string {
 		return "not set up"
 	case wire.CodeWrongRole:
 		return "wrong role"
+	case wire.CodeNotLanyard:
+		return "not Lanyard"
 	case wire.CodeProtocolError:
 		return "protocol error"
 	case wire.CodeRateLimited:

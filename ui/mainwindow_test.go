@@ -992,6 +992,26 @@ func TestTheSlaveMenuFollowsTheSelection(t *testing.T) {
 	q.runUntil(t, "lab-pc's menu to offer Disconnect", func() bool { return slices.Contains(enabled(), toolDisconnect) })
 }
 
+// A slave at whose address another program answers (a web server's port
+// typed by mistake) says so in its tree row and its Overview, in words a
+// person can act on rather than "protocol error".
+func TestASlaveWhereAnotherProgramAnswersSaysSo(t *testing.T) {
+	fc := newFakeConsole(demoFleet()...)
+	mw, q := openMainWindow(t, fc, nil)
+	v, _ := mw.model.view("a1")
+	v.State, v.LastCode = master.StateError, string(wire.CodeNotLanyard)
+	v.LastError = `10.0.0.21:16888 is not a Lanyard agent: a web server answered ("HTTP/1.1 400 Bad Request"); check the address and port`
+	fc.set(v)
+	mw.tree.Select("a1")
+	q.runUntil(t, "the error shown", func() bool { return mw.detail.problemTitle.Text == "Last error: not Lanyard" })
+	if got := mw.detail.problemText.Text; got != `10.0.0.21:16888 is not a Lanyard agent: a web server answered ("HTTP/1.1 400 Bad Request"); check the address and port` {
+		t.Errorf("the Overview says %q", got)
+	}
+	if r := mw.tree.bound["a1"].(*slaveRow); r.state.Text != "not Lanyard" {
+		t.Errorf("the tree row says %q", r.state.Text)
+	}
+}
+
 // A linked slave that another agent claimed shows the refusal while the
 // other may still be dialing, in its tree row and its Overview: a second
 // installation may be the reinstalled agent, to trust; a copy of the one

@@ -20,13 +20,14 @@ import (
 // address rather than to the peer: nothing could be reached there, the
 // connection timed out or was cut or altered on the way (a firewall or
 // proxy in the path), or something else answered there (another
-// certificate, another role). Another address may take another way. The
+// program, another certificate, another role). Another address may take another way. The
 // peer's own answers (a wrong password, SSL off there, a refusal) would be
 // the same at every address, and trying on would only count more failures
 // against this side.
 func IsAddressFailure(c wire.Code) bool {
 	switch c {
-	case wire.CodeDialFailed, wire.CodeTimeout, wire.CodeProtocolError, wire.CodeCertChanged, wire.CodeWrongRole:
+	case wire.CodeDialFailed, wire.CodeTimeout, wire.CodeProtocolError, wire.CodeCertChanged, wire.CodeWrongRole,
+		wire.CodeNotLanyard:
 		return true
 	}
 	return false
@@ -96,6 +97,8 @@ func Brief(err error) string {
 		return "connected, but no answer in time"
 	case errors.Is(e.Err, ErrAltered):
 		return "altered on the way (turn SSL on at both ends)"
+	case e.Code == wire.CodeNotLanyard:
+		return "another program answers there, not Lanyard"
 	case e.Code == wire.CodeProtocolError:
 		return "connected, but what came back was not Lanyard (altered or cut on the way?)"
 	case e.Code == wire.CodeCertChanged:

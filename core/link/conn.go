@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"net"
+	"strings"
 	"time"
 
 	"github.com/lanyard/lanyard/core/wire"
@@ -66,6 +67,29 @@ func looksLike(head []byte) string {
 		return "an SSH client"
 	}
 	return "data that is not Lanyard's protocol (a port scanner or another program?)"
+}
+
+// answeredBy names the program a non-Lanyard answer to a dial probably
+// came from, by its first bytes, or "" when they do not tell.
+func answeredBy(head []byte) string {
+	switch s := string(head); {
+	case strings.HasPrefix(s, "HTTP/"), strings.HasPrefix(s, "<!DOCTYPE"), strings.HasPrefix(s, "<html"):
+		return "a web server"
+	case strings.HasPrefix(s, "SSH-"):
+		return "an SSH server"
+	case strings.HasPrefix(s, "220"):
+		return "a mail or FTP server"
+	}
+	return ""
+}
+
+// firstLine is head up to its first line break, for quoting: the first
+// line of an answer is the one that names it.
+func firstLine(head []byte) string {
+	if i := bytes.IndexAny(head, "\r\n"); i >= 0 {
+		head = head[:i]
+	}
+	return string(head)
 }
 
 // heldConn holds what is written through it, while holding, until the

@@ -126,6 +126,12 @@ func reportTransport(ssl bool, le *Error, reason string, report func(Step)) bool
 	case wire.CodeCertChanged:
 		report(Step{Name: "SSL", Detail: reason, Fix: "if the peer was reinstalled, trust its new certificate; otherwise find out what answers at this address (no password was sent to it)"})
 		return false
+	case wire.CodeNotLanyard:
+		// Not a step of the handshake failed, but the handshake itself:
+		// whether SSL matches cannot be told.
+		report(Step{Name: "hello", Detail: reason, Fix: fmt.Sprintf(
+			"another program listens on this port: check the port number (Lanyard's own is %d), and that the agent or console runs there", DefaultPort)})
+		return false
 	case wire.CodeProtocolError, wire.CodeTimeout:
 		if ssl && le.Err != nil && !errors.Is(le.Err, net.ErrClosed) && code == wire.CodeProtocolError && strings.Contains(reason, "TLS") {
 			report(Step{Name: "SSL", Detail: reason, Fix: "the peer does not speak TLS 1.3 as Lanyard does; check the address and that it runs Lanyard"})

@@ -231,8 +231,7 @@ func readAcceptorHello(s *shake, t Target) error {
 		return &Error{Code: wire.CodeProtocolError, Err: ErrAltered, Reason: fmt.Sprintf(
 			"the answer from %s was %s", s.remote, AlteredOnTheWay)}
 	} else if string(m) != wire.Magic {
-		return &Error{Code: wire.CodeProtocolError, Reason: fmt.Sprintf(
-			"%s is not a Lanyard %s: it answered %s; check the address and port", s.remote, roleName(opposite(s.id.Role)), wire.Quote(string(m)))}
+		return notLanyard(s, readMore(s.conn, m))
 	}
 	f, e := s.read("hello")
 	switch {
@@ -282,6 +281,9 @@ func tlsError(err error, s *shake, t Target, head []byte) *Error {
 		}
 		return sslMismatch(true, s.remote, "")
 	}
+	if errors.As(err, &rhe) && len(head) > 0 {
+		return notLanyard(s, head)
+	}
 	if isTLSVersionError(err) {
 		return &Error{Code: wire.CodeProtocolError, Err: err, Reason: fmt.Sprintf("%s does not speak TLS 1.3: upgrade it", s.remote)}
 	}
@@ -292,13 +294,37 @@ func tlsError(err error, s *shake, t Target, head []byte) *Error {
 	return &Error{Code: wire.CodeProtocolError, Err: err, Reason: fmt.Sprintf("TLS handshake with %s failed: %v", s.remote, err)}
 }
 
+// notLanyard is the dialer's error for an answer that is not Lanyard's:
+// its first line quoted, and the program it came from named when its
+// first bytes tell.
+func notLanyard(s *shake, head []byte) *Error {
+	what := "it answered " + wire.Quote(firstLine(head))
+	if by := answeredBy(head); by != "" {
+		what = fmt.Sprintf("%s answered (%s)", by, wire.Quote(firstLine(head)))
+	}
+	return &Error{Code: wire.CodeNotLanyard, Reason: fmt.Sprintf(
+		"%s is not a Lanyard %s: %s; check the address and port", s.remote, roleName(opposite(s.id.Role)), what)}
+}
+
+// readMore is head and what else the peer sent with it, waited for
+// briefly, so that notLanyard can name the answer by more than its first
+// four bytes.
+func readMore(conn net.Conn, head []byte) []byte {
+	b := make([]byte, wire.MaxQuoted)
+	n := copy(b, head)
+	_ = conn.SetReadDeadline(time.Now().Add(250 * time.Millisecond))
+	m, _ := conn.Read(b[n:])
+	return b[:n+m]
+}
+
 // recordingConn keeps a copy of the first bytes read through it until
-// stop: crypto/tls reads ahead into its own buffer, so what a plain
-// listener answered is only found here. Only such an answer is kept: an
-// answer that does not begin as Lanyard's magic does (a TLS record, on
-// every successful dial) stops the recording at its first read, so a dial
-// copies nothing. The handshake reads and stops it on one goroutine; the
-// link's reader comes after.
+// stop: crypto/tls reads ahead into its own buffer, so what a listener
+// that is not TLS answered is only found here (a plain Lanyard listener's
+// refusal, another program's greeting). Only such an answer is kept: an
+// answer that begins as a TLS record does (on every successful dial)
+// stops the recording at its first read, so a dial copies nothing. The
+// handshake reads and stops it on one goroutine; the link's reader comes
+// after.
 type recordingConn struct {
 	net.Conn
 	head    []byte
@@ -309,13 +335,17 @@ func (c *recordingConn) Read(p []byte) (int, error) {
 	n, err := c.Conn.Read(p)
 	switch {
 	case c.stopped || n == 0:
-	case len(c.head) == 0 && p[0] != wire.Magic[0]:
+	case len(c.head) == 0 && isTLSRecord(p[0]):
 		c.stopped = true
 	case len(c.head) < wire.MaxPreAuthFrame:
 		c.head = append(c.head, p[:min(n, wire.MaxPreAuthFrame-len(c.head))]...)
 	}
 	return n, err
 }
+
+// isTLSRecord reports whether b begins a TLS record: a change of cipher
+// spec, an alert, a handshake message or application data.
+func isTLSRecord(b byte) bool { return b >= 0x14 && b <= 0x17 }
 
 // stop ends the recording and returns what was read.
 func (c *recordingConn) stop() []byte {

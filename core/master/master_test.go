@@ -12,7 +12,9 @@ import (
 	"github.com/lanyard/lanyard/core/auth"
 	"github.com/lanyard/lanyard/core/link"
 	"github.com/lanyard/lanyard/core/store"
+	"github.com/lanyard/lanyard/core/wire"
 	"github.com/lanyard/lanyard/core/wire/pb"
+	"github.com/lanyard/lanyard/internal/freeport"
 	"github.com/lanyard/lanyard/internal/testkit"
 )
 
@@ -206,6 +208,25 @@ func TestWrongPasswordLeavesTheSlaveInErrorAndIsLogged(t *testing.T) {
 	}
 	if !found {
 		t.Errorf("no auth_failed record in %+v", events)
+	}
+}
+
+// A slave whose address is another program's (a web server's port typed
+// by mistake) is in error, named for what it is, and logged so; it waits
+// for a person to mend the address rather than count as unreachable.
+func TestASlaveWhereAnotherProgramAnswersIsInErrorNamingIt(t *testing.T) {
+	c := startConsole(t, true, nil)
+	web := freeport.StartReplying(t, "HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n")
+	if _, err := c.AddSlave(SlaveSpec{Name: "FS01", Direction: store.Outbound, Address: web.Addr(), Password: []byte("pw")}); err != nil {
+		t.Fatal(err)
+	}
+	v := c.waitState(t, "FS01", StateError)
+	if v.LastCode != string(wire.CodeNotLanyard) || !strings.Contains(v.LastError, `is not a Lanyard agent: a web server answered ("HTTP/1.1 400 Bad Request")`) {
+		t.Errorf("last error %s: %s", v.LastCode, v.LastError)
+	}
+	e := c.waitFor(t, "not_lanyard", kind(string(wire.CodeNotLanyard), "FS01"))
+	if e.Severity != "error" || e.Remote != web.Addr() {
+		t.Errorf("event = %+v", e)
 	}
 }
 

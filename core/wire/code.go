@@ -32,6 +32,10 @@ const (
 	// the other, which hears duplicate_install. It never travels on the
 	// wire.
 	CodeSharedInstall Code = "shared_install"
+	// CodeNotLanyard is the event of a dial answered by another program
+	// (a web or SSH server at the address and port given). It never
+	// travels on the wire: there is no Lanyard peer to tell.
+	CodeNotLanyard Code = "not_lanyard"
 )
 
 // NeedsPerson reports whether a link refused or closed with c stays down
@@ -42,7 +46,7 @@ func (c Code) NeedsPerson() bool {
 	switch c {
 	case CodeAuthFailed, CodeSSLMismatch, CodeCertChanged, CodeVersionUnsupported, CodeNameMismatch,
 		CodeManagementDisabled, CodeWrongRole, CodeUnknownSlave, CodeProtocolError, CodeDuplicateInstall,
-		CodeSharedInstall:
+		CodeSharedInstall, CodeNotLanyard:
 		return true
 	}
 	return false

@@ -18,6 +18,7 @@ func TestACodeSaysWhetherAPersonMustAct(t *testing.T) {
 		{CodeProtocolError, true},
 		{CodeDuplicateInstall, true},
 		{CodeSharedInstall, true},
+		{CodeNotLanyard, true},
 		{CodeDialFailed, false},
 		{CodeTimeout, false},
 		{CodeRateLimited, false},

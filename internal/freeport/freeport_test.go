@@ -1,6 +1,7 @@
 package freeport
 
 import (
+	"io"
 	"net"
 	"net/netip"
 	"testing"
@@ -49,5 +50,41 @@ func TestAHangUpAddressAcceptsAndClosesEveryConnection(t *testing.T) {
 	}
 	if n := h.Accepted(); n != 3 {
 		t.Errorf("Accepted() = %d, want 3", n)
+	}
+}
+
+func TestAnAddressWhereAnotherProgramAnswersSaysWhatItWouldThenHangsUp(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		start func(testing.TB, string) *HangUp
+		send  string
+	}{
+		{"a greeting comes before anything is sent", StartGreeting, ""},
+		{"a reply comes after the first bytes", StartReplying, "GET / HTTP/1.1\r\n\r\n"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := tc.start(t, "HELLO THERE\r\n")
+			c, err := net.Dial("tcp", h.Addr())
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			_ = c.SetDeadline(time.Now().Add(10 * time.Second))
+			if tc.send != "" {
+				if _, err := c.Write([]byte(tc.send)); err != nil {
+					t.Fatal(err)
+				}
+			}
+			got, err := io.ReadAll(c)
+			if string(got) != "HELLO THERE\r\n" || err != nil {
+				t.Errorf("read %q, %v; want the answer, then the end", got, err)
+			}
+			_ = c.Close()
+			select {
+			case <-h.Tries():
+			case <-time.After(10 * time.Second):
+				t.Fatal("the connection was not closed within 10 s of the dialer's hanging up")
+			}
+		})
 	}
 }
