@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/lanyard/lanyard/app/cmdline"
 	"github.com/lanyard/lanyard/core/agent"
@@ -243,9 +244,26 @@ func (f *taskFlags) register(cmd *cobra.Command, adding bool) {
 }
 
 // apply sets what the flags given change; it says whether anything was.
+// A new task (Version 0) takes the default of every flag not given.
 func (f *taskFlags) apply(e *Env, cmd *cobra.Command, t *backup.Task) (bool, error) {
-	changed := false
 	fl := cmd.Flags()
+	changed := false
+	for _, part := range []func(*pflag.FlagSet, *backup.Task) (bool, error){
+		func(fl *pflag.FlagSet, t *backup.Task) (bool, error) { return f.applyWhat(e, fl, t) },
+		f.applyWhen, f.applyKeep, f.applyRetries,
+	} {
+		c, err := part(fl, t)
+		if err != nil {
+			return false, err
+		}
+		changed = changed || c
+	}
+	return changed, nil
+}
+
+// applyWhat sets what is backed up and where to: sources, destination,
+// exclusions and the speed of the copy.
+func (f *taskFlags) applyWhat(e *Env, fl *pflag.FlagSet, t *backup.Task) (changed bool, err error) {
 	if fl.Changed("source") {
 		t.Sources = nil
 		for _, s := range f.sources {
@@ -270,33 +288,6 @@ func (f *taskFlags) apply(e *Env, cmd *cobra.Command, t *backup.Task) (bool, err
 	if fl.Changed("exclude") {
 		t.Excludes, changed = f.excludes, true
 	}
-	if fl.Changed("schedule") || t.Version == 0 {
-		s, err := backup.ParseSchedule(f.schedule)
-		if err != nil {
-			return false, cmdline.Usage(err)
-		}
-		t.Schedule, changed = s.String(), true
-	}
-	for _, k := range []struct {
-		flag string
-		v    int
-		dst  *int
-	}{{"keep-last", f.keepLast, &t.Retention.KeepLast}, {"keep-daily", f.keepDaily, &t.Retention.KeepDaily},
-		{"keep-weekly", f.keepWeekly, &t.Retention.KeepWeekly}, {"keep-monthly", f.keepMonthly, &t.Retention.KeepMonthly}} {
-		if fl.Changed(k.flag) {
-			if k.v < 0 {
-				return false, cmdline.Usagef("--%s %d: give 0 or more", k.flag, k.v)
-			}
-			*k.dst, changed = k.v, true
-		}
-	}
-	if fl.Changed("overdue-after") {
-		d, err := backup.ParseDuration(f.overdue)
-		if err != nil {
-			return false, cmdline.Usagef("--overdue-after %q: give a duration such as 36h or 3d", f.overdue)
-		}
-		t.OverdueAfter, changed = backup.Duration(d), true
-	}
 	if fl.Changed("speed-limit") {
 		v, err := backup.ParseSpeed(f.speed)
 		if err != nil {
@@ -304,19 +295,25 @@ func (f *taskFlags) apply(e *Env, cmd *cobra.Command, t *backup.Task) (bool, err
 		}
 		t.Speed, changed = v, true
 	}
-	if fl.Changed("retries") || t.Version == 0 {
-		if err := backup.ValidRetries(f.retries); err != nil {
-			return false, cmdline.Usagef("--retries %d: %v", f.retries, err)
-		}
-		t.Retries = f.retries
-		changed = changed || fl.Changed("retries")
-	}
-	if fl.Changed("retry-wait") {
-		d, err := backup.ParseRetryWait(f.retryWait)
+	return changed, nil
+}
+
+// applyWhen sets when the task runs: its schedule, when it is overdue,
+// whether it is paused and whether it catches up a missed run.
+func (f *taskFlags) applyWhen(fl *pflag.FlagSet, t *backup.Task) (changed bool, err error) {
+	if fl.Changed("schedule") || t.Version == 0 {
+		s, err := backup.ParseSchedule(f.schedule)
 		if err != nil {
-			return false, cmdline.Usagef("--retry-wait %q: %v", f.retryWait, err)
+			return false, cmdline.Usage(err)
 		}
-		t.RetryWait, changed = d, true
+		t.Schedule, changed = s.String(), true
+	}
+	if fl.Changed("overdue-after") {
+		d, err := backup.ParseDuration(f.overdue)
+		if err != nil {
+			return false, cmdline.Usagef("--overdue-after %q: give a duration such as 36h or 3d", f.overdue)
+		}
+		t.OverdueAfter, changed = backup.Duration(d), true
 	}
 	if fl.Changed("paused") {
 		on, err := cmdline.ParseOnOff("--paused", f.paused)
@@ -332,6 +329,43 @@ func (f *taskFlags) apply(e *Env, cmd *cobra.Command, t *backup.Task) (bool, err
 		}
 		t.CatchUp = on == nil || *on
 		changed = changed || fl.Changed("catch-up")
+	}
+	return changed, nil
+}
+
+// applyKeep sets which snapshots are kept.
+func (f *taskFlags) applyKeep(fl *pflag.FlagSet, t *backup.Task) (changed bool, err error) {
+	for _, k := range []struct {
+		flag string
+		v    int
+		dst  *int
+	}{{"keep-last", f.keepLast, &t.Retention.KeepLast}, {"keep-daily", f.keepDaily, &t.Retention.KeepDaily},
+		{"keep-weekly", f.keepWeekly, &t.Retention.KeepWeekly}, {"keep-monthly", f.keepMonthly, &t.Retention.KeepMonthly}} {
+		if fl.Changed(k.flag) {
+			if k.v < 0 {
+				return false, cmdline.Usagef("--%s %d: give 0 or more", k.flag, k.v)
+			}
+			*k.dst, changed = k.v, true
+		}
+	}
+	return changed, nil
+}
+
+// applyRetries sets how a failed scheduled run is tried again.
+func (f *taskFlags) applyRetries(fl *pflag.FlagSet, t *backup.Task) (changed bool, err error) {
+	if fl.Changed("retries") || t.Version == 0 {
+		if err := backup.ValidRetries(f.retries); err != nil {
+			return false, cmdline.Usagef("--retries %d: %v", f.retries, err)
+		}
+		t.Retries = f.retries
+		changed = fl.Changed("retries")
+	}
+	if fl.Changed("retry-wait") {
+		d, err := backup.ParseRetryWait(f.retryWait)
+		if err != nil {
+			return false, cmdline.Usagef("--retry-wait %q: %v", f.retryWait, err)
+		}
+		t.RetryWait, changed = d, true
 	}
 	return changed, nil
 }
