@@ -1,12 +1,14 @@
 package ui
 
 import (
+	"slices"
 	"strings"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/lanyard/lanyard/core/address"
+	"github.com/lanyard/lanyard/core/master"
 )
 
 // A dialog's fields, drop-downs, check boxes, lists and trees. Whatever
@@ -133,18 +135,55 @@ func (e *dialogEntry) FocusLost() {
 }
 
 // portMovesWords stand under a host field holding a port that leaving
-// the field moves to the Port field (takesWholeAddress).
-const portMovesWords = "The port goes in the Port field: leaving this field moves it there."
+// the field moves to the field named (takesWholeAddress).
+func portMovesWords(field string) string {
+	return "the port goes in " + field + ": leaving this field moves it there"
+}
+
+// A portMove says what the field beside a host field holds once the port
+// of an address typed whole into the host field moved there, given what
+// it holds now and what the dialog filled it in with; ok is false when
+// the port may not move.
+type portMove func(text, port, given string) (moved string, ok bool)
+
+// intoPortField moves the port to a Port field that is empty, holds what
+// the dialog filled in, or the same port. Another port there is one the
+// user typed: which is right is theirs to say.
+func intoPortField(text, port, given string) (string, bool) {
+	switch strings.TrimSpace(text) {
+	case "", port, given:
+		return port, true
+	}
+	return "", false
+}
+
+// intoPortList adds the port to the end of a list of ports, unless the
+// list has it already: nothing in the list is lost. A list with a mistake
+// in it, or with no room, takes nothing.
+func intoPortList(text, port, _ string) (string, bool) {
+	ports, err := master.ParsePorts(text)
+	p, perr := address.ParsePort(port)
+	if err != nil || perr != nil {
+		return "", false
+	}
+	if !slices.Contains(ports, p) {
+		ports = append(ports, p)
+	}
+	if len(ports) > master.MaxPublicPorts {
+		return "", false
+	}
+	return master.FormatPorts(ports), true
+}
 
 // takesWholeAddress makes hostField, beside portField, take an address
 // typed or pasted into it whole ("fs01.example.com:16888", as addresses
-// are often written): leaving it moves the port to portField, when it may
-// (portToMove).
-func takesWholeAddress(hostField, portField *dialogEntry) {
+// are often written): leaving it moves the port to portField, as move
+// allows (portToMove).
+func takesWholeAddress(hostField, portField *dialogEntry, move portMove) {
 	next := hostField.onBlur
 	hostField.onBlur = func() {
-		if host, port, ok := portToMove(hostField, portField); ok {
-			portField.SetText(port)
+		if host, moved, ok := portToMove(hostField, portField, move); ok {
+			portField.SetText(moved)
 			hostField.SetText(host)
 		}
 		if next != nil {
@@ -153,24 +192,21 @@ func takesWholeAddress(hostField, portField *dialogEntry) {
 	}
 }
 
-// portToMove is the host and the port of an address typed whole into
-// hostField, and whether the port may move to portField: it is a port,
-// and portField is empty, holds what the dialog filled in, or the same
-// port. Another port there is one the user typed: which is right is
-// theirs to say.
-func portToMove(hostField, portField *dialogEntry) (host, port string, ok bool) {
-	host, port = address.Split(hostField.Text)
+// portToMove is the host of an address typed whole into hostField, and
+// what portField holds once its port moved there, when it may: it is a
+// port, and move allows it.
+func portToMove(hostField, portField *dialogEntry, move portMove) (host, moved string, ok bool) {
+	host, port := address.Split(hostField.Text)
 	if port == "" {
 		return "", "", false
 	}
 	if _, err := address.ParsePort(port); err != nil {
 		return "", "", false
 	}
-	switch strings.TrimSpace(portField.Text) {
-	case "", port, portField.given:
-		return host, port, true
+	if moved, ok = move(portField.Text, port, portField.given); !ok {
+		return "", "", false
 	}
-	return "", "", false
+	return host, moved, true
 }
 
 // dialogSelectEntry is a dialog's field with a list to pick from.

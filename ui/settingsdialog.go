@@ -31,6 +31,7 @@ const (
 	settingsListeningTab     = "Listening and SSL"
 	settingsAgentsTab        = "Agents' addresses"
 	settingsPublicHint       = "The office router's public address or name, for agents at customer sites"
+	settingsPortsLabel       = "Forwarded ports"
 	settingsPortsHint        = "forwarded to this console, tried in this order"
 	settingsLineLabel        = "A new site's agent"
 	settingsCheckPortLabel   = "Check port"
@@ -190,7 +191,7 @@ func (f *settingsForm) listenFields() fyne.CanvasObject {
 	f.port = newDialogEntry(f.canvas)
 	f.port.SetText(portOrDefault(port))
 	f.port.OnChanged = func(string) { f.clearCheck(); f.validate() }
-	takesWholeAddress(f.address, f.port)
+	takesWholeAddress(f.address, f.port, intoPortField)
 	f.portMsg = widget.NewLabel("")
 	f.portMsg.Importance = widget.DangerImportance
 	f.portMsg.Wrapping = fyne.TextWrapWord
@@ -365,8 +366,8 @@ func (f *settingsForm) validate() {
 	}
 	f.portMsg.SetText("")
 	if on {
-		if _, _, ok := portToMove(f.address, f.port); ok {
-			f.portMsg.SetText(portMovesWords)
+		if _, _, ok := portToMove(f.address, f.port, intoPortField); ok {
+			f.portMsg.SetText(sentence(portMovesWords("the Port field")))
 		} else if err := f.portError(); err != nil {
 			f.portMsg.SetText(capitalize(err.Error()) + ".")
 		} else if _, err := address.ParseListen(address.Join(f.address.Text, f.port.Text)); err != nil {

@@ -85,7 +85,7 @@ func TestThePortIsValidatedAsTheUserTypes(t *testing.T) {
 func TestAListeningAddressGivesItsPortToThePortField(t *testing.T) {
 	f, _, _ := openSettings(t, newFakeConsole(), nil, true)
 	test.Type(f.address, "127.0.0.1:23000")
-	if msg := shownText(f.portMsg); msg != portMovesWords || !f.apply.Disabled() {
+	if msg := shownText(f.portMsg); msg != sentence(portMovesWords("the Port field")) || !f.apply.Disabled() {
 		t.Errorf("while typing: message %q, Apply disabled %v", msg, f.apply.Disabled())
 	}
 	f.address.FocusLost()
@@ -94,6 +94,41 @@ func TestAListeningAddressGivesItsPortToThePortField(t *testing.T) {
 	}
 	if msg := shownText(f.portMsg); msg != "" || f.apply.Disabled() {
 		t.Errorf("after leaving the field: message %q, Apply disabled %v", msg, f.apply.Disabled())
+	}
+}
+
+// The public address pasted whole gives its port to Forwarded ports, at
+// the end of the list, losing none of the ports there; a list with a
+// mistake in it takes nothing, and its mistake is shown.
+func TestAPublicAddressGivesItsPortToForwardedPorts(t *testing.T) {
+	f, _, _ := openSettings(t, newFakeConsole(), nil, true)
+	f.selectTab(settingsAgentsTab)
+	for _, tc := range []struct {
+		ports, typed, host, moved, line string
+	}{
+		{"", "office.example.com:50000", "office.example.com", "50000", "office.example.com:50000"},
+		{"16888", "office.example.com:50000", "office.example.com", "16888, 50000", "office.example.com:16888,office.example.com:50000"},
+		{"16888, 50000", "[2001:db8::7]:50000", "2001:db8::7", "16888, 50000", "[2001:db8::7]:16888,[2001:db8::7]:50000"},
+	} {
+		f.pubPorts.SetText(tc.ports)
+		f.public.SetText("")
+		test.Type(f.public, tc.typed)
+		if msg := shownText(f.pubMsg); msg != "The port goes in Forwarded ports: leaving this field moves it there." || !f.apply.Disabled() {
+			t.Errorf("%s typed: message %q, Apply disabled %v", tc.typed, msg, f.apply.Disabled())
+		}
+		f.public.FocusLost()
+		if f.public.Text != tc.host || f.pubPorts.Text != tc.moved {
+			t.Errorf("%s left beside %q: address %q, ports %q; want %q and %q", tc.typed, tc.ports, f.public.Text, f.pubPorts.Text, tc.host, tc.moved)
+		}
+		if msg := shownText(f.pubMsg); msg != "" || f.apply.Disabled() || !strings.Contains(f.initLine.Text, tc.line) {
+			t.Errorf("%s moved: message %q, Apply disabled %v, line %q lacks %q", tc.typed, msg, f.apply.Disabled(), f.initLine.Text, tc.line)
+		}
+	}
+	f.pubPorts.SetText("16888, x")
+	f.public.SetText("office.example.com:50000")
+	f.public.FocusLost()
+	if f.public.Text != "office.example.com:50000" || f.pubPorts.Text != "16888, x" || !strings.Contains(shownText(f.pubMsg), "Forwarded ports:") {
+		t.Errorf("beside a list with a mistake: address %q, ports %q, message %q", f.public.Text, f.pubPorts.Text, shownText(f.pubMsg))
 	}
 }
 

@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -38,6 +39,7 @@ func (f *settingsForm) agentsTab() fyne.CanvasObject {
 	f.pubPorts.SetPlaceHolder("16888, 50000")
 	f.pubPorts.SetText(master.FormatPorts(f.old.PublicPorts))
 	f.pubPorts.OnChanged = func(string) { f.validate() }
+	takesWholeAddress(f.public, f.pubPorts, intoPortList)
 	f.pubMsg = widget.NewLabel("")
 	f.pubMsg.Importance = widget.DangerImportance
 	f.pubMsg.Wrapping = fyne.TextWrapWord
@@ -62,7 +64,7 @@ func (f *settingsForm) agentsTab() fyne.CanvasObject {
 	form := container.New(layout.NewFormLayout(),
 		widget.NewLabel("On this network"), f.lanAddrs,
 		widget.NewLabel("Public address"), container.NewVBox(f.public, publicHint),
-		widget.NewLabel("Forwarded ports"), portsRow,
+		widget.NewLabel(settingsPortsLabel), portsRow,
 	)
 	line := container.NewVBox(widget.NewLabelWithStyle(settingsLineLabel, fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
 		container.NewBorder(nil, nil, nil, f.copyLine, f.initLine), f.lineNote)
@@ -72,6 +74,9 @@ func (f *settingsForm) agentsTab() fyne.CanvasObject {
 // publicSettings reads the public address and ports into s, and says
 // what is wrong with them.
 func (f *settingsForm) publicSettings(s *master.Settings) error {
+	if _, _, ok := portToMove(f.public, f.pubPorts, intoPortList); ok {
+		return errors.New(portMovesWords(settingsPortsLabel))
+	}
 	s.PublicHost = strings.TrimSpace(f.public.Text)
 	ports, err := master.ParsePorts(f.pubPorts.Text)
 	if err != nil {

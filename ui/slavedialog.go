@@ -177,7 +177,7 @@ func (d *slaveDialog) buildFields() (fpHint *widget.Label) {
 	d.address = d.newEntry()
 	d.address.SetPlaceHolder("host name or IP address")
 	d.port = d.newEntry()
-	takesWholeAddress(d.address, d.port)
+	takesWholeAddress(d.address, d.port, intoPortField)
 	d.port.SetText(fmt.Sprint(address.DefaultPort))
 	d.addressMsg = newFieldMessage()
 	portBox := container.NewHBox(widget.NewLabel("Port"), container.NewGridWrap(fyne.NewSize(92, d.port.MinSize().Height), d.port))
@@ -431,8 +431,8 @@ func (d *slaveDialog) check() (master.SlaveSpec, slaveFieldErrors) {
 			errs.address = "Enter the slave's host name or IP address."
 		case hasPortIn(host):
 			errs.address = "Enter only the host here; the port goes in the Port field."
-			if _, _, ok := portToMove(d.address, d.port); ok {
-				errs.address = portMovesWords
+			if _, _, ok := portToMove(d.address, d.port, intoPortField); ok {
+				errs.address = sentence(portMovesWords("the Port field"))
 			}
 		default:
 			checkPort := port
