@@ -127,7 +127,11 @@ func (m *meter) loop() {
 	for {
 		select {
 		case <-m.stop:
-			m.p.Progress(m.status(time.Now()))
+			if *m.phase.Load() != "" {
+				// The last update; a run that failed before its first
+				// phase (no destination) has no progress to show.
+				m.p.Progress(m.status(time.Now()))
+			}
 			return
 		case now := <-t.C:
 			if *m.phase.Load() == PhaseScanning && now.Sub(m.started) < time.Second {

@@ -310,9 +310,14 @@ func TestAMissingDestinationFailsTheRun(t *testing.T) {
 	f := newFixture(t)
 	f.write("a", "a", 0o644)
 	f.task.Destination = filepath.Join(f.dest, "not-mounted")
-	rep := f.mustRun(backup.New(backup.Options{}), backup.ResultFailed)
-	if !strings.Contains(rep.Error, "does not exist: create it, or mount the share") {
-		t.Fatalf("error %q", rep.Error)
+	var updates []backup.Status
+	rep, err := backup.New(backup.Options{}).Run(context.Background(), f.task, backup.StartOptions{
+		Progress: backup.ProgressFunc(func(s backup.Status) { updates = append(updates, s) })})
+	if err != nil || rep.Result != backup.ResultFailed || !strings.Contains(rep.Error, "does not exist: create it, or mount the share") {
+		t.Fatalf("%s: error %q (%v)", rep.Result, rep.Error, err)
+	}
+	if len(updates) != 0 {
+		t.Errorf("a run that never began sent progress: %+v", updates)
 	}
 	if _, err := os.Stat(f.task.Destination); !errors.Is(err, os.ErrNotExist) {
 		t.Fatal("the run created the missing destination")

@@ -72,8 +72,9 @@ func looksLike(head []byte) string {
 // answeredBy names the program a non-Lanyard answer to a dial probably
 // came from, by its first bytes, or "" when they do not tell.
 func answeredBy(head []byte) string {
-	switch s := string(head); {
-	case strings.HasPrefix(s, "HTTP/"), strings.HasPrefix(s, "<!DOCTYPE"), strings.HasPrefix(s, "<html"):
+	s := string(head)
+	switch lower := strings.ToLower(s[:min(len(s), 16)]); {
+	case strings.HasPrefix(s, "HTTP/"), strings.HasPrefix(lower, "<!doctype html"), strings.HasPrefix(lower, "<html"):
 		return "a web server"
 	case strings.HasPrefix(s, "SSH-"):
 		return "an SSH server"

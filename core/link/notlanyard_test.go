@@ -17,12 +17,14 @@ import (
 // the address, and another address of the peer may be the right one.
 func TestADialAnsweredByAnotherProgramNamesIt(t *testing.T) {
 	web := freeport.StartReplying(t, "HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain\r\nConnection: close\r\n\r\n400 Bad Request")
+	page := freeport.StartReplying(t, "<!DOCTYPE HTML>\n<html lang=\"en\">\n<head><title>Error response</title></head>\n") // no status line, as to HTTP/0.9
 	ssh := freeport.StartGreeting(t, "SSH-2.0-OpenSSH_9.6p1 Ubuntu-3ubuntu13\r\n")
 	odd := freeport.StartGreeting(t, "\x01\x02\x03\x04\x05 and on\n")
 	cases := []struct {
 		name, addr, said string
 	}{
 		{"a web server", web.Addr(), `a web server answered ("HTTP/1.1 400 Bad Request")`},
+		{"a web server's page", page.Addr(), `a web server answered ("<!DOCTYPE HTML>")`},
 		{"an SSH server", ssh.Addr(), `an SSH server answered ("SSH-2.0-OpenSSH_9.6p1 Ubuntu-3ubuntu13")`},
 		{"a program it cannot name", odd.Addr(), `it answered "\x01\x02\x03\x04\x05 and on"`},
 	}
