@@ -118,6 +118,8 @@ type slaveDialog struct {
 	saving     bool
 	testRun    int                // bumped by every start and stop: stale reports are dropped
 	testCancel context.CancelFunc // non-nil while a test runs
+	edits      int                // bumped by every change of what the test uses (all but group and notes)
+	testedAt   int                // edits when the last test began
 	closed     bool
 
 	giveKeysBack func()
@@ -309,6 +311,9 @@ func (d *slaveDialog) newEntry() *dialogEntry {
 	}
 	e.OnChanged = func(string) {
 		d.touched[e] = true
+		if e != d.notes {
+			d.edits++
+		}
 		d.validate()
 	}
 	e.OnSubmitted = func(string) { d.submit() }
@@ -373,6 +378,7 @@ func (d *slaveDialog) directionChanged() {
 		d.addrLabel.Hide()
 		d.addrBox.Hide()
 	}
+	d.edits++
 	d.validate()
 }
 
@@ -513,9 +519,24 @@ func (d *slaveDialog) validate() {
 		changed = true
 	}
 	d.updateButtons()
+	d.markTestStale()
 	if changed {
 		d.dlg.Refresh() // a message came or went: the dialog may need to grow
 	}
+}
+
+// testStale is the connection test's status once a value it used has
+// changed: its steps stay to be read, but no longer speak for the form.
+const testStale = "The values changed since this test: test again."
+
+// markTestStale says so of a finished test whose values have changed.
+func (d *slaveDialog) markTestStale() {
+	if d.testCancel != nil || !d.testStatus.Visible() || d.edits == d.testedAt || d.testStatus.Text == testStale {
+		return
+	}
+	d.testStatus.SetText(testStale)
+	d.testStatus.Importance = widget.WarningImportance
+	d.testStatus.Refresh()
 }
 
 // setMessage shows msg under a field the user has been to, and reports
@@ -625,6 +646,7 @@ func (d *slaveDialog) startTest() {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	d.testRun++
+	d.testedAt = d.edits
 	run := d.testRun
 	d.testCancel = cancel
 	d.steps.RemoveAll()
@@ -689,6 +711,7 @@ func (d *slaveDialog) testDone(ok bool) {
 	}
 	d.testStatus.Refresh()
 	d.updateButtons()
+	d.markTestStale() // changed while it ran
 }
 
 func (d *slaveDialog) addStep(s link.Step) {

@@ -556,7 +556,7 @@ func TestTestConnectionShowsEveryStep(t *testing.T) {
 	a := testkit.Agent(t, testkit.AgentOptions{Name: "FS01", Password: "right", Listen: true})
 	host, port := splitAddress(a.ListenAddr())
 
-	run := func(t *testing.T, password string) (*slaveDialog, []link.Step) {
+	run := func(t *testing.T, password string) (*slaveDialog, *uiQueue, []link.Step) {
 		d, q, _ := openSlaveDialog(t, m, nil, "")
 		typeInto(d.name, "FS01")
 		typeInto(d.address, host)
@@ -570,11 +570,11 @@ func TestTestConnectionShowsEveryStep(t *testing.T) {
 		if d.progress.Visible() {
 			t.Error("the progress bar is still shown after the test")
 		}
-		return d, stepsShown(d)
+		return d, q, stepsShown(d)
 	}
 
 	t.Run("with the right password every step passes", func(t *testing.T) {
-		d, steps := run(t, "right")
+		d, _, steps := run(t, "right")
 		var names []string
 		for _, s := range steps {
 			names = append(names, s.Name)
@@ -590,7 +590,7 @@ func TestTestConnectionShowsEveryStep(t *testing.T) {
 		}
 	})
 	t.Run("with a wrong password the password step fails with a fix", func(t *testing.T) {
-		d, steps := run(t, "wrong")
+		d, _, steps := run(t, "wrong")
 		last := steps[len(steps)-1]
 		if last.Name != "password" || last.OK || !strings.Contains(last.Fix, "same management password") {
 			t.Errorf("last step %+v", last)
@@ -602,6 +602,22 @@ func TestTestConnectionShowsEveryStep(t *testing.T) {
 		}
 		if d.testStatus.Text != "Failed at password." {
 			t.Errorf("status %q", d.testStatus.Text)
+		}
+	})
+	t.Run("a value changed after the test is told to test again", func(t *testing.T) {
+		d, q, steps := run(t, "wrong")
+		typeInto(d.notes, "rack 4") // the test does not use the notes
+		if d.testStatus.Text != "Failed at password." {
+			t.Errorf("after a note: status %q", d.testStatus.Text)
+		}
+		typeInto(d.password, "right")
+		if d.testStatus.Text != testStale || !d.testStatus.Visible() || len(stepsShown(d)) != len(steps) {
+			t.Errorf("after the password changed: status %q (shown %v), %d steps of %d", d.testStatus.Text, d.testStatus.Visible(), len(stepsShown(d)), len(steps))
+		}
+		test.Tap(d.test)
+		q.runUntil(t, "the test again", func() bool { return d.testCancel == nil })
+		if d.testStatus.Text != "All checks passed." {
+			t.Errorf("tested again: status %q", d.testStatus.Text)
 		}
 	})
 	if n := len(m.Slaves()); n != 0 {
