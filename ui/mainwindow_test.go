@@ -1004,7 +1004,7 @@ func TestASlaveWhereAnotherProgramAnswersSaysSo(t *testing.T) {
 	fc.set(v)
 	mw.tree.Select("a1")
 	q.runUntil(t, "the error shown", func() bool { return mw.detail.problemTitle.Text == "Last error: not Lanyard" })
-	if got := mw.detail.problemText.Text; got != `10.0.0.21:16888 is not a Lanyard agent: a web server answered ("HTTP/1.1 400 Bad Request"); check the address and port` {
+	if got := mw.detail.problemText.Text; got != `10.0.0.21:16888 is not a Lanyard agent: a web server answered ("HTTP/1.1 400 Bad Request"); check the address and port.` {
 		t.Errorf("the Overview says %q", got)
 	}
 	if r := mw.tree.bound["a1"].(*slaveRow); r.state.Text != "not Lanyard" {

@@ -222,7 +222,7 @@ func (d *slaveDialog) prefill(prefillName string) {
 			d.direction.SetSelected(directionInbound)
 		} else {
 			d.direction.SetSelected(directionOutbound)
-			host, port := splitAddress(d.editing.Address)
+			host, port := address.Split(d.editing.Address)
 			d.address.SetText(host)
 			if port != "" {
 				d.port.SetText(port)
@@ -765,15 +765,6 @@ func stepTitle(name string) string {
 	return string(unicode.ToUpper(r)) + name[size:]
 }
 
-// splitAddress splits a stored "host:port" ("[v6]:port" for IPv6).
-func splitAddress(addr string) (host, port string) {
-	i := strings.LastIndex(addr, ":")
-	if i < 0 || strings.HasSuffix(addr, "]") {
-		return strings.Trim(addr, "[]"), ""
-	}
-	return strings.Trim(addr[:i], "[]"), addr[i+1:]
-}
-
 // hasPortIn reports whether a typed host carries a port ("host:16888",
 // "[::1]:16888"; an IPv6 address alone has none).
 func hasPortIn(host string) bool {
@@ -796,7 +787,12 @@ func sentence(s string) string {
 		return s
 	}
 	r, size := utf8.DecodeRuneInString(s)
-	s = string(unicode.ToUpper(r)) + s[size:]
+	return fullStop(string(unicode.ToUpper(r)) + s[size:])
+}
+
+// fullStop ends s with a full stop when it ends with a letter or a digit
+// (not after a quote or a bracket, which end it as they are).
+func fullStop(s string) string {
 	if last, _ := utf8.DecodeLastRuneInString(s); unicode.IsLetter(last) || unicode.IsDigit(last) {
 		s += "."
 	}

@@ -13,6 +13,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 	"go.uber.org/goleak"
 
+	"github.com/lanyard/lanyard/core/address"
 	"github.com/lanyard/lanyard/core/link"
 	"github.com/lanyard/lanyard/core/master"
 	"github.com/lanyard/lanyard/core/store"
@@ -112,7 +113,7 @@ func TestAddedSlaveAppearsInTheFleet(t *testing.T) {
 	noLeaksAfter(t)
 	m := mastertest.Start(t, mastertest.Options{Listen: true})
 	a := testkit.Agent(t, testkit.AgentOptions{Name: "FS01", Password: "pw-one", Listen: true})
-	host, port := splitAddress(a.ListenAddr())
+	host, port := address.Split(a.ListenAddr())
 
 	d, q, _ := openSlaveDialog(t, m, nil, "")
 	typeInto(d.name, "FS01")
@@ -554,7 +555,7 @@ func TestTestConnectionShowsEveryStep(t *testing.T) {
 	noLeaksAfter(t)
 	m := mastertest.Start(t, mastertest.Options{Listen: true})
 	a := testkit.Agent(t, testkit.AgentOptions{Name: "FS01", Password: "right", Listen: true})
-	host, port := splitAddress(a.ListenAddr())
+	host, port := address.Split(a.ListenAddr())
 
 	run := func(t *testing.T, password string) (*slaveDialog, *uiQueue, []link.Step) {
 		d, q, _ := openSlaveDialog(t, m, nil, "")
