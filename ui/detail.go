@@ -436,7 +436,7 @@ func (d *detailPane) showProblem(v *master.SlaveView) {
 		}
 		d.problemTitle.SetText(title)
 		d.problemTitle.Importance = widget.DangerImportance
-		d.problemText.SetText(fullStop(capitalize(v.LastError))) // capitalize leaves a name such as fs01 as it is
+		d.problemText.SetText(sentence(v.LastError))
 		d.offerTrust(v.LastCode)
 	default:
 		d.problem.Hide()

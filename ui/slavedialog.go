@@ -779,15 +779,11 @@ func inGroup(group string) string {
 	return " (group " + group + ")"
 }
 
-// sentence starts s with a capital letter and ends it with a full stop,
-// for messages from core that are written as clauses.
+// sentence starts s with a capital letter (capitalize: not a name such
+// as fs01) and ends it with a full stop, for messages from core that are
+// written as clauses.
 func sentence(s string) string {
-	s = strings.TrimSpace(s)
-	if s == "" {
-		return s
-	}
-	r, size := utf8.DecodeRuneInString(s)
-	return fullStop(string(unicode.ToUpper(r)) + s[size:])
+	return fullStop(capitalize(strings.TrimSpace(s)))
 }
 
 // fullStop ends s with a full stop when it ends with a letter or a digit

@@ -561,7 +561,7 @@ func (td *taskDialog) checkOnAgent(gen int, t backup.Task) {
 			td.status.SetText("")
 			td.agentErr, td.agentFld = check.Error, check.Field
 			if td.agentErr != "" {
-				td.agentErr = capitalize(td.agentErr)
+				td.agentErr = sentence(td.agentErr)
 				if td.agentFld == "" {
 					td.agentFld = backup.FieldSources
 				}
@@ -580,7 +580,7 @@ func (td *taskDialog) checkOnAgent(gen int, t backup.Task) {
 func (td *taskDialog) showWarnings(check master.TaskCheck) {
 	shown := make([]string, len(check.Warnings))
 	for i, w := range check.Warnings {
-		shown[i] = capitalize(w)
+		shown[i] = sentence(w)
 	}
 	td.warnings.SetText(strings.Join(shown, "\n"))
 	showIf(td.warnings, len(shown) > 0)
@@ -661,7 +661,7 @@ func (td *taskDialog) submit() {
 		td.saving = false
 		switch {
 		case err == nil && check.Error != "":
-			td.agentErr, td.agentFld = capitalize(check.Error), check.Field
+			td.agentErr, td.agentFld = sentence(check.Error), check.Field
 			_, problems := td.task()
 			td.showProblems(problems)
 		case errors.Is(err, agent.ErrConflict):

@@ -642,7 +642,7 @@ func TestTheTaskDialogShowsTheAgentsVerdictUnderItsField(t *testing.T) {
 	test.Type(td.sources, "/home/bob/Documents")
 	test.Type(td.dest, "/mnt/backup")
 	q.runUntil(t, "the agent's verdict", func() bool { return td.errs[backup.FieldSources].Visible() })
-	if got := td.errs[backup.FieldSources].Text; got != "Source /home/bob/Documents does not exist" {
+	if got := td.errs[backup.FieldSources].Text; got != "Source /home/bob/Documents does not exist." {
 		t.Errorf("under Sources: %q", got)
 	}
 	if !td.save.Disabled() {
