@@ -346,6 +346,31 @@ func TestTheSettingsTabShowsAndChangesTheAgentsSettings(t *testing.T) {
 	tapButton(t, mw.win, "Cancel")
 }
 
+// Why the agent cannot reach a console it dials is read in full in the
+// Settings tab, over as many lines as it takes: it is read nowhere else
+// from the console, and the end of it says what to do.
+func TestAConsoleTheAgentCannotReachShowsWhyInFull(t *testing.T) {
+	mw, q, _ := remoteWindow(t, tabSettings)
+	st := mw.detail.setTab
+	q.runUntil(t, "the settings", func() bool { return st.loaded != nil })
+	why := `192.0.2.9:16888 is not a Lanyard console: a web server answered ("HTTP/1.1 400 Bad Request"); check the address and port, and the office router's port forwarding`
+	st.loaded.Masters = append(st.loaded.Masters, &pb.MasterInfo{Address: "192.0.2.9:16888", State: "error",
+		LastError: why, SinceUnixNano: fixedNow.Add(-time.Minute).UnixNano()})
+	st.fill()
+	var label *widget.Label
+	for _, o := range st.masters.Objects[1].(*fyne.Container).Objects {
+		if l, ok := o.(*widget.Label); ok {
+			label = l
+		}
+	}
+	if label == nil || !strings.HasSuffix(label.Text, "port forwarding") {
+		t.Fatalf("the console in error shows %v", label)
+	}
+	if oneLine := widget.NewLabel("x").MinSize().Height; label.Size().Height < 2*oneLine*0.8 || label.Size().Width > st.masters.Size().Width {
+		t.Errorf("its row is %v in a list %v wide: want it on more than one line, within the list", label.Size(), st.masters.Size().Width)
+	}
+}
+
 func TestASlowSettingsChangeShowsASpinnerAndCanBeCancelled(t *testing.T) {
 	mw, q, fr := remoteWindow(t, tabSettings)
 	st := mw.detail.setTab

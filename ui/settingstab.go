@@ -224,8 +224,11 @@ func (t *settingsTab) fillMasters() {
 		for _, m := range t.loaded.Masters {
 			addr := m.Address
 			gone := slices.Contains(t.removed, addr)
+			// Wrapped, not cut: why a console cannot be reached is
+			// often longer than a line, and read nowhere else here.
 			label := widget.NewLabel(master.DescribeMaster(m, t.now()))
-			label.Truncation = fyne.TextTruncateEllipsis
+			label.Wrapping = fyne.TextWrapWord
+			label.Selectable = true
 			var btn *widget.Button
 			if gone {
 				label.Importance = widget.LowImportance
@@ -261,7 +264,10 @@ func (t *settingsTab) fillMasters() {
 		rows = append(rows, l)
 	}
 	t.masters.Objects = rows
+	// A wrapped row knows its height once it knows its width: lay the
+	// rows out, then the tab around them.
 	t.masters.Refresh()
+	t.obj.Refresh()
 }
 
 func (t *settingsTab) fillConsoles() {
