@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/lanyard/lanyard/internal/freeport"
 )
 
 // The console's own commands (settings show|set, slave add|edit|remove|
@@ -124,6 +126,26 @@ func TestTheConsolesOwnCommandsWorkWhileItRuns(t *testing.T) {
 	out, _ = cli("", "slave", "list", "--json")
 	if !strings.Contains(out, `"name":"FS03"`) || strings.Contains(out, "FS04") {
 		t.Fatalf("the slaves after the imports: %s", out)
+	}
+
+	// A slave in error says why in a few words in its row, and in full
+	// under the table and in the JSON.
+	web := freeport.StartReplying(t, "HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n")
+	if out, code = cli("pw-web\n", "slave", "add", "--name", "WEB1", "--address", web.Addr(), "--password-stdin"); code != 0 {
+		t.Fatalf("slave add WEB1: exit %d\n%s", code, out)
+	}
+	f.console.event("not_lanyard", "WEB1", 15*time.Second)
+	out, _ = cli("", "slave", "list")
+	if !regexp.MustCompile(`(?m)^WEB1 +error \(not Lanyard\) +outbound +`+regexp.QuoteMeta(web.Addr())+` `).MatchString(out) ||
+		!strings.Contains(out, "\nWEB1: "+web.Addr()+` is not a Lanyard agent: a web server answered ("HTTP/1.1 400 Bad Request")`) {
+		t.Fatalf("slave list with WEB1 in error:\n%s", out)
+	}
+	out, _ = cli("", "slave", "list", "--json")
+	if !strings.Contains(out, `"last_code":"not_lanyard","last_error":"`+web.Addr()+" is not a Lanyard agent") || strings.Count(out, `"last_code"`) != 1 {
+		t.Fatalf("slave list --json with WEB1 in error: %s", out)
+	}
+	if out, code = cli("", "slave", "remove", "WEB1"); code != 0 {
+		t.Fatalf("slave remove WEB1: exit %d\n%s", code, out)
 	}
 
 	// A new listening address: the running console moves at once.

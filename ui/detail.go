@@ -467,46 +467,9 @@ func (d *detailPane) offerTrust(code string) {
 	}
 }
 
-// problemTitle names a close or failure code in a few plain words.
-func problemTitle(code string) string {
-	switch wire.Code(code) {
-	case wire.CodeAuthFailed:
-		return "wrong password"
-	case wire.CodeSSLMismatch:
-		return "SSL setting differs"
-	case wire.CodeCertChanged:
-		return "certificate changed"
-	case wire.CodeDuplicateInstall:
-		return "another installation"
-	case wire.CodeSharedInstall:
-		return "a copy of this server"
-	case wire.CodeNameMismatch:
-		return "name differs"
-	case wire.CodeManagementDisabled:
-		return "management is off"
-	case wire.CodeVersionUnsupported:
-		return "incompatible version"
-	case wire.CodeUnknownSlave:
-		return "not set up"
-	case wire.CodeWrongRole:
-		return "wrong role"
-	case wire.CodeNotLanyard:
-		return "not Lanyard"
-	case wire.CodeProtocolError:
-		return "protocol error"
-	case wire.CodeRateLimited:
-		return "too many attempts"
-	case wire.CodeTimeout:
-		return "timed out"
-	case wire.CodeDuplicateLink:
-		return "already linked"
-	case wire.CodeShuttingDown:
-		return "peer shut down"
-	case wire.CodeDialFailed:
-		return "unreachable"
-	}
-	return ""
-}
+// problemTitle names a close or failure code in a few plain words, as
+// the command line's list does (wire.Code.Words).
+func problemTitle(code string) string { return wire.Code(code).Words() }
 
 // stateSentence says the state and for how long.
 func stateSentence(v *master.SlaveView, now time.Time) string {

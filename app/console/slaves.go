@@ -23,6 +23,7 @@ import (
 	"github.com/lanyard/lanyard/core/master"
 	"github.com/lanyard/lanyard/core/store"
 	"github.com/lanyard/lanyard/core/version"
+	"github.com/lanyard/lanyard/core/wire"
 )
 
 // notListening follows a change that leaves an inbound slave waiting for
@@ -396,6 +397,11 @@ type slaveJSON struct {
 	// Software is what its agent said it was at its last link,
 	// "lanyard-agent 1.4.0"; absent before the first.
 	Software string `json:"software,omitempty"`
+	// LastCode and LastError: why the running console's last try to link
+	// it failed, for a slave not linked now (auth_failed, "wrong
+	// management password for FS01: …"); absent otherwise.
+	LastCode  string `json:"last_code,omitempty"`
+	LastError string `json:"last_error,omitempty"`
 }
 
 // slaveList is every entry as lanyard slave list shows it.
@@ -438,9 +444,22 @@ func liveSlaveList(db *store.DB, m *master.Master) ([]slaveJSON, error) {
 	for i := range out {
 		if v, ok := live[strings.ToLower(out[i].Name)]; ok {
 			out[i].State, out[i].LastSeen, out[i].Software = string(v.State), v.LastSeen, cmp.Or(v.Software, out[i].Software)
+			if v.State != master.StateConnected && v.State != master.StateDisabled {
+				out[i].LastCode, out[i].LastError = v.LastCode, v.LastError
+			}
 		}
 	}
 	return out, nil
+}
+
+// stateText is a slave's STATE column: its state, and for one in error
+// why in a few words, "error (wrong password)"; the reason in full
+// follows the table.
+func stateText(s slaveJSON) string {
+	if w := wire.Code(s.LastCode).Words(); s.State == string(master.StateError) && w != "" {
+		return s.State + " (" + w + ")"
+	}
+	return s.State
 }
 
 // lastSeenText is a slave's LAST SEEN column at now.
@@ -504,13 +523,16 @@ func slaveListCmd(e *env) *cobra.Command {
 				if s.PinnedCert != "" {
 					cert = link.ShortFingerprint(s.PinnedCert)
 				}
-				fmt.Fprintf(tw, "%s\t%s%s\t%s\t%s\t%s\t%s\t%s\n", s.Name, state(s.State), s.Direction, cmdline.OrDash(s.Address),
+				fmt.Fprintf(tw, "%s\t%s%s\t%s\t%s\t%s\t%s\t%s\n", s.Name, state(stateText(s)), s.Direction, cmdline.OrDash(s.Address),
 					cmdline.OrDash(s.Group), lastSeenText(s, now), cmdline.OrDash(version.OfAgent(s.Software)), cert)
 			}
 			if err := tw.Flush(); err != nil {
 				return err
 			}
 			for _, s := range slaves {
+				if s.State == string(master.StateError) && s.LastError != "" {
+					fmt.Fprintf(e.stdout, "%s: %s\n", s.Name, s.LastError)
+				}
 				if s.PasswordInDoubt {
 					fmt.Fprintf(e.stdout, "%s: a password change awaits its answer; the next link settles which password it has\n", s.Name)
 				}

@@ -52,6 +52,49 @@ func (c Code) NeedsPerson() bool {
 	return false
 }
 
+// Words names c in a few plain words, for a server's row in a tree or a
+// list ("wrong password", "not Lanyard"); "" for a code that needs none
+// (normal, removed, disabled) or one from a newer peer.
+func (c Code) Words() string {
+	switch c {
+	case CodeAuthFailed:
+		return "wrong password"
+	case CodeSSLMismatch:
+		return "SSL setting differs"
+	case CodeCertChanged:
+		return "certificate changed"
+	case CodeDuplicateInstall:
+		return "another installation"
+	case CodeSharedInstall:
+		return "a copy of this server"
+	case CodeNameMismatch:
+		return "name differs"
+	case CodeManagementDisabled:
+		return "management is off"
+	case CodeVersionUnsupported:
+		return "incompatible version"
+	case CodeUnknownSlave:
+		return "not set up"
+	case CodeWrongRole:
+		return "wrong role"
+	case CodeNotLanyard:
+		return "not Lanyard"
+	case CodeProtocolError:
+		return "protocol error"
+	case CodeRateLimited:
+		return "too many attempts"
+	case CodeTimeout:
+		return "timed out"
+	case CodeDuplicateLink:
+		return "already linked"
+	case CodeShuttingDown:
+		return "peer shut down"
+	case CodeDialFailed:
+		return "unreachable"
+	}
+	return ""
+}
+
 // Response error codes.
 const (
 	ErrUnknownMethod = "unknown_method"
