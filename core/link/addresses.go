@@ -19,11 +19,11 @@ import (
 // IsAddressFailure reports whether a failure with code c belongs to the
 // address rather than to the peer: nothing could be reached there, the
 // connection timed out or was cut or altered on the way (a firewall or
-// proxy in the path), or something else answered there (another
-// program, another certificate, another role). Another address may take another way. The
-// peer's own answers (a wrong password, SSL off there, a refusal) would be
-// the same at every address, and trying on would only count more failures
-// against this side.
+// proxy in the path), or something else answered there (another program,
+// another certificate, another role). Another address may take another
+// way. The peer's own answers (a wrong password, SSL off there, a
+// refusal) would be the same at every address, and trying on would only
+// count more failures against this side.
 func IsAddressFailure(c wire.Code) bool {
 	switch c {
 	case wire.CodeDialFailed, wire.CodeTimeout, wire.CodeProtocolError, wire.CodeCertChanged, wire.CodeWrongRole,
