@@ -12,6 +12,7 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/widget"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/lanyard/lanyard/core/human"
 	"github.com/lanyard/lanyard/core/master"
@@ -368,6 +369,46 @@ func TestAConsoleTheAgentCannotReachShowsWhyInFull(t *testing.T) {
 	}
 	if oneLine := widget.NewLabel("x").MinSize().Height; label.Size().Height < 2*oneLine*0.8 || label.Size().Width > st.masters.Size().Width {
 		t.Errorf("its row is %v in a list %v wide: want it on more than one line, within the list", label.Size(), st.masters.Size().Width)
+	}
+}
+
+// A console just added is shown connecting; the tab reads again by
+// itself a moment later and shows whether it linked, or why not, the
+// change's own words left in place.
+func TestAConsoleJustAddedShowsWhetherItLinkedWithoutAReload(t *testing.T) {
+	mw, q, fr := remoteWindow(t, tabSettings)
+	st := mw.detail.setTab
+	st.again = 20 * time.Millisecond
+	q.runUntil(t, "the settings", func() bool { return st.loaded != nil })
+	with := func(m *pb.MasterInfo) {
+		fr.rmu.Lock()
+		defer fr.rmu.Unlock()
+		s := proto.Clone(fr.settings).(*pb.AgentSettings)
+		s.Masters = append(s.Masters[:1], m)
+		fr.settings = s
+	}
+	with(&pb.MasterInfo{Address: "192.0.2.9:16888", State: "connecting", SinceUnixNano: fixedNow.UnixNano()})
+	st.newMaster.SetText("192.0.2.9:16888")
+	st.addNewMaster()
+	test.Tap(st.apply)
+	q.runUntil(t, "the change", func() bool { return strings.HasPrefix(st.status.Text, "Done: ") })
+	done := st.status.Text
+	why := "192.0.2.9:16888 is not a Lanyard console: a web server answered (\"HTTP/1.1 400 Bad Request\"); check the address and port"
+	with(&pb.MasterInfo{Address: "192.0.2.9:16888", State: "error", LastError: why, SinceUnixNano: fixedNow.UnixNano()})
+	row := func() string {
+		if len(st.masters.Objects) < 2 {
+			return ""
+		}
+		for _, o := range st.masters.Objects[1].(*fyne.Container).Objects {
+			if l, ok := o.(*widget.Label); ok {
+				return l.Text
+			}
+		}
+		return ""
+	}
+	q.runUntil(t, "the added console's failure", func() bool { return strings.Contains(row(), why) })
+	if st.status.Text != done || !st.apply.Disabled() {
+		t.Errorf("after the reading again: status %q (was %q), Apply disabled %v", st.status.Text, done, st.apply.Disabled())
 	}
 }
 

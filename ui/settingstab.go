@@ -39,6 +39,12 @@ const (
 	setTabMasterHint = "console address:port to dial"
 	setTabConfirm    = "Change the settings of %s?"
 	setTabTimeout    = 30 * time.Second
+	// setTabFollowUp is how long after a change the tab reads again
+	// while a console the agent dials is still connecting, and
+	// setTabFollowUps how many times at most: a console just added
+	// links, or fails, within seconds, and the tab shows which.
+	setTabFollowUp  = 3 * time.Second
+	setTabFollowUps = 4
 )
 
 type settingsTab struct {
@@ -69,11 +75,12 @@ type settingsTab struct {
 	removed []string          // masters marked for removal
 	added   []string          // masters to add
 	loading bool
-	filling bool // the widgets are being set from loaded: no change events
+	filling bool          // the widgets are being set from loaded: no change events
+	again   time.Duration // setTabFollowUp; shorter in tests
 }
 
 func newSettingsTab(r runner, rm Remote, win fyne.Window, now func() time.Time) *settingsTab {
-	t := &settingsTab{r: r, rm: rm, win: win, now: now}
+	t := &settingsTab{r: r, rm: rm, win: win, now: now, again: setTabFollowUp}
 	t.status = widget.NewLabel("")
 	t.status.Wrapping = fyne.TextWrapWord
 	t.address = widget.NewEntry()
@@ -469,5 +476,35 @@ func (t *settingsTab) send(req *pb.SettingsSetRequest) {
 			done = strings.Join(resp.Changes, "; ")
 		}
 		t.status.SetText("Done: " + done + ".")
+		t.followUp(gen, slave, setTabFollowUps)
+	})
+}
+
+// followUp reads the masters again after a moment while one of them is
+// still connecting, up to times more, so that a console just added shows
+// whether it linked (or why not) without a Reload. It gives way to
+// anything begun since, and to edits not applied yet.
+func (t *settingsTab) followUp(gen int, slave string, times int) {
+	if times == 0 || !slices.ContainsFunc(t.loaded.GetMasters(), func(m *pb.MasterInfo) bool { return m.State == "connecting" }) {
+		return
+	}
+	t.r.spawn(func(ctx context.Context) {
+		select {
+		case <-time.After(t.again):
+		case <-ctx.Done():
+			return
+		}
+		ctx, cancel := context.WithTimeout(ctx, setTabTimeout)
+		defer cancel()
+		s, err := t.rm.AgentSettings(ctx, slave)
+		t.r.do(func() {
+			if err != nil || !t.latest(gen) || t.loading || t.request() != nil {
+				return
+			}
+			t.loaded = s
+			t.fillMasters()
+			t.fillConsoles()
+			t.followUp(gen, slave, times-1)
+		})
 	})
 }
