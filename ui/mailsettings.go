@@ -70,6 +70,8 @@ type mailForm struct {
 	// goes under that form.
 	rows  []fyne.CanvasObject
 	below fyne.CanvasObject
+	// resultShown, when set, brings a test's result into view.
+	resultShown func()
 }
 
 var securityNames = map[string]mail.Security{mailSecurityNone: mail.SecurityNone, mailSecuritySTART: mail.SecuritySTARTTLS, mailSecurityTLS: mail.SecurityTLS}
@@ -227,6 +229,9 @@ func (f *mailForm) setResult(text string, imp widget.Importance) {
 	f.result.SetText(text)
 	f.result.Importance = imp
 	f.result.Refresh()
+	if f.resultShown != nil {
+		f.resultShown()
+	}
 }
 
 // sendTest sends a test message with the values as typed.

@@ -17,6 +17,7 @@ import (
 	"github.com/lanyard/lanyard/core/mail"
 	"github.com/lanyard/lanyard/core/master"
 	"github.com/lanyard/lanyard/core/store"
+	"github.com/lanyard/lanyard/internal/freeport"
 	"github.com/lanyard/lanyard/internal/smtptest"
 	"github.com/lanyard/lanyard/internal/testkit"
 )
@@ -180,6 +181,29 @@ func selectTab(t *testing.T, w fyne.Window, label string) {
 		}
 	}
 	t.Fatalf("no tab %q", label)
+}
+
+// A test message's result is read in full where the user looks: it is
+// the tab's last line, below the fold, and as long as it takes to say
+// what to check; the page scrolls to it.
+func TestATestMessagesResultIsShownInFull(t *testing.T) {
+	f, q, w := openSettings(t, newMailConsole(t), nil, false)
+	selectTab(t, w, mailTabLabel)
+	m, page := f.mail, f.page(mailTabLabel)
+	if page.Content.MinSize().Height <= page.Size().Height {
+		t.Fatalf("the page (%v) fits its scroll (%v): nothing is below the fold here", page.Content.MinSize(), page.Size())
+	}
+	closed := freeport.Closed(t)
+	m.server.SetText(closed)
+	m.from.SetText("lanyard@example.com")
+	m.to.SetText("ops@example.com")
+	test.Tap(m.test)
+	q.runUntil(t, "the failure", func() bool { return strings.Contains(m.result.Text, "Nothing is listening on "+closed) })
+	d := fyne.CurrentApp().Driver()
+	top, pageTop := d.AbsolutePositionForObject(m.result).Y, d.AbsolutePositionForObject(page).Y
+	if m.result.Size().Height < m.result.MinSize().Height || top < pageTop || top+m.result.Size().Height > pageTop+page.Size().Height+1 {
+		t.Errorf("the result is %v at y=%v (needs %v); the page shows y=%v to %v", m.result.Size(), top, m.result.MinSize(), pageTop, pageTop+page.Size().Height)
+	}
 }
 
 func TestTheAlertGraceLinesUpWithTheMailFields(t *testing.T) {

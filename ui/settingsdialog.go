@@ -115,6 +115,17 @@ func showSettingsDialog(parent fyne.Window, rs RemoteSettings, ports PortChecker
 		container.NewTabItem(settingsAgentsTab, f.agentsTab()),
 		container.NewTabItem(alertsName, alerts),
 	)
+	if f.mail != nil {
+		page := f.page(alertsName)
+		f.mail.resultShown = func() {
+			// The result is the page's last line, often below the
+			// fold, and as many lines as it takes: lay the page out
+			// again around it and bring it into view.
+			page.Content.Refresh()
+			page.Refresh()
+			page.ScrollToBottom()
+		}
+	}
 	body := container.NewBorder(nil, f.result, nil, nil, f.tabs)
 	f.apply = widget.NewButtonWithIcon(settingsApplyLabel, theme.ConfirmIcon(), f.applyNow)
 	f.apply.Importance = widget.HighImportance
@@ -148,6 +159,16 @@ func (f *settingsForm) addTabs(items ...*container.TabItem) (tallest float32) {
 		f.tabs.Append(it)
 	}
 	return tallest
+}
+
+// page is the scroll that holds the tab called name.
+func (f *settingsForm) page(name string) *container.Scroll {
+	for _, it := range f.tabs.Items {
+		if it.Text == name {
+			return it.Content.(*container.Scroll)
+		}
+	}
+	return nil
 }
 
 // listeningTab is the first tab: whether and where the console listens

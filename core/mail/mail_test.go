@@ -4,6 +4,8 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"fmt"
+	"net"
 	"net/http/httptest"
 	"path/filepath"
 	"slices"
@@ -16,6 +18,7 @@ import (
 	"github.com/emersion/go-smtp"
 
 	"github.com/lanyard/lanyard/core/store"
+	"github.com/lanyard/lanyard/internal/freeport"
 	"github.com/lanyard/lanyard/internal/smtptest"
 	"github.com/lanyard/lanyard/internal/testkit"
 )
@@ -298,5 +301,42 @@ func TestTheOutboxKeepsEachAlertOnceUntilTakenOut(t *testing.T) {
 	}
 	if n, err := NewOutbox(db).Len(); n != 1 || err != nil {
 		t.Fatalf("after reopening, Len %d (%v), want 1", n, err)
+	}
+}
+
+// A send that never reached a mail server's answer says what to check,
+// not the network's words: nothing listening, another program there, a
+// port that wants STARTTLS rather than TLS, a server that does not
+// answer in time, a name not found.
+func TestASendThatReachesNoMailServerSaysWhatToCheck(t *testing.T) {
+	web := freeport.StartReplying(t, "HTTP/1.1 400 Bad Request\r\n\r\n") // says nothing until asked
+	hangUp := freeport.StartHangUp(t)
+	closed := freeport.Closed(t)
+	cases := []struct {
+		name   string
+		server string
+		sec    Security
+		want   string
+	}{
+		{"nothing listening", closed, SecuritySTARTTLS, "nothing is listening on " + closed + ": check the mail server's address and port (mail from programs goes to port 587 with STARTTLS, or to 465 with TLS)"},
+		{"no greeting in time", web.Addr(), SecuritySTARTTLS, web.Addr() + " did not answer as a mail server within 1 s: check the port"},
+		{"TLS where there is none", web.Addr(), SecurityTLS, web.Addr() + " does not answer with TLS: TLS is for port 465; for port 587 choose STARTTLS"},
+		{"a hang-up", hangUp.Addr(), SecurityNone, hangUp.Addr() + " closed the connection without greeting as a mail server does: check the port"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			s := &Sender{Settings: Settings{Server: c.server, Security: c.sec, From: "l@example.com", To: []string{"x@example.com"}}, Timeout: time.Second}
+			err := s.Send(context.Background(), Message{Subject: "x", Text: "x"})
+			if err == nil || !strings.HasPrefix(err.Error(), c.want) || strings.Contains(err.Error(), "dial failed") {
+				t.Errorf("error %v,\nwant it to begin %q", err, c.want)
+			}
+		})
+	}
+	// A name not found (made here: the tests send nothing beyond this
+	// machine, not even to a name server).
+	notFound := fmt.Errorf("dial failed: %w", &net.DNSError{Err: "no such host", Name: "smtp.exmaple.com", IsNotFound: true})
+	if err := unreached(Settings{Server: "smtp.exmaple.com:587"}, time.Second, notFound); err == nil ||
+		err.Error() != "the mail server's name in smtp.exmaple.com:587 is not found: check its spelling" {
+		t.Errorf("a name not found: %v", err)
 	}
 }

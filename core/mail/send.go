@@ -5,13 +5,17 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"io"
+	"net"
 	"net/textproto"
 	"strconv"
+	"syscall"
 	"time"
 
 	gomail "github.com/wneessen/go-mail"
 
 	"github.com/lanyard/lanyard/core/address"
+	"github.com/lanyard/lanyard/core/human"
 	"github.com/lanyard/lanyard/core/wire"
 )
 
@@ -87,7 +91,35 @@ func (s *Sender) Send(ctx context.Context, msg Message) error {
 		m.AddAlternativeString(gomail.TypeTextHTML, msg.HTML)
 	}
 	if err := c.DialAndSendWithContext(ctx, m); err != nil {
+		if e := unreached(st, cmpDur(s.Timeout, 30*time.Second), err); e != nil {
+			return e
+		}
 		return refusal(st.Server, err)
+	}
+	return nil
+}
+
+// portAdvice is where mail servers take mail from a program like this one.
+const portAdvice = "mail from programs goes to port 587 with STARTTLS, or to 465 with TLS"
+
+// unreached words a send that never reached a mail server's answer, in
+// what to do rather than the network's terms; nil for any other failure.
+func unreached(st Settings, timeout time.Duration, err error) error {
+	var dnsErr *net.DNSError
+	var ne net.Error
+	var rhe tls.RecordHeaderError
+	switch {
+	case errors.As(err, &dnsErr) && dnsErr.IsNotFound:
+		return fmt.Errorf("the mail server's name in %s is not found: check its spelling", st.Server)
+	case errors.Is(err, syscall.ECONNREFUSED):
+		return fmt.Errorf("nothing is listening on %s: check the mail server's address and port (%s)", st.Server, portAdvice)
+	case errors.As(err, &rhe):
+		return fmt.Errorf("%s does not answer with TLS: TLS is for port 465; for port 587 choose STARTTLS", st.Server)
+	case errors.As(err, &ne) && ne.Timeout():
+		return fmt.Errorf("%s did not answer as a mail server within %s: check the port (%s), or whether a firewall drops the connection",
+			st.Server, human.Duration(timeout), portAdvice)
+	case errors.Is(err, io.EOF):
+		return fmt.Errorf("%s closed the connection without greeting as a mail server does: check the port (%s)", st.Server, portAdvice)
 	}
 	return nil
 }
