@@ -321,7 +321,7 @@ func TestASendThatReachesNoMailServerSaysWhatToCheck(t *testing.T) {
 		{"nothing listening", closed, SecuritySTARTTLS, "nothing is listening on " + closed + ": check the mail server's address and port (mail from programs goes to port 587 with STARTTLS, or to 465 with TLS)"},
 		{"no greeting in time", web.Addr(), SecuritySTARTTLS, web.Addr() + " did not answer as a mail server within 1 s: check the port"},
 		{"TLS where there is none", web.Addr(), SecurityTLS, web.Addr() + " does not answer with TLS: TLS is for port 465; for port 587 choose STARTTLS"},
-		{"a hang-up", hangUp.Addr(), SecurityNone, hangUp.Addr() + " closed the connection without greeting as a mail server does: check the port"},
+		{"a hang-up", hangUp.Addr(), SecurityNone, hangUp.Addr() + " closed the connection before a mail session began: check the port"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -90,10 +90,20 @@ func (s *Sender) Send(ctx context.Context, msg Message) error {
 	if msg.HTML != "" {
 		m.AddAlternativeString(gomail.TypeTextHTML, msg.HTML)
 	}
-	if err := c.DialAndSendWithContext(ctx, m); err != nil {
+	// Dialed apart from the send, so that a failure before the mail
+	// session began (unreached) is told apart from one in it.
+	client, err := c.DialToSMTPClientWithContext(ctx)
+	if err != nil {
 		if e := unreached(st, cmpDur(s.Timeout, 30*time.Second), err); e != nil {
 			return e
 		}
+		return refusal(st.Server, err)
+	}
+	err = c.SendWithSMTPClient(client, m)
+	if cerr := c.CloseWithSMTPClient(client); err == nil && cerr != nil {
+		err = cerr
+	}
+	if err != nil {
 		return refusal(st.Server, err)
 	}
 	return nil
@@ -102,8 +112,8 @@ func (s *Sender) Send(ctx context.Context, msg Message) error {
 // portAdvice is where mail servers take mail from a program like this one.
 const portAdvice = "mail from programs goes to port 587 with STARTTLS, or to 465 with TLS"
 
-// unreached words a send that never reached a mail server's answer, in
-// what to do rather than the network's terms; nil for any other failure.
+// unreached words a dial that never began a mail session, in what to do
+// rather than the network's terms; nil for any other failure.
 func unreached(st Settings, timeout time.Duration, err error) error {
 	var dnsErr *net.DNSError
 	var ne net.Error
@@ -119,7 +129,7 @@ func unreached(st Settings, timeout time.Duration, err error) error {
 		return fmt.Errorf("%s did not answer as a mail server within %s: check the port (%s), or whether a firewall drops the connection",
 			st.Server, human.Duration(timeout), portAdvice)
 	case errors.Is(err, io.EOF):
-		return fmt.Errorf("%s closed the connection without greeting as a mail server does: check the port (%s)", st.Server, portAdvice)
+		return fmt.Errorf("%s closed the connection before a mail session began: check the port (%s)", st.Server, portAdvice)
 	}
 	return nil
 }
