@@ -166,9 +166,16 @@ func (db *DB) idByName(name string) (string, bool, error) {
 }
 
 // noSlave refuses name, which no slave has, with the name it is likely a
-// slip for. ix.mu is held and the index built.
-func (ix *slaveIndex) noSlave(name string) error {
-	return &NoSlaveError{Name: name, Near: human.Nearest(name, maps.Keys(ix.names))}
+// slip for, as that slave's entry writes it (the index keeps names in
+// lower case). ix.mu is held and the index built; tx reads the entry.
+func (ix *slaveIndex) noSlave(db *DB, tx *bbolt.Tx, name string) error {
+	near := human.Nearest(name, maps.Keys(ix.names))
+	if near != "" {
+		if e, err := db.getSlave(tx, ix.names[near]); err == nil {
+			near = e.Name
+		}
+	}
+	return &NoSlaveError{Name: name, Near: near}
 }
 
 // noSlave is ix.noSlave for a lookup that found no slave named name.
@@ -176,5 +183,9 @@ func (db *DB) noSlave(name string) error {
 	ix := &db.slaveIndex
 	ix.mu.Lock()
 	defer ix.mu.Unlock()
-	return ix.noSlave(name)
+	var err error
+	if verr := db.view(func(tx *bbolt.Tx) error { err = ix.noSlave(db, tx, name); return nil }); verr != nil {
+		return &NoSlaveError{Name: name}
+	}
+	return err
 }

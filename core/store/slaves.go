@@ -427,7 +427,7 @@ func (db *DB) RemoveSlave(name string) error {
 	return db.writeSlaves(func(tx *bbolt.Tx, ix *slaveIndex) error {
 		id, ok := ix.names[strings.ToLower(name)]
 		if !ok {
-			return ix.noSlave(name)
+			return ix.noSlave(db, tx, name)
 		}
 		s, err := db.getSlave(tx, id)
 		if err != nil {

@@ -80,11 +80,14 @@ func TestSlaveLookups(t *testing.T) {
 	if _, err := db.SlaveByName("gamma"); !errors.Is(err, ErrNotFound) || err.Error() != `no slave named "gamma"` {
 		t.Errorf("SlaveByName(gamma) = %v, want ErrNotFound naming it", err)
 	}
-	// A slip is answered with the name meant.
+	// A slip is answered with the name meant, as its entry writes it.
 	if _, err := db.SlaveByName("web3"); !errors.Is(err, ErrNotFound) || err.Error() != `no slave named "web3" (did you mean web2?)` {
 		t.Errorf("SlaveByName(web3) = %v", err)
 	}
-	if err := db.RemoveSlave("alpah"); !errors.Is(err, ErrNotFound) || err.Error() != `no slave named "alpah" (did you mean alpha?)` {
+	if _, err := db.SlaveByName("ALPAH"); !errors.Is(err, ErrNotFound) || err.Error() != `no slave named "ALPAH" (did you mean Alpha?)` {
+		t.Errorf("SlaveByName(ALPAH) = %v", err)
+	}
+	if err := db.RemoveSlave("alpah"); !errors.Is(err, ErrNotFound) || err.Error() != `no slave named "alpah" (did you mean Alpha?)` {
 		t.Errorf("RemoveSlave(alpah) = %v", err)
 	}
 	if _, err := db.SlaveByID("0123"); !errors.Is(err, ErrNotFound) {
