@@ -489,7 +489,7 @@ func (aw *auditWindow) exportTo(w fyne.URIWriteCloser) {
 	aw.mu.Lock()
 	scope := aw.want
 	aw.mu.Unlock()
-	search, loc, name := strings.ToLower(strings.TrimSpace(aw.search.Text)), aw.o.loc, w.URI().Name()
+	search, loc, name := strings.ToLower(strings.TrimSpace(aw.search.Text)), aw.o.loc, whereSaved(w.URI())
 	aw.status.SetText("Exporting…")
 	aw.readers.Go(func() {
 		n, err := exportAudit(w, aw.src, scope, search, loc)

@@ -39,7 +39,7 @@ func (v *backupsView) askSaveReport() {
 // saveReport writes r to w, in the format w's name asks for and with
 // times in loc, closes w, and says what it saved.
 func saveReport(w fyne.URIWriteCloser, r *health.Report, loc *time.Location) (string, error) {
-	name := w.URI().Name()
+	name := whereSaved(w.URI())
 	err := r.Write(w, health.FormatOf(name), loc)
 	if cerr := w.Close(); err == nil {
 		err = cerr

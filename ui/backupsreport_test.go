@@ -40,7 +40,8 @@ func TestTheBackupsWindowSavesTheReportOfTheGroupShown(t *testing.T) {
 		return msg, string(b)
 	}
 	msg, html := save("acme.html")
-	if want := "Saved to acme.html:\nBackups of Acme: 1 failed of 3 tasks."; msg != want {
+	// The whole path: the dialog showed only the folder it opened in.
+	if want := "Saved to " + filepath.Join(dir, "acme.html") + ":\nBackups of Acme: 1 failed of 3 tasks."; msg != want {
 		t.Errorf("message %q, want %q", msg, want)
 	}
 	for _, want := range []string{"<h2 style=\"margin-bottom: 4px\">Lanyard backup report for Acme</h2>", "<td>offsite</td>", "<td>spool</td>", "<td>docs</td>"} {

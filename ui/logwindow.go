@@ -850,7 +850,7 @@ func (lw *logWindow) export(w fyne.URIWriteCloser) {
 	progress.Show()
 
 	log, f, match, loc, page, do := lw.log, lw.serverFilter(), lw.matcher(), lw.o.loc, lw.o.exportPage, lw.o.do
-	name := w.URI().Name()
+	name := whereSaved(w.URI())
 	go func() {
 		n, err := exportLog(ctx, w, log, f, match, loc, page, func(n int) {
 			do(func() { count.SetText("Exported " + human.Count(n) + " records…") })

@@ -28,3 +28,13 @@ func askSaveFile(win fyne.Window, name string, exts []string, save func(fyne.URI
 	guardDialog(win, d, d.Hide, nil)
 	d.Show()
 }
+
+// whereSaved is how a message names the file just saved: its whole path
+// when it is on this computer, so that it can be found again (the dialog
+// named only the folder it opened in), else its name.
+func whereSaved(u fyne.URI) string {
+	if u.Scheme() == "file" && u.Path() != "" {
+		return u.Path()
+	}
+	return u.Name()
+}

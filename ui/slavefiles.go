@@ -188,10 +188,10 @@ func (mw *mainWindow) chooseExportFile(withKeys bool) {
 	askSaveFile(mw.win, "lanyard-slaves-"+time.Now().Format("20060102")+".csv", []string{".csv", ".json"}, func(w fyne.URIWriteCloser) {
 		n, inDoubt, err := exportTo(w, mw.c, withKeys)
 		if err != nil {
-			mw.showError("Could not export to "+w.URI().Name(), err)
+			mw.showError("Could not export to "+whereSaved(w.URI()), err)
 			return
 		}
-		msg := fmt.Sprintf("Wrote %s slaves to %s.", human.Count(n), w.URI().Name())
+		msg := fmt.Sprintf("Wrote %s slaves to %s.", human.Count(n), whereSaved(w.URI()))
 		if withKeys {
 			msg += "\n\n" + exportKeysWarn
 		}
