@@ -32,7 +32,7 @@ func TestImportListsTheBadRowsAndAddsTheGoodOnesOnlyWhenAsked(t *testing.T) {
 	mw.importRows("fleet.csv", rows, bad, false)
 	q.runUntil(t, "the list of bad rows", func() bool { return strings.Contains(overlayText(mw.win), "are refused") })
 	text := overlayText(mw.win)
-	for _, want := range []string{"1 of 3 rows of fleet.csv are refused, so nothing was added", "line 4: the name fs01 is taken by line 2"} {
+	for _, want := range []string{"1 of 3 rows of fleet.csv are refused, so nothing was added", "line 4: the name fs01 is on line 2 too"} {
 		if !strings.Contains(text, want) {
 			t.Errorf("the dialog does not say %q:\n%s", want, text)
 		}

@@ -96,11 +96,11 @@ type preparedRow struct {
 // checkRows makes the checks that cost nothing: the values, and names and
 // addresses used twice, in the file or already.
 func checkRows(rows []slavefile.Row, existing []store.Slave) ([]preparedRow, []*slavefile.LineError) {
-	names, addrs := map[string]string{}, map[string]string{}
+	names, addrs := map[string]claim{}, map[string]claim{}
 	for _, e := range existing {
-		names[strings.ToLower(e.Name)] = "slave " + e.Name + " already here"
+		names[strings.ToLower(e.Name)] = claim{slave: e.Name}
 		if e.Direction == store.Outbound {
-			addrs[strings.ToLower(e.Address)] = "slave " + e.Name + " already here"
+			addrs[strings.ToLower(e.Address)] = claim{slave: e.Name}
 		}
 	}
 	var out []preparedRow
@@ -109,22 +109,45 @@ func checkRows(rows []slavefile.Row, existing []store.Slave) ([]preparedRow, []*
 		p, err := prepareRow(r)
 		if err == nil {
 			if by, ok := names[strings.ToLower(p.entry.Name)]; ok {
-				err = fmt.Errorf("the name %s is taken by %s", p.entry.Name, by)
+				err = by.nameTaken(p.entry.Name)
 			} else if by, ok := addrs[strings.ToLower(p.entry.Address)]; ok && p.entry.Direction == store.Outbound {
-				err = fmt.Errorf("the address %s is taken by %s", p.entry.Address, by)
+				err = by.addressTaken(p.entry.Address)
 			}
 		}
 		if err != nil {
 			bad = append(bad, &slavefile.LineError{Line: r.Line, Err: err})
 			continue
 		}
-		names[strings.ToLower(p.entry.Name)] = fmt.Sprintf("line %d", r.Line)
+		names[strings.ToLower(p.entry.Name)] = claim{line: r.Line}
 		if p.entry.Direction == store.Outbound {
-			addrs[strings.ToLower(p.entry.Address)] = fmt.Sprintf("line %d", r.Line)
+			addrs[strings.ToLower(p.entry.Address)] = claim{line: r.Line}
 		}
 		out = append(out, p)
 	}
 	return out, bad
+}
+
+// claim is who holds a name or an address first: a slave already here, or
+// an earlier line of the file.
+type claim struct {
+	slave string // the slave already here, or ""
+	line  int    // else the file's line
+}
+
+func (c claim) nameTaken(name string) error {
+	if c.slave != "" {
+		return fmt.Errorf("a slave named %s is here already: give this row another name, or leave it out", c.slave)
+	}
+	return fmt.Errorf("the name %s is on line %d too: give one of them another name", name, c.line)
+}
+
+// addressTaken: one console never holds two links to one slave, so two
+// entries never dial one address.
+func (c claim) addressTaken(addr string) error {
+	if c.slave != "" {
+		return fmt.Errorf("slave %s here already has the address %s: one server needs one entry, so leave this row out", c.slave, addr)
+	}
+	return fmt.Errorf("the address %s is on line %d too: one server needs one entry, so leave one of them out", addr, c.line)
 }
 
 // prepareRow checks one row's values and reads its key, if it has one.
