@@ -381,12 +381,7 @@ func (ft *folderTree) updateNode(id string, _ bool, o fyne.CanvasObject) {
 		row.icon.SetResource(theme.FileIcon())
 		row.size.SetText(human.Bytes(max(e.Size, 0)))
 	}
-	// A name as the server wrote it, quoted when it holds what could
-	// pass for another name (a line break, a bidi override).
-	name := wire.PlainUpTo(e.Name, maxShownName)
-	if parentServerPath(id) == "/" {
-		name = backup.TopName(ft.snapOf, name) // C:, not C
-	}
+	name := ft.shownName(id, n)
 	if n.note != "" && n.loaded {
 		name += "  (" + n.note + ")"
 	}
@@ -409,6 +404,16 @@ func (ft *folderTree) updateNode(id string, _ bool, o fyne.CanvasObject) {
 	} else {
 		row.check.Enable()
 	}
+}
+
+// shownName is node id's name as the server wrote it, quoted when it
+// holds what could pass for another name (a line break, a bidi override).
+func (ft *folderTree) shownName(id string, n *folderNode) string {
+	name := wire.PlainUpTo(n.entry.Name, maxShownName)
+	if parentServerPath(id) == "/" {
+		name = backup.TopName(ft.snapOf, name) // C:, not C
+	}
+	return name
 }
 
 // ancestorTicked says whether a folder above id is ticked.
@@ -451,4 +456,50 @@ func (ft *folderTree) paths() []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// describe says what paths (ticked, as paths returns them) are in words a
+// person checks a restore by: a single one by what it is and its name
+// ("the file report.odt (22.5 KiB)", "the folder invoices"), more by
+// their count ("3 files (80.2 KiB) and 1 folder"). A path the tree has
+// not read (ticked from Find) is named in full, or counted as an item.
+// The words never begin with a name, so a sentence may capitalize them.
+func (ft *folderTree) describe(paths []string) string {
+	if len(paths) == 1 {
+		p := paths[0]
+		switch n := ft.nodes[p]; {
+		case n == nil:
+			return wire.PlainUpTo(p, maxShownPath)
+		case n.entry.Type == backup.TypeDir:
+			return "the folder " + ft.shownName(p, n)
+		case n.entry.Type == backup.TypeFile:
+			return "the file " + ft.shownName(p, n) + " (" + human.Bytes(max(n.entry.Size, 0)) + ")"
+		default:
+			return "the link " + ft.shownName(p, n)
+		}
+	}
+	var files, dirs, other int
+	var size int64
+	for _, p := range paths {
+		switch n := ft.nodes[p]; {
+		case n != nil && n.entry.Type == backup.TypeDir:
+			dirs++
+		case n != nil && n.entry.Type == backup.TypeFile:
+			files++
+			size += max(n.entry.Size, 0)
+		default:
+			other++
+		}
+	}
+	var parts []string
+	if files > 0 {
+		parts = append(parts, human.Plural(files, "file", "files")+" ("+human.Bytes(size)+")")
+	}
+	if dirs > 0 {
+		parts = append(parts, human.Plural(dirs, "folder", "folders"))
+	}
+	if other > 0 {
+		parts = append(parts, human.Plural(other, "item", "items"))
+	}
+	return human.List(parts, len(parts))
 }

@@ -72,6 +72,41 @@ func TestAFolderTreeRowQuotesANameThatIsNotPlain(t *testing.T) {
 	}
 }
 
+// What is ticked is said as a person checks it before a restore: one
+// thing by what it is and its name, several by their count and size.
+func TestAFolderTreeSaysWhatIsTickedInWords(t *testing.T) {
+	test.NewTempApp(t)
+	ft := newFolderTree(nil, nil, context.Background(), nil, func(string) {})
+	ft.nodes = map[string]*folderNode{
+		"/C":     {entry: backup.BrowseEntry{Name: "C", Type: backup.TypeDir}},
+		"/d":     {entry: backup.BrowseEntry{Name: "invoices", Type: backup.TypeDir}},
+		"/d2":    {entry: backup.BrowseEntry{Name: "letters", Type: backup.TypeDir}},
+		"/a.odt": {entry: backup.BrowseEntry{Name: "a.odt", Type: backup.TypeFile, Size: 2048}},
+		"/b.odt": {entry: backup.BrowseEntry{Name: "b.odt", Type: backup.TypeFile, Size: 1024}},
+		"/evil":  {entry: backup.BrowseEntry{Name: "evil\nroot.txt", Type: backup.TypeFile, Size: 1}},
+		"/lnk":   {entry: backup.BrowseEntry{Name: "lnk", Type: backup.TypeSymlink, Target: "x"}},
+	}
+	ft.snapOf = "windows"
+	for _, c := range []struct {
+		paths []string
+		want  string
+	}{
+		{[]string{"/a.odt"}, "the file a.odt (2.0 KiB)"},
+		{[]string{"/d"}, "the folder invoices"},
+		{[]string{"/C"}, "the folder C:"}, // a drive, as the tree names it
+		{[]string{"/lnk"}, "the link lnk"},
+		{[]string{"/evil"}, `the file "evil\nroot.txt" (1 B)`},
+		{[]string{"/home/alice/found.txt"}, "/home/alice/found.txt"}, // ticked from Find, not read
+		{[]string{"/a.odt", "/b.odt"}, "2 files (3.0 KiB)"},
+		{[]string{"/a.odt", "/d", "/d2"}, "1 file (2.0 KiB) and 2 folders"},
+		{[]string{"/a.odt", "/d", "/x", "/y"}, "1 file (2.0 KiB), 1 folder and 2 items"},
+	} {
+		if got := ft.describe(c.paths); got != c.want {
+			t.Errorf("describe(%q) = %q, want %q", c.paths, got, c.want)
+		}
+	}
+}
+
 // Whatever names a server sends, walking up from a path ends, each step a
 // shorter prefix of it: the tree's ticks walk up from every row drawn.
 func FuzzParentServerPath(f *testing.F) {

@@ -465,7 +465,7 @@ func (rd *restoreDialog) showState() {
 	case rd.whole.Checked:
 		rd.status.SetText("The whole snapshot will be restored " + opt.Where() + thereAlready(opt) + ".")
 	default:
-		rd.status.SetText(fmt.Sprintf("%s will be restored %s%s.", human.Plural(len(opt.Paths), "path", "paths"), opt.Where(), thereAlready(opt)))
+		rd.status.SetText(fmt.Sprintf("%s will be restored %s%s.", capitalize(rd.ft.describe(opt.Paths)), opt.Where(), thereAlready(opt)))
 	}
 }
 

@@ -1087,7 +1087,7 @@ func TestTheRestoreDialogPutsFilesBackWhereTheyWere(t *testing.T) {
 	rd.where.SetSelected(rdOriginal)
 	rd.existing.SetSelected(rdSkip)
 	if rd.restore.Disabled() || !rd.target.Disabled() || !rd.browse.Disabled() || rd.note.Text != unixPaths.originalNote() ||
-		rd.status.Text != "1 path will be restored to where the files were; files already there are left as they are." {
+		rd.status.Text != "/home/alice/Documents/report.odt will be restored to where the files were; files already there are left as they are." {
 		t.Fatalf("to where the files were: restore disabled %v, target disabled %v, note %q, status %q",
 			rd.restore.Disabled(), rd.target.Disabled(), rd.note.Text, rd.status.Text)
 	}
@@ -1641,7 +1641,7 @@ func TestARestoreOverFilesSaysHowToGoOnInTheDialogsWords(t *testing.T) {
 	}
 	// A choice made then says what the restore will do.
 	rd.existing.SetSelected(rdSkip)
-	if want := "1 path will be restored into /srv/restore; files already there are left as they are."; rd.status.Text != want {
+	if want := "/home/alice/Documents/report.odt will be restored into /srv/restore; files already there are left as they are."; rd.status.Text != want {
 		t.Errorf("after %q was chosen: %q, want %q", rdSkip, rd.status.Text, want)
 	}
 	// The dialog is as it was: its folders still read, and Escape closes it.
