@@ -1,6 +1,8 @@
 package ui
 
 import (
+	"image/color"
+	"math"
 	"testing"
 
 	"fyne.io/fyne/v2"
@@ -118,4 +120,48 @@ func TestTheTreeIsRedrawnInTheAppearanceChosen(t *testing.T) {
 			t.Errorf("%s: the error's word is drawn in %v, want %v", c.label, server.state.Color, want)
 		}
 	}
+}
+
+// Quiet text (hints, notes, a row's second line: labels of low
+// importance, drawn in the disabled colour) can be read in every
+// appearance, against the window and the dialogs alike, and stays dimmer
+// than the text beside it. Fyne's own grey is 1.5 to 1 dark and 1.3 to 1
+// light.
+func TestQuietTextCanBeReadInEveryAppearance(t *testing.T) {
+	mw, _ := openMainWindow(t, newFakeConsole(), nil)
+	a := fyne.CurrentApp()
+	appearance := findItem(mw.win.MainMenu(), menuView, itemAppearance)
+	for _, label := range []string{"Dark", "Light", "Follow the System"} {
+		menuItemLabelled(appearance.ChildMenu, label).Action()
+		for _, v := range []fyne.ThemeVariant{theme.VariantDark, theme.VariantLight} {
+			th := a.Settings().Theme()
+			quiet, fg := th.Color(theme.ColorNameDisabled, v), th.Color(theme.ColorNameForeground, v)
+			for _, bg := range []fyne.ThemeColorName{theme.ColorNameBackground, theme.ColorNameOverlayBackground} {
+				back := th.Color(bg, v)
+				if r := contrast(quiet, back); r < 3 {
+					t.Errorf("%s, variant %d: quiet text is %.2f to 1 on %s, want at least 3", label, v, r, bg)
+				}
+				if contrast(quiet, back) >= contrast(fg, back) {
+					t.Errorf("%s, variant %d: quiet text is no dimmer than text on %s", label, v, bg)
+				}
+			}
+		}
+	}
+}
+
+// contrast is the WCAG contrast ratio of two colours, 1 to 21.
+func contrast(a, b color.Color) float64 {
+	lum := func(c color.Color) float64 {
+		r, g, b, _ := c.RGBA()
+		lin := func(v uint32) float64 {
+			s := float64(v) / 0xffff
+			if s <= 0.03928 {
+				return s / 12.92
+			}
+			return math.Pow((s+0.055)/1.055, 2.4)
+		}
+		return 0.2126*lin(r) + 0.7152*lin(g) + 0.0722*lin(b)
+	}
+	la, lb := lum(a), lum(b)
+	return (max(la, lb) + 0.05) / (min(la, lb) + 0.05)
 }
