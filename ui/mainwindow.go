@@ -110,15 +110,17 @@ type mainWindow struct {
 	// when not known.
 	dataDir string
 
-	model   *treeModel
-	tree    *serverTree
-	detail  *detailPane
-	status  *statusBar
-	filter  *filterEntry
-	sort    *widget.Select
-	split   *container.Split
-	welcome fyne.CanvasObject
-	menu    *fyne.MainMenu
+	model       *treeModel
+	tree        *serverTree
+	detail      *detailPane
+	status      *statusBar
+	filter      *filterEntry
+	noMatch     *widget.Label // in place of the tree when the filter hides every slave
+	noMatchNote fyne.CanvasObject
+	sort        *widget.Select
+	split       *container.Split
+	welcome     fyne.CanvasObject
+	menu        *fyne.MainMenu
 	// slaveMenuKey is what the Slave menu was last built for (syncSlaveMenu).
 	slaveMenuKey string
 
@@ -206,10 +208,13 @@ func (mw *mainWindow) layout() fyne.CanvasObject {
 	mw.refreshBtn = toolButton(toolRefresh, theme.ViewRefreshIcon(), mw.refresh)
 	toolbar := container.NewHBox(mw.addBtn, mw.editBtn, mw.removeBtn, vline(), mw.connBtn, mw.runBtn, mw.refreshBtn)
 
+	mw.noMatch = widget.NewLabel("")
+	mw.noMatchNote = emptyNote(mw.noMatch, widget.NewButtonWithIcon("Clear the filter", theme.ContentClearIcon(), func() { mw.filter.SetText("") }))
+	mw.noMatchNote.Hide()
 	left := container.NewBorder(
 		container.NewPadded(container.NewBorder(nil, nil, nil,
 			container.NewHBox(widget.NewLabelWithStyle("Sort", fyne.TextAlignTrailing, fyne.TextStyle{}), mw.sort), mw.filter)),
-		nil, nil, nil, mw.tree)
+		nil, nil, nil, container.NewStack(mw.tree, mw.noMatchNote))
 	mw.split = container.NewHSplit(left, container.NewPadded(mw.detail.obj))
 	mw.split.SetOffset(defaultSplit)
 
@@ -389,6 +394,7 @@ func (mw *mainWindow) applyBatch(b batch) {
 		ch = mw.model.apply(b.views, b.removed)
 	}
 	mw.tree.redraw(ch)
+	mw.showNoMatch()
 	mw.status.setCounts(&mw.model.counts, mw.model.backup)
 	if b.listen != nil {
 		mw.status.setListen(*b.listen)
@@ -531,7 +537,19 @@ func (mw *mainWindow) canRunTask(v *master.SlaveView) bool {
 func (mw *mainWindow) filterChanged(s string) {
 	if mw.model.setFilter(s) {
 		mw.tree.redraw(change{reshaped: true})
+		mw.showNoMatch()
 	}
+}
+
+// showNoMatch says so in place of the tree when the filter hides every
+// slave, with a button to clear it: an empty tree alone reads as a fleet
+// gone.
+func (mw *mainWindow) showNoMatch() {
+	none := mw.model.filter != "" && len(mw.model.groups) == 0 && mw.model.len() > 0
+	if none {
+		mw.noMatch.SetText(fmt.Sprintf("No server's name, group, address, notes or agent version holds “%s”.", strings.TrimSpace(mw.filter.Text)))
+	}
+	showIf(mw.noMatchNote, none)
 }
 
 func (mw *mainWindow) sortChanged(s string) {

@@ -161,17 +161,30 @@ func overlayText(w fyne.Window) string {
 // tapButton taps the visible button labelled label in the topmost overlay.
 func tapButton(t *testing.T, w fyne.Window, label string) {
 	t.Helper()
+	test.Tap(buttonLabelled(t, w, label))
+}
+
+// buttonLabelled is the visible button labelled label in the window's
+// topmost overlay.
+func buttonLabelled(t *testing.T, w fyne.Window, label string) *widget.Button {
+	t.Helper()
 	top := w.Canvas().Overlays().Top()
 	if top == nil {
-		t.Fatalf("no dialog open to tap %q in", label)
+		t.Fatalf("no dialog open to find %q in", label)
 	}
-	for _, o := range test.LaidOutObjects(top) {
+	return buttonIn(t, top, label)
+}
+
+// buttonIn is the visible button labelled label laid out in o.
+func buttonIn(t *testing.T, o fyne.CanvasObject, label string) *widget.Button {
+	t.Helper()
+	for _, o := range test.LaidOutObjects(o) {
 		if b, ok := o.(*widget.Button); ok && b.Text == label && b.Visible() {
-			test.Tap(b)
-			return
+			return b
 		}
 	}
-	t.Fatalf("no %q button in the dialog: %q", label, textsIn(top))
+	t.Fatalf("no %q button in %q", label, textsIn(o))
+	return nil
 }
 
 // press types a shortcut the way the desktop driver routes it: a main-menu

@@ -202,9 +202,23 @@ func TestTheFilterMatchesNameGroupAddressNotesAndAgentIgnoringCase(t *testing.T)
 			if !slices.Equal(got, tt.want) {
 				t.Errorf("filter %q shows %q, want %q", tt.typed, got, tt.want)
 			}
+			// A filter that hides every slave says so in the tree's place.
+			if shown := mw.noMatchNote.Visible(); shown != (tt.want == nil) {
+				t.Errorf("filter %q: the note that nothing matches shown %v", tt.typed, shown)
+			}
 		})
 	}
+	if want := "No server's name, group, address, notes or agent version holds “nothing-matches”."; mw.noMatch.Text != want {
+		t.Errorf("nothing matches: %q, want %q", mw.noMatch.Text, want)
+	}
+	t.Run("its button clears it", func(t *testing.T) {
+		test.Tap(buttonIn(t, mw.noMatchNote, "Clear the filter"))
+		if n := len(rowTexts(mw)); n != 9 || mw.filter.Text != "" || mw.noMatchNote.Visible() {
+			t.Errorf("after Clear the filter: %d rows, filter %q, note shown %v; want all 9, none, hidden", n, mw.filter.Text, mw.noMatchNote.Visible())
+		}
+	})
 	t.Run("escape clears it", func(t *testing.T) {
+		test.Type(mw.filter, "fs0")
 		mw.filter.TypedKey(&fyne.KeyEvent{Name: fyne.KeyEscape})
 		if n := len(rowTexts(mw)); n != 9 {
 			t.Errorf("after Escape the tree shows %d rows, want all 9", n)

@@ -410,22 +410,6 @@ func TestARealUnknownSlaveIsAnnounced(t *testing.T) {
 	}
 }
 
-// buttonLabelled finds a button in the window's top overlay.
-func buttonLabelled(t *testing.T, w fyne.Window, label string) *widget.Button {
-	t.Helper()
-	top := w.Canvas().Overlays().Top()
-	if top == nil {
-		t.Fatal("no dialog is open")
-	}
-	for _, o := range test.LaidOutObjects(top) {
-		if b, ok := o.(*widget.Button); ok && b.Text == label {
-			return b
-		}
-	}
-	t.Fatalf("the dialog has no %q button", label)
-	return nil
-}
-
 func TestTheUnknownSlavePromptAddsOnlyWhenAsked(t *testing.T) {
 	test.NewTempApp(t)
 	w := test.NewTempWindow(t, widget.NewLabel("main window"))

@@ -198,15 +198,7 @@ func TestTheSummarysBackupsButtonOpensTheBackupsOfWhatItSums(t *testing.T) {
 		backups: func(node string) { opened = append(opened, node) }})
 	mw.win.Show()
 	t.Cleanup(func() { closeMainWindow(t, mw, q) })
-	button := func() *widget.Button {
-		for _, o := range test.LaidOutObjects(mw.detail.summary.obj) {
-			if b, ok := o.(*widget.Button); ok && b.Text == "Backups" {
-				return b
-			}
-		}
-		t.Fatal("the summary has no Backups button")
-		return nil
-	}
+	button := func() *widget.Button { return buttonIn(t, mw.detail.summary.obj, "Backups") }
 	test.Tap(button())
 	mw.tree.Select(groupNodeID("Web"))
 	test.Tap(button())
