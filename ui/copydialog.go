@@ -106,7 +106,7 @@ func showCopyDialog(win fyne.Window, r runner, rm Remote, from, task, dest strin
 	cd.run = newDialogCheck(cd.canvas, cdRun, nil)
 	cd.create = newDialogCheck(cd.canvas, cdCreateDest, nil)
 	cd.destTo = newDialogEntry(cd.canvas)
-	cd.destTo.SetText(dest)
+	cd.destTo.SetText(master.PerServerDest(from, dest)) // /mnt/nas/fs01 offered as /mnt/nas/{server}
 	destHint := widget.NewLabel(cdDestHint)
 	destHint.Wrapping = fyne.TextWrapWord
 	destHint.Importance = widget.LowImportance

@@ -100,4 +100,12 @@ func TestTheCopyDialogCopiesToTheServersTicked(t *testing.T) {
 	if strings.Contains(overlayText(mw.win), "Copy documents") {
 		t.Error("the dialog did not close")
 	}
+
+	// A destination named after the server is offered per server: each
+	// copy's backups stay apart from FS01's.
+	cd = showCopyDialog(mw.win, tt.r, tt.rm, "FS01", "documents", "/mnt/nas/fs01", tt.slaves())
+	if cd.destTo.Text != "/mnt/nas/{server}" {
+		t.Errorf("for a task backing up to /mnt/nas/fs01 the dialog offers %q, want /mnt/nas/{server}", cd.destTo.Text)
+	}
+	test.Tap(cd.close)
 }

@@ -57,13 +57,44 @@ type CopyOptions struct {
 const ServerPlaceholder = "{server}"
 
 // destFor is the destination opt gives slave's copy of a task whose
-// own is dest. A name's slashes would make folders: they become dashes.
+// own is dest.
 func (opt CopyOptions) destFor(slave, dest string) string {
 	if opt.Dest == "" {
 		return dest
 	}
-	name := strings.NewReplacer("/", "-", "\\", "-").Replace(slave)
-	return strings.ReplaceAll(opt.Dest, ServerPlaceholder, name)
+	return strings.ReplaceAll(opt.Dest, ServerPlaceholder, folderName(slave))
+}
+
+// folderName is slave's name as a folder's: its slashes would make
+// folders, so they become dashes.
+func folderName(slave string) string {
+	return strings.NewReplacer("/", "-", "\\", "-").Replace(slave)
+}
+
+// PerServerDest is the destination to offer when slave's task whose own
+// is dest is copied: dest with each folder named as the slave is (case
+// aside) made ServerPlaceholder, so that /mnt/nas/fs01 becomes
+// /mnt/nas/{server} and fs03's copy keeps its backups apart from fs01's.
+// A dest that does not name the slave is offered as it is.
+func PerServerDest(slave, dest string) string {
+	name := folderName(slave)
+	var b strings.Builder
+	start := 0
+	for i := 0; i <= len(dest); i++ {
+		if i < len(dest) && dest[i] != '/' && dest[i] != '\\' {
+			continue
+		}
+		if part := dest[start:i]; name != "" && strings.EqualFold(part, name) {
+			b.WriteString(ServerPlaceholder)
+		} else {
+			b.WriteString(part)
+		}
+		if i < len(dest) {
+			b.WriteByte(dest[i])
+		}
+		start = i + 1
+	}
+	return b.String()
 }
 
 // CopyResult is what became of a task copied to one slave.

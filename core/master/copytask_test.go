@@ -188,3 +188,27 @@ func TestTasksOfSeveralSlavesRunAtOnce(t *testing.T) {
 		}
 	}
 }
+
+// A destination that names the server it is copied from is offered with
+// the name as a placeholder, whole folder names only, case aside; one
+// that does not is offered as it is.
+func TestACopysDestinationIsOfferedPerServer(t *testing.T) {
+	for _, c := range []struct{ slave, dest, want string }{
+		{"fs01", "/mnt/nas/fs01", "/mnt/nas/{server}"},
+		{"FS01", "/mnt/nas/fs01/daily", "/mnt/nas/{server}/daily"},
+		{"fs01", `D:\Backup\FS01`, `D:\Backup\{server}`},
+		{"fs01", "/mnt/nas/fs01-old", "/mnt/nas/fs01-old"},
+		{"fs01", "/mnt/backup", "/mnt/backup"},
+		{"acme/fs01", "/mnt/nas/acme-fs01", "/mnt/nas/{server}"}, // as destFor writes the name
+		{"fs01", "/fs01/x/fs01/", "/{server}/x/{server}/"},
+		{"", "/mnt//x", "/mnt//x"},
+	} {
+		if got := PerServerDest(c.slave, c.dest); got != c.want {
+			t.Errorf("PerServerDest(%q, %q) = %q, want %q", c.slave, c.dest, got, c.want)
+		}
+		// What is offered comes back to the server's own folder.
+		if got := (CopyOptions{Dest: PerServerDest(c.slave, c.dest)}).destFor(c.slave, ""); !strings.EqualFold(got, c.dest) {
+			t.Errorf("%q copied back to %s gives %q", c.dest, c.slave, got)
+		}
+	}
+}
