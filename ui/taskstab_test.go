@@ -44,6 +44,7 @@ type fakeTasks struct {
 	restored []backup.RestoreOptions
 	resErr   error                 // RestoreSnapshot's answer
 	verErr   error                 // VerifySnapshot's answer
+	verRep   backup.VerifyReport   // VerifySnapshot's report
 	copyErr  map[string]error      // CopyTask's answer, by slave
 	delErr   error                 // DeleteSnapshot's answer
 	delGate  chan struct{}         // when set, DeleteSnapshot waits for it to close
@@ -350,7 +351,7 @@ func fakeFind(pattern string) []backup.FindPart {
 func (f *fakeTasks) VerifySnapshot(context.Context, string, string, string, func(backup.Status)) (backup.VerifyReport, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	return backup.VerifyReport{}, f.verErr
+	return f.verRep, f.verErr
 }
 
 func (f *fakeTasks) RestoreSnapshot(_ context.Context, _, task, snap string, opt backup.RestoreOptions, onProgress func(backup.Status)) (backup.RestoreReport, error) {
@@ -1598,6 +1599,24 @@ func TestARestoreOrVerifyThatFailsSaysWhy(t *testing.T) {
 		text := overlayText(mw.win)
 		return strings.Contains(text, "Could not verify") && strings.Contains(text, "leads outside the snapshot")
 	})
+}
+
+// A verify that found damage lists it and says what the next run does
+// about it.
+func TestAVerifyThatFoundDamageSaysWhatTheNextRunDoes(t *testing.T) {
+	mw, q, fr := tasksWindow(t)
+	fr.fakeTasks.mu.Lock()
+	fr.fakeTasks.verRep = backup.VerifyReport{Task: "documents", Snapshot: "2026-03-13T020000Z", Files: 3, Changed: 1, Recopy: true,
+		Problems: []backup.Problem{{Path: "/home/alice/Documents/report.odt", Reason: "content differs from the manifest"},
+			{Path: "/home/alice/x\n/etc/shadow", Reason: "missing"}}}
+	fr.fakeTasks.mu.Unlock()
+	mw.detail.tasksTab.table.Select(widget.TableCellID{Row: 0, Col: 0})
+	test.Tap(mw.detail.tasksTab.verify)
+	want := "Snapshot 2026-03-13T020000Z of documents does not match its manifest: 0 missing, 1 changed.\n\n" +
+		"The next run copies these files afresh from the server; the damaged copies stay in the snapshots that hold them.\n\n" +
+		"/home/alice/Documents/report.odt: content differs from the manifest\n" +
+		`"/home/alice/x\n/etc/shadow": missing` // a name that could forge a line, quoted
+	q.runUntil(t, "the verify's report", func() bool { return strings.Contains(overlayText(mw.win), want) })
 }
 
 // The files an agent names in its refusal are named in the dialog, as

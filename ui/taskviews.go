@@ -19,6 +19,7 @@ import (
 	"github.com/lanyard/lanyard/core/backup"
 	"github.com/lanyard/lanyard/core/human"
 	"github.com/lanyard/lanyard/core/master"
+	"github.com/lanyard/lanyard/core/wire"
 )
 
 // The History and Snapshots views of a task, and Verify: each reads from
@@ -677,12 +678,17 @@ func verifySnapshot(win fyne.Window, r runner, rm Remote, slave, task, snapshot 
 func showMismatch(win fyne.Window, slave, task string, vr backup.VerifyReport) {
 	var b strings.Builder
 	fmt.Fprintf(&b, "Snapshot %s of %s does not match its manifest: %d missing, %d changed.\n\n", vr.Snapshot, task, vr.Missing, vr.Changed)
+	if next := vr.NextRun(); next != "" {
+		b.WriteString(sentence(next) + "\n\n")
+	}
 	for i, p := range vr.Problems {
 		if i == 20 {
 			fmt.Fprintf(&b, "… and %d more (lanyard task verify %s --slave %s lists them all)", len(vr.Problems)-20, task, slave)
 			break
 		}
-		fmt.Fprintf(&b, "%s: %s\n", p.Path, p.Reason)
+		// A server's file names and the agent's words: a name with a
+		// line break in it cannot pass for another problem.
+		fmt.Fprintf(&b, "%s: %s\n", wire.PlainUpTo(p.Path, maxShownPath), wire.PlainUpTo(p.Reason, maxShownPath))
 	}
 	l := widget.NewLabel(b.String())
 	l.Wrapping = fyne.TextWrapWord

@@ -1139,7 +1139,9 @@ func taskVerifyCmd(e *Env) *cobra.Command {
 		Short: "Re-read a snapshot (default: the newest) and check every file against its manifest",
 		Long: `Re-read every file of a snapshot (default: the newest) and compare it with
 the snapshot's manifest: content hash, size, type, link target. Exit code 0
-only when every file matches; each missing or changed file is listed.`,
+only when every file matches; each missing or changed file is listed, and
+the next run copies those files afresh from the server rather than link
+their damaged copies into its snapshot.`,
 		Args: cmdline.RangeArgs(1, 2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			snap := "latest"
@@ -1167,7 +1169,11 @@ only when every file matches; each missing or changed file is listed.`,
 				}
 			}
 			if !vr.OK() {
-				return fmt.Errorf("snapshot %s does not match its manifest: %d missing, %d changed", vr.Snapshot, vr.Missing, vr.Changed)
+				err := fmt.Errorf("snapshot %s does not match its manifest: %d missing, %d changed", vr.Snapshot, vr.Missing, vr.Changed)
+				if next := vr.NextRun(); next != "" {
+					err = fmt.Errorf("%w; %s", err, next)
+				}
+				return err
 			}
 			return nil
 		},

@@ -509,7 +509,7 @@ func (a *Agent) handleTaskVerify(ctx context.Context, l *link.Link, body []byte)
 		return nil, err
 	}
 	return &pb.TaskVerifyResponse{Task: vr.Task, Snapshot: vr.Snapshot, Files: vr.Files, Bytes: vr.Bytes,
-		Missing: int64(vr.Missing), Changed: int64(vr.Changed)}, nil
+		Missing: int64(vr.Missing), Changed: int64(vr.Changed), Recopy: vr.Recopy, RecopyError: cutText(vr.RecopyError)}, nil
 }
 
 func (a *Agent) handleTaskDeleteSnapshot(ctx context.Context, _ *link.Link, body []byte) (proto.Message, error) {

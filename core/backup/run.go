@@ -65,7 +65,8 @@ type run struct {
 
 	mu       sync.Mutex
 	fatal    error
-	noLinks  bool // the destination refused a hard link: copy instead
+	noLinks  bool      // the destination refused a hard link: copy instead
+	recopy   recopySet // files a verify found damaged: copied, not linked (recopy.go)
 	warnOnce map[string]bool
 }
 
@@ -138,6 +139,10 @@ func (r *run) execute() error {
 	if err != nil {
 		return err
 	}
+	r.recopy = readRecopyNotes(r.log, taskDir)
+	if n := r.recopy.size(); n != 0 {
+		r.log.Infof("a verify found copies in the snapshots damaged: %s copied afresh, not linked", recopyWords(n))
+	}
 	prev, err := r.loadPrevious(taskDir)
 	if err != nil {
 		return err
@@ -173,6 +178,7 @@ func (r *run) execute() error {
 	if err := r.commit(taskDir, id, r.entries(items)); err != nil {
 		return err
 	}
+	r.recopy.done(r.log, taskDir)
 	r.took.mark("commit")
 	r.log.WithFields(logrus.Fields{"snapshot": id, "took": r.took.String()}).Debug("snapshot written")
 	r.rep.Snapshot = id
@@ -626,7 +632,7 @@ func (r *run) link(it *item, dst string) bool {
 	r.mu.Lock()
 	noLinks := r.noLinks
 	r.mu.Unlock()
-	if noLinks {
+	if noLinks || r.recopy.has(it.rel) {
 		return false
 	}
 	old := nativeRel(r.prevDir, it.rel)

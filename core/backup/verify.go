@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"path/filepath"
 	"sync"
 )
 
@@ -27,6 +28,25 @@ type VerifyReport struct {
 	Missing  int       `json:"missing"`
 	Changed  int       `json:"changed"`
 	Problems []Problem `json:"problems,omitempty"`
+	// Recopy: the next run copies the files found damaged afresh from the
+	// server rather than link their damaged copies (recopy.go);
+	// RecopyError says why it could not be noted for it.
+	Recopy      bool   `json:"recopy,omitempty"`
+	RecopyError string `json:"recopy_error,omitempty"`
+}
+
+// NextRun says what the next run does about what a verify found, as a
+// clause: "" when every file matched.
+func (r *VerifyReport) NextRun() string {
+	switch {
+	case r.OK():
+		return ""
+	case r.Recopy:
+		return "the next run copies these files afresh from the server; the damaged copies stay in the snapshots that hold them"
+	case r.RecopyError != "":
+		return "the next run could not be told to copy these files afresh (" + r.RecopyError + "), so it may link the damaged copies: fix that and verify again"
+	}
+	return ""
 }
 
 // OK says every entry matches the manifest.
@@ -60,11 +80,19 @@ func (e *Engine) Verify(ctx context.Context, snap SnapshotInfo, task string, p P
 	m.bytesTotal.Store(total)
 
 	var mu sync.Mutex
+	note := recopyNote{Snapshot: snap.ID}
 	problem := func(path, format string, args ...any) (missing bool) {
 		mu.Lock()
 		defer mu.Unlock()
 		if len(rep.Problems) < MaxProblems {
 			rep.Problems = append(rep.Problems, Problem{Path: "/" + path, Reason: fmt.Sprintf(format, args...)})
+		}
+		switch {
+		case note.All:
+		case len(note.Paths) < maxRecopyPaths:
+			note.Paths = append(note.Paths, path)
+		default: // too many to name: the next run copies every file
+			note.All, note.Paths = true, nil
 		}
 		return false
 	}
@@ -110,6 +138,14 @@ func (e *Engine) Verify(ctx context.Context, snap SnapshotInfo, task string, p P
 	}
 	rep.Files = m.filesDone.Load()
 	rep.Bytes = m.bytesDone.Load()
+	if !rep.OK() {
+		note.Verified = e.opts.Now()
+		if err := writeRecopyNote(filepath.Dir(snap.Path), note); err != nil {
+			rep.RecopyError = err.Error()
+		} else {
+			rep.Recopy = true
+		}
+	}
 	return rep, nil
 }
 

@@ -596,7 +596,7 @@ func (m *Master) VerifySnapshot(ctx context.Context, slave, name, snapshot strin
 			return err
 		}
 		out = backup.VerifyReport{Task: resp.Task, Snapshot: resp.Snapshot, Files: resp.Files, Bytes: resp.Bytes,
-			Missing: int(resp.Missing), Changed: int(resp.Changed)}
+			Missing: int(resp.Missing), Changed: int(resp.Changed), Recopy: resp.Recopy, RecopyError: wire.PlainUpTo(resp.RecopyError, maxAgentText)}
 		for _, p := range parts.GetProblems() {
 			out.Problems = append(out.Problems, backup.Problem{Path: p.Path, Reason: p.Reason})
 		}

@@ -4599,13 +4599,17 @@ func (x *TaskVerifyRequest) GetSnapshot() string {
 }
 
 type TaskVerifyResponse struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Task          string                 `protobuf:"bytes,1,opt,name=task,proto3" json:"task,omitempty"`
-	Snapshot      string                 `protobuf:"bytes,2,opt,name=snapshot,proto3" json:"snapshot,omitempty"`
-	Files         int64                  `protobuf:"varint,3,opt,name=files,proto3" json:"files,omitempty"`
-	Bytes         int64                  `protobuf:"varint,4,opt,name=bytes,proto3" json:"bytes,omitempty"`
-	Missing       int64                  `protobuf:"varint,5,opt,name=missing,proto3" json:"missing,omitempty"`
-	Changed       int64                  `protobuf:"varint,6,opt,name=changed,proto3" json:"changed,omitempty"`
+	state    protoimpl.MessageState `protogen:"open.v1"`
+	Task     string                 `protobuf:"bytes,1,opt,name=task,proto3" json:"task,omitempty"`
+	Snapshot string                 `protobuf:"bytes,2,opt,name=snapshot,proto3" json:"snapshot,omitempty"`
+	Files    int64                  `protobuf:"varint,3,opt,name=files,proto3" json:"files,omitempty"`
+	Bytes    int64                  `protobuf:"varint,4,opt,name=bytes,proto3" json:"bytes,omitempty"`
+	Missing  int64                  `protobuf:"varint,5,opt,name=missing,proto3" json:"missing,omitempty"`
+	Changed  int64                  `protobuf:"varint,6,opt,name=changed,proto3" json:"changed,omitempty"`
+	// The next run copies the damaged files afresh (recopy), or could not
+	// be told so, and why (recopy_error).
+	Recopy        bool   `protobuf:"varint,7,opt,name=recopy,proto3" json:"recopy,omitempty"`
+	RecopyError   string `protobuf:"bytes,8,opt,name=recopy_error,json=recopyError,proto3" json:"recopy_error,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -4680,6 +4684,20 @@ func (x *TaskVerifyResponse) GetChanged() int64 {
 		return x.Changed
 	}
 	return 0
+}
+
+func (x *TaskVerifyResponse) GetRecopy() bool {
+	if x != nil {
+		return x.Recopy
+	}
+	return false
+}
+
+func (x *TaskVerifyResponse) GetRecopyError() string {
+	if x != nil {
+		return x.RecopyError
+	}
+	return ""
 }
 
 // task.restore: TaskPart chunks (progress, paths, warnings), then RestoreResponse.
@@ -5706,14 +5724,16 @@ const file_core_wire_pb_lanyard_proto_rawDesc = "" +
 	"\fshared_files\x18\x05 \x01(\x03R\vsharedFiles\"C\n" +
 	"\x11TaskVerifyRequest\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x1a\n" +
-	"\bsnapshot\x18\x02 \x01(\tR\bsnapshot\"\xa4\x01\n" +
+	"\bsnapshot\x18\x02 \x01(\tR\bsnapshot\"\xdf\x01\n" +
 	"\x12TaskVerifyResponse\x12\x12\n" +
 	"\x04task\x18\x01 \x01(\tR\x04task\x12\x1a\n" +
 	"\bsnapshot\x18\x02 \x01(\tR\bsnapshot\x12\x14\n" +
 	"\x05files\x18\x03 \x01(\x03R\x05files\x12\x14\n" +
 	"\x05bytes\x18\x04 \x01(\x03R\x05bytes\x12\x18\n" +
 	"\amissing\x18\x05 \x01(\x03R\amissing\x12\x18\n" +
-	"\achanged\x18\x06 \x01(\x03R\achanged\"\xd1\x01\n" +
+	"\achanged\x18\x06 \x01(\x03R\achanged\x12\x16\n" +
+	"\x06recopy\x18\a \x01(\bR\x06recopy\x12!\n" +
+	"\frecopy_error\x18\b \x01(\tR\vrecopyError\"\xd1\x01\n" +
 	"\x12TaskRestoreRequest\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x1a\n" +
 	"\bsnapshot\x18\x02 \x01(\tR\bsnapshot\x12\x16\n" +
