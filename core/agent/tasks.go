@@ -683,6 +683,7 @@ func (t *Tasks) start(task backup.Task, trigger string, attempt int, o RunOption
 		Attempt:  attempt,
 		RateHint: t.rateHint(task.Name),
 		Reread:   o.Reread,
+		Expect:   t.expected(task),
 		OnStart: func() (err error) {
 			doc, _ := json.Marshal(start)
 			ar.seq, err = t.db.AppendRun(task.Name, doc, RunsKept)
@@ -771,6 +772,31 @@ func logRun(log *logrus.Entry, rep backup.Report) {
 	if len(rep.Removed) > 0 {
 		log.Infof("task %s: retention removed %s: %s", rep.Task, human.Plural(len(rep.Removed), "snapshot", "snapshots"), strings.Join(rep.Removed, ", "))
 	}
+}
+
+// expected is the snapshot the task's runs last wrote at its destination
+// as it is now (backup.StartOptions.Expect): the newest successful run's,
+// or the one a failed run since was told to find, so that however many
+// runs an unmounted share fails, the next still knows; "" when none was,
+// or the destination has changed since.
+func (t *Tasks) expected(task backup.Task) string {
+	runs, err := t.history(task.Name, RunsKept)
+	if err != nil {
+		return ""
+	}
+	for i := len(runs) - 1; i >= 0; i-- {
+		r := runs[i]
+		switch {
+		case r.Destination == "": // not begun, or recorded before runs said where
+		case r.Destination != task.Destination:
+			return ""
+		case r.Result.Succeeded() && r.Snapshot != "":
+			return r.Snapshot
+		case r.Expect != "":
+			return r.Expect
+		}
+	}
+	return ""
 }
 
 // rateHint is the last successful run's copy rate, for the first ETA.

@@ -666,3 +666,79 @@ func TestALastRunSaysWhenItIsTriedAgain(t *testing.T) {
 		t.Errorf("never run: %q", got)
 	}
 }
+
+// A share that is not mounted leaves its mount point an empty folder: a
+// run there would write a whole new backup onto the system disk. The run
+// fails instead, saying so, however many times it is tried, until the
+// share is back (and links to its snapshots again) or the task folder is
+// made by hand; a destination changed by an edit begins afresh.
+func TestARunDoesNotBeginAfreshInAnUnmountedSharesMountPoint(t *testing.T) {
+	db := openDB(t)
+	tasks, _ := newTasks(t, db, agent.TasksConfig{})
+	src, dest := backupDirs(t)
+	ctx := context.Background()
+	info, _, err := tasks.Put(ctx, backup.Task{Name: "docs", Sources: []string{src}, Destination: dest}, agent.PutOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	run := func(what string) backup.Report {
+		t.Helper()
+		h, err := tasks.Run(ctx, "docs", "manual")
+		if err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+		return h.Report()
+	}
+	first := run("the first run")
+	if first.Result != backup.ResultCompleted {
+		t.Fatalf("the first run: %+v", first)
+	}
+	share := dest + ".share"
+	if err := os.Rename(dest, share); err != nil { // unmounted…
+		t.Fatal(err)
+	}
+	if err := os.Mkdir(dest, 0o755); err != nil { // …its mount point left
+		t.Fatal(err)
+	}
+	for i := range 2 {
+		rep := run("a run with the share unmounted")
+		if rep.Result != backup.ResultFailed || !strings.Contains(rep.Error, "is the share it is on mounted?") || !strings.Contains(rep.Error, first.Snapshot) {
+			t.Fatalf("run %d with the share unmounted: %s: %s", i+1, rep.Result, rep.Error)
+		}
+	}
+	if ents, _ := os.ReadDir(dest); len(ents) != 0 {
+		t.Fatalf("the mount point was written to: %v", ents)
+	}
+	// Mounted again: the run goes on from the share's snapshots.
+	if err := os.Remove(dest); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(share, dest); err != nil {
+		t.Fatal(err)
+	}
+	if rep := run("the run with the share back"); rep.Result != backup.ResultCompleted || rep.FilesLinked != 2 {
+		t.Fatalf("the run with the share back: %+v", rep)
+	}
+	// Beginning afresh there is a folder made by hand.
+	if err := os.RemoveAll(filepath.Join(dest, "docs")); err != nil {
+		t.Fatal(err)
+	}
+	if rep := run("a run with the folder gone"); rep.Result != backup.ResultFailed {
+		t.Fatalf("a run with the task's folder gone: %+v", rep)
+	}
+	if err := os.Mkdir(filepath.Join(dest, "docs"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if rep := run("a run in a folder made by hand"); rep.Result != backup.ResultCompleted || rep.FilesCopied != 2 {
+		t.Fatalf("a run in a folder made by hand: %+v", rep)
+	}
+	// Another destination, by an edit, begins afresh.
+	edit := info.Task
+	edit.Destination = t.TempDir()
+	if _, _, err := tasks.Put(ctx, edit, agent.PutOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if rep := run("a run at a new destination"); rep.Result != backup.ResultCompleted {
+		t.Fatalf("a run at a new destination: %+v", rep)
+	}
+}

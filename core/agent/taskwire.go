@@ -67,7 +67,8 @@ func ReportToPB(r backup.Report) *pb.RunReport {
 		FinishedUnixNano: nanos(r.Finished), Result: string(r.Result), Error: r.Error, FilesCopied: r.FilesCopied,
 		FilesLinked: r.FilesLinked, FilesSkipped: r.FilesSkipped, BytesCopied: r.BytesCopied, BytesLinked: r.BytesLinked,
 		Dirs: r.Dirs, Symlinks: r.Symlinks, Warnings: r.Warnings, WarningCount: int64(r.WarningCount), Removed: r.Removed,
-		DestFree: r.DestFree, DestTotal: r.DestTotal, Attempt: int32(r.Attempt), RetryAtUnixNano: nanos(r.RetryAt), Reread: r.Reread}
+		DestFree: r.DestFree, DestTotal: r.DestTotal, Attempt: int32(r.Attempt), RetryAtUnixNano: nanos(r.RetryAt), Reread: r.Reread,
+		Destination: r.Destination, Expect: r.Expect}
 }
 
 // ReportFromPB reads a run's report off the wire.
@@ -78,7 +79,8 @@ func ReportFromPB(m *pb.RunReport) backup.Report {
 		FilesLinked: m.GetFilesLinked(), FilesSkipped: m.GetFilesSkipped(), BytesCopied: m.GetBytesCopied(),
 		BytesLinked: m.GetBytesLinked(), Dirs: m.GetDirs(), Symlinks: m.GetSymlinks(), Warnings: m.GetWarnings(),
 		WarningCount: int(m.GetWarningCount()), Removed: m.GetRemoved(), DestFree: m.GetDestFree(), DestTotal: m.GetDestTotal(),
-		Attempt: int(m.GetAttempt()), RetryAt: fromNanos(m.GetRetryAtUnixNano()), Reread: m.GetReread()}
+		Attempt: int(m.GetAttempt()), RetryAt: fromNanos(m.GetRetryAtUnixNano()), Reread: m.GetReread(),
+		Destination: m.GetDestination(), Expect: m.GetExpect()}
 }
 
 // DeleteReportToPB is what deleting a snapshot did, on the wire (the

@@ -22,7 +22,8 @@ func TestARunsReportCrossesTheWireWhole(t *testing.T) {
 	want := backup.Report{Task: "docs", Snapshot: "2026-12-04T020000Z", Trigger: "schedule", Started: at, Finished: at.Add(41 * time.Second),
 		Result: backup.ResultWarnings, Error: "none", FilesCopied: 1, FilesLinked: 2, FilesSkipped: 3, BytesCopied: 4, BytesLinked: 5,
 		Dirs: 6, Symlinks: 7, Warnings: []string{"the destination is nearly full"}, WarningCount: 8, Removed: []string{"2026-11-01T020000Z"},
-		DestFree: 9 << 30, DestTotal: 2 << 40, Attempt: 1, RetryAt: at.Add(11 * time.Minute), Reread: true}
+		DestFree: 9 << 30, DestTotal: 2 << 40, Attempt: 1, RetryAt: at.Add(11 * time.Minute), Reread: true,
+		Destination: "/mnt/nas", Expect: "2026-12-03T020000Z"}
 	v := reflect.ValueOf(want)
 	for i := range v.NumField() {
 		if v.Field(i).IsZero() {

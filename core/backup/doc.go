@@ -39,9 +39,11 @@
 //
 // A source file that cannot be read, vanishes or changes during the run
 // is a warning (ResultWarnings); a destination that cannot be written
-// (full, read-only, missing) or a whole source that is missing (an
-// unmounted share) fails the run (ResultFailed), and the partial snapshot
-// is removed. Stop ends a run within a second with ResultStopped and
+// (full, read-only, missing, or without the task folder its last run
+// wrote to: an unmounted share's empty mount point, StartOptions.Expect)
+// or a whole source that is missing (an unmounted share) fails the run
+// (ResultFailed), and the partial snapshot is removed. A file a verify
+// found damaged is copied afresh by the next run, not linked (recopy.go). Stop ends a run within a second with ResultStopped and
 // removes its partial snapshot; a run ended by its context (the agent
 // shutting down) leaves that to the next run, so the stop is quick.
 // Earlier snapshots are never touched; a failed scheduled run is tried

@@ -119,6 +119,12 @@ type StartOptions struct {
 	// are those of the previous snapshot's copy, and links that copy only
 	// when the content is the same (see run.store).
 	Reread bool
+	// Expect is the snapshot the task's last successful run wrote at its
+	// destination, if any: a run that finds no task folder there fails
+	// rather than begin afresh, for the destination is most likely a
+	// share's empty mount point (an unmounted NAS), and a full backup
+	// there would fill the system disk.
+	Expect string
 }
 
 // Start begins a run of t in its own goroutine, which ctx owns: cancelling

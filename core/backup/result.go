@@ -40,6 +40,12 @@ type Report struct {
 	Result   Result    `json:"result"`
 	Error    string    `json:"error,omitempty"`
 
+	// Destination is the task's destination for this run, where Snapshot
+	// is; Expect the snapshot the run was told it would find there
+	// (StartOptions.Expect), which a run that failed passes on to the next.
+	Destination string `json:"destination,omitempty"`
+	Expect      string `json:"expect,omitempty"`
+
 	// Reread: the run read every file and compared its content with the
 	// previous snapshot's, not only its size and time.
 	Reread bool `json:"reread,omitempty"`

@@ -65,6 +65,7 @@ type run struct {
 
 	mu       sync.Mutex
 	fatal    error
+	expect   string    // the snapshot the last run wrote here (StartOptions.Expect)
 	noLinks  bool      // the destination refused a hard link: copy instead
 	recopy   recopySet // files a verify found damaged: copied, not linked (recopy.go)
 	warnOnce map[string]bool
@@ -93,10 +94,10 @@ func (r *run) fail(err error) {
 
 // run carries out one backup of t; it always returns a report.
 func (e *Engine) run(ctx context.Context, t Task, started time.Time, so StartOptions) Report {
-	rep := Report{Task: t.Name, Started: started, Result: ResultRunning, Reread: so.Reread}
+	rep := Report{Task: t.Name, Destination: t.Destination, Expect: so.Expect, Started: started, Result: ResultRunning, Reread: so.Reread}
 	rctx, stop := context.WithCancelCause(ctx)
 	defer stop(nil)
-	r := &run{e: e, t: t, rep: &rep, ctx: rctx, stop: stop, warnOnce: map[string]bool{}, owner: so.Owner, reread: so.Reread,
+	r := &run{e: e, t: t, rep: &rep, ctx: rctx, stop: stop, warnOnce: map[string]bool{}, owner: so.Owner, reread: so.Reread, expect: so.Expect,
 		excludes: compilePatterns(t.Excludes), log: e.log.WithField("task", t.Name)}
 	r.m = newMeter(t.Name, so.Progress, so.RateHint)
 	err := r.execute()
@@ -208,6 +209,10 @@ func (r *run) openTaskDir() (string, error) {
 		return "", fmt.Errorf("the destination %s is not a folder", t.Destination)
 	}
 	taskDir := TaskDir(t.Destination, t.Name)
+	if _, err := os.Lstat(taskDir); r.expect != "" && errors.Is(err, fs.ErrNotExist) {
+		return "", fmt.Errorf("the destination %s has no folder %s, though this task's last run wrote snapshot %s there: is the share it is on mounted? "+
+			"Nothing was written; mount it and run again, or, to begin afresh there, create the folder %s yourself", t.Destination, t.Name, r.expect, taskDir)
+	}
 	if err := os.Mkdir(taskDir, 0o700); err != nil && !errors.Is(err, fs.ErrExist) {
 		return "", destErr(err)
 	}

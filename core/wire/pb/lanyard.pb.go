@@ -2114,6 +2114,8 @@ type RunReport struct {
 	Attempt          int32                  `protobuf:"varint,21,opt,name=attempt,proto3" json:"attempt,omitempty"`                                            // the retry of a failed scheduled run this run is (1 for the first); 0: none
 	RetryAtUnixNano  int64                  `protobuf:"varint,22,opt,name=retry_at_unix_nano,json=retryAtUnixNano,proto3" json:"retry_at_unix_nano,omitempty"` // when a failed run is tried again; 0: it is not
 	Reread           bool                   `protobuf:"varint,23,opt,name=reread,proto3" json:"reread,omitempty"`                                              // the run read every file, not only those whose size or time changed
+	Destination      string                 `protobuf:"bytes,24,opt,name=destination,proto3" json:"destination,omitempty"`                                     // the task's destination for the run, where its snapshot is
+	Expect           string                 `protobuf:"bytes,25,opt,name=expect,proto3" json:"expect,omitempty"`                                               // the snapshot the run was told it would find there
 	unknownFields    protoimpl.UnknownFields
 	sizeCache        protoimpl.SizeCache
 }
@@ -2307,6 +2309,20 @@ func (x *RunReport) GetReread() bool {
 		return x.Reread
 	}
 	return false
+}
+
+func (x *RunReport) GetDestination() string {
+	if x != nil {
+		return x.Destination
+	}
+	return ""
+}
+
+func (x *RunReport) GetExpect() string {
+	if x != nil {
+		return x.Expect
+	}
+	return ""
 }
 
 // TaskInfo is a task with its state.
@@ -5528,7 +5544,7 @@ const file_core_wire_pb_lanyard_proto_rawDesc = "" +
 	"\acurrent\x18\b \x01(\tR\acurrent\x12\x12\n" +
 	"\x04rate\x18\t \x01(\x01R\x04rate\x12\x15\n" +
 	"\x06eta_ms\x18\n" +
-	" \x01(\x03R\x05etaMs\"\xcd\x05\n" +
+	" \x01(\x03R\x05etaMs\"\x87\x06\n" +
 	"\tRunReport\x12\x12\n" +
 	"\x04task\x18\x01 \x01(\tR\x04task\x12\x1a\n" +
 	"\bsnapshot\x18\x02 \x01(\tR\bsnapshot\x12\x18\n" +
@@ -5554,7 +5570,9 @@ const file_core_wire_pb_lanyard_proto_rawDesc = "" +
 	"dest_total\x18\x14 \x01(\x04R\tdestTotal\x12\x18\n" +
 	"\aattempt\x18\x15 \x01(\x05R\aattempt\x12+\n" +
 	"\x12retry_at_unix_nano\x18\x16 \x01(\x03R\x0fretryAtUnixNano\x12\x16\n" +
-	"\x06reread\x18\x17 \x01(\bR\x06reread\"\xd4\x02\n" +
+	"\x06reread\x18\x17 \x01(\bR\x06reread\x12 \n" +
+	"\vdestination\x18\x18 \x01(\tR\vdestination\x12\x16\n" +
+	"\x06expect\x18\x19 \x01(\tR\x06expect\"\xd4\x02\n" +
 	"\bTaskInfo\x12$\n" +
 	"\x04task\x18\x01 \x01(\v2\x10.lanyard.v1.TaskR\x04task\x12\x18\n" +
 	"\arunning\x18\x02 \x01(\bR\arunning\x120\n" +
