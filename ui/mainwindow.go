@@ -167,7 +167,7 @@ func newMainWindow(a fyne.App, c Console, ports PortChecker, opts windowOptions)
 	mw.filter.ActionItem = widget.NewIcon(theme.SearchIcon())
 	mw.filter.OnChanged = mw.filterChanged
 	mw.sort = widget.NewSelect([]string{sortName, sortState}, mw.sortChanged)
-	mw.welcome = newWelcome(mw.addSlave, func() { mw.showSettings(true) })
+	mw.welcome = newWelcome(mw.addSlave, func() { mw.showSettings(true) }, mw.importSlaves)
 
 	mw.menu = mw.mainMenu()
 	mw.win.SetMainMenu(mw.menu)

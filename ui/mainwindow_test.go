@@ -669,7 +669,7 @@ func TestTheWelcomePanelShowsUntilTheFirstSlave(t *testing.T) {
 	}
 	texts := strings.Join(textsIn(mw.welcome), "\n")
 	for _, want := range []string{"Outbound: the console dials the server", "Inbound: the server dials the console",
-		welcomeAddLabel, welcomeListenLabel} {
+		welcomeAddLabel, welcomeListenLabel, welcomeMovingText, itemImport} {
 		if !strings.Contains(texts, want) {
 			t.Errorf("the welcome panel lacks %q", want)
 		}
@@ -698,6 +698,16 @@ func TestWelcomeListenButtonOpensTheSettingsWithListenTicked(t *testing.T) {
 	}
 	if got := overlayText(mw.win); !strings.Contains(got, settingsTitle) {
 		t.Fatalf("the button opened %q", got)
+	}
+}
+
+// A second console gets the fleet from the first's export: the welcome
+// panel offers the import beside adding one by one.
+func TestWelcomeImportButtonAsksForTheFile(t *testing.T) {
+	mw, _ := openMainWindow(t, newFakeConsole(), nil)
+	test.Tap(buttonIn(t, mw.welcome, itemImport))
+	if got := overlayText(mw.win); !strings.Contains(got, "Open") {
+		t.Fatalf("the button opened %q, want the file dialog", got)
 	}
 }
 

@@ -13,11 +13,13 @@ const (
 	welcomeTitle       = "Welcome to Lanyard"
 	welcomeAddLabel    = "Add Slave…"
 	welcomeListenLabel = "Listen for incoming connections…"
+	welcomeMovingText  = "Managed from another console already? Export there with keys, and no password is typed here:"
 )
 
 // newWelcome is the panel shown while the console has no slaves: the two
-// ways a slave links, and a button for each.
-func newWelcome(onAdd, onListen func()) fyne.CanvasObject {
+// ways a slave links, a button for each, and, for a console set up beside
+// another, Import Slaves.
+func newWelcome(onAdd, onListen, onImport func()) fyne.CanvasObject {
 	title := widget.NewLabelWithStyle(welcomeTitle, fyne.TextAlignCenter, fyne.TextStyle{Bold: true})
 	title.SizeName = theme.SizeNameHeadingText
 	intro := widget.NewLabelWithStyle("Add the servers you manage. Each runs lanyard-agent and links in one of two directions.",
@@ -38,7 +40,10 @@ func newWelcome(onAdd, onListen func()) fyne.CanvasObject {
 		listen)
 
 	cards := container.NewGridWithColumns(2, outbound, inbound)
-	body := container.NewVBox(iconImage(72), title, intro, layout.NewSpacer(), cards)
+	importBtn := widget.NewButtonWithIcon(itemImport, theme.DownloadIcon(), onImport)
+	importBtn.Importance = widget.LowImportance
+	moving := container.NewCenter(container.NewHBox(widget.NewLabel(welcomeMovingText), importBtn))
+	body := container.NewVBox(iconImage(72), title, intro, layout.NewSpacer(), cards, moving)
 	return container.NewCenter(container.New(&fixedWidthMeasure{width: 860}, container.NewPadded(body)))
 }
 
