@@ -68,7 +68,7 @@ func ReportToPB(r backup.Report) *pb.RunReport {
 		FilesLinked: r.FilesLinked, FilesSkipped: r.FilesSkipped, BytesCopied: r.BytesCopied, BytesLinked: r.BytesLinked,
 		Dirs: r.Dirs, Symlinks: r.Symlinks, Warnings: r.Warnings, WarningCount: int64(r.WarningCount), Removed: r.Removed,
 		DestFree: r.DestFree, DestTotal: r.DestTotal, Attempt: int32(r.Attempt), RetryAtUnixNano: nanos(r.RetryAt), Reread: r.Reread,
-		Destination: r.Destination, Expect: r.Expect}
+		Destination: r.Destination, Expect: r.Expect, Recopied: r.Recopied}
 }
 
 // ReportFromPB reads a run's report off the wire.
@@ -80,7 +80,7 @@ func ReportFromPB(m *pb.RunReport) backup.Report {
 		BytesLinked: m.GetBytesLinked(), Dirs: m.GetDirs(), Symlinks: m.GetSymlinks(), Warnings: m.GetWarnings(),
 		WarningCount: int(m.GetWarningCount()), Removed: m.GetRemoved(), DestFree: m.GetDestFree(), DestTotal: m.GetDestTotal(),
 		Attempt: int(m.GetAttempt()), RetryAt: fromNanos(m.GetRetryAtUnixNano()), Reread: m.GetReread(),
-		Destination: m.GetDestination(), Expect: m.GetExpect()}
+		Destination: m.GetDestination(), Expect: m.GetExpect(), Recopied: m.GetRecopied()}
 }
 
 // DeleteReportToPB is what deleting a snapshot did, on the wire (the

@@ -57,8 +57,11 @@ func TestAFileAVerifyFoundDamagedIsCopiedAfreshByTheNextRun(t *testing.T) {
 	}
 
 	rep := f.mustRun(e, backup.ResultCompleted)
-	if rep.FilesCopied != 1 || rep.FilesLinked != 2 {
-		t.Errorf("the run after the verify copied %d and linked %d, want the damaged file copied and the 2 others linked", rep.FilesCopied, rep.FilesLinked)
+	if rep.FilesCopied != 1 || rep.FilesLinked != 2 || rep.Recopied != 1 {
+		t.Errorf("the run after the verify copied %d (%d afresh) and linked %d, want the damaged file copied afresh and the 2 others linked", rep.FilesCopied, rep.Recopied, rep.FilesLinked)
+	}
+	if want := "3 files (1 copied, 2 linked, 1 copied afresh for a verify)"; !strings.Contains(rep.Outcome(), want) {
+		t.Errorf("the run's outcome %q lacks %q", rep.Outcome(), want)
 	}
 	second := f.snapshots()[1]
 	if b, _ := os.ReadFile(f.snapPath(second.ID, report)); string(b) != "the quarterly report" {
@@ -93,8 +96,8 @@ func TestANoteThatCannotBeReadHasEveryFileCopied(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "x.json"), []byte("{not json"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if rep := f.mustRun(e, backup.ResultCompleted); rep.FilesCopied != 2 || rep.FilesLinked != 0 {
-		t.Errorf("with a damaged note: %d copied, %d linked; want every file copied", rep.FilesCopied, rep.FilesLinked)
+	if rep := f.mustRun(e, backup.ResultCompleted); rep.FilesCopied != 2 || rep.FilesLinked != 0 || rep.Recopied != 2 {
+		t.Errorf("with a damaged note: %d copied (%d afresh), %d linked; want every file copied afresh", rep.FilesCopied, rep.Recopied, rep.FilesLinked)
 	}
 	if _, err := os.Stat(dir); !os.IsNotExist(err) {
 		t.Errorf("the note folder is left: %v", err)

@@ -50,8 +50,11 @@ type Report struct {
 	// previous snapshot's, not only its size and time.
 	Reread bool `json:"reread,omitempty"`
 
-	FilesCopied  int64 `json:"files_copied"`
-	FilesLinked  int64 `json:"files_linked"`
+	FilesCopied int64 `json:"files_copied"`
+	FilesLinked int64 `json:"files_linked"`
+	// Recopied counts the files copied, not linked, because a verify
+	// found their copy damaged (recopy.go); FilesCopied includes them.
+	Recopied     int64 `json:"recopied,omitempty"`
 	FilesSkipped int64 `json:"files_skipped"`
 	BytesCopied  int64 `json:"bytes_copied"`
 	BytesLinked  int64 `json:"bytes_linked"`
@@ -182,8 +185,11 @@ func (r *Report) Outcome() string {
 	switch {
 	case r.Result.Succeeded():
 		read := ""
+		if r.Recopied > 0 {
+			read += ", " + human.Count(r.Recopied) + " copied afresh for a verify"
+		}
 		if r.Reread {
-			read = ", every file read"
+			read += ", every file read"
 		}
 		return fmt.Sprintf("%s: snapshot %s, %s (%s copied, %s linked%s), %s copied, in %s",
 			r.Result, r.Snapshot, human.Plural(r.Files(), "file", "files"), human.Count(r.FilesCopied), human.Count(r.FilesLinked),

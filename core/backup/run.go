@@ -637,7 +637,13 @@ func (r *run) link(it *item, dst string) bool {
 	r.mu.Lock()
 	noLinks := r.noLinks
 	r.mu.Unlock()
-	if noLinks || r.recopy.has(it.rel) {
+	if noLinks {
+		return false
+	}
+	if r.recopy.has(it.rel) {
+		r.mu.Lock()
+		r.rep.Recopied++
+		r.mu.Unlock()
 		return false
 	}
 	old := nativeRel(r.prevDir, it.rel)

@@ -2116,6 +2116,7 @@ type RunReport struct {
 	Reread           bool                   `protobuf:"varint,23,opt,name=reread,proto3" json:"reread,omitempty"`                                              // the run read every file, not only those whose size or time changed
 	Destination      string                 `protobuf:"bytes,24,opt,name=destination,proto3" json:"destination,omitempty"`                                     // the task's destination for the run, where its snapshot is
 	Expect           string                 `protobuf:"bytes,25,opt,name=expect,proto3" json:"expect,omitempty"`                                               // the snapshot the run was told it would find there
+	Recopied         int64                  `protobuf:"varint,26,opt,name=recopied,proto3" json:"recopied,omitempty"`                                          // files copied, not linked, because a verify found their copy damaged
 	unknownFields    protoimpl.UnknownFields
 	sizeCache        protoimpl.SizeCache
 }
@@ -2323,6 +2324,13 @@ func (x *RunReport) GetExpect() string {
 		return x.Expect
 	}
 	return ""
+}
+
+func (x *RunReport) GetRecopied() int64 {
+	if x != nil {
+		return x.Recopied
+	}
+	return 0
 }
 
 // TaskInfo is a task with its state.
@@ -5544,7 +5552,7 @@ const file_core_wire_pb_lanyard_proto_rawDesc = "" +
 	"\acurrent\x18\b \x01(\tR\acurrent\x12\x12\n" +
 	"\x04rate\x18\t \x01(\x01R\x04rate\x12\x15\n" +
 	"\x06eta_ms\x18\n" +
-	" \x01(\x03R\x05etaMs\"\x87\x06\n" +
+	" \x01(\x03R\x05etaMs\"\xa3\x06\n" +
 	"\tRunReport\x12\x12\n" +
 	"\x04task\x18\x01 \x01(\tR\x04task\x12\x1a\n" +
 	"\bsnapshot\x18\x02 \x01(\tR\bsnapshot\x12\x18\n" +
@@ -5572,7 +5580,8 @@ const file_core_wire_pb_lanyard_proto_rawDesc = "" +
 	"\x12retry_at_unix_nano\x18\x16 \x01(\x03R\x0fretryAtUnixNano\x12\x16\n" +
 	"\x06reread\x18\x17 \x01(\bR\x06reread\x12 \n" +
 	"\vdestination\x18\x18 \x01(\tR\vdestination\x12\x16\n" +
-	"\x06expect\x18\x19 \x01(\tR\x06expect\"\xd4\x02\n" +
+	"\x06expect\x18\x19 \x01(\tR\x06expect\x12\x1a\n" +
+	"\brecopied\x18\x1a \x01(\x03R\brecopied\"\xd4\x02\n" +
 	"\bTaskInfo\x12$\n" +
 	"\x04task\x18\x01 \x01(\v2\x10.lanyard.v1.TaskR\x04task\x12\x18\n" +
 	"\arunning\x18\x02 \x01(\bR\arunning\x120\n" +
