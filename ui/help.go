@@ -19,7 +19,7 @@ import (
 // punctuation included.
 type troubleshootingTip struct{ title, text string }
 
-const troubleshootingIntro = "Check the Remote Management Log (View menu, Ctrl+L) and the agent's output: every failure carries its reason. Then:"
+const troubleshootingIntro = "Check the Remote Management Log (View menu, Ctrl+L), a task's last run in the Tasks tab, and the agent's output: every failure carries its reason. Then:"
 
 func troubleshootingTips() []troubleshootingTip {
 	return []troubleshootingTip{
@@ -36,6 +36,9 @@ func troubleshootingTips() []troubleshootingTip {
 		{"rate_limited", ": too many failed attempts from that address or for that name; fix the password and wait the time given."},
 		{"\"broke off the TLS handshake\"", " (protocol_error, counted as \"broken handshakes\"): the other end sent its first bytes and went before the handshake was done, usually because it gave up waiting for this end (a server that was stopped, or swamped, for a while). It needs nothing from you when it stops once this end answers again; the other end tries again by itself."},
 		{"lanyard-agent diagnose HOST:PORT", " runs all of the above checks in order and names the first that fails. Add Slave → Test connection does the same from here."},
+		{"\"is the share it is on mounted?\"", ": a backup run found no task folder where its last run wrote one, so the share its destination is on (a NAS, a USB disk) is not mounted. Mount it and run again; to begin afresh there on purpose, create the folder DEST/TASK yourself."},
+		{"A verify found files changed", ": the destination's disk altered them after they were written (or someone edited the snapshot). The next run copies them afresh; check that disk (its SMART status, the NAS's scrub), and restore such a file from a snapshot made since."},
+		{"\"holds task … of the server …\"", ": two servers back up into one folder, and each would remove the other's snapshots. Give each a destination of its own (/mnt/nas/{server} in Copy To…)."},
 	}
 }
 
