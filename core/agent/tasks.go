@@ -778,7 +778,8 @@ func logRun(log *logrus.Entry, rep backup.Report) {
 // as it is now (backup.StartOptions.Expect): the newest successful run's,
 // or the one a failed run since was told to find, so that however many
 // runs an unmounted share fails, the next still knows; "" when none was,
-// or the destination has changed since.
+// or the destination has changed since. A run recorded before runs said
+// where counts when the task has not been saved since it began.
 func (t *Tasks) expected(task backup.Task) string {
 	runs, err := t.history(task.Name, RunsKept)
 	if err != nil {
@@ -787,7 +788,12 @@ func (t *Tasks) expected(task backup.Task) string {
 	for i := len(runs) - 1; i >= 0; i-- {
 		r := runs[i]
 		switch {
-		case r.Destination == "": // not begun, or recorded before runs said where
+		case r.Destination == "" && r.Result.Succeeded() && r.Snapshot != "":
+			if task.Modified.After(r.Started) {
+				return "" // edited since: perhaps to another destination
+			}
+			return r.Snapshot
+		case r.Destination == "": // not begun, or an older failure
 		case r.Destination != task.Destination:
 			return ""
 		case r.Result.Succeeded() && r.Snapshot != "":

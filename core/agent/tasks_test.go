@@ -742,3 +742,92 @@ func TestARunDoesNotBeginAfreshInAnUnmountedSharesMountPoint(t *testing.T) {
 		t.Fatalf("a run at a new destination: %+v", rep)
 	}
 }
+
+// A run recorded before runs said where they wrote still protects the
+// mount point while the task is as it was then; a failure since passes the
+// guard on, an edit that keeps the destination included.
+func TestARunRecordedBeforeRunsSaidWhereStillGuardsTheMountPoint(t *testing.T) {
+	db := openDB(t)
+	tasks, _ := newTasks(t, db, agent.TasksConfig{})
+	info, dest := oldRecordedRun(t, db, tasks)
+	if err := os.Rename(dest, dest+".share"); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Mkdir(dest, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	h, err := tasks.Run(ctx, "docs", "manual")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep := h.Report(); rep.Result != backup.ResultFailed || !strings.Contains(rep.Error, "is the share it is on mounted?") {
+		t.Fatalf("with the share unmounted after an older run: %s: %s", rep.Result, rep.Error)
+	}
+	// The failed run recorded the guard with its destination, which an
+	// edit that keeps it does not drop.
+	edit := info.Task
+	edit.Schedule = "hourly"
+	if _, _, err := tasks.Put(ctx, edit, agent.PutOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	h, err = tasks.Run(ctx, "docs", "manual")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep := h.Report(); rep.Result != backup.ResultFailed {
+		t.Fatalf("after an edit that kept the destination: %s: %s", rep.Result, rep.Error)
+	}
+}
+
+// A run recorded before runs said where is not taken for the destination
+// once the task was saved since: it may have been given another.
+func TestARunRecordedBeforeRunsSaidWhereCountsUntilTheTaskIsSaved(t *testing.T) {
+	db := openDB(t)
+	tasks, _ := newTasks(t, db, agent.TasksConfig{})
+	info, _ := oldRecordedRun(t, db, tasks)
+	ctx := context.Background()
+	edit := info.Task
+	edit.Destination = t.TempDir()
+	if _, _, err := tasks.Put(ctx, edit, agent.PutOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	h, err := tasks.Run(ctx, "docs", "manual")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep := h.Report(); rep.Result != backup.ResultCompleted {
+		t.Fatalf("at the destination the task was given since: %s: %s", rep.Result, rep.Error)
+	}
+}
+
+// oldRecordedRun adds task docs, runs it once and rewrites its record as
+// an agent from before recorded runs: without the destination.
+func oldRecordedRun(t *testing.T, db *store.DB, tasks *agent.Tasks) (agent.TaskInfo, string) {
+	t.Helper()
+	src, dest := backupDirs(t)
+	ctx := context.Background()
+	info, _, err := tasks.Put(ctx, backup.Task{Name: "docs", Sources: []string{src}, Destination: dest}, agent.PutOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, err := tasks.Run(ctx, "docs", "manual")
+	if err != nil || h.Report().Result != backup.ResultCompleted {
+		t.Fatalf("the first run: %v", err)
+	}
+	recs, err := db.Runs("docs", 1)
+	if err != nil || len(recs) != 1 {
+		t.Fatalf("runs %v %v", recs, err)
+	}
+	var rep map[string]any
+	if err := json.Unmarshal(recs[0].Doc, &rep); err != nil {
+		t.Fatal(err)
+	}
+	delete(rep, "destination")
+	delete(rep, "expect")
+	doc, _ := json.Marshal(rep)
+	if err := db.PutRun("docs", recs[0].Seq, doc); err != nil {
+		t.Fatal(err)
+	}
+	return info, dest
+}
