@@ -243,7 +243,25 @@ func runText(started string, r backup.Report) string {
 	if w := r.By(); w != "" {
 		by = " (" + w + ")"
 	}
-	return fmt.Sprintf("%s %s%s.\n%s", started, r.Started.Local().Format("2006-01-02 15:04:05"), by, strings.TrimSuffix(r.Describe(), "\n"))
+	return fmt.Sprintf("%s %s%s.\n%s", started, r.Started.Local().Format("2006-01-02 15:04:05"), by, sentences(r.Describe()))
+}
+
+// sentences is a report's lines, as the command line prints them, read as
+// the window's sentences: each begins with a capital and ends with a full
+// stop, a line that introduces those below it keeps its colon, and the
+// indented lines under it stay as they are.
+func sentences(lines string) string {
+	out := strings.Split(strings.TrimSuffix(lines, "\n"), "\n")
+	for i, l := range out {
+		switch {
+		case l == "" || strings.HasPrefix(l, " "):
+		case strings.HasSuffix(l, ":"):
+			out[i] = capitalize(l)
+		default:
+			out[i] = sentence(l)
+		}
+	}
+	return strings.Join(out, "\n")
 }
 
 // snapshotText is a snapshot in full, as the Snapshots view shows the

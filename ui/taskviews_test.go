@@ -91,12 +91,12 @@ func TestTheHistoryShowsTheSelectedRunsReportInFull(t *testing.T) {
 		t.Errorf("before a run is selected the History says:\n%s\nwant the hint", got)
 	}
 	runs.Select(widget.TableCellID{Row: 0, Col: 2}) // the newest run: failed
-	if got := labelsIn(mw.win); !strings.Contains(got, "failed after 1.0 s: "+mailFailure) || strings.Contains(got, historyPickHint) {
+	if got := labelsIn(mw.win); !strings.Contains(got, "Failed after 1.0 s: "+mailFailure) || strings.Contains(got, historyPickHint) {
 		t.Errorf("with the failed run selected the History says:\n%s\nwant its whole error in place of the hint", got)
 	}
 	runs.Select(widget.TableCellID{Row: 1, Col: 0}) // the one before: warnings
 	got := labelsIn(mw.win)
-	for _, want := range []string{"(schedule)", "warnings (3):", "/var/mail/alice.lock: permission denied", "… and 2 more (see the agent's log)"} {
+	for _, want := range []string{"(schedule)", "Warnings (3):", "/var/mail/alice.lock: permission denied", "… and 2 more (see the agent's log)"} {
 		if !strings.Contains(got, want) {
 			t.Errorf("with the run with warnings selected the History lacks %q:\n%s", want, got)
 		}
@@ -174,7 +174,7 @@ func TestTheTasksTabShowsTheSelectedTaskInFull(t *testing.T) {
 	}
 	tt.table.Select(widget.TableCellID{Row: 1, Col: 2}) // mail, failed
 	for _, want := range []string{"mail copies /var/mail to /mnt/nas; every hour, keep all.",
-		"failed after ", ": the destination /mnt/nas is not mounted", "OVERDUE"} {
+		"Failed after ", ": the destination /mnt/nas is not mounted", "OVERDUE"} {
 		if !strings.Contains(tt.detail.Text, want) {
 			t.Errorf("with mail selected the tab lacks %q:\n%s", want, tt.detail.Text)
 		}
@@ -386,5 +386,20 @@ func TestTheTaskViewsTablesTakeTheViewsKeys(t *testing.T) {
 				t.Fatalf("Escape in the table left the %s view open", view.name)
 			}
 		})
+	}
+}
+
+// A report's lines, as the command line prints them, read as sentences
+// in the window; a line that introduces those below keeps its colon, and
+// the lines under it stay as they are.
+func TestAReportsLinesReadAsSentences(t *testing.T) {
+	in := "completed with warnings: snapshot s, 3 files (1 copied, 2 linked), 1 B copied, in 1 s\n" +
+		"warnings (2):\n  /srv/a: permission denied\n  /srv/b: vanished\n" +
+		"retention removed 1 snapshot: 2026-11-01T020000Z\nthe destination has 1.0 GiB free of 2.0 GiB after the run\n"
+	want := "Completed with warnings: snapshot s, 3 files (1 copied, 2 linked), 1 B copied, in 1 s.\n" +
+		"Warnings (2):\n  /srv/a: permission denied\n  /srv/b: vanished\n" +
+		"Retention removed 1 snapshot: 2026-11-01T020000Z.\nThe destination has 1.0 GiB free of 2.0 GiB after the run."
+	if got := sentences(in); got != want {
+		t.Errorf("sentences:\n%s\nwant\n%s", got, want)
 	}
 }
