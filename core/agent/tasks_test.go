@@ -53,6 +53,20 @@ func newTasks(t *testing.T, db *store.DB, cfg agent.TasksConfig) (*agent.Tasks, 
 	return tasks, hook
 }
 
+// docsTask is task docs, saved on a new agent's tasks over backupDirs;
+// dest is its destination.
+func docsTask(t *testing.T) (tasks *agent.Tasks, db *store.DB, info agent.TaskInfo, dest string) {
+	t.Helper()
+	db = openDB(t)
+	tasks, _ = newTasks(t, db, agent.TasksConfig{})
+	src, dest := backupDirs(t)
+	info, _, err := tasks.Put(context.Background(), backup.Task{Name: "docs", Sources: []string{src}, Destination: dest}, agent.PutOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tasks, db, info, dest
+}
+
 func TestTasksAreSavedWithVersions(t *testing.T) {
 	db := openDB(t)
 	tasks, _ := newTasks(t, db, agent.TasksConfig{})
@@ -382,14 +396,8 @@ func TestARenamedAgentKeepsItsTaskFolders(t *testing.T) {
 // remove, while there is time to change it back; the check of a
 // definition typed says the same before it is saved.
 func TestAnEditOfTheRetentionSaysWhatTheNextRunRemoves(t *testing.T) {
-	db := openDB(t)
-	tasks, _ := newTasks(t, db, agent.TasksConfig{})
-	src, dest := backupDirs(t)
+	tasks, _, info, _ := docsTask(t)
 	ctx := context.Background()
-	info, _, err := tasks.Put(ctx, backup.Task{Name: "docs", Sources: []string{src}, Destination: dest}, agent.PutOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
 	for range 3 {
 		h, err := tasks.Run(ctx, "docs", "manual")
 		if err != nil {
@@ -673,14 +681,8 @@ func TestALastRunSaysWhenItIsTriedAgain(t *testing.T) {
 // share is back (and links to its snapshots again) or the task folder is
 // made by hand; a destination changed by an edit begins afresh.
 func TestARunDoesNotBeginAfreshInAnUnmountedSharesMountPoint(t *testing.T) {
-	db := openDB(t)
-	tasks, _ := newTasks(t, db, agent.TasksConfig{})
-	src, dest := backupDirs(t)
+	tasks, _, info, dest := docsTask(t)
 	ctx := context.Background()
-	info, _, err := tasks.Put(ctx, backup.Task{Name: "docs", Sources: []string{src}, Destination: dest}, agent.PutOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
 	run := func(what string) backup.Report {
 		t.Helper()
 		h, err := tasks.Run(ctx, "docs", "manual")
@@ -747,9 +749,7 @@ func TestARunDoesNotBeginAfreshInAnUnmountedSharesMountPoint(t *testing.T) {
 // mount point while the task is as it was then; a failure since passes the
 // guard on, an edit that keeps the destination included.
 func TestARunRecordedBeforeRunsSaidWhereStillGuardsTheMountPoint(t *testing.T) {
-	db := openDB(t)
-	tasks, _ := newTasks(t, db, agent.TasksConfig{})
-	info, dest := oldRecordedRun(t, db, tasks)
+	tasks, info, dest := oldRecordedRun(t)
 	if err := os.Rename(dest, dest+".share"); err != nil {
 		t.Fatal(err)
 	}
@@ -783,9 +783,7 @@ func TestARunRecordedBeforeRunsSaidWhereStillGuardsTheMountPoint(t *testing.T) {
 // A run recorded before runs said where is not taken for the destination
 // once the task was saved since: it may have been given another.
 func TestARunRecordedBeforeRunsSaidWhereCountsUntilTheTaskIsSaved(t *testing.T) {
-	db := openDB(t)
-	tasks, _ := newTasks(t, db, agent.TasksConfig{})
-	info, _ := oldRecordedRun(t, db, tasks)
+	tasks, info, _ := oldRecordedRun(t)
 	ctx := context.Background()
 	edit := info.Task
 	edit.Destination = t.TempDir()
@@ -803,15 +801,10 @@ func TestARunRecordedBeforeRunsSaidWhereCountsUntilTheTaskIsSaved(t *testing.T) 
 
 // oldRecordedRun adds task docs, runs it once and rewrites its record as
 // an agent from before recorded runs: without the destination.
-func oldRecordedRun(t *testing.T, db *store.DB, tasks *agent.Tasks) (agent.TaskInfo, string) {
+func oldRecordedRun(t *testing.T) (*agent.Tasks, agent.TaskInfo, string) {
 	t.Helper()
-	src, dest := backupDirs(t)
-	ctx := context.Background()
-	info, _, err := tasks.Put(ctx, backup.Task{Name: "docs", Sources: []string{src}, Destination: dest}, agent.PutOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	h, err := tasks.Run(ctx, "docs", "manual")
+	tasks, db, info, dest := docsTask(t)
+	h, err := tasks.Run(context.Background(), "docs", "manual")
 	if err != nil || h.Report().Result != backup.ResultCompleted {
 		t.Fatalf("the first run: %v", err)
 	}
@@ -829,5 +822,5 @@ func oldRecordedRun(t *testing.T, db *store.DB, tasks *agent.Tasks) (agent.TaskI
 	if err := db.PutRun("docs", recs[0].Seq, doc); err != nil {
 		t.Fatal(err)
 	}
-	return info, dest
+	return tasks, info, dest
 }
