@@ -217,9 +217,16 @@ func (mw *mainWindow) askGroupRecipients(id string, me MailEditor) {
 	problem.Hide()
 	body := container.NewVBox(to, problem, note)
 	d, save := askDialog(mw.win, "Report recipients of "+group, body, "Save", theme.DocumentSaveIcon(), widget.HighImportance, func() bool {
-		st.SetGroupTo(group, mail.SplitAddresses(to.Text))
-		if err := st.Validate(); err != nil {
-			problem.SetText(capitalize(err.Error()))
+		addrs := mail.SplitAddresses(to.Text)
+		st.SetGroupTo(group, addrs)
+		// This group's own addresses are named as the dialog's: its title
+		// says whose they are.
+		err := mail.CheckAddresses(addrs)
+		if err == nil {
+			err = st.Validate()
+		}
+		if err != nil {
+			problem.SetText(sentence(err.Error()))
 			problem.Show()
 			return false
 		}

@@ -113,7 +113,7 @@ func TestAGroupsReportRecipientsAreSetFromItsMenu(t *testing.T) {
 	}
 	to.SetText("it@web.example, not-mail")
 	tapButton(t, mw.win, "Save")
-	if got := overlayText(mw.win); !strings.Contains(got, `Group Web's recipient "not-mail" is not a mail address`) {
+	if got := overlayText(mw.win); !strings.Contains(got, `"not-mail" is not a mail address: write name@example.com.`) || strings.Contains(got, "Group Web's") {
 		t.Fatalf("a bad address: %q", got)
 	}
 	to.SetText("it@web.example, boss@web.example")

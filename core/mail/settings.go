@@ -158,10 +158,8 @@ func (s Settings) Validate() error {
 			return fmt.Errorf("sender %q is not a mail address: write name@example.com", s.From)
 		}
 	}
-	for _, to := range s.To {
-		if _, err := mail.ParseAddress(to); err != nil {
-			return fmt.Errorf("recipient %q is not a mail address: write name@example.com", to)
-		}
+	if err := CheckAddresses(s.To); err != nil {
+		return fmt.Errorf("recipient %w", err)
 	}
 	if s.DailyAt != "" {
 		if _, _, err := ParseClock(s.DailyAt); err != nil {
@@ -172,10 +170,19 @@ func (s Settings) Validate() error {
 		if strings.TrimSpace(g) == "" {
 			return errors.New("a group's report recipients need the group's name: write GROUP=ADDR[,ADDR…]")
 		}
-		for _, a := range to {
-			if _, err := mail.ParseAddress(a); err != nil {
-				return fmt.Errorf("group %s's recipient %q is not a mail address: write name@example.com", g, a)
-			}
+		if err := CheckAddresses(to); err != nil {
+			return fmt.Errorf("group %s's recipient %w", g, err)
+		}
+	}
+	return nil
+}
+
+// CheckAddresses says which of addrs, if any, is not a mail address:
+// `"bob" is not a mail address: write name@example.com`.
+func CheckAddresses(addrs []string) error {
+	for _, a := range addrs {
+		if _, err := mail.ParseAddress(a); err != nil {
+			return fmt.Errorf("%q is not a mail address: write name@example.com", a)
 		}
 	}
 	return nil
