@@ -669,6 +669,10 @@ func (t *Tasks) run(name, trigger string, attempt int, o RunOptions) (*backup.Ha
 // its snapshots either refuses this run before anything is recorded or
 // is itself refused; t.mu makes the start and t.active one step.
 func (t *Tasks) start(task backup.Task, trigger string, attempt int, o RunOptions) (*backup.Handle, *activeRun, backup.Report, error) {
+	// What the run is told from the task's history, read once and before
+	// the lock: a read of the database has no business holding up the
+	// other tasks' events.
+	runs, _ := t.history(task.Name, RunsKept)
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	start := backup.Report{Task: task.Name, Trigger: trigger, Attempt: attempt, Started: t.now(), Result: backup.ResultRunning, Reread: o.Reread}
@@ -681,9 +685,9 @@ func (t *Tasks) start(task backup.Task, trigger string, attempt int, o RunOption
 		Owner:    t.owner(),
 		Trigger:  trigger,
 		Attempt:  attempt,
-		RateHint: t.rateHint(task.Name),
+		RateHint: rateHint(runs),
 		Reread:   o.Reread,
-		Expect:   t.expected(task),
+		Expect:   expected(task, runs),
 		OnStart: func() (err error) {
 			doc, _ := json.Marshal(start)
 			ar.seq, err = t.db.AppendRun(task.Name, doc, RunsKept)
@@ -779,12 +783,9 @@ func logRun(log *logrus.Entry, rep backup.Report) {
 // or the one a failed run since was told to find, so that however many
 // runs an unmounted share fails, the next still knows; "" when none was,
 // or the destination has changed since. A run recorded before runs said
-// where counts when the task has not been saved since it began.
-func (t *Tasks) expected(task backup.Task) string {
-	runs, err := t.history(task.Name, RunsKept)
-	if err != nil {
-		return ""
-	}
+// where counts when the task has not been saved since it began. runs is
+// the task's history, oldest first.
+func expected(task backup.Task, runs []backup.Report) string {
 	for i := len(runs) - 1; i >= 0; i-- {
 		r := runs[i]
 		switch {
@@ -805,13 +806,10 @@ func (t *Tasks) expected(task backup.Task) string {
 	return ""
 }
 
-// rateHint is the last successful run's copy rate, for the first ETA.
-func (t *Tasks) rateHint(name string) float64 {
-	runs, err := t.history(name, 10)
-	if err != nil {
-		return 0
-	}
-	for i := len(runs) - 1; i >= 0; i-- {
+// rateHint is the copy rate of the last successful run among the newest
+// ten of runs (the task's history, oldest first), for the first ETA.
+func rateHint(runs []backup.Report) float64 {
+	for i := len(runs) - 1; i >= max(len(runs)-10, 0); i-- {
 		r := runs[i]
 		if r.Result.Succeeded() && r.BytesCopied > 1<<20 && r.Duration() > 0 {
 			return float64(r.BytesCopied) / r.Duration().Seconds()
