@@ -115,37 +115,20 @@ func offIfEmpty(s string) string {
 }
 
 // parseMasterAddrs is one console's addresses as the masters list keeps
-// them: host:port, comma-separated, in the order to try them.
+// them (link.ParseConsoleAddrs), a usage error when they cannot be read.
 func parseMasterAddrs(v string) ([]string, error) {
-	list, err := address.ParseDialList(v)
+	addrs, err := link.ParseConsoleAddrs(v)
 	if err != nil {
 		return nil, usage(err)
-	}
-	addrs := make([]string, len(list))
-	for i, a := range list {
-		addrs[i] = a.String()
 	}
 	return addrs, nil
 }
 
-// ParseMasterSpec reads a master as `masters add`, `masters trust` and
-// `init --master` take it: the console's HOST:PORT, or several addresses
-// of that one console separated by commas, tried in that order (its name
-// at two forwarded ports: office.example:16888,office.example:50000);
-// optionally followed by =SHA256:… , the console's certificate
-// fingerprint (Remote Management Settings shows it), which the first
-// contact is then checked against instead of trusted blindly. One console
-// has one certificate, so the fingerprint holds for every address. fp is
-// "" when none was given.
+// ParseMasterSpec reads a master as link.ParseMasterSpec does, a usage
+// error when it cannot be read.
 func ParseMasterSpec(v string) (addrs []string, fp string, err error) {
-	a, f, hasFP := strings.Cut(v, "=")
-	if addrs, err = parseMasterAddrs(a); err != nil {
-		return nil, "", err
-	}
-	if hasFP {
-		if fp, err = link.ParseFingerprint(f); err != nil {
-			return nil, "", usage(err)
-		}
+	if addrs, fp, err = link.ParseMasterSpec(v); err != nil {
+		return nil, "", usage(err)
 	}
 	return addrs, fp, nil
 }

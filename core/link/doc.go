@@ -27,7 +27,9 @@
 // sweep that declares a console's silent peers dead; redial.go
 // reconnecting with backoff; diagnose.go the step-by-step connection
 // test; nextkey.go the rule by which a link under either of two keys
-// settles a password change whose answer never came.
+// settles a password change whose answer never came; masterspec.go how
+// a console to dial is written (its addresses and expected certificate),
+// read alike by the agent and by the console that adds it there.
 //
 // Heartbeats: only the agent's side of a link pings, every heartbeat, on
 // a whole slot of the clock (pingDelay) so that a console's pings come
