@@ -304,3 +304,26 @@ func newDialogList(c fyne.Canvas, length func() int, create func() fyne.CanvasOb
 // use: the dialog's (the list of versions found restores the one
 // selected).
 func (l *dialogList) TypedKey(k *fyne.KeyEvent) { passEscapeEnter(l.canvas, k, l.List.TypedKey) }
+
+// problemLine is the red line under a field that says what is wrong with
+// what was typed there, wrapped to the field's width; hidden while
+// nothing is (sayProblem).
+func problemLine() *widget.Label {
+	l := widget.NewLabel("")
+	l.Importance = widget.DangerImportance
+	l.Wrapping = fyne.TextWrapWord
+	l.Hide()
+	return l
+}
+
+// sayProblem shows err in its problem line as a sentence, or hides the
+// line when err is nil.
+func sayProblem(l *widget.Label, err error) {
+	if err == nil {
+		l.SetText("")
+		l.Hide()
+		return
+	}
+	l.SetText(sentence(err.Error()))
+	l.Show()
+}

@@ -142,9 +142,7 @@ func (fp *folderPicker) askNewFolder(win fyne.Window, r runner, rm Remote, slave
 	parent := fp.chosen
 	name := newDialogEntry(win.Canvas())
 	name.SetPlaceHolder("its name")
-	problem := widget.NewLabel("")
-	problem.Importance = widget.DangerImportance
-	problem.Hide()
+	problem := problemLine()
 	content := container.NewVBox(widget.NewLabel("A new folder in "+shownPath(parent)+" on "+slave+":"), name, problem)
 	d, ok := askDialog(win, "New Folder", content, "Create", theme.FolderNewIcon(), widget.HighImportance, func() bool {
 		if why := folderNameProblem(name.Text); why != "" {

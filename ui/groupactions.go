@@ -211,10 +211,7 @@ func (mw *mainWindow) askGroupRecipients(id string, me MailEditor) {
 	note := widget.NewLabel(words)
 	note.Wrapping = fyne.TextWrapWord
 	note.Importance = widget.LowImportance
-	problem := widget.NewLabel("")
-	problem.Importance = widget.DangerImportance
-	problem.Wrapping = fyne.TextWrapWord
-	problem.Hide()
+	problem := problemLine()
 	body := container.NewVBox(to, problem, note)
 	d, save := askDialog(mw.win, "Report recipients of "+group, body, "Save", theme.DocumentSaveIcon(), widget.HighImportance, func() bool {
 		addrs := mail.SplitAddresses(to.Text)
@@ -226,8 +223,7 @@ func (mw *mainWindow) askGroupRecipients(id string, me MailEditor) {
 			err = st.Validate()
 		}
 		if err != nil {
-			problem.SetText(sentence(err.Error()))
-			problem.Show()
+			sayProblem(problem, err)
 			return false
 		}
 		mw.goDo(func(context.Context) func() {

@@ -79,17 +79,14 @@ func (mw *mainWindow) muteItem(label string, what func() string, muted bool, act
 func (mw *mainWindow) askMuteUntil(what string, act func(until time.Time)) {
 	end := newDialogEntry(mw.win.Canvas())
 	end.SetPlaceHolder(muteUntilHint)
-	problem := widget.NewLabel("")
-	problem.Importance = widget.DangerImportance
-	problem.Hide()
+	problem := problemLine()
 	note := widget.NewLabel("A time of day is its next coming: today's, or tomorrow's once it is past.")
 	note.Importance = widget.LowImportance
 	var d *dialog.CustomDialog
 	mute := func() bool {
 		until, err := human.ParseUntil(end.Text, time.Now())
 		if err != nil {
-			problem.SetText(capitalize(err.Error()) + ".")
-			problem.Show()
+			sayProblem(problem, err)
 			return false
 		}
 		act(until)

@@ -347,6 +347,48 @@ func TestTheSettingsTabShowsAndChangesTheAgentsSettings(t *testing.T) {
 	tapButton(t, mw.win, "Cancel")
 }
 
+// What the agent would refuse is said under its field, by the agent's own
+// rule, before anything is sent: a listen port out of range keeps Apply
+// off, and a console's address that cannot be read is not added.
+func TestTheSettingsTabSaysWhatTheAgentWouldRefuseBeforeSending(t *testing.T) {
+	mw, q, fr := remoteWindow(t, tabSettings)
+	st := mw.detail.setTab
+	q.runUntil(t, "the settings", func() bool { return st.loaded != nil })
+
+	st.address.SetText("0.0.0.0:99999")
+	if !st.apply.Disabled() || !st.addressMsg.Visible() || !strings.Contains(st.addressMsg.Text, "not a number from 1 to 65535") {
+		t.Fatalf("port 99999: Apply disabled %v, the field's note %q (shown %v)", st.apply.Disabled(), st.addressMsg.Text, st.addressMsg.Visible())
+	}
+	st.address.SetText("0.0.0.0:17000")
+	if st.apply.Disabled() || st.addressMsg.Visible() {
+		t.Fatalf("a good address: Apply disabled %v, the field's note %q still shown", st.apply.Disabled(), st.addressMsg.Text)
+	}
+	st.listen.SetChecked(false)
+	st.address.SetText("nonsense")
+	if st.addressMsg.Visible() {
+		t.Errorf("listening off: the address is not used, yet the tab says %q", st.addressMsg.Text)
+	}
+
+	st.newMaster.SetText("office.example:16888=SHA256:00")
+	st.addNewMaster()
+	if len(st.added) != 0 || !strings.Contains(st.masterMsg.Text, "is not a certificate fingerprint") || st.newMaster.Text == "" {
+		t.Fatalf("a bad fingerprint: added %v, the note %q, the field %q (kept to be mended)", st.added, st.masterMsg.Text, st.newMaster.Text)
+	}
+	st.newMaster.SetText("192.0.2.9:16888")
+	if st.masterMsg.Visible() {
+		t.Errorf("the note %q stays while the address is mended", st.masterMsg.Text)
+	}
+	st.addNewMaster()
+	if len(st.added) != 1 {
+		t.Fatalf("a good address was not added: %v", st.added)
+	}
+	fr.rmu.Lock()
+	defer fr.rmu.Unlock()
+	if len(fr.sets) != 0 {
+		t.Errorf("%d changes sent", len(fr.sets))
+	}
+}
+
 // Why the agent cannot reach a console it dials is read in full in the
 // Settings tab, over as many lines as it takes: it is read nowhere else
 // from the console, and the end of it says what to do.

@@ -215,9 +215,7 @@ func (f *settingsForm) listenFields() fyne.CanvasObject {
 	f.port.SetText(portOrDefault(port))
 	f.port.OnChanged = func(string) { f.clearCheck(); f.validate() }
 	takesWholeAddress(f.address, f.port, intoPortField)
-	f.portMsg = widget.NewLabel("")
-	f.portMsg.Importance = widget.DangerImportance
-	f.portMsg.Wrapping = fyne.TextWrapWord
+	f.portMsg = problemLine()
 
 	f.check = widget.NewButtonWithIcon(settingsCheckPortLabel, theme.SearchIcon(), f.checkPort)
 	f.checkResult = widget.NewLabel("")
@@ -244,8 +242,7 @@ func (f *settingsForm) heartbeatRow() fyne.CanvasObject {
 	}
 	f.heartbeat.SetText(strconv.Itoa(hb))
 	f.heartbeat.OnChanged = func(string) { f.validate() }
-	f.hbMsg = widget.NewLabel("")
-	f.hbMsg.Importance = widget.DangerImportance
+	f.hbMsg = problemLine()
 	row := container.NewHBox(container.New(&fixedWidthLayout{width: 80}, f.heartbeat), widget.NewLabel("seconds between pings (1–600)"))
 	return container.New(layout.NewFormLayout(), widget.NewLabel("Heartbeat"), row)
 }
@@ -271,9 +268,7 @@ func (f *settingsForm) graceRows() []fyne.CanvasObject {
 	f.grace = newDialogEntry(f.canvas)
 	f.grace.SetText(strconv.Itoa(int(f.old.AlertGrace() / time.Second)))
 	f.grace.OnChanged = func(string) { f.validate() }
-	f.graceMsg = widget.NewLabel("")
-	f.graceMsg.Importance = widget.DangerImportance
-	f.graceMsg.Wrapping = fyne.TextWrapWord
+	f.graceMsg = problemLine()
 	row := container.NewHBox(container.New(&fixedWidthLayout{width: 80}, f.grace), widget.NewLabel(settingsGraceUnit))
 	hint := widget.NewLabel(settingsGraceHint)
 	hint.Wrapping = fyne.TextWrapWord

@@ -40,10 +40,7 @@ func (f *settingsForm) agentsTab() fyne.CanvasObject {
 	f.pubPorts.SetText(master.FormatPorts(f.old.PublicPorts))
 	f.pubPorts.OnChanged = func(string) { f.validate() }
 	takesWholeAddress(f.public, f.pubPorts, intoPortList)
-	f.pubMsg = widget.NewLabel("")
-	f.pubMsg.Importance = widget.DangerImportance
-	f.pubMsg.Wrapping = fyne.TextWrapWord
-	f.pubMsg.Hide()
+	f.pubMsg = problemLine()
 
 	f.initLine = widget.NewLabel("")
 	f.initLine.Selectable = true

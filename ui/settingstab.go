@@ -15,7 +15,9 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
+	"github.com/lanyard/lanyard/core/address"
 	"github.com/lanyard/lanyard/core/human"
+	"github.com/lanyard/lanyard/core/link"
 	"github.com/lanyard/lanyard/core/master"
 	"github.com/lanyard/lanyard/core/wire/pb"
 )
@@ -57,11 +59,13 @@ type settingsTab struct {
 	status     *widget.Label
 	listen     *widget.Check
 	address    *widget.Entry
+	addressMsg *widget.Label // what is wrong with the address typed
 	ssl        *widget.Check
 	sslRisk    *widget.Label // what the SSL setting exposes
 	management *widget.Check
 	masters    *fyne.Container
 	newMaster  *widget.Entry
+	masterMsg  *widget.Label // what is wrong with the console typed to add
 	addMaster  *widget.Button
 	consoles   *widget.Label
 	apply      *widget.Button
@@ -86,6 +90,7 @@ func newSettingsTab(r runner, rm Remote, win fyne.Window, now func() time.Time) 
 	t.address = widget.NewEntry()
 	t.address.SetPlaceHolder(":16888")
 	t.address.OnChanged = func(string) { t.edited() }
+	t.addressMsg = problemLine()
 	t.listen = widget.NewCheck(setTabListen, func(on bool) {
 		if on {
 			t.address.Enable()
@@ -104,6 +109,8 @@ func newSettingsTab(r runner, rm Remote, win fyne.Window, now func() time.Time) 
 	t.newMaster = widget.NewEntry()
 	t.newMaster.SetPlaceHolder(setTabMasterHint)
 	t.newMaster.OnSubmitted = func(string) { t.addNewMaster() }
+	t.newMaster.OnChanged = func(string) { sayProblem(t.masterMsg, nil) }
+	t.masterMsg = problemLine()
 	t.addMaster = widget.NewButtonWithIcon(setTabAddMaster, theme.ContentAddIcon(), t.addNewMaster)
 	t.consoles = widget.NewLabel("")
 	t.consoles.Wrapping = fyne.TextWrapWord
@@ -123,14 +130,14 @@ func newSettingsTab(r runner, rm Remote, win fyne.Window, now func() time.Time) 
 	}
 	listenRow := container.NewBorder(nil, nil, t.listen, nil, t.address)
 	t.form = container.NewVBox(
-		heading("Listening"), listenRow,
+		heading("Listening"), listenRow, t.addressMsg,
 		note("Consoles that dial this server use this address:port. Consoles already linked stay linked when it changes."),
 		heading("Security"), t.ssl, t.sslRisk,
 		note("Changing SSL closes every console's link to this server, this one included; a console links again only when its SSL setting matches."),
 		t.management,
 		note("Off: the server refuses every console, this one included, until someone turns it on at the server (lanyard-agent set management on)."),
 		heading("Masters: consoles this server dials"), t.masters,
-		container.NewBorder(nil, nil, nil, t.addMaster, t.newMaster),
+		container.NewBorder(nil, nil, nil, t.addMaster, t.newMaster), t.masterMsg,
 		heading("Consoles linked now"), t.consoles,
 	)
 	buttons := container.NewHBox(t.reload, layout.NewSpacer(), t.discard, t.apply)
@@ -297,6 +304,12 @@ func (t *settingsTab) addNewMaster() {
 	if a == "" || slices.Contains(t.added, a) {
 		return
 	}
+	// The agent reads it by the same rule: what it would refuse is
+	// said here, under the field, before anything is sent.
+	if _, _, err := link.ParseMasterSpec(a); err != nil {
+		sayProblem(t.masterMsg, err)
+		return
+	}
 	t.added = append(t.added, a)
 	t.newMaster.SetText("")
 	t.fillMasters()
@@ -354,7 +367,9 @@ func (t *settingsTab) showState() {
 	} else {
 		t.address.Disable()
 	}
-	changed := ready && t.request() != nil
+	bad := t.listenProblem()
+	sayProblem(t.addressMsg, bad)
+	changed := ready && t.request() != nil && bad == nil
 	for _, b := range []*widget.Button{t.apply, t.discard} {
 		if changed {
 			b.Enable()
@@ -370,6 +385,20 @@ func (t *settingsTab) showState() {
 	if !t.linked && t.slave != "" {
 		t.status.SetText(t.notLinked("its settings can be read and changed once it is"))
 	}
+}
+
+// listenProblem is what is wrong with the listen address typed, read by
+// the agent's own rule; nil when nothing is, or when listening is off.
+func (t *settingsTab) listenProblem() error {
+	if t.loaded == nil || !t.listen.Checked {
+		return nil
+	}
+	a := strings.TrimSpace(t.address.Text)
+	if a == t.loaded.Listen {
+		return nil // as the agent has it
+	}
+	_, err := address.ParseListen(a)
+	return err
 }
 
 // consequences says, in plain words, what the change does to this
