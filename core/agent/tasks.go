@@ -675,7 +675,9 @@ func (t *Tasks) start(task backup.Task, trigger string, attempt int, o RunOption
 	runs, _ := t.history(task.Name, RunsKept)
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	start := backup.Report{Task: task.Name, Trigger: trigger, Attempt: attempt, Started: t.now(), Result: backup.ResultRunning, Reread: o.Reread}
+	verified := lastVerified(runs)
+	start := backup.Report{Task: task.Name, Trigger: trigger, Attempt: attempt, Started: t.now(), Result: backup.ResultRunning, Reread: o.Reread,
+		LastVerified: verified}
 	if t.ctx == nil || t.closed {
 		return nil, nil, start, errors.New("the agent is shutting down")
 	}
@@ -688,6 +690,10 @@ func (t *Tasks) start(task backup.Task, trigger string, attempt int, o RunOption
 		RateHint: rateHint(runs),
 		Reread:   o.Reread,
 		Expect:   expected(task, runs),
+		// A run verifies when the task's last verify is as old as its
+		// VerifyEvery, whoever started the run.
+		Verify:       task.VerifyDue(verified, start.Started),
+		LastVerified: verified,
 		OnStart: func() (err error) {
 			doc, _ := json.Marshal(start)
 			ar.seq, err = t.db.AppendRun(task.Name, doc, RunsKept)
@@ -804,6 +810,19 @@ func expected(task backup.Task, runs []backup.Report) string {
 		}
 	}
 	return ""
+}
+
+// lastVerified is when a run last verified the task's snapshots, as the
+// newest of runs (its history, oldest first) that knows says: a run that
+// did not verify passes on what the run before it said, and one that
+// never ended (interrupted) said it when it began.
+func lastVerified(runs []backup.Report) time.Time {
+	for i := len(runs) - 1; i >= 0; i-- {
+		if !runs[i].LastVerified.IsZero() {
+			return runs[i].LastVerified
+		}
+	}
+	return time.Time{}
 }
 
 // rateHint is the copy rate of the last successful run among the newest

@@ -534,6 +534,51 @@ func TestARunCutShortByTheAgentsEndIsTriedAgainOnceItIsBack(t *testing.T) {
 
 // minuteClock is a clock 300 ms before a minute starts, which a daily
 // task at that minute (dailySpec) is due at; add moves it on.
+// A task that verifies every week has its first run verify its snapshot,
+// the runs in the week after not, and the first run a week on again:
+// each run's record says when the task was last verified, so the
+// history's cap cannot lose it.
+func TestATaskVerifiesWhenItsVerifyIsDue(t *testing.T) {
+	db := openDB(t)
+	c := newMinuteClock()
+	tasks, _ := newTasks(t, db, agent.TasksConfig{Now: c.now})
+	src, dest := backupDirs(t)
+	ctx := context.Background()
+	if _, _, err := tasks.Put(ctx, backup.Task{Name: "docs", Sources: []string{src}, Destination: dest,
+		VerifyEvery: backup.Duration(7 * 24 * time.Hour)}, agent.PutOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	run := func() backup.Report {
+		t.Helper()
+		h, err := tasks.Run(ctx, "docs", backup.TriggerManual)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rep := h.Report()
+		if rep.Result != backup.ResultCompleted {
+			t.Fatalf("%s: %s %v", rep.Result, rep.Error, rep.Warnings)
+		}
+		return rep
+	}
+	first := run()
+	if !first.Verified || first.LastVerified.IsZero() || !strings.Contains(first.Describe(), "verified: every file matches its manifest") {
+		t.Fatalf("the first run: verified %v at %v:\n%s", first.Verified, first.LastVerified, first.Describe())
+	}
+	c.add(6 * 24 * time.Hour)
+	second := run()
+	if second.Verified || !second.LastVerified.Equal(first.LastVerified) {
+		t.Errorf("six days on: verified %v, last verified %v; want no verify, and the first run's time passed on", second.Verified, second.LastVerified)
+	}
+	runs, err := tasks.History(ctx, "docs", 0)
+	if err != nil || len(runs) != 2 || !runs[1].LastVerified.Equal(first.LastVerified) {
+		t.Fatalf("the history: %d runs, %v", len(runs), err)
+	}
+	c.add(24 * time.Hour)
+	if third := run(); !third.Verified || !third.LastVerified.After(first.LastVerified) {
+		t.Errorf("a week on: verified %v, last verified %v", third.Verified, third.LastVerified)
+	}
+}
+
 type minuteClock struct {
 	offset atomic.Int64
 	slot   time.Time

@@ -32,7 +32,8 @@ func TaskToPB(t backup.Task) *pb.Task {
 			KeepWeekly: uint32(t.Retention.KeepWeekly), KeepMonthly: uint32(t.Retention.KeepMonthly)},
 		OverdueAfterMs: time.Duration(t.OverdueAfter).Milliseconds(), CatchUp: t.CatchUp, Version: t.Version,
 		CreatedUnixNano: nanos(t.Created), ModifiedUnixNano: nanos(t.Modified), Speed: int64(t.Speed),
-		Retries: int32(t.Retries), RetryWaitMs: time.Duration(t.RetryWait).Milliseconds(), Paused: t.Paused}
+		Retries: int32(t.Retries), RetryWaitMs: time.Duration(t.RetryWait).Milliseconds(), Paused: t.Paused,
+		VerifyEveryMs: time.Duration(t.VerifyEvery).Milliseconds()}
 }
 
 // TaskFromPB reads a task's definition off the wire.
@@ -44,7 +45,8 @@ func TaskFromPB(m *pb.Task) backup.Task {
 		OverdueAfter: backup.Duration(time.Duration(m.GetOverdueAfterMs()) * time.Millisecond), CatchUp: m.GetCatchUp(),
 		Version: m.GetVersion(), Created: fromNanos(m.GetCreatedUnixNano()), Modified: fromNanos(m.GetModifiedUnixNano()),
 		Speed: backup.Speed(m.GetSpeed()), Retries: int(m.GetRetries()),
-		RetryWait: backup.Duration(time.Duration(m.GetRetryWaitMs()) * time.Millisecond), Paused: m.GetPaused()}
+		RetryWait: backup.Duration(time.Duration(m.GetRetryWaitMs()) * time.Millisecond), Paused: m.GetPaused(),
+		VerifyEvery: backup.Duration(time.Duration(m.GetVerifyEveryMs()) * time.Millisecond)}
 }
 
 // ProgressToPB is a progress update on the wire.
@@ -68,7 +70,9 @@ func ReportToPB(r backup.Report) *pb.RunReport {
 		FilesLinked: r.FilesLinked, FilesSkipped: r.FilesSkipped, BytesCopied: r.BytesCopied, BytesLinked: r.BytesLinked,
 		Dirs: r.Dirs, Symlinks: r.Symlinks, Warnings: r.Warnings, WarningCount: int64(r.WarningCount), Removed: r.Removed,
 		DestFree: r.DestFree, DestTotal: r.DestTotal, Attempt: int32(r.Attempt), RetryAtUnixNano: nanos(r.RetryAt), Reread: r.Reread,
-		Destination: r.Destination, Expect: r.Expect, Recopied: r.Recopied}
+		Destination: r.Destination, Expect: r.Expect, Recopied: r.Recopied,
+		LastVerifiedUnixNano: nanos(r.LastVerified), Verified: r.Verified, VerifyMissing: int32(r.VerifyMissing),
+		VerifyChanged: int32(r.VerifyChanged), VerifyNote: cutText(r.VerifyNote)}
 }
 
 // ReportFromPB reads a run's report off the wire.
@@ -80,7 +84,9 @@ func ReportFromPB(m *pb.RunReport) backup.Report {
 		BytesLinked: m.GetBytesLinked(), Dirs: m.GetDirs(), Symlinks: m.GetSymlinks(), Warnings: m.GetWarnings(),
 		WarningCount: int(m.GetWarningCount()), Removed: m.GetRemoved(), DestFree: m.GetDestFree(), DestTotal: m.GetDestTotal(),
 		Attempt: int(m.GetAttempt()), RetryAt: fromNanos(m.GetRetryAtUnixNano()), Reread: m.GetReread(),
-		Destination: m.GetDestination(), Expect: m.GetExpect(), Recopied: m.GetRecopied()}
+		Destination: m.GetDestination(), Expect: m.GetExpect(), Recopied: m.GetRecopied(),
+		LastVerified: fromNanos(m.GetLastVerifiedUnixNano()), Verified: m.GetVerified(), VerifyMissing: int(m.GetVerifyMissing()),
+		VerifyChanged: int(m.GetVerifyChanged()), VerifyNote: m.GetVerifyNote()}
 }
 
 // DeleteReportToPB is what deleting a snapshot did, on the wire (the

@@ -23,7 +23,8 @@ func TestARunsReportCrossesTheWireWhole(t *testing.T) {
 		Result: backup.ResultWarnings, Error: "none", FilesCopied: 1, FilesLinked: 2, FilesSkipped: 3, BytesCopied: 4, BytesLinked: 5,
 		Dirs: 6, Symlinks: 7, Warnings: []string{"the destination is nearly full"}, WarningCount: 8, Removed: []string{"2026-11-01T020000Z"},
 		DestFree: 9 << 30, DestTotal: 2 << 40, Attempt: 1, RetryAt: at.Add(11 * time.Minute), Reread: true,
-		Destination: "/mnt/nas", Expect: "2026-12-03T020000Z", Recopied: 10}
+		Destination: "/mnt/nas", Expect: "2026-12-03T020000Z", Recopied: 10,
+		LastVerified: at.Add(-7 * 24 * time.Hour), Verified: true, VerifyMissing: 11, VerifyChanged: 12, VerifyNote: "the next run copies these files afresh"}
 	v := reflect.ValueOf(want)
 	for i := range v.NumField() {
 		if v.Field(i).IsZero() {
@@ -31,7 +32,7 @@ func TestARunsReportCrossesTheWireWhole(t *testing.T) {
 		}
 	}
 	got := agent.ReportFromPB(agent.ReportToPB(want))
-	got.Started, got.Finished, got.RetryAt = got.Started.UTC(), got.Finished.UTC(), got.RetryAt.UTC()
+	got.Started, got.Finished, got.RetryAt, got.LastVerified = got.Started.UTC(), got.Finished.UTC(), got.RetryAt.UTC(), got.LastVerified.UTC()
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("after the wire:\n got %+v\nwant %+v", got, want)
 	}
@@ -42,7 +43,7 @@ func TestATaskCrossesTheWireWhole(t *testing.T) {
 	want := backup.Task{Name: "docs", Sources: []string{"/srv/docs"}, Destination: "/mnt/backup", Excludes: []string{"*.tmp"},
 		Schedule: "daily@02:00", Retention: backup.Retention{KeepLast: 1, KeepDaily: 2, KeepWeekly: 3, KeepMonthly: 4},
 		OverdueAfter: backup.Duration(36 * time.Hour), CatchUp: true, Speed: 20 << 20, Retries: 3, RetryWait: backup.Duration(15 * time.Minute),
-		Paused: true, Version: 7, Created: at, Modified: at.Add(time.Hour)}
+		Paused: true, VerifyEvery: backup.Duration(7 * 24 * time.Hour), Version: 7, Created: at, Modified: at.Add(time.Hour)}
 	v := reflect.ValueOf(want)
 	for i := range v.NumField() {
 		if v.Field(i).IsZero() {

@@ -125,6 +125,11 @@ type StartOptions struct {
 	// share's empty mount point (an unmounted NAS), and a full backup
 	// there would fill the system disk.
 	Expect string
+	// Verify: once the snapshot is complete, the run re-reads it against
+	// its manifest (Task.VerifyDue says when). LastVerified is when a run
+	// last did so for the task, carried into this run's report.
+	Verify       bool
+	LastVerified time.Time
 }
 
 // Start begins a run of t in its own goroutine, which ctx owns: cancelling

@@ -76,6 +76,39 @@ type Report struct {
 	// short, is tried again (retry.go; not after Finished: once the agent
 	// is back); zero when it is not.
 	RetryAt time.Time `json:"retry_at,omitzero"`
+
+	// LastVerified is when a run last verified the task's snapshots all
+	// the way through (verifyevery.go): this run, if it did, else as the
+	// run before it said. Zero: never.
+	LastVerified time.Time `json:"last_verified,omitzero"`
+	// Verified: the run verified its snapshot; VerifyMissing and
+	// VerifyChanged count the entries that did not match (each also a
+	// warning). VerifyNote is what the next run does about them, or why a
+	// verify the run began did not finish.
+	Verified      bool   `json:"verified,omitempty"`
+	VerifyMissing int    `json:"verify_missing,omitempty"`
+	VerifyChanged int    `json:"verify_changed,omitempty"`
+	VerifyNote    string `json:"verify_note,omitempty"`
+}
+
+// Verify is what the run's verify found, in a line: "verified: every
+// file matches its manifest", "verify: 2 changed and 1 missing since they
+// were copied; the next run copies …", "verify: stopped before it
+// finished; …"; "" when the run did not verify.
+func (r *Report) Verify() string {
+	switch {
+	case r.Verified && r.VerifyMissing+r.VerifyChanged == 0:
+		return "verified: every file matches its manifest"
+	case r.Verified:
+		s := fmt.Sprintf("verify: %s changed and %s missing since they were copied", human.Count(r.VerifyChanged), human.Count(r.VerifyMissing))
+		if r.VerifyNote != "" {
+			s += "; " + r.VerifyNote
+		}
+		return s
+	case r.VerifyNote != "":
+		return "verify: " + r.VerifyNote
+	}
+	return ""
 }
 
 // By is who started the run, in a word or two: its trigger, which retry
@@ -121,8 +154,8 @@ func (r *Report) Files() int64 { return r.FilesCopied + r.FilesLinked }
 // Describe is the report in a person's words, one line each, as the
 // command line prints it after a run and the console's History shows
 // the run selected: how it ended (Outcome), its warnings (those the
-// report kept, and how many more there were), the snapshots retention
-// removed, and the destination's free space.
+// report kept, and how many more there were), what its verify found, the
+// snapshots retention removed, and the destination's free space.
 func (r *Report) Describe() string {
 	var b strings.Builder
 	b.WriteString(r.Outcome() + "\n")
@@ -134,6 +167,9 @@ func (r *Report) Describe() string {
 		if more := r.WarningCount - len(r.Warnings); more > 0 {
 			fmt.Fprintf(&b, "  … and %s more (see the agent's log)\n", human.Count(more))
 		}
+	}
+	if v := r.Verify(); v != "" {
+		b.WriteString(v + "\n")
 	}
 	if w := RetryWords(r.RetryAt, r.Finished, time.Local); w != "" {
 		fmt.Fprintf(&b, "%s (retry %d)\n", w, r.Attempt+1)
@@ -190,6 +226,9 @@ func (r *Report) Outcome() string {
 		}
 		if r.Reread {
 			read += ", every file read"
+		}
+		if r.Verified {
+			read += ", verified"
 		}
 		return fmt.Sprintf("%s: snapshot %s, %s (%s copied, %s linked%s), %s copied, in %s",
 			r.Result, r.Snapshot, human.Plural(r.Files(), "file", "files"), human.Count(r.FilesCopied), human.Count(r.FilesLinked),

@@ -56,6 +56,8 @@ type run struct {
 	stop context.CancelCauseFunc
 
 	owner    Owner         // whose the task's folder is
+	verify   bool          // verify the snapshot once it is complete (StartOptions.Verify)
+	progress Progress      // whom the run tells how far it has got
 	reread   bool          // every file is read: see store
 	excludes []pathPattern // the task's, compiled
 	partial  string        // the snapshot being written
@@ -94,10 +96,12 @@ func (r *run) fail(err error) {
 
 // run carries out one backup of t; it always returns a report.
 func (e *Engine) run(ctx context.Context, t Task, started time.Time, so StartOptions) Report {
-	rep := Report{Task: t.Name, Destination: t.Destination, Expect: so.Expect, Started: started, Result: ResultRunning, Reread: so.Reread}
+	rep := Report{Task: t.Name, Destination: t.Destination, Expect: so.Expect, Started: started, Result: ResultRunning, Reread: so.Reread,
+		LastVerified: so.LastVerified}
 	rctx, stop := context.WithCancelCause(ctx)
 	defer stop(nil)
 	r := &run{e: e, t: t, rep: &rep, ctx: rctx, stop: stop, warnOnce: map[string]bool{}, owner: so.Owner, reread: so.Reread, expect: so.Expect,
+		verify: so.Verify, progress: so.Progress,
 		excludes: compilePatterns(t.Excludes), log: e.log.WithField("task", t.Name)}
 	r.m = newMeter(t.Name, so.Progress, so.RateHint)
 	err := r.execute()
@@ -188,7 +192,37 @@ func (r *run) execute() error {
 	if w := SpaceWarning(t.Destination, r.rep.DestFree, r.rep.DestTotal, r.rep.BytesCopied); w != "" {
 		r.warn("%s", w)
 	}
+	if r.verify {
+		r.verifySnapshot(SnapshotInfo{ID: id, Path: filepath.Join(taskDir, id)})
+	}
 	return nil
+}
+
+// verifySnapshot re-reads the snapshot the run just made against its
+// manifest, as Engine.Verify does (verifyevery.go): each entry that does
+// not match is a warning of the run, and the next run copies it afresh.
+// A verify that cannot finish leaves the run complete, and the next run
+// verifies instead.
+func (r *run) verifySnapshot(snap SnapshotInfo) {
+	r.m.close() // the copy's progress ends here; the verify's follows
+	began := r.e.opts.Now()
+	vr, err := r.e.Verify(r.ctx, snap, r.t.Name, r.progress)
+	switch {
+	case err != nil && r.ctx.Err() != nil:
+		r.rep.VerifyNote = errVerifyStopped.Error()
+		r.log.Infof("the verify of snapshot %s was stopped; the next run verifies", snap.ID)
+		return
+	case err != nil:
+		r.rep.VerifyNote = err.Error()
+		r.warn("the verify of snapshot %s could not finish: %v; the next run verifies", snap.ID, err)
+		return
+	}
+	r.rep.Verified, r.rep.LastVerified = true, began
+	r.rep.VerifyMissing, r.rep.VerifyChanged = vr.Missing, vr.Changed
+	for _, p := range vr.Problems {
+		r.warn("verify: %s %s", p.Path, p.Reason)
+	}
+	r.rep.VerifyNote = vr.NextRun()
 }
 
 // openTaskDir checks the destination, makes the task's folder there if

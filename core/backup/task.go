@@ -36,6 +36,9 @@ type Task struct {
 	// Paused: the task runs only when asked, as a manual one, until it is
 	// resumed; its Schedule is kept (ScheduleInForce).
 	Paused bool `json:"paused,omitempty"`
+	// VerifyEvery is how often a run also verifies its snapshot, every
+	// file re-read against the manifest (verifyevery.go); 0: never.
+	VerifyEvery Duration `json:"verify_every,omitempty"`
 	// Version grows by one with every save; a save made against an older
 	// version is refused (ErrConflict).
 	Version  uint64    `json:"version"`
@@ -99,6 +102,7 @@ const (
 	FieldOverdueAfter = "overdue_after"
 	FieldSpeed        = "speed"
 	FieldRetries      = "retries"
+	FieldVerifyEvery  = "verify_every"
 )
 
 // inField marks a validation error as the fault of one field, so that a
@@ -336,6 +340,9 @@ func (t *Task) Validate() (warnings []string, err error) {
 	}
 	if err := validRetry(t); err != nil {
 		return nil, inField(FieldRetries, err)
+	}
+	if err := validVerifyEvery(t.VerifyEvery); err != nil {
+		return nil, inField(FieldVerifyEvery, err)
 	}
 	return warnings, nil
 }

@@ -1828,10 +1828,11 @@ type Task struct {
 	Version          uint64                 `protobuf:"varint,9,opt,name=version,proto3" json:"version,omitempty"` // 0 for a new task; a save at an older version is refused
 	CreatedUnixNano  int64                  `protobuf:"varint,10,opt,name=created_unix_nano,json=createdUnixNano,proto3" json:"created_unix_nano,omitempty"`
 	ModifiedUnixNano int64                  `protobuf:"varint,11,opt,name=modified_unix_nano,json=modifiedUnixNano,proto3" json:"modified_unix_nano,omitempty"`
-	Speed            int64                  `protobuf:"varint,12,opt,name=speed,proto3" json:"speed,omitempty"`                                  // bytes a second its runs copy at most; 0: no limit (an older agent ignores it)
-	Retries          int32                  `protobuf:"varint,13,opt,name=retries,proto3" json:"retries,omitempty"`                              // how many times a failed scheduled run is tried again (an older agent ignores it)
-	RetryWaitMs      int64                  `protobuf:"varint,14,opt,name=retry_wait_ms,json=retryWaitMs,proto3" json:"retry_wait_ms,omitempty"` // how long apart; 0: the default (ten minutes)
-	Paused           bool                   `protobuf:"varint,15,opt,name=paused,proto3" json:"paused,omitempty"`                                // runs only when asked until resumed; its schedule is kept (an older agent ignores it)
+	Speed            int64                  `protobuf:"varint,12,opt,name=speed,proto3" json:"speed,omitempty"`                                        // bytes a second its runs copy at most; 0: no limit (an older agent ignores it)
+	Retries          int32                  `protobuf:"varint,13,opt,name=retries,proto3" json:"retries,omitempty"`                                    // how many times a failed scheduled run is tried again (an older agent ignores it)
+	RetryWaitMs      int64                  `protobuf:"varint,14,opt,name=retry_wait_ms,json=retryWaitMs,proto3" json:"retry_wait_ms,omitempty"`       // how long apart; 0: the default (ten minutes)
+	Paused           bool                   `protobuf:"varint,15,opt,name=paused,proto3" json:"paused,omitempty"`                                      // runs only when asked until resumed; its schedule is kept (an older agent ignores it)
+	VerifyEveryMs    int64                  `protobuf:"varint,16,opt,name=verify_every_ms,json=verifyEveryMs,proto3" json:"verify_every_ms,omitempty"` // how often a run also verifies its snapshot; 0: never (an older agent ignores it)
 	unknownFields    protoimpl.UnknownFields
 	sizeCache        protoimpl.SizeCache
 }
@@ -1971,6 +1972,13 @@ func (x *Task) GetPaused() bool {
 	return false
 }
 
+func (x *Task) GetVerifyEveryMs() int64 {
+	if x != nil {
+		return x.VerifyEveryMs
+	}
+	return 0
+}
+
 // Progress is a run's (or a verify's, a restore's) progress.
 type Progress struct {
 	state           protoimpl.MessageState `protogen:"open.v1"`
@@ -2090,35 +2098,40 @@ func (x *Progress) GetEtaMs() int64 {
 
 // RunReport is what one run did (a history record).
 type RunReport struct {
-	state            protoimpl.MessageState `protogen:"open.v1"`
-	Task             string                 `protobuf:"bytes,1,opt,name=task,proto3" json:"task,omitempty"`
-	Snapshot         string                 `protobuf:"bytes,2,opt,name=snapshot,proto3" json:"snapshot,omitempty"`
-	Trigger          string                 `protobuf:"bytes,3,opt,name=trigger,proto3" json:"trigger,omitempty"`
-	StartedUnixNano  int64                  `protobuf:"varint,4,opt,name=started_unix_nano,json=startedUnixNano,proto3" json:"started_unix_nano,omitempty"`
-	FinishedUnixNano int64                  `protobuf:"varint,5,opt,name=finished_unix_nano,json=finishedUnixNano,proto3" json:"finished_unix_nano,omitempty"`
-	Result           string                 `protobuf:"bytes,6,opt,name=result,proto3" json:"result,omitempty"` // completed, completed with warnings, failed, stopped, running, interrupted
-	Error            string                 `protobuf:"bytes,7,opt,name=error,proto3" json:"error,omitempty"`
-	FilesCopied      int64                  `protobuf:"varint,8,opt,name=files_copied,json=filesCopied,proto3" json:"files_copied,omitempty"`
-	FilesLinked      int64                  `protobuf:"varint,9,opt,name=files_linked,json=filesLinked,proto3" json:"files_linked,omitempty"`
-	FilesSkipped     int64                  `protobuf:"varint,10,opt,name=files_skipped,json=filesSkipped,proto3" json:"files_skipped,omitempty"`
-	BytesCopied      int64                  `protobuf:"varint,11,opt,name=bytes_copied,json=bytesCopied,proto3" json:"bytes_copied,omitempty"`
-	BytesLinked      int64                  `protobuf:"varint,12,opt,name=bytes_linked,json=bytesLinked,proto3" json:"bytes_linked,omitempty"`
-	Dirs             int64                  `protobuf:"varint,13,opt,name=dirs,proto3" json:"dirs,omitempty"`
-	Symlinks         int64                  `protobuf:"varint,14,opt,name=symlinks,proto3" json:"symlinks,omitempty"`
-	Warnings         []string               `protobuf:"bytes,15,rep,name=warnings,proto3" json:"warnings,omitempty"` // the first ones; warning_count counts all
-	WarningCount     int64                  `protobuf:"varint,16,opt,name=warning_count,json=warningCount,proto3" json:"warning_count,omitempty"`
-	Removed          []string               `protobuf:"bytes,17,rep,name=removed,proto3" json:"removed,omitempty"`                                             // snapshots retention removed
-	RunSeq           uint64                 `protobuf:"varint,18,opt,name=run_seq,json=runSeq,proto3" json:"run_seq,omitempty"`                                // the run's record in the task's history (events; 0: not said)
-	DestFree         uint64                 `protobuf:"varint,19,opt,name=dest_free,json=destFree,proto3" json:"dest_free,omitempty"`                          // the destination disk's free bytes after the run (0: not known)
-	DestTotal        uint64                 `protobuf:"varint,20,opt,name=dest_total,json=destTotal,proto3" json:"dest_total,omitempty"`                       // and its size
-	Attempt          int32                  `protobuf:"varint,21,opt,name=attempt,proto3" json:"attempt,omitempty"`                                            // the retry of a failed scheduled run this run is (1 for the first); 0: none
-	RetryAtUnixNano  int64                  `protobuf:"varint,22,opt,name=retry_at_unix_nano,json=retryAtUnixNano,proto3" json:"retry_at_unix_nano,omitempty"` // when a failed run is tried again; 0: it is not
-	Reread           bool                   `protobuf:"varint,23,opt,name=reread,proto3" json:"reread,omitempty"`                                              // the run read every file, not only those whose size or time changed
-	Destination      string                 `protobuf:"bytes,24,opt,name=destination,proto3" json:"destination,omitempty"`                                     // the task's destination for the run, where its snapshot is
-	Expect           string                 `protobuf:"bytes,25,opt,name=expect,proto3" json:"expect,omitempty"`                                               // the snapshot the run was told it would find there
-	Recopied         int64                  `protobuf:"varint,26,opt,name=recopied,proto3" json:"recopied,omitempty"`                                          // files copied, not linked, because a verify found their copy damaged
-	unknownFields    protoimpl.UnknownFields
-	sizeCache        protoimpl.SizeCache
+	state                protoimpl.MessageState `protogen:"open.v1"`
+	Task                 string                 `protobuf:"bytes,1,opt,name=task,proto3" json:"task,omitempty"`
+	Snapshot             string                 `protobuf:"bytes,2,opt,name=snapshot,proto3" json:"snapshot,omitempty"`
+	Trigger              string                 `protobuf:"bytes,3,opt,name=trigger,proto3" json:"trigger,omitempty"`
+	StartedUnixNano      int64                  `protobuf:"varint,4,opt,name=started_unix_nano,json=startedUnixNano,proto3" json:"started_unix_nano,omitempty"`
+	FinishedUnixNano     int64                  `protobuf:"varint,5,opt,name=finished_unix_nano,json=finishedUnixNano,proto3" json:"finished_unix_nano,omitempty"`
+	Result               string                 `protobuf:"bytes,6,opt,name=result,proto3" json:"result,omitempty"` // completed, completed with warnings, failed, stopped, running, interrupted
+	Error                string                 `protobuf:"bytes,7,opt,name=error,proto3" json:"error,omitempty"`
+	FilesCopied          int64                  `protobuf:"varint,8,opt,name=files_copied,json=filesCopied,proto3" json:"files_copied,omitempty"`
+	FilesLinked          int64                  `protobuf:"varint,9,opt,name=files_linked,json=filesLinked,proto3" json:"files_linked,omitempty"`
+	FilesSkipped         int64                  `protobuf:"varint,10,opt,name=files_skipped,json=filesSkipped,proto3" json:"files_skipped,omitempty"`
+	BytesCopied          int64                  `protobuf:"varint,11,opt,name=bytes_copied,json=bytesCopied,proto3" json:"bytes_copied,omitempty"`
+	BytesLinked          int64                  `protobuf:"varint,12,opt,name=bytes_linked,json=bytesLinked,proto3" json:"bytes_linked,omitempty"`
+	Dirs                 int64                  `protobuf:"varint,13,opt,name=dirs,proto3" json:"dirs,omitempty"`
+	Symlinks             int64                  `protobuf:"varint,14,opt,name=symlinks,proto3" json:"symlinks,omitempty"`
+	Warnings             []string               `protobuf:"bytes,15,rep,name=warnings,proto3" json:"warnings,omitempty"` // the first ones; warning_count counts all
+	WarningCount         int64                  `protobuf:"varint,16,opt,name=warning_count,json=warningCount,proto3" json:"warning_count,omitempty"`
+	Removed              []string               `protobuf:"bytes,17,rep,name=removed,proto3" json:"removed,omitempty"`                                                            // snapshots retention removed
+	RunSeq               uint64                 `protobuf:"varint,18,opt,name=run_seq,json=runSeq,proto3" json:"run_seq,omitempty"`                                               // the run's record in the task's history (events; 0: not said)
+	DestFree             uint64                 `protobuf:"varint,19,opt,name=dest_free,json=destFree,proto3" json:"dest_free,omitempty"`                                         // the destination disk's free bytes after the run (0: not known)
+	DestTotal            uint64                 `protobuf:"varint,20,opt,name=dest_total,json=destTotal,proto3" json:"dest_total,omitempty"`                                      // and its size
+	Attempt              int32                  `protobuf:"varint,21,opt,name=attempt,proto3" json:"attempt,omitempty"`                                                           // the retry of a failed scheduled run this run is (1 for the first); 0: none
+	RetryAtUnixNano      int64                  `protobuf:"varint,22,opt,name=retry_at_unix_nano,json=retryAtUnixNano,proto3" json:"retry_at_unix_nano,omitempty"`                // when a failed run is tried again; 0: it is not
+	Reread               bool                   `protobuf:"varint,23,opt,name=reread,proto3" json:"reread,omitempty"`                                                             // the run read every file, not only those whose size or time changed
+	Destination          string                 `protobuf:"bytes,24,opt,name=destination,proto3" json:"destination,omitempty"`                                                    // the task's destination for the run, where its snapshot is
+	Expect               string                 `protobuf:"bytes,25,opt,name=expect,proto3" json:"expect,omitempty"`                                                              // the snapshot the run was told it would find there
+	Recopied             int64                  `protobuf:"varint,26,opt,name=recopied,proto3" json:"recopied,omitempty"`                                                         // files copied, not linked, because a verify found their copy damaged
+	LastVerifiedUnixNano int64                  `protobuf:"varint,27,opt,name=last_verified_unix_nano,json=lastVerifiedUnixNano,proto3" json:"last_verified_unix_nano,omitempty"` // when a run last verified the task's snapshots; 0: never
+	Verified             bool                   `protobuf:"varint,28,opt,name=verified,proto3" json:"verified,omitempty"`                                                         // this run verified its snapshot
+	VerifyMissing        int32                  `protobuf:"varint,29,opt,name=verify_missing,json=verifyMissing,proto3" json:"verify_missing,omitempty"`                          // entries its verify found missing
+	VerifyChanged        int32                  `protobuf:"varint,30,opt,name=verify_changed,json=verifyChanged,proto3" json:"verify_changed,omitempty"`                          // and changed
+	VerifyNote           string                 `protobuf:"bytes,31,opt,name=verify_note,json=verifyNote,proto3" json:"verify_note,omitempty"`                                    // what the next run does about them, or why the verify did not finish
+	unknownFields        protoimpl.UnknownFields
+	sizeCache            protoimpl.SizeCache
 }
 
 func (x *RunReport) Reset() {
@@ -2331,6 +2344,41 @@ func (x *RunReport) GetRecopied() int64 {
 		return x.Recopied
 	}
 	return 0
+}
+
+func (x *RunReport) GetLastVerifiedUnixNano() int64 {
+	if x != nil {
+		return x.LastVerifiedUnixNano
+	}
+	return 0
+}
+
+func (x *RunReport) GetVerified() bool {
+	if x != nil {
+		return x.Verified
+	}
+	return false
+}
+
+func (x *RunReport) GetVerifyMissing() int32 {
+	if x != nil {
+		return x.VerifyMissing
+	}
+	return 0
+}
+
+func (x *RunReport) GetVerifyChanged() int32 {
+	if x != nil {
+		return x.VerifyChanged
+	}
+	return 0
+}
+
+func (x *RunReport) GetVerifyNote() string {
+	if x != nil {
+		return x.VerifyNote
+	}
+	return ""
 }
 
 // TaskInfo is a task with its state.
@@ -5519,7 +5567,7 @@ const file_core_wire_pb_lanyard_proto_rawDesc = "" +
 	"keep_daily\x18\x02 \x01(\rR\tkeepDaily\x12\x1f\n" +
 	"\vkeep_weekly\x18\x03 \x01(\rR\n" +
 	"keepWeekly\x12!\n" +
-	"\fkeep_monthly\x18\x04 \x01(\rR\vkeepMonthly\"\xe8\x03\n" +
+	"\fkeep_monthly\x18\x04 \x01(\rR\vkeepMonthly\"\x90\x04\n" +
 	"\x04Task\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x18\n" +
 	"\asources\x18\x02 \x03(\tR\asources\x12 \n" +
@@ -5536,7 +5584,8 @@ const file_core_wire_pb_lanyard_proto_rawDesc = "" +
 	"\x05speed\x18\f \x01(\x03R\x05speed\x12\x18\n" +
 	"\aretries\x18\r \x01(\x05R\aretries\x12\"\n" +
 	"\rretry_wait_ms\x18\x0e \x01(\x03R\vretryWaitMs\x12\x16\n" +
-	"\x06paused\x18\x0f \x01(\bR\x06paused\"\xa5\x02\n" +
+	"\x06paused\x18\x0f \x01(\bR\x06paused\x12&\n" +
+	"\x0fverify_every_ms\x18\x10 \x01(\x03R\rverifyEveryMs\"\xa5\x02\n" +
 	"\bProgress\x12\x12\n" +
 	"\x04task\x18\x01 \x01(\tR\x04task\x12\x14\n" +
 	"\x05phase\x18\x02 \x01(\tR\x05phase\x12*\n" +
@@ -5552,7 +5601,7 @@ const file_core_wire_pb_lanyard_proto_rawDesc = "" +
 	"\acurrent\x18\b \x01(\tR\acurrent\x12\x12\n" +
 	"\x04rate\x18\t \x01(\x01R\x04rate\x12\x15\n" +
 	"\x06eta_ms\x18\n" +
-	" \x01(\x03R\x05etaMs\"\xa3\x06\n" +
+	" \x01(\x03R\x05etaMs\"\xe5\a\n" +
 	"\tRunReport\x12\x12\n" +
 	"\x04task\x18\x01 \x01(\tR\x04task\x12\x1a\n" +
 	"\bsnapshot\x18\x02 \x01(\tR\bsnapshot\x12\x18\n" +
@@ -5581,7 +5630,13 @@ const file_core_wire_pb_lanyard_proto_rawDesc = "" +
 	"\x06reread\x18\x17 \x01(\bR\x06reread\x12 \n" +
 	"\vdestination\x18\x18 \x01(\tR\vdestination\x12\x16\n" +
 	"\x06expect\x18\x19 \x01(\tR\x06expect\x12\x1a\n" +
-	"\brecopied\x18\x1a \x01(\x03R\brecopied\"\xd4\x02\n" +
+	"\brecopied\x18\x1a \x01(\x03R\brecopied\x125\n" +
+	"\x17last_verified_unix_nano\x18\x1b \x01(\x03R\x14lastVerifiedUnixNano\x12\x1a\n" +
+	"\bverified\x18\x1c \x01(\bR\bverified\x12%\n" +
+	"\x0everify_missing\x18\x1d \x01(\x05R\rverifyMissing\x12%\n" +
+	"\x0everify_changed\x18\x1e \x01(\x05R\rverifyChanged\x12\x1f\n" +
+	"\vverify_note\x18\x1f \x01(\tR\n" +
+	"verifyNote\"\xd4\x02\n" +
 	"\bTaskInfo\x12$\n" +
 	"\x04task\x18\x01 \x01(\v2\x10.lanyard.v1.TaskR\x04task\x12\x18\n" +
 	"\arunning\x18\x02 \x01(\bR\arunning\x120\n" +
