@@ -86,6 +86,7 @@ func exerciseTasks(t *testing.T, dir string, live bool) {
 		{"task", "edit", "docs", "--speed-limit", "fast"},
 		{"task", "edit", "docs", "--retries", "11"},
 		{"task", "edit", "docs", "--retry-wait", "5s"},
+		{"task", "edit", "docs", "--verify-every", "30m"},
 		{"task", "show", "nope"},
 	} {
 		r := run(2, bad...)
@@ -320,6 +321,11 @@ func exerciseTasks(t *testing.T, dir string, live bool) {
 	run(0, "task", "edit", "docs", "--retries", "3", "--retry-wait", "30m")
 	if r := run(0, "task", "show", "docs"); !regexp.MustCompile(`(?m)^  retries +3, 30m apart$`).MatchString(r.stdout) {
 		t.Fatalf("show after --retries 3 --retry-wait 30m: %s", r)
+	}
+	// Verified every week from now on: never yet, so the next run does.
+	run(0, "task", "edit", "docs", "--verify-every", "7d")
+	if r := run(0, "task", "show", "docs"); !regexp.MustCompile(`(?m)^  verify +every week, none yet: the next run verifies$`).MatchString(r.stdout) {
+		t.Fatalf("show after --verify-every 7d: %s", r)
 	}
 	// Paused, it keeps its schedule, says so and has no next run.
 	run(0, "task", "edit", "docs", "--schedule", "daily@02:00", "--paused", "on")

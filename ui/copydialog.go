@@ -107,9 +107,7 @@ func showCopyDialog(win fyne.Window, r runner, rm Remote, from, task, dest strin
 	cd.create = newDialogCheck(cd.canvas, cdCreateDest, nil)
 	cd.destTo = newDialogEntry(cd.canvas)
 	cd.destTo.SetText(master.PerServerDest(from, dest)) // /mnt/nas/fs01 offered as /mnt/nas/{server}
-	destHint := widget.NewLabel(cdDestHint)
-	destHint.Wrapping = fyne.TextWrapWord
-	destHint.Importance = widget.LowImportance
+	destHint := lowNote(cdDestHint)
 	cd.bar = widget.NewProgressBar()
 	cd.bar.Hide()
 	cd.status = widget.NewLabel("")

@@ -327,3 +327,12 @@ func sayProblem(l *widget.Label, err error) {
 	l.SetText(sentence(err.Error()))
 	l.Show()
 }
+
+// lowNote is a quiet line of words that says what a field or a choice
+// is for, wrapped to the width it is given.
+func lowNote(s string) *widget.Label {
+	l := widget.NewLabel(s)
+	l.Importance = widget.LowImportance
+	l.Wrapping = fyne.TextWrapWord
+	return l
+}

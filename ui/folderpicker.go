@@ -72,9 +72,7 @@ func showFolderPicker(win fyne.Window, r runner, rm Remote, slave, title string,
 	if many {
 		hint = "Tick the folders and files on " + slave + " to back up; a folder ticked takes everything in it."
 	}
-	note := widget.NewLabel(hint)
-	note.Importance = widget.LowImportance
-	note.Wrapping = fyne.TextWrapWord
+	note := lowNote(hint)
 	fp.d = dialog.NewCustomWithoutButtons(title, container.NewBorder(note, fp.status, nil, nil, fp.ft.tree), win)
 	buttons := []fyne.CanvasObject{cancelBtn, fp.choose}
 	if !many {

@@ -208,9 +208,7 @@ func (mw *mainWindow) askGroupRecipients(id string, me MailEditor) {
 	if !st.Configured() || st.DailyAt == "" {
 		words += " Mail or the daily time is not set up yet: Settings → Remote Management Settings… → Alerts and mail."
 	}
-	note := widget.NewLabel(words)
-	note.Wrapping = fyne.TextWrapWord
-	note.Importance = widget.LowImportance
+	note := lowNote(words)
 	problem := problemLine()
 	body := container.NewVBox(to, problem, note)
 	d, save := askDialog(mw.win, "Report recipients of "+group, body, "Save", theme.DocumentSaveIcon(), widget.HighImportance, func() bool {

@@ -146,9 +146,7 @@ func newMailForm(c fyne.Canvas, ed MailEditor, do func(func())) *mailForm {
 		widget.NewLabel("Daily summary at"), f.daily,
 		widget.NewLabel("Group summaries"), f.groups,
 	}
-	note := widget.NewLabel("The password is kept in this console's database (readable by you only), because the mail server needs it as typed; it is never shown again.")
-	note.Wrapping = fyne.TextWrapWord
-	note.Importance = widget.LowImportance
+	note := lowNote("The password is kept in this console's database (readable by you only), because the mail server needs it as typed; it is never shown again.")
 	f.below = container.NewVBox(note, container.NewHBox(f.test), f.result)
 	return f
 }

@@ -186,9 +186,7 @@ func (f *settingsForm) listeningTab(tickListen bool) fyne.CanvasObject {
 	f.ssl.SetChecked(f.old.SSL)
 	f.ssl.OnChanged = func(on bool) { showSSLRisk(f.sslRisk, on); f.validate() }
 
-	note := widget.NewLabel("Apply takes effect at once: the listener restarts, and every link is remade when SSL or the heartbeat changes.")
-	note.Wrapping = fyne.TextWrapWord
-	note.Importance = widget.LowImportance
+	note := lowNote("Apply takes effect at once: the listener restarts, and every link is remade when SSL or the heartbeat changes.")
 	return container.NewVBox(
 		f.listen,
 		indent(container.NewVBox(listenForm, f.portMsg, checkRow)),

@@ -122,20 +122,14 @@ func newSettingsTab(r runner, rm Remote, win fyne.Window, now func() time.Time) 
 	heading := func(s string) fyne.CanvasObject {
 		return widget.NewLabelWithStyle(s, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 	}
-	note := func(s string) fyne.CanvasObject {
-		l := widget.NewLabel(s)
-		l.Importance = widget.LowImportance
-		l.Wrapping = fyne.TextWrapWord
-		return l
-	}
 	listenRow := container.NewBorder(nil, nil, t.listen, nil, t.address)
 	t.form = container.NewVBox(
 		heading("Listening"), listenRow, t.addressMsg,
-		note("Consoles that dial this server use this address:port. Consoles already linked stay linked when it changes."),
+		lowNote("Consoles that dial this server use this address:port. Consoles already linked stay linked when it changes."),
 		heading("Security"), t.ssl, t.sslRisk,
-		note("Changing SSL closes every console's link to this server, this one included; a console links again only when its SSL setting matches."),
+		lowNote("Changing SSL closes every console's link to this server, this one included; a console links again only when its SSL setting matches."),
 		t.management,
-		note("Off: the server refuses every console, this one included, until someone turns it on at the server (lanyard-agent set management on)."),
+		lowNote("Off: the server refuses every console, this one included, until someone turns it on at the server (lanyard-agent set management on)."),
 		heading("Masters: consoles this server dials"), t.masters,
 		container.NewBorder(nil, nil, nil, t.addMaster, t.newMaster), t.masterMsg,
 		heading("Consoles linked now"), t.consoles,

@@ -67,6 +67,8 @@ type taskDialog struct {
 	sources, excludes                       *linesEntry
 	keep                                    [4]*dialogEntry
 	kind, weekday                           *dialogSelect
+	verify                                  *dialogSelect     // how often a run verifies its snapshot
+	verifyEvery                             []backup.Duration // what each of verify's options is
 	catchUp, createDest, paused             *dialogCheck
 	errs                                    map[string]*widget.Label
 	nextRuns, warnings, status              *widget.Label
@@ -164,12 +166,13 @@ func (td *taskDialog) build(editing bool, paths serverPaths) {
 	td.kind = newDialogSelect(c, []string{tdManual, tdHourly, tdDaily, tdWeekly, tdCron}, func(string) { td.scheduleShown(); td.changed() })
 	td.clock = entry("02:00")
 	td.weekday = newDialogSelect(c, tdWeekdays, func(string) { td.changed() })
+	td.verify = newDialogSelect(c, nil, func(string) { td.changed() })
 	td.cron = entry("30 2 * * 1-5")
 	for i := range td.keep {
 		td.keep[i] = entry("0")
 	}
 	td.overdue = entry("default: twice the schedule's interval")
-	td.speed = entry("none, or e.g. 20 MiB/s to leave the disks to the server's users")
+	td.speed = entry("none, or e.g. 20 MiB/s")
 	td.retries = entry("0: none")
 	td.retryWait = entry(backup.Duration(backup.DefaultRetryWait).String())
 	td.catchUp = newDialogCheck(c, "Catch up: run once at start when the server was off at the scheduled time", func(bool) { td.changed() })
@@ -183,7 +186,8 @@ func (td *taskDialog) build(editing bool, paths serverPaths) {
 	td.pruning.Wrapping = fyne.TextWrapWord
 	td.pruning.Hide()
 	for _, f := range []string{backup.FieldName, backup.FieldSources, backup.FieldDestination, backup.FieldExcludes,
-		backup.FieldSchedule, backup.FieldRetention, backup.FieldOverdueAfter, backup.FieldSpeed, backup.FieldRetries} {
+		backup.FieldSchedule, backup.FieldRetention, backup.FieldOverdueAfter, backup.FieldSpeed, backup.FieldRetries,
+		backup.FieldVerifyEvery} {
 		l := widget.NewLabel("")
 		l.Importance = widget.DangerImportance
 		l.Wrapping = fyne.TextWrapWord
@@ -225,7 +229,8 @@ func (td *taskDialog) form() fyne.CanvasObject {
 		field("Sources", sources, backup.FieldSources),
 		container.NewVBox(field("Destination", dest, backup.FieldDestination), td.createDest, td.room),
 		field("Exclude", td.excludes, backup.FieldExcludes),
-		field("Speed limit", td.speed, backup.FieldSpeed))
+		container.NewGridWithColumns(2, field("Speed limit", td.speed, backup.FieldSpeed),
+			field("Verify the snapshots", td.verify, backup.FieldVerifyEvery)))
 	right := container.NewVBox(
 		field("Schedule (the server's time)", schedule, backup.FieldSchedule),
 		field("Snapshots to keep (0 everywhere keeps all)", container.NewVBox(keepRow, td.pruning), backup.FieldRetention),
@@ -337,7 +342,27 @@ func (td *taskDialog) fill(t backup.Task) {
 	}
 	td.catchUp.SetChecked(t.CatchUp)
 	td.paused.SetChecked(t.Paused)
+	td.fillVerify(t.VerifyEvery)
 	td.scheduleShown()
+}
+
+// tdVerifyChoices are how often a run may verify its snapshot, as the
+// Verify field offers it; a task's other value (set on the command line)
+// is offered too.
+var tdVerifyChoices = []backup.Duration{0, backup.Duration(24 * time.Hour), backup.Duration(7 * 24 * time.Hour), backup.Duration(30 * 24 * time.Hour)}
+
+// fillVerify offers the Verify field's choices with cur chosen.
+func (td *taskDialog) fillVerify(cur backup.Duration) {
+	td.verifyEvery = slices.Clone(tdVerifyChoices)
+	if !slices.Contains(td.verifyEvery, cur) {
+		td.verifyEvery = append(td.verifyEvery, cur)
+	}
+	opts := make([]string, len(td.verifyEvery))
+	for i, d := range td.verifyEvery {
+		opts[i] = capitalize(backup.VerifyWords(d))
+	}
+	td.verify.SetOptions(opts)
+	td.verify.SetSelectedIndex(slices.Index(td.verifyEvery, cur))
 }
 
 // scheduleShown shows the inputs the chosen preset needs.
@@ -437,6 +462,9 @@ func (td *taskDialog) task() (backup.Task, map[string]string) {
 	t.Retries, t.RetryWait = td.retriesTyped(problems)
 	t.CatchUp = td.catchUp.Checked
 	t.Paused = td.paused.Checked
+	if i := td.verify.SelectedIndex(); i >= 0 && i < len(td.verifyEvery) {
+		t.VerifyEvery = td.verifyEvery[i]
+	}
 	return t, problems
 }
 

@@ -649,6 +649,9 @@ func (t *tasksTab) taskText(info agent.TaskInfo) string {
 			what += " once it is resumed" // a run started by hand is not
 		}
 	}
+	if v := info.VerifyLine(t.now()); v != "" {
+		what += "; snapshots verified " + v
+	}
 	what += "."
 	switch {
 	case info.Running && info.LastRun != nil:

@@ -714,6 +714,35 @@ func TestTheTaskDialogTakesASpeedLimitAndRetries(t *testing.T) {
 	}
 }
 
+// How often a run verifies its snapshot is chosen from a list (never, by
+// default), a value set on the command line is offered as it is, and
+// the task once saved says it, and that its next run verifies.
+func TestTheTaskDialogSetsHowOftenARunVerifies(t *testing.T) {
+	mw, q, _ := tasksWindow(t)
+	tt := mw.detail.tasksTab
+	test.Tap(tt.add)
+	td := openTaskDialog(t, mw)
+	if td.verify.Selected != "Never" || !slices.Equal(td.verify.Options, []string{"Never", "Every day", "Every week", "Every 30 days"}) {
+		t.Errorf("a new task verifies %q, of %q", td.verify.Selected, td.verify.Options)
+	}
+	td.fillVerify(backup.Duration(36 * time.Hour))
+	if td.verify.Selected != "Every 36h" || len(td.verify.Options) != 5 {
+		t.Errorf("a task set to 36h shows %q, of %q", td.verify.Selected, td.verify.Options)
+	}
+	test.Type(td.name, "bob-docs")
+	test.Type(td.sources, "/home/bob/Documents")
+	test.Type(td.dest, "/mnt/backup")
+	td.verify.SetSelected("Every week")
+	q.runUntil(t, "Save enabled", func() bool { return !td.save.Disabled() })
+	test.Tap(td.save)
+	q.runUntil(t, "the new row", func() bool { return len(tt.rows) == 4 })
+	cur, _ := tt.current()
+	if time.Duration(cur.Task.VerifyEvery) != 7*24*time.Hour ||
+		!strings.Contains(tt.taskText(cur), "; snapshots verified every week, none yet: the next run verifies.") {
+		t.Errorf("saved verifying every %v: %q", cur.Task.VerifyEvery, tt.taskText(cur))
+	}
+}
+
 // A destination that does not exist yet on the server is a warning, and
 // the dialog offers to create it as the task is saved.
 func TestTheTaskDialogOffersToCreateAMissingDestination(t *testing.T) {

@@ -206,7 +206,7 @@ func PrintJSON(w io.Writer, v any) error {
 type taskFlags struct {
 	sources, excludes                            []string
 	dest, schedule, overdue, catchUp, speed      string
-	retryWait, paused                            string
+	retryWait, paused, verifyEvery               string
 	keepLast, keepDaily, keepWeekly, keepMonthly int
 	retries                                      int
 	createDest                                   bool
@@ -241,6 +241,7 @@ func (f *taskFlags) register(cmd *cobra.Command, adding bool) {
 	fl.IntVar(&f.retries, "retries", retries, fmt.Sprintf("try a failed scheduled run again this many times, 0 to %d", backup.MaxRetries))
 	fl.StringVar(&f.retryWait, "retry-wait", "", fmt.Sprintf("how long apart, 1m to 24h (default %s)", backup.Duration(backup.DefaultRetryWait)))
 	fl.StringVar(&f.paused, "paused", "", "on: run only when asked, keeping the schedule for when it is off again (default off)")
+	fl.StringVar(&f.verifyEvery, "verify-every", "", "a run also verifies its snapshot this often, every file re-read against the manifest, e.g. 7d (default off)")
 }
 
 // apply sets what the flags given change; it says whether anything was.
@@ -367,6 +368,13 @@ func (f *taskFlags) applyRetries(fl *pflag.FlagSet, t *backup.Task) (changed boo
 		}
 		t.RetryWait, changed = d, true
 	}
+	if fl.Changed("verify-every") {
+		d, err := backup.ParseVerifyEvery(f.verifyEvery)
+		if err != nil {
+			return false, cmdline.Usagef("--verify-every %q: %v", f.verifyEvery, err)
+		}
+		t.VerifyEvery, changed = d, true
+	}
 	return changed, nil
 }
 
@@ -478,6 +486,9 @@ func printTask(w io.Writer, info *agent.TaskInfo, extra ...[2]string) {
 		fmt.Fprintf(tw, "  speed limit\t%s\n", t.Speed)
 	}
 	fmt.Fprintf(tw, "  retries\t%s\n", t.RetryLine())
+	if t.VerifyEvery > 0 {
+		fmt.Fprintf(tw, "  verify\t%s\n", info.VerifyLine(time.Now()))
+	}
 	fmt.Fprintf(tw, "  version\t%d\n", t.Version)
 	for _, row := range extra {
 		fmt.Fprintf(tw, "  %s\t%s\n", row[0], row[1])

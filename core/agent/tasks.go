@@ -100,6 +100,29 @@ type TaskInfo struct {
 	Overdue      bool            `json:"overdue"`
 }
 
+// VerifyLine says how often the task's runs verify their snapshot and
+// when one last did, at now: "every week, last 2026-12-01 02:00", "every
+// week, none yet: the next run verifies", "…; the next run verifies" when
+// that is due; "" when its runs never verify.
+func (i TaskInfo) VerifyLine(now time.Time) string {
+	if i.Task.VerifyEvery <= 0 {
+		return ""
+	}
+	s := backup.VerifyWords(i.Task.VerifyEvery)
+	var last time.Time
+	if i.LastRun != nil {
+		last = i.LastRun.LastVerified
+	}
+	if last.IsZero() {
+		return s + ", none yet: the next run verifies"
+	}
+	s += ", last " + last.Local().Format("2006-01-02 15:04")
+	if i.Task.VerifyDue(last, now) {
+		s += "; the next run verifies"
+	}
+	return s
+}
+
 // LastResult is the last run's result and, while the task waits for
 // that, when it is tried again: "failed (tried again at 02:10)"; "" for
 // a task never run.
