@@ -153,7 +153,7 @@ func reportFromAgent(m *pb.RunReport) backup.Report {
 
 // plainReport makes a report's words plain.
 func plainReport(r *backup.Report) {
-	plain(&r.Task, &r.Snapshot, &r.Trigger, &r.Error)
+	plain(&r.Task, &r.Snapshot, &r.Trigger, &r.Error, &r.Destination, &r.Expect, &r.VerifyNote)
 	r.Warnings, r.Removed = agentWords(r.Warnings), agentWords(r.Removed)
 }
 

@@ -412,11 +412,13 @@ func TestAnAgentsRunReportsAreShownPlain(t *testing.T) {
 	forged := "disk full\nlevel=info msg=\"FS02: task docs: completed\""
 	long := strings.Repeat("é", maxAgentText)
 	r := reportFromAgent(&pb.RunReport{Task: "docs", Snapshot: "2026-12-06T020000Z", Result: "failed", Error: forged,
-		Warnings: []string{"/srv/docs/a.txt: permission denied", long}, WarningCount: 2, Removed: []string{"2026-11-01\u202eT020000Z"}})
+		Warnings: []string{"/srv/docs/a.txt: permission denied", long}, WarningCount: 2, Removed: []string{"2026-11-01\u202eT020000Z"},
+		Destination: "/mnt/nas\n", Expect: "\x1b[2J", VerifyNote: forged})
 	if r.Task != "docs" || r.Snapshot != "2026-12-06T020000Z" || r.Warnings[0] != "/srv/docs/a.txt: permission denied" {
 		t.Fatalf("plain words changed: %+v", r)
 	}
-	for what, v := range map[string]string{"error": r.Error, "long warning": r.Warnings[1], "removed": r.Removed[0]} {
+	for what, v := range map[string]string{"error": r.Error, "long warning": r.Warnings[1], "removed": r.Removed[0],
+		"destination": r.Destination, "expected snapshot": r.Expect, "verify's note": r.VerifyNote} {
 		if !strings.HasPrefix(v, `"`) || strings.ContainsAny(v, "\n\u202e") || len(v) > maxAgentText+10 {
 			t.Errorf("the %s is shown as %q", what, v)
 		}
