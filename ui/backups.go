@@ -586,6 +586,16 @@ func (v *backupsView) cellText(r *master.BackupRow, col int) (string, fyne.Theme
 		if low := r.Dest.Low(); low != "" {
 			return string(r.LastResult) + ": the destination " + low, theme.ColorNameWarning
 		}
+		if r.LastResult == backup.ResultWarnings && r.LastWarnings > 0 {
+			// What the warnings are about (a file that could not be read,
+			// a copy a verify found damaged) is read here, not only on the
+			// server's Tasks tab.
+			s := "completed, " + human.Plural(r.LastWarnings, "warning", "warnings")
+			if r.LastWarning != "" {
+				s += ": " + r.LastWarning
+			}
+			return s, theme.ColorNameWarning
+		}
 		return string(r.LastResult), fg
 	case colLastRun:
 		return when(r.LastRun), fg
@@ -639,8 +649,8 @@ func (b *bRow) set(r *master.BackupRow) {
 	if r.Task != b.r.Task || b.ltask == "" {
 		b.ltask, b.ktask = strings.ToLower(r.Task), human.NameKey(r.Task)
 	}
-	if r.LastError != b.r.LastError || r.Dest != b.r.Dest {
-		b.lerror = strings.ToLower(r.LastError + "\x00" + r.Dest.Low()) // what the Result column says
+	if r.LastError != b.r.LastError || r.Dest != b.r.Dest || r.LastWarning != b.r.LastWarning {
+		b.lerror = strings.ToLower(r.LastError + "\x00" + r.Dest.Low() + "\x00" + r.LastWarning) // what the Result column says
 	}
 	b.r, b.rank = *r, stateOrder(r.State)
 }

@@ -251,6 +251,30 @@ func TestTheBackupsWindowSaysADestinationIsNearlyFull(t *testing.T) {
 	}
 }
 
+// A run that completed with warnings says what the first is about, in
+// the warning colour, and the filter finds it: a copy a verify found
+// damaged is seen across the fleet, not only on the server's Tasks tab.
+func TestTheBackupsWindowSaysWhatARunsWarningsAreAbout(t *testing.T) {
+	v, src, q, _ := openBackups(t)
+	row := mixedRows()[0] // FS01 / docs, ok
+	row.LastResult, row.LastWarnings = backup.ResultWarnings, 2
+	row.LastWarning = "verify: /srv/docs/budget.ods content differs from the manifest"
+	src.setRow(row)
+	want := "completed, 2 warnings: verify: /srv/docs/budget.ods content differs from the manifest"
+	q.runUntil(t, "docs's warnings", func() bool {
+		i := slices.IndexFunc(v.snap.visible, func(b *bRow) bool { return b.r.Task == "docs" })
+		if i < 0 {
+			return false
+		}
+		got, fg := v.cellText(&v.snap.visible[i].r, colResult)
+		return got == want && fg == theme.ColorNameWarning
+	})
+	v.filter.SetText("budget.ods")
+	if got := visibleTasks(v); got != "FS01/docs" {
+		t.Fatalf("the filter for the damaged file shows %s", got)
+	}
+}
+
 func TestTheBackupsWindowFollowsTheFleetAndOpensATasksTab(t *testing.T) {
 	v, src, q, opened := openBackups(t)
 	fixed := mixedRows()[1]

@@ -95,8 +95,7 @@ func (t *Tasks) health(task backup.Task, cur health.Cursor) (health.Task, error)
 		t.mu.Unlock()
 	}
 	if r := info.LastRun; r != nil {
-		h.LastResult, h.LastStarted, h.LastFinished, h.LastError = r.Result, r.Started, r.Finished, health.CutError(r.Error)
-		h.RetryAt = r.RetryAt
+		h.SetLast(*r)
 	}
 	runs, err := t.history(task.Name, 0)
 	if err != nil {
@@ -163,7 +162,11 @@ func HealthToPB(h health.Task) *pb.TaskHealth {
 		DestFree: h.Dest.Free, DestTotal: h.Dest.Total, DestWrote: h.Dest.Wrote, Paused: h.Paused}
 	if h.LastResult != "" {
 		m.LastRun = &pb.RunReport{Task: h.Name, Result: string(h.LastResult), StartedUnixNano: nanos(h.LastStarted),
-			FinishedUnixNano: nanos(h.LastFinished), Error: h.LastError, RetryAtUnixNano: nanos(h.RetryAt)}
+			FinishedUnixNano: nanos(h.LastFinished), Error: h.LastError, RetryAtUnixNano: nanos(h.RetryAt),
+			WarningCount: int64(h.LastWarnings)}
+		if h.LastWarning != "" {
+			m.LastRun.Warnings = []string{h.LastWarning}
+		}
 	}
 	return m
 }
@@ -179,6 +182,10 @@ func HealthFromPB(m *pb.TaskHealth) health.Task {
 		h.LastResult, h.LastStarted, h.LastFinished = backup.Result(r.GetResult()), fromNanos(r.GetStartedUnixNano()), fromNanos(r.GetFinishedUnixNano())
 		h.LastError = health.CutError(r.GetError())
 		h.RetryAt = fromNanos(r.GetRetryAtUnixNano())
+		h.LastWarnings = int(r.GetWarningCount())
+		if w := r.GetWarnings(); len(w) > 0 {
+			h.LastWarning = health.CutError(w[0])
+		}
 	}
 	return h
 }

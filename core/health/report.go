@@ -251,6 +251,11 @@ type TaskJSON struct {
 	// SpaceLow says how the destination may not take the next runs
 	// ("is 96 % full (80.0 GiB free of 2.0 TiB)"); absent when it may.
 	SpaceLow string `json:"space_low,omitempty"`
+	// Warnings counts the last run's warnings, and Warning is the first
+	// (a file it could not read, a copy its verify found damaged); absent
+	// when it had none.
+	Warnings int    `json:"warnings,omitempty"`
+	Warning  string `json:"warning,omitempty"`
 }
 
 func timePtr(t time.Time) *time.Time {
@@ -267,7 +272,7 @@ func (row *Row) JSON() TaskJSON {
 		LastRun: timePtr(row.LastRun), LastSuccess: timePtr(row.LastSuccess), FailuresSinceSuccess: row.FailuresSinceSuccess,
 		NextRun: timePtr(row.NextRun), Overdue: row.Overdue, Running: row.Running, Error: row.LastError, RetryAt: timePtr(row.RetryAt),
 		LastKnown: row.LastKnown, Seen: timePtr(row.Seen), Disconnected: row.Disconnected, MutedUntil: timePtr(row.MutedUntil),
-		DestFree: row.Dest.Free, DestTotal: row.Dest.Total, SpaceLow: row.Dest.Low()}
+		DestFree: row.Dest.Free, DestTotal: row.Dest.Total, SpaceLow: row.Dest.Low(), Warnings: row.LastWarnings, Warning: row.LastWarning}
 }
 
 // WriteJSON writes one JSON object per listed task, one per line.
@@ -283,7 +288,7 @@ func (r *Report) WriteJSON(w io.Writer) error {
 
 var csvHeader = []string{"slave", "group", "task", "state", "last_result", "last_run", "last_success",
 	"failures_since_success", "next_run", "overdue", "running", "last_known", "seen", "error", "disconnected",
-	"dest_free", "dest_total", "space_low", "retry_at", "muted_until"}
+	"dest_free", "dest_total", "space_low", "retry_at", "muted_until", "warnings", "warning"}
 
 func rfc(t *time.Time) string {
 	if t == nil {
@@ -307,7 +312,8 @@ func (r *Report) WriteCSV(w io.Writer) error {
 		if err := cw.Write([]string{text(j.Slave), text(j.Group), text(j.Task), string(j.State), text(j.LastResult), rfc(j.LastRun), rfc(j.LastSuccess),
 			strconv.Itoa(j.FailuresSinceSuccess), rfc(j.NextRun), strconv.FormatBool(j.Overdue), strconv.FormatBool(j.Running),
 			strconv.FormatBool(j.LastKnown), rfc(j.Seen), text(j.Error), strconv.FormatBool(j.Disconnected),
-			uintOrEmpty(j.DestFree), uintOrEmpty(j.DestTotal), text(j.SpaceLow), rfc(j.RetryAt), rfc(j.MutedUntil)}); err != nil {
+			uintOrEmpty(j.DestFree), uintOrEmpty(j.DestTotal), text(j.SpaceLow), rfc(j.RetryAt), rfc(j.MutedUntil),
+			uintOrEmpty(uint64(j.Warnings)), text(j.Warning)}); err != nil {
 			return err
 		}
 	}

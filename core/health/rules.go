@@ -98,7 +98,11 @@ type Task struct {
 	LastStarted  time.Time     `json:"last_started,omitzero"`
 	LastFinished time.Time     `json:"last_finished,omitzero"`
 	LastError    string        `json:"last_error,omitempty"`
-	LastSuccess  time.Time     `json:"last_success,omitzero"`
+	// LastWarnings counts the last run's warnings (a file it could not
+	// read, a copy its verify found damaged), and LastWarning is the first.
+	LastWarnings int       `json:"last_warnings,omitempty"`
+	LastWarning  string    `json:"last_warning,omitempty"`
+	LastSuccess  time.Time `json:"last_success,omitzero"`
 	// FailuresSinceSuccess counts failed (and interrupted) runs since the
 	// last success.
 	FailuresSinceSuccess int `json:"failures_since_success,omitempty"`
@@ -145,12 +149,22 @@ func failure(r backup.Result) bool {
 	return r == backup.ResultFailed || r == backup.ResultInterrupted
 }
 
+// SetLast records rep as the last run that ended: how and when it
+// ended, its error and warnings, and when it is tried again.
+func (t *Task) SetLast(rep backup.Report) {
+	t.LastResult, t.LastStarted, t.LastFinished = rep.Result, rep.Started, rep.Finished
+	t.LastError = CutError(rep.Error)
+	t.LastWarnings, t.LastWarning = rep.WarningCount, ""
+	if len(rep.Warnings) > 0 {
+		t.LastWarning = CutError(rep.Warnings[0])
+	}
+	t.RetryAt = rep.RetryAt
+}
+
 // Finish applies the end of a run to t.
 func (t *Task) Finish(rep backup.Report) {
 	t.Running, t.RunningSince = false, time.Time{}
-	t.LastResult, t.LastStarted, t.LastFinished = rep.Result, rep.Started, rep.Finished
-	t.LastError = CutError(rep.Error)
-	t.RetryAt = rep.RetryAt
+	t.SetLast(rep)
 	if d := DestOf(rep); d.Total > 0 {
 		t.Dest = d
 	}

@@ -121,6 +121,21 @@ func TestATaskKeepsItsDestinationsSpaceFromItsLastSuccess(t *testing.T) {
 	}
 }
 
+// A run's warnings are kept with the task, how many and the first, until
+// a run without any ends: the Backups window says what they are about.
+func TestATaskKeepsItsLastRunsWarnings(t *testing.T) {
+	var tk Task
+	tk.Finish(backup.Report{Result: backup.ResultWarnings, WarningCount: 3,
+		Warnings: []string{"verify: /docs/a.txt content differs from the manifest", "verify: /docs/b.txt missing"}})
+	if tk.LastWarnings != 3 || tk.LastWarning != "verify: /docs/a.txt content differs from the manifest" {
+		t.Fatalf("after a run with warnings: %d, %q", tk.LastWarnings, tk.LastWarning)
+	}
+	tk.Finish(backup.Report{Result: backup.ResultCompleted})
+	if tk.LastWarnings != 0 || tk.LastWarning != "" {
+		t.Errorf("after a clean run: %d, %q", tk.LastWarnings, tk.LastWarning)
+	}
+}
+
 func TestWorstAndCounts(t *testing.T) {
 	cases := []struct {
 		name   string

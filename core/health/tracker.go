@@ -83,6 +83,8 @@ type Row struct {
 	LastResult           backup.Result
 	LastRun              time.Time // when the last run that ended, ended
 	LastError            string
+	LastWarnings         int    // the last run's warnings
+	LastWarning          string // and the first of them
 	LastSuccess          time.Time
 	FailuresSinceSuccess int
 	Running              bool
@@ -589,6 +591,7 @@ func (s *Slave) Rows(out []Row, online bool, now time.Time) []Row {
 		tk := &s.Tasks[i]
 		out = append(out, Row{SlaveID: s.ID, Slave: s.Name, Task: tk.Name, Eval: Evaluate(tk, zone, now),
 			LastResult: tk.LastResult, LastRun: tk.LastFinished, LastError: tk.LastError, LastSuccess: tk.LastSuccess,
+			LastWarnings: tk.LastWarnings, LastWarning: tk.LastWarning,
 			FailuresSinceSuccess: tk.FailuresSinceSuccess, Running: tk.Running, RunningSince: tk.RunningSince,
 			Paused: tk.Paused, RetryAt: tk.RetryAt, LastKnown: !online, Seen: s.Seen, Dest: tk.Dest})
 	}

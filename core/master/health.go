@@ -292,7 +292,7 @@ func (m *Master) syncHealthOnce(l *link.Link) {
 	changed := make([]health.Task, 0, len(parts.GetHealth()))
 	for _, ph := range parts.GetHealth() {
 		h := agent.HealthFromPB(ph)
-		plain(&h.LastError) // shown in the Backups window, alerts and mail
+		plain(&h.LastError, &h.LastWarning) // shown in the Backups window, alerts and mail
 		changed = append(changed, h)
 	}
 	m.health.Sync(id, name, changed, resp.Removed, false, int(resp.UtcOffsetS))
