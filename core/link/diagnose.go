@@ -163,7 +163,8 @@ func reportAuthentication(err error, reason string, withPassword bool, report fu
 		report(Step{Name: "password", OK: true, Detail: "the password matches; the link works"})
 		return true
 	case code == wire.CodeAuthFailed:
-		report(Step{Name: "password", Detail: reason, Fix: "enter the same management password on the console and on the agent (lanyard-agent password set); check its spelling and keyboard layout"})
+		// The reason's advice is the fix's, said once.
+		report(Step{Name: "password", Detail: "wrong management password: the other end refused it", Fix: "enter the same management password on the console and on the agent (lanyard-agent password set); check its spelling and keyboard layout"})
 	case code == wire.CodeNameMismatch && !withPassword:
 		report(Step{Name: "password", OK: true, Detail: notChecked + "an agent answered"})
 		return true

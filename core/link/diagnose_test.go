@@ -66,6 +66,10 @@ func TestDiagnoseFindsTheFailingStep(t *testing.T) {
 			if tc.wantFix != "" && !strings.Contains(steps[len(steps)-1].Fix, tc.wantFix) {
 				t.Errorf("fix %q lacks %q", steps[len(steps)-1].Fix, tc.wantFix)
 			}
+			// What to do is said once, as the fix, not in the detail too.
+			if last := steps[len(steps)-1]; tc.wantFailed == "password" && strings.Contains(last.Detail, "same password") {
+				t.Errorf("the detail %q repeats the fix %q", last.Detail, last.Fix)
+			}
 		})
 	}
 	// Drain what the listener reported about the probes.
