@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/lanyard/lanyard/core/human"
 )
@@ -168,10 +169,45 @@ func ValidateName(name string) error {
 			ok = r == '-' || r == '_' || r == '.'
 		}
 		if !ok {
-			return invalidf("task name %q: use letters, digits, '-', '_' and '.', starting with a letter or digit", name)
+			msg := fmt.Sprintf("task name %q: use letters, digits, '-', '_' and '.', starting with a letter or digit", name)
+			if s := suggestName(name); s != "" {
+				msg += ", such as " + s
+			}
+			return invalidf("%s", msg)
 		}
 	}
 	return nil
+}
+
+// suggestName is a valid name like name, each run of what a name may not
+// hold made one '-' ("my docs" → "my-docs", "#1 server" → "1-server"),
+// or "" when name holds letters of other scripts (a suggestion would
+// lose them) or nothing is left.
+func suggestName(name string) string {
+	var b strings.Builder
+	dash := false
+	for _, r := range name {
+		switch {
+		case r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '_' || r == '.':
+			if dash && b.Len() > 0 {
+				b.WriteByte('-')
+			}
+			b.WriteRune(r)
+			dash = false
+		case r > unicode.MaxASCII && unicode.IsLetter(r):
+			return ""
+		default:
+			dash = true
+		}
+	}
+	s := strings.TrimLeft(b.String(), "_.")
+	if len(s) > MaxNameLen {
+		s = s[:MaxNameLen]
+	}
+	if s == "" || s == name {
+		return ""
+	}
+	return s
 }
 
 // NameKey is the case-insensitive identity of a task name.

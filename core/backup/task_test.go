@@ -36,7 +36,9 @@ func TestValidateRefusesBadTasks(t *testing.T) {
 	}{
 		{"an empty name", func(t *backup.Task) { t.Name = "" }, "needs a name"},
 		{"a name with a slash", func(t *backup.Task) { t.Name = "a/b" }, "use letters"},
-		{"a name starting with a dot", func(t *backup.Task) { t.Name = ".hidden" }, "use letters"},
+		{"a name starting with a dot", func(t *backup.Task) { t.Name = ".hidden" }, "starting with a letter or digit, such as hidden"},
+		{"a name with spaces", func(t *backup.Task) { t.Name = "my docs  2" }, "such as my-docs-2"},
+		{"a verify too often", func(t *backup.Task) { t.VerifyEvery = backup.Duration(time.Minute) }, "verify-every 1m: give off, or a duration of at least 1h such as 7d"},
 		{"no source", func(t *backup.Task) { t.Sources = nil }, "at least one source"},
 		{"a missing source", func(t *backup.Task) { t.Sources = []string{filepath.Join(root, "nope")} }, "does not exist"},
 		{"a source given twice", func(t *backup.Task) { t.Sources = []string{src, src} }, "given twice"},
@@ -84,6 +86,14 @@ func TestValidateRefusesBadTasks(t *testing.T) {
 // An exclude named from the top that is inside no source leaves nothing
 // out, and the check says so: a mistyped folder, one above the source, or
 // a pattern meant to match anywhere.
+// A name in another script gets no suggestion: one would lose its letters.
+func TestANameInAnotherScriptIsNotRespelled(t *testing.T) {
+	err := backup.ValidateName("Büro")
+	if err == nil || !strings.HasSuffix(err.Error(), "starting with a letter or digit") {
+		t.Errorf("%v", err)
+	}
+}
+
 func TestAnExcludeInsideNoSourceIsAWarning(t *testing.T) {
 	root := t.TempDir()
 	src, dest := filepath.Join(root, "data", "shared"), filepath.Join(root, "dest")
