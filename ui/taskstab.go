@@ -514,7 +514,8 @@ func (c *taskCell) setProgress(s backup.Status) {
 }
 
 // progressWords are a progress bar's fill and its words: "42 % · 12.3
-// MiB/s · ETA 1 min 20 s".
+// MiB/s · ETA 1 min 20 s"; "verifying · 42 % · …" once a run whose
+// verify is due re-reads its snapshot (its bar starts again from 0).
 func progressWords(s backup.Status) (float64, string) {
 	var frac float64
 	switch {
@@ -525,12 +526,15 @@ func progressWords(s backup.Status) (float64, string) {
 	}
 	frac = min(max(frac, 0), 1)
 	parts := []string{fmt.Sprintf("%d %%", int(frac*100))}
+	if s.Phase == backup.PhaseVerifying {
+		parts = append([]string{s.Phase}, parts...)
+	}
 	if s.Rate > 0 {
 		parts = append(parts, human.Bytes(uint64(s.Rate))+"/s")
 	}
 	if s.ETA > 0 {
 		parts = append(parts, "ETA "+human.Duration(s.ETA))
-	} else if s.Phase != "" && s.Phase != "copying" {
+	} else if s.Phase != "" && s.Phase != backup.PhaseCopying && s.Phase != backup.PhaseVerifying {
 		parts = append(parts, s.Phase)
 	}
 	return frac, strings.Join(parts, " · ")

@@ -504,6 +504,10 @@ func TestTheTasksTabListsTheTasksAndFollowsARun(t *testing.T) {
 	if _, words := progressWords(*tt.rows[0].Progress); words != "42 % · 12.5 MiB/s · ETA 46 s" {
 		t.Errorf("progress words %q", words)
 	}
+	verifying := backup.Status{Phase: backup.PhaseVerifying, BytesDone: 10, BytesTotal: 40, ETA: 3 * time.Second}
+	if _, words := progressWords(verifying); words != "verifying · 25 % · ETA 3 s" {
+		t.Errorf("progress words while the run verifies %q", words)
+	}
 	test.AssertRendersToMarkup(t, "taskstab_running.xml", mw.win.Canvas())
 
 	// Another slave's events do not touch this table; a finished run
