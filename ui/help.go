@@ -37,7 +37,7 @@ func troubleshootingTips() []troubleshootingTip {
 		{"\"broke off the TLS handshake\"", " (protocol_error, counted as \"broken handshakes\"): the other end sent its first bytes and went before the handshake was done, usually because it gave up waiting for this end (a server that was stopped, or swamped, for a while). It needs nothing from you when it stops once this end answers again; the other end tries again by itself."},
 		{"lanyard-agent diagnose HOST:PORT", " runs all of the above checks in order and names the first that fails. Add Slave → Test connection does the same from here."},
 		{"\"is the share it is on mounted?\"", ": a backup run found no task folder where its last run wrote one, so the share its destination is on (a NAS, a USB disk) is not mounted. Mount it and run again; to begin afresh there on purpose, create the folder DEST/TASK yourself."},
-		{"A verify found files changed", ": the destination's disk altered them after they were written (or someone edited the snapshot). The next run copies them afresh; check that disk (its SMART status, the NAS's scrub), and restore such a file from a snapshot made since."},
+		{"A verify found files changed", " (or a run's warnings begin \"verify:\"): the destination's disk altered them after they were written (or someone edited the snapshot). The next run copies them afresh; check that disk (its SMART status, the NAS's scrub), and restore such a file from a snapshot made since. To have this found without asking, give the task Verify the snapshots."},
 		{"\"holds task … of the server …\"", ": two servers back up into one folder, and each would remove the other's snapshots. Give each a destination of its own (/mnt/nas/{server} in Copy To…)."},
 	}
 }

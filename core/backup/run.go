@@ -199,14 +199,15 @@ func (r *run) execute() error {
 }
 
 // verifySnapshot re-reads the snapshot the run just made against its
-// manifest, as Engine.Verify does (verifyevery.go): each entry that does
-// not match is a warning of the run, and the next run copies it afresh.
+// manifest, as Engine.Verify does but at the task's speed limit
+// (verifyevery.go): each entry that does not match is a warning of the
+// run, and the next run copies it afresh.
 // A verify that cannot finish leaves the run complete, and the next run
 // verifies instead.
 func (r *run) verifySnapshot(snap SnapshotInfo) {
 	r.m.close() // the copy's progress ends here; the verify's follows
 	began := r.e.opts.Now()
-	vr, err := r.e.Verify(r.ctx, snap, r.t.Name, r.progress)
+	vr, err := r.e.verify(r.ctx, snap, r.t.Name, r.progress, r.t.Speed.limiter())
 	switch {
 	case err != nil && r.ctx.Err() != nil:
 		r.rep.VerifyNote = errVerifyStopped.Error()

@@ -8,6 +8,8 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+
+	"golang.org/x/time/rate"
 )
 
 // Problem is one thing in a snapshot that does not match its manifest.
@@ -55,8 +57,15 @@ func (r *VerifyReport) OK() bool { return r.Missing == 0 && r.Changed == 0 }
 // Verify re-reads every file of a snapshot and compares it with the
 // manifest: type, size, content hash, and a link's target. It reports each
 // missing or changed entry; an error means the check itself could not be
-// done (no manifest, cancelled).
+// done (no manifest, cancelled). It reads at full speed: a person waits
+// for it.
 func (e *Engine) Verify(ctx context.Context, snap SnapshotInfo, task string, p Progress) (VerifyReport, error) {
+	return e.verify(ctx, snap, task, p, nil)
+}
+
+// verify is Verify reading at pace (nil: full speed); a run's verify
+// keeps to the task's speed limit, as its copy does.
+func (e *Engine) verify(ctx context.Context, snap SnapshotInfo, task string, p Progress, pace *rate.Limiter) (VerifyReport, error) {
 	rep := VerifyReport{Task: task, Snapshot: snap.ID}
 	defer e.hold(snap.Path)()
 	var entries []Entry
@@ -102,7 +111,7 @@ func (e *Engine) Verify(ctx context.Context, snap SnapshotInfo, task string, p P
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			c := newCopier(nil, nil) // a verify reads at full speed: a person waits for it
+			c := newCopier(nil, pace)
 			defer c.release()
 			for i := range work {
 				if ctx.Err() != nil {

@@ -86,6 +86,27 @@ func TestARunStoppedWhileItVerifiesIsComplete(t *testing.T) {
 	}
 }
 
+// A run's verify keeps to the task's speed limit, as its copy does: the
+// server's users keep their disks while it reads the whole snapshot.
+// Nothing is copied here (every file is linked), yet 6 MiB re-read at
+// 4 MiB/s take at least the 1.25 s the limit allows.
+func TestARunsVerifyKeepsToTheSpeedLimit(t *testing.T) {
+	f := newFixture(t)
+	f.random("a.bin", 3<<20)
+	f.random("b.bin", 3<<20)
+	e := backup.New(backup.Options{Workers: 4})
+	f.mustRun(e, backup.ResultCompleted)
+	f.task.Speed = 4 << 20
+	begin := time.Now()
+	rep, err := e.Run(context.Background(), f.task, backup.StartOptions{Verify: true})
+	if err != nil || rep.FilesLinked != 2 || !rep.Verified {
+		t.Fatalf("%v: linked %d, verified %v", err, rep.FilesLinked, rep.Verified)
+	}
+	if took := time.Since(begin); took < 1200*time.Millisecond {
+		t.Errorf("6 MiB verified in %s at a limit of 4 MiB/s", took)
+	}
+}
+
 func TestVerifyDue(t *testing.T) {
 	now := time.Date(2026, 12, 8, 2, 0, 5, 0, time.UTC)
 	weekly := backup.Task{VerifyEvery: backup.Duration(7 * 24 * time.Hour)}
