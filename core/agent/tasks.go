@@ -698,7 +698,7 @@ func (t *Tasks) start(task backup.Task, trigger string, attempt int, o RunOption
 	runs, _ := t.history(task.Name, RunsKept)
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	verified := lastVerified(runs)
+	verified := lastVerified(task, runs)
 	start := backup.Report{Task: task.Name, Trigger: trigger, Attempt: attempt, Started: t.now(), Result: backup.ResultRunning, Reread: o.Reread,
 		LastVerified: verified}
 	if t.ctx == nil || t.closed {
@@ -835,14 +835,19 @@ func expected(task backup.Task, runs []backup.Report) string {
 	return ""
 }
 
-// lastVerified is when a run last verified the task's snapshots, as the
-// newest of runs (its history, oldest first) that knows says: a run that
-// did not verify passes on what the run before it said, and one that
-// never ended (interrupted) said it when it began.
-func lastVerified(runs []backup.Report) time.Time {
+// lastVerified is when a run last verified the task's snapshots at its
+// destination, as the newest run of runs (its history, oldest first) that
+// says so: a run that did not verify passes on what the run before it
+// said, and one that never ended (interrupted) said it when it began. A
+// task moved to another destination since has verified nothing there.
+func lastVerified(task backup.Task, runs []backup.Report) time.Time {
 	for i := len(runs) - 1; i >= 0; i-- {
-		if !runs[i].LastVerified.IsZero() {
-			return runs[i].LastVerified
+		r := runs[i]
+		if r.Destination != "" && r.Destination != task.Destination {
+			return time.Time{}
+		}
+		if !r.LastVerified.IsZero() {
+			return r.LastVerified
 		}
 	}
 	return time.Time{}

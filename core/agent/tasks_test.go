@@ -574,8 +574,27 @@ func TestATaskVerifiesWhenItsVerifyIsDue(t *testing.T) {
 		t.Fatalf("the history: %d runs, %v", len(runs), err)
 	}
 	c.add(24 * time.Hour)
-	if third := run(); !third.Verified || !third.LastVerified.After(first.LastVerified) {
+	third := run()
+	if !third.Verified || !third.LastVerified.After(first.LastVerified) {
 		t.Errorf("a week on: verified %v, last verified %v", third.Verified, third.LastVerified)
+	}
+
+	// Moved to another destination, the task has verified nothing there:
+	// its first run there verifies.
+	moved := filepath.Join(dest, "moved")
+	if err := os.Mkdir(moved, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	task, err := tasks.Get(ctx, "docs")
+	if err != nil {
+		t.Fatal(err)
+	}
+	task.Task.Destination = moved
+	if _, _, err := tasks.Put(ctx, task.Task, agent.PutOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if there := run(); !there.Verified {
+		t.Errorf("the first run at a new destination did not verify (last verified %v)", there.LastVerified)
 	}
 }
 

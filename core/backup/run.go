@@ -201,9 +201,8 @@ func (r *run) execute() error {
 // verifySnapshot re-reads the snapshot the run just made against its
 // manifest, as Engine.Verify does but at the task's speed limit
 // (verifyevery.go): each entry that does not match is a warning of the
-// run, and the next run copies it afresh.
-// A verify that cannot finish leaves the run complete, and the next run
-// verifies instead.
+// run, and the next run copies it afresh. A verify that cannot finish
+// leaves the run complete, and the next run verifies instead.
 func (r *run) verifySnapshot(snap SnapshotInfo) {
 	r.m.close() // the copy's progress ends here; the verify's follows
 	began := r.e.opts.Now()
