@@ -188,15 +188,9 @@ func (td *taskDialog) build(editing bool, paths serverPaths) {
 	for _, f := range []string{backup.FieldName, backup.FieldSources, backup.FieldDestination, backup.FieldExcludes,
 		backup.FieldSchedule, backup.FieldRetention, backup.FieldOverdueAfter, backup.FieldSpeed, backup.FieldRetries,
 		backup.FieldVerifyEvery} {
-		l := widget.NewLabel("")
-		l.Importance = widget.DangerImportance
-		l.Wrapping = fyne.TextWrapWord
-		l.Hide()
-		td.errs[f] = l
+		td.errs[f] = problemLine()
 	}
-	td.nextRuns = widget.NewLabel("")
-	td.nextRuns.Importance = widget.LowImportance
-	td.nextRuns.Wrapping = fyne.TextWrapWord
+	td.nextRuns = lowNote("")
 	td.warnings = widget.NewLabel("")
 	td.warnings.Importance = widget.WarningImportance
 	td.warnings.Wrapping = fyne.TextWrapWord
