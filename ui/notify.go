@@ -234,6 +234,8 @@ func backupNotification(alerts []health.Alert) *fyne.Notification {
 			return "failed"
 		case health.AlertFull:
 			return "destination nearly full"
+		case health.AlertDamaged:
+			return "has damaged copies"
 		}
 		return "overdue"
 	}
@@ -250,6 +252,8 @@ func backupNotification(alerts []health.Alert) *fyne.Notification {
 			body += ": last success " + health.When(a.Row.LastSuccess, time.Local)
 		case a.Kind == health.AlertFull:
 			body = fmt.Sprintf("The destination of backup task %s on %s %s. %s", a.Task, a.Slave, a.Row.Dest.Low(), capitalize(backup.SpaceAdvice))
+		case a.Kind == health.AlertDamaged:
+			body = fmt.Sprintf("Backup task %s on %s: %s", a.Task, a.Slave, health.DamagedWords(a.Row.LastDamaged))
 		}
 		return fyne.NewNotification(fmt.Sprintf("%s: backup %s %s", a.Slave, a.Task, what(a)), body+".")
 	}

@@ -162,7 +162,7 @@ func newCheckResult(views []master.SlaveView, rows []health.Row, alerts []health
 			continue // a full destination is counted from the rows, below
 		}
 		res.Alerts = append(res.Alerts, a)
-		if a.Kind == health.AlertOverdue {
+		if a.Kind == health.AlertOverdue || a.Kind == health.AlertDamaged {
 			res.Code = max(res.Code, checkWarning)
 		} else {
 			res.Code = checkCritical
@@ -220,13 +220,15 @@ func newCheckResult(views []master.SlaveView, rows []health.Row, alerts []health
 // then one line per alert.
 func (c *checkResult) write(w io.Writer, now time.Time) {
 	var news []string
-	var failed, overdue, down int
+	var failed, overdue, damaged, down int
 	for _, a := range c.Alerts {
 		switch a.Kind {
 		case health.AlertFailed:
 			failed++
 		case health.AlertOverdue:
 			overdue++
+		case health.AlertDamaged:
+			damaged++
 		default:
 			down++
 		}
@@ -239,6 +241,9 @@ func (c *checkResult) write(w io.Writer, now time.Time) {
 	}
 	if overdue > 0 {
 		news = append(news, human.Plural(overdue, "backup overdue", "backups overdue"))
+	}
+	if damaged > 0 {
+		news = append(news, human.Plural(damaged, "backup with damaged copies", "backups with damaged copies"))
 	}
 	if len(c.Full) > 0 {
 		news = append(news, health.NearlyFull(len(c.Full)))
@@ -304,6 +309,8 @@ func alertLine(a health.Alert, now time.Time) string {
 	case health.AlertFailed:
 		// The agent's words, quoted: a line of theirs is not the check's.
 		return fmt.Sprintf("%s / %s: failed %s: %s", a.Slave, a.Task, since, wire.Quote(a.Row.LastError))
+	case health.AlertDamaged:
+		return fmt.Sprintf("%s / %s: damaged copies %s: %s", a.Slave, a.Task, since, health.DamagedWords(a.Row.LastDamaged))
 	default:
 		last := "never"
 		if !a.Row.LastSuccess.IsZero() {

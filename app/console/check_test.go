@@ -114,6 +114,18 @@ func TestACheckWarnsOfADestinationNearlyFull(t *testing.T) {
 			"FS01 / docs: the destination is 96 % full (80.0 GiB free of 2.0 TiB)\n")
 }
 
+// Copies a verify found damaged warn, counted apart from the servers
+// offline, with a line that says what was found.
+func TestACheckWarnsOfDamagedCopies(t *testing.T) {
+	now := time.Date(2026, 12, 3, 15, 0, 0, 0, time.Local)
+	views := []master.SlaveView{{Name: "FS01", Group: "Acme", State: master.StateConnected}}
+	rows := []health.Row{{Slave: "FS01", Group: "Acme", Task: "docs", Eval: health.Eval{State: health.StateOK}, LastDamaged: 2}}
+	alerts := []health.Alert{{Kind: health.AlertDamaged, Slave: "FS01", Task: "docs", Since: now.Add(-time.Hour), Row: rows[0]}}
+	checkSays(t, views, rows, alerts, fleetScope{}, now, checkWarning,
+		"LANYARD WARNING - 1 backup with damaged copies; 1 server, 1 connected; 1 backup task | servers=1 connected=1 offline=0 error=0 disconnected=0 muted=0 tasks=1 failed=0 overdue=0 dest_full=0\n"+
+			"FS01 / docs: damaged copies since 14:00:00 (1 h 0 min ago): a verify found 2 copies damaged (the destination's disk may be failing; the next run copies them afresh)\n")
+}
+
 // checkSays runs a check of scope at now and holds its code and its
 // words to want.
 func checkSays(t *testing.T, views []master.SlaveView, rows []health.Row, alerts []health.Alert, scope fleetScope, now time.Time, code int, want string) {

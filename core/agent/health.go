@@ -163,7 +163,7 @@ func HealthToPB(h health.Task) *pb.TaskHealth {
 	if h.LastResult != "" {
 		m.LastRun = &pb.RunReport{Task: h.Name, Result: string(h.LastResult), StartedUnixNano: nanos(h.LastStarted),
 			FinishedUnixNano: nanos(h.LastFinished), Error: h.LastError, RetryAtUnixNano: nanos(h.RetryAt),
-			WarningCount: int64(h.LastWarnings)}
+			WarningCount: int64(h.LastWarnings), VerifyChanged: int32(h.LastDamaged)} // missing and changed, together
 		if h.LastWarning != "" {
 			m.LastRun.Warnings = []string{h.LastWarning}
 		}
@@ -183,6 +183,7 @@ func HealthFromPB(m *pb.TaskHealth) health.Task {
 		h.LastError = health.CutError(r.GetError())
 		h.RetryAt = fromNanos(r.GetRetryAtUnixNano())
 		h.LastWarnings = int(r.GetWarningCount())
+		h.LastDamaged = int(r.GetVerifyMissing() + r.GetVerifyChanged())
 		if w := r.GetWarnings(); len(w) > 0 {
 			h.LastWarning = health.CutError(w[0])
 		}

@@ -64,10 +64,10 @@ func TestATasksHealthCrossesTheWireWhole(t *testing.T) {
 	want := health.Task{Name: "docs", Cursor: health.Cursor{Created: at.Add(-time.Hour), Version: 3, RunSeq: 9, RunDone: true},
 		Schedule: "daily@02:00", Paused: true, OverdueAfter: 48 * time.Hour, Running: true, RunningSince: at.Add(time.Minute),
 		LastResult: backup.ResultFailed, LastStarted: at, LastFinished: at.Add(time.Second), LastError: "the share is not mounted",
-		LastWarnings: 3, LastWarning: "verify: /docs/a.txt content differs from the manifest",
+		LastWarnings: 3, LastWarning: "verify: /docs/a.txt content differs from the manifest", LastDamaged: 2,
 		LastSuccess: at.Add(-24 * time.Hour), FailuresSinceSuccess: 2, RetryAt: at.Add(10 * time.Minute), NextRun: at.Add(24 * time.Hour),
 		Dest: health.DestSpace{Free: 1, Total: 2, Wrote: 3}}
-	consoleOnly := map[string]bool{"Alerted": true, "AlertedFull": true}
+	consoleOnly := map[string]bool{"Alerted": true, "AlertedFull": true, "AlertedDamaged": true}
 	v := reflect.ValueOf(want)
 	for i := range v.NumField() {
 		if name := v.Type().Field(i).Name; v.Field(i).IsZero() && !consoleOnly[name] {

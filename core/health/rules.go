@@ -100,9 +100,12 @@ type Task struct {
 	LastError    string        `json:"last_error,omitempty"`
 	// LastWarnings counts the last run's warnings (a file it could not
 	// read, a copy its verify found damaged), and LastWarning is the first.
-	LastWarnings int       `json:"last_warnings,omitempty"`
-	LastWarning  string    `json:"last_warning,omitempty"`
-	LastSuccess  time.Time `json:"last_success,omitzero"`
+	LastWarnings int    `json:"last_warnings,omitempty"`
+	LastWarning  string `json:"last_warning,omitempty"`
+	// LastDamaged counts the copies the last run's verify found missing
+	// or changed: the destination's disk may be failing.
+	LastDamaged int       `json:"last_damaged,omitempty"`
+	LastSuccess time.Time `json:"last_success,omitzero"`
 	// FailuresSinceSuccess counts failed (and interrupted) runs since the
 	// last success.
 	FailuresSinceSuccess int `json:"failures_since_success,omitempty"`
@@ -116,6 +119,9 @@ type Task struct {
 	// AlertedFull: the destination's shortage of room (Dest.Low) was
 	// announced; false once it has room again.
 	AlertedFull bool `json:"alerted_full,omitempty"`
+	// AlertedDamaged: the damage the last run's verify found was
+	// announced; false once a run found none.
+	AlertedDamaged bool `json:"alerted_damaged,omitempty"`
 	// Dest is the destination disk as the last successful run left it.
 	Dest DestSpace `json:"dest,omitzero"`
 }
@@ -155,6 +161,7 @@ func (t *Task) SetLast(rep backup.Report) {
 	t.LastResult, t.LastStarted, t.LastFinished = rep.Result, rep.Started, rep.Finished
 	t.LastError = CutError(rep.Error)
 	t.LastWarnings, t.LastWarning = rep.WarningCount, ""
+	t.LastDamaged = rep.VerifyMissing + rep.VerifyChanged
 	if len(rep.Warnings) > 0 {
 		t.LastWarning = CutError(rep.Warnings[0])
 	}

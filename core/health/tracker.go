@@ -85,6 +85,7 @@ type Row struct {
 	LastError            string
 	LastWarnings         int    // the last run's warnings
 	LastWarning          string // and the first of them
+	LastDamaged          int    // the copies the last run's verify found damaged
 	LastSuccess          time.Time
 	FailuresSinceSuccess int
 	Running              bool
@@ -145,10 +146,15 @@ const (
 	// AlertFull: the task's destination may not take its next runs
 	// (DestSpace.Low), as its last run left it.
 	AlertFull AlertKind = "full"
+	// AlertDamaged: the task's last run verified its snapshot and found
+	// copies missing or changed (Task.LastDamaged): the destination's
+	// disk may be failing.
+	AlertDamaged AlertKind = "damaged"
 )
 
 // Alert announces a task failed or overdue, a task's destination nearly
-// full, or a slave offline, for longer than the grace period.
+// full or its copies damaged, or a slave offline, for longer than the
+// grace period.
 type Alert struct {
 	Kind    AlertKind
 	SlaveID string
@@ -372,7 +378,7 @@ func (t *Tracker) Sync(id, name string, changed []Task, removed []string, full b
 		s.rec.Tasks = nil
 		for _, c := range changed {
 			if i := slices.IndexFunc(old, func(o Task) bool { return backup.NameKey(o.Name) == backup.NameKey(c.Name) }); i >= 0 {
-				c.Alerted, c.AlertedFull = old[i].Alerted, old[i].AlertedFull
+				c.Alerted, c.AlertedFull, c.AlertedDamaged = old[i].Alerted, old[i].AlertedFull, old[i].AlertedDamaged
 			}
 			s.rec.Tasks = append(s.rec.Tasks, c)
 		}
@@ -384,7 +390,7 @@ func (t *Tracker) Sync(id, name string, changed []Task, removed []string, full b
 		}
 		for _, c := range changed {
 			if i := s.rec.find(c.Name); i >= 0 {
-				c.Alerted, c.AlertedFull = s.rec.Tasks[i].Alerted, s.rec.Tasks[i].AlertedFull
+				c.Alerted, c.AlertedFull, c.AlertedDamaged = s.rec.Tasks[i].Alerted, s.rec.Tasks[i].AlertedFull, s.rec.Tasks[i].AlertedDamaged
 				s.rec.Tasks[i] = c
 			} else {
 				s.rec.Tasks = append(s.rec.Tasks, c)
@@ -591,7 +597,7 @@ func (s *Slave) Rows(out []Row, online bool, now time.Time) []Row {
 		tk := &s.Tasks[i]
 		out = append(out, Row{SlaveID: s.ID, Slave: s.Name, Task: tk.Name, Eval: Evaluate(tk, zone, now),
 			LastResult: tk.LastResult, LastRun: tk.LastFinished, LastError: tk.LastError, LastSuccess: tk.LastSuccess,
-			LastWarnings: tk.LastWarnings, LastWarning: tk.LastWarning,
+			LastWarnings: tk.LastWarnings, LastWarning: tk.LastWarning, LastDamaged: tk.LastDamaged,
 			FailuresSinceSuccess: tk.FailuresSinceSuccess, Running: tk.Running, RunningSince: tk.RunningSince,
 			Paused: tk.Paused, RetryAt: tk.RetryAt, LastKnown: !online, Seen: s.Seen, Dest: tk.Dest})
 	}
@@ -759,7 +765,7 @@ func (t *Tracker) Alerting() []Alert {
 		var rows []Row
 		for i := range s.rec.Tasks {
 			tk := &s.rec.Tasks[i]
-			if tk.Alerted == "" && !tk.AlertedFull {
+			if tk.Alerted == "" && !tk.AlertedFull && !tk.AlertedDamaged {
 				continue
 			}
 			if rows == nil {
@@ -771,6 +777,9 @@ func (t *Tracker) Alerting() []Alert {
 			}
 			if tk.AlertedFull && tk.Dest.Low() != "" {
 				out = append(out, Alert{Kind: AlertFull, SlaveID: s.rec.ID, Slave: s.rec.Name, Task: tk.Name, Since: fullSince(tk, now), Row: row})
+			}
+			if tk.AlertedDamaged && tk.LastDamaged > 0 {
+				out = append(out, Alert{Kind: AlertDamaged, SlaveID: s.rec.ID, Slave: s.rec.Name, Task: tk.Name, Since: damagedSince(tk, now), Row: row})
 			}
 		}
 	}
@@ -791,10 +800,12 @@ func taskRow(rows []Row, task string) Row {
 }
 
 // sortAlerts orders alerts by slave, then task, ignoring case; a task's
-// failure or lateness comes before its full destination.
+// failure or lateness comes before its damaged copies, and they before
+// its full destination.
 func sortAlerts(alerts []Alert) {
 	slices.SortStableFunc(alerts, func(a, b Alert) int {
-		return cmp.Or(human.CompareNames(a.Slave, b.Slave), human.CompareNames(a.Task, b.Task), boolCompare(a.Kind == AlertFull, b.Kind == AlertFull))
+		return cmp.Or(human.CompareNames(a.Slave, b.Slave), human.CompareNames(a.Task, b.Task),
+			boolCompare(a.Kind == AlertFull, b.Kind == AlertFull), boolCompare(a.Kind == AlertDamaged, b.Kind == AlertDamaged))
 	})
 }
 
@@ -835,6 +846,12 @@ func (t *Tracker) due(s *tracked, now time.Time) (alerts []Alert, dirty bool) {
 			tk.AlertedFull, dirty = true, true
 			announce(tk, AlertFull, fullSince(tk, now))
 		}
+		if damaged := tk.LastDamaged > 0; !damaged && tk.AlertedDamaged {
+			tk.AlertedDamaged, dirty = false, true
+		} else if damaged && !tk.AlertedDamaged && s.pastGrace(damagedSince(tk, now), now, grace) {
+			tk.AlertedDamaged, dirty = true, true
+			announce(tk, AlertDamaged, damagedSince(tk, now))
+		}
 		ev := Evaluate(tk, zone, now)
 		bad := ev.State == StateFailed || ev.State == StateOverdue
 		if !bad {
@@ -869,6 +886,27 @@ func fullSince(t *Task, now time.Time) time.Time {
 		return now
 	}
 	return t.LastSuccess
+}
+
+// DamagedWords say what a run's verify found, for an alert: "a verify
+// found 2 copies damaged (the destination's disk may be failing; the
+// next run copies them afresh)".
+func DamagedWords(n int) string {
+	them := "them"
+	if n == 1 {
+		them = "it"
+	}
+	return fmt.Sprintf("a verify found %s damaged (the destination's disk may be failing; the next run copies %s afresh)",
+		human.Plural(n, "copy", "copies"), them)
+}
+
+// damagedSince is when task t's copies were found damaged, as far as its
+// record tells: the end of its last run, whose verify found them.
+func damagedSince(t *Task, now time.Time) time.Time {
+	if t.LastFinished.IsZero() || t.LastFinished.After(now) {
+		return now
+	}
+	return t.LastFinished
 }
 
 // badSince is when task t entered state st (failed, overdue), as far as

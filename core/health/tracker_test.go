@@ -534,6 +534,38 @@ func TestANearlyFullDestinationIsAnnouncedOnceAndTakenBackWhenThereIsRoom(t *tes
 	}
 }
 
+// Copies a run's verify found damaged are announced once, past the grace,
+// after the task's failure if it has one; a run whose verify found none
+// (or that did not verify: it copied them afresh) takes it back.
+func TestDamagedCopiesAreAnnouncedOnceAndTakenBackByTheNextRun(t *testing.T) {
+	tr, c := openTracker(t)
+	linkedDocs(tr)
+	tr.Finished("id1", "FS01", backup.Report{Task: "docs", Result: backup.ResultWarnings, Started: c.Now(), Finished: c.Now(),
+		Verified: true, VerifyChanged: 2, VerifyMissing: 1, WarningCount: 3, Warnings: []string{"verify: /docs/a.txt missing"}}, 0)
+	if a := tr.Tick(); len(a) != 0 {
+		t.Fatalf("within the grace: %+v", a)
+	}
+	c.add(61 * time.Second)
+	a := tr.Tick()
+	if len(a) != 1 || a[0].Kind != AlertDamaged || a[0].Row.LastDamaged != 3 || !a[0].Since.Equal(noon) {
+		t.Fatalf("past the grace: %+v", a)
+	}
+	if want := "a verify found 3 copies damaged (the destination's disk may be failing; the next run copies them afresh)"; DamagedWords(3) != want {
+		t.Errorf("DamagedWords(3) = %q", DamagedWords(3))
+	}
+	if in := tr.Alerting(); len(in) != 1 || in[0].Kind != AlertDamaged {
+		t.Fatalf("in force: %+v", in)
+	}
+	c.add(2 * time.Minute)
+	if a := tr.Tick(); len(a) != 0 {
+		t.Fatalf("announced twice: %+v", a)
+	}
+	docsRun(tr, c, 500<<30)
+	if in := tr.Alerting(); len(in) != 0 {
+		t.Fatalf("after a run that found nothing: %+v", in)
+	}
+}
+
 // Room made by deleting snapshots by hand is seen at once: the alert is
 // over, without waiting for the next run.
 func TestRoomMadeByHandEndsANearlyFullAlert(t *testing.T) {

@@ -91,6 +91,8 @@ func mailsKind(st mail.Settings, kind health.AlertKind) bool {
 		return st.OnOffline
 	case health.AlertFull:
 		return st.OnFull
+	case health.AlertDamaged:
+		return st.OnFailed // a backup that cannot be trusted, as a failed one
 	}
 	return false
 }
@@ -259,6 +261,8 @@ func alertMail(alerts []health.Alert, now time.Time, console bool) mail.Message 
 			return fmt.Sprintf("%s / %s failed: %s", a.Slave, a.Task, a.Row.Detail(now, time.Local))
 		case health.AlertFull:
 			return fmt.Sprintf("%s / %s has its destination nearly full: it %s; %s", a.Slave, a.Task, a.Row.Dest.Low(), backup.SpaceAdvice)
+		case health.AlertDamaged:
+			return fmt.Sprintf("%s / %s has damaged copies: %s", a.Slave, a.Task, health.DamagedWords(a.Row.LastDamaged))
 		}
 		return fmt.Sprintf("%s / %s is overdue: %s", a.Slave, a.Task, a.Row.Detail(now, time.Local))
 	}

@@ -336,6 +336,29 @@ func TestANearlyFullDestinationIsMailedWithWhatToDoUnlessSwitchedOff(t *testing.
 	}
 }
 
+// Copies a verify found damaged are mailed as a failure is: the backup
+// cannot be trusted, and the disk may be failing.
+func TestDamagedCopiesAreMailedAsAFailureIs(t *testing.T) {
+	st := mail.Defaults()
+	st.To = []string{"ops@example.com"}
+	now := time.Now()
+	damaged := health.Alert{Kind: health.AlertDamaged, SlaveID: "s1", Slave: "FS01", Task: "docs", Since: now,
+		Row: health.Row{SlaveID: "s1", Slave: "FS01", Task: "docs", LastDamaged: 1}}
+	q := []mail.Queued{{Kind: "damaged", SlaveID: "s1", Task: "docs"}}
+	mails, over := outboxMails(q, []health.Alert{damaged}, st, now)
+	if len(over) != 0 || len(mails) != 1 {
+		t.Fatalf("%d messages, %d over", len(mails), len(over))
+	}
+	if msg := mails[0].msg; msg.Subject != "Lanyard: FS01 / docs has damaged copies" ||
+		!strings.Contains(msg.Text, "a verify found 1 copy damaged (the destination's disk may be failing; the next run copies it afresh)") {
+		t.Fatalf("subject %q:\n%s", msg.Subject, msg.Text)
+	}
+	st.OnFailed = false
+	if mails, over := outboxMails(q, []health.Alert{damaged}, st, now); len(mails) != 0 || len(over) != 1 {
+		t.Fatalf("failures not mailed: %d messages, %d over", len(mails), len(over))
+	}
+}
+
 // Many servers offline together: the mail says first what that points to,
 // then names each. A few, or many gone one by one, it only names.
 func TestAnAlertMailSaysWhenManyWentOfflineTogether(t *testing.T) {

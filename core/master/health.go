@@ -434,6 +434,8 @@ func (m *Master) alertArrived(a health.Alert) {
 		e.WithField("task", a.Task).Errorf("%s: backup task %s failed: %s", a.Slave, a.Task, a.Row.LastError)
 	case health.AlertFull:
 		e.WithField("task", a.Task).Warnf("%s: the destination of backup task %s %s: the next runs may not fit; %s", a.Slave, a.Task, a.Row.Dest.Low(), backup.SpaceAdvice)
+	case health.AlertDamaged:
+		e.WithField("task", a.Task).Warnf("%s: backup task %s: %s", a.Slave, a.Task, health.DamagedWords(a.Row.LastDamaged))
 	default:
 		e.WithField("task", a.Task).Warnf("%s: backup task %s is overdue: last success %s", a.Slave, a.Task, whenOrNever(a.Row.LastSuccess))
 	}
