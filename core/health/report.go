@@ -103,7 +103,7 @@ func NewReport(rows []Row, now time.Time, since time.Duration) Report {
 				r.RanFailed++
 			}
 		}
-		if recent || row.State == StateFailed || row.State == StateOverdue || row.State == StateUnknown || row.Dest.Low() != "" {
+		if recent || row.State == StateFailed || row.State == StateOverdue || row.State == StateUnknown || row.Dest.Low() != "" || row.LastDamaged > 0 {
 			r.Rows = append(r.Rows, row)
 		}
 	}
@@ -139,6 +139,24 @@ func (r *Report) ShortOfRoom() []Row {
 		}
 	}
 	return out
+}
+
+// WithDamage is the listed rows, of the slaves counted, whose last run's
+// verify found copies damaged (Row.LastDamaged).
+func (r *Report) WithDamage() []Row {
+	var out []Row
+	for _, row := range r.Rows {
+		if !row.Disconnected && row.LastDamaged > 0 {
+			out = append(out, row)
+		}
+	}
+	return out
+}
+
+// WithDamageWords counts n tasks with damaged copies, as the report's
+// subject says it.
+func WithDamageWords(n int) string {
+	return human.Plural(n, "task", "tasks") + " with damaged copies"
 }
 
 // NearlyFull counts n tasks whose destination is short of room, as the
@@ -189,6 +207,9 @@ func (r *Report) Subject() string {
 		counted = "all " + human.Plural(total, "task", "tasks") + " ok"
 	case r.Disconnected == 0:
 		counted = "no tasks"
+	}
+	if n := len(r.WithDamage()); n > 0 && counted != "" {
+		counted += "; " + WithDamageWords(n)
 	}
 	if n := len(r.ShortOfRoom()); n > 0 && counted != "" {
 		counted += "; " + NearlyFull(n)
@@ -256,6 +277,9 @@ type TaskJSON struct {
 	// when it had none.
 	Warnings int    `json:"warnings,omitempty"`
 	Warning  string `json:"warning,omitempty"`
+	// Damaged counts the copies the last run's verify found missing or
+	// changed; absent when it found none (or did not verify).
+	Damaged int `json:"damaged,omitempty"`
 }
 
 func timePtr(t time.Time) *time.Time {
@@ -272,7 +296,8 @@ func (row *Row) JSON() TaskJSON {
 		LastRun: timePtr(row.LastRun), LastSuccess: timePtr(row.LastSuccess), FailuresSinceSuccess: row.FailuresSinceSuccess,
 		NextRun: timePtr(row.NextRun), Overdue: row.Overdue, Running: row.Running, Error: row.LastError, RetryAt: timePtr(row.RetryAt),
 		LastKnown: row.LastKnown, Seen: timePtr(row.Seen), Disconnected: row.Disconnected, MutedUntil: timePtr(row.MutedUntil),
-		DestFree: row.Dest.Free, DestTotal: row.Dest.Total, SpaceLow: row.Dest.Low(), Warnings: row.LastWarnings, Warning: row.LastWarning}
+		DestFree: row.Dest.Free, DestTotal: row.Dest.Total, SpaceLow: row.Dest.Low(), Warnings: row.LastWarnings, Warning: row.LastWarning,
+		Damaged: row.LastDamaged}
 }
 
 // WriteJSON writes one JSON object per listed task, one per line.
@@ -288,7 +313,7 @@ func (r *Report) WriteJSON(w io.Writer) error {
 
 var csvHeader = []string{"slave", "group", "task", "state", "last_result", "last_run", "last_success",
 	"failures_since_success", "next_run", "overdue", "running", "last_known", "seen", "error", "disconnected",
-	"dest_free", "dest_total", "space_low", "retry_at", "muted_until", "warnings", "warning"}
+	"dest_free", "dest_total", "space_low", "retry_at", "muted_until", "warnings", "warning", "damaged"}
 
 func rfc(t *time.Time) string {
 	if t == nil {
@@ -313,7 +338,7 @@ func (r *Report) WriteCSV(w io.Writer) error {
 			strconv.Itoa(j.FailuresSinceSuccess), rfc(j.NextRun), strconv.FormatBool(j.Overdue), strconv.FormatBool(j.Running),
 			strconv.FormatBool(j.LastKnown), rfc(j.Seen), text(j.Error), strconv.FormatBool(j.Disconnected),
 			uintOrEmpty(j.DestFree), uintOrEmpty(j.DestTotal), text(j.SpaceLow), rfc(j.RetryAt), rfc(j.MutedUntil),
-			uintOrEmpty(uint64(j.Warnings)), text(j.Warning)}); err != nil {
+			uintOrEmpty(uint64(j.Warnings)), text(j.Warning), uintOrEmpty(uint64(j.Damaged))}); err != nil {
 			return err
 		}
 	}
@@ -457,12 +482,16 @@ type section struct {
 	rows []Row
 	held bool
 	room bool // the lines say how the destination is short of room
+	harm bool // the lines say what the last run's verify found damaged
 }
 
 // detail is what the section's line says of row.
 func (sec *section) detail(row *Row, now time.Time, loc *time.Location) string {
-	if sec.room {
+	switch {
+	case sec.room:
 		return "the destination " + row.Dest.Low()
+	case sec.harm:
+		return DamagedWords(row.LastDamaged)
 	}
 	return row.Detail(now, loc)
 }
@@ -475,15 +504,23 @@ func (sec *section) state(row *Row) string {
 	return " (" + string(row.State) + ")"
 }
 
-// Name of the report's section of destinations short of room.
-const shortOfRoom = "destination nearly full"
+// Names of the report's sections of destinations short of room and of
+// damaged copies.
+const (
+	shortOfRoom = "destination nearly full"
+	withDamage  = "damaged copies"
+)
 
-// sections are the report's list, worst first, then the destinations
-// short of room before the tasks that are well, the disconnected last.
+// sections are the report's list, worst first, then the damaged copies
+// and the destinations short of room before the tasks that are well, the
+// disconnected last.
 func (r *Report) sections() []section {
 	var out []section
 	for _, s := range States {
 		if s == StateRunning {
+			if rows := r.WithDamage(); len(rows) > 0 {
+				out = append(out, section{name: withDamage, rows: rows, harm: true})
+			}
 			if rows := r.ShortOfRoom(); len(rows) > 0 {
 				out = append(out, section{name: shortOfRoom, rows: rows, room: true})
 			}
@@ -523,7 +560,8 @@ type htmlSection struct {
 
 // htmlColours are the sections' headings' colours, by their names.
 var htmlColours = map[string]string{string(StateFailed): "#c62828", string(StateOverdue): "#e65100", string(StateUnknown): "#616161",
-	string(StateRunning): "#1565c0", string(StateOK): "#2e7d32", "disconnected": "#616161", shortOfRoom: "#e65100"}
+	string(StateRunning): "#1565c0", string(StateOK): "#2e7d32", "disconnected": "#616161", shortOfRoom: "#e65100",
+	withDamage: "#c62828"}
 
 // WriteHTML writes the report as an HTML page (the daily mail's HTML
 // part): the same sections as the text.

@@ -143,8 +143,8 @@ func TestTheReportSaysWhenAFailedTaskIsTriedAgain(t *testing.T) {
 		t.Errorf("in JSON: retry_at %v, and %v for a task not tried again", j.RetryAt, rows[0].JSON().RetryAt)
 	}
 	var csv bytes.Buffer
-	if r := NewReport(rows, noon, 24*time.Hour); r.WriteCSV(&csv) != nil || !strings.Contains(csv.String(), ",retry_at,muted_until,warnings,warning\n") ||
-		!strings.Contains(csv.String(), ",2026-03-10T12:10:00Z,,,\n") {
+	if r := NewReport(rows, noon, 24*time.Hour); r.WriteCSV(&csv) != nil || !strings.Contains(csv.String(), ",retry_at,muted_until,warnings,warning,damaged\n") ||
+		!strings.Contains(csv.String(), ",2026-03-10T12:10:00Z,,,,\n") {
 		t.Errorf("in CSV, no retry_at:\n%s", csv.String())
 	}
 	if got := NewReport(rows, noon.Add(time.Hour), 24*time.Hour); strings.Contains(textOf(t, &got), "tried again") {
@@ -258,8 +258,8 @@ func TestTheReportSaysWhichSlavesWereDisconnected(t *testing.T) {
 		t.Errorf("JSON:\n%s", js.String())
 	}
 	lines := strings.Split(strings.TrimSpace(csv.String()), "\n")
-	if !strings.HasSuffix(lines[0], ",error,disconnected,dest_free,dest_total,space_low,retry_at,muted_until,warnings,warning") || !strings.HasPrefix(lines[2], "FS02,,mail,") ||
-		!strings.HasSuffix(lines[2], ",true,,,,,,,") || !strings.HasSuffix(lines[4], ",true,,,,,,,") || !strings.HasSuffix(lines[1], ",false,,,,,,,") {
+	if !strings.HasSuffix(lines[0], ",error,disconnected,dest_free,dest_total,space_low,retry_at,muted_until,warnings,warning,damaged") || !strings.HasPrefix(lines[2], "FS02,,mail,") ||
+		!strings.HasSuffix(lines[2], ",true,,,,,,,,") || !strings.HasSuffix(lines[4], ",true,,,,,,,,") || !strings.HasSuffix(lines[1], ",false,,,,,,,,") {
 		t.Errorf("CSV:\n%s", csv.String())
 	}
 }
@@ -292,7 +292,7 @@ func TestTheReportNamesTheDestinationsNearlyFull(t *testing.T) {
 		strings.Count(js.String(), `"space_low"`) != 1 {
 		t.Errorf("JSON:\n%s", js.String())
 	}
-	if !strings.Contains(csv.String(), ",85899345920,2199023255552,is 96 % full (80.0 GiB free of 2.0 TiB),,,,\n") {
+	if !strings.Contains(csv.String(), ",85899345920,2199023255552,is 96 % full (80.0 GiB free of 2.0 TiB),,,,,\n") {
 		t.Errorf("CSV:\n%s", csv.String())
 	}
 }
@@ -321,7 +321,7 @@ func TestTheReportSaysWhoseAlertsAreMuted(t *testing.T) {
 	if strings.Count(js.String(), `"muted_until":"2026-03-10T15:00:00Z"`) != 1 { // FS02 / mail; its weekly, ok and not recent, is not listed
 		t.Errorf("JSON:\n%s", js.String())
 	}
-	if strings.Count(csv.String(), ",2026-03-10T15:00:00Z,,\n") != 1 {
+	if strings.Count(csv.String(), ",2026-03-10T15:00:00Z,,,\n") != 1 {
 		t.Errorf("CSV:\n%s", csv.String())
 	}
 	if r := NewReport(rows, noon.Add(4*time.Hour), 24*time.Hour); len(r.Muted) != 0 {
@@ -367,12 +367,33 @@ func TestAFilesNameSaysItsFormat(t *testing.T) {
 func TestTheReportCarriesALastRunsWarnings(t *testing.T) {
 	row := Row{Slave: "FS01", Task: "docs", Eval: Eval{State: StateOK}, LastResult: backup.ResultWarnings, LastRun: noon,
 		LastWarnings: 2, LastWarning: "verify: /docs/a.txt content differs from the manifest"}
-	if j := row.JSON(); j.Warnings != 2 || j.Warning != row.LastWarning {
+	row.LastDamaged = 1
+	if j := row.JSON(); j.Warnings != 2 || j.Warning != row.LastWarning || j.Damaged != 1 {
 		t.Errorf("JSON: %d warnings, first %q", j.Warnings, j.Warning)
 	}
 	var csv bytes.Buffer
 	r := NewReport([]Row{row}, noon, 24*time.Hour)
-	if err := r.WriteCSV(&csv); err != nil || !strings.HasSuffix(csv.String(), ",2,verify: /docs/a.txt content differs from the manifest\n") {
+	if err := r.WriteCSV(&csv); err != nil || !strings.HasSuffix(csv.String(), ",2,verify: /docs/a.txt content differs from the manifest,1\n") {
 		t.Errorf("CSV (%v):\n%s", err, csv.String())
+	}
+}
+
+// Copies a run's verify found damaged have a section of their own, in the
+// text and the HTML, before the tasks that are well, and the subject
+// counts them: the daily summary tells of a failing disk.
+func TestTheReportNamesTheTasksWithDamagedCopies(t *testing.T) {
+	rows := []Row{{SlaveID: "a", Slave: "FS01", Task: "docs", Eval: Eval{State: StateOK}, LastResult: backup.ResultWarnings,
+		LastRun: noon.Add(-30 * 24 * time.Hour), LastDamaged: 2}}
+	r := NewReport(rows, noon, 24*time.Hour) // listed though its run is not recent
+	if got := r.Subject(); got != "Backups: all 1 task ok; 1 task with damaged copies" {
+		t.Errorf("subject %q", got)
+	}
+	want := "\nDAMAGED COPIES (1)\n  FS01 / docs: a verify found 2 copies damaged (the destination's disk may be failing; the next run copies them afresh)\n"
+	if text := textOf(t, &r); !strings.Contains(text, want) {
+		t.Errorf("the text lacks %q:\n%s", want, text)
+	}
+	var html bytes.Buffer
+	if err := r.WriteHTML(&html, time.UTC); err != nil || !strings.Contains(html.String(), `<h3 style="color: #c62828">DAMAGED COPIES (1)</h3>`) {
+		t.Errorf("HTML (%v):\n%s", err, html.String())
 	}
 }
