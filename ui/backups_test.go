@@ -229,6 +229,16 @@ func TestTheBackupsWindowSaysASlavesAlertsAreMuted(t *testing.T) {
 	}
 }
 
+// resultOf is what the Result column shows of the task shown, and in what
+// colour ("" when it is not shown).
+func resultOf(v *backupsView, task string) (string, fyne.ThemeColorName) {
+	i := slices.IndexFunc(v.snap.visible, func(b *bRow) bool { return b.r.Task == task })
+	if i < 0 {
+		return "", ""
+	}
+	return v.cellText(&v.snap.visible[i].r, colResult)
+}
+
 // A task whose destination may not take the next runs says so in its
 // Result, which the filter finds, before its backups fail.
 func TestTheBackupsWindowSaysADestinationIsNearlyFull(t *testing.T) {
@@ -238,12 +248,8 @@ func TestTheBackupsWindowSaysADestinationIsNearlyFull(t *testing.T) {
 	src.setRow(row)
 	want := "completed: the destination is 96 % full (80.0 GiB free of 2.0 TiB)"
 	q.runUntil(t, "docs's disk", func() bool {
-		i := slices.IndexFunc(v.snap.visible, func(b *bRow) bool { return b.r.Task == "docs" })
-		if i < 0 {
-			return false
-		}
-		got, _ := v.cellText(&v.snap.visible[i].r, colResult)
-		return got == want
+		got, fg := resultOf(v, "docs")
+		return got == want && fg == theme.ColorNameWarning
 	})
 	v.filter.SetText("96 % full")
 	if got := visibleTasks(v); got != "FS01/docs" {
@@ -262,11 +268,7 @@ func TestTheBackupsWindowSaysWhatARunsWarningsAreAbout(t *testing.T) {
 	src.setRow(row)
 	want := "completed, 2 warnings: verify: /srv/docs/budget.ods content differs from the manifest"
 	q.runUntil(t, "docs's warnings", func() bool {
-		i := slices.IndexFunc(v.snap.visible, func(b *bRow) bool { return b.r.Task == "docs" })
-		if i < 0 {
-			return false
-		}
-		got, fg := v.cellText(&v.snap.visible[i].r, colResult)
+		got, fg := resultOf(v, "docs")
 		return got == want && fg == theme.ColorNameWarning
 	})
 	v.filter.SetText("budget.ods")
