@@ -52,7 +52,10 @@
 // the task's Retention removes snapshots it no longer keeps, never the
 // newest; the run then reads the destination's free space into its
 // report and warns when the next runs may not fit (SpaceWarning,
-// space.go).
+// space.go). A run told its task's verify is due (StartOptions.Verify,
+// Task.VerifyDue) then re-reads the whole snapshot against its manifest,
+// at the task's speed limit: what does not match is its warnings, and the
+// next run copies it afresh (verifyevery.go).
 //
 // DeleteSnapshot (delete.go) removes one snapshot by hand, between runs,
 // as retention removes one (removeSnapshot serves both): it holds the

@@ -29,7 +29,9 @@
 // re-evaluates the states against the clock (tasks become overdue with
 // time) and raises alerts: a task failed or overdue for longer than the
 // grace period, a task whose destination may not take its next runs
-// (DestSpace.Low; Room notes space made by hand), and a slave offline for
+// (DestSpace.Low; Room notes space made by hand), a task whose last run's
+// verify found copies damaged (Task.LastDamaged, until a run finds none),
+// and a slave offline for
 // longer than it, once per state (a task that fails again while failed
 // is not announced again; after a success it is). A failed run the agent
 // tries again (Task.RetryAt) is news once its last try failed, or once a
