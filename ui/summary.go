@@ -71,8 +71,9 @@ const (
 	rankOffline  = 1
 	rankFailed   = 2
 	rankOverdue  = 3
-	rankPassword = 4
-	rankFull     = 5
+	rankDamaged  = 4
+	rankPassword = 5
+	rankFull     = 6
 )
 
 // attentionRank orders what needs a look at now, worst first; rankNone:
@@ -91,6 +92,8 @@ func attentionRank(v *master.SlaveView, now time.Time) int {
 		return rankFailed
 	case v.Backup.Overdue > 0:
 		return rankOverdue
+	case v.Backup.Damaged > 0:
+		return rankDamaged
 	case v.PasswordInDoubt:
 		return rankPassword
 	case v.Backup.Full > 0:
@@ -101,7 +104,7 @@ func attentionRank(v *master.SlaveView, now time.Time) int {
 
 // aboutBackups: a slave ranked so needs a look for its backups alone.
 func aboutBackups(rank int) bool {
-	return rank == rankFailed || rank == rankOverdue || rank == rankFull
+	return rank == rankFailed || rank == rankOverdue || rank == rankDamaged || rank == rankFull
 }
 
 // needsFirst: a needs a look before b at now. Of two offline slaves, the
@@ -256,6 +259,9 @@ func attentionText(v *master.SlaveView, now time.Time) string {
 	}
 	if v.PasswordInDoubt {
 		parts = append(parts, "a password change awaits its answer")
+	}
+	if v.Backup.Damaged > 0 {
+		parts = append(parts, health.WithDamageWords(v.Backup.Damaged))
 	}
 	if v.Backup.Full > 0 {
 		parts = append(parts, health.NearlyFull(v.Backup.Full))

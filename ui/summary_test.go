@@ -189,6 +189,30 @@ func TestTheSummaryNamesAServerWhoseDestinationIsNearlyFull(t *testing.T) {
 	}
 }
 
+// A server whose last verify found copies damaged needs a look, after
+// the failed and overdue ones and before a disk nearly full: its backup
+// cannot be trusted.
+func TestTheSummaryNamesAServerWithDamagedCopies(t *testing.T) {
+	vs := demoFleet()
+	for i := range vs {
+		switch vs[i].Name {
+		case "FS01":
+			vs[i].Backup = health.Summary{Counts: health.Counts{OK: 2}, Worst: health.StateOK, Full: 1}
+		case "web-2":
+			vs[i].Backup = health.Summary{Counts: health.Counts{OK: 1}, Worst: health.StateOK, Damaged: 1}
+		}
+	}
+	mw, _ := openMainWindow(t, newFakeConsole(vs...), nil)
+	p := mw.detail.summary
+	names := attentionNames(p)
+	if len(names) < 2 || names[len(names)-2] != "web-2" || names[len(names)-1] != "FS01" {
+		t.Fatalf("named %v: web-2, its copies damaged, is not just before FS01, its disk nearly full", names)
+	}
+	if got := p.rows[len(names)-2].why.Text; got != "1 task with damaged copies" {
+		t.Errorf("web-2: %q", got)
+	}
+}
+
 func TestTheSummarysBackupsButtonOpensTheBackupsOfWhatItSums(t *testing.T) {
 	test.NewTempApp(t)
 	q := newUIQueue()

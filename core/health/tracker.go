@@ -125,6 +125,9 @@ type Summary struct {
 	// Full counts the tasks whose destination may not take the next
 	// runs (DestSpace.Low).
 	Full int
+	// Damaged counts the tasks whose last run's verify found copies
+	// damaged (Task.LastDamaged).
+	Damaged int
 	// Retrying counts the failed tasks the agent tries again by itself
 	// (Task.Retrying); RetryAt is the soonest of those tries still ahead
 	// (zero when each waits for its agent to be back, or is overdue).
@@ -636,6 +639,9 @@ func (s *tracked) summary(now time.Time, grace time.Duration) Summary {
 		sum.Add(state, 1)
 		if tk.Dest.Low() != "" {
 			sum.Full++
+		}
+		if tk.LastDamaged > 0 {
+			sum.Damaged++
 		}
 		if state == StateFailed && tk.Retrying(now, grace) {
 			sum.noteRetry(tk.RetryAt, now)
