@@ -239,41 +239,38 @@ func resultOf(v *backupsView, task string) (string, fyne.ThemeColorName) {
 	return v.cellText(&v.snap.visible[i].r, colResult)
 }
 
-// A task whose destination may not take the next runs says so in its
-// Result, which the filter finds, before its backups fail.
-func TestTheBackupsWindowSaysADestinationIsNearlyFull(t *testing.T) {
-	v, src, q, _ := openBackups(t)
-	row := mixedRows()[0] // FS01 / docs, ok
-	row.Dest = health.DestSpace{Free: 80 << 30, Total: 2 << 40, Wrote: 1 << 30}
-	src.setRow(row)
-	want := "completed: the destination is 96 % full (80.0 GiB free of 2.0 TiB)"
-	q.runUntil(t, "docs's disk", func() bool {
-		got, fg := resultOf(v, "docs")
-		return got == want && fg == theme.ColorNameWarning
-	})
-	v.filter.SetText("96 % full")
-	if got := visibleTasks(v); got != "FS01/docs" {
-		t.Fatalf("the filter for the disk shows %s", got)
-	}
-}
-
-// A run that completed with warnings says what the first is about, in
-// the warning colour, and the filter finds it: a copy a verify found
-// damaged is seen across the fleet, not only on the server's Tasks tab.
-func TestTheBackupsWindowSaysWhatARunsWarningsAreAbout(t *testing.T) {
-	v, src, q, _ := openBackups(t)
-	row := mixedRows()[0] // FS01 / docs, ok
-	row.LastResult, row.LastWarnings = backup.ResultWarnings, 2
-	row.LastWarning = "verify: /srv/docs/budget.ods content differs from the manifest"
-	src.setRow(row)
-	want := "completed, 2 warnings: verify: /srv/docs/budget.ods content differs from the manifest"
-	q.runUntil(t, "docs's warnings", func() bool {
-		got, fg := resultOf(v, "docs")
-		return got == want && fg == theme.ColorNameWarning
-	})
-	v.filter.SetText("budget.ods")
-	if got := visibleTasks(v); got != "FS01/docs" {
-		t.Fatalf("the filter for the damaged file shows %s", got)
+// The Result column says, in the warning colour, what a task's last run
+// left to look at, and the filter finds it: a destination that may not
+// take the next runs, before its backups fail, and what a run's warnings
+// are about (a copy a verify found damaged is seen across the fleet, not
+// only on the server's Tasks tab).
+func TestTheBackupsWindowSaysWhatALastRunLeftToLookAt(t *testing.T) {
+	for _, tc := range []struct {
+		name, want, filter string
+		change             func(*master.BackupRow)
+	}{
+		{"a destination nearly full", "completed: the destination is 96 % full (80.0 GiB free of 2.0 TiB)", "96 % full",
+			func(r *master.BackupRow) { r.Dest = health.DestSpace{Free: 80 << 30, Total: 2 << 40, Wrote: 1 << 30} }},
+		{"a run's warnings", "completed, 2 warnings: verify: /srv/docs/budget.ods content differs from the manifest", "budget.ods",
+			func(r *master.BackupRow) {
+				r.LastResult, r.LastWarnings = backup.ResultWarnings, 2
+				r.LastWarning = "verify: /srv/docs/budget.ods content differs from the manifest"
+			}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			v, src, q, _ := openBackups(t)
+			row := mixedRows()[0] // FS01 / docs, ok
+			tc.change(&row)
+			src.setRow(row)
+			q.runUntil(t, "docs's result", func() bool {
+				got, fg := resultOf(v, "docs")
+				return got == tc.want && fg == theme.ColorNameWarning
+			})
+			v.filter.SetText(tc.filter)
+			if got := visibleTasks(v); got != "FS01/docs" {
+				t.Fatalf("the filter %q shows %s", tc.filter, got)
+			}
+		})
 	}
 }
 
