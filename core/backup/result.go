@@ -113,8 +113,8 @@ func (r *Report) Verify() string {
 
 // By is who started the run, in a word or two: its trigger, which retry
 // a retry is ("retry 2"), and whether it read every file ("manual,
-// reread": why it took as long as reading everything); "" when not
-// known.
+// reread") or verified its snapshot ("schedule, verified"): why it took
+// as long as reading everything; "" when not known.
 func (r *Report) By() string {
 	by := r.Trigger
 	if r.Trigger == TriggerRetry && r.Attempt > 0 {
@@ -122,6 +122,9 @@ func (r *Report) By() string {
 	}
 	if r.Reread && by != "" {
 		by += ", reread"
+	}
+	if r.Verified && by != "" {
+		by += ", verified"
 	}
 	return by
 }

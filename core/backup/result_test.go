@@ -90,7 +90,8 @@ func TestARunSaysWhatItMade(t *testing.T) {
 	}
 }
 
-// Who started a run says which retry it is and whether it read every file.
+// Who started a run says which retry it is, and whether it read every
+// file or verified its snapshot (why it took as long as it did).
 func TestARunSaysWhoStartedIt(t *testing.T) {
 	for _, c := range []struct {
 		r    backup.Report
@@ -99,6 +100,7 @@ func TestARunSaysWhoStartedIt(t *testing.T) {
 		{backup.Report{Trigger: backup.TriggerManual}, "manual"},
 		{backup.Report{Trigger: backup.TriggerRetry, Attempt: 2}, "retry 2"},
 		{backup.Report{Trigger: backup.TriggerConsole, Reread: true}, "console, reread"},
+		{backup.Report{Trigger: backup.TriggerSchedule, Verified: true}, "schedule, verified"},
 		{backup.Report{}, ""},
 	} {
 		if got := c.r.By(); got != c.want {
