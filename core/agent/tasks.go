@@ -111,7 +111,9 @@ func (i TaskInfo) VerifyLine(now time.Time) string {
 	s := backup.VerifyWords(i.Task.VerifyEvery)
 	var last time.Time
 	if i.LastRun != nil {
-		last = i.LastRun.LastVerified
+		// The run's own rule: a task moved since has verified nothing at
+		// its destination.
+		last = lastVerified(i.Task, []backup.Report{*i.LastRun})
 	}
 	if last.IsZero() {
 		return s + ", none yet: the next run verifies"

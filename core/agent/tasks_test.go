@@ -590,8 +590,12 @@ func TestATaskVerifiesWhenItsVerifyIsDue(t *testing.T) {
 		t.Fatal(err)
 	}
 	task.Task.Destination = moved
-	if _, _, err := tasks.Put(ctx, task.Task, agent.PutOptions{}); err != nil {
+	movedInfo, _, err := tasks.Put(ctx, task.Task, agent.PutOptions{})
+	if err != nil {
 		t.Fatal(err)
+	}
+	if line := movedInfo.VerifyLine(c.now()); line != "every week, none yet: the next run verifies" {
+		t.Errorf("moved, the task says %q", line)
 	}
 	if there := run(); !there.Verified {
 		t.Errorf("the first run at a new destination did not verify (last verified %v)", there.LastVerified)
