@@ -590,11 +590,7 @@ func (v *backupsView) cellText(r *master.BackupRow, col int) (string, fyne.Theme
 			// What the warnings are about (a file that could not be read,
 			// a copy a verify found damaged) is read here, not only on the
 			// server's Tasks tab.
-			s := "completed, " + human.Plural(r.LastWarnings, "warning", "warnings")
-			if r.LastWarning != "" {
-				s += ": " + r.LastWarning
-			}
-			return s, theme.ColorNameWarning
+			return health.WarnedWords(r.LastWarnings, r.LastWarning), theme.ColorNameWarning
 		}
 		return string(r.LastResult), fg
 	case colLastRun:

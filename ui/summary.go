@@ -74,6 +74,7 @@ const (
 	rankDamaged  = 4
 	rankPassword = 5
 	rankFull     = 6
+	rankWarned   = 7
 )
 
 // attentionRank orders what needs a look at now, worst first; rankNone:
@@ -98,13 +99,15 @@ func attentionRank(v *master.SlaveView, now time.Time) int {
 		return rankPassword
 	case v.Backup.Full > 0:
 		return rankFull
+	case v.Backup.Warned > 0:
+		return rankWarned
 	}
 	return rankNone
 }
 
 // aboutBackups: a slave ranked so needs a look for its backups alone.
 func aboutBackups(rank int) bool {
-	return rank == rankFailed || rank == rankOverdue || rank == rankDamaged || rank == rankFull
+	return rank == rankFailed || rank == rankOverdue || rank == rankDamaged || rank == rankFull || rank == rankWarned
 }
 
 // needsFirst: a needs a look before b at now. Of two offline slaves, the
@@ -265,6 +268,9 @@ func attentionText(v *master.SlaveView, now time.Time) string {
 	}
 	if v.Backup.Full > 0 {
 		parts = append(parts, health.NearlyFull(v.Backup.Full))
+	}
+	if v.Backup.Warned > 0 {
+		parts = append(parts, health.WithWarningsWords(v.Backup.Warned))
 	}
 	return strings.Join(parts, " · ")
 }

@@ -213,6 +213,33 @@ func TestTheSummaryNamesAServerWithDamagedCopies(t *testing.T) {
 	}
 }
 
+// A server whose last run could not read a file needs a look, last of
+// all (its backups are ok, but a file is left out of them), and a click
+// on its name opens its Tasks tab, where the run's warnings are.
+func TestTheSummaryNamesAServerWhoseRunHadWarningsLast(t *testing.T) {
+	vs := demoFleet()
+	for i := range vs {
+		switch vs[i].Name {
+		case "FS01":
+			vs[i].Backup = health.Summary{Counts: health.Counts{OK: 2}, Worst: health.StateOK, Full: 1}
+		case "web-2":
+			vs[i].Backup = health.Summary{Counts: health.Counts{OK: 3}, Worst: health.StateOK, Warned: 2}
+		}
+	}
+	mw, _ := openMainWindow(t, newFakeConsole(vs...), nil)
+	p := mw.detail.summary
+	names := attentionNames(p)
+	if len(names) < 2 || names[len(names)-2] != "FS01" || names[len(names)-1] != "web-2" {
+		t.Fatalf("named %v: web-2, its runs with warnings, is not last, after FS01, its disk nearly full", names)
+	}
+	if got := p.rows[len(names)-1].why.Text; got != "2 tasks completed with warnings" {
+		t.Errorf("web-2: %q", got)
+	}
+	if !aboutBackups(rankWarned) {
+		t.Error("a click on a server whose runs had warnings does not open its Tasks tab")
+	}
+}
+
 func TestTheSummarysBackupsButtonOpensTheBackupsOfWhatItSums(t *testing.T) {
 	test.NewTempApp(t)
 	q := newUIQueue()

@@ -103,7 +103,7 @@ func NewReport(rows []Row, now time.Time, since time.Duration) Report {
 				r.RanFailed++
 			}
 		}
-		if recent || row.State == StateFailed || row.State == StateOverdue || row.State == StateUnknown || row.Dest.Low() != "" || row.LastDamaged > 0 {
+		if recent || row.State == StateFailed || row.State == StateOverdue || row.State == StateUnknown || row.Dest.Low() != "" || row.LastDamaged > 0 || row.Warned() {
 			r.Rows = append(r.Rows, row)
 		}
 	}
@@ -151,6 +151,24 @@ func (r *Report) WithDamage() []Row {
 		}
 	}
 	return out
+}
+
+// WithWarnings is the listed rows, of the slaves counted, whose last run
+// completed with warnings other than damaged copies (Row.Warned).
+func (r *Report) WithWarnings() []Row {
+	var out []Row
+	for _, row := range r.Rows {
+		if !row.Disconnected && row.Warned() {
+			out = append(out, row)
+		}
+	}
+	return out
+}
+
+// WithWarningsWords counts n tasks whose last run completed with
+// warnings, as the report's subject and the overview say it.
+func WithWarningsWords(n int) string {
+	return human.Plural(n, "task", "tasks") + " completed with warnings"
 }
 
 // WithDamageWords counts n tasks with damaged copies, as the report's
@@ -213,6 +231,9 @@ func (r *Report) Subject() string {
 	}
 	if n := len(r.ShortOfRoom()); n > 0 && counted != "" {
 		counted += "; " + NearlyFull(n)
+	}
+	if n := len(r.WithWarnings()); n > 0 && counted != "" {
+		counted += "; " + WithWarningsWords(n)
 	}
 	if len(r.DisconnectedSlaves) > 0 {
 		held := r.heldWords(subjectNames) + " disconnected"
@@ -483,6 +504,7 @@ type section struct {
 	held bool
 	room bool // the lines say how the destination is short of room
 	harm bool // the lines say what the last run's verify found damaged
+	warn bool // the lines say the last run's warnings
 }
 
 // detail is what the section's line says of row.
@@ -492,8 +514,21 @@ func (sec *section) detail(row *Row, now time.Time, loc *time.Location) string {
 		return "the destination " + row.Dest.Low()
 	case sec.harm:
 		return DamagedWords(row.LastDamaged)
+	case sec.warn:
+		return warnedDetail(row, loc)
 	}
 	return row.Detail(now, loc)
+}
+
+// warnedDetail is a warned row's line: "last run 7 Dec 2026 02:00
+// completed, 2 warnings: "/srv/docs/locked.pst: permission denied"", the
+// agent's words quoted as its errors are.
+func warnedDetail(row *Row, loc *time.Location) string {
+	first := ""
+	if row.LastWarning != "" {
+		first = wire.QuoteUpTo(row.LastWarning, maxErrorText+len("…"))
+	}
+	return fmt.Sprintf("last run %s %s", When(row.LastRun, loc), WarnedWords(row.LastWarnings, first))
 }
 
 // state is " (overdue)" after a disconnected slave's task, "" elsewhere.
@@ -509,6 +544,7 @@ func (sec *section) state(row *Row) string {
 const (
 	shortOfRoom = "destination nearly full"
 	withDamage  = "damaged copies"
+	withWarning = "completed with warnings"
 )
 
 // sections are the report's list, worst first, then the damaged copies
@@ -523,6 +559,9 @@ func (r *Report) sections() []section {
 			}
 			if rows := r.ShortOfRoom(); len(rows) > 0 {
 				out = append(out, section{name: shortOfRoom, rows: rows, room: true})
+			}
+			if rows := r.WithWarnings(); len(rows) > 0 {
+				out = append(out, section{name: withWarning, rows: rows, warn: true})
 			}
 		}
 		if rows := r.Of(s); len(rows) > 0 {
@@ -561,7 +600,7 @@ type htmlSection struct {
 // htmlColours are the sections' headings' colours, by their names.
 var htmlColours = map[string]string{string(StateFailed): "#c62828", string(StateOverdue): "#e65100", string(StateUnknown): "#616161",
 	string(StateRunning): "#1565c0", string(StateOK): "#2e7d32", "disconnected": "#616161", shortOfRoom: "#e65100",
-	withDamage: "#c62828"}
+	withDamage: "#c62828", withWarning: "#e65100"}
 
 // WriteHTML writes the report as an HTML page (the daily mail's HTML
 // part): the same sections as the text.

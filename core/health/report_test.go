@@ -397,3 +397,36 @@ func TestTheReportNamesTheTasksWithDamagedCopies(t *testing.T) {
 		t.Errorf("HTML (%v):\n%s", err, html.String())
 	}
 }
+
+// A run that completed with warnings other than damaged copies (a file it
+// could not read) is no alert, but the daily summary lists it in a
+// section of its own, after the damaged copies, with the agent's first
+// warning quoted, and the subject counts it: nobody has to open the
+// console to learn that a file is left out of every backup.
+func TestTheReportNamesTheTasksThatCompletedWithWarnings(t *testing.T) {
+	warned := Row{SlaveID: "a", Slave: "FS01", Task: "docs", Eval: Eval{State: StateOK}, LastResult: backup.ResultWarnings,
+		LastRun: noon.Add(-8 * 24 * time.Hour), LastWarnings: 2, LastWarning: "/srv/docs/locked.pst: permission denied\nINJECTED"}
+	damaged := Row{SlaveID: "b", Slave: "FS02", Task: "pics", Eval: Eval{State: StateOK}, LastResult: backup.ResultWarnings,
+		LastRun: noon.Add(-time.Hour), LastWarnings: 1, LastWarning: "verify: x", LastDamaged: 1}
+	clean := Row{SlaveID: "c", Slave: "FS03", Task: "mail", Eval: Eval{State: StateOK}, LastResult: backup.ResultCompleted,
+		LastRun: noon.Add(-8 * 24 * time.Hour)}
+	r := NewReport([]Row{warned, damaged, clean}, noon, 24*time.Hour) // listed though its run is not recent
+	if got := r.Subject(); got != "Backups: all 3 tasks ok; 1 task with damaged copies; 1 task completed with warnings" {
+		t.Errorf("subject %q", got)
+	}
+	if got := len(r.WithWarnings()); got != 1 {
+		t.Errorf("%d rows with warnings, want FS01's alone (FS02's are damaged copies)", got)
+	}
+	text := textOf(t, &r)
+	want := "\nCOMPLETED WITH WARNINGS (1)\n  FS01 / docs: last run 2026-03-02 12:00 completed, 2 warnings: \"/srv/docs/locked.pst: permission denied\\nINJECTED\"\n"
+	if !strings.Contains(text, want) {
+		t.Errorf("the text lacks %q:\n%s", want, text)
+	}
+	if strings.Index(text, "DAMAGED COPIES") > strings.Index(text, "COMPLETED WITH WARNINGS") || strings.Contains(text, "FS03") {
+		t.Errorf("damaged copies come first, and a clean run of old is not listed:\n%s", text)
+	}
+	var html bytes.Buffer
+	if err := r.WriteHTML(&html, time.UTC); err != nil || !strings.Contains(html.String(), `<h3 style="color: #e65100">COMPLETED WITH WARNINGS (1)</h3>`) {
+		t.Errorf("HTML (%v):\n%s", err, html.String())
+	}
+}

@@ -155,6 +155,26 @@ func failure(r backup.Result) bool {
 	return r == backup.ResultFailed || r == backup.ResultInterrupted
 }
 
+// Warned says the last run completed with warnings that are not damaged
+// copies, which are an alert of their own: a file it could not read.
+// The task is still ok; the overview and the report say so, and no alert.
+func (t *Task) Warned() bool { return warnedOnly(t.LastResult, t.LastWarnings, t.LastDamaged) }
+
+func warnedOnly(res backup.Result, warnings, damaged int) bool {
+	return res == backup.ResultWarnings && warnings > 0 && damaged == 0
+}
+
+// WarnedWords say how the last run completed, for a run with warnings:
+// "completed, 2 warnings: /srv/docs/locked.pst: permission denied"
+// (first: the first of them, "" when not known).
+func WarnedWords(warnings int, first string) string {
+	s := "completed, " + human.Plural(warnings, "warning", "warnings")
+	if first != "" {
+		s += ": " + first
+	}
+	return s
+}
+
 // SetLast records rep as the last run that ended: how and when it
 // ended, its error and warnings, and when it is tried again.
 func (t *Task) SetLast(rep backup.Report) {

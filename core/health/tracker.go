@@ -102,6 +102,10 @@ type Row struct {
 	Dest DestSpace
 }
 
+// Warned says the task's last run completed with warnings that are not
+// damaged copies (Task.Warned).
+func (row *Row) Warned() bool { return warnedOnly(row.LastResult, row.LastWarnings, row.LastDamaged) }
+
 // PendingRetry is the retry of the failed last run still to come at now:
 // RetryAt, or zero once its time has passed (the try is then under way,
 // or was lost with its agent). A retry that waits for its agent to be
@@ -128,6 +132,9 @@ type Summary struct {
 	// Damaged counts the tasks whose last run's verify found copies
 	// damaged (Task.LastDamaged).
 	Damaged int
+	// Warned counts the tasks whose last run completed with warnings
+	// other than damaged copies (Task.Warned).
+	Warned int
 	// Retrying counts the failed tasks the agent tries again by itself
 	// (Task.Retrying); RetryAt is the soonest of those tries still ahead
 	// (zero when each waits for its agent to be back, or is overdue).
@@ -642,6 +649,9 @@ func (s *tracked) summary(now time.Time, grace time.Duration) Summary {
 		}
 		if tk.LastDamaged > 0 {
 			sum.Damaged++
+		}
+		if tk.Warned() {
+			sum.Warned++
 		}
 		if state == StateFailed && tk.Retrying(now, grace) {
 			sum.noteRetry(tk.RetryAt, now)

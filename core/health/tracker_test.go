@@ -566,6 +566,33 @@ func TestDamagedCopiesAreAnnouncedOnceAndTakenBackByTheNextRun(t *testing.T) {
 	}
 }
 
+// A run that could not read a file is counted in its slave's summary as
+// warned (the overview lists it under Needs a look), but is no alert; the
+// warnings of a verify that found copies damaged are counted as damage
+// alone, and a clean next run ends both.
+func TestARunsWarningsAreCountedButNotAnnounced(t *testing.T) {
+	tr, c := openTracker(t)
+	linkedDocs(tr)
+	tr.Finished("id1", "FS01", backup.Report{Task: "docs", Result: backup.ResultWarnings, Started: c.Now(), Finished: c.Now(),
+		WarningCount: 1, Warnings: []string{"/docs/locked.pst: permission denied"}}, 0)
+	c.add(time.Hour)
+	if a := tr.Tick(); len(a) != 0 {
+		t.Fatalf("a warning announced: %+v", a)
+	}
+	if s := tr.Summary("id1"); s.Warned != 1 || s.Damaged != 0 || s.Worst != StateOK {
+		t.Fatalf("after an unreadable file: %+v", s)
+	}
+	tr.Finished("id1", "FS01", backup.Report{Task: "docs", Result: backup.ResultWarnings, Started: c.Now(), Finished: c.Now(),
+		Verified: true, VerifyChanged: 1, WarningCount: 2, Warnings: []string{"/docs/locked.pst: permission denied"}}, 0)
+	if s := tr.Summary("id1"); s.Warned != 0 || s.Damaged != 1 {
+		t.Fatalf("after a verify that found damage: %+v", s)
+	}
+	docsRun(tr, c, 500<<30)
+	if s := tr.Summary("id1"); s.Warned != 0 || s.Damaged != 0 {
+		t.Fatalf("after a clean run: %+v", s)
+	}
+}
+
 // Room made by deleting snapshots by hand is seen at once: the alert is
 // over, without waiting for the next run.
 func TestRoomMadeByHandEndsANearlyFullAlert(t *testing.T) {
