@@ -258,7 +258,7 @@ func TestBackupTasksFromTheConsolesCommandLineSeenByTwoConsoles(t *testing.T) {
 	one.addSlave("FS02", "pw-two", addr2)
 	one.console.event("connected", "FS02", 15*time.Second)
 	out, code = cli(one, "", "task", "copy", "docs", "--slave", "FS01", "--to", "fs02")
-	if code != 1 || !strings.Contains(out, `FS02: not copied: FS02 answered: "the folder `+filepath.Join(dest, "docs")+` holds task docs of the server \"FS01\"`) {
+	if code != 1 || !strings.Contains(out, `FS02: not copied: FS02 answered: the folder `+filepath.Join(dest, "docs")+` holds task docs of the server "FS01"`) {
 		t.Fatalf("a copy into FS01's folder: exit %d\n%s", code, out)
 	}
 	// With a destination FS01 has not written to yet, FS02 takes the
@@ -314,7 +314,7 @@ func TestBackupTasksFromTheConsolesCommandLineSeenByTwoConsoles(t *testing.T) {
 	}
 
 	out, _ = cli(one, "", "audit", "--slave", "FS01")
-	for _, want := range []string{"task add docs: ok", "task run docs: ok", "task verify docs", "task delete-snapshot docs " + snaps[0].ID + ": ok", "task edit docs (version 1): failed: FS01 answered: \"task docs was changed by another console: reload\""} {
+	for _, want := range []string{"task add docs: ok", "task run docs: ok", "task verify docs", "task delete-snapshot docs " + snaps[0].ID + ": ok", "task edit docs (version 1): failed: FS01 answered: task docs was changed by another console: reload"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("the first console's audit lacks %q:\n%s", want, out)
 		}

@@ -149,7 +149,7 @@ func TestANewFolderIsMadeOnTheServerAndSelected(t *testing.T) {
 	}
 
 	fr.fakeTasks.mu.Lock()
-	fr.mkErr = errors.New(`FS01 answered: "cannot create the folder /mnt/nas/fs01/x: permission denied"`)
+	fr.mkErr = errors.New(`FS01 answered: cannot create the folder /mnt/nas/fs01/x: permission denied`)
 	fr.fakeTasks.mu.Unlock()
 	test.Tap(fp.make)
 	name = c.Focused().(*dialogEntry)

@@ -514,7 +514,7 @@ func TestASettingsChangeWithoutAnAnswerMayHaveBeenMade(t *testing.T) {
 
 // A change the agent refuses says why, not that it was cancelled.
 func TestASettingsChangeTheAgentRefusesSaysWhy(t *testing.T) {
-	mw, q, st := applyFailing(t, errors.New(`FS01 answered: "listen: the port is in use"`))
+	mw, q, st := applyFailing(t, errors.New(`FS01 answered: listen: the port is in use`))
 	q.runUntil(t, "the refusal to be reported", func() bool { return strings.Contains(st.status.Text, "the port is in use") })
 	if txt := overlayText(mw.win); strings.Contains(txt, "Cancelled") {
 		t.Fatalf("a refusal reported as a cancel: %q", txt)

@@ -364,7 +364,7 @@ func TestSettingsDialogGolden(t *testing.T) {
 func TestCapitalizeKeepsANamesCase(t *testing.T) {
 	for in, want := range map[string]string{
 		"cannot restore /srv/a: permission denied": "Cannot restore /srv/a: permission denied",
-		`fs01 answered: "busy"`:                    `fs01 answered: "busy"`,
+		`fs01 answered: busy`:                      `fs01 answered: busy`,
 		"web-02 is not linked":                     "web-02 is not linked",
 		"db1.example.com did not answer in time":   "db1.example.com did not answer in time",
 		"/srv/restore does not exist":              "/srv/restore does not exist",

@@ -795,7 +795,7 @@ func TestASaveAfterAnotherConsolesEditSaysReload(t *testing.T) {
 	test.Tap(tt.edit)
 	td := openTaskDialog(t, mw)
 	fr.fakeTasks.mu.Lock()
-	fr.fakeTasks.putErr = fmt.Errorf("FS01 answered: \"task documents was changed by another console: reload\": %w", agent.ErrConflict)
+	fr.fakeTasks.putErr = fmt.Errorf("FS01 answered: task documents was changed by another console: reload: %w", agent.ErrConflict)
 	fr.fakeTasks.mu.Unlock()
 	td.keep[0].SetText("7")
 	q.runUntil(t, "Save", func() bool { return !td.save.Disabled() })
@@ -1615,7 +1615,7 @@ func TestStoppedInSaysWhereTheSearchStopped(t *testing.T) {
 // taken for one called off: the Restore dialog comes back with its
 // choices and the agent's words, a verify shows them.
 func TestARestoreOrVerifyThatFailsSaysWhy(t *testing.T) {
-	refusal := errors.New(`FS01 answered: "cannot restore /srv/restore/a.odt: leads outside the snapshot (a link put there after the backup): not followed"`)
+	refusal := errors.New(`FS01 answered: cannot restore /srv/restore/a.odt: leads outside the snapshot (a link put there after the backup): not followed`)
 	mw, q, rd := restoreRefused(t, refusal)
 	q.runUntil(t, "the restore's failure", func() bool { return strings.Contains(rd.status.Text, "leads outside the snapshot") })
 	if text := overlayText(mw.win); strings.Contains(text, "Restore cancelled") || rd.target.Text != "/srv/restore" {

@@ -244,14 +244,17 @@ func (e *CancelledError) Unwrap() error { return context.Canceled }
 func (e *CancelledError) Is(target error) bool { return target == ErrNoAnswer && e.Changes }
 
 // AgentError is an agent's refusal or failure, in its own words, with
-// the detail the agent sent for the codes that have one.
+// the detail the agent sent for the codes that have one. Its words are
+// shown as they are when plain, quoted and cut when not (wire.PlainUpTo):
+// a refusal reads `FS01 answered: listen port "99999" is out of range`,
+// not with every quote of its own escaped.
 type AgentError struct {
 	Slave, Code, Message string
 	Detail               []byte
 }
 
 func (e *AgentError) Error() string {
-	return fmt.Sprintf("%s answered: %s", e.Slave, wire.QuoteUpTo(e.Message, maxAgentText))
+	return fmt.Sprintf("%s answered: %s", e.Slave, wire.PlainUpTo(e.Message, maxAgentText))
 }
 
 // Unwrap lets errors.Is(err, agent.ErrConflict) find an edit refused

@@ -72,7 +72,7 @@ func TestTwoConsolesManageOneAgentsTasksAndSeeTheSameRun(t *testing.T) {
 		t.Fatalf("check of a relative destination: %+v, %v", check, err)
 	}
 	if _, _, err := c1.PutTask(ctx, "FS01", backup.Task{Name: "docs", Sources: []string{"data"}, Destination: dest}, agent.PutOptions{}); err == nil ||
-		!strings.Contains(err.Error(), `source \"data\" is not an absolute path`) {
+		!strings.Contains(err.Error(), `source "data" is not an absolute path`) {
 		t.Fatalf("add with a relative source: %v", err)
 	}
 	// A destination folder not made yet: the check says so, and a save
@@ -150,7 +150,7 @@ func TestTwoConsolesManageOneAgentsTasksAndSeeTheSameRun(t *testing.T) {
 	for _, r := range recs {
 		cmds = append(cmds, r.Command+": "+r.Result)
 	}
-	want := []string{`task add docs: failed: FS01 answered: "source \"data\" is not an absolute path"`, "task add docs (creating its destination folder): ok", "task edit docs (version 1): ok", "task run docs: ok", "task verify docs latest: started", "task verify docs latest: ok"}
+	want := []string{`task add docs: failed: FS01 answered: source "data" is not an absolute path`, "task add docs (creating its destination folder): ok", "task edit docs (version 1): ok", "task run docs: ok", "task verify docs latest: started", "task verify docs latest: ok"}
 	if strings.Join(cmds, "\n") != strings.Join(want, "\n") {
 		t.Errorf("audit of the first console:\n%s", strings.Join(cmds, "\n"))
 	}

@@ -299,7 +299,8 @@ func TestSettingsAreChangedAndTheChangeIsAudited(t *testing.T) {
 	// The agent's own refusal comes back in its words, and is audited.
 	_, err = c.SetAgentSettings(context.Background(), "FS01", &pb.SettingsSetRequest{Listen: ptrTo("nonsense:port")})
 	var ae *AgentError
-	if !errors.As(err, &ae) || !ae.Mistake() || !strings.HasPrefix(err.Error(), `FS01 answered: "`) {
+	if !errors.As(err, &ae) || !ae.Mistake() || !strings.HasPrefix(err.Error(), `FS01 answered: `) ||
+		!strings.Contains(err.Error(), `port "port" is not a number`) || strings.Contains(err.Error(), `\"`) {
 		t.Fatalf("a bad listen address: %v", err)
 	}
 	if r := lastAudit(t, c); !strings.HasPrefix(r.Result, "failed: FS01 answered") {
@@ -677,5 +678,24 @@ func TestAFilesExistDetailIsBoundedAndOptional(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// An agent's refusal reads as it wrote it when its words are plain, and
+// is quoted and cut when they are not: a newline or a bidi override of a
+// hostile agent cannot forge a line of the console's own.
+func TestAnAgentsRefusalIsShownPlainOrQuoted(t *testing.T) {
+	for _, tt := range []struct{ msg, want string }{
+		{`listen port "99999" is out of range`, `FS01 answered: listen port "99999" is out of range`},
+		{"busy\nFS02 answered: ok", `FS01 answered: "busy\nFS02 answered: ok"`},
+		{"ok\u202etxt.exe", `FS01 answered: "ok\u202etxt.exe"`},
+	} {
+		if got := (&AgentError{Slave: "FS01", Message: tt.msg}).Error(); got != tt.want {
+			t.Errorf("%q: %s, want %s", tt.msg, got, tt.want)
+		}
+	}
+	long := (&AgentError{Slave: "FS01", Message: strings.Repeat("x", 2*maxAgentText)}).Error()
+	if len(long) > maxAgentText+len(`FS01 answered: ""…`) || !strings.HasSuffix(long, `"…`) {
+		t.Errorf("a long refusal is not cut: %d bytes", len(long))
 	}
 }
