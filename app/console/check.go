@@ -69,11 +69,12 @@ under its name (a copy of it, as a cloned VM is, or a second
 installation) and the console's mail not getting through (in a check of
 the whole fleet, with mail set up; mail_waiting counts what waits). A
 server whose alerts are muted (slave mute) raises none until its mute
-ends; muted= counts them. --group checks one group (one customer)
-only, --slave one server (for a monitoring system that has a service
-per server). It asks the running console; when none runs, nobody is
-watching the fleet, and the check is UNKNOWN. Mistakes in the command
-are UNKNOWN too, as monitoring expects.`,
+ends; muted= counts them. A run that completed with warnings (a file it
+could not read) raises none either; warned= counts those tasks. --group
+checks one group (one customer) only, --slave one server (for a
+monitoring system that has a service per server). It asks the running
+console; when none runs, nobody is watching the fleet, and the check is
+UNKNOWN. Mistakes in the command are UNKNOWN too, as monitoring expects.`,
 		Args: func(_ *cobra.Command, args []string) error {
 			if len(args) > 0 {
 				return checkFailed(e.stdout, fmt.Errorf("no arguments expected, got %q", args))
@@ -142,6 +143,11 @@ type checkResult struct {
 	// agent under its name, a copy of itself or a second installation,
 	// as the window's Needs a look does.
 	Rivals []string `json:"rivals,omitempty"`
+	// Warned counts the tasks whose last run completed with warnings
+	// other than damaged copies (a file it could not read): no alert,
+	// and so no WARNING, but performance data a monitoring system may
+	// put a threshold on.
+	Warned int `json:"warned"`
 }
 
 // withMail adds how mail is getting through: mail that does not is a
@@ -208,6 +214,9 @@ func newCheckResult(views []master.SlaveView, rows []health.Row, alerts []health
 		}
 		res.Tasks++
 		res.Backup.Add(row.State, 1)
+		if row.Warned() {
+			res.Warned++
+		}
 		if low := row.Dest.Low(); low != "" && !row.MutedUntil.After(now) {
 			res.Full = append(res.Full, fmt.Sprintf("%s / %s: the destination %s", row.Slave, row.Task, low))
 			res.Code = max(res.Code, checkWarning)
@@ -265,8 +274,8 @@ func (c *checkResult) write(w io.Writer, now time.Time) {
 	if len(news) > 0 {
 		summary = strings.Join(news, ", ") + "; " + summary
 	}
-	perf := fmt.Sprintf("servers=%d connected=%d offline=%d error=%d disconnected=%d muted=%d tasks=%d failed=%d overdue=%d dest_full=%d",
-		c.Servers, c.Connected, c.Offline, c.Errors, c.Disconnected, c.Muted, c.Tasks, c.Backup.Failed, c.Backup.Overdue, len(c.Full))
+	perf := fmt.Sprintf("servers=%d connected=%d offline=%d error=%d disconnected=%d muted=%d tasks=%d failed=%d overdue=%d dest_full=%d warned=%d",
+		c.Servers, c.Connected, c.Offline, c.Errors, c.Disconnected, c.Muted, c.Tasks, c.Backup.Failed, c.Backup.Overdue, len(c.Full), c.Warned)
 	if c.Mail != nil {
 		perf += fmt.Sprintf(" mail_waiting=%d", c.Mail.Alerts+c.Mail.Daily)
 	}
