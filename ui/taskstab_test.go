@@ -1646,7 +1646,7 @@ func TestAVerifyThatFoundDamageSaysWhatTheNextRunDoes(t *testing.T) {
 	mw.detail.tasksTab.table.Select(widget.TableCellID{Row: 0, Col: 0})
 	test.Tap(mw.detail.tasksTab.verify)
 	want := "Snapshot 2026-03-13T020000Z of documents does not match its manifest: 0 missing, 1 changed.\n\n" +
-		"The next run copies these files afresh from the server; the damaged copies stay in the snapshots that hold them.\n\n" +
+		"The next run copies these files afresh from the server and mends the older snapshots that hold the same copies.\n\n" +
 		"/home/alice/Documents/report.odt: content differs from the manifest\n" +
 		`"/home/alice/x\n/etc/shadow": missing` // a name that could forge a line, quoted
 	q.runUntil(t, "the verify's report", func() bool { return strings.Contains(overlayText(mw.win), want) })

@@ -23,7 +23,7 @@ func TestARunsReportCrossesTheWireWhole(t *testing.T) {
 		Result: backup.ResultWarnings, Error: "none", FilesCopied: 1, FilesLinked: 2, FilesSkipped: 3, BytesCopied: 4, BytesLinked: 5,
 		Dirs: 6, Symlinks: 7, Warnings: []string{"the destination is nearly full"}, WarningCount: 8, Removed: []string{"2026-11-01T020000Z"},
 		DestFree: 9 << 30, DestTotal: 2 << 40, Attempt: 1, RetryAt: at.Add(11 * time.Minute), Reread: true,
-		Destination: "/mnt/nas", Expect: "2026-12-03T020000Z", Recopied: 10,
+		Destination: "/mnt/nas", Expect: "2026-12-03T020000Z", Recopied: 10, Mended: 7,
 		LastVerified: at.Add(-7 * 24 * time.Hour), Verified: true, VerifyMissing: 11, VerifyChanged: 12, VerifyNote: "the next run copies these files afresh"}
 	v := reflect.ValueOf(want)
 	for i := range v.NumField() {

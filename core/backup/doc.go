@@ -43,11 +43,13 @@
 // wrote to: an unmounted share's empty mount point, StartOptions.Expect)
 // or a whole source that is missing (an unmounted share) fails the run
 // (ResultFailed), and the partial snapshot is removed. A file a verify
-// found damaged is copied afresh by the next run, not linked (recopy.go). Stop ends a run within a second with ResultStopped and
+// found damaged is copied afresh by the next run, not linked (recopy.go),
+// and the older snapshots that shared its damaged copy get the fresh one
+// (mend.go). Stop ends a run within a second with ResultStopped and
 // removes its partial snapshot; a run ended by its context (the agent
 // shutting down) leaves that to the next run, so the stop is quick.
-// Earlier snapshots are never touched; a failed scheduled run is tried
-// again as the task says (retry.go). One run per task at a time
+// Earlier snapshots are otherwise never touched; a failed scheduled run
+// is tried again as the task says (retry.go). One run per task at a time
 // (*BusyError); runs of different tasks overlap. After a successful run
 // the task's Retention removes snapshots it no longer keeps, never the
 // newest; the run then reads the destination's free space into its

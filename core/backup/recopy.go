@@ -24,9 +24,10 @@ import (
 // finds damage leaves a note in the task's folder, one file per verify
 // under recopyDir; the next run reads every note there, copies the files
 // they name afresh from the server, and once its snapshot is complete
-// removes the notes it read (a verify that ends during the run leaves its
-// note for the run after). A note only ever makes a run copy more, so one
-// that cannot be read is taken to name every file.
+// and the older snapshots mended (mend.go) removes the notes it read (a
+// verify that ends during the run leaves its note for the run after). A
+// note only ever makes a run copy more, so one that cannot be read is
+// taken to name every file.
 
 const (
 	recopyDir = ".lanyard-recopy"

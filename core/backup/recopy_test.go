@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/lanyard/lanyard/core/backup"
 )
@@ -52,7 +53,7 @@ func TestAFileAVerifyFoundDamagedIsCopiedAfreshByTheNextRun(t *testing.T) {
 	if err != nil || vr.Changed != 1 || !vr.Recopy || vr.RecopyError != "" {
 		t.Fatalf("verify of the damaged snapshot: %+v, %v", vr, err)
 	}
-	if want := "the next run copies these files afresh from the server; the damaged copies stay in the snapshots that hold them"; vr.NextRun() != want {
+	if want := "the next run copies these files afresh from the server and mends the older snapshots that hold the same copies"; vr.NextRun() != want {
 		t.Errorf("NextRun %q, want %q", vr.NextRun(), want)
 	}
 
@@ -60,7 +61,7 @@ func TestAFileAVerifyFoundDamagedIsCopiedAfreshByTheNextRun(t *testing.T) {
 	if rep.FilesCopied != 1 || rep.FilesLinked != 2 || rep.Recopied != 1 {
 		t.Errorf("the run after the verify copied %d (%d afresh) and linked %d, want the damaged file copied afresh and the 2 others linked", rep.FilesCopied, rep.Recopied, rep.FilesLinked)
 	}
-	if want := "3 files (1 copied, 2 linked, 1 copied afresh for a verify)"; !strings.Contains(rep.Outcome(), want) {
+	if want := "3 files (1 copied, 2 linked, 1 copied afresh for a verify, 1 mended in older snapshots)"; !strings.Contains(rep.Outcome(), want) {
 		t.Errorf("the run's outcome %q lacks %q", rep.Outcome(), want)
 	}
 	second := f.snapshots()[1]
@@ -78,6 +79,98 @@ func TestAFileAVerifyFoundDamagedIsCopiedAfreshByTheNextRun(t *testing.T) {
 	// Done once: the run after links everything again.
 	if rep := f.mustRun(e, backup.ResultCompleted); rep.FilesLinked != 3 {
 		t.Errorf("the second run after the verify linked %d files, want 3", rep.FilesLinked)
+	}
+}
+
+// sameFile says whether two paths name one file (a hard link).
+func sameFile(t *testing.T, a, b string) bool {
+	t.Helper()
+	fa, err := os.Lstat(a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fb, err := os.Lstat(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return os.SameFile(fa, fb)
+}
+
+// The run that copies a damaged file afresh mends the older snapshots
+// that shared the damaged copy through a hard link: they get the fresh
+// copy, so a restore from any of them is whole again. A snapshot that
+// holds another version of the file keeps it.
+func TestTheRunThatCopiesAfreshMendsTheOlderSnapshots(t *testing.T) {
+	f := newFixture(t)
+	report := f.write("docs/report.txt", "a draft", 0o644)
+	f.write("docs/notes.txt", "notes", 0o644)
+	e := backup.New(backup.Options{})
+	f.mustRun(e, backup.ResultCompleted) // the draft
+	f.write("docs/report.txt", "the quarterly report", 0o644)
+	if err := os.Chtimes(report, time.Now().Add(time.Hour), time.Now().Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	f.mustRun(e, backup.ResultCompleted) // the report, copied
+	f.mustRun(e, backup.ResultCompleted) // and linked
+	snaps := f.snapshots()
+	damage(t, f.snapPath(snaps[2].ID, report)) // the copy snaps[1] and [2] share
+	if vr, err := e.Verify(context.Background(), snaps[2], f.task.Name, nil); err != nil || vr.Changed != 1 {
+		t.Fatalf("verify: %+v, %v", vr, err)
+	}
+
+	rep := f.mustRun(e, backup.ResultCompleted)
+	if rep.Recopied != 1 || rep.Mended != 2 {
+		t.Errorf("copied %d afresh and mended %d, want 1 and 2", rep.Recopied, rep.Mended)
+	}
+	if want := "1 copied afresh for a verify, 2 mended in older snapshots"; !strings.Contains(rep.Outcome(), want) {
+		t.Errorf("the outcome %q lacks %q", rep.Outcome(), want)
+	}
+	newest := f.snapshots()[3]
+	for _, s := range snaps[1:] {
+		if !sameFile(t, f.snapPath(s.ID, report), f.snapPath(newest.ID, report)) {
+			t.Errorf("snapshot %s does not hold the fresh copy", s.ID)
+		}
+		if vr, err := e.Verify(context.Background(), s, f.task.Name, nil); err != nil || !vr.OK() {
+			t.Errorf("verify of the mended snapshot %s: %+v, %v", s.ID, vr, err)
+		}
+	}
+	if b, _ := os.ReadFile(f.snapPath(snaps[0].ID, report)); string(b) != "a draft" {
+		t.Errorf("the snapshot of the draft holds %q", b)
+	}
+	for _, n := range f.taskDirNames() {
+		if n == ".lanyard-recopy" {
+			t.Error("the verify's note is left after the run that mended the snapshots")
+		}
+	}
+}
+
+// A copy that cannot be mended is a warning of the run, which says which
+// snapshot to restore the file from; the others are mended.
+func TestACopyThatCannotBeMendedIsAWarning(t *testing.T) {
+	f := newFixture(t)
+	report := f.write("docs/report.txt", "the quarterly report", 0o644)
+	e := backup.New(backup.Options{})
+	f.mustRun(e, backup.ResultCompleted)
+	f.mustRun(e, backup.ResultCompleted)
+	f.mustRun(e, backup.ResultCompleted)
+	snaps := f.snapshots()
+	damage(t, f.snapPath(snaps[2].ID, report))
+	if vr, err := e.Verify(context.Background(), snaps[2], f.task.Name, nil); err != nil || vr.Changed != 1 {
+		t.Fatalf("verify: %+v, %v", vr, err)
+	}
+	// A folder where the mend puts its link, which it cannot remove.
+	blocker := f.snapPath(snaps[0].ID, report) + ".lanyard-mend"
+	if err := os.MkdirAll(filepath.Join(blocker, "x"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	rep := f.mustRun(e, backup.ResultWarnings)
+	if rep.Mended != 2 || rep.WarningCount != 1 {
+		t.Fatalf("mended %d, %d warnings %q; want 2 and 1", rep.Mended, rep.WarningCount, rep.Warnings)
+	}
+	newest := f.snapshots()[3]
+	want := "in snapshot " + snaps[0].ID + " keeps its damaged copy"
+	if w := rep.Warnings[0]; !strings.Contains(w, want) || !strings.HasSuffix(w, "restore the file from snapshot "+newest.ID) {
+		t.Errorf("warning %q", w)
 	}
 }
 

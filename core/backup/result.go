@@ -54,7 +54,10 @@ type Report struct {
 	FilesLinked int64 `json:"files_linked"`
 	// Recopied counts the files copied, not linked, because a verify
 	// found their copy damaged (recopy.go); FilesCopied includes them.
-	Recopied     int64 `json:"recopied,omitempty"`
+	Recopied int64 `json:"recopied,omitempty"`
+	// Mended counts the copies in older snapshots that the run replaced
+	// with those it made afresh for a verify (mend.go).
+	Mended       int64 `json:"mended,omitempty"`
 	FilesSkipped int64 `json:"files_skipped"`
 	BytesCopied  int64 `json:"bytes_copied"`
 	BytesLinked  int64 `json:"bytes_linked"`
@@ -226,6 +229,9 @@ func (r *Report) Outcome() string {
 		read := ""
 		if r.Recopied > 0 {
 			read += ", " + human.Count(r.Recopied) + " copied afresh for a verify"
+		}
+		if r.Mended > 0 {
+			read += ", " + human.Count(r.Mended) + " mended in older snapshots"
 		}
 		if r.Reread {
 			read += ", every file read"

@@ -180,10 +180,13 @@ func (r *run) execute() error {
 
 	r.m.setPhase(PhaseFinishing)
 	r.m.setCurrent("")
-	if err := r.commit(taskDir, id, r.entries(items)); err != nil {
+	entries := r.entries(items)
+	if err := r.commit(taskDir, id, entries); err != nil {
 		return err
 	}
-	r.recopy.done(r.log, taskDir)
+	if r.mendOlder(taskDir, id, entries) {
+		r.recopy.done(r.log, taskDir)
+	}
 	r.took.mark("commit")
 	r.log.WithFields(logrus.Fields{"snapshot": id, "took": r.took.String()}).Debug("snapshot written")
 	r.rep.Snapshot = id

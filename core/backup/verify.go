@@ -44,7 +44,7 @@ func (r *VerifyReport) NextRun() string {
 	case r.OK():
 		return ""
 	case r.Recopy:
-		return "the next run copies these files afresh from the server; the damaged copies stay in the snapshots that hold them"
+		return "the next run copies these files afresh from the server and mends the older snapshots that hold the same copies"
 	case r.RecopyError != "":
 		return "the next run could not be told to copy these files afresh (" + r.RecopyError + "), so it may link the damaged copies: fix that and verify again"
 	}

@@ -2130,6 +2130,7 @@ type RunReport struct {
 	VerifyMissing        int32                  `protobuf:"varint,29,opt,name=verify_missing,json=verifyMissing,proto3" json:"verify_missing,omitempty"`                          // entries its verify found missing
 	VerifyChanged        int32                  `protobuf:"varint,30,opt,name=verify_changed,json=verifyChanged,proto3" json:"verify_changed,omitempty"`                          // and changed
 	VerifyNote           string                 `protobuf:"bytes,31,opt,name=verify_note,json=verifyNote,proto3" json:"verify_note,omitempty"`                                    // what the next run does about them, or why the verify did not finish
+	Mended               int64                  `protobuf:"varint,32,opt,name=mended,proto3" json:"mended,omitempty"`                                                             // copies in older snapshots replaced with those copied afresh for a verify
 	unknownFields        protoimpl.UnknownFields
 	sizeCache            protoimpl.SizeCache
 }
@@ -2379,6 +2380,13 @@ func (x *RunReport) GetVerifyNote() string {
 		return x.VerifyNote
 	}
 	return ""
+}
+
+func (x *RunReport) GetMended() int64 {
+	if x != nil {
+		return x.Mended
+	}
+	return 0
 }
 
 // TaskInfo is a task with its state.
@@ -5601,7 +5609,7 @@ const file_core_wire_pb_lanyard_proto_rawDesc = "" +
 	"\acurrent\x18\b \x01(\tR\acurrent\x12\x12\n" +
 	"\x04rate\x18\t \x01(\x01R\x04rate\x12\x15\n" +
 	"\x06eta_ms\x18\n" +
-	" \x01(\x03R\x05etaMs\"\xe5\a\n" +
+	" \x01(\x03R\x05etaMs\"\xfd\a\n" +
 	"\tRunReport\x12\x12\n" +
 	"\x04task\x18\x01 \x01(\tR\x04task\x12\x1a\n" +
 	"\bsnapshot\x18\x02 \x01(\tR\bsnapshot\x12\x18\n" +
@@ -5636,7 +5644,8 @@ const file_core_wire_pb_lanyard_proto_rawDesc = "" +
 	"\x0everify_missing\x18\x1d \x01(\x05R\rverifyMissing\x12%\n" +
 	"\x0everify_changed\x18\x1e \x01(\x05R\rverifyChanged\x12\x1f\n" +
 	"\vverify_note\x18\x1f \x01(\tR\n" +
-	"verifyNote\"\xd4\x02\n" +
+	"verifyNote\x12\x16\n" +
+	"\x06mended\x18  \x01(\x03R\x06mended\"\xd4\x02\n" +
 	"\bTaskInfo\x12$\n" +
 	"\x04task\x18\x01 \x01(\v2\x10.lanyard.v1.TaskR\x04task\x12\x18\n" +
 	"\arunning\x18\x02 \x01(\bR\arunning\x120\n" +
