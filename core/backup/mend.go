@@ -56,11 +56,8 @@ func (r *run) mendOlder(taskDir, id string, entries []Entry) bool {
 			defer root.Close()
 		}
 		for i := 0; err == nil && i < len(names); i++ {
-			if r.ctx.Err() != nil {
+			if names[i].name != id && !r.mendSnapshot(root, taskDir, names[i].name, id, fresh) {
 				return false
-			}
-			if names[i].name != id {
-				r.mendSnapshot(root, taskDir, names[i].name, id, fresh)
 			}
 		}
 	}
@@ -74,31 +71,43 @@ func (r *run) mendOlder(taskDir, id string, entries []Entry) bool {
 }
 
 // mendSnapshot mends snapshot name of the task's folder root with the
-// fresh copies in snapshot id.
-func (r *run) mendSnapshot(root *os.Root, taskDir, name, id string, fresh map[string]*Entry) {
+// fresh copies in snapshot id; false when the run was stopped first. It
+// looks at the run's context every findCheckEvery manifest lines, as a
+// search does.
+func (r *run) mendSnapshot(root *os.Root, taskDir, name, id string, fresh map[string]*Entry) bool {
 	defer r.e.hold(filepath.Join(taskDir, name))()
 	var due []string
+	lines := 0
 	keep := func(line []byte) bool {
+		if lines++; lines%findCheckEvery == 0 && r.ctx.Err() != nil {
+			return true // for the entry's own look, below, to stop the scan
+		}
 		p, ok := linePath(line)
 		return !ok || fresh[p] != nil // decoded only when it may be one
 	}
 	err := scanManifest(filepath.Join(taskDir, name), keep, func(en *Entry) error {
+		if err := r.ctx.Err(); err != nil {
+			return err
+		}
 		if f := fresh[en.Path]; f != nil && *f == *en {
 			due = append(due, en.Path)
 		}
 		return nil
 	})
-	if err != nil {
+	switch {
+	case r.ctx.Err() != nil:
+		return false
+	case err != nil:
 		// Not a snapshot of Lanyard's (copied in by hand), or damaged: a
 		// verify of it says so.
 		r.log.WithError(err).Warnf("cannot mend snapshot %s: its manifest cannot be read", name)
-		return
+		return true
 	}
 	for _, rel := range due {
 		old := filepath.Join(name, inRoot(rel))
 		switch mended, err := mendFile(root, filepath.Join(id, inRoot(rel)), old); {
 		case err != nil:
-			r.warn("%s in snapshot %s keeps its damaged copy (%v): restore the file from snapshot %s", rel, name, plainErr(err), id)
+			r.warn("%s in snapshot %s keeps its damaged copy (%v): restore the file from snapshot %s", originalPath(rel), name, plainErr(err), id)
 		case mended:
 			_ = syncDir(filepath.Join(taskDir, filepath.Dir(old))) // once durable, the note may go
 			r.mu.Lock()
@@ -106,6 +115,7 @@ func (r *run) mendSnapshot(root *os.Root, taskDir, name, id string, fresh map[st
 			r.mu.Unlock()
 		}
 	}
+	return true
 }
 
 // mendFile puts a hard link to fresh in old's place, both in root; false

@@ -168,8 +168,8 @@ func TestACopyThatCannotBeMendedIsAWarning(t *testing.T) {
 		t.Fatalf("mended %d, %d warnings %q; want 2 and 1", rep.Mended, rep.WarningCount, rep.Warnings)
 	}
 	newest := f.snapshots()[3]
-	want := "in snapshot " + snaps[0].ID + " keeps its damaged copy"
-	if w := rep.Warnings[0]; !strings.Contains(w, want) || !strings.HasSuffix(w, "restore the file from snapshot "+newest.ID) {
+	want := report + " in snapshot " + snaps[0].ID + " keeps its damaged copy"
+	if w := rep.Warnings[0]; !strings.HasPrefix(w, want) || !strings.HasSuffix(w, "restore the file from snapshot "+newest.ID) {
 		t.Errorf("warning %q", w)
 	}
 }
