@@ -168,24 +168,33 @@ func TestTheSummaryOpensAServerOnTheTabThatSaysWhy(t *testing.T) {
 	}
 }
 
-// A server whose backups succeed but whose destination may not take the
-// next runs needs a look too, after every other kind, so that its disk
-// is freed before they fail.
-func TestTheSummaryNamesAServerWhoseDestinationIsNearlyFull(t *testing.T) {
+// lastNeedy opens the window on the demo fleet with the given servers'
+// backups, and returns the last n servers named under Needs a look, each
+// as "name: why".
+func lastNeedy(t *testing.T, n int, backups map[string]health.Summary) []string {
+	t.Helper()
 	vs := demoFleet()
 	for i := range vs {
-		if vs[i].Name == "FS01" {
-			vs[i].Backup = health.Summary{Counts: health.Counts{OK: 2}, Worst: health.StateOK, Full: 1}
+		if b, ok := backups[vs[i].Name]; ok {
+			vs[i].Backup = b
 		}
 	}
 	mw, _ := openMainWindow(t, newFakeConsole(vs...), nil)
 	p := mw.detail.summary
 	names := attentionNames(p)
-	if len(names) == 0 || names[len(names)-1] != "FS01" {
-		t.Fatalf("named %v: FS01, its disk nearly full, is not last", names)
+	var out []string
+	for i := max(len(names)-n, 0); i < len(names); i++ {
+		out = append(out, names[i]+": "+p.rows[i].why.Text)
 	}
-	if got := p.rows[len(names)-1].why.Text; got != "1 task's destination nearly full" {
-		t.Errorf("FS01: %q", got)
+	return out
+}
+
+// A server whose backups succeed but whose destination may not take the
+// next runs needs a look too, so that its disk is freed before they fail.
+func TestTheSummaryNamesAServerWhoseDestinationIsNearlyFull(t *testing.T) {
+	got := lastNeedy(t, 1, map[string]health.Summary{"FS01": {Counts: health.Counts{OK: 2}, Worst: health.StateOK, Full: 1}})
+	if want := []string{"FS01: 1 task's destination nearly full"}; !slices.Equal(got, want) {
+		t.Errorf("last named %q, want %q", got, want)
 	}
 }
 
@@ -193,23 +202,11 @@ func TestTheSummaryNamesAServerWhoseDestinationIsNearlyFull(t *testing.T) {
 // the failed and overdue ones and before a disk nearly full: its backup
 // cannot be trusted.
 func TestTheSummaryNamesAServerWithDamagedCopies(t *testing.T) {
-	vs := demoFleet()
-	for i := range vs {
-		switch vs[i].Name {
-		case "FS01":
-			vs[i].Backup = health.Summary{Counts: health.Counts{OK: 2}, Worst: health.StateOK, Full: 1}
-		case "web-2":
-			vs[i].Backup = health.Summary{Counts: health.Counts{OK: 1}, Worst: health.StateOK, Damaged: 1}
-		}
-	}
-	mw, _ := openMainWindow(t, newFakeConsole(vs...), nil)
-	p := mw.detail.summary
-	names := attentionNames(p)
-	if len(names) < 2 || names[len(names)-2] != "web-2" || names[len(names)-1] != "FS01" {
-		t.Fatalf("named %v: web-2, its copies damaged, is not just before FS01, its disk nearly full", names)
-	}
-	if got := p.rows[len(names)-2].why.Text; got != "1 task with damaged copies" {
-		t.Errorf("web-2: %q", got)
+	got := lastNeedy(t, 2, map[string]health.Summary{
+		"FS01":  {Counts: health.Counts{OK: 2}, Worst: health.StateOK, Full: 1},
+		"web-2": {Counts: health.Counts{OK: 1}, Worst: health.StateOK, Damaged: 1}})
+	if want := []string{"web-2: 1 task with damaged copies", "FS01: 1 task's destination nearly full"}; !slices.Equal(got, want) {
+		t.Errorf("last named %q, want %q", got, want)
 	}
 }
 
@@ -217,23 +214,11 @@ func TestTheSummaryNamesAServerWithDamagedCopies(t *testing.T) {
 // all (its backups are ok, but a file is left out of them), and a click
 // on its name opens its Tasks tab, where the run's warnings are.
 func TestTheSummaryNamesAServerWhoseRunHadWarningsLast(t *testing.T) {
-	vs := demoFleet()
-	for i := range vs {
-		switch vs[i].Name {
-		case "FS01":
-			vs[i].Backup = health.Summary{Counts: health.Counts{OK: 2}, Worst: health.StateOK, Full: 1}
-		case "web-2":
-			vs[i].Backup = health.Summary{Counts: health.Counts{OK: 3}, Worst: health.StateOK, Warned: 2}
-		}
-	}
-	mw, _ := openMainWindow(t, newFakeConsole(vs...), nil)
-	p := mw.detail.summary
-	names := attentionNames(p)
-	if len(names) < 2 || names[len(names)-2] != "FS01" || names[len(names)-1] != "web-2" {
-		t.Fatalf("named %v: web-2, its runs with warnings, is not last, after FS01, its disk nearly full", names)
-	}
-	if got := p.rows[len(names)-1].why.Text; got != "2 tasks completed with warnings" {
-		t.Errorf("web-2: %q", got)
+	got := lastNeedy(t, 2, map[string]health.Summary{
+		"FS01":  {Counts: health.Counts{OK: 2}, Worst: health.StateOK, Full: 1},
+		"web-2": {Counts: health.Counts{OK: 3}, Worst: health.StateOK, Warned: 2}})
+	if want := []string{"FS01: 1 task's destination nearly full", "web-2: 2 tasks completed with warnings"}; !slices.Equal(got, want) {
+		t.Errorf("last named %q, want %q", got, want)
 	}
 	if !aboutBackups(rankWarned) {
 		t.Error("a click on a server whose runs had warnings does not open its Tasks tab")
