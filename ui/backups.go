@@ -79,12 +79,15 @@ var backupHeaders = [backupColumns]string{"State", "Slave", "Group", "Task", "La
 	"Failures", "Next run", "Overdue"}
 
 // backupMinWidths are the columns' narrowest widths (the State column's
-// for "overdue · last known, 3 h 5 min", a date's for "2026-12-03
-// 02:16"); backupShares their shares of a wider window: the names and
-// the last result, whose errors are long.
+// for "unknown · last known", cut after it as every cell is, a date's
+// for "2026-12-03 02:16"); backupShares their shares of a wider window:
+// the State column's for the age of what is last known ("overdue · last
+// known, 3 h 5 min"), the names, and the last result, whose errors are
+// long. The default window then shows every column but Overdue, and
+// gives the last result the room the State column did not need.
 var (
-	backupMinWidths = [backupColumns]float32{244, 110, 100, 110, 190, 130, 130, 70, 130, 75}
-	backupShares    = [backupColumns]float32{0.05, 0.15, 0.1, 0.15, 0.55, 0, 0, 0, 0, 0}
+	backupMinWidths = [backupColumns]float32{170, 110, 100, 110, 250, 130, 130, 70, 130, 75}
+	backupShares    = [backupColumns]float32{0.15, 0.1, 0.07, 0.13, 0.55, 0, 0, 0, 0, 0}
 )
 
 // backupsSize is the window's size. Its default shows every column but

@@ -425,6 +425,12 @@ func TestTheBackupsWindowFitsALaptopAndRemembersItsSize(t *testing.T) {
 	if w := v.table.cols.widths; w[colResult] < backupMinWidths[colResult]+300 || w[colLastRun] != backupMinWidths[colLastRun] {
 		t.Errorf("at 1900 wide the last result is %v wide and the last run %v", w[colResult], w[colLastRun])
 	}
+	// The State column, narrow by default (its text cut), then says what
+	// is last known of a server offline in full.
+	long := fyne.MeasureText("overdue · last known, 3 h 5 min", theme.TextSize(), fyne.TextStyle{}).Width
+	if w := v.table.cols.widths[colState]; w < long+rowIcon+rowGap+2*theme.InnerPadding() {
+		t.Errorf("at 1900 wide the State column is %v wide, too narrow for a server's state last known", w)
+	}
 	v.win.Resize(fyne.NewSize(900, 480))
 	v.win.Content().(splitContent).recordSplit().SetOffset(0.6) // the divider dragged up
 	v.win.Close()
