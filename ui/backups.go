@@ -225,15 +225,39 @@ func (v *backupsView) showGroup(group string) {
 	v.change(func(m *backupsModel) { m.setGroup(group) })
 }
 
-// newStateSelect picks the state shown: all, or one, worst first.
+// backupConcerns are the state select's choices after the states: the
+// tasks whose backups need a look though they may succeed, as Needs a
+// look and the daily summary name them. Run Tasks Shown then runs them
+// all: a run copies damaged files afresh and mends the older snapshots.
+var backupConcerns = []backupConcern{
+	{"damaged copies", func(r *master.BackupRow) bool { return r.LastDamaged > 0 }},
+	{"nearly full", func(r *master.BackupRow) bool { return r.Dest.Low() != "" }},
+	{"with warnings", func(r *master.BackupRow) bool { return r.Warned() }},
+}
+
+// backupConcern is a choice of tasks that need a look, by its name.
+type backupConcern struct {
+	name string
+	has  func(r *master.BackupRow) bool
+}
+
+// newStateSelect picks the tasks shown: all, those in one state, worst
+// first, or those of one concern (backupConcerns).
 func (v *backupsView) newStateSelect() *widget.Select {
 	states := []string{backupsAllStates}
 	for _, s := range []health.State{health.StateFailed, health.StateOverdue, health.StateRunning, health.StateOK, health.StateUnknown} {
 		states = append(states, string(s))
 	}
+	for _, c := range backupConcerns {
+		states = append(states, c.name)
+	}
 	return widget.NewSelect(states, func(s string) {
+		concern := 1 + slices.IndexFunc(backupConcerns, func(c backupConcern) bool { return c.name == s })
 		st := health.State(unlessAll(s, backupsAllStates))
-		v.change(func(m *backupsModel) { m.setState(st) })
+		if concern > 0 {
+			st = ""
+		}
+		v.change(func(m *backupsModel) { m.setState(st, concern) })
 	})
 }
 
@@ -669,6 +693,7 @@ type backupsModel struct {
 	text    string
 	group   string // "\x00": every group
 	state   health.State
+	concern int // 1 + the index of the backupConcerns shown; 0: any
 	sortCol int
 	desc    bool
 }
@@ -770,8 +795,8 @@ func (m *backupsModel) merge(touched []*bRow) {
 
 func (m *backupsModel) setText(s string)  { m.text = strings.ToLower(strings.TrimSpace(s)); m.rebuild() }
 func (m *backupsModel) setGroup(g string) { m.group = g; m.rebuild() }
-func (m *backupsModel) setState(s health.State) {
-	m.state = s
+func (m *backupsModel) setState(s health.State, concern int) {
+	m.state, m.concern = s, concern
 	m.rebuild()
 }
 
@@ -820,6 +845,9 @@ func (m *backupsModel) matches(b *bRow) bool {
 		if m.state == health.StateRunning && !b.r.Running || m.state != health.StateRunning && b.r.State != m.state {
 			return false
 		}
+	}
+	if m.concern > 0 && !backupConcerns[m.concern-1].has(&b.r) {
+		return false
 	}
 	t := m.text
 	return t == "" || strings.Contains(b.lslave, t) || strings.Contains(b.lgroup, t) || strings.Contains(b.ltask, t) ||

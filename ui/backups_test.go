@@ -184,6 +184,36 @@ func TestTheBackupsWindowSortsAndFilters(t *testing.T) {
 	}
 }
 
+// The state filter also picks the tasks that need a look though their
+// backups may succeed, as Needs a look and the daily summary name them:
+// damaged copies, a destination nearly full, a run with warnings. Run
+// Tasks Shown then runs just those.
+func TestTheBackupsWindowFiltersTheTasksThatNeedALook(t *testing.T) {
+	v, src, q, _ := openBackups(t)
+	rows := mixedRows()
+	rows[0].LastResult, rows[0].LastWarnings, rows[0].LastWarning = backup.ResultWarnings, 1, "/srv/docs/a.pst: permission denied"
+	rows[2].LastDamaged = 2 // MAIL/spool
+	rows[3].Dest = health.DestSpace{Free: 80 << 30, Total: 2 << 40, Wrote: 1 << 30}
+	for _, r := range rows {
+		src.setRow(r)
+	}
+	q.runUntil(t, "the rows changed", func() bool {
+		return slices.ContainsFunc(v.snap.visible, func(b *bRow) bool { return b.r.LastDamaged == 2 })
+	})
+	for _, c := range []struct{ pick, want string }{
+		{"damaged copies", "MAIL/spool"},
+		{"nearly full", "NAS/media"},
+		{"with warnings", "FS01/docs"},
+		{"failed", "FS01/offsite"},
+		{backupsAllStates, "FS01/offsite NAS/media WEB/site MAIL/spool FS01/docs"},
+	} {
+		v.state.SetSelected(c.pick)
+		if got := visibleTasks(v); got != c.want {
+			t.Errorf("%s: %s, want %s", c.pick, got, c.want)
+		}
+	}
+}
+
 // A slave the user disconnects is not watched: its tasks stay listed,
 // but the counts leave them out and say how many they are, as the
 // report does; connected again, they are counted again.
