@@ -993,7 +993,11 @@ func (t *Tasks) Verify(ctx context.Context, name, snapshot string, p backup.Prog
 	if err != nil {
 		return backup.VerifyReport{}, err
 	}
+	started := t.now()
 	rep, err := t.eng.Verify(ctx, snap, task.Name, p)
+	if err == nil {
+		t.noteVerified(task, snap.ID, started)
+	}
 	log := t.log.WithFields(logrus.Fields{"task": task.Name, "snapshot": snap.ID})
 	switch {
 	case err != nil:
@@ -1004,6 +1008,54 @@ func (t *Tasks) Verify(ctx context.Context, name, snapshot string, p backup.Prog
 		log.Warnf("task %s: snapshot %s does not match its manifest: %d missing, %d changed", task.Name, snap.ID, rep.Missing, rep.Changed)
 	}
 	return rep, err
+}
+
+// noteVerified counts a verify by hand of the task's newest snapshot,
+// begun at at, as the task's last verify, as a run's is: it re-read
+// everything that snapshot holds, and whatever it found damaged, the next
+// run copies afresh. It is written into the task's newest run record
+// (its LastVerified, which every later run passes on), so the next
+// scheduled verify is due from it, and the consoles hear of it. A verify
+// of an older snapshot, one while a run is under way or that one ended
+// during, or one of a task moved since, does not count.
+func (t *Tasks) noteVerified(task backup.Task, snapshot string, at time.Time) {
+	snaps, err := backup.ListSnapshots(task.Destination, task.Name)
+	if err != nil || len(snaps) == 0 || snaps[len(snaps)-1].ID != snapshot || !t.recordVerified(task, at) {
+		return
+	}
+	if info, err := t.info(task); err == nil {
+		t.emit(TaskEvent{Kind: EventChanged, Task: task.Name, Info: &info})
+	}
+}
+
+// recordVerified writes at as the LastVerified of the task's newest run
+// record when that run ended before at, at the task's destination, and
+// no run is under way; false when it does not.
+func (t *Tasks) recordVerified(task backup.Task, at time.Time) bool {
+	t.mu.Lock() // no run starts meanwhile (start)
+	defer t.mu.Unlock()
+	if t.active[backup.NameKey(task.Name)] != nil {
+		return false
+	}
+	recs, err := t.db.Runs(task.Name, 1)
+	if err != nil || len(recs) == 0 {
+		return false
+	}
+	var rep backup.Report
+	if json.Unmarshal(recs[0].Doc, &rep) != nil || rep.Result == backup.ResultRunning || rep.Finished.After(at) ||
+		!rep.LastVerified.Before(at) || rep.Destination != "" && rep.Destination != task.Destination {
+		return false
+	}
+	rep.LastVerified = at
+	doc, err := json.Marshal(rep)
+	if err == nil {
+		err = t.db.PutRun(task.Name, recs[0].Seq, doc)
+	}
+	if err != nil {
+		t.log.WithError(err).WithField("task", task.Name).Warnf("task %s: the verify of its newest snapshot is not counted as its last", task.Name)
+		return false
+	}
+	return true
 }
 
 // DeleteSnapshot deletes one snapshot of the task by hand (its ID), to

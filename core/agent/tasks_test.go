@@ -602,6 +602,70 @@ func TestATaskVerifiesWhenItsVerifyIsDue(t *testing.T) {
 	}
 }
 
+// A verify by hand of the task's newest snapshot counts as its last
+// verify, as a run's does: the task says so, the next run does not verify
+// again, and the consoles hear of it. A verify of an older snapshot does
+// not count.
+func TestAVerifyByHandOfTheNewestSnapshotCountsAsTheTasksLast(t *testing.T) {
+	db := openDB(t)
+	c := newMinuteClock()
+	tasks, _ := newTasks(t, db, agent.TasksConfig{Now: c.now})
+	src, dest := backupDirs(t)
+	ctx := context.Background()
+	if _, _, err := tasks.Put(ctx, backup.Task{Name: "docs", Sources: []string{src}, Destination: dest,
+		VerifyEvery: backup.Duration(7 * 24 * time.Hour)}, agent.PutOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	run := func() backup.Report {
+		t.Helper()
+		h, err := tasks.Run(ctx, "docs", backup.TriggerManual)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return h.Report()
+	}
+	first := run() // verifies: none yet
+	c.add(time.Minute)
+	run()
+	c.add(6 * 24 * time.Hour)
+	events, cancel := tasks.Subscribe(64)
+	defer cancel()
+	snaps, err := tasks.Snapshots(ctx, "docs")
+	if err != nil || len(snaps) != 2 {
+		t.Fatalf("%d snapshots, %v", len(snaps), err)
+	}
+	if _, err := tasks.Verify(ctx, "docs", snaps[0].ID, nil); err != nil {
+		t.Fatal(err)
+	}
+	if info, _ := tasks.Get(ctx, "docs"); !info.LastRun.LastVerified.Equal(first.LastVerified) {
+		t.Fatalf("a verify of an older snapshot counted: last verified %v", info.LastRun.LastVerified)
+	}
+	byHand := c.now()
+	if _, err := tasks.Verify(ctx, "docs", snaps[1].ID, nil); err != nil {
+		t.Fatal(err)
+	}
+	info, err := tasks.Get(ctx, "docs")
+	if err != nil || info.LastRun.LastVerified.Before(byHand) {
+		t.Fatalf("the verify by hand of the newest snapshot did not count: last verified %v (%v)", info.LastRun.LastVerified, err)
+	}
+	if want := "every week, last " + byHand.Local().Format("2006-01-02 15:04"); info.VerifyLine(c.now()) != want {
+		t.Errorf("the task says %q, want %q", info.VerifyLine(c.now()), want)
+	}
+	deadline := time.After(10 * time.Second)
+	for heard := false; !heard; {
+		select {
+		case ev := <-events:
+			heard = ev.Kind == agent.EventChanged && ev.Info != nil && !ev.Info.LastRun.LastVerified.Before(byHand)
+		case <-deadline:
+			t.Fatal("the consoles did not hear of the verify")
+		}
+	}
+	c.add(2 * 24 * time.Hour) // a week after the first run's verify, days after the one by hand
+	if next := run(); next.Verified {
+		t.Errorf("the run after a verify by hand verified again (last verified %v)", next.LastVerified)
+	}
+}
+
 type minuteClock struct {
 	offset atomic.Int64
 	slot   time.Time
