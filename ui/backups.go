@@ -79,8 +79,9 @@ var backupHeaders = [backupColumns]string{"State", "Slave", "Group", "Task", "La
 	"Failures", "Next run", "Overdue"}
 
 // backupMinWidths are the columns' narrowest widths (the State column's
-// for "unknown · last known", cut after it as every cell is, a date's
-// for "2026-12-03 02:16"); backupShares their shares of a wider window:
+// for a state and the start of what is last known of a server offline,
+// "overdue · last kno…", cut as every cell is, a date's for "2026-12-03
+// 02:16"); backupShares their shares of a wider window:
 // the State column's for the age of what is last known ("overdue · last
 // known, 3 h 5 min"), the names, and the last result, whose errors are
 // long. The default window then shows every column but Overdue, and

@@ -189,39 +189,38 @@ func lastNeedy(t *testing.T, n int, backups map[string]health.Summary) []string 
 	return out
 }
 
-// A server whose backups succeed but whose destination may not take the
-// next runs needs a look too, so that its disk is freed before they fail.
-func TestTheSummaryNamesAServerWhoseDestinationIsNearlyFull(t *testing.T) {
-	got := lastNeedy(t, 1, map[string]health.Summary{"FS01": {Counts: health.Counts{OK: 2}, Worst: health.StateOK, Full: 1}})
-	if want := []string{"FS01: 1 task's destination nearly full"}; !slices.Equal(got, want) {
-		t.Errorf("last named %q, want %q", got, want)
-	}
-}
-
-// A server whose last verify found copies damaged needs a look, after
-// the failed and overdue ones and before a disk nearly full: its backup
-// cannot be trusted.
-func TestTheSummaryNamesAServerWithDamagedCopies(t *testing.T) {
-	got := lastNeedy(t, 2, map[string]health.Summary{
-		"FS01":  {Counts: health.Counts{OK: 2}, Worst: health.StateOK, Full: 1},
-		"web-2": {Counts: health.Counts{OK: 1}, Worst: health.StateOK, Damaged: 1}})
-	if want := []string{"web-2: 1 task with damaged copies", "FS01: 1 task's destination nearly full"}; !slices.Equal(got, want) {
-		t.Errorf("last named %q, want %q", got, want)
-	}
-}
-
-// A server whose last run could not read a file needs a look, last of
-// all (its backups are ok, but a file is left out of them), and a click
-// on its name opens its Tasks tab, where the run's warnings are.
-func TestTheSummaryNamesAServerWhoseRunHadWarningsLast(t *testing.T) {
-	got := lastNeedy(t, 2, map[string]health.Summary{
-		"FS01":  {Counts: health.Counts{OK: 2}, Worst: health.StateOK, Full: 1},
-		"web-2": {Counts: health.Counts{OK: 3}, Worst: health.StateOK, Warned: 2}})
-	if want := []string{"FS01: 1 task's destination nearly full", "web-2: 2 tasks completed with warnings"}; !slices.Equal(got, want) {
-		t.Errorf("last named %q, want %q", got, want)
-	}
-	if !aboutBackups(rankWarned) {
-		t.Error("a click on a server whose runs had warnings does not open its Tasks tab")
+// A server whose backups succeed may need a look still, after those whose
+// backups failed or are overdue: one whose last verify found copies
+// damaged (its backup cannot be trusted), then one whose destination may
+// not take the next runs (so that its disk is freed before they fail),
+// and last one whose last run could not read a file (a file is left out
+// of its backups). A click on any of them opens its Tasks tab.
+func TestTheSummaryNamesTheServersWhoseBackupsSucceedButNeedALook(t *testing.T) {
+	full := health.Summary{Counts: health.Counts{OK: 2}, Worst: health.StateOK, Full: 1}
+	for _, tc := range []struct {
+		name string
+		web2 health.Summary
+		want []string
+		rank int
+	}{
+		{"a disk nearly full", health.Summary{}, []string{"FS01: 1 task's destination nearly full"}, rankFull},
+		{"damaged copies", health.Summary{Counts: health.Counts{OK: 1}, Worst: health.StateOK, Damaged: 1},
+			[]string{"web-2: 1 task with damaged copies", "FS01: 1 task's destination nearly full"}, rankDamaged},
+		{"runs with warnings", health.Summary{Counts: health.Counts{OK: 3}, Worst: health.StateOK, Warned: 2},
+			[]string{"FS01: 1 task's destination nearly full", "web-2: 2 tasks completed with warnings"}, rankWarned},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			backups := map[string]health.Summary{"FS01": full}
+			if tc.web2 != (health.Summary{}) {
+				backups["web-2"] = tc.web2
+			}
+			if got := lastNeedy(t, len(tc.want), backups); !slices.Equal(got, tc.want) {
+				t.Errorf("last named %q, want %q", got, tc.want)
+			}
+			if !aboutBackups(tc.rank) {
+				t.Errorf("a click on such a server does not open its Tasks tab")
+			}
+		})
 	}
 }
 

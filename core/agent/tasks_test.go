@@ -532,25 +532,21 @@ func TestARunCutShortByTheAgentsEndIsTriedAgainOnceItIsBack(t *testing.T) {
 	}
 }
 
-// minuteClock is a clock 300 ms before a minute starts, which a daily
-// task at that minute (dailySpec) is due at; add moves it on.
-// A task that verifies every week has its first run verify its snapshot,
-// the runs in the week after not, and the first run a week on again:
-// each run's record says when the task was last verified, so the
-// history's cap cannot lose it.
-func TestATaskVerifiesWhenItsVerifyIsDue(t *testing.T) {
-	db := openDB(t)
+// weeklyVerified is an agent's tasks at a clock of the test's with task
+// docs, which verifies every week, its destination, and a run of it by
+// hand that must complete.
+func weeklyVerified(t *testing.T) (*agent.Tasks, *minuteClock, string, func() backup.Report) {
+	t.Helper()
 	c := newMinuteClock()
-	tasks, _ := newTasks(t, db, agent.TasksConfig{Now: c.now})
+	tasks, _ := newTasks(t, openDB(t), agent.TasksConfig{Now: c.now})
 	src, dest := backupDirs(t)
-	ctx := context.Background()
-	if _, _, err := tasks.Put(ctx, backup.Task{Name: "docs", Sources: []string{src}, Destination: dest,
+	if _, _, err := tasks.Put(context.Background(), backup.Task{Name: "docs", Sources: []string{src}, Destination: dest,
 		VerifyEvery: backup.Duration(7 * 24 * time.Hour)}, agent.PutOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	run := func() backup.Report {
+	return tasks, c, dest, func() backup.Report {
 		t.Helper()
-		h, err := tasks.Run(ctx, "docs", backup.TriggerManual)
+		h, err := tasks.Run(context.Background(), "docs", backup.TriggerManual)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -560,6 +556,15 @@ func TestATaskVerifiesWhenItsVerifyIsDue(t *testing.T) {
 		}
 		return rep
 	}
+}
+
+// A task that verifies every week has its first run verify its snapshot,
+// the runs in the week after not, and the first run a week on again:
+// each run's record says when the task was last verified, so the
+// history's cap cannot lose it.
+func TestATaskVerifiesWhenItsVerifyIsDue(t *testing.T) {
+	tasks, c, dest, run := weeklyVerified(t)
+	ctx := context.Background()
 	first := run()
 	if !first.Verified || first.LastVerified.IsZero() || !strings.Contains(first.Describe(), "verified: every file matches its manifest") {
 		t.Fatalf("the first run: verified %v at %v:\n%s", first.Verified, first.LastVerified, first.Describe())
@@ -607,23 +612,8 @@ func TestATaskVerifiesWhenItsVerifyIsDue(t *testing.T) {
 // again, and the consoles hear of it. A verify of an older snapshot does
 // not count.
 func TestAVerifyByHandOfTheNewestSnapshotCountsAsTheTasksLast(t *testing.T) {
-	db := openDB(t)
-	c := newMinuteClock()
-	tasks, _ := newTasks(t, db, agent.TasksConfig{Now: c.now})
-	src, dest := backupDirs(t)
+	tasks, c, _, run := weeklyVerified(t)
 	ctx := context.Background()
-	if _, _, err := tasks.Put(ctx, backup.Task{Name: "docs", Sources: []string{src}, Destination: dest,
-		VerifyEvery: backup.Duration(7 * 24 * time.Hour)}, agent.PutOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	run := func() backup.Report {
-		t.Helper()
-		h, err := tasks.Run(ctx, "docs", backup.TriggerManual)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return h.Report()
-	}
 	first := run() // verifies: none yet
 	c.add(time.Minute)
 	run()
@@ -666,6 +656,8 @@ func TestAVerifyByHandOfTheNewestSnapshotCountsAsTheTasksLast(t *testing.T) {
 	}
 }
 
+// minuteClock is a clock 300 ms before a minute starts, which a daily
+// task at that minute (dailySpec) is due at; add moves it on.
 type minuteClock struct {
 	offset atomic.Int64
 	slot   time.Time

@@ -65,7 +65,7 @@ func (r *run) mendOlder(taskDir, id string, entries []Entry) bool {
 		r.warn("the older snapshots keep the damaged copies the new one replaced (%v): restore those files from snapshot %s", plainErr(err), id)
 	}
 	if r.rep.Mended > 0 {
-		r.log.Infof("mended %s in older snapshots with the copies made afresh for a verify", human.Plural(int(r.rep.Mended), "damaged copy", "damaged copies"))
+		r.log.Infof("mended %s in older snapshots with those made afresh for a verify", human.Plural(int(r.rep.Mended), "copy", "copies"))
 	}
 	return true
 }

@@ -520,7 +520,7 @@ func (sec *section) detail(row *Row, now time.Time, loc *time.Location) string {
 	return row.Detail(now, loc)
 }
 
-// warnedDetail is a warned row's line: "last run 7 Dec 2026 02:00
+// warnedDetail is a warned row's line: "last run 2026-12-07 02:00
 // completed, 2 warnings: "/srv/docs/locked.pst: permission denied"", the
 // agent's words quoted as its errors are.
 func warnedDetail(row *Row, loc *time.Location) string {
@@ -539,17 +539,17 @@ func (sec *section) state(row *Row) string {
 	return " (" + string(row.State) + ")"
 }
 
-// Names of the report's sections of destinations short of room and of
-// damaged copies.
+// Names of the report's sections of destinations short of room, of
+// damaged copies and of runs with warnings.
 const (
 	shortOfRoom = "destination nearly full"
 	withDamage  = "damaged copies"
 	withWarning = "completed with warnings"
 )
 
-// sections are the report's list, worst first, then the damaged copies
-// and the destinations short of room before the tasks that are well, the
-// disconnected last.
+// sections are the report's list, worst first, then the damaged copies,
+// the destinations short of room and the runs with warnings before the
+// tasks that are well, the disconnected last.
 func (r *Report) sections() []section {
 	var out []section
 	for _, s := range States {
