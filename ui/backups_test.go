@@ -197,8 +197,10 @@ func TestTheBackupsWindowFiltersTheTasksThatNeedALook(t *testing.T) {
 	for _, r := range rows {
 		src.setRow(r)
 	}
-	q.runUntil(t, "the rows changed", func() bool {
-		return slices.ContainsFunc(v.snap.visible, func(b *bRow) bool { return b.r.LastDamaged == 2 })
+	q.runUntil(t, "the three rows changed", func() bool {
+		return slices.ContainsFunc(v.snap.visible, func(b *bRow) bool { return b.r.LastDamaged == 2 }) &&
+			slices.ContainsFunc(v.snap.visible, func(b *bRow) bool { return b.r.Dest.Total > 0 }) &&
+			slices.ContainsFunc(v.snap.visible, func(b *bRow) bool { return b.r.Warned() })
 	})
 	for _, c := range []struct{ pick, want string }{
 		{"damaged copies", "MAIL/spool"},
