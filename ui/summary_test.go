@@ -143,35 +143,41 @@ func TestTheSummaryNamesALinkedServerThatACopyClaims(t *testing.T) {
 // whichever tab was open before.
 func TestTheSummaryOpensAServerOnTheTabThatSaysWhy(t *testing.T) {
 	mw, _ := openMainWindow(t, newFakeConsole(summaryFleet()...), nil)
-	p := mw.detail.summary
-	tap := func(name string) {
-		t.Helper()
-		for _, r := range p.rows {
-			if r.head.Visible() && r.name.Text == name {
-				test.TapAt(r.name, fyne.NewPos(r.name.Size().Width/2, r.name.Size().Height/2))
-				return
-			}
-		}
-		t.Fatalf("%s is not named: %v", name, attentionNames(p))
-	}
 	for _, tc := range []struct{ name, tab string }{
 		{"FS01", tabTasks},        // a failed backup
 		{"BACKUP-7", tabOverview}, // wrong password
 		{"web-2", tabTasks},       // overdue
 		{"FS02", tabOverview},     // offline
 	} {
-		mw.tree.UnselectAll() // back to the fleet's summary
-		tap(tc.name)
-		if got := mw.detail.tabs.Selected().Text; mw.detail.title.Text != tc.name || got != tc.tab {
-			t.Errorf("%s opened %s on %q, want %q", tc.name, mw.detail.title.Text, got, tc.tab)
+		if got := tapNeedy(t, mw, tc.name); got != tc.tab {
+			t.Errorf("%s opened on %q, want %q", tc.name, got, tc.tab)
 		}
 	}
 }
 
+// tapNeedy goes back to the fleet's summary, taps name under Needs a look
+// and returns the tab its server opened on.
+func tapNeedy(t *testing.T, mw *mainWindow, name string) string {
+	t.Helper()
+	mw.tree.UnselectAll()
+	p := mw.detail.summary
+	for _, r := range p.rows {
+		if r.head.Visible() && r.name.Text == name {
+			test.TapAt(r.name, fyne.NewPos(r.name.Size().Width/2, r.name.Size().Height/2))
+			if mw.detail.title.Text != name {
+				t.Fatalf("%s opened %s", name, mw.detail.title.Text)
+			}
+			return mw.detail.tabs.Selected().Text
+		}
+	}
+	t.Fatalf("%s is not named: %v", name, attentionNames(p))
+	return ""
+}
+
 // lastNeedy opens the window on the demo fleet with the given servers'
-// backups, and returns the last n servers named under Needs a look, each
-// as "name: why".
-func lastNeedy(t *testing.T, n int, backups map[string]health.Summary) []string {
+// backups, and returns it and the last n servers named under Needs a
+// look, each as "name: why".
+func lastNeedy(t *testing.T, n int, backups map[string]health.Summary) (*mainWindow, []string) {
 	t.Helper()
 	vs := demoFleet()
 	for i := range vs {
@@ -186,7 +192,7 @@ func lastNeedy(t *testing.T, n int, backups map[string]health.Summary) []string 
 	for i := max(len(names)-n, 0); i < len(names); i++ {
 		out = append(out, names[i]+": "+p.rows[i].why.Text)
 	}
-	return out
+	return mw, out
 }
 
 // A server whose backups succeed may need a look still, after those whose
@@ -201,24 +207,27 @@ func TestTheSummaryNamesTheServersWhoseBackupsSucceedButNeedALook(t *testing.T) 
 		name string
 		web2 health.Summary
 		want []string
-		rank int
 	}{
-		{"a disk nearly full", health.Summary{}, []string{"FS01: 1 task's destination nearly full"}, rankFull},
+		{"a disk nearly full", health.Summary{}, []string{"FS01: 1 task's destination nearly full"}},
 		{"damaged copies", health.Summary{Counts: health.Counts{OK: 1}, Worst: health.StateOK, Damaged: 1},
-			[]string{"web-2: 1 task with damaged copies", "FS01: 1 task's destination nearly full"}, rankDamaged},
+			[]string{"web-2: 1 task with damaged copies", "FS01: 1 task's destination nearly full"}},
 		{"runs with warnings", health.Summary{Counts: health.Counts{OK: 3}, Worst: health.StateOK, Warned: 2},
-			[]string{"FS01: 1 task's destination nearly full", "web-2: 2 tasks completed with warnings"}, rankWarned},
+			[]string{"FS01: 1 task's destination nearly full", "web-2: 2 tasks completed with warnings"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			backups := map[string]health.Summary{"FS01": full}
 			if tc.web2 != (health.Summary{}) {
 				backups["web-2"] = tc.web2
 			}
-			if got := lastNeedy(t, len(tc.want), backups); !slices.Equal(got, tc.want) {
+			mw, got := lastNeedy(t, len(tc.want), backups)
+			if !slices.Equal(got, tc.want) {
 				t.Errorf("last named %q, want %q", got, tc.want)
 			}
-			if !aboutBackups(tc.rank) {
-				t.Errorf("a click on such a server does not open its Tasks tab")
+			for _, named := range got {
+				name, _, _ := strings.Cut(named, ":")
+				if tab := tapNeedy(t, mw, name); tab != tabTasks {
+					t.Errorf("%s opened on %q, want its Tasks", name, tab)
+				}
 			}
 		})
 	}
