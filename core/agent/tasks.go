@@ -1019,8 +1019,8 @@ func (t *Tasks) Verify(ctx context.Context, name, snapshot string, p backup.Prog
 // of an older snapshot, one while a run is under way or that one ended
 // during, or one of a task moved since, does not count.
 func (t *Tasks) noteVerified(task backup.Task, snapshot string, at time.Time) {
-	snaps, err := backup.ListSnapshots(task.Destination, task.Name)
-	if err != nil || len(snaps) == 0 || snaps[len(snaps)-1].ID != snapshot || !t.recordVerified(task, at) {
+	newest, err := backup.FindSnapshot(task.Destination, task.Name, "latest") // one summary read, not every one
+	if err != nil || newest.ID != snapshot || !t.recordVerified(task, at) {
 		return
 	}
 	if info, err := t.info(task); err == nil {
