@@ -1104,7 +1104,12 @@ func (t *Tasks) Restore(ctx context.Context, name, snapshot string, opt backup.R
 	if err != nil {
 		return rep, taskErr(err)
 	}
-	t.log.WithFields(logrus.Fields{"task": task.Name, "snapshot": snap.ID}).Infof("task %s: %s", task.Name, rep.Summary())
+	log := t.log.WithFields(logrus.Fields{"task": task.Name, "snapshot": snap.ID})
+	if rep.Damaged > 0 {
+		log.Warnf("task %s: %s", task.Name, rep.Summary()) // the next run copies them afresh
+	} else {
+		log.Infof("task %s: %s", task.Name, rep.Summary())
+	}
 	return rep, nil
 }
 

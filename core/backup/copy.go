@@ -93,7 +93,7 @@ func (c *copier) copyFile(ctx context.Context, open func(string) (*os.File, erro
 		return res, destErr(err)
 	}
 	ok = true
-	res.hash = hex.EncodeToString(c.h.Sum(nil))
+	res.hash = c.sum()
 	if after, err := in.Stat(); err == nil && (after.Size() != res.size || after.ModTime().UnixNano() != res.mtime) {
 		res.changed = true
 	} else if fi.Size() != res.size {
@@ -109,34 +109,59 @@ func (c *copier) copyData(ctx context.Context, src string, in, out *os.File, res
 	if c.wrap != nil {
 		w = c.wrap(out)
 	}
+	n, rerr, werr := c.pump(ctx, in, w, done)
+	res.size += n
+	switch {
+	case werr != nil:
+		return destErr(werr)
+	case rerr != nil && ctx.Err() == nil:
+		return fmt.Errorf("%s could not be read to the end: %v: skipped", src, plainErr(rerr))
+	}
+	return rerr
+}
+
+// pump reads in to its end at the copier's pace through its buffer,
+// feeding the hash (sum) and, unless out is nil, out, and counts the bytes
+// in done unless it is nil. It returns how many bytes it read and what
+// stopped it first: a failed read, or the cause of a cancelled ctx
+// (rerr), or a failed write (werr). Copies, hashes and restores all read
+// through it.
+func (c *copier) pump(ctx context.Context, in io.Reader, out io.Writer, done *atomic.Int64) (n int64, rerr, werr error) {
 	c.h.Reset()
 	buf := *c.buf
 	for {
 		if ctx.Err() != nil {
-			return context.Cause(ctx)
+			return n, context.Cause(ctx), nil
 		}
-		n, rerr := in.Read(buf)
-		if n > 0 && c.pace != nil {
-			if err := c.pace.WaitN(ctx, n); err != nil {
-				return cmp.Or(context.Cause(ctx), err) // stopped while it waited
+		m, err := in.Read(buf)
+		if m > 0 && c.pace != nil {
+			if err := c.pace.WaitN(ctx, m); err != nil {
+				return n, cmp.Or(context.Cause(ctx), err), nil // stopped while it waited
 			}
 		}
-		if n > 0 {
-			_, _ = c.h.Write(buf[:n])
-			if _, werr := w.Write(buf[:n]); werr != nil {
-				return destErr(werr)
+		if m > 0 {
+			_, _ = c.h.Write(buf[:m])
+			if out != nil {
+				if _, werr := out.Write(buf[:m]); werr != nil {
+					return n, nil, werr
+				}
 			}
-			res.size += int64(n)
-			done.Add(int64(n))
+			n += int64(m)
+			if done != nil {
+				done.Add(int64(m))
+			}
 		}
-		if rerr == io.EOF {
-			return nil
+		if err == io.EOF {
+			return n, nil, nil
 		}
-		if rerr != nil {
-			return fmt.Errorf("%s could not be read to the end: %v: skipped", src, plainErr(rerr))
+		if err != nil {
+			return n, err, nil
 		}
 	}
 }
+
+// sum is the hex BLAKE3 of what the copier last pumped.
+func (c *copier) sum() string { return hex.EncodeToString(c.h.Sum(nil)) }
 
 // sourceErr words a failure to open or read a source file.
 func sourceErr(src string, err error) error {
@@ -161,31 +186,9 @@ func (c *copier) hashFile(ctx context.Context, open func(string) (*os.File, erro
 		return "", 0, err
 	}
 	defer f.Close()
-	c.h.Reset()
-	buf := *c.buf
-	var n int64
-	for {
-		if ctx.Err() != nil {
-			return "", n, context.Cause(ctx)
-		}
-		m, err := f.Read(buf)
-		if m > 0 && c.pace != nil {
-			if err := c.pace.WaitN(ctx, m); err != nil {
-				return "", n, cmp.Or(context.Cause(ctx), err)
-			}
-		}
-		if m > 0 {
-			_, _ = c.h.Write(buf[:m])
-			n += int64(m)
-			if done != nil {
-				done.Add(int64(m))
-			}
-		}
-		if err == io.EOF {
-			return hex.EncodeToString(c.h.Sum(nil)), n, nil
-		}
-		if err != nil {
-			return "", n, err
-		}
+	n, err, _ := c.pump(ctx, f, nil, done)
+	if err != nil {
+		return "", n, err
 	}
+	return c.sum(), n, nil
 }

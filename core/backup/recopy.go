@@ -50,6 +50,27 @@ type recopyNote struct {
 	Paths    []string  `json:"paths,omitempty"`
 }
 
+// add names path in the note; with more than maxRecopyPaths it notes
+// every file instead.
+func (n *recopyNote) add(path string) {
+	switch {
+	case n.All:
+	case len(n.Paths) < maxRecopyPaths:
+		n.Paths = append(n.Paths, path)
+	default: // too many to name: the next run copies every file
+		n.All, n.Paths = true, nil
+	}
+}
+
+// recopyPromise says, as a clause, what the next run does about the
+// damaged copies a note named; noteErr: why the note could not be left.
+func recopyPromise(noteErr string) string {
+	if noteErr != "" {
+		return "the next run could not be told to copy these files afresh (" + noteErr + "), so it may link the damaged copies: fix that and verify again"
+	}
+	return "the next run copies these files afresh from the server and mends the older snapshots that hold the same copies"
+}
+
 // writeRecopyNote leaves n in the task's folder taskDir for the next run.
 func writeRecopyNote(taskDir string, n recopyNote) error {
 	root, err := os.OpenRoot(taskDir)

@@ -221,3 +221,51 @@ func TestAVerifyWritesItsNoteInTheTasksFolderOnly(t *testing.T) {
 		t.Errorf("NextRun %q", got)
 	}
 }
+
+// A restore checks each file it copies against the hash the backup
+// recorded. A copy damaged on the backup disk is restored as it is (it is
+// the most the backup holds of the file), named in the warnings and
+// counted; the restore leaves a note, as a verify would, so that the next
+// run copies the file afresh and mends the snapshot, and a restore after
+// it brings the file back whole.
+func TestARestoreNamesTheFilesItRestoredFromDamagedCopies(t *testing.T) {
+	f := newFixture(t)
+	report := f.write("docs/report.txt", "the quarterly report", 0o644)
+	f.write("docs/notes.txt", "notes", 0o644)
+	e := backup.New(backup.Options{})
+	f.mustRun(e, backup.ResultCompleted)
+	first := f.snapshots()[0]
+	damage(t, f.snapPath(first.ID, report))
+
+	target := t.TempDir()
+	rep, err := e.Restore(context.Background(), first, f.task.Name, backup.RestoreOptions{Target: target}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	restored := filepath.Join(target, filepath.FromSlash(backup.RelRoot(report)))
+	if rep.Files != 2 || rep.Damaged != 1 {
+		t.Fatalf("restored %d files, %d from damaged copies; want 2, 1", rep.Files, rep.Damaged)
+	}
+	if b, _ := os.ReadFile(restored); len(b) != len("the quarterly report") || string(b) == "the quarterly report" {
+		t.Errorf("the damaged copy was restored as %q, want it as the backup disk holds it", b)
+	}
+	if want := "1 file was restored from a damaged copy: see the warnings"; !strings.Contains(rep.Summary(), want) {
+		t.Errorf("summary %q lacks %q", rep.Summary(), want)
+	}
+	if len(rep.Warnings) != 2 || rep.Warnings[0] != restored+" was restored from a damaged copy: its content differs from what the backup recorded" ||
+		!strings.Contains(rep.Warnings[1], "the next run copies these files afresh from the server") {
+		t.Errorf("warnings %q: want the file named, then what the next run does", rep.Warnings)
+	}
+
+	run := f.mustRun(e, backup.ResultCompleted)
+	if run.Recopied != 1 || run.Mended != 1 {
+		t.Errorf("the run after the restore copied %d afresh and mended %d, want 1 and 1", run.Recopied, run.Mended)
+	}
+	rep, err = e.Restore(context.Background(), first, f.task.Name, backup.RestoreOptions{Target: target, Overwrite: true}, nil)
+	if err != nil || rep.Damaged != 0 || len(rep.Warnings) != 0 {
+		t.Fatalf("the restore after the run: %+v, %v", rep, err)
+	}
+	if b, _ := os.ReadFile(restored); string(b) != "the quarterly report" {
+		t.Errorf("the restore after the run brought back %q", b)
+	}
+}

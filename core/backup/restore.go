@@ -1,10 +1,10 @@
 package backup
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -13,6 +13,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/lanyard/lanyard/core/human"
 )
@@ -75,7 +76,12 @@ type RestoreReport struct {
 	Symlinks int64  `json:"symlinks"`
 	Replaced int64  `json:"replaced"` // existing files overwritten
 	// Skipped counts the existing files left as they were (SkipExisting).
-	Skipped  int64    `json:"skipped,omitempty"`
+	Skipped int64 `json:"skipped,omitempty"`
+	// Damaged counts the files restored from copies whose content is not
+	// what the backup recorded (damaged on the backup disk since): they
+	// were restored as they are, named in the warnings, and the next run
+	// copies them afresh.
+	Damaged  int64    `json:"damaged,omitempty"`
 	Original bool     `json:"original,omitempty"` // restored to where the files were; Target is empty
 	Paths    []string `json:"paths"`              // what was asked for, where it was restored
 	Warnings []string `json:"warnings,omitempty"`
@@ -88,7 +94,8 @@ func (r *RestoreReport) Where() string { return whereWords(r.Target, r.Original)
 // Summary is the restore in a few lines, as the command line and the
 // console's window say it: "restored 3 files (1.2 MiB) and 1 folder from
 // snapshot … into /srv/restore" (folders and links only when there were
-// any), then what was replaced or left as it was.
+// any), then what was replaced or left as it was, and how many files
+// came from damaged copies.
 func (r *RestoreReport) Summary() string {
 	what := []string{fmt.Sprintf("%s (%s)", human.Plural(r.Files, "file", "files"), human.Bytes(max(r.Bytes, 0)))}
 	if r.Dirs > 0 {
@@ -103,6 +110,9 @@ func (r *RestoreReport) Summary() string {
 	}
 	if r.Skipped > 0 {
 		s += "\n" + human.Plural(r.Skipped, "file there already was left as it was", "files there already were left as they were")
+	}
+	if r.Damaged > 0 {
+		s += "\n" + human.Plural(r.Damaged, "file was restored from a damaged copy", "files were restored from damaged copies") + ": see the warnings"
 	}
 	return s
 }
@@ -340,12 +350,16 @@ func (e *Engine) restoreContents(ctx context.Context, snap SnapshotInfo, opt *Re
 	defer root.Close()
 	var mu sync.Mutex
 	var firstErr error
+	var damaged recopyNote
+	defer func() { e.noteDamagedRestored(snap, damaged, rep) }()
 	work := make(chan int, 256)
 	var wg sync.WaitGroup
 	for w := 0; w < e.opts.Workers; w++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			r := restorer{ctx: ctx, root: root, opt: opt, c: newCopier(nil, nil), done: &m.bytesDone}
+			defer r.c.release()
 			for i := range work {
 				if ctx.Err() != nil {
 					continue
@@ -353,10 +367,11 @@ func (e *Engine) restoreContents(ctx context.Context, snap SnapshotInfo, opt *Re
 				en := &entries[i]
 				dst := opt.place(en.Path)
 				m.setCurrent(dst)
-				done, err := restoreEntry(root, dst, en, taken[i], opt)
+				r.pumped = 0
+				done, sound, err := r.restoreEntry(dst, en, taken[i])
 				mu.Lock()
 				switch {
-				case err != nil && firstErr == nil:
+				case err != nil && firstErr == nil && ctx.Err() == nil:
 					firstErr = err
 				case done == entrySkipped:
 					rep.Skipped++
@@ -369,9 +384,15 @@ func (e *Engine) restoreContents(ctx context.Context, snap SnapshotInfo, opt *Re
 				if done == entryReplaced {
 					rep.Replaced++
 				}
+				if err == nil && !sound {
+					damaged.add(en.Path)
+					if rep.Damaged++; rep.Damaged <= maxDamagedNamed {
+						rep.Warnings = append(rep.Warnings, dst+" was restored from a damaged copy: its content differs from what the backup recorded")
+					}
+				}
 				mu.Unlock()
 				m.filesDone.Add(1)
-				m.bytesDone.Add(en.Size)
+				m.bytesDone.Add(en.Size - r.pumped) // what the copy did not count
 			}
 		}()
 	}
@@ -399,6 +420,28 @@ func (e *Engine) restoreContents(ctx context.Context, snap SnapshotInfo, opt *Re
 		return errors.New("the restore was stopped before it finished: what is in the target may be incomplete")
 	}
 	return nil
+}
+
+// maxDamagedNamed bounds the files restored from damaged copies that a
+// restore names in its warnings; Damaged counts them all.
+const maxDamagedNamed = 20
+
+// noteDamagedRestored has the next run copy afresh the files restored
+// from damaged copies of snap, as a verify that found them would (its
+// note names them), and says so in the restore's warnings.
+func (e *Engine) noteDamagedRestored(snap SnapshotInfo, n recopyNote, rep *RestoreReport) {
+	if rep.Damaged == 0 {
+		return
+	}
+	if more := rep.Damaged - maxDamagedNamed; more > 0 {
+		rep.Warnings = append(rep.Warnings, fmt.Sprintf("… and %d more restored from damaged copies", more))
+	}
+	n.Snapshot, n.Verified = snap.ID, e.opts.Now()
+	noteErr, again := "", "; restore them again after it"
+	if err := writeRecopyNote(filepath.Dir(snap.Path), n); err != nil {
+		noteErr, again = err.Error(), ""
+	}
+	rep.Warnings = append(rep.Warnings, "the copies of these files changed on the backup disk after they were written: "+recopyPromise(noteErr)+again)
 }
 
 // restoreFolderMeta gives the folders among entries their modes and
@@ -523,65 +566,79 @@ const (
 	entrySkipped         // an existing file left as it was
 )
 
-// restoreEntry restores one file or link at dst. Into a free place it is
-// written directly (created exclusively, so nothing that appeared
-// meanwhile is overwritten); an existing file (taken) is left as it is
-// with SkipExisting, or with Overwrite replaced whole or not at all: the
-// copy is written beside it and renamed over it.
-func restoreEntry(root *os.Root, dst string, en *Entry, taken bool, opt *RestoreOptions) (done int, err error) {
+// restorer is one worker of a restore: it reads the snapshot held by
+// root, writes where opt says, and checks each file it copies against
+// the manifest's hash.
+type restorer struct {
+	ctx    context.Context
+	root   *os.Root
+	opt    *RestoreOptions
+	c      *copier
+	done   *atomic.Int64 // bytes restored, for the progress
+	pumped int64         // bytes of the entry under way counted in done
+}
+
+// restoreEntry restores one file or link at dst, and says whether its
+// copy in the snapshot was sound (its content what the manifest says).
+// Into a free place it is written directly (created exclusively, so
+// nothing that appeared meanwhile is overwritten); an existing file
+// (taken) is left as it is with SkipExisting, or with Overwrite replaced
+// whole or not at all: the copy is written beside it and renamed over it.
+func (r *restorer) restoreEntry(dst string, en *Entry, taken bool) (done int, sound bool, err error) {
 	if en.Type != TypeFile && en.Type != TypeSymlink {
-		return entryWritten, nil
+		return entryWritten, true, nil
 	}
-	if taken && opt.SkipExisting {
-		return entrySkipped, nil
+	if taken && r.opt.SkipExisting {
+		return entrySkipped, true, nil
 	}
 	if !taken {
-		err := restoreAt(root, en, dst)
+		sound, err := r.restoreAt(en, dst)
 		switch {
 		case err == nil:
-			return entryWritten, nil
-		case errors.Is(err, fs.ErrExist) && opt.SkipExisting:
-			return entrySkipped, nil // it appeared since the check
-		case !errors.Is(err, fs.ErrExist) || !opt.Overwrite:
-			return entryWritten, restoreErr(dst, err)
+			return entryWritten, sound, nil
+		case errors.Is(err, fs.ErrExist) && r.opt.SkipExisting:
+			return entrySkipped, true, nil // it appeared since the check
+		case !errors.Is(err, fs.ErrExist) || !r.opt.Overwrite:
+			return entryWritten, true, restoreErr(dst, err)
 		}
 		// Something appeared there since the check: replace it whole.
 	}
 	tmp := filepath.Join(filepath.Dir(dst), ".lanyard-restore-"+filepath.Base(dst))
-	err = restoreAt(root, en, tmp)
+	sound, err = r.restoreAt(en, tmp)
 	if errors.Is(err, fs.ErrExist) {
 		// Left by an interrupted restore.
 		_ = os.Remove(tmp)
-		err = restoreAt(root, en, tmp)
+		sound, err = r.restoreAt(en, tmp)
 	}
 	if err != nil {
-		return entryWritten, restoreErr(dst, err)
+		return entryWritten, true, restoreErr(dst, err)
 	}
 	if err := os.Rename(tmp, dst); err != nil {
 		_ = os.Remove(tmp)
-		return entryWritten, restoreErr(dst, err)
+		return entryWritten, true, restoreErr(dst, err)
 	}
-	return entryReplaced, nil
+	return entryReplaced, sound, nil
 }
 
 // restoreAt writes the entry's file or link at path, which must not
-// exist, with its mode, time and (as root) owner. A failed copy is
-// removed.
-func restoreAt(root *os.Root, en *Entry, path string) error {
+// exist, with its mode, time and (as root) owner, and says whether the
+// file's copy was sound. A failed copy is removed; a damaged one is
+// kept, as the most the backup holds of the file.
+func (r *restorer) restoreAt(en *Entry, path string) (sound bool, err error) {
 	if en.Type == TypeSymlink {
 		if err := os.Symlink(en.Link, path); err != nil {
-			return err
+			return true, err
 		}
 		_ = lchown(path, en.UID, en.GID)
 		_ = lutimes(path, en.MTime)
-		return nil
+		return true, nil
 	}
 	out, err := createExcl(path)
 	if err != nil {
-		return err
+		return true, err
 	}
 	it := item{mode: en.Mode, mtime: en.MTime, uid: en.UID, gid: en.GID, owned: canChown}
-	err = copyPlain(root, en.Path, out)
+	sound, err = r.copyChecked(en, out)
 	if err == nil {
 		err = closeWithMeta(out, &it)
 	} else {
@@ -590,20 +647,23 @@ func restoreAt(root *os.Root, en *Entry, path string) error {
 	if err != nil {
 		_ = os.Remove(path)
 	}
-	return err
+	return sound, err
 }
 
-// copyPlain copies the file at rel in the snapshot held by root into out
-// with io.Copy between two *os.File, which lets the kernel copy it
-// (copy_file_range) without passing through here.
-func copyPlain(root *os.Root, rel string, out *os.File) error {
-	in, err := openSnapshotFile(root, rel)
+// copyChecked copies the entry's file in the snapshot into out, hashing
+// what it reads, and says whether that is what the manifest recorded.
+func (r *restorer) copyChecked(en *Entry, out *os.File) (sound bool, err error) {
+	in, err := openSnapshotFile(r.root, en.Path)
 	if err != nil {
-		return err
+		return true, err
 	}
 	defer in.Close()
-	_, err = io.Copy(out, in)
-	return err
+	n, rerr, werr := r.c.pump(r.ctx, in, out, r.done)
+	r.pumped += n
+	if err := cmp.Or(rerr, werr); err != nil {
+		return true, err
+	}
+	return n == en.Size && r.c.sum() == en.Hash, nil
 }
 
 // countFiles is how many of entries a restore or verify counts as files

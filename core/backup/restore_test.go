@@ -349,6 +349,9 @@ func TestRestoreAndVerifyProgressCountFilesNotFolders(t *testing.T) {
 	if last.FilesTotal != 6 || last.FilesDone != 6 {
 		t.Errorf("restore's last progress: %d/%d files, want 6/6 (5 files and a link)", last.FilesDone, last.FilesTotal)
 	}
+	if last.BytesTotal != 300<<10+5+10+18 || last.BytesDone != last.BytesTotal {
+		t.Errorf("restore's last progress: %d/%d bytes, want all of the %d bytes the files hold", last.BytesDone, last.BytesTotal, 300<<10+5+10+18)
+	}
 	last = backup.Status{}
 	if _, err := e.Verify(context.Background(), snap, "docs", p); err != nil {
 		t.Fatal(err)

@@ -43,10 +43,8 @@ func (r *VerifyReport) NextRun() string {
 	switch {
 	case r.OK():
 		return ""
-	case r.Recopy:
-		return "the next run copies these files afresh from the server and mends the older snapshots that hold the same copies"
-	case r.RecopyError != "":
-		return "the next run could not be told to copy these files afresh (" + r.RecopyError + "), so it may link the damaged copies: fix that and verify again"
+	case r.Recopy || r.RecopyError != "":
+		return recopyPromise(r.RecopyError)
 	}
 	return ""
 }
@@ -96,13 +94,7 @@ func (e *Engine) verify(ctx context.Context, snap SnapshotInfo, task string, p P
 		if len(rep.Problems) < MaxProblems {
 			rep.Problems = append(rep.Problems, Problem{Path: "/" + path, Reason: fmt.Sprintf(format, args...)})
 		}
-		switch {
-		case note.All:
-		case len(note.Paths) < maxRecopyPaths:
-			note.Paths = append(note.Paths, path)
-		default: // too many to name: the next run copies every file
-			note.All, note.Paths = true, nil
-		}
+		note.add(path)
 		return false
 	}
 	work := make(chan int, 256)

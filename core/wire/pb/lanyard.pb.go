@@ -4876,16 +4876,19 @@ func (x *TaskRestoreRequest) GetSkipExisting() bool {
 }
 
 type TaskRestoreResponse struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Task          string                 `protobuf:"bytes,1,opt,name=task,proto3" json:"task,omitempty"`
-	Snapshot      string                 `protobuf:"bytes,2,opt,name=snapshot,proto3" json:"snapshot,omitempty"`
-	Target        string                 `protobuf:"bytes,3,opt,name=target,proto3" json:"target,omitempty"`
-	Files         int64                  `protobuf:"varint,4,opt,name=files,proto3" json:"files,omitempty"`
-	Bytes         int64                  `protobuf:"varint,5,opt,name=bytes,proto3" json:"bytes,omitempty"`
-	Dirs          int64                  `protobuf:"varint,6,opt,name=dirs,proto3" json:"dirs,omitempty"`
-	Symlinks      int64                  `protobuf:"varint,7,opt,name=symlinks,proto3" json:"symlinks,omitempty"`
-	Replaced      int64                  `protobuf:"varint,8,opt,name=replaced,proto3" json:"replaced,omitempty"`
-	Skipped       int64                  `protobuf:"varint,9,opt,name=skipped,proto3" json:"skipped,omitempty"`
+	state    protoimpl.MessageState `protogen:"open.v1"`
+	Task     string                 `protobuf:"bytes,1,opt,name=task,proto3" json:"task,omitempty"`
+	Snapshot string                 `protobuf:"bytes,2,opt,name=snapshot,proto3" json:"snapshot,omitempty"`
+	Target   string                 `protobuf:"bytes,3,opt,name=target,proto3" json:"target,omitempty"`
+	Files    int64                  `protobuf:"varint,4,opt,name=files,proto3" json:"files,omitempty"`
+	Bytes    int64                  `protobuf:"varint,5,opt,name=bytes,proto3" json:"bytes,omitempty"`
+	Dirs     int64                  `protobuf:"varint,6,opt,name=dirs,proto3" json:"dirs,omitempty"`
+	Symlinks int64                  `protobuf:"varint,7,opt,name=symlinks,proto3" json:"symlinks,omitempty"`
+	Replaced int64                  `protobuf:"varint,8,opt,name=replaced,proto3" json:"replaced,omitempty"`
+	Skipped  int64                  `protobuf:"varint,9,opt,name=skipped,proto3" json:"skipped,omitempty"`
+	// damaged: files restored from copies whose content is not what the
+	// backup recorded; the warnings name them.
+	Damaged       int64 `protobuf:"varint,10,opt,name=damaged,proto3" json:"damaged,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -4979,6 +4982,13 @@ func (x *TaskRestoreResponse) GetReplaced() int64 {
 func (x *TaskRestoreResponse) GetSkipped() int64 {
 	if x != nil {
 		return x.Skipped
+	}
+	return 0
+}
+
+func (x *TaskRestoreResponse) GetDamaged() int64 {
+	if x != nil {
+		return x.Damaged
 	}
 	return 0
 }
@@ -5832,7 +5842,7 @@ const file_core_wire_pb_lanyard_proto_rawDesc = "" +
 	"\x05paths\x18\x04 \x03(\tR\x05paths\x12\x1c\n" +
 	"\toverwrite\x18\x05 \x01(\bR\toverwrite\x12\x1a\n" +
 	"\boriginal\x18\x06 \x01(\bR\boriginal\x12#\n" +
-	"\rskip_existing\x18\a \x01(\bR\fskipExisting\"\xef\x01\n" +
+	"\rskip_existing\x18\a \x01(\bR\fskipExisting\"\x89\x02\n" +
 	"\x13TaskRestoreResponse\x12\x12\n" +
 	"\x04task\x18\x01 \x01(\tR\x04task\x12\x1a\n" +
 	"\bsnapshot\x18\x02 \x01(\tR\bsnapshot\x12\x16\n" +
@@ -5842,7 +5852,9 @@ const file_core_wire_pb_lanyard_proto_rawDesc = "" +
 	"\x04dirs\x18\x06 \x01(\x03R\x04dirs\x12\x1a\n" +
 	"\bsymlinks\x18\a \x01(\x03R\bsymlinks\x12\x1a\n" +
 	"\breplaced\x18\b \x01(\x03R\breplaced\x12\x18\n" +
-	"\askipped\x18\t \x01(\x03R\askipped\"8\n" +
+	"\askipped\x18\t \x01(\x03R\askipped\x12\x18\n" +
+	"\adamaged\x18\n" +
+	" \x01(\x03R\adamaged\"8\n" +
 	"\n" +
 	"FilesExist\x12\x14\n" +
 	"\x05paths\x18\x01 \x03(\tR\x05paths\x12\x14\n" +
