@@ -912,7 +912,7 @@ func DamagedWords(n int) string {
 	if n == 1 {
 		them = "it"
 	}
-	return fmt.Sprintf("a verify found %s damaged (the destination's disk may be failing; the next run copies %s afresh)",
+	return fmt.Sprintf("a verify found %s damaged (the destination's disk may be failing; the next run copies %s afresh and mends the older snapshots)",
 		human.Plural(n, "copy", "copies"), them)
 }
 

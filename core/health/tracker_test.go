@@ -550,7 +550,7 @@ func TestDamagedCopiesAreAnnouncedOnceAndTakenBackByTheNextRun(t *testing.T) {
 	if len(a) != 1 || a[0].Kind != AlertDamaged || a[0].Row.LastDamaged != 3 || !a[0].Since.Equal(noon) {
 		t.Fatalf("past the grace: %+v", a)
 	}
-	if want := "a verify found 3 copies damaged (the destination's disk may be failing; the next run copies them afresh)"; DamagedWords(3) != want {
+	if want := "a verify found 3 copies damaged (the destination's disk may be failing; the next run copies them afresh and mends the older snapshots)"; DamagedWords(3) != want {
 		t.Errorf("DamagedWords(3) = %q", DamagedWords(3))
 	}
 	if in := tr.Alerting(); len(in) != 1 || in[0].Kind != AlertDamaged {
