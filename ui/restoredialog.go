@@ -569,6 +569,18 @@ func filesExist(opt backup.RestoreOptions, err error) string {
 // is shown in a scrolled box of its own size.
 const summaryScrollsFrom = 10
 
+// restoreTitle heads a restore's summary: what a person must read first
+// in its title, files restored from damaged copies above other warnings.
+func restoreTitle(rr backup.RestoreReport) string {
+	switch {
+	case rr.Damaged > 0:
+		return "Restore finished: " + human.Plural(rr.Damaged, "file", "files") + " from damaged copies"
+	case len(rr.Warnings) > 0:
+		return "Restore finished with warnings"
+	}
+	return "Restore finished"
+}
+
 func showRestoreSummary(win fyne.Window, slave string, rr backup.RestoreReport) {
 	var b strings.Builder
 	for i, line := range strings.Split(rr.Summary(), "\n") {
@@ -591,13 +603,14 @@ func showRestoreSummary(win fyne.Window, slave string, rr backup.RestoreReport) 
 		b.WriteString("\nWarning: " + w)
 	}
 	text := strings.TrimSpace(b.String())
+	title := restoreTitle(rr)
 	if strings.Count(text, "\n") < summaryScrollsFrom {
-		showInfo(win, "Restore finished", text) // as tall as it needs
+		showInfo(win, title, text) // as tall as it needs
 		return
 	}
 	l := widget.NewLabel(text)
 	l.Wrapping = fyne.TextWrapWord
-	d := dialog.NewCustom("Restore finished", "Close", container.NewVScroll(l), win)
+	d := dialog.NewCustom(title, "Close", container.NewVScroll(l), win)
 	guardDialog(win, d, d.Hide, d.Hide)
 	d.Resize(fyne.NewSize(600, 360))
 	d.Show()

@@ -43,6 +43,7 @@ type fakeTasks struct {
 	server   map[string][]backup.BrowseEntry // the server's own folder → entries (ListFolder)
 	restored []backup.RestoreOptions
 	resErr   error                 // RestoreSnapshot's answer
+	damaged  bool                  // RestoreSnapshot restores from a damaged copy
 	verErr   error                 // VerifySnapshot's answer
 	verRep   backup.VerifyReport   // VerifySnapshot's report
 	copyErr  map[string]error      // CopyTask's answer, by slave
@@ -357,7 +358,7 @@ func (f *fakeTasks) VerifySnapshot(context.Context, string, string, string, func
 func (f *fakeTasks) RestoreSnapshot(_ context.Context, _, task, snap string, opt backup.RestoreOptions, onProgress func(backup.Status)) (backup.RestoreReport, error) {
 	f.mu.Lock()
 	f.restored = append(f.restored, opt)
-	resErr := f.resErr
+	resErr, damaged := f.resErr, f.damaged
 	f.mu.Unlock()
 	if err := resErr; err != nil {
 		return backup.RestoreReport{}, err
@@ -366,6 +367,11 @@ func (f *fakeTasks) RestoreSnapshot(_ context.Context, _, task, snap string, opt
 	rr := backup.RestoreReport{Task: task, Snapshot: snap, Target: opt.Target, Original: opt.Original, Files: 1, Bytes: 48213, Paths: opt.Paths}
 	if opt.SkipExisting {
 		rr.Files, rr.Bytes, rr.Skipped = 0, 0, 1
+	}
+	if damaged {
+		rr.Damaged = 1
+		rr.Warnings = []string{opt.Target + opt.Paths[0] + " was restored from a damaged copy: its content differs from what the backup recorded",
+			"the copies of these files changed on the backup disk after they were written: the next run copies these files afresh"}
 	}
 	return rr, nil
 }
@@ -1134,6 +1140,27 @@ func TestTheRestoreDialogPutsFilesBackWhereTheyWere(t *testing.T) {
 	got := fr.fakeTasks.restores()
 	if len(got) != 1 || !got[0].Original || got[0].Target != "" || !got[0].SkipExisting || got[0].Overwrite {
 		t.Fatalf("restored %+v", got)
+	}
+}
+
+// A file restored from a damaged copy is what its summary says first,
+// in its title, before the files restored and the warnings that name it.
+func TestARestoreFromDamagedCopiesSaysSoInItsTitle(t *testing.T) {
+	mw, q, fr := tasksWindow(t)
+	fr.fakeTasks.mu.Lock()
+	fr.fakeTasks.damaged = true
+	fr.fakeTasks.mu.Unlock()
+	rd := openRestore(t, mw, q)
+	tickRestore(rd, "/home/alice/Documents/report.odt")
+	rd.target.SetText("/srv/restore")
+	test.Tap(rd.restore)
+	q.runUntil(t, "the summary", func() bool { return strings.Contains(overlayText(mw.win), "Restore finished") })
+	text := overlayText(mw.win)
+	for _, want := range []string{"Restore finished: 1 file from damaged copies", "1 file was restored from a damaged copy: see the warnings.",
+		"Warning: /srv/restore/home/alice/Documents/report.odt was restored from a damaged copy"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("the summary %q lacks %q", text, want)
+		}
 	}
 }
 
