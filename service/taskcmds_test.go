@@ -223,6 +223,21 @@ func exerciseTasks(t *testing.T, dir string, live bool) {
 	if r = run(2, "task", "restore", "docs", first, "--overwrite", "--skip-existing", "--target", target); !strings.Contains(r.stderr, "not both") {
 		t.Fatalf("restore --overwrite --skip-existing: %s", r)
 	}
+	// A copy damaged on the backup disk since: restored as it is, named,
+	// and the command exits 3, as a run with warnings does.
+	copyOf := filepath.Join(dest, "docs", first, report) // its place in the snapshot
+	_ = os.Chmod(copyOf, 0o644)
+	if err := os.WriteFile(copyOf, []byte("the rep0rt"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r = run(taskcli.ExitWarnings, "task", "restore", "docs", first, "--target", target, "--path", report, "--overwrite")
+	if !strings.Contains(r.stdout, "1 file was restored from a damaged copy: see the warnings") ||
+		!strings.Contains(r.stderr, "warning: "+restored+" was restored from a damaged copy") {
+		t.Fatalf("restore of a damaged copy: %s", r)
+	}
+	if err := os.WriteFile(copyOf, []byte("the report"), 0o644); err != nil { // mended, for what follows
+		t.Fatal(err)
+	}
 	// Which snapshots hold a file, whatever its case: the one version of
 	// it, in both, with the newer; off a terminal, the list alone,
 	// without progress.

@@ -27,7 +27,8 @@ import (
 )
 
 // ExitWarnings is `task run`'s exit code for a run that completed with
-// warnings.
+// warnings, and `task restore`'s for one that restored files from
+// damaged copies.
 const ExitWarnings = 3
 
 // Env is where the task commands run: how they reach the tasks, and how
@@ -674,6 +675,17 @@ named in a warning. It takes as long as reading everything.`,
 	return cmd
 }
 
+// restoreExit is task restore's exit code for a restore that finished:
+// ExitWarnings when it restored files from damaged copies (the summary
+// and the warnings, printed already, say which).
+func restoreExit(rr *backup.RestoreReport) error {
+	if rr.Damaged == 0 {
+		return nil
+	}
+	return &cmdline.CodeError{Code: ExitWarnings, Quiet: true,
+		Err: fmt.Errorf("%s restored from damaged copies", human.Plural(rr.Damaged, "file", "files"))}
+}
+
 // runExit is task run's exit code for a report.
 func runExit(rep *backup.Report) error {
 	switch rep.Result {
@@ -1248,7 +1260,11 @@ mode and times; or, with --original, back to where they were backed up from
 If any file to restore exists there already, nothing at all is restored,
 unless --skip-existing is given (those files are left as they are, and only
 what is missing is restored: files deleted by mistake) or --overwrite (they
-are replaced by the snapshot's).`,
+are replaced by the snapshot's).
+
+Each file is checked against the content its backup recorded: one whose copy
+was damaged on the backup disk since is restored as it is and named in a
+warning, the next run copies it afresh, and the command exits 3.`,
 		Example: e.examples("restore docs latest --target /tmp/restore --path /home/alice/Documents/report.odt",
 			"restore docs latest --original --skip-existing --path /home/alice/Documents"),
 		Args: cmdline.ExactArgs(2),
@@ -1278,7 +1294,10 @@ are replaced by the snapshot's).`,
 			}
 			rr := res.Restore
 			if asJSON {
-				return PrintJSON(e.Stdout, rr)
+				if err := PrintJSON(e.Stdout, rr); err != nil {
+					return err
+				}
+				return restoreExit(rr)
 			}
 			fmt.Fprintln(e.Stdout, rr.Summary())
 			for _, p := range rr.Paths {
@@ -1287,7 +1306,7 @@ are replaced by the snapshot's).`,
 			for _, w := range rr.Warnings {
 				fmt.Fprintln(e.Stderr, "warning:", w)
 			}
-			return nil
+			return restoreExit(rr)
 		},
 	}
 	cmd.Flags().StringVar(&target, "target", "", "folder to restore into (created if missing)")
