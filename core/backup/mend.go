@@ -28,7 +28,7 @@ import (
 const mendSuffix = ".lanyard-mend"
 
 // mendOlder gives the older snapshots in taskDir the fresh copies of the
-// files the new snapshot id copied afresh for a verify (entries: the new
+// files the new snapshot id copied afresh over damaged copies (entries: the new
 // snapshot's manifest). It counts the copies it replaced in Report.Mended
 // and says whether it went through every older snapshot (false: it was
 // stopped, and the notes are kept).
@@ -37,7 +37,7 @@ func (r *run) mendOlder(taskDir, id string, entries []Entry) bool {
 		return true
 	}
 	if r.recopy.all {
-		r.log.Info("every file was copied afresh for a verify: the older snapshots are not mended (restore from the newest)")
+		r.log.Info("every file was copied afresh over possibly damaged copies: the older snapshots are not mended (restore from the newest)")
 		return true
 	}
 	fresh := map[string]*Entry{}
@@ -65,7 +65,7 @@ func (r *run) mendOlder(taskDir, id string, entries []Entry) bool {
 		r.warn("the older snapshots keep the damaged copies the new one replaced (%v): restore those files from snapshot %s", plainErr(err), id)
 	}
 	if r.rep.Mended > 0 {
-		r.log.Infof("mended %s in older snapshots with those made afresh for a verify", human.Plural(int(r.rep.Mended), "copy", "copies"))
+		r.log.Infof("mended %s in older snapshots with those copied afresh over damaged ones", human.Plural(int(r.rep.Mended), "copy", "copies"))
 	}
 	return true
 }

@@ -61,7 +61,7 @@ func TestAFileAVerifyFoundDamagedIsCopiedAfreshByTheNextRun(t *testing.T) {
 	if rep.FilesCopied != 1 || rep.FilesLinked != 2 || rep.Recopied != 1 {
 		t.Errorf("the run after the verify copied %d (%d afresh) and linked %d, want the damaged file copied afresh and the 2 others linked", rep.FilesCopied, rep.Recopied, rep.FilesLinked)
 	}
-	if want := "3 files (1 copied, 2 linked, 1 copied afresh for a verify, 1 mended in older snapshots)"; !strings.Contains(rep.Outcome(), want) {
+	if want := "3 files (1 copied, 2 linked, 1 copied afresh over a damaged copy, 1 mended in older snapshots)"; !strings.Contains(rep.Outcome(), want) {
 		t.Errorf("the run's outcome %q lacks %q", rep.Outcome(), want)
 	}
 	second := f.snapshots()[1]
@@ -122,7 +122,7 @@ func TestTheRunThatCopiesAfreshMendsTheOlderSnapshots(t *testing.T) {
 	if rep.Recopied != 1 || rep.Mended != 2 {
 		t.Errorf("copied %d afresh and mended %d, want 1 and 2", rep.Recopied, rep.Mended)
 	}
-	if want := "1 copied afresh for a verify, 2 mended in older snapshots"; !strings.Contains(rep.Outcome(), want) {
+	if want := "1 copied afresh over a damaged copy, 2 mended in older snapshots"; !strings.Contains(rep.Outcome(), want) {
 		t.Errorf("the outcome %q lacks %q", rep.Outcome(), want)
 	}
 	newest := f.snapshots()[3]

@@ -56,7 +56,7 @@ type Report struct {
 	// found their copy damaged (recopy.go); FilesCopied includes them.
 	Recopied int64 `json:"recopied,omitempty"`
 	// Mended counts the copies in older snapshots that the run replaced
-	// with those it made afresh for a verify (mend.go).
+	// with those it copied afresh over damaged ones (mend.go).
 	Mended       int64 `json:"mended,omitempty"`
 	FilesSkipped int64 `json:"files_skipped"`
 	BytesCopied  int64 `json:"bytes_copied"`
@@ -228,7 +228,7 @@ func (r *Report) Outcome() string {
 	case r.Result.Succeeded():
 		read := ""
 		if r.Recopied > 0 {
-			read += ", " + human.Count(r.Recopied) + " copied afresh for a verify"
+			read += ", " + human.Plural(r.Recopied, "copied afresh over a damaged copy", "copied afresh over damaged copies")
 		}
 		if r.Mended > 0 {
 			read += ", " + human.Count(r.Mended) + " mended in older snapshots"

@@ -2130,7 +2130,7 @@ type RunReport struct {
 	VerifyMissing        int32                  `protobuf:"varint,29,opt,name=verify_missing,json=verifyMissing,proto3" json:"verify_missing,omitempty"`                          // entries its verify found missing
 	VerifyChanged        int32                  `protobuf:"varint,30,opt,name=verify_changed,json=verifyChanged,proto3" json:"verify_changed,omitempty"`                          // and changed
 	VerifyNote           string                 `protobuf:"bytes,31,opt,name=verify_note,json=verifyNote,proto3" json:"verify_note,omitempty"`                                    // what the next run does about them, or why the verify did not finish
-	Mended               int64                  `protobuf:"varint,32,opt,name=mended,proto3" json:"mended,omitempty"`                                                             // copies in older snapshots replaced with those copied afresh for a verify
+	Mended               int64                  `protobuf:"varint,32,opt,name=mended,proto3" json:"mended,omitempty"`                                                             // copies in older snapshots replaced with those copied afresh over damaged ones
 	unknownFields        protoimpl.UnknownFields
 	sizeCache            protoimpl.SizeCache
 }
