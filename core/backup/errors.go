@@ -45,17 +45,27 @@ func describeDestErr(err error) string {
 // was asked to.
 const restoreElsewhere = "restore into a folder elsewhere and copy from there"
 
-// restoreErr is a failure to restore dst, saying what to do when it was
-// refused as read-only.
+// restoreErr is a failure to restore dst, saying what to do about it.
 func restoreErr(dst string, err error) error {
-	return fmt.Errorf("cannot restore %s: %w", dst, adviseReadOnly(err, dst, restoreElsewhere))
+	return fmt.Errorf("cannot restore %s: %w", dst, restoreAdvice(err, dst))
 }
 
-// adviseReadOnly is err, followed by what to do (readOnlyAdvice) when
-// it is a write at path refused as read-only.
-func adviseReadOnly(err error, path, elsewhere string) error {
-	if errors.Is(err, syscall.EROFS) {
-		return fmt.Errorf("%w: %s", err, readOnlyAdvice(path, elsewhere))
+// restoreAgain is how a restore that stopped at a failure goes on once
+// it is mended.
+const restoreAgain = "what was restored before it is kept: restore again, leaving the files already there as they are"
+
+// restoreAdvice is err, a restore's write refused at path, followed by
+// what to do about it: a read-only, full or forbidden place.
+func restoreAdvice(err error, path string) error {
+	switch {
+	case errors.Is(err, syscall.EROFS):
+		return fmt.Errorf("%w: %s", err, readOnlyAdvice(path, restoreElsewhere))
+	case errors.Is(err, syscall.ENOSPC):
+		return fmt.Errorf("%w: the disk is full: free some room on it, or restore into a folder on another disk; %s", err, restoreAgain)
+	case errors.Is(err, syscall.EDQUOT):
+		return fmt.Errorf("%w: the agent's disk quota there is used up: raise it, or restore into a folder on another disk; %s", err, restoreAgain)
+	case errors.Is(err, fs.ErrPermission):
+		return fmt.Errorf("%w: the agent may not write there: give its user write access, or restore into a folder it may write to", err)
 	}
 	return err
 }

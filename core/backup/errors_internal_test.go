@@ -1,6 +1,7 @@
 package backup
 
 import (
+	"errors"
 	"fmt"
 	"io/fs"
 	"runtime"
@@ -35,5 +36,20 @@ func TestAReadOnlyRefusalSaysWhatToDo(t *testing.T) {
 	}
 	if got := restoreErr("/etcetera/x", &fs.PathError{Op: "open", Path: "/etcetera/x", Err: syscall.EROFS}).Error(); strings.Contains(got, "ProtectSystem") {
 		t.Errorf("a folder that only starts like /etc: %q", got)
+	}
+}
+
+// A restore that cannot write says why in words a person acts on: the
+// disk full, its quota used up, or no right to write there.
+func TestARestoreThatCannotWriteSaysWhatToDo(t *testing.T) {
+	for errno, want := range map[syscall.Errno]string{
+		syscall.ENOSPC: "the disk is full: free some room on it, or restore into a folder on another disk; what was restored before it is kept: restore again, leaving the files already there as they are",
+		syscall.EDQUOT: "the agent's disk quota there is used up: raise it, or restore into a folder on another disk; what was restored before it is kept",
+		syscall.EACCES: "the agent may not write there: give its user write access, or restore into a folder it may write to",
+	} {
+		err := restoreErr("/srv/restore/a.txt", &fs.PathError{Op: "write", Path: "/srv/restore/a.txt", Err: errno})
+		if !strings.Contains(err.Error(), want) || !errors.Is(err, errno) {
+			t.Errorf("%v: %q, want it to say %q", errno, err, want)
+		}
 	}
 }

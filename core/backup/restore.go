@@ -308,7 +308,7 @@ func topPlaces(opt *RestoreOptions, entries []Entry) []string {
 func makeFolders(opt *RestoreOptions, entries []Entry, rep *RestoreReport) (made map[string]bool, err error) {
 	if !opt.Original {
 		if err := os.MkdirAll(opt.Target, 0o700); err != nil {
-			return nil, fmt.Errorf("cannot create the restore target %s: %w", opt.Target, adviseReadOnly(err, opt.Target, restoreElsewhere))
+			return nil, fmt.Errorf("cannot create the restore target %s: %w", opt.Target, restoreAdvice(err, opt.Target))
 		}
 	}
 	made = map[string]bool{}

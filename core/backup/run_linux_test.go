@@ -75,3 +75,28 @@ func TestARestoreIntoAReadOnlyFolderSaysWhatToDo(t *testing.T) {
 		}
 	}
 }
+
+// A restore that fills the disk it writes to stops, says so and what to
+// do, and leaves no file half written.
+func TestARestoreIntoAFullDiskSaysWhatToDo(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("mounting a tmpfs needs root; the wording is tested apart")
+	}
+	f := newFixture(t)
+	big := f.random("big.bin", 3<<20)
+	e := backup.New(backup.Options{})
+	f.mustRun(e, backup.ResultCompleted)
+	mnt := filepath.Join(t.TempDir(), "small")
+	_ = os.Mkdir(mnt, 0o755)
+	if err := syscall.Mount("tmpfs", mnt, "tmpfs", 0, "size=1m"); err != nil {
+		t.Skipf("cannot mount a tmpfs here (%v); the wording is tested apart", err)
+	}
+	t.Cleanup(func() { _ = syscall.Unmount(mnt, syscall.MNT_DETACH) })
+	_, err := e.Restore(context.Background(), f.snapshots()[0], f.task.Name, backup.RestoreOptions{Target: mnt}, nil)
+	if err == nil || !strings.Contains(err.Error(), "the disk is full: free some room on it, or restore into a folder on another disk; what was restored before it is kept") {
+		t.Fatalf("a restore into a full disk: %v", err)
+	}
+	if _, err := os.Lstat(filepath.Join(mnt, big)); !os.IsNotExist(err) {
+		t.Errorf("the file that did not fit was left: %v", err)
+	}
+}
