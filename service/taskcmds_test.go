@@ -235,7 +235,20 @@ func exerciseTasks(t *testing.T, dir string, live bool) {
 		!strings.Contains(r.stderr, "warning: "+restored+" was restored from a damaged copy") {
 		t.Fatalf("restore of a damaged copy: %s", r)
 	}
-	if err := os.WriteFile(copyOf, []byte("the report"), 0o644); err != nil { // mended, for what follows
+	if err := os.WriteFile(copyOf, []byte("the report"), 0o644); err != nil { // mended, in every snapshot that links it
+		t.Fatal(err)
+	}
+	// One gone missing: the rest is restored, it is named, and the
+	// command exits 1.
+	if err := os.Remove(copyOf); err != nil {
+		t.Fatal(err)
+	}
+	r = run(1, "task", "restore", "docs", first, "--target", target, "--path", report, "--overwrite")
+	if !strings.Contains(r.stdout, "1 file was not restored: its copy cannot be read (see the warnings)") ||
+		!strings.Contains(r.stderr, "warning: cannot restore "+restored+": its copy in the snapshot cannot be read") {
+		t.Fatalf("restore of a copy gone missing: %s", r)
+	}
+	if err := os.Link(filepath.Join(dest, "docs", last, report), copyOf); err != nil { // put back, for what follows
 		t.Fatal(err)
 	}
 	// Which snapshots hold a file, whatever its case: the one version of

@@ -570,9 +570,12 @@ func filesExist(opt backup.RestoreOptions, err error) string {
 const summaryScrollsFrom = 10
 
 // restoreTitle heads a restore's summary: what a person must read first
-// in its title, files restored from damaged copies above other warnings.
+// in its title, files left out, then files restored from damaged copies,
+// above other warnings.
 func restoreTitle(rr backup.RestoreReport) string {
 	switch {
+	case rr.Unreadable > 0:
+		return "Restore finished: " + human.Plural(rr.Unreadable, "file", "files") + " could not be restored"
 	case rr.Damaged > 0:
 		return "Restore finished: " + human.Plural(rr.Damaged, "file", "files") + " from damaged copies"
 	case len(rr.Warnings) > 0:

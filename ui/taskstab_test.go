@@ -1164,6 +1164,24 @@ func TestARestoreFromDamagedCopiesSaysSoInItsTitle(t *testing.T) {
 	}
 }
 
+// The title says the worst first: files left out, then files from
+// damaged copies, then other warnings.
+func TestARestoresTitleSaysTheWorstFirst(t *testing.T) {
+	for _, c := range []struct {
+		rr   backup.RestoreReport
+		want string
+	}{
+		{backup.RestoreReport{Files: 3}, "Restore finished"},
+		{backup.RestoreReport{Files: 3, Warnings: []string{"a folder's owner"}}, "Restore finished with warnings"},
+		{backup.RestoreReport{Files: 3, Damaged: 2, Warnings: []string{"…"}}, "Restore finished: 2 files from damaged copies"},
+		{backup.RestoreReport{Files: 3, Damaged: 2, Unreadable: 1, Warnings: []string{"…"}}, "Restore finished: 1 file could not be restored"},
+	} {
+		if got := restoreTitle(c.rr); got != c.want {
+			t.Errorf("%+v: %q, want %q", c.rr, got, c.want)
+		}
+	}
+}
+
 func TestTheToolbarsRunTaskShowsTheTasksThenRunsTheSelectedOne(t *testing.T) {
 	mw, q, fr := remoteWindow(t, tabOverview)
 	if mw.runBtn.Disabled() {

@@ -676,14 +676,19 @@ named in a warning. It takes as long as reading everything.`,
 }
 
 // restoreExit is task restore's exit code for a restore that finished:
+// ExitError when files could not be restored, their copies unreadable;
 // ExitWarnings when it restored files from damaged copies (the summary
 // and the warnings, printed already, say which).
 func restoreExit(rr *backup.RestoreReport) error {
-	if rr.Damaged == 0 {
-		return nil
+	switch {
+	case rr.Unreadable > 0:
+		return &cmdline.CodeError{Code: cmdline.ExitError, Quiet: true,
+			Err: fmt.Errorf("%s not restored: copies unreadable", human.Plural(rr.Unreadable, "file", "files"))}
+	case rr.Damaged > 0:
+		return &cmdline.CodeError{Code: ExitWarnings, Quiet: true,
+			Err: fmt.Errorf("%s restored from damaged copies", human.Plural(rr.Damaged, "file", "files"))}
 	}
-	return &cmdline.CodeError{Code: ExitWarnings, Quiet: true,
-		Err: fmt.Errorf("%s restored from damaged copies", human.Plural(rr.Damaged, "file", "files"))}
+	return nil
 }
 
 // runExit is task run's exit code for a report.
@@ -1264,7 +1269,9 @@ are replaced by the snapshot's).
 
 Each file is checked against the content its backup recorded: one whose copy
 was damaged on the backup disk since is restored as it is and named in a
-warning, the next run copies it afresh, and the command exits 3.`,
+warning, the next run copies it afresh, and the command exits 3. A file whose
+copy cannot be read is named and left out, the rest restored, and the
+command exits 1.`,
 		Example: e.examples("restore docs latest --target /tmp/restore --path /home/alice/Documents/report.odt",
 			"restore docs latest --original --skip-existing --path /home/alice/Documents"),
 		Args: cmdline.ExactArgs(2),

@@ -567,7 +567,7 @@ func (a *Agent) handleTaskRestore(ctx context.Context, l *link.Link, body []byte
 		return nil, err
 	}
 	return &pb.TaskRestoreResponse{Task: rr.Task, Snapshot: rr.Snapshot, Target: rr.Target, Files: rr.Files, Bytes: rr.Bytes,
-		Dirs: rr.Dirs, Symlinks: rr.Symlinks, Replaced: rr.Replaced, Skipped: rr.Skipped, Damaged: rr.Damaged}, nil
+		Dirs: rr.Dirs, Symlinks: rr.Symlinks, Replaced: rr.Replaced, Skipped: rr.Skipped, Damaged: rr.Damaged, Unreadable: rr.Unreadable}, nil
 }
 
 // pushTaskEvents forwards the task manager's events to every linked

@@ -17,7 +17,8 @@ import (
 // holds the file as the new snapshot does (its manifest's entry the same
 // in every field: content by hash, size, time, mode and owner) gets the
 // fresh copy in its place, as a hard link, swapped in by a rename so that
-// a restore reading it meanwhile reads one copy or the other. A snapshot
+// a restore reading it meanwhile reads one copy or the other (a copy gone
+// missing is put back). A snapshot
 // that holds other content at that path is left as it is (it is another
 // version of the file); a copy that cannot be mended is a warning of the
 // run, which says where to restore the file from. A run stopped while it
@@ -119,7 +120,9 @@ func (r *run) mendSnapshot(root *os.Root, taskDir, name, id string, fresh map[st
 }
 
 // mendFile puts a hard link to fresh in old's place, both in root; false
-// when old is fresh already (a snapshot linked from the new one).
+// when old is fresh already (a snapshot linked from the new one). A copy
+// missing (a verify found it so) is put back, in its folder if that is
+// still there.
 func mendFile(root *os.Root, fresh, old string) (bool, error) {
 	nfi, err := root.Lstat(fresh)
 	if err != nil {
@@ -128,7 +131,14 @@ func mendFile(root *os.Root, fresh, old string) (bool, error) {
 	ofi, err := root.Lstat(old)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
-		return false, nil // deleted by hand: nothing to mend
+		switch err := root.Link(fresh, old); {
+		case err == nil:
+			return true, nil
+		case errors.Is(err, fs.ErrNotExist), errors.Is(err, fs.ErrExist):
+			return false, nil // its folder gone too, or made meanwhile: left to a verify
+		default:
+			return false, err
+		}
 	case err != nil:
 		return false, err
 	case !ofi.Mode().IsRegular() || !nfi.Mode().IsRegular():

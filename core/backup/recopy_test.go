@@ -269,3 +269,54 @@ func TestARestoreNamesTheFilesItRestoredFromDamagedCopies(t *testing.T) {
 		t.Errorf("the restore after the run brought back %q", b)
 	}
 }
+
+// A copy that is missing from the snapshot, or cannot be read (a failing
+// disk), does not stop a restore: the other files are restored, the
+// warnings name the one left out, and the next run copies it afresh and
+// puts it back into the snapshot it was missing from.
+func TestARestoreGoesOnPastACopyThatCannotBeRead(t *testing.T) {
+	f := newFixture(t)
+	f.write("docs/report.txt", "the quarterly report", 0o644)
+	notes := f.write("docs/notes.txt", "notes", 0o644)
+	f.write("docs/more.txt", "more", 0o644)
+	e := backup.New(backup.Options{})
+	f.mustRun(e, backup.ResultCompleted)
+	first := f.snapshots()[0]
+	if err := os.Remove(f.snapPath(first.ID, notes)); err != nil {
+		t.Fatal(err)
+	}
+
+	target := t.TempDir()
+	rep, err := e.Restore(context.Background(), first, f.task.Name, backup.RestoreOptions{Target: target}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	restored := filepath.Join(target, filepath.FromSlash(backup.RelRoot(notes)))
+	if rep.Files != 2 || rep.Unreadable != 1 || rep.Damaged != 0 {
+		t.Fatalf("restored %d files, %d unreadable, %d damaged; want 2, 1, 0", rep.Files, rep.Unreadable, rep.Damaged)
+	}
+	if want := "1 file was not restored: its copy cannot be read (see the warnings)"; !strings.Contains(rep.Summary(), want) {
+		t.Errorf("summary %q lacks %q", rep.Summary(), want)
+	}
+	if len(rep.Warnings) != 2 || !strings.HasPrefix(rep.Warnings[0], "cannot restore "+restored+": its copy in the snapshot cannot be read (") ||
+		!strings.Contains(rep.Warnings[1], "the next run copies these files afresh from the server") {
+		t.Errorf("warnings %q: want the file named, then what the next run does", rep.Warnings)
+	}
+	if _, err := os.Lstat(restored); !os.IsNotExist(err) {
+		t.Errorf("the file whose copy cannot be read was restored: %v", err)
+	}
+
+	if run := f.mustRun(e, backup.ResultCompleted); run.Recopied != 1 || run.Mended != 1 {
+		t.Errorf("the run after the restore copied %d afresh and mended %d, want 1 and 1 (the copy put back)", run.Recopied, run.Mended)
+	}
+	if vr, err := e.Verify(context.Background(), first, f.task.Name, nil); err != nil || !vr.OK() {
+		t.Errorf("verify of the snapshot the copy was missing from, after the run: %+v, %v", vr, err)
+	}
+	rep, err = e.Restore(context.Background(), first, f.task.Name, backup.RestoreOptions{Target: target, SkipExisting: true}, nil)
+	if err != nil || rep.Files != 1 || rep.Unreadable != 0 {
+		t.Fatalf("the restore after the run: %+v, %v", rep, err)
+	}
+	if b, _ := os.ReadFile(restored); string(b) != "notes" {
+		t.Errorf("the restore after the run brought back %q", b)
+	}
+}

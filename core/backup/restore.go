@@ -1,7 +1,6 @@
 package backup
 
 import (
-	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -81,10 +80,15 @@ type RestoreReport struct {
 	// what the backup recorded (damaged on the backup disk since): they
 	// were restored as they are, named in the warnings, and the next run
 	// copies them afresh.
-	Damaged  int64    `json:"damaged,omitempty"`
-	Original bool     `json:"original,omitempty"` // restored to where the files were; Target is empty
-	Paths    []string `json:"paths"`              // what was asked for, where it was restored
-	Warnings []string `json:"warnings,omitempty"`
+	Damaged int64 `json:"damaged,omitempty"`
+	// Unreadable counts the files not restored because their copies are
+	// missing from the snapshot or cannot be read (a failing disk): the
+	// restore went on without them, named them in the warnings, and the
+	// next run copies them afresh.
+	Unreadable int64    `json:"unreadable,omitempty"`
+	Original   bool     `json:"original,omitempty"` // restored to where the files were; Target is empty
+	Paths      []string `json:"paths"`              // what was asked for, where it was restored
+	Warnings   []string `json:"warnings,omitempty"`
 }
 
 // Where says where the restore wrote: "into /srv/restore", or "to where
@@ -95,7 +99,7 @@ func (r *RestoreReport) Where() string { return whereWords(r.Target, r.Original)
 // console's window say it: "restored 3 files (1.2 MiB) and 1 folder from
 // snapshot … into /srv/restore" (folders and links only when there were
 // any), then what was replaced or left as it was, and how many files
-// came from damaged copies.
+// came from damaged copies or could not be read.
 func (r *RestoreReport) Summary() string {
 	what := []string{fmt.Sprintf("%s (%s)", human.Plural(r.Files, "file", "files"), human.Bytes(max(r.Bytes, 0)))}
 	if r.Dirs > 0 {
@@ -113,6 +117,9 @@ func (r *RestoreReport) Summary() string {
 	}
 	if r.Damaged > 0 {
 		s += "\n" + human.Plural(r.Damaged, "file was restored from a damaged copy", "files were restored from damaged copies") + ": see the warnings"
+	}
+	if r.Unreadable > 0 {
+		s += "\n" + human.Plural(r.Unreadable, "file was not restored: its copy cannot be read", "files were not restored: their copies cannot be read") + " (see the warnings)"
 	}
 	return s
 }
@@ -371,6 +378,11 @@ func (e *Engine) restoreContents(ctx context.Context, snap SnapshotInfo, opt *Re
 				done, sound, err := r.restoreEntry(dst, en, taken[i])
 				mu.Lock()
 				switch {
+				case errors.Is(err, errUnreadable):
+					damaged.add(en.Path)
+					if rep.Unreadable++; rep.Unreadable+rep.Damaged <= maxDamagedNamed {
+						rep.Warnings = append(rep.Warnings, err.Error())
+					}
 				case err != nil && firstErr == nil && ctx.Err() == nil:
 					firstErr = err
 				case done == entrySkipped:
@@ -386,7 +398,7 @@ func (e *Engine) restoreContents(ctx context.Context, snap SnapshotInfo, opt *Re
 				}
 				if err == nil && !sound {
 					damaged.add(en.Path)
-					if rep.Damaged++; rep.Damaged <= maxDamagedNamed {
+					if rep.Damaged++; rep.Unreadable+rep.Damaged <= maxDamagedNamed {
 						rep.Warnings = append(rep.Warnings, dst+" was restored from a damaged copy: its content differs from what the backup recorded")
 					}
 				}
@@ -426,22 +438,23 @@ func (e *Engine) restoreContents(ctx context.Context, snap SnapshotInfo, opt *Re
 // restore names in its warnings; Damaged counts them all.
 const maxDamagedNamed = 20
 
-// noteDamagedRestored has the next run copy afresh the files restored
-// from damaged copies of snap, as a verify that found them would (its
-// note names them), and says so in the restore's warnings.
+// noteDamagedRestored has the next run copy afresh the files whose
+// copies in snap were damaged or could not be read, as a verify that
+// found them would (its note names them), and says so in the restore's
+// warnings.
 func (e *Engine) noteDamagedRestored(snap SnapshotInfo, n recopyNote, rep *RestoreReport) {
-	if rep.Damaged == 0 {
+	if rep.Damaged+rep.Unreadable == 0 {
 		return
 	}
-	if more := rep.Damaged - maxDamagedNamed; more > 0 {
-		rep.Warnings = append(rep.Warnings, fmt.Sprintf("… and %d more restored from damaged copies", more))
+	if more := rep.Damaged + rep.Unreadable - maxDamagedNamed; more > 0 {
+		rep.Warnings = append(rep.Warnings, fmt.Sprintf("… and %d more from damaged copies", more))
 	}
 	n.Snapshot, n.Verified = snap.ID, e.opts.Now()
 	noteErr, again := "", "; restore them again after it"
 	if err := writeRecopyNote(filepath.Dir(snap.Path), n); err != nil {
 		noteErr, again = err.Error(), ""
 	}
-	rep.Warnings = append(rep.Warnings, "the copies of these files changed on the backup disk after they were written: "+recopyPromise(noteErr)+again)
+	rep.Warnings = append(rep.Warnings, "the copies of these files were damaged on the backup disk after they were written: "+recopyPromise(noteErr)+again)
 }
 
 // restoreFolderMeta gives the folders among entries their modes and
@@ -651,20 +664,35 @@ func (r *restorer) restoreAt(en *Entry, path string) (sound bool, err error) {
 }
 
 // copyChecked copies the entry's file in the snapshot into out, hashing
-// what it reads, and says whether that is what the manifest recorded.
+// what it reads, and says whether that is what the manifest recorded; a
+// copy that is missing or cannot be read is errUnreadable.
 func (r *restorer) copyChecked(en *Entry, out *os.File) (sound bool, err error) {
 	in, err := openSnapshotFile(r.root, en.Path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return false, unreadable(err)
+	}
 	if err != nil {
-		return true, err
+		return true, err // not a file of the backup's: a link or the like put in since
 	}
 	defer in.Close()
 	n, rerr, werr := r.c.pump(r.ctx, in, out, r.done)
 	r.pumped += n
-	if err := cmp.Or(rerr, werr); err != nil {
-		return true, err
+	switch {
+	case werr != nil:
+		return true, werr
+	case rerr != nil && r.ctx.Err() == nil:
+		return false, unreadable(rerr)
+	case rerr != nil:
+		return true, rerr
 	}
 	return n == en.Size && r.c.sum() == en.Hash, nil
 }
+
+// errUnreadable: a file's copy in the snapshot is missing or cannot be
+// read to its end (a failing disk). The restore goes on without it.
+var errUnreadable = errors.New("its copy in the snapshot cannot be read")
+
+func unreadable(err error) error { return fmt.Errorf("%w (%v)", errUnreadable, plainErr(err)) }
 
 // countFiles is how many of entries a restore or verify counts as files
 // in its progress: every one but the folders, which the summary counts

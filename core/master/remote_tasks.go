@@ -663,7 +663,7 @@ func (m *Master) RestoreSnapshot(ctx context.Context, slave, name, snapshot stri
 			return olderRestore(slave, opt, err)
 		}
 		out = backup.RestoreReport{Task: resp.Task, Snapshot: resp.Snapshot, Target: resp.Target, Original: opt.Original, Files: resp.Files,
-			Bytes: resp.Bytes, Dirs: resp.Dirs, Symlinks: resp.Symlinks, Replaced: resp.Replaced, Skipped: resp.Skipped, Damaged: resp.Damaged,
+			Bytes: resp.Bytes, Dirs: resp.Dirs, Symlinks: resp.Symlinks, Replaced: resp.Replaced, Skipped: resp.Skipped, Damaged: resp.Damaged, Unreadable: resp.Unreadable,
 			Paths: parts.GetPaths(), Warnings: parts.GetWarnings()}
 		if out.Paths == nil {
 			out.Paths = []string{}

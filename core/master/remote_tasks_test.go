@@ -180,6 +180,14 @@ func TestTwoConsolesManageOneAgentsTasksAndSeeTheSameRun(t *testing.T) {
 	if err != nil || rr.Damaged != 1 || len(rr.Warnings) != 2 || !strings.HasPrefix(rr.Warnings[0], filepath.Join(target, src, "fx.txt")+" was restored from a damaged copy") {
 		t.Fatalf("a restore of a damaged copy: %+v, %v", rr, err)
 	}
+	// One gone missing: the console hears that it could not be restored.
+	if err := os.Remove(copyOf); err != nil {
+		t.Fatal(err)
+	}
+	rr, err = c2.RestoreSnapshot(ctx, "FS01", "docs", snaps[0].ID, backup.RestoreOptions{Target: target, Paths: []string{filepath.Join(src, "fx.txt")}, Overwrite: true}, nil)
+	if err != nil || rr.Unreadable != 1 || rr.Files != 0 || !strings.Contains(rr.Warnings[0], "its copy in the snapshot cannot be read") {
+		t.Fatalf("a restore of a copy gone missing: %+v, %v", rr, err)
+	}
 }
 
 func waitTaskEvent(t *testing.T, events <-chan TaskEvent, ok func(TaskEvent) bool) TaskEvent {

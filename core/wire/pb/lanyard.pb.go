@@ -4888,7 +4888,9 @@ type TaskRestoreResponse struct {
 	Skipped  int64                  `protobuf:"varint,9,opt,name=skipped,proto3" json:"skipped,omitempty"`
 	// damaged: files restored from copies whose content is not what the
 	// backup recorded; the warnings name them.
-	Damaged       int64 `protobuf:"varint,10,opt,name=damaged,proto3" json:"damaged,omitempty"`
+	Damaged int64 `protobuf:"varint,10,opt,name=damaged,proto3" json:"damaged,omitempty"`
+	// unreadable: files not restored, their copies missing or unreadable.
+	Unreadable    int64 `protobuf:"varint,11,opt,name=unreadable,proto3" json:"unreadable,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -4989,6 +4991,13 @@ func (x *TaskRestoreResponse) GetSkipped() int64 {
 func (x *TaskRestoreResponse) GetDamaged() int64 {
 	if x != nil {
 		return x.Damaged
+	}
+	return 0
+}
+
+func (x *TaskRestoreResponse) GetUnreadable() int64 {
+	if x != nil {
+		return x.Unreadable
 	}
 	return 0
 }
@@ -5842,7 +5851,7 @@ const file_core_wire_pb_lanyard_proto_rawDesc = "" +
 	"\x05paths\x18\x04 \x03(\tR\x05paths\x12\x1c\n" +
 	"\toverwrite\x18\x05 \x01(\bR\toverwrite\x12\x1a\n" +
 	"\boriginal\x18\x06 \x01(\bR\boriginal\x12#\n" +
-	"\rskip_existing\x18\a \x01(\bR\fskipExisting\"\x89\x02\n" +
+	"\rskip_existing\x18\a \x01(\bR\fskipExisting\"\xa9\x02\n" +
 	"\x13TaskRestoreResponse\x12\x12\n" +
 	"\x04task\x18\x01 \x01(\tR\x04task\x12\x1a\n" +
 	"\bsnapshot\x18\x02 \x01(\tR\bsnapshot\x12\x16\n" +
@@ -5854,7 +5863,10 @@ const file_core_wire_pb_lanyard_proto_rawDesc = "" +
 	"\breplaced\x18\b \x01(\x03R\breplaced\x12\x18\n" +
 	"\askipped\x18\t \x01(\x03R\askipped\x12\x18\n" +
 	"\adamaged\x18\n" +
-	" \x01(\x03R\adamaged\"8\n" +
+	" \x01(\x03R\adamaged\x12\x1e\n" +
+	"\n" +
+	"unreadable\x18\v \x01(\x03R\n" +
+	"unreadable\"8\n" +
 	"\n" +
 	"FilesExist\x12\x14\n" +
 	"\x05paths\x18\x01 \x03(\tR\x05paths\x12\x14\n" +
