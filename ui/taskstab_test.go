@@ -1146,14 +1146,7 @@ func TestTheRestoreDialogPutsFilesBackWhereTheyWere(t *testing.T) {
 // A file restored from a damaged copy is what its summary says first,
 // in its title, before the files restored and the warnings that name it.
 func TestARestoreFromDamagedCopiesSaysSoInItsTitle(t *testing.T) {
-	mw, q, fr := tasksWindow(t)
-	fr.fakeTasks.mu.Lock()
-	fr.fakeTasks.damaged = true
-	fr.fakeTasks.mu.Unlock()
-	rd := openRestore(t, mw, q)
-	tickRestore(rd, "/home/alice/Documents/report.odt")
-	rd.target.SetText("/srv/restore")
-	test.Tap(rd.restore)
+	mw, q, _ := restoreAsked(t, func(f *fakeTasks) { f.damaged = true })
 	q.runUntil(t, "the summary", func() bool { return strings.Contains(overlayText(mw.win), "Restore finished") })
 	text := overlayText(mw.win)
 	for _, want := range []string{"Restore finished: 1 file from damaged copies", "1 file was restored from a damaged copy: see the warnings.",
@@ -1236,9 +1229,16 @@ func tickRestore(rd *restoreDialog, paths ...string) {
 // /srv/restore, which the agent refuses with err.
 func restoreRefused(t *testing.T, err error) (*mainWindow, *uiQueue, *restoreDialog) {
 	t.Helper()
+	return restoreAsked(t, func(f *fakeTasks) { f.resErr = err })
+}
+
+// restoreAsked opens the Restore dialog and asks it for report.odt into
+// /srv/restore, of the agent answering as set made it.
+func restoreAsked(t *testing.T, set func(*fakeTasks)) (*mainWindow, *uiQueue, *restoreDialog) {
+	t.Helper()
 	mw, q, fr := tasksWindow(t)
 	fr.fakeTasks.mu.Lock()
-	fr.fakeTasks.resErr = err
+	set(fr.fakeTasks)
 	fr.fakeTasks.mu.Unlock()
 	rd := openRestore(t, mw, q)
 	tickRestore(rd, "/home/alice/Documents/report.odt")
