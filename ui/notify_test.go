@@ -457,7 +457,7 @@ func TestBackupAlertsAreWordedOnePerBatch(t *testing.T) {
 			"The destination of backup task docs on FS01 is 97 % full (30.0 GiB free of 1.0 TiB). Free space there or keep fewer snapshots."},
 		{"damaged copies say what the verify found", []health.Alert{{Kind: health.AlertDamaged, Slave: "FS01", Task: "docs", Row: health.Row{LastDamaged: 2}}},
 			"FS01: backup docs has damaged copies",
-			"Backup task docs on FS01: a verify found 2 copies damaged (the destination's disk may be failing; the next run copies them afresh and mends the older snapshots)."},
+			"Backup task docs on FS01: 2 copies found damaged (the destination's disk may be failing; the next run copies them afresh and mends the older snapshots)."},
 		{"an outage is left to the outage watch", []health.Alert{offline}, "", ""},
 		{"several are counted", []health.Alert{failed, offline, overdue, full, failed}, "4 backup alerts",
 			"FS01 / offsite failed, NAS / media overdue, FS01 / docs destination nearly full and 1 more. The Backups window (Ctrl+B) lists them."},

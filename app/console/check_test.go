@@ -124,7 +124,7 @@ func TestACheckWarnsOfDamagedCopies(t *testing.T) {
 	alerts := []health.Alert{{Kind: health.AlertDamaged, Slave: "FS01", Task: "docs", Since: now.Add(-time.Hour), Row: rows[0]}}
 	checkSays(t, views, rows, alerts, fleetScope{}, now, checkWarning,
 		"LANYARD WARNING - 1 backup with damaged copies; 1 server, 1 connected; 1 backup task | servers=1 connected=1 offline=0 error=0 disconnected=0 muted=0 tasks=1 failed=0 overdue=0 dest_full=0 warned=0\n"+
-			"FS01 / docs: damaged copies since 14:00:00 (1 h 0 min ago): a verify found 2 copies damaged (the destination's disk may be failing; the next run copies them afresh and mends the older snapshots)\n")
+			"FS01 / docs: damaged copies since 14:00:00 (1 h 0 min ago): 2 copies found damaged (the destination's disk may be failing; the next run copies them afresh and mends the older snapshots)\n")
 }
 
 // A run that could not read a file raises no state (it is no alert), but

@@ -31,13 +31,14 @@ func (t *Tasks) cursor(task backup.Task) (health.Cursor, error) {
 	c.RunSeq = recs[0].Seq
 	var rep backup.Report
 	c.RunDone = decodeReport(recs[0].Doc, &rep) && rep.Result != backup.ResultRunning
+	c.Amended = rep.Amended
 	return c, nil
 }
 
 // sameCursor compares cursors as the wire carries them (times in
 // nanoseconds).
 func sameCursor(a, b health.Cursor) bool {
-	return nanos(a.Created) == nanos(b.Created) && a.Version == b.Version && a.RunSeq == b.RunSeq && a.RunDone == b.RunDone
+	return nanos(a.Created) == nanos(b.Created) && a.Version == b.Version && a.RunSeq == b.RunSeq && a.RunDone == b.RunDone && a.Amended == b.Amended
 }
 
 // Health is the backup health of every task whose cursor differs from
@@ -146,12 +147,12 @@ func (a *Agent) handleTaskHealth(ctx context.Context, l *link.Link, body []byte)
 
 // CursorToPB is a task's cursor on the wire.
 func CursorToPB(name string, c health.Cursor) *pb.TaskCursor {
-	return &pb.TaskCursor{Name: name, CreatedUnixNano: nanos(c.Created), Version: c.Version, RunSeq: c.RunSeq, RunDone: c.RunDone}
+	return &pb.TaskCursor{Name: name, CreatedUnixNano: nanos(c.Created), Version: c.Version, RunSeq: c.RunSeq, RunDone: c.RunDone, Amended: c.Amended}
 }
 
 // CursorFromPB reads a task's cursor off the wire.
 func CursorFromPB(m *pb.TaskCursor) health.Cursor {
-	return health.Cursor{Created: fromNanos(m.GetCreatedUnixNano()), Version: m.GetVersion(), RunSeq: m.GetRunSeq(), RunDone: m.GetRunDone()}
+	return health.Cursor{Created: fromNanos(m.GetCreatedUnixNano()), Version: m.GetVersion(), RunSeq: m.GetRunSeq(), RunDone: m.GetRunDone(), Amended: m.GetAmended()}
 }
 
 // HealthToPB is a task's backup health on the wire.
@@ -163,7 +164,8 @@ func HealthToPB(h health.Task) *pb.TaskHealth {
 	if h.LastResult != "" {
 		m.LastRun = &pb.RunReport{Task: h.Name, Result: string(h.LastResult), StartedUnixNano: nanos(h.LastStarted),
 			FinishedUnixNano: nanos(h.LastFinished), Error: h.LastError, RetryAtUnixNano: nanos(h.RetryAt),
-			WarningCount: int64(h.LastWarnings), VerifyChanged: int32(h.LastDamaged)} // missing and changed, together
+			WarningCount: int64(h.LastWarnings), VerifyChanged: int32(h.LastDamaged), // missing, changed and found since, together
+			FoundAtUnixNano: nanos(h.FoundAt)}
 		if h.LastWarning != "" {
 			m.LastRun.Warnings = []string{h.LastWarning}
 		}
@@ -183,7 +185,8 @@ func HealthFromPB(m *pb.TaskHealth) health.Task {
 		h.LastError = health.CutError(r.GetError())
 		h.RetryAt = fromNanos(r.GetRetryAtUnixNano())
 		h.LastWarnings = int(r.GetWarningCount())
-		h.LastDamaged = int(r.GetVerifyMissing() + r.GetVerifyChanged())
+		h.LastDamaged = int(r.GetVerifyMissing() + r.GetVerifyChanged() + r.GetFoundDamaged())
+		h.FoundAt = fromNanos(r.GetFoundAtUnixNano())
 		if w := r.GetWarnings(); len(w) > 0 {
 			h.LastWarning = health.CutError(w[0])
 		}

@@ -997,6 +997,9 @@ func (t *Tasks) Verify(ctx context.Context, name, snapshot string, p backup.Prog
 	rep, err := t.eng.Verify(ctx, snap, task.Name, p)
 	if err == nil {
 		t.noteVerified(task, snap.ID, started)
+		if !rep.OK() {
+			t.noteFound(task, rep.Missing+rep.Changed)
+		}
 	}
 	log := t.log.WithFields(logrus.Fields{"task": task.Name, "snapshot": snap.ID})
 	switch {
@@ -1020,18 +1023,47 @@ func (t *Tasks) Verify(ctx context.Context, name, snapshot string, p backup.Prog
 // during, or one of a task moved since, does not count.
 func (t *Tasks) noteVerified(task backup.Task, snapshot string, at time.Time) {
 	newest, err := backup.FindSnapshot(task.Destination, task.Name, "latest") // one summary read, not every one
-	if err != nil || newest.ID != snapshot || !t.recordVerified(task, at) {
+	if err != nil || newest.ID != snapshot {
 		return
+	}
+	t.amendNewest(task, at, "the verify of its newest snapshot is not counted as its last", func(rep *backup.Report) bool {
+		if !rep.LastVerified.Before(at) {
+			return false
+		}
+		rep.LastVerified = at
+		return true
+	})
+}
+
+// noteFound records n copies that a verify or a restore started by hand
+// found damaged or missing in the task's newest run record (FoundDamaged,
+// the most one found), so that the fleet's backup health says so until
+// the next run copies them afresh, and the consoles hear of it. Not
+// while a run is under way: it began before the note that has the run
+// after it copy them.
+func (t *Tasks) noteFound(task backup.Task, n int) {
+	at := t.now()
+	t.amendNewest(task, at, "the copies found damaged are not in its backup health", func(rep *backup.Report) bool {
+		rep.FoundDamaged, rep.FoundAt = max(rep.FoundDamaged, n), at
+		return true
+	})
+}
+
+// amendNewest writes the task's newest run record again as change makes
+// it, when that run ended before at, at the task's destination, and no
+// run is under way, and tells the consoles; false when it does not
+// (change declining too). failed says what is lost when the write fails.
+func (t *Tasks) amendNewest(task backup.Task, at time.Time, failed string, change func(*backup.Report) bool) bool {
+	if !t.rewriteNewest(task, at, failed, change) {
+		return false
 	}
 	if info, err := t.info(task); err == nil {
 		t.emit(TaskEvent{Kind: EventChanged, Task: task.Name, Info: &info})
 	}
+	return true
 }
 
-// recordVerified writes at as the LastVerified of the task's newest run
-// record when that run ended before at, at the task's destination, and
-// no run is under way; false when it does not.
-func (t *Tasks) recordVerified(task backup.Task, at time.Time) bool {
+func (t *Tasks) rewriteNewest(task backup.Task, at time.Time, failed string, change func(*backup.Report) bool) bool {
 	t.mu.Lock() // no run starts meanwhile (start)
 	defer t.mu.Unlock()
 	if t.active[backup.NameKey(task.Name)] != nil {
@@ -1043,16 +1075,16 @@ func (t *Tasks) recordVerified(task backup.Task, at time.Time) bool {
 	}
 	var rep backup.Report
 	if json.Unmarshal(recs[0].Doc, &rep) != nil || rep.Result == backup.ResultRunning || rep.Finished.After(at) ||
-		!rep.LastVerified.Before(at) || rep.Destination != "" && rep.Destination != task.Destination {
+		rep.Destination != "" && rep.Destination != task.Destination || !change(&rep) {
 		return false
 	}
-	rep.LastVerified = at
+	rep.Amended++
 	doc, err := json.Marshal(rep)
 	if err == nil {
 		err = t.db.PutRun(task.Name, recs[0].Seq, doc)
 	}
 	if err != nil {
-		t.log.WithError(err).WithField("task", task.Name).Warnf("task %s: the verify of its newest snapshot is not counted as its last", task.Name)
+		t.log.WithError(err).WithField("task", task.Name).Warnf("task %s: %s", task.Name, failed)
 		return false
 	}
 	return true
@@ -1101,6 +1133,9 @@ func (t *Tasks) Restore(ctx context.Context, name, snapshot string, opt backup.R
 	}
 	opt.Within = task.Sources
 	rep, err := t.eng.Restore(ctx, snap, task.Name, opt, p)
+	if found := rep.Damaged + rep.Unreadable; found > 0 {
+		t.noteFound(task, int(found))
+	}
 	if err != nil {
 		return rep, taskErr(err)
 	}

@@ -18,6 +18,7 @@ import (
 
 	"github.com/lanyard/lanyard/core/agent"
 	"github.com/lanyard/lanyard/core/backup"
+	"github.com/lanyard/lanyard/core/health"
 	"github.com/lanyard/lanyard/core/store"
 )
 
@@ -653,6 +654,68 @@ func TestAVerifyByHandOfTheNewestSnapshotCountsAsTheTasksLast(t *testing.T) {
 	c.add(2 * 24 * time.Hour) // a week after the first run's verify, days after the one by hand
 	if next := run(); next.Verified {
 		t.Errorf("the run after a verify by hand verified again (last verified %v)", next.LastVerified)
+	}
+}
+
+// Copies that a verify by hand finds damaged, in any snapshot, are in
+// the task's backup health, with a cursor that moved (a console that
+// linked later reads them too), and the consoles hear of them at once;
+// the next run copies them afresh and the health is clear again.
+func TestCopiesFoundDamagedByHandAreInTheTasksHealthUntilTheNextRun(t *testing.T) {
+	tasks, c, dest, run := weeklyVerified(t)
+	ctx := context.Background()
+	run()
+	c.add(time.Minute)
+	run()
+	before, _, _, err := tasks.Health(ctx, nil)
+	if err != nil || len(before) != 1 || before[0].LastDamaged != 0 {
+		t.Fatalf("the health before: %+v, %v", before, err)
+	}
+	snaps, err := tasks.Snapshots(ctx, "docs")
+	if err != nil || len(snaps) != 2 {
+		t.Fatalf("%d snapshots, %v", len(snaps), err)
+	}
+	// The copy both snapshots share, damaged in place as a failing disk
+	// does: same size, same time.
+	copyOf := filepath.Join(snaps[0].Path, filepath.Dir(dest), "data", "a.txt")
+	fi, err := os.Stat(copyOf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = os.Chmod(copyOf, 0o644)
+	if err := os.WriteFile(copyOf, []byte("alphA"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_ = os.Chtimes(copyOf, fi.ModTime(), fi.ModTime())
+
+	events, cancel := tasks.Subscribe(64)
+	defer cancel()
+	if vr, err := tasks.Verify(ctx, "docs", snaps[0].ID, nil); err != nil || vr.Changed != 1 {
+		t.Fatalf("the verify by hand: %+v, %v", vr, err)
+	}
+	known := map[string]health.Cursor{"docs": before[0].Cursor}
+	after, _, _, err := tasks.Health(ctx, known)
+	if err != nil || len(after) != 1 || after[0].LastDamaged != 1 || after[0].FoundAt.IsZero() || after[0].Cursor.Amended != 1 {
+		t.Fatalf("the health after the verify by hand: %+v, %v", after, err)
+	}
+	if info, _ := tasks.Get(ctx, "docs"); !strings.Contains(info.LastRun.Describe(), "since the run, 1 copy found damaged (") {
+		t.Errorf("the last run's record does not say what was found since:\n%s", info.LastRun.Describe())
+	}
+	deadline := time.After(10 * time.Second)
+	for heard := false; !heard; {
+		select {
+		case ev := <-events:
+			heard = ev.Kind == agent.EventChanged && ev.Info != nil && ev.Info.LastRun.FoundDamaged == 1
+		case <-deadline:
+			t.Fatal("the consoles did not hear of the copy found damaged")
+		}
+	}
+
+	if rep := run(); rep.Recopied != 1 {
+		t.Errorf("the next run copied %d afresh, want 1", rep.Recopied)
+	}
+	if clear, _, _, err := tasks.Health(ctx, nil); err != nil || clear[0].LastDamaged != 0 {
+		t.Fatalf("the health after the next run: %+v, %v", clear, err)
 	}
 }
 

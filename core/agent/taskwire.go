@@ -72,7 +72,8 @@ func ReportToPB(r backup.Report) *pb.RunReport {
 		DestFree: r.DestFree, DestTotal: r.DestTotal, Attempt: int32(r.Attempt), RetryAtUnixNano: nanos(r.RetryAt), Reread: r.Reread,
 		Destination: r.Destination, Expect: r.Expect, Recopied: r.Recopied,
 		LastVerifiedUnixNano: nanos(r.LastVerified), Verified: r.Verified, VerifyMissing: int32(r.VerifyMissing),
-		VerifyChanged: int32(r.VerifyChanged), VerifyNote: cutText(r.VerifyNote), Mended: r.Mended}
+		VerifyChanged: int32(r.VerifyChanged), VerifyNote: cutText(r.VerifyNote), Mended: r.Mended,
+		FoundDamaged: int32(r.FoundDamaged), FoundAtUnixNano: nanos(r.FoundAt), Amended: r.Amended}
 }
 
 // ReportFromPB reads a run's report off the wire.
@@ -86,7 +87,8 @@ func ReportFromPB(m *pb.RunReport) backup.Report {
 		Attempt: int(m.GetAttempt()), RetryAt: fromNanos(m.GetRetryAtUnixNano()), Reread: m.GetReread(),
 		Destination: m.GetDestination(), Expect: m.GetExpect(), Recopied: m.GetRecopied(),
 		LastVerified: fromNanos(m.GetLastVerifiedUnixNano()), Verified: m.GetVerified(), VerifyMissing: int(m.GetVerifyMissing()),
-		VerifyChanged: int(m.GetVerifyChanged()), VerifyNote: m.GetVerifyNote(), Mended: m.GetMended()}
+		VerifyChanged: int(m.GetVerifyChanged()), VerifyNote: m.GetVerifyNote(), Mended: m.GetMended(),
+		FoundDamaged: int(m.GetFoundDamaged()), FoundAt: fromNanos(m.GetFoundAtUnixNano()), Amended: m.GetAmended()}
 }
 
 // DeleteReportToPB is what deleting a snapshot did, on the wire (the

@@ -24,7 +24,8 @@ func TestARunsReportCrossesTheWireWhole(t *testing.T) {
 		Dirs: 6, Symlinks: 7, Warnings: []string{"the destination is nearly full"}, WarningCount: 8, Removed: []string{"2026-11-01T020000Z"},
 		DestFree: 9 << 30, DestTotal: 2 << 40, Attempt: 1, RetryAt: at.Add(11 * time.Minute), Reread: true,
 		Destination: "/mnt/nas", Expect: "2026-12-03T020000Z", Recopied: 10, Mended: 7,
-		LastVerified: at.Add(-7 * 24 * time.Hour), Verified: true, VerifyMissing: 11, VerifyChanged: 12, VerifyNote: "the next run copies these files afresh"}
+		LastVerified: at.Add(-7 * 24 * time.Hour), Verified: true, VerifyMissing: 11, VerifyChanged: 12, VerifyNote: "the next run copies these files afresh",
+		FoundDamaged: 13, FoundAt: at.Add(time.Hour), Amended: 14}
 	v := reflect.ValueOf(want)
 	for i := range v.NumField() {
 		if v.Field(i).IsZero() {
@@ -33,6 +34,7 @@ func TestARunsReportCrossesTheWireWhole(t *testing.T) {
 	}
 	got := agent.ReportFromPB(agent.ReportToPB(want))
 	got.Started, got.Finished, got.RetryAt, got.LastVerified = got.Started.UTC(), got.Finished.UTC(), got.RetryAt.UTC(), got.LastVerified.UTC()
+	got.FoundAt = got.FoundAt.UTC()
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("after the wire:\n got %+v\nwant %+v", got, want)
 	}
@@ -61,10 +63,10 @@ func TestATaskCrossesTheWireWhole(t *testing.T) {
 // wire whole, but for what only the console keeps (what it announced).
 func TestATasksHealthCrossesTheWireWhole(t *testing.T) {
 	at := time.Date(2026, 12, 4, 2, 0, 0, 0, time.UTC)
-	want := health.Task{Name: "docs", Cursor: health.Cursor{Created: at.Add(-time.Hour), Version: 3, RunSeq: 9, RunDone: true},
+	want := health.Task{Name: "docs", Cursor: health.Cursor{Created: at.Add(-time.Hour), Version: 3, RunSeq: 9, RunDone: true, Amended: 4},
 		Schedule: "daily@02:00", Paused: true, OverdueAfter: 48 * time.Hour, Running: true, RunningSince: at.Add(time.Minute),
 		LastResult: backup.ResultFailed, LastStarted: at, LastFinished: at.Add(time.Second), LastError: "the share is not mounted",
-		LastWarnings: 3, LastWarning: "verify: /docs/a.txt content differs from the manifest", LastDamaged: 2,
+		LastWarnings: 3, LastWarning: "verify: /docs/a.txt content differs from the manifest", LastDamaged: 2, FoundAt: at.Add(time.Hour),
 		LastSuccess: at.Add(-24 * time.Hour), FailuresSinceSuccess: 2, RetryAt: at.Add(10 * time.Minute), NextRun: at.Add(24 * time.Hour),
 		Dest: health.DestSpace{Free: 1, Total: 2, Wrote: 3}}
 	consoleOnly := map[string]bool{"Alerted": true, "AlertedFull": true, "AlertedDamaged": true}
@@ -75,7 +77,7 @@ func TestATasksHealthCrossesTheWireWhole(t *testing.T) {
 		}
 	}
 	got := agent.HealthFromPB(agent.HealthToPB(want))
-	for _, tm := range []*time.Time{&got.Cursor.Created, &got.RunningSince, &got.LastStarted, &got.LastFinished, &got.LastSuccess, &got.RetryAt, &got.NextRun} {
+	for _, tm := range []*time.Time{&got.Cursor.Created, &got.RunningSince, &got.LastStarted, &got.LastFinished, &got.LastSuccess, &got.RetryAt, &got.NextRun, &got.FoundAt} {
 		*tm = tm.UTC()
 	}
 	if !reflect.DeepEqual(got, want) {

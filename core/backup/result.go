@@ -92,6 +92,31 @@ type Report struct {
 	VerifyMissing int    `json:"verify_missing,omitempty"`
 	VerifyChanged int    `json:"verify_changed,omitempty"`
 	VerifyNote    string `json:"verify_note,omitempty"`
+
+	// FoundDamaged counts the copies a verify or a restore started by
+	// hand found damaged or missing since the run (the most one found),
+	// the last at FoundAt: the next run copies them afresh. Amended
+	// counts the times the record was written again after the run (such
+	// a find, a verify by hand of its snapshot), for the consoles to
+	// read it again.
+	FoundDamaged int       `json:"found_damaged,omitempty"`
+	FoundAt      time.Time `json:"found_at,omitzero"`
+	Amended      uint64    `json:"amended,omitempty"`
+}
+
+// Found says what was found damaged since the run, in a line: "since
+// the run, 2 copies found damaged (2026-12-07 12:02): the next run copies
+// them afresh …"; "" when nothing was.
+func (r *Report) Found() string {
+	if r.FoundDamaged == 0 {
+		return ""
+	}
+	them := "them"
+	if r.FoundDamaged == 1 {
+		them = "it"
+	}
+	return fmt.Sprintf("since the run, %s found damaged (%s): the next run copies %s afresh and mends the older snapshots",
+		human.Plural(r.FoundDamaged, "copy", "copies"), r.FoundAt.Local().Format("2006-01-02 15:04"), them)
 }
 
 // Verify is what the run's verify found, in a line: "verified: every
@@ -160,8 +185,9 @@ func (r *Report) Files() int64 { return r.FilesCopied + r.FilesLinked }
 // Describe is the report in a person's words, one line each, as the
 // command line prints it after a run and the console's History shows
 // the run selected: how it ended (Outcome), its warnings (those the
-// report kept, and how many more there were), what its verify found, the
-// snapshots retention removed, and the destination's free space.
+// report kept, and how many more there were), what its verify found and
+// what was found damaged since, the snapshots retention removed, and the
+// destination's free space.
 func (r *Report) Describe() string {
 	var b strings.Builder
 	b.WriteString(r.Outcome() + "\n")
@@ -176,6 +202,9 @@ func (r *Report) Describe() string {
 	}
 	if v := r.Verify(); v != "" {
 		b.WriteString(v + "\n")
+	}
+	if f := r.Found(); f != "" {
+		b.WriteString(f + "\n")
 	}
 	if w := RetryWords(r.RetryAt, r.Finished, time.Local); w != "" {
 		fmt.Fprintf(&b, "%s (retry %d)\n", w, r.Attempt+1)

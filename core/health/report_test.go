@@ -388,7 +388,7 @@ func TestTheReportNamesTheTasksWithDamagedCopies(t *testing.T) {
 	if got := r.Subject(); got != "Backups: all 1 task ok; 1 task with damaged copies" {
 		t.Errorf("subject %q", got)
 	}
-	want := "\nDAMAGED COPIES (1)\n  FS01 / docs: a verify found 2 copies damaged (the destination's disk may be failing; the next run copies them afresh and mends the older snapshots)\n"
+	want := "\nDAMAGED COPIES (1)\n  FS01 / docs: 2 copies found damaged (the destination's disk may be failing; the next run copies them afresh and mends the older snapshots)\n"
 	if text := textOf(t, &r); !strings.Contains(text, want) {
 		t.Errorf("the text lacks %q:\n%s", want, text)
 	}

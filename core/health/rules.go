@@ -75,6 +75,9 @@ type Cursor struct {
 	Version uint64    `json:"version,omitempty"`
 	RunSeq  uint64    `json:"run_seq,omitempty"`
 	RunDone bool      `json:"run_done,omitempty"`
+	// Amended counts the times the newest run record was written again
+	// after its run (backup.Report.Amended).
+	Amended uint64 `json:"amended,omitempty"`
 }
 
 // Task is what is known of one task's backup health, as the console
@@ -103,8 +106,10 @@ type Task struct {
 	LastWarnings int    `json:"last_warnings,omitempty"`
 	LastWarning  string `json:"last_warning,omitempty"`
 	// LastDamaged counts the copies the last run's verify found missing
-	// or changed: the destination's disk may be failing.
+	// or changed, and those a verify or restore by hand found so since
+	// (the last at FoundAt): the destination's disk may be failing.
 	LastDamaged int       `json:"last_damaged,omitempty"`
+	FoundAt     time.Time `json:"found_at,omitzero"`
 	LastSuccess time.Time `json:"last_success,omitzero"`
 	// FailuresSinceSuccess counts failed (and interrupted) runs since the
 	// last success.
@@ -181,7 +186,7 @@ func (t *Task) SetLast(rep backup.Report) {
 	t.LastResult, t.LastStarted, t.LastFinished = rep.Result, rep.Started, rep.Finished
 	t.LastError = CutError(rep.Error)
 	t.LastWarnings, t.LastWarning = rep.WarningCount, ""
-	t.LastDamaged = rep.VerifyMissing + rep.VerifyChanged
+	t.LastDamaged, t.FoundAt = rep.VerifyMissing+rep.VerifyChanged+rep.FoundDamaged, rep.FoundAt
 	if len(rep.Warnings) > 0 {
 		t.LastWarning = CutError(rep.Warnings[0])
 	}

@@ -474,6 +474,9 @@ type Def struct {
 	Paused       bool
 	OverdueAfter time.Duration
 	NextRun      time.Time
+	// LastRun is the task's last run that ended, as its newest record has
+	// it now: copies found damaged since it (nil: not known).
+	LastRun *backup.Report
 }
 
 // Changed notes a task added or edited; a new one starts with nothing
@@ -490,6 +493,10 @@ func (t *Tracker) Changed(id, name string, d Def) {
 	tk := &s.rec.Tasks[i]
 	tk.Name, tk.Cursor.Created, tk.Cursor.Version = d.Name, d.Created, d.Version
 	tk.Schedule, tk.Paused, tk.OverdueAfter, tk.NextRun = d.Schedule, d.Paused, d.OverdueAfter, d.NextRun
+	if r := d.LastRun; r != nil && r.Started.Equal(tk.LastStarted) && r.Result == tk.LastResult {
+		tk.LastDamaged, tk.FoundAt = r.VerifyMissing+r.VerifyChanged+r.FoundDamaged, r.FoundAt // found since, by hand
+		tk.Cursor.Amended = r.Amended
+	}
 	s.rec.Seen = t.opts.Now()
 	t.mu.Unlock()
 	t.changed(id)
@@ -904,25 +911,31 @@ func fullSince(t *Task, now time.Time) time.Time {
 	return t.LastSuccess
 }
 
-// DamagedWords say what a run's verify found, for an alert: "a verify
-// found 2 copies damaged (the destination's disk may be failing; the
-// next run copies them afresh)".
+// DamagedWords say what a run's verify, or a verify or restore by hand
+// since, found, for an alert: "2 copies found damaged (the destination's
+// disk may be failing; the next run copies them afresh and mends the
+// older snapshots)".
 func DamagedWords(n int) string {
 	them := "them"
 	if n == 1 {
 		them = "it"
 	}
-	return fmt.Sprintf("a verify found %s damaged (the destination's disk may be failing; the next run copies %s afresh and mends the older snapshots)",
+	return fmt.Sprintf("%s found damaged (the destination's disk may be failing; the next run copies %s afresh and mends the older snapshots)",
 		human.Plural(n, "copy", "copies"), them)
 }
 
 // damagedSince is when task t's copies were found damaged, as far as its
-// record tells: the end of its last run, whose verify found them.
+// record tells: by hand since its last run, or the end of that run,
+// whose verify found them.
 func damagedSince(t *Task, now time.Time) time.Time {
-	if t.LastFinished.IsZero() || t.LastFinished.After(now) {
+	at := t.LastFinished
+	if !t.FoundAt.IsZero() {
+		at = t.FoundAt
+	}
+	if at.IsZero() || at.After(now) {
 		return now
 	}
-	return t.LastFinished
+	return at
 }
 
 // badSince is when task t entered state st (failed, overdue), as far as

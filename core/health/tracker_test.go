@@ -550,7 +550,7 @@ func TestDamagedCopiesAreAnnouncedOnceAndTakenBackByTheNextRun(t *testing.T) {
 	if len(a) != 1 || a[0].Kind != AlertDamaged || a[0].Row.LastDamaged != 3 || !a[0].Since.Equal(noon) {
 		t.Fatalf("past the grace: %+v", a)
 	}
-	if want := "a verify found 3 copies damaged (the destination's disk may be failing; the next run copies them afresh and mends the older snapshots)"; DamagedWords(3) != want {
+	if want := "3 copies found damaged (the destination's disk may be failing; the next run copies them afresh and mends the older snapshots)"; DamagedWords(3) != want {
 		t.Errorf("DamagedWords(3) = %q", DamagedWords(3))
 	}
 	if in := tr.Alerting(); len(in) != 1 || in[0].Kind != AlertDamaged {
@@ -563,6 +563,39 @@ func TestDamagedCopiesAreAnnouncedOnceAndTakenBackByTheNextRun(t *testing.T) {
 	docsRun(tr, c, 500<<30)
 	if in := tr.Alerting(); len(in) != 0 {
 		t.Fatalf("after a run that found nothing: %+v", in)
+	}
+}
+
+// Copies a verify or restore by hand found damaged since the last run
+// reach the console as the task's change: the same alert, since they
+// were found, which the next run takes back. A change that names another
+// run than the one the console knows changes nothing.
+func TestCopiesFoundDamagedByHandAreAnnouncedFromTheTasksChange(t *testing.T) {
+	tr, c := openTracker(t)
+	linkedDocs(tr)
+	ran := c.Now()
+	docsRun(tr, c, 500<<30)
+	c.add(time.Hour)
+	other := backup.Report{Task: "docs", Result: backup.ResultCompleted, Started: ran.Add(-time.Hour), FoundDamaged: 2, FoundAt: c.Now()}
+	tr.Changed("id1", "FS01", Def{Name: "docs", Schedule: "daily@02:00", LastRun: &other})
+	c.add(61 * time.Second)
+	if a := tr.Tick(); len(a) != 0 {
+		t.Fatalf("from another run's record: %+v", a)
+	}
+	found := c.Now()
+	last := backup.Report{Task: "docs", Result: backup.ResultCompleted, Started: ran, Finished: ran, FoundDamaged: 2, FoundAt: found, Amended: 1}
+	tr.Changed("id1", "FS01", Def{Name: "docs", Schedule: "daily@02:00", LastRun: &last})
+	if a := tr.Tick(); len(a) != 0 {
+		t.Fatalf("within the grace from the find: %+v", a)
+	}
+	c.add(61 * time.Second)
+	a := tr.Tick()
+	if len(a) != 1 || a[0].Kind != AlertDamaged || a[0].Row.LastDamaged != 2 || !a[0].Since.Equal(found) {
+		t.Fatalf("past the grace: %+v", a)
+	}
+	docsRun(tr, c, 500<<30)
+	if in := tr.Alerting(); len(in) != 0 {
+		t.Fatalf("after the next run: %+v", in)
 	}
 }
 

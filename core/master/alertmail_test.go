@@ -350,7 +350,7 @@ func TestDamagedCopiesAreMailedAsAFailureIs(t *testing.T) {
 		t.Fatalf("%d messages, %d over", len(mails), len(over))
 	}
 	if msg := mails[0].msg; msg.Subject != "Lanyard: FS01 / docs has damaged copies" ||
-		!strings.Contains(msg.Text, "a verify found 1 copy damaged (the destination's disk may be failing; the next run copies it afresh and mends the older snapshots)") {
+		!strings.Contains(msg.Text, "1 copy found damaged (the destination's disk may be failing; the next run copies it afresh and mends the older snapshots)") {
 		t.Fatalf("subject %q:\n%s", msg.Subject, msg.Text)
 	}
 	st.OnFailed = false

@@ -381,7 +381,8 @@ func (m *Master) healthEvent(l *link.Link, ev TaskEvent, body []byte) {
 	case agent.EventChanged:
 		i := ev.Info
 		m.health.Changed(id, ev.Slave, health.Def{Name: i.Task.Name, Created: i.Task.Created, Version: i.Task.Version,
-			Schedule: i.Task.ScheduleInForce(), Paused: i.Task.Paused, OverdueAfter: time.Duration(i.OverdueAfter), NextRun: i.NextRun})
+			Schedule: i.Task.ScheduleInForce(), Paused: i.Task.Paused, OverdueAfter: time.Duration(i.OverdueAfter), NextRun: i.NextRun,
+			LastRun: i.LastRun})
 	case agent.EventRemoved:
 		m.health.Removed(id, ev.Slave, ev.Task)
 	case agent.EventDeleted:

@@ -180,6 +180,10 @@ func TestTwoConsolesManageOneAgentsTasksAndSeeTheSameRun(t *testing.T) {
 	if err != nil || rr.Damaged != 1 || len(rr.Warnings) != 2 || !strings.HasPrefix(rr.Warnings[0], filepath.Join(target, src, "fx.txt")+" was restored from a damaged copy") {
 		t.Fatalf("a restore of a damaged copy: %+v, %v", rr, err)
 	}
+	// Both consoles' backup health says so at once, until the next run.
+	for _, c := range []*console{c1, c2} {
+		rowsOf(t, c, "the copy found damaged in the health", func(rows map[string]BackupRow) bool { return rows["docs"].LastDamaged == 1 })
+	}
 	// One gone missing: the console hears that it could not be restored.
 	if err := os.Remove(copyOf); err != nil {
 		t.Fatal(err)

@@ -2131,8 +2131,13 @@ type RunReport struct {
 	VerifyChanged        int32                  `protobuf:"varint,30,opt,name=verify_changed,json=verifyChanged,proto3" json:"verify_changed,omitempty"`                          // and changed
 	VerifyNote           string                 `protobuf:"bytes,31,opt,name=verify_note,json=verifyNote,proto3" json:"verify_note,omitempty"`                                    // what the next run does about them, or why the verify did not finish
 	Mended               int64                  `protobuf:"varint,32,opt,name=mended,proto3" json:"mended,omitempty"`                                                             // copies in older snapshots replaced with those copied afresh over damaged ones
-	unknownFields        protoimpl.UnknownFields
-	sizeCache            protoimpl.SizeCache
+	// Copies found damaged since the run by a verify or restore started by
+	// hand, the last when; amended: the times the record was written again.
+	FoundDamaged    int32  `protobuf:"varint,33,opt,name=found_damaged,json=foundDamaged,proto3" json:"found_damaged,omitempty"`
+	FoundAtUnixNano int64  `protobuf:"varint,34,opt,name=found_at_unix_nano,json=foundAtUnixNano,proto3" json:"found_at_unix_nano,omitempty"`
+	Amended         uint64 `protobuf:"varint,35,opt,name=amended,proto3" json:"amended,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
 }
 
 func (x *RunReport) Reset() {
@@ -2385,6 +2390,27 @@ func (x *RunReport) GetVerifyNote() string {
 func (x *RunReport) GetMended() int64 {
 	if x != nil {
 		return x.Mended
+	}
+	return 0
+}
+
+func (x *RunReport) GetFoundDamaged() int32 {
+	if x != nil {
+		return x.FoundDamaged
+	}
+	return 0
+}
+
+func (x *RunReport) GetFoundAtUnixNano() int64 {
+	if x != nil {
+		return x.FoundAtUnixNano
+	}
+	return 0
+}
+
+func (x *RunReport) GetAmended() uint64 {
+	if x != nil {
+		return x.Amended
 	}
 	return 0
 }
@@ -5116,8 +5142,12 @@ type TaskCursor struct {
 	Version         uint64                 `protobuf:"varint,3,opt,name=version,proto3" json:"version,omitempty"`
 	RunSeq          uint64                 `protobuf:"varint,4,opt,name=run_seq,json=runSeq,proto3" json:"run_seq,omitempty"`
 	RunDone         bool                   `protobuf:"varint,5,opt,name=run_done,json=runDone,proto3" json:"run_done,omitempty"`
-	unknownFields   protoimpl.UnknownFields
-	sizeCache       protoimpl.SizeCache
+	// amended: the times the newest run record was written again after its
+	// run (copies found damaged since, a verify by hand); 0 from an older
+	// agent.
+	Amended       uint64 `protobuf:"varint,6,opt,name=amended,proto3" json:"amended,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *TaskCursor) Reset() {
@@ -5183,6 +5213,13 @@ func (x *TaskCursor) GetRunDone() bool {
 		return x.RunDone
 	}
 	return false
+}
+
+func (x *TaskCursor) GetAmended() uint64 {
+	if x != nil {
+		return x.Amended
+	}
+	return 0
 }
 
 // TaskHealth is a task's backup health: the last run that ended (without
@@ -5628,7 +5665,7 @@ const file_core_wire_pb_lanyard_proto_rawDesc = "" +
 	"\acurrent\x18\b \x01(\tR\acurrent\x12\x12\n" +
 	"\x04rate\x18\t \x01(\x01R\x04rate\x12\x15\n" +
 	"\x06eta_ms\x18\n" +
-	" \x01(\x03R\x05etaMs\"\xfd\a\n" +
+	" \x01(\x03R\x05etaMs\"\xe9\b\n" +
 	"\tRunReport\x12\x12\n" +
 	"\x04task\x18\x01 \x01(\tR\x04task\x12\x1a\n" +
 	"\bsnapshot\x18\x02 \x01(\tR\bsnapshot\x12\x18\n" +
@@ -5664,7 +5701,10 @@ const file_core_wire_pb_lanyard_proto_rawDesc = "" +
 	"\x0everify_changed\x18\x1e \x01(\x05R\rverifyChanged\x12\x1f\n" +
 	"\vverify_note\x18\x1f \x01(\tR\n" +
 	"verifyNote\x12\x16\n" +
-	"\x06mended\x18  \x01(\x03R\x06mended\"\xd4\x02\n" +
+	"\x06mended\x18  \x01(\x03R\x06mended\x12#\n" +
+	"\rfound_damaged\x18! \x01(\x05R\ffoundDamaged\x12+\n" +
+	"\x12found_at_unix_nano\x18\" \x01(\x03R\x0ffoundAtUnixNano\x12\x18\n" +
+	"\aamended\x18# \x01(\x04R\aamended\"\xd4\x02\n" +
 	"\bTaskInfo\x12$\n" +
 	"\x04task\x18\x01 \x01(\v2\x10.lanyard.v1.TaskR\x04task\x12\x18\n" +
 	"\arunning\x18\x02 \x01(\bR\arunning\x120\n" +
@@ -5872,14 +5912,15 @@ const file_core_wire_pb_lanyard_proto_rawDesc = "" +
 	"\x05paths\x18\x01 \x03(\tR\x05paths\x12\x14\n" +
 	"\x05count\x18\x02 \x01(\x03R\x05count\"!\n" +
 	"\vTaskRemoved\x12\x12\n" +
-	"\x04name\x18\x01 \x01(\tR\x04name\"\x9a\x01\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\"\xb4\x01\n" +
 	"\n" +
 	"TaskCursor\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12*\n" +
 	"\x11created_unix_nano\x18\x02 \x01(\x03R\x0fcreatedUnixNano\x12\x18\n" +
 	"\aversion\x18\x03 \x01(\x04R\aversion\x12\x17\n" +
 	"\arun_seq\x18\x04 \x01(\x04R\x06runSeq\x12\x19\n" +
-	"\brun_done\x18\x05 \x01(\bR\arunDone\"\x90\x04\n" +
+	"\brun_done\x18\x05 \x01(\bR\arunDone\x12\x18\n" +
+	"\aamended\x18\x06 \x01(\x04R\aamended\"\x90\x04\n" +
 	"\n" +
 	"TaskHealth\x12.\n" +
 	"\x06cursor\x18\x01 \x01(\v2\x16.lanyard.v1.TaskCursorR\x06cursor\x12\x1a\n" +
