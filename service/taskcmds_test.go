@@ -235,6 +235,9 @@ func exerciseTasks(t *testing.T, dir string, live bool) {
 		!strings.Contains(r.stderr, "warning: "+restored+" was restored from a damaged copy") {
 		t.Fatalf("restore of a damaged copy: %s", r)
 	}
+	if r = run(0, "task", "show", "docs"); !regexp.MustCompile(`(?m)^  since then +1 copy found damaged \(\d{4}-\d\d-\d\d \d\d:\d\d\): the next run copies it afresh`).MatchString(r.stdout) {
+		t.Fatalf("show after a restore met a damaged copy: %s", r)
+	}
 	if err := os.WriteFile(copyOf, []byte("the report"), 0o644); err != nil { // mended, in every snapshot that links it
 		t.Fatal(err)
 	}

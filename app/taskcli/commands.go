@@ -593,6 +593,9 @@ func taskShowCmd(e *Env) *cobra.Command {
 					last += ": " + info.LastRun.Error
 				}
 				rows = append(rows, [2]string{"last run", last})
+				if found := info.LastRun.Found(); found != "" {
+					rows = append(rows, [2]string{"since then", found})
+				}
 			}
 			if !info.LastSuccess.IsZero() {
 				rows = append(rows, [2]string{"last success", info.LastSuccess.Local().Format(time.DateTime)})

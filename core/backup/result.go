@@ -104,9 +104,9 @@ type Report struct {
 	Amended      uint64    `json:"amended,omitempty"`
 }
 
-// Found says what was found damaged since the run, in a line: "since
-// the run, 2 copies found damaged (2026-12-07 12:02): the next run copies
-// them afresh …"; "" when nothing was.
+// Found says what was found damaged since the run, in a line: "2 copies
+// found damaged (2026-12-07 12:02): the next run copies them afresh …";
+// "" when nothing was.
 func (r *Report) Found() string {
 	if r.FoundDamaged == 0 {
 		return ""
@@ -115,7 +115,7 @@ func (r *Report) Found() string {
 	if r.FoundDamaged == 1 {
 		them = "it"
 	}
-	return fmt.Sprintf("since the run, %s found damaged (%s): the next run copies %s afresh and mends the older snapshots",
+	return fmt.Sprintf("%s found damaged (%s): the next run copies %s afresh and mends the older snapshots",
 		human.Plural(r.FoundDamaged, "copy", "copies"), r.FoundAt.Local().Format("2006-01-02 15:04"), them)
 }
 
@@ -204,7 +204,7 @@ func (r *Report) Describe() string {
 		b.WriteString(v + "\n")
 	}
 	if f := r.Found(); f != "" {
-		b.WriteString(f + "\n")
+		b.WriteString("since the run, " + f + "\n")
 	}
 	if w := RetryWords(r.RetryAt, r.Finished, time.Local); w != "" {
 		fmt.Fprintf(&b, "%s (retry %d)\n", w, r.Attempt+1)
