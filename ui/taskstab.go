@@ -624,6 +624,9 @@ func lastResult(info agent.TaskInfo) (string, widget.Importance) {
 			s += ": " + r.Error
 		}
 	}
+	if r != nil && r.FoundDamaged > 0 && r.Result.Succeeded() {
+		s, imp = s+" · "+human.Plural(r.FoundDamaged, "copy", "copies")+" found damaged", widget.WarningImportance
+	}
 	if info.Overdue {
 		s, imp = "OVERDUE · "+s, widget.DangerImportance
 	}

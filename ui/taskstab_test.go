@@ -1335,6 +1335,15 @@ func TestTheTaskDialogSaysWhatTheRetentionRemovesAtTheNextRun(t *testing.T) {
 	td.close()
 }
 
+// Copies found damaged since a run that succeeded are in its result, in
+// warning colours, until the next run.
+func TestALastResultSaysCopiesWereFoundDamagedSince(t *testing.T) {
+	info := agent.TaskInfo{LastRun: &backup.Report{Result: backup.ResultCompleted, FoundDamaged: 2}}
+	if s, imp := lastResult(info); s != "completed · 2 copies found damaged" || imp != widget.WarningImportance {
+		t.Errorf("%q (%v)", s, imp)
+	}
+}
+
 // A failed run its agent tries again says when, until the try begins.
 func TestAFailedRunSaysWhenItIsTriedAgain(t *testing.T) {
 	at := time.Date(2026, 12, 5, 2, 10, 0, 0, time.Local)
