@@ -185,7 +185,7 @@ func HealthFromPB(m *pb.TaskHealth) health.Task {
 		h.LastError = health.CutError(r.GetError())
 		h.RetryAt = fromNanos(r.GetRetryAtUnixNano())
 		h.LastWarnings = int(r.GetWarningCount())
-		h.LastDamaged = int(r.GetVerifyMissing() + r.GetVerifyChanged() + r.GetFoundDamaged())
+		h.LastDamaged = int(max(r.GetVerifyMissing()+r.GetVerifyChanged(), r.GetFoundDamaged())) // as backup.Report.Damaged
 		h.FoundAt = fromNanos(r.GetFoundAtUnixNano())
 		if w := r.GetWarnings(); len(w) > 0 {
 			h.LastWarning = health.CutError(w[0])

@@ -1063,6 +1063,7 @@ func (t *Tasks) amendNewest(task backup.Task, at time.Time, failed string, chang
 	return true
 }
 
+// rewriteNewest is amendNewest's write of the record, under t.mu.
 func (t *Tasks) rewriteNewest(task backup.Task, at time.Time, failed string, change func(*backup.Report) bool) bool {
 	t.mu.Lock() // no run starts meanwhile (start)
 	defer t.mu.Unlock()
@@ -1140,7 +1141,7 @@ func (t *Tasks) Restore(ctx context.Context, name, snapshot string, opt backup.R
 		return rep, taskErr(err)
 	}
 	log := t.log.WithFields(logrus.Fields{"task": task.Name, "snapshot": snap.ID})
-	if rep.Damaged > 0 {
+	if rep.Damaged+rep.Unreadable > 0 {
 		log.Warnf("task %s: %s", task.Name, rep.Summary()) // the next run copies them afresh
 	} else {
 		log.Infof("task %s: %s", task.Name, rep.Summary())

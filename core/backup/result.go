@@ -104,6 +104,11 @@ type Report struct {
 	Amended      uint64    `json:"amended,omitempty"`
 }
 
+// Damaged is how many copies are known damaged since the run: what its
+// verify found, or what was found by hand since, whichever is more (the
+// same copies may be found twice).
+func (r *Report) Damaged() int { return max(r.VerifyMissing+r.VerifyChanged, r.FoundDamaged) }
+
 // Found says what was found damaged since the run, in a line: "2 copies
 // found damaged (2026-12-07 12:02): the next run copies them afresh …";
 // "" when nothing was.

@@ -130,3 +130,22 @@ func TestARestoresSummaryNamesOnlyWhatItRestored(t *testing.T) {
 		}
 	}
 }
+
+// The copies known damaged since a run are what its verify found or what
+// was found by hand since, whichever is more: the same copies may be
+// found twice, and are not counted twice.
+func TestTheCopiesKnownDamagedAreNotCountedTwice(t *testing.T) {
+	for _, c := range []struct {
+		rep  backup.Report
+		want int
+	}{
+		{backup.Report{}, 0},
+		{backup.Report{VerifyMissing: 1, VerifyChanged: 2}, 3},
+		{backup.Report{VerifyChanged: 2, FoundDamaged: 1}, 2},
+		{backup.Report{VerifyMissing: 1, FoundDamaged: 4}, 4},
+	} {
+		if got := c.rep.Damaged(); got != c.want {
+			t.Errorf("%+v: %d, want %d", c.rep, got, c.want)
+		}
+	}
+}

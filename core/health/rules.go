@@ -106,8 +106,9 @@ type Task struct {
 	LastWarnings int    `json:"last_warnings,omitempty"`
 	LastWarning  string `json:"last_warning,omitempty"`
 	// LastDamaged counts the copies the last run's verify found missing
-	// or changed, and those a verify or restore by hand found so since
-	// (the last at FoundAt): the destination's disk may be failing.
+	// or changed, or those a verify or restore by hand found so since
+	// (the last at FoundAt) when more (backup.Report.Damaged): the
+	// destination's disk may be failing.
 	LastDamaged int       `json:"last_damaged,omitempty"`
 	FoundAt     time.Time `json:"found_at,omitzero"`
 	LastSuccess time.Time `json:"last_success,omitzero"`
@@ -186,7 +187,7 @@ func (t *Task) SetLast(rep backup.Report) {
 	t.LastResult, t.LastStarted, t.LastFinished = rep.Result, rep.Started, rep.Finished
 	t.LastError = CutError(rep.Error)
 	t.LastWarnings, t.LastWarning = rep.WarningCount, ""
-	t.LastDamaged, t.FoundAt = rep.VerifyMissing+rep.VerifyChanged+rep.FoundDamaged, rep.FoundAt
+	t.LastDamaged, t.FoundAt = rep.Damaged(), rep.FoundAt
 	if len(rep.Warnings) > 0 {
 		t.LastWarning = CutError(rep.Warnings[0])
 	}

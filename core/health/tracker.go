@@ -494,7 +494,7 @@ func (t *Tracker) Changed(id, name string, d Def) {
 	tk.Name, tk.Cursor.Created, tk.Cursor.Version = d.Name, d.Created, d.Version
 	tk.Schedule, tk.Paused, tk.OverdueAfter, tk.NextRun = d.Schedule, d.Paused, d.OverdueAfter, d.NextRun
 	if r := d.LastRun; r != nil && r.Started.Equal(tk.LastStarted) && r.Result == tk.LastResult {
-		tk.LastDamaged, tk.FoundAt = r.VerifyMissing+r.VerifyChanged+r.FoundDamaged, r.FoundAt // found since, by hand
+		tk.LastDamaged, tk.FoundAt = r.Damaged(), r.FoundAt // found since, by hand
 		tk.Cursor.Amended = r.Amended
 	}
 	s.rec.Seen = t.opts.Now()
