@@ -620,6 +620,9 @@ func (v *backupsView) cellText(r *master.BackupRow, col int) (string, fyne.Theme
 			// server's Tasks tab.
 			return health.WarnedWords(r.LastWarnings, r.LastWarning), theme.ColorNameWarning
 		}
+		if r.LastDamaged > 0 { // found by hand since the run, which succeeded
+			return string(r.LastResult) + " · " + health.FoundDamaged(r.LastDamaged), theme.ColorNameWarning
+		}
 		return string(r.LastResult), fg
 	case colLastRun:
 		return when(r.LastRun), fg
@@ -673,8 +676,12 @@ func (b *bRow) set(r *master.BackupRow) {
 	if r.Task != b.r.Task || b.ltask == "" {
 		b.ltask, b.ktask = strings.ToLower(r.Task), human.NameKey(r.Task)
 	}
-	if r.LastError != b.r.LastError || r.Dest != b.r.Dest || r.LastWarning != b.r.LastWarning {
-		b.lerror = strings.ToLower(r.LastError + "\x00" + r.Dest.Low() + "\x00" + r.LastWarning) // what the Result column says
+	if r.LastError != b.r.LastError || r.Dest != b.r.Dest || r.LastWarning != b.r.LastWarning || r.LastDamaged != b.r.LastDamaged || b.lerror == "" {
+		found := ""
+		if r.LastDamaged > 0 {
+			found = health.FoundDamaged(r.LastDamaged)
+		}
+		b.lerror = strings.ToLower(r.LastError + "\x00" + r.Dest.Low() + "\x00" + r.LastWarning + "\x00" + found) // what the Result column says
 	}
 	b.r, b.rank = *r, stateOrder(r.State)
 }

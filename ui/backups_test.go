@@ -275,7 +275,8 @@ func resultOf(v *backupsView, task string) (string, fyne.ThemeColorName) {
 // left to look at, and the filter finds it: a destination that may not
 // take the next runs, before its backups fail, and what a run's warnings
 // are about (a copy a verify found damaged is seen across the fleet, not
-// only on the server's Tasks tab).
+// only on the server's Tasks tab), or copies a verify or restore by hand
+// found damaged since.
 func TestTheBackupsWindowSaysWhatALastRunLeftToLookAt(t *testing.T) {
 	for _, tc := range []struct {
 		name, want, filter string
@@ -288,6 +289,8 @@ func TestTheBackupsWindowSaysWhatALastRunLeftToLookAt(t *testing.T) {
 				r.LastResult, r.LastWarnings = backup.ResultWarnings, 2
 				r.LastWarning = "verify: /srv/docs/budget.ods content differs from the manifest"
 			}},
+		{"copies found damaged by hand since", "completed · 2 copies found damaged", "found damaged",
+			func(r *master.BackupRow) { r.LastDamaged = 2 }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			v, src, q, _ := openBackups(t)

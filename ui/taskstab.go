@@ -15,6 +15,7 @@ import (
 
 	"github.com/lanyard/lanyard/core/agent"
 	"github.com/lanyard/lanyard/core/backup"
+	"github.com/lanyard/lanyard/core/health"
 	"github.com/lanyard/lanyard/core/human"
 	"github.com/lanyard/lanyard/core/master"
 )
@@ -625,7 +626,7 @@ func lastResult(info agent.TaskInfo) (string, widget.Importance) {
 		}
 	}
 	if r != nil && r.FoundDamaged > 0 && r.Result.Succeeded() {
-		s, imp = s+" · "+human.Plural(r.FoundDamaged, "copy", "copies")+" found damaged", widget.WarningImportance
+		s, imp = s+" · "+health.FoundDamaged(r.FoundDamaged), widget.WarningImportance
 	}
 	if info.Overdue {
 		s, imp = "OVERDUE · "+s, widget.DangerImportance

@@ -920,9 +920,13 @@ func DamagedWords(n int) string {
 	if n == 1 {
 		them = "it"
 	}
-	return fmt.Sprintf("%s found damaged (the destination's disk may be failing; the next run copies %s afresh and mends the older snapshots)",
-		human.Plural(n, "copy", "copies"), them)
+	return fmt.Sprintf("%s (the destination's disk may be failing; the next run copies %s afresh and mends the older snapshots)",
+		FoundDamaged(n), them)
 }
+
+// FoundDamaged is n copies found damaged, in a few words: "2 copies found
+// damaged", as a task's last result says it.
+func FoundDamaged(n int) string { return human.Plural(n, "copy", "copies") + " found damaged" }
 
 // damagedSince is when task t's copies were found damaged, as far as its
 // record tells: by hand since its last run, or the end of that run,
