@@ -434,8 +434,9 @@ func (e *Engine) restoreContents(ctx context.Context, snap SnapshotInfo, opt *Re
 	return nil
 }
 
-// maxDamagedNamed bounds the files restored from damaged copies that a
-// restore names in its warnings; Damaged counts them all.
+// maxDamagedNamed bounds the files restored from damaged copies, or left
+// out as unreadable, that a restore names in its warnings; Damaged and
+// Unreadable count them all.
 const maxDamagedNamed = 20
 
 // noteDamagedRestored has the next run copy afresh the files whose
