@@ -439,7 +439,7 @@ func (t *Tracker) Started(id, name, task string, seq uint64, at time.Time) bool 
 	return t.update(id, name, task, func(tk *Task) {
 		tk.Running, tk.RunningSince = true, at
 		if seq > 0 {
-			tk.Cursor.RunSeq, tk.Cursor.RunDone = seq, false
+			tk.Cursor.RunSeq, tk.Cursor.RunDone, tk.Cursor.Amended = seq, false, 0
 		}
 	})
 }
@@ -449,7 +449,7 @@ func (t *Tracker) Finished(id, name string, rep backup.Report, seq uint64) bool 
 	return t.update(id, name, rep.Task, func(tk *Task) {
 		tk.Finish(rep)
 		if seq > 0 {
-			tk.Cursor.RunSeq, tk.Cursor.RunDone = seq, true
+			tk.Cursor.RunSeq, tk.Cursor.RunDone, tk.Cursor.Amended = seq, true, rep.Amended
 		}
 	})
 }

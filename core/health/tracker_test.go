@@ -593,9 +593,15 @@ func TestCopiesFoundDamagedByHandAreAnnouncedFromTheTasksChange(t *testing.T) {
 	if len(a) != 1 || a[0].Kind != AlertDamaged || a[0].Row.LastDamaged != 2 || !a[0].Since.Equal(found) {
 		t.Fatalf("past the grace: %+v", a)
 	}
-	docsRun(tr, c, 500<<30)
+	if cur := tr.Cursors("id1")["docs"]; cur.Amended != 1 {
+		t.Errorf("the cursor after the change: %+v, want the record's amendment", cur)
+	}
+	tr.Finished("id1", "FS01", backup.Report{Task: "docs", Result: backup.ResultCompleted, Started: c.Now(), Finished: c.Now()}, 7)
 	if in := tr.Alerting(); len(in) != 0 {
 		t.Fatalf("after the next run: %+v", in)
+	}
+	if cur := tr.Cursors("id1")["docs"]; cur.Amended != 0 || cur.RunSeq != 7 {
+		t.Errorf("the cursor after the next run: %+v, want its new record's, not amended", cur)
 	}
 }
 
