@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/lanyard/lanyard/internal/testfs"
 )
 
 // taskSource is a folder of n files to back up, and an empty destination.
@@ -189,16 +191,7 @@ func TestBackupTasksFromTheConsolesCommandLineSeenByTwoConsoles(t *testing.T) {
 	}
 	// A copy the disk damaged, its size and time as they were: the verify
 	// names it and says the next run copies it afresh.
-	inSnap := filepath.Join(dest, "docs", snaps[0].ID, report)
-	fi, err := os.Stat(inSnap)
-	if err != nil {
-		t.Fatal(err)
-	}
-	_ = os.Chmod(inSnap, 0o644)
-	if err := os.WriteFile(inSnap, []byte("THE quarterly report"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	_ = os.Chtimes(inSnap, fi.ModTime(), fi.ModTime())
+	testfs.Damage(t, filepath.Join(dest, "docs", snaps[0].ID, report))
 	if out, code = cli(one, "", "task", "verify", "docs", "--slave", "FS01"); code != 1 || !strings.Contains(out, report+": content differs from the manifest") ||
 		!strings.Contains(out, "the next run copies these files afresh from the server") {
 		t.Fatalf("verify of a damaged snapshot: exit %d\n%s", code, out)

@@ -17,6 +17,7 @@ import (
 	"github.com/lanyard/lanyard/app/taskcli"
 	"github.com/lanyard/lanyard/core/agent"
 	"github.com/lanyard/lanyard/core/backup"
+	"github.com/lanyard/lanyard/internal/testfs"
 )
 
 // taskTree is a source folder with a few files and an empty destination.
@@ -226,10 +227,7 @@ func exerciseTasks(t *testing.T, dir string, live bool) {
 	// A copy damaged on the backup disk since: restored as it is, named,
 	// and the command exits 3, as a run with warnings does.
 	copyOf := filepath.Join(dest, "docs", first, report) // its place in the snapshot
-	_ = os.Chmod(copyOf, 0o644)
-	if err := os.WriteFile(copyOf, []byte("the rep0rt"), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	testfs.Damage(t, copyOf)
 	r = run(taskcli.ExitWarnings, "task", "restore", "docs", first, "--target", target, "--path", report, "--overwrite")
 	if !strings.Contains(r.stdout, "1 file was restored from a damaged copy: see the warnings") ||
 		!strings.Contains(r.stderr, "warning: "+restored+" was restored from a damaged copy") {

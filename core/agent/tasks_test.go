@@ -20,6 +20,7 @@ import (
 	"github.com/lanyard/lanyard/core/backup"
 	"github.com/lanyard/lanyard/core/health"
 	"github.com/lanyard/lanyard/core/store"
+	"github.com/lanyard/lanyard/internal/testfs"
 )
 
 // backupDirs makes a source folder with a few files and an empty
@@ -677,16 +678,7 @@ func TestCopiesFoundDamagedByHandAreInTheTasksHealthUntilTheNextRun(t *testing.T
 	}
 	// The copy both snapshots share, damaged in place as a failing disk
 	// does: same size, same time.
-	copyOf := filepath.Join(snaps[0].Path, filepath.Dir(dest), "data", "a.txt")
-	fi, err := os.Stat(copyOf)
-	if err != nil {
-		t.Fatal(err)
-	}
-	_ = os.Chmod(copyOf, 0o644)
-	if err := os.WriteFile(copyOf, []byte("alphA"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	_ = os.Chtimes(copyOf, fi.ModTime(), fi.ModTime())
+	testfs.Damage(t, filepath.Join(snaps[0].Path, filepath.Dir(dest), "data", "a.txt"))
 
 	events, cancel := tasks.Subscribe(64)
 	defer cancel()

@@ -11,30 +11,8 @@ import (
 	"time"
 
 	"github.com/lanyard/lanyard/core/backup"
+	"github.com/lanyard/lanyard/internal/testfs"
 )
-
-// damage rewrites a snapshot's copy of a file in place, keeping its size
-// and time, as a failing disk does: the next run, which links a file
-// whose size and time the manifest records, cannot tell.
-func damage(t *testing.T, p string) {
-	t.Helper()
-	fi, err := os.Stat(p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := os.ReadFile(p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b[0] ^= 0xff
-	_ = os.Chmod(p, 0o644)
-	if err := os.WriteFile(p, b, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Chtimes(p, fi.ModTime(), fi.ModTime()); err != nil {
-		t.Fatal(err)
-	}
-}
 
 // backedUpDocs is a task of three documents backed up once: its fixture,
 // its engine, the snapshot, and where the report and the notes are on
@@ -55,7 +33,7 @@ func backedUpDocs(t *testing.T) (f *fixture, e *backup.Engine, first backup.Snap
 // and the note the verify left is gone once the new snapshot is complete.
 func TestAFileAVerifyFoundDamagedIsCopiedAfreshByTheNextRun(t *testing.T) {
 	f, e, first, report, _ := backedUpDocs(t)
-	damage(t, f.snapPath(first.ID, report))
+	testfs.Damage(t, f.snapPath(first.ID, report))
 
 	vr, err := e.Verify(context.Background(), first, f.task.Name, nil)
 	if err != nil || vr.Changed != 1 || !vr.Recopy || vr.RecopyError != "" {
@@ -121,7 +99,7 @@ func TestTheRunThatCopiesAfreshMendsTheOlderSnapshots(t *testing.T) {
 	f.mustRun(e, backup.ResultCompleted) // the report, copied
 	f.mustRun(e, backup.ResultCompleted) // and linked
 	snaps := f.snapshots()
-	damage(t, f.snapPath(snaps[2].ID, report)) // the copy snaps[1] and [2] share
+	testfs.Damage(t, f.snapPath(snaps[2].ID, report)) // the copy snaps[1] and [2] share
 	if vr, err := e.Verify(context.Background(), snaps[2], f.task.Name, nil); err != nil || vr.Changed != 1 {
 		t.Fatalf("verify: %+v, %v", vr, err)
 	}
@@ -162,7 +140,7 @@ func TestACopyThatCannotBeMendedIsAWarning(t *testing.T) {
 	f.mustRun(e, backup.ResultCompleted)
 	f.mustRun(e, backup.ResultCompleted)
 	snaps := f.snapshots()
-	damage(t, f.snapPath(snaps[2].ID, report))
+	testfs.Damage(t, f.snapPath(snaps[2].ID, report))
 	if vr, err := e.Verify(context.Background(), snaps[2], f.task.Name, nil); err != nil || vr.Changed != 1 {
 		t.Fatalf("verify: %+v, %v", vr, err)
 	}
@@ -217,7 +195,7 @@ func TestAVerifyWritesItsNoteInTheTasksFolderOnly(t *testing.T) {
 	if err := os.Symlink(elsewhere, filepath.Join(backup.TaskDir(f.task.Destination, f.task.Name), ".lanyard-recopy")); err != nil {
 		t.Fatal(err)
 	}
-	damage(t, f.snapPath(snap.ID, report))
+	testfs.Damage(t, f.snapPath(snap.ID, report))
 	vr, err := e.Verify(context.Background(), snap, f.task.Name, nil)
 	if err != nil || vr.Recopy || vr.RecopyError == "" {
 		t.Fatalf("verify with the note folder a link: %+v, %v", vr, err)
@@ -238,7 +216,7 @@ func TestAVerifyWritesItsNoteInTheTasksFolderOnly(t *testing.T) {
 // it brings the file back whole.
 func TestARestoreNamesTheFilesItRestoredFromDamagedCopies(t *testing.T) {
 	f, e, first, report, _ := backedUpDocs(t)
-	damage(t, f.snapPath(first.ID, report))
+	testfs.Damage(t, f.snapPath(first.ID, report))
 
 	target := t.TempDir()
 	rep, err := e.Restore(context.Background(), first, f.task.Name, backup.RestoreOptions{Target: target}, nil)

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/lanyard/lanyard/core/backup"
+	"github.com/lanyard/lanyard/internal/testfs"
 )
 
 // A run that is told to verify re-reads its whole snapshot once it is
@@ -21,7 +22,7 @@ func TestARunThatVerifiesFindsALinkedCopyTheDiskDamaged(t *testing.T) {
 	f.write("docs/notes.txt", "notes", 0o644)
 	e := backup.New(backup.Options{})
 	f.mustRun(e, backup.ResultCompleted)
-	damage(t, f.snapPath(f.snapshots()[0].ID, report))
+	testfs.Damage(t, f.snapPath(f.snapshots()[0].ID, report))
 
 	before := time.Now().Add(-time.Second)
 	var phases []string

@@ -15,6 +15,7 @@ import (
 	"github.com/lanyard/lanyard/core/backup"
 	"github.com/lanyard/lanyard/core/store"
 	"github.com/lanyard/lanyard/core/wire"
+	"github.com/lanyard/lanyard/internal/testfs"
 	"github.com/lanyard/lanyard/internal/testkit"
 )
 
@@ -172,10 +173,7 @@ func TestTwoConsolesManageOneAgentsTasksAndSeeTheSameRun(t *testing.T) {
 	// A copy damaged on the backup disk since: the console hears how many
 	// files came from damaged copies, and which.
 	copyOf := filepath.Join(backup.TaskDir(dest, "docs"), snaps[0].ID, src, "fx.txt") // its place in the snapshot
-	_ = os.Chmod(copyOf, 0o600)
-	if err := os.WriteFile(copyOf, []byte("rotten"), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	testfs.Damage(t, copyOf)
 	rr, err = c2.RestoreSnapshot(ctx, "FS01", "docs", snaps[0].ID, backup.RestoreOptions{Target: target, Paths: []string{filepath.Join(src, "fx.txt")}, Overwrite: true}, nil)
 	if err != nil || rr.Damaged != 1 || len(rr.Warnings) != 2 || !strings.HasPrefix(rr.Warnings[0], filepath.Join(target, src, "fx.txt")+" was restored from a damaged copy") {
 		t.Fatalf("a restore of a damaged copy: %+v, %v", rr, err)
