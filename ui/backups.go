@@ -621,7 +621,7 @@ func (v *backupsView) cellText(r *master.BackupRow, col int) (string, fyne.Theme
 			return health.WarnedWords(r.LastWarnings, r.LastWarning), theme.ColorNameWarning
 		}
 		if r.LastDamaged > 0 { // found by hand since the run, which succeeded
-			return string(r.LastResult) + " · " + health.FoundDamaged(r.LastDamaged), theme.ColorNameWarning
+			return string(r.LastResult) + " · " + backup.FoundDamagedWords(r.LastDamaged), theme.ColorNameWarning
 		}
 		return string(r.LastResult), fg
 	case colLastRun:
@@ -679,7 +679,7 @@ func (b *bRow) set(r *master.BackupRow) {
 	if r.LastError != b.r.LastError || r.Dest != b.r.Dest || r.LastWarning != b.r.LastWarning || r.LastDamaged != b.r.LastDamaged || b.lerror == "" {
 		found := ""
 		if r.LastDamaged > 0 {
-			found = health.FoundDamaged(r.LastDamaged)
+			found = backup.FoundDamagedWords(r.LastDamaged)
 		}
 		b.lerror = strings.ToLower(r.LastError + "\x00" + r.Dest.Low() + "\x00" + r.LastWarning + "\x00" + found) // what the Result column says
 	}

@@ -15,7 +15,6 @@ import (
 
 	"github.com/lanyard/lanyard/core/agent"
 	"github.com/lanyard/lanyard/core/backup"
-	"github.com/lanyard/lanyard/core/health"
 	"github.com/lanyard/lanyard/core/human"
 	"github.com/lanyard/lanyard/core/master"
 )
@@ -626,7 +625,7 @@ func lastResult(info agent.TaskInfo) (string, widget.Importance) {
 		}
 	}
 	if r != nil && r.FoundDamaged > 0 && r.Result.Succeeded() {
-		s, imp = s+" · "+health.FoundDamaged(r.FoundDamaged), widget.WarningImportance
+		s, imp = s+" · "+backup.FoundDamagedWords(r.FoundDamaged), widget.WarningImportance
 	}
 	if info.Overdue {
 		s, imp = "OVERDUE · "+s, widget.DangerImportance

@@ -116,12 +116,21 @@ func (r *Report) Found() string {
 	if r.FoundDamaged == 0 {
 		return ""
 	}
+	return fmt.Sprintf("%s (%s): %s", FoundDamagedWords(r.FoundDamaged), r.FoundAt.Local().Format("2006-01-02 15:04"), NextRunMends(r.FoundDamaged))
+}
+
+// FoundDamagedWords is n copies found damaged, in a few words: "2 copies
+// found damaged", as a task's last result, its record and the alert say it.
+func FoundDamagedWords(n int) string { return human.Plural(n, "copy", "copies") + " found damaged" }
+
+// NextRunMends says what the next run does about n copies found damaged:
+// "the next run copies them afresh and mends the older snapshots".
+func NextRunMends(n int) string {
 	them := "them"
-	if r.FoundDamaged == 1 {
+	if n == 1 {
 		them = "it"
 	}
-	return fmt.Sprintf("%s found damaged (%s): the next run copies %s afresh and mends the older snapshots",
-		human.Plural(r.FoundDamaged, "copy", "copies"), r.FoundAt.Local().Format("2006-01-02 15:04"), them)
+	return "the next run copies " + them + " afresh and mends the older snapshots"
 }
 
 // Verify is what the run's verify found, in a line: "verified: every

@@ -916,17 +916,8 @@ func fullSince(t *Task, now time.Time) time.Time {
 // disk may be failing; the next run copies them afresh and mends the
 // older snapshots)".
 func DamagedWords(n int) string {
-	them := "them"
-	if n == 1 {
-		them = "it"
-	}
-	return fmt.Sprintf("%s (the destination's disk may be failing; the next run copies %s afresh and mends the older snapshots)",
-		FoundDamaged(n), them)
+	return fmt.Sprintf("%s (the destination's disk may be failing; %s)", backup.FoundDamagedWords(n), backup.NextRunMends(n))
 }
-
-// FoundDamaged is n copies found damaged, in a few words: "2 copies found
-// damaged", as a task's last result says it.
-func FoundDamaged(n int) string { return human.Plural(n, "copy", "copies") + " found damaged" }
 
 // damagedSince is when task t's copies were found damaged, as far as its
 // record tells: by hand since its last run, or the end of that run,
