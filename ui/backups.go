@@ -676,7 +676,7 @@ func (b *bRow) set(r *master.BackupRow) {
 	if r.Task != b.r.Task || b.ltask == "" {
 		b.ltask, b.ktask = strings.ToLower(r.Task), human.NameKey(r.Task)
 	}
-	if r.LastError != b.r.LastError || r.Dest != b.r.Dest || r.LastWarning != b.r.LastWarning || r.LastDamaged != b.r.LastDamaged || b.lerror == "" {
+	if r.LastError != b.r.LastError || r.Dest != b.r.Dest || r.LastWarning != b.r.LastWarning || r.LastDamaged != b.r.LastDamaged {
 		found := ""
 		if r.LastDamaged > 0 {
 			found = backup.FoundDamagedWords(r.LastDamaged)

@@ -164,7 +164,7 @@ func HealthToPB(h health.Task) *pb.TaskHealth {
 	if h.LastResult != "" {
 		m.LastRun = &pb.RunReport{Task: h.Name, Result: string(h.LastResult), StartedUnixNano: nanos(h.LastStarted),
 			FinishedUnixNano: nanos(h.LastFinished), Error: h.LastError, RetryAtUnixNano: nanos(h.RetryAt),
-			WarningCount: int64(h.LastWarnings), VerifyChanged: int32(h.LastDamaged), // missing, changed and found since, together
+			WarningCount: int64(h.LastWarnings), VerifyChanged: int32(h.LastDamaged), // the copies known damaged, whoever found them
 			FoundAtUnixNano: nanos(h.FoundAt)}
 		if h.LastWarning != "" {
 			m.LastRun.Warnings = []string{h.LastWarning}
@@ -185,7 +185,8 @@ func HealthFromPB(m *pb.TaskHealth) health.Task {
 		h.LastError = health.CutError(r.GetError())
 		h.RetryAt = fromNanos(r.GetRetryAtUnixNano())
 		h.LastWarnings = int(r.GetWarningCount())
-		h.LastDamaged = int(max(r.GetVerifyMissing()+r.GetVerifyChanged(), r.GetFoundDamaged())) // as backup.Report.Damaged
+		known := backup.Report{VerifyMissing: int(r.GetVerifyMissing()), VerifyChanged: int(r.GetVerifyChanged()), FoundDamaged: int(r.GetFoundDamaged())}
+		h.LastDamaged = known.Damaged()
 		h.FoundAt = fromNanos(r.GetFoundAtUnixNano())
 		if w := r.GetWarnings(); len(w) > 0 {
 			h.LastWarning = health.CutError(w[0])
