@@ -57,6 +57,7 @@ type mailForm struct {
 	groups                             *dialogEntry // each group's own summary's recipients (mail.FormatGroupTo)
 	security                           *dialogSelect
 	onFailed, onOverdue, onOff, onFull *dialogCheck
+	onDamaged                          *dialogCheck
 	groupAlerts                        *dialogCheck // each group's recipients get its alerts too
 	test                               *widget.Button
 	result                             *widget.Label
@@ -105,8 +106,10 @@ func newMailForm(c fyne.Canvas, ed MailEditor, do func(func())) *mailForm {
 	}
 	f.onFailed = newDialogCheck(c, "a backup failed", nil)
 	f.onFailed.SetChecked(s.OnFailed)
-	f.onOverdue = newDialogCheck(c, "a backup is overdue", nil)
+	f.onOverdue = newDialogCheck(c, "is overdue", nil)
 	f.onOverdue.SetChecked(s.OnOverdue)
+	f.onDamaged = newDialogCheck(c, "has damaged copies", nil)
+	f.onDamaged.SetChecked(s.OnDamaged)
 	f.onOff = newDialogCheck(c, "a slave is offline past its grace", nil)
 	f.onOff.SetChecked(s.OnOffline)
 	f.onFull = newDialogCheck(c, "a destination is nearly full", nil)
@@ -140,9 +143,10 @@ func newMailForm(c fyne.Canvas, ed MailEditor, do func(func())) *mailForm {
 		widget.NewLabel("Password"), f.password,
 		widget.NewLabel("From"), f.from,
 		widget.NewLabel("To"), f.to,
-		// Failed and overdue share a line, so that the tab's Send test
-		// message stays in view at the dialog's first size.
-		widget.NewLabel("Mail when"), container.NewVBox(container.NewHBox(f.onFailed, f.onOverdue), container.NewHBox(f.onOff, f.onFull), f.groupAlerts),
+		// A backup's three share a line ("a backup failed, is overdue,
+		// has damaged copies"), so that the tab's Send test message
+		// stays in view at the dialog's first size.
+		widget.NewLabel("Mail when"), container.NewVBox(container.NewHBox(f.onFailed, f.onOverdue, f.onDamaged), container.NewHBox(f.onOff, f.onFull), f.groupAlerts),
 		widget.NewLabel("Daily summary at"), f.daily,
 		widget.NewLabel("Group summaries"), f.groups,
 	}
@@ -188,6 +192,7 @@ func (f *mailForm) settings() (mail.Settings, error) {
 		s.Security = mail.SecuritySTARTTLS
 	}
 	s.OnFailed, s.OnOverdue, s.OnOffline, s.OnFull = f.onFailed.Checked, f.onOverdue.Checked, f.onOff.Checked, f.onFull.Checked
+	s.OnDamaged = f.onDamaged.Checked
 	s.GroupAlerts = f.groupAlerts.Checked
 	groups, err := mail.ParseGroupsTo(f.groups.Text)
 	if err != nil {
@@ -216,7 +221,7 @@ func (f *mailForm) changed() bool {
 func sameMail(a, b mail.Settings) bool {
 	return a.Server == b.Server && a.Security == b.Security && a.User == b.User && a.From == b.From &&
 		strings.Join(a.To, ",") == strings.Join(b.To, ",") && a.DailyAt == b.DailyAt &&
-		a.OnFailed == b.OnFailed && a.OnOverdue == b.OnOverdue && a.OnOffline == b.OnOffline && a.OnFull == b.OnFull && a.GroupAlerts == b.GroupAlerts &&
+		a.OnFailed == b.OnFailed && a.OnOverdue == b.OnOverdue && a.OnOffline == b.OnOffline && a.OnFull == b.OnFull && a.OnDamaged == b.OnDamaged && a.GroupAlerts == b.GroupAlerts &&
 		maps.EqualFunc(a.GroupTo, b.GroupTo, slices.Equal)
 }
 

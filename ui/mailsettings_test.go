@@ -121,11 +121,12 @@ func TestTheMailTabSendsATestMessageWithTheValuesTyped(t *testing.T) {
 		t.Fatalf("group summaries shown as %q", m.groups.Text)
 	}
 	m.groups.SetText("Acme = it@acme.example; globex = it@globex.example, boss@globex.example")
+	test.Tap(m.onDamaged)
 	test.Tap(f.apply)
 	q.runUntil(t, "the dialog to close", func() bool { return w.Canvas().Overlays().Top() == nil })
 	s, _ := mail.Load(mc.db)
 	if pw, _ := mail.Password(mc.db); pw != "s3cret" || s.Server != srv.Addr || s.DailyAt != "07:30" || len(s.To) != 2 || s.Security != mail.SecurityNone ||
-		len(s.GroupTo["Acme"]) != 1 || len(s.GroupTo["globex"]) != 2 {
+		len(s.GroupTo["Acme"]) != 1 || len(s.GroupTo["globex"]) != 2 || s.OnDamaged || !s.OnFailed {
 		t.Fatalf("saved %+v, password %q", s, pw)
 	}
 }

@@ -26,12 +26,13 @@ type mailFlags struct {
 	server, security, user, from, to, daily string
 	passwordStdin                           bool
 	onFailed, onOverdue, onOffline, onFull  string
+	onDamaged                               string
 	groupAlerts                             string
 	groupTo                                 []string // GROUP=ADDR[,ADDR…], each
 }
 
 var mailFlagNames = []string{"smtp-server", "smtp-security", "smtp-user", "smtp-from", "smtp-to", "smtp-password-stdin",
-	"daily-report", "mail-failed", "mail-overdue", "mail-offline", "mail-full", "group-report", "group-alerts"}
+	"daily-report", "mail-failed", "mail-overdue", "mail-offline", "mail-full", "mail-damaged", "group-report", "group-alerts"}
 
 func (f *mailFlags) register(cmd *cobra.Command) {
 	fl := cmd.Flags()
@@ -48,6 +49,7 @@ func (f *mailFlags) register(cmd *cobra.Command) {
 	fl.StringVar(&f.onOverdue, "mail-overdue", "", "mail each overdue backup: on or off (default on)")
 	fl.StringVar(&f.onOffline, "mail-offline", "", "mail each slave offline past its grace: on or off (default on)")
 	fl.StringVar(&f.onFull, "mail-full", "", "mail each backup destination nearly full: on or off (default on)")
+	fl.StringVar(&f.onDamaged, "mail-damaged", "", "mail each backup task with copies found damaged: on or off (default on)")
 }
 
 func (f *mailFlags) changed(cmd *cobra.Command) bool {
@@ -101,7 +103,7 @@ func (f *mailFlags) edit(cmd *cobra.Command) (*mailEdit, error) {
 		flag, val string
 		dst       **bool
 	}{{"mail-failed", f.onFailed, &ed.OnFailed}, {"mail-overdue", f.onOverdue, &ed.OnOverdue}, {"mail-offline", f.onOffline, &ed.OnOffline},
-		{"mail-full", f.onFull, &ed.OnFull},
+		{"mail-full", f.onFull, &ed.OnFull}, {"mail-damaged", f.onDamaged, &ed.OnDamaged},
 		{"group-alerts", f.groupAlerts, &ed.GroupAlerts}} {
 		if !fl.Changed(b.flag) {
 			continue
@@ -150,7 +152,8 @@ func printMail(e *env, m mailJSON) {
 	fmt.Fprintf(tw, "smtp login\t%s\n", login)
 	fmt.Fprintf(tw, "mail from\t%s\n", cmdline.OrDash(s.From))
 	fmt.Fprintf(tw, "mail to\t%s\n", cmdline.OrDash(strings.Join(s.To, ", ")))
-	fmt.Fprintf(tw, "alerts mailed\tfailed %s, overdue %s, offline %s, destination nearly full %s\n", onOff[s.OnFailed], onOff[s.OnOverdue], onOff[s.OnOffline], onOff[s.OnFull])
+	fmt.Fprintf(tw, "alerts mailed\tfailed %s, overdue %s, offline %s, destination nearly full %s, damaged copies %s\n",
+		onOff[s.OnFailed], onOff[s.OnOverdue], onOff[s.OnOffline], onOff[s.OnFull], onOff[s.OnDamaged])
 	fmt.Fprintf(tw, "daily report\t%s\n", map[bool]string{true: "off", false: "at " + s.DailyAt}[s.DailyAt == ""])
 	for _, g := range slices.Sorted(maps.Keys(s.GroupTo)) {
 		fmt.Fprintf(tw, "group report\t%s to %s\n", g, strings.Join(s.GroupTo[g], ", "))

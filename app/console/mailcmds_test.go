@@ -55,15 +55,15 @@ func TestAGroupsOwnReportRecipientsAreSetAndStopped(t *testing.T) {
 	}
 }
 
-// Each alert kind is mailed or not as set, the nearly-full destination
-// too, and the settings say so.
-func TestTheNearlyFullAlertIsMailedUnlessSwitchedOff(t *testing.T) {
+// Each alert kind is mailed or not as set, the nearly-full destination and
+// the damaged copies too, and the settings say so.
+func TestNearlyFullAndDamagedAlertsAreMailedUnlessSwitchedOff(t *testing.T) {
 	run := settingsCommand(t, t.TempDir())
 	out := run(0, "set", "--smtp-server", "127.0.0.1:2525", "--smtp-security", "none", "--smtp-from", "l@example.com", "--smtp-to", "ops@example.com")
-	if !strings.Contains(out, "alerts mailed  failed on, overdue on, offline on, destination nearly full on\n") {
+	if !strings.Contains(out, "alerts mailed  failed on, overdue on, offline on, destination nearly full on, damaged copies on\n") {
 		t.Fatalf("by default:\n%s", out)
 	}
-	if out := run(0, "set", "--mail-full", "off"); !strings.Contains(out, "destination nearly full off\n") {
+	if out := run(0, "set", "--mail-full", "off"); !strings.Contains(out, "destination nearly full off, damaged copies on\n") {
 		t.Fatalf("--mail-full off:\n%s", out)
 	}
 	if out := run(0, "show", "--json"); !strings.Contains(out, `"on_full":false`) || !strings.Contains(out, `"on_failed":true`) {
@@ -71,6 +71,12 @@ func TestTheNearlyFullAlertIsMailedUnlessSwitchedOff(t *testing.T) {
 	}
 	if out := run(2, "set", "--mail-full", "maybe"); !strings.Contains(out, "--mail-full") {
 		t.Fatalf("--mail-full maybe: %s", out)
+	}
+	if out := run(0, "set", "--mail-damaged", "off"); !strings.Contains(out, "destination nearly full off, damaged copies off\n") {
+		t.Fatalf("--mail-damaged off:\n%s", out)
+	}
+	if out := run(0, "show", "--json"); !strings.Contains(out, `"on_damaged":false`) || !strings.Contains(out, `"on_failed":true`) {
+		t.Fatalf("show --json after --mail-damaged off:\n%s", out)
 	}
 }
 

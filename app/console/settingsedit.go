@@ -48,6 +48,7 @@ type mailEdit struct {
 	OnOverdue *bool          `json:"on_overdue,omitempty"`
 	OnOffline *bool          `json:"on_offline,omitempty"`
 	OnFull    *bool          `json:"on_full,omitempty"`
+	OnDamaged *bool          `json:"on_damaged,omitempty"`
 	// GroupTo sets each group's own recipients; none stops its report.
 	GroupTo     map[string][]string `json:"group_to,omitempty"`
 	GroupAlerts *bool               `json:"group_alerts,omitempty"`
@@ -88,6 +89,7 @@ func (ed *mailEdit) apply(s *mail.Settings) {
 	set(&s.OnOverdue, ed.OnOverdue)
 	set(&s.OnOffline, ed.OnOffline)
 	set(&s.OnFull, ed.OnFull)
+	set(&s.OnDamaged, ed.OnDamaged)
 	for g, to := range ed.GroupTo {
 		s.SetGroupTo(g, to)
 	}

@@ -142,6 +142,32 @@ func TestSettingsStoredBeforeAnAlertKindExistedMailIt(t *testing.T) {
 	}
 }
 
+// Settings stored before damaged copies had a switch of their own mailed
+// them with the failures; they still do, until the switch is set.
+func TestSettingsStoredBeforeTheDamagedSwitchMailDamageAsFailures(t *testing.T) {
+	db := testkit.Store(t, "console", store.Options{})
+	for _, failed := range []bool{true, false} {
+		old := map[string]any{"server": "smtp.example.com:587", "from": "l@example.com", "to": []string{"a@example.com"}, "on_failed": failed}
+		if err := db.PutSettings(settingsKey, old); err != nil {
+			t.Fatal(err)
+		}
+		if got, err := Load(db); err != nil || got.OnDamaged != failed {
+			t.Fatalf("failures mailed %v: loaded %+v, %v", failed, got, err)
+		}
+	}
+	s := Defaults()
+	s.OnFailed, s.OnDamaged = false, true
+	if err := Save(db, s); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := Load(db); err != nil || !got.OnDamaged || got.OnFailed {
+		t.Fatalf("the switch set: loaded %+v, %v", got, err)
+	}
+	if got, err := Load(testkit.Store(t, "console", store.Options{})); err != nil || !got.OnDamaged {
+		t.Fatalf("nothing stored: %+v, %v", got, err)
+	}
+}
+
 func keys(m map[string]any) []string {
 	var out []string
 	for k := range m {

@@ -47,6 +47,10 @@ type Settings struct {
 	OnOffline bool `json:"on_offline"`
 	// OnFull: a backup task's destination nearly full.
 	OnFull bool `json:"on_full"`
+	// OnDamaged: copies found damaged in a task's snapshots (by a run's
+	// verify, a verify or a restore by hand). Settings stored before it
+	// existed mail them as they mailed failures (Load).
+	OnDamaged bool `json:"on_damaged"`
 	// DailyAt is the daily summary's time, "HH:MM" on this console's
 	// clock; "" sends none.
 	DailyAt string `json:"daily_at,omitempty"`
@@ -136,7 +140,7 @@ func (s *Settings) SetGroupTo(group string, to []string) {
 // Defaults: every alert mailed, STARTTLS, no daily summary until a time
 // is chosen.
 func Defaults() Settings {
-	return Settings{Security: SecuritySTARTTLS, OnFailed: true, OnOverdue: true, OnOffline: true, OnFull: true}
+	return Settings{Security: SecuritySTARTTLS, OnFailed: true, OnOverdue: true, OnOffline: true, OnFull: true, OnDamaged: true}
 }
 
 // Configured says whether mail can be sent: a server, a sender and a
@@ -225,10 +229,23 @@ const (
 	passwordKey = "mail_password"
 )
 
-// Load reads the mail settings (Defaults when none are stored).
+// Load reads the mail settings (Defaults when none are stored). Settings
+// stored before damaged copies had a switch of their own mailed them with
+// the failures, and still do.
 func Load(db *store.DB) (Settings, error) {
-	s := Defaults()
-	_, err := db.GetSettings(settingsKey, &s)
+	var stored struct {
+		Settings
+		OnDamaged *bool `json:"on_damaged"` // shadows Settings.OnDamaged: nil when not stored
+	}
+	stored.Settings = Defaults()
+	found, err := db.GetSettings(settingsKey, &stored)
+	s := stored.Settings
+	switch {
+	case stored.OnDamaged != nil:
+		s.OnDamaged = *stored.OnDamaged
+	case found:
+		s.OnDamaged = s.OnFailed
+	}
 	return s, err
 }
 

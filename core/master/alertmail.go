@@ -92,7 +92,7 @@ func mailsKind(st mail.Settings, kind health.AlertKind) bool {
 	case health.AlertFull:
 		return st.OnFull
 	case health.AlertDamaged:
-		return st.OnFailed // a backup that cannot be trusted, as a failed one
+		return st.OnDamaged
 	}
 	return false
 }

@@ -336,9 +336,9 @@ func TestANearlyFullDestinationIsMailedWithWhatToDoUnlessSwitchedOff(t *testing.
 	}
 }
 
-// Copies a verify found damaged are mailed as a failure is: the backup
-// cannot be trusted, and the disk may be failing.
-func TestDamagedCopiesAreMailedAsAFailureIs(t *testing.T) {
+// Copies found damaged are mailed with what they point to (the disk may
+// be failing) and what mends them, unless their own switch is off.
+func TestDamagedCopiesAreMailedUnlessSwitchedOff(t *testing.T) {
 	st := mail.Defaults()
 	st.To = []string{"ops@example.com"}
 	now := time.Now()
@@ -354,8 +354,12 @@ func TestDamagedCopiesAreMailedAsAFailureIs(t *testing.T) {
 		t.Fatalf("subject %q:\n%s", msg.Subject, msg.Text)
 	}
 	st.OnFailed = false
+	if mails, _ := outboxMails(q, []health.Alert{damaged}, st, now); len(mails) != 1 {
+		t.Fatalf("failures not mailed: %d messages, want the damaged copies' still", len(mails))
+	}
+	st.OnFailed, st.OnDamaged = true, false
 	if mails, over := outboxMails(q, []health.Alert{damaged}, st, now); len(mails) != 0 || len(over) != 1 {
-		t.Fatalf("failures not mailed: %d messages, %d over", len(mails), len(over))
+		t.Fatalf("damaged copies not mailed: %d messages, %d over", len(mails), len(over))
 	}
 }
 
