@@ -158,6 +158,22 @@ func overlayText(w fyne.Window) string {
 	return strings.Join(textsIn(top), "\n")
 }
 
+// overlayImages names the images of the topmost overlay (a dialog's
+// icon first), "" when none is open.
+func overlayImages(w fyne.Window) string {
+	top := w.Canvas().Overlays().Top()
+	if top == nil {
+		return ""
+	}
+	var out []string
+	for _, c := range test.LaidOutObjects(top) {
+		if img, ok := c.(*canvas.Image); ok && c.Visible() && img.Resource != nil {
+			out = append(out, img.Resource.Name())
+		}
+	}
+	return strings.Join(out, " ")
+}
+
 // tapButton taps the visible button labelled label in the topmost overlay.
 func tapButton(t *testing.T, w fyne.Window, label string) {
 	t.Helper()

@@ -607,13 +607,19 @@ func showRestoreSummary(win fyne.Window, slave string, rr backup.RestoreReport) 
 	}
 	text := strings.TrimSpace(b.String())
 	title := restoreTitle(rr)
-	if strings.Count(text, "\n") < summaryScrollsFrom {
+	harmed := rr.Unreadable > 0 || rr.Damaged > 0
+	if !harmed && strings.Count(text, "\n") < summaryScrollsFrom {
 		showInfo(win, title, text) // as tall as it needs
 		return
 	}
 	l := widget.NewLabel(text)
 	l.Wrapping = fyne.TextWrapWord
 	d := dialog.NewCustom(title, "Close", container.NewVScroll(l), win)
+	if harmed {
+		// Files left out or restored damaged: a warning's sign, not an
+		// information's, behind the words.
+		d.SetIcon(theme.WarningIcon())
+	}
 	guardDialog(win, d, d.Hide, d.Hide)
 	d.Resize(fyne.NewSize(600, 360))
 	d.Show()

@@ -1141,10 +1141,14 @@ func TestTheRestoreDialogPutsFilesBackWhereTheyWere(t *testing.T) {
 	if len(got) != 1 || !got[0].Original || got[0].Target != "" || !got[0].SkipExisting || got[0].Overwrite {
 		t.Fatalf("restored %+v", got)
 	}
+	if icons := overlayImages(mw.win); !strings.Contains(icons, "info") || strings.Contains(icons, "warning") {
+		t.Errorf("a restore that went well shows %q", icons)
+	}
 }
 
 // A file restored from a damaged copy is what its summary says first,
-// in its title, before the files restored and the warnings that name it.
+// in its title, before the files restored and the warnings that name it,
+// under a warning's sign.
 func TestARestoreFromDamagedCopiesSaysSoInItsTitle(t *testing.T) {
 	mw, q, _ := restoreAsked(t, func(f *fakeTasks) { f.damaged = true })
 	q.runUntil(t, "the summary", func() bool { return strings.Contains(overlayText(mw.win), "Restore finished") })
@@ -1154,6 +1158,9 @@ func TestARestoreFromDamagedCopiesSaysSoInItsTitle(t *testing.T) {
 		if !strings.Contains(text, want) {
 			t.Errorf("the summary %q lacks %q", text, want)
 		}
+	}
+	if icons := overlayImages(mw.win); !strings.Contains(icons, "warning") || strings.Contains(icons, "info") {
+		t.Errorf("the summary shows %q, not a warning's sign", icons)
 	}
 }
 
