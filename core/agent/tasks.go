@@ -996,10 +996,7 @@ func (t *Tasks) Verify(ctx context.Context, name, snapshot string, p backup.Prog
 	started := t.now()
 	rep, err := t.eng.Verify(ctx, snap, task.Name, p)
 	if err == nil {
-		t.noteVerified(task, snap.ID, started)
-		if !rep.OK() {
-			t.noteFound(task, rep.Missing+rep.Changed)
-		}
+		t.noteVerified(task, snap.ID, started, rep.Missing+rep.Changed)
 	}
 	log := t.log.WithFields(logrus.Fields{"task": task.Name, "snapshot": snap.ID})
 	switch {
@@ -1013,40 +1010,56 @@ func (t *Tasks) Verify(ctx context.Context, name, snapshot string, p backup.Prog
 	return rep, err
 }
 
-// noteVerified counts a verify by hand of the task's newest snapshot,
-// begun at at, as the task's last verify, as a run's is: it re-read
-// everything that snapshot holds, and whatever it found damaged, the next
-// run copies afresh. It is written into the task's newest run record
-// (its LastVerified, which every later run passes on), so the next
-// scheduled verify is due from it, and the consoles hear of it. A verify
-// of an older snapshot, one while a run is under way or that one ended
-// during, or one of a task moved since, does not count.
-func (t *Tasks) noteVerified(task backup.Task, snapshot string, at time.Time) {
+// noteVerified writes what a verify by hand of snapshot, begun at
+// started, found into the task's newest run record, in one amendment,
+// and so tells the consoles once. A verify of the newest snapshot counts
+// as the task's last verify, as a run's does: it re-read everything that
+// snapshot holds, and whatever it found damaged, the next run copies
+// afresh. It goes into the record's LastVerified, which every later run
+// passes on, so the next scheduled verify is due from it. A verify of an
+// older snapshot, one while a run is under way or that one ended during,
+// or one of a task moved since, does not count. damaged copies found in
+// any snapshot are recorded as noteFound does.
+func (t *Tasks) noteVerified(task backup.Task, snapshot string, started time.Time, damaged int) {
 	newest, err := backup.FindSnapshot(task.Destination, task.Name, "latest") // one summary read, not every one
-	if err != nil || newest.ID != snapshot {
+	counts := err == nil && newest.ID == snapshot
+	if !counts && damaged == 0 {
 		return
 	}
-	t.amendNewest(task, at, "the verify of its newest snapshot is not counted as its last", func(rep *backup.Report) bool {
-		if !rep.LastVerified.Before(at) {
-			return false
+	at := t.now()
+	failed := "the verify of its newest snapshot is not counted as its last"
+	if damaged > 0 {
+		failed = "the copies found damaged are not in its backup health"
+	}
+	t.amendNewest(task, at, failed, func(rep *backup.Report) bool {
+		verified := counts && !rep.Finished.After(started) && rep.LastVerified.Before(started)
+		if verified {
+			rep.LastVerified = started
 		}
-		rep.LastVerified = at
+		if damaged > 0 {
+			recordFound(rep, damaged, at)
+		}
+		return verified || damaged > 0
+	})
+}
+
+// noteFound records n copies that a restore started by hand found
+// damaged or missing in the task's newest run record (FoundDamaged, the
+// most one found), so that the fleet's backup health says so until the
+// next run copies them afresh, and the consoles hear of it. Not while a
+// run is under way: it began before the note that has the run after it
+// copy them.
+func (t *Tasks) noteFound(task backup.Task, n int) {
+	at := t.now()
+	t.amendNewest(task, at, "the copies found damaged are not in its backup health", func(rep *backup.Report) bool {
+		recordFound(rep, n, at)
 		return true
 	})
 }
 
-// noteFound records n copies that a verify or a restore started by hand
-// found damaged or missing in the task's newest run record (FoundDamaged,
-// the most one found), so that the fleet's backup health says so until
-// the next run copies them afresh, and the consoles hear of it. Not
-// while a run is under way: it began before the note that has the run
-// after it copy them.
-func (t *Tasks) noteFound(task backup.Task, n int) {
-	at := t.now()
-	t.amendNewest(task, at, "the copies found damaged are not in its backup health", func(rep *backup.Report) bool {
-		rep.FoundDamaged, rep.FoundAt = max(rep.FoundDamaged, n), at
-		return true
-	})
+// recordFound writes into a run's record n copies found damaged at at, by hand.
+func recordFound(rep *backup.Report, n int, at time.Time) {
+	rep.FoundDamaged, rep.FoundAt = max(rep.FoundDamaged, n), at
 }
 
 // amendNewest writes the task's newest run record again as change makes

@@ -703,6 +703,27 @@ func TestCopiesFoundDamagedByHandAreInTheTasksHealthUntilTheNextRun(t *testing.T
 		}
 	}
 
+	// The newest snapshot shares the copy: its verify counts as the
+	// task's last and records what it found in one amendment, one event.
+	c.add(time.Minute)
+	byHand := c.now()
+	if vr, err := tasks.Verify(ctx, "docs", snaps[1].ID, nil); err != nil || vr.Changed != 1 {
+		t.Fatalf("the verify by hand of the newest: %+v, %v", vr, err)
+	}
+	if info, _ := tasks.Get(ctx, "docs"); info.LastRun.Amended != 2 || info.LastRun.LastVerified.Before(byHand) || info.LastRun.FoundDamaged != 1 {
+		t.Errorf("after the verify of the newest: amended %d times, last verified %v (verify at %v), %d found damaged",
+			info.LastRun.Amended, info.LastRun.LastVerified, byHand, info.LastRun.FoundDamaged)
+	}
+	changed := 0 // events are sent before Verify returns
+	for len(events) > 0 {
+		if ev := <-events; ev.Kind == agent.EventChanged {
+			changed++
+		}
+	}
+	if changed != 1 {
+		t.Errorf("the consoles were told %d times of the verify of the newest, want once", changed)
+	}
+
 	if rep := run(); rep.Recopied != 1 {
 		t.Errorf("the next run copied %d afresh, want 1", rep.Recopied)
 	}
