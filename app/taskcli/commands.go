@@ -594,7 +594,11 @@ func taskShowCmd(e *Env) *cobra.Command {
 				}
 				rows = append(rows, [2]string{"last run", last})
 				if found := info.LastRun.Found(); found != "" {
-					rows = append(rows, [2]string{"since then", found})
+					when := "since then"
+					if info.LastRun.FoundWhile() {
+						when = "while it ran"
+					}
+					rows = append(rows, [2]string{when, found})
 				}
 			}
 			if !info.LastSuccess.IsZero() {

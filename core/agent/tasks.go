@@ -82,7 +82,14 @@ type activeRun struct {
 	// announced is closed once the started event is out, so that no
 	// listener hears of the end before the start.
 	announced chan struct{}
+	// amends are the changes asked of the task's newest record while
+	// the run was under way (copies found damaged by hand meanwhile),
+	// made to the run's own record as it ends (at most maxAmends).
+	amends []func(*backup.Report) bool
 }
+
+// maxAmends bounds the changes kept for a run's record while it runs.
+const maxAmends = 16
 
 // TaskInfo is a task with its state: the run in progress, the last run
 // and success, the next scheduled run and whether it is overdue.
@@ -751,11 +758,16 @@ func (t *Tasks) finished(task backup.Task, seq uint64, rep backup.Report) {
 		rep.Error = "stopped: the agent was shutting down; earlier snapshots are untouched"
 	}
 	rep.RetryAt = t.retryAt(task, rep)
+	t.mu.Lock() // no amendment is asked between those made here and the record's write
+	if ar := t.active[backup.NameKey(task.Name)]; ar != nil {
+		for _, change := range ar.amends {
+			change(&rep)
+		}
+	}
 	doc, _ := json.Marshal(rep)
 	if err := t.db.PutRun(task.Name, seq, doc); err != nil && !errors.Is(err, store.ErrNotFound) {
 		t.log.WithError(err).Errorf("task %s: cannot record the run's result", task.Name)
 	}
-	t.mu.Lock()
 	delete(t.active, backup.NameKey(task.Name))
 	if !rep.RetryAt.IsZero() {
 		t.retries[backup.NameKey(task.Name)] = retryPlan{at: rep.RetryAt, attempt: rep.Attempt + 1}
@@ -1018,8 +1030,8 @@ func (t *Tasks) Verify(ctx context.Context, name, snapshot string, p backup.Prog
 // afresh. It goes into the record's LastVerified, which every later run
 // passes on, so the next scheduled verify is due from it. A verify of an
 // older snapshot, one while a run is under way or that one ended during,
-// or one of a task moved since, does not count. damaged copies found in
-// any snapshot are recorded as noteFound does.
+// or one of a task moved since, does not count. The damaged copies it
+// found, in any snapshot, are recorded as noteFound records them.
 func (t *Tasks) noteVerified(task backup.Task, snapshot string, started time.Time, damaged int) {
 	newest, err := backup.FindSnapshot(task.Destination, task.Name, "latest") // one summary read, not every one
 	counts := err == nil && newest.ID == snapshot
@@ -1046,9 +1058,9 @@ func (t *Tasks) noteVerified(task backup.Task, snapshot string, started time.Tim
 // noteFound records n copies that a restore started by hand found
 // damaged or missing in the task's newest run record (FoundDamaged, the
 // most one found), so that the fleet's backup health says so until the
-// next run copies them afresh, and the consoles hear of it. Not while a
-// run is under way: it began before the note that has the run after it
-// copy them.
+// next run copies them afresh, and the consoles hear of it. While a run
+// is under way they go into its record as it ends: it began before the
+// note that has the run after it copy them.
 func (t *Tasks) noteFound(task backup.Task, n int) {
 	at := t.now()
 	t.amendNewest(task, at, "the copies found damaged are not in its backup health", func(rep *backup.Report) bool {
@@ -1076,11 +1088,16 @@ func (t *Tasks) amendNewest(task backup.Task, at time.Time, failed string, chang
 	return true
 }
 
-// rewriteNewest is amendNewest's write of the record, under t.mu.
+// rewriteNewest is amendNewest's write of the record, under t.mu. While
+// a run is under way its own record is the newest when it ends: change
+// is made to that (finished) and nothing is written now.
 func (t *Tasks) rewriteNewest(task backup.Task, at time.Time, failed string, change func(*backup.Report) bool) bool {
 	t.mu.Lock() // no run starts meanwhile (start)
 	defer t.mu.Unlock()
-	if t.active[backup.NameKey(task.Name)] != nil {
+	if ar := t.active[backup.NameKey(task.Name)]; ar != nil {
+		if len(ar.amends) < maxAmends {
+			ar.amends = append(ar.amends, change)
+		}
 		return false
 	}
 	recs, err := t.db.Runs(task.Name, 1)

@@ -732,6 +732,55 @@ func TestCopiesFoundDamagedByHandAreInTheTasksHealthUntilTheNextRun(t *testing.T
 	}
 }
 
+// Copies found damaged by hand while a run is under way go into that
+// run's record as it ends (the run began before the note that has the
+// next run copy them afresh), so the health says so; and the record
+// says they were found while it ran.
+func TestCopiesFoundDamagedWhileARunIsUnderWayAreInItsRecord(t *testing.T) {
+	tasks, c, dest, run := weeklyVerified(t)
+	ctx := context.Background()
+	run()
+	snaps, err := tasks.Snapshots(ctx, "docs")
+	if err != nil || len(snaps) != 1 {
+		t.Fatalf("%d snapshots, %v", len(snaps), err)
+	}
+	testfs.Damage(t, filepath.Join(snaps[0].Path, filepath.Dir(dest), "data", "a.txt"))
+	// A run that copies for a while, at the least speed limit.
+	src := filepath.Join(filepath.Dir(dest), "data")
+	if err := os.WriteFile(filepath.Join(src, "big"), make([]byte, 4<<20), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	info, err := tasks.Get(ctx, "docs")
+	if err != nil {
+		t.Fatal(err)
+	}
+	slow := info.Task
+	slow.Speed = backup.MinSpeed
+	if _, _, err := tasks.Put(ctx, slow, agent.PutOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	c.add(time.Minute)
+	h, err := tasks.Run(ctx, "docs", backup.TriggerManual)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if vr, err := tasks.Verify(ctx, "docs", snaps[0].ID, nil); err != nil || vr.Changed != 1 {
+		t.Fatalf("the verify by hand during the run: %+v, %v", vr, err)
+	}
+	if _, err := tasks.Stop(ctx, "docs"); err != nil {
+		t.Fatal(err)
+	}
+	<-h.Done()
+	info, err = tasks.Get(ctx, "docs")
+	if err != nil || info.LastRun.Result != backup.ResultStopped || info.LastRun.FoundDamaged != 1 || info.LastRun.Amended != 0 ||
+		!strings.Contains(info.LastRun.Describe(), "while it ran, 1 copy found damaged (") {
+		t.Fatalf("the run's record (%v):\n%s", err, info.LastRun.Describe())
+	}
+	if health, _, _, err := tasks.Health(ctx, nil); err != nil || health[0].LastDamaged != 1 {
+		t.Fatalf("the health: %+v, %v", health, err)
+	}
+}
+
 // minuteClock is a clock 300 ms before a minute starts, which a daily
 // task at that minute (dailySpec) is due at; add moves it on.
 type minuteClock struct {

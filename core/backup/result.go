@@ -94,8 +94,9 @@ type Report struct {
 	VerifyNote    string `json:"verify_note,omitempty"`
 
 	// FoundDamaged counts the copies a verify or a restore started by
-	// hand found damaged or missing since the run (the most one found),
-	// the last at FoundAt: the next run copies them afresh. Amended
+	// hand found damaged or missing since the run, or while it ran (the
+	// most one found), the last at FoundAt: the next run copies them
+	// afresh. Amended
 	// counts the times the record was written again after the run (such
 	// a find, a verify by hand of its snapshot), for the consoles to
 	// read it again.
@@ -118,6 +119,11 @@ func (r *Report) Found() string {
 	}
 	return fmt.Sprintf("%s (%s): %s", FoundDamagedWords(r.FoundDamaged), r.FoundAt.Local().Format("2006-01-02 15:04"), NextRunMends(r.FoundDamaged))
 }
+
+// FoundWhile says whether the copies found damaged by hand were found
+// while the run was under way (it began before the note that has the
+// next run copy them afresh), not since it ended.
+func (r *Report) FoundWhile() bool { return r.FoundDamaged > 0 && r.FoundAt.Before(r.Finished) }
 
 // FoundDamagedWords is n copies found damaged, in a few words: "2 copies
 // found damaged", as a task's last result, its record and the alert say it.
@@ -218,7 +224,11 @@ func (r *Report) Describe() string {
 		b.WriteString(v + "\n")
 	}
 	if f := r.Found(); f != "" {
-		b.WriteString("since the run, " + f + "\n")
+		when := "since the run, "
+		if r.FoundWhile() {
+			when = "while it ran, "
+		}
+		b.WriteString(when + f + "\n")
 	}
 	if w := RetryWords(r.RetryAt, r.Finished, time.Local); w != "" {
 		fmt.Fprintf(&b, "%s (retry %d)\n", w, r.Attempt+1)
