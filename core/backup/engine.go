@@ -32,8 +32,11 @@ type Options struct {
 	// Test seams; see export_test.go.
 	wrapWriter func(io.Writer) io.Writer
 	beforeFile func(rel string)
-	openSource func(path string) (*os.File, error)
-	space      func(ctx context.Context, dest string) (free, total uint64)
+	// beforeRestore is called before each file or link a restore puts
+	// back.
+	beforeRestore func(rel string)
+	openSource    func(path string) (*os.File, error)
+	space         func(ctx context.Context, dest string) (free, total uint64)
 }
 
 // Engine runs backups, verifies and restores snapshots. It allows one run

@@ -8,8 +8,9 @@ import (
 	"os"
 )
 
-// Test seams: a writer wrapped around every file the run writes, a hook
-// called before each file or link is stored, the function that opens
+// Test seams: a writer wrapped around every file the run writes, hooks
+// called before each file or link is stored or restored, the function
+// that opens
 // source files, and the one that reads the destination's free space (a
 // nearly full disk).
 
@@ -20,6 +21,11 @@ func WithWriterWrap(o Options, f func(io.Writer) io.Writer) Options {
 
 func WithBeforeFile(o Options, f func(rel string)) Options {
 	o.beforeFile = f
+	return o
+}
+
+func WithBeforeRestore(o Options, f func(rel string)) Options {
+	o.beforeRestore = f
 	return o
 }
 

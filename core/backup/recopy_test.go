@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -293,5 +294,29 @@ func TestARestoreGoesOnPastACopyThatCannotBeRead(t *testing.T) {
 	}
 	if b, _ := os.ReadFile(restored); string(b) != "notes" {
 		t.Errorf("the restore after the run brought back %q", b)
+	}
+}
+
+// A snapshot whose disk is gone mid-restore (unplugged, unmounted) stops
+// the restore with one error that says so and what to do, not one
+// warning for every file left, and leaves no note to write there.
+func TestARestoreWhoseBackupDiskIsGoneStopsWithOneError(t *testing.T) {
+	f, _, first, _, _ := backedUpDocs(t)
+	var gone sync.Once
+	e := backup.New(backup.WithBeforeRestore(backup.Options{Workers: 1}, func(string) {
+		gone.Do(func() {
+			if err := os.RemoveAll(first.Path); err != nil {
+				t.Error(err)
+			}
+		})
+	}))
+	target := t.TempDir()
+	rep, err := e.Restore(context.Background(), first, f.task.Name, backup.RestoreOptions{Target: target}, nil)
+	if err == nil || !strings.Contains(err.Error(), "snapshot "+first.ID+" can no longer be read (") ||
+		!strings.Contains(err.Error(), "is its backup disk still connected and mounted? Once it is, restore again, leaving the files already there as they are") {
+		t.Fatalf("the restore whose disk went: %v", err)
+	}
+	if rep.Unreadable != 0 || len(rep.Warnings) != 0 || rep.Files != 0 {
+		t.Errorf("restored %d, %d unreadable, warnings %q: want the one error alone", rep.Files, rep.Unreadable, rep.Warnings)
 	}
 }

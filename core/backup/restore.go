@@ -375,7 +375,15 @@ func (e *Engine) restoreContents(ctx context.Context, snap SnapshotInfo, opt *Re
 				dst := opt.place(en.Path)
 				m.setCurrent(dst)
 				r.pumped = 0
+				if h := e.opts.beforeRestore; h != nil {
+					h(en.Path)
+				}
 				done, sound, err := r.restoreEntry(dst, en, taken[i])
+				if errors.Is(err, errUnreadable) {
+					if gone := snapshotGone(snap); gone != nil {
+						err = gone // one error, not a warning for every file left
+					}
+				}
 				mu.Lock()
 				switch {
 				case errors.Is(err, errUnreadable):
@@ -687,6 +695,18 @@ func (r *restorer) copyChecked(en *Entry, out *os.File) (sound bool, err error) 
 		return true, rerr
 	}
 	return n == en.Size && r.c.sum() == en.Hash, nil
+}
+
+// snapshotGone says, when a copy in snap could not be read, whether the
+// snapshot itself is gone: its manifest can no longer be found by its
+// path, as when its backup disk was unplugged, unmounted or has failed.
+// nil: the snapshot is there, and only that copy is missing or damaged.
+func snapshotGone(snap SnapshotInfo) error {
+	if _, err := os.Stat(ManifestPath(snap.Path)); err != nil {
+		return fmt.Errorf("snapshot %s can no longer be read (%v): is its backup disk still connected and mounted? Once it is, restore again, leaving the files already there as they are (what was restored before is kept)",
+			snap.ID, plainErr(err))
+	}
+	return nil
 }
 
 // errUnreadable: a file's copy in the snapshot is missing or cannot be
