@@ -608,6 +608,13 @@ func (v *backupsView) cellText(r *master.BackupRow, col int) (string, fyne.Theme
 			fg = theme.ColorNameError
 		}
 		res := backup.ResultWords(r.LastResult, r.PendingRetry(v.o.now()), r.LastRun, v.o.loc)
+		if r.LastResult == backup.ResultStopped {
+			// Its error says no more than that it was stopped.
+			if r.LastDamaged > 0 {
+				res += " · " + backup.FoundDamagedWords(r.LastDamaged)
+			}
+			return res, theme.ColorNameWarning
+		}
 		if r.LastError != "" {
 			return res + ": " + r.LastError, fg
 		}
@@ -620,7 +627,7 @@ func (v *backupsView) cellText(r *master.BackupRow, col int) (string, fyne.Theme
 			// server's Tasks tab.
 			return health.WarnedWords(r.LastWarnings, r.LastWarning), theme.ColorNameWarning
 		}
-		if r.LastDamaged > 0 { // found by hand since the run, which succeeded
+		if r.LastDamaged > 0 { // found by hand since the run, which completed
 			return string(r.LastResult) + " · " + backup.FoundDamagedWords(r.LastDamaged), theme.ColorNameWarning
 		}
 		return string(r.LastResult), fg

@@ -291,6 +291,10 @@ func TestTheBackupsWindowSaysWhatALastRunLeftToLookAt(t *testing.T) {
 			}},
 		{"copies found damaged by hand since", "completed · 2 copies found damaged", "found damaged",
 			func(r *master.BackupRow) { r.LastDamaged = 2 }},
+		{"a run stopped, copies found damaged while it ran", "stopped · 1 copy found damaged", "stopped",
+			func(r *master.BackupRow) {
+				r.LastResult, r.LastError, r.LastDamaged = backup.ResultStopped, "stopped before it finished; earlier snapshots are untouched", 1
+			}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			v, src, q, _ := openBackups(t)

@@ -618,13 +618,17 @@ func lastResult(info agent.TaskInfo) (string, widget.Importance) {
 		s, imp = "completed", widget.SuccessImportance
 	case r.Result == backup.ResultWarnings:
 		s, imp = fmt.Sprintf("completed, %s", human.Plural(r.WarningCount, "warning", "warnings")), widget.WarningImportance
+	case r.Result == backup.ResultStopped:
+		// Its error says no more than that it was stopped: the report
+		// below the table has it in full.
+		s, imp = info.LastResult(), widget.WarningImportance
 	default:
 		s, imp = info.LastResult(), widget.DangerImportance
 		if r.Error != "" {
 			s += ": " + r.Error
 		}
 	}
-	if r != nil && r.FoundDamaged > 0 && r.Result.Succeeded() {
+	if r != nil && r.FoundDamaged > 0 && imp != widget.DangerImportance {
 		s, imp = s+" · "+backup.FoundDamagedWords(r.FoundDamaged), widget.WarningImportance
 	}
 	if info.Overdue {

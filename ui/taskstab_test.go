@@ -1351,6 +1351,20 @@ func TestALastResultSaysCopiesWereFoundDamagedSince(t *testing.T) {
 	}
 }
 
+// A run stopped by hand is a warning, not a failure, and its result does
+// not say "stopped" twice (its error says no more): "stopped", with
+// what was found damaged while it ran.
+func TestAStoppedRunIsAWarningSaidOnce(t *testing.T) {
+	info := agent.TaskInfo{LastRun: &backup.Report{Result: backup.ResultStopped, Error: "stopped before it finished; earlier snapshots are untouched"}}
+	if s, imp := lastResult(info); s != "stopped" || imp != widget.WarningImportance {
+		t.Errorf("%q (%v)", s, imp)
+	}
+	info.LastRun.FoundDamaged = 1
+	if s, imp := lastResult(info); s != "stopped · 1 copy found damaged" || imp != widget.WarningImportance {
+		t.Errorf("with a copy found damaged while it ran: %q (%v)", s, imp)
+	}
+}
+
 // A failed run its agent tries again says when, until the try begins.
 func TestAFailedRunSaysWhenItIsTriedAgain(t *testing.T) {
 	at := time.Date(2026, 12, 5, 2, 10, 0, 0, time.Local)
