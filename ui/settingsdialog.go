@@ -43,7 +43,7 @@ const (
 	settingsAlertsTab        = "Alerts"
 	settingsGraceLabel       = "Alert after"
 	settingsGraceUnit        = "seconds (1–86400)"
-	settingsGraceHint        = "How long a backup failed or overdue, a destination nearly full or a slave offline lasts before a notification or a mail says so: what clears sooner is not news."
+	settingsGraceHint        = "How long a backup failed, overdue or damaged, a destination nearly full or a slave offline lasts before a notification or mail says so: what clears sooner is not news."
 )
 
 // ShowSettingsDialog opens the Remote Management Settings over parent:
