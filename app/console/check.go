@@ -66,7 +66,9 @@ for longer than the alert grace is CRITICAL; a backup overdue is WARNING,
 and so are a task's destination that may not take its next runs
 (dest_full= counts them), a server that keeps refusing another agent
 under its name (a copy of it, as a cloned VM is, or a second
-installation) and the console's mail not getting through (in a check of
+installation), one that never linked because it refuses this console (a
+wrong password; error= counts every server in error) and the console's
+mail not getting through (in a check of
 the whole fleet, with mail set up; mail_waiting counts what waits). A
 server whose alerts are muted (slave mute) raises none until its mute
 ends; muted= counts them. A run that completed with warnings (a file it
@@ -143,6 +145,12 @@ type checkResult struct {
 	// agent under its name, a copy of itself or a second installation,
 	// as the window's Needs a look does.
 	Rivals []string `json:"rivals,omitempty"`
+	// Refusing names each server (not muted) that has never linked to
+	// this console because it answers and refuses it (a wrong password,
+	// another certificate, SSL on one end only), with why: no outage
+	// alert is raised for a server that never linked, yet it needs a
+	// person, as the window's Needs a look says.
+	Refusing []string `json:"refusing,omitempty"`
 	// Warned counts the tasks whose last run completed with warnings
 	// other than damaged copies (a file it could not read): no alert,
 	// and so no WARNING, but performance data a monitoring system may
@@ -191,6 +199,9 @@ func newCheckResult(views []master.SlaveView, rows []health.Row, alerts []health
 		}
 		if _, named := res.States[strings.ToLower(v.Name)]; named {
 			res.States[strings.ToLower(v.Name)] = v.State
+		} else if v.State == master.StateError && v.LastSeen.IsZero() && !v.MutedUntil.After(now) {
+			res.Refusing = append(res.Refusing, v.Name+": never linked: "+strings.Join(strings.Fields(v.LastError), " "))
+			res.Code = max(res.Code, checkWarning)
 		}
 		switch v.State {
 		case master.StateConnected:
@@ -260,6 +271,9 @@ func (c *checkResult) write(w io.Writer, now time.Time) {
 	if len(c.Rivals) > 0 {
 		news = append(news, human.Plural(len(c.Rivals), "server claimed by another agent", "servers claimed by another agent"))
 	}
+	if len(c.Refusing) > 0 {
+		news = append(news, human.Plural(len(c.Refusing), "server refusing this console", "servers refusing this console"))
+	}
 	servers := fmt.Sprintf("%s, %s connected", human.Plural(c.Servers, "server", "servers"), human.Count(c.Connected))
 	if c.Disconnected > 0 {
 		servers += ", " + human.Count(c.Disconnected) + " disconnected"
@@ -301,6 +315,9 @@ func (c *checkResult) write(w io.Writer, now time.Time) {
 		fmt.Fprintln(w, line)
 	}
 	for _, line := range c.Rivals {
+		fmt.Fprintln(w, line)
+	}
+	for _, line := range c.Refusing {
 		fmt.Fprintln(w, line)
 	}
 }

@@ -174,6 +174,26 @@ func TestACheckWarnsOfAServerClaimedByAnotherAgent(t *testing.T) {
 			"FS01: a copy of this server at 198.51.100.9, refused 14:59:20 (40 s ago)\n")
 }
 
+// A server that never linked because it answers and refuses this
+// console (a wrong password) raises no outage alert, yet warns, named
+// with why; one that is only offline (perhaps not set up yet) does not,
+// nor does a muted one.
+func TestACheckWarnsOfAServerThatNeverLinkedBecauseItRefusesThisConsole(t *testing.T) {
+	now := time.Date(2026, 12, 3, 15, 0, 0, 0, time.Local)
+	views := []master.SlaveView{
+		{Name: "FS01", Group: "Acme", State: master.StateConnected, LastSeen: now},
+		{Name: "FS02", Group: "Acme", State: master.StateError,
+			LastError: "wrong management password for FS02: 192.0.2.7:16888 refused it;\nenter the same password on the console and on the agent"},
+		{Name: "FS03", Group: "Acme", State: master.StateOffline},
+		{Name: "FS04", Group: "Acme", State: master.StateError, LastError: "wrong management password", MutedUntil: now.Add(time.Hour)}}
+	checkSays(t, views, nil, nil, fleetScope{}, now, checkWarning,
+		"LANYARD WARNING - 1 server refusing this console; 4 servers, 1 connected, 1 muted; 0 backup tasks | servers=4 connected=1 offline=1 error=2 disconnected=0 muted=1 tasks=0 failed=0 overdue=0 dest_full=0 warned=0\n"+
+			"FS02: never linked: wrong management password for FS02: 192.0.2.7:16888 refused it; enter the same password on the console and on the agent\n")
+	views[1].LastSeen = now.Add(-time.Hour) // linked before: its outage is the alert, past the grace
+	checkSays(t, views, nil, nil, fleetScope{}, now, checkOK,
+		"LANYARD OK - 4 servers, 1 connected, 1 muted; 0 backup tasks | servers=4 connected=1 offline=1 error=2 disconnected=0 muted=1 tasks=0 failed=0 overdue=0 dest_full=0 warned=0\n")
+}
+
 // A server the user disconnected is counted apart, and its tasks not at
 // all: its overdue backup is not a warning (the console announces
 // nothing of it, so it raised no alert), nor in the performance data. A
