@@ -1077,7 +1077,8 @@ func recordFound(rep *backup.Report, n int, at time.Time) {
 // amendNewest writes the task's newest run record again as change makes
 // it, when that run ended before at, at the task's destination, and no
 // run is under way, and tells the consoles; false when it does not
-// (change declining too). failed says what is lost when the write fails.
+// (change declining too; while a run is under way, change waits for its
+// record: rewriteNewest). failed says what is lost when the write fails.
 func (t *Tasks) amendNewest(task backup.Task, at time.Time, failed string, change func(*backup.Report) bool) bool {
 	if !t.rewriteNewest(task, at, failed, change) {
 		return false
