@@ -10,9 +10,8 @@ import (
 
 // Test seams: a writer wrapped around every file the run writes, hooks
 // called before each file or link is stored or restored, the function
-// that opens
-// source files, and the one that reads the destination's free space (a
-// nearly full disk).
+// that opens source files, and the one that reads the destination's free
+// space (a nearly full disk).
 
 func WithWriterWrap(o Options, f func(io.Writer) io.Writer) Options {
 	o.wrapWriter = f

@@ -96,10 +96,9 @@ type Report struct {
 	// FoundDamaged counts the copies a verify or a restore started by
 	// hand found damaged or missing since the run, or while it ran (the
 	// most one found), the last at FoundAt: the next run copies them
-	// afresh. Amended
-	// counts the times the record was written again after the run (such
-	// a find, a verify by hand of its snapshot), for the consoles to
-	// read it again.
+	// afresh. Amended counts the times the record was written again
+	// after the run (such a find, a verify by hand of its snapshot), for
+	// the consoles to read it again.
 	FoundDamaged int       `json:"found_damaged,omitempty"`
 	FoundAt      time.Time `json:"found_at,omitzero"`
 	Amended      uint64    `json:"amended,omitempty"`
