@@ -7,6 +7,9 @@ package smtptest
 import (
 	"crypto/tls"
 	"io"
+	"mime"
+	"mime/multipart"
+	"mime/quotedprintable"
 	"net"
 	"net/mail"
 	"strings"
@@ -36,6 +39,39 @@ func (m Message) Subject() string {
 		return msg.Header.Get("Subject")
 	}
 	return s
+}
+
+// Text is the message's plain text, decoded: the text/plain part of a
+// multipart message, or the body of a plain one ("" when it cannot be
+// read).
+func (m Message) Text() string {
+	msg, err := mail.ReadMessage(strings.NewReader(m.Data))
+	if err != nil {
+		return ""
+	}
+	media, params, err := mime.ParseMediaType(msg.Header.Get("Content-Type"))
+	if err != nil || !strings.HasPrefix(media, "multipart/") {
+		return decoded(msg.Body, msg.Header.Get("Content-Transfer-Encoding"))
+	}
+	parts := multipart.NewReader(msg.Body, params["boundary"])
+	for {
+		part, err := parts.NextPart() // decodes quoted-printable itself
+		if err != nil {
+			return ""
+		}
+		if strings.HasPrefix(part.Header.Get("Content-Type"), "text/plain") {
+			return decoded(part, part.Header.Get("Content-Transfer-Encoding"))
+		}
+	}
+}
+
+// decoded reads r, undoing a quoted-printable transfer encoding.
+func decoded(r io.Reader, encoding string) string {
+	if strings.EqualFold(encoding, "quoted-printable") {
+		r = quotedprintable.NewReader(r)
+	}
+	b, _ := io.ReadAll(r)
+	return string(b)
 }
 
 // Options shape the server.
