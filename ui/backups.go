@@ -826,8 +826,12 @@ func (m *backupsModel) sortBy(col int) {
 }
 
 // inGroup says whether b is of the group shown.
-func (m *backupsModel) inGroup(b *bRow) bool {
-	return m.group == "\x00" || strings.EqualFold(b.r.Group, m.group)
+func (m *backupsModel) inGroup(b *bRow) bool { return inBackupsGroup(m.group, b.r.Group) }
+
+// inBackupsGroup says whether a server of group is in the group shown
+// ("\x00": every group, "": the servers without one).
+func inBackupsGroup(shown, group string) bool {
+	return shown == "\x00" || strings.EqualFold(group, shown)
 }
 
 // report is the report of the group shown, every task of it listed,

@@ -9,6 +9,7 @@ import (
 	"fyne.io/fyne/v2"
 
 	"github.com/lanyard/lanyard/core/health"
+	"github.com/lanyard/lanyard/core/master"
 )
 
 // The Backups window's Save Report…: the report `lanyard report` prints,
@@ -19,9 +20,7 @@ import (
 // askSaveReport asks where to save the report, then saves it off the
 // Fyne thread and says how it went.
 func (v *backupsView) askSaveReport() {
-	v.mu.Lock()
-	r := v.model.report(v.o.now())
-	v.mu.Unlock()
+	r := v.report()
 	askSaveFile(v.win, reportFileName(r), []string{".html", ".csv", ".json", ".txt"}, func(w fyne.URIWriteCloser) {
 		v.wg.Go(func() {
 			msg, err := saveReport(w, &r, v.o.loc)
@@ -34,6 +33,17 @@ func (v *backupsView) askSaveReport() {
 			})
 		})
 	}, func(err error) { showErr(v.win, err) })
+}
+
+// report is the report of the group shown, with its servers that never
+// linked, which have no task to show.
+func (v *backupsView) report() health.Report {
+	v.mu.Lock()
+	r := v.model.report(v.o.now())
+	group := v.model.group
+	v.mu.Unlock()
+	r.NeverLinked = master.NeverLinkedNotes(v.src.Slaves(), func(s *master.SlaveView) bool { return inBackupsGroup(group, s.Group) })
+	return r
 }
 
 // saveReport writes r to w, in the format w's name asks for and with

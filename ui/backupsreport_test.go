@@ -7,18 +7,20 @@ import (
 	"testing"
 
 	"fyne.io/fyne/v2/storage"
+	"github.com/lanyard/lanyard/core/master"
 )
 
 // Save Report… writes the report of the group the window shows, every
 // task of it, whatever the state and text filters; the file's extension
 // picks the format, and the name offered says whose report it is.
 func TestTheBackupsWindowSavesTheReportOfTheGroupShown(t *testing.T) {
-	v, _, _, _ := openBackups(t)
+	v, src, _, _ := openBackups(t)
+	// A server of Acme's that never linked has no task, but the report
+	// names it.
+	src.set(master.SlaveView{ID: "c9", Name: "FS09", Group: "acme", State: master.StateError, LastError: "wrong management password for FS09"})
 	v.group.SetSelected("Acme")
 	v.state.SetSelected("failed") // a filter of the view, not of the report
-	v.mu.Lock()
-	r := v.model.report(v.o.now())
-	v.mu.Unlock()
+	r := v.report()
 	if got := reportFileName(r); got != "lanyard-backup-report-acme-"+fixedNow.Format("20060102")+".html" {
 		t.Errorf("the name offered is %q", got)
 	}
@@ -41,10 +43,11 @@ func TestTheBackupsWindowSavesTheReportOfTheGroupShown(t *testing.T) {
 	}
 	msg, html := save("acme.html")
 	// The whole path: the dialog showed only the folder it opened in.
-	if want := "Saved to " + filepath.Join(dir, "acme.html") + ":\nBackups of Acme: 1 failed of 3 tasks."; msg != want {
+	if want := "Saved to " + filepath.Join(dir, "acme.html") + ":\nBackups of Acme: 1 failed of 3 tasks; 1 server never linked."; msg != want {
 		t.Errorf("message %q, want %q", msg, want)
 	}
-	for _, want := range []string{"<h2 style=\"margin-bottom: 4px\">Lanyard backup report for Acme</h2>", "<td>offsite</td>", "<td>spool</td>", "<td>docs</td>"} {
+	for _, want := range []string{"<h2 style=\"margin-bottom: 4px\">Lanyard backup report for Acme</h2>", "<td>offsite</td>", "<td>spool</td>", "<td>docs</td>",
+		"Never linked to this console, so their backups are not watched: FS09 (wrong management password for FS09)."} {
 		if !strings.Contains(html, want) {
 			t.Errorf("the HTML lacks %q", want)
 		}
@@ -58,16 +61,13 @@ func TestTheBackupsWindowSavesTheReportOfTheGroupShown(t *testing.T) {
 
 	// The servers without a group, and the whole fleet.
 	v.group.SetSelected(backupsUngrouped)
-	v.mu.Lock()
-	r = v.model.report(v.o.now())
-	v.mu.Unlock()
-	if _, text := save("ungrouped.txt"); !strings.HasPrefix(text, "Lanyard backup report for servers without a group,") || !strings.Contains(text, "WEB / site") {
+	r = v.report()
+	if _, text := save("ungrouped.txt"); !strings.HasPrefix(text, "Lanyard backup report for servers without a group,") || !strings.Contains(text, "WEB / site") ||
+		strings.Contains(text, "FS09") {
 		t.Errorf("text:\n%s", text)
 	}
 	v.group.SetSelected(backupsAllGroups)
-	v.mu.Lock()
-	r = v.model.report(v.o.now())
-	v.mu.Unlock()
+	r = v.report()
 	if got := reportFileName(r); got != "lanyard-backup-report-"+fixedNow.Format("20060102")+".html" {
 		t.Errorf("the fleet's name offered is %q", got)
 	}

@@ -199,7 +199,7 @@ func newCheckResult(views []master.SlaveView, rows []health.Row, alerts []health
 		}
 		if _, named := res.States[strings.ToLower(v.Name)]; named {
 			res.States[strings.ToLower(v.Name)] = v.State
-		} else if v.State == master.StateError && v.LastSeen.IsZero() && !v.MutedUntil.After(now) {
+		} else if v.State == master.StateError && v.NeverLinked() && !v.MutedUntil.After(now) {
 			res.Refusing = append(res.Refusing, v.Name+": never linked: "+strings.Join(strings.Fields(v.LastError), " "))
 			res.Code = max(res.Code, checkWarning)
 		}

@@ -68,11 +68,16 @@ settings, through the running console.`,
 			if err != nil {
 				return err
 			}
-			if rows, scope, err = e.rowsIn(cmd.Context(), rows, scope); err != nil {
+			slaves, err := readSlaves(cmd.Context(), e)
+			if err != nil {
+				return err
+			}
+			if rows, scope, err = rowsIn(rows, slaves, scope); err != nil {
 				return err
 			}
 			rep := health.NewReport(rows, time.Now(), since)
 			rep.Scope = scope.String()
+			rep.NeverLinked = master.NeverLinkedNotes(slaveViews(slaves), func(v *master.SlaveView) bool { return scope.in(v.Name, v.Group) })
 			return rep.Write(e.stdout, format, time.Local)
 		},
 	}
@@ -84,18 +89,14 @@ settings, through the running console.`,
 	return cmd
 }
 
-// rowsIn keeps the rows of the servers in scope, and returns the scope
-// with its names as the entries spell them. A scope with no server in it
-// is a mistake in the command (a misspelt group would otherwise print an
-// empty report); one whose servers have no task is not.
-func (e *env) rowsIn(ctx context.Context, rows []health.Row, scope fleetScope) ([]health.Row, fleetScope, error) {
+// rowsIn keeps the rows of the servers in scope, of slaves, and returns
+// the scope with its names as the entries spell them. A scope with no
+// server in it is a mistake in the command (a misspelt group would
+// otherwise print an empty report); one whose servers have no task is
+// not.
+func rowsIn(rows []health.Row, slaves []slaveJSON, scope fleetScope) ([]health.Row, fleetScope, error) {
 	if scope == (fleetScope{}) {
 		return rows, scope, nil
-	}
-	slaves, err := runningOrStored(ctx, e, ctlRequest{Op: opSlaveList}, nil,
-		func(r ctlResponse) []slaveJSON { return r.Slaves }, slaveList)
-	if err != nil {
-		return nil, scope, err
 	}
 	i := slices.IndexFunc(slaves, func(s slaveJSON) bool { return scope.in(s.Name, s.Group) })
 	if i < 0 {

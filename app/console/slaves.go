@@ -307,16 +307,11 @@ func printConnected(w io.Writer, s entryResult, on bool) {
 // slavesOfGroup are the names of group's slaves, from the running
 // console or the database; a group with none is a mistake.
 func (e *env) slavesOfGroup(ctx context.Context, group string) ([]string, error) {
-	slaves, err := runningOrStored(ctx, e, ctlRequest{Op: opSlaveList}, nil,
-		func(r ctlResponse) []slaveJSON { return r.Slaves }, slaveList)
+	slaves, err := readSlaves(ctx, e)
 	if err != nil {
 		return nil, err
 	}
-	views := make([]master.SlaveView, len(slaves))
-	for i, s := range slaves {
-		views[i] = master.SlaveView{Name: s.Name, Group: s.Group}
-	}
-	names, err := groupSlaves(views, group)
+	names, err := groupSlaves(slaveViews(slaves), group)
 	return names, asUsage(err)
 }
 
@@ -402,6 +397,17 @@ type slaveJSON struct {
 	// management password for FS01: …"); absent otherwise.
 	LastCode  string `json:"last_code,omitempty"`
 	LastError string `json:"last_error,omitempty"`
+}
+
+// slaveViews are slaves as the console's own views of them, with what
+// lanyard slave list carries (their state only from a running console).
+func slaveViews(slaves []slaveJSON) []master.SlaveView {
+	views := make([]master.SlaveView, len(slaves))
+	for i, s := range slaves {
+		views[i] = master.SlaveView{Name: s.Name, Group: s.Group, Direction: store.Direction(s.Direction), State: master.State(s.State),
+			LastSeen: s.LastSeen, LastCode: s.LastCode, LastError: s.LastError, MutedUntil: s.MutedUntil}
+	}
+	return views
 }
 
 // slaveList is every entry as lanyard slave list shows it.

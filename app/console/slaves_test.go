@@ -61,7 +61,11 @@ func TestAReportOfOneGroupOrServer(t *testing.T) {
 	rows := []health.Row{{Slave: "FS01", Group: "Acme", Task: "docs"}, {Slave: "FS02", Group: "Acme", Task: "mail"}, {Slave: "WEB", Group: "Globex", Task: "site"}}
 	tasks := func(scope fleetScope) string {
 		t.Helper()
-		got, _, err := e.rowsIn(t.Context(), slices.Clone(rows), scope)
+		slaves, err := readSlaves(t.Context(), e)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, _, err := rowsIn(slices.Clone(rows), slaves, scope)
 		if err != nil {
 			t.Fatalf("%+v: %v", scope, err)
 		}
@@ -80,10 +84,12 @@ func TestAReportOfOneGroupOrServer(t *testing.T) {
 	if got := tasks(fleetScope{}); got != "FS01/docs FS02/mail WEB/site" {
 		t.Errorf("the fleet: %s", got)
 	}
-	// The title names the group as its entries spell it.
+	// The title names the group as its entries spell it; none of its
+	// servers has linked, which the report says.
 	var stdout, stderr bytes.Buffer
 	if code := Main([]string{"report", "--group", "ACME", "--data-dir", dir}, strings.NewReader(""), &stdout, &stderr); code != 0 ||
-		!strings.HasPrefix(stdout.String(), "Lanyard backup report for Acme, ") {
+		!strings.HasPrefix(stdout.String(), "Lanyard backup report for Acme, ") ||
+		!strings.Contains(stdout.String(), "\nNever linked to this console, so their backups are not watched: FS01; FS02.\n") {
 		t.Errorf("exit %d:\n%s%s", code, &stdout, &stderr)
 	}
 	// A misspelt group is a mistake in the command, not an empty report.

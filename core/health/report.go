@@ -71,6 +71,12 @@ type Report struct {
 	// time, by name (sorted): counted as any other, but nobody is told
 	// of them until the mute ends.
 	Muted []MutedSlave
+	// NeverLinked are the slaves that have never linked to this console,
+	// each with why when it is known ("FS07 (wrong management password
+	// …)"): none of their tasks is known, so nothing of their backups is
+	// in the report, and nothing is watched. The report's maker sets it
+	// (master.NeverLinkedNotes).
+	NeverLinked []string
 }
 
 // MutedSlave is a slave whose alerts are muted, and until when.
@@ -234,6 +240,9 @@ func (r *Report) Subject() string {
 	}
 	if n := len(r.WithWarnings()); n > 0 && counted != "" {
 		counted += "; " + WithWarningsWords(n)
+	}
+	if n := len(r.NeverLinked); n > 0 {
+		counted = strings.TrimPrefix(counted+"; "+NeverLinkedWords(n), "; ")
 	}
 	if len(r.DisconnectedSlaves) > 0 {
 		held := r.heldWords(subjectNames) + " disconnected"
@@ -464,6 +473,28 @@ func (r *Report) mutedLine(loc *time.Location) string {
 	return "Alerts muted (maintenance): " + human.List(names, len(names)) + "."
 }
 
+// NeverLinkedWords counts n slaves that never linked, as the report's
+// subject says it: "2 servers never linked".
+func NeverLinkedWords(n int) string { return human.Plural(n, "server", "servers") + " never linked" }
+
+// maxNeverLinkedNamed bounds the slaves a report's line names as never
+// linked; the line counts the rest.
+const maxNeverLinkedNamed = 20
+
+// neverLinkedLine names the slaves that never linked, and why; "" when
+// every one has.
+func (r *Report) neverLinkedLine() string {
+	if len(r.NeverLinked) == 0 {
+		return ""
+	}
+	named := r.NeverLinked[:min(len(r.NeverLinked), maxNeverLinkedNamed)]
+	line := "Never linked to this console, so their backups are not watched: " + strings.Join(named, "; ")
+	if more := len(r.NeverLinked) - len(named); more > 0 {
+		line += "; and " + human.Count(more) + " more"
+	}
+	return line + "."
+}
+
 // ranLine sums up the tasks' last runs: those that ended within Since,
 // or, with no Since, every task's.
 func (r *Report) ranLine() string {
@@ -479,7 +510,7 @@ func (r *Report) ranLine() string {
 func (r *Report) WriteText(w io.Writer, loc *time.Location) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s, %s\n%s\n%s\n", r.title(), When(r.Generated, loc), r.headline(), r.ranLine())
-	for _, line := range []string{r.heldLine(), r.mutedLine(loc)} {
+	for _, line := range []string{r.heldLine(), r.mutedLine(loc), r.neverLinkedLine()} {
 		if line != "" {
 			fmt.Fprintln(&b, line)
 		}
@@ -579,7 +610,7 @@ var htmlReport = template.Must(template.New("report").Parse(`<!DOCTYPE html>
 <body style="font-family: sans-serif; font-size: 14px; color: #222">
 <h2 style="margin-bottom: 4px">{{.Title}}</h2>
 <p style="margin-top: 0; color: #555">{{.When}}</p>
-<p><b>{{.Headline}}</b><br>{{.Ran}}{{with .Held}}<br>{{.}}{{end}}{{with .Muted}}<br>{{.}}{{end}}</p>
+<p><b>{{.Headline}}</b><br>{{.Ran}}{{with .Held}}<br>{{.}}{{end}}{{with .Muted}}<br>{{.}}{{end}}{{with .NeverLinked}}<br>{{.}}{{end}}</p>
 {{range .Sections}}
 <h3 style="color: {{.Colour}}">{{.Name}} ({{len .Rows}})</h3>
 <table cellpadding="4" cellspacing="0" style="border-collapse: collapse">
@@ -606,10 +637,10 @@ var htmlColours = map[string]string{string(StateFailed): "#c62828", string(State
 // part): the same sections as the text.
 func (r *Report) WriteHTML(w io.Writer, loc *time.Location) error {
 	data := struct {
-		Subject, Title, When, Headline, Ran, Held, Muted string
-		Sections                                         []htmlSection
+		Subject, Title, When, Headline, Ran, Held, Muted, NeverLinked string
+		Sections                                                      []htmlSection
 	}{Subject: r.Subject(), Title: r.title(), When: When(r.Generated, loc), Headline: r.headline(), Ran: r.ranLine(), Held: r.heldLine(),
-		Muted: r.mutedLine(loc)}
+		Muted: r.mutedLine(loc), NeverLinked: r.neverLinkedLine()}
 	for _, sec := range r.sections() {
 		h := htmlSection{Name: strings.ToUpper(sec.name), Colour: htmlColours[sec.name]}
 		for i := range sec.rows {

@@ -329,6 +329,39 @@ func TestTheReportSaysWhoseAlertsAreMuted(t *testing.T) {
 	}
 }
 
+// A slave that never linked has no task in the report: the report
+// names it, with why, in its text, its HTML and its subject, so that a
+// server added whose agent never came up is not simply absent.
+func TestTheReportNamesTheSlavesThatNeverLinked(t *testing.T) {
+	r := NewReport(reportRows(), noon, 24*time.Hour)
+	r.NeverLinked = []string{"FS07 (wrong management password for FS07)", "FS09 (offline)"}
+	var text, html bytes.Buffer
+	if err := r.WriteText(&text, time.UTC); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.WriteHTML(&html, time.UTC); err != nil {
+		t.Fatal(err)
+	}
+	want := "Never linked to this console, so their backups are not watched: FS07 (wrong management password for FS07); FS09 (offline)."
+	if !strings.Contains(text.String(), want+"\n") || !strings.Contains(html.String(), want) {
+		t.Errorf("the report lacks %q:\n%s", want, text.String())
+	}
+	if !strings.HasSuffix(r.Subject(), "; 2 servers never linked") {
+		t.Errorf("subject %q", r.Subject())
+	}
+	only := NewReport(nil, noon, 0)
+	only.Scope, only.NeverLinked = "Acme", []string{"FS07 (offline)"}
+	if want := "Backups of Acme: no tasks; 1 server never linked"; only.Subject() != want {
+		t.Errorf("a group whose one server never linked: subject %q, want %q", only.Subject(), want)
+	}
+	for i := range 25 {
+		r.NeverLinked = append(r.NeverLinked, fmt.Sprintf("S%02d (offline)", i))
+	}
+	if line := r.neverLinkedLine(); strings.Count(line, "(") != maxNeverLinkedNamed || !strings.HasSuffix(line, "; and 7 more.") {
+		t.Errorf("27 never linked: %q", line)
+	}
+}
+
 // When every slave reported on is disconnected, or many are, the
 // subject still says so in a few words.
 func TestASubjectNamesAFewDisconnectedSlaves(t *testing.T) {

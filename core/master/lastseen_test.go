@@ -1,6 +1,7 @@
 package master
 
 import (
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -119,4 +120,30 @@ func TestALinksSavedTimesSayWhetherItWasUp(t *testing.T) {
 		e, err := c.db.SlaveByName("FS01")
 		return err == nil && e.LastSeen.Equal(v.LastSeen) && !e.LastSeenLinked
 	})
+}
+
+// A report names the slaves that never linked, with why: the console's
+// own words of the last refusal, cut; an inbound slave that has not
+// dialed in yet; a state. Not those linked before, connected, or
+// disconnected by the user, nor those the report's scope leaves out.
+func TestAReportNamesTheSlavesThatNeverLinkedWithWhy(t *testing.T) {
+	seen := time.Date(2026, 12, 7, 9, 0, 0, 0, time.UTC)
+	views := []SlaveView{
+		{Name: "FS01", State: StateConnected, LastSeen: seen},
+		{Name: "FS02", State: StateOffline, LastSeen: seen}, // linked before: its outage is an alert
+		{Name: "FS03", State: StateError, LastError: "wrong management password for FS03:\n192.0.2.7:16888 refused it"},
+		{Name: "FS04", State: StateOffline, Direction: store.Inbound},
+		{Name: "FS05", State: StateConnecting, Direction: store.Outbound},
+		{Name: "FS06", State: StateDisabled},
+		{Name: "FS07", State: StateError, LastError: strings.Repeat("é", 300), Group: "Globex"},
+	}
+	got := NeverLinkedNotes(views, nil)
+	want := []string{"FS03 (wrong management password for FS03: 192.0.2.7:16888 refused it)", "FS04 (its agent has not dialed in yet)",
+		"FS05 (connecting)", "FS07 (" + strings.Repeat("é", maxNeverLinkedWhy/2) + "…)"}
+	if !slices.Equal(got, want) {
+		t.Errorf("never linked:\n%q\nwant:\n%q", got, want)
+	}
+	if got := NeverLinkedNotes(views, func(v *SlaveView) bool { return v.Group == "Globex" }); len(got) != 1 || !strings.HasPrefix(got[0], "FS07 (") {
+		t.Errorf("of Globex: %q", got)
+	}
 }

@@ -225,6 +225,7 @@ func (m *Master) SendReport(ctx context.Context, since time.Duration) (string, e
 		return "", err
 	}
 	r := health.NewReport(m.BackupRows(), time.Now(), since)
+	r.NeverLinked = NeverLinkedNotes(m.Slaves(), nil)
 	ctx, cancel := context.WithTimeout(ctx, mailTimeout)
 	defer cancel()
 	if err := snd.Send(ctx, reportMail(r, "Lanyard report: ")); err != nil {
@@ -273,7 +274,7 @@ func (m *Master) dailyDue(now time.Time) {
 	if err != nil {
 		return
 	}
-	mails := dailyMails(m.BackupRows(), now, st, d.Pending)
+	mails := dailyMails(m.BackupRows(), m.Slaves(), now, st, d.Pending)
 	held = false // the sending goroutine lets go
 	m.wg.Add(1)
 	go func() {
@@ -361,12 +362,15 @@ type dailyMail struct {
 
 // dailyMails are the day's summaries named by keys (mail.Daily.Pending):
 // the fleet's, to the mail settings' recipients, and each group's with
-// recipients of its own, of that group's servers alone.
-func dailyMails(rows []BackupRow, now time.Time, st mail.Settings, keys []string) []dailyMail {
+// recipients of its own, of that group's servers alone (views: every
+// slave, for those that never linked).
+func dailyMails(rows []BackupRow, views []SlaveView, now time.Time, st mail.Settings, keys []string) []dailyMail {
 	var out []dailyMail
 	for _, key := range keys {
 		if key == mail.FleetSummary {
-			out = append(out, dailyMail{key: key, msg: reportMail(health.NewReport(rows, now, 24*time.Hour), "Lanyard daily report: ")})
+			r := health.NewReport(rows, now, 24*time.Hour)
+			r.NeverLinked = NeverLinkedNotes(views, nil)
+			out = append(out, dailyMail{key: key, msg: reportMail(r, "Lanyard daily report: ")})
 			continue
 		}
 		dm := dailyMail{key: key, what: " of " + key, to: st.GroupRecipients(key)}
@@ -380,9 +384,16 @@ func dailyMails(rows []BackupRow, now time.Time, st mail.Settings, keys []string
 				mine = append(mine, r)
 			}
 		}
-		if len(mine) > 0 {
+		ofGroup := func(v *SlaveView) bool { return strings.EqualFold(v.Group, key) }
+		if never := NeverLinkedNotes(views, ofGroup); len(mine) > 0 || len(never) > 0 {
 			r := health.NewReport(mine, now, 24*time.Hour)
-			r.Scope = mine[0].Group // as the entries spell it
+			r.NeverLinked, r.Scope = never, key
+			for i := range views {
+				if ofGroup(&views[i]) {
+					r.Scope = views[i].Group // as the entries spell it
+					break
+				}
+			}
 			dm.what, dm.msg = " of "+r.Scope, reportMail(r, "Lanyard daily report: ")
 		}
 		out = append(out, dm)

@@ -24,10 +24,12 @@ func TestAFailedRunIsMailedAndTheDailySummaryListsEveryFailure(t *testing.T) {
 	// The test sends the summary by calling dailyDue at times of its own.
 	var slot time.Time
 	st.DailyAt, slot = dailyNotDue(time.Now())
-	// Acme's IT gets a summary of Acme's servers of its own; Globex has
-	// no server, so no summary.
+	// Acme's IT gets a summary of Acme's servers of its own; Globex's one
+	// server never linked, which its summary says; Initech has no
+	// server, so no summary.
 	st.SetGroupTo("acme", []string{"it@acme.example"})
 	st.SetGroupTo("Globex", []string{"it@globex.example"})
+	st.SetGroupTo("Initech", []string{"it@initech.example"})
 	st.GroupAlerts = true // Acme's IT hears of its servers' failures as they come
 	if err := c.SetMailSettings(st, nil); err != nil {
 		t.Fatal(err)
@@ -37,6 +39,9 @@ func TestAFailedRunIsMailedAndTheDailySummaryListsEveryFailure(t *testing.T) {
 		t.Fatal(err)
 	}
 	c.waitState(t, "FS01", StateConnected)
+	if _, err := c.AddSlave(SlaveSpec{Name: "FS07", Direction: store.Inbound, Password: []byte("pw-seven"), Group: "Globex"}); err != nil {
+		t.Fatal(err)
+	}
 	ctx := context.Background()
 	src, dest := sourceTree(t, 2)
 	for _, task := range []backup.Task{
@@ -75,7 +80,7 @@ func TestAFailedRunIsMailedAndTheDailySummaryListsEveryFailure(t *testing.T) {
 	c.waitDaily(t)
 	c.dailyDue(slot.Add(3 * time.Minute))
 	daily := srv.Wait(t, "with the daily summary", func(m smtptest.Message) bool { return strings.HasPrefix(m.Subject(), "Lanyard daily report: Backups:") })
-	if daily.Subject() != "Lanyard daily report: Backups: 2 failed of 3 tasks" || strings.Join(daily.To, ",") != "ops@example.com,boss@example.com" {
+	if daily.Subject() != "Lanyard daily report: Backups: 2 failed of 3 tasks; 1 server never linked" || strings.Join(daily.To, ",") != "ops@example.com,boss@example.com" {
 		t.Fatalf("subject %q to %v", daily.Subject(), daily.To)
 	}
 	acme := srv.Wait(t, "with Acme's summary", func(m smtptest.Message) bool { return strings.Contains(m.Subject(), "Backups of Acme") })
@@ -83,18 +88,26 @@ func TestAFailedRunIsMailedAndTheDailySummaryListsEveryFailure(t *testing.T) {
 		!strings.Contains(acme.Data, "Lanyard backup report for Acme") {
 		t.Fatalf("Acme's summary %q to %v:\n%s", acme.Subject(), acme.To, acme.Data)
 	}
+	globex := srv.Wait(t, "with Globex's summary", func(m smtptest.Message) bool { return strings.Contains(m.Subject(), "Backups of Globex") })
+	if globex.Subject() != "Lanyard daily report: Backups of Globex: no tasks; 1 server never linked" ||
+		!strings.Contains(globex.Text(), "FS07 (its agent has not dialed in yet)") || strings.Contains(globex.Text(), "FS01") {
+		t.Fatalf("Globex's summary %q:\n%s", globex.Subject(), globex.Text())
+	}
+	if want := "Never linked to this console, so their backups are not watched: FS07 (its agent has not dialed in yet)."; !strings.Contains(daily.Text(), want) {
+		t.Errorf("the summary's text lacks %q:\n%s", want, daily.Text())
+	}
 	for _, want := range []string{"FS01 / offsite", "FS01 / archive", "multipart/alternative", "text/html"} {
 		if !strings.Contains(daily.Data, want) {
 			t.Errorf("the summary lacks %q:\n%s", want, daily.Data)
 		}
 	}
 	c.stop() // waits for every send
-	if n := dailySummaries(srv); n != 2 {
-		t.Fatalf("%d daily summaries, want the fleet's and Acme's", n)
+	if n := dailySummaries(srv); n != 3 {
+		t.Fatalf("%d daily summaries, want the fleet's, Acme's and Globex's", n)
 	}
 	for _, m := range srv.Messages() {
-		if slices.Contains(m.To, "it@globex.example") {
-			t.Errorf("Globex, with no server, was mailed %q", m.Subject())
+		if slices.Contains(m.To, "it@initech.example") {
+			t.Errorf("Initech, with no server, was mailed %q", m.Subject())
 		}
 	}
 }

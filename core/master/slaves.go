@@ -211,6 +211,45 @@ type SlaveView struct {
 	Rival Rival
 }
 
+// NeverLinked says the slave has never linked to this console and the
+// user has not disconnected it: none of its tasks is known, and no
+// outage of it is announced.
+func (v *SlaveView) NeverLinked() bool {
+	return v.LastSeen.IsZero() && v.State != StateDisabled && v.State != StateConnected
+}
+
+// maxNeverLinkedWhy bounds the words a report gives a slave that never
+// linked.
+const maxNeverLinkedWhy = 200
+
+// NeverLinkedNotes names, for a report (health.Report.NeverLinked), the
+// slaves of views that in keeps (nil: every one) that never linked, in
+// the views' order, each with why when it is known: "FS07 (wrong
+// management password for FS07: …)", "FS09 (its agent has not dialed in
+// yet)".
+func NeverLinkedNotes(views []SlaveView, in func(*SlaveView) bool) []string {
+	var out []string
+	for i := range views {
+		v := &views[i]
+		if !v.NeverLinked() || in != nil && !in(v) {
+			continue
+		}
+		why := human.Shorten(strings.Join(strings.Fields(v.LastError), " "), maxNeverLinkedWhy)
+		switch {
+		case why == "" && v.Direction == store.Inbound && v.State == StateOffline:
+			why = "its agent has not dialed in yet"
+		case why == "":
+			why = string(v.State)
+		}
+		if why == "" {
+			out = append(out, v.Name)
+		} else {
+			out = append(out, v.Name+" ("+why+")")
+		}
+	}
+	return out
+}
+
 func (s *slave) view() SlaveView {
 	var status *pb.StatusResponse
 	if s.status != nil {
