@@ -589,7 +589,7 @@ func taskShowCmd(e *Env) *cobra.Command {
 			var rows [][2]string
 			if info.LastRun != nil {
 				last := info.LastRun.Started.Local().Format(time.DateTime) + ", " + info.LastResult()
-				if why := errorAfterResult(info.LastRun); why != "" {
+				if why := info.LastRun.Why(); why != "" {
 					last += ": " + why
 				}
 				rows = append(rows, [2]string{"last run", last})
@@ -1330,16 +1330,4 @@ command exits 1.`,
 	cmd.Flags().BoolVar(&skip, "skip-existing", false, "leave the files that exist already as they are, restoring only what is missing")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 	return cmd
-}
-
-// errorAfterResult is a run's error as it follows its result ("failed:
-// why"): a stop's error begins by saying it was stopped, which the result
-// said already ("stopped: before it finished; …", not "stopped: stopped
-// before it finished; …").
-func errorAfterResult(r *backup.Report) string {
-	if r.Result != backup.ResultStopped {
-		return r.Error
-	}
-	why := strings.TrimPrefix(r.Error, "stopped")
-	return strings.TrimLeft(why, ": ")
 }

@@ -29,21 +29,3 @@ func TestAVersionFoundSaysWhereItIsKept(t *testing.T) {
 		}
 	}
 }
-
-// A run's error follows its result once: a stop's does not say
-// "stopped" again.
-func TestARunsErrorFollowsItsResultOnce(t *testing.T) {
-	for _, c := range []struct {
-		r    backup.Report
-		want string
-	}{
-		{backup.Report{Result: backup.ResultFailed, Error: "the share is not mounted"}, "the share is not mounted"},
-		{backup.Report{Result: backup.ResultStopped, Error: "stopped before it finished; earlier snapshots are untouched"}, "before it finished; earlier snapshots are untouched"},
-		{backup.Report{Result: backup.ResultStopped, Error: "stopped: the agent was shutting down; earlier snapshots are untouched"}, "the agent was shutting down; earlier snapshots are untouched"},
-		{backup.Report{Result: backup.ResultCompleted}, ""},
-	} {
-		if got := errorAfterResult(&c.r); got != c.want {
-			t.Errorf("%s, %q: %q, want %q", c.r.Result, c.r.Error, got, c.want)
-		}
-	}
-}

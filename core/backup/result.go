@@ -296,10 +296,21 @@ func (r *Report) Outcome() string {
 			read, human.Bytes(r.BytesCopied), d)
 	case r.Result == ResultRunning:
 		return "running for " + d
-	case r.Error != "":
-		return fmt.Sprintf("%s after %s: %s", r.Result, d, r.Error)
+	case r.Why() != "":
+		return fmt.Sprintf("%s after %s: %s", r.Result, d, r.Why())
 	}
 	return fmt.Sprintf("%s after %s", r.Result, d)
+}
+
+// Why is the run's error as it follows its result ("failed: why"): a
+// stop's error begins by saying it was stopped, which the result says
+// already ("stopped: before it finished; …", not "stopped: stopped
+// before it finished; …").
+func (r *Report) Why() string {
+	if r.Result != ResultStopped {
+		return r.Error
+	}
+	return strings.TrimLeft(strings.TrimPrefix(r.Error, "stopped"), ": ")
 }
 
 // Duration is how long the run took (so far).

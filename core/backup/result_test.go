@@ -60,8 +60,11 @@ func TestARunsEndIsOneLineInALog(t *testing.T) {
 		{backup.Report{Result: backup.ResultFailed, Error: "the share is not mounted", Started: start, Finished: start.Add(time.Millisecond / 2),
 			RetryAt: start.Add(10 * time.Minute)},
 			"failed after under 1 ms: the share is not mounted; tried again at 02:10", logrus.ErrorLevel},
-		{backup.Report{Result: backup.ResultStopped, Error: "stopped by the console", Started: start, Finished: start.Add(90 * time.Second)},
-			"stopped after 1 min 30 s: stopped by the console", logrus.WarnLevel},
+		// A stop's error does not say "stopped" again.
+		{backup.Report{Result: backup.ResultStopped, Error: "stopped before it finished; earlier snapshots are untouched", Started: start, Finished: start.Add(90 * time.Second)},
+			"stopped after 1 min 30 s: before it finished; earlier snapshots are untouched", logrus.WarnLevel},
+		{backup.Report{Result: backup.ResultStopped, Error: "stopped: the agent was shutting down; earlier snapshots are untouched", Started: start, Finished: start.Add(90 * time.Second)},
+			"stopped after 1 min 30 s: the agent was shutting down; earlier snapshots are untouched", logrus.WarnLevel},
 	} {
 		if got := c.r.Ended(); got != c.want {
 			t.Errorf("%s:\n got %q\nwant %q", c.r.Result, got, c.want)
