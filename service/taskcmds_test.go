@@ -299,6 +299,11 @@ func exerciseTasks(t *testing.T, dir string, live bool) {
 	if !strings.Contains(r.stdout, "notes.txt: missing") {
 		t.Fatalf("verify of a damaged snapshot: %s", r)
 	}
+	// The task's last result says so until the next run, as the
+	// console's Tasks tab does.
+	if r := run(0, "task", "list"); !strings.Contains(r.stdout, " · 1 copy found damaged ") {
+		t.Fatalf("list after a verify found a copy missing: %s", r)
+	}
 
 	// A snapshot deleted by hand: named by its ID (latest is refused, and
 	// not offered), gone from the list, the other untouched.

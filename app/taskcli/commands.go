@@ -540,6 +540,9 @@ func taskListCmd(e *Env) *cobra.Command {
 				last, result := "-", "never run"
 				if info.LastRun != nil {
 					last, result = info.LastRun.Started.Local().Format("2006-01-02 15:04"), info.LastResult()
+					if n := info.LastRun.FoundDamaged; n > 0 { // by hand since, as the console's Tasks tab says
+						result += " · " + backup.FoundDamagedWords(n)
+					}
 				}
 				next := "-"
 				if !info.NextRun.IsZero() {
