@@ -702,11 +702,12 @@ func (r *restorer) copyChecked(en *Entry, out *os.File) (sound bool, err error) 
 // path, as when its backup disk was unplugged, unmounted or has failed.
 // nil: the snapshot is there, and only that copy is missing or damaged.
 func snapshotGone(snap SnapshotInfo) error {
-	if _, err := os.Stat(ManifestPath(snap.Path)); err != nil {
-		return fmt.Errorf("snapshot %s can no longer be read (%v): is its backup disk still connected and mounted? Once it is, restore again, leaving the files already there as they are (what was restored before is kept)",
-			snap.ID, plainErr(err))
+	_, err := os.Stat(ManifestPath(snap.Path))
+	if err == nil || errors.Is(err, fs.ErrPermission) {
+		return nil // there (one the agent may not read says so file by file)
 	}
-	return nil
+	return fmt.Errorf("snapshot %s can no longer be read (%v): is its backup disk still connected and mounted? Once it is, restore again, leaving the files already there as they are (what was restored before is kept)",
+		snap.ID, plainErr(err))
 }
 
 // errUnreadable: a file's copy in the snapshot is missing or cannot be
