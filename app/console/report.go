@@ -36,7 +36,9 @@ func reportCmd(e *env) *cobra.Command {
 failed, overdue, running, unknown), its last result and when, its last
 success, the failures since, and its next run. Failed, overdue and
 unknown tasks are always listed; with --since, ok and running tasks only
-when their last run ended within that time. --format json prints one
+when their last run ended within that time. A slave that never linked
+has no task to list: the text and html reports name it, with why.
+--format json prints one
 object per task with slave, group, task, state, last_result, last_run,
 last_success, failures_since_success, next_run, overdue, running,
 last_known, seen, error and disconnected (the user disconnected the
