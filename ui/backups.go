@@ -306,7 +306,7 @@ func (v *backupsView) startFeed() {
 	feed := newLiveFeed(v.src, nil)
 	v.wg.Go(func() {
 		defer unsubscribe()
-		v.showSoon(v.update(true, nil))
+		v.showSoon(v.update(true, nil, v.src.Slaves(), nil))
 		feed.run(v.ctx, events, v.o.every, v.applyBatch)
 	})
 }
@@ -318,7 +318,11 @@ func (v *backupsView) applyBatch(b batch) {
 	if !all && len(ids) == 0 {
 		return
 	}
-	v.showSoon(v.update(all, ids))
+	views := b.views
+	if all {
+		views = b.all
+	}
+	v.showSoon(v.update(all, ids, views, b.removed))
 }
 
 // showSoon shows snap on the Fyne thread, unless the window has closed
@@ -341,9 +345,10 @@ func changedIDs(b batch) []string {
 }
 
 // update reads the rows of the slaves ids (of every slave when all) and
-// puts them in the model, off the Fyne thread; the snapshot is what to
-// show now.
-func (v *backupsView) update(all bool, ids []string) backupsSnapshot {
+// puts them in the model, with which slaves never linked (views: those
+// changed, or every one when all; removed: those gone), off the Fyne
+// thread; the snapshot is what to show now.
+func (v *backupsView) update(all bool, ids []string, views []master.SlaveView, removed []string) backupsSnapshot {
 	var rows []master.BackupRow
 	if all {
 		rows = v.src.BackupRows()
@@ -357,6 +362,7 @@ func (v *backupsView) update(all bool, ids []string) backupsSnapshot {
 	} else {
 		v.model.replace(ids, rows)
 	}
+	v.model.noteSlaves(all, views, removed)
 	return v.model.snapshot()
 }
 
@@ -711,10 +717,42 @@ type backupsModel struct {
 	concern int // 1 + the index of the backupConcerns shown; 0: any
 	sortCol int
 	desc    bool
+	// never are the slaves that never linked (no task known), by ID,
+	// with their group: the summary counts those of the group shown.
+	never map[string]string
 }
 
 func newBackupsModel() *backupsModel {
-	return &backupsModel{rows: map[string]*bRow{}, bySlave: map[string][]string{}, group: "\x00", sortCol: colState}
+	return &backupsModel{rows: map[string]*bRow{}, bySlave: map[string][]string{}, group: "\x00", sortCol: colState, never: map[string]string{}}
+}
+
+// noteSlaves keeps which slaves never linked: of the whole fleet when
+// all, else of the slaves changed (views) and removed.
+func (m *backupsModel) noteSlaves(all bool, views []master.SlaveView, removed []string) {
+	if all {
+		clear(m.never)
+	}
+	for _, id := range removed {
+		delete(m.never, id)
+	}
+	for i := range views {
+		if views[i].NeverLinked() {
+			m.never[views[i].ID] = views[i].Group
+		} else {
+			delete(m.never, views[i].ID)
+		}
+	}
+}
+
+// neverLinked counts the slaves of the group shown that never linked.
+func (m *backupsModel) neverLinked() int {
+	n := 0
+	for _, g := range m.never {
+		if inBackupsGroup(m.group, g) {
+			n++
+		}
+	}
+	return n
 }
 
 func rowKey(r *master.BackupRow) string { return r.SlaveID + "\x00" + backup.NameKey(r.Task) }
@@ -959,6 +997,7 @@ type backupsSnapshot struct {
 	visible []*bRow
 	counts  health.Counts
 	held    int // tasks of disconnected slaves, not in counts
+	never   int // slaves of the group shown that never linked
 	total   int
 	groups  []string
 	sortCol int
@@ -969,7 +1008,7 @@ type backupsSnapshot struct {
 // every change replaces rather than edits.
 func (m *backupsModel) snapshot() backupsSnapshot {
 	return backupsSnapshot{visible: m.visible, counts: m.counts, held: m.held, total: len(m.rows), groups: m.groupNames(),
-		sortCol: m.sortCol, desc: m.desc}
+		sortCol: m.sortCol, desc: m.desc, never: m.neverLinked()}
 }
 
 // summary is "12 of 30,000 tasks shown · 28,000 ok · 1,200 failed…
@@ -978,6 +1017,9 @@ func (s *backupsSnapshot) summary() string {
 	out := fmt.Sprintf("%s of %s tasks shown · %s", human.Count(len(s.visible)), human.Count(s.total), s.counts)
 	if s.held > 0 {
 		out += " · " + human.Count(s.held) + " of disconnected slaves"
+	}
+	if s.never > 0 {
+		out += " · " + health.NeverLinkedWords(s.never) + ", so not watched"
 	}
 	return out
 }

@@ -174,7 +174,7 @@ func BenchmarkBackupsViewChanges(b *testing.B) {
 		}
 		runtime.GC()
 		start := time.Now()
-		snap := v.update(false, ids)
+		snap := v.update(false, ids, nil, nil)
 		off = append(off, time.Since(start))
 		runtime.GC()
 		start = time.Now()

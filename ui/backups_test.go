@@ -184,6 +184,24 @@ func TestTheBackupsWindowSortsAndFilters(t *testing.T) {
 	}
 }
 
+// A server that never linked has no task to show: the footer counts
+// those of the group shown, until one links.
+func TestTheBackupsWindowCountsTheServersThatNeverLinked(t *testing.T) {
+	v, src, q, _ := openBackups(t)
+	src.set(master.SlaveView{ID: "c9", Name: "FS09", Group: "acme", State: master.StateError, LastError: "wrong management password for FS09"})
+	q.runUntil(t, "FS09 counted", func() bool { return strings.HasSuffix(v.summary.Text, " · 1 server never linked, so not watched") })
+	v.group.SetSelected("Globex")
+	if got := v.summary.Text; strings.Contains(got, "never linked") {
+		t.Errorf("Globex's summary %q counts Acme's server", got)
+	}
+	v.group.SetSelected("Acme")
+	if got := v.summary.Text; !strings.HasSuffix(got, " · 1 server never linked, so not watched") {
+		t.Errorf("Acme's summary %q", got)
+	}
+	src.set(master.SlaveView{ID: "c9", Name: "FS09", Group: "acme", State: master.StateConnected, LastSeen: fixedNow})
+	q.runUntil(t, "FS09 linked", func() bool { return !strings.Contains(v.summary.Text, "never linked") })
+}
+
 // The state filter also picks the tasks that need a look though their
 // backups may succeed, as Needs a look and the daily summary name them:
 // damaged copies, a destination nearly full, a run with warnings. Run
