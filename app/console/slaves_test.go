@@ -92,6 +92,12 @@ func TestAReportOfOneGroupOrServer(t *testing.T) {
 		!strings.Contains(stdout.String(), "\nNever linked to this console, so their backups are not watched: FS01; FS02.\n") {
 		t.Errorf("exit %d:\n%s%s", code, &stdout, &stderr)
 	}
+	// As JSON, each is a record of its own.
+	stdout.Reset()
+	if code := Main([]string{"report", "--group", "acme", "--format", "json", "--data-dir", dir}, strings.NewReader(""), &stdout, &stderr); code != 0 ||
+		strings.Count(stdout.String(), `"group":"Acme","task":"","state":"unknown",`) != 2 || strings.Count(stdout.String(), `"never_linked":true}`) != 2 {
+		t.Errorf("exit %d:\n%s%s", code, &stdout, &stderr)
+	}
 	// A misspelt group is a mistake in the command, not an empty report.
 	if code := Main([]string{"report", "--group", "Acne", "--data-dir", dir}, strings.NewReader(""), &stdout, &stderr); code != 2 ||
 		!strings.Contains(stderr.String(), `no server is in the group "Acne"`) {

@@ -71,12 +71,28 @@ type Report struct {
 	// time, by name (sorted): counted as any other, but nobody is told
 	// of them until the mute ends.
 	Muted []MutedSlave
-	// NeverLinked are the slaves that have never linked to this console,
-	// each with why when it is known ("FS07 (wrong management password
-	// …)"): none of their tasks is known, so nothing of their backups is
-	// in the report, and nothing is watched. The report's maker sets it
+	// NeverLinked are the slaves that have never linked to this console:
+	// none of their tasks is known, so nothing of their backups is in the
+	// report, and nothing is watched. The text names them, the JSON and
+	// CSV give each a record of its own. The report's maker sets it
 	// (master.NeverLinkedNotes).
-	NeverLinked []string
+	NeverLinked []NeverLinkedSlave
+}
+
+// NeverLinkedSlave is a slave that never linked to this console, and why
+// when it is known ("wrong management password …", "its agent has not
+// dialed in yet").
+type NeverLinkedSlave struct {
+	Name, Group, Why string
+}
+
+// String is the slave as the report's text names it: "FS07 (wrong
+// management password …)".
+func (n NeverLinkedSlave) String() string {
+	if n.Why == "" {
+		return n.Name
+	}
+	return n.Name + " (" + n.Why + ")"
 }
 
 // MutedSlave is a slave whose alerts are muted, and until when.
@@ -310,6 +326,10 @@ type TaskJSON struct {
 	// Damaged counts the copies the last run's verify found missing or
 	// changed; absent when it found none (or did not verify).
 	Damaged int `json:"damaged,omitempty"`
+	// NeverLinked: the record is of a slave that never linked to this
+	// console, not of a task (Task is empty, State unknown, and Error
+	// says why when it is known); absent for a task.
+	NeverLinked bool `json:"never_linked,omitempty"`
 }
 
 func timePtr(t time.Time) *time.Time {
@@ -330,11 +350,31 @@ func (row *Row) JSON() TaskJSON {
 		Damaged: row.LastDamaged}
 }
 
-// WriteJSON writes one JSON object per listed task, one per line.
+// JSON is the record of a slave that never linked, as a report lists it
+// after the tasks': nothing of its tasks is known.
+func (n NeverLinkedSlave) JSON() TaskJSON {
+	return TaskJSON{Slave: n.Name, Group: n.Group, State: StateUnknown, Error: n.Why, NeverLinked: true}
+}
+
+// records are the report's JSON and CSV records: one per listed task,
+// then one per slave that never linked.
+func (r *Report) records() []TaskJSON {
+	out := make([]TaskJSON, 0, len(r.Rows)+len(r.NeverLinked))
+	for i := range r.Rows {
+		out = append(out, r.Rows[i].JSON())
+	}
+	for _, n := range r.NeverLinked {
+		out = append(out, n.JSON())
+	}
+	return out
+}
+
+// WriteJSON writes one JSON object per line: per listed task, then per
+// slave that never linked (TaskJSON.NeverLinked).
 func (r *Report) WriteJSON(w io.Writer) error {
 	enc := json.NewEncoder(w)
-	for i := range r.Rows {
-		if err := enc.Encode(r.Rows[i].JSON()); err != nil {
+	for _, j := range r.records() {
+		if err := enc.Encode(j); err != nil {
 			return err
 		}
 	}
@@ -343,7 +383,7 @@ func (r *Report) WriteJSON(w io.Writer) error {
 
 var csvHeader = []string{"slave", "group", "task", "state", "last_result", "last_run", "last_success",
 	"failures_since_success", "next_run", "overdue", "running", "last_known", "seen", "error", "disconnected",
-	"dest_free", "dest_total", "space_low", "retry_at", "muted_until", "warnings", "warning", "damaged"}
+	"dest_free", "dest_total", "space_low", "retry_at", "muted_until", "warnings", "warning", "damaged", "never_linked"}
 
 func rfc(t *time.Time) string {
 	if t == nil {
@@ -352,23 +392,22 @@ func rfc(t *time.Time) string {
 	return t.Format(time.RFC3339)
 }
 
-// WriteCSV writes a header and one line per listed task: the columns
-// of TaskJSON, those added later at the end, so that a script reading
-// them by position goes on working. Its text cells are kept from
-// running as spreadsheet formulas (human.SpreadsheetCell).
+// WriteCSV writes a header and the records WriteJSON writes, a line
+// each: the columns of TaskJSON, those added later at the end, so that a
+// script reading them by position goes on working. Its text cells are
+// kept from running as spreadsheet formulas (human.SpreadsheetCell).
 func (r *Report) WriteCSV(w io.Writer) error {
 	cw := csv.NewWriter(w)
 	if err := cw.Write(csvHeader); err != nil {
 		return err
 	}
-	for i := range r.Rows {
-		j := r.Rows[i].JSON()
+	for _, j := range r.records() {
 		text := human.SpreadsheetCell
 		if err := cw.Write([]string{text(j.Slave), text(j.Group), text(j.Task), string(j.State), text(j.LastResult), rfc(j.LastRun), rfc(j.LastSuccess),
 			strconv.Itoa(j.FailuresSinceSuccess), rfc(j.NextRun), strconv.FormatBool(j.Overdue), strconv.FormatBool(j.Running),
 			strconv.FormatBool(j.LastKnown), rfc(j.Seen), text(j.Error), strconv.FormatBool(j.Disconnected),
 			uintOrEmpty(j.DestFree), uintOrEmpty(j.DestTotal), text(j.SpaceLow), rfc(j.RetryAt), rfc(j.MutedUntil),
-			uintOrEmpty(uint64(j.Warnings)), text(j.Warning), uintOrEmpty(uint64(j.Damaged))}); err != nil {
+			uintOrEmpty(uint64(j.Warnings)), text(j.Warning), uintOrEmpty(uint64(j.Damaged)), strconv.FormatBool(j.NeverLinked)}); err != nil {
 			return err
 		}
 	}
@@ -487,7 +526,10 @@ func (r *Report) neverLinkedLine() string {
 	if len(r.NeverLinked) == 0 {
 		return ""
 	}
-	named := r.NeverLinked[:min(len(r.NeverLinked), maxNeverLinkedNamed)]
+	named := make([]string, min(len(r.NeverLinked), maxNeverLinkedNamed))
+	for i := range named {
+		named[i] = r.NeverLinked[i].String()
+	}
 	line := "Never linked to this console, so their backups are not watched: " + strings.Join(named, "; ")
 	if more := len(r.NeverLinked) - len(named); more > 0 {
 		line += "; and " + human.Count(more) + " more"

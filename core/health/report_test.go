@@ -5,6 +5,7 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -143,8 +144,8 @@ func TestTheReportSaysWhenAFailedTaskIsTriedAgain(t *testing.T) {
 		t.Errorf("in JSON: retry_at %v, and %v for a task not tried again", j.RetryAt, rows[0].JSON().RetryAt)
 	}
 	var csv bytes.Buffer
-	if r := NewReport(rows, noon, 24*time.Hour); r.WriteCSV(&csv) != nil || !strings.Contains(csv.String(), ",retry_at,muted_until,warnings,warning,damaged\n") ||
-		!strings.Contains(csv.String(), ",2026-03-10T12:10:00Z,,,,\n") {
+	if r := NewReport(rows, noon, 24*time.Hour); r.WriteCSV(&csv) != nil || !strings.Contains(csv.String(), ",retry_at,muted_until,warnings,warning,damaged,never_linked\n") ||
+		!strings.Contains(csv.String(), ",2026-03-10T12:10:00Z,,,,,false\n") {
 		t.Errorf("in CSV, no retry_at:\n%s", csv.String())
 	}
 	if got := NewReport(rows, noon.Add(time.Hour), 24*time.Hour); strings.Contains(textOf(t, &got), "tried again") {
@@ -258,8 +259,8 @@ func TestTheReportSaysWhichSlavesWereDisconnected(t *testing.T) {
 		t.Errorf("JSON:\n%s", js.String())
 	}
 	lines := strings.Split(strings.TrimSpace(csv.String()), "\n")
-	if !strings.HasSuffix(lines[0], ",error,disconnected,dest_free,dest_total,space_low,retry_at,muted_until,warnings,warning,damaged") || !strings.HasPrefix(lines[2], "FS02,,mail,") ||
-		!strings.HasSuffix(lines[2], ",true,,,,,,,,") || !strings.HasSuffix(lines[4], ",true,,,,,,,,") || !strings.HasSuffix(lines[1], ",false,,,,,,,,") {
+	if !strings.HasSuffix(lines[0], ",error,disconnected,dest_free,dest_total,space_low,retry_at,muted_until,warnings,warning,damaged,never_linked") || !strings.HasPrefix(lines[2], "FS02,,mail,") ||
+		!strings.HasSuffix(lines[2], ",true,,,,,,,,,false") || !strings.HasSuffix(lines[4], ",true,,,,,,,,,false") || !strings.HasSuffix(lines[1], ",false,,,,,,,,,false") {
 		t.Errorf("CSV:\n%s", csv.String())
 	}
 }
@@ -292,7 +293,7 @@ func TestTheReportNamesTheDestinationsNearlyFull(t *testing.T) {
 		strings.Count(js.String(), `"space_low"`) != 1 {
 		t.Errorf("JSON:\n%s", js.String())
 	}
-	if !strings.Contains(csv.String(), ",85899345920,2199023255552,is 96 % full (80.0 GiB free of 2.0 TiB),,,,,\n") {
+	if !strings.Contains(csv.String(), ",85899345920,2199023255552,is 96 % full (80.0 GiB free of 2.0 TiB),,,,,,false\n") {
 		t.Errorf("CSV:\n%s", csv.String())
 	}
 }
@@ -321,7 +322,7 @@ func TestTheReportSaysWhoseAlertsAreMuted(t *testing.T) {
 	if strings.Count(js.String(), `"muted_until":"2026-03-10T15:00:00Z"`) != 1 { // FS02 / mail; its weekly, ok and not recent, is not listed
 		t.Errorf("JSON:\n%s", js.String())
 	}
-	if strings.Count(csv.String(), ",2026-03-10T15:00:00Z,,,\n") != 1 {
+	if strings.Count(csv.String(), ",2026-03-10T15:00:00Z,,,,false\n") != 1 {
 		t.Errorf("CSV:\n%s", csv.String())
 	}
 	if r := NewReport(rows, noon.Add(4*time.Hour), 24*time.Hour); len(r.Muted) != 0 {
@@ -334,7 +335,7 @@ func TestTheReportSaysWhoseAlertsAreMuted(t *testing.T) {
 // server added whose agent never came up is not simply absent.
 func TestTheReportNamesTheSlavesThatNeverLinked(t *testing.T) {
 	r := NewReport(reportRows(), noon, 24*time.Hour)
-	r.NeverLinked = []string{"FS07 (wrong management password for FS07)", "FS09 (offline)"}
+	r.NeverLinked = []NeverLinkedSlave{{"FS07", "Globex", "wrong management password for FS07"}, {"FS09", "", "offline"}}
 	var text, html bytes.Buffer
 	if err := r.WriteText(&text, time.UTC); err != nil {
 		t.Fatal(err)
@@ -350,116 +351,56 @@ func TestTheReportNamesTheSlavesThatNeverLinked(t *testing.T) {
 		t.Errorf("subject %q", r.Subject())
 	}
 	only := NewReport(nil, noon, 0)
-	only.Scope, only.NeverLinked = "Acme", []string{"FS07 (offline)"}
+	only.Scope, only.NeverLinked = "Acme", []NeverLinkedSlave{{"FS07", "Acme", "offline"}}
 	if want := "Backups of Acme: no tasks; 1 server never linked"; only.Subject() != want {
 		t.Errorf("a group whose one server never linked: subject %q, want %q", only.Subject(), want)
 	}
 	for i := range 25 {
-		r.NeverLinked = append(r.NeverLinked, fmt.Sprintf("S%02d (offline)", i))
+		r.NeverLinked = append(r.NeverLinked, NeverLinkedSlave{Name: fmt.Sprintf("S%02d", i), Why: "offline"})
 	}
 	if line := r.neverLinkedLine(); strings.Count(line, "(") != maxNeverLinkedNamed || !strings.HasSuffix(line, "; and 7 more.") {
 		t.Errorf("27 never linked: %q", line)
 	}
 }
 
-// When every slave reported on is disconnected, or many are, the
-// subject still says so in a few words.
-func TestASubjectNamesAFewDisconnectedSlaves(t *testing.T) {
-	held := func(names ...string) []Row {
-		var rows []Row
-		for _, n := range names {
-			rows = append(rows, Row{SlaveID: n, Slave: n, Task: "docs", Eval: Eval{State: StateOverdue}, Disconnected: true})
+// The JSON and CSV reports, a record per task, give a slave that never
+// linked a record of its own after the tasks', marked so, with why: a
+// script reading them finds it as the text's reader does.
+func TestJSONAndCSVReportsListTheSlavesThatNeverLinked(t *testing.T) {
+	r := NewReport(reportRows(), noon, 24*time.Hour)
+	r.NeverLinked = []NeverLinkedSlave{{"FS07", "Globex", "wrong management password for FS07"}, {Name: "FS09"}}
+	var jsonOut, csvOut bytes.Buffer
+	if err := r.WriteJSON(&jsonOut); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.WriteCSV(&csvOut); err != nil {
+		t.Fatal(err)
+	}
+
+	var records []TaskJSON
+	for dec := json.NewDecoder(&jsonOut); dec.More(); {
+		var j TaskJSON
+		if err := dec.Decode(&j); err != nil {
+			t.Fatal(err)
 		}
-		return rows
+		records = append(records, j)
 	}
-	r := NewReport(held("FS02"), noon, 0)
-	r.Scope = "Acme"
-	if want := "Backups of Acme: FS02 disconnected"; r.Subject() != want {
-		t.Errorf("subject %q, want %q", r.Subject(), want)
+	if len(records) != len(r.Rows)+2 || slices.ContainsFunc(records[:len(r.Rows)], func(j TaskJSON) bool { return j.NeverLinked }) {
+		t.Fatalf("JSON: want %d task records, then 2 never linked: %+v", len(r.Rows), records)
 	}
-	r = NewReport(append(reportRows()[:1], held("fs04", "FS03", "FS05")...), noon, 0)
-	if want := "Backups: all 1 task ok; FS03, fs04 and 1 more disconnected"; r.Subject() != want {
-		t.Errorf("subject %q, want %q", r.Subject(), want)
+	want := TaskJSON{Slave: "FS07", Group: "Globex", State: StateUnknown, Error: "wrong management password for FS07", NeverLinked: true}
+	if got := records[len(r.Rows)]; !reflect.DeepEqual(got, want) {
+		t.Errorf("FS07's record %+v, want %+v", got, want)
 	}
-	if r = NewReport(nil, noon, 0); r.Subject() != "Backups: no tasks" {
-		t.Errorf("an empty fleet's subject %q", r.Subject())
-	}
-}
 
-func TestAFilesNameSaysItsFormat(t *testing.T) {
-	for name, want := range map[string]string{"acme.html": FormatHTML, "Acme.CSV": FormatCSV, "r.json": FormatJSON,
-		"r.txt": FormatText, "report": FormatHTML, "r.htm": FormatHTML} {
-		if got := FormatOf(name); got != want {
-			t.Errorf("FormatOf(%q) = %q, want %q", name, got, want)
-		}
+	table, err := csv.NewReader(&csvOut).ReadAll()
+	if err != nil {
+		t.Fatal(err)
 	}
-}
-
-// A run's warnings are in the JSON and the CSV a monitoring system reads:
-// how many, and the first.
-func TestTheReportCarriesALastRunsWarnings(t *testing.T) {
-	row := Row{Slave: "FS01", Task: "docs", Eval: Eval{State: StateOK}, LastResult: backup.ResultWarnings, LastRun: noon,
-		LastWarnings: 2, LastWarning: "verify: /docs/a.txt content differs from the manifest"}
-	row.LastDamaged = 1
-	if j := row.JSON(); j.Warnings != 2 || j.Warning != row.LastWarning || j.Damaged != 1 {
-		t.Errorf("JSON: %d warnings, first %q", j.Warnings, j.Warning)
-	}
-	var csv bytes.Buffer
-	r := NewReport([]Row{row}, noon, 24*time.Hour)
-	if err := r.WriteCSV(&csv); err != nil || !strings.HasSuffix(csv.String(), ",2,verify: /docs/a.txt content differs from the manifest,1\n") {
-		t.Errorf("CSV (%v):\n%s", err, csv.String())
-	}
-}
-
-// Copies a run's verify found damaged have a section of their own, in the
-// text and the HTML, before the tasks that are well, and the subject
-// counts them: the daily summary tells of a failing disk.
-func TestTheReportNamesTheTasksWithDamagedCopies(t *testing.T) {
-	rows := []Row{{SlaveID: "a", Slave: "FS01", Task: "docs", Eval: Eval{State: StateOK}, LastResult: backup.ResultWarnings,
-		LastRun: noon.Add(-30 * 24 * time.Hour), LastDamaged: 2}}
-	r := NewReport(rows, noon, 24*time.Hour) // listed though its run is not recent
-	if got := r.Subject(); got != "Backups: all 1 task ok; 1 task with damaged copies" {
-		t.Errorf("subject %q", got)
-	}
-	want := "\nDAMAGED COPIES (1)\n  FS01 / docs: 2 copies found damaged (the destination's disk may be failing; the next run copies them afresh and mends the older snapshots)\n"
-	if text := textOf(t, &r); !strings.Contains(text, want) {
-		t.Errorf("the text lacks %q:\n%s", want, text)
-	}
-	var html bytes.Buffer
-	if err := r.WriteHTML(&html, time.UTC); err != nil || !strings.Contains(html.String(), `<h3 style="color: #c62828">DAMAGED COPIES (1)</h3>`) {
-		t.Errorf("HTML (%v):\n%s", err, html.String())
-	}
-}
-
-// A run that completed with warnings other than damaged copies (a file it
-// could not read) is no alert, but the daily summary lists it in a
-// section of its own, after the damaged copies, with the agent's first
-// warning quoted, and the subject counts it: nobody has to open the
-// console to learn that a file is left out of every backup.
-func TestTheReportNamesTheTasksThatCompletedWithWarnings(t *testing.T) {
-	warned := Row{SlaveID: "a", Slave: "FS01", Task: "docs", Eval: Eval{State: StateOK}, LastResult: backup.ResultWarnings,
-		LastRun: noon.Add(-8 * 24 * time.Hour), LastWarnings: 2, LastWarning: "/srv/docs/locked.pst: permission denied\nINJECTED"}
-	damaged := Row{SlaveID: "b", Slave: "FS02", Task: "pics", Eval: Eval{State: StateOK}, LastResult: backup.ResultWarnings,
-		LastRun: noon.Add(-time.Hour), LastWarnings: 1, LastWarning: "verify: x", LastDamaged: 1}
-	clean := Row{SlaveID: "c", Slave: "FS03", Task: "mail", Eval: Eval{State: StateOK}, LastResult: backup.ResultCompleted,
-		LastRun: noon.Add(-8 * 24 * time.Hour)}
-	r := NewReport([]Row{warned, damaged, clean}, noon, 24*time.Hour) // listed though its run is not recent
-	if got := r.Subject(); got != "Backups: all 3 tasks ok; 1 task with damaged copies; 1 task completed with warnings" {
-		t.Errorf("subject %q", got)
-	}
-	if got := len(r.WithWarnings()); got != 1 {
-		t.Errorf("%d rows with warnings, want FS01's alone (FS02's are damaged copies)", got)
-	}
-	text := textOf(t, &r)
-	want := "\nCOMPLETED WITH WARNINGS (1)\n  FS01 / docs: last run 2026-03-02 12:00 completed, 2 warnings: \"/srv/docs/locked.pst: permission denied\\nINJECTED\"\n"
-	if !strings.Contains(text, want) {
-		t.Errorf("the text lacks %q:\n%s", want, text)
-	}
-	if strings.Index(text, "DAMAGED COPIES") > strings.Index(text, "COMPLETED WITH WARNINGS") || strings.Contains(text, "FS03") {
-		t.Errorf("damaged copies come first, and a clean run of old is not listed:\n%s", text)
-	}
-	var html bytes.Buffer
-	if err := r.WriteHTML(&html, time.UTC); err != nil || !strings.Contains(html.String(), `<h3 style="color: #e65100">COMPLETED WITH WARNINGS (1)</h3>`) {
-		t.Errorf("HTML (%v):\n%s", err, html.String())
+	last := len(csvHeader) - 1
+	fs09 := table[len(table)-1]
+	if len(table) != len(r.Rows)+3 || table[0][last] != "never_linked" || table[1][last] != "false" ||
+		fs09[0] != "FS09" || fs09[2] != "" || fs09[3] != "unknown" || fs09[last] != "true" {
+		t.Errorf("CSV: %q", table)
 	}
 }

@@ -137,13 +137,16 @@ func TestAReportNamesTheSlavesThatNeverLinkedWithWhy(t *testing.T) {
 		{Name: "FS06", State: StateDisabled},
 		{Name: "FS07", State: StateError, LastError: strings.Repeat("é", 300), Group: "Globex"},
 	}
-	got := NeverLinkedNotes(views, nil)
+	var got []string
+	for _, n := range NeverLinkedNotes(views, nil) {
+		got = append(got, n.String())
+	}
 	want := []string{"FS03 (wrong management password for FS03: 192.0.2.7:16888 refused it)", "FS04 (its agent has not dialed in yet)",
 		"FS05 (connecting)", "FS07 (" + strings.Repeat("é", maxNeverLinkedWhy/2) + "…)"}
 	if !slices.Equal(got, want) {
 		t.Errorf("never linked:\n%q\nwant:\n%q", got, want)
 	}
-	if got := NeverLinkedNotes(views, func(v *SlaveView) bool { return v.Group == "Globex" }); len(got) != 1 || !strings.HasPrefix(got[0], "FS07 (") {
+	if got := NeverLinkedNotes(views, func(v *SlaveView) bool { return v.Group == "Globex" }); len(got) != 1 || got[0].Name != "FS07" || got[0].Group != "Globex" {
 		t.Errorf("of Globex: %q", got)
 	}
 }

@@ -222,13 +222,12 @@ func (v *SlaveView) NeverLinked() bool {
 // linked.
 const maxNeverLinkedWhy = 200
 
-// NeverLinkedNotes names, for a report (health.Report.NeverLinked), the
+// NeverLinkedNotes are, for a report (health.Report.NeverLinked), the
 // slaves of views that in keeps (nil: every one) that never linked, in
-// the views' order, each with why when it is known: "FS07 (wrong
-// management password for FS07: …)", "FS09 (its agent has not dialed in
-// yet)".
-func NeverLinkedNotes(views []SlaveView, in func(*SlaveView) bool) []string {
-	var out []string
+// the views' order, each with why when it is known: "wrong management
+// password for FS07: …", "its agent has not dialed in yet".
+func NeverLinkedNotes(views []SlaveView, in func(*SlaveView) bool) []health.NeverLinkedSlave {
+	var out []health.NeverLinkedSlave
 	for i := range views {
 		v := &views[i]
 		if !v.NeverLinked() || in != nil && !in(v) {
@@ -241,11 +240,7 @@ func NeverLinkedNotes(views []SlaveView, in func(*SlaveView) bool) []string {
 		case why == "":
 			why = string(v.State)
 		}
-		if why == "" {
-			out = append(out, v.Name)
-		} else {
-			out = append(out, v.Name+" ("+why+")")
-		}
+		out = append(out, health.NeverLinkedSlave{Name: v.Name, Group: v.Group, Why: why})
 	}
 	return out
 }
