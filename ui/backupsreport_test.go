@@ -55,7 +55,9 @@ func TestTheBackupsWindowSavesTheReportOfTheGroupShown(t *testing.T) {
 	if strings.Contains(html, "NAS") || strings.Contains(html, "WEB") {
 		t.Errorf("the report of Acme lists another group's servers:\n%s", html)
 	}
-	if _, csv := save("acme.csv"); !strings.HasPrefix(csv, "slave,group,task,state,") || strings.Count(csv, "\n") != 4 {
+	// As CSV, a line per task, then FS09's of its own.
+	if _, csv := save("acme.csv"); !strings.HasPrefix(csv, "slave,group,task,state,") || strings.Count(csv, "\n") != 5 ||
+		!strings.Contains(csv, "\nFS09,") || !strings.HasSuffix(csv, ",true\n") {
 		t.Errorf("CSV:\n%s", csv)
 	}
 
