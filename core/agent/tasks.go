@@ -84,7 +84,9 @@ type activeRun struct {
 	announced chan struct{}
 	// amends are the changes asked of the task's newest record while
 	// the run was under way (copies found damaged by hand meanwhile),
-	// made to the run's own record as it ends (at most maxAmends).
+	// made to the run's own record as it ends (at most maxAmends), and
+	// at once to the record it has while it runs, which an agent killed
+	// meanwhile finds at its next start (amendRunning).
 	amends []func(*backup.Report) bool
 }
 
@@ -1098,6 +1100,7 @@ func (t *Tasks) rewriteNewest(task backup.Task, at time.Time, failed string, cha
 	if ar := t.active[backup.NameKey(task.Name)]; ar != nil {
 		if len(ar.amends) < maxAmends {
 			ar.amends = append(ar.amends, change)
+			t.amendRunning(task, ar.seq, failed, change)
 		}
 		return false
 	}
@@ -1120,6 +1123,29 @@ func (t *Tasks) rewriteNewest(task backup.Task, at time.Time, failed string, cha
 		return false
 	}
 	return true
+}
+
+// amendRunning makes change to the record of the run under way, the
+// task's newest, seq, as it is while it runs, under t.mu: the run's own
+// record as it ends is made from its report (finished), so this one only
+// counts when the agent is killed before, and its next start turns the
+// record into the interrupted run's (markInterrupted) with the change.
+func (t *Tasks) amendRunning(task backup.Task, seq uint64, failed string, change func(*backup.Report) bool) {
+	recs, err := t.db.Runs(task.Name, 1)
+	if err != nil || len(recs) == 0 || recs[0].Seq != seq {
+		return
+	}
+	var rep backup.Report
+	if json.Unmarshal(recs[0].Doc, &rep) != nil || rep.Result != backup.ResultRunning || !change(&rep) {
+		return
+	}
+	doc, err := json.Marshal(rep)
+	if err == nil {
+		err = t.db.PutRun(task.Name, seq, doc)
+	}
+	if err != nil {
+		t.log.WithError(err).WithField("task", task.Name).Warnf("task %s: should the agent stop before the run ends, %s", task.Name, failed)
+	}
 }
 
 // DeleteSnapshot deletes one snapshot of the task by hand (its ID), to

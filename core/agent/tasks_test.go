@@ -266,14 +266,21 @@ func TestARunCutShortByTheProcessEndingIsMarkedInterrupted(t *testing.T) {
 	task := backup.Task{Name: "docs", Sources: []string{src}, Destination: dest, Version: 1}
 	doc, _ := json.Marshal(task)
 	_ = db.UpdateTask("docs", func([]byte) ([]byte, error) { return doc, nil })
-	running, _ := json.Marshal(backup.Report{Task: "docs", Started: time.Now().Add(-time.Minute), Result: backup.ResultRunning})
+	// Copies found damaged by hand while it ran are in its record
+	// already (amendRunning), and stay.
+	running, _ := json.Marshal(backup.Report{Task: "docs", Started: time.Now().Add(-time.Minute), Result: backup.ResultRunning,
+		FoundDamaged: 2, FoundAt: time.Now()})
 	if _, err := db.AppendRun("docs", running, 10); err != nil {
 		t.Fatal(err)
 	}
 	tasks, _ := newTasks(t, db, agent.TasksConfig{})
 	hist, _ := tasks.History(context.Background(), "docs", 0)
-	if len(hist) != 1 || hist[0].Result != backup.ResultInterrupted || !strings.Contains(hist[0].Error, "the agent stopped during the run") {
+	if len(hist) != 1 || hist[0].Result != backup.ResultInterrupted || !strings.Contains(hist[0].Error, "the agent stopped during the run") ||
+		hist[0].FoundDamaged != 2 {
 		t.Fatalf("history %+v", hist)
+	}
+	if health, _, _, err := tasks.Health(context.Background(), nil); err != nil || health[0].LastDamaged != 2 {
+		t.Fatalf("the health: %+v, %v", health, err)
 	}
 }
 
@@ -735,7 +742,7 @@ func TestCopiesFoundDamagedByHandAreInTheTasksHealthUntilTheNextRun(t *testing.T
 // Copies found damaged by hand while a run is under way go into that
 // run's record as it ends (the run began before the note that has the
 // next run copy them afresh), so the health says so; and the record
-// says they were found while it ran.
+// says they were found while it ran, once.
 func TestCopiesFoundDamagedWhileARunIsUnderWayAreInItsRecord(t *testing.T) {
 	tasks, c, dest, run := weeklyVerified(t)
 	ctx := context.Background()
@@ -766,6 +773,12 @@ func TestCopiesFoundDamagedWhileARunIsUnderWayAreInItsRecord(t *testing.T) {
 	}
 	if vr, err := tasks.Verify(ctx, "docs", snaps[0].ID, nil); err != nil || vr.Changed != 1 {
 		t.Fatalf("the verify by hand during the run: %+v, %v", vr, err)
+	}
+	// The run's record as it is on disk while it runs has them too: an
+	// agent killed now finds them in it at its next start, which makes
+	// it the interrupted run's.
+	if recs, err := tasks.History(ctx, "docs", 1); err != nil || recs[0].Result != backup.ResultRunning || recs[0].FoundDamaged != 1 {
+		t.Fatalf("the record of the run under way (%v): %+v", err, recs)
 	}
 	if _, err := tasks.Stop(ctx, "docs"); err != nil {
 		t.Fatal(err)
