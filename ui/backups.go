@@ -1019,7 +1019,11 @@ func (s *backupsSnapshot) summary() string {
 		out += " · " + human.Count(s.held) + " of disconnected slaves"
 	}
 	if s.never > 0 {
-		out += " · " + health.NeverLinkedWords(s.never) + ", so not watched"
+		out += " · " + notWatched(s.never)
 	}
 	return out
 }
+
+// notWatched counts n slaves that never linked, so whose backups nobody
+// watches: "1 server never linked, so not watched".
+func notWatched(n int) string { return health.NeverLinkedWords(n) + ", so not watched" }

@@ -43,7 +43,7 @@ const (
 	summaryAllWell     = "Nothing needs a look: no server is offline or in error, and no backup has failed or is overdue."
 	summaryPickGroup   = "Select one of its servers to see its details."
 	summaryPickAny     = "Select a server in the tree to see its details."
-	summaryBackupsNone = "Backups: no tasks known yet."
+	summaryBackupsNone = "no tasks known yet"
 	summarySortByState = "Sort by State"
 )
 
@@ -59,6 +59,7 @@ type fleetSummary struct {
 	more      int            // how many more need a look
 	outage    health.Outage  // many went offline together
 	awaited   int            // offline, but may still dial in again since the console started
+	never     int            // never linked: none of their tasks is known
 	until     time.Time      // when the last of them may
 	outageOK  bool           // outage is one
 	byState   bool           // the tree is sorted by state: those come first
@@ -154,6 +155,9 @@ func (m *treeModel) summarize(id string, now time.Time) fleetSummary {
 		}
 		s.counts[stateIndex(e.view.State)]++
 		s.agents[e.view.Software]++
+		if e.view.NeverLinked() {
+			s.never++
+		}
 		switch {
 		case m.awaited(&e.view, now):
 			s.awaited++
@@ -181,6 +185,19 @@ func (s *fleetSummary) addAttention(e *slaveEntry, now time.Time) {
 		s.more++
 	}
 	s.attention = slices.Insert(s.attention, i, e)
+}
+
+// backupsLine is the summary's line of the backups' health: "Backups: 2
+// ok · 1 failed · 1 server never linked, so not watched."
+func backupsLine(c health.Counts, never int) string {
+	line := summaryBackupsNone
+	if c.Total() > 0 {
+		line = c.String()
+	}
+	if never > 0 {
+		line += " · " + notWatched(never)
+	}
+	return "Backups: " + line + "."
 }
 
 // agentsShown is how many agent versions a summary names; the rest it
@@ -389,11 +406,7 @@ func (p *summaryPane) show(node string, s fleetSummary, now time.Time) {
 		p.hint.SetText(summaryPickGroup)
 	}
 	p.states.SetText(human.Plural(s.total, "server", "servers") + ": " + countsText(&s.counts))
-	if s.backup.Total() == 0 {
-		p.backups.SetText(summaryBackupsNone)
-	} else {
-		p.backups.SetText("Backups: " + s.backup.String() + ".")
-	}
+	p.backups.SetText(backupsLine(s.backup, s.never))
 	p.agents.SetText(agentsText(s.agents))
 	showIf(p.agents, p.agents.Text != "")
 	showIf(p.allWell, len(s.attention) == 0 && s.awaited == 0)

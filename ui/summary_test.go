@@ -60,7 +60,8 @@ func TestTheSummaryNamesWhatNeedsALookWorstFirst(t *testing.T) {
 		if p.title.Text != summaryAll || p.states.Text != "6 servers: 2 connected · 1 offline · 1 connecting · 1 error · 1 disabled" {
 			t.Errorf("title %q, states %q", p.title.Text, p.states.Text)
 		}
-		if p.backups.Text != "Backups: 2 ok · 2 failed · 1 overdue." {
+		// web-1, connecting for the first time, has no task known yet.
+		if p.backups.Text != "Backups: 2 ok · 2 failed · 1 overdue · 1 server never linked, so not watched." {
 			t.Errorf("backups %q", p.backups.Text)
 		}
 		// The error first, then the one offline, then the failed backup,
@@ -431,6 +432,26 @@ func TestTheSummarySaysWhichAgentVersionsTheServersRun(t *testing.T) {
 	} {
 		if got := agentsText(c.agents); got != c.want {
 			t.Errorf("agentsText(%v) = %q, want %q", c.agents, got, c.want)
+		}
+	}
+}
+
+// The summary's backups line counts the servers that never linked, whose
+// backups nobody watches, also when no task is known at all (a fleet
+// just added).
+func TestTheSummaryCountsTheServersThatNeverLinked(t *testing.T) {
+	for _, c := range []struct {
+		counts health.Counts
+		never  int
+		want   string
+	}{
+		{health.Counts{OK: 3}, 0, "Backups: 3 ok."},
+		{health.Counts{}, 0, "Backups: no tasks known yet."},
+		{health.Counts{}, 2, "Backups: no tasks known yet · 2 servers never linked, so not watched."},
+		{health.Counts{OK: 1, Failed: 1}, 1, "Backups: 1 ok · 1 failed · 1 server never linked, so not watched."},
+	} {
+		if got := backupsLine(c.counts, c.never); got != c.want {
+			t.Errorf("%+v, %d never linked: %q, want %q", c.counts, c.never, got, c.want)
 		}
 	}
 }
