@@ -389,6 +389,22 @@ func TestTheSettingsTabSaysWhatTheAgentWouldRefuseBeforeSending(t *testing.T) {
 	}
 }
 
+// A server not linked whose settings were never read shows no form: one
+// of defaults (SSL off, its warning in orange) would read as its own.
+// The tab says why there is none; the settings show once read.
+func TestTheSettingsTabOfAServerNeverReadShowsNoForm(t *testing.T) {
+	mw, q, _ := remoteWindow(t, tabSettings)
+	st := mw.detail.setTab
+	q.runUntil(t, "the settings of FS01", func() bool { return st.loaded != nil && st.form.Visible() })
+	mw.tree.Select("a3") // BACKUP-7: wrong password
+	q.runUntil(t, "BACKUP-7 shown", func() bool { return st.slave == "BACKUP-7" })
+	if st.form.Visible() || !strings.Contains(st.status.Text, "its settings can be read and changed once it is") {
+		t.Errorf("BACKUP-7: the form shows (%v), the status says %q", st.form.Visible(), st.status.Text)
+	}
+	mw.tree.Select("a1")
+	q.runUntil(t, "the settings of FS01 again", func() bool { return st.loaded != nil && st.form.Visible() })
+}
+
 // Why the agent cannot reach a console it dials is read in full in the
 // Settings tab, over as many lines as it takes: it is read nowhere else
 // from the console, and the end of it says what to do.

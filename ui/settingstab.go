@@ -72,6 +72,7 @@ type settingsTab struct {
 	discard    *widget.Button
 	reload     *widget.Button
 	form       fyne.CanvasObject
+	scroll     *container.Scroll // of form
 
 	view master.SlaveView
 	following
@@ -135,7 +136,8 @@ func newSettingsTab(r runner, rm Remote, win fyne.Window, now func() time.Time) 
 		heading("Consoles linked now"), t.consoles,
 	)
 	buttons := container.NewHBox(t.reload, layout.NewSpacer(), t.discard, t.apply)
-	t.obj = container.NewBorder(t.status, buttons, nil, nil, formScroll(container.NewPadded(t.form)))
+	t.scroll = formScroll(container.NewPadded(t.form))
+	t.obj = container.NewBorder(t.status, buttons, nil, nil, t.scroll)
 	t.showState()
 	return t
 }
@@ -224,6 +226,7 @@ func (t *settingsTab) fill() {
 	t.fillMasters()
 	t.fillConsoles()
 	t.showState()
+	t.scroll.Refresh() // rows came or went, and lines with them
 }
 
 func (t *settingsTab) fillMasters() {
@@ -378,6 +381,12 @@ func (t *settingsTab) showState() {
 	}
 	if !t.linked && t.slave != "" {
 		t.status.SetText(t.notLinked("its settings can be read and changed once it is"))
+	}
+	// Settings never read are not shown: a form of defaults (SSL off,
+	// its warning in orange) would read as the server's.
+	if read := t.loaded != nil; read != t.form.Visible() {
+		showIf(t.form, read)
+		t.scroll.Refresh()
 	}
 }
 
