@@ -452,6 +452,10 @@ func (t *logTab) showStatus() {
 	if t.status.Text != s {
 		t.status.SetText(s)
 	}
+	// Nothing to pause or copy from a server not linked, its log never
+	// read; a pause is always let go.
+	enableIf(t.pause, t.linked || t.paused)
+	enableIf(t.copyBtn, t.length() > 0)
 }
 
 // logFeed gathers lines off the Fyne thread until the pump takes them.

@@ -158,8 +158,8 @@ func TestTheLogTabTailsTheSelectedSlaveWhileItShows(t *testing.T) {
 	}
 	fr.feed <- logLines(1, 20)
 	q.runUntil(t, "20 lines", func() bool { return lt.length() == 20 })
-	if !strings.Contains(lt.status.Text, "Following the log of FS01 · 20 lines") {
-		t.Errorf("status %q", lt.status.Text)
+	if !strings.Contains(lt.status.Text, "Following the log of FS01 · 20 lines") || lt.pause.Disabled() || lt.copyBtn.Disabled() {
+		t.Errorf("status %q, Pause disabled %v, Copy disabled %v", lt.status.Text, lt.pause.Disabled(), lt.copyBtn.Disabled())
 	}
 
 	// Another tab: the stream stops; back: it starts again.
@@ -192,6 +192,10 @@ func TestTheLogTabTailsTheSelectedSlaveWhileItShows(t *testing.T) {
 	q.runUntil(t, "the tab to say so", func() bool {
 		return lt.status.Text == "FS01 is not connected (offline): its log shows here once it is."
 	})
+	// With no line to pause or copy, neither can be.
+	if !lt.pause.Disabled() || !lt.copyBtn.Disabled() {
+		t.Errorf("offline, no line: Pause disabled %v, Copy disabled %v", lt.pause.Disabled(), lt.copyBtn.Disabled())
+	}
 }
 
 func TestTheLogTabKeepsUpWithAFloodInFewUpdates(t *testing.T) {

@@ -629,6 +629,15 @@ func dialogSize(parent fyne.Window, width, height float32) fyne.Size {
 	return fyne.NewSize(width, height)
 }
 
+// enableIf enables or disables w.
+func enableIf(w fyne.Disableable, on bool) {
+	if on {
+		w.Enable()
+	} else {
+		w.Disable()
+	}
+}
+
 // showIf shows or hides o.
 func showIf(o fyne.CanvasObject, show bool) {
 	if show {

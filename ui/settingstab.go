@@ -353,32 +353,15 @@ func (t *settingsTab) request() *pb.SettingsSetRequest {
 func (t *settingsTab) showState() {
 	ready := t.loaded != nil && t.linked && !t.loading
 	for _, w := range []fyne.Disableable{t.listen, t.ssl, t.management, t.newMaster, t.addMaster} {
-		if ready {
-			w.Enable()
-		} else {
-			w.Disable()
-		}
+		enableIf(w, ready)
 	}
-	if ready && t.listen.Checked {
-		t.address.Enable()
-	} else {
-		t.address.Disable()
-	}
+	enableIf(t.address, ready && t.listen.Checked)
 	bad := t.listenProblem()
 	sayProblem(t.addressMsg, bad)
 	changed := ready && t.request() != nil && bad == nil
-	for _, b := range []*widget.Button{t.apply, t.discard} {
-		if changed {
-			b.Enable()
-		} else {
-			b.Disable()
-		}
-	}
-	if t.linked && t.slave != "" && !t.loading {
-		t.reload.Enable()
-	} else {
-		t.reload.Disable()
-	}
+	enableIf(t.apply, changed)
+	enableIf(t.discard, changed)
+	enableIf(t.reload, t.linked && t.slave != "" && !t.loading)
 	if !t.linked && t.slave != "" {
 		t.status.SetText(t.notLinked("its settings can be read and changed once it is"))
 	}
