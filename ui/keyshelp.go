@@ -39,6 +39,7 @@ func keyboardShortcuts() []keyPlace {
 			{"Ctrl+Shift+R", "Run the selected task, reading every file"},
 			{"Ctrl+Shift+F", "Find a file in the selected server's backups"},
 			{"Menu", "The selected row's menu, as a right click opens it"},
+			{"Escape", "All servers: select nothing, and see the whole fleet's summary"},
 			{"Ctrl+L", "Remote Management Log"},
 			{"Ctrl+B", "Backups window"},
 			{"Ctrl+Shift+A", "Command Audit"},

@@ -31,6 +31,7 @@ const (
 	itemAddSlave       = "Add Slave…"
 	itemQuit           = "Quit"
 	itemSettings       = "Remote Management Settings…"
+	itemAllServers     = "All Servers"
 	itemLog            = "Remote Management Log"
 	itemBackups        = "Backups"
 	itemAudit          = "Command Audit"
@@ -249,6 +250,9 @@ func (mw *mainWindow) mainMenu() *fyne.MainMenu {
 	settings := fyne.NewMenuItem(itemSettings, func() { mw.showSettings(false) })
 	settings.Icon = theme.SettingsIcon()
 
+	all := fyne.NewMenuItem(itemAllServers, mw.showAllServers)
+	all.Icon = theme.HomeIcon()
+	all.Shortcut = shownAllServers() // Escape is a plain key: shortcuts.go
 	connLog := fyne.NewMenuItem(itemLog, mw.showLog)
 	connLog.Icon = theme.ListIcon()
 	connLog.Shortcut = shortcutLog()
@@ -274,7 +278,7 @@ func (mw *mainWindow) mainMenu() *fyne.MainMenu {
 		fyne.NewMenu(menuFile, add, importItem, exportItem, fyne.NewMenuItemSeparator(), quit),
 		mw.slaveMenu(),
 		fyne.NewMenu(menuSettings, settings),
-		fyne.NewMenu(menuView, connLog, backups, audit, refresh, fyne.NewMenuItemSeparator(), mw.appearanceMenu()),
+		fyne.NewMenu(menuView, all, connLog, backups, audit, refresh, fyne.NewMenuItemSeparator(), mw.appearanceMenu()),
 		fyne.NewMenu(menuHelp, keys, help, about),
 	)
 }
@@ -476,6 +480,14 @@ func (mw *mainWindow) selectedSlave() (master.SlaveView, bool) {
 		return master.SlaveView{}, false
 	}
 	return mw.model.view(id)
+}
+
+// showAllServers selects nothing, so that the detail pane sums up the
+// whole fleet.
+func (mw *mainWindow) showAllServers() {
+	if mw.tree.selected != "" {
+		mw.tree.UnselectAll() // calls back with ""
+	}
 }
 
 // syncDetail shows the selection in the detail pane and sets which

@@ -568,6 +568,28 @@ func TestEachShortcutTriggersItsAction(t *testing.T) {
 		// the question, does not stack another.
 		keyOpensOnce(t, mw.win, fyne.KeyDelete, "Remove FS02")
 	})
+	t.Run("Escape, from the tree, selects nothing: the fleet's summary", func(t *testing.T) {
+		mw, _ := openMainWindow(t, newFakeConsole(demoFleet()...), nil)
+		mw.tree.Select("a2")
+		mw.win.Canvas().Focus(mw.tree)
+		if mw.detail.summary.obj.Visible() {
+			t.Fatal("FS02 selected, the fleet's summary shows")
+		}
+		pressKey(mw.win, fyne.KeyEscape)
+		if mw.tree.selected != "" || !mw.detail.summary.obj.Visible() || mw.detail.summary.title.Text != summaryAll {
+			t.Errorf("after Escape: selected %q, the summary shows %v (%q)", mw.tree.selected,
+				mw.detail.summary.obj.Visible(), mw.detail.summary.title.Text)
+		}
+		// View → All Servers does the same, from anywhere.
+		mw.tree.Select(groupNodeID("Office"))
+		if mw.detail.summary.title.Text != "Office" {
+			t.Fatalf("Office selected, the summary is %q's", mw.detail.summary.title.Text)
+		}
+		menuItemLabelled(mw.win.MainMenu().Items[3], itemAllServers).Action()
+		if mw.tree.selected != "" || mw.detail.summary.title.Text != summaryAll {
+			t.Errorf("after View → All Servers: selected %q, title %q", mw.tree.selected, mw.detail.summary.title.Text)
+		}
+	})
 	t.Run("Delete in the filter box edits the filter", func(t *testing.T) {
 		mw, _ := openMainWindow(t, newFakeConsole(demoFleet()...), nil)
 		mw.tree.Select("a2")
@@ -646,8 +668,10 @@ func TestEveryShortcutIsBoundOnce(t *testing.T) {
 		t.Errorf("bound shortcuts %v, want Ctrl+N, Ctrl+Q, Ctrl+L, Ctrl+B, Ctrl+Shift+A, Ctrl+R, Ctrl+Shift+R, Ctrl+Shift+F, Ctrl+E, Ctrl+F", seen)
 	}
 	// The keys a menu only shows are the window's own: Ctrl+E one of its
-	// shortcuts, F5, Delete and F1 the plain keys its key handler takes.
+	// shortcuts, F5, Delete, Escape and F1 the plain keys its key handler
+	// takes.
 	want := map[string]string{
+		itemAllServers: (&desktop.CustomShortcut{KeyName: fyne.KeyEscape}).ShortcutName(),
 		itemKeys:       (&desktop.CustomShortcut{KeyName: fyne.KeyF1}).ShortcutName(),
 		itemRefresh:    (&desktop.CustomShortcut{KeyName: fyne.KeyF5}).ShortcutName(),
 		itemEditSlave:  shortcutEdit().ShortcutName(),

@@ -23,7 +23,8 @@ import (
 //   - Enter in the Tasks tab's table edits the selected task and Delete
 //     removes it (once confirmed); the table takes these two, and F5,
 //     while it has the focus.
-//   - Delete (remove), F5 (refresh) and the Menu key (the selected row's
+//   - Delete (remove), F5 (refresh), Escape (View → All Servers: nothing
+//     selected) and the Menu key (the selected row's
 //     context menu, as a right click opens it) are plain keys, which Fyne
 //     never turns into shortcuts: the window's key handler takes them
 //     when nothing has the focus and the server tree hands them over when
@@ -32,7 +33,8 @@ import (
 //     told apart and is not bound.)
 //
 // The menu items whose keys are bound elsewhere show them all the same
-// (View → Refresh F5; Slave → Edit… Ctrl+E and Remove… Delete; Help →
+// (View → All Servers Escape and Refresh F5; Slave → Edit… Ctrl+E and
+// Remove… Delete; Help →
 // Keyboard Shortcuts F1), through shownKey, which only labels. F1, like
 // F5, is a plain key the window's key handler takes.
 //
@@ -70,6 +72,7 @@ func shownEdit() shownKey                { return shownKey{fyne.KeyE, fyne.KeyMo
 func shownRefresh() shownKey             { return shownKey{key: fyne.KeyF5} }
 func shownRemove() shownKey              { return shownKey{key: fyne.KeyDelete} }
 func shownHelp() shownKey                { return shownKey{key: fyne.KeyF1} }
+func shownAllServers() shownKey          { return shownKey{key: fyne.KeyEscape} }
 
 func ctrl(k fyne.KeyName) *desktop.CustomShortcut {
 	return &desktop.CustomShortcut{KeyName: k, Modifier: fyne.KeyModifierShortcutDefault}
@@ -110,6 +113,12 @@ func (mw *mainWindow) typedKey(e *fyne.KeyEvent) bool {
 		return true
 	case fyne.KeyF1:
 		mw.showKeys()
+		return true
+	case fyne.KeyEscape:
+		if mw.win.Canvas().Overlays().Top() != nil {
+			return false // a menu or dialog's to close
+		}
+		mw.showAllServers()
 		return true
 	case desktop.KeyMenu:
 		mw.showSelectedRowMenu()
