@@ -275,7 +275,7 @@ type fakeConsole struct {
 	settings    master.Settings
 	listenAddr  string
 	listenErr   error
-	subs        map[chan master.Event]struct{}
+	subs        subscribers[master.Event]
 	slavesCalls int
 	slaveCalls  int      // lookups of one slave
 	calls       []string // "remove FS01", "connect FS01", "apply …"
@@ -289,7 +289,7 @@ func (f *fakeConsole) Relinking() (started, until time.Time) { return f.started,
 
 func newFakeConsole(slaves ...master.SlaveView) *fakeConsole {
 	return &fakeConsole{slaves: slaves, settings: master.Settings{Listen: true, ListenAddress: ":16888", SSL: true},
-		listenAddr: "[::]:16888", subs: map[chan master.Event]struct{}{}}
+		listenAddr: "[::]:16888"}
 }
 
 func (f *fakeConsole) Slaves() []master.SlaveView {
@@ -312,26 +312,45 @@ func (f *fakeConsole) Slave(name string) (master.SlaveView, bool) {
 }
 
 func (f *fakeConsole) Subscribe(buffer int) (<-chan master.Event, func()) {
-	ch := make(chan master.Event, buffer)
-	f.mu.Lock()
-	f.subs[ch] = struct{}{}
-	f.mu.Unlock()
+	return f.subs.subscribe(buffer)
+}
+
+// publish sends e to every subscriber.
+func (f *fakeConsole) publish(e master.Event) { f.subs.publish(e) }
+
+// subscribers are a fake's subscribers to its events of type T. The zero
+// value is ready; safe for concurrent use.
+type subscribers[T any] struct {
+	mu   sync.Mutex
+	subs map[chan T]struct{}
+}
+
+// subscribe is a new subscriber's channel, with room for buffer events,
+// and the function (idempotent) that ends it and closes the channel.
+func (s *subscribers[T]) subscribe(buffer int) (<-chan T, func()) {
+	ch := make(chan T, buffer)
+	s.mu.Lock()
+	if s.subs == nil {
+		s.subs = map[chan T]struct{}{}
+	}
+	s.subs[ch] = struct{}{}
+	s.mu.Unlock()
 	var once sync.Once
 	return ch, func() {
 		once.Do(func() {
-			f.mu.Lock()
-			delete(f.subs, ch)
-			f.mu.Unlock()
+			s.mu.Lock()
+			delete(s.subs, ch)
+			s.mu.Unlock()
 			close(ch)
 		})
 	}
 }
 
-// publish sends e to every subscriber.
-func (f *fakeConsole) publish(e master.Event) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	for ch := range f.subs {
+// publish sends e to every subscriber, waiting for room.
+func (s *subscribers[T]) publish(e T) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for ch := range s.subs {
 		ch <- e
 	}
 }

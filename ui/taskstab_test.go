@@ -53,7 +53,7 @@ type fakeTasks struct {
 	mkErr    error                 // MakeFolder's answer
 	snapList []backup.SnapshotInfo // when set, TaskSnapshots' answer
 	histList []backup.Report       // when set, TaskHistory's answer
-	subs     map[chan master.TaskEvent]struct{}
+	subs     subscribers[master.TaskEvent]
 }
 
 func (f *fakeTasks) record(c string) {
@@ -102,7 +102,7 @@ func demoTasks() *fakeTasks {
 		"/mnt":        {{Name: "backup", Type: backup.TypeDir}, {Name: "nas", Type: backup.TypeDir}},
 		"/mnt/backup": {{Name: "customers", Type: backup.TypeDir}},
 	}
-	return &fakeTasks{tasks: tasks, tree: tree, server: server, subs: map[chan master.TaskEvent]struct{}{}}
+	return &fakeTasks{tasks: tasks, tree: tree, server: server}
 }
 
 // ListFolder pages through f.server's folder dir, in name order, as the
@@ -423,28 +423,10 @@ func (f *fakeTasks) CopyTask(ctx context.Context, from, name string, to []string
 }
 
 func (f *fakeTasks) WatchTasks(buffer int) (<-chan master.TaskEvent, func()) {
-	ch := make(chan master.TaskEvent, buffer)
-	f.mu.Lock()
-	f.subs[ch] = struct{}{}
-	f.mu.Unlock()
-	var once sync.Once
-	return ch, func() {
-		once.Do(func() {
-			f.mu.Lock()
-			delete(f.subs, ch)
-			f.mu.Unlock()
-			close(ch)
-		})
-	}
+	return f.subs.subscribe(buffer)
 }
 
-func (f *fakeTasks) publishTask(e master.TaskEvent) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	for ch := range f.subs {
-		ch <- e
-	}
-}
+func (f *fakeTasks) publishTask(e master.TaskEvent) { f.subs.publish(e) }
 
 // tasksWindow is the main window on the demo fleet with FS01's Tasks tab
 // shown and its tasks read.
