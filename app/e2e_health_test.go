@@ -94,7 +94,7 @@ func TestTheFleetsBackupHealthIsReportedAndMailed(t *testing.T) {
 		t.Fatalf("task run docs: exit %d\n%s", code, out)
 	}
 	// A monitoring system's check: all well.
-	if out, code := cli("", "check"); code != 0 || out != "LANYARD OK - 1 server, 1 connected; 2 backup tasks | servers=1 connected=1 offline=0 error=0 disconnected=0 muted=0 tasks=2 failed=0 overdue=0 dest_full=0 warned=0 mail_waiting=0\n" {
+	if out, code := cli("", "check"); code != 0 || out != "LANYARD OK - 1 server, 1 connected; 2 backup tasks | servers=1 connected=1 offline=0 error=0 disconnected=0 muted=0 tasks=2 failed=0 overdue=0 dest_full=0 warned=0 never_linked=0 mail_waiting=0\n" {
 		t.Fatalf("check before the failure: exit %d\n%q", code, out)
 	}
 	// The running console says how its mail is getting through.
@@ -117,7 +117,7 @@ func TestTheFleetsBackupHealthIsReportedAndMailed(t *testing.T) {
 	// group that does not exist is UNKNOWN, not OK.
 	out, code = cli("", "check")
 	if lines := strings.Split(out, "\n"); code != 2 || !strings.HasPrefix(lines[0], "LANYARD CRITICAL - 1 backup failed; 1 server, 1 connected; 2 backup tasks | ") ||
-		!strings.HasSuffix(lines[0], " failed=1 overdue=0 dest_full=0 warned=0 mail_waiting=0") || !strings.HasPrefix(lines[1], "FS01 / offsite: failed since ") {
+		!strings.HasSuffix(lines[0], " failed=1 overdue=0 dest_full=0 warned=0 never_linked=0 mail_waiting=0") || !strings.HasPrefix(lines[1], "FS01 / offsite: failed since ") {
 		t.Fatalf("check after the failure: exit %d\n%s", code, out)
 	}
 	if out, code := cli("", "check", "--group", "Nobody"); code != 3 || !strings.HasPrefix(out, `LANYARD UNKNOWN - no server is in the group "Nobody"`) {

@@ -72,7 +72,9 @@ mail not getting through (in a check of
 the whole fleet, with mail set up; mail_waiting counts what waits). A
 server whose alerts are muted (slave mute) raises none until its mute
 ends; muted= counts them. A run that completed with warnings (a file it
-could not read) raises none either; warned= counts those tasks. --group
+could not read) raises none either; warned= counts those tasks, and
+never_linked= the servers that never linked (whose backups nobody
+watches; only those refusing this console are a WARNING). --group
 checks one group (one customer) only, --slave one server (for a
 monitoring system that has a service per server). It asks the running
 console; when none runs, nobody is watching the fleet, and the check is
@@ -156,6 +158,10 @@ type checkResult struct {
 	// and so no WARNING, but performance data a monitoring system may
 	// put a threshold on.
 	Warned int `json:"warned"`
+	// NeverLinked counts the servers that never linked to this console
+	// (master.SlaveView.NeverLinked): none of their tasks is known, so
+	// their backups are not watched.
+	NeverLinked int `json:"never_linked"`
 }
 
 // withMail adds how mail is getting through: mail that does not is a
@@ -191,6 +197,9 @@ func newCheckResult(views []master.SlaveView, rows []health.Row, alerts []health
 			continue
 		}
 		res.Servers++
+		if v.NeverLinked() {
+			res.NeverLinked++
+		}
 		if v.MutedUntil.After(now) {
 			res.Muted++
 		} else if v.State != master.StateDisabled && v.Rival.Current(now) {
@@ -288,8 +297,9 @@ func (c *checkResult) write(w io.Writer, now time.Time) {
 	if len(news) > 0 {
 		summary = strings.Join(news, ", ") + "; " + summary
 	}
-	perf := fmt.Sprintf("servers=%d connected=%d offline=%d error=%d disconnected=%d muted=%d tasks=%d failed=%d overdue=%d dest_full=%d warned=%d",
-		c.Servers, c.Connected, c.Offline, c.Errors, c.Disconnected, c.Muted, c.Tasks, c.Backup.Failed, c.Backup.Overdue, len(c.Full), c.Warned)
+	perf := fmt.Sprintf("servers=%d connected=%d offline=%d error=%d disconnected=%d muted=%d tasks=%d failed=%d overdue=%d dest_full=%d warned=%d never_linked=%d",
+		c.Servers, c.Connected, c.Offline, c.Errors, c.Disconnected, c.Muted, c.Tasks, c.Backup.Failed, c.Backup.Overdue, len(c.Full), c.Warned,
+		c.NeverLinked)
 	if c.Mail != nil {
 		perf += fmt.Sprintf(" mail_waiting=%d", c.Mail.Alerts+c.Mail.Daily)
 	}

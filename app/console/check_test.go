@@ -35,17 +35,17 @@ func TestACheckIsCriticalForOutagesAndFailuresAndWarnsOfLateness(t *testing.T) {
 		code         int
 		want         string
 	}{
-		{"", "", checkCritical, "LANYARD CRITICAL - 1 server offline, 1 backup failed, 1 backup overdue; 3 servers, 2 connected; 2 backup tasks | servers=3 connected=2 offline=0 error=1 disconnected=0 muted=0 tasks=2 failed=1 overdue=1 dest_full=0 warned=0\n" +
+		{"", "", checkCritical, "LANYARD CRITICAL - 1 server offline, 1 backup failed, 1 backup overdue; 3 servers, 2 connected; 2 backup tasks | servers=3 connected=2 offline=0 error=1 disconnected=0 muted=0 tasks=2 failed=1 overdue=1 dest_full=0 warned=0 never_linked=1\n" +
 			"FS01 / docs: overdue since 13:00:00 (2 h 0 min ago), last success 1 Dec 2026 13:00 (2 d 2 h ago)\n" +
 			"FS02: offline since 14:00:00 (1 h 0 min ago), now in error: it answers but refuses this console\n" +
 			"WEB / site: failed since 14:59:00 (1 min ago): \"disk full\\nLANYARD OK - all is well\"\n"},
-		{"acme", "", checkCritical, "LANYARD CRITICAL - 1 server offline, 1 backup overdue; 2 servers, 1 connected; 1 backup task | servers=2 connected=1 offline=0 error=1 disconnected=0 muted=0 tasks=1 failed=0 overdue=1 dest_full=0 warned=0\n" +
+		{"acme", "", checkCritical, "LANYARD CRITICAL - 1 server offline, 1 backup overdue; 2 servers, 1 connected; 1 backup task | servers=2 connected=1 offline=0 error=1 disconnected=0 muted=0 tasks=1 failed=0 overdue=1 dest_full=0 warned=0 never_linked=1\n" +
 			"FS01 / docs: overdue since 13:00:00 (2 h 0 min ago), last success 1 Dec 2026 13:00 (2 d 2 h ago)\n" +
 			"FS02: offline since 14:00:00 (1 h 0 min ago), now in error: it answers but refuses this console\n"},
 		// One server, as a monitoring system with a service per server asks.
-		{"", "fs01", checkWarning, "LANYARD WARNING - 1 backup overdue; 1 server, 1 connected; 1 backup task | servers=1 connected=1 offline=0 error=0 disconnected=0 muted=0 tasks=1 failed=0 overdue=1 dest_full=0 warned=0\n" +
+		{"", "fs01", checkWarning, "LANYARD WARNING - 1 backup overdue; 1 server, 1 connected; 1 backup task | servers=1 connected=1 offline=0 error=0 disconnected=0 muted=0 tasks=1 failed=0 overdue=1 dest_full=0 warned=0 never_linked=0\n" +
 			"FS01 / docs: overdue since 13:00:00 (2 h 0 min ago), last success 1 Dec 2026 13:00 (2 d 2 h ago)\n"},
-		{"Globex", "web", checkCritical, "LANYARD CRITICAL - 1 backup failed; 1 server, 1 connected; 1 backup task | servers=1 connected=1 offline=0 error=0 disconnected=0 muted=0 tasks=1 failed=1 overdue=0 dest_full=0 warned=0\n" +
+		{"Globex", "web", checkCritical, "LANYARD CRITICAL - 1 backup failed; 1 server, 1 connected; 1 backup task | servers=1 connected=1 offline=0 error=0 disconnected=0 muted=0 tasks=1 failed=1 overdue=0 dest_full=0 warned=0 never_linked=0\n" +
 			"WEB / site: failed since 14:59:00 (1 min ago): \"disk full\\nLANYARD OK - all is well\"\n"},
 	}
 	for _, c := range cases {
@@ -111,7 +111,7 @@ func TestACheckWarnsOfADestinationNearlyFull(t *testing.T) {
 		{Slave: "FS02", Group: "Acme", Task: "docs", Eval: health.Eval{State: health.StateOK}, Dest: full, MutedUntil: now.Add(time.Hour)}}
 	alerts := []health.Alert{{Kind: health.AlertFull, Slave: "FS01", Task: "docs", Since: now, Row: rows[0]}}
 	checkSays(t, views, rows, alerts, fleetScope{}, now, checkWarning,
-		"LANYARD WARNING - 1 task's destination nearly full; 2 servers, 2 connected, 1 muted; 2 backup tasks | servers=2 connected=2 offline=0 error=0 disconnected=0 muted=1 tasks=2 failed=0 overdue=0 dest_full=1 warned=0\n"+
+		"LANYARD WARNING - 1 task's destination nearly full; 2 servers, 2 connected, 1 muted; 2 backup tasks | servers=2 connected=2 offline=0 error=0 disconnected=0 muted=1 tasks=2 failed=0 overdue=0 dest_full=1 warned=0 never_linked=0\n"+
 			"FS01 / docs: the destination is 96 % full (80.0 GiB free of 2.0 TiB)\n")
 }
 
@@ -123,7 +123,7 @@ func TestACheckWarnsOfDamagedCopies(t *testing.T) {
 	rows := []health.Row{{Slave: "FS01", Group: "Acme", Task: "docs", Eval: health.Eval{State: health.StateOK}, LastDamaged: 2}}
 	alerts := []health.Alert{{Kind: health.AlertDamaged, Slave: "FS01", Task: "docs", Since: now.Add(-time.Hour), Row: rows[0]}}
 	checkSays(t, views, rows, alerts, fleetScope{}, now, checkWarning,
-		"LANYARD WARNING - 1 backup with damaged copies; 1 server, 1 connected; 1 backup task | servers=1 connected=1 offline=0 error=0 disconnected=0 muted=0 tasks=1 failed=0 overdue=0 dest_full=0 warned=0\n"+
+		"LANYARD WARNING - 1 backup with damaged copies; 1 server, 1 connected; 1 backup task | servers=1 connected=1 offline=0 error=0 disconnected=0 muted=0 tasks=1 failed=0 overdue=0 dest_full=0 warned=0 never_linked=0\n"+
 			"FS01 / docs: damaged copies since 14:00:00 (1 h 0 min ago): 2 copies found damaged (the destination's disk may be failing; the next run copies them afresh and mends the older snapshots)\n")
 }
 
@@ -139,7 +139,7 @@ func TestACheckCountsTheRunsWithWarningsWithoutWarning(t *testing.T) {
 	damaged := warned
 	damaged.Task, damaged.LastDamaged = "pics", 1
 	checkSays(t, views, []health.Row{warned, damaged}, nil, fleetScope{}, now, checkOK,
-		"LANYARD OK - 1 server, 1 connected; 2 backup tasks | servers=1 connected=1 offline=0 error=0 disconnected=0 muted=0 tasks=2 failed=0 overdue=0 dest_full=0 warned=1\n")
+		"LANYARD OK - 1 server, 1 connected; 2 backup tasks | servers=1 connected=1 offline=0 error=0 disconnected=0 muted=0 tasks=2 failed=0 overdue=0 dest_full=0 warned=1 never_linked=0\n")
 }
 
 // checkSays runs a check of scope at now and holds its code and its
@@ -170,7 +170,7 @@ func TestACheckWarnsOfAServerClaimedByAnotherAgent(t *testing.T) {
 		{Name: "FS02", Group: "Acme", State: master.StateConnected, Rival: copyOf(now.Add(-master.RivalFresh))}, // it stopped
 		{Name: "FS03", Group: "Acme", State: master.StateConnected, Rival: copyOf(now), MutedUntil: now.Add(time.Hour)}}
 	checkSays(t, views, nil, nil, fleetScope{}, now, checkWarning,
-		"LANYARD WARNING - 1 server claimed by another agent; 3 servers, 3 connected, 1 muted; 0 backup tasks | servers=3 connected=3 offline=0 error=0 disconnected=0 muted=1 tasks=0 failed=0 overdue=0 dest_full=0 warned=0\n"+
+		"LANYARD WARNING - 1 server claimed by another agent; 3 servers, 3 connected, 1 muted; 0 backup tasks | servers=3 connected=3 offline=0 error=0 disconnected=0 muted=1 tasks=0 failed=0 overdue=0 dest_full=0 warned=0 never_linked=0\n"+
 			"FS01: a copy of this server at 198.51.100.9, refused 14:59:20 (40 s ago)\n")
 }
 
@@ -187,11 +187,11 @@ func TestACheckWarnsOfAServerThatNeverLinkedBecauseItRefusesThisConsole(t *testi
 		{Name: "FS03", Group: "Acme", State: master.StateOffline},
 		{Name: "FS04", Group: "Acme", State: master.StateError, LastError: "wrong management password", MutedUntil: now.Add(time.Hour)}}
 	checkSays(t, views, nil, nil, fleetScope{}, now, checkWarning,
-		"LANYARD WARNING - 1 server refusing this console; 4 servers, 1 connected, 1 muted; 0 backup tasks | servers=4 connected=1 offline=1 error=2 disconnected=0 muted=1 tasks=0 failed=0 overdue=0 dest_full=0 warned=0\n"+
+		"LANYARD WARNING - 1 server refusing this console; 4 servers, 1 connected, 1 muted; 0 backup tasks | servers=4 connected=1 offline=1 error=2 disconnected=0 muted=1 tasks=0 failed=0 overdue=0 dest_full=0 warned=0 never_linked=3\n"+
 			"FS02: never linked: wrong management password for FS02: 192.0.2.7:16888 refused it; enter the same password on the console and on the agent\n")
 	views[1].LastSeen = now.Add(-time.Hour) // linked before: its outage is the alert, past the grace
 	checkSays(t, views, nil, nil, fleetScope{}, now, checkOK,
-		"LANYARD OK - 4 servers, 1 connected, 1 muted; 0 backup tasks | servers=4 connected=1 offline=1 error=2 disconnected=0 muted=1 tasks=0 failed=0 overdue=0 dest_full=0 warned=0\n")
+		"LANYARD OK - 4 servers, 1 connected, 1 muted; 0 backup tasks | servers=4 connected=1 offline=1 error=2 disconnected=0 muted=1 tasks=0 failed=0 overdue=0 dest_full=0 warned=0 never_linked=2\n")
 }
 
 // A server the user disconnected is counted apart, and its tasks not at
@@ -209,7 +209,7 @@ func TestACheckLeavesADisconnectedServersTasksOut(t *testing.T) {
 		{Slave: "FS02", Group: "Acme", Task: "docs", Eval: health.Eval{State: health.StateOverdue}, Disconnected: true},
 		{Slave: "FS03", Group: "Acme", Task: "docs", Eval: health.Eval{State: health.StateFailed}}}
 	checkSays(t, views, rows, nil, fleetScope{group: "Acme"}, now, checkOK,
-		"LANYARD OK - 4 servers, 3 connected, 1 disconnected, 1 muted; 2 backup tasks | servers=4 connected=3 offline=0 error=0 disconnected=1 muted=1 tasks=2 failed=1 overdue=0 dest_full=0 warned=0\n")
+		"LANYARD OK - 4 servers, 3 connected, 1 disconnected, 1 muted; 2 backup tasks | servers=4 connected=3 offline=0 error=0 disconnected=1 muted=1 tasks=2 failed=1 overdue=0 dest_full=0 warned=0 never_linked=0\n")
 }
 
 func TestACheckOfNoServerIsAMistake(t *testing.T) {
@@ -243,7 +243,7 @@ func TestACheckWarnsWhileMailIsNotGettingThrough(t *testing.T) {
 		Since: now.Add(-20 * time.Minute), NextTry: now.Add(5 * time.Minute), Alerts: 2})
 	var out bytes.Buffer
 	res.write(&out, now)
-	want := "LANYARD WARNING - mail not getting through; 1 server, 1 connected; 0 backup tasks | servers=1 connected=1 offline=0 error=0 disconnected=0 muted=0 tasks=0 failed=0 overdue=0 dest_full=0 warned=0 mail_waiting=2\n" +
+	want := "LANYARD WARNING - mail not getting through; 1 server, 1 connected; 0 backup tasks | servers=1 connected=1 offline=0 error=0 disconnected=0 muted=0 tasks=0 failed=0 overdue=0 dest_full=0 warned=0 never_linked=0 mail_waiting=2\n" +
 		"mail: NOT getting through since 14:40: the mail server said \"421 4.3.2 service not available\"; 2 alerts waiting, tried again at 15:05\n"
 	if res.Code != checkWarning || out.String() != want {
 		t.Errorf("code %d:\n%s\nwant:\n%s", res.Code, out.String(), want)
@@ -253,7 +253,7 @@ func TestACheckWarnsWhileMailIsNotGettingThrough(t *testing.T) {
 	res.withMail(master.MailStatus{})
 	out.Reset()
 	res.write(&out, now)
-	if want := "LANYARD OK - 1 server, 1 connected; 0 backup tasks | servers=1 connected=1 offline=0 error=0 disconnected=0 muted=0 tasks=0 failed=0 overdue=0 dest_full=0 warned=0 mail_waiting=0\n"; res.Code != checkOK || out.String() != want {
+	if want := "LANYARD OK - 1 server, 1 connected; 0 backup tasks | servers=1 connected=1 offline=0 error=0 disconnected=0 muted=0 tasks=0 failed=0 overdue=0 dest_full=0 warned=0 never_linked=0 mail_waiting=0\n"; res.Code != checkOK || out.String() != want {
 		t.Errorf("with mail fine, code %d:\n%s\nwant:\n%s", res.Code, out.String(), want)
 	}
 }
