@@ -399,7 +399,7 @@ func (mw *mainWindow) applyBatch(b batch) {
 	}
 	mw.tree.redraw(ch)
 	mw.showNoMatch()
-	mw.status.setCounts(&mw.model.counts, mw.model.backup)
+	mw.status.setCounts(&mw.model.counts, mw.model.backup, mw.model.never)
 	if b.listen != nil {
 		mw.status.setListen(*b.listen)
 	}

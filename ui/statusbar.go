@@ -65,10 +65,21 @@ func mailBarText(ms master.MailStatus) string {
 	return "Mail not getting through since " + ms.Since.Local().Format("15:04")
 }
 
-func (s *statusBar) setCounts(c *stateCounts, backup health.Counts) {
-	text := countsText(c)
+// setCounts shows the slaves by state and their tasks by backup state,
+// with the slaves that never linked, whose tasks nobody knows: "2
+// connected · 0 offline · 1 error · backups: 2 ok · 1 failed · 1 server
+// never linked".
+func (s *statusBar) setCounts(c *stateCounts, backup health.Counts, never int) {
+	var b []string
 	if backup.Total() > 0 {
-		text += " · backups: " + backup.String()
+		b = append(b, backup.String())
+	}
+	if never > 0 {
+		b = append(b, health.NeverLinkedWords(never))
+	}
+	text := countsText(c)
+	if len(b) > 0 {
+		text += " · backups: " + strings.Join(b, " · ")
 	}
 	s.counts.SetText(text)
 }

@@ -191,7 +191,8 @@ func TestALiveFleetShowsItsStatesAndFollowsThem(t *testing.T) {
 	}) {
 		t.Errorf("rows %q", got)
 	}
-	wantStatus := fmt.Sprintf("1 connected · 1 offline · listening on %s (no SSL)", m.ListenAddr())
+	// FS02 never linked: nobody knows its tasks, which the bar says.
+	wantStatus := fmt.Sprintf("1 connected · 1 offline · backups: 1 server never linked · listening on %s (no SSL)", m.ListenAddr())
 	if got := mw.status.text(); got != wantStatus {
 		t.Errorf("status bar %q, want %q", got, wantStatus)
 	}

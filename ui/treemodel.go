@@ -134,6 +134,7 @@ type treeModel struct {
 
 	counts    stateCounts
 	backup    health.Counts         // every task by backup state, for the status bar
+	never     int                   // slaves that never linked, whose tasks nobody knows
 	groupsAll map[string]*groupInfo // every group with a slave, by node ID
 
 	// started is when the console started; until relinkUntil, an inbound
@@ -311,6 +312,9 @@ func sameRow(a, b *master.SlaveView) bool {
 
 func (m *treeModel) count(e *slaveEntry, d int) {
 	m.counts[stateIndex(e.view.State)] += d
+	if e.view.NeverLinked() {
+		m.never += d
+	}
 	g := e.group
 	g.total += d
 	if e.view.State == master.StateConnected {
