@@ -414,6 +414,9 @@ func diagnoseOne(ctx context.Context, e *env, o link.DiagnoseOptions) string {
 	failed := ""
 	link.Diagnose(ctx, o, func(s link.Step) {
 		mark := "ok  "
+		if s.Skipped {
+			mark = "skip"
+		}
 		if !s.OK {
 			mark = "FAIL"
 			failed = s.Name + ": " + s.Detail

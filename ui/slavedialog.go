@@ -699,6 +699,10 @@ func (d *slaveDialog) testDone(ok bool) {
 	if ok {
 		d.testStatus.SetText("All checks passed.")
 		d.testStatus.Importance = widget.SuccessImportance
+		if d.skippedStep() != "" {
+			d.testStatus.SetText("Passed, but the " + d.skippedStep() + " was not checked.")
+			d.testStatus.Importance = widget.WarningImportance
+		}
 	} else {
 		d.testStatus.SetText("The test failed.")
 		d.testStatus.Importance = widget.DangerImportance
@@ -712,6 +716,17 @@ func (d *slaveDialog) testDone(ok bool) {
 	d.testStatus.Refresh()
 	d.updateButtons()
 	d.markTestStale() // changed while it ran
+}
+
+// skippedStep names the first step shown that passed unchecked ("password"
+// when none was typed), or is "".
+func (d *slaveDialog) skippedStep() string {
+	for _, o := range d.steps.Objects {
+		if r, isStep := o.(*stepRow); isStep && r.step.Skipped {
+			return r.step.Name
+		}
+	}
+	return ""
 }
 
 func (d *slaveDialog) addStep(s link.Step) {
@@ -739,8 +754,11 @@ func newStepRow(s link.Step) *stepRow {
 
 func (r *stepRow) CreateRenderer() fyne.WidgetRenderer {
 	var icon fyne.Resource = theme.NewSuccessThemedResource(theme.ConfirmIcon())
-	if !r.step.OK {
+	switch {
+	case !r.step.OK:
 		icon = theme.NewErrorThemedResource(theme.CancelIcon())
+	case r.step.Skipped:
+		icon = theme.NewWarningThemedResource(theme.QuestionIcon())
 	}
 	name := &widget.TextSegment{Style: widget.RichTextStyleStrong, Text: stepTitle(r.step.Name) + "  "}
 	name.Style.Inline = true

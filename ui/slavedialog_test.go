@@ -590,6 +590,15 @@ func TestTestConnectionShowsEveryStep(t *testing.T) {
 			t.Errorf("status %q", d.testStatus.Text)
 		}
 	})
+	t.Run("without a password the rest passes and the status says what was not checked", func(t *testing.T) {
+		d, _, steps := run(t, "")
+		if last := steps[len(steps)-1]; last.Name != "password" || !last.OK || !last.Skipped {
+			t.Errorf("last step %+v", last)
+		}
+		if d.testStatus.Text != "Passed, but the password was not checked." || d.testStatus.Importance != widget.WarningImportance {
+			t.Errorf("status %q (importance %v)", d.testStatus.Text, d.testStatus.Importance)
+		}
+	})
 	t.Run("with a wrong password the password step fails with a fix", func(t *testing.T) {
 		d, _, steps := run(t, "wrong")
 		last := steps[len(steps)-1]

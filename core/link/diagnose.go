@@ -13,10 +13,13 @@ import (
 
 // Step is one stage of a connection diagnosis.
 type Step struct {
-	Name   string // "name lookup", "TCP", "SSL", "hello", "version", "password"
-	OK     bool
-	Detail string // what was found
-	Fix    string // on failure: what to do, in plain words
+	Name string // "name lookup", "TCP", "SSL", "hello", "version", "password"
+	OK   bool
+	// Skipped: not checked, for want of what to check it with (no
+	// password given); OK too, as nothing failed.
+	Skipped bool
+	Detail  string // what was found
+	Fix     string // on failure: what to do, in plain words
 }
 
 // DiagnoseOptions describe the link to test.
@@ -107,7 +110,7 @@ func lookUp(ctx context.Context, host string, opts Options, report func(Step)) b
 			Fix: fmt.Sprintf("check the spelling of %q, or use the machine's IP address (static IPs are best)", host)})
 		return false
 	}
-	report(Step{Name: "name lookup", OK: true, Detail: fmt.Sprintf("%s is %v", host, addrs)})
+	report(Step{Name: "name lookup", OK: true, Detail: fmt.Sprintf("the name %s resolves to %s", host, strings.Join(addrs, ", "))})
 	return true
 }
 
@@ -157,7 +160,7 @@ func reportTransport(ssl bool, le *Error, reason string, report func(Step)) bool
 
 // reportAuthentication is the password step.
 func reportAuthentication(err error, reason string, withPassword bool, report func(Step)) bool {
-	notChecked := "not checked (no name and password given); "
+	notChecked := "not checked (no password given); "
 	switch code := CodeOf(err); {
 	case err == nil:
 		report(Step{Name: "password", OK: true, Detail: "the password matches; the link works"})
@@ -166,13 +169,13 @@ func reportAuthentication(err error, reason string, withPassword bool, report fu
 		// The reason's advice is the fix's, said once.
 		report(Step{Name: "password", Detail: "wrong management password: the other end refused it", Fix: "enter the same management password on the console and on the agent (lanyard-agent password set); check its spelling and keyboard layout"})
 	case code == wire.CodeNameMismatch && !withPassword:
-		report(Step{Name: "password", OK: true, Detail: notChecked + "an agent answered"})
+		report(Step{Name: "password", OK: true, Skipped: true, Detail: notChecked + "an agent answered"})
 		return true
 	case code == wire.CodeWrongRole && !withPassword:
-		report(Step{Name: "password", OK: true, Detail: notChecked + reason})
+		report(Step{Name: "password", OK: true, Skipped: true, Detail: notChecked + reason})
 		return true
 	case code == wire.CodeUnknownSlave && !withPassword:
-		report(Step{Name: "password", OK: true, Detail: notChecked + "a console answered"})
+		report(Step{Name: "password", OK: true, Skipped: true, Detail: notChecked + "a console answered"})
 		return true
 	case code == wire.CodeManagementDisabled:
 		report(Step{Name: "password", Detail: reason, Fix: "on that server run: lanyard-agent set management on"})

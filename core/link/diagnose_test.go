@@ -66,6 +66,11 @@ func TestDiagnoseFindsTheFailingStep(t *testing.T) {
 			if tc.wantFix != "" && !strings.Contains(steps[len(steps)-1].Fix, tc.wantFix) {
 				t.Errorf("fix %q lacks %q", steps[len(steps)-1].Fix, tc.wantFix)
 			}
+			// Without a password the password step passes unchecked, and
+			// says so; a step checked or failed is never marked skipped.
+			if last := steps[len(steps)-1]; last.Skipped != (tc.wantFailed == "" && tc.o.Target == nil) {
+				t.Errorf("last step skipped=%v: %+v", last.Skipped, last)
+			}
 			// What to do is said once, as the fix, not in the detail too.
 			if last := steps[len(steps)-1]; tc.wantFailed == "password" && strings.Contains(last.Detail, "same password") {
 				t.Errorf("the detail %q repeats the fix %q", last.Detail, last.Fix)
@@ -105,5 +110,22 @@ func TestDiagnoseRespectsThePin(t *testing.T) {
 	case name := <-admitted:
 		t.Fatalf("the impostor received a hello for %s", name)
 	default:
+	}
+}
+
+// The name lookup says what a name resolved to in words, never as a Go
+// list ("localhost is [127.0.0.1]"), and leaves an IP address alone.
+func TestDiagnoseSaysWhatANameResolvedTo(t *testing.T) {
+	for _, c := range []struct{ host, want string }{
+		{"localhost", "the name localhost resolves to "},
+		{"127.0.0.1", "127.0.0.1 is an IP address; nothing to look up"},
+	} {
+		var got Step
+		if !lookUp(context.Background(), c.host, Options{HandshakeTimeout: 5 * time.Second}, func(s Step) { got = s }) {
+			t.Fatalf("%s: %+v", c.host, got)
+		}
+		if !strings.HasPrefix(got.Detail, c.want) || strings.ContainsAny(got.Detail, "[]") {
+			t.Errorf("%s: %q, want it to start %q", c.host, got.Detail, c.want)
+		}
 	}
 }
