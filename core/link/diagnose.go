@@ -93,7 +93,7 @@ func Diagnose(ctx context.Context, o DiagnoseOptions, report func(Step)) bool {
 	if !reportTransport(opts.SSL, le, reason, report) {
 		return false
 	}
-	return reportAuthentication(err, reason, withPassword, report)
+	return reportAuthentication(err, reason, withPassword, t, report)
 }
 
 // lookUp is the name lookup step.
@@ -158,8 +158,8 @@ func reportTransport(ssl bool, le *Error, reason string, report func(Step)) bool
 	return true
 }
 
-// reportAuthentication is the password step.
-func reportAuthentication(err error, reason string, withPassword bool, report func(Step)) bool {
+// reportAuthentication is the password step of the handshake with t.
+func reportAuthentication(err error, reason string, withPassword bool, t Target, report func(Step)) bool {
 	notChecked := "not checked (no password given); "
 	switch code := CodeOf(err); {
 	case err == nil:
@@ -171,6 +171,9 @@ func reportAuthentication(err error, reason string, withPassword bool, report fu
 	case code == wire.CodeNameMismatch && !withPassword:
 		report(Step{Name: "password", OK: true, Skipped: true, Detail: notChecked + "an agent answered"})
 		return true
+	case code == wire.CodeNameMismatch:
+		report(Step{Name: "password", Detail: fmt.Sprintf("the agent at %s is not named %s, and the name is part of the password check", t.Address, t.Name),
+			Fix: "give the entry the agent's own name, which lanyard-agent status prints on that server"})
 	case code == wire.CodeWrongRole && !withPassword:
 		report(Step{Name: "password", OK: true, Skipped: true, Detail: notChecked + reason})
 		return true
@@ -178,7 +181,7 @@ func reportAuthentication(err error, reason string, withPassword bool, report fu
 		report(Step{Name: "password", OK: true, Skipped: true, Detail: notChecked + "a console answered"})
 		return true
 	case code == wire.CodeManagementDisabled:
-		report(Step{Name: "password", Detail: reason, Fix: "on that server run: lanyard-agent set management on"})
+		report(Step{Name: "password", Detail: "the agent does not accept remote management", Fix: "on that server run: lanyard-agent set management on"})
 	case code == wire.CodeRateLimited:
 		report(Step{Name: "password", Detail: reason, Fix: "wait, then try again with the right password"})
 	default:

@@ -43,6 +43,7 @@ func TestDiagnoseFindsTheFailingStep(t *testing.T) {
 
 	right := &Target{Name: "FS01", Key: key(t, "FS01", "pw"), KDF: testKDF}
 	wrong := &Target{Name: "FS01", Key: key(t, "FS01", "nope"), KDF: testKDF}
+	misnamed := &Target{Name: "FS09", Key: key(t, "FS09", "pw"), KDF: testKDF}
 	cases := []struct {
 		name       string
 		o          DiagnoseOptions
@@ -52,6 +53,7 @@ func TestDiagnoseFindsTheFailingStep(t *testing.T) {
 		{"everything right passes every step", DiagnoseOptions{Address: srv.addr(), Options: Options{SSL: true}, Target: right}, "", ""},
 		{"without a password the reachable steps pass", DiagnoseOptions{Address: srv.addr(), Options: Options{SSL: true}}, "", ""},
 		{"a wrong password fails at the password", DiagnoseOptions{Address: srv.addr(), Options: Options{SSL: true}, Target: wrong}, "password", "same management password"},
+		{"another name fails at the password, naming it", DiagnoseOptions{Address: srv.addr(), Options: Options{SSL: true}, Target: misnamed}, "password", "agent's own name"},
 		{"SSL off here fails at SSL", DiagnoseOptions{Address: srv.addr(), Target: right}, "SSL", "both ends must match"},
 		{"a closed port fails at TCP", DiagnoseOptions{Address: closedAddr}, "TCP", "nothing is listening"},
 		{"a malformed address fails first", DiagnoseOptions{Address: "no-port"}, "address", "HOST:PORT"},
