@@ -14,6 +14,7 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
+	"github.com/lanyard/lanyard/core/human"
 	"github.com/lanyard/lanyard/core/mail"
 	"github.com/lanyard/lanyard/core/master"
 )
@@ -242,6 +243,10 @@ func (f *mailForm) sendTest() {
 	s, err := f.settings()
 	if err != nil {
 		f.setResult(capitalize(err.Error())+".", widget.DangerImportance)
+		return
+	}
+	if missing := s.Missing(); len(missing) > 0 {
+		f.setResult("Fill in "+human.List(missing, len(missing))+" above to send a test message.", widget.DangerImportance)
 		return
 	}
 	pw := f.typedPassword()

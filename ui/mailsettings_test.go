@@ -135,7 +135,18 @@ func TestAMailAddressMistakeIsShownAndNothingSent(t *testing.T) {
 	srv := smtptest.Start(t, smtptest.Options{RefuseRcpt: &smtp.SMTPError{Code: 550, Message: "no"}})
 	mc := newMailConsole(t)
 	f, _, _ := openSettings(t, mc, nil, false)
+	// Nothing typed: the result names the fields to fill, as the tab
+	// labels them, and sends nothing.
+	test.Tap(f.mail.test)
+	if got, want := f.mail.result.Text, "Fill in SMTP server, From and To above to send a test message."; got != want {
+		t.Fatalf("with nothing typed: %q, want %q", got, want)
+	}
 	f.mail.server.SetText(srv.Addr)
+	f.mail.to.SetText("ops@example.com")
+	test.Tap(f.mail.test)
+	if got, want := f.mail.result.Text, "Fill in From above to send a test message."; got != want {
+		t.Fatalf("without a sender: %q, want %q", got, want)
+	}
 	f.mail.from.SetText("not an address")
 	f.mail.to.SetText("ops@example.com")
 	test.Tap(f.mail.test)

@@ -145,7 +145,23 @@ func Defaults() Settings {
 
 // Configured says whether mail can be sent: a server, a sender and a
 // recipient.
-func (s Settings) Configured() bool { return s.Server != "" && s.From != "" && len(s.To) > 0 }
+func (s Settings) Configured() bool { return len(s.Missing()) == 0 }
+
+// Missing names what s lacks to send mail, as the console's mail settings
+// label it: "SMTP server", "From", "To"; none when Configured.
+func (s Settings) Missing() []string {
+	var missing []string
+	if s.Server == "" {
+		missing = append(missing, "SMTP server")
+	}
+	if s.From == "" {
+		missing = append(missing, "From")
+	}
+	if len(s.To) == 0 {
+		missing = append(missing, "To")
+	}
+	return missing
+}
 
 // Validate checks the settings and says what is wrong, per field.
 func (s Settings) Validate() error {
