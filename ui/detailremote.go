@@ -22,6 +22,7 @@ func (mw *mainWindow) attachRemote() {
 		return
 	}
 	tasks := newTasksTab(mw, rm, mw.c.Slaves, mw.win, mw.opts.now, mw.opts.interval)
+	tasks.windowKey = mw.typedKey
 	log := newLogTab(mw, rm, mw.opts.interval, mw.opts.now)
 	tasksSplit.restore(mw.app.Preferences(), tasks.body)
 	logTabSplit.restore(mw.app.Preferences(), log.body)

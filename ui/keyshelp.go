@@ -50,6 +50,7 @@ func keyboardShortcuts() []keyPlace {
 			{"Enter", "Edit the selected task"},
 			{"Del", "Remove the selected task (asks first)"},
 			{"F5", "Read the tasks again"},
+			{"Escape", "Select no task; again, all servers"},
 			{"Ctrl+R", "Run the selected task"},
 			{"Ctrl+Shift+R", "Run it reading every file"},
 		}},

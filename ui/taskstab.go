@@ -80,6 +80,9 @@ type tasksTab struct {
 	run, stop, add, edit, remove, history, snapshots, restore, verify, copy, reload, find *widget.Button
 	// slaves is the fleet, for the servers a task is copied to.
 	slaves func() []master.SlaveView
+	// windowKey is the main window's handler of the keys the table
+	// leaves to it (F1, and Escape with no task selected), if any.
+	windowKey func(*fyne.KeyEvent) bool
 
 	rows     []agent.TaskInfo
 	selected int // row index, -1 for none
@@ -453,8 +456,9 @@ func (tt *taskTable) RefreshRow(row int) {
 	}
 }
 
-// TypedKey edits on Enter, removes (once confirmed) on Delete and
-// reads again on F5.
+// TypedKey edits on Enter, removes (once confirmed) on Delete, reads
+// again on F5 and selects no task on Escape; F1, and Escape with no task
+// selected, are the window's (its keys, and all servers).
 func (tt *taskTable) TypedKey(e *fyne.KeyEvent) {
 	switch e.Name {
 	case fyne.KeyReturn, fyne.KeyEnter:
@@ -463,9 +467,30 @@ func (tt *taskTable) TypedKey(e *fyne.KeyEvent) {
 		tt.tab.load()
 	case fyne.KeyDelete:
 		tt.tab.removeSelected()
+	case fyne.KeyEscape:
+		if !tt.tab.unselect() && tt.tab.windowKey != nil {
+			tt.tab.windowKey(e)
+		}
+	case fyne.KeyF1:
+		if tt.tab.windowKey != nil {
+			tt.tab.windowKey(e)
+		}
 	default:
 		tt.Table.TypedKey(e)
 	}
+}
+
+// unselect selects no task; false when none was.
+func (t *tasksTab) unselect() bool {
+	prev := t.selected
+	if prev < 0 {
+		return false
+	}
+	t.selected = -1
+	t.table.UnselectAll()
+	t.table.RefreshRow(prev) // its dim words dim again
+	t.showState()
+	return true
 }
 
 // taskCell is a label, or (in the Progress column while a run goes) a

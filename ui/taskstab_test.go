@@ -544,6 +544,21 @@ func TestTheTasksTabListsTheTasksAndFollowsARun(t *testing.T) {
 	mw.win.Canvas().Focus(tt.table)
 	pressKey(mw.win, fyne.KeyF5)
 	q.runUntil(t, "F5 to read the list again", func() bool { return fr.taskCalls("list") > reads })
+	q.runUntil(t, "the list read", func() bool { return !tt.loading })
+
+	// Escape selects no task; pressed again, the whole fleet's summary.
+	if tt.selected < 0 {
+		t.Fatal("no task selected before Escape")
+	}
+	mw.win.Canvas().Focus(tt.table)
+	pressKey(mw.win, fyne.KeyEscape)
+	if tt.selected >= 0 || !tt.edit.Disabled() || mw.tree.selected == "" {
+		t.Fatalf("after one Escape: task %d selected, Edit disabled %v, server %q", tt.selected, tt.edit.Disabled(), mw.tree.selected)
+	}
+	pressKey(mw.win, fyne.KeyEscape)
+	if mw.tree.selected != "" {
+		t.Errorf("a second Escape left %q selected", mw.tree.selected)
+	}
 }
 
 // At the main window's first size, no column of the Tasks tab cuts what
