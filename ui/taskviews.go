@@ -99,6 +99,16 @@ const (
 	snapshotPickHint = "Select a snapshot to restore, verify or delete it, and to read its folder in full here."
 )
 
+// The History and Snapshots views' columns, wide enough for what they
+// usually say ("schedule, verified", "completed with warnings",
+// "123,456"): the last, cut when long, is read in full under the table.
+var (
+	historyColumns       = [...]string{"Started", "Trigger", "Result", "Files", "Copied", "Linked", "Bytes copied", "Duration", "Snapshot or error"}
+	historyColumnWidths  = [len(historyColumns)]float32{150, 135, 185, 70, 70, 70, 95, 85, 195}
+	snapshotColumns      = [...]string{"Snapshot", "Taken", "Result", "Files", "Size", "Folder on the server"}
+	snapshotColumnWidths = [len(snapshotColumns)]float32{170, 150, 185, 70, 95, 330}
+)
+
 // historyView is a task's History view: its runs, newest first, and the
 // report of the run selected in full under them.
 type historyView struct {
@@ -123,8 +133,7 @@ func showHistoryView(win fyne.Window, r runner, rm Remote, slave, task string) {
 	v := &historyView{r: r, rm: rm, slave: slave, task: task}
 	var reportView fyne.CanvasObject
 	v.report, reportView = newRecordView(historyPickHint, 4)
-	v.table = newGridTable([]string{"Started", "Trigger", "Result", "Files", "Copied", "Linked", "Bytes copied", "Duration", "Snapshot or error"},
-		[]float32{150, 80, 170, 60, 60, 60, 100, 95, 275}, func() [][]string { return v.rows }, v.selectRow)
+	v.table = newGridTable(historyColumns[:], historyColumnWidths[:], func() [][]string { return v.rows }, v.selectRow)
 	loading, act, words := loadingView("Reading the history of " + task + " on " + slave + "…")
 	v.loading, v.words = loading, words
 	v.body = recordSplit(container.NewStack(v.table, loading), reportView)
@@ -318,8 +327,7 @@ func showSnapshotsView(win fyne.Window, r runner, rm Remote, slave, task string,
 	v.enable(false)
 	var aboutView fyne.CanvasObject
 	v.about, aboutView = newRecordView(snapshotPickHint, 3)
-	v.table = newGridTable([]string{"Snapshot", "Taken", "Result", "Files", "Size", "Folder on the server"},
-		[]float32{200, 150, 170, 70, 90, 330}, func() [][]string { return v.rows }, v.selectRow)
+	v.table = newGridTable(snapshotColumns[:], snapshotColumnWidths[:], func() [][]string { return v.rows }, v.selectRow)
 	loading, act, words := loadingView("Reading the snapshots of " + task + " on " + slave + "…")
 	v.loading, v.words = loading, words
 	v.table.Hide()

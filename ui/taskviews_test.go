@@ -12,6 +12,7 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/lanyard/lanyard/core/agent"
@@ -80,6 +81,50 @@ func labelsIn(w fyne.Window) string {
 		}
 	}
 	return strings.Join(out, "\n")
+}
+
+// The History and Snapshots views' columns hold what they usually say,
+// and fit the view without a sideways scroll.
+func TestTaskViewColumnsHoldTheirUsualTexts(t *testing.T) {
+	usual := map[string][]string{
+		"Started":      {"2026-12-07 18:57:28"},
+		"Taken":        {"2026-12-07 18:57:28"},
+		"Snapshot":     {"2026-12-07T185728Z"},
+		"Trigger":      {"manual, verified", "schedule, verified", "catch-up, verified", "retry 2, verified", "console, verified"},
+		"Result":       {"completed with warnings", "interrupted"},
+		"Files":        {"123,456"},
+		"Copied":       {"123,456"},
+		"Linked":       {"123,456"},
+		"Bytes copied": {"1,023.9 MiB"},
+		"Size":         {"1,023.9 MiB"},
+		"Duration":     {"1 h 12 min"},
+	}
+	for _, c := range []struct {
+		view    string
+		button  func(*tasksTab) *widget.Button
+		columns []string
+		widths  []float32
+	}{
+		{"History", history, historyColumns[:], historyColumnWidths[:]},
+		{"Snapshots", snapshots, snapshotColumns[:], snapshotColumnWidths[:]},
+	} {
+		t.Run(c.view, func(t *testing.T) {
+			v := openTaskView(t, 1, c.button)
+			var sum float32
+			for i, name := range c.columns {
+				w := c.widths[i]
+				sum += w
+				for _, s := range usual[name] {
+					if need := fyne.MeasureText(s, theme.TextSize(), fyne.TextStyle{}).Width + 2*theme.InnerPadding(); w < need {
+						t.Errorf("the %s column is %v wide; %q needs %v", name, w, s, need)
+					}
+				}
+			}
+			if w := v.table.Size().Width; sum > w {
+				t.Errorf("the columns need %v, more than the table's %v: it scrolls sideways", sum, w)
+			}
+		})
+	}
 }
 
 // A run's row cuts a long error; the run selected shows its whole
