@@ -40,7 +40,6 @@ type CommandAudit interface {
 // Texts of the Command Audit window.
 const (
 	auditTitle     = "Command Audit"
-	auditSearch    = "Search all columns"
 	auditExport    = "Export CSV…"
 	auditReading   = "Reading the audit…"
 	auditNone      = "No command recorded yet. What this console changes on a slave (its settings, password, tasks) and the work it starts there is recorded here."
@@ -110,7 +109,7 @@ type auditWindow struct {
 	named   map[string]string   // the slaves offered, by lower-case name
 	group   *widget.Select
 	slave   *widget.Select
-	search  *widget.Entry
+	search  *searchEntry
 	table   *fittedTable
 	empty   *widget.Label
 	detail  *widget.Label
@@ -150,10 +149,7 @@ func (aw *auditWindow) build(scope master.AuditFilter) {
 	aw.groupOptions(nil, scope.Group)
 	// Set, not selected: the first read is on its way.
 	aw.slave.Selected, aw.group.Selected = cmp.Or(scope.Slave, logAllSlaves), cmp.Or(scope.Group, backupsAllGroups)
-	aw.search = widget.NewEntry()
-	aw.search.SetPlaceHolder(auditSearch)
-	aw.search.ActionItem = widget.NewIcon(theme.SearchIcon())
-	aw.search.OnChanged = func(string) { aw.filter() }
+	aw.search = newSearchEntry(aw.win.Canvas(), searchAllColumns, func(string) { aw.filter() })
 	export := widget.NewButtonWithIcon(auditExport, theme.DocumentSaveIcon(), aw.askExport)
 	scopes := container.NewHBox(widget.NewLabel("Group"), aw.group, widget.NewLabel("Slave"), aw.slave)
 	top := container.NewBorder(nil, nil, scopes, export, aw.search)

@@ -142,7 +142,7 @@ type backupsView struct {
 
 	snap    backupsSnapshot // what is shown; Fyne thread
 	table   *fittedTable
-	filter  *widget.Entry
+	filter  *searchEntry
 	group   *widget.Select
 	state   *widget.Select
 	summary *widget.Label
@@ -167,7 +167,7 @@ func newBackupsView(a fyne.App, src BackupSource, openTasks func(slaveID, task s
 	v.win = a.NewWindow(backupsTitle)
 	v.win.SetIcon(Icon())
 
-	v.filter = v.newFilter()
+	v.filter = newSearchEntry(v.win.Canvas(), backupsFilterHint, func(s string) { v.change(func(m *backupsModel) { m.setText(s) }) })
 	v.group = v.newGroupSelect()
 	v.state = v.newStateSelect()
 	v.summary = widget.NewLabel("")
@@ -189,15 +189,6 @@ func newBackupsView(a fyne.App, src BackupSource, openTasks func(slaveID, task s
 		v.wg.Wait()
 	})
 	return v
-}
-
-// newFilter is the filter field: the rows that hold its text.
-func (v *backupsView) newFilter() *widget.Entry {
-	e := widget.NewEntry()
-	e.SetPlaceHolder(backupsFilterHint)
-	e.ActionItem = widget.NewIcon(theme.SearchIcon())
-	e.OnChanged = func(s string) { v.change(func(m *backupsModel) { m.setText(s) }) }
-	return e
 }
 
 // newGroupSelect picks the group shown: all, the ungrouped or one.

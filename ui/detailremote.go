@@ -24,6 +24,7 @@ func (mw *mainWindow) attachRemote() {
 	tasks := newTasksTab(mw, rm, mw.c.Slaves, mw.win, mw.opts.now, mw.opts.interval)
 	tasks.windowKey = mw.typedKey
 	log := newLogTab(mw, rm, mw.opts.interval, mw.opts.now)
+	log.search.canvas = mw.win.Canvas()
 	tasksSplit.restore(mw.app.Preferences(), tasks.body)
 	logTabSplit.restore(mw.app.Preferences(), log.body)
 	mw.detail.attachRemote(tasks, log, newSettingsTab(mw, rm, mw.win, mw.opts.now))

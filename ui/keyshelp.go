@@ -33,7 +33,7 @@ func keyboardShortcuts() []keyPlace {
 			{"Ctrl+N", "Add a server (to the group selected, or the selected server's)"},
 			{"Ctrl+E", "Edit the selected server"},
 			{"Del", "Remove the selected server (asks first)"},
-			{"Ctrl+F", "Go to the filter; Escape there clears it"},
+			{"Ctrl+F", "Go to the filter; Escape there clears it, then selects nothing"},
 			{"F5", "Read everything again, and try the selected server now"},
 			{"Ctrl+R", "Run the selected task"},
 			{"Ctrl+Shift+R", "Run the selected task, reading every file"},
@@ -63,7 +63,7 @@ func keyboardShortcuts() []keyPlace {
 			{"Ctrl+F", "Go to the filter or search (Backups, Command Audit)"},
 			{"Ctrl+S", "Save Report… (Backups), Export CSV… (Command Audit)"},
 			{"Ctrl+C", "Copy the records selected (Log)"},
-			{"Escape, Ctrl+W", "Close the window"},
+			{"Escape, Ctrl+W", "Close the window (Escape in a search clears it first)"},
 		}},
 		{"Dialogs and folder pickers", []keyHelp{
 			{"Escape", "Cancel or close"},

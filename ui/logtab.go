@@ -78,7 +78,7 @@ type logTab struct {
 	level   *widget.Select
 	from    *widget.Select
 	now     func() time.Time
-	search  *widget.Entry
+	search  *searchEntry
 	pause   *widget.Button
 	copyBtn *widget.Button
 	status  *widget.Label
@@ -109,10 +109,7 @@ func newLogTab(r runner, rm Remote, every time.Duration, now func() time.Time) *
 	t.from.Selected = logTabFromLast
 	fitOptions(t.level)
 	fitOptions(t.from)
-	t.search = widget.NewEntry()
-	t.search.SetPlaceHolder(logTabSearch)
-	t.search.ActionItem = widget.NewIcon(theme.SearchIcon())
-	t.search.OnChanged = t.setQuery
+	t.search = newSearchEntry(nil, logTabSearch, t.setQuery)
 	t.pause = widget.NewButtonWithIcon(logTabPause, theme.MediaPauseIcon(), t.togglePause)
 	t.copyBtn = widget.NewButtonWithIcon(logTabCopy, theme.ContentCopyIcon(), t.copyShown)
 	t.status = widget.NewLabel("")

@@ -131,7 +131,7 @@ type logWindow struct {
 	pitch     float32     // a row's height plus the separator
 	slaveSel  *widget.Select
 	kindSel   *widget.Select
-	searchBox *widget.Entry
+	searchBox *searchEntry
 	checkAll  *widget.Check
 	copyBtn   *widget.Button
 	exportBtn *widget.Button
@@ -186,10 +186,7 @@ func (lw *logWindow) build() {
 		}
 	})
 	lw.kindSel.SetSelected(logKindAll)
-	lw.searchBox = widget.NewEntry()
-	lw.searchBox.SetPlaceHolder("Search all columns")
-	lw.searchBox.ActionItem = widget.NewIcon(theme.SearchIcon())
-	lw.searchBox.OnChanged = lw.searchChanged
+	lw.searchBox = newSearchEntry(lw.win.Canvas(), searchAllColumns, lw.searchChanged)
 	lw.copyBtn = widget.NewButtonWithIcon("Copy", theme.ContentCopyIcon(), lw.copySelected)
 	lw.copyBtn.Disable()
 	lw.exportBtn = widget.NewButtonWithIcon("Export CSV…", theme.DocumentSaveIcon(), lw.exportDialog)

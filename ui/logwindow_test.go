@@ -515,3 +515,30 @@ func TestEscapeClosesTheSecondaryWindowsFromTheirLists(t *testing.T) {
 		t.Error("Escape in the Backups window's table left it open")
 	}
 }
+
+// In a search field Escape clears the search, and in an empty one closes
+// the window, as it does with no field focused.
+func TestEscapeInASearchClearsItThenClosesTheWindow(t *testing.T) {
+	lw, _, _ := openFewRecords(t)
+	lw.win.Canvas().Focus(lw.searchBox)
+	typeInto(lw.searchBox, "fs01")
+	pressKey(lw.win, fyne.KeyEscape)
+	if lw.searchBox.Text != "" || lw.closed {
+		t.Fatalf("the first Escape: search %q, window closed %v", lw.searchBox.Text, lw.closed)
+	}
+	pressKey(lw.win, fyne.KeyEscape)
+	if !lw.closed {
+		t.Error("Escape in the empty search left the log window open")
+	}
+	v, _, _, _ := openBackups(t)
+	v.win.Canvas().Focus(v.filter)
+	typeInto(v.filter, "docs")
+	pressKey(v.win, fyne.KeyEscape)
+	if v.filter.Text != "" || v.ctx.Err() != nil {
+		t.Fatalf("the first Escape: filter %q, window closed %v", v.filter.Text, v.ctx.Err() != nil)
+	}
+	pressKey(v.win, fyne.KeyEscape)
+	if v.ctx.Err() == nil {
+		t.Error("Escape in the empty filter left the Backups window open")
+	}
+}

@@ -217,11 +217,16 @@ func TestTheFilterMatchesNameGroupAddressNotesAndAgentIgnoringCase(t *testing.T)
 			t.Errorf("after Clear the filter: %d rows, filter %q, note shown %v; want all 9, none, hidden", n, mw.filter.Text, mw.noMatchNote.Visible())
 		}
 	})
-	t.Run("escape clears it", func(t *testing.T) {
+	t.Run("escape clears it, then selects nothing", func(t *testing.T) {
+		mw.tree.Select(idOf(t, mw, "FS01"))
 		test.Type(mw.filter, "fs0")
 		mw.filter.TypedKey(&fyne.KeyEvent{Name: fyne.KeyEscape})
-		if n := len(rowTexts(mw)); n != 9 {
-			t.Errorf("after Escape the tree shows %d rows, want all 9", n)
+		if n := len(rowTexts(mw)); n != 9 || mw.tree.selected == "" {
+			t.Errorf("after Escape the tree shows %d rows, want all 9, and selects %q", n, mw.tree.selected)
+		}
+		mw.filter.TypedKey(&fyne.KeyEvent{Name: fyne.KeyEscape})
+		if mw.tree.selected != "" {
+			t.Errorf("Escape in the empty filter left %q selected", mw.tree.selected)
 		}
 	})
 }

@@ -253,6 +253,18 @@ func TestTheLogTabSearchesPausesAndCopies(t *testing.T) {
 	if lt.length() != 35 || lt.pause.Text != logTabPause {
 		t.Fatalf("after Resume: %d lines, button %q", lt.length(), lt.pause.Text)
 	}
+
+	// Escape clears the search; in the empty search, it selects nothing.
+	mw.win.Canvas().Focus(lt.search)
+	test.Type(lt.search, "WARN")
+	pressKey(mw.win, fyne.KeyEscape)
+	if lt.search.Text != "" || lt.length() != 35 || mw.tree.selected == "" {
+		t.Fatalf("after Escape: search %q, %d lines, server %q", lt.search.Text, lt.length(), mw.tree.selected)
+	}
+	pressKey(mw.win, fyne.KeyEscape)
+	if mw.tree.selected != "" {
+		t.Errorf("Escape in the empty search left %q selected", mw.tree.selected)
+	}
 }
 
 // A line the list cuts reads in full under it once selected; a search,

@@ -127,7 +127,8 @@ func (mw *mainWindow) typedKey(e *fyne.KeyEvent) bool {
 	return false
 }
 
-// filterEntry is the tree's filter box. Escape clears it.
+// filterEntry is the tree's filter box. Escape clears it, and in an
+// empty one is the window's (all servers), as in a searchEntry.
 type filterEntry struct {
 	widget.Entry
 	mw *mainWindow
@@ -148,7 +149,8 @@ func (e *filterEntry) TypedShortcut(s fyne.Shortcut) {
 	e.Entry.TypedShortcut(s)
 }
 
-// TypedKey passes F5 and F1 on and clears the filter on Escape.
+// TypedKey passes F5 and F1 on and clears the filter on Escape (in an
+// empty one, Escape is the window's).
 func (e *filterEntry) TypedKey(k *fyne.KeyEvent) {
 	switch k.Name {
 	case fyne.KeyF5:
@@ -156,6 +158,10 @@ func (e *filterEntry) TypedKey(k *fyne.KeyEvent) {
 	case fyne.KeyF1:
 		e.mw.showKeys()
 	case fyne.KeyEscape:
+		if e.Text == "" {
+			e.mw.typedKey(k)
+			return
+		}
 		e.SetText("")
 	default:
 		e.Entry.TypedKey(k)
