@@ -50,9 +50,12 @@ const (
 
 var auditHeaders = []string{"Time", "Slave", "Command", "Result", "From"}
 
+// The command (a task restore names its task, snapshot and folder) is
+// the widest usual text; a result is mostly "ok" or "started", and a
+// failure reads in full under the table.
 var (
-	auditMinWidths = []float32{160, 110, 190, 260, 150}
-	auditShares    = []float32{0, 0.1, 0.2, 0.6, 0.1}
+	auditMinWidths = []float32{160, 110, 290, 190, 150}
+	auditShares    = []float32{0, 0.1, 0.5, 0.3, 0.1}
 )
 
 var auditSize = windowSize{key: "auditwindow", def: fyne.NewSize(1100, 600), min: fyne.NewSize(600, 300)}
