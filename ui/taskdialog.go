@@ -423,7 +423,12 @@ func (td *taskDialog) task() (backup.Task, map[string]string) {
 	t.Excludes = lines(td.excludes.Text)
 	t.Schedule = td.schedule()
 	if _, err := backup.ParseSchedule(t.Schedule); err != nil {
-		problems[backup.FieldSchedule] = capitalize(err.Error())
+		if k := td.kind.Selected; (k == tdDaily || k == tdWeekly) && errors.Unwrap(err) != nil {
+			// The time typed is wrong: say so of it, not of the
+			// "daily@25:00" the form made of it.
+			err = errors.Unwrap(err)
+		}
+		problems[backup.FieldSchedule] = fullStop(capitalize(err.Error()))
 	}
 	var keep [4]int
 	for i, e := range td.keep {
@@ -510,7 +515,11 @@ func (td *taskDialog) showProblems(problems map[string]string) {
 		}
 	}
 	td.sayToFill(problems)
-	relayout := false
+	// The next runs of a schedule that does not parse would be the last
+	// good one's: they show again once it does.
+	_, badSchedule := problems[backup.FieldSchedule]
+	relayout := td.nextRuns.Visible() == badSchedule
+	showIf(td.nextRuns, !badSchedule)
 	for f, l := range td.errs {
 		msg := problems[f]
 		if td.untyped[f] {

@@ -682,6 +682,36 @@ func TestTheTaskDialogShowsTheAgentsVerdictUnderItsField(t *testing.T) {
 	}
 }
 
+// A time of day that is not one is said of the time typed, and the next
+// runs of the schedule before it are not shown beside it.
+func TestTheTaskDialogSaysAWrongTimeOfDayOfTheTimeTyped(t *testing.T) {
+	mw, _, _ := tasksWindow(t)
+	tt := mw.detail.tasksTab
+	test.Tap(tt.add)
+	td := openTaskDialog(t, mw)
+	test.Type(td.name, "bob-docs")
+	test.Type(td.sources, "/home/bob/Documents")
+	test.Type(td.dest, "/mnt/backup")
+	if !td.nextRuns.Visible() {
+		t.Fatal("the next runs are not shown")
+	}
+	for _, kind := range []string{tdDaily, tdWeekly} {
+		td.kind.SetSelected(kind)
+		td.clock.SetText("25:00")
+		l := td.errs[backup.FieldSchedule]
+		if want := `"25:00" is not a time of day: use HH:MM, 00:00 to 23:59.`; !l.Visible() || l.Text != want {
+			t.Errorf("%s: under Schedule %q (shown %v), want %q", kind, l.Text, l.Visible(), want)
+		}
+		if td.nextRuns.Visible() || !td.save.Disabled() {
+			t.Errorf("%s: next runs shown %v (%q), Save enabled %v", kind, td.nextRuns.Visible(), td.nextRuns.Text, !td.save.Disabled())
+		}
+		td.clock.SetText("03:30")
+		if l.Visible() || !td.nextRuns.Visible() {
+			t.Errorf("%s: fixed, the problem is shown %v, the next runs %v", kind, l.Visible(), td.nextRuns.Visible())
+		}
+	}
+}
+
 // A speed limit and retries are typed as people write them, checked as
 // they are typed, and said with the task once saved, as is a pause.
 func TestTheTaskDialogTakesASpeedLimitAndRetries(t *testing.T) {
