@@ -251,8 +251,31 @@ func (cd *copyDialog) showState() {
 		cd.copyBtn.Enable()
 	}
 	if !cd.copying {
-		cd.status.SetText(strings.TrimSpace(cd.summary + " " + human.Plural(n, "server", "servers") + " ticked."))
+		cd.status.SetText(strings.TrimSpace(cd.summary + " " + human.Plural(n, "server", "servers") + " ticked" + cd.unlinkedTicked() + "."))
 	}
+}
+
+// unlinkedTicked names the servers ticked that were not linked when the
+// dialog opened, which cannot take the task until they are ("; FS03 is
+// not linked now and cannot take it"), or is "".
+func (cd *copyDialog) unlinkedTicked() string {
+	const named = 3
+	var names []string
+	n := 0
+	for _, s := range cd.slaves {
+		if cd.ticked[strings.ToLower(s.Name)] && s.State != master.StateConnected {
+			if n++; n <= named {
+				names = append(names, s.Name)
+			}
+		}
+	}
+	switch n {
+	case 0:
+		return ""
+	case 1:
+		return "; " + names[0] + " is not linked now and cannot take it"
+	}
+	return "; " + human.List(names, n) + " are not linked now and cannot take it"
 }
 
 // showResult shows a server's whole result, which its line may cut.
