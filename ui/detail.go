@@ -14,6 +14,7 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
+	"github.com/lanyard/lanyard/core/health"
 	"github.com/lanyard/lanyard/core/human"
 	"github.com/lanyard/lanyard/core/master"
 	"github.com/lanyard/lanyard/core/store"
@@ -44,6 +45,7 @@ const (
 	fGroup     = "Group"
 	fNotes     = "Notes"
 	fAlerts    = "Alerts"
+	fBackups   = "Backups"
 	fDirection = "Direction"
 	fAddress   = "Address"
 	fRemote    = "Remote address"
@@ -55,7 +57,7 @@ const (
 
 var (
 	serverFields = []string{fHost, fOS, fUptime, fAgent, fClock, fCPU, fMemory, fDisk}
-	linkFields   = []string{fState, fAlerts, fGroup, fNotes, fDirection, fAddress, fRemote, fSSL, fRTT, fSince, fSeen}
+	linkFields   = []string{fState, fAlerts, fBackups, fGroup, fNotes, fDirection, fAddress, fRemote, fSSL, fRTT, fSince, fSeen}
 )
 
 // none stands for a value not known (no link, no status yet).
@@ -143,6 +145,7 @@ func newDetailPane(now func() time.Time) *detailPane {
 	rows = append(rows, d.fieldRows("", serverFields)...)
 	d.values[fNotes].Wrapping = fyne.TextWrapWord // the user's own words, as long as they are
 	d.values[fAlerts].Wrapping = fyne.TextWrapWord
+	d.values[fBackups].Wrapping = fyne.TextWrapWord
 	grid := container.NewThemeOverride(container.New(layout.NewFormLayout(), rows...), newCompactTheme())
 	overview := container.NewVBox(header, widget.NewSeparator(), d.problem, grid)
 	d.tabs = container.NewAppTabs(
@@ -340,6 +343,15 @@ func (d *detailPane) showLink(v *master.SlaveView) {
 	muted := mutedText(v, d.now())
 	d.set(fAlerts, muted)
 	d.showField(fAlerts, muted != "")
+	text, bad := backupsField(v)
+	d.set(fBackups, text)
+	if l := d.values[fBackups]; (l.Importance == widget.DangerImportance) != bad {
+		l.Importance = widget.MediumImportance
+		if bad {
+			l.Importance = widget.DangerImportance
+		}
+		l.Refresh()
+	}
 	if v.Direction == store.Inbound {
 		d.set(fDirection, "Inbound: the slave dials this console")
 		d.set(fAddress, "(the slave dials in)")
@@ -372,6 +384,35 @@ func (d *detailPane) showLink(v *master.SlaveView) {
 	}
 	d.set(fSeen, seen)
 	d.showField(fSeen, !linked)
+}
+
+// backupsField is the Overview's line of a slave's backup tasks by state,
+// with what else needs a look ("2 ok · 1 failed · 1 task with damaged
+// copies; the Tasks tab has each"), and whether a task failed, is
+// overdue or has damaged copies.
+func backupsField(v *master.SlaveView) (text string, bad bool) {
+	b := v.Backup
+	switch {
+	case b.Total() == 0 && v.NeverLinked():
+		return "not known: it has not linked to this console yet", false
+	case b.Total() == 0:
+		return "no backup tasks", false
+	}
+	parts := []string{b.Counts.String()}
+	if b.Damaged > 0 {
+		parts = append(parts, health.WithDamageWords(b.Damaged))
+	}
+	if b.Full > 0 {
+		parts = append(parts, health.NearlyFull(b.Full))
+	}
+	if b.Warned > 0 {
+		parts = append(parts, health.WithWarningsWords(b.Warned))
+	}
+	text = strings.Join(parts, " · ")
+	if b.LastKnown {
+		text += " (last known)"
+	}
+	return text + "; the Tasks tab has each", b.Failed+b.Overdue+b.Damaged > 0
 }
 
 // showHost fills in the host's details from the slave's last status,

@@ -455,3 +455,42 @@ func TestTheSummaryCountsTheServersThatNeverLinked(t *testing.T) {
 		}
 	}
 }
+
+// A server's Overview says how its backups stand, red when a task failed,
+// is overdue or has damaged copies, and follows the fleet's health.
+func TestTheOverviewSaysHowTheServersBackupsStand(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		v    master.SlaveView
+		want string
+		bad  bool
+	}{
+		{"never linked", master.SlaveView{State: master.StateError}, "not known: it has not linked to this console yet", false},
+		{"no tasks", master.SlaveView{State: master.StateConnected, LastSeen: fixedNow}, "no backup tasks", false},
+		{"all well", master.SlaveView{State: master.StateConnected, LastSeen: fixedNow,
+			Backup: health.Summary{Counts: health.Counts{OK: 3}, Warned: 1}},
+			"3 ok · 1 task completed with warnings; the Tasks tab has each", false},
+		{"offline, one failed", master.SlaveView{State: master.StateOffline, LastSeen: fixedNow,
+			Backup: health.Summary{Counts: health.Counts{OK: 1, Failed: 1}, Full: 1, LastKnown: true}},
+			"1 ok · 1 failed · 1 task's destination nearly full (last known); the Tasks tab has each", true},
+		{"damaged copies", master.SlaveView{State: master.StateConnected, LastSeen: fixedNow,
+			Backup: health.Summary{Counts: health.Counts{OK: 2}, Damaged: 1}},
+			"2 ok · 1 task with damaged copies; the Tasks tab has each", true},
+	} {
+		if got, bad := backupsField(&c.v); got != c.want || bad != c.bad {
+			t.Errorf("%s: %q (bad %v), want %q (bad %v)", c.name, got, bad, c.want, c.bad)
+		}
+	}
+
+	fc := newFakeConsole(demoFleet()...)
+	mw, q := openMainWindow(t, fc, nil)
+	mw.tree.Select(idOf(t, mw, "FS01"))
+	v, _ := fc.Slave("FS01")
+	v.Backup = health.Summary{Counts: health.Counts{OK: 1, Failed: 1}, Worst: health.StateFailed}
+	fc.set(v)
+	l := mw.detail.values[fBackups]
+	q.runUntil(t, "the Overview to follow", func() bool { return strings.HasPrefix(l.Text, "1 ok · 1 failed") })
+	if l.Importance != widget.DangerImportance {
+		t.Errorf("a failed task's line has importance %v", l.Importance)
+	}
+}
