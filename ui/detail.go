@@ -394,7 +394,7 @@ func backupsField(v *master.SlaveView) (text string, bad bool) {
 	b := v.Backup
 	switch {
 	case b.Total() == 0 && v.NeverLinked():
-		return "not known: it has not linked to this console yet", false
+		return "not known until it links", false
 	case b.Total() == 0:
 		return "no backup tasks", false
 	}

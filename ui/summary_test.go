@@ -465,7 +465,7 @@ func TestTheOverviewSaysHowTheServersBackupsStand(t *testing.T) {
 		want string
 		bad  bool
 	}{
-		{"never linked", master.SlaveView{State: master.StateError}, "not known: it has not linked to this console yet", false},
+		{"never linked", master.SlaveView{State: master.StateError}, "not known until it links", false},
 		{"no tasks", master.SlaveView{State: master.StateConnected, LastSeen: fixedNow}, "no backup tasks", false},
 		{"all well", master.SlaveView{State: master.StateConnected, LastSeen: fixedNow,
 			Backup: health.Summary{Counts: health.Counts{OK: 3}, Warned: 1}},
