@@ -372,8 +372,8 @@ func TestTheSettingsTabSaysWhatTheAgentWouldRefuseBeforeSending(t *testing.T) {
 	q.runUntil(t, "the settings", func() bool { return st.loaded != nil })
 
 	st.address.SetText("0.0.0.0:99999")
-	if !st.apply.Disabled() || !st.addressMsg.Visible() || !strings.Contains(st.addressMsg.Text, "not a number from 1 to 65535") {
-		t.Fatalf("port 99999: Apply disabled %v, the field's note %q (shown %v)", st.apply.Disabled(), st.addressMsg.Text, st.addressMsg.Visible())
+	if !st.apply.Disabled() || st.discard.Disabled() || !st.addressMsg.Visible() || !strings.Contains(st.addressMsg.Text, "not a number from 1 to 65535") {
+		t.Fatalf("port 99999: Apply disabled %v, Discard disabled %v, the field's note %q (shown %v)", st.apply.Disabled(), st.discard.Disabled(), st.addressMsg.Text, st.addressMsg.Visible())
 	}
 	st.address.SetText("0.0.0.0:17000")
 	if st.apply.Disabled() || st.addressMsg.Visible() {

@@ -358,8 +358,9 @@ func (t *settingsTab) showState() {
 	enableIf(t.address, ready && t.listen.Checked)
 	bad := t.listenProblem()
 	sayProblem(t.addressMsg, bad)
-	changed := ready && t.request() != nil && bad == nil
-	enableIf(t.apply, changed)
+	// A change that cannot be applied yet can still be discarded.
+	changed := ready && t.request() != nil
+	enableIf(t.apply, changed && bad == nil)
 	enableIf(t.discard, changed)
 	enableIf(t.reload, t.linked && t.slave != "" && !t.loading)
 	if !t.linked && t.slave != "" {
