@@ -180,6 +180,9 @@ func reportAuthentication(err error, reason string, withPassword bool, t Target,
 	case code == wire.CodeUnknownSlave && !withPassword:
 		report(Step{Name: "password", OK: true, Skipped: true, Detail: notChecked + "a console answered"})
 		return true
+	case code == wire.CodeUnknownSlave:
+		report(Step{Name: "password", Detail: reason,
+			Fix: fmt.Sprintf("on that console add %s as an inbound slave with this server's password (Add Slave, or lanyard slave add %s --inbound --password-stdin), or check this server's name", t.Name, t.Name)})
 	case code == wire.CodeManagementDisabled:
 		report(Step{Name: "password", Detail: "the agent does not accept remote management", Fix: "on that server run: lanyard-agent set management on"})
 	case code == wire.CodeRateLimited:

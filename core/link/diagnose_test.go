@@ -88,6 +88,20 @@ func TestDiagnoseFindsTheFailingStep(t *testing.T) {
 	}
 }
 
+// An agent whose name a console does not know is told to add it there.
+func TestDiagnoseOfAConsoleThatDoesNotKnowThisServer(t *testing.T) {
+	srv := startServer(t, newIdentity(t, pb.Role_ROLE_MASTER), Options{SSL: true}, &slaveTable{name: "FS01", key: key(t, "FS01", "pw")}, nil)
+	steps, ok := diagnose(t, DiagnoseOptions{Address: srv.addr(), Identity: newIdentity(t, pb.Role_ROLE_AGENT), Options: Options{SSL: true},
+		Target: &Target{Name: "FS77", Key: key(t, "FS77", "pw"), KDF: testKDF}})
+	last := steps[len(steps)-1]
+	if ok || last.Name != "password" || !strings.Contains(last.Fix, "add FS77 as an inbound slave") {
+		t.Fatalf("ok=%v, last step %+v", ok, last)
+	}
+	for len(srv.refusals) > 0 {
+		<-srv.refusals
+	}
+}
+
 // An impostor at an address whose certificate is pinned gets nothing from
 // a diagnosis: not a proof, not even a hello.
 func TestDiagnoseRespectsThePin(t *testing.T) {
