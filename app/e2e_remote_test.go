@@ -60,14 +60,17 @@ func TestTheConsoleCommandLineManagesSlavesThroughTheRunningConsole(t *testing.T
 			Mountpoint string
 			Total      uint64
 		}
+		Backups struct{ Line string }
 	}
 	if err := json.Unmarshal([]byte(out), &st); code != 0 || err != nil {
 		t.Fatalf("status --json: exit %d, %v\n%s", code, err, out)
 	}
-	if st.State != "connected" || len(st.Disks) == 0 || st.Disks[0].Total == 0 || st.ClockSkew > 1000 || st.ClockSkew < -1000 {
+	if st.State != "connected" || len(st.Disks) == 0 || st.Disks[0].Total == 0 || st.ClockSkew > 1000 || st.ClockSkew < -1000 ||
+		st.Backups.Line != "no backup tasks" {
 		t.Fatalf("status %+v", st)
 	}
-	if out, code = cli("", "status", "FS01"); code != 0 || !strings.Contains(out, "in step with this console") {
+	if out, code = cli("", "status", "FS01"); code != 0 || !strings.Contains(out, "in step with this console") ||
+		!strings.Contains(out, "Backups:     no backup tasks") {
 		t.Fatalf("status: exit %d\n%s", code, out)
 	}
 

@@ -14,7 +14,6 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
-	"github.com/lanyard/lanyard/core/health"
 	"github.com/lanyard/lanyard/core/human"
 	"github.com/lanyard/lanyard/core/master"
 	"github.com/lanyard/lanyard/core/store"
@@ -398,21 +397,11 @@ func backupsField(v *master.SlaveView) (text string, bad bool) {
 	case b.Total() == 0:
 		return "no backup tasks", false
 	}
-	parts := []string{b.Counts.String()}
-	if b.Damaged > 0 {
-		parts = append(parts, health.WithDamageWords(b.Damaged))
-	}
-	if b.Full > 0 {
-		parts = append(parts, health.NearlyFull(b.Full))
-	}
-	if b.Warned > 0 {
-		parts = append(parts, health.WithWarningsWords(b.Warned))
-	}
-	text = strings.Join(parts, " · ")
+	text = b.Line()
 	if b.LastKnown {
 		text += " (last known)"
 	}
-	return text + "; the Tasks tab has each", b.Failed+b.Overdue+b.Damaged > 0
+	return text + "; the Tasks tab has each", b.NeedsALook()
 }
 
 // showHost fills in the host's details from the slave's last status,

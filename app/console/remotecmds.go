@@ -61,9 +61,10 @@ func statusCmd(e *env) *cobra.Command {
 		ValidArgsFunction: e.completeSlaveArg,
 		Short:             "A slave's status, asked now through the running console",
 		Long: `Ask a slave for its status now, through the running console (the window or
-lanyard serve): its link, host, agent version, CPU, memory, every disk, and
-how far its clock is from this console's. A slave that is not connected is
-refused at once with why; the exit code is then 1.`,
+lanyard serve): its link, its backup tasks by state, host, agent version,
+CPU, memory, every disk, and how far its clock is from this console's. A
+slave that is not connected is refused at once with why; the exit code is
+then 1.`,
 		Args: cmdline.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			r, err := e.call(cmd.Context(), ctlRequest{Op: opStatus, Slave: args[0]}, nil)
@@ -91,6 +92,7 @@ func printStatus(w io.Writer, s *statusJSON) {
 	fmt.Fprintf(tw, "Slave:\t%s, %s (%s, %s) from %s since %s\n", s.Slave, s.State, s.Direction, ssl,
 		s.Remote, s.ConnectedSince.Local().Format("2006-01-02 15:04:05"))
 	fmt.Fprintf(tw, "Round trip:\t%s\n", human.RoundTrip(human.FromMillis(s.RTTMillis)))
+	fmt.Fprintf(tw, "Backups:\t%s\n", s.Backups.Line)
 	fmt.Fprintf(tw, "Host:\t%s (%s %s/%s), up %s\n", s.Hostname, s.Platform, s.OS, s.Arch, human.Seconds(s.UptimeSeconds))
 	fmt.Fprintf(tw, "Agent:\t%s, up %s; management %s, agent SSL %s\n", s.AgentVersion, human.Seconds(s.AgentUptimeSeconds),
 		human.OnOff(s.Management), human.OnOff(s.AgentSSL))

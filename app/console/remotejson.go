@@ -37,6 +37,24 @@ type statusJSON struct {
 	Management         bool       `json:"management"`
 	DataDir            string     `json:"data_dir,omitempty"`
 	Disks              []diskJSON `json:"disks"`
+	// Backups is its backup tasks by state, as the console's health
+	// knows them.
+	Backups backupsJSON `json:"backups"`
+}
+
+// backupsJSON counts a slave's backup tasks by state, and those with
+// damaged copies, a destination nearly full or warnings.
+type backupsJSON struct {
+	OK       int `json:"ok"`
+	Failed   int `json:"failed"`
+	Overdue  int `json:"overdue"`
+	Running  int `json:"running"`
+	Unknown  int `json:"unknown"`
+	Damaged  int `json:"damaged"`
+	DestFull int `json:"dest_full"`
+	Warned   int `json:"warned"`
+	// Line says it in words, as lanyard status prints it.
+	Line string `json:"line"`
 }
 
 type diskJSON struct {
@@ -54,6 +72,9 @@ func statusOf(rep master.StatusReport) *statusJSON {
 		RTTMillis:       human.Millis(rep.RTT),
 		ClockSkewMillis: human.Millis(rep.ClockSkew),
 		Disks:           []diskJSON{}}
+	b := v.Backup
+	out.Backups = backupsJSON{OK: b.OK, Failed: b.Failed, Overdue: b.Overdue, Running: b.Running, Unknown: b.Unknown,
+		Damaged: b.Damaged, DestFull: b.Full, Warned: b.Warned, Line: b.Line()}
 	if st == nil {
 		return out
 	}

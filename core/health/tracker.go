@@ -676,6 +676,26 @@ func (sum *Summary) noteRetry(at, now time.Time) {
 	}
 }
 
+// Line is a slave's tasks by state with what else needs a look, as a
+// server's Overview and lanyard status say it: "2 ok · 1 failed · 1 task
+// with damaged copies"; "no backup tasks" when none is known.
+func (sum Summary) Line() string {
+	parts := []string{sum.Counts.String()}
+	if sum.Damaged > 0 {
+		parts = append(parts, WithDamageWords(sum.Damaged))
+	}
+	if sum.Full > 0 {
+		parts = append(parts, NearlyFull(sum.Full))
+	}
+	if sum.Warned > 0 {
+		parts = append(parts, WithWarningsWords(sum.Warned))
+	}
+	return strings.Join(parts, " · ")
+}
+
+// NeedsALook is whether a task failed, is overdue or has damaged copies.
+func (sum Summary) NeedsALook() bool { return sum.Failed+sum.Overdue+sum.Damaged > 0 }
+
 // Problems is the failed and overdue tasks counted, and which of the
 // failed the agent tries again by itself, in loc's clock: "1 failed
 // (tried again at 02:10) · 2 overdue", "3 failed (2 tried again, the
