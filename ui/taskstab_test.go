@@ -644,11 +644,7 @@ func TestTheTaskDialogShowsTheAgentsVerdictUnderItsField(t *testing.T) {
 	fr.fakeTasks.check = master.TaskCheck{Error: "source /home/bob/Documents does not exist", Field: backup.FieldSources,
 		NextRuns: []time.Time{fixedNow.Add(11 * time.Hour), fixedNow.Add(35 * time.Hour)}}
 	fr.fakeTasks.mu.Unlock()
-	test.Tap(tt.add)
-	td := openTaskDialog(t, mw)
-	test.Type(td.name, "bob-docs")
-	test.Type(td.sources, "/home/bob/Documents")
-	test.Type(td.dest, "/mnt/backup")
+	td := newBobDocs(t, mw)
 	q.runUntil(t, "the agent's verdict", func() bool { return td.errs[backup.FieldSources].Visible() })
 	if got := td.errs[backup.FieldSources].Text; got != "Source /home/bob/Documents does not exist." {
 		t.Errorf("under Sources: %q", got)
@@ -682,16 +678,23 @@ func TestTheTaskDialogShowsTheAgentsVerdictUnderItsField(t *testing.T) {
 	}
 }
 
-// A time of day that is not one is said of the time typed, and the next
-// runs of the schedule before it are not shown beside it.
-func TestTheTaskDialogSaysAWrongTimeOfDayOfTheTimeTyped(t *testing.T) {
-	mw, _, _ := tasksWindow(t)
-	tt := mw.detail.tasksTab
-	test.Tap(tt.add)
+// newBobDocs opens Add on the Tasks tab and types a task's name, source
+// and destination.
+func newBobDocs(t *testing.T, mw *mainWindow) *taskDialog {
+	t.Helper()
+	test.Tap(mw.detail.tasksTab.add)
 	td := openTaskDialog(t, mw)
 	test.Type(td.name, "bob-docs")
 	test.Type(td.sources, "/home/bob/Documents")
 	test.Type(td.dest, "/mnt/backup")
+	return td
+}
+
+// A time of day that is not one is said of the time typed, and the next
+// runs of the schedule before it are not shown beside it.
+func TestTheTaskDialogSaysAWrongTimeOfDayOfTheTimeTyped(t *testing.T) {
+	mw, _, _ := tasksWindow(t)
+	td := newBobDocs(t, mw)
 	if !td.nextRuns.Visible() {
 		t.Fatal("the next runs are not shown")
 	}
@@ -717,11 +720,7 @@ func TestTheTaskDialogSaysAWrongTimeOfDayOfTheTimeTyped(t *testing.T) {
 func TestTheTaskDialogTakesASpeedLimitAndRetries(t *testing.T) {
 	mw, q, _ := tasksWindow(t)
 	tt := mw.detail.tasksTab
-	test.Tap(tt.add)
-	td := openTaskDialog(t, mw)
-	test.Type(td.name, "bob-docs")
-	test.Type(td.sources, "/home/bob/Documents")
-	test.Type(td.dest, "/mnt/backup")
+	td := newBobDocs(t, mw)
 	td.speed.SetText("fast")
 	if l := td.errs[backup.FieldSpeed]; !l.Visible() || !strings.Contains(l.Text, "give a rate such as 20MiB/s") {
 		t.Errorf("under Speed limit %q (shown %v)", l.Text, l.Visible())
