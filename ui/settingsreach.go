@@ -95,7 +95,7 @@ func (f *settingsForm) showReach(s master.Settings, pubErr error) {
 
 	lan := f.rs.LANAddresses(s.ListenAddress)
 	f.lanAddrs.SetText(textOr(strings.Join(lan, ", "), "no network address found on this computer"))
-	f.initLine.SetText(master.AgentInitLine(s.AgentAddresses(lan), s.SSL, f.rs.Fingerprint()))
+	f.initLine.SetText(master.AgentInitLine("", s.AgentAddresses(lan), s.SSL, f.rs.Fingerprint()))
 
 	_, port := address.Split(s.ListenAddress)
 	note, imp := "", widget.LowImportance

@@ -39,6 +39,7 @@ const (
 	testConnectionLabel = "Test connection"
 	stopTestLabel       = "Stop test"
 	testIntro           = "Test connection checks the values above without saving them: name lookup, TCP, SSL, hello, version and password."
+	testIntroInbound    = "Test connection says whether this console listens, and whether a slave of this name has dialed it and how that went."
 	// The expected fingerprint: optional, and what closes the first-use
 	// blind spot (DESIGN §2).
 	fingerprintPlaceholder = "optional: SHA256:… as lanyard-agent status prints it"
@@ -269,9 +270,23 @@ func (d *slaveDialog) buildForm(fpHint *widget.Label) fyne.CanvasObject {
 
 }
 
+// showTestIntro says what Test connection checks for the direction
+// chosen (once the panel is built).
+func (d *slaveDialog) showTestIntro() {
+	if d.testIntro == nil {
+		return
+	}
+	if d.outbound() {
+		d.testIntro.SetText(testIntro)
+	} else {
+		d.testIntro.SetText(testIntroInbound)
+	}
+}
+
 // buildTestPanel is the connection test's steps, progress and result.
 func (d *slaveDialog) buildTestPanel() fyne.CanvasObject {
-	d.testIntro = widget.NewLabel(testIntro)
+	d.testIntro = widget.NewLabel("")
+	d.showTestIntro()
 	d.testIntro.Wrapping = fyne.TextWrapWord
 	d.steps = container.NewVBox(d.testIntro)
 	d.stepScroll = container.NewVScroll(d.steps)
@@ -378,6 +393,7 @@ func (d *slaveDialog) directionChanged() {
 		d.addrLabel.Hide()
 		d.addrBox.Hide()
 	}
+	d.showTestIntro()
 	d.edits++
 	d.validate()
 }

@@ -667,13 +667,21 @@ func TestInboundTestSaysWhetherTheSlaveTriedToConnect(t *testing.T) {
 	m := mastertest.Start(t, mastertest.Options{Listen: true})
 	d, q, _ := openSlaveDialog(t, m, nil, "")
 	d.direction.SetSelected(directionInbound)
+	if d.testIntro.Text != testIntroInbound {
+		t.Errorf("an inbound entry's test says %q before it runs", d.testIntro.Text)
+	}
 	typeInto(d.name, "FS77")
 	test.Tap(d.test)
 	q.runUntil(t, "the inbound test to finish", func() bool { return d.testCancel == nil })
 	steps := stepsShown(d)
 	if len(steps) != 2 || steps[0].Name != "listening" || !steps[0].OK || steps[1].Name != "connection" || steps[1].OK ||
 		!strings.Contains(steps[1].Detail, "no slave named FS77 has tried to connect") {
-		t.Errorf("steps %+v", steps)
+		t.Fatalf("steps %+v", steps)
+	}
+	// The fix is the command to run there, this console's address in it.
+	if fix := steps[1].Fix; !strings.Contains(fix, "lanyard-agent init --name FS77 --password-stdin --ssl ") ||
+		!strings.Contains(fix, "--master "+m.ListenAddr()) {
+		t.Errorf("fix %q", fix)
 	}
 }
 

@@ -203,6 +203,6 @@ func printSettings(e *env, s master.Settings, fp string) {
 		public = strings.Join(pub, ", ")
 	}
 	fmt.Fprintf(tw, "from the Internet\t%s\n", public)
-	fmt.Fprintf(tw, "new site's agent\t%s\n", master.AgentInitLine(s.AgentAddresses(lan), s.SSL, fp))
+	fmt.Fprintf(tw, "new site's agent\t%s\n", master.AgentInitLine("", s.AgentAddresses(lan), s.SSL, fp))
 	_ = tw.Flush()
 }

@@ -1,6 +1,7 @@
 package master
 
 import (
+	"cmp"
 	"fmt"
 	"net"
 	"net/netip"
@@ -108,13 +109,14 @@ func (s Settings) AgentAddresses(lan []string) []string {
 	return lan
 }
 
-// AgentInitLine is the command that sets up the agent at a new site to
-// dial this console at addrs, tried in order. With SSL it carries this
-// console's certificate fingerprint, so the agent's first contact is
-// checked instead of trusted. NAME stands for the server's name; at a
-// terminal the command asks for the password (Enter generates one).
-func AgentInitLine(addrs []string, ssl bool, fingerprint string) string {
-	line := "lanyard-agent init --name NAME --password-stdin --ssl " + human.OnOff(ssl)
+// AgentInitLine is the command that sets up the agent called name (""
+// writes NAME, for the server's name) at a new site to dial this console
+// at addrs, tried in order. With SSL it carries this console's
+// certificate fingerprint, so the agent's first contact is checked
+// instead of trusted. At a terminal the command asks for the password
+// (Enter generates one).
+func AgentInitLine(name string, addrs []string, ssl bool, fingerprint string) string {
+	line := "lanyard-agent init --name " + cmp.Or(name, "NAME") + " --password-stdin --ssl " + human.OnOff(ssl)
 	if len(addrs) == 0 {
 		return line
 	}

@@ -103,7 +103,7 @@ func TestANewSiteIsGivenThePublicAddressesElseTheLANOnes(t *testing.T) {
 			if !slices.Equal(got, tt.want) {
 				t.Fatalf("AgentAddresses = %v, want %v", got, tt.want)
 			}
-			line := AgentInitLine(got, tt.ssl, fp)
+			line := AgentInitLine("", got, tt.ssl, fp)
 			if !strings.Contains(line, tt.line) || (tt.lacks != "" && strings.Contains(line, tt.lacks)) {
 				t.Errorf("AgentInitLine = %q, want it to contain %q and not %q", line, tt.line, tt.lacks)
 			}

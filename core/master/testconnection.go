@@ -3,7 +3,6 @@ package master
 import (
 	"context"
 	"fmt"
-	"strings"
 
 	"github.com/lanyard/lanyard/core/auth"
 	"github.com/lanyard/lanyard/core/link"
@@ -89,15 +88,9 @@ func (m *Master) reportInbound(spec SlaveSpec, report func(link.Step)) bool {
 		report(step)
 		return ok
 	}
+	s := m.Settings()
+	init := AgentInitLine(spec.Name, s.AgentAddresses(LANAddresses(addr)), s.SSL, m.Fingerprint())
 	report(link.Step{Name: "connection", Detail: fmt.Sprintf("no slave named %s has tried to connect yet", spec.Name),
-		Fix: fmt.Sprintf("on the server: lanyard-agent init --name %s --password-stdin --master THIS-CONSOLE:%s, then lanyard-agent run",
-			spec.Name, portOf(addr))})
+		Fix: "on the server: " + init + ", then lanyard-agent run"})
 	return false
-}
-
-func portOf(addr string) string {
-	if i := strings.LastIndex(addr, ":"); i >= 0 {
-		return addr[i+1:]
-	}
-	return addr
 }
