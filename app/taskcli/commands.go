@@ -22,6 +22,7 @@ import (
 	"github.com/lanyard/lanyard/app/cmdline"
 	"github.com/lanyard/lanyard/core/agent"
 	"github.com/lanyard/lanyard/core/backup"
+	"github.com/lanyard/lanyard/core/health"
 	"github.com/lanyard/lanyard/core/human"
 	"github.com/lanyard/lanyard/core/wire"
 )
@@ -561,16 +562,21 @@ func taskListCmd(e *Env) *cobra.Command {
 	return cmd
 }
 
+// taskState is a task's state as the console's Backups window counts it,
+// a running one with its progress; failed and overdue in capitals, to
+// stand out in a list.
 func taskState(info agent.TaskInfo) string {
-	switch {
-	case info.Running && info.Progress != nil:
-		return fmt.Sprintf("running (%d/%d files)", info.Progress.FilesDone, info.Progress.FilesTotal)
-	case info.Running:
-		return "running"
-	case info.Overdue:
-		return "OVERDUE"
+	switch st := info.State(); st {
+	case health.StateFailed, health.StateOverdue:
+		return strings.ToUpper(string(st))
+	case health.StateRunning:
+		if p := info.Progress; p != nil {
+			return fmt.Sprintf("running (%d/%d files)", p.FilesDone, p.FilesTotal)
+		}
+		return string(st)
+	default:
+		return string(st)
 	}
-	return "ok"
 }
 
 func taskShowCmd(e *Env) *cobra.Command {

@@ -4,6 +4,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lanyard/lanyard/core/agent"
 	"github.com/lanyard/lanyard/core/backup"
 )
 
@@ -26,6 +27,25 @@ func TestAVersionFoundSaysWhereItIsKept(t *testing.T) {
 	} {
 		if got := keptIn(c.f); got != c.want {
 			t.Errorf("%+v: %q, want %q", c.f, got, c.want)
+		}
+	}
+}
+
+// task list's STATE column is the task's state as the console counts it,
+// failed and overdue in capitals, a run with its progress.
+func TestTheStateColumnSaysAFailedTaskIsFailed(t *testing.T) {
+	for _, c := range []struct {
+		info agent.TaskInfo
+		want string
+	}{
+		{agent.TaskInfo{LastRun: &backup.Report{Result: backup.ResultFailed}}, "FAILED"},
+		{agent.TaskInfo{}, "unknown"},
+		{agent.TaskInfo{LastRun: &backup.Report{Result: backup.ResultCompleted}, LastSuccess: time.Now(), Overdue: true}, "OVERDUE"},
+		{agent.TaskInfo{Running: true, LastSuccess: time.Now(), Progress: &backup.Status{FilesDone: 3, FilesTotal: 10}}, "running (3/10 files)"},
+		{agent.TaskInfo{LastRun: &backup.Report{Result: backup.ResultCompleted}, LastSuccess: time.Now()}, "ok"},
+	} {
+		if got := taskState(c.info); got != c.want {
+			t.Errorf("%+v: %q, want %q", c.info, got, c.want)
 		}
 	}
 }

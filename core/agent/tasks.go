@@ -15,6 +15,7 @@ import (
 	"github.com/sirupsen/logrus"
 
 	"github.com/lanyard/lanyard/core/backup"
+	"github.com/lanyard/lanyard/core/health"
 	"github.com/lanyard/lanyard/core/human"
 	"github.com/lanyard/lanyard/core/store"
 )
@@ -107,6 +108,14 @@ type TaskInfo struct {
 	// 0 for a manual task, which is never overdue.
 	OverdueAfter backup.Duration `json:"overdue_after"`
 	Overdue      bool            `json:"overdue"`
+}
+
+// State is the task's health as the console's Backups window counts it:
+// failed while its last run failed, overdue, running, unknown until a
+// run succeeds, else ok.
+func (i TaskInfo) State() health.State {
+	failing := i.LastRun != nil && health.Failure(i.LastRun.Result)
+	return health.StateOf(failing, i.Overdue, i.Running, !i.LastSuccess.IsZero())
 }
 
 // VerifyLine says how often the task's runs verify their snapshot and

@@ -1086,3 +1086,27 @@ func oldRecordedRun(t *testing.T) (*agent.Tasks, agent.TaskInfo, string) {
 	}
 	return tasks, info, dest
 }
+
+// A task's state is counted as the console's Backups window counts it: a
+// failed last run is failed (the command line showed it "ok"), and a task
+// never run is unknown.
+func TestATasksStateIsTheConsoles(t *testing.T) {
+	at := time.Date(2026, 12, 7, 2, 0, 0, 0, time.UTC)
+	for _, c := range []struct {
+		name string
+		info agent.TaskInfo
+		want health.State
+	}{
+		{"never run", agent.TaskInfo{}, health.StateUnknown},
+		{"completed", agent.TaskInfo{LastRun: &backup.Report{Result: backup.ResultCompleted}, LastSuccess: at}, health.StateOK},
+		{"failed since a success", agent.TaskInfo{LastRun: &backup.Report{Result: backup.ResultFailed}, LastSuccess: at.Add(-24 * time.Hour)}, health.StateFailed},
+		{"interrupted", agent.TaskInfo{LastRun: &backup.Report{Result: backup.ResultInterrupted}}, health.StateFailed},
+		{"stopped by hand", agent.TaskInfo{LastRun: &backup.Report{Result: backup.ResultStopped}, LastSuccess: at}, health.StateOK},
+		{"overdue", agent.TaskInfo{LastRun: &backup.Report{Result: backup.ResultCompleted}, LastSuccess: at, Overdue: true}, health.StateOverdue},
+		{"running", agent.TaskInfo{Running: true, LastSuccess: at}, health.StateRunning},
+	} {
+		if got := c.info.State(); got != c.want {
+			t.Errorf("%s: %s, want %s", c.name, got, c.want)
+		}
+	}
+}

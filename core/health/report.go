@@ -121,7 +121,7 @@ func NewReport(rows []Row, now time.Time, since time.Duration) Report {
 		if recent && !row.LastRun.IsZero() {
 			if row.LastResult.Succeeded() {
 				r.RanOK++
-			} else if failure(row.LastResult) {
+			} else if Failure(row.LastResult) {
 				r.RanFailed++
 			}
 		}

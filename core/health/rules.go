@@ -156,8 +156,9 @@ const maxErrorText = 300
 // CutError keeps an agent's error text short enough to store and show.
 func CutError(s string) string { return human.Shorten(strings.TrimSpace(s), maxErrorText) }
 
-// failure says whether a run's result counts as a failure.
-func failure(r backup.Result) bool {
+// Failure says whether a run's result counts as a failure (failed, or
+// interrupted by the agent's end).
+func Failure(r backup.Result) bool {
 	return r == backup.ResultFailed || r == backup.ResultInterrupted
 }
 
@@ -204,7 +205,7 @@ func (t *Task) Finish(rep backup.Report) {
 	switch {
 	case rep.Result.Succeeded():
 		t.LastSuccess, t.FailuresSinceSuccess = rep.Finished, 0
-	case failure(rep.Result):
+	case Failure(rep.Result):
 		t.FailuresSinceSuccess++
 	}
 }
@@ -238,19 +239,24 @@ func Evaluate(t *Task, zone *time.Location, now time.Time) Eval {
 	if !e.NextRun.After(now) {
 		e.NextRun = nextRun(t.Schedule, zone, now)
 	}
-	switch {
-	case t.FailuresSinceSuccess > 0:
-		e.State = StateFailed
-	case e.Overdue:
-		e.State = StateOverdue
-	case t.Running:
-		e.State = StateRunning
-	case t.LastSuccess.IsZero():
-		e.State = StateUnknown
-	default:
-		e.State = StateOK
-	}
+	e.State = StateOf(t.FailuresSinceSuccess > 0, e.Overdue, t.Running, !t.LastSuccess.IsZero())
 	return e
+}
+
+// StateOf is a task's state: failed while a run failed since its last
+// success, then overdue, running, unknown until a run succeeds, else ok.
+func StateOf(failing, overdue, running, succeeded bool) State {
+	switch {
+	case failing:
+		return StateFailed
+	case overdue:
+		return StateOverdue
+	case running:
+		return StateRunning
+	case !succeeded:
+		return StateUnknown
+	}
+	return StateOK
 }
 
 // schedules caches parsed schedules: a fleet shares a few dozen.
