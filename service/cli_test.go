@@ -153,6 +153,9 @@ func TestStatusOfAFreshMachine(t *testing.T) {
 	if _, err := os.Stat(dir); !os.IsNotExist(err) {
 		t.Error("status created the data directory")
 	}
+	if strings.Contains(r.stdout, "backups") {
+		t.Errorf("status of an agent not set up counts tasks: %s", r)
+	}
 }
 
 func TestStatusJSONHasTheSettingsAndNeverTheKey(t *testing.T) {
@@ -174,6 +177,9 @@ func TestStatusJSONHasTheSettingsAndNeverTheKey(t *testing.T) {
 	}
 	if strings.Contains(strings.ToLower(r.stdout), `"key"`) {
 		t.Errorf("status shows a key:\n%s", r.stdout)
+	}
+	if rep.Backups != "no backup tasks" {
+		t.Errorf("backups %q", rep.Backups)
 	}
 }
 

@@ -16,6 +16,7 @@ import (
 
 	"github.com/lanyard/lanyard/app"
 	"github.com/lanyard/lanyard/core/agent"
+	"github.com/lanyard/lanyard/core/health"
 	"github.com/lanyard/lanyard/core/human"
 	"github.com/lanyard/lanyard/core/link"
 	"github.com/lanyard/lanyard/core/store"
@@ -38,6 +39,9 @@ type StatusReport struct {
 	// Links is each console link as the running agent reports it. The
 	// local control channel fills it in (env.liveStatus); empty until then.
 	Links []LinkReport `json:"links,omitempty"`
+	// Backups is the agent's backup tasks by state, as its consoles count
+	// them ("2 ok · 1 failed"); "" when they could not be read.
+	Backups string `json:"backups,omitempty"`
 }
 
 // SettingsReport is the agent's configuration, never its key.
@@ -82,9 +86,10 @@ func statusCmd(e *env) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "status [--json]",
 		Short: "Show the service's state and the agent's settings",
-		Long: `Show whether the agent's service is running, stopped or not installed, and the
+		Long: `Show whether the agent's service is running, stopped or not installed, the
 agent's name, listen address, SSL and management settings and masters (read
-from its database; pass --data-dir when the service was installed with one).`,
+from its database; pass --data-dir when the service was installed with one),
+and its backup tasks by state.`,
 		Args: cmdline.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			r, err := e.status(cmd.Context())
@@ -132,7 +137,24 @@ func (e *env) status(ctx context.Context) (*StatusReport, error) {
 	if err := live(ctx, r); err != nil {
 		r.StateError = err.Error()
 	}
+	if r.Settings != nil { // an agent set up, whose tasks can be read
+		r.Backups = e.backupsLine(ctx)
+	}
 	return r, nil
+}
+
+// backupsLine counts the agent's tasks by state, through the running agent
+// or from its database: "2 ok · 1 failed"; "" when they cannot be read.
+func (e *env) backupsLine(ctx context.Context) string {
+	res, err := e.taskDo(ctx, agent.OpTaskList, agent.TaskArgs{}, nil, false)
+	if err != nil {
+		return ""
+	}
+	var c health.Counts
+	for _, info := range res.Tasks {
+		c.Add(info.State(), 1)
+	}
+	return c.String()
 }
 
 // settingsReport reads the settings without creating anything.
@@ -215,6 +237,9 @@ func printStatus(w io.Writer, r *StatusReport) {
 			}
 			fmt.Fprintf(w, "master      %s\n", m)
 		}
+	}
+	if r.Backups != "" {
+		fmt.Fprintf(w, "backups     %s (lanyard-agent task list)\n", r.Backups)
 	}
 	for _, l := range r.Links {
 		label := l.labels

@@ -65,6 +65,10 @@ func exerciseTasks(t *testing.T, dir string, live bool) {
 	if live != strings.Contains(r.stdout, "applied to the running agent") {
 		t.Fatalf("add says where it went wrongly (live %v): %s", live, r)
 	}
+	// status counts the tasks by state: never run, it is unknown.
+	if r := run(0, "status", "--service-name", unitServiceName()); !strings.Contains(r.stdout, "backups     1 unknown (lanyard-agent task list)\n") {
+		t.Fatalf("status with a task never run: %s", r)
+	}
 	// The shell completes a task's name, with its schedule, where a command
 	// takes one, and only there.
 	if r := c.run("", "__complete", "--data-dir", dir, "task", "run", "D"); !strings.HasPrefix(r.stdout, "docs\tdaily@02:00\n:4\n") {
