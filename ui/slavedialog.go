@@ -760,7 +760,11 @@ func (d *slaveDialog) addStep(s link.Step) {
 type stepRow struct {
 	widget.BaseWidget
 	step link.Step
+	copy *widget.Button // Copy Command, when the fix names one
 }
+
+// stepCopyCommand copies the command a step's fix names.
+const stepCopyCommand = "Copy Command"
 
 func newStepRow(s link.Step) *stepRow {
 	r := &stepRow{step: s}
@@ -787,7 +791,14 @@ func (r *stepRow) CreateRenderer() fyne.WidgetRenderer {
 	text.Wrapping = fyne.TextWrapWord
 	// The tick or cross stays beside the first line however tall the text.
 	mark := container.NewVBox(container.NewGridWrap(fyne.NewSize(theme.IconInlineSize(), 35), widget.NewIcon(icon)))
-	return widget.NewSimpleRenderer(container.NewBorder(nil, nil, mark, nil, text))
+	var body fyne.CanvasObject = text
+	if cmd := r.step.Command; cmd != "" && !r.step.OK {
+		r.copy = widget.NewButtonWithIcon(stepCopyCommand, theme.ContentCopyIcon(), func() {
+			fyne.CurrentApp().Clipboard().SetContent(cmd)
+		})
+		body = container.NewVBox(text, container.NewHBox(r.copy))
+	}
+	return widget.NewSimpleRenderer(container.NewBorder(nil, nil, mark, nil, body))
 }
 
 // stepTitle capitalises a step name: "name lookup" → "Name lookup".

@@ -678,10 +678,25 @@ func TestInboundTestSaysWhetherTheSlaveTriedToConnect(t *testing.T) {
 		!strings.Contains(steps[1].Detail, "no slave named FS77 has tried to connect") {
 		t.Fatalf("steps %+v", steps)
 	}
-	// The fix is the command to run there, this console's address in it.
+	// The fix is the command to run there, this console's address in it,
+	// and a button copies it.
 	if fix := steps[1].Fix; !strings.Contains(fix, "lanyard-agent init --name FS77 --password-stdin --ssl ") ||
-		!strings.Contains(fix, "--master "+m.ListenAddr()) {
-		t.Errorf("fix %q", fix)
+		!strings.Contains(fix, "--master "+m.ListenAddr()) || !strings.Contains(fix, steps[1].Command) {
+		t.Errorf("fix %q, command %q", fix, steps[1].Command)
+	}
+	var row *stepRow
+	for _, o := range d.steps.Objects {
+		if r, ok := o.(*stepRow); ok && r.step.Name == "connection" {
+			row = r
+		}
+	}
+	test.WidgetRenderer(row) // built as it is shown
+	if row.copy == nil {
+		t.Fatal("no Copy Command button on the step")
+	}
+	test.Tap(row.copy)
+	if got := fyne.CurrentApp().Clipboard().Content(); got != steps[1].Command {
+		t.Errorf("copied %q, want %q", got, steps[1].Command)
 	}
 }
 

@@ -20,6 +20,9 @@ type Step struct {
 	Skipped bool
 	Detail  string // what was found
 	Fix     string // on failure: what to do, in plain words
+	// Command is the command the fix says to run, when it names one
+	// whole, for a Copy button.
+	Command string
 }
 
 // DiagnoseOptions describe the link to test.

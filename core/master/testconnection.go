@@ -91,6 +91,6 @@ func (m *Master) reportInbound(spec SlaveSpec, report func(link.Step)) bool {
 	s := m.Settings()
 	init := AgentInitLine(spec.Name, s.AgentAddresses(LANAddresses(addr)), s.SSL, m.Fingerprint())
 	report(link.Step{Name: "connection", Detail: fmt.Sprintf("no slave named %s has tried to connect yet", spec.Name),
-		Fix: "on the server: " + init + ", then lanyard-agent run"})
+		Fix: "on the server: " + init + ", then lanyard-agent run", Command: init})
 	return false
 }
