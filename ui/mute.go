@@ -3,6 +3,7 @@ package ui
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"fyne.io/fyne/v2"
@@ -80,8 +81,16 @@ func (mw *mainWindow) askMuteUntil(what string, act func(until time.Time)) {
 	end := newDialogEntry(mw.win.Canvas())
 	end.SetPlaceHolder(muteUntilHint)
 	problem := problemLine()
-	note := widget.NewLabel("A time of day is its next coming: today's, or tomorrow's once it is past.")
+	note := widget.NewLabel(muteUntilNote)
 	note.Importance = widget.LowImportance
+	// What is typed, once it reads as a time, says the day it means.
+	end.OnChanged = func(s string) {
+		note.SetText(muteUntilNote)
+		if until, err := human.ParseUntil(s, time.Now()); err == nil && strings.TrimSpace(s) != "" {
+			sayProblem(problem, nil)
+			note.SetText("Mutes until " + muteUntilWords(until, time.Now()) + ".")
+		}
+	}
 	var d *dialog.CustomDialog
 	mute := func() bool {
 		until, err := human.ParseUntil(end.Text, time.Now())
@@ -102,6 +111,19 @@ func (mw *mainWindow) askMuteUntil(what string, act func(until time.Time)) {
 	d.Resize(fyne.NewSize(420, d.MinSize().Height))
 	d.Show()
 	mw.win.Canvas().Focus(end)
+}
+
+// muteUntilNote says how Until… reads a time of day.
+const muteUntilNote = "A time of day is its next coming: today's, or tomorrow's once it is past."
+
+// muteUntilWords is the end of a mute typed, with its weekday, and its
+// year when not now's: "Tue 8 Dec 07:45".
+func muteUntilWords(until, now time.Time) string {
+	until, now = until.Local(), now.Local()
+	if until.Year() != now.Year() {
+		return until.Format("Mon 2 Jan 2006 15:04")
+	}
+	return until.Format("Mon 2 Jan 15:04")
 }
 
 // muteEnd is the end of the submenu's choice labelled label, chosen at

@@ -133,9 +133,32 @@ func TestASlaveIsMutedUntilATimeTyped(t *testing.T) {
 	}
 	next := time.Now().AddDate(1, 0, 0)
 	end.SetText(next.Format("2006-01-02") + " 07:45")
+	// As it is typed, the dialog says the day it means, in place of the
+	// problem shown before.
+	at := time.Date(next.Year(), next.Month(), next.Day(), 7, 45, 0, 0, time.Local)
+	if got := overlayText(mw.win); !strings.Contains(got, "Mutes until "+at.Format("Mon 2 Jan 2006 15:04")+".") || strings.Contains(got, "is not a time") {
+		t.Errorf("a time typed: the dialog says\n%s", got)
+	}
 	end.OnSubmitted(end.Text) // Enter
 	q.runUntil(t, "FS02 muted", func() bool { return slices.Contains(fc.called(), "mute FS02 until 07:45") })
 	if overlayText(mw.win) != "" {
 		t.Errorf("the dialog stayed open: %q", overlayText(mw.win))
+	}
+}
+
+// The end of a mute typed reads with its weekday, and its year only when
+// it is not this one's.
+func TestTheEndOfAMuteTypedReadsWithItsDay(t *testing.T) {
+	now := time.Date(2026, 12, 7, 20, 0, 0, 0, time.Local)
+	for _, c := range []struct {
+		until time.Time
+		want  string
+	}{
+		{time.Date(2026, 12, 8, 7, 45, 0, 0, time.Local), "Tue 8 Dec 07:45"},
+		{time.Date(2027, 1, 4, 8, 0, 0, 0, time.Local), "Mon 4 Jan 2027 08:00"},
+	} {
+		if got := muteUntilWords(c.until, now); got != c.want {
+			t.Errorf("%v: %q, want %q", c.until, got, c.want)
+		}
 	}
 }
