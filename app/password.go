@@ -11,6 +11,8 @@ import (
 	"unicode/utf8"
 
 	"golang.org/x/term"
+
+	"github.com/lanyard/lanyard/core/auth"
 )
 
 // ReadPassword reads a password from stdin: one line from a pipe, or typed
@@ -42,16 +44,10 @@ func ReadNewPassword(stdin io.Reader, stderr io.Writer) ([]byte, error) {
 	return pw, err
 }
 
-// ShortPassword is the length under which a new password is taken with a
-// warning: a recorded login (SSL off, or an impostor at the first
-// contact) lets anyone try short ones offline.
-const ShortPassword = 12
-
 // warnShort says, without showing it, that a new password is short.
 func warnShort(stderr io.Writer, pw []byte) {
-	if n := utf8.RuneCount(pw); n < ShortPassword {
-		fmt.Fprintf(stderr, "Warning: the password has only %d characters. Anyone who records one login (SSL off) can try short passwords offline; "+
-			"use 16 or more random characters (at a terminal, press Enter at the prompt to generate one).\n", n)
+	if w := auth.ShortPasswordWarning(utf8.RuneCount(pw)); w != "" {
+		fmt.Fprintf(stderr, "Warning: %s (at a terminal, press Enter at the prompt to generate one).\n", w)
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
@@ -13,6 +14,7 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
+	"github.com/lanyard/lanyard/core/auth"
 	"github.com/lanyard/lanyard/core/master"
 )
 
@@ -37,6 +39,7 @@ type passwordDialog struct {
 	pw      *dialogEntry
 	again   *dialogEntry
 	problem *widget.Label
+	short   *widget.Label // a short password is taken, with a warning
 	change  *widget.Button
 }
 
@@ -72,7 +75,11 @@ func showPasswordDialog(win fyne.Window, r runner, rm Remote, v master.SlaveView
 		p.again.OnChanged = func(string) { p.validate(false) }
 		p.again.OnSubmitted = func(string) { p.submit(win, r, rm, v) }
 		form := widget.NewForm(widget.NewFormItem(pwNew, p.pw), widget.NewFormItem(pwAgain, p.again))
-		body = container.NewVBox(intro, form, p.problem, others)
+		p.short = widget.NewLabel("")
+		p.short.Wrapping = fyne.TextWrapWord
+		p.short.Importance = widget.WarningImportance
+		p.short.Hide()
+		body = container.NewVBox(intro, form, p.short, p.problem, others)
 		p.change.OnTapped = func() { p.submit(win, r, rm, v) }
 		p.validate(false)
 	}
@@ -100,6 +107,9 @@ func (p *passwordDialog) validate(strict bool) bool {
 		msg = "The two passwords differ."
 	}
 	p.problem.SetText(msg)
+	short := auth.ShortPasswordWarning(utf8.RuneCountInString(p.pw.Text))
+	p.short.SetText(fullStop(capitalize(short)))
+	showIf(p.short, short != "")
 	ok := p.pw.Text != "" && p.pw.Text == p.again.Text && msg == ""
 	if ok {
 		p.change.Enable()

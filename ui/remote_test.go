@@ -581,6 +581,10 @@ func TestChangePasswordIsTypedTwiceAndSentOverSSL(t *testing.T) {
 	if !strings.Contains(overlayText(mw.win), "The two passwords differ.") {
 		t.Fatalf("no mismatch warning: %q", overlayText(mw.win))
 	}
+	// A short one is taken, with the warning the command line gives.
+	if !strings.Contains(overlayText(mw.win), "The password has only 10 characters: anyone who records one login") {
+		t.Errorf("no warning of a short password: %q", overlayText(mw.win))
+	}
 	test.AssertRendersToMarkup(t, "passworddialog_mismatch.xml", mw.win.Canvas())
 	entries[1].SetText("new-secret")
 	tapButton(t, mw.win, pwChange)
@@ -603,6 +607,9 @@ func TestChangePasswordIsTypedTwiceAndSentOverSSL(t *testing.T) {
 	entries = passwordEntries(t, mw.win)
 	test.Type(entries[0], "newer-secret")
 	test.Type(entries[1], "newer-secret")
+	if strings.Contains(overlayText(mw.win), "has only") {
+		t.Errorf("12 characters are called short: %q", overlayText(mw.win))
+	}
 	tapButton(t, mw.win, pwChange)
 	q.runUntil(t, "the result in doubt", func() bool {
 		txt := overlayText(mw.win)
