@@ -2,7 +2,6 @@ package app
 
 import (
 	"bufio"
-	"crypto/rand"
 	"errors"
 	"fmt"
 	"io"
@@ -83,7 +82,7 @@ func readTyped(t terminal, stderr io.Writer, confirm, offerGenerated bool) ([]by
 		return nil, err
 	}
 	if len(pw) == 0 && offerGenerated {
-		pw = GeneratePassword()
+		pw = auth.GeneratePassword()
 		fmt.Fprintf(stderr, "Generated management password, shown this once: %s\n", pw)
 		fmt.Fprintln(stderr, "Enter it on the console that manages this server (Add Slave), then clear the screen; it is not stored anywhere.")
 		return pw, nil
@@ -103,35 +102,6 @@ func readTyped(t terminal, stderr io.Writer, confirm, offerGenerated bool) ([]by
 		return nil, errors.New("the password is empty; nothing was changed")
 	}
 	return pw, nil
-}
-
-// passwordAlphabet has no look-alikes (0/O, 1/l/I), so a generated password
-// survives being read aloud or copied by hand.
-const passwordAlphabet = "23456789abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ"
-
-// GeneratePassword returns a long random management password: 24
-// characters from passwordAlphabet (about 139 bits) in groups of four
-// joined by '-', e.g. "7kQ2-m9XH-…". Long enough that a recorded login
-// (SSL off) cannot be guessed offline.
-func GeneratePassword() []byte {
-	const groups, per = 6, 4
-	// Bytes at or above the largest multiple of the alphabet's size are
-	// drawn again, so every character is equally likely.
-	const limit = 256 / len(passwordAlphabet) * len(passwordAlphabet)
-	pw := make([]byte, 0, groups*(per+1)-1)
-	var b [1]byte
-	for n := 0; n < groups*per; {
-		_, _ = rand.Read(b[:]) // never fails since Go 1.24
-		if int(b[0]) >= limit {
-			continue
-		}
-		if n > 0 && n%per == 0 {
-			pw = append(pw, '-')
-		}
-		pw = append(pw, passwordAlphabet[int(b[0])%len(passwordAlphabet)])
-		n++
-	}
-	return pw
 }
 
 // readLine reads one line from a pipe.

@@ -15,3 +15,26 @@ func TestAShortPasswordIsWarnedOf(t *testing.T) {
 		}
 	}
 }
+
+func TestGeneratedPasswordsAreLongAndUnambiguous(t *testing.T) {
+	seen := map[string]bool{}
+	for range 200 {
+		pw := string(GeneratePassword())
+		groups := strings.Split(pw, "-")
+		if len(groups) != 6 {
+			t.Fatalf("%q is not six groups", pw)
+		}
+		for _, g := range groups {
+			if len(g) != 4 || strings.Trim(g, PasswordAlphabet) != "" {
+				t.Fatalf("%q has a group %q outside the alphabet", pw, g)
+			}
+		}
+		if strings.ContainsAny(pw, "0O1lI") {
+			t.Fatalf("%q has a look-alike character", pw)
+		}
+		if seen[pw] {
+			t.Fatalf("%q came twice", pw)
+		}
+		seen[pw] = true
+	}
+}
