@@ -27,11 +27,14 @@ import (
 
 // Texts of the dialog.
 const (
-	pwTitle   = "Change Password"
-	pwNew     = "New password"
-	pwAgain   = "Type it again"
-	pwChange  = "Change"
-	pwTimeout = 60 * time.Second
+	pwTitle  = "Change Password"
+	pwNew    = "New password"
+	pwAgain  = "Type it again"
+	pwChange = "Change"
+	// pwGenerate makes a random password, as lanyard-agent password set
+	// does when Enter is pressed at its prompt.
+	pwGenerate = "Generate and Copy"
+	pwTimeout  = 60 * time.Second
 )
 
 type passwordDialog struct {
@@ -40,6 +43,8 @@ type passwordDialog struct {
 	again   *dialogEntry
 	problem *widget.Label
 	short   *widget.Label // a short password is taken, with a warning
+	made    *widget.Label // a password made here was copied
+	gen     *widget.Button
 	change  *widget.Button
 }
 
@@ -79,7 +84,11 @@ func showPasswordDialog(win fyne.Window, r runner, rm Remote, v master.SlaveView
 		p.short.Wrapping = fyne.TextWrapWord
 		p.short.Importance = widget.WarningImportance
 		p.short.Hide()
-		body = container.NewVBox(intro, form, p.short, p.problem, others)
+		p.made = widget.NewLabel(fmt.Sprintf("A random password was made and copied: keep it with your others; every other console that manages %s needs it.", v.Name))
+		p.made.Wrapping = fyne.TextWrapWord
+		p.made.Hide()
+		p.gen = widget.NewButtonWithIcon(pwGenerate, theme.ContentCopyIcon(), p.generate)
+		body = container.NewVBox(intro, form, container.NewHBox(p.gen), p.made, p.short, p.problem, others)
 		p.change.OnTapped = func() { p.submit(win, r, rm, v) }
 		p.validate(false)
 	}
@@ -92,6 +101,17 @@ func showPasswordDialog(win fyne.Window, r runner, rm Remote, v master.SlaveView
 		win.Canvas().Focus(p.pw)
 	}
 	return p
+}
+
+// generate types a long random password in both fields and copies it,
+// for the other consoles that manage the server.
+func (p *passwordDialog) generate() {
+	pw := auth.GeneratePassword()
+	p.pw.SetText(string(pw))
+	p.again.SetText(string(pw))
+	fyne.CurrentApp().Clipboard().SetContent(string(pw))
+	clear(pw)
+	p.made.Show()
 }
 
 // validate checks the two entries; strict also complains about an empty

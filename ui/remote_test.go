@@ -610,7 +610,22 @@ func TestChangePasswordIsTypedTwiceAndSentOverSSL(t *testing.T) {
 	if strings.Contains(overlayText(mw.win), "has only") {
 		t.Errorf("12 characters are called short: %q", overlayText(mw.win))
 	}
+	// Generate and Copy types a long random one in both, and copies it.
+	tapButton(t, mw.win, pwGenerate)
+	made := entries[0].Text
+	if len(made) != 29 || entries[1].Text != made || fyne.CurrentApp().Clipboard().Content() != made ||
+		!strings.Contains(overlayText(mw.win), "A random password was made and copied") {
+		t.Fatalf("generated %q and %q, copied %q", made, entries[1].Text, fyne.CurrentApp().Clipboard().Content())
+	}
 	tapButton(t, mw.win, pwChange)
+	q.runUntil(t, "the password made to be sent", func() bool {
+		fr.rmu.Lock()
+		defer fr.rmu.Unlock()
+		return len(fr.passwords) == 2
+	})
+	if fr.passwords[1] != "FS01:"+made {
+		t.Errorf("sent %q, want the password made", fr.passwords[1])
+	}
 	q.runUntil(t, "the result in doubt", func() bool {
 		txt := overlayText(mw.win)
 		return strings.Contains(txt, "The password of FS01 may have changed") && strings.Contains(txt, "Nothing needs retyping")
