@@ -44,8 +44,11 @@ type passwordDialog struct {
 	problem *widget.Label
 	short   *widget.Label // a short password is taken, with a warning
 	made    *widget.Label // a password made here was copied
-	gen     *widget.Button
-	change  *widget.Button
+	madeLen int           // how long it was: typed over, the label goes
+	// madeText is what the label says while it shows.
+	madeText string
+	gen      *widget.Button
+	change   *widget.Button
 }
 
 // showPasswordDialog opens the dialog for slave v.
@@ -84,9 +87,10 @@ func showPasswordDialog(win fyne.Window, r runner, rm Remote, v master.SlaveView
 		p.short.Wrapping = fyne.TextWrapWord
 		p.short.Importance = widget.WarningImportance
 		p.short.Hide()
-		p.made = widget.NewLabel(fmt.Sprintf("A random password was made and copied: keep it with your others; every other console that manages %s needs it.", v.Name))
+		p.made = widget.NewLabel("")
 		p.made.Wrapping = fyne.TextWrapWord
 		p.made.Hide()
+		p.madeText = fmt.Sprintf("A random password was made and copied: keep it with your others; every other console that manages %s needs it.", v.Name)
 		p.gen = widget.NewButtonWithIcon(pwGenerate, theme.ContentCopyIcon(), p.generate)
 		body = container.NewVBox(intro, form, container.NewHBox(p.gen), p.made, p.short, p.problem, others)
 		p.change.OnTapped = func() { p.submit(win, r, rm, v) }
@@ -110,7 +114,9 @@ func (p *passwordDialog) generate() {
 	p.pw.SetText(string(pw))
 	p.again.SetText(string(pw))
 	fyne.CurrentApp().Clipboard().SetContent(string(pw))
+	p.madeLen = len(pw)
 	clear(pw)
+	p.made.SetText(p.madeText)
 	p.made.Show()
 }
 
@@ -130,6 +136,11 @@ func (p *passwordDialog) validate(strict bool) bool {
 	short := auth.ShortPasswordWarning(utf8.RuneCountInString(p.pw.Text))
 	p.short.SetText(fullStop(capitalize(short)))
 	showIf(p.short, short != "")
+	if p.made != nil && len(p.pw.Text) != p.madeLen {
+		p.made.SetText("") // typed over: what was copied is not what is sent
+		p.made.Hide()
+		p.madeLen = 0
+	}
 	ok := p.pw.Text != "" && p.pw.Text == p.again.Text && msg == ""
 	if ok {
 		p.change.Enable()

@@ -617,6 +617,13 @@ func TestChangePasswordIsTypedTwiceAndSentOverSSL(t *testing.T) {
 		!strings.Contains(overlayText(mw.win), "A random password was made and copied") {
 		t.Fatalf("generated %q and %q, copied %q", made, entries[1].Text, fyne.CurrentApp().Clipboard().Content())
 	}
+	// Typed over, it no longer says a password was made.
+	entries[0].SetText("typed-over-it")
+	if strings.Contains(overlayText(mw.win), "A random password was made") {
+		t.Error("typed over, the dialog still says the password was made")
+	}
+	tapButton(t, mw.win, pwGenerate)
+	made = entries[0].Text
 	tapButton(t, mw.win, pwChange)
 	q.runUntil(t, "the password made to be sent", func() bool {
 		fr.rmu.Lock()
