@@ -308,9 +308,13 @@ func (l *dialogList) TypedKey(k *fyne.KeyEvent) { passEscapeEnter(l.canvas, k, l
 // problemLine is the red line under a field that says what is wrong with
 // what was typed there, wrapped to the field's width; hidden while
 // nothing is (sayProblem).
-func problemLine() *widget.Label {
+func problemLine() *widget.Label { return hiddenLine(widget.DangerImportance) }
+
+// hiddenLine is a wrapped line of a dialog, hidden until it has
+// something to say, at importance imp (a warning, a problem, a note).
+func hiddenLine(imp widget.Importance) *widget.Label {
 	l := widget.NewLabel("")
-	l.Importance = widget.DangerImportance
+	l.Importance = imp
 	l.Wrapping = fyne.TextWrapWord
 	l.Hide()
 	return l

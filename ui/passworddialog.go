@@ -83,13 +83,7 @@ func showPasswordDialog(win fyne.Window, r runner, rm Remote, v master.SlaveView
 		p.again.OnChanged = func(string) { p.validate(false) }
 		p.again.OnSubmitted = func(string) { p.submit(win, r, rm, v) }
 		form := widget.NewForm(widget.NewFormItem(pwNew, p.pw), widget.NewFormItem(pwAgain, p.again))
-		p.short = widget.NewLabel("")
-		p.short.Wrapping = fyne.TextWrapWord
-		p.short.Importance = widget.WarningImportance
-		p.short.Hide()
-		p.made = widget.NewLabel("")
-		p.made.Wrapping = fyne.TextWrapWord
-		p.made.Hide()
+		p.short, p.made = hiddenLine(widget.WarningImportance), hiddenLine(widget.MediumImportance)
 		p.madeText = fmt.Sprintf("A random password was made and copied: keep it with your others; every other console that manages %s needs it.", v.Name)
 		p.gen = widget.NewButtonWithIcon(pwGenerate, theme.ContentCopyIcon(), p.generate)
 		body = container.NewVBox(intro, form, container.NewHBox(p.gen), p.made, p.short, p.problem, others)

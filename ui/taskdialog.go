@@ -191,10 +191,7 @@ func (td *taskDialog) build(editing bool, paths serverPaths) {
 		td.errs[f] = problemLine()
 	}
 	td.nextRuns = lowNote("")
-	td.warnings = widget.NewLabel("")
-	td.warnings.Importance = widget.WarningImportance
-	td.warnings.Wrapping = fyne.TextWrapWord
-	td.warnings.Hide()
+	td.warnings = hiddenLine(widget.WarningImportance)
 	td.status = widget.NewLabel("")
 	td.status.Wrapping = fyne.TextWrapWord
 }
