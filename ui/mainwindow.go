@@ -164,9 +164,6 @@ func newMainWindow(a fyne.App, c Console, ports PortChecker, opts windowOptions)
 	mw.attachRemote()
 	mw.status = newStatusBar(mw.showMailSettings)
 	mw.filter = newFilterEntry(mw)
-	mw.filter.SetPlaceHolder(filterPlaceholder)
-	mw.filter.ActionItem = widget.NewIcon(theme.SearchIcon())
-	mw.filter.OnChanged = mw.filterChanged
 	mw.sort = widget.NewSelect([]string{sortName, sortState}, mw.sortChanged)
 	mw.welcome = newWelcome(mw.addSlave, func() { mw.showSettings(true) }, mw.importSlaves)
 

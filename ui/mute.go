@@ -86,9 +86,10 @@ func (mw *mainWindow) askMuteUntil(what string, act func(until time.Time)) {
 	// What is typed, once it reads as a time, says the day it means.
 	end.OnChanged = func(s string) {
 		note.SetText(muteUntilNote)
-		if until, err := human.ParseUntil(s, time.Now()); err == nil && strings.TrimSpace(s) != "" {
+		now := time.Now()
+		if until, err := human.ParseUntil(s, now); err == nil && strings.TrimSpace(s) != "" {
 			sayProblem(problem, nil)
-			note.SetText("Mutes until " + muteUntilWords(until, time.Now()) + ".")
+			note.SetText("Mutes until " + muteUntilWords(until, now) + ".")
 		}
 	}
 	var d *dialog.CustomDialog

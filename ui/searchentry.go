@@ -9,8 +9,8 @@ import (
 // searchAllColumns is the hint of a window's search over all its columns.
 const searchAllColumns = "Search all columns"
 
-// searchEntry is a search or filter field (the Log tab's, the log,
-// Backups and Command Audit windows'). Escape clears it; in an empty one
+// searchEntry is a search or filter field (the server tree's, the Log
+// tab's, the log, Backups and Command Audit windows'). Escape clears it; in an empty one
 // Escape is its window's, as if no field had the keyboard (it closes a
 // window beside the main one; in the main window it selects nothing).
 type searchEntry struct {

@@ -5,6 +5,7 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/driver/desktop"
+	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 )
 
@@ -127,16 +128,20 @@ func (mw *mainWindow) typedKey(e *fyne.KeyEvent) bool {
 	return false
 }
 
-// filterEntry is the tree's filter box. Escape clears it, and in an
-// empty one is the window's (all servers), as in a searchEntry.
+// filterEntry is the tree's filter box: a searchEntry (Escape clears it,
+// and in an empty one selects nothing) that passes the window's own keys
+// and shortcuts on.
 type filterEntry struct {
-	widget.Entry
+	searchEntry
 	mw *mainWindow
 }
 
 func newFilterEntry(mw *mainWindow) *filterEntry {
-	e := &filterEntry{mw: mw}
+	e := &filterEntry{searchEntry: searchEntry{canvas: mw.win.Canvas()}, mw: mw}
 	e.ExtendBaseWidget(e)
+	e.SetPlaceHolder(filterPlaceholder)
+	e.ActionItem = widget.NewIcon(theme.SearchIcon())
+	e.OnChanged = mw.filterChanged
 	return e
 }
 
@@ -149,21 +154,15 @@ func (e *filterEntry) TypedShortcut(s fyne.Shortcut) {
 	e.Entry.TypedShortcut(s)
 }
 
-// TypedKey passes F5 and F1 on and clears the filter on Escape (in an
-// empty one, Escape is the window's).
+// TypedKey passes F5 and F1 on; Escape and the rest are the search
+// field's.
 func (e *filterEntry) TypedKey(k *fyne.KeyEvent) {
 	switch k.Name {
 	case fyne.KeyF5:
 		e.mw.refresh()
 	case fyne.KeyF1:
 		e.mw.showKeys()
-	case fyne.KeyEscape:
-		if e.Text == "" {
-			e.mw.typedKey(k)
-			return
-		}
-		e.SetText("")
 	default:
-		e.Entry.TypedKey(k)
+		e.searchEntry.TypedKey(k)
 	}
 }
