@@ -565,22 +565,13 @@ func (t *Tasks) Put(_ context.Context, task backup.Task, opt PutOptions) (TaskIn
 	if err != nil {
 		return TaskInfo{}, nil, taskErr(err)
 	}
-	if opt.CreateDestination {
-		made, err := backup.MakeDestination(task.Destination)
-		if err != nil {
-			return TaskInfo{}, nil, taskErr(err)
-		}
-		if made {
-			t.log.WithField("task", task.Name).Infof("created the destination folder %s of task %s", task.Destination, task.Name)
-		}
-		warnings = slices.DeleteFunc(warnings, func(w string) bool { return w == backup.MissingDestination(task.Destination) })
-	}
 	if t.db == nil {
 		return TaskInfo{}, nil, errNoTasks
 	}
 	now := t.now()
 	var saved backup.Task
 	var before *backup.Retention // the stored task's, on an edit
+	made := false
 	err = t.db.UpdateTask(task.Name, func(old []byte) ([]byte, error) {
 		saved, before = task, nil
 		switch {
@@ -603,10 +594,25 @@ func (t *Tasks) Put(_ context.Context, task backup.Task, opt PutOptions) (TaskIn
 			saved.Name = prev.Name // the name is the task's identity and folder
 			saved.Version, saved.Created, saved.Modified = prev.Version+1, prev.Created, now
 		}
+		// Only a save that is going ahead makes the folder: a refused
+		// one (a name taken, an edit that lost a race) leaves the
+		// server's disks as they were.
+		if opt.CreateDestination {
+			var err error
+			if made, err = backup.MakeDestination(task.Destination); err != nil {
+				return nil, taskErr(err)
+			}
+		}
 		return json.Marshal(saved)
 	})
 	if err != nil {
 		return TaskInfo{}, nil, err
+	}
+	if made {
+		t.log.WithField("task", task.Name).Infof("created the destination folder %s of task %s", task.Destination, task.Name)
+	}
+	if opt.CreateDestination {
+		warnings = slices.DeleteFunc(warnings, func(w string) bool { return w == backup.MissingDestination(task.Destination) })
 	}
 	info, err := t.info(saved)
 	if err != nil {

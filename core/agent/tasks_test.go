@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
@@ -184,6 +185,15 @@ func TestPutCreatesAMissingDestinationWhenAsked(t *testing.T) {
 		return e.Message == "created the destination folder "+mine+" of task mail"
 	}) {
 		t.Error("the new folder is not in the agent's log")
+	}
+	// A save refused for its name makes no folder.
+	other := filepath.Join(dest, "fs02")
+	_, _, err = tasks.Put(ctx, backup.Task{Name: "mail", Sources: []string{src}, Destination: other}, agent.PutOptions{CreateDestination: true})
+	if !agent.IsUsage(err) || !strings.Contains(err.Error(), "already exists") {
+		t.Fatalf("a second task mail: %v", err)
+	}
+	if _, err := os.Stat(other); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("a refused task created its destination folder: %v", err)
 	}
 }
 
