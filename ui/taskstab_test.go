@@ -958,7 +958,9 @@ func TestTheRestoreDialogFindsAFilesVersionsAndTicksTheOneChosen(t *testing.T) {
 	rd := openRestore(t, mw, q)
 	test.Type(rd.find, "nothing-like-it")
 	test.Tap(rd.findBtn.btn)
-	q.runUntil(t, "nothing found", func() bool { return rd.status.Text == `Nothing matches "nothing-like-it" in 2 snapshots.` })
+	q.runUntil(t, "nothing found", func() bool {
+		return rd.status.Text == `Nothing is named "nothing-like-it" in 2 snapshots: for names with nothing-like-it in them, look for "*nothing-like-it*".`
+	})
 	if rd.lastFound != nil {
 		t.Fatal("a list of nothing was shown")
 	}

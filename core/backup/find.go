@@ -130,7 +130,8 @@ func (r *FindReport) Finish(newest string, t time.Time) {
 
 // Summary says how many were found in how many snapshots: "3 found in
 // 12 snapshots", "1 found (2 versions) in 12 snapshots" for a file that
-// changed, `nothing matches "report*.odt" in 12 snapshots`, "no
+// changed, `nothing matches "report*.odt" in 12 snapshots` (for a name
+// alone, how to look for names holding it), "no
 // snapshots to look in yet", and at the limit what to do for the rest.
 func (r *FindReport) Summary() string { return r.summary() + r.unread() }
 
@@ -139,6 +140,8 @@ func (r *FindReport) summary() string {
 	switch {
 	case r.Snapshots == 0 && len(r.Found) == 0:
 		return "no snapshots to look in yet"
+	case len(r.Found) == 0 && isPlainName(r.Pattern):
+		return fmt.Sprintf("nothing is named %q in %s: for names with %s in them, look for %q", r.Pattern, in, r.Pattern, "*"+r.Pattern+"*")
 	case len(r.Found) == 0:
 		return fmt.Sprintf("nothing matches %q in %s", r.Pattern, in)
 	case r.More:
@@ -150,6 +153,13 @@ func (r *FindReport) summary() string {
 		found += " (" + human.Plural(len(r.Found), "version", "versions") + ")"
 	}
 	return found + " in " + in
+}
+
+// isPlainName says whether pattern is a name alone, no wildcard and no
+// folder: a search for "budget" finds only files named budget, and a
+// person who meant a part of a name is told how to ask for that.
+func isPlainName(pattern string) bool {
+	return pattern != "" && !strings.ContainsAny(pattern, `*?[{/\`)
 }
 
 // unread is what Summary adds for the snapshots that could not be read:

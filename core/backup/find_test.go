@@ -368,6 +368,8 @@ func TestAFindsSummary(t *testing.T) {
 		{backup.FindReport{Pattern: "report*", Snapshots: 12, Found: two}, "2 found in 12 snapshots"},
 		{backup.FindReport{Pattern: "report*", Snapshots: 12, Found: append(two, one...)}, "2 found (3 versions) in 12 snapshots"},
 		{backup.FindReport{Pattern: "report*", Snapshots: 1}, `nothing matches "report*" in 1 snapshot`},
+		{backup.FindReport{Pattern: "budget", Snapshots: 12}, `nothing is named "budget" in 12 snapshots: for names with budget in them, look for "*budget*"`},
+		{backup.FindReport{Pattern: "Documents/budget", Snapshots: 12}, `nothing matches "Documents/budget" in 12 snapshots`},
 		{backup.FindReport{Pattern: "report*"}, "no snapshots to look in yet"},
 		{backup.FindReport{Pattern: "*", Snapshots: 3, Found: one, More: true}, "the first 1 found, in the newest 3 snapshots; there are more: narrow the pattern"},
 		{backup.FindReport{Pattern: "report*", Snapshots: 12, Found: one, Unreadable: []string{"2026-12-01T020000Z"}},
