@@ -1171,9 +1171,34 @@ func printEntries(w io.Writer, entries []backup.BrowseEntry) error {
 		if en.Type == backup.TypeFile {
 			size = human.Bytes(en.Size)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t %s\n", os.FileMode(en.Mode).String(), size, en.MTime.Local().Format("2006-01-02 15:04"), name)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t %s\n", modeString(en), size, en.MTime.Local().Format("2006-01-02 15:04"), name)
 	}
 	return tw.Flush()
+}
+
+// modeString is en's type and permissions as ls prints them:
+// drwxr-x---, -rw-r--r--, lrwxrwxrwx, drwxrwxrwt, -rwsr-xr-x.
+func modeString(en backup.BrowseEntry) string {
+	b := []byte("-" + os.FileMode(en.Mode).Perm().String()[1:])
+	switch en.Type {
+	case backup.TypeDir:
+		b[0] = 'd'
+	case backup.TypeSymlink:
+		b[0] = 'l'
+	}
+	special := func(i int, bit os.FileMode, x, noX byte) {
+		switch {
+		case en.Mode&bit == 0:
+		case b[i] == 'x':
+			b[i] = x
+		default:
+			b[i] = noX
+		}
+	}
+	special(3, os.ModeSetuid, 's', 'S')
+	special(6, os.ModeSetgid, 's', 'S')
+	special(9, os.ModeSticky, 't', 'T')
+	return string(b)
 }
 
 func taskVerifyCmd(e *Env) *cobra.Command {

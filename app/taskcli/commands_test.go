@@ -1,6 +1,7 @@
 package taskcli
 
 import (
+	"io/fs"
 	"testing"
 	"time"
 
@@ -46,6 +47,27 @@ func TestTheStateColumnSaysAFailedTaskIsFailed(t *testing.T) {
 	} {
 		if got := taskState(c.info); got != c.want {
 			t.Errorf("%+v: %q, want %q", c.info, got, c.want)
+		}
+	}
+}
+
+// A listed entry's mode reads as ls prints it: its type first, then the
+// permissions with the setuid, setgid and sticky bits in their places.
+func TestAListedEntrysModeReadsAsLsPrintsIt(t *testing.T) {
+	for _, c := range []struct {
+		en   backup.BrowseEntry
+		want string
+	}{
+		{backup.BrowseEntry{Type: backup.TypeDir, Mode: 0o750}, "drwxr-x---"},
+		{backup.BrowseEntry{Type: backup.TypeDir, Mode: fs.ModeDir | 0o755}, "drwxr-xr-x"},
+		{backup.BrowseEntry{Type: backup.TypeFile, Mode: 0o644}, "-rw-r--r--"},
+		{backup.BrowseEntry{Type: backup.TypeSymlink, Mode: 0o777}, "lrwxrwxrwx"},
+		{backup.BrowseEntry{Type: backup.TypeDir, Mode: fs.ModeSticky | 0o777}, "drwxrwxrwt"},
+		{backup.BrowseEntry{Type: backup.TypeFile, Mode: fs.ModeSetuid | 0o755}, "-rwsr-xr-x"},
+		{backup.BrowseEntry{Type: backup.TypeFile, Mode: fs.ModeSetgid | 0o640}, "-rw-r-S---"},
+	} {
+		if got := modeString(c.en); got != c.want {
+			t.Errorf("%+v: %q, want %q", c.en, got, c.want)
 		}
 	}
 }
