@@ -71,7 +71,9 @@ func Browse(snap SnapshotInfo, dir, after string, limit int) (BrowsePage, error)
 	case err == nil:
 	case errors.Is(err, errOutside):
 		return page, invalidf("%s in snapshot %s %v", page.Dir, snap.ID, errOutside)
-	case errors.Is(err, fs.ErrNotExist), errors.Is(err, syscall.ENOTDIR):
+	case errors.Is(err, fs.ErrNotExist):
+		return page, invalidf("%s is not a folder in snapshot %s (a folder is named by the path it was backed up from: list the top, /, to start)", page.Dir, snap.ID)
+	case errors.Is(err, syscall.ENOTDIR):
 		return page, invalidf("%s is not a folder in snapshot %s", page.Dir, snap.ID)
 	default:
 		return page, err

@@ -277,8 +277,13 @@ func TestBrowsePagesThroughAFolder(t *testing.T) {
 			t.Fatalf("out of order or repeated: %q then %q", names[i-1], names[i])
 		}
 	}
-	if _, err := backup.Browse(snap, "/no/such", "", 0); !errors.Is(err, backup.ErrInvalid) {
+	// A folder typed as a person remembers it, not by the path it was
+	// backed up from, is told where folders start.
+	if _, err := backup.Browse(snap, "docs", "", 0); !errors.Is(err, backup.ErrInvalid) || !strings.Contains(err.Error(), "/docs is not a folder") || !strings.Contains(err.Error(), "list the top, /, to start") {
 		t.Fatalf("an unknown folder: %v", err)
+	}
+	if _, err := backup.Browse(snap, filepath.Join(f.src, "docs", "report.txt"), "", 0); !errors.Is(err, backup.ErrInvalid) || !strings.HasSuffix(err.Error(), "report.txt is not a folder in snapshot "+snap.ID) {
+		t.Fatalf("a file: %v", err)
 	}
 	if _, err := backup.Browse(snap, "../../etc", "", 0); !errors.Is(err, backup.ErrInvalid) {
 		t.Fatalf("a folder outside the snapshot: %v", err)

@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"strings"
+	"syscall"
 )
 
 // A snapshot's files are read through an os.Root of its folder by the
@@ -48,9 +49,13 @@ func snapshotPathErr(rel string, err error) error {
 	if errors.As(err, &pe) {
 		err = pe.Err
 	}
-	// os.Root does not export its error for a path that escapes.
-	if strings.Contains(err.Error(), "path escapes") {
+	// os.Root does not export its errors for a path that escapes, nor
+	// for opening a file as a folder.
+	switch msg := err.Error(); {
+	case strings.Contains(msg, "path escapes"):
 		err = errOutside
+	case msg == "not a directory":
+		err = syscall.ENOTDIR
 	}
 	return &fs.PathError{Op: "read", Path: rel, Err: err}
 }
