@@ -71,7 +71,7 @@ type RestoreReport struct {
 	Target   string `json:"target"`
 	Files    int64  `json:"files"`
 	Bytes    int64  `json:"bytes"`
-	Dirs     int64  `json:"dirs"` // folders restored, and folders made to hold what was asked for
+	Dirs     int64  `json:"dirs"` // folders made: restored, or to hold what was asked for (not those that were there)
 	Symlinks int64  `json:"symlinks"`
 	Replaced int64  `json:"replaced"` // existing files overwritten
 	// Skipped counts the existing files left as they were (SkipExisting).
@@ -310,7 +310,8 @@ func topPlaces(opt *RestoreOptions, entries []Entry) []string {
 }
 
 // makeFolders makes the target and every folder the entries need, owner
-// only until restoreFolderMeta gives them their own modes, and counts them.
+// only until restoreFolderMeta gives them their own modes, and counts
+// those it made (a folder that was there is not said to be restored).
 // made are the folders it made above the entries.
 func makeFolders(opt *RestoreOptions, entries []Entry, rep *RestoreReport) (made map[string]bool, err error) {
 	if !opt.Original {
@@ -338,10 +339,12 @@ func makeFolders(opt *RestoreOptions, entries []Entry, rep *RestoreReport) (made
 			ready = parent
 		}
 		if en.Type == TypeDir {
-			if err := os.Mkdir(dst, 0o700); err != nil && !errors.Is(err, fs.ErrExist) {
+			switch err := os.Mkdir(dst, 0o700); {
+			case err == nil:
+				rep.Dirs++
+			case !errors.Is(err, fs.ErrExist):
 				return nil, restoreErr(dst, err)
 			}
-			rep.Dirs++
 		}
 	}
 	return made, nil

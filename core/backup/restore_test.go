@@ -196,6 +196,9 @@ func TestARestoreCanSkipTheFilesThatExist(t *testing.T) {
 	if err != nil || rep.Files != 3 || rep.Skipped != 3 || rep.Replaced != 0 || !slices.Equal(rep.Paths, snap.Sources) {
 		t.Fatalf("restore of what is missing: %+v %v", rep, err)
 	}
+	if rep.Dirs != 2 { // photos and photos/2024; the folders that were there are not counted
+		t.Errorf("restore of what is missing: %d folders restored, want 2", rep.Dirs)
+	}
 	if b, _ := os.ReadFile(report); string(b) != "edited since" {
 		t.Fatalf("an existing file was replaced: %q", b)
 	}
@@ -210,7 +213,7 @@ func TestARestoreCanSkipTheFilesThatExist(t *testing.T) {
 		t.Fatal(err)
 	}
 	rep, err = e.Restore(context.Background(), snap, "docs", backup.RestoreOptions{Target: target, SkipExisting: true}, nil)
-	if err != nil || rep.Files != 0 || rep.Skipped != 6 {
+	if err != nil || rep.Files != 0 || rep.Skipped != 6 || rep.Dirs != 0 || strings.Contains(rep.Summary(), "folder") {
 		t.Fatalf("a second restore into the same folder, skipping: %+v %v", rep, err)
 	}
 }
