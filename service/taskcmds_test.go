@@ -221,6 +221,10 @@ func exerciseTasks(t *testing.T, dir string, live bool) {
 	if b, _ := os.ReadFile(report); string(b) != "the report" {
 		t.Fatalf("the deleted file is back as %q", b)
 	}
+	// The agent's log has the restore on one line.
+	if b, _ := os.ReadFile(filepath.Join(dir, "log", "lanyard-agent.log")); !strings.Contains(string(b), "to where the files were; ") {
+		t.Errorf("the restore is not one line in the agent's log:\n%s", b)
+	}
 	if b, _ := os.ReadFile(notes); string(b) != "edited since" {
 		t.Fatalf("the edited file is now %q", b)
 	}

@@ -1214,9 +1214,9 @@ func (t *Tasks) Restore(ctx context.Context, name, snapshot string, opt backup.R
 	}
 	log := t.log.WithFields(logrus.Fields{"task": task.Name, "snapshot": snap.ID})
 	if rep.Damaged+rep.Unreadable > 0 {
-		log.Warnf("task %s: %s", task.Name, rep.Summary()) // the next run copies them afresh
+		log.Warnf("task %s: %s", task.Name, rep.Line()) // the next run copies them afresh
 	} else {
-		log.Infof("task %s: %s", task.Name, rep.Summary())
+		log.Infof("task %s: %s", task.Name, rep.Line())
 	}
 	return rep, nil
 }

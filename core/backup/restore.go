@@ -95,6 +95,9 @@ type RestoreReport struct {
 // the files were".
 func (r *RestoreReport) Where() string { return whereWords(r.Target, r.Original) }
 
+// Line is Summary on one line, its lines joined by "; ", for a log.
+func (r *RestoreReport) Line() string { return strings.ReplaceAll(r.Summary(), "\n", "; ") }
+
 // Summary is the restore in a few lines, as the command line and the
 // console's window say it: "restored 3 files (1.2 MiB) and 1 folder from
 // snapshot … into /srv/restore" (folders and links only when there were
