@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -200,10 +201,26 @@ func FlagError(cmd *cobra.Command, err error) error {
 	if !ok {
 		return Usage(err)
 	}
+	if sub := subcommand(cmd, name); sub != nil {
+		return Usagef("%v (%s is a command, not a flag: %s; see %s --help)", err, sub.Name(), sub.UseLine(), sub.CommandPath())
+	}
 	if meant := nearestFlag(cmd, name); meant != "" {
 		return Usagef("%v (did you mean --%s? see %s --help)", err, meant, cmd.CommandPath())
 	}
 	return Usagef("%v (see %s --help)", err, cmd.CommandPath())
+}
+
+// subcommand is cmd's visible command named typed (a flag's name, with
+// any =VALUE after it), for a command typed as a flag: "set --listen
+// :16888" for "set listen :16888"; nil when there is none.
+func subcommand(cmd *cobra.Command, typed string) *cobra.Command {
+	typed, _, _ = strings.Cut(typed, "=")
+	for _, c := range cmd.Commands() {
+		if c.IsAvailableCommand() && (c.Name() == typed || slices.Contains(c.Aliases, typed)) {
+			return c
+		}
+	}
+	return nil
 }
 
 // nearestFlag is the name of the visible flag of cmd (its own and those

@@ -96,6 +96,8 @@ func TestExecuteEndsEveryMistakeWithExitCode2(t *testing.T) {
 		{[]string{"group", "remote", "--verbose"}, ExitUsage, "unknown flag: --verbose (see prog group remote --help)"},
 		{[]string{"group", "remote", "--slave-name", "fs01"}, ExitUsage, "unknown flag: --slave-name (did you mean --slave? see prog group remote --help)"},
 		{[]string{"group", "remote", "--hlep"}, ExitUsage, "unknown flag: --hlep (did you mean --help? see prog group remote --help)"},
+		{[]string{"group", "--leaf", "x"}, ExitUsage, "prog: unknown flag: --leaf (leaf is a command, not a flag: prog group leaf [ARG]; see prog group leaf --help)"},
+		{[]string{"group", "--remote=fs01"}, ExitUsage, "unknown flag: --remote (remote is a command, not a flag: prog group remote [flags]; see prog group remote --help)"},
 		{[]string{"group", "leaf", "a", "b"}, ExitUsage, "prog group leaf takes at most 1 argument, got 2 (usage: prog group leaf [ARG] [flags])"},
 		{[]string{"group", "two", "a"}, ExitUsage, "prog group two takes 2 arguments, got 1 (usage: prog group two A B [flags])"},
 		{[]string{"group", "two"}, ExitUsage, "prog group two takes 2 arguments, got none (usage: prog group two A B [flags])"},
