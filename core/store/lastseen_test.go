@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	logtest "github.com/sirupsen/logrus/hooks/test"
 	"go.etcd.io/bbolt"
 )
 
@@ -371,5 +372,32 @@ func TestTheConsolesRunningNoteIsKept(t *testing.T) {
 	var damaged *DamagedError
 	if _, err := db.LastRunning(); !errors.As(err, &damaged) || damaged.Key != "console_running" {
 		t.Errorf("a note of 3 bytes: %v, want it named damaged", err)
+	}
+}
+
+// The log says in one line what opening did to the file: created a new
+// one, or upgraded an older one from its schema.
+func TestOpeningLogsOneLineForTheSchema(t *testing.T) {
+	messages := func(path string) []string {
+		logger, hook := logtest.NewNullLogger()
+		opts := testOptions()
+		opts.Logger = logger
+		openTestDBAt(t, path, opts)
+		var got []string
+		for _, e := range hook.AllEntries() {
+			if strings.Contains(e.Message, "database") {
+				got = append(got, e.Message)
+			}
+		}
+		return got
+	}
+	dir := t.TempDir()
+	if got := messages(filepath.Join(dir, "new.db")); !slices.Equal(got, []string{"database created"}) {
+		t.Errorf("a new file: %q", got)
+	}
+	old := filepath.Join(dir, "old.db")
+	writeSchema4File(t, old, schema4Entries)
+	if got, want := messages(old), fmt.Sprintf("database schema upgraded from 4 to %d", CurrentSchema); !slices.Equal(got, []string{want}) {
+		t.Errorf("a schema 4 file: %q, want %q", got, want)
 	}
 }

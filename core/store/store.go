@@ -346,7 +346,14 @@ func (db *DB) migrate() error {
 		if err != nil {
 			return fmt.Errorf("upgrade %s to schema %d: %w: restore the file from a backup, or report this as a bug", db.path, v+1, err)
 		}
-		db.log.WithField("schema", v+1).Info("database schema upgraded")
+	}
+	// One line for what was done: a new file is created, not upgraded
+	// once for each schema there has been.
+	switch {
+	case version == 0:
+		db.log.WithField("schema", len(migrations)).Info("database created")
+	case version < len(migrations):
+		db.log.WithFields(logrus.Fields{"schema": len(migrations), "from": version}).Infof("database schema upgraded from %d to %d", version, len(migrations))
 	}
 	return nil
 }
