@@ -107,7 +107,7 @@ func NoArgs(cmd *cobra.Command, args []string) error {
 	switch {
 	case len(args) == 0:
 		return nil
-	case len(args) == 1 && cmd.Flags().Lookup("slave") != nil && !cmd.Flags().Changed("slave"):
+	case len(args) == 1 && slaveUnset(cmd):
 		return Usagef("%s takes no arguments, got %q: name the slave with --slave, as in %s --slave %s", cmd.CommandPath(), args[0], cmd.CommandPath(), args[0])
 	}
 	return Usagef("%s takes no arguments, got %q (see %s --help)", cmd.CommandPath(), args[0], cmd.CommandPath())
@@ -117,7 +117,7 @@ func NoArgs(cmd *cobra.Command, args []string) error {
 func ExactArgs(n int) cobra.PositionalArgs {
 	return func(cmd *cobra.Command, args []string) error {
 		if len(args) != n {
-			return argCount(cmd, human.Plural(n, "argument", "arguments"), len(args))
+			return argCount(cmd, human.Plural(n, "argument", "arguments"), args, n)
 		}
 		return nil
 	}
@@ -136,19 +136,31 @@ func RangeArgs(min, max int) cobra.PositionalArgs {
 		case max == min+1:
 			wants = fmt.Sprintf("%d or %d arguments", min, max)
 		}
-		return argCount(cmd, wants, len(args))
+		return argCount(cmd, wants, args, max)
 	}
 }
 
 // argCount refuses a command given the wrong number of arguments, with
 // its usage line: "prog task history takes 1 argument, got none (usage:
-// prog task history NAME)".
-func argCount(cmd *cobra.Command, wants string, got int) error {
+// prog task history NAME)". A command that names its slave with --slave,
+// given one word more than it takes, is told to: "… got 2: name the slave
+// with --slave, as in prog task run --slave fs01 docs".
+func argCount(cmd *cobra.Command, wants string, args []string, max int) error {
 	g := "none"
-	if got > 0 {
-		g = strconv.Itoa(got)
+	if len(args) > 0 {
+		g = strconv.Itoa(len(args))
+	}
+	if len(args) == max+1 && slaveUnset(cmd) {
+		return Usagef("%s takes %s, got %s: name the slave with --slave, as in %s --slave %s",
+			cmd.CommandPath(), wants, g, cmd.CommandPath(), strings.Join(args, " "))
 	}
 	return Usagef("%s takes %s, got %s (usage: %s)", cmd.CommandPath(), wants, g, cmd.UseLine())
+}
+
+// slaveUnset says whether cmd names its slave with a --slave flag not
+// given: a first word more than it takes is then likely the slave.
+func slaveUnset(cmd *cobra.Command) bool {
+	return cmd.Flags().Lookup("slave") != nil && !cmd.Flags().Changed("slave")
 }
 
 // ParseOnOff reads an on/off value of the flag or setting named what; ""
@@ -262,9 +274,25 @@ func strictGroups(cmd *cobra.Command) {
 			return Usagef("unknown command %q for %q (did you mean %s? see %s --help)", args[0], c.CommandPath(),
 				strings.Join(meant, " or "), c.CommandPath())
 		}
+		if show := slaveViewer(c); show != nil {
+			return Usagef("unknown command %q for %q: to name a slave, use --slave, as in %s --slave %s (see %s --help)",
+				args[0], c.CommandPath(), show.CommandPath(), args[0], c.CommandPath())
+		}
 		return Usagef("unknown command %q for %q (see %s --help)", args[0], c.CommandPath(), c.CommandPath())
 	}
 	cmd.RunE = func(c *cobra.Command, _ []string) error { return c.Help() }
+}
+
+// slaveViewer is group's show or list command when it names its slave
+// with --slave: a word after the group that is no command of it is then
+// likely the slave ("lanyard agent-settings fs01"); nil otherwise.
+func slaveViewer(group *cobra.Command) *cobra.Command {
+	for _, c := range group.Commands() {
+		if (c.Name() == "show" || c.Name() == "list") && c.Flags().Lookup("slave") != nil {
+			return c
+		}
+	}
+	return nil
 }
 
 // HelpWidth is how wide a line of a command's description may run: help

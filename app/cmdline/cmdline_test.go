@@ -75,8 +75,14 @@ func tree(ran *string) *cobra.Command {
 	three := &cobra.Command{Use: "three A [B]", Args: RangeArgs(1, 2), RunE: func(*cobra.Command, []string) error { return nil }}
 	remote := &cobra.Command{Use: "remote", Args: NoArgs, RunE: func(*cobra.Command, []string) error { return nil }}
 	remote.Flags().String("slave", "", "the slave")
-	group.AddCommand(leaf, fail, two, three, remote)
-	root.AddCommand(group)
+	run := &cobra.Command{Use: "run NAME", Args: ExactArgs(1), RunE: func(*cobra.Command, []string) error { return nil }}
+	run.Flags().String("slave", "", "the slave")
+	group.AddCommand(leaf, fail, two, three, remote, run)
+	settings := &cobra.Command{Use: "settings", Short: "a slave's settings"}
+	show := &cobra.Command{Use: "show", Args: NoArgs, RunE: func(*cobra.Command, []string) error { return nil }}
+	show.Flags().String("slave", "", "the slave")
+	settings.AddCommand(show)
+	root.AddCommand(group, settings)
 	return root
 }
 
@@ -106,6 +112,12 @@ func TestExecuteEndsEveryMistakeWithExitCode2(t *testing.T) {
 		{[]string{"group", "remote", "fs01"}, ExitUsage, `prog group remote takes no arguments, got "fs01": name the slave with --slave, as in prog group remote --slave fs01`},
 		{[]string{"group", "remote", "fs01", "--slave", "fs01"}, ExitUsage, `takes no arguments, got "fs01" (see prog group remote --help)`},
 		{[]string{"group", "fail"}, ExitError, "prog: it broke"},
+		// The slave typed where a command names it with --slave.
+		{[]string{"group", "run", "fs01", "docs"}, ExitUsage, "prog group run takes 1 argument, got 2: name the slave with --slave, as in prog group run --slave fs01 docs"},
+		{[]string{"group", "run", "--slave", "fs01", "a", "b"}, ExitUsage, "prog group run takes 1 argument, got 2 (usage: prog group run NAME [flags])"},
+		{[]string{"group", "run", "a", "b", "c"}, ExitUsage, "prog group run takes 1 argument, got 3 (usage:"},
+		{[]string{"settings", "fs01"}, ExitUsage, `unknown command "fs01" for "prog settings": to name a slave, use --slave, as in prog settings show --slave fs01 (see prog settings --help)`},
+		{[]string{"settings", "shwo"}, ExitUsage, `unknown command "shwo" for "prog settings" (did you mean show?`},
 	}
 	for _, c := range cases {
 		t.Run(strings.Join(c.args, " "), func(t *testing.T) {
