@@ -346,19 +346,19 @@ func diagnoseOptions(e *env, first string, timeout time.Duration, sslOn *bool) l
 	// password is checked too; and the certificate pinned for the master
 	// at these addresses (one console, one certificate), so no proof goes
 	// to an impostor there.
-	id, settings, pin, running := diagnoseIdentity(e, first)
-	o := link.DiagnoseOptions{Identity: id, Options: link.Options{HandshakeTimeout: timeout},
-		PinnedCert: pin, TrustFix: "lanyard-agent masters trust " + first}
-	if running != nil {
+	self := diagnoseIdentity(e, first)
+	o := link.DiagnoseOptions{Identity: self.id, Options: link.Options{HandshakeTimeout: timeout},
+		PinnedCert: self.pin, TrustFix: "lanyard-agent masters trust " + first, Unchecked: self.unchecked}
+	if self.running != nil {
 		// The running agent holds the database: its SSL setting is the
 		// one a link would use.
-		o.Options.SSL = running.SSL
+		o.Options.SSL = self.running.SSL
 	}
-	if settings != nil {
-		o.Options.SSL = settings.SSL
-		t := link.Target{Name: settings.Name}
-		copy(t.Key[:], settings.Key)
-		t.KDF = auth.KDFParams(settings.KDF)
+	if s := self.settings; s != nil {
+		o.Options.SSL = s.SSL
+		t := link.Target{Name: s.Name}
+		copy(t.Key[:], s.Key)
+		t.KDF = auth.KDFParams(s.KDF)
 		o.Target = &t
 	}
 	if sslOn != nil {
@@ -429,40 +429,58 @@ func diagnoseOne(ctx context.Context, e *env, o link.DiagnoseOptions) string {
 	return failed
 }
 
+// diagnoseSelf is what diagnose knows of this agent: the identity to
+// probe with, its settings when they can be read, the certificate pinned
+// for the master at the address diagnosed, the running agent's status when
+// it holds the database, and, without settings, why the password is not
+// checked.
+type diagnoseSelf struct {
+	id        *link.Identity
+	settings  *agent.Settings
+	pin       string
+	running   *agent.StatusSnapshot
+	unchecked string
+}
+
 // diagnoseIdentity loads the agent's identity and settings, and the
 // certificate pinned for a master at addr, when its database can be read.
 // A running agent holds it: then a throwaway identity probes without the
 // password step, and the pin and the SSL setting come from the running
-// agent, whose status is returned too.
-func diagnoseIdentity(e *env, addr string) (*link.Identity, *agent.Settings, string, *agent.StatusSnapshot) {
+// agent.
+func diagnoseIdentity(e *env, addr string) diagnoseSelf {
 	db, err := e.openDB(nil)
 	if err == nil {
 		defer db.Close()
-		s, found, err := agent.LoadSettings(db)
+		s, found, sErr := agent.LoadSettings(db)
 		id, idErr := app.LoadIdentity(db, pb.Role_ROLE_AGENT)
 		ms, msErr := db.Masters()
-		if idErr == nil && msErr == nil {
-			pin := ""
+		if err = errors.Join(idErr, msErr); err == nil {
+			self := diagnoseSelf{id: id}
 			for _, m := range ms {
 				if m.Has(addr) {
-					pin = m.PinnedCert
+					self.pin = m.PinnedCert
 				}
 			}
-			if err == nil && found && s.Initialized() {
-				return id, &s, pin, nil
+			switch {
+			case sErr != nil:
+				self.unchecked = "cannot read this agent's settings: " + sErr.Error()
+			case found && s.Initialized():
+				self.settings = &s
+			default:
+				self.unchecked = "this agent has no name or password yet: lanyard-agent init"
 			}
-			return id, nil, pin, nil
+			return self
 		}
 	}
-	pin := ""
-	var running *agent.StatusSnapshot
+	self := diagnoseSelf{unchecked: "cannot read this agent's settings: " + err.Error()}
 	if dir, err := e.dir(); err == nil {
 		if c, err := agent.DialControl(dir); err == nil {
 			if st, err := c.Status(); err == nil {
-				running = &st
+				self.running = &st
+				self.unchecked = "the running agent holds its settings; lanyard-agent masters list shows whether its own link works"
 				for _, m := range st.Masters {
 					if slices.ContainsFunc(m.Addresses, func(a string) bool { return strings.EqualFold(a, addr) }) {
-						pin = m.Fingerprint
+						self.pin = m.Fingerprint
 					}
 				}
 			}
@@ -470,9 +488,10 @@ func diagnoseIdentity(e *env, addr string) (*link.Identity, *agent.Settings, str
 	}
 	id, err := link.NewThrowawayIdentity(pb.Role_ROLE_AGENT, "lanyard-agent "+version.String()+" (diagnose)")
 	if err != nil {
-		return &link.Identity{Role: pb.Role_ROLE_AGENT}, nil, pin, running
+		id = &link.Identity{Role: pb.Role_ROLE_AGENT}
 	}
-	return id, nil, pin, running
+	self.id = id
+	return self
 }
 
 // initLiveMasters makes the running agent's masters the list init was

@@ -11,6 +11,7 @@ import (
 	"github.com/lanyard/lanyard/app/cmdline"
 	"github.com/lanyard/lanyard/core/auth"
 	"github.com/lanyard/lanyard/core/link"
+	"github.com/lanyard/lanyard/core/wire"
 	"github.com/lanyard/lanyard/core/wire/pb"
 	"github.com/lanyard/lanyard/internal/testkit"
 )
@@ -128,5 +129,38 @@ func TestDiagnoseUsesTheRunningAgentsSSLSetting(t *testing.T) {
 	r := cli{t: t}.runContext(ctx, "", "diagnose", addr, "--data-dir", dir)
 	if !strings.Contains(r.stdout, "Diagnosing "+addr+" (SSL on)") || !strings.Contains(r.stdout, "[ok  ] SSL") {
 		t.Fatalf("diagnose while the agent runs with SSL on: %s", r)
+	}
+}
+
+// unknownSlaveAuth is a console that knows no slave.
+type unknownSlaveAuth struct{}
+
+func (unknownSlaveAuth) Admit(h *pb.Hello, _ netip.AddrPort, _ string) (link.Admission, error) {
+	return link.Admission{}, link.Refuse(wire.CodeUnknownSlave, "no inbound slave named %q", h.Name)
+}
+
+// When diagnose cannot use the agent's password, the step it skips says
+// why: the running agent holds its settings, or there are none yet.
+func TestDiagnoseSaysWhyItDidNotCheckThePassword(t *testing.T) {
+	ln, err := link.Listen(link.ListenConfig{Address: "127.0.0.1:0",
+		Identity: testkit.Identity(t, nil, pb.Role_ROLE_MASTER), Auth: unknownSlaveAuth{},
+		OnLink: func(l *link.Link) { l.CloseWith(&link.Error{Code: "normal"}) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	addr := ln.Addr().String()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+
+	r := cli{t: t}.runContext(ctx, "", "diagnose", addr, "--data-dir", t.TempDir())
+	if !strings.Contains(r.stdout, "[skip] password     not checked (this agent has no name or password yet: lanyard-agent init); a console answered") {
+		t.Errorf("diagnose before init: %s", r)
+	}
+	dir := initAgent(t, "--listen", "127.0.0.1:0", "--ssl", "off")
+	startAgentInProcess(t, dir)
+	r = cli{t: t}.runContext(ctx, "", "diagnose", addr, "--data-dir", dir)
+	if !strings.Contains(r.stdout, "[skip] password     not checked (the running agent holds its settings; lanyard-agent masters list shows whether its own link works)") {
+		t.Errorf("diagnose while the agent runs: %s", r)
 	}
 }

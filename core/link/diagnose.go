@@ -1,6 +1,7 @@
 package link
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -40,6 +41,9 @@ type DiagnoseOptions struct {
 	// that trusts a new one, for the message.
 	PinnedCert string
 	TrustFix   string
+	// Unchecked says why there is no Target, for the password step a
+	// diagnosis without one skips: "no password given" when empty.
+	Unchecked string
 }
 
 // probeName is the name a password-less diagnosis asks for.
@@ -96,7 +100,7 @@ func Diagnose(ctx context.Context, o DiagnoseOptions, report func(Step)) bool {
 	if !reportTransport(opts.SSL, le, reason, report) {
 		return false
 	}
-	return reportAuthentication(err, reason, withPassword, t, report)
+	return reportAuthentication(err, reason, withPassword, t, cmp.Or(o.Unchecked, "no password given"), report)
 }
 
 // lookUp is the name lookup step.
@@ -162,8 +166,8 @@ func reportTransport(ssl bool, le *Error, reason string, report func(Step)) bool
 }
 
 // reportAuthentication is the password step of the handshake with t.
-func reportAuthentication(err error, reason string, withPassword bool, t Target, report func(Step)) bool {
-	notChecked := "not checked (no password given); "
+func reportAuthentication(err error, reason string, withPassword bool, t Target, unchecked string, report func(Step)) bool {
+	notChecked := "not checked (" + unchecked + "); "
 	switch code := CodeOf(err); {
 	case err == nil:
 		report(Step{Name: "password", OK: true, Detail: "the password matches; the link works"})
