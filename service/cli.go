@@ -448,6 +448,10 @@ type diagnoseSelf struct {
 // password step, and the pin and the SSL setting come from the running
 // agent.
 func diagnoseIdentity(e *env, addr string) diagnoseSelf {
+	if dir, err := e.dir(); err == nil && notExist(filepath.Join(dir, app.AgentDB)) {
+		// Nothing to read, and a diagnosis creates nothing.
+		return diagnoseSelf{id: throwawayIdentity(), unchecked: notInitialised}
+	}
 	db, err := e.openDB(nil)
 	if err == nil {
 		defer db.Close()
@@ -467,7 +471,7 @@ func diagnoseIdentity(e *env, addr string) diagnoseSelf {
 			case found && s.Initialized():
 				self.settings = &s
 			default:
-				self.unchecked = "this agent has no name or password yet: lanyard-agent init"
+				self.unchecked = notInitialised
 			}
 			return self
 		}
@@ -486,12 +490,28 @@ func diagnoseIdentity(e *env, addr string) diagnoseSelf {
 			}
 		}
 	}
+	self.id = throwawayIdentity()
+	return self
+}
+
+// notExist says whether there is nothing at path.
+func notExist(path string) bool {
+	_, err := os.Lstat(path)
+	return errors.Is(err, os.ErrNotExist)
+}
+
+// notInitialised is why diagnose does not check the password of an agent
+// not set up.
+const notInitialised = "this agent has no name or password yet: lanyard-agent init"
+
+// throwawayIdentity is the identity diagnose probes with when it cannot
+// use the agent's.
+func throwawayIdentity() *link.Identity {
 	id, err := link.NewThrowawayIdentity(pb.Role_ROLE_AGENT, "lanyard-agent "+version.String()+" (diagnose)")
 	if err != nil {
-		id = &link.Identity{Role: pb.Role_ROLE_AGENT}
+		return &link.Identity{Role: pb.Role_ROLE_AGENT}
 	}
-	self.id = id
-	return self
+	return id
 }
 
 // initLiveMasters makes the running agent's masters the list init was

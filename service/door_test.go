@@ -2,7 +2,11 @@ package service
 
 import (
 	"context"
+	"errors"
+	"io/fs"
 	"net/netip"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -153,9 +157,13 @@ func TestDiagnoseSaysWhyItDidNotCheckThePassword(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 
-	r := cli{t: t}.runContext(ctx, "", "diagnose", addr, "--data-dir", t.TempDir())
+	fresh := filepath.Join(t.TempDir(), "agent")
+	r := cli{t: t}.runContext(ctx, "", "diagnose", addr, "--data-dir", fresh)
 	if !strings.Contains(r.stdout, "[skip] password     not checked (this agent has no name or password yet: lanyard-agent init); a console answered") {
 		t.Errorf("diagnose before init: %s", r)
+	}
+	if _, err := os.Stat(fresh); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("diagnose before init created the data directory: %v", err)
 	}
 	dir := initAgent(t, "--listen", "127.0.0.1:0", "--ssl", "off")
 	startAgentInProcess(t, dir)
