@@ -510,12 +510,20 @@ func (t *Tasks) info(task backup.Task) (TaskInfo, error) {
 }
 
 // PreviewRetention says what task's retention would remove at its next
-// run, were it saved as it is (nothing for "keep all").
+// run, were it saved as it is (nothing for "keep all"): the next one its
+// schedule makes, or, run only by hand, one now. (A daily retention keeps
+// today's snapshot at tomorrow's run, not at a run today.)
 func (t *Tasks) PreviewRetention(task backup.Task) (backup.RetentionPreview, error) {
 	if task.Retention.KeepsAll() {
 		return backup.RetentionPreview{}, nil
 	}
-	return t.eng.PreviewRetention(task.Destination, task.Name, task.Retention, t.now())
+	next := t.now()
+	if s, err := backup.ParseSchedule(task.ScheduleInForce()); err == nil && !s.Manual() {
+		if at := s.Next(next); !at.IsZero() {
+			next = at
+		}
+	}
+	return t.eng.PreviewRetention(task.Destination, task.Name, task.Retention, next)
 }
 
 // retentionWarning says, when an edit changed the task's retention

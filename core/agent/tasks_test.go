@@ -441,6 +441,18 @@ func TestAnEditOfTheRetentionSaysWhatTheNextRunRemoves(t *testing.T) {
 		!strings.HasSuffix(warnings[0], ": edit it back before then to keep them") {
 		t.Fatalf("an edit of the retention: %q %v", warnings, err)
 	}
+	// The next run is the schedule's: a daily retention keeps today's
+	// newest snapshot at a run on another day, and removes it only at a
+	// run today, as one by hand is.
+	edit.Retention = backup.Retention{KeepDaily: 2}
+	edit.Schedule = "0 0 1 1 *" // on New Year's Day: another day than today
+	if p, err := tasks.PreviewRetention(edit); err != nil || p.Snapshots != 3 || p.Removes != 2 {
+		t.Fatalf("the preview of keep-daily 2 before a run on another day: %+v, %v", p, err)
+	}
+	edit.Paused = true
+	if p, err := tasks.PreviewRetention(edit); err != nil || p.Removes != 3 && p.NewestRemoved.Local().Day() == time.Now().Day() { // unless midnight came between
+		t.Fatalf("the preview of keep-daily 2, paused (a run now): %+v, %v", p, err)
+	}
 }
 
 // A scheduled run that fails (its destination's share not mounted yet) is
