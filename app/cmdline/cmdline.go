@@ -295,6 +295,36 @@ func slaveViewer(group *cobra.Command) *cobra.Command {
 	return nil
 }
 
+// ArgsUnexplained lists, as its error, every command under root whose
+// check of its arguments, given far too many, does not name the command
+// (cobra's own "accepts 1 arg(s), received 20" does not, where this
+// package's ExactArgs, RangeArgs and NoArgs say which command takes what);
+// nil when all do.
+func ArgsUnexplained(root *cobra.Command) error {
+	var bad []string
+	tooMany := make([]string, 20)
+	for i := range tooMany {
+		tooMany[i] = "x"
+	}
+	var walk func(*cobra.Command)
+	walk = func(c *cobra.Command) {
+		for _, sub := range c.Commands() {
+			walk(sub)
+		}
+		if !c.HasParent() || c.Args == nil || !c.Runnable() {
+			return
+		}
+		if err := c.Args(c, tooMany); err != nil && !strings.HasPrefix(err.Error(), c.CommandPath()) {
+			bad = append(bad, c.CommandPath()+": "+err.Error())
+		}
+	}
+	walk(root)
+	if len(bad) > 0 {
+		return fmt.Errorf("these commands refuse extra arguments without naming themselves (use cmdline.ExactArgs, RangeArgs or NoArgs):\n%s", strings.Join(bad, "\n"))
+	}
+	return nil
+}
+
 // HelpWidth is how wide a line of a command's description may run: help
 // prints it as written, and a terminal is 80 columns.
 const HelpWidth = 80

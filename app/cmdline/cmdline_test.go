@@ -169,3 +169,17 @@ func TestHelpTooWideNamesTheCommandAndTheLine(t *testing.T) {
 		t.Errorf("all fit: %v", err)
 	}
 }
+
+// A command checking its arguments with cobra's own checks, which do not
+// say which command refused them, is found; this package's are not.
+func TestArgsUnexplainedFindsCobrasOwnChecks(t *testing.T) {
+	var ran string
+	root := tree(&ran)
+	if err := ArgsUnexplained(root); err != nil {
+		t.Fatalf("this package's checks: %v", err)
+	}
+	root.AddCommand(&cobra.Command{Use: "bare FILE", Args: cobra.ExactArgs(1), RunE: func(*cobra.Command, []string) error { return nil }})
+	if err := ArgsUnexplained(root); err == nil || !strings.Contains(err.Error(), "prog bare: accepts 1 arg(s), received 20") {
+		t.Fatalf("cobra's ExactArgs: %v", err)
+	}
+}

@@ -52,7 +52,7 @@ Slaves… does the same in the window.`,
 		Example: `  lanyard slave import fleet.csv --dry-run
   lanyard slave import fleet.csv
   lanyard slave import other-console.json --skip-bad`,
-		Args: cobra.ExactArgs(1),
+		Args: cmdline.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			f, err := fileFormat(format, args[0])
 			if err != nil {
@@ -198,7 +198,7 @@ file is as secret as the passwords: it is written readable by its owner
 only, and the command says so.`,
 		Example: `  lanyard slave export fleet.csv
   lanyard slave export --with-keys /media/usb/fleet.json`,
-		Args: cobra.ExactArgs(1),
+		Args: cmdline.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			f, err := fileFormat(format, args[0])
 			if err != nil {

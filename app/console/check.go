@@ -79,9 +79,9 @@ checks one group (one customer) only, --slave one server (for a
 monitoring system that has a service per server). It asks the running
 console; when none runs, nobody is watching the fleet, and the check is
 UNKNOWN. Mistakes in the command are UNKNOWN too, as monitoring expects.`,
-		Args: func(_ *cobra.Command, args []string) error {
+		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) > 0 {
-				return checkFailed(e.stdout, fmt.Errorf("no arguments expected, got %q", args))
+				return checkFailed(e.stdout, fmt.Errorf("%s takes no arguments, got %q", cmd.CommandPath(), args))
 			}
 			return nil
 		},

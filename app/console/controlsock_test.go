@@ -205,7 +205,7 @@ func TestSlaveDisconnectAndConnectWithoutAConsole(t *testing.T) {
 	if out := run(2, "slave", "connect", "--group", "Initech"); !strings.Contains(out, `no server is in the group "Initech"`) {
 		t.Fatalf("slave connect of an empty group said %q", out)
 	}
-	if out := run(2, "slave", "connect", "FS01", "--group", "Acme"); !strings.Contains(out, "give one slave's NAME, or --group G") {
+	if out := run(2, "slave", "connect", "FS01", "--group", "Acme"); !strings.Contains(out, "takes one slave's NAME, or --group G") {
 		t.Fatalf("a name and a group said %q", out)
 	}
 }

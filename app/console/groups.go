@@ -69,7 +69,7 @@ func groupCmd(e *env) *cobra.Command {
 it in) moves to the new name, and the group's own report recipients
 (settings set --group-report) go with it. A group of the new name that
 exists already gets the servers and the recipients of both.`,
-		Args: cobra.ExactArgs(2),
+		Args: cmdline.ExactArgs(2),
 		ValidArgsFunction: func(cmd *cobra.Command, args []string, typed string) ([]cobra.Completion, cobra.ShellCompDirective) {
 			if len(args) > 0 {
 				return nil, cobra.ShellCompDirectiveNoFileComp

@@ -12,3 +12,10 @@ func TestEveryConsoleCommandsDescriptionFitsATerminal(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+// A command given too many arguments says which command takes what.
+func TestEveryConsoleCommandNamesItselfWhenGivenTooManyArguments(t *testing.T) {
+	if err := cmdline.ArgsUnexplained(Command()); err != nil {
+		t.Error(err)
+	}
+}

@@ -178,7 +178,7 @@ func slaveEditCmd(e *env) *cobra.Command {
 		Long: `Change a slave's entry. Flags not given keep their value. The password
 stays unless --password-stdin is given; renaming needs it (the name is
 part of the key).`,
-		Args: cobra.ExactArgs(1),
+		Args: cmdline.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if f.inbound && f.address != "" {
 				return cmdline.Usagef("--inbound and --address contradict each other")
@@ -251,9 +251,9 @@ is down, try it now rather than after its backoff.`
 
 // nameOrGroup takes one slave's NAME, or none with --group.
 func nameOrGroup(group *string) cobra.PositionalArgs {
-	return func(_ *cobra.Command, args []string) error {
+	return func(cmd *cobra.Command, args []string) error {
 		if *group != "" && len(args) != 0 || *group == "" && len(args) != 1 {
-			return cmdline.Usagef("give one slave's NAME, or --group G")
+			return cmdline.Usagef("%s takes one slave's NAME, or --group G (usage: %s)", cmd.CommandPath(), cmd.UseLine())
 		}
 		return nil
 	}
@@ -320,7 +320,7 @@ func slaveRemoveCmd(e *env) *cobra.Command {
 		Use:               "remove NAME",
 		ValidArgsFunction: e.completeSlaveArg,
 		Short:             "Remove a slave",
-		Args:              cobra.ExactArgs(1),
+		Args:              cmdline.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if _, err := e.changeSlave(cmd.Context(), opSlaveRemove, args[0], entryChange{}, nil); err != nil {
 				return err
@@ -342,7 +342,7 @@ reinstalled and its certificate changed (cert_changed), or to let a second
 installation take its name over (duplicate_install). Check first that it
 was: otherwise something else answers at its address. With --fingerprint
 the slave must present exactly that certificate instead.`,
-		Args: cobra.ExactArgs(1),
+		Args: cmdline.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			fp, err := f.parseFingerprint()
 			if err != nil {
