@@ -72,6 +72,9 @@ func TestTheConsolesOwnCommandsWorkWhileItRuns(t *testing.T) {
 	if code != 0 || !strings.Contains(out, "FS01,outbound,"+addr) || !strings.Contains(out, "warning: the file holds every slave's key") {
 		t.Fatalf("slave export with the console running: exit %d\n%s", code, out)
 	}
+	if out, code = cli("", "slave", "export", filepath.Join(t.TempDir(), "fleet.csv")); code != 0 || !strings.HasPrefix(out, "wrote 1 slave to ") {
+		t.Fatalf("slave export of one slave to a file: exit %d\n%s", code, out)
+	}
 
 	// A slave added beside the running console is linked at once; edited,
 	// trusted and removed the same way.
@@ -117,7 +120,7 @@ func TestTheConsolesOwnCommandsWorkWhileItRuns(t *testing.T) {
 		}
 	}
 	out, code = cli("", "slave", "import", good)
-	if code != 0 || !strings.Contains(out, "rows checked: 1 of 1") || !strings.Contains(out, "added 1 of 1 slaves (1 keys derived from passwords)") {
+	if code != 0 || !strings.Contains(out, "rows checked: 1 of 1") || !strings.Contains(out, "added 1 of 1 slave (1 key derived from passwords)") {
 		t.Fatalf("slave import with the console running: exit %d\n%s", code, out)
 	}
 	if out, code = cli("", "slave", "import", bad); code != 2 || !strings.Contains(out, bad+": line 3") || !strings.Contains(out, "nothing was added") {

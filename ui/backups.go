@@ -1005,7 +1005,7 @@ func (m *backupsModel) snapshot() backupsSnapshot {
 // summary is "12 of 30,000 tasks shown · 28,000 ok · 1,200 failed…
 // · 3 of disconnected slaves".
 func (s *backupsSnapshot) summary() string {
-	out := fmt.Sprintf("%s of %s tasks shown · %s", human.Count(len(s.visible)), human.Count(s.total), s.counts)
+	out := fmt.Sprintf("%s of %s shown · %s", human.Count(len(s.visible)), human.Plural(s.total, "task", "tasks"), s.counts)
 	if s.held > 0 {
 		out += " · " + human.Count(s.held) + " of disconnected slaves"
 	}

@@ -392,7 +392,7 @@ func (rd *restoreDialog) loadSnapshots() {
 }
 
 func snapshotLabel(s backup.SnapshotInfo) string {
-	return fmt.Sprintf("%s · %s · %s files, %s", s.Time.Local().Format("2006-01-02 15:04"), s.Result, human.Count(s.Files), human.Bytes(max(s.Bytes, 0)))
+	return fmt.Sprintf("%s · %s · %s, %s", s.Time.Local().Format("2006-01-02 15:04"), s.Result, human.Plural(s.Files, "file", "files"), human.Bytes(max(s.Bytes, 0)))
 }
 
 // pickSnapshot shows another snapshot's folders.

@@ -100,8 +100,8 @@ func (mw *mainWindow) importRows(name string, rows []slavefile.Row, bad []*slave
 		case err != nil:
 			mw.showError("Could not import "+name, err)
 		default:
-			showInfo(mw.win, importTitle, fmt.Sprintf("Added %s slaves from %s (%s keys derived from passwords) in %s.",
-				human.Count(len(rep.Added)), name, human.Count(rep.Derived), human.Took(time.Since(start))))
+			showInfo(mw.win, importTitle, fmt.Sprintf("Added %s from %s (%s derived from passwords) in %s.",
+				human.Plural(len(rep.Added), "slave", "slaves"), name, human.Plural(rep.Derived, "key", "keys"), human.Took(time.Since(start))))
 		}
 	})
 }
@@ -191,7 +191,7 @@ func (mw *mainWindow) chooseExportFile(withKeys bool) {
 			mw.showError("Could not export to "+whereSaved(w.URI()), err)
 			return
 		}
-		msg := fmt.Sprintf("Wrote %s slaves to %s.", human.Count(n), whereSaved(w.URI()))
+		msg := fmt.Sprintf("Wrote %s to %s.", human.Plural(n, "slave", "slaves"), whereSaved(w.URI()))
 		if withKeys {
 			msg += "\n\n" + exportKeysWarn
 		}

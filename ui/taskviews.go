@@ -609,7 +609,7 @@ func showProgress(win fyne.Window, title, what string, cancel func()) *progressD
 func (p *progressDialog) update(s backup.Status) {
 	frac, text := progressWords(s)
 	if s.FilesTotal > 0 {
-		text = fmt.Sprintf("%s · %s of %s files", text, human.Count(s.FilesDone), human.Count(s.FilesTotal))
+		text = fmt.Sprintf("%s · %s of %s", text, human.Count(s.FilesDone), human.Plural(s.FilesTotal, "file", "files"))
 	}
 	p.bar.SetValue(frac)
 	p.words.SetText(text)

@@ -137,9 +137,9 @@ func (e *env) importSlaves(ctx context.Context, path string, f slavefile.Format,
 	case res.Refused:
 		return cmdline.Usagef("%s of %s rows are refused (listed above); nothing was added: fix them and run again, or add the others with --skip-bad", human.Count(len(res.Bad)), human.Count(res.Rows))
 	case o.DryRun:
-		fmt.Fprintf(e.stdout, "dry run: %s of %s slaves would be added (%s keys derived from passwords, in %s); nothing was added\n", human.Count(res.Ready), human.Count(res.Rows), human.Count(res.Derived), took)
+		fmt.Fprintf(e.stdout, "dry run: %s of %s would be added (%s derived from passwords, in %s); nothing was added\n", human.Count(res.Ready), human.Plural(res.Rows, "slave", "slaves"), human.Plural(res.Derived, "key", "keys"), took)
 	default:
-		fmt.Fprintf(e.stdout, "added %s of %s slaves (%s keys derived from passwords) in %s\n", human.Count(res.Added), human.Count(res.Rows), human.Count(res.Derived), took)
+		fmt.Fprintf(e.stdout, "added %s of %s (%s derived from passwords) in %s\n", human.Count(res.Added), human.Plural(res.Rows, "slave", "slaves"), human.Plural(res.Derived, "key", "keys"), took)
 	}
 	return nil
 }
@@ -244,7 +244,7 @@ func (e *env) exportSlaves(ctx context.Context, path string, f slavefile.Format,
 		fmt.Fprintln(e.stderr, "warning: "+w)
 	}
 	if path != "-" {
-		fmt.Fprintf(e.stdout, "wrote %s slaves to %s\n", human.Count(len(rows)), path)
+		fmt.Fprintf(e.stdout, "wrote %s to %s\n", human.Plural(len(rows), "slave", "slaves"), path)
 	}
 	return nil
 }

@@ -7,6 +7,7 @@ import (
 	"syscall"
 
 	"github.com/lanyard/lanyard/app/cmdline"
+	"github.com/lanyard/lanyard/core/human"
 
 	"github.com/spf13/cobra"
 )
@@ -43,7 +44,7 @@ shutting_down and the log is flushed.`,
 			if s.SSL {
 				ssl = "SSL on"
 			}
-			log.Infof("console running with %d slaves; %s; %s", len(rt.master.Slaves()), listening, ssl)
+			log.Infof("console running with %s; %s; %s", human.Plural(len(rt.master.Slaves()), "slave", "slaves"), listening, ssl)
 			<-ctx.Done()
 			log.Info("stopping: closing every link")
 			if err := rt.Close(); err != nil {

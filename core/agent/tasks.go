@@ -1040,7 +1040,7 @@ func (t *Tasks) Verify(ctx context.Context, name, snapshot string, p backup.Prog
 	case err != nil:
 		log.Warnf("task %s: verify of snapshot %s could not finish: %v", task.Name, snap.ID, err)
 	case rep.OK():
-		log.Infof("task %s: snapshot %s verified: %d files, %s re-read, all match", task.Name, snap.ID, rep.Files, human.Bytes(rep.Bytes))
+		log.Infof("task %s: snapshot %s verified: %s, %s re-read, all match", task.Name, snap.ID, human.Plural(rep.Files, "file", "files"), human.Bytes(rep.Bytes))
 	default:
 		log.Warnf("task %s: snapshot %s does not match its manifest: %d missing, %d changed", task.Name, snap.ID, rep.Missing, rep.Changed)
 	}
