@@ -850,7 +850,7 @@ func (lw *logWindow) export(w fyne.URIWriteCloser) {
 	name := whereSaved(w.URI())
 	go func() {
 		n, err := exportLog(ctx, w, log, f, match, loc, page, func(n int) {
-			do(func() { count.SetText("Exported " + human.Count(n) + " records…") })
+			do(func() { count.SetText("Exported " + nRecords(n) + "…") })
 		})
 		if cerr := w.Close(); err == nil {
 			err = cerr
@@ -1083,9 +1083,4 @@ func (v *logRowView) note(text string) {
 }
 
 // nRecords says "1 record", "2 records".
-func nRecords(n int) string {
-	if n == 1 {
-		return "1 record"
-	}
-	return human.Count(n) + " records"
-}
+func nRecords(n int) string { return human.Plural(n, "record", "records") }

@@ -64,7 +64,7 @@ func (mw *mainWindow) importSlaves() {
 // means nothing is added and the rows are listed.
 func (mw *mainWindow) importRows(name string, rows []slavefile.Row, bad []*slavefile.LineError, skipBad bool) {
 	ctx, cancel := context.WithCancel(context.Background())
-	label := widget.NewLabel("Checking " + human.Count(len(rows)) + " slaves…")
+	label := widget.NewLabel("Checking " + human.Plural(len(rows), "slave", "slaves") + "…")
 	bar := widget.NewProgressBar()
 	progress := dialog.NewCustom(importTitle, "Cancel", container.NewVBox(label, bar), mw.win)
 	progress.SetOnClosed(cancel)
@@ -108,7 +108,7 @@ func (mw *mainWindow) importRows(name string, rows []slavefile.Row, bad []*slave
 
 // progressText says how far an import is, and how long is left.
 func progressText(done, total int, elapsed time.Duration) string {
-	text := human.Count(done) + " of " + human.Count(total) + " slaves ready"
+	text := human.Count(done) + " of " + human.Plural(total, "slave", "slaves") + " ready"
 	if done > 0 && done < total && elapsed > time.Second {
 		left := time.Duration(float64(elapsed) / float64(done) * float64(total-done))
 		text += ", about " + human.Duration(left) + " left"

@@ -122,6 +122,7 @@ func TestAnImportsProgressSaysHowLongIsLeft(t *testing.T) {
 		want        string
 	}{
 		{0, 40, 0, "0 of 40 slaves ready"},
+		{0, 1, 0, "0 of 1 slave ready"},
 		{10, 40, 30 * time.Second, "10 of 40 slaves ready, about 1 min left"},
 		{100, 19000, 20 * time.Second, "100 of 19,000 slaves ready, about 1 h 3 min left"},
 		{40, 40, time.Minute, "40 of 40 slaves ready"},

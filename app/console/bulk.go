@@ -135,7 +135,7 @@ func (e *env) importSlaves(ctx context.Context, path string, f slavefile.Format,
 	case err != nil:
 		return err
 	case res.Refused:
-		return cmdline.Usagef("%s of %s rows are refused (listed above); nothing was added: fix them and run again, or add the others with --skip-bad", human.Count(len(res.Bad)), human.Count(res.Rows))
+		return cmdline.Usagef("%s of %s refused (listed above); nothing was added: fix them and run again, or add the others with --skip-bad", human.Count(len(res.Bad)), human.Plural(res.Rows, "row", "rows"))
 	case o.DryRun:
 		fmt.Fprintf(e.stdout, "dry run: %s of %s would be added (%s derived from passwords, in %s); nothing was added\n", human.Count(res.Ready), human.Plural(res.Rows, "slave", "slaves"), human.Plural(res.Derived, "key", "keys"), took)
 	default:
