@@ -14,6 +14,7 @@ import (
 	"strings"
 
 	"github.com/lanyard/lanyard/core/auth"
+	"github.com/lanyard/lanyard/core/human"
 )
 
 // Row is one slave of the file.
@@ -119,7 +120,7 @@ func readCSV(r io.Reader) ([]Row, []*LineError, error) {
 		}
 		line, _ := cr.FieldPos(0)
 		if len(rec) != len(header) {
-			bad = append(bad, &LineError{Line: line, Err: fmt.Errorf("%d fields, but the header names %d columns", len(rec), len(header))})
+			bad = append(bad, &LineError{Line: line, Err: fmt.Errorf("%s, but the header names %d columns", human.Plural(len(rec), "field", "fields"), len(header))})
 			continue
 		}
 		get := func(col string) string {

@@ -58,18 +58,22 @@ func TestEveryBadLineIsReportedWithItsNumberAndTheRestAreRead(t *testing.T) {
 		file     string
 		rows     int
 		badLines []int
+		why      string // the first bad line's error, when given
 	}{
-		{"a CSV line with too few fields", CSV, "name,address\nFS01,10.0.0.1:1\nFS02\nFS03,10.0.0.3:1\n", 2, []int{3}},
-		{"a CSV line with a broken quote", CSV, "name,notes\nFS01,\"open\nFS02,x\n", 0, []int{2}},
-		{"spaces around the columns and a password column", CSV, "Name, Password\n FS01 , secret \n", 1, nil},
-		{"a JSON object with an unknown field", JSON, "[\n {\"name\": \"FS01\"},\n {\"name\": \"FS02\", \"pasword\": \"x\"},\n {\"name\": \"FS03\"}\n]", 2, []int{3}},
-		{"a JSON object with a number for a name", JSON, "[{\"name\": 7}, {\"name\": \"FS02\"}]", 1, []int{1}},
+		{"a CSV line with too few fields", CSV, "name,address\nFS01,10.0.0.1:1\nFS02\nFS03,10.0.0.3:1\n", 2, []int{3}, "1 field, but the header names 2 columns"},
+		{"a CSV line with a broken quote", CSV, "name,notes\nFS01,\"open\nFS02,x\n", 0, []int{2}, ""},
+		{"spaces around the columns and a password column", CSV, "Name, Password\n FS01 , secret \n", 1, nil, ""},
+		{"a JSON object with an unknown field", JSON, "[\n {\"name\": \"FS01\"},\n {\"name\": \"FS02\", \"pasword\": \"x\"},\n {\"name\": \"FS03\"}\n]", 2, []int{3}, ""},
+		{"a JSON object with a number for a name", JSON, "[{\"name\": 7}, {\"name\": \"FS02\"}]", 1, []int{1}, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			rows, bad, err := Read(strings.NewReader(tt.file), tt.format)
 			if err != nil {
 				t.Fatal(err)
+			}
+			if tt.why != "" && (len(bad) == 0 || bad[0].Err.Error() != tt.why) {
+				t.Errorf("the bad line says %v, want %q", bad, tt.why)
 			}
 			if len(rows) != tt.rows {
 				t.Errorf("%d rows read, want %d: %+v", len(rows), tt.rows, rows)
