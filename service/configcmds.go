@@ -247,11 +247,13 @@ func passwordCmd(e *env) *cobra.Command {
 		Args:  cmdline.NoArgs,
 	}
 	set := &cobra.Command{
-		Use:   "set",
+		Use:   "set [--password-stdin]",
 		Short: "Set a new management password, read from standard input",
 		Long: `Set a new management password, read from standard input (typed twice
 without echo at a terminal). Every console must then be given the same
 password; linked consoles are disconnected and must log in again.`,
+		Example: `  printf '%s\n' "$PW" | lanyard-agent password set --password-stdin
+  lanyard-agent password set   # at a terminal: Enter generates a password`,
 		Args: cmdline.NoArgs,
 		RunE: func(*cobra.Command, []string) error {
 			pw, err := app.ReadNewPassword(e.stdin, e.stderr)
@@ -262,6 +264,9 @@ password; linked consoles are disconnected and must log in again.`,
 			return e.configure(agent.ControlRequest{Op: agent.OpPasswordSet, Password: pw})
 		},
 	}
+	// As init and the console's password set take it; the password is
+	// read from standard input with it or without.
+	set.Flags().Bool("password-stdin", false, "read the new password from standard input (it is read from there either way)")
 	cmd.AddCommand(set)
 	return cmd
 }

@@ -55,6 +55,7 @@ func TestConfigCommandsReachTheRunningAgentOrTheDatabase(t *testing.T) {
 		{"a bad on/off is a usage error", "", []string{"set", "management", "maybe"}, 2, ""},
 		{"an empty password is a usage error", "\n", []string{"password", "set"}, 2, ""},
 		{"the password changes at once", testPassword + "-2\n", []string{"password", "set"}, 0, "applied to the running agent"},
+		{"--password-stdin is taken, as init takes it", testPassword + "-3\n", []string{"password", "set", "--password-stdin"}, 0, "applied to the running agent"},
 		{"a master's new certificate is trusted", "", []string{"masters", "trust", "127.0.0.1:1"}, 0, ""},
 		{"a master is told which certificate to expect", "", []string{"masters", "trust", "127.0.0.1:1=SHA256:" + strings.Repeat("ab", 32)}, 0, "must present the certificate SHA256:abab"},
 		{"the list shows the certificate expected", "", []string{"masters", "list"}, 0, "SHA256:abababababababab…"},
