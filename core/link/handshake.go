@@ -435,7 +435,11 @@ func sslWord(on bool) string {
 // is the name a plain hello claimed, when one was read: the peer is not
 // authenticated, so the name is only what it says.
 func sslMismatch(localSSL bool, remote, claimed string) *Error {
-	fix := fmt.Sprintf("turn SSL %s at both ends (the setting must match on the console and the agent)", sslWord(localSSL))
+	// The fix is the safe way to match: SSL on at the end that has it off.
+	fix := "turn SSL on here too (the setting must match on the console and the agent, and on keeps passwords and commands safe)"
+	if localSSL {
+		fix = "turn SSL on there too (the setting must match on the console and the agent)"
+	}
 	if claimed != "" {
 		return &Error{Code: wire.CodeSSLMismatch, Reason: fmt.Sprintf(
 			"%s, as it says, at %s: SSL is %s there but %s here: %s", claimed, remote, sslWord(!localSSL), sslWord(localSSL), fix)}

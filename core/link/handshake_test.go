@@ -163,9 +163,12 @@ func TestSSLMismatchIsReportedOnBothSidesQuickly(t *testing.T) {
 			start := time.Now()
 			_, err := d.Dial(context.Background(), Target{Address: srv.addr(), Name: "FS01", Key: k, KDF: testKDF})
 			e := wantCode(t, err, wire.CodeSSLMismatch)
-			want := fmt.Sprintf("SSL is %s here but %s at", sslWord(!listenSSL), sslWord(listenSSL))
-			if !strings.Contains(e.Reason, want) {
-				t.Errorf("dialer reason %q lacks %q", e.Reason, want)
+			// Each end is told the safe way to match: SSL on where it is off.
+			fix := map[bool]string{true: "turn SSL on there too", false: "turn SSL on here too"}
+			for _, want := range []string{fmt.Sprintf("SSL is %s here but %s at", sslWord(!listenSSL), sslWord(listenSSL)), fix[!listenSSL]} {
+				if !strings.Contains(e.Reason, want) {
+					t.Errorf("dialer reason %q lacks %q", e.Reason, want)
+				}
 			}
 			r := srv.nextRefusal(t, 2*time.Second)
 			if r.Err.Code != wire.CodeSSLMismatch {
@@ -174,10 +177,10 @@ func TestSSLMismatchIsReportedOnBothSidesQuickly(t *testing.T) {
 			// A plain hello names the slave it claims to be, and the
 			// listener says so; a TLS ClientHello names none, and the
 			// listener says that.
-			wants := []string{"FS01, as it says, at 127.0.0.1:", "SSL is off there but on here", "turn SSL on at both ends"}
+			wants := []string{"FS01, as it says, at 127.0.0.1:", "SSL is off there but on here", "turn SSL on there too"}
 			wantName := "FS01"
 			if !listenSSL {
-				wants = []string{"SSL is off here but on at 127.0.0.1:", "carries no slave name"}
+				wants = []string{"SSL is off here but on at 127.0.0.1:", "carries no slave name", "turn SSL on here too"}
 				wantName = ""
 			}
 			for _, want := range wants {
