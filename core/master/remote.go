@@ -98,6 +98,12 @@ func notLinkedReason(s *slave, now time.Time) string {
 	if !s.seen.IsZero() {
 		seen = ", last seen " + human.Ago(s.seen, now)
 	}
+	// A slave that refused this console (a wrong password, SSL that does
+	// not match) is not offline: it answered.
+	down := "offline"
+	if s.state == StateError {
+		down = "not linked"
+	}
 	switch {
 	case s.state == StateDisabled:
 		return name + " is disconnected (you disconnected it): Connect it first; nothing was sent"
@@ -106,11 +112,11 @@ func notLinkedReason(s *slave, now time.Time) string {
 	case s.retrying:
 		// A retry of a slave that is down: the failure is the news, not
 		// the attempt, which the redialer makes every few seconds.
-		return fmt.Sprintf("%s is offline (%s)%s, trying again now: nothing was sent", name, s.lastErr, seen)
+		return fmt.Sprintf("%s is %s (%s)%s, trying again now: nothing was sent", name, down, s.lastErr, seen)
 	case s.state == StateConnecting:
 		return name + " is connecting since " + s.changed.Format("15:04:05") + ", not connected yet: try again in a moment; nothing was sent"
 	case s.lastErr != "":
-		return fmt.Sprintf("%s is offline (%s)%s: nothing was sent", name, s.lastErr, seen)
+		return fmt.Sprintf("%s is %s (%s)%s: nothing was sent", name, down, s.lastErr, seen)
 	case s.entry.Direction == store.Inbound && s.seen.IsZero():
 		return name + " is offline: it has never dialed in to this console; nothing was sent"
 	case s.entry.Direction == store.Inbound:

@@ -130,6 +130,8 @@ func TestARefusedCommandSaysWhyTheSlaveIsNotLinked(t *testing.T) {
 		{"waiting for an inbound slave", in, func(*slave) {}, "FS01 is offline: it has never dialed in to this console; nothing was sent"},
 		{"an inbound slave seen before", inSeen, func(*slave) {},
 			"FS01 is offline: it has not dialed in to this console since 6 Mar 2026 14:03 (19 h 58 min ago); nothing was sent"},
+		{"refused by the agent", out, func(s *slave) { s.failed(wire.CodeAuthFailed, "wrong management password", at.Add(2*time.Second)) },
+			"FS01 is not linked (wrong management password), never linked to this console yet: nothing was sent"},
 		{"disconnected by the user", out, func(s *slave) { s.disabled(at.Add(4 * time.Second)) },
 			"FS01 is disconnected (you disconnected it): Connect it first; nothing was sent"},
 	}
