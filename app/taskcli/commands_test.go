@@ -40,6 +40,7 @@ func TestTheStateColumnSaysAFailedTaskIsFailed(t *testing.T) {
 		want string
 	}{
 		{agent.TaskInfo{LastRun: &backup.Report{Result: backup.ResultFailed}}, "FAILED"},
+		{agent.TaskInfo{LastRun: &backup.Report{Result: backup.ResultStopped}, FailuresSinceSuccess: 1, LastSuccess: time.Now()}, "FAILED"},
 		{agent.TaskInfo{}, "unknown"},
 		{agent.TaskInfo{LastRun: &backup.Report{Result: backup.ResultCompleted}, LastSuccess: time.Now(), Overdue: true}, "OVERDUE"},
 		{agent.TaskInfo{Running: true, LastSuccess: time.Now(), Progress: &backup.Status{FilesDone: 3, FilesTotal: 10}}, "running (3/10 files)"},

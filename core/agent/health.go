@@ -87,7 +87,8 @@ func (t *Tasks) health(task backup.Task, cur health.Cursor) (health.Task, error)
 		return health.Task{}, err
 	}
 	h := health.Task{Name: task.Name, Cursor: cur, Schedule: task.ScheduleInForce(), Paused: task.Paused,
-		OverdueAfter: time.Duration(info.OverdueAfter), Running: info.Running, LastSuccess: info.LastSuccess, NextRun: info.NextRun}
+		OverdueAfter: time.Duration(info.OverdueAfter), Running: info.Running, LastSuccess: info.LastSuccess, NextRun: info.NextRun,
+		FailuresSinceSuccess: info.FailuresSinceSuccess}
 	if info.Running {
 		t.mu.Lock()
 		if ar := t.active[backup.NameKey(task.Name)]; ar != nil {
@@ -103,13 +104,9 @@ func (t *Tasks) health(task backup.Task, cur health.Cursor) (health.Task, error)
 		return h, err
 	}
 	for i := len(runs) - 1; i >= 0; i-- {
-		r := runs[i].Result
-		if r.Succeeded() {
+		if runs[i].Result.Succeeded() {
 			h.Dest = health.DestOf(runs[i])
 			break
-		}
-		if r == backup.ResultFailed || r == backup.ResultInterrupted {
-			h.FailuresSinceSuccess++
 		}
 	}
 	return h, nil

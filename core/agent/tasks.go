@@ -108,13 +108,17 @@ type TaskInfo struct {
 	// 0 for a manual task, which is never overdue.
 	OverdueAfter backup.Duration `json:"overdue_after"`
 	Overdue      bool            `json:"overdue"`
+	// FailuresSinceSuccess counts the runs that failed or were
+	// interrupted since the last success (0 from an older agent).
+	FailuresSinceSuccess int `json:"failures_since_success,omitempty"`
 }
 
 // State is the task's health as the console's Backups window counts it:
-// failed while its last run failed, overdue, running, unknown until a
-// run succeeds, else ok.
+// failed while a run failed since the last success (a run stopped by
+// hand after it does not make the task well), overdue, running, unknown
+// until a run succeeds, else ok.
 func (i TaskInfo) State() health.State {
-	failing := i.LastRun != nil && health.Failure(i.LastRun.Result)
+	failing := i.FailuresSinceSuccess > 0 || i.LastRun != nil && health.Failure(i.LastRun.Result)
 	return health.StateOf(failing, i.Overdue, i.Running, !i.LastSuccess.IsZero())
 }
 
@@ -487,6 +491,9 @@ func (t *Tasks) info(task backup.Task) (TaskInfo, error) {
 		if r.Result.Succeeded() {
 			info.LastSuccess = r.Finished
 			break
+		}
+		if health.Failure(r.Result) {
+			info.FailuresSinceSuccess++
 		}
 	}
 	now := t.now()

@@ -1132,3 +1132,51 @@ func TestATasksStateIsTheConsoles(t *testing.T) {
 		}
 	}
 }
+
+// A task counts the runs that failed since its last success: a run
+// stopped by hand after them leaves it failed, as the console's Backups
+// window counts it, and a success makes it well.
+func TestATaskStaysFailedUntilARunSucceeds(t *testing.T) {
+	tasks, _, info, dest := docsTask(t)
+	ctx := context.Background()
+	run := func() backup.Report {
+		t.Helper()
+		h, err := tasks.Run(ctx, "docs", "manual")
+		if err != nil {
+			t.Fatal(err)
+		}
+		<-h.Done()
+		return h.Report()
+	}
+	away := dest + "-away"
+	if err := os.Rename(dest, away); err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		if rep := run(); rep.Result != backup.ResultFailed {
+			t.Fatalf("a run with its destination gone: %s", rep.Result)
+		}
+	}
+	got, err := tasks.Get(ctx, "docs")
+	if err != nil || got.FailuresSinceSuccess != 2 || got.State() != health.StateFailed {
+		t.Fatalf("after two failures: %d failures, %s, %v", got.FailuresSinceSuccess, got.State(), err)
+	}
+	// What a run stopped by hand leaves: the last run is not a failure.
+	got.LastRun = &backup.Report{Result: backup.ResultStopped}
+	if got.State() != health.StateFailed {
+		t.Errorf("stopped after failures: %s, want failed", got.State())
+	}
+	if err := os.Rename(away, dest); err != nil {
+		t.Fatal(err)
+	}
+	if rep := run(); !rep.Result.Succeeded() {
+		t.Fatalf("a run with its destination back: %s %s", rep.Result, rep.Error)
+	}
+	if got, err = tasks.Get(ctx, info.Task.Name); err != nil || got.FailuresSinceSuccess != 0 || got.State() != health.StateOK {
+		t.Fatalf("after a success: %d failures, %s, %v", got.FailuresSinceSuccess, got.State(), err)
+	}
+	// On the wire too.
+	if back := agent.InfoFromPB(agent.InfoToPB(agent.TaskInfo{FailuresSinceSuccess: 3})); back.FailuresSinceSuccess != 3 {
+		t.Errorf("failures since success on the wire: %d", back.FailuresSinceSuccess)
+	}
+}

@@ -2,6 +2,7 @@ package agent
 
 import (
 	"io/fs"
+	"math"
 	"time"
 
 	"github.com/lanyard/lanyard/core/backup"
@@ -109,7 +110,8 @@ func DeleteReportFromPB(m *pb.TaskDeleteSnapshotResponse) backup.DeleteReport {
 // InfoToPB is a task with its state on the wire.
 func InfoToPB(i TaskInfo) *pb.TaskInfo {
 	out := &pb.TaskInfo{Task: TaskToPB(i.Task), Running: i.Running, LastSuccessUnixNano: nanos(i.LastSuccess),
-		NextRunUnixNano: nanos(i.NextRun), OverdueAfterMs: time.Duration(i.OverdueAfter).Milliseconds(), Overdue: i.Overdue}
+		NextRunUnixNano: nanos(i.NextRun), OverdueAfterMs: time.Duration(i.OverdueAfter).Milliseconds(), Overdue: i.Overdue,
+		FailuresSinceSuccess: uint32(min(i.FailuresSinceSuccess, math.MaxUint32))}
 	if i.Progress != nil {
 		out.Progress = ProgressToPB(*i.Progress)
 	}
@@ -123,7 +125,7 @@ func InfoToPB(i TaskInfo) *pb.TaskInfo {
 func InfoFromPB(m *pb.TaskInfo) TaskInfo {
 	out := TaskInfo{Task: TaskFromPB(m.GetTask()), Running: m.GetRunning(), LastSuccess: fromNanos(m.GetLastSuccessUnixNano()),
 		NextRun: fromNanos(m.GetNextRunUnixNano()), OverdueAfter: backup.Duration(time.Duration(m.GetOverdueAfterMs()) * time.Millisecond),
-		Overdue: m.GetOverdue()}
+		Overdue: m.GetOverdue(), FailuresSinceSuccess: int(m.GetFailuresSinceSuccess())}
 	if m.GetProgress() != nil {
 		p := ProgressFromPB(m.GetProgress())
 		out.Progress = &p

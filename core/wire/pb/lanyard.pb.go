@@ -2426,8 +2426,12 @@ type TaskInfo struct {
 	NextRunUnixNano     int64                  `protobuf:"varint,6,opt,name=next_run_unix_nano,json=nextRunUnixNano,proto3" json:"next_run_unix_nano,omitempty"`
 	OverdueAfterMs      int64                  `protobuf:"varint,7,opt,name=overdue_after_ms,json=overdueAfterMs,proto3" json:"overdue_after_ms,omitempty"`
 	Overdue             bool                   `protobuf:"varint,8,opt,name=overdue,proto3" json:"overdue,omitempty"`
-	unknownFields       protoimpl.UnknownFields
-	sizeCache           protoimpl.SizeCache
+	// The runs that failed or were interrupted since the last success (0
+	// from an older agent): a run stopped by hand after them does not make
+	// the task well.
+	FailuresSinceSuccess uint32 `protobuf:"varint,9,opt,name=failures_since_success,json=failuresSinceSuccess,proto3" json:"failures_since_success,omitempty"`
+	unknownFields        protoimpl.UnknownFields
+	sizeCache            protoimpl.SizeCache
 }
 
 func (x *TaskInfo) Reset() {
@@ -2514,6 +2518,13 @@ func (x *TaskInfo) GetOverdue() bool {
 		return x.Overdue
 	}
 	return false
+}
+
+func (x *TaskInfo) GetFailuresSinceSuccess() uint32 {
+	if x != nil {
+		return x.FailuresSinceSuccess
+	}
+	return 0
 }
 
 type Snapshot struct {
@@ -5704,7 +5715,7 @@ const file_core_wire_pb_lanyard_proto_rawDesc = "" +
 	"\x06mended\x18  \x01(\x03R\x06mended\x12#\n" +
 	"\rfound_damaged\x18! \x01(\x05R\ffoundDamaged\x12+\n" +
 	"\x12found_at_unix_nano\x18\" \x01(\x03R\x0ffoundAtUnixNano\x12\x18\n" +
-	"\aamended\x18# \x01(\x04R\aamended\"\xd4\x02\n" +
+	"\aamended\x18# \x01(\x04R\aamended\"\x8a\x03\n" +
 	"\bTaskInfo\x12$\n" +
 	"\x04task\x18\x01 \x01(\v2\x10.lanyard.v1.TaskR\x04task\x12\x18\n" +
 	"\arunning\x18\x02 \x01(\bR\arunning\x120\n" +
@@ -5713,7 +5724,8 @@ const file_core_wire_pb_lanyard_proto_rawDesc = "" +
 	"\x16last_success_unix_nano\x18\x05 \x01(\x03R\x13lastSuccessUnixNano\x12+\n" +
 	"\x12next_run_unix_nano\x18\x06 \x01(\x03R\x0fnextRunUnixNano\x12(\n" +
 	"\x10overdue_after_ms\x18\a \x01(\x03R\x0eoverdueAfterMs\x12\x18\n" +
-	"\aoverdue\x18\b \x01(\bR\aoverdue\"\xac\x02\n" +
+	"\aoverdue\x18\b \x01(\bR\aoverdue\x124\n" +
+	"\x16failures_since_success\x18\t \x01(\rR\x14failuresSinceSuccess\"\xac\x02\n" +
 	"\bSnapshot\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x12\n" +
 	"\x04path\x18\x02 \x01(\tR\x04path\x12$\n" +
