@@ -98,7 +98,7 @@ func TestTheFleetsBackupHealthIsReportedAndMailed(t *testing.T) {
 		t.Fatalf("check before the failure: exit %d\n%q", code, out)
 	}
 	// The running console says how its mail is getting through.
-	if out, code := cli("", "settings", "show"); code != 0 || !strings.Contains(out, "mail status    ok\n") {
+	if out, code := cli("", "settings", "show"); code != 0 || !strings.Contains(out, "mail status        ok\n") {
 		t.Fatalf("settings show of the running console: exit %d\n%s", code, out)
 	}
 	if out, code := cli("", "task", "run", "offsite", "--slave", "FS01", "--wait"); code == 0 {

@@ -4,10 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"maps"
 	"slices"
 	"strings"
-	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 
@@ -129,11 +129,10 @@ type mailJSON struct {
 	Status *master.MailStatus `json:"status,omitempty"`
 }
 
-// printMail prints the mail settings (never the password).
-func printMail(e *env, m mailJSON) {
+// printMail prints the mail settings (never the password) to tw, a
+// table of two columns.
+func printMail(tw io.Writer, m mailJSON) {
 	s := m.Settings
-	tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
-	defer tw.Flush()
 	if s.Server == "" {
 		fmt.Fprintf(tw, "mail\toff (lanyard settings set --smtp-server HOST:PORT --smtp-from ADDR --smtp-to ADDR)\n")
 		return

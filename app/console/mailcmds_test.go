@@ -24,7 +24,7 @@ func TestAGroupsOwnReportRecipientsAreSetAndStopped(t *testing.T) {
 	out := run(0, "set", "--smtp-server", "127.0.0.1:2525", "--smtp-security", "none", "--smtp-from", "l@example.com",
 		"--smtp-to", "ops@example.com", "--daily-report", "07:30",
 		"--group-report", "Acme=it@acme.example, boss@acme.example", "--group-report", "Globex=it@globex.example")
-	for _, want := range []string{"group report   Acme to it@acme.example, boss@acme.example\n", "group report   Globex to it@globex.example\n"} {
+	for _, want := range []string{"group report       Acme to it@acme.example, boss@acme.example\n", "group report       Globex to it@globex.example\n"} {
 		if !strings.Contains(out, want) {
 			t.Fatalf("no %q in\n%s", want, out)
 		}
@@ -44,7 +44,7 @@ func TestAGroupsOwnReportRecipientsAreSetAndStopped(t *testing.T) {
 		t.Fatalf("show --json:\n%s", out)
 	}
 	// The groups' recipients may get their servers' alerts too.
-	if out := run(0, "set", "--group-alerts", "on"); !strings.Contains(out, "group alerts   on: each group's recipients get its alerts too\n") {
+	if out := run(0, "set", "--group-alerts", "on"); !strings.Contains(out, "group alerts       on: each group's recipients get its alerts too\n") {
 		t.Fatalf("--group-alerts on:\n%s", out)
 	}
 	if out := run(0, "show", "--json"); !strings.Contains(out, `"group_alerts":true`) {
@@ -60,7 +60,7 @@ func TestAGroupsOwnReportRecipientsAreSetAndStopped(t *testing.T) {
 func TestNearlyFullAndDamagedAlertsAreMailedUnlessSwitchedOff(t *testing.T) {
 	run := settingsCommand(t, t.TempDir())
 	out := run(0, "set", "--smtp-server", "127.0.0.1:2525", "--smtp-security", "none", "--smtp-from", "l@example.com", "--smtp-to", "ops@example.com")
-	if !strings.Contains(out, "alerts mailed  failed on, overdue on, offline on, destination nearly full on, damaged copies on\n") {
+	if !strings.Contains(out, "alerts mailed      failed on, overdue on, offline on, destination nearly full on, damaged copies on\n") {
 		t.Fatalf("by default:\n%s", out)
 	}
 	if out := run(0, "set", "--mail-full", "off"); !strings.Contains(out, "destination nearly full off, damaged copies on\n") {

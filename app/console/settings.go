@@ -3,6 +3,7 @@ package console
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -56,9 +57,11 @@ func (e *env) printSettingsView(v settingsView, asJSON bool) error {
 	if asJSON {
 		return json.NewEncoder(e.stdout).Encode(v)
 	}
-	printSettings(e, v.Settings, v.Fingerprint)
-	printMail(e, v.Mail)
-	return nil
+	// One table, so the mail settings line up with the rest.
+	tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
+	printSettings(tw, v.Settings, v.Fingerprint)
+	printMail(tw, v.Mail)
+	return tw.Flush()
 }
 
 // settingsFlags are lanyard settings set's flags.
@@ -178,8 +181,7 @@ func (f *settingsFlags) edit(cmd *cobra.Command) (settingsEdit, error) {
 // printSettings prints the settings, with this console's certificate
 // fingerprint when fp is given, where agents reach this console, and the
 // command that sets up a new site's agent to dial it.
-func printSettings(e *env, s master.Settings, fp string) {
-	tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
+func printSettings(tw io.Writer, s master.Settings, fp string) {
 	listen := "off"
 	if s.Listen {
 		listen = "on, " + s.ListenAddress
@@ -204,5 +206,4 @@ func printSettings(e *env, s master.Settings, fp string) {
 	}
 	fmt.Fprintf(tw, "from the Internet\t%s\n", public)
 	fmt.Fprintf(tw, "new site's agent\t%s\n", master.AgentInitLine("", s.AgentAddresses(lan), s.SSL, fp))
-	_ = tw.Flush()
 }
