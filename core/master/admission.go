@@ -61,10 +61,12 @@ func (m *Master) Admit(h *pb.Hello, remote netip.AddrPort, fingerprint string) (
 }
 
 // refused notes a failed inbound handshake: the refusal log records it,
-// or counts it with its repeats (store.RefusalLog). An SSL mismatch also
-// shows on the row of the slave the plain hello claimed to be, unless that
-// slave is linked (the claim is unauthenticated; its reason says "as it
-// says"), and so does a second installation's refusal.
+// or counts it with its repeats (store.RefusalLog). An SSL mismatch and a
+// wrong password also show on the row of the slave the hello claimed to
+// be, unless that slave is linked (the claim is unauthenticated: an SSL
+// mismatch's reason says "as it says"), so that the row says why the
+// slave is not linked now rather than an older reason; and so does a
+// second installation's refusal.
 func (m *Master) refused(r link.Refusal) {
 	now := time.Now()
 	m.mu.Lock()
@@ -72,7 +74,7 @@ func (m *Master) refused(r link.Refusal) {
 	changed := ""
 	switch {
 	case s == nil:
-	case r.Err.Code == wire.CodeSSLMismatch && s.link == nil && !s.entry.Disabled:
+	case (r.Err.Code == wire.CodeSSLMismatch || r.Err.Code == wire.CodeAuthFailed) && s.link == nil && !s.entry.Disabled:
 		s.failed(r.Err.Code, r.Err.Reason, now)
 		changed = s.entry.ID
 	case r.Err.Code == wire.CodeDuplicateInstall:

@@ -93,7 +93,7 @@ func TestASlavePresentingItsPinnedCertificateIsKnown(t *testing.T) {
 	}
 }
 
-func TestAnSSLMismatchNamesTheSlaveWhereItCan(t *testing.T) {
+func TestAnInboundRefusalNamesTheSlaveWhereItCan(t *testing.T) {
 	t.Run("a plain hello at a TLS console names the slave it claims", func(t *testing.T) {
 		c := startConsole(t, true, nil)
 		if _, err := c.AddSlave(SlaveSpec{Name: "FS04", Direction: store.Inbound, Password: []byte("pw")}); err != nil {
@@ -103,6 +103,17 @@ func TestAnSSLMismatchNamesTheSlaveWhereItCan(t *testing.T) {
 		v := c.waitState(t, "FS04", StateError)
 		if v.LastCode != string(wire.CodeSSLMismatch) || !strings.Contains(v.LastError, "FS04, as it says, at 127.0.0.1:") ||
 			!strings.Contains(v.LastError, "SSL is off there but on here") {
+			t.Fatalf("the slave's row: %s: %s", v.LastCode, v.LastError)
+		}
+	})
+	t.Run("a wrong password shows on the row of the slave it was for", func(t *testing.T) {
+		c := startConsole(t, true, nil)
+		if _, err := c.AddSlave(SlaveSpec{Name: "FS06", Direction: store.Inbound, Password: []byte("pw")}); err != nil {
+			t.Fatal(err)
+		}
+		startAgent(t, "FS06", "not-pw", true, false, c.ListenAddr())
+		v := c.waitState(t, "FS06", StateError)
+		if v.LastCode != string(wire.CodeAuthFailed) || !strings.Contains(v.LastError, "wrong management password from 127.0.0.1:") {
 			t.Fatalf("the slave's row: %s: %s", v.LastCode, v.LastError)
 		}
 	})
