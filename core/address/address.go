@@ -32,6 +32,9 @@ func ParseDial(s string) (HostPort, error) {
 	if s == "" {
 		return HostPort{}, errors.New("no address given: enter the host name or IP address, and the port")
 	}
+	if scheme, rest, ok := strings.Cut(s, "://"); ok && scheme != "" {
+		return HostPort{}, urlGiven(s, rest)
+	}
 	host, port, err := net.SplitHostPort(s)
 	if err != nil {
 		// A bare host: a name, an IPv4 address, or an IPv6 address with or
@@ -56,6 +59,22 @@ func ParseDial(s string) (HostPort, error) {
 		return HostPort{}, err
 	}
 	return HostPort{Host: host, Port: p}, nil
+}
+
+// urlGiven refuses s, a URL given for an address (rest is what follows
+// its "://"), with the address it likely meant.
+func urlGiven(s, rest string) error {
+	hostPort, _, _ := strings.Cut(rest, "/")
+	if _, after, ok := strings.Cut(hostPort, "@"); ok {
+		hostPort = after // no user or password in an address
+	}
+	if _, _, err := net.SplitHostPort(hostPort); err != nil && hostPort != "" {
+		hostPort = Join(hostPort, strconv.Itoa(DefaultPort))
+	}
+	if a, err := ParseDial(hostPort); err == nil {
+		return fmt.Errorf("address %q is a URL: give the host and port alone, as in %s", s, a)
+	}
+	return fmt.Errorf("address %q is a URL: give the host and port alone, as in fs01.example.lan:%d", s, DefaultPort)
 }
 
 // ParseDialList reads the addresses of one peer, comma-separated, in the
