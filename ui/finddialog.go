@@ -137,6 +137,8 @@ func (fd *findDialog) find() {
 		defer context.AfterFunc(wctx, fd.cancel)()
 		var summaries []string
 		stopped := ""
+		// Nothing in any task is said once, not once per task.
+		nothing := backup.FindReport{Pattern: pattern}
 		for i, task := range tasks {
 			looking := fmt.Sprintf("Looking for %s in %s (task %d of %d)…", pattern, task, i+1, len(tasks))
 			fd.r.do(func() { fd.status.SetText(looking) })
@@ -152,10 +154,19 @@ func (fd *findDialog) find() {
 			}
 			if err != nil {
 				summaries = append(summaries, task+": "+err.Error())
+				nothing.Pattern = ""
 				continue
 			}
 			fd.r.do(func() { fd.finish(task, fr) })
 			summaries = append(summaries, task+": "+fr.Summary())
+			if len(fr.Found) == 0 && len(fr.Unreadable) == 0 {
+				nothing.Snapshots += fr.Snapshots
+			} else {
+				nothing.Pattern = ""
+			}
+		}
+		if len(tasks) > 1 && len(summaries) == len(tasks) && nothing.Pattern != "" && nothing.Snapshots > 0 {
+			summaries = []string{capitalize(nothing.Summary())}
 		}
 		fd.r.do(func() {
 			fd.btn.done()

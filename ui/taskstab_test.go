@@ -1568,6 +1568,24 @@ func TestFindAFileLooksInEveryTaskAndOpensTheRestoreOfTheOneChosen(t *testing.T)
 	}
 	fd.d.Hide()
 
+	// Nothing found in any task is said once, with how to look for a
+	// part of a name.
+	var names []string
+	for _, r := range tt.rows {
+		names = append(names, r.Task.Name)
+	}
+	fd = showFindDialog(mw.win, tt.r, tt.rm, tt.slave, names, pathsOn(""))
+	t.Cleanup(func() { fd.d.Hide() })
+	fd.entry.SetText("nothing-like-it")
+	fd.entry.OnSubmitted(fd.entry.Text)
+	q.runUntil(t, "every task searched", func() bool {
+		return !fd.btn.searching && fd.status.Text != "" && !strings.HasPrefix(fd.status.Text, "Looking")
+	})
+	if want := fmt.Sprintf(`Nothing is named "nothing-like-it" in %d snapshots: for names with nothing-like-it in them, look for "*nothing-like-it*".`, 2*len(tt.rows)); fd.status.Text != want {
+		t.Errorf("nothing found in %d tasks: %q, want %q", len(tt.rows), fd.status.Text, want)
+	}
+	fd.d.Hide()
+
 	// A search of one task that found one version has it chosen.
 	fd = showFindDialog(mw.win, tt.r, tt.rm, tt.slave, []string{"documents"}, pathsOn(""))
 	t.Cleanup(func() { fd.d.Hide() })
