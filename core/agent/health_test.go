@@ -24,17 +24,9 @@ func TestARelinkingConsoleHearsOnlyWhatChangedSinceItLastLooked(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	run := func(name string) {
-		t.Helper()
-		h, err := tasks.Run(ctx, name, "manual")
-		if err != nil {
-			t.Fatal(err)
-		}
-		<-h.Done()
-	}
-	run("docs")
-	run("Offsite")
-	run("Offsite")
+	runNow(t, tasks, "docs")
+	runNow(t, tasks, "Offsite")
+	runNow(t, tasks, "Offsite")
 
 	// A console that knows nothing hears of every task.
 	first, removed, unchanged, err := tasks.Health(ctx, nil)
@@ -62,7 +54,7 @@ func TestARelinkingConsoleHearsOnlyWhatChangedSinceItLastLooked(t *testing.T) {
 	}
 
 	// A run, an edit and a removal: those three, and nothing else.
-	run("Offsite")
+	runNow(t, tasks, "Offsite")
 	info, err := tasks.Get(ctx, "docs")
 	if err != nil {
 		t.Fatal(err)

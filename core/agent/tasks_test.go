@@ -70,6 +70,17 @@ func docsTask(t *testing.T) (tasks *agent.Tasks, db *store.DB, info agent.TaskIn
 	return tasks, db, info, dest
 }
 
+// runNow runs task name by hand and returns its report once it ends.
+func runNow(t *testing.T, tasks *agent.Tasks, name string) backup.Report {
+	t.Helper()
+	h, err := tasks.Run(context.Background(), name, "manual")
+	if err != nil {
+		t.Fatal(err)
+	}
+	<-h.Done()
+	return h.Report()
+}
+
 func TestTasksAreSavedWithVersions(t *testing.T) {
 	db := openDB(t)
 	tasks, _ := newTasks(t, db, agent.TasksConfig{})
@@ -366,15 +377,7 @@ func TestARenamedAgentKeepsItsTaskFolders(t *testing.T) {
 	if _, _, err := tasks.Put(ctx, backup.Task{Name: "docs", Sources: []string{src}, Destination: dest}, agent.PutOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	run := func() backup.Report {
-		t.Helper()
-		h, err := tasks.Run(ctx, "docs", "manual")
-		if err != nil {
-			t.Fatal(err)
-		}
-		<-h.Done()
-		return h.Report()
-	}
+	run := func() backup.Report { t.Helper(); return runNow(t, tasks, "docs") }
 	claim := func() string {
 		t.Helper()
 		b, err := os.ReadFile(filepath.Join(dest, "docs", ".lanyard-owner"))
@@ -418,11 +421,7 @@ func TestAnEditOfTheRetentionSaysWhatTheNextRunRemoves(t *testing.T) {
 	tasks, _, info, _ := docsTask(t)
 	ctx := context.Background()
 	for range 3 {
-		h, err := tasks.Run(ctx, "docs", "manual")
-		if err != nil {
-			t.Fatal(err)
-		}
-		<-h.Done()
+		runNow(t, tasks, "docs")
 	}
 	edit := info.Task
 	edit.Schedule = "hourly" // not the retention: nothing to say
@@ -1088,9 +1087,8 @@ func TestARunRecordedBeforeRunsSaidWhereCountsUntilTheTaskIsSaved(t *testing.T) 
 func oldRecordedRun(t *testing.T) (*agent.Tasks, agent.TaskInfo, string) {
 	t.Helper()
 	tasks, db, info, dest := docsTask(t)
-	h, err := tasks.Run(context.Background(), "docs", "manual")
-	if err != nil || h.Report().Result != backup.ResultCompleted {
-		t.Fatalf("the first run: %v", err)
+	if rep := runNow(t, tasks, "docs"); rep.Result != backup.ResultCompleted {
+		t.Fatalf("the first run: %s %s", rep.Result, rep.Error)
 	}
 	recs, err := db.Runs("docs", 1)
 	if err != nil || len(recs) != 1 {
@@ -1139,15 +1137,7 @@ func TestATasksStateIsTheConsoles(t *testing.T) {
 func TestATaskStaysFailedUntilARunSucceeds(t *testing.T) {
 	tasks, _, info, dest := docsTask(t)
 	ctx := context.Background()
-	run := func() backup.Report {
-		t.Helper()
-		h, err := tasks.Run(ctx, "docs", "manual")
-		if err != nil {
-			t.Fatal(err)
-		}
-		<-h.Done()
-		return h.Report()
-	}
+	run := func() backup.Report { t.Helper(); return runNow(t, tasks, "docs") }
 	away := dest + "-away"
 	if err := os.Rename(dest, away); err != nil {
 		t.Fatal(err)
