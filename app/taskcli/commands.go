@@ -579,6 +579,20 @@ func taskState(info agent.TaskInfo) string {
 	}
 }
 
+// failedRuns is what task show adds to a task's state when runs failed
+// since its last success: ", 2 failed runs since the last success", or
+// ", 1 failed run and no success yet"; "" when none did.
+func failedRuns(info agent.TaskInfo) string {
+	n := info.FailuresSinceSuccess
+	switch {
+	case n == 0:
+		return ""
+	case info.LastSuccess.IsZero():
+		return ", " + human.Plural(n, "failed run", "failed runs") + " and no success yet"
+	}
+	return ", " + human.Plural(n, "failed run", "failed runs") + " since the last success"
+}
+
 func taskShowCmd(e *Env) *cobra.Command {
 	var asJSON bool
 	cmd := &cobra.Command{
@@ -594,7 +608,7 @@ func taskShowCmd(e *Env) *cobra.Command {
 				return PrintJSON(e.Stdout, res.Info)
 			}
 			info := res.Info
-			fmt.Fprintf(e.Stdout, "task %s: %s\n", info.Task.Name, taskState(*info))
+			fmt.Fprintf(e.Stdout, "task %s: %s%s\n", info.Task.Name, taskState(*info), failedRuns(*info))
 			var rows [][2]string
 			if info.LastRun != nil {
 				last := info.LastRun.Started.Local().Format(time.DateTime) + ", " + info.LastResult()

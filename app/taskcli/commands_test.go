@@ -72,3 +72,20 @@ func TestAListedEntrysModeReadsAsLsPrintsIt(t *testing.T) {
 		}
 	}
 }
+
+// task show says how many runs failed since the task last succeeded,
+// which a run stopped by hand since does not wipe out.
+func TestTaskShowCountsTheFailedRunsSinceTheLastSuccess(t *testing.T) {
+	for _, c := range []struct {
+		info agent.TaskInfo
+		want string
+	}{
+		{agent.TaskInfo{}, ""},
+		{agent.TaskInfo{FailuresSinceSuccess: 1}, ", 1 failed run and no success yet"},
+		{agent.TaskInfo{FailuresSinceSuccess: 3, LastSuccess: time.Now()}, ", 3 failed runs since the last success"},
+	} {
+		if got := failedRuns(c.info); got != c.want {
+			t.Errorf("%+v: %q, want %q", c.info, got, c.want)
+		}
+	}
+}
