@@ -15,6 +15,7 @@ import (
 
 	"github.com/lanyard/lanyard/core/agent"
 	"github.com/lanyard/lanyard/core/backup"
+	"github.com/lanyard/lanyard/core/health"
 	"github.com/lanyard/lanyard/core/human"
 	"github.com/lanyard/lanyard/core/master"
 )
@@ -698,6 +699,9 @@ func (t *tasksTab) taskText(info agent.TaskInfo) string {
 		what += "\nNever run."
 	default:
 		what += "\n" + runText("Last run started", *info.LastRun)
+	}
+	if w := info.FailedRunsWords(); w != "" && (info.LastRun == nil || !health.Failure(info.LastRun.Result) || info.FailuresSinceSuccess > 1) {
+		what += "\nFAILED: " + w + "."
 	}
 	if info.Overdue {
 		what += "\nOVERDUE: no success within the time its schedule allows."

@@ -233,6 +233,16 @@ func TestTheTasksTabShowsTheSelectedTaskInFull(t *testing.T) {
 		!strings.Contains(tt.detail.Text, ": the destination /mnt/nas is not mounted") {
 		t.Errorf("with mail running the tab says:\n%s", tt.detail.Text)
 	}
+	// Stopped by hand after two failures: still failed, and it says so.
+	stopped := tt.rows[1]
+	stopped.Running = false
+	stopped.LastRun = &backup.Report{Task: "mail", Result: backup.ResultStopped, Started: time.Now().Add(-time.Minute), Finished: time.Now()}
+	stopped.FailuresSinceSuccess = 2
+	tt.rows[1] = stopped
+	tt.showState()
+	if !strings.Contains(tt.detail.Text, "\nFAILED: 2 failed runs ") {
+		t.Errorf("with mail stopped after two failures the tab says:\n%s", tt.detail.Text)
+	}
 	tt.table.Select(widget.TableCellID{Row: 2, Col: 0}) // photos, never run
 	if want := "photos copies /srv/photos to /mnt/backup; manual only, keep all.\nNever run."; tt.detail.Text != want {
 		t.Errorf("with photos selected the tab says %q, want %q", tt.detail.Text, want)

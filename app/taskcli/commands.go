@@ -579,20 +579,6 @@ func taskState(info agent.TaskInfo) string {
 	}
 }
 
-// failedRuns is what task show adds to a task's state when runs failed
-// since its last success: ", 2 failed runs since the last success", or
-// ", 1 failed run and no success yet"; "" when none did.
-func failedRuns(info agent.TaskInfo) string {
-	n := info.FailuresSinceSuccess
-	switch {
-	case n == 0:
-		return ""
-	case info.LastSuccess.IsZero():
-		return ", " + human.Plural(n, "failed run", "failed runs") + " and no success yet"
-	}
-	return ", " + human.Plural(n, "failed run", "failed runs") + " since the last success"
-}
-
 func taskShowCmd(e *Env) *cobra.Command {
 	var asJSON bool
 	cmd := &cobra.Command{
@@ -608,7 +594,11 @@ func taskShowCmd(e *Env) *cobra.Command {
 				return PrintJSON(e.Stdout, res.Info)
 			}
 			info := res.Info
-			fmt.Fprintf(e.Stdout, "task %s: %s%s\n", info.Task.Name, taskState(*info), failedRuns(*info))
+			state := taskState(*info)
+			if w := info.FailedRunsWords(); w != "" {
+				state += ", " + w
+			}
+			fmt.Fprintf(e.Stdout, "task %s: %s\n", info.Task.Name, state)
 			var rows [][2]string
 			if info.LastRun != nil {
 				last := info.LastRun.Started.Local().Format(time.DateTime) + ", " + info.LastResult()

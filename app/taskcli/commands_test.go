@@ -81,10 +81,10 @@ func TestTaskShowCountsTheFailedRunsSinceTheLastSuccess(t *testing.T) {
 		want string
 	}{
 		{agent.TaskInfo{}, ""},
-		{agent.TaskInfo{FailuresSinceSuccess: 1}, ", 1 failed run and no success yet"},
-		{agent.TaskInfo{FailuresSinceSuccess: 3, LastSuccess: time.Now()}, ", 3 failed runs since the last success"},
+		{agent.TaskInfo{FailuresSinceSuccess: 1}, "1 failed run and no success yet"},
+		{agent.TaskInfo{FailuresSinceSuccess: 3, LastSuccess: time.Now()}, "3 failed runs since the last success"},
 	} {
-		if got := failedRuns(c.info); got != c.want {
+		if got := c.info.FailedRunsWords(); got != c.want {
 			t.Errorf("%+v: %q, want %q", c.info, got, c.want)
 		}
 	}

@@ -122,6 +122,20 @@ func (i TaskInfo) State() health.State {
 	return health.StateOf(failing, i.Overdue, i.Running, !i.LastSuccess.IsZero())
 }
 
+// FailedRunsWords counts the runs that failed since the last success:
+// "2 failed runs since the last success", "1 failed run and no success
+// yet"; "" when none did.
+func (i TaskInfo) FailedRunsWords() string {
+	n := i.FailuresSinceSuccess
+	switch {
+	case n == 0:
+		return ""
+	case i.LastSuccess.IsZero():
+		return human.Plural(n, "failed run", "failed runs") + " and no success yet"
+	}
+	return human.Plural(n, "failed run", "failed runs") + " since the last success"
+}
+
 // VerifyLine says how often the task's runs verify their snapshot and
 // when one last did, at now: "every week, last 2026-12-01 02:00", "every
 // week, none yet: the next run verifies", "…; the next run verifies" when
