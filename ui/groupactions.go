@@ -177,11 +177,29 @@ func (mw *mainWindow) askRenameGroup(id string) {
 		})
 		return true
 	})
+	plain := note.Text
 	name.OnChanged = func(s string) {
-		if t := strings.TrimSpace(s); t == "" || t == old {
+		t := strings.TrimSpace(s)
+		if t == "" || t == old {
 			rename.Disable()
 		} else {
 			rename.Enable()
+		}
+		// A name another group has already merges the two: say so before.
+		words, label := plain, "Rename"
+		if other := groupNodeID(t); t != "" && other != id {
+			if g, ok := mw.model.group(other); ok {
+				mine, _ := mw.model.group(id)
+				words = fmt.Sprintf("%s exists already: the %s of %s join its %s, and the report\nrecipients of both go together. It cannot be undone in one step.",
+					mw.model.groupName(other), human.Plural(mine.total, "server", "servers"), old, human.Plural(g.total, "server", "servers"))
+				label = "Merge"
+			}
+		}
+		if note.Text != words {
+			note.SetText(words)
+		}
+		if rename.Text != label {
+			rename.SetText(label)
 		}
 	}
 	name.OnChanged(name.Text)

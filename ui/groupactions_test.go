@@ -57,6 +57,12 @@ func TestAGroupIsRenamedFromItsMenu(t *testing.T) {
 	if name.Text != "Web" {
 		t.Fatalf("the dialog's name field says %q", name.Text)
 	}
+	// A name another group has already merges the two, and says so first.
+	name.SetText("office")
+	if got := labelsIn(mw.win); !strings.Contains(got, "Office exists already: the 2 servers of Web join its 3 servers") {
+		t.Errorf("the dialog with another group's name:\n%s", got)
+	}
+	buttonLabelled(t, mw.win, "Merge") // fails the test when there is none
 	name.SetText("Web Farm")
 	tapButton(t, mw.win, "Rename")
 	q.runUntil(t, "the group renamed in the tree", func() bool {
