@@ -213,7 +213,10 @@ func FlagError(cmd *cobra.Command, err error) error {
 	if !ok {
 		return Usage(err)
 	}
-	if sub := subcommand(cmd, name); sub != nil {
+	// Not at the root: there an unknown flag more likely follows a
+	// mistyped command ("lanyard edit FS01 --group G") than a command
+	// typed as a flag.
+	if sub := subcommand(cmd, name); sub != nil && cmd.HasParent() {
 		return Usagef("%v (%s is a command, not a flag: %s; see %s --help)", err, sub.Name(), sub.UseLine(), sub.CommandPath())
 	}
 	if meant := nearestFlag(cmd, name); meant != "" {

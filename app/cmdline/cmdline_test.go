@@ -183,3 +183,17 @@ func TestArgsUnexplainedFindsCobrasOwnChecks(t *testing.T) {
 		t.Fatalf("cobra's ExactArgs: %v", err)
 	}
 }
+
+// At the root an unknown flag more likely follows a mistyped command
+// than a command typed as a flag: it is not said to be one.
+func TestAnUnknownFlagAtTheRootIsNotTakenForACommand(t *testing.T) {
+	var ran string
+	root := tree(&ran)
+	root.Args = cobra.NoArgs // as a command line's root that opens a window
+	root.RunE = func(*cobra.Command, []string) error { return nil }
+	var stderr bytes.Buffer
+	code := Execute(context.Background(), root, []string{"edit", "x", "--group", "g"}, &stderr)
+	if code != ExitUsage || stderr.String() != "prog: unknown flag: --group (see prog --help)\n" {
+		t.Fatalf("exit %d, stderr %q", code, stderr.String())
+	}
+}

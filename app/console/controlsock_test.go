@@ -280,6 +280,13 @@ func TestGroupsAreListedAndRenamedWithoutAConsole(t *testing.T) {
 	if out := run(2, "group", "rename", "Initech", "Initrode"); !strings.Contains(out, `no server is in the group "Initech"`) {
 		t.Fatalf("renaming a group with no server said %q", out)
 	}
+	// A name another group has already: the two are merged, and it says so.
+	if out := run(0, "slave", "edit", "WEB", "--group", "Web"); out == "" {
+		t.Fatal("slave edit said nothing")
+	}
+	if out := run(0, "group", "rename", "Web", "acme corp"); out != "group Web merged into Acme Corp, which had servers already: 1 server moved\n" {
+		t.Fatalf("group rename onto another group said %q", out)
+	}
 }
 
 // cliIn runs the console's command line on the data directory dir (no

@@ -77,6 +77,11 @@ exists already gets the servers and the recipients of both.`,
 			return e.completeGroup(cmd, args, typed)
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
+			// A name another group has already merges the two: say so.
+			into := ""
+			if slaves, err := readSlaves(cmd.Context(), e); err == nil {
+				into = otherGroup(groupsOf(slaves), args[0], args[1])
+			}
 			n, err := runningOrStored(cmd.Context(), e, ctlRequest{Op: opGroupRename, Group: args[0], NewGroup: args[1]}, nil,
 				func(r ctlResponse) int { return r.Renamed },
 				func(db *store.DB) (int, error) {
@@ -89,12 +94,32 @@ exists already gets the servers and the recipients of both.`,
 			if err != nil {
 				return err
 			}
+			if into != "" {
+				fmt.Fprintf(e.stdout, "group %s merged into %s, which had servers already: %s moved\n", args[0], into, human.Plural(n, "server", "servers"))
+				return nil
+			}
 			fmt.Fprintf(e.stdout, "group %s renamed to %s: %s\n", args[0], strings.TrimSpace(args[1]), human.Plural(n, "server", "servers"))
 			return nil
 		},
 	}
 	cmd.AddCommand(list, rename)
 	return cmd
+}
+
+// otherGroup is the group of groups named newName (in any case) when it
+// is not group old itself: renaming old to it merges the two. "" when
+// there is none.
+func otherGroup(groups []groupJSON, old, newName string) string {
+	newName = strings.TrimSpace(newName)
+	if newName == "" || strings.EqualFold(newName, strings.TrimSpace(old)) {
+		return ""
+	}
+	for _, g := range groups {
+		if strings.EqualFold(g.Group, newName) {
+			return g.Group
+		}
+	}
+	return ""
 }
 
 // groupsOf counts the slaves of each group, by name, the ungrouped last.
