@@ -190,8 +190,7 @@ func (mw *mainWindow) askRenameGroup(id string) {
 		if other := groupNodeID(t); t != "" && other != id {
 			if g, ok := mw.model.group(other); ok {
 				mine, _ := mw.model.group(id)
-				words = fmt.Sprintf("%s exists already: the %s of %s join its %s, and the report\nrecipients of both go together. It cannot be undone in one step.",
-					mw.model.groupName(other), human.Plural(mine.total, "server", "servers"), old, human.Plural(g.total, "server", "servers"))
+				words = mergeWords(mw.model.groupName(other), g.total, old, mine.total)
 				label = "Merge"
 			}
 		}
@@ -207,6 +206,17 @@ func (mw *mainWindow) askRenameGroup(id string) {
 	d.Resize(fyne.NewSize(480, d.MinSize().Height))
 	d.Show()
 	mw.win.Canvas().Focus(name)
+}
+
+// mergeWords says what renaming group old, of n servers, to the name of
+// group into, of intoN, does.
+func mergeWords(into string, intoN int, old string, n int) string {
+	join := "join"
+	if n == 1 {
+		join = "joins"
+	}
+	return fmt.Sprintf("%s exists already: the %s of %s %s its %s, and the report\nrecipients of both go together. It cannot be undone in one step.",
+		into, human.Plural(n, "server", "servers"), old, join, human.Plural(intoN, "server", "servers"))
 }
 
 // askGroupRecipients asks for the addresses group node id's own daily

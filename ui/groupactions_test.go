@@ -184,3 +184,13 @@ func TestDisconnectingABigGroupShowsProgressAndStopsOnCancel(t *testing.T) {
 		t.Errorf("%d servers disconnected, want the 4 done before Cancel", n)
 	}
 }
+
+// Merging says how many servers join how many, in agreement.
+func TestMergeWordsCountTheServersOfBothGroups(t *testing.T) {
+	if got := mergeWords("Head office", 2, "Branch", 1); !strings.HasPrefix(got, "Head office exists already: the 1 server of Branch joins its 2 servers,") {
+		t.Errorf("one server: %q", got)
+	}
+	if got := mergeWords("Office", 1, "Web", 2); !strings.HasPrefix(got, "Office exists already: the 2 servers of Web join its 1 server,") {
+		t.Errorf("two servers: %q", got)
+	}
+}
