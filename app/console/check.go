@@ -68,8 +68,8 @@ and so are a task's destination that may not take its next runs
 under its name (a copy of it, as a cloned VM is, or a second
 installation), one that never linked because it refuses this console (a
 wrong password; error= counts every server in error) and the console's
-mail not getting through (in a check of
-the whole fleet, with mail set up; mail_waiting counts what waits). A
+mail not getting through (in a check of the whole fleet, with mail set
+up; mail_waiting counts what waits). A
 server whose alerts are muted (slave mute) raises none until its mute
 ends; muted= counts them. A run that completed with warnings (a file it
 could not read) raises none either; warned= counts those tasks, and

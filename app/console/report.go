@@ -34,19 +34,21 @@ func reportCmd(e *env) *cobra.Command {
 		Short: "The fleet's backup health: every failed and overdue task, the rest counted",
 		Long: `Print the backup health of every task of every slave: its state (ok,
 failed, overdue, running, unknown), its last result and when, its last
-success, the failures since, and its next run. Failed, overdue and
-unknown tasks are always listed; with --since, ok and running tasks only
-when their last run ended within that time. A slave that never linked
-has no task to list: the text and html reports name it, with why.
---format json prints one
-object per task with slave, group, task, state, last_result, last_run,
-last_success, failures_since_success, next_run, overdue, running,
-last_known, seen, error and disconnected (the user disconnected the
-slave). Through the running console, or from its database
-when none runs (then every slave is "last known"). --group reports on one
-group (one customer), --slave on one server. --send mails the whole
-fleet's report (the daily summary's form) to the addresses in the mail
-settings, through the running console.`,
+success, the failures since, and its next run. Failed, overdue and unknown
+tasks are always listed; with --since, ok and running tasks only when their
+last run ended within that time. A slave that never linked has no task to
+list: the text and html reports name it, with why.
+
+--format json prints one object per task with slave, group, task, state,
+last_result, last_run, last_success, failures_since_success, next_run,
+overdue, running, last_known, seen, error and disconnected (the user
+disconnected the slave).
+
+Through the running console, or from its database when none runs (then
+every slave is "last known"). --group reports on one group (one customer),
+--slave on one server. --send mails the whole fleet's report (the daily
+summary's form) to the addresses in the mail settings, through the running
+console.`,
 		Args: cmdline.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if !slices.Contains(health.Formats, format) {

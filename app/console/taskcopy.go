@@ -61,10 +61,10 @@ group. --dest gives each slave another destination than the task's,
 folder each on it (--dest /mnt/nas/{server}), as a slave refuses a
 task whose folder there holds another slave's snapshots; --create-dest
 has each slave create its folder when it is missing (its parent must
-exist there: mount the share first). A slave that
-has a task of that name keeps it, unless --replace.
---run runs it at once on each slave that took it, to see it work there
-(lanyard report, or the Backups window, then shows how each run went).
+exist there: mount the share first). A slave that has a task of that name
+keeps it, unless --replace. --run runs it at once on each slave that took
+it, to see it work there (lanyard report, or the Backups window, then
+shows how each run went).
 One line per slave says what became of it; the exit code is 1 when any
 slave did not take the task. Through the running console.`,
 		Example: "  lanyard task copy docs --slave FS01 --group Acme\n  lanyard task copy docs --slave FS01 --to FS02,FS03 --replace\n" +
