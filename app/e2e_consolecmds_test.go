@@ -78,7 +78,9 @@ func TestTheConsolesOwnCommandsWorkWhileItRuns(t *testing.T) {
 
 	// A slave added beside the running console is linked at once; edited,
 	// trusted and removed the same way.
-	if out, code = cli("pw-second\n", "slave", "add", "--name", "FS02", "--inbound", "--password-stdin"); code != 0 || !strings.Contains(out, "added FS02, inbound") {
+	// An inbound server added is told the command that sets its agent up.
+	if out, code = cli("pw-second\n", "slave", "add", "--name", "FS02", "--inbound", "--password-stdin"); code != 0 || !strings.Contains(out, "added FS02, inbound") ||
+		!strings.Contains(out, "on the server, as root: lanyard-agent init --name FS02 --password-stdin --ssl ") || !strings.Contains(out, " --master ") {
 		t.Fatalf("slave add with the console running: exit %d\n%s", code, out)
 	}
 	if out, code = cli("pw\n", "slave", "add", "--name", "fs02", "--inbound", "--password-stdin"); code != 2 {

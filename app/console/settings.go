@@ -1,6 +1,7 @@
 package console
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -33,8 +34,7 @@ func settingsShowCmd(e *env) *cobra.Command {
 		Short: "Show the settings (of the running console, or in its data directory)",
 		Args:  cmdline.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			v, err := runningOrStored(cmd.Context(), e, ctlRequest{Op: opConsoleSettings}, nil, settingsAnswer,
-				func(db *store.DB) (settingsView, error) { return viewOf(dbHome{db}) })
+			v, err := e.readSettingsView(cmd.Context())
 			if err != nil {
 				return err
 			}
@@ -43,6 +43,20 @@ func settingsShowCmd(e *env) *cobra.Command {
 	}
 	show.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 	return show
+}
+
+// readSettingsView reads the settings of the running console, or in its
+// data directory when none runs.
+func (e *env) readSettingsView(ctx context.Context) (settingsView, error) {
+	return runningOrStored(ctx, e, ctlRequest{Op: opConsoleSettings}, nil, settingsAnswer,
+		func(db *store.DB) (settingsView, error) { return viewOf(dbHome{db}) })
+}
+
+// agentInitLine is the command that sets up the agent of a server named
+// name (NAME when "") to dial this console: its addresses (public ones
+// when set), SSL and certificate fingerprint.
+func agentInitLine(s master.Settings, fp, name string) string {
+	return master.AgentInitLine(name, s.AgentAddresses(master.LANAddresses(s.ListenAddress)), s.SSL, fp)
 }
 
 // settingsAnswer is the running console's settings in its answer.
@@ -205,5 +219,5 @@ func printSettings(tw io.Writer, s master.Settings, fp string) {
 		public = strings.Join(pub, ", ")
 	}
 	fmt.Fprintf(tw, "from the Internet\t%s\n", public)
-	fmt.Fprintf(tw, "new site's agent\t%s\n", master.AgentInitLine("", s.AgentAddresses(lan), s.SSL, fp))
+	fmt.Fprintf(tw, "new site's agent\t%s\n", agentInitLine(s, fp, ""))
 }

@@ -130,6 +130,10 @@ func slaveAddCmd(e *env) *cobra.Command {
 			fmt.Fprintf(e.stdout, "added %s, inbound: it dials this console\n", s.Name)
 			if !s.Listening {
 				fmt.Fprintln(e.stdout, notListening)
+				return nil
+			}
+			if v, err := e.readSettingsView(cmd.Context()); err == nil {
+				fmt.Fprintf(e.stdout, "on the server, as root: %s\n", agentInitLine(v.Settings, v.Fingerprint, s.Name))
 			}
 			return nil
 		},
