@@ -140,7 +140,11 @@ func ParsePort(s string) (int, error) {
 // part is not all digits (RFC 3696: no top-level domain is, and
 // "10.0.0.300" is an IPv4 address mistyped, not a name).
 func checkHost(host string) error {
-	if _, err := netip.ParseAddr(host); err == nil {
+	if a, err := netip.ParseAddr(host); err == nil {
+		// netip takes any zone; an interface's name or number is one.
+		if z := a.Zone(); strings.Trim(z, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") != "" {
+			return fmt.Errorf("%q is not a valid IPv6 address: after %% comes a network interface's name or number (for example fe80::1%%eth0)", host)
+		}
 		return nil
 	}
 	if len(host) > 253 {

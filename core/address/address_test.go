@@ -34,6 +34,7 @@ func TestEveryAddressFormIsAcceptedOrRefusedInPlainWords(t *testing.T) {
 		{name: "a bare IPv6 address gets brackets and the default port", in: "::1", want: "[::1]:16888"},
 		{name: "a bracketed IPv6 address gets the default port", in: "[fe80::1]", want: "[fe80::1]:16888"},
 		{name: "a bracketed IPv6 address with a port keeps it", in: "[::1]:7000", want: "[::1]:7000"},
+		{name: "an IPv6 address with its interface keeps it", in: "[fe80::1%eth0]:7000", want: "[fe80::1%eth0]:7000"},
 		{name: "the highest port is accepted", in: "console:65535", want: "console:65535"},
 
 		// Dial: refused.
@@ -62,6 +63,7 @@ func TestEveryAddressFormIsAcceptedOrRefusedInPlainWords(t *testing.T) {
 		{name: "a URL is refused with the address it holds", in: "http://10.0.0.1", err: `address "http://10.0.0.1" is a URL: give the host and port alone, as in 10.0.0.1:16888`},
 		{name: "a URL with a port and a path", in: "https://admin@fs01.example:7000/status", err: `address "https://admin@fs01.example:7000/status" is a URL: give the host and port alone, as in fs01.example:7000`},
 		{name: "a URL of nothing", in: "tcp://", err: `address "tcp://" is a URL: give the host and port alone, as in fs01.example.lan:16888`},
+		{name: "an IPv6 zone that is no interface is refused", in: "::%[0", err: `"::%[0" is not a valid IPv6 address: after % comes a network interface's name or number (for example fe80::1%eth0)`},
 		{name: "two ports are refused", in: "console:7000:8000", err: `address "console:7000:8000" is not host:port (for example fs01.example.lan:16888, or [::1]:16888 for an IPv6 address)`},
 		{name: "colons that make no IPv6 address are refused", in: "a:b:c", err: `address "a:b:c" is not host:port (for example fs01.example.lan:16888, or [::1]:16888 for an IPv6 address)`},
 		{name: "an unclosed bracket is refused", in: "[console", err: `address "[console" is not host:port (for example fs01.example.lan:16888, or [::1]:16888 for an IPv6 address)`},
