@@ -111,7 +111,7 @@ func DeleteReportFromPB(m *pb.TaskDeleteSnapshotResponse) backup.DeleteReport {
 func InfoToPB(i TaskInfo) *pb.TaskInfo {
 	out := &pb.TaskInfo{Task: TaskToPB(i.Task), Running: i.Running, LastSuccessUnixNano: nanos(i.LastSuccess),
 		NextRunUnixNano: nanos(i.NextRun), OverdueAfterMs: time.Duration(i.OverdueAfter).Milliseconds(), Overdue: i.Overdue,
-		FailuresSinceSuccess: uint32(min(i.FailuresSinceSuccess, math.MaxUint32))}
+		FailuresSinceSuccess: uint32(max(0, min(i.FailuresSinceSuccess, math.MaxInt32)))}
 	if i.Progress != nil {
 		out.Progress = ProgressToPB(*i.Progress)
 	}
