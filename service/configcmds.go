@@ -337,6 +337,11 @@ func lastErrorCell(m agent.MasterStatus, now time.Time) string {
 	if y, mo, d := at.Date(); y != now.Local().Year() || mo != now.Local().Month() || d != now.Local().Day() {
 		when = at.Format("2006-01-02 15:04")
 	}
+	// A linked console's error from before its link is history, said so
+	// beside "connected".
+	if m.State == agent.MasterConnected && m.LastErrorAt.Before(m.Since) {
+		return "before this link, at " + when + ": " + m.LastError
+	}
 	return "at " + when + ": " + m.LastError
 }
 

@@ -132,6 +132,8 @@ func TestMastersListDatesTheLastError(t *testing.T) {
 		{"an error of another day says its date", agent.MasterStatus{LastError: "timed out", LastErrorAt: now.AddDate(0, 0, -3)},
 			"at 2026-02-27 10:00: timed out"},
 		{"an error without a time is shown as it is", agent.MasterStatus{LastError: "refused"}, "refused"},
+		{"a linked console's error from before the link says so", agent.MasterStatus{State: agent.MasterConnected, Since: now.Add(-time.Minute),
+			LastError: "wrong management password", LastErrorAt: now.Add(-time.Hour)}, "before this link, at 09:00:00: wrong management password"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
