@@ -138,7 +138,7 @@ func (fd *findDialog) find() {
 		var summaries []string
 		stopped := ""
 		// Nothing in any task is said once, not once per task.
-		nothing := backup.FindReport{Pattern: pattern}
+		nothing, empty := backup.FindReport{Pattern: pattern}, 0 // and how many tasks found nothing
 		for i, task := range tasks {
 			looking := fmt.Sprintf("Looking for %s in %s (task %d of %d)…", pattern, task, i+1, len(tasks))
 			fd.r.do(func() { fd.status.SetText(looking) })
@@ -154,18 +154,16 @@ func (fd *findDialog) find() {
 			}
 			if err != nil {
 				summaries = append(summaries, task+": "+err.Error())
-				nothing.Pattern = ""
 				continue
 			}
 			fd.r.do(func() { fd.finish(task, fr) })
 			summaries = append(summaries, task+": "+fr.Summary())
 			if len(fr.Found) == 0 && len(fr.Unreadable) == 0 {
 				nothing.Snapshots += fr.Snapshots
-			} else {
-				nothing.Pattern = ""
+				empty++
 			}
 		}
-		if len(tasks) > 1 && len(summaries) == len(tasks) && nothing.Pattern != "" && nothing.Snapshots > 0 {
+		if len(tasks) > 1 && empty == len(tasks) && nothing.Snapshots > 0 {
 			summaries = []string{capitalize(nothing.Summary())}
 		}
 		fd.r.do(func() {
