@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/emersion/go-smtp"
+	mailsmtp "github.com/wneessen/go-mail/smtp"
 
 	"github.com/lanyard/lanyard/core/store"
 	"github.com/lanyard/lanyard/internal/freeport"
@@ -334,6 +335,40 @@ func TestTheOutboxKeepsEachAlertOnceUntilTakenOut(t *testing.T) {
 // not the network's words: nothing listening, another program there, a
 // port that wants STARTTLS rather than TLS, a server that does not
 // answer in time, a name not found.
+func TestAServerLackingWhatTheSettingsAskSaysWhatToChange(t *testing.T) {
+	plain := smtptest.Start(t, smtptest.Options{}) // no STARTTLS, no login
+	cases := []struct {
+		name string
+		st   Settings
+		want string
+	}{
+		{"STARTTLS asked, none offered", Settings{Security: SecuritySTARTTLS},
+			plain.Addr + " does not offer STARTTLS: choose TLS if it is port 465, or none only for a relay inside your own network"},
+		{"a login given, none taken", Settings{Security: SecurityNone, User: "ops"},
+			plain.Addr + ` takes no login here (user "ops"): leave the user empty if it relays mail without one`},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			st := c.st
+			st.Server, st.From, st.To = plain.Addr, "l@example.com", []string{"x@example.com"}
+			err := (&Sender{Settings: st, Password: "pw-typed"}).Send(context.Background(), Message{Subject: "x", Text: "x"})
+			if err == nil || !strings.HasPrefix(err.Error(), c.want) || strings.Contains(err.Error(), "pw-typed") {
+				t.Errorf("error %v,\nwant it to begin %q", err, c.want)
+			}
+		})
+	}
+	if n := len(plain.Messages()); n != 0 {
+		t.Errorf("%d messages went through settings the server cannot honour", n)
+	}
+	// A login over plain SMTP to another machine is refused before the
+	// password leaves (made here: loopback counts as safe).
+	unencrypted := fmt.Errorf("SMTP AUTH failed: %w", mailsmtp.ErrUnencrypted)
+	if err := failed(Settings{Server: "smtp.example.com:25", User: "ops"}, unencrypted); err == nil ||
+		!strings.HasPrefix(err.Error(), "smtp.example.com:25 would be sent the mail password unencrypted, so it was not: choose STARTTLS") {
+		t.Errorf("a login over plain SMTP: %v", err)
+	}
+}
+
 func TestASendThatReachesNoMailServerSaysWhatToCheck(t *testing.T) {
 	web := freeport.StartReplying(t, "HTTP/1.1 400 Bad Request\r\n\r\n") // says nothing until asked
 	hangUp := freeport.StartHangUp(t)

@@ -9,10 +9,12 @@ import (
 	"net"
 	"net/textproto"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
 	gomail "github.com/wneessen/go-mail"
+	mailsmtp "github.com/wneessen/go-mail/smtp"
 
 	"github.com/lanyard/lanyard/core/address"
 	"github.com/lanyard/lanyard/core/human"
@@ -97,14 +99,41 @@ func (s *Sender) Send(ctx context.Context, msg Message) error {
 		if e := unreached(st, cmpDur(s.Timeout, 30*time.Second), err); e != nil {
 			return e
 		}
-		return refusal(st.Server, err)
+		return failed(st, err)
 	}
 	err = c.SendWithSMTPClient(client, m)
 	if cerr := c.CloseWithSMTPClient(client); err == nil && cerr != nil {
 		err = cerr
 	}
 	if err != nil {
-		return refusal(st.Server, err)
+		return failed(st, err)
+	}
+	return nil
+}
+
+// failed words a mail session that failed: what to change when the
+// server lacks what the settings ask of it, else its refusal.
+func failed(st Settings, err error) error {
+	if e := unsupported(st, err); e != nil {
+		return e
+	}
+	return refusal(st.Server, err)
+}
+
+// unsupported words a mail session that failed because the server lacks
+// what the settings ask of it (STARTTLS, a login) in what to change; nil
+// for any other failure. The mail library words these without a type,
+// so two are known by their words (a test pins them).
+func unsupported(st Settings, err error) error {
+	msg := err.Error()
+	switch {
+	case strings.Contains(msg, "does not support STARTTLS"):
+		return fmt.Errorf("%s does not offer STARTTLS: choose TLS if it is port 465, or none only for a relay inside your own network", st.Server)
+	case errors.Is(err, mailsmtp.ErrUnencrypted):
+		return fmt.Errorf("%s would be sent the mail password unencrypted, so it was not: choose STARTTLS (port 587) or TLS (port 465)", st.Server)
+	case strings.Contains(msg, "does not support SMTP AUTH"):
+		return fmt.Errorf("%s takes no login here (user %s): leave the user empty if it relays mail without one; most servers take a login only over STARTTLS or TLS",
+			st.Server, wire.QuoteUpTo(st.User, 64))
 	}
 	return nil
 }
