@@ -162,7 +162,7 @@ func newMainWindow(a fyne.App, c Console, ports PortChecker, opts windowOptions)
 	mw.detail.summary.openList = mw.showBackupsOf
 	mw.detail.summary.byState = func() { mw.sort.SetSelected(sortState) }
 	mw.attachRemote()
-	mw.status = newStatusBar(mw.showMailSettings)
+	mw.status = newStatusBar(mw.showMailSettings, func() { mw.showSettings(false) })
 	mw.filter = newFilterEntry(mw)
 	mw.sort = widget.NewSelect([]string{sortName, sortState}, mw.sortChanged)
 	mw.welcome = newWelcome(mw.addSlave, func() { mw.showSettings(true) }, mw.importSlaves)

@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"errors"
 	"maps"
 	"os"
 	"regexp"
@@ -457,7 +458,7 @@ func TestTheStatusBarCountsAndSaysWhereItListens(t *testing.T) {
 		{"every address with SSL", listenInfo{master.Settings{Listen: true, ListenAddress: ":16888", SSL: true}, "[::]:16888", nil}, "listening on :16888 (SSL)"},
 		{"one address without SSL", listenInfo{master.Settings{Listen: true, ListenAddress: "127.0.0.1:0"}, "127.0.0.1:40123", nil}, "listening on 127.0.0.1:40123 (no SSL)"},
 		{"off", listenInfo{master.Settings{ListenAddress: ":16888", SSL: true}, "", nil}, "not listening"},
-		{"failed", listenInfo{master.Settings{Listen: true, ListenAddress: ":80"}, "", errString("listen tcp :80: bind: permission denied")}, "NOT listening: listen tcp :80: bind: permission denied"},
+		{"failed", listenInfo{master.Settings{Listen: true, ListenAddress: ":80"}, "", errString("listen tcp :80: bind: permission denied")}, "NOT listening on :80"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -469,6 +470,40 @@ func TestTheStatusBarCountsAndSaysWhereItListens(t *testing.T) {
 	mw, _ := openMainWindow(t, newFakeConsole(demoFleet()...), nil)
 	if got, want := mw.status.text(), "2 connected · 1 offline · 1 connecting · 1 error · 1 disabled · backups: 2 servers never linked · listening on :16888 (SSL)"; got != want {
 		t.Errorf("status bar %q, want %q", got, want)
+	}
+}
+
+// The reason a console cannot listen is long (what holds the port, what
+// to do): the bar says only that it does not, and opens the settings,
+// which say why. The reason in the bar once made the window wider than
+// the screen.
+func TestAConsoleThatCannotListenSaysWhyInItsSettings(t *testing.T) {
+	fc := newFakeConsole(demoFleet()...)
+	mw, q := openMainWindow(t, fc, nil)
+	q.runUntil(t, "the bar to say where it listens", func() bool { return strings.Contains(mw.status.text(), "listening on :16888") })
+	listeningWidth := mw.win.Content().MinSize().Width
+
+	reason := "cannot listen on 127.0.0.1:22670: the port is already in use by another program; pick another port above 5000, " +
+		"or find the program holding it: listen tcp 127.0.0.1:22670: bind: address already in use"
+	fc.mu.Lock()
+	fc.settings.ListenAddress, fc.listenErr = "127.0.0.1:22670", errors.New(reason)
+	fc.mu.Unlock()
+	fc.subs.publish(master.Event{Kind: "listening"})
+	q.runUntil(t, "the bar to say it does not listen", func() bool { return strings.Contains(mw.status.text(), "NOT listening on 127.0.0.1:22670") })
+	if got := mw.status.text(); strings.Contains(got, "already in use") || strings.Contains(got, "· listening") {
+		t.Errorf("the bar %q", got)
+	}
+	if w := mw.win.Content().MinSize().Width; w > listeningWidth+100 {
+		t.Errorf("not listening widens the window from %.0f to %.0f", listeningWidth, w)
+	}
+	test.Tap(mw.status.notListening)
+	top := mw.win.Canvas().Overlays().Top()
+	if top == nil {
+		t.Fatal("the bar's warning opened nothing")
+	}
+	want := "The console cannot listen: " + reason + ". Choose another port (Check port suggests one) and apply again."
+	if texts := textsIn(top); !slices.Contains(texts, want) {
+		t.Errorf("the settings opened from the bar say %q", texts)
 	}
 }
 

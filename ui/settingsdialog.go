@@ -135,6 +135,9 @@ func showSettingsDialog(parent fyne.Window, rs RemoteSettings, ports PortChecker
 	f.dlg.SetOnClosed(dialogKeys(parent.Canvas(), f.close, nil))
 	f.dlg.SetOnClosed(func() { f.closed = true })
 	f.validate()
+	if err := rs.ListenError(); err != nil && f.old.Listen {
+		f.setResult(cannotListenWords("The console cannot listen", err), widget.DangerImportance)
+	}
 	f.dlg.Resize(dialogSize(parent, 600, tallest+f.tabs.MinSize().Height+f.result.MinSize().Height+120))
 	f.dlg.Show()
 	return f
@@ -581,13 +584,18 @@ func (f *settingsForm) applyNow() {
 				f.setResult("Not applied: "+err.Error(), widget.DangerImportance)
 			case listenErr != nil:
 				f.old = f.rs.Settings()
-				f.setResult("Saved, but the console cannot listen: "+listenErr.Error()+
-					". Choose another port (Check port suggests one) and apply again.", widget.DangerImportance)
+				f.setResult(cannotListenWords("Saved, but the console cannot listen", listenErr), widget.DangerImportance)
 			default:
 				f.close()
 			}
 		})
 	}()
+}
+
+// cannotListenWords says that the console cannot listen, why, and what
+// to do.
+func cannotListenWords(what string, err error) string {
+	return what + ": " + err.Error() + ". Choose another port (Check port suggests one) and apply again."
 }
 
 func (f *settingsForm) close() {

@@ -307,8 +307,13 @@ func TestApplySavesAndClosesOrSaysWhy(t *testing.T) {
 		fc := newFakeConsole()
 		fc.listenErr = errors.New("listen tcp :80: bind: permission denied")
 		f, q, w := openSettings(t, fc, nil, false)
+		if got := f.result.Text; !strings.HasPrefix(got, "The console cannot listen: listen tcp :80") {
+			t.Errorf("the dialog opens saying %q", got)
+		}
 		test.Tap(f.apply)
-		q.runUntil(t, "the error", func() bool { return strings.Contains(f.result.Text, "cannot listen") })
+		q.runUntil(t, "the error", func() bool {
+			return strings.HasPrefix(f.result.Text, "Saved, but the console cannot listen: listen tcp :80")
+		})
 		if w.Canvas().Overlays().Top() == nil {
 			t.Error("the dialog closed")
 		}

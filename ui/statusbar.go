@@ -25,25 +25,40 @@ type statusBar struct {
 	counts *widget.Label
 	mail   *widget.Button
 	listen *widget.Label
-	obj    fyne.CanvasObject
+	// notListening stands in for listen while the console cannot
+	// listen: a short warning that opens the settings, which say why
+	// (the reason is too long for the bar, and would widen the window).
+	notListening *widget.Button
+	obj          fyne.CanvasObject
 }
 
-// newStatusBar is the bar; onMail opens the mail settings.
-func newStatusBar(onMail func()) *statusBar {
-	s := &statusBar{counts: widget.NewLabel(""), listen: widget.NewLabel(""), mail: widget.NewButtonWithIcon("", theme.MailComposeIcon(), onMail)}
+// newStatusBar is the bar; onMail opens the mail settings, onListen the
+// listening settings.
+func newStatusBar(onMail, onListen func()) *statusBar {
+	s := &statusBar{counts: widget.NewLabel(""), listen: widget.NewLabel(""),
+		mail:         widget.NewButtonWithIcon("", theme.MailComposeIcon(), onMail),
+		notListening: widget.NewButtonWithIcon("", theme.WarningIcon(), onListen)}
 	s.listen.Alignment = fyne.TextAlignTrailing
-	s.mail.Importance = widget.DangerImportance
-	s.mail.Hide()
-	s.obj = container.NewVBox(widget.NewSeparator(), container.NewHBox(s.counts, layout.NewSpacer(), s.mail, s.listen))
+	for _, b := range []*widget.Button{s.mail, s.notListening} {
+		b.Importance = widget.DangerImportance
+		b.Hide()
+	}
+	s.obj = container.NewVBox(widget.NewSeparator(), container.NewHBox(s.counts, layout.NewSpacer(), s.mail, s.listen, s.notListening))
 	return s
 }
 
 // text is the whole bar as one line, as the tests and a screen reader see it.
 func (s *statusBar) text() string {
-	if s.mail.Visible() {
-		return s.counts.Text + " · " + s.mail.Text + " · " + s.listen.Text
+	parts := []string{s.counts.Text}
+	for _, b := range []*widget.Button{s.mail, s.notListening} {
+		if b.Visible() {
+			parts = append(parts, b.Text)
+		}
 	}
-	return s.counts.Text + " · " + s.listen.Text
+	if s.listen.Visible() {
+		parts = append(parts, s.listen.Text)
+	}
+	return strings.Join(parts, " · ")
 }
 
 // setMail shows the mail warning while mail is not getting through.
@@ -86,13 +101,15 @@ func (s *statusBar) setCounts(c *stateCounts, backup health.Counts, never int) {
 
 func (s *statusBar) setListen(li listenInfo) {
 	text, bad := listenText(li)
-	s.listen.SetText(text)
 	if bad {
-		s.listen.Importance = widget.DangerImportance
-	} else {
-		s.listen.Importance = widget.MediumImportance
+		s.notListening.SetText(text)
+		s.notListening.Show()
+		s.listen.Hide()
+		return
 	}
-	s.listen.Refresh()
+	s.listen.SetText(text)
+	s.listen.Show()
+	s.notListening.Hide()
 }
 
 // countsText is "N connected · M offline", with connecting, error and
@@ -115,10 +132,11 @@ func countsText(c *stateCounts) string {
 }
 
 // listenText is "listening on :16888 (SSL)", "not listening" or "NOT
-// listening: <reason>"; bad is true for the last.
+// listening on :16888" (the reason is in the settings); bad is true for
+// the last.
 func listenText(li listenInfo) (text string, bad bool) {
 	if li.err != nil {
-		return "NOT listening: " + li.err.Error(), true
+		return "NOT listening on " + li.settings.ListenAddress, true
 	}
 	if li.addr == "" {
 		return "not listening", false
