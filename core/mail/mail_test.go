@@ -19,6 +19,7 @@ import (
 	mailsmtp "github.com/wneessen/go-mail/smtp"
 
 	"github.com/lanyard/lanyard/core/store"
+	"github.com/lanyard/lanyard/core/version"
 	"github.com/lanyard/lanyard/internal/freeport"
 	"github.com/lanyard/lanyard/internal/smtptest"
 	"github.com/lanyard/lanyard/internal/testkit"
@@ -37,6 +38,9 @@ func TestAMessageReachesEveryRecipientWithBothParts(t *testing.T) {
 	}
 	if !strings.Contains(m.Data, "multipart/alternative") || !strings.Contains(m.Data, "text/html") || !strings.Contains(m.Data, "FS01 / offsite failed") {
 		t.Fatalf("body:\n%s", m.Data)
+	}
+	if want := "X-Mailer: Lanyard " + version.String() + "\r\n"; !strings.Contains(m.Data, want) {
+		t.Errorf("the message does not name its sender's software as %q:\n%s", want, m.Data)
 	}
 }
 

@@ -18,6 +18,7 @@ import (
 
 	"github.com/lanyard/lanyard/core/address"
 	"github.com/lanyard/lanyard/core/human"
+	"github.com/lanyard/lanyard/core/version"
 	"github.com/lanyard/lanyard/core/wire"
 )
 
@@ -87,6 +88,7 @@ func (s *Sender) Send(ctx context.Context, msg Message) error {
 		return fmt.Errorf("recipients: %w", err)
 	}
 	m.Subject(msg.Subject)
+	m.SetUserAgent("Lanyard " + version.String())
 	m.SetDate()
 	m.SetBodyString(gomail.TypeTextPlain, msg.Text)
 	if msg.HTML != "" {
