@@ -168,6 +168,16 @@ func TestTheConsolesOwnCommandsWorkWhileItRuns(t *testing.T) {
 		t.Fatalf("the console does not listen on %s after settings set: %v", moved, err)
 	}
 	_ = c.Close()
+	// A port another program holds changes nothing, not even the rest.
+	taken := freeport.StartHangUp(t).Addr()
+	out, code = cli("", "settings", "set", "--listen", taken, "--alert-grace", "7m")
+	if code == 0 || !strings.Contains(out, "cannot listen on "+taken+": the port is already in use") ||
+		!strings.Contains(out, "nothing was changed, and the console still listens on "+moved) {
+		t.Fatalf("settings set --listen on a port held: exit %d\n%s", code, out)
+	}
+	if s := shownSettings(t, cli); s.ListenAddress != moved || s.AlertGraceSeconds != 300 || s.ListenError != "" {
+		t.Fatalf("settings after a refused move: %+v", s)
+	}
 
 	// The SMTP password from standard input: stored, never shown or logged.
 	out, code = cli(smtpPassword+"\n", "settings", "set", "--smtp-server", "127.0.0.1:2525", "--smtp-security", "none",
@@ -196,6 +206,7 @@ func TestTheConsolesOwnCommandsWorkWhileItRuns(t *testing.T) {
 
 type settingsShown struct {
 	ListenAddress     string `json:"listen_address"`
+	ListenError       string `json:"listen_error"`
 	AlertGraceSeconds int    `json:"alert_grace_seconds"`
 	Mail              struct {
 		Server         string `json:"server"`

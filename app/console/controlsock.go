@@ -391,6 +391,9 @@ func (h *ctlHandler) console(req *ctlRequest) ctlResponse {
 	case opConsoleSettings:
 		var v settingsView
 		v, err = viewOf(masterHome{h.m})
+		if lerr := h.m.ListenError(); lerr != nil && v.Listen {
+			v.ListenError = lerr.Error()
+		}
 		r.ConsoleSettings = &v
 	case opSlaveList:
 		r.Slaves, err = liveSlaveList(h.db, h.m)

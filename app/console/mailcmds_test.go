@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"strings"
 	"testing"
+
+	"github.com/lanyard/lanyard/core/master"
 )
 
 // settingsCommand runs `lanyard settings ARGS… --data-dir dir` and
@@ -88,5 +90,20 @@ func TestSettingsShowTheirDurationsAsTheyAreTyped(t *testing.T) {
 		if !strings.Contains(out, want) {
 			t.Errorf("no %q in\n%s", want, out)
 		}
+	}
+}
+
+// A running console that cannot listen where its settings say has it
+// said beside the address, as its window's status bar does.
+func TestSettingsShowWhyTheRunningConsoleDoesNotListen(t *testing.T) {
+	var out strings.Builder
+	e := &env{stdout: &out}
+	v := settingsView{Settings: master.Settings{Listen: true, ListenAddress: "127.0.0.1:27987", SSL: true},
+		ListenError: "cannot listen on 127.0.0.1:27987: the port is already in use by another program"}
+	if err := e.printSettingsView(v, false); err != nil {
+		t.Fatal(err)
+	}
+	if want := "listen             on, 127.0.0.1:27987 (NOT listening: cannot listen on 127.0.0.1:27987: the port is already in use by another program)\n"; !strings.HasPrefix(out.String(), want) {
+		t.Errorf("settings show begins\n%s\nwant\n%s", out.String(), want)
 	}
 }

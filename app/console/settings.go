@@ -73,7 +73,7 @@ func (e *env) printSettingsView(v settingsView, asJSON bool) error {
 	}
 	// One table, so the mail settings line up with the rest.
 	tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
-	printSettings(tw, v.Settings, v.Fingerprint)
+	printSettings(tw, v.Settings, v.Fingerprint, v.ListenError)
 	printMail(tw, v.Mail)
 	return tw.Flush()
 }
@@ -192,13 +192,17 @@ func (f *settingsFlags) edit(cmd *cobra.Command) (settingsEdit, error) {
 	return ed, nil
 }
 
-// printSettings prints the settings, with this console's certificate
+// printSettings prints the settings, with why the running console does
+// not listen when listenErr is given, this console's certificate
 // fingerprint when fp is given, where agents reach this console, and the
 // command that sets up a new site's agent to dial it.
-func printSettings(tw io.Writer, s master.Settings, fp string) {
+func printSettings(tw io.Writer, s master.Settings, fp, listenErr string) {
 	listen := "off"
 	if s.Listen {
 		listen = "on, " + s.ListenAddress
+	}
+	if listenErr != "" {
+		listen += " (NOT listening: " + listenErr + ")"
 	}
 	fmt.Fprintf(tw, "listen\t%s\n", listen)
 	ssl := "on: " + link.SSLOnRisk

@@ -158,6 +158,9 @@ type settingsView struct {
 	master.Settings
 	Fingerprint string   `json:"fingerprint"`
 	Mail        mailJSON `json:"mail"`
+	// ListenError is why the running console does not listen where its
+	// settings say ("" when it does, or when none runs).
+	ListenError string `json:"listen_error,omitempty"`
 }
 
 func viewOf(h settingsHome) (settingsView, error) {

@@ -82,7 +82,7 @@ func (a *Agent) SetListen(addr string) ([]string, error) {
 	if norm != "" {
 		ln, err = a.listen(norm, cur)
 		if err != nil {
-			if old == nil || !errors.Is(err, syscall.EADDRINUSE) || !samePort(old.Addr(), norm) {
+			if old == nil || !errors.Is(err, syscall.EADDRINUSE) || !link.SamePort(old.Addr(), norm) {
 				return nil, err
 			}
 			inPlace = true
@@ -156,17 +156,6 @@ func (a *Agent) listenAgain(addr string, s Settings) (*link.Listener, error) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-}
-
-// samePort reports whether addr (host:port) asks for the port bound
-// already; port 0 asks for any port.
-func samePort(bound net.Addr, addr string) bool {
-	_, port, err := net.SplitHostPort(addr)
-	if err != nil || port == "0" {
-		return false
-	}
-	_, boundPort, err := net.SplitHostPort(bound.String())
-	return err == nil && port == boundPort
 }
 
 // rebindAddr is where to listen again on a restart: the configured address,

@@ -147,6 +147,29 @@ func Listen(cfg ListenConfig) (*Listener, error) {
 	return l, nil
 }
 
+// CanListen says whether Listen could bind addr now, in the words Listen
+// would use: it binds the address and lets it go at once. A caller about
+// to move a listener asks first, and keeps the one it has when the
+// answer is no.
+func CanListen(addr string) error {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return listenError(addr, err)
+	}
+	return ln.Close()
+}
+
+// SamePort reports whether addr (host:port) asks for the port bound
+// already; port 0 asks for any port.
+func SamePort(bound net.Addr, addr string) bool {
+	_, port, err := net.SplitHostPort(addr)
+	if err != nil || port == "0" || bound == nil {
+		return false
+	}
+	_, boundPort, err := net.SplitHostPort(bound.String())
+	return err == nil && port == boundPort
+}
+
 // listenError says why a port cannot be used, and what to do.
 func listenError(addr string, err error) error {
 	switch {

@@ -279,12 +279,17 @@ func (m *Master) ListenError() error {
 }
 
 // ApplySettings validates, saves and applies new settings at once: the
-// listener is restarted and, when SSL changed, every link is remade.
+// listener is restarted and, when SSL changed, every link is remade. An
+// address that cannot be listened on changes nothing: the console goes
+// on listening where it did (as the agent does).
 func (m *Master) ApplySettings(s Settings) error {
 	m.applyMu.Lock()
 	defer m.applyMu.Unlock()
 	s, err := s.Normalized()
 	if err != nil {
+		return err
+	}
+	if err := m.canMoveListener(s); err != nil {
 		return err
 	}
 	if err := SaveSettings(m.cfg.DB, s); err != nil {
@@ -314,6 +319,31 @@ func (m *Master) ApplySettings(s Settings) error {
 	}
 	m.kickAll()
 	return nil
+}
+
+// canMoveListener says whether the listener can move to s's address: nil
+// when s does not listen, keeps the address listened on (or tried: the
+// restart tries again), or needs the bound port (the restart lets it go
+// first); else why the address cannot be listened on, and where the
+// console listens meanwhile.
+func (m *Master) canMoveListener(s Settings) error {
+	m.mu.Lock()
+	old, ln := m.settings, m.listener
+	m.mu.Unlock()
+	switch {
+	case !s.Listen, old.Listen && old.ListenAddress == s.ListenAddress:
+		return nil
+	case ln != nil && link.SamePort(ln.Addr(), s.ListenAddress):
+		return nil
+	}
+	err := link.CanListen(s.ListenAddress)
+	if err == nil {
+		return nil
+	}
+	if ln != nil {
+		return fmt.Errorf("%w; nothing was changed, and the console still listens on %s", err, ln.Addr())
+	}
+	return fmt.Errorf("%w; nothing was changed", err)
 }
 
 func describeSettings(s Settings) string {

@@ -8,6 +8,7 @@ import (
 
 	"go.uber.org/goleak"
 
+	"github.com/lanyard/lanyard/core/address"
 	"github.com/lanyard/lanyard/core/agent"
 	"github.com/lanyard/lanyard/core/auth"
 	"github.com/lanyard/lanyard/core/link"
@@ -380,5 +381,39 @@ func TestARefreshedStatusStaysThroughLaterEvents(t *testing.T) {
 	v, _ := c.Slave("FS01")
 	if v.Notes != "rack 4" || v.Status == nil || v.Status.TimeUnixNano != st.TimeUnixNano {
 		t.Errorf("after an unrelated event the status is from %v, want the refresh's %d", v.Status, st.TimeUnixNano)
+	}
+}
+
+// Settings that move the listener to a port another program holds change
+// nothing: the console goes on listening where it did, with its old
+// settings saved, and says why. Keeping the same address, or moving to
+// another address on the port it holds, is applied.
+func TestAPortThatCannotBeListenedOnChangesNothing(t *testing.T) {
+	c := startConsole(t, true, nil)
+	bound := c.ListenAddr()
+	taken := freeport.StartHangUp(t).Addr() // another program's port
+	err := c.ApplySettings(Settings{Listen: true, ListenAddress: taken, SSL: false, HeartbeatSeconds: 20})
+	if err == nil || !strings.Contains(err.Error(), "cannot listen on "+taken+": the port is already in use") ||
+		!strings.HasSuffix(err.Error(), "; nothing was changed, and the console still listens on "+bound) {
+		t.Fatalf("moving to a taken port: %v", err)
+	}
+	saved, lerr := LoadSettings(c.db)
+	if lerr != nil {
+		t.Fatal(lerr)
+	}
+	if got := c.Settings(); got.ListenAddress != "127.0.0.1:0" || !got.SSL || saved.ListenAddress != "127.0.0.1:0" || !saved.SSL {
+		t.Errorf("in force %+v, saved %+v: the refused settings were taken", got, saved)
+	}
+	if c.ListenAddr() != bound || c.ListenError() != nil {
+		t.Errorf("listening on %q (%v), want %s as before", c.ListenAddr(), c.ListenError(), bound)
+	}
+
+	// The port it holds, on every address: the restart lets it go first.
+	_, port := address.Split(bound)
+	if err := c.ApplySettings(Settings{Listen: true, ListenAddress: ":" + port, SSL: true}); err != nil {
+		t.Fatalf("moving to every address on the port held: %v", err)
+	}
+	if _, got := address.Split(c.ListenAddr()); got != port || c.ListenError() != nil {
+		t.Errorf("listening on %q (%v), want port %s", c.ListenAddr(), c.ListenError(), port)
 	}
 }
