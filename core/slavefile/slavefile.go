@@ -10,11 +10,13 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 
 	"github.com/lanyard/lanyard/core/auth"
 	"github.com/lanyard/lanyard/core/human"
+	"github.com/lanyard/lanyard/core/wire"
 )
 
 // Row is one slave of the file.
@@ -89,9 +91,19 @@ func readCSV(r io.Reader) ([]Row, []*LineError, error) {
 	if err != nil {
 		return nil, nil, fmt.Errorf("the first line must name the columns: %w", err)
 	}
+	cols := make([]string, len(header))
+	for i, h := range header {
+		cols[i] = strings.ToLower(strings.TrimSpace(strings.TrimPrefix(h, "\ufeff")))
+	}
+	if !slices.Contains(cols, "name") {
+		// Another file altogether (a log's export, a spreadsheet of
+		// something else): say that, rather than fault its first column.
+		return nil, nil, fmt.Errorf("this is not a list of slaves: its first line names the columns %s, and a list of slaves has a name column (the columns are %s and password)",
+			wire.QuoteUpTo(strings.Join(header, ","), 120), strings.Join(columns, ", "))
+	}
 	index := map[string]int{}
 	for i, h := range header {
-		col := strings.ToLower(strings.TrimSpace(strings.TrimPrefix(h, "\ufeff")))
+		col := cols[i]
 		if !known(col) {
 			return nil, nil, fmt.Errorf("line 1: unknown column %q; the columns are %s and password", h, strings.Join(columns, ", "))
 		}
@@ -99,9 +111,6 @@ func readCSV(r io.Reader) ([]Row, []*LineError, error) {
 			return nil, nil, fmt.Errorf("line 1: column %q is named twice", col)
 		}
 		index[col] = i
-	}
-	if _, ok := index["name"]; !ok {
-		return nil, nil, errors.New("line 1: there is no name column")
 	}
 	var rows []Row
 	var bad []*LineError

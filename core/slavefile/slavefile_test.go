@@ -102,7 +102,10 @@ func TestAFileThatIsNotASlaveListIsRefusedAsAWhole(t *testing.T) {
 	}{
 		{"an empty CSV file", "", CSV, "empty"},
 		{"a CSV header with an unknown column", "name,colour\n", CSV, `unknown column "colour"`},
-		{"a CSV header without a name", "address\n1.2.3.4\n", CSV, "no name column"},
+		{"a CSV header without a name", "address\n1.2.3.4\n", CSV,
+			`this is not a list of slaves: its first line names the columns "address", and a list of slaves has a name column (the columns are name, direction, address, group, key, fingerprint, notes and password)`},
+		{"the Remote Management Log's export", "time,slave,direction,remote address,severity,event,reason,error\n2026-12-07T21:48:06Z,fs01,outbound,,Info,connecting,,\n", CSV,
+			`this is not a list of slaves: its first line names the columns "time,slave,direction,remote address,severity,event,reason,error", and a list`},
 		{"JSON that is not an array", `{"name":"FS01"}`, JSON, "not a JSON array"},
 	}
 	for _, tt := range tests {
