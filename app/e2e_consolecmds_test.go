@@ -125,8 +125,13 @@ func TestTheConsolesOwnCommandsWorkWhileItRuns(t *testing.T) {
 	if code != 0 || !strings.Contains(out, "rows checked: 1 of 1") || !strings.Contains(out, "added 1 of 1 slave (1 key derived from passwords)") {
 		t.Fatalf("slave import with the console running: exit %d\n%s", code, out)
 	}
-	if out, code = cli("", "slave", "import", bad); code != 2 || !strings.Contains(out, bad+": line 3") || !strings.Contains(out, "nothing was added") {
+	if out, code = cli("", "slave", "import", bad); code != 2 || !strings.Contains(out, bad+": line 3") ||
+		!strings.Contains(out, "1 of 2 rows of "+bad+" are refused (listed above); nothing was added: fix them and run again, or add the others with --skip-bad") {
 		t.Fatalf("slave import of a bad row with the console running: exit %d\n%s", code, out)
+	}
+	// The same file twice: nothing in it is new, and nothing is to fix.
+	if out, code = cli("", "slave", "import", good); code != 2 || !strings.Contains(out, "the 1 slave in "+good+" is here already; nothing was added\n") {
+		t.Fatalf("slave import of a file imported already: exit %d\n%s", code, out)
 	}
 	out, _ = cli("", "slave", "list", "--json")
 	if !strings.Contains(out, `"name":"FS03"`) || strings.Contains(out, "FS04") {

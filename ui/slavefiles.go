@@ -138,8 +138,7 @@ func (mw *mainWindow) showBadRows(name string, rows []slavefile.Row, readBad []*
 	full, fullView := newRecordView(badRowPickHint, 3)
 	list.OnSelected = func(i widget.ListItemID) { showRecord(full, lines[i], badRowPickHint) }
 	list.OnUnselected = func(widget.ListItemID) { showRecord(full, "", badRowPickHint) }
-	head := widget.NewLabel(fmt.Sprintf("%s of %s rows of %s are refused, so nothing was added. Fix them and import again, or add the %s good ones now.",
-		human.Count(len(rep.Bad)), human.Count(len(rows)+len(readBad)), name, human.Count(rep.Ready)))
+	head := widget.NewLabel(badRowsHead(name, len(rows)+len(readBad), rep))
 	head.Wrapping = fyne.TextWrapWord
 	body := container.NewBorder(head, container.NewVBox(widget.NewSeparator(), fullView), nil, nil, list)
 	if len(lines) > 0 {
@@ -147,20 +146,42 @@ func (mw *mainWindow) showBadRows(name string, rows []slavefile.Row, readBad []*
 	}
 	var d *dialog.CustomDialog
 	closeBtn := widget.NewButton("Close", func() { d.Hide() })
-	addGood := widget.NewButtonWithIcon("Add the "+human.Count(rep.Ready)+" good ones", theme.ContentAddIcon(), func() {
-		d.Hide()
-		mw.importRows(name, rows, readBad, true)
-	})
-	addGood.Importance = widget.HighImportance
-	if rep.Ready == 0 {
-		addGood.Disable()
+	buttons := []fyne.CanvasObject{closeBtn}
+	if rep.Ready > 0 {
+		addGood := widget.NewButtonWithIcon("Add the "+goodOnes(rep.Ready), theme.ContentAddIcon(), func() {
+			d.Hide()
+			mw.importRows(name, rows, readBad, true)
+		})
+		addGood.Importance = widget.HighImportance
+		buttons = append(buttons, addGood)
 	}
 	d = dialog.NewCustomWithoutButtons(importTitle, body, mw.win)
-	d.SetButtons([]fyne.CanvasObject{closeBtn, addGood})
+	d.SetButtons(buttons)
 	guardDialog(mw.win, d, d.Hide, nil)
 	d.Resize(fyne.NewSize(720, 460))
 	d.Show()
 }
+
+// badRowsHead says which of the rows rows of the file called name were
+// refused, and what can be done: fix them, add the good ones, or nothing
+// when every slave is here already.
+func badRowsHead(name string, rows int, rep master.ImportReport) string {
+	head := capitalize(master.RefusedWords(name, rows, len(rep.Bad), rep.Ready, rep.HereAlready())) + ", so nothing was added."
+	fix := " Fix them and import again"
+	if len(rep.Bad) == 1 {
+		fix = " Fix it and import again"
+	}
+	switch {
+	case rep.Ready > 0:
+		return head + fix + ", or add the " + goodOnes(rep.Ready) + " now."
+	case len(rep.Bad) == rep.HereAlready():
+		return head
+	}
+	return head + fix + "."
+}
+
+// goodOnes is "1 good one" or "3 good ones".
+func goodOnes(n int) string { return human.Plural(n, "good one", "good ones") }
 
 // exportSlaves asks whether to include the keys, then where to save.
 func (mw *mainWindow) exportSlaves() {

@@ -1,6 +1,8 @@
 package ui
 
 import (
+	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -48,6 +50,45 @@ func TestImportListsTheBadRowsAndAddsTheGoodOnesOnlyWhenAsked(t *testing.T) {
 		}
 	}
 	q.runUntil(t, "the two slaves in the tree", func() bool { return rowOf(mw, "FS01") != "" && rowOf(mw, "FS02") != "" })
+
+	// The same file again: nothing in it is new, and nothing is offered.
+	mw.win.Canvas().Overlays().Top().Hide()
+	mw.importRows("fleet.csv", rows, bad, false)
+	q.runUntil(t, "the file's rows refused", func() bool { return strings.Contains(overlayText(mw.win), "here already, so") })
+	if text := overlayText(mw.win); !strings.Contains(text, "All 3 slaves in fleet.csv are here already, so nothing was added.") ||
+		strings.Contains(text, "Fix them") || strings.Contains(text, "good one") {
+		t.Errorf("importing the file twice says:\n%s", text)
+	}
+}
+
+func TestTheHeadOfRefusedRowsSaysWhatCanBeDone(t *testing.T) {
+	bad := func(errs ...error) []*slavefile.LineError {
+		var out []*slavefile.LineError
+		for i, err := range errs {
+			out = append(out, &slavefile.LineError{Line: i + 2, Err: err})
+		}
+		return out
+	}
+	here := fmt.Errorf("a slave named fs01 is here already: %w", master.ErrHereAlready)
+	wrong := errors.New("no password and no key")
+	for _, c := range []struct {
+		name string
+		rows int
+		rep  master.ImportReport
+		want string
+	}{
+		{"some good", 3, master.ImportReport{Bad: bad(wrong), Ready: 2}, "1 of 3 rows of f.csv are refused, so nothing was added. Fix it and import again, or add the 2 good ones now."},
+		{"one good", 2, master.ImportReport{Bad: bad(here), Ready: 1}, "1 of 2 rows of f.csv are refused, so nothing was added. Fix it and import again, or add the 1 good one now."},
+		{"none good", 2, master.ImportReport{Bad: bad(wrong, here)}, "All 2 rows of f.csv are refused, so nothing was added. Fix them and import again."},
+		{"the one row bad", 1, master.ImportReport{Bad: bad(wrong)}, "The 1 row of f.csv is refused, so nothing was added. Fix it and import again."},
+		{"all here already", 2, master.ImportReport{Bad: bad(here, here)}, "All 2 slaves in f.csv are here already, so nothing was added."},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			if got := badRowsHead("f.csv", c.rows, c.rep); got != c.want {
+				t.Errorf("badRowsHead = %q,\nwant %q", got, c.want)
+			}
+		})
+	}
 }
 
 // Why a row was refused is often longer than the dialog is wide: the list

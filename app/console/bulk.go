@@ -93,6 +93,8 @@ type importResult struct {
 	Ready   int      `json:"ready"`
 	// Refused: rows were bad and, without --skip-bad, nothing was added.
 	Refused bool `json:"refused,omitempty"`
+	// HereAlready of the rows refused are slaves here already.
+	HereAlready int `json:"here_already,omitempty"`
 }
 
 // importProgress is how many rows an import has checked, of how many.
@@ -135,7 +137,14 @@ func (e *env) importSlaves(ctx context.Context, path string, f slavefile.Format,
 	case err != nil:
 		return err
 	case res.Refused:
-		return cmdline.Usagef("%s of %s refused (listed above); nothing was added: fix them and run again, or add the others with --skip-bad", human.Count(len(res.Bad)), human.Plural(res.Rows, "row", "rows"))
+		words := master.RefusedWords(path, res.Rows, len(res.Bad), res.Ready, res.HereAlready)
+		switch {
+		case res.Ready > 0:
+			return cmdline.Usagef("%s (listed above); nothing was added: fix them and run again, or add the others with --skip-bad", words)
+		case len(res.Bad) == res.HereAlready:
+			return cmdline.Usagef("%s; nothing was added", words)
+		}
+		return cmdline.Usagef("%s (listed above); nothing was added: fix them and run again", words)
 	case o.DryRun:
 		fmt.Fprintf(e.stdout, "dry run: %s of %s would be added (%s derived from passwords, in %s); nothing was added\n", human.Count(res.Ready), human.Plural(res.Rows, "slave", "slaves"), human.Plural(res.Derived, "key", "keys"), took)
 	default:
@@ -167,7 +176,8 @@ func importFile(ctx context.Context, path string, f slavefile.Format, o master.I
 	if errors.Is(err, master.ErrBadRows) {
 		refused, err = true, nil
 	}
-	res := importResult{Rows: rep.Rows + len(bad), Derived: rep.Derived, Added: len(rep.Added), Ready: rep.Ready, Refused: refused}
+	res := importResult{Rows: rep.Rows + len(bad), Derived: rep.Derived, Added: len(rep.Added), Ready: rep.Ready, Refused: refused,
+		HereAlready: rep.HereAlready()}
 	for _, b := range append(bad, rep.Bad...) {
 		res.Bad = append(res.Bad, b.Error())
 	}

@@ -57,6 +57,47 @@ type ImportReport struct {
 // SkipBad, nothing was added.
 var ErrBadRows = errors.New("some rows are refused")
 
+// ErrHereAlready is a row refused because its slave is here already, by
+// name or address (errors.Is): a file imported twice has every row so
+// refused.
+var ErrHereAlready = errors.New("the slave is here already")
+
+// hereAlready is a refusal that is ErrHereAlready, in its own words.
+type hereAlready struct{ error }
+
+func (hereAlready) Is(target error) bool { return target == ErrHereAlready }
+
+// HereAlready is how many rows were refused because their slave is here
+// already.
+func (r ImportReport) HereAlready() int {
+	n := 0
+	for _, b := range r.Bad {
+		if errors.Is(b, ErrHereAlready) {
+			n++
+		}
+	}
+	return n
+}
+
+// RefusedWords says which rows of file an import refused, of rows in all,
+// when bad were refused, ready could be added, and hereAlready of the bad
+// ones are slaves here already: "2 of 5 rows of F are refused", "all 3
+// rows of F are refused", or, for a file imported twice, "all 3 slaves in
+// F are here already".
+func RefusedWords(file string, rows, bad, ready, hereAlready int) string {
+	switch {
+	case ready == 0 && bad == hereAlready && rows == 1:
+		return "the 1 slave in " + file + " is here already"
+	case ready == 0 && bad == hereAlready:
+		return "all " + human.Count(rows) + " slaves in " + file + " are here already"
+	case ready == 0 && rows == 1:
+		return "the 1 row of " + file + " is refused"
+	case ready == 0:
+		return "all " + human.Count(rows) + " rows of " + file + " are refused"
+	}
+	return human.Count(bad) + " of " + human.Count(rows) + " rows of " + file + " are refused"
+}
+
 // ImportSlaves checks rows, derives their keys and adds them to db (see
 // above). ctx stops the key derivations.
 func ImportSlaves(ctx context.Context, db *store.DB, rows []slavefile.Row, o ImportOptions) (ImportReport, error) {
@@ -136,7 +177,7 @@ type claim struct {
 
 func (c claim) nameTaken(name string) error {
 	if c.slave != "" {
-		return fmt.Errorf("a slave named %s is here already: give this row another name, or leave it out", c.slave)
+		return hereAlready{fmt.Errorf("a slave named %s is here already: give this row another name, or leave it out", c.slave)}
 	}
 	return fmt.Errorf("the name %s is on line %d too: give one of them another name", name, c.line)
 }
@@ -145,7 +186,7 @@ func (c claim) nameTaken(name string) error {
 // entries never dial one address.
 func (c claim) addressTaken(addr string) error {
 	if c.slave != "" {
-		return fmt.Errorf("slave %s here already has the address %s: one server needs one entry, so leave this row out", c.slave, addr)
+		return hereAlready{fmt.Errorf("slave %s here already has the address %s: one server needs one entry, so leave this row out", c.slave, addr)}
 	}
 	return fmt.Errorf("the address %s is on line %d too: one server needs one entry, so leave one of them out", addr, c.line)
 }
