@@ -32,26 +32,28 @@ const (
 
 // Overview field labels, in the order shown.
 const (
-	fHost      = "Host name"
-	fOS        = "Operating system"
-	fUptime    = "Uptime"
-	fAgent     = "Agent version"
-	fCPU       = "CPU"
-	fMemory    = "Memory"
-	fDisk      = "Disks"
-	fClock     = "Clock"
-	fState     = "State"
-	fGroup     = "Group"
-	fNotes     = "Notes"
-	fAlerts    = "Alerts"
-	fBackups   = "Backups"
-	fDirection = "Direction"
-	fAddress   = "Address"
-	fRemote    = "Remote address"
-	fSSL       = "SSL"
-	fRTT       = "Round-trip time"
-	fSince     = "Connected since"
-	fSeen      = "Last seen"
+	fHost    = "Host name"
+	fOS      = "Operating system"
+	fUptime  = "Uptime"
+	fAgent   = "Agent version"
+	fCPU     = "CPU"
+	fMemory  = "Memory"
+	fDisk    = "Disks"
+	fClock   = "Clock"
+	fState   = "State"
+	fGroup   = "Group"
+	fNotes   = "Notes"
+	fAlerts  = "Alerts"
+	fBackups = "Backups"
+	// openTasksLink is the link beside the Backups line.
+	openTasksLink = "Open the Tasks tab"
+	fDirection    = "Direction"
+	fAddress      = "Address"
+	fRemote       = "Remote address"
+	fSSL          = "SSL"
+	fRTT          = "Round-trip time"
+	fSince        = "Connected since"
+	fSeen         = "Last seen"
 )
 
 var (
@@ -75,9 +77,11 @@ type detailPane struct {
 	subtitle *widget.RichText
 	refresh  *widget.Button
 	values   map[string]*widget.Label
-	keys     map[string]fyne.CanvasObject
-	note     *widget.Label
-	noteRow  fyne.CanvasObject
+	// tasksLink, beside the Backups line, opens the Tasks tab.
+	tasksLink *widget.Hyperlink
+	keys      map[string]fyne.CanvasObject
+	note      *widget.Label
+	noteRow   fyne.CanvasObject
 
 	problem      fyne.CanvasObject
 	problemBg    *canvas.Rectangle
@@ -137,6 +141,8 @@ func newDetailPane(now func() time.Time) *detailPane {
 	d.problem = container.NewVBox(container.NewStack(d.problemBg,
 		container.NewPadded(container.NewVBox(d.problemTitle, d.problemText, container.NewHBox(d.trust)))))
 
+	d.tasksLink = widget.NewHyperlink(openTasksLink, nil)
+	d.tasksLink.OnTapped = func() { d.selectTab(tabTasks) }
 	d.noteRow = layout.NewSpacer()
 	rows := d.fieldRows("Link", linkFields)
 	rows = append(rows, d.fieldRows("Server", nil)...)
@@ -172,7 +178,11 @@ func (d *detailPane) fieldRows(title string, fields []string) []fyne.CanvasObjec
 		v.Wrapping = fyne.TextWrapWord
 		k := fieldName(f)
 		d.values[f], d.keys[f] = v, k
-		objs = append(objs, k, v)
+		var cell fyne.CanvasObject = v
+		if f == fBackups {
+			cell = container.NewBorder(nil, nil, nil, d.tasksLink, v)
+		}
+		objs = append(objs, k, cell)
 	}
 	return objs
 }
@@ -344,6 +354,7 @@ func (d *detailPane) showLink(v *master.SlaveView) {
 	d.showField(fAlerts, muted != "")
 	text, bad := backupsField(v)
 	d.set(fBackups, text)
+	showIf(d.tasksLink, !(v.Backup.Total() == 0 && v.NeverLinked()))
 	if l := d.values[fBackups]; (l.Importance == widget.DangerImportance) != bad {
 		l.Importance = widget.MediumImportance
 		if bad {
@@ -387,8 +398,8 @@ func (d *detailPane) showLink(v *master.SlaveView) {
 
 // backupsField is the Overview's line of a slave's backup tasks by state,
 // with what else needs a look ("2 ok · 1 failed · 1 task with damaged
-// copies; the Tasks tab has each"), and whether a task failed, is
-// overdue or has damaged copies.
+// copies"; a link beside it opens the Tasks tab), and whether a task
+// failed, is overdue or has damaged copies.
 func backupsField(v *master.SlaveView) (text string, bad bool) {
 	b := v.Backup
 	switch {
@@ -401,7 +412,7 @@ func backupsField(v *master.SlaveView) (text string, bad bool) {
 	if b.LastKnown {
 		text += " (last known)"
 	}
-	return text + "; the Tasks tab has each", b.NeedsALook()
+	return text, b.NeedsALook()
 }
 
 // showHost fills in the host's details from the slave's last status,

@@ -469,13 +469,13 @@ func TestTheOverviewSaysHowTheServersBackupsStand(t *testing.T) {
 		{"no tasks", master.SlaveView{State: master.StateConnected, LastSeen: fixedNow}, "no backup tasks", false},
 		{"all well", master.SlaveView{State: master.StateConnected, LastSeen: fixedNow,
 			Backup: health.Summary{Counts: health.Counts{OK: 3}, Warned: 1}},
-			"3 ok · 1 task completed with warnings; the Tasks tab has each", false},
+			"3 ok · 1 task completed with warnings", false},
 		{"offline, one failed", master.SlaveView{State: master.StateOffline, LastSeen: fixedNow,
 			Backup: health.Summary{Counts: health.Counts{OK: 1, Failed: 1}, Full: 1, LastKnown: true}},
-			"1 ok · 1 failed · 1 task's destination nearly full (last known); the Tasks tab has each", true},
+			"1 ok · 1 failed · 1 task's destination nearly full (last known)", true},
 		{"damaged copies", master.SlaveView{State: master.StateConnected, LastSeen: fixedNow,
 			Backup: health.Summary{Counts: health.Counts{OK: 2}, Damaged: 1}},
-			"2 ok · 1 task with damaged copies; the Tasks tab has each", true},
+			"2 ok · 1 task with damaged copies", true},
 	} {
 		if got, bad := backupsField(&c.v); got != c.want || bad != c.bad {
 			t.Errorf("%s: %q (bad %v), want %q (bad %v)", c.name, got, bad, c.want, c.bad)
@@ -492,5 +492,14 @@ func TestTheOverviewSaysHowTheServersBackupsStand(t *testing.T) {
 	q.runUntil(t, "the Overview to follow", func() bool { return strings.HasPrefix(l.Text, "1 ok · 1 failed") })
 	if l.Importance != widget.DangerImportance {
 		t.Errorf("a failed task's line has importance %v", l.Importance)
+	}
+	if !mw.detail.tasksLink.Visible() {
+		t.Fatal("no link to the Tasks tab beside the Backups line")
+	}
+	link := mw.detail.tasksLink
+	test.TapAt(link, fyne.NewPos(link.Size().Width/2, link.Size().Height/2)) // a link takes a tap on its words
+
+	if got := mw.detail.tabs.Selected().Text; got != tabTasks {
+		t.Errorf("the link beside the Backups line opened the %s tab", got)
 	}
 }
