@@ -255,9 +255,33 @@ func (cd *copyDialog) showState() {
 	}
 }
 
-// unlinkedTicked names the servers ticked that were not linked when the
-// dialog opened, which cannot take the task until they are ("; FS03 is
-// not linked now and cannot take it"), or is "".
+// follow takes the servers' states from the fleet as it is now (the
+// window hands it each change while the dialog is open): a server that
+// links while the dialog is open is no longer named as one that cannot
+// take the task, and one that drops is.
+func (cd *copyDialog) follow(fleet []master.SlaveView) {
+	if cd.ctx.Err() != nil {
+		return // closed
+	}
+	now := make(map[string]master.State, len(fleet))
+	for _, v := range fleet {
+		now[strings.ToLower(v.Name)] = v.State
+	}
+	changed := false
+	for i := range cd.slaves {
+		if st, ok := now[strings.ToLower(cd.slaves[i].Name)]; ok && st != cd.slaves[i].State {
+			cd.slaves[i].State, changed = st, true
+		}
+	}
+	if changed {
+		cd.list.Refresh()
+		cd.showState()
+	}
+}
+
+// unlinkedTicked names the servers ticked that are not linked, which
+// cannot take the task until they are ("; FS03 is not linked now and
+// cannot take it"), or is "".
 func (cd *copyDialog) unlinkedTicked() string {
 	const named = 3
 	var names []string

@@ -111,3 +111,28 @@ func TestTheCopyDialogCopiesToTheServersTicked(t *testing.T) {
 	}
 	test.Tap(cd.close)
 }
+
+// A server that links while the dialog is open is no longer named as one
+// that cannot take the task, and one that drops is.
+func TestTheCopyDialogFollowsTheServersLinks(t *testing.T) {
+	mw, q, fr := tasksWindow(t)
+	tt := mw.detail.tasksTab
+	tt.table.Select(widget.TableCellID{Row: 0, Col: 0})
+	test.Tap(tt.copy)
+	cd := tt.lastCopy
+	test.Tap(cd.all) // Office: FS02 offline, BACKUP-7 in error
+	if want := "2 servers ticked; FS02 and BACKUP-7 are not linked now and cannot take it."; cd.status.Text != want {
+		t.Fatalf("status %q, want %q", cd.status.Text, want)
+	}
+	fs02, _ := fr.Slave("FS02")
+	fs02.State = master.StateConnected
+	fr.set(fs02)
+	q.runUntil(t, "FS02 to link", func() bool {
+		return cd.status.Text == "2 servers ticked; BACKUP-7 is not linked now and cannot take it."
+	})
+	fs02.State = master.StateOffline
+	fr.set(fs02)
+	q.runUntil(t, "FS02 to drop", func() bool {
+		return cd.status.Text == "2 servers ticked; FS02 and BACKUP-7 are not linked now and cannot take it."
+	})
+}

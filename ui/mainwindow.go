@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -395,6 +396,9 @@ func (mw *mainWindow) applyBatch(b batch) {
 		ch = mw.model.apply(b.views, b.removed)
 	}
 	mw.tree.redraw(ch)
+	if t := mw.detail.tasksTab; t != nil && t.lastCopy != nil {
+		t.lastCopy.follow(slices.Concat(b.all, b.views))
+	}
 	mw.showNoMatch()
 	mw.status.setCounts(&mw.model.counts, mw.model.backup, mw.model.never)
 	if b.listen != nil {
