@@ -169,6 +169,11 @@ func TestTheFleetsBackupHealthIsReportedAndMailed(t *testing.T) {
 			t.Errorf("the summary lacks %q:\n%s", want, sum.Data)
 		}
 	}
+	// A group's alone, asked of the running console: one no server is in
+	// is named, and nothing is sent.
+	if out, code := cli("", "report", "--send", "--group", "Nobody"); code == 0 || !strings.Contains(out, `no server is in the group "Nobody"`) {
+		t.Fatalf("report --send --group Nobody: exit %d\n%s", code, out)
+	}
 	if out, code := cli("", "settings", "test-mail"); code != 0 || !strings.Contains(out, "test message sent through "+srv.Addr) {
 		t.Fatalf("test-mail: exit %d\n%s", code, out)
 	}

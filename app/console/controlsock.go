@@ -89,6 +89,7 @@ type ctlRequest struct {
 	// report_send: ok and running tasks are listed when they ran within
 	// it (health.Report.Since)
 	ReportSince time.Duration `json:"report_since,omitempty"`
+	ReportGroup string        `json:"report_group,omitempty"` // opReportSendGroup: the group`
 
 	// log (the connection log): Slave and Since filter it too.
 	ErrorsOnly bool `json:"errors_only,omitempty"`
@@ -228,7 +229,7 @@ func (h *ctlHandler) consoleWide(ctx context.Context, req *ctlRequest, w *contro
 			rows = []health.Row{}
 		}
 		return ctlResponse{Rows: rows}, true
-	case opReportSend:
+	case opReportSend, opReportSendGroup:
 		return h.sendReport(ctx, req), true
 	case opCheck:
 		return h.check(req), true

@@ -22,6 +22,10 @@ import (
 const (
 	opReport     = "report"
 	opReportSend = "report_send"
+	// opReportSendGroup mails one group's report: an operation of its
+	// own, so that a running console too old to know it says so rather
+	// than mail the whole fleet's.
+	opReportSendGroup = "report_send_group"
 )
 
 func reportCmd(e *env) *cobra.Command {
@@ -46,9 +50,11 @@ disconnected the slave).
 
 Through the running console, or from its database when none runs (then
 every slave is "last known"). --group reports on one group (one customer),
---slave on one server. --send mails the whole fleet's report (the daily
-summary's form) to the addresses in the mail settings, through the running
-console.`,
+--slave on one server. --send mails the report (the daily summary's
+form) through the running console: the whole fleet's to the addresses in
+the mail settings; with --group, that group's to its own recipients (the
+Group summaries setting), or to those of the mail settings when it has
+none.`,
 		Args: cmdline.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if !slices.Contains(health.Formats, format) {
@@ -57,11 +63,15 @@ console.`,
 			if since < 0 {
 				return cmdline.Usagef("--since %s: give a duration such as 24h", since)
 			}
-			if send && scope != (fleetScope{}) {
-				return cmdline.Usagef("--send mails the whole fleet's report: leave out --group and --slave, or print the report and send it yourself")
+			if send && scope.slave != "" {
+				return cmdline.Usagef("--send mails the fleet's report, or a group's (--group): leave out --slave, or print the server's report and send it yourself")
 			}
 			if send {
-				r, err := e.call(cmd.Context(), ctlRequest{Op: opReportSend, ReportSince: since}, nil)
+				req := ctlRequest{Op: opReportSend, ReportSince: since}
+				if scope.group != "" {
+					req.Op, req.ReportGroup = opReportSendGroup, scope.group
+				}
+				r, err := e.call(cmd.Context(), req, nil)
 				if err != nil {
 					return err
 				}
@@ -125,7 +135,7 @@ func (e *env) backupRows(ctx context.Context) ([]health.Row, error) {
 
 // sendReport mails the report now (lanyard report --send).
 func (h *ctlHandler) sendReport(ctx context.Context, req *ctlRequest) ctlResponse {
-	msg, err := h.m.SendReport(ctx, req.ReportSince)
+	msg, err := h.m.SendReport(ctx, req.ReportSince, req.ReportGroup)
 	if err != nil {
 		return failure(err)
 	}

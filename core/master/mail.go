@@ -218,20 +218,59 @@ func reportMail(r health.Report, title string) mail.Message {
 	return mail.Message{Subject: title + r.Subject(), Text: text.String(), HTML: html.String()}
 }
 
-// SendReport mails the backup report now (lanyard report --send).
-func (m *Master) SendReport(ctx context.Context, since time.Duration) (string, error) {
+// SendReport mails the backup report now (lanyard report --send): the
+// fleet's, to the mail settings' recipients; or, given a group, that
+// group's servers alone (a customer's report), to the group's own
+// recipients (Group summaries), or to the settings' when it has none.
+func (m *Master) SendReport(ctx context.Context, since time.Duration, group string) (string, error) {
 	snd, err := sender(m.cfg.DB, nil)
 	if err != nil {
 		return "", err
 	}
-	r := health.NewReport(m.BackupRows(), time.Now(), since)
-	r.NeverLinked = NeverLinkedNotes(m.Slaves(), nil)
+	rows, views, now := m.BackupRows(), m.Slaves(), time.Now()
+	r := health.NewReport(rows, now, since)
+	r.NeverLinked = NeverLinkedNotes(views, nil)
+	what := "report"
+	if group != "" {
+		if !slices.ContainsFunc(views, func(v SlaveView) bool { return strings.EqualFold(v.Group, group) }) {
+			return "", NoServerIn(group)
+		}
+		r, _ = groupReport(rows, views, group, now, since)
+		if own := snd.Settings.GroupRecipients(r.Scope); own != nil {
+			snd.Settings.To = own
+		}
+		what = "report of " + r.Scope
+	}
 	ctx, cancel := context.WithTimeout(ctx, mailTimeout)
 	defer cancel()
 	if err := snd.Send(ctx, reportMail(r, "Lanyard report: ")); err != nil {
 		return "", err
 	}
-	return fmt.Sprintf("report sent to %s", strings.Join(snd.Settings.To, ", ")), nil
+	return fmt.Sprintf("%s sent to %s", what, strings.Join(snd.Settings.To, ", ")), nil
+}
+
+// groupReport is the report of group's servers alone, of rows and views
+// (every slave, for those that never linked), the group named as its
+// entries spell it; some is whether it has anything to say (a task, or
+// a server that never linked).
+func groupReport(rows []BackupRow, views []SlaveView, group string, now time.Time, since time.Duration) (r health.Report, some bool) {
+	var mine []BackupRow
+	for _, row := range rows {
+		if strings.EqualFold(row.Group, group) {
+			mine = append(mine, row)
+		}
+	}
+	ofGroup := func(v *SlaveView) bool { return strings.EqualFold(v.Group, group) }
+	never := NeverLinkedNotes(views, ofGroup)
+	r = health.NewReport(mine, now, since)
+	r.NeverLinked, r.Scope = never, group
+	for i := range views {
+		if ofGroup(&views[i]) {
+			r.Scope = views[i].Group // as the entries spell it
+			break
+		}
+	}
+	return r, len(mine) > 0 || len(never) > 0
 }
 
 // dailyDue sends the day's summaries when their time has come: those of
@@ -378,22 +417,7 @@ func dailyMails(rows []BackupRow, views []SlaveView, now time.Time, st mail.Sett
 			out = append(out, dm) // no longer in the settings: none to send
 			continue
 		}
-		var mine []BackupRow
-		for _, r := range rows {
-			if strings.EqualFold(r.Group, key) {
-				mine = append(mine, r)
-			}
-		}
-		ofGroup := func(v *SlaveView) bool { return strings.EqualFold(v.Group, key) }
-		if never := NeverLinkedNotes(views, ofGroup); len(mine) > 0 || len(never) > 0 {
-			r := health.NewReport(mine, now, 24*time.Hour)
-			r.NeverLinked, r.Scope = never, key
-			for i := range views {
-				if ofGroup(&views[i]) {
-					r.Scope = views[i].Group // as the entries spell it
-					break
-				}
-			}
+		if r, some := groupReport(rows, views, key, now, 24*time.Hour); some {
 			dm.what, dm.msg = " of "+r.Scope, reportMail(r, "Lanyard daily report: ")
 		}
 		out = append(out, dm)

@@ -233,3 +233,46 @@ func dailySummaries(srv *smtptest.Server) int {
 	}
 	return n
 }
+
+// report --send --group mails a customer its own servers' report: to the
+// group's own recipients, or to the mail settings' when it has none; a
+// group no server is in is a mistake, and nothing is sent.
+func TestAGroupsReportIsMailedToItsOwnRecipients(t *testing.T) {
+	srv := smtptest.Start(t, smtptest.Options{})
+	c := startConsole(t, false, nil)
+	st := mail.Defaults()
+	st.Server, st.Security, st.From, st.To = srv.Addr, mail.SecurityNone, "lanyard@example.com", []string{"ops@example.com"}
+	st.SetGroupTo("acme", []string{"it@acme.example"})
+	if err := c.SetMailSettings(st, nil); err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range []SlaveSpec{{Name: "FS01", Group: "Acme"}, {Name: "FS07", Group: "Globex"}} {
+		s.Direction, s.Password = store.Inbound, []byte("pw-"+s.Name)
+		if _, err := c.AddSlave(s); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ctx := context.Background()
+	for _, tc := range []struct {
+		group, said, to, subject string
+		not                      string // a server the report must not name
+	}{
+		{"ACME", "report of Acme sent to it@acme.example", "it@acme.example", "Lanyard report: Backups of Acme: ", "FS07"},
+		{"globex", "report of Globex sent to ops@example.com", "ops@example.com", "Lanyard report: Backups of Globex: ", "FS01"},
+	} {
+		said, err := c.SendReport(ctx, 0, tc.group)
+		if err != nil || said != tc.said {
+			t.Fatalf("SendReport(%s) = %q, %v; want %q", tc.group, said, err, tc.said)
+		}
+		m := srv.Wait(t, "of "+tc.group, func(m smtptest.Message) bool { return strings.HasPrefix(m.Subject(), tc.subject) })
+		if strings.Join(m.To, ",") != tc.to || strings.Contains(m.Text(), tc.not) {
+			t.Errorf("%s's report went to %v and says:\n%s", tc.group, m.To, m.Text())
+		}
+	}
+	if _, err := c.SendReport(ctx, 0, "Initech"); err == nil || err.Error() != NoServerIn("Initech").Error() {
+		t.Errorf("a group no server is in: %v", err)
+	}
+	if n := len(srv.Messages()); n != 2 {
+		t.Errorf("%d messages sent, want 2", n)
+	}
+}
