@@ -294,8 +294,8 @@ type stranger struct{ name, addr string }
 
 // trayState is what the tray menu shows.
 type trayState struct {
-	connected, offline int
-	strangers          []stranger
+	counts    stateCounts // the slaves by state, counted as the status bar counts them
+	strangers []stranger
 }
 
 func newOutageWatch(grace, unknownQuiet time.Duration) *outageWatch {
@@ -490,13 +490,7 @@ func (w *outageWatch) fresh(seen map[string]time.Time, key string, now time.Time
 func (w *outageWatch) summary() trayState {
 	var st trayState
 	for _, s := range w.slaves {
-		switch s.state {
-		case master.StateConnected:
-			st.connected++
-		case master.StateDisabled:
-		default:
-			st.offline++
-		}
+		st.counts[stateIndex(s.state)]++
 	}
 	// Strangers stay on offer until someone adds them or they stop trying.
 	for _, s := range w.recent {
@@ -575,7 +569,7 @@ func (t *trayMenu) show(st trayState) {
 	if t == nil {
 		return
 	}
-	t.counts.Label = human.Count(st.connected) + " connected · " + human.Count(st.offline) + " offline"
+	t.counts.Label = countsText(&st.counts)
 	items := []*fyne.MenuItem{t.counts, fyne.NewMenuItemSeparator(), t.fixed[0], t.fixed[1]}
 	if len(st.strangers) > 0 {
 		items = append(items, fyne.NewMenuItemSeparator())

@@ -336,7 +336,7 @@ func TestTheNotifierAnnouncesAndKeepsTheTrayCurrent(t *testing.T) {
 		func() { opened++ }, func() { logged++ }, func(name string) { added = append(added, name) })
 	defer stop()
 
-	if got := strings.Join(a.labels(), ", "); got != "2 connected · 0 offline, Open Lanyard, Remote Management Log, Quit" {
+	if got := strings.Join(a.labels(), ", "); got != "2 connected · 0 offline · 1 disabled, Open Lanyard, Remote Management Log, Quit" {
 		t.Errorf("tray at start: %s", got)
 	}
 	if q := a.item(trayQuit); q == nil || !q.IsQuit {
@@ -344,7 +344,7 @@ func TestTheNotifierAnnouncesAndKeepsTheTrayCurrent(t *testing.T) {
 	}
 
 	fleet.events <- stateEvent("1", "FS01", master.StateOffline)
-	q.runUntil(t, "the tray to count the outage", func() bool { return a.menu.Items[0].Label == "1 connected · 1 offline" })
+	q.runUntil(t, "the tray to count the outage", func() bool { return a.menu.Items[0].Label == "1 connected · 1 offline · 1 disabled" })
 
 	// A tick is taken only when the loop has finished the one before, so
 	// two ticks in a row mean the first was fully handled.
@@ -379,10 +379,14 @@ func TestTheNotifierAnnouncesAndKeepsTheTrayCurrent(t *testing.T) {
 	sets := a.sets
 	fleet.events <- stateEvent("2", "FS02", master.StateConnected) // no change in the counts
 	fleet.events <- stateEvent("1", "FS01", master.StateConnected)
-	q.runUntil(t, "the tray to count the return", func() bool { return a.menu.Items[0].Label == "2 connected · 0 offline" })
+	q.runUntil(t, "the tray to count the return", func() bool { return a.menu.Items[0].Label == "2 connected · 0 offline · 1 disabled" })
 	if a.sets-sets != 1 {
 		t.Errorf("the tray menu was set %d times for one change of its text", a.sets-sets)
 	}
+	// A server in error is counted as the status bar counts it, not as
+	// offline.
+	fleet.events <- stateEvent("2", "FS02", master.StateError)
+	q.runUntil(t, "the tray to count the error", func() bool { return a.menu.Items[0].Label == "1 connected · 0 offline · 1 error · 1 disabled" })
 	stop()
 	select {
 	case <-fleet.closed:
