@@ -9,6 +9,7 @@ import (
 	"net/netip"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/sirupsen/logrus"
@@ -352,12 +353,18 @@ func (a *Agent) linkOptions() link.Options {
 	return a.optionsFor(a.settings)
 }
 
-// listen binds addr for consoles with the SSL and heartbeat of s.
+// listen binds addr for consoles with the SSL and heartbeat of s. A port
+// held by another program says how to find which.
 func (a *Agent) listen(addr string, s Settings) (*link.Listener, error) {
-	return link.Listen(link.ListenConfig{
+	ln, err := link.Listen(link.ListenConfig{
 		Address: addr, Identity: a.cfg.Identity, Options: a.optionsFor(s), Auth: a,
 		Limiter: a.cfg.Limiter, OnLink: a.adopt, OnRefused: a.refused,
 	})
+	if errors.Is(err, syscall.EADDRINUSE) {
+		_, port, _ := net.SplitHostPort(addr)
+		err = fmt.Errorf("%w (lanyard-agent port-check %s names it)", err, port)
+	}
+	return ln, err
 }
 
 func reasonOf(err error) string {

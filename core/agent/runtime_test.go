@@ -164,8 +164,10 @@ func TestSetListenToAPortInUseChangesNothing(t *testing.T) {
 	if err == nil {
 		t.Fatalf("moved to a port in use: %q", changes)
 	}
-	if !errors.Is(err, syscall.EADDRINUSE) || !strings.Contains(err.Error(), "already in use") || agent.IsUsage(err) {
-		t.Fatalf("error %q (usage %v) does not say plainly that the port is in use", err, agent.IsUsage(err))
+	_, port, _ := net.SplitHostPort(taken.Addr().String())
+	if !errors.Is(err, syscall.EADDRINUSE) || !strings.Contains(err.Error(), "already in use") || agent.IsUsage(err) ||
+		!strings.HasSuffix(err.Error(), "(lanyard-agent port-check "+port+" names it)") {
+		t.Fatalf("error %q (usage %v) does not say plainly that the port is in use, and how to find by what", err, agent.IsUsage(err))
 	}
 	if after := take(t, a.db); !after.equal(before) {
 		t.Fatal("the failed change altered the database")

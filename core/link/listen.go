@@ -174,7 +174,7 @@ func SamePort(bound net.Addr, addr string) bool {
 func listenError(addr string, err error) error {
 	switch {
 	case errors.Is(err, syscall.EADDRINUSE):
-		return fmt.Errorf("cannot listen on %s: the port is already in use by another program; pick another port above 5000, or find the program holding it (lanyard-agent port-check): %w", addr, err)
+		return fmt.Errorf("cannot listen on %s: the port is already in use by another program; pick another port above 5000, or find the program holding it: %w", addr, err)
 	case errors.Is(err, syscall.EACCES):
 		return fmt.Errorf("cannot listen on %s: not allowed (ports below 1024 need administrator rights); use a port above 5000: %w", addr, err)
 	case errors.Is(err, syscall.EADDRNOTAVAIL):
