@@ -9,6 +9,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/lanyard/lanyard/core/master"
+	"github.com/lanyard/lanyard/core/store"
 )
 
 // The detail pane's remote-management tabs (Log, Settings) and the Slave
@@ -27,7 +28,16 @@ func (mw *mainWindow) attachRemote() {
 	log.search.canvas = mw.win.Canvas()
 	tasksSplit.restore(mw.app.Preferences(), tasks.body)
 	logTabSplit.restore(mw.app.Preferences(), log.body)
-	mw.detail.attachRemote(tasks, log, newSettingsTab(mw, rm, mw.win, mw.opts.now))
+	set := newSettingsTab(mw, rm, mw.win, mw.opts.now)
+	set.editAddress = mw.editAddress
+	mw.detail.attachRemote(tasks, log, set)
+}
+
+// editAddress makes addr the address this console dials the outbound
+// slave v at, keeping the rest of its entry (as Edit Slave would).
+func (mw *mainWindow) editAddress(v master.SlaveView, addr string) error {
+	_, err := mw.c.EditSlave(v.Name, master.SlaveSpec{Name: v.Name, Group: v.Group, Direction: store.Outbound, Address: addr, Notes: v.Notes})
+	return err
 }
 
 func (d *detailPane) attachRemote(tasks *tasksTab, log *logTab, set *settingsTab) {

@@ -483,8 +483,17 @@ func (f *fakeConsole) AddSlave(spec master.SlaveSpec) (master.SlaveView, error) 
 	return master.SlaveView{}, fmt.Errorf("not in this fake")
 }
 
-func (f *fakeConsole) EditSlave(string, master.SlaveSpec) (master.SlaveView, error) {
-	return master.SlaveView{}, fmt.Errorf("not in this fake")
+// EditSlave records "edit NAME address ADDR" and takes the new address,
+// group and notes (the rest of an edit is not in this fake).
+func (f *fakeConsole) EditSlave(name string, spec master.SlaveSpec) (master.SlaveView, error) {
+	f.record("edit " + name + " address " + spec.Address)
+	v, ok := f.Slave(name)
+	if !ok {
+		return master.SlaveView{}, &store.NoSlaveError{Name: name}
+	}
+	v.Address, v.Group, v.Notes = spec.Address, spec.Group, spec.Notes
+	f.set(v)
+	return v, nil
 }
 
 func (f *fakeConsole) TestConnection(context.Context, master.SlaveSpec, func(link.Step)) bool {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -301,6 +302,34 @@ func TestLogTabGolden(t *testing.T) {
 	fr.feed <- lines
 	q.runUntil(t, "12 lines", func() bool { return lt.length() == 12 })
 	test.AssertRendersToMarkup(t, "logtab.xml", mw.win.Canvas())
+}
+
+// An agent moved to another port by this console can be followed: the
+// confirmation offers to change the address this console dials too, and
+// the entry keeps its group and notes.
+func TestTheSettingsTabFollowsTheAgentToItsNewPort(t *testing.T) {
+	mw, q, fr := remoteWindow(t, tabSettings)
+	st := mw.detail.setTab
+	q.runUntil(t, "the settings", func() bool { return st.loaded != nil })
+	before, _ := fr.Slave("FS01") // dialed at 10.0.0.4:16888, where it listens
+	st.address.SetText(":17000")
+	test.Tap(st.apply)
+	tapButton(t, mw.win, "Change, and dial it at 10.0.0.4:17000")
+	q.runUntil(t, "the entry to follow", func() bool {
+		return strings.HasSuffix(st.status.Text, "This console now dials FS01 at 10.0.0.4:17000.")
+	})
+	if !slices.Contains(fr.called(), "edit FS01 address 10.0.0.4:17000") {
+		t.Fatalf("calls %v", fr.called())
+	}
+	if after, _ := fr.Slave("FS01"); after.Group != before.Group || after.Notes != before.Notes {
+		t.Errorf("the entry's group %q and notes %q became %q and %q", before.Group, before.Notes, after.Group, after.Notes)
+	}
+
+	// A port the router forwards is not the agent's own: nothing to follow.
+	st.view.Address = "office.example.com:50000"
+	if got := st.followAddress(&pb.SettingsSetRequest{Listen: ptr(":18000")}); got != "" {
+		t.Errorf("an entry dialed at a forwarded port would follow to %q", got)
+	}
 }
 
 func TestTheSettingsTabShowsAndChangesTheAgentsSettings(t *testing.T) {

@@ -40,6 +40,7 @@ const (
 	setTabReload     = "Reload"
 	setTabMasterHint = "console address:port to dial"
 	setTabConfirm    = "Change the settings of %s?"
+	setTabFollow     = "Change, and dial it at %s"
 	setTabTimeout    = 30 * time.Second
 	// setTabFollowUp is how long after a change the tab reads again
 	// while a console the agent dials is still connecting, and
@@ -75,6 +76,9 @@ type settingsTab struct {
 	scroll     *container.Scroll // of form
 
 	view master.SlaveView
+	// editAddress changes the address this console dials a slave at (its
+	// entry, as Edit Slave does); nil: the tab offers no such change.
+	editAddress func(v master.SlaveView, addr string) error
 	following
 	loaded  *pb.AgentSettings // as read from the agent
 	removed []string          // masters marked for removal
@@ -428,7 +432,28 @@ func (t *settingsTab) consequences(req *pb.SettingsSetRequest) []string {
 	return out
 }
 
-// confirmApply asks first when the change touches this console's link.
+// followAddress is where this console should dial the slave once it
+// listens as req asks: its entry's host at the new port, when the entry
+// dials the port the agent listens on now (no router between forwards
+// another port to it); "" when there is nothing to follow or the window
+// cannot edit the entry.
+func (t *settingsTab) followAddress(req *pb.SettingsSetRequest) string {
+	v := t.view
+	if t.editAddress == nil || req.Listen == nil || req.GetListen() == "off" || v.Direction != "outbound" {
+		return ""
+	}
+	host, port := address.Split(v.Address)
+	_, listening := address.Split(t.loaded.GetListen())
+	_, next := address.Split(req.GetListen())
+	if port == "" || port != listening || next == "" || next == "0" || next == port {
+		return ""
+	}
+	return address.Join(host, next)
+}
+
+// confirmApply asks first when the change touches this console's link;
+// when the agent moves to another port this console can follow, it
+// offers to change the address it dials too.
 func (t *settingsTab) confirmApply() {
 	req := t.request()
 	if req == nil {
@@ -436,18 +461,28 @@ func (t *settingsTab) confirmApply() {
 	}
 	cons := t.consequences(req)
 	if len(cons) == 0 {
-		t.send(req)
+		t.send(req, "")
 		return
 	}
 	msg := widget.NewLabel(strings.Join(cons, "\n\n"))
 	msg.Wrapping = fyne.TextWrapWord
-	d := dialog.NewCustomConfirm(fmt.Sprintf(setTabConfirm, t.slave), "Change", "Cancel", msg, func(ok bool) {
-		if ok {
-			t.send(req)
-		}
-	}, t.win)
+	var d *dialog.CustomDialog
+	answer := func(follow string) func() {
+		return func() { d.Hide(); t.send(req, follow) }
+	}
+	change := widget.NewButtonWithIcon("Change", theme.ConfirmIcon(), answer(""))
+	buttons := []fyne.CanvasObject{widget.NewButtonWithIcon("Cancel", theme.CancelIcon(), func() { d.Hide() }), change}
+	if follow := t.followAddress(req); follow != "" {
+		both := widget.NewButtonWithIcon(fmt.Sprintf(setTabFollow, follow), theme.ConfirmIcon(), answer(follow))
+		both.Importance = widget.HighImportance
+		buttons = append(buttons, both)
+	} else {
+		change.Importance = widget.HighImportance
+	}
+	d = dialog.NewCustomWithoutButtons(fmt.Sprintf(setTabConfirm, t.slave), msg, t.win)
+	d.SetButtons(buttons)
 	guardDialog(t.win, d, d.Hide, nil)
-	d.Resize(fyne.NewSize(520, 0))
+	d.Resize(fyne.NewSize(560, 0))
 	d.Show()
 }
 
@@ -465,8 +500,10 @@ func (t *settingsTab) sayFailed(slave string, err error, cancelled bool) {
 	showInfo(t.win, title, msg)
 }
 
-// send applies req in the background behind a waiting dialog.
-func (t *settingsTab) send(req *pb.SettingsSetRequest) {
+// send applies req in the background behind a waiting dialog; once the
+// agent took it, follow, when given, becomes the address this console
+// dials it at.
+func (t *settingsTab) send(req *pb.SettingsSetRequest, follow string) {
 	gen, slave := t.begin()
 	ctx, cancel := context.WithTimeout(context.Background(), setTabTimeout)
 	wait := showWait(t.win, "Changing settings", "Sending the change to "+slave+"…", cancel)
@@ -493,6 +530,27 @@ func (t *settingsTab) send(req *pb.SettingsSetRequest) {
 		}
 		t.status.SetText("Done: " + done + ".")
 		t.followUp(gen, slave, setTabFollowUps)
+		if follow != "" {
+			t.dialAt(t.view, follow)
+		}
+	})
+}
+
+// dialAt makes addr the address this console dials v at, in the
+// background, and says how that went.
+func (t *settingsTab) dialAt(v master.SlaveView, addr string) {
+	t.r.spawn(func(context.Context) {
+		err := t.editAddress(v, addr)
+		t.r.do(func() {
+			if err != nil {
+				msg := fmt.Sprintf("%s listens on its new port, but this console's entry still dials %s: %s. Edit the slave (Ctrl+E) and give it %s.",
+					v.Name, v.Address, err, addr)
+				t.status.SetText(msg)
+				showInfo(t.win, "The address of "+v.Name+" was not changed", msg)
+				return
+			}
+			t.status.SetText(t.status.Text + " This console now dials " + v.Name + " at " + addr + ".")
+		})
 	})
 }
 
