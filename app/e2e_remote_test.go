@@ -128,6 +128,20 @@ func TestTheConsoleCommandLineManagesSlavesThroughTheRunningConsole(t *testing.T
 	if out, code = cli("", "agent-settings", "set", "--slave", "FS01", "--listen", "not-an-address"); code != 2 {
 		t.Fatalf("a bad listen address: exit %d, want 2\n%s", code, out)
 	}
+	// A new port for FS01, which this console dials at its old one: the
+	// console follows it there, and links again.
+	moved, err := freeport.Addr()
+	if err != nil {
+		t.Fatal(err)
+	}
+	mark := f.console.mark()
+	if out, code = cli("", "agent-settings", "set", "--slave", "FS01", "--listen", moved, "--follow"); code != 0 ||
+		!strings.Contains(out, "FS01: this console now dials FS01 at "+moved+"\n") {
+		t.Fatalf("agent-settings set --listen --follow: exit %d\n%s", code, out)
+	}
+	f.console.waitLogFrom(mark, "FS01 linked at "+moved, func(l logLine) bool {
+		return l.Event == "connected" && l.Slave == "FS01" && l.Remote == moved
+	}, 15*time.Second)
 	// A second console's address for every server of a group at once;
 	// the settings that could end this console's link, one at a time.
 	for _, n := range []string{"FS01", "FS09"} {

@@ -9,7 +9,6 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/lanyard/lanyard/core/master"
-	"github.com/lanyard/lanyard/core/store"
 )
 
 // The detail pane's remote-management tabs (Log, Settings) and the Slave
@@ -36,7 +35,7 @@ func (mw *mainWindow) attachRemote() {
 // editAddress makes addr the address this console dials the outbound
 // slave v at, keeping the rest of its entry (as Edit Slave would).
 func (mw *mainWindow) editAddress(v master.SlaveView, addr string) error {
-	_, err := mw.c.EditSlave(v.Name, master.SlaveSpec{Name: v.Name, Group: v.Group, Direction: store.Outbound, Address: addr, Notes: v.Notes})
+	_, err := mw.c.EditSlave(v.Name, v.DialedAt(addr))
 	return err
 }
 

@@ -19,6 +19,7 @@ import (
 	"github.com/lanyard/lanyard/core/human"
 	"github.com/lanyard/lanyard/core/link"
 	"github.com/lanyard/lanyard/core/master"
+	"github.com/lanyard/lanyard/core/store"
 	"github.com/lanyard/lanyard/core/wire/pb"
 )
 
@@ -438,17 +439,10 @@ func (t *settingsTab) consequences(req *pb.SettingsSetRequest) []string {
 // another port to it); "" when there is nothing to follow or the window
 // cannot edit the entry.
 func (t *settingsTab) followAddress(req *pb.SettingsSetRequest) string {
-	v := t.view
-	if t.editAddress == nil || req.Listen == nil || req.GetListen() == "off" || v.Direction != "outbound" {
+	if t.editAddress == nil || req.Listen == nil || t.view.Direction != store.Outbound {
 		return ""
 	}
-	host, port := address.Split(v.Address)
-	_, listening := address.Split(t.loaded.GetListen())
-	_, next := address.Split(req.GetListen())
-	if port == "" || port != listening || next == "" || next == "0" || next == port {
-		return ""
-	}
-	return address.Join(host, next)
+	return master.FollowAddress(t.view.Address, t.loaded, req.GetListen())
 }
 
 // confirmApply asks first when the change touches this console's link;

@@ -61,6 +61,9 @@ type ctlRequest struct {
 	Management    *bool    `json:"management,omitempty"`
 	MastersAdd    []string `json:"masters_add,omitempty"`
 	MastersRemove []string `json:"masters_remove,omitempty"`
+	// FollowListen: when the new listen port is one this console dials,
+	// its entry follows it (agent-settings set --follow).
+	FollowListen bool `json:"follow_listen,omitempty"`
 
 	// password_set, and console_settings_set's SMTP password: travels
 	// only over the owner-only socket and is zeroed once used.
@@ -319,11 +322,23 @@ func (h *ctlHandler) slaveOp(ctx context.Context, req *ctlRequest, w *control.Wr
 	case opSettingsSet:
 		set := &pb.SettingsSetRequest{Listen: req.Listen, Ssl: req.SSL, Management: req.Management,
 			MastersAdd: req.MastersAdd, MastersRemove: req.MastersRemove}
+		v, known := h.m.Slave(req.Slave)
+		var before *pb.AgentSettings
+		if req.Listen != nil && known && v.Direction == store.Outbound {
+			// Best effort: without it, nothing is followed.
+			before, _ = h.m.AgentSettings(ctx, req.Slave)
+		}
 		resp, err := h.m.SetAgentSettings(ctx, req.Slave, set)
 		if err != nil {
 			return failure(err)
 		}
-		return ctlResponse{Changes: nonNil(resp.Changes), Settings: settingsJSON(resp.Settings)}
+		changes := nonNil(resp.Changes)
+		if before != nil {
+			if line := h.followListen(v, before, set.GetListen(), req.FollowListen); line != "" {
+				changes = append(changes, line)
+			}
+		}
+		return ctlResponse{Changes: changes, Settings: settingsJSON(resp.Settings)}
 	case opPasswordSet:
 		changes, err := h.m.ChangePassword(ctx, req.Slave, req.Password)
 		if err != nil {
@@ -340,6 +355,28 @@ func (h *ctlHandler) slaveOp(ctx context.Context, req *ctlRequest, w *control.Wr
 		return h.connLog(req, w)
 	}
 	return ctlResponse{Error: fmt.Sprintf(unknownOp+" %q", req.Op), Usage: true}
+}
+
+// followListen is what becomes of this console's entry for the outbound
+// slave v once its agent, with the settings before, moved to next: it follows when
+// asked; else a warning says what to run. "" when the entry is not
+// concerned (or dials a port a router forwards).
+func (h *ctlHandler) followListen(v master.SlaveView, before *pb.AgentSettings, next string, follow bool) string {
+	if next == "off" {
+		return fmt.Sprintf("this console dials %s at %s, where it no longer listens: it will not reach %s once this link ends", v.Name, v.Address, v.Name)
+	}
+	to := master.FollowAddress(v.Address, before, next)
+	switch {
+	case to == "":
+		return ""
+	case !follow:
+		return fmt.Sprintf("this console still dials %s at %s, and will not reach it there once this link ends: lanyard slave edit %s --address %s (--follow does it with the change)",
+			v.Name, v.Address, v.Name, to)
+	}
+	if _, err := h.m.EditSlave(v.Name, v.DialedAt(to)); err != nil {
+		return fmt.Sprintf("this console still dials %s at %s (%v): lanyard slave edit %s --address %s", v.Name, v.Address, err, v.Name, to)
+	}
+	return fmt.Sprintf("this console now dials %s at %s", v.Name, to)
 }
 
 // agentLog streams the agent's log lines, and (Follow) the new ones

@@ -19,6 +19,7 @@ import (
 	"github.com/lanyard/lanyard/core/human"
 	"github.com/lanyard/lanyard/core/master"
 	"github.com/lanyard/lanyard/core/store"
+	"github.com/lanyard/lanyard/core/wire/pb"
 )
 
 // The window's toolkit starts goroutines of its own when its packages
@@ -299,5 +300,23 @@ func cliIn(t *testing.T, dir string) func(want int, args ...string) string {
 			t.Fatalf("%s: exit %d, want %d\n%s%s", strings.Join(args, " "), code, want, &stdout, &stderr)
 		}
 		return stdout.String() + stderr.String()
+	}
+}
+
+// agent-settings set --listen without --follow says what this console
+// must change, and how; an agent that stops listening, that this console
+// will lose it.
+func TestAMovedListenerSaysWhatThisConsoleMustChange(t *testing.T) {
+	h := &ctlHandler{} // the words alone: no console is asked
+	v := master.SlaveView{Name: "FS01", Direction: store.Outbound, Address: "10.0.0.4:16888"}
+	now := &pb.AgentSettings{Listen: ":16888", ListenAddr: "[::]:16888"}
+	for next, want := range map[string]string{
+		":17000":         "this console still dials FS01 at 10.0.0.4:16888, and will not reach it there once this link ends: lanyard slave edit FS01 --address 10.0.0.4:17000 (--follow does it with the change)",
+		"off":            "this console dials FS01 at 10.0.0.4:16888, where it no longer listens: it will not reach FS01 once this link ends",
+		"10.0.0.4:16888": "",
+	} {
+		if got := h.followListen(v, now, next, false); got != want {
+			t.Errorf("moved to %s: %q,\nwant %q", next, got, want)
+		}
 	}
 }

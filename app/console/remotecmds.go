@@ -234,6 +234,7 @@ func agentSettingsCmd(e *env) *cobra.Command {
 	show.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 
 	var setSlave, setGroup, listen, ssl, management string
+	var follow bool
 	var add, remove []string
 	set := &cobra.Command{
 		Use:   "set (--slave NAME | --group G) [--listen HOST:PORT|off] [--ssl on|off] [--management on|off] [--master-add HOST:PORT]… [--master-remove HOST:PORT]…",
@@ -243,14 +244,16 @@ lanyard-agent set and masters on the server. Some changes end this
 console's link to the slave: SSL on or off (this console's SSL must then be
 changed to match before it can link again), management off (no console can
 manage it until someone runs lanyard-agent set management on there), and
-removing this console from the slave's masters.
+removing this console from the slave's masters. A new listen port this
+console dials the slave at is said; --follow makes this console dial it
+at the new port too (not when a router forwards another port to it).
 
 --group changes the masters of every slave of a group at once (a second
 console, or the office's new address, for each customer's servers): only
 --master-add and --master-remove, which cannot end this console's link.
 One line per slave says what changed there; the exit code is 1 when any
 slave was not changed.`,
-		Example: `  lanyard agent-settings set --slave FS01 --listen :16888
+		Example: `  lanyard agent-settings set --slave FS01 --listen :17000 --follow
   lanyard agent-settings set --slave FS02 --master-add 10.0.0.3:16888
   lanyard agent-settings set --group Acme --master-add office.example.com:16888,office.example.com:50000`,
 		Args: cmdline.NoArgs,
@@ -261,7 +264,10 @@ slave was not changed.`,
 			if err := needSlave(setSlave); err != nil {
 				return err
 			}
-			req := ctlRequest{Op: opSettingsSet, Slave: setSlave, MastersAdd: add, MastersRemove: remove}
+			if follow && !cmd.Flags().Changed("listen") {
+				return cmdline.Usagef("--follow goes with --listen: it makes this console dial the slave at its new port")
+			}
+			req := ctlRequest{Op: opSettingsSet, Slave: setSlave, MastersAdd: add, MastersRemove: remove, FollowListen: follow}
 			if cmd.Flags().Changed("listen") {
 				req.Listen = &listen
 			}
@@ -286,6 +292,7 @@ slave was not changed.`,
 	slaveFlag(set, &setSlave)
 	set.Flags().StringVar(&setGroup, "group", "", "change the masters of every slave of this group (case does not matter)")
 	set.Flags().StringVar(&listen, "listen", "", "where the agent listens for consoles (HOST:PORT), or off")
+	set.Flags().BoolVar(&follow, "follow", false, "with --listen: when this console dials the slave at the port it leaves, dial it at the new one")
 	set.Flags().StringVar(&ssl, "ssl", "", "on or off")
 	set.Flags().StringVar(&management, "management", "", "on or off")
 	set.Flags().StringArrayVar(&add, "master-add", nil, "add a console for the agent to dial (repeatable)")

@@ -12,6 +12,7 @@ import (
 
 	"google.golang.org/protobuf/proto"
 
+	"github.com/lanyard/lanyard/core/address"
 	"github.com/lanyard/lanyard/core/agent"
 	"github.com/lanyard/lanyard/core/auth"
 	"github.com/lanyard/lanyard/core/backup"
@@ -641,6 +642,25 @@ func agentWords(lines []string) []string {
 		lines[i] = wire.PlainUpTo(l, maxAgentText)
 	}
 	return lines
+}
+
+// FollowAddress is where a console should dial an outbound slave it
+// dials at entry once its agent, with the settings now, listens at next:
+// entry's host at next's port, when entry dials the port the agent is
+// bound to now (no router between forwards another port to it); "" when
+// there is nothing to follow, or nothing to know it by.
+func FollowAddress(entry string, now *pb.AgentSettings, next string) string {
+	listening := now.GetListenAddr() // the port bound, when it was asked for any (":0")
+	if listening == "" {
+		listening = now.GetListen()
+	}
+	host, port := address.Split(entry)
+	_, bound := address.Split(listening)
+	_, then := address.Split(next)
+	if next == "off" || port == "" || port != bound || then == "" || then == "0" || then == port {
+		return ""
+	}
+	return address.Join(host, then)
 }
 
 // DescribeSettingsChange is a change in the words of the audit:

@@ -701,3 +701,30 @@ func TestAnAgentsRefusalIsShownPlainOrQuoted(t *testing.T) {
 		t.Errorf("a long refusal is not cut: %d bytes", len(long))
 	}
 }
+
+// A console follows an agent to its new port only where it dials the
+// port the agent is bound to: not a port a router forwards, nor a port
+// it leaves unchanged.
+func TestAConsoleFollowsAnAgentToItsNewPortOnlyWhereItDialsItsOwn(t *testing.T) {
+	listening := func(listen, bound string) *pb.AgentSettings {
+		return &pb.AgentSettings{Listen: listen, ListenAddr: bound}
+	}
+	for _, c := range []struct {
+		name, entry string
+		now         *pb.AgentSettings
+		next, want  string
+	}{
+		{"the port it dials", "10.0.0.4:16888", listening(":16888", "[::]:16888"), ":17000", "10.0.0.4:17000"},
+		{"by name, on one address", "fs01.example.com:16888", listening(":16888", ""), "10.0.0.4:17000", "fs01.example.com:17000"},
+		{"the port bound for any", "127.0.0.1:40123", listening("127.0.0.1:0", "127.0.0.1:40123"), "127.0.0.1:17000", "127.0.0.1:17000"},
+		{"an IPv6 entry", "[2001:db8::4]:16888", listening(":16888", "[::]:16888"), ":17000", "[2001:db8::4]:17000"},
+		{"a port a router forwards", "office.example.com:50000", listening(":16888", "[::]:16888"), ":17000", ""},
+		{"the same port", "10.0.0.4:16888", listening(":16888", "[::]:16888"), "10.0.0.5:16888", ""},
+		{"off", "10.0.0.4:16888", listening(":16888", "[::]:16888"), "off", ""},
+		{"any port", "10.0.0.4:16888", listening(":16888", "[::]:16888"), ":0", ""},
+	} {
+		if got := FollowAddress(c.entry, c.now, c.next); got != c.want {
+			t.Errorf("%s: FollowAddress(%s, %s → %s) = %q, want %q", c.name, c.entry, c.now.GetListen(), c.next, got, c.want)
+		}
+	}
+}

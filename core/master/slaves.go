@@ -218,6 +218,12 @@ func (v *SlaveView) NeverLinked() bool {
 	return v.LastSeen.IsZero() && v.State != StateDisabled && v.State != StateConnected
 }
 
+// DialedAt is the edit of v's entry that makes addr the address it is
+// dialed at (outbound), keeping its name, group, notes, key and pin.
+func (v *SlaveView) DialedAt(addr string) SlaveSpec {
+	return SlaveSpec{Name: v.Name, Group: v.Group, Direction: store.Outbound, Address: addr, Notes: v.Notes}
+}
+
 // maxNeverLinkedWhy bounds the words a report gives a slave that never
 // linked.
 const maxNeverLinkedWhy = 200
