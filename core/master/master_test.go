@@ -417,3 +417,23 @@ func TestAPortThatCannotBeListenedOnChangesNothing(t *testing.T) {
 		t.Errorf("listening on %q (%v), want port %s", c.ListenAddr(), c.ListenError(), port)
 	}
 }
+
+// The log says what an edit changed, not only that there was one.
+func TestAnEditIsLoggedWithWhatItChanged(t *testing.T) {
+	c := startConsole(t, false, nil)
+	dead := freeport.Closed(t)
+	if _, err := c.AddSlave(SlaveSpec{Name: "FS01", Direction: store.Outbound, Address: dead, Password: []byte("pw"), Group: "Acme"}); err != nil {
+		t.Fatal(err)
+	}
+	v, _ := c.Slave("FS01")
+	moved := freeport.Closed(t)
+	spec := v.DialedAt(moved)
+	spec.Group, spec.Notes = "Globex", "moved to the new rack"
+	if _, err := c.EditSlave("FS01", spec); err != nil {
+		t.Fatal(err)
+	}
+	e := c.waitFor(t, "the edit", func(e Event) bool { return e.Kind == store.KindEdited })
+	if want := "slave edited: address " + dead + " → " + moved + ", group Acme → Globex, notes changed"; e.Reason != want {
+		t.Errorf("logged %q,\nwant %q", e.Reason, want)
+	}
+}

@@ -395,8 +395,41 @@ func (m *Master) EditSlave(name string, spec SlaveSpec) (SlaveView, error) {
 	if l != nil {
 		l.CloseWith(&link.Error{Code: wire.CodeNormal, Reason: "the entry was edited; relinking"})
 	}
-	m.record(recordArgs{slave: s, kind: store.KindEdited, severity: store.SeverityInfo, reason: "slave edited"})
+	m.record(recordArgs{slave: s, kind: store.KindEdited, severity: store.SeverityInfo, reason: describeEdit(old, e)})
 	return v, nil
+}
+
+// describeEdit says what an edit changed of an entry, for the log:
+// "slave edited: address 10.0.0.4:16888 → 10.0.0.4:17000, group Acme →
+// Globex". What it leaves unsaid (the notes' words, the key) is only
+// named.
+func describeEdit(old, e store.Slave) string {
+	var what []string
+	if old.Name != e.Name {
+		what = append(what, "renamed from "+old.Name)
+	}
+	if old.Direction != e.Direction {
+		what = append(what, "now "+string(e.Direction))
+	}
+	if old.Direction == e.Direction && old.Address != e.Address {
+		what = append(what, "address "+old.Address+" → "+e.Address)
+	}
+	if old.Group != e.Group {
+		what = append(what, "group "+cmp.Or(old.Group, "(none)")+" → "+cmp.Or(e.Group, "(none)"))
+	}
+	if string(old.Key) != string(e.Key) && old.Name == e.Name {
+		what = append(what, "password changed")
+	}
+	if old.PinnedCert != e.PinnedCert {
+		what = append(what, "certificate pin changed")
+	}
+	if old.Notes != e.Notes {
+		what = append(what, "notes changed")
+	}
+	if len(what) == 0 {
+		return "slave edited: nothing changed"
+	}
+	return "slave edited: " + strings.Join(what, ", ")
 }
 
 // RemoveSlave deletes an entry and closes its link.
