@@ -41,6 +41,11 @@ func TestTheConsolesOwnCommandsWorkWhileItRuns(t *testing.T) {
 	if out, code = cli("", "slave", "list"); code != 0 || !regexp.MustCompile(`(?m)^FS01 +connected +outbound .* now `).MatchString(out) {
 		t.Fatalf("slave list with the console running: exit %d\n%s", code, out)
 	}
+	// A second console on the same data directory says so, and only that.
+	if out, code = cli("", "serve"); code != 1 || strings.Count(out, "\n") != 1 ||
+		!strings.HasPrefix(out, "lanyard: a console is already running with this data directory (pid ") {
+		t.Fatalf("a second lanyard serve: exit %d\n%s", code, out)
+	}
 
 	// Disconnect closes the link and keeps it closed; connect links again.
 	mark := f.console.mark()

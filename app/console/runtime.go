@@ -27,6 +27,12 @@ type runtime struct {
 // startRuntime opens the database, loads the identity and starts the
 // fleet: the listener when set, and a dialer per outbound slave.
 func startRuntime(ctx context.Context, e *env, log logrus.FieldLogger) (*runtime, error) {
+	// The database first: a console already running with it is said
+	// before anything else.
+	db, err := e.openDB(log)
+	if err != nil {
+		return nil, err
+	}
 	// Each link holds an open file: as many as the system allows.
 	if limit, err := app.RaiseFileLimit(); err != nil {
 		log.WithError(err).Warn("cannot raise the open-file limit")
@@ -34,10 +40,6 @@ func startRuntime(ctx context.Context, e *env, log logrus.FieldLogger) (*runtime
 		log.WithField("event", "files").Info(app.FileLimitWords(limit))
 	}
 	app.SetMemoryLimit(log)
-	db, err := e.openDB(log)
-	if err != nil {
-		return nil, err
-	}
 	id, err := app.LoadIdentity(db, pb.Role_ROLE_MASTER)
 	if err != nil {
 		_ = db.Close()
