@@ -3,7 +3,9 @@ package service
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io/fs"
 	"net"
 	"os"
 	"path/filepath"
@@ -262,5 +264,16 @@ func TestRunBeforeInitSaysWhatToDo(t *testing.T) {
 	r := cli{t: t}.run("", "run", "--data-dir", dir)
 	if r.code != cmdline.ExitError || !strings.Contains(r.stderr, "lanyard-agent init") {
 		t.Fatalf("run before init: %s", r)
+	}
+	// Said once (the log file has it too), and nothing made for it.
+	if n := strings.Count(r.stderr, "no name or password yet"); n != 1 {
+		t.Errorf("the terminal was told %d times:\n%s", n, r.stderr)
+	}
+	if _, err := os.Stat(filepath.Join(dir, app.AgentDB)); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("a run before init made %s: %v", app.AgentDB, err)
+	}
+	logged, err := os.ReadFile(filepath.Join(dir, "log", app.AgentLogFile))
+	if err != nil || !strings.Contains(string(logged), "the agent stopped") {
+		t.Errorf("the log file: %v\n%s", err, logged)
 	}
 }

@@ -90,12 +90,21 @@ func (e *env) run(ctx context.Context) error {
 
 	err = e.runAgent(ctx, log, dir, logDir, p, s, managed)
 	if err != nil {
-		log.WithError(err).Error("the agent stopped")
+		// In a terminal the command line says it on standard error:
+		// there, only the log file gets it.
+		stopped := log
+		if !managed {
+			stopped, _ = app.NewLogger(file, e.logLevel, e.logJSON)
+		}
+		stopped.WithError(err).Error("the agent stopped")
 	}
 	return err
 }
 
 func (e *env) runAgent(ctx context.Context, log *logrus.Logger, dir, logDir string, p *program, s service.Service, managed bool) error {
+	if notExist(filepath.Join(dir, app.AgentDB)) {
+		return agent.ErrNotInitialized // and a run creates no database for it
+	}
 	db, err := e.openDB(log)
 	if err != nil {
 		return err
