@@ -276,4 +276,9 @@ func TestRunBeforeInitSaysWhatToDo(t *testing.T) {
 	if err != nil || !strings.Contains(string(logged), "the agent stopped") {
 		t.Errorf("the log file: %v\n%s", err, logged)
 	}
+	// A new password is not asked for (nor judged) before that.
+	r = cli{t: t}.run("pw\n", "password", "set", "--data-dir", dir)
+	if r.code != cmdline.ExitError || !strings.HasPrefix(r.stderr, "lanyard-agent: the agent has no name or password yet") {
+		t.Fatalf("password set before init: %s", r)
+	}
 }

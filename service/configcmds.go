@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -256,6 +257,11 @@ password; linked consoles are disconnected and must log in again.`,
   lanyard-agent password set   # at a terminal: Enter generates a password`,
 		Args: cmdline.NoArgs,
 		RunE: func(*cobra.Command, []string) error {
+			// An agent never set up is said before a password is asked
+			// for (typed twice, for nothing).
+			if dir, err := e.dir(); err == nil && notExist(filepath.Join(dir, app.AgentDB)) {
+				return agent.ErrNotInitialized
+			}
 			pw, err := app.ReadNewPassword(e.stdin, e.stderr)
 			if err != nil {
 				return cmdline.Usage(err)
