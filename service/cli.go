@@ -302,7 +302,39 @@ func (e *env) initStored(o agent.InitOptions) error {
 	if !s.SSL {
 		fmt.Fprintf(e.stderr, "warning: %s; %s\n", link.SSLOffRisk, link.SSLAdvice)
 	}
+	if next := e.initNext(); next != "" {
+		fmt.Fprintln(e.stderr, next)
+	}
 	return nil
+}
+
+// initNext is what to do once the settings are stored while the agent
+// does not run: install and start its service, or start it; "" when the
+// service manager cannot say.
+func (e *env) initNext() string {
+	p, err := e.serviceParams()
+	if err != nil {
+		return ""
+	}
+	s, err := newService(nil, p)
+	if err != nil {
+		return ""
+	}
+	dirs := ""
+	if e.dataDir != "" {
+		dirs += " --data-dir " + p.DataDir
+	}
+	if e.logDir != "" {
+		dirs += " --log-dir " + p.LogDir
+	}
+	switch state, _ := serviceState(s, p.Name); state {
+	case StateNotInstalled:
+		return fmt.Sprintf("Next, as root (Administrator): lanyard-agent install%s%s, then lanyard-agent start%s, to run it as a service; lanyard-agent run%s tries it in the foreground.",
+			dirs, e.serviceFlag(), e.serviceFlag(), dirs)
+	case StateStopped, StateFailed:
+		return fmt.Sprintf("Next, as root (Administrator): lanyard-agent start%s runs the service with these settings.", e.serviceFlag())
+	}
+	return ""
 }
 
 func diagnoseCmd(e *env) *cobra.Command {

@@ -24,10 +24,17 @@ var fingerprintLine = regexp.MustCompile(`(?m)^certificate SHA256:([0-9a-f]{64})
 
 func TestInitPrintsTheCertificateFingerprintAndStatusShowsIt(t *testing.T) {
 	dir := t.TempDir()
-	r := cli{t: t}.run(testPassword+"\n", "init", "--data-dir", dir, "--name", "FS01", "--password-stdin", "--listen", ":16888")
+	svc := unitServiceName() // installed nowhere
+	r := cli{t: t}.run(testPassword+"\n", "init", "--data-dir", dir, "--name", "FS01", "--password-stdin", "--listen", ":16888", "--service-name", svc)
 	m := fingerprintLine.FindStringSubmatch(r.stdout)
 	if r.code != 0 || m == nil || !strings.Contains(r.stderr, "Give this certificate fingerprint to the console") {
 		t.Fatalf("init: %s", r)
+	}
+	// And what to do next, with the flags that find this agent again.
+	if want := "Next, as root (Administrator): lanyard-agent install --data-dir " + dir + " --service-name " + svc +
+		", then lanyard-agent start --service-name " + svc + ", to run it as a service; lanyard-agent run --data-dir " + dir +
+		" tries it in the foreground.\n"; !strings.HasSuffix(r.stderr, want) {
+		t.Errorf("init ends\n%s\nwant\n%s", r.stderr, want)
 	}
 	st := cli{t: t}.run("", "status", "--data-dir", dir, "--service-name", unitServiceName())
 	if st.code != 0 || !strings.Contains(st.stdout, "certificate SHA256:"+m[1]) {
