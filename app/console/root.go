@@ -65,12 +65,13 @@ func rootCmd(e *env) *cobra.Command {
 		Short: "Lanyard console: manage many servers running lanyard-agent",
 		Long: `Lanyard console. With no command it opens the window.
 
-settings, log, audit, report, slave (add, edit, remove, trust, list,
-import, export) and group (list, rename) work through the running
-console (the window or lanyard serve), or on the data directory when
-none runs. serve needs the console stopped. status, agent-log,
-agent-settings, password and task manage slaves through the running
-console; check asks it how the fleet is, for a monitoring system.`,
+settings, log, audit, report, slave (add, edit, remove, connect,
+disconnect, mute, trust, list, import, export) and group (list, rename)
+work through the running console (the window or lanyard serve), or on
+the data directory when none runs. serve needs the console stopped.
+status, agent-log, agent-settings, password and task manage slaves
+through the running console; check asks it how the fleet is, for a
+monitoring system.`,
 		Version:       version.String(),
 		SilenceUsage:  true,
 		SilenceErrors: true,

@@ -31,7 +31,7 @@ import (
 const notListening = "note: this console does not listen yet; turn it on with: lanyard settings set --listen :16888"
 
 func slaveCmd(e *env) *cobra.Command {
-	cmd := &cobra.Command{Use: "slave", Short: "Add, list, edit or remove slaves"}
+	cmd := &cobra.Command{Use: "slave", Short: "Add, list, edit, mute or remove slaves"}
 	cmd.AddCommand(slaveAddCmd(e), slaveListCmd(e), slaveEditCmd(e), slaveRemoveCmd(e), slaveTrustCmd(e),
 		slaveConnectCmd(e, true), slaveConnectCmd(e, false), slaveMuteCmd(e),
 		slaveImportCmd(e), slaveExportCmd(e))
