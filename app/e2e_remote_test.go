@@ -52,6 +52,14 @@ func TestTheConsoleCommandLineManagesSlavesThroughTheRunningConsole(t *testing.T
 	f.startConsole()
 	f.console.event("connected", "FS01", 15*time.Second)
 
+	// FS09, which nothing answers for, is offline, and the list says why
+	// as the window's Overview does.
+	f.console.event("dial_failed", "FS09", 15*time.Second)
+	if out, code = cli("", "slave", "list"); code != 0 || !regexp.MustCompile(`(?m)^FS09 +offline \(unreachable\) +outbound `).MatchString(out) ||
+		!regexp.MustCompile(`(?m)^FS09: nothing is listening on \S+: check that the program there is running`).MatchString(out) {
+		t.Fatalf("slave list with FS09 unreachable: exit %d\n%s", code, out)
+	}
+
 	out, code = cli("", "status", "FS01", "--json")
 	var st struct {
 		Slave, State string

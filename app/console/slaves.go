@@ -463,13 +463,20 @@ func liveSlaveList(db *store.DB, m *master.Master) ([]slaveJSON, error) {
 }
 
 // stateText is a slave's STATE column: its state, and for one in error
-// why in a few words, "error (wrong password)"; the reason in full
-// follows the table.
+// or offline why in a few words, "error (wrong password)", "offline
+// (unreachable)"; the reason in full follows the table.
 func stateText(s slaveJSON) string {
-	if w := wire.Code(s.LastCode).Words(); s.State == string(master.StateError) && w != "" {
+	if w := wire.Code(s.LastCode).Words(); notLinkedWhy(s) && w != "" {
 		return s.State + " (" + w + ")"
 	}
 	return s.State
+}
+
+// notLinkedWhy says whether s is in error or offline with why its last
+// try failed, which the list says under the table (as the window's
+// Overview says it).
+func notLinkedWhy(s slaveJSON) bool {
+	return (s.State == string(master.StateError) || s.State == string(master.StateOffline)) && s.LastError != ""
 }
 
 // lastSeenText is a slave's LAST SEEN column at now.
@@ -540,7 +547,7 @@ func slaveListCmd(e *env) *cobra.Command {
 				return err
 			}
 			for _, s := range slaves {
-				if s.State == string(master.StateError) && s.LastError != "" {
+				if notLinkedWhy(s) {
 					fmt.Fprintf(e.stdout, "%s: %s\n", s.Name, s.LastError)
 				}
 				if s.PasswordInDoubt {
