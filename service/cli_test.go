@@ -220,6 +220,12 @@ func TestRunInTheForegroundLogsToTheTerminalAndTheFileButNeverThePassword(t *tes
 		done <- mainEnv(e, []string{"run", "--data-dir", dir, "--log-json"})
 	}()
 	stderr.waitFor(t, "running", 15*time.Second)
+	// A second run beside it is refused, said once, and leaves the
+	// running agent's log alone.
+	second := cli{t: t}.run("", "run", "--data-dir", dir, "--log-json")
+	if second.code != cmdline.ExitError || strings.Count(second.stderr, "an agent is already running with this data directory") != 1 {
+		t.Errorf("a second run: %s", second)
+	}
 	cancel()
 	select {
 	case code := <-done:
@@ -247,6 +253,9 @@ func TestRunInTheForegroundLogsToTheTerminalAndTheFileButNeverThePassword(t *tes
 	if strings.Contains(string(file), testPassword) || strings.Contains(stderr.String(), testPassword) {
 		t.Error("the password was logged")
 	}
+	if strings.Contains(string(file), "already running") {
+		t.Errorf("the refused second run wrote to the running agent's log:\n%s", file)
+	}
 	if runtime.GOOS != "windows" {
 		for path, want := range map[string]os.FileMode{
 			filepath.Join(dir, "log"):                   0o700,
@@ -273,7 +282,7 @@ func TestRunBeforeInitSaysWhatToDo(t *testing.T) {
 		t.Errorf("a run before init made %s: %v", app.AgentDB, err)
 	}
 	logged, err := os.ReadFile(filepath.Join(dir, "log", app.AgentLogFile))
-	if err != nil || !strings.Contains(string(logged), "the agent stopped") {
+	if err != nil || !strings.Contains(string(logged), "the agent could not start") {
 		t.Errorf("the log file: %v\n%s", err, logged)
 	}
 	// A new password is not asked for (nor judged) before that.

@@ -2,6 +2,7 @@ package service
 
 import (
 	"context"
+	"errors"
 	"io"
 	"os"
 	"os/signal"
@@ -19,6 +20,7 @@ import (
 	"github.com/lanyard/lanyard/app"
 	"github.com/lanyard/lanyard/core/agent"
 	"github.com/lanyard/lanyard/core/link"
+	"github.com/lanyard/lanyard/core/store"
 	"github.com/lanyard/lanyard/core/version"
 	"github.com/lanyard/lanyard/core/wire/pb"
 )
@@ -89,16 +91,30 @@ func (e *env) run(ctx context.Context) error {
 	}
 
 	err = e.runAgent(ctx, log, dir, logDir, p, s, managed)
-	if err != nil {
+	var locked *store.LockedError
+	switch {
+	case err == nil:
+	case !managed && errors.As(err, &locked):
+		// Another agent runs with this directory and writes this log:
+		// a refused second run in a terminal is no news of that one.
+	case !managed:
 		// In a terminal the command line says it on standard error:
 		// there, only the log file gets it.
-		stopped := log
-		if !managed {
-			stopped, _ = app.NewLogger(file, e.logLevel, e.logJSON)
-		}
-		stopped.WithError(err).Error("the agent stopped")
+		fileOnly, _ := app.NewLogger(file, e.logLevel, e.logJSON)
+		fileOnly.WithError(err).Error(stoppedWords(p))
+	default:
+		log.WithError(err).Error(stoppedWords(p))
 	}
 	return err
+}
+
+// stoppedWords is the log's line for a run that ended in an error: the
+// agent stopped, or never started.
+func stoppedWords(p *program) string {
+	if p.agent == nil {
+		return "the agent could not start"
+	}
+	return "the agent stopped"
 }
 
 func (e *env) runAgent(ctx context.Context, log *logrus.Logger, dir, logDir string, p *program, s service.Service, managed bool) error {
