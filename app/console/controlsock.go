@@ -92,7 +92,7 @@ type ctlRequest struct {
 	// report_send: ok and running tasks are listed when they ran within
 	// it (health.Report.Since)
 	ReportSince time.Duration `json:"report_since,omitempty"`
-	ReportGroup string        `json:"report_group,omitempty"` // opReportSendGroup: the group`
+	ReportGroup string        `json:"report_group,omitempty"` // report_send_group: the group
 
 	// log (the connection log): Slave and Since filter it too.
 	ErrorsOnly bool `json:"errors_only,omitempty"`
@@ -358,9 +358,9 @@ func (h *ctlHandler) slaveOp(ctx context.Context, req *ctlRequest, w *control.Wr
 }
 
 // followListen is what becomes of this console's entry for the outbound
-// slave v once its agent, with the settings before, moved to next: it follows when
-// asked; else a warning says what to run. "" when the entry is not
-// concerned (or dials a port a router forwards).
+// slave v once its agent, with the settings before, moved to next: it
+// follows when asked; else a warning says what to run. "" when the entry
+// is not concerned (or dials a port a router forwards).
 func (h *ctlHandler) followListen(v master.SlaveView, before *pb.AgentSettings, next string, follow bool) string {
 	if next == "off" {
 		return fmt.Sprintf("this console dials %s at %s, where it no longer listens: it will not reach %s once this link ends", v.Name, v.Address, v.Name)

@@ -228,13 +228,15 @@ func (m *Master) SendReport(ctx context.Context, since time.Duration, group stri
 		return "", err
 	}
 	rows, views, now := m.BackupRows(), m.Slaves(), time.Now()
-	r := health.NewReport(rows, now, since)
-	r.NeverLinked = NeverLinkedNotes(views, nil)
+	var r health.Report
 	what := "report"
-	if group != "" {
-		if !slices.ContainsFunc(views, func(v SlaveView) bool { return strings.EqualFold(v.Group, group) }) {
-			return "", NoServerIn(group)
-		}
+	switch {
+	case group == "":
+		r = health.NewReport(rows, now, since)
+		r.NeverLinked = NeverLinkedNotes(views, nil)
+	case !slices.ContainsFunc(views, func(v SlaveView) bool { return strings.EqualFold(v.Group, group) }):
+		return "", NoServerIn(group)
+	default:
 		r, _ = groupReport(rows, views, group, now, since)
 		if own := snd.Settings.GroupRecipients(r.Scope); own != nil {
 			snd.Settings.To = own
