@@ -30,30 +30,31 @@ const (
 	tabSettings = "Settings"
 )
 
+// openTasksLink is the link beside the Overview's Backups line.
+const openTasksLink = "Open the Tasks tab"
+
 // Overview field labels, in the order shown.
 const (
-	fHost    = "Host name"
-	fOS      = "Operating system"
-	fUptime  = "Uptime"
-	fAgent   = "Agent version"
-	fCPU     = "CPU"
-	fMemory  = "Memory"
-	fDisk    = "Disks"
-	fClock   = "Clock"
-	fState   = "State"
-	fGroup   = "Group"
-	fNotes   = "Notes"
-	fAlerts  = "Alerts"
-	fBackups = "Backups"
-	// openTasksLink is the link beside the Backups line.
-	openTasksLink = "Open the Tasks tab"
-	fDirection    = "Direction"
-	fAddress      = "Address"
-	fRemote       = "Remote address"
-	fSSL          = "SSL"
-	fRTT          = "Round-trip time"
-	fSince        = "Connected since"
-	fSeen         = "Last seen"
+	fHost      = "Host name"
+	fOS        = "Operating system"
+	fUptime    = "Uptime"
+	fAgent     = "Agent version"
+	fCPU       = "CPU"
+	fMemory    = "Memory"
+	fDisk      = "Disks"
+	fClock     = "Clock"
+	fState     = "State"
+	fGroup     = "Group"
+	fNotes     = "Notes"
+	fAlerts    = "Alerts"
+	fBackups   = "Backups"
+	fDirection = "Direction"
+	fAddress   = "Address"
+	fRemote    = "Remote address"
+	fSSL       = "SSL"
+	fRTT       = "Round-trip time"
+	fSince     = "Connected since"
+	fSeen      = "Last seen"
 )
 
 var (
@@ -77,11 +78,12 @@ type detailPane struct {
 	subtitle *widget.RichText
 	refresh  *widget.Button
 	values   map[string]*widget.Label
+	keys     map[string]fyne.CanvasObject
+	note     *widget.Label
+	noteRow  fyne.CanvasObject
+
 	// tasksLink, beside the Backups line, opens the Tasks tab.
 	tasksLink *widget.Hyperlink
-	keys      map[string]fyne.CanvasObject
-	note      *widget.Label
-	noteRow   fyne.CanvasObject
 
 	problem      fyne.CanvasObject
 	problemBg    *canvas.Rectangle
