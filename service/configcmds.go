@@ -1,6 +1,7 @@
 package service
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -14,7 +15,9 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/lanyard/lanyard/app"
+	"github.com/lanyard/lanyard/core/address"
 	"github.com/lanyard/lanyard/core/agent"
+	"github.com/lanyard/lanyard/core/human"
 	"github.com/lanyard/lanyard/core/link"
 )
 
@@ -27,17 +30,23 @@ func configCmds(e *env) []*cobra.Command {
 
 // configure applies one change and says what changed and where.
 func (e *env) configure(req agent.ControlRequest) error {
+	_, err := e.configured(req)
+	return err
+}
+
+// configured is configure, with the result.
+func (e *env) configured(req agent.ControlRequest) (agent.Result, error) {
 	dir, err := e.dir()
 	if err != nil {
-		return err
+		return agent.Result{}, err
 	}
 	res, err := agent.Configure(dir, req)
 	if err != nil {
-		return err
+		return res, err
 	}
 	if len(res.Changes) == 0 {
 		fmt.Fprintln(e.stdout, "nothing to change")
-		return nil
+		return res, nil
 	}
 	for _, c := range res.Changes {
 		fmt.Fprintln(e.stdout, c)
@@ -47,7 +56,34 @@ func (e *env) configure(req agent.ControlRequest) error {
 	} else {
 		fmt.Fprintln(e.stdout, "saved; the agent uses it when it starts")
 	}
-	return nil
+	return res, nil
+}
+
+// movedListenerNote warns, after the listen address changed, of the
+// consoles that dialed this agent at the old one and are linked now:
+// they stay linked, but reach it again only once their entries have the
+// new address. "" when none is.
+func movedListenerNote(st agent.StatusSnapshot) string {
+	n := len(st.Consoles)
+	if n == 0 {
+		return ""
+	}
+	who := human.Plural(n, "console", "consoles") + " linked now dialed this agent at its old address"
+	one := n == 1
+	pick := func(single, plural string) string {
+		if one {
+			return single
+		}
+		return plural
+	}
+	if st.Listen == "" {
+		return fmt.Sprintf("note: %s: %s linked, but cannot reach %s again once %s, as %s no longer listens",
+			who, pick("it stays", "they stay"), st.Name, pick("the link ends", "their links end"), st.Name)
+	}
+	_, port := address.Split(cmp.Or(st.ListenAddr, st.Listen))
+	return fmt.Sprintf("note: %s: %s linked, but %s %s again only once %s there %s the new port (in %s: lanyard slave edit %s --address HOST:%s, or Edit Slave)",
+		who, pick("it stays", "they stay"), pick("reaches", "reach"), st.Name, pick("its entry", "their entries"), pick("has", "have"),
+		pick("that console", "each"), st.Name, port)
 }
 
 func mastersCmd(e *env) *cobra.Command {
@@ -221,11 +257,17 @@ func setCmd(e *env) *cobra.Command {
 			Example: example,
 			Args:    cmdline.ExactArgs(1),
 			RunE: func(_ *cobra.Command, args []string) error {
-				if err := e.configure(agent.ControlRequest{Op: op, Value: args[0]}); err != nil {
+				res, err := e.configured(agent.ControlRequest{Op: op, Value: args[0]})
+				if err != nil {
 					return err
 				}
 				if op == agent.OpSetSSL && strings.EqualFold(strings.TrimSpace(args[0]), "off") {
 					fmt.Fprintf(e.stderr, "warning: %s; %s\n", link.SSLOffRisk, link.SSLAdvice)
+				}
+				if op == agent.OpSetListen && res.Status.Running && len(res.Changes) > 0 {
+					if note := movedListenerNote(res.Status); note != "" {
+						fmt.Fprintln(e.stderr, note)
+					}
 				}
 				return nil
 			},

@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/lanyard/lanyard/core/agent"
 )
 
 // startAgentInProcess runs `run` in this process until the test ends and
@@ -95,5 +97,28 @@ func TestConfigCommandsReachTheRunningAgentOrTheDatabase(t *testing.T) {
 	r := c.run("", "status", "--data-dir", dir)
 	if r.code != 0 || !strings.Contains(r.stdout, "ssl         on") || !strings.Contains(r.stdout, "certificate SHA256:") {
 		t.Errorf("status of the running agent: %s", r)
+	}
+}
+
+// An agent moved to another port tells of the consoles that dialed it at
+// the old one: they stay linked, but need the new port in their entries.
+func TestMovingTheListenerNamesTheConsolesThatDialedTheOldAddress(t *testing.T) {
+	linked := []agent.ConsoleStatus{{Remote: "10.0.0.3:50211"}}
+	for _, c := range []struct {
+		name string
+		st   agent.StatusSnapshot
+		want string
+	}{
+		{"none linked", agent.StatusSnapshot{Name: "FS01", Listen: ":17000", ListenAddr: "[::]:17000"}, ""},
+		{"one linked", agent.StatusSnapshot{Name: "FS01", Listen: ":17000", ListenAddr: "[::]:17000", Consoles: linked},
+			"note: 1 console linked now dialed this agent at its old address: it stays linked, but reaches FS01 again only once its entry there has the new port (in that console: lanyard slave edit FS01 --address HOST:17000, or Edit Slave)"},
+		{"two linked", agent.StatusSnapshot{Name: "FS01", Listen: ":17000", Consoles: append(linked, linked...)},
+			"note: 2 consoles linked now dialed this agent at its old address: they stay linked, but reach FS01 again only once their entries there have the new port (in each: lanyard slave edit FS01 --address HOST:17000, or Edit Slave)"},
+		{"listening off", agent.StatusSnapshot{Name: "FS01", Consoles: linked},
+			"note: 1 console linked now dialed this agent at its old address: it stays linked, but cannot reach FS01 again once the link ends, as FS01 no longer listens"},
+	} {
+		if got := movedListenerNote(c.st); got != c.want {
+			t.Errorf("%s:\n%q\nwant\n%q", c.name, got, c.want)
+		}
 	}
 }
