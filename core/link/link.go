@@ -480,6 +480,11 @@ func requestPayload(method string, req proto.Message) ([]byte, error) {
 
 // Request sends a request and decodes the answer into resp.
 func (l *Link) Request(ctx context.Context, method string, req, resp proto.Message) error {
+	// A request given up already is not sent: sent, its answer could
+	// come before the select below sees the cancel, and either be taken.
+	if err := ctx.Err(); err != nil {
+		return err
+	}
 	payload, err := requestPayload(method, req)
 	if err != nil {
 		return err

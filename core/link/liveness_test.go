@@ -4,8 +4,11 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"sync/atomic"
 	"testing"
 	"time"
+
+	"google.golang.org/protobuf/proto"
 
 	"github.com/lanyard/lanyard/core/internal/netsim"
 	"github.com/lanyard/lanyard/core/wire"
@@ -115,6 +118,41 @@ func TestRequestIsCancelledOnTheAgentWhenTheConsoleGivesUp(t *testing.T) {
 	if err := console.Request(context.Background(), wire.MethodStatus, nil, &pb.StatusResponse{}); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// A request whose context ended before it was made is not sent, and says
+// so every time: sent, its answer could beat the cancel to the caller.
+func TestARequestGivenUpBeforeItIsMadeIsNotSent(t *testing.T) {
+	console, agentSide := dialedPair(t, Options{})
+	agent := &countingHandler{recorder: newRecorder("FS01")}
+	agentSide.Start(agent, nil)
+	console.Start(newRecorder("console"), nil)
+	defer closeLink(console)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	for i := range 200 {
+		if err := console.Request(ctx, wire.MethodStatus, nil, &pb.StatusResponse{}); err != context.Canceled {
+			t.Fatalf("request %d, given up before it was made: %v", i, err)
+		}
+	}
+	// One more, not given up, answered after any sent before it.
+	if err := console.Request(context.Background(), wire.MethodStatus, nil, &pb.StatusResponse{}); err != nil {
+		t.Fatal(err)
+	}
+	if n := agent.requests.Load(); n != 1 {
+		t.Errorf("the agent was asked %d times, want once", n)
+	}
+}
+
+// countingHandler is a recorder that counts the requests it handles.
+type countingHandler struct {
+	*recorder
+	requests atomic.Int32
+}
+
+func (h *countingHandler) HandleRequest(ctx context.Context, l *Link, method string, payload []byte) (proto.Message, error) {
+	h.requests.Add(1)
+	return h.recorder.HandleRequest(ctx, l, method, payload)
 }
 
 func TestListenerCloseIsIdempotentAndAbortsHandshakes(t *testing.T) {
