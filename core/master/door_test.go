@@ -94,29 +94,36 @@ func TestASlavePresentingItsPinnedCertificateIsKnown(t *testing.T) {
 }
 
 func TestAnInboundRefusalNamesTheSlaveWhereItCan(t *testing.T) {
-	t.Run("a plain hello at a TLS console names the slave it claims", func(t *testing.T) {
-		c := startConsole(t, true, nil)
-		if _, err := c.AddSlave(SlaveSpec{Name: "FS04", Direction: store.Inbound, Password: []byte("pw")}); err != nil {
-			t.Fatal(err)
-		}
-		startAgent(t, "FS04", "pw", false, false, c.ListenAddr())
-		v := c.waitState(t, "FS04", StateError)
-		if v.LastCode != string(wire.CodeSSLMismatch) || !strings.Contains(v.LastError, "FS04, as it says, at 127.0.0.1:") ||
-			!strings.Contains(v.LastError, "SSL is off there but on here") {
-			t.Fatalf("the slave's row: %s: %s", v.LastCode, v.LastError)
-		}
-	})
-	t.Run("a wrong password shows on the row of the slave it was for", func(t *testing.T) {
-		c := startConsole(t, true, nil)
-		if _, err := c.AddSlave(SlaveSpec{Name: "FS06", Direction: store.Inbound, Password: []byte("pw")}); err != nil {
-			t.Fatal(err)
-		}
-		startAgent(t, "FS06", "not-pw", true, false, c.ListenAddr())
-		v := c.waitState(t, "FS06", StateError)
-		if v.LastCode != string(wire.CodeAuthFailed) || !strings.Contains(v.LastError, "wrong management password from 127.0.0.1:") {
-			t.Fatalf("the slave's row: %s: %s", v.LastCode, v.LastError)
-		}
-	})
+	// An agent dials a TLS console for an inbound entry: its row says why
+	// it was refused, naming it.
+	for _, c := range []struct {
+		name, slave, password string
+		ssl                   bool // the agent's
+		code                  wire.Code
+		says                  []string
+	}{
+		{"a plain hello at a TLS console names the slave it claims", "FS04", "pw", false, wire.CodeSSLMismatch,
+			[]string{"FS04, as it says, at 127.0.0.1:", "SSL is off there but on here"}},
+		{"a wrong password shows on the row of the slave it was for", "FS06", "not-pw", true, wire.CodeAuthFailed,
+			[]string{"wrong management password from 127.0.0.1:"}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			con := startConsole(t, true, nil)
+			if _, err := con.AddSlave(SlaveSpec{Name: c.slave, Direction: store.Inbound, Password: []byte("pw")}); err != nil {
+				t.Fatal(err)
+			}
+			startAgent(t, c.slave, c.password, c.ssl, false, con.ListenAddr())
+			v := con.waitState(t, c.slave, StateError)
+			if v.LastCode != string(c.code) {
+				t.Fatalf("the slave's row: %s: %s", v.LastCode, v.LastError)
+			}
+			for _, want := range c.says {
+				if !strings.Contains(v.LastError, want) {
+					t.Fatalf("the slave's row: %s: %s", v.LastCode, v.LastError)
+				}
+			}
+		})
+	}
 	t.Run("a TLS connection at a plain console says it carries no name", func(t *testing.T) {
 		c := startConsole(t, false, nil)
 		startAgent(t, "FS05", "pw", true, false, c.ListenAddr())
